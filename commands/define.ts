@@ -1,0 +1,27 @@
+// Owns what an operator command is: a name, who may run it, a zod schema for its arguments and a
+// run function returning a plain result object. Commands know nothing of Slack or the terminal.
+import type { z } from 'zod';
+import type { Actor, AppContext } from '../src/app/context.js';
+
+export type Role = 'reader' | 'operator' | 'approver';
+
+export interface CommandResult {
+  /** False when a check ran and failed (CLI exit 1); usage/permission problems throw AppError. */
+  ok: boolean;
+}
+
+export interface CommandContext extends AppContext {
+  actor: Actor;
+}
+
+export interface Command<S extends z.ZodType = z.ZodType, R extends CommandResult = CommandResult> {
+  name: string;
+  summary: string;
+  role: Role;
+  args: S;
+  run(ctx: CommandContext, args: z.output<S>): Promise<R>;
+}
+
+export function defineCommand<S extends z.ZodType, R extends CommandResult>(def: Command<S, R>): Command<S, R> {
+  return def;
+}

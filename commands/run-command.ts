@@ -1,0 +1,75 @@
+// Runs a command for an actor: parse arguments, check the actor's role, record the attempt in the
+// append-only command log (allowed or refused), run. One path for Slack, CLI and jobs alike.
+import { z } from 'zod';
+import { AppError } from '../src/errors.js';
+import { commandLog } from '../src/db/schema/index.js';
+import type { Actor, AppContext } from '../src/app/context.js';
+import type { Command, CommandResult, Role } from './define.js';
+
+export function mayRun(ctx: Pick<AppContext, 'config'>, actor: Actor, role: Role): boolean {
+  if (role === 'reader') return true;
+  // The terminal and the bot's own jobs run with the server's authority: whoever has a shell on
+  // the host already holds the keys. Slack users need to be on the allowlists.
+  if (actor.source !== 'slack') return true;
+  if (role === 'operator') return ctx.config.SLACK_OPERATORS.includes(actor.id);
+  return ctx.config.SLACK_APPROVERS.includes(actor.id);
+}
+
+function describeArgs(raw: unknown): string {
+  try {
+    return typeof raw === 'string' ? raw : JSON.stringify(raw ?? {});
+  } catch {
+    return '(unprintable)';
+  }
+}
+
+export async function recordCommand(
+  ctx: AppContext,
+  entry: { actor: Actor; command: string; args: string; allowed: boolean; result: string; details?: Record<string, unknown> },
+): Promise<void> {
+  try {
+    await ctx.db.insert(commandLog).values({
+      at: ctx.clock.now(),
+      source: entry.actor.source,
+      actor: entry.actor.id,
+      command: entry.command,
+      args: entry.args.slice(0, 2000),
+      allowed: entry.allowed,
+      result: entry.result.slice(0, 2000),
+      details: entry.details ?? {},
+    });
+  } catch (err) {
+    // The trail must not block an emergency command (a kill while the database is down).
+    ctx.logger.error({ err, command: entry.command, actor: entry.actor.id }, 'could not write the command log');
+  }
+}
+
+export async function runCommand<S extends z.ZodType, R extends CommandResult>(
+  command: Command<S, R>,
+  ctx: AppContext,
+  actor: Actor,
+  rawArgs: unknown,
+): Promise<R> {
+  const argsText = describeArgs(rawArgs);
+  const parsed = command.args.safeParse(rawArgs);
+  if (!parsed.success) {
+    const message = z.prettifyError(parsed.error);
+    await recordCommand(ctx, { actor, command: command.name, args: argsText, allowed: true, result: `usage: ${message}` });
+    throw new AppError('usage', 'bad_arguments', `Bad arguments for ${command.name}: ${message}`);
+  }
+  if (!mayRun(ctx, actor, command.role)) {
+    await recordCommand(ctx, { actor, command: command.name, args: argsText, allowed: false, result: 'refused' });
+    throw new AppError('forbidden', 'not_allowed', `You are not allowed to run ${command.name}: it needs the ${command.role} role.`, {
+      hint: command.role === 'approver' ? 'Approvers are listed in SLACK_APPROVERS.' : 'Operators are listed in SLACK_OPERATORS.',
+    });
+  }
+  try {
+    const result = await command.run({ ...ctx, actor }, parsed.data);
+    await recordCommand(ctx, { actor, command: command.name, args: argsText, allowed: true, result: result.ok ? 'ok' : 'failed' });
+    return result;
+  } catch (err) {
+    const message = err instanceof AppError ? `${err.code}: ${err.message}` : 'internal error';
+    await recordCommand(ctx, { actor, command: command.name, args: argsText, allowed: true, result: message });
+    throw err;
+  }
+}

@@ -1,0 +1,66 @@
+// Builds the AppContext: the one place where the database is opened, the exchanges are wired and
+// the alert sink is chosen. Tests call it with their own database, clock and fakes.
+import { logAlertSink, type AlertSink } from '../alerts/types.js';
+import { systemClock, type Clock } from '../clock.js';
+import type { Config } from '../config/env.js';
+import { openDatabase, type Database } from '../db/client.js';
+import { migrate } from '../db/migrate.js';
+import { createKrakenExchange } from '../exchange/kraken/create.js';
+import { createPaperExchange } from '../exchange/paper/create.js';
+import { ExchangeProvider, type ExchangeProviderDeps } from '../exchange/provider.js';
+import { JobRegistry } from '../jobs/registry.js';
+import { createLogger, type Logger } from '../logger.js';
+import { createMetricsRegistry } from '../metrics/registry.js';
+import type { AppContext } from './context.js';
+
+export interface BuildContextOptions {
+  config: Config;
+  clock?: Clock;
+  logger?: Logger;
+  /** An open database (tests); otherwise opened from the config. */
+  database?: Database;
+  /** Serve the embedded database to other processes (the running bot does). */
+  serveDatabase?: boolean;
+  runMigrations?: boolean;
+  alerts?: (ctx: Omit<AppContext, 'alerts'>) => AlertSink;
+  exchanges?: Partial<ExchangeProviderDeps>;
+}
+
+export interface OwnedContext extends AppContext {
+  close(): Promise<void>;
+}
+
+export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedContext> {
+  const { config } = opts;
+  const clock = opts.clock ?? systemClock;
+  const logger = opts.logger ?? createLogger({ config });
+  const ownsDatabase = opts.database === undefined;
+  const database =
+    opts.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, serve: opts.serveDatabase ?? false }));
+  try {
+    if (opts.runMigrations) await migrate(database);
+  } catch (err) {
+    if (ownsDatabase) await database.close();
+    throw err;
+  }
+  const jobs = new JobRegistry(logger);
+  const metrics = createMetricsRegistry();
+  const base = { config, database, db: database.db, clock, logger, jobs, metrics };
+  let ctxRef: AppContext | undefined;
+  const exchanges = new ExchangeProvider(config, {
+    paper: opts.exchanges?.paper ?? (() => createPaperExchange(ctxRef!)),
+    kraken: opts.exchanges?.kraken ?? ((o) => createKrakenExchange(config, { logger, armed: o.armed })),
+  });
+  const withExchanges = { ...base, exchanges };
+  const alerts = opts.alerts?.(withExchanges) ?? logAlertSink(logger);
+  const ctx: OwnedContext = {
+    ...withExchanges,
+    alerts,
+    async close() {
+      await jobs.stopAll();
+      if (ownsDatabase) await database.close();
+    },
+  };
+  ctxRef = ctx;
+  return ctx;
+}

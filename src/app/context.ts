@@ -1,0 +1,32 @@
+// Owns the one context object every command, listener and job receives: config, database,
+// clock, logger, exchanges, alerts and jobs, built once at start (or by a test with overrides).
+import type { AlertSink } from '../alerts/types.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/env.js';
+import type { Database, Db } from '../db/client.js';
+import type { ExchangeProvider } from '../exchange/provider.js';
+import type { JobRegistry } from '../jobs/registry.js';
+import type { Logger } from '../logger.js';
+import type { Registry } from 'prom-client';
+
+export interface AppContext {
+  config: Config;
+  database: Database;
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  exchanges: ExchangeProvider;
+  alerts: AlertSink;
+  jobs: JobRegistry;
+  metrics: Registry;
+}
+
+export type ActorSource = 'slack' | 'cli' | 'http' | 'system';
+
+export interface Actor {
+  /** Slack user id for Slack, `cli:<os user>` for the terminal, `system:<job>` for jobs. */
+  id: string;
+  source: ActorSource;
+  /** Slack retry/idempotency key, when the request carries one. */
+  requestId?: string;
+}

@@ -1,0 +1,19 @@
+// A feature is a part of the running bot with a start and a stop (HTTP routes, engine, Slack, jobs).
+import type { HttpServer } from '../http/server.js';
+import type { AppContext } from './context.js';
+
+export interface StartOptions {
+  /** 'all' runs everything in one process; Procfile splits web (HTTP, Slack) and worker (engine, jobs). */
+  role: 'all' | 'web' | 'worker';
+  feed: 'kraken' | 'replay';
+}
+
+export interface RunningFeature {
+  stop(): Promise<void>;
+}
+
+export interface Feature {
+  name: string;
+  roles: Array<StartOptions['role']>;
+  start(ctx: AppContext, http: HttpServer, opts: StartOptions): Promise<RunningFeature | void>;
+}

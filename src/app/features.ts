@@ -1,0 +1,5 @@
+// The features the running bot starts, in order. Each issue's part of the bot adds itself here.
+import { healthFeature } from '../http/health.js';
+import type { Feature } from './feature.js';
+
+export const features: Feature[] = [healthFeature];

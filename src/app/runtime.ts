@@ -1,0 +1,68 @@
+// Owns the running bot: config → logger → database (migrated, served to the CLI when embedded)
+// → context → HTTP server → features; and a graceful stop on SIGINT/SIGTERM.
+import type { Config } from '../config/env.js';
+import { createHttpServer } from '../http/server.js';
+import { createLogger, type Logger } from '../logger.js';
+import type { Clock } from '../clock.js';
+import type { Database } from '../db/client.js';
+import { buildAppContext, type BuildContextOptions, type OwnedContext } from './build-context.js';
+import type { Feature, RunningFeature, StartOptions } from './feature.js';
+import { features as defaultFeatures } from './features.js';
+
+export interface RunningBot {
+  ctx: OwnedContext;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export interface StartBotOptions extends StartOptions {
+  config: Config;
+  logger?: Logger;
+  clock?: Clock;
+  database?: Database;
+  features?: Feature[];
+  port?: number;
+  exchanges?: BuildContextOptions['exchanges'];
+}
+
+export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
+  const logger = opts.logger ?? createLogger({ config: opts.config });
+  const ctx = await buildAppContext({
+    config: opts.config,
+    logger,
+    runMigrations: true,
+    serveDatabase: true,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.database ? { database: opts.database } : {}),
+    ...(opts.exchanges ? { exchanges: opts.exchanges } : {}),
+  });
+  const http = createHttpServer(logger);
+  const running: Array<{ name: string; feature: RunningFeature }> = [];
+  const stop = async () => {
+    for (const { name, feature } of running.reverse()) {
+      try {
+        await feature.stop();
+      } catch (err) {
+        logger.error({ err, feature: name }, 'feature did not stop cleanly');
+      }
+    }
+    await http.close();
+    await ctx.close();
+  };
+  try {
+    for (const feature of opts.features ?? defaultFeatures) {
+      if (!feature.roles.includes(opts.role)) continue;
+      const started = await feature.start(ctx, http, opts);
+      if (started) running.push({ name: feature.name, feature: started });
+    }
+    const port = await http.listen(opts.port ?? opts.config.PORT, opts.config.HOST);
+    logger.info(
+      { port, role: opts.role, feed: opts.feed, database: ctx.database.kind, armed: opts.config.IS_LIVE },
+      `ctb running on port ${port} (${opts.config.IS_LIVE ? 'armed for live' : 'paper only'}, ${ctx.database.kind}, feed ${opts.feed})`,
+    );
+    return { ctx, port, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,6 @@
+// Every `ctb` subcommand, in help order. Each issue's commands add themselves here.
+import type { CliRegistration } from '../program.js';
+import { migrateCli } from './migrate.js';
+import { startCli } from './start.js';
+
+export const cliCommands: CliRegistration[] = [startCli, migrateCli];

@@ -1,0 +1,12 @@
+// The terminal as the CLI sees it: env, output streams and whether output is a TTY. Tests pass their own.
+export interface CliIo {
+  env: Record<string, string | undefined>;
+  stdout: { write(text: string): unknown; isTTY?: boolean };
+  stderr: { write(text: string): unknown; isTTY?: boolean };
+  /** Working directory for .env and relative paths. */
+  cwd: string;
+}
+
+export function processIo(): CliIo {
+  return { env: process.env, stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() };
+}

@@ -1,0 +1,88 @@
+// Runs one operator command from the terminal: load config, open the database (directly, or through
+// the running bot's socket), run the command as the local user, print text or --json, exit 0/1/2.
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import type { z } from 'zod';
+import type { Command, CommandResult } from '../../commands/define.js';
+import { runCommand } from '../../commands/run-command.js';
+import { buildAppContext, type OwnedContext } from '../app/build-context.js';
+import type { Actor } from '../app/context.js';
+import { ConfigError, type Config } from '../config/env.js';
+import { loadConfig } from '../config/load.js';
+import { AppError, exitCodeFor } from '../errors.js';
+import { createLogger, makeScrubber, configSecrets } from '../logger.js';
+import type { CliIo } from './io.js';
+
+export interface CliRunOptions<R extends CommandResult> {
+  json: boolean;
+  render: (result: R, io: CliIo) => string;
+}
+
+export function cliActor(): Actor {
+  let name = 'unknown';
+  try {
+    name = userInfo().username;
+  } catch {
+    // no passwd entry (containers): keep 'unknown'
+  }
+  return { id: `cli:${name}`, source: 'cli' };
+}
+
+/** Loads the config or prints every problem and returns exit code 2. */
+export function loadCliConfig(io: CliIo): Config | number {
+  try {
+    return loadConfig(io.env, join(io.cwd, '.env'));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.stderr.write(`${err.message}\nSee .env.example for every variable and its expected form.\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+export function printError(io: CliIo, err: unknown, config?: Config): number {
+  const scrub = config ? makeScrubber(configSecrets(config)) : (s: string) => s;
+  if (err instanceof AppError || err instanceof ConfigError) {
+    const text = err instanceof AppError ? err.userMessage : err.message;
+    io.stderr.write(`${scrub(`error: ${text}`)}\n`);
+    return exitCodeFor(err) === 2 || err instanceof ConfigError ? 2 : 1;
+  }
+  io.stderr.write(`${scrub(`error: ${(err as Error)?.message ?? String(err)}`)}\n`);
+  return 1;
+}
+
+export async function withCliContext<T>(io: CliIo, fn: (ctx: OwnedContext, config: Config) => Promise<T>): Promise<T | number> {
+  const config = loadCliConfig(io);
+  if (typeof config === 'number') return config;
+  let ctx: OwnedContext | undefined;
+  try {
+    // The CLI logs to LOG_DIR like the bot, and to stderr only at warn and above.
+    const logger = createLogger({ config, stdout: false, destination: process.stderr, destinationLevel: 'warn' });
+    ctx = await buildAppContext({ config, logger, runMigrations: true });
+    return await fn(ctx, config);
+  } catch (err) {
+    return printError(io, err, config);
+  } finally {
+    await ctx?.close();
+  }
+}
+
+/** Runs `command` with `args` for the terminal user and prints its result. Returns the exit code. */
+export async function runCliCommand<S extends z.ZodType, R extends CommandResult>(
+  io: CliIo,
+  command: Command<S, R>,
+  args: unknown,
+  opts: CliRunOptions<R>,
+): Promise<number> {
+  const outcome = await withCliContext(io, async (ctx, config) => {
+    try {
+      const result = await runCommand(command, ctx, cliActor(), args);
+      io.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${opts.render(result, io)}\n`);
+      return result.ok ? 0 : 1;
+    } catch (err) {
+      return printError(io, err, config);
+    }
+  });
+  return outcome;
+}

@@ -1,0 +1,207 @@
+// Owns the process configuration: one zod schema over the environment (plus .env), parsed once
+// at start by readEnv(env). Nothing else in the project reads process.env.
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+import { Secret } from './secret.js';
+
+const bool = (fallback: boolean) =>
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return fallback;
+      if (['true', '1', 'yes', 'on'].includes(v)) return true;
+      if (['false', '0', 'no', 'off'].includes(v)) return false;
+      ctx.addIssue({ code: 'custom', message: `expected true or false, got "${v}"` });
+      return z.NEVER;
+    });
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const text = v === undefined || v.trim() === '' ? fallback : v;
+      const ms = parseDuration(text);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `expected a duration such as 30s, 5m, 2h or 1d, got "${text}"` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const number = (fallback: number, opts: { min?: number; max?: number; int?: boolean } = {}) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return fallback;
+      const n = Number(v);
+      const problems: string[] = [];
+      if (!Number.isFinite(n)) problems.push(opts.int ? 'a whole number' : 'a number');
+      else if (opts.int && !Number.isInteger(n)) problems.push('a whole number');
+      if (opts.min !== undefined && n < opts.min) problems.push(`at least ${opts.min}`);
+      if (opts.max !== undefined && n > opts.max) problems.push(`at most ${opts.max}`);
+      if (problems.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `expected ${problems.join(', ')}, got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const secret = optionalText.transform((v) => (v === undefined ? undefined : new Secret(v)));
+
+const url = (fallback: string | undefined) =>
+  optionalText.transform((v, ctx) => {
+    const text = v ?? fallback;
+    if (text === undefined) return undefined;
+    try {
+      return new URL(text).toString();
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `expected a URL such as https://host/path, got "${text}"` });
+      return z.NEVER;
+    }
+  });
+
+const userList = optionalText.transform((v, ctx) => {
+  if (v === undefined) return [] as string[];
+  const ids = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = ids.filter((id) => !/^[UW][A-Z0-9]{2,}$/.test(id));
+  if (bad.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `expected comma-separated Slack user ids such as U012ABCDEF, got "${bad.join(', ')}"` });
+    return z.NEVER;
+  }
+  return ids;
+});
+
+const channel = optionalText.refine((v) => v === undefined || /^[CGD][A-Z0-9]{2,}$/.test(v), {
+  message: 'expected a Slack channel id such as C012ABCDEF (not a #name)',
+});
+
+const pairs = optionalText.transform((v, ctx) => {
+  const list = (v ?? 'BTC/USD').split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+  const bad = list.filter((p) => !/^[A-Z0-9]{2,10}\/[A-Z0-9]{2,10}$/.test(p));
+  if (bad.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `expected pairs such as BTC/USD,ETH/USD, got "${bad.join(', ')}"` });
+    return z.NEVER;
+  }
+  return list;
+});
+
+export const envSchema = z.object({
+  IS_LIVE: bool(false),
+  KRAKEN_API_KEY: secret,
+  KRAKEN_API_SECRET: secret,
+  KRAKEN_API_URL: url('https://api.kraken.com'),
+  DATABASE_URL: optionalText.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
+    message: 'expected a postgres:// or postgresql:// URL, or unset for the embedded database',
+  }),
+  MARKET_FEED: z.enum(['kraken', 'replay']).optional().default('kraken'),
+  REPLAY_FILE: optionalText,
+  REPLAY_INTERVAL: duration('200ms'),
+  TRADING_PAIRS: pairs,
+  STRATEGIES_FILE: optionalText,
+  QUOTE_CURRENCY: optionalText.transform((v) => (v ?? 'USD').toUpperCase()),
+  PAPER_STARTING_BALANCE: number(10_000, { min: 1 }),
+  CAPITAL_RESERVE_PCT: number(20, { min: 0, max: 100 }),
+  RISK_MAX_DRAWDOWN_PCT: number(10, { min: 0.1, max: 100 }),
+  RISK_DAILY_LOSS_PCT: number(3, { min: 0.1, max: 100 }),
+  RISK_APPETITE_MAX_DRAWDOWN_PCT: number(20, { min: 0.1, max: 100 }),
+  RISK_HARD_DRAWDOWN_PCT: number(15, { min: 0.1, max: 100 }),
+  SLACK_BOT_TOKEN: secret,
+  SLACK_SIGNING_SECRET: secret,
+  SLACK_APP_TOKEN: secret,
+  SLACK_API_URL: url(undefined),
+  SLACK_OPS_CHANNEL: channel,
+  SLACK_ALERTS_CHANNEL: channel,
+  SLACK_OPERATORS: userList,
+  SLACK_APPROVERS: userList,
+  APPROVAL_EMOJI: optionalText.transform((v) => (v ?? 'white_check_mark').replace(/^:|:$/g, '')),
+  REJECTION_EMOJI: optionalText.transform((v) => (v ?? 'x').replace(/^:|:$/g, '')),
+  MODE_CHANGE_TTL: duration('30m'),
+  ESCALATION_ACK_SLA: duration('5m'),
+  ESCALATION_MAX_ROUNDS: number(3, { min: 1, max: 20, int: true }),
+  GOLIVE_MIN_PAPER_TRADES: number(50, { min: 0, int: true }),
+  GOLIVE_MIN_ROI_PCT: number(0, { min: -100 }),
+  GOLIVE_ALERT_WINDOW: duration('7d'),
+  RECONCILE_LEGACY_CUTOFF: optionalText.refine((v) => v === undefined || !Number.isNaN(Date.parse(v)), {
+    message: 'expected an ISO date such as 2026-01-31',
+  }),
+  SMTP_URL: secret,
+  ALERT_EMAIL_TO: optionalText,
+  ALERT_EMAIL_FROM: optionalText,
+  SCHEDULE_TZ: optionalText.transform((v) => v ?? 'UTC'),
+  PORT: number(3000, { min: 0, max: 65_535, int: true }),
+  HOST: optionalText.transform((v) => v ?? '0.0.0.0'),
+  DATA_DIR: optionalText.transform((v) => v ?? './data'),
+  LOG_DIR: optionalText.transform((v) => v ?? './logs'),
+  BACKUP_DIR: optionalText.transform((v) => v ?? './backups'),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).optional().default('info'),
+  LOG_MAX_BYTES: number(10 * 1024 * 1024, { min: 1024, max: 10 * 1024 * 1024, int: true }),
+  LOG_ARCHIVES: number(20, { min: 1, max: 1000, int: true }),
+});
+
+export type RawEnv = z.infer<typeof envSchema>;
+
+export interface Config extends RawEnv {
+  databaseKind: 'pglite' | 'postgres';
+  slackEnabled: boolean;
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Parses the environment once. Throws ConfigError naming every bad field and what is expected. */
+export function readEnv(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = issue.path.join('.') || '(environment)';
+      const message =
+        issue.code === 'invalid_value' && 'values' in issue
+          ? `expected one of ${(issue.values as unknown[]).join(', ')}, got "${String(env[name])}"`
+          : issue.message;
+      return `${name}: ${message}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const cfg = parsed.data;
+  const problems: string[] = [];
+  if (cfg.IS_LIVE) {
+    if (!cfg.KRAKEN_API_KEY) problems.push('KRAKEN_API_KEY: required when IS_LIVE=true (a Kraken API key with Trade rights only)');
+    if (!cfg.KRAKEN_API_SECRET) problems.push('KRAKEN_API_SECRET: required when IS_LIVE=true (the private key of that API key)');
+  }
+  if (cfg.SLACK_BOT_TOKEN && !cfg.SLACK_SIGNING_SECRET && !cfg.SLACK_APP_TOKEN) {
+    problems.push('SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN unless SLACK_APP_TOKEN selects Socket Mode');
+  }
+  if (!cfg.SLACK_BOT_TOKEN && (cfg.SLACK_SIGNING_SECRET || cfg.SLACK_APP_TOKEN)) {
+    problems.push('SLACK_BOT_TOKEN: required when SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is set (xoxb-…)');
+  }
+  if (cfg.RISK_MAX_DRAWDOWN_PCT > cfg.RISK_HARD_DRAWDOWN_PCT) {
+    problems.push(`RISK_HARD_DRAWDOWN_PCT: expected at least RISK_MAX_DRAWDOWN_PCT (${cfg.RISK_MAX_DRAWDOWN_PCT}), got ${cfg.RISK_HARD_DRAWDOWN_PCT}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    ...cfg,
+    databaseKind: cfg.DATABASE_URL ? 'postgres' : 'pglite',
+    slackEnabled: cfg.SLACK_BOT_TOKEN !== undefined,
+  };
+}
+
+/** Test and bench helper: a valid config with overrides, never touching process.env. */
+export function testConfig(overrides: Record<string, string | undefined> = {}): Config {
+  return readEnv({ LOG_LEVEL: 'warn', ...overrides });
+}

@@ -1,0 +1,10 @@
+// Reads .env (if present) beneath the real environment, then parses it once.
+import { existsSync, readFileSync } from 'node:fs';
+import { parse } from 'dotenv';
+import { readEnv, type Config } from './env.js';
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, envFile = '.env'): Config {
+  const fromFile = existsSync(envFile) ? parse(readFileSync(envFile)) : {};
+  // The real environment wins over .env, so `IS_LIVE=false ctb ...` always forces paper.
+  return readEnv({ ...fromFile, ...env });
+}

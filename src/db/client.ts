@@ -1,0 +1,122 @@
+// Owns opening the database: PostgreSQL through postgres.js when DATABASE_URL is set, else the
+// embedded PGlite under DATA_DIR (guarded by a lock; later processes go through the owner's socket).
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import type { SQL } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import { AppError } from '../errors.js';
+import * as schema from './schema/index.js';
+import { acquireLock, readLock, releaseLock } from './pglite-lock.js';
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+export type DatabaseKind = 'pglite' | 'postgres';
+
+export interface Database {
+  db: Db;
+  kind: DatabaseKind;
+  /** How this process reaches it: directly, or through the running bot's socket. */
+  via: 'direct' | 'socket';
+  close(): Promise<void>;
+}
+
+/** Rows of a raw db.execute(): PGlite returns {rows}, postgres.js an array. */
+export function rowsOf<T = Record<string, unknown>>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  return ((result as { rows?: T[] }).rows ?? []) as T[];
+}
+
+export async function execute<T = Record<string, unknown>>(db: Db, query: SQL): Promise<T[]> {
+  return rowsOf<T>(await db.execute(query));
+}
+
+export function connectPostgres(url: string, opts: { max?: number } = {}): Database {
+  const client = postgres(url, { max: opts.max ?? 10, onnotice: () => {}, connect_timeout: 10 });
+  return {
+    db: drizzlePostgres(client, { schema }) as unknown as Db,
+    kind: 'postgres',
+    via: 'direct',
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+function socketPathFor(dataDir: string): string {
+  const preferred = join(resolve(dataDir), 'pglite.sock');
+  if (preferred.length < 100) return preferred;
+  const digest = createHash('sha1').update(preferred).digest('hex').slice(0, 12);
+  return join(tmpdir(), `ctb-${digest}.sock`);
+}
+
+export interface OpenOptions {
+  databaseUrl?: string | undefined;
+  dataDir: string;
+  /** Serve the embedded database to other processes (the bot does; a one-off CLI doesn't). */
+  serve?: boolean;
+}
+
+export async function openDatabase(opts: OpenOptions): Promise<Database> {
+  if (opts.databaseUrl) return connectPostgres(opts.databaseUrl);
+  return openEmbedded(opts.dataDir, opts.serve ?? false);
+}
+
+async function openEmbedded(dataDir: string, serve: boolean): Promise<Database> {
+  const owner = readLock(dataDir);
+  if (owner && owner.pid !== process.pid) return connectThroughOwner(owner.socketPath, owner.pid);
+
+  const socketPath = serve ? socketPathFor(dataDir) : null;
+  if (!acquireLock(dataDir, socketPath)) {
+    const now = readLock(dataDir);
+    return connectThroughOwner(now?.socketPath ?? null, now?.pid ?? 0);
+  }
+  mkdirSync(join(dataDir, 'pglite'), { recursive: true });
+  const { PGlite } = await import('@electric-sql/pglite');
+  let pg: InstanceType<typeof PGlite>;
+  try {
+    pg = await PGlite.create(join(dataDir, 'pglite'));
+  } catch (err) {
+    releaseLock(dataDir);
+    throw new AppError('config', 'pglite_open_failed', `Could not open the embedded database in ${dataDir}/pglite.`, {
+      hint: 'Check the directory is writable and not damaged, or set DATABASE_URL to use PostgreSQL.',
+      cause: err,
+    });
+  }
+  let server: { stop(): Promise<void> } | undefined;
+  if (socketPath) {
+    const { rmSync } = await import('node:fs');
+    rmSync(socketPath, { force: true });
+    const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+    const s = new PGLiteSocketServer({ db: pg, path: socketPath, maxConnections: 16 });
+    await s.start();
+    server = s;
+  }
+  return {
+    db: drizzlePglite(pg, { schema }) as unknown as Db,
+    kind: 'pglite',
+    via: 'direct',
+    close: async () => {
+      await server?.stop();
+      await pg.close();
+      releaseLock(dataDir);
+    },
+  };
+}
+
+function connectThroughOwner(socketPath: string | null, pid: number): Database {
+  if (!socketPath) {
+    throw new AppError('conflict', 'pglite_busy', `The embedded database is in use by another ctb process (pid ${pid}) that does not share it.`, {
+      hint: 'Wait for it to finish, or run the bot (npm start) and use ctb while it runs.',
+    });
+  }
+  // The owner's socket speaks the PostgreSQL protocol; postgres.js connects to a unix socket by path.
+  const client = postgres({ path: socketPath, username: 'postgres', database: 'postgres', max: 1, onnotice: () => {}, connect_timeout: 10 });
+  return {
+    db: drizzlePostgres(client, { schema }) as unknown as Db,
+    kind: 'pglite',
+    via: 'socket',
+    close: () => client.end({ timeout: 5 }),
+  };
+}

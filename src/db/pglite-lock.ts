@@ -1,0 +1,64 @@
+// Owns the guard on the embedded database directory. Two processes opening one PGlite directory
+// lose data silently, so the first process takes DATA_DIR/pglite.lock (pid + socket path) and
+// serves the database over a local socket; every later process connects through that socket.
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface LockInfo {
+  pid: number;
+  socketPath: string | null;
+  since: string;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function lockPath(dataDir: string): string {
+  return join(dataDir, 'pglite.lock');
+}
+
+/** The current owner, or null when nobody (alive) holds the directory. */
+export function readLock(dataDir: string): LockInfo | null {
+  const path = lockPath(dataDir);
+  if (!existsSync(path)) return null;
+  try {
+    const info = JSON.parse(readFileSync(path, 'utf8')) as LockInfo;
+    if (typeof info.pid === 'number' && isAlive(info.pid) && info.pid !== process.pid) return info;
+    if (info.pid === process.pid) return info;
+  } catch {
+    // A torn or foreign file: treat as stale; acquireLock re-creates it atomically.
+  }
+  return null;
+}
+
+/** Takes the directory for this process. Returns false when another live process holds it. */
+export function acquireLock(dataDir: string, socketPath: string | null): boolean {
+  mkdirSync(dataDir, { recursive: true });
+  const path = lockPath(dataDir);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx', 0o600);
+      const info: LockInfo = { pid: process.pid, socketPath, since: new Date().toISOString() };
+      writeSync(fd, JSON.stringify(info));
+      closeSync(fd);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = readLock(dataDir);
+      if (owner && owner.pid !== process.pid) return false;
+      rmSync(path, { force: true }); // stale: its process is gone
+    }
+  }
+  return false;
+}
+
+export function releaseLock(dataDir: string): void {
+  const owner = readLock(dataDir);
+  if (owner?.pid === process.pid) rmSync(lockPath(dataDir), { force: true });
+}

@@ -1,0 +1,153 @@
+// Owns the trading ledger's tables: bot state, order intents, fills, round-trip trades,
+// equity snapshots, paper balances and risk events. Money is numeric (exact), read as strings.
+import { sql } from 'drizzle-orm';
+import {
+  bigserial, boolean, check, index, integer, jsonb, numeric, pgTable, text, timestamp, uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+const money = (name: string) => numeric(name, { precision: 38, scale: 18 });
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/** Singleton row (id = 1): the engine's persisted mode and halt state. */
+export const botState = pgTable(
+  'bot_state',
+  {
+    id: integer('id').primaryKey().default(1),
+    mode: text('mode', { enum: ['paper', 'live'] }).notNull().default('paper'),
+    halted: boolean('halted').notNull().default(false),
+    haltedReason: text('halted_reason'),
+    haltedAt: at('halted_at'),
+    haltedBy: text('halted_by'),
+    entriesPaused: boolean('entries_paused').notNull().default(false),
+    entriesPausedReason: text('entries_paused_reason'),
+    engineHeartbeatAt: at('engine_heartbeat_at'),
+    version: integer('version').notNull().default(0),
+    updatedAt: at('updated_at').notNull().defaultNow(),
+  },
+  (t) => [check('bot_state_singleton', sql`${t.id} = 1`)],
+);
+
+export const orderIntents = pgTable(
+  'order_intents',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    clientOrderId: text('client_order_id').notNull(),
+    mode: text('mode', { enum: ['paper', 'live'] }).notNull(),
+    feed: text('feed', { enum: ['kraken', 'replay'] }).notNull(),
+    strategy: text('strategy').notNull(),
+    symbol: text('symbol').notNull(),
+    side: text('side', { enum: ['buy', 'sell'] }).notNull(),
+    purpose: text('purpose', { enum: ['entry', 'exit', 'flatten'] }).notNull(),
+    type: text('type', { enum: ['market', 'limit'] }).notNull(),
+    quantity: money('quantity').notNull(),
+    limitPrice: money('limit_price'),
+    status: text('status', {
+      enum: ['pending', 'sent', 'open', 'filled', 'canceled', 'rejected', 'failed'],
+    }).notNull().default('pending'),
+    exchangeOrderId: text('exchange_order_id'),
+    tradeId: integer('trade_id'),
+    error: text('error'),
+    createdAt: at('created_at').notNull(),
+    updatedAt: at('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('order_intents_client_order_id').on(t.clientOrderId),
+    index('order_intents_status').on(t.status),
+  ],
+);
+
+export const fills = pgTable(
+  'fills',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    intentId: integer('intent_id').notNull(),
+    clientOrderId: text('client_order_id').notNull(),
+    exchangeTradeId: text('exchange_trade_id').notNull(),
+    exchangeOrderId: text('exchange_order_id'),
+    mode: text('mode', { enum: ['paper', 'live'] }).notNull(),
+    feed: text('feed', { enum: ['kraken', 'replay'] }).notNull(),
+    symbol: text('symbol').notNull(),
+    side: text('side', { enum: ['buy', 'sell'] }).notNull(),
+    quantity: money('quantity').notNull(),
+    price: money('price').notNull(),
+    fee: money('fee').notNull(),
+    feeCurrency: text('fee_currency').notNull(),
+    filledAt: at('filled_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('fills_exchange_trade_id').on(t.mode, t.exchangeTradeId),
+    index('fills_filled_at').on(t.filledAt),
+  ],
+);
+
+/**
+ * A round trip: opened by an entry fill, closed by an exit fill.
+ * capital_buffer (set on close, required when closed): the quote-currency cash left uncommitted
+ * after the close minus the configured reserve (CAPITAL_RESERVE_PCT of equity at close).
+ * Positive means the reserve is intact with room to spare; negative means the reserve was eaten into.
+ */
+export const trades = pgTable(
+  'trades',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    mode: text('mode', { enum: ['paper', 'live'] }).notNull(),
+    feed: text('feed', { enum: ['kraken', 'replay'] }).notNull(),
+    strategy: text('strategy').notNull(),
+    symbol: text('symbol').notNull(),
+    status: text('status', { enum: ['open', 'closed'] }).notNull(),
+    quantity: money('quantity').notNull(),
+    entryPrice: money('entry_price').notNull(),
+    entryFee: money('entry_fee').notNull(),
+    entryAt: at('entry_at').notNull(),
+    exitPrice: money('exit_price'),
+    exitFee: money('exit_fee'),
+    exitAt: at('exit_at'),
+    realizedPnl: money('realized_pnl'),
+    capitalBuffer: money('capital_buffer'),
+    entryIntentId: integer('entry_intent_id').notNull(),
+    exitIntentId: integer('exit_intent_id'),
+  },
+  (t) => [
+    check('trades_closed_complete', sql`${t.status} <> 'closed' or (${t.exitPrice} is not null and ${t.exitAt} is not null and ${t.realizedPnl} is not null and ${t.capitalBuffer} is not null)`),
+    index('trades_status').on(t.status, t.mode),
+    index('trades_exit_at').on(t.exitAt),
+  ],
+);
+
+export const equitySnapshots = pgTable(
+  'equity_snapshots',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    mode: text('mode', { enum: ['paper', 'live'] }).notNull(),
+    feed: text('feed', { enum: ['kraken', 'replay'] }).notNull(),
+    at: at('at').notNull(),
+    equity: money('equity').notNull(),
+    cash: money('cash').notNull(),
+    peakEquity: money('peak_equity').notNull(),
+    drawdownPct: money('drawdown_pct').notNull(),
+  },
+  (t) => [index('equity_snapshots_at').on(t.mode, t.at)],
+);
+
+/** Paper account balances, persisted so a restart keeps the simulated account. */
+export const paperBalances = pgTable('paper_balances', {
+  asset: text('asset').primaryKey(),
+  total: money('total').notNull(),
+  updatedAt: at('updated_at').notNull(),
+});
+
+export const riskEvents = pgTable('risk_events', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  at: at('at').notNull(),
+  kind: text('kind', { enum: ['max_drawdown', 'daily_loss', 'hard_drawdown', 'cleared'] }).notNull(),
+  value: money('value').notNull(),
+  threshold: money('threshold').notNull(),
+  action: text('action').notNull(),
+  details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+});
+
+export type BotState = typeof botState.$inferSelect;
+export type OrderIntent = typeof orderIntents.$inferSelect;
+export type Fill = typeof fills.$inferSelect;
+export type Trade = typeof trades.$inferSelect;
+export type EquitySnapshot = typeof equitySnapshots.$inferSelect;

@@ -1,0 +1,3 @@
+// The whole schema, one file per area. drizzle-kit generates migrations/ from this module.
+export * from './core.js';
+export * from './operations.js';

@@ -1,0 +1,44 @@
+// Owns the project's one error type. A kind is a policy: transports decide how to show it,
+// the engine decides whether to retry, report or halt from it.
+export type ErrorKind =
+  | 'usage' // bad input from a person (CLI args, Slack text): exit 2 / usage reply
+  | 'config' // bad configuration: exit 2
+  | 'forbidden' // the actor may not do this
+  | 'conflict' // state forbids it right now (halted, not armed, already done)
+  | 'retryable' // transient exchange/network trouble: back off and retry
+  | 'rejected' // the exchange refused this order/request; do not retry as is
+  | 'auth' // credentials or permissions wrong: halt and page
+  | 'halt' // something that must stop trading at once
+  | 'check_failed' // a check ran and failed: exit 1
+  | 'internal';
+
+export class AppError extends Error {
+  readonly kind: ErrorKind;
+  readonly code: string;
+  readonly hint: string | undefined;
+
+  constructor(kind: ErrorKind, code: string, message: string, opts: { hint?: string; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'AppError';
+    this.kind = kind;
+    this.code = code;
+    this.hint = opts.hint;
+  }
+
+  /** The line a person sees: what is wrong and what to do. */
+  get userMessage(): string {
+    return this.hint ? `${this.message} ${this.hint}` : this.message;
+  }
+}
+
+export function isAppError(err: unknown, kind?: ErrorKind): err is AppError {
+  return err instanceof AppError && (kind === undefined || err.kind === kind);
+}
+
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof AppError) {
+    if (err.kind === 'usage' || err.kind === 'config' || err.kind === 'forbidden') return 2;
+    return 1;
+  }
+  return 1;
+}

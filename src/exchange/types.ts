@@ -1,0 +1,123 @@
+// Owns the Exchange port: everything the engine, audit and kill switch may ask of an exchange.
+// Implementations: KrakenExchange (ccxt, src/exchange/kraken) and PaperExchange (simulated fills).
+// Quantities, prices and fees cross this port as decimal strings; never binary floats.
+
+export type Side = 'buy' | 'sell';
+export type Venue = 'paper' | 'kraken';
+
+export interface Market {
+  symbol: string; // BTC/USD
+  base: string;
+  quote: string;
+  /** Kraken's own pair id (XXBTZUSD), when known. */
+  exchangeId?: string;
+  minQuantity: string;
+  quantityStep: string;
+  priceStep: string;
+}
+
+export interface Ticker {
+  symbol: string;
+  bid: string;
+  ask: string;
+  last: string;
+  /** 24h traded volume in the base asset, and its quote-currency value. */
+  baseVolume24h: string;
+  quoteVolume24h: string;
+  at: Date;
+}
+
+export interface Candle {
+  symbol: string;
+  openTime: Date;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  /** Base-asset volume in this candle. */
+  volume: number;
+}
+
+export interface Balance {
+  asset: string;
+  free: string;
+  used: string;
+  total: string;
+}
+
+export interface OrderRequest {
+  clientOrderId: string;
+  symbol: string;
+  side: Side;
+  type: 'market' | 'limit';
+  quantity: string;
+  limitPrice?: string;
+}
+
+export interface ExchangeTrade {
+  id: string;
+  orderId: string;
+  clientOrderId?: string;
+  symbol: string;
+  side: Side;
+  quantity: string;
+  price: string;
+  fee: string;
+  feeCurrency: string;
+  timestamp: Date;
+}
+
+export interface OrderState {
+  exchangeOrderId: string;
+  clientOrderId: string;
+  symbol: string;
+  side: Side;
+  status: 'open' | 'closed' | 'canceled' | 'rejected';
+  quantity: string;
+  filledQuantity: string;
+  averagePrice: string | null;
+  /** Fills known at the time of the answer (paper fills at once; Kraken may need fetchMyTrades). */
+  trades: ExchangeTrade[];
+}
+
+export interface TradePage {
+  trades: ExchangeTrade[];
+  /** Pass back to get the next (older) page; undefined when there is none. */
+  next?: string;
+  /** Total count the exchange reports, when it does (Kraken does). */
+  total?: number;
+}
+
+export interface ApiKeyRights {
+  canQuery: boolean;
+  canTrade: boolean;
+  canCancel: boolean;
+  canWithdraw: boolean;
+  /** Where the answer came from: GetApiKeyInfo, or a withdraw-info probe. */
+  source: 'key_info' | 'withdraw_probe' | 'paper';
+}
+
+export interface Exchange {
+  readonly venue: Venue;
+  loadMarkets(): Promise<Market[]>;
+  fetchTicker(symbol: string): Promise<Ticker>;
+  fetchCandles(symbol: string, timeframe: '1m' | '5m' | '15m' | '1h', since?: Date): Promise<Candle[]>;
+  fetchBalances(): Promise<Balance[]>;
+  createOrder(order: OrderRequest): Promise<OrderState>;
+  cancelOrder(exchangeOrderId: string, symbol?: string): Promise<void>;
+  /** Cancel every open order on the account. Returns how many the exchange says it cancelled. */
+  cancelAllOrders(): Promise<{ canceled: number }>;
+  fetchOpenOrders(symbol?: string): Promise<OrderState[]>;
+  /** Our own trade history, newest first, one page per call. */
+  fetchMyTrades(params: { since?: Date; cursor?: string }): Promise<TradePage>;
+  /** Looks an order up by our client order id: how a restart resolves a pending intent. */
+  fetchOrderByClientId(clientOrderId: string, symbol: string): Promise<OrderState | null>;
+  /** Dead man's switch: the exchange cancels everything unless renewed within timeoutMs (0 disarms). */
+  cancelAllOrdersAfter(timeoutMs: number): Promise<void>;
+  fetchKeyRights(): Promise<ApiKeyRights>;
+}
+
+/** Where prices come from for paper fills and the engine (a feed, or the exchange's public API). */
+export interface PriceSource {
+  lastCandle(symbol: string): Candle | undefined;
+}

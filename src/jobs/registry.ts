@@ -1,0 +1,70 @@
+// Owns the scheduled jobs (node-cron). Jobs that trade or alter state are marked `trades: true`
+// so the live switch and the kill switch can pause them as a group and resume them after.
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Logger } from '../logger.js';
+
+export interface JobSpec {
+  name: string;
+  /** node-cron expression; 6 fields with seconds are allowed (e.g. every second: '* * * * * *'). */
+  schedule: string;
+  /** True for jobs that place orders or change trading state: paused during transitions and kills. */
+  trades: boolean;
+  run(): Promise<void>;
+  timezone?: string;
+}
+
+export class JobRegistry {
+  readonly #tasks = new Map<string, { spec: JobSpec; task: ScheduledTask }>();
+  #tradingPausedReason: string | null = null;
+
+  constructor(private readonly logger: Logger) {}
+
+  register(spec: JobSpec): void {
+    if (this.#tasks.has(spec.name)) throw new Error(`job ${spec.name} is registered twice`);
+    const task = cron.schedule(
+      spec.schedule,
+      async () => {
+        if (spec.trades && this.#tradingPausedReason) return;
+        try {
+          await spec.run();
+        } catch (err) {
+          this.logger.error({ err, job: spec.name }, `job ${spec.name} failed`);
+        }
+      },
+      { name: spec.name, noOverlap: true, ...(spec.timezone ? { timezone: spec.timezone } : {}) },
+    );
+    this.#tasks.set(spec.name, { spec, task });
+  }
+
+  /** Pauses every job that trades; returns a function that resumes them. */
+  pauseTrading(reason: string): () => void {
+    this.#tradingPausedReason = reason;
+    this.logger.info({ reason }, 'trading jobs paused');
+    return () => this.resumeTrading();
+  }
+
+  resumeTrading(): void {
+    if (this.#tradingPausedReason === null) return;
+    this.#tradingPausedReason = null;
+    this.logger.info('trading jobs resumed');
+  }
+
+  get tradingPaused(): string | null {
+    return this.#tradingPausedReason;
+  }
+
+  names(): string[] {
+    return [...this.#tasks.keys()];
+  }
+
+  async runNow(name: string): Promise<void> {
+    const entry = this.#tasks.get(name);
+    if (!entry) throw new Error(`no job named ${name}`);
+    await entry.spec.run();
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.#tasks.values()].map(({ task }) => task.stop()));
+    this.#tasks.clear();
+  }
+}

@@ -1,0 +1,97 @@
+// Owns logging: pino JSON to stdout, LOG_DIR/system.log (rotated below LOG_MAX_BYTES into
+// timestamped archives) and LOG_DIR/anomalies.log (warn and above). Secrets never reach a line:
+// known secret fields are redacted by path, Secret objects print [redacted], and every line is
+// scrubbed of the configured secret values and of token-shaped strings before it is written.
+import { mkdirSync } from 'node:fs';
+import { createStream, type Generator } from 'rotating-file-stream';
+import pino, { type Logger, type StreamEntry } from 'pino';
+import type { Config } from './config/env.js';
+import { REDACTED, type Secret } from './config/secret.js';
+
+export type { Logger } from 'pino';
+
+export const REDACT_PATHS = [
+  'apiKey', 'secret', 'password', 'token', 'authorization',
+  '*.apiKey', '*.secret', '*.password', '*.token', '*.authorization', '*.signature',
+  '*.KRAKEN_API_KEY', '*.KRAKEN_API_SECRET', '*.SLACK_BOT_TOKEN', '*.SLACK_SIGNING_SECRET', '*.SLACK_APP_TOKEN', '*.SMTP_URL',
+  'headers["api-key"]', 'headers["api-sign"]', 'headers.authorization', 'headers["x-slack-signature"]',
+  '*.headers["api-key"]', '*.headers["api-sign"]', '*.headers.authorization', '*.headers["x-slack-signature"]',
+];
+
+// Slack tokens, and long base64 runs shaped like Kraken keys (56 chars) and secrets (88 chars).
+const TOKEN_SHAPES = [/xox[abposr]-[A-Za-z0-9-]{10,}/g, /xapp-[A-Za-z0-9-]{10,}/g, /[A-Za-z0-9+/]{54,}={0,2}/g];
+
+export function makeScrubber(secrets: Array<Secret | undefined>): (line: string) => string {
+  const values = secrets
+    .map((s) => s?.reveal())
+    .filter((v): v is string => typeof v === 'string' && v.length >= 6)
+    .flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]);
+  return (line: string) => {
+    let out = line;
+    for (const v of values) if (out.includes(v)) out = out.split(v).join(REDACTED);
+    for (const shape of TOKEN_SHAPES) out = out.replace(shape, REDACTED);
+    return out;
+  };
+}
+
+export function configSecrets(config: Config): Array<Secret | undefined> {
+  return [
+    config.KRAKEN_API_KEY, config.KRAKEN_API_SECRET, config.SLACK_BOT_TOKEN,
+    config.SLACK_SIGNING_SECRET, config.SLACK_APP_TOKEN, config.SMTP_URL,
+  ];
+}
+
+const archiveName =
+  (base: string): Generator =>
+  (time, index) => {
+    if (!time) return `${base}.log`;
+    const stamp = (time as Date).toISOString().replace(/[-:]/g, '').replace(/\..+/, '');
+    return `archive/${base}-${stamp}-${index ?? 1}.log`;
+  };
+
+export interface LoggerOptions {
+  config: Config;
+  /** Extra destination (tests capture output here; the CLI uses stderr). */
+  destination?: NodeJS.WritableStream;
+  destinationLevel?: pino.Level;
+  /** Write to stdout (default true). */
+  stdout?: boolean;
+  /** Write LOG_DIR files (default true). */
+  files?: boolean;
+}
+
+export function createLogger(opts: LoggerOptions): Logger {
+  const { config } = opts;
+  const streams: StreamEntry[] = [];
+  if (opts.stdout !== false) streams.push({ level: config.LOG_LEVEL, stream: process.stdout });
+  if (opts.destination) streams.push({ level: opts.destinationLevel ?? 'trace', stream: opts.destination });
+  if (opts.files !== false) {
+    mkdirSync(config.LOG_DIR, { recursive: true });
+    const rotating = (base: string) =>
+      createStream(archiveName(base), {
+        path: config.LOG_DIR,
+        size: `${Math.floor(config.LOG_MAX_BYTES / 1024)}K`,
+        maxFiles: config.LOG_ARCHIVES,
+        history: `${base}.history`,
+      });
+    streams.push({ level: config.LOG_LEVEL, stream: rotating('system') });
+    streams.push({ level: 'warn', stream: rotating('anomalies') });
+  }
+  const scrub = makeScrubber(configSecrets(config));
+  const lowest = streams.reduce((min, s) => Math.min(min, pino.levels.values[s.level as string] ?? 30), 60);
+  return pino(
+    {
+      level: pino.levels.labels[lowest] ?? 'info',
+      base: { service: 'ctb' },
+      redact: { paths: REDACT_PATHS, censor: REDACTED },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      hooks: { streamWrite: scrub },
+    },
+    pino.multistream(streams, { dedupe: false }),
+  );
+}
+
+/** A logger that writes nowhere: for commands run inside tests that don't assert on logs. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

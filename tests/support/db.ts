@@ -1,0 +1,93 @@
+// Real databases for tests: a fresh PostgreSQL database per call (cloned from a migrated template
+// on this machine's server), or an in-memory PGlite with the same migrations.
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { connectPostgres, type Database } from '../../src/db/client.js';
+import { MIGRATIONS_DIR, migrate } from '../../src/db/migrate.js';
+import * as schema from '../../src/db/schema/index.js';
+
+export const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+function migrationsHash(): string {
+  const h = createHash('sha1');
+  for (const f of readdirSync(MIGRATIONS_DIR).sort()) {
+    if (f.endsWith('.sql')) h.update(f).update(readFileSync(join(MIGRATIONS_DIR, f)));
+  }
+  return h.digest('hex').slice(0, 10);
+}
+
+function urlFor(dbName: string): string {
+  const u = new URL(ADMIN_URL);
+  u.pathname = `/${dbName}`;
+  return u.toString();
+}
+
+async function ensureTemplate(admin: postgres.Sql): Promise<string> {
+  const name = `ctb_tpl_${migrationsHash()}`;
+  await admin`select pg_advisory_lock(727001)`;
+  try {
+    const exists = await admin`select 1 from pg_database where datname = ${name}`;
+    if (exists.length === 0) {
+      const building = `${name}_build_${randomBytes(3).toString('hex')}`;
+      await admin.unsafe(`create database "${building}"`);
+      const database = connectPostgres(urlFor(building), { max: 1 });
+      await migrate(database);
+      await database.close();
+      await admin.unsafe(`alter database "${building}" rename to "${name}"`);
+    }
+  } finally {
+    await admin`select pg_advisory_unlock(727001)`;
+  }
+  return name;
+}
+
+export interface TestDatabase extends Database {
+  url: string;
+  name: string;
+}
+
+/** A new, migrated PostgreSQL database, dropped by close(). */
+export async function createPostgresTestDb(): Promise<TestDatabase> {
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  try {
+    const template = await ensureTemplate(admin);
+    const name = `ctb_t_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+    await admin.unsafe(`create database "${name}" template "${template}"`);
+    const url = urlFor(name);
+    const database = connectPostgres(url, { max: 5 });
+    return {
+      ...database,
+      url,
+      name,
+      close: async () => {
+        await database.close();
+        const dropper = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+        await dropper.unsafe(`drop database if exists "${name}" with (force)`);
+        await dropper.end();
+      },
+    };
+  } finally {
+    await admin.end();
+  }
+}
+
+/** A migrated in-memory PGlite: the embedded path a new user runs first. */
+export async function createPgliteTestDb(): Promise<Database> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { drizzle } = await import('drizzle-orm/pglite');
+  const pg = await PGlite.create();
+  const database: Database = {
+    db: drizzle(pg, { schema }) as unknown as Database['db'],
+    kind: 'pglite',
+    via: 'direct',
+    close: () => pg.close(),
+  };
+  await migrate(database);
+  return database;
+}
+
+export type DbKind = 'postgres' | 'pglite';
+export const createTestDb = (kind: DbKind): Promise<Database> =>
+  kind === 'postgres' ? createPostgresTestDb() : createPgliteTestDb();

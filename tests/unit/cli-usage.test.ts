@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/program.js';
+import type { CliIo } from '../../src/cli/io.js';
+
+function io(env: Record<string, string> = {}) {
+  let out = '';
+  let err = '';
+  const value: CliIo = {
+    env: { DATA_DIR: '/nonexistent-ctb-test', ...env },
+    cwd: '/nonexistent-ctb-test',
+    stdout: { write: (s: string) => (out += s) },
+    stderr: { write: (s: string) => (err += s) },
+  };
+  return { value, out: () => out, err: () => err };
+}
+
+describe('ctb usage and configuration errors', () => {
+  it('exits 2 on an unknown subcommand and says how to get help', async () => {
+    const t = io();
+    expect(await runCli(['launch-rockets'], t.value)).toBe(2);
+    expect(t.err()).toMatch(/unknown command 'launch-rockets'/);
+  });
+
+  it('exits 2 naming the missing Kraken keys when IS_LIVE=true has none', async () => {
+    const t = io({ IS_LIVE: 'true' });
+    expect(await runCli(['migrate'], t.value)).toBe(2);
+    expect(t.err()).toMatch(/KRAKEN_API_KEY: required when IS_LIVE=true/);
+    expect(t.err()).toMatch(/KRAKEN_API_SECRET: required when IS_LIVE=true/);
+  });
+
+  it('exits 2 on malformed values, naming each', async () => {
+    const t = io({ IS_LIVE: 'maybe', PORT: 'abc' });
+    expect(await runCli(['migrate'], t.value)).toBe(2);
+    expect(t.err()).toMatch(/IS_LIVE: expected true or false, got "maybe"/);
+    expect(t.err()).toMatch(/PORT: expected a whole number, got "abc"/);
+  });
+
+  it('prints help and exits 0', async () => {
+    const t = io();
+    expect(await runCli(['--help'], t.value)).toBe(0);
+    expect(t.out()).toMatch(/Usage: ctb/);
+  });
+});

@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import { inspect } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, envSchema, readEnv } from '../../src/config/env.js';
+import { parseDuration } from '../../src/config/duration.js';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    readEnv(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('configuration', () => {
+  it('defaults to paper: IS_LIVE unset means not armed', () => {
+    expect(readEnv({}).IS_LIVE).toBe(false);
+    expect(readEnv({ IS_LIVE: '' }).IS_LIVE).toBe(false);
+    expect(readEnv({ IS_LIVE: 'false' }).IS_LIVE).toBe(false);
+  });
+
+  it('uses the embedded database when DATABASE_URL is unset', () => {
+    expect(readEnv({}).databaseKind).toBe('pglite');
+    expect(readEnv({ DATABASE_URL: 'postgres://u@127.0.0.1/db' }).databaseKind).toBe('postgres');
+  });
+
+  it('requires both Kraken keys only when IS_LIVE=true, naming each missing variable', () => {
+    expect(problemsOf({})).toEqual([]);
+    const problems = problemsOf({ IS_LIVE: 'true' });
+    expect(problems.some((p) => p.startsWith('KRAKEN_API_KEY:'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('KRAKEN_API_SECRET:'))).toBe(true);
+  });
+
+  it('reports every malformed field by name with what is expected', () => {
+    const problems = problemsOf({ IS_LIVE: 'maybe', PORT: 'abc', MODE_CHANGE_TTL: 'soon', SLACK_OPERATORS: 'bob', MARKET_FEED: 'binance' });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'IS_LIVE: expected true or false, got "maybe"',
+        'PORT: expected a whole number, got "abc"',
+        expect.stringMatching(/^MODE_CHANGE_TTL: expected a duration such as 30s, 5m/),
+        expect.stringMatching(/^SLACK_OPERATORS: expected comma-separated Slack user ids/),
+        expect.stringMatching(/^MARKET_FEED: expected one of kraken, replay, got "binance"/),
+      ]),
+    );
+  });
+
+  it('holds secrets so that printing, inspecting or serialising shows [redacted]', () => {
+    const key = 'A'.repeat(56);
+    const config = readEnv({ KRAKEN_API_KEY: key, KRAKEN_API_SECRET: 'c2VjcmV0'.repeat(11), SLACK_BOT_TOKEN: 'xoxb-1-2-abc', SLACK_SIGNING_SECRET: 'sign' });
+    const shown = [String(config.KRAKEN_API_KEY), JSON.stringify(config), inspect(config, { depth: 5 }), `${config.SLACK_BOT_TOKEN}`].join('\n');
+    expect(shown).not.toContain(key);
+    expect(shown).not.toContain('xoxb-1-2-abc');
+    expect(shown).toContain('[redacted]');
+    expect(config.KRAKEN_API_KEY?.reveal()).toBe(key);
+  });
+
+  it('parses durations as written in env and Slack text', () => {
+    expect(parseDuration('30s')).toBe(30_000);
+    expect(parseDuration('5m')).toBe(300_000);
+    expect(parseDuration('1h30m')).toBe(5_400_000);
+    expect(parseDuration('5 minutes')).toBeUndefined();
+    expect(parseDuration('0s')).toBeUndefined();
+  });
+
+  it('.env.example lists every variable the schema reads', () => {
+    const example = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
+    const listed = new Set([...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));
+    const missing = Object.keys(envSchema.shape).filter((name) => !listed.has(name));
+    expect(missing).toEqual([]);
+  });
+});

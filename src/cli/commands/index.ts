@@ -1,6 +1,7 @@
 // Every `ctb` subcommand, in help order. Each issue's commands add themselves here.
 import type { CliRegistration } from '../program.js';
+import { auditCli } from './audit.js';
 import { migrateCli } from './migrate.js';
 import { startCli } from './start.js';
 
-export const cliCommands: CliRegistration[] = [startCli, migrateCli];
+export const cliCommands: CliRegistration[] = [startCli, migrateCli, auditCli];

@@ -1,0 +1,139 @@
+// Owns running the audit: every registered check in order, each bounded in time and unable to crash
+// the run (a throwing check becomes a failed line), the summary, and the stored record.
+import { performance } from 'node:perf_hooks';
+import type { Actor, AppContext } from '../../app/context.js';
+import { AppError } from '../../errors.js';
+import { readOnlyExchange } from '../../exchange/read-only.js';
+import type { Exchange } from '../../exchange/types.js';
+import { configSecrets, makeScrubber } from '../../logger.js';
+import { effectiveMode, getBotState } from '../bot-state.js';
+import { auditChecks } from './checks/index.js';
+import { insertAuditRun } from './store.js';
+import {
+  CHECKLIST_SECTIONS, type AuditCheck, type AuditContext, type AuditReport, type AuditSummary, type CheckOutcome, type CheckResult,
+} from './types.js';
+
+export interface RunAuditParams {
+  actor: Actor;
+  dryRun: boolean;
+  /** Where `.env` and the git checkout are (the CLI's working directory). */
+  cwd: string;
+  /** Run only these check ids (verify-credentials); such partial runs are not stored. */
+  only?: string[];
+  /** Defaults to every registered check (checks/index.ts). */
+  checks?: AuditCheck[];
+}
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+export function auditContext(ctx: AppContext, params: Pick<RunAuditParams, 'actor' | 'cwd' | 'dryRun'>): AuditContext {
+  const memos = new Map<string, Promise<unknown>>();
+  let kraken: Exchange | undefined;
+  return {
+    ...ctx,
+    actor: params.actor,
+    cwd: params.cwd,
+    kraken() {
+      if (!ctx.exchanges.hasKrakenKeys()) return undefined;
+      kraken ??= params.dryRun ? readOnlyExchange(ctx.exchanges.kraken()) : ctx.exchanges.kraken();
+      return kraken;
+    },
+    memo<T>(key: string, compute: () => Promise<T>): Promise<T> {
+      let found = memos.get(key) as Promise<T> | undefined;
+      if (!found) {
+        found = compute();
+        memos.set(key, found);
+      }
+      return found;
+    },
+  };
+}
+
+async function runOne(check: AuditCheck, actx: AuditContext, dryRun: boolean, scrub: (s: string) => string): Promise<CheckResult> {
+  const started = performance.now();
+  const timeoutMs = check.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  let timer: NodeJS.Timeout | undefined;
+  let outcome: CheckOutcome;
+  try {
+    outcome = await Promise.race([
+      check.run(actx, { dryRun }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new AppError('retryable', 'check_timeout', `timed out after ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } catch (err) {
+    const message = err instanceof AppError ? err.message : (err as Error)?.message ?? String(err);
+    actx.logger.warn({ err, check: check.id }, 'audit check could not run');
+    outcome = {
+      status: 'fail',
+      value: `check could not run: ${scrub(message)}`,
+      fix: err instanceof AppError && err.hint ? scrub(err.hint) : 'See the log for the error, fix its cause and run the audit again.',
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+  return {
+    id: check.id,
+    title: check.title,
+    section: check.checklistSection,
+    sectionTitle: CHECKLIST_SECTIONS[check.checklistSection],
+    status: outcome.status,
+    value: scrub(outcome.value),
+    fix: outcome.status === 'pass' ? null : outcome.fix === null ? null : scrub(outcome.fix),
+    ...(outcome.details ? { details: outcome.details } : {}),
+    durationMs: Math.round(performance.now() - started),
+  };
+}
+
+export function summarize(results: CheckResult[]): AuditSummary {
+  const count = (s: CheckResult['status']) => results.filter((r) => r.status === s).length;
+  return { pass: count('pass'), warn: count('warn'), fail: count('fail'), total: results.length };
+}
+
+export function summaryLineOf(s: AuditSummary, opts: { dryRun: boolean; mode: string; partial: boolean }): string {
+  const verdict = s.fail > 0 ? 'FAILED' : 'PASSED';
+  const what = opts.partial ? 'CHECK' : 'AUDIT';
+  return `${what} ${verdict} — ${s.pass} pass, ${s.warn} warn, ${s.fail} fail (${opts.dryRun ? 'dry run' : 'full run'}, ${opts.mode} mode)`;
+}
+
+/** Runs the audit (or the `only` checks), stores a whole run, and returns the report. */
+export async function runAudit(ctx: AppContext, params: RunAuditParams): Promise<AuditReport> {
+  const all = params.checks ?? auditChecks;
+  const only = params.only ?? null;
+  if (only) {
+    const unknown = only.filter((id) => !all.some((c) => c.id === id));
+    if (unknown.length > 0) throw new AppError('usage', 'unknown_check', `Unknown audit check: ${unknown.join(', ')}.`);
+  }
+  const selected = only ? all.filter((c) => only.includes(c.id)) : all;
+  const actx = auditContext(ctx, params);
+  const scrub = makeScrubber(configSecrets(ctx.config));
+  const at = ctx.clock.now();
+  const state = await getBotState(ctx.db);
+  const mode = effectiveMode(state, ctx.exchanges.armed);
+
+  // One after another: several checks talk to Kraken, whose rate limit is per key.
+  const results: CheckResult[] = [];
+  for (const check of selected) results.push(await runOne(check, actx, params.dryRun, scrub));
+
+  const summary = summarize(results);
+  const ok = summary.fail === 0;
+  const summaryLine = summaryLineOf(summary, { dryRun: params.dryRun, mode, partial: only !== null });
+  const runId = only
+    ? 0
+    : await insertAuditRun(ctx.db, { at, actor: params.actor.id, mode, dryRun: params.dryRun, passed: ok, summary: summaryLine, results });
+  return {
+    kind: 'audit',
+    schemaVersion: 1,
+    ok,
+    runId,
+    at: at.toISOString(),
+    actor: params.actor.id,
+    mode,
+    armed: ctx.exchanges.armed,
+    dryRun: params.dryRun,
+    only,
+    summary,
+    summaryLine,
+    results,
+  };
+}

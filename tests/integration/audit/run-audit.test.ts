@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import type { Actor } from '../../../src/app/context.js';
+import { auditRuns } from '../../../src/db/schema/index.js';
+import { updateBotState } from '../../../src/services/bot-state.js';
+import { modeCheck } from '../../../src/services/audit/checks/mode.js';
+import { runAudit } from '../../../src/services/audit/run-audit.js';
+import { latestAuditRun } from '../../../src/services/audit/store.js';
+import { defineCheck, type AuditCheck } from '../../../src/services/audit/types.js';
+import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { testContext } from '../../support/app-context.js';
+
+const actor: Actor = { id: 'cli:alice', source: 'cli' };
+const check = (id: string, run: AuditCheck['run'], extra: Partial<AuditCheck> = {}): AuditCheck =>
+  defineCheck({ id, title: id, checklistSection: 5, run, ...extra });
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createPostgresTestDb();
+});
+afterAll(async () => {
+  await database?.close();
+});
+beforeEach(async () => {
+  await database.db.execute(sql`truncate audit_runs, bot_state`);
+});
+
+describe('the audit runner', () => {
+  it('stores every whole run with who, when, mode and results, and latestAuditRun returns the newest', async () => {
+    const ctx = await testContext({ database });
+    const first = await runAudit(ctx, { actor, dryRun: true, cwd: '.', checks: [check('a.one', async () => ({ status: 'fail', value: 'bad', fix: 'fix it' }))] });
+    ctx.clock.advance(60_000);
+    const second = await runAudit(ctx, { actor, dryRun: false, cwd: '.', checks: [check('a.one', async () => ({ status: 'warn', value: 'meh', fix: 'later' }))] });
+    expect(first.ok).toBe(false);
+    expect(second.ok).toBe(true);
+    const latest = await latestAuditRun(ctx.db);
+    expect(latest).toMatchObject({ id: second.runId, actor: 'cli:alice', mode: 'paper', dryRun: false, passed: true });
+    expect(latest?.at.toISOString()).toBe('2026-01-05T12:01:00.000Z');
+    expect(latest?.results[0]).toMatchObject({ id: 'a.one', status: 'warn', value: 'meh', fix: 'later', section: 5, sectionTitle: 'Health Audits' });
+    expect((await latestAuditRun(ctx.db, { dryRun: true }))?.id).toBe(first.runId);
+  });
+
+  it('returns null from latestAuditRun when no audit ever ran', async () => {
+    const ctx = await testContext({ database });
+    expect(await latestAuditRun(ctx.db)).toBeNull();
+  });
+
+  it('turns a throwing check into a failed line without stopping the others, and never prints a configured secret', async () => {
+    const key = `K${'a1'.repeat(20)}`;
+    const ctx = await testContext({ database, env: { KRAKEN_API_KEY: key, KRAKEN_API_SECRET: 'c2VjcmV0c2VjcmV0' } });
+    const report = await runAudit(ctx, {
+      actor, dryRun: true, cwd: '.',
+      checks: [
+        check('a.crash', async () => { throw new Error(`boom with ${key}`); }),
+        check('a.fine', async () => ({ status: 'pass', value: 'ok', fix: 'ignored when passing' })),
+      ],
+    });
+    expect(report.results.map((r) => [r.id, r.status])).toEqual([['a.crash', 'fail'], ['a.fine', 'pass']]);
+    expect(report.results[0]!.value).toContain('check could not run: boom with [redacted]');
+    expect(JSON.stringify(report)).not.toContain(key);
+    expect(report.results[1]!.fix).toBeNull();
+    expect(report.summary).toEqual({ pass: 1, warn: 0, fail: 1, total: 2 });
+    expect(report.summaryLine).toBe('AUDIT FAILED — 1 pass, 0 warn, 1 fail (dry run, paper mode)');
+  });
+
+  it('fails a check that outlives its timeout', async () => {
+    const ctx = await testContext({ database });
+    const report = await runAudit(ctx, {
+      actor, dryRun: true, cwd: '.',
+      checks: [check('a.slow', () => new Promise(() => {}), { timeoutMs: 50 })],
+    });
+    expect(report.results[0]).toMatchObject({ status: 'fail', value: 'check could not run: timed out after 50 ms' });
+  });
+
+  it('runs only the named checks for a partial run and does not store it', async () => {
+    const ctx = await testContext({ database });
+    const checks = [check('a.one', async () => ({ status: 'pass', value: '1', fix: null })), check('a.two', async () => ({ status: 'fail', value: '2', fix: 'x' }))];
+    const report = await runAudit(ctx, { actor, dryRun: true, cwd: '.', checks, only: ['a.one'] });
+    expect(report.results.map((r) => r.id)).toEqual(['a.one']);
+    expect(report.runId).toBe(0);
+    expect(report.summaryLine.startsWith('CHECK PASSED')).toBe(true);
+    expect(await ctx.db.select().from(auditRuns)).toHaveLength(0);
+    await expect(runAudit(ctx, { actor, dryRun: true, cwd: '.', checks, only: ['a.nope'] })).rejects.toThrow(/Unknown audit check: a.nope/);
+  });
+
+  it('gives each check a Kraken handle that refuses order-changing calls in a dry run', async () => {
+    const calls: string[] = [];
+    const fakeKraken = new Proxy({ venue: 'kraken' }, {
+      get: (target, prop) => (prop === 'venue' ? 'kraken' : async () => { calls.push(String(prop)); return undefined; }),
+    });
+    const env = { KRAKEN_API_KEY: 'key-for-test', KRAKEN_API_SECRET: 'c2VjcmV0c2VjcmV0', IS_LIVE: 'true' };
+    const ctx = await testContext({ database, env, exchanges: { kraken: () => fakeKraken as never } });
+    const report = await runAudit(ctx, {
+      actor, dryRun: true, cwd: '.',
+      checks: [check('a.cancel', async (c) => { await c.kraken()!.cancelAllOrders(); return { status: 'pass', value: 'cancelled', fix: null }; }),
+        check('a.read', async (c) => { await c.kraken()!.fetchBalances(); return { status: 'pass', value: 'read', fix: null }; })],
+    });
+    expect(report.results[0]).toMatchObject({ status: 'fail', value: expect.stringContaining('read-only') });
+    expect(calls).toEqual(['fetchBalances']);
+  });
+});
+
+describe('mode.state', () => {
+  const run = async (ctx: Awaited<ReturnType<typeof testContext>>) =>
+    (await runAudit(ctx, { actor, dryRun: true, cwd: '.', checks: [modeCheck] })).results[0]!;
+
+  it('passes in paper mode, not armed, not halted', async () => {
+    const ctx = await testContext({ database });
+    expect(await run(ctx)).toMatchObject({ status: 'pass', value: 'IS_LIVE default false; paper mode, not armed, not halted' });
+  });
+
+  it('warns when the database says live but the process is not armed', async () => {
+    const ctx = await testContext({ database });
+    await updateBotState(ctx.db, ctx.clock, { mode: 'live' });
+    expect(await run(ctx)).toMatchObject({ status: 'warn', details: { storedMode: 'live', effectiveMode: 'paper' } });
+  });
+
+  it('fails while the engine is halted', async () => {
+    const ctx = await testContext({ database, env: { IS_LIVE: 'true', KRAKEN_API_KEY: 'k', KRAKEN_API_SECRET: 's' } });
+    await updateBotState(ctx.db, ctx.clock, { halted: true, haltedReason: 'kill by U1' });
+    const result = await run(ctx);
+    expect(result.status).toBe('fail');
+    expect(result.value).toContain('armed, halted (kill by U1)');
+  });
+});

@@ -1,6 +1,7 @@
 // Builds the AppContext: the one place where the database is opened, the exchanges are wired and
 // the alert sink is chosen. Tests call it with their own database, clock and fakes.
-import { logAlertSink, type AlertSink } from '../alerts/types.js';
+import { createOutboxAlertSink } from '../alerts/sink.js';
+import type { AlertSink } from '../alerts/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Config } from '../config/env.js';
 import { openDatabase, type Database } from '../db/client.js';
@@ -52,7 +53,8 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
     kraken: opts.exchanges?.kraken ?? ((o) => createKrakenExchange(config, { logger, armed: o.armed })),
   });
   const withExchanges = { ...base, exchanges };
-  const alerts = opts.alerts?.(withExchanges) ?? logAlertSink(logger);
+  // The default sink stores every alert in the outbox first; the alerts feature delivers it.
+  const alerts = opts.alerts?.(withExchanges) ?? createOutboxAlertSink({ db: database.db, clock, logger, config });
   const ctx: OwnedContext = {
     ...withExchanges,
     alerts,

@@ -1,5 +1,6 @@
 // The features the running bot starts, in order. Each issue's part of the bot adds itself here.
+import { alertsFeature } from '../alerts/feature.js';
 import { healthFeature } from '../http/health.js';
 import type { Feature } from './feature.js';
 
-export const features: Feature[] = [healthFeature];
+export const features: Feature[] = [healthFeature, alertsFeature];

@@ -1,3 +1,4 @@
 // The whole schema, one file per area. drizzle-kit generates migrations/ from this module.
 export * from './core.js';
 export * from './operations.js';
+export * from './alerts.js';

@@ -1,0 +1,46 @@
+// Owns queueing single messages in the outbox (timeline notes, pages by DM, email) inside the
+// caller's transaction, so a page and the escalation step that caused it commit together.
+import { sql } from 'drizzle-orm';
+import { alertDeliveries, type DeliveryKind } from '../db/schema/alerts.js';
+import type { Db } from '../db/client.js';
+
+type Tx = Pick<Db, 'insert'>;
+
+export const PRIORITY = { note: 3, page: 4, email: 2 } as const;
+
+export async function enqueueDelivery(tx: Tx, input: {
+  groupId: number;
+  kind: Exclude<DeliveryKind, 'slack_sync'>;
+  target: string;
+  payload: Record<string, unknown>;
+  now: Date;
+}): Promise<void> {
+  const lane = input.kind === 'email' ? 'email' : `slack:${input.target}`;
+  const priority = input.kind === 'slack_dm' ? PRIORITY.page : input.kind === 'email' ? PRIORITY.email : PRIORITY.note;
+  await tx.insert(alertDeliveries).values({
+    groupId: input.groupId,
+    kind: input.kind,
+    lane,
+    target: input.target,
+    priority,
+    payload: input.payload,
+    nextAttemptAt: input.now,
+    createdAt: input.now,
+  });
+}
+
+/** Queues a timeline line in the group's thread (the thread is the incident's story). */
+export async function enqueueThreadNote(tx: Tx, input: { groupId: number; channel: string | null; text: string; now: Date }): Promise<void> {
+  if (!input.channel) return;
+  await enqueueDelivery(tx, { groupId: input.groupId, kind: 'slack_thread_note', target: input.channel, payload: { text: input.text }, now: input.now });
+}
+
+/** Makes sure the group's Slack parent/thread will be brought up to date (one pending sync per group). */
+export async function requestSync(db: Pick<Db, 'execute'>, input: { groupId: number; now: Date }): Promise<void> {
+  const iso = input.now.toISOString();
+  await db.execute(sql`
+    insert into alert_deliveries (group_id, kind, lane, target, priority, payload, next_attempt_at, created_at)
+    select g.id, 'slack_sync', 'slack:' || g.slack_channel, g.slack_channel, 2, '{}'::jsonb, ${iso}::timestamptz, ${iso}::timestamptz
+    from alert_groups g where g.id = ${input.groupId} and g.slack_channel is not null
+    on conflict (group_id) where kind = 'slack_sync' and status = 'pending' do nothing`);
+}

@@ -1,0 +1,92 @@
+// Owns the default AlertSink: sanitise, then store in the outbox (store.ts) and return. Delivery is
+// the worker's job, so raising never waits on Slack or SMTP. If the database itself refuses the
+// write, the alert is kept in a bounded in-memory buffer that the delivery tick retries, and logged
+// (flagged alertPipeline so the log-line alert source does not turn it into another alert).
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/env.js';
+import type { Db } from '../db/client.js';
+import type { Logger } from '../logger.js';
+import { alertScrubber, sanitizeDetails, sanitizeText, type TextScrubber } from './sanitize.js';
+import { persistAlert, type PersistResult, type StoredAlert } from './store.js';
+import type { AlertInput, AlertSink, Severity } from './types.js';
+
+const SEVERITIES: Severity[] = ['info', 'warning', 'critical'];
+const BUFFER_LIMIT = 10_000;
+
+export interface OutboxAlertSink extends AlertSink {
+  /** Persists and returns where the alert went (tests and `ctb alerts test` use it). */
+  record(alert: AlertInput): Promise<PersistResult>;
+  /** Retries alerts the database refused earlier. Returns how many are still buffered. */
+  flushBuffered(): Promise<number>;
+  readonly buffered: number;
+}
+
+export interface OutboxSinkDeps {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  config: Config;
+}
+
+export function slackAlertsChannel(config: Config): string | null {
+  return config.slackEnabled && config.SLACK_ALERTS_CHANNEL ? config.SLACK_ALERTS_CHANNEL : null;
+}
+
+export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
+  const scrub: TextScrubber = alertScrubber(deps.config);
+  const log = deps.logger.child({ alertPipeline: true });
+  const buffer: Array<{ alert: StoredAlert; at: Date }> = [];
+
+  const normalise = (alert: AlertInput): StoredAlert => {
+    const severity = SEVERITIES.includes(alert.severity) ? alert.severity : 'critical';
+    const title = sanitizeText(alert.title, scrub);
+    const source = String(alert.source || 'system');
+    return {
+      source,
+      severity,
+      title,
+      fingerprint: sanitizeText(alert.fingerprint ?? `${source}:${title}`, scrub, 200),
+      details: sanitizeDetails(alert.details, scrub),
+      test: source === 'test',
+    };
+  };
+
+  const write = (alert: StoredAlert, at: Date) =>
+    persistAlert({ db: deps.db, now: at, alert, slackChannel: slackAlertsChannel(deps.config) });
+
+  return {
+    get buffered() {
+      return buffer.length;
+    },
+    async record(input) {
+      const alert = normalise(input);
+      const result = await write(alert, deps.clock.now());
+      log.info({ alert: { source: alert.source, severity: alert.severity, fingerprint: alert.fingerprint }, groupId: result.groupId }, `alert stored: ${alert.title}`);
+      return result;
+    },
+    async raise(input) {
+      const alert = normalise(input);
+      const at = deps.clock.now();
+      try {
+        await write(alert, at);
+      } catch (err) {
+        if (buffer.length >= BUFFER_LIMIT) buffer.shift();
+        buffer.push({ alert, at });
+        log.error({ err, alert: { source: alert.source, severity: alert.severity, title: alert.title }, buffered: buffer.length },
+          'could not store an alert; kept in memory and retried by the delivery tick');
+      }
+    },
+    async flushBuffered() {
+      while (buffer.length > 0) {
+        const next = buffer[0]!;
+        try {
+          await write(next.alert, next.at);
+          buffer.shift();
+        } catch {
+          break;
+        }
+      }
+      return buffer.length;
+    },
+  };
+}

@@ -1,0 +1,54 @@
+// Builds an AppContext wired for the alert pipeline against a real PostgreSQL database, a fake
+// Slack Web API and a ManualClock. Two contexts on one database stand in for two replicas.
+import { buildAppContext, type OwnedContext } from '../../src/app/build-context.js';
+import { ManualClock } from '../../src/clock.js';
+import { testConfig, type Config } from '../../src/config/env.js';
+import type { Database } from '../../src/db/client.js';
+import { silentLogger } from '../../src/logger.js';
+import { createAlertRuntime, type AlertRuntime, type AlertRuntimeOptions } from '../../src/alerts/runtime.js';
+import type { OutboxAlertSink } from '../../src/alerts/sink.js';
+import type { FakeSlack } from './fake-slack.js';
+
+export const ALERTS_CHANNEL = 'C0ALERTS';
+
+export function alertConfig(slack: FakeSlack | null, overrides: Record<string, string | undefined> = {}): Config {
+  return testConfig({
+    ...(slack
+      ? { SLACK_BOT_TOKEN: 'xoxb-0000-test-not-a-real-token', SLACK_SIGNING_SECRET: 'test-signing-secret', SLACK_API_URL: slack.url }
+      : {}),
+    SLACK_ALERTS_CHANNEL: ALERTS_CHANNEL,
+    SLACK_APPROVERS: 'UAPPROVER1,UAPPROVER2',
+    ESCALATION_ACK_SLA: '5m',
+    ESCALATION_MAX_ROUNDS: '2',
+    ...overrides,
+  });
+}
+
+export interface AlertHarness {
+  ctx: OwnedContext;
+  sink: OutboxAlertSink;
+  runtime: AlertRuntime;
+  clock: ManualClock;
+  close(): Promise<void>;
+}
+
+export async function alertHarness(input: {
+  database: Database;
+  config: Config;
+  clock?: ManualClock;
+  runtime?: AlertRuntimeOptions;
+}): Promise<AlertHarness> {
+  const clock = input.clock ?? new ManualClock('2026-01-05T12:00:00Z');
+  const ctx = await buildAppContext({ config: input.config, clock, logger: silentLogger(), database: input.database });
+  const runtime = createAlertRuntime(ctx, input.runtime);
+  return {
+    ctx,
+    sink: ctx.alerts as OutboxAlertSink,
+    runtime,
+    clock,
+    close: async () => {
+      runtime.close();
+      await ctx.close();
+    },
+  };
+}

@@ -3,5 +3,6 @@ import type { CliRegistration } from '../program.js';
 import { auditCli } from './audit.js';
 import { migrateCli } from './migrate.js';
 import { startCli } from './start.js';
+import { statsCli } from './stats.js';
 
-export const cliCommands: CliRegistration[] = [startCli, migrateCli, auditCli];
+export const cliCommands: CliRegistration[] = [startCli, migrateCli, auditCli, statsCli];

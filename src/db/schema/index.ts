@@ -2,3 +2,4 @@
 export * from './core.js';
 export * from './operations.js';
 export * from './alerts.js';
+export * from './stats.js';

@@ -1,0 +1,171 @@
+// Owns the SQL behind the stats: aggregates over the hourly rollup of closed trades (plus the raw
+// trades at the window's ragged edges), open positions, equity facts and drawdown from the equity
+// snapshots. Every query returns a handful of rows however long the ledger is; money stays text.
+import { sql, type SQL } from 'drizzle-orm';
+import { execute, type Db } from '../client.js';
+
+const HOUR_MS = 3_600_000;
+
+export interface StatsWindow {
+  /** Inclusive start; null = since the first trade. */
+  from: Date | null;
+  /** Inclusive end (usually now). */
+  to: Date;
+}
+
+export interface ClosedGroupRow {
+  mode: 'paper' | 'live';
+  feed: 'kraken' | 'replay';
+  strategy: string;
+  closed: number;
+  wins: number;
+  losses: number;
+  realized: string;
+  fees: string;
+  deployed: string;
+}
+
+const ts = (d: Date): SQL => sql`${d.toISOString()}::timestamptz`;
+
+/**
+ * Closed trades in the window per (mode, feed, strategy). Whole UTC hours inside the window come
+ * from trade_stats_hourly; the partial hours at either end come from `trades` through its exit_at
+ * index, so the answer is exact at any window boundary.
+ */
+export async function closedTradesByStrategy(db: Db, window: StatsWindow): Promise<ClosedGroupRow[]> {
+  const { from, to } = window;
+  const floorTo = new Date(Math.floor(to.getTime() / HOUR_MS) * HOUR_MS);
+  const ceilFrom = from ? new Date(Math.ceil(from.getTime() / HOUR_MS) * HOUR_MS) : null;
+  const tailStart = ceilFrom && ceilFrom > floorTo ? ceilFrom : floorTo;
+  const raw = (range: SQL) => sql`
+    select mode, feed, strategy, 1 as closed, (realized_pnl > 0)::int as wins, (realized_pnl < 0)::int as losses,
+           realized_pnl, entry_fee + coalesce(exit_fee, 0) as fees, quantity * entry_price as deployed
+    from trades where status = 'closed' and ${range}`;
+  const head = from && ceilFrom
+    ? sql`union all ${raw(sql`exit_at >= ${ts(from)} and exit_at < ${ts(ceilFrom)} and exit_at <= ${ts(to)}`)}`
+    : sql``;
+  const bucketFrom = ceilFrom ? sql`and hour >= ${ts(ceilFrom)}` : sql``;
+  return execute<ClosedGroupRow>(
+    db,
+    sql`
+    select mode, feed, strategy,
+           sum(closed)::int as closed, sum(wins)::int as wins, sum(losses)::int as losses,
+           sum(realized_pnl)::text as realized, sum(fees)::text as fees, sum(deployed)::text as deployed
+    from (
+      select mode, feed, strategy, closed, wins, losses, realized_pnl, fees, deployed
+      from trade_stats_hourly where hour < ${ts(floorTo)} ${bucketFrom}
+      union all ${raw(sql`exit_at >= ${ts(tailStart)} and exit_at <= ${ts(to)}`)}
+      ${head}
+    ) as x
+    group by mode, feed, strategy
+    having sum(closed) <> 0
+    order by mode, feed, strategy`,
+  );
+}
+
+export interface OpenGroupRow {
+  mode: 'paper' | 'live';
+  feed: 'kraken' | 'replay';
+  strategy: string;
+  open: number;
+  costBasis: string;
+  entryFees: string;
+  lastEntryAt: Date | string;
+}
+
+/** Positions open now, per (mode, feed, strategy), valued at their entry prices. */
+export async function openTradesByStrategy(db: Db): Promise<OpenGroupRow[]> {
+  return execute<OpenGroupRow>(
+    db,
+    sql`
+    select mode, feed, strategy, count(*)::int as open,
+           sum(quantity * entry_price)::text as "costBasis", sum(entry_fee)::text as "entryFees",
+           max(entry_at) as "lastEntryAt"
+    from trades where status = 'open'
+    group by mode, feed, strategy
+    order by mode, feed, strategy`,
+  );
+}
+
+export interface EquityFactsRow {
+  mode: 'paper' | 'live';
+  feed: 'kraken' | 'replay';
+  firstEquity: string | null;
+  lastAt: Date | string | null;
+  lastEquity: string | null;
+  lastCash: string | null;
+  /** Equity of the last snapshot at or before the window's start. */
+  startEquity: string | null;
+  /** Highest equity up to the window's end (the peak the current drawdown is measured from). */
+  peakEquity: string | null;
+}
+
+/** Per book: first, last and window-start equity, and the all-time peak, from equity_snapshots. */
+export async function equityFacts(db: Db, window: StatsWindow): Promise<EquityFactsRow[]> {
+  const start = window.from ? ts(window.from) : sql`'-infinity'::timestamptz`;
+  return execute<EquityFactsRow>(
+    db,
+    sql`
+    select b.mode, b.feed, f.equity::text as "firstEquity", l.at as "lastAt", l.equity::text as "lastEquity",
+           l.cash::text as "lastCash", s.equity::text as "startEquity", p.peak::text as "peakEquity"
+    from (values ('paper', 'kraken'), ('live', 'kraken'), ('paper', 'replay'), ('live', 'replay')) as b(mode, feed)
+    left join lateral (select equity from equity_snapshots e where e.mode = b.mode and e.feed = b.feed
+                       order by at asc, id asc limit 1) f on true
+    left join lateral (select at, equity, cash from equity_snapshots e where e.mode = b.mode and e.feed = b.feed
+                       and at <= ${ts(window.to)} order by at desc, id desc limit 1) l on true
+    left join lateral (select equity from equity_snapshots e where e.mode = b.mode and e.feed = b.feed
+                       and at <= ${start} order by at desc, id desc limit 1) s on true
+    left join lateral (select max(equity) as peak from equity_snapshots e where e.mode = b.mode and e.feed = b.feed
+                       and at <= ${ts(window.to)}) p on true
+    where f.equity is not null`,
+  );
+}
+
+export interface DrawdownRow {
+  mode: 'paper' | 'live';
+  feed: 'kraken' | 'replay';
+  maxPct: string | null;
+  maxAmount: string | null;
+}
+
+/**
+ * Deepest fall from a running peak inside the window, per book. The peak resets upward at every
+ * new high, so a loss after a new peak is measured from that peak, not the first one.
+ */
+export async function drawdownInWindow(db: Db, window: StatsWindow): Promise<DrawdownRow[]> {
+  const from = window.from ? sql`and at >= ${ts(window.from)}` : sql``;
+  return execute<DrawdownRow>(
+    db,
+    sql`
+    select mode, feed,
+           max(case when peak > 0 then (peak - equity) * 100 / peak else 0 end)::text as "maxPct",
+           max(peak - equity)::text as "maxAmount"
+    from (
+      select mode, feed, equity,
+             max(equity) over (partition by mode, feed order by at, id rows unbounded preceding) as peak
+      from equity_snapshots where at <= ${ts(window.to)} ${from}
+    ) as s
+    group by mode, feed`,
+  );
+}
+
+export interface RecentClosedRow {
+  id: number;
+  mode: 'paper' | 'live';
+  feed: 'kraken' | 'replay';
+  strategy: string;
+  symbol: string;
+  exitAt: Date | string;
+  realizedPnl: string;
+}
+
+/** The latest closed trades (newest first), through the exit_at index. */
+export async function recentClosedTrades(db: Db, opts: { to: Date; limit: number }): Promise<RecentClosedRow[]> {
+  return execute<RecentClosedRow>(
+    db,
+    sql`
+    select id::int as id, mode, feed, strategy, symbol, exit_at as "exitAt", realized_pnl::text as "realizedPnl"
+    from trades where status = 'closed' and exit_at <= ${ts(opts.to)}
+    order by exit_at desc, id desc limit ${opts.limit}`,
+  );
+}

@@ -1,0 +1,231 @@
+// Owns the live stats (the checklist's show_live_stats): trade counts, ROI, realised and unrealised
+// PnL, fees, drawdown and exposure per book — paper and live side by side, replay-feed trades apart
+// because they never count toward go-live. The database does the summing (stats-ledger.ts); this
+// module combines a few rows per book with exact decimals.
+import { Decimal } from 'decimal.js';
+import type { Config } from '../../config/env.js';
+import type { Db } from '../../db/client.js';
+import {
+  closedTradesByStrategy, drawdownInWindow, equityFacts, openTradesByStrategy, recentClosedTrades,
+  type ClosedGroupRow, type OpenGroupRow, type StatsWindow,
+} from '../../db/queries/stats-ledger.js';
+import type { StatsPeriod } from './periods.js';
+
+export type BookName = 'paper' | 'live' | 'replay';
+type Mode = 'paper' | 'live';
+type Feed = 'kraken' | 'replay';
+
+export interface StrategyStats {
+  strategy: string;
+  closed: number;
+  wins: number;
+  losses: number;
+  realizedPnl: string;
+  fees: string;
+  /** Capital put to work (Σ quantity × entry price of the closed trades). */
+  deployed: string;
+  /** Realised PnL over deployed capital, in percent. */
+  roiPct: string | null;
+}
+
+export interface BookStats {
+  book: BookName;
+  /** Replay trades are practice on recorded prices: they never count toward go-live. */
+  countsTowardGoLive: boolean;
+  trades: { total: number; open: number; closed: number; wins: number; losses: number; breakeven: number; winRatePct: string | null };
+  pnl: {
+    realized: string;
+    /** Open positions at the latest equity snapshot's marks; null when no snapshot covers them. */
+    unrealized: string | null;
+    unrealizedMarkedAt: string | null;
+    /** Entry and exit fees of the trades closed in the period (realised PnL is net of them). */
+    fees: string;
+  };
+  roi: {
+    /** All-time realised PnL over starting capital, percent. */
+    totalPct: string | null;
+    /** Realised PnL in the period over equity at the period's start, percent. */
+    periodPct: string | null;
+    startingCapital: string | null;
+    periodStartEquity: string | null;
+  };
+  equity: { latest: string; at: string; peak: string } | null;
+  drawdown: {
+    /** Deepest fall from a running peak inside the period, percent and amount. */
+    maxPct: string | null;
+    maxAmount: string | null;
+    /** Fall of the latest equity from the all-time peak, percent. */
+    currentPct: string | null;
+  };
+  exposure: { costBasis: string; pctOfEquity: string | null };
+  strategies: StrategyStats[];
+}
+
+export interface RecentClosedTrade {
+  id: number;
+  book: BookName;
+  strategy: string;
+  symbol: string;
+  exitAt: string;
+  realizedPnl: string;
+}
+
+export interface StatsReport {
+  period: StatsPeriod | 'custom';
+  from: string | null;
+  to: string;
+  /** Trades closed in the period, every book included. */
+  closed: number;
+  /** Positions open now, every book included. */
+  open: number;
+  books: BookStats[];
+  recentClosed: RecentClosedTrade[];
+}
+
+const ZERO = new Decimal(0);
+export const money = (d: Decimal.Value): string => new Decimal(d).toDecimalPlaces(8).toFixed();
+const pct = (num: Decimal, den: Decimal | null): string | null =>
+  den === null || den.isZero() ? null : num.times(100).div(den).toDecimalPlaces(4).toFixed();
+const iso = (d: Date | string): string => new Date(d).toISOString();
+
+export const bookOf = (mode: Mode, feed: Feed): BookName => (feed === 'replay' ? 'replay' : mode);
+
+function sumClosed(rows: ClosedGroupRow[]) {
+  return rows.reduce(
+    (acc, r) => ({
+      closed: acc.closed + r.closed,
+      wins: acc.wins + r.wins,
+      losses: acc.losses + r.losses,
+      realized: acc.realized.plus(r.realized),
+      fees: acc.fees.plus(r.fees),
+    }),
+    { closed: 0, wins: 0, losses: 0, realized: ZERO, fees: ZERO },
+  );
+}
+
+function strategyStats(rows: ClosedGroupRow[]): StrategyStats[] {
+  const byName = new Map<string, ClosedGroupRow[]>();
+  for (const r of rows) byName.set(r.strategy, [...(byName.get(r.strategy) ?? []), r]);
+  return [...byName.entries()].map(([strategy, group]) => {
+    const s = sumClosed(group);
+    const deployed = group.reduce((acc, r) => acc.plus(r.deployed), ZERO);
+    return {
+      strategy, closed: s.closed, wins: s.wins, losses: s.losses,
+      realizedPnl: money(s.realized), fees: money(s.fees), deployed: money(deployed), roiPct: pct(s.realized, deployed),
+    };
+  });
+}
+
+interface BookInputs {
+  book: BookName;
+  closed: ClosedGroupRow[];
+  allTime: ClosedGroupRow[];
+  open: OpenGroupRow[];
+  facts: Awaited<ReturnType<typeof equityFacts>>[number] | undefined;
+  drawdown: Awaited<ReturnType<typeof drawdownInWindow>>[number] | undefined;
+  paperStartingBalance: number;
+}
+
+function bookStats(i: BookInputs): BookStats {
+  const period = sumClosed(i.closed);
+  const allTime = sumClosed(i.allTime);
+  const openCount = i.open.reduce((n, r) => n + r.open, 0);
+  const costBasis = i.open.reduce((acc, r) => acc.plus(r.costBasis), ZERO);
+  const f = i.facts;
+  const startingCapital = f?.firstEquity ? new Decimal(f.firstEquity) : i.book === 'live' ? null : new Decimal(i.paperStartingBalance);
+  const periodStart = f?.startEquity ? new Decimal(f.startEquity) : startingCapital;
+  const latest = f?.lastEquity ? new Decimal(f.lastEquity) : null;
+  const peak = f?.peakEquity ? new Decimal(f.peakEquity) : null;
+
+  // equity − cash is the positions' value at the snapshot's marks; it prices today's open trades
+  // only if none was opened after that snapshot.
+  let unrealized: Decimal | null = openCount === 0 ? ZERO : null;
+  const lastEntry = i.open.reduce<number>((m, r) => Math.max(m, new Date(r.lastEntryAt).getTime()), 0);
+  if (openCount > 0 && f?.lastAt && f.lastEquity && f.lastCash && new Date(f.lastAt).getTime() >= lastEntry) {
+    unrealized = new Decimal(f.lastEquity).minus(f.lastCash).minus(costBasis);
+  }
+  const decided = period.wins + period.losses;
+  return {
+    book: i.book,
+    countsTowardGoLive: i.book !== 'replay',
+    trades: {
+      total: period.closed + openCount,
+      open: openCount,
+      closed: period.closed,
+      wins: period.wins,
+      losses: period.losses,
+      breakeven: period.closed - decided,
+      winRatePct: period.closed === 0 ? null : pct(new Decimal(period.wins), new Decimal(period.closed)),
+    },
+    pnl: {
+      realized: money(period.realized),
+      unrealized: unrealized === null ? null : money(unrealized),
+      unrealizedMarkedAt: openCount > 0 && unrealized !== null && f?.lastAt ? iso(f.lastAt) : null,
+      fees: money(period.fees),
+    },
+    roi: {
+      totalPct: pct(allTime.realized, startingCapital),
+      periodPct: pct(period.realized, periodStart),
+      startingCapital: startingCapital ? money(startingCapital) : null,
+      periodStartEquity: periodStart ? money(periodStart) : null,
+    },
+    equity: latest && f?.lastAt && peak ? { latest: money(latest), at: iso(f.lastAt), peak: money(peak) } : null,
+    drawdown: {
+      maxPct: i.drawdown?.maxPct ? new Decimal(i.drawdown.maxPct).toDecimalPlaces(4).toFixed() : null,
+      maxAmount: i.drawdown?.maxAmount ? money(i.drawdown.maxAmount) : null,
+      currentPct: latest && peak ? pct(peak.minus(latest), peak) : null,
+    },
+    exposure: { costBasis: money(costBasis), pctOfEquity: pct(costBasis, latest ?? startingCapital) },
+    strategies: strategyStats(i.closed),
+  };
+}
+
+export interface ComputeStatsInput {
+  window: StatsWindow;
+  period: StatsPeriod | 'custom';
+  recentLimit?: number;
+}
+
+export async function computeStats(deps: { db: Db; config: Pick<Config, 'PAPER_STARTING_BALANCE'> }, input: ComputeStatsInput): Promise<StatsReport> {
+  const { db } = deps;
+  const { window } = input;
+  const [closed, allTime, open, facts, drawdowns, recent] = await Promise.all([
+    closedTradesByStrategy(db, window),
+    window.from ? closedTradesByStrategy(db, { from: null, to: window.to }) : null,
+    openTradesByStrategy(db),
+    equityFacts(db, window),
+    drawdownInWindow(db, window),
+    recentClosedTrades(db, { to: window.to, limit: input.recentLimit ?? 5 }),
+  ]);
+  const inBook = (book: BookName) => <T extends { mode: Mode; feed: Feed }>(r: T) => bookOf(r.mode, r.feed) === book;
+  // Replay equity is the paper account's practice run; live-on-replay is not a thing the engine does.
+  const factsFor = (book: BookName) =>
+    facts.find((f) => (book === 'replay' ? f.feed === 'replay' && f.mode === 'paper' : f.feed === 'kraken' && f.mode === book));
+  const drawdownFor = (book: BookName) =>
+    drawdowns.find((d) => (book === 'replay' ? d.feed === 'replay' && d.mode === 'paper' : d.feed === 'kraken' && d.mode === book));
+  const hasReplay = [...closed, ...open].some((r) => r.feed === 'replay') || factsFor('replay') !== undefined;
+  const books: BookName[] = hasReplay ? ['paper', 'live', 'replay'] : ['paper', 'live'];
+  const bookList = books.map((book) =>
+    bookStats({
+      book,
+      closed: closed.filter(inBook(book)),
+      allTime: (allTime ?? closed).filter(inBook(book)),
+      open: open.filter(inBook(book)),
+      facts: factsFor(book),
+      drawdown: drawdownFor(book),
+      paperStartingBalance: deps.config.PAPER_STARTING_BALANCE,
+    }),
+  );
+  return {
+    period: input.period,
+    from: window.from ? window.from.toISOString() : null,
+    to: window.to.toISOString(),
+    closed: bookList.reduce((n, b) => n + b.trades.closed, 0),
+    open: bookList.reduce((n, b) => n + b.trades.open, 0),
+    books: bookList,
+    recentClosed: recent.map((r) => ({
+      id: Number(r.id), book: bookOf(r.mode, r.feed), strategy: r.strategy, symbol: r.symbol,
+      exitAt: iso(r.exitAt), realizedPnl: money(r.realizedPnl),
+    })),
+  };
+}

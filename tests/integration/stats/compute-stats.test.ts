@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testConfig } from '../../../src/config/env.js';
+import type { Database } from '../../../src/db/client.js';
+import { computeStats, type BookStats, type StatsReport } from '../../../src/services/stats/compute-stats.js';
+import { windowFor, type StatsPeriod } from '../../../src/services/stats/periods.js';
+import { createTestDb, type DbKind } from '../../support/db.js';
+import { FIXTURE_NOW, seedHandComputedLedger } from '../../support/factories/stats-ledger-fixture.js';
+
+const config = testConfig();
+
+describe.each<DbKind>(['postgres', 'pglite'])('stats from a hand-computed ledger on %s', (kind) => {
+  let database: Database;
+  const stats = (period: StatsPeriod): Promise<StatsReport> =>
+    computeStats({ db: database.db, config }, { window: windowFor(period, new Date(FIXTURE_NOW)), period });
+  const book = (r: StatsReport, name: string): BookStats => {
+    const b = r.books.find((x) => x.book === name);
+    if (!b) throw new Error(`no ${name} book in ${JSON.stringify(r.books.map((x) => x.book))}`);
+    return b;
+  };
+
+  beforeAll(async () => {
+    database = await createTestDb(kind);
+    await seedHandComputedLedger(database.db);
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  it('counts wins, losses and breakeven trades and sums realised PnL and fees over all time', async () => {
+    const paper = book(await stats('all'), 'paper');
+    expect(paper.trades).toEqual({ total: 5, open: 1, closed: 4, wins: 2, losses: 1, breakeven: 1, winRatePct: '50' });
+    expect(paper.pnl.realized).toBe('9.285');
+    expect(paper.pnl.fees).toBe('0.715');
+  });
+
+  it('limits the counts to trades closed inside the 24h and 7d windows', async () => {
+    const day = book(await stats('24h'), 'paper');
+    expect(day.trades).toMatchObject({ closed: 2, wins: 1, losses: 0, breakeven: 1, open: 1, total: 3 });
+    expect(day.pnl).toMatchObject({ realized: '9.78', fees: '0.22' });
+    const week = book(await stats('7d'), 'paper');
+    expect(week.trades).toMatchObject({ closed: 3, wins: 1, losses: 1 });
+    expect(week.pnl).toMatchObject({ realized: '-0.61', fees: '0.61' });
+  });
+
+  it('measures max drawdown from the running peak, resetting at a new peak', async () => {
+    const all = book(await stats('all'), 'paper');
+    expect(all.drawdown).toEqual({ maxPct: '10', maxAmount: '1050', currentPct: '2' });
+    // Inside the last 7 days the first snapshot is 9450, then a new peak of 11000 and a fall to
+    // 10450: the deepest fall is 5% (550), not the 14% from 11000 down to the window's low.
+    const week = book(await stats('7d'), 'paper');
+    expect(week.drawdown).toEqual({ maxPct: '5', maxAmount: '550', currentPct: '2' });
+  });
+
+  it('computes ROI over starting capital, over equity at the period start, and per strategy', async () => {
+    const all = book(await stats('all'), 'paper');
+    expect(all.roi).toEqual({ totalPct: '0.0929', periodPct: '0.0929', startingCapital: '10000', periodStartEquity: '10000' });
+    const week = book(await stats('7d'), 'paper');
+    // −0.61 over 10500 (the snapshot of 2026-01-03, the last one before the window opens).
+    expect(week.roi).toMatchObject({ totalPct: '0.0929', periodPct: '-0.0058', periodStartEquity: '10500' });
+    expect(all.strategies).toEqual([
+      { strategy: 'ma-cross', closed: 2, wins: 1, losses: 1, realizedPnl: '-0.61', fees: '0.61', deployed: '250', roiPct: '-0.244' },
+      { strategy: 'momentum', closed: 2, wins: 1, losses: 0, realizedPnl: '9.895', fees: '0.105', deployed: '110', roiPct: '8.9955' },
+    ]);
+  });
+
+  it('values open positions at the latest snapshot marks and reports exposure against equity', async () => {
+    const paper = book(await stats('all'), 'paper');
+    expect(paper.pnl.unrealized).toBe('1');
+    expect(paper.pnl.unrealizedMarkedAt).toBe('2026-01-10T11:30:00.000Z');
+    expect(paper.exposure).toEqual({ costBasis: '13', pctOfEquity: '0.1206' });
+    expect(paper.equity).toEqual({ latest: '10780', at: '2026-01-10T11:30:00.000Z', peak: '11000' });
+  });
+
+  it('shows live beside paper, and replay trades apart as not counting toward go-live', async () => {
+    const report = await stats('all');
+    expect(report.books.map((b) => [b.book, b.countsTowardGoLive])).toEqual([['paper', true], ['live', true], ['replay', false]]);
+    const live = book(report, 'live');
+    expect(live.trades).toMatchObject({ closed: 1, wins: 1, losses: 0 });
+    expect(live.pnl).toMatchObject({ realized: '7.99', fees: '2.01' });
+    expect(live.roi.totalPct).toBeNull(); // no live equity snapshot yet: no capital to divide by
+    const replay = book(report, 'replay');
+    expect(replay.trades).toMatchObject({ closed: 2, wins: 1, losses: 1 });
+    expect(replay.pnl.realized).toBe('2');
+    expect(report.closed).toBe(7);
+    expect(report.open).toBe(1);
+  });
+
+  it('lists the latest closed trades newest first', async () => {
+    const report = await stats('all');
+    expect(report.recentClosed.map((t) => [t.book, t.realizedPnl])).toEqual([
+      ['replay', '-3'], ['replay', '5'], ['paper', '9.78'], ['paper', '0'], ['live', '7.99'],
+    ]);
+  });
+});

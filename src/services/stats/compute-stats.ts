@@ -203,7 +203,7 @@ export async function computeStats(deps: { db: Db; config: Pick<Config, 'PAPER_S
     facts.find((f) => (book === 'replay' ? f.feed === 'replay' && f.mode === 'paper' : f.feed === 'kraken' && f.mode === book));
   const drawdownFor = (book: BookName) =>
     drawdowns.find((d) => (book === 'replay' ? d.feed === 'replay' && d.mode === 'paper' : d.feed === 'kraken' && d.mode === book));
-  const hasReplay = [...closed, ...open].some((r) => r.feed === 'replay') || factsFor('replay') !== undefined;
+  const hasReplay = [...closed, ...(allTime ?? []), ...open].some((r) => r.feed === 'replay') || factsFor('replay') !== undefined;
   const books: BookName[] = hasReplay ? ['paper', 'live', 'replay'] : ['paper', 'live'];
   const bookList = books.map((book) =>
     bookStats({

@@ -1,0 +1,86 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBot, type RunningBot } from '../../../src/app/runtime.js';
+import type { CliIo } from '../../../src/cli/io.js';
+import { runCli } from '../../../src/cli/program.js';
+import { testConfig } from '../../../src/config/env.js';
+import { silentLogger } from '../../../src/logger.js';
+import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { closedTrade, insertTrades } from '../../support/factories/ledger.js';
+import { seedHandComputedLedger } from '../../support/factories/stats-ledger-fixture.js';
+
+function cliIo(env: Record<string, string>) {
+  let out = '';
+  let err = '';
+  const dir = mkdtempSync(join(tmpdir(), 'ctb-stats-cli-'));
+  const value: CliIo = {
+    env: { LOG_DIR: join(dir, 'logs'), DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'warn', ...env },
+    cwd: dir,
+    stdout: { write: (s: string) => (out += s) },
+    stderr: { write: (s: string) => (err += s) },
+  };
+  return { value, out: () => out, err: () => err, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+describe('ctb stats on PostgreSQL', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createPostgresTestDb();
+    await seedHandComputedLedger(database.db);
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  it('prints JSON with a numeric closed count and the books side by side', async () => {
+    const t = cliIo({ DATABASE_URL: database.url });
+    expect(await runCli(['stats', '--json'], t.value), t.err()).toBe(0);
+    const json = JSON.parse(t.out());
+    expect(json.closed).toBe(7);
+    expect(typeof json.closed).toBe('number');
+    expect(json.books.map((b: { book: string }) => b.book)).toEqual(['paper', 'live', 'replay']);
+    t.cleanup();
+  });
+
+  it('prints a table with one column per book', async () => {
+    const t = cliIo({ DATABASE_URL: database.url });
+    expect(await runCli(['stats', '--period', '30d'], t.value)).toBe(0);
+    expect(t.out()).toMatch(/paper\s+live\s+replay \(not for go-live\)/);
+    expect(t.out()).toMatch(/wins \/ losses/);
+    t.cleanup();
+  });
+
+  it('exits 2 on an unknown period, naming the ones it accepts', async () => {
+    const t = cliIo({ DATABASE_URL: database.url });
+    expect(await runCli(['stats', '--period', '1y'], t.value)).toBe(2);
+    expect(t.err()).toMatch(/period: expected one of 24h, 7d, 30d, all, got "1y"/);
+    expect(t.out()).toBe('');
+    t.cleanup();
+  });
+});
+
+describe('ctb stats while the bot runs on the embedded database', () => {
+  let bot: RunningBot;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ctb-stats-embedded-'));
+    const config = testConfig({ DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs') });
+    bot = await startBot({ config, logger: silentLogger(), role: 'all', feed: 'replay', features: [], port: 0 });
+    await insertTrades(bot.ctx.db, [closedTrade({ feed: 'replay' }), closedTrade({ feed: 'replay', exitPrice: '90' })]);
+  });
+  afterAll(async () => {
+    await bot?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads the closed trades through the running bot', async () => {
+    const t = cliIo({ DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs') });
+    expect(await runCli(['stats', '--json'], t.value), t.err()).toBe(0);
+    const json = JSON.parse(t.out());
+    expect(json.closed).toBe(2);
+    expect(json.books.find((b: { book: string }) => b.book === 'replay').trades).toMatchObject({ closed: 2, wins: 1, losses: 1 });
+    t.cleanup();
+  });
+});

@@ -15,6 +15,8 @@ export function mayRun(ctx: Pick<AppContext, 'config'>, actor: Actor, role: Role
   return ctx.config.SLACK_APPROVERS.includes(actor.id);
 }
 
+const COMMAND_LOG_TIMEOUT_MS = 2_000;
+
 function describeArgs(raw: unknown): string {
   try {
     return typeof raw === 'string' ? raw : JSON.stringify(raw ?? {});
@@ -27,8 +29,9 @@ export async function recordCommand(
   ctx: AppContext,
   entry: { actor: Actor; command: string; args: string; allowed: boolean; result: string; details?: Record<string, unknown> },
 ): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await ctx.db.insert(commandLog).values({
+    const insert = ctx.db.insert(commandLog).values({
       at: ctx.clock.now(),
       source: entry.actor.source,
       actor: entry.actor.id,
@@ -38,9 +41,16 @@ export async function recordCommand(
       result: entry.result.slice(0, 2000),
       details: entry.details ?? {},
     });
+    // A stalled database never rejects by itself: bound the wait so the reply still goes out.
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${COMMAND_LOG_TIMEOUT_MS} ms`)), COMMAND_LOG_TIMEOUT_MS);
+    });
+    await Promise.race([insert.then(() => undefined), stalled]);
   } catch (err) {
     // The trail must not block an emergency command (a kill while the database is down).
     ctx.logger.error({ err, command: entry.command, actor: entry.actor.id }, 'could not write the command log');
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -146,6 +146,16 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).optional().default('info'),
   LOG_MAX_BYTES: number(10 * 1024 * 1024, { min: 1024, max: 10 * 1024 * 1024, int: true }),
   LOG_ARCHIVES: number(20, { min: 1, max: 1000, int: true }),
+  // Kill switch, dead man's switch, watchdog (issue 6).
+  AUTO_KILL: z.enum(['on', 'off', 'live']).optional().default('live'),
+  KILL_CONFIRM_ATTEMPTS: number(3, { min: 1, max: 10, int: true }),
+  KILL_DB_TIMEOUT: duration('3s'),
+  KILL_HTTP_TOKEN: secret,
+  HALT_POLL_INTERVAL: duration('500ms'),
+  DEAD_MAN_TIMEOUT: duration('60s'),
+  DEAD_MAN_INTERVAL: duration('20s'),
+  WATCHDOG_INTERVAL: duration('15s'),
+  ENGINE_STALE_AFTER: duration('60s'),
 });
 
 export type RawEnv = z.infer<typeof envSchema>;
@@ -153,6 +163,8 @@ export type RawEnv = z.infer<typeof envSchema>;
 export interface Config extends RawEnv {
   databaseKind: 'pglite' | 'postgres';
   slackEnabled: boolean;
+  /** Whether a hard risk breach or an overdue critical alert fires the kill (AUTO_KILL; on while live by default). */
+  autoKill: boolean;
 }
 
 export class ConfigError extends Error {
@@ -193,11 +205,21 @@ export function readEnv(env: Record<string, string | undefined>): Config {
   if (cfg.RISK_MAX_DRAWDOWN_PCT > cfg.RISK_HARD_DRAWDOWN_PCT) {
     problems.push(`RISK_HARD_DRAWDOWN_PCT: expected at least RISK_MAX_DRAWDOWN_PCT (${cfg.RISK_MAX_DRAWDOWN_PCT}), got ${cfg.RISK_HARD_DRAWDOWN_PCT}`);
   }
+  if (cfg.DEAD_MAN_INTERVAL * 2 > cfg.DEAD_MAN_TIMEOUT) {
+    problems.push(`DEAD_MAN_INTERVAL: expected at most half of DEAD_MAN_TIMEOUT (${cfg.DEAD_MAN_TIMEOUT / 1000}s) so one missed renewal does not cancel every order, got ${cfg.DEAD_MAN_INTERVAL / 1000}s`);
+  }
+  if (cfg.DEAD_MAN_TIMEOUT < 5_000 || cfg.DEAD_MAN_TIMEOUT > 86_400_000) {
+    problems.push(`DEAD_MAN_TIMEOUT: expected between 5s and 1d (Kraken's CancelAllOrdersAfter range), got ${cfg.DEAD_MAN_TIMEOUT / 1000}s`);
+  }
+  if (cfg.KILL_HTTP_TOKEN && cfg.KILL_HTTP_TOKEN.reveal().length < 24) {
+    problems.push('KILL_HTTP_TOKEN: expected at least 24 characters (a random token), or unset to disable POST /kill');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     ...cfg,
     databaseKind: cfg.DATABASE_URL ? 'postgres' : 'pglite',
     slackEnabled: cfg.SLACK_BOT_TOKEN !== undefined,
+    autoKill: cfg.AUTO_KILL === 'on' || (cfg.AUTO_KILL === 'live' && cfg.IS_LIVE),
   };
 }
 

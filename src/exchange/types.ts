@@ -97,6 +97,9 @@ export interface ApiKeyRights {
   source: 'key_info' | 'withdraw_probe' | 'paper';
 }
 
+/** Kraken's SystemStatus: only 'online' accepts new orders normally. */
+export type SystemStatus = 'online' | 'maintenance' | 'cancel_only' | 'post_only';
+
 export interface Exchange {
   readonly venue: Venue;
   loadMarkets(): Promise<Market[]>;
@@ -115,6 +118,8 @@ export interface Exchange {
   /** Dead man's switch: the exchange cancels everything unless renewed within timeoutMs (0 disarms). */
   cancelAllOrdersAfter(timeoutMs: number): Promise<void>;
   fetchKeyRights(): Promise<ApiKeyRights>;
+  /** The venue's trading status (Kraken SystemStatus). Optional: a venue without one is always online. */
+  fetchSystemStatus?(): Promise<SystemStatus>;
 }
 
 /** Where prices come from for paper fills and the engine (a feed, or the exchange's public API). */

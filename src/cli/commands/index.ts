@@ -1,8 +1,10 @@
 // Every `ctb` subcommand, in help order. Each issue's commands add themselves here.
 import type { CliRegistration } from '../program.js';
 import { auditCli } from './audit.js';
+import { incidentCli } from './incident.js';
+import { killCli } from './kill.js';
 import { migrateCli } from './migrate.js';
 import { startCli } from './start.js';
 import { statsCli } from './stats.js';
 
-export const cliCommands: CliRegistration[] = [startCli, migrateCli, auditCli, statsCli];
+export const cliCommands: CliRegistration[] = [startCli, migrateCli, auditCli, statsCli, killCli, incidentCli];

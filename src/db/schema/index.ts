@@ -3,3 +3,4 @@ export * from './core.js';
 export * from './operations.js';
 export * from './alerts.js';
 export * from './stats.js';
+export * from './kill.js';

@@ -1,0 +1,21 @@
+// `ctb incident done <item>` and the checklist buttons: does the item where the bot can (cancel
+// again, flatten, reconcile) and records who did it and when. Flattening needs a confirmation.
+import { z } from 'zod';
+import { CHECKLIST_KEYS } from '../src/services/kill/checklist.js';
+import { doChecklistItem } from '../src/services/kill/incident.js';
+import { defineCommand } from './define.js';
+
+export const incidentDoneArgs = z.object({
+  item: z.enum(CHECKLIST_KEYS, { error: `expected one of ${CHECKLIST_KEYS.join(', ')}` }),
+  confirmed: z.boolean().optional().default(false),
+  note: z.string().trim().max(500, 'expected a note of at most 500 characters').optional(),
+  incidentId: z.number().int().positive().optional(),
+});
+
+export const incidentDoneCommand = defineCommand({
+  name: 'incident-done',
+  summary: 'do and tick an item of the incident checklist',
+  role: 'operator',
+  args: incidentDoneArgs,
+  run: (ctx, args) => doChecklistItem(ctx, { item: args.item, actor: ctx.actor, confirmed: args.confirmed, note: args.note, incidentId: args.incidentId }),
+});

@@ -1,0 +1,28 @@
+// `ctb incident [show]`: the open (or latest) incident and its manual-intervention checklist.
+import { z } from 'zod';
+import { getBotState } from '../src/services/bot-state.js';
+import { currentIncident, type IncidentView } from '../src/services/kill/incident.js';
+import { readPendingKills, type PendingKill } from '../src/services/kill/pending-kill.js';
+import { defineCommand } from './define.js';
+
+export interface IncidentShowResult {
+  ok: true;
+  halted: boolean;
+  haltedReason: string | null;
+  pendingKills: PendingKill[];
+  current: IncidentView | null;
+}
+
+export const incidentShowCommand = defineCommand({
+  name: 'incident',
+  summary: 'show the open (or latest) incident and its checklist',
+  role: 'reader',
+  args: z.object({ incidentId: z.number().int().positive().optional() }),
+  async run(ctx, args): Promise<IncidentShowResult> {
+    const state = await getBotState(ctx.db);
+    return {
+      ok: true, halted: state.halted, haltedReason: state.haltedReason,
+      pendingKills: readPendingKills(ctx.config.DATA_DIR), current: await currentIncident(ctx, args.incidentId),
+    };
+  },
+});

@@ -1,0 +1,41 @@
+// `ctb incident [show]`, `ctb incident done <item> [--yes] [--note …]`, and `ctb resume`.
+import { incidentDoneCommand } from '../../../commands/incident-done.js';
+import { incidentShowCommand } from '../../../commands/incident-show.js';
+import { resumeCommand } from '../../../commands/resume.js';
+import { CHECKLIST_KEYS } from '../../services/kill/checklist.js';
+import { renderIncident, renderItemDone, renderResume } from '../render/kill.js';
+import type { CliRegistration } from '../program.js';
+import { runCliCommand } from '../with-context.js';
+
+export const incidentCli: CliRegistration = {
+  register(program, io, setExit) {
+    const incident = program
+      .command('incident')
+      .description('the kill incident and its manual-intervention checklist');
+    incident
+      .command('show', { isDefault: true })
+      .description('show the open (or latest) incident and its checklist')
+      .option('--json', 'machine-readable output', false)
+      .action(async (opts: { json: boolean }) => {
+        setExit(await runCliCommand(io, incidentShowCommand, {}, { json: opts.json, render: renderIncident }));
+      });
+    incident
+      .command('done')
+      .description(`do and tick a checklist item: ${CHECKLIST_KEYS.join(', ')}`)
+      .argument('<item>', CHECKLIST_KEYS.join(' | '))
+      .option('--yes', 'confirm an item that changes the account (close_positions)', false)
+      .option('--note <text>', 'what you did')
+      .option('--json', 'machine-readable output', false)
+      .action(async (item: string, opts: { yes: boolean; note?: string; json: boolean }) => {
+        const args = { item, confirmed: opts.yes, ...(opts.note !== undefined ? { note: opts.note } : {}) };
+        setExit(await runCliCommand(io, incidentDoneCommand, args, { json: opts.json, render: renderItemDone }));
+      });
+    program
+      .command('resume')
+      .description('lift a halt: needs a passing audit since the halt and a done checklist; stays in paper')
+      .option('--json', 'machine-readable output', false)
+      .action(async (opts: { json: boolean }) => {
+        setExit(await runCliCommand(io, resumeCommand, {}, { json: opts.json, render: renderResume }));
+      });
+  },
+};

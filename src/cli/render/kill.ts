@@ -1,0 +1,56 @@
+// Terminal text for the kill switch's results (kill, incident, resume). Pure functions of results.
+import type { IncidentShowResult } from '../../../commands/incident-show.js';
+import type { DoItemResult, IncidentView } from '../../services/kill/incident.js';
+import type { KillResult } from '../../services/kill/kill.js';
+import type { ResumeResult } from '../../services/kill/resume.js';
+import type { VenueCancelReport } from '../../services/kill/cancel-everywhere.js';
+
+function venueLine(v: VenueCancelReport): string {
+  const cancelled = v.canceled === null ? 'cancel failed' : `${v.canceled} cancelled`;
+  if (v.confirmed) return `  ${v.venue}: ${cancelled}, none open (confirmed)`;
+  const survivors = v.survivors.map((s) => `${s.exchangeOrderId} ${s.symbol} ${s.side} ${s.quantity}`).join('; ');
+  const why = v.errors.at(-1) ?? '';
+  return `  ${v.venue}: ${cancelled}, NOT CONFIRMED after ${v.attempts} tries${survivors ? ` — still open: ${survivors}` : ''}${why ? ` — ${why}` : ''}`;
+}
+
+export function renderChecklist(view: IncidentView): string {
+  const lines = [`Incident #${view.incident.id} (${view.incident.status}) — ${view.incident.reason} — opened by ${view.incident.openedBy} at ${view.incident.openedAt.toISOString()}`];
+  for (const item of view.items) {
+    const done = item.doneAt ? `done by ${item.doneBy} at ${item.doneAt.toISOString()}` : 'to do';
+    lines.push(`  [${item.doneAt ? 'x' : ' '}] ${item.item.padEnd(20)} ${item.label} — ${done}`);
+  }
+  return lines.join('\n');
+}
+
+export function renderKill(r: KillResult): string {
+  const lines: string[] = [];
+  const head = r.cancel.allConfirmed ? 'every open order cancelled' : 'OPEN ORDERS COULD NOT ALL BE CONFIRMED CANCELLED';
+  lines.push(r.alreadyKilled ? `Already killed (incident #${r.incidentId}) — cancelled again: ${head}.` : `KILLED — ${head}.`);
+  lines.push(...r.cancel.venues.map(venueLine));
+  if (r.state === 'written') lines.push('Halted in paper mode; trading jobs paused.');
+  else lines.push(`The database did not answer (${r.stateError}): the halt is saved in ${r.pendingFile} and will be written when the database returns. The bot stays halted meanwhile.`);
+  if (r.flatten) lines.push(`Close positions: ${r.flatten.summary}`);
+  if (r.checklist.length > 0) {
+    lines.push(`Incident #${r.incidentId} — manual-intervention checklist:`);
+    for (const c of r.checklist) lines.push(`  [${c.doneAt ? 'x' : ' '}] ${c.item.padEnd(20)} ${c.label}`);
+    lines.push('Tick each item when done: ctb incident done <item>   (ctb incident shows the list)');
+  }
+  return lines.join('\n');
+}
+
+export function renderIncident(r: IncidentShowResult): string {
+  const lines = [r.halted ? `HALTED: ${r.haltedReason ?? 'no reason recorded'}` : 'Not halted.'];
+  if (r.pendingKills.length > 0) lines.push(`${r.pendingKills.length} kill(s) saved while the database was down, not yet written.`);
+  lines.push(r.current ? renderChecklist(r.current) : 'No incident has been opened.');
+  return lines.join('\n');
+}
+
+export function renderItemDone(r: DoItemResult): string {
+  if (!r.ok) return `${r.item}: not done — ${r.summary}`;
+  if (r.alreadyDone) return `${r.item}: already done by ${r.doneBy} at ${r.doneAt?.toISOString()}.`;
+  return `${r.item}: done by ${r.doneBy} at ${r.doneAt?.toISOString()} — ${r.summary}`;
+}
+
+export function renderResume(r: ResumeResult): string {
+  return `Halt lifted (audit run #${r.auditRunId} passed${r.incidentId ? `, incident #${r.incidentId} closed` : ''}). Trading resumes in paper mode; going live needs /mode live and two approvals.`;
+}

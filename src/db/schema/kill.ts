@@ -1,0 +1,53 @@
+// Owns the incident records a kill opens: one incident per kill (grouped: a second kill while
+// halted joins the open incident) and its manual-intervention checklist, each item recording
+// who did it and when.
+import { sql } from 'drizzle-orm';
+import { bigserial, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const incidents = pgTable(
+  'incidents',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** The kill's own id (uuid): replaying a pending kill or a Slack retry never opens a second incident. */
+    killId: text('kill_id').notNull(),
+    openedAt: at('opened_at').notNull(),
+    openedBy: text('opened_by').notNull(),
+    trigger: text('trigger', { enum: ['manual', 'auto'] }).notNull(),
+    reason: text('reason').notNull(),
+    status: text('status', { enum: ['open', 'closed'] }).notNull().default('open'),
+    /** What the exchange cancel did: per venue, how many cancelled, which orders survived. */
+    cancelReport: jsonb('cancel_report').$type<Record<string, unknown>>().notNull().default({}),
+    slackChannel: text('slack_channel'),
+    slackTs: text('slack_ts'),
+    closedAt: at('closed_at'),
+    closedBy: text('closed_by'),
+  },
+  (t) => [
+    uniqueIndex('incidents_kill_id').on(t.killId),
+    // At most one open incident: a kill while one is open joins it.
+    uniqueIndex('incidents_one_open').on(t.status).where(sql`${t.status} = 'open'`),
+    index('incidents_opened_at').on(t.openedAt),
+  ],
+);
+
+export const incidentChecklistItems = pgTable(
+  'incident_checklist_items',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    incidentId: integer('incident_id').notNull().references(() => incidents.id),
+    item: text('item', { enum: ['cancel_orders', 'close_positions', 'reconcile_ledger', 'notify_stakeholders'] }).notNull(),
+    position: integer('position').notNull(),
+    label: text('label').notNull(),
+    doneAt: at('done_at'),
+    doneBy: text('done_by'),
+    /** What doing it found (orders cancelled, positions closed, reconcile summary, a note). */
+    outcome: jsonb('outcome').$type<Record<string, unknown>>(),
+  },
+  (t) => [uniqueIndex('incident_checklist_items_item').on(t.incidentId, t.item)],
+);
+
+export type Incident = typeof incidents.$inferSelect;
+export type IncidentChecklistItem = typeof incidentChecklistItems.$inferSelect;
+export type ChecklistItemKey = IncidentChecklistItem['item'];

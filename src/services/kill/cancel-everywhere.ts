@@ -1,0 +1,99 @@
+// Step 1 and 2 of a kill: cancel every open order on every venue this process can reach, then
+// confirm none is left (re-query, bounded retries). Touches no database: it must work when the
+// database is down and must run before anything else. When armed (IS_LIVE=true) Kraken is
+// cancelled whatever the current mode: orders can remain from an earlier live session or from a
+// person trading by hand on the same account. Venues run side by side so a slow one (paper
+// waiting on a stalled database) never delays the Kraken cancel.
+import type { ExchangeProvider } from '../../exchange/provider.js';
+import type { Exchange, OrderState, Venue } from '../../exchange/types.js';
+import type { Logger } from '../../logger.js';
+import { describeError, sleep as realSleep, withDeadline } from './deadline.js';
+
+export interface SurvivingOrder {
+  exchangeOrderId: string;
+  clientOrderId: string;
+  symbol: string;
+  side: string;
+  quantity: string;
+}
+
+export interface VenueCancelReport {
+  venue: Venue;
+  /** Orders the exchange said it cancelled, summed over attempts (null when no cancel succeeded). */
+  canceled: number | null;
+  /** True once a re-query found no open order. */
+  confirmed: boolean;
+  attempts: number;
+  survivors: SurvivingOrder[];
+  errors: string[];
+}
+
+export interface CancelReport {
+  venues: VenueCancelReport[];
+  /** Every venue confirmed zero open orders. */
+  allConfirmed: boolean;
+}
+
+export interface CancelOptions {
+  exchanges: ExchangeProvider;
+  logger: Logger;
+  /** Re-query rounds per venue (KILL_CONFIRM_ATTEMPTS). */
+  attempts: number;
+  /** Each exchange call's deadline. */
+  callTimeoutMs?: number;
+  /** Pause between rounds (grows linearly). */
+  retryDelayMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** The venues a kill must clear: Kraken when armed, and always paper. */
+export function venuesToClear(exchanges: ExchangeProvider, logger: Logger): Array<{ venue: Venue; exchange: () => Exchange }> {
+  const venues: Array<{ venue: Venue; exchange: () => Exchange }> = [];
+  if (exchanges.armed) {
+    if (exchanges.hasKrakenKeys()) venues.push({ venue: 'kraken', exchange: () => exchanges.kraken() });
+    else logger.error('armed without Kraken keys: the kill cannot reach Kraken');
+  }
+  venues.push({ venue: 'paper', exchange: () => exchanges.paper() });
+  return venues;
+}
+
+const survivorOf = (o: OrderState): SurvivingOrder => ({
+  exchangeOrderId: o.exchangeOrderId, clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, quantity: o.quantity,
+});
+
+async function clearVenue(venue: Venue, get: () => Exchange, opts: CancelOptions): Promise<VenueCancelReport> {
+  const timeout = opts.callTimeoutMs ?? 10_000;
+  const pause = opts.sleep ?? realSleep;
+  const report: VenueCancelReport = { venue, canceled: null, confirmed: false, attempts: 0, survivors: [], errors: [] };
+  let exchange: Exchange;
+  try {
+    exchange = get();
+  } catch (err) {
+    report.errors.push(describeError(err));
+    return report;
+  }
+  for (let attempt = 1; attempt <= opts.attempts && !report.confirmed; attempt++) {
+    report.attempts = attempt;
+    if (attempt > 1) await pause((opts.retryDelayMs ?? 200) * (attempt - 1));
+    try {
+      const { canceled } = await withDeadline(exchange.cancelAllOrders(), timeout, `${venue} cancel-all`);
+      report.canceled = (report.canceled ?? 0) + canceled;
+    } catch (err) {
+      report.errors.push(`cancel-all (attempt ${attempt}): ${describeError(err)}`);
+    }
+    try {
+      const open = await withDeadline(exchange.fetchOpenOrders(), timeout, `${venue} open-orders query`);
+      report.survivors = open.map(survivorOf);
+      report.confirmed = open.length === 0;
+    } catch (err) {
+      report.errors.push(`open-orders query (attempt ${attempt}): ${describeError(err)}`);
+    }
+  }
+  if (!report.confirmed) opts.logger.error({ venue, report }, 'kill could not confirm zero open orders');
+  return report;
+}
+
+export async function cancelEverywhere(opts: CancelOptions): Promise<CancelReport> {
+  const venues = await Promise.all(venuesToClear(opts.exchanges, opts.logger).map((v) => clearVenue(v.venue, v.exchange, opts)));
+  return { venues, allConfirmed: venues.every((v) => v.confirmed) };
+}

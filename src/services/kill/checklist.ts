@@ -1,0 +1,23 @@
+// The manual-intervention checklist every kill opens (go-live checklist §9): the same four items,
+// in this order, in the database, in Slack (one button each) and in `ctb incident`.
+import type { ChecklistItemKey } from '../../db/schema/index.js';
+
+export interface ChecklistItemSpec {
+  item: ChecklistItemKey;
+  label: string;
+  /** Doing it changes the account: Slack asks for a confirmation first. */
+  confirm: boolean;
+}
+
+export const CHECKLIST: readonly ChecklistItemSpec[] = [
+  { item: 'cancel_orders', label: 'Cancel open orders again and confirm none is left', confirm: false },
+  { item: 'close_positions', label: 'Close open positions (flatten)', confirm: true },
+  { item: 'reconcile_ledger', label: 'Reconcile the ledger against the exchange', confirm: false },
+  { item: 'notify_stakeholders', label: 'Notify stakeholders', confirm: false },
+];
+
+export const CHECKLIST_KEYS = CHECKLIST.map((c) => c.item) as [ChecklistItemKey, ...ChecklistItemKey[]];
+
+export function checklistSpec(item: ChecklistItemKey): ChecklistItemSpec {
+  return CHECKLIST.find((c) => c.item === item)!;
+}

@@ -1,0 +1,70 @@
+// Step 3 of a kill, the database half: halt and switch to paper (bot_state, version bumped so
+// every process notices), and open the incident with its checklist — in one transaction, so a
+// kill is never half-written. Idempotent: the kill id is unique (a replayed pending kill or a
+// Slack retry finds its incident), and a kill while an incident is open joins that incident.
+import { and, eq, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { botState, incidentChecklistItems, incidents, type Incident } from '../../db/schema/index.js';
+import { CHECKLIST } from './checklist.js';
+
+export interface KillRecord {
+  killId: string;
+  at: Date;
+  actor: string;
+  trigger: 'manual' | 'auto';
+  reason: string;
+  cancelReport: Record<string, unknown>;
+}
+
+export interface PersistOutcome {
+  incident: Incident;
+  /** An earlier kill's incident was still open: this kill joined it. */
+  alreadyKilled: boolean;
+  /** This very kill (same id) was already written: a replay or a retry. */
+  replayed: boolean;
+  /** bot_state was already halted before this kill. */
+  wasHalted: boolean;
+}
+
+export async function persistKill(db: Db, kill: KillRecord): Promise<PersistOutcome> {
+  return db.transaction(async (tx) => {
+    await tx.insert(botState).values({ id: 1 }).onConflictDoNothing();
+    const [state] = await tx.select().from(botState).where(eq(botState.id, 1)).for('update');
+    const [same] = await tx.select().from(incidents).where(eq(incidents.killId, kill.killId));
+    if (same) return { incident: same, alreadyKilled: true, replayed: true, wasHalted: state!.halted };
+
+    const wasHalted = state!.halted;
+    if (!wasHalted || state!.mode !== 'paper') {
+      await tx
+        .update(botState)
+        .set({
+          halted: true,
+          mode: 'paper',
+          ...(wasHalted ? {} : { haltedReason: kill.reason, haltedAt: kill.at, haltedBy: kill.actor }),
+          version: sql`${botState.version} + 1`,
+          updatedAt: kill.at,
+        })
+        .where(eq(botState.id, 1));
+    }
+    const [open] = await tx.select().from(incidents).where(eq(incidents.status, 'open'));
+    if (open) return { incident: open, alreadyKilled: true, replayed: false, wasHalted };
+
+    const [incident] = await tx
+      .insert(incidents)
+      .values({ killId: kill.killId, openedAt: kill.at, openedBy: kill.actor, trigger: kill.trigger, reason: kill.reason, cancelReport: kill.cancelReport })
+      .returning();
+    await tx.insert(incidentChecklistItems).values(
+      CHECKLIST.map((c, i) => ({ incidentId: incident!.id, item: c.item, position: i + 1, label: c.label })),
+    );
+    return { incident: incident!, alreadyKilled: false, replayed: false, wasHalted };
+  });
+}
+
+/** Used by tests and the watcher: the checklist of one incident, in order. */
+export async function checklistOf(db: Db, incidentId: number) {
+  return db
+    .select()
+    .from(incidentChecklistItems)
+    .where(and(eq(incidentChecklistItems.incidentId, incidentId)))
+    .orderBy(incidentChecklistItems.position);
+}

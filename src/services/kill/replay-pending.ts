@@ -1,0 +1,48 @@
+// Writes the kills that DATA_DIR/kill-pending.json holds once the database answers again. Run at
+// start (before the engine), by the halt watcher each poll while the file exists, and by
+// self-heal. Idempotent: a kill id already written is simply dropped from the file.
+import type { AppContext } from '../../app/context.js';
+import { describeError, withDeadline } from './deadline.js';
+import { readPendingKills, removePendingKills } from './pending-kill.js';
+import { checklistOf, persistKill } from './persist-kill.js';
+import { killRuntime, latchHalt } from './runtime.js';
+
+export interface ReplayOutcome {
+  written: string[];
+  remaining: number;
+  error?: string;
+}
+
+export async function replayPendingKills(ctx: AppContext): Promise<ReplayOutcome> {
+  const pending = readPendingKills(ctx.config.DATA_DIR);
+  if (pending.length === 0) return { written: [], remaining: 0 };
+  // Whatever the database says, a saved kill keeps this process halted until it is written.
+  latchHalt(ctx, pending[0]!.reason);
+  const written: string[] = [];
+  try {
+    for (const kill of pending) {
+      const outcome = await withDeadline(
+        persistKill(ctx.db, { killId: kill.killId, at: new Date(kill.at), actor: kill.actor, trigger: kill.trigger, reason: kill.reason, cancelReport: kill.cancelReport }),
+        ctx.config.KILL_DB_TIMEOUT, 'the database');
+      written.push(kill.killId);
+      removePendingKills(ctx.config.DATA_DIR, [kill.killId]);
+      ctx.logger.warn({ killId: kill.killId, incidentId: outcome.incident.id }, 'pending kill written to the database');
+      {
+        // The kill's own reply said "pending" and posted nothing: announce it now, even when a
+        // stalled transaction of that kill landed late on its own (then the incident is its own).
+        const notify = killRuntime(ctx).hooks.onIncidentOpened;
+        if (notify && outcome.incident.killId === kill.killId) {
+          const items = await checklistOf(ctx.db, outcome.incident.id);
+          notify(outcome.incident, items).catch((err) => ctx.logger.error({ err }, 'could not post the incident thread'));
+        }
+        await withDeadline(ctx.alerts.raise({
+          source: 'kill', severity: 'critical', title: 'Kill written to the database after it came back: the bot is halted',
+          fingerprint: `kill:${outcome.incident.id}`, details: { killId: kill.killId, killedAt: kill.at, by: kill.actor, incidentId: outcome.incident.id },
+        }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err) => ctx.logger.error({ err }, 'could not raise the replay alert'));
+      }
+    }
+    return { written, remaining: 0 };
+  } catch (err) {
+    return { written, remaining: pending.length - written.length, error: describeError(err) };
+  }
+}

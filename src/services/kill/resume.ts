@@ -1,0 +1,69 @@
+// Owns leaving a halt (`ctb resume`, `/mode resume`): only an operator, only when the kill is
+// fully written (no pending kill file), only after an audit recorded since the halt passed, and
+// only once the incident's checklist is done. Resuming clears halted and stays in paper: going
+// live again needs the two-approver live switch. Nothing resumes a halt by itself.
+import { and, desc, eq, gte, sql } from 'drizzle-orm';
+import type { Actor, AppContext } from '../../app/context.js';
+import { auditRuns, botState, incidents } from '../../db/schema/index.js';
+import { AppError } from '../../errors.js';
+import { getBotState } from '../bot-state.js';
+import { currentIncident } from './incident.js';
+import { readPendingKills } from './pending-kill.js';
+import { releaseHalt } from './runtime.js';
+
+export interface ResumeResult {
+  ok: true;
+  haltedSince: Date | null;
+  auditRunId: number;
+  incidentId: number | null;
+  mode: 'paper';
+}
+
+export async function resumeAfterHalt(ctx: AppContext, actor: Actor): Promise<ResumeResult> {
+  if (readPendingKills(ctx.config.DATA_DIR).length > 0) {
+    throw new AppError('conflict', 'kill_pending', 'A kill is still waiting to be written to the database; the bot stays halted.', {
+      hint: 'Bring the database back (ctb self-heal writes it), then resume.',
+    });
+  }
+  const state = await getBotState(ctx.db);
+  if (!state.halted) throw new AppError('conflict', 'not_halted', 'The bot is not halted: there is nothing to resume.');
+
+  const since = state.haltedAt ?? new Date(0);
+  const [audit] = await ctx.db.select().from(auditRuns).where(gte(auditRuns.at, since)).orderBy(desc(auditRuns.at), desc(auditRuns.id)).limit(1);
+  if (!audit) {
+    throw new AppError('conflict', 'audit_required', `Resuming needs a passing audit run after the halt (${since.toISOString()}); none has run since.`, {
+      hint: 'Run ctb audit (or /golive audit), fix what it finds, then resume.',
+    });
+  }
+  if (!audit.passed) {
+    throw new AppError('conflict', 'audit_failed', `The latest audit since the halt failed (run ${audit.id}: ${audit.summary}).`, {
+      hint: 'Fix what it found and run ctb audit again before resuming.',
+    });
+  }
+
+  const view = await currentIncident(ctx);
+  const open = view && view.incident.status === 'open' ? view : null;
+  const undone = open?.items.filter((i) => !i.doneAt) ?? [];
+  if (undone.length > 0) {
+    throw new AppError('conflict', 'checklist_open', `Incident ${open!.incident.id} still has undone checklist items: ${undone.map((i) => i.item).join(', ')}.`, {
+      hint: 'Do them and tick them (ctb incident done <item>, or the buttons in the incident thread).',
+    });
+  }
+
+  const now = ctx.clock.now();
+  await ctx.db.transaction(async (tx) => {
+    await tx.update(botState).set({
+      halted: false, haltedReason: null, haltedAt: null, haltedBy: null, mode: 'paper',
+      version: sql`${botState.version} + 1`, updatedAt: now,
+    }).where(and(eq(botState.id, 1), eq(botState.halted, true)));
+    if (open) {
+      await tx.update(incidents).set({ status: 'closed', closedAt: now, closedBy: actor.id })
+        .where(and(eq(incidents.id, open.incident.id), eq(incidents.status, 'open')));
+    }
+  });
+  releaseHalt(ctx);
+  ctx.logger.warn({ actor: actor.id, auditRunId: audit.id }, 'halt lifted: trading resumes in paper');
+  await ctx.alerts.raise({ source: 'kill', severity: 'warning', title: `Halt lifted by ${actor.id}: trading resumes in paper`,
+    details: { auditRunId: audit.id, incidentId: open?.incident.id ?? null } }).catch((err) => ctx.logger.error({ err }, 'could not raise the resume alert'));
+  return { ok: true, haltedSince: state.haltedAt, auditRunId: audit.id, incidentId: open?.incident.id ?? null, mode: 'paper' };
+}

@@ -1,0 +1,173 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runCommand } from '../../../commands/run-command.js';
+import { incidentDoneCommand } from '../../../commands/incident-done.js';
+import { resumeCommand } from '../../../commands/resume.js';
+import { auditRuns, commandLog } from '../../../src/db/schema/index.js';
+import { AppError } from '../../../src/errors.js';
+import { getBotState } from '../../../src/services/bot-state.js';
+import { currentIncident } from '../../../src/services/kill/incident.js';
+import { executeKill } from '../../../src/services/kill/kill.js';
+import { addPendingKill } from '../../../src/services/kill/pending-kill.js';
+import { isHaltLatched, setKillHooks } from '../../../src/services/kill/runtime.js';
+import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { killTestContext, type KillTestContext } from '../../support/kill-context.js';
+import { openOrder } from '../../support/recording-exchange.js';
+
+const alice = { id: 'U0ALICE', source: 'slack' as const };
+const bob = { id: 'U0BOB', source: 'slack' as const };
+const stranger = { id: 'U0STRANGER', source: 'slack' as const };
+
+let testDb: TestDatabase;
+let t: KillTestContext;
+
+beforeAll(async () => {
+  testDb = await createPostgresTestDb();
+});
+afterAll(async () => {
+  await testDb?.close();
+});
+afterEach(async () => {
+  await t?.ctx.close();
+  await testDb.db.execute(sql`truncate incident_checklist_items, incidents, bot_state, command_log, audit_runs restart identity cascade`);
+});
+
+async function killed(): Promise<KillTestContext> {
+  t = await killTestContext({ database: testDb, armed: true, env: { SLACK_OPERATORS: 'U0ALICE,U0BOB' } });
+  await executeKill(t.ctx, { actor: alice, reason: 'bad fills', trigger: 'manual' });
+  return t;
+}
+
+const done = (item: string, actor = alice, extra: Record<string, unknown> = {}) =>
+  runCommand(incidentDoneCommand, t.ctx, actor, { item, ...extra });
+
+async function tickAll(): Promise<void> {
+  await done('cancel_orders');
+  await done('close_positions', alice, { confirmed: true });
+  await done('reconcile_ledger');
+  await done('notify_stakeholders', bob, { note: 'told #trading-desk' });
+}
+
+async function audit(passed: boolean, minutesAfterKill: number): Promise<void> {
+  await testDb.db.insert(auditRuns).values({
+    at: new Date(t.clock.now().getTime() + minutesAfterKill * 60_000), actor: 'cli:ops', mode: 'paper', dryRun: true, passed,
+    summary: passed ? 'all checks passed' : 'reconciliation mismatch', results: [],
+  });
+}
+
+async function refusal(p: Promise<unknown>): Promise<AppError> {
+  const err = await p.then(() => null, (e: unknown) => e);
+  expect(err).toBeInstanceOf(AppError);
+  return err as AppError;
+}
+
+describe('incident checklist', () => {
+  it('records who did each item and when, and keeps the first record on a second click', async () => {
+    await killed();
+    t.clock.advance(60_000);
+    const first = await done('notify_stakeholders', bob, { note: 'called the desk' });
+    expect(first).toMatchObject({ ok: true, alreadyDone: false, doneBy: 'U0BOB', doneAt: t.clock.now() });
+    t.clock.advance(60_000);
+    const again = await done('notify_stakeholders', alice);
+    expect(again).toMatchObject({ ok: true, alreadyDone: true, doneBy: 'U0BOB' });
+    const view = await currentIncident(t.ctx);
+    const item = view!.items.find((i) => i.item === 'notify_stakeholders')!;
+    expect(item).toMatchObject({ doneBy: 'U0BOB', outcome: expect.objectContaining({ note: 'called the desk' }) });
+  });
+
+  it('re-cancels on every venue for "cancel open orders again", and leaves the item open while an order survives', async () => {
+    await killed();
+    t.kraken.open.push(openOrder('REAPPEARED'));
+    t.kraken.sticky.add('REAPPEARED');
+    const stuck = await done('cancel_orders');
+    expect(stuck.ok).toBe(false);
+    expect(stuck.summary).toMatch(/kraken: 1 still open/);
+    t.kraken.sticky.clear();
+    const cleared = await done('cancel_orders');
+    expect(cleared).toMatchObject({ ok: true, doneBy: 'U0ALICE' });
+    expect(t.kraken.open).toEqual([]);
+  });
+
+  it('asks for a confirmation before closing positions, then runs the engine flatten', async () => {
+    await killed();
+    const calls: string[] = [];
+    setKillHooks(t.ctx, { flatten: async (_ctx, actor) => { calls.push(actor.id); return { ok: true, summary: 'sold 0.1 BTC' }; } });
+    const err = await refusal(done('close_positions'));
+    expect(err.code).toBe('confirmation_required');
+    expect(calls).toEqual([]);
+    expect(await done('close_positions', alice, { confirmed: true })).toMatchObject({ ok: true, summary: 'sold 0.1 BTC' });
+    expect(calls).toEqual(['U0ALICE']);
+  });
+
+  it('refuses a checklist tick from someone who is not an operator, and logs the refusal', async () => {
+    await killed();
+    const err = await refusal(done('notify_stakeholders', stranger));
+    expect(err.kind).toBe('forbidden');
+    const log = await testDb.db.select().from(commandLog);
+    expect(log).toContainEqual(expect.objectContaining({ actor: 'U0STRANGER', command: 'incident-done', allowed: false }));
+  });
+
+  it('names the items it accepts when given an unknown one', async () => {
+    await killed();
+    const err = await refusal(done('panic'));
+    expect(err.message).toMatch(/cancel_orders, close_positions, reconcile_ledger, notify_stakeholders/);
+  });
+});
+
+describe('resume', () => {
+  it('refuses without an audit run since the halt', async () => {
+    await killed();
+    await tickAll();
+    await audit(true, -10); // before the kill: does not count
+    const err = await refusal(runCommand(resumeCommand, t.ctx, alice, {}));
+    expect(err.code).toBe('audit_required');
+    expect((await getBotState(testDb.db)).halted).toBe(true);
+  });
+
+  it('refuses when the latest audit since the halt failed', async () => {
+    await killed();
+    await tickAll();
+    await audit(true, 1);
+    await audit(false, 2);
+    expect((await refusal(runCommand(resumeCommand, t.ctx, alice, {}))).code).toBe('audit_failed');
+  });
+
+  it('refuses while checklist items are undone, naming them', async () => {
+    await killed();
+    await audit(true, 1);
+    await done('cancel_orders');
+    const err = await refusal(runCommand(resumeCommand, t.ctx, alice, {}));
+    expect(err.code).toBe('checklist_open');
+    expect(err.message).toMatch(/close_positions, reconcile_ledger, notify_stakeholders/);
+  });
+
+  it('refuses while a kill is still waiting to be written', async () => {
+    await killed();
+    await tickAll();
+    await audit(true, 1);
+    addPendingKill(t.dataDir, { killId: 'k-pending', at: t.clock.now().toISOString(), actor: 'cli:ops', actorSource: 'cli', trigger: 'manual', reason: 'x', cancelReport: {} });
+    expect((await refusal(runCommand(resumeCommand, t.ctx, alice, {}))).code).toBe('kill_pending');
+  });
+
+  it('lifts the halt after a passing audit and a done checklist, stays in paper and closes the incident', async () => {
+    await killed();
+    await tickAll();
+    await audit(true, 1);
+    const result = await runCommand(resumeCommand, t.ctx, alice, {});
+    expect(result.ok).toBe(true);
+    expect(await getBotState(testDb.db)).toMatchObject({ halted: false, mode: 'paper', haltedReason: null });
+    expect((await currentIncident(t.ctx))!.incident).toMatchObject({ status: 'closed', closedBy: 'U0ALICE' });
+    expect(isHaltLatched(t.ctx)).toBe(false);
+    expect(t.ctx.jobs.tradingPaused).toBeNull();
+    // A later kill opens a fresh incident.
+    t.clock.advance(3_600_000);
+    const next = await executeKill(t.ctx, { actor: bob, reason: 'again', trigger: 'manual' });
+    expect(next.alreadyKilled).toBe(false);
+    expect(next.incidentId).not.toBe(result.incidentId);
+  });
+
+  it('refuses when the bot is not halted', async () => {
+    t = await killTestContext({ database: testDb, armed: false });
+    expect((await refusal(runCommand(resumeCommand, t.ctx, { id: 'cli:ops', source: 'cli' }, {}))).code).toBe('not_halted');
+  });
+});

@@ -1,0 +1,75 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CliIo } from '../../../src/cli/io.js';
+import { runCli } from '../../../src/cli/program.js';
+import { getBotState } from '../../../src/services/bot-state.js';
+import { readPendingKills } from '../../../src/services/kill/pending-kill.js';
+import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+
+function io(env: Record<string, string>): CliIo & { out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  const cwd = mkdtempSync(join(tmpdir(), 'ctb-cli-'));
+  return {
+    env: { LOG_LEVEL: 'error', LOG_DIR: join(cwd, 'logs'), ...env }, cwd,
+    stdout: { write: (s: string) => (out += s) },
+    stderr: { write: (s: string) => (err += s) },
+    out: () => out,
+    err: () => err,
+  };
+}
+
+let testDb: TestDatabase;
+beforeAll(async () => {
+  testDb = await createPostgresTestDb();
+});
+afterAll(async () => {
+  await testDb?.close();
+});
+
+describe('ctb kill / incident / resume', () => {
+  it('halts from the terminal, shows the checklist, and refuses to resume without an audit', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ctb-data-'));
+    const env = { DATABASE_URL: testDb.url, DATA_DIR: dataDir };
+    const kill = io(env);
+    const code = await runCli(['kill', '--reason', 'fat finger'], kill);
+    expect(kill.out()).toMatch(/KILLED|Already killed/);
+    expect(kill.out()).toMatch(/paper:/);
+    expect(kill.out()).toMatch(/Incident #\d+ — manual-intervention checklist/);
+    expect([0, 1]).toContain(code);
+    expect(await getBotState(testDb.db)).toMatchObject({ halted: true, mode: 'paper', haltedReason: 'fat finger' });
+
+    const again = io(env);
+    await runCli(['kill', '--json'], again);
+    expect(JSON.parse(again.out())).toMatchObject({ alreadyKilled: true, state: 'written' });
+
+    const show = io(env);
+    expect(await runCli(['incident'], show)).toBe(0);
+    expect(show.out()).toMatch(/HALTED: fat finger/);
+    expect(show.out()).toMatch(/\[ \] notify_stakeholders/);
+
+    const tick = io(env);
+    expect(await runCli(['incident', 'done', 'notify_stakeholders', '--note', 'emailed'], tick)).toBe(0);
+    expect(tick.out()).toMatch(/notify_stakeholders: done by cli:/);
+
+    const badItem = io(env);
+    expect(await runCli(['incident', 'done', 'everything'], badItem)).toBe(2);
+    expect(badItem.err()).toMatch(/expected one of cancel_orders/);
+
+    const resume = io(env);
+    expect(await runCli(['resume'], resume)).toBe(1);
+    expect(resume.err()).toMatch(/passing audit run after the halt/);
+  });
+
+  it('with the database down, still answers and saves the halt to DATA_DIR', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ctb-data-'));
+    const kill = io({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none', DATA_DIR: dataDir, KILL_DB_TIMEOUT: '2s' });
+    const started = Date.now();
+    await runCli(['kill', '--reason', 'db gone'], kill);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(kill.out()).toMatch(/The database did not answer .* saved in .*kill-pending\.json/);
+    expect(readPendingKills(dataDir)).toEqual([expect.objectContaining({ reason: 'db gone', actorSource: 'cli' })]);
+  });
+});

@@ -1,0 +1,65 @@
+// Builds an AppContext for kill-switch tests: a real PostgreSQL database (optionally behind a
+// stall proxy, with every query recorded in the shared event log), recording exchanges, a
+// capturing alert sink and a ManualClock. DATA_DIR is a fresh temporary directory.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import type { AlertInput } from '../../src/alerts/types.js';
+import { buildAppContext, type OwnedContext } from '../../src/app/build-context.js';
+import { ManualClock } from '../../src/clock.js';
+import { testConfig } from '../../src/config/env.js';
+import type { Database, Db } from '../../src/db/client.js';
+import * as schema from '../../src/db/schema/index.js';
+import { silentLogger } from '../../src/logger.js';
+import { recordingExchange, type RecordingExchange } from './recording-exchange.js';
+
+export const TEST_KRAKEN_KEY = 'k'.repeat(56);
+export const TEST_KRAKEN_SECRET = Buffer.from('s'.repeat(64)).toString('base64');
+
+/** postgres.js on `url`, logging each query it sends into `events` as `db:<sql>`. */
+export function recordingDatabase(url: string, events: string[]): Database {
+  const client = postgres(url, {
+    max: 2, onnotice: () => {}, connect_timeout: 2,
+    debug: (_conn, query) => events.push(`db:${query.replace(/\s+/g, ' ').slice(0, 60)}`),
+  });
+  return { db: drizzle(client, { schema }) as unknown as Db, kind: 'postgres', via: 'direct', close: () => client.end({ timeout: 1 }) };
+}
+
+export interface KillTestContext {
+  ctx: OwnedContext;
+  clock: ManualClock;
+  kraken: RecordingExchange;
+  paper: RecordingExchange;
+  alerts: AlertInput[];
+  events: string[];
+  dataDir: string;
+}
+
+export async function killTestContext(opts: {
+  database: Database;
+  armed?: boolean;
+  events?: string[];
+  env?: Record<string, string>;
+  dataDir?: string;
+}): Promise<KillTestContext> {
+  const events = opts.events ?? [];
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'ctb-kill-'));
+  const config = testConfig({
+    DATA_DIR: dataDir,
+    KILL_DB_TIMEOUT: '1s',
+    ...(opts.armed ? { IS_LIVE: 'true', KRAKEN_API_KEY: TEST_KRAKEN_KEY, KRAKEN_API_SECRET: TEST_KRAKEN_SECRET } : {}),
+    ...opts.env,
+  });
+  const clock = new ManualClock('2026-03-02T10:00:00Z');
+  const kraken = recordingExchange('kraken', events);
+  const paper = recordingExchange('paper', events);
+  const alerts: AlertInput[] = [];
+  const ctx = await buildAppContext({
+    config, clock, logger: silentLogger(), database: opts.database,
+    exchanges: { kraken: () => kraken, paper: () => paper },
+    alerts: () => ({ raise: async (a) => void alerts.push(a) }),
+  });
+  return { ctx, clock, kraken, paper, alerts, events, dataDir };
+}

@@ -1,0 +1,74 @@
+// A TCP proxy in front of PostgreSQL that a test can stall (bytes stop flowing: queries hang, as
+// on a frozen network or a wedged server) or take down (connections reset and new ones refused).
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+
+export type ProxyState = 'forward' | 'stall' | 'down';
+
+export interface StallProxy {
+  port: number;
+  /** The target URL with host and port replaced by the proxy's. */
+  urlFor(target: string): string;
+  set(state: ProxyState): void;
+  close(): Promise<void>;
+}
+
+export async function startStallProxy(targetHost = '127.0.0.1', targetPort = 5432): Promise<StallProxy> {
+  let state: ProxyState = 'forward';
+  const pairs = new Set<{ client: Socket; server: Socket; held: Array<[Socket, Buffer]> }>();
+  const server: Server = createServer((client) => {
+    if (state === 'down') return client.destroy();
+    const upstream = connect(targetPort, targetHost);
+    const pair = { client, server: upstream, held: [] as Array<[Socket, Buffer]> };
+    pairs.add(pair);
+    const pipe = (from: Socket, to: Socket) =>
+      from.on('data', (chunk) => {
+        if (state === 'forward') to.write(chunk);
+        else pair.held.push([to, chunk]);
+      });
+    pipe(client, upstream);
+    pipe(upstream, client);
+    const end = () => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', end).on('error', end);
+    upstream.on('close', end).on('error', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    urlFor(target) {
+      const u = new URL(target);
+      u.hostname = '127.0.0.1';
+      u.port = String(port);
+      return u.toString();
+    },
+    set(next) {
+      state = next;
+      if (next === 'down') {
+        for (const p of pairs) {
+          p.client.destroy();
+          p.server.destroy();
+        }
+        pairs.clear();
+      }
+      if (next === 'forward') {
+        for (const p of pairs) {
+          for (const [to, chunk] of p.held) to.write(chunk);
+          p.held = [];
+        }
+      }
+    },
+    close: () =>
+      new Promise((resolve) => {
+        for (const p of pairs) {
+          p.client.destroy();
+          p.server.destroy();
+        }
+        server.close(() => resolve());
+      }),
+  };
+}

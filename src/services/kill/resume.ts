@@ -2,9 +2,10 @@
 // fully written (no pending kill file), only after an audit recorded since the halt passed, and
 // only once the incident's checklist is done. Resuming clears halted and stays in paper: going
 // live again needs the two-approver live switch. Nothing resumes a halt by itself.
-import { and, desc, eq, gte, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Actor, AppContext } from '../../app/context.js';
-import { auditRuns, botState, incidents } from '../../db/schema/index.js';
+import { botState, incidents } from '../../db/schema/index.js';
+import { latestAuditRun } from '../audit/store.js';
 import { AppError } from '../../errors.js';
 import { getBotState } from '../bot-state.js';
 import { currentIncident } from './incident.js';
@@ -29,8 +30,8 @@ export async function resumeAfterHalt(ctx: AppContext, actor: Actor): Promise<Re
   if (!state.halted) throw new AppError('conflict', 'not_halted', 'The bot is not halted: there is nothing to resume.');
 
   const since = state.haltedAt ?? new Date(0);
-  const [audit] = await ctx.db.select().from(auditRuns).where(gte(auditRuns.at, since)).orderBy(desc(auditRuns.at), desc(auditRuns.id)).limit(1);
-  if (!audit) {
+  const audit = await latestAuditRun(ctx.db);
+  if (!audit || audit.at < since) {
     throw new AppError('conflict', 'audit_required', `Resuming needs a passing audit run after the halt (${since.toISOString()}); none has run since.`, {
       hint: 'Run ctb audit (or /golive audit), fix what it finds, then resume.',
     });

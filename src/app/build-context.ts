@@ -50,7 +50,7 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
   let ctxRef: AppContext | undefined;
   const exchanges = new ExchangeProvider(config, {
     paper: opts.exchanges?.paper ?? (() => createPaperExchange(ctxRef!)),
-    kraken: opts.exchanges?.kraken ?? ((o) => createKrakenExchange(config, { logger, armed: o.armed })),
+    kraken: opts.exchanges?.kraken ?? ((o) => createKrakenExchange(config, { logger, armed: o.armed, clock })),
   });
   const withExchanges = { ...base, exchanges };
   // The default sink stores every alert in the outbox first; the alerts feature delivers it.

@@ -95,6 +95,8 @@ export interface ApiKeyRights {
   canWithdraw: boolean;
   /** Where the answer came from: GetApiKeyInfo, or a withdraw-info probe. */
   source: 'key_info' | 'withdraw_probe' | 'paper';
+  /** Rights the source could not establish (a withdraw probe cannot see Trade rights); reported as false. */
+  unknown?: Array<'canTrade' | 'canCancel'>;
 }
 
 /** Kraken's SystemStatus: only 'online' accepts new orders normally. */

@@ -1,9 +1,10 @@
-// PLACEHOLDER until the Kraken adapter lands (issue 3): replaced by the ccxt-backed KrakenExchange.
+// Builds the Kraken adapter for the ExchangeProvider (which calls it only when keys are configured).
+import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
-import { AppError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { Exchange } from '../types.js';
+import { KrakenExchange } from './kraken-exchange.js';
 
-export function createKrakenExchange(_config: Config, _opts: { logger: Logger; armed: boolean }): Exchange {
-  throw new AppError('internal', 'not_built', 'The Kraken adapter is not built yet.');
+export function createKrakenExchange(config: Config, opts: { logger: Logger; armed: boolean; clock?: Clock }): Exchange {
+  return new KrakenExchange(config, { logger: opts.logger, armed: opts.armed, ...(opts.clock ? { clock: opts.clock } : {}) });
 }

@@ -1,0 +1,77 @@
+import nock from 'nock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { testConfig } from '../../../src/config/env.js';
+import { ExchangeError } from '../../../src/exchange/errors.js';
+import { KrakenExchange } from '../../../src/exchange/kraken/kraken-exchange.js';
+import { krakenErrorCode } from '../../../src/exchange/kraken/map-error.js';
+import { silentLogger } from '../../../src/logger.js';
+import * as R from '../../support/kraken-recordings.js';
+import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
+
+const config = testConfig({ KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: R.BASE });
+const kraken = (timeoutMs?: number) =>
+  new KrakenExchange(config, { logger: silentLogger(), armed: true, enableRateLimit: false, ...(timeoutMs ? { timeoutMs } : {}) });
+
+afterEach(() => {
+  nock.cleanAll();
+});
+
+async function errorFrom(reply: (scope: nock.Interceptor) => nock.Scope, timeoutMs?: number): Promise<ExchangeError> {
+  reply(nock(R.BASE).post('/0/private/BalanceEx'));
+  const err = await kraken(timeoutMs).fetchBalances().catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(ExchangeError);
+  return err as ExchangeError;
+}
+
+describe('Kraken errors, mapped once into the project kinds', () => {
+  // fetchBalances loads markets first; answer those for every case.
+  const withMarkets = () => nock(R.BASE).get('/0/public/Assets').reply(200, R.assets).get('/0/public/AssetPairs').reply(200, R.assetPairs);
+
+  it.each([
+    ['EAPI:Invalid nonce', 'retryable', 'invalid_nonce'],
+    ['EAPI:Rate limit exceeded', 'retryable', 'rate_limited'],
+    ['EGeneral:Too many requests', 'retryable', 'rate_limited'],
+    ['EService:Unavailable', 'retryable', 'exchange_unavailable'],
+    ['EService:Market in cancel_only mode', 'retryable', 'exchange_maintenance'],
+    ['EGeneral:Permission denied', 'auth', 'permission_denied'],
+    ['EAPI:Invalid key', 'auth', 'invalid_key'],
+    ['ETrade:User Locked', 'halt', 'account_suspended'],
+    ['EOrder:Insufficient funds', 'rejected', 'insufficient_funds'],
+    ['EOrder:Unknown order', 'rejected', 'invalid_order'],
+    ['EGeneral:Invalid arguments', 'rejected', 'bad_request'],
+    ['EGeneral:Something new', 'rejected', 'exchange_error'],
+  ])('maps %s to %s (%s) and keeps Kraken’s code', async (krakenCode, kind, code) => {
+    withMarkets();
+    const err = await errorFrom((s) => s.reply(200, R.krakenError(krakenCode)));
+    expect(err).toMatchObject({ kind, code, exchangeCode: krakenCode });
+    expect(err.message).toBe(`Kraken BalanceEx failed: ${krakenCode}.`);
+  });
+
+  it('tells the operator a nonce error may mean the key is shared with another process', async () => {
+    withMarkets();
+    const err = await errorFrom((s) => s.reply(200, R.krakenError('EAPI:Invalid nonce')));
+    expect(err.hint).toMatch(/no other process .* uses this API key/);
+  });
+
+  it('maps HTTP 503 and 520 to retryable unavailability', async () => {
+    withMarkets();
+    expect(await errorFrom((s) => s.reply(503, 'Service Unavailable'))).toMatchObject({ kind: 'retryable', code: 'exchange_unavailable' });
+    withMarkets();
+    expect(await errorFrom((s) => s.reply(520, 'Origin error'))).toMatchObject({ kind: 'retryable', code: 'exchange_unavailable' });
+  });
+
+  it('maps a slow reply to a retryable timeout', async () => {
+    withMarkets();
+    expect(await errorFrom((s) => s.delay(500).reply(200, R.balanceEx), 100)).toMatchObject({ kind: 'retryable', code: 'timeout' });
+  });
+
+  it('maps a reset connection to a retryable network error', async () => {
+    withMarkets();
+    expect(await errorFrom((s) => s.replyWithError({ code: 'ECONNRESET', message: 'socket hang up' }))).toMatchObject({ kind: 'retryable', code: 'network' });
+  });
+
+  it('finds Kraken’s own code inside ccxt’s message', () => {
+    expect(krakenErrorCode('kraken {"error":["EAPI:Invalid nonce"]}')).toBe('EAPI:Invalid nonce');
+    expect(krakenErrorCode('kraken 503 Service Unavailable')).toBeUndefined();
+  });
+});

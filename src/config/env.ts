@@ -95,6 +95,30 @@ const pairs = optionalText.transform((v, ctx) => {
   return list;
 });
 
+export interface BackupRetention {
+  /** Keep at most this many snapshots (newest first). */
+  count: number | undefined;
+  /** Prune snapshots older than this many milliseconds. */
+  maxAgeMs: number | undefined;
+}
+
+function parseRetention(text: string): BackupRetention | string {
+  const expected = `expected a count, an age or both, such as 20, 30d or 20,30d, got "${text}"`;
+  const out: BackupRetention = { count: undefined, maxAgeMs: undefined };
+  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    if (/^\d+$/.test(part)) {
+      if (out.count !== undefined || Number(part) < 1) return expected;
+      out.count = Number(part);
+    } else {
+      const ms = parseDuration(part);
+      if (ms === undefined || out.maxAgeMs !== undefined) return expected;
+      out.maxAgeMs = ms;
+    }
+  }
+  if (out.count === undefined && out.maxAgeMs === undefined) return expected;
+  return out;
+}
+
 export const envSchema = z.object({
   IS_LIVE: bool(false),
   KRAKEN_API_KEY: secret,
@@ -143,6 +167,22 @@ export const envSchema = z.object({
   DATA_DIR: optionalText.transform((v) => v ?? './data'),
   LOG_DIR: optionalText.transform((v) => v ?? './logs'),
   BACKUP_DIR: optionalText.transform((v) => v ?? './backups'),
+  // How many snapshots to keep and/or for how long: "20", "30d" or "20,30d" (both limits apply).
+  BACKUP_RETENTION: optionalText.transform((v, ctx) => {
+    const parsed = parseRetention(v ?? '20');
+    if (typeof parsed === 'string') {
+      ctx.addIssue({ code: 'custom', message: parsed });
+      return z.NEVER;
+    }
+    return parsed;
+  }),
+  REPORTS_DIR: optionalText.transform((v) => v ?? './reports'),
+  // How far back the go-live log check looks for unhandled errors in LOG_DIR.
+  LOG_CHECK_WINDOW: duration('24h'),
+  // The commit this build was made from, for `ctb version` outside a git checkout (set by the deploy).
+  BUILD_COMMIT: optionalText.refine((v) => v === undefined || /^[0-9a-f]{7,40}$/i.test(v), {
+    message: 'expected a git commit hash (7 to 40 hex characters)',
+  }),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).optional().default('info'),
   LOG_MAX_BYTES: number(10 * 1024 * 1024, { min: 1024, max: 10 * 1024 * 1024, int: true }),
   LOG_ARCHIVES: number(20, { min: 1, max: 1000, int: true }),

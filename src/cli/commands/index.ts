@@ -1,10 +1,12 @@
 // Every `ctb` subcommand, in help order. Each issue's commands add themselves here.
 import type { CliRegistration } from '../program.js';
 import { auditCli } from './audit.js';
+import { backupCli } from './backup.js';
 import { incidentCli } from './incident.js';
 import { killCli } from './kill.js';
 import { migrateCli } from './migrate.js';
 import { startCli } from './start.js';
 import { statsCli } from './stats.js';
+import { versionCli } from './version.js';
 
-export const cliCommands: CliRegistration[] = [startCli, migrateCli, auditCli, statsCli, killCli, incidentCli];
+export const cliCommands: CliRegistration[] = [startCli, migrateCli, auditCli, statsCli, killCli, incidentCli, backupCli, versionCli];

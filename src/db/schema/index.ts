@@ -4,3 +4,4 @@ export * from './operations.js';
 export * from './alerts.js';
 export * from './stats.js';
 export * from './kill.js';
+export * from './backups.js';

@@ -1,0 +1,122 @@
+// Owns taking a snapshot: configuration (secrets redacted), LOG_DIR logs, reports, and an export of
+// every database table, written to BACKUP_DIR/<timestamp>.partial/, sealed with a manifest of SHA-256
+// checksums, renamed into place (so a snapshot is either complete or absent), recorded in `backups`,
+// then retention runs. `ctb backup` and the live switch both call createSnapshot.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import type { AppContext } from '../../app/context.js';
+import { backups } from '../../db/schema/index.js';
+import { AppError } from '../../errors.js';
+import { readReleaseInfo } from '../release/version.js';
+import { exportTables, type TableExport } from './export-tables.js';
+import { listFiles, MANIFEST_FILE, MANIFEST_FORMAT, serializeManifest, sha256, type Manifest } from './manifest.js';
+import { backupScrubber, redactedConfig, redactEnvFile } from './redact.js';
+import { pruneBackups, PARTIAL_SUFFIX } from './retention.js';
+import { snapshotStamp } from './snapshot-names.js';
+import { SnapshotWriter } from './snapshot-writer.js';
+
+export type SnapshotContext = Pick<AppContext, 'config' | 'db' | 'clock' | 'logger'>;
+
+export interface SnapshotOptions {
+  /** Why: `manual`, `live-switch`, `pre-deploy`… Stored in the manifest and the `backups` row. */
+  reason: string;
+  /** Who asked (Slack user id, `cli:<user>`, `system:<job>`). */
+  actor?: string;
+  /** The .env file to copy, redacted (default `.env` in the working directory). */
+  envFile?: string;
+}
+
+export interface SnapshotResult {
+  id: number;
+  path: string;
+  name: string;
+  at: string;
+  reason: string;
+  manifestSha256: string;
+  files: number;
+  bytes: number;
+  tables: TableExport[];
+  pruned: string[];
+}
+
+async function copyTree(writer: SnapshotWriter, sourceDir: string, target: string): Promise<number> {
+  if (!existsSync(sourceDir) || !(await stat(sourceDir)).isDirectory()) return 0;
+  const files = await listFiles(sourceDir);
+  for (const file of files) await writer.copyFile(join(sourceDir, file), `${target}/${file}`);
+  return files.length;
+}
+
+async function writeConfig(ctx: SnapshotContext, writer: SnapshotWriter, envFile: string): Promise<void> {
+  await writer.writeText('config/effective.json', `${JSON.stringify(redactedConfig(ctx.config), null, 2)}\n`);
+  if (existsSync(envFile)) await writer.writeText('config/env.redacted', redactEnvFile(await readFile(envFile, 'utf8')));
+  const strategies = ctx.config.STRATEGIES_FILE;
+  if (strategies && existsSync(strategies)) await writer.copyFile(strategies, `config/strategies/${basename(strategies)}`);
+}
+
+async function claimDirectory(backupDir: string, stamp: string): Promise<{ name: string; partial: string }> {
+  await mkdir(backupDir, { recursive: true, mode: 0o700 });
+  for (let seq = 1; seq < 100; seq += 1) {
+    const name = seq === 1 ? stamp : `${stamp}-${seq}`;
+    if (existsSync(join(backupDir, name))) continue;
+    const partial = join(backupDir, `${name}${PARTIAL_SUFFIX}`);
+    try {
+      await mkdir(partial, { mode: 0o700 });
+      return { name, partial };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  throw new AppError('conflict', 'backup_name_taken', `Could not find a free snapshot name for ${stamp} in ${backupDir}.`);
+}
+
+export async function createSnapshot(ctx: SnapshotContext, opts: SnapshotOptions): Promise<SnapshotResult> {
+  const reason = opts.reason.trim();
+  if (!reason) throw new AppError('usage', 'backup_reason_missing', 'A snapshot needs a reason (for example "manual" or "live-switch").');
+  const at = ctx.clock.now();
+  const actor = opts.actor ?? 'system';
+  const backupDir = resolve(ctx.config.BACKUP_DIR);
+  const { name, partial } = await claimDirectory(backupDir, snapshotStamp(at));
+  const finalPath = join(backupDir, name);
+  let sealed = false;
+  let written: Omit<SnapshotResult, 'pruned'>;
+  try {
+    const writer = new SnapshotWriter(partial, backupScrubber(ctx.config));
+    await writeConfig(ctx, writer, opts.envFile ?? '.env');
+    await copyTree(writer, ctx.config.LOG_DIR, 'logs');
+    await copyTree(writer, ctx.config.REPORTS_DIR, 'reports');
+    const tables = await exportTables(ctx.db, writer);
+    const release = await readReleaseInfo({ buildCommit: ctx.config.BUILD_COMMIT });
+    const manifest: Manifest = { format: MANIFEST_FORMAT, createdAt: at.toISOString(), reason, actor, release: release.label, files: writer.entries };
+    // The manifest is written as is: it holds only paths and checksums (which look token-shaped to the scrubber).
+    const manifestText = serializeManifest(manifest);
+    await writeFile(join(partial, MANIFEST_FILE), manifestText, { mode: 0o600 });
+    await rename(partial, finalPath);
+    sealed = true;
+    const manifestSha256 = sha256(manifestText);
+    const files = writer.entries.length;
+    const bytes = writer.entries.reduce((sum, e) => sum + e.bytes, 0);
+    const [row] = await ctx.db
+      .insert(backups)
+      .values({ at, path: finalPath, reason, actor, manifestSha256, files, bytes })
+      .returning({ id: backups.id });
+    written = { id: row!.id, path: finalPath, name, at: at.toISOString(), reason, manifestSha256, files, bytes, tables };
+  } catch (err) {
+    // All or nothing: a snapshot without its row (or a half-written one) is removed.
+    await rm(sealed ? finalPath : partial, { recursive: true, force: true });
+    if (err instanceof AppError) throw err;
+    throw new AppError('internal', 'backup_failed', `The backup snapshot could not be written: ${(err as Error).message}`, {
+      hint: `Nothing was kept in ${backupDir}; check that it is writable and has space, then run ctb backup again.`,
+      cause: err,
+    });
+  }
+  let pruned: string[] = [];
+  try {
+    ({ pruned } = await pruneBackups({ backupDir, retention: ctx.config.BACKUP_RETENTION, now: at, keep: [name], db: ctx.db }));
+  } catch (err) {
+    // The snapshot is safe; failing to prune older ones must not fail it (nor a live switch waiting on it).
+    ctx.logger.warn({ err, backupDir }, 'backup retention could not prune old snapshots');
+  }
+  ctx.logger.info({ path: finalPath, reason, actor, files: written.files, bytes: written.bytes, pruned }, `backup snapshot written to ${finalPath}`);
+  return { ...written, pruned };
+}

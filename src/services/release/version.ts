@@ -1,0 +1,98 @@
+// Owns "which code is running": the release tag or commit of the checkout this module was loaded
+// from (`git describe --tags --always --dirty`), or, outside a git checkout (a deployed tarball),
+// package.json's version plus BUILD_COMMIT. `ctb version`, backups and the audit's release check use it.
+import { execFile } from 'node:child_process';
+import { readFileSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** The project root: three levels up from src/services/release/. */
+export const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+export interface ReleaseInfo {
+  /** `git` when read from a checkout, `package` when from package.json (+ BUILD_COMMIT). */
+  source: 'git' | 'package';
+  /** What to print: the tag (`v1.0-go-live`), `v1.0-3-gabc1234`, `abc1234-dirty`, or `0.1.0+abc1234`. */
+  label: string;
+  /** The tag HEAD sits on exactly, when it does. */
+  tag: string | null;
+  commit: string | null;
+  /** Tracked files differ from the commit. */
+  dirty: boolean;
+  /** A tagged release: HEAD is exactly on a tag and nothing is modified. */
+  tagged: boolean;
+  packageVersion: string;
+}
+
+export interface ReleaseOptions {
+  /** Directory of the checkout (default: this project's root). */
+  root?: string;
+  buildCommit?: string | undefined;
+}
+
+function packageVersion(root: string): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+async function git(root: string, args: string[]): Promise<string | null> {
+  try {
+    const { stdout } = await run('git', args, { cwd: root, timeout: 5_000, windowsHide: true });
+    return stdout.trim();
+  } catch {
+    return null;
+  }
+}
+
+function samePath(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
+  }
+}
+
+export async function readReleaseInfo(opts: ReleaseOptions = {}): Promise<ReleaseInfo> {
+  const root = opts.root ?? PROJECT_ROOT;
+  const version = packageVersion(root);
+  // Only trust git when `root` is itself the top of a work tree (not some enclosing repository).
+  const top = await git(root, ['rev-parse', '--show-toplevel']);
+  const isCheckout = top !== null && samePath(top, root);
+  const describe = isCheckout ? await git(root, ['describe', '--tags', '--always', '--dirty']) : null;
+  if (describe) {
+    const commit = await git(root, ['rev-parse', 'HEAD']);
+    const tag = await git(root, ['describe', '--tags', '--exact-match', 'HEAD']);
+    const dirty = describe.endsWith('-dirty');
+    return { source: 'git', label: describe, tag, commit, dirty, tagged: tag !== null && !dirty, packageVersion: version };
+  }
+  const commit = opts.buildCommit ?? null;
+  return {
+    source: 'package',
+    label: commit ? `${version}+${commit.slice(0, 12)}` : version,
+    tag: null,
+    commit,
+    dirty: false,
+    tagged: false,
+    packageVersion: version,
+  };
+}
+
+/** One line for people: what runs and whether it is a tagged release. */
+export function describeRelease(info: ReleaseInfo): string {
+  if (info.source === 'package') {
+    return info.commit
+      ? `${info.label} (package version ${info.packageVersion}, commit ${info.commit} from BUILD_COMMIT; not a git checkout)`
+      : `${info.label} (package version; not a git checkout and BUILD_COMMIT is unset, so the commit is unknown)`;
+  }
+  const commit = info.commit ? info.commit.slice(0, 12) : 'unknown commit';
+  if (info.tagged) return `${info.label} (tagged release, commit ${commit})`;
+  if (info.dirty) return `${info.label} (commit ${commit} with uncommitted changes: not a release)`;
+  return `${info.label} (commit ${commit}, not on a release tag)`;
+}

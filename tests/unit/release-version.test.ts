@@ -1,0 +1,63 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { describeRelease, readReleaseInfo } from '../../src/services/release/version.js';
+
+const dirs: string[] = [];
+function dir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'ctb-version-'));
+  dirs.push(d);
+  writeFileSync(join(d, 'package.json'), JSON.stringify({ name: 'x', version: '1.2.3' }));
+  return d;
+}
+function git(cwd: string, ...args: string[]): void {
+  execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', '-c', 'commit.gpgsign=false', '-c', 'tag.gpgsign=false', ...args], { cwd, stdio: 'ignore' });
+}
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('ctb version (release info)', () => {
+  it('reports a clean checkout on a tag as a tagged release', async () => {
+    const d = dir();
+    git(d, 'init', '-q');
+    git(d, 'add', '.');
+    git(d, 'commit', '-qm', 'first');
+    git(d, 'tag', 'v1.0-go-live');
+    const info = await readReleaseInfo({ root: d });
+    expect(info).toMatchObject({ source: 'git', label: 'v1.0-go-live', tag: 'v1.0-go-live', tagged: true, dirty: false });
+    expect(describeRelease(info)).toMatch(/^v1\.0-go-live \(tagged release, commit [0-9a-f]{12}\)$/);
+  });
+
+  it('does not call a commit after the tag, or modified files, a release', async () => {
+    const d = dir();
+    git(d, 'init', '-q');
+    git(d, 'add', '.');
+    git(d, 'commit', '-qm', 'first');
+    git(d, 'tag', 'v1.0');
+    writeFileSync(join(d, 'a.txt'), 'a');
+    git(d, 'add', '.');
+    git(d, 'commit', '-qm', 'second');
+    const ahead = await readReleaseInfo({ root: d });
+    expect(ahead.label).toMatch(/^v1\.0-1-g[0-9a-f]+$/);
+    expect(ahead).toMatchObject({ tag: null, tagged: false, dirty: false });
+
+    git(d, 'tag', 'v1.1');
+    writeFileSync(join(d, 'a.txt'), 'changed');
+    const dirty = await readReleaseInfo({ root: d });
+    expect(dirty).toMatchObject({ label: 'v1.1-dirty', tag: 'v1.1', dirty: true, tagged: false });
+    expect(describeRelease(dirty)).toMatch(/uncommitted changes: not a release/);
+  });
+
+  it('falls back to package.json and BUILD_COMMIT outside a git checkout', async () => {
+    const d = dir();
+    expect(await readReleaseInfo({ root: d, buildCommit: 'abcdef1234567' })).toMatchObject({
+      source: 'package', label: '1.2.3+abcdef123456', commit: 'abcdef1234567', tagged: false,
+    });
+    const bare = await readReleaseInfo({ root: d });
+    expect(bare.label).toBe('1.2.3');
+    expect(describeRelease(bare)).toMatch(/BUILD_COMMIT is unset/);
+  });
+});

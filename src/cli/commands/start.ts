@@ -1,8 +1,16 @@
 // `ctb start [--feed kraken|replay] [--role all|web|worker]`: runs the bot until SIGINT/SIGTERM.
+// An uncaught exception or unhandled rejection is logged with its marker, the bot is stopped and
+// the process exits 1 (src/app/crash-handlers.ts).
 import { Option } from 'commander';
-import { startBot } from '../../app/runtime.js';
+import { installCrashHandlers } from '../../app/crash-handlers.js';
+import { startBot, type RunningBot } from '../../app/runtime.js';
+import { createLogger } from '../../logger.js';
 import { loadCliConfig, printError } from '../with-context.js';
 import type { CliRegistration } from '../program.js';
+
+const STOP_TIMEOUT_MS = 10_000;
+// rotating-file-stream writes asynchronously: give the fatal line a moment to reach LOG_DIR.
+const LOG_DRAIN_MS = 250;
 
 export const startCli: CliRegistration = {
   register(program, io, setExit) {
@@ -14,13 +22,24 @@ export const startCli: CliRegistration = {
       .action(async (opts: { feed?: 'kraken' | 'replay'; role: 'all' | 'web' | 'worker' }) => {
         const config = loadCliConfig(io);
         if (typeof config === 'number') return setExit(config);
+        const logger = createLogger({ config });
+        let bot: RunningBot | undefined;
+        const uninstall = installCrashHandlers({
+          logger,
+          onFatal: async () => {
+            await Promise.race([bot?.stop(), new Promise((r) => setTimeout(r, STOP_TIMEOUT_MS).unref())]);
+            await new Promise((r) => setTimeout(r, LOG_DRAIN_MS));
+            process.exit(1);
+          },
+        });
         try {
           const feed = opts.feed ?? config.MARKET_FEED;
-          const bot = await startBot({ config: { ...config, MARKET_FEED: feed }, role: opts.role, feed });
+          bot = await startBot({ config: { ...config, MARKET_FEED: feed }, logger, role: opts.role, feed });
+          const running = bot;
           await new Promise<void>((resolve) => {
             const shutdown = (signal: string) => {
-              bot.ctx.logger.info({ signal }, 'stopping');
-              bot.stop().finally(resolve);
+              running.ctx.logger.info({ signal }, 'stopping');
+              running.stop().finally(resolve);
             };
             process.once('SIGINT', shutdown);
             process.once('SIGTERM', shutdown);
@@ -28,6 +47,8 @@ export const startCli: CliRegistration = {
           setExit(0);
         } catch (err) {
           setExit(printError(io, err, config));
+        } finally {
+          uninstall();
         }
       });
   },

@@ -100,11 +100,12 @@ describe('crash handlers', () => {
   it('log an uncaught exception with its marker to LOG_DIR, which the log check then finds', async () => {
     const dir = logDir();
     const logger = createLogger({ config: testConfig({ LOG_DIR: dir, LOG_LEVEL: 'info' }), stdout: false });
-    const proc = new EventEmitter() as unknown as NodeJS.Process;
+    const emitter = new EventEmitter();
+    const proc = emitter as unknown as NodeJS.Process;
     const fatal: string[] = [];
     const uninstall = installCrashHandlers({ logger, proc, onFatal: (e) => void fatal.push(e) });
-    proc.emit('uncaughtException', new TypeError('cannot read price of undefined'), 'uncaughtException');
-    proc.emit('unhandledRejection', { code: 'EWHATEVER' });
+    emitter.emit('uncaughtException', new TypeError('cannot read price of undefined'), 'uncaughtException');
+    emitter.emit('unhandledRejection', { code: 'EWHATEVER' });
     await waitFor(() => existsSync(join(dir, 'system.log')) && readFileSync(join(dir, 'system.log'), 'utf8').split('\n').length > 2);
     uninstall();
     expect(fatal).toEqual(['uncaughtException']);

@@ -5,8 +5,9 @@ import { backupCli } from './backup.js';
 import { incidentCli } from './incident.js';
 import { killCli } from './kill.js';
 import { migrateCli } from './migrate.js';
+import { runbookCli } from './runbook.js';
 import { startCli } from './start.js';
 import { statsCli } from './stats.js';
 import { versionCli } from './version.js';
 
-export const cliCommands: CliRegistration[] = [startCli, migrateCli, auditCli, statsCli, killCli, incidentCli, backupCli, versionCli];
+export const cliCommands: CliRegistration[] = [startCli, migrateCli, auditCli, statsCli, killCli, incidentCli, backupCli, runbookCli, versionCli];

@@ -1,0 +1,110 @@
+// Owns filling RunbookData from the running installation: the configuration, the persisted bot
+// state, the latest audit run, the on-call rotation and the release. Reads only; writes nothing.
+import { desc, eq } from 'drizzle-orm';
+import type { AppContext } from '../../app/context.js';
+import { formatDuration } from '../../config/duration.js';
+import type { Config } from '../../config/env.js';
+import { auditRuns, botState, type AuditRun } from '../../db/schema/index.js';
+import { readReleaseInfo } from '../release/version.js';
+import type { AuditCheckLine, AuditInfo, OnCallInfo, RunbookData, StateInfo } from './data.js';
+
+export type RunbookContext = Pick<AppContext, 'config' | 'db' | 'clock'>;
+
+const pct = (n: number) => String(n);
+
+export function retentionText(r: Config['BACKUP_RETENTION']): string {
+  const parts = [r.count !== undefined ? `newest ${r.count}` : null, r.maxAgeMs !== undefined ? `none older than ${formatDuration(r.maxAgeMs)}` : null];
+  return parts.filter(Boolean).join(', ');
+}
+
+/** The configuration part of the runbook: pure, so tests can vary one variable and compare texts. */
+export function runbookDataFromConfig(config: Config): Omit<RunbookData, 'generatedAt' | 'release' | 'state' | 'oncall' | 'audit'> {
+  return {
+    operators: config.SLACK_OPERATORS,
+    approvers: config.SLACK_APPROVERS,
+    opsChannel: config.SLACK_OPS_CHANNEL ?? null,
+    alertsChannel: config.SLACK_ALERTS_CHANNEL ?? null,
+    approvalEmoji: config.APPROVAL_EMOJI,
+    rejectionEmoji: config.REJECTION_EMOJI,
+    modeChangeTtl: formatDuration(config.MODE_CHANGE_TTL),
+    escalationAckSla: formatDuration(config.ESCALATION_ACK_SLA),
+    escalationMaxRounds: String(config.ESCALATION_MAX_ROUNDS),
+    risk: {
+      maxDrawdownPct: pct(config.RISK_MAX_DRAWDOWN_PCT),
+      dailyLossPct: pct(config.RISK_DAILY_LOSS_PCT),
+      hardDrawdownPct: pct(config.RISK_HARD_DRAWDOWN_PCT),
+      appetiteMaxDrawdownPct: pct(config.RISK_APPETITE_MAX_DRAWDOWN_PCT),
+      capitalReservePct: pct(config.CAPITAL_RESERVE_PCT),
+    },
+    golive: {
+      minPaperTrades: String(config.GOLIVE_MIN_PAPER_TRADES),
+      minRoiPct: String(config.GOLIVE_MIN_ROI_PCT),
+      alertWindow: formatDuration(config.GOLIVE_ALERT_WINDOW),
+    },
+    port: String(config.PORT),
+    logDir: config.LOG_DIR,
+    backupDir: config.BACKUP_DIR,
+    backupRetention: retentionText(config.BACKUP_RETENTION),
+    logCheckWindow: formatDuration(config.LOG_CHECK_WINDOW),
+  };
+}
+
+function text(v: unknown): string | undefined {
+  return typeof v === 'string' && v.trim() !== '' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+}
+
+/** Checks from an audit run's stored results that did not pass (fail first, then warn). */
+export function failingChecks(results: unknown[]): AuditCheckLine[] {
+  const lines: AuditCheckLine[] = [];
+  for (const r of results) {
+    if (typeof r !== 'object' || r === null) continue;
+    const c = r as Record<string, unknown>;
+    const status = text(c['status']) ?? (c['passed'] === false || c['ok'] === false ? 'fail' : 'pass');
+    if (status === 'pass' || status === 'ok') continue;
+    const name = text(c['title']) ?? text(c['name']) ?? text(c['id']) ?? '(unnamed check)';
+    const detail = [text(c['message']) ?? text(c['detail']) ?? text(c['summary']), text(c['fix']) ? `fix: ${text(c['fix'])}` : undefined]
+      .filter(Boolean)
+      .join(' — ');
+    lines.push({ name, status, detail: detail || '(no detail recorded)' });
+  }
+  return lines.sort((a, b) => Number(b.status === 'fail') - Number(a.status === 'fail'));
+}
+
+export function auditInfo(run: AuditRun | undefined): AuditInfo {
+  if (!run) return { status: 'never_run' };
+  return {
+    status: 'ran',
+    at: run.at.toISOString(),
+    actor: run.actor,
+    passed: run.passed,
+    summary: run.summary,
+    failing: failingChecks(Array.isArray(run.results) ? run.results : []),
+  };
+}
+
+async function readState(ctx: RunbookContext): Promise<StateInfo> {
+  const [row] = await ctx.db.select().from(botState).where(eq(botState.id, 1));
+  return { armed: ctx.config.IS_LIVE, mode: row?.mode ?? 'paper', halted: row?.halted ?? false, haltedReason: row?.haltedReason ?? null };
+}
+
+async function readOnCall(_ctx: RunbookContext): Promise<OnCallInfo> {
+  // The rotation tables arrive with the on-call issue; until then there is no rotation to read.
+  return { status: 'none' };
+}
+
+export async function collectRunbookData(ctx: RunbookContext): Promise<RunbookData> {
+  const [state, latest, oncall, release] = await Promise.all([
+    readState(ctx),
+    ctx.db.select().from(auditRuns).orderBy(desc(auditRuns.at), desc(auditRuns.id)).limit(1),
+    readOnCall(ctx),
+    readReleaseInfo({ buildCommit: ctx.config.BUILD_COMMIT }),
+  ]);
+  return {
+    generatedAt: ctx.clock.now().toISOString(),
+    release: release.label,
+    state,
+    oncall,
+    audit: auditInfo(latest[0]),
+    ...runbookDataFromConfig(ctx.config),
+  };
+}

@@ -1,0 +1,91 @@
+// Owns the facts a runbook is filled in with. Everything the runbook text says about this
+// installation comes from one RunbookData object, so the text is a pure function of it: the CLI
+// fills it from the running configuration and database; docs/*.md are the same text rendered
+// from placeholderRunbookData().
+
+export type Placeholder = { placeholder: string };
+
+export interface OnCallPerson {
+  user: string;
+  /** When this person's turn ends (now) or starts (next), ISO. */
+  at?: string;
+}
+
+export type OnCallInfo =
+  | { status: 'configured'; now: OnCallPerson | null; next: OnCallPerson | null }
+  | { status: 'none' }
+  | Placeholder;
+
+export interface AuditCheckLine {
+  name: string;
+  status: string;
+  detail: string;
+}
+
+export type AuditInfo =
+  | { status: 'never_run' }
+  | { status: 'ran'; at: string; actor: string; passed: boolean; summary: string; failing: AuditCheckLine[] }
+  | Placeholder;
+
+export type StateInfo = { armed: boolean; mode: 'paper' | 'live'; halted: boolean; haltedReason: string | null } | Placeholder;
+
+export interface RunbookData {
+  generatedAt: string;
+  release: string;
+  state: StateInfo;
+  operators: string[];
+  approvers: string[];
+  opsChannel: string | null;
+  alertsChannel: string | null;
+  approvalEmoji: string;
+  rejectionEmoji: string;
+  modeChangeTtl: string;
+  escalationAckSla: string;
+  escalationMaxRounds: string;
+  risk: { maxDrawdownPct: string; dailyLossPct: string; hardDrawdownPct: string; appetiteMaxDrawdownPct: string; capitalReservePct: string };
+  golive: { minPaperTrades: string; minRoiPct: string; alertWindow: string };
+  oncall: OnCallInfo;
+  audit: AuditInfo;
+  port: string;
+  logDir: string;
+  backupDir: string;
+  backupRetention: string;
+  logCheckWindow: string;
+}
+
+export function isPlaceholder(v: unknown): v is Placeholder {
+  return typeof v === 'object' && v !== null && 'placeholder' in v;
+}
+
+/** The data docs/*.md are rendered from: each value names where the real one comes from. */
+export function placeholderRunbookData(): RunbookData {
+  return {
+    generatedAt: '(time of reading)',
+    release: '(`ctb version`)',
+    state: { placeholder: '`ctb runbook` shows whether the process is armed, the persisted mode and whether the bot is halted.' },
+    operators: ['<SLACK_OPERATORS>'],
+    approvers: ['<SLACK_APPROVERS>'],
+    opsChannel: '<SLACK_OPS_CHANNEL>',
+    alertsChannel: '<SLACK_ALERTS_CHANNEL>',
+    approvalEmoji: '<APPROVAL_EMOJI>',
+    rejectionEmoji: '<REJECTION_EMOJI>',
+    modeChangeTtl: '<MODE_CHANGE_TTL>',
+    escalationAckSla: '<ESCALATION_ACK_SLA>',
+    escalationMaxRounds: '<ESCALATION_MAX_ROUNDS>',
+    risk: {
+      maxDrawdownPct: '<RISK_MAX_DRAWDOWN_PCT>',
+      dailyLossPct: '<RISK_DAILY_LOSS_PCT>',
+      hardDrawdownPct: '<RISK_HARD_DRAWDOWN_PCT>',
+      appetiteMaxDrawdownPct: '<RISK_APPETITE_MAX_DRAWDOWN_PCT>',
+      capitalReservePct: '<CAPITAL_RESERVE_PCT>',
+    },
+    golive: { minPaperTrades: '<GOLIVE_MIN_PAPER_TRADES>', minRoiPct: '<GOLIVE_MIN_ROI_PCT>', alertWindow: '<GOLIVE_ALERT_WINDOW>' },
+    oncall: { placeholder: '`ctb runbook` names the person on call now and next (`ctb oncall show`).' },
+    audit: { placeholder: '`ctb runbook` lists the checks that failed in the latest audit run (`ctb audit`).' },
+    port: '<PORT>',
+    logDir: '<LOG_DIR>',
+    backupDir: '<BACKUP_DIR>',
+    backupRetention: '<BACKUP_RETENTION>',
+    logCheckWindow: '<LOG_CHECK_WINDOW>',
+  };
+}

@@ -1,0 +1,62 @@
+// Owns the small pieces both runbooks share: how people, channels, on-call, the latest audit and the
+// process state are written, and the "at a glance" header. Pure functions of RunbookData.
+import { isPlaceholder, type RunbookData } from './data.js';
+
+export interface RenderOptions {
+  /** How a Slack user id is written (plain `U0123` in the terminal; Slack may mention). */
+  user?: (id: string) => string;
+  /** How a channel id is written. */
+  channel?: (id: string) => string;
+}
+
+export const code = (s: string) => `\`${s}\``;
+
+export function people(ids: string[], opts: RenderOptions, unsetHint: string): string {
+  if (ids.length === 0) return `**nobody** — ${unsetHint}`;
+  return ids.map((id) => (id.startsWith('<') ? code(id) : (opts.user ?? code)(id))).join(', ');
+}
+
+export function channel(id: string | null, opts: RenderOptions, variable: string): string {
+  if (id === null) return `**not set** — set ${variable}`;
+  return id.startsWith('<') ? code(id) : (opts.channel ?? ((c: string) => code(c)))(id);
+}
+
+export function onCallLines(d: RunbookData, opts: RenderOptions): string[] {
+  const o = d.oncall;
+  if (isPlaceholder(o)) return [`- On call now / next: _${o.placeholder}_`];
+  if (o.status === 'none') return ['- On call now / next: **no rotation configured — run `ctb oncall set --members U1,U2,…`**; until then critical alerts page the approvers.'];
+  const person = (p: { user: string; at?: string } | null, word: string) =>
+    p ? `${(opts.user ?? code)(p.user)}${p.at ? ` (${word} ${p.at})` : ''}` : '**nobody** (the approvers are paged)';
+  return [`- On call now: ${person(o.now, 'until')}`, `- On call next: ${person(o.next, 'from')}`];
+}
+
+export function auditLines(d: RunbookData): string[] {
+  const a = d.audit;
+  if (isPlaceholder(a)) return [`_${a.placeholder}_`];
+  if (a.status === 'never_run') return ['**No audit has run yet.** Run `ctb audit --dry-run` (or `/golive audit`) before anything else.'];
+  const head = `Latest audit: ${a.at} by ${code(a.actor)} — **${a.passed ? 'PASSED' : 'FAILED'}**${a.summary ? ` (${a.summary})` : ''}.`;
+  if (a.failing.length === 0) return [head, a.passed ? 'No check is failing.' : 'It failed, but recorded no failing check: run `ctb audit` again.'];
+  return [head, 'Checks failing or warning now — fix these first:', ...a.failing.map((c) => `- [${c.status}] **${c.name}**: ${c.detail}`)];
+}
+
+export function stateLine(d: RunbookData): string {
+  const s = d.state;
+  if (isPlaceholder(s)) return `_${s.placeholder}_`;
+  const armed = s.armed ? '**armed** (IS_LIVE=true)' : 'not armed (IS_LIVE=false: live orders are impossible)';
+  const halted = s.halted ? `**HALTED**${s.haltedReason ? ` (${s.haltedReason})` : ''}` : 'not halted';
+  return `Process ${armed}; persisted mode **${s.mode}**; ${halted}.`;
+}
+
+export function glance(d: RunbookData, opts: RenderOptions): string[] {
+  return [
+    `Generated ${d.generatedAt} · release ${d.release}`,
+    '',
+    stateLine(d),
+    '',
+    `- Operators (may request live, switch to paper, kill, resume): ${people(d.operators, opts, 'set SLACK_OPERATORS')}`,
+    `- Approvers (two must approve a live switch): ${people(d.approvers, opts, 'set SLACK_APPROVERS (a live switch cannot be approved)')}`,
+    `- Ops channel (requests, kills, incidents): ${channel(d.opsChannel, opts, 'SLACK_OPS_CHANNEL')} · alerts channel: ${channel(d.alertsChannel, opts, 'SLACK_ALERTS_CHANNEL')}`,
+    ...onCallLines(d, opts),
+    `- Critical alert must be acknowledged within ${code(d.escalationAckSla)} (ESCALATION_ACK_SLA) before the next person is paged`,
+  ];
+}

@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runbookCommand } from '../../commands/runbook.js';
+import { runCommand } from '../../commands/run-command.js';
+import { buildAppContext, type OwnedContext } from '../../src/app/build-context.js';
+import { ManualClock } from '../../src/clock.js';
+import { testConfig } from '../../src/config/env.js';
+import { auditRuns, commandLog } from '../../src/db/schema/index.js';
+import { silentLogger } from '../../src/logger.js';
+import { updateBotState } from '../../src/services/bot-state.js';
+import { runCli } from '../../src/cli/program.js';
+import { PROJECT_ROOT } from '../../src/services/release/version.js';
+import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
+
+describe('ctb runbook on PostgreSQL', () => {
+  let database: TestDatabase;
+  let ctx: OwnedContext;
+  const clock = new ManualClock('2026-01-05T03:00:00Z');
+  const actor = { id: 'U0READER1', source: 'slack' as const };
+
+  beforeAll(async () => {
+    database = await createPostgresTestDb();
+    ctx = await buildAppContext({
+      config: testConfig({ SLACK_APPROVERS: 'U0APR0001,U0APR0002', SLACK_OPERATORS: 'U0OPS0001', ESCALATION_ACK_SLA: '7m', IS_LIVE: 'false' }),
+      database, clock, logger: silentLogger(),
+    });
+  });
+  afterAll(async () => {
+    await ctx?.close();
+    await database?.close();
+  });
+
+  it('fills the go-live runbook from the configuration and the latest audit run, for any reader', async () => {
+    await ctx.db.insert(auditRuns).values([
+      { at: new Date('2026-01-04T10:00:00Z'), actor: 'cli:old', mode: 'paper', dryRun: true, passed: false, summary: 'old', results: [{ title: 'Stale', status: 'fail', message: 'old failure' }] },
+      { at: new Date('2026-01-05T02:00:00Z'), actor: 'U0OPS0001', mode: 'paper', dryRun: true, passed: false, summary: '1 fail',
+        results: [{ title: 'Reconciliation', status: 'fail', message: '3 recent unmatched trades' }] },
+    ]);
+    const result = await runCommand(runbookCommand, ctx, actor, { name: 'go-live' });
+    expect(result.ok).toBe(true);
+    expect(result.text).toContain('Generated 2026-01-05T03:00:00.000Z');
+    expect(result.text).toContain('Process not armed (IS_LIVE=false: live orders are impossible); persisted mode **paper**; not halted.');
+    expect(result.text).toContain('[fail] **Reconciliation**: 3 recent unmatched trades');
+    expect(result.text).not.toContain('Stale');
+    expect(result.text).toContain('`U0APR0001`, `U0APR0002`');
+    expect(result.data.oncall).toEqual({ status: 'none' });
+  });
+
+  it('shows a halted bot and the configured SLA in the incident runbook', async () => {
+    await updateBotState(ctx.db, clock, { halted: true, haltedReason: 'kill: spread blew out', mode: 'paper' });
+    const result = await runCommand(runbookCommand, ctx, actor, { name: 'incident' });
+    expect(result.text).toContain('**HALTED** (kill: spread blew out)');
+    expect(result.text).toContain('Not acknowledged within `7m`');
+  });
+
+  it('rejects an unknown runbook with the expected names, and records the attempt', async () => {
+    await expect(runCommand(runbookCommand, ctx, actor, { name: 'deploy' })).rejects.toMatchObject({ kind: 'usage', message: expect.stringMatching(/expected one of go-live, incident/) });
+    const rows = await ctx.db.select().from(commandLog);
+    expect(rows.some((r) => r.command === 'runbook' && r.result.startsWith('usage:'))).toBe(true);
+  });
+});
+
+describe('ctb runbook docs --check', () => {
+  it('exits 0 when the committed docs match the template', async () => {
+    const out: string[] = [];
+    const io = { env: {}, cwd: PROJECT_ROOT, stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => out.push(s) } };
+    expect(await runCli(['runbook', 'docs', '--check'], io)).toBe(0);
+    expect(out.join('')).toContain('docs/go-live.md is up to date');
+  });
+});

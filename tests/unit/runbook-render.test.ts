@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { testConfig } from '../../src/config/env.js';
+import { PROJECT_ROOT } from '../../src/services/release/version.js';
+import { auditInfo, runbookDataFromConfig } from '../../src/services/runbook/collect.js';
+import type { RunbookData } from '../../src/services/runbook/data.js';
+import { placeholderRunbookData, renderRunbook, RUNBOOK_DOCS, RUNBOOKS } from '../../src/services/runbook/index.js';
+
+function data(env: Record<string, string> = {}, over: Partial<RunbookData> = {}): RunbookData {
+  return {
+    generatedAt: '2026-01-05T03:00:00.000Z',
+    release: 'v1.0-go-live',
+    state: { armed: true, mode: 'paper', halted: false, haltedReason: null },
+    oncall: { status: 'none' },
+    audit: { status: 'never_run' },
+    ...runbookDataFromConfig(testConfig({
+      SLACK_OPERATORS: 'U0OPS0001', SLACK_APPROVERS: 'U0APR0001,U0APR0002', SLACK_OPS_CHANNEL: 'C0OPS', SLACK_ALERTS_CHANNEL: 'C0ALERTS', ...env,
+    })),
+    ...over,
+  };
+}
+
+describe('runbooks follow the configuration', () => {
+  it('name the approvers in force, and change when SLACK_APPROVERS changes', () => {
+    const before = renderRunbook('go-live', data());
+    const after = renderRunbook('go-live', data({ SLACK_APPROVERS: 'U0APR0001,U0NEW0009' }));
+    expect(before).toContain('Two **different** approvers from `U0APR0001`, `U0APR0002` react with :white_check_mark:');
+    expect(after).toContain('Two **different** approvers from `U0APR0001`, `U0NEW0009` react with');
+    expect(after).not.toContain('U0APR0002');
+  });
+
+  it('say plainly when nobody may approve', () => {
+    expect(renderRunbook('go-live', data({ SLACK_APPROVERS: '' }))).toContain('Approvers (two must approve a live switch): **nobody** — set SLACK_APPROVERS');
+  });
+
+  it('show the escalation SLA, request TTL and emoji from the configuration', () => {
+    const text = renderRunbook('incident', data({ ESCALATION_ACK_SLA: '90s', ESCALATION_MAX_ROUNDS: '4' }));
+    expect(text).toContain('Not acknowledged within `90s` (ESCALATION_ACK_SLA)');
+    expect(text).toContain('up to `4` rounds');
+    expect(renderRunbook('incident', data({ ESCALATION_ACK_SLA: '15m' }))).toContain('Not acknowledged within `15m`');
+    const golive = renderRunbook('go-live', data({ MODE_CHANGE_TTL: '45m', APPROVAL_EMOJI: ':rocket:' }));
+    expect(golive).toContain('After `45m` the request expires');
+    expect(golive).toContain('react with :rocket: on the request message');
+  });
+
+  it('show the on-call person now and next, or how to set up a rotation', () => {
+    const none = renderRunbook('incident', data());
+    expect(none).toContain('no rotation configured — run `ctb oncall set');
+    const rota = renderRunbook('incident', data({}, {
+      oncall: { status: 'configured', now: { user: 'U0ONC0001', at: '2026-01-05T09:00:00Z' }, next: { user: 'U0ONC0002', at: '2026-01-05T09:00:00Z' } },
+    }));
+    expect(rota).toContain('- On call now: `U0ONC0001` (until 2026-01-05T09:00:00Z)');
+    expect(rota).toContain('- On call next: `U0ONC0002` (from 2026-01-05T09:00:00Z)');
+    expect(rota).not.toContain('no rotation configured');
+  });
+
+  it('show the risk thresholds and go-live criteria in force', () => {
+    const text = renderRunbook('go-live', data({ RISK_MAX_DRAWDOWN_PCT: '7.5', RISK_HARD_DRAWDOWN_PCT: '12', GOLIVE_MIN_PAPER_TRADES: '200', GOLIVE_MIN_ROI_PCT: '1.5' }));
+    expect(text).toContain('new entries pause at `7.5` % drawdown');
+    expect(text).toContain('the hard limit `12` % triggers a kill');
+    expect(text).toContain('at least `200` closed paper trades');
+    expect(text).toContain('ROI above `1.5` %');
+  });
+
+  it('list the checks failing in the latest audit run, failures first', () => {
+    const audit = auditInfo({
+      id: 7, at: new Date('2026-01-05T02:55:00Z'), actor: 'cli:ops', mode: 'paper', dryRun: true, passed: false, summary: '8 pass, 1 warn, 1 fail',
+      results: [
+        { id: 'mode', title: 'Mode', status: 'pass', message: 'paper' },
+        { id: 'release', title: 'Backups & release', status: 'warn', message: 'not a tagged release', fix: 'git tag v1.0 && git push --tags' },
+        { id: 'credentials', title: 'Credentials', status: 'fail', message: '.env mode is 0644', fix: 'chmod 600 .env' },
+      ],
+    });
+    const text = renderRunbook('go-live', data({}, { audit }));
+    expect(text).toContain('Latest audit: 2026-01-05T02:55:00.000Z by `cli:ops` — **FAILED** (8 pass, 1 warn, 1 fail).');
+    const failing = text.indexOf('[fail] **Credentials**: .env mode is 0644 — fix: chmod 600 .env');
+    expect(failing).toBeGreaterThan(0);
+    expect(text.indexOf('[warn] **Backups & release**')).toBeGreaterThan(failing);
+    expect(text).not.toContain('**Mode**');
+  });
+
+  it('tell the operator to run the audit when none has run', () => {
+    expect(renderRunbook('go-live', data())).toContain('**No audit has run yet.** Run `ctb audit --dry-run`');
+  });
+
+  it('show a halted bot', () => {
+    expect(renderRunbook('incident', data({}, { state: { armed: true, mode: 'paper', halted: true, haltedReason: 'kill by U0OPS0001' } })))
+      .toContain('**HALTED** (kill by U0OPS0001)');
+  });
+});
+
+describe('committed docs', () => {
+  it.each(RUNBOOKS)('docs for %s match the runbook template rendered with placeholders (ctb runbook docs)', (name) => {
+    const committed = readFileSync(join(PROJECT_ROOT, RUNBOOK_DOCS[name]), 'utf8');
+    expect(committed).toBe(renderRunbook(name, placeholderRunbookData()));
+  });
+});

@@ -176,6 +176,8 @@ export const envSchema = z.object({
     }
     return parsed;
   }),
+  // The go-live audit warns when the newest snapshot is older than this.
+  BACKUP_RECENT_WITHIN: duration('24h'),
   REPORTS_DIR: optionalText.transform((v) => v ?? './reports'),
   // How far back the go-live log check looks for unhandled errors in LOG_DIR.
   LOG_CHECK_WINDOW: duration('24h'),

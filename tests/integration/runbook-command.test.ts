@@ -31,15 +31,15 @@ describe('ctb runbook on PostgreSQL', () => {
 
   it('fills the go-live runbook from the configuration and the latest audit run, for any reader', async () => {
     await ctx.db.insert(auditRuns).values([
-      { at: new Date('2026-01-04T10:00:00Z'), actor: 'cli:old', mode: 'paper', dryRun: true, passed: false, summary: 'old', results: [{ title: 'Stale', status: 'fail', message: 'old failure' }] },
+      { at: new Date('2026-01-04T10:00:00Z'), actor: 'cli:old', mode: 'paper', dryRun: true, passed: false, summary: 'old', results: [{ title: 'Stale', status: 'fail', value: 'old failure', fix: null }] },
       { at: new Date('2026-01-05T02:00:00Z'), actor: 'U0OPS0001', mode: 'paper', dryRun: true, passed: false, summary: '1 fail',
-        results: [{ title: 'Reconciliation', status: 'fail', message: '3 recent unmatched trades' }] },
+        results: [{ title: 'Reconciliation', status: 'fail', value: '3 recent unmatched trades', fix: 'ctb reconcile' }] },
     ]);
     const result = await runCommand(runbookCommand, ctx, actor, { name: 'go-live' });
     expect(result.ok).toBe(true);
     expect(result.text).toContain('Generated 2026-01-05T03:00:00.000Z');
     expect(result.text).toContain('Process not armed (IS_LIVE=false: live orders are impossible); persisted mode **paper**; not halted.');
-    expect(result.text).toContain('[fail] **Reconciliation**: 3 recent unmatched trades');
+    expect(result.text).toContain('[fail] **Reconciliation**: 3 recent unmatched trades — fix: ctb reconcile');
     expect(result.text).not.toContain('Stale');
     expect(result.text).toContain('`U0APR0001`, `U0APR0002`');
     expect(result.data.oncall).toEqual({ status: 'none' });

@@ -67,10 +67,10 @@ describe('runbooks follow the configuration', () => {
     const audit = auditInfo({
       id: 7, at: new Date('2026-01-05T02:55:00Z'), actor: 'cli:ops', mode: 'paper', dryRun: true, passed: false, summary: '8 pass, 1 warn, 1 fail',
       results: [
-        { id: 'mode', title: 'Mode', status: 'pass', message: 'paper' },
-        { id: 'release', title: 'Backups & release', status: 'warn', message: 'not a tagged release', fix: 'git tag v1.0 && git push --tags' },
-        { id: 'credentials', title: 'Credentials', status: 'fail', message: '.env mode is 0644', fix: 'chmod 600 .env' },
-      ],
+        { title: 'Mode', status: 'pass', value: 'paper', fix: null },
+        { title: 'Backups & release', status: 'warn', value: 'not a tagged release', fix: 'git tag v1.0 && git push --tags' },
+        { title: 'Credentials', status: 'fail', value: '.env mode is 0644', fix: 'chmod 600 .env' },
+      ] as never,
     });
     const text = renderRunbook('go-live', data({}, { audit }));
     expect(text).toContain('Latest audit: 2026-01-05T02:55:00.000Z by `cli:ops` — **FAILED** (8 pass, 1 warn, 1 fail).');

@@ -1,10 +1,12 @@
 // Owns filling RunbookData from the running installation: the configuration, the persisted bot
 // state, the latest audit run, the on-call rotation and the release. Reads only; writes nothing.
-import { desc, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { AppContext } from '../../app/context.js';
 import { formatDuration } from '../../config/duration.js';
 import type { Config } from '../../config/env.js';
-import { auditRuns, botState, type AuditRun } from '../../db/schema/index.js';
+import { botState } from '../../db/schema/index.js';
+import { latestAuditRun, type StoredAuditRun } from '../audit/store.js';
+import type { CheckResult } from '../audit/types.js';
 import { readReleaseInfo } from '../release/version.js';
 import type { AuditCheckLine, AuditInfo, OnCallInfo, RunbookData, StateInfo } from './data.js';
 
@@ -49,28 +51,15 @@ export function runbookDataFromConfig(config: Config): Omit<RunbookData, 'genera
   };
 }
 
-function text(v: unknown): string | undefined {
-  return typeof v === 'string' && v.trim() !== '' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+/** Checks of a stored audit run that did not pass: failures first, then warnings. */
+export function failingChecks(results: Array<Pick<CheckResult, 'title' | 'status' | 'value' | 'fix'>>): AuditCheckLine[] {
+  return results
+    .filter((r) => r.status !== 'pass')
+    .map((r) => ({ name: r.title, status: r.status, detail: r.fix ? `${r.value} — fix: ${r.fix}` : r.value }))
+    .sort((a, b) => Number(b.status === 'fail') - Number(a.status === 'fail'));
 }
 
-/** Checks from an audit run's stored results that did not pass (fail first, then warn). */
-export function failingChecks(results: unknown[]): AuditCheckLine[] {
-  const lines: AuditCheckLine[] = [];
-  for (const r of results) {
-    if (typeof r !== 'object' || r === null) continue;
-    const c = r as Record<string, unknown>;
-    const status = text(c['status']) ?? (c['passed'] === false || c['ok'] === false ? 'fail' : 'pass');
-    if (status === 'pass' || status === 'ok') continue;
-    const name = text(c['title']) ?? text(c['name']) ?? text(c['id']) ?? '(unnamed check)';
-    const detail = [text(c['message']) ?? text(c['detail']) ?? text(c['summary']), text(c['fix']) ? `fix: ${text(c['fix'])}` : undefined]
-      .filter(Boolean)
-      .join(' — ');
-    lines.push({ name, status, detail: detail || '(no detail recorded)' });
-  }
-  return lines.sort((a, b) => Number(b.status === 'fail') - Number(a.status === 'fail'));
-}
-
-export function auditInfo(run: AuditRun | undefined): AuditInfo {
+export function auditInfo(run: StoredAuditRun | null): AuditInfo {
   if (!run) return { status: 'never_run' };
   return {
     status: 'ran',
@@ -95,7 +84,7 @@ async function readOnCall(_ctx: RunbookContext): Promise<OnCallInfo> {
 export async function collectRunbookData(ctx: RunbookContext): Promise<RunbookData> {
   const [state, latest, oncall, release] = await Promise.all([
     readState(ctx),
-    ctx.db.select().from(auditRuns).orderBy(desc(auditRuns.at), desc(auditRuns.id)).limit(1),
+    latestAuditRun(ctx.db),
     readOnCall(ctx),
     readReleaseInfo({ buildCommit: ctx.config.BUILD_COMMIT }),
   ]);
@@ -104,7 +93,7 @@ export async function collectRunbookData(ctx: RunbookContext): Promise<RunbookDa
     release: release.label,
     state,
     oncall,
-    audit: auditInfo(latest[0]),
+    audit: auditInfo(latest),
     ...runbookDataFromConfig(ctx.config),
   };
 }

@@ -1,8 +1,17 @@
 // Owns the incident procedure: kill, pause, resume, revert to paper, the manual-intervention
 // checklist, and how escalation works with its SLAs. A pure function of RunbookData;
 // docs/incident-response.md is this text rendered with placeholders.
+import { CHECKLIST } from '../kill/checklist.js';
 import type { RunbookData } from './data.js';
 import { code, glance, people, type RenderOptions } from './format.js';
+
+/** What each checklist item means in practice (the kill area owns the items themselves). */
+const CHECKLIST_HOW: Record<string, string> = {
+  cancel_orders: 'cancels again on every venue and re-counts (idempotent); confirm zero open orders in Kraken\'s UI too',
+  close_positions: 'closes positions through the engine, or records that you closed them by hand in Kraken\'s UI — only if the incident calls for it',
+  reconcile_ledger: 'runs the reconciliation (as `ctb reconcile`): no mismatched or recent unmatched trades, balances within tolerance; then `ctb validate-trades`',
+  notify_stakeholders: 'tell them first (what happened, what was done, current exposure — in the incident thread, plus email for those not in Slack), then tick it',
+};
 
 export function renderIncidentRunbook(d: RunbookData, opts: RenderOptions = {}): string {
   const ops = d.opsChannel ? code(d.opsChannel) : 'the ops channel';
@@ -42,8 +51,9 @@ export function renderIncidentRunbook(d: RunbookData, opts: RenderOptions = {}):
     '',
     '- **Pause new entries**: the risk guard does it on a breach (persisted; a restart does not clear it).',
     '- **Pause everything**: kill (section 2). There is no half-way "pause" that leaves orders on the exchange unattended.',
-    '- **Resume** a halted bot: `/mode resume` or `ctb resume`, by an operator, only after section 5 is done — it requires a',
-    '  passing audit (`ctb audit --dry-run`). The bot resumes **in paper**; live again needs a new `/mode live` and two approvals.',
+    '- **Resume** a halted bot: `/mode resume` or `ctb incident resume`, by an operator, only after the checklist in',
+    '  section 5 is done — it also requires an audit that passed since the halt (`ctb audit --dry-run`).',
+    '  The bot resumes **in paper**; live again needs a new `/mode live` and two approvals.',
     '',
     '## 4. Revert to paper',
     '',
@@ -53,16 +63,16 @@ export function renderIncidentRunbook(d: RunbookData, opts: RenderOptions = {}):
     '',
     '## 5. Manual-intervention checklist',
     '',
-    `Work through it in the incident thread in ${ops}; each item there is a button that records who did it and when.`,
+    `Every kill opens it: in the incident thread in ${ops} each item is a button that records who did it and when;`,
+    'in the terminal `ctb incident` shows it and `ctb incident done <item> [--note "…"]` ticks an item.',
     '',
-    '1. [ ] **Cancel open orders** again: `ctb kill --reason "recheck"` (idempotent), then confirm zero open orders in Kraken\'s UI.',
-    '2. [ ] **Close positions** if the incident calls for it: `ctb kill --flatten`, the thread\'s button, or Kraken\'s UI.',
-    '3. [ ] **Reconcile the ledger**: `ctb reconcile` — no mismatched trades, no recent unmatched ones, balances within tolerance;',
-    '       then `ctb validate-trades` (every closed trade consistent, `capital_buffer` set).',
-    '4. [ ] **Notify stakeholders**: what happened, what was done, current exposure — in the incident thread, plus email if they are not in Slack.',
-    '5. [ ] **Keep the evidence**: `ctb backup --reason incident` (config, logs, reports, ledger) and `ctb backup verify <dir>`.',
-    `6. [ ] **Read the logs**: unhandled errors in ${code(`${d.logDir}/system.log`)} and \`anomalies.log\`; the audit names the first few.`,
-    '7. [ ] **Resume only when 1–6 are done** (section 3), and write down why.',
+    ...CHECKLIST.map((c, i) => `${i + 1}. [ ] **${c.label}** — \`ctb incident done ${c.item}${c.confirm ? ' --yes' : ''}\`${CHECKLIST_HOW[c.item] ? `: ${CHECKLIST_HOW[c.item]}` : ''}`),
+    '',
+    'Then, before resuming:',
+    '',
+    '- **Keep the evidence**: `ctb backup --reason incident` (config, logs, reports, ledger), then `ctb backup verify <dir>`.',
+    `- **Read the logs**: unhandled errors in ${code(`${d.logDir}/system.log`)} and \`anomalies.log\` (the audit names the first few).`,
+    '- **Resume only when all of the above is done** (section 3), and write down why.',
     '',
     '## 6. Escalation and SLAs',
     '',

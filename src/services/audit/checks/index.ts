@@ -4,6 +4,7 @@
 import type { AuditCheck } from '../types.js';
 import { alertingCheck } from './alerting.js';
 import { backupsCheck, releaseCheck } from './backups-release.js';
+import { unhandledErrorsCheck } from './logs.js';
 import { modeCheck } from './mode.js';
 import { onCallCheck } from './oncall.js';
 
@@ -12,6 +13,7 @@ export const auditChecks: AuditCheck[] = [
   modeCheck,
   // 3. Logging & monitoring
   alertingCheck,
+  unhandledErrorsCheck,
   // 7. Backup & versioning
   backupsCheck,
   releaseCheck,

@@ -1,0 +1,30 @@
+// Checklist 3: "Tail logs/system.log and logs/anomalies.log — ensure no unhandled errors remain."
+// Reads both files (and fresh archives) for the last LOG_CHECK_WINDOW and fails naming the first few.
+import { formatDuration } from '../../../config/duration.js';
+import { describeFinding, scanLogs } from '../../logcheck/scan-logs.js';
+import { defineCheck } from '../types.js';
+
+export const unhandledErrorsCheck = defineCheck({
+  id: 'logs.unhandled_errors',
+  title: 'No unhandled errors in system.log / anomalies.log',
+  checklistSection: 3,
+  async run(ctx) {
+    const result = await scanLogs({ logDir: ctx.config.LOG_DIR, now: ctx.clock.now(), windowMs: ctx.config.LOG_CHECK_WINDOW, limit: 3 });
+    const details = { window: result.window, from: result.from, total: result.total, findings: result.findings, files: result.files };
+    if (result.files.length === 0) {
+      return {
+        status: 'warn',
+        value: `no system.log or anomalies.log in ${ctx.config.LOG_DIR}`,
+        fix: 'Run the bot (npm start) so it writes LOG_DIR, or point LOG_DIR at the directory the bot writes to.',
+        details,
+      };
+    }
+    if (result.ok) return { status: 'pass', value: result.summary, fix: null, details };
+    return {
+      status: 'fail',
+      value: `${result.total} unhandled error${result.total === 1 ? '' : 's'} in the last ${formatDuration(ctx.config.LOG_CHECK_WINDOW)}: ${result.findings.map(describeFinding).join('; ')}${result.total > result.findings.length ? `; and ${result.total - result.findings.length} more` : ''}`,
+      fix: `Read each one in ${ctx.config.LOG_DIR} (file:line above), fix its cause, and re-run the audit once the window (LOG_CHECK_WINDOW) holds none.`,
+      details,
+    };
+  },
+});

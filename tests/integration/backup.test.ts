@@ -18,7 +18,8 @@ const SLACK_BOT = 'xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx';
 const SLACK_APP = 'xapp-1-A0123456789-1234567890123-abcdef0123456789abcdef';
 const SIGNING = '8f14e45fceea167a5a36dedd4bea2543';
 const DB_PASSWORD = 'correct-horse-battery';
-const SECRET_VALUES = [KRAKEN_KEY, KRAKEN_SECRET, SLACK_BOT, SLACK_APP, SIGNING, DB_PASSWORD];
+const KILL_TOKEN = 'kill-route-token-0123456789abcdef';
+const SECRET_VALUES = [KRAKEN_KEY, KRAKEN_SECRET, SLACK_BOT, SLACK_APP, SIGNING, DB_PASSWORD, KILL_TOKEN];
 
 function workspace(): { root: string; config: (o?: Record<string, string>) => Config } {
   const root = mkdtempSync(join(tmpdir(), 'ctb-backup-'));
@@ -36,6 +37,7 @@ function workspace(): { root: string; config: (o?: Record<string, string>) => Co
         SLACK_BOT_TOKEN: SLACK_BOT,
         SLACK_APP_TOKEN: SLACK_APP,
         SLACK_SIGNING_SECRET: SIGNING,
+        KILL_HTTP_TOKEN: KILL_TOKEN,
         DATABASE_URL: `postgres://ctb:${DB_PASSWORD}@db.internal:5432/ctb`,
         ...o,
       }),
@@ -55,7 +57,7 @@ describe('backup snapshots on PostgreSQL', () => {
     // Secrets that leaked where they should not have: a log line, a report, the .env, the command trail.
     writeFileSync(join(ws.root, 'logs/system.log'), `{"level":30,"msg":"connecting with ${KRAKEN_KEY}"}\n{"level":30,"msg":"ok"}\n`);
     writeFileSync(join(ws.root, 'logs/anomalies.log'), `{"level":40,"msg":"slack said no to ${SLACK_BOT}"}\n`);
-    writeFileSync(join(ws.root, 'logs/archive/system-20260104T000000-1.log'), `{"level":30,"msg":"old line"}\n`);
+    writeFileSync(join(ws.root, 'logs/archive/system-20260104T000000-1.log'), `{"level":30,"msg":"curl -H 'Authorization: Bearer ${KILL_TOKEN}'"}\n`);
     writeFileSync(join(ws.root, 'reports/roi.txt'), `roi 3.1% (secret ${KRAKEN_SECRET})\n`);
     writeFileSync(
       join(ws.root, '.env'),

@@ -2,6 +2,7 @@
 import type { CliRegistration } from '../program.js';
 import { auditCli } from './audit.js';
 import { backupCli } from './backup.js';
+import { checkLogsCli } from './check-logs.js';
 import { incidentCli } from './incident.js';
 import { killCli } from './kill.js';
 import { migrateCli } from './migrate.js';
@@ -10,4 +11,4 @@ import { startCli } from './start.js';
 import { statsCli } from './stats.js';
 import { versionCli } from './version.js';
 
-export const cliCommands: CliRegistration[] = [startCli, migrateCli, auditCli, statsCli, killCli, incidentCli, backupCli, runbookCli, versionCli];
+export const cliCommands: CliRegistration[] = [startCli, migrateCli, auditCli, statsCli, killCli, incidentCli, backupCli, checkLogsCli, runbookCli, versionCli];

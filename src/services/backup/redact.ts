@@ -30,10 +30,14 @@ export function redactUrlPassword(url: string | undefined): string | undefined {
   }
 }
 
-/** A scrubber over every secret this configuration knows, for text written into a backup. */
+/**
+ * A scrubber over every secret this configuration holds — every Secret field (so a variable added
+ * later is covered without a change here), the DATABASE_URL password — plus the token shapes.
+ */
 export function backupScrubber(config: Config): (text: string) => string {
   const pw = databasePassword(config);
-  return makeScrubber([...configSecrets(config), pw ? new Secret(pw) : undefined]);
+  const held = Object.values(config).filter((v): v is Secret => v instanceof Secret);
+  return makeScrubber([...configSecrets(config), ...held, pw ? new Secret(pw) : undefined]);
 }
 
 /** The effective configuration as JSON: secrets show as [redacted] when set, null when unset. */

@@ -1,0 +1,29 @@
+// `ctb check-logs [--window 2h] [--limit 5] [--json]`.
+import { checkLogsCommand, type CheckLogsResult } from '../../../commands/check-logs.js';
+import { describeFinding } from '../../services/logcheck/scan-logs.js';
+import type { CliRegistration } from '../program.js';
+import { runCliCommand } from '../with-context.js';
+
+export function renderCheckLogs(r: CheckLogsResult): string {
+  const read = r.files.map((f) => `${f.file} (${f.inWindow} of ${f.lines} lines in the window${f.malformed ? `, ${f.malformed} unreadable` : ''})`).join(', ');
+  const head = `${r.ok ? 'OK' : 'FAILED'} ${r.logDir}, ${r.from} → ${r.to}: ${r.ok ? r.summary : `${r.total} unhandled error${r.total === 1 ? '' : 's'}`}`;
+  const lines = [head];
+  if (!r.ok) lines.push(...r.findings.map((f) => `  ${describeFinding(f)}`), ...(r.total > r.findings.length ? [`  … and ${r.total - r.findings.length} more`] : []));
+  if (read) lines.push(`  read: ${read}`);
+  return lines.join('\n');
+}
+
+export const checkLogsCli: CliRegistration = {
+  register(program, io, setExit) {
+    program
+      .command('check-logs')
+      .description('look for unhandled errors in LOG_DIR/system.log and anomalies.log (exit 1 when any)')
+      .option('--window <duration>', 'how far back to look, e.g. 2h (default LOG_CHECK_WINDOW)')
+      .option('--limit <n>', 'how many errors to name', (v) => Number(v), 5)
+      .option('--json', 'machine-readable output')
+      .action(async (opts: { window?: string; limit: number; json?: boolean }) => {
+        const args = { limit: opts.limit, ...(opts.window !== undefined ? { window: opts.window } : {}) };
+        setExit(await runCliCommand(io, checkLogsCommand, args, { json: !!opts.json, render: renderCheckLogs }));
+      });
+  },
+};

@@ -1,0 +1,51 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/program.js';
+import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
+
+describe('ctb check-logs', () => {
+  let database: TestDatabase;
+  let root: string;
+  const out: string[] = [];
+  const err: string[] = [];
+  const io = () => ({
+    env: { DATABASE_URL: database.url, LOG_DIR: join(root, 'logs'), LOG_LEVEL: 'warn' },
+    cwd: root,
+    stdout: { write: (s: string) => out.push(s) },
+    stderr: { write: (s: string) => err.push(s) },
+  });
+  const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
+  beforeAll(async () => {
+    database = await createPostgresTestDb();
+    root = mkdtempSync(join(tmpdir(), 'ctb-check-logs-'));
+    mkdirSync(join(root, 'logs'));
+  });
+  afterAll(async () => {
+    await database?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('exits 0 on a clean log and 1 naming an uncaught exception in the window', async () => {
+    // The CLI writes its own warn+ lines to LOG_DIR too; use a separate file set the test controls.
+    writeFileSync(join(root, 'logs/anomalies.log'), `${JSON.stringify({ level: 40, time: ago(60_000), msg: 'slow' })}\n`);
+    out.length = 0;
+    expect(await runCli(['check-logs', '--window', '1h'], io())).toBe(0);
+    expect(out.join('')).toMatch(/^OK .*no unhandled errors in the last 1h/);
+
+    writeFileSync(
+      join(root, 'logs/anomalies.log'),
+      `${JSON.stringify({ level: 60, time: ago(120_000), msg: 'uncaught exception: price is NaN', event: 'uncaughtException', unhandled: true })}\n`,
+    );
+    out.length = 0;
+    expect(await runCli(['check-logs', '--window', '1h'], io())).toBe(1);
+    expect(out.join('')).toMatch(/FAILED .*1 unhandled error\n  .* anomalies\.log:1 \[uncaughtException\] uncaught exception: price is NaN/);
+  });
+
+  it('exits 2 on a malformed window, naming the expected form', async () => {
+    err.length = 0;
+    expect(await runCli(['check-logs', '--window', 'soon'], io())).toBe(2);
+    expect(err.join('')).toContain('expected a duration such as 30m, 2h or 1d, got "soon"');
+  });
+});

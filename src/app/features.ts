@@ -1,6 +1,7 @@
 // The features the running bot starts, in order. Each issue's part of the bot adds itself here.
 import { alertsFeature } from '../alerts/feature.js';
 import { healthFeature } from '../http/health.js';
+import { slackFeature } from '../slack/feature.js';
 import type { Feature } from './feature.js';
 
-export const features: Feature[] = [healthFeature, alertsFeature];
+export const features: Feature[] = [healthFeature, alertsFeature, slackFeature];

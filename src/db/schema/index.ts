@@ -5,3 +5,4 @@ export * from './alerts.js';
 export * from './stats.js';
 export * from './kill.js';
 export * from './backups.js';
+export * from './slack.js';

@@ -1,0 +1,51 @@
+// Reads what an operator needs to know about the engine's mode right now: the mode it trades in,
+// the mode the database asks for, whether the process is armed, halted or pausing entries, and
+// the latest go-live audit verdict. Read-only.
+import { desc } from 'drizzle-orm';
+import type { AppContext } from '../app/context.js';
+import { auditRuns } from '../db/schema/index.js';
+import { effectiveMode, getBotState, type Mode } from './bot-state.js';
+
+export interface AuditVerdict {
+  at: Date;
+  passed: boolean;
+  dryRun: boolean;
+  mode: Mode;
+  summary: string;
+  actor: string;
+}
+
+export interface ModeStatus {
+  mode: Mode;
+  requestedMode: Mode;
+  armed: boolean;
+  halted: boolean;
+  haltedReason: string | null;
+  haltedAt: Date | null;
+  haltedBy: string | null;
+  entriesPaused: boolean;
+  entriesPausedReason: string | null;
+}
+
+export async function readModeStatus(ctx: Pick<AppContext, 'db' | 'config'>): Promise<ModeStatus> {
+  const state = await getBotState(ctx.db);
+  return {
+    mode: effectiveMode(state, ctx.config.IS_LIVE),
+    requestedMode: state.mode,
+    armed: ctx.config.IS_LIVE,
+    halted: state.halted,
+    haltedReason: state.haltedReason,
+    haltedAt: state.haltedAt,
+    haltedBy: state.haltedBy,
+    entriesPaused: state.entriesPaused,
+    entriesPausedReason: state.entriesPausedReason,
+  };
+}
+
+/** The most recent go-live audit, or null when none has run yet. */
+export async function latestAuditVerdict(ctx: Pick<AppContext, 'db'>): Promise<AuditVerdict | null> {
+  const rows = await ctx.db.select().from(auditRuns).orderBy(desc(auditRuns.at), desc(auditRuns.id)).limit(1);
+  const row = rows[0];
+  if (!row) return null;
+  return { at: row.at, passed: row.passed, dryRun: row.dryRun, mode: row.mode, summary: row.summary, actor: row.actor };
+}

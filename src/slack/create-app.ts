@@ -1,0 +1,145 @@
+// Owns the Bolt app of the running bot: HTTP mode (Bolt's HTTPReceiver, not started; its request
+// listener serves POST /slack/events on our server, so signature checks stay Bolt's) or Socket
+// Mode when SLACK_APP_TOKEN is set; SLACK_API_URL and our Web API retry policy for every call;
+// the delivery guard (ack, then idempotency); the listener table; one backstop error handler.
+import type { RequestListener } from 'node:http';
+import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Receiver } from '@slack/bolt';
+import type { AppContext } from '../app/context.js';
+import { AppError } from '../errors.js';
+import { boltLogger } from './bolt-logger.js';
+import { deliveryGuard } from './deliveries.js';
+import { resolveBotIdentity, type BotIdentity } from './identity.js';
+import { registerListeners } from './listeners/register.js';
+import { listenerTable } from './listeners/table.js';
+import type { ListenerTable } from './listeners/types.js';
+import { readBadgeState } from './reply.js';
+import { describeSlackError } from './report-error.js';
+import { withBadge } from './views/badge.js';
+import { SLACK_RETRY_POLICY } from './web-client.js';
+
+export interface SlackAppOptions {
+  /** The listeners (default: the bot's table). Tests and the bench pass their own. */
+  table?: ListenerTable;
+  /** Skip auth.test when the identity is known (tests). */
+  identity?: BotIdentity;
+}
+
+export interface SlackApp {
+  app: App;
+  mode: 'http' | 'socket';
+  /** HTTP mode: serves POST /slack/events (route it on the bot's HTTP server). */
+  requestListener?: RequestListener;
+  /** Socket Mode: connects. HTTP mode: nothing to do. */
+  start(): Promise<void>;
+  /** Resolves when no accepted request is still being worked on (tests, graceful stop). */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function inflightTracker() {
+  let count = 0;
+  let waiters: Array<() => void> = [];
+  return {
+    begin() {
+      count += 1;
+      let ended = false;
+      return () => {
+        if (ended) return;
+        ended = true;
+        count -= 1;
+        if (count === 0) {
+          const w = waiters;
+          waiters = [];
+          for (const resolve of w) resolve();
+        }
+      };
+    },
+    idle: () => (count === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))),
+  };
+}
+
+export async function createSlackApp(ctx: AppContext, opts: SlackAppOptions = {}): Promise<SlackApp> {
+  const { config } = ctx;
+  const token = config.SLACK_BOT_TOKEN;
+  if (!token) {
+    throw new AppError('config', 'slack_not_configured', 'Slack is not configured: SLACK_BOT_TOKEN is not set.');
+  }
+  const logger = boltLogger(ctx.logger);
+  const identity = opts.identity ?? (await resolveBotIdentity(config, ctx.logger));
+  const clientOptions = {
+    ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}),
+    retryConfig: SLACK_RETRY_POLICY,
+    logLevel: LogLevel.ERROR,
+  };
+
+  let receiver: Receiver;
+  let requestListener: RequestListener | undefined;
+  const mode = config.SLACK_APP_TOKEN ? 'socket' : 'http';
+  if (config.SLACK_APP_TOKEN) {
+    receiver = new SocketModeReceiver({ appToken: config.SLACK_APP_TOKEN.reveal(), logger, installerOptions: { clientOptions } });
+  } else {
+    if (!config.SLACK_SIGNING_SECRET) {
+      throw new AppError('config', 'slack_signing_secret_missing', 'SLACK_SIGNING_SECRET is required for Slack over HTTP.', {
+        hint: 'Copy the Signing Secret from the app\'s "Basic Information" page, or set SLACK_APP_TOKEN for Socket Mode.',
+      });
+    }
+    const http = new HTTPReceiver({
+      signingSecret: config.SLACK_SIGNING_SECRET.reveal(),
+      endpoints: '/slack/events',
+      logger,
+      // Ack is sent as soon as the delivery guard calls it; work continues after the response.
+      processBeforeResponse: false,
+    });
+    receiver = http;
+    requestListener = http.requestListener;
+  }
+
+  const app = new App({
+    receiver,
+    token: token.reveal(),
+    tokenVerificationEnabled: false,
+    ...(identity.botId ? { botId: identity.botId } : {}),
+    ...(identity.botUserId ? { botUserId: identity.botUserId } : {}),
+    logger,
+    clientOptions,
+    extendedErrorHandler: true,
+  });
+
+  const inflight = inflightTracker();
+  app.use(deliveryGuard(ctx, { onStart: inflight.begin }));
+  registerListeners(app, ctx, opts.table ?? listenerTable);
+
+  // Backstop: listeners handle their own errors (listeners/request.ts); this catches the rest.
+  const backstop = async ({ error, body }: { error: Error; body?: unknown }): Promise<void> => {
+    const { reference, message } = describeSlackError(ctx.logger, error, { where: 'bolt' });
+    const responseUrl = (body as { response_url?: unknown } | undefined)?.response_url;
+    if (typeof responseUrl !== 'string') return;
+    try {
+      const badged = withBadge(message, await readBadgeState(ctx));
+      await fetch(responseUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, ...badged }),
+      });
+    } catch (err) {
+      ctx.logger.error({ err, reference }, `could not send the error reply for ${reference}`);
+    }
+  };
+  // extendedErrorHandler: true makes Bolt pass {error, body, context, logger}.
+  app.error(backstop as never);
+
+  return {
+    app,
+    mode,
+    ...(requestListener ? { requestListener } : {}),
+    async start() {
+      if (mode === 'socket') await app.start();
+      ctx.logger.info({ mode }, mode === 'socket' ? 'Slack: connected over Socket Mode' : 'Slack: listening on POST /slack/events');
+    },
+    idle: inflight.idle,
+    async stop() {
+      await Promise.race([inflight.idle(), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+      if (mode === 'socket') await app.stop();
+    },
+  };
+}

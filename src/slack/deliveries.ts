@@ -1,0 +1,101 @@
+// Owns idempotency for everything Slack sends: a global middleware acks first (no database on the
+// ack path), then claims the delivery in slack_deliveries; a retry (X-Slack-Retry-Num) or a duplicate
+// event_id/trigger_id loses the claim and reaches no listener. A small in-memory set answers repeats
+// within this process even while the database is unreachable (a kill during an outage still runs).
+import { createHash } from 'node:crypto';
+import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
+import type { AppContext } from '../app/context.js';
+import { claimSlackDelivery } from '../db/queries/slack-deliveries.js';
+
+export interface Delivery {
+  key: string;
+  surface: 'event' | 'command' | 'action' | 'view' | 'options' | 'other';
+  retryNum?: number | undefined;
+}
+
+type Body = Record<string, unknown>;
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+function digest(body: Body): string {
+  return createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 32);
+}
+
+/** Pure: the idempotency key Slack gives (or implies for) a request body. */
+export function deliveryOf(body: Body, retryNum?: number): Delivery {
+  const type = str(body.type);
+  if (type === 'event_callback') {
+    return { key: `event:${str(body.event_id) ?? digest(body)}`, surface: 'event', retryNum };
+  }
+  if (str(body.command)) {
+    return { key: `command:${str(body.trigger_id) ?? digest(body)}`, surface: 'command', retryNum };
+  }
+  if (type === 'block_actions') {
+    const actions = (body.actions as Array<Record<string, unknown>> | undefined) ?? [];
+    const actionTs = str(actions[0]?.action_ts);
+    return { key: `action:${str(body.trigger_id) ?? actionTs ?? digest(body)}`, surface: 'action', retryNum };
+  }
+  if (type === 'view_submission' || type === 'view_closed') {
+    return { key: `view:${str(body.trigger_id) ?? digest(body)}`, surface: 'view', retryNum };
+  }
+  if (type === 'block_suggestion') return { key: `options:${digest(body)}`, surface: 'options', retryNum };
+  return { key: `other:${digest(body)}`, surface: 'other', retryNum };
+}
+
+/** Remembers recent keys in this process; bounded, oldest forgotten first. */
+export class RecentKeys {
+  readonly #keys = new Set<string>();
+  constructor(private readonly limit = 5_000) {}
+  /** True when the key is new (and now remembered). */
+  add(key: string): boolean {
+    if (this.#keys.has(key)) return false;
+    this.#keys.add(key);
+    if (this.#keys.size > this.limit) this.#keys.delete(this.#keys.values().next().value as string);
+    return true;
+  }
+}
+
+export interface DeliveryGuardHooks {
+  /** Called around each accepted request: tests and the bench wait for in-flight work with it. */
+  onStart?(): () => void;
+}
+
+/**
+ * Global middleware. Acks every ackable request at once (listeners never ack themselves), except
+ * view submissions and option requests, whose ack carries the answer: those are claimed first.
+ */
+export function deliveryGuard(ctx: Pick<AppContext, 'db' | 'clock' | 'logger'>, hooks: DeliveryGuardHooks = {}): Middleware<AnyMiddlewareArgs> {
+  const recent = new RecentKeys();
+  return async (args) => {
+    const { body, context, next } = args;
+    const delivery = deliveryOf(body as unknown as Body, context.retryNum);
+    context.delivery = delivery;
+    const ack = 'ack' in args && typeof args.ack === 'function' ? (args.ack as () => Promise<void>) : undefined;
+    const listenerAcks = delivery.surface === 'view' || delivery.surface === 'options';
+    if (ack && !listenerAcks) await ack();
+
+    if (!recent.add(delivery.key)) {
+      ctx.logger.info({ delivery }, 'duplicate Slack delivery ignored');
+      if (ack && listenerAcks) await ack();
+      return;
+    }
+    const done = hooks.onStart?.();
+    try {
+      let fresh = true;
+      try {
+        fresh = await claimSlackDelivery({ db: ctx.db, key: delivery.key, surface: delivery.surface, receivedAt: ctx.clock.now(), retryNum: delivery.retryNum });
+      } catch (err) {
+        // Without the database only the in-memory set guards against repeats; still act, because
+        // the commands that matter during an outage (kill) are idempotent and must not be blocked.
+        ctx.logger.warn({ err, delivery }, 'could not record the Slack delivery; relying on the in-process duplicate check');
+      }
+      if (!fresh) {
+        ctx.logger.info({ delivery }, 'duplicate Slack delivery ignored (already taken in)');
+        if (ack && listenerAcks) await ack();
+        return;
+      }
+      await next();
+    } finally {
+      done?.();
+    }
+  };
+}

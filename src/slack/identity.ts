@@ -1,0 +1,37 @@
+// Learns who the bot is with one auth.test at start (against SLACK_API_URL). Why not two more
+// variables (bot id, bot user id)? auth.test also proves the token works, so a wrong or revoked
+// token stops the start with a clear message instead of failing at the first slash command, and
+// there is nothing to keep in sync when the app is reinstalled. Bolt's own token check is off
+// (tokenVerificationEnabled: false) because it would call auth.test again on every construction.
+import type { Config } from '../config/env.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { createSlackWebClient } from './web-client.js';
+
+export interface BotIdentity {
+  botId?: string | undefined;
+  botUserId?: string | undefined;
+  teamId?: string | undefined;
+}
+
+const TOKEN_PROBLEMS = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired', 'not_allowed_token_type']);
+
+export async function resolveBotIdentity(config: Config, logger: Logger): Promise<BotIdentity> {
+  const client = createSlackWebClient(config, { retries: { retries: 1, minTimeout: 200, maxTimeout: 1_000 } });
+  try {
+    const res = await client.auth.test();
+    const identity = { botId: res.bot_id, botUserId: res.user_id, teamId: res.team_id };
+    logger.info({ slack: identity }, `Slack: connected as ${res.user ?? res.user_id ?? 'the bot'} in ${res.team ?? res.team_id ?? 'the workspace'}`);
+    return identity;
+  } catch (err) {
+    const code = (err as { data?: { error?: string } }).data?.error;
+    if (code && TOKEN_PROBLEMS.has(code)) {
+      throw new AppError('config', 'slack_token_rejected', `Slack rejected SLACK_BOT_TOKEN (${code}).`, {
+        hint: 'Copy the Bot User OAuth Token (xoxb-…) from the app\'s "OAuth & Permissions" page; see docs/slack.md.',
+      });
+    }
+    // Slack unreachable: trading and the CLI must not depend on it. Replies fail until it is back.
+    logger.error({ err: (err as Error).message }, 'Slack: auth.test failed; starting without the bot identity (the bot may react to its own events)');
+    return {};
+  }
+}

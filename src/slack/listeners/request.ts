@@ -1,0 +1,73 @@
+// Builds the one request object each listener gets (context, actor, client, badged replier, a
+// runCommand bound to the actor) and runs a handler under the Slack transport's one error handler.
+import type { RespondFn, webApi } from '@slack/bolt';
+import type { z } from 'zod';
+import type { Command, CommandResult } from '../../../commands/define.js';
+import { runCommand } from '../../../commands/run-command.js';
+import type { Actor, AppContext } from '../../app/context.js';
+import { createReplier, type Replier } from '../reply.js';
+import { describeSlackError } from '../report-error.js';
+import type { SlackRequest } from './types.js';
+
+export interface RequestSource {
+  ctx: AppContext;
+  client: webApi.WebClient;
+  userId: string;
+  deliveryKey?: string | undefined;
+  respond?: RespondFn | undefined;
+  channel?: string | undefined;
+  threadTs?: string | undefined;
+}
+
+export interface BuiltRequest extends SlackRequest {
+  /** How many times run() was called: the dispatcher logs what never reached runCommand. */
+  runs(): number;
+}
+
+export function slackActor(userId: string, deliveryKey?: string): Actor {
+  return { id: userId, source: 'slack', ...(deliveryKey ? { requestId: deliveryKey } : {}) };
+}
+
+export function buildRequest(src: RequestSource): BuiltRequest {
+  const actor = slackActor(src.userId, src.deliveryKey);
+  const logger = src.ctx.logger.child({ slackUser: src.userId, ...(src.deliveryKey ? { delivery: src.deliveryKey } : {}) });
+  const reply: Replier = createReplier({
+    ctx: { ...src.ctx, logger },
+    client: src.client,
+    respond: src.respond,
+    channel: src.channel,
+    threadTs: src.threadTs,
+    user: src.userId,
+  });
+  let runs = 0;
+  return {
+    ctx: src.ctx,
+    actor,
+    client: src.client,
+    reply,
+    logger,
+    runs: () => runs,
+    run<S extends z.ZodType, R extends CommandResult>(command: Command<S, R>, rawArgs: unknown): Promise<R> {
+      runs += 1;
+      return runCommand(command, { ...src.ctx, logger }, actor, rawArgs);
+    },
+  };
+}
+
+/** Runs a handler; any failure is logged with a reference id and answered ephemerally with it. */
+export async function handleSafely(req: SlackRequest, where: Record<string, unknown>, handler: () => Promise<void>): Promise<void> {
+  try {
+    await handler();
+  } catch (err) {
+    await replyWithError(req, err, where);
+  }
+}
+
+export async function replyWithError(req: Pick<SlackRequest, 'logger' | 'reply'>, err: unknown, where: Record<string, unknown>): Promise<void> {
+  const { reference, message } = describeSlackError(req.logger, err, where);
+  try {
+    await req.reply.ephemeral(message);
+  } catch (replyErr) {
+    req.logger.error({ err: replyErr, reference }, `could not send the error reply for ${reference}`);
+  }
+}

@@ -1,0 +1,78 @@
+// The Slack app's listener table: every slash command, event, button and modal the bot answers,
+// grouped by Slack surface. src/slack/listeners/register.ts turns each row into a Bolt listener.
+//
+// How to add a Slack command (or replace a "not available yet" row):
+//   1. Write the command in commands/<name>.ts with defineCommand (zod args, role, run → result).
+//   2. Write a pure view in src/slack/views/<name>.ts: (result) => SlackMessage, tested on its JSON.
+//   3. Add a subcommand to the row of its slash command below:
+//        commandRoute({ name: 'paper', usage: '/mode paper [reason]', command: modePaperCommand,
+//                       args: (req) => ({ reason: req.rest }), render: renderModeChange,
+//                       visibility: 'in_channel' })
+//      `args` turns the slash text into the command's raw args (throw usageError('…') for bad text);
+//      `progress: 'Running the audit…'` marks long work: shown at once, result posted when done.
+//      For more than run-and-render, write a SlashSubcommand with your own handle(req): req.run()
+//      runs a command as the Slack user (roles + command_log), req.reply.* sends badged messages.
+//   4. New slash command? Add a row here AND to slack/manifest.yaml. New event? Subscribe to it there.
+//   5. Test it through tests/support/slack-harness.ts (signed requests against the real receiver).
+// Never ack in a row: the delivery guard acked already (view submissions excepted, see ViewRequest).
+// Never post with client.chat.* directly: req.reply adds the paper/LIVE badge.
+import { goLiveStatusCommand } from '../../../commands/golive-status.js';
+import { modeStatusCommand } from '../../../commands/mode-status.js';
+import { renderGoLiveStatus, renderModeStatus } from '../views/mode-status.js';
+import { commandRoute, helpRoute, notYetAvailable } from './routes.js';
+import type { ActionRow, EventRow, ListenerTable, SlashCommandRow, ViewRow } from './types.js';
+
+const commands: SlashCommandRow[] = [
+  {
+    command: '/golive',
+    summary: 'Go-live readiness: the audit and where the bot stands',
+    whenEmpty: 'status',
+    subcommands: [
+      commandRoute({ name: 'status', usage: '/golive status', command: goLiveStatusCommand, render: renderGoLiveStatus }),
+      notYetAvailable({ name: 'audit', usage: '/golive audit', summary: 'Run the go-live audit against the exchange and post the verdict', role: 'operator' }),
+      helpRoute({ usage: '/golive help' }),
+    ],
+  },
+  {
+    command: '/stats',
+    summary: 'Trading statistics',
+    subcommands: [
+      notYetAvailable({ name: null, usage: '/stats [24h|7d|30d|all]', summary: 'PnL, win rate, drawdown and trades over a window', role: 'reader' }),
+    ],
+  },
+  {
+    command: '/mode',
+    summary: 'Paper or live trading',
+    whenEmpty: 'status',
+    subcommands: [
+      commandRoute({ name: 'status', usage: '/mode status', command: modeStatusCommand, render: renderModeStatus }),
+      notYetAvailable({ name: 'live', usage: '/mode live [reason]', summary: 'Request live trading (two approvers react to approve)', role: 'operator' }),
+      notYetAvailable({ name: 'paper', usage: '/mode paper [reason]', summary: 'Switch back to paper trading at once', role: 'operator' }),
+    ],
+  },
+  {
+    command: '/kill',
+    summary: 'Emergency stop',
+    subcommands: [
+      notYetAvailable({ name: null, usage: '/kill [reason]', summary: 'Cancel every open order, halt the engine and switch to paper', role: 'operator' }),
+    ],
+  },
+  {
+    command: '/oncall',
+    summary: 'Who is paged when something breaks',
+    whenEmpty: 'who',
+    subcommands: [
+      notYetAvailable({ name: 'who', usage: '/oncall who', summary: 'Who is on call now', role: 'reader' }),
+      notYetAvailable({ name: 'schedule', usage: '/oncall schedule', summary: 'The rotation for the coming weeks', role: 'reader' }),
+      notYetAvailable({ name: 'override', usage: '/oncall override @user <duration>', summary: 'Take or hand over the pager for a while', role: 'operator' }),
+    ],
+  },
+];
+
+const events: EventRow[] = [];
+
+const actions: ActionRow[] = [];
+
+const views: ViewRow[] = [];
+
+export const listenerTable: ListenerTable = { commands, events, actions, views };

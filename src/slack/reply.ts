@@ -1,0 +1,87 @@
+// Owns every message the bot sends in answer to someone: ephemeral replies, channel posts, thread
+// replies, updates. Each one carries the paper/LIVE badge (read from bot_state once per request),
+// so a listener cannot forget it.
+import type { RespondFn, webApi } from '@slack/bolt';
+import type { AppContext } from '../app/context.js';
+import { effectiveMode, getBotState } from '../services/bot-state.js';
+import { withBadge, type BadgeState } from './views/badge.js';
+import type { SlackMessage } from './views/message.js';
+
+export interface PostedMessage {
+  channel: string;
+  ts: string;
+}
+
+export interface Replier {
+  /** Only the person who asked sees it (response_url, else chat.postEphemeral). */
+  ephemeral(message: SlackMessage): Promise<void>;
+  /** Everyone in the channel (or the thread the request came from) sees it. */
+  inChannel(message: SlackMessage): Promise<void>;
+  /** A new message in any channel (or thread) the bot is in; returns its ts (approvals, alerts). */
+  post(channel: string, message: SlackMessage, opts?: { threadTs?: string }): Promise<PostedMessage>;
+  /** Replaces an earlier bot message (e.g. the alert whose button was clicked). */
+  update(channel: string, ts: string, message: SlackMessage): Promise<void>;
+  /** The badge state this request's messages carry. */
+  badge(): Promise<BadgeState>;
+}
+
+export interface ReplyTarget {
+  ctx: Pick<AppContext, 'db' | 'config' | 'logger'>;
+  client: webApi.WebClient;
+  respond?: RespondFn | undefined;
+  /** Where the request came from (slash command channel, clicked message's channel). */
+  channel?: string | undefined;
+  threadTs?: string | undefined;
+  user?: string | undefined;
+}
+
+/** Reads the badge; a database outage must not stop a kill's answer, so it degrades to "unknown". */
+export async function readBadgeState(ctx: ReplyTarget['ctx']): Promise<BadgeState> {
+  try {
+    const state = await getBotState(ctx.db);
+    return { mode: effectiveMode(state, ctx.config.IS_LIVE), halted: state.halted };
+  } catch (err) {
+    ctx.logger.warn({ err }, 'could not read bot_state for the message badge');
+    return { mode: null, halted: false };
+  }
+}
+
+export function createReplier(target: ReplyTarget): Replier {
+  let badge: Promise<BadgeState> | undefined;
+  const badgeState = () => (badge ??= readBadgeState(target.ctx));
+  const badged = async (message: SlackMessage) => withBadge(message, await badgeState());
+  const { client, respond, channel, user, threadTs } = target;
+
+  return {
+    badge: badgeState,
+    async ephemeral(message) {
+      const m = await badged(message);
+      if (respond) {
+        await respond({ response_type: 'ephemeral', replace_original: false, text: m.text, blocks: m.blocks });
+      } else if (channel && user) {
+        await client.chat.postEphemeral({ channel, user, text: m.text, blocks: m.blocks, ...(threadTs ? { thread_ts: threadTs } : {}) });
+      } else {
+        throw new Error('nowhere to send an ephemeral reply: no response_url, channel or user');
+      }
+    },
+    async inChannel(message) {
+      const m = await badged(message);
+      if (respond && !threadTs) {
+        await respond({ response_type: 'in_channel', replace_original: false, text: m.text, blocks: m.blocks });
+      } else if (channel) {
+        await client.chat.postMessage({ channel, text: m.text, blocks: m.blocks, ...(threadTs ? { thread_ts: threadTs } : {}) });
+      } else {
+        throw new Error('nowhere to post: no response_url or channel');
+      }
+    },
+    async post(to, message, opts = {}) {
+      const m = await badged(message);
+      const res = await client.chat.postMessage({ channel: to, text: m.text, blocks: m.blocks, ...(opts.threadTs ? { thread_ts: opts.threadTs } : {}) });
+      return { channel: res.channel ?? to, ts: res.ts ?? '' };
+    },
+    async update(to, ts, message) {
+      const m = await badged(message);
+      await client.chat.update({ channel: to, ts, text: m.text, blocks: m.blocks });
+    },
+  };
+}

@@ -1,0 +1,30 @@
+// The paper/LIVE badge every message the bot posts carries, so nobody mistakes a paper result for
+// real money (or the reverse). withBadge() is applied by the reply helpers, not by each view.
+import type { KnownBlock, SlackMessage } from './message.js';
+
+export interface BadgeState {
+  /** The mode the engine actually trades in (effectiveMode), or null when it could not be read. */
+  mode: 'paper' | 'live' | null;
+  halted: boolean;
+}
+
+export function badgeLabel(state: BadgeState): string {
+  if (state.mode === null) return 'MODE UNKNOWN';
+  return state.mode === 'live' ? 'LIVE' : 'PAPER';
+}
+
+export function badgeBlock(state: BadgeState): KnownBlock {
+  const mode =
+    state.mode === null
+      ? ':grey_question: *MODE UNKNOWN* (the database could not be read)'
+      : state.mode === 'live'
+        ? ':red_circle: *LIVE* — real money'
+        : ':page_facing_up: *PAPER* — simulated fills';
+  const text = state.halted ? `${mode} · :octagonal_sign: *HALTED*` : mode;
+  return { type: 'context', elements: [{ type: 'mrkdwn', text }] };
+}
+
+export function withBadge(message: SlackMessage, state: BadgeState): SlackMessage {
+  const prefix = `[${badgeLabel(state)}${state.halted ? ' · HALTED' : ''}]`;
+  return { text: `${prefix} ${message.text}`, blocks: [badgeBlock(state), ...message.blocks] };
+}

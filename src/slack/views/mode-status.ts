@@ -1,0 +1,61 @@
+// Renders `/mode status` and `/golive status` results.
+import type { GoLiveStatusResult } from '../../../commands/golive-status.js';
+import type { ModeStatusResult } from '../../../commands/mode-status.js';
+import type { AuditVerdict, ModeStatus } from '../../services/mode-status.js';
+import { actorLabel, slackDate } from './format.js';
+import { context, escapeText, fields, section, type SlackMessage } from './message.js';
+
+function modeLine(s: ModeStatus): string {
+  if (s.mode === 'live') return ':red_circle: *LIVE* — trading real money';
+  if (s.requestedMode === 'live' && s.halted) return ':page_facing_up: *PAPER* — live was requested, but the engine is halted';
+  if (s.requestedMode === 'live') return ':page_facing_up: *PAPER* — live was approved, but this process is not armed (IS_LIVE is false)';
+  return ':page_facing_up: *PAPER* — simulated fills on real prices';
+}
+
+function haltLine(s: ModeStatus): string {
+  if (!s.halted) return 'no';
+  const parts = [':octagonal_sign: *yes*'];
+  if (s.haltedReason) parts.push(`— ${escapeText(s.haltedReason)}`);
+  if (s.haltedBy) parts.push(`by ${actorLabel(s.haltedBy)}`);
+  if (s.haltedAt) parts.push(`at ${slackDate(s.haltedAt)}`);
+  return parts.join(' ');
+}
+
+function statusFields(s: ModeStatus): Array<[string, string]> {
+  const out: Array<[string, string]> = [
+    ['Trading mode', s.mode === 'live' ? 'LIVE' : 'paper'],
+    ['Requested mode', s.requestedMode],
+    ['Armed (IS_LIVE)', s.armed ? 'yes' : 'no'],
+    ['Halted', haltLine(s)],
+  ];
+  if (s.entriesPaused) out.push(['New entries', `paused${s.entriesPausedReason ? ` — ${escapeText(s.entriesPausedReason)}` : ''}`]);
+  return out;
+}
+
+export function renderModeStatus(result: ModeStatusResult): SlackMessage {
+  return {
+    text: `Mode: ${result.mode}${result.halted ? ' (halted)' : ''}, requested ${result.requestedMode}, ${result.armed ? 'armed' : 'not armed'}`,
+    blocks: [section(modeLine(result)), fields(statusFields(result))],
+  };
+}
+
+export function auditLine(audit: AuditVerdict | null): string {
+  if (!audit) return 'No go-live audit has run yet. Run `/golive audit`.';
+  const verdict = audit.passed ? ':white_check_mark: *passed*' : ':x: *failed*';
+  const kind = audit.dryRun ? ' (dry run)' : '';
+  return `${verdict}${kind} ${slackDate(audit.at)} by ${actorLabel(audit.actor)} — ${escapeText(audit.summary)}`;
+}
+
+export function renderGoLiveStatus(result: GoLiveStatusResult): SlackMessage {
+  const audit = result.latestAudit;
+  const auditText = audit ? `${audit.passed ? 'passed' : 'failed'} at ${audit.at.toISOString()}` : 'never run';
+  return {
+    text: `Go-live status: mode ${result.mode}${result.halted ? ' (halted)' : ''}, ${result.armed ? 'armed' : 'not armed'}, latest audit ${auditText}`,
+    blocks: [
+      section(modeLine(result)),
+      fields(statusFields(result)),
+      section(`*Latest go-live audit*\n${auditLine(audit)}`),
+      context('Going live needs a passing audit and two approvers: `/mode live` starts the request.'),
+    ],
+  };
+}

@@ -1,0 +1,91 @@
+// Block Kit views are pure functions of result objects: tested on their JSON.
+import { describe, expect, it } from 'vitest';
+import type { GoLiveStatusResult } from '../../../commands/golive-status.js';
+import { badgeBlock, withBadge } from '../../../src/slack/views/badge.js';
+import { renderError, renderRefused } from '../../../src/slack/views/error.js';
+import { renderCommandUsage, renderHelp } from '../../../src/slack/views/help.js';
+import { textMessage } from '../../../src/slack/views/message.js';
+import { renderGoLiveStatus, renderModeStatus } from '../../../src/slack/views/mode-status.js';
+
+const status = (over: Partial<GoLiveStatusResult> = {}): GoLiveStatusResult => ({
+  ok: true, mode: 'paper', requestedMode: 'paper', armed: false, halted: false, haltedReason: null, haltedAt: null,
+  haltedBy: null, entriesPaused: false, entriesPausedReason: null, latestAudit: null, ...over,
+});
+
+describe('badge', () => {
+  it('puts a PAPER badge first and prefixes the fallback text', () => {
+    const m = withBadge(textMessage('hello'), { mode: 'paper', halted: false });
+    expect(m.text).toBe('[PAPER] hello');
+    expect(m.blocks[0]).toEqual({ type: 'context', elements: [{ type: 'mrkdwn', text: ':page_facing_up: *PAPER* — simulated fills' }] });
+    expect(m.blocks).toHaveLength(2);
+  });
+
+  it('marks LIVE and HALTED unmistakably', () => {
+    expect(withBadge(textMessage('x'), { mode: 'live', halted: false }).text).toBe('[LIVE] x');
+    expect(JSON.stringify(badgeBlock({ mode: 'paper', halted: true }))).toContain('HALTED');
+    expect(withBadge(textMessage('x'), { mode: null, halted: false }).text).toBe('[MODE UNKNOWN] x');
+  });
+});
+
+describe('mode and go-live status views', () => {
+  it('says paper is paper when nothing asks for live', () => {
+    const m = renderModeStatus(status());
+    expect(m.text).toBe('Mode: paper, requested paper, not armed');
+    expect(JSON.stringify(m.blocks)).toContain('simulated fills on real prices');
+  });
+
+  it('explains why an approved live mode still trades paper when the process is not armed', () => {
+    const m = renderModeStatus(status({ requestedMode: 'live' }));
+    expect(JSON.stringify(m.blocks)).toContain('not armed (IS_LIVE is false)');
+  });
+
+  it('shows who halted the engine, why and when, escaping their text', () => {
+    const at = new Date('2026-01-05T12:00:00Z');
+    const m = renderModeStatus(status({ halted: true, haltedReason: 'spread <blew> out & more', haltedBy: 'UOPERATOR1', haltedAt: at }));
+    const json = JSON.stringify(m.blocks);
+    expect(json).toContain('spread &lt;blew&gt; out &amp; more');
+    expect(json).toContain('<@UOPERATOR1>');
+    expect(json).toContain(`<!date^${at.getTime() / 1000}^{date_short_pretty} {time}|2026-01-05T12:00:00.000Z>`);
+    expect(m.text).toContain('(halted)');
+  });
+
+  it('shows the latest audit verdict, or that none has run', () => {
+    expect(JSON.stringify(renderGoLiveStatus(status()).blocks)).toContain('No go-live audit has run yet');
+    const m = renderGoLiveStatus(status({
+      latestAudit: { at: new Date('2026-01-05T12:00:00Z'), passed: true, dryRun: true, mode: 'paper', summary: '14/14 checks passed', actor: 'cli:ops' },
+    }));
+    const json = JSON.stringify(m.blocks);
+    expect(json).toContain(':white_check_mark: *passed* (dry run)');
+    expect(json).toContain('`cli:ops`');
+    expect(m.text).toContain('latest audit passed at 2026-01-05T12:00:00.000Z');
+  });
+});
+
+describe('help, usage, refusals and errors', () => {
+  const commands = [
+    { command: '/kill', summary: 'Emergency stop', subcommands: [{ usage: '/kill [reason]', summary: 'Stop', role: 'operator' as const }] },
+    { command: '/mode', summary: 'Mode', subcommands: [{ usage: '/mode status', summary: 'Show', role: 'reader' as const }] },
+  ];
+
+  it('lists every command with its role', () => {
+    const m = renderHelp(commands);
+    expect(m.text).toBe('Commands: /kill, /mode');
+    expect(m.blocks[1]).toEqual({ type: 'section', text: { type: 'mrkdwn', text: '*/kill* — Emergency stop\n• `/kill [reason]` — Stop _(operators)_' } });
+  });
+
+  it('names the problem before the usage', () => {
+    const m = renderCommandUsage(commands[1]!, "I don't know `/mode turbo`.");
+    expect(m.text).toBe("I don't know `/mode turbo`. Usage: /mode status");
+  });
+
+  it('tells a refused user which role is needed and that nothing was done', () => {
+    const m = renderRefused({ command: '/kill [reason]', role: 'operator', hint: 'Operators are listed in SLACK_OPERATORS.' });
+    expect(m.text).toBe(':no_entry: You are not allowed to run `/kill [reason]`: it needs the operator role. Nothing was done.');
+  });
+
+  it('carries the reference id in the text and the blocks', () => {
+    const m = renderError({ message: 'Exchange unavailable.', reference: 'E-ABC234' });
+    expect(m.text).toBe('Exchange unavailable. (reference E-ABC234)');
+    expect(JSON.stringify(m.blocks)).toContain('Reference `E-ABC234`');
+  });
+});

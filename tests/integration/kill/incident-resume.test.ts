@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 afterEach(async () => {
   await t?.ctx.close();
-  await testDb.db.execute(sql`truncate incident_checklist_items, incidents, bot_state, command_log, audit_runs restart identity cascade`);
+  await testDb.db.execute(sql`truncate incident_checklist_items, incidents, bot_state, audit_runs restart identity cascade`);
 });
 
 async function killed(): Promise<KillTestContext> {

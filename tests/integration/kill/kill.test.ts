@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 afterEach(async () => {
   while (open.length) await open.pop()!.close().catch(() => {});
-  await testDb.db.execute(sql`truncate incident_checklist_items, incidents, bot_state, command_log, audit_runs restart identity cascade`);
+  await testDb.db.execute(sql`truncate incident_checklist_items, incidents, bot_state, audit_runs restart identity cascade`);
 });
 
 async function setup(opts: { armed?: boolean; env?: Record<string, string> } = {}): Promise<KillTestContext> {

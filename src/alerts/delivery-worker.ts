@@ -17,6 +17,7 @@ import { syncGroup, type SyncOutcome } from './sync-group.js';
 export const SLACK_LANE_INTERVAL_MS = 1_000;
 const MAX_BACKOFF_MS = 5 * 60_000;
 const EMAILS_PER_TICK = 10;
+const MAX_LANE_WAIT_MS = 15 * 60_000;
 
 export interface DeliveryWorkerDeps {
   db: Db;
@@ -76,8 +77,11 @@ export class DeliveryWorker {
       const db = tx as unknown as Db;
       const slot = await execute<{ next_at: Date | string }>(db, sql`
         select next_at from alert_slack_pacing where lane = ${lane} for update skip locked`);
-      // Another replica is sending on this lane right now, or its slot is not open yet.
-      if (slot.length === 0 || new Date(slot[0]!.next_at) > now) return 'idle';
+      // Another replica is sending on this lane right now, or its slot is not open yet. A slot
+      // further out than any Retry-After we honour means a clock moved backwards: ignore it.
+      if (slot.length === 0) return 'idle';
+      const nextAt = new Date(slot[0]!.next_at).getTime();
+      if (nextAt > now.getTime() && nextAt - now.getTime() < MAX_LANE_WAIT_MS) return 'idle';
       const picked = await execute<Record<string, unknown>>(db, sql`
         select d.id from alert_deliveries d join alert_groups g on g.id = d.group_id
         where d.lane = ${lane} and d.status = 'pending' and d.next_attempt_at <= ${nowIso}::timestamptz

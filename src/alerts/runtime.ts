@@ -5,7 +5,8 @@ import type { AppContext } from '../app/context.js';
 import { createSmtpMailer, emailConfigured, emailRecipients, type Mailer } from '../email/smtp.js';
 import { DeliveryWorker } from './delivery-worker.js';
 import { createAlertSlackSender, type SlackSender } from './slack-sender.js';
-import { slackAlertsChannel } from './sink.js';
+import { EscalationTicker } from './escalation.js';
+import { slackAlertsChannel, type OutboxAlertSink } from './sink.js';
 
 export interface AlertRuntimeOptions {
   slack?: SlackSender | null;
@@ -14,6 +15,7 @@ export interface AlertRuntimeOptions {
 
 export interface AlertRuntime {
   delivery: DeliveryWorker;
+  escalation: EscalationTicker;
   slack: SlackSender | null;
   mailer: Mailer | null;
   close(): void;
@@ -25,5 +27,9 @@ export function createAlertRuntime(ctx: AppContext, opts: AlertRuntimeOptions = 
   const delivery = new DeliveryWorker({
     db: ctx.db, clock: ctx.clock, logger: ctx.logger, slack, mailer, emailTo: emailRecipients(ctx.config),
   });
-  return { delivery, slack, mailer, close: () => mailer?.close() };
+  const escalation = new EscalationTicker({
+    db: ctx.db, clock: ctx.clock, logger: ctx.logger, config: ctx.config,
+    overdue: (ctx.alerts as Partial<OutboxAlertSink>).overdueHooks,
+  });
+  return { delivery, escalation, slack, mailer, close: () => mailer?.close() };
 }

@@ -8,6 +8,7 @@ import type { Db } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import { alertScrubber, sanitizeDetails, sanitizeText, type TextScrubber } from './sanitize.js';
 import { persistAlert, type PersistResult, type StoredAlert } from './store.js';
+import { OverdueHooks } from './overdue.js';
 import type { AlertInput, AlertSink, Severity } from './types.js';
 
 const SEVERITIES: Severity[] = ['info', 'warning', 'critical'];
@@ -19,6 +20,9 @@ export interface OutboxAlertSink extends AlertSink {
   /** Retries alerts the database refused earlier. Returns how many are still buffered. */
   flushBuffered(): Promise<number>;
   readonly buffered: number;
+  /** The escalation tick emits overdue criticals here; onOverdueCritical subscribes. */
+  readonly overdueHooks: OverdueHooks;
+  onOverdueCritical: NonNullable<AlertSink['onOverdueCritical']>;
 }
 
 export interface OutboxSinkDeps {
@@ -54,7 +58,10 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
   const write = (alert: StoredAlert, at: Date) =>
     persistAlert({ db: deps.db, now: at, alert, slackChannel: slackAlertsChannel(deps.config) });
 
+  const overdueHooks = new OverdueHooks();
   return {
+    overdueHooks,
+    onOverdueCritical: (handler) => overdueHooks.add(handler),
     get buffered() {
       return buffer.length;
     },

@@ -19,6 +19,12 @@ export interface AlertInput {
 
 export interface AlertSink {
   raise(alert: AlertInput): Promise<void>;
+  /**
+   * Subscribes to "a critical alert is still unacknowledged past its first deadline" (the auto-kill
+   * hook). Called once per alert group, on the replica whose escalation tick noticed it. Returns an
+   * unsubscribe function. Polling alternative: listOverdueCriticals(db) in src/alerts/overdue.ts.
+   */
+  onOverdueCritical?(handler: (alert: { groupId: number; title: string; source: string; fingerprint: string; overdueAt: Date }) => void | Promise<void>): () => void;
 }
 
 /** The fallback sink: an alert becomes a log line (error level for critical, warn otherwise). */

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
-import { alertDeliveries, alertEvents, alertGroups } from '../../../src/db/schema/index.js';
+import { alertDeliveries, alertEvents, alertGroups, alertSlackPacing } from '../../../src/db/schema/index.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
 import { ALERTS_CHANNEL, alertConfig, alertHarness, type AlertHarness } from '../../support/alert-fixtures.js';
@@ -21,7 +21,7 @@ beforeEach(async () => {
   await database.db.delete(alertDeliveries);
   await database.db.delete(alertEvents);
   await database.db.delete(alertGroups);
-  await database.db.execute('delete from alert_slack_pacing' as never);
+  await database.db.delete(alertSlackPacing);
   h = await alertHarness({ database, config: alertConfig(slack) });
 });
 afterEach(async () => {

@@ -1,0 +1,95 @@
+// Owns what a person does to an alert group: acknowledge (stops the escalation), resolve (closes
+// the group: the next alert with its fingerprint opens a new thread), silence for a while (no
+// thread noise, no paging). Each is one transaction that also queues the timeline line in the
+// thread and a refresh of the parent message. Repeating an action is harmless (Slack retries).
+import { sql } from 'drizzle-orm';
+import type { Clock } from '../clock.js';
+import { formatDuration } from '../config/duration.js';
+import { execute, type Db } from '../db/client.js';
+import type { AlertGroup } from '../db/schema/alerts.js';
+import { AppError } from '../errors.js';
+import { enqueueThreadNote, requestSync } from './enqueue.js';
+import { who } from './render.js';
+
+export interface AlertActionResult {
+  group: AlertGroup;
+  /** False when the group was already in that state (a repeated click or a Slack retry). */
+  changed: boolean;
+}
+
+interface ActionInput {
+  db: Db;
+  clock: Clock;
+  groupId: number;
+  actor: string;
+}
+
+async function loadGroup(db: Db, groupId: number): Promise<AlertGroup> {
+  const group = await db.query.alertGroups.findFirst({ where: (g, { eq }) => eq(g.id, groupId) });
+  if (!group) throw new AppError('usage', 'alert_not_found', `There is no alert group ${groupId}.`, { hint: 'The group number is shown on the alert message.' });
+  return group;
+}
+
+async function stopEscalation(db: Db, groupId: number, reason: string, now: Date): Promise<void> {
+  await execute(db, sql`update alert_escalations set status = 'stopped', stopped_reason = ${reason}, updated_at = ${now.toISOString()}::timestamptz
+    where group_id = ${groupId} and status = 'active'`);
+}
+
+async function transition(
+  input: ActionInput,
+  apply: (db: Db, group: AlertGroup, now: Date) => Promise<{ changed: boolean; note?: string }>,
+): Promise<AlertActionResult> {
+  const now = input.clock.now();
+  return input.db.transaction(async (tx) => {
+    const db = tx as unknown as Db;
+    await execute(db, sql`select id from alert_groups where id = ${input.groupId} for update`);
+    const before = await loadGroup(db, input.groupId);
+    const { changed, note } = await apply(db, before, now);
+    if (changed) {
+      await execute(db, sql`update alert_groups set version = version + 1 where id = ${before.id}`);
+      if (note) await enqueueThreadNote(db, { groupId: before.id, channel: before.slackChannel, text: note, now });
+      await requestSync(db, { groupId: before.id, now });
+    }
+    return { group: await loadGroup(db, input.groupId), changed };
+  });
+}
+
+export function acknowledgeAlert(input: ActionInput): Promise<AlertActionResult> {
+  return transition(input, async (db, group, now) => {
+    if (group.status === 'resolved') {
+      throw new AppError('conflict', 'alert_resolved', `Alert group ${group.id} is already resolved by ${group.resolvedBy ?? 'someone'}.`);
+    }
+    if (group.status === 'acknowledged') return { changed: false };
+    await execute(db, sql`update alert_groups set status = 'acknowledged', acknowledged_by = ${input.actor},
+      acknowledged_at = ${now.toISOString()}::timestamptz where id = ${group.id}`);
+    await stopEscalation(db, group.id, `acknowledged by ${input.actor}`, now);
+    return { changed: true, note: `:eyes: Acknowledged by ${who(input.actor)}. Escalation stopped.` };
+  });
+}
+
+export function resolveAlert(input: ActionInput & { note?: string }): Promise<AlertActionResult> {
+  return transition(input, async (db, group, now) => {
+    if (group.status === 'resolved') return { changed: false };
+    await execute(db, sql`update alert_groups set status = 'resolved', resolved_by = ${input.actor},
+      resolved_at = ${now.toISOString()}::timestamptz where id = ${group.id}`);
+    await stopEscalation(db, group.id, `resolved by ${input.actor}`, now);
+    const what = input.note ? `: ${input.note.slice(0, 500)}` : '';
+    return { changed: true, note: `:white_check_mark: Resolved by ${who(input.actor)}${what}. The next alert like this opens a new thread.` };
+  });
+}
+
+export function silenceAlert(input: ActionInput & { durationMs: number }): Promise<AlertActionResult> {
+  if (!Number.isFinite(input.durationMs) || input.durationMs <= 0 || input.durationMs > 7 * 86_400_000) {
+    throw new AppError('usage', 'bad_silence', 'A silence lasts between 1s and 7d, such as 30m, 1h or 24h.');
+  }
+  return transition(input, async (db, group, now) => {
+    if (group.status === 'resolved') {
+      throw new AppError('conflict', 'alert_resolved', `Alert group ${group.id} is already resolved; there is nothing to silence.`);
+    }
+    const until = new Date(now.getTime() + input.durationMs);
+    await execute(db, sql`update alert_groups set silenced_until = ${until.toISOString()}::timestamptz, silenced_by = ${input.actor}
+      where id = ${group.id}`);
+    await stopEscalation(db, group.id, `silenced by ${input.actor}`, now);
+    return { changed: true, note: `:mute: Silenced for ${formatDuration(input.durationMs)} by ${who(input.actor)}: repeats are counted, not posted; paging stopped.` };
+  });
+}

@@ -1,0 +1,169 @@
+// Owns the escalation ladder. Timers are alert_escalations rows with a due time; a tick takes the
+// due ones with FOR UPDATE SKIP LOCKED, so they survive restarts and two replicas page once (the
+// unique alert_pages row is a second guard). Each step pages its rung — on-call, next in rotation,
+// all approvers — by DM plus a mention in the thread (and email when the policy says so), then
+// sets the next due time one ACK SLA later; after the last rung a new round starts, up to the
+// policy's limit. Nobody to page on a rung falls through to the approvers, and with no approvers
+// to the whole channel: a page is never dropped.
+import { sql } from 'drizzle-orm';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/env.js';
+import { execute, type Db } from '../db/client.js';
+import type { AlertEscalation, AlertGroup } from '../db/schema/alerts.js';
+import { emailConfigured } from '../email/smtp.js';
+import type { Logger } from '../logger.js';
+import { whoIsOnCall } from '../services/oncall/who-is-on-call.js';
+import { enqueueDelivery, enqueueThreadNote } from './enqueue.js';
+import type { OverdueCritical, OverdueHooks } from './overdue.js';
+import { loadPolicy, type Rung } from './policy.js';
+import { emailFor, headline, pageMessage, who } from './render.js';
+
+export interface EscalationDeps {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  config: Config;
+  overdue?: OverdueHooks | undefined;
+}
+
+const BATCH = 20;
+const RUNG_LABEL: Record<Rung, string> = { oncall: 'on-call', next: 'next in rotation', approvers: 'all approvers' };
+
+interface Targets {
+  users: string[];
+  reason: string;
+  channelWide: boolean;
+}
+
+export class EscalationTicker {
+  readonly #log: Logger;
+  constructor(private readonly deps: EscalationDeps) {
+    this.#log = deps.logger.child({ alertPipeline: true, component: 'alert-escalation' });
+  }
+
+  /** Runs every due step once. Returns how many steps ran here (0 when another replica took them). */
+  async tick(): Promise<number> {
+    let ran = 0;
+    for (;;) {
+      const { steps, overdue } = await this.#batch();
+      ran += steps;
+      for (const alert of overdue) {
+        const failures = (await this.deps.overdue?.emit(alert)) ?? [];
+        for (const err of failures) this.#log.error({ err, groupId: alert.groupId }, 'an overdue-critical handler failed');
+      }
+      if (steps < BATCH) return ran;
+    }
+  }
+
+  async #batch(): Promise<{ steps: number; overdue: OverdueCritical[] }> {
+    const now = this.deps.clock.now();
+    return this.deps.db.transaction(async (tx) => {
+      const db = tx as unknown as Db;
+      const due = await execute<{ id: string | number }>(db, sql`
+        select id from alert_escalations
+        where status = 'active' and due_at <= ${now.toISOString()}::timestamptz
+        order by due_at, id limit ${BATCH}
+        for update skip locked`);
+      const overdue: OverdueCritical[] = [];
+      for (const { id } of due) {
+        const esc = (await db.query.alertEscalations.findFirst({ where: (e, { eq }) => eq(e.id, Number(id)) }))!;
+        const found = await this.#step(db, esc, now);
+        if (found) overdue.push(found);
+      }
+      return { steps: due.length, overdue };
+    });
+  }
+
+  async #step(db: Db, esc: AlertEscalation, now: Date): Promise<OverdueCritical | null> {
+    const group = await db.query.alertGroups.findFirst({ where: (g, { eq }) => eq(g.id, esc.groupId) });
+    const silenced = group?.silencedUntil != null && group.silencedUntil > now;
+    if (!group || group.status !== 'open' || silenced) {
+      const reason = !group ? 'group gone' : silenced ? 'silenced' : group.status;
+      await this.#update(db, esc.id, { status: 'stopped', stoppedReason: reason, now });
+      return null;
+    }
+    const policy = await loadPolicy(db, esc.severity, this.deps.config);
+    let { round, step } = esc;
+    if (step >= policy.steps.length) {
+      round += 1;
+      step = 0;
+    }
+    if (policy.steps.length === 0 || round > policy.maxRounds) {
+      await enqueueThreadNote(db, {
+        groupId: group.id, channel: group.slackChannel, now,
+        text: `:warning: Escalation exhausted after ${policy.maxRounds} round(s); still not acknowledged. The alert stays open.`,
+      });
+      if (policy.email && emailConfigured(this.deps.config)) {
+        await enqueueDelivery(db, { groupId: group.id, kind: 'email', target: 'alert-email', now, payload: emailFor(group, undefined, 'escalation exhausted, still unacknowledged') });
+      }
+      await this.#update(db, esc.id, { status: 'exhausted', stoppedReason: 'max rounds', now });
+      return null;
+    }
+    const rung = policy.steps[step]!;
+    const targets = await this.#targets(db, rung, now);
+    const label = `${RUNG_LABEL[rung]}, round ${round}/${policy.maxRounds}, step ${step + 1}/${policy.steps.length}`;
+    await this.#page(db, group, targets, { round, step, label, now, email: policy.email, slaMs: policy.ackSlaMs });
+
+    // The first rung's deadline has passed once a later rung runs (or the ladder comes round again).
+    let overdue: OverdueCritical | null = null;
+    const pastFirstDeadline = step > 0 || round > 1;
+    if (pastFirstDeadline && esc.overdueAt === null) {
+      overdue = { groupId: group.id, fingerprint: group.fingerprint, title: group.title, source: group.source, firstAt: group.firstAt, overdueAt: now };
+    }
+    await execute(db, sql`
+      update alert_escalations set round = ${round}, step = ${step + 1},
+        due_at = ${new Date(now.getTime() + policy.ackSlaMs).toISOString()}::timestamptz,
+        overdue_at = coalesce(overdue_at, ${overdue ? now.toISOString() : null}::timestamptz),
+        updated_at = ${now.toISOString()}::timestamptz
+      where id = ${esc.id}`);
+    return overdue;
+  }
+
+  async #targets(db: Db, rung: Rung, now: Date): Promise<Targets> {
+    const approvers = this.deps.config.SLACK_APPROVERS;
+    const fallback = (why: string): Targets =>
+      approvers.length > 0
+        ? { users: approvers, reason: `${why}: paging all approvers`, channelWide: false }
+        : { users: [], reason: `${why} and no approvers configured: paging the whole channel`, channelWide: true };
+    if (rung === 'approvers') return approvers.length > 0 ? { users: approvers, reason: 'all approvers', channelWide: false } : fallback('no approvers');
+    const oncall = await whoIsOnCall(db, now);
+    if (rung === 'oncall') {
+      return oncall.primary
+        ? { users: [oncall.primary], reason: oncall.via === 'override' ? 'on-call (override)' : 'on-call', channelWide: false }
+        : fallback('nobody is on call');
+    }
+    return oncall.next ? { users: [oncall.next], reason: 'next in rotation', channelWide: false } : fallback('nobody else in the rotation');
+  }
+
+  async #page(db: Db, group: AlertGroup, targets: Targets, at: { round: number; step: number; label: string; now: Date; email: boolean; slaMs: number }): Promise<void> {
+    const fresh: string[] = [];
+    for (const userId of targets.users) {
+      const inserted = await execute(db, sql`
+        insert into alert_pages (group_id, round, step, user_id, reason, at)
+        values (${group.id}, ${at.round}, ${at.step}, ${userId}, ${targets.reason}, ${at.now.toISOString()}::timestamptz)
+        on conflict do nothing returning id`);
+      if (inserted.length === 0) continue; // already paged for this rung (another replica)
+      fresh.push(userId);
+      if (group.slackChannel) {
+        await enqueueDelivery(db, { groupId: group.id, kind: 'slack_dm', target: userId, now: at.now, payload: { text: pageMessage(group, at.label) } });
+      }
+    }
+    const mentions = targets.channelWide ? '<!channel>' : fresh.map(who).join(' ');
+    if (!targets.channelWide && fresh.length === 0) return;
+    const minutes = Math.round(at.slaMs / 60_000);
+    await enqueueThreadNote(db, {
+      groupId: group.id, channel: group.slackChannel, now: at.now,
+      text: `:pager: Paged ${mentions} (${at.label}; ${targets.reason}). Acknowledge within ${minutes}m or it escalates.`,
+    });
+    if (at.email && emailConfigured(this.deps.config)) {
+      const reason = at.step === 0 && at.round === 1 ? 'critical alert' : `escalated: ${at.label}`;
+      await enqueueDelivery(db, { groupId: group.id, kind: 'email', target: 'alert-email', now: at.now, payload: emailFor(group, undefined, `${reason} — paged ${targets.users.join(', ') || 'the channel'}`) });
+    }
+    this.#log.info({ groupId: group.id, users: fresh, rung: at.label }, `paged for ${headline(group)}`);
+  }
+
+  async #update(db: Db, id: number, input: { status: 'stopped' | 'exhausted'; stoppedReason: string; now: Date }): Promise<void> {
+    await execute(db, sql`update alert_escalations set status = ${input.status}, stopped_reason = ${input.stoppedReason},
+      updated_at = ${input.now.toISOString()}::timestamptz where id = ${id}`);
+  }
+}

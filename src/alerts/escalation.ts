@@ -157,7 +157,9 @@ export class EscalationTicker {
     });
     if (at.email && emailConfigured(this.deps.config)) {
       const reason = at.step === 0 && at.round === 1 ? 'critical alert' : `escalated: ${at.label}`;
-      await enqueueDelivery(db, { groupId: group.id, kind: 'email', target: 'alert-email', now: at.now, payload: emailFor(group, undefined, `${reason} — paged ${targets.users.join(', ') || 'the channel'}`) });
+      const latest = await db.query.alertEvents.findFirst({ where: (e, { eq }) => eq(e.groupId, group.id), orderBy: (e, { desc }) => [desc(e.id)] });
+      const paged = targets.users.join(', ') || 'the whole channel';
+      await enqueueDelivery(db, { groupId: group.id, kind: 'email', target: 'alert-email', now: at.now, payload: emailFor(group, latest, `${reason}, paged ${paged}`) });
     }
     this.#log.info({ groupId: group.id, users: fresh, rung: at.label }, `paged for ${headline(group)}`);
   }

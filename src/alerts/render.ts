@@ -87,7 +87,7 @@ export function pageMessage(group: AlertGroup, rung: string): string {
 export function emailFor(group: AlertGroup, latest: AlertEvent | undefined, reason: string): { subject: string; text: string } {
   const details = latest && Object.keys(latest.details).length > 0 ? `\nDetails:\n${JSON.stringify(latest.details, null, 2)}\n` : '';
   return {
-    subject: `[ctb] ${headline(group)}${reason ? ` — ${reason}` : ''}`,
+    subject: `[ctb] ${headline(group)}${reason ? ` (${reason})` : ''}`,
     text: [
       `${headline(group)}`,
       `Reason: ${reason}`,

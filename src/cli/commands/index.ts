@@ -1,14 +1,18 @@
 // Every `ctb` subcommand, in help order. Each issue's commands add themselves here.
 import type { CliRegistration } from '../program.js';
+import { alertsCli } from './alerts.js';
 import { auditCli } from './audit.js';
 import { backupCli } from './backup.js';
 import { checkLogsCli } from './check-logs.js';
 import { incidentCli } from './incident.js';
 import { killCli } from './kill.js';
 import { migrateCli } from './migrate.js';
+import { oncallCli } from './oncall.js';
 import { runbookCli } from './runbook.js';
 import { startCli } from './start.js';
 import { statsCli } from './stats.js';
 import { versionCli } from './version.js';
 
-export const cliCommands: CliRegistration[] = [startCli, migrateCli, auditCli, statsCli, killCli, incidentCli, backupCli, checkLogsCli, runbookCli, versionCli];
+export const cliCommands: CliRegistration[] = [
+  startCli, migrateCli, auditCli, statsCli, killCli, incidentCli, backupCli, checkLogsCli, runbookCli, versionCli, alertsCli, oncallCli,
+];

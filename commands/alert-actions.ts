@@ -1,0 +1,52 @@
+// `alerts ack|resolve|silence <group>`: the Acknowledge / Resolve / Silence buttons, as commands,
+// so the terminal and Slack do the same thing and both land in the command log.
+import { z } from 'zod';
+import { acknowledgeAlert, resolveAlert, silenceAlert } from '../src/alerts/actions.js';
+import { parseDuration } from '../src/config/duration.js';
+import { AppError } from '../src/errors.js';
+import { defineCommand } from './define.js';
+
+export interface AlertActionCommandResult {
+  ok: boolean;
+  groupId: number;
+  status: string;
+  changed: boolean;
+  title: string;
+  silencedUntil: string | null;
+}
+
+const groupId = z.coerce.number({ message: 'expected the alert group number shown on the alert' }).int().positive();
+
+const summarise = (r: Awaited<ReturnType<typeof acknowledgeAlert>>): AlertActionCommandResult => ({
+  ok: true, groupId: r.group.id, status: r.group.status, changed: r.changed, title: r.group.title,
+  silencedUntil: r.group.silencedUntil?.toISOString() ?? null,
+});
+
+export const alertAckCommand = defineCommand({
+  name: 'alerts ack',
+  summary: 'acknowledge an alert group: stops its escalation',
+  role: 'operator',
+  args: z.object({ group: groupId }),
+  run: async (ctx, args) => summarise(await acknowledgeAlert({ db: ctx.db, clock: ctx.clock, groupId: args.group, actor: ctx.actor.id })),
+});
+
+export const alertResolveCommand = defineCommand({
+  name: 'alerts resolve',
+  summary: 'resolve an alert group: closes its thread; the next such alert opens a new one',
+  role: 'operator',
+  args: z.object({ group: groupId, note: z.string().max(500).optional() }),
+  run: async (ctx, args) =>
+    summarise(await resolveAlert({ db: ctx.db, clock: ctx.clock, groupId: args.group, actor: ctx.actor.id, ...(args.note ? { note: args.note } : {}) })),
+});
+
+export const alertSilenceCommand = defineCommand({
+  name: 'alerts silence',
+  summary: 'silence an alert group for a while (30m, 1h, 4h, 24h): repeats are counted, not posted or paged',
+  role: 'operator',
+  args: z.object({ group: groupId, duration: z.string() }),
+  async run(ctx, args) {
+    const ms = parseDuration(args.duration);
+    if (ms === undefined) throw new AppError('usage', 'bad_duration', `"${args.duration}" is not a duration: expected 30m, 1h, 4h or 24h.`);
+    return summarise(await silenceAlert({ db: ctx.db, clock: ctx.clock, groupId: args.group, actor: ctx.actor.id, durationMs: ms }));
+  },
+});

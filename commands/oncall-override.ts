@@ -1,0 +1,41 @@
+// `oncall override @user 2h [--from ISO]`: puts someone on call for a time range, over the rotation.
+import { z } from 'zod';
+import { formatDuration, parseDuration } from '../src/config/duration.js';
+import { AppError } from '../src/errors.js';
+import { addOverride } from '../src/services/oncall/store.js';
+import { parseUserRef } from '../src/services/oncall/user-ref.js';
+import { defineCommand } from './define.js';
+
+export interface OncallOverrideResult {
+  ok: boolean;
+  id: number;
+  userId: string;
+  startsAt: string;
+  endsAt: string;
+  duration: string;
+}
+
+const MAX_OVERRIDE_MS = 30 * 86_400_000;
+
+export const oncallOverrideCommand = defineCommand({
+  name: 'oncall override',
+  summary: 'put someone on call for a while (e.g. @alice 2h), over the rotation',
+  role: 'operator',
+  args: z.object({ user: z.string(), duration: z.string(), from: z.string().optional() }),
+  async run(ctx, args) {
+    const userId = parseUserRef(args.user);
+    const ms = parseDuration(args.duration);
+    if (ms === undefined || ms > MAX_OVERRIDE_MS) {
+      throw new AppError('usage', 'bad_duration', `"${args.duration}" is not a usable override length: expected a duration up to 30d such as 30m, 2h or 1d.`);
+    }
+    const now = ctx.clock.now();
+    const startsAt = args.from ? new Date(args.from) : now;
+    if (Number.isNaN(startsAt.getTime())) {
+      throw new AppError('usage', 'bad_from', `--from: "${args.from}" is not a time; expected ISO 8601 such as 2026-01-31T18:00:00Z.`);
+    }
+    const row = await addOverride(ctx.db, { userId, startsAt, endsAt: new Date(startsAt.getTime() + ms), actor: ctx.actor.id, now });
+    return {
+      ok: true, id: row.id, userId, startsAt: row.startsAt.toISOString(), endsAt: row.endsAt.toISOString(), duration: formatDuration(ms),
+    } satisfies OncallOverrideResult;
+  },
+});

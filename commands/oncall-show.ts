@@ -1,0 +1,47 @@
+// `oncall show` / `/oncall who|schedule`: who is on call now and next, the coming shifts, active
+// and future overrides, and the escalation policies.
+import { z } from 'zod';
+import { loadPolicies, type EscalationPolicy } from '../src/alerts/policy.js';
+import { formatHandoff, onCallAt, upcomingShifts, type Shift } from '../src/services/oncall/schedule.js';
+import { getRotation, overridesBetween } from '../src/services/oncall/store.js';
+import { defineCommand } from './define.js';
+
+export interface OncallShowResult {
+  ok: boolean;
+  rotation: { members: string[]; handoff: string; timeZone: string; updatedBy: string; updatedAt: string } | null;
+  now: { primary: string | null; via: 'override' | 'rotation' | 'nobody'; next: string | null; until: string | null };
+  fallback: string[];
+  upcoming: Array<{ userId: string; startsAt: string; endsAt: string }>;
+  overrides: Array<{ id: number; userId: string; startsAt: string; endsAt: string; createdBy: string }>;
+  policies: EscalationPolicy[];
+}
+
+const iso = (d: Date) => d.toISOString();
+const shift = (s: Shift) => ({ userId: s.userId, startsAt: iso(s.startsAt), endsAt: iso(s.endsAt) });
+
+export const oncallShowCommand = defineCommand({
+  name: 'oncall show',
+  summary: 'who is on call now and next, the schedule, overrides and escalation policies',
+  role: 'reader',
+  args: z.object({ weeks: z.number().int().min(1).max(26).default(4) }),
+  async run(ctx, args) {
+    const now = ctx.clock.now();
+    const rotation = await getRotation(ctx.db);
+    const overrides = await overridesBetween(ctx.db, now, new Date(now.getTime() + 90 * 86_400_000));
+    const current = onCallAt(rotation, overrides, now);
+    const policies = await loadPolicies(ctx.db, ctx.config);
+    const until = current.override?.endsAt ?? current.shift?.endsAt ?? null;
+    return {
+      ok: current.primary !== null,
+      rotation: rotation && {
+        members: rotation.members, handoff: formatHandoff(rotation.handoffWeekday, rotation.handoffTime),
+        timeZone: rotation.timeZone, updatedBy: rotation.updatedBy, updatedAt: iso(rotation.updatedAt),
+      },
+      now: { primary: current.primary, via: current.via, next: current.next, until: until && iso(until) },
+      fallback: ctx.config.SLACK_APPROVERS,
+      upcoming: rotation ? upcomingShifts(rotation, now, args.weeks).map(shift) : [],
+      overrides: overrides.map((o) => ({ id: o.id, userId: o.userId, startsAt: iso(o.startsAt), endsAt: iso(o.endsAt), createdBy: o.createdBy })),
+      policies: [policies.critical, policies.warning, policies.info],
+    } satisfies OncallShowResult;
+  },
+});

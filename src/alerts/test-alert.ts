@@ -1,0 +1,93 @@
+// Owns `ctb alerts test`: raise a test alert through the real pipeline, deliver it now through
+// every configured channel (Slack thread, email), and record per channel what happened in
+// alert_tests, which the go-live audit reads. A critical test alert also starts the escalation,
+// so a team can rehearse being paged; the running bot's escalation tick carries it on.
+import { and, eq } from 'drizzle-orm';
+import type { AppContext } from '../app/context.js';
+import { alertDeliveries, alertTests } from '../db/schema/alerts.js';
+import { emailConfigured } from '../email/smtp.js';
+import { enqueueDelivery } from './enqueue.js';
+import { emailFor } from './render.js';
+import { createAlertRuntime, type AlertRuntimeOptions } from './runtime.js';
+import { createOutboxAlertSink, slackAlertsChannel } from './sink.js';
+import type { Severity } from './types.js';
+
+export type ChannelStatus = { status: 'sent' | 'failed' | 'not_configured'; error?: string };
+
+export interface AlertTestResult {
+  ok: boolean;
+  testId: number;
+  groupId: number;
+  severity: Severity;
+  channels: { slack: ChannelStatus; email: ChannelStatus };
+  escalation: 'started' | 'not for this severity';
+}
+
+export async function runAlertTest(ctx: AppContext, input: {
+  severity: Severity;
+  actor: string;
+  /** How long to keep delivering before calling a channel failed (real time). */
+  waitMs?: number;
+  runtime?: AlertRuntimeOptions;
+}): Promise<AlertTestResult> {
+  const now = ctx.clock.now();
+  const sink = createOutboxAlertSink({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, config: ctx.config });
+  const stored = await sink.record({
+    source: 'test', severity: input.severity,
+    title: `Test alert (${input.severity}) requested by ${input.actor}`,
+    fingerprint: `test:${input.severity}:${now.toISOString()}`,
+    details: { requestedBy: input.actor, purpose: 'checks that alerts reach every configured channel' },
+  });
+  const runtime = createAlertRuntime(ctx, input.runtime);
+  const slackOn = slackAlertsChannel(ctx.config) !== null;
+  const emailOn = emailConfigured(ctx.config);
+  try {
+    const group = (await ctx.db.query.alertGroups.findFirst({ where: (g, { eq: is }) => is(g.id, stored.groupId) }))!;
+    let escalation: AlertTestResult['escalation'] = 'not for this severity';
+    const escalationRow = await ctx.db.query.alertEscalations.findFirst({ where: (e, { eq: is }) => is(e.groupId, stored.groupId) });
+    if (escalationRow) {
+      escalation = 'started';
+      await runtime.escalation.tick(); // first rung now (with its email); later rungs on the bot's tick
+    } else if (emailOn) {
+      await enqueueDelivery(ctx.db, { groupId: group.id, kind: 'email', target: 'alert-email', now, payload: emailFor(group, undefined, 'test of the alert channels') });
+    }
+    const deadline = Date.now() + (input.waitMs ?? 15_000);
+    let channels = await channelStatus(ctx, stored.groupId, slackOn, emailOn);
+    for (;;) {
+      await runtime.delivery.tick();
+      channels = await channelStatus(ctx, stored.groupId, slackOn, emailOn);
+      const waiting = Object.values(channels).some((c) => c.status === 'failed');
+      if (!waiting || Date.now() >= deadline) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    for (const c of Object.values(channels)) {
+      if (c.status === 'failed') c.error = `not delivered in time: ${c.error ?? 'still queued'} (the bot keeps retrying)`;
+    }
+    const ok = (slackOn || emailOn) && Object.values(channels).every((c) => c.status !== 'failed');
+    const [row] = await ctx.db.insert(alertTests).values({
+      at: now, actor: input.actor, severity: input.severity, groupId: stored.groupId, ok, channels,
+    }).returning();
+    return { ok, testId: row!.id, groupId: stored.groupId, severity: input.severity, channels, escalation };
+  } finally {
+    runtime.close();
+  }
+}
+
+async function channelStatus(ctx: AppContext, groupId: number, slackOn: boolean, emailOn: boolean): Promise<AlertTestResult['channels']> {
+  const slack: ChannelStatus = { status: 'not_configured' };
+  const email: ChannelStatus = { status: 'not_configured' };
+  if (slackOn) {
+    const [sync] = await ctx.db.select().from(alertDeliveries)
+      .where(and(eq(alertDeliveries.groupId, groupId), eq(alertDeliveries.kind, 'slack_sync'))).limit(1);
+    const group = await ctx.db.query.alertGroups.findFirst({ where: (g, { eq: is }) => is(g.id, groupId) });
+    if (group?.slackTs) Object.assign(slack, { status: 'sent' });
+    else Object.assign(slack, { status: 'failed', error: sync?.lastError ?? 'still queued' });
+  }
+  if (emailOn) {
+    const mails = await ctx.db.select().from(alertDeliveries)
+      .where(and(eq(alertDeliveries.groupId, groupId), eq(alertDeliveries.kind, 'email')));
+    if (mails.some((m) => m.status === 'sent')) Object.assign(email, { status: 'sent' });
+    else Object.assign(email, { status: 'failed', error: mails.find((m) => m.lastError)?.lastError ?? 'still queued' });
+  }
+  return { slack, email };
+}

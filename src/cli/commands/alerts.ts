@@ -1,0 +1,43 @@
+// `ctb alerts test [--severity …] | ack <group> | resolve <group> [--note …] | silence <group> <duration>`.
+import { Option } from 'commander';
+import { alertAckCommand, alertResolveCommand, alertSilenceCommand, type AlertActionCommandResult } from '../../../commands/alert-actions.js';
+import { alertsTestCommand } from '../../../commands/alerts-test.js';
+import type { AlertTestResult } from '../../alerts/test-alert.js';
+import type { CliRegistration } from '../program.js';
+import { runCliCommand } from '../with-context.js';
+
+export function renderAlertTest(r: AlertTestResult): string {
+  const line = (name: string, c: AlertTestResult['channels']['slack']) =>
+    `  ${name.padEnd(6)} ${c.status === 'sent' ? 'sent' : c.status === 'not_configured' ? 'not configured' : `FAILED — ${c.error ?? 'unknown'}`}`;
+  return [
+    `Test alert (${r.severity}) ${r.ok ? 'delivered' : 'NOT delivered everywhere'} — group ${r.groupId}, recorded as test #${r.testId}`,
+    line('slack', r.channels.slack),
+    line('email', r.channels.email),
+    r.escalation === 'started' ? `Escalation started: the on-call person is paged now; the running bot continues the ladder until someone presses Acknowledge (or \`ctb alerts ack ${r.groupId}\`).` : '',
+  ].filter(Boolean).join('\n');
+}
+
+const renderAction = (r: AlertActionCommandResult) =>
+  `Alert group ${r.groupId} (${r.title}): ${r.status}${r.silencedUntil ? `, silenced until ${r.silencedUntil}` : ''}${r.changed ? '' : ' (no change: it already was)'}`;
+
+export const alertsCli: CliRegistration = {
+  register(program, io, setExit) {
+    const alerts = program.command('alerts').description('alert pipeline: test the channels, acknowledge, resolve, silence');
+    alerts.command('test').description('send a test alert through every configured channel and record the result (exit 1 if one failed)')
+      .addOption(new Option('--severity <level>', 'severity of the test alert; critical runs the whole escalation').choices(['info', 'warning', 'critical']).default('warning'))
+      .option('--json', 'print JSON', false)
+      .action(async (opts: { severity: string; json: boolean }) =>
+        setExit(await runCliCommand(io, alertsTestCommand, { severity: opts.severity }, { json: opts.json, render: renderAlertTest })));
+    alerts.command('ack').argument('<group>', 'alert group number').option('--json', 'print JSON', false)
+      .description('acknowledge: stop the escalation')
+      .action(async (group: string, opts: { json: boolean }) => setExit(await runCliCommand(io, alertAckCommand, { group }, { json: opts.json, render: renderAction })));
+    alerts.command('resolve').argument('<group>', 'alert group number').option('--note <text>', 'what was done').option('--json', 'print JSON', false)
+      .description('resolve: close the group and its thread')
+      .action(async (group: string, opts: { note?: string; json: boolean }) =>
+        setExit(await runCliCommand(io, alertResolveCommand, { group, ...(opts.note ? { note: opts.note } : {}) }, { json: opts.json, render: renderAction })));
+    alerts.command('silence').argument('<group>', 'alert group number').argument('<duration>', '30m, 1h, 4h, 24h').option('--json', 'print JSON', false)
+      .description('silence: count repeats without posting or paging, for a while')
+      .action(async (group: string, duration: string, opts: { json: boolean }) =>
+        setExit(await runCliCommand(io, alertSilenceCommand, { group, duration }, { json: opts.json, render: renderAction })));
+  },
+};

@@ -1,0 +1,32 @@
+// `ctb oncall [show] | set --members … [--handoff …] [--tz …] | override <user> <duration>`.
+import { oncallOverrideCommand } from '../../../commands/oncall-override.js';
+import { oncallSetCommand } from '../../../commands/oncall-set.js';
+import { oncallShowCommand } from '../../../commands/oncall-show.js';
+import type { CliRegistration } from '../program.js';
+import { renderOncallOverride, renderOncallSet, renderOncallShow } from '../render/oncall.js';
+import { runCliCommand } from '../with-context.js';
+
+export const oncallCli: CliRegistration = {
+  register(program, io, setExit) {
+    const oncall = program.command('oncall').description('on-call rotation: who is on call, set the rotation, override');
+    const show = async (opts: { json: boolean; weeks?: string }) =>
+      setExit(await runCliCommand(io, oncallShowCommand, { weeks: opts.weeks ? Number(opts.weeks) : 4 }, { json: opts.json, render: renderOncallShow }));
+    oncall.option('--json', 'print JSON', false).action(show);
+    oncall.command('show', { isDefault: true }).description('who is on call now and next, the schedule, overrides and policies')
+      .option('--weeks <n>', 'how many shifts to list', '4').option('--json', 'print JSON', false).action(show);
+    oncall.command('set').description('set the rotation (first member is on call from the current shift)')
+      .requiredOption('--members <ids>', 'comma-separated Slack user ids in rotation order, e.g. U012AB,U034CD')
+      .option('--handoff <when>', 'weekly handoff, local time: "mon 09:00"', 'mon 09:00')
+      .option('--tz <zone>', 'IANA time zone of the handoff, e.g. Europe/London', 'UTC')
+      .option('--json', 'print JSON', false)
+      .action(async (opts: { members: string; handoff: string; tz: string; json: boolean }) =>
+        setExit(await runCliCommand(io, oncallSetCommand, { members: opts.members, handoff: opts.handoff, tz: opts.tz }, { json: opts.json, render: renderOncallSet })));
+    oncall.command('override').description('put someone on call for a while, over the rotation')
+      .argument('<user>', 'Slack user id or <@mention>, e.g. U012AB')
+      .argument('<duration>', 'how long: 30m, 2h, 1d')
+      .option('--from <time>', 'start later (ISO 8601); default now')
+      .option('--json', 'print JSON', false)
+      .action(async (user: string, duration: string, opts: { from?: string; json: boolean }) =>
+        setExit(await runCliCommand(io, oncallOverrideCommand, { user, duration, ...(opts.from ? { from: opts.from } : {}) }, { json: opts.json, render: renderOncallOverride })));
+  },
+};

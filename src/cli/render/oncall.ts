@@ -1,0 +1,45 @@
+// Text for `ctb oncall …` results.
+import type { OncallOverrideResult } from '../../../commands/oncall-override.js';
+import type { OncallSetResult } from '../../../commands/oncall-set.js';
+import type { OncallShowResult } from '../../../commands/oncall-show.js';
+import { formatDuration } from '../../config/duration.js';
+
+const t = (iso: string) => iso.replace('T', ' ').replace(/:\d\d\.\d+Z$/, ' UTC');
+
+export function renderOncallShow(r: OncallShowResult): string {
+  const lines: string[] = [];
+  if (r.now.primary) {
+    lines.push(`On call now: ${r.now.primary} (${r.now.via}${r.now.until ? `, until ${t(r.now.until)}` : ''})`);
+  } else {
+    lines.push(`On call now: nobody — critical alerts page the approvers (${r.fallback.join(', ') || 'none set: the whole channel'})`);
+  }
+  lines.push(`Next: ${r.now.next ?? 'nobody else in the rotation (escalation goes to the approvers)'}`);
+  if (r.rotation) {
+    lines.push('', `Rotation: ${r.rotation.members.join(' → ')} · handoff ${r.rotation.handoff} ${r.rotation.timeZone} · set by ${r.rotation.updatedBy}`);
+    for (const s of r.upcoming) lines.push(`  ${t(s.startsAt)} → ${t(s.endsAt)}  ${s.userId}`);
+  } else {
+    lines.push('', 'Rotation: not set — run `ctb oncall set --members U1,U2 --handoff "mon 09:00" --tz Europe/London`');
+  }
+  if (r.overrides.length > 0) {
+    lines.push('', 'Overrides:');
+    for (const o of r.overrides) lines.push(`  #${o.id} ${o.userId} ${t(o.startsAt)} → ${t(o.endsAt)} (by ${o.createdBy})`);
+  }
+  lines.push('', 'Escalation policies:');
+  for (const p of r.policies) {
+    const ladder = p.steps.length > 0 ? `${p.steps.join(' → ')} every ${formatDuration(p.ackSlaMs)}, ${p.maxRounds} round(s)` : 'channel only, no paging';
+    lines.push(`  ${p.severity.padEnd(8)} ${ladder}${p.email ? ', email' : ''}${p.stored ? '' : ' (default from env)'}`);
+  }
+  return lines.join('\n');
+}
+
+export function renderOncallSet(r: OncallSetResult): string {
+  return [
+    `Rotation set: ${r.members.join(' → ')} · handoff ${r.handoff} ${r.timeZone}`,
+    `On call now: ${r.onCallNow ?? 'nobody'} · next: ${r.next ?? 'nobody'}`,
+    ...r.warnings.map((w) => `warning: ${w}`),
+  ].join('\n');
+}
+
+export function renderOncallOverride(r: OncallOverrideResult): string {
+  return `Override #${r.id}: ${r.userId} is on call ${t(r.startsAt)} → ${t(r.endsAt)} (${r.duration}).`;
+}

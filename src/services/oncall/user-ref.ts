@@ -1,0 +1,21 @@
+// Owns reading a person from text: U123ABC, @U123ABC, or Slack's escaped mention <@U123ABC|name>.
+// Display names (@alice) cannot be resolved without asking Slack, so they get a clear message.
+import { AppError } from '../../errors.js';
+
+export function parseUserRef(text: string): string {
+  const t = text.trim();
+  const m = /^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$/.exec(t) ?? /^@?([UW][A-Z0-9]{2,})$/.exec(t);
+  if (m) return m[1]!;
+  throw new AppError('usage', 'bad_user', `"${t}" is not a Slack user: expected a user id such as U012ABCDEF or an @mention.`, {
+    hint: 'In Slack, pick the person from the @ menu; in the terminal, use their member id (profile → ⋮ → Copy member ID).',
+  });
+}
+
+export function parseUserList(text: string | string[]): string[] {
+  const parts = (Array.isArray(text) ? text : text.split(/[\s,]+/)).map((s) => s.trim()).filter(Boolean);
+  if (parts.length === 0) throw new AppError('usage', 'no_members', 'A rotation needs at least one member: expected --members U1,U2,…');
+  const ids = parts.map(parseUserRef);
+  const dup = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (dup) throw new AppError('usage', 'duplicate_member', `${dup} is listed twice; list each member once, in rotation order.`);
+  return ids;
+}

@@ -1,0 +1,102 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { alertDeliveries, alertEscalations, alertEvents, alertGroups, alertPages, alertSlackPacing, alertTests } from '../../../src/db/schema/index.js';
+import { runCommand } from '../../../commands/run-command.js';
+import { alertsTestCommand } from '../../../commands/alerts-test.js';
+import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
+import { startTestSmtp, type TestSmtp } from '../../support/smtp.js';
+import { alertConfig, alertHarness, type AlertHarness } from '../../support/alert-fixtures.js';
+
+let database: TestDatabase;
+let slack: FakeSlack;
+let smtp: TestSmtp;
+let h: AlertHarness;
+const operator = { id: 'cli:tester', source: 'cli' as const };
+
+beforeAll(async () => {
+  database = await createPostgresTestDb();
+});
+afterAll(async () => {
+  await database?.close();
+});
+beforeEach(async () => {
+  slack = await startFakeSlack();
+  smtp = await startTestSmtp({ user: 'alerts', pass: 's3cret-smtp-pass' });
+  for (const t of [alertDeliveries, alertEvents, alertGroups, alertEscalations, alertPages, alertSlackPacing, alertTests]) await database.db.delete(t);
+  h = await alertHarness({
+    database,
+    config: alertConfig(slack, { SMTP_URL: smtp.url, ALERT_EMAIL_TO: 'oncall@example.com,ops@example.com', ALERT_EMAIL_FROM: 'ctb <ctb@example.com>' }),
+  });
+});
+afterEach(async () => {
+  await h?.close();
+  await slack?.close();
+  await smtp?.close();
+});
+
+describe('alert email over SMTP', () => {
+  it('emails a critical alert when its escalation starts, received by a real SMTP server', async () => {
+    await h.sink.raise({ source: 'kill', severity: 'critical', title: 'kill switch pulled: drawdown 16%', details: { drawdownPct: '16.2' } });
+    await h.runtime.escalation.tick();
+    await h.runtime.delivery.tick();
+    expect(smtp.received).toHaveLength(1);
+    const [mail] = smtp.received.map((m) => ({ ...m, raw: m.raw.replace(/\r\n[ \t]+/g, ' ') }));
+    expect(mail!.to.sort()).toEqual(['oncall@example.com', 'ops@example.com']);
+    expect(mail!.from).toBe('ctb@example.com');
+    expect(mail!.raw).toMatch(/Subject: \[ctb\] \[CRITICAL\] kill switch pulled: drawdown 16% \(critical alert, paged UAPPROVER1, UAPPROVER2\)/);
+    expect(mail!.raw).toContain('drawdownPct');
+  });
+
+  it('does not email warnings (policy: channel only)', async () => {
+    await h.sink.raise({ source: 'risk', severity: 'warning', title: 'drawdown 8%' });
+    await h.runtime.escalation.tick();
+    await h.runtime.delivery.tick();
+    expect(smtp.received).toHaveLength(0);
+  });
+
+  it('retries email through an SMTP outage without leaking the SMTP password', async () => {
+    smtp.refuseWith = 'mailbox temporarily unavailable';
+    await h.sink.raise({ source: 'exchange', severity: 'critical', title: 'Kraken unreachable for 5 minutes' });
+    await h.runtime.escalation.tick();
+    await h.runtime.delivery.tick();
+    const [pending] = await database.db.select().from(alertDeliveries).where(eq(alertDeliveries.kind, 'email'));
+    expect(pending).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(pending!.lastError).toMatch(/451|temporarily unavailable/);
+    expect(pending!.lastError).not.toContain('s3cret-smtp-pass');
+    smtp.refuseWith = null;
+    h.clock.advance(60_000);
+    await h.runtime.delivery.tick();
+    expect(smtp.received).toHaveLength(1);
+  });
+});
+
+describe('ctb alerts test', () => {
+  it('sends a test alert through Slack and email and records that both worked', async () => {
+    const result = await runCommand(alertsTestCommand, h.ctx, operator, { severity: 'warning' });
+    expect(result).toMatchObject({ ok: true, channels: { slack: { status: 'sent' }, email: { status: 'sent' } }, escalation: 'not for this severity' });
+    expect(smtp.received).toHaveLength(1);
+    expect(smtp.received[0]!.raw).toContain('[TEST] [WARNING]');
+    expect(String(slack.callsTo('chat.postMessage')[0]!.body.text)).toContain('[TEST] [WARNING]');
+    const [row] = await database.db.select().from(alertTests);
+    expect(row).toMatchObject({ ok: true, actor: 'cli:tester', severity: 'warning' });
+  });
+
+  it('a critical test runs the escalation: the on-call person (or approvers) is paged', async () => {
+    const result = await runCommand(alertsTestCommand, h.ctx, operator, { severity: 'critical' });
+    expect(result).toMatchObject({ ok: true, escalation: 'started' });
+    const pages = await database.db.select().from(alertPages);
+    expect(pages.map((p) => p.userId).sort()).toEqual(['UAPPROVER1', 'UAPPROVER2']);
+    expect(smtp.received).toHaveLength(1); // the escalation's email, not a second one
+  });
+
+  it('records a failed channel with the reason when Slack refuses', async () => {
+    slack.on('chat.postMessage', () => ({ body: { ok: false, error: 'channel_not_found' } }));
+    const result = await runCommand(alertsTestCommand, h.ctx, operator, { severity: 'info', waitMs: 0 });
+    expect(result.ok).toBe(false);
+    expect(result.channels.slack).toMatchObject({ status: 'failed', error: expect.stringContaining('channel_not_found') });
+    expect(result.channels.email.status).toBe('sent');
+    const [row] = await database.db.select().from(alertTests);
+    expect(row!.ok).toBe(false);
+  });
+});

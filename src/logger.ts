@@ -49,6 +49,35 @@ const archiveName =
     return `archive/${base}-${stamp}-${index ?? 1}.log`;
   };
 
+/**
+ * Receives every line at error level or above, already redacted and scrubbed. The alert pipeline
+ * attaches to it after the context exists (src/alerts/log-source.ts); until then lines pass by.
+ */
+export class ErrorLineTap {
+  #listener: ((line: string) => void) | null = null;
+  attach(listener: (line: string) => void): () => void {
+    this.#listener = listener;
+    return () => {
+      if (this.#listener === listener) this.#listener = null;
+    };
+  }
+  write(line: string): boolean {
+    try {
+      this.#listener?.(line);
+    } catch {
+      // A listener must never break logging.
+    }
+    return true;
+  }
+}
+
+const errorTaps = new WeakMap<Logger, ErrorLineTap>();
+
+/** The error-line tap of a logger made by createLogger (undefined for others, e.g. silentLogger). */
+export function errorLineTap(logger: Logger): ErrorLineTap | undefined {
+  return errorTaps.get(logger);
+}
+
 export interface LoggerOptions {
   config: Config;
   /** Extra destination (tests capture output here; the CLI uses stderr). */
@@ -77,9 +106,11 @@ export function createLogger(opts: LoggerOptions): Logger {
     streams.push({ level: config.LOG_LEVEL, stream: rotating('system') });
     streams.push({ level: 'warn', stream: rotating('anomalies') });
   }
+  const tap = new ErrorLineTap();
+  streams.push({ level: 'error', stream: tap as unknown as NodeJS.WritableStream });
   const scrub = makeScrubber(configSecrets(config));
   const lowest = streams.reduce((min, s) => Math.min(min, pino.levels.values[s.level as string] ?? 30), 60);
-  return pino(
+  const logger = pino(
     {
       level: pino.levels.labels[lowest] ?? 'info',
       base: { service: 'ctb' },
@@ -89,6 +120,8 @@ export function createLogger(opts: LoggerOptions): Logger {
     },
     pino.multistream(streams, { dedupe: false }),
   );
+  errorTaps.set(logger, tap);
+  return logger;
 }
 
 /** A logger that writes nowhere: for commands run inside tests that don't assert on logs. */

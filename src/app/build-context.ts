@@ -1,5 +1,6 @@
 // Builds the AppContext: the one place where the database is opened, the exchanges are wired and
 // the alert sink is chosen. Tests call it with their own database, clock and fakes.
+import { attachLogAlerts } from '../alerts/log-source.js';
 import { createOutboxAlertSink } from '../alerts/sink.js';
 import type { AlertSink } from '../alerts/types.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -55,10 +56,13 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
   const withExchanges = { ...base, exchanges };
   // The default sink stores every alert in the outbox first; the alerts feature delivers it.
   const alerts = opts.alerts?.(withExchanges) ?? createOutboxAlertSink({ db: database.db, clock, logger, config });
+  // Error-level log lines become alerts (the alert pipeline's own lines excepted).
+  const detachLogAlerts = attachLogAlerts(logger, alerts);
   const ctx: OwnedContext = {
     ...withExchanges,
     alerts,
     async close() {
+      detachLogAlerts();
       await jobs.stopAll();
       if (ownsDatabase) await database.close();
     },

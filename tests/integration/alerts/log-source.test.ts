@@ -1,0 +1,88 @@
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { attachLogAlerts } from '../../../src/alerts/log-source.js';
+import { createOutboxAlertSink } from '../../../src/alerts/sink.js';
+import { buildAppContext } from '../../../src/app/build-context.js';
+import { ManualClock } from '../../../src/clock.js';
+import { connectPostgres } from '../../../src/db/client.js';
+import { alertEvents, alertGroups } from '../../../src/db/schema/index.js';
+import { createLogger } from '../../../src/logger.js';
+import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { alertConfig } from '../../support/alert-fixtures.js';
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createPostgresTestDb();
+});
+afterAll(async () => {
+  await database?.close();
+});
+
+const sinkStream = () => new Writable({ write: (_c, _e, cb) => cb() });
+const config = alertConfig(null, { SLACK_BOT_TOKEN: 'xoxb-1111-secret-token-value', SLACK_SIGNING_SECRET: 'sig' });
+const logger = () => createLogger({ config, stdout: false, files: false, destination: sinkStream() });
+
+async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
+  for (let i = 0; i < 100; i += 1) {
+    const v = await read();
+    if (ok(v)) return v;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return read();
+}
+
+describe('error log lines as an alert source', () => {
+  it('raises an alert for error and fatal lines, grouping messages that differ only in numbers', async () => {
+    const log = logger();
+    const ctx = await buildAppContext({ config, clock: new ManualClock(), logger: log, database });
+    try {
+      log.error({ err: new Error('EOrder:Insufficient funds') }, 'order 123 failed');
+      log.error('order 456 failed');
+      log.warn('spread is wide'); // below error: no alert
+      log.fatal('ledger write failed');
+      const groups = await until(() => database.db.select().from(alertGroups), (g) => g.reduce((n, x) => n + x.count, 0) >= 3);
+      const byFp = Object.fromEntries(groups.map((g) => [g.fingerprint, g]));
+      expect(Object.keys(byFp).sort()).toEqual(['log:ledger write failed', 'log:order # failed']);
+      expect(byFp['log:order # failed']).toMatchObject({ count: 2, severity: 'warning', source: 'log' });
+      expect(byFp['log:ledger write failed']).toMatchObject({ count: 1, severity: 'critical' });
+      const events = await database.db.select().from(alertEvents);
+      expect(events.some((e) => JSON.stringify(e.details).includes('Insufficient funds'))).toBe(true);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('never turns the alert pipeline’s own errors into alerts, even when it cannot store anything', async () => {
+    const log = logger();
+    // A database that refuses every connection: every raise fails and logs an error.
+    const broken = connectPostgres('postgres://nobody@127.0.0.1:1/none');
+    const sink = createOutboxAlertSink({ db: broken.db, clock: new ManualClock(), logger: log, config });
+    const detach = attachLogAlerts(log, sink);
+    try {
+      log.error('exchange websocket closed');
+      await new Promise((r) => setTimeout(r, 500));
+      // One alert buffered for retry; the failure it logged did not raise a second one, and so on.
+      expect(sink.buffered).toBe(1);
+      log.child({ alertPipeline: true }).error('alert delivery failed');
+      await new Promise((r) => setTimeout(r, 200));
+      expect(sink.buffered).toBe(1);
+    } finally {
+      detach();
+      await broken.close();
+    }
+  });
+
+  it('keeps secrets found in log lines out of the stored alert', async () => {
+    const log = logger();
+    const ctx = await buildAppContext({ config, clock: new ManualClock(), logger: log, database });
+    try {
+      await database.db.delete(alertEvents);
+      log.error({ token: 'xoxb-1111-secret-token-value' }, 'slack auth failed with xoxb-1111-secret-token-value');
+      const events = await until(() => database.db.select().from(alertEvents), (e) => e.length > 0);
+      expect(JSON.stringify(events)).not.toContain('xoxb-1111');
+      expect(events[0]!.title).toContain('[redacted]');
+    } finally {
+      await ctx.close();
+    }
+  });
+});

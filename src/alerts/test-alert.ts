@@ -38,6 +38,8 @@ export async function runAlertTest(ctx: AppContext, input: {
     fingerprint: `test:${input.severity}:${now.toISOString()}`,
     details: { requestedBy: input.actor, purpose: 'checks that alerts reach every configured channel' },
   });
+  // Someone is waiting at the terminal: the test goes ahead of any backlog in its lanes.
+  await ctx.db.update(alertDeliveries).set({ priority: 9 }).where(and(eq(alertDeliveries.groupId, stored.groupId), eq(alertDeliveries.status, 'pending')));
   const runtime = createAlertRuntime(ctx, input.runtime);
   const slackOn = slackAlertsChannel(ctx.config) !== null;
   const emailOn = emailConfigured(ctx.config);

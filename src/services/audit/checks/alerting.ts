@@ -1,10 +1,42 @@
-// Checklist 3: alert channels configured and their last test delivery succeeded.
-// Placeholder until the alert pipeline (issue 7) lands; its owner replaces this file's check.
-import { notConfiguredYet } from './not-configured.js';
+// Checklist 3: alerts reach people. Passes when an alert channel is configured and the latest
+// `ctb alerts test` delivered through every channel configured now.
+import { latestAlertTest } from '../../../alerts/queries.js';
+import { slackAlertsChannel } from '../../../alerts/sink.js';
+import { emailConfigured } from '../../../email/smtp.js';
+import { defineCheck } from '../types.js';
 
-export const alertingCheck = notConfiguredYet({
+export const alertingCheck = defineCheck({
   id: 'alerting.channels',
   title: 'Alert channels configured and last test delivered',
   checklistSection: 3,
-  fix: 'Configure SLACK_ALERTS_CHANNEL (and SMTP_URL/ALERT_EMAIL_TO), then run `ctb alerts test` once the alert pipeline is installed.',
+  async run(ctx) {
+    const slack = slackAlertsChannel(ctx.config) !== null;
+    const email = emailConfigured(ctx.config);
+    const configured = [slack ? 'slack' : null, email ? 'email' : null].filter((c): c is 'slack' | 'email' => c !== null);
+    if (configured.length === 0) {
+      return {
+        status: 'fail', value: 'no alert channel configured',
+        fix: 'Set SLACK_BOT_TOKEN and SLACK_ALERTS_CHANNEL (and SMTP_URL + ALERT_EMAIL_TO for email), then run `ctb alerts test`.',
+      };
+    }
+    const test = await latestAlertTest(ctx.db);
+    const details = { configured, lastTestId: test?.id ?? null, lastTestAt: test?.at.toISOString() ?? null, channels: test?.channels ?? null };
+    if (!test) {
+      return { status: 'fail', value: `${configured.join(' + ')} configured, never tested`, fix: 'Run `ctb alerts test` and check the message arrived.', details };
+    }
+    const failed = configured.filter((c) => test.channels[c]?.status === 'failed');
+    const untested = configured.filter((c) => !test.channels[c] || test.channels[c]!.status === 'not_configured');
+    const when = `${test.at.toISOString().slice(0, 16).replace('T', ' ')} UTC by ${test.actor}`;
+    if (failed.length > 0) {
+      const why = failed.map((c) => `${c}: ${test.channels[c]?.error ?? 'failed'}`).join('; ');
+      return { status: 'fail', value: `last test (${when}) failed — ${why}`, fix: 'Fix the channel, then run `ctb alerts test` again.', details };
+    }
+    if (untested.length > 0) {
+      return { status: 'fail', value: `${untested.join(' + ')} configured since the last test (${when})`, fix: 'Run `ctb alerts test` so every channel is proven.', details };
+    }
+    if (!email) {
+      return { status: 'warn', value: `Slack delivered in the last test (${when}); email not configured`, fix: 'Set SMTP_URL and ALERT_EMAIL_TO so critical alerts also go by email, then `ctb alerts test`.', details };
+    }
+    return { status: 'pass', value: `${configured.join(' + ')} delivered in the last test (${when})`, fix: null, details };
+  },
 });

@@ -1,10 +1,35 @@
-// Checklist 9: an on-call rotation with at least two people and an escalation policy.
-// Placeholder until on-call (issue 7) lands; its owner replaces this file's check.
-import { notConfiguredYet } from './not-configured.js';
+// Checklist 9: someone is paged when something breaks. Passes with a rotation of two people or
+// more and a critical escalation policy that pages; warns when no approvers back it up.
+import { formatDuration } from '../../../config/duration.js';
+import { loadPolicy } from '../../../alerts/policy.js';
+import { formatHandoff } from '../../oncall/schedule.js';
+import { getRotation } from '../../oncall/store.js';
+import { defineCheck } from '../types.js';
 
-export const onCallCheck = notConfiguredYet({
+export const onCallCheck = defineCheck({
   id: 'oncall.rotation',
   title: 'On-call rotation (two people or more) and escalation policy',
   checklistSection: 9,
-  fix: 'Set a rotation with `ctb oncall set --members U1,U2` once on-call is installed.',
+  async run(ctx) {
+    const rotation = await getRotation(ctx.db);
+    const policy = await loadPolicy(ctx.db, 'critical', ctx.config);
+    const ladder = policy.steps.length > 0
+      ? `critical: ${policy.steps.join(' → ')} every ${formatDuration(policy.ackSlaMs)} ×${policy.maxRounds}${policy.stored ? '' : ' (env defaults)'}`
+      : 'critical alerts page nobody';
+    const details = { members: rotation?.members ?? [], policy, approvers: ctx.config.SLACK_APPROVERS.length };
+    if (!rotation || rotation.members.length === 0) {
+      return { status: 'fail', value: 'no on-call rotation', fix: 'Run `ctb oncall set --members U1,U2 --handoff "mon 09:00" --tz <zone>`.', details };
+    }
+    if (rotation.members.length < 2) {
+      return { status: 'fail', value: `rotation has 1 member (${rotation.members[0]})`, fix: 'Add a second person: `ctb oncall set --members U1,U2,…`.', details };
+    }
+    if (policy.steps.length === 0) {
+      return { status: 'fail', value: ladder, fix: 'Store a critical policy that pages: `ctb oncall set` stores the default (on-call → next → approvers).', details };
+    }
+    const value = `${rotation.members.length} people, handoff ${formatHandoff(rotation.handoffWeekday, rotation.handoffTime)} ${rotation.timeZone}; ${ladder}`;
+    if (ctx.config.SLACK_APPROVERS.length === 0) {
+      return { status: 'warn', value: `${value}; no approvers as last rung`, fix: 'Set SLACK_APPROVERS so escalation ends with people, not the whole channel.', details };
+    }
+    return { status: 'pass', value, fix: null, details };
+  },
 });

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { createAlertRuntime } from '../../../src/alerts/runtime.js';
+import { runAlertTest } from '../../../src/alerts/test-alert.js';
+import { alertingCheck } from '../../../src/services/audit/checks/alerting.js';
+import { onCallCheck } from '../../../src/services/audit/checks/oncall.js';
+import { saveRotation } from '../../../src/services/oncall/store.js';
+import type { AuditContext } from '../../../src/services/audit/types.js';
+import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { testContext } from '../../support/app-context.js';
+import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
+
+let database: TestDatabase;
+let slack: FakeSlack;
+beforeAll(async () => {
+  database = await createPostgresTestDb();
+  slack = await startFakeSlack();
+});
+afterAll(async () => {
+  await slack?.close();
+  await database?.close();
+});
+beforeEach(async () => {
+  await database.db.execute(sql`truncate alert_tests, alert_groups, alert_events, alert_deliveries, alert_slack_pacing, alert_escalations, oncall_rotations, alert_policies`);
+});
+
+const slackEnv = () => ({ SLACK_BOT_TOKEN: 'xoxb-0000-test-not-a-real-token', SLACK_SIGNING_SECRET: 'sig', SLACK_API_URL: slack.url, SLACK_ALERTS_CHANNEL: 'C0ALERTS' });
+const auditCtx = async (env: Record<string, string>) => {
+  const ctx = await testContext({ database, env });
+  return Object.assign(ctx, { actor: { id: 'cli:a', source: 'cli' as const }, cwd: '.', kraken: () => undefined, memo: <T>(_k: string, f: () => Promise<T>) => f() }) as unknown as AuditContext & { close(): Promise<void> };
+};
+
+describe('go-live audit: alerting', () => {
+  it('fails with no channel, fails untested, fails when the last test failed, warns Slack-only when it worked', async () => {
+    const bare = await auditCtx({});
+    expect(await alertingCheck.run(bare, { dryRun: true })).toMatchObject({ status: 'fail', value: 'no alert channel configured' });
+    await bare.close();
+
+    const ctx = await auditCtx(slackEnv());
+    expect(await alertingCheck.run(ctx, { dryRun: true })).toMatchObject({ status: 'fail', value: 'slack configured, never tested' });
+
+    slack.on('chat.postMessage', () => ({ body: { ok: false, error: 'not_in_channel' } }));
+    await runAlertTest(ctx, { severity: 'info', actor: 'cli:a', waitMs: 0 });
+    const failed = await alertingCheck.run(ctx, { dryRun: true });
+    expect(failed.status).toBe('fail');
+    expect(failed.value).toMatch(/failed — slack: .*not_in_channel/);
+
+    slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: '1700000001.000100' } }));
+    ctx.clock.advance(60_000);
+    // The running bot's worker delivers the failed test's message once Slack is back…
+    const runtime = createAlertRuntime(ctx);
+    await runtime.delivery.tick();
+    ctx.clock.advance(1_000);
+    // …and a new test succeeds.
+    const second = await runAlertTest(ctx, { severity: 'info', actor: 'cli:a', waitMs: 0 });
+    expect(second.ok).toBe(true);
+    expect(await alertingCheck.run(ctx, { dryRun: true })).toMatchObject({ status: 'warn', value: expect.stringMatching(/^Slack delivered in the last test/) });
+    await ctx.close();
+  });
+});
+
+describe('go-live audit: on-call', () => {
+  it('fails without a rotation or with one person, passes with two and the critical policy', async () => {
+    const ctx = await auditCtx({ SLACK_APPROVERS: 'UAPP1' });
+    expect(await onCallCheck.run(ctx, { dryRun: true })).toMatchObject({ status: 'fail', value: 'no on-call rotation' });
+    const set = (members: string[]) =>
+      saveRotation(database.db, { members, handoffWeekday: 1, handoffTime: '09:00', timeZone: 'Europe/London', now: ctx.clock.now(), actor: 't' });
+    await set(['UA1']);
+    expect(await onCallCheck.run(ctx, { dryRun: true })).toMatchObject({ status: 'fail', value: 'rotation has 1 member (UA1)' });
+    await set(['UA1', 'UB2']);
+    const ok = await onCallCheck.run(ctx, { dryRun: true });
+    expect(ok.status).toBe('pass');
+    expect(ok.value).toMatch(/2 people, handoff mon 09:00 Europe\/London; critical: oncall → next → approvers every 5m ×3/);
+    await ctx.close();
+  });
+});

@@ -7,7 +7,7 @@ import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import { alertScrubber, sanitizeDetails, sanitizeText, type TextScrubber } from './sanitize.js';
-import { persistAlert, type PersistResult, type StoredAlert } from './store.js';
+import { AlertWriter, persistAlerts, type PersistResult, type StoredAlert } from './store.js';
 import { OverdueHooks } from './overdue.js';
 import type { AlertInput, AlertSink, Severity } from './types.js';
 
@@ -55,8 +55,8 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
     };
   };
 
-  const write = (alert: StoredAlert, at: Date) =>
-    persistAlert({ db: deps.db, now: at, alert, slackChannel: slackAlertsChannel(deps.config) });
+  const writer = new AlertWriter((batch) => persistAlerts({ db: deps.db, batch, slackChannel: slackAlertsChannel(deps.config) }));
+  const write = (alert: StoredAlert, at: Date) => writer.persist({ alert, at });
 
   const overdueHooks = new OverdueHooks();
   return {

@@ -1,7 +1,9 @@
-// Owns writing an alert into the outbox: in one statement, the group for its fingerprint is
-// created or counted, the event is appended, a Slack sync delivery is queued (one pending per
-// group) and, for a severity whose policy pages, the escalation timer is started. One round trip,
-// so raising stays cheap under an alert storm.
+// Owns writing alerts into the outbox, in batches: every alert waiting when a write starts goes
+// into one transaction (group commit), so an alert storm costs a few statements per batch, not
+// per alert. In that transaction: each fingerprint's live group is created or counted (one row per
+// fingerprint, locked in fingerprint order so concurrent writers cannot deadlock), every event is
+// appended, a Slack sync delivery is queued (one pending per group), and for a severity whose
+// policy pages, the escalation timer is started.
 import { sql } from 'drizzle-orm';
 import { execute, type Db } from '../db/client.js';
 import type { Severity } from './types.js';
@@ -26,50 +28,106 @@ export interface PersistResult {
   severity: Severity;
 }
 
-export async function persistAlert(input: {
-  db: Db;
-  now: Date;
+export interface TimedAlert {
   alert: StoredAlert;
-  /** SLACK_ALERTS_CHANNEL when Slack is configured; no Slack delivery is queued otherwise. */
-  slackChannel: string | null;
-}): Promise<PersistResult> {
-  const { db, now, alert, slackChannel } = input;
-  const iso = now.toISOString();
-  const rows = await execute<{ group_id: string | number; event_id: string | number; inserted: boolean; severity: Severity }>(
-    db,
-    sql`
-    with g as (
-      insert into alert_groups (fingerprint, source, severity, title, first_at, last_at, test, slack_channel)
-      values (${alert.fingerprint}, ${alert.source}, ${alert.severity}, ${alert.title}, ${iso}::timestamptz, ${iso}::timestamptz, ${alert.test}, ${slackChannel}::text)
+  at: Date;
+}
+
+/**
+ * Persists a batch in one statement (one round trip, one commit: on a busy host each extra round
+ * trip costs milliseconds). The batch goes in as one JSON parameter; results come back in input
+ * order (event ids come from one sequence in input order, so sorting them restores it).
+ */
+export async function persistAlerts(input: { db: Db; batch: TimedAlert[]; slackChannel: string | null }): Promise<PersistResult[]> {
+  const { db, batch, slackChannel } = input;
+  if (batch.length === 0) return [];
+  const rows = batch.map(({ alert, at }, i) => ({
+    i, fingerprint: alert.fingerprint, source: alert.source, severity: alert.severity, title: alert.title,
+    details: alert.details, at: at.toISOString(), test: alert.test,
+  }));
+  const now = batch.reduce((max, b) => (b.at > max ? b.at : max), batch[0]!.at).toISOString();
+  const sevRank = (c: string) => rank(sql.raw(c));
+  const [out] = await execute<{ groups: Array<{ fingerprint: string; id: number; severity: Severity; inserted: boolean }>; events: Array<string | number> }>(db, sql`
+    with input as (
+      select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+        as x(i int, fingerprint text, source text, severity text, title text, details jsonb, at timestamptz, test boolean)
+    ), agg as (
+      select fingerprint, count(*)::int as n, min(at) as first_at, max(at) as last_at, bool_or(test) as test,
+        (array_agg(severity order by ${sevRank('severity')} desc))[1] as severity,
+        (array_agg(source order by i))[1] as source, (array_agg(title order by i))[1] as title
+      from input group by fingerprint
+    ), g as (
+      insert into alert_groups (fingerprint, source, severity, title, count, first_at, last_at, test, slack_channel)
+      select fingerprint, source, severity, title, n, first_at, last_at, test, ${slackChannel}::text from agg
+      order by fingerprint -- one lock order for every writer: concurrent batches cannot deadlock
       on conflict (fingerprint) where status <> 'resolved' do update set
-        count = alert_groups.count + 1,
+        count = alert_groups.count + excluded.count,
         last_at = greatest(alert_groups.last_at, excluded.last_at),
-        severity = case when ${rank(sql.raw('excluded.severity'))} > ${rank(sql.raw('alert_groups.severity'))}
-                        then excluded.severity else alert_groups.severity end,
+        severity = case when ${sevRank('excluded.severity')} > ${sevRank('alert_groups.severity')} then excluded.severity else alert_groups.severity end,
         version = alert_groups.version + 1
-      returning id, severity, status, (xmax = 0) as inserted
+      returning id, fingerprint, severity, status, (xmax = 0) as inserted
     ), e as (
       insert into alert_events (group_id, at, source, severity, title, details)
-      select id, ${iso}::timestamptz, ${alert.source}, ${alert.severity}, ${alert.title}, ${JSON.stringify(alert.details)}::jsonb from g
+      select g.id, x.at, x.source, x.severity, x.title, x.details from input x join g on g.fingerprint = x.fingerprint
+      order by x.i
       returning id
     ), d as (
       insert into alert_deliveries (group_id, kind, lane, target, priority, payload, next_attempt_at, created_at)
-      select id, 'slack_sync', 'slack:' || ${slackChannel}::text, ${slackChannel}::text, ${rank(sql.raw('g.severity'))}, '{}'::jsonb,
-             ${iso}::timestamptz, ${iso}::timestamptz
+      select g.id, 'slack_sync', 'slack:' || ${slackChannel}::text, ${slackChannel}::text, ${sevRank('g.severity')}, '{}'::jsonb,
+             ${now}::timestamptz, ${now}::timestamptz
       from g where ${slackChannel}::text is not null
       on conflict (group_id) where kind = 'slack_sync' and status = 'pending' do nothing
     ), x as (
       insert into alert_escalations (group_id, severity, due_at, started_at, updated_at)
-      select g.id, g.severity, ${iso}::timestamptz, ${iso}::timestamptz, ${iso}::timestamptz from g
+      select g.id, g.severity, ${now}::timestamptz, ${now}::timestamptz, ${now}::timestamptz from g
       where g.status = 'open' and (
         exists (select 1 from alert_policies p where p.severity = g.severity and jsonb_array_length(p.steps) > 0)
         or (g.severity = 'critical' and not exists (select 1 from alert_policies p where p.severity = 'critical'))
       )
       on conflict (group_id) do nothing
     )
-    select g.id as group_id, e.id as event_id, g.inserted, g.severity from g, e`,
-  );
-  const row = rows[0];
-  if (!row) throw new Error('alert insert returned no row');
-  return { groupId: Number(row.group_id), eventId: Number(row.event_id), newGroup: row.inserted, severity: row.severity };
+    select (select json_agg(json_build_object('fingerprint', fingerprint, 'id', id, 'severity', severity, 'inserted', inserted)) from g) as groups,
+           (select json_agg(id order by id) from e) as events`);
+  const groups = new Map((out?.groups ?? []).map((g) => [g.fingerprint, g]));
+  const events = (out?.events ?? []).map(Number);
+  if (events.length !== batch.length) throw new Error(`alert batch stored ${events.length} of ${batch.length} events`);
+  return batch.map(({ alert }, i) => {
+    const g = groups.get(alert.fingerprint)!;
+    return { groupId: Number(g.id), eventId: events[i]!, newGroup: g.inserted, severity: g.severity };
+  });
+}
+
+/**
+ * Single-flight batching writer: while one batch is being written, new alerts wait and go
+ * together in the next one. Latency stays about one write; throughput grows with the batch.
+ */
+export class AlertWriter {
+  #queue: Array<TimedAlert & { resolve(r: PersistResult): void; reject(err: unknown): void }> = [];
+  #writing = false;
+
+  constructor(private readonly write: (batch: TimedAlert[]) => Promise<PersistResult[]>, private readonly maxBatch = 500) {}
+
+  persist(item: TimedAlert): Promise<PersistResult> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ ...item, resolve, reject });
+      if (!this.#writing) void this.#drain();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    this.#writing = true;
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0, this.maxBatch);
+        try {
+          const results = await this.write(batch);
+          batch.forEach((b, i) => b.resolve(results[i]!));
+        } catch (err) {
+          for (const b of batch) b.reject(err);
+        }
+      }
+    } finally {
+      this.#writing = false;
+    }
+  }
 }

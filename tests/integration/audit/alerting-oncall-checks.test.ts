@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
+import { ManualClock } from '../../../src/clock.js';
 import { createAlertRuntime } from '../../../src/alerts/runtime.js';
 import { runAlertTest } from '../../../src/alerts/test-alert.js';
 import { alertingCheck } from '../../../src/services/audit/checks/alerting.js';
@@ -25,8 +26,9 @@ beforeEach(async () => {
 });
 
 const slackEnv = () => ({ SLACK_BOT_TOKEN: 'xoxb-0000-test-not-a-real-token', SLACK_SIGNING_SECRET: 'sig', SLACK_API_URL: slack.url, SLACK_ALERTS_CHANNEL: 'C0ALERTS' });
+const clock = new ManualClock();
 const auditCtx = async (env: Record<string, string>) => {
-  const ctx = await testContext({ database, env });
+  const ctx = await testContext({ database, env, clock });
   return Object.assign(ctx, { actor: { id: 'cli:a', source: 'cli' as const }, cwd: '.', kraken: () => undefined, memo: <T>(_k: string, f: () => Promise<T>) => f() }) as unknown as AuditContext & { close(): Promise<void> };
 };
 
@@ -46,11 +48,11 @@ describe('go-live audit: alerting', () => {
     expect(failed.value).toMatch(/failed — slack: .*not_in_channel/);
 
     slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: '1700000001.000100' } }));
-    ctx.clock.advance(60_000);
+    clock.advance(60_000);
     // The running bot's worker delivers the failed test's message once Slack is back…
     const runtime = createAlertRuntime(ctx);
     await runtime.delivery.tick();
-    ctx.clock.advance(1_000);
+    clock.advance(1_000);
     // …and a new test succeeds.
     const second = await runAlertTest(ctx, { severity: 'info', actor: 'cli:a', waitMs: 0 });
     expect(second.ok).toBe(true);

@@ -1,0 +1,129 @@
+// Alert storm bench: fires 10,000 alerts over 50 fingerprints within 10 s into the outbox on the
+// real PostgreSQL, while the alerts feature (node-cron delivery + escalation ticks) delivers to a
+// local fake Slack. Prints: alerts persisted (must be all), p50/p99/max time to persist (floor:
+// p99 < 20 ms), Slack messages per channel per second (must stay ≤ 1 in every calendar second),
+// what is still queued (kept, not dropped), and peak memory.
+//   node --import tsx bench/alerts.ts [--alerts 10000] [--fingerprints 50] [--seconds 10] [--observe 20] [--drain]
+import { sql } from 'drizzle-orm';
+import { alertsFeature } from '../src/alerts/feature.js';
+import type { OutboxAlertSink } from '../src/alerts/sink.js';
+import type { Severity } from '../src/alerts/types.js';
+import { buildAppContext } from '../src/app/build-context.js';
+import { testConfig } from '../src/config/env.js';
+import { execute } from '../src/db/client.js';
+import { silentLogger } from '../src/logger.js';
+import { createPostgresTestDb } from '../tests/support/db.js';
+import { startFakeSlack } from '../tests/support/fake-slack.js';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const TOTAL = arg('alerts', 10_000);
+const FINGERPRINTS = arg('fingerprints', 50);
+const SECONDS = arg('seconds', 10);
+const OBSERVE = arg('observe', 20);
+const DRAIN = process.argv.includes('--drain');
+const DELIVER = !process.argv.includes('--no-deliver');
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+
+async function main() {
+  const database = await createPostgresTestDb();
+  const slack = await startFakeSlack();
+  const config = testConfig({
+    SLACK_BOT_TOKEN: 'xoxb-0000-bench-not-a-real-token', SLACK_SIGNING_SECRET: 'bench', SLACK_API_URL: slack.url,
+    SLACK_ALERTS_CHANNEL: 'C0ALERTS', SLACK_APPROVERS: 'UAPPROVER1,UAPPROVER2', LOG_LEVEL: 'error',
+  });
+  const ctx = await buildAppContext({ config, logger: silentLogger(), database });
+  const sink = ctx.alerts as OutboxAlertSink;
+  let peakRss = 0;
+  let peakHeap = 0;
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    peakRss = Math.max(peakRss, m.rss);
+    peakHeap = Math.max(peakHeap, m.heapUsed);
+  }, 50);
+  const running = DELIVER ? await alertsFeature.start(ctx, null as never, { role: 'all', feed: 'replay' }) : undefined;
+
+  // Open loop: a batch every 10 ms, so the 10,000 arrive evenly over SECONDS whatever the latency.
+  const latencies: number[] = [];
+  let failures = 0;
+  const inflight: Array<Promise<void>> = [];
+  const batches = Math.ceil((SECONDS * 1000) / 10);
+  const perBatch = Math.ceil(TOTAL / batches);
+  const start = performance.now();
+  let fired = 0;
+  for (let b = 0; b < batches && fired < TOTAL; b += 1) {
+    const due = start + b * 10;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    for (let k = 0; k < perBatch && fired < TOTAL; k += 1, fired += 1) {
+      const f = fired % FINGERPRINTS;
+      const severity: Severity = f < 5 ? 'critical' : f % 2 === 0 ? 'warning' : 'info';
+      const t0 = performance.now();
+      inflight.push(sink.record({ source: 'engine', severity, title: `bench condition ${f}`, fingerprint: `bench-${f}`, details: { i: fired } })
+        .then(() => void latencies.push(performance.now() - t0), () => void (failures += 1)));
+    }
+  }
+  await Promise.all(inflight);
+  const fireSeconds = (performance.now() - start) / 1000;
+
+  const observeUntil = Date.now() + OBSERVE * 1000;
+  for (;;) {
+    await sleep(1000);
+    const [q] = await execute<{ n: number }>(ctx.db, sql`select count(*)::int as n from alert_deliveries where status = 'pending'`);
+    if (DRAIN ? q!.n === 0 : Date.now() >= observeUntil) break;
+  }
+  await running?.stop();
+  await ctx.jobs.stopAll();
+  clearInterval(sampler);
+
+  const [persisted] = await execute<{ events: number; counted: number; groups: number }>(ctx.db, sql`
+    select (select count(*)::int from alert_events) as events, (select coalesce(sum(count), 0)::int from alert_groups) as counted,
+           (select count(*)::int from alert_groups) as groups`);
+  const [queue] = await execute<{ pending: number; sent: number; posted: number }>(ctx.db, sql`
+    select count(*) filter (where status = 'pending')::int as pending, count(*) filter (where status = 'sent')::int as sent,
+           (select count(*)::int from alert_groups where slack_ts is not null) as posted from alert_deliveries`);
+
+  // Slack writes per channel: posts and updates, bucketed by calendar second and by any 1 s window.
+  const writes = slack.calls.filter((c) => c.method === 'chat.postMessage' || c.method === 'chat.update');
+  const byChannel = new Map<string, number[]>();
+  for (const c of writes) byChannel.set(String(c.body.channel), [...(byChannel.get(String(c.body.channel)) ?? []), c.at]);
+  let worstSecond = 0;
+  let minGap = Infinity;
+  const lines: string[] = [];
+  for (const [channel, times] of [...byChannel.entries()].sort((a, b) => b[1].length - a[1].length)) {
+    times.sort((a, b) => a - b);
+    const buckets = new Map<number, number>();
+    for (const t of times) buckets.set(Math.floor(t / 1000), (buckets.get(Math.floor(t / 1000)) ?? 0) + 1);
+    const maxPerSecond = Math.max(...buckets.values());
+    worstSecond = Math.max(worstSecond, maxPerSecond);
+    for (let i = 1; i < times.length; i += 1) minGap = Math.min(minGap, times[i]! - times[i - 1]!);
+    const span = times.length > 1 ? (times.at(-1)! - times[0]!) / 1000 : 1;
+    lines.push(`    ${channel.padEnd(12)} ${String(times.length).padStart(4)} messages, max ${maxPerSecond} in any calendar second, mean ${(times.length / Math.max(1, span)).toFixed(2)}/s`);
+  }
+
+  latencies.sort((a, b) => a - b);
+  const p99 = pct(latencies, 99);
+  const allPersisted = persisted!.events === TOTAL && persisted!.counted === TOTAL && failures === 0;
+  console.log(`alert storm: ${TOTAL} alerts, ${FINGERPRINTS} fingerprints, fired in ${fireSeconds.toFixed(2)} s`);
+  console.log(`  alerts persisted:        ${persisted!.events} events, group counts sum ${persisted!.counted}, ${persisted!.groups} groups, ${failures} failed  ${allPersisted ? 'OK (all)' : 'MISSING'}`);
+  console.log(`  time to persist:         p50 ${pct(latencies, 50).toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${(latencies.at(-1) ?? 0).toFixed(2)} ms  ${p99 < 20 ? 'OK (< 20 ms)' : 'OVER 20 ms'}`);
+  console.log(`  Slack writes per channel per second (posts + updates): worst calendar second ${worstSecond}, smallest gap ${Number.isFinite(minGap) ? `${minGap} ms` : 'n/a'}  ${worstSecond <= 1 ? 'OK (≤ 1/s/channel)' : 'OVER LIMIT'}`);
+  for (const l of lines.slice(0, 8)) console.log(l);
+  if (lines.length > 8) console.log(`    … ${lines.length - 8} more channels`);
+  console.log(`  delivery after ${DRAIN ? 'draining' : `${OBSERVE} s`}: ${queue!.posted}/${persisted!.groups} threads posted, ${queue!.sent} deliveries sent, ${queue!.pending} still queued (kept in the outbox, not dropped)`);
+  console.log(`  peak memory:             rss ${(peakRss / 2 ** 20).toFixed(0)} MiB, heap ${(peakHeap / 2 ** 20).toFixed(0)} MiB`);
+
+  await ctx.close();
+  await slack.close();
+  await database.close();
+  if (!allPersisted || p99 >= 20 || worstSecond > 1) process.exitCode = 1;
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -215,6 +215,26 @@ describe('backup retention', () => {
   });
 });
 
+describe('backup directory inside a copied directory', () => {
+  it('never copies earlier snapshots into a new one', async () => {
+    const database = await createPostgresTestDb();
+    const ws = workspace();
+    try {
+      const clock = new ManualClock('2026-02-01T00:00:00Z');
+      writeFileSync(join(ws.root, 'reports/roi.txt'), 'roi\n');
+      const ctx = { config: ws.config({ BACKUP_DIR: join(ws.root, 'reports/backups') }), db: database.db, clock, logger: silentLogger() };
+      await createSnapshot(ctx, { reason: 'first' });
+      clock.advance(60_000);
+      const second = await createSnapshot(ctx, { reason: 'second' });
+      const files = readdirSync(second.path, { recursive: true }).map(String).filter((f) => f.startsWith('reports/'));
+      expect(files.sort()).toEqual(['reports/roi.txt']);
+    } finally {
+      await database.close();
+      rmSync(ws.root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('backup on the embedded database (PGlite)', () => {
   let database: Database;
   beforeAll(async () => {

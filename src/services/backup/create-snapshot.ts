@@ -4,7 +4,7 @@
 // then retention runs. `ctb backup` and the live switch both call createSnapshot.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, resolve, sep } from 'node:path';
 import type { AppContext } from '../../app/context.js';
 import { backups } from '../../db/schema/index.js';
 import { AppError } from '../../errors.js';
@@ -40,9 +40,11 @@ export interface SnapshotResult {
   pruned: string[];
 }
 
-async function copyTree(writer: SnapshotWriter, sourceDir: string, target: string): Promise<number> {
+async function copyTree(writer: SnapshotWriter, sourceDir: string, target: string, backupDir: string): Promise<number> {
   if (!existsSync(sourceDir) || !(await stat(sourceDir)).isDirectory()) return 0;
-  const files = await listFiles(sourceDir);
+  // Never copy earlier snapshots into this one (BACKUP_DIR inside LOG_DIR or REPORTS_DIR).
+  const inside = (p: string) => p === backupDir || p.startsWith(`${backupDir}${sep}`);
+  const files = (await listFiles(sourceDir)).filter((file) => !inside(resolve(sourceDir, file)));
   for (const file of files) await writer.copyFile(join(sourceDir, file), `${target}/${file}`);
   return files.length;
 }
@@ -83,8 +85,8 @@ export async function createSnapshot(ctx: SnapshotContext, opts: SnapshotOptions
   try {
     const writer = new SnapshotWriter(partial, backupScrubber(ctx.config));
     await writeConfig(ctx, writer, opts.envFile ?? '.env');
-    await copyTree(writer, ctx.config.LOG_DIR, 'logs');
-    await copyTree(writer, ctx.config.REPORTS_DIR, 'reports');
+    await copyTree(writer, ctx.config.LOG_DIR, 'logs', backupDir);
+    await copyTree(writer, ctx.config.REPORTS_DIR, 'reports', backupDir);
     const tables = await exportTables(ctx.db, writer);
     const release = await readReleaseInfo({ buildCommit: ctx.config.BUILD_COMMIT });
     const manifest: Manifest = { format: MANIFEST_FORMAT, createdAt: at.toISOString(), reason, actor, release: release.label, files: writer.entries };

@@ -87,12 +87,16 @@ describe('slash commands over HTTP', () => {
     expect(text(second.reply)).not.toContain('old run');
   });
 
-  it('lists every command in /golive help', async () => {
+  it('shows the go-live runbook filled in from the configuration, then every command, in /golive help', async () => {
     const { reply, log } = await ask('/golive', 'help');
+    expect(reply?.response_type).toBe('ephemeral');
+    expect(text(reply)).toContain('Go-live runbook: paper → live');
+    for (const approver of h.ctx.config.SLACK_APPROVERS) expect(text(reply)).toContain(`<@${approver}>`);
+    expect(text(reply)).toContain(`react with :${h.ctx.config.APPROVAL_EMOJI}:`);
     for (const c of ['/golive audit', '/golive status', '/stats [24h|7d|30d|all]', '/mode live', '/mode paper', '/kill [reason]', '/oncall who']) {
       expect(text(reply)).toContain(c);
     }
-    expect(log).toMatchObject([{ command: 'golive help', result: 'ok' }]);
+    expect(log).toMatchObject([{ source: 'slack', command: 'runbook', allowed: true, result: 'ok' }]);
   });
 
   it('answers "<command> help" with that command\'s usage', async () => {

@@ -19,7 +19,8 @@
 import { goLiveStatusCommand } from '../../../commands/golive-status.js';
 import { modeStatusCommand } from '../../../commands/mode-status.js';
 import { renderGoLiveStatus, renderModeStatus } from '../views/mode-status.js';
-import { commandRoute, helpRoute, notYetAvailable } from './routes.js';
+import { goLiveHelpRoute } from './golive-help.js';
+import { commandRoute, notYetAvailable } from './routes.js';
 import type { ActionRow, EventRow, ListenerTable, SlashCommandRow, ViewRow } from './types.js';
 
 const commands: SlashCommandRow[] = [
@@ -30,7 +31,7 @@ const commands: SlashCommandRow[] = [
     subcommands: [
       commandRoute({ name: 'status', usage: '/golive status', command: goLiveStatusCommand, render: renderGoLiveStatus }),
       notYetAvailable({ name: 'audit', usage: '/golive audit', summary: 'Run the go-live audit against the exchange and post the verdict', role: 'operator' }),
-      helpRoute({ usage: '/golive help' }),
+      goLiveHelpRoute({ usage: '/golive help' }),
     ],
   },
   {

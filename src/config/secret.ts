@@ -15,6 +15,11 @@ export class Secret {
     return this.#value;
   }
 
+  /** Whether the value occurs in `text` (secret scans), without handing the value out. */
+  occursIn(text: string): boolean {
+    return this.#value.length > 0 && text.includes(this.#value);
+  }
+
   toString(): string {
     return REDACTED;
   }

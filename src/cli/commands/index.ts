@@ -4,6 +4,7 @@ import { alertsCli } from './alerts.js';
 import { auditCli } from './audit.js';
 import { backupCli } from './backup.js';
 import { checkLogsCli } from './check-logs.js';
+import { goLiveToolsCli } from './go-live-tools.js';
 import { incidentCli } from './incident.js';
 import { killCli } from './kill.js';
 import { migrateCli } from './migrate.js';
@@ -14,5 +15,5 @@ import { statsCli } from './stats.js';
 import { versionCli } from './version.js';
 
 export const cliCommands: CliRegistration[] = [
-  startCli, migrateCli, auditCli, statsCli, killCli, incidentCli, backupCli, checkLogsCli, runbookCli, versionCli, alertsCli, oncallCli,
+  startCli, migrateCli, auditCli, goLiveToolsCli, statsCli, killCli, incidentCli, backupCli, checkLogsCli, runbookCli, versionCli, alertsCli, oncallCli,
 ];

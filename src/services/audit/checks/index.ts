@@ -4,16 +4,38 @@
 import type { AuditCheck } from '../types.js';
 import { alertingCheck } from './alerting.js';
 import { backupsCheck, releaseCheck } from './backups-release.js';
+import { credentialsStorageCheck, secretScanCheck } from './credentials.js';
+import { goLiveCriteriaCheck } from './criteria.js';
+import { keyRightsCheck } from './key-rights.js';
+import { logRotationCheck } from './logging.js';
 import { unhandledErrorsCheck } from './logs.js';
 import { modeCheck } from './mode.js';
 import { onCallCheck } from './oncall.js';
+import { reconciliationCheck } from './reconciliation.js';
+import { capitalBufferCheck, drawdownGuardCheck, killSwitchReadyCheck, strategyLimitsCheck } from './risk.js';
+import { roiCheck } from './roi.js';
 
 export const auditChecks: AuditCheck[] = [
+  // 1. Credentials & secrets
+  credentialsStorageCheck,
+  secretScanCheck,
+  keyRightsCheck,
   // 2. Mode toggles
   modeCheck,
   // 3. Logging & monitoring
+  logRotationCheck,
   alertingCheck,
   unhandledErrorsCheck,
+  // 4. Risk controls
+  capitalBufferCheck,
+  drawdownGuardCheck,
+  strategyLimitsCheck,
+  killSwitchReadyCheck,
+  // 5. Health audits
+  reconciliationCheck,
+  roiCheck,
+  // 6. Paper → live
+  goLiveCriteriaCheck,
   // 7. Backup & versioning
   backupsCheck,
   releaseCheck,

@@ -19,8 +19,10 @@ export const modeCheck = defineCheck({
       return { status: 'fail', value, fix: 'IS_LIVE must default to false in src/config/env.ts.', details };
     }
     if (state.halted) {
+      // A warning, not a failure: `ctb resume` itself requires a passing audit after the halt, and
+      // the live switch refuses while halted anyway.
       const why = state.haltedReason ? ` (${state.haltedReason})` : '';
-      return { status: 'fail', value: `${value}${why}`, fix: 'Resolve the incident, then resume the engine (ctb resume) before going live.', details };
+      return { status: 'warn', value: `${value}${why}`, fix: 'Finish the incident checklist, then resume the engine (ctb resume) before going live.', details };
     }
     if (state.mode === 'live' && !armed) {
       return { status: 'warn', value: `${value}; the database says live but the process is not armed`, fix: 'Either arm the process (IS_LIVE=true, restart) or switch back with `ctb mode paper`.', details };

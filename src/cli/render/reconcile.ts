@@ -1,0 +1,33 @@
+// Renders a ReconcileReport for the terminal: counts per class, the first few of each problem
+// class, balance diffs, the report file, and the summary line.
+import type { ReconcileReport } from '../../services/reconcile/reconcile.js';
+
+export function renderReconcile(r: ReconcileReport): string {
+  const c = r.counts;
+  const lines = [
+    `ledger fills ${c.ledgerFills} · exchange trades ${c.exchangeTrades} (since ${r.fetchedSince.slice(0, 10)}, ${r.fetch.pages} page(s)${r.fetch.retries ? `, ${r.fetch.retries} retried` : ''})`,
+    `legacy cutoff ${r.legacyCutoff} (${r.cutoffSource.replace(/_/g, ' ')})`,
+    '',
+    `  matched              ${c.matched}`,
+    `  mismatched           ${c.mismatched}`,
+    `  missing_on_exchange  ${c.missingOnExchange}`,
+    `  recent unmatched     ${c.recentUnmatched}`,
+    `  legacy_unmatched     ${c.legacyUnmatched}`,
+  ];
+  const few = <T>(title: string, list: T[], show: (x: T) => string) => {
+    if (list.length === 0) return;
+    lines.push('', `${title}:`);
+    for (const x of list.slice(0, 10)) lines.push(`  ${show(x)}`);
+    if (list.length > 10) lines.push(`  … ${list.length - 10} more in the report file`);
+  };
+  few('mismatched', r.mismatched, (m) => `fill ${m.ledger.fillId} / trade ${m.exchange.tradeId}: ${m.fields.map((f) => `${f} ${String(m.ledger[f])} vs ${String(m.exchange[f])}`).join(', ')}`);
+  few('missing on exchange', r.missingOnExchange, (f) => `fill ${f.fillId} ${f.side} ${f.quantity} ${f.symbol} @ ${f.price} (${f.at}) trade id ${f.exchangeTradeId}`);
+  few('recent unmatched', r.recentUnmatched, (t) => `trade ${t.tradeId} ${t.side} ${t.quantity} ${t.symbol} @ ${t.price} (${t.at})`);
+  if (r.balances.length > 0) {
+    lines.push('', 'balances (ledger vs exchange):');
+    for (const b of r.balances) lines.push(`  ${b.asset.padEnd(6)} ledger ${b.ledger}  exchange ${b.exchange}  diff ${b.diff}  ${b.status.replace(/_/g, ' ')}`);
+  }
+  if (r.reportFile) lines.push('', `report: ${r.reportFile}`);
+  lines.push('', r.summaryLine);
+  return lines.join('\n');
+}

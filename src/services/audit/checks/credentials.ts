@@ -1,0 +1,86 @@
+// Checklist 1: Kraken keys come from the environment or `.env`; `.env` is untracked, ignored and
+// mode 0600 or stricter; no tracked file holds the configured key or anything shaped like one.
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'dotenv';
+import { isIgnored, isTracked } from '../sources/git.js';
+import { defineCheck, type CheckOutcome } from '../types.js';
+import { scanTrackedFiles } from './secret-scan.js';
+
+async function readDotEnv(path: string): Promise<{ vars: Record<string, string>; mode: number } | null> {
+  try {
+    const [text, info] = await Promise.all([readFile(path), stat(path)]);
+    return { vars: parse(text), mode: info.mode & 0o777 };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+export const credentialsStorageCheck = defineCheck({
+  id: 'credentials.storage',
+  title: 'Kraken keys from env or .env; .env untracked, ignored, mode 0600',
+  checklistSection: 1,
+  async run(ctx): Promise<CheckOutcome> {
+    const { KRAKEN_API_KEY: key, KRAKEN_API_SECRET: secret } = ctx.config;
+    const envPath = join(ctx.cwd, '.env');
+    const dotEnv = await readDotEnv(envPath);
+    const problems: string[] = [];
+    const fixes: string[] = [];
+    const details: Record<string, unknown> = { keyConfigured: Boolean(key), secretConfigured: Boolean(secret), dotEnv: dotEnv !== null };
+
+    if (!key || !secret) {
+      problems.push(`${!key ? 'KRAKEN_API_KEY' : 'KRAKEN_API_SECRET'} not set`);
+      fixes.push('Set KRAKEN_API_KEY and KRAKEN_API_SECRET (a Trade-only key) in the environment or .env.');
+    } else {
+      const fromFile = dotEnv !== null && key.occursIn(dotEnv.vars['KRAKEN_API_KEY'] ?? '') && secret.occursIn(dotEnv.vars['KRAKEN_API_SECRET'] ?? '');
+      details['source'] = fromFile ? '.env' : 'environment';
+    }
+    if (dotEnv) {
+      details['dotEnvMode'] = `0${dotEnv.mode.toString(8)}`;
+      if ((dotEnv.mode & 0o077) !== 0) {
+        problems.push(`.env mode 0${dotEnv.mode.toString(8)} (readable by others)`);
+        fixes.push('chmod 600 .env');
+      }
+      const [tracked, ignored] = await Promise.all([isTracked(ctx.cwd, '.env'), isIgnored(ctx.cwd, '.env')]);
+      details['dotEnvTracked'] = tracked;
+      details['dotEnvIgnored'] = ignored;
+      if (tracked) {
+        problems.push('.env is tracked by git');
+        fixes.push('git rm --cached .env, commit, and rotate the key (it is in the history).');
+      }
+      if (ignored === false) {
+        problems.push('.env is not in .gitignore');
+        fixes.push('Add .env to .gitignore.');
+      }
+      if (tracked === null) details['git'] = 'not a git checkout';
+    }
+    const source = details['source'] ? `keys from ${String(details['source'])}` : 'keys missing';
+    if (problems.length > 0) return { status: 'fail', value: `${source}; ${problems.join('; ')}`, fix: fixes.join(' '), details };
+    const file = dotEnv ? `; .env ${String(details['dotEnvMode'])}${details['git'] ? ' (not a git checkout)' : ', untracked, ignored'}` : '; no .env file';
+    if (details['git']) return { status: 'warn', value: `${source}${file}`, fix: 'Run the audit from the git checkout so it can confirm .env is untracked and ignored.', details };
+    return { status: 'pass', value: `${source}${file}`, fix: null, details };
+  },
+});
+
+export const secretScanCheck = defineCheck({
+  id: 'credentials.leak_scan',
+  title: 'No tracked file contains the key or anything shaped like a Kraken key',
+  checklistSection: 1,
+  async run(ctx): Promise<CheckOutcome> {
+    const scan = await scanTrackedFiles(ctx.cwd, [ctx.config.KRAKEN_API_KEY, ctx.config.KRAKEN_API_SECRET]);
+    if (scan === null) {
+      return { status: 'warn', value: 'not a git checkout: tracked files unknown', fix: 'Run the audit from the git checkout of the deployed code.' };
+    }
+    const details = { filesScanned: scan.filesScanned, findings: scan.findings.slice(0, 50) };
+    if (scan.findings.length === 0) return { status: 'pass', value: `${scan.filesScanned} tracked files clean`, fix: null, details };
+    const where = scan.findings.slice(0, 5).map((f) => `${f.file}:${f.line} (${f.kind})`).join(', ');
+    const more = scan.findings.length > 5 ? ` and ${scan.findings.length - 5} more` : '';
+    return {
+      status: 'fail',
+      value: `${scan.findings.length} finding(s): ${where}${more}`,
+      fix: 'Remove the secret from those files and from git history, then rotate the Kraken key.',
+      details,
+    };
+  },
+});

@@ -1,0 +1,49 @@
+// Checklist 6: the paper → live criteria — at least GOLIVE_MIN_PAPER_TRADES closed paper trades on
+// live prices (the replay feed is not evidence), paper ROI above GOLIVE_MIN_ROI_PCT (realized PnL
+// over PAPER_STARTING_BALANCE), and no critical alert within GOLIVE_ALERT_WINDOW (test alerts aside).
+import { and, eq, gte, sql } from 'drizzle-orm';
+import { Dec } from '../../../decimal.js';
+import { alertEvents, alertGroups, trades } from '../../../db/schema/index.js';
+import { defineCheck, type CheckOutcome } from '../types.js';
+
+function windowText(ms: number): string {
+  const day = 86_400_000;
+  return ms % day === 0 ? `${ms / day}d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : `${Math.round(ms / 60_000)}m`;
+}
+
+export const goLiveCriteriaCheck = defineCheck({
+  id: 'golive.criteria',
+  title: 'Paper → live criteria: paper trades, ROI, no critical alerts',
+  checklistSection: 6,
+  async run(ctx): Promise<CheckOutcome> {
+    const c = ctx.config;
+    const since = new Date(ctx.clock.now().getTime() - c.GOLIVE_ALERT_WINDOW);
+    const [paper] = await ctx.db
+      .select({ n: sql<number>`count(*)::int`, pnl: sql<string>`coalesce(sum(${trades.realizedPnl}), 0)::text` })
+      .from(trades)
+      .where(and(eq(trades.mode, 'paper'), eq(trades.feed, 'kraken'), eq(trades.status, 'closed')));
+    const [alerts] = await ctx.db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(alertEvents)
+      .innerJoin(alertGroups, eq(alertGroups.id, alertEvents.groupId))
+      .where(and(eq(alertEvents.severity, 'critical'), gte(alertEvents.at, since), eq(alertGroups.test, false)));
+    const count = paper?.n ?? 0;
+    const roi = new Dec(paper?.pnl ?? '0').div(c.PAPER_STARTING_BALANCE).mul(100);
+    const critical = alerts?.n ?? 0;
+    const criteria = [
+      { name: 'paper trades', ok: count >= c.GOLIVE_MIN_PAPER_TRADES, text: `${count} paper trades (need ≥ ${c.GOLIVE_MIN_PAPER_TRADES})` },
+      { name: 'ROI', ok: roi.gt(c.GOLIVE_MIN_ROI_PCT), text: `paper ROI ${roi.toFixed(2)}% (need > ${c.GOLIVE_MIN_ROI_PCT}%)` },
+      { name: 'critical alerts', ok: critical === 0, text: `${critical} critical alerts in ${windowText(c.GOLIVE_ALERT_WINDOW)} (need 0)` },
+    ];
+    const details = {
+      paperTrades: count, minPaperTrades: c.GOLIVE_MIN_PAPER_TRADES, paperRoiPct: roi.toFixed(4), minRoiPct: c.GOLIVE_MIN_ROI_PCT,
+      criticalAlerts: critical, alertWindow: windowText(c.GOLIVE_ALERT_WINDOW), criteria: criteria.map(({ name, ok }) => ({ name, ok })),
+    };
+    const value = criteria.map((x) => x.text).join('; ');
+    const unmet = criteria.filter((x) => !x.ok);
+    if (unmet.length > 0) {
+      return { status: 'fail', value, fix: `Keep paper trading until ${unmet.map((x) => x.name).join(', ')} ${unmet.length === 1 ? 'is' : 'are'} met (thresholds: GOLIVE_MIN_PAPER_TRADES, GOLIVE_MIN_ROI_PCT, GOLIVE_ALERT_WINDOW).`, details };
+    }
+    return { status: 'pass', value, fix: null, details };
+  },
+});

@@ -1,0 +1,49 @@
+// Checklist 3: log rotation configured (below 10 MB), the current log files under 10 MB, and
+// timestamped archives present (rotation has actually happened at least once: warn until then).
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { defineCheck, type CheckOutcome } from '../types.js';
+
+export const LOG_LIMIT_BYTES = 10 * 1024 * 1024;
+const CURRENT = ['system.log', 'anomalies.log'];
+const ARCHIVE_NAME = /^(system|anomalies)-\d{8}T\d{6}-\d+\.log(\.gz)?$/;
+
+async function sizeOf(path: string): Promise<number | null> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return null;
+  }
+}
+
+export const logRotationCheck = defineCheck({
+  id: 'logging.rotation',
+  title: 'Log rotation below 10 MB, current logs small, timestamped archives exist',
+  checklistSection: 3,
+  async run(ctx): Promise<CheckOutcome> {
+    const dir = ctx.config.LOG_DIR;
+    const maxBytes = ctx.config.LOG_MAX_BYTES;
+    const sizes = Object.fromEntries(await Promise.all(CURRENT.map(async (f) => [f, await sizeOf(join(dir, f))] as const)));
+    let archives: string[] = [];
+    try {
+      archives = (await readdir(join(dir, 'archive'))).filter((f) => ARCHIVE_NAME.test(f)).sort();
+    } catch {
+      archives = [];
+    }
+    const details = { logDir: dir, rotateAtBytes: maxBytes, sizes, archives: archives.length, newestArchive: archives.at(-1) ?? null };
+    const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+    const big = Object.entries(sizes).filter(([, s]) => s !== null && s >= LOG_LIMIT_BYTES);
+    if (maxBytes > LOG_LIMIT_BYTES) {
+      return { status: 'fail', value: `rotation at ${mb(maxBytes)}: above 10 MB`, fix: 'Set LOG_MAX_BYTES to 10485760 or less.', details };
+    }
+    if (big.length > 0) {
+      return { status: 'fail', value: `${big.map(([f, s]) => `${f} is ${mb(s!)}`).join(', ')} (limit 10 MB)`, fix: 'Check that the log rotation runs (rotating-file-stream in src/logger.ts) and restart the bot.', details };
+    }
+    const current = Object.entries(sizes).map(([f, s]) => `${f} ${s === null ? 'absent' : mb(s)}`).join(', ');
+    const value = `rotates at ${mb(maxBytes)}; ${current}; ${archives.length} archive(s)`;
+    if (archives.length === 0) {
+      return { status: 'warn', value, fix: `No timestamped archive in ${dir}/archive yet: they appear after the first rotation; keep LOG_ARCHIVES > 0.`, details };
+    }
+    return { status: 'pass', value, fix: null, details };
+  },
+});

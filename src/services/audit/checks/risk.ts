@@ -1,0 +1,106 @@
+// Checklist 4: capital_buffer on every closed trade; the drawdown guard's thresholds inside the
+// risk appetite; every enabled strategy limited (position size, confidence, volume); the kill
+// switch ready (the key can cancel orders).
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { trades } from '../../../db/schema/index.js';
+import { keyRights, NO_KEYS_FIX } from '../sources/kraken.js';
+import { readStrategiesForAudit, type AuditedStrategy } from '../sources/strategies.js';
+import { defineCheck, type CheckOutcome } from '../types.js';
+
+export const capitalBufferCheck = defineCheck({
+  id: 'risk.capital_buffer',
+  title: 'capital_buffer set on every closed trade',
+  checklistSection: 4,
+  async run(ctx): Promise<CheckOutcome> {
+    const [row] = await ctx.db
+      .select({ closed: sql<number>`count(*)::int`, missing: sql<number>`count(*) filter (where ${trades.capitalBuffer} is null)::int` })
+      .from(trades)
+      .where(eq(trades.status, 'closed'));
+    const closed = row?.closed ?? 0;
+    const missing = row?.missing ?? 0;
+    if (missing > 0) {
+      const ids = await ctx.db.select({ id: trades.id }).from(trades).where(and(eq(trades.status, 'closed'), isNull(trades.capitalBuffer))).limit(10);
+      return {
+        status: 'fail', value: `${missing} of ${closed} closed trades lack capital_buffer`,
+        fix: 'Run ctb validate-trades and repair those trades; find the code path that closes a trade without it.',
+        details: { closed, missing, tradeIds: ids.map((r) => r.id) },
+      };
+    }
+    return { status: 'pass', value: `${closed} closed trades, all with capital_buffer`, fix: null, details: { closed, missing } };
+  },
+});
+
+export const drawdownGuardCheck = defineCheck({
+  id: 'risk.drawdown_guard',
+  title: 'Drawdown guard thresholds inside the risk appetite',
+  checklistSection: 4,
+  async run(ctx): Promise<CheckOutcome> {
+    const c = ctx.config;
+    const details = {
+      maxDrawdownPct: c.RISK_MAX_DRAWDOWN_PCT, hardDrawdownPct: c.RISK_HARD_DRAWDOWN_PCT,
+      dailyLossPct: c.RISK_DAILY_LOSS_PCT, appetiteMaxDrawdownPct: c.RISK_APPETITE_MAX_DRAWDOWN_PCT,
+    };
+    const value = `pause at ${c.RISK_MAX_DRAWDOWN_PCT}% drawdown, hard stop at ${c.RISK_HARD_DRAWDOWN_PCT}%, daily loss ${c.RISK_DAILY_LOSS_PCT}%; appetite ${c.RISK_APPETITE_MAX_DRAWDOWN_PCT}%`;
+    const over = [
+      c.RISK_MAX_DRAWDOWN_PCT > c.RISK_APPETITE_MAX_DRAWDOWN_PCT ? 'RISK_MAX_DRAWDOWN_PCT' : null,
+      c.RISK_HARD_DRAWDOWN_PCT > c.RISK_APPETITE_MAX_DRAWDOWN_PCT ? 'RISK_HARD_DRAWDOWN_PCT' : null,
+      c.RISK_DAILY_LOSS_PCT > c.RISK_APPETITE_MAX_DRAWDOWN_PCT ? 'RISK_DAILY_LOSS_PCT' : null,
+    ].filter((x): x is string => x !== null);
+    if (over.length > 0) {
+      return { status: 'fail', value: `${value}: ${over.join(', ')} beyond the appetite`, fix: `Lower ${over.join(' and ')} to at most RISK_APPETITE_MAX_DRAWDOWN_PCT (${c.RISK_APPETITE_MAX_DRAWDOWN_PCT}).`, details };
+    }
+    return { status: 'pass', value, fix: null, details };
+  },
+});
+
+/** What an enabled strategy lacks: a position-size limit, a confidence threshold, a volume filter. */
+export function missingLimits(s: AuditedStrategy): string[] {
+  const l = s.limits ?? {};
+  const positive = (k: string) => typeof l[k] === 'number' && (l[k] as number) > 0;
+  const missing: string[] = [];
+  if (!positive('maxPositionPctOfEquity') && !positive('maxNotional')) missing.push('position-size limit');
+  if (!positive('minConfidence')) missing.push('confidence threshold');
+  if (!positive('minVolume24hQuote')) missing.push('volume filter');
+  return missing;
+}
+
+export const strategyLimitsCheck = defineCheck({
+  id: 'risk.strategy_limits',
+  title: 'Every enabled strategy has position-size limits, a confidence threshold and a volume filter',
+  checklistSection: 4,
+  async run(ctx): Promise<CheckOutcome> {
+    const read = await readStrategiesForAudit(ctx.config, ctx.cwd);
+    if (!read.strategies) {
+      return { status: 'fail', value: read.problems.join('; '), fix: `Provide ${read.file} (see config/strategies.json in the repository).`, details: { file: read.file } };
+    }
+    const enabled = read.strategies.filter((s) => s.enabled);
+    const gaps = enabled.map((s) => ({ name: s.name, missing: missingLimits(s) })).filter((g) => g.missing.length > 0);
+    const details = { file: read.file, enabled: enabled.map((s) => s.name), gaps };
+    if (enabled.length === 0) return { status: 'warn', value: `no enabled strategy in ${read.file}`, fix: 'Enable at least one strategy to trade.', details };
+    if (gaps.length > 0) {
+      return {
+        status: 'fail',
+        value: gaps.map((g) => `${g.name} lacks ${g.missing.join(', ')}`).join('; '),
+        fix: `Set limits.maxPositionPctOfEquity/maxNotional, limits.minConfidence (> 0) and limits.minVolume24hQuote (> 0) in ${read.file}.`,
+        details,
+      };
+    }
+    return { status: 'pass', value: `${enabled.length} enabled strateg${enabled.length === 1 ? 'y' : 'ies'}, all limited`, fix: null, details };
+  },
+});
+
+export const killSwitchReadyCheck = defineCheck({
+  id: 'risk.kill_switch_ready',
+  title: 'Kill switch ready: the key can cancel orders',
+  checklistSection: 4,
+  async run(ctx): Promise<CheckOutcome> {
+    const rightsP = keyRights(ctx);
+    if (!rightsP) return { status: 'fail', value: 'no Kraken key configured: /kill could not cancel orders', fix: NO_KEYS_FIX };
+    const rights = await rightsP;
+    if (rights.canCancel) return { status: 'pass', value: 'key can cancel orders (CancelAll)', fix: null, details: { source: rights.source } };
+    if (rights.unknown?.includes('canCancel')) {
+      return { status: 'warn', value: 'cancel rights not verifiable (withdraw probe)', fix: 'Check on kraken.com that the key has Cancel/Close Orders.', details: { source: rights.source } };
+    }
+    return { status: 'fail', value: 'key cannot cancel orders: /kill would not work', fix: 'Give the key the Cancel/Close Orders permission on Kraken.', details: { source: rights.source } };
+  },
+});

@@ -1,0 +1,62 @@
+// Owns scanning the tracked files of a checkout for Kraken credentials: the configured key and
+// secret (matched without revealing them), and literals shaped like a Kraken key (56 base64
+// characters) or secret (88, ending in ==) assigned to a key-ish name. Reports file and line only.
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Secret } from '../../../config/secret.js';
+import { trackedFiles } from '../sources/git.js';
+
+export interface SecretFinding {
+  file: string;
+  line: number;
+  kind: 'configured_key' | 'configured_secret' | 'key_shaped' | 'secret_shaped';
+}
+
+const MAX_FILE_BYTES = 2 * 1024 * 1024;
+// A key-ish name, an assignment, then a long base64 literal: `KRAKEN_API_KEY=…`, `secret: "…"`.
+const ASSIGNED = /(?:kraken|api[_-]?key|api[_-]?secret|secret|private[_-]?key|apikey)\w*["']?\s*[:=]\s*["'`]?([A-Za-z0-9+/]{40,}={0,2})(?![A-Za-z0-9+/=])/gi;
+
+function shapeOf(literal: string): SecretFinding['kind'] | null {
+  if (/^[A-Za-z0-9+/]{56}$/.test(literal)) return 'key_shaped';
+  if (/^[A-Za-z0-9+/]{86}==$/.test(literal)) return 'secret_shaped';
+  return null;
+}
+
+export function scanText(file: string, text: string, secrets: { key?: Secret | undefined; secret?: Secret | undefined }): SecretFinding[] {
+  const findings: SecretFinding[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (secrets.key?.occursIn(line)) findings.push({ file, line: i + 1, kind: 'configured_key' });
+    if (secrets.secret?.occursIn(line)) findings.push({ file, line: i + 1, kind: 'configured_secret' });
+    for (const m of line.matchAll(ASSIGNED)) {
+      const kind = shapeOf(m[1]!);
+      if (kind && !findings.some((f) => f.line === i + 1 && f.file === file)) findings.push({ file, line: i + 1, kind });
+    }
+  }
+  return findings;
+}
+
+export async function scanTrackedFiles(
+  cwd: string,
+  [key, secret]: [Secret | undefined, Secret | undefined],
+): Promise<{ filesScanned: number; findings: SecretFinding[] } | null> {
+  const files = await trackedFiles(cwd);
+  if (files === null) return null;
+  const findings: SecretFinding[] = [];
+  let filesScanned = 0;
+  for (const file of files) {
+    const path = join(cwd, file);
+    try {
+      const info = await stat(path);
+      if (!info.isFile() || info.size > MAX_FILE_BYTES) continue;
+      const buf = await readFile(path);
+      if (buf.subarray(0, 8000).includes(0)) continue; // binary
+      filesScanned += 1;
+      findings.push(...scanText(file, buf.toString('utf8'), { key, secret }));
+    } catch {
+      // deleted in the work tree but still tracked: nothing to scan
+    }
+  }
+  return { filesScanned, findings };
+}

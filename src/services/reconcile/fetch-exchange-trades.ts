@@ -1,0 +1,58 @@
+// Owns fetching our whole trade history from the exchange for reconciliation: page after page
+// (Kraken: 50 a page, by offset) paced by the adapter's rate limiter, backing off and retrying
+// when Kraken answers with a retryable error (rate limit, nonce, unavailable, timeout), and
+// de-duplicating trades that shift between pages while new ones arrive.
+import { isAppError } from '../../errors.js';
+import type { Exchange, ExchangeTrade } from '../../exchange/types.js';
+
+export interface FetchProgress {
+  pages: number;
+  fetched: number;
+  /** The exchange's total, when it reports one. */
+  total: number | undefined;
+  retries: number;
+}
+
+export interface FetchTradesOptions {
+  since?: Date;
+  onProgress?: (p: FetchProgress) => void;
+  /** How long to wait before retry n (1-based). Default: 1 s, 2 s, 4 s, 8 s, 16 s. */
+  backoffMs?: (attempt: number) => number;
+  maxRetries?: number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Safety stop for a runaway history. */
+  maxPages?: number;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function fetchAllTrades(exchange: Exchange, opts: FetchTradesOptions = {}): Promise<{ trades: ExchangeTrade[]; progress: FetchProgress }> {
+  const backoff = opts.backoffMs ?? ((n: number) => 1000 * 2 ** (n - 1));
+  const maxRetries = opts.maxRetries ?? 5;
+  const sleep = opts.sleep ?? defaultSleep;
+  const maxPages = opts.maxPages ?? 10_000;
+  const seen = new Map<string, ExchangeTrade>();
+  const progress: FetchProgress = { pages: 0, fetched: 0, total: undefined, retries: 0 };
+  let cursor: string | undefined;
+  do {
+    let attempt = 0;
+    for (;;) {
+      try {
+        const page = await exchange.fetchMyTrades({ ...(opts.since ? { since: opts.since } : {}), ...(cursor !== undefined ? { cursor } : {}) });
+        for (const t of page.trades) seen.set(t.id, t);
+        progress.pages += 1;
+        progress.fetched = seen.size;
+        progress.total = page.total;
+        cursor = page.next;
+        break;
+      } catch (err) {
+        attempt += 1;
+        if (!isAppError(err, 'retryable') || attempt > maxRetries) throw err;
+        progress.retries += 1;
+        await sleep(backoff(attempt));
+      }
+    }
+    opts.onProgress?.({ ...progress });
+  } while (cursor !== undefined && progress.pages < maxPages);
+  return { trades: [...seen.values()], progress };
+}

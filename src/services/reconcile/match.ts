@@ -1,0 +1,145 @@
+// Owns the reconciliation's matching step: a pure function over arrays, no I/O, so it can be
+// tested exhaustively and benchmarked (bench/reconcile.ts). Exchange trades are hashed by trade id
+// (and by order id as a fallback for fills recorded before their trade id was known); each ledger
+// fill then finds its trade in O(1). Amounts are compared as normalised decimal strings first and
+// only with exact decimals when the texts differ, which keeps 100,000 fills well under a second.
+import { Dec } from '../../decimal.js';
+import type { ExchangeTrade, Side } from '../../exchange/types.js';
+
+export interface LedgerFill {
+  id: number;
+  clientOrderId: string;
+  exchangeTradeId: string;
+  exchangeOrderId: string | null;
+  symbol: string;
+  side: Side;
+  quantity: string;
+  price: string;
+  fee: string;
+  filledAt: Date;
+}
+
+export interface Tolerance {
+  /** Absolute, in the base asset. */
+  quantity: string;
+  /** Relative: 0.000001 = one part in a million. */
+  price: string;
+  /** Absolute, in the fee currency. */
+  fee: string;
+}
+
+export const DEFAULT_TOLERANCE: Tolerance = { quantity: '0.00000001', price: '0.000001', fee: '0.00001' };
+
+export type MismatchField = 'symbol' | 'side' | 'quantity' | 'price' | 'fee';
+
+export interface Mismatch {
+  fill: LedgerFill;
+  trade: ExchangeTrade;
+  fields: MismatchField[];
+}
+
+export interface MatchResult {
+  matched: number;
+  mismatched: Mismatch[];
+  /** Ledger fills with no trade on the exchange. */
+  missingOnExchange: LedgerFill[];
+  /** Exchange trades the ledger lacks, older than the cutoff: reported, not failed. */
+  legacyUnmatched: ExchangeTrade[];
+  /** Exchange trades the ledger lacks, at or after the cutoff: a failure. */
+  recentUnmatched: ExchangeTrade[];
+}
+
+/**
+ * Whether two decimal strings are textually the same number up to trailing zeros ("0.0100" and
+ * "0.01", "5" and "5.000"), without allocating: the hot path of 100,000 comparisons. False means
+ * "not obviously equal" — callers then compare exactly with decimals.
+ */
+export function sameDecimal(a: string, b: string): boolean {
+  if (a === b) return true;
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i += 1;
+  if (i < n) return false;
+  const longer = a.length > b.length ? a : b;
+  let j = i;
+  if (i === 0 || longer.lastIndexOf('.', i - 1) < 0) {
+    if (longer.charCodeAt(j) !== 46) return false; // '.'
+    j += 1;
+  }
+  for (; j < longer.length; j++) if (longer.charCodeAt(j) !== 48) return false; // '0'
+  return true;
+}
+
+function withinAbs(a: string, b: string, tol: string): boolean {
+  if (sameDecimal(a, b)) return true;
+  return new Dec(a).minus(b).abs().lte(tol);
+}
+
+function withinRel(a: string, b: string, tol: string): boolean {
+  if (sameDecimal(a, b)) return true;
+  const x = new Dec(a);
+  const y = new Dec(b);
+  const scale = Dec.max(x.abs(), y.abs());
+  return scale.isZero() || x.minus(y).abs().div(scale).lte(tol);
+}
+
+export function compareFill(fill: LedgerFill, trade: ExchangeTrade, tol: Tolerance): MismatchField[] {
+  const fields: MismatchField[] = [];
+  if (fill.symbol !== trade.symbol) fields.push('symbol');
+  if (fill.side !== trade.side) fields.push('side');
+  if (!withinAbs(fill.quantity, trade.quantity, tol.quantity)) fields.push('quantity');
+  if (!withinRel(fill.price, trade.price, tol.price)) fields.push('price');
+  if (!withinAbs(fill.fee, trade.fee, tol.fee)) fields.push('fee');
+  return fields;
+}
+
+export function matchTrades(
+  ledger: readonly LedgerFill[],
+  exchange: readonly ExchangeTrade[],
+  opts: { legacyBefore: Date | null; tolerance?: Tolerance },
+): MatchResult {
+  const tol = opts.tolerance ?? DEFAULT_TOLERANCE;
+  const byId = new Map<string, number>();
+  for (let i = 0; i < exchange.length; i++) byId.set(exchange[i]!.id, i);
+  const claimed = new Uint8Array(exchange.length);
+  const result: MatchResult = { matched: 0, mismatched: [], missingOnExchange: [], legacyUnmatched: [], recentUnmatched: [] };
+  const fallback: LedgerFill[] = [];
+
+  const settle = (fill: LedgerFill, index: number) => {
+    claimed[index] = 1;
+    const trade = exchange[index]!;
+    const fields = compareFill(fill, trade, tol);
+    if (fields.length === 0) result.matched += 1;
+    else result.mismatched.push({ fill, trade, fields });
+  };
+
+  for (const fill of ledger) {
+    const index = byId.get(fill.exchangeTradeId);
+    if (index !== undefined && claimed[index] === 0) settle(fill, index);
+    else fallback.push(fill);
+  }
+  // Second pass, after every exact id has been claimed: fills known only by their order id.
+  if (fallback.length > 0) {
+    const byOrder = new Map<string, number[]>();
+    for (let i = 0; i < exchange.length; i++) {
+      if (claimed[i] === 1) continue;
+      const list = byOrder.get(exchange[i]!.orderId);
+      if (list) list.push(i);
+      else byOrder.set(exchange[i]!.orderId, [i]);
+    }
+    for (const fill of fallback) {
+      const candidates = (fill.exchangeOrderId ? byOrder.get(fill.exchangeOrderId) : undefined)?.filter((i) => claimed[i] === 0) ?? [];
+      const index = candidates.find((i) => compareFill(fill, exchange[i]!, tol).length === 0) ?? candidates[0];
+      if (index === undefined) result.missingOnExchange.push(fill);
+      else settle(fill, index);
+    }
+  }
+  const cutoff = opts.legacyBefore?.getTime() ?? -Infinity;
+  for (let i = 0; i < exchange.length; i++) {
+    if (claimed[i] === 1) continue;
+    const t = exchange[i]!;
+    if (t.timestamp.getTime() < cutoff) result.legacyUnmatched.push(t);
+    else result.recentUnmatched.push(t);
+  }
+  return result;
+}

@@ -1,0 +1,132 @@
+// Owns the ROI audit (`ctb audit-roi`, audit check roi.audit): for each book (mode + feed) and
+// period, ROI from the ledger against ROI from equity snapshots; for live, the latest snapshot's
+// equity against Kraken's balances valued at market. Ledger ROI = (realized PnL in the period +
+// change in unrealized PnL, where unrealized = snapshot position value − ledger cost of the open
+// positions) / starting equity — so the two agree exactly when cash flows match the ledger.
+import type { AppContext } from '../../app/context.js';
+import { Dec } from '../../decimal.js';
+import type { Balance, Exchange } from '../../exchange/types.js';
+import { writeReportFile } from '../reconcile/report-file.js';
+import * as Q from './queries.js';
+
+export const ROI_PERIODS = { '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000, all: null } as const;
+export type RoiPeriod = keyof typeof ROI_PERIODS;
+
+export interface RoiRow {
+  mode: Q.Book['mode'];
+  feed: Q.Book['feed'];
+  period: RoiPeriod;
+  from: string | null;
+  to: string | null;
+  startEquity: string | null;
+  endEquity: string | null;
+  snapshotRoiPct: string | null;
+  ledgerRoiPct: string | null;
+  /** |snapshot − ledger| in percentage points. */
+  diffPp: string | null;
+  status: 'agrees' | 'disagrees' | 'no_data';
+  strategies: Array<Q.StrategyRow & { roiPct: string | null }>;
+}
+
+export interface ExchangeEquity {
+  snapshotEquity: string;
+  exchangeEquity: string;
+  diffPct: string;
+  status: 'agrees' | 'disagrees' | 'unpriced';
+  unpriced: string[];
+}
+
+export interface RoiAuditReport {
+  kind: 'roi_audit';
+  schemaVersion: 1;
+  ok: boolean;
+  at: string;
+  tolerancePp: number;
+  rows: RoiRow[];
+  /** Live book against Kraken balances; null when there is no live book or no key. */
+  exchange: ExchangeEquity | null;
+  summaryLine: string;
+  reportFile: string | null;
+}
+
+const pct = (num: InstanceType<typeof Dec>, den: InstanceType<typeof Dec>) => (den.isZero() ? null : num.div(den).mul(100));
+
+async function rowFor(ctx: AppContext, book: Q.Book, period: RoiPeriod, now: Date, tolerancePp: number): Promise<RoiRow> {
+  const span = ROI_PERIODS[period];
+  const end = await Q.latestSnapshot(ctx.db, book);
+  const start = end ? await Q.snapshotAtOrAfter(ctx.db, book, span === null ? new Date(0) : new Date(now.getTime() - span)) : null;
+  const empty: RoiRow = { ...book, period, from: null, to: null, startEquity: null, endEquity: null, snapshotRoiPct: null, ledgerRoiPct: null, diffPp: null, status: 'no_data', strategies: [] };
+  if (!end || !start || start.id === end.id || new Dec(start.equity).isZero()) return { ...empty, ...(end ? { to: end.at.toISOString(), endEquity: end.equity } : {}) };
+
+  const eqS = new Dec(start.equity);
+  const eqE = new Dec(end.equity);
+  const [realized, costS, costE, strategies] = await Promise.all([
+    Q.realizedBetween(ctx.db, book, start.at, end.at), Q.openCostAt(ctx.db, book, start.at), Q.openCostAt(ctx.db, book, end.at),
+    Q.realizedByStrategy(ctx.db, book, start.at, end.at),
+  ]);
+  const unrealS = eqS.minus(start.cash).minus(costS);
+  const unrealE = eqE.minus(end.cash).minus(costE);
+  const ledgerPnl = new Dec(realized).plus(unrealE).minus(unrealS);
+  const snapshotRoi = pct(eqE.minus(eqS), eqS)!;
+  const ledgerRoi = pct(ledgerPnl, eqS)!;
+  const diff = snapshotRoi.minus(ledgerRoi).abs();
+  return {
+    ...book, period, from: start.at.toISOString(), to: end.at.toISOString(), startEquity: start.equity, endEquity: end.equity,
+    snapshotRoiPct: snapshotRoi.toFixed(4), ledgerRoiPct: ledgerRoi.toFixed(4), diffPp: diff.toFixed(4),
+    status: diff.lte(tolerancePp) ? 'agrees' : 'disagrees',
+    strategies: strategies.map((s) => ({ ...s, roiPct: pct(new Dec(s.realizedPnl), new Dec(s.deployed))?.toFixed(4) ?? null })),
+  };
+}
+
+async function exchangeEquity(ctx: AppContext, exchange: Exchange, balances: Balance[], snapshotEquity: string, tolerancePp: number): Promise<ExchangeEquity> {
+  const quote = ctx.config.QUOTE_CURRENCY;
+  let total = new Dec(0);
+  const unpriced: string[] = [];
+  for (const b of balances) {
+    if (new Dec(b.total).isZero()) continue;
+    if (b.asset === quote) {
+      total = total.plus(b.total);
+      continue;
+    }
+    try {
+      const t = await exchange.fetchTicker(`${b.asset}/${quote}`);
+      total = total.plus(new Dec(b.total).mul(t.last));
+    } catch {
+      unpriced.push(b.asset);
+    }
+  }
+  const snap = new Dec(snapshotEquity);
+  const diffPct = snap.isZero() ? new Dec(total.isZero() ? 0 : 100) : total.minus(snap).abs().div(snap).mul(100);
+  const status = unpriced.length > 0 ? 'unpriced' : diffPct.lte(tolerancePp) ? 'agrees' : 'disagrees';
+  return { snapshotEquity, exchangeEquity: total.toFixed(), diffPct: diffPct.toFixed(4), status, unpriced };
+}
+
+export interface RoiAuditOptions {
+  writeReport: boolean;
+  /** The live exchange (read-only is enough); omit to skip the exchange comparison. */
+  exchange?: Exchange;
+  balances?: () => Promise<Balance[]>;
+}
+
+export async function auditRoi(ctx: AppContext, opts: RoiAuditOptions): Promise<RoiAuditReport> {
+  const now = ctx.clock.now();
+  const tolerancePp = ctx.config.ROI_TOLERANCE_PCT;
+  const books = await Q.booksWithSnapshots(ctx.db);
+  const rows: RoiRow[] = [];
+  for (const book of books) for (const period of Object.keys(ROI_PERIODS) as RoiPeriod[]) rows.push(await rowFor(ctx, book, period, now, tolerancePp));
+
+  let exchange: ExchangeEquity | null = null;
+  const live = books.find((b) => b.mode === 'live');
+  if (live && opts.exchange) {
+    const snap = await Q.latestSnapshot(ctx.db, live);
+    if (snap) exchange = await exchangeEquity(ctx, opts.exchange, await (opts.balances?.() ?? opts.exchange.fetchBalances()), snap.equity, tolerancePp);
+  }
+  const disagreeing = rows.filter((r) => r.status === 'disagrees');
+  const ok = disagreeing.length === 0 && exchange?.status !== 'disagrees';
+  const compared = rows.filter((r) => r.status !== 'no_data').length;
+  const summaryLine = `ROI AUDIT ${ok ? 'OK' : 'FAILED'} — ${compared} book-period(s) compared, ${disagreeing.length} disagree beyond ${tolerancePp} pp`
+    + (exchange ? `; exchange equity ${exchange.status} (${exchange.diffPct}% apart)` : '');
+  const report: RoiAuditReport = { kind: 'roi_audit', schemaVersion: 1, ok, at: now.toISOString(), tolerancePp, rows, exchange, summaryLine, reportFile: null };
+  if (opts.writeReport) report.reportFile = await writeReportFile(ctx.config.LOG_DIR, 'roi-audit', now, report);
+  return report;
+}

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import type { ExchangeTrade } from '../../../src/exchange/types.js';
+import { balanceDiffs } from '../../../src/services/reconcile/balances.js';
+import { matchTrades, sameDecimal, type LedgerFill } from '../../../src/services/reconcile/match.js';
+
+const at = (iso: string) => new Date(iso);
+const trade = (id: string, over: Partial<ExchangeTrade> = {}): ExchangeTrade => ({
+  id, orderId: `O-${id}`, symbol: 'BTC/USD', side: 'buy', quantity: '0.01000000', price: '30000.0', fee: '0.78000', feeCurrency: 'USD',
+  timestamp: at('2026-01-04T12:00:00Z'), ...over,
+});
+const fill = (id: number, tradeId: string, over: Partial<LedgerFill> = {}): LedgerFill => ({
+  id, clientOrderId: `ctb-${id}`, exchangeTradeId: tradeId, exchangeOrderId: `O-${tradeId}`, symbol: 'BTC/USD', side: 'buy',
+  quantity: '0.010000000000000000', price: '30000.000000000000000000', fee: '0.780000000000000000', filledAt: at('2026-01-04T12:00:00Z'), ...over,
+});
+const cutoff = at('2026-01-01T00:00:00Z');
+
+describe('matchTrades', () => {
+  it('matches fills to trades by exchange trade id whatever the trailing zeros', () => {
+    const r = matchTrades([fill(1, 'T1'), fill(2, 'T2')], [trade('T2'), trade('T1')], { legacyBefore: cutoff });
+    expect(r).toMatchObject({ matched: 2, mismatched: [], missingOnExchange: [], legacyUnmatched: [], recentUnmatched: [] });
+  });
+
+  it('reports a mismatch naming each field that differs beyond tolerance', () => {
+    const r = matchTrades(
+      [fill(1, 'T1', { side: 'sell', quantity: '0.02', price: '30001', fee: '0.78001' })],
+      [trade('T1')],
+      { legacyBefore: cutoff },
+    );
+    expect(r.mismatched.map((m) => m.fields)).toEqual([['side', 'quantity', 'price']]);
+  });
+
+  it('accepts differences inside the tolerance', () => {
+    const r = matchTrades([fill(1, 'T1', { quantity: '0.010000001', price: '30000.01', fee: '0.780005' })], [trade('T1')], { legacyBefore: cutoff });
+    expect(r.matched).toBe(1);
+  });
+
+  it('falls back to the order id for a fill recorded without its trade id', () => {
+    const r = matchTrades([fill(1, 'pending-id', { exchangeOrderId: 'O-T1' })], [trade('T1')], { legacyBefore: cutoff });
+    expect(r.matched).toBe(1);
+    expect(r.recentUnmatched).toEqual([]);
+  });
+
+  it('never claims one exchange trade for two fills', () => {
+    const r = matchTrades([fill(1, 'T1'), fill(2, 'T1')], [trade('T1')], { legacyBefore: cutoff });
+    expect(r.matched).toBe(1);
+    expect(r.missingOnExchange.map((f) => f.id)).toEqual([2]);
+  });
+
+  it('splits exchange trades the ledger lacks into legacy (before the cutoff) and recent', () => {
+    const r = matchTrades([], [trade('OLD', { timestamp: at('2025-12-31T23:59:59Z') }), trade('NEW', { timestamp: at('2026-01-01T00:00:00Z') })], { legacyBefore: cutoff });
+    expect(r.legacyUnmatched.map((t) => t.id)).toEqual(['OLD']);
+    expect(r.recentUnmatched.map((t) => t.id)).toEqual(['NEW']);
+  });
+
+  it('reports ledger fills that the exchange never saw', () => {
+    expect(matchTrades([fill(7, 'GHOST', { exchangeOrderId: null })], [], { legacyBefore: cutoff }).missingOnExchange.map((f) => f.id)).toEqual([7]);
+  });
+});
+
+describe('sameDecimal', () => {
+  it.each([['0.0100', '0.01'], ['5.000', '5'], ['30000.0', '30000'], ['12', '12'], ['0.01000000', '0.010000000000000000']])('%s equals %s', (a, b) => {
+    expect(sameDecimal(a, b)).toBe(true);
+    expect(sameDecimal(b, a)).toBe(true);
+  });
+  it.each([['50', '5.0'], ['510', '51'], ['0.011', '0.01'], ['1.5', '1.05'], ['5.', '50']])('%s differs from %s', (a, b) => {
+    expect(sameDecimal(a, b)).toBe(false);
+    expect(sameDecimal(b, a)).toBe(false);
+  });
+});
+
+describe('balanceDiffs', () => {
+  it('fails a shortfall, shows a surplus, and passes an exact holding', () => {
+    const fills = [fill(1, 'A'), fill(2, 'B', { symbol: 'ETH/USD', quantity: '2' }), fill(3, 'C', { symbol: 'ETH/USD', side: 'sell', quantity: '0.5' }), fill(4, 'D', { symbol: 'SOL/USD', quantity: '3' })];
+    const diffs = balanceDiffs(fills, [
+      { asset: 'BTC', total: '0.01', free: '0.01', used: '0' },
+      { asset: 'ETH', total: '1.4', free: '1.4', used: '0' },
+      { asset: 'SOL', total: '4', free: '4', used: '0' },
+    ]);
+    expect(diffs).toEqual([
+      { asset: 'BTC', ledger: '0.01', exchange: '0.01', diff: '0', status: 'ok' },
+      { asset: 'ETH', ledger: '1.5', exchange: '1.4', diff: '-0.1', status: 'exchange_holds_less' },
+      { asset: 'SOL', ledger: '3', exchange: '4', diff: '1', status: 'exchange_holds_more' },
+    ]);
+  });
+});

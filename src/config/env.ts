@@ -124,6 +124,7 @@ export const envSchema = z.object({
   KRAKEN_API_KEY: secret,
   KRAKEN_API_SECRET: secret,
   KRAKEN_API_URL: url('https://api.kraken.com'),
+  KRAKEN_RATE_LIMIT: bool(true),
   DATABASE_URL: optionalText.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
     message: 'expected a postgres:// or postgresql:// URL, or unset for the embedded database',
   }),

@@ -6,5 +6,10 @@ import type { Exchange } from '../types.js';
 import { KrakenExchange } from './kraken-exchange.js';
 
 export function createKrakenExchange(config: Config, opts: { logger: Logger; armed: boolean; clock?: Clock }): Exchange {
-  return new KrakenExchange(config, { logger: opts.logger, armed: opts.armed, ...(opts.clock ? { clock: opts.clock } : {}) });
+  return new KrakenExchange(config, {
+    logger: opts.logger,
+    armed: opts.armed,
+    enableRateLimit: config.KRAKEN_RATE_LIMIT,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  });
 }

@@ -12,13 +12,11 @@ export const keyRightsCheck = defineCheck({
   title: 'Key works, can trade, cannot withdraw',
   checklistSection: 1,
   async run(ctx): Promise<CheckOutcome> {
-    const rightsP = keyRights(ctx);
-    const balancesP = exchangeBalances(ctx);
-    if (!rightsP || !balancesP) return { status: 'fail', value: 'no Kraken key configured', fix: NO_KEYS_FIX };
+    if (!ctx.kraken()) return { status: 'fail', value: 'no Kraken key configured', fix: NO_KEYS_FIX };
     let rights;
     try {
-      rights = await rightsP;
-      await balancesP; // the authenticated read
+      rights = await keyRights(ctx)!;
+      await exchangeBalances(ctx)!; // the authenticated read
     } catch (err) {
       if (err instanceof AppError) {
         return { status: 'fail', value: `Kraken refused: ${err.message}`, fix: err.hint ?? 'Check the key on Kraken and try again.', details: { code: err.code } };

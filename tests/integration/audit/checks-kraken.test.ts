@@ -1,0 +1,134 @@
+// The audit's checks that ask Kraken, each driven through pass, warn and fail against Kraken's
+// recorded answers (nock at the network edge): key rights, kill-switch readiness, reconciliation
+// with paging over several pages, rate-limit and nonce errors, legacy/recent/mismatched trades.
+import nock from 'nock';
+import { sql } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Actor } from '../../../src/app/context.js';
+import { fills } from '../../../src/db/schema/index.js';
+import { keyRightsCheck } from '../../../src/services/audit/checks/key-rights.js';
+import { reconciliationCheck } from '../../../src/services/audit/checks/reconciliation.js';
+import { killSwitchReadyCheck } from '../../../src/services/audit/checks/risk.js';
+import { runAudit } from '../../../src/services/audit/run-audit.js';
+import type { AuditCheck, CheckResult } from '../../../src/services/audit/types.js';
+import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { testContext } from '../../support/app-context.js';
+import { nockKrakenAccount, type NockAccount } from '../../support/kraken-nock.js';
+import * as R from '../../support/kraken-recordings.js';
+import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
+
+const actor: Actor = { id: 'cli:test', source: 'cli' };
+const KEYS = { KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: R.BASE, KRAKEN_RATE_LIMIT: 'false', LOG_DIR: '/tmp/ctb-audit-test-logs' };
+// recordedTrades(n) are one a minute back from 2026-01-05T12:00:00Z (the ManualClock's now).
+const NEWEST = 1_767_614_400;
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createPostgresTestDb();
+});
+afterAll(async () => {
+  await database?.close();
+});
+beforeEach(async () => {
+  await database.db.execute(sql`truncate fills restart identity`);
+});
+afterEach(() => {
+  nock.cleanAll();
+});
+
+async function run(check: AuditCheck, account: NockAccount | null, env: Record<string, string> = {}): Promise<CheckResult & { pages: string[] }> {
+  const nocked = account ? nockKrakenAccount(account) : null;
+  const ctx = await testContext({ database, env: { ...(account ? KEYS : {}), ...env } });
+  const report = await runAudit(ctx, { actor, dryRun: true, cwd: '.', checks: [check], only: [check.id] });
+  return { ...report.results[0]!, pages: nocked?.tradePages ?? [] };
+}
+
+async function ledgerFrom(trades: R.RecordedTrade[], over: (t: R.RecordedTrade, i: number) => Partial<typeof fills.$inferInsert> = () => ({})) {
+  if (trades.length === 0) return;
+  await database.db.insert(fills).values(trades.map((t, i) => ({
+    intentId: i + 1, clientOrderId: `ctb-${i}`, exchangeTradeId: t.txid, exchangeOrderId: t.ordertxid, mode: 'live' as const, feed: 'kraken' as const,
+    symbol: 'BTC/USD', side: t.type, quantity: t.vol, price: t.price, fee: t.fee, feeCurrency: 'USD', filledAt: new Date(t.time * 1000), ...over(t, i),
+  })));
+}
+
+describe('exchange.key_rights', () => {
+  it('passes a Trade-only key whose authenticated read succeeds', async () => {
+    expect(await run(keyRightsCheck, {})).toMatchObject({ status: 'pass', value: 'authenticated read ok; can trade; no withdrawal (GetApiKeyInfo)' });
+  });
+
+  it('fails a key that can withdraw', async () => {
+    const r = await run(keyRightsCheck, { permissions: ['query-funds', 'query-open-trades', 'query-closed-trades', 'modify-trades', 'close-trades', 'withdraw-funds'] });
+    expect(r).toMatchObject({ status: 'fail', value: 'key can WITHDRAW funds (GetApiKeyInfo)' });
+    expect(r.fix).toMatch(/^Revoke this key now/);
+  });
+
+  it('fails a key without trade rights', async () => {
+    expect(await run(keyRightsCheck, { permissions: ['query-funds', 'query-open-trades', 'query-closed-trades'] })).toMatchObject({ status: 'fail', value: expect.stringContaining('key lacks trade rights') });
+  });
+
+  it('warns when only the withdraw probe answers: no withdrawal, trade rights unverifiable', async () => {
+    expect(await run(keyRightsCheck, { permissions: 'unsupported' })).toMatchObject({ status: 'warn', value: 'authenticated read ok; no withdrawal (withdraw probe); trade rights not verifiable' });
+  });
+
+  it('fails with Kraken’s reason when the key is refused', async () => {
+    nock(R.BASE).post('/0/private/GetApiKeyInfo').reply(200, R.krakenError('EAPI:Invalid key'));
+    const ctx = await testContext({ database, env: KEYS });
+    const report = await runAudit(ctx, { actor, dryRun: true, cwd: '.', checks: [keyRightsCheck], only: [keyRightsCheck.id] });
+    expect(report.results[0]).toMatchObject({ status: 'fail', value: 'Kraken refused: Kraken GetApiKeyInfo failed: EAPI:Invalid key.', fix: expect.stringContaining('KRAKEN_API_KEY') });
+  });
+
+  it('fails when no key is configured', async () => {
+    expect(await run(keyRightsCheck, null)).toMatchObject({ status: 'fail', value: 'no Kraken key configured' });
+  });
+});
+
+describe('risk.kill_switch_ready', () => {
+  it('passes when the key can cancel orders', async () => {
+    expect(await run(killSwitchReadyCheck, {})).toMatchObject({ status: 'pass' });
+  });
+  it('warns when cancel rights cannot be verified', async () => {
+    expect(await run(killSwitchReadyCheck, { permissions: 'unsupported' })).toMatchObject({ status: 'warn' });
+  });
+  it('fails when the key cannot cancel orders', async () => {
+    expect(await run(killSwitchReadyCheck, { permissions: ['query-funds', 'query-open-trades', 'query-closed-trades', 'modify-trades'] })).toMatchObject({ status: 'fail', value: 'key cannot cancel orders: /kill would not work' });
+  });
+});
+
+describe('reconciliation.ledger', () => {
+  it('passes a ledger that matches three pages of history, retrying a rate-limit and a nonce error', async () => {
+    const history = R.recordedTrades(120, NEWEST);
+    await ledgerFrom(history);
+    const r = await run(reconciliationCheck, { trades: history, tradeErrors: ['EAPI:Rate limit exceeded', 'EAPI:Invalid nonce'] });
+    expect(r).toMatchObject({ status: 'pass', value: '120 matched, 0 mismatched, 0 missing on exchange, 0 recent unmatched, 0 legacy unmatched' });
+    expect(r.pages).toEqual(['0', '50', '100']);
+  });
+
+  it('warns about legacy trades from before the ledger began, and passes nothing else', async () => {
+    const history = R.recordedTrades(60, NEWEST);
+    await ledgerFrom(history.slice(0, 55)); // the 5 oldest predate the ledger's first fill
+    // 28 buys and 27 sells of 0.01 BTC: the exchange holds the 0.01 the ledger implies.
+    const r = await run(reconciliationCheck, { trades: history, balances: { XXBT: { balance: '0.0100000000', hold_trade: '0' } } });
+    expect(r).toMatchObject({ status: 'warn', value: '55 matched, 0 mismatched, 0 missing on exchange, 0 recent unmatched, 5 legacy unmatched' });
+  });
+
+  it('fails a history with legacy, recent unmatched and mismatched trades, and a fill Kraken never saw', async () => {
+    const history = R.recordedTrades(110, NEWEST);
+    // Ledger: trades 3..104 (the oldest 5 are legacy); trade 0..2 are recent and unknown to the ledger;
+    // trades 10 and 11 were recorded with the wrong quantity and fee; one fill has no trade at all.
+    await ledgerFrom(history.slice(3, 105), (t) => (t.txid === history[10]!.txid ? { quantity: '0.02' } : t.txid === history[11]!.txid ? { fee: '1.5' } : {}));
+    await database.db.insert(fills).values({
+      intentId: 999, clientOrderId: 'ctb-ghost', exchangeTradeId: 'TGHOST-ABCDE-FGHIJK', exchangeOrderId: null, mode: 'live', feed: 'kraken',
+      symbol: 'BTC/USD', side: 'buy', quantity: '0.01', price: '30000', fee: '0.78', feeCurrency: 'USD', filledAt: new Date('2026-01-05T11:59:30Z'),
+    });
+    const r = await run(reconciliationCheck, { trades: history });
+    expect(r.status).toBe('fail');
+    expect(r.value).toBe('100 matched, 2 mismatched, 1 missing on exchange, 3 recent unmatched, 5 legacy unmatched; short of -0.02 BTC');
+    const samples = r.details?.['samples'] as { mismatched: Array<{ fields: string[] }> };
+    // Ledger order, oldest first: trade 11 (fee) before trade 10 (quantity).
+    expect(samples.mismatched.map((m) => m.fields)).toEqual([['fee'], ['quantity']]);
+  });
+
+  it('warns (skips) when no key is configured', async () => {
+    expect(await run(reconciliationCheck, null)).toMatchObject({ status: 'warn', value: 'skipped: no Kraken key configured' });
+  });
+});

@@ -1,0 +1,255 @@
+// The audit's checks that need no exchange, each driven through pass, warn and fail.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Actor } from '../../../src/app/context.js';
+import { alertEvents, alertGroups, equitySnapshots, trades } from '../../../src/db/schema/index.js';
+import { credentialsStorageCheck, secretScanCheck } from '../../../src/services/audit/checks/credentials.js';
+import { goLiveCriteriaCheck } from '../../../src/services/audit/checks/criteria.js';
+import { logRotationCheck } from '../../../src/services/audit/checks/logging.js';
+import { capitalBufferCheck, drawdownGuardCheck, strategyLimitsCheck } from '../../../src/services/audit/checks/risk.js';
+import { roiCheck } from '../../../src/services/audit/checks/roi.js';
+import { runAudit } from '../../../src/services/audit/run-audit.js';
+import type { AuditCheck, CheckResult } from '../../../src/services/audit/types.js';
+import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { testContext } from '../../support/app-context.js';
+import { tempCheckout, type TempCheckout } from '../../support/temp-checkout.js';
+
+const actor: Actor = { id: 'cli:test', source: 'cli' };
+const KEY = 'Ab1+'.repeat(14); // 56 base64 characters: shaped like a Kraken key
+const SECRET = `${'Zx9/'.repeat(21)}Qw==`; // 88 characters ending in ==: shaped like a Kraken secret
+
+let database: TestDatabase;
+let checkout: TempCheckout;
+beforeAll(async () => {
+  database = await createPostgresTestDb();
+});
+afterAll(async () => {
+  await database?.close();
+});
+beforeEach(async () => {
+  checkout = tempCheckout();
+  await database.db.execute(sql`truncate trades, equity_snapshots, alert_events, alert_groups, audit_runs restart identity`);
+});
+afterEach(() => checkout.remove());
+
+async function run(check: AuditCheck, env: Record<string, string | undefined> = {}, opts: { cwd?: string; clockAt?: string } = {}): Promise<CheckResult> {
+  const ctx = await testContext({ database, env: { LOG_DIR: join(checkout.dir, 'logs'), ...env } });
+  if (opts.clockAt) ctx.clock.set(opts.clockAt);
+  const report = await runAudit(ctx, { actor, dryRun: true, cwd: opts.cwd ?? checkout.dir, checks: [check], only: [check.id] });
+  return report.results[0]!;
+}
+
+describe('credentials.storage', () => {
+  const keys = { KRAKEN_API_KEY: KEY, KRAKEN_API_SECRET: SECRET };
+
+  it('passes for keys in a 0600 .env that git ignores and does not track', async () => {
+    checkout.write('.gitignore', '.env\n', { track: true });
+    checkout.write('.env', `KRAKEN_API_KEY=${KEY}\nKRAKEN_API_SECRET=${SECRET}\n`, { mode: 0o600 });
+    const r = await run(credentialsStorageCheck, keys);
+    expect(r).toMatchObject({ status: 'pass', value: 'keys from .env; .env 0600, untracked, ignored', fix: null });
+  });
+
+  it('passes for keys from the environment with no .env at all', async () => {
+    expect(await run(credentialsStorageCheck, keys)).toMatchObject({ status: 'pass', value: 'keys from environment; no .env file' });
+  });
+
+  it('fails a .env readable by others, naming the mode and the fix', async () => {
+    checkout.write('.gitignore', '.env\n', { track: true });
+    checkout.write('.env', `KRAKEN_API_KEY=${KEY}\n`, { mode: 0o644 });
+    const r = await run(credentialsStorageCheck, keys);
+    expect(r.status).toBe('fail');
+    expect(r.value).toContain('.env mode 0644 (readable by others)');
+    expect(r.fix).toContain('chmod 600 .env');
+  });
+
+  it('fails a .env that git tracks and does not ignore', async () => {
+    checkout.write('.env', 'LOG_LEVEL=info\n', { mode: 0o600, track: true });
+    const r = await run(credentialsStorageCheck, keys);
+    expect(r.status).toBe('fail');
+    expect(r.value).toContain('.env is tracked by git');
+    expect(r.value).toContain('.env is not in .gitignore');
+  });
+
+  it('fails when no key is configured', async () => {
+    expect(await run(credentialsStorageCheck)).toMatchObject({ status: 'fail', value: 'keys missing; KRAKEN_API_KEY not set' });
+  });
+
+  it('warns outside a git checkout, where tracking cannot be confirmed', async () => {
+    const plain = tempCheckout({ git: false });
+    try {
+      plain.write('.env', `KRAKEN_API_KEY=${KEY}\n`, { mode: 0o600 });
+      expect(await run(credentialsStorageCheck, keys, { cwd: plain.dir })).toMatchObject({ status: 'warn' });
+    } finally {
+      plain.remove();
+    }
+  });
+});
+
+describe('credentials.leak_scan', () => {
+  it('passes a checkout with no key in any tracked file, and ignores untracked ones', async () => {
+    checkout.write('src/app.ts', 'export const x = 1;\n', { track: true });
+    checkout.write('notes.txt', `KRAKEN_API_KEY=${KEY}\n`); // untracked
+    expect(await run(secretScanCheck, { KRAKEN_API_KEY: KEY, KRAKEN_API_SECRET: SECRET })).toMatchObject({ status: 'pass', value: '1 tracked files clean' });
+  });
+
+  it('fails on the configured key in a tracked file, naming file and line but never the value', async () => {
+    checkout.write('src/config.ts', `// setup\nconst k = "${KEY}";\n`, { track: true });
+    const r = await run(secretScanCheck, { KRAKEN_API_KEY: KEY, KRAKEN_API_SECRET: SECRET });
+    expect(r).toMatchObject({ status: 'fail', value: '1 finding(s): src/config.ts:2 (configured_key)' });
+    expect(JSON.stringify(r)).not.toContain(KEY);
+  });
+
+  it('fails on a key-shaped or secret-shaped literal assigned to a key-ish name, even if it is not the configured key', async () => {
+    checkout.write('deploy/env.sh', `export KRAKEN_API_KEY=${KEY}\nexport KRAKEN_API_SECRET='${SECRET}'\nINTEGRITY=sha512-${SECRET}\n`, { track: true });
+    const r = await run(secretScanCheck);
+    expect(r.status).toBe('fail');
+    expect(r.value).toBe('2 finding(s): deploy/env.sh:1 (key_shaped), deploy/env.sh:2 (secret_shaped)');
+    expect(JSON.stringify(r)).not.toContain(SECRET);
+  });
+
+  it('warns outside a git checkout', async () => {
+    const plain = tempCheckout({ git: false });
+    try {
+      expect(await run(secretScanCheck, {}, { cwd: plain.dir })).toMatchObject({ status: 'warn' });
+    } finally {
+      plain.remove();
+    }
+  });
+});
+
+describe('logging.rotation', () => {
+  const logs = () => join(checkout.dir, 'logs');
+
+  it('passes with small current logs and a timestamped archive', async () => {
+    mkdirSync(join(logs(), 'archive'), { recursive: true });
+    writeFileSync(join(logs(), 'system.log'), 'x'.repeat(1000));
+    writeFileSync(join(logs(), 'archive', 'system-20260104T120000-1.log'), 'old');
+    expect(await run(logRotationCheck)).toMatchObject({ status: 'pass', details: { archives: 1 } });
+  });
+
+  it('warns before the first rotation has produced an archive', async () => {
+    mkdirSync(logs(), { recursive: true });
+    writeFileSync(join(logs(), 'system.log'), 'x');
+    expect(await run(logRotationCheck)).toMatchObject({ status: 'warn', value: expect.stringContaining('0 archive(s)') });
+  });
+
+  it('fails a current log of 10 MB or more', async () => {
+    mkdirSync(logs(), { recursive: true });
+    writeFileSync(join(logs(), 'anomalies.log'), Buffer.alloc(10 * 1024 * 1024));
+    expect(await run(logRotationCheck)).toMatchObject({ status: 'fail', value: 'anomalies.log is 10.0 MB (limit 10 MB)' });
+  });
+});
+
+const closedTrade = (over: Partial<typeof trades.$inferInsert> = {}): typeof trades.$inferInsert => ({
+  mode: 'paper', feed: 'kraken', strategy: 'btc-ma-cross', symbol: 'BTC/USD', status: 'closed', quantity: '0.1',
+  entryPrice: '30000', entryFee: '0', entryAt: new Date('2026-01-02T00:00:00Z'), exitPrice: '30300', exitFee: '0',
+  exitAt: new Date('2026-01-03T00:00:00Z'), realizedPnl: '30', capitalBuffer: '1500', entryIntentId: 1, ...over,
+});
+
+describe('risk.capital_buffer', () => {
+  it('passes when every closed trade has capital_buffer', async () => {
+    await database.db.insert(trades).values([closedTrade(), closedTrade({ entryIntentId: 2 })]);
+    expect(await run(capitalBufferCheck)).toMatchObject({ status: 'pass', value: '2 closed trades, all with capital_buffer' });
+  });
+
+  it('fails naming the trades without it (legacy rows written before the constraint)', async () => {
+    await database.db.execute(sql`alter table trades drop constraint trades_closed_complete`);
+    try {
+      await database.db.insert(trades).values([closedTrade(), closedTrade({ entryIntentId: 2, capitalBuffer: null })]);
+      expect(await run(capitalBufferCheck)).toMatchObject({ status: 'fail', value: '1 of 2 closed trades lack capital_buffer', details: { tradeIds: [2] } });
+    } finally {
+      await database.db.execute(sql`delete from trades`);
+      await database.db.execute(sql`alter table trades add constraint trades_closed_complete check (status <> 'closed' or (exit_price is not null and exit_at is not null and realized_pnl is not null and capital_buffer is not null))`);
+    }
+  });
+});
+
+describe('risk.drawdown_guard', () => {
+  it('passes thresholds inside the risk appetite', async () => {
+    expect(await run(drawdownGuardCheck)).toMatchObject({ status: 'pass' });
+  });
+
+  it('fails a hard stop beyond the risk appetite', async () => {
+    const r = await run(drawdownGuardCheck, { RISK_HARD_DRAWDOWN_PCT: '25', RISK_APPETITE_MAX_DRAWDOWN_PCT: '20' });
+    expect(r).toMatchObject({ status: 'fail', value: expect.stringContaining('RISK_HARD_DRAWDOWN_PCT beyond the appetite') });
+  });
+});
+
+describe('risk.strategy_limits', () => {
+  const strategy = (name: string, limits: Record<string, number>, enabled = true) => ({ name, type: 'ma_crossover', enabled, pairs: ['BTC/USD'], limits });
+  const full = { maxPositionPctOfEquity: 20, maxNotional: 2500, maxOpenPositions: 1, minConfidence: 0.3, minVolume24hQuote: 1_000_000 };
+
+  it('passes when every enabled strategy is limited (disabled ones are not checked)', async () => {
+    checkout.write('config/strategies.json', JSON.stringify({ strategies: [strategy('a', full), strategy('b', {}, false)] }));
+    expect(await run(strategyLimitsCheck)).toMatchObject({ status: 'pass', value: '1 enabled strategy, all limited' });
+  });
+
+  it('fails a strategy without a confidence threshold or with the volume filter off', async () => {
+    const { minConfidence: _c, ...noConfidence } = full;
+    checkout.write('config/strategies.json', JSON.stringify({ strategies: [strategy('a', noConfidence), strategy('b', { ...full, minVolume24hQuote: 0 })] }));
+    expect(await run(strategyLimitsCheck)).toMatchObject({ status: 'fail', value: 'a lacks confidence threshold; b lacks volume filter' });
+  });
+
+  it('warns when no strategy is enabled, and fails an unreadable file naming it', async () => {
+    checkout.write('config/strategies.json', JSON.stringify({ strategies: [strategy('a', full, false)] }));
+    expect(await run(strategyLimitsCheck)).toMatchObject({ status: 'warn' });
+    checkout.write('config/strategies.json', '{ not json');
+    expect(await run(strategyLimitsCheck)).toMatchObject({ status: 'fail', value: expect.stringContaining('config/strategies.json: not valid JSON') });
+  });
+});
+
+describe('golive.criteria', () => {
+  const env = { GOLIVE_MIN_PAPER_TRADES: '2', GOLIVE_MIN_ROI_PCT: '0.5', GOLIVE_ALERT_WINDOW: '7d', PAPER_STARTING_BALANCE: '10000' };
+
+  it('passes with enough paper trades, ROI above the threshold and no critical alert in the window', async () => {
+    await database.db.insert(trades).values([closedTrade({ realizedPnl: '30' }), closedTrade({ entryIntentId: 2, realizedPnl: '30' })]);
+    // A critical alert before the window, and a critical test alert inside it, do not count.
+    const [old] = await database.db.insert(alertGroups).values({ fingerprint: 'f1', source: 'risk', severity: 'critical', title: 'old', firstAt: new Date('2025-12-01T00:00:00Z'), lastAt: new Date('2025-12-01T00:00:00Z') }).returning();
+    const [test] = await database.db.insert(alertGroups).values({ fingerprint: 'f2', source: 'test', severity: 'critical', title: 'drill', test: true, firstAt: new Date('2026-01-05T00:00:00Z'), lastAt: new Date('2026-01-05T00:00:00Z') }).returning();
+    await database.db.insert(alertEvents).values([
+      { groupId: old!.id, at: new Date('2025-12-01T00:00:00Z'), source: 'risk', severity: 'critical', title: 'old' },
+      { groupId: test!.id, at: new Date('2026-01-05T00:00:00Z'), source: 'test', severity: 'critical', title: 'drill' },
+    ]);
+    const r = await run(goLiveCriteriaCheck, env);
+    expect(r).toMatchObject({ status: 'pass', value: '2 paper trades (need ≥ 2); paper ROI 0.60% (need > 0.5%); 0 critical alerts in 7d (need 0)' });
+  });
+
+  it('fails showing each current value beside its threshold', async () => {
+    await database.db.insert(trades).values([closedTrade({ realizedPnl: '10' }), closedTrade({ entryIntentId: 2, feed: 'replay', realizedPnl: '500' })]);
+    const [g] = await database.db.insert(alertGroups).values({ fingerprint: 'f3', source: 'exchange', severity: 'critical', title: 'down', firstAt: new Date('2026-01-04T00:00:00Z'), lastAt: new Date('2026-01-04T00:00:00Z') }).returning();
+    await database.db.insert(alertEvents).values({ groupId: g!.id, at: new Date('2026-01-04T00:00:00Z'), source: 'exchange', severity: 'critical', title: 'down' });
+    const r = await run(goLiveCriteriaCheck, env);
+    expect(r.status).toBe('fail');
+    expect(r.value).toBe('1 paper trades (need ≥ 2); paper ROI 0.10% (need > 0.5%); 1 critical alerts in 7d (need 0)');
+  });
+});
+
+describe('roi.audit', () => {
+  const snap = (at: string, equity: string, cash: string) => ({ mode: 'paper' as const, feed: 'kraken' as const, at: new Date(at), equity, cash, peakEquity: equity, drawdownPct: '0' });
+
+  it('warns when there are no equity snapshots to compare', async () => {
+    expect(await run(roiCheck)).toMatchObject({ status: 'warn', value: 'no equity snapshots to compare yet' });
+  });
+
+  it('passes when snapshot equity moves exactly as the ledger says, open positions included', async () => {
+    // Start: all cash. A trade closes for +30; another opens (cost 3000) and is marked at 3050.
+    await database.db.insert(equitySnapshots).values([snap('2026-01-01T00:00:00Z', '10000', '10000'), snap('2026-01-05T00:00:00Z', '10080', '7030')]);
+    await database.db.insert(trades).values([
+      closedTrade(),
+      { ...closedTrade({ entryIntentId: 2, entryAt: new Date('2026-01-04T00:00:00Z') }), status: 'open', exitPrice: null, exitAt: null, exitFee: null, realizedPnl: null, capitalBuffer: null },
+    ]);
+    const r = await run(roiCheck, {}, { clockAt: '2026-01-05T12:00:00Z' });
+    expect(r.status).toBe('pass');
+    expect(r.details?.['rows']).toEqual(expect.arrayContaining([expect.objectContaining({ period: '7d', snapshotRoiPct: '0.8000', ledgerRoiPct: '0.8000', status: 'agrees' })]));
+  });
+
+  it('fails when equity grew more than the ledger explains', async () => {
+    await database.db.insert(equitySnapshots).values([snap('2026-01-01T00:00:00Z', '10000', '10000'), snap('2026-01-05T00:00:00Z', '10500', '10500')]);
+    await database.db.insert(trades).values(closedTrade());
+    const r = await run(roiCheck, {}, { clockAt: '2026-01-05T12:00:00Z' });
+    expect(r.status).toBe('fail');
+    expect(r.value).toContain('paper/kraken 7d: ledger 0.3000% vs snapshots 5.0000%');
+  });
+});

@@ -1,10 +1,10 @@
-// Owns the SQL behind the stats: aggregates over the hourly rollup of closed trades (plus the raw
+// Owns the SQL behind the stats: aggregates over the daily rollup of closed trades (plus the raw
 // trades at the window's ragged edges), open positions, equity facts and drawdown from the equity
 // snapshots. Every query returns a handful of rows however long the ledger is; money stays text.
 import { sql, type SQL } from 'drizzle-orm';
 import { execute, type Db } from '../client.js';
 
-const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 
 export interface StatsWindow {
   /** Inclusive start; null = since the first trade. */
@@ -28,14 +28,14 @@ export interface ClosedGroupRow {
 const ts = (d: Date): SQL => sql`${d.toISOString()}::timestamptz`;
 
 /**
- * Closed trades in the window per (mode, feed, strategy). Whole UTC hours inside the window come
- * from trade_stats_hourly; the partial hours at either end come from `trades` through its exit_at
+ * Closed trades in the window per (mode, feed, strategy). Whole UTC days inside the window come
+ * from trade_stats_daily; the partial days at either end come from `trades` through its exit_at
  * index, so the answer is exact at any window boundary.
  */
 export async function closedTradesByStrategy(db: Db, window: StatsWindow): Promise<ClosedGroupRow[]> {
   const { from, to } = window;
-  const floorTo = new Date(Math.floor(to.getTime() / HOUR_MS) * HOUR_MS);
-  const ceilFrom = from ? new Date(Math.ceil(from.getTime() / HOUR_MS) * HOUR_MS) : null;
+  const floorTo = new Date(Math.floor(to.getTime() / DAY_MS) * DAY_MS);
+  const ceilFrom = from ? new Date(Math.ceil(from.getTime() / DAY_MS) * DAY_MS) : null;
   const tailStart = ceilFrom && ceilFrom > floorTo ? ceilFrom : floorTo;
   const raw = (range: SQL) => sql`
     select mode, feed, strategy, 1 as closed, (realized_pnl > 0)::int as wins, (realized_pnl < 0)::int as losses,
@@ -44,7 +44,7 @@ export async function closedTradesByStrategy(db: Db, window: StatsWindow): Promi
   const head = from && ceilFrom
     ? sql`union all ${raw(sql`exit_at >= ${ts(from)} and exit_at < ${ts(ceilFrom)} and exit_at <= ${ts(to)}`)}`
     : sql``;
-  const bucketFrom = ceilFrom ? sql`and hour >= ${ts(ceilFrom)}` : sql``;
+  const bucketFrom = ceilFrom ? sql`and day >= ${ts(ceilFrom)}` : sql``;
   return execute<ClosedGroupRow>(
     db,
     sql`
@@ -53,7 +53,7 @@ export async function closedTradesByStrategy(db: Db, window: StatsWindow): Promi
            sum(realized_pnl)::text as realized, sum(fees)::text as fees, sum(deployed)::text as deployed
     from (
       select mode, feed, strategy, closed, wins, losses, realized_pnl, fees, deployed
-      from trade_stats_hourly where hour < ${ts(floorTo)} ${bucketFrom}
+      from trade_stats_daily where day < ${ts(floorTo)} ${bucketFrom}
       union all ${raw(sql`exit_at >= ${ts(tailStart)} and exit_at <= ${ts(to)}`)}
       ${head}
     ) as x

@@ -1,4 +1,4 @@
-// Owns the stats area's tables: the hourly rollup of closed trades (kept in step with `trades` by
+// Owns the stats area's tables: the daily rollup of closed trades (kept in step with `trades` by
 // statement-level triggers, see migrations/*_stats_rollup.sql) and the claims of scheduled reports.
 import { sql } from 'drizzle-orm';
 import { bigserial, index, integer, numeric, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
@@ -7,17 +7,18 @@ const money = (name: string) => numeric(name, { precision: 38, scale: 18 });
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
 /**
- * Closed trades summed per book (mode, feed), strategy and UTC hour of exit. `/stats all` over a
- * million trades reads a few thousand of these rows instead of every trade. Written only by the
- * triggers on `trades`; nothing in the application inserts here.
+ * Closed trades summed per book (mode, feed), strategy and UTC day of exit. `/stats all` over a
+ * million trades reads a few thousand of these rows instead of every trade (hourly buckets were
+ * 24× as many rows and too slow to sum). Written only by the triggers on `trades`.
  */
-export const tradeStatsHourly = pgTable(
-  'trade_stats_hourly',
+export const tradeStatsDaily = pgTable(
+  'trade_stats_daily',
   {
     mode: text('mode', { enum: ['paper', 'live'] }).notNull(),
     feed: text('feed', { enum: ['kraken', 'replay'] }).notNull(),
     strategy: text('strategy').notNull(),
-    hour: at('hour').notNull(),
+    /** UTC midnight starting the day. */
+    day: at('day').notNull(),
     closed: integer('closed').notNull(),
     wins: integer('wins').notNull(),
     losses: integer('losses').notNull(),
@@ -26,7 +27,7 @@ export const tradeStatsHourly = pgTable(
     /** Sum of quantity × entry price: the capital the strategy put to work. */
     deployed: numeric('deployed').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.mode, t.feed, t.strategy, t.hour] }), index('trade_stats_hourly_hour').on(t.hour)],
+  (t) => [primaryKey({ columns: [t.mode, t.feed, t.strategy, t.day] }), index('trade_stats_daily_day').on(t.day)],
 );
 
 /**
@@ -56,5 +57,5 @@ export const scheduledReports = pgTable(
   ],
 );
 
-export type TradeStatsHour = typeof tradeStatsHourly.$inferSelect;
+export type TradeStatsDay = typeof tradeStatsDaily.$inferSelect;
 export type ScheduledReport = typeof scheduledReports.$inferSelect;

@@ -20,7 +20,7 @@ async function rawAggregate(database: Database, w: StatsWindow): Promise<ClosedG
 const normalise = (rows: ClosedGroupRow[]) =>
   rows.map((r) => ({ ...r, realized: Number(r.realized).toFixed(8), fees: Number(r.fees).toFixed(8), deployed: Number(r.deployed).toFixed(8) }));
 
-describe('hourly rollup of closed trades', () => {
+describe('daily rollup of closed trades', () => {
   let database: Database;
   beforeAll(async () => {
     database = await createPostgresTestDb();
@@ -29,7 +29,7 @@ describe('hourly rollup of closed trades', () => {
     await database?.close();
   });
 
-  it('agrees with the raw ledger for windows that cut through hours', async () => {
+  it('agrees with the raw ledger for windows that cut through days', async () => {
     // A seeded walk: 400 trades over ~5 days, at minute resolution, three strategies, two books.
     let seed = 42;
     const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
@@ -51,8 +51,9 @@ describe('hourly rollup of closed trades', () => {
     const windows: StatsWindow[] = [
       { from: null, to: new Date('2026-02-10T00:00:00Z') },
       { from: new Date('2026-02-02T03:17:41.5Z'), to: new Date('2026-02-04T19:02:03Z') },
-      { from: new Date('2026-02-03T10:05:00Z'), to: new Date('2026-02-03T10:55:00Z') }, // inside one hour
-      { from: new Date('2026-02-03T10:00:00Z'), to: new Date('2026-02-04T10:00:00Z') }, // on the hour
+      { from: new Date('2026-02-03T10:05:00Z'), to: new Date('2026-02-03T10:55:00Z') }, // inside one day
+      { from: new Date('2026-02-03T10:00:00Z'), to: new Date('2026-02-04T10:00:00Z') }, // across one midnight
+      { from: new Date('2026-02-02T00:00:00Z'), to: new Date('2026-02-05T00:00:00Z') }, // midnight to midnight
       { from: null, to: new Date('2026-02-03T12:30:00Z') },
     ];
     for (const w of windows) {

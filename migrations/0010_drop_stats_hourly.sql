@@ -1,0 +1,1 @@
+DROP TABLE "trade_stats_hourly" CASCADE;

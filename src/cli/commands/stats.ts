@@ -1,9 +1,52 @@
-// `ctb stats [--period 24h|7d|30d|all] [--json]`: the live stats from the ledger.
+// `ctb stats [--period 24h|7d|30d|all] [--json] [--chart file.png]`: the live stats from the
+// ledger, and optionally the equity-and-drawdown chart of the same window as a PNG.
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Option } from 'commander';
-import { statsCommand } from '../../../commands/stats.js';
+import { runCommand } from '../../../commands/run-command.js';
+import { statsCommand, type StatsResult } from '../../../commands/stats.js';
+import { AppError } from '../../errors.js';
+import { renderEquityChart } from '../../services/stats/equity-chart.js';
+import type { CliIo } from '../io.js';
 import { renderStatsText } from '../render/stats-text.js';
 import type { CliRegistration } from '../program.js';
-import { runCliCommand } from '../with-context.js';
+import { cliActor, printError, runCliCommand, withCliContext } from '../with-context.js';
+
+interface StatsCliOptions {
+  period: string;
+  json: boolean;
+  chart?: string;
+}
+
+async function statsWithChart(io: CliIo, opts: StatsCliOptions & { chart: string }): Promise<number> {
+  const file = resolve(io.cwd, opts.chart);
+  if (!file.toLowerCase().endsWith('.png')) {
+    io.stderr.write(`error: --chart expects a file name ending in .png, got "${opts.chart}"\n`);
+    return 2;
+  }
+  return withCliContext(io, async (ctx, config) => {
+    try {
+      const result = await runCommand(statsCommand, ctx, cliActor(), { period: opts.period });
+      const window = { from: result.from ? new Date(result.from) : null, to: new Date(result.to) };
+      const chart = await renderEquityChart(ctx.db, { window, title: `Equity and drawdown — ${result.period === 'all' ? 'all time' : `last ${result.period}`}` });
+      if (chart) {
+        try {
+          writeFileSync(file, chart.png);
+        } catch (err) {
+          throw new AppError('usage', 'chart_not_written', `Could not write the chart to ${file}: ${(err as Error).message}.`, {
+            hint: 'Give a path in a directory that exists and that you may write to.',
+          });
+        }
+      }
+      const note = chart ? `chart written to ${file} (${chart.width}×${chart.height}, ${chart.points} points)` : 'no chart: no equity snapshot falls in this period';
+      const out: StatsResult & { chart: { file: string; points: number } | null } = { ...result, chart: chart ? { file, points: chart.points } : null };
+      io.stdout.write(opts.json ? `${JSON.stringify(out, null, 2)}\n` : `${renderStatsText(result)}\n\n${note}\n`);
+      return 0;
+    } catch (err) {
+      return printError(io, err, config);
+    }
+  });
+}
 
 export const statsCli: CliRegistration = {
   register(program, io, setExit) {
@@ -12,7 +55,9 @@ export const statsCli: CliRegistration = {
       .description('trade counts, ROI, PnL, fees, drawdown and exposure — paper and live side by side')
       .addOption(new Option('--period <period>', 'window: 24h, 7d, 30d or all').default('all'))
       .option('--json', 'print the result as JSON', false)
-      .action(async (opts: { period: string; json: boolean }) => {
+      .option('--chart <file.png>', 'also write the equity-and-drawdown chart of the period as a PNG')
+      .action(async (opts: StatsCliOptions) => {
+        if (opts.chart !== undefined) return setExit(await statsWithChart(io, { ...opts, chart: opts.chart }));
         setExit(await runCliCommand(io, statsCommand, { period: opts.period }, { json: opts.json, render: (r) => renderStatsText(r) }));
       });
   },

@@ -169,3 +169,40 @@ export async function recentClosedTrades(db: Db, opts: { to: Date; limit: number
     order by exit_at desc, id desc limit ${opts.limit}`,
   );
 }
+
+export interface EquityPoint {
+  book: 'paper' | 'live' | 'replay';
+  at: Date | string;
+  /** Close of the bucket, as a float for plotting only. */
+  equity: number;
+  /** Deepest fall inside the bucket from the running peak, percent (≥ 0). */
+  drawdownPct: number;
+}
+
+/**
+ * The equity curve per book, cut into at most `buckets` time buckets (close, high, low each) so a
+ * year of per-minute snapshots still plots from a few hundred points. Drawdown is measured from
+ * the running peak of the bucket highs to each bucket's low, so no dip is smoothed away.
+ */
+export async function equityCurvePoints(db: Db, opts: { window: StatsWindow; buckets: number }): Promise<EquityPoint[]> {
+  const from = opts.window.from ? ts(opts.window.from) : sql`(select min(at) from equity_snapshots)`;
+  const to = ts(opts.window.to);
+  return execute<EquityPoint>(
+    db,
+    sql`
+    with bounds as (select ${from} as f, ${to} as t),
+    b as (
+      select case when e.feed = 'replay' then 'replay' else e.mode end as book,
+             floor(extract(epoch from e.at - bounds.f) / greatest(extract(epoch from bounds.t - bounds.f) / ${opts.buckets}, 1))::int as k,
+             max(e.at) as at, (array_agg(e.equity order by e.at desc, e.id desc))[1] as close,
+             max(e.equity) as hi, min(e.equity) as lo
+      from equity_snapshots e, bounds
+      where e.at >= bounds.f and e.at <= bounds.t and (e.feed = 'kraken' or e.mode = 'paper')
+      group by 1, 2
+    )
+    select book, at, close::float8 as equity,
+           coalesce(((max(hi) over w - lo) * 100 / nullif(max(hi) over w, 0))::float8, 0) as "drawdownPct"
+    from b window w as (partition by book order by k rows unbounded preceding)
+    order by book, k`,
+  );
+}

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,6 +49,28 @@ describe('ctb stats on PostgreSQL', () => {
     expect(await runCli(['stats', '--period', '30d'], t.value)).toBe(0);
     expect(t.out()).toMatch(/paper\s+live\s+replay \(not for go-live\)/);
     expect(t.out()).toMatch(/wins \/ losses/);
+    t.cleanup();
+  });
+
+  it('writes the equity-and-drawdown chart as a PNG with --chart', async () => {
+    const t = cliIo({ DATABASE_URL: database.url });
+    const file = join(t.value.cwd, 'equity.png');
+    expect(await runCli(['stats', '--json', '--chart', 'equity.png'], t.value), t.err()).toBe(0);
+    const json = JSON.parse(t.out());
+    expect(json.chart).toEqual({ file, points: 6 });
+    const png = readFileSync(file);
+    expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    expect(png.length).toBeGreaterThan(20_000); // axes, labels and two panels, not an empty canvas
+    expect(png.readUInt32BE(16)).toBeGreaterThan(800); // width from the IHDR chunk
+    t.cleanup();
+  });
+
+  it('refuses a --chart file that is not a .png, and one it cannot write', async () => {
+    const t = cliIo({ DATABASE_URL: database.url });
+    expect(await runCli(['stats', '--chart', 'equity.jpg'], t.value)).toBe(2);
+    expect(t.err()).toMatch(/--chart expects a file name ending in \.png, got "equity\.jpg"/);
+    expect(await runCli(['stats', '--chart', 'no/such/dir/equity.png'], t.value)).toBe(2);
+    expect(t.err()).toMatch(/Could not write the chart to .*no\/such\/dir\/equity\.png/);
     t.cleanup();
   });
 

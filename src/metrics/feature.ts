@@ -1,0 +1,14 @@
+// The metrics feature: registers the shared counters and the scrape-time ledger gauges on the
+// context's registry, which GET /metrics (src/http/health.ts) serves.
+import type { Feature } from '../app/feature.js';
+import { ctbMetrics } from './instruments.js';
+import { registerLedgerGauges } from './ledger-gauges.js';
+
+export const metricsFeature: Feature = {
+  name: 'metrics',
+  roles: ['all', 'web', 'worker'],
+  async start(ctx) {
+    ctbMetrics(ctx.metrics);
+    registerLedgerGauges(ctx.metrics, ctx);
+  },
+};

@@ -1,0 +1,44 @@
+// Owns the counters and histograms other areas increment (exchange errors, alerts, escalations,
+// Slack ack latency, orders sent). One set per registry, so each AppContext (and each test) has
+// its own. Use: `ctbMetrics(ctx.metrics).exchangeErrors.inc({ kind: 'retryable' })`.
+// Names and labels are documented in docs/metrics.md; Grafana's dashboard reads them.
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+export interface CtbMetrics {
+  /** ctb_exchange_errors_total{kind}: exchange errors by the project's kind (retryable, rejected, auth, halt). */
+  exchangeErrors: Counter<'kind'>;
+  /** ctb_orders_sent_total{mode,side}: orders handed to the exchange. */
+  ordersSent: Counter<'mode' | 'side'>;
+  /** ctb_alerts_raised_total{severity}: alerts raised (stored in the outbox). */
+  alertsRaised: Counter<'severity'>;
+  /** ctb_alert_escalations_total{step}: escalation steps fired (oncall, next, approvers). */
+  escalations: Counter<'step'>;
+  /** ctb_slack_ack_duration_seconds{surface}: time from a Slack request's arrival to its ack. */
+  slackAckSeconds: Histogram<'surface'>;
+  /** ctb_scheduled_reports_total{kind,outcome}: daily/weekly summaries posted or failed. */
+  scheduledReports: Counter<'kind' | 'outcome'>;
+}
+
+const byRegistry = new WeakMap<Registry, CtbMetrics>();
+
+export function ctbMetrics(registry: Registry): CtbMetrics {
+  const existing = byRegistry.get(registry);
+  if (existing) return existing;
+  const registers = [registry];
+  const metrics: CtbMetrics = {
+    exchangeErrors: new Counter({ name: 'ctb_exchange_errors_total', help: 'Exchange errors by kind (retryable, rejected, auth, halt).', labelNames: ['kind'], registers }),
+    ordersSent: new Counter({ name: 'ctb_orders_sent_total', help: 'Orders sent to the exchange.', labelNames: ['mode', 'side'], registers }),
+    alertsRaised: new Counter({ name: 'ctb_alerts_raised_total', help: 'Alerts raised, by severity.', labelNames: ['severity'], registers }),
+    escalations: new Counter({ name: 'ctb_alert_escalations_total', help: 'Escalation steps fired, by step.', labelNames: ['step'], registers }),
+    slackAckSeconds: new Histogram({
+      name: 'ctb_slack_ack_duration_seconds',
+      help: "Time from a Slack request's arrival to its ack (Slack gives up after 3 s).",
+      labelNames: ['surface'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5],
+      registers,
+    }),
+    scheduledReports: new Counter({ name: 'ctb_scheduled_reports_total', help: 'Scheduled summaries, by kind and outcome (posted, failed).', labelNames: ['kind', 'outcome'], registers }),
+  };
+  byRegistry.set(registry, metrics);
+  return metrics;
+}

@@ -1,0 +1,60 @@
+// Owns the equity-and-drawdown picture: a Vega-Lite spec over the bucketed equity curve, rendered
+// to SVG by Vega (no browser, no canvas) and rasterised to PNG by resvg. Used by `ctb stats
+// --chart` and by the /stats reply's thread in Slack.
+import { Resvg } from '@resvg/resvg-js';
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import type { Db } from '../../db/client.js';
+import { equityCurvePoints, type EquityPoint, type StatsWindow } from '../../db/queries/stats-ledger.js';
+
+export interface EquityChart {
+  png: Buffer;
+  points: number;
+  width: number;
+  height: number;
+}
+
+const WIDTH = 900;
+const PALETTE = { paper: '#1f77b4', live: '#d62728', replay: '#7f7f7f' } as const;
+
+function chartSpec(points: EquityPoint[], title: string): TopLevelSpec {
+  const values = points.map((p) => ({ book: p.book, at: new Date(p.at).toISOString(), equity: p.equity, drawdown: -p.drawdownPct }));
+  const books = (['paper', 'live', 'replay'] as const).filter((b) => points.some((p) => p.book === b));
+  const x = { field: 'at', type: 'temporal' as const, title: 'UTC', scale: { type: 'utc' as const }, axis: { format: '%b %d %H:%M', labelOverlap: true } };
+  const color = { field: 'book', type: 'nominal' as const, title: 'book', scale: { domain: books, range: books.map((b) => PALETTE[b]) } };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: title, anchor: 'start', fontSize: 16 },
+    background: 'white',
+    padding: 16,
+    data: { values },
+    vconcat: [
+      {
+        width: WIDTH, height: 260,
+        mark: { type: 'line', strokeWidth: 2 },
+        encoding: { x, y: { field: 'equity', type: 'quantitative', title: 'equity', scale: { zero: false } }, color },
+      },
+      {
+        width: WIDTH, height: 140,
+        mark: { type: 'area', opacity: 0.35, line: true },
+        encoding: { x, y: { field: 'drawdown', type: 'quantitative', title: 'drawdown %', stack: null }, color },
+      },
+    ],
+    config: { font: 'DejaVu Sans', axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { orient: 'top' } },
+  };
+}
+
+/** The chart of the window, or null when no equity snapshot falls inside it. */
+export async function renderEquityChart(db: Db, opts: { window: StatsWindow; title: string; buckets?: number }): Promise<EquityChart | null> {
+  const points = await equityCurvePoints(db, { window: opts.window, buckets: opts.buckets ?? 400 });
+  if (points.length === 0) return null;
+  const runtime = vega.parse(compile(chartSpec(points, opts.title)).spec);
+  const view = new vega.View(runtime, { renderer: 'none' });
+  try {
+    const svg = await view.toSVG();
+    const image = new Resvg(svg, { font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' } }).render();
+    return { png: image.asPng(), points: points.length, width: image.width, height: image.height };
+  } finally {
+    view.finalize();
+  }
+}

@@ -15,6 +15,9 @@ function migrationsHash(): string {
   for (const f of readdirSync(MIGRATIONS_DIR).sort()) {
     if (f.endsWith('.sql')) h.update(f).update(readFileSync(join(MIGRATIONS_DIR, f)));
   }
+  // The journal too: drizzle decides what is applied by each migration's `when`, so the same SQL
+  // regenerated after a rebase (new `when`s) must not reuse a template migrated under the old ones.
+  h.update(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json')));
   return h.digest('hex').slice(0, 10);
 }
 

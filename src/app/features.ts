@@ -1,8 +1,9 @@
 // The features the running bot starts, in order. Each issue's part of the bot adds itself here.
 import { alertsFeature } from '../alerts/feature.js';
 import { healthFeature } from '../http/health.js';
+import { statsSummariesFeature } from '../jobs/stats-summaries-feature.js';
 import { metricsFeature } from '../metrics/feature.js';
 import { slackFeature } from '../slack/feature.js';
 import type { Feature } from './feature.js';
 
-export const features: Feature[] = [healthFeature, metricsFeature, alertsFeature, slackFeature];
+export const features: Feature[] = [healthFeature, metricsFeature, alertsFeature, slackFeature, statsSummariesFeature];

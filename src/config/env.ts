@@ -1,5 +1,6 @@
 // Owns the process configuration: one zod schema over the environment (plus .env), parsed once
 // at start by readEnv(env). Nothing else in the project reads process.env.
+import { validate as isCronExpression } from 'node-cron';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { Secret } from './secret.js';
@@ -119,6 +120,27 @@ function parseRetention(text: string): BackupRetention | string {
   return out;
 }
 
+const timeZone = optionalText.transform((v, ctx) => {
+  const zone = v ?? 'UTC';
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return zone;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `expected an IANA time zone such as UTC or Europe/Paris, got "${zone}"` });
+    return z.NEVER;
+  }
+});
+
+const cronExpression = (fallback: string) =>
+  optionalText.transform((v, ctx) => {
+    const expr = v ?? fallback;
+    if (!isCronExpression(expr)) {
+      ctx.addIssue({ code: 'custom', message: `expected a cron expression such as "${fallback}" (minute hour day month weekday), got "${expr}"` });
+      return z.NEVER;
+    }
+    return expr;
+  });
+
 export const envSchema = z.object({
   IS_LIVE: bool(false),
   KRAKEN_API_KEY: secret,
@@ -163,7 +185,9 @@ export const envSchema = z.object({
   SMTP_URL: secret,
   ALERT_EMAIL_TO: optionalText,
   ALERT_EMAIL_FROM: optionalText,
-  SCHEDULE_TZ: optionalText.transform((v) => v ?? 'UTC'),
+  SCHEDULE_TZ: timeZone,
+  DAILY_SUMMARY_CRON: cronExpression('0 8 * * *'),
+  WEEKLY_SUMMARY_CRON: cronExpression('0 8 * * 1'),
   PORT: number(3000, { min: 0, max: 65_535, int: true }),
   HOST: optionalText.transform((v) => v ?? '0.0.0.0'),
   DATA_DIR: optionalText.transform((v) => v ?? './data'),

@@ -1,11 +1,16 @@
 // A local stand-in for Slack's Web API (https://slack.com/api/<method>) on loopback. Point the bot
 // at it with SLACK_API_URL=<url>. Records every call; answers {ok:true} unless a test overrides a method.
+// File uploads (files.uploadV2) work end to end: files.getUploadURLExternal answers with an upload_url
+// on this server (`<url>upload/<file id>`), the bytes POSTed there are kept in the call's `raw`, and
+// files.completeUploadExternal answers with the files it completed.
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface SlackCall {
   method: string;
   body: Record<string, unknown>;
+  /** The request body as sent (a file upload's multipart bytes). */
+  raw: Buffer;
   at: number;
 }
 
@@ -21,11 +26,15 @@ export interface FakeSlack {
   close(): Promise<void>;
 }
 
-async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+async function readRaw(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  const type = req.headers['content-type'] ?? '';
+  return Buffer.concat(chunks);
+}
+
+function parseBody(raw: Buffer, type: string): Record<string, unknown> {
+  if (type.includes('multipart/form-data')) return {};
+  const text = raw.toString('utf8');
   if (type.includes('application/json')) return text ? (JSON.parse(text) as Record<string, unknown>) : {};
   const out: Record<string, unknown> = {};
   for (const [k, v] of new URLSearchParams(text)) {
@@ -44,12 +53,31 @@ let ts = 1_700_000_000;
 export async function startFakeSlack(): Promise<FakeSlack> {
   const calls: SlackCall[] = [];
   const responders = new Map<string, SlackResponder>();
+  let fileSeq = 0;
+  let baseUrl = '';
+  // files.uploadV2's three steps, answered by this server itself unless a test overrides them.
+  const uploadDefaults: Record<string, SlackResponder> = {
+    'files.getUploadURLExternal': () => {
+      const id = `F0FAKE${++fileSeq}`;
+      return { body: { ok: true, upload_url: `${baseUrl}upload/${id}`, file_id: id } };
+    },
+    'files.completeUploadExternal': (body) => {
+      const files = (typeof body.files === 'string' ? JSON.parse(body.files) : body.files) as Array<{ id: string; title?: string }>;
+      return { body: { ok: true, files: (files ?? []).map((f) => ({ id: f.id, title: f.title ?? '' })) } };
+    },
+  };
   const server = createServer(async (req, res) => {
     const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0] ?? '';
-    const body = await readBody(req);
-    const call = { method, body, at: Date.now() };
+    const raw = await readRaw(req);
+    const body = parseBody(raw, req.headers['content-type'] ?? '');
+    const call = { method, body, raw, at: Date.now() };
     calls.push(call);
-    const responder = responders.get(method);
+    const responder = responders.get(method) ?? uploadDefaults[method];
+    if (!responder && method.startsWith('upload/')) {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(`OK - ${raw.length}`);
+      return;
+    }
     const answer = responder
       ? await responder(body, call)
       : { body: { ok: true, channel: body.channel ?? 'C0FAKE', ts: `${ts++}.000100`, message: { text: body.text } } };
@@ -58,8 +86,9 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  baseUrl = `http://127.0.0.1:${port}/api/`;
   return {
-    url: `http://127.0.0.1:${port}/api/`,
+    url: baseUrl,
     calls,
     callsTo: (method) => calls.filter((c) => c.method === method),
     on: (method, responder) => void responders.set(method, responder),

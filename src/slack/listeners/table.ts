@@ -21,6 +21,7 @@ import { modeStatusCommand } from '../../../commands/mode-status.js';
 import { renderGoLiveStatus, renderModeStatus } from '../views/mode-status.js';
 import { goLiveHelpRoute } from './golive-help.js';
 import { commandRoute, notYetAvailable } from './routes.js';
+import { statsRoute } from './stats-route.js';
 import type { ActionRow, EventRow, ListenerTable, SlashCommandRow, ViewRow } from './types.js';
 
 const commands: SlashCommandRow[] = [
@@ -38,7 +39,7 @@ const commands: SlashCommandRow[] = [
     command: '/stats',
     summary: 'Trading statistics',
     subcommands: [
-      notYetAvailable({ name: null, usage: '/stats [24h|7d|30d|all]', summary: 'PnL, win rate, drawdown and trades over a window', role: 'reader' }),
+      statsRoute,
     ],
   },
   {

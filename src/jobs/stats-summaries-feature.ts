@@ -1,0 +1,46 @@
+// The scheduled-summaries feature: on every replica (web and worker alike — the claim in
+// scheduled_reports makes each period post once), registers the daily, weekly and retry jobs
+// when Slack and SLACK_OPS_CHANNEL are configured, posting through the Web API with the badge.
+import { hostname } from 'node:os';
+import type { AppContext } from '../app/context.js';
+import type { Feature } from '../app/feature.js';
+import { readBadgeState } from '../slack/reply.js';
+import { withBadge } from '../slack/views/badge.js';
+import { renderStatsSummary } from '../slack/views/stats.js';
+import { createSlackWebClient } from '../slack/web-client.js';
+import { createStatsSummaries, type SummaryPoster } from './stats-summaries.js';
+
+/** Posts summaries to SLACK_OPS_CHANNEL, badged paper/LIVE like every message the bot sends. */
+export function slackSummaryPoster(ctx: Pick<AppContext, 'config' | 'db' | 'logger'>): SummaryPoster {
+  const client = createSlackWebClient(ctx.config);
+  const channel = ctx.config.SLACK_OPS_CHANNEL;
+  return {
+    async post(message) {
+      if (!channel) throw new Error('SLACK_OPS_CHANNEL is not set');
+      const badged = withBadge(message as Parameters<typeof withBadge>[0], await readBadgeState(ctx));
+      const res = await client.chat.postMessage({ channel, text: badged.text, blocks: badged.blocks });
+      return { ts: res.ts ?? null };
+    },
+  };
+}
+
+export const statsSummariesFeature: Feature = {
+  name: 'stats-summaries',
+  roles: ['all', 'web', 'worker'],
+  async start(ctx) {
+    if (!ctx.config.slackEnabled || !ctx.config.SLACK_OPS_CHANNEL) {
+      ctx.logger.info('daily and weekly summaries are off: set SLACK_BOT_TOKEN and SLACK_OPS_CHANNEL to post them');
+      return;
+    }
+    const summaries = createStatsSummaries(
+      ctx,
+      { poster: slackSummaryPoster(ctx), render: renderStatsSummary },
+      { replica: `${hostname()}:${process.pid}` },
+    );
+    for (const job of summaries.jobs()) ctx.jobs.register(job);
+    ctx.logger.info(
+      { daily: ctx.config.DAILY_SUMMARY_CRON, weekly: ctx.config.WEEKLY_SUMMARY_CRON, timezone: ctx.config.SCHEDULE_TZ },
+      'daily and weekly summaries scheduled',
+    );
+  },
+};

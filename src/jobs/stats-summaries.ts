@@ -1,0 +1,92 @@
+// Owns the daily and weekly summaries posted to SLACK_OPS_CHANNEL: the cron jobs (in SCHEDULE_TZ),
+// the claim that makes each period post once across replicas, and the retry sweep that re-posts a
+// summary whose post failed. The summary is the stats of the period, rendered like /stats.
+import type { AppContext } from '../app/context.js';
+import { ctbMetrics } from '../metrics/instruments.js';
+import { computeStats } from '../services/stats/compute-stats.js';
+import {
+  claimReport, claimStaleReports, markReportFailed, markReportPosted, reportPeriod, type ReportKind,
+} from '../services/stats/scheduled-reports.js';
+import type { ScheduledReport } from '../db/schema/index.js';
+import type { JobSpec } from './registry.js';
+
+export interface SummaryMessage {
+  text: string;
+  blocks: unknown[];
+}
+
+export interface SummaryPoster {
+  /** Posts to the ops channel; resolves with the message ts, throws when Slack refuses. */
+  post(message: SummaryMessage): Promise<{ ts: string | null }>;
+}
+
+export type SummaryRenderer = (input: { kind: ReportKind; periodKey: string; report: Awaited<ReturnType<typeof computeStats>> }) => SummaryMessage;
+
+export interface StatsSummariesOptions {
+  /** Who claims (host:pid): shown in scheduled_reports.claimed_by. */
+  replica: string;
+  /** How long a claim is held while posting; a replica that dies mid-post frees it after this. */
+  leaseMs?: number;
+  /** How long after a failed post the retry sweep may take it. */
+  retryDelayMs?: number;
+  maxAttempts?: number;
+}
+
+export type FireOutcome = 'posted' | 'failed' | 'taken';
+
+export function createStatsSummaries(
+  ctx: Pick<AppContext, 'db' | 'config' | 'clock' | 'logger' | 'metrics'>,
+  deps: { poster: SummaryPoster; render: SummaryRenderer },
+  opts: StatsSummariesOptions,
+) {
+  const leaseMs = opts.leaseMs ?? 2 * 60_000;
+  const retryDelayMs = opts.retryDelayMs ?? 60_000;
+  const maxAttempts = opts.maxAttempts ?? 20;
+  const metrics = ctbMetrics(ctx.metrics);
+
+  async function deliver(row: ScheduledReport): Promise<'posted' | 'failed'> {
+    const log = ctx.logger.child({ report: row.kind, period: row.periodKey, attempt: row.attempts });
+    try {
+      const report = await computeStats(ctx, { window: { from: row.periodFrom, to: row.periodTo }, period: 'custom' });
+      const { ts } = await deps.poster.post(deps.render({ kind: row.kind, periodKey: row.periodKey, report }));
+      await markReportPosted(ctx.db, { id: row.id, replica: opts.replica, now: ctx.clock.now(), slackTs: ts });
+      metrics.scheduledReports.inc({ kind: row.kind, outcome: 'posted' });
+      log.info('summary posted');
+      return 'posted';
+    } catch (err) {
+      const retryAt = new Date(ctx.clock.now().getTime() + retryDelayMs);
+      await markReportFailed(ctx.db, { id: row.id, replica: opts.replica, error: (err as Error).message ?? String(err), retryAt });
+      metrics.scheduledReports.inc({ kind: row.kind, outcome: 'failed' });
+      log.warn({ err, retryAt }, 'summary could not be posted; it will be retried');
+      return 'failed';
+    }
+  }
+
+  return {
+    /** What a cron firing does: claim this period (or learn another replica has it), then post. */
+    async fire(kind: ReportKind): Promise<FireOutcome> {
+      const period = reportPeriod(kind, ctx.clock.now(), ctx.config.SCHEDULE_TZ);
+      const row = await claimReport(ctx.db, { period, replica: opts.replica, now: ctx.clock.now(), leaseMs });
+      if (!row) {
+        ctx.logger.debug({ report: kind, period: period.key }, 'summary already claimed by another replica');
+        return 'taken';
+      }
+      return deliver(row);
+    },
+    /** Re-posts summaries whose post failed or whose replica died; returns how many it posted. */
+    async retryStale(): Promise<number> {
+      const rows = await claimStaleReports(ctx.db, { replica: opts.replica, now: ctx.clock.now(), leaseMs, maxAttempts });
+      let posted = 0;
+      for (const row of rows) if ((await deliver(row)) === 'posted') posted++;
+      return posted;
+    },
+    jobs(): JobSpec[] {
+      const timezone = ctx.config.SCHEDULE_TZ;
+      return [
+        { name: 'stats-summary-daily', schedule: ctx.config.DAILY_SUMMARY_CRON, timezone, trades: false, run: async () => void (await this.fire('daily')) },
+        { name: 'stats-summary-weekly', schedule: ctx.config.WEEKLY_SUMMARY_CRON, timezone, trades: false, run: async () => void (await this.fire('weekly')) },
+        { name: 'stats-summary-retry', schedule: '*/1 * * * *', timezone, trades: false, run: async () => void (await this.retryStale()) },
+      ];
+    },
+  };
+}

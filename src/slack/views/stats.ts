@@ -1,0 +1,66 @@
+// Renders stats reports for Slack: `/stats [period]` and the daily/weekly summaries. One section of
+// fields per book — paper and live side by side, replay marked as practice that never counts
+// toward go-live. Pure functions of the report, tested on their JSON.
+import type { BookStats, StatsReport } from '../../services/stats/compute-stats.js';
+import { context, fields, header, section, type KnownBlock, type SlackMessage } from './message.js';
+
+const pct = (v: string | null): string => (v === null ? '—' : `${v}%`);
+const signed = (v: string): string => (v.startsWith('-') || v === '0' ? v : `+${v}`);
+
+export function periodLabel(report: Pick<StatsReport, 'period' | 'from' | 'to'>): string {
+  if (report.period === 'all') return 'all time';
+  if (report.period === 'custom') return `${report.from ?? 'start'} → ${report.to}`;
+  return `last ${report.period}`;
+}
+
+function bookTitle(b: BookStats): string {
+  if (b.book === 'live') return ':red_circle: *Live*';
+  if (b.book === 'paper') return ':page_facing_up: *Paper*';
+  return ':repeat: *Replay* — practice on recorded prices, not counted toward go-live';
+}
+
+function bookBlocks(b: BookStats): KnownBlock[] {
+  const won = b.trades.winRatePct === null ? '' : ` (${b.trades.winRatePct}% won)`;
+  return [
+    section(bookTitle(b)),
+    fields([
+      ['Trades', `${b.trades.closed} closed · ${b.trades.open} open`],
+      ['Wins / losses', `${b.trades.wins} / ${b.trades.losses}${won}`],
+      ['Realised PnL', `${signed(b.pnl.realized)} (fees ${b.pnl.fees})`],
+      ['Unrealised PnL', b.pnl.unrealized === null ? '— (no fresh marks)' : signed(b.pnl.unrealized)],
+      ['ROI', `${pct(b.roi.periodPct)} in period · ${pct(b.roi.totalPct)} all time`],
+      ['Drawdown', `${pct(b.drawdown.currentPct)} now · ${pct(b.drawdown.maxPct)} max`],
+      ['Equity', b.equity ? b.equity.latest : '—'],
+      ['Exposure', `${b.exposure.costBasis}${b.exposure.pctOfEquity === null ? '' : ` (${b.exposure.pctOfEquity}% of equity)`}`],
+    ]),
+  ];
+}
+
+function fallbackText(title: string, report: StatsReport): string {
+  const books = report.books
+    .filter((b) => b.book !== 'replay' || b.trades.closed + b.trades.open > 0)
+    .map((b) => `${b.book}: ${b.trades.closed} closed, ${b.trades.wins}W/${b.trades.losses}L, PnL ${b.pnl.realized}, ROI ${pct(b.roi.periodPct)}, drawdown ${pct(b.drawdown.currentPct)}`);
+  return `${title}: ${books.join('; ')}`;
+}
+
+function statsBlocks(report: StatsReport): KnownBlock[] {
+  const blocks = report.books.flatMap(bookBlocks);
+  blocks.push(context(`Window ${report.from ?? 'since the first trade'} → ${report.to} (UTC). ROI in period is over equity at its start; drawdown max is inside the period, now is from the all-time peak.`));
+  return blocks;
+}
+
+export function renderStats(report: StatsReport): SlackMessage {
+  const title = `Stats — ${periodLabel(report)}`;
+  return { text: fallbackText(title, report), blocks: [header(title), ...statsBlocks(report)] };
+}
+
+export function renderStatsSummary(input: { kind: 'daily' | 'weekly'; periodKey: string; report: StatsReport }): SlackMessage {
+  const title = `${input.kind === 'daily' ? 'Daily' : 'Weekly'} summary — ${input.periodKey}`;
+  return { text: fallbackText(title, input.report), blocks: [header(title), ...statsBlocks(input.report)] };
+}
+
+/** The note posted in the thread when there is no picture to show. */
+export function renderNoChart(report: Pick<StatsReport, 'period' | 'from' | 'to'>): SlackMessage {
+  const text = `No equity snapshots in ${periodLabel(report)} yet, so there is no equity chart.`;
+  return { text, blocks: [context(text)] };
+}

@@ -1,0 +1,76 @@
+// The /stats and summary views are pure functions of a stats report: tested on their JSON.
+import { describe, expect, it } from 'vitest';
+import type { BookStats, StatsReport } from '../../../src/services/stats/compute-stats.js';
+import { parseStatsText } from '../../../src/slack/listeners/stats-route.js';
+import { renderNoChart, renderStats, renderStatsSummary } from '../../../src/slack/views/stats.js';
+
+const book = (name: BookStats['book'], over: Partial<BookStats> = {}): BookStats => ({
+  book: name,
+  countsTowardGoLive: name !== 'replay',
+  trades: { total: 4, open: 1, closed: 3, wins: 2, losses: 1, breakeven: 0, winRatePct: '66.6667' },
+  pnl: { realized: '12.5', unrealized: '-1.25', unrealizedMarkedAt: '2026-01-10T11:30:00.000Z', fees: '0.75' },
+  roi: { totalPct: '0.125', periodPct: '0.1', startingCapital: '10000', periodStartEquity: '10010' },
+  equity: { latest: '10011.25', at: '2026-01-10T11:30:00.000Z', peak: '10100' },
+  drawdown: { maxPct: '3.5', maxAmount: '350', currentPct: '0.8787' },
+  exposure: { costBasis: '130', pctOfEquity: '1.2986' },
+  strategies: [],
+  ...over,
+});
+
+const report = (over: Partial<StatsReport> = {}): StatsReport => ({
+  period: '7d', from: '2026-01-03T12:00:00.000Z', to: '2026-01-10T12:00:00.000Z', closed: 5, open: 1,
+  books: [book('paper'), book('live', { pnl: { realized: '-3', unrealized: null, unrealizedMarkedAt: null, fees: '1' }, roi: { totalPct: null, periodPct: null, startingCapital: null, periodStartEquity: null }, equity: null })],
+  recentClosed: [],
+  ...over,
+});
+
+type Block = { type: string; text?: { text: string }; fields?: Array<{ text: string }>; elements?: Array<{ text: string }> };
+
+describe('/stats view', () => {
+  it('shows paper and live side by side with every figure, and a header naming the period', () => {
+    const m = renderStats(report());
+    const blocks = m.blocks as Block[];
+    expect(blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: 'Stats — last 7d', emoji: true } });
+    expect(blocks[1]).toEqual({ type: 'section', text: { type: 'mrkdwn', text: ':page_facing_up: *Paper*' } });
+    expect(blocks[2]!.fields!.map((f) => f.text)).toEqual([
+      '*Trades*\n3 closed · 1 open',
+      '*Wins / losses*\n2 / 1 (66.6667% won)',
+      '*Realised PnL*\n+12.5 (fees 0.75)',
+      '*Unrealised PnL*\n-1.25',
+      '*ROI*\n0.1% in period · 0.125% all time',
+      '*Drawdown*\n0.8787% now · 3.5% max',
+      '*Equity*\n10011.25',
+      '*Exposure*\n130 (1.2986% of equity)',
+    ]);
+    expect(blocks[3]!.text!.text).toBe(':red_circle: *Live*');
+    expect(blocks[4]!.fields!.map((f) => f.text)).toContain('*ROI*\n— in period · — all time');
+    expect(blocks[4]!.fields!.map((f) => f.text)).toContain('*Unrealised PnL*\n— (no fresh marks)');
+    expect(m.text).toBe('Stats — last 7d: paper: 3 closed, 2W/1L, PnL 12.5, ROI 0.1%, drawdown 0.8787%; live: 3 closed, 2W/1L, PnL -3, ROI —, drawdown 0.8787%');
+  });
+
+  it('marks the replay book as practice that never counts toward go-live', () => {
+    const m = renderStats(report({ books: [book('paper'), book('live'), book('replay')] }));
+    expect(JSON.stringify(m.blocks)).toContain(':repeat: *Replay* — practice on recorded prices, not counted toward go-live');
+  });
+
+  it('titles the daily and weekly summaries with their period key', () => {
+    expect((renderStatsSummary({ kind: 'daily', periodKey: '2026-01-10', report: report({ period: 'custom' }) }).blocks[0] as Block).text!.text).toBe('Daily summary — 2026-01-10');
+    expect(renderStatsSummary({ kind: 'weekly', periodKey: '2026-W02', report: report() }).text).toMatch(/^Weekly summary — 2026-W02: paper: 3 closed/);
+  });
+
+  it('says why there is no chart when the period has no equity snapshot', () => {
+    expect(renderNoChart({ period: '24h', from: null, to: '2026-01-10T12:00:00.000Z' }).text).toBe('No equity snapshots in last 24h yet, so there is no equity chart.');
+  });
+});
+
+describe('/stats text', () => {
+  it('takes one period word, all by default', () => {
+    expect(parseStatsText('')).toEqual({ period: 'all' });
+    expect(parseStatsText(' 7D ')).toEqual({ period: '7d' });
+  });
+
+  it('refuses anything else, naming the periods it accepts', () => {
+    expect(() => parseStatsText('1y')).toThrow('`/stats` takes one period: 24h, 7d, 30d, all (default all), got "1y".');
+    expect(() => parseStatsText('7d 30d')).toThrow(/got "7d 30d"/);
+  });
+});

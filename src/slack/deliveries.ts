@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
 import type { AppContext } from '../app/context.js';
 import { claimSlackDelivery } from '../db/queries/slack-deliveries.js';
+import { ctbMetrics } from '../metrics/instruments.js';
 
 export interface Delivery {
   key: string;
@@ -63,13 +64,25 @@ export interface DeliveryGuardHooks {
  * Global middleware. Acks every ackable request at once (listeners never ack themselves), except
  * view submissions and option requests, whose ack carries the answer: those are claimed first.
  */
-export function deliveryGuard(ctx: Pick<AppContext, 'db' | 'clock' | 'logger'>, hooks: DeliveryGuardHooks = {}): Middleware<AnyMiddlewareArgs> {
+export function deliveryGuard(
+  ctx: Pick<AppContext, 'db' | 'clock' | 'logger'> & Partial<Pick<AppContext, 'metrics'>>,
+  hooks: DeliveryGuardHooks = {},
+): Middleware<AnyMiddlewareArgs> {
   const recent = new RecentKeys();
+  const ackSeconds = ctx.metrics ? ctbMetrics(ctx.metrics).slackAckSeconds : undefined;
   return async (args) => {
     const { body, context, next } = args;
+    const started = performance.now();
     const delivery = deliveryOf(body as unknown as Body, context.retryNum);
     context.delivery = delivery;
-    const ack = 'ack' in args && typeof args.ack === 'function' ? (args.ack as () => Promise<void>) : undefined;
+    const slackAck = 'ack' in args && typeof args.ack === 'function' ? (args.ack as () => Promise<void>) : undefined;
+    // ctb_slack_ack_duration_seconds: Slack retries anything not acked within 3 s.
+    const ack = slackAck
+      ? async () => {
+          await slackAck();
+          ackSeconds?.observe({ surface: delivery.surface }, (performance.now() - started) / 1000);
+        }
+      : undefined;
     const listenerAcks = delivery.surface === 'view' || delivery.surface === 'options';
     if (ack && !listenerAcks) await ack();
 

@@ -44,6 +44,9 @@ describe('/stats in Slack', () => {
     expect(complete!.body.files).toEqual([{ id: 'F0FAKE1', title: 'Equity and drawdown — last 7d' }]);
     const log = await h.commandLog();
     expect(log.at(-1)).toMatchObject({ source: 'slack', actor: USERS.reader, command: 'stats', allowed: true, result: 'ok' });
+    // The ack was timed for the Slack ack latency histogram on /metrics.
+    const ack = await h.ctx.metrics.getSingleMetricAsString('ctb_slack_ack_duration_seconds');
+    expect(ack).toMatch(/ctb_slack_ack_duration_seconds_count\{[^}]*surface="command"[^}]*\} 1$/m);
   });
 
   it('answers ephemerally, without a chart, when the bot may not post in the channel', async () => {

@@ -12,6 +12,7 @@ import { createPaperExchange } from '../exchange/paper/create.js';
 import { ExchangeProvider, type ExchangeProviderDeps } from '../exchange/provider.js';
 import { JobRegistry } from '../jobs/registry.js';
 import { createLogger, type Logger } from '../logger.js';
+import { PriceBoard } from '../market/price-board.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
 import type { AppContext } from './context.js';
 
@@ -47,10 +48,10 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
   }
   const jobs = new JobRegistry(logger);
   const metrics = createMetricsRegistry();
-  const base = { config, database, db: database.db, clock, logger, jobs, metrics };
-  let ctxRef: AppContext | undefined;
+  const prices = new PriceBoard();
+  const base = { config, database, db: database.db, clock, logger, jobs, metrics, prices };
   const exchanges = new ExchangeProvider(config, {
-    paper: opts.exchanges?.paper ?? (() => createPaperExchange(ctxRef!)),
+    paper: opts.exchanges?.paper ?? (() => createPaperExchange({ config, db: database.db, clock, logger, prices })),
     kraken: opts.exchanges?.kraken ?? ((o) => createKrakenExchange(config, { logger, armed: o.armed, clock })),
   });
   const withExchanges = { ...base, exchanges };
@@ -67,6 +68,5 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
       if (ownsDatabase) await database.close();
     },
   };
-  ctxRef = ctx;
   return ctx;
 }

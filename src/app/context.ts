@@ -7,6 +7,7 @@ import type { Database, Db } from '../db/client.js';
 import type { ExchangeProvider } from '../exchange/provider.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
+import type { PriceBoard } from '../market/price-board.js';
 import type { Registry } from 'prom-client';
 
 export interface AppContext {
@@ -19,6 +20,8 @@ export interface AppContext {
   alerts: AlertSink;
   jobs: JobRegistry;
   metrics: Registry;
+  /** Latest candles per pair: filled by the market feed, read by the engine and the paper exchange. */
+  prices: PriceBoard;
 }
 
 export type ActorSource = 'slack' | 'cli' | 'http' | 'system';

@@ -5,5 +5,6 @@ import { statsSummariesFeature } from '../jobs/stats-summaries-feature.js';
 import { metricsFeature } from '../metrics/feature.js';
 import { slackFeature } from '../slack/feature.js';
 import type { Feature } from './feature.js';
+import { engineFeature } from '../engine/feature.js';
 
-export const features: Feature[] = [healthFeature, metricsFeature, alertsFeature, slackFeature, statsSummariesFeature];
+export const features: Feature[] = [healthFeature, metricsFeature, alertsFeature, slackFeature, statsSummariesFeature, engineFeature()];

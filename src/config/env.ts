@@ -158,6 +158,15 @@ export const envSchema = z.object({
   QUOTE_CURRENCY: optionalText.transform((v) => (v ?? 'USD').toUpperCase()),
   PAPER_STARTING_BALANCE: number(10_000, { min: 1 }),
   CAPITAL_RESERVE_PCT: number(20, { min: 0, max: 100 }),
+  // Paper exchange: Kraken's lowest-tier fees (percent of notional) and a slippage model in basis
+  // points: PAPER_SLIPPAGE_BPS always, plus PAPER_IMPACT_BPS × sqrt(order size / candle volume).
+  PAPER_TAKER_FEE_PCT: number(0.26, { min: 0, max: 5 }),
+  PAPER_MAKER_FEE_PCT: number(0.16, { min: 0, max: 5 }),
+  PAPER_SLIPPAGE_BPS: number(2, { min: 0, max: 1000 }),
+  PAPER_IMPACT_BPS: number(50, { min: 0, max: 10_000 }),
+  // Engine: how often equity is snapshotted (market time), how often the Kraken feed polls.
+  EQUITY_SNAPSHOT_INTERVAL: duration('5m'),
+  MARKET_POLL_INTERVAL: duration('15s'),
   RISK_MAX_DRAWDOWN_PCT: number(10, { min: 0.1, max: 100 }),
   RISK_DAILY_LOSS_PCT: number(3, { min: 0.1, max: 100 }),
   RISK_APPETITE_MAX_DRAWDOWN_PCT: number(20, { min: 0.1, max: 100 }),

@@ -109,6 +109,8 @@ export const trades = pgTable(
   },
   (t) => [
     check('trades_closed_complete', sql`${t.status} <> 'closed' or (${t.exitPrice} is not null and ${t.exitAt} is not null and ${t.realizedPnl} is not null and ${t.capitalBuffer} is not null)`),
+    // One trade per entry intent: recording the same entry twice (a restart resolving it) is a no-op.
+    uniqueIndex('trades_entry_intent_id').on(t.entryIntentId),
     index('trades_status').on(t.status, t.mode),
     index('trades_exit_at').on(t.exitAt),
   ],

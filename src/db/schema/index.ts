@@ -6,3 +6,4 @@ export * from './stats.js';
 export * from './kill.js';
 export * from './backups.js';
 export * from './slack.js';
+export * from './paper.js';

@@ -1,0 +1,274 @@
+// Owns the engine loop: tick → strategy → filters → sizing → risk guard → intent → exchange → fill
+// → ledger. Strategy state, the portfolio and the risk marks live in memory; the database is written
+// on orders, fills, closes, risk events and throttled equity snapshots only, so a replay runs at full
+// speed. bot_state is re-read under the order lock before every order (halted ⇒ nothing trades), and
+// polled with the heartbeat so a mode switch, a halt or a resume is seen within a second.
+import { performance } from 'node:perf_hooks';
+import type { AppContext } from '../app/context.js';
+import type { ManualClock } from '../clock.js';
+import type { BotState } from '../db/schema/index.js';
+import { isAppError } from '../errors.js';
+import type { Exchange, Market } from '../exchange/types.js';
+import type { MarketFeed, MarketTick } from '../market/types.js';
+import { sleep } from '../market/sleep.js';
+import { str } from '../money.js';
+import { effectiveMode, getBotState, touchHeartbeat, updateBotState, type Mode } from '../services/bot-state.js';
+import { engineMetrics, type EngineMetrics } from './engine-metrics.js';
+import { SnapshotWriter } from './ledger/snapshots.js';
+import { openTrades } from './ledger/trades.js';
+import { executeOrder, type OrderHooks, type OrderOutcome, type OrderRequestSpec } from './order-executor.js';
+import { Portfolio } from './portfolio.js';
+import { resolveIntents } from './recovery.js';
+import { RiskGuard, type HardBreachListener } from './risk-guard.js';
+import { loadStrategies, type StrategyDefinition } from './strategies/config.js';
+import { buildStrategy } from './strategies/build.js';
+import type { Strategy } from './strategies/types.js';
+import { sizeEntry } from './sizing.js';
+import { decideExit } from './exits.js';
+
+export interface EngineOptions {
+  ctx: AppContext;
+  feed: MarketFeed;
+  /** Defaults to the enabled strategies of the configured strategies file. */
+  strategies?: StrategyDefinition[];
+  /** Replays and tests: the clock is moved to each candle's close, so the ledger follows market time. */
+  marketClock?: ManualClock;
+  /** Told when drawdown passes RISK_HARD_DRAWDOWN_PCT (the kill switch subscribes). */
+  onHardBreach?: HardBreachListener;
+  hooks?: OrderHooks;
+  /** Tests and benches: return once the feed is exhausted instead of idling. */
+  stopWhenFeedEnds?: boolean;
+  housekeepingMs?: number;
+}
+
+interface Binding {
+  def: StrategyDefinition;
+  strategy: Strategy;
+}
+
+const MINUTE = 60_000;
+const MAX_BACKOFF_MS = 60_000;
+
+export class Engine {
+  readonly #ctx: AppContext;
+  readonly #bindings = new Map<string, Binding[]>();
+  readonly #metrics: EngineMetrics;
+  readonly #snapshots: SnapshotWriter;
+  #state!: BotState;
+  #mode: Mode = 'paper';
+  #exchange!: Exchange;
+  #portfolio!: Portfolio;
+  #risk!: RiskGuard;
+  #markets = new Map<string, Market>();
+  #resolveNeeded = false;
+  #backoffMs = 0;
+  #blockedUntil = 0;
+  #lastHousekeeping = 0;
+  #abort = new AbortController();
+  #running: Promise<void> | undefined;
+  readonly counts = { candles: 0, orders: 0, entries: 0, exits: 0, skipped: 0 };
+
+  constructor(private readonly opts: EngineOptions) {
+    this.#ctx = opts.ctx;
+    this.#metrics = engineMetrics(opts.ctx.metrics);
+    this.#snapshots = new SnapshotWriter(opts.ctx.db, opts.ctx.config.EQUITY_SNAPSHOT_INTERVAL);
+    const defs = (opts.strategies ?? loadStrategies(opts.ctx.config).strategies).filter((d) => d.enabled);
+    for (const def of defs) {
+      for (const symbol of def.pairs) {
+        const list = this.#bindings.get(symbol) ?? [];
+        list.push({ def, strategy: buildStrategy(def) });
+        this.#bindings.set(symbol, list);
+      }
+    }
+  }
+
+  get mode(): Mode {
+    return this.#mode;
+  }
+
+  get portfolio(): Portfolio {
+    return this.#portfolio;
+  }
+
+  /** Resolves pending intents and loads the account: run before the first candle (start() does). */
+  async prepare(): Promise<void> {
+    const { ctx } = this;
+    this.#state = await getBotState(ctx.db);
+    this.#mode = effectiveMode(this.#state, ctx.config.IS_LIVE);
+    this.#exchange = ctx.exchanges.forMode(this.#mode);
+    await resolveIntents({ ctx, mode: this.#mode, exchange: this.#exchange });
+    this.#portfolio = await Portfolio.load(this.#exchange, await openTrades(ctx.db, this.#mode), ctx.config.QUOTE_CURRENCY);
+    this.#markets = new Map((await this.#exchange.loadMarkets()).map((m) => [m.symbol, m]));
+    this.#risk = new RiskGuard({
+      db: ctx.db, clock: ctx.clock, alerts: ctx.alerts, logger: ctx.logger, onHardBreach: this.opts.onHardBreach,
+      limits: { maxDrawdownPct: ctx.config.RISK_MAX_DRAWDOWN_PCT, dailyLossPct: ctx.config.RISK_DAILY_LOSS_PCT, hardDrawdownPct: ctx.config.RISK_HARD_DRAWDOWN_PCT },
+    }, this.#mode);
+    await this.#risk.load(ctx.clock.now(), this.#state.entriesPaused);
+    ctx.logger.info({ mode: this.#mode, feed: this.opts.feed.kind, cash: str(this.#portfolio.cash), open: this.#portfolio.positions.size }, 'engine ready');
+  }
+
+  private get ctx(): AppContext {
+    return this.#ctx;
+  }
+
+  start(): Promise<void> {
+    this.#running ??= this.#run();
+    return this.#running;
+  }
+
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    await this.#running?.catch(() => undefined);
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#abort.signal;
+    await this.#retrying(() => this.prepare(), signal);
+    while (!signal.aborted) {
+      try {
+        const batch = await this.opts.feed.next(signal);
+        if (batch === null) {
+          if (this.opts.stopWhenFeedEnds) break;
+          this.ctx.logger.info('market feed finished; the engine keeps its heartbeat');
+          while (!signal.aborted) {
+            await sleep(this.opts.housekeepingMs ?? 1000, signal);
+            await this.#housekeeping(true).catch((err: unknown) => this.ctx.logger.error({ err }, 'engine housekeeping failed'));
+          }
+          break;
+        }
+        for (const tick of batch) await this.#onTick(tick);
+        await this.#housekeeping(false);
+      } catch (err) {
+        await this.#onLoopError(err, signal);
+      }
+    }
+    await this.#snapshots.flush().catch((err: unknown) => this.ctx.logger.error({ err }, 'could not write the last equity snapshots'));
+  }
+
+  async #retrying(fn: () => Promise<void>, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        return await fn();
+      } catch (err) {
+        await this.#onLoopError(err, signal);
+      }
+    }
+  }
+
+  async #onLoopError(err: unknown, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    const { ctx } = this;
+    if (isAppError(err, 'auth') || isAppError(err, 'halt')) {
+      await updateBotState(ctx.db, ctx.clock, { halted: true, haltedReason: (err as Error).message, haltedAt: ctx.clock.now(), haltedBy: 'system:engine' }).catch(() => undefined);
+      await ctx.alerts.raise({ source: 'exchange', severity: 'critical', title: `Trading halted: ${(err as Error).message}`, fingerprint: 'engine_halted_auth' });
+    } else if (!isAppError(err, 'retryable')) {
+      ctx.logger.error({ err }, 'engine loop error');
+      await ctx.alerts.raise({ source: 'engine', severity: 'critical', title: `Engine error: ${(err as Error)?.message ?? String(err)}`, fingerprint: 'engine_loop_error' }).catch(() => undefined);
+    } else {
+      ctx.logger.warn({ err }, 'transient market/exchange trouble; backing off');
+    }
+    this.#backoffMs = Math.min(MAX_BACKOFF_MS, this.#backoffMs === 0 ? 1000 : this.#backoffMs * 2);
+    await sleep(this.#backoffMs, signal);
+  }
+
+  async #housekeeping(force: boolean): Promise<void> {
+    const now = performance.now();
+    if (!force && now - this.#lastHousekeeping < (this.opts.housekeepingMs ?? 1000)) return;
+    this.#lastHousekeeping = now;
+    const { ctx } = this;
+    await touchHeartbeat(ctx.db, ctx.clock);
+    const previous = this.#state;
+    this.#state = await getBotState(ctx.db);
+    if (effectiveMode(this.#state, ctx.config.IS_LIVE) !== this.#mode) {
+      ctx.logger.info({ from: this.#mode, to: effectiveMode(this.#state, ctx.config.IS_LIVE) }, 'engine mode changed');
+      await this.#snapshots.flush();
+      await this.prepare();
+      return;
+    }
+    if (previous.entriesPaused && !this.#state.entriesPaused) this.#risk.rearm(this.#portfolio.equity(ctx.prices), ctx.clock.now());
+    this.#risk.entriesPaused = this.#state.entriesPaused;
+    if (this.#resolveNeeded) {
+      await resolveIntents({ ctx, mode: this.#mode, exchange: this.#exchange });
+      this.#portfolio = await Portfolio.load(this.#exchange, await openTrades(ctx.db, this.#mode), ctx.config.QUOTE_CURRENCY);
+      this.#resolveNeeded = false;
+    }
+    await this.#snapshots.flush();
+  }
+
+  async #onTick(tick: MarketTick): Promise<void> {
+    const { ctx } = this;
+    const { candle } = tick;
+    ctx.prices.update(tick);
+    this.opts.marketClock?.set(new Date(candle.openTime.getTime() + MINUTE));
+    this.counts.candles += 1;
+    this.#metrics.candles.inc();
+    const bindings = this.#bindings.get(candle.symbol);
+    if (!bindings) return;
+    const signals = bindings.map((b) => b.strategy.update(candle));
+    if (tick.warmup) return;
+    const at = ctx.clock.now();
+    const equity = this.#portfolio.equity(ctx.prices);
+    const breaches = this.#risk.observe(equity, at);
+    const drawdown = this.#risk.drawdownPct(equity);
+    this.#snapshots.offer({
+      mode: this.#mode, feed: this.opts.feed.kind, at, equity: equity.toFixed(8), cash: str(this.#portfolio.cash),
+      peakEquity: this.#risk.peak.toFixed(8), drawdownPct: drawdown.toFixed(6),
+    }, breaches.length > 0);
+    if (breaches.length > 0) {
+      await this.#snapshots.flush();
+      for (const breach of breaches) await this.#risk.handle(breach);
+      this.#state = await getBotState(ctx.db);
+    } else {
+      await this.#snapshots.flushIfFull();
+    }
+    if (this.#state.halted || this.#resolveNeeded || performance.now() < this.#blockedUntil) return;
+    for (let i = 0; i < bindings.length; i++) {
+      const { def } = bindings[i]!;
+      const signal = signals[i]!;
+      const position = this.#portfolio.positionFor(def.name, candle.symbol);
+      if (position) {
+        const reason = decideExit(def, signal, position.entryPrice, candle);
+        if (reason) await this.#order({ purpose: 'exit', strategy: def.name, symbol: candle.symbol, side: 'sell', quantity: position.quantity, tradeId: position.tradeId, reason });
+        continue;
+      }
+      if (signal.action !== 'buy' || this.#state.entriesPaused) continue;
+      if (signal.confidence < def.limits.minConfidence) continue;
+      if ((ctx.prices.quoteVolume24h(candle.symbol) ?? 0) < def.limits.minVolume24hQuote) continue;
+      if (this.#portfolio.openCount(def.name) >= def.limits.maxOpenPositions) continue;
+      const market = this.#markets.get(candle.symbol);
+      if (!market) continue;
+      const sized = sizeEntry({
+        equity: this.#portfolio.exactEquity(ctx.prices), cash: this.#portfolio.cash, price: candle.close, limits: def.limits,
+        reservePct: ctx.config.CAPITAL_RESERVE_PCT, costAllowancePct: 1, market,
+      });
+      if (!sized.ok) {
+        this.counts.skipped += 1;
+        continue;
+      }
+      await this.#order({ purpose: 'entry', strategy: def.name, symbol: candle.symbol, side: 'buy', quantity: sized.quantity, reason: signal.reason });
+    }
+  }
+
+  async #order(spec: OrderRequestSpec): Promise<void> {
+    const outcome: OrderOutcome = await executeOrder({
+      ctx: this.ctx, mode: this.#mode, feed: this.opts.feed.kind, exchange: this.#exchange, portfolio: this.#portfolio, hooks: this.opts.hooks,
+      beforeIntent: () => this.#snapshots.flush(),
+    }, spec);
+    this.#metrics.orders.inc({ outcome: outcome.kind });
+    if (outcome.kind === 'recorded') {
+      this.counts.orders += 1;
+      if (spec.purpose === 'entry') this.counts.entries += 1;
+      else this.counts.exits += 1;
+      this.#backoffMs = 0;
+      this.ctx.logger.debug({ spec: { ...spec, quantity: str(spec.quantity) } }, `${spec.purpose} ${spec.symbol}: ${spec.reason}`);
+    } else if (outcome.kind === 'unknown') {
+      this.#resolveNeeded = true;
+      this.#backoffMs = Math.min(MAX_BACKOFF_MS, this.#backoffMs === 0 ? 1000 : this.#backoffMs * 2);
+      this.#blockedUntil = performance.now() + this.#backoffMs;
+    } else if (outcome.kind === 'halted' || (outcome.kind === 'skipped' && outcome.reason !== 'entries_paused')) {
+      this.#state = await getBotState(this.ctx.db);
+    } else if (outcome.kind === 'skipped') {
+      this.#state = { ...this.#state, entriesPaused: true };
+    }
+  }
+}

@@ -1,0 +1,127 @@
+// Owns one order's path, under the order lock: re-read bot_state (never trade while halted; no
+// entries while paused), write the intent (committed before anything is sent), send it, record the
+// fills in the ledger and update the portfolio. What the exchange says decides what happens next:
+// rejected → the intent is closed as rejected; retryable → the outcome is unknown, so the intent is
+// left for resolution against the exchange; auth/permission or halt → the bot halts and pages.
+import type { AppContext } from '../app/context.js';
+import type { OrderIntent } from '../db/schema/index.js';
+import { isAppError } from '../errors.js';
+import type { Exchange, OrderState } from '../exchange/types.js';
+import type { FeedKind } from '../market/types.js';
+import { str, type Decimal } from '../money.js';
+import { effectiveMode, getBotState, updateBotState, type Mode } from '../services/bot-state.js';
+import { markIntent, writeIntent } from './ledger/intents.js';
+import { recordExecution, type RecordOutcome } from './ledger/record-execution.js';
+import { withOrderLock } from './order-lock.js';
+import type { Portfolio } from './portfolio.js';
+
+export interface OrderRequestSpec {
+  purpose: 'entry' | 'exit';
+  strategy: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  quantity: Decimal;
+  tradeId?: number;
+  reason: string;
+}
+
+export type OrderOutcome =
+  | { kind: 'recorded'; outcome: RecordOutcome }
+  | { kind: 'skipped'; reason: 'halted' | 'entries_paused' | 'mode_changed' }
+  | { kind: 'rejected'; message: string }
+  | { kind: 'unknown'; message: string }
+  | { kind: 'halted'; message: string };
+
+/** Test hooks for the crash test: pause between the steps an order goes through. */
+export interface OrderHooks {
+  afterIntent?: (intent: OrderIntent) => Promise<void> | void;
+  afterSend?: (intent: OrderIntent, order: OrderState) => Promise<void> | void;
+}
+
+export interface ExecutorDeps {
+  ctx: AppContext;
+  mode: Mode;
+  feed: FeedKind;
+  exchange: Exchange;
+  portfolio: Portfolio;
+  hooks?: OrderHooks | undefined;
+  /** Called before an intent is written (flushes queued equity snapshots, so the ledger is in order). */
+  beforeIntent?: () => Promise<void>;
+}
+
+export async function executeOrder(deps: ExecutorDeps, spec: OrderRequestSpec): Promise<OrderOutcome> {
+  const { ctx } = deps;
+  return withOrderLock(ctx, async () => {
+    const state = await getBotState(ctx.db);
+    if (state.halted) return { kind: 'skipped', reason: 'halted' };
+    if (spec.purpose === 'entry' && state.entriesPaused) return { kind: 'skipped', reason: 'entries_paused' };
+    if (effectiveMode(state, ctx.config.IS_LIVE) !== deps.mode) return { kind: 'skipped', reason: 'mode_changed' };
+    await deps.beforeIntent?.();
+    const intent = await writeIntent(ctx.db, {
+      mode: deps.mode, feed: deps.feed, strategy: spec.strategy, symbol: spec.symbol, side: spec.side, purpose: spec.purpose,
+      type: 'market', quantity: str(spec.quantity), ...(spec.tradeId !== undefined ? { tradeId: spec.tradeId } : {}), at: ctx.clock.now(),
+    });
+    await deps.hooks?.afterIntent?.(intent);
+    let order: OrderState;
+    try {
+      order = await deps.exchange.createOrder({ clientOrderId: intent.clientOrderId, symbol: spec.symbol, side: spec.side, type: 'market', quantity: intent.quantity });
+    } catch (err) {
+      return sendFailed(deps, intent, err);
+    }
+    await deps.hooks?.afterSend?.(intent, order);
+    const outcome = await recordOrder(deps, intent, order);
+    return { kind: 'recorded', outcome };
+  });
+}
+
+/**
+ * Records an exchange answer for an intent and applies it to the portfolio. `cashSettled`: the
+ * portfolio's cash was read from the exchange after this fill (restart resolution), so the fill's
+ * cash effect is already in it and only the positions change.
+ */
+export async function recordOrder(
+  deps: Pick<ExecutorDeps, 'ctx' | 'portfolio'>, intent: OrderIntent, order: OrderState, opts: { cashSettled?: boolean } = {},
+): Promise<RecordOutcome> {
+  const { ctx, portfolio } = deps;
+  const settled = opts.cashSettled ?? false;
+  const outcome = await recordExecution(ctx.db, {
+    intent, order, quoteCurrency: ctx.config.QUOTE_CURRENCY, reservePct: ctx.config.CAPITAL_RESERVE_PCT, at: ctx.clock.now(),
+    capitalAtClose: (execution) => {
+      const cashAfter = settled ? portfolio.cash : portfolio.cash.plus(execution.quantity.times(execution.averagePrice)).minus(execution.feeQuote);
+      const others = portfolio.exactEquity(ctx.prices, intent.tradeId ?? undefined).minus(portfolio.cash);
+      return { uncommittedQuote: cashAfter, equity: cashAfter.plus(others) };
+    },
+  });
+  if (outcome.execution && outcome.trade && outcome.intentStatus !== 'open') {
+    const cash = portfolio.cash;
+    if (intent.purpose === 'entry') portfolio.applyEntry(outcome.trade, outcome.execution);
+    else if (intent.tradeId !== null) portfolio.applyExit(intent.tradeId, outcome.execution);
+    if (settled) portfolio.setCash(cash);
+  }
+  return outcome;
+}
+
+async function sendFailed(deps: ExecutorDeps, intent: OrderIntent, err: unknown): Promise<OrderOutcome> {
+  const { ctx } = deps;
+  const message = err instanceof Error ? err.message : String(err);
+  const at = ctx.clock.now();
+  const details = { clientOrderId: intent.clientOrderId, symbol: intent.symbol, side: intent.side, purpose: intent.purpose, mode: intent.mode };
+  if (isAppError(err, 'rejected')) {
+    await markIntent(ctx.db, { id: intent.id, status: 'rejected', error: message, at });
+    ctx.logger.warn({ err, ...details }, 'order rejected by the exchange');
+    await ctx.alerts.raise({ source: 'trade_failure', severity: 'warning', title: `Order rejected: ${message}`, fingerprint: `order_rejected:${intent.symbol}`, details });
+    return { kind: 'rejected', message };
+  }
+  if (isAppError(err, 'auth') || isAppError(err, 'halt') || isAppError(err, 'conflict')) {
+    // Refused before anything was placed (bad key, missing permission, not armed): nothing is pending.
+    await markIntent(ctx.db, { id: intent.id, status: 'failed', error: message, at });
+    await updateBotState(ctx.db, ctx.clock, { halted: true, haltedReason: `exchange refused an order: ${message}`, haltedAt: at, haltedBy: 'system:engine' });
+    ctx.logger.error({ err, ...details }, 'exchange refused an order; trading halted');
+    await ctx.alerts.raise({ source: 'exchange', severity: 'critical', title: `Trading halted: the exchange refused an order (${message})`, fingerprint: 'engine_halted_auth', details });
+    return { kind: 'halted', message };
+  }
+  // Timeout, network, unknown: the order may exist. Keep the intent; resolution asks the exchange.
+  await markIntent(ctx.db, { id: intent.id, status: 'sent', error: message, at });
+  ctx.logger.warn({ err, ...details }, 'order outcome unknown; will resolve against the exchange');
+  return { kind: 'unknown', message };
+}

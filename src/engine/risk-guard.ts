@@ -1,0 +1,153 @@
+// Owns the risk guard: drawdown from the equity peak (the peak carried in the ledger's equity
+// snapshots, so a restart resumes it) and a daily loss limit (against the day's first equity). A
+// breach pauses new entries — persisted in bot_state.entriesPaused, so a restart keeps it — records
+// a risk_events row and raises a critical alert. Exits stay allowed: they only reduce risk.
+// A drawdown past RISK_HARD_DRAWDOWN_PCT is also reported to onHardBreach (the kill switch's hook).
+import type { AlertSink } from '../alerts/types.js';
+import type { Clock } from '../clock.js';
+import type { Db } from '../db/client.js';
+import { riskEvents } from '../db/schema/index.js';
+import type { Logger } from '../logger.js';
+import { updateBotState, type Mode } from '../services/bot-state.js';
+import { firstSnapshotSince, latestSnapshot } from './ledger/snapshots.js';
+
+export interface RiskLimits {
+  maxDrawdownPct: number;
+  dailyLossPct: number;
+  hardDrawdownPct: number;
+}
+
+export type BreachKind = 'max_drawdown' | 'daily_loss' | 'hard_drawdown';
+
+export interface RiskBreach {
+  kind: BreachKind;
+  /** The measured drawdown or daily loss, in percent. */
+  valuePct: number;
+  thresholdPct: number;
+  equity: number;
+  reference: number;
+  at: Date;
+  mode: Mode;
+}
+
+export type HardBreachListener = (breach: RiskBreach) => void | Promise<void>;
+
+export interface RiskGuardDeps {
+  db: Db;
+  clock: Clock;
+  alerts: AlertSink;
+  logger: Logger;
+  limits: RiskLimits;
+  onHardBreach?: HardBreachListener | undefined;
+}
+
+const DAY_MS = 86_400_000;
+
+export class RiskGuard {
+  #peak = 0;
+  #day = -1;
+  #dayOpen = 0;
+  #paused = false;
+  #hardReported = false;
+
+  constructor(private readonly deps: RiskGuardDeps, private readonly mode: Mode) {}
+
+  get peak(): number {
+    return this.#peak;
+  }
+
+  /** Resumes from the ledger: the latest snapshot's peak, today's first equity, the persisted pause. */
+  async load(at: Date, entriesPaused: boolean): Promise<void> {
+    const latest = await latestSnapshot(this.deps.db, this.mode);
+    this.#peak = latest ? Number(latest.peakEquity) : 0;
+    const dayStart = Math.floor(at.getTime() / DAY_MS) * DAY_MS;
+    const first = await firstSnapshotSince(this.deps.db, this.mode, new Date(dayStart));
+    this.#day = dayStart / DAY_MS;
+    this.#dayOpen = first ? Number(first.equity) : 0;
+    this.#paused = entriesPaused;
+  }
+
+  /** An operator resumed entries: measure drawdown from here on, not from the old peak. */
+  rearm(equity: number, at: Date): void {
+    this.#paused = false;
+    this.#hardReported = false;
+    this.#peak = equity;
+    this.#day = Math.floor(at.getTime() / DAY_MS);
+    this.#dayOpen = equity;
+  }
+
+  set entriesPaused(value: boolean) {
+    this.#paused = value;
+  }
+
+  drawdownPct(equity: number): number {
+    return this.#peak > 0 ? Math.max(0, ((this.#peak - equity) / this.#peak) * 100) : 0;
+  }
+
+  /**
+   * Called on every mark (a threshold check, so floats are fine here; the ledger stays exact).
+   * Returns the breaches this mark newly causes; an already-paused guard reports only a hard breach.
+   */
+  observe(equity: number, at: Date): RiskBreach[] {
+    if (equity > this.#peak) this.#peak = equity;
+    const day = Math.floor(at.getTime() / DAY_MS);
+    if (day !== this.#day || this.#dayOpen <= 0) {
+      this.#day = day;
+      this.#dayOpen = equity;
+    }
+    const { limits } = this.deps;
+    const drawdown = this.drawdownPct(equity);
+    const out: RiskBreach[] = [];
+    const base = { equity, at, mode: this.mode };
+    if (!this.#hardReported && drawdown >= limits.hardDrawdownPct) {
+      this.#hardReported = true;
+      out.push({ ...base, kind: 'hard_drawdown', valuePct: drawdown, thresholdPct: limits.hardDrawdownPct, reference: this.#peak });
+    }
+    if (this.#paused) return out;
+    if (drawdown >= limits.maxDrawdownPct) {
+      out.push({ ...base, kind: 'max_drawdown', valuePct: drawdown, thresholdPct: limits.maxDrawdownPct, reference: this.#peak });
+    } else {
+      const loss = this.#dayOpen > 0 ? ((this.#dayOpen - equity) / this.#dayOpen) * 100 : 0;
+      if (loss >= limits.dailyLossPct) {
+        out.push({ ...base, kind: 'daily_loss', valuePct: loss, thresholdPct: limits.dailyLossPct, reference: this.#dayOpen });
+      }
+    }
+    if (out.some((b) => b.kind !== 'hard_drawdown')) this.#paused = true;
+    return out;
+  }
+
+  /** Persists a breach: pause entries, record the event, raise the alert, tell the kill switch. */
+  async handle(breach: RiskBreach): Promise<void> {
+    const { db, clock, alerts, logger } = this.deps;
+    const pauses = breach.kind !== 'hard_drawdown';
+    const what = breach.kind === 'daily_loss' ? 'daily loss' : 'drawdown';
+    const reason = `${what} ${breach.valuePct.toFixed(2)}% reached the ${breach.thresholdPct}% limit (${breach.kind})`;
+    if (pauses) await updateBotState(db, clock, { entriesPaused: true, entriesPausedReason: reason });
+    await db.insert(riskEvents).values({
+      at: breach.at, kind: breach.kind, value: breach.valuePct.toFixed(6), threshold: String(breach.thresholdPct),
+      action: pauses ? 'entries_paused' : 'hard_breach_reported',
+      details: { mode: breach.mode, equity: breach.equity.toFixed(8), reference: breach.reference.toFixed(8) },
+    });
+    logger.error({ breach: { ...breach, at: breach.at.toISOString() } }, `risk guard: ${reason}`);
+    await alerts.raise({
+      source: 'risk', severity: 'critical', fingerprint: `risk:${breach.kind}`,
+      title: pauses ? `Risk guard paused new entries: ${reason}` : `Hard drawdown limit breached: ${reason}`,
+      details: { kind: breach.kind, valuePct: Number(breach.valuePct.toFixed(4)), thresholdPct: breach.thresholdPct, equity: breach.equity, mode: breach.mode },
+    });
+    if (breach.kind === 'hard_drawdown' && this.deps.onHardBreach) {
+      try {
+        await this.deps.onHardBreach(breach);
+      } catch (err) {
+        logger.error({ err }, 'the hard-drawdown listener failed');
+      }
+    }
+  }
+}
+
+/** Clears a risk pause (an operator's decision), recording it. The engine re-arms from current equity. */
+export async function resumeEntries(db: Db, clock: Clock, p: { actor: string; reason?: string }): Promise<void> {
+  await updateBotState(db, clock, { entriesPaused: false, entriesPausedReason: null });
+  await db.insert(riskEvents).values({
+    at: clock.now(), kind: 'cleared', value: '0', threshold: '0', action: 'entries_resumed', details: { actor: p.actor, reason: p.reason ?? null },
+  });
+}

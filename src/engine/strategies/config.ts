@@ -1,0 +1,128 @@
+// Owns the strategy configuration file (config/strategies.json, or STRATEGIES_FILE): its zod schema,
+// and reading it with messages that name the file, the field and what is expected. Every strategy
+// must carry its limits — position size (% of equity and notional), open positions, minimum
+// confidence and minimum 24h volume — so the go-live audit can check them.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import type { Config } from '../../config/env.js';
+import { AppError } from '../../errors.js';
+
+const pair = z.string().regex(/^[A-Z0-9]{2,10}\/[A-Z0-9]{2,10}$/, 'expected a pair such as BTC/USD');
+const pct = (max: number) => z.number({ error: 'expected a number' }).gt(0, 'expected more than 0').max(max, `expected at most ${max}`);
+const count = z.number({ error: 'expected a whole number' }).int('expected a whole number').min(1, 'expected at least 1');
+
+export const strategyLimitsSchema = z.strictObject({
+  maxPositionPctOfEquity: pct(100),
+  maxNotional: z.number({ error: 'expected a number (quote currency)' }).positive('expected more than 0'),
+  maxOpenPositions: count,
+  minConfidence: z.number({ error: 'expected a number from 0 to 1' }).min(0, 'expected at least 0').max(1, 'expected at most 1'),
+  minVolume24hQuote: z.number({ error: 'expected a number (24h traded value in quote currency)' }).min(0, 'expected at least 0'),
+});
+
+const exitsSchema = z.strictObject({
+  stopLossPct: pct(100).optional(),
+  takeProfitPct: pct(1000).optional(),
+}).default({});
+
+const common = {
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,47}$/, 'expected a short lower-case name (letters, digits, - and _)'),
+  enabled: z.boolean({ error: 'expected true or false' }).default(true),
+  pairs: z.array(pair).min(1, 'expected at least one pair'),
+  exits: exitsSchema,
+  limits: strategyLimitsSchema,
+};
+
+const maCrossover = z.strictObject({
+  ...common,
+  type: z.literal('ma_crossover'),
+  params: z.strictObject({
+    fastPeriod: count,
+    slowPeriod: count.max(10_000, 'expected at most 10000'),
+    fullConfidenceGapPct: pct(100).default(0.2),
+    signalWindow: count.default(3),
+  }).refine((p) => p.fastPeriod < p.slowPeriod, { message: 'expected fastPeriod smaller than slowPeriod', path: ['fastPeriod'] }),
+});
+
+const momentum = z.strictObject({
+  ...common,
+  type: z.literal('momentum'),
+  params: z.strictObject({ lookback: count.max(10_000, 'expected at most 10000'), entryPct: pct(100), exitPct: pct(100) }),
+});
+
+export const strategyDefinitionSchema = z.discriminatedUnion('type', [maCrossover, momentum], {
+  error: (issue) => (issue.code === 'invalid_union' ? 'expected type "ma_crossover" or "momentum"' : undefined),
+});
+
+export const strategiesFileSchema = z.strictObject({
+  strategies: z.array(strategyDefinitionSchema).min(1, 'expected at least one strategy'),
+}).refine((f) => new Set(f.strategies.map((s) => s.name)).size === f.strategies.length, {
+  message: 'expected every strategy name to be unique', path: ['strategies'],
+});
+
+export type StrategyDefinition = z.infer<typeof strategyDefinitionSchema>;
+export type StrategyLimits = z.infer<typeof strategyLimitsSchema>;
+export type StrategiesFile = z.infer<typeof strategiesFileSchema>;
+
+/** The repository's config/strategies.json, wherever ctb is run from. STRATEGIES_FILE is relative to the working directory. */
+export const DEFAULT_STRATEGIES_FILE = fileURLToPath(new URL('../../../config/strategies.json', import.meta.url));
+
+export function strategiesPath(config: Pick<Config, 'STRATEGIES_FILE'>): string {
+  return config.STRATEGIES_FILE ?? DEFAULT_STRATEGIES_FILE;
+}
+
+function fieldPath(path: PropertyKey[], data: unknown): string {
+  let out = '';
+  let node: unknown = data;
+  for (const key of path) {
+    if (typeof key === 'number') {
+      const name = Array.isArray(node) ? (node[key] as { name?: unknown } | undefined)?.name : undefined;
+      out += typeof name === 'string' ? `[${key}:${name}]` : `[${key}]`;
+    } else {
+      out += out ? `.${String(key)}` : String(key);
+    }
+    node = node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined;
+  }
+  return out || '(file)';
+}
+
+export interface StrategiesInspection {
+  file: string;
+  ok: boolean;
+  problems: string[];
+  config: StrategiesFile | null;
+}
+
+/** Reads and checks the file without throwing: for the go-live audit. */
+export function inspectStrategies(file: string): StrategiesInspection {
+  let raw: string;
+  try {
+    raw = readFileSync(resolve(file), 'utf8');
+  } catch (err) {
+    return { file, ok: false, problems: [`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}); expected a JSON strategies file`], config: null };
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch (err) {
+    return { file, ok: false, problems: [`${file}: not valid JSON (${(err as Error).message})`], config: null };
+  }
+  const parsed = strategiesFileSchema.safeParse(data);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${file}: ${fieldPath(i.path, data)}: ${i.message}`);
+    return { file, ok: false, problems, config: null };
+  }
+  return { file, ok: true, problems: [], config: parsed.data };
+}
+
+/** Loads the configured strategies file or throws a config error listing every problem. */
+export function loadStrategies(config: Pick<Config, 'STRATEGIES_FILE'>): StrategiesFile {
+  const inspection = inspectStrategies(strategiesPath(config));
+  if (!inspection.config) {
+    throw new AppError('config', 'bad_strategies_file', `Invalid strategies file:\n  - ${inspection.problems.join('\n  - ')}`, {
+      hint: 'See config/strategies.json in the repository for the expected shape.',
+    });
+  }
+  return inspection.config;
+}

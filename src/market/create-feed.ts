@@ -1,0 +1,32 @@
+// Builds the market feed the bot was started with: Kraken's public API, or the replay file (the
+// bundled sample unless REPLAY_FILE names another) played at REPLAY_INTERVAL per candle.
+import { fileURLToPath } from 'node:url';
+import type { Config } from '../config/env.js';
+import { AppError } from '../errors.js';
+import { createKrakenPublicMarket } from '../exchange/kraken/public-market.js';
+import { KrakenFeed } from './kraken-feed.js';
+import { PacedFeed } from './paced-feed.js';
+import { readReplayFile } from './replay-file.js';
+import type { FeedKind, MarketFeed } from './types.js';
+
+export const SAMPLE_REPLAY_FILE = fileURLToPath(new URL('../../samples/replay-btc-usd-1m.csv', import.meta.url));
+
+export function createReplayFeed(config: Pick<Config, 'REPLAY_FILE' | 'REPLAY_INTERVAL' | 'TRADING_PAIRS'>): PacedFeed {
+  const file = config.REPLAY_FILE ?? SAMPLE_REPLAY_FILE;
+  const candles = readReplayFile(file);
+  const present = new Set(candles.map((c) => c.symbol));
+  const missing = config.TRADING_PAIRS.filter((p) => !present.has(p));
+  if (missing.length > 0) {
+    throw new AppError('config', 'replay_pairs_missing', `The replay file ${file} has no candles for ${missing.join(', ')} (it has ${[...present].join(', ')}).`, {
+      hint: 'Set TRADING_PAIRS to pairs the file contains, or point REPLAY_FILE at another file.',
+    });
+  }
+  const wanted = new Set(config.TRADING_PAIRS);
+  return new PacedFeed('replay', candles.filter((c) => wanted.has(c.symbol)), config.REPLAY_INTERVAL);
+}
+
+export async function createMarketFeed(config: Config, kind: FeedKind): Promise<MarketFeed> {
+  if (kind === 'replay') return createReplayFeed(config);
+  const market = await createKrakenPublicMarket(config);
+  return new KrakenFeed(market, config.TRADING_PAIRS, config.MARKET_POLL_INTERVAL);
+}

@@ -1,0 +1,34 @@
+// Owns the live market feed: polls Kraken's public OHLC per pair every MARKET_POLL_INTERVAL and
+// hands the engine each newly closed 1-minute candle. The first poll's history warms the strategies
+// up (never traded on). The candle still forming is never handed out.
+import type { Candle } from '../exchange/types.js';
+import type { KrakenPublicMarket } from '../exchange/kraken/public-market.js';
+import { sleep } from './sleep.js';
+import type { MarketFeed, MarketTick } from './types.js';
+
+export class KrakenFeed implements MarketFeed {
+  readonly kind = 'kraken' as const;
+  readonly #last = new Map<string, number>();
+  #first = true;
+
+  constructor(private readonly market: KrakenPublicMarket, private readonly pairs: string[], private readonly pollMs: number) {}
+
+  async next(signal: AbortSignal): Promise<MarketTick[] | null> {
+    if (!this.#first) await sleep(this.pollMs, signal);
+    if (signal.aborted) return [];
+    const warmup = this.#first;
+    const out: MarketTick[] = [];
+    for (const symbol of this.pairs) {
+      const since = this.#last.get(symbol);
+      const candles = await this.market.fetchCandles(symbol, since === undefined ? undefined : new Date(since));
+      const closed = candles.slice(0, -1).filter((c: Candle) => since === undefined || c.openTime.getTime() > since);
+      if (closed.length === 0) continue;
+      const volume = await this.market.fetchQuoteVolume24h(symbol);
+      for (const candle of closed) out.push({ candle, ...(volume !== undefined ? { quoteVolume24h: volume } : {}), ...(warmup ? { warmup } : {}) });
+      this.#last.set(symbol, closed[closed.length - 1]!.openTime.getTime());
+    }
+    this.#first = false;
+    out.sort((a, b) => a.candle.openTime.getTime() - b.candle.openTime.getTime());
+    return out;
+  }
+}

@@ -1,0 +1,74 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/client.js';
+import { fills, orderIntents, trades } from '../../src/db/schema/index.js';
+import { unresolvedIntents, writeIntent } from '../../src/engine/ledger/intents.js';
+import { recordExecution } from '../../src/engine/ledger/record-execution.js';
+import type { OrderState } from '../../src/exchange/types.js';
+import { dec } from '../../src/money.js';
+import { createTestDb, type DbKind } from '../support/db.js';
+
+const at = new Date('2026-01-05T10:00:00Z');
+
+function filled(clientOrderId: string, side: 'buy' | 'sell', quantity: string, price: string, fee: string, id: string): OrderState {
+  return {
+    exchangeOrderId: `O-${id}`, clientOrderId, symbol: 'BTC/USD', side, status: 'closed', quantity, filledQuantity: quantity, averagePrice: price,
+    trades: [{ id, orderId: `O-${id}`, clientOrderId, symbol: 'BTC/USD', side, quantity, price, fee, feeCurrency: 'USD', timestamp: at }],
+  };
+}
+
+describe.each<DbKind>(['postgres', 'pglite'])('ledger on %s', (kind) => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await createTestDb(kind);
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  const intentFor = (purpose: 'entry' | 'exit', side: 'buy' | 'sell', tradeId?: number) =>
+    writeIntent(database.db, { mode: 'paper', feed: 'replay', strategy: 's', symbol: 'BTC/USD', side, purpose, type: 'market', quantity: '0.1', ...(tradeId ? { tradeId } : {}), at });
+
+  it('keeps an intent pending, with its client order id, until the exchange’s answer is recorded', async () => {
+    const intent = await intentFor('entry', 'buy');
+    expect(intent.status).toBe('pending');
+    expect(intent.clientOrderId).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await unresolvedIntents(database.db, 'paper')).map((i) => i.id)).toContain(intent.id);
+  });
+
+  it('opens a trade on an entry fill and closes it with exact PnL, fees and capital_buffer', async () => {
+    const entry = await intentFor('entry', 'buy');
+    const opened = await recordExecution(database.db, { intent: entry, order: filled(entry.clientOrderId, 'buy', '0.1', '60000.1', '15.600026', 'T1'), quoteCurrency: 'USD', reservePct: 20, at });
+    expect(opened.trade).toMatchObject({ status: 'open', quantity: '0.100000000000000000', entryFee: '15.600026000000000000' });
+    const exit = await intentFor('exit', 'sell', opened.trade!.id);
+    const closed = await recordExecution(database.db, {
+      intent: exit, order: filled(exit.clientOrderId, 'sell', '0.1', '61000.3', '15.860078', 'T2'), quoteCurrency: 'USD', reservePct: 20, at,
+      capitalAtClose: () => ({ uncommittedQuote: dec('10068.56'), equity: dec('10068.56') }),
+    });
+    // (61000.3 − 60000.1) × 0.1 − 15.600026 − 15.860078 = 68.559896
+    expect(dec(closed.trade!.realizedPnl!).toFixed()).toBe('68.559896');
+    expect(dec(closed.trade!.capitalBuffer!).toFixed()).toBe(dec('10068.56').times(0.8).toFixed());
+    expect(closed.trade!.exitIntentId).toBe(exit.id);
+    const intents = await database.db.select().from(orderIntents).where(eq(orderIntents.id, exit.id));
+    expect(intents[0]).toMatchObject({ status: 'filled', exchangeOrderId: 'O-T2' });
+  });
+
+  it('records the same exchange answer twice without a second fill or a second trade', async () => {
+    const entry = await intentFor('entry', 'buy');
+    const order = filled(entry.clientOrderId, 'buy', '0.1', '60000', '15.6', 'T3');
+    const first = await recordExecution(database.db, { intent: entry, order, quoteCurrency: 'USD', reservePct: 20, at });
+    const second = await recordExecution(database.db, { intent: entry, order, quoteCurrency: 'USD', reservePct: 20, at });
+    expect(second.trade?.id).toBe(first.trade?.id);
+    expect(await database.db.select().from(fills).where(eq(fills.clientOrderId, entry.clientOrderId))).toHaveLength(1);
+    expect(await database.db.select().from(trades).where(eq(trades.entryIntentId, entry.id))).toHaveLength(1);
+  });
+
+  it('closes a rejected intent without a trade', async () => {
+    const entry = await intentFor('entry', 'buy');
+    const outcome = await recordExecution(database.db, {
+      intent: entry, quoteCurrency: 'USD', reservePct: 20, at,
+      order: { exchangeOrderId: 'O-R', clientOrderId: entry.clientOrderId, symbol: 'BTC/USD', side: 'buy', status: 'rejected', quantity: '0.1', filledQuantity: '0', averagePrice: null, trades: [] },
+    });
+    expect(outcome).toMatchObject({ intentStatus: 'rejected', trade: null });
+  });
+});

@@ -1,0 +1,122 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
+import { execute, type Database } from '../../src/db/client.js';
+import { equitySnapshots, orderIntents, riskEvents } from '../../src/db/schema/index.js';
+import { Engine } from '../../src/engine/engine.js';
+import { RiskGuard, resumeEntries, type RiskBreach } from '../../src/engine/risk-guard.js';
+import { silentLogger } from '../../src/logger.js';
+import { PacedFeed } from '../../src/market/paced-feed.js';
+import { getBotState } from '../../src/services/bot-state.js';
+import { createTestDb, type DbKind } from '../support/db.js';
+import { candlesFrom, engineContext, maCross, recordingAlerts, roundTripCloses, type RecordingAlerts } from '../support/engine.js';
+
+const limits = { maxDrawdownPct: 10, dailyLossPct: 3, hardDrawdownPct: 15 };
+
+describe.each<DbKind>(['postgres', 'pglite'])('risk guard on %s', (kind) => {
+  let database: Database;
+  let alerts: RecordingAlerts;
+  let hard: RiskBreach[];
+  const clock = new ManualClock('2026-01-05T12:00:00Z');
+  const guard = () => new RiskGuard({ db: database.db, clock, alerts, logger: silentLogger(), limits, onHardBreach: (b) => void hard.push(b) }, 'paper');
+
+  beforeAll(async () => {
+    database = await createTestDb(kind);
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+  beforeEach(async () => {
+    await execute(database.db, sql`truncate equity_snapshots, risk_events, bot_state, order_intents, trades, fills, paper_orders, paper_balances restart identity`);
+    alerts = recordingAlerts();
+    hard = [];
+  });
+
+  const snapshot = (at: string, equity: number, peak: number) =>
+    database.db.insert(equitySnapshots).values({ mode: 'paper', feed: 'kraken', at: new Date(at), equity: String(equity), cash: String(equity), peakEquity: String(peak), drawdownPct: '0' });
+
+  it('pauses entries on a drawdown past the limit, persists it, records the event and raises a critical alert', async () => {
+    const g = guard();
+    await g.load(clock.now(), false);
+    expect(g.observe(10_000, clock.now())).toEqual([]);
+    const breaches = g.observe(8_950, clock.now());
+    expect(breaches.map((b) => b.kind)).toEqual(['max_drawdown']);
+    for (const b of breaches) await g.handle(b);
+    expect(await getBotState(database.db)).toMatchObject({ entriesPaused: true, entriesPausedReason: expect.stringMatching(/drawdown 10\.50% reached the 10% limit/) });
+    const events = await database.db.select().from(riskEvents);
+    expect(events).toMatchObject([{ kind: 'max_drawdown', action: 'entries_paused' }]);
+    expect(alerts.raised).toMatchObject([{ source: 'risk', severity: 'critical' }]);
+  });
+
+  it('measures drawdown from the peak in the ledger’s equity snapshots, not from a single mark', async () => {
+    await snapshot('2026-01-04T09:00:00Z', 12_000, 12_000);
+    await snapshot('2026-01-04T10:00:00Z', 11_000, 12_000);
+    const g = guard();
+    await g.load(clock.now(), false);
+    // 10 700 is not a loss against the first mark this process sees, but it is 10.8% below the ledger's peak.
+    expect(g.observe(10_700, clock.now()).map((b) => b.kind)).toEqual(['max_drawdown']);
+  });
+
+  it('stops new losses for the day past the daily loss limit, from the day’s first equity', async () => {
+    await snapshot('2026-01-05T00:00:30Z', 10_000, 10_000);
+    const g = guard();
+    await g.load(clock.now(), false);
+    expect(g.observe(9_750, clock.now())).toEqual([]);
+    expect(g.observe(9_690, clock.now()).map((b) => b.kind)).toEqual(['daily_loss']);
+  });
+
+  it('keeps entries paused across a restart', async () => {
+    const g = guard();
+    await g.load(clock.now(), false);
+    g.observe(10_000, clock.now());
+    for (const b of g.observe(8_900, clock.now())) await g.handle(b);
+    // A new process reads bot_state: the pause is still there, and the engine opens nothing.
+    const { ctx, clock: engineClock } = await engineContext(database);
+    try {
+      expect((await getBotState(database.db)).entriesPaused).toBe(true);
+      engineClock.set('2026-01-05T13:00:00Z');
+      const engine = new Engine({ ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses(), { start: '2026-01-05T13:00:00Z' }), 0), strategies: [maCross()], marketClock: engineClock, stopWhenFeedEnds: true });
+      await engine.start();
+      expect(await database.db.select().from(orderIntents)).toHaveLength(0);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('reports a hard drawdown breach to the kill switch hook once', async () => {
+    const g = guard();
+    await g.load(clock.now(), false);
+    g.observe(10_000, clock.now());
+    for (const b of g.observe(8_400, clock.now())) await g.handle(b);
+    for (const b of g.observe(8_300, clock.now())) await g.handle(b);
+    expect(hard.map((b) => [b.kind, Math.round(b.valuePct)])).toEqual([['hard_drawdown', 16]]);
+    expect((await database.db.select().from(riskEvents)).map((e) => e.kind).sort()).toEqual(['hard_drawdown', 'max_drawdown']);
+  });
+
+  it('records an operator’s resume and measures from the current equity afterwards', async () => {
+    const g = guard();
+    await g.load(clock.now(), false);
+    g.observe(10_000, clock.now());
+    for (const b of g.observe(8_900, clock.now())) await g.handle(b);
+    await resumeEntries(database.db, clock, { actor: 'U123', reason: 'reviewed' });
+    g.rearm(8_900, clock.now());
+    expect((await getBotState(database.db)).entriesPaused).toBe(false);
+    expect(g.observe(8_800, clock.now())).toEqual([]);
+    expect((await database.db.select().from(riskEvents)).map((e) => e.kind)).toContain('cleared');
+  });
+
+  it('pauses entries from inside the engine when a position loses past the limit', async () => {
+    const { ctx, clock: engineClock } = await engineContext(database, { RISK_MAX_DRAWDOWN_PCT: '1', RISK_HARD_DRAWDOWN_PCT: '50' });
+    try {
+      const closes = roundTripCloses().slice(0, 24);
+      // After the entry, the price gaps down 10% in one candle: 20% of equity in the position → ~2% drawdown.
+      closes.push(closes[closes.length - 1]! * 0.9);
+      const engine = new Engine({ ctx, feed: new PacedFeed('replay', candlesFrom(closes), 0), strategies: [maCross({ exits: {} })], marketClock: engineClock, stopWhenFeedEnds: true });
+      await engine.start();
+      expect((await getBotState(database.db)).entriesPaused).toBe(true);
+      expect((await database.db.select().from(riskEvents)).map((e) => e.kind)).toContain('max_drawdown');
+    } finally {
+      await ctx.close();
+    }
+  });
+});

@@ -13,6 +13,7 @@ import type { MarketFeed, MarketTick } from '../market/types.js';
 import { sleep } from '../market/sleep.js';
 import { str } from '../money.js';
 import { effectiveMode, getBotState, touchHeartbeat, updateBotState, type Mode } from '../services/bot-state.js';
+import { isHaltLatched } from '../services/kill/runtime.js';
 import { engineMetrics, type EngineMetrics } from './engine-metrics.js';
 import { SnapshotWriter } from './ledger/snapshots.js';
 import { openTrades } from './ledger/trades.js';
@@ -221,7 +222,7 @@ export class Engine {
     } else {
       await this.#snapshots.flushIfFull();
     }
-    if (this.#state.halted || this.#resolveNeeded || performance.now() < this.#blockedUntil) return;
+    if (this.#state.halted || isHaltLatched(ctx) || this.#resolveNeeded || performance.now() < this.#blockedUntil) return;
     for (let i = 0; i < bindings.length; i++) {
       const { def } = bindings[i]!;
       const signal = signals[i]!;

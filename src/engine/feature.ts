@@ -6,7 +6,9 @@ import type { Feature } from '../app/feature.js';
 import { ADVISORY_LOCKS, takeAdvisoryLock, type HeldLock } from '../db/advisory-lock.js';
 import { createMarketFeed } from '../market/create-feed.js';
 import { sleep } from '../market/sleep.js';
+import { setKillHooks } from '../services/kill/runtime.js';
 import { Engine } from './engine.js';
+import { withOrderLock } from './order-lock.js';
 import { loadStrategies } from './strategies/config.js';
 import type { RiskBreach } from './risk-guard.js';
 
@@ -28,6 +30,8 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
         ctx, feed, strategies,
         ...(opts.onHardBreach ? { onHardBreach: (breach: RiskBreach) => opts.onHardBreach!(ctx, breach) } : {}),
       });
+      // The kill switch re-cancels inside this lock, so an order in flight cannot slip past a kill.
+      setKillHooks(ctx, { orderLock: (fn) => withOrderLock(ctx, fn) });
       const stopping = new AbortController();
       let lock: HeldLock | null = null;
       const run = (async () => {

@@ -10,6 +10,7 @@ import type { Exchange, OrderState } from '../exchange/types.js';
 import type { FeedKind } from '../market/types.js';
 import { str, type Decimal } from '../money.js';
 import { effectiveMode, getBotState, updateBotState, type Mode } from '../services/bot-state.js';
+import { isHaltLatched } from '../services/kill/runtime.js';
 import { markIntent, writeIntent } from './ledger/intents.js';
 import { recordExecution, type RecordOutcome } from './ledger/record-execution.js';
 import { withOrderLock } from './order-lock.js';
@@ -52,6 +53,8 @@ export interface ExecutorDeps {
 export async function executeOrder(deps: ExecutorDeps, spec: OrderRequestSpec): Promise<OrderOutcome> {
   const { ctx } = deps;
   return withOrderLock(ctx, async () => {
+    // A kill latches this process before it can write the halt: honour both.
+    if (isHaltLatched(ctx)) return { kind: 'skipped', reason: 'halted' };
     const state = await getBotState(ctx.db);
     if (state.halted) return { kind: 'skipped', reason: 'halted' };
     if (spec.purpose === 'entry' && state.entriesPaused) return { kind: 'skipped', reason: 'entries_paused' };

@@ -82,13 +82,12 @@ describe.each<DbKind>(['postgres', 'pglite'])('engine on the replay feed (%s)', 
 
   it('skips entries below the strategy’s minimum confidence or 24h volume, while a permissive twin trades', async () => {
     t = await engineContext(database);
-    const base = maCross();
     const engine = new Engine({
       ctx: t.ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses()), 0), marketClock: t.clock, stopWhenFeedEnds: true,
       strategies: [
         maCross({ name: 'control' }),
         // Confidence = gap / fullConfidenceGapPct: with a 50% "full" gap it never reaches 0.9.
-        maCross({ name: 'unsure', params: { ...(base as Extract<typeof base, { type: 'ma_crossover' }>).params, fullConfidenceGapPct: 50 }, limits: { minConfidence: 0.9 } }),
+        maCross({ name: 'unsure', params: { fullConfidenceGapPct: 50 }, limits: { minConfidence: 0.9 } }),
         maCross({ name: 'thin', limits: { minVolume24hQuote: 1e12 } }),
       ],
     });

@@ -38,15 +38,16 @@ export async function engineContext(
   return { ctx, clock, alerts };
 }
 
-export function maCross(overrides: Partial<StrategyDefinition> & { limits?: Partial<StrategyDefinition['limits']> } = {}): StrategyDefinition {
-  const { limits, ...rest } = overrides;
+type MaDefinition = Extract<StrategyDefinition, { type: 'ma_crossover' }>;
+
+export function maCross(overrides: Partial<Omit<MaDefinition, 'limits' | 'params'>> & { limits?: Partial<MaDefinition['limits']>; params?: Partial<MaDefinition['params']> } = {}): StrategyDefinition {
+  const { limits, params, ...rest } = overrides;
   return {
-    name: 'test-ma', type: 'ma_crossover', enabled: true, pairs: ['BTC/USD'],
-    params: { fastPeriod: 3, slowPeriod: 8, fullConfidenceGapPct: 0.05, signalWindow: 3 },
-    exits: {},
-    limits: { maxPositionPctOfEquity: 20, maxNotional: 5000, maxOpenPositions: 1, minConfidence: 0.2, minVolume24hQuote: 0, ...limits },
+    name: 'test-ma', type: 'ma_crossover', enabled: true, pairs: ['BTC/USD'], exits: {},
     ...rest,
-  } as StrategyDefinition;
+    params: { fastPeriod: 3, slowPeriod: 8, fullConfidenceGapPct: 0.05, signalWindow: 3, ...params },
+    limits: { maxPositionPctOfEquity: 20, maxNotional: 5000, maxOpenPositions: 1, minConfidence: 0.2, minVolume24hQuote: 0, ...limits },
+  };
 }
 
 /** Candles from a list of closes (1 minute apart), with a fixed volume. */

@@ -245,7 +245,7 @@ export class PaperExchange implements Exchange {
     return { trades, ...(rows.length === PAGE && last ? { next: String(last.id) } : {}) };
   }
 
-  async fetchOrderByClientId(clientOrderId: string): Promise<OrderState | null> {
+  async fetchOrderByClientId(clientOrderId: string, _symbol?: string): Promise<OrderState | null> {
     await this.#serialised(() => this.#matchResting());
     const row = await store.findPaperOrderByClientId(this.deps.db, clientOrderId);
     return row ? toOrderState(row) : null;

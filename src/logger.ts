@@ -78,6 +78,18 @@ export function errorLineTap(logger: Logger): ErrorLineTap | undefined {
   return errorTaps.get(logger);
 }
 
+/** The longest line written; files rotate this far below LOG_MAX_BYTES, so none ever passes it. */
+export function lineCapFor(maxBytes: number): number {
+  return Math.min(16 * 1024, Math.floor(maxBytes / 4));
+}
+
+/** Replaces an over-long line (a huge object logged by mistake) with a short, valid JSON note. */
+export function capLine(line: string, cap: number): string {
+  if (line.length < cap / 4 || Buffer.byteLength(line) < cap) return line;
+  const head = line.slice(0, Math.floor(cap / 8));
+  return `${JSON.stringify({ level: 40, time: new Date().toISOString(), service: 'ctb', msg: 'log line truncated', bytes: Buffer.byteLength(line), head })}\n`;
+}
+
 export interface LoggerOptions {
   config: Config;
   /** Extra destination (tests capture output here; the CLI uses stderr). */
@@ -94,12 +106,14 @@ export function createLogger(opts: LoggerOptions): Logger {
   const streams: StreamEntry[] = [];
   if (opts.stdout !== false) streams.push({ level: config.LOG_LEVEL, stream: process.stdout });
   if (opts.destination) streams.push({ level: opts.destinationLevel ?? 'trace', stream: opts.destination });
+  const cap = lineCapFor(config.LOG_MAX_BYTES);
   if (opts.files !== false) {
     mkdirSync(config.LOG_DIR, { recursive: true });
     const rotating = (base: string) =>
       createStream(archiveName(base), {
         path: config.LOG_DIR,
-        size: `${Math.floor(config.LOG_MAX_BYTES / 1024)}K`,
+        // rotating-file-stream rotates after the write that reaches `size`: leave room for one line.
+        size: `${config.LOG_MAX_BYTES - cap}B`,
         maxFiles: config.LOG_ARCHIVES,
         history: `${base}.history`,
       });
@@ -116,7 +130,7 @@ export function createLogger(opts: LoggerOptions): Logger {
       base: { service: 'ctb' },
       redact: { paths: REDACT_PATHS, censor: REDACTED },
       timestamp: pino.stdTimeFunctions.isoTime,
-      hooks: { streamWrite: scrub },
+      hooks: { streamWrite: (line) => capLine(scrub(line), cap) },
     },
     pino.multistream(streams, { dedupe: false }),
   );

@@ -18,7 +18,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('engine on the replay feed (%s)', 
   let t: EngineTestContext;
   beforeAll(async () => {
     database = await createTestDb(kind);
-  });
+  }, 180_000);
   afterAll(async () => {
     await database?.close();
   });

@@ -21,7 +21,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('ledger on %s', (kind) => {
   let database: Database;
   beforeAll(async () => {
     database = await createTestDb(kind);
-  });
+  }, 180_000);
   afterAll(async () => {
     await database?.close();
   });

@@ -19,7 +19,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('paper exchange on %s', (kind) => 
   beforeAll(async () => {
     database = await createTestDb(kind);
     for (const candle of candlesFrom([60_000, 60_000], { start: '2026-01-05T00:08:00Z', volume: 100 })) prices.update({ candle });
-  });
+  }, 180_000);
   afterAll(async () => {
     await database?.close();
   });

@@ -22,7 +22,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('risk guard on %s', (kind) => {
 
   beforeAll(async () => {
     database = await createTestDb(kind);
-  });
+  }, 180_000);
   afterAll(async () => {
     await database?.close();
   });

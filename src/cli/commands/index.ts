@@ -13,7 +13,8 @@ import { runbookCli } from './runbook.js';
 import { startCli } from './start.js';
 import { statsCli } from './stats.js';
 import { versionCli } from './version.js';
+import { validateTradesCli } from './validate-trades.js';
 
 export const cliCommands: CliRegistration[] = [
-  startCli, migrateCli, auditCli, goLiveToolsCli, statsCli, killCli, incidentCli, backupCli, checkLogsCli, runbookCli, versionCli, alertsCli, oncallCli,
+  startCli, migrateCli, auditCli, goLiveToolsCli, statsCli, validateTradesCli, killCli, incidentCli, backupCli, checkLogsCli, runbookCli, versionCli, alertsCli, oncallCli,
 ];

@@ -165,7 +165,7 @@ export const envSchema = z.object({
   PAPER_SLIPPAGE_BPS: number(2, { min: 0, max: 1000 }),
   PAPER_IMPACT_BPS: number(50, { min: 0, max: 10_000 }),
   // Engine: how often equity is snapshotted (market time), how often the Kraken feed polls.
-  EQUITY_SNAPSHOT_INTERVAL: duration('5m'),
+  EQUITY_SNAPSHOT_INTERVAL: duration('15m'),
   MARKET_POLL_INTERVAL: duration('15s'),
   RISK_MAX_DRAWDOWN_PCT: number(10, { min: 0.1, max: 100 }),
   RISK_DAILY_LOSS_PCT: number(3, { min: 0.1, max: 100 }),

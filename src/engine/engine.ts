@@ -210,11 +210,10 @@ export class Engine {
     const at = ctx.clock.now();
     const equity = this.#portfolio.equity(ctx.prices);
     const breaches = this.#risk.observe(equity, at);
-    const drawdown = this.#risk.drawdownPct(equity);
-    this.#snapshots.offer({
+    this.#snapshots.offer(at, () => ({
       mode: this.#mode, feed: this.opts.feed.kind, at, equity: equity.toFixed(8), cash: str(this.#portfolio.cash),
-      peakEquity: this.#risk.peak.toFixed(8), drawdownPct: drawdown.toFixed(6),
-    }, breaches.length > 0);
+      peakEquity: this.#risk.peak.toFixed(8), drawdownPct: this.#risk.drawdownPct(equity).toFixed(6),
+    }), breaches.length > 0);
     if (breaches.length > 0) {
       await this.#snapshots.flush();
       for (const breach of breaches) await this.#risk.handle(breach);

@@ -74,7 +74,7 @@ export async function executeOrder(deps: ExecutorDeps, spec: OrderRequestSpec): 
     await deps.hooks?.afterSend?.(intent, order);
     const outcome = await recordOrder(deps, intent, order);
     return { kind: 'recorded', outcome };
-  });
+  }, { crossProcess: deps.mode === 'live' });
 }
 
 /**

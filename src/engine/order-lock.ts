@@ -12,10 +12,14 @@ function withMutex<T>(fn: () => Promise<T>): Promise<T> {
   return run;
 }
 
-/** Runs `fn` holding the order lock. Not re-entrant: don't call it from inside itself. */
-export function withOrderLock<T>(ctx: { database: Database }, fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` holding the order lock. Not re-entrant: don't call it from inside itself.
+ * `crossProcess: false` skips the advisory lock: the engine's paper orders, which touch no real
+ * exchange, take only the in-process mutex (halted is still re-read inside it before every order).
+ */
+export function withOrderLock<T>(ctx: { database: Database }, fn: () => Promise<T>, opts: { crossProcess?: boolean } = {}): Promise<T> {
   return withMutex(async () => {
-    const held = await takeAdvisoryLock(ctx.database, ADVISORY_LOCKS.orders, { wait: true });
+    const held = opts.crossProcess === false ? null : await takeAdvisoryLock(ctx.database, ADVISORY_LOCKS.orders, { wait: true });
     try {
       return await fn();
     } finally {

@@ -2,8 +2,9 @@
 // the trade they open or close (with fees, realized PnL and capital_buffer), and the intent's outcome.
 // Recording the same answer twice changes nothing (fills are unique per venue trade id, a trade per
 // entry intent, and a close applies only to an open trade), so a restart may safely re-record.
-import { and, eq, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.js';
+import { eq, sql } from 'drizzle-orm';
+import { asyncCommitCte } from '../../db/async-commit.js';
+import { execute, type Db } from '../../db/client.js';
 import { fills, orderIntents, trades, type OrderIntent, type Trade } from '../../db/schema/index.js';
 import type { ExchangeTrade, OrderState } from '../../exchange/types.js';
 import { Decimal, ZERO, dec, str } from '../../money.js';
@@ -64,43 +65,67 @@ export interface RecordExecutionInput {
   at: Date;
 }
 
+function toTrade(r: Record<string, unknown>): Trade {
+  const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
+  const date = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string));
+  return {
+    id: Number(r.id), mode: r.mode as Trade['mode'], feed: r.feed as Trade['feed'], strategy: String(r.strategy), symbol: String(r.symbol),
+    status: r.status as Trade['status'], quantity: String(r.quantity), entryPrice: String(r.entry_price), entryFee: String(r.entry_fee),
+    entryAt: date(r.entry_at)!, exitPrice: text(r.exit_price), exitFee: text(r.exit_fee), exitAt: date(r.exit_at), realizedPnl: text(r.realized_pnl),
+    capitalBuffer: text(r.capital_buffer), entryIntentId: Number(r.entry_intent_id), exitIntentId: r.exit_intent_id === null ? null : Number(r.exit_intent_id),
+  };
+}
+
+/**
+ * One statement (so one round trip and one atomic commit): the fills, the trade it opens or closes,
+ * the intent's outcome. Data-modifying CTEs all run to completion whether or not the result reads them.
+ */
 export async function recordExecution(db: Db, input: RecordExecutionInput): Promise<RecordOutcome> {
   const { intent, order } = input;
   const execution = summarise(order.trades, input.quoteCurrency);
   const status = intentStatusFor(order, execution);
   const final = status !== 'open';
-  return db.transaction(async (tx) => {
-    if (order.trades.length > 0) {
-      await tx.insert(fills).values(order.trades.map((t) => ({
-        intentId: intent.id, clientOrderId: intent.clientOrderId, exchangeTradeId: t.id, exchangeOrderId: t.orderId || order.exchangeOrderId,
-        mode: intent.mode, feed: intent.feed, symbol: t.symbol, side: t.side, quantity: t.quantity, price: t.price,
-        fee: str(feeInQuote(t, input.quoteCurrency)), feeCurrency: input.quoteCurrency, filledAt: t.timestamp,
-      }))).onConflictDoNothing();
-    }
-    let trade: Trade | null = null;
-    if (final && execution && intent.purpose === 'entry') {
-      const inserted = await tx.insert(trades).values({
-        mode: intent.mode, feed: intent.feed, strategy: intent.strategy, symbol: intent.symbol, status: 'open',
-        quantity: str(execution.quantity), entryPrice: str(execution.averagePrice), entryFee: str(execution.feeQuote),
-        entryAt: execution.at, entryIntentId: intent.id,
-      }).onConflictDoNothing().returning();
-      trade = inserted[0] ?? (await tx.select().from(trades).where(eq(trades.entryIntentId, intent.id)))[0] ?? null;
-    } else if (final && execution && intent.tradeId !== null) {
-      const capital = input.capitalAtClose?.(execution);
-      if (!capital) throw new Error('recordExecution: an exit needs capitalAtClose to set capital_buffer');
-      const buffer = capitalBuffer(capital, input.reservePct);
-      const closed = await tx.update(trades).set({
-        status: 'closed', exitPrice: str(execution.averagePrice), exitFee: str(execution.feeQuote), exitAt: execution.at,
-        exitIntentId: intent.id, capitalBuffer: str(buffer),
-        // Exact numeric arithmetic in the database, from the stored entry values.
-        realizedPnl: sql`(${str(execution.averagePrice)}::numeric - ${trades.entryPrice}) * ${trades.quantity} - ${trades.entryFee} - ${str(execution.feeQuote)}::numeric`,
-      }).where(and(eq(trades.id, intent.tradeId), eq(trades.status, 'open'))).returning();
-      trade = closed[0] ?? (await tx.select().from(trades).where(eq(trades.id, intent.tradeId)))[0] ?? null;
-    }
-    await tx.update(orderIntents).set({
-      status, updatedAt: input.at, exchangeOrderId: order.exchangeOrderId,
-      ...(trade && intent.purpose === 'entry' ? { tradeId: trade.id } : {}),
-    }).where(eq(orderIntents.id, intent.id));
-    return { intentStatus: status, execution, trade };
-  });
+  const quote = input.quoteCurrency;
+  const fillRows = order.trades.map((t) => sql`(${intent.id}::bigint, ${intent.clientOrderId}, ${t.id}, ${t.orderId || order.exchangeOrderId}, ${intent.mode}, ${intent.feed},
+    ${t.symbol}, ${t.side}, ${t.quantity}::numeric, ${t.price}::numeric, ${str(feeInQuote(t, quote))}::numeric, ${quote}, ${t.timestamp.toISOString()}::timestamptz)`);
+  const fillsCte = fillRows.length > 0
+    ? sql`f as (insert into ${fills} (intent_id, client_order_id, exchange_trade_id, exchange_order_id, mode, feed, symbol, side, quantity, price, fee, fee_currency, filled_at)
+        values ${sql.join(fillRows, sql`, `)} on conflict do nothing returning 1),`
+    : sql``;
+  let tradeCte = sql`t as (select * from ${trades} where false)`;
+  let expectTrade = false;
+  if (final && execution && intent.purpose === 'entry') {
+    expectTrade = true;
+    tradeCte = sql`t as (insert into ${trades} (mode, feed, strategy, symbol, status, quantity, entry_price, entry_fee, entry_at, entry_intent_id)
+      values (${intent.mode}, ${intent.feed}, ${intent.strategy}, ${intent.symbol}, 'open', ${str(execution.quantity)}::numeric,
+        ${str(execution.averagePrice)}::numeric, ${str(execution.feeQuote)}::numeric, ${execution.at.toISOString()}::timestamptz, ${intent.id}::bigint)
+      on conflict (entry_intent_id) do nothing returning *)`;
+  } else if (final && execution && intent.tradeId !== null) {
+    expectTrade = true;
+    const capital = input.capitalAtClose?.(execution);
+    if (!capital) throw new Error('recordExecution: an exit needs capitalAtClose to set capital_buffer');
+    const buffer = capitalBuffer(capital, input.reservePct);
+    const exitPrice = str(execution.averagePrice);
+    const exitFee = str(execution.feeQuote);
+    // Realized PnL in exact numeric arithmetic, from the stored entry values.
+    tradeCte = sql`t as (update ${trades} set status = 'closed', exit_price = ${exitPrice}::numeric, exit_fee = ${exitFee}::numeric,
+        exit_at = ${execution.at.toISOString()}::timestamptz, exit_intent_id = ${intent.id}::bigint, capital_buffer = ${str(buffer)}::numeric,
+        realized_pnl = (${exitPrice}::numeric - entry_price) * quantity - entry_fee - ${exitFee}::numeric
+      where id = ${intent.tradeId}::bigint and status = 'open' returning *)`;
+  }
+  const setTrade = intent.purpose === 'entry' ? sql`, trade_id = coalesce((select id from t), trade_id)` : sql``;
+  // Paper records share the paper venue's WAL: they may commit without waiting for the flush.
+  const paper = intent.mode === 'paper';
+  const rows = await execute<Record<string, unknown>>(db, sql`
+    with ${paper ? sql`${asyncCommitCte},` : sql``} ${fillsCte} ${tradeCte},
+    i as (update ${orderIntents} set status = ${status}, updated_at = ${input.at.toISOString()}::timestamptz,
+      exchange_order_id = ${order.exchangeOrderId} ${setTrade} where id = ${intent.id}::bigint returning id)
+    ${paper ? sql`select t.* from s left join t on true` : sql`select t.* from t`}`);
+  let trade = rows[0] && rows[0].id !== null && rows[0].id !== undefined ? toTrade(rows[0]) : null;
+  if (!trade && expectTrade) {
+    // Recorded before (a restart re-recording): read the trade as it stands.
+    const where = intent.purpose === 'entry' ? eq(trades.entryIntentId, intent.id) : eq(trades.id, intent.tradeId!);
+    trade = (await db.select().from(trades).where(where))[0] ?? null;
+  }
+  return { intentStatus: status, execution, trade };
 }

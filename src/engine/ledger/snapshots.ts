@@ -25,12 +25,12 @@ export class SnapshotWriter {
 
   constructor(private readonly db: Db, private readonly intervalMs: number) {}
 
-  /** Queues a snapshot if the interval has passed (or `force`). Returns true when one was queued. */
-  offer(row: SnapshotRow, force = false): boolean {
-    const t = row.at.getTime();
+  /** Queues a snapshot if the interval has passed (or `force`); the row is built only then. */
+  offer(at: Date, build: () => SnapshotRow, force = false): boolean {
+    const t = at.getTime();
     if (!force && t - this.#lastAt < this.intervalMs) return false;
     this.#lastAt = t;
-    this.#pending.push(row);
+    this.#pending.push(build());
     return true;
   }
 

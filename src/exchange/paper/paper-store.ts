@@ -1,8 +1,10 @@
 // Owns the paper venue's persistence: balances (paper_balances) and orders (paper_orders).
 // (Dates go into raw SQL as ISO strings: postgres.js will not serialise a Date for an untyped parameter.)
+// The venue is a simulation: its statements commit asynchronously (see db/async-commit.ts).
 // A fill is one statement — the order row and both balance changes commit together or not at all,
 // and a second attempt with the same client order id changes nothing.
 import { and, desc, eq, gte, lt, sql } from 'drizzle-orm';
+import { asyncCommitCte } from '../../db/async-commit.js';
 import { execute, type Db } from '../../db/client.js';
 import { paperBalances, paperOrders, type PaperOrder } from '../../db/schema/index.js';
 
@@ -57,7 +59,7 @@ export async function insertOrderWithBalances(db: Db, p: { order: NewPaperOrder;
     ? sql.join(p.deltas.map((d) => sql`(${d.asset}::text, ${d.delta}::numeric)`), sql`, `)
     : sql`(null::text, null::numeric)`;
   const rows = await execute<{ kind: string; asset: string | null; total: string | null }>(db, sql`
-    with o as (
+    with ${asyncCommitCte}, o as (
       insert into ${paperOrders} (exchange_order_id, client_order_id, symbol, side, type, status, quantity, limit_price,
         exchange_trade_id, price, fee, fee_currency, liquidity, created_at, filled_at)
       values (${o.exchangeOrderId}, ${o.clientOrderId}, ${o.symbol}, ${o.side}, ${o.type}, ${o.status}, ${o.quantity}::numeric,
@@ -74,7 +76,9 @@ export async function insertOrderWithBalances(db: Db, p: { order: NewPaperOrder;
     )
     select 'order' as kind, null as asset, null::text as total from o
     union all
-    select 'balance', asset, total::text from b`);
+    select 'balance', asset, total::text from b
+    union all
+    select 'async_commit', null, async_commit from s`);
   if (!rows.some((r) => r.kind === 'order')) return null;
   return rows.filter((r) => r.kind === 'balance').map((r) => ({ asset: r.asset!, total: r.total! }));
 }
@@ -85,7 +89,7 @@ export async function fillRestingOrder(db: Db, p: {
 }): Promise<BalanceRow[] | null> {
   const values = sql.join(p.deltas.map((d) => sql`(${d.asset}::text, ${d.delta}::numeric)`), sql`, `);
   const rows = await execute<{ kind: string; asset: string | null; total: string | null }>(db, sql`
-    with o as (
+    with ${asyncCommitCte}, o as (
       update ${paperOrders} set status = 'closed', exchange_trade_id = ${p.exchangeTradeId}, price = ${p.price}::numeric,
         fee = ${p.fee}::numeric, fee_currency = ${p.feeCurrency}, liquidity = 'maker', filled_at = ${p.filledAt.toISOString()}::timestamptz
       where id = ${p.id} and status = 'open'
@@ -99,7 +103,9 @@ export async function fillRestingOrder(db: Db, p: {
     )
     select 'order' as kind, null as asset, null::text as total from o
     union all
-    select 'balance', asset, total::text from b`);
+    select 'balance', asset, total::text from b
+    union all
+    select 'async_commit', null, async_commit from s`);
   if (!rows.some((r) => r.kind === 'order')) return null;
   return rows.filter((r) => r.kind === 'balance').map((r) => ({ asset: r.asset!, total: r.total! }));
 }

@@ -55,15 +55,18 @@ export async function executeOrder(deps: ExecutorDeps, spec: OrderRequestSpec): 
   return withOrderLock(ctx, async () => {
     // A kill latches this process before it can write the halt: honour both.
     if (isHaltLatched(ctx)) return { kind: 'skipped', reason: 'halted' };
-    const state = await getBotState(ctx.db);
-    if (state.halted) return { kind: 'skipped', reason: 'halted' };
-    if (spec.purpose === 'entry' && state.entriesPaused) return { kind: 'skipped', reason: 'entries_paused' };
-    if (effectiveMode(state, ctx.config.IS_LIVE) !== deps.mode) return { kind: 'skipped', reason: 'mode_changed' };
     await deps.beforeIntent?.();
+    // bot_state is checked in the same statement that writes the intent: never while halted.
     const intent = await writeIntent(ctx.db, {
       mode: deps.mode, feed: deps.feed, strategy: spec.strategy, symbol: spec.symbol, side: spec.side, purpose: spec.purpose,
       type: 'market', quantity: str(spec.quantity), ...(spec.tradeId !== undefined ? { tradeId: spec.tradeId } : {}), at: ctx.clock.now(),
-    });
+    }, { armed: ctx.config.IS_LIVE });
+    if (!intent) {
+      const state = await getBotState(ctx.db);
+      if (state.halted) return { kind: 'skipped', reason: 'halted' };
+      if (effectiveMode(state, ctx.config.IS_LIVE) !== deps.mode) return { kind: 'skipped', reason: 'mode_changed' };
+      return { kind: 'skipped', reason: 'entries_paused' };
+    }
     await deps.hooks?.afterIntent?.(intent);
     let order: OrderState;
     try {

@@ -7,6 +7,7 @@ import { recordExecution } from '../../src/engine/ledger/record-execution.js';
 import type { OrderState } from '../../src/exchange/types.js';
 import { dec } from '../../src/money.js';
 import { createTestDb, type DbKind } from '../support/db.js';
+import { updateBotState } from '../../src/services/bot-state.js';
 
 const at = new Date('2026-01-05T10:00:00Z');
 
@@ -21,13 +22,29 @@ describe.each<DbKind>(['postgres', 'pglite'])('ledger on %s', (kind) => {
   let database: Database;
   beforeAll(async () => {
     database = await createTestDb(kind);
+    await updateBotState(database.db, { now: () => at }, {});
   }, 180_000);
   afterAll(async () => {
     await database?.close();
   });
 
-  const intentFor = (purpose: 'entry' | 'exit', side: 'buy' | 'sell', tradeId?: number) =>
-    writeIntent(database.db, { mode: 'paper', feed: 'replay', strategy: 's', symbol: 'BTC/USD', side, purpose, type: 'market', quantity: '0.1', ...(tradeId ? { tradeId } : {}), at });
+  const intentFor = async (purpose: 'entry' | 'exit', side: 'buy' | 'sell', tradeId?: number) =>
+    (await writeIntent(database.db, { mode: 'paper', feed: 'replay', strategy: 's', symbol: 'BTC/USD', side, purpose, type: 'market', quantity: '0.1', ...(tradeId ? { tradeId } : {}), at }, { armed: false }))!;
+
+  it('writes no intent while halted, and no entry intent while entries are paused', async () => {
+    const clock = { now: () => at };
+    await updateBotState(database.db, clock, { halted: true });
+    const write = (purpose: 'entry' | 'exit') =>
+      writeIntent(database.db, { mode: 'paper', feed: 'replay', strategy: 's', symbol: 'BTC/USD', side: 'buy', purpose, type: 'market', quantity: '0.1', at }, { armed: false });
+    expect(await write('exit')).toBeNull();
+    await updateBotState(database.db, clock, { halted: false, entriesPaused: true });
+    expect(await write('entry')).toBeNull();
+    expect(await write('exit')).not.toBeNull();
+    await updateBotState(database.db, clock, { entriesPaused: false, mode: 'live' });
+    // Armed and requested live: a paper intent no longer matches the effective mode.
+    expect(await writeIntent(database.db, { mode: 'paper', feed: 'replay', strategy: 's', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'market', quantity: '0.1', at }, { armed: true })).toBeNull();
+    await updateBotState(database.db, clock, { mode: 'paper' });
+  });
 
   it('keeps an intent pending, with its client order id, until the exchange’s answer is recorded', async () => {
     const intent = await intentFor('entry', 'buy');

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { asyncCommitCte } from '../../db/async-commit.js';
 import { execute, type Db } from '../../db/client.js';
-import { orderIntents, type OrderIntent } from '../../db/schema/index.js';
+import { botState, orderIntents, type OrderIntent } from '../../db/schema/index.js';
 import type { Mode } from '../../services/bot-state.js';
 import type { FeedKind } from '../../market/types.js';
 
@@ -30,24 +30,30 @@ export function newClientOrderId(): string {
 }
 
 /**
- * Writes the intent and returns once it is committed. A live intent waits for the WAL flush (the order
- * is about to reach a real exchange); a paper intent commits asynchronously (see db/async-commit.ts).
+ * Writes the intent — only if bot_state allows this order at this instant (not halted; no entries
+ * while paused; the engine's mode still the effective one) — and returns once it is committed, or
+ * null when bot_state forbade it. Checking and writing in one statement leaves no gap for a halt.
+ * A live intent waits for the WAL flush (the order is about to reach a real exchange); a paper
+ * intent commits asynchronously (see db/async-commit.ts).
  */
-export async function writeIntent(db: Db, intent: NewIntent): Promise<OrderIntent> {
+export async function writeIntent(db: Db, intent: NewIntent, guard: { armed: boolean }): Promise<OrderIntent | null> {
   const row: Omit<OrderIntent, 'id'> = {
     clientOrderId: newClientOrderId(), mode: intent.mode, feed: intent.feed, strategy: intent.strategy, symbol: intent.symbol,
     side: intent.side, purpose: intent.purpose, type: intent.type, quantity: intent.quantity, limitPrice: intent.limitPrice ?? null,
     status: 'pending', exchangeOrderId: null, tradeId: intent.tradeId ?? null, error: null, createdAt: intent.at, updatedAt: intent.at,
   };
-  if (intent.mode === 'live') return (await db.insert(orderIntents).values(row).returning())[0]!;
+  const paper = intent.mode === 'paper';
+  // effectiveMode() in SQL: live only when armed, requested live and not halted (halted is excluded above).
+  const modeHolds = paper ? sql`not (${guard.armed}::boolean and b.mode = 'live')` : sql`(${guard.armed}::boolean and b.mode = 'live')`;
   const rows = await execute<{ id: number | string }>(db, sql`
-    with ${asyncCommitCte}
+    with ${paper ? sql`${asyncCommitCte},` : sql``}
+    allowed as (select 1 from ${botState} b where b.id = 1 and not b.halted and (${row.purpose} <> 'entry' or not b.entries_paused) and ${modeHolds})
     insert into ${orderIntents} (client_order_id, mode, feed, strategy, symbol, side, purpose, type, quantity, limit_price, status, trade_id, created_at, updated_at)
     select ${row.clientOrderId}, ${row.mode}, ${row.feed}, ${row.strategy}, ${row.symbol}, ${row.side}, ${row.purpose}, ${row.type},
       ${row.quantity}::numeric, ${row.limitPrice}::numeric, 'pending', ${row.tradeId}::bigint, ${intent.at.toISOString()}::timestamptz,
       ${intent.at.toISOString()}::timestamptz
-    from s returning id`);
-  return { id: Number(rows[0]!.id), ...row };
+    from allowed ${paper ? sql`cross join s` : sql``} returning id`);
+  return rows[0] ? { id: Number(rows[0].id), ...row } : null;
 }
 
 export async function markIntent(db: Db, p: { id: number; status: OrderIntent['status']; error?: string; exchangeOrderId?: string; at: Date }): Promise<void> {

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADVISORY_LOCKS, takeAdvisoryLock } from '../../src/db/advisory-lock.js';
+import { connectPostgres, type Database } from '../../src/db/client.js';
+import { withOrderLock } from '../../src/engine/order-lock.js';
+import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
+
+describe('engine locks on PostgreSQL', () => {
+  let database: TestDatabase;
+  let second: Database;
+  beforeAll(async () => {
+    database = await createPostgresTestDb();
+    second = connectPostgres(database.url, { max: 2 }); // another process's pool
+  });
+  afterAll(async () => {
+    await second?.close();
+    await database?.close();
+  });
+
+  it('lets only one engine worker hold the trading lock; a standby takes it when the first lets go', async () => {
+    const first = await takeAdvisoryLock(database, ADVISORY_LOCKS.engine, { wait: false });
+    expect(first).not.toBeNull();
+    expect(await takeAdvisoryLock(second, ADVISORY_LOCKS.engine, { wait: false })).toBeNull();
+    await first!.release();
+    const standby = await takeAdvisoryLock(second, ADVISORY_LOCKS.engine, { wait: false });
+    expect(standby).not.toBeNull();
+    await standby!.release();
+  });
+
+  it('makes an order-changing section in another process wait for the one in flight', async () => {
+    const events: string[] = [];
+    let releaseFirst!: () => void;
+    const firstHeld = new Promise<void>((r) => (releaseFirst = r));
+    const a = withOrderLock({ database }, async () => {
+      events.push('engine order start');
+      await firstHeld;
+      events.push('engine order end');
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    // A kill from another process (its own pool): same advisory lock, different session.
+    const held = takeAdvisoryLock(second, ADVISORY_LOCKS.orders, { wait: true }).then((lock) => {
+      events.push('kill cancels');
+      return lock;
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(events).toEqual(['engine order start']);
+    releaseFirst();
+    await a;
+    await (await held)!.release();
+    expect(events).toEqual(['engine order start', 'engine order end', 'kill cancels']);
+  });
+
+  it('serialises order sections within one process', async () => {
+    const order: number[] = [];
+    await Promise.all([1, 2, 3].map((n) => withOrderLock({ database }, async () => {
+      order.push(n);
+      await new Promise((r) => setTimeout(r, 20));
+      order.push(-n);
+    }, { crossProcess: false })));
+    expect(order).toEqual([1, -1, 2, -2, 3, -3]);
+  });
+});

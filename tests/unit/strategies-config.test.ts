@@ -1,0 +1,75 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_STRATEGIES_FILE, inspectStrategies, loadStrategies } from '../../src/engine/strategies/config.js';
+import { MaCrossover } from '../../src/engine/strategies/ma-crossover.js';
+import { candlesFrom, roundTripCloses } from '../support/engine.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ctb-strategies-'));
+function file(name: string, content: unknown): string {
+  const path = join(dir, name);
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+}
+
+const valid = {
+  name: 'ok', type: 'ma_crossover', pairs: ['BTC/USD'], params: { fastPeriod: 5, slowPeriod: 20 },
+  limits: { maxPositionPctOfEquity: 10, maxNotional: 1000, maxOpenPositions: 1, minConfidence: 0.5, minVolume24hQuote: 0 },
+};
+
+describe('strategy configuration', () => {
+  it('loads the shipped config/strategies.json, every enabled strategy with its limits', () => {
+    const { strategies } = loadStrategies({ STRATEGIES_FILE: undefined });
+    expect(strategies.length).toBeGreaterThan(0);
+    for (const s of strategies) {
+      expect(s.limits).toEqual(expect.objectContaining({
+        maxPositionPctOfEquity: expect.any(Number), maxNotional: expect.any(Number), maxOpenPositions: expect.any(Number),
+        minConfidence: expect.any(Number), minVolume24hQuote: expect.any(Number),
+      }));
+    }
+    expect(inspectStrategies(DEFAULT_STRATEGIES_FILE).ok).toBe(true);
+  });
+
+  it('names the file, the strategy, the field and what is expected for each bad value', () => {
+    const path = file('bad.json', { strategies: [{ ...valid, limits: { ...valid.limits, maxNotional: 'lots', minConfidence: 2 } }] });
+    const result = inspectStrategies(path);
+    expect(result.ok).toBe(false);
+    expect(result.problems).toContain(`${path}: strategies[0:ok].limits.maxNotional: expected a number (quote currency)`);
+    expect(result.problems).toContain(`${path}: strategies[0:ok].limits.minConfidence: expected at most 1`);
+  });
+
+  it('refuses a strategy without its position limits', () => {
+    const { limits: _omit, ...noLimits } = valid;
+    const problems = inspectStrategies(file('nolimits.json', { strategies: [noLimits] })).problems;
+    expect(problems.join('\n')).toMatch(/strategies\[0:ok\]\.limits: /);
+  });
+
+  it('rejects an unknown strategy type, a fast period not below the slow one, and duplicate names', () => {
+    expect(inspectStrategies(file('type.json', { strategies: [{ ...valid, type: 'martingale' }] })).problems.join('\n'))
+      .toMatch(/expected type "ma_crossover" or "momentum"/);
+    expect(inspectStrategies(file('periods.json', { strategies: [{ ...valid, params: { fastPeriod: 30, slowPeriod: 20 } }] })).problems.join('\n'))
+      .toMatch(/params\.fastPeriod: expected fastPeriod smaller than slowPeriod/);
+    expect(inspectStrategies(file('dupes.json', { strategies: [valid, valid] })).problems.join('\n')).toMatch(/unique/);
+  });
+
+  it('reports an unreadable file and invalid JSON, and loadStrategies throws a config error (exit 2)', () => {
+    expect(inspectStrategies(join(dir, 'missing.json')).problems[0]).toMatch(/missing\.json: cannot be read \(ENOENT\)/);
+    expect(inspectStrategies(file('broken.json', '{ "strategies": [')).problems[0]).toMatch(/broken\.json: not valid JSON/);
+    expect(() => loadStrategies({ STRATEGIES_FILE: join(dir, 'broken.json') })).toThrow(expect.objectContaining({ kind: 'config' }));
+  });
+});
+
+describe('moving-average crossover', () => {
+  it('signals buy after the fast average crosses above the slow one, and sell when it crosses back', () => {
+    const strategy = new MaCrossover('t', { fastPeriod: 3, slowPeriod: 8, fullConfidenceGapPct: 0.05, signalWindow: 3 });
+    const signals = candlesFrom(roundTripCloses()).map((c) => strategy.update(c));
+    const firstBuy = signals.findIndex((s) => s.action === 'buy');
+    const firstSell = signals.findIndex((s) => s.action === 'sell' && signals.indexOf(s) > firstBuy);
+    expect(firstBuy).toBeGreaterThan(11); // not before the price turns up
+    expect(firstSell).toBeGreaterThan(firstBuy);
+    expect(signals.filter((s) => s.action === 'buy').every((s) => s.confidence > 0 && s.confidence <= 1)).toBe(true);
+    // A buy is only offered for signalWindow candles after the cross.
+    expect(signals.filter((s) => s.action === 'buy').length).toBeLessThanOrEqual(3);
+  });
+});

@@ -186,6 +186,8 @@ export class Engine {
       await this.prepare();
       return;
     }
+    // A halt may have been used to flatten positions behind the engine's back: re-read the account.
+    if (previous.halted && !this.#state.halted) this.#resolveNeeded = true;
     if (previous.entriesPaused && !this.#state.entriesPaused) this.#risk.rearm(this.#portfolio.equity(ctx.prices), ctx.clock.now());
     this.#risk.entriesPaused = this.#state.entriesPaused;
     if (this.#resolveNeeded) {

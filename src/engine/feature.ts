@@ -4,7 +4,7 @@
 import type { AppContext } from '../app/context.js';
 import type { Feature } from '../app/feature.js';
 import { ADVISORY_LOCKS, takeAdvisoryLock, type HeldLock } from '../db/advisory-lock.js';
-import { createMarketFeed } from '../market/create-feed.js';
+import { createMarketFeed, type MarketFeedOptions } from '../market/create-feed.js';
 import { sleep } from '../market/sleep.js';
 import { setKillHooks } from '../services/kill/runtime.js';
 import { Engine } from './engine.js';
@@ -17,6 +17,7 @@ export interface EngineFeatureOptions {
   /** The kill switch subscribes here: drawdown passed RISK_HARD_DRAWDOWN_PCT. */
   onHardBreach?: (ctx: AppContext, breach: RiskBreach) => void | Promise<void>;
   standbyPollMs?: number;
+  market?: MarketFeedOptions;
 }
 
 export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
@@ -26,7 +27,7 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
     async start(ctx, _http, startOpts) {
       // Fail at start, with the file and field named, rather than on the first candle.
       const strategies = loadStrategies(ctx.config).strategies;
-      const feed = await createMarketFeed(ctx.config, startOpts.feed);
+      const feed = await createMarketFeed(ctx.config, startOpts.feed, opts.market);
       const engine = new Engine({
         ctx, feed, strategies,
         ...(opts.onHardBreach ? { onHardBreach: (breach: RiskBreach) => opts.onHardBreach!(ctx, breach) } : {}),

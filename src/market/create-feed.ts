@@ -25,8 +25,13 @@ export function createReplayFeed(config: Pick<Config, 'REPLAY_FILE' | 'REPLAY_IN
   return new PacedFeed('replay', candles.filter((c) => wanted.has(c.symbol)), config.REPLAY_INTERVAL);
 }
 
-export async function createMarketFeed(config: Config, kind: FeedKind): Promise<MarketFeed> {
+export interface MarketFeedOptions {
+  /** ccxt's rate limiter for Kraken's public API: on in production; tests against a local fake turn it off. */
+  enableRateLimit?: boolean;
+}
+
+export async function createMarketFeed(config: Config, kind: FeedKind, opts: MarketFeedOptions = {}): Promise<MarketFeed> {
   if (kind === 'replay') return createReplayFeed(config);
-  const market = await createKrakenPublicMarket(config);
+  const market = await createKrakenPublicMarket(config, opts.enableRateLimit === undefined ? {} : { enableRateLimit: opts.enableRateLimit });
   return new KrakenFeed(market, config.TRADING_PAIRS, config.MARKET_POLL_INTERVAL);
 }

@@ -82,7 +82,7 @@ describe('engine crash between intent and fill (SIGKILL)', () => {
     expect(venue.map((o) => o.clientOrderId).sort()).toEqual(filled.map((i) => i.clientOrderId).sort());
     expect(await database.db.select().from(fills)).toHaveLength(venue.length);
     expect((await validateClosedTrades(database.db)).offending).toEqual([]);
-  });
+  }, 240_000);
 
   it('killed after the exchange filled but before the ledger recorded it: the fill is recovered once, nothing is re-sent', async () => {
     const clientOrderId = await crashAt('afterSend');
@@ -103,5 +103,5 @@ describe('engine crash between intent and fill (SIGKILL)', () => {
     const usd = (await database.db.select().from(paperBalances).where(eq(paperBalances.asset, 'USD')))[0]!;
     expect(dec(usd.total).toFixed()).toBe(dec(10_000).plus(sum(all.map((t) => dec(t.realizedPnl!)))).toFixed());
     expect((await validateClosedTrades(database.db)).offending).toEqual([]);
-  });
+  }, 240_000);
 });

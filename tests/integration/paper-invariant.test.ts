@@ -84,7 +84,7 @@ describe('paper mode never reaches a private Kraken endpoint', () => {
     });
     const bot = await startBot({
       config, role: 'worker', feed: 'kraken', port: 0, logger: silentLogger(), database,
-      features: [engineFeature({ standbyPollMs: 50 })],
+      features: [engineFeature({ standbyPollMs: 50, market: { enableRateLimit: false } })],
     });
     try {
       const deadline = Date.now() + 60_000;
@@ -105,5 +105,5 @@ describe('paper mode never reaches a private Kraken endpoint', () => {
     expect(publicCalls).toContain('OHLC');
     expect(privateCalls).toEqual([]);
     expect((await getBotState(database.db)).mode).toBe('live'); // untouched: only IS_LIVE arms
-  });
+  }, 120_000);
 });

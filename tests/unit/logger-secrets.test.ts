@@ -15,6 +15,12 @@ const SECRETS = [KRAKEN_KEY, KRAKEN_SECRET, SLACK_TOKEN, SIGNING_SECRET];
 
 const settle = () => new Promise((r) => setTimeout(r, 300));
 
+/** The files are written asynchronously: wait (up to 20 s on a busy machine) until `done` holds. */
+async function eventually(done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+}
+
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? filesUnder(join(dir, f)) : [join(dir, f)]));
 }
@@ -49,7 +55,8 @@ describe('logging never writes a secret', () => {
     log.warn({ config }, 'the whole config object');
     log.child({ token: SLACK_TOKEN, who: `signing ${SIGNING_SECRET}` }).error('child bindings');
     log.flush();
-    await settle();
+    const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : '');
+    await eventually(() => read('system.log').includes('child bindings') && read('anomalies.log').includes('child bindings'));
 
     const system = readFileSync(join(dir, 'system.log'), 'utf8');
     const anomalies = readFileSync(join(dir, 'anomalies.log'), 'utf8');
@@ -75,7 +82,9 @@ describe('log rotation', () => {
     const log = createLogger({ config, stdout: false });
     for (let i = 0; i < 400; i++) log.warn({ i, detail: `event ${i} `.repeat(5) }, 'rotation filler line');
     log.flush();
-    await settle();
+    const systemLines = () => filesUnder(dir).filter((f) => /system/.test(f) && f.endsWith('.log'))
+      .flatMap((f) => readFileSync(f, 'utf8').split('\n').filter(Boolean));
+    await eventually(() => systemLines().length >= 400);
     await settle();
     const files = filesUnder(dir).filter((f) => f.endsWith('.log'));
     const archives = files.filter((f) => f.includes(`${join(dir, 'archive')}/`));
@@ -84,7 +93,6 @@ describe('log rotation', () => {
     for (const f of files) expect(statSync(f).size, f).toBeLessThanOrEqual(4096);
     expect(existsSync(join(dir, 'system.log'))).toBe(true);
     // Nothing was lost on the way: every line is in the current file or an archive.
-    const lines = files.filter((f) => /system/.test(f)).flatMap((f) => readFileSync(f, 'utf8').split('\n').filter(Boolean));
-    expect(new Set(lines.map((l) => JSON.parse(l).i)).size).toBe(400);
+    expect(new Set(systemLines().map((l) => JSON.parse(l).i)).size).toBe(400);
   });
 });

@@ -254,7 +254,6 @@ export class Engine {
   async #order(spec: OrderRequestSpec): Promise<void> {
     const outcome: OrderOutcome = await executeOrder({
       ctx: this.ctx, mode: this.#mode, feed: this.opts.feed.kind, exchange: this.#exchange, portfolio: this.#portfolio, hooks: this.opts.hooks,
-      beforeIntent: () => this.#snapshots.flush(),
     }, spec);
     this.#metrics.orders.inc({ outcome: outcome.kind });
     if (outcome.kind === 'recorded') {

@@ -46,8 +46,6 @@ export interface ExecutorDeps {
   exchange: Exchange;
   portfolio: Portfolio;
   hooks?: OrderHooks | undefined;
-  /** Called before an intent is written (flushes queued equity snapshots, so the ledger is in order). */
-  beforeIntent?: () => Promise<void>;
 }
 
 export async function executeOrder(deps: ExecutorDeps, spec: OrderRequestSpec): Promise<OrderOutcome> {
@@ -55,7 +53,6 @@ export async function executeOrder(deps: ExecutorDeps, spec: OrderRequestSpec): 
   return withOrderLock(ctx, async () => {
     // A kill latches this process before it can write the halt: honour both.
     if (isHaltLatched(ctx)) return { kind: 'skipped', reason: 'halted' };
-    await deps.beforeIntent?.();
     // bot_state is checked in the same statement that writes the intent: never while halted.
     const intent = await writeIntent(ctx.db, {
       mode: deps.mode, feed: deps.feed, strategy: spec.strategy, symbol: spec.symbol, side: spec.side, purpose: spec.purpose,

@@ -8,6 +8,8 @@ import { auditRuns, commandLog } from '../../src/db/schema/index.js';
 import { silentLogger } from '../../src/logger.js';
 import { updateBotState } from '../../src/services/bot-state.js';
 import { runCli } from '../../src/cli/program.js';
+import { savePolicy } from '../../src/alerts/policy.js';
+import { addOverride, saveRotation } from '../../src/services/oncall/store.js';
 import { PROJECT_ROOT } from '../../src/services/release/version.js';
 import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
 
@@ -49,7 +51,31 @@ describe('ctb runbook on PostgreSQL', () => {
     await updateBotState(ctx.db, clock, { halted: true, haltedReason: 'kill: spread blew out', mode: 'paper' });
     const result = await runCommand(runbookCommand, ctx, actor, { name: 'incident' });
     expect(result.text).toContain('**HALTED** (kill: spread blew out)');
-    expect(result.text).toContain('Not acknowledged within `7m`');
+    expect(result.text).toContain('Each rung waits `7m` (ESCALATION_ACK_SLA)');
+  });
+
+  it('names the on-call person now and next from the rotation, and follows an override', async () => {
+    const before = await runCommand(runbookCommand, ctx, actor, { name: 'incident' });
+    expect(before.text).toContain('no rotation configured — run `ctb oncall set');
+    // Monday 2026-01-05 03:00 UTC; handoff Mondays 09:00 UTC, so the current shift began the Monday before.
+    await saveRotation(ctx.db, { members: ['U0ONC0001', 'U0ONC0002', 'U0ONC0003'], handoffWeekday: 1, handoffTime: '09:00', timeZone: 'UTC', now: clock.now(), actor: 'cli:ops' });
+    const rota = await runCommand(runbookCommand, ctx, actor, { name: 'incident' });
+    expect(rota.text).toContain('- On call now: `U0ONC0001` (until 2026-01-05T09:00:00.000Z)');
+    expect(rota.text).toContain('- On call next: `U0ONC0002` (from 2026-01-05T09:00:00.000Z)');
+    expect(rota.text).not.toContain('no rotation configured');
+
+    await addOverride(ctx.db, { userId: 'U0SUB0009', startsAt: clock.now(), endsAt: new Date(clock.now().getTime() + 2 * 3_600_000), actor: 'U0ONC0001', now: clock.now() });
+    const covered = await runCommand(runbookCommand, ctx, actor, { name: 'go-live' });
+    expect(covered.text).toContain('- On call now: `U0SUB0009` (until 2026-01-05T05:00:00.000Z)');
+  });
+
+  it('takes the escalation SLA, rounds and ladder from a stored critical policy over the env defaults', async () => {
+    await savePolicy(ctx.db, { policy: { severity: 'critical', steps: ['oncall', 'approvers'], ackSlaMs: 120_000, maxRounds: 2, email: true }, now: clock.now(), actor: 'cli:ops' });
+    const result = await runCommand(runbookCommand, ctx, actor, { name: 'incident' });
+    expect(result.text).toContain('pages, rung by rung: the person on call, then all approvers (`U0APR0001`, `U0APR0002`)');
+    expect(result.text).toContain('Each rung waits `2m` (the stored critical escalation policy)');
+    expect(result.text).toContain('up to `2` rounds (the stored critical escalation policy)');
+    expect(result.text).not.toContain('`7m`');
   });
 
   it('rejects an unknown runbook with the expected names, and records the attempt', async () => {

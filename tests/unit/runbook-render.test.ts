@@ -36,9 +36,9 @@ describe('runbooks follow the configuration', () => {
 
   it('show the escalation SLA, request TTL and emoji from the configuration', () => {
     const text = renderRunbook('incident', data({ ESCALATION_ACK_SLA: '90s', ESCALATION_MAX_ROUNDS: '4' }));
-    expect(text).toContain('Not acknowledged within `90s` (ESCALATION_ACK_SLA)');
+    expect(text).toContain('Each rung waits `90s` (ESCALATION_ACK_SLA)');
     expect(text).toContain('up to `4` rounds');
-    expect(renderRunbook('incident', data({ ESCALATION_ACK_SLA: '15m' }))).toContain('Not acknowledged within `15m`');
+    expect(renderRunbook('incident', data({ ESCALATION_ACK_SLA: '15m' }))).toContain('Each rung waits `15m`');
     const golive = renderRunbook('go-live', data({ MODE_CHANGE_TTL: '45m', APPROVAL_EMOJI: ':rocket:' }));
     expect(golive).toContain('After `45m` the request expires');
     expect(golive).toContain('react with :rocket: on the request message');

@@ -7,6 +7,10 @@ import type { Config } from '../../config/env.js';
 import { botState } from '../../db/schema/index.js';
 import { latestAuditRun, type StoredAuditRun } from '../audit/store.js';
 import type { CheckResult } from '../audit/types.js';
+import { loadPolicy } from '../../alerts/policy.js';
+import { getRotation } from '../oncall/store.js';
+import type { OnCallNow } from '../oncall/schedule.js';
+import { whoIsOnCall } from '../oncall/who-is-on-call.js';
 import { readReleaseInfo } from '../release/version.js';
 import type { AuditCheckLine, AuditInfo, OnCallInfo, RunbookData, StateInfo } from './data.js';
 
@@ -31,6 +35,8 @@ export function runbookDataFromConfig(config: Config): Omit<RunbookData, 'genera
     modeChangeTtl: formatDuration(config.MODE_CHANGE_TTL),
     escalationAckSla: formatDuration(config.ESCALATION_ACK_SLA),
     escalationMaxRounds: String(config.ESCALATION_MAX_ROUNDS),
+    escalationSteps: ['oncall', 'next', 'approvers'],
+    escalationSource: 'env',
     risk: {
       maxDrawdownPct: pct(config.RISK_MAX_DRAWDOWN_PCT),
       dailyLossPct: pct(config.RISK_DAILY_LOSS_PCT),
@@ -76,16 +82,41 @@ async function readState(ctx: RunbookContext): Promise<StateInfo> {
   return { armed: ctx.config.IS_LIVE, mode: row?.mode ?? 'paper', halted: row?.halted ?? false, haltedReason: row?.haltedReason ?? null };
 }
 
-async function readOnCall(_ctx: RunbookContext): Promise<OnCallInfo> {
-  // The rotation tables arrive with the on-call issue; until then there is no rotation to read.
-  return { status: 'none' };
+/** Pure: the runbook's view of who is on call now and next. */
+export function onCallInfo(rotation: unknown, now: OnCallNow): OnCallInfo {
+  if (!rotation && now.via === 'nobody') return { status: 'none' };
+  const until = now.override?.endsAt ?? now.shift?.endsAt ?? null;
+  return {
+    status: 'configured',
+    now: now.primary ? { user: now.primary, ...(until ? { at: until.toISOString() } : {}) } : null,
+    // The next rung of the ladder; with a plain rotation that is also whose shift starts next.
+    next: now.next ? { user: now.next, ...(now.via === 'rotation' && now.shift ? { at: now.shift.endsAt.toISOString() } : {}) } : null,
+  };
+}
+
+async function readOnCall(ctx: RunbookContext): Promise<OnCallInfo> {
+  const at = ctx.clock.now();
+  const [rotation, current] = await Promise.all([getRotation(ctx.db), whoIsOnCall(ctx.db, at)]);
+  return onCallInfo(rotation, current);
+}
+
+/** The critical alerts' escalation policy in force (stored, or the env defaults). */
+async function readEscalation(ctx: RunbookContext): Promise<Pick<RunbookData, 'escalationAckSla' | 'escalationMaxRounds' | 'escalationSteps' | 'escalationSource'>> {
+  const policy = await loadPolicy(ctx.db, 'critical', ctx.config);
+  return {
+    escalationAckSla: formatDuration(policy.ackSlaMs),
+    escalationMaxRounds: String(policy.maxRounds),
+    escalationSteps: [...policy.steps],
+    escalationSource: policy.stored ? 'policy' : 'env',
+  };
 }
 
 export async function collectRunbookData(ctx: RunbookContext): Promise<RunbookData> {
-  const [state, latest, oncall, release] = await Promise.all([
+  const [state, latest, oncall, escalation, release] = await Promise.all([
     readState(ctx),
     latestAuditRun(ctx.db),
     readOnCall(ctx),
+    readEscalation(ctx),
     readReleaseInfo({ buildCommit: ctx.config.BUILD_COMMIT }),
   ]);
   return {
@@ -95,5 +126,6 @@ export async function collectRunbookData(ctx: RunbookContext): Promise<RunbookDa
     oncall,
     audit: auditInfo(latest),
     ...runbookDataFromConfig(ctx.config),
+    ...escalation,
   };
 }

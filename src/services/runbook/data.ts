@@ -42,6 +42,10 @@ export interface RunbookData {
   modeChangeTtl: string;
   escalationAckSla: string;
   escalationMaxRounds: string;
+  /** The critical alerts' ladder, rung by rung: `oncall`, `next`, `approvers`. */
+  escalationSteps: string[];
+  /** Where the SLA and rounds come from: the env variables, or a stored escalation policy. */
+  escalationSource: 'env' | 'policy';
   risk: { maxDrawdownPct: string; dailyLossPct: string; hardDrawdownPct: string; appetiteMaxDrawdownPct: string; capitalReservePct: string };
   golive: { minPaperTrades: string; minRoiPct: string; alertWindow: string };
   oncall: OnCallInfo;
@@ -72,6 +76,8 @@ export function placeholderRunbookData(): RunbookData {
     modeChangeTtl: '<MODE_CHANGE_TTL>',
     escalationAckSla: '<ESCALATION_ACK_SLA>',
     escalationMaxRounds: '<ESCALATION_MAX_ROUNDS>',
+    escalationSteps: ['oncall', 'next', 'approvers'],
+    escalationSource: 'env',
     risk: {
       maxDrawdownPct: '<RISK_MAX_DRAWDOWN_PCT>',
       dailyLossPct: '<RISK_DAILY_LOSS_PCT>',

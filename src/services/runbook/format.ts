@@ -47,6 +47,25 @@ export function stateLine(d: RunbookData): string {
   return `Process ${armed}; persisted mode **${s.mode}**; ${halted}.`;
 }
 
+export function slaSource(d: RunbookData): string {
+  return d.escalationSource === 'policy' ? 'the stored critical escalation policy' : 'ESCALATION_ACK_SLA';
+}
+
+export function roundsSource(d: RunbookData): string {
+  return d.escalationSource === 'policy' ? 'the stored critical escalation policy' : 'ESCALATION_MAX_ROUNDS';
+}
+
+/** The critical ladder in words, rung by rung, from the policy in force. */
+export function ladder(d: RunbookData, opts: RenderOptions): string {
+  const words: Record<string, string> = {
+    oncall: 'the person on call',
+    next: 'the next person in the rotation',
+    approvers: `all approvers (${people(d.approvers, opts, 'set SLACK_APPROVERS')})`,
+  };
+  const rungs = d.escalationSteps.map((s) => words[s] ?? code(s));
+  return rungs.length > 0 ? rungs.join(', then ') : '**nobody** — the stored critical policy has no rungs (see `ctb oncall show`)';
+}
+
 export function glance(d: RunbookData, opts: RenderOptions): string[] {
   return [
     `Generated ${d.generatedAt} · release ${d.release}`,
@@ -57,6 +76,6 @@ export function glance(d: RunbookData, opts: RenderOptions): string[] {
     `- Approvers (two must approve a live switch): ${people(d.approvers, opts, 'set SLACK_APPROVERS (a live switch cannot be approved)')}`,
     `- Ops channel (requests, kills, incidents): ${channel(d.opsChannel, opts, 'SLACK_OPS_CHANNEL')} · alerts channel: ${channel(d.alertsChannel, opts, 'SLACK_ALERTS_CHANNEL')}`,
     ...onCallLines(d, opts),
-    `- Critical alert must be acknowledged within ${code(d.escalationAckSla)} (ESCALATION_ACK_SLA) before the next person is paged`,
+    `- Critical alert must be acknowledged within ${code(d.escalationAckSla)} (${slaSource(d)}) before the next person is paged`,
   ];
 }

@@ -3,7 +3,7 @@
 // docs/incident-response.md is this text rendered with placeholders.
 import { CHECKLIST } from '../kill/checklist.js';
 import type { RunbookData } from './data.js';
-import { code, glance, people, type RenderOptions } from './format.js';
+import { code, glance, ladder, people, roundsSource, slaSource, type RenderOptions } from './format.js';
 
 /** What each checklist item means in practice (the kill area owns the items themselves). */
 const CHECKLIST_HOW: Record<string, string> = {
@@ -76,9 +76,10 @@ export function renderIncidentRunbook(d: RunbookData, opts: RenderOptions = {}):
     '',
     '## 6. Escalation and SLAs',
     '',
-    `- A critical alert pages the person on call (DM and a mention in its thread in ${d.alertsChannel ? code(d.alertsChannel) : 'the alerts channel'}).`,
-    `- Not acknowledged within ${code(d.escalationAckSla)} (ESCALATION_ACK_SLA): the next person in the rotation is paged; then all`,
-    `  approvers (${people(d.approvers, opts, 'set SLACK_APPROVERS')}); the ladder repeats up to ${code(d.escalationMaxRounds)} rounds (ESCALATION_MAX_ROUNDS).`,
+    `- A critical alert is posted in ${d.alertsChannel ? code(d.alertsChannel) : 'the alerts channel'} and pages, rung by rung: ${ladder(d, opts)}`,
+    '  (each page is a DM and a mention in the alert\'s thread).',
+    `- Each rung waits ${code(d.escalationAckSla)} (${slaSource(d)}) for an acknowledgement before the next is paged; the ladder`,
+    `  repeats up to ${code(d.escalationMaxRounds)} rounds (${roundsSource(d)}).`,
     '- **Acknowledge** stops the ladder; **Resolve** closes the alert group. Nobody on call ⇒ the approvers are paged; nothing is dropped.',
     `- A live-switch request expires after ${code(d.modeChangeTtl)} (MODE_CHANGE_TTL).`,
     '- Rotation: `/oncall` or `ctb oncall show`; hand over for a while with `/oncall override @user 2h` or `ctb oncall override`.',

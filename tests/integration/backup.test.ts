@@ -237,9 +237,10 @@ describe('backup directory inside a copied directory', () => {
 
 describe('backup on the embedded database (PGlite)', () => {
   let database: Database;
+  // PGlite runs initdb in WASM: on a loaded 2-core machine that alone can take over a minute.
   beforeAll(async () => {
     database = await createPgliteTestDb();
-  });
+  }, 180_000);
   afterAll(async () => {
     await database?.close();
   });

@@ -48,7 +48,9 @@ export async function killTestContext(opts: {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'ctb-kill-'));
   const config = testConfig({
     DATA_DIR: dataDir,
-    KILL_DB_TIMEOUT: '1s',
+    // Generous by default so a loaded CI machine never turns a healthy write into a 'pending' kill;
+    // the outage tests pass a short deadline explicitly.
+    KILL_DB_TIMEOUT: '8s',
     ...(opts.armed ? { IS_LIVE: 'true', KRAKEN_API_KEY: TEST_KRAKEN_KEY, KRAKEN_API_SECRET: TEST_KRAKEN_SECRET } : {}),
     ...opts.env,
   });

@@ -128,7 +128,7 @@ describe('kill', () => {
   });
 
   it('a stuck engine holding the order lock does not hold the kill', async () => {
-    const t = await setup({ armed: true });
+    const t = await setup({ armed: true, env: { KILL_DB_TIMEOUT: '2s' } });
     setKillHooks(t.ctx, { orderLock: () => new Promise(() => {}) });
     t.kraken.open.push(openOrder('K1'));
     const started = Date.now();
@@ -169,7 +169,7 @@ describe('kill while the database is unreachable', () => {
     const t = await setup({ armed: true });
     const viaProxy = recordingDatabase(proxy.urlFor(testDb.url), []);
     open.push(viaProxy);
-    const t2 = await killTestContext({ database: viaProxy, armed: true, dataDir: t.dataDir });
+    const t2 = await killTestContext({ database: viaProxy, armed: true, dataDir: t.dataDir, env: { KILL_DB_TIMEOUT: '1s' } });
     open.push(t2.ctx);
     await getBotState(t2.ctx.db); // connection established before the failure
     t2.kraken.open.push(openOrder('K1'));

@@ -7,9 +7,8 @@ import { defineCheck, type AuditContext, type CheckOutcome } from '../types.js';
 
 export function reconcileOnce(ctx: AuditContext, dryRun: boolean): Promise<ReconcileReport> | null {
   const kraken = ctx.kraken();
-  const balances = exchangeBalances(ctx);
-  if (!kraken || !balances) return null;
-  return ctx.memo('reconcile', () => reconcile(ctx, kraken, { writeReport: !dryRun, balances: () => balances }));
+  if (!kraken) return null;
+  return ctx.memo('reconcile', () => reconcile(ctx, kraken, { writeReport: !dryRun, balances: () => exchangeBalances(ctx)! }));
 }
 
 export const reconciliationCheck = defineCheck({

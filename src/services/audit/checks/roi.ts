@@ -10,8 +10,7 @@ export const roiCheck = defineCheck({
   checklistSection: 5,
   async run(ctx, opts): Promise<CheckOutcome> {
     const kraken = ctx.kraken();
-    const balances = exchangeBalances(ctx);
-    const report = await auditRoi(ctx, { writeReport: !opts.dryRun, ...(kraken && balances ? { exchange: kraken, balances: () => balances } : {}) });
+    const report = await auditRoi(ctx, { writeReport: !opts.dryRun, ...(kraken ? { exchange: kraken, balances: () => exchangeBalances(ctx)! } : {}) });
     const compared = report.rows.filter((r) => r.status !== 'no_data');
     const bad = report.rows.filter((r) => r.status === 'disagrees');
     const details = { tolerancePp: report.tolerancePp, rows: report.rows.map(({ strategies: _s, ...r }) => r), exchange: report.exchange, reportFile: report.reportFile };

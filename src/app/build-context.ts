@@ -15,6 +15,8 @@ import { createLogger, type Logger } from '../logger.js';
 import { PriceBoard } from '../market/price-board.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
 import type { AppContext } from './context.js';
+import { defaultLiveSwitchPorts } from './live-switch-ports.js';
+import type { LiveSwitchPorts } from '../services/mode/ports.js';
 
 export interface BuildContextOptions {
   config: Config;
@@ -27,6 +29,8 @@ export interface BuildContextOptions {
   runMigrations?: boolean;
   alerts?: (ctx: Omit<AppContext, 'alerts'>) => AlertSink;
   exchanges?: Partial<ExchangeProviderDeps>;
+  /** Replace parts of the live switch's ports (tests: a scripted audit gate, a failing snapshot). */
+  liveSwitch?: Partial<LiveSwitchPorts>;
 }
 
 export interface OwnedContext extends AppContext {
@@ -54,7 +58,7 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
     paper: opts.exchanges?.paper ?? (() => createPaperExchange({ config, db: database.db, clock, logger, prices })),
     kraken: opts.exchanges?.kraken ?? ((o) => createKrakenExchange(config, { logger, armed: o.armed, clock })),
   });
-  const withExchanges = { ...base, exchanges };
+  const withExchanges = { ...base, exchanges, liveSwitch: defaultLiveSwitchPorts(config, logger, opts.liveSwitch) };
   // The default sink stores every alert in the outbox first; the alerts feature delivers it.
   const alerts = opts.alerts?.(withExchanges) ?? createOutboxAlertSink({ db: database.db, clock, logger, config });
   // Error-level log lines become alerts (the alert pipeline's own lines excepted).

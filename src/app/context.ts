@@ -8,6 +8,7 @@ import type { ExchangeProvider } from '../exchange/provider.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
 import type { PriceBoard } from '../market/price-board.js';
+import type { LiveSwitchPorts } from '../services/mode/ports.js';
 import type { Registry } from 'prom-client';
 
 export interface AppContext {
@@ -22,6 +23,8 @@ export interface AppContext {
   metrics: Registry;
   /** Latest candles per pair: filled by the market feed, read by the engine and the paper exchange. */
   prices: PriceBoard;
+  /** What the two-approver live switch needs: the go-live audit gate, the snapshot, Slack posting. */
+  liveSwitch: LiveSwitchPorts;
 }
 
 export type ActorSource = 'slack' | 'cli' | 'http' | 'system';

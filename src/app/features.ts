@@ -3,8 +3,9 @@ import { alertsFeature } from '../alerts/feature.js';
 import { healthFeature } from '../http/health.js';
 import { statsSummariesFeature } from '../jobs/stats-summaries-feature.js';
 import { metricsFeature } from '../metrics/feature.js';
+import { modeFeature } from '../services/mode/mode-feature.js';
 import { slackFeature } from '../slack/feature.js';
 import type { Feature } from './feature.js';
 import { engineFeature } from '../engine/feature.js';
 
-export const features: Feature[] = [healthFeature, metricsFeature, alertsFeature, slackFeature, statsSummariesFeature, engineFeature()];
+export const features: Feature[] = [healthFeature, metricsFeature, alertsFeature, modeFeature, slackFeature, statsSummariesFeature, engineFeature()];

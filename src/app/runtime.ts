@@ -23,6 +23,7 @@ export interface StartBotOptions extends StartOptions {
   features?: Feature[];
   port?: number;
   exchanges?: BuildContextOptions['exchanges'];
+  liveSwitch?: BuildContextOptions['liveSwitch'];
 }
 
 export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
@@ -35,6 +36,7 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.database ? { database: opts.database } : {}),
     ...(opts.exchanges ? { exchanges: opts.exchanges } : {}),
+    ...(opts.liveSwitch ? { liveSwitch: opts.liveSwitch } : {}),
   });
   const http = createHttpServer(logger);
   const running: Array<{ name: string; feature: RunningFeature }> = [];

@@ -10,6 +10,7 @@ import { killCli } from './kill.js';
 import { migrateCli } from './migrate.js';
 import { oncallCli } from './oncall.js';
 import { runbookCli } from './runbook.js';
+import { modeCli } from './mode.js';
 import { startCli } from './start.js';
 import { statsCli } from './stats.js';
 import { versionCli } from './version.js';
@@ -17,4 +18,5 @@ import { validateTradesCli } from './validate-trades.js';
 
 export const cliCommands: CliRegistration[] = [
   startCli, migrateCli, auditCli, goLiveToolsCli, statsCli, validateTradesCli, killCli, incidentCli, backupCli, checkLogsCli, runbookCli, versionCli, alertsCli, oncallCli,
+  modeCli,
 ];

@@ -7,3 +7,4 @@ export * from './kill.js';
 export * from './backups.js';
 export * from './slack.js';
 export * from './paper.js';
+export * from './mode.js';

@@ -1,0 +1,100 @@
+// `ctb mode [status|paper|live|history]`: read the mode and its sign-off record, roll back to paper.
+// `ctb mode live` explains that going live is requested in Slack, where two approvers sign.
+import type { Command } from 'commander';
+import {
+  modeHistoryCommand, modeLiveCommand, modePaperCommand, modeStatusCommand,
+  type ModeHistoryResult, type ModeLiveResult, type ModePaperResult, type ModeStatusResult,
+} from '../../../commands/mode.js';
+import type { SignOffRecord } from '../../services/mode/sign-off.js';
+import type { CliIo } from '../io.js';
+import type { CliRegistration } from '../program.js';
+import { runCliCommand } from '../with-context.js';
+
+export function renderStatus(r: ModeStatusResult): string {
+  const lines = [
+    `mode: ${r.mode.toUpperCase()}${r.storedMode !== r.mode ? ` (database says ${r.storedMode}; trading ${r.mode} because ${r.armed ? 'the bot is halted' : 'this process is not armed: IS_LIVE is not true'})` : ''}`,
+    `armed (IS_LIVE): ${r.armed ? 'yes' : 'no'}`,
+    `halted: ${r.halted ? `yes${r.haltedReason ? ` (${r.haltedReason})` : ''}` : 'no'}`,
+    `approvers: ${r.approvers.length > 0 ? r.approvers.join(', ') : '(none: set SLACK_APPROVERS)'} — approve with :${r.approvalEmoji}:`,
+  ];
+  if (r.openRequest) {
+    const o = r.openRequest;
+    lines.push(`open request #${o.id} by ${o.requester}: ${o.status}, ${o.standingApprovals} of ${o.approvalsNeeded} approvals, expires ${o.expiresAt}`);
+  } else {
+    lines.push('open request: none');
+  }
+  if (r.lastChange) lines.push(`last change: #${r.lastChange.id} ${r.lastChange.fromMode} → ${r.lastChange.toMode} at ${r.lastChange.decidedAt} — ${r.lastChange.outcome}`);
+  return lines.join('\n');
+}
+
+export function renderSignOff(s: SignOffRecord): string {
+  const lines = [
+    `#${s.id} ${s.fromMode} → ${s.toMode}: ${s.status.toUpperCase()}`,
+    `  requested by ${s.requester} (${s.requesterSource}) at ${s.createdAt}${s.reason ? ` — "${s.reason}"` : ''}`,
+  ];
+  if (s.toMode === 'live') {
+    lines.push(`  expires ${s.expiresAt}; message ${s.message ? `${s.message.channel}/${s.message.ts}` : '(not posted)'}`);
+    lines.push(`  audit at request: run ${s.audit.atRequest.runId ?? '—'} ${s.audit.atRequest.summary ?? ''}`.trimEnd());
+    for (const a of s.approvals) lines.push(`  approval ${a.user} at ${a.addedAt}${a.withdrawnAt ? `, withdrawn at ${a.withdrawnAt}` : ''}`);
+    for (const r of s.rejections) lines.push(`  rejection ${r.user} at ${r.addedAt}`);
+    if (s.approvedAt) lines.push(`  quorum at ${s.approvedAt}`);
+    if (s.audit.atSwitch.runId !== null) lines.push(`  audit at switch: run ${s.audit.atSwitch.runId} ${s.audit.atSwitch.summary ?? ''}`.trimEnd());
+    if (s.snapshot) lines.push(`  snapshot ${s.snapshot.path}${s.snapshot.id ? ` (record ${s.snapshot.id})` : ''}`);
+  }
+  lines.push(`  outcome: ${s.outcome ?? '(pending)'}${s.decidedAt ? ` at ${s.decidedAt}` : ''}`);
+  return lines.join('\n');
+}
+
+export function renderHistory(r: ModeHistoryResult): string {
+  if (r.records.length === 0) return 'no mode changes recorded yet';
+  return r.records.map(renderSignOff).join('\n\n');
+}
+
+function renderPaper(r: ModePaperResult): string {
+  const head = r.changed ? `switched to PAPER (was ${r.previousMode}); recorded as #${r.requestId}` : 'already in paper mode; nothing to switch';
+  return r.withdrawnRequests.length > 0 ? `${head}\nwithdrew open live request(s): ${r.withdrawnRequests.map((id) => `#${id}`).join(', ')}` : head;
+}
+
+function renderLive(r: ModeLiveResult): string {
+  return r.opened ? `request #${r.requestId} posted; expires ${r.expiresAt}` : `not requested: the go-live audit failed (${r.audit.summary})`;
+}
+
+const jsonFlag = (c: Command) => c.option('--json', 'print machine-readable JSON');
+
+export const modeCli: CliRegistration = {
+  register(program, io: CliIo, setExit) {
+    const mode = program.command('mode').description('paper/live mode: status, roll back to paper, the sign-off history');
+    const status = async (opts: { json?: boolean }) =>
+      setExit(await runCliCommand(io, modeStatusCommand, {}, { json: Boolean(opts.json), render: renderStatus }));
+    // No --json on `mode` itself: commander would take the flag from every subcommand for the parent.
+    mode.action(() => status({}));
+    jsonFlag(mode.command('status').description('the current mode, armed or not, halted or not, the open request')).action(status);
+    jsonFlag(
+      mode
+        .command('paper')
+        .description('switch to paper trading now (no approval needed) and withdraw any open live request')
+        .option('--reason <text>', 'why, for the record'),
+    ).action(async (opts: { json?: boolean; reason?: string }) =>
+      setExit(await runCliCommand(io, modePaperCommand, opts.reason === undefined ? {} : { reason: opts.reason }, { json: Boolean(opts.json), render: renderPaper })),
+    );
+    jsonFlag(
+      mode
+        .command('live')
+        .description('going live is requested in Slack with /mode live and signed by two approvers; this explains how')
+        .option('--reason <text>', 'why, for the record'),
+    ).action(async (opts: { json?: boolean; reason?: string }) =>
+      setExit(await runCliCommand(io, modeLiveCommand, opts.reason === undefined ? {} : { reason: opts.reason }, { json: Boolean(opts.json), render: renderLive })),
+    );
+    jsonFlag(
+      mode
+        .command('history')
+        .description('the sign-off record of every mode change, newest first')
+        .option('--limit <n>', 'how many records (1-500)', '20')
+        .option('--id <n>', 'only this request'),
+    ).action(async (opts: { json?: boolean; limit: string; id?: string }) =>
+      setExit(
+        await runCliCommand(io, modeHistoryCommand, { limit: opts.limit, ...(opts.id === undefined ? {} : { id: opts.id }) }, { json: Boolean(opts.json), render: renderHistory }),
+      ),
+    );
+  },
+};

@@ -1,0 +1,69 @@
+// Owns telling people what happened to a request: a reply in the request's thread and an alert.
+// Delivery is best effort — the decision is already committed and recorded — but a failure is
+// logged, never swallowed, and never undoes or blocks the mode change itself.
+import type { AppContext } from '../../app/context.js';
+import type { ModeChangeRequest } from '../../db/schema/index.js';
+import type { LiveSwitchPorts, OutcomeAnnouncement } from './ports.js';
+
+const TITLES: Record<string, (r: ModeChangeRequest) => string> = {
+  switched: (r) => (r.toMode === 'live' ? `Switched to LIVE trading (request #${r.id})` : `Switched to paper trading`),
+  rejected: (r) => `Live change request #${r.id} rejected`,
+  expired: (r) => `Live change request #${r.id} expired`,
+  failed: (r) => `Live change request #${r.id} failed`,
+  withdrawn: (r) => `Live change request #${r.id} withdrawn`,
+  approved: (r) => `Live change request #${r.id} approved`,
+};
+
+export function outcomeOf(request: ModeChangeRequest, approvals: Array<{ user: string; at: Date }> = []): OutcomeAnnouncement {
+  const status = request.status === 'requested' ? 'approved' : request.status;
+  const lines: string[] = [];
+  if (request.outcome) lines.push(request.outcome);
+  if (request.switchAuditSummary) lines.push(`Go-live audit at the switch: ${request.switchAuditSummary} (run #${request.switchAuditRunId ?? '—'})`);
+  if (request.snapshotRef) lines.push(`Snapshot: ${request.snapshotRef}`);
+  return { requestId: request.id, status, toMode: request.toMode, title: TITLES[status]!(request), lines, approvals };
+}
+
+async function deliver(ctx: AppContext, what: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    ctx.logger.error({ err, what }, `could not deliver ${what}`);
+  }
+}
+
+/** A request closed without switching (rejected, expired, withdrawn, failed): say so in its thread. */
+export async function announceClosed(ctx: AppContext, ports: LiveSwitchPorts, request: ModeChangeRequest): Promise<void> {
+  const view = outcomeOf(request);
+  if (request.slackChannel && request.slackTs) {
+    await deliver(ctx, 'the request outcome to Slack', () => ports.announcer.postInThread(request.slackChannel!, request.slackTs!, view));
+  }
+  await deliver(ctx, 'the mode alert', () =>
+    ctx.alerts.raise({
+      source: 'mode', severity: request.status === 'failed' ? 'warning' : 'info', title: view.title,
+      fingerprint: `mode-request-${request.id}`, details: { requestId: request.id, status: request.status, outcome: request.outcome },
+    }),
+  );
+}
+
+export async function announceSwitched(
+  ctx: AppContext,
+  ports: LiveSwitchPorts,
+  request: ModeChangeRequest,
+  approvals: Array<{ user: string; at: Date }>,
+): Promise<void> {
+  const view = outcomeOf(request, approvals);
+  if (request.slackChannel && request.slackTs) {
+    await deliver(ctx, 'the switch result to Slack', () => ports.announcer.postInThread(request.slackChannel!, request.slackTs!, view));
+  } else {
+    await deliver(ctx, 'the mode notice to Slack', () => ports.announcer.postNotice(view));
+  }
+  await deliver(ctx, 'the mode alert', () =>
+    ctx.alerts.raise({
+      source: 'mode', severity: 'warning', title: view.title, fingerprint: `mode-request-${request.id}`,
+      details: {
+        requestId: request.id, from: request.fromMode, to: request.toMode, requester: request.requester,
+        approvedBy: approvals.map((a) => ({ user: a.user, at: a.at.toISOString() })), outcome: request.outcome,
+      },
+    }),
+  );
+}

@@ -1,0 +1,110 @@
+// Owns the transition window of an approved live request: re-run the go-live audit (it must pass
+// now, not only when the request was opened), take the snapshot, pause the trading jobs, flip
+// bot_state to live in the same transaction that marks the request switched, resume the jobs.
+// No restart: the engine reads bot_state every tick and picks the Kraken adapter from the provider.
+import { eq } from 'drizzle-orm';
+import type { AppContext } from '../../app/context.js';
+import type { Db } from '../../db/client.js';
+import { botState, type ModeChangeRequest } from '../../db/schema/index.js';
+import { AppError } from '../../errors.js';
+import { getBotState, updateBotState } from '../bot-state.js';
+import { announceClosed, announceSwitched } from './announce.js';
+import type { LiveSwitchPorts, SnapshotRef } from './ports.js';
+import { APPROVALS_NEEDED, appendEvent, lockRequest, standingApprovals, transition } from './records.js';
+
+export type SwitchOutcome =
+  | { switched: true; request: ModeChangeRequest; approvals: Array<{ user: string; at: Date }> }
+  | { switched: false; status: string; reason: string };
+
+const ACTOR = 'system:live-switch';
+
+/** Marks an approved request failed (only if it is still approved) and says why. */
+async function failRequest(ctx: AppContext, db: Db, id: number, reason: string, details: Record<string, unknown> = {}): Promise<ModeChangeRequest | undefined> {
+  const now = ctx.clock.now();
+  const failed = await transition(db, id, ['approved'], 'failed', { decidedAt: now, decidedBy: ACTOR, outcome: reason });
+  if (failed) await appendEvent(db, { requestId: id, at: now, kind: 'failed', actor: ACTOR, details: { reason, ...details } });
+  return failed;
+}
+
+async function failOutside(ctx: AppContext, ports: LiveSwitchPorts, id: number, reason: string, details: Record<string, unknown> = {}): Promise<SwitchOutcome> {
+  const failed = await ctx.db.transaction(async (tx) => {
+    await lockRequest(tx, { id });
+    return failRequest(ctx, tx, id, reason, details);
+  });
+  ctx.logger.warn({ requestId: id, reason }, 'live switch failed');
+  if (failed) await announceClosed(ctx, ports, failed);
+  return { switched: false, status: failed?.status ?? 'unknown', reason };
+}
+
+export async function executeLiveSwitch(ctx: AppContext, ports: LiveSwitchPorts, requestId: number): Promise<SwitchOutcome> {
+  let audit;
+  try {
+    audit = await ports.gate(ctx, { actor: { id: ACTOR, source: 'system' }, purpose: 'switch' });
+  } catch (err) {
+    ctx.logger.error({ err, requestId }, 'the go-live audit could not run at the switch');
+    return failOutside(ctx, ports, requestId, `the go-live audit could not run at the switch: ${err instanceof AppError ? err.message : 'internal error'}`);
+  }
+  if (!audit.passed) {
+    const failing = audit.checks.filter((c) => c.status === 'fail').map((c) => `${c.name}${c.fix ? ` (${c.fix})` : ''}`);
+    return failOutside(ctx, ports, requestId, `the go-live audit failed at the switch: ${audit.summary}${failing.length ? ` — ${failing.join('; ')}` : ''}`, {
+      auditRunId: audit.auditRunId,
+    });
+  }
+  if (audit.auditRunId === null) return failOutside(ctx, ports, requestId, 'the go-live audit reported a pass but stored no run, so the sign-off could not name it');
+
+  let snapshot: SnapshotRef;
+  try {
+    snapshot = await ports.snapshot(ctx, { reason: `live-switch #${requestId}` });
+  } catch (err) {
+    ctx.logger.error({ err, requestId }, 'the pre-switch snapshot failed');
+    return failOutside(ctx, ports, requestId, `the snapshot before the switch failed: ${err instanceof AppError ? err.message : (err as Error).message}`);
+  }
+
+  const pauseReason = `live switch #${requestId}`;
+  ctx.jobs.pauseTrading(pauseReason);
+  let outcome: SwitchOutcome;
+  let closed: ModeChangeRequest | undefined;
+  try {
+    outcome = await ctx.db.transaction(async (tx): Promise<SwitchOutcome> => {
+      const request = await lockRequest(tx, { id: requestId });
+      if (!request || request.status !== 'approved') {
+        return { switched: false, status: request?.status ?? 'missing', reason: `the request became ${request?.status ?? 'missing'} during the transition` };
+      }
+      const refuse = async (reason: string): Promise<SwitchOutcome> => {
+        closed = await failRequest(ctx, tx, requestId, reason);
+        return { switched: false, status: 'failed', reason };
+      };
+      const standing = await standingApprovals(tx, request, ctx.config.SLACK_APPROVERS);
+      if (standing.length < APPROVALS_NEEDED) return refuse(`an approval was withdrawn during the transition (${standing.length} of ${APPROVALS_NEEDED} stand)`);
+      if (!ctx.config.IS_LIVE) return refuse('this process is not armed (IS_LIVE is not true)');
+      await getBotState(tx);
+      const [state] = await tx.select().from(botState).where(eq(botState.id, 1)).for('update');
+      if (state?.halted) return refuse(`the bot was halted during the transition${state.haltedReason ? ` (${state.haltedReason})` : ''}`);
+
+      const now = ctx.clock.now();
+      const approvals = standing.slice(0, APPROVALS_NEEDED).map((v) => ({ user: v.slackUser, at: v.addedAt }));
+      await updateBotState(tx, ctx.clock, { mode: 'live' });
+      const switched = await transition(tx, requestId, ['approved'], 'switched', {
+        switchAuditRunId: audit.auditRunId, switchAuditSummary: audit.summary, snapshotRef: snapshot.path, snapshotId: snapshot.id,
+        decidedAt: now, decidedBy: approvals.map((a) => a.user).join(','),
+        outcome: `switched to live; approved by ${approvals.map((a) => `${a.user} at ${a.at.toISOString()}`).join(' and ')}`,
+      });
+      await appendEvent(tx, {
+        requestId, at: now, kind: 'switched', actor: ACTOR,
+        details: { approvals: approvals.map((a) => ({ user: a.user, at: a.at.toISOString() })), auditRunId: audit.auditRunId, snapshot },
+      });
+      return { switched: true, request: switched!, approvals };
+    });
+  } finally {
+    // Resume only our own pause: a kill that paused the jobs meanwhile keeps them paused.
+    if (ctx.jobs.tradingPaused === pauseReason) ctx.jobs.resumeTrading();
+  }
+
+  if (outcome.switched) {
+    ctx.logger.warn({ requestId, approvals: outcome.approvals }, 'switched to LIVE trading');
+    await announceSwitched(ctx, ports, outcome.request, outcome.approvals);
+  } else if (closed) {
+    await announceClosed(ctx, ports, closed);
+  }
+  return outcome;
+}

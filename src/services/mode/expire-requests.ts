@@ -1,0 +1,53 @@
+// Owns closing requests that time has overtaken: a request still waiting for approvals at its
+// expiry, and an approved one whose switch never finished (the process stopped mid-transition).
+// Runs from a job and before each new request; the row's timestamps, not a timer, are the record.
+import { and, eq, lte } from 'drizzle-orm';
+import type { AppContext } from '../../app/context.js';
+import { modeChangeRequests, type ModeChangeRequest } from '../../db/schema/index.js';
+import { announceClosed } from './announce.js';
+import type { LiveSwitchPorts } from './ports.js';
+import { APPROVALS_NEEDED, appendEvent, lockRequest, transition } from './records.js';
+
+/** Longer than any audit + snapshot takes; an approved request older than this was interrupted. */
+export const SWITCH_STALL_MS = 15 * 60_000;
+
+export async function expireOverdueRequests(ctx: AppContext, ports: LiveSwitchPorts): Promise<ModeChangeRequest[]> {
+  const now = ctx.clock.now();
+  const candidates = await ctx.db
+    .select({ id: modeChangeRequests.id })
+    .from(modeChangeRequests)
+    .where(
+      and(eq(modeChangeRequests.status, 'requested'), lte(modeChangeRequests.expiresAt, now)),
+    );
+  const stalled = await ctx.db
+    .select({ id: modeChangeRequests.id })
+    .from(modeChangeRequests)
+    .where(and(eq(modeChangeRequests.status, 'approved'), lte(modeChangeRequests.approvedAt, new Date(now.getTime() - SWITCH_STALL_MS))));
+
+  const closed: ModeChangeRequest[] = [];
+  for (const { id } of candidates) {
+    const row = await ctx.db.transaction(async (tx) => {
+      const request = await lockRequest(tx, { id });
+      if (!request || request.status !== 'requested' || request.expiresAt.getTime() > now.getTime()) return undefined;
+      const expired = await transition(tx, id, ['requested'], 'expired', {
+        decidedAt: now, decidedBy: 'system', outcome: `expired at ${request.expiresAt.toISOString()} without ${APPROVALS_NEEDED} approvals`,
+      });
+      if (expired) await appendEvent(tx, { requestId: id, at: now, kind: 'expired', actor: 'system', details: { expiresAt: request.expiresAt.toISOString() } });
+      return expired;
+    });
+    if (row) closed.push(row);
+  }
+  for (const { id } of stalled) {
+    const row = await ctx.db.transaction(async (tx) => {
+      await lockRequest(tx, { id });
+      const failed = await transition(tx, id, ['approved'], 'failed', {
+        decidedAt: now, decidedBy: 'system', outcome: 'the switch was interrupted (the process stopped during the transition); the mode did not change',
+      });
+      if (failed) await appendEvent(tx, { requestId: id, at: now, kind: 'failed', actor: 'system', details: { reason: 'interrupted' } });
+      return failed;
+    });
+    if (row) closed.push(row);
+  }
+  for (const request of closed) await announceClosed(ctx, ports, request);
+  return closed;
+}

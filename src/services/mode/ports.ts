@@ -1,0 +1,85 @@
+// Owns the narrow ports the live switch depends on: the go-live audit gate, the pre-switch
+// snapshot and the announcer that posts to Slack. The real implementations are wired in
+// src/app/build-context.ts; tests pass their own. A port that is not installed fails closed:
+// nothing here may ever answer "passed" without an audit having run.
+import type { Actor, AppContext } from '../../app/context.js';
+import type { RecordedCheck } from '../../db/schema/index.js';
+import { AppError } from '../../errors.js';
+
+export interface GoLiveAuditResult {
+  passed: boolean;
+  /** One line, e.g. "12 pass, 1 warn, 0 fail". */
+  summary: string;
+  /** The stored audit_runs row. A passing result without one does not open the gate. */
+  auditRunId: number | null;
+  /** Every check; the paper→live criteria are among them (with value and threshold). */
+  checks: RecordedCheck[];
+}
+
+export type GoLiveGate = (
+  ctx: AppContext,
+  opts: { actor: Actor; purpose: 'request' | 'switch' },
+) => Promise<GoLiveAuditResult>;
+
+export interface SnapshotRef {
+  /** Directory (or file) under BACKUP_DIR holding the snapshot. */
+  path: string;
+  /** The snapshot's database record, when the backup service keeps one. */
+  id: string | null;
+}
+
+export type Snapshotter = (ctx: AppContext, opts: { reason: string }) => Promise<SnapshotRef>;
+
+/** What the Slack side needs to show a request or its outcome; plain data, no Slack types. */
+export interface ModeAnnouncer {
+  /** Whether requests can be posted at all (Slack configured and SLACK_OPS_CHANNEL set). */
+  readonly available: boolean;
+  /** Posts the change request in SLACK_OPS_CHANNEL; returns where, so reactions can be matched. */
+  postRequest(view: RequestAnnouncement): Promise<{ channel: string; ts: string }>;
+  /** Posts in the request's thread (outcome, rejection, expiry). */
+  postInThread(channel: string, threadTs: string, view: OutcomeAnnouncement): Promise<void>;
+  /** Posts a mode change that needed no approval (a rollback to paper). */
+  postNotice(view: OutcomeAnnouncement): Promise<void>;
+}
+
+export interface RequestAnnouncement {
+  requestId: number;
+  requester: string;
+  reason: string | null;
+  fromMode: 'paper' | 'live';
+  toMode: 'paper' | 'live';
+  audit: { passed: boolean; summary: string; auditRunId: number | null };
+  checks: RecordedCheck[];
+  approvers: string[];
+  approvalsNeeded: number;
+  approvalEmoji: string;
+  rejectionEmoji: string;
+  expiresAt: Date;
+}
+
+export interface OutcomeAnnouncement {
+  requestId: number | null;
+  status: 'switched' | 'rejected' | 'expired' | 'failed' | 'withdrawn' | 'approved';
+  toMode: 'paper' | 'live';
+  title: string;
+  lines: string[];
+  approvals?: Array<{ user: string; at: Date }>;
+}
+
+export interface LiveSwitchPorts {
+  gate: GoLiveGate;
+  snapshot: Snapshotter;
+  announcer: ModeAnnouncer;
+}
+
+/** When Slack is not configured there is nowhere to collect approvals: live requests are refused. */
+export const noSlackAnnouncer: ModeAnnouncer = {
+  available: false,
+  async postRequest() {
+    throw new AppError('conflict', 'slack_not_configured', 'Slack is not configured, so no approver can sign a live request.', {
+      hint: 'Set SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN) and SLACK_OPS_CHANNEL, then run /mode live in Slack.',
+    });
+  },
+  async postInThread() {},
+  async postNotice() {},
+};

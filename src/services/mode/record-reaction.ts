@@ -1,0 +1,138 @@
+// Owns what a reaction on a change-request message means. Every decision runs in one transaction
+// holding the request row FOR UPDATE, so two approvals delivered at the same moment (or to two
+// replicas) are applied one after the other, and only the one that moves the request from
+// `requested` to `approved` (a conditional update) goes on to switch.
+import type { AppContext } from '../../app/context.js';
+import { modeChangeVotes, type ModeChangeRequest } from '../../db/schema/index.js';
+import { and, eq, sql } from 'drizzle-orm';
+import { executeLiveSwitch, type SwitchOutcome } from './execute-switch.js';
+import { announceClosed } from './announce.js';
+import type { LiveSwitchPorts } from './ports.js';
+import { APPROVALS_NEEDED, appendEvent, compareSlackTs, lockRequest, standingApprovals, transition } from './records.js';
+
+export interface ReactionInput {
+  channel: string;
+  /** ts of the message reacted to. */
+  messageTs: string;
+  user: string;
+  /** Decided by the transport (Slack's users.info / the bot's own id); unknown counts as a bot. */
+  userIsBot: boolean;
+  emoji: string;
+  added: boolean;
+  /** Slack's event_ts: orders add/remove pairs even when a retry arrives late. */
+  eventTs: string;
+  eventId?: string | undefined;
+}
+
+export type ReactionOutcome =
+  | { kind: 'not_a_request' }
+  | { kind: 'not_a_vote' }
+  | { kind: 'ignored'; requestId: number; reason: string }
+  | { kind: 'counted'; requestId: number; approvals: number }
+  | { kind: 'withdrawn'; requestId: number; approvals: number }
+  | { kind: 'rejected'; requestId: number }
+  | { kind: 'withdrawn_request'; requestId: number }
+  | { kind: 'expired'; requestId: number }
+  | { kind: 'quorum'; requestId: number; switch: SwitchOutcome };
+
+/** `+1::skin-tone-2` and `:x:` name the same reaction as `+1` and `x`. */
+export function normaliseEmoji(name: string): string {
+  return name.replace(/^:|:$/g, '').split('::')[0]!.toLowerCase();
+}
+
+type Decision = Exclude<ReactionOutcome, { kind: 'quorum' }> | { kind: 'approved'; requestId: number };
+
+export async function recordReaction(ctx: AppContext, ports: LiveSwitchPorts, input: ReactionInput): Promise<ReactionOutcome> {
+  const emoji = normaliseEmoji(input.emoji);
+  const vote = emoji === normaliseEmoji(ctx.config.APPROVAL_EMOJI) ? 'approve' : emoji === normaliseEmoji(ctx.config.REJECTION_EMOJI) ? 'reject' : null;
+  if (vote === null) return { kind: 'not_a_vote' };
+
+  let closed: ModeChangeRequest | undefined;
+  const decision = await ctx.db.transaction(async (tx): Promise<Decision | { kind: 'not_a_request' }> => {
+    const request = await lockRequest(tx, { channel: input.channel, ts: input.messageTs });
+    if (!request) return { kind: 'not_a_request' };
+    const now = ctx.clock.now();
+    const base = { user: input.user, emoji, added: input.added, eventId: input.eventId ?? null, eventTs: input.eventTs };
+    const ignore = async (reason: string): Promise<Decision> => {
+      await appendEvent(tx, { requestId: request.id, at: now, kind: 'vote_ignored', actor: input.user, details: { ...base, reason } });
+      return { kind: 'ignored', requestId: request.id, reason };
+    };
+
+    if (request.status !== 'requested' && request.status !== 'approved') return ignore(`the request is already ${request.status}`);
+    if (request.status === 'requested' && now.getTime() >= request.expiresAt.getTime()) {
+      closed = await transition(tx, request.id, ['requested'], 'expired', { decidedAt: now, decidedBy: 'system', outcome: `expired at ${request.expiresAt.toISOString()} without ${APPROVALS_NEEDED} approvals` });
+      if (closed) await appendEvent(tx, { requestId: request.id, at: now, kind: 'expired', actor: 'system', details: { trigger: base } });
+      await ignore('the request has expired');
+      return { kind: 'expired', requestId: request.id };
+    }
+    if (input.userIsBot) return ignore('bots never count');
+    if (input.user === request.requester) {
+      if (vote === 'reject' && input.added) {
+        closed = await transition(tx, request.id, ['requested', 'approved'], 'withdrawn', { decidedAt: now, decidedBy: input.user, outcome: 'withdrawn by its requester' });
+        if (closed) await appendEvent(tx, { requestId: request.id, at: now, kind: 'withdrawn', actor: input.user, details: base });
+        return { kind: 'withdrawn_request', requestId: request.id };
+      }
+      return ignore('the requester never counts');
+    }
+    if (!ctx.config.SLACK_APPROVERS.includes(input.user)) return ignore('not an approver (SLACK_APPROVERS)');
+
+    const [existing] = await tx
+      .select()
+      .from(modeChangeVotes)
+      .where(and(eq(modeChangeVotes.requestId, request.id), eq(modeChangeVotes.slackUser, input.user), eq(modeChangeVotes.kind, vote)));
+    if (existing?.lastEventTs && compareSlackTs(input.eventTs, existing.lastEventTs) <= 0) {
+      return ignore('a repeated or out-of-order delivery of a reaction already applied');
+    }
+
+    if (vote === 'reject') {
+      if (!input.added) return ignore('a rejection is final; removing the reaction does not reopen the request');
+      await upsertVote(tx, request.id, input.user, 'reject', now, input.eventTs);
+      closed = await transition(tx, request.id, ['requested', 'approved'], 'rejected', { decidedAt: now, decidedBy: input.user, outcome: `rejected by ${input.user}` });
+      if (closed) await appendEvent(tx, { requestId: request.id, at: now, kind: 'rejected', actor: input.user, details: base });
+      return { kind: 'rejected', requestId: request.id };
+    }
+
+    if (!input.added) {
+      if (!existing || existing.withdrawnAt) return ignore('no standing approval to withdraw');
+      await tx.update(modeChangeVotes).set({ withdrawnAt: now, lastEventTs: input.eventTs }).where(eq(modeChangeVotes.id, existing.id));
+      const standing = await standingApprovals(tx, request, ctx.config.SLACK_APPROVERS);
+      await appendEvent(tx, { requestId: request.id, at: now, kind: 'vote_withdrawn', actor: input.user, details: { ...base, approvals: standing.length } });
+      return { kind: 'withdrawn', requestId: request.id, approvals: standing.length };
+    }
+
+    await upsertVote(tx, request.id, input.user, 'approve', now, input.eventTs);
+    const standing = await standingApprovals(tx, request, ctx.config.SLACK_APPROVERS);
+    await appendEvent(tx, { requestId: request.id, at: now, kind: 'vote_added', actor: input.user, details: { ...base, approvals: standing.length } });
+    if (standing.length >= APPROVALS_NEEDED) {
+      const approved = await transition(tx, request.id, ['requested'], 'approved', { approvedAt: now });
+      if (approved) {
+        await appendEvent(tx, { requestId: request.id, at: now, kind: 'approved', actor: input.user, details: { approvers: standing.map((v) => v.slackUser) } });
+        return { kind: 'approved', requestId: request.id };
+      }
+    }
+    return { kind: 'counted', requestId: request.id, approvals: standing.length };
+  });
+
+  if (closed) await announceClosed(ctx, ports, closed);
+  if (decision.kind === 'approved') {
+    ctx.logger.info({ requestId: decision.requestId }, 'live change request reached quorum; switching');
+    return { kind: 'quorum', requestId: decision.requestId, switch: await executeLiveSwitch(ctx, ports, decision.requestId) };
+  }
+  return decision;
+}
+
+/** Re-adding a withdrawn approval stands again; a repeated add of a standing one changes nothing. */
+async function upsertVote(tx: AppContext['db'], requestId: number, user: string, kind: 'approve' | 'reject', now: Date, eventTs: string): Promise<void> {
+  await tx
+    .insert(modeChangeVotes)
+    .values({ requestId, slackUser: user, kind, addedAt: now, lastEventTs: eventTs })
+    .onConflictDoUpdate({
+      target: [modeChangeVotes.requestId, modeChangeVotes.slackUser, modeChangeVotes.kind],
+      // The standing approval dates from the latest add; the trail keeps the earlier ones.
+      set: {
+        addedAt: sql`case when ${modeChangeVotes.withdrawnAt} is null then ${modeChangeVotes.addedAt} else excluded.added_at end`,
+        withdrawnAt: null,
+        lastEventTs: eventTs,
+      },
+    });
+}

@@ -1,0 +1,87 @@
+// Owns the shape of the sign-off record that `ctb mode history` prints and `/mode status` shows:
+// request, requester, approvals and withdrawals with Slack user ids and timestamps, the message,
+// the audit runs, the snapshot, the outcome and the full trail. Plain JSON, stable field names.
+import type { AppContext } from '../../app/context.js';
+import type { RecordedCheck } from '../../db/schema/index.js';
+import { effectiveMode, getBotState, type Mode } from '../bot-state.js';
+import { APPROVALS_NEEDED, findOpenRequest, loadSignOffs, standingApprovals, type SignOff } from './records.js';
+
+export interface SignOffRecord {
+  id: number;
+  status: string;
+  fromMode: Mode;
+  toMode: Mode;
+  requester: string;
+  requesterSource: string;
+  reason: string | null;
+  createdAt: string;
+  expiresAt: string;
+  message: { channel: string; ts: string } | null;
+  audit: {
+    atRequest: { runId: number | null; summary: string | null };
+    atSwitch: { runId: number | null; summary: string | null };
+  };
+  criteria: RecordedCheck[];
+  approvals: Array<{ user: string; addedAt: string; withdrawnAt: string | null }>;
+  rejections: Array<{ user: string; addedAt: string }>;
+  approvedAt: string | null;
+  snapshot: { path: string; id: string | null } | null;
+  outcome: string | null;
+  decidedAt: string | null;
+  decidedBy: string | null;
+  trail: Array<{ at: string; kind: string; actor: string; details: Record<string, unknown> }>;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function toRecord({ request: r, votes, events }: SignOff): SignOffRecord {
+  return {
+    id: r.id, status: r.status, fromMode: r.fromMode, toMode: r.toMode, requester: r.requester, requesterSource: r.requesterSource,
+    reason: r.reason, createdAt: r.createdAt.toISOString(), expiresAt: r.expiresAt.toISOString(),
+    message: r.slackChannel && r.slackTs ? { channel: r.slackChannel, ts: r.slackTs } : null,
+    audit: {
+      atRequest: { runId: r.auditRunId, summary: r.auditSummary },
+      atSwitch: { runId: r.switchAuditRunId, summary: r.switchAuditSummary },
+    },
+    criteria: r.criteria,
+    approvals: votes.filter((v) => v.kind === 'approve').map((v) => ({ user: v.slackUser, addedAt: v.addedAt.toISOString(), withdrawnAt: iso(v.withdrawnAt) })),
+    rejections: votes.filter((v) => v.kind === 'reject').map((v) => ({ user: v.slackUser, addedAt: v.addedAt.toISOString() })),
+    approvedAt: iso(r.approvedAt),
+    snapshot: r.snapshotRef ? { path: r.snapshotRef, id: r.snapshotId } : null,
+    outcome: r.outcome, decidedAt: iso(r.decidedAt), decidedBy: r.decidedBy,
+    trail: events.map((e) => ({ at: e.at.toISOString(), kind: e.kind, actor: e.actor, details: e.details })),
+  };
+}
+
+export async function modeHistory(ctx: AppContext, opts: { limit: number; id?: number | undefined }): Promise<SignOffRecord[]> {
+  return (await loadSignOffs(ctx.db, { limit: opts.limit, ...(opts.id === undefined ? {} : { id: opts.id }) })).map(toRecord);
+}
+
+export interface ModeStatus {
+  mode: Mode;
+  storedMode: Mode;
+  armed: boolean;
+  halted: boolean;
+  haltedReason: string | null;
+  openRequest: (SignOffRecord & { standingApprovals: number; approvalsNeeded: number }) | null;
+  lastChange: SignOffRecord | null;
+  approvers: string[];
+  approvalEmoji: string;
+}
+
+export async function modeStatus(ctx: AppContext): Promise<ModeStatus> {
+  const state = await getBotState(ctx.db);
+  const open = await findOpenRequest(ctx.db);
+  let openRequest: ModeStatus['openRequest'] = null;
+  if (open) {
+    const [signOff] = await loadSignOffs(ctx.db, { limit: 1, id: open.id });
+    const standing = await standingApprovals(ctx.db, open, ctx.config.SLACK_APPROVERS);
+    openRequest = { ...toRecord(signOff!), standingApprovals: standing.length, approvalsNeeded: APPROVALS_NEEDED };
+  }
+  const [last] = await loadSignOffs(ctx.db, { limit: 1, status: 'switched' });
+  return {
+    mode: effectiveMode(state, ctx.config.IS_LIVE), storedMode: state.mode, armed: ctx.config.IS_LIVE, halted: state.halted,
+    haltedReason: state.haltedReason, openRequest, lastChange: last ? toRecord(last) : null,
+    approvers: ctx.config.SLACK_APPROVERS, approvalEmoji: ctx.config.APPROVAL_EMOJI,
+  };
+}

@@ -1,0 +1,63 @@
+// Owns the rollback: one operator, no approvals, immediate. The mode flips in one transaction that
+// also records the change (as an already-switched request) and withdraws any open live request.
+// Nothing here waits on Slack or the audit: posting happens after the switch and cannot block it.
+import { eq, inArray } from 'drizzle-orm';
+import type { Actor, AppContext } from '../../app/context.js';
+import { botState, modeChangeRequests, OPEN_STATUSES, type ModeChangeRequest } from '../../db/schema/index.js';
+import { getBotState, updateBotState, type Mode } from '../bot-state.js';
+import { announceClosed, announceSwitched } from './announce.js';
+import type { LiveSwitchPorts } from './ports.js';
+import { appendEvent, transition } from './records.js';
+
+export interface PaperResult {
+  ok: true;
+  changed: boolean;
+  previousMode: Mode;
+  request: ModeChangeRequest | null;
+  withdrawn: number[];
+}
+
+export async function switchToPaper(
+  ctx: AppContext,
+  ports: LiveSwitchPorts,
+  input: { actor: Actor; reason?: string | undefined },
+): Promise<PaperResult> {
+  const { actor } = input;
+  const reason = input.reason ?? null;
+  const result = await ctx.db.transaction(async (tx) => {
+    // Lock order is request rows, then bot_state — the same as the live switch — so a rollback
+    // racing a switch waits for it instead of deadlocking (and being the one PostgreSQL aborts).
+    const open = await tx.select().from(modeChangeRequests).where(inArray(modeChangeRequests.status, OPEN_STATUSES)).for('update');
+    await getBotState(tx);
+    const [state] = await tx.select().from(botState).where(eq(botState.id, 1)).for('update');
+    const now = ctx.clock.now();
+    const previousMode = state!.mode;
+
+    const withdrawn: ModeChangeRequest[] = [];
+    for (const r of open) {
+      const w = await transition(tx, r.id, OPEN_STATUSES, 'withdrawn', { decidedAt: now, decidedBy: actor.id, outcome: `withdrawn: ${actor.id} switched to paper` });
+      if (w) {
+        await appendEvent(tx, { requestId: r.id, at: now, kind: 'withdrawn', actor: actor.id, details: { reason: 'switched to paper', note: reason } });
+        withdrawn.push(w);
+      }
+    }
+    if (previousMode === 'paper') return { changed: false, previousMode, request: null, withdrawn };
+
+    await updateBotState(tx, ctx.clock, { mode: 'paper' });
+    const [request] = await tx
+      .insert(modeChangeRequests)
+      .values({
+        requester: actor.id, requesterSource: actor.source, fromMode: 'live', toMode: 'paper', status: 'switched', reason,
+        createdAt: now, expiresAt: now, decidedAt: now, decidedBy: actor.id,
+        outcome: `switched to paper by ${actor.id}${reason ? ` (${reason})` : ''}; no approval needed`,
+      })
+      .returning();
+    await appendEvent(tx, { requestId: request!.id, at: now, kind: 'switched', actor: actor.id, details: { from: 'live', to: 'paper', reason } });
+    return { changed: true, previousMode, request: request!, withdrawn };
+  });
+
+  if (result.changed) ctx.logger.warn({ actor: actor.id, reason }, 'switched to paper trading');
+  for (const w of result.withdrawn) await announceClosed(ctx, ports, w);
+  if (result.request) await announceSwitched(ctx, ports, result.request, []);
+  return { ok: true, changed: result.changed, previousMode: result.previousMode, request: result.request, withdrawn: result.withdrawn.map((w) => w.id) };
+}

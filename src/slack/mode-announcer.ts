@@ -1,0 +1,41 @@
+// Owns posting the live switch's messages to Slack: the change request in SLACK_OPS_CHANNEL
+// (its channel + ts are what reactions are matched against), outcomes in the request's thread,
+// and rollback notices. Errors become AppErrors; the Web API client's short retry policy applies.
+import type { WebClient } from '@slack/web-api';
+import type { Config } from '../config/env.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { ModeAnnouncer } from '../services/mode/ports.js';
+import { renderChangeRequest, renderModeOutcome } from './views/mode-change.js';
+import { createSlackWebClient } from './web-client.js';
+
+export function createSlackModeAnnouncer(config: Config, logger: Logger, client?: WebClient): ModeAnnouncer {
+  const channel = config.SLACK_OPS_CHANNEL;
+  let web = client;
+  const api = () => (web ??= createSlackWebClient(config));
+  const post = async (args: { channel: string; thread_ts?: string; text: string; blocks: Array<Record<string, unknown>> }) => {
+    try {
+      return await api().chat.postMessage({ ...args, unfurl_links: false } as never);
+    } catch (err) {
+      const code = (err as { data?: { error?: string } }).data?.error ?? (err as Error).message;
+      logger.warn({ err, channel: args.channel }, 'Slack chat.postMessage failed');
+      throw new AppError('retryable', 'slack_post_failed', `Slack refused the message (${code})`, { cause: err });
+    }
+  };
+  return {
+    available: Boolean(channel && config.slackEnabled),
+    async postRequest(view) {
+      if (!channel) throw new AppError('config', 'no_ops_channel', 'SLACK_OPS_CHANNEL is not set.', { hint: 'Set it to the channel id (C…) where approvers sign.' });
+      const res = await post({ channel, ...renderChangeRequest(view) });
+      if (!res.ts || !res.channel) throw new AppError('retryable', 'slack_post_failed', 'Slack did not return the message timestamp');
+      return { channel: res.channel, ts: res.ts };
+    },
+    async postInThread(threadChannel, threadTs, view) {
+      await post({ channel: threadChannel, thread_ts: threadTs, ...renderModeOutcome(view) });
+    },
+    async postNotice(view) {
+      if (!channel) return;
+      await post({ channel, ...renderModeOutcome(view) });
+    },
+  };
+}

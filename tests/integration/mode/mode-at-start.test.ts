@@ -1,0 +1,60 @@
+// Safety across restarts: the mode is persisted; a database that says live in a process that is
+// not armed trades paper and raises a critical alert at start. On both database kinds.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../../src/db/client.js';
+import { effectiveMode, getBotState, updateBotState } from '../../../src/services/bot-state.js';
+import { modeFeature } from '../../../src/services/mode/mode-feature.js';
+import { createHttpServer } from '../../../src/http/server.js';
+import { silentLogger } from '../../../src/logger.js';
+import { createTestDb, type DbKind } from '../../support/db.js';
+import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
+import { modeHarness, resetModeTables } from '../../support/mode-harness.js';
+
+describe.each<DbKind>(['postgres', 'pglite'])('mode at start on %s', (kind) => {
+  let database: Database;
+  let slack: FakeSlack;
+  beforeAll(async () => {
+    database = await createTestDb(kind);
+    slack = await startFakeSlack();
+  });
+  afterAll(async () => {
+    await slack.close();
+    await database.close();
+  });
+
+  async function start(env: Record<string, string | undefined>) {
+    const h = await modeHarness({ database, slack, env });
+    await modeFeature.start(h.ctx, createHttpServer(silentLogger()), { role: 'all', feed: 'replay' });
+    const state = await getBotState(h.ctx.db);
+    const venue = h.ctx.exchanges.forMode(effectiveMode(state, h.ctx.config.IS_LIVE)).venue;
+    return { h, venue };
+  }
+
+  it('trades paper and raises a critical alert when the database says live but IS_LIVE is not true', async () => {
+    await resetModeTables(database.db);
+    await updateBotState(database.db, { now: () => new Date('2026-03-02T08:00:00Z') }, { mode: 'live' });
+    const { h, venue } = await start({ IS_LIVE: 'false' });
+    expect(venue).toBe('paper');
+    expect(h.alerts).toEqual([expect.objectContaining({ source: 'mode', severity: 'critical', fingerprint: 'mode-live-not-armed' })]);
+    expect(h.ctx.jobs.names()).toContain('mode-change-expiry');
+    expect((await getBotState(h.ctx.db)).mode).toBe('live');
+    await h.ctx.close();
+  });
+
+  it('keeps trading live after a restart of an armed process, without an alert', async () => {
+    await resetModeTables(database.db);
+    await updateBotState(database.db, { now: () => new Date('2026-03-02T08:00:00Z') }, { mode: 'live' });
+    const { h, venue } = await start({});
+    expect(venue).toBe('kraken');
+    expect(h.alerts).toEqual([]);
+    await h.ctx.close();
+  });
+
+  it('starts in paper with no alert when the database says paper', async () => {
+    await resetModeTables(database.db);
+    const { h, venue } = await start({ IS_LIVE: 'false' });
+    expect(venue).toBe('paper');
+    expect(h.alerts).toEqual([]);
+    await h.ctx.close();
+  });
+});

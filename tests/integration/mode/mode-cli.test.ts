@@ -1,0 +1,120 @@
+// `ctb mode …` against the same PostgreSQL database the bot used: the complete sign-off of a live
+// switch in `ctb mode history --json`, the immediate rollback, and `ctb mode live` explaining Slack.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CliIo } from '../../../src/cli/io.js';
+import { runCli } from '../../../src/cli/program.js';
+import { commandLog } from '../../../src/db/schema/index.js';
+import { getBotState } from '../../../src/services/bot-state.js';
+import { openLiveRequest } from '../../../src/services/mode/open-live-request.js';
+import type { SignOffRecord } from '../../../src/services/mode/sign-off.js';
+import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
+import { APPROVER_B, APPROVER_C, modeEnv, modeHarness, OPERATOR, OPS, OUTSIDER, slackActor, type ModeHarness } from '../../support/mode-harness.js';
+
+let database: TestDatabase;
+let slack: FakeSlack;
+let h: ModeHarness;
+let requestId: number;
+
+function cli(env: Record<string, string | undefined>) {
+  let out = '';
+  let err = '';
+  const cwd = mkdtempSync(join(tmpdir(), 'ctb-mode-cli-'));
+  const io: CliIo = { env, cwd, stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } };
+  return { io, out: () => out, err: () => err };
+}
+
+const cliEnv = () => ({ ...modeEnv(slack, h.dirs), DATABASE_URL: database.url, LOG_LEVEL: 'warn' });
+
+beforeAll(async () => {
+  database = await createPostgresTestDb();
+  slack = await startFakeSlack();
+  h = await modeHarness({ database, slack });
+  const opened = await openLiveRequest(h.ctx, h.ctx.liveSwitch, { actor: slackActor(OPERATOR), reason: 'criteria met for 30 days' });
+  if (!opened.opened) throw new Error('not opened');
+  const request = opened.request;
+  requestId = request.id;
+  await h.react(request, OUTSIDER);
+  h.clock.advance(60_000);
+  await h.react(request, APPROVER_B);
+  h.clock.advance(60_000);
+  await h.react(request, APPROVER_C);
+});
+
+afterAll(async () => {
+  await h.ctx.close();
+  await slack.close();
+  await database.close();
+});
+
+describe('ctb mode', () => {
+  it('history --json prints the complete sign-off of a live switch', async () => {
+    const t = cli(cliEnv());
+    expect(await runCli(['mode', 'history', '--json'], t.io)).toBe(0);
+    const { records } = JSON.parse(t.out()) as { records: SignOffRecord[] };
+    const r = records.find((x) => x.id === requestId)!;
+    expect(r).toMatchObject({
+      status: 'switched', fromMode: 'paper', toMode: 'live', requester: OPERATOR, requesterSource: 'slack',
+      reason: 'criteria met for 30 days', createdAt: '2026-03-02T09:00:00.000Z', expiresAt: '2026-03-02T09:30:00.000Z',
+      message: { channel: OPS, ts: expect.any(String) },
+      approvals: [
+        { user: APPROVER_B, addedAt: '2026-03-02T09:01:00.000Z', withdrawnAt: null },
+        { user: APPROVER_C, addedAt: '2026-03-02T09:02:00.000Z', withdrawnAt: null },
+      ],
+      rejections: [],
+      approvedAt: '2026-03-02T09:02:00.000Z',
+      decidedAt: '2026-03-02T09:02:00.000Z',
+      snapshot: { path: expect.stringContaining(h.dirs.backups), id: expect.stringMatching(/^\d+$/) },
+    });
+    expect(r.audit.atRequest.runId).toEqual(expect.any(Number));
+    expect(r.audit.atSwitch.runId).toBeGreaterThan(r.audit.atRequest.runId!);
+    expect(r.audit.atSwitch.summary).toMatch(/AUDIT PASSED/);
+    expect(r.criteria.map((c) => c.id)).toContain('test.controlled');
+    expect(r.outcome).toBe(`switched to live; approved by ${APPROVER_B} at 2026-03-02T09:01:00.000Z and ${APPROVER_C} at 2026-03-02T09:02:00.000Z`);
+    expect(r.trail.map((e) => e.kind)).toEqual(['requested', 'posted', 'vote_ignored', 'vote_added', 'vote_added', 'approved', 'switched']);
+    expect(r.trail[2]).toMatchObject({ actor: OUTSIDER, details: { reason: 'not an approver (SLACK_APPROVERS)' } });
+  });
+
+  it('history prints the sign-off as text', async () => {
+    const t = cli(cliEnv());
+    expect(await runCli(['mode', 'history'], t.io)).toBe(0);
+    expect(t.out()).toContain(`#${requestId} paper → live: SWITCHED`);
+    expect(t.out()).toContain(`approval ${APPROVER_B} at 2026-03-02T09:01:00.000Z`);
+    expect(t.out()).toMatch(/snapshot .*ctb-mode-backups-/);
+  });
+
+  it('history refuses a bad --limit with what is expected', async () => {
+    const t = cli(cliEnv());
+    expect(await runCli(['mode', 'history', '--limit', 'lots'], t.io)).toBe(2);
+    expect(t.err()).toMatch(/limit/);
+  });
+
+  it('status shows the mode, armed state and approvers', async () => {
+    const t = cli(cliEnv());
+    expect(await runCli(['mode', 'status'], t.io)).toBe(0);
+    expect(t.out()).toMatch(/^mode: LIVE/);
+    expect(t.out()).toContain('armed (IS_LIVE): yes');
+  });
+
+  it('live explains that going live is requested in Slack and signed by two approvers', async () => {
+    const t = cli(cliEnv());
+    expect(await runCli(['mode', 'live'], t.io)).toBe(1);
+    expect(t.err()).toMatch(/requested in Slack/);
+    expect(t.err()).toMatch(/\/mode live/);
+  });
+
+  it('paper rolls back at once and is recorded with the terminal user', async () => {
+    const t = cli(cliEnv());
+    expect(await runCli(['mode', 'paper', '--reason', 'end of trial'], t.io)).toBe(0);
+    expect(t.out()).toMatch(/switched to PAPER \(was live\)/);
+    expect((await getBotState(h.ctx.db)).mode).toBe('paper');
+    const log = await h.ctx.db.select().from(commandLog);
+    expect(log.some((l) => l.command === 'mode paper' && l.source === 'cli' && l.result === 'ok')).toBe(true);
+    const s = cli(cliEnv());
+    expect(await runCli(['mode', 'history', '--json', '--limit', '1'], s.io)).toBe(0);
+    expect(JSON.parse(s.out()).records[0]).toMatchObject({ fromMode: 'live', toMode: 'paper', status: 'switched', requesterSource: 'cli', reason: 'end of trial' });
+  });
+});

@@ -1,0 +1,129 @@
+// A context for live-switch tests: a real PostgreSQL database, a ManualClock, the real Slack
+// announcer pointed at the local fake Slack, a captured alert list, and the real audit runner
+// over checks the test controls (so verdicts do not move when other areas add their checks).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AlertInput } from '../../src/alerts/types.js';
+import { buildAppContext, type OwnedContext } from '../../src/app/build-context.js';
+import type { Actor } from '../../src/app/context.js';
+import { ManualClock } from '../../src/clock.js';
+import { testConfig } from '../../src/config/env.js';
+import type { Database } from '../../src/db/client.js';
+import type { Exchange } from '../../src/exchange/types.js';
+import type { ExchangeProviderDeps } from '../../src/exchange/provider.js';
+import { silentLogger } from '../../src/logger.js';
+import { defineCheck, type AuditCheck } from '../../src/services/audit/types.js';
+import { modeCheck } from '../../src/services/audit/checks/mode.js';
+import { auditGate } from '../../src/services/mode/audit-gate.js';
+import { recordReaction, type ReactionOutcome } from '../../src/services/mode/record-reaction.js';
+import type { ModeChangeRequest } from '../../src/db/schema/index.js';
+import type { FakeSlack } from './fake-slack.js';
+import type { FakeKraken } from './fake-kraken.js';
+import { TEST_API_KEY, TEST_API_SECRET } from './kraken-test-keys.js';
+
+export const OPS = 'COPS00001';
+export const OPERATOR = 'UOPER0001';
+/** An operator who is also an approver: the one who must not approve their own request. */
+export const OPERATOR_APPROVER = 'UAPPR0001';
+export const APPROVER_B = 'UAPPR0002';
+export const APPROVER_C = 'UAPPR0003';
+export const OUTSIDER = 'UOUTS0001';
+export { TEST_API_KEY as KRAKEN_KEY, TEST_API_SECRET as KRAKEN_SECRET } from './kraken-test-keys.js';
+export const SIGNING_SECRET = 'test-signing-secret-0123456789';
+
+export const slackActor = (id: string): Actor => ({ id, source: 'slack' });
+
+export interface ModeHarness {
+  ctx: OwnedContext;
+  clock: ManualClock;
+  alerts: AlertInput[];
+  /** The verdict of the controllable audit check; flip it to make the next audit fail. */
+  audit: { verdict: 'pass' | 'fail'; runs: number };
+  dirs: { logs: string; backups: string };
+  react(request: ModeChangeRequest, user: string, opts?: { emoji?: string; added?: boolean; isBot?: boolean; eventTs?: string }): Promise<ReactionOutcome>;
+}
+
+let eventSeq = 0;
+/** Increasing Slack event timestamps, later than any a test writes by hand (1800000000.x). */
+export function nextEventTs(): string {
+  eventSeq += 1;
+  return `1900000000.${String(eventSeq).padStart(6, '0')}`;
+}
+
+export function modeEnv(slack: FakeSlack, dirs: { logs: string; backups: string }, overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  return {
+    IS_LIVE: 'true',
+    KRAKEN_API_KEY: TEST_API_KEY,
+    KRAKEN_API_SECRET: TEST_API_SECRET,
+    SLACK_BOT_TOKEN: 'xoxb-111-222-testtokenvalue',
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: slack.url,
+    SLACK_OPS_CHANNEL: OPS,
+    SLACK_OPERATORS: `${OPERATOR},${OPERATOR_APPROVER}`,
+    SLACK_APPROVERS: `${OPERATOR_APPROVER},${APPROVER_B},${APPROVER_C}`,
+    MODE_CHANGE_TTL: '30m',
+    LOG_DIR: dirs.logs,
+    BACKUP_DIR: dirs.backups,
+    REPORTS_DIR: join(dirs.logs, 'reports'),
+    ...overrides,
+  };
+}
+
+/**
+ * The paper side is a marker until the paper exchange lands (issue 2): these tests only ask the
+ * provider which venue the engine would trade on. The Kraken side is the real adapter, pointed at
+ * the fake Kraken (KRAKEN_API_URL) when the test passes one.
+ */
+export function paperMarker(): Partial<ExchangeProviderDeps> {
+  return { paper: () => ({ venue: 'paper' }) as unknown as Exchange };
+}
+
+export async function modeHarness(opts: {
+  database: Database;
+  slack: FakeSlack;
+  env?: Record<string, string | undefined>;
+  clock?: ManualClock;
+  exchanges?: Partial<ExchangeProviderDeps>;
+  audit?: ModeHarness['audit'];
+  kraken?: FakeKraken;
+}): Promise<ModeHarness> {
+  const clock = opts.clock ?? new ManualClock('2026-03-02T09:00:00Z');
+  const dirs = { logs: mkdtempSync(join(tmpdir(), 'ctb-mode-logs-')), backups: mkdtempSync(join(tmpdir(), 'ctb-mode-backups-')) };
+  const alerts: AlertInput[] = [];
+  const audit = opts.audit ?? { verdict: 'pass' as const, runs: 0 };
+  const controllable: AuditCheck = defineCheck({
+    id: 'test.controlled',
+    title: 'A check the test controls',
+    checklistSection: 6,
+    async run() {
+      audit.runs += 1;
+      return audit.verdict === 'pass'
+        ? { status: 'pass', value: '60 paper trades (needs 50)', fix: null }
+        : { status: 'fail', value: '3 critical alerts in 7d (needs 0)', fix: 'Resolve the critical alerts first.' };
+    },
+  });
+  const ctx = await buildAppContext({
+    config: testConfig(modeEnv(opts.slack, dirs, { ...(opts.kraken ? { KRAKEN_API_URL: opts.kraken.url } : {}), ...opts.env })),
+    database: opts.database,
+    clock,
+    logger: silentLogger(),
+    alerts: () => ({ raise: async (a) => void alerts.push(a) }),
+    exchanges: opts.exchanges ?? paperMarker(),
+    liveSwitch: { gate: auditGate({ checks: [modeCheck, controllable] }) },
+  });
+  return {
+    ctx, clock, alerts, audit, dirs,
+    react: (request, user, o = {}) =>
+      recordReaction(ctx, ctx.liveSwitch, {
+        channel: request.slackChannel!, messageTs: request.slackTs!, user, userIsBot: o.isBot ?? false,
+        emoji: o.emoji ?? ctx.config.APPROVAL_EMOJI, added: o.added ?? true, eventTs: o.eventTs ?? nextEventTs(),
+      }),
+  };
+}
+
+/** Empties the sign-off record and the bot state between tests that share one database. */
+export async function resetModeTables(db: Database['db']): Promise<void> {
+  const { sql } = await import('drizzle-orm');
+  await db.execute(sql`truncate mode_change_events, mode_change_votes, mode_change_requests, audit_runs, bot_state, command_log restart identity cascade`);
+}

@@ -58,7 +58,7 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
     paper: opts.exchanges?.paper ?? (() => createPaperExchange({ config, db: database.db, clock, logger, prices })),
     kraken: opts.exchanges?.kraken ?? ((o) => createKrakenExchange(config, { logger, armed: o.armed, clock })),
   });
-  const withExchanges = { ...base, exchanges, liveSwitch: defaultLiveSwitchPorts(config, logger, opts.liveSwitch) };
+  const withExchanges = { ...base, exchanges, liveSwitch: defaultLiveSwitchPorts(config, logger, database.db, opts.liveSwitch) };
   // The default sink stores every alert in the outbox first; the alerts feature delivers it.
   const alerts = opts.alerts?.(withExchanges) ?? createOutboxAlertSink({ db: database.db, clock, logger, config });
   // Error-level log lines become alerts (the alert pipeline's own lines excepted).

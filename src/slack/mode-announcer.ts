@@ -3,19 +3,25 @@
 // and rollback notices. Errors become AppErrors; the Web API client's short retry policy applies.
 import type { WebClient } from '@slack/web-api';
 import type { Config } from '../config/env.js';
+import type { Db } from '../db/client.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ModeAnnouncer } from '../services/mode/ports.js';
+import { readBadgeState } from './reply.js';
+import { withBadge } from './views/badge.js';
+import type { SlackMessage } from './views/message.js';
 import { renderChangeRequest, renderModeOutcome } from './views/mode-change.js';
 import { createSlackWebClient } from './web-client.js';
 
-export function createSlackModeAnnouncer(config: Config, logger: Logger, client?: WebClient): ModeAnnouncer {
+export function createSlackModeAnnouncer(config: Config, logger: Logger, db: Db, client?: WebClient): ModeAnnouncer {
   const channel = config.SLACK_OPS_CHANNEL;
   let web = client;
   const api = () => (web ??= createSlackWebClient(config));
-  const post = async (args: { channel: string; thread_ts?: string; text: string; blocks: Array<Record<string, unknown>> }) => {
+  const post = async (args: { channel: string; thread_ts?: string } & SlackMessage) => {
+    // Every message carries the paper/LIVE badge as it is when the message is sent.
+    const badged = withBadge({ text: args.text, blocks: args.blocks }, await readBadgeState({ db, config, logger }));
     try {
-      return await api().chat.postMessage({ ...args, unfurl_links: false } as never);
+      return await api().chat.postMessage({ ...args, ...badged, unfurl_links: false });
     } catch (err) {
       const code = (err as { data?: { error?: string } }).data?.error ?? (err as Error).message;
       logger.warn({ err, channel: args.channel }, 'Slack chat.postMessage failed');

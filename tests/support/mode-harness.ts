@@ -122,8 +122,8 @@ export async function modeHarness(opts: {
   };
 }
 
-/** Empties the sign-off record and the bot state between tests that share one database. */
+/** Empties the sign-off record and the bot state between tests that share one database (command_log is append-only even here). */
 export async function resetModeTables(db: Database['db']): Promise<void> {
   const { sql } = await import('drizzle-orm');
-  await db.execute(sql`truncate mode_change_events, mode_change_votes, mode_change_requests, audit_runs, bot_state, command_log restart identity cascade`);
+  await db.execute(sql`truncate mode_change_events, mode_change_votes, mode_change_requests, audit_runs, bot_state restart identity cascade`);
 }

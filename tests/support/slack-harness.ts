@@ -63,6 +63,8 @@ export interface SlackHarnessOptions {
   /** Features started before the Slack feature (health is always there). */
   features?: Feature[];
   exchanges?: StartBotOptions['exchanges'];
+  /** The live switch's ports (a go-live audit over chosen checks, a snapshot). */
+  liveSwitch?: StartBotOptions['liveSwitch'];
 }
 
 export interface SendOptions {
@@ -193,6 +195,7 @@ export async function startSlackHarness(opts: SlackHarnessOptions = {}): Promise
       features: [healthFeature, ...(opts.features ?? []), slackFeature],
       ...(opts.clock ? { clock: opts.clock } : {}),
       ...(opts.exchanges ? { exchanges: opts.exchanges } : {}),
+      ...(opts.liveSwitch ? { liveSwitch: opts.liveSwitch } : {}),
     });
   } catch (err) {
     await fake.close();

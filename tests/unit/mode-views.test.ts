@@ -1,7 +1,7 @@
 // The live switch's Block Kit, checked on its JSON: what approvers need to see, and user text that
 // cannot turn into mentions or links.
 import { describe, expect, it } from 'vitest';
-import { renderChangeRequest, renderModeOutcome } from '../../src/slack/views/mode-change.js';
+import { renderChangeRequest, renderModeLiveReply, renderModeOutcome, renderVoteFeedback } from '../../src/slack/views/mode-change.js';
 
 const request = {
   requestId: 7, requester: 'UOPER0001', reason: 'go <!channel> & <https://evil.example|click>', fromMode: 'paper' as const,
@@ -40,7 +40,7 @@ describe('change request view', () => {
 });
 
 describe('outcome view', () => {
-  it('names who approved and when, and shows the LIVE badge after a live switch', () => {
+  it('names who approved and when', () => {
     const view = renderModeOutcome({
       requestId: 7, status: 'switched', toMode: 'live', title: 'Switched to LIVE trading (request #7)', lines: ['snapshot: backups/x'],
       approvals: [{ user: 'UAPPR0002', at: new Date('2026-03-02T09:01:00Z') }, { user: 'UAPPR0003', at: new Date('2026-03-02T09:02:00Z') }],
@@ -48,13 +48,41 @@ describe('outcome view', () => {
     const json = JSON.stringify(view);
     expect(json).toContain('*Approved by* <@UAPPR0002> at <!date^1772442060');
     expect(json).toContain('<@UAPPR0003>');
-    expect(json).toContain(':red_circle: *LIVE*');
+    expect(json).toContain(':red_circle:');
     expect(view.text).toBe('Switched to LIVE trading (request #7): snapshot: backups/x');
   });
 
-  it('shows PAPER after a failed live request', () => {
+  it('marks a failed live request as a warning', () => {
     const json = JSON.stringify(renderModeOutcome({ requestId: 7, status: 'failed', toMode: 'live', title: 'Live change request #7 failed', lines: ['audit failed'] }));
-    expect(json).toContain(':large_blue_circle: *PAPER*');
-    expect(json).toContain(':warning:');
+    expect(json).toContain(':warning: *Live change request #7 failed*');
+  });
+});
+
+describe('replies and vote feedback', () => {
+  it('tells the requester where the request is and who may sign', () => {
+    const view = renderModeLiveReply({
+      ok: true, opened: true, requestId: 9, expiresAt: '2026-03-02T09:30:00.000Z', message: { channel: 'C0OPS', ts: '1.2' },
+      approvers: ['UAPPR0002', 'UAPPR0003'], audit: { passed: true, summary: 'ok', auditRunId: 1, checks: [] },
+    });
+    expect(view.text).toContain('Request #9 is posted in <#C0OPS>');
+    expect(view.text).toContain('<@UAPPR0002>, <@UAPPR0003>');
+  });
+
+  it('lists each failing check with its fix when the audit refuses the request', () => {
+    const view = renderModeLiveReply({
+      ok: false, opened: false, requestId: null, expiresAt: null, message: null, approvers: [],
+      audit: { passed: false, summary: 'AUDIT FAILED — 1 fail', auditRunId: 3, checks: [{ id: 'k', name: 'Key rights', status: 'fail', value: 'key can withdraw', fix: 'Create a key without withdraw rights.' }] },
+    });
+    const json = JSON.stringify(view);
+    expect(json).toContain('*Key rights*: key can withdraw');
+    expect(json).toContain('Create a key without withdraw rights.');
+  });
+
+  it('counts approvals in the thread and explains an ignored reaction to its author only', () => {
+    expect(renderVoteFeedback({ kind: 'counted', requestId: 1, approvals: 1 }, 'UAPPR0002', 2)?.text).toBe('Approval 1 of 2: UAPPR0002');
+    expect(renderVoteFeedback({ kind: 'ignored', requestId: 1, reason: 'not an approver (SLACK_APPROVERS)' }, 'UX', 2)?.text).toBe(
+      'Your reaction did not count: not an approver (SLACK_APPROVERS).',
+    );
+    expect(renderVoteFeedback({ kind: 'not_a_vote' }, 'UX', 2)).toBeNull();
   });
 });

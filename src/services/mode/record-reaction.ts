@@ -15,8 +15,8 @@ export interface ReactionInput {
   /** ts of the message reacted to. */
   messageTs: string;
   user: string;
-  /** Decided by the transport (Slack's users.info / the bot's own id); unknown counts as a bot. */
-  userIsBot: boolean;
+  /** Decided by the transport (Slack's users.info); 'unknown' (the lookup failed) never counts. */
+  userIsBot: boolean | 'unknown';
   emoji: string;
   added: boolean;
   /** Slack's event_ts: orders add/remove pairs even when a retry arrives late. */
@@ -65,6 +65,7 @@ export async function recordReaction(ctx: AppContext, ports: LiveSwitchPorts, in
       await ignore('the request has expired');
       return { kind: 'expired', requestId: request.id };
     }
+    if (input.userIsBot === 'unknown') return ignore('Slack could not confirm the reacting user is a person (users.info failed)');
     if (input.userIsBot) return ignore('bots never count');
     if (input.user === request.requester) {
       if (vote === 'reject' && input.added) {

@@ -116,3 +116,13 @@ export function compareSlackTs(a: string, b: string): number {
   const y = parse(b);
   return x < y ? -1 : x > y ? 1 : 0;
 }
+
+/** Cheap pre-check for the Slack listener: is this message a change request at all? */
+export async function isChangeRequestMessage(db: Db, where: { channel: string; ts: string }): Promise<boolean> {
+  const rows = await db
+    .select({ id: modeChangeRequests.id })
+    .from(modeChangeRequests)
+    .where(and(eq(modeChangeRequests.slackChannel, where.channel), eq(modeChangeRequests.slackTs, where.ts)))
+    .limit(1);
+  return rows.length > 0;
+}

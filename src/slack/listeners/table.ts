@@ -20,6 +20,8 @@ import { goLiveStatusCommand } from '../../../commands/golive-status.js';
 import { modeStatusCommand } from '../../../commands/mode-status.js';
 import { renderGoLiveStatus, renderModeStatus } from '../views/mode-status.js';
 import { goLiveHelpRoute } from './golive-help.js';
+import { modeReactionRows } from './mode-reactions.js';
+import { modeLiveRoute, modePaperRoute } from './mode-routes.js';
 import { commandRoute, notYetAvailable } from './routes.js';
 import { statsRoute } from './stats-route.js';
 import type { ActionRow, EventRow, ListenerTable, SlashCommandRow, ViewRow } from './types.js';
@@ -48,8 +50,8 @@ const commands: SlashCommandRow[] = [
     whenEmpty: 'status',
     subcommands: [
       commandRoute({ name: 'status', usage: '/mode status', command: modeStatusCommand, render: renderModeStatus }),
-      notYetAvailable({ name: 'live', usage: '/mode live [reason]', summary: 'Request live trading (two approvers react to approve)', role: 'operator' }),
-      notYetAvailable({ name: 'paper', usage: '/mode paper [reason]', summary: 'Switch back to paper trading at once', role: 'operator' }),
+      modeLiveRoute,
+      modePaperRoute,
     ],
   },
   {
@@ -71,7 +73,7 @@ const commands: SlashCommandRow[] = [
   },
 ];
 
-const events: EventRow[] = [];
+const events: EventRow[] = [...modeReactionRows];
 
 const actions: ActionRow[] = [];
 

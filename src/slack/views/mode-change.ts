@@ -1,58 +1,83 @@
 // Block Kit for the live switch: the change request approvers react on, the outcome posted in its
-// thread, and the rollback notice. Pure functions of plain data; tested on their JSON.
+// thread, the replies to /mode live and /mode paper, and the feedback on a reaction that did or did
+// not count. Pure functions of plain data; the reply helpers add the paper/LIVE badge.
+import type { ModeLiveResult, ModePaperResult } from '../../../commands/mode.js';
 import type { OutcomeAnnouncement, RequestAnnouncement } from '../../services/mode/ports.js';
+import type { ReactionOutcome } from '../../services/mode/record-reaction.js';
+import { actorLabel, slackDate } from './format.js';
+import { context, escapeText, header, section, type KnownBlock, type SlackMessage } from './message.js';
 
-type Block = Record<string, unknown>;
-export interface SlackMessage {
-  text: string;
-  blocks: Block[];
-}
+export { escapeText as escapeMrkdwn };
 
-/** Slack mrkdwn: user text must not turn into mentions, links or markup. */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-const section = (text: string): Block => ({ type: 'section', text: { type: 'mrkdwn', text } });
-const context = (text: string): Block => ({ type: 'context', elements: [{ type: 'mrkdwn', text }] });
-const user = (id: string) => (/^[UW][A-Z0-9]+$/.test(id) ? `<@${id}>` : `\`${escapeMrkdwn(id)}\``);
-/** Slack renders it in the reader's time zone; the fallback is UTC ISO. */
-const when = (d: Date) => `<!date^${Math.floor(d.getTime() / 1000)}^{date_short_pretty} {time}|${d.toISOString()}>`;
 const STATUS_ICON = { pass: ':white_check_mark:', warn: ':warning:', fail: ':x:' } as const;
 
-export function modeBadge(mode: 'paper' | 'live'): string {
-  return mode === 'live' ? ':red_circle: *LIVE*' : ':large_blue_circle: *PAPER*';
+function checkLines(checks: RequestAnnouncement['checks']): string[] {
+  return checks.map((c) => {
+    const measured = c.value !== undefined ? `: ${escapeText(c.value)}${c.threshold !== undefined ? ` (needs ${escapeText(c.threshold)})` : ''}` : '';
+    return `${STATUS_ICON[c.status]} ${escapeText(c.name)}${measured}`;
+  });
 }
 
 export function renderChangeRequest(r: RequestAnnouncement): SlackMessage {
-  const criteria = r.checks.map((c) => {
-    const measured = c.value !== undefined ? `: ${escapeMrkdwn(c.value)}${c.threshold !== undefined ? ` (needs ${escapeMrkdwn(c.threshold)})` : ''}` : '';
-    return `${STATUS_ICON[c.status]} ${escapeMrkdwn(c.name)}${measured}`;
-  });
-  const blocks: Block[] = [
-    { type: 'header', text: { type: 'plain_text', text: `Request #${r.requestId}: switch to LIVE trading with real funds` } },
-    section(`*Requested by* ${user(r.requester)}${r.reason ? `\n*Reason:* ${escapeMrkdwn(r.reason)}` : ''}`),
-    section(`*Go-live audit:* ${r.audit.passed ? ':white_check_mark: passed' : ':x: failed'} — ${escapeMrkdwn(r.audit.summary)}${r.audit.auditRunId !== null ? ` (run #${r.audit.auditRunId})` : ''}`),
+  const criteria = checkLines(r.checks);
+  const blocks: KnownBlock[] = [
+    header(`Request #${r.requestId}: switch to LIVE trading with real funds`),
+    section(`*Requested by* ${actorLabel(r.requester)}${r.reason ? `\n*Reason:* ${escapeText(r.reason)}` : ''}`),
+    section(`*Go-live audit:* ${r.audit.passed ? ':white_check_mark: passed' : ':x: failed'} — ${escapeText(r.audit.summary)}${r.audit.auditRunId !== null ? ` (run #${r.audit.auditRunId})` : ''}`),
   ];
   if (criteria.length > 0) blocks.push(section(`*Checks and paper→live criteria*\n${criteria.join('\n')}`.slice(0, 2900)));
   blocks.push(
-    section(`*Who may sign* (${r.approvalsNeeded} distinct approvals needed; the requester does not count): ${r.approvers.map(user).join(', ')}`),
-    section(`*To approve*, react to this message with :${r.approvalEmoji}:. *To reject*, react with :${r.rejectionEmoji}:. Removing your reaction withdraws your approval.\n*Expires* ${when(r.expiresAt)}; after that no reaction counts.`),
-    context(`Now ${modeBadge(r.fromMode)} · the audit runs again at the moment of the switch and must pass · /mode paper rolls back at once`),
+    section(`*Who may sign* (${r.approvalsNeeded} distinct approvals needed; the requester does not count): ${r.approvers.map(actorLabel).join(', ')}`),
+    section(`*To approve*, react to this message with :${r.approvalEmoji}:. *To reject*, react with :${r.rejectionEmoji}:. Removing your reaction withdraws your approval.\n*Expires* ${slackDate(r.expiresAt)}; after that no reaction counts.`),
+    context('The audit runs again at the moment of the switch and must pass · `/mode paper` rolls back at once'),
   );
   return {
-    text: `Request #${r.requestId} by ${user(r.requester)} to switch to LIVE trading: react with :${r.approvalEmoji}: to approve (${r.approvalsNeeded} approvers needed) before ${r.expiresAt.toISOString()}`,
+    text: `Request #${r.requestId} by ${actorLabel(r.requester)} to switch to LIVE trading: react with :${r.approvalEmoji}: to approve (${r.approvalsNeeded} approvers needed) before ${r.expiresAt.toISOString()}`,
     blocks,
   };
 }
 
 export function renderModeOutcome(o: OutcomeAnnouncement): SlackMessage {
-  const icon = o.status === 'switched' ? (o.toMode === 'live' ? ':red_circle:' : ':large_blue_circle:') : o.status === 'failed' ? ':warning:' : ':no_entry_sign:';
-  const blocks: Block[] = [section(`${icon} *${escapeMrkdwn(o.title)}*`)];
+  const icon = o.status === 'switched' ? (o.toMode === 'live' ? ':red_circle:' : ':page_facing_up:') : o.status === 'failed' ? ':warning:' : ':no_entry_sign:';
+  const blocks: KnownBlock[] = [section(`${icon} *${escapeText(o.title)}*`)];
   if (o.approvals && o.approvals.length > 0) {
-    blocks.push(section(`*Approved by* ${o.approvals.map((a) => `${user(a.user)} at ${when(a.at)}`).join(' and ')}`));
+    blocks.push(section(`*Approved by* ${o.approvals.map((a) => `${actorLabel(a.user)} at ${slackDate(a.at)}`).join(' and ')}`));
   }
-  if (o.lines.length > 0) blocks.push(section(o.lines.map(escapeMrkdwn).join('\n')));
-  blocks.push(context(`Mode now ${modeBadge(o.status === 'switched' ? o.toMode : o.toMode === 'live' ? 'paper' : 'live')}`));
+  if (o.lines.length > 0) blocks.push(section(o.lines.map(escapeText).join('\n')));
   return { text: `${o.title}${o.lines[0] ? `: ${o.lines[0]}` : ''}`, blocks };
+}
+
+/** The requester's answer to /mode live. */
+export function renderModeLiveReply(r: ModeLiveResult): SlackMessage {
+  if (r.opened) {
+    const where = r.message ? `<#${r.message.channel}>` : 'the ops channel';
+    const text = `Request #${r.requestId} is posted in ${where}. Two of ${r.approvers.map(actorLabel).join(', ')} must react before it expires (${r.expiresAt}).`;
+    return { text, blocks: [section(`:hourglass_flowing_sand: ${text}`)] };
+  }
+  const failing = r.audit.checks.filter((c) => c.status === 'fail');
+  const lines = failing.map((c) => `${STATUS_ICON.fail} *${escapeText(c.name)}*${c.value ? `: ${escapeText(c.value)}` : ''}${c.fix ? `\n    ↳ ${escapeText(c.fix)}` : ''}`);
+  return {
+    text: `Not requested: the go-live audit failed (${r.audit.summary}).`,
+    blocks: [section(`:x: *Not requested: the go-live audit failed* — ${escapeText(r.audit.summary)}`), ...(lines.length ? [section(lines.join('\n').slice(0, 2900))] : [])],
+  };
+}
+
+export function renderModePaperReply(r: ModePaperResult): SlackMessage {
+  const head = r.changed ? `:page_facing_up: *Switched to paper trading* (was ${r.previousMode}); recorded as #${r.requestId}.` : 'Already in paper mode; nothing to switch.';
+  const withdrawn = r.withdrawnRequests.length > 0 ? ` Withdrew open live request ${r.withdrawnRequests.map((id) => `#${id}`).join(', ')}.` : '';
+  return { text: `${head}${withdrawn}`.replace(/[:*]/g, '').trim(), blocks: [section(`${head}${withdrawn}`)] };
+}
+
+/** What a reaction on a request did, for its thread (counted) or for the reactor alone (ignored). */
+export function renderVoteFeedback(outcome: ReactionOutcome, user: string, needed: number): SlackMessage | null {
+  switch (outcome.kind) {
+    case 'counted':
+      return { text: `Approval ${outcome.approvals} of ${needed}: ${user}`, blocks: [section(`:ballot_box_with_check: Approval ${outcome.approvals} of ${needed}: ${actorLabel(user)}`)] };
+    case 'withdrawn':
+      return { text: `${user} withdrew their approval (${outcome.approvals} of ${needed} stand)`, blocks: [section(`:leftwards_arrow_with_hook: ${actorLabel(user)} withdrew their approval (${outcome.approvals} of ${needed} stand)`)] };
+    case 'ignored':
+      return { text: `Your reaction did not count: ${outcome.reason}.`, blocks: [section(`Your reaction on request #${outcome.requestId} did not count: ${escapeText(outcome.reason)}.`)] };
+    default:
+      return null;
+  }
 }

@@ -1,0 +1,59 @@
+// The live switch's approvals: reaction_added / reaction_removed on a change-request message.
+// Only vote emoji on a request message reach the service; who reacted is checked with users.info
+// (bots and apps never count, and an unverifiable user does not count either: fail closed).
+import type { AppContext } from '../../app/context.js';
+import { isChangeRequestMessage } from '../../services/mode/records.js';
+import { normaliseEmoji, recordReaction } from '../../services/mode/record-reaction.js';
+import { APPROVALS_NEEDED } from '../../services/mode/records.js';
+import { renderVoteFeedback } from '../views/mode-change.js';
+import type { EventRequest, EventRow } from './types.js';
+
+interface ReactionEvent {
+  user?: string;
+  reaction?: string;
+  item?: { type?: string; channel?: string; ts?: string };
+  event_ts?: string;
+}
+
+function isVote(ctx: AppContext, reaction: string): boolean {
+  const r = normaliseEmoji(reaction);
+  return r === normaliseEmoji(ctx.config.APPROVAL_EMOJI) || r === normaliseEmoji(ctx.config.REJECTION_EMOJI);
+}
+
+/** true = a bot or app, false = a person, 'unknown' = Slack could not tell us. */
+async function reactorIsBot(req: EventRequest, user: string): Promise<boolean | 'unknown'> {
+  try {
+    const res = await req.client.users.info({ user });
+    const u = res.user as { is_bot?: boolean; is_app_user?: boolean; deleted?: boolean; id?: string } | undefined;
+    if (!u || u.id !== user) return 'unknown';
+    return Boolean(u.is_bot || u.is_app_user || u.deleted);
+  } catch (err) {
+    req.logger.warn({ err, user }, 'users.info failed: the reaction will not count');
+    return 'unknown';
+  }
+}
+
+async function handleReaction(req: EventRequest, added: boolean): Promise<void> {
+  const e = req.event as ReactionEvent;
+  const { user, reaction, item } = e;
+  if (!user || !reaction || item?.type !== 'message' || !item.channel || !item.ts) return;
+  if (!isVote(req.ctx, reaction)) return;
+  if (!(await isChangeRequestMessage(req.ctx.db, { channel: item.channel, ts: item.ts }))) return;
+
+  const isBot = await reactorIsBot(req, user);
+  const outcome = await recordReaction(req.ctx, req.ctx.liveSwitch, {
+    channel: item.channel, messageTs: item.ts, user, userIsBot: isBot, emoji: reaction, added,
+    eventTs: e.event_ts ?? `${Math.floor(req.ctx.clock.now().getTime() / 1000)}.000000`, eventId: req.body.event_id,
+  });
+  req.logger.info({ outcome: outcome.kind, user, reaction, added }, 'reaction on a change request');
+  if (isBot === true) return;
+  const feedback = renderVoteFeedback(outcome, user, APPROVALS_NEEDED);
+  if (!feedback) return;
+  if (outcome.kind === 'ignored') await req.reply.ephemeral(feedback);
+  else await req.reply.post(item.channel, feedback, { threadTs: item.ts });
+}
+
+export const modeReactionRows: EventRow[] = [
+  { event: 'reaction_added', handle: (req) => handleReaction(req, true) },
+  { event: 'reaction_removed', handle: (req) => handleReaction(req, false) },
+];

@@ -7,5 +7,6 @@ import { modeFeature } from '../services/mode/mode-feature.js';
 import { slackFeature } from '../slack/feature.js';
 import type { Feature } from './feature.js';
 import { engineFeature } from '../engine/feature.js';
+import { killFeature } from '../services/kill/kill-feature.js';
 
-export const features: Feature[] = [healthFeature, metricsFeature, alertsFeature, modeFeature, slackFeature, statsSummariesFeature, engineFeature()];
+export const features: Feature[] = [healthFeature, metricsFeature, alertsFeature, killFeature, modeFeature, slackFeature, statsSummariesFeature, engineFeature()];

@@ -1,0 +1,84 @@
+// Owns how a running bot learns of a halt it did not cause: a kill from another terminal
+// (`ctb kill`), another replica, or a halt persisted before a restart. At start it writes any kill
+// saved while the database was away and latches the halt bot_state records; then it polls
+// bot_state every HALT_POLL_INTERVAL (500 ms by default), so a kill elsewhere stops this process's
+// engine and trading jobs within a second. A resume elsewhere (halted seen, then not halted) lifts
+// the latch; nothing here ever lifts a halt this process did not see written first.
+import type { AppContext } from '../../app/context.js';
+import { getBotState } from '../bot-state.js';
+import { describeError, withDeadline } from './deadline.js';
+import { readPendingKills } from './pending-kill.js';
+import { replayPendingKills } from './replay-pending.js';
+import { isHaltLatched, latchHalt, releaseHalt } from './runtime.js';
+
+export interface HaltWatcher {
+  /** One poll (the timer calls it; tests call it directly). */
+  check(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface HaltWatcherOptions {
+  intervalMs?: number;
+  /** Start the poll timer (default true); tests drive check() themselves. */
+  timer?: boolean;
+}
+
+export async function startHaltWatcher(ctx: AppContext, opts: HaltWatcherOptions = {}): Promise<HaltWatcher> {
+  const intervalMs = opts.intervalMs ?? ctx.config.HALT_POLL_INTERVAL;
+  /** Whether the last successful read saw halted: a resume is a halted → not-halted transition. */
+  let sawHalted = false;
+  let running: Promise<void> | null = null;
+  let failures = 0;
+
+  const poll = async (): Promise<void> => {
+    if (readPendingKills(ctx.config.DATA_DIR).length > 0) {
+      // Latches at once, then writes each saved kill if the database answers.
+      const replay = await replayPendingKills(ctx);
+      if (replay.error) ctx.logger.warn({ error: replay.error, remaining: replay.remaining }, 'a saved kill is still waiting for the database');
+    }
+    const state = await withDeadline(getBotState(ctx.db), ctx.config.KILL_DB_TIMEOUT, 'the database (bot_state poll)');
+    if (state.halted) {
+      if (!isHaltLatched(ctx)) {
+        ctx.logger.warn({ reason: state.haltedReason, by: state.haltedBy }, 'bot_state says halted: this process stops trading');
+        latchHalt(ctx, state.haltedReason ?? 'halted');
+      }
+      sawHalted = true;
+    } else if (sawHalted && isHaltLatched(ctx) && readPendingKills(ctx.config.DATA_DIR).length === 0) {
+      ctx.logger.warn('bot_state says the halt was lifted: this process resumes its trading jobs');
+      releaseHalt(ctx);
+      sawHalted = false;
+    } else {
+      sawHalted = false;
+    }
+  };
+
+  const check = (): Promise<void> => {
+    // One poll at a time: a stalled database must not pile polls up.
+    running ??= poll()
+      .then(() => {
+        if (failures > 0) ctx.logger.info('bot_state poll answers again');
+        failures = 0;
+      })
+      .catch((err: unknown) => {
+        failures += 1;
+        // Once, then every 100th: an outage must not flood the log (and the log-line alerts).
+        if (failures === 1 || failures % 100 === 0) ctx.logger.warn({ failures, error: describeError(err) }, 'could not poll bot_state for a halt');
+      })
+      .finally(() => {
+        running = null;
+      });
+    return running;
+  };
+
+  // At start: the persisted halt (or a saved kill) holds before anything trades.
+  await check();
+  const timer = opts.timer === false ? undefined : setInterval(() => void check(), intervalMs);
+  timer?.unref();
+  return {
+    check,
+    async stop() {
+      if (timer) clearInterval(timer);
+      await running;
+    },
+  };
+}

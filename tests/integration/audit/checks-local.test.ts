@@ -9,6 +9,7 @@ import { credentialsStorageCheck, secretScanCheck } from '../../../src/services/
 import { goLiveCriteriaCheck } from '../../../src/services/audit/checks/criteria.js';
 import { logRotationCheck } from '../../../src/services/audit/checks/logging.js';
 import { capitalBufferCheck, drawdownGuardCheck, strategyLimitsCheck } from '../../../src/services/audit/checks/risk.js';
+import { DEFAULT_STRATEGIES_FILE, strategiesPath } from '../../../src/engine/strategies/config.js';
 import { roiCheck } from '../../../src/services/audit/checks/roi.js';
 import { runAudit } from '../../../src/services/audit/run-audit.js';
 import type { AuditCheck, CheckResult } from '../../../src/services/audit/types.js';
@@ -178,25 +179,43 @@ describe('risk.drawdown_guard', () => {
 });
 
 describe('risk.strategy_limits', () => {
-  const strategy = (name: string, limits: Record<string, number>, enabled = true) => ({ name, type: 'ma_crossover', enabled, pairs: ['BTC/USD'], limits });
   const full = { maxPositionPctOfEquity: 20, maxNotional: 2500, maxOpenPositions: 1, minConfidence: 0.3, minVolume24hQuote: 1_000_000 };
+  const strategy = (name: string, limits: Record<string, number>, enabled = true) =>
+    ({ name, type: 'ma_crossover', enabled, pairs: ['BTC/USD'], params: { fastPeriod: 9, slowPeriod: 26 }, limits });
+  const strategiesFile = (name: string, body: unknown) => {
+    checkout.write(`conf/${name}`, typeof body === 'string' ? body : JSON.stringify(body));
+    return { STRATEGIES_FILE: join(checkout.dir, 'conf', name) };
+  };
 
   it('passes when every enabled strategy is limited (disabled ones are not checked)', async () => {
-    checkout.write('config/strategies.json', JSON.stringify({ strategies: [strategy('a', full), strategy('b', {}, false)] }));
-    expect(await run(strategyLimitsCheck)).toMatchObject({ status: 'pass', value: '1 enabled strategy, all limited' });
+    const env = strategiesFile('s.json', { strategies: [strategy('a', full), strategy('b', { ...full, minConfidence: 0 }, false)] });
+    expect(await run(strategyLimitsCheck, env)).toMatchObject({ status: 'pass', value: '1 enabled strategy, all limited', details: { file: env.STRATEGIES_FILE } });
   });
 
-  it('fails a strategy without a confidence threshold or with the volume filter off', async () => {
+  it('fails a strategy whose confidence threshold or volume filter is switched off', async () => {
+    const env = strategiesFile('s.json', { strategies: [strategy('a', { ...full, minConfidence: 0 }), strategy('b', { ...full, minVolume24hQuote: 0 })] });
+    expect(await run(strategyLimitsCheck, env)).toMatchObject({ status: 'fail', value: 'a lacks confidence threshold; b lacks volume filter' });
+  });
+
+  it('fails a strategy the engine would refuse (a limit missing), naming file, strategy and field', async () => {
     const { minConfidence: _c, ...noConfidence } = full;
-    checkout.write('config/strategies.json', JSON.stringify({ strategies: [strategy('a', noConfidence), strategy('b', { ...full, minVolume24hQuote: 0 })] }));
-    expect(await run(strategyLimitsCheck)).toMatchObject({ status: 'fail', value: 'a lacks confidence threshold; b lacks volume filter' });
+    const env = strategiesFile('s.json', { strategies: [strategy('a', noConfidence)] });
+    const r = await run(strategyLimitsCheck, env);
+    expect(r.status).toBe('fail');
+    expect(r.value).toContain(`${env.STRATEGIES_FILE}: strategies[0:a].limits.minConfidence`);
   });
 
   it('warns when no strategy is enabled, and fails an unreadable file naming it', async () => {
-    checkout.write('config/strategies.json', JSON.stringify({ strategies: [strategy('a', full, false)] }));
-    expect(await run(strategyLimitsCheck)).toMatchObject({ status: 'warn' });
+    expect(await run(strategyLimitsCheck, strategiesFile('off.json', { strategies: [strategy('a', full, false)] }))).toMatchObject({ status: 'warn' });
+    expect(await run(strategyLimitsCheck, strategiesFile('bad.json', '{ not json'))).toMatchObject({ status: 'fail', value: expect.stringContaining('bad.json: not valid JSON') });
+  });
+
+  it('reads the engine’s file, not one relative to the directory the audit runs in', async () => {
+    // A broken config/strategies.json in the audit's working directory is not what the engine trades.
     checkout.write('config/strategies.json', '{ not json');
-    expect(await run(strategyLimitsCheck)).toMatchObject({ status: 'fail', value: expect.stringContaining('config/strategies.json: not valid JSON') });
+    const r = await run(strategyLimitsCheck, { STRATEGIES_FILE: undefined }, { cwd: checkout.dir });
+    expect(r).toMatchObject({ status: 'pass', details: { file: DEFAULT_STRATEGIES_FILE } });
+    expect(r.details?.['file']).toBe(strategiesPath({ STRATEGIES_FILE: undefined }));
   });
 });
 

@@ -4,7 +4,7 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { trades } from '../../../db/schema/index.js';
 import { keyRights, NO_KEYS_FIX } from '../sources/kraken.js';
-import { readStrategiesForAudit, type AuditedStrategy } from '../sources/strategies.js';
+import { inspectStrategies, strategiesPath, type StrategyDefinition } from '../../../engine/strategies/config.js';
 import { defineCheck, type CheckOutcome } from '../types.js';
 
 export const capitalBufferCheck = defineCheck({
@@ -53,14 +53,16 @@ export const drawdownGuardCheck = defineCheck({
   },
 });
 
-/** What an enabled strategy lacks: a position-size limit, a confidence threshold, a volume filter. */
-export function missingLimits(s: AuditedStrategy): string[] {
-  const l = s.limits ?? {};
-  const positive = (k: string) => typeof l[k] === 'number' && (l[k] as number) > 0;
+/**
+ * What an enabled strategy lacks. The engine's schema already requires every limit field; the audit
+ * also refuses the values that switch a limit off (a confidence threshold or volume filter of 0).
+ */
+export function missingLimits(s: StrategyDefinition): string[] {
+  const l = s.limits;
   const missing: string[] = [];
-  if (!positive('maxPositionPctOfEquity') && !positive('maxNotional')) missing.push('position-size limit');
-  if (!positive('minConfidence')) missing.push('confidence threshold');
-  if (!positive('minVolume24hQuote')) missing.push('volume filter');
+  if (!(l.maxPositionPctOfEquity > 0) || !(l.maxNotional > 0)) missing.push('position-size limit');
+  if (!(l.minConfidence > 0)) missing.push('confidence threshold');
+  if (!(l.minVolume24hQuote > 0)) missing.push('volume filter');
   return missing;
 }
 
@@ -69,19 +71,28 @@ export const strategyLimitsCheck = defineCheck({
   title: 'Every enabled strategy has position-size limits, a confidence threshold and a volume filter',
   checklistSection: 4,
   async run(ctx): Promise<CheckOutcome> {
-    const read = await readStrategiesForAudit(ctx.config, ctx.cwd);
-    if (!read.strategies) {
-      return { status: 'fail', value: read.problems.join('; '), fix: `Provide ${read.file} (see config/strategies.json in the repository).`, details: { file: read.file } };
+    // The very file and reader the engine trades from (STRATEGIES_FILE, else the repository's
+    // config/strategies.json), whatever directory ctb runs in.
+    const file = strategiesPath(ctx.config);
+    const inspection = inspectStrategies(file);
+    if (!inspection.config) {
+      const more = inspection.problems.length > 3 ? ` (+${inspection.problems.length - 3} more)` : '';
+      return {
+        status: 'fail',
+        value: `${inspection.problems.slice(0, 3).join('; ')}${more}`,
+        fix: 'Fix the strategies file (see config/strategies.json in the repository); the engine refuses to start with it as it is.',
+        details: { file, problems: inspection.problems },
+      };
     }
-    const enabled = read.strategies.filter((s) => s.enabled);
+    const enabled = inspection.config.strategies.filter((s) => s.enabled);
     const gaps = enabled.map((s) => ({ name: s.name, missing: missingLimits(s) })).filter((g) => g.missing.length > 0);
-    const details = { file: read.file, enabled: enabled.map((s) => s.name), gaps };
-    if (enabled.length === 0) return { status: 'warn', value: `no enabled strategy in ${read.file}`, fix: 'Enable at least one strategy to trade.', details };
+    const details = { file, enabled: enabled.map((s) => s.name), gaps };
+    if (enabled.length === 0) return { status: 'warn', value: `no enabled strategy in ${file}`, fix: 'Enable at least one strategy to trade.', details };
     if (gaps.length > 0) {
       return {
         status: 'fail',
         value: gaps.map((g) => `${g.name} lacks ${g.missing.join(', ')}`).join('; '),
-        fix: `Set limits.maxPositionPctOfEquity/maxNotional, limits.minConfidence (> 0) and limits.minVolume24hQuote (> 0) in ${read.file}.`,
+        fix: `Set limits.minConfidence (> 0) and limits.minVolume24hQuote (> 0) for every enabled strategy in ${file}.`,
         details,
       };
     }

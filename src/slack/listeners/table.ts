@@ -22,6 +22,7 @@ import { renderGoLiveStatus, renderModeStatus } from '../views/mode-status.js';
 import { goLiveHelpRoute } from './golive-help.js';
 import { modeReactionRows } from './mode-reactions.js';
 import { modeLiveRoute, modePaperRoute } from './mode-routes.js';
+import { oncallOverrideRoute, oncallScheduleRoute, oncallWhoRoute } from './oncall-routes.js';
 import { commandRoute, notYetAvailable } from './routes.js';
 import { statsRoute } from './stats-route.js';
 import type { ActionRow, EventRow, ListenerTable, SlashCommandRow, ViewRow } from './types.js';
@@ -66,9 +67,9 @@ const commands: SlashCommandRow[] = [
     summary: 'Who is paged when something breaks',
     whenEmpty: 'who',
     subcommands: [
-      notYetAvailable({ name: 'who', usage: '/oncall who', summary: 'Who is on call now', role: 'reader' }),
-      notYetAvailable({ name: 'schedule', usage: '/oncall schedule', summary: 'The rotation for the coming weeks', role: 'reader' }),
-      notYetAvailable({ name: 'override', usage: '/oncall override @user <duration>', summary: 'Take or hand over the pager for a while', role: 'operator' }),
+      oncallWhoRoute,
+      oncallScheduleRoute,
+      oncallOverrideRoute,
     ],
   },
 ];

@@ -1,0 +1,79 @@
+// Renders `/oncall who`, `/oncall schedule` and `/oncall override`: pure functions of the results
+// of commands/oncall-show.ts and commands/oncall-override.ts.
+import type { OncallOverrideResult } from '../../../commands/oncall-override.js';
+import type { OncallShowResult } from '../../../commands/oncall-show.js';
+import type { EscalationPolicy } from '../../alerts/policy.js';
+import { formatDuration } from '../../config/duration.js';
+import { actorLabel, slackDate } from './format.js';
+import { context, fields, header, section, type KnownBlock, type SlackMessage } from './message.js';
+
+const RUNG_WORDS = { oncall: 'on-call', next: 'next in rotation', approvers: 'all approvers' } as const;
+
+const mentionList = (ids: string[]) => ids.map(actorLabel).join(', ');
+
+/** Who gets paged when nobody is on call: the approvers, or the whole channel when there are none. */
+function fallbackLine(fallback: string[]): string {
+  return fallback.length > 0
+    ? `Alerts page the approvers instead: ${mentionList(fallback)}.`
+    : 'There are no approvers either (SLACK_APPROVERS is empty): alerts page the whole alerts channel.';
+}
+
+function rotationLine(r: NonNullable<OncallShowResult['rotation']>): string {
+  return `Rotation: ${mentionList(r.members)} · handoff every ${r.handoff} (${r.timeZone}) · set by ${actorLabel(r.updatedBy)}`;
+}
+
+export function policyLine(p: EscalationPolicy): string {
+  if (p.steps.length === 0) return `${p.severity}: posted to the alerts channel, nobody paged`;
+  const ladder = p.steps.map((s) => RUNG_WORDS[s]).join(' → ');
+  return `${p.severity}: ${ladder}, every ${formatDuration(p.ackSlaMs)} without an ack, up to ${p.maxRounds} round(s)${p.email ? ', with email' : ''}`;
+}
+
+export function renderOncallWho(r: OncallShowResult): SlackMessage {
+  const blocks: KnownBlock[] = [];
+  let text: string;
+  if (r.now.primary) {
+    const via = r.now.via === 'override' ? ' (override)' : '';
+    const until = r.now.until ? ` until ${slackDate(new Date(r.now.until))}` : '';
+    text = `On call now: ${r.now.primary}${via}; next: ${r.now.next ?? 'nobody else'}`;
+    blocks.push(section(`:pager: *On call now:* ${actorLabel(r.now.primary)}${via}${until}`));
+    blocks.push(section(r.now.next ? `*Next:* ${actorLabel(r.now.next)}` : `*Next:* nobody else in the rotation. ${fallbackLine(r.fallback)}`));
+  } else {
+    text = `Nobody is on call. ${r.fallback.length > 0 ? `Alerts page the approvers: ${r.fallback.join(', ')}` : 'Alerts page the whole channel'}`;
+    blocks.push(section(`:warning: *Nobody is on call.* ${fallbackLine(r.fallback)}`));
+  }
+  blocks.push(context(r.rotation ? rotationLine(r.rotation) : 'No rotation is set: `ctb oncall set --members U1,U2 [--handoff "mon 09:00"] [--tz Europe/London]`.'));
+  return { text, blocks };
+}
+
+export function renderOncallSchedule(r: OncallShowResult): SlackMessage {
+  const blocks: KnownBlock[] = [header('On-call schedule')];
+  if (!r.rotation) {
+    blocks.push(section(`No rotation is set. ${fallbackLine(r.fallback)}`));
+    blocks.push(context('Set one with `ctb oncall set --members U1,U2 [--handoff "mon 09:00"] [--tz Europe/London]`.'));
+  } else {
+    const shifts = r.upcoming.map((s) => `• ${slackDate(new Date(s.startsAt))} → ${slackDate(new Date(s.endsAt))}: ${actorLabel(s.userId)}`);
+    blocks.push(section(`*Rotation shifts*\n${shifts.join('\n')}`));
+    blocks.push(context(rotationLine(r.rotation)));
+  }
+  if (r.overrides.length > 0) {
+    const lines = r.overrides.map((o) =>
+      `• ${actorLabel(o.userId)} from ${slackDate(new Date(o.startsAt))} to ${slackDate(new Date(o.endsAt))} (set by ${actorLabel(o.createdBy)})`);
+    blocks.push(section(`*Overrides* (they win over the rotation)\n${lines.join('\n')}`));
+  } else {
+    blocks.push(section('*Overrides:* none'));
+  }
+  blocks.push(fields([['Escalation', r.policies.map(policyLine).join('\n')]]));
+  const now = r.now.primary ? `${r.now.primary} on call now` : 'nobody on call now';
+  return { text: `On-call schedule: ${now}; ${r.upcoming.length} shift(s), ${r.overrides.length} override(s)`, blocks };
+}
+
+export function renderOncallOverride(r: OncallOverrideResult, by: string): SlackMessage {
+  const text = `${r.userId} is on call from ${r.startsAt} to ${r.endsAt} (override for ${r.duration}, set by ${by})`;
+  return {
+    text,
+    blocks: [
+      section(`:pager: ${actorLabel(r.userId)} is on call from ${slackDate(new Date(r.startsAt))} until ${slackDate(new Date(r.endsAt))} (${r.duration}), over the rotation.`),
+      context(`Override ${r.id}, set by ${actorLabel(by)}. Pages for critical alerts go to them first while it lasts.`),
+    ],
+  };
+}

@@ -1,0 +1,112 @@
+// /oncall through the real Bolt receiver with signed requests: who, schedule, override (operators
+// only), usage replies for bad text, and a Slack retry that does not add a second override.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { oncallSetCommand } from '../../../commands/oncall-set.js';
+import { runCommand } from '../../../commands/run-command.js';
+import { ManualClock } from '../../../src/clock.js';
+import { oncallOverrides } from '../../../src/db/schema/index.js';
+import { startSlackHarness, USERS, type SlackHarness } from '../../support/slack-harness.js';
+
+const text = (body: unknown) => JSON.stringify(body ?? {});
+
+describe('/oncall in Slack', () => {
+  let h: SlackHarness;
+  // Monday 2026-01-12 13:00 UTC = 08:00 in New York, an hour before a "mon 09:00" New York handoff.
+  const clock = new ManualClock('2026-01-12T13:00:00Z');
+  beforeAll(async () => {
+    h = await startSlackHarness({ clock });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  async function ask(words: string, user: string = USERS.reader, triggerId?: string) {
+    const before = h.responses().length;
+    const logBefore = (await h.commandLog()).length;
+    const res = await h.slash('/oncall', words, { user, ...(triggerId ? { triggerId } : {}) });
+    expect(res.status).toBe(200);
+    await h.idle();
+    const replies = h.responses().slice(before);
+    return { replies, reply: replies[0], log: (await h.commandLog()).slice(logBefore) };
+  }
+
+  it('with no rotation says nobody is on call and that the approvers are paged instead', async () => {
+    const { reply, replies, log } = await ask('');
+    expect(replies).toHaveLength(1);
+    expect(reply?.response_type).toBe('ephemeral');
+    expect(reply?.text).toMatch(/Nobody is on call\. Alerts page the approvers: UAPPROVER1, UAPPROVER2/);
+    expect(text(reply)).toContain('No rotation is set');
+    expect(log).toMatchObject([{ actor: USERS.reader, command: 'oncall show', allowed: true, result: 'failed' }]);
+  });
+
+  it('shows who is on call now and next, following the handoff in the rotation time zone', async () => {
+    await runCommand(oncallSetCommand, h.ctx, { id: 'cli:ops', source: 'cli' }, { members: 'UALICE,UBOB,UCAROL', handoff: 'mon 09:00', tz: 'America/New_York' });
+    expect((await ask('who')).reply?.text).toMatch(/On call now: UALICE; next: UBOB$/);
+    clock.set('2026-01-12T14:00:00Z'); // 09:00 in New York: Bob's week
+    const { reply } = await ask('who');
+    expect(reply?.text).toMatch(/On call now: UBOB; next: UCAROL$/);
+    expect(text(reply)).toContain('handoff every mon 09:00 (America/New_York)');
+  });
+
+  it('lists the coming weeks of the schedule', async () => {
+    const { reply } = await ask('schedule 3');
+    const body = text(reply);
+    expect(reply?.text).toMatch(/On-call schedule: UBOB on call now; 3 shift\(s\), 0 override\(s\)/);
+    const order = ['<@UBOB>', '<@UCAROL>', '<@UALICE>'].map((m) => body.indexOf(`: ${m}`));
+    expect(order.every((i) => i > 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(body).toContain('critical: on-call → next in rotation → all approvers');
+  });
+
+  it('lets an operator override for a while, posts it in the channel, and /oncall who follows it', async () => {
+    const { reply, log } = await ask('override <@UDAVE|dave> 2h', USERS.operator);
+    expect(reply?.response_type).toBe('in_channel');
+    expect(reply?.text).toMatch(/UDAVE is on call from 2026-01-12T14:00:00.000Z to 2026-01-12T16:00:00.000Z \(override for 2h, set by UOPERATOR1\)/);
+    expect(log).toMatchObject([{ actor: USERS.operator, command: 'oncall override', allowed: true, result: 'ok' }]);
+    const rows = await h.ctx.db.select().from(oncallOverrides);
+    expect(rows).toMatchObject([{ userId: 'UDAVE', createdBy: USERS.operator }]);
+    expect((await ask('who')).reply?.text).toMatch(/On call now: UDAVE \(override\); next: UCAROL$/);
+    clock.set('2026-01-12T16:00:00Z');
+    expect((await ask('who')).reply?.text).toMatch(/On call now: UBOB; next: UCAROL$/);
+  });
+
+  it('takes "me" as the person asking', async () => {
+    const { reply } = await ask('override me 30m', USERS.operator);
+    expect(reply?.text).toMatch(/UOPERATOR1 is on call from .* \(override for 30m, set by UOPERATOR1\)/);
+    await h.ctx.db.delete(oncallOverrides);
+  });
+
+  it('refuses an override from someone who is not an operator, and writes nothing', async () => {
+    const { reply, log } = await ask('override <@UDAVE> 2h', USERS.reader);
+    expect(reply?.text).toMatch(/not allowed to run `\/oncall override @user <duration>`: it needs the operator role/);
+    expect(log).toMatchObject([{ actor: USERS.reader, allowed: false, result: 'refused' }]);
+    expect(await h.ctx.db.select().from(oncallOverrides)).toHaveLength(0);
+  });
+
+  it('answers bad text with the usage and what is expected, and writes nothing', async () => {
+    const cases: Array<[string, RegExp]> = [
+      ['override <@UDAVE>', /takes a person and a duration, such as `\/oncall override @alice 2h`/],
+      ['override <@UDAVE> forever', /"forever" is not a usable override length: expected a duration up to 30d/],
+      ['override <@UDAVE> 45d', /up to 30d/],
+      ['override alice 2h', /"alice" is not a Slack user: expected a user id such as U012ABCDEF or an @mention/],
+      ['schedule soon', /optional number of weeks from 1 to 26/],
+      ['who now', /takes no arguments, got "now"/],
+      ['pager', /I don't know `\/oncall pager`/],
+    ];
+    for (const [words, expected] of cases) {
+      const { reply, replies } = await ask(words, USERS.operator);
+      expect(replies, words).toHaveLength(1);
+      expect(String(reply?.text), words).toMatch(expected);
+      expect(String(reply?.text), words).toContain('Usage: /oncall');
+    }
+    expect(await h.ctx.db.select().from(oncallOverrides)).toHaveLength(0);
+  });
+
+  it('does not add a second override when Slack retries the same command', async () => {
+    const triggerId = 'trgoncallretry1';
+    await ask('override <@UDAVE> 1h', USERS.operator, triggerId);
+    await h.slash('/oncall', 'override <@UDAVE> 1h', { user: USERS.operator, triggerId, retryNum: 1, retryReason: 'http_timeout' });
+    await h.idle();
+    expect(await h.ctx.db.select().from(oncallOverrides)).toHaveLength(1);
+  });
+});

@@ -3,7 +3,7 @@
 // The venue is a simulation: its statements commit asynchronously (see db/async-commit.ts).
 // A fill is one statement — the order row and both balance changes commit together or not at all,
 // and a second attempt with the same client order id changes nothing.
-import { and, desc, eq, gte, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
 import { asyncCommitCte } from '../../db/async-commit.js';
 import { execute, type Db } from '../../db/client.js';
 import { paperBalances, paperOrders, type PaperOrder } from '../../db/schema/index.js';
@@ -50,26 +50,19 @@ export async function readPaperBalances(db: Db): Promise<BalanceRow[]> {
 }
 
 /**
- * Inserts the order and applies the balance deltas in one statement. Returns the new totals of the
- * changed assets, or null when an order with this client order id already exists (nothing changed).
+ * Runs `orderStatement` (an insert or update of one paper order, `returning id`) and, only when it
+ * touched a row, applies the balance deltas — in one statement, so the order and the balances
+ * commit together or not at all. Returns the new totals of the changed assets, or null when the
+ * order statement changed nothing.
  */
-export async function insertOrderWithBalances(db: Db, p: { order: NewPaperOrder; deltas: BalanceDelta[]; at: Date }): Promise<BalanceRow[] | null> {
-  const o = p.order;
-  const values = p.deltas.length > 0
-    ? sql.join(p.deltas.map((d) => sql`(${d.asset}::text, ${d.delta}::numeric)`), sql`, `)
+async function orderWithBalances(db: Db, orderStatement: SQL, deltas: BalanceDelta[], at: Date): Promise<BalanceRow[] | null> {
+  const values = deltas.length > 0
+    ? sql.join(deltas.map((d) => sql`(${d.asset}::text, ${d.delta}::numeric)`), sql`, `)
     : sql`(null::text, null::numeric)`;
   const rows = await execute<{ kind: string; asset: string | null; total: string | null }>(db, sql`
-    with ${asyncCommitCte}, o as (
-      insert into ${paperOrders} (exchange_order_id, client_order_id, symbol, side, type, status, quantity, limit_price,
-        exchange_trade_id, price, fee, fee_currency, liquidity, created_at, filled_at)
-      values (${o.exchangeOrderId}, ${o.clientOrderId}, ${o.symbol}, ${o.side}, ${o.type}, ${o.status}, ${o.quantity}::numeric,
-        ${o.limitPrice}::numeric, ${o.exchangeTradeId}, ${o.price}::numeric, ${o.fee}::numeric, ${o.feeCurrency}, ${o.liquidity},
-        ${o.createdAt.toISOString()}::timestamptz, ${o.filledAt?.toISOString() ?? null}::timestamptz)
-      on conflict (client_order_id) do nothing
-      returning id
-    ), b as (
+    with ${asyncCommitCte}, o as (${orderStatement}), b as (
       insert into ${paperBalances} (asset, total, updated_at)
-      select v.asset, v.delta, ${p.at.toISOString()}::timestamptz from (values ${values}) as v(asset, delta)
+      select v.asset, v.delta, ${at.toISOString()}::timestamptz from (values ${values}) as v(asset, delta)
       where v.asset is not null and exists (select 1 from o)
       on conflict (asset) do update set total = ${paperBalances.total} + excluded.total, updated_at = excluded.updated_at
       returning asset, total
@@ -83,31 +76,31 @@ export async function insertOrderWithBalances(db: Db, p: { order: NewPaperOrder;
   return rows.filter((r) => r.kind === 'balance').map((r) => ({ asset: r.asset!, total: r.total! }));
 }
 
+/**
+ * Inserts the order and applies the balance deltas in one statement. Returns the new totals of the
+ * changed assets, or null when an order with this client order id already exists (nothing changed).
+ */
+export async function insertOrderWithBalances(db: Db, p: { order: NewPaperOrder; deltas: BalanceDelta[]; at: Date }): Promise<BalanceRow[] | null> {
+  const o = p.order;
+  return orderWithBalances(db, sql`
+      insert into ${paperOrders} (exchange_order_id, client_order_id, symbol, side, type, status, quantity, limit_price,
+        exchange_trade_id, price, fee, fee_currency, liquidity, created_at, filled_at)
+      values (${o.exchangeOrderId}, ${o.clientOrderId}, ${o.symbol}, ${o.side}, ${o.type}, ${o.status}, ${o.quantity}::numeric,
+        ${o.limitPrice}::numeric, ${o.exchangeTradeId}, ${o.price}::numeric, ${o.fee}::numeric, ${o.feeCurrency}, ${o.liquidity},
+        ${o.createdAt.toISOString()}::timestamptz, ${o.filledAt?.toISOString() ?? null}::timestamptz)
+      on conflict (client_order_id) do nothing
+      returning id`, p.deltas, p.at);
+}
+
 /** Fills a resting order (if it is still open) and applies its balance deltas, in one statement. */
 export async function fillRestingOrder(db: Db, p: {
   id: number; exchangeTradeId: string; price: string; fee: string; feeCurrency: string; filledAt: Date; deltas: BalanceDelta[];
 }): Promise<BalanceRow[] | null> {
-  const values = sql.join(p.deltas.map((d) => sql`(${d.asset}::text, ${d.delta}::numeric)`), sql`, `);
-  const rows = await execute<{ kind: string; asset: string | null; total: string | null }>(db, sql`
-    with ${asyncCommitCte}, o as (
+  return orderWithBalances(db, sql`
       update ${paperOrders} set status = 'closed', exchange_trade_id = ${p.exchangeTradeId}, price = ${p.price}::numeric,
         fee = ${p.fee}::numeric, fee_currency = ${p.feeCurrency}, liquidity = 'maker', filled_at = ${p.filledAt.toISOString()}::timestamptz
       where id = ${p.id} and status = 'open'
-      returning id
-    ), b as (
-      insert into ${paperBalances} (asset, total, updated_at)
-      select v.asset, v.delta, ${p.filledAt.toISOString()}::timestamptz from (values ${values}) as v(asset, delta)
-      where exists (select 1 from o)
-      on conflict (asset) do update set total = ${paperBalances.total} + excluded.total, updated_at = excluded.updated_at
-      returning asset, total
-    )
-    select 'order' as kind, null as asset, null::text as total from o
-    union all
-    select 'balance', asset, total::text from b
-    union all
-    select 'async_commit', null, async_commit from s`);
-  if (!rows.some((r) => r.kind === 'order')) return null;
-  return rows.filter((r) => r.kind === 'balance').map((r) => ({ asset: r.asset!, total: r.total! }));
+      returning id`, p.deltas, p.filledAt);
 }
 
 export async function findPaperOrderByClientId(db: Db, clientOrderId: string): Promise<PaperOrder | undefined> {

@@ -3,7 +3,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { connectPostgres, type Database } from '../../src/db/client.js';
 import { MIGRATIONS_DIR, migrate } from '../../src/db/migrate.js';
 import * as schema from '../../src/db/schema/index.js';
@@ -94,3 +96,31 @@ export async function createPgliteTestDb(): Promise<Database> {
 export type DbKind = 'postgres' | 'pglite';
 export const createTestDb = (kind: DbKind): Promise<Database> =>
   kind === 'postgres' ? createPostgresTestDb() : createPgliteTestDb();
+
+/**
+ * The usual set-up of a test file that shares one PostgreSQL database across its tests: created
+ * before the first, dropped after the last, and `truncate` (table names) emptied before each test so
+ * no test sees another's rows. Returns a getter (the database exists only once beforeAll has run).
+ */
+export function usePostgresTestDb(opts: { truncate?: string[] } = {}): () => TestDatabase {
+  let database: TestDatabase | undefined;
+  beforeAll(async () => {
+    database = await createPostgresTestDb();
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+  if (opts.truncate && opts.truncate.length > 0) {
+    const tables = opts.truncate.join(', ');
+    beforeEach(async () => {
+      await database!.db.execute(sql.raw(`truncate ${tables} restart identity`));
+    });
+  }
+  return () => {
+    if (!database) throw new Error('usePostgresTestDb: the database is created in beforeAll; use the getter inside a test or hook');
+    return database;
+  };
+}
+
+/** Tables an engine run writes to: emptied between engine tests. */
+export const ENGINE_TABLES = ['order_intents', 'fills', 'trades', 'equity_snapshots', 'paper_balances', 'paper_orders', 'risk_events', 'bot_state'];

@@ -2,6 +2,7 @@
 import type { CliRegistration } from '../program.js';
 import { alertsCli } from './alerts.js';
 import { auditCli } from './audit.js';
+import { auditLogCli } from './audit-log.js';
 import { backupCli } from './backup.js';
 import { checkLogsCli } from './check-logs.js';
 import { goLiveToolsCli } from './go-live-tools.js';
@@ -19,4 +20,5 @@ import { validateTradesCli } from './validate-trades.js';
 export const cliCommands: CliRegistration[] = [
   startCli, migrateCli, auditCli, goLiveToolsCli, statsCli, validateTradesCli, killCli, incidentCli, backupCli, checkLogsCli, runbookCli, versionCli, alertsCli, oncallCli,
   modeCli,
+  auditLogCli,
 ];

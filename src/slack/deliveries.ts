@@ -42,6 +42,8 @@ export function deliveryOf(body: Body, retryNum?: number): Delivery {
   return { key: `other:${digest(body)}`, surface: 'other', retryNum };
 }
 
+const isKill = (body: Body): boolean => body.command === '/kill';
+
 /** Remembers recent keys in this process; bounded, oldest forgotten first. */
 export class RecentKeys {
   readonly #keys = new Set<string>();
@@ -92,6 +94,19 @@ export function deliveryGuard(
       return;
     }
     const done = hooks.onStart?.();
+    if (isKill(body as unknown as Body)) {
+      // /kill must not wait for the database (it may be stalled, not just down): the claim is
+      // recorded on the side, and the kill itself is keyed by this delivery, so a retry reaching
+      // another replica joins the same kill instead of doing anything twice.
+      claimSlackDelivery({ db: ctx.db, key: delivery.key, surface: delivery.surface, receivedAt: ctx.clock.now(), retryNum: delivery.retryNum })
+        .catch((err: unknown) => ctx.logger.warn({ err, delivery }, 'could not record the /kill delivery'));
+      try {
+        await next();
+      } finally {
+        done?.();
+      }
+      return;
+    }
     try {
       let fresh = true;
       try {

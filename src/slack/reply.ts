@@ -4,6 +4,7 @@
 import type { RespondFn, webApi } from '@slack/bolt';
 import type { AppContext } from '../app/context.js';
 import { effectiveMode, getBotState } from '../services/bot-state.js';
+import { withDeadline } from '../services/kill/deadline.js';
 import { withBadge, type BadgeState } from './views/badge.js';
 import type { SlackMessage } from './views/message.js';
 
@@ -38,7 +39,8 @@ export interface ReplyTarget {
 /** Reads the badge; a database outage must not stop a kill's answer, so it degrades to "unknown". */
 export async function readBadgeState(ctx: ReplyTarget['ctx']): Promise<BadgeState> {
   try {
-    const state = await getBotState(ctx.db);
+    // A stalled database never rejects by itself: bound the wait so a kill's answer still goes out.
+    const state = await withDeadline(getBotState(ctx.db), ctx.config.KILL_DB_TIMEOUT, 'the database (badge)');
     return { mode: effectiveMode(state, ctx.config.IS_LIVE), halted: state.halted };
   } catch (err) {
     ctx.logger.warn({ err }, 'could not read bot_state for the message badge');

@@ -21,6 +21,8 @@ export interface HaltWatcherOptions {
   intervalMs?: number;
   /** Start the poll timer (default true); tests drive check() themselves. */
   timer?: boolean;
+  /** Run on each poll that finds the bot halted (posting a terminal kill's incident thread). */
+  whileHalted?: () => Promise<unknown>;
 }
 
 export async function startHaltWatcher(ctx: AppContext, opts: HaltWatcherOptions = {}): Promise<HaltWatcher> {
@@ -43,6 +45,7 @@ export async function startHaltWatcher(ctx: AppContext, opts: HaltWatcherOptions
         latchHalt(ctx, state.haltedReason ?? 'halted');
       }
       sawHalted = true;
+      await opts.whileHalted?.();
     } else if (sawHalted && isHaltLatched(ctx) && readPendingKills(ctx.config.DATA_DIR).length === 0) {
       ctx.logger.warn('bot_state says the halt was lifted: this process resumes its trading jobs');
       releaseHalt(ctx);

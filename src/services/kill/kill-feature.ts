@@ -1,18 +1,50 @@
 // The kill switch as a part of the running bot (every role): the halt watcher (a persisted or
-// remote halt stops this process within a poll). Started before the engine, so a bot restarted
-// while halted never trades a candle.
+// remote halt stops this process within a poll), and the incident thread in Slack for kills made
+// here or from the terminal. Started before the engine, so a bot restarted while halted never
+// trades a candle.
+import type { AppContext } from '../../app/context.js';
 import type { Feature } from '../../app/feature.js';
+import { announceIncident, announceUnposted, type IncidentPoster } from './announce-incident.js';
+import { describeError } from './deadline.js';
 import { startHaltWatcher } from './halt-watcher.js';
+import { setKillHooks } from './runtime.js';
 
-export const killFeature: Feature = {
-  name: 'kill',
-  roles: ['all', 'web', 'worker'],
-  async start(ctx) {
-    const watcher = await startHaltWatcher(ctx);
-    return {
-      async stop() {
-        await watcher.stop();
-      },
-    };
-  },
-};
+export interface KillFeatureOptions {
+  /** Posts an incident's checklist thread (Slack, when configured). */
+  incidentPoster?: (ctx: AppContext) => IncidentPoster | undefined;
+}
+
+export function createKillFeature(opts: KillFeatureOptions = {}): Feature {
+  return {
+    name: 'kill',
+    roles: ['all', 'web', 'worker'],
+    async start(ctx) {
+      const poster = opts.incidentPoster?.(ctx);
+      if (poster) {
+        setKillHooks(ctx, { onIncidentOpened: (incident) => announceIncident(ctx, incident.id, poster).then(() => undefined) });
+      }
+      let postFailures = 0;
+      const watcher = await startHaltWatcher(ctx, {
+        ...(poster
+          ? {
+              whileHalted: () =>
+                announceUnposted(ctx, poster).then(
+                  () => void (postFailures = 0),
+                  (err: unknown) => {
+                    postFailures += 1;
+                    if (postFailures === 1 || postFailures % 100 === 0) ctx.logger.warn({ error: describeError(err) }, 'could not post the incident thread; retrying');
+                  },
+                ),
+            }
+          : {}),
+      });
+      return {
+        async stop() {
+          await watcher.stop();
+        },
+      };
+    },
+  };
+}
+
+export const killFeature: Feature = createKillFeature();

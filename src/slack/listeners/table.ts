@@ -20,6 +20,7 @@ import { goLiveStatusCommand } from '../../../commands/golive-status.js';
 import { modeStatusCommand } from '../../../commands/mode-status.js';
 import { renderGoLiveStatus, renderModeStatus } from '../views/mode-status.js';
 import { goLiveHelpRoute } from './golive-help.js';
+import { incidentItemAction, killRoute, modeResumeRoute } from './kill-routes.js';
 import { modeReactionRows } from './mode-reactions.js';
 import { modeLiveRoute, modePaperRoute } from './mode-routes.js';
 import { oncallOverrideRoute, oncallScheduleRoute, oncallWhoRoute } from './oncall-routes.js';
@@ -53,13 +54,14 @@ const commands: SlashCommandRow[] = [
       commandRoute({ name: 'status', usage: '/mode status', command: modeStatusCommand, render: renderModeStatus }),
       modeLiveRoute,
       modePaperRoute,
+      modeResumeRoute,
     ],
   },
   {
     command: '/kill',
     summary: 'Emergency stop',
     subcommands: [
-      notYetAvailable({ name: null, usage: '/kill [reason]', summary: 'Cancel every open order, halt the engine and switch to paper', role: 'operator' }),
+      killRoute,
     ],
   },
   {
@@ -76,7 +78,7 @@ const commands: SlashCommandRow[] = [
 
 const events: EventRow[] = [...modeReactionRows];
 
-const actions: ActionRow[] = [];
+const actions: ActionRow[] = [incidentItemAction];
 
 const views: ViewRow[] = [];
 

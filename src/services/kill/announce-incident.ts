@@ -1,0 +1,36 @@
+// Owns posting an incident's thread (its checklist with buttons) exactly once, whichever process
+// killed: the bot's own kill posts at once; a kill from the terminal (`ctb kill`, no Slack there) is
+// posted by the running bot when its halt watcher sees the open incident without a thread. The
+// incident row is claimed (slack_ts set) before posting, so two replicas never both post.
+import { and, desc, eq, isNull } from 'drizzle-orm';
+import type { AppContext } from '../../app/context.js';
+import { incidents, type Incident, type IncidentChecklistItem } from '../../db/schema/index.js';
+import { checklistOf } from './persist-kill.js';
+
+export type IncidentPoster = (incident: Incident, items: IncidentChecklistItem[]) => Promise<{ channel: string; ts: string }>;
+
+const CLAIMED = 'posting';
+
+/** Posts the incident's thread unless it has one (or another process is posting it). True when posted here. */
+export async function announceIncident(ctx: Pick<AppContext, 'db' | 'logger'>, incidentId: number, poster: IncidentPoster): Promise<boolean> {
+  const [claimed] = await ctx.db.update(incidents).set({ slackTs: CLAIMED })
+    .where(and(eq(incidents.id, incidentId), isNull(incidents.slackTs))).returning();
+  if (!claimed) return false;
+  try {
+    const posted = await poster(claimed, await checklistOf(ctx.db, incidentId));
+    await ctx.db.update(incidents).set({ slackChannel: posted.channel, slackTs: posted.ts }).where(eq(incidents.id, incidentId));
+    return true;
+  } catch (err) {
+    // Give the claim back: the next poll of the halt watcher tries again.
+    await ctx.db.update(incidents).set({ slackTs: null }).where(and(eq(incidents.id, incidentId), eq(incidents.slackTs, CLAIMED)))
+      .catch((releaseErr: unknown) => ctx.logger.warn({ err: releaseErr }, 'could not release the incident thread claim'));
+    throw err;
+  }
+}
+
+/** The open incident still without a thread (a kill from the terminal), posted now. */
+export async function announceUnposted(ctx: Pick<AppContext, 'db' | 'logger'>, poster: IncidentPoster): Promise<boolean> {
+  const [open] = await ctx.db.select({ id: incidents.id }).from(incidents)
+    .where(and(eq(incidents.status, 'open'), isNull(incidents.slackTs))).orderBy(desc(incidents.id)).limit(1);
+  return open ? announceIncident(ctx, open.id, poster) : false;
+}

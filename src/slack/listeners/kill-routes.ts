@@ -1,0 +1,52 @@
+// The kill switch in Slack: `/kill [reason]` (operators; the reply goes to the channel, the incident
+// thread to SLACK_OPS_CHANNEL), the checklist buttons of the incident thread (each does and records
+// its item; closing positions is confirmed in Slack's dialog before the click arrives), and
+// `/mode resume`. Retries of any of them are dropped by the delivery guard, and the kill itself is
+// keyed by the delivery, so a retry reaching another replica joins the same kill.
+import { incidentDoneCommand } from '../../../commands/incident-done.js';
+import { killCommand } from '../../../commands/kill.js';
+import { resumeCommand } from '../../../commands/resume.js';
+import { currentIncident } from '../../services/kill/incident.js';
+import { INCIDENT_ITEM_ACTION, renderChecklistTick, renderIncident, renderKillReply, renderResume } from '../views/kill.js';
+import { commandRoute } from './routes.js';
+import type { ActionRow, SlashSubcommand } from './types.js';
+
+export const killRoute: SlashSubcommand = {
+  name: null,
+  usage: '/kill [reason]',
+  summary: 'Cancel every open order, halt the engine and switch to paper',
+  role: killCommand.role,
+  async handle(req) {
+    const result = await req.run(killCommand, { reason: req.rest });
+    await req.reply.inChannel(renderKillReply(result));
+  },
+};
+
+export const modeResumeRoute: SlashSubcommand = commandRoute({
+  name: 'resume',
+  usage: '/mode resume',
+  summary: 'Lift a halt (needs a passing audit since the halt and a done incident checklist); stays in paper',
+  command: resumeCommand,
+  render: renderResume,
+  visibility: 'in_channel',
+});
+
+export const incidentItemAction: ActionRow = {
+  actionId: INCIDENT_ITEM_ACTION,
+  async handle(req) {
+    const item = INCIDENT_ITEM_ACTION.exec(req.action.action_id)![1]!;
+    const value = 'value' in req.action ? Number(req.action.value) : NaN;
+    const incidentId = Number.isInteger(value) && value > 0 ? value : undefined;
+    // A button with a confirm dialog only fires once the operator confirmed it.
+    const result = await req.run(incidentDoneCommand, { item, confirmed: true, ...(incidentId ? { incidentId } : {}) });
+    const channel = req.body.channel?.id;
+    const ts = req.body.message?.ts;
+    if (channel && ts) {
+      const view = await currentIncident(req.ctx, result.incidentId);
+      if (view) await req.reply.update(channel, ts, renderIncident(view.incident, view.items));
+      await req.reply.post(channel, renderChecklistTick(result), { threadTs: (req.body.message?.thread_ts as string | undefined) ?? ts });
+    } else {
+      await req.reply.ephemeral(renderChecklistTick(result));
+    }
+  },
+};

@@ -1,0 +1,96 @@
+// Block Kit for the kill switch: the /kill reply, the incident thread with one button per checklist
+// item (closing positions asks for a confirmation first), a checklist tick, and the /mode resume
+// reply. Pure functions of plain data; the reply helpers add the paper/LIVE badge.
+import type { ChecklistItemKey, Incident, IncidentChecklistItem } from '../../db/schema/index.js';
+import type { CancelReport } from '../../services/kill/cancel-everywhere.js';
+import { checklistSpec } from '../../services/kill/checklist.js';
+import type { DoItemResult } from '../../services/kill/incident.js';
+import type { KillResult } from '../../services/kill/kill.js';
+import type { ResumeResult } from '../../services/kill/resume.js';
+import { actorLabel, slackDate } from './format.js';
+import { context, escapeText, header, section, type KnownBlock, type SlackMessage } from './message.js';
+
+/** The action_id of an item's button; its value is the incident id. */
+export const INCIDENT_ITEM_ACTION = /^incident_item_(cancel_orders|close_positions|reconcile_ledger|notify_stakeholders)$/;
+export const incidentItemActionId = (item: ChecklistItemKey) => `incident_item_${item}`;
+
+export function cancelLines(cancel: CancelReport): string[] {
+  return cancel.venues.map((v) => {
+    const cancelled = v.canceled === null ? 'cancel failed' : `${v.canceled} cancelled`;
+    if (v.confirmed) return `:white_check_mark: *${v.venue}*: ${cancelled}, none left open`;
+    const left = v.survivors.map((s) => `${escapeText(s.symbol)} ${s.side} ${escapeText(s.quantity)} (${escapeText(s.exchangeOrderId)})`).join(', ');
+    return `:x: *${v.venue}*: ${cancelled}; could not confirm zero open orders after ${v.attempts} attempt(s)${left ? ` — still open: ${left}` : ''}${v.errors.length ? ` — ${escapeText(v.errors.at(-1)!)}` : ''}`;
+  });
+}
+
+export function renderKillReply(r: KillResult): SlackMessage {
+  const headline = r.alreadyKilled
+    ? `Already killed${r.incidentId !== null ? ` (incident #${r.incidentId})` : ''}: cancelled again, the bot stays halted in paper.`
+    : r.cancel.allConfirmed
+      ? 'Killed: every open order cancelled, trading halted, switched to paper.'
+      : 'Killed, but some open orders could not be confirmed cancelled: trading halted, switched to paper.';
+  const blocks: KnownBlock[] = [section(`${r.cancel.allConfirmed ? ':octagonal_sign:' : ':rotating_light:'} *${headline}*`), section(cancelLines(r.cancel).join('\n'))];
+  if (r.state === 'pending') {
+    blocks.push(section(`:warning: The database did not answer (${escapeText(r.stateError ?? 'no answer')}): the halt is saved on the bot host and will be written when the database returns. This process is halted meanwhile.`));
+  } else if (r.incidentId !== null && !r.alreadyKilled) {
+    blocks.push(section(`Incident #${r.incidentId} is open: the manual-intervention checklist is in the ops channel. \`/mode resume\` lifts the halt once it is done and an audit passes.`));
+  }
+  if (r.flatten) blocks.push(section(`${r.flatten.ok ? ':white_check_mark:' : ':x:'} Close positions: ${escapeText(r.flatten.summary)}`));
+  return { text: headline, blocks };
+}
+
+function itemLine(i: Pick<IncidentChecklistItem, 'item' | 'label' | 'doneAt' | 'doneBy'>): string {
+  return i.doneAt
+    ? `:white_check_mark: ~${escapeText(i.label)}~ — ${actorLabel(i.doneBy ?? 'unknown')}, ${slackDate(i.doneAt)}`
+    : `:white_square: ${escapeText(i.label)}`;
+}
+
+export function renderIncident(incident: Incident, items: IncidentChecklistItem[]): SlackMessage {
+  const blocks: KnownBlock[] = [
+    header(`Incident #${incident.id}: the bot was killed${incident.status === 'closed' ? ' (closed)' : ''}`),
+    section(`*By* ${actorLabel(incident.openedBy)} (${incident.trigger}) ${slackDate(incident.openedAt)}\n*Reason:* ${escapeText(incident.reason)}`),
+    section(`*Manual-intervention checklist* — each button does (where the bot can) and records who and when:\n${items.map(itemLine).join('\n')}`),
+  ];
+  const undone = items.filter((i) => !i.doneAt);
+  if (undone.length > 0 && incident.status === 'open') {
+    blocks.push({
+      type: 'actions',
+      block_id: `incident_${incident.id}`,
+      elements: undone.map((i) => ({
+        type: 'button' as const,
+        action_id: incidentItemActionId(i.item),
+        value: String(incident.id),
+        text: { type: 'plain_text' as const, text: i.label.slice(0, 75) },
+        ...(checklistSpec(i.item).confirm
+          ? {
+              style: 'danger' as const,
+              confirm: {
+                title: { type: 'plain_text' as const, text: 'Close every open position?' },
+                text: { type: 'mrkdwn' as const, text: 'This sells every open position at market now (live on Kraken when armed). It cannot be undone.' },
+                confirm: { type: 'plain_text' as const, text: 'Close positions' },
+                deny: { type: 'plain_text' as const, text: 'Cancel' },
+              },
+            }
+          : {}),
+      })),
+    });
+  }
+  blocks.push(context('`ctb incident` shows the same checklist · `/mode resume` needs it done and a passing audit since the halt'));
+  return { text: `Incident #${incident.id}: the bot was killed by ${incident.openedBy} — ${incident.reason}`, blocks };
+}
+
+export function renderChecklistTick(r: DoItemResult): SlackMessage {
+  const label = checklistSpec(r.item).label;
+  const summary = escapeText(r.summary);
+  const text = !r.ok
+    ? `:x: ${label}: not done — ${summary}`
+    : r.alreadyDone
+      ? `:information_source: ${label}: already done by ${actorLabel(r.doneBy ?? 'unknown')}${r.doneAt ? ` ${slackDate(r.doneAt)}` : ''}.`
+      : `:white_check_mark: ${label}: done by ${actorLabel(r.doneBy ?? 'unknown')}${r.doneAt ? ` ${slackDate(r.doneAt)}` : ''} — ${summary}`;
+  return { text, blocks: [section(text.slice(0, 2900))] };
+}
+
+export function renderResume(r: ResumeResult): SlackMessage {
+  const text = `Halt lifted: trading resumes in paper (audit run #${r.auditRunId}${r.incidentId !== null ? `, incident #${r.incidentId} closed` : ''}). Going live again needs the two-approver switch.`;
+  return { text, blocks: [section(`:arrow_forward: ${text}`)] };
+}

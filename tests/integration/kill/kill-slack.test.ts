@@ -1,0 +1,180 @@
+// The kill switch driven the way Slack drives it: signed /kill, checklist button clicks and
+// /mode resume on the real Bolt receiver, with the real Kraken adapter against the fake Kraken.
+import { eq } from 'drizzle-orm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connectPostgres } from '../../../src/db/client.js';
+import { auditRuns, incidentChecklistItems, incidents } from '../../../src/db/schema/index.js';
+import { getBotState } from '../../../src/services/bot-state.js';
+import { createKillFeature } from '../../../src/services/kill/kill-feature.js';
+import { executeKill } from '../../../src/services/kill/kill.js';
+import { isHaltLatched } from '../../../src/services/kill/runtime.js';
+import { createSlackIncidentPoster } from '../../../src/slack/incident-poster.js';
+import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
+import { killTestContext } from '../../support/kill-context.js';
+import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
+import { OPS_CHANNEL, startSlackHarness, USERS, type SlackHarness } from '../../support/slack-harness.js';
+
+let database: TestDatabase;
+let kraken: FakeKraken;
+let h: SlackHarness;
+
+afterEach(async () => {
+  await h?.close();
+  await kraken?.close();
+  await database?.close();
+});
+
+async function start(): Promise<void> {
+  database = await createPostgresTestDb();
+  kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET });
+  kraken.addOrder({ txid: 'OPEN-1', pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '40000', vol: '0.01', vol_exec: '0', status: 'open', opentm: 1 });
+  h = await startSlackHarness({
+    database,
+    env: { IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false' },
+    features: [createKillFeature({ incidentPoster: createSlackIncidentPoster })],
+  });
+}
+
+const incidentPosts = () => h.fake.callsTo('chat.postMessage').filter((c) => String(c.body.text).includes('Incident #'));
+/** The incident thread is posted beside the kill's reply, not before it: wait for it. */
+async function postedIncident() {
+  for (let i = 0; i < 200 && incidentPosts().length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  const [incident] = await database.db.select().from(incidents);
+  for (let i = 0; i < 200 && (incident?.slackTs ?? 'posting') === 'posting'; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    Object.assign(incident!, (await database.db.select().from(incidents))[0]);
+  }
+  return incident!;
+}
+const replyTexts = () => h.responses().map((r) => String(r.text));
+
+describe('/kill in Slack', () => {
+  it('an operator kills: Kraken CancelAll, halted in paper, reply in channel, incident thread with the checklist as buttons', async () => {
+    await start();
+    const res = await h.slash('/kill', 'fills look wrong', { user: USERS.operator });
+    expect(res.status).toBe(200);
+    await h.idle();
+
+    expect(kraken.callsTo('CancelAll')).toHaveLength(1);
+    expect(kraken.state.orders.get('OPEN-1')!.status).toBe('canceled');
+    expect(await getBotState(database.db)).toMatchObject({ halted: true, mode: 'paper', haltedBy: USERS.operator, haltedReason: 'fills look wrong' });
+    expect(isHaltLatched(h.ctx)).toBe(true);
+
+    const reply = h.responses().at(-1)!;
+    expect(reply.response_type).toBe('in_channel');
+    expect(String(reply.text)).toMatch(/Killed: every open order cancelled/);
+
+    const incident = await postedIncident();
+    const [post] = incidentPosts();
+    expect(post!.body.channel).toBe(OPS_CHANNEL);
+    const actions = (post!.body.blocks as Array<{ type: string; elements?: Array<Record<string, unknown>> }>).find((b) => b.type === 'actions')!;
+    expect(actions.elements!.map((e) => e.action_id)).toEqual([
+      'incident_item_cancel_orders', 'incident_item_close_positions', 'incident_item_reconcile_ledger', 'incident_item_notify_stakeholders',
+    ]);
+    const flatten = actions.elements!.find((e) => e.action_id === 'incident_item_close_positions')!;
+    expect(flatten.confirm).toMatchObject({ confirm: { text: 'Close positions' } });
+    expect(incident.slackChannel).toBe(OPS_CHANNEL);
+    expect(incident.slackTs).toMatch(/^\d+\.\d+$/);
+  });
+
+  it('a Slack retry of the same /kill does nothing more; a second /kill says it was already killed', async () => {
+    await start();
+    await h.slash('/kill', 'first', { user: USERS.operator, triggerId: 'trgKILL1' });
+    await h.idle();
+    await postedIncident();
+    await h.slash('/kill', 'first', { user: USERS.operator, triggerId: 'trgKILL1', retryNum: 1, retryReason: 'http_timeout' });
+    await h.idle();
+    expect(kraken.callsTo('CancelAll')).toHaveLength(1);
+    expect(h.responses()).toHaveLength(1);
+
+    await h.slash('/kill', 'again', { user: USERS.operator });
+    await h.idle();
+    expect(kraken.callsTo('CancelAll')).toHaveLength(2); // cancelling again is harmless and wanted
+    expect(replyTexts().at(-1)).toMatch(/Already killed \(incident #\d+\)/);
+    expect(await database.db.select().from(incidents)).toHaveLength(1);
+    expect(incidentPosts()).toHaveLength(1);
+  });
+
+  it('refuses a user who is not an operator and changes nothing', async () => {
+    await start();
+    const res = await h.slash('/kill', 'let me', { user: USERS.reader });
+    expect(res.status).toBe(200);
+    await h.idle();
+    expect(replyTexts().at(-1)).toMatch(/not allowed to run `\/kill \[reason\]`/);
+    expect(kraken.orderChangingCalls()).toEqual([]);
+    expect(kraken.state.orders.get('OPEN-1')!.status).toBe('open');
+    expect((await getBotState(database.db)).halted).toBe(false);
+    expect(isHaltLatched(h.ctx)).toBe(false);
+    expect(await database.db.select().from(incidents)).toEqual([]);
+    expect((await h.commandLog()).at(-1)).toMatchObject({ actor: USERS.reader, allowed: false });
+  });
+
+  it('checklist buttons record who and when, update the thread, refuse non-operators; /mode resume needs them done and an audit', async () => {
+    await start();
+    await h.slash('/kill', 'drill', { user: USERS.operator });
+    await h.idle();
+    const incident = await postedIncident();
+    const click = (item: string, user: string = USERS.operator) =>
+      h.action({ actionId: `incident_item_${item}`, value: String(incident!.id), user, channel: OPS_CHANNEL, messageTs: incident!.slackTs! });
+
+    await click('notify_stakeholders', USERS.reader);
+    await h.idle();
+    expect(replyTexts().at(-1)).toMatch(/not allowed/);
+    const before = await database.db.select().from(incidentChecklistItems).where(eq(incidentChecklistItems.item, 'notify_stakeholders'));
+    expect(before[0]!.doneAt).toBeNull();
+
+    await h.slash('/mode', 'resume', { user: USERS.operator });
+    await h.idle();
+    expect(replyTexts().at(-1)).toMatch(/needs a passing audit run after the halt/);
+
+    for (const item of ['cancel_orders', 'close_positions', 'reconcile_ledger', 'notify_stakeholders']) {
+      await click(item);
+      await h.idle();
+    }
+    const items = await database.db.select().from(incidentChecklistItems).orderBy(incidentChecklistItems.position);
+    expect(items.map((i) => [i.item, i.doneBy, i.doneAt !== null])).toEqual([
+      ['cancel_orders', USERS.operator, true], ['close_positions', USERS.operator, true],
+      ['reconcile_ledger', USERS.operator, true], ['notify_stakeholders', USERS.operator, true],
+    ]);
+    expect(kraken.callsTo('CancelAll')).toHaveLength(2); // the cancel button cancelled again
+    const updates = h.fake.callsTo('chat.update');
+    expect(updates.at(-1)!.body).toMatchObject({ channel: OPS_CHANNEL, ts: incident!.slackTs });
+    expect((updates.at(-1)!.body.blocks as Array<{ type: string }>).some((b) => b.type === 'actions')).toBe(false);
+    const threadReplies = h.fake.callsTo('chat.postMessage').filter((c) => c.body.thread_ts === incident!.slackTs);
+    expect(threadReplies).toHaveLength(4);
+    expect(String(threadReplies[0]!.body.text)).toMatch(/done by <@UOPERATOR1>/);
+
+    // A second click on a done item keeps the first record.
+    await click('notify_stakeholders', USERS.operator);
+    await h.idle();
+    expect(String(h.fake.callsTo('chat.postMessage').at(-1)!.body.text)).toMatch(/already done by <@UOPERATOR1>/);
+
+    await database.db.insert(auditRuns).values({ at: new Date(), actor: 'cli:ops', mode: 'paper', dryRun: false, passed: true, summary: 'all checks passed', results: [] });
+    await h.slash('/mode', 'resume', { user: USERS.operator });
+    await h.idle();
+    expect(replyTexts().at(-1)).toMatch(/Halt lifted: trading resumes in paper/);
+    expect(await getBotState(database.db)).toMatchObject({ halted: false, mode: 'paper' });
+    expect(isHaltLatched(h.ctx)).toBe(false);
+  });
+});
+
+describe('a kill from the terminal', () => {
+  it('is posted to the ops channel by the running bot, once', async () => {
+    await start();
+    const other = connectPostgres(database.url, { max: 2 });
+    const cli = await killTestContext({ database: other });
+    try {
+      await executeKill(cli.ctx, { actor: { id: 'cli:ops', source: 'cli' }, reason: 'from the terminal', trigger: 'manual' });
+    } finally {
+      await cli.ctx.close();
+      await other.close();
+    }
+    const incident = await postedIncident();
+    expect(incident.slackChannel).toBe(OPS_CHANNEL);
+    expect(String(incidentPosts()[0]!.body.text)).toMatch(/killed by cli:ops — from the terminal/);
+    await new Promise((r) => setTimeout(r, 1_200)); // two more polls of the halt watcher
+    expect(incidentPosts()).toHaveLength(1);
+    expect(isHaltLatched(h.ctx)).toBe(true);
+  });
+});

@@ -17,10 +17,16 @@ export interface EquityChart {
 const WIDTH = 900;
 const PALETTE = { paper: '#1f77b4', live: '#d62728', replay: '#7f7f7f' } as const;
 
-function chartSpec(points: EquityPoint[], title: string): TopLevelSpec {
+/**
+ * The Vega-Lite spec of the chart. A book with a single snapshot has no line to draw, so its points
+ * are marked: otherwise a fresh bot's first chart would be an empty frame.
+ */
+export function chartSpec(points: EquityPoint[], title: string): TopLevelSpec {
   const values = points.map((p) => ({ book: p.book, at: new Date(p.at).toISOString(), equity: p.equity, drawdown: -p.drawdownPct }));
   const books = (['paper', 'live', 'replay'] as const).filter((b) => points.some((p) => p.book === b));
   const x = { field: 'at', type: 'temporal' as const, title: 'UTC', scale: { type: 'utc' as const }, axis: { format: '%b %d %H:%M', labelOverlap: true } };
+  const sparse = books.some((b) => points.filter((p) => p.book === b).length < 2);
+  const point = sparse ? { point: { size: 60, filled: true } } : {};
   const color = { field: 'book', type: 'nominal' as const, title: 'book', scale: { domain: books, range: books.map((b) => PALETTE[b]) } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -31,12 +37,12 @@ function chartSpec(points: EquityPoint[], title: string): TopLevelSpec {
     vconcat: [
       {
         width: WIDTH, height: 260,
-        mark: { type: 'line', strokeWidth: 2 },
+        mark: { type: 'line', strokeWidth: 2, ...point },
         encoding: { x, y: { field: 'equity', type: 'quantitative', title: 'equity', scale: { zero: false } }, color },
       },
       {
         width: WIDTH, height: 140,
-        mark: { type: 'area', opacity: 0.35, line: true },
+        mark: { type: 'area', opacity: 0.35, line: true, ...point },
         encoding: { x, y: { field: 'drawdown', type: 'quantitative', title: 'drawdown %', stack: null }, color },
       },
     ],

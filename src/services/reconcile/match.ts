@@ -1,8 +1,9 @@
 // Owns the reconciliation's matching step: a pure function over arrays, no I/O, so it can be
-// tested exhaustively and benchmarked (bench/reconcile.ts). Exchange trades are hashed by trade id
-// (and by order id as a fallback for fills recorded before their trade id was known); each ledger
-// fill then finds its trade in O(1). Amounts are compared as normalised decimal strings first and
-// only with exact decimals when the texts differ, which keeps 100,000 fills well under a second.
+// tested exhaustively and benchmarked (bench/reconcile.ts). Linear throughout — hash joins, no sort,
+// no scan per fill: exchange trades are hashed by trade id; fills recorded before their trade id
+// was known join by order id (first on order + side + amounts, then on order alone) through
+// buckets whose cursors only move forward. Amounts are compared as decimal strings first and only
+// with exact decimals when the texts differ, which keeps 100,000 fills well under a second.
 import { Dec } from '../../decimal.js';
 import type { ExchangeTrade, Side } from '../../exchange/types.js';
 
@@ -93,6 +94,34 @@ export function compareFill(fill: LedgerFill, trade: ExchangeTrade, tol: Toleran
   return fields;
 }
 
+/** "0.0100" → "0.01", "5.000" → "5", "7" → "7": one spelling per number, for hash keys. */
+export function canonicalDecimal(s: string): string {
+  if (s.indexOf('.') < 0) return s;
+  let end = s.length;
+  while (end > 0 && s.charCodeAt(end - 1) === 48) end -= 1; // '0'
+  if (end > 0 && s.charCodeAt(end - 1) === 46) end -= 1; // '.'
+  return s.slice(0, end);
+}
+
+/** Exchange trade indexes in arrival order; `take` skips claimed ones and never looks back. */
+class Bucket {
+  readonly items: number[] = [];
+  #next = 0;
+  take(claimed: Uint8Array): number | undefined {
+    while (this.#next < this.items.length && claimed[this.items[this.#next]!] === 1) this.#next += 1;
+    return this.items[this.#next];
+  }
+}
+
+const amountsKey = (orderId: string, side: string, quantity: string, price: string, fee: string) =>
+  `${orderId}\u0000${side}\u0000${canonicalDecimal(quantity)}\u0000${canonicalDecimal(price)}\u0000${canonicalDecimal(fee)}`;
+
+function bucketed(map: Map<string, Bucket>, key: string, index: number): void {
+  let bucket = map.get(key);
+  if (!bucket) map.set(key, (bucket = new Bucket()));
+  bucket.items.push(index);
+}
+
 export function matchTrades(
   ledger: readonly LedgerFill[],
   exchange: readonly ExchangeTrade[],
@@ -118,18 +147,24 @@ export function matchTrades(
     if (index !== undefined && claimed[index] === 0) settle(fill, index);
     else fallback.push(fill);
   }
-  // Second pass, after every exact id has been claimed: fills known only by their order id.
+  // Second pass, after every exact id has been claimed: fills known only by their order id. A
+  // trade of the same order with the same side and amounts is preferred (partial fills of one
+  // order), else the order's oldest unclaimed trade — which then shows as a mismatch. Kraken lists
+  // newest first, so the buckets are filled walking backwards.
   if (fallback.length > 0) {
-    const byOrder = new Map<string, number[]>();
-    for (let i = 0; i < exchange.length; i++) {
+    const byAmounts = new Map<string, Bucket>();
+    const byOrder = new Map<string, Bucket>();
+    for (let i = exchange.length - 1; i >= 0; i--) {
       if (claimed[i] === 1) continue;
-      const list = byOrder.get(exchange[i]!.orderId);
-      if (list) list.push(i);
-      else byOrder.set(exchange[i]!.orderId, [i]);
+      const t = exchange[i]!;
+      bucketed(byOrder, t.orderId, i);
+      bucketed(byAmounts, amountsKey(t.orderId, t.side, t.quantity, t.price, t.fee), i);
     }
     for (const fill of fallback) {
-      const candidates = (fill.exchangeOrderId ? byOrder.get(fill.exchangeOrderId) : undefined)?.filter((i) => claimed[i] === 0) ?? [];
-      const index = candidates.find((i) => compareFill(fill, exchange[i]!, tol).length === 0) ?? candidates[0];
+      const order = fill.exchangeOrderId;
+      const index = order === null
+        ? undefined
+        : byAmounts.get(amountsKey(order, fill.side, fill.quantity, fill.price, fill.fee))?.take(claimed) ?? byOrder.get(order)?.take(claimed);
       if (index === undefined) result.missingOnExchange.push(fill);
       else settle(fill, index);
     }

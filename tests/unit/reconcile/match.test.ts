@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExchangeTrade } from '../../../src/exchange/types.js';
 import { balanceDiffs } from '../../../src/services/reconcile/balances.js';
-import { matchTrades, sameDecimal, type LedgerFill } from '../../../src/services/reconcile/match.js';
+import { canonicalDecimal, matchTrades, sameDecimal, type LedgerFill } from '../../../src/services/reconcile/match.js';
 
 const at = (iso: string) => new Date(iso);
 const trade = (id: string, over: Partial<ExchangeTrade> = {}): ExchangeTrade => ({
@@ -40,6 +40,27 @@ describe('matchTrades', () => {
     expect(r.recentUnmatched).toEqual([]);
   });
 
+  it('pairs each partial fill of one order with the trade of the same amounts, whatever the order of either list', () => {
+    const partials = ['0.001', '0.002', '0.003', '0.004', '0.005'].map((q, i) => trade(`P${i}`, { orderId: 'O-BIG', quantity: q, fee: `0.0${i + 1}` }));
+    const fills = [4, 1, 3, 0, 2].map((i) => fill(10 + i, `unknown-${i}`, { exchangeOrderId: 'O-BIG', quantity: `${partials[i]!.quantity}000`, fee: partials[i]!.fee }));
+    const r = matchTrades(fills, partials, { legacyBefore: cutoff });
+    expect(r).toMatchObject({ matched: 5, mismatched: [], missingOnExchange: [], recentUnmatched: [] });
+  });
+
+  it('pairs an order-id fill with the order’s oldest unclaimed trade when no amounts agree, and reports the difference', () => {
+    const older = trade('P-OLD', { orderId: 'O-X', quantity: '0.5', timestamp: at('2026-01-04T11:00:00Z') });
+    const newer = trade('P-NEW', { orderId: 'O-X', quantity: '0.7', timestamp: at('2026-01-04T12:00:00Z') });
+    const r = matchTrades([fill(1, 'unknown', { exchangeOrderId: 'O-X', quantity: '0.6' })], [newer, older], { legacyBefore: cutoff });
+    expect(r.mismatched.map((m) => [m.trade.id, m.fields])).toEqual([['P-OLD', ['quantity']]]);
+    expect(r.recentUnmatched.map((t) => t.id)).toEqual(['P-NEW']);
+  });
+
+  it('reports a fill with neither a known trade id nor an order id as missing on the exchange', () => {
+    const r = matchTrades([fill(1, 'unknown', { exchangeOrderId: null })], [trade('T1')], { legacyBefore: cutoff });
+    expect(r.missingOnExchange.map((f) => f.id)).toEqual([1]);
+    expect(r.recentUnmatched.map((t) => t.id)).toEqual(['T1']);
+  });
+
   it('never claims one exchange trade for two fills', () => {
     const r = matchTrades([fill(1, 'T1'), fill(2, 'T1')], [trade('T1')], { legacyBefore: cutoff });
     expect(r.matched).toBe(1);
@@ -54,6 +75,12 @@ describe('matchTrades', () => {
 
   it('reports ledger fills that the exchange never saw', () => {
     expect(matchTrades([fill(7, 'GHOST', { exchangeOrderId: null })], [], { legacyBefore: cutoff }).missingOnExchange.map((f) => f.id)).toEqual([7]);
+  });
+});
+
+describe('canonicalDecimal', () => {
+  it.each([['0.0100', '0.01'], ['5.000', '5'], ['7', '7'], ['30000.0', '30000'], ['0.000', '0'], ['100', '100']])('%s is written %s', (a, b) => {
+    expect(canonicalDecimal(a)).toBe(b);
   });
 });
 

@@ -1,10 +1,13 @@
 // `alerts ack|resolve|silence <group>`: the Acknowledge / Resolve / Silence buttons, as commands,
-// so the terminal and Slack do the same thing and both land in the command log.
+// so the terminal and Slack do the same thing and both land in the command log. Who may run them
+// is decided per alert by src/alerts/permissions.ts (on-call people may ack and resolve without
+// being operators), so the role here is 'reader' and the check is inside run.
 import { z } from 'zod';
 import { acknowledgeAlert, resolveAlert, silenceAlert } from '../src/alerts/actions.js';
+import { alertActionPermission, type AlertAction } from '../src/alerts/permissions.js';
 import { parseDuration } from '../src/config/duration.js';
 import { AppError } from '../src/errors.js';
-import { defineCommand } from './define.js';
+import { defineCommand, type CommandContext } from './define.js';
 
 export interface AlertActionCommandResult {
   ok: boolean;
@@ -13,6 +16,9 @@ export interface AlertActionCommandResult {
   changed: boolean;
   title: string;
   silencedUntil: string | null;
+  acknowledgedBy: string | null;
+  resolvedBy: string | null;
+  silencedBy: string | null;
 }
 
 const groupId = z.coerce.number({ message: 'expected the alert group number shown on the alert' }).int().positive();
@@ -20,33 +26,45 @@ const groupId = z.coerce.number({ message: 'expected the alert group number show
 const summarise = (r: Awaited<ReturnType<typeof acknowledgeAlert>>): AlertActionCommandResult => ({
   ok: true, groupId: r.group.id, status: r.group.status, changed: r.changed, title: r.group.title,
   silencedUntil: r.group.silencedUntil?.toISOString() ?? null,
+  acknowledgedBy: r.group.acknowledgedBy ?? null, resolvedBy: r.group.resolvedBy ?? null, silencedBy: r.group.silencedBy ?? null,
 });
+
+async function mustBeAllowed(ctx: CommandContext, action: AlertAction, group: number): Promise<void> {
+  const p = await alertActionPermission({ db: ctx.db, config: ctx.config, actor: ctx.actor, action, groupId: group, now: ctx.clock.now() });
+  if (!p.allowed) throw new AppError('forbidden', 'not_allowed', `${p.reason} Nothing was done.`);
+}
 
 export const alertAckCommand = defineCommand({
   name: 'alerts ack',
-  summary: 'acknowledge an alert group: stops its escalation',
-  role: 'operator',
+  summary: 'acknowledge an alert group: stops its escalation (operators, approvers, on-call people)',
+  role: 'reader',
   args: z.object({ group: groupId }),
-  run: async (ctx, args) => summarise(await acknowledgeAlert({ db: ctx.db, clock: ctx.clock, groupId: args.group, actor: ctx.actor.id })),
+  async run(ctx, args) {
+    await mustBeAllowed(ctx, 'ack', args.group);
+    return summarise(await acknowledgeAlert({ db: ctx.db, clock: ctx.clock, groupId: args.group, actor: ctx.actor.id }));
+  },
 });
 
 export const alertResolveCommand = defineCommand({
   name: 'alerts resolve',
-  summary: 'resolve an alert group: closes its thread; the next such alert opens a new one',
-  role: 'operator',
+  summary: 'resolve an alert group: closes its thread; the next such alert opens a new one (operators, approvers, on-call people)',
+  role: 'reader',
   args: z.object({ group: groupId, note: z.string().max(500).optional() }),
-  run: async (ctx, args) =>
-    summarise(await resolveAlert({ db: ctx.db, clock: ctx.clock, groupId: args.group, actor: ctx.actor.id, ...(args.note ? { note: args.note } : {}) })),
+  async run(ctx, args) {
+    await mustBeAllowed(ctx, 'resolve', args.group);
+    return summarise(await resolveAlert({ db: ctx.db, clock: ctx.clock, groupId: args.group, actor: ctx.actor.id, ...(args.note ? { note: args.note } : {}) }));
+  },
 });
 
 export const alertSilenceCommand = defineCommand({
   name: 'alerts silence',
-  summary: 'silence an alert group for a while (30m, 1h, 4h, 24h): repeats are counted, not posted or paged',
-  role: 'operator',
+  summary: 'silence an alert group for a while (30m, 1h, 4h, 24h): repeats are counted, not posted or paged (operators, approvers)',
+  role: 'reader',
   args: z.object({ group: groupId, duration: z.string() }),
   async run(ctx, args) {
     const ms = parseDuration(args.duration);
     if (ms === undefined) throw new AppError('usage', 'bad_duration', `"${args.duration}" is not a duration: expected 30m, 1h, 4h or 24h.`);
+    await mustBeAllowed(ctx, 'silence', args.group);
     return summarise(await silenceAlert({ db: ctx.db, clock: ctx.clock, groupId: args.group, actor: ctx.actor.id, durationMs: ms }));
   },
 });

@@ -19,6 +19,7 @@
 import { goLiveStatusCommand } from '../../../commands/golive-status.js';
 import { modeStatusCommand } from '../../../commands/mode-status.js';
 import { renderGoLiveStatus, renderModeStatus } from '../views/mode-status.js';
+import { alertActionRows } from './alert-actions.js';
 import { goLiveHelpRoute } from './golive-help.js';
 import { incidentItemAction, killRoute, modeResumeRoute } from './kill-routes.js';
 import { modeReactionRows } from './mode-reactions.js';
@@ -78,7 +79,7 @@ const commands: SlashCommandRow[] = [
 
 const events: EventRow[] = [...modeReactionRows];
 
-const actions: ActionRow[] = [incidentItemAction];
+const actions: ActionRow[] = [incidentItemAction, ...alertActionRows];
 
 const views: ViewRow[] = [];
 

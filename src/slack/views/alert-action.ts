@@ -1,0 +1,40 @@
+// Renders what the person who pressed Acknowledge / Resolve / Silence on an alert sees (only them:
+// everyone else sees the timeline line in the thread and the updated parent message).
+import type { AlertActionCommandResult } from '../../../commands/alert-actions.js';
+import type { AlertAction } from '../../alerts/permissions.js';
+import { actorLabel, slackDate } from './format.js';
+import { context, escapeText, section, type SlackMessage } from './message.js';
+
+const DONE: Record<AlertAction, string> = { ack: 'Acknowledged', resolve: 'Resolved', silence: 'Silenced' };
+
+function already(r: AlertActionCommandResult, action: AlertAction): string {
+  if (action === 'ack') return `already acknowledged${r.acknowledgedBy ? ` by ${actorLabel(r.acknowledgedBy)}` : ''}`;
+  if (action === 'resolve') return `already resolved${r.resolvedBy ? ` by ${actorLabel(r.resolvedBy)}` : ''}`;
+  return 'already silenced';
+}
+
+export function renderAlertActionDone(r: AlertActionCommandResult, action: AlertAction): SlackMessage {
+  const title = escapeText(r.title);
+  if (!r.changed) {
+    const text = `Alert group ${r.groupId} (${r.title}) was ${already(r, action).replace(/<@([A-Z0-9]+)>/g, '$1')}; nothing changed.`;
+    return { text, blocks: [section(`:information_source: Alert group ${r.groupId} (${title}) was ${already(r, action)}; nothing changed.`)] };
+  }
+  const effect = action === 'ack'
+    ? 'Escalation stopped; the alert stays open until someone resolves it.'
+    : action === 'resolve'
+      ? 'Escalation stopped; the next alert like it opens a new thread.'
+      : `Repeats are counted, not posted, and nobody is paged until ${r.silencedUntil ? slackDate(new Date(r.silencedUntil)) : 'the silence ends'}.`;
+  const text = `${DONE[action]} alert group ${r.groupId} (${r.title}).`;
+  return {
+    text,
+    blocks: [
+      section(`:white_check_mark: ${DONE[action]} alert group ${r.groupId} (${title}). ${effect}`),
+      context('The thread records who did it; the alert message updates within a few seconds (it is paced with the other alert posts).'),
+    ],
+  };
+}
+
+export function renderAlertActionRefused(reason: string): SlackMessage {
+  const text = `:no_entry: ${reason} Nothing was done.`;
+  return { text, blocks: [section(text), context('Operators are listed in SLACK_OPERATORS, approvers in SLACK_APPROVERS; the rotation is `ctb oncall show`.')] };
+}

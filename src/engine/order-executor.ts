@@ -8,7 +8,7 @@ import type { OrderIntent } from '../db/schema/index.js';
 import { isAppError } from '../errors.js';
 import type { Exchange, OrderState } from '../exchange/types.js';
 import type { FeedKind } from '../market/types.js';
-import { str, type Decimal } from '../money.js';
+import { ZERO, dec, str, type Decimal } from '../money.js';
 import { effectiveMode, getBotState, updateBotState, type Mode } from '../services/bot-state.js';
 import { isHaltLatched } from '../services/kill/runtime.js';
 import { markIntent, writeIntent } from './ledger/intents.js';
@@ -92,14 +92,28 @@ export async function recordOrder(
     capitalAtClose: (execution) => {
       const cashAfter = settled ? portfolio.cash : portfolio.cash.plus(execution.quantity.times(execution.averagePrice)).minus(execution.feeQuote);
       const others = portfolio.exactEquity(ctx.prices, intent.tradeId ?? undefined).minus(portfolio.cash);
-      return { uncommittedQuote: cashAfter, equity: cashAfter.plus(others) };
+      // A partial exit leaves part of this position open: it is still equity (at the fill price).
+      const rest = dec(intent.quantity).minus(execution.quantity);
+      const kept = rest.gt(0) ? rest.times(execution.averagePrice) : ZERO;
+      return { uncommittedQuote: cashAfter, equity: cashAfter.plus(others).plus(kept) };
     },
   });
   if (outcome.execution && outcome.trade && outcome.intentStatus !== 'open') {
     const cash = portfolio.cash;
     if (intent.purpose === 'entry') portfolio.applyEntry(outcome.trade, outcome.execution);
+    else if (outcome.partialExit) portfolio.applyPartialExit(outcome.partialExit.tradeId, outcome.execution, outcome.partialExit.remaining);
     else if (intent.tradeId !== null) portfolio.applyExit(intent.tradeId, outcome.execution);
     if (settled) portfolio.setCash(cash);
+  }
+  if (outcome.partialExit) {
+    const { tradeId, filled, remaining } = outcome.partialExit;
+    const details = { tradeId, clientOrderId: intent.clientOrderId, symbol: intent.symbol, filled: filled.toFixed(), remaining: remaining.toFixed(), mode: intent.mode };
+    ctx.logger.warn(details, 'exit order filled only partly; the rest of the position stays open');
+    await ctx.alerts.raise({
+      source: 'trade_failure', severity: 'warning', fingerprint: `partial_exit:${intent.symbol}`,
+      title: `Exit of trade ${tradeId} (${intent.symbol}) filled ${filled.toFixed()} of ${dec(intent.quantity).toFixed()}: ${remaining.toFixed()} stays open and will be exited on the next signal`,
+      details,
+    });
   }
   return outcome;
 }

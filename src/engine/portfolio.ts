@@ -50,6 +50,13 @@ export class Portfolio {
     this.positions.delete(tradeId);
   }
 
+  /** An exit that filled only part of the position: the cash comes in, the rest stays open. */
+  applyPartialExit(tradeId: number, execution: Execution, remaining: Decimal): void {
+    this.setCash(this.cash.plus(execution.quantity.times(execution.averagePrice)).minus(execution.feeQuote));
+    const p = this.positions.get(tradeId);
+    if (p) this.positions.set(tradeId, { ...p, quantity: remaining, quantityNum: remaining.toNumber() });
+  }
+
   positionFor(strategy: string, symbol: string): Position | undefined {
     for (const p of this.positions.values()) if (p.strategy === strategy && p.symbol === symbol) return p;
     return undefined;

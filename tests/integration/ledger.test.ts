@@ -4,6 +4,7 @@ import type { Database } from '../../src/db/client.js';
 import { fills, orderIntents, trades } from '../../src/db/schema/index.js';
 import { unresolvedIntents, writeIntent } from '../../src/engine/ledger/intents.js';
 import { recordExecution } from '../../src/engine/ledger/record-execution.js';
+import { validateClosedTrades } from '../../src/engine/ledger/validate-trades.js';
 import type { OrderState } from '../../src/exchange/types.js';
 import { dec } from '../../src/money.js';
 import { createTestDb, type DbKind } from '../support/db.js';
@@ -87,5 +88,45 @@ describe.each<DbKind>(['postgres', 'pglite'])('ledger on %s', (kind) => {
       order: { exchangeOrderId: 'O-R', clientOrderId: entry.clientOrderId, symbol: 'BTC/USD', side: 'buy', status: 'rejected', quantity: '0.1', filledQuantity: '0', averagePrice: null, trades: [] },
     });
     expect(outcome).toMatchObject({ intentStatus: 'rejected', trade: null });
+  });
+
+  it('splits a trade whose exit fills only partly: the filled part closes, the rest stays open, once', async () => {
+    const write = (purpose: 'entry' | 'exit', side: 'buy' | 'sell', quantity: string, tradeId?: number) =>
+      writeIntent(database.db, { mode: 'paper', feed: 'replay', strategy: 's', symbol: 'BTC/USD', side, purpose, type: 'market', quantity, ...(tradeId ? { tradeId } : {}), at }, { armed: false });
+    const capital = () => ({ uncommittedQuote: dec('10000'), equity: dec('10000') });
+    const entry = (await write('entry', 'buy', '0.3'))!;
+    const opened = await recordExecution(database.db, { intent: entry, order: filled(entry.clientOrderId, 'buy', '0.3', '60000', '30', 'P1'), quoteCurrency: 'USD', reservePct: 20, at });
+    const exit = (await write('exit', 'sell', '0.3', opened.trade!.id))!;
+    // Kraken cancels the rest of a market order it could not fill: 0.1 of 0.3 sold.
+    const partly: OrderState = { ...filled(exit.clientOrderId, 'sell', '0.1', '61000', '12', 'P2'), status: 'canceled', quantity: '0.3' };
+    const first = await recordExecution(database.db, { intent: exit, order: partly, quoteCurrency: 'USD', reservePct: 20, at, capitalAtClose: capital });
+    expect(first.intentStatus).toBe('filled');
+    expect(first.partialExit).toMatchObject({ tradeId: opened.trade!.id });
+    expect(first.partialExit!.remaining.toFixed()).toBe('0.2');
+    expect(first.trade).toMatchObject({ status: 'closed', splitFromTradeId: opened.trade!.id, exitIntentId: exit.id });
+    expect(dec(first.trade!.quantity).toFixed()).toBe('0.1');
+    // A third of the entry fee goes with the closed third: (61000 − 60000) × 0.1 − 10 − 12 = 78
+    expect(dec(first.trade!.entryFee).toFixed()).toBe('10');
+    expect(dec(first.trade!.realizedPnl!).toFixed()).toBe('78');
+    const rest = (await database.db.select().from(trades).where(eq(trades.id, opened.trade!.id)))[0]!;
+    expect(rest).toMatchObject({ status: 'open', splitFromTradeId: null });
+    expect(dec(rest.quantity).toFixed()).toBe('0.2');
+    expect(dec(rest.entryFee).toFixed()).toBe('20');
+
+    // The same answer recorded again (a restart resolving the intent): no second split.
+    const again = await recordExecution(database.db, { intent: exit, order: partly, quoteCurrency: 'USD', reservePct: 20, at, capitalAtClose: capital });
+    expect(again.trade?.id).toBe(first.trade!.id);
+    expect(await database.db.select().from(trades).where(eq(trades.entryIntentId, entry.id))).toHaveLength(2);
+    expect(dec((await database.db.select().from(trades).where(eq(trades.id, opened.trade!.id)))[0]!.quantity).toFixed()).toBe('0.2');
+
+    // The rest exits in full later; both parts then pass the closed-trade check against the entry's fills.
+    const exit2 = (await write('exit', 'sell', '0.2', opened.trade!.id))!;
+    const closed = await recordExecution(database.db, { intent: exit2, order: filled(exit2.clientOrderId, 'sell', '0.2', '62000', '24', 'P3'), quoteCurrency: 'USD', reservePct: 20, at, capitalAtClose: capital });
+    expect(closed.partialExit).toBeNull();
+    expect(closed.trade).toMatchObject({ id: opened.trade!.id, status: 'closed' });
+    expect(dec(closed.trade!.realizedPnl!).toFixed()).toBe('356'); // 2000 × 0.2 − 20 − 24
+    const family = await database.db.select().from(trades).where(eq(trades.entryIntentId, entry.id));
+    const offending = (await validateClosedTrades(database.db)).offending.filter((o) => family.some((t) => t.id === o.tradeId));
+    expect(offending).toEqual([]);
   });
 });

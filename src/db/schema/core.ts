@@ -106,11 +106,19 @@ export const trades = pgTable(
     capitalBuffer: money('capital_buffer'),
     entryIntentId: integer('entry_intent_id').notNull(),
     exitIntentId: integer('exit_intent_id'),
+    /**
+     * Set on the closed part of a trade whose exit filled only partly: the row it was split from
+     * stays open with the remaining quantity (and the same entry intent).
+     */
+    splitFromTradeId: integer('split_from_trade_id'),
   },
   (t) => [
     check('trades_closed_complete', sql`${t.status} <> 'closed' or (${t.exitPrice} is not null and ${t.exitAt} is not null and ${t.realizedPnl} is not null and ${t.capitalBuffer} is not null)`),
     // One trade per entry intent: recording the same entry twice (a restart resolving it) is a no-op.
-    uniqueIndex('trades_entry_intent_id').on(t.entryIntentId),
+    // Parts split off by a partial exit share the entry intent and are left out.
+    uniqueIndex('trades_entry_intent_id').on(t.entryIntentId).where(sql`split_from_trade_id is null`),
+    // One closed part per exit order: recording a partial exit twice splits once.
+    uniqueIndex('trades_exit_intent_id').on(t.exitIntentId),
     index('trades_status').on(t.status, t.mode),
     index('trades_exit_at').on(t.exitAt),
   ],

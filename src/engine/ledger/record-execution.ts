@@ -2,7 +2,7 @@
 // the trade they open or close (with fees, realized PnL and capital_buffer), and the intent's outcome.
 // Recording the same answer twice changes nothing (fills are unique per venue trade id, a trade per
 // entry intent, and a close applies only to an open trade), so a restart may safely re-record.
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { asyncCommitCte } from '../../db/async-commit.js';
 import { execute, type Db } from '../../db/client.js';
 import { fills, orderIntents, trades, type OrderIntent, type Trade } from '../../db/schema/index.js';
@@ -23,6 +23,11 @@ export interface RecordOutcome {
   execution: Execution | null;
   /** The trade opened (entry) or closed (exit) by this order, when it was final. */
   trade: Trade | null;
+  /**
+   * An exit that filled only part of the position: `trade` is the closed part (split off), and the
+   * original trade stays open with `remaining`.
+   */
+  partialExit: { tradeId: number; filled: Decimal; remaining: Decimal } | null;
 }
 
 function feeInQuote(t: ExchangeTrade, quote: string): Decimal {
@@ -73,6 +78,7 @@ function toTrade(r: Record<string, unknown>): Trade {
     status: r.status as Trade['status'], quantity: String(r.quantity), entryPrice: String(r.entry_price), entryFee: String(r.entry_fee),
     entryAt: date(r.entry_at)!, exitPrice: text(r.exit_price), exitFee: text(r.exit_fee), exitAt: date(r.exit_at), realizedPnl: text(r.realized_pnl),
     capitalBuffer: text(r.capital_buffer), entryIntentId: Number(r.entry_intent_id), exitIntentId: r.exit_intent_id === null ? null : Number(r.exit_intent_id),
+    splitFromTradeId: r.split_from_trade_id === null || r.split_from_trade_id === undefined ? null : Number(r.split_from_trade_id),
   };
 }
 
@@ -94,24 +100,49 @@ export async function recordExecution(db: Db, input: RecordExecutionInput): Prom
     : sql``;
   let tradeCte = sql`t as (select * from ${trades} where false)`;
   let expectTrade = false;
+  let partial = false;
   if (final && execution && intent.purpose === 'entry') {
     expectTrade = true;
     tradeCte = sql`t as (insert into ${trades} (mode, feed, strategy, symbol, status, quantity, entry_price, entry_fee, entry_at, entry_intent_id)
       values (${intent.mode}, ${intent.feed}, ${intent.strategy}, ${intent.symbol}, 'open', ${str(execution.quantity)}::numeric,
         ${str(execution.averagePrice)}::numeric, ${str(execution.feeQuote)}::numeric, ${execution.at.toISOString()}::timestamptz, ${intent.id}::bigint)
-      on conflict (entry_intent_id) do nothing returning *)`;
+      on conflict (entry_intent_id) where split_from_trade_id is null do nothing returning *)`;
   } else if (final && execution && intent.tradeId !== null) {
     expectTrade = true;
     const capital = input.capitalAtClose?.(execution);
     if (!capital) throw new Error('recordExecution: an exit needs capitalAtClose to set capital_buffer');
-    const buffer = capitalBuffer(capital, input.reservePct);
+    const buffer = str(capitalBuffer(capital, input.reservePct));
     const exitPrice = str(execution.averagePrice);
     const exitFee = str(execution.feeQuote);
-    // Realized PnL in exact numeric arithmetic, from the stored entry values.
-    tradeCte = sql`t as (update ${trades} set status = 'closed', exit_price = ${exitPrice}::numeric, exit_fee = ${exitFee}::numeric,
-        exit_at = ${execution.at.toISOString()}::timestamptz, exit_intent_id = ${intent.id}::bigint, capital_buffer = ${str(buffer)}::numeric,
-        realized_pnl = (${exitPrice}::numeric - entry_price) * quantity - entry_fee - ${exitFee}::numeric
-      where id = ${intent.tradeId}::bigint and status = 'open' returning *)`;
+    const exitAt = execution.at.toISOString();
+    // The exit order was for the whole position (its intent's quantity): less filled means a part stays open.
+    partial = execution.quantity.lt(dec(intent.quantity));
+    if (!partial) {
+      // Realized PnL in exact numeric arithmetic, from the stored entry values.
+      tradeCte = sql`t as (update ${trades} set status = 'closed', exit_price = ${exitPrice}::numeric, exit_fee = ${exitFee}::numeric,
+          exit_at = ${exitAt}::timestamptz, exit_intent_id = ${intent.id}::bigint, capital_buffer = ${buffer}::numeric,
+          realized_pnl = (${exitPrice}::numeric - entry_price) * quantity - entry_fee - ${exitFee}::numeric
+        where id = ${intent.tradeId}::bigint and status = 'open' returning *)`;
+    } else {
+      // Split: the filled part becomes a closed trade of its own (split_from_trade_id → the original),
+      // carrying its share of the entry fee; the original stays open with the rest. Splits once per
+      // exit order (exit_intent_id is unique), so re-recording the same answer changes nothing.
+      const filledQty = str(execution.quantity);
+      tradeCte = sql`src as (
+          select id, entry_fee, quantity, round(entry_fee * ${filledQty}::numeric / quantity, 18) as part_fee from ${trades}
+          where id = ${intent.tradeId}::bigint and status = 'open' and quantity > ${filledQty}::numeric
+            and not exists (select 1 from ${trades} where exit_intent_id = ${intent.id}::bigint)
+          for update),
+        rest as (update ${trades} set quantity = src.quantity - ${filledQty}::numeric, entry_fee = src.entry_fee - src.part_fee
+          from src where ${trades.id} = src.id returning ${trades.id}),
+        t as (insert into ${trades} (mode, feed, strategy, symbol, status, quantity, entry_price, entry_fee, entry_at, entry_intent_id,
+            split_from_trade_id, exit_price, exit_fee, exit_at, exit_intent_id, capital_buffer, realized_pnl)
+          select o.mode, o.feed, o.strategy, o.symbol, 'closed', ${filledQty}::numeric, o.entry_price, src.part_fee, o.entry_at, o.entry_intent_id,
+            o.id, ${exitPrice}::numeric, ${exitFee}::numeric, ${exitAt}::timestamptz, ${intent.id}::bigint, ${buffer}::numeric,
+            (${exitPrice}::numeric - o.entry_price) * ${filledQty}::numeric - src.part_fee - ${exitFee}::numeric
+          from src join ${trades} o on o.id = src.id
+          returning *)`;
+    }
   }
   const setTrade = intent.purpose === 'entry' ? sql`, trade_id = coalesce((select id from t), trade_id)` : sql``;
   // Paper records share the paper venue's WAL: they may commit without waiting for the flush.
@@ -124,8 +155,13 @@ export async function recordExecution(db: Db, input: RecordExecutionInput): Prom
   let trade = rows[0] && rows[0].id !== null && rows[0].id !== undefined ? toTrade(rows[0]) : null;
   if (!trade && expectTrade) {
     // Recorded before (a restart re-recording): read the trade as it stands.
-    const where = intent.purpose === 'entry' ? eq(trades.entryIntentId, intent.id) : eq(trades.id, intent.tradeId!);
+    const where = intent.purpose === 'entry'
+      ? and(eq(trades.entryIntentId, intent.id), isNull(trades.splitFromTradeId))
+      : partial ? eq(trades.exitIntentId, intent.id) : eq(trades.id, intent.tradeId!);
     trade = (await db.select().from(trades).where(where))[0] ?? null;
   }
-  return { intentStatus: status, execution, trade };
+  const partialExit = partial && execution && intent.tradeId !== null && trade
+    ? { tradeId: intent.tradeId, filled: execution.quantity, remaining: dec(intent.quantity).minus(execution.quantity) }
+    : null;
+  return { intentStatus: status, execution, trade, partialExit };
 }

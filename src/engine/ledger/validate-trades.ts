@@ -4,7 +4,7 @@
 // is named with every problem found.
 import { sql } from 'drizzle-orm';
 import { execute, type Db } from '../../db/client.js';
-import { fills, orderIntents, type Trade } from '../../db/schema/index.js';
+import { fills, orderIntents, trades, type Trade } from '../../db/schema/index.js';
 import { type Decimal, dec } from '../../money.js';
 import { closedTrades } from './trades.js';
 
@@ -42,7 +42,21 @@ async function intentCreatedAt(db: Db): Promise<Map<number, Date>> {
   return new Map(rows.map((r) => [r.id, r.createdAt]));
 }
 
-export function checkTrade(t: Trade, ctx: { fills: Map<number, FillTotals>; intents: Map<number, Date> }): string[] {
+/**
+ * Quantity and entry fee of every trade born of one entry order. A partial exit splits a trade into
+ * a closed part and an open rest that share the entry order: together they must match its fills.
+ */
+async function tradeTotalsByEntryIntent(db: Db): Promise<Map<number, FillTotals>> {
+  const rows = await execute<{ entry_intent_id: number; quantity: string; fee: string }>(db, sql`
+    select ${trades.entryIntentId} as entry_intent_id, sum(${trades.quantity})::text as quantity, sum(${trades.entryFee})::text as fee
+    from ${trades} where ${trades.entryIntentId} in (select ${trades.entryIntentId} from ${trades} where ${trades.splitFromTradeId} is not null)
+    group by ${trades.entryIntentId}`);
+  return new Map(rows.map((r) => [Number(r.entry_intent_id), { quantity: dec(r.quantity), fee: dec(r.fee) }]));
+}
+
+export function checkTrade(
+  t: Trade, ctx: { fills: Map<number, FillTotals>; intents: Map<number, Date>; splitFamilies?: Map<number, FillTotals> },
+): string[] {
   const problems: string[] = [];
   const num = (v: string | null) => (v === null ? null : dec(v));
   const qty = dec(t.quantity);
@@ -76,8 +90,12 @@ export function checkTrade(t: Trade, ctx: { fills: Map<number, FillTotals>; inte
   const entryFills = ctx.fills.get(t.entryIntentId);
   if (!entryFills) problems.push('no fills are recorded for the entry order');
   else {
-    if (!entryFills.quantity.eq(qty)) problems.push(`entry fills total ${entryFills.quantity.toFixed()}, the trade says ${qty.toFixed()}`);
-    if (entryFills.fee.minus(t.entryFee).abs().gt(TOLERANCE)) problems.push(`entry fills' fees total ${entryFills.fee.toFixed()}, the trade says ${dec(t.entryFee).toFixed()}`);
+    const family = ctx.splitFamilies?.get(t.entryIntentId);
+    const whose = family ? 'the trades split from this entry say' : 'the trade says';
+    const tradeQty = family ? family.quantity : qty;
+    const tradeFee = family ? family.fee : dec(t.entryFee);
+    if (!entryFills.quantity.eq(tradeQty)) problems.push(`entry fills total ${entryFills.quantity.toFixed()}, ${whose} ${tradeQty.toFixed()}`);
+    if (entryFills.fee.minus(tradeFee).abs().gt(TOLERANCE)) problems.push(`entry fills' fees total ${entryFills.fee.toFixed()}, ${whose} ${tradeFee.toFixed()}`);
   }
   if (t.exitIntentId !== null) {
     const exitFills = ctx.fills.get(t.exitIntentId);
@@ -90,10 +108,10 @@ export function checkTrade(t: Trade, ctx: { fills: Map<number, FillTotals>; inte
 }
 
 export async function validateClosedTrades(db: Db): Promise<TradeValidation> {
-  const [list, fillTotals, intents] = [await closedTrades(db), await fillTotalsByIntent(db), await intentCreatedAt(db)];
+  const [list, fillTotals, intents, splitFamilies] = [await closedTrades(db), await fillTotalsByIntent(db), await intentCreatedAt(db), await tradeTotalsByEntryIntent(db)];
   const offending: TradeProblem[] = [];
   for (const t of list) {
-    const problems = checkTrade(t, { fills: fillTotals, intents });
+    const problems = checkTrade(t, { fills: fillTotals, intents, splitFamilies });
     if (problems.length > 0) offending.push({ tradeId: t.id, symbol: t.symbol, mode: t.mode, feed: t.feed, strategy: t.strategy, problems });
   }
   return { checked: list.length, offending };

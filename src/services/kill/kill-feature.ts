@@ -1,9 +1,10 @@
-// The kill switch as a part of the running bot (every role): the halt watcher (a persisted or
+// The kill switch as a part of the running bot (every role): POST /kill, the halt watcher (a persisted or
 // remote halt stops this process within a poll), and the incident thread in Slack for kills made
 // here or from the terminal. Started before the engine, so a bot restarted while halted never
 // trades a candle.
 import type { AppContext } from '../../app/context.js';
 import type { Feature } from '../../app/feature.js';
+import { killRoute } from '../../http/kill-route.js';
 import { announceIncident, announceUnposted, type IncidentPoster } from './announce-incident.js';
 import { describeError } from './deadline.js';
 import { startHaltWatcher } from './halt-watcher.js';
@@ -18,7 +19,9 @@ export function createKillFeature(opts: KillFeatureOptions = {}): Feature {
   return {
     name: 'kill',
     roles: ['all', 'web', 'worker'],
-    async start(ctx) {
+    async start(ctx, http) {
+      // Every role serves it: a web replica kills without the engine worker.
+      http.route('POST', '/kill', killRoute(ctx));
       const poster = opts.incidentPoster?.(ctx);
       if (poster) {
         setKillHooks(ctx, { onIncidentOpened: (incident) => announceIncident(ctx, incident.id, poster).then(() => undefined) });

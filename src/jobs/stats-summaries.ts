@@ -30,29 +30,51 @@ export interface StatsSummariesOptions {
   /** How long after a failed post the retry sweep may take it. */
   retryDelayMs?: number;
   maxAttempts?: number;
+  /** Waits between attempts to record a posted summary (default 0.2 s, 1 s, 5 s). */
+  markRetryDelaysMs?: number[];
 }
 
 export type FireOutcome = 'posted' | 'failed' | 'taken';
 
 export function createStatsSummaries(
   ctx: Pick<AppContext, 'db' | 'config' | 'clock' | 'logger' | 'metrics'>,
-  deps: { poster: SummaryPoster; render: SummaryRenderer },
+  deps: { poster: SummaryPoster; render: SummaryRenderer; markPosted?: typeof markReportPosted },
   opts: StatsSummariesOptions,
 ) {
   const leaseMs = opts.leaseMs ?? 2 * 60_000;
   const retryDelayMs = opts.retryDelayMs ?? 60_000;
   const maxAttempts = opts.maxAttempts ?? 20;
   const metrics = ctbMetrics(ctx.metrics);
+  const markPosted = deps.markPosted ?? markReportPosted;
+
+  /**
+   * Records a summary that Slack has taken. Retried with a short backoff: while the row is not marked
+   * posted, its lease running out would let the sweep post the same summary a second time.
+   */
+  async function recordPosted(row: ScheduledReport, ts: string | null): Promise<boolean> {
+    const delays = opts.markRetryDelaysMs ?? [200, 1_000, 5_000];
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await markPosted(ctx.db, { id: row.id, replica: opts.replica, now: ctx.clock.now(), slackTs: ts });
+        return true;
+      } catch (err) {
+        const delay = delays[attempt];
+        if (delay === undefined) {
+          ctx.logger.error({ err, report: row.kind, period: row.periodKey, slackTs: ts },
+            'summary was posted but could not be recorded; it may be posted again when its lease runs out');
+          return false;
+        }
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
 
   async function deliver(row: ScheduledReport): Promise<'posted' | 'failed'> {
     const log = ctx.logger.child({ report: row.kind, period: row.periodKey, attempt: row.attempts });
+    let ts: string | null;
     try {
       const report = await computeStats(ctx, { window: { from: row.periodFrom, to: row.periodTo }, period: 'custom' });
-      const { ts } = await deps.poster.post(deps.render({ kind: row.kind, periodKey: row.periodKey, report }));
-      await markReportPosted(ctx.db, { id: row.id, replica: opts.replica, now: ctx.clock.now(), slackTs: ts });
-      metrics.scheduledReports.inc({ kind: row.kind, outcome: 'posted' });
-      log.info('summary posted');
-      return 'posted';
+      ({ ts } = await deps.poster.post(deps.render({ kind: row.kind, periodKey: row.periodKey, report })));
     } catch (err) {
       const retryAt = new Date(ctx.clock.now().getTime() + retryDelayMs);
       await markReportFailed(ctx.db, { id: row.id, replica: opts.replica, error: (err as Error).message ?? String(err), retryAt });
@@ -60,6 +82,11 @@ export function createStatsSummaries(
       log.warn({ err, retryAt }, 'summary could not be posted; it will be retried');
       return 'failed';
     }
+    // Posted: from here on a failure must never lead to marking it failed (that would post it twice).
+    await recordPosted(row, ts);
+    metrics.scheduledReports.inc({ kind: row.kind, outcome: 'posted' });
+    log.info('summary posted');
+    return 'posted';
   }
 
   return {

@@ -6,7 +6,7 @@ import { connectPostgres, type Database } from '../../../src/db/client.js';
 import { scheduledReports } from '../../../src/db/schema/index.js';
 import { createStatsSummaries } from '../../../src/jobs/stats-summaries.js';
 import { slackSummaryPoster, statsSummariesFeature } from '../../../src/jobs/stats-summaries-feature.js';
-import { reportPeriod } from '../../../src/services/stats/scheduled-reports.js';
+import { markReportPosted, reportPeriod } from '../../../src/services/stats/scheduled-reports.js';
 import { renderStatsSummary } from '../../../src/slack/views/stats.js';
 import { testContext } from '../../support/app-context.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
@@ -115,6 +115,31 @@ describe('daily and weekly summaries, two replicas on one PostgreSQL database', 
     expect(done!.postedAt).not.toBeNull();
     setClocks('2026-01-12T07:10:00Z');
     expect(await Promise.all([a.retryStale(), b.retryStale()])).toEqual([0, 0]);
+  });
+
+  it('does not post a summary twice when recording the post fails at first', async () => {
+    let seq = 0;
+    fake.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: `1769000000.${String(++seq).padStart(6, '0')}` } }));
+    const before = posts().length;
+    let failures = 2;
+    const a = createStatsSummaries(replicaA, {
+      poster: slackSummaryPoster(replicaA), render: renderStatsSummary,
+      markPosted: async (db, o) => {
+        if (failures-- > 0) throw new Error('connection terminated unexpectedly');
+        await markReportPosted(db, o);
+      },
+    }, { replica: 'replica-a', retryDelayMs: 60_000, markRetryDelaysMs: [1, 1] });
+    setClocks('2026-01-14T07:00:00Z');
+    expect(await a.fire('daily')).toBe('posted');
+    expect(posts().length - before).toBe(1);
+    const [row] = await database.db.select().from(scheduledReports).where(eq(scheduledReports.periodKey, '2026-01-14'));
+    expect(row!.postedAt).not.toBeNull();
+    expect(row!.lastError).toBeNull();
+    // Long after the lease: nothing is left for the sweep to post again.
+    setClocks('2026-01-14T08:00:00Z');
+    const b = summaries(replicaB, 'replica-b');
+    expect(await b.retryStale()).toBe(0);
+    expect(posts().length - before).toBe(1);
   });
 
   it('schedules the daily, weekly and retry jobs in SCHEDULE_TZ', () => {

@@ -20,12 +20,13 @@ import { goLiveStatusCommand } from '../../../commands/golive-status.js';
 import { modeStatusCommand } from '../../../commands/mode-status.js';
 import { renderGoLiveStatus, renderModeStatus } from '../views/mode-status.js';
 import { alertActionRows } from './alert-actions.js';
+import { goLiveAuditRoute } from './golive-audit.js';
 import { goLiveHelpRoute } from './golive-help.js';
 import { incidentItemAction, killRoute, modeResumeRoute } from './kill-routes.js';
 import { modeReactionRows } from './mode-reactions.js';
 import { modeLiveRoute, modePaperRoute } from './mode-routes.js';
 import { oncallOverrideRoute, oncallScheduleRoute, oncallWhoRoute } from './oncall-routes.js';
-import { commandRoute, notYetAvailable } from './routes.js';
+import { commandRoute } from './routes.js';
 import { statsRoute } from './stats-route.js';
 import type { ActionRow, EventRow, ListenerTable, SlashCommandRow, ViewRow } from './types.js';
 
@@ -36,7 +37,7 @@ const commands: SlashCommandRow[] = [
     whenEmpty: 'status',
     subcommands: [
       commandRoute({ name: 'status', usage: '/golive status', command: goLiveStatusCommand, render: renderGoLiveStatus }),
-      notYetAvailable({ name: 'audit', usage: '/golive audit', summary: 'Run the go-live audit against the exchange and post the verdict', role: 'operator' }),
+      goLiveAuditRoute(),
       goLiveHelpRoute({ usage: '/golive help' }),
     ],
   },

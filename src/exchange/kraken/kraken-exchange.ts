@@ -9,7 +9,7 @@ import type { Config } from '../../config/env.js';
 import type { Logger } from '../../logger.js';
 import { ExchangeError } from '../errors.js';
 import type {
-  ApiKeyRights, Balance, Candle, Exchange, ExchangeTrade, Market, OrderRequest, OrderState, Ticker, TradePage,
+  ApiKeyRights, Balance, Candle, Exchange, ExchangeTrade, Market, OrderRequest, OrderState, SystemStatus, Ticker, TradePage,
 } from '../types.js';
 import { createCcxtKraken, type KrakenClientOptions } from './ccxt-client.js';
 import { mapKrakenError } from './map-error.js';
@@ -201,6 +201,10 @@ export class KrakenExchange implements Exchange {
 
   async cancelAllOrdersAfter(timeoutMs: number): Promise<void> {
     await this.#call('private', 'CancelAllOrdersAfter', { timeout: Math.ceil(timeoutMs / 1000) }, S.cancelAfterResult);
+  }
+
+  async fetchSystemStatus(): Promise<SystemStatus> {
+    return (await this.#call('public', 'SystemStatus', {}, S.systemStatusResult)).status;
   }
 
   async fetchOpenOrders(symbol?: string): Promise<OrderState[]> {

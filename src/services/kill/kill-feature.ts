@@ -1,4 +1,4 @@
-// The kill switch as a part of the running bot (every role): POST /kill, the halt watcher (a persisted or
+// The kill switch as a part of the running bot (every role): POST /kill, the halt watcher, Kraken's dead man's switch (a persisted or
 // remote halt stops this process within a poll), and the incident thread in Slack for kills made
 // here or from the terminal. Started before the engine, so a bot restarted while halted never
 // trades a candle.
@@ -6,6 +6,7 @@ import type { AppContext } from '../../app/context.js';
 import type { Feature } from '../../app/feature.js';
 import { killRoute } from '../../http/kill-route.js';
 import { announceIncident, announceUnposted, type IncidentPoster } from './announce-incident.js';
+import { startDeadMansSwitch } from './dead-man.js';
 import { describeError } from './deadline.js';
 import { startHaltWatcher } from './halt-watcher.js';
 import { setKillHooks } from './runtime.js';
@@ -19,7 +20,7 @@ export function createKillFeature(opts: KillFeatureOptions = {}): Feature {
   return {
     name: 'kill',
     roles: ['all', 'web', 'worker'],
-    async start(ctx, http) {
+    async start(ctx, http, startOpts) {
       // Every role serves it: a web replica kills without the engine worker.
       http.route('POST', '/kill', killRoute(ctx));
       const poster = opts.incidentPoster?.(ctx);
@@ -41,8 +42,11 @@ export function createKillFeature(opts: KillFeatureOptions = {}): Feature {
             }
           : {}),
       });
+      // The trading process keeps Kraken's dead man's switch renewed while it trades live.
+      const deadMan = startOpts.role === 'web' ? null : startDeadMansSwitch(ctx);
       return {
         async stop() {
+          await deadMan?.stop();
           await watcher.stop();
         },
       };

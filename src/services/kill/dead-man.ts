@@ -1,0 +1,165 @@
+// Owns the dead man's switch on Kraken: while this process trades live it keeps renewing
+// CancelAllOrdersAfter(DEAD_MAN_TIMEOUT) every DEAD_MAN_INTERVAL, so if the process dies (or hangs)
+// Kraken itself cancels every order when the timer runs out. It disarms (timeout 0) when trading
+// stops being live (paper, halted), around Kraken maintenance (public SystemStatus not `online`),
+// and on graceful shutdown. Failures alert and are retried on the next tick; nothing here throws.
+// Decisions use the injected clock, so tests move time instead of waiting for it.
+import type { AppContext } from '../../app/context.js';
+import type { Exchange, SystemStatus } from '../../exchange/types.js';
+import { effectiveMode, getBotState } from '../bot-state.js';
+import { describeError, withDeadline } from './deadline.js';
+import { isHaltLatched } from './runtime.js';
+
+export type DeadManCtx = Pick<AppContext, 'config' | 'exchanges' | 'db' | 'clock' | 'logger' | 'alerts' | 'jobs'>;
+
+export interface DeadManStatus {
+  armed: boolean;
+  /** Why it is (not) armed: live, not_live, halted, maintenance (Kraken's status), stopped. */
+  reason: 'live' | 'not_live' | 'halted' | 'maintenance' | 'stopped';
+  lastRenewedAt: Date | null;
+  krakenStatus: SystemStatus | null;
+  lastError: string | null;
+}
+
+export class DeadMansSwitch {
+  readonly #ctx: DeadManCtx;
+  readonly #timeoutMs: number;
+  readonly #intervalMs: number;
+  #armed = false;
+  #lastRenewedAt: Date | null = null;
+  #statusCheckedAt: Date | null = null;
+  #krakenStatus: SystemStatus | null = null;
+  #wantLive = false;
+  #lastError: string | null = null;
+  #reason: DeadManStatus['reason'] = 'not_live';
+  #running: Promise<DeadManStatus> | null = null;
+
+  constructor(ctx: DeadManCtx, opts: { timeoutMs?: number; intervalMs?: number } = {}) {
+    this.#ctx = ctx;
+    this.#timeoutMs = opts.timeoutMs ?? ctx.config.DEAD_MAN_TIMEOUT;
+    this.#intervalMs = opts.intervalMs ?? ctx.config.DEAD_MAN_INTERVAL;
+  }
+
+  status(): DeadManStatus {
+    return { armed: this.#armed, reason: this.#reason, lastRenewedAt: this.#lastRenewedAt, krakenStatus: this.#krakenStatus, lastError: this.#lastError };
+  }
+
+  /** One decision: arm, renew when due, or disarm. The timer calls it every second; tests call it. */
+  tick(): Promise<DeadManStatus> {
+    this.#running ??= this.#tick().finally(() => {
+      this.#running = null;
+    });
+    return this.#running;
+  }
+
+  /** Graceful shutdown: disarm so Kraken does not cancel the orders of a bot that stopped on purpose. */
+  async stop(): Promise<DeadManStatus> {
+    await this.#running;
+    this.#reason = 'stopped';
+    if (this.#armed) await this.#disarm('stopped');
+    return this.status();
+  }
+
+  #kraken(): Exchange {
+    return this.#ctx.exchanges.kraken();
+  }
+
+  async #tick(): Promise<DeadManStatus> {
+    const ctx = this.#ctx;
+    const now = ctx.clock.now();
+    try {
+      const state = await withDeadline(getBotState(ctx.db), ctx.config.KILL_DB_TIMEOUT, 'the database (bot_state)');
+      this.#wantLive = effectiveMode(state, ctx.config.IS_LIVE) === 'live';
+    } catch (err) {
+      // Without the database the engine cannot trade either; keep the last decision (a live bot
+      // keeps its switch renewed rather than letting Kraken cancel over a database blip).
+      ctx.logger.warn({ error: describeError(err) }, "dead man's switch: could not read bot_state; keeping the last decision");
+    }
+    const halted = isHaltLatched(ctx);
+    if (this.#wantLive && !halted && this.#statusDue(now)) await this.#checkStatus(now);
+    const maintenance = this.#krakenStatus !== null && this.#krakenStatus !== 'online';
+    const want = this.#wantLive && !halted && !maintenance;
+    this.#reason = want ? 'live' : halted ? 'halted' : maintenance && this.#wantLive ? 'maintenance' : 'not_live';
+    if (want) {
+      const due = !this.#armed || this.#lastError !== null || !this.#lastRenewedAt || now.getTime() - this.#lastRenewedAt.getTime() >= this.#intervalMs;
+      if (due) await this.#renew(now);
+    } else if (this.#armed) {
+      await this.#disarm(this.#reason);
+    }
+    return this.status();
+  }
+
+  #statusDue(now: Date): boolean {
+    return !this.#statusCheckedAt || now.getTime() - this.#statusCheckedAt.getTime() >= this.#intervalMs || this.#krakenStatus !== 'online';
+  }
+
+  async #checkStatus(now: Date): Promise<void> {
+    const exchange = this.#kraken();
+    if (!exchange.fetchSystemStatus) return;
+    try {
+      const status = await withDeadline(exchange.fetchSystemStatus(), this.#timeoutMs / 4, 'Kraken SystemStatus');
+      if (status !== this.#krakenStatus && this.#krakenStatus !== null) {
+        this.#ctx.logger.warn({ from: this.#krakenStatus, to: status }, `Kraken system status is now ${status}`);
+      }
+      this.#krakenStatus = status;
+      this.#statusCheckedAt = now;
+    } catch (err) {
+      // Unknown status: keep the switch as it is (renewed when live); say so once per failure.
+      this.#ctx.logger.warn({ error: describeError(err) }, "dead man's switch: could not read Kraken's system status");
+    }
+  }
+
+  async #renew(now: Date): Promise<void> {
+    try {
+      await withDeadline(this.#kraken().cancelAllOrdersAfter(this.#timeoutMs), this.#timeoutMs / 4, 'Kraken CancelAllOrdersAfter');
+      if (!this.#armed) this.#ctx.logger.info({ timeoutSeconds: this.#timeoutMs / 1000 }, "dead man's switch armed on Kraken");
+      if (this.#lastError) this.#ctx.logger.info("dead man's switch renewals succeed again");
+      this.#armed = true;
+      this.#lastRenewedAt = now;
+      this.#lastError = null;
+    } catch (err) {
+      await this.#failed(err, 'renew');
+    }
+  }
+
+  async #disarm(why: DeadManStatus['reason']): Promise<void> {
+    try {
+      await withDeadline(this.#kraken().cancelAllOrdersAfter(0), this.#timeoutMs / 4, 'Kraken CancelAllOrdersAfter(0)');
+      this.#armed = false;
+      this.#lastError = null;
+      this.#ctx.logger.info({ why }, "dead man's switch disarmed on Kraken");
+    } catch (err) {
+      await this.#failed(err, 'disarm');
+    }
+  }
+
+  async #failed(err: unknown, what: 'renew' | 'disarm'): Promise<void> {
+    const first = this.#lastError === null;
+    this.#lastError = describeError(err);
+    const deadline = this.#lastRenewedAt ? new Date(this.#lastRenewedAt.getTime() + this.#timeoutMs) : null;
+    this.#ctx.logger.warn({ error: this.#lastError, what }, `dead man's switch: could not ${what} on Kraken`);
+    if (!first) return; // one alert per run of failures; the alert outbox groups repeats anyway
+    const title = what === 'renew'
+      ? `Dead man's switch could not be renewed on Kraken${deadline ? `: Kraken cancels every order at ${deadline.toISOString()} unless a renewal succeeds` : ''}`
+      : "Dead man's switch could not be disarmed on Kraken: it may cancel every order when its timer runs out";
+    await this.#ctx.alerts.raise({ source: 'kill', severity: what === 'renew' && this.#armed ? 'critical' : 'warning', title, fingerprint: `dead-man:${what}`,
+      details: { error: this.#lastError, timeoutSeconds: this.#timeoutMs / 1000, lastRenewedAt: this.#lastRenewedAt?.toISOString() ?? null } })
+      .catch((alertErr: unknown) => this.#ctx.logger.error({ err: alertErr }, "could not raise the dead man's switch alert"));
+  }
+}
+
+/** The running bot's switch: a tick every second while armed for live (IS_LIVE with Kraken keys). */
+export function startDeadMansSwitch(ctx: DeadManCtx, opts: { tickMs?: number } = {}): { dms: DeadMansSwitch; stop(): Promise<void> } | null {
+  if (!ctx.config.IS_LIVE || !ctx.exchanges.hasKrakenKeys()) return null;
+  const dms = new DeadMansSwitch(ctx);
+  void dms.tick();
+  const timer = setInterval(() => void dms.tick(), opts.tickMs ?? 1_000);
+  timer.unref();
+  return {
+    dms,
+    async stop() {
+      clearInterval(timer);
+      await dms.stop();
+    },
+  };
+}

@@ -1,0 +1,171 @@
+// Kraken's dead man's switch with an injected clock and nock at the Kraken edge: armed while live
+// (CancelAllOrdersAfter with the configured timeout), renewed every interval and not before,
+// disarmed (timeout 0) on stop, when trading stops being live, and around Kraken maintenance;
+// failures alert and never throw. The guarded fetch allows the call exactly when armed.
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { buildAppContext, type OwnedContext } from '../../../src/app/build-context.js';
+import { startBot } from '../../../src/app/runtime.js';
+import { ManualClock, systemClock } from '../../../src/clock.js';
+import { testConfig } from '../../../src/config/env.js';
+import { createCcxtKraken } from '../../../src/exchange/kraken/ccxt-client.js';
+import { LiveTradingNotArmedError } from '../../../src/exchange/errors.js';
+import { silentLogger } from '../../../src/logger.js';
+import { updateBotState } from '../../../src/services/bot-state.js';
+import { DeadMansSwitch } from '../../../src/services/kill/dead-man.js';
+import { killFeature } from '../../../src/services/kill/kill-feature.js';
+import { latchHalt } from '../../../src/services/kill/runtime.js';
+import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { startFakeKraken } from '../../support/fake-kraken.js';
+import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
+import { recordingAlerts, type RecordingAlerts } from '../../support/engine.js';
+import { TEST_KRAKEN_KEY, TEST_KRAKEN_SECRET } from '../../support/kill-context.js';
+
+const KRAKEN = 'https://kraken.deadman.test';
+let database: TestDatabase;
+let ctx: OwnedContext;
+let clock: ManualClock;
+let alerts: RecordingAlerts;
+/** Timeouts (seconds) sent to CancelAllOrdersAfter, in order. */
+let timeouts: number[];
+let status: string;
+let cancelAfterError: string | null;
+
+beforeAll(async () => {
+  database = await createPostgresTestDb();
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+});
+afterAll(async () => {
+  nock.cleanAll();
+  nock.enableNetConnect();
+  await database?.close();
+});
+afterEach(async () => {
+  nock.cleanAll();
+  await ctx?.close();
+  await database.db.execute(sql`truncate bot_state`);
+});
+
+async function setup(env: Record<string, string> = {}): Promise<DeadMansSwitch> {
+  timeouts = [];
+  status = 'online';
+  cancelAfterError = null;
+  nock(KRAKEN).persist()
+    .get('/0/public/SystemStatus').reply(200, () => ({ error: [], result: { status, timestamp: '2026-03-02T10:00:00Z' } }))
+    .post('/0/private/CancelAllOrdersAfter').reply(200, (_uri, body) => {
+      if (cancelAfterError) return { error: [cancelAfterError] };
+      const timeout = Number(new URLSearchParams(body as string).get('timeout'));
+      timeouts.push(timeout);
+      return { error: [], result: { currentTime: '2026-03-02T10:00:00Z', triggerTime: timeout > 0 ? '2026-03-02T10:01:00Z' : '0' } };
+    });
+  clock = new ManualClock('2026-03-02T10:00:00Z');
+  alerts = recordingAlerts();
+  ctx = await buildAppContext({
+    config: testConfig({ IS_LIVE: 'true', KRAKEN_API_KEY: TEST_KRAKEN_KEY, KRAKEN_API_SECRET: TEST_KRAKEN_SECRET, KRAKEN_API_URL: KRAKEN, KRAKEN_RATE_LIMIT: 'false', ...env }),
+    database, clock, logger: silentLogger(), alerts: () => alerts,
+  });
+  await updateBotState(database.db, clock, { mode: 'live' });
+  return new DeadMansSwitch(ctx);
+}
+
+describe("dead man's switch", () => {
+  it('arms with the configured timeout, renews every interval and not before, disarms on stop', async () => {
+    const dms = await setup({ DEAD_MAN_TIMEOUT: '60s', DEAD_MAN_INTERVAL: '20s' });
+    expect(await dms.tick()).toMatchObject({ armed: true, reason: 'live', krakenStatus: 'online' });
+    expect(timeouts).toEqual([60]);
+    clock.advance(5_000);
+    await dms.tick();
+    clock.advance(14_000);
+    await dms.tick();
+    expect(timeouts).toEqual([60]); // 19 s: not due yet
+    clock.advance(1_000);
+    await dms.tick();
+    expect(timeouts).toEqual([60, 60]);
+    clock.advance(20_000);
+    await dms.tick();
+    expect(timeouts).toEqual([60, 60, 60]);
+    expect(await dms.stop()).toMatchObject({ armed: false, reason: 'stopped' });
+    expect(timeouts).toEqual([60, 60, 60, 0]);
+  });
+
+  it('disarms when trading stops being live (paper, or a halt) and re-arms when live again', async () => {
+    const dms = await setup();
+    await dms.tick();
+    await updateBotState(database.db, clock, { mode: 'paper' });
+    expect(await dms.tick()).toMatchObject({ armed: false, reason: 'not_live' });
+    expect(timeouts).toEqual([60, 0]);
+    await dms.tick();
+    expect(timeouts).toEqual([60, 0]); // nothing to disarm twice
+    await updateBotState(database.db, clock, { mode: 'live' });
+    await dms.tick();
+    latchHalt(ctx, 'kill');
+    expect(await dms.tick()).toMatchObject({ armed: false, reason: 'halted' });
+    expect(timeouts).toEqual([60, 0, 60, 0]);
+  });
+
+  it('disarms around Kraken maintenance and re-arms once Kraken is online again', async () => {
+    const dms = await setup();
+    await dms.tick();
+    status = 'maintenance';
+    clock.advance(20_000);
+    expect(await dms.tick()).toMatchObject({ armed: false, reason: 'maintenance', krakenStatus: 'maintenance' });
+    clock.advance(20_000);
+    await dms.tick();
+    expect(timeouts).toEqual([60, 0]);
+    status = 'online';
+    clock.advance(1_000);
+    expect(await dms.tick()).toMatchObject({ armed: true, reason: 'live', krakenStatus: 'online' });
+    expect(timeouts).toEqual([60, 0, 60]);
+  });
+
+  it('a failed renewal alerts once, does not throw, and is retried on the next tick', async () => {
+    const dms = await setup();
+    await dms.tick();
+    cancelAfterError = 'EService:Unavailable';
+    clock.advance(20_000);
+    const failed = await dms.tick();
+    expect(failed.lastError).toMatch(/Unavailable|unavailable/);
+    await dms.tick();
+    expect(alerts.raised).toEqual([expect.objectContaining({ source: 'kill', severity: 'critical', fingerprint: 'dead-man:renew', title: expect.stringMatching(/cancels every order at 2026-03-02T10:01:00.000Z/) })]);
+    cancelAfterError = null;
+    clock.advance(1_000);
+    expect(await dms.tick()).toMatchObject({ armed: true, lastError: null });
+    expect(timeouts).toEqual([60, 60]);
+  });
+
+  it('the guarded fetch lets CancelAllOrdersAfter through exactly when the process is armed', async () => {
+    const seen: string[] = [];
+    nock(KRAKEN).post('/0/private/CancelAllOrdersAfter').reply(200, { error: [], result: { currentTime: 'x', triggerTime: '0' } });
+    const config = testConfig({ KRAKEN_API_KEY: TEST_KRAKEN_KEY, KRAKEN_API_SECRET: TEST_KRAKEN_SECRET, KRAKEN_API_URL: KRAKEN });
+    const unarmed = await createCcxtKraken(config, { armed: false, withKeys: true, enableRateLimit: false, onRequest: (r) => seen.push(r.url) });
+    await expect(unarmed.privatePostCancelAllOrdersAfter({ timeout: 60 })).rejects.toBeInstanceOf(LiveTradingNotArmedError);
+    expect(seen).toEqual([]);
+    const armed = await createCcxtKraken(config, { armed: true, withKeys: true, enableRateLimit: false, onRequest: (r) => seen.push(r.url) });
+    await armed.privatePostCancelAllOrdersAfter({ timeout: 60 });
+    expect(seen).toEqual([`${KRAKEN}/0/private/CancelAllOrdersAfter`]);
+  });
+});
+
+describe("the running bot's dead man's switch", () => {
+  it('is armed on Kraken while the bot trades live and disarmed by a graceful stop', async () => {
+    const kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET });
+    try {
+      await updateBotState(database.db, systemClock, { mode: 'live' });
+      const config = testConfig({
+        IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false',
+        DEAD_MAN_TIMEOUT: '30s', DEAD_MAN_INTERVAL: '10s', HOST: '127.0.0.1',
+      });
+      const bot = await startBot({ config, role: 'worker', feed: 'replay', port: 0, logger: silentLogger(), database, features: [killFeature] });
+      for (let i = 0; i < 250 && kraken.state.deadMan.timeoutSeconds === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(kraken.state.deadMan.timeoutSeconds).toBe(30);
+      expect(kraken.callsTo('SystemStatus').length).toBeGreaterThan(0);
+      await bot.stop();
+      expect(kraken.state.deadMan).toEqual({ timeoutSeconds: 0, triggerAt: null });
+      expect(kraken.callsTo('CancelAllOrdersAfter').map((c) => c.params['timeout'])).toEqual(['30', '0']);
+    } finally {
+      await kraken.close();
+    }
+  });
+});

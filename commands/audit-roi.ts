@@ -1,5 +1,5 @@
 // `audit-roi`: ROI from the ledger against ROI from equity snapshots per book and period, and the
-// live book against Kraken balances (when a key is configured). Writes LOG_DIR/reports/roi-audit-*.json.
+// live book against Kraken balances (when a key is configured). Writes REPORTS_DIR/roi-audit-*.json.
 import { z } from 'zod';
 import { readOnlyExchange } from '../src/exchange/read-only.js';
 import { auditRoi, type RoiAuditReport } from '../src/services/roi/roi-audit.js';

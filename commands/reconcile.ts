@@ -1,6 +1,6 @@
 // `reconcile`: the ledger against Kraken's trade history and balances; classes matched /
 // mismatched / missing_on_exchange / legacy_unmatched / recent unmatched, and balance diffs. Only
-// read-only exchange calls. Writes the JSON report to LOG_DIR/reports. Not ok when anything but
+// read-only exchange calls. Writes the JSON report to REPORTS_DIR. Not ok when anything but
 // legacy trades is unmatched. The transport may pass a progress callback (the CLI's progress bar).
 import { z } from 'zod';
 import { readOnlyExchange } from '../src/exchange/read-only.js';

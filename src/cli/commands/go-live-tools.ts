@@ -46,7 +46,7 @@ export const goLiveToolsCli: CliRegistration = {
       });
     program
       .command('reconcile')
-      .description('reconcile the ledger with Kraken trade history and balances (report in LOG_DIR/reports)')
+      .description('reconcile the ledger with Kraken trade history and balances (JSON report in REPORTS_DIR)')
       .option('--json', 'print the report as JSON', false)
       .action(async (opts: { json: boolean }) => {
         const bar = progressBar(io, opts.json);

@@ -1,6 +1,10 @@
 // Renders a ReconcileReport for the terminal: counts per class, the first few of each problem
 // class, balance diffs, the report file, and the summary line.
+import { canonicalDecimal } from '../../services/reconcile/match.js';
 import type { ReconcileReport } from '../../services/reconcile/reconcile.js';
+
+/** Amounts as people write them: the ledger's numeric(36,18) and Kraken's padded decimals trimmed. */
+const num = (v: unknown) => (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? canonicalDecimal(v) : String(v));
 
 export function renderReconcile(r: ReconcileReport): string {
   const c = r.counts;
@@ -20,9 +24,9 @@ export function renderReconcile(r: ReconcileReport): string {
     for (const x of list.slice(0, 10)) lines.push(`  ${show(x)}`);
     if (list.length > 10) lines.push(`  … ${list.length - 10} more in the report file`);
   };
-  few('mismatched', r.mismatched, (m) => `fill ${m.ledger.fillId} / trade ${m.exchange.tradeId}: ${m.fields.map((f) => `${f} ${String(m.ledger[f])} vs ${String(m.exchange[f])}`).join(', ')}`);
-  few('missing on exchange', r.missingOnExchange, (f) => `fill ${f.fillId} ${f.side} ${f.quantity} ${f.symbol} @ ${f.price} (${f.at}) trade id ${f.exchangeTradeId}`);
-  few('recent unmatched', r.recentUnmatched, (t) => `trade ${t.tradeId} ${t.side} ${t.quantity} ${t.symbol} @ ${t.price} (${t.at})`);
+  few('mismatched', r.mismatched, (m) => `fill ${m.ledger.fillId} / trade ${m.exchange.tradeId}: ${m.fields.map((f) => `${f} ${num(m.ledger[f])} vs ${num(m.exchange[f])}`).join(', ')}`);
+  few('missing on exchange', r.missingOnExchange, (f) => `fill ${f.fillId} ${f.side} ${num(f.quantity)} ${f.symbol} @ ${num(f.price)} (${f.at}) trade id ${f.exchangeTradeId}`);
+  few('recent unmatched', r.recentUnmatched, (t) => `trade ${t.tradeId} ${t.side} ${num(t.quantity)} ${t.symbol} @ ${num(t.price)} (${t.at})`);
   if (r.balances.length > 0) {
     lines.push('', 'balances (ledger vs exchange):');
     for (const b of r.balances) lines.push(`  ${b.asset.padEnd(6)} ledger ${b.ledger}  exchange ${b.exchange}  diff ${b.diff}  ${b.status.replace(/_/g, ' ')}`);

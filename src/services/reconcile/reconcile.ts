@@ -1,6 +1,6 @@
 // Owns one reconciliation run: the ledger's live fills against Kraken's trade history (fetched
 // with paging inside the rate limits), classified by matchTrades, plus balance diffs; written as a
-// JSON report under LOG_DIR/reports unless it is a dry run. `ctb reconcile` and the audit use it.
+// JSON report under REPORTS_DIR unless it is a dry run. `ctb reconcile` and the audit use it.
 import type { AppContext } from '../../app/context.js';
 import type { Balance, Exchange, ExchangeTrade } from '../../exchange/types.js';
 import { balanceDiffs, type BalanceDiff } from './balances.js';
@@ -51,7 +51,10 @@ export async function reconcile(ctx: AppContext, exchange: Exchange, opts: Recon
   const cutoffSource = configured ? 'config' : first ? 'first_ledger_fill' : 'no_live_ledger';
   // With no live ledger at all, everything on the exchange predates the bot: legacy.
   const cutoff = configured ?? first ?? now;
-  const since = new Date(cutoff.getTime() - (cutoffSource === 'no_live_ledger' ? NO_LEDGER_LOOKBACK_MS : LEGACY_LOOKBACK_MS));
+  // From before the earlier of the cutoff and the first fill: a configured cutoff later than the
+  // ledger's start must not leave early fills looking "missing on exchange" for want of history.
+  const earliest = first && first < cutoff ? first : cutoff;
+  const since = new Date(earliest.getTime() - (cutoffSource === 'no_live_ledger' ? NO_LEDGER_LOOKBACK_MS : LEGACY_LOOKBACK_MS));
 
   const ledger = await loadLiveFills(ctx.db);
   const { trades, progress } = await fetchAllTrades(exchange, { since, ...pick(opts) });
@@ -74,7 +77,7 @@ export async function reconcile(ctx: AppContext, exchange: Exchange, opts: Recon
     legacyUnmatched: result.legacyUnmatched.map(tradeView),
     balances, fetch: progress, summaryLine, reportFile: null,
   };
-  if (opts.writeReport) report.reportFile = await writeReportFile(ctx.config.LOG_DIR, 'reconcile', now, report);
+  if (opts.writeReport) report.reportFile = await writeReportFile(ctx.config.REPORTS_DIR, 'reconcile', now, report);
   return report;
 }
 

@@ -98,7 +98,7 @@ async function exchangeEquity(ctx: AppContext, exchange: Exchange, balances: Bal
   const snap = new Dec(snapshotEquity);
   const diffPct = snap.isZero() ? new Dec(total.isZero() ? 0 : 100) : total.minus(snap).abs().div(snap).mul(100);
   const status = unpriced.length > 0 ? 'unpriced' : diffPct.lte(tolerancePp) ? 'agrees' : 'disagrees';
-  return { snapshotEquity, exchangeEquity: total.toFixed(), diffPct: diffPct.toFixed(4), status, unpriced };
+  return { snapshotEquity: snap.toFixed(), exchangeEquity: total.toFixed(), diffPct: diffPct.toFixed(4), status, unpriced };
 }
 
 export interface RoiAuditOptions {
@@ -127,6 +127,6 @@ export async function auditRoi(ctx: AppContext, opts: RoiAuditOptions): Promise<
   const summaryLine = `ROI AUDIT ${ok ? 'OK' : 'FAILED'} — ${compared} book-period(s) compared, ${disagreeing.length} disagree beyond ${tolerancePp} pp`
     + (exchange ? `; exchange equity ${exchange.status} (${exchange.diffPct}% apart)` : '');
   const report: RoiAuditReport = { kind: 'roi_audit', schemaVersion: 1, ok, at: now.toISOString(), tolerancePp, rows, exchange, summaryLine, reportFile: null };
-  if (opts.writeReport) report.reportFile = await writeReportFile(ctx.config.LOG_DIR, 'roi-audit', now, report);
+  if (opts.writeReport) report.reportFile = await writeReportFile(ctx.config.REPORTS_DIR, 'roi-audit', now, report);
   return report;
 }

@@ -28,7 +28,7 @@ export const reconciliationCheck = defineCheck({
     const value = `${c.matched} matched, ${c.mismatched} mismatched, ${c.missingOnExchange} missing on exchange, ${c.recentUnmatched} recent unmatched, ${c.legacyUnmatched} legacy unmatched`
       + (shortfalls.length ? `; short of ${shortfalls.map((b) => `${b.diff} ${b.asset}`).join(', ')}` : '');
     if (!r.ok) {
-      return { status: 'fail', value, fix: 'Run ctb reconcile and resolve each mismatched, missing and recent unmatched trade (see the report in LOG_DIR/reports).', details };
+      return { status: 'fail', value, fix: 'Run ctb reconcile and resolve each mismatched, missing and recent unmatched trade (see the report in REPORTS_DIR).', details };
     }
     if (c.legacyUnmatched > 0 || surplus.length > 0) {
       const why = [c.legacyUnmatched > 0 ? `${c.legacyUnmatched} legacy trade(s) before ${r.legacyCutoff.slice(0, 10)}` : null,

@@ -4,6 +4,8 @@
 // p99 < 20 ms), Slack messages per channel per second (must stay ≤ 1 in every calendar second),
 // what is still queued (kept, not dropped), and peak memory.
 //   node --import tsx bench/alerts.ts [--alerts 10000] [--fingerprints 50] [--seconds 10] [--observe 20] [--drain]
+import { loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { sql } from 'drizzle-orm';
 import { alertsFeature } from '../src/alerts/feature.js';
 import type { OutboxAlertSink } from '../src/alerts/sink.js';
@@ -47,6 +49,8 @@ async function main() {
   }, 50);
   const running = DELIVER ? await alertsFeature.start(ctx, null as never, { role: 'all', feed: 'replay' }) : undefined;
 
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
   // Open loop: a batch every 10 ms, so the 10,000 arrive evenly over SECONDS whatever the latency.
   const latencies: number[] = [];
   let failures = 0;
@@ -69,6 +73,7 @@ async function main() {
   }
   await Promise.all(inflight);
   const fireSeconds = (performance.now() - start) / 1000;
+  loop.disable();
 
   const observeUntil = Date.now() + OBSERVE * 1000;
   for (;;) {
@@ -115,6 +120,7 @@ async function main() {
   for (const l of lines.slice(0, 8)) console.log(l);
   if (lines.length > 8) console.log(`    … ${lines.length - 8} more channels`);
   console.log(`  delivery after ${DRAIN ? 'draining' : `${OBSERVE} s`}: ${queue!.posted}/${persisted!.groups} threads posted, ${queue!.sent} deliveries sent, ${queue!.pending} still queued (kept in the outbox, not dropped)`);
+  console.log(`  event-loop delay while firing: p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms (delivery and escalation ticks share the process)`);
   console.log(`  peak memory:             rss ${(peakRss / 2 ** 20).toFixed(0)} MiB, heap ${(peakHeap / 2 ** 20).toFixed(0)} MiB`);
 
   await ctx.close();

@@ -5,7 +5,8 @@
 // appended, a Slack sync delivery is queued (one pending per group), and for a severity whose
 // policy pages, the escalation timer is started.
 import { sql } from 'drizzle-orm';
-import { execute, type Db } from '../db/client.js';
+import type { Db } from '../db/client.js';
+import { executePrepared } from '../db/prepared.js';
 import type { Severity } from './types.js';
 
 export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
@@ -34,8 +35,8 @@ export interface TimedAlert {
 }
 
 /**
- * Persists a batch in one statement (one round trip, one commit: on a busy host each extra round
- * trip costs milliseconds). The batch goes in as one JSON parameter; results come back in input
+ * Persists a batch in one prepared statement (one round trip, one commit: on a busy host each
+ * extra round trip costs milliseconds). The batch goes in as one JSON parameter; results come back in input
  * order (event ids come from one sequence in input order, so sorting them restores it).
  */
 export async function persistAlerts(input: { db: Db; batch: TimedAlert[]; slackChannel: string | null }): Promise<PersistResult[]> {
@@ -47,7 +48,7 @@ export async function persistAlerts(input: { db: Db; batch: TimedAlert[]; slackC
   }));
   const now = batch.reduce((max, b) => (b.at > max ? b.at : max), batch[0]!.at).toISOString();
   const sevRank = (c: string) => rank(sql.raw(c));
-  const [out] = await execute<{ groups: Array<{ fingerprint: string; id: number; severity: Severity; inserted: boolean }>; events: Array<string | number> }>(db, sql`
+  const [out] = await executePrepared<{ groups: Array<{ fingerprint: string; id: number; severity: Severity; inserted: boolean }>; events: Array<string | number> }>(db, sql`
     with input as (
       select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
         as x(i int, fingerprint text, source text, severity text, title text, details jsonb, at timestamptz, test boolean)
@@ -80,7 +81,11 @@ export async function persistAlerts(input: { db: Db; batch: TimedAlert[]; slackC
     ), x as (
       insert into alert_escalations (group_id, severity, due_at, started_at, updated_at)
       select g.id, g.severity, ${now}::timestamptz, ${now}::timestamptz, ${now}::timestamptz from g
-      where g.status = 'open' and (
+      where g.status = 'open'
+        -- the timer row exists for the group's lifetime: when this statement's snapshot already sees
+        -- it, skip the insert, so an escalation tick updating that row never makes a writer wait
+        and not exists (select 1 from alert_escalations t where t.group_id = g.id)
+        and (
         exists (select 1 from alert_policies p where p.severity = g.severity and jsonb_array_length(p.steps) > 0)
         or (g.severity = 'critical' and not exists (select 1 from alert_policies p where p.severity = 'critical'))
       )
@@ -98,36 +103,55 @@ export async function persistAlerts(input: { db: Db; batch: TimedAlert[]; slackC
 }
 
 /**
- * Single-flight batching writer: while one batch is being written, new alerts wait and go
- * together in the next one. Latency stays about one write; throughput grows with the batch.
+ * Group-commit writer: alerts that arrive while the event loop is busy go into one batch, and up
+ * to `maxInFlight` batches are written at once on separate connections, so a new alert never waits
+ * for a whole earlier commit (its fsync) before its own write starts. PostgreSQL flushes the WAL of
+ * concurrent commits together. Batches touching the same fingerprints still serialise on the
+ * group rows (locked in fingerprint order, so they cannot deadlock); distinct ones overlap.
+ * Each alert's promise resolves only when the transaction holding it has committed.
  */
 export class AlertWriter {
   #queue: Array<TimedAlert & { resolve(r: PersistResult): void; reject(err: unknown): void }> = [];
-  #writing = false;
+  #inFlight = 0;
+  #scheduled = false;
 
-  constructor(private readonly write: (batch: TimedAlert[]) => Promise<PersistResult[]>, private readonly maxBatch = 500) {}
+  constructor(
+    private readonly write: (batch: TimedAlert[]) => Promise<PersistResult[]>,
+    private readonly opts: { maxBatch?: number; maxInFlight?: number } = {},
+  ) {}
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
 
   persist(item: TimedAlert): Promise<PersistResult> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ ...item, resolve, reject });
-      if (!this.#writing) void this.#drain();
+      this.#schedule();
     });
   }
 
-  async #drain(): Promise<void> {
-    this.#writing = true;
-    try {
-      while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0, this.maxBatch);
-        try {
-          const results = await this.write(batch);
-          batch.forEach((b, i) => b.resolve(results[i]!));
-        } catch (err) {
-          for (const b of batch) b.reject(err);
-        }
-      }
-    } finally {
-      this.#writing = false;
+  /** Starts a batch once the current turn of the event loop is done (alerts raised together share it). */
+  #schedule(): void {
+    if (this.#scheduled || this.#inFlight >= (this.opts.maxInFlight ?? 4)) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      this.#start();
+    });
+  }
+
+  #start(): void {
+    while (this.#queue.length > 0 && this.#inFlight < (this.opts.maxInFlight ?? 4)) {
+      const batch = this.#queue.splice(0, this.opts.maxBatch ?? 500);
+      this.#inFlight += 1;
+      this.write(batch).then(
+        (results) => batch.forEach((b, i) => b.resolve(results[i]!)),
+        (err: unknown) => batch.forEach((b) => b.reject(err)),
+      ).finally(() => {
+        this.#inFlight -= 1;
+        if (this.#queue.length > 0) this.#schedule();
+      });
     }
   }
 }

@@ -20,6 +20,7 @@ import { goLiveStatusCommand } from '../../../commands/golive-status.js';
 import { modeStatusCommand } from '../../../commands/mode-status.js';
 import { renderGoLiveStatus, renderModeStatus } from '../views/mode-status.js';
 import { alertActionRows } from './alert-actions.js';
+import { appHomeRow } from './app-home.js';
 import { goLiveAuditRoute } from './golive-audit.js';
 import { goLiveHelpRoute } from './golive-help.js';
 import { incidentItemAction, killRoute, modeResumeRoute } from './kill-routes.js';
@@ -78,7 +79,7 @@ const commands: SlashCommandRow[] = [
   },
 ];
 
-const events: EventRow[] = [...modeReactionRows];
+const events: EventRow[] = [...modeReactionRows, appHomeRow];
 
 const actions: ActionRow[] = [incidentItemAction, ...alertActionRows];
 

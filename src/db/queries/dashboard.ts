@@ -1,0 +1,42 @@
+// Reads for the App Home dashboard: the open positions (newest first) and the alert groups that are
+// not resolved (critical first), each capped, with the total so the view can say how many it left out.
+import { and, count, desc, eq, ne, sql } from 'drizzle-orm';
+import type { Db } from '../client.js';
+import { alertGroups, trades } from '../schema/index.js';
+
+export async function openPositions(db: Db, limit: number) {
+  const [rows, total] = await Promise.all([
+    db
+      .select({
+        id: trades.id, mode: trades.mode, feed: trades.feed, strategy: trades.strategy, symbol: trades.symbol,
+        quantity: trades.quantity, entryPrice: trades.entryPrice, entryAt: trades.entryAt,
+      })
+      .from(trades)
+      .where(eq(trades.status, 'open'))
+      .orderBy(desc(trades.entryAt), desc(trades.id))
+      .limit(limit),
+    db.select({ n: count() }).from(trades).where(eq(trades.status, 'open')),
+  ]);
+  return { rows, total: total[0]?.n ?? 0 };
+}
+
+const SEVERITY_RANK = sql`case ${alertGroups.severity} when 'critical' then 0 when 'warning' then 1 else 2 end`;
+
+export async function openAlertGroups(db: Db, limit: number) {
+  const open = and(ne(alertGroups.status, 'resolved'), eq(alertGroups.test, false));
+  const [rows, total] = await Promise.all([
+    db
+      .select({
+        id: alertGroups.id, severity: alertGroups.severity, title: alertGroups.title, status: alertGroups.status,
+        count: alertGroups.count, firstAt: alertGroups.firstAt, lastAt: alertGroups.lastAt,
+        acknowledgedBy: alertGroups.acknowledgedBy, silencedUntil: alertGroups.silencedUntil,
+        slackChannel: alertGroups.slackChannel, slackTs: alertGroups.slackTs,
+      })
+      .from(alertGroups)
+      .where(open)
+      .orderBy(SEVERITY_RANK, desc(alertGroups.lastAt), desc(alertGroups.id))
+      .limit(limit),
+    db.select({ n: count() }).from(alertGroups).where(open),
+  ]);
+  return { rows, total: total[0]?.n ?? 0 };
+}

@@ -1,0 +1,106 @@
+// Renders the App Home tab from a Dashboard (src/services/dashboard/read-dashboard.ts): mode and
+// halt state under the paper/LIVE badge, equity and today's PnL per book, open positions, who is on
+// call, open alerts. A pure function of plain data, tested on its JSON.
+import type { Dashboard, DashboardBook } from '../../services/dashboard/read-dashboard.js';
+import { badgeBlock } from './badge.js';
+import { actorLabel, slackDate } from './format.js';
+import { context, divider, escapeText, fields, header, section, type KnownBlock } from './message.js';
+
+export interface HomeView {
+  type: 'home';
+  blocks: KnownBlock[];
+}
+
+const signed = (v: string): string => (v.startsWith('-') || /^0(\.0*)?$/.test(v) ? v : `+${v}`);
+const BOOK_TITLE: Record<DashboardBook['book'], string> = { paper: 'Paper', live: 'Live', replay: 'Replay (practice)' };
+const SEVERITY_ICON = { critical: ':rotating_light:', warning: ':warning:', info: ':information_source:' } as const;
+
+function modeBlocks(d: Dashboard): KnownBlock[] {
+  const m = d.mode;
+  const line = m.mode === 'live' ? ':red_circle: *LIVE* — trading real money' : ':page_facing_up: *PAPER* — simulated fills on real prices';
+  const halted = m.halted
+    ? `:octagonal_sign: *HALTED*${m.haltedReason ? ` — ${escapeText(m.haltedReason)}` : ''}${m.haltedBy ? ` by ${actorLabel(m.haltedBy)}` : ''}${m.haltedAt ? ` at ${slackDate(m.haltedAt)}` : ''}`
+    : 'no';
+  const pairs: Array<[string, string]> = [
+    ['Mode', m.mode === 'live' ? 'LIVE' : 'paper'],
+    ['Halted', halted],
+    ['Armed (IS_LIVE)', m.armed ? 'yes' : 'no'],
+    ['Requested mode', m.requestedMode],
+  ];
+  if (m.entriesPaused) pairs.push(['New entries', `paused${m.entriesPausedReason ? ` — ${escapeText(m.entriesPausedReason)}` : ''}`]);
+  return [section(line), fields(pairs)];
+}
+
+function bookField(b: DashboardBook): [string, string] {
+  const equity = b.equity ? `${b.equity.latest} (at ${slackDate(new Date(b.equity.at))})` : '— (no snapshot yet)';
+  const t = b.today;
+  const today = `${signed(t.realized)} realised, ${t.closed} closed${t.closed > 0 ? ` (${t.wins}W/${t.losses}L)` : ''}, fees ${t.fees}`;
+  const unrealized = b.open === 0 ? 'no open positions' : `${b.open} open, unrealised ${b.unrealized === null ? '— (no fresh marks)' : signed(b.unrealized)}`;
+  return [BOOK_TITLE[b.book], `Equity ${equity}\nToday ${today}\n${unrealized}`];
+}
+
+function more(shown: number, total: number, where: string): string {
+  return total > shown ? `\n_…and ${total - shown} more: ${where}_` : '';
+}
+
+function positionsBlock(d: Dashboard): KnownBlock {
+  const { shown, total } = d.positions;
+  if (total === 0) return section('*Open positions*\nNone.');
+  const lines = shown.map(
+    (p) => `• *${escapeText(p.symbol)}* ${p.quantity} @ ${p.entryPrice} — ${escapeText(p.strategy)}, ${p.book}, since ${slackDate(new Date(p.entryAt))}`,
+  );
+  return section(`*Open positions (${total})*\n${lines.join('\n')}${more(shown.length, total, '`ctb stats`')}`.slice(0, 2900));
+}
+
+function onCallBlock(d: Dashboard): KnownBlock {
+  const o = d.onCall;
+  if (!o.primary) return section('*On call*\nNobody is on call: set a rotation with `ctb oncall set --members U…,U…`.');
+  const how = o.via === 'override' ? 'override' : 'rotation';
+  const until = o.until ? `, until ${slackDate(new Date(o.until))}` : '';
+  const next = o.next && o.next !== o.primary ? `\nNext: ${actorLabel(o.next)}` : '';
+  return section(`*On call*\n${actorLabel(o.primary)} (${how}${until})${next}`);
+}
+
+function alertsBlock(d: Dashboard): KnownBlock {
+  const { shown, total } = d.alerts;
+  if (total === 0) return section('*Open alerts*\nNone.');
+  const lines = shown.map((a) => {
+    const times = a.count > 1 ? ` ×${a.count}` : '';
+    const ack = a.status === 'acknowledged' ? ` — acknowledged${a.acknowledgedBy ? ` by ${actorLabel(a.acknowledgedBy)}` : ''}` : ' — *not acknowledged*';
+    const silenced = a.silencedUntil ? `, silenced until ${slackDate(new Date(a.silencedUntil))}` : '';
+    return `${SEVERITY_ICON[a.severity]} ${escapeText(a.title)}${times}${ack}${silenced} · last ${slackDate(new Date(a.lastAt))}`;
+  });
+  return section(`*Open alerts (${total})*\n${lines.join('\n')}${more(shown.length, total, '`ctb alerts`')}`.slice(0, 2900));
+}
+
+export function renderAppHome(d: Dashboard): HomeView {
+  const books = d.books.filter((b) => b.book !== 'replay' || b.equity !== null || b.open > 0 || b.today.closed > 0);
+  return {
+    type: 'home',
+    blocks: [
+      badgeBlock({ mode: d.mode.mode, halted: d.mode.halted }),
+      header('crypto-trading-bot'),
+      ...modeBlocks(d),
+      divider,
+      section(`*Equity and today's PnL* (since ${slackDate(new Date(d.todayFrom))})`),
+      fields(books.map(bookField)),
+      positionsBlock(d),
+      divider,
+      onCallBlock(d),
+      alertsBlock(d),
+      context(`Updated ${slackDate(new Date(d.at))} — refreshed each time you open this tab · \`/golive status\` · \`/stats\` · \`/oncall\``),
+    ],
+  };
+}
+
+/** What the tab shows when the dashboard could not be read. */
+export function renderAppHomeError(reference: string): HomeView {
+  return {
+    type: 'home',
+    blocks: [
+      header('crypto-trading-bot'),
+      section(`:warning: The dashboard could not be read just now. Open the tab again in a moment.`),
+      context(`Reference \`${reference}\` — quote it when asking for help; the same id is in the bot's log.`),
+    ],
+  };
+}

@@ -1,0 +1,84 @@
+// The App Home tab is a pure function of the dashboard data: tested on its JSON.
+import { describe, expect, it } from 'vitest';
+import type { Dashboard } from '../../../src/services/dashboard/read-dashboard.js';
+import { renderAppHome, renderAppHomeError } from '../../../src/slack/views/app-home.js';
+
+const date = (iso: string) => `<!date^${new Date(iso).getTime() / 1000}^{date_short_pretty} {time}|${iso}>`;
+
+const dashboard = (over: Partial<Dashboard> = {}): Dashboard => ({
+  at: '2026-01-05T12:00:00.000Z',
+  todayFrom: '2026-01-05T00:00:00.000Z',
+  mode: {
+    mode: 'paper', requestedMode: 'paper', armed: false, halted: false, haltedReason: null, haltedAt: null, haltedBy: null,
+    entriesPaused: false, entriesPausedReason: null,
+  },
+  books: [
+    { book: 'paper', equity: { latest: '10012.5', at: '2026-01-05T11:45:00.000Z' }, today: { realized: '12.5', fees: '0.5', closed: 3, wins: 2, losses: 1 }, unrealized: '-1.25', open: 2 },
+    { book: 'live', equity: null, today: { realized: '0', fees: '0', closed: 0, wins: 0, losses: 0 }, unrealized: '0', open: 0 },
+    { book: 'replay', equity: null, today: { realized: '0', fees: '0', closed: 0, wins: 0, losses: 0 }, unrealized: '0', open: 0 },
+  ],
+  positions: {
+    total: 12,
+    shown: [
+      { id: 7, book: 'paper', strategy: 'ma-cross', symbol: 'BTC/USD', quantity: '0.01', entryPrice: '50000', entryAt: '2026-01-05T11:00:00.000Z' },
+      { id: 6, book: 'paper', strategy: 'momentum <fast>', symbol: 'ETH/USD', quantity: '0.5', entryPrice: '3000', entryAt: '2026-01-05T10:00:00.000Z' },
+    ],
+  },
+  onCall: { primary: 'UONCALL1', via: 'rotation', next: 'UNEXT2', until: '2026-01-12T09:00:00.000Z' },
+  alerts: {
+    total: 2,
+    shown: [
+      { id: 3, severity: 'critical', title: 'Engine heartbeat stale', status: 'open', count: 4, lastAt: '2026-01-05T11:58:00.000Z', acknowledgedBy: null, silencedUntil: null, link: null },
+      { id: 2, severity: 'warning', title: 'Kraken 5xx & retries', status: 'acknowledged', count: 1, lastAt: '2026-01-05T11:00:00.000Z', acknowledgedBy: 'UOPS1', silencedUntil: null, link: null },
+    ],
+  },
+  ...over,
+});
+
+type Block = { type: string; text?: { text: string }; fields?: Array<{ text: string }>; elements?: Array<{ text: string }> };
+const blockTexts = (blocks: unknown[]) => (blocks as Block[]).map((b) => b.text?.text ?? b.fields?.map((f) => f.text).join(' | ') ?? b.elements?.map((e) => e.text).join(' ') ?? b.type);
+
+describe('App Home view', () => {
+  it('shows mode, halt state, equity and today\'s PnL, positions, on-call and open alerts under the badge', () => {
+    const view = renderAppHome(dashboard());
+    expect(view.type).toBe('home');
+    const t = blockTexts(view.blocks);
+    expect(t).toEqual([
+      ':page_facing_up: *PAPER* — simulated fills',
+      'crypto-trading-bot',
+      ':page_facing_up: *PAPER* — simulated fills on real prices',
+      '*Mode*\npaper | *Halted*\nno | *Armed (IS_LIVE)*\nno | *Requested mode*\npaper',
+      'divider',
+      `*Equity and today's PnL* (since ${date('2026-01-05T00:00:00.000Z')})`,
+      `*Paper*\nEquity 10012.5 (at ${date('2026-01-05T11:45:00.000Z')})\nToday +12.5 realised, 3 closed (2W/1L), fees 0.5\n2 open, unrealised -1.25 | *Live*\nEquity — (no snapshot yet)\nToday 0 realised, 0 closed, fees 0\nno open positions`,
+      `*Open positions (12)*\n• *BTC/USD* 0.01 @ 50000 — ma-cross, paper, since ${date('2026-01-05T11:00:00.000Z')}\n• *ETH/USD* 0.5 @ 3000 — momentum &lt;fast&gt;, paper, since ${date('2026-01-05T10:00:00.000Z')}\n_…and 10 more: \`ctb stats\`_`,
+      'divider',
+      `*On call*\n<@UONCALL1> (rotation, until ${date('2026-01-12T09:00:00.000Z')})\nNext: <@UNEXT2>`,
+      `*Open alerts (2)*\n:rotating_light: Engine heartbeat stale ×4 — *not acknowledged* · last ${date('2026-01-05T11:58:00.000Z')}\n:warning: Kraken 5xx &amp; retries — acknowledged by <@UOPS1> · last ${date('2026-01-05T11:00:00.000Z')}`,
+      `Updated ${date('2026-01-05T12:00:00.000Z')} — refreshed each time you open this tab · \`/golive status\` · \`/stats\` · \`/oncall\``,
+    ]);
+  });
+
+  it('shows a halted LIVE bot loudly, with who halted it and why', () => {
+    const view = renderAppHome(dashboard({
+      mode: { mode: 'live', requestedMode: 'live', armed: true, halted: true, haltedReason: 'exchange outage', haltedAt: new Date('2026-01-05T11:30:00Z'), haltedBy: 'UOPS1', entriesPaused: true, entriesPausedReason: 'drawdown guard' },
+    }));
+    const t = blockTexts(view.blocks);
+    expect(t[0]).toBe(':red_circle: *LIVE* — real money · :octagonal_sign: *HALTED*');
+    expect(t[3]).toContain(`*Halted*\n:octagonal_sign: *HALTED* — exchange outage by <@UOPS1> at ${date('2026-01-05T11:30:00.000Z')}`);
+    expect(t[3]).toContain('*New entries*\npaused — drawdown guard');
+  });
+
+  it('says plainly when nothing is open and nobody is on call', () => {
+    const t = blockTexts(renderAppHome(dashboard({
+      positions: { total: 0, shown: [] }, alerts: { total: 0, shown: [] }, onCall: { primary: null, via: 'nobody', next: null, until: null },
+    })).blocks);
+    expect(t).toContain('*Open positions*\nNone.');
+    expect(t).toContain('*Open alerts*\nNone.');
+    expect(t).toContain('*On call*\nNobody is on call: set a rotation with `ctb oncall set --members U…,U…`.');
+  });
+
+  it('shows a reference id when the dashboard could not be read', () => {
+    expect(JSON.stringify(renderAppHomeError('E-ABC234'))).toContain('Reference `E-ABC234`');
+  });
+});

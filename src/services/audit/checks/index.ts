@@ -13,6 +13,7 @@ import { modeCheck } from './mode.js';
 import { onCallCheck } from './oncall.js';
 import { reconciliationCheck } from './reconciliation.js';
 import { capitalBufferCheck, drawdownGuardCheck, killSwitchReadyCheck, strategyLimitsCheck } from './risk.js';
+import { reviewScheduleCheck } from './review-schedule.js';
 import { roiCheck } from './roi.js';
 
 export const auditChecks: AuditCheck[] = [
@@ -39,6 +40,8 @@ export const auditChecks: AuditCheck[] = [
   // 7. Backup & versioning
   backupsCheck,
   releaseCheck,
+  // 8. Monitoring & dashboards
+  reviewScheduleCheck,
   // 9. Escalation
   onCallCheck,
 ];

@@ -38,6 +38,11 @@ export const statsSummariesFeature: Feature = {
       { replica: `${hostname()}:${process.pid}` },
     );
     for (const job of summaries.jobs()) ctx.jobs.register(job);
+    // Not awaited: start does not wait on Slack; a failed catch-up post is retried by the sweep.
+    summaries.catchUp().then(
+      (done) => { for (const d of done) ctx.logger.info({ report: d.kind, firedAt: d.firedAt, outcome: d.outcome }, 'missed summary caught up'); },
+      (err) => ctx.logger.warn({ err }, 'could not catch up missed summaries; the next cron firing posts as usual'),
+    );
     ctx.logger.info(
       { daily: ctx.config.DAILY_SUMMARY_CRON, weekly: ctx.config.WEEKLY_SUMMARY_CRON, timezone: ctx.config.SCHEDULE_TZ },
       'daily and weekly summaries scheduled',

@@ -2,10 +2,11 @@
 // the claim that makes each period post once across replicas, and the retry sweep that re-posts a
 // summary whose post failed. The summary is the stats of the period, rendered like /stats.
 import type { AppContext } from '../app/context.js';
+import cron from 'node-cron';
 import { ctbMetrics } from '../metrics/instruments.js';
 import { computeStats } from '../services/stats/compute-stats.js';
 import {
-  claimReport, claimStaleReports, markReportFailed, markReportPosted, reportPeriod, type ReportKind,
+  claimReport, claimStaleReports, hasReportBefore, markReportFailed, markReportPosted, reportPeriod, type ReportKind,
 } from '../services/stats/scheduled-reports.js';
 import type { ScheduledReport } from '../db/schema/index.js';
 import type { JobSpec } from './registry.js';
@@ -35,6 +36,23 @@ export interface StatsSummariesOptions {
 }
 
 export type FireOutcome = 'posted' | 'failed' | 'taken';
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+
+/** The latest minute at or before `now`, within `lookbackMs`, at which `expr` fires in `timeZone`. */
+export function lastFiring(expr: string, timeZone: string, now: Date, lookbackMs: number): Date | null {
+  const task = cron.createTask(expr, () => {}, { timezone: timeZone });
+  try {
+    const start = Math.floor(now.getTime() / MINUTE) * MINUTE;
+    for (let t = start; t >= now.getTime() - lookbackMs; t -= MINUTE) {
+      if (task.match(new Date(t))) return new Date(t);
+    }
+    return null;
+  } finally {
+    void task.destroy();
+  }
+}
 
 export function createStatsSummaries(
   ctx: Pick<AppContext, 'db' | 'config' | 'clock' | 'logger' | 'metrics'>,
@@ -90,9 +108,12 @@ export function createStatsSummaries(
   }
 
   return {
-    /** What a cron firing does: claim this period (or learn another replica has it), then post. */
-    async fire(kind: ReportKind): Promise<FireOutcome> {
-      const period = reportPeriod(kind, ctx.clock.now(), ctx.config.SCHEDULE_TZ);
+    /**
+     * What a cron firing does: claim this period (or learn another replica has it), then post.
+     * `firedAt` is the scheduled minute when catching up a firing that no replica was up for.
+     */
+    async fire(kind: ReportKind, firedAt: Date = ctx.clock.now()): Promise<FireOutcome> {
+      const period = reportPeriod(kind, firedAt, ctx.config.SCHEDULE_TZ);
       const row = await claimReport(ctx.db, { period, replica: opts.replica, now: ctx.clock.now(), leaseMs });
       if (!row) {
         ctx.logger.debug({ report: kind, period: period.key }, 'summary already claimed by another replica');
@@ -106,6 +127,22 @@ export function createStatsSummaries(
       let posted = 0;
       for (const row of rows) if ((await deliver(row)) === 'posted') posted++;
       return posted;
+    },
+    /**
+     * At start: a summary whose cron time passed while no replica ran (a deploy, an outage) is posted
+     * now, for the period it would have covered. Only once the bot has posted that kind of summary
+     * before, so a fresh install does not open with a summary of nothing.
+     */
+    async catchUp(): Promise<Array<{ kind: ReportKind; firedAt: Date; outcome: FireOutcome }>> {
+      const now = ctx.clock.now();
+      const done: Array<{ kind: ReportKind; firedAt: Date; outcome: FireOutcome }> = [];
+      for (const kind of ['daily', 'weekly'] as const) {
+        const expr = kind === 'daily' ? ctx.config.DAILY_SUMMARY_CRON : ctx.config.WEEKLY_SUMMARY_CRON;
+        const firedAt = lastFiring(expr, ctx.config.SCHEDULE_TZ, now, kind === 'daily' ? DAY : 7 * DAY);
+        if (!firedAt || !(await hasReportBefore(ctx.db, kind, firedAt))) continue;
+        done.push({ kind, firedAt, outcome: await this.fire(kind, firedAt) });
+      }
+      return done;
     },
     jobs(): JobSpec[] {
       const timezone = ctx.config.SCHEDULE_TZ;

@@ -3,7 +3,7 @@
 // claim. The winner posts and marks the row posted. A failed post leaves the row unposted with a
 // short lease; when the lease runs out, a retry sweep (any replica, FOR UPDATE SKIP LOCKED) claims
 // it again, so a summary is retried until it is posted and never posted twice by two replicas.
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull, lt, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { scheduledReports, type ScheduledReport } from '../../db/schema/index.js';
 
@@ -92,4 +92,11 @@ export async function markReportFailed(db: Db, opts: { id: number; replica: stri
     .update(scheduledReports)
     .set({ lastError: opts.error.slice(0, 500), leaseUntil: opts.retryAt })
     .where(and(eq(scheduledReports.id, opts.id), eq(scheduledReports.claimedBy, opts.replica), isNull(scheduledReports.postedAt)));
+}
+
+/** Whether a summary of this kind was claimed for a period that ended before `at`. */
+export async function hasReportBefore(db: Db, kind: ReportKind, at: Date): Promise<boolean> {
+  const rows = await db.select({ id: scheduledReports.id }).from(scheduledReports)
+    .where(and(eq(scheduledReports.kind, kind), lt(scheduledReports.periodTo, at))).limit(1);
+  return rows.length > 0;
 }

@@ -142,6 +142,41 @@ describe('daily and weekly summaries, two replicas on one PostgreSQL database', 
     expect(posts().length - before).toBe(1);
   });
 
+  it('catches up, once, a daily summary whose cron time passed while no replica ran', async () => {
+    let seq = 0;
+    fake.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: `1770000000.${String(++seq).padStart(6, '0')}` } }));
+    // Summaries were posted before (earlier tests); every replica was down at 08:00 Paris on the 20th.
+    setClocks('2026-01-20T09:30:00Z');
+    const before = posts().length;
+    const a = summaries(replicaA, 'replica-a');
+    const b = summaries(replicaB, 'replica-b');
+    const [ra, rb] = await Promise.all([a.catchUp(), b.catchUp()]);
+    const daily = [...ra, ...rb].filter((d) => d.kind === 'daily');
+    expect(daily.map((d) => d.firedAt.toISOString())).toEqual(['2026-01-20T07:00:00.000Z', '2026-01-20T07:00:00.000Z']);
+    expect(daily.map((d) => d.outcome).sort()).toEqual(['posted', 'taken']);
+    const dailyPosts = posts().slice(before).filter((p) => /Daily summary — 2026-01-20/.test(String(p.body.text)));
+    expect(dailyPosts).toHaveLength(1);
+    // The 24 hours before the missed firing, not before the start.
+    const [row] = await database.db.select().from(scheduledReports).where(eq(scheduledReports.periodKey, '2026-01-20'));
+    expect(row!.periodTo.toISOString()).toBe('2026-01-20T07:00:00.000Z');
+    // Starting again later the same day finds it done.
+    setClocks('2026-01-20T15:00:00Z');
+    expect((await a.catchUp()).filter((d) => d.kind === 'daily').map((d) => d.outcome)).toEqual(['taken']);
+  });
+
+  it('does not open a fresh install with a summary of nothing', async () => {
+    const fresh = await createPostgresTestDb();
+    const ctx = await testContext({ database: fresh, env: { SLACK_BOT_TOKEN: 'xoxb-test-token', SLACK_SIGNING_SECRET: 'test-signing', SLACK_API_URL: fake.url, SLACK_OPS_CHANNEL: 'C0OPS' }, clock: new ManualClock('2026-01-20T09:30:00Z') });
+    try {
+      const before = posts().length;
+      expect(await summaries(ctx, 'fresh').catchUp()).toEqual([]);
+      expect(posts().length).toBe(before);
+    } finally {
+      await ctx.close();
+      await fresh.close();
+    }
+  });
+
   it('schedules the daily, weekly and retry jobs in SCHEDULE_TZ', () => {
     const jobs = summaries(replicaA, 'replica-a').jobs();
     expect(jobs.map((j) => [j.name, j.schedule, j.timezone, j.trades])).toEqual([

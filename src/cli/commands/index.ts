@@ -11,6 +11,7 @@ import { killCli } from './kill.js';
 import { migrateCli } from './migrate.js';
 import { oncallCli } from './oncall.js';
 import { runbookCli } from './runbook.js';
+import { selfHealCli } from './self-heal.js';
 import { modeCli } from './mode.js';
 import { startCli } from './start.js';
 import { statsCli } from './stats.js';
@@ -21,4 +22,5 @@ export const cliCommands: CliRegistration[] = [
   startCli, migrateCli, auditCli, goLiveToolsCli, statsCli, validateTradesCli, killCli, incidentCli, backupCli, checkLogsCli, runbookCli, versionCli, alertsCli, oncallCli,
   modeCli,
   auditLogCli,
+  selfHealCli,
 ];

@@ -1,4 +1,4 @@
-// The kill switch as a part of the running bot (every role): POST /kill, the halt watcher, Kraken's dead man's switch (a persisted or
+// The kill switch as a part of the running bot (every role): POST /kill, the halt watcher, Kraken's dead man's switch, the self-heal watchdog (a persisted or
 // remote halt stops this process within a poll), and the incident thread in Slack for kills made
 // here or from the terminal. Started before the engine, so a bot restarted while halted never
 // trades a candle.
@@ -10,6 +10,7 @@ import { startDeadMansSwitch } from './dead-man.js';
 import { describeError } from './deadline.js';
 import { startHaltWatcher } from './halt-watcher.js';
 import { setKillHooks } from './runtime.js';
+import { startWatchdog } from '../self-heal/watchdog.js';
 
 export interface KillFeatureOptions {
   /** Posts an incident's checklist thread (Slack, when configured). */
@@ -42,10 +43,12 @@ export function createKillFeature(opts: KillFeatureOptions = {}): Feature {
             }
           : {}),
       });
-      // The trading process keeps Kraken's dead man's switch renewed while it trades live.
+      // The trading process keeps Kraken's dead man's switch, the self-heal watchdog renewed while it trades live.
       const deadMan = startOpts.role === 'web' ? null : startDeadMansSwitch(ctx);
+      const watchdog = startWatchdog(ctx);
       return {
         async stop() {
+          await watchdog.stop();
           await deadMan?.stop();
           await watcher.stop();
         },

@@ -1,0 +1,34 @@
+// `ctb self-heal [--attempts n] [--json]`: exit 0 when nothing is left broken, 1 otherwise. Like
+// `ctb kill` it does not migrate first: it must run while the database is away.
+import { runCommand } from '../../../commands/run-command.js';
+import { renderSelfHeal, selfHealCommand } from '../../../commands/self-heal.js';
+import { buildAppContext, type OwnedContext } from '../../app/build-context.js';
+import { createLogger } from '../../logger.js';
+import type { CliRegistration } from '../program.js';
+import { cliActor, loadCliConfig, printError } from '../with-context.js';
+
+export const selfHealCli: CliRegistration = {
+  register(program, io, setExit) {
+    program
+      .command('self-heal')
+      .description('detect a lost database, exchange errors, a stale engine heartbeat or a saved kill; reconnect with backoff, resync orders, alert; never resumes a halt')
+      .option('--attempts <n>', 'tries per check before it counts as failed (1-10)', '5')
+      .option('--json', 'print the result as JSON', false)
+      .action(async (opts: { attempts: string; json: boolean }) => {
+        const config = loadCliConfig(io);
+        if (typeof config === 'number') return setExit(config);
+        const logger = createLogger({ config, stdout: false, destination: process.stderr, destinationLevel: 'fatal' });
+        let ctx: OwnedContext | undefined;
+        try {
+          ctx = await buildAppContext({ config, logger, runMigrations: false });
+          const result = await runCommand(selfHealCommand, ctx, cliActor(), { attempts: Number(opts.attempts) });
+          io.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderSelfHeal(result)}\n`);
+          setExit(result.ok ? 0 : 1);
+        } catch (err) {
+          setExit(printError(io, err, config));
+        } finally {
+          await ctx?.close().catch(() => {});
+        }
+      });
+  },
+};

@@ -1,0 +1,144 @@
+// Owns self-heal (`ctb self-heal` and the running bot's watchdog): find what is broken — the
+// database, the exchange the bot trades on, the engine's heartbeat, a kill still waiting for the
+// database — and repair what a program can: retry with exponential backoff until the database or
+// the exchange answers again, then write saved kills and resync open orders and order intents
+// from the exchange (the reconcile the engine runs at start). Every action raises an alert.
+// It never lifts a halt: a halted bot stays halted whatever self-heal finds.
+import { sql } from 'drizzle-orm';
+import type { AppContext } from '../../app/context.js';
+import { execute } from '../../db/client.js';
+import { resolveIntents } from '../../engine/recovery.js';
+
+import { effectiveMode, getBotState, type Mode } from '../bot-state.js';
+import { describeError, sleep as realSleep, withDeadline } from '../kill/deadline.js';
+import { readPendingKills } from '../kill/pending-kill.js';
+import { replayPendingKills } from '../kill/replay-pending.js';
+
+export type HealCheck = 'database' | 'pending_kill' | 'exchange' | 'engine';
+
+export interface HealAction {
+  check: HealCheck;
+  /** ok: nothing wrong; healed: was broken, repaired; failed: still broken (alerted); skipped: could not check. */
+  status: 'ok' | 'healed' | 'failed' | 'skipped';
+  detail: string;
+  attempts?: number;
+}
+
+export interface SelfHealResult {
+  ok: boolean;
+  /** bot_state.halted as found (null when the database did not answer). Self-heal never changes it. */
+  halted: boolean | null;
+  actions: HealAction[];
+}
+
+export interface SelfHealOptions {
+  /** Tries per check before it counts as failed (each waits baseDelayMs·2^n). */
+  attempts?: number;
+  baseDelayMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Resync open orders and intents even when the exchange answered at once (the CLI does). */
+  alwaysResync?: boolean;
+}
+
+async function withBackoff<T>(what: () => Promise<T>, opts: Required<Pick<SelfHealOptions, 'attempts' | 'baseDelayMs' | 'sleep'>>): Promise<{ value?: T; attempts: number; errors: string[] }> {
+  const errors: string[] = [];
+  for (let attempt = 1; attempt <= opts.attempts; attempt++) {
+    if (attempt > 1) await opts.sleep(opts.baseDelayMs * 2 ** (attempt - 2));
+    try {
+      return { value: await what(), attempts: attempt, errors };
+    } catch (err) {
+      errors.push(describeError(err));
+    }
+  }
+  return { attempts: opts.attempts, errors };
+}
+
+async function alert(ctx: AppContext, action: HealAction): Promise<void> {
+  if (action.status === 'ok' || action.status === 'skipped') return;
+  await withDeadline(ctx.alerts.raise({
+    source: 'self_heal', severity: action.status === 'failed' ? 'critical' : 'warning',
+    title: `Self-heal ${action.status === 'failed' ? 'could not repair' : 'repaired'} ${action.check}: ${action.detail}`.slice(0, 300),
+    fingerprint: `self-heal:${action.check}:${action.status}`, details: { ...action },
+  }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err) => ctx.logger.error({ err, action }, 'could not raise the self-heal alert'));
+}
+
+export async function selfHeal(ctx: AppContext, options: SelfHealOptions = {}): Promise<SelfHealResult> {
+  const opts = { attempts: options.attempts ?? 5, baseDelayMs: options.baseDelayMs ?? 500, sleep: options.sleep ?? realSleep };
+  const timeout = ctx.config.KILL_DB_TIMEOUT;
+  const actions: HealAction[] = [];
+  const record = async (action: HealAction) => {
+    actions.push(action);
+    if (action.status !== 'ok') ctx.logger.warn({ action }, `self-heal: ${action.check} ${action.status}`);
+    await alert(ctx, action);
+  };
+
+  // 1. The database: postgres.js reconnects on the next query, so a retry is the reconnect.
+  const db = await withBackoff(() => withDeadline(execute(ctx.db, sql`select 1 as up`), timeout, 'the database'), opts);
+  const dbUp = db.value !== undefined;
+  await record(dbUp
+    ? { check: 'database', status: db.attempts > 1 ? 'healed' : 'ok', attempts: db.attempts, detail: db.attempts > 1 ? `answers again after ${db.attempts} attempts (${db.errors.at(-1)})` : 'answers' }
+    : { check: 'database', status: 'failed', attempts: db.attempts, detail: `no answer after ${db.attempts} attempts: ${db.errors.at(-1)}` });
+
+  // 2. A kill saved while the database was away: write it now (this also latches the halt).
+  if (readPendingKills(ctx.config.DATA_DIR).length > 0) {
+    if (!dbUp) {
+      await record({ check: 'pending_kill', status: 'failed', detail: 'a saved kill waits for the database; the bot stays halted' });
+    } else {
+      const replay = await replayPendingKills(ctx);
+      await record(replay.error
+        ? { check: 'pending_kill', status: 'failed', detail: `${replay.remaining} saved kill(s) not written: ${replay.error}` }
+        : { check: 'pending_kill', status: 'healed', detail: `${replay.written.length} saved kill(s) written to the database` });
+    }
+  }
+
+  let halted: boolean | null = null;
+  let mode: Mode = 'paper';
+  let heartbeatAt: Date | null = null;
+  if (dbUp) {
+    try {
+      const state = await withDeadline(getBotState(ctx.db), timeout, 'the database');
+      halted = state.halted;
+      mode = effectiveMode(state, ctx.config.IS_LIVE);
+      heartbeatAt = state.engineHeartbeatAt;
+    } catch (err) {
+      ctx.logger.warn({ error: describeError(err) }, 'self-heal: could not read bot_state');
+    }
+  }
+
+  // 3. The exchange the bot trades on: probe with backoff, then resync open orders and intents.
+  const exchange = ctx.exchanges.forMode(mode);
+  const probe = await withBackoff(() => withDeadline(exchange.fetchOpenOrders(), 15_000, `${exchange.venue} open orders`), opts);
+  if (probe.value === undefined) {
+    await record({ check: 'exchange', status: 'failed', attempts: probe.attempts, detail: `${exchange.venue} did not answer after ${probe.attempts} attempts: ${probe.errors.at(-1)}` });
+  } else if (probe.attempts > 1 || options.alwaysResync) {
+    let resync = `${probe.value.length} open order(s) on ${exchange.venue}`;
+    if (dbUp) {
+      try {
+        const report = await resolveIntents({ ctx, mode, exchange });
+        resync += `; intents resolved: ${report.recorded} recorded, ${report.neverPlaced} never placed, ${report.stillOpen} still open, ${report.unreachable} unreachable`;
+      } catch (err) {
+        resync += `; intents not resolved (${describeError(err)})`;
+      }
+    }
+    await record({ check: 'exchange', status: probe.attempts > 1 ? 'healed' : 'ok', attempts: probe.attempts,
+      detail: probe.attempts > 1 ? `answers again after ${probe.attempts} attempts (${probe.errors.at(-1)}); resynced: ${resync}` : `answers; resynced: ${resync}` });
+  } else {
+    await record({ check: 'exchange', status: 'ok', attempts: 1, detail: `${exchange.venue} answers (${probe.value.length} open order(s))` });
+  }
+
+  // 4. The engine's heartbeat (written every second by the engine worker, halted or not).
+  if (!dbUp) {
+    await record({ check: 'engine', status: 'skipped', detail: 'the heartbeat is in the database, which did not answer' });
+  } else if (!heartbeatAt) {
+    await record({ check: 'engine', status: 'skipped', detail: 'no engine has written a heartbeat yet' });
+  } else {
+    const age = ctx.clock.now().getTime() - heartbeatAt.getTime();
+    await record(age > ctx.config.ENGINE_STALE_AFTER
+      ? { check: 'engine', status: 'failed', detail: `heartbeat stale for ${Math.round(age / 1000)}s (over ${ctx.config.ENGINE_STALE_AFTER / 1000}s): restart the worker (the process manager restarts a crashed one)` }
+      : { check: 'engine', status: 'ok', detail: `heartbeat ${Math.round(age / 1000)}s old` });
+  }
+
+  return { ok: actions.every((a) => a.status !== 'failed'), halted, actions };
+}
+
+

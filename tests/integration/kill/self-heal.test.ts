@@ -1,0 +1,162 @@
+// Self-heal and its watchdog: a lost database (stall proxy taken down, then back) is retried with
+// backoff and reported healed; repeated exchange network errors are retried, then open orders and
+// intents are resynced; a stale engine heartbeat and a database that never returns are failures;
+// every action alerts; a halted bot stays halted; a saved kill is written once the database is back.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { CliIo } from '../../../src/cli/io.js';
+import { runCli } from '../../../src/cli/program.js';
+import { botState } from '../../../src/db/schema/index.js';
+import { getBotState } from '../../../src/services/bot-state.js';
+import { addPendingKill, readPendingKills } from '../../../src/services/kill/pending-kill.js';
+import { isHaltLatched } from '../../../src/services/kill/runtime.js';
+import { selfHeal } from '../../../src/services/self-heal/self-heal.js';
+import { startWatchdog } from '../../../src/services/self-heal/watchdog.js';
+import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { killTestContext, recordingDatabase, type KillTestContext } from '../../support/kill-context.js';
+import { openOrder } from '../../support/recording-exchange.js';
+import { startStallProxy, type StallProxy } from '../../support/stall-proxy.js';
+
+let testDb: TestDatabase;
+let proxy: StallProxy;
+const open: Array<{ close(): Promise<unknown> }> = [];
+
+beforeAll(async () => {
+  testDb = await createPostgresTestDb();
+});
+afterAll(async () => {
+  await testDb?.close();
+});
+afterEach(async () => {
+  while (open.length) await open.pop()!.close().catch(() => {});
+  await testDb.db.execute(sql`truncate incident_checklist_items, incidents, bot_state restart identity cascade`);
+});
+
+async function setup(opts: { viaProxy?: boolean; armed?: boolean } = {}): Promise<KillTestContext> {
+  let url = testDb.url;
+  if (opts.viaProxy) {
+    proxy = await startStallProxy();
+    open.push(proxy);
+    url = proxy.urlFor(testDb.url);
+  }
+  const database = recordingDatabase(url, []);
+  open.push(database);
+  const t = await killTestContext({ database, armed: opts.armed ?? false, env: { KILL_DB_TIMEOUT: '1s', ENGINE_STALE_AFTER: '60s' } });
+  open.push(t.ctx);
+  return t;
+}
+
+const noWait = async () => {};
+
+describe('self-heal', () => {
+  it('retries a lost database with backoff and reports it healed (with an alert)', async () => {
+    const t = await setup({ viaProxy: true });
+    proxy.set('down');
+    const waits: number[] = [];
+    const result = await selfHeal(t.ctx, {
+      attempts: 5, baseDelayMs: 100,
+      sleep: async (ms) => {
+        waits.push(ms);
+        if (waits.length === 2) proxy.set('forward');
+      },
+    });
+    expect(waits).toEqual([100, 200]);
+    expect(result.actions.find((a) => a.check === 'database')).toMatchObject({ status: 'healed', attempts: 3 });
+    expect(result.ok).toBe(true);
+    expect(t.alerts).toContainEqual(expect.objectContaining({ source: 'self_heal', severity: 'warning', title: expect.stringMatching(/repaired database/) }));
+  });
+
+  it('a database that never returns is a failure: critical alert, halt state unknown, nothing else assumed', async () => {
+    const t = await setup({ viaProxy: true });
+    proxy.set('down');
+    const result = await selfHeal(t.ctx, { attempts: 2, baseDelayMs: 1, sleep: noWait });
+    expect(result.ok).toBe(false);
+    expect(result.halted).toBeNull();
+    expect(result.actions.find((a) => a.check === 'database')).toMatchObject({ status: 'failed', attempts: 2 });
+    expect(result.actions.find((a) => a.check === 'engine')).toMatchObject({ status: 'skipped' });
+    expect(t.alerts).toContainEqual(expect.objectContaining({ severity: 'critical', title: expect.stringMatching(/could not repair database/) }));
+  });
+
+  it('retries repeated exchange network errors, then resyncs open orders from the exchange', async () => {
+    const t = await setup();
+    t.paper.open.push(openOrder('P1'));
+    t.paper.mode = 'network_error';
+    let waits = 0;
+    const result = await selfHeal(t.ctx, { attempts: 5, baseDelayMs: 1, sleep: async () => { if (++waits === 2) t.paper.mode = 'ok'; } });
+    const action = result.actions.find((a) => a.check === 'exchange')!;
+    expect(action).toMatchObject({ status: 'healed', attempts: 3 });
+    expect(action.detail).toMatch(/paper unreachable \(test\).*resynced: 1 open order\(s\) on paper; intents resolved: 0 recorded/);
+    expect(t.paper.calls.filter((c) => c === 'fetchOpenOrders')).toHaveLength(3);
+    expect(t.alerts).toContainEqual(expect.objectContaining({ title: expect.stringMatching(/repaired exchange/) }));
+
+    t.paper.mode = 'network_error';
+    const down = await selfHeal(t.ctx, { attempts: 3, baseDelayMs: 1, sleep: noWait });
+    expect(down.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'failed', attempts: 3 });
+    expect(down.ok).toBe(false);
+  });
+
+  it('reports a stale engine heartbeat as a failure and a fresh one as ok', async () => {
+    const t = await setup();
+    await testDb.db.insert(botState).values({ id: 1, engineHeartbeatAt: new Date(t.clock.now().getTime() - 5 * 60_000) });
+    const stale = await selfHeal(t.ctx, { attempts: 1, sleep: noWait });
+    expect(stale.actions.find((a) => a.check === 'engine')).toMatchObject({ status: 'failed', detail: expect.stringMatching(/stale for 300s/) });
+    expect(t.alerts).toContainEqual(expect.objectContaining({ severity: 'critical', fingerprint: 'self-heal:engine:failed' }));
+    await testDb.db.update(botState).set({ engineHeartbeatAt: new Date(t.clock.now().getTime() - 2_000) });
+    const fresh = await selfHeal(t.ctx, { attempts: 1, sleep: noWait });
+    expect(fresh.actions.find((a) => a.check === 'engine')).toMatchObject({ status: 'ok' });
+    expect(fresh.ok).toBe(true);
+  });
+
+  it('never resumes a halted bot, and writes a saved kill once the database answers', async () => {
+    const t = await setup();
+    addPendingKill(t.dataDir, { killId: 'saved-1', at: t.clock.now().toISOString(), actor: 'cli:ops', actorSource: 'cli', trigger: 'manual', reason: 'db was down', cancelReport: {} });
+    const result = await selfHeal(t.ctx, { attempts: 1, sleep: noWait });
+    expect(result.actions.find((a) => a.check === 'pending_kill')).toMatchObject({ status: 'healed' });
+    expect(readPendingKills(t.dataDir)).toEqual([]);
+    expect(result.halted).toBe(true);
+    expect(isHaltLatched(t.ctx)).toBe(true);
+    // Everything healthy, run again: still halted.
+    const again = await selfHeal(t.ctx, { attempts: 1, sleep: noWait });
+    expect(again.ok).toBe(true);
+    expect((await getBotState(testDb.db)).halted).toBe(true);
+    expect(isHaltLatched(t.ctx)).toBe(true);
+  });
+
+  it('the watchdog runs one self-heal at a time', async () => {
+    const t = await setup();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    t.paper.mode = 'network_error';
+    const dog = startWatchdog(t.ctx, { timer: false, attempts: 2, baseDelayMs: 1, sleep: () => gate.then(() => { t.paper.mode = 'ok'; }) });
+    const first = dog.tick();
+    const second = dog.tick();
+    expect(second).toBe(first);
+    release();
+    expect((await first)!.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'healed' });
+    await dog.stop();
+  });
+});
+
+describe('ctb self-heal', () => {
+  function io(env: Record<string, string>): CliIo & { out: () => string } {
+    let out = '';
+    const cwd = mkdtempSync(join(tmpdir(), 'ctb-heal-'));
+    return { env: { LOG_LEVEL: 'error', LOG_DIR: join(cwd, 'logs'), DATA_DIR: join(cwd, 'data'), ...env }, cwd, stdout: { write: (s: string) => (out += s) }, stderr: { write: () => true }, out: () => out };
+  }
+
+  it('exits 0 when nothing is broken and 1 (naming the database) when it cannot reach it', async () => {
+    const ok = io({ DATABASE_URL: testDb.url });
+    expect(await runCli(['self-heal'], ok)).toBe(0);
+    expect(ok.out()).toMatch(/ok\s+database\s+answers/);
+    expect(ok.out()).toMatch(/nothing left broken; not halted/);
+
+    const down = io({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none', KILL_DB_TIMEOUT: '1s' });
+    expect(await runCli(['self-heal', '--attempts', '1', '--json'], down)).toBe(1);
+    const json = JSON.parse(down.out()) as { ok: boolean; actions: Array<{ check: string; status: string }> };
+    expect(json.ok).toBe(false);
+    expect(json.actions[0]).toMatchObject({ check: 'database', status: 'failed' });
+  }, 30_000);
+});

@@ -4,6 +4,7 @@
 // --json shapes other tools read; reports written under REPORTS_DIR.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/program.js';
@@ -40,7 +41,7 @@ async function kraken(opts: FakeKrakenOptions = {}): Promise<FakeKraken> {
 }
 
 /** Runs `ctb <argv>` from the checkout (as an operator would: its .env, its git). */
-async function ctb(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string; json: () => any }> {
+async function ctb(argv: string[], env: Record<string, string> = {}, opts: { tty?: boolean } = {}): Promise<{ code: number; out: string; err: string; json: () => any }> {
   const out: string[] = [];
   const err: string[] = [];
   const previous = process.cwd();
@@ -53,7 +54,7 @@ async function ctb(argv: string[], env: Record<string, string> = {}): Promise<{ 
       },
       cwd: checkout.dir,
       stdout: { write: (t: string) => out.push(t) },
-      stderr: { write: (t: string) => err.push(t) },
+      stderr: opts.tty ? Object.assign(new PassThrough(), { isTTY: true, columns: 120, write: (t: string) => err.push(t) > 0 }) : { write: (t: string) => err.push(t) },
     });
     return { code, out: out.join(''), err: err.join(''), json: () => JSON.parse(out.join('')) };
   } finally {
@@ -137,6 +138,19 @@ describe('ctb reconcile', () => {
     expect(report.reportFile.startsWith(join(checkout.dir, 'reports', 'reconcile-'))).toBe(true);
     expect(JSON.parse(readFileSync(report.reportFile, 'utf8'))).toMatchObject({ kind: 'reconcile', counts: report.counts });
     expect(f.orderChangingCalls()).toEqual([]);
+  });
+
+  it('draws a progress bar of the pages fetched on a terminal, and none when the output is JSON', async () => {
+    withKeysInDotEnv();
+    const history = fakeTrades(120, { newest: NOW() });
+    await ledgerOf(history);
+    await kraken({ trades: history });
+    const tty = await ctb(['reconcile'], {}, { tty: true });
+    expect(tty.code, tty.err).toBe(0);
+    expect(tty.err).toMatch(/Kraken trade history \[[^\]]+\] 120\/120 trades · 3 page\(s\)/);
+    const json = await ctb(['reconcile', '--json'], {}, { tty: true });
+    expect(json.code).toBe(0);
+    expect(json.err).not.toContain('Kraken trade history');
   });
 
   it('exits 1 naming mismatched, recent unmatched and legacy trades in its table', async () => {

@@ -187,6 +187,8 @@ export const envSchema = z.object({
   GOLIVE_MIN_PAPER_TRADES: number(50, { min: 0, int: true }),
   GOLIVE_MIN_ROI_PCT: number(0, { min: -100 }),
   GOLIVE_ALERT_WINDOW: duration('7d'),
+  // The go-live audit warns when the last `ctb alerts test` is older than this (test the channel periodically).
+  ALERT_TEST_MAX_AGE: duration('7d'),
   ROI_TOLERANCE_PCT: number(0.5, { min: 0, max: 100 }),
   RECONCILE_LEGACY_CUTOFF: optionalText.refine((v) => v === undefined || !Number.isNaN(Date.parse(v)), {
     message: 'expected an ISO date such as 2026-01-31',

@@ -61,6 +61,21 @@ describe('go-live audit: alerting', () => {
   });
 });
 
+describe('go-live audit: alert test recency', () => {
+  it('warns once the last delivered test is older than ALERT_TEST_MAX_AGE', async () => {
+    slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: '1700000002.000100' } }));
+    const ctx = await auditCtx({ ...slackEnv(), ALERT_TEST_MAX_AGE: '2d' });
+    expect((await runAlertTest(ctx, { severity: 'info', actor: 'cli:a', waitMs: 0 })).ok).toBe(true);
+    clock.advance(47 * 3_600_000);
+    expect(await alertingCheck.run(ctx, { dryRun: true })).toMatchObject({ status: 'warn', value: expect.stringMatching(/^Slack delivered in the last test/) });
+    clock.advance(2 * 3_600_000);
+    expect(await alertingCheck.run(ctx, { dryRun: true })).toMatchObject({
+      status: 'warn', value: expect.stringMatching(/^last test \(.* UTC by cli:a\) is older than 2d \(ALERT_TEST_MAX_AGE\)$/), fix: expect.stringContaining('ctb alerts test'),
+    });
+    await ctx.close();
+  });
+});
+
 describe('go-live audit: on-call', () => {
   it('fails without a rotation or with one person, passes with two and the critical policy', async () => {
     const ctx = await auditCtx({ SLACK_APPROVERS: 'UAPP1' });

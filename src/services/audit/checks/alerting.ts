@@ -1,5 +1,7 @@
 // Checklist 3: alerts reach people. Passes when an alert channel is configured and the latest
-// `ctb alerts test` delivered through every channel configured now.
+// `ctb alerts test` delivered through every channel configured now, within ALERT_TEST_MAX_AGE (the
+// checklist's "periodically test the alert channel"; an older test warns).
+import { formatDuration } from '../../../config/duration.js';
 import { latestAlertTest } from '../../../alerts/queries.js';
 import { slackAlertsChannel } from '../../../alerts/sink.js';
 import { emailConfigured } from '../../../email/smtp.js';
@@ -33,6 +35,13 @@ export const alertingCheck = defineCheck({
     }
     if (untested.length > 0) {
       return { status: 'fail', value: `${untested.join(' + ')} configured since the last test (${when})`, fix: 'Run `ctb alerts test` so every channel is proven.', details };
+    }
+    const age = ctx.clock.now().getTime() - test.at.getTime();
+    if (age > ctx.config.ALERT_TEST_MAX_AGE) {
+      return {
+        status: 'warn', value: `last test (${when}) is older than ${formatDuration(ctx.config.ALERT_TEST_MAX_AGE)} (ALERT_TEST_MAX_AGE)`,
+        fix: 'Run `ctb alerts test` again: the alert path is proven only as recently as its last test.', details,
+      };
     }
     if (!email) {
       return { status: 'warn', value: `Slack delivered in the last test (${when}); email not configured`, fix: 'Set SMTP_URL and ALERT_EMAIL_TO so critical alerts also go by email, then `ctb alerts test`.', details };

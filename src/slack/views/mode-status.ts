@@ -1,6 +1,6 @@
 // Renders `/mode status` and `/golive status` results.
 import type { GoLiveStatusResult } from '../../../commands/golive-status.js';
-import type { ModeStatusResult } from '../../../commands/mode-status.js';
+import type { ModeStatusResult, OpenModeRequest } from '../../../commands/mode-status.js';
 import type { AuditVerdict, ModeStatus } from '../../services/mode-status.js';
 import { actorLabel, slackDate } from './format.js';
 import { context, escapeText, fields, section, type SlackMessage } from './message.js';
@@ -32,10 +32,18 @@ function statusFields(s: ModeStatus): Array<[string, string]> {
   return out;
 }
 
+function openRequestLine(r: OpenModeRequest): string {
+  const where = r.message ? ` (approvers react on the request message in <#${r.message.channel}>)` : '';
+  return `*Open request #${r.id}* to go ${r.toMode} by ${actorLabel(r.requester)} ${slackDate(r.createdAt)}: `
+    + `${r.approvals} of ${r.approvalsNeeded} approvals${where}, expires ${slackDate(r.expiresAt)}`;
+}
+
 export function renderModeStatus(result: ModeStatusResult): SlackMessage {
+  const open = result.openRequest;
+  const request = open ? `, open request #${open.id} (${open.approvals}/${open.approvalsNeeded} approvals)` : '';
   return {
-    text: `Mode: ${result.mode}${result.halted ? ' (halted)' : ''}, requested ${result.requestedMode}, ${result.armed ? 'armed' : 'not armed'}`,
-    blocks: [section(modeLine(result)), fields(statusFields(result))],
+    text: `Mode: ${result.mode}${result.halted ? ' (halted)' : ''}, requested ${result.requestedMode}, ${result.armed ? 'armed' : 'not armed'}${request}`,
+    blocks: [section(modeLine(result)), fields(statusFields(result)), ...(open ? [section(openRequestLine(open))] : [])],
   };
 }
 

@@ -189,6 +189,11 @@ describe('the live switch in Slack', () => {
     expect(await database.db.select().from(modeChangeVotes)).toHaveLength(1);
     expect(await status(request.id)).toBe('requested');
     expect(await mode()).toBe('paper');
+    // /mode status shows the request waiting, with its one standing approval.
+    await h.slash('/mode', 'status', { user: USERS.reader });
+    await h.idle();
+    const reply = h.responses().map((r) => String(r.text)).find((t) => t.includes('Mode: paper'));
+    expect(reply).toContain(`open request #${request.id} (1/2 approvals)`);
   });
 
   it('withdraws an approval when the reaction is removed', async () => {

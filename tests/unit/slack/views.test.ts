@@ -1,15 +1,16 @@
 // Block Kit views are pure functions of result objects: tested on their JSON.
 import { describe, expect, it } from 'vitest';
 import type { GoLiveStatusResult } from '../../../commands/golive-status.js';
+import type { ModeStatusResult } from '../../../commands/mode-status.js';
 import { badgeBlock, withBadge } from '../../../src/slack/views/badge.js';
 import { renderError, renderRefused } from '../../../src/slack/views/error.js';
 import { renderCommandUsage, renderHelp } from '../../../src/slack/views/help.js';
 import { textMessage } from '../../../src/slack/views/message.js';
 import { renderGoLiveStatus, renderModeStatus } from '../../../src/slack/views/mode-status.js';
 
-const status = (over: Partial<GoLiveStatusResult> = {}): GoLiveStatusResult => ({
+const status = (over: Partial<GoLiveStatusResult & ModeStatusResult> = {}): GoLiveStatusResult & ModeStatusResult => ({
   ok: true, mode: 'paper', requestedMode: 'paper', armed: false, halted: false, haltedReason: null, haltedAt: null,
-  haltedBy: null, entriesPaused: false, entriesPausedReason: null, latestAudit: null, ...over,
+  haltedBy: null, entriesPaused: false, entriesPausedReason: null, latestAudit: null, openRequest: null, ...over,
 });
 
 describe('badge', () => {
@@ -32,6 +33,20 @@ describe('mode and go-live status views', () => {
     const m = renderModeStatus(status());
     expect(m.text).toBe('Mode: paper, requested paper, not armed');
     expect(JSON.stringify(m.blocks)).toContain('simulated fills on real prices');
+  });
+
+  it('shows the live request waiting for approvals: who asked, how many approvals stand, when it expires', () => {
+    const m = renderModeStatus(status({
+      openRequest: {
+        id: 7, toMode: 'live', requester: 'UOPERATOR1', createdAt: new Date('2026-01-05T12:00:00Z'), expiresAt: new Date('2026-01-05T13:00:00Z'),
+        approvals: 1, approvalsNeeded: 2, message: { channel: 'C0OPS', ts: '1767614400.000100' },
+      },
+    }));
+    expect(m.text).toBe('Mode: paper, requested paper, not armed, open request #7 (1/2 approvals)');
+    const json = JSON.stringify(m.blocks);
+    expect(json).toContain('Open request #7* to go live by <@UOPERATOR1>');
+    expect(json).toContain('1 of 2 approvals');
+    expect(json).toContain('<#C0OPS>');
   });
 
   it('explains why an approved live mode still trades paper when the process is not armed', () => {

@@ -5,7 +5,7 @@
 // Each side gets its own copy of the scenario (checkout, .env, logs, database), so neither run's
 // stored record, reports or log lines can leak into the other's verdicts.
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nock from 'nock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -119,6 +119,8 @@ async function both(s: Scenario): Promise<{ binary: AuditReport; nocked: AuditRe
   });
   const local = await runInProcess(viaNock);
   expect(local.stdout.trim().startsWith('{'), `in-process audit printed no JSON.\nstderr: ${local.stderr}`).toBe(true);
+  // A dry run changes nothing but the stored run record: no reconciliation or ROI report is written.
+  for (const d of [viaFake, viaNock]) expect(existsSync(d.env['REPORTS_DIR']!)).toBe(false);
   return { binary: JSON.parse(child.stdout) as AuditReport, nocked: JSON.parse(local.stdout) as AuditReport, codes: [child.code, local.code], fake, nockPages: nocked.tradePages };
 }
 

@@ -7,10 +7,11 @@ import { modeFeature } from '../services/mode/mode-feature.js';
 import { slackFeature } from '../slack/feature.js';
 import type { Feature } from './feature.js';
 import { engineFeature } from '../engine/feature.js';
+import { killOnHardBreach } from '../services/kill/auto-kill.js';
 import { createKillFeature } from '../services/kill/kill-feature.js';
 import { createSlackIncidentPoster } from '../slack/incident-poster.js';
 
 // The kill switch posts its incident threads through Slack when Slack is configured.
 const killFeature = createKillFeature({ incidentPoster: createSlackIncidentPoster });
 
-export const features: Feature[] = [healthFeature, metricsFeature, alertsFeature, killFeature, modeFeature, slackFeature, statsSummariesFeature, engineFeature()];
+export const features: Feature[] = [healthFeature, metricsFeature, alertsFeature, killFeature, modeFeature, slackFeature, statsSummariesFeature, engineFeature({ onHardBreach: killOnHardBreach })];

@@ -1,10 +1,11 @@
-// The kill switch as a part of the running bot (every role): POST /kill, the halt watcher, Kraken's dead man's switch, the self-heal watchdog (a persisted or
+// The kill switch as a part of the running bot (every role): POST /kill, the halt watcher, Kraken's dead man's switch, the self-heal watchdog, auto-kill on an overdue critical alert (a persisted or
 // remote halt stops this process within a poll), and the incident thread in Slack for kills made
 // here or from the terminal. Started before the engine, so a bot restarted while halted never
 // trades a candle.
 import type { AppContext } from '../../app/context.js';
 import type { Feature } from '../../app/feature.js';
 import { killRoute } from '../../http/kill-route.js';
+import { subscribeAutoKill } from './auto-kill.js';
 import { announceIncident, announceUnposted, type IncidentPoster } from './announce-incident.js';
 import { startDeadMansSwitch } from './dead-man.js';
 import { describeError } from './deadline.js';
@@ -43,11 +44,13 @@ export function createKillFeature(opts: KillFeatureOptions = {}): Feature {
             }
           : {}),
       });
-      // The trading process keeps Kraken's dead man's switch, the self-heal watchdog renewed while it trades live.
+      // The trading process keeps Kraken's dead man's switch, the self-heal watchdog, auto-kill on an overdue critical alert renewed while it trades live.
       const deadMan = startOpts.role === 'web' ? null : startDeadMansSwitch(ctx);
       const watchdog = startWatchdog(ctx);
+      const unsubscribeAutoKill = subscribeAutoKill(ctx);
       return {
         async stop() {
+          unsubscribeAutoKill();
           await watchdog.stop();
           await deadMan?.stop();
           await watcher.stop();

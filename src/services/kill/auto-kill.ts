@@ -1,0 +1,48 @@
+// Owns the automatic kill (AUTO_KILL: on, off, or live = on while IS_LIVE=true, the default): a
+// drawdown past RISK_HARD_DRAWDOWN_PCT (the risk guard's onHardBreach) or a critical alert left
+// unacknowledged past its deadline (the escalation's overdue signal) runs the same kill an operator
+// would, as a system actor. Each cause is keyed (the breach, the alert group), so a repeated signal
+// joins its kill instead of doing it again. With auto-kill off, the signal is logged and alerted only.
+import type { AppContext } from '../../app/context.js';
+import type { OverdueCritical } from '../../alerts/overdue.js';
+import type { RiskBreach } from '../../engine/risk-guard.js';
+import { executeKill, type KillResult } from './kill.js';
+import { isHaltLatched } from './runtime.js';
+
+async function autoKill(ctx: AppContext, p: { actor: string; key: string; reason: string }): Promise<KillResult | null> {
+  if (!ctx.config.autoKill) {
+    ctx.logger.warn({ reason: p.reason }, `auto-kill is off (AUTO_KILL=${ctx.config.AUTO_KILL}): not killing for: ${p.reason}`);
+    return null;
+  }
+  ctx.logger.error({ reason: p.reason }, `auto-kill: ${p.reason}`);
+  return executeKill(ctx, { actor: { id: p.actor, source: 'system', requestId: p.key }, reason: `auto-kill: ${p.reason}`, trigger: 'auto' });
+}
+
+export function autoKillOnHardBreach(ctx: AppContext, breach: RiskBreach): Promise<KillResult | null> {
+  return autoKill(ctx, {
+    actor: 'system:risk-guard',
+    key: `hard-breach:${breach.mode}:${breach.at.toISOString()}`,
+    reason: `drawdown ${breach.valuePct.toFixed(2)}% passed the hard limit ${breach.thresholdPct}% (${breach.mode})`,
+  });
+}
+
+export function autoKillOnOverdueCritical(ctx: AppContext, alert: Pick<OverdueCritical, 'groupId' | 'title' | 'source' | 'overdueAt'>): Promise<KillResult | null> {
+  // The kill's own alert going unanswered must not kill again; nor anything once halted here.
+  if (alert.source === 'kill' || isHaltLatched(ctx)) return Promise.resolve(null);
+  return autoKill(ctx, {
+    actor: 'system:escalation',
+    key: `overdue-critical:${alert.groupId}`,
+    reason: `critical alert "${alert.title}" unacknowledged past its deadline (${alert.overdueAt.toISOString()})`,
+  });
+}
+
+/** The engine's onHardBreach hook (src/app/features.ts wires it). */
+export async function killOnHardBreach(ctx: AppContext, breach: RiskBreach): Promise<void> {
+  await autoKillOnHardBreach(ctx, breach);
+}
+
+/** Subscribes the overdue-critical signal of this process's alert sink; returns the unsubscribe. */
+export function subscribeAutoKill(ctx: AppContext): () => void {
+  const unsubscribe = ctx.alerts.onOverdueCritical?.((alert) => autoKillOnOverdueCritical(ctx, alert).then(() => undefined));
+  return unsubscribe ?? (() => {});
+}

@@ -8,6 +8,7 @@
 import { sql } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import { execute, type Db } from '../db/client.js';
+import { executePrepared } from '../db/prepared.js';
 import type { AlertDelivery } from '../db/schema/alerts.js';
 import type { Mailer } from '../email/smtp.js';
 import type { Logger } from '../logger.js';
@@ -94,10 +95,10 @@ export class DeliveryWorker {
       try {
         const outcome = await this.#send(db, delivery, now);
         if (outcome.kind === 'noop') {
-          await execute(db, sql`update alert_deliveries set status = 'sent', sent_at = ${nowIso}::timestamptz where id = ${delivery.id}`);
+          await executePrepared(db, sql`update alert_deliveries set status = 'sent', sent_at = ${nowIso}::timestamptz where id = ${delivery.id}`);
           return 'idle';
         }
-        await execute(db, sql`
+        await executePrepared(db, sql`
           update alert_deliveries set
             status = ${outcome.keepPending ? 'pending' : 'sent'},
             sent_at = ${outcome.keepPending ? null : nowIso}::timestamptz,
@@ -126,7 +127,7 @@ export class DeliveryWorker {
   }
 
   async #bookSlot(db: Db, lane: string, atMs: number): Promise<void> {
-    await execute(db, sql`update alert_slack_pacing set next_at = ${new Date(atMs).toISOString()}::timestamptz where lane = ${lane}`);
+    await executePrepared(db, sql`update alert_slack_pacing set next_at = ${new Date(atMs).toISOString()}::timestamptz where lane = ${lane}`);
   }
 
   async #send(db: Db, d: AlertDelivery, now: Date): Promise<Outcome> {

@@ -4,8 +4,11 @@
 // rate limit — every event stays in alert_events and the parent's count is exact); or chat.update
 // the parent's count and status. The group row is updated (and so locked) after the call; a raise
 // that commits before that is seen and keeps the delivery pending, one after it queues a new one.
+// From that update to the commit, writers of this group wait: those statements are prepared (one
+// round trip each), and the worker records the outcome the same way.
 import { sql } from 'drizzle-orm';
 import { execute, type Db } from '../db/client.js';
+import { executePrepared } from '../db/prepared.js';
 import type { AlertDelivery, AlertEvent } from '../db/schema/alerts.js';
 import { parentMessage, repeatsMessage } from './render.js';
 import type { SlackSender } from './slack-sender.js';
@@ -62,7 +65,7 @@ export async function syncGroup(input: { db: Db; slack: SlackSender; delivery: A
     action = 'none'; // still lock the group below: a raise racing this check must not be missed
   }
 
-  const [after] = await execute<{ version: number; reported_version: number; reported_event_id: string | number }>(db, sql`
+  const [after] = await executePrepared<{ version: number; reported_version: number; reported_event_id: string | number }>(db, sql`
     update alert_groups set
       slack_ts = coalesce(slack_ts, ${ts}::text),
       slack_channel = coalesce(slack_channel, ${channel}::text),
@@ -70,7 +73,7 @@ export async function syncGroup(input: { db: Db; slack: SlackSender; delivery: A
       reported_version = greatest(reported_version, ${reportedVersion})
     where id = ${group.id}
     returning version, reported_version, reported_event_id`);
-  const [newer] = await execute<{ n: number }>(db, sql`
+  const [newer] = await executePrepared<{ n: number }>(db, sql`
     select count(*)::int as n from alert_events where group_id = ${group.id} and id > ${Number(after!.reported_event_id)}`);
   const behind = (newer?.n ?? 0) > 0 || after!.version > after!.reported_version;
   return {

@@ -14,13 +14,17 @@ interface DialectLike {
   sqlToQuery(query: SQL): { sql: string; params: unknown[] };
 }
 
+/** The postgres.js client behind a drizzle db or transaction (a transaction's is its reserved connection). */
 function postgresJsOf(db: Db): PostgresJsLike | null {
-  const client = (db as unknown as { $client?: unknown }).$client;
+  const client = (db as unknown as { session?: { client?: unknown } }).session?.client;
   const isPostgresJs = typeof client === 'function' && typeof (client as { unsafe?: unknown }).unsafe === 'function';
   return isPostgresJs ? (client as unknown as PostgresJsLike) : null;
 }
 
-/** Like execute(), prepared on postgres.js. Only for statements whose text is the same every call. */
+/**
+ * Like execute(), prepared on postgres.js (also inside a transaction). Only for statements whose
+ * text is the same every call (values as parameters, never spliced in).
+ */
 export async function executePrepared<T = Record<string, unknown>>(db: Db, query: SQL): Promise<T[]> {
   const client = postgresJsOf(db);
   const dialect = (db as unknown as { dialect?: DialectLike }).dialect;

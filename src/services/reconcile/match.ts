@@ -2,7 +2,7 @@
 // tested exhaustively and benchmarked (bench/reconcile.ts). Linear throughout — hash joins, no sort,
 // no scan per fill: exchange trades are hashed by trade id; fills recorded before their trade id
 // was known join by order id (first on order + side + amounts, then on order alone) through
-// buckets whose cursors only move forward. Amounts are compared as decimal strings first and only
+// index chains whose heads only move forward. Amounts are compared as decimal strings first and only
 // with exact decimals when the texts differ, which keeps 100,000 fills well under a second.
 import { Dec } from '../../decimal.js';
 import type { ExchangeTrade, Side } from '../../exchange/types.js';
@@ -103,24 +103,33 @@ export function canonicalDecimal(s: string): string {
   return s.slice(0, end);
 }
 
-/** Exchange trade indexes in arrival order; `take` skips claimed ones and never looks back. */
-class Bucket {
-  readonly items: number[] = [];
-  #next = 0;
-  take(claimed: Uint8Array): number | undefined {
-    while (this.#next < this.items.length && claimed[this.items[this.#next]!] === 1) this.#next += 1;
-    return this.items[this.#next];
+/**
+ * Exchange trade indexes chained by a key, without an array per key: `head` maps a key to its first
+ * index and `next` links each index to the following one with the same key. `take` skips claimed
+ * indexes and moves the head past them, so over a whole run each link is walked at most once.
+ */
+class IndexChains {
+  readonly #head = new Map<string, number>();
+  readonly #next: Int32Array;
+  constructor(size: number) {
+    this.#next = new Int32Array(size).fill(-1);
+  }
+  /** Puts `index` in front of the key's chain. */
+  prepend(key: string, index: number): void {
+    this.#next[index] = this.#head.get(key) ?? -1;
+    this.#head.set(key, index);
+  }
+  take(key: string, claimed: Uint8Array): number | undefined {
+    let i = this.#head.get(key);
+    if (i === undefined) return undefined;
+    while (i >= 0 && claimed[i] === 1) i = this.#next[i]!;
+    this.#head.set(key, i);
+    return i >= 0 ? i : undefined;
   }
 }
 
 const amountsKey = (orderId: string, side: string, quantity: string, price: string, fee: string) =>
   `${orderId}\u0000${side}\u0000${canonicalDecimal(quantity)}\u0000${canonicalDecimal(price)}\u0000${canonicalDecimal(fee)}`;
-
-function bucketed(map: Map<string, Bucket>, key: string, index: number): void {
-  let bucket = map.get(key);
-  if (!bucket) map.set(key, (bucket = new Bucket()));
-  bucket.items.push(index);
-}
 
 export function matchTrades(
   ledger: readonly LedgerFill[],
@@ -149,22 +158,22 @@ export function matchTrades(
   }
   // Second pass, after every exact id has been claimed: fills known only by their order id. A
   // trade of the same order with the same side and amounts is preferred (partial fills of one
-  // order), else the order's oldest unclaimed trade — which then shows as a mismatch. Kraken lists
-  // newest first, so the buckets are filled walking backwards.
+  // order), else the order's oldest unclaimed trade — which then shows as a mismatch.
   if (fallback.length > 0) {
-    const byAmounts = new Map<string, Bucket>();
-    const byOrder = new Map<string, Bucket>();
-    for (let i = exchange.length - 1; i >= 0; i--) {
+    const byAmounts = new IndexChains(exchange.length);
+    const byOrder = new IndexChains(exchange.length);
+    // Kraken lists newest first; prepending while walking forward leaves each chain oldest first.
+    for (let i = 0; i < exchange.length; i++) {
       if (claimed[i] === 1) continue;
       const t = exchange[i]!;
-      bucketed(byOrder, t.orderId, i);
-      bucketed(byAmounts, amountsKey(t.orderId, t.side, t.quantity, t.price, t.fee), i);
+      byOrder.prepend(t.orderId, i);
+      byAmounts.prepend(amountsKey(t.orderId, t.side, t.quantity, t.price, t.fee), i);
     }
     for (const fill of fallback) {
       const order = fill.exchangeOrderId;
       const index = order === null
         ? undefined
-        : byAmounts.get(amountsKey(order, fill.side, fill.quantity, fill.price, fill.fee))?.take(claimed) ?? byOrder.get(order)?.take(claimed);
+        : byAmounts.take(amountsKey(order, fill.side, fill.quantity, fill.price, fill.fee), claimed) ?? byOrder.take(order, claimed);
       if (index === undefined) result.missingOnExchange.push(fill);
       else settle(fill, index);
     }

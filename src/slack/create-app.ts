@@ -103,10 +103,11 @@ export async function createSlackApp(ctx: AppContext, opts: SlackAppOptions = {}
     logger,
     clientOptions,
     extendedErrorHandler: true,
+    // Bolt's default conversation store runs (async) before every request's ack; nothing here reads it.
+    convoStore: false,
   });
 
   const inflight = inflightTracker();
-  app.use(deliveryGuard(ctx, { onStart: inflight.begin }));
   registerListeners(app, ctx, opts.table ?? listenerTable);
 
   // Backstop: listeners handle their own errors (listeners/request.ts); this catches the rest.
@@ -127,6 +128,9 @@ export async function createSlackApp(ctx: AppContext, opts: SlackAppOptions = {}
   };
   // extendedErrorHandler: true makes Bolt pass {error, body, context, logger}.
   app.error(backstop as never);
+  // Acked work runs after Bolt has returned from the request (deliveries.ts queues it), so its
+  // failures reach the same backstop through the guard rather than through Bolt.
+  app.use(deliveryGuard(ctx, { onStart: inflight.begin, onError: (error, body) => backstop({ error, body }) }));
 
   return {
     app,

@@ -1,5 +1,5 @@
 // Owns idempotency for everything Slack sends: a global middleware acks first (no database on the
-// ack path), then claims the delivery in slack_deliveries; a retry (X-Slack-Retry-Num) or a duplicate
+// ack path), then queues the work (acked-work.ts), which claims the delivery in slack_deliveries; a retry (X-Slack-Retry-Num) or a duplicate
 // event_id/trigger_id loses the claim and reaches no listener. A small in-memory set answers repeats
 // within this process even while the database is unreachable (a kill during an outage still runs).
 import { createHash } from 'node:crypto';
@@ -7,6 +7,7 @@ import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
 import type { AppContext } from '../app/context.js';
 import { claimSlackDelivery } from '../db/queries/slack-deliveries.js';
 import { ctbMetrics } from '../metrics/instruments.js';
+import { AckedWork } from './acked-work.js';
 
 export interface Delivery {
   key: string;
@@ -60,6 +61,8 @@ export class RecentKeys {
 export interface DeliveryGuardHooks {
   /** Called around each accepted request: tests and the bench wait for in-flight work with it. */
   onStart?(): () => void;
+  /** Where a failure of acked work goes (the app's error handler: it replies with a reference id). */
+  onError?(error: Error, body: unknown): Promise<void>;
 }
 
 /**
@@ -71,6 +74,13 @@ export function deliveryGuard(
   hooks: DeliveryGuardHooks = {},
 ): Middleware<AnyMiddlewareArgs> {
   const recent = new RecentKeys();
+  // Four at a time, a slot held at most a second: measured with bench/slack-ack.ts (two was worse:
+  // the backlog's memory cost more in GC than the fewer concurrent items saved).
+  const queue = new AckedWork({
+    concurrency: 4,
+    leaseMs: 1_000,
+    onError: (err) => ctx.logger.error({ err }, 'Slack work failed after its ack'),
+  });
   const ackSeconds = ctx.metrics ? ctbMetrics(ctx.metrics).slackAckSeconds : undefined;
   return async (args) => {
     const { body, context, next } = args;
@@ -107,23 +117,35 @@ export function deliveryGuard(
       }
       return;
     }
-    try {
-      let fresh = true;
+    const work = async () => {
       try {
-        fresh = await claimSlackDelivery({ db: ctx.db, key: delivery.key, surface: delivery.surface, receivedAt: ctx.clock.now(), retryNum: delivery.retryNum });
-      } catch (err) {
-        // Without the database only the in-memory set guards against repeats; still act, because
-        // the commands that matter during an outage (kill) are idempotent and must not be blocked.
-        ctx.logger.warn({ err, delivery }, 'could not record the Slack delivery; relying on the in-process duplicate check');
+        let fresh = true;
+        try {
+          fresh = await claimSlackDelivery({ db: ctx.db, key: delivery.key, surface: delivery.surface, receivedAt: ctx.clock.now(), retryNum: delivery.retryNum });
+        } catch (err) {
+          // Without the database only the in-memory set guards against repeats; still act, because
+          // the commands that matter during an outage (kill) are idempotent and must not be blocked.
+          ctx.logger.warn({ err, delivery }, 'could not record the Slack delivery; relying on the in-process duplicate check');
+        }
+        if (!fresh) {
+          ctx.logger.info({ delivery }, 'duplicate Slack delivery ignored (already taken in)');
+          if (ack && listenerAcks) await ack();
+          return;
+        }
+        await next();
+      } finally {
+        done?.();
       }
-      if (!fresh) {
-        ctx.logger.info({ delivery }, 'duplicate Slack delivery ignored (already taken in)');
-        if (ack && listenerAcks) await ack();
-        return;
-      }
-      await next();
-    } finally {
-      done?.();
-    }
+    };
+    // A view submission's or option request's answer is its ack: it runs now, Slack is waiting.
+    // Everything else was acked above; its work is queued so it cannot delay the next acks.
+    if (listenerAcks) return work();
+    queue.run(() =>
+      work().catch(async (err: unknown) => {
+        const error = err instanceof Error ? err : new Error(String(err));
+        if (hooks.onError) await hooks.onError(error, body);
+        else throw error;
+      }),
+    );
   };
 }

@@ -1,0 +1,244 @@
+// Slack ack bench: 50 concurrent clients send signed slash commands to the bot (the real Bolt
+// HTTPReceiver on the bot's HTTP server, the bot's own listener table, PostgreSQL) and, in the same
+// run, to a bare Bolt app whose only listener acks. Each process has its own event loop: the load
+// generator (this process), the bot, the bare app and the fake Slack that takes the bot's replies.
+// Rounds alternate bare/bot so both see the same machine load; the bot's backlog of acked work is
+// drained before the next bare round. Prints p50/p99/max of the time to the HTTP ack for both, the
+// ratio, how long the bot took to finish the work it had acked, and checks every request was
+// answered exactly once. Floor: bot p99 < 50 ms and ≤ 1.3 × the bare app's p99.
+//   npm run bench:slack-ack -- [--clients 50] [--requests 1000] [--rounds 4] [--command "/golive status"]
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { Agent, createServer, request } from 'node:http';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const SECRET = 'bench-signing-secret-0123456789abcdef';
+const TOKEN = 'xoxb-0000-bench-not-a-real-token';
+
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
+};
+const CLIENTS = Number(arg('clients', '50'));
+const REQUESTS = Number(arg('requests', '1000'));
+const ROUNDS = Number(arg('rounds', '4'));
+const [COMMAND, ...TEXT] = arg('command', '/golive status').split(' ');
+
+type Msg = { kind: 'ready'; port: number; url?: string } | { kind: 'idle'; ms: number; cpuMs: number } | { kind: 'count'; replies: number; calls: number } | { kind: 'done' };
+
+function send(child: ChildProcess, msg: unknown): void {
+  child.send(msg as never);
+}
+
+function next(child: ChildProcess, kind: Msg['kind']): Promise<Msg> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: Msg) => {
+      if (m.kind !== kind) return;
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      resolve(m);
+    };
+    const onExit = (code: number | null) => reject(new Error(`child exited (${code}) while waiting for ${kind}`));
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+// ---------------------------------------------------------------- children
+let cpuMark = process.cpuUsage();
+/** CPU time (user + system) this process used since the last call, in ms. */
+function cpuSince(): number {
+  const d = process.cpuUsage(cpuMark);
+  cpuMark = process.cpuUsage();
+  return (d.user + d.system) / 1000;
+}
+
+async function runBare(): Promise<void> {
+  const { App, HTTPReceiver } = await import('@slack/bolt');
+  const receiver = new HTTPReceiver({ signingSecret: SECRET, endpoints: '/slack/events', processBeforeResponse: false });
+  const app = new App({ receiver, token: TOKEN, tokenVerificationEnabled: false, botId: 'B0BENCH', botUserId: 'UBOT0BENCH' });
+  app.command(/.*/, async ({ ack }) => {
+    await ack();
+  });
+  const server = createServer(receiver.requestListener);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  process.on('message', (m: { kind: string }) => {
+    if (m.kind === 'idle') send(process as unknown as ChildProcess, { kind: 'idle', ms: 0, cpuMs: cpuSince() });
+    if (m.kind === 'stop') server.close(() => process.exit(0));
+  });
+  send(process as unknown as ChildProcess, { kind: 'ready', port: (server.address() as { port: number }).port });
+}
+
+async function runFake(): Promise<void> {
+  const { startFakeSlack } = await import('../tests/support/fake-slack.js');
+  const fake = await startFakeSlack();
+  process.on('message', (m: { kind: string }) => {
+    if (m.kind === 'count') {
+      send(process as unknown as ChildProcess, { kind: 'count', replies: fake.calls.filter((c) => c.method.includes('respond/')).length, calls: fake.calls.length });
+      fake.calls.length = 0;
+    }
+    if (m.kind === 'stop') void fake.close().then(() => process.exit(0));
+  });
+  send(process as unknown as ChildProcess, { kind: 'ready', port: 0, url: fake.url });
+}
+
+async function runBot(): Promise<void> {
+  const { startBot } = await import('../src/app/runtime.js');
+  const { testConfig } = await import('../src/config/env.js');
+  const { healthFeature } = await import('../src/http/health.js');
+  const { createSlackFeature } = await import('../src/slack/feature.js');
+  const { silentLogger } = await import('../src/logger.js');
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'ctb-bench-slack-'));
+  const config = testConfig({
+    DATABASE_URL: process.env.BENCH_DATABASE_URL, SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: process.env.BENCH_SLACK_URL,
+    SLACK_OPERATORS: 'UOPERATOR1', SLACK_APPROVERS: 'UAPPROVER1,UAPPROVER2', DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'),
+    HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn',
+  });
+  let slack: { idle(): Promise<void> } | undefined;
+  const feature = createSlackFeature({ identity: { botId: 'B0BENCH', botUserId: 'UBOT0BENCH', teamId: 'T0BENCH' }, onStarted: (s) => (slack = s) });
+  const bot = await startBot({ config, logger: silentLogger(), role: 'web', feed: 'replay', port: 0, features: [healthFeature, feature] });
+  process.on('message', (m: { kind: string }) => {
+    if (m.kind === 'idle') {
+      const t0 = performance.now();
+      void slack!.idle().then(() => send(process as unknown as ChildProcess, { kind: 'idle', ms: performance.now() - t0, cpuMs: cpuSince() }));
+    }
+    if (m.kind === 'stop') void bot.stop().then(() => process.exit(0));
+  });
+  send(process as unknown as ChildProcess, { kind: 'ready', port: bot.port });
+}
+
+// ---------------------------------------------------------------- load generator
+const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS * 2 });
+
+function slashBody(responseBase: string, i: number): string {
+  const trigger = `trg${randomBytes(8).toString('hex')}${i}`;
+  return new URLSearchParams({
+    token: 'legacy', team_id: 'T0BENCH', team_domain: 'bench', channel_id: 'C0BENCH', channel_name: 'bench',
+    user_id: 'UREADER1', user_name: 'bench', command: COMMAND!, text: TEXT.join(' '), api_app_id: 'A0BENCH',
+    is_enterprise_install: 'false', response_url: `${responseBase}respond/${trigger}`, trigger_id: trigger,
+  }).toString();
+}
+
+async function post(port: number, body: string): Promise<number> {
+  const { createHmac } = await import('node:crypto');
+  const ts = Math.floor(Date.now() / 1000);
+  const signature = `v0=${createHmac('sha256', SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const req = request(
+      {
+        host: '127.0.0.1', port, path: '/slack/events', method: 'POST', agent,
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body),
+          'x-slack-request-timestamp': String(ts), 'x-slack-signature': signature,
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve(performance.now() - t0) : reject(new Error(`HTTP ${res.statusCode}`))));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function round(port: number, responseBase: string, total: number): Promise<number[]> {
+  const latencies: number[] = [];
+  let issued = 0;
+  const client = async () => {
+    while (issued < total) {
+      const i = issued++;
+      latencies.push(await post(port, slashBody(responseBase, i)));
+    }
+  };
+  await Promise.all(Array.from({ length: CLIENTS }, client));
+  return latencies;
+}
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+const ms = (v: number) => `${v.toFixed(1)} ms`;
+const loadLine = () => loadavg().map((l) => l.toFixed(2)).join(', ');
+
+async function main(): Promise<void> {
+  const { createPostgresTestDb } = await import('../tests/support/db.js');
+  const database = await createPostgresTestDb();
+  const self = fileURLToPath(import.meta.url);
+  const profile = (role: string) => (process.env.BENCH_PROFILE === role ? ['--cpu-prof', '--cpu-prof-dir=/tmp/ctb-slack-ack-prof'] : []);
+  const spawn = (role: string, env: Record<string, string> = {}) =>
+    fork(self, [role], { execArgv: ['--import', 'tsx', ...profile(role)], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const fake = spawn('fake');
+  const fakeReady = (await next(fake, 'ready')) as { url: string };
+  const bare = spawn('bare');
+  const bot = spawn('bot', { BENCH_DATABASE_URL: database.url, BENCH_SLACK_URL: fakeReady.url });
+  const [bareReady, botReady] = (await Promise.all([next(bare, 'ready'), next(bot, 'ready')])) as Array<{ port: number }>;
+  const responseBase = fakeReady.url.replace(/api\/$/, '');
+  const children = [bot, bare, fake];
+  try {
+    console.log(`Slack ack bench: ${CLIENTS} concurrent clients, ${REQUESTS} signed \`${[COMMAND, ...TEXT].join(' ')}\` per target per round, ${ROUNDS} rounds (+1 warm-up), alternating`);
+    console.log(`load average before: ${loadLine()}`);
+    const all = { bare: [] as number[], bot: [] as number[] };
+    const drains: number[] = [];
+    const cpu = { bare: [] as number[], bot: [] as number[] };
+    let replies = 0;
+    for (let r = 0; r <= ROUNDS; r += 1) {
+      send(bare, { kind: 'idle' });
+      await next(bare, 'idle');
+      const b = await round(bareReady!.port, responseBase, REQUESTS);
+      send(bare, { kind: 'idle' });
+      const bareCpu = ((await next(bare, 'idle')) as { cpuMs: number }).cpuMs;
+      send(bot, { kind: 'idle' });
+      await next(bot, 'idle');
+      const t = await round(botReady!.port, responseBase, REQUESTS);
+      send(bot, { kind: 'idle' });
+      const drained = (await next(bot, 'idle')) as { ms: number; cpuMs: number };
+      send(fake, { kind: 'count' });
+      const counted = (await next(fake, 'count')) as { replies: number };
+      if (r === 0) {
+        console.log(`warm-up: bare p99 ${ms(pct(b.sort((x, y) => x - y), 99))}, bot p99 ${ms(pct(t.sort((x, y) => x - y), 99))} (discarded)`);
+        continue;
+      }
+      all.bare.push(...b);
+      all.bot.push(...t);
+      drains.push(drained.ms);
+      cpu.bare.push(bareCpu / REQUESTS);
+      cpu.bot.push(drained.cpuMs / REQUESTS);
+      replies += counted.replies;
+      const sb = [...b].sort((x, y) => x - y);
+      const st = [...t].sort((x, y) => x - y);
+      console.log(`round ${r}: bare p50 ${ms(pct(sb, 50))} p99 ${ms(pct(sb, 99))} | bot p50 ${ms(pct(st, 50))} p99 ${ms(pct(st, 99))} | bot finished its acked work ${ms(drained.ms)} after the last ack | replies ${counted.replies}/${REQUESTS} | CPU per request: bare ${(bareCpu / REQUESTS).toFixed(2)} ms, bot ${(drained.cpuMs / REQUESTS).toFixed(2)} ms (ack + work)`);
+    }
+    const sb = all.bare.sort((x, y) => x - y);
+    const st = all.bot.sort((x, y) => x - y);
+    const ratio = pct(st, 99) / pct(sb, 99);
+    console.log('');
+    console.log(`bare Bolt app (ack only): p50 ${ms(pct(sb, 50))}  p99 ${ms(pct(sb, 99))}  max ${ms(sb.at(-1) ?? 0)}  (${sb.length} requests)`);
+    console.log(`bot (${[COMMAND, ...TEXT].join(' ')}):    p50 ${ms(pct(st, 50))}  p99 ${ms(pct(st, 99))}  max ${ms(st.at(-1) ?? 0)}  (${st.length} requests)`);
+    console.log(`ratio bot/bare: p50 ${(pct(st, 50) / pct(sb, 50)).toFixed(2)}×  p99 ${ratio.toFixed(2)}×`);
+    console.log(`bot replies: ${replies} of ${st.length} requests answered through response_url (each exactly once: ${replies === st.length ? 'yes' : 'NO'})`);
+    console.log(`bot finished its acked work, after each round's last ack: median ${ms([...drains].sort((x, y) => x - y)[Math.floor(drains.length / 2)] ?? 0)}`);
+    const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / Math.max(1, xs.length);
+    console.log(`CPU per request (server process): bare ${mean(cpu.bare).toFixed(2)} ms, bot ${mean(cpu.bot).toFixed(2)} ms including the work after the ack`);
+    console.log(`load average after: ${loadLine()}`);
+    const pass = pct(st, 99) < 50 && ratio <= 1.3 && replies === st.length;
+    console.log(`floor (bot p99 < 50 ms and ≤ 1.3× bare, every request answered once): ${pass ? 'PASS' : 'FAIL'}`);
+    process.exitCode = pass ? 0 : 1;
+  } finally {
+    for (const c of children) send(c, { kind: 'stop' });
+    await Promise.all(children.map((c) => new Promise((resolve) => (c.exitCode !== null ? resolve(null) : c.once('exit', resolve)))));
+    agent.destroy();
+    await database.close();
+  }
+}
+
+const role = process.argv[2] ?? 'main';
+const run = role === 'bot' ? runBot : role === 'bare' ? runBare : role === 'fake' ? runFake : main;
+run().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

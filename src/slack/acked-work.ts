@@ -1,0 +1,75 @@
+// Owns when the work behind an acked Slack request runs. The ack goes out first (deliveries.ts);
+// the work is queued here and started a few at a time, each start deferred past the event loop's
+// I/O phase (setImmediate), so a burst of slash commands cannot keep the next requests' acks
+// waiting behind database round trips and replies. A slot is held until the work finishes or for
+// `leaseMs`, whichever comes first: a slow audit that mostly waits on the exchange never blocks the
+// commands behind it for longer than that. Order of starts is arrival order.
+export interface AckedWorkOptions {
+  /** Work items started and not yet finished (or past their lease) at once. */
+  concurrency: number;
+  /** After this long a running item stops counting against the concurrency. */
+  leaseMs: number;
+  /** Called with anything a work item throws (items handle their own errors; this is the backstop). */
+  onError(err: unknown): void;
+}
+
+export class AckedWork {
+  readonly #opts: AckedWorkOptions;
+  #queue: Array<(() => Promise<void>) | undefined> = [];
+  #head = 0;
+  #active = 0;
+  #scheduled = false;
+
+  constructor(opts: AckedWorkOptions) {
+    this.#opts = opts;
+  }
+
+  /** Items waiting for a slot. */
+  get waiting(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  run(task: () => Promise<void>): void {
+    this.#queue.push(task);
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    while (this.#active < this.#opts.concurrency && this.#head < this.#queue.length) {
+      const task = this.#queue[this.#head]!;
+      this.#queue[this.#head] = undefined;
+      this.#head += 1;
+      this.#start(task);
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  #start(task: () => Promise<void>): void {
+    this.#active += 1;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      clearTimeout(lease);
+      this.#active -= 1;
+      if (this.waiting > 0) this.#schedule();
+    };
+    const lease = setTimeout(release, this.#opts.leaseMs);
+    lease.unref();
+    task()
+      .catch((err: unknown) => this.#opts.onError(err))
+      .finally(release);
+  }
+}

@@ -1,0 +1,60 @@
+// The queue behind acked Slack requests: starts work after the current I/O phase, a few at a time,
+// in arrival order; a slow item gives its slot back after its lease; a failing item reaches onError
+// and does not stop the queue.
+import { describe, expect, it } from 'vitest';
+import { AckedWork } from '../../../src/slack/acked-work.js';
+
+const tick = () => new Promise((r) => setImmediate(r));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe('AckedWork', () => {
+  it('starts nothing synchronously, then at most `concurrency` items, in arrival order', async () => {
+    const started: number[] = [];
+    const gates = Array.from({ length: 5 }, deferred);
+    const q = new AckedWork({ concurrency: 2, leaseMs: 60_000, onError: () => {} });
+    gates.forEach((g, i) => q.run(async () => { started.push(i); await g.promise; }));
+    expect(started).toEqual([]);
+    await tick();
+    expect(started).toEqual([0, 1]);
+    expect(q.waiting).toBe(3);
+    gates[1]!.resolve();
+    await tick(); await tick();
+    expect(started).toEqual([0, 1, 2]);
+    gates[0]!.resolve(); gates[2]!.resolve();
+    await tick(); await tick();
+    expect(started).toEqual([0, 1, 2, 3, 4]);
+    gates[3]!.resolve(); gates[4]!.resolve();
+  });
+
+  it('gives a slow item\'s slot to the next one after the lease, without cancelling it', async () => {
+    const events: string[] = [];
+    const slow = deferred();
+    const q = new AckedWork({ concurrency: 1, leaseMs: 30, onError: () => {} });
+    q.run(async () => { events.push('slow start'); await slow.promise; events.push('slow end'); });
+    q.run(async () => { events.push('next'); });
+    await tick();
+    expect(events).toEqual(['slow start']);
+    await sleep(60);
+    expect(events).toEqual(['slow start', 'next']);
+    slow.resolve();
+    await tick();
+    expect(events).toEqual(['slow start', 'next', 'slow end']);
+  });
+
+  it('reports a failing item and keeps going', async () => {
+    const errors: unknown[] = [];
+    const done: string[] = [];
+    const q = new AckedWork({ concurrency: 1, leaseMs: 60_000, onError: (e) => errors.push(e) });
+    q.run(async () => { throw new Error('boom'); });
+    q.run(async () => { done.push('after'); });
+    await sleep(10);
+    expect((errors[0] as Error).message).toBe('boom');
+    expect(done).toEqual(['after']);
+  });
+});

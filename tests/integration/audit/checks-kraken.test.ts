@@ -5,9 +5,10 @@ import nock from 'nock';
 import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Actor } from '../../../src/app/context.js';
-import { fills } from '../../../src/db/schema/index.js';
+import { equitySnapshots, fills } from '../../../src/db/schema/index.js';
 import { keyRightsCheck } from '../../../src/services/audit/checks/key-rights.js';
 import { reconciliationCheck } from '../../../src/services/audit/checks/reconciliation.js';
+import { roiCheck } from '../../../src/services/audit/checks/roi.js';
 import { killSwitchReadyCheck } from '../../../src/services/audit/checks/risk.js';
 import { runAudit } from '../../../src/services/audit/run-audit.js';
 import type { AuditCheck, CheckResult } from '../../../src/services/audit/types.js';
@@ -30,7 +31,7 @@ afterAll(async () => {
   await database?.close();
 });
 beforeEach(async () => {
-  await database.db.execute(sql`truncate fills restart identity`);
+  await database.db.execute(sql`truncate fills, equity_snapshots restart identity`);
 });
 afterEach(() => {
   nock.cleanAll();
@@ -130,5 +131,31 @@ describe('reconciliation.ledger', () => {
 
   it('warns (skips) when no key is configured', async () => {
     expect(await run(reconciliationCheck, null)).toMatchObject({ status: 'warn', value: 'skipped: no Kraken key configured' });
+  });
+});
+
+describe('roi.audit against Kraken balances', () => {
+  const snap = (at: string, equity: string) => ({ mode: 'live' as const, feed: 'kraken' as const, at: new Date(at), equity, cash: equity, peakEquity: equity, drawdownPct: '0' });
+  const usd = (amount: string) => ({ ZUSD: { balance: amount, hold_trade: '0.0000' } });
+  beforeEach(async () => {
+    // The live book: flat at 10,000 USD from Jan 1 to an hour ago (the clock is 2026-01-05T12:00Z).
+    await database.db.insert(equitySnapshots).values([snap('2026-01-01T00:00:00Z', '10000'), snap('2026-01-05T11:00:00Z', '10000')]);
+  });
+
+  it('passes when the live equity matches what Kraken holds, valued at Kraken’s prices', async () => {
+    const r = await run(roiCheck, { balances: { ...usd('9696.8000'), XXBT: { balance: '0.0100000000', hold_trade: '0' } } });
+    expect(r).toMatchObject({ status: 'pass', value: expect.stringContaining('live equity matches Kraken') });
+    expect(r.details?.['exchange']).toMatchObject({ status: 'agrees', exchangeEquity: '9999.832' });
+  });
+
+  it('fails when Kraken holds 10 % less than the snapshots say', async () => {
+    const r = await run(roiCheck, { balances: usd('9000.0000') });
+    expect(r).toMatchObject({ status: 'fail', value: expect.stringContaining('live equity 10000 vs Kraken 9000') });
+  });
+
+  it('warns when Kraken holds an asset it cannot price against the quote currency', async () => {
+    const r = await run(roiCheck, { balances: { ...usd('10000.0000'), XXDG: { balance: '100.0', hold_trade: '0' } } });
+    expect(r.status).toBe('warn');
+    expect(r.value).toMatch(/could not price .+ on Kraken/);
   });
 });

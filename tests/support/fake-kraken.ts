@@ -17,6 +17,7 @@
 //   kraken.setLatency(endpoint | '*', ms)   delay answers (a slow Kraken, timeouts)
 //   kraken.addTrades(trades) / kraken.addOrder(order)
 //   kraken.close()
+//   onRequestStart option: (path, performance.now()) as each request's headers arrive (benches)
 //
 // Options: permissions (GetApiKeyInfo names, default a Trade key: query-funds, query-open-trades,
 // query-closed-trades, modify-trades, close-trades; 'unsupported' makes GetApiKeyInfo answer
@@ -78,6 +79,8 @@ export interface FakeKrakenOptions {
   secret?: string;
   pageSize?: number;
   systemStatus?: 'online' | 'maintenance' | 'cancel_only' | 'post_only';
+  /** Called the moment a request's headers arrive (performance.now()), before its body: benches time arrivals with it. */
+  onRequestStart?: (path: string, at: number) => void;
 }
 
 export const TRADE_KEY_PERMISSIONS = ['query-funds', 'query-open-trades', 'query-closed-trades', 'modify-trades', 'close-trades'];
@@ -327,6 +330,7 @@ export async function startFakeKraken(opts: FakeKrakenOptions = {}): Promise<Fak
   }
 
   const server = createServer((req, res) => {
+    opts.onRequestStart?.(req.url ?? '/', performance.now());
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {

@@ -169,7 +169,7 @@ async function main(): Promise<void> {
   const { createPostgresTestDb } = await import('../tests/support/db.js');
   const database = await createPostgresTestDb();
   const self = fileURLToPath(import.meta.url);
-  const profile = (role: string) => (process.env.BENCH_PROFILE === role ? ['--cpu-prof', '--cpu-prof-dir=/tmp/ctb-slack-ack-prof'] : []);
+  const profile = (role: string) => (process.env.BENCH_PROFILE === role ? ['--cpu-prof', '--cpu-prof-dir=/tmp/ctb-slack-ack-prof'] : process.env.BENCH_TRACE_GC === role ? ['--trace-gc'] : []);
   const spawn = (role: string, env: Record<string, string> = {}) =>
     fork(self, [role], { execArgv: ['--import', 'tsx', ...profile(role)], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const fake = spawn('fake');

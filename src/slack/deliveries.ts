@@ -1,7 +1,8 @@
 // Owns idempotency for everything Slack sends: a global middleware acks first (no database on the
-// ack path), then queues the work (acked-work.ts), which claims the delivery in slack_deliveries; a retry (X-Slack-Retry-Num) or a duplicate
-// event_id/trigger_id loses the claim and reaches no listener. A small in-memory set answers repeats
-// within this process even while the database is unreachable (a kill during an outage still runs).
+// ack path), then queues the work (acked-work.ts), which claims the delivery in slack_deliveries;
+// a retry (X-Slack-Retry-Num) or a duplicate event_id/trigger_id loses the claim and reaches no
+// listener. A small in-memory set answers repeats within this process even while the database is
+// unreachable (a kill during an outage still runs).
 import { createHash } from 'node:crypto';
 import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
 import type { AppContext } from '../app/context.js';

@@ -2,13 +2,14 @@
 // (runCli, the binary's own entry) against the fake Kraken over loopback (KRAKEN_API_URL) and a
 // real database — exit 0 when ok, 1 when a check fails, 2 for bad arguments or configuration; the
 // --json shapes other tools read; reports written under REPORTS_DIR.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/program.js';
-import { equitySnapshots, fills } from '../../../src/db/schema/index.js';
+import { auditRuns, equitySnapshots, fills } from '../../../src/db/schema/index.js';
+import { latestAuditRun } from '../../../src/services/audit/store.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { fakeTrades, startFakeKraken, TRADE_KEY_PERMISSIONS, type FakeKraken, type FakeKrakenOptions, type FakeTrade } from '../../support/fake-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
@@ -24,7 +25,7 @@ afterAll(async () => {
   await database?.close();
 });
 beforeEach(async () => {
-  await database.db.execute(sql`truncate fills, equity_snapshots restart identity`);
+  await database.db.execute(sql`truncate fills, equity_snapshots, audit_runs restart identity`);
   checkout = tempCheckout();
   checkout.write('.gitignore', '.env\n', { track: true });
   mkdirSync(join(checkout.dir, 'logs'));
@@ -70,6 +71,42 @@ async function ledgerOf(trades: FakeTrade[], edit: (i: number) => { quantity?: s
     symbol: 'BTC/USD', side: t.type, quantity: edit(i).quantity ?? t.vol, price: t.price, fee: t.fee, feeCurrency: 'USD', filledAt: new Date(t.time * 1000),
   })));
 }
+
+describe('ctb audit', () => {
+  it('prints a table by checklist section with a fix under each line that does not pass, stores the run, and exits 1 on a failure', async () => {
+    withKeysInDotEnv();
+    const history = fakeTrades(10, { newest: Math.floor(Date.now() / 1000) - 60 });
+    await ledgerOf(history);
+    await kraken({ trades: history });
+    const r = await ctb(['audit', '--dry-run']);
+    expect(r.code, r.err).toBe(1); // no alert channel and no paper trades yet: those checks fail
+    for (const section of ['1. Credentials & Secrets', '4. Risk Controls', '5. Health Audits', '9. Escalation & Incident Response']) expect(r.out).toContain(section);
+    expect(r.out).toMatch(/PASS {2}exchange\.key_rights +authenticated read ok; can trade; no withdrawal/);
+    expect(r.out).toMatch(/PASS {2}reconciliation\.ledger +10 matched, 0 mismatched/);
+    expect(r.out).toMatch(/FAIL {2}alerting\.channels +no alert channel configured\n +fix: Set SLACK_BOT_TOKEN/);
+    const stored = await latestAuditRun(database.db);
+    expect(stored).toMatchObject({ dryRun: true, passed: false });
+    expect(r.out.trimEnd().split('\n').at(-1)).toBe(`${stored!.summary} — run #${stored!.id}`);
+    expect(stored!.summary).toMatch(/^AUDIT FAILED — \d+ pass, \d+ warn, \d+ fail \(dry run, paper mode\)$/);
+    expect(existsSync(join(checkout.dir, 'reports'))).toBe(false);
+  });
+
+  it('writes the reconciliation and ROI reports under REPORTS_DIR on a full (not dry) run', async () => {
+    withKeysInDotEnv();
+    await kraken();
+    const r = await ctb(['audit', '--json']);
+    expect([0, 1]).toContain(r.code);
+    expect(r.json()).toMatchObject({ dryRun: false, runId: expect.any(Number) });
+    expect(readdirSync(join(checkout.dir, 'reports')).map((f) => f.replace(/-\d{8}T\d{6}Z\.json$/, '')).sort()).toEqual(['reconcile', 'roi-audit']);
+    expect(await database.db.select().from(auditRuns)).toHaveLength(1);
+  });
+
+  it('exits 2 on an option it does not take', async () => {
+    const r = await ctb(['audit', '--live']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("unknown option '--live'");
+  });
+});
 
 describe('ctb verify-credentials', () => {
   it('exits 0 for a Trade-only key kept in a locked-down, ignored .env, and prints the two checks as JSON', async () => {

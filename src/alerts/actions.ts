@@ -8,7 +8,7 @@ import { formatDuration } from '../config/duration.js';
 import { execute, type Db } from '../db/client.js';
 import type { AlertGroup } from '../db/schema/alerts.js';
 import { AppError } from '../errors.js';
-import { enqueueThreadNote, requestSync } from './enqueue.js';
+import { enqueueThreadNote, expediteGroup, requestSync } from './enqueue.js';
 import { who } from './render.js';
 
 export interface AlertActionResult {
@@ -49,6 +49,7 @@ async function transition(
       await execute(db, sql`update alert_groups set version = version + 1 where id = ${before.id}`);
       if (note) await enqueueThreadNote(db, { groupId: before.id, channel: before.slackChannel, text: note, now });
       await requestSync(db, { groupId: before.id, now });
+      await expediteGroup(db, { groupId: before.id });
     }
     return { group: await loadGroup(db, input.groupId), changed };
   });

@@ -6,7 +6,7 @@ import type { Db } from '../db/client.js';
 
 type Tx = Pick<Db, 'insert'>;
 
-export const PRIORITY = { note: 3, page: 4, email: 2 } as const;
+export const PRIORITY = { note: 3, page: 4, email: 2, action: 8 } as const;
 
 export async function enqueueDelivery(tx: Tx, input: {
   groupId: number;
@@ -43,4 +43,14 @@ export async function requestSync(db: Pick<Db, 'execute'>, input: { groupId: num
     select g.id, 'slack_sync', 'slack:' || g.slack_channel, g.slack_channel, 2, '{}'::jsonb, ${iso}::timestamptz, ${iso}::timestamptz
     from alert_groups g where g.id = ${input.groupId} and g.slack_channel is not null
     on conflict (group_id) where kind = 'slack_sync' and status = 'pending' do nothing`);
+}
+
+/**
+ * Someone pressed a button on this group: its pending thread lines and parent refresh go ahead of
+ * any backlog on the channel (an alert storm), so they see their action reflected in seconds.
+ */
+export async function expediteGroup(db: Pick<Db, 'execute'>, input: { groupId: number }): Promise<void> {
+  await db.execute(sql`
+    update alert_deliveries set priority = greatest(priority, ${PRIORITY.action})
+    where group_id = ${input.groupId} and status = 'pending' and kind in ('slack_sync', 'slack_thread_note')`);
 }

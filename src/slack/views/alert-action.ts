@@ -29,7 +29,7 @@ export function renderAlertActionDone(r: AlertActionCommandResult, action: Alert
     text,
     blocks: [
       section(`:white_check_mark: ${DONE[action]} alert group ${r.groupId} (${title}). ${effect}`),
-      context('The thread records who did it; the alert message updates within a few seconds (it is paced with the other alert posts).'),
+      context('The thread records who did it; the alert message is refreshed within a few seconds, ahead of any queued alerts (one post a second per channel).'),
     ],
   };
 }

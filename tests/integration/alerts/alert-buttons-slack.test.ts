@@ -2,14 +2,14 @@
 // receiver with signed requests: the thread records who did it, the parent message is updated by
 // the outbox, acknowledging stops the escalation, Slack retries and double clicks change nothing
 // twice, and only the permitted people may act.
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { oncallSetCommand } from '../../../commands/oncall-set.js';
 import { runCommand } from '../../../commands/run-command.js';
 import { createAlertRuntime, type AlertRuntime } from '../../../src/alerts/runtime.js';
 import type { OutboxAlertSink } from '../../../src/alerts/sink.js';
 import { ManualClock } from '../../../src/clock.js';
-import { alertEscalations, alertGroups, alertPages } from '../../../src/db/schema/index.js';
+import { alertDeliveries, alertEscalations, alertGroups, alertPages } from '../../../src/db/schema/index.js';
 import { parseAlertActionValue } from '../../../src/slack/listeners/alert-actions.js';
 import { startSlackHarness, USERS, type SlackHarness } from '../../support/slack-harness.js';
 
@@ -47,10 +47,14 @@ describe('alert buttons in Slack', () => {
     return { groupId, ts: group!.slackTs! };
   }
 
+  /** Delivers until the channel's lane is empty (one message a second), at most 30 s. */
   async function drain() {
-    for (let i = 0; i < 6; i += 1) {
+    for (let i = 0; i < 30; i += 1) {
       clock.advance(1_000);
       await runtime.delivery.tick();
+      const pending = await h.ctx.db.select().from(alertDeliveries)
+        .where(and(eq(alertDeliveries.lane, `slack:${ALERTS}`), eq(alertDeliveries.status, 'pending')));
+      if (pending.length === 0) return;
     }
   }
 
@@ -160,6 +164,27 @@ describe('alert buttons in Slack', () => {
     // Acknowledging a resolved alert says so instead of reopening it.
     const late = await press({ actionId: 'alert_ack', value: String(groupId), user: USERS.operator, ts });
     expect(String(late.replies[0]!.text)).toContain(`Alert group ${groupId} is already resolved by UBOB`);
+  });
+
+  it('puts the pressed alert ahead of a storm backlog on the channel: its thread line, then its parent', async () => {
+    const { groupId, ts } = await criticalAlert();
+    const sink = h.ctx.alerts as OutboxAlertSink;
+    for (let k = 0; k < 5; k += 1) {
+      await sink.record({ source: 'exchange', severity: 'critical', title: `storm ${n}.${k}`, fingerprint: `storm-${n}-${k}` });
+    }
+    await press({ actionId: 'alert_ack', value: String(groupId), user: USERS.operator, ts });
+    const before = h.fake.calls.length;
+    for (let i = 0; i < 2; i += 1) {
+      clock.advance(1_000);
+      await runtime.delivery.tick();
+    }
+    const sent = h.fake.calls.slice(before).filter((c) => c.body.channel === ALERTS);
+    expect(sent).toHaveLength(2); // one a second on the channel, backlog or not
+    expect(sent[0]).toMatchObject({ method: 'chat.postMessage', body: { thread_ts: ts } });
+    expect(String(sent[0]!.body.text)).toContain(`Acknowledged by <@${USERS.operator}>`);
+    expect(sent[1]).toMatchObject({ method: 'chat.update', body: { ts } });
+    expect(JSON.stringify(sent[1]!.body.blocks)).toContain(`Acknowledged by <@${USERS.operator}>`);
+    await drain(); // the storm's parents follow
   });
 
   it('answers a control carrying something unexpected with what was expected', async () => {

@@ -7,7 +7,7 @@
 import type { ExchangeProvider } from '../../exchange/provider.js';
 import type { Exchange, OrderState, Venue } from '../../exchange/types.js';
 import type { Logger } from '../../logger.js';
-import { describeError, sleep as realSleep, withDeadline } from './deadline.js';
+import { DeadlineError, describeError, sleep as realSleep, withDeadline } from './deadline.js';
 
 export interface SurvivingOrder {
   exchangeOrderId: string;
@@ -41,6 +41,8 @@ export interface CancelOptions {
   attempts: number;
   /** Each exchange call's deadline. */
   callTimeoutMs?: number;
+  /** The paper venue lives in our database: its calls get the database's deadline (KILL_DB_TIMEOUT). */
+  databaseTimeoutMs?: number;
   /** Pause between rounds (grows linearly). */
   retryDelayMs?: number;
   sleep?: (ms: number) => Promise<void>;
@@ -62,7 +64,7 @@ const survivorOf = (o: OrderState): SurvivingOrder => ({
 });
 
 async function clearVenue(venue: Venue, get: () => Exchange, opts: CancelOptions): Promise<VenueCancelReport> {
-  const timeout = opts.callTimeoutMs ?? 10_000;
+  const timeout = venue === 'paper' && opts.databaseTimeoutMs !== undefined ? opts.databaseTimeoutMs : opts.callTimeoutMs ?? 10_000;
   const pause = opts.sleep ?? realSleep;
   const report: VenueCancelReport = { venue, canceled: null, confirmed: false, attempts: 0, survivors: [], errors: [] };
   let exchange: Exchange;
@@ -87,6 +89,8 @@ async function clearVenue(venue: Venue, get: () => Exchange, opts: CancelOptions
       report.confirmed = open.length === 0;
     } catch (err) {
       report.errors.push(`open-orders query (attempt ${attempt}): ${describeError(err)}`);
+      // A stalled database will not answer a retry either; retrying only delays the kill's answer.
+      if (venue === 'paper' && err instanceof DeadlineError) break;
     }
   }
   if (!report.confirmed) opts.logger.error({ venue, report }, 'kill could not confirm zero open orders');

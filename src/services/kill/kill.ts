@@ -45,7 +45,7 @@ export async function executeKill(ctx: AppContext, request: KillRequest): Promis
   const killId = killIdFor(request.actor);
   const reason = request.reason.trim() || 'no reason given';
   // (1) The exchange calls leave now, before anything else is awaited.
-  const cancelling = cancelEverywhere({ exchanges: ctx.exchanges, logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS });
+  const cancelling = cancelEverywhere({ exchanges: ctx.exchanges, logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, databaseTimeoutMs: ctx.config.KILL_DB_TIMEOUT });
   latchHalt(ctx, reason);
   let cancel = await cancelling;
   ctx.logger.warn({ killId, actor: request.actor.id, cancel }, 'kill: exchange orders cancelled');
@@ -56,7 +56,7 @@ export async function executeKill(ctx: AppContext, request: KillRequest): Promis
   if (lock) {
     try {
       cancel = await withDeadline(
-        lock(() => cancelEverywhere({ exchanges: ctx.exchanges, logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS })),
+        lock(() => cancelEverywhere({ exchanges: ctx.exchanges, logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, databaseTimeoutMs: ctx.config.KILL_DB_TIMEOUT })),
         ctx.config.KILL_DB_TIMEOUT, 'the engine order lock');
     } catch (err) {
       ctx.logger.warn({ err }, 'kill: could not take the engine order lock; the first cancel stands');

@@ -7,11 +7,13 @@ import { auditRuns, incidentChecklistItems, incidents } from '../../../src/db/sc
 import { getBotState } from '../../../src/services/bot-state.js';
 import { createKillFeature } from '../../../src/services/kill/kill-feature.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
+import { readPendingKills } from '../../../src/services/kill/pending-kill.js';
 import { isHaltLatched } from '../../../src/services/kill/runtime.js';
 import { createSlackIncidentPoster } from '../../../src/slack/incident-poster.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
 import { killTestContext } from '../../support/kill-context.js';
+import { startStallProxy } from '../../support/stall-proxy.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
 import { OPS_CHANNEL, startSlackHarness, USERS, type SlackHarness } from '../../support/slack-harness.js';
 
@@ -177,4 +179,46 @@ describe('a kill from the terminal', () => {
     expect(incidentPosts()).toHaveLength(1);
     expect(isHaltLatched(h.ctx)).toBe(true);
   });
+});
+
+describe('/kill while the database is stalled', () => {
+  it('cancels on Kraken at once and replies that the halt is saved until the database returns', async () => {
+    database = await createPostgresTestDb();
+    const proxy = await startStallProxy();
+    const viaProxy = connectPostgres(proxy.urlFor(database.url), { max: 5 });
+    kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET });
+    kraken.addOrder({ txid: 'OPEN-1', pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '40000', vol: '0.01', vol_exec: '0', status: 'open', opentm: 1 });
+    try {
+      h = await startSlackHarness({
+        database: viaProxy,
+        env: { IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false', KILL_DB_TIMEOUT: '1s' },
+        features: [createKillFeature({ incidentPoster: createSlackIncidentPoster })],
+      });
+      proxy.set('stall');
+      const sent = Date.now();
+      const res = await h.slash('/kill', 'db is wedged', { user: USERS.operator });
+      expect(res.status).toBe(200);
+      while (kraken.callsTo('CancelAll').length === 0 && Date.now() - sent < 5_000) await new Promise((r) => setTimeout(r, 5));
+      expect(Date.now() - sent).toBeLessThan(1_000);
+      expect(kraken.state.orders.get('OPEN-1')!.status).toBe('canceled');
+      expect(isHaltLatched(h.ctx)).toBe(true);
+      for (let i = 0; i < 400 && h.responses().length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+      // Kraken is confirmed clear; the paper venue lives in the stalled database, so it is not.
+      expect(replyTexts().at(-1)).toMatch(/Killed, but some open orders could not be confirmed cancelled/);
+      expect(JSON.stringify(h.responses().at(-1))).toMatch(/\*kraken\*: 1 cancelled, none left open/);
+      expect(JSON.stringify(h.responses().at(-1))).toMatch(/saved on the bot host and will be written when the database returns/);
+      expect(readPendingKills(h.ctx.config.DATA_DIR)).toHaveLength(1);
+      proxy.set('forward');
+      // The halt watcher writes the saved kill once the database answers again.
+      for (let i = 0; i < 400 && readPendingKills(h.ctx.config.DATA_DIR).length > 0; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(readPendingKills(h.ctx.config.DATA_DIR)).toEqual([]);
+      expect(await getBotState(database.db)).toMatchObject({ halted: true, haltedBy: USERS.operator });
+    } finally {
+      proxy.set('forward');
+      await h?.close();
+      h = undefined as unknown as SlackHarness;
+      await viaProxy.close();
+      await proxy.close();
+    }
+  }, 30_000);
 });

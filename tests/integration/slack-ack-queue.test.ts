@@ -1,0 +1,68 @@
+// Under a burst, every request is acked at once while the work behind the acks runs a few at a time
+// (src/slack/acked-work.ts), each applied once; a Slack retry of a queued command is not applied again.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSlackHarness, type SlackHarness } from '../support/slack-harness.js';
+import type { ListenerTable } from '../../src/slack/listeners/types.js';
+import { textMessage } from '../../src/slack/views/message.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('acks under a burst', () => {
+  const applied: string[] = [];
+  let running = 0;
+  let peak = 0;
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let h: SlackHarness;
+  const table: ListenerTable = {
+    commands: [
+      {
+        command: '/t',
+        summary: 'test',
+        subcommands: [
+          {
+            name: 'work',
+            usage: '/t work <n>',
+            summary: 'takes a while',
+            role: 'reader',
+            async handle(req) {
+              running += 1;
+              peak = Math.max(peak, running);
+              await gate;
+              await sleep(20);
+              running -= 1;
+              applied.push(req.rest);
+              await req.reply.ephemeral(textMessage(`done ${req.rest}`));
+            },
+          },
+        ],
+      },
+    ],
+    events: [],
+    actions: [],
+    views: [],
+  };
+  beforeAll(async () => {
+    h = await startSlackHarness({ table });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('acks twelve concurrent commands before any of their work is done, runs at most four at once, applies each once', async () => {
+    const started = Date.now();
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => h.slash('/t', `work ${i}`, { triggerId: `trg-burst-${i}` })));
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    // Every ack came back while all the work was still held at the gate.
+    expect(applied).toEqual([]);
+    // A slot is lent for a second at most (leaseMs): within it, no more than four items run.
+    if (Date.now() - started < 900) expect(peak).toBeLessThanOrEqual(4);
+    // A retry of a command still waiting in the queue is not applied again.
+    await h.slash('/t', 'work 11', { triggerId: 'trg-burst-11', retryNum: 1, retryReason: 'http_timeout' });
+    release();
+    await h.idle();
+    expect([...applied].sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: 12 }, (_, i) => String(i)));
+    expect(peak).toBeGreaterThan(1);
+    expect(h.responses()).toHaveLength(12);
+  });
+});

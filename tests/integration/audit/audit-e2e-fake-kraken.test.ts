@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import nock from 'nock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/program.js';
-import { fills } from '../../../src/db/schema/index.js';
+import { equitySnapshots, fills } from '../../../src/db/schema/index.js';
 import type { AuditReport } from '../../../src/services/audit/types.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
@@ -29,6 +29,8 @@ interface Scenario {
   history: R.RecordedTrade[];
   ledger: Array<{ trade: R.RecordedTrade; quantity?: string }>;
   balances: Record<string, string>;
+  /** The live book's equity in its snapshots (3 days and 1 hour ago), which Kraken's balances must match. */
+  liveEquity: string;
   /** Kraken errors TradesHistory answers first (the client must back off and retry). */
   tradeErrors: string[];
   env: Record<string, string>;
@@ -64,6 +66,8 @@ async function deploy(s: Scenario, krakenUrl: string): Promise<Deployment> {
       symbol: 'BTC/USD', side: t.type, quantity: quantity ?? t.vol, price: t.price, fee: t.fee, feeCurrency: 'USD', filledAt: new Date(t.time * 1000),
     })));
   }
+  const snap = (agoMs: number) => ({ mode: 'live' as const, feed: 'kraken' as const, at: new Date(Date.now() - agoMs), equity: s.liveEquity, cash: s.liveEquity, peakEquity: s.liveEquity, drawdownPct: '0' });
+  await database.db.insert(equitySnapshots).values([snap(3 * 86_400_000), snap(3_600_000)]);
   const env = {
     PATH: process.env['PATH'] ?? '', HOME: checkout.dir, DATABASE_URL: database.url, KRAKEN_API_URL: krakenUrl, KRAKEN_RATE_LIMIT: 'false',
     LOG_DIR: logs, REPORTS_DIR: join(checkout.dir, 'reports'), BACKUP_DIR: join(checkout.dir, 'backups'), DATA_DIR: join(checkout.dir, 'data'),
@@ -104,6 +108,7 @@ async function runInProcess(d: Deployment): Promise<{ code: number; stdout: stri
 async function both(s: Scenario): Promise<{ binary: AuditReport; nocked: AuditReport; codes: [number | null, number]; fake: FakeKraken; nockPages: string[] }> {
   const fake = await startFakeKraken({
     apiKey: TEST_API_KEY, secret: TEST_API_SECRET, permissions: s.permissions, balances: s.balances,
+    tickers: { XXBTZUSD: '30303.2' }, // the last price of the nock recording (R.ticker)
     trades: s.history.map((t) => ({ ...t, ordertype: 'limit' })),
   });
   cleanups.push(() => fake.close());
@@ -137,6 +142,7 @@ describe('ctb audit --dry-run --json against the fake Kraken (KRAKEN_API_URL) an
       // The 5 oldest trades predate the ledger: legacy. 58 buys and 57 sells of 0.01 BTC leave 0.01 BTC.
       ledger: history.slice(0, 115).map((trade) => ({ trade })),
       balances: { ZUSD: '10000.0000', XXBT: '0.0100000000' },
+      liveEquity: '10303.032', // 10,000 USD + 0.01 BTC at 30,303.2
       tradeErrors: ['EAPI:Invalid nonce'],
       env: {},
     };
@@ -155,6 +161,7 @@ describe('ctb audit --dry-run --json against the fake Kraken (KRAKEN_API_URL) an
       expect(statusOf(r, 'exchange.key_rights')).toBe('pass');
       expect(statusOf(r, 'risk.kill_switch_ready')).toBe('pass');
       expect(statusOf(r, 'risk.strategy_limits')).toBe('pass');
+      expect(r.results.find((c) => c.id === 'roi.audit')).toMatchObject({ status: 'pass', value: expect.stringContaining('live equity matches Kraken') });
       expect(r.results.find((c) => c.id === 'reconciliation.ledger')).toMatchObject({
         status: 'warn', value: '115 matched, 0 mismatched, 0 missing on exchange, 0 recent unmatched, 5 legacy unmatched',
       });
@@ -162,6 +169,7 @@ describe('ctb audit --dry-run --json against the fake Kraken (KRAKEN_API_URL) an
     expect(fake.callsTo('TradesHistory').map((c) => c.params['ofs'])).toEqual(['0', '0', '50', '100']); // the nonce error, then 3 pages
     expect(nockPages).toEqual(['0', '50', '100']);
     expect(fake.callsTo('GetApiKeyInfo')).toHaveLength(1);
+    expect(fake.callsTo('Ticker').map((c) => c.params['pair'])).toEqual(['XXBTZUSD']); // the BTC held, priced once
     expect(fake.orderChangingCalls()).toEqual([]);
     expect(fake.callsTo('Withdraw')).toEqual([]);
   }, 120_000);
@@ -175,6 +183,7 @@ describe('ctb audit --dry-run --json against the fake Kraken (KRAKEN_API_URL) an
       // Trades 0 and 1 are recent and unknown to the ledger; trade 10 was recorded with the wrong quantity.
       ledger: history.slice(2).map((trade, i) => ({ trade, ...(i === 8 ? { quantity: '0.02' } : {}) })),
       balances: { ZUSD: '10000.0000', XXBT: '0.0000000000' },
+      liveEquity: '9000', // Kraken holds 10 % more than the snapshots say
       tradeErrors: ['EAPI:Rate limit exceeded'],
       env: { IS_LIVE: 'true' },
     };
@@ -188,6 +197,7 @@ describe('ctb audit --dry-run --json against the fake Kraken (KRAKEN_API_URL) an
       expect(r.results.find((c) => c.id === 'reconciliation.ledger')).toMatchObject({
         status: 'fail', value: expect.stringMatching(/^57 matched, 1 mismatched, 0 missing on exchange, 2 recent unmatched, 0 legacy unmatched/),
       });
+      expect(r.results.find((c) => c.id === 'roi.audit')).toMatchObject({ status: 'fail', value: expect.stringContaining('live equity 9000 vs Kraken 10000') });
     }
     expect(fake.callsTo('TradesHistory').length).toBeGreaterThanOrEqual(3); // a rate-limit answer, then 2 pages
     expect(fake.orderChangingCalls()).toEqual([]);

@@ -36,6 +36,8 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
       setKillHooks(ctx, { orderLock: (fn) => withOrderLock(ctx, fn), flatten: (c) => flattenPositions(c) });
       const stopping = new AbortController();
       let lock: HeldLock | null = null;
+      // Only the worker that trades keeps Kraken's dead man's switch renewed (one key, one process).
+      setKillHooks(ctx, { tradingLockHeld: () => lock !== null });
       const run = (async () => {
         while (!stopping.signal.aborted) {
           lock = await takeAdvisoryLock(ctx.database, ADVISORY_LOCKS.engine, { wait: false });

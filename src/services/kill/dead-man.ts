@@ -8,14 +8,14 @@ import type { AppContext } from '../../app/context.js';
 import type { Exchange, SystemStatus } from '../../exchange/types.js';
 import { effectiveMode, getBotState } from '../bot-state.js';
 import { describeError, withDeadline } from './deadline.js';
-import { isHaltLatched } from './runtime.js';
+import { isHaltLatched, killRuntime } from './runtime.js';
 
 export type DeadManCtx = Pick<AppContext, 'config' | 'exchanges' | 'db' | 'clock' | 'logger' | 'alerts' | 'jobs'>;
 
 export interface DeadManStatus {
   armed: boolean;
-  /** Why it is (not) armed: live, not_live, halted, maintenance (Kraken's status), stopped. */
-  reason: 'live' | 'not_live' | 'halted' | 'maintenance' | 'stopped';
+  /** Why it is (not) armed: live, not_live, halted, maintenance (Kraken's status), standby (another worker trades), stopped. */
+  reason: 'live' | 'not_live' | 'halted' | 'maintenance' | 'standby' | 'stopped';
   lastRenewedAt: Date | null;
   krakenStatus: SystemStatus | null;
   lastError: string | null;
@@ -76,10 +76,12 @@ export class DeadMansSwitch {
       ctx.logger.warn({ error: describeError(err) }, "dead man's switch: could not read bot_state; keeping the last decision");
     }
     const halted = isHaltLatched(ctx);
-    if (this.#wantLive && !halted && this.#statusDue(now)) await this.#checkStatus(now);
+    // A standby worker (another one holds the engine's lock) leaves the switch to the one trading.
+    const trading = killRuntime(ctx).hooks.tradingLockHeld?.() ?? true;
+    if (this.#wantLive && trading && !halted && this.#statusDue(now)) await this.#checkStatus(now);
     const maintenance = this.#krakenStatus !== null && this.#krakenStatus !== 'online';
-    const want = this.#wantLive && !halted && !maintenance;
-    this.#reason = want ? 'live' : halted ? 'halted' : maintenance && this.#wantLive ? 'maintenance' : 'not_live';
+    const want = this.#wantLive && trading && !halted && !maintenance;
+    this.#reason = want ? 'live' : halted ? 'halted' : !trading ? 'standby' : maintenance && this.#wantLive ? 'maintenance' : 'not_live';
     if (want) {
       const due = !this.#armed || this.#lastError !== null || !this.#lastRenewedAt || now.getTime() - this.#lastRenewedAt.getTime() >= this.#intervalMs;
       if (due) await this.#renew(now);

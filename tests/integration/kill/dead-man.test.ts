@@ -15,7 +15,7 @@ import { silentLogger } from '../../../src/logger.js';
 import { updateBotState } from '../../../src/services/bot-state.js';
 import { DeadMansSwitch } from '../../../src/services/kill/dead-man.js';
 import { killFeature } from '../../../src/services/kill/kill-feature.js';
-import { latchHalt } from '../../../src/services/kill/runtime.js';
+import { latchHalt, setKillHooks } from '../../../src/services/kill/runtime.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { startFakeKraken } from '../../support/fake-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
@@ -103,6 +103,19 @@ describe("dead man's switch", () => {
     latchHalt(ctx, 'kill');
     expect(await dms.tick()).toMatchObject({ armed: false, reason: 'halted' });
     expect(timeouts).toEqual([60, 0, 60, 0]);
+  });
+
+  it('a standby worker (another holds the engine lock) leaves the switch alone, and arms when it takes over', async () => {
+    const dms = await setup();
+    let held = false;
+    setKillHooks(ctx, { tradingLockHeld: () => held });
+    expect(await dms.tick()).toMatchObject({ armed: false, reason: 'standby' });
+    expect(timeouts).toEqual([]);
+    held = true;
+    expect(await dms.tick()).toMatchObject({ armed: true, reason: 'live' });
+    held = false;
+    expect(await dms.tick()).toMatchObject({ armed: false, reason: 'standby' });
+    expect(timeouts).toEqual([60, 0]);
   });
 
   it('disarms around Kraken maintenance and re-arms once Kraken is online again', async () => {

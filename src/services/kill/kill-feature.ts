@@ -10,7 +10,7 @@ import { announceIncident, announceUnposted, type IncidentPoster } from './annou
 import { startDeadMansSwitch } from './dead-man.js';
 import { describeError } from './deadline.js';
 import { startHaltWatcher } from './halt-watcher.js';
-import { setKillHooks } from './runtime.js';
+import { killRuntime, setKillHooks } from './runtime.js';
 import { startWatchdog } from '../self-heal/watchdog.js';
 
 export interface KillFeatureOptions {
@@ -46,7 +46,9 @@ export function createKillFeature(opts: KillFeatureOptions = {}): Feature {
       });
       // The trading process keeps Kraken's dead man's switch, the self-heal watchdog, auto-kill on an overdue critical alert renewed while it trades live.
       const deadMan = startOpts.role === 'web' ? null : startDeadMansSwitch(ctx);
-      const watchdog = startWatchdog(ctx);
+      const watchdog = startWatchdog(ctx, {
+        checkExchange: () => startOpts.role !== 'web' && (killRuntime(ctx).hooks.tradingLockHeld?.() ?? true),
+      });
       const unsubscribeAutoKill = subscribeAutoKill(ctx);
       return {
         async stop() {

@@ -38,6 +38,11 @@ export interface SelfHealOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Resync open orders and intents even when the exchange answered at once (the CLI does). */
   alwaysResync?: boolean;
+  /**
+   * Whether to probe the exchange now (default yes). The watchdog probes only in the worker that
+   * trades: one Kraken key must not be used by several processes at once (nonces).
+   */
+  checkExchange?: () => boolean;
 }
 
 async function withBackoff<T>(what: () => Promise<T>, opts: Required<Pick<SelfHealOptions, 'attempts' | 'baseDelayMs' | 'sleep'>>): Promise<{ value?: T; attempts: number; errors: string[] }> {
@@ -107,23 +112,28 @@ export async function selfHeal(ctx: AppContext, options: SelfHealOptions = {}): 
 
   // 3. The exchange the bot trades on: probe with backoff, then resync open orders and intents.
   const exchange = ctx.exchanges.forMode(mode);
-  const probe = await withBackoff(() => withDeadline(exchange.fetchOpenOrders(), 15_000, `${exchange.venue} open orders`), opts);
-  if (probe.value === undefined) {
-    await record({ check: 'exchange', status: 'failed', attempts: probe.attempts, detail: `${exchange.venue} did not answer after ${probe.attempts} attempts: ${probe.errors.at(-1)}` });
-  } else if (probe.attempts > 1 || options.alwaysResync) {
-    let resync = `${probe.value.length} open order(s) on ${exchange.venue}`;
-    if (dbUp) {
-      try {
-        const report = await resolveIntents({ ctx, mode, exchange });
-        resync += `; intents resolved: ${report.recorded} recorded, ${report.neverPlaced} never placed, ${report.stillOpen} still open, ${report.unreachable} unreachable`;
-      } catch (err) {
-        resync += `; intents not resolved (${describeError(err)})`;
+  if (options.checkExchange && !options.checkExchange()) {
+    actions.push({ check: 'exchange', status: 'skipped', detail: 'checked by the worker that trades' });
+  } else await checkExchange();
+  async function checkExchange(): Promise<void> {
+    const probe = await withBackoff(() => withDeadline(exchange.fetchOpenOrders(), 15_000, `${exchange.venue} open orders`), opts);
+    if (probe.value === undefined) {
+      await record({ check: 'exchange', status: 'failed', attempts: probe.attempts, detail: `${exchange.venue} did not answer after ${probe.attempts} attempts: ${probe.errors.at(-1)}` });
+    } else if (probe.attempts > 1 || options.alwaysResync) {
+      let resync = `${probe.value.length} open order(s) on ${exchange.venue}`;
+      if (dbUp) {
+        try {
+          const report = await resolveIntents({ ctx, mode, exchange });
+          resync += `; intents resolved: ${report.recorded} recorded, ${report.neverPlaced} never placed, ${report.stillOpen} still open, ${report.unreachable} unreachable`;
+        } catch (err) {
+          resync += `; intents not resolved (${describeError(err)})`;
+        }
       }
+      await record({ check: 'exchange', status: probe.attempts > 1 ? 'healed' : 'ok', attempts: probe.attempts,
+        detail: probe.attempts > 1 ? `answers again after ${probe.attempts} attempts (${probe.errors.at(-1)}); resynced: ${resync}` : `answers; resynced: ${resync}` });
+    } else {
+      await record({ check: 'exchange', status: 'ok', attempts: 1, detail: `${exchange.venue} answers (${probe.value.length} open order(s))` });
     }
-    await record({ check: 'exchange', status: probe.attempts > 1 ? 'healed' : 'ok', attempts: probe.attempts,
-      detail: probe.attempts > 1 ? `answers again after ${probe.attempts} attempts (${probe.errors.at(-1)}); resynced: ${resync}` : `answers; resynced: ${resync}` });
-  } else {
-    await record({ check: 'exchange', status: 'ok', attempts: 1, detail: `${exchange.venue} answers (${probe.value.length} open order(s))` });
   }
 
   // 4. The engine's heartbeat (written every second by the engine worker, halted or not).

@@ -125,6 +125,14 @@ describe('self-heal', () => {
     expect(isHaltLatched(t.ctx)).toBe(true);
   });
 
+  it('leaves the exchange to the worker that trades when told to (one Kraken key, one process)', async () => {
+    const t = await setup();
+    const result = await selfHeal(t.ctx, { attempts: 1, sleep: noWait, checkExchange: () => false });
+    expect(result.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'skipped' });
+    expect(t.paper.calls).toEqual([]);
+    expect(result.ok).toBe(true);
+  });
+
   it('the watchdog runs one self-heal at a time', async () => {
     const t = await setup();
     let release!: () => void;

@@ -1,10 +1,14 @@
 // Queries over slack_deliveries: claim a Slack delivery once (a retry or duplicate loses the claim),
 // and prune claims older than Slack's retry window.
-import { lt } from 'drizzle-orm';
+import { lt, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
+import { executePrepared } from '../prepared.js';
 import { slackDeliveries } from '../schema/index.js';
 
-/** True when this call took the delivery in; false when an earlier delivery with the same key did. */
+/**
+ * True when this call took the delivery in; false when an earlier delivery with the same key did.
+ * Runs for every Slack request, so it is one prepared statement (one round trip, planned once).
+ */
 export async function claimSlackDelivery(opts: {
   db: Db;
   key: string;
@@ -12,11 +16,12 @@ export async function claimSlackDelivery(opts: {
   receivedAt: Date;
   retryNum?: number | undefined;
 }): Promise<boolean> {
-  const rows = await opts.db
-    .insert(slackDeliveries)
-    .values({ key: opts.key, surface: opts.surface, receivedAt: opts.receivedAt, retryNum: opts.retryNum ?? null })
-    .onConflictDoNothing()
-    .returning({ key: slackDeliveries.key });
+  const rows = await executePrepared<{ key: string }>(
+    opts.db,
+    sql`insert into slack_deliveries (key, surface, received_at, retry_num)
+        values (${opts.key}, ${opts.surface}, ${opts.receivedAt.toISOString()}::timestamptz, ${opts.retryNum ?? null}::integer)
+        on conflict do nothing returning key`,
+  );
   return rows.length === 1;
 }
 

@@ -1,0 +1,44 @@
+// The kill switch's Block Kit: pure functions of results, tested on their JSON.
+import { describe, expect, it } from 'vitest';
+import type { Incident, IncidentChecklistItem } from '../../../src/db/schema/index.js';
+import type { KillResult } from '../../../src/services/kill/kill.js';
+import { renderIncident, renderKillReply } from '../../../src/slack/views/kill.js';
+
+const at = new Date('2026-03-02T10:00:00Z');
+const incident: Incident = {
+  id: 4, killId: 'k', openedAt: at, openedBy: 'U0ALICE', trigger: 'manual', reason: 'fills <look> & wrong', status: 'open',
+  cancelReport: {}, slackChannel: null, slackTs: null, closedAt: null, closedBy: null,
+};
+const item = (key: IncidentChecklistItem['item'], position: number, done = false): IncidentChecklistItem => ({
+  id: position, incidentId: 4, item: key, position, label: `label ${key}`, doneAt: done ? at : null, doneBy: done ? 'U0BOB' : null, outcome: null,
+});
+const kill = (overrides: Partial<KillResult> = {}): KillResult => ({
+  ok: true, killId: 'k', alreadyKilled: false, state: 'written', incidentId: 4, checklist: [], flatten: null,
+  cancel: { allConfirmed: true, venues: [{ venue: 'kraken', canceled: 2, confirmed: true, attempts: 1, survivors: [], errors: [] }] },
+  ...overrides,
+});
+
+describe('kill views', () => {
+  it('the incident thread escapes the reason, shows who did what, and has buttons only for undone items', () => {
+    const m = renderIncident(incident, [item('cancel_orders', 1, true), item('close_positions', 2), item('reconcile_ledger', 3), item('notify_stakeholders', 4)]);
+    const json = JSON.stringify(m.blocks);
+    expect(json).toContain('fills &lt;look&gt; &amp; wrong');
+    expect(json).toContain('<@U0BOB>');
+    const actions = m.blocks.find((b) => b.type === 'actions') as { elements: Array<{ action_id: string; value: string; confirm?: unknown }> };
+    expect(actions.elements.map((e) => e.action_id)).toEqual(['incident_item_close_positions', 'incident_item_reconcile_ledger', 'incident_item_notify_stakeholders']);
+    expect(actions.elements.every((e) => e.value === '4')).toBe(true);
+    expect(actions.elements.filter((e) => e.confirm).map((e) => e.action_id)).toEqual(['incident_item_close_positions']);
+    const closed = renderIncident({ ...incident, status: 'closed' }, [item('cancel_orders', 1)]);
+    expect(closed.blocks.some((b) => b.type === 'actions')).toBe(false);
+  });
+
+  it('the /kill reply says what happened: killed, already killed, survivors, database pending', () => {
+    expect(renderKillReply(kill()).text).toMatch(/^Killed: every open order cancelled/);
+    expect(renderKillReply(kill({ alreadyKilled: true })).text).toMatch(/^Already killed \(incident #4\)/);
+    const survivors = renderKillReply(kill({ ok: false, cancel: { allConfirmed: false, venues: [{ venue: 'kraken', canceled: 1, confirmed: false, attempts: 3, errors: [], survivors: [{ exchangeOrderId: 'O<1>', clientOrderId: 'c', symbol: 'BTC/USD', side: 'buy', quantity: '0.1' }] }] } }));
+    expect(survivors.text).toMatch(/could not be confirmed cancelled/);
+    expect(JSON.stringify(survivors.blocks)).toContain('still open: BTC/USD buy 0.1 (O&lt;1&gt;)');
+    const pending = renderKillReply(kill({ state: 'pending', incidentId: null, stateError: 'deadline: the database did not answer within 3000 ms.' }));
+    expect(JSON.stringify(pending.blocks)).toMatch(/saved on the bot host and will be written when the database returns/);
+  });
+});

@@ -2,7 +2,8 @@
 // append-only command log (allowed or refused), run. One path for Slack, CLI and jobs alike.
 import { z } from 'zod';
 import { AppError } from '../src/errors.js';
-import { commandLog } from '../src/db/schema/index.js';
+import { sql } from 'drizzle-orm';
+import { executePrepared } from '../src/db/prepared.js';
 import type { Actor, AppContext } from '../src/app/context.js';
 import type { Command, CommandResult, Role } from './define.js';
 
@@ -31,16 +32,13 @@ export async function recordCommand(
 ): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    const insert = ctx.db.insert(commandLog).values({
-      at: ctx.clock.now(),
-      source: entry.actor.source,
-      actor: entry.actor.id,
-      command: entry.command,
-      args: entry.args.slice(0, 2000),
-      allowed: entry.allowed,
-      result: entry.result.slice(0, 2000),
-      details: entry.details ?? {},
-    });
+    // Every command writes one row: a prepared statement (one round trip, planned once per connection).
+    const insert = executePrepared(
+      ctx.db,
+      sql`insert into command_log (at, source, actor, command, args, allowed, result, details)
+          values (${ctx.clock.now().toISOString()}::timestamptz, ${entry.actor.source}, ${entry.actor.id}, ${entry.command},
+                  ${entry.args.slice(0, 2000)}, ${entry.allowed}, ${entry.result.slice(0, 2000)}, ${JSON.stringify(entry.details ?? {})}::jsonb)`,
+    );
     // A stalled database never rejects by itself: bound the wait so the reply still goes out.
     const stalled = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${COMMAND_LOG_TIMEOUT_MS} ms`)), COMMAND_LOG_TIMEOUT_MS);

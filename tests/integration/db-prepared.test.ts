@@ -1,28 +1,22 @@
 // executePrepared runs a statement as a named prepared statement on postgres.js — on the pool and
 // inside a transaction (its reserved connection) — and gives the same rows as execute().
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execute, type Db } from '../../src/db/client.js';
 import { executePrepared } from '../../src/db/prepared.js';
-import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
+import { usePostgresTestDb } from '../support/db.js';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createPostgresTestDb();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = usePostgresTestDb();
 
 const probe = (n: number) => sql`select ${n}::int as n, 'prepared-probe' as tag`;
 
 describe('executePrepared on PostgreSQL', () => {
   it('returns what execute() returns', async () => {
-    expect(await executePrepared(database.db, probe(7))).toEqual(await execute(database.db, probe(7)));
+    expect(await executePrepared(database().db, probe(7))).toEqual(await execute(database().db, probe(7)));
   });
 
   it('prepares the statement once on the connection and reuses it, inside a transaction', async () => {
-    const seen = await database.db.transaction(async (tx) => {
+    const seen = await database().db.transaction(async (tx) => {
       const db = tx as unknown as Db;
       const rows = [...(await executePrepared<{ n: number }>(db, probe(1))), ...(await executePrepared<{ n: number }>(db, probe(2)))];
       const statements = await execute<{ name: string }>(db, sql`

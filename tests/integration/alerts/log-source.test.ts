@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { attachLogAlerts } from '../../../src/alerts/log-source.js';
 import { createOutboxAlertSink } from '../../../src/alerts/sink.js';
 import { buildAppContext } from '../../../src/app/build-context.js';
@@ -7,16 +7,10 @@ import { ManualClock } from '../../../src/clock.js';
 import { connectPostgres } from '../../../src/db/client.js';
 import { alertEvents, alertGroups } from '../../../src/db/schema/index.js';
 import { createLogger } from '../../../src/logger.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { usePostgresTestDb } from '../../support/db.js';
 import { alertConfig } from '../../support/alert-fixtures.js';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createPostgresTestDb();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const database = usePostgresTestDb();
 
 const sinkStream = () => new Writable({ write: (_c, _e, cb) => cb() });
 const config = alertConfig(null, { SLACK_BOT_TOKEN: 'xoxb-1111-secret-token-value', SLACK_SIGNING_SECRET: 'sig' });
@@ -34,18 +28,18 @@ async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<
 describe('error log lines as an alert source', () => {
   it('raises an alert for error and fatal lines, grouping messages that differ only in numbers', async () => {
     const log = logger();
-    const ctx = await buildAppContext({ config, clock: new ManualClock(), logger: log, database });
+    const ctx = await buildAppContext({ config, clock: new ManualClock(), logger: log, database: database() });
     try {
       log.error({ err: new Error('EOrder:Insufficient funds') }, 'order 123 failed');
       log.error('order 456 failed');
       log.warn('spread is wide'); // below error: no alert
       log.fatal('ledger write failed');
-      const groups = await until(() => database.db.select().from(alertGroups), (g) => g.reduce((n, x) => n + x.count, 0) >= 3);
+      const groups = await until(() => database().db.select().from(alertGroups), (g) => g.reduce((n, x) => n + x.count, 0) >= 3);
       const byFp = Object.fromEntries(groups.map((g) => [g.fingerprint, g]));
       expect(Object.keys(byFp).sort()).toEqual(['log:ledger write failed', 'log:order # failed']);
       expect(byFp['log:order # failed']).toMatchObject({ count: 2, severity: 'warning', source: 'log' });
       expect(byFp['log:ledger write failed']).toMatchObject({ count: 1, severity: 'critical' });
-      const events = await database.db.select().from(alertEvents);
+      const events = await database().db.select().from(alertEvents);
       expect(events.some((e) => JSON.stringify(e.details).includes('Insufficient funds'))).toBe(true);
     } finally {
       await ctx.close();
@@ -74,11 +68,11 @@ describe('error log lines as an alert source', () => {
 
   it('keeps secrets found in log lines out of the stored alert', async () => {
     const log = logger();
-    const ctx = await buildAppContext({ config, clock: new ManualClock(), logger: log, database });
+    const ctx = await buildAppContext({ config, clock: new ManualClock(), logger: log, database: database() });
     try {
-      await database.db.delete(alertEvents);
+      await database().db.delete(alertEvents);
       log.error({ token: 'xoxb-1111-secret-token-value' }, 'slack auth failed with xoxb-1111-secret-token-value');
-      const events = await until(() => database.db.select().from(alertEvents), (e) => e.length > 0);
+      const events = await until(() => database().db.select().from(alertEvents), (e) => e.length > 0);
       expect(JSON.stringify(events)).not.toContain('xoxb-1111');
       expect(events[0]!.title).toContain('[redacted]');
     } finally {

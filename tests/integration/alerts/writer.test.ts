@@ -1,10 +1,10 @@
 // The outbox writer under a storm: several batches in flight at once, each alert answered only
 // after the commit that holds it; overlapping fingerprints neither deadlock nor lose a count.
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AlertWriter, persistAlerts, type PersistResult, type TimedAlert } from '../../../src/alerts/store.js';
 import { execute } from '../../../src/db/client.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { usePostgresTestDb } from '../../support/db.js';
 
 const alert = (i: number, fingerprints: number): TimedAlert => ({
   at: new Date(Date.UTC(2026, 0, 5, 12, 0, 0, i)),
@@ -59,19 +59,13 @@ describe('AlertWriter', () => {
 });
 
 describe('persistAlerts on PostgreSQL with batches in flight together', () => {
-  let database: TestDatabase;
-  beforeAll(async () => {
-    database = await createPostgresTestDb();
-  });
-  afterAll(async () => {
-    await database?.close();
-  });
+  const database = usePostgresTestDb();
 
   it('stores every alert and counts each group exactly, without deadlocks, over overlapping fingerprints', async () => {
-    const writer = new AlertWriter((batch) => persistAlerts({ db: database.db, batch, slackChannel: 'C0ALERTS' }), { maxInFlight: 4, maxBatch: 7 });
+    const writer = new AlertWriter((batch) => persistAlerts({ db: database().db, batch, slackChannel: 'C0ALERTS' }), { maxInFlight: 4, maxBatch: 7 });
     const results = await Promise.all(Array.from({ length: 600 }, (_, i) => writer.persist(alert(i, 5))));
     expect(new Set(results.map((r) => r.eventId)).size).toBe(600);
-    const [row] = await execute<{ events: number; counted: number; groups: number; pending: number; timers: number }>(database.db, sql`
+    const [row] = await execute<{ events: number; counted: number; groups: number; pending: number; timers: number }>(database().db, sql`
       select (select count(*)::int from alert_events) as events, (select sum(count)::int from alert_groups) as counted,
              (select count(*)::int from alert_groups) as groups,
              (select count(*)::int from alert_deliveries where kind = 'slack_sync' and status = 'pending') as pending,

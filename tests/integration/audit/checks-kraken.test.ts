@@ -2,8 +2,8 @@
 // recorded answers (nock at the network edge): key rights, kill-switch readiness, reconciliation
 // with paging over several pages, rate-limit and nonce errors, legacy/recent/mismatched trades.
 import nock from 'nock';
-import { sql } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Actor } from '../../../src/app/context.js';
 import { equitySnapshots, fills } from '../../../src/db/schema/index.js';
 import { keyRightsCheck } from '../../../src/services/audit/checks/key-rights.js';
@@ -12,7 +12,7 @@ import { roiCheck } from '../../../src/services/audit/checks/roi.js';
 import { killSwitchReadyCheck } from '../../../src/services/audit/checks/risk.js';
 import { runAudit } from '../../../src/services/audit/run-audit.js';
 import type { AuditCheck, CheckResult } from '../../../src/services/audit/types.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { usePostgresTestDb } from '../../support/db.js';
 import { testContext } from '../../support/app-context.js';
 import { nockKrakenAccount, type NockAccount } from '../../support/kraken-nock.js';
 import * as R from '../../support/kraken-recordings.js';
@@ -23,30 +23,21 @@ const KEYS = { KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET,
 // recordedTrades(n) are one a minute back from 2026-01-05T12:00:00Z (the ManualClock's now).
 const NEWEST = 1_767_614_400;
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createPostgresTestDb();
-});
-afterAll(async () => {
-  await database?.close();
-});
-beforeEach(async () => {
-  await database.db.execute(sql`truncate fills, equity_snapshots restart identity`);
-});
+const database = usePostgresTestDb({ truncate: ['fills', 'equity_snapshots'] });
 afterEach(() => {
   nock.cleanAll();
 });
 
 async function run(check: AuditCheck, account: NockAccount | null, env: Record<string, string> = {}): Promise<CheckResult & { pages: string[] }> {
   const nocked = account ? nockKrakenAccount(account) : null;
-  const ctx = await testContext({ database, env: { ...(account ? KEYS : {}), ...env } });
+  const ctx = await testContext({ database: database(), env: { ...(account ? KEYS : {}), ...env } });
   const report = await runAudit(ctx, { actor, dryRun: true, cwd: '.', checks: [check], only: [check.id] });
   return { ...report.results[0]!, pages: nocked?.tradePages ?? [] };
 }
 
 async function ledgerFrom(trades: R.RecordedTrade[], over: (t: R.RecordedTrade, i: number) => Partial<typeof fills.$inferInsert> = () => ({})) {
   if (trades.length === 0) return;
-  await database.db.insert(fills).values(trades.map((t, i) => ({
+  await database().db.insert(fills).values(trades.map((t, i) => ({
     intentId: i + 1, clientOrderId: `ctb-${i}`, exchangeTradeId: t.txid, exchangeOrderId: t.ordertxid, mode: 'live' as const, feed: 'kraken' as const,
     symbol: 'BTC/USD', side: t.type, quantity: t.vol, price: t.price, fee: t.fee, feeCurrency: 'USD', filledAt: new Date(t.time * 1000), ...over(t, i),
   })));
@@ -73,7 +64,7 @@ describe('exchange.key_rights', () => {
 
   it('fails with Kraken’s reason when the key is refused', async () => {
     nock(R.BASE).post('/0/private/GetApiKeyInfo').reply(200, R.krakenError('EAPI:Invalid key'));
-    const ctx = await testContext({ database, env: KEYS });
+    const ctx = await testContext({ database: database(), env: KEYS });
     const report = await runAudit(ctx, { actor, dryRun: true, cwd: '.', checks: [keyRightsCheck], only: [keyRightsCheck.id] });
     expect(report.results[0]).toMatchObject({ status: 'fail', value: 'Kraken refused: Kraken GetApiKeyInfo failed: EAPI:Invalid key.', fix: expect.stringContaining('KRAKEN_API_KEY') });
   });
@@ -117,7 +108,7 @@ describe('reconciliation.ledger', () => {
     // Ledger: trades 3..104 (the oldest 5 are legacy); trade 0..2 are recent and unknown to the ledger;
     // trades 10 and 11 were recorded with the wrong quantity and fee; one fill has no trade at all.
     await ledgerFrom(history.slice(3, 105), (t) => (t.txid === history[10]!.txid ? { quantity: '0.02' } : t.txid === history[11]!.txid ? { fee: '1.5' } : {}));
-    await database.db.insert(fills).values({
+    await database().db.insert(fills).values({
       intentId: 999, clientOrderId: 'ctb-ghost', exchangeTradeId: 'TGHOST-ABCDE-FGHIJK', exchangeOrderId: null, mode: 'live', feed: 'kraken',
       symbol: 'BTC/USD', side: 'buy', quantity: '0.01', price: '30000', fee: '0.78', feeCurrency: 'USD', filledAt: new Date('2026-01-05T11:59:30Z'),
     });
@@ -139,7 +130,7 @@ describe('roi.audit against Kraken balances', () => {
   const usd = (amount: string) => ({ ZUSD: { balance: amount, hold_trade: '0.0000' } });
   beforeEach(async () => {
     // The live book: flat at 10,000 USD from Jan 1 to an hour ago (the clock is 2026-01-05T12:00Z).
-    await database.db.insert(equitySnapshots).values([snap('2026-01-01T00:00:00Z', '10000'), snap('2026-01-05T11:00:00Z', '10000')]);
+    await database().db.insert(equitySnapshots).values([snap('2026-01-01T00:00:00Z', '10000'), snap('2026-01-05T11:00:00Z', '10000')]);
   });
 
   it('passes when the live equity matches what Kraken holds, valued at Kraken’s prices', async () => {

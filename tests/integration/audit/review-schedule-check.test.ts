@@ -1,31 +1,22 @@
 // monitoring.review_schedule (checklist 8: the daily/weekly review schedule reaches the team):
 // warn when the summaries are off or have not posted lately, pass when one posted in two days.
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Actor } from '../../../src/app/context.js';
 import { scheduledReports } from '../../../src/db/schema/index.js';
 import { reviewScheduleCheck } from '../../../src/services/audit/checks/review-schedule.js';
 import { runAudit } from '../../../src/services/audit/run-audit.js';
 import type { CheckResult } from '../../../src/services/audit/types.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { usePostgresTestDb } from '../../support/db.js';
 import { testContext } from '../../support/app-context.js';
 
 const actor: Actor = { id: 'cli:test', source: 'cli' };
 const SLACK = { SLACK_BOT_TOKEN: 'xoxb-0000-test-not-a-real-token', SLACK_SIGNING_SECRET: 'sig', SLACK_OPS_CHANNEL: 'C0OPS', SCHEDULE_TZ: 'Europe/Paris' };
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createPostgresTestDb();
-});
-afterAll(async () => {
-  await database?.close();
-});
-beforeEach(async () => {
-  await database.db.execute(sql`truncate scheduled_reports`);
-});
+const database = usePostgresTestDb({ truncate: ['scheduled_reports'] });
 
 async function run(env: Record<string, string>): Promise<CheckResult> {
-  const ctx = await testContext({ database, env }); // ManualClock at 2026-01-05T12:00:00Z
+  const ctx = await testContext({ database: database(), env }); // ManualClock at 2026-01-05T12:00:00Z
   try {
     return (await runAudit(ctx, { actor, dryRun: true, cwd: '.', checks: [reviewScheduleCheck], only: [reviewScheduleCheck.id] })).results[0]!;
   } finally {
@@ -46,15 +37,15 @@ describe('monitoring.review_schedule', () => {
   });
 
   it('warns when scheduled but nothing has posted (a failed attempt does not count)', async () => {
-    await database.db.insert(scheduledReports).values(posted('daily', '2026-01-05', '2026-01-05T07:00:00Z', null));
+    await database().db.insert(scheduledReports).values(posted('daily', '2026-01-05', '2026-01-05T07:00:00Z', null));
     expect(await run(SLACK)).toMatchObject({ status: 'warn', value: 'daily 0 8 * * *, weekly 0 8 * * 1 (Europe/Paris) to C0OPS; none posted yet' });
   });
 
   it('passes when a summary posted within two days, and warns when the last one is older', async () => {
-    await database.db.insert(scheduledReports).values(posted('daily', '2026-01-05', '2026-01-05T07:00:00Z', '2026-01-05T07:00:05Z'));
+    await database().db.insert(scheduledReports).values(posted('daily', '2026-01-05', '2026-01-05T07:00:00Z', '2026-01-05T07:00:05Z'));
     expect(await run(SLACK)).toMatchObject({ status: 'pass', value: expect.stringContaining('last daily 2026-01-05 posted 4h ago'), fix: null });
-    await database.db.execute(sql`truncate scheduled_reports`);
-    await database.db.insert(scheduledReports).values(posted('weekly', '2025-W52', '2025-12-29T07:00:00Z', '2025-12-29T07:00:05Z'));
+    await database().db.execute(sql`truncate scheduled_reports`);
+    await database().db.insert(scheduledReports).values(posted('weekly', '2025-W52', '2025-12-29T07:00:00Z', '2025-12-29T07:00:05Z'));
     expect(await run(SLACK)).toMatchObject({ status: 'warn', value: expect.stringContaining('last weekly 2025-W52 posted 7d ago'), fix: expect.stringContaining('Summaries stopped') });
   });
 });

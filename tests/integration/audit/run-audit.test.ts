@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+
 import type { Actor } from '../../../src/app/context.js';
 import { auditRuns } from '../../../src/db/schema/index.js';
 import { updateBotState } from '../../../src/services/bot-state.js';
@@ -7,27 +7,18 @@ import { modeCheck } from '../../../src/services/audit/checks/mode.js';
 import { runAudit } from '../../../src/services/audit/run-audit.js';
 import { latestAuditRun } from '../../../src/services/audit/store.js';
 import { defineCheck, type AuditCheck } from '../../../src/services/audit/types.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { usePostgresTestDb } from '../../support/db.js';
 import { testContext } from '../../support/app-context.js';
 
 const actor: Actor = { id: 'cli:alice', source: 'cli' };
 const check = (id: string, run: AuditCheck['run'], extra: Partial<AuditCheck> = {}): AuditCheck =>
   defineCheck({ id, title: id, checklistSection: 5, run, ...extra });
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createPostgresTestDb();
-});
-afterAll(async () => {
-  await database?.close();
-});
-beforeEach(async () => {
-  await database.db.execute(sql`truncate audit_runs, bot_state`);
-});
+const database = usePostgresTestDb({ truncate: ['audit_runs', 'bot_state'] });
 
 describe('the audit runner', () => {
   it('stores every whole run with who, when, mode and results, and latestAuditRun returns the newest', async () => {
-    const ctx = await testContext({ database });
+    const ctx = await testContext({ database: database() });
     const first = await runAudit(ctx, { actor, dryRun: true, cwd: '.', checks: [check('a.one', async () => ({ status: 'fail', value: 'bad', fix: 'fix it' }))] });
     ctx.clock.advance(60_000);
     const second = await runAudit(ctx, { actor, dryRun: false, cwd: '.', checks: [check('a.one', async () => ({ status: 'warn', value: 'meh', fix: 'later' }))] });
@@ -41,13 +32,13 @@ describe('the audit runner', () => {
   });
 
   it('returns null from latestAuditRun when no audit ever ran', async () => {
-    const ctx = await testContext({ database });
+    const ctx = await testContext({ database: database() });
     expect(await latestAuditRun(ctx.db)).toBeNull();
   });
 
   it('turns a throwing check into a failed line without stopping the others, and never prints a configured secret', async () => {
     const key = `K${'a1'.repeat(20)}`;
-    const ctx = await testContext({ database, env: { KRAKEN_API_KEY: key, KRAKEN_API_SECRET: 'c2VjcmV0c2VjcmV0' } });
+    const ctx = await testContext({ database: database(), env: { KRAKEN_API_KEY: key, KRAKEN_API_SECRET: 'c2VjcmV0c2VjcmV0' } });
     const report = await runAudit(ctx, {
       actor, dryRun: true, cwd: '.',
       checks: [
@@ -64,7 +55,7 @@ describe('the audit runner', () => {
   });
 
   it('fails a check that outlives its timeout', async () => {
-    const ctx = await testContext({ database });
+    const ctx = await testContext({ database: database() });
     const report = await runAudit(ctx, {
       actor, dryRun: true, cwd: '.',
       checks: [check('a.slow', () => new Promise(() => {}), { timeoutMs: 50 })],
@@ -73,7 +64,7 @@ describe('the audit runner', () => {
   });
 
   it('runs only the named checks for a partial run and does not store it', async () => {
-    const ctx = await testContext({ database });
+    const ctx = await testContext({ database: database() });
     const checks = [check('a.one', async () => ({ status: 'pass', value: '1', fix: null })), check('a.two', async () => ({ status: 'fail', value: '2', fix: 'x' }))];
     const report = await runAudit(ctx, { actor, dryRun: true, cwd: '.', checks, only: ['a.one'] });
     expect(report.results.map((r) => r.id)).toEqual(['a.one']);
@@ -89,7 +80,7 @@ describe('the audit runner', () => {
       get: (target, prop) => (prop === 'venue' ? 'kraken' : async () => { calls.push(String(prop)); return undefined; }),
     });
     const env = { KRAKEN_API_KEY: 'key-for-test', KRAKEN_API_SECRET: 'c2VjcmV0c2VjcmV0', IS_LIVE: 'true' };
-    const ctx = await testContext({ database, env, exchanges: { kraken: () => fakeKraken as never } });
+    const ctx = await testContext({ database: database(), env, exchanges: { kraken: () => fakeKraken as never } });
     const report = await runAudit(ctx, {
       actor, dryRun: true, cwd: '.',
       checks: [check('a.cancel', async (c) => { await c.kraken()!.cancelAllOrders(); return { status: 'pass', value: 'cancelled', fix: null }; }),
@@ -105,18 +96,18 @@ describe('mode.state', () => {
     (await runAudit(ctx, { actor, dryRun: true, cwd: '.', checks: [modeCheck] })).results[0]!;
 
   it('passes in paper mode, not armed, not halted', async () => {
-    const ctx = await testContext({ database });
+    const ctx = await testContext({ database: database() });
     expect(await run(ctx)).toMatchObject({ status: 'pass', value: 'IS_LIVE default false; paper mode, not armed, not halted' });
   });
 
   it('warns when the database says live but the process is not armed', async () => {
-    const ctx = await testContext({ database });
+    const ctx = await testContext({ database: database() });
     await updateBotState(ctx.db, ctx.clock, { mode: 'live' });
     expect(await run(ctx)).toMatchObject({ status: 'warn', details: { storedMode: 'live', effectiveMode: 'paper' } });
   });
 
   it('warns (not fails, so ctb resume can be gated on a passing audit) while the engine is halted', async () => {
-    const ctx = await testContext({ database, env: { IS_LIVE: 'true', KRAKEN_API_KEY: 'k', KRAKEN_API_SECRET: 's' } });
+    const ctx = await testContext({ database: database(), env: { IS_LIVE: 'true', KRAKEN_API_KEY: 'k', KRAKEN_API_SECRET: 's' } });
     await updateBotState(ctx.db, ctx.clock, { halted: true, haltedReason: 'kill by U1' });
     const result = await run(ctx);
     expect(result.status).toBe('warn');

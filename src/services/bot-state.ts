@@ -7,11 +7,24 @@ import { botState, type BotState } from '../db/schema/index.js';
 
 export type Mode = 'paper' | 'live';
 
+// Read on every Slack request (the badge) and by every command that checks the mode: prepared once
+// per database handle (one round trip, planned once per connection on PostgreSQL).
+const stateQueries = new WeakMap<Db, { execute(): Promise<BotState[]> }>();
+
+function selectState(db: Db): Promise<BotState[]> {
+  let query = stateQueries.get(db);
+  if (!query) {
+    query = db.select().from(botState).where(eq(botState.id, 1)).prepare('bot_state_row');
+    stateQueries.set(db, query);
+  }
+  return query.execute();
+}
+
 export async function getBotState(db: Db): Promise<BotState> {
-  const rows = await db.select().from(botState).where(eq(botState.id, 1));
+  const rows = await selectState(db);
   if (rows[0]) return rows[0];
   await db.insert(botState).values({ id: 1 }).onConflictDoNothing();
-  const created = await db.select().from(botState).where(eq(botState.id, 1));
+  const created = await selectState(db);
   return created[0]!;
 }
 

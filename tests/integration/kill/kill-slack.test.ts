@@ -43,7 +43,7 @@ const incidentPosts = () => h.fake.callsTo('chat.postMessage').filter((c) => Str
 async function postedIncident() {
   for (let i = 0; i < 200 && incidentPosts().length === 0; i++) await new Promise((r) => setTimeout(r, 20));
   const [incident] = await database.db.select().from(incidents);
-  for (let i = 0; i < 200 && (incident?.slackTs ?? 'posting') === 'posting'; i++) {
+  for (let i = 0; i < 200 && (incident?.slackTs ?? 'posting:').startsWith('posting:'); i++) {
     await new Promise((r) => setTimeout(r, 20));
     Object.assign(incident!, (await database.db.select().from(incidents))[0]);
   }

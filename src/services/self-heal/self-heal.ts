@@ -8,13 +8,14 @@ import { sql } from 'drizzle-orm';
 import type { AppContext } from '../../app/context.js';
 import { execute } from '../../db/client.js';
 import { resolveIntents } from '../../engine/recovery.js';
-
+import { readOnlyExchange } from '../../exchange/read-only.js';
+import { reconcile as reconcileLedger, type ReconcileReport } from '../reconcile/reconcile.js';
 import { effectiveMode, getBotState, type Mode } from '../bot-state.js';
 import { describeError, sleep as realSleep, withDeadline } from '../kill/deadline.js';
 import { readPendingKills } from '../kill/pending-kill.js';
 import { replayPendingKills } from '../kill/replay-pending.js';
 
-export type HealCheck = 'database' | 'pending_kill' | 'exchange' | 'engine';
+export type HealCheck = 'database' | 'pending_kill' | 'exchange' | 'reconcile' | 'engine';
 
 export interface HealAction {
   check: HealCheck;
@@ -38,6 +39,8 @@ export interface SelfHealOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Resync open orders and intents even when the exchange answered at once (the CLI does). */
   alwaysResync?: boolean;
+  /** The ledger-against-Kraken reconciliation run after a live resync (default: the reconcile service, read-only). */
+  reconcile?: (ctx: AppContext) => Promise<Pick<ReconcileReport, 'ok' | 'summaryLine' | 'reportFile'>>;
   /**
    * Whether to probe the exchange now (default yes). The watchdog probes only in the worker that
    * trades: one Kraken key must not be used by several processes at once (nonces).
@@ -131,8 +134,27 @@ export async function selfHeal(ctx: AppContext, options: SelfHealOptions = {}): 
       }
       await record({ check: 'exchange', status: probe.attempts > 1 ? 'healed' : 'ok', attempts: probe.attempts,
         detail: probe.attempts > 1 ? `answers again after ${probe.attempts} attempts (${probe.errors.at(-1)}); resynced: ${resync}` : `answers; resynced: ${resync}` });
+      if (dbUp) await reconcileAfterResync();
     } else {
       await record({ check: 'exchange', status: 'ok', attempts: 1, detail: `${exchange.venue} answers (${probe.value.length} open order(s))` });
+    }
+  }
+
+  // 3b. After a resync while live: the ledger against Kraken's trade history and balances, so fills
+  // made while the bot could not see the exchange show up as differences (read-only calls only).
+  async function reconcileAfterResync(): Promise<void> {
+    if (mode !== 'live') {
+      actions.push({ check: 'reconcile', status: 'skipped', detail: 'paper: the ledger is the venue' });
+      return;
+    }
+    const run = options.reconcile ?? ((c: AppContext) => reconcileLedger(c, readOnlyExchange(c.exchanges.kraken()), { writeReport: true }));
+    try {
+      const report = await run(ctx);
+      await record(report.ok
+        ? { check: 'reconcile', status: 'ok', detail: report.summaryLine }
+        : { check: 'reconcile', status: 'failed', detail: `${report.summaryLine}${report.reportFile ? ` (report: ${report.reportFile})` : ''}; check the ledger before resuming` });
+    } catch (err) {
+      await record({ check: 'reconcile', status: 'failed', detail: `could not reconcile: ${describeError(err)}` });
     }
   }
 

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../../src/cli/io.js';
 import { runCli } from '../../../src/cli/program.js';
 import { botState } from '../../../src/db/schema/index.js';
-import { getBotState } from '../../../src/services/bot-state.js';
+import { getBotState, updateBotState } from '../../../src/services/bot-state.js';
 import { addPendingKill, readPendingKills } from '../../../src/services/kill/pending-kill.js';
 import { isHaltLatched } from '../../../src/services/kill/runtime.js';
 import { selfHeal } from '../../../src/services/self-heal/self-heal.js';
@@ -96,6 +96,36 @@ describe('self-heal', () => {
     const down = await selfHeal(t.ctx, { attempts: 3, baseDelayMs: 1, sleep: noWait });
     expect(down.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'failed', attempts: 3 });
     expect(down.ok).toBe(false);
+  });
+
+  it('after resyncing a live exchange, reconciles the ledger against it and fails (critical) on differences', async () => {
+    const t = await setup({ armed: true });
+    await updateBotState(t.ctx.db, t.clock, { mode: 'live' });
+    t.kraken.mode = 'network_error';
+    let waits = 0;
+    const reconciled: string[] = [];
+    const result = await selfHeal(t.ctx, {
+      attempts: 5, baseDelayMs: 1, sleep: async () => { if (++waits === 1) t.kraken.mode = 'ok'; },
+      reconcile: async () => {
+        reconciled.push('run');
+        return { ok: false, summaryLine: '1 mismatched, 2 recent unmatched', reportFile: '/tmp/reports/reconcile.json' };
+      },
+    });
+    expect(result.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'healed' });
+    expect(reconciled).toEqual(['run']);
+    const action = result.actions.find((a) => a.check === 'reconcile')!;
+    expect(action).toMatchObject({ status: 'failed' });
+    expect(action.detail).toMatch(/1 mismatched, 2 recent unmatched \(report: \/tmp\/reports\/reconcile\.json\)/);
+    expect(result.ok).toBe(false);
+    expect(t.alerts).toContainEqual(expect.objectContaining({ severity: 'critical', title: expect.stringMatching(/could not repair reconcile/) }));
+  });
+
+  it('does not reconcile against Kraken while trading paper', async () => {
+    const t = await setup();
+    let ran = false;
+    const result = await selfHeal(t.ctx, { attempts: 2, baseDelayMs: 1, sleep: noWait, alwaysResync: true, reconcile: async () => { ran = true; return { ok: true, summaryLine: '', reportFile: null }; } });
+    expect(ran).toBe(false);
+    expect(result.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'skipped' });
   });
 
   it('reports a stale engine heartbeat as a failure and a fresh one as ok', async () => {

@@ -235,6 +235,10 @@ export const envSchema = z.object({
   DEAD_MAN_INTERVAL: duration('20s'),
   WATCHDOG_INTERVAL: duration('15s'),
   ENGINE_STALE_AFTER: duration('60s'),
+  // What the process running the engine does when its heartbeat is stale: exit so the process
+  // manager restarts it (pending orders are resolved at start), or only alert. auto: exit for
+  // `--role worker` (the Procfile's worker is restarted by its manager), alert otherwise.
+  ENGINE_STALE_ACTION: z.enum(['auto', 'exit', 'alert']).optional().default('auto'),
 });
 
 export type RawEnv = z.infer<typeof envSchema>;

@@ -11,7 +11,7 @@ import { startDeadMansSwitch } from './dead-man.js';
 import { describeError } from './deadline.js';
 import { startHaltWatcher } from './halt-watcher.js';
 import { killRuntime, setKillHooks } from './runtime.js';
-import { startWatchdog } from '../self-heal/watchdog.js';
+import { staleEngineHandler, startWatchdog } from '../self-heal/watchdog.js';
 
 export interface KillFeatureOptions {
   /** Posts an incident's checklist thread (Slack, when configured). */
@@ -46,9 +46,9 @@ export function createKillFeature(opts: KillFeatureOptions = {}): Feature {
       });
       // The trading process keeps Kraken's dead man's switch, the self-heal watchdog, auto-kill on an overdue critical alert renewed while it trades live.
       const deadMan = startOpts.role === 'web' ? null : startDeadMansSwitch(ctx);
-      const watchdog = startWatchdog(ctx, {
-        checkExchange: () => startOpts.role !== 'web' && (killRuntime(ctx).hooks.tradingLockHeld?.() ?? true),
-      });
+      const runsEngine = () => startOpts.role !== 'web' && (killRuntime(ctx).hooks.tradingLockHeld?.() ?? true);
+      const onEngineStale = staleEngineHandler(ctx, { role: startOpts.role, runsEngine, startedAt: ctx.clock.now() });
+      const watchdog = startWatchdog(ctx, { checkExchange: runsEngine, ...(onEngineStale ? { onEngineStale } : {}) });
       const unsubscribeAutoKill = subscribeAutoKill(ctx);
       return {
         async stop() {

@@ -2,7 +2,7 @@
 // saved kill, exchange, engine heartbeat) — one run at a time, however long a backoff takes.
 // Like self-heal it alerts on every repair or failure and never lifts a halt.
 import type { AppContext } from '../../app/context.js';
-import { selfHeal, type SelfHealOptions, type SelfHealResult } from './self-heal.js';
+import { selfHeal, type HealAction, type SelfHealOptions, type SelfHealResult } from './self-heal.js';
 
 export interface Watchdog {
   /** One run (the timer calls it; tests call it). */
@@ -10,10 +10,22 @@ export interface Watchdog {
   stop(): Promise<void>;
 }
 
-export function startWatchdog(ctx: AppContext, opts: SelfHealOptions & { intervalMs?: number; timer?: boolean } = {}): Watchdog {
+export interface WatchdogOptions extends SelfHealOptions {
+  intervalMs?: number;
+  timer?: boolean;
+  /** Called after a run that found the engine's heartbeat stale (self-heal has alerted already). */
+  onEngineStale?: (action: HealAction) => void;
+}
+
+export function startWatchdog(ctx: AppContext, opts: WatchdogOptions = {}): Watchdog {
   let running: Promise<SelfHealResult | null> | null = null;
   const tick = () => {
     running ??= selfHeal(ctx, { attempts: 3, baseDelayMs: 1_000, ...opts })
+      .then((result) => {
+        const stale = result.actions.find((a) => a.check === 'engine' && a.status === 'failed');
+        if (stale) opts.onEngineStale?.(stale);
+        return result;
+      })
       .catch((err: unknown) => {
         ctx.logger.error({ err }, 'the self-heal watchdog failed');
         return null;
@@ -31,5 +43,40 @@ export function startWatchdog(ctx: AppContext, opts: SelfHealOptions & { interva
       if (timer) clearInterval(timer);
       await running;
     },
+  };
+}
+
+/**
+ * What the process that runs the engine does about a stale heartbeat when ENGINE_STALE_ACTION says
+ * exit: a stuck loop cannot be restarted safely inside the process (it could wake and send a
+ * duplicate), so the process exits and its manager starts a fresh one, which resolves pending orders
+ * against the exchange before trading. Kraken's dead man's switch stays armed over the gap.
+ */
+export function exitForRestart(ctx: Pick<AppContext, 'logger'>, action: HealAction, exit: (code: number) => void = (code) => process.exit(code)): void {
+  ctx.logger.fatal({ action }, `engine heartbeat stale (${action.detail}); exiting so the process manager restarts the worker`);
+  // Give the log line (and the alert raised just before) a moment to leave the process.
+  setTimeout(() => exit(ENGINE_STALE_EXIT_CODE), 500).unref?.();
+}
+
+/** Exit code of a worker that stopped itself over a stale engine (EX_SOFTWARE). */
+export const ENGINE_STALE_EXIT_CODE = 70;
+
+/**
+ * The watchdog's reaction to a stale engine in this process, per ENGINE_STALE_ACTION (auto: exit for
+ * `--role worker`, alert otherwise), or undefined when it only alerts. It acts only in the process
+ * that runs the engine, and not within ENGINE_STALE_AFTER of start (the heartbeat is the previous
+ * run's until the engine has started), so a slow start cannot become a restart loop.
+ */
+export function staleEngineHandler(
+  ctx: Pick<AppContext, 'config' | 'clock' | 'logger'>,
+  opts: { role: string; runsEngine: () => boolean; startedAt: Date; exit?: (code: number) => void },
+): ((action: HealAction) => void) | undefined {
+  const configured = ctx.config.ENGINE_STALE_ACTION;
+  const action = configured === 'auto' ? (opts.role === 'worker' ? 'exit' : 'alert') : configured;
+  if (action !== 'exit') return undefined;
+  return (stale) => {
+    if (!opts.runsEngine()) return;
+    if (ctx.clock.now().getTime() - opts.startedAt.getTime() <= ctx.config.ENGINE_STALE_AFTER) return;
+    exitForRestart(ctx, stale, opts.exit);
   };
 }

@@ -14,7 +14,7 @@ import { getBotState, updateBotState } from '../../../src/services/bot-state.js'
 import { addPendingKill, readPendingKills } from '../../../src/services/kill/pending-kill.js';
 import { isHaltLatched } from '../../../src/services/kill/runtime.js';
 import { selfHeal } from '../../../src/services/self-heal/self-heal.js';
-import { startWatchdog } from '../../../src/services/self-heal/watchdog.js';
+import { ENGINE_STALE_EXIT_CODE, staleEngineHandler, startWatchdog } from '../../../src/services/self-heal/watchdog.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { killTestContext, recordingDatabase, type KillTestContext } from '../../support/kill-context.js';
 import { openOrder } from '../../support/recording-exchange.js';
@@ -138,6 +138,38 @@ describe('self-heal', () => {
     const fresh = await selfHeal(t.ctx, { attempts: 1, sleep: noWait });
     expect(fresh.actions.find((a) => a.check === 'engine')).toMatchObject({ status: 'ok' });
     expect(fresh.ok).toBe(true);
+  });
+
+  it('a worker whose engine heartbeat is stale exits for its process manager to restart it (not right after start, not on the web side)', async () => {
+    const t = await setup();
+    await testDb.db.insert(botState).values({ id: 1, engineHeartbeatAt: new Date(t.clock.now().getTime() - 5 * 60_000) });
+    const exits: number[] = [];
+    let runsEngine = true;
+    const startedAt = t.clock.now();
+    const onEngineStale = staleEngineHandler(t.ctx, { role: 'worker', runsEngine: () => runsEngine, startedAt, exit: (code) => exits.push(code) });
+    const watchdog = startWatchdog(t.ctx, { timer: false, attempts: 1, sleep: noWait, ...(onEngineStale ? { onEngineStale } : {}) });
+    const settle = () => new Promise((r) => setTimeout(r, 700)); // the exit waits 0.5 s for the log line
+
+    await watchdog.tick(); // just started: the heartbeat is the previous run's
+    await settle();
+    expect(exits).toEqual([]);
+
+    t.clock.advance(61_000); // past ENGINE_STALE_AFTER since start
+    runsEngine = false; // another worker holds the engine lock: not ours to restart
+    await watchdog.tick();
+    await settle();
+    expect(exits).toEqual([]);
+
+    runsEngine = true;
+    await watchdog.tick();
+    await settle();
+    expect(exits).toEqual([ENGINE_STALE_EXIT_CODE]);
+    expect(t.alerts).toContainEqual(expect.objectContaining({ severity: 'critical', fingerprint: 'self-heal:engine:failed' }));
+    await watchdog.stop();
+
+    // The all-in-one `npm start` has no process manager: auto only alerts; exit can be asked for.
+    expect(staleEngineHandler(t.ctx, { role: 'all', runsEngine: () => true, startedAt })).toBeUndefined();
+    expect(staleEngineHandler(t.ctx, { role: 'web', runsEngine: () => true, startedAt })).toBeUndefined();
   });
 
   it('never resumes a halted bot, and writes a saved kill once the database answers', async () => {

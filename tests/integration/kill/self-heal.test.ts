@@ -229,4 +229,11 @@ describe('ctb self-heal', () => {
     expect(json.ok).toBe(false);
     expect(json.actions[0]).toMatchObject({ check: 'database', status: 'failed' });
   }, 30_000);
+
+  it('answers a bad --attempts with exit 2 and what it expects', async () => {
+    let err = '';
+    const bad = { ...io({ DATABASE_URL: testDb.url }), stderr: { write: (s: string) => ((err += s), true) } };
+    expect(await runCli(['self-heal', '--attempts', 'abc'], bad)).toBe(2);
+    expect(err).toMatch(/attempts.*whole number of attempts from 1 to 10|whole number of attempts from 1 to 10/s);
+  });
 });

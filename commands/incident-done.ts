@@ -9,7 +9,7 @@ export const incidentDoneArgs = z.object({
   item: z.enum(CHECKLIST_KEYS, { error: `expected one of ${CHECKLIST_KEYS.join(', ')}` }),
   confirmed: z.boolean().optional().default(false),
   note: z.string().trim().max(500, 'expected a note of at most 500 characters').optional(),
-  incidentId: z.number().int().positive().optional(),
+  incidentId: z.number({ error: 'an incident number such as 3' }).int('an incident number such as 3').positive('an incident number such as 3').optional(),
 });
 
 export const incidentDoneCommand = defineCommand({

@@ -17,7 +17,7 @@ export const incidentShowCommand = defineCommand({
   name: 'incident',
   summary: 'show the open (or latest) incident and its checklist',
   role: 'reader',
-  args: z.object({ incidentId: z.number().int().positive().optional() }),
+  args: z.object({ incidentId: z.number({ error: 'an incident number such as 3' }).int('an incident number such as 3').positive('an incident number such as 3').optional() }),
   async run(ctx, args): Promise<IncidentShowResult> {
     const state = await getBotState(ctx.db);
     return {

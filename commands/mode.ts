@@ -83,8 +83,8 @@ export const modeHistoryCommand = defineCommand({
   role: 'reader',
   args: z
     .object({
-      limit: z.coerce.number().int('a whole number').min(1, 'at least 1').max(500, 'at most 500').default(20),
-      id: z.coerce.number().int('a whole number').positive('a request id such as 12').optional(),
+      limit: z.coerce.number({ error: 'a whole number from 1 to 500' }).int('a whole number').min(1, 'at least 1').max(500, 'at most 500').default(20),
+      id: z.coerce.number({ error: 'a request id such as 12' }).int('a whole number').positive('a request id such as 12').optional(),
     })
     .strict(),
   async run(ctx, args): Promise<ModeHistoryResult> {

@@ -23,7 +23,7 @@ export const oncallShowCommand = defineCommand({
   name: 'oncall show',
   summary: 'who is on call now and next, the schedule, overrides and escalation policies',
   role: 'reader',
-  args: z.object({ weeks: z.number().int().min(1).max(26).default(4) }),
+  args: z.object({ weeks: z.number({ error: 'a whole number of weeks from 1 to 26' }).int('a whole number of weeks from 1 to 26').min(1, 'at least 1 week').max(26, 'at most 26 weeks').default(4) }),
   async run(ctx, args) {
     const now = ctx.clock.now();
     const rotation = await getRotation(ctx.db);

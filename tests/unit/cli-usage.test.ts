@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import type { CliIo } from '../../src/cli/io.js';
+import { usePostgresTestDb } from '../support/db.js';
 
 function io(env: Record<string, string> = {}) {
   let out = '';
@@ -39,5 +40,19 @@ describe('ctb usage and configuration errors', () => {
     const t = io();
     expect(await runCli(['--help'], t.value)).toBe(0);
     expect(t.out()).toMatch(/Usage: ctb/);
+  });
+});
+
+describe('ctb numeric options', () => {
+  const database = usePostgresTestDb();
+
+  it.each([
+    [['mode', 'history', '--limit', 'abc'], /a whole number from 1 to 500/],
+    [['oncall', 'show', '--weeks', 'abc'], /a whole number of weeks from 1 to 26/],
+  ])('exits 2 on a non-numeric number (%j), saying what it expects instead of "NaN"', async (args, expected) => {
+    const t = io({ DATABASE_URL: database().url });
+    expect(await runCli(args, t.value)).toBe(2);
+    expect(t.err()).toMatch(expected);
+    expect(t.err()).not.toMatch(/NaN/);
   });
 });

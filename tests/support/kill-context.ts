@@ -4,8 +4,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { AlertInput } from '../../src/alerts/types.js';
 import { buildAppContext, type OwnedContext } from '../../src/app/build-context.js';
 import { ManualClock } from '../../src/clock.js';
@@ -13,6 +15,7 @@ import { testConfig } from '../../src/config/env.js';
 import type { Database, Db } from '../../src/db/client.js';
 import * as schema from '../../src/db/schema/index.js';
 import { silentLogger } from '../../src/logger.js';
+import { createPostgresTestDb, type TestDatabase } from './db.js';
 import { recordingExchange, type RecordingExchange } from './recording-exchange.js';
 
 export const TEST_KRAKEN_KEY = 'k'.repeat(56);
@@ -64,4 +67,33 @@ export async function killTestContext(opts: {
     alerts: () => ({ raise: async (a) => void alerts.push(a) }),
   });
   return { ctx, clock, kraken, paper, alerts, events, dataDir };
+}
+
+/**
+ * The shared set-up of the kill tests: one PostgreSQL database for the file, every context and
+ * connection a test opens (`track`) closed after it, and `truncate` emptied between tests.
+ */
+export function useKillTestDb(truncate: string[]): { db: () => TestDatabase; track<T extends { close(): Promise<unknown> }>(x: T): T } {
+  let testDb: TestDatabase | undefined;
+  const open: Array<{ close(): Promise<unknown> }> = [];
+  beforeAll(async () => {
+    testDb = await createPostgresTestDb();
+  });
+  afterAll(async () => {
+    await testDb?.close();
+  });
+  afterEach(async () => {
+    while (open.length) await open.pop()!.close().catch(() => {});
+    await testDb!.db.execute(sql.raw(`truncate ${truncate.join(', ')} restart identity cascade`));
+  });
+  return {
+    db: () => {
+      if (!testDb) throw new Error('useKillTestDb: the database is created in beforeAll');
+      return testDb;
+    },
+    track: (x) => {
+      open.push(x);
+      return x;
+    },
+  };
 }

@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { existsSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execute } from '../../../src/db/client.js';
 import { botState, incidentChecklistItems, incidents } from '../../../src/db/schema/index.js';
 import { getBotState } from '../../../src/services/bot-state.js';
@@ -8,33 +8,20 @@ import { executeKill } from '../../../src/services/kill/kill.js';
 import { pendingKillPath, readPendingKills } from '../../../src/services/kill/pending-kill.js';
 import { replayPendingKills } from '../../../src/services/kill/replay-pending.js';
 import { isHaltLatched, setKillHooks } from '../../../src/services/kill/runtime.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
-import { killTestContext, recordingDatabase, type KillTestContext } from '../../support/kill-context.js';
+import { killTestContext, recordingDatabase, useKillTestDb, type KillTestContext } from '../../support/kill-context.js';
 import { openOrder } from '../../support/recording-exchange.js';
 import { startStallProxy, type StallProxy } from '../../support/stall-proxy.js';
 
 const operator = { id: 'U0OPERATOR', source: 'slack' as const };
 
-let testDb: TestDatabase;
-const open: Array<{ close(): Promise<unknown> }> = [];
-
-beforeAll(async () => {
-  testDb = await createPostgresTestDb();
-});
-afterAll(async () => {
-  await testDb?.close();
-});
-afterEach(async () => {
-  while (open.length) await open.pop()!.close().catch(() => {});
-  await testDb.db.execute(sql`truncate incident_checklist_items, incidents, bot_state, audit_runs restart identity cascade`);
-});
+const kill = useKillTestDb(['incident_checklist_items', 'incidents', 'bot_state', 'audit_runs']);
 
 async function setup(opts: { armed?: boolean; env?: Record<string, string> } = {}): Promise<KillTestContext> {
   const events: string[] = [];
-  const database = recordingDatabase(testDb.url, events);
-  open.push(database);
+  const database = recordingDatabase(kill.db().url, events);
+  kill.track(database);
   const t = await killTestContext({ database, events, ...opts });
-  open.push(t.ctx);
+  kill.track(t.ctx);
   return t;
 }
 
@@ -55,7 +42,7 @@ describe('kill', () => {
     expect(result.ok).toBe(true);
     expect(result.state).toBe('written');
     expect(result.cancel.venues.map((v) => [v.venue, v.canceled, v.confirmed])).toEqual([['kraken', 2, true], ['paper', 1, true]]);
-    const state = await getBotState(testDb.db);
+    const state = await getBotState(kill.db().db);
     expect(state).toMatchObject({ halted: true, mode: 'paper', haltedReason: 'runaway strategy', haltedBy: 'U0OPERATOR' });
     expect(state.version).toBeGreaterThan(0);
     expect(t.ctx.jobs.tradingPaused).toMatch(/^kill: /);
@@ -66,7 +53,7 @@ describe('kill', () => {
 
   it('when armed, cancels on Kraken even though the bot is in paper mode', async () => {
     const t = await setup({ armed: true });
-    await testDb.db.insert(botState).values({ id: 1, mode: 'paper' });
+    await kill.db().db.insert(botState).values({ id: 1, mode: 'paper' });
     t.kraken.open.push(openOrder('MANUAL1'));
     await executeKill(t.ctx, { actor: operator, reason: 'hand-placed order', trigger: 'manual' });
     expect(t.kraken.calls).toContain('cancelAllOrders');
@@ -80,7 +67,7 @@ describe('kill', () => {
     expect(t.kraken.calls).toEqual([]);
     expect(result.cancel.venues.map((v) => v.venue)).toEqual(['paper']);
     expect(result.ok).toBe(true);
-    expect((await getBotState(testDb.db)).haltedReason).toBe('no reason given');
+    expect((await getBotState(kill.db().db)).haltedReason).toBe('no reason given');
   });
 
   it('reports an order that survives every cancel after the bounded retries, and alerts about it', async () => {
@@ -101,17 +88,17 @@ describe('kill', () => {
   it('a second kill cancels again, says it was already killed and opens no second incident', async () => {
     const t = await setup({ armed: true });
     const first = await executeKill(t.ctx, { actor: operator, reason: 'first', trigger: 'manual' });
-    const versionAfterFirst = (await getBotState(testDb.db)).version;
+    const versionAfterFirst = (await getBotState(kill.db().db)).version;
     t.kraken.open.push(openOrder('LATE'));
     const second = await executeKill(t.ctx, { actor: { id: 'U0OTHER', source: 'slack' }, reason: 'second', trigger: 'manual' });
     expect(second.alreadyKilled).toBe(true);
     expect(second.incidentId).toBe(first.incidentId);
     expect(t.kraken.open).toEqual([]);
-    const state = await getBotState(testDb.db);
+    const state = await getBotState(kill.db().db);
     expect(state.version).toBe(versionAfterFirst);
     expect(state.haltedReason).toBe('first');
-    expect(await testDb.db.select().from(incidents)).toHaveLength(1);
-    expect(await testDb.db.select().from(incidentChecklistItems)).toHaveLength(4);
+    expect(await kill.db().db.select().from(incidents)).toHaveLength(1);
+    expect(await kill.db().db.select().from(incidentChecklistItems)).toHaveLength(4);
     expect(t.alerts).toHaveLength(1);
   });
 
@@ -124,7 +111,7 @@ describe('kill', () => {
     ]);
     expect(a.killId).toBe(b.killId);
     expect([a.alreadyKilled, b.alreadyKilled].sort()).toEqual([false, true]);
-    expect(await testDb.db.select().from(incidents)).toHaveLength(1);
+    expect(await kill.db().db.select().from(incidents)).toHaveLength(1);
   });
 
   it('a stuck engine holding the order lock does not hold the kill', async () => {
@@ -136,7 +123,7 @@ describe('kill', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(t.kraken.open).toEqual([]);
     expect(result.state).toBe('written');
-    expect((await getBotState(testDb.db)).halted).toBe(true);
+    expect((await getBotState(kill.db().db)).halted).toBe(true);
   });
 
   it('cancels again inside the engine order lock, catching an order the engine sent as the kill began', async () => {
@@ -167,10 +154,10 @@ describe('kill while the database is unreachable', () => {
   it.each(['stall', 'down'] as const)('database %s: cancels at once, saves the halt to DATA_DIR, writes it when the database returns', async (failure) => {
     proxy.set('forward');
     const t = await setup({ armed: true });
-    const viaProxy = recordingDatabase(proxy.urlFor(testDb.url), []);
-    open.push(viaProxy);
+    const viaProxy = recordingDatabase(proxy.urlFor(kill.db().url), []);
+    kill.track(viaProxy);
     const t2 = await killTestContext({ database: viaProxy, armed: true, dataDir: t.dataDir, env: { KILL_DB_TIMEOUT: '1s' } });
-    open.push(t2.ctx);
+    kill.track(t2.ctx);
     await getBotState(t2.ctx.db); // connection established before the failure
     t2.kraken.open.push(openOrder('K1'));
     proxy.set(failure);
@@ -183,18 +170,18 @@ describe('kill while the database is unreachable', () => {
     expect(readPendingKills(t.dataDir)).toEqual([expect.objectContaining({ killId: result.killId, reason: 'db outage' })]);
     expect(isHaltLatched(t2.ctx)).toBe(true);
     expect(t2.ctx.jobs.tradingPaused).toMatch(/^kill: /);
-    expect((await getBotState(testDb.db)).halted).toBe(false);
+    expect((await getBotState(kill.db().db)).halted).toBe(false);
 
     proxy.set('forward');
     const replay = await replayPendingKills(t2.ctx);
     expect(replay).toMatchObject({ written: [result.killId], remaining: 0 });
     expect(existsSync(pendingKillPath(t.dataDir))).toBe(false);
-    expect(await getBotState(testDb.db)).toMatchObject({ halted: true, mode: 'paper', haltedReason: 'db outage' });
-    const [incident] = await testDb.db.select().from(incidents).where(eq(incidents.killId, result.killId));
+    expect(await getBotState(kill.db().db)).toMatchObject({ halted: true, mode: 'paper', haltedReason: 'db outage' });
+    const [incident] = await kill.db().db.select().from(incidents).where(eq(incidents.killId, result.killId));
     expect(incident).toBeDefined();
     expect(t2.alerts.map((a) => a.title)).toContainEqual(expect.stringMatching(/after it came back/));
     // Replaying again changes nothing.
     expect(await replayPendingKills(t2.ctx)).toEqual({ written: [], remaining: 0 });
-    expect((await execute<{ n: number }>(testDb.db, sql`select count(*)::int as n from incidents`))[0]?.n).toBe(1);
+    expect((await execute<{ n: number }>(kill.db().db, sql`select count(*)::int as n from incidents`))[0]?.n).toBe(1);
   });
 });

@@ -5,8 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sql } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CliIo } from '../../../src/cli/io.js';
 import { runCli } from '../../../src/cli/program.js';
 import { botState } from '../../../src/db/schema/index.js';
@@ -15,37 +14,24 @@ import { addPendingKill, readPendingKills } from '../../../src/services/kill/pen
 import { isHaltLatched } from '../../../src/services/kill/runtime.js';
 import { selfHeal } from '../../../src/services/self-heal/self-heal.js';
 import { ENGINE_STALE_EXIT_CODE, staleEngineHandler, startWatchdog } from '../../../src/services/self-heal/watchdog.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
-import { killTestContext, recordingDatabase, type KillTestContext } from '../../support/kill-context.js';
+import { killTestContext, recordingDatabase, useKillTestDb, type KillTestContext } from '../../support/kill-context.js';
 import { openOrder } from '../../support/recording-exchange.js';
 import { startStallProxy, type StallProxy } from '../../support/stall-proxy.js';
 
-let testDb: TestDatabase;
 let proxy: StallProxy;
-const open: Array<{ close(): Promise<unknown> }> = [];
-
-beforeAll(async () => {
-  testDb = await createPostgresTestDb();
-});
-afterAll(async () => {
-  await testDb?.close();
-});
-afterEach(async () => {
-  while (open.length) await open.pop()!.close().catch(() => {});
-  await testDb.db.execute(sql`truncate incident_checklist_items, incidents, bot_state restart identity cascade`);
-});
+const kill = useKillTestDb(['incident_checklist_items', 'incidents', 'bot_state']);
 
 async function setup(opts: { viaProxy?: boolean; armed?: boolean } = {}): Promise<KillTestContext> {
-  let url = testDb.url;
+  let url = kill.db().url;
   if (opts.viaProxy) {
     proxy = await startStallProxy();
-    open.push(proxy);
-    url = proxy.urlFor(testDb.url);
+    kill.track(proxy);
+    url = proxy.urlFor(kill.db().url);
   }
   const database = recordingDatabase(url, []);
-  open.push(database);
+  kill.track(database);
   const t = await killTestContext({ database, armed: opts.armed ?? false, env: { KILL_DB_TIMEOUT: '1s', ENGINE_STALE_AFTER: '60s' } });
-  open.push(t.ctx);
+  kill.track(t.ctx);
   return t;
 }
 
@@ -130,11 +116,11 @@ describe('self-heal', () => {
 
   it('reports a stale engine heartbeat as a failure and a fresh one as ok', async () => {
     const t = await setup();
-    await testDb.db.insert(botState).values({ id: 1, engineHeartbeatAt: new Date(t.clock.now().getTime() - 5 * 60_000) });
+    await kill.db().db.insert(botState).values({ id: 1, engineHeartbeatAt: new Date(t.clock.now().getTime() - 5 * 60_000) });
     const stale = await selfHeal(t.ctx, { attempts: 1, sleep: noWait });
     expect(stale.actions.find((a) => a.check === 'engine')).toMatchObject({ status: 'failed', detail: expect.stringMatching(/stale for 300s/) });
     expect(t.alerts).toContainEqual(expect.objectContaining({ severity: 'critical', fingerprint: 'self-heal:engine:failed' }));
-    await testDb.db.update(botState).set({ engineHeartbeatAt: new Date(t.clock.now().getTime() - 2_000) });
+    await kill.db().db.update(botState).set({ engineHeartbeatAt: new Date(t.clock.now().getTime() - 2_000) });
     const fresh = await selfHeal(t.ctx, { attempts: 1, sleep: noWait });
     expect(fresh.actions.find((a) => a.check === 'engine')).toMatchObject({ status: 'ok' });
     expect(fresh.ok).toBe(true);
@@ -142,7 +128,7 @@ describe('self-heal', () => {
 
   it('a worker whose engine heartbeat is stale exits for its process manager to restart it (not right after start, not on the web side)', async () => {
     const t = await setup();
-    await testDb.db.insert(botState).values({ id: 1, engineHeartbeatAt: new Date(t.clock.now().getTime() - 5 * 60_000) });
+    await kill.db().db.insert(botState).values({ id: 1, engineHeartbeatAt: new Date(t.clock.now().getTime() - 5 * 60_000) });
     const exits: number[] = [];
     let runsEngine = true;
     const startedAt = t.clock.now();
@@ -183,7 +169,7 @@ describe('self-heal', () => {
     // Everything healthy, run again: still halted.
     const again = await selfHeal(t.ctx, { attempts: 1, sleep: noWait });
     expect(again.ok).toBe(true);
-    expect((await getBotState(testDb.db)).halted).toBe(true);
+    expect((await getBotState(kill.db().db)).halted).toBe(true);
     expect(isHaltLatched(t.ctx)).toBe(true);
   });
 
@@ -218,7 +204,7 @@ describe('ctb self-heal', () => {
   }
 
   it('exits 0 when nothing is broken and 1 (naming the database) when it cannot reach it', async () => {
-    const ok = io({ DATABASE_URL: testDb.url });
+    const ok = io({ DATABASE_URL: kill.db().url });
     expect(await runCli(['self-heal'], ok)).toBe(0);
     expect(ok.out()).toMatch(/ok\s+database\s+answers/);
     expect(ok.out()).toMatch(/nothing left broken; not halted/);
@@ -232,7 +218,7 @@ describe('ctb self-heal', () => {
 
   it('answers a bad --attempts with exit 2 and what it expects', async () => {
     let err = '';
-    const bad = { ...io({ DATABASE_URL: testDb.url }), stderr: { write: (s: string) => ((err += s), true) } };
+    const bad = { ...io({ DATABASE_URL: kill.db().url }), stderr: { write: (s: string) => ((err += s), true) } };
     expect(await runCli(['self-heal', '--attempts', 'abc'], bad)).toBe(2);
     expect(err).toMatch(/attempts.*whole number of attempts from 1 to 10|whole number of attempts from 1 to 10/s);
   });

@@ -1,28 +1,18 @@
 import { eq } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
-import { alertDeliveries, alertEvents, alertGroups, alertSlackPacing } from '../../../src/db/schema/index.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { alertDeliveries, alertEvents, alertGroups } from '../../../src/db/schema/index.js';
+import { usePostgresTestDb } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
-import { ALERTS_CHANNEL, alertConfig, alertHarness, type AlertHarness } from '../../support/alert-fixtures.js';
+import { ALERT_TABLES, ALERTS_CHANNEL, alertConfig, alertHarness, type AlertHarness } from '../../support/alert-fixtures.js';
 
-let database: TestDatabase;
+const database = usePostgresTestDb({ truncate: ALERT_TABLES });
 let slack: FakeSlack;
 let h: AlertHarness;
 
-beforeAll(async () => {
-  database = await createPostgresTestDb();
-});
-afterAll(async () => {
-  await database?.close();
-});
 beforeEach(async () => {
   slack = await startFakeSlack();
-  await database.db.delete(alertDeliveries);
-  await database.db.delete(alertEvents);
-  await database.db.delete(alertGroups);
-  await database.db.delete(alertSlackPacing);
-  h = await alertHarness({ database, config: alertConfig(slack) });
+  h = await alertHarness({ database: database(), config: alertConfig(slack) });
 });
 afterEach(async () => {
   await h?.close();
@@ -34,11 +24,11 @@ const second = () => h.clock.advance(1_000);
 describe('alert outbox delivery to Slack', () => {
   it('stores an alert before anything is sent', async () => {
     await h.sink.raise({ source: 'exchange', severity: 'warning', title: 'Kraken disconnected' });
-    const groups = await database.db.select().from(alertGroups);
+    const groups = await database().db.select().from(alertGroups);
     expect(groups).toHaveLength(1);
     expect(groups[0]).toMatchObject({ fingerprint: 'exchange:Kraken disconnected', count: 1, status: 'open', slackTs: null });
     expect(slack.calls).toHaveLength(0);
-    const pending = await database.db.select().from(alertDeliveries);
+    const pending = await database().db.select().from(alertDeliveries);
     expect(pending.map((d) => [d.kind, d.status])).toEqual([['slack_sync', 'pending']]);
   });
 
@@ -51,7 +41,7 @@ describe('alert outbox delivery to Slack', () => {
     expect(parent!.body.channel).toBe(ALERTS_CHANNEL);
     expect(String(parent!.body.text)).toContain('(×3)');
     expect(parent!.body.thread_ts).toBeUndefined();
-    const [group] = await database.db.select().from(alertGroups);
+    const [group] = await database().db.select().from(alertGroups);
     expect(group!.slackTs).toBeTruthy();
 
     await h.sink.raise({ source: 'trade_failure', severity: 'warning', title: 'order rejected', fingerprint: 'order-rejected', details: { n: 3 } });
@@ -71,17 +61,17 @@ describe('alert outbox delivery to Slack', () => {
     second();
     await h.runtime.delivery.tick();
     expect(slack.calls).toHaveLength(3); // up to date: nothing more to send
-    expect(await database.db.select().from(alertGroups)).toHaveLength(1);
-    const deliveries = await database.db.select().from(alertDeliveries);
+    expect(await database().db.select().from(alertGroups)).toHaveLength(1);
+    const deliveries = await database().db.select().from(alertDeliveries);
     expect(deliveries.every((d) => d.status === 'sent')).toBe(true);
   });
 
   it('opens a separate thread for another fingerprint and a new one after the group is resolved', async () => {
     await h.sink.raise({ source: 'risk', severity: 'warning', title: 'drawdown 8%', fingerprint: 'risk:drawdown' });
     await h.sink.raise({ source: 'reconciliation', severity: 'warning', title: 'balance mismatch', fingerprint: 'recon' });
-    await database.db.update(alertGroups).set({ status: 'resolved' }).where(eq(alertGroups.fingerprint, 'recon'));
+    await database().db.update(alertGroups).set({ status: 'resolved' }).where(eq(alertGroups.fingerprint, 'recon'));
     await h.sink.raise({ source: 'reconciliation', severity: 'warning', title: 'balance mismatch', fingerprint: 'recon' });
-    const groups = await database.db.select().from(alertGroups);
+    const groups = await database().db.select().from(alertGroups);
     expect(groups.map((g) => [g.fingerprint, g.status, g.count]).sort()).toEqual([
       ['recon', 'open', 1], ['recon', 'resolved', 1], ['risk:drawdown', 'open', 1],
     ]);
@@ -103,7 +93,7 @@ describe('alert outbox delivery to Slack', () => {
     const start = h.clock.now().getTime();
     const report = await h.runtime.delivery.tick();
     expect(report.failed).toBe(1);
-    const [refusedDelivery] = await database.db.select().from(alertDeliveries).where(eq(alertDeliveries.attempts, 1));
+    const [refusedDelivery] = await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.attempts, 1));
     expect(refusedDelivery!.lastError).toContain('Retry-After 3s');
     expect(refusedDelivery!.nextAttemptAt.getTime()).toBe(start + 3_000);
 
@@ -115,7 +105,7 @@ describe('alert outbox delivery to Slack', () => {
     expect(sentAt).toHaveLength(4);
     expect(sentAt[0]! - start).toBeGreaterThanOrEqual(3_000);
     for (let i = 1; i < sentAt.length; i += 1) expect(sentAt[i]! - sentAt[i - 1]!).toBeGreaterThanOrEqual(1_000);
-    const groups = await database.db.select().from(alertGroups);
+    const groups = await database().db.select().from(alertGroups);
     expect(groups.every((g) => g.slackTs !== null)).toBe(true);
   });
 
@@ -128,14 +118,14 @@ describe('alert outbox delivery to Slack', () => {
       await h.runtime.delivery.tick();
       h.clock.advance(60_000);
     }
-    const [d] = await database.db.select().from(alertDeliveries).where(eq(alertDeliveries.kind, 'slack_sync'));
+    const [d] = await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.kind, 'slack_sync'));
     expect(d).toMatchObject({ status: 'pending' });
     expect(d!.attempts).toBeGreaterThanOrEqual(3);
     expect(d!.lastError).toContain('fatal_error');
     down = false;
     h.clock.advance(5 * 60_000);
     await h.runtime.delivery.tick();
-    const [group] = await database.db.select().from(alertGroups);
+    const [group] = await database().db.select().from(alertGroups);
     expect(group!.slackTs).toBe('1700000100.000100');
   });
 
@@ -146,7 +136,7 @@ describe('alert outbox delivery to Slack', () => {
     await h.close();
 
     // A new process on the same database: the queue is in the database, not in memory.
-    h = await alertHarness({ database, config: alertConfig(slack), clock: new ManualClock(h.clock.now()) });
+    h = await alertHarness({ database: database(), config: alertConfig(slack), clock: new ManualClock(h.clock.now()) });
     for (let i = 0; i < 5; i += 1) {
       h.clock.advance(1_000);
       await h.runtime.delivery.tick();
@@ -154,7 +144,7 @@ describe('alert outbox delivery to Slack', () => {
     const posts = slack.callsTo('chat.postMessage');
     expect(posts).toHaveLength(3);
     expect(new Set(posts.map((p) => String(p.body.text))).size).toBe(3);
-    const groups = await database.db.select().from(alertGroups);
+    const groups = await database().db.select().from(alertGroups);
     expect(groups.every((g) => g.slackTs !== null)).toBe(true);
   });
 
@@ -164,7 +154,7 @@ describe('alert outbox delivery to Slack', () => {
       details: { apiKey: 'abc', nested: { password: 'hunter2' }, note: 'token xoxb-0000-test-not-a-real-token' },
     });
     await h.runtime.delivery.tick();
-    const stored = JSON.stringify(await database.db.select().from(alertEvents));
+    const stored = JSON.stringify(await database().db.select().from(alertEvents));
     expect(stored).not.toContain('xoxb-0000');
     expect(stored).not.toContain('hunter2');
     expect(JSON.stringify(slack.calls)).not.toContain('xoxb-0000-test');

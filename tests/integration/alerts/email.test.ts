@@ -1,31 +1,24 @@
 import { eq } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { alertDeliveries, alertEscalations, alertEvents, alertGroups, alertPages, alertSlackPacing, alertTests } from '../../../src/db/schema/index.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { alertDeliveries, alertPages, alertTests } from '../../../src/db/schema/index.js';
 import { runCommand } from '../../../commands/run-command.js';
 import { alertsTestCommand } from '../../../commands/alerts-test.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { usePostgresTestDb } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
 import { startTestSmtp, type TestSmtp } from '../../support/smtp.js';
-import { alertConfig, alertHarness, type AlertHarness } from '../../support/alert-fixtures.js';
+import { ALERT_TABLES, alertConfig, alertHarness, type AlertHarness } from '../../support/alert-fixtures.js';
 
-let database: TestDatabase;
+const database = usePostgresTestDb({ truncate: ALERT_TABLES });
 let slack: FakeSlack;
 let smtp: TestSmtp;
 let h: AlertHarness;
 const operator = { id: 'cli:tester', source: 'cli' as const };
 
-beforeAll(async () => {
-  database = await createPostgresTestDb();
-});
-afterAll(async () => {
-  await database?.close();
-});
 beforeEach(async () => {
   slack = await startFakeSlack();
   smtp = await startTestSmtp({ user: 'alerts', pass: 's3cret-smtp-pass' });
-  for (const t of [alertDeliveries, alertEvents, alertGroups, alertEscalations, alertPages, alertSlackPacing, alertTests]) await database.db.delete(t);
   h = await alertHarness({
-    database,
+    database: database(),
     config: alertConfig(slack, { SMTP_URL: smtp.url, ALERT_EMAIL_TO: 'oncall@example.com,ops@example.com', ALERT_EMAIL_FROM: 'ctb <ctb@example.com>' }),
   });
 });
@@ -60,7 +53,7 @@ describe('alert email over SMTP', () => {
     await h.sink.raise({ source: 'exchange', severity: 'critical', title: 'Kraken unreachable for 5 minutes' });
     await h.runtime.escalation.tick();
     await h.runtime.delivery.tick();
-    const [pending] = await database.db.select().from(alertDeliveries).where(eq(alertDeliveries.kind, 'email'));
+    const [pending] = await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.kind, 'email'));
     expect(pending).toMatchObject({ status: 'pending', attempts: 1 });
     expect(pending!.lastError).toMatch(/451|temporarily unavailable/);
     expect(pending!.lastError).not.toContain('s3cret-smtp-pass');
@@ -78,14 +71,14 @@ describe('ctb alerts test', () => {
     expect(smtp.received).toHaveLength(1);
     expect(smtp.received[0]!.raw).toContain('[TEST] [WARNING]');
     expect(String(slack.callsTo('chat.postMessage')[0]!.body.text)).toContain('[TEST] [WARNING]');
-    const [row] = await database.db.select().from(alertTests);
+    const [row] = await database().db.select().from(alertTests);
     expect(row).toMatchObject({ ok: true, actor: 'cli:tester', severity: 'warning' });
   });
 
   it('a critical test runs the escalation: the on-call person (or approvers) is paged', async () => {
     const result = await runCommand(alertsTestCommand, h.ctx, operator, { severity: 'critical' });
     expect(result).toMatchObject({ ok: true, escalation: 'started' });
-    const pages = await database.db.select().from(alertPages);
+    const pages = await database().db.select().from(alertPages);
     expect(pages.map((p) => p.userId).sort()).toEqual(['UAPPROVER1', 'UAPPROVER2']);
     expect(smtp.received).toHaveLength(1); // the escalation's email, not a second one
   });
@@ -96,7 +89,7 @@ describe('ctb alerts test', () => {
     expect(result.ok).toBe(false);
     expect(result.channels.slack).toMatchObject({ status: 'failed', error: expect.stringContaining('channel_not_found') });
     expect(result.channels.email.status).toBe('sent');
-    const [row] = await database.db.select().from(alertTests);
+    const [row] = await database().db.select().from(alertTests);
     expect(row!.ok).toBe(false);
   });
 });

@@ -1,34 +1,26 @@
 import { asc, eq } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acknowledgeAlert, resolveAlert, silenceAlert } from '../../../src/alerts/actions.js';
 import { listOverdueCriticals, type OverdueCritical } from '../../../src/alerts/overdue.js';
 import { ManualClock } from '../../../src/clock.js';
 import {
-  alertDeliveries, alertEscalations, alertSlackPacing, alertEvents, alertGroups, alertPages, oncallOverrides, oncallRotations,
+  alertDeliveries, alertEscalations, alertEvents, alertGroups, alertPages, oncallOverrides, oncallRotations,
 } from '../../../src/db/schema/index.js';
 import { saveRotation } from '../../../src/services/oncall/store.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { usePostgresTestDb } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
-import { ALERTS_CHANNEL, alertConfig, alertHarness, type AlertHarness } from '../../support/alert-fixtures.js';
+import { ALERT_TABLES, ALERTS_CHANNEL, alertConfig, alertHarness, type AlertHarness } from '../../support/alert-fixtures.js';
 
 const MIN = 60_000;
-let database: TestDatabase;
+const database = usePostgresTestDb({ truncate: ALERT_TABLES });
 let slack: FakeSlack;
 let h: AlertHarness;
 
-beforeAll(async () => {
-  database = await createPostgresTestDb();
-});
-afterAll(async () => {
-  await database?.close();
-});
 beforeEach(async () => {
   slack = await startFakeSlack();
   for (const t of [alertDeliveries, alertEvents, alertGroups, alertEscalations, alertPages, oncallRotations, oncallOverrides]) {
-    await database.db.delete(t);
-  }
-  await database.db.delete(alertSlackPacing);
-  h = await alertHarness({ database, config: alertConfig(slack) });
+    }
+  h = await alertHarness({ database: database(), config: alertConfig(slack) });
 });
 afterEach(async () => {
   await h?.close();
@@ -37,11 +29,11 @@ afterEach(async () => {
 
 async function rotation(members: string[]) {
   // 2026-01-05 is a Monday; at 12:00 UTC the shift that began 09:00 London time is running.
-  await saveRotation(database.db, { members, handoffWeekday: 1, handoffTime: '09:00', timeZone: 'Europe/London', now: h.clock.now(), actor: 'test' });
+  await saveRotation(database().db, { members, handoffWeekday: 1, handoffTime: '09:00', timeZone: 'Europe/London', now: h.clock.now(), actor: 'test' });
 }
 
 const pages = async () =>
-  (await database.db.select().from(alertPages).orderBy(asc(alertPages.id))).map((p) => `${p.round}.${p.step}:${p.userId}`);
+  (await database().db.select().from(alertPages).orderBy(asc(alertPages.id))).map((p) => `${p.round}.${p.step}:${p.userId}`);
 
 const critical = (fingerprint = 'engine-down') =>
   h.sink.record({ source: 'engine', severity: 'critical', title: 'engine loop stopped', fingerprint });
@@ -66,7 +58,7 @@ describe('escalation of critical alerts', () => {
       await h.runtime.escalation.tick();
     }
     expect((await pages()).slice(4)).toEqual(['2.0:UALICE', '2.1:UBOB', '2.2:UAPPROVER1', '2.2:UAPPROVER2']);
-    const [esc] = await database.db.select().from(alertEscalations).where(eq(alertEscalations.groupId, groupId));
+    const [esc] = await database().db.select().from(alertEscalations).where(eq(alertEscalations.groupId, groupId));
     expect(esc).toMatchObject({ status: 'exhausted' });
 
     // The thread is the timeline: each page is a mention in the thread and a DM to the person paged.
@@ -75,7 +67,7 @@ describe('escalation of critical alerts', () => {
       await h.runtime.delivery.tick();
     }
     const [parent] = slack.callsTo('chat.postMessage').filter((c) => c.body.channel === ALERTS_CHANNEL && !c.body.thread_ts);
-    const [group] = await database.db.select().from(alertGroups);
+    const [group] = await database().db.select().from(alertGroups);
     const thread = slack.callsTo('chat.postMessage').filter((c) => c.body.thread_ts === group!.slackTs).map((c) => String(c.body.text));
     expect(parent).toBeDefined();
     expect(thread[0]).toMatch(/Paged <@UALICE> \(on-call, round 1\/2, step 1\/3/);
@@ -93,15 +85,15 @@ describe('escalation of critical alerts', () => {
     await h.runtime.delivery.tick(); // the parent goes out open, with its Acknowledge button
     expect(JSON.stringify(slack.callsTo('chat.postMessage')[0]!.body.blocks)).toContain('alert_ack');
     h.clock.advance(2 * MIN);
-    const acked = await acknowledgeAlert({ db: database.db, clock: h.clock, groupId, actor: 'UALICE' });
+    const acked = await acknowledgeAlert({ db: database().db, clock: h.clock, groupId, actor: 'UALICE' });
     expect(acked).toMatchObject({ changed: true, group: { status: 'acknowledged', acknowledgedBy: 'UALICE' } });
-    expect((await acknowledgeAlert({ db: database.db, clock: h.clock, groupId, actor: 'UALICE' })).changed).toBe(false);
+    expect((await acknowledgeAlert({ db: database().db, clock: h.clock, groupId, actor: 'UALICE' })).changed).toBe(false);
     for (let i = 0; i < 6; i += 1) {
       h.clock.advance(5 * MIN);
       await h.runtime.escalation.tick();
     }
     expect(await pages()).toEqual(['1.0:UALICE']);
-    const [esc] = await database.db.select().from(alertEscalations);
+    const [esc] = await database().db.select().from(alertEscalations);
     expect(esc).toMatchObject({ status: 'stopped', stoppedReason: 'acknowledged by UALICE' });
     // Another occurrence of the acknowledged alert is counted but pages nobody.
     await critical();
@@ -124,7 +116,7 @@ describe('escalation of critical alerts', () => {
     await rotation(['UALICE', 'UBOB']);
     const first = await critical();
     await h.runtime.escalation.tick();
-    await resolveAlert({ db: database.db, clock: h.clock, groupId: first.groupId, actor: 'UBOB', note: 'restarted the engine' });
+    await resolveAlert({ db: database().db, clock: h.clock, groupId: first.groupId, actor: 'UBOB', note: 'restarted the engine' });
     h.clock.advance(10 * MIN);
     await h.runtime.escalation.tick();
     expect(await pages()).toEqual(['1.0:UALICE']);
@@ -138,7 +130,7 @@ describe('escalation of critical alerts', () => {
     await rotation(['UALICE', 'UBOB']);
     const { groupId } = await critical();
     await h.runtime.escalation.tick();
-    await silenceAlert({ db: database.db, clock: h.clock, groupId, actor: 'UALICE', durationMs: 60 * MIN });
+    await silenceAlert({ db: database().db, clock: h.clock, groupId, actor: 'UALICE', durationMs: 60 * MIN });
     h.clock.advance(5 * MIN);
     await h.runtime.escalation.tick();
     expect(await pages()).toEqual(['1.0:UALICE']);
@@ -148,31 +140,31 @@ describe('escalation of critical alerts', () => {
     await critical();
     await h.runtime.escalation.tick();
     expect(await pages()).toEqual(['1.0:UAPPROVER1', '1.0:UAPPROVER2']);
-    const notes = await database.db.select().from(alertDeliveries).where(eq(alertDeliveries.kind, 'slack_thread_note'));
+    const notes = await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.kind, 'slack_thread_note'));
     expect(String(notes[0]!.payload.text)).toContain('nobody is on call: paging all approvers');
   });
 
   it('with nobody on call and no approvers configured, pages the whole channel', async () => {
     await h.close();
-    h = await alertHarness({ database, config: alertConfig(slack, { SLACK_APPROVERS: '' }) });
+    h = await alertHarness({ database: database(), config: alertConfig(slack, { SLACK_APPROVERS: '' }) });
     await critical();
     await h.runtime.escalation.tick();
-    const notes = await database.db.select().from(alertDeliveries).where(eq(alertDeliveries.kind, 'slack_thread_note'));
+    const notes = await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.kind, 'slack_thread_note'));
     expect(String(notes[0]!.payload.text)).toContain('<!channel>');
   });
 
   it('two replicas ticking the same due timers page each person once', async () => {
     await rotation(['UALICE', 'UBOB']);
-    const other = await alertHarness({ database, config: alertConfig(slack), clock: h.clock });
+    const other = await alertHarness({ database: database(), config: alertConfig(slack), clock: h.clock });
     try {
       for (let i = 0; i < 8; i += 1) await critical(`fp-${i}`);
       const ran = await Promise.all([h.runtime.escalation.tick(), other.runtime.escalation.tick(), h.runtime.escalation.tick()]);
       expect(ran.reduce((a, b) => a + b, 0)).toBe(8);
       h.clock.advance(5 * MIN);
       await Promise.all([h.runtime.escalation.tick(), other.runtime.escalation.tick()]);
-      const all = await database.db.select().from(alertPages);
+      const all = await database().db.select().from(alertPages);
       expect(all).toHaveLength(16);
-      const dms = await database.db.select().from(alertDeliveries).where(eq(alertDeliveries.kind, 'slack_dm'));
+      const dms = await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.kind, 'slack_dm'));
       expect(dms).toHaveLength(16);
       // And the two replicas' delivery workers send each DM once.
       for (let i = 0; i < 10; i += 1) {
@@ -192,15 +184,15 @@ describe('escalation of critical alerts', () => {
     h.sink.onOverdueCritical((a) => void seen.push(a as OverdueCritical));
     const { groupId } = await critical();
     await h.runtime.escalation.tick();
-    expect(await listOverdueCriticals(database.db)).toEqual([]);
+    expect(await listOverdueCriticals(database().db)).toEqual([]);
     h.clock.advance(5 * MIN);
     await h.runtime.escalation.tick();
     h.clock.advance(5 * MIN);
     await h.runtime.escalation.tick();
     expect(seen.map((a) => a.groupId)).toEqual([groupId]);
-    expect((await listOverdueCriticals(database.db)).map((a) => a.groupId)).toEqual([groupId]);
-    await acknowledgeAlert({ db: database.db, clock: h.clock, groupId, actor: 'UBOB' });
-    expect(await listOverdueCriticals(database.db)).toEqual([]);
+    expect((await listOverdueCriticals(database().db)).map((a) => a.groupId)).toEqual([groupId]);
+    await acknowledgeAlert({ db: database().db, clock: h.clock, groupId, actor: 'UBOB' });
+    expect(await listOverdueCriticals(database().db)).toEqual([]);
   });
 });
 
@@ -211,7 +203,7 @@ describe('escalation across a restart', () => {
     await h.runtime.escalation.tick();
     await h.close();
     const clock = new ManualClock(new Date(h.clock.now().getTime() + 5 * MIN));
-    h = await alertHarness({ database, config: alertConfig(slack), clock });
+    h = await alertHarness({ database: database(), config: alertConfig(slack), clock });
     await h.runtime.escalation.tick();
     expect(await pages()).toEqual(['1.0:UALICE', '1.1:UBOB']);
   });

@@ -20,4 +20,3 @@ export function makeReconcileCommand(opts: { onProgress?: (p: FetchProgress) => 
   });
 }
 
-export const reconcileCommand = makeReconcileCommand();

@@ -1,6 +1,6 @@
 // `ctb version`: the release tag or commit that is running. It reads only the configuration and the
 // checkout — never the database — so it answers while the database is down, locked or migrating
-// (a deploy prints it before `ctb migrate`). Slack uses commands/version.ts for the same result.
+// (a deploy prints it before `ctb migrate`).
 import { describeRelease, readReleaseInfo } from '../../services/release/version.js';
 import type { CliRegistration } from '../program.js';
 import { loadCliConfig, printError } from '../with-context.js';

@@ -1,10 +1,9 @@
 // Builders for slash-command rows: the common case (run a command from commands/, render its
-// result), "not available yet", and help. Table rows use these so each stays a few lines.
+// result) and the help model. Table rows use these so each stays a few lines.
 import type { z } from 'zod';
-import type { Command, CommandResult, Role } from '../../../commands/define.js';
+import type { Command, CommandResult } from '../../../commands/define.js';
 import { AppError } from '../../errors.js';
-import { renderNotAvailable, renderWorking } from '../views/error.js';
-import { renderHelp, type HelpCommand } from '../views/help.js';
+import type { HelpCommand } from '../views/help.js';
 import type { SlackMessage } from '../views/message.js';
 import type { SlashCommandRow, SlashRequest, SlashSubcommand } from './types.js';
 
@@ -30,8 +29,6 @@ export interface CommandRouteOptions<S extends z.ZodType, R extends CommandResul
   render: (result: R) => SlackMessage;
   /** Who sees the result; default ephemeral (reads). Actions others must see use in_channel. */
   visibility?: 'ephemeral' | 'in_channel';
-  /** Long work: this line is shown at once, and the result is posted in the channel when done. */
-  progress?: string;
 }
 
 export function commandRoute<S extends z.ZodType, R extends CommandResult>(opts: CommandRouteOptions<S, R>): SlashSubcommand {
@@ -42,21 +39,10 @@ export function commandRoute<S extends z.ZodType, R extends CommandResult>(opts:
     role: opts.command.role,
     async handle(req) {
       const raw = (opts.args ?? noArgs)(req);
-      if (opts.progress) await req.reply.ephemeral(renderWorking(opts.progress));
       const result = await req.run(opts.command, raw);
       const message = opts.render(result);
-      if (opts.progress || opts.visibility === 'in_channel') await req.reply.inChannel(message);
+      if (opts.visibility === 'in_channel') await req.reply.inChannel(message);
       else await req.reply.ephemeral(message);
-    },
-  };
-}
-
-/** A command whose implementation is not in this build yet: a clear reply, and nothing happens. */
-export function notYetAvailable(opts: { name: string | null; usage: string; summary: string; role: Role }): SlashSubcommand {
-  return {
-    ...opts,
-    async handle(req) {
-      await req.reply.ephemeral(renderNotAvailable({ usage: opts.usage }));
     },
   };
 }
@@ -67,17 +53,4 @@ export function helpModel(rows: SlashCommandRow[]): HelpCommand[] {
     summary: row.summary,
     subcommands: row.subcommands.map((s) => ({ usage: s.usage, summary: s.summary, role: s.role })),
   }));
-}
-
-/** `help`: the usage of every slash command in the table. */
-export function helpRoute(opts: { usage: string }): SlashSubcommand {
-  return {
-    name: 'help',
-    usage: opts.usage,
-    summary: 'Show how to use every command',
-    role: 'reader',
-    async handle(req) {
-      await req.reply.ephemeral(renderHelp(helpModel(req.table.commands)));
-    },
-  };
 }

@@ -1,7 +1,7 @@
 // The Slack app's listener table: every slash command, event, button and modal the bot answers,
 // grouped by Slack surface. src/slack/listeners/register.ts turns each row into a Bolt listener.
 //
-// How to add a Slack command (or replace a "not available yet" row):
+// How to add a Slack command:
 //   1. Write the command in commands/<name>.ts with defineCommand (zod args, role, run → result).
 //   2. Write a pure view in src/slack/views/<name>.ts: (result) => SlackMessage, tested on its JSON.
 //   3. Add a subcommand to the row of its slash command below:
@@ -9,7 +9,6 @@
 //                       args: (req) => ({ reason: req.rest }), render: renderModeChange,
 //                       visibility: 'in_channel' })
 //      `args` turns the slash text into the command's raw args (throw usageError('…') for bad text);
-//      `progress: 'Running the audit…'` marks long work: shown at once, result posted when done.
 //      For more than run-and-render, write a SlashSubcommand with your own handle(req): req.run()
 //      runs a command as the Slack user (roles + command_log), req.reply.* sends badged messages.
 //   4. New slash command? Add a row here AND to slack/manifest.yaml. New event? Subscribe to it there.

@@ -1,5 +1,5 @@
-// The flow set of short answers: an error with its reference id, a refusal, a usage reply,
-// "not available yet", and "working on it" for long work.
+// The flow set of short answers: an error with its reference id, a refusal, and "working on it"
+// for long work.
 import { context, section, type SlackMessage } from './message.js';
 
 export function renderError(opts: { message: string; reference: string; hint?: string | undefined }): SlackMessage {
@@ -16,17 +16,6 @@ export function renderInternalError(reference: string): SlackMessage {
 export function renderRefused(opts: { command: string; role: string; hint?: string | undefined }): SlackMessage {
   const text = `:no_entry: You are not allowed to run \`${opts.command}\`: it needs the ${opts.role} role. Nothing was done.`;
   return { text, blocks: [section(text), ...(opts.hint ? [context(opts.hint)] : [])] };
-}
-
-export function renderUsage(opts: { problem?: string | undefined; usage: string[] }): SlackMessage {
-  const lines = opts.usage.map((u) => `• \`${u}\``).join('\n');
-  const head = opts.problem ? `:grey_question: ${opts.problem}\n` : '';
-  return { text: `${opts.problem ? `${opts.problem} ` : ''}Usage: ${opts.usage.join(' | ')}`, blocks: [section(`${head}*Usage*\n${lines}`)] };
-}
-
-export function renderNotAvailable(opts: { usage: string }): SlackMessage {
-  const text = `\`${opts.usage}\` is not available yet in this version of the bot. Nothing was done.`;
-  return { text, blocks: [section(`:construction: ${text}`)] };
 }
 
 export function renderWorking(what: string): SlackMessage {

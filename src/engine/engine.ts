@@ -20,7 +20,7 @@ import { openTrades } from './ledger/trades.js';
 import { executeOrder, type OrderHooks, type OrderOutcome, type OrderRequestSpec } from './order-executor.js';
 import { Portfolio } from './portfolio.js';
 import { resolveIntents } from './recovery.js';
-import { RiskGuard, type HardBreachListener } from './risk-guard.js';
+import { RiskGuard, type HardBreachListener, type RiskBreach } from './risk-guard.js';
 import { loadStrategies, type StrategyDefinition } from './strategies/config.js';
 import { buildStrategy } from './strategies/build.js';
 import type { Strategy } from './strategies/types.js';
@@ -217,8 +217,11 @@ export class Engine {
       peakEquity: this.#risk.peak.toFixed(8), drawdownPct: this.#risk.drawdownPct(equity).toFixed(6),
     }), breaches.length > 0);
     if (breaches.length > 0) {
+      // A hard breach goes first: its kill cancels on the exchange before the snapshot and breach writes.
+      const isHard = (b: RiskBreach) => b.kind === 'hard_drawdown';
+      for (const breach of breaches.filter(isHard)) await this.#risk.handle(breach);
       await this.#snapshots.flush();
-      for (const breach of breaches) await this.#risk.handle(breach);
+      for (const breach of breaches.filter((b) => !isHard(b))) await this.#risk.handle(breach);
       this.#state = await getBotState(ctx.db);
     } else {
       await this.#snapshots.flushIfFull();

@@ -116,9 +116,19 @@ export class RiskGuard {
     return out;
   }
 
-  /** Persists a breach: pause entries, record the event, raise the alert, tell the kill switch. */
+  /**
+   * Tells the kill switch of a hard breach first — its exchange cancel must not wait behind database
+   * writes that may stall — then persists the breach: pause entries, record the event, raise the alert.
+   */
   async handle(breach: RiskBreach): Promise<void> {
     const { db, clock, alerts, logger } = this.deps;
+    if (breach.kind === 'hard_drawdown' && this.deps.onHardBreach) {
+      try {
+        await this.deps.onHardBreach(breach);
+      } catch (err) {
+        logger.error({ err }, 'the hard-drawdown listener failed');
+      }
+    }
     const pauses = breach.kind !== 'hard_drawdown';
     const what = breach.kind === 'daily_loss' ? 'daily loss' : 'drawdown';
     const reason = `${what} ${breach.valuePct.toFixed(2)}% reached the ${breach.thresholdPct}% limit (${breach.kind})`;
@@ -134,13 +144,6 @@ export class RiskGuard {
       title: pauses ? `Risk guard paused new entries: ${reason}` : `Hard drawdown limit breached: ${reason}`,
       details: { kind: breach.kind, valuePct: Number(breach.valuePct.toFixed(4)), thresholdPct: breach.thresholdPct, equity: breach.equity, mode: breach.mode },
     });
-    if (breach.kind === 'hard_drawdown' && this.deps.onHardBreach) {
-      try {
-        await this.deps.onHardBreach(breach);
-      } catch (err) {
-        logger.error({ err }, 'the hard-drawdown listener failed');
-      }
-    }
   }
 }
 

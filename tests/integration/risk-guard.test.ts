@@ -93,6 +93,21 @@ describe.each<DbKind>(['postgres', 'pglite'])('risk guard on %s', (kind) => {
     expect((await database.db.select().from(riskEvents)).map((e) => e.kind).sort()).toEqual(['hard_drawdown', 'max_drawdown']);
   });
 
+  it('tells the kill switch of a hard breach before it writes anything about it (a stalled database cannot delay the cancel)', async () => {
+    const seen: Array<{ events: number; alerts: number }> = [];
+    const g = new RiskGuard({
+      db: database.db, clock, alerts, logger: silentLogger(), limits,
+      onHardBreach: async () => void seen.push({ events: (await database.db.select().from(riskEvents)).length, alerts: alerts.raised.length }),
+    }, 'paper');
+    await g.load(clock.now(), false);
+    g.observe(10_000, clock.now());
+    const before = { events: (await database.db.select().from(riskEvents)).length, alerts: alerts.raised.length };
+    const hardBreach = g.observe(8_400, clock.now()).find((b) => b.kind === 'hard_drawdown')!;
+    await g.handle(hardBreach);
+    expect(seen).toEqual([before]);
+    expect((await database.db.select().from(riskEvents)).length).toBe(before.events + 1);
+  });
+
   it('records an operator’s resume and measures from the current equity afterwards', async () => {
     const g = guard();
     await g.load(clock.now(), false);

@@ -5,6 +5,8 @@
 // sets the next due time one ACK SLA later; after the last rung a new round starts, up to the
 // policy's limit. Nobody to page on a rung falls through to the approvers, and with no approvers
 // to the whole channel: a page is never dropped.
+import type { Registry } from 'prom-client';
+import { ctbMetrics } from '../metrics/instruments.js';
 import { sql } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/env.js';
@@ -24,6 +26,8 @@ export interface EscalationDeps {
   logger: Logger;
   config: Config;
   overdue?: OverdueHooks | undefined;
+  /** ctb_alert_escalations_total{step} is counted here when given. */
+  metrics?: Registry | undefined;
 }
 
 const BATCH = 20;
@@ -103,6 +107,7 @@ export class EscalationTicker {
     const targets = await this.#targets(db, rung, now);
     const label = `${RUNG_LABEL[rung]}, round ${round}/${policy.maxRounds}, step ${step + 1}/${policy.steps.length}`;
     await this.#page(db, group, targets, { round, step, label, now, email: policy.email, slaMs: policy.ackSlaMs });
+    if (this.deps.metrics) ctbMetrics(this.deps.metrics).escalations.inc({ step: rung });
 
     // The first rung's deadline has passed once a later rung runs (or the ladder comes round again).
     let overdue: OverdueCritical | null = null;

@@ -28,7 +28,7 @@ export function createAlertRuntime(ctx: AppContext, opts: AlertRuntimeOptions = 
     db: ctx.db, clock: ctx.clock, logger: ctx.logger, slack, mailer, emailTo: emailRecipients(ctx.config),
   });
   const escalation = new EscalationTicker({
-    db: ctx.db, clock: ctx.clock, logger: ctx.logger, config: ctx.config,
+    db: ctx.db, clock: ctx.clock, logger: ctx.logger, config: ctx.config, metrics: ctx.metrics,
     overdue: (ctx.alerts as Partial<OutboxAlertSink>).overdueHooks,
   });
   return { delivery, escalation, slack, mailer, close: () => mailer?.close() };

@@ -2,6 +2,8 @@
 // the worker's job, so raising never waits on Slack or SMTP. If the database itself refuses the
 // write, the alert is kept in a bounded in-memory buffer that the delivery tick retries, and logged
 // (flagged alertPipeline so the log-line alert source does not turn it into another alert).
+import type { Registry } from 'prom-client';
+import { ctbMetrics } from '../metrics/instruments.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
@@ -30,6 +32,8 @@ export interface OutboxSinkDeps {
   clock: Clock;
   logger: Logger;
   config: Config;
+  /** ctb_alerts_raised_total{severity} is counted here (once per stored alert) when given. */
+  metrics?: Registry | undefined;
 }
 
 export function slackAlertsChannel(config: Config): string | null {
@@ -56,7 +60,12 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
   };
 
   const writer = new AlertWriter((batch) => persistAlerts({ db: deps.db, batch, slackChannel: slackAlertsChannel(deps.config) }));
-  const write = (alert: StoredAlert, at: Date) => writer.persist({ alert, at });
+  const raised = deps.metrics ? ctbMetrics(deps.metrics).alertsRaised : undefined;
+  const write = async (alert: StoredAlert, at: Date) => {
+    const result = await writer.persist({ alert, at });
+    raised?.inc({ severity: alert.severity });
+    return result;
+  };
 
   const overdueHooks = new OverdueHooks();
   return {

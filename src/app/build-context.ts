@@ -60,7 +60,7 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
   });
   const withExchanges = { ...base, exchanges, liveSwitch: defaultLiveSwitchPorts(config, logger, database.db, opts.liveSwitch) };
   // The default sink stores every alert in the outbox first; the alerts feature delivers it.
-  const alerts = opts.alerts?.(withExchanges) ?? createOutboxAlertSink({ db: database.db, clock, logger, config });
+  const alerts = opts.alerts?.(withExchanges) ?? createOutboxAlertSink({ db: database.db, clock, logger, config, metrics });
   // Error-level log lines become alerts (the alert pipeline's own lines excepted).
   const detachLogAlerts = attachLogAlerts(logger, alerts);
   const ctx: OwnedContext = {

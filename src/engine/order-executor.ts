@@ -6,6 +6,7 @@
 import type { AppContext } from '../app/context.js';
 import type { OrderIntent } from '../db/schema/index.js';
 import { isAppError } from '../errors.js';
+import { ctbMetrics } from '../metrics/instruments.js';
 import type { Exchange, OrderState } from '../exchange/types.js';
 import type { FeedKind } from '../market/types.js';
 import { ZERO, dec, str, type Decimal } from '../money.js';
@@ -68,7 +69,10 @@ export async function executeOrder(deps: ExecutorDeps, spec: OrderRequestSpec): 
     let order: OrderState;
     try {
       order = await deps.exchange.createOrder({ clientOrderId: intent.clientOrderId, symbol: spec.symbol, side: spec.side, type: 'market', quantity: intent.quantity });
+      ctbMetrics(ctx.metrics).ordersSent.inc({ mode: deps.mode, side: spec.side });
     } catch (err) {
+      const kind = isAppError(err) ? err.kind : 'unknown';
+      ctbMetrics(ctx.metrics).exchangeErrors.inc({ kind });
       return sendFailed(deps, intent, err);
     }
     await deps.hooks?.afterSend?.(intent, order);

@@ -4,6 +4,7 @@ import { execute, type Database } from '../../src/db/client.js';
 import { orderIntents, paperOrders, trades } from '../../src/db/schema/index.js';
 import { Engine } from '../../src/engine/engine.js';
 import { PacedFeed } from '../../src/market/paced-feed.js';
+import { ctbMetrics } from '../../src/metrics/instruments.js';
 import { dec } from '../../src/money.js';
 import { updateBotState } from '../../src/services/bot-state.js';
 import { createTestDb, type DbKind } from '../support/db.js';
@@ -50,6 +51,9 @@ describe.each<DbKind>(['postgres', 'pglite'])('engine on the replay feed (%s)', 
     const intents = await database.db.select().from(orderIntents);
     expect(intents.map((i) => [i.purpose, i.status, i.feed])).toEqual([['entry', 'filled', 'replay'], ['exit', 'filled', 'replay']]);
     expect(await database.db.select().from(paperOrders)).toHaveLength(2);
+    // /metrics counts what the engine sent.
+    const sent = await ctbMetrics(t.ctx.metrics).ordersSent.get();
+    expect(sent.values.map((v) => [v.labels, v.value])).toEqual(expect.arrayContaining([[{ mode: 'paper', side: 'buy' }, 1], [{ mode: 'paper', side: 'sell' }, 1]]));
   });
 
   it('never trades while halted', async () => {

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
+import { ctbMetrics } from '../../../src/metrics/instruments.js';
 import { alertDeliveries, alertEvents, alertGroups } from '../../../src/db/schema/index.js';
 import { usePostgresTestDb } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
@@ -30,6 +31,8 @@ describe('alert outbox delivery to Slack', () => {
     expect(slack.calls).toHaveLength(0);
     const pending = await database().db.select().from(alertDeliveries);
     expect(pending.map((d) => [d.kind, d.status])).toEqual([['slack_sync', 'pending']]);
+    const raised = (await ctbMetrics(h.ctx.metrics).alertsRaised.get()).values.map((v) => [v.labels.severity, v.value]);
+    expect(raised).toEqual([['warning', 1]]);
   });
 
   it('groups repeats of one fingerprint into one thread and updates the count on the parent', async () => {

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acknowledgeAlert, resolveAlert, silenceAlert } from '../../../src/alerts/actions.js';
 import { listOverdueCriticals, type OverdueCritical } from '../../../src/alerts/overdue.js';
 import { ManualClock } from '../../../src/clock.js';
+import { ctbMetrics } from '../../../src/metrics/instruments.js';
 import {
   alertDeliveries, alertEscalations, alertEvents, alertGroups, alertPages, oncallOverrides, oncallRotations,
 } from '../../../src/db/schema/index.js';
@@ -60,6 +61,9 @@ describe('escalation of critical alerts', () => {
     expect((await pages()).slice(4)).toEqual(['2.0:UALICE', '2.1:UBOB', '2.2:UAPPROVER1', '2.2:UAPPROVER2']);
     const [esc] = await database().db.select().from(alertEscalations).where(eq(alertEscalations.groupId, groupId));
     expect(esc).toMatchObject({ status: 'exhausted' });
+    // /metrics counts each rung fired (two rounds of three).
+    const fired = (await ctbMetrics(h.ctx.metrics).escalations.get()).values.map((v) => [v.labels.step, v.value]);
+    expect(fired).toEqual(expect.arrayContaining([['oncall', 2], ['next', 2], ['approvers', 2]]));
 
     // The thread is the timeline: each page is a mention in the thread and a DM to the person paged.
     for (let i = 0; i < 30; i += 1) {

@@ -138,6 +138,9 @@ export function createStatsSummaries(
       const done: Array<{ kind: ReportKind; firedAt: Date; outcome: FireOutcome }> = [];
       for (const kind of ['daily', 'weekly'] as const) {
         const expr = kind === 'daily' ? ctx.config.DAILY_SUMMARY_CRON : ctx.config.WEEKLY_SUMMARY_CRON;
+        // One indexed read first: a fresh install has nothing to catch up, and scanning a week of
+        // minutes for the last firing is not free at start.
+        if (!(await hasReportBefore(ctx.db, kind, now))) continue;
         const firedAt = lastFiring(expr, ctx.config.SCHEDULE_TZ, now, kind === 'daily' ? DAY : 7 * DAY);
         if (!firedAt || !(await hasReportBefore(ctx.db, kind, firedAt))) continue;
         done.push({ kind, firedAt, outcome: await this.fire(kind, firedAt) });

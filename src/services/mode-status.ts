@@ -1,9 +1,8 @@
 // Reads what an operator needs to know about the engine's mode right now: the mode it trades in,
 // the mode the database asks for, whether the process is armed, halted or pausing entries, and
 // the latest go-live audit verdict. Read-only.
-import { desc } from 'drizzle-orm';
 import type { AppContext } from '../app/context.js';
-import { auditRuns } from '../db/schema/index.js';
+import { latestAuditRun } from './audit/store.js';
 import { effectiveMode, getBotState, type Mode } from './bot-state.js';
 
 export interface AuditVerdict {
@@ -42,10 +41,9 @@ export async function readModeStatus(ctx: Pick<AppContext, 'db' | 'config'>): Pr
   };
 }
 
-/** The most recent go-live audit, or null when none has run yet. */
+/** The most recent go-live audit (the audit store's latest run), or null when none has run yet. */
 export async function latestAuditVerdict(ctx: Pick<AppContext, 'db'>): Promise<AuditVerdict | null> {
-  const rows = await ctx.db.select().from(auditRuns).orderBy(desc(auditRuns.at), desc(auditRuns.id)).limit(1);
-  const row = rows[0];
+  const row = await latestAuditRun(ctx.db);
   if (!row) return null;
   return { at: row.at, passed: row.passed, dryRun: row.dryRun, mode: row.mode, summary: row.summary, actor: row.actor };
 }

@@ -4,6 +4,7 @@
 // while halted. Each sale goes through the same intent → order → ledger path as the engine's exits.
 import type { AppContext } from '../app/context.js';
 import type { Trade } from '../db/schema/index.js';
+import { isAppError } from '../errors.js';
 import { dec, str, ZERO } from '../money.js';
 import { markIntent, writeIntent } from './ledger/intents.js';
 import { recordExecution } from './ledger/record-execution.js';
@@ -28,7 +29,11 @@ async function flattenOne(ctx: AppContext, trade: Trade): Promise<void> {
   try {
     order = await exchange.createOrder({ clientOrderId: intent.clientOrderId, symbol: trade.symbol, side: 'sell', type: 'market', quantity: intent.quantity });
   } catch (err) {
-    await markIntent(ctx.db, { id: intent.id, status: 'failed', error: (err as Error).message, at: ctx.clock.now() });
+    // As the engine's executor does: only a refusal means nothing was placed. A timeout or network
+    // error may have placed the sale, so the intent stays 'sent' for resolution against the exchange
+    // (engine start, self-heal) instead of being closed as failed and the position sold twice.
+    const refused = isAppError(err, 'rejected') || isAppError(err, 'auth') || isAppError(err, 'halt') || isAppError(err, 'conflict');
+    await markIntent(ctx.db, { id: intent.id, status: refused ? 'failed' : 'sent', error: (err as Error).message, at: ctx.clock.now() });
     throw err;
   }
   // capital_buffer from the venue's own balance after the sale, and the other positions at their marks.

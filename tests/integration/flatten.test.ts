@@ -6,11 +6,14 @@ import { flattenPositions } from '../../src/engine/flatten.js';
 import { validateClosedTrades } from '../../src/engine/ledger/validate-trades.js';
 import { PacedFeed } from '../../src/market/paced-feed.js';
 import { updateBotState } from '../../src/services/bot-state.js';
-import { usePostgresTestDb } from '../support/db.js';
-import { candlesFrom, engineContext, maCross, roundTripCloses } from '../support/engine.js';
+import { ENGINE_TABLES, usePostgresTestDb } from '../support/db.js';
+import { candlesFrom, engineContext, maCross, roundTripCloses, type EngineTestContext } from '../support/engine.js';
+import { ExchangeError } from '../../src/exchange/errors.js';
+import { createPaperExchange } from '../../src/exchange/paper/create.js';
+import type { Exchange, OrderRequest } from '../../src/exchange/types.js';
 
 describe('flatten (the kill switch’s close-positions hook)', () => {
-  const database = usePostgresTestDb();
+  const database = usePostgresTestDb({ truncate: ENGINE_TABLES });
 
   it('sells every open position while trading is halted, through intents, with capital_buffer on each close', async () => {
     const { ctx, clock } = await engineContext(database());
@@ -32,6 +35,42 @@ describe('flatten (the kill switch’s close-positions hook)', () => {
       expect((await flattenPositions(ctx)).summary).toBe('No open positions to close.');
     } finally {
       await ctx.close();
+    }
+  });
+
+  it.each([
+    ['retryable', 'timeout', 'sent'],
+    ['rejected', 'insufficient_funds', 'failed'],
+  ] as const)('a %s error on the sale leaves the flatten intent %s (a timeout may have sold: it is resolved against the exchange, not retried blind)', async (kind, code, status) => {
+    let failSales = false;
+    const t: EngineTestContext = await engineContext(database(), {}, {
+      exchanges: {
+        paper: () => {
+          const inner = createPaperExchange({ config: t.ctx.config, db: database().db, clock: t.clock, logger: t.ctx.logger, prices: t.ctx.prices });
+          return new Proxy(inner, {
+            get(target, prop) {
+              const value = Reflect.get(target, prop, target);
+              if (prop !== 'createOrder') return typeof value === 'function' ? value.bind(target) : value;
+              return async (order: OrderRequest) => {
+                if (failSales) throw new ExchangeError(kind, code, `${code} (test)`);
+                return (value as Exchange['createOrder']).call(target, order);
+              };
+            },
+          });
+        },
+      },
+    });
+    try {
+      await new Engine({ ctx: t.ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses().slice(0, 24)), 0), strategies: [maCross()], marketClock: t.clock, stopWhenFeedEnds: true }).start();
+      await updateBotState(database().db, t.clock, { halted: true, haltedReason: 'kill' });
+      failSales = true;
+      const report = await flattenPositions(t.ctx);
+      expect(report.ok).toBe(false);
+      const flatten = (await database().db.select().from(orderIntents).where(eq(orderIntents.purpose, 'flatten')))[0];
+      expect(flatten).toMatchObject({ status });
+      expect((await database().db.select().from(trades))[0]?.status).toBe('open');
+    } finally {
+      await t.ctx.close();
     }
   });
 });

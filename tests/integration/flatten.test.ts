@@ -41,7 +41,7 @@ describe('flatten (the kill switch’s close-positions hook)', () => {
   it.each([
     ['retryable', 'timeout', 'sent'],
     ['rejected', 'insufficient_funds', 'failed'],
-  ] as const)('a %s error on the sale leaves the flatten intent %s (a timeout may have sold: it is resolved against the exchange, not retried blind)', async (kind, code, status) => {
+  ] as const)('a %s error (%s) on the sale leaves the flatten intent %s (a timeout may have sold: it is resolved against the exchange, not retried blind)', async (kind, code, status) => {
     let failSales = false;
     const t: EngineTestContext = await engineContext(database(), {}, {
       exchanges: {

@@ -89,5 +89,12 @@ describe('go-live audit: on-call', () => {
     expect(ok.status).toBe('pass');
     expect(ok.value).toMatch(/2 people, handoff mon 09:00 Europe\/London; critical: oncall → next → approvers every 5m ×3/);
     await ctx.close();
+
+    // The same rotation with nobody in SLACK_APPROVERS: escalation would end on the whole channel.
+    const bare = await auditCtx({ SLACK_APPROVERS: '' });
+    expect(await onCallCheck.run(bare, { dryRun: true })).toMatchObject({
+      status: 'warn', value: expect.stringMatching(/no approvers as last rung$/), fix: expect.stringContaining('SLACK_APPROVERS'),
+    });
+    await bare.close();
   });
 });

@@ -4,8 +4,12 @@ import { z } from 'zod';
 import { executeKill, type KillResult } from '../src/services/kill/kill.js';
 import { defineCommand } from './define.js';
 
+/** The longest reason stored with a kill (the incident, the alert, bot_state). */
+export const REASON_MAX = 500;
+
 export const killArgs = z.object({
-  reason: z.string().trim().max(500, 'expected a reason of at most 500 characters').optional().default(''),
+  // A kill is never refused over its reason: a long one is cut to REASON_MAX characters, not rejected.
+  reason: z.string().trim().optional().default('').transform((r) => (r.length > REASON_MAX ? `${r.slice(0, REASON_MAX - 1)}…` : r)),
   flatten: z.boolean().optional().default(false),
 });
 

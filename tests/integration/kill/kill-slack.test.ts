@@ -80,6 +80,17 @@ describe('/kill in Slack', () => {
     expect(incident.slackTs).toMatch(/^\d+\.\d+$/);
   });
 
+  it('kills even when the reason is far too long (it is cut, never a reason to refuse the kill)', async () => {
+    await start();
+    await h.slash('/kill', `spread blew out ${'x'.repeat(900)}`, { user: USERS.operator });
+    await h.idle();
+    expect(kraken.callsTo('CancelAll')).toHaveLength(1);
+    const state = await getBotState(database.db);
+    expect(state.halted).toBe(true);
+    expect(state.haltedReason).toHaveLength(500);
+    expect(state.haltedReason).toMatch(/^spread blew out x+…$/);
+  });
+
   it('a Slack retry of the same /kill does nothing more; a second /kill says it was already killed', async () => {
     await start();
     await h.slash('/kill', 'first', { user: USERS.operator, triggerId: 'trgKILL1' });

@@ -5,7 +5,7 @@
 // Idempotency-Key header makes a retried request join the same kill.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { killCommand } from '../../commands/kill.js';
+import { killCommand, REASON_MAX } from '../../commands/kill.js';
 import { runCommand } from '../../commands/run-command.js';
 import type { AppContext } from '../app/context.js';
 import { AppError } from '../errors.js';
@@ -39,13 +39,22 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 function parseBody(text: string): unknown {
   if (text.trim() === '') return {};
+  let body: unknown;
   try {
-    const body = JSON.parse(text) as unknown;
-    if (body && typeof body === 'object' && !Array.isArray(body)) return body;
+    body = JSON.parse(text) as unknown;
   } catch {
-    // fall through
+    body = undefined;
   }
-  throw new AppError('usage', 'bad_body', 'The request body is not a JSON object; expected {"reason": "…", "flatten": false} or nothing.');
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    throw new AppError('usage', 'bad_body', 'The request body is not a JSON object; expected {"reason": "…", "flatten": false} or nothing.');
+  }
+  // An API keeps its contract: a caller's too-long reason is named (people in Slack and the terminal
+  // get theirs cut instead, see commands/kill.ts).
+  const reason = (body as { reason?: unknown }).reason;
+  if (typeof reason === 'string' && reason.trim().length > REASON_MAX) {
+    throw new AppError('usage', 'bad_body', `The reason has ${reason.trim().length} characters; expected a reason of at most ${REASON_MAX} characters.`);
+  }
+  return body;
 }
 
 export function killRoute(ctx: AppContext): Handler {

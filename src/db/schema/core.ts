@@ -21,6 +21,14 @@ export const botState = pgTable(
     entriesPaused: boolean('entries_paused').notNull().default(false),
     entriesPausedReason: text('entries_paused_reason'),
     engineHeartbeatAt: at('engine_heartbeat_at'),
+    /** Who paused entries (an operator, or system:risk-guard) — the trading state is then 'reducing'. */
+    entriesPausedBy: text('entries_paused_by'),
+    entriesPausedAt: at('entries_paused_at'),
+    /** Live trading's last reconciled point: Kraken's fills and open orders up to here are explained. */
+    reconciledThrough: at('reconciled_through'),
+    /** Start reconciliation found orders or fills it cannot explain: no strategy runs until resolved. */
+    reconciliationBlocked: boolean('reconciliation_blocked').notNull().default(false),
+    reconciliationDetails: jsonb('reconciliation_details').$type<Record<string, unknown>>(),
     version: integer('version').notNull().default(0),
     updatedAt: at('updated_at').notNull().defaultNow(),
   },
@@ -42,7 +50,7 @@ export const orderIntents = pgTable(
     quantity: money('quantity').notNull(),
     limitPrice: money('limit_price'),
     status: text('status', {
-      enum: ['pending', 'sent', 'open', 'filled', 'canceled', 'rejected', 'failed'],
+      enum: ['pending', 'sent', 'open', 'filled', 'canceled', 'rejected', 'failed', 'refused'],
     }).notNull().default('pending'),
     exchangeOrderId: text('exchange_order_id'),
     tradeId: integer('trade_id'),
@@ -72,6 +80,9 @@ export const fills = pgTable(
     price: money('price').notNull(),
     fee: money('fee').notNull(),
     feeCurrency: text('fee_currency').notNull(),
+    /** The fee as the exchange charged it, in the currency it charged (fee above is in the quote). */
+    chargedFee: money('charged_fee'),
+    chargedFeeCurrency: text('charged_fee_currency'),
     filledAt: at('filled_at').notNull(),
   },
   (t) => [

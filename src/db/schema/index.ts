@@ -8,3 +8,4 @@ export * from './backups.js';
 export * from './slack.js';
 export * from './paper.js';
 export * from './mode.js';
+export * from './engine.js';

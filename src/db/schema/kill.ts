@@ -42,6 +42,9 @@ export const incidentChecklistItems = pgTable(
     label: text('label').notNull(),
     doneAt: at('done_at'),
     doneBy: text('done_by'),
+    /** todo → pending (handed to the engine's process as an engine request) → done | failed. */
+    state: text('state', { enum: ['todo', 'pending', 'done', 'failed'] }).notNull().default('todo'),
+    requestId: integer('request_id'),
     /** What doing it found (orders cancelled, positions closed, reconcile summary, a note). */
     outcome: jsonb('outcome').$type<Record<string, unknown>>(),
   },

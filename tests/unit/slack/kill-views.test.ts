@@ -10,7 +10,7 @@ const incident: Incident = {
   cancelReport: {}, slackChannel: null, slackTs: null, closedAt: null, closedBy: null,
 };
 const item = (key: IncidentChecklistItem['item'], position: number, done = false): IncidentChecklistItem => ({
-  id: position, incidentId: 4, item: key, position, label: `label ${key}`, doneAt: done ? at : null, doneBy: done ? 'U0BOB' : null, outcome: null,
+  id: position, incidentId: 4, item: key, position, label: `label ${key}`, doneAt: done ? at : null, doneBy: done ? 'U0BOB' : null, state: done ? 'done' : 'todo', requestId: null, outcome: null,
 });
 const kill = (overrides: Partial<KillResult> = {}): KillResult => ({
   ok: true, killId: 'k', alreadyKilled: false, state: 'written', incidentId: 4, checklist: [], flatten: null,

@@ -1,0 +1,55 @@
+// Owns the records that make the engine one process per database and let any process hand it work:
+// the engine lease (who trades, renewed, taken over only when stale) and the engine requests
+// (work only the lease holder can do — cancel on Kraken for a process without the key, flatten,
+// reconcile, adopt or cancel an unexplained order — stored, claimed, and answered with a result).
+import { sql } from 'drizzle-orm';
+import { bigserial, boolean, check, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/** Singleton row (id = 1): the process that runs the engine now, and since when it said so. */
+export const engineLease = pgTable(
+  'engine_lease',
+  {
+    id: integer('id').primaryKey().default(1),
+    /** A fresh id per process start: renewals and releases match on it, never on pid alone. */
+    holderId: text('holder_id').notNull(),
+    host: text('host').notNull(),
+    pid: integer('pid').notNull(),
+    role: text('role').notNull(),
+    /** Whether the holder runs with IS_LIVE=true (it may place live orders). */
+    armed: boolean('armed').notNull(),
+    /** Whether the holder has Kraken keys (it can cancel on Kraken). */
+    hasKrakenKeys: boolean('has_kraken_keys').notNull(),
+    acquiredAt: at('acquired_at').notNull(),
+    heartbeatAt: at('heartbeat_at').notNull(),
+    /** The holder this one took over from because its lease went stale (it died or hung). */
+    takenOverFrom: text('taken_over_from'),
+  },
+  (t) => [check('engine_lease_singleton', sql`${t.id} = 1`)],
+);
+
+export const engineRequests = pgTable(
+  'engine_requests',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    kind: text('kind', { enum: ['cancel_all', 'flatten', 'reconcile', 'adopt_order', 'cancel_order'] }).notNull(),
+    status: text('status', { enum: ['pending', 'running', 'done', 'failed'] }).notNull().default('pending'),
+    requestedBy: text('requested_by').notNull(),
+    requestedAt: at('requested_at').notNull(),
+    /** The incident (and checklist item) this request does, when it does one. */
+    incidentId: integer('incident_id'),
+    checklistItem: text('checklist_item'),
+    params: jsonb('params').$type<Record<string, unknown>>().notNull().default({}),
+    claimedBy: text('claimed_by'),
+    claimedAt: at('claimed_at'),
+    finishedAt: at('finished_at'),
+    result: jsonb('result').$type<Record<string, unknown>>(),
+    error: text('error'),
+  },
+  (t) => [index('engine_requests_open').on(t.status, t.id)],
+);
+
+export type EngineLease = typeof engineLease.$inferSelect;
+export type EngineRequest = typeof engineRequests.$inferSelect;
+export type EngineRequestKind = EngineRequest['kind'];

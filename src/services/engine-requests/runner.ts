@@ -1,0 +1,104 @@
+// Owns carrying out engine requests in the process that can: it polls for pending requests of the
+// kinds it has handlers for, claims one at a time, runs its handler and records done/failed with the
+// result. Handlers are the capabilities of this process (a port per kind), given when it starts;
+// a kind without a handler here stays pending for a process that has one.
+import type { Clock } from '../../clock.js';
+import type { Db } from '../../db/client.js';
+import type { EngineRequest, EngineRequestKind } from '../../db/schema/index.js';
+import type { Logger } from '../../logger.js';
+import { claimEngineRequest, finishEngineRequest, requeueStaleEngineRequests } from './store.js';
+
+export interface HandlerOutcome {
+  ok: boolean;
+  summary: string;
+  details?: Record<string, unknown>;
+}
+
+export type EngineRequestHandler = (request: EngineRequest) => Promise<HandlerOutcome>;
+export type EngineRequestHandlers = Partial<Record<EngineRequestKind, EngineRequestHandler>>;
+
+export interface RequestRunnerDeps {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface RequestRunnerOptions {
+  /** Names this process in claimed_by (host:pid or the lease holder id). */
+  holder: string;
+  handlers: EngineRequestHandlers;
+  /** Only claim while this says yes (e.g. while this process holds the engine lease). */
+  active?: () => boolean;
+  pollMs?: number;
+  /** A claim older than this belongs to a runner that died: it is put back to pending. */
+  staleClaimMs?: number;
+  timer?: boolean;
+  /** Told after each finished request (the incident checklist updates its item). */
+  onFinished?: (request: EngineRequest, outcome: HandlerOutcome) => Promise<void>;
+}
+
+export interface RequestRunner {
+  /** Claims and runs every pending request it can, one after another; returns how many ran. */
+  drain(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export function startRequestRunner(deps: RequestRunnerDeps, opts: RequestRunnerOptions): RequestRunner {
+  const kinds = Object.keys(opts.handlers) as EngineRequestKind[];
+  let running: Promise<number> | null = null;
+  let failures = 0;
+
+  const runOne = async (request: EngineRequest): Promise<void> => {
+    const handler = opts.handlers[request.kind]!;
+    let outcome: HandlerOutcome;
+    try {
+      outcome = await handler(request);
+    } catch (err) {
+      outcome = { ok: false, summary: `Failed: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    await finishEngineRequest(deps.db, deps.clock, request.id, {
+      ok: outcome.ok, result: { summary: outcome.summary, ...(outcome.details ?? {}) }, ...(outcome.ok ? {} : { error: outcome.summary }),
+    });
+    deps.logger.info({ requestId: request.id, kind: request.kind, ok: outcome.ok, summary: outcome.summary }, 'engine request finished');
+    await opts.onFinished?.(request, outcome).catch((err: unknown) => deps.logger.error({ err, requestId: request.id }, 'engine request follow-up failed'));
+  };
+
+  const loop = async (): Promise<number> => {
+    if (opts.active && !opts.active()) return 0;
+    let ran = 0;
+    await requeueStaleEngineRequests(deps.db, deps.clock, opts.staleClaimMs ?? 120_000);
+    for (;;) {
+      const request = await claimEngineRequest(deps.db, deps.clock, opts.holder, kinds);
+      if (!request) return ran;
+      await runOne(request);
+      ran += 1;
+    }
+  };
+
+  const drain = (): Promise<number> => {
+    running ??= loop()
+      .then((n) => {
+        failures = 0;
+        return n;
+      })
+      .catch((err: unknown) => {
+        failures += 1;
+        if (failures === 1 || failures % 100 === 0) deps.logger.warn({ err, failures }, 'could not poll engine requests');
+        return 0;
+      })
+      .finally(() => {
+        running = null;
+      });
+    return running;
+  };
+
+  const timer = opts.timer === false ? undefined : setInterval(() => void drain(), opts.pollMs ?? 250);
+  timer?.unref();
+  return {
+    drain,
+    async stop() {
+      if (timer) clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,83 @@
+// Owns engine requests: work a process cannot do itself (it has no Kraken key, or the work needs the
+// engine's order path) handed through the database to the process that runs the engine. A request
+// is written pending, claimed by exactly one runner (FOR UPDATE SKIP LOCKED), and finished done or
+// failed with its result; the requester waits for that answer or shows the request as pending.
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import type { Clock } from '../../clock.js';
+import type { Db } from '../../db/client.js';
+import { engineRequests, type EngineRequest, type EngineRequestKind } from '../../db/schema/index.js';
+
+export interface NewEngineRequest {
+  kind: EngineRequestKind;
+  requestedBy: string;
+  params?: Record<string, unknown>;
+  incidentId?: number;
+  checklistItem?: string;
+}
+
+export async function enqueueEngineRequest(db: Db, clock: Clock, request: NewEngineRequest): Promise<EngineRequest> {
+  const [row] = await db.insert(engineRequests).values({
+    kind: request.kind, requestedBy: request.requestedBy, requestedAt: clock.now(), params: request.params ?? {},
+    incidentId: request.incidentId ?? null, checklistItem: request.checklistItem ?? null,
+  }).returning();
+  return row!;
+}
+
+/** Claims the oldest pending request of the given kinds for `holder`, or null when there is none. */
+export async function claimEngineRequest(db: Db, clock: Clock, holder: string, kinds: readonly EngineRequestKind[]): Promise<EngineRequest | null> {
+  if (kinds.length === 0) return null;
+  return db.transaction(async (tx) => {
+    const [next] = await tx.select().from(engineRequests)
+      .where(and(eq(engineRequests.status, 'pending'), inArray(engineRequests.kind, [...kinds])))
+      .orderBy(asc(engineRequests.id)).limit(1).for('update', { skipLocked: true });
+    if (!next) return null;
+    const [claimed] = await tx.update(engineRequests).set({ status: 'running', claimedBy: holder, claimedAt: clock.now() })
+      .where(eq(engineRequests.id, next.id)).returning();
+    return claimed ?? null;
+  });
+}
+
+export async function finishEngineRequest(
+  db: Db, clock: Clock, id: number, outcome: { ok: boolean; result?: Record<string, unknown>; error?: string },
+): Promise<EngineRequest | null> {
+  const [row] = await db.update(engineRequests).set({
+    status: outcome.ok ? 'done' : 'failed', finishedAt: clock.now(), result: outcome.result ?? null,
+    error: outcome.error?.slice(0, 2000) ?? null,
+  }).where(and(eq(engineRequests.id, id), eq(engineRequests.status, 'running'))).returning();
+  return row ?? null;
+}
+
+/**
+ * Requests claimed by a runner that died before finishing (claimed longer ago than `staleMs`) go
+ * back to pending, so the next engine process does them instead of leaving them running forever.
+ */
+export async function requeueStaleEngineRequests(db: Db, clock: Clock, staleMs: number): Promise<number> {
+  const cutoff = new Date(clock.now().getTime() - staleMs);
+  const rows = await db.update(engineRequests).set({ status: 'pending', claimedBy: null, claimedAt: null })
+    .where(and(eq(engineRequests.status, 'running'), sql`${engineRequests.claimedAt} < ${cutoff.toISOString()}::timestamptz`))
+    .returning({ id: engineRequests.id });
+  return rows.length;
+}
+
+export async function getEngineRequest(db: Db, id: number): Promise<EngineRequest | null> {
+  const [row] = await db.select().from(engineRequests).where(eq(engineRequests.id, id));
+  return row ?? null;
+}
+
+export interface WaitOptions {
+  timeoutMs: number;
+  pollMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Polls until the request is done or failed; returns it as it stands when the wait runs out. */
+export async function waitForEngineRequest(db: Db, id: number, opts: WaitOptions): Promise<EngineRequest | null> {
+  const deadline = Date.now() + opts.timeoutMs;
+  const pollMs = opts.pollMs ?? 100;
+  for (;;) {
+    const row = await getEngineRequest(db, id);
+    if (!row || row.status === 'done' || row.status === 'failed') return row;
+    if (Date.now() >= deadline || opts.signal?.aborted) return row;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, Math.max(1, deadline - Date.now()))));
+  }
+}

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
+import { silentLogger } from '../../src/logger.js';
+import { startRequestRunner } from '../../src/services/engine-requests/runner.js';
+import { enqueueEngineRequest, getEngineRequest, requeueStaleEngineRequests, waitForEngineRequest } from '../../src/services/engine-requests/store.js';
+import { createPgliteTestDb, usePostgresTestDb } from '../support/db.js';
+
+const database = usePostgresTestDb({ truncate: ['engine_requests'] });
+const clock = new ManualClock(new Date('2026-12-03T10:00:00Z'));
+const deps = () => ({ db: database().db, clock, logger: silentLogger() });
+
+describe('engine requests', () => {
+  it('runs each request once even when two runners poll at the same moment', async () => {
+    const { db } = database();
+    const ids = [];
+    for (let i = 0; i < 6; i++) ids.push((await enqueueEngineRequest(db, clock, { kind: 'cancel_all', requestedBy: 'cli:alice' })).id);
+    const ranBy: Record<number, string[]> = {};
+    const runner = (holder: string) => startRequestRunner(deps(), {
+      holder, timer: false,
+      handlers: { cancel_all: async (r) => { (ranBy[r.id] ??= []).push(holder); await new Promise((res) => setTimeout(res, 5)); return { ok: true, summary: 'done' }; } },
+    });
+    const a = runner('a');
+    const b = runner('b');
+    await Promise.all([a.drain(), b.drain()]);
+    for (const id of ids) {
+      expect(ranBy[id]).toHaveLength(1);
+      const row = await getEngineRequest(db, id);
+      expect(row?.status).toBe('done');
+      expect(row?.claimedBy).toBe(ranBy[id]![0]);
+    }
+  });
+
+  it('records a failed handler as failed with its reason, and a throwing one too', async () => {
+    const { db } = database();
+    const failed = await enqueueEngineRequest(db, clock, { kind: 'flatten', requestedBy: 'U1' });
+    const threw = await enqueueEngineRequest(db, clock, { kind: 'reconcile', requestedBy: 'U1' });
+    const runner = startRequestRunner(deps(), {
+      holder: 'w', timer: false,
+      handlers: {
+        flatten: async () => ({ ok: false, summary: 'Kraken refused the sale' }),
+        reconcile: async () => { throw new Error('TradesHistory timed out'); },
+      },
+    });
+    await runner.drain();
+    expect(await getEngineRequest(db, failed.id)).toMatchObject({ status: 'failed', error: 'Kraken refused the sale' });
+    expect((await getEngineRequest(db, threw.id))?.error).toContain('TradesHistory timed out');
+  });
+
+  it('leaves kinds it has no handler for pending, for a process that has one', async () => {
+    const { db } = database();
+    const other = await enqueueEngineRequest(db, clock, { kind: 'adopt_order', requestedBy: 'U1', params: { txid: 'O1' } });
+    const runner = startRequestRunner(deps(), { holder: 'web', timer: false, handlers: { cancel_all: async () => ({ ok: true, summary: 'x' }) } });
+    expect(await runner.drain()).toBe(0);
+    expect((await getEngineRequest(db, other.id))?.status).toBe('pending');
+  });
+
+  it('claims nothing while the process is not active (not the lease holder)', async () => {
+    const { db } = database();
+    const r = await enqueueEngineRequest(db, clock, { kind: 'cancel_all', requestedBy: 'U1' });
+    const runner = startRequestRunner(deps(), { holder: 'standby', timer: false, active: () => false, handlers: { cancel_all: async () => ({ ok: true, summary: 'x' }) } });
+    await runner.drain();
+    expect((await getEngineRequest(db, r.id))?.status).toBe('pending');
+  });
+
+  it('puts a request claimed by a runner that died back to pending after the stale time', async () => {
+    const { db } = database();
+    const r = await enqueueEngineRequest(db, clock, { kind: 'cancel_all', requestedBy: 'U1' });
+    const hung = startRequestRunner(deps(), { holder: 'dead', timer: false, handlers: { cancel_all: () => new Promise(() => {}) } });
+    void hung.drain();
+    await expect.poll(async () => (await getEngineRequest(db, r.id))?.status).toBe('running');
+    expect(await requeueStaleEngineRequests(db, clock, 60_000)).toBe(0);
+    clock.advance(61_000);
+    expect(await requeueStaleEngineRequests(db, clock, 60_000)).toBe(1);
+    expect((await getEngineRequest(db, r.id))?.status).toBe('pending');
+  });
+
+  it('waits for the answer, and returns the request still pending when the wait runs out', async () => {
+    const { db } = database();
+    const r = await enqueueEngineRequest(db, clock, { kind: 'cancel_all', requestedBy: 'U1' });
+    const waited = await waitForEngineRequest(db, r.id, { timeoutMs: 150, pollMs: 20 });
+    expect(waited?.status).toBe('pending');
+    const runner = startRequestRunner(deps(), { holder: 'w', timer: true, pollMs: 20, handlers: { cancel_all: async () => ({ ok: true, summary: 'none left open', details: { canceled: 2 } }) } });
+    const done = await waitForEngineRequest(db, r.id, { timeoutMs: 5_000, pollMs: 20 });
+    await runner.stop();
+    expect(done).toMatchObject({ status: 'done', result: { summary: 'none left open', canceled: 2 } });
+  });
+
+  it('works the same on the embedded database', async () => {
+    const pglite = await createPgliteTestDb();
+    try {
+      const r = await enqueueEngineRequest(pglite.db, clock, { kind: 'reconcile', requestedBy: 'U1' });
+      const runner = startRequestRunner({ db: pglite.db, clock, logger: silentLogger() }, { holder: 'w', timer: false, handlers: { reconcile: async () => ({ ok: true, summary: 'no differences' }) } });
+      expect(await runner.drain()).toBe(1);
+      expect((await getEngineRequest(pglite.db, r.id))?.status).toBe('done');
+    } finally {
+      await pglite.close();
+    }
+  });
+});

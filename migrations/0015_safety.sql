@@ -4,6 +4,7 @@ CREATE TABLE "engine_lease" (
 	"host" text NOT NULL,
 	"pid" integer NOT NULL,
 	"role" text NOT NULL,
+	"feed" text NOT NULL,
 	"armed" boolean NOT NULL,
 	"has_kraken_keys" boolean NOT NULL,
 	"acquired_at" timestamp with time zone NOT NULL,

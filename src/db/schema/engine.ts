@@ -17,6 +17,8 @@ export const engineLease = pgTable(
     host: text('host').notNull(),
     pid: integer('pid').notNull(),
     role: text('role').notNull(),
+    /** The market feed the holder trades on (kraken, replay): live refuses anything but a real market. */
+    feed: text('feed').notNull(),
     /** Whether the holder runs with IS_LIVE=true (it may place live orders). */
     armed: boolean('armed').notNull(),
     /** Whether the holder has Kraken keys (it can cancel on Kraken). */

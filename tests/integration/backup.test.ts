@@ -8,6 +8,7 @@ import { testConfig, type Config } from '../../src/config/env.js';
 import type { Database } from '../../src/db/client.js';
 import { backups, commandLog, paperBalances } from '../../src/db/schema/index.js';
 import { silentLogger } from '../../src/logger.js';
+import { DEFAULT_STRATEGIES_FILE } from '../../src/engine/strategies/config.js';
 import { createSnapshot, listSnapshots, verifySnapshot, type SnapshotContext } from '../../src/services/backup/index.js';
 import { createPgliteTestDb, createPostgresTestDb } from '../support/db.js';
 import { scanTreeForSecrets } from '../support/secret-scan.js';
@@ -98,6 +99,26 @@ describe('backup snapshots on PostgreSQL', () => {
     const [row] = await database.db.select().from(backups).where(eq(backups.id, snap.id));
     expect(row).toMatchObject({ path: snap.path, reason: 'manual', actor: 'cli:ops', manifestSha256: snap.manifestSha256 });
     expect(readdirSync(ws.config().BACKUP_DIR).some((n) => n.endsWith('.partial'))).toBe(false);
+  });
+
+  it('includes the strategies file the engine trades from and the risk limits, with STRATEGIES_FILE unset', async () => {
+    clock.advance(60_000);
+    expect(ctx.config.STRATEGIES_FILE).toBeUndefined();
+    const snap = await createSnapshot(ctx, { reason: 'strategies' });
+    const copied = readFileSync(join(snap.path, 'config/strategies/strategies.json'), 'utf8');
+    expect(copied).toBe(readFileSync(DEFAULT_STRATEGIES_FILE, 'utf8'));
+    const risk = JSON.parse(readFileSync(join(snap.path, 'config/risk.json'), 'utf8'));
+    expect(risk).toMatchObject({ RISK_MAX_DRAWDOWN_PCT: 10, RISK_HARD_DRAWDOWN_PCT: 15, RISK_DAILY_LOSS_PCT: 3, CAPITAL_RESERVE_PCT: 20 });
+    const manifest = JSON.parse(readFileSync(join(snap.path, 'manifest.json'), 'utf8'));
+    expect(manifest.files.map((f: { path: string }) => f.path)).toEqual(expect.arrayContaining(['config/strategies/strategies.json', 'config/risk.json']));
+  });
+
+  it('copies the file STRATEGIES_FILE names instead when it is set', async () => {
+    clock.advance(60_000);
+    const own = join(ws.root, 'my-strategies.json');
+    writeFileSync(own, '{"strategies":[]}\n');
+    const snap = await createSnapshot({ ...ctx, config: ws.config({ STRATEGIES_FILE: own }) }, { reason: 'own-strategies' });
+    expect(readFileSync(join(snap.path, 'config/strategies/my-strategies.json'), 'utf8')).toBe('{"strategies":[]}\n');
   });
 
   it('contains no secret: no configured value and nothing token-shaped in any file', async () => {

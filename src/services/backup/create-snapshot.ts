@@ -7,6 +7,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve, sep } from 'node:path';
 import type { AppContext } from '../../app/context.js';
 import { backups } from '../../db/schema/index.js';
+import { strategiesPath } from '../../engine/strategies/config.js';
 import { AppError } from '../../errors.js';
 import { readReleaseInfo } from '../release/version.js';
 import { exportTables, type TableExport } from './export-tables.js';
@@ -49,11 +50,22 @@ async function copyTree(writer: SnapshotWriter, sourceDir: string, target: strin
   return files.length;
 }
 
+/** The risk settings a restore must bring back: the guard's limits and the capital held back. */
+export const RISK_CONFIG_KEYS = [
+  'RISK_MAX_DRAWDOWN_PCT', 'RISK_DAILY_LOSS_PCT', 'RISK_HARD_DRAWDOWN_PCT', 'RISK_APPETITE_MAX_DRAWDOWN_PCT',
+  'CAPITAL_RESERVE_PCT', 'AUTO_KILL', 'QUOTE_CURRENCY', 'PAPER_STARTING_BALANCE',
+] as const;
+
 async function writeConfig(ctx: SnapshotContext, writer: SnapshotWriter, envFile: string): Promise<void> {
   await writer.writeText('config/effective.json', `${JSON.stringify(redactedConfig(ctx.config), null, 2)}\n`);
   if (existsSync(envFile)) await writer.writeText('config/env.redacted', redactEnvFile(await readFile(envFile, 'utf8')));
-  const strategies = ctx.config.STRATEGIES_FILE;
-  if (strategies && existsSync(strategies)) await writer.copyFile(strategies, `config/strategies/${basename(strategies)}`);
+  // The file the engine trades from, whether STRATEGIES_FILE names it or it is the repository's
+  // config/strategies.json (the checklist asks for the strategy configs in every backup).
+  const strategies = strategiesPath(ctx.config);
+  if (existsSync(strategies)) await writer.copyFile(strategies, `config/strategies/${basename(strategies)}`);
+  else await writer.writeText('config/strategies/MISSING.txt', `The strategies file ${strategies} did not exist when this snapshot was taken.\n`);
+  const risk = Object.fromEntries(RISK_CONFIG_KEYS.map((k) => [k, ctx.config[k]]));
+  await writer.writeText('config/risk.json', `${JSON.stringify(risk, null, 2)}\n`);
 }
 
 async function claimDirectory(backupDir: string, stamp: string): Promise<{ name: string; partial: string }> {

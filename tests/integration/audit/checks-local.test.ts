@@ -1,6 +1,7 @@
 // The audit's checks that need no exchange, each driven through pass, warn and fail.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Actor } from '../../../src/app/context.js';
@@ -108,6 +109,31 @@ describe('credentials.leak_scan', () => {
     expect(r.status).toBe('fail');
     expect(r.value).toBe('2 finding(s): deploy/env.sh:1 (key_shaped), deploy/env.sh:2 (secret_shaped)');
     expect(JSON.stringify(r)).not.toContain(SECRET);
+  });
+
+  it('lets key-shaped fixtures in files listed in .leakscanignore be, and says how many it let be', async () => {
+    checkout.write('.leakscanignore', '# test fixtures: key-shaped literals that are not keys\ntests/\n', { track: true });
+    checkout.write('tests/backup.test.ts', `const KRAKEN_KEY = '${KEY}';\n`, { track: true });
+    checkout.write('src/app.ts', 'export const x = 1;\n', { track: true });
+    const r = await run(secretScanCheck);
+    expect(r).toMatchObject({ status: 'pass', details: { fixtureFiles: 1 } });
+    expect(r.value).toBe('3 tracked files clean (1 fixture files listed in .leakscanignore checked for the configured key only)');
+  });
+
+  it('still fails on the configured key inside a file listed in .leakscanignore, and on key shapes outside it', async () => {
+    checkout.write('.leakscanignore', 'tests/\n', { track: true });
+    checkout.write('tests/fixture.ts', `const k = "${KEY}";\n`, { track: true });
+    checkout.write('deploy/env.sh', `export KRAKEN_API_SECRET='${SECRET}'\n`, { track: true });
+    const r = await run(secretScanCheck, { KRAKEN_API_KEY: KEY });
+    expect(r.value).toBe('2 finding(s): deploy/env.sh:1 (secret_shaped), tests/fixture.ts:1 (configured_key)');
+    expect(r.fix).toContain('rotate the Kraken key');
+  });
+
+  it("passes on this project's own checkout: its test fixtures are not taken for leaked keys", async () => {
+    const repo = fileURLToPath(new URL('../../..', import.meta.url));
+    const r = await run(secretScanCheck, {}, { cwd: repo });
+    expect(r.status, r.value).toBe('pass');
+    expect((r.details as { fixtureFiles: number }).fixtureFiles).toBeGreaterThan(0);
   });
 
   it('warns outside a git checkout', async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parse } from 'dotenv';
 import { isIgnored, isTracked } from '../sources/git.js';
 import { defineCheck, type CheckOutcome } from '../types.js';
-import { scanTrackedFiles } from './secret-scan.js';
+import { LEAK_SCAN_IGNORE, scanTrackedFiles } from './secret-scan.js';
 
 async function readDotEnv(path: string): Promise<{ vars: Record<string, string>; mode: number } | null> {
   try {
@@ -72,14 +72,18 @@ export const secretScanCheck = defineCheck({
     if (scan === null) {
       return { status: 'warn', value: 'not a git checkout: tracked files unknown', fix: 'Run the audit from the git checkout of the deployed code.' };
     }
-    const details = { filesScanned: scan.filesScanned, findings: scan.findings.slice(0, 50) };
-    if (scan.findings.length === 0) return { status: 'pass', value: `${scan.filesScanned} tracked files clean`, fix: null, details };
+    const details = { filesScanned: scan.filesScanned, findings: scan.findings.slice(0, 50), fixtureFiles: scan.shapesSkipped.length };
+    // Fixture files are still searched for the configured key; only their key-shaped literals are let be.
+    const fixtures = scan.shapesSkipped.length > 0 ? ` (${scan.shapesSkipped.length} fixture files listed in ${LEAK_SCAN_IGNORE} checked for the configured key only)` : '';
+    if (scan.findings.length === 0) return { status: 'pass', value: `${scan.filesScanned} tracked files clean${fixtures}`, fix: null, details };
     const where = scan.findings.slice(0, 5).map((f) => `${f.file}:${f.line} (${f.kind})`).join(', ');
     const more = scan.findings.length > 5 ? ` and ${scan.findings.length - 5} more` : '';
     return {
       status: 'fail',
       value: `${scan.findings.length} finding(s): ${where}${more}`,
-      fix: 'Remove the secret from those files and from git history, then rotate the Kraken key.',
+      fix: scan.findings.some((f) => f.kind === 'configured_key' || f.kind === 'configured_secret')
+        ? 'The configured Kraken key is in a tracked file: remove it from those files and from git history, then rotate the Kraken key.'
+        : `Remove the key-shaped literal from those files (and from git history if it is a real key, then rotate it); a test fixture that is not a key goes in ${LEAK_SCAN_IGNORE}.`,
       details,
     };
   },

@@ -1,10 +1,16 @@
 // Owns scanning the tracked files of a checkout for Kraken credentials: the configured key and
 // secret (matched without revealing them), and literals shaped like a Kraken key (56 base64
 // characters) or secret (88, ending in ==) assigned to a key-ish name. Reports file and line only.
+// Files matched by LEAK_SCAN_IGNORE (gitignore syntax, kept in the repo: the test suite's fixtures)
+// skip the shape heuristics only: the configured key and secret are looked for in every file.
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Secret } from '../../../config/secret.js';
-import { trackedFiles } from '../sources/git.js';
+import { trackedFiles, trackedFilesMatching } from '../sources/git.js';
+
+/** The repo's list of paths whose key-shaped literals are fixtures, not keys (docs/audit-json.md). */
+export const LEAK_SCAN_IGNORE = '.leakscanignore';
 
 export interface SecretFinding {
   file: string;
@@ -22,13 +28,19 @@ function shapeOf(literal: string): SecretFinding['kind'] | null {
   return null;
 }
 
-export function scanText(file: string, text: string, secrets: { key?: Secret | undefined; secret?: Secret | undefined }): SecretFinding[] {
+export function scanText(
+  file: string,
+  text: string,
+  secrets: { key?: Secret | undefined; secret?: Secret | undefined },
+  opts: { shapes?: boolean } = {},
+): SecretFinding[] {
   const findings: SecretFinding[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (secrets.key?.occursIn(line)) findings.push({ file, line: i + 1, kind: 'configured_key' });
     if (secrets.secret?.occursIn(line)) findings.push({ file, line: i + 1, kind: 'configured_secret' });
+    if (opts.shapes === false) continue;
     for (const m of line.matchAll(ASSIGNED)) {
       const kind = shapeOf(m[1]!);
       if (kind && !findings.some((f) => f.line === i + 1 && f.file === file)) findings.push({ file, line: i + 1, kind });
@@ -40,9 +52,10 @@ export function scanText(file: string, text: string, secrets: { key?: Secret | u
 export async function scanTrackedFiles(
   cwd: string,
   [key, secret]: [Secret | undefined, Secret | undefined],
-): Promise<{ filesScanned: number; findings: SecretFinding[] } | null> {
+): Promise<{ filesScanned: number; findings: SecretFinding[]; shapesSkipped: string[] } | null> {
   const files = await trackedFiles(cwd);
   if (files === null) return null;
+  const ignored = existsSync(join(cwd, LEAK_SCAN_IGNORE)) ? new Set(await trackedFilesMatching(cwd, LEAK_SCAN_IGNORE)) : new Set<string>();
   const findings: SecretFinding[] = [];
   let filesScanned = 0;
   for (const file of files) {
@@ -53,10 +66,10 @@ export async function scanTrackedFiles(
       const buf = await readFile(path);
       if (buf.subarray(0, 8000).includes(0)) continue; // binary
       filesScanned += 1;
-      findings.push(...scanText(file, buf.toString('utf8'), { key, secret }));
+      findings.push(...scanText(file, buf.toString('utf8'), { key, secret }, { shapes: !ignored.has(file) }));
     } catch {
       // deleted in the work tree but still tracked: nothing to scan
     }
   }
-  return { filesScanned, findings };
+  return { filesScanned, findings, shapesSkipped: files.filter((f) => ignored.has(f)) };
 }

@@ -40,3 +40,14 @@ export async function isIgnored(cwd: string, path: string): Promise<boolean | nu
   const r = await git(cwd, ['check-ignore', '-q', '--no-index', '--', path]);
   return r?.ok ?? null;
 }
+
+/**
+ * Tracked files that match the gitignore-style patterns in `patternFile` (relative to cwd), or an
+ * empty list when that file does not exist. Git itself reads the patterns, so their meaning is
+ * exactly .gitignore's.
+ */
+export async function trackedFilesMatching(cwd: string, patternFile: string): Promise<string[] | null> {
+  if (!(await isGitCheckout(cwd))) return null;
+  const r = await git(cwd, ['ls-files', '-z', '--cached', '--ignored', `--exclude-from=${patternFile}`]);
+  return r?.ok ? r.stdout.split('\0').filter(Boolean) : [];
+}

@@ -9,6 +9,7 @@ import type { Db } from '../db/client.js';
 import { riskEvents } from '../db/schema/index.js';
 import type { Logger } from '../logger.js';
 import { updateBotState, type Mode } from '../services/bot-state.js';
+import { pauseEntries, RISK_GUARD_ACTOR } from '../services/entries-pause.js';
 import { firstSnapshotSince, latestSnapshot } from './ledger/snapshots.js';
 
 export interface RiskLimits {
@@ -132,7 +133,8 @@ export class RiskGuard {
     const pauses = breach.kind !== 'hard_drawdown';
     const what = breach.kind === 'daily_loss' ? 'daily loss' : 'drawdown';
     const reason = `${what} ${breach.valuePct.toFixed(2)}% reached the ${breach.thresholdPct}% limit (${breach.kind})`;
-    if (pauses) await updateBotState(db, clock, { entriesPaused: true, entriesPausedReason: reason });
+    // The trading state becomes `reducing`, written with who (the guard) and when; an earlier pause stands.
+    if (pauses) await pauseEntries(db, clock, { by: RISK_GUARD_ACTOR, reason });
     await db.insert(riskEvents).values({
       at: breach.at, kind: breach.kind, value: breach.valuePct.toFixed(6), threshold: String(breach.thresholdPct),
       action: pauses ? 'entries_paused' : 'hard_breach_reported',
@@ -149,7 +151,7 @@ export class RiskGuard {
 
 /** Clears a risk pause (an operator's decision), recording it. The engine re-arms from current equity. */
 export async function resumeEntries(db: Db, clock: Clock, p: { actor: string; reason?: string }): Promise<void> {
-  await updateBotState(db, clock, { entriesPaused: false, entriesPausedReason: null });
+  await updateBotState(db, clock, { entriesPaused: false, entriesPausedReason: null, entriesPausedBy: null, entriesPausedAt: null });
   await db.insert(riskEvents).values({
     at: clock.now(), kind: 'cleared', value: '0', threshold: '0', action: 'entries_resumed', details: { actor: p.actor, reason: p.reason ?? null },
   });

@@ -1,6 +1,7 @@
 // GET /healthz (mode, halted, database kind, armed) and GET /metrics (Prometheus text format).
 import type { Feature } from '../app/feature.js';
 import { effectiveMode, getBotState } from '../services/bot-state.js';
+import { tradingStateOf } from '../services/trading-state.js';
 import { sendJson } from './server.js';
 
 export const healthFeature: Feature = {
@@ -17,6 +18,7 @@ export const healthFeature: Feature = {
           armed: ctx.config.IS_LIVE,
           halted: state.halted,
           entriesPaused: state.entriesPaused,
+          tradingState: tradingStateOf(state),
           database: ctx.database.kind,
           feed: opts.feed,
           engineHeartbeatAt: state.engineHeartbeatAt?.toISOString() ?? null,

@@ -3,6 +3,7 @@
 import type { Feature } from '../app/feature.js';
 import { ctbMetrics } from './instruments.js';
 import { registerLedgerGauges } from './ledger-gauges.js';
+import { registerTradingStateGauge, tradingMetrics } from './trading-metrics.js';
 
 export const metricsFeature: Feature = {
   name: 'metrics',
@@ -10,5 +11,7 @@ export const metricsFeature: Feature = {
   async start(ctx) {
     ctbMetrics(ctx.metrics);
     registerLedgerGauges(ctx.metrics, ctx);
+    registerTradingStateGauge(ctx.metrics, ctx);
+    tradingMetrics(ctx.metrics);
   },
 };

@@ -4,6 +4,7 @@
 import type { AppContext } from '../app/context.js';
 import { latestAuditRun } from './audit/store.js';
 import { effectiveMode, getBotState, type Mode } from './bot-state.js';
+import { describeTradingState, type TradingStateInfo } from './trading-state.js';
 
 export interface AuditVerdict {
   at: Date;
@@ -24,6 +25,8 @@ export interface ModeStatus {
   haltedBy: string | null;
   entriesPaused: boolean;
   entriesPausedReason: string | null;
+  /** active | reducing | halted, with who set it, why and when. */
+  tradingState: TradingStateInfo;
 }
 
 export async function readModeStatus(ctx: Pick<AppContext, 'db' | 'config'>): Promise<ModeStatus> {
@@ -38,6 +41,7 @@ export async function readModeStatus(ctx: Pick<AppContext, 'db' | 'config'>): Pr
     haltedBy: state.haltedBy,
     entriesPaused: state.entriesPaused,
     entriesPausedReason: state.entriesPausedReason,
+    tradingState: describeTradingState(state),
   };
 }
 

@@ -5,6 +5,7 @@ import type { RespondFn, webApi } from '@slack/bolt';
 import type { AppContext } from '../app/context.js';
 import { effectiveMode, getBotState } from '../services/bot-state.js';
 import { withDeadline } from '../services/kill/deadline.js';
+import { tradingStateOf } from '../services/trading-state.js';
 import { withBadge, type BadgeState } from './views/badge.js';
 import type { SlackMessage } from './views/message.js';
 
@@ -41,7 +42,7 @@ export async function readBadgeState(ctx: ReplyTarget['ctx']): Promise<BadgeStat
   try {
     // A stalled database never rejects by itself: bound the wait so a kill's answer still goes out.
     const state = await withDeadline(getBotState(ctx.db), ctx.config.KILL_DB_TIMEOUT, 'the database (badge)');
-    return { mode: effectiveMode(state, ctx.config.IS_LIVE), halted: state.halted };
+    return { mode: effectiveMode(state, ctx.config.IS_LIVE), halted: state.halted, tradingState: tradingStateOf(state) };
   } catch (err) {
     ctx.logger.warn({ err }, 'could not read bot_state for the message badge');
     return { mode: null, halted: false };

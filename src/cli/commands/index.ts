@@ -10,6 +10,7 @@ import { incidentCli } from './incident.js';
 import { killCli } from './kill.js';
 import { migrateCli } from './migrate.js';
 import { oncallCli } from './oncall.js';
+import { pauseCli } from './pause.js';
 import { runbookCli } from './runbook.js';
 import { selfHealCli } from './self-heal.js';
 import { modeCli } from './mode.js';
@@ -23,4 +24,5 @@ export const cliCommands: CliRegistration[] = [
   modeCli,
   auditLogCli,
   selfHealCli,
+  pauseCli,
 ];

@@ -6,6 +6,7 @@ import {
   type ModeHistoryResult, type ModeLiveResult, type ModePaperResult, type ModeStatusResult,
 } from '../../../commands/mode.js';
 import type { SignOffRecord } from '../../services/mode/sign-off.js';
+import { tradingStateText } from '../../services/trading-state.js';
 import type { CliIo } from '../io.js';
 import type { CliRegistration } from '../program.js';
 import { runCliCommand } from '../with-context.js';
@@ -15,6 +16,7 @@ export function renderStatus(r: ModeStatusResult): string {
     `mode: ${r.mode.toUpperCase()}${r.storedMode !== r.mode ? ` (database says ${r.storedMode}; trading ${r.mode} because ${r.armed ? 'the bot is halted' : 'this process is not armed: IS_LIVE is not true'})` : ''}`,
     `armed (IS_LIVE): ${r.armed ? 'yes' : 'no'}`,
     `halted: ${r.halted ? `yes${r.haltedReason ? ` (${r.haltedReason})` : ''}` : 'no'}`,
+    `trading state: ${tradingStateText(r.tradingState)}`,
     `approvers: ${r.approvers.length > 0 ? r.approvers.join(', ') : '(none: set SLACK_APPROVERS)'} — approve with :${r.approvalEmoji}:`,
   ];
   if (r.openRequest) {

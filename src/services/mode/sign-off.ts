@@ -4,6 +4,7 @@
 import type { AppContext } from '../../app/context.js';
 import type { RecordedCheck } from '../../db/schema/index.js';
 import { effectiveMode, getBotState, type Mode } from '../bot-state.js';
+import { describeTradingState, type TradingStateInfo } from '../trading-state.js';
 import { APPROVALS_NEEDED, findOpenRequest, loadSignOffs, standingApprovals, type SignOff } from './records.js';
 
 export interface SignOffRecord {
@@ -67,6 +68,7 @@ export interface ModeStatus {
   lastChange: SignOffRecord | null;
   approvers: string[];
   approvalEmoji: string;
+  tradingState: TradingStateInfo;
 }
 
 export async function modeStatus(ctx: AppContext): Promise<ModeStatus> {
@@ -82,6 +84,6 @@ export async function modeStatus(ctx: AppContext): Promise<ModeStatus> {
   return {
     mode: effectiveMode(state, ctx.config.IS_LIVE), storedMode: state.mode, armed: ctx.config.IS_LIVE, halted: state.halted,
     haltedReason: state.haltedReason, openRequest, lastChange: last ? toRecord(last) : null,
-    approvers: ctx.config.SLACK_APPROVERS, approvalEmoji: ctx.config.APPROVAL_EMOJI,
+    approvers: ctx.config.SLACK_APPROVERS, approvalEmoji: ctx.config.APPROVAL_EMOJI, tradingState: describeTradingState(state),
   };
 }

@@ -26,6 +26,7 @@ import { incidentItemAction, killRoute, modeResumeRoute } from './kill-routes.js
 import { modeReactionRows } from './mode-reactions.js';
 import { modeLiveRoute, modePaperRoute } from './mode-routes.js';
 import { oncallOverrideRoute, oncallScheduleRoute, oncallWhoRoute } from './oncall-routes.js';
+import { pauseRoute, unpauseRoute } from './pause-routes.js';
 import { commandRoute } from './routes.js';
 import { statsRoute } from './stats-route.js';
 import type { ActionRow, EventRow, ListenerTable, SlashCommandRow, ViewRow } from './types.js';
@@ -76,6 +77,8 @@ const commands: SlashCommandRow[] = [
       oncallOverrideRoute,
     ],
   },
+  { command: '/pause', summary: 'Pause new entries (trading state reducing)', subcommands: [pauseRoute] },
+  { command: '/unpause', summary: 'Resume new entries', subcommands: [unpauseRoute] },
 ];
 
 const events: EventRow[] = [...modeReactionRows, appHomeRow];

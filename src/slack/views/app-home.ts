@@ -4,6 +4,7 @@
 import type { Dashboard, DashboardBook } from '../../services/dashboard/read-dashboard.js';
 import { badgeBlock } from './badge.js';
 import { actorLabel, slackDate } from './format.js';
+import { tradingStateField } from './trading-state.js';
 import { context, divider, escapeText, fields, header, section, type KnownBlock } from './message.js';
 
 export interface HomeView {
@@ -27,7 +28,7 @@ function modeBlocks(d: Dashboard): KnownBlock[] {
     ['Armed (IS_LIVE)', m.armed ? 'yes' : 'no'],
     ['Requested mode', m.requestedMode],
   ];
-  if (m.entriesPaused) pairs.push(['New entries', `paused${m.entriesPausedReason ? ` — ${escapeText(m.entriesPausedReason)}` : ''}`]);
+  pairs.push(['Trading state', tradingStateField(m.tradingState)]);
   return [section(line), fields(pairs)];
 }
 
@@ -78,7 +79,7 @@ export function renderAppHome(d: Dashboard): HomeView {
   return {
     type: 'home',
     blocks: [
-      badgeBlock({ mode: d.mode.mode, halted: d.mode.halted }),
+      badgeBlock({ mode: d.mode.mode, halted: d.mode.halted, tradingState: d.mode.tradingState.state }),
       header('crypto-trading-bot'),
       ...modeBlocks(d),
       divider,

@@ -1,12 +1,17 @@
 // The paper/LIVE badge every message the bot posts carries, so nobody mistakes a paper result for
 // real money (or the reverse). withBadge() is applied by the reply helpers, not by each view.
+import type { TradingState } from '../../services/trading-state.js';
 import type { KnownBlock, SlackMessage } from './message.js';
 
 export interface BadgeState {
   /** The mode the engine actually trades in (effectiveMode), or null when it could not be read. */
   mode: 'paper' | 'live' | null;
   halted: boolean;
+  /** active | reducing | halted (services/trading-state.ts); absent when it could not be read. */
+  tradingState?: TradingState;
 }
+
+const reducing = (state: BadgeState) => !state.halted && state.tradingState === 'reducing';
 
 export function badgeLabel(state: BadgeState): string {
   if (state.mode === null) return 'MODE UNKNOWN';
@@ -20,11 +25,11 @@ export function badgeBlock(state: BadgeState): KnownBlock {
       : state.mode === 'live'
         ? ':red_circle: *LIVE* — real money'
         : ':page_facing_up: *PAPER* — simulated fills';
-  const text = state.halted ? `${mode} · :octagonal_sign: *HALTED*` : mode;
+  const text = state.halted ? `${mode} · :octagonal_sign: *HALTED*` : reducing(state) ? `${mode} · :double_vertical_bar: *REDUCING* — no new entries` : mode;
   return { type: 'context', elements: [{ type: 'mrkdwn', text }] };
 }
 
 export function withBadge(message: SlackMessage, state: BadgeState): SlackMessage {
-  const prefix = `[${badgeLabel(state)}${state.halted ? ' · HALTED' : ''}]`;
+  const prefix = `[${badgeLabel(state)}${state.halted ? ' · HALTED' : reducing(state) ? ' · REDUCING' : ''}]`;
   return { text: `${prefix} ${message.text}`, blocks: [badgeBlock(state), ...message.blocks] };
 }

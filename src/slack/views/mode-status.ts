@@ -3,6 +3,7 @@ import type { GoLiveStatusResult } from '../../../commands/golive-status.js';
 import type { ModeStatusResult, OpenModeRequest } from '../../../commands/mode-status.js';
 import type { AuditVerdict, ModeStatus } from '../../services/mode-status.js';
 import { actorLabel, slackDate } from './format.js';
+import { tradingStateField } from './trading-state.js';
 import { context, escapeText, fields, section, type SlackMessage } from './message.js';
 
 function modeLine(s: ModeStatus): string {
@@ -28,7 +29,7 @@ function statusFields(s: ModeStatus): Array<[string, string]> {
     ['Armed (IS_LIVE)', s.armed ? 'yes' : 'no'],
     ['Halted', haltLine(s)],
   ];
-  if (s.entriesPaused) out.push(['New entries', `paused${s.entriesPausedReason ? ` — ${escapeText(s.entriesPausedReason)}` : ''}`]);
+  out.push(['Trading state', tradingStateField(s.tradingState)]);
   return out;
 }
 

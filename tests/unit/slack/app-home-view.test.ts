@@ -10,7 +10,7 @@ const dashboard = (over: Partial<Dashboard> = {}): Dashboard => ({
   todayFrom: '2026-01-05T00:00:00.000Z',
   mode: {
     mode: 'paper', requestedMode: 'paper', armed: false, halted: false, haltedReason: null, haltedAt: null, haltedBy: null,
-    entriesPaused: false, entriesPausedReason: null,
+    entriesPaused: false, entriesPausedReason: null, tradingState: { state: 'active', reason: null, by: null, at: null, entriesPaused: false },
   },
   books: [
     { book: 'paper', equity: { latest: '10012.5', at: '2026-01-05T11:45:00.000Z' }, today: { realized: '12.5', fees: '0.5', closed: 3, wins: 2, losses: 1 }, unrealized: '-1.25', open: 2 },
@@ -47,7 +47,7 @@ describe('App Home view', () => {
       ':page_facing_up: *PAPER* — simulated fills',
       'crypto-trading-bot',
       ':page_facing_up: *PAPER* — simulated fills on real prices',
-      '*Mode*\npaper | *Halted*\nno | *Armed (IS_LIVE)*\nno | *Requested mode*\npaper',
+      '*Mode*\npaper | *Halted*\nno | *Armed (IS_LIVE)*\nno | *Requested mode*\npaper | *Trading state*\n:large_green_circle: *active* — entries and exits',
       'divider',
       `*Equity and today's PnL* (since ${date('2026-01-05T00:00:00.000Z')})`,
       `*Paper*\nEquity 10012.5 (at ${date('2026-01-05T11:45:00.000Z')})\nToday +12.5 realised, 3 closed (2W/1L), fees 0.5\n2 open, unrealised -1.25 | *Live*\nEquity — (no snapshot yet)\nToday 0 realised, 0 closed, fees 0\nno open positions`,
@@ -61,12 +61,24 @@ describe('App Home view', () => {
 
   it('shows a halted LIVE bot loudly, with who halted it and why', () => {
     const view = renderAppHome(dashboard({
-      mode: { mode: 'live', requestedMode: 'live', armed: true, halted: true, haltedReason: 'exchange outage', haltedAt: new Date('2026-01-05T11:30:00Z'), haltedBy: 'UOPS1', entriesPaused: true, entriesPausedReason: 'drawdown guard' },
+      mode: { mode: 'live', requestedMode: 'live', armed: true, halted: true, haltedReason: 'exchange outage', haltedAt: new Date('2026-01-05T11:30:00Z'), haltedBy: 'UOPS1', entriesPaused: true, entriesPausedReason: 'drawdown guard',
+        tradingState: { state: 'halted', reason: 'exchange outage', by: 'UOPS1', at: new Date('2026-01-05T11:30:00Z'), entriesPaused: true } },
     }));
     const t = blockTexts(view.blocks);
     expect(t[0]).toBe(':red_circle: *LIVE* — real money · :octagonal_sign: *HALTED*');
     expect(t[3]).toContain(`*Halted*\n:octagonal_sign: *HALTED* — exchange outage by <@UOPS1> at ${date('2026-01-05T11:30:00.000Z')}`);
-    expect(t[3]).toContain('*New entries*\npaused — drawdown guard');
+    expect(t[3]).toContain(`*Trading state*\n:octagonal_sign: *halted* — no orders at all (kill switch)\nHalted by <@UOPS1> ${date('2026-01-05T11:30:00.000Z')}: exchange outage\n_entries also paused: reducing after a resume_`);
+  });
+
+  it('shows a reducing bot: no new entries, who paused and why, under a REDUCING badge', () => {
+    const at = new Date('2026-01-05T11:40:00Z');
+    const view = renderAppHome(dashboard({
+      mode: { mode: 'paper', requestedMode: 'paper', armed: false, halted: false, haltedReason: null, haltedAt: null, haltedBy: null, entriesPaused: true, entriesPausedReason: 'CPI print',
+        tradingState: { state: 'reducing', reason: 'CPI print', by: 'UOPS1', at, entriesPaused: true } },
+    }));
+    const t = blockTexts(view.blocks);
+    expect(t[0]).toBe(':page_facing_up: *PAPER* — simulated fills · :double_vertical_bar: *REDUCING* — no new entries');
+    expect(t[3]).toContain(`*Trading state*\n:double_vertical_bar: *reducing* — no new entries; exits and stop-losses continue\nPaused by <@UOPS1> ${date('2026-01-05T11:40:00.000Z')}: CPI print`);
   });
 
   it('says plainly when nothing is open and nobody is on call', () => {

@@ -10,7 +10,8 @@ import { renderGoLiveStatus, renderModeStatus } from '../../../src/slack/views/m
 
 const status = (over: Partial<GoLiveStatusResult & ModeStatusResult> = {}): GoLiveStatusResult & ModeStatusResult => ({
   ok: true, mode: 'paper', requestedMode: 'paper', armed: false, halted: false, haltedReason: null, haltedAt: null,
-  haltedBy: null, entriesPaused: false, entriesPausedReason: null, latestAudit: null, openRequest: null, ...over,
+  haltedBy: null, entriesPaused: false, entriesPausedReason: null, latestAudit: null, openRequest: null,
+  tradingState: { state: 'active', reason: null, by: null, at: null, entriesPaused: false }, ...over,
 });
 
 describe('badge', () => {
@@ -25,6 +26,13 @@ describe('badge', () => {
     expect(withBadge(textMessage('x'), { mode: 'live', halted: false }).text).toBe('[LIVE] x');
     expect(JSON.stringify(badgeBlock({ mode: 'paper', halted: true }))).toContain('HALTED');
     expect(withBadge(textMessage('x'), { mode: null, halted: false }).text).toBe('[MODE UNKNOWN] x');
+  });
+
+  it('marks a reducing bot (no new entries) in the badge, and lets HALTED win over it', () => {
+    expect(withBadge(textMessage('x'), { mode: 'live', halted: false, tradingState: 'reducing' }).text).toBe('[LIVE · REDUCING] x');
+    expect(JSON.stringify(badgeBlock({ mode: 'paper', halted: false, tradingState: 'reducing' }))).toContain('*REDUCING* — no new entries');
+    expect(withBadge(textMessage('x'), { mode: 'paper', halted: true, tradingState: 'halted' }).text).toBe('[PAPER · HALTED] x');
+    expect(withBadge(textMessage('x'), { mode: 'paper', halted: false, tradingState: 'active' }).text).toBe('[PAPER] x');
   });
 });
 

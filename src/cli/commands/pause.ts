@@ -1,0 +1,47 @@
+// `ctb pause [--reason …]` and `ctb unpause [--force --reason …]`: the `reducing` trading state from
+// the terminal (no new entries; exits and stop-losses continue).
+import { pauseCommand } from '../../../commands/pause.js';
+import { unpauseCommand } from '../../../commands/unpause.js';
+import type { OperatorPauseResult, UnpauseResult } from '../../services/entries-pause.js';
+import type { CliRegistration } from '../program.js';
+import { runCliCommand } from '../with-context.js';
+
+export function renderPause(r: OperatorPauseResult): string {
+  const head = `PAUSED new entries — trading state ${r.state.toUpperCase()}${r.reason ? `: ${r.reason}` : ''}`;
+  const tail = r.halted
+    ? 'The bot is also halted: after a resume it stays reducing until `ctb unpause`.'
+    : 'Exits and stop-losses continue. `ctb unpause` resumes entries.';
+  return `${head}\nby ${r.pausedBy} at ${r.pausedAt.toISOString()}\n${tail}`;
+}
+
+export function renderUnpause(r: UnpauseResult): string {
+  const lines = [`RESUMED new entries — trading state ${r.state.toUpperCase()}`];
+  lines.push(`was paused by ${r.was.by ?? 'unknown'}${r.was.at ? ` at ${r.was.at.toISOString()}` : ''}${r.was.reason ? `: ${r.was.reason}` : ''}`);
+  if (r.breach) {
+    lines.push(r.forced
+      ? `forced past the ${r.breach.kind} breach (${r.breach.now}): ${r.forceReason}`
+      : `the ${r.breach.kind} breach has cleared: ${r.breach.now}`);
+  }
+  if (r.state === 'halted') lines.push('The bot is still halted: `ctb resume` lifts the halt.');
+  return lines.join('\n');
+}
+
+export const pauseCli: CliRegistration = {
+  register(program, io, setExit) {
+    program
+      .command('pause')
+      .description('pause new entries now (trading state reducing): exits and stop-losses continue')
+      .option('--reason <text>', 'why, for the record')
+      .option('--json', 'machine-readable output', false)
+      .action(async (opts: { reason?: string; json: boolean }) =>
+        setExit(await runCliCommand(io, pauseCommand, opts.reason === undefined ? {} : { reason: opts.reason }, { json: opts.json, render: renderPause })));
+    program
+      .command('unpause')
+      .description('resume new entries; after a risk-guard pause, once the breach cleared (or --force with --reason)')
+      .option('--force', 'resume although the breach that paused entries has not cleared', false)
+      .option('--reason <text>', 'why (required with --force)')
+      .option('--json', 'machine-readable output', false)
+      .action(async (opts: { force: boolean; reason?: string; json: boolean }) =>
+        setExit(await runCliCommand(io, unpauseCommand, { force: opts.force, ...(opts.reason === undefined ? {} : { reason: opts.reason }) }, { json: opts.json, render: renderUnpause })));
+  },
+};

@@ -1,0 +1,115 @@
+// Owns pausing and resuming new entries (the `reducing` trading state): who, why and when are written
+// with the pause, in bot_state, so every process and a restart see it. An operator pauses in one
+// step; the risk guard pauses on a daily-loss or drawdown breach (as `system:risk-guard`). Resuming
+// after a risk-guard pause needs the breach cleared, or `force` with a reason — both recorded.
+import { and, eq, sql } from 'drizzle-orm';
+import type { Actor, AppContext } from '../app/context.js';
+import type { Clock } from '../clock.js';
+import type { Db } from '../db/client.js';
+import { botState, riskEvents, type BotState } from '../db/schema/index.js';
+import { AppError } from '../errors.js';
+import { getBotState } from './bot-state.js';
+import { riskPauseStatus, type RiskPauseStatus } from './risk-pause-status.js';
+
+export { RISK_GUARD_ACTOR } from './risk-pause-status.js';
+
+/** Removes what PostgreSQL refuses in text (NUL) and bounds the length; a reason is for people. */
+export function cleanReason(text: string | undefined, max = 500): string | undefined {
+  const clean = text?.replace(/\u0000/g, '').trim();
+  if (!clean) return undefined;
+  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
+}
+
+export interface PauseOutcome {
+  changed: boolean;
+  state: BotState;
+}
+
+/**
+ * Pauses entries unless they already are (then the first pause's who/why/when stand). One
+ * conditional UPDATE, so two pauses racing record one of them, never a mix.
+ */
+export async function pauseEntries(db: Db, clock: Clock, p: { by: string; reason: string | null }): Promise<PauseOutcome> {
+  await getBotState(db);
+  const now = clock.now();
+  const [row] = await db.update(botState).set({
+    entriesPaused: true, entriesPausedReason: p.reason, entriesPausedBy: p.by, entriesPausedAt: now,
+    version: sql`${botState.version} + 1`, updatedAt: now,
+  }).where(and(eq(botState.id, 1), eq(botState.entriesPaused, false))).returning();
+  return row ? { changed: true, state: row } : { changed: false, state: await getBotState(db) };
+}
+
+type PauseCtx = Pick<AppContext, 'db' | 'clock' | 'config' | 'logger' | 'alerts'>;
+
+export interface OperatorPauseResult {
+  ok: true;
+  state: 'reducing' | 'halted';
+  pausedBy: string;
+  pausedAt: Date;
+  reason: string | null;
+  /** Halted too: the pause outlives a resume. */
+  halted: boolean;
+}
+
+export async function pauseByOperator(ctx: PauseCtx, actor: Actor, reason: string | undefined): Promise<OperatorPauseResult> {
+  const { changed, state } = await pauseEntries(ctx.db, ctx.clock, { by: actor.id, reason: reason ?? null });
+  if (!changed) {
+    const since = state.entriesPausedAt ? ` since ${state.entriesPausedAt.toISOString()}` : '';
+    throw new AppError('conflict', 'already_paused',
+      `New entries are already paused${state.entriesPausedBy ? ` by ${state.entriesPausedBy}` : ''}${since}${state.entriesPausedReason ? ` (${state.entriesPausedReason})` : ''}: nothing changed.`,
+      { hint: 'Unpause first to pause with another reason.' });
+  }
+  ctx.logger.warn({ actor: actor.id, reason }, 'new entries paused by an operator: trading state reducing');
+  await ctx.alerts.raise({
+    source: 'risk', severity: 'info', fingerprint: 'entries_paused:operator',
+    title: `New entries paused by ${actor.id}${reason ? `: ${reason}` : ''} (exits and stop-losses continue)`, details: { actor: actor.id, reason: reason ?? null },
+  }).catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the pause alert'));
+  return { ok: true, state: state.halted ? 'halted' : 'reducing', pausedBy: actor.id, pausedAt: state.entriesPausedAt ?? ctx.clock.now(), reason: reason ?? null, halted: state.halted };
+}
+
+export interface UnpauseResult {
+  ok: true;
+  state: 'active' | 'halted';
+  was: { by: string | null; at: Date | null; reason: string | null };
+  /** Set when the risk guard had paused entries: which breach, and whether it had cleared. */
+  breach: RiskPauseStatus | null;
+  forced: boolean;
+  forceReason: string | null;
+}
+
+export async function unpauseEntries(ctx: PauseCtx, actor: Actor, p: { force: boolean; reason?: string | undefined }): Promise<UnpauseResult> {
+  const state = await getBotState(ctx.db);
+  if (!state.entriesPaused) throw new AppError('conflict', 'not_paused', 'New entries are not paused: there is nothing to unpause.');
+  if (p.force && !p.reason) throw new AppError('usage', 'force_needs_reason', 'Forcing an unpause needs a reason (it is recorded with the risk events).');
+  const breach = await riskPauseStatus(ctx, state);
+  if (breach && !breach.cleared && !p.force) {
+    throw new AppError('conflict', 'breach_not_cleared',
+      `New entries were paused by the risk guard: ${breach.pausedFor}. It has not cleared: ${breach.now}.`,
+      { hint: 'Wait until it clears, or unpause with force and a reason (ctb unpause --force --reason "…", /unpause force <reason>); the guard then measures from current equity.' });
+  }
+  const now = ctx.clock.now();
+  const cleared = await ctx.db.transaction(async (tx) => {
+    const rows = await tx.update(botState).set({
+      entriesPaused: false, entriesPausedReason: null, entriesPausedBy: null, entriesPausedAt: null,
+      version: sql`${botState.version} + 1`, updatedAt: now,
+    }).where(and(eq(botState.id, 1), eq(botState.entriesPaused, true))).returning({ id: botState.id });
+    if (rows.length === 0) return false;
+    await tx.insert(riskEvents).values({
+      at: now, kind: 'cleared', value: '0', threshold: '0', action: 'entries_resumed',
+      details: { actor: actor.id, reason: p.reason ?? null, forced: p.force && breach !== null && !breach.cleared, breach: breach?.kind ?? null, pausedBy: state.entriesPausedBy },
+    });
+    return true;
+  });
+  if (!cleared) throw new AppError('conflict', 'not_paused', 'New entries were unpaused meanwhile by someone else: nothing changed.');
+  const forced = p.force && breach !== null && !breach.cleared;
+  ctx.logger.warn({ actor: actor.id, forced, breach: breach?.kind ?? null }, 'new entries resumed');
+  await ctx.alerts.raise({
+    source: 'risk', severity: forced ? 'warning' : 'info', fingerprint: 'entries_resumed',
+    title: `New entries resumed by ${actor.id}${forced ? ` past an uncleared ${breach!.kind} breach: ${p.reason}` : ''}`,
+    details: { actor: actor.id, forced, breach: breach?.kind ?? null, reason: p.reason ?? null },
+  }).catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the unpause alert'));
+  return {
+    ok: true, state: state.halted ? 'halted' : 'active', was: { by: state.entriesPausedBy, at: state.entriesPausedAt, reason: state.entriesPausedReason },
+    breach, forced, forceReason: forced ? p.reason ?? null : null,
+  };
+}

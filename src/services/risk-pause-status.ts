@@ -1,0 +1,55 @@
+// Owns answering "has the breach that paused entries cleared?" from the ledger, so any process (the
+// CLI, a web replica) can judge an unpause the same way: the breach is the latest risk event that
+// paused entries; its measure now comes from the latest equity snapshots of that book.
+import { desc, eq } from 'drizzle-orm';
+import type { AppContext } from '../app/context.js';
+import { riskEvents, type BotState } from '../db/schema/index.js';
+import { firstSnapshotSince, latestSnapshot } from '../engine/ledger/snapshots.js';
+import type { Mode } from './bot-state.js';
+
+/** The actor the risk guard pauses entries as. */
+export const RISK_GUARD_ACTOR = 'system:risk-guard';
+
+export interface RiskPauseStatus {
+  kind: 'max_drawdown' | 'daily_loss' | 'unknown';
+  /** What the guard saw: "drawdown 10.50% reached the 10% limit at 2026-…". */
+  pausedFor: string;
+  breachAt: Date | null;
+  cleared: boolean;
+  /** What the ledger says now, in words. */
+  now: string;
+}
+
+const DAY_MS = 86_400_000;
+const pct = (v: number) => `${v.toFixed(2)}%`;
+
+export async function riskPauseStatus(ctx: Pick<AppContext, 'db' | 'config' | 'clock'>, state: Pick<BotState, 'entriesPaused' | 'entriesPausedBy' | 'entriesPausedReason'>): Promise<RiskPauseStatus | null> {
+  if (!state.entriesPaused) return null;
+  const [event] = await ctx.db.select().from(riskEvents).orderBy(desc(riskEvents.id)).limit(1);
+  // Pauses written before entries_paused_by existed name nobody: the latest risk event tells.
+  const byGuard = state.entriesPausedBy === RISK_GUARD_ACTOR || (state.entriesPausedBy === null && event?.action === 'entries_paused');
+  if (!byGuard) return null;
+  const breach = event?.action === 'entries_paused' ? event : (await ctx.db.select().from(riskEvents).where(eq(riskEvents.action, 'entries_paused')).orderBy(desc(riskEvents.id)).limit(1))[0];
+  if (!breach || (breach.kind !== 'max_drawdown' && breach.kind !== 'daily_loss')) {
+    return { kind: 'unknown', pausedFor: state.entriesPausedReason ?? 'a risk breach', breachAt: breach?.at ?? null, cleared: false, now: 'the breach that paused entries is not recorded in the risk events' };
+  }
+  const mode = ((breach.details as { mode?: Mode }).mode ?? 'paper') as Mode;
+  const pausedFor = `${state.entriesPausedReason ?? breach.kind} at ${breach.at.toISOString()}`;
+  const latest = await latestSnapshot(ctx.db, mode);
+  if (breach.kind === 'max_drawdown') {
+    const limit = ctx.config.RISK_MAX_DRAWDOWN_PCT;
+    if (!latest || latest.at <= breach.at) return { kind: 'max_drawdown', pausedFor, breachAt: breach.at, cleared: false, now: `no equity snapshot of the ${mode} book since the breach` };
+    const dd = Number(latest.drawdownPct);
+    return { kind: 'max_drawdown', pausedFor, breachAt: breach.at, cleared: dd < limit, now: `drawdown ${pct(dd)} at ${latest.at.toISOString()} (limit ${limit}%)` };
+  }
+  // daily_loss: a new UTC day starts a new daily budget.
+  const now = ctx.clock.now();
+  const dayStart = new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS);
+  if (breach.at < dayStart) return { kind: 'daily_loss', pausedFor, breachAt: breach.at, cleared: true, now: `a new day began at ${dayStart.toISOString()}` };
+  const open = await firstSnapshotSince(ctx.db, mode, dayStart);
+  if (!latest || !open || latest.at <= breach.at) return { kind: 'daily_loss', pausedFor, breachAt: breach.at, cleared: false, now: `no equity snapshot of the ${mode} book since the breach` };
+  const first = Number(open.equity);
+  const loss = first > 0 ? ((first - Number(latest.equity)) / first) * 100 : 0;
+  const limit = ctx.config.RISK_DAILY_LOSS_PCT;
+  return { kind: 'daily_loss', pausedFor, breachAt: breach.at, cleared: loss < limit, now: `today's loss ${pct(Math.max(0, loss))} at ${latest.at.toISOString()} (limit ${limit}%)` };
+}

@@ -1,0 +1,49 @@
+// Owns the trading state the whole product speaks — active | reducing | halted — derived in this one
+// place from bot_state: halted (the kill switch's fence) wins, then entries paused (no new entries;
+// exits and stop-losses carry on), else active. Every surface (Slack badge, App Home, /healthz,
+// /metrics, `ctb mode status`) reads it through tradingStateOf / describeTradingState.
+import type { BotState } from '../db/schema/index.js';
+
+export const TRADING_STATES = ['active', 'reducing', 'halted'] as const;
+export type TradingState = (typeof TRADING_STATES)[number];
+
+export function tradingStateOf(state: Pick<BotState, 'halted' | 'entriesPaused'>): TradingState {
+  if (state.halted) return 'halted';
+  if (state.entriesPaused) return 'reducing';
+  return 'active';
+}
+
+/** The state with who set it, why and when (the halt's for halted, the pause's for reducing). */
+export interface TradingStateInfo {
+  state: TradingState;
+  reason: string | null;
+  by: string | null;
+  at: Date | null;
+  /** Entries stay paused under a halt too: after a resume the bot is still reducing. */
+  entriesPaused: boolean;
+}
+
+type StateFields = Pick<BotState, 'halted' | 'haltedReason' | 'haltedBy' | 'haltedAt' | 'entriesPaused' | 'entriesPausedReason' | 'entriesPausedBy' | 'entriesPausedAt'>;
+
+export function describeTradingState(s: StateFields): TradingStateInfo {
+  const state = tradingStateOf(s);
+  if (state === 'halted') return { state, reason: s.haltedReason, by: s.haltedBy, at: s.haltedAt, entriesPaused: s.entriesPaused };
+  if (state === 'reducing') return { state, reason: s.entriesPausedReason, by: s.entriesPausedBy, at: s.entriesPausedAt, entriesPaused: true };
+  return { state, reason: null, by: null, at: null, entriesPaused: false };
+}
+
+/** What each state means, in the words every surface uses. */
+export const TRADING_STATE_MEANING: Record<TradingState, string> = {
+  active: 'entries and exits',
+  reducing: 'no new entries; exits and stop-losses continue',
+  halted: 'no orders at all (kill switch)',
+};
+
+/** One line for a terminal: `reducing (no new entries; …) — paused by cli:ops at 2026-…: reason`. */
+export function tradingStateText(info: TradingStateInfo): string {
+  const parts = [`${info.state} (${TRADING_STATE_MEANING[info.state]})`];
+  const who = [info.by ? `by ${info.by}` : '', info.at ? `at ${info.at.toISOString()}` : ''].filter(Boolean).join(' ');
+  if (who || info.reason) parts.push(`— ${info.state === 'halted' ? 'halted' : 'paused'}${who ? ` ${who}` : ''}${info.reason ? `: ${info.reason}` : ''}`);
+  if (info.state === 'halted' && info.entriesPaused) parts.push('(entries also paused: reducing after a resume)');
+  return parts.join(' ');
+}

@@ -1,0 +1,106 @@
+// The trading state (active | reducing | halted) is one field the whole product speaks: the CLI's
+// pause/unpause change it, and /healthz, /metrics and `ctb mode status` report it from bot_state.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import type { OwnedContext } from '../../../src/app/build-context.js';
+import { runCli } from '../../../src/cli/program.js';
+import { execute } from '../../../src/db/client.js';
+import { riskEvents } from '../../../src/db/schema/index.js';
+import { createHttpServer, type HttpServer } from '../../../src/http/server.js';
+import { healthFeature } from '../../../src/http/health.js';
+import { silentLogger } from '../../../src/logger.js';
+import { metricsFeature } from '../../../src/metrics/feature.js';
+import { getBotState, updateBotState } from '../../../src/services/bot-state.js';
+import { tradingStateOf } from '../../../src/services/trading-state.js';
+import { testContext } from '../../support/app-context.js';
+import { recordingIo } from '../../support/cli-io.js';
+import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+
+let database: TestDatabase;
+let ctx: OwnedContext;
+let http: HttpServer;
+let base: string;
+
+beforeAll(async () => {
+  database = await createPostgresTestDb();
+  ctx = await testContext({ database });
+  http = createHttpServer(silentLogger());
+  for (const f of [healthFeature, metricsFeature]) await f.start(ctx, http, { role: 'all', feed: 'kraken' });
+  base = `http://127.0.0.1:${await http.listen(0, '127.0.0.1')}`;
+}, 120_000);
+afterAll(async () => {
+  await http?.close();
+  await ctx?.close();
+  await database?.close();
+});
+beforeEach(async () => {
+  await execute(database.db, sql`truncate bot_state, risk_events restart identity`);
+});
+
+const cli = async (...argv: string[]) => {
+  const io = recordingIo({ DATABASE_URL: database.url });
+  const code = await runCli(argv, io);
+  return { code, out: io.out(), err: io.err() };
+};
+const health = async () => (await (await fetch(`${base}/healthz`)).json()) as Record<string, unknown>;
+const stateSamples = async () => {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  return Object.fromEntries([...text.matchAll(/^ctb_trading_state\{[^}]*state="(\w+)"[^}]*\} (\d)$/gm)].map((m) => [m[1], Number(m[2])]));
+};
+
+describe('trading state', () => {
+  it('is derived in one place: halted wins, then reducing, else active', () => {
+    expect(tradingStateOf({ halted: false, entriesPaused: false })).toBe('active');
+    expect(tradingStateOf({ halted: false, entriesPaused: true })).toBe('reducing');
+    expect(tradingStateOf({ halted: true, entriesPaused: true })).toBe('halted');
+    expect(tradingStateOf({ halted: true, entriesPaused: false })).toBe('halted');
+  });
+
+  it('ctb pause → reducing everywhere (/healthz, /metrics, ctb mode status); ctb unpause → active', async () => {
+    expect(await health()).toMatchObject({ tradingState: 'active' });
+    expect(await stateSamples()).toEqual({ active: 1, reducing: 0, halted: 0 });
+
+    const pause = await cli('pause', '--reason', 'exchange maintenance at 14:00');
+    expect(pause.code).toBe(0);
+    expect(pause.out).toMatch(/^PAUSED new entries — trading state REDUCING: exchange maintenance at 14:00\nby cli:\S+ at \d{4}-/);
+    expect(await getBotState(database.db)).toMatchObject({ entriesPaused: true, entriesPausedBy: expect.stringMatching(/^cli:/), entriesPausedReason: 'exchange maintenance at 14:00' });
+    expect(await health()).toMatchObject({ tradingState: 'reducing', entriesPaused: true });
+    expect(await stateSamples()).toEqual({ active: 0, reducing: 1, halted: 0 });
+    const status = await cli('mode', 'status');
+    expect(status.out).toMatch(/^trading state: reducing \(no new entries; exits and stop-losses continue\) — paused by cli:\S+ at .*: exchange maintenance at 14:00$/m);
+    const json = JSON.parse((await cli('mode', 'status', '--json')).out);
+    expect(json.tradingState).toMatchObject({ state: 'reducing', reason: 'exchange maintenance at 14:00' });
+
+    const twice = await cli('pause');
+    expect(twice.code).toBe(1);
+    expect(twice.err).toMatch(/error: New entries are already paused by cli:\S+ since .* \(exchange maintenance at 14:00\): nothing changed\. Unpause first/);
+
+    const unpause = await cli('unpause');
+    expect(unpause.code).toBe(0);
+    expect(unpause.out).toMatch(/^RESUMED new entries — trading state ACTIVE\nwas paused by cli:/);
+    expect(await health()).toMatchObject({ tradingState: 'active' });
+    expect(await stateSamples()).toEqual({ active: 1, reducing: 0, halted: 0 });
+  });
+
+  it('reports halted over reducing, and keeps the pause for after the resume', async () => {
+    await cli('pause', '--reason', 'before the kill');
+    await updateBotState(ctx.db, ctx.clock, { halted: true, haltedReason: 'fat finger', haltedBy: 'UOPS1' });
+    expect(await health()).toMatchObject({ tradingState: 'halted' });
+    expect(await stateSamples()).toEqual({ active: 0, reducing: 0, halted: 1 });
+    expect((await cli('mode', 'status')).out).toMatch(/^trading state: halted \(no orders at all \(kill switch\)\) — halted by UOPS1: fat finger \(entries also paused: reducing after a resume\)$/m);
+    await updateBotState(ctx.db, ctx.clock, { halted: false });
+    expect(await health()).toMatchObject({ tradingState: 'reducing' });
+  });
+
+  it('unpause --force needs a reason, and an unknown flag is a usage error', async () => {
+    await cli('pause');
+    const noReason = await cli('unpause', '--force');
+    expect(noReason.code).toBe(2);
+    expect(noReason.err).toMatch(/Forcing an unpause needs a reason/);
+    const unknown = await cli('pause', '--now');
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/unknown option '--now'/);
+    expect((await getBotState(database.db)).entriesPaused).toBe(true);
+    expect(await database.db.select().from(riskEvents)).toEqual([]);
+  });
+});

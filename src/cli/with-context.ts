@@ -9,6 +9,7 @@ import { buildAppContext, type OwnedContext } from '../app/build-context.js';
 import type { Actor } from '../app/context.js';
 import { ConfigError, type Config } from '../config/env.js';
 import { loadConfig } from '../config/load.js';
+import { databaseProblem } from '../db/connect-errors.js';
 import { AppError, exitCodeFor } from '../errors.js';
 import { createLogger, makeScrubber, configSecrets } from '../logger.js';
 import type { CliIo } from './io.js';
@@ -43,6 +44,9 @@ export function loadCliConfig(io: CliIo): Config | number {
 
 export function printError(io: CliIo, err: unknown, config?: Config): number {
   const scrub = config ? makeScrubber(configSecrets(config)) : (s: string) => s;
+  // A database that cannot be reached is named (refused at host:port, missing, bad login), not
+  // shown as the query that happened to run first.
+  err = databaseProblem(err, config?.DATABASE_URL) ?? err;
   if (err instanceof AppError || err instanceof ConfigError) {
     const text = err instanceof AppError ? err.userMessage : err.message;
     io.stderr.write(`${scrub(`error: ${text}`)}\n`);

@@ -1,6 +1,7 @@
 // Bounded waits for the kill path. A kill must answer even when the database stalls (a hung
 // query never rejects by itself) or the paper exchange waits on that database: every step that
 // is not the exchange cancel runs under a deadline, and a missed deadline is an ordinary error.
+import { databaseProblem } from '../../db/connect-errors.js';
 import { AppError } from '../../errors.js';
 
 export class DeadlineError extends AppError {
@@ -12,17 +13,22 @@ export class DeadlineError extends AppError {
 export function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
+    // Not unref'd: the caller awaits this race, so the timer is what settles it when the work
+    // never does (a refused connection leaves no socket to keep the process alive, and an unref'd
+    // timer let Node exit 13 with the kill unsaved). It is cleared as soon as the race settles.
     timer = setTimeout(() => reject(new DeadlineError(what, ms)), ms);
-    timer.unref?.();
   });
   // The losing promise may still settle later; keep its rejection from being unhandled.
   work.catch(() => {});
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref?.());
+/** An awaited pause: it keeps the process alive for its length, as any awaited wait must. */
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function describeError(err: unknown): string {
+  // A query that failed because the database is unreachable says why, not which query it was.
+  err = databaseProblem(err) ?? err;
   if (err instanceof AppError) return `${err.code}: ${err.message}`;
   if (err instanceof Error) return err.message;
   return String(err);

@@ -1,0 +1,106 @@
+// Owns naming why the database could not be used, in one line a person can act on: refused at
+// host:port, no answer in time, database missing, authentication failed, host unknown. The driver's
+// own error hides under the query wrapper ("Failed query: CREATE SCHEMA …"), so the cause chain is
+// walked to find it. A wrong URL, a missing database or a bad login is configuration (exit 2); a
+// server that is down or slow is a failed operation (exit 1). Passwords never appear: only the
+// host, port, database and user are named.
+import { AppError } from '../errors.js';
+
+interface DriverError {
+  code?: unknown;
+  message?: unknown;
+  address?: unknown;
+  port?: unknown;
+  hostname?: unknown;
+  cause?: unknown;
+}
+
+/** Where DATABASE_URL points, without its password: {host, port, database, user}. */
+export interface DatabaseTarget {
+  host: string;
+  port: string;
+  database: string;
+  user: string;
+}
+
+export function databaseTarget(url: string | undefined): DatabaseTarget | null {
+  if (!url) return null;
+  try {
+    const u = new URL(url);
+    return {
+      host: u.hostname || 'localhost',
+      port: u.port || '5432',
+      database: decodeURIComponent(u.pathname.replace(/^\//, '')) || decodeURIComponent(u.username) || 'postgres',
+      user: decodeURIComponent(u.username) || 'postgres',
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** The first error in the cause chain that carries a driver or socket code. */
+function driverErrorOf(err: unknown): DriverError | null {
+  let current: unknown = err;
+  for (let depth = 0; depth < 8 && current && typeof current === 'object'; depth++) {
+    const e = current as DriverError;
+    if (typeof e.code === 'string' && (/^[0-9A-Z]{5}$/.test(e.code) || /^E[A-Z_]+$/.test(e.code) || e.code === 'CONNECT_TIMEOUT')) return e;
+    current = e.cause;
+  }
+  return null;
+}
+
+const at = (e: DriverError, target: DatabaseTarget | null): string => {
+  if (typeof e.address === 'string' && e.address.startsWith('/')) return e.address;
+  const host = typeof e.address === 'string' ? e.address : typeof e.hostname === 'string' ? e.hostname : target?.host;
+  const port = e.port !== undefined && e.port !== null ? String(e.port) : target?.port;
+  return host ? `${host}${port ? `:${port}` : ''}` : 'the configured address';
+};
+
+/**
+ * The database problem behind `err`, as an AppError with a one-line message (kind 'config' for
+ * what only a configuration change fixes, 'retryable' for a server that is down or slow), or null
+ * when `err` is not about reaching the database.
+ */
+export function databaseProblem(err: unknown, databaseUrl?: string): AppError | null {
+  if (err instanceof AppError && err.code.startsWith('db_')) return err;
+  const e = driverErrorOf(err);
+  if (!e) return null;
+  const target = databaseTarget(databaseUrl);
+  const code = String(e.code);
+  const serverText = typeof e.message === 'string' ? e.message.split('\n')[0] : '';
+  const make = (kind: 'config' | 'retryable', dbCode: string, message: string, hint: string) =>
+    new AppError(kind, dbCode, message, { hint, cause: err });
+  switch (code) {
+    case 'ECONNREFUSED':
+      return make('retryable', 'db_refused', `The database refused the connection at ${at(e, target)} (ECONNREFUSED).`,
+        'Is PostgreSQL running there, and are the host and port in DATABASE_URL right?');
+    case 'ENOENT':
+      return make('retryable', 'db_refused', `No database socket at ${at(e, target)} (ENOENT).`,
+        'The process that serves the embedded database is not running: start the bot, or set DATABASE_URL.');
+    case 'CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
+      return make('retryable', 'db_timeout', `The database at ${at(e, target)} did not answer in time (${code}).`,
+        'Check that the host is reachable and the server is not overloaded.');
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return make('retryable', 'db_unreachable', `The database host ${at(e, target)} is unreachable (${code}).`, 'Check the network route to the database host.');
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return make('retryable', 'db_reset', `The database at ${at(e, target)} closed the connection (${code}).`, 'It may be restarting; try again.');
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return make('config', 'db_host_unknown', `The database host "${typeof e.hostname === 'string' ? e.hostname : target?.host ?? '?'}" could not be found (${code}).`,
+        'Check the host name in DATABASE_URL.');
+    case '3D000':
+      return make('config', 'db_missing', `The database "${target?.database ?? '?'}" does not exist on ${target ? `${target.host}:${target.port}` : 'the server'} (${serverText}).`,
+        `Create it (createdb ${target?.database ?? '<name>'}) or fix the database name in DATABASE_URL.`);
+    case '28P01':
+      return make('config', 'db_auth_failed', `Authentication failed for database user "${target?.user ?? '?'}" at ${target ? `${target.host}:${target.port}` : 'the server'}: wrong password.`,
+        'Check the user and password in DATABASE_URL.');
+    case '28000':
+      return make('config', 'db_auth_failed', `Authentication failed for database user "${target?.user ?? '?'}" at ${target ? `${target.host}:${target.port}` : 'the server'}: ${serverText}.`,
+        'Check the user in DATABASE_URL and that the server allows it (pg_hba.conf).');
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,145 @@
+// `ctb` as a child process against a database it cannot use: a closed port, a database that does
+// not exist, a role that may not log in (on this machine's PostgreSQL, a role made for the test)
+// and a server that refuses the password (a loopback stand-in: the local server trusts every
+// loopback login, so it never asks for one). Each names the cause in one line with exit 2 for
+// configuration and 1 for a server that is down; `ctb kill` and `ctb self-heal` never end in a
+// silent exit code, and the kill still cancels on Kraken and saves the halt to DATA_DIR.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_URL } from '../../support/db.js';
+import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
+import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
+
+const ROOT = new URL('../../..', import.meta.url).pathname;
+const BIN = join(ROOT, 'bin/ctb.js');
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+function ctb(args: string[], env: Record<string, string>, cwd: string): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd, env: { PATH: process.env.PATH ?? '', HOME: cwd, LOG_DIR: join(cwd, 'logs'), DATA_DIR: join(cwd, 'data'), ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += String(d)));
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A port nothing listens on: bound, then closed. */
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** Answers every startup message with PostgreSQL's "password authentication failed" (28P01). */
+async function passwordRefusingServer(): Promise<Server> {
+  const server = createServer((socket) => {
+    socket.once('data', () => {
+      const fields = [['S', 'FATAL'], ['V', 'FATAL'], ['C', '28P01'], ['M', 'password authentication failed for user "ctb_app"']];
+      const body = Buffer.concat([...fields.map(([k, v]) => Buffer.from(`${k}${v}\0`)), Buffer.from([0])]);
+      const head = Buffer.alloc(5);
+      head.write('E', 0);
+      head.writeInt32BE(body.length + 4, 1);
+      socket.end(Buffer.concat([head, body]));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return server;
+}
+
+const firstErrorLine = (r: Run) => r.stderr.split('\n').find((l) => l.startsWith('error:')) ?? '';
+
+// Each case starts a CLI (tsx, ccxt): tens of seconds on a loaded two-core machine.
+describe('ctb against a database it cannot use', { timeout: 120_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ctb-dberr-'));
+  const role = `ctb_nologin_${process.pid}`;
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  const adminUrl = new URL(ADMIN_URL);
+  let port: number;
+  let refusing: Server;
+
+  beforeAll(async () => {
+    port = await closedPort();
+    refusing = await passwordRefusingServer();
+    await admin.unsafe(`create role "${role}" nologin`);
+  });
+  afterAll(async () => {
+    await admin.unsafe(`drop role if exists "${role}"`);
+    await admin.end();
+    await new Promise<void>((r) => refusing.close(() => r()));
+  });
+
+  it('names a refused connection with its host:port and exits 1 (the server is down, not misconfigured)', async () => {
+    const r = await ctb(['stats'], { DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/ctb` }, dir);
+    expect(r.code).toBe(1);
+    expect(firstErrorLine(r)).toBe(`error: The database refused the connection at 127.0.0.1:${port} (ECONNREFUSED). Is PostgreSQL running there, and are the host and port in DATABASE_URL right?`);
+    expect(r.stderr).not.toMatch(/Failed query/);
+  });
+
+  it('names a database that does not exist and exits 2', async () => {
+    const u = new URL(ADMIN_URL);
+    u.pathname = `/ctb_missing_${process.pid}`;
+    const r = await ctb(['stats'], { DATABASE_URL: u.toString() }, dir);
+    expect(r.code).toBe(2);
+    expect(firstErrorLine(r)).toMatch(new RegExp(`^error: The database "ctb_missing_${process.pid}" does not exist on ${adminUrl.hostname}:${adminUrl.port || 5432} .*Create it`));
+  });
+
+  it('names a login the server refuses (a role made NOLOGIN for this test) and exits 2', async () => {
+    const u = new URL(ADMIN_URL);
+    u.username = role;
+    u.password = 'not-the-password';
+    const r = await ctb(['stats'], { DATABASE_URL: u.toString() }, dir);
+    expect(r.code).toBe(2);
+    expect(firstErrorLine(r)).toMatch(new RegExp(`^error: Authentication failed for database user "${role}" at .*not permitted to log in`));
+    expect(r.stderr + r.stdout).not.toContain('not-the-password');
+  });
+
+  it('names a wrong password and exits 2, without printing the password', async () => {
+    const r = await ctb(['audit-log'], { DATABASE_URL: `postgres://ctb_app:hunter2-secret@127.0.0.1:${(refusing.address() as AddressInfo).port}/ctb` }, dir);
+    expect(r.code).toBe(2);
+    expect(firstErrorLine(r)).toMatch(/^error: Authentication failed for database user "ctb_app" at 127\.0\.0\.1:\d+: wrong password\./);
+    expect(r.stderr + r.stdout).not.toContain('hunter2-secret');
+  });
+
+  it('self-heal with the database down prints what failed and exits 1 (never 13: no promise left unsettled)', async () => {
+    const r = await ctb(['self-heal', '--attempts', '1'], { DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/ctb` }, dir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/FAILED\s+database\s+.*refused the connection at 127\.0\.0\.1:\d+/);
+  });
+
+  describe('ctb kill with the database down', () => {
+    let kraken: FakeKraken;
+    beforeAll(async () => {
+      kraken = await startFakeKraken({
+        orders: [{ txid: 'OQCLML-BW3P3-BUCMWZ', pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '40000', vol: '0.1', vol_exec: '0', status: 'open', opentm: 1 }],
+      });
+    });
+    afterAll(() => kraken.close());
+
+    it('still cancels on Kraken, saves the halt to DATA_DIR and exits non-zero saying the halt is pending', async () => {
+      const killDir = mkdtempSync(join(tmpdir(), 'ctb-dberr-kill-'));
+      const r = await ctb(['kill', '--reason', 'database drill'], {
+        DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/ctb`, IS_LIVE: 'true',
+        KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KILL_DB_TIMEOUT: '1s',
+      }, killDir);
+      expect(r.code).toBe(1);
+      expect(kraken.callsTo('CancelAll').length).toBeGreaterThanOrEqual(1);
+      expect([...kraken.state.orders.values()].filter((o) => o.status === 'open')).toEqual([]);
+      expect(r.stdout).toMatch(/halt is saved in .*kill-pending\.json/);
+      expect(r.stdout).toMatch(/refused the connection at 127\.0\.0\.1:\d+/);
+      const saved = JSON.parse(readFileSync(join(killDir, 'data', 'kill-pending.json'), 'utf8')) as unknown;
+      expect(JSON.stringify(saved)).toContain('database drill');
+    });
+  });
+});

@@ -13,6 +13,7 @@ import { oncallCli } from './oncall.js';
 import { pauseCli } from './pause.js';
 import { runbookCli } from './runbook.js';
 import { selfHealCli } from './self-heal.js';
+import { simulateKrakenCli } from './simulate-kraken.js';
 import { modeCli } from './mode.js';
 import { startCli } from './start.js';
 import { statsCli } from './stats.js';
@@ -25,4 +26,5 @@ export const cliCommands: CliRegistration[] = [
   auditLogCli,
   selfHealCli,
   pauseCli,
+  simulateKrakenCli,
 ];

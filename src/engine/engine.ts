@@ -14,6 +14,7 @@ import { sleep } from '../market/sleep.js';
 import { str } from '../money.js';
 import { effectiveMode, getBotState, touchHeartbeat, updateBotState, type Mode } from '../services/bot-state.js';
 import { isHaltLatched } from '../services/kill/runtime.js';
+import { bookOf } from '../services/stats/compute-stats.js';
 import { engineMetrics, type EngineMetrics } from './engine-metrics.js';
 import { SnapshotWriter } from './ledger/snapshots.js';
 import { openTrades } from './ledger/trades.js';
@@ -212,6 +213,7 @@ export class Engine {
     const at = ctx.clock.now();
     const equity = this.#portfolio.equity(ctx.prices);
     const breaches = this.#risk.observe(equity, at);
+    this.#setMarks(equity);
     this.#snapshots.offer(at, () => ({
       mode: this.#mode, feed: this.opts.feed.kind, at, equity: equity.toFixed(8), cash: str(this.#portfolio.cash),
       peakEquity: this.#risk.peak.toFixed(8), drawdownPct: this.#risk.drawdownPct(equity).toFixed(6),
@@ -252,6 +254,15 @@ export class Engine {
       }
       await this.#order({ purpose: 'entry', strategy: def.name, symbol: candle.symbol, side: 'buy', quantity: sized.quantity, reason: signal.reason });
     }
+  }
+
+  /** The live marks on /metrics: only the book traded now has a series (a mode switch drops the old one). */
+  #setMarks(equity: number): void {
+    const book = bookOf(this.#mode, this.opts.feed.kind);
+    this.#metrics.equity.reset();
+    this.#metrics.equity.set({ book, currency: this.ctx.config.QUOTE_CURRENCY }, equity);
+    this.#metrics.drawdown.reset();
+    this.#metrics.drawdown.set({ book }, this.#risk.drawdownPct(equity) / 100);
   }
 
   async #order(spec: OrderRequestSpec): Promise<void> {

@@ -1,8 +1,12 @@
-// The metrics feature: registers the shared counters and the scrape-time ledger gauges on the
-// context's registry, which GET /metrics (src/http/health.ts) serves.
+// The metrics feature: registers the shared counters, the per-process gauges (database reachable,
+// exporter role) and the scrape-time database gauges on the context's registry, which GET /metrics
+// (src/http/health.ts) serves. Only the metrics exporter prints the database gauges (exporter.ts).
+import { Gauge } from 'prom-client';
 import type { Feature } from '../app/feature.js';
+import { MetricsExporterRole } from './exporter.js';
 import { ctbMetrics } from './instruments.js';
-import { registerLedgerGauges } from './ledger-gauges.js';
+import { registerLedgerGauges, registerOperationalGauges } from './ledger-gauges.js';
+import { scrapeSource } from './scrape.js';
 import { registerTradingStateGauge, tradingMetrics } from './trading-metrics.js';
 
 export const metricsFeature: Feature = {
@@ -10,8 +14,25 @@ export const metricsFeature: Feature = {
   roles: ['all', 'web', 'worker'],
   async start(ctx) {
     ctbMetrics(ctx.metrics);
-    registerLedgerGauges(ctx.metrics, ctx);
-    registerTradingStateGauge(ctx.metrics, ctx);
     tradingMetrics(ctx.metrics);
+    const role = new MetricsExporterRole(ctx.database, ctx.logger);
+    const source = scrapeSource(ctx, role);
+    const registers = [ctx.metrics];
+    new Gauge({
+      name: 'ctb_database_up', help: "1 when this process could read the database at this scrape (each process's own view).", registers,
+      async collect() {
+        this.set((await source.databaseUp) ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'ctb_metrics_exporter', help: '1 on the one process that exports the database-derived gauges, 0 on the others.', registers,
+      async collect() {
+        this.set((await source.exporting) ? 1 : 0);
+      },
+    });
+    registerLedgerGauges(ctx.metrics, source, ctx);
+    registerOperationalGauges(ctx.metrics, source);
+    registerTradingStateGauge(ctx.metrics, source);
+    return { stop: () => role.release() };
   },
 };

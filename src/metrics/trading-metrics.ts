@@ -1,12 +1,12 @@
 // Owns the metrics of operator control and the pre-trade gate:
 //   ctb_trading_state{state}        gauge, a state set: 1 for the current state (active, reducing,
-//                                   halted), 0 for the others; read from bot_state at scrape time.
+//                                   halted), 0 for the others; read from bot_state at scrape time,
+//                                   by the metrics exporter only (src/metrics/scrape.ts).
 //   ctb_risk_refusals_total{check}  counter: orders the pre-trade gate refused, by check.
 // One set per registry (each AppContext and each test has its own).
-import { Counter, Gauge, type Registry } from 'prom-client';
-import type { AppContext } from '../app/context.js';
-import { getBotState } from '../services/bot-state.js';
+import { Counter, type Registry } from 'prom-client';
 import { TRADING_STATES, tradingStateOf } from '../services/trading-state.js';
+import { ScrapeGauge, type ScrapeSource } from './scrape.js';
 
 export interface TradingMetrics {
   riskRefusals: Counter<'check'>;
@@ -29,22 +29,16 @@ export function tradingMetrics(registry: Registry): TradingMetrics {
 
 const gauges = new WeakSet<Registry>();
 
-/** Registers ctb_trading_state on the registry (once); it reads bot_state at each scrape. */
-export function registerTradingStateGauge(registry: Registry, deps: Pick<AppContext, 'db' | 'logger'>): void {
+/** Registers ctb_trading_state on the registry (once); the exporter reads bot_state at each scrape. */
+export function registerTradingStateGauge(registry: Registry, source: ScrapeSource): void {
   if (gauges.has(registry)) return;
   gauges.add(registry);
-  new Gauge({
+  // Unknown (the database unreadable, or another replica exports) is no series at all, never a false state.
+  new ScrapeGauge(registry, source, {
     name: 'ctb_trading_state', help: 'Trading state as a state set: 1 for the current one (active, reducing = no new entries, halted), 0 for the others.',
-    labelNames: ['state'], registers: [registry],
-    async collect() {
-      this.reset();
-      try {
-        const current = tradingStateOf(await getBotState(deps.db));
-        for (const state of TRADING_STATES) this.set({ state }, state === current ? 1 : 0);
-      } catch (err) {
-        // Unknown is shown as no series at all (ctb_database_up says why), never as a false state.
-        deps.logger.warn({ err }, 'metrics scrape could not read the trading state');
-      }
-    },
+    labelNames: ['state'],
+  }, (g, s) => {
+    const current = tradingStateOf(s.ops);
+    for (const state of TRADING_STATES) g.set({ state }, state === current ? 1 : 0);
   });
 }

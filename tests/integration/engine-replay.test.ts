@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { execute, type Database } from '../../src/db/client.js';
 import { orderIntents, paperOrders, trades } from '../../src/db/schema/index.js';
 import { Engine } from '../../src/engine/engine.js';
+import { engineMetrics } from '../../src/engine/engine-metrics.js';
 import { PacedFeed } from '../../src/market/paced-feed.js';
 import { ctbMetrics } from '../../src/metrics/instruments.js';
 import { dec } from '../../src/money.js';
@@ -54,6 +55,15 @@ describe.each<DbKind>(['postgres', 'pglite'])('engine on the replay feed (%s)', 
     // /metrics counts what the engine sent.
     const sent = await ctbMetrics(t.ctx.metrics).ordersSent.get();
     expect(sent.values.map((v) => [v.labels, v.value])).toEqual(expect.arrayContaining([[{ mode: 'paper', side: 'buy' }, 1], [{ mode: 'paper', side: 'sell' }, 1]]));
+    // /metrics shows the engine's live equity: flat again, it is the starting balance plus the realised PnL.
+    const marks = engineMetrics(t.ctx.metrics);
+    const equity = (await marks.equity.get()).values;
+    expect(equity.map((v) => v.labels)).toEqual([{ book: 'replay', currency: 'USD' }]);
+    expect(equity[0]!.value).toBeCloseTo(dec(10_000).plus(trade.realizedPnl!).toNumber(), 6);
+    const drawdown = (await marks.drawdown.get()).values;
+    expect(drawdown.map((v) => v.labels)).toEqual([{ book: 'replay' }]);
+    expect(drawdown[0]!.value).toBeGreaterThanOrEqual(0);
+    expect(drawdown[0]!.value).toBeLessThan(0.05);
   });
 
   it('never trades while halted', async () => {

@@ -1,7 +1,11 @@
+// GET /metrics on one process: the figures from the ledger, named per Prometheus conventions (ratios,
+// seconds, the currency as a label), checked by promtool itself, and the Grafana dashboard reading
+// only names this registry exports.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import type { OwnedContext } from '../../../src/app/build-context.js';
 import { ManualClock } from '../../../src/clock.js';
+import { engineMetrics } from '../../../src/engine/engine-metrics.js';
 import { createHttpServer, type HttpServer } from '../../../src/http/server.js';
 import { healthFeature } from '../../../src/http/health.js';
 import { silentLogger } from '../../../src/logger.js';
@@ -11,17 +15,28 @@ import { updateBotState } from '../../../src/services/bot-state.js';
 import { testContext } from '../../support/app-context.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { FIXTURE_NOW, seedHandComputedLedger } from '../../support/factories/stats-ledger-fixture.js';
+import { promtool } from '../../support/promtool.js';
+import { sample, samples } from '../../support/prom-text.js';
 
-/** The value of the sample whose name and labels match, from Prometheus text. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (.+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return m[3] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[3]);
-  }
-  return undefined;
+interface Panel {
+  title: string;
+  description?: string;
+  targets: Array<{ expr: string; legendFormat?: string }>;
+  fieldConfig: { defaults: { unit?: string; thresholds?: { steps: unknown[] }; mappings?: Array<{ options: Record<string, { text: string }> }> } };
 }
+interface Dashboard {
+  panels: Panel[];
+  templating: { list: Array<{ name: string; type: string; query?: unknown; includeAll?: boolean }> };
+}
+const dashboard = JSON.parse(readFileSync(new URL('../../../grafana/ctb-dashboard.json', import.meta.url), 'utf8')) as Dashboard;
+const panel = (title: string): Panel => {
+  const p = dashboard.panels.find((x) => x.title === title);
+  if (!p) throw new Error(`no panel "${title}" in the dashboard`);
+  return p;
+};
+/** Metric names a PromQL expression reads (histogram series map to their family). */
+export const metricNames = (expr: string): string[] =>
+  [...expr.matchAll(/\b(ctb_[a-z_]+?)(?:_bucket)?\b(?=[{[)\s]|$)/g)].map((x) => x[1]!);
 
 describe('GET /metrics', () => {
   let database: TestDatabase;
@@ -34,11 +49,12 @@ describe('GET /metrics', () => {
     expect(res.headers.get('content-type')).toMatch(/text\/plain/);
     return res.text();
   };
+  const afterCache = () => new Promise<string>((r) => setTimeout(() => r(scrape()), 1100)); // past the 1 s scrape reuse
 
   beforeAll(async () => {
     database = await createPostgresTestDb();
     await seedHandComputedLedger(database.db);
-    ctx = await testContext({ database, clock: new ManualClock(FIXTURE_NOW) });
+    ctx = await testContext({ database, clock: new ManualClock(FIXTURE_NOW), env: { QUOTE_CURRENCY: 'EUR' } });
     http = createHttpServer(silentLogger());
     for (const f of [healthFeature, metricsFeature]) await f.start(ctx, http, { role: 'all', feed: 'kraken' });
     base = `http://127.0.0.1:${await http.listen(0, '127.0.0.1')}`;
@@ -49,30 +65,43 @@ describe('GET /metrics', () => {
     await database?.close();
   });
 
-  it('exports trade counts, outcomes, ROI, equity and drawdown per book from the ledger', async () => {
+  it('exports trade counts, outcomes, ROI and drawdown ratios, and money labelled with the quote currency', async () => {
     const text = await scrape();
+    expect(sample(text, 'ctb_metrics_exporter')).toBe(1);
     expect(sample(text, 'ctb_trades', { book: 'paper', status: 'closed' })).toBe(4);
     expect(sample(text, 'ctb_trades', { book: 'paper', status: 'open' })).toBe(1);
     expect(sample(text, 'ctb_trades', { book: 'live', status: 'closed' })).toBe(1);
     expect(sample(text, 'ctb_trades', { book: 'replay', status: 'closed' })).toBe(2);
     expect(sample(text, 'ctb_trade_outcomes', { book: 'paper', outcome: 'win' })).toBe(2);
     expect(sample(text, 'ctb_trade_outcomes', { book: 'paper', outcome: 'loss' })).toBe(1);
-    expect(sample(text, 'ctb_roi_pct', { book: 'paper' })).toBeCloseTo(0.0929, 6);
-    expect(sample(text, 'ctb_equity', { book: 'paper' })).toBe(10780);
-    expect(sample(text, 'ctb_drawdown_pct', { book: 'paper', kind: 'max' })).toBe(10);
-    expect(sample(text, 'ctb_drawdown_pct', { book: 'paper', kind: 'current' })).toBe(2);
-    expect(sample(text, 'ctb_realized_pnl', { book: 'paper' })).toBeCloseTo(9.285, 9);
+    expect(sample(text, 'ctb_roi_ratio', { book: 'paper' })).toBeCloseTo(0.000929, 8);
+    expect(sample(text, 'ctb_equity_snapshot', { book: 'paper', currency: 'EUR' })).toBe(10780);
+    expect(sample(text, 'ctb_equity_snapshot_timestamp_seconds', { book: 'paper' })).toBe(Date.parse('2026-01-10T11:30:00Z') / 1000);
+    expect(sample(text, 'ctb_drawdown_ratio', { book: 'paper', kind: 'max' })).toBeCloseTo(0.1, 10);
+    expect(sample(text, 'ctb_drawdown_ratio', { book: 'paper', kind: 'current' })).toBeCloseTo(0.02, 10);
+    expect(sample(text, 'ctb_realized_pnl', { book: 'paper', currency: 'EUR' })).toBeCloseTo(9.285, 9);
+    expect(sample(text, 'ctb_risk_limit_ratio', { limit: 'max_drawdown' })).toBeCloseTo(0.1, 10);
     expect(sample(text, 'ctb_database_up')).toBe(1);
+    // No money gauge without its currency; no percentages left.
+    for (const name of ['ctb_equity_snapshot', 'ctb_realized_pnl', 'ctb_unrealized_pnl', 'ctb_fees', 'ctb_exposure']) {
+      const all = samples(text, name);
+      expect(all.length, name).toBeGreaterThan(0);
+      for (const s of all) expect(s.labels['currency'], name).toBe('EUR');
+    }
+    expect(text).not.toMatch(/^ctb_\w*_pct\b/m);
     // Every sample carries the service label Grafana filters on.
     expect(text).toMatch(/ctb_trades\{[^}]*service="ctb"/);
   });
 
-  it('reports the engine heartbeat age and halted state at scrape time', async () => {
+  it('reports the engine heartbeat age, halted state, mode and the alert outbox backlog at scrape time', async () => {
     expect(sample(await scrape(), 'ctb_engine_heartbeat_age_seconds')).toBe(Number.POSITIVE_INFINITY); // never beat yet
     await updateBotState(ctx.db, ctx.clock, { engineHeartbeatAt: new Date('2026-01-10T11:59:15Z'), halted: true });
-    const text = await new Promise<string>((r) => setTimeout(() => r(scrape()), 1100)); // past the 1 s scrape cache
+    const text = await afterCache();
     expect(sample(text, 'ctb_engine_heartbeat_age_seconds')).toBe(45);
     expect(sample(text, 'ctb_bot_halted')).toBe(1);
+    expect(sample(text, 'ctb_bot_mode', { mode: 'paper' })).toBe(1);
+    expect(sample(text, 'ctb_bot_mode', { mode: 'live' })).toBe(0);
+    expect(sample(text, 'ctb_alert_outbox_oldest_age_seconds')).toBe(0);
   });
 
   it('exports the counters and the Slack ack histogram other areas record', async () => {
@@ -94,23 +123,72 @@ describe('GET /metrics', () => {
     expect(sample(text, 'ctb_slack_ack_duration_seconds_count', { surface: 'command' })).toBe(2);
   });
 
+  it('names the default process metrics with one prefix and passes `promtool check metrics`', async () => {
+    const e = engineMetrics(ctx.metrics);
+    e.equity.set({ book: 'paper', currency: 'EUR' }, 9982.45);
+    e.drawdown.set({ book: 'paper' }, 0.0175);
+    e.candles.inc();
+    const text = await afterCache();
+    expect(sample(text, 'ctb_process_cpu_seconds_total')).toBeGreaterThan(0);
+    expect(text).not.toContain('ctb_process_process_');
+    expect(sample(text, 'ctb_engine_equity', { book: 'paper', currency: 'EUR' })).toBe(9982.45);
+    const check = promtool(['check', 'metrics'], text);
+    expect(check.output).toBe('');
+    expect(check.status).toBe(0);
+  });
+
+  it('promtool would catch a gauge named _total (the check is live, not a rubber stamp)', () => {
+    const bad = '# HELP ctb_x_total x\n# TYPE ctb_x_total gauge\nctb_x_total 1\n';
+    const check = promtool(['check', 'metrics'], bad);
+    expect(check.status).not.toBe(0);
+    expect(check.output).toContain('non-counter metrics should not have "_total" suffix');
+  });
+
   it('has a Grafana dashboard whose queries name only metrics this registry exports', async () => {
-    const dashboard = JSON.parse(readFileSync(new URL('../../../grafana/ctb-dashboard.json', import.meta.url), 'utf8'));
+    engineMetrics(ctx.metrics);
     const exported = new Set((await ctx.metrics.getMetricsAsJSON()).map((m) => m.name));
-    const titles = dashboard.panels.map((p: { title: string }) => p.title);
-    expect(titles).toEqual(expect.arrayContaining(['Closed trades', 'ROI (all time, %)', 'Drawdown (%)']));
-    for (const panel of dashboard.panels) {
-      for (const target of panel.targets) {
-        const names = [...target.expr.matchAll(/\b(ctb_[a-z_]+?)(?:_bucket)?\b(?=[{[)\s]|$)/g)].map((x: RegExpMatchArray) => x[1]);
-        expect(names.length, panel.title).toBeGreaterThan(0);
-        for (const name of names) expect(exported, `${panel.title}: ${name}`).toContain(name);
-      }
+    const titles = dashboard.panels.map((p) => p.title);
+    expect(titles).toEqual(expect.arrayContaining(['Trading', 'Closed trades', 'ROI (all time)', 'Drawdown', 'Equity ($currency)']));
+    const queries = [
+      ...dashboard.panels.flatMap((p) => p.targets.map((t) => ({ where: p.title, expr: t.expr }))),
+      ...dashboard.templating.list.filter((v) => v.type === 'query').map((v) => ({ where: `$${v.name}`, expr: JSON.stringify(v.query) })),
+    ];
+    for (const { where, expr } of queries) {
+      const names = metricNames(expr);
+      expect(names.length, where).toBeGreaterThan(0);
+      for (const name of names) expect(exported, `${where}: ${name}`).toContain(name);
+    }
+  });
+
+  it('lets the dashboard pick an instance for the per-process panels, and never sums database facts per instance', () => {
+    const instance = dashboard.templating.list.find((v) => v.name === 'instance');
+    expect(instance).toMatchObject({ type: 'query', includeAll: true });
+    for (const title of ['Database reachable', 'Exchange errors / min', 'Slack ack latency p95', 'Process CPU and memory']) {
+      for (const t of panel(title).targets) expect(t.expr, title).toContain('instance=~"$instance"');
+    }
+    // Database facts come from one replica: filtering them by instance would blank them on the others.
+    for (const t of panel('Closed trades').targets) expect(t.expr).not.toContain('$instance');
+  });
+
+  it('shows HALTED / LIVE / PAPER for the trading state, thresholds where a number means trouble, and no hard-coded currency', () => {
+    const trading = panel('Trading');
+    const texts = Object.fromEntries(Object.entries(trading.fieldConfig.defaults.mappings![0]!.options).map(([k, v]) => [k, v.text]));
+    // The expression is 2 × halted + live: every combination maps to a word.
+    expect(texts).toEqual({ '0': 'PAPER', '1': 'LIVE', '2': 'HALTED', '3': 'HALTED' });
+    expect(trading.targets[0]!.expr).toBe('2 * max(ctb_bot_halted{service="ctb"}) + max(ctb_bot_mode{service="ctb", mode="live"})');
+    for (const title of ['Engine heartbeat age', 'Drawdown', 'ROI (all time)', 'Alert outbox backlog', 'Slack ack latency p95']) {
+      expect(panel(title).fieldConfig.defaults.thresholds?.steps.length, title).toBeGreaterThan(1);
+    }
+    const json = JSON.stringify(dashboard);
+    expect(json).not.toMatch(/USD/);
+    for (const title of ['Equity ($currency)', 'Realised / unrealised PnL ($currency)']) {
+      for (const t of panel(title).targets) expect(t.legendFormat, title).toContain('{{currency}}');
     }
   });
 });
 
 describe('GET /metrics when the database is unreachable', () => {
-  it('answers with ctb_database_up 0 and leaves the ledger gauges out', async () => {
+  it('answers with ctb_database_up 0 and prints no database fact at all (no reassuring zeros)', async () => {
     const database = await createPostgresTestDb();
     const ctx = await testContext({ database });
     const http = createHttpServer(silentLogger());
@@ -123,7 +201,8 @@ describe('GET /metrics when the database is unreachable', () => {
       const text = await res.text();
       expect(sample(text, 'ctb_database_up')).toBe(0);
       expect(sample(text, 'ctb_trades', { book: 'paper', status: 'closed' })).toBeUndefined();
-      expect(sample(text, 'ctb_bot_halted')).toBeNaN(); // unknown, not a reassuring 0
+      expect(sample(text, 'ctb_bot_halted')).toBeUndefined();
+      expect(sample(text, 'ctb_engine_heartbeat_age_seconds')).toBeUndefined();
     } finally {
       await http.close();
       await ctx.close();

@@ -11,6 +11,7 @@ import { killCli } from './kill.js';
 import { migrateCli } from './migrate.js';
 import { oncallCli } from './oncall.js';
 import { pauseCli } from './pause.js';
+import { tradesCli } from './trades.js';
 import { runbookCli } from './runbook.js';
 import { selfHealCli } from './self-heal.js';
 import { simulateKrakenCli } from './simulate-kraken.js';
@@ -27,4 +28,5 @@ export const cliCommands: CliRegistration[] = [
   selfHealCli,
   pauseCli,
   simulateKrakenCli,
+  tradesCli,
 ];

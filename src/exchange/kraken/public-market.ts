@@ -9,6 +9,8 @@ export interface KrakenPublicMarket {
   /** 1-minute candles since `since` (Kraken returns up to 720; the last one is still forming). */
   fetchCandles(symbol: string, since?: Date): Promise<Candle[]>;
   fetchQuoteVolume24h(symbol: string): Promise<number | undefined>;
+  /** The ticker's last trade price (a mark for open positions), as a decimal string. */
+  fetchLastPrice(symbol: string): Promise<string | undefined>;
 }
 
 async function translate<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -51,6 +53,11 @@ export async function createKrakenPublicMarket(
         const t = await client.fetchTicker(symbol);
         const quote = Number(t.quoteVolume ?? (t.baseVolume !== undefined && t.vwap !== undefined ? Number(t.baseVolume) * Number(t.vwap) : NaN));
         return Number.isFinite(quote) ? quote : undefined;
+      }),
+    fetchLastPrice: (symbol) =>
+      translate(`the ticker for ${symbol}`, async () => {
+        const last = (await client.fetchTicker(symbol)).last;
+        return typeof last === 'number' && Number.isFinite(last) && last > 0 ? String(last) : undefined;
       }),
   };
 }

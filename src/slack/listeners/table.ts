@@ -27,6 +27,7 @@ import { modeReactionRows } from './mode-reactions.js';
 import { modeLiveRoute, modePaperRoute } from './mode-routes.js';
 import { oncallOverrideRoute, oncallScheduleRoute, oncallWhoRoute } from './oncall-routes.js';
 import { pauseRoute, unpauseRoute } from './pause-routes.js';
+import { balanceRoute, tradesRoute } from './trades-routes.js';
 import { commandRoute } from './routes.js';
 import { statsRoute } from './stats-route.js';
 import type { ActionRow, EventRow, ListenerTable, SlashCommandRow, ViewRow } from './types.js';
@@ -79,6 +80,8 @@ const commands: SlashCommandRow[] = [
   },
   { command: '/pause', summary: 'Pause new entries (trading state reducing)', subcommands: [pauseRoute] },
   { command: '/unpause', summary: 'Resume new entries', subcommands: [unpauseRoute] },
+  { command: '/trades', summary: 'Open trades and their PnL', subcommands: [tradesRoute] },
+  { command: '/balance', summary: 'Paper book and Kraken balances', subcommands: [balanceRoute] },
 ];
 
 const events: EventRow[] = [...modeReactionRows, appHomeRow];

@@ -1,0 +1,103 @@
+// Owns what `/balance` and `ctb balance` show: the paper book (the simulated account) and, when a
+// Kraken key is set, Kraken's balances split into what the bot manages — the quote currency it
+// trades with and the base assets its open live trades hold — and the rest of the account (as
+// Freqtrade's /balance and /balance full). Values in the quote currency at the marks of marks.ts.
+import { eq } from 'drizzle-orm';
+import type { AppContext } from '../../app/context.js';
+import { trades } from '../../db/schema/index.js';
+import { readPaperBalances } from '../../exchange/paper/paper-store.js';
+import { isAppError } from '../../errors.js';
+import { Decimal, ZERO, dec } from '../../money.js';
+import { money } from '../stats/compute-stats.js';
+import { loadMarks, type MarkFor } from './marks.js';
+
+export interface AssetBalance {
+  asset: string;
+  total: string;
+  /** Quote-currency value at the asset's mark; null when no mark is known. */
+  value: string | null;
+}
+
+export interface KrakenAssetBalance extends AssetBalance {
+  free: string;
+  used: string;
+  /** The quote currency (the bot's trading capital) or what open live trades hold. */
+  botManaged: string;
+  other: string;
+  /** The ledger says the bot holds more than Kraken shows. */
+  shortfall: boolean;
+}
+
+export interface BalanceView {
+  at: Date;
+  quote: string;
+  paper: { seeded: boolean; assets: AssetBalance[]; value: string | null; openTrades: number };
+  kraken:
+    | { status: 'no_key' }
+    | { status: 'error'; message: string }
+    | { status: 'ok'; assets: KrakenAssetBalance[]; botManagedValue: string | null; accountValue: string | null; openTrades: number };
+}
+
+const baseOf = (symbol: string) => symbol.split('/')[0] ?? symbol;
+
+function valueOf(asset: string, amount: Decimal, quote: string, markFor: MarkFor): Decimal | null {
+  if (asset === quote) return amount;
+  if (amount.isZero()) return ZERO;
+  const mark = markFor(`${asset}/${quote}`, 'kraken');
+  return mark ? amount.times(mark.price) : null;
+}
+
+function total(values: Array<Decimal | null>): string | null {
+  return values.some((v) => v === null) ? null : money(values.reduce<Decimal>((a, v) => a.plus(v!), ZERO));
+}
+
+export async function readBalances(ctx: Pick<AppContext, 'db' | 'prices' | 'config' | 'clock' | 'logger' | 'exchanges'>): Promise<BalanceView> {
+  const quote = ctx.config.QUOTE_CURRENCY;
+  const open = await ctx.db.select().from(trades).where(eq(trades.status, 'open'));
+  const rows = await readPaperBalances(ctx.db);
+  const paperRows = rows.length > 0 ? rows : [{ asset: quote, total: String(ctx.config.PAPER_STARTING_BALANCE) }];
+  const liveOpen = open.filter((t) => t.mode === 'live');
+  const symbols = [...paperRows.map((r) => ({ symbol: `${r.asset}/${quote}`, feed: 'kraken' as const })), ...open.map((t) => ({ symbol: t.symbol, feed: t.feed }))]
+    .filter((s) => !s.symbol.startsWith(`${quote}/`));
+
+  let krakenBalances: Awaited<ReturnType<ReturnType<AppContext['exchanges']['kraken']>['fetchBalances']>> | null = null;
+  let krakenError: string | null = null;
+  if (ctx.exchanges.hasKrakenKeys()) {
+    try {
+      krakenBalances = await ctx.exchanges.kraken().fetchBalances();
+    } catch (err) {
+      krakenError = isAppError(err) ? err.userMessage : err instanceof Error ? err.message : String(err);
+    }
+  }
+  const markFor = await loadMarks(ctx, [...symbols, ...(krakenBalances ?? []).filter((b) => b.asset !== quote).map((b) => ({ symbol: `${b.asset}/${quote}`, feed: 'kraken' as const }))]);
+
+  const paperValues = paperRows.map((r) => ({ asset: r.asset, total: money(r.total), value: valueOf(r.asset, dec(r.total), quote, markFor) }));
+  const view: BalanceView = {
+    at: ctx.clock.now(), quote,
+    paper: {
+      seeded: rows.length > 0, assets: paperValues.map((a) => ({ ...a, value: a.value === null ? null : money(a.value) })),
+      value: total(paperValues.map((a) => a.value)), openTrades: open.filter((t) => t.mode === 'paper').length,
+    },
+    kraken: krakenError !== null ? { status: 'error', message: krakenError } : { status: 'no_key' },
+  };
+  if (krakenBalances) {
+    const held = new Map<string, Decimal>();
+    for (const t of liveOpen) held.set(baseOf(t.symbol), (held.get(baseOf(t.symbol)) ?? ZERO).plus(t.quantity));
+    const assets = krakenBalances.filter((b) => !dec(b.total).isZero() || held.has(b.asset)).map((b) => {
+      const totalAmount = dec(b.total);
+      const managed = b.asset === quote ? totalAmount : held.get(b.asset) ?? ZERO;
+      const other = totalAmount.minus(managed);
+      return {
+        asset: b.asset, total: money(totalAmount), free: money(b.free), used: money(b.used), botManaged: money(managed),
+        other: money(Decimal.max(other, ZERO)), shortfall: other.lt(0),
+        value: valueOf(b.asset, totalAmount, quote, markFor), managedValue: valueOf(b.asset, Decimal.min(managed, totalAmount), quote, markFor),
+      };
+    });
+    view.kraken = {
+      status: 'ok', openTrades: liveOpen.length,
+      assets: assets.map(({ managedValue: _m, value, ...a }) => ({ ...a, value: value === null ? null : money(value) })),
+      botManagedValue: total(assets.map((a) => a.managedValue)), accountValue: total(assets.map((a) => a.value)),
+    };
+  }
+  return view;
+}

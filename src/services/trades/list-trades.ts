@@ -1,0 +1,106 @@
+// Owns what `/trades` and `ctb trades` show: every open trade with its mark price, unrealised PnL
+// (after the entry fee) and age, totals per book, and optionally the last N closed trades. Long
+// only: every trade is opened by a buy and closed by a sell. Amounts are exact decimal strings.
+import { desc, eq } from 'drizzle-orm';
+import type { AppContext } from '../../app/context.js';
+import { trades, type Trade } from '../../db/schema/index.js';
+import { Decimal, ZERO, dec } from '../../money.js';
+import { bookOf, money, type BookName } from '../stats/compute-stats.js';
+import { loadMarks, type Mark } from './marks.js';
+
+export interface OpenTradeRow {
+  id: number;
+  book: BookName;
+  strategy: string;
+  symbol: string;
+  side: 'long';
+  quantity: string;
+  entryPrice: string;
+  entryAt: Date;
+  ageSeconds: number;
+  /** Null when no price is known in this process (see marks.ts). */
+  mark: Mark | null;
+  unrealizedPnl: string | null;
+  unrealizedPct: string | null;
+}
+
+export interface BookTotals {
+  book: BookName;
+  open: number;
+  costBasis: string;
+  /** Over the trades with a mark; `unmarked` counts the others. */
+  unrealizedPnl: string;
+  unmarked: number;
+}
+
+export interface ClosedTradeRow {
+  id: number;
+  book: BookName;
+  strategy: string;
+  symbol: string;
+  quantity: string;
+  entryPrice: string;
+  exitPrice: string | null;
+  entryAt: Date;
+  exitAt: Date | null;
+  realizedPnl: string | null;
+}
+
+export interface TradesView {
+  at: Date;
+  open: OpenTradeRow[];
+  totals: BookTotals[];
+  closed: ClosedTradeRow[] | null;
+}
+
+export const CLOSED_MAX = 100;
+
+function openRow(t: Trade, mark: Mark | null, now: Date): OpenTradeRow {
+  const qty = dec(t.quantity);
+  const cost = qty.times(t.entryPrice);
+  const pnl = mark ? dec(mark.price).minus(t.entryPrice).times(qty).minus(t.entryFee) : null;
+  return {
+    id: t.id, book: bookOf(t.mode, t.feed), strategy: t.strategy, symbol: t.symbol, side: 'long', quantity: money(qty), entryPrice: money(t.entryPrice),
+    entryAt: t.entryAt, ageSeconds: Math.max(0, Math.floor((now.getTime() - t.entryAt.getTime()) / 1000)), mark,
+    unrealizedPnl: pnl ? money(pnl) : null,
+    unrealizedPct: pnl && cost.gt(0) ? pnl.div(cost).times(100).toDecimalPlaces(2).toFixed(2) : null,
+  };
+}
+
+function totalsOf(rows: OpenTradeRow[]): BookTotals[] {
+  const books = new Map<BookName, { open: number; cost: Decimal; pnl: Decimal; unmarked: number }>();
+  for (const r of rows) {
+    const b = books.get(r.book) ?? { open: 0, cost: ZERO, pnl: ZERO, unmarked: 0 };
+    books.set(r.book, {
+      open: b.open + 1, cost: b.cost.plus(dec(r.quantity).times(r.entryPrice)),
+      pnl: r.unrealizedPnl === null ? b.pnl : b.pnl.plus(r.unrealizedPnl), unmarked: b.unmarked + (r.unrealizedPnl === null ? 1 : 0),
+    });
+  }
+  return [...books].map(([book, b]) => ({ book, open: b.open, costBasis: money(b.cost), unrealizedPnl: money(b.pnl), unmarked: b.unmarked }));
+}
+
+export async function listTrades(ctx: Pick<AppContext, 'db' | 'prices' | 'config' | 'clock' | 'logger'>, opts: { closed?: number } = {}): Promise<TradesView> {
+  const now = ctx.clock.now();
+  const open = await ctx.db.select().from(trades).where(eq(trades.status, 'open')).orderBy(trades.id);
+  const markFor = await loadMarks(ctx, open);
+  const rows = open.map((t) => openRow(t, markFor(t.symbol, t.feed), now));
+  let closed: ClosedTradeRow[] | null = null;
+  if (opts.closed !== undefined && opts.closed > 0) {
+    const last = await ctx.db.select().from(trades).where(eq(trades.status, 'closed')).orderBy(desc(trades.exitAt), desc(trades.id)).limit(Math.min(opts.closed, CLOSED_MAX));
+    closed = last.map((t) => ({
+      id: t.id, book: bookOf(t.mode, t.feed), strategy: t.strategy, symbol: t.symbol, quantity: money(t.quantity), entryPrice: money(t.entryPrice),
+      exitPrice: t.exitPrice === null ? null : money(t.exitPrice), entryAt: t.entryAt, exitAt: t.exitAt, realizedPnl: t.realizedPnl === null ? null : money(t.realizedPnl),
+    }));
+  }
+  return { at: now, open: rows, totals: totalsOf(rows), closed };
+}
+
+/** "3d 4h", "2h 05m", "7m": how long a trade has been open. */
+export function formatAge(seconds: number): string {
+  const d = Math.floor(seconds / 86_400);
+  const h = Math.floor((seconds % 86_400) / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  if (d > 0) return `${d}d ${h}h`;
+  if (h > 0) return `${h}h ${String(m).padStart(2, '0')}m`;
+  return `${m}m`;
+}

@@ -1,0 +1,45 @@
+// Owns the mark price of an open position for /trades and /balance: the engine's own latest candle
+// when this process runs the engine (its feed, replay included), else — for trades made on Kraken's
+// market — Kraken's public ticker (no key needed). A replay trade outside the engine's process has
+// no mark: its prices exist only in the replay. Each mark says where it came from and when.
+import type { AppContext } from '../../app/context.js';
+import { createKrakenPublicMarket, type KrakenPublicMarket } from '../../exchange/kraken/public-market.js';
+import type { FeedKind } from '../../market/types.js';
+
+export interface Mark {
+  price: string;
+  at: Date;
+  source: 'engine' | 'kraken';
+}
+
+export type MarkFor = (symbol: string, feed: FeedKind) => Mark | null;
+
+/** Looks up the marks of the given positions once (one ticker call per pair at most). */
+export async function loadMarks(
+  ctx: Pick<AppContext, 'prices' | 'config' | 'clock' | 'logger'>,
+  positions: Array<{ symbol: string; feed: FeedKind }>,
+  opts: { publicMarket?: () => Promise<KrakenPublicMarket> } = {},
+): Promise<MarkFor> {
+  const fromEngine = (symbol: string): Mark | null => {
+    const candle = ctx.prices.lastCandle(symbol);
+    return candle ? { price: String(candle.close), at: new Date(candle.openTime.getTime() + 60_000), source: 'engine' } : null;
+  };
+  const wanted = [...new Set(positions.filter((p) => p.feed === 'kraken' && !fromEngine(p.symbol)).map((p) => p.symbol))];
+  const fromKraken = new Map<string, Mark>();
+  if (wanted.length > 0) {
+    try {
+      const market = await (opts.publicMarket ?? (() => createKrakenPublicMarket(ctx.config, { enableRateLimit: false, timeoutMs: 5_000 })))();
+      await Promise.all(wanted.map(async (symbol) => {
+        try {
+          const price = await market.fetchLastPrice(symbol);
+          if (price) fromKraken.set(symbol, { price, at: ctx.clock.now(), source: 'kraken' });
+        } catch (err) {
+          ctx.logger.warn({ err, symbol }, 'no mark price from Kraken for an open position');
+        }
+      }));
+    } catch (err) {
+      ctx.logger.warn({ err }, "could not reach Kraken's public API for mark prices");
+    }
+  }
+  return (symbol, feed) => fromEngine(symbol) ?? (feed === 'kraken' ? fromKraken.get(symbol) ?? null : null);
+}

@@ -1,0 +1,147 @@
+// /trades and /balance (and `ctb trades`, `ctb balance`): what an operator sees of open trades and
+// balances, with mark prices from Kraken's public ticker (the fake Kraken behind the real adapter).
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { runCli } from '../../../src/cli/program.js';
+import { execute } from '../../../src/db/client.js';
+import { paperBalances } from '../../../src/db/schema/index.js';
+import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { recordingIo } from '../../support/cli-io.js';
+import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
+import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
+import { startSlackHarness, USERS, type SlackHarness } from '../../support/slack-harness.js';
+import { insertTrade } from '../../support/trade-rows.js';
+
+let database: TestDatabase;
+let kraken: FakeKraken;
+let h: SlackHarness;
+const keys = () => ({ KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET });
+
+beforeAll(async () => {
+  database = await createPostgresTestDb();
+  kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET, tickers: { XXBTZUSD: '61000.0' }, balances: { ZUSD: '5000.0000', XXBT: '0.0500000000' } });
+  h = await startSlackHarness({ database, env: { KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false', ...keys() } });
+}, 120_000);
+afterAll(async () => {
+  await h?.close();
+  await kraken?.close();
+  await database?.close();
+});
+beforeEach(async () => {
+  await execute(database.db, sql`truncate trades, paper_balances restart identity`);
+  kraken.calls.length = 0;
+});
+
+async function cli(argv: string[], env: Record<string, string> = {}) {
+  const io = recordingIo({ DATABASE_URL: database.url, KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false', ...env });
+  const code = await runCli(argv, io);
+  return { code, out: io.out(), err: io.err() };
+}
+
+async function seed() {
+  const paper = await insertTrade(database.db, { quantity: '0.02', entryPrice: '60000', entryFee: '3' });
+  const live = await insertTrade(database.db, { mode: 'live', quantity: '0.01', entryPrice: '59000', entryFee: '1.5' });
+  const replay = await insertTrade(database.db, { feed: 'replay', strategy: 'replay-ma', quantity: '0.1', entryPrice: '40000' });
+  const closed = await insertTrade(database.db, { status: 'closed', realizedPnl: '-2.5' });
+  await database.db.insert(paperBalances).values([{ asset: 'USD', total: '8797', updatedAt: new Date() }, { asset: 'BTC', total: '0.02', updatedAt: new Date() }]);
+  return { paper, live, replay, closed };
+}
+
+describe('ctb trades', () => {
+  it('lists open trades with Kraken marks, unrealised PnL after the entry fee, %, totals per book; a replay trade has no mark here', async () => {
+    const { paper, live, replay } = await seed();
+    const r = await cli(['trades']);
+    expect(r.code).toBe(0);
+    const line = (id: number) => r.out.split('\n').find((l) => l.startsWith(`#${id} `))!;
+    // (61000 − 60000) × 0.02 − 3 = +17, on a cost of 1200 → +1.42%
+    expect(line(paper.id)).toMatch(/paper\s+BTC\/USD\s+long\s+0\.02\s+60000\s+61000 \(kraken\)\s+\+17\s+\+1\.42%\s+\d+[dhm].*btc-ma-cross/);
+    // (61000 − 59000) × 0.01 − 1.5 = +18.5
+    expect(line(live.id)).toMatch(/live\s+BTC\/USD\s+long\s+0\.01\s+59000\s+61000 \(kraken\)\s+\+18\.5\s+\+3\.14%/);
+    expect(line(replay.id)).toMatch(/replay\s+BTC\/USD\s+long\s+0\.1\s+40000\s+—\s+—\s+—/);
+    expect(r.out).toMatch(/^paper: 1 open, cost 1200, unrealised \+17$/m);
+    expect(r.out).toMatch(/^replay: 1 open, cost 4000, unrealised \+0 \(1 without a mark price\)$/m);
+    expect(r.out).not.toMatch(/closed:/);
+    // One public ticker call for the one pair, no private call at all.
+    expect(kraken.calls.filter((c) => c.api === 'private')).toEqual([]);
+    expect(kraken.callsTo('Ticker')).toHaveLength(1);
+  });
+
+  it('--closed N adds the last N closed trades; --json gives the same result as data', async () => {
+    const { closed } = await seed();
+    const r = await cli(['trades', '--closed', '5']);
+    expect(r.out).toMatch(new RegExp(`Last 1 closed:[\\s\\S]*#${closed.id}\\s+paper\\s+BTC/USD\\s+0\\.02\\s+60000\\s+60500\\s+-2\\.5`));
+    const json = JSON.parse((await cli(['trades', '--json'])).out);
+    expect(json).toMatchObject({ ok: true, closed: null, totals: expect.arrayContaining([{ book: 'live', open: 1, costBasis: '590', unrealizedPnl: '18.5', unmarked: 0 }]) });
+  });
+
+  it('refuses a bad --closed with what is expected (exit 2)', async () => {
+    for (const bad of ['0', 'ten', '1000']) {
+      const r = await cli(['trades', '--closed', bad]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/Bad arguments for trades: .*(at least 1|whole number|at most 100)/s);
+    }
+  });
+
+  it('says so plainly when nothing is open', async () => {
+    expect((await cli(['trades'])).out).toBe('No open trades.\n');
+  });
+});
+
+describe('ctb balance', () => {
+  it('shows only the paper book without a key', async () => {
+    await seed();
+    const r = await cli(['balance']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^Paper book — 2 open trade\(s\):/); // the paper and replay books both trade on paper
+    expect(r.out).toMatch(/^BTC\s+0\.02\s+1220$/m);
+    expect(r.out).toMatch(/^paper value: 10017$/m);
+    expect(r.out).toMatch(/Kraken: no key set/);
+  });
+
+  it("splits Kraken's balances into bot-managed (USD and what open live trades hold) and the rest of the account", async () => {
+    await seed();
+    const r = await cli(['balance'], keys());
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^BTC\s+0\.05\s+0\.05\s+0\s+0\.01\s+0\.04\s+3050$/m);
+    expect(r.out).toMatch(/^USD\s+5000\s+5000\s+0\s+5000\s+0\s+5000$/m);
+    expect(r.out).toMatch(/bot-managed value: 5610\s+whole account: 8050/);
+    expect(kraken.callsTo('BalanceEx')).toHaveLength(1);
+    expect(kraken.orderChangingCalls()).toEqual([]);
+  });
+
+  it('fails (exit 1) and says why when Kraken cannot be read', async () => {
+    kraken.failNext('BalanceEx', 'EService:Unavailable', 1);
+    const r = await cli(['balance'], keys());
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/Kraken: could not read the balances — .*unavailable/i);
+  });
+});
+
+describe('/trades and /balance in Slack', () => {
+  it('a reader sees the open trades (only they see it) and the balance', async () => {
+    const { paper } = await seed();
+    await h.slash('/trades', '', { user: USERS.reader });
+    await h.idle();
+    const reply = h.responses().at(-1)!;
+    expect(reply.response_type).toBe('ephemeral');
+    expect(String(reply.text)).toMatch(/^\[PAPER\] 3 open trade\(s\): paper unrealised \+17, live unrealised \+18\.5, replay unrealised \+0/);
+    expect(JSON.stringify(reply.blocks)).toContain(`\`#${paper.id}\` *BTC/USD* long 0.02 @ 60000 → mark 61000: *+17* (+1.42%)`);
+
+    await h.slash('/trades', 'closed 3', { user: USERS.reader });
+    await h.idle();
+    expect(JSON.stringify(h.responses().at(-1)!.blocks)).toContain('*Last 1 closed*');
+
+    await h.slash('/balance', '', { user: USERS.reader });
+    await h.idle();
+    expect(String(h.responses().at(-1)!.text)).toMatch(/Balance: paper 10017 USD; Kraken bot-managed 5610, account 8050/);
+  });
+
+  it('answers bad text with the usage', async () => {
+    await h.slash('/trades', 'everything', { user: USERS.reader });
+    await h.idle();
+    expect(String(h.responses().at(-1)!.text)).toMatch(/takes nothing, or `closed <n>` — got "everything"/);
+    await h.slash('/trades', 'closed lots', { user: USERS.reader });
+    await h.idle();
+    expect(JSON.stringify(h.responses().at(-1)!.blocks)).toMatch(/Bad arguments for trades/);
+  });
+});

@@ -97,6 +97,13 @@ export interface ApiKeyRights {
   source: 'key_info' | 'withdraw_probe' | 'paper';
   /** Rights the source could not establish (a withdraw probe cannot see Trade rights); reported as false. */
   unknown?: Array<'canTrade' | 'canCancel'>;
+  /**
+   * GetApiKeyInfo named permissions the bot does not know: the key may hold rights it cannot see,
+   * so withdrawal was read from the withdraw-info probe instead (`withdrawSource`), never assumed.
+   */
+  unrecognisedPermissions?: string[];
+  /** Where canWithdraw came from when it is not `source` (the probe, after unknown names). */
+  withdrawSource?: 'withdraw_probe';
 }
 
 /** Kraken's SystemStatus: only 'online' accepts new orders normally. */

@@ -246,21 +246,31 @@ export class KrakenExchange implements Exchange {
   async fetchKeyRights(): Promise<ApiKeyRights> {
     try {
       const info = await this.#call('private', 'GetApiKeyInfo', {}, S.apiKeyInfoResult);
-      return keyRightsFromPermissions(info.permissions);
+      const rights = keyRightsFromPermissions(info.permissions);
+      if (!rights.unrecognisedPermissions || info.permissions.includes('withdraw-funds')) return rights;
+      // Names the bot does not know: whether the key can withdraw is asked of Kraken, not assumed.
+      return { ...rights, canWithdraw: await this.#probeWithdraw(rights.unrecognisedPermissions), withdrawSource: 'withdraw_probe' };
     } catch (err) {
       if (!(err instanceof ExchangeError) || err.code === 'invalid_key' || (err.kind === 'retryable' && !/404/.test(String((err.cause as Error)?.message)))) throw err;
       this.#opts.logger.info({ code: err.code }, 'GetApiKeyInfo unavailable; probing key rights instead');
     }
     await this.#call('private', 'BalanceEx', {}, S.balanceExResult);
-    let canWithdraw: boolean;
+    const canWithdraw = await this.#probeWithdraw();
+    return { canQuery: true, canTrade: false, canCancel: false, canWithdraw, source: 'withdraw_probe', unknown: ['canTrade', 'canCancel'] };
+  }
+
+  /** WithdrawMethods answers `EGeneral:Permission denied` to a key that cannot withdraw. */
+  async #probeWithdraw(unrecognised?: string[]): Promise<boolean> {
     try {
       await this.#call('private', 'WithdrawMethods', {}, S.withdrawMethodsResult);
-      canWithdraw = true;
+      return true;
     } catch (err) {
-      if (err instanceof ExchangeError && err.code === 'permission_denied') canWithdraw = false;
-      else throw err;
+      if (err instanceof ExchangeError && err.code === 'permission_denied') return false;
+      if (!unrecognised) throw err;
+      throw new ExchangeError('retryable', 'key_rights_unknown',
+        `Kraken's GetApiKeyInfo names permissions this bot does not know (${unrecognised.join(', ')}) and the withdraw probe did not answer (${err instanceof Error ? err.message : String(err)}): cannot tell whether the key can withdraw.`,
+        { cause: err });
     }
-    return { canQuery: true, canTrade: false, canCancel: false, canWithdraw, source: 'withdraw_probe', unknown: ['canTrade', 'canCancel'] };
   }
 }
 

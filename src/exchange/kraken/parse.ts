@@ -42,15 +42,29 @@ export function tradeOf(id: string, t: KrakenTrade, symbol: string, quote: strin
   };
 }
 
-/** Kraken permission names (GetApiKeyInfo) → the rights the bot cares about. */
+/**
+ * The GetApiKeyInfo permission names the bot knows the meaning of. Any other name may grant
+ * something the bot cannot see (a new withdraw or transfer right), so it is never read as "no".
+ */
+export const KNOWN_KEY_PERMISSIONS: ReadonlySet<string> = new Set([
+  'query-funds', 'query-open-trades', 'query-closed-trades', 'modify-trades', 'close-trades', 'withdraw-funds',
+]);
+
+/**
+ * Kraken permission names (GetApiKeyInfo) → the rights the bot cares about. Names it does not know
+ * are listed in `unrecognisedPermissions`, and then withdrawal is not read from the names at all
+ * (canWithdraw true until a withdraw-info probe shows otherwise): an unknown name fails closed.
+ */
 export function keyRightsFromPermissions(permissions: string[]): ApiKeyRights {
   const has = (p: string) => permissions.includes(p);
+  const unrecognised = [...new Set(permissions.filter((p) => !KNOWN_KEY_PERMISSIONS.has(p)))].sort();
   return {
     canQuery: has('query-funds') && has('query-open-trades') && has('query-closed-trades'),
     canTrade: has('modify-trades'),
     canCancel: has('close-trades'),
-    canWithdraw: has('withdraw-funds'),
+    canWithdraw: has('withdraw-funds') || unrecognised.length > 0,
     source: 'key_info',
+    ...(unrecognised.length > 0 ? { unrecognisedPermissions: unrecognised } : {}),
   };
 }
 

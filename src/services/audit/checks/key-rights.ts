@@ -23,10 +23,20 @@ export const keyRightsCheck = defineCheck({
       }
       throw err;
     }
-    const how = rights.source === 'key_info' ? 'GetApiKeyInfo' : 'withdraw probe';
+    const how = rights.source === 'key_info' ? (rights.withdrawSource ? 'GetApiKeyInfo, withdraw probe' : 'GetApiKeyInfo') : 'withdraw probe';
     const details = { ...rights };
     if (rights.canWithdraw) {
       return { status: 'fail', value: `key can WITHDRAW funds (${how})`, fix: `Revoke this key now. ${NEW_KEY_FIX}`, details };
+    }
+    // A permission the bot cannot read may be a right it cannot see (a transfer, a new withdraw
+    // kind): the probe said no withdrawal, but the key is not the one the checklist asks for.
+    if (rights.unrecognisedPermissions?.length) {
+      return {
+        status: 'fail',
+        value: `key has permissions this bot does not know: ${rights.unrecognisedPermissions.join(', ')} (withdraw probe: denied)`,
+        fix: `Check what they grant on kraken.com and remove them. ${NEW_KEY_FIX}`,
+        details,
+      };
     }
     const missing = [
       !rights.canQuery && rights.source === 'key_info' ? 'query' : null,

@@ -5,15 +5,22 @@
 // errors — those must not become alerts about themselves, forever); lines logged while this source
 // is raising are skipped; and at most MAX_IN_FLIGHT raises run at once — beyond that, repeats are
 // counted per fingerprint and raised once with the count when there is room.
+// One alert per event: code that raises its own alert for an event and also logs it at error level
+// marks that line with ALERTED, and this source lets it be (else one risk breach posted a critical
+// alert and a second, warning alert from its own log line).
 import { errorLineTap, type Logger } from '../logger.js';
 import type { AlertSink } from './types.js';
 
 const MAX_IN_FLIGHT = 50;
 
+/** Log fields for an error line whose event already has its own alert: `logger.error({ ...ALERTED, … }, msg)`. */
+export const ALERTED = { alerted: true } as const;
+
 interface LogLine {
   level?: number;
   msg?: string;
   alertPipeline?: boolean;
+  alerted?: boolean;
   component?: string;
   module?: string;
   job?: string;
@@ -69,7 +76,7 @@ export function attachLogAlerts(logger: Logger, sink: AlertSink): () => void {
     } catch {
       return;
     }
-    if (line.alertPipeline) return;
+    if (line.alertPipeline || line.alerted) return;
     if (inFlight >= MAX_IN_FLIGHT) {
       const key = logLineFingerprint(line.msg ?? '');
       const entry = backlog.get(key);

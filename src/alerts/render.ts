@@ -1,14 +1,17 @@
 // Owns how an alert group reads in Slack and email: pure functions from rows to text and Block Kit.
 // The parent carries the count, status and the Acknowledge / Resolve / Silence controls; thread
-// replies and DMs are short lines that make the thread a readable timeline.
+// replies and DMs are short lines that make the thread a readable timeline. Times in Slack are date
+// tokens (each reader sees their own time zone; the fallback is UTC); email keeps plain UTC text.
 import type { AlertEvent, AlertGroup } from '../db/schema/alerts.js';
+import { slackDate } from '../slack/views/format.js';
 
 export const ALERT_ACTIONS = { ack: 'alert_ack', resolve: 'alert_resolve', silence: 'alert_silence' } as const;
 export const SILENCE_CHOICES = ['30m', '1h', '4h', '24h'] as const;
 
 const ICON = { info: ':large_blue_circle:', warning: ':large_orange_circle:', critical: ':red_circle:' } as const;
 
-const when = (d: Date) => d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+const utc = (d: Date) => d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+const when = slackDate;
 
 export function headline(group: Pick<AlertGroup, 'severity' | 'title' | 'test'>): string {
   return `${group.test ? '[TEST] ' : ''}[${group.severity.toUpperCase()}] ${group.title}`;
@@ -91,7 +94,7 @@ export function emailFor(group: AlertGroup, latest: AlertEvent | undefined, reas
     text: [
       `${headline(group)}`,
       `Reason: ${reason}`,
-      `Source: ${group.source} · occurrences: ${group.count} · first ${when(group.firstAt)} · last ${when(group.lastAt)}`,
+      `Source: ${group.source} · occurrences: ${group.count} · first ${utc(group.firstAt)} · last ${utc(group.lastAt)}`,
       `Status: ${group.status}`,
       details,
       `Acknowledge it in the Slack alerts thread (group ${group.id}) or with \`ctb alerts ack ${group.id}\`.`,

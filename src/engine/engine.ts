@@ -4,6 +4,7 @@
 // speed. bot_state is re-read under the order lock before every order (halted ⇒ nothing trades), and
 // polled with the heartbeat so a mode switch, a halt or a resume is seen within a second.
 import { performance } from 'node:perf_hooks';
+import { ALERTED } from '../alerts/log-source.js';
 import type { AppContext } from '../app/context.js';
 import type { ManualClock } from '../clock.js';
 import type { BotState } from '../db/schema/index.js';
@@ -164,7 +165,7 @@ export class Engine {
       await updateBotState(ctx.db, ctx.clock, { halted: true, haltedReason: (err as Error).message, haltedAt: ctx.clock.now(), haltedBy: 'system:engine' }).catch(() => undefined);
       await ctx.alerts.raise({ source: 'exchange', severity: 'critical', title: `Trading halted: ${(err as Error).message}`, fingerprint: 'engine_halted_auth' });
     } else if (!isAppError(err, 'retryable')) {
-      ctx.logger.error({ err }, 'engine loop error');
+      ctx.logger.error({ ...ALERTED, err }, 'engine loop error');
       await ctx.alerts.raise({ source: 'engine', severity: 'critical', title: `Engine error: ${(err as Error)?.message ?? String(err)}`, fingerprint: 'engine_loop_error' }).catch(() => undefined);
     } else {
       ctx.logger.warn({ err }, 'transient market/exchange trouble; backing off');

@@ -3,6 +3,7 @@
 // fills in the ledger and update the portfolio. What the exchange says decides what happens next:
 // rejected → the intent is closed as rejected; retryable → the outcome is unknown, so the intent is
 // left for resolution against the exchange; auth/permission or halt → the bot halts and pages.
+import { ALERTED } from '../alerts/log-source.js';
 import type { AppContext } from '../app/context.js';
 import type { OrderIntent } from '../db/schema/index.js';
 import { isAppError } from '../errors.js';
@@ -137,7 +138,7 @@ async function sendFailed(deps: ExecutorDeps, intent: OrderIntent, err: unknown)
     // Refused before anything was placed (bad key, missing permission, not armed): nothing is pending.
     await markIntent(ctx.db, { id: intent.id, status: 'failed', error: message, at });
     await updateBotState(ctx.db, ctx.clock, { halted: true, haltedReason: `exchange refused an order: ${message}`, haltedAt: at, haltedBy: 'system:engine' });
-    ctx.logger.error({ err, ...details }, 'exchange refused an order; trading halted');
+    ctx.logger.error({ ...ALERTED, err, ...details }, 'exchange refused an order; trading halted');
     await ctx.alerts.raise({ source: 'exchange', severity: 'critical', title: `Trading halted: the exchange refused an order (${message})`, fingerprint: 'engine_halted_auth', details });
     return { kind: 'halted', message };
   }

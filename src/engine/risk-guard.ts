@@ -3,6 +3,7 @@
 // breach pauses new entries — persisted in bot_state.entriesPaused, so a restart keeps it — records
 // a risk_events row and raises a critical alert. Exits stay allowed: they only reduce risk.
 // A drawdown past RISK_HARD_DRAWDOWN_PCT is also reported to onHardBreach (the kill switch's hook).
+import { ALERTED } from '../alerts/log-source.js';
 import type { AlertSink } from '../alerts/types.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
@@ -140,7 +141,7 @@ export class RiskGuard {
       action: pauses ? 'entries_paused' : 'hard_breach_reported',
       details: { mode: breach.mode, equity: breach.equity.toFixed(8), reference: breach.reference.toFixed(8) },
     });
-    logger.error({ breach: { ...breach, at: breach.at.toISOString() } }, `risk guard: ${reason}`);
+    logger.error({ ...ALERTED, breach: { ...breach, at: breach.at.toISOString() } }, `risk guard: ${reason}`);
     await alerts.raise({
       source: 'risk', severity: 'critical', fingerprint: `risk:${breach.kind}`,
       title: pauses ? `Risk guard paused new entries: ${reason}` : `Hard drawdown limit breached: ${reason}`,

@@ -1,12 +1,13 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { attachLogAlerts } from '../../../src/alerts/log-source.js';
+import { ALERTED, attachLogAlerts } from '../../../src/alerts/log-source.js';
 import { createOutboxAlertSink } from '../../../src/alerts/sink.js';
 import { buildAppContext } from '../../../src/app/build-context.js';
 import { ManualClock } from '../../../src/clock.js';
 import { connectPostgres } from '../../../src/db/client.js';
 import { alertEvents, alertGroups } from '../../../src/db/schema/index.js';
 import { createLogger } from '../../../src/logger.js';
+import { RiskGuard } from '../../../src/engine/risk-guard.js';
 import { usePostgresTestDb } from '../../support/db.js';
 import { alertConfig } from '../../support/alert-fixtures.js';
 
@@ -75,6 +76,45 @@ describe('error log lines as an alert source', () => {
       const events = await until(() => database().db.select().from(alertEvents), (e) => e.length > 0);
       expect(JSON.stringify(events)).not.toContain('xoxb-1111');
       expect(events[0]!.title).toContain('[redacted]');
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('posts one alert for one risk breach: its error log line does not raise a second one', async () => {
+    const log = logger();
+    const clock = new ManualClock('2026-01-05T12:00:00Z');
+    const ctx = await buildAppContext({ config, clock, logger: log, database: database() });
+    try {
+      await database().db.delete(alertEvents);
+      await database().db.delete(alertGroups);
+      const guard = new RiskGuard({
+        db: ctx.db, clock, alerts: ctx.alerts, logger: log, limits: { maxDrawdownPct: 10, dailyLossPct: 3, hardDrawdownPct: 15 },
+      }, 'paper');
+      await guard.handle({ kind: 'max_drawdown', valuePct: 11.5, thresholdPct: 10, equity: 8850, reference: 10000, at: clock.now(), mode: 'paper' });
+      // A line without the mark, logged after, proves the log source is listening.
+      log.error('canary after the breach');
+      const groups = await until(() => database().db.select().from(alertGroups), (g) => g.some((x) => x.source === 'log'));
+      expect(groups.map((g) => [g.source, g.severity, g.fingerprint]).sort()).toEqual([
+        ['log', 'warning', 'log:canary after the breach'],
+        ['risk', 'critical', 'risk:max_drawdown'],
+      ]);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('lets an error line marked ALERTED be: its event raised its own alert', async () => {
+    const log = logger();
+    const ctx = await buildAppContext({ config, clock: new ManualClock(), logger: log, database: database() });
+    try {
+      await database().db.delete(alertGroups);
+      log.error({ ...ALERTED }, 'exchange refused an order; trading halted');
+      log.error('unmarked line');
+      const groups = await until(() => database().db.select().from(alertGroups), (g) => g.length > 0);
+      await new Promise((r) => setTimeout(r, 200));
+      expect((await database().db.select().from(alertGroups)).map((g) => g.fingerprint)).toEqual(['log:unmarked line']);
+      expect(groups.length).toBe(1);
     } finally {
       await ctx.close();
     }

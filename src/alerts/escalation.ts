@@ -87,15 +87,20 @@ export class EscalationTicker {
       return null;
     }
     const policy = await loadPolicy(db, esc.severity, this.deps.config);
+    // A rehearsal pages each rung once (one round) and is never "overdue": it shows the team the
+    // ladder without paging all night or firing what a real unanswered critical fires (auto-kill).
+    const maxRounds = group.test ? 1 : policy.maxRounds;
     let { round, step } = esc;
     if (step >= policy.steps.length) {
       round += 1;
       step = 0;
     }
-    if (policy.steps.length === 0 || round > policy.maxRounds) {
+    if (policy.steps.length === 0 || round > maxRounds) {
       await enqueueThreadNote(db, {
         groupId: group.id, channel: group.slackChannel, now,
-        text: `:warning: Escalation exhausted after ${policy.maxRounds} round(s); still not acknowledged. The alert stays open.`,
+        text: group.test
+          ? ':information_source: Test alert: the escalation ran its ladder once and stops here (a rehearsal never escalates further).'
+          : `:warning: Escalation exhausted after ${maxRounds} round(s); still not acknowledged. The alert stays open.`,
       });
       if (policy.email && emailConfigured(this.deps.config)) {
         await enqueueDelivery(db, { groupId: group.id, kind: 'email', target: 'alert-email', now, payload: emailFor(group, undefined, 'escalation exhausted, still unacknowledged') });
@@ -105,14 +110,14 @@ export class EscalationTicker {
     }
     const rung = policy.steps[step]!;
     const targets = await this.#targets(db, rung, now);
-    const label = `${RUNG_LABEL[rung]}, round ${round}/${policy.maxRounds}, step ${step + 1}/${policy.steps.length}`;
+    const label = `${RUNG_LABEL[rung]}, round ${round}/${maxRounds}, step ${step + 1}/${policy.steps.length}`;
     await this.#page(db, group, targets, { round, step, label, now, email: policy.email, slaMs: policy.ackSlaMs });
     if (this.deps.metrics) ctbMetrics(this.deps.metrics).escalations.inc({ step: rung });
 
     // The first rung's deadline has passed once a later rung runs (or the ladder comes round again).
     let overdue: OverdueCritical | null = null;
     const pastFirstDeadline = step > 0 || round > 1;
-    if (pastFirstDeadline && esc.overdueAt === null) {
+    if (pastFirstDeadline && esc.overdueAt === null && !group.test) {
       overdue = { groupId: group.id, fingerprint: group.fingerprint, title: group.title, source: group.source, firstAt: group.firstAt, overdueAt: now };
     }
     await execute(db, sql`

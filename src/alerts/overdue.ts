@@ -9,6 +9,8 @@ export interface OverdueCritical {
   fingerprint: string;
   title: string;
   source: string;
+  /** A rehearsal (`ctb alerts test`): it pages, but nothing may act on it as a real incident. */
+  test?: boolean;
   firstAt: Date;
   /** When the first page's acknowledgement deadline passed. */
   overdueAt: Date;
@@ -43,7 +45,7 @@ export async function listOverdueCriticals(db: Db): Promise<OverdueCritical[]> {
   const rows = await execute<{ id: string | number; fingerprint: string; title: string; source: string; first_at: string | Date; overdue_at: string | Date }>(db, sql`
     select g.id, g.fingerprint, g.title, g.source, g.first_at, e.overdue_at
     from alert_groups g join alert_escalations e on e.group_id = g.id
-    where g.severity = 'critical' and g.status = 'open' and e.overdue_at is not null and e.status in ('active', 'exhausted')
+    where g.severity = 'critical' and g.status = 'open' and not g.test and e.overdue_at is not null and e.status in ('active', 'exhausted')
     order by e.overdue_at`);
   return rows.map((r) => ({
     groupId: Number(r.id), fingerprint: r.fingerprint, title: r.title, source: r.source,

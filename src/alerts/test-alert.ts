@@ -1,7 +1,8 @@
 // Owns `ctb alerts test`: raise a test alert through the real pipeline, deliver it now through
 // every configured channel (Slack thread, email), and record per channel what happened in
 // alert_tests, which the go-live audit reads. A critical test alert also starts the escalation,
-// so a team can rehearse being paged; the running bot's escalation tick carries it on.
+// so a team can rehearse being paged; the running bot's escalation tick carries it on — through
+// the ladder once, never past it, and never as an overdue critical that auto-kill acts on.
 import { and, eq } from 'drizzle-orm';
 import type { AppContext } from '../app/context.js';
 import { alertDeliveries, alertTests } from '../db/schema/alerts.js';

@@ -26,9 +26,14 @@ export function autoKillOnHardBreach(ctx: AppContext, breach: RiskBreach): Promi
   });
 }
 
-export function autoKillOnOverdueCritical(ctx: AppContext, alert: Pick<OverdueCritical, 'groupId' | 'title' | 'source' | 'overdueAt'>): Promise<KillResult | null> {
+export function autoKillOnOverdueCritical(ctx: AppContext, alert: Pick<OverdueCritical, 'groupId' | 'title' | 'source' | 'overdueAt' | 'test'>): Promise<KillResult | null> {
   // The kill's own alert going unanswered must not kill again; nor anything once halted here.
   if (alert.source === 'kill' || isHaltLatched(ctx)) return Promise.resolve(null);
+  // A rehearsal (`ctb alerts test --severity critical`) left unanswered is a drill, not an incident.
+  if (alert.test || alert.source === 'test') {
+    ctx.logger.info({ groupId: alert.groupId }, 'auto-kill: a test alert is never a reason to kill');
+    return Promise.resolve(null);
+  }
   return autoKill(ctx, {
     actor: 'system:escalation',
     key: `overdue-critical:${alert.groupId}`,

@@ -11,7 +11,7 @@ const usage = (message: string) => new AppError('usage', 'bad_simulator_flag', m
 
 export function parsePort(text: string): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1 || n > 65_535) throw usage(`--port: expected a port from 1 to 65535, got "${text}"`);
+  if (!/^\d+$/.test(text) || n > 65_535) throw usage(`--port: expected a port from 1 to 65535 (0: any free port), got "${text}"`);
   return n;
 }
 

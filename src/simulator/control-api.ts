@@ -65,7 +65,8 @@ const schemas = {
   balances: z.record(z.string(), amountField),
   rateLimits: z.object({ enabled: z.boolean().optional(), tier: z.enum(TIERS as [string, ...string[]]).optional() }).strict(),
   reset: z.object({ balances: z.record(z.string(), amountField).optional() }).strict(),
-  faults: z.union([faultSpecSchema, z.array(faultSpecSchema).max(100)]),
+  fault: faultSpecSchema,
+  faultList: z.array(faultSpecSchema).max(100),
 };
 
 function assetBalances(raw: Record<string, string>): Record<string, string> | Reply {
@@ -104,7 +105,8 @@ export function stateSummary(sim: KrakenSimulator): Record<string, unknown> {
 function post(sim: KrakenSimulator, route: string, body: string): Reply {
   switch (route) {
     case 'faults': {
-      const b = parseBody(schemas.faults, body);
+      // One fault or a list of them; parsed apart so an error names the field, not the union.
+      const b = body.trim().startsWith('[') ? parseBody(schemas.faultList, body) : parseBody(schemas.fault, body);
       if (isReply(b)) return b;
       const ids = (Array.isArray(b) ? b : [b]).map((f) => sim.faults.add(f));
       return new Reply(200, { added: ids, faults: sim.faults.list() });

@@ -74,7 +74,12 @@ export class StateFile {
     if (this.#timer) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#write(sim);
+      try {
+        this.#write(sim);
+      } catch (err) {
+        // A full disk must not kill the simulator under a running bot: say so, try again on the next change.
+        sim.event(`could not save the state file ${this.file}: ${(err as Error).message}`);
+      }
     }, SAVE_DELAY_MS);
   }
 

@@ -11,9 +11,12 @@ import { TEST_API_KEY, TEST_API_SECRET } from './kraken-test-keys.js';
 
 const running: KrakenSimulator[] = [];
 
-afterEach(async () => {
+/** Closes every simulator this file started (also done after each test). */
+export async function closeSimulators(): Promise<void> {
   await Promise.all(running.splice(0).map((s) => s.close()));
-});
+}
+
+afterEach(closeSimulators);
 
 /** A simulator with the test key pair, a fixed BTC price of 50,000 and no pace; closed after each test. */
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<KrakenSimulator> {

@@ -138,7 +138,7 @@ export const simulateKrakenCli: CliRegistration = {
     program
       .command('simulate-kraken')
       .description("run a local Kraken (REST) on 127.0.0.1 to rehearse live trading with no money")
-      .option('--port <n>', 'port on 127.0.0.1', '7800')
+      .option('--port <n>', 'port on 127.0.0.1 (0: any free port, printed)', '7800')
       .option('--pace <candles/s>', 'replay candles closed per second (0: only when POST /_sim/advance says)', '1')
       .option('--no-loop', 'stop the market at the end of the replay instead of looping')
       .option('--replay-file <file>', 'CSV of 1-minute candles (time,symbol,open,high,low,close,volume); default the bundled sample')

@@ -9,7 +9,7 @@ import { silentLogger } from '../../../src/logger.js';
 const BIN = fileURLToPath(new URL('../../../bin/ctb.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-const ctb = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+const ctb = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 100_000 });
 
 let child: ChildProcess | undefined;
 afterEach(() => {
@@ -28,12 +28,15 @@ async function startCli(args: string[]): Promise<{ env: Record<string, string>; 
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   const started = Date.now();
   while (!out.includes('MARKET_FEED=kraken')) {
-    if (proc.exitCode !== null || Date.now() - started > 60_000) throw new Error(`the simulator did not start:\n${out}\n${err}`);
+    if (proc.exitCode !== null || Date.now() - started > 100_000) throw new Error(`the simulator did not start:\n${out}\n${err}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   const env = Object.fromEntries(out.split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
   return { env, stdout: () => out, stderr: () => err, exited };
 }
+
+// Each run of the binary compiles the CLI through tsx: 10–30 s on a loaded two-core machine.
+const SLOW = 120_000;
 
 describe('ctb simulate-kraken', () => {
   it('documents itself: the env lines, the control API, REST only', () => {
@@ -43,14 +46,14 @@ describe('ctb simulate-kraken', () => {
     expect(run.stdout).toContain('POST   /_sim/faults');
     expect(run.stdout).toContain('no WebSocket server');
     expect(run.stdout).toContain('--rate-limits <on|off>');
-  });
+  }, SLOW);
 
   it('refuses a bad flag with a message naming it, exit 2 (the binary)', () => {
     const run = ctb(['simulate-kraken', '--pace', 'fast']);
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/--pace: expected candles per second from 0 to 1000/);
     expect(run.stdout).not.toContain('KRAKEN_API_SECRET=');
-  });
+  }, SLOW);
 
   it.each([
     [['--port', '99999'], /--port: expected a port/],
@@ -86,5 +89,5 @@ describe('ctb simulate-kraken', () => {
     expect(await sim.exited).toBe(0);
     expect(sim.stderr()).not.toContain(secret);
     expect(sim.stdout()).toContain('simulator stopped');
-  });
+  }, SLOW);
 });

@@ -15,9 +15,9 @@ describe('faults injected into the simulator', () => {
     const started = Date.now();
     await raw(`${sim.url}/0/public/Time`);
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
-    const kraken = adapterFor(sim, { timeoutMs: 300 });
+    const kraken = adapterFor(sim, { timeoutMs: 1500 }); // room for a loaded machine; the delay is well past it
     await kraken.loadMarkets();
-    await control(sim, 'POST', 'faults', { endpoint: 'BalanceEx', kind: 'latency', ms: 1000 });
+    await control(sim, 'POST', 'faults', { endpoint: 'BalanceEx', kind: 'latency', ms: 4000 });
     await expect(kraken.fetchBalances()).rejects.toMatchObject({ kind: 'retryable', code: 'timeout' });
   });
 
@@ -86,9 +86,9 @@ describe('faults injected into the simulator', () => {
 
   it('places the order and answers after the client gave up (latency after processing)', async () => {
     const sim = await startSimulator();
-    const kraken = adapterFor(sim, { timeoutMs: 300 });
+    const kraken = adapterFor(sim, { timeoutMs: 1500 });
     await kraken.loadMarkets();
-    await control(sim, 'POST', 'faults', { endpoint: 'AddOrder', kind: 'latency', ms: 1000, after: true });
+    await control(sim, 'POST', 'faults', { endpoint: 'AddOrder', kind: 'latency', ms: 4000, after: true });
     await expect(kraken.createOrder(marketBuy('slow-1'))).rejects.toMatchObject({ code: 'timeout' });
     expect([...sim.state.orders.values()].map((o) => o.cl_ord_id)).toEqual(['slow-1']);
   });

@@ -147,6 +147,7 @@ export const envSchema = z.object({
   KRAKEN_API_SECRET: secret,
   KRAKEN_API_URL: url('https://api.kraken.com'),
   KRAKEN_RATE_LIMIT: bool(true),
+  KRAKEN_RATE_TIER: z.enum(['starter', 'intermediate', 'pro']).optional().default('starter'),
   DATABASE_URL: optionalText.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
     message: 'expected a postgres:// or postgresql:// URL, or unset for the embedded database',
   }),
@@ -229,6 +230,7 @@ export const envSchema = z.object({
   AUTO_KILL: z.enum(['on', 'off', 'live']).optional().default('live'),
   KILL_CONFIRM_ATTEMPTS: number(3, { min: 1, max: 10, int: true }),
   KILL_DB_TIMEOUT: duration('3s'),
+  KILL_HANDOFF_TIMEOUT: duration('10s'),
   KILL_HTTP_TOKEN: secret,
   HALT_POLL_INTERVAL: duration('500ms'),
   DEAD_MAN_TIMEOUT: duration('60s'),

@@ -1,6 +1,7 @@
 // Owns which Exchange the bot talks to. Paper is an Exchange implementation, not an if(live)
-// scattered through the code. The Kraken adapter is built lazily, only when asked for, and it
-// refuses every order-changing call unless the process is armed (IS_LIVE=true).
+// scattered through the code. The Kraken adapter is built when asked for (the running bot asks at
+// start when it has keys); it refuses to place or amend orders unless the process is armed
+// (IS_LIVE=true), and cancels and reads whether armed or not.
 import type { Config } from '../config/env.js';
 import { AppError } from '../errors.js';
 import type { Mode } from '../services/bot-state.js';
@@ -30,7 +31,7 @@ export class ExchangeProvider {
     return this.#paper;
   }
 
-  /** Kraken with the configured key. Read-only calls work unarmed; order changes need IS_LIVE=true. */
+  /** Kraken with the configured key. Cancels and reads work unarmed; placing orders needs IS_LIVE=true. */
   kraken(): Exchange {
     if (!this.config.KRAKEN_API_KEY || !this.config.KRAKEN_API_SECRET) {
       throw new AppError('config', 'kraken_keys_missing', 'KRAKEN_API_KEY and KRAKEN_API_SECRET are not set.', {

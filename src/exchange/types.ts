@@ -129,6 +129,8 @@ export interface Exchange {
   fetchKeyRights(): Promise<ApiKeyRights>;
   /** The venue's trading status (Kraken SystemStatus). Optional: a venue without one is always online. */
   fetchSystemStatus?(): Promise<SystemStatus>;
+  /** Loads what the first call would otherwise load (Kraken: ccxt and its client), so a kill never pays it. */
+  warm?(): Promise<void>;
 }
 
 /** Where prices come from for paper fills and the engine (a feed, or the exchange's public API). */

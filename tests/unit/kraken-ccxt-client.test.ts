@@ -23,14 +23,25 @@ describe('ccxt Kraken client', () => {
     scope.done();
   });
 
-  it('refuses an order-changing private endpoint when not armed, before any request leaves', async () => {
+  it('refuses every endpoint that places or amends orders when not armed, before any request leaves', async () => {
     const seen: string[] = [];
     const scope = nock('https://kraken.test').post(/.*/).reply(200, { error: [], result: {} });
     const client = await createCcxtKraken(config, { armed: false, withKeys: true, enableRateLimit: false, onRequest: (r) => seen.push(r.url) });
-    await expect(client.privatePostCancelAll()).rejects.toBeInstanceOf(LiveTradingNotArmedError);
     await expect(client.privatePostAddOrder({ pair: 'XBTUSD', type: 'buy', ordertype: 'market', volume: '1' })).rejects.toBeInstanceOf(LiveTradingNotArmedError);
+    await expect(client.privatePostAddOrderBatch({ pair: 'XBTUSD', orders: [] })).rejects.toBeInstanceOf(LiveTradingNotArmedError);
+    await expect(client.privatePostAmendOrder({ txid: 'O1', order_qty: '1' })).rejects.toBeInstanceOf(LiveTradingNotArmedError);
+    await expect(client.privatePostEditOrder({ txid: 'O1', pair: 'XBTUSD', volume: '1' })).rejects.toBeInstanceOf(LiveTradingNotArmedError);
     expect(seen).toEqual([]);
     expect(scope.isDone()).toBe(false);
+  });
+
+  it('never refuses cancelling or reading for being unarmed (removing risk needs no arming)', async () => {
+    const endpoints = ['CancelAll', 'CancelOrder', 'CancelOrderBatch', 'CancelAllOrdersAfter', 'OpenOrders', 'QueryOrders', 'TradesHistory'];
+    const scope = nock('https://kraken.test');
+    for (const e of endpoints) scope.post(`/0/private/${e}`).reply(200, { error: [], result: { count: 0 } });
+    const client = await createCcxtKraken(config, { armed: false, withKeys: true, enableRateLimit: false }) as unknown as Record<string, (p: object) => Promise<unknown>>;
+    for (const e of endpoints) await client[`privatePost${e}`]!({});
+    scope.done();
   });
 
   it('never calls an endpoint that moves funds, even when armed', async () => {

@@ -1,17 +1,19 @@
 // Owns the construction of ccxt's Kraken client — the only place the project builds one.
 // Every request goes through our fetch wrapper, which (1) lets nock and KRAKEN_API_URL fakes see
 // it (ccxt otherwise uses its own bundled undici, invisible to nock), and (2) is the last line of
-// the paper-mode invariant: an order-changing private endpoint is refused unless the process is
-// armed (IS_LIVE=true), and an endpoint that moves funds is refused always.
+// the paper-mode invariant: an endpoint that places or amends orders is refused unless the process
+// is armed (IS_LIVE=true), and an endpoint that moves funds is refused always. Cancelling and
+// reading are never refused for being unarmed: removing risk needs no arming.
+// Pacing is ours, not ccxt's (see rate-limiter.ts), and nonces come from one process-wide source.
 import type { Exchange as CcxtExchange } from 'ccxt';
 import type { Config } from '../../config/env.js';
 import { AppError } from '../../errors.js';
 import { LiveTradingNotArmedError } from '../errors.js';
+import { nextNonce } from './nonce.js';
+import { callCost, privateCounterFor, publicCounterOfProcess, type KrakenTier } from './rate-limiter.js';
 
-/** Private endpoints that place, change or cancel orders: callable only when armed. */
-export const ORDER_CHANGING_ENDPOINTS = new Set([
-  'AddOrder', 'AddOrderBatch', 'AmendOrder', 'EditOrder', 'CancelOrder', 'CancelOrderBatch', 'CancelAll', 'CancelAllOrdersAfter',
-]);
+/** Private endpoints that place or amend orders: callable only when armed. */
+export const ORDER_PLACING_ENDPOINTS = new Set(['AddOrder', 'AddOrderBatch', 'AmendOrder', 'EditOrder']);
 
 /** Private endpoints that move funds: never callable from this bot. */
 export const FUND_MOVING_ENDPOINTS = new Set(['Withdraw', 'WithdrawCancel', 'WalletTransfer', 'Stake', 'Unstake']);
@@ -22,12 +24,14 @@ export function privateEndpointOf(url: string): string | undefined {
 }
 
 export interface KrakenClientOptions {
-  /** Whether order-changing endpoints may be called (config.IS_LIVE). */
+  /** Whether order-placing endpoints may be called (config.IS_LIVE). */
   armed: boolean;
   /** Attach the API key (private endpoints). Public market data needs none. */
   withKeys: boolean;
-  /** Kraken's rate limiter: on in production, off in tests (it waits ~1 s per call). */
+  /** Pace calls inside Kraken's rate limits (KRAKEN_RATE_LIMIT): on in production, off against local fakes. */
   enableRateLimit?: boolean;
+  /** Kraken's verification tier of the account (KRAKEN_RATE_TIER): how fast its counter decays. */
+  rateTier?: KrakenTier;
   timeoutMs?: number;
   /** Seen by tests and metrics: every endpoint called. */
   onRequest?: (info: { url: string; method: string; endpoint: string | undefined }) => void;
@@ -39,24 +43,52 @@ export function guardedFetch(armed: boolean, onRequest?: KrakenClientOptions['on
     if (endpoint && FUND_MOVING_ENDPOINTS.has(endpoint)) {
       throw new AppError('halt', 'fund_moving_endpoint', `Refused to call Kraken ${endpoint}: this bot never moves funds.`);
     }
-    if (endpoint && ORDER_CHANGING_ENDPOINTS.has(endpoint) && !armed) throw new LiveTradingNotArmedError();
+    if (endpoint && ORDER_PLACING_ENDPOINTS.has(endpoint) && !armed) throw new LiveTradingNotArmedError();
     onRequest?.({ url, method: init.method ?? 'GET', endpoint });
     // Resolved at call time: nock swaps globalThis.fetch after modules load.
     return globalThis.fetch(url, init);
   };
 }
 
+type Fetch2 = (path: unknown, api?: unknown, ...rest: unknown[]) => Promise<unknown>;
+
+/**
+ * Puts our limiter in front of ccxt's request path. ccxt signs (takes the nonce) right after this
+ * wait with no await in between, so calls leave in the order they were let through and the nonces
+ * they carry increase in that order.
+ */
+function paceRequests(client: CcxtExchange, apiKey: string | undefined, tier: KrakenTier): void {
+  const fetch2 = (client as unknown as { fetch2: Fetch2 }).fetch2.bind(client);
+  (client as unknown as { fetch2: Fetch2 }).fetch2 = async (path, api, ...rest) => {
+    const isPrivate = api === 'private';
+    const counter = isPrivate && apiKey ? privateCounterFor(apiKey, tier) : publicCounterOfProcess();
+    await counter.take(callCost(isPrivate ? 'private' : 'public', String(path)));
+    return fetch2(path, api, ...rest);
+  };
+}
+
+let ccxtModule: Promise<typeof import('ccxt')> | undefined;
+
+/** ccxt, imported once per process (the import alone costs 0.3–1.3 s). */
+export function loadCcxt(): Promise<typeof import('ccxt')> {
+  ccxtModule ??= import('ccxt');
+  return ccxtModule;
+}
+
 export async function createCcxtKraken(config: Config, opts: KrakenClientOptions): Promise<CcxtExchange> {
-  const ccxt = await import('ccxt');
+  const ccxt = await loadCcxt();
   const base = (config.KRAKEN_API_URL ?? 'https://api.kraken.com').replace(/\/+$/, '');
+  const keyed = opts.withKeys && config.KRAKEN_API_KEY && config.KRAKEN_API_SECRET;
   const client = new ccxt.kraken({
-    enableRateLimit: opts.enableRateLimit ?? true,
+    // ccxt's own throttle queues every call behind every other and refills only while one waits.
+    enableRateLimit: false,
     timeout: opts.timeoutMs ?? 10_000,
-    ...(opts.withKeys && config.KRAKEN_API_KEY && config.KRAKEN_API_SECRET
-      ? { apiKey: config.KRAKEN_API_KEY.reveal(), secret: config.KRAKEN_API_SECRET.reveal() }
-      : {}),
+    ...(keyed ? { apiKey: config.KRAKEN_API_KEY!.reveal(), secret: config.KRAKEN_API_SECRET!.reveal() } : {}),
   });
   client.urls['api'] = { ...(client.urls['api'] as Record<string, string>), public: base, private: base };
   client.fetchImplementation = guardedFetch(opts.armed, opts.onRequest);
+  // Every client of this process shares one strictly increasing nonce.
+  client.nonce = nextNonce;
+  if (opts.enableRateLimit ?? true) paceRequests(client, keyed ? config.KRAKEN_API_KEY!.reveal() : undefined, opts.rateTier ?? 'starter');
   return client;
 }

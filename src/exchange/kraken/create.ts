@@ -10,6 +10,7 @@ export function createKrakenExchange(config: Config, opts: { logger: Logger; arm
     logger: opts.logger,
     armed: opts.armed,
     enableRateLimit: config.KRAKEN_RATE_LIMIT,
+    rateTier: config.KRAKEN_RATE_TIER,
     ...(opts.clock ? { clock: opts.clock } : {}),
   });
 }

@@ -20,8 +20,9 @@ export interface KrakenExchangeOptions {
   logger: Logger;
   armed: boolean;
   clock?: Clock;
-  /** Off in tests (ccxt's limiter waits ~1 s a call); on in production. */
+  /** Our pacing inside Kraken's rate limits: on in production, off against local fakes. */
   enableRateLimit?: boolean;
+  rateTier?: KrakenClientOptions['rateTier'];
   timeoutMs?: number;
   onRequest?: KrakenClientOptions['onRequest'];
 }
@@ -53,10 +54,20 @@ export class KrakenExchange implements Exchange {
       armed: this.#opts.armed,
       withKeys: true,
       enableRateLimit: this.#opts.enableRateLimit ?? true,
+      ...(this.#opts.rateTier ? { rateTier: this.#opts.rateTier } : {}),
       ...(this.#opts.timeoutMs !== undefined ? { timeoutMs: this.#opts.timeoutMs } : {}),
       ...(this.#opts.onRequest ? { onRequest: this.#opts.onRequest } : {}),
     });
     return this.#client;
+  }
+
+  /**
+   * Loads ccxt and builds the client now (at start), so the first kill pays neither; the market
+   * index follows in the background (its failure is retried by the first call that needs it).
+   */
+  async warm(): Promise<void> {
+    await this.#ccxt();
+    this.#index().catch((err: unknown) => this.#opts.logger.warn({ err }, 'could not load Kraken markets at start; retried on first use'));
   }
 
   /** One Kraken REST call: ccxt's implicit method, errors mapped once, the result parsed by `schema`. */

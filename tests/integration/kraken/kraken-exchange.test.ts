@@ -128,13 +128,15 @@ describe('KrakenExchange against recorded Kraken answers', () => {
     expect(await kraken().fetchOrderByClientId('ctb-43', 'BTC/USD')).toBeNull();
   });
 
-  it('refuses to place or cancel orders when the process is not armed, before any request leaves', async () => {
+  it('refuses to place orders when the process is not armed, before any request leaves, and cancels all the same', async () => {
     markets();
     const ex = kraken(false);
     await ex.loadMarkets();
     await expect(ex.createOrder({ clientOrderId: 'ctb-1', symbol: 'BTC/USD', side: 'buy', type: 'market', quantity: '0.01' })).rejects.toBeInstanceOf(LiveTradingNotArmedError);
-    await expect(ex.cancelAllOrders()).rejects.toBeInstanceOf(LiveTradingNotArmedError);
-    await expect(ex.cancelAllOrdersAfter(60_000)).rejects.toBeInstanceOf(LiveTradingNotArmedError);
+    nock(R.BASE).post('/0/private/CancelAll').reply(200, { error: [], result: { count: 3 } })
+      .post('/0/private/CancelAllOrdersAfter').reply(200, { error: [], result: { currentTime: 'x', triggerTime: '0' } });
+    expect(await ex.cancelAllOrders()).toEqual({ canceled: 3 });
+    await ex.cancelAllOrdersAfter(0);
   });
 
   it('places an order with its client order id when armed and reads its state back', async () => {

@@ -9,7 +9,6 @@ import { sleep } from '../market/sleep.js';
 import { setKillHooks } from '../services/kill/runtime.js';
 import { Engine } from './engine.js';
 import { flattenPositions } from './flatten.js';
-import { withOrderLock } from './order-lock.js';
 import { loadStrategies } from './strategies/config.js';
 import type { RiskBreach } from './risk-guard.js';
 
@@ -32,8 +31,7 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
         ctx, feed, strategies,
         ...(opts.onHardBreach ? { onHardBreach: (breach: RiskBreach) => opts.onHardBreach!(ctx, breach) } : {}),
       });
-      // The kill switch re-cancels inside this lock, so an order in flight cannot slip past a kill.
-      setKillHooks(ctx, { orderLock: (fn) => withOrderLock(ctx, fn), flatten: (c) => flattenPositions(c) });
+      setKillHooks(ctx, { flatten: (c) => flattenPositions(c) });
       const stopping = new AbortController();
       let lock: HeldLock | null = null;
       // Only the worker that trades keeps Kraken's dead man's switch renewed (one key, one process).

@@ -42,7 +42,10 @@ export interface KillTestContext {
 
 export async function killTestContext(opts: {
   database: Database;
+  /** IS_LIVE=true with Kraken keys. */
   armed?: boolean;
+  /** Kraken keys without IS_LIVE (an operator's shell, an unarmed replica). */
+  keys?: boolean;
   events?: string[];
   env?: Record<string, string>;
   dataDir?: string;
@@ -54,7 +57,8 @@ export async function killTestContext(opts: {
     // Generous by default so a loaded CI machine never turns a healthy write into a 'pending' kill;
     // the outage tests pass a short deadline explicitly.
     KILL_DB_TIMEOUT: '8s',
-    ...(opts.armed ? { IS_LIVE: 'true', KRAKEN_API_KEY: TEST_KRAKEN_KEY, KRAKEN_API_SECRET: TEST_KRAKEN_SECRET } : {}),
+    ...(opts.armed ? { IS_LIVE: 'true' } : {}),
+    ...(opts.armed || opts.keys ? { KRAKEN_API_KEY: TEST_KRAKEN_KEY, KRAKEN_API_SECRET: TEST_KRAKEN_SECRET } : {}),
     ...opts.env,
   });
   const clock = new ManualClock('2026-03-02T10:00:00Z');

@@ -13,6 +13,8 @@ export interface RecordingExchange extends Exchange {
   /** Orders that survive cancel-all (cancelled only by cancelOrder, or never when sticky). */
   sticky: Set<string>;
   deadManTimeouts: number[];
+  /** Each call answers this much later (a slow exchange). */
+  latencyMs: number;
   systemStatus: 'online' | 'maintenance' | 'cancel_only' | 'post_only';
 }
 
@@ -31,6 +33,7 @@ export function recordingExchange(venue: Venue, events: string[] = [], orders: O
     mode: 'ok',
     sticky: new Set(),
     deadManTimeouts: [],
+    latencyMs: 0,
     systemStatus: 'online',
     async loadMarkets() { return []; },
     async fetchTicker() { throw new Error('not used'); },
@@ -73,6 +76,7 @@ export function recordingExchange(venue: Venue, events: string[] = [], orders: O
     events.push(`${venue}:${call}`);
     if (ex.mode === 'network_error') throw new ExchangeError('retryable', 'network', `${venue} unreachable (test)`);
     if (ex.mode === 'hang') await new Promise(() => {});
+    if (ex.latencyMs > 0) await new Promise((r) => setTimeout(r, ex.latencyMs));
   }
   return ex;
 }

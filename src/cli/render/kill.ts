@@ -7,10 +7,19 @@ import type { VenueCancelReport } from '../../services/kill/cancel-everywhere.js
 
 function venueLine(v: VenueCancelReport): string {
   const cancelled = v.canceled === null ? 'cancel failed' : `${v.canceled} cancelled`;
-  if (v.confirmed) return `  ${v.venue}: ${cancelled}, none open (confirmed)`;
+  const by = v.handedOff ? ` (by the running bot${v.handedOff.by ? ` ${v.handedOff.by}` : ''}, request #${v.handedOff.requestId ?? '—'})` : '';
+  if (v.confirmed) return `  ${v.venue}${by}: ${cancelled}, none open (confirmed)`;
   const survivors = v.survivors.map((s) => `${s.exchangeOrderId} ${s.symbol} ${s.side} ${s.quantity}`).join('; ');
   const why = v.errors.at(-1) ?? '';
-  return `  ${v.venue}: ${cancelled}, NOT CONFIRMED after ${v.attempts} tries${survivors ? ` — still open: ${survivors}` : ''}${why ? ` — ${why}` : ''}`;
+  return `  ${v.venue}${by}: ${cancelled}, NOT CONFIRMED after ${v.attempts} tries${survivors ? ` — still open: ${survivors}` : ''}${why ? ` — ${why}` : ''}`;
+}
+
+function fenceLines(r: KillResult): string[] {
+  if (!r.fence) return [];
+  if (r.fence.error) return [`Orders in flight at the halt could not be checked (${r.fence.error}): an order may still reach the exchange — check \`ctb reconcile\`.`];
+  if (r.fence.unresolved.length === 0) return [];
+  const list = r.fence.unresolved.map((o) => `${o.mode} ${o.side} ${o.symbol} (${o.clientOrderId})`).join('; ');
+  return [`${r.fence.unresolved.length} order(s) were still on their way ${Math.round(r.fence.waitedMs)} ms after the halt and may reach the exchange after this kill: ${list} — check \`ctb reconcile\`.`];
 }
 
 export function renderChecklist(view: IncidentView): string {
@@ -22,11 +31,14 @@ export function renderChecklist(view: IncidentView): string {
   return lines.join('\n');
 }
 
-export function renderKill(r: KillResult): string {
+export function renderKill(r: KillResult, opts: { noticeShown?: boolean } = {}): string {
   const lines: string[] = [];
-  const head = r.cancel.allConfirmed ? 'every open order cancelled' : 'OPEN ORDERS COULD NOT ALL BE CONFIRMED CANCELLED';
+  if (r.notice && !opts.noticeShown) lines.push(r.notice);
+  const fenceHolds = fenceLines(r).length === 0;
+  const head = r.cancel.allConfirmed && fenceHolds ? 'every open order cancelled' : 'OPEN ORDERS MAY REMAIN: NOT ALL CONFIRMED CANCELLED';
   lines.push(r.alreadyKilled ? `Already killed (incident #${r.incidentId}) — cancelled again: ${head}.` : `KILLED — ${head}.`);
   lines.push(...r.cancel.venues.map(venueLine));
+  lines.push(...fenceLines(r));
   if (r.state === 'written') lines.push('Halted in paper mode; trading jobs paused.');
   else lines.push(`The database did not answer (${r.stateError}): the halt is saved in ${r.pendingFile} and will be written when the database returns. The bot stays halted meanwhile.`);
   if (r.flatten) lines.push(`Close positions: ${r.flatten.summary}`);

@@ -32,7 +32,11 @@ export function newClientOrderId(): string {
 /**
  * Writes the intent — only if bot_state allows this order at this instant (not halted; no entries
  * while paused; the engine's mode still the effective one; a kill's flatten is always allowed) — and returns once it is committed, or
- * null when bot_state forbade it. Checking and writing in one statement leaves no gap for a halt.
+ * null when bot_state forbade it. Checking and writing in one statement leaves no gap for a halt,
+ * and the check locks bot_state's row FOR SHARE, so it is a fence against a kill in another
+ * process: a kill's update waits for an intent being written (which the kill then sees pending and
+ * waits out), and an intent written while a kill's update is uncommitted waits for it and then
+ * re-reads `halted` on the committed row (READ COMMITTED re-checks a locked row) — never both.
  * A live intent waits for the WAL flush (the order is about to reach a real exchange); a paper
  * intent commits asynchronously (see db/async-commit.ts).
  */
@@ -48,7 +52,7 @@ export async function writeIntent(db: Db, intent: NewIntent, guard: { armed: boo
   const rows = await execute<{ id: number | string }>(db, sql`
     with ${paper ? sql`${asyncCommitCte},` : sql``}
     allowed as (select 1 from ${botState} b where b.id = 1 and (${row.purpose} = 'flatten'
-      or (not b.halted and (${row.purpose} <> 'entry' or not b.entries_paused) and ${modeHolds})))
+      or (not b.halted and (${row.purpose} <> 'entry' or not b.entries_paused) and ${modeHolds})) for share of b)
     insert into ${orderIntents} (client_order_id, mode, feed, strategy, symbol, side, purpose, type, quantity, limit_price, status, trade_id, created_at, updated_at)
     select ${row.clientOrderId}, ${row.mode}, ${row.feed}, ${row.strategy}, ${row.symbol}, ${row.side}, ${row.purpose}, ${row.type},
       ${row.quantity}::numeric, ${row.limitPrice}::numeric, 'pending', ${row.tradeId}::bigint, ${intent.at.toISOString()}::timestamptz,

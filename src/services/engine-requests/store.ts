@@ -81,3 +81,13 @@ export async function waitForEngineRequest(db: Db, id: number, opts: WaitOptions
     await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, Math.max(1, deadline - Date.now()))));
   }
 }
+
+/**
+ * The requester gave up waiting: a request nobody has claimed yet is closed as failed with `why`,
+ * so a process that starts later does not carry out stale work. Returns false when it was claimed.
+ */
+export async function withdrawEngineRequest(db: Db, clock: Clock, id: number, why: string): Promise<boolean> {
+  const rows = await db.update(engineRequests).set({ status: 'failed', finishedAt: clock.now(), error: why.slice(0, 2000) })
+    .where(and(eq(engineRequests.id, id), eq(engineRequests.status, 'pending'))).returning({ id: engineRequests.id });
+  return rows.length > 0;
+}

@@ -1,11 +1,14 @@
 // Step 1 and 2 of a kill: cancel every open order on every venue this process can reach, then
 // confirm none is left (re-query, bounded retries). Touches no database: it must work when the
-// database is down and must run before anything else. When armed (IS_LIVE=true) Kraken is
-// cancelled whatever the current mode: orders can remain from an earlier live session or from a
-// person trading by hand on the same account. Venues run side by side so a slow one (paper
-// waiting on a stalled database) never delays the Kraken cancel.
+// database is down and must run before anything else. Kraken is cancelled whenever this process
+// holds the key — armed or not, whatever the mode: cancelling needs no arming, and orders can remain
+// from an earlier live session, another process or a person trading by hand on the same account.
+// A process without the key hands Kraken's cancel to the one that has it (handoff.ts). Venues run
+// side by side so a slow one (paper waiting on a stalled database) never delays the Kraken cancel,
+// and every call runs in the urgent lane: no client-side limiter makes a kill wait.
 import type { ExchangeProvider } from '../../exchange/provider.js';
 import type { Exchange, OrderState, Venue } from '../../exchange/types.js';
+import { urgently } from '../../exchange/urgency.js';
 import type { Logger } from '../../logger.js';
 import { DeadlineError, describeError, sleep as realSleep, withDeadline } from './deadline.js';
 
@@ -19,13 +22,15 @@ export interface SurvivingOrder {
 
 export interface VenueCancelReport {
   venue: Venue;
-  /** Orders the exchange said it cancelled, summed over attempts (null when no cancel succeeded). */
+  /** Orders the exchange said it cancelled, summed over every cancel of this kill (null when none succeeded). */
   canceled: number | null;
   /** True once a re-query found no open order. */
   confirmed: boolean;
   attempts: number;
   survivors: SurvivingOrder[];
   errors: string[];
+  /** Set when another process cancelled for this one (it has no Kraken key): who, and the request. */
+  handedOff?: { requestId: number | null; by: string | null; status: string };
 }
 
 export interface CancelReport {
@@ -48,13 +53,12 @@ export interface CancelOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** The venues a kill must clear: Kraken when armed, and always paper. */
-export function venuesToClear(exchanges: ExchangeProvider, logger: Logger): Array<{ venue: Venue; exchange: () => Exchange }> {
+export type VenueOptions = Omit<CancelOptions, 'exchanges'>;
+
+/** The venues this process can clear itself: Kraken whenever it holds the key, and always paper. */
+export function venuesToClear(exchanges: ExchangeProvider): Array<{ venue: Venue; exchange: () => Exchange }> {
   const venues: Array<{ venue: Venue; exchange: () => Exchange }> = [];
-  if (exchanges.armed) {
-    if (exchanges.hasKrakenKeys()) venues.push({ venue: 'kraken', exchange: () => exchanges.kraken() });
-    else logger.error('armed without Kraken keys: the kill cannot reach Kraken');
-  }
+  if (exchanges.hasKrakenKeys()) venues.push({ venue: 'kraken', exchange: () => exchanges.kraken() });
   venues.push({ venue: 'paper', exchange: () => exchanges.paper() });
   return venues;
 }
@@ -63,7 +67,12 @@ const survivorOf = (o: OrderState): SurvivingOrder => ({
   exchangeOrderId: o.exchangeOrderId, clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, quantity: o.quantity,
 });
 
-async function clearVenue(venue: Venue, get: () => Exchange, opts: CancelOptions): Promise<VenueCancelReport> {
+/** Cancel-all then confirm on one venue, in bounded rounds, in the urgent lane. */
+export function clearVenue(venue: Venue, get: () => Exchange, opts: VenueOptions): Promise<VenueCancelReport> {
+  return urgently(() => clearVenueNow(venue, get, opts));
+}
+
+async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptions): Promise<VenueCancelReport> {
   const timeout = venue === 'paper' && opts.databaseTimeoutMs !== undefined ? opts.databaseTimeoutMs : opts.callTimeoutMs ?? 10_000;
   const pause = opts.sleep ?? realSleep;
   const report: VenueCancelReport = { venue, canceled: null, confirmed: false, attempts: 0, survivors: [], errors: [] };
@@ -98,6 +107,29 @@ async function clearVenue(venue: Venue, get: () => Exchange, opts: CancelOptions
 }
 
 export async function cancelEverywhere(opts: CancelOptions): Promise<CancelReport> {
-  const venues = await Promise.all(venuesToClear(opts.exchanges, opts.logger).map((v) => clearVenue(v.venue, v.exchange, opts)));
+  const venues = await Promise.all(venuesToClear(opts.exchanges).map((v) => clearVenue(v.venue, v.exchange, opts)));
+  return { venues, allConfirmed: venues.every((v) => v.confirmed) };
+}
+
+/**
+ * One venue's report over two rounds of the same kill: what the exchange said it cancelled is the
+ * sum of every answer (the first cancel removes most); what is still open is the later round's.
+ */
+export function mergeVenueReports(first: VenueCancelReport, later: VenueCancelReport): VenueCancelReport {
+  const canceled = first.canceled === null && later.canceled === null ? null : (first.canceled ?? 0) + (later.canceled ?? 0);
+  const handedOff = later.handedOff ?? first.handedOff;
+  return {
+    venue: first.venue, canceled, confirmed: later.confirmed, attempts: first.attempts + later.attempts,
+    survivors: later.survivors, errors: [...first.errors, ...later.errors], ...(handedOff ? { handedOff } : {}),
+  };
+}
+
+/** Two cancel reports of one kill merged venue by venue (a venue only one of them has is kept as is). */
+export function mergeCancelReports(first: CancelReport, later: CancelReport): CancelReport {
+  const venues = first.venues.map((v) => {
+    const again = later.venues.find((l) => l.venue === v.venue);
+    return again ? mergeVenueReports(v, again) : v;
+  });
+  for (const l of later.venues) if (!venues.some((v) => v.venue === l.venue)) venues.push(l);
   return { venues, allConfirmed: venues.every((v) => v.confirmed) };
 }

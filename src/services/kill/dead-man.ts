@@ -1,16 +1,21 @@
 // Owns the dead man's switch on Kraken: while this process trades live it keeps renewing
 // CancelAllOrdersAfter(DEAD_MAN_TIMEOUT) every DEAD_MAN_INTERVAL, so if the process dies (or hangs)
 // Kraken itself cancels every order when the timer runs out. It disarms (timeout 0) when trading
-// stops being live (paper, halted), around Kraken maintenance (public SystemStatus not `online`),
-// and on graceful shutdown. Failures alert and are retried on the next tick; nothing here throws.
+// stops being live (paper), around Kraken maintenance (public SystemStatus not `online`), and on
+// graceful shutdown. Halted, it disarms only once the halt's own cancel confirmed zero open orders
+// on Kraken (halt-cancel.ts); while orders may remain it stops renewing and leaves the timer to run
+// out, so Kraken cancels them itself. Failures alert and are retried on the next tick; nothing here throws.
 // Decisions use the injected clock, so tests move time instead of waiting for it.
 import type { AppContext } from '../../app/context.js';
 import type { Exchange, SystemStatus } from '../../exchange/types.js';
 import { effectiveMode, getBotState } from '../bot-state.js';
 import { describeError, withDeadline } from './deadline.js';
+import { cancelOnHalt, haltCancelState } from './halt-cancel.js';
 import { isHaltLatched, killRuntime } from './runtime.js';
 
 export type DeadManCtx = Pick<AppContext, 'config' | 'exchanges' | 'db' | 'clock' | 'logger' | 'alerts' | 'jobs'>;
+
+const LEFT_ARMED = "halted with orders possibly open on Kraken: the dead man's switch is left to run out so Kraken cancels them";
 
 export interface DeadManStatus {
   armed: boolean;
@@ -85,10 +90,21 @@ export class DeadMansSwitch {
     if (want) {
       const due = !this.#armed || this.#lastError !== null || !this.#lastRenewedAt || now.getTime() - this.#lastRenewedAt.getTime() >= this.#intervalMs;
       if (due) await this.#renew(now);
-    } else if (this.#armed) {
+    } else if (this.#armed && (!halted || this.#haltCancelConfirmed())) {
       await this.#disarm(this.#reason);
     }
     return this.status();
+  }
+
+  /** Halted: disarm only after the halt's Kraken cancel confirmed zero open orders (starting it if none is under way). */
+  #haltCancelConfirmed(): boolean {
+    const state = haltCancelState(this.#ctx);
+    if (state === 'none') void cancelOnHalt(this.#ctx, killRuntime(this.#ctx).latchReason ?? 'halted');
+    if (state === 'unconfirmed' && this.#lastError !== LEFT_ARMED) {
+      this.#lastError = LEFT_ARMED;
+      this.#ctx.logger.warn(LEFT_ARMED);
+    }
+    return state === 'confirmed';
   }
 
   #statusDue(now: Date): boolean {

@@ -1,7 +1,11 @@
 // The kill switch as a part of the running bot (every role): POST /kill, the halt watcher, Kraken's dead man's switch, the self-heal watchdog, auto-kill on an overdue critical alert (a persisted or
 // remote halt stops this process within a poll), and the incident thread in Slack for kills made
 // here or from the terminal. Started before the engine, so a bot restarted while halted never
-// trades a candle.
+// trades a candle. With Kraken keys, ccxt and the client are loaded here, at start, so the first
+// kill is as fast as the tenth; and a trading process (all, worker) that holds the key cancels on
+// Kraken whenever it learns of a halt, and carries out the cancels handed over by processes
+// without the key (cancel_all engine requests).
+import { hostname } from 'node:os';
 import type { AppContext } from '../../app/context.js';
 import type { Feature } from '../../app/feature.js';
 import { killRoute } from '../../http/kill-route.js';
@@ -10,6 +14,9 @@ import { announceIncident, announceUnposted, type IncidentPoster } from './annou
 import { startDeadMansSwitch } from './dead-man.js';
 import { describeError } from './deadline.js';
 import { startHaltWatcher } from './halt-watcher.js';
+import { cancelAllHandler } from '../engine-requests/handlers.js';
+import { startRequestRunner, type RequestRunner } from '../engine-requests/runner.js';
+import { cancelOnHalt } from './halt-cancel.js';
 import { killRuntime, setKillHooks } from './runtime.js';
 import { staleEngineHandler, startWatchdog } from '../self-heal/watchdog.js';
 
@@ -25,6 +32,15 @@ export function createKillFeature(opts: KillFeatureOptions = {}): Feature {
     async start(ctx, http, startOpts) {
       // Every role serves it: a web replica kills without the engine worker.
       http.route('POST', '/kill', killRoute(ctx));
+      const holdsKey = ctx.exchanges.hasKrakenKeys();
+      if (holdsKey) await warmKraken(ctx);
+      const trades = startOpts.role !== 'web';
+      // Halt means cancel: registered before the watcher's first poll, which latches a persisted halt.
+      const onHalt = (reason: string) => void cancelOnHalt(ctx, reason);
+      if (holdsKey && trades) killRuntime(ctx).onHalt.add(onHalt);
+      const runner: RequestRunner | null = holdsKey && trades
+        ? startRequestRunner(ctx, { holder: `${hostname()}:${process.pid}`, handlers: { cancel_all: cancelAllHandler(ctx) } })
+        : null;
       const poster = opts.incidentPoster?.(ctx);
       if (poster) {
         setKillHooks(ctx, { onIncidentOpened: (incident) => announceIncident(ctx, incident.id, poster).then(() => undefined) });
@@ -53,6 +69,8 @@ export function createKillFeature(opts: KillFeatureOptions = {}): Feature {
       return {
         async stop() {
           unsubscribeAutoKill();
+          killRuntime(ctx).onHalt.delete(onHalt);
+          await runner?.stop();
           await watchdog.stop();
           await deadMan?.stop();
           await watcher.stop();
@@ -60,6 +78,15 @@ export function createKillFeature(opts: KillFeatureOptions = {}): Feature {
       };
     },
   };
+}
+
+/** ccxt imported and the client built now; a failure here is logged and retried by the first call. */
+async function warmKraken(ctx: AppContext): Promise<void> {
+  try {
+    await ctx.exchanges.kraken().warm?.();
+  } catch (err) {
+    ctx.logger.warn({ error: describeError(err) }, 'could not prepare the Kraken client at start; the first call builds it');
+  }
 }
 
 export const killFeature: Feature = createKillFeature();

@@ -1,15 +1,23 @@
-// Owns the kill: (1) cancel every open order on every reachable venue — first, before any
-// database access; (2) confirm none is left; (3) latch this process, pause the trading jobs,
-// persist halted + paper and open the incident with its checklist (or, when the database does
-// not answer in time, save the kill to DATA_DIR and write it when the database returns);
-// (4) alert. The engine is not involved: a stuck engine loop cannot delay a kill.
+// Owns the kill. At once, side by side, neither waiting for the other:
+//   - the cancel: every open order on every venue this process reaches (Kraken whenever it holds
+//     the key, armed or not; paper), in the urgent lane, confirmed by re-query;
+//   - the fence: this process latched, the kill saved to DATA_DIR (fsynced) and then the halt
+//     written to the database for every process (bot_state halted + paper, the incident).
+// Once the halt is in the database, the kill waits (bounded) until no order intent written before
+// it is still on its way, then cancels once more: no order the engine sends reaches a venue after
+// the kill answers. A process without the key hands Kraken's cancel to the running bot that has it
+// and waits for its confirmation. When the database does not answer in time, the saved kill is
+// written when it returns. Then alert. The engine is not involved: a stuck engine cannot delay it.
 import { randomUUID } from 'node:crypto';
 import type { Actor, AppContext } from '../../app/context.js';
 import type { IncidentChecklistItem } from '../../db/schema/index.js';
-import { cancelEverywhere, type CancelReport } from './cancel-everywhere.js';
+import { cancelEverywhere, mergeCancelReports, type CancelOptions, type CancelReport } from './cancel-everywhere.js';
 import { describeError, withDeadline } from './deadline.js';
-import { addPendingKill, pendingKillPath } from './pending-kill.js';
-import { checklistOf, persistKill } from './persist-kill.js';
+import { awaitOrdersInFlight, type FenceReport } from './fence.js';
+import { adoptHaltCancel } from './halt-cancel.js';
+import { handKrakenCancelOver } from './handoff.js';
+import { dropRunningKill, pendingKillPath, releaseRunningKill, saveRunningKill, type PendingKill } from './pending-kill.js';
+import { checklistOf, persistKill, recordCancelReport, type KillRecord, type PersistOutcome } from './persist-kill.js';
 import { killRuntime, latchHalt, type FlattenOutcome } from './runtime.js';
 import { markChecklistItem } from './incident.js';
 
@@ -22,10 +30,17 @@ export interface KillRequest {
 
 export interface KillResult {
   ok: boolean;
+  /** Said first wherever the kill is shown: set when this process has no Kraken key and handed the cancel over. */
+  notice: string | null;
   killId: string;
   /** A kill was already in force (its incident still open): this one re-cancelled and joined it. */
   alreadyKilled: boolean;
+  /** direct: this process cancelled on Kraken itself; handed_off: it has no key and asked the running bot. */
+  krakenAccess: 'direct' | 'handed_off';
+  /** What Kraken and paper said they cancelled over every cancel of this kill, and what is left. */
   cancel: CancelReport;
+  /** The wait for orders already on their way when the halt was written (null: the halt is not in the database). */
+  fence: FenceReport | null;
   /** written: halted is in the database; pending: saved to pendingFile, written when the database returns. */
   state: 'written' | 'pending';
   stateError?: string;
@@ -40,37 +55,83 @@ export function killIdFor(actor: Actor): string {
   return actor.requestId ? `req:${actor.source}:${actor.requestId}` : randomUUID();
 }
 
+export const NO_KEY_NOTICE = 'This process has no Kraken key: the cancel on Kraken is handed to the running bot that has it (through the database).';
+
 export async function executeKill(ctx: AppContext, request: KillRequest): Promise<KillResult> {
   const at = ctx.clock.now();
+  const startedAt = Date.now();
   const killId = killIdFor(request.actor);
   const reason = request.reason.trim() || 'no reason given';
-  // (1) The exchange calls leave now, before anything else is awaited.
-  const cancelling = cancelEverywhere({ exchanges: ctx.exchanges, logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, databaseTimeoutMs: ctx.config.KILL_DB_TIMEOUT });
-  latchHalt(ctx, reason);
-  let cancel = await cancelling;
-  ctx.logger.warn({ killId, actor: request.actor.id, cancel }, 'kill: exchange orders cancelled');
+  const direct = ctx.exchanges.hasKrakenKeys();
+  const cancelOptions: CancelOptions = { exchanges: ctx.exchanges, logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, databaseTimeoutMs: ctx.config.KILL_DB_TIMEOUT };
 
-  // An engine tick that was sending an order when the kill began holds the order lock: cancel
-  // once more inside it (bounded: a stuck engine must not hold the kill).
-  const lock = killRuntime(ctx).hooks.orderLock;
-  if (lock) {
-    try {
-      cancel = await withDeadline(
-        lock(() => cancelEverywhere({ exchanges: ctx.exchanges, logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, databaseTimeoutMs: ctx.config.KILL_DB_TIMEOUT })),
-        ctx.config.KILL_DB_TIMEOUT, 'the engine order lock');
-    } catch (err) {
-      ctx.logger.warn({ err }, 'kill: could not take the engine order lock; the first cancel stands');
+  // The exchange calls leave now, before anything else is awaited.
+  const cancelling = cancelEverywhere(cancelOptions);
+  adoptHaltCancel(ctx, cancelling.then((r) => r.venues.find((v) => v.venue === 'kraken') ?? null));
+  latchHalt(ctx, reason);
+
+  // The kill is on disk before the database is touched; the halt write starts as soon as it is.
+  const record: KillRecord = { killId, at, actor: request.actor.id, trigger: request.trigger, reason, cancelReport: {} };
+  const saved: Omit<PendingKill, 'owner'> = { ...record, at: at.toISOString(), actorSource: request.actor.source };
+  const onDisk = saveRunningKill(ctx.config.DATA_DIR, saved, ctx.config.KILL_DB_TIMEOUT * 4 + 10_000)
+    .then(() => true, (err: unknown) => {
+      ctx.logger.error({ err, killId }, 'kill: could not save the kill to DATA_DIR; the database write goes ahead');
+      return false;
+    });
+  const halting = onDisk.then(() => withDeadline(persistKill(ctx.db, record), ctx.config.KILL_DB_TIMEOUT, 'the database'));
+  const [firstCancel, halt] = await Promise.all([
+    cancelling,
+    halting.then((outcome): { outcome: PersistOutcome } | { error: unknown } => ({ outcome }), (error: unknown) => ({ error })),
+  ]);
+  ctx.logger.warn({ killId, actor: request.actor.id, cancel: firstCancel }, 'kill: exchange orders cancelled');
+
+  const result: KillResult = {
+    ok: false, notice: direct ? null : NO_KEY_NOTICE, killId, alreadyKilled: false, krakenAccess: direct ? 'direct' : 'handed_off',
+    cancel: firstCancel, fence: null, state: 'written', incidentId: null, checklist: [], flatten: null,
+  };
+
+  if ('outcome' in halt) {
+    await onDisk;
+    await dropRunningKill(ctx.config.DATA_DIR, killId).catch((err: unknown) => ctx.logger.error({ err, killId }, 'kill: could not remove its saved copy'));
+    // Every intent written before the halt reaches its venue (or the wait runs out); then cancel again.
+    result.fence = await awaitOrdersInFlight(ctx.db, ctx.config.KILL_DB_TIMEOUT);
+    result.cancel = mergeCancelReports(result.cancel, await cancelEverywhere(cancelOptions));
+    if (!direct) {
+      const kraken = await handKrakenCancelOver(ctx, { killId, actor: request.actor.id, reason, startedAt });
+      result.cancel = mergeCancelReports(result.cancel, { venues: [kraken], allConfirmed: kraken.confirmed });
     }
+    await recordOutcome(ctx, result, halt.outcome);
+  } else {
+    result.state = 'pending';
+    result.stateError = describeError(halt.error);
+    result.pendingFile = pendingKillPath(ctx.config.DATA_DIR);
+    if (!direct) {
+      result.cancel = mergeCancelReports(result.cancel, {
+        venues: [{ venue: 'kraken', canceled: null, confirmed: false, attempts: 0, survivors: [],
+          errors: ['this process has no Kraken key and the database did not answer, so the cancel could not be handed to the running bot: orders may remain open on Kraken'],
+          handedOff: { requestId: null, by: null, status: 'not_sent' } }],
+        allConfirmed: false,
+      });
+    }
+    await releaseRunningKill(ctx.config.DATA_DIR, { ...saved, cancelReport: { ...result.cancel } })
+      .catch((err: unknown) => ctx.logger.error({ err, killId }, 'kill: could not update its saved copy'));
+    ctx.logger.error({ err: halt.error, killId, file: result.pendingFile }, 'kill: database unreachable; halt saved to the pending-kill file');
   }
 
-  const record = { killId, at, actor: request.actor.id, trigger: request.trigger, reason, cancelReport: { ...cancel } };
-  const result: KillResult = {
-    ok: cancel.allConfirmed, killId, alreadyKilled: false, cancel, state: 'written', incidentId: null, checklist: [], flatten: null,
-  };
+  const inFlight = result.fence !== null && (result.fence.unresolved.length > 0 || result.fence.error !== undefined);
+  result.ok = result.cancel.allConfirmed && !inFlight;
+  if (!result.alreadyKilled || !result.ok) await raiseKillAlert(ctx, request, result);
+  if (request.flatten) result.flatten = await flatten(ctx, request.actor, result);
+  if (request.flatten && !result.flatten?.ok) result.ok = false;
+  return result;
+}
+
+/** The incident, its checklist and the cancel's report, now that the halt is in the database. */
+async function recordOutcome(ctx: AppContext, result: KillResult, outcome: PersistOutcome): Promise<void> {
+  result.alreadyKilled = outcome.alreadyKilled;
+  result.incidentId = outcome.incident.id;
   try {
-    const outcome = await withDeadline(persistKill(ctx.db, record), ctx.config.KILL_DB_TIMEOUT, 'the database');
-    result.alreadyKilled = outcome.alreadyKilled;
-    result.incidentId = outcome.incident.id;
+    await withDeadline(recordCancelReport(ctx.db, result.killId, { ...result.cancel, fence: result.fence }), ctx.config.KILL_DB_TIMEOUT, 'the database');
     const items = await withDeadline(checklistOf(ctx.db, outcome.incident.id), ctx.config.KILL_DB_TIMEOUT, 'the database');
     result.checklist = items.map(({ item, label, doneAt, doneBy }) => ({ item, label, doneAt, doneBy }));
     const notify = killRuntime(ctx).hooks.onIncidentOpened;
@@ -78,32 +139,26 @@ export async function executeKill(ctx: AppContext, request: KillRequest): Promis
       notify(outcome.incident, items).catch((err) => ctx.logger.error({ err }, 'kill: could not post the incident thread'));
     }
   } catch (err) {
-    result.state = 'pending';
-    result.stateError = describeError(err);
-    result.pendingFile = pendingKillPath(ctx.config.DATA_DIR);
-    addPendingKill(ctx.config.DATA_DIR, { ...record, at: at.toISOString(), actorSource: request.actor.source });
-    ctx.logger.error({ err, killId, file: result.pendingFile }, 'kill: database unreachable; halt saved to the pending-kill file');
+    // The halt is written; only the incident's details could not be read back.
+    ctx.logger.error({ err, killId: result.killId }, 'kill: halt written, but the incident checklist could not be read');
   }
-
-  if (!result.alreadyKilled || !cancel.allConfirmed) await raiseKillAlert(ctx, request, result);
-  if (request.flatten) result.flatten = await flatten(ctx, request.actor, result);
-  if (request.flatten && !result.flatten?.ok) result.ok = false;
-  return result;
 }
 
 async function raiseKillAlert(ctx: AppContext, request: KillRequest, result: KillResult): Promise<void> {
   const survivors = result.cancel.venues.flatMap((v) => v.survivors.map((s) => ({ venue: v.venue, ...s })));
+  const inFlight = result.fence?.unresolved ?? [];
   try {
     await withDeadline(
       ctx.alerts.raise({
         source: 'kill',
         severity: 'critical',
-        title: survivors.length > 0 || !result.cancel.allConfirmed
+        title: !result.ok
           ? 'Kill switch: trading halted, but open orders could not be confirmed cancelled'
           : 'Kill switch: trading halted, every open order cancelled',
         fingerprint: `kill:${result.incidentId ?? result.killId}`,
         details: { killId: result.killId, by: request.actor.id, reason: request.reason, trigger: request.trigger, state: result.state,
-          incidentId: result.incidentId, survivors },
+          incidentId: result.incidentId, survivors, krakenAccess: result.krakenAccess, ordersInFlight: inFlight,
+          errors: result.cancel.venues.flatMap((v) => v.errors.slice(-2).map((e) => `${v.venue}: ${e}`)) },
       }),
       ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline');
   } catch (err) {

@@ -1,9 +1,14 @@
-// Owns the durable record of a kill the database could not take yet: DATA_DIR/kill-pending.json.
-// The exchange cancel has already happened; this file makes sure the halt is written when the
-// database returns (replayed at start, by the halt watcher and by the watchdog), and that a
-// restart in between starts halted. Written atomically (temp file, fsync, rename).
+// Owns the durable record of a kill the database has not taken yet: DATA_DIR/kill-pending.json.
+// Every kill writes its entry at its very start (fsynced, before any database access) and drops it
+// once the database holds the halt; a kill the database could not take stays, so the halt is
+// written when the database returns (replayed at start, by the halt watcher and by the watchdog),
+// and a restart in between starts halted. Written atomically (temp file, fsync, rename, directory
+// fsync). An entry whose kill is still running in a live process names that process (`owner`):
+// others latch the halt it stands for but leave writing it to that process.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 
 export const pendingKillSchema = z.object({
@@ -14,6 +19,8 @@ export const pendingKillSchema = z.object({
   trigger: z.enum(['manual', 'auto']),
   reason: z.string(),
   cancelReport: z.record(z.string(), z.unknown()),
+  /** The process whose kill is still writing this entry, and until when it counts as doing so. */
+  owner: z.object({ host: z.string(), pid: z.number().int(), until: z.string() }).optional(),
 });
 export type PendingKill = z.infer<typeof pendingKillSchema>;
 
@@ -59,4 +66,103 @@ export function removePendingKills(dataDir: string, killIds: string[]): void {
   const left = readPendingKills(dataDir).filter((k) => !killIds.includes(k.killId));
   if (left.length === 0) rmSync(pendingKillPath(dataDir), { force: true });
   else writeAtomically(pendingKillPath(dataDir), `${JSON.stringify({ kills: left }, null, 2)}\n`);
+}
+
+// ---- The kill's own entry: written at its start, dropped once the database has the halt. ----
+
+/** Kill ids this process is writing right now: its own halt watcher leaves them to the kill. */
+const inFlight = new Set<string>();
+let queue: Promise<unknown> = Promise.resolve();
+
+/** One write at a time in this process: each is a read-modify-replace of the whole file. */
+function serialised<T>(fn: () => Promise<T>): Promise<T> {
+  const run = queue.then(fn, fn);
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+async function readKillsAsync(path: string): Promise<PendingKill[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  try {
+    return fileSchema.parse(JSON.parse(text)).kills;
+  } catch {
+    return readPendingKills(dirname(path));
+  }
+}
+
+/** Temp file, fsync, rename, fsync of the directory: on disk when this resolves. Off the event loop. */
+async function writeDurably(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  const file = await open(tmp, 'w', 0o600);
+  try {
+    await file.writeFile(text);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(tmp, path);
+  const dir = await open(dirname(path), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
+/**
+ * Saves a running kill's entry (owned by this process until `ownedForMs` from now) and resolves once
+ * it is fsynced. The event loop is not blocked meanwhile: the kill's exchange calls keep leaving.
+ */
+export function saveRunningKill(dataDir: string, kill: Omit<PendingKill, 'owner'>, ownedForMs: number): Promise<void> {
+  inFlight.add(kill.killId);
+  const owned: PendingKill = { ...kill, owner: { host: hostname(), pid: process.pid, until: new Date(Date.now() + ownedForMs).toISOString() } };
+  return replaceEntry(dataDir, kill.killId, owned);
+}
+
+/** The kill could not write the halt: its entry stays, now for anyone to replay (no owner). */
+export function releaseRunningKill(dataDir: string, kill: Omit<PendingKill, 'owner'>): Promise<void> {
+  return replaceEntry(dataDir, kill.killId, kill).finally(() => inFlight.delete(kill.killId));
+}
+
+/** The database holds the kill's halt: its entry goes. */
+export function dropRunningKill(dataDir: string, killId: string): Promise<void> {
+  return replaceEntry(dataDir, killId, null).finally(() => inFlight.delete(killId));
+}
+
+function replaceEntry(dataDir: string, killId: string, entry: PendingKill | null): Promise<void> {
+  return serialised(async () => {
+    const path = pendingKillPath(dataDir);
+    await mkdir(dataDir, { recursive: true });
+    const others = (await readKillsAsync(path)).filter((k) => k.killId !== killId);
+    const kills = entry ? [...others, entry] : others;
+    if (kills.length === 0) await rm(path, { force: true });
+    else await writeDurably(path, `${JSON.stringify({ kills }, null, 2)}\n`);
+  });
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Whether a saved kill is still being written by the kill that saved it (this process's, or a live
+ * process's on this host, within its time): a replay then leaves it alone, so the kill's reply is its
+ * own and the incident is not announced twice. Anything else — an entry without owner, a dead or
+ * remote owner, an owner past its time — is for the replay to write.
+ */
+export function writtenByItsKill(kill: PendingKill, now = Date.now()): boolean {
+  if (!kill.owner || Date.parse(kill.owner.until) < now) return false;
+  if (kill.owner.pid === process.pid && kill.owner.host === hostname()) return inFlight.has(kill.killId);
+  return kill.owner.host === hostname() && processAlive(kill.owner.pid);
 }

@@ -1,6 +1,7 @@
-// Step 3 of a kill, the database half: halt and switch to paper (bot_state, version bumped so
-// every process notices), and open the incident with its checklist — in one transaction, so a
-// kill is never half-written. Idempotent: the kill id is unique (a replayed pending kill or a
+// The database half of a kill: halt and switch to paper (bot_state, version bumped so every
+// process notices), and open the incident with its checklist — in one transaction, so a kill is
+// never half-written. Written in parallel with the exchange cancel (the halt is the fence that
+// stops every process's orders), so the incident gets the cancel's report afterwards. Idempotent: the kill id is unique (a replayed pending kill or a
 // Slack retry finds its incident), and a kill while an incident is open joins that incident.
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
@@ -58,6 +59,11 @@ export async function persistKill(db: Db, kill: KillRecord): Promise<PersistOutc
     );
     return { incident: incident!, alreadyKilled: false, replayed: false, wasHalted };
   });
+}
+
+/** The cancel's report, once known, on the incident this kill opened (a joined incident keeps its own). */
+export async function recordCancelReport(db: Db, killId: string, cancelReport: Record<string, unknown>): Promise<void> {
+  await db.update(incidents).set({ cancelReport }).where(eq(incidents.killId, killId));
 }
 
 /** Used by tests and the watcher: the checklist of one incident, in order. */

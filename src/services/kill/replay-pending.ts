@@ -3,7 +3,7 @@
 // self-heal. Idempotent: a kill id already written is simply dropped from the file.
 import type { AppContext } from '../../app/context.js';
 import { describeError, withDeadline } from './deadline.js';
-import { readPendingKills, removePendingKills } from './pending-kill.js';
+import { readPendingKills, removePendingKills, writtenByItsKill } from './pending-kill.js';
 import { checklistOf, persistKill } from './persist-kill.js';
 import { killRuntime, latchHalt } from './runtime.js';
 
@@ -21,6 +21,8 @@ export async function replayPendingKills(ctx: AppContext): Promise<ReplayOutcome
   const written: string[] = [];
   try {
     for (const kill of pending) {
+      // A kill still running writes its own halt (and answers for it); the latch above is all it needs from here.
+      if (writtenByItsKill(kill)) continue;
       const outcome = await withDeadline(
         persistKill(ctx.db, { killId: kill.killId, at: new Date(kill.at), actor: kill.actor, trigger: kill.trigger, reason: kill.reason, cancelReport: kill.cancelReport }),
         ctx.config.KILL_DB_TIMEOUT, 'the database');
@@ -41,7 +43,7 @@ export async function replayPendingKills(ctx: AppContext): Promise<ReplayOutcome
         }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err) => ctx.logger.error({ err }, 'could not raise the replay alert'));
       }
     }
-    return { written, remaining: 0 };
+    return { written, remaining: pending.length - written.length };
   } catch (err) {
     return { written, remaining: pending.length - written.length, error: describeError(err) };
   }

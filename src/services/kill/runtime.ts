@@ -13,8 +13,6 @@ export interface FlattenOutcome {
 }
 
 export interface KillHooks {
-  /** The engine's order lock (issue 2): a kill re-cancels inside it to catch an order in flight. */
-  orderLock?: <T>(fn: () => Promise<T>) => Promise<T>;
   /** Closes open positions (the engine's flatten). */
   flatten?: (ctx: AppContext, actor: Actor) => Promise<FlattenOutcome>;
   /** Reconciles the ledger against the exchange (the audit area's reconcile). */

@@ -17,26 +17,41 @@ export const incidentItemActionId = (item: ChecklistItemKey) => `incident_item_$
 export function cancelLines(cancel: CancelReport): string[] {
   return cancel.venues.map((v) => {
     const cancelled = v.canceled === null ? 'cancel failed' : `${v.canceled} cancelled`;
-    if (v.confirmed) return `:white_check_mark: *${v.venue}*: ${cancelled}, none left open`;
+    const by = v.handedOff ? ` (by the running bot${v.handedOff.by ? ` ${escapeText(v.handedOff.by)}` : ''})` : '';
+    if (v.confirmed) return `:white_check_mark: *${v.venue}*${by}: ${cancelled}, none left open`;
     const left = v.survivors.map((s) => `${escapeText(s.symbol)} ${s.side} ${escapeText(s.quantity)} (${escapeText(s.exchangeOrderId)})`).join(', ');
-    return `:x: *${v.venue}*: ${cancelled}; could not confirm zero open orders after ${v.attempts} attempt(s)${left ? ` — still open: ${left}` : ''}${v.errors.length ? ` — ${escapeText(v.errors.at(-1)!)}` : ''}`;
+    return `:x: *${v.venue}*${by}: ${cancelled}; could not confirm zero open orders after ${v.attempts} attempt(s)${left ? ` — still open: ${left}` : ''}${v.errors.length ? ` — ${escapeText(v.errors.at(-1)!)}` : ''}`;
   });
 }
 
+/** Orders still on their way after the halt: they may reach the exchange after the kill. */
+function fenceLine(r: KillResult): string | null {
+  if (!r.fence) return null;
+  if (r.fence.error) return `:warning: Orders in flight at the halt could not be checked (${escapeText(r.fence.error)}): an order may still reach the exchange.`;
+  if (r.fence.unresolved.length === 0) return null;
+  const list = r.fence.unresolved.map((o) => `${o.mode} ${o.side} ${escapeText(o.symbol)}`).join(', ');
+  return `:warning: ${r.fence.unresolved.length} order(s) were still on their way after the halt and may reach the exchange after this kill: ${list}.`;
+}
+
 export function renderKillReply(r: KillResult): SlackMessage {
+  const fence = fenceLine(r);
+  const confirmed = r.cancel.allConfirmed && fence === null;
   const headline = r.alreadyKilled
     ? `Already killed${r.incidentId !== null ? ` (incident #${r.incidentId})` : ''}: cancelled again, the bot stays halted in paper.`
-    : r.cancel.allConfirmed
+    : confirmed
       ? 'Killed: every open order cancelled, trading halted, switched to paper.'
       : 'Killed, but some open orders could not be confirmed cancelled: trading halted, switched to paper.';
-  const blocks: KnownBlock[] = [section(`${r.cancel.allConfirmed ? ':octagonal_sign:' : ':rotating_light:'} *${headline}*`), section(cancelLines(r.cancel).join('\n'))];
+  const blocks: KnownBlock[] = [];
+  if (r.notice) blocks.push(section(`:information_source: ${escapeText(r.notice)}`));
+  blocks.push(section(`${confirmed ? ':octagonal_sign:' : ':rotating_light:'} *${headline}*`), section(cancelLines(r.cancel).join('\n')));
+  if (fence) blocks.push(section(fence));
   if (r.state === 'pending') {
     blocks.push(section(`:warning: The database did not answer (${escapeText(r.stateError ?? 'no answer')}): the halt is saved on the bot host and will be written when the database returns. This process is halted meanwhile.`));
   } else if (r.incidentId !== null && !r.alreadyKilled) {
     blocks.push(section(`Incident #${r.incidentId} is open: the manual-intervention checklist is in the ops channel. \`/mode resume\` lifts the halt once it is done and an audit passes.`));
   }
   if (r.flatten) blocks.push(section(`${r.flatten.ok ? ':white_check_mark:' : ':x:'} Close positions: ${escapeText(r.flatten.summary)}`));
-  return { text: headline, blocks };
+  return { text: r.notice ? `${r.notice} ${headline}` : headline, blocks };
 }
 
 function itemLine(i: Pick<IncidentChecklistItem, 'item' | 'label' | 'doneAt' | 'doneBy'>): string {

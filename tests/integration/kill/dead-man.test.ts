@@ -1,7 +1,7 @@
 // Kraken's dead man's switch with an injected clock and nock at the Kraken edge: armed while live
 // (CancelAllOrdersAfter with the configured timeout), renewed every interval and not before,
 // disarmed (timeout 0) on stop, when trading stops being live, and around Kraken maintenance;
-// failures alert and never throw. The guarded fetch allows the call exactly when armed.
+// failures alert and never throw. Halted, it disarms only after Kraken confirmed zero open orders.
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
@@ -15,7 +15,9 @@ import { silentLogger } from '../../../src/logger.js';
 import { updateBotState } from '../../../src/services/bot-state.js';
 import { DeadMansSwitch } from '../../../src/services/kill/dead-man.js';
 import { killFeature } from '../../../src/services/kill/kill-feature.js';
+import { haltCancelState } from '../../../src/services/kill/halt-cancel.js';
 import { latchHalt, setKillHooks } from '../../../src/services/kill/runtime.js';
+import * as R from '../../support/kraken-recordings.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { startFakeKraken } from '../../support/fake-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
@@ -100,9 +102,42 @@ describe("dead man's switch", () => {
     expect(timeouts).toEqual([60, 0]); // nothing to disarm twice
     await updateBotState(database.db, clock, { mode: 'live' });
     await dms.tick();
+    expect(timeouts).toEqual([60, 0, 60]);
+  });
+
+  it('halted: cancels every order on Kraken and confirms none is open, and only then disarms', async () => {
+    const dms = await setup({ KILL_CONFIRM_ATTEMPTS: '1' });
+    const calls: string[] = [];
+    nock(KRAKEN)
+      .post('/0/private/CancelAll').reply(200, () => (calls.push('CancelAll'), { error: [], result: { count: 2 } }))
+      .post('/0/private/OpenOrders').reply(200, () => (calls.push('OpenOrders'), R.openOrders({})));
+    await dms.tick();
     latchHalt(ctx, 'kill');
+    // The first halted tick starts the cancel; the switch stays armed until Kraken confirms.
+    expect(await dms.tick()).toMatchObject({ armed: true, reason: 'halted' });
+    expect(timeouts).toEqual([60]);
+    for (let i = 0; i < 100 && haltCancelState(ctx) === 'running'; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(haltCancelState(ctx)).toBe('confirmed');
     expect(await dms.tick()).toMatchObject({ armed: false, reason: 'halted' });
-    expect(timeouts).toEqual([60, 0, 60, 0]);
+    expect(calls).toEqual(['CancelAll', 'OpenOrders']);
+    expect(timeouts).toEqual([60, 0]);
+  });
+
+  it('halted with an order Kraken still shows open: alerts, stops renewing, and leaves the switch to run out', async () => {
+    const dms = await setup({ KILL_CONFIRM_ATTEMPTS: '1' });
+    nock(KRAKEN)
+      .get('/0/public/Assets').reply(200, R.assets).get('/0/public/AssetPairs').reply(200, R.assetPairs)
+      .post('/0/private/CancelAll').reply(200, { error: [], result: { count: 0 } })
+      .post('/0/private/OpenOrders').reply(200, R.openOrders({ 'OSTUCK-1': { vol: '0.5' } }));
+    await dms.tick();
+    latchHalt(ctx, 'kill');
+    await dms.tick();
+    for (let i = 0; i < 100 && haltCancelState(ctx) === 'running'; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(haltCancelState(ctx)).toBe('unconfirmed');
+    clock.advance(30_000);
+    expect(await dms.tick()).toMatchObject({ armed: true, reason: 'halted', lastError: expect.stringMatching(/left to run out/) });
+    expect(timeouts).toEqual([60]);
+    expect(alerts.raised).toContainEqual(expect.objectContaining({ severity: 'critical', fingerprint: 'halt-cancel:unconfirmed', title: expect.stringMatching(/1 order\(s\) are still open on Kraken/) }));
   });
 
   it('a standby worker (another holds the engine lock) leaves the switch alone, and arms when it takes over', async () => {
@@ -148,16 +183,16 @@ describe("dead man's switch", () => {
     expect(timeouts).toEqual([60, 60]);
   });
 
-  it('the guarded fetch lets CancelAllOrdersAfter through exactly when the process is armed', async () => {
+  it('the guarded fetch lets CancelAllOrdersAfter through armed or not (it only ever cancels), and AddOrder only when armed', async () => {
     const seen: string[] = [];
-    nock(KRAKEN).post('/0/private/CancelAllOrdersAfter').reply(200, { error: [], result: { currentTime: 'x', triggerTime: '0' } });
+    nock(KRAKEN).post('/0/private/CancelAllOrdersAfter').times(2).reply(200, { error: [], result: { currentTime: 'x', triggerTime: '0' } });
     const config = testConfig({ KRAKEN_API_KEY: TEST_KRAKEN_KEY, KRAKEN_API_SECRET: TEST_KRAKEN_SECRET, KRAKEN_API_URL: KRAKEN });
     const unarmed = await createCcxtKraken(config, { armed: false, withKeys: true, enableRateLimit: false, onRequest: (r) => seen.push(r.url) });
-    await expect(unarmed.privatePostCancelAllOrdersAfter({ timeout: 60 })).rejects.toBeInstanceOf(LiveTradingNotArmedError);
-    expect(seen).toEqual([]);
+    await unarmed.privatePostCancelAllOrdersAfter({ timeout: 0 });
+    await expect(unarmed.privatePostAddOrder({ pair: 'XBTUSD', type: 'buy', ordertype: 'market', volume: '1' })).rejects.toBeInstanceOf(LiveTradingNotArmedError);
     const armed = await createCcxtKraken(config, { armed: true, withKeys: true, enableRateLimit: false, onRequest: (r) => seen.push(r.url) });
     await armed.privatePostCancelAllOrdersAfter({ timeout: 60 });
-    expect(seen).toEqual([`${KRAKEN}/0/private/CancelAllOrdersAfter`]);
+    expect(seen).toEqual([`${KRAKEN}/0/private/CancelAllOrdersAfter`, `${KRAKEN}/0/private/CancelAllOrdersAfter`]);
   });
 });
 

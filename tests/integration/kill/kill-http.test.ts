@@ -9,7 +9,6 @@ import { bearerMatches } from '../../../src/http/kill-route.js';
 import { silentLogger } from '../../../src/logger.js';
 import { getBotState } from '../../../src/services/bot-state.js';
 import { killFeature } from '../../../src/services/kill/kill-feature.js';
-import { setKillHooks } from '../../../src/services/kill/runtime.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
@@ -53,7 +52,7 @@ describe('POST /kill', () => {
     const body = (await res.json()) as { ok: boolean; state: string; incidentId: number; cancel: { venues: Array<{ venue: string; canceled: number; confirmed: boolean }> } };
     expect(body).toMatchObject({ ok: true, state: 'written', alreadyKilled: false });
     expect(body.cancel.venues.find((v) => v.venue === 'kraken')).toMatchObject({ canceled: 1, confirmed: true });
-    expect(t.kraken.callsTo('CancelAll')).toHaveLength(1);
+    expect(t.kraken.callsTo('CancelAll')).toHaveLength(2); // at once, and once more after the halt is written
     expect(await getBotState(t.database.db)).toMatchObject({ halted: true, mode: 'paper', haltedBy: 'http:kill', haltedReason: 'scripted stop' });
   });
 
@@ -99,17 +98,20 @@ describe('POST /kill', () => {
     expect(await t.database.db.select().from(incidents)).toHaveLength(1);
   });
 
-  it('cancels on Kraken at once even when the engine loop is stuck holding the order lock', async () => {
-    const t = await start({ KILL_DB_TIMEOUT: '1s' });
-    setKillHooks(t.bot.ctx, { orderLock: () => new Promise(() => {}) });
+  it("writes the halt for every process at once while Kraken's CancelAll is still hanging, then answers with Kraken's count", async () => {
+    const t = await start();
+    t.kraken.setLatency('CancelAll', 2_000);
     const started = Date.now();
-    const answer = post(t.url, { token: TOKEN, body: '{"reason":"engine wedged"}' });
-    while (t.kraken.callsTo('CancelAll').length === 0 && Date.now() - started < 5_000) await new Promise((r) => setTimeout(r, 5));
+    const answer = post(t.url, { token: TOKEN, body: '{"reason":"kraken slow"}' });
+    while (!(await getBotState(t.database.db)).halted && Date.now() - started < 5_000) await new Promise((r) => setTimeout(r, 10));
     expect(Date.now() - started).toBeLessThan(1_000);
+    expect(t.kraken.callsTo('CancelAll')).toHaveLength(1);
+    t.kraken.setLatency('CancelAll', 0);
     const res = await answer;
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { ok: boolean }).ok).toBe(true);
-    expect((await getBotState(t.database.db)).halted).toBe(true);
+    const body = (await res.json()) as { ok: boolean; cancel: { venues: Array<{ venue: string; canceled: number }> } };
+    expect(body.ok).toBe(true);
+    expect(body.cancel.venues.find((v) => v.venue === 'kraken')?.canceled).toBe(1);
   });
 });
 

@@ -58,7 +58,7 @@ describe('/kill in Slack', () => {
     expect(res.status).toBe(200);
     await h.idle();
 
-    expect(kraken.callsTo('CancelAll')).toHaveLength(1);
+    expect(kraken.callsTo('CancelAll')).toHaveLength(2); // at once, and once more after the halt is written
     expect(kraken.state.orders.get('OPEN-1')!.status).toBe('canceled');
     expect(await getBotState(database.db)).toMatchObject({ halted: true, mode: 'paper', haltedBy: USERS.operator, haltedReason: 'fills look wrong' });
     expect(isHaltLatched(h.ctx)).toBe(true);
@@ -84,7 +84,7 @@ describe('/kill in Slack', () => {
     await start();
     await h.slash('/kill', `spread blew out ${'x'.repeat(900)}`, { user: USERS.operator });
     await h.idle();
-    expect(kraken.callsTo('CancelAll')).toHaveLength(1);
+    expect(kraken.callsTo('CancelAll')).toHaveLength(2);
     const state = await getBotState(database.db);
     expect(state.halted).toBe(true);
     expect(state.haltedReason).toHaveLength(500);
@@ -98,12 +98,12 @@ describe('/kill in Slack', () => {
     await postedIncident();
     await h.slash('/kill', 'first', { user: USERS.operator, triggerId: 'trgKILL1', retryNum: 1, retryReason: 'http_timeout' });
     await h.idle();
-    expect(kraken.callsTo('CancelAll')).toHaveLength(1);
+    expect(kraken.callsTo('CancelAll')).toHaveLength(2);
     expect(h.responses()).toHaveLength(1);
 
     await h.slash('/kill', 'again', { user: USERS.operator });
     await h.idle();
-    expect(kraken.callsTo('CancelAll')).toHaveLength(2); // cancelling again is harmless and wanted
+    expect(kraken.callsTo('CancelAll')).toHaveLength(4); // cancelling again is harmless and wanted
     expect(replyTexts().at(-1)).toMatch(/Already killed \(incident #\d+\)/);
     expect(await database.db.select().from(incidents)).toHaveLength(1);
     expect(incidentPosts()).toHaveLength(1);
@@ -150,7 +150,7 @@ describe('/kill in Slack', () => {
       ['cancel_orders', USERS.operator, true], ['close_positions', USERS.operator, true],
       ['reconcile_ledger', USERS.operator, true], ['notify_stakeholders', USERS.operator, true],
     ]);
-    expect(kraken.callsTo('CancelAll')).toHaveLength(2); // the cancel button cancelled again
+    expect(kraken.callsTo('CancelAll')).toHaveLength(3); // the cancel button cancelled again
     const updates = h.fake.callsTo('chat.update');
     expect(updates.at(-1)!.body).toMatchObject({ channel: OPS_CHANNEL, ts: incident!.slackTs });
     expect((updates.at(-1)!.body.blocks as Array<{ type: string }>).some((b) => b.type === 'actions')).toBe(false);

@@ -2,21 +2,24 @@ import { eq, sql } from 'drizzle-orm';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execute } from '../../../src/db/client.js';
-import { botState, incidentChecklistItems, incidents } from '../../../src/db/schema/index.js';
+import { botState, engineRequests, incidentChecklistItems, incidents } from '../../../src/db/schema/index.js';
 import { getBotState } from '../../../src/services/bot-state.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
 import { pendingKillPath, readPendingKills } from '../../../src/services/kill/pending-kill.js';
 import { replayPendingKills } from '../../../src/services/kill/replay-pending.js';
-import { isHaltLatched, setKillHooks } from '../../../src/services/kill/runtime.js';
+import { isHaltLatched } from '../../../src/services/kill/runtime.js';
+import { markIntent, writeIntent } from '../../../src/engine/ledger/intents.js';
+import { cancelAllHandler } from '../../../src/services/engine-requests/handlers.js';
+import { startRequestRunner } from '../../../src/services/engine-requests/runner.js';
 import { killTestContext, recordingDatabase, useKillTestDb, type KillTestContext } from '../../support/kill-context.js';
 import { openOrder } from '../../support/recording-exchange.js';
 import { startStallProxy, type StallProxy } from '../../support/stall-proxy.js';
 
 const operator = { id: 'U0OPERATOR', source: 'slack' as const };
 
-const kill = useKillTestDb(['incident_checklist_items', 'incidents', 'bot_state', 'audit_runs']);
+const kill = useKillTestDb(['incident_checklist_items', 'incidents', 'bot_state', 'audit_runs', 'order_intents', 'engine_requests']);
 
-async function setup(opts: { armed?: boolean; env?: Record<string, string> } = {}): Promise<KillTestContext> {
+async function setup(opts: { armed?: boolean; keys?: boolean; env?: Record<string, string> } = {}): Promise<KillTestContext> {
   const events: string[] = [];
   const database = recordingDatabase(kill.db().url, events);
   kill.track(database);
@@ -60,14 +63,51 @@ describe('kill', () => {
     expect(t.kraken.open).toEqual([]);
   });
 
-  it('when not armed, cancels paper only and never calls Kraken', async () => {
-    const t = await setup({ armed: false });
+  it('unarmed but holding the Kraken key, cancels on Kraken and confirms (cancelling needs no arming)', async () => {
+    const t = await setup({ keys: true });
+    t.kraken.open.push(openOrder('K1'), openOrder('K2'));
     t.paper.open.push(openOrder('P1'));
     const result = await executeKill(t.ctx, { actor: operator, reason: '', trigger: 'manual' });
-    expect(t.kraken.calls).toEqual([]);
-    expect(result.cancel.venues.map((v) => v.venue)).toEqual(['paper']);
-    expect(result.ok).toBe(true);
+    expect(t.kraken.calls.slice(0, 2)).toEqual(['cancelAllOrders', 'fetchOpenOrders']);
+    expect(t.kraken.open).toEqual([]);
+    expect(result).toMatchObject({ ok: true, notice: null, krakenAccess: 'direct' });
+    expect(result.cancel.venues.map((v) => [v.venue, v.canceled, v.confirmed])).toEqual([['kraken', 2, true], ['paper', 1, true]]);
     expect((await getBotState(kill.db().db)).haltedReason).toBe('no reason given');
+  });
+
+  it('without a Kraken key, says so first, hands the cancel over, and when nobody answers reports that orders may remain', async () => {
+    const t = await setup({ env: { KILL_HANDOFF_TIMEOUT: '600ms' } });
+    t.paper.open.push(openOrder('P1'));
+    const result = await executeKill(t.ctx, { actor: operator, reason: 'no key here', trigger: 'manual' });
+    expect(t.kraken.calls).toEqual([]);
+    expect(result.notice).toMatch(/^This process has no Kraken key/);
+    expect(result.krakenAccess).toBe('handed_off');
+    expect(result.ok).toBe(false);
+    const kraken = result.cancel.venues.find((v) => v.venue === 'kraken')!;
+    expect(kraken).toMatchObject({ confirmed: false, canceled: null, handedOff: { by: null, status: 'pending' } });
+    expect(kraken.errors.at(-1)).toMatch(/no running bot with the key answered within 0.6 s .*orders may remain open on Kraken/);
+    // Withdrawn, so a bot started later does not act on a stale cancel.
+    const [request] = await kill.db().db.select().from(engineRequests);
+    expect(request).toMatchObject({ kind: 'cancel_all', status: 'failed', error: expect.stringMatching(/no process with a Kraken key answered/) });
+    expect((await getBotState(kill.db().db)).halted).toBe(true);
+    expect(t.alerts[0]?.title).toMatch(/could not be confirmed/);
+  });
+
+  it('without a Kraken key, the process that has it cancels and the kill reports what Kraken cancelled', async () => {
+    const t = await setup({ env: { KILL_HANDOFF_TIMEOUT: '5s' } });
+    const holder = await setup({ keys: true });
+    holder.kraken.open.push(openOrder('K1'), openOrder('K2'));
+    const runner = startRequestRunner(holder.ctx, { holder: 'worker-1:42', handlers: { cancel_all: cancelAllHandler(holder.ctx) }, pollMs: 20 });
+    try {
+      const result = await executeKill(t.ctx, { actor: operator, reason: 'handed over', trigger: 'manual' });
+      expect(holder.kraken.open).toEqual([]);
+      expect(result.ok).toBe(true);
+      expect(result.cancel.venues.find((v) => v.venue === 'kraken')).toMatchObject({
+        canceled: 2, confirmed: true, handedOff: { by: 'worker-1:42', status: 'done' },
+      });
+    } finally {
+      await runner.stop();
+    }
   });
 
   it('reports an order that survives every cancel after the bounded retries, and alerts about it', async () => {
@@ -76,9 +116,10 @@ describe('kill', () => {
     t.kraken.sticky.add('STUCK');
     const result = await executeKill(t.ctx, { actor: operator, reason: 'x', trigger: 'manual' });
     const kraken = result.cancel.venues.find((v) => v.venue === 'kraken')!;
-    expect(kraken).toMatchObject({ confirmed: false, attempts: 3, canceled: 1 });
+    // Three rounds at once, three more after the halt is written: K2's cancel counted once.
+    expect(kraken).toMatchObject({ confirmed: false, attempts: 6, canceled: 1 });
     expect(kraken.survivors.map((s) => s.exchangeOrderId)).toEqual(['STUCK']);
-    expect(t.kraken.calls.filter((c) => c === 'cancelAllOrders')).toHaveLength(3);
+    expect(t.kraken.calls.filter((c) => c === 'cancelAllOrders')).toHaveLength(6);
     expect(result.ok).toBe(false);
     expect(result.state).toBe('written');
     expect(t.alerts[0]?.title).toMatch(/could not be confirmed/);
@@ -103,7 +144,7 @@ describe('kill', () => {
   });
 
   it('a Slack retry of the same request maps to the same kill', async () => {
-    const t = await setup({ armed: false });
+    const t = await setup({ keys: true });
     const actor = { ...operator, requestId: 'trigger-123' };
     const [a, b] = await Promise.all([
       executeKill(t.ctx, { actor, reason: 'x', trigger: 'manual' }),
@@ -114,31 +155,47 @@ describe('kill', () => {
     expect(await kill.db().db.select().from(incidents)).toHaveLength(1);
   });
 
-  it('a stuck engine holding the order lock does not hold the kill', async () => {
-    const t = await setup({ armed: true, env: { KILL_DB_TIMEOUT: '2s' } });
-    setKillHooks(t.ctx, { orderLock: () => new Promise(() => {}) });
+  it('raises the halt in the database while Kraken is still answering the cancel (neither waits for the other)', async () => {
+    const t = await setup({ armed: true });
     t.kraken.open.push(openOrder('K1'));
+    t.kraken.latencyMs = 1_500;
     const started = Date.now();
-    const result = await executeKill(t.ctx, { actor: operator, reason: 'engine stuck', trigger: 'manual' });
-    expect(Date.now() - started).toBeLessThan(5_000);
-    expect(t.kraken.open).toEqual([]);
-    expect(result.state).toBe('written');
-    expect((await getBotState(kill.db().db)).halted).toBe(true);
+    const killing = executeKill(t.ctx, { actor: operator, reason: 'kraken slow', trigger: 'manual' });
+    while (!(await getBotState(kill.db().db)).halted && Date.now() - started < 5_000) await new Promise((r) => setTimeout(r, 10));
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(t.kraken.open).toHaveLength(1); // Kraken has not answered yet
+    t.kraken.latencyMs = 0;
+    const result = await killing;
+    expect(result.cancel.venues.find((v) => v.venue === 'kraken')).toMatchObject({ canceled: 1, confirmed: true });
   });
 
-  it('cancels again inside the engine order lock, catching an order the engine sent as the kill began', async () => {
+  it('waits for an order already on its way when the halt was written, then cancels it too', async () => {
     const t = await setup({ armed: true });
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    setKillHooks(t.ctx, { orderLock: async (fn) => { await held; return fn(); } });
-    const killing = executeKill(t.ctx, { actor: operator, reason: 'x', trigger: 'manual' });
-    await new Promise((r) => setTimeout(r, 50));
-    // The engine's tick, mid-flight when the kill began, sends its order and then lets go of the lock.
-    t.kraken.open.push(openOrder('INFLIGHT'));
-    release();
+    await kill.db().db.insert(botState).values({ id: 1, mode: 'live' });
+    // The engine wrote this intent just before the halt; its AddOrder reaches Kraken 400 ms later.
+    const intent = await writeIntent(kill.db().db, { mode: 'live', feed: 'kraken', strategy: 's', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'limit', quantity: '0.01', limitPrice: '1', at: t.clock.now() }, { armed: true });
+    expect(intent).not.toBeNull();
+    t.kraken.open.push(openOrder('K1'));
+    const killing = executeKill(t.ctx, { actor: operator, reason: 'order in flight', trigger: 'manual' });
+    await new Promise((r) => setTimeout(r, 400));
+    t.kraken.open.push(openOrder('INFLIGHT', { clientOrderId: intent!.clientOrderId }));
+    await markIntent(kill.db().db, { id: intent!.id, status: 'open', exchangeOrderId: 'INFLIGHT', at: t.clock.now() });
     const result = await killing;
     expect(t.kraken.open).toEqual([]);
-    expect(result.cancel.allConfirmed).toBe(true);
+    expect(result.fence?.unresolved).toEqual([]);
+    expect(result.fence!.waitedMs).toBeGreaterThan(0);
+    expect(result.cancel.venues.find((v) => v.venue === 'kraken')).toMatchObject({ canceled: 2, confirmed: true });
+    expect(result.ok).toBe(true);
+  });
+
+  it('names an order still on its way when the wait runs out, and does not claim every order is cancelled', async () => {
+    const t = await setup({ armed: true, env: { KILL_DB_TIMEOUT: '400ms' } });
+    await kill.db().db.insert(botState).values({ id: 1, mode: 'live' });
+    const intent = await writeIntent(kill.db().db, { mode: 'live', feed: 'kraken', strategy: 's', symbol: 'BTC/USD', side: 'sell', purpose: 'exit', type: 'market', quantity: '0.01', at: t.clock.now() }, { armed: true });
+    const result = await executeKill(t.ctx, { actor: operator, reason: 'engine hung mid-order', trigger: 'manual' });
+    expect(result.fence?.unresolved).toEqual([expect.objectContaining({ clientOrderId: intent!.clientOrderId, mode: 'live', side: 'sell' })]);
+    expect(result.ok).toBe(false);
+    expect(t.alerts[0]?.title).toMatch(/could not be confirmed/);
   });
 });
 

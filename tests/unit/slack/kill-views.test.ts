@@ -13,7 +13,7 @@ const item = (key: IncidentChecklistItem['item'], position: number, done = false
   id: position, incidentId: 4, item: key, position, label: `label ${key}`, doneAt: done ? at : null, doneBy: done ? 'U0BOB' : null, state: done ? 'done' : 'todo', requestId: null, outcome: null,
 });
 const kill = (overrides: Partial<KillResult> = {}): KillResult => ({
-  ok: true, killId: 'k', alreadyKilled: false, state: 'written', incidentId: 4, checklist: [], flatten: null,
+  ok: true, notice: null, killId: 'k', alreadyKilled: false, krakenAccess: 'direct', fence: null, state: 'written', incidentId: 4, checklist: [], flatten: null,
   cancel: { allConfirmed: true, venues: [{ venue: 'kraken', canceled: 2, confirmed: true, attempts: 1, survivors: [], errors: [] }] },
   ...overrides,
 });
@@ -40,5 +40,19 @@ describe('kill views', () => {
     expect(JSON.stringify(survivors.blocks)).toContain('still open: BTC/USD buy 0.1 (O&lt;1&gt;)');
     const pending = renderKillReply(kill({ state: 'pending', incidentId: null, stateError: 'deadline: the database did not answer within 3000 ms.' }));
     expect(JSON.stringify(pending.blocks)).toMatch(/saved on the bot host and will be written when the database returns/);
+  });
+
+  it('a kill without the Kraken key says so first, names the bot that cancelled, and flags orders still in flight', () => {
+    const handed = renderKillReply(kill({
+      notice: 'This process has no Kraken key: the cancel on Kraken is handed to the running bot that has it (through the database).',
+      krakenAccess: 'handed_off',
+      cancel: { allConfirmed: true, venues: [{ venue: 'kraken', canceled: 2, confirmed: true, attempts: 1, survivors: [], errors: [], handedOff: { requestId: 7, by: 'worker-1:42', status: 'done' } }] },
+    }));
+    expect(handed.text).toMatch(/^This process has no Kraken key/);
+    expect(JSON.stringify(handed.blocks[0])).toMatch(/no Kraken key/);
+    expect(JSON.stringify(handed.blocks)).toContain('*kraken* (by the running bot worker-1:42): 2 cancelled, none left open');
+    const inFlight = renderKillReply(kill({ ok: false, fence: { waitedMs: 3000, unresolved: [{ id: 1, clientOrderId: 'c1', mode: 'live', symbol: 'BTC/USD', side: 'buy' }] } }));
+    expect(inFlight.text).toMatch(/could not be confirmed cancelled/);
+    expect(JSON.stringify(inFlight.blocks)).toMatch(/1 order\(s\) were still on their way after the halt/);
   });
 });

@@ -1,0 +1,50 @@
+// Owns the kill's wait for orders already on their way. The halt is a fence because the engine
+// writes each order intent in one statement that locks bot_state's row FOR SHARE and re-checks
+// `halted` (engine/ledger/intents.ts): once the kill's halt is committed, no intent can be written,
+// and an intent committed before it is visible here. Such an intent stays `pending` until its
+// venue answers the order, so once none is pending, every order the engine will ever send for
+// intents written before the halt has reached its venue, and one more cancel removes it.
+import { sql } from 'drizzle-orm';
+import { execute, type Db } from '../../db/client.js';
+import { orderIntents } from '../../db/schema/index.js';
+import { describeError, sleep, withDeadline } from './deadline.js';
+
+export interface InFlightOrder {
+  id: number;
+  clientOrderId: string;
+  mode: string;
+  symbol: string;
+  side: string;
+}
+
+export interface FenceReport {
+  /** How long the kill waited for orders in flight. */
+  waitedMs: number;
+  /** Intents still pending when the wait ran out: their orders may reach the venue after the kill. */
+  unresolved: InFlightOrder[];
+  /** Set when the database could not be read: nothing is known about orders in flight. */
+  error?: string;
+}
+
+async function pendingIntents(db: Db): Promise<InFlightOrder[]> {
+  const rows = await execute<{ id: number | string; client_order_id: string; mode: string; symbol: string; side: string }>(db, sql`
+    select id, client_order_id, mode, symbol, side from ${orderIntents} where status = 'pending' order by id limit 50`);
+  return rows.map((r) => ({ id: Number(r.id), clientOrderId: r.client_order_id, mode: r.mode, symbol: r.symbol, side: r.side }));
+}
+
+/** Waits (at most `timeoutMs`) until no order intent is pending. Call it after the halt is committed. */
+export async function awaitOrdersInFlight(db: Db, timeoutMs: number, pollMs = 20): Promise<FenceReport> {
+  const started = performance.now();
+  const deadline = started + timeoutMs;
+  let unresolved: InFlightOrder[] = [];
+  try {
+    for (;;) {
+      unresolved = await withDeadline(pendingIntents(db), Math.max(1, deadline - performance.now()), 'the database (order intents)');
+      if (unresolved.length === 0 || performance.now() + pollMs > deadline) break;
+      await sleep(pollMs);
+    }
+  } catch (err) {
+    return { waitedMs: performance.now() - started, unresolved, error: describeError(err) };
+  }
+  return { waitedMs: performance.now() - started, unresolved };
+}

@@ -1,0 +1,74 @@
+// Owns "halt means cancel" in a process that holds the Kraken key: whenever it learns of a halt —
+// its own kill, the halt watcher's poll, a saved kill at start — it cancels every order on Kraken
+// and confirms none is left; survivors are logged and alerted. The dead man's switch waits for this
+// cancel's outcome before it disarms (dead-man.ts): a halted bot never disarms Kraken's own
+// backstop while orders may still be open. One cancel per halt: a kill's own cancel counts as it.
+import type { AppContext } from '../../app/context.js';
+import { clearVenue, type VenueCancelReport } from './cancel-everywhere.js';
+import { withDeadline } from './deadline.js';
+
+export type HaltCancelCtx = Pick<AppContext, 'config' | 'exchanges' | 'logger' | 'alerts' | 'jobs'>;
+
+interface HaltCancel {
+  promise: Promise<VenueCancelReport | null>;
+  outcome: VenueCancelReport | null | undefined;
+  /** Wall-clock start (ms): lets a handed-over cancel count only what was cancelled for its own kill. */
+  startedAt: number;
+}
+
+const current = new WeakMap<object, HaltCancel>();
+
+function track(ctx: Pick<AppContext, 'jobs'>, promise: Promise<VenueCancelReport | null>): HaltCancel {
+  const entry: HaltCancel = { promise, outcome: undefined, startedAt: Date.now() };
+  current.set(ctx.jobs, entry);
+  promise.then(
+    (r) => void (entry.outcome = r),
+    () => void (entry.outcome = null),
+  );
+  return entry;
+}
+
+/** A kill's own Kraken cancel is this process's halt cancel (so the halt listener joins it). */
+export function adoptHaltCancel(ctx: Pick<AppContext, 'jobs'>, kraken: Promise<VenueCancelReport | null>): void {
+  track(ctx, kraken);
+}
+
+/** Starts the halt's Kraken cancel, or joins the one under way. Without the key there is nothing to do here. */
+export function cancelOnHalt(ctx: HaltCancelCtx, reason: string): Promise<VenueCancelReport | null> {
+  const running = current.get(ctx.jobs);
+  if (running && running.outcome === undefined) return running.promise;
+  if (!ctx.exchanges.hasKrakenKeys()) return Promise.resolve(null);
+  ctx.logger.warn({ reason }, 'halted: cancelling every order on Kraken');
+  const promise = clearVenue('kraken', () => ctx.exchanges.kraken(), { logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS })
+    .then(async (report) => {
+      if (report.confirmed) {
+        ctx.logger.warn({ canceled: report.canceled }, 'halted: Kraken confirms no open order');
+      } else {
+        ctx.logger.error({ report }, 'halted, but Kraken still shows open orders after cancelling');
+        await withDeadline(ctx.alerts.raise({
+          source: 'kill', severity: 'critical', fingerprint: 'halt-cancel:unconfirmed',
+          title: `Halted, but ${report.survivors.length > 0 ? `${report.survivors.length} order(s) are still open on Kraken` : 'zero open orders on Kraken could not be confirmed'} after cancelling`,
+          details: { reason, survivors: report.survivors, errors: report.errors.slice(-3) },
+        }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the halt-cancel alert'));
+      }
+      return report;
+    });
+  return track(ctx, promise).promise;
+}
+
+/**
+ * What the current halt's Kraken cancel came to: 'confirmed' (zero open orders), 'running',
+ * 'unconfirmed' (orders may remain), or 'none' (no halt cancel in this process yet).
+ */
+export function haltCancelState(ctx: Pick<AppContext, 'jobs'>): 'confirmed' | 'running' | 'unconfirmed' | 'none' {
+  const entry = current.get(ctx.jobs);
+  if (!entry) return 'none';
+  if (entry.outcome === undefined) return 'running';
+  return entry.outcome?.confirmed ? 'confirmed' : 'unconfirmed';
+}
+
+/** The current halt's Kraken cancel, when it started at or after `sinceMs` (wall clock). */
+export function haltCancelSince(ctx: Pick<AppContext, 'jobs'>, sinceMs: number): Promise<VenueCancelReport | null> | null {
+  const entry = current.get(ctx.jobs);
+  return entry && entry.startedAt >= sinceMs ? entry.promise : null;
+}

@@ -1,0 +1,67 @@
+// Owns the kill's Kraken cancel in a process without the Kraken key (a web replica, an operator's
+// shell): it is handed through the database to the running bot that has the key (a `cancel_all`
+// engine request, carried out by engine-requests/handlers.ts), and the kill waits for its answer.
+// No answer in KILL_HANDOFF_TIMEOUT is reported as such — orders may remain — and the request is
+// withdrawn so a process that starts later does not act on it.
+import type { AppContext } from '../../app/context.js';
+import { enqueueEngineRequest, getEngineRequest, withdrawEngineRequest } from '../engine-requests/store.js';
+import type { VenueCancelReport } from './cancel-everywhere.js';
+import { describeError, sleep, withDeadline } from './deadline.js';
+
+const NO_KEY = 'this process has no Kraken key';
+
+function unanswered(requestId: number | null, status: string, why: string): VenueCancelReport {
+  return {
+    venue: 'kraken', canceled: null, confirmed: false, attempts: 0, survivors: [], errors: [`${why}: orders may remain open on Kraken`],
+    handedOff: { requestId, by: null, status },
+  };
+}
+
+/** The venue report a finished request carries (handlers.ts puts it in result.report). */
+function reportOf(result: Record<string, unknown> | null): VenueCancelReport | null {
+  const report = result?.['report'] as VenueCancelReport | undefined;
+  return report && report.venue === 'kraken' && Array.isArray(report.survivors) ? report : null;
+}
+
+export async function handKrakenCancelOver(
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'logger'>,
+  p: { killId: string; actor: string; reason: string; startedAt: number },
+): Promise<VenueCancelReport> {
+  const timeoutMs = ctx.config.KILL_HANDOFF_TIMEOUT;
+  const deadline = performance.now() + timeoutMs;
+  let requestId: number;
+  try {
+    const request = await withDeadline(
+      enqueueEngineRequest(ctx.db, ctx.clock, { kind: 'cancel_all', requestedBy: p.actor, params: { killId: p.killId, reason: p.reason, killStartedAt: new Date(p.startedAt).toISOString() } }),
+      ctx.config.KILL_DB_TIMEOUT, 'the database');
+    requestId = request.id;
+  } catch (err) {
+    return unanswered(null, 'not_sent', `${NO_KEY} and the cancel could not be handed to the running bot (${describeError(err)})`);
+  }
+  ctx.logger.warn({ requestId, killId: p.killId }, 'kill: no Kraken key here; the cancel is handed to the running bot');
+  for (;;) {
+    let row;
+    try {
+      row = await withDeadline(getEngineRequest(ctx.db, requestId), ctx.config.KILL_DB_TIMEOUT, 'the database');
+    } catch (err) {
+      if (performance.now() >= deadline) return unanswered(requestId, 'unknown', `${NO_KEY}; the running bot's answer could not be read (${describeError(err)})`);
+      await sleep(50);
+      continue;
+    }
+    if (row && (row.status === 'done' || row.status === 'failed')) {
+      const report = reportOf(row.result);
+      const handedOff = { requestId, by: row.claimedBy, status: row.status };
+      if (report) return { ...report, handedOff };
+      return { ...unanswered(requestId, row.status, `${NO_KEY}; the running bot (${row.claimedBy ?? 'unknown'}) answered: ${row.error ?? 'no report'}`), handedOff };
+    }
+    if (performance.now() >= deadline) {
+      const seconds = Math.round(timeoutMs / 100) / 10;
+      const withdrawn = await withDeadline(withdrawEngineRequest(ctx.db, ctx.clock, requestId, `no process with a Kraken key answered within ${seconds} s`), ctx.config.KILL_DB_TIMEOUT, 'the database')
+        .catch(() => false);
+      return unanswered(requestId, row?.status ?? 'unknown', withdrawn
+        ? `${NO_KEY} and no running bot with the key answered within ${seconds} s (is it running?)`
+        : `${NO_KEY}; the running bot (${row?.claimedBy ?? 'unknown'}) took the cancel but did not answer within ${seconds} s`);
+    }
+    await sleep(Math.min(50, Math.max(1, deadline - performance.now())));
+  }
+}

@@ -1,0 +1,111 @@
+// `ctb kill` typed in an operator's shell (a child process: node bin/ctb.js kill), against a local
+// Kraken that behaves like Kraken and the real PostgreSQL. The shell is not armed (no IS_LIVE):
+// with a key it cancels on Kraken itself; without one it says so first and hands the cancel to the
+// running bot that has the key, or — when no bot answers — exits 1 saying orders may remain.
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startBot, type RunningBot } from '../../../src/app/runtime.js';
+import { testConfig } from '../../../src/config/env.js';
+import { engineRequests } from '../../../src/db/schema/index.js';
+import { silentLogger } from '../../../src/logger.js';
+import { getBotState, updateBotState } from '../../../src/services/bot-state.js';
+import { killFeature } from '../../../src/services/kill/kill-feature.js';
+import { systemClock } from '../../../src/clock.js';
+import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
+import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
+
+const BIN = new URL('../../../bin/ctb.js', import.meta.url).pathname;
+const cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!().catch(() => {});
+});
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function ctb(args: string[], env: Record<string, string>): Promise<Run> {
+  const dir = mkdtempSync(join(tmpdir(), 'ctb-shell-'));
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: dir,
+    env: { PATH: process.env['PATH'] ?? '', HOME: dir, DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += String(d)));
+  child.stderr.on('data', (d) => (stderr += String(d)));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+async function world(): Promise<{ database: TestDatabase; kraken: FakeKraken }> {
+  const database = await createPostgresTestDb();
+  cleanup.push(() => database.close());
+  const kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET });
+  cleanup.push(() => kraken.close());
+  for (const txid of ['OPEN-1', 'OPEN-2']) {
+    kraken.addOrder({ txid, pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '40000', vol: '0.01', vol_exec: '0', status: 'open', opentm: 1 });
+  }
+  return { database, kraken };
+}
+
+const openAtKraken = (kraken: FakeKraken) => [...kraken.state.orders.values()].filter((o) => o.status === 'open' || o.status === 'pending');
+
+describe('ctb kill from a shell that is not armed', () => {
+  it("with a Kraken key: CancelAll reaches Kraken, zero open orders are confirmed, and the reply gives Kraken's own count", async () => {
+    const { database, kraken } = await world();
+    const run = await ctb(['kill', '--reason', 'drill'], {
+      DATABASE_URL: database.url, KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url,
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(kraken.callsTo('CancelAll').length).toBeGreaterThanOrEqual(1);
+    expect(kraken.callsTo('OpenOrders').length).toBeGreaterThanOrEqual(1);
+    expect(kraken.callsTo('AddOrder')).toEqual([]);
+    expect(openAtKraken(kraken)).toEqual([]);
+    const lines = run.stdout.split('\n');
+    expect(lines[0]).toBe('KILLED — every open order cancelled.');
+    // Kraken answered count 2 to the first CancelAll and 0 to the one after the halt: the reply says 2.
+    expect(run.stdout).toMatch(/^ {2}kraken: 2 cancelled, none open \(confirmed\)$/m);
+    expect(await getBotState(database.db)).toMatchObject({ halted: true, mode: 'paper', haltedReason: 'drill' });
+  }, 120_000);
+
+  it("without a key: says so first, the running bot that has the key cancels, and the shell reports Kraken's count", async () => {
+    const { database, kraken } = await world();
+    await updateBotState(database.db, systemClock, { mode: 'live' });
+    const config = testConfig({
+      IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url,
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'ctb-shell-bot-')), HOST: '127.0.0.1',
+    });
+    const bot: RunningBot = await startBot({ config, role: 'worker', feed: 'replay', port: 0, logger: silentLogger(), database, features: [killFeature] });
+    cleanup.push(() => bot.stop());
+
+    const run = await ctb(['kill', '--reason', 'no key here'], { DATABASE_URL: database.url });
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    const lines = run.stdout.split('\n');
+    expect(lines[0]).toMatch(/^This process has no Kraken key: the cancel on Kraken is handed to the running bot/);
+    expect(lines[1]).toBe('KILLED — every open order cancelled.');
+    expect(run.stdout).toMatch(new RegExp(`kraken \\(by the running bot [^ ]+:${process.pid}, request #\\d+\\): 2 cancelled, none open \\(confirmed\\)`));
+    expect(openAtKraken(kraken)).toEqual([]);
+    const [request] = await database.db.select().from(engineRequests);
+    expect(request).toMatchObject({ kind: 'cancel_all', status: 'done', claimedBy: expect.stringMatching(new RegExp(`:${process.pid}$`)) });
+  }, 120_000);
+
+  it('without a key and no running bot to hand the cancel to: exits 1 and says orders may remain on Kraken', async () => {
+    const { database, kraken } = await world();
+    const run = await ctb(['kill', '--reason', 'nobody home'], { DATABASE_URL: database.url, KILL_HANDOFF_TIMEOUT: '1s' });
+    expect(run.code).toBe(1);
+    const lines = run.stdout.split('\n');
+    expect(lines[0]).toMatch(/^This process has no Kraken key/);
+    expect(lines[1]).toBe('KILLED — OPEN ORDERS MAY REMAIN: NOT ALL CONFIRMED CANCELLED.');
+    expect(run.stdout).toMatch(/kraken \(by the running bot, request #\d+\): cancel failed, NOT CONFIRMED .*no running bot with the key answered within 1 s .*orders may remain open on Kraken/);
+    expect(kraken.orderChangingCalls()).toEqual([]);
+    expect(openAtKraken(kraken)).toHaveLength(2);
+    expect((await getBotState(database.db)).halted).toBe(true);
+  }, 120_000);
+});

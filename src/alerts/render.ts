@@ -4,6 +4,7 @@
 // tokens (each reader sees their own time zone; the fallback is UTC); email keeps plain UTC text.
 import type { AlertEvent, AlertGroup } from '../db/schema/alerts.js';
 import { slackDate } from '../slack/views/format.js';
+import { fitText, TEXT_LIMIT } from '../slack/views/message.js';
 
 export const ALERT_ACTIONS = { ack: 'alert_ack', resolve: 'alert_resolve', silence: 'alert_silence' } as const;
 export const SILENCE_CHOICES = ['30m', '1h', '4h', '24h'] as const;
@@ -44,11 +45,12 @@ export function parentMessage(group: AlertGroup, latest: AlertEvent | undefined,
   const text = `${ICON[group.severity]} ${headline(group)} (×${group.count})`;
   const facts = `source \`${group.source}\` · ×${group.count} · first ${when(group.firstAt)} · last ${when(group.lastAt)}`;
   const blocks: unknown[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: `*${ICON[group.severity]} ${headline(group)}*\n${facts}` } },
-    { type: 'context', elements: [{ type: 'mrkdwn', text: `${statusLine(group, now)} · fingerprint \`${group.fingerprint}\` · group ${group.id}` }] },
+    // A title can be as long as the log line it came from: the facts line always shows whole.
+    { type: 'section', text: { type: 'mrkdwn', text: `*${ICON[group.severity]} ${fitText(headline(group), TEXT_LIMIT - facts.length - 20)}*\n${facts}` } },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: fitText(`${statusLine(group, now)} · fingerprint \`${group.fingerprint}\` · group ${group.id}`) }] },
   ];
   const details = latest ? detailLines(latest.details) : '';
-  if (details) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: details } });
+  if (details) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: fitText(details) } });
   if (group.status !== 'resolved') {
     const id = String(group.id);
     blocks.push({

@@ -1,6 +1,7 @@
-// `ctb alerts test [--severity …] | ack <group> | resolve <group> [--note …] | silence <group> <duration>`.
+// `ctb alerts list [--limit N] | test [--severity …] | ack <group> | resolve <group> [--note …] | silence <group> <duration>`.
 import { Option } from 'commander';
 import { alertAckCommand, alertResolveCommand, alertSilenceCommand, type AlertActionCommandResult } from '../../../commands/alert-actions.js';
+import { alertsListCommand, type AlertsListResult } from '../../../commands/alerts-list.js';
 import { alertsTestCommand } from '../../../commands/alerts-test.js';
 import type { AlertTestResult } from '../../alerts/test-alert.js';
 import type { CliRegistration } from '../program.js';
@@ -17,12 +18,28 @@ export function renderAlertTest(r: AlertTestResult): string {
   ].filter(Boolean).join('\n');
 }
 
+export function renderAlertsList(r: AlertsListResult): string {
+  if (r.total === 0) return 'No open alerts.';
+  const rows = r.groups.map((g) => {
+    const state = g.status === 'acknowledged' ? `acked by ${g.acknowledgedBy ?? 'someone'}` : 'NOT acknowledged';
+    const silenced = g.silencedUntil ? `, silenced until ${g.silencedUntil}` : '';
+    return `${String(g.id).padStart(6)}  ${g.severity.padEnd(8)} ${`×${g.count}`.padEnd(6)} last ${g.lastAt}  ${g.title} (${state}${silenced})`;
+  });
+  const more = r.total > r.groups.length ? [`…and ${r.total - r.groups.length} more: ctb alerts list --limit ${Math.min(500, r.total)}`] : [];
+  return [`Open alerts: ${r.total} (critical first; act with ctb alerts ack|resolve|silence <group>)`, `${'group'.padStart(6)}  severity count  last`, ...rows, ...more].join('\n');
+}
+
 const renderAction = (r: AlertActionCommandResult) =>
   `Alert group ${r.groupId} (${r.title}): ${r.status}${r.silencedUntil ? `, silenced until ${r.silencedUntil}` : ''}${r.changed ? '' : ' (no change: it already was)'}`;
 
 export const alertsCli: CliRegistration = {
   register(program, io, setExit) {
-    const alerts = program.command('alerts').description('alert pipeline: test the channels, acknowledge, resolve, silence');
+    const alerts = program.command('alerts').description('alert pipeline: list open alerts, test the channels, acknowledge, resolve, silence');
+    alerts.command('list').description('the alert groups not resolved, critical first, with their group numbers')
+      .option('--limit <n>', 'how many to show (1-500)', '50')
+      .option('--json', 'print JSON', false)
+      .action(async (opts: { limit: string; json: boolean }) =>
+        setExit(await runCliCommand(io, alertsListCommand, { limit: opts.limit }, { json: opts.json, render: renderAlertsList })));
     alerts.command('test').description('send a test alert through every configured channel and record the result (exit 1 if one failed)')
       .addOption(new Option('--severity <level>', 'severity of the test alert; critical runs the whole escalation').choices(['info', 'warning', 'critical']).default('warning'))
       .option('--json', 'print JSON', false)

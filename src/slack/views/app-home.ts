@@ -5,7 +5,7 @@ import type { Dashboard, DashboardBook } from '../../services/dashboard/read-das
 import { badgeBlock } from './badge.js';
 import { actorLabel, slackDate } from './format.js';
 import { tradingStateField } from './trading-state.js';
-import { context, divider, escapeText, fields, header, section, type KnownBlock } from './message.js';
+import { context, divider, escapeText, fields, header, listSection, section, type KnownBlock } from './message.js';
 
 export interface HomeView {
   type: 'home';
@@ -40,17 +40,13 @@ function bookField(b: DashboardBook): [string, string] {
   return [BOOK_TITLE[b.book], `Equity ${equity}\nToday ${today}\n${unrealized}`];
 }
 
-function more(shown: number, total: number, where: string): string {
-  return total > shown ? `\n_…and ${total - shown} more: ${where}_` : '';
-}
-
 function positionsBlock(d: Dashboard): KnownBlock {
   const { shown, total } = d.positions;
   if (total === 0) return section('*Open positions*\nNone.');
   const lines = shown.map(
     (p) => `• *${escapeText(p.symbol)}* ${p.quantity} @ ${p.entryPrice} — ${escapeText(p.strategy)}, ${p.book}, since ${slackDate(new Date(p.entryAt))}`,
   );
-  return section(`*Open positions (${total})*\n${lines.join('\n')}${more(shown.length, total, '`ctb stats`')}`.slice(0, 2900));
+  return listSection(`*Open positions (${total})*`, lines, { total, more: '`ctb stats`' });
 }
 
 function onCallBlock(d: Dashboard): KnownBlock {
@@ -71,7 +67,7 @@ function alertsBlock(d: Dashboard): KnownBlock {
     const silenced = a.silencedUntil ? `, silenced until ${slackDate(new Date(a.silencedUntil))}` : '';
     return `${SEVERITY_ICON[a.severity]} ${escapeText(a.title)}${times}${ack}${silenced} · last ${slackDate(new Date(a.lastAt))}`;
   });
-  return section(`*Open alerts (${total})*\n${lines.join('\n')}${more(shown.length, total, '`ctb alerts`')}`.slice(0, 2900));
+  return listSection(`*Open alerts (${total})*`, lines, { total, more: '`ctb alerts list`' });
 }
 
 export function renderAppHome(d: Dashboard): HomeView {

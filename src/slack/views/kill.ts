@@ -102,7 +102,7 @@ export function renderChecklistTick(r: DoItemResult): SlackMessage {
     : r.alreadyDone
       ? `:information_source: ${label}: already done by ${actorLabel(r.doneBy ?? 'unknown')}${r.doneAt ? ` ${slackDate(r.doneAt)}` : ''}.`
       : `:white_check_mark: ${label}: done by ${actorLabel(r.doneBy ?? 'unknown')}${r.doneAt ? ` ${slackDate(r.doneAt)}` : ''} — ${summary}`;
-  return { text, blocks: [section(text.slice(0, 2900))] };
+  return { text, blocks: [section(text)] };
 }
 
 export function renderResume(r: ResumeResult): SlackMessage {

@@ -5,7 +5,7 @@ import type { ModeLiveResult, ModePaperResult } from '../../../commands/mode.js'
 import type { OutcomeAnnouncement, RequestAnnouncement } from '../../services/mode/ports.js';
 import type { ReactionOutcome } from '../../services/mode/record-reaction.js';
 import { actorLabel, slackDate } from './format.js';
-import { context, escapeText, header, section, type KnownBlock, type SlackMessage } from './message.js';
+import { context, escapeText, header, section, sectionsOf, type KnownBlock, type SlackMessage } from './message.js';
 
 export { escapeText as escapeMrkdwn };
 
@@ -25,7 +25,7 @@ export function renderChangeRequest(r: RequestAnnouncement): SlackMessage {
     section(`*Requested by* ${actorLabel(r.requester)}${r.reason ? `\n*Reason:* ${escapeText(r.reason)}` : ''}`),
     section(`*Go-live audit:* ${r.audit.passed ? ':white_check_mark: passed' : ':x: failed'} — ${escapeText(r.audit.summary)}${r.audit.auditRunId !== null ? ` (run #${r.audit.auditRunId})` : ''}`),
   ];
-  if (criteria.length > 0) blocks.push(section(`*Checks and paper→live criteria*\n${criteria.join('\n')}`.slice(0, 2900)));
+  if (criteria.length > 0) blocks.push(...sectionsOf('*Checks and paper→live criteria*', criteria));
   blocks.push(
     section(`*Who may sign* (${r.approvalsNeeded} distinct approvals needed; the requester does not count): ${r.approvers.map(actorLabel).join(', ')}`),
     section(`*To approve*, react to this message with :${r.approvalEmoji}:. *To reject*, react with :${r.rejectionEmoji}:. Removing your reaction withdraws your approval.\n*Expires* ${slackDate(r.expiresAt)}; after that no reaction counts.`),
@@ -58,7 +58,7 @@ export function renderModeLiveReply(r: ModeLiveResult): SlackMessage {
   const lines = failing.map((c) => `${STATUS_ICON.fail} *${escapeText(c.name)}*${c.value ? `: ${escapeText(c.value)}` : ''}${c.fix ? `\n    ↳ ${escapeText(c.fix)}` : ''}`);
   return {
     text: `Not requested: the go-live audit failed (${r.audit.summary}).`,
-    blocks: [section(`:x: *Not requested: the go-live audit failed* — ${escapeText(r.audit.summary)}`), ...(lines.length ? [section(lines.join('\n').slice(0, 2900))] : [])],
+    blocks: [section(`:x: *Not requested: the go-live audit failed* — ${escapeText(r.audit.summary)}`), ...(lines.length ? sectionsOf('', lines) : [])],
   };
 }
 

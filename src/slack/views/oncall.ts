@@ -5,7 +5,7 @@ import type { OncallShowResult } from '../../../commands/oncall-show.js';
 import type { EscalationPolicy } from '../../alerts/policy.js';
 import { formatDuration } from '../../config/duration.js';
 import { actorLabel, slackDate } from './format.js';
-import { context, fields, header, section, type KnownBlock, type SlackMessage } from './message.js';
+import { context, fields, header, section, sectionsOf, type KnownBlock, type SlackMessage } from './message.js';
 
 const RUNG_WORDS = { oncall: 'on-call', next: 'next in rotation', approvers: 'all approvers' } as const;
 
@@ -51,14 +51,15 @@ export function renderOncallSchedule(r: OncallShowResult): SlackMessage {
     blocks.push(section(`No rotation is set. ${fallbackLine(r.fallback)}`));
     blocks.push(context('Set one with `ctb oncall set --members U1,U2 [--handoff "mon 09:00"] [--tz Europe/London]`.'));
   } else {
+    // 26 weeks of shifts run past Slack's 3,000 characters a section: split, never cut.
     const shifts = r.upcoming.map((s) => `• ${slackDate(new Date(s.startsAt))} → ${slackDate(new Date(s.endsAt))}: ${actorLabel(s.userId)}`);
-    blocks.push(section(`*Rotation shifts*\n${shifts.join('\n')}`));
+    blocks.push(...sectionsOf('*Rotation shifts*', shifts));
     blocks.push(context(rotationLine(r.rotation)));
   }
   if (r.overrides.length > 0) {
     const lines = r.overrides.map((o) =>
       `• ${actorLabel(o.userId)} from ${slackDate(new Date(o.startsAt))} to ${slackDate(new Date(o.endsAt))} (set by ${actorLabel(o.createdBy)})`);
-    blocks.push(section(`*Overrides* (they win over the rotation)\n${lines.join('\n')}`));
+    blocks.push(...sectionsOf('*Overrides* (they win over the rotation)', lines));
   } else {
     blocks.push(section('*Overrides:* none'));
   }

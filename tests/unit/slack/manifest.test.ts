@@ -1,16 +1,26 @@
 // slack/manifest.yaml creates the app in one paste: it must declare exactly the slash commands the
 // listener table answers, subscribe to every event the table listens to, ask for the scopes the
 // bot's Web API calls need, and send everything to the one endpoint the bot serves.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { listenerTable } from '../../../src/slack/listeners/table.js';
+import { DELIVERY_KINDS } from '../../../src/db/schema/alerts.js';
+
+/** Every TypeScript file the bot runs (src/ and commands/). */
+function sourceFiles(): string[] {
+  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  return ['src', 'commands'].flatMap((dir) =>
+    (readdirSync(join(root, dir), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => join(root, dir, f)));
+}
 
 interface Manifest {
   _metadata: { major_version: number };
   display_information: { name: string; description: string };
   features: {
-    app_home: { home_tab_enabled: boolean };
+    app_home: { home_tab_enabled: boolean; messages_tab_enabled: boolean; messages_tab_read_only_enabled: boolean };
     bot_user: { display_name: string };
     slash_commands: Array<{ command: string; url: string; description: string; usage_hint?: string; should_escape: boolean }>;
   };
@@ -50,10 +60,32 @@ describe('slack/manifest.yaml', () => {
     expect(manifest.features.app_home.home_tab_enabled).toBe(true);
   });
 
-  it('asks for the scopes the bot uses', () => {
-    expect(manifest.oauth_config.scopes.bot).toEqual(
-      expect.arrayContaining(['commands', 'chat:write', 'files:write', 'im:write', 'users:read', 'reactions:read']),
-    );
+  it('asks for exactly the scopes of the Web API methods the code calls and the events it takes', () => {
+    // Every method the bot calls must be listed here with the bot scope Slack documents for it, so a
+    // new call without its scope (or a scope nothing uses) fails this test.
+    const METHOD_SCOPES: Record<string, string | null> = {
+      'chat.postMessage': 'chat:write', 'chat.postEphemeral': 'chat:write', 'chat.update': 'chat:write',
+      'users.info': 'users:read', 'views.publish': null, 'auth.test': null, filesUploadV2: 'files:write',
+    };
+    const EVENT_SCOPES: Record<string, string | null> = { app_home_opened: null, reaction_added: 'reactions:read', reaction_removed: 'reactions:read' };
+    const called = new Set<string>();
+    for (const file of sourceFiles()) {
+      const text = readFileSync(file, 'utf8');
+      // A Web API call is made on a WebClient: `client.`, `web.` or `api().`.
+      for (const m of text.matchAll(/\b(?:client|web|api\(\))\.(chat|users|views|files|reactions|conversations|im|pins|bookmarks|team|auth|apps)\.(\w+)\(/g)) called.add(`${m[1]}.${m[2]}`);
+      for (const m of text.matchAll(/\b(?:client|web|api\(\))\.(filesUploadV2)\(/g)) called.add(m[1]!);
+    }
+    expect(called).toContain('chat.postMessage'); // the scan sees the calls
+    for (const method of called) expect(METHOD_SCOPES, `${method} is called: add it with its scope`).toHaveProperty([method]);
+    const needed = new Set(['commands', ...[...called].map((m) => METHOD_SCOPES[m]), ...manifest.settings.event_subscriptions.bot_events.map((e) => EVENT_SCOPES[e])]
+      .filter((s): s is string => typeof s === 'string'));
+    expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([...needed].sort());
+    expect(manifest.oauth_config.scopes.bot).not.toContain('im:write');
+  });
+
+  it('turns the Messages tab on, read-only, because pages go out by direct message', () => {
+    expect(DELIVERY_KINDS).toContain('slack_dm');
+    expect(manifest.features.app_home).toMatchObject({ messages_tab_enabled: true, messages_tab_read_only_enabled: true });
   });
 
   it('sends commands, events and interactivity to POST /slack/events, over HTTP by default', () => {

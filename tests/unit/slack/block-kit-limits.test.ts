@@ -1,0 +1,269 @@
+// Every Slack view, fed the largest inputs it can meet (26 weeks of shifts, dozens of failing checks,
+// long titles and reasons), stays within Block Kit's documented limits — with and without the
+// paper/LIVE badge the replies add. Slack refuses a message over them (`invalid_blocks`), so the
+// message would never arrive. A view added to src/slack/views without a case here fails the test.
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { OncallShowResult } from '../../../commands/oncall-show.js';
+import { parentMessage } from '../../../src/alerts/render.js';
+import type { Incident, IncidentChecklistItem } from '../../../src/db/schema/index.js';
+import type { AuditReport, CheckResult } from '../../../src/services/audit/types.js';
+import { placeholderRunbookData } from '../../../src/services/runbook/index.js';
+import type { BookStats, StatsReport } from '../../../src/services/stats/compute-stats.js';
+import * as alertAction from '../../../src/slack/views/alert-action.js';
+import * as appHome from '../../../src/slack/views/app-home.js';
+import * as audit from '../../../src/slack/views/audit.js';
+import { withBadge } from '../../../src/slack/views/badge.js';
+import * as error from '../../../src/slack/views/error.js';
+import * as help from '../../../src/slack/views/help.js';
+import * as kill from '../../../src/slack/views/kill.js';
+import { sectionsOf, listSection, type SlackMessage } from '../../../src/slack/views/message.js';
+import * as modeChange from '../../../src/slack/views/mode-change.js';
+import * as modeStatus from '../../../src/slack/views/mode-status.js';
+import * as oncall from '../../../src/slack/views/oncall.js';
+import * as pause from '../../../src/slack/views/pause.js';
+import * as runbook from '../../../src/slack/views/runbook.js';
+import * as stats from '../../../src/slack/views/stats.js';
+import * as trades from '../../../src/slack/views/trades.js';
+import { alertEventRow, alertGroupRow } from '../../support/alert-rows.js';
+import { BLOCK_KIT_LIMITS, blockKitProblems } from '../../support/block-kit-limits.js';
+import { bigDashboard, dashboardFixture } from '../../support/factories/dashboard.js';
+
+const long = (s: string, n = 400) => `${s} ${'<long & detailed> '.repeat(Math.ceil(n / 18))}`.slice(0, n);
+const at = new Date('2026-01-05T12:00:00Z');
+const iso = (days: number) => new Date(at.getTime() + days * 86_400_000).toISOString();
+
+const check = (i: number, status: CheckResult['status']): CheckResult => ({
+  id: `section.check_${i}`, title: long(`Check ${i}`, 120), section: (1 + (i % 9)) as CheckResult["section"], sectionTitle: 'Section', status,
+  value: long(`measured ${i}`, 300), fix: long(`fix ${i}`, 300), durationMs: 5,
+});
+const auditReport = (n: number): AuditReport => {
+  const results = Array.from({ length: n }, (_, i) => check(i, i % 3 === 0 ? 'warn' : 'fail'));
+  const count = (s: CheckResult['status']) => results.filter((r) => r.status === s).length;
+  return {
+    kind: 'audit', schemaVersion: 1, ok: false, runId: 42, at: at.toISOString(), actor: 'UOPERATOR1', mode: 'paper', armed: false, dryRun: false, only: null,
+    summary: { pass: 0, warn: count('warn'), fail: count('fail'), total: n }, summaryLine: `AUDIT FAILED — 0 pass, ${count('warn')} warn, ${count('fail')} fail`, results,
+  };
+};
+
+const SHIFTS = 26;
+const oncallShow = (): OncallShowResult => ({
+  ok: true,
+  rotation: { members: Array.from({ length: 30 }, (_, i) => `U0MEMBER${String(i).padStart(3, '0')}`), handoff: 'mon 09:00', timeZone: 'America/Argentina/Buenos_Aires', updatedBy: 'UOPS1', updatedAt: iso(-3) },
+  now: { primary: 'U0MEMBER000', via: 'rotation', next: 'U0MEMBER001', until: iso(7) },
+  fallback: ['UAPP1', 'UAPP2'],
+  upcoming: Array.from({ length: SHIFTS }, (_, i) => ({ userId: `U0MEMBER${String(i).padStart(3, '0')}`, startsAt: iso(7 * i), endsAt: iso(7 * i + 7) })),
+  overrides: Array.from({ length: 40 }, (_, i) => ({ id: i, userId: `U0OVER${String(i).padStart(4, '0')}`, startsAt: iso(i), endsAt: iso(i + 1), createdBy: 'U0OPS0001' })),
+  policies: [
+    { severity: 'critical', steps: ['oncall', 'next', 'approvers'], ackSlaMs: 300_000, maxRounds: 3, email: true, stored: true },
+    { severity: 'warning', steps: [], ackSlaMs: 300_000, maxRounds: 3, email: false, stored: false },
+    { severity: 'info', steps: [], ackSlaMs: 300_000, maxRounds: 3, email: false, stored: false },
+  ],
+} as OncallShowResult);
+
+const book = (name: BookStats['book']): BookStats => ({
+  book: name, countsTowardGoLive: name !== 'replay',
+  trades: { total: 123456, open: 12, closed: 123444, wins: 60000, losses: 63000, breakeven: 444, winRatePct: '48.6051' },
+  pnl: { realized: '-123456.12345678', unrealized: '-1.25', unrealizedMarkedAt: iso(0), fees: '9876.54321' },
+  roi: { totalPct: '-12.3456', periodPct: '-1.1', startingCapital: '1000000', periodStartEquity: '990000' },
+  equity: { latest: '876543.87654321', at: iso(0), peak: '1000000' },
+  drawdown: { maxPct: '12.3456', maxAmount: '123456.12', currentPct: '12.3456' },
+  exposure: { costBasis: '130000.12', pctOfEquity: '14.8312' },
+  strategies: Array.from({ length: 30 }, (_, i) => ({
+    strategy: long(`strategy-${i}`, 80), closed: 1000, wins: 500, losses: 500, realizedPnl: '-12.5', fees: '1.25', deployed: '100000', roiPct: '-0.0125',
+  })),
+});
+const statsReport = (): StatsReport => ({
+  period: '30d', from: iso(-30), to: iso(0), closed: 123444, open: 12, books: [book('paper'), book('live'), book('replay')],
+  recentClosed: Array.from({ length: 50 }, (_, i) => ({ id: i, book: 'paper' as const, strategy: long('s', 80), symbol: 'BTC/USD', exitAt: iso(-i), realizedPnl: '-1.5' })),
+});
+
+const incident: Incident = {
+  id: 4, killId: 'k', openedAt: at, openedBy: 'U0ALICE', trigger: 'manual', reason: long('fills look wrong', 500), status: 'open',
+  cancelReport: {}, slackChannel: null, slackTs: null, closedAt: null, closedBy: null,
+};
+const items: IncidentChecklistItem[] = (['cancel_orders', 'close_positions', 'reconcile_ledger', 'notify_stakeholders'] as const).map((item, i) => ({
+  id: i, incidentId: 4, item, position: i, label: long(item, 200), doneAt: i === 0 ? at : null, doneBy: i === 0 ? 'U0BOB' : null,
+  state: i === 0 ? 'done' : 'todo', requestId: null, outcome: null,
+} as IncidentChecklistItem));
+const survivors = Array.from({ length: 200 }, (_, i) => ({ exchangeOrderId: `O${i}-ABCDEF-GHIJKL`, clientOrderId: `c${i}`, symbol: 'BTC/USD', side: 'buy' as const, quantity: '0.123456789' }));
+
+const statusResult = (over: Record<string, unknown> = {}) => ({
+  ok: true as const, mode: 'live' as const, requestedMode: 'live' as const, armed: true, halted: true, haltedReason: long('reason', 500), haltedAt: at,
+  haltedBy: 'UOPS1', entriesPaused: true, entriesPausedReason: long('paused', 500), latestAudit: null, openRequest: null,
+  tradingState: { state: 'halted' as const, reason: long('reason', 500), by: 'UOPS1', at, entriesPaused: true }, ...over,
+});
+
+const helpCommands = Array.from({ length: 8 }, (_, i) => ({
+  command: `/cmd${i}`, summary: long(`summary ${i}`, 100),
+  subcommands: Array.from({ length: 8 }, (_, j) => ({ usage: `/cmd${i} sub${j} [args]`, summary: long(`does ${j}`, 120), role: 'operator' as const })),
+}));
+
+const recordedChecks = Array.from({ length: 60 }, (_, i) => ({ id: `c${i}`, name: long(`Check ${i}`, 80), status: 'fail' as const, value: long('value', 200), fix: long('fix', 200), threshold: '50' }));
+
+type Case = { surface?: 'message' | 'home'; payload: { text?: string; blocks: unknown[] } };
+/** One entry per exported view function (file:function), each with its largest inputs. */
+const CASES: Record<string, () => Case[]> = {
+  'alert-action:renderAlertActionDone': () => (['ack', 'resolve', 'silence'] as const).flatMap((action) => [true, false].map((changed) => ({
+    payload: alertAction.renderAlertActionDone({
+      ok: true, groupId: 99999, status: 'acknowledged', changed, title: long('title', 500), silencedUntil: iso(1), acknowledgedBy: 'UOPS1', resolvedBy: 'UOPS1', silencedBy: 'UOPS1',
+    }, action),
+  }))),
+  'alert-action:renderAlertActionRefused': () => [{ payload: alertAction.renderAlertActionRefused(long('reason', 2000)) }],
+  'app-home:renderAppHome': () => [{ surface: 'home', payload: appHome.renderAppHome(bigDashboard(25)) }, { surface: 'home', payload: appHome.renderAppHome(dashboardFixture()) }],
+  'app-home:renderAppHomeError': () => [{ surface: 'home', payload: appHome.renderAppHomeError('ref-123') }],
+  'audit:renderAuditVerdict': () => [5, 60, 200].map((n) => ({ payload: audit.renderAuditVerdict(auditReport(n)) })),
+  'audit:renderAuditRunning': () => [true, false].map((dryRun) => ({ payload: audit.renderAuditRunning({ dryRun }) })),
+  'error:renderError': () => [{ payload: error.renderError({ message: long('message', 3500), reference: 'ref', hint: long('hint', 3500) }) }],
+  'error:renderInternalError': () => [{ payload: error.renderInternalError('ref') }],
+  'error:renderRefused': () => [{ payload: error.renderRefused({ command: '/mode live', role: 'approver', hint: long('hint', 3500) }) }],
+  'error:renderWorking': () => [{ payload: error.renderWorking(long('what', 3500)) }],
+  'help:renderHelp': () => [{ payload: help.renderHelp(helpCommands) }],
+  'help:renderCommandUsage': () => [{ payload: help.renderCommandUsage(helpCommands[0]!, long('problem', 3500)) }],
+  'kill:renderKillReply': () => [
+    { payload: kill.renderKillReply({ ok: false, killId: 'k', alreadyKilled: false, state: 'written', incidentId: 4, checklist: [], flatten: null,
+      cancel: { allConfirmed: false, venues: [{ venue: 'kraken', canceled: 1, confirmed: false, attempts: 3, survivors, errors: Array.from({ length: 50 }, () => long('error', 300)) }] } } as never) },
+  ],
+  'kill:renderIncident': () => [{ payload: kill.renderIncident(incident, items) }],
+  'kill:renderChecklistTick': () => [true, false].map((ok) => ({
+    payload: kill.renderChecklistTick({ ok, incidentId: 4, item: 'close_positions', alreadyDone: false, doneBy: 'UOPS1', doneAt: at, summary: long('summary', 5000) }),
+  })),
+  'kill:renderResume': () => [{ payload: kill.renderResume({ ok: true, haltedSince: at, auditRunId: 9, incidentId: 4, mode: 'paper' }) }],
+  'mode-change:renderChangeRequest': () => [{
+    payload: modeChange.renderChangeRequest({
+      requestId: 7, requester: 'UOPER0001', reason: long('reason', 2000), fromMode: 'paper', toMode: 'live',
+      audit: { passed: true, summary: long('summary', 500), auditRunId: 41 }, checks: recordedChecks as never,
+      approvers: Array.from({ length: 40 }, (_, i) => `UAPPR${String(i).padStart(4, '0')}`), approvalsNeeded: 2, approvalEmoji: 'white_check_mark', rejectionEmoji: 'x', expiresAt: at,
+    }),
+  }],
+  'mode-change:renderModeOutcome': () => [{
+    payload: modeChange.renderModeOutcome({ requestId: 7, status: 'failed', toMode: 'live', title: long('title', 500), lines: Array.from({ length: 40 }, () => long('line', 200)),
+      approvals: [{ user: 'UA1', at }, { user: 'UA2', at }] }),
+  }],
+  'mode-change:renderModeLiveReply': () => [false, true].map((opened) => ({
+    payload: modeChange.renderModeLiveReply({
+      ok: opened, opened, requestId: 7, expiresAt: iso(0), message: { channel: 'C0OPS', ts: '1.2' }, approvers: ['UA1', 'UA2'],
+      audit: { passed: false, summary: long('summary', 300), auditRunId: 3, checks: recordedChecks as never },
+    }),
+  })),
+  'mode-change:renderModePaperReply': () => [{ payload: modeChange.renderModePaperReply({ ok: true, changed: true, previousMode: 'live', requestId: 8, withdrawnRequests: Array.from({ length: 100 }, (_, i) => i) }) }],
+  'mode-change:renderVoteFeedback': () => [{ payload: modeChange.renderVoteFeedback({ kind: 'ignored', requestId: 7, reason: long('reason', 3500) }, 'UA1', 2)! }],
+  'mode-status:renderModeStatus': () => [{ payload: modeStatus.renderModeStatus(statusResult() as never) }],
+  'mode-status:renderGoLiveStatus': () => [{ payload: modeStatus.renderGoLiveStatus(statusResult() as never) }],
+  'oncall:renderOncallWho': () => [{ payload: oncall.renderOncallWho(oncallShow()) }],
+  'oncall:renderOncallSchedule': () => [{ payload: oncall.renderOncallSchedule(oncallShow()) }],
+  'oncall:renderOncallOverride': () => [{ payload: oncall.renderOncallOverride({ ok: true, id: 3, userId: 'UDAVE', startsAt: iso(0), endsAt: iso(1), duration: '24h' }, 'UOPS1') }],
+  'pause:renderPause': () => [{ payload: pause.renderPause({ ok: true, state: 'halted', pausedBy: 'UOPS1', pausedAt: at, reason: long('reason', 3500), halted: true }) }],
+  'pause:renderUnpause': () => [{
+    payload: pause.renderUnpause({ ok: true, state: 'halted', was: { by: 'UOPS1', at, reason: long('reason', 1500) },
+      breach: { kind: 'max_drawdown', pausedFor: long('p', 500), breachAt: at, cleared: false, now: long('now', 1500) }, forced: true, forceReason: long('force', 1500) }),
+  }],
+  'runbook:renderRunbookMessage': () => (['go-live', 'incident'] as const).map((name) => ({ payload: runbook.renderRunbookMessage({ name, data: placeholderRunbookData() }) })),
+  'runbook:renderGoLiveHelp': () => [{
+    payload: runbook.renderGoLiveHelp({ name: 'go-live', data: { ...placeholderRunbookData(), audit: { status: 'ran', at: iso(0), actor: 'UOPS1', passed: false, summary: long('s', 200),
+      failing: Array.from({ length: 60 }, (_, i) => ({ name: long(`check ${i}`, 80), status: 'fail', detail: long('detail', 300) })) } } }, helpCommands),
+  }],
+  'stats:renderStats': () => [{ payload: stats.renderStats(statsReport()) }],
+  'stats:renderStatsSummary': () => [{ payload: stats.renderStatsSummary({ kind: 'weekly', periodKey: '2026-W02', report: statsReport() }) }],
+  'stats:renderNoChart': () => [{ payload: stats.renderNoChart(statsReport()) }],
+  'trades:renderTrades': () => [{
+    payload: trades.renderTrades({
+      ok: true, at,
+      open: Array.from({ length: 200 }, (_, i) => ({
+        id: 100000 + i, symbol: 'BTC/USD', side: 'buy', quantity: '0.123456789', entryPrice: '50000.12345678', mark: { price: '49000.12345678' },
+        unrealizedPnl: '-123.45678901', unrealizedPct: '-2.0001', ageSeconds: 86_400 * 30, strategy: long('strategy', 120), book: 'paper',
+      })),
+      totals: (['paper', 'live', 'replay'] as const).map((b) => ({ book: b, open: 200, costBasis: '1000000.12345678', unrealizedPnl: '-1234.5678', unmarked: 3 })),
+      closed: Array.from({ length: 100 }, (_, i) => ({
+        id: i, symbol: 'BTC/USD', quantity: '0.123456789', entryPrice: '50000.12345678', exitPrice: '49000.1', realizedPnl: '-12.3456', exitAt: at, strategy: long('strategy', 120), book: 'paper',
+      })),
+    } as never),
+  }],
+  'trades:renderBalance': () => [{
+    payload: trades.renderBalance({
+      ok: true, at, quote: 'USD',
+      paper: { seeded: true, openTrades: 200, value: '1000000.12', assets: Array.from({ length: 150 }, (_, i) => ({ asset: `ASSET${i}`, total: '123456.12345678', value: '1234.5678' })) },
+      kraken: {
+        status: 'ok', openTrades: 200, botManagedValue: '1000000', accountValue: '2000000',
+        assets: Array.from({ length: 150 }, (_, i) => ({ asset: `ASSET${i}`, total: '123456.12345678', free: '1.1', used: '2.2', botManaged: '3.3', other: '4.4', shortfall: i % 2 === 0, value: '1234.5678' })),
+      },
+    } as never),
+  }],
+};
+
+const modules: Record<string, Record<string, unknown>> = {
+  'alert-action': alertAction, 'app-home': appHome, audit, error, help, kill, 'mode-change': modeChange, 'mode-status': modeStatus,
+  oncall, pause, runbook, stats, trades,
+};
+
+describe('Block Kit limits', () => {
+  it('has a case with large inputs for every render function of every view file', async () => {
+    const files = readdirSync(new URL('../../../src/slack/views/', import.meta.url)).filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, ''));
+    const viewFiles = [];
+    for (const file of files) {
+      const mod = (modules[file] ?? (await import(`../../../src/slack/views/${file}.ts`))) as Record<string, unknown>;
+      const renders = Object.keys(mod).filter((k) => /^render[A-Z]/.test(k) && typeof mod[k] === 'function');
+      if (renders.length > 0) viewFiles.push(file);
+      for (const name of renders) expect(CASES, `${file}:${name} needs a case here`).toHaveProperty([`${file}:${name}`]);
+    }
+    expect(Object.keys(modules).sort()).toEqual(viewFiles.sort());
+  });
+
+  for (const [name, build] of Object.entries(CASES)) {
+    it(`${name} stays within the limits, with and without the badge`, () => {
+      for (const { surface = 'message', payload } of build()) {
+        expect(blockKitProblems(payload, surface), name).toEqual([]);
+        if (surface === 'message') {
+          const badged = withBadge(payload as SlackMessage, { mode: 'live', halted: true, tradingState: 'halted' });
+          expect(blockKitProblems(badged, surface), `${name} with badge`).toEqual([]);
+        }
+      }
+    });
+  }
+
+  it('keeps alert messages within the limits with huge details and titles', () => {
+    const details = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`key${i}`, long('v', 2000)]));
+    const group = alertGroupRow({ title: long('title', 3000), fingerprint: long('fp', 400), count: 123456 });
+    for (const status of ['open', 'acknowledged', 'resolved'] as const) {
+      const m = parentMessage({ ...group, status, acknowledgedBy: 'UOPS1', acknowledgedAt: at, silencedUntil: new Date(iso(1)), silencedBy: 'UOPS1' }, alertEventRow({ details }), at);
+      expect(blockKitProblems(m), status).toEqual([]);
+    }
+  });
+});
+
+describe('long lists', () => {
+  it('/oncall schedule for 26 weeks splits the shifts over sections instead of building one over 3,000 characters, losing none', () => {
+    const m = oncall.renderOncallSchedule(oncallShow());
+    const texts = (m.blocks as Array<{ text?: { text: string } }>).map((b) => b.text?.text ?? '');
+    for (const t of texts) expect(t.length).toBeLessThanOrEqual(BLOCK_KIT_LIMITS.text);
+    const shiftLines = texts.join('\n').split('\n').filter((l) => l.startsWith('• ') && l.includes(' → ') && !l.includes(' from '));
+    expect(shiftLines).toHaveLength(SHIFTS);
+    expect(texts.filter((t) => t.startsWith('*Rotation shifts*'))).toHaveLength(1);
+    expect(texts.join('').length).toBeGreaterThan(BLOCK_KIT_LIMITS.text); // the list really is long
+  });
+
+  it('sectionsOf keeps every line and puts each section within 3,000 characters', () => {
+    const lines = Array.from({ length: 100 }, (_, i) => `• line ${i} ${'x'.repeat(90)}`);
+    const blocks = sectionsOf('*Heading*', lines) as Array<{ text: { text: string } }>;
+    expect(blocks.length).toBeGreaterThan(3);
+    for (const b of blocks) expect(b.text.text.length).toBeLessThanOrEqual(3000);
+    expect(blocks.map((b) => b.text.text).join('\n').split('\n').filter((l) => l.startsWith('• '))).toEqual(lines);
+  });
+
+  it('listSection shows what fits and says how many more there are and where to see them', () => {
+    const lines = Array.from({ length: 100 }, (_, i) => `• alert ${i} ${'y'.repeat(90)}`);
+    const block = listSection('*Open alerts (300)*', lines, { total: 300, more: '`ctb alerts list`' }) as { text: { text: string } };
+    expect(block.text.text.length).toBeLessThanOrEqual(3000);
+    const shown = block.text.text.split('\n').filter((l) => l.startsWith('• ')).length;
+    expect(block.text.text).toMatch(new RegExp(`_…and ${300 - shown} more: \`ctb alerts list\`_$`));
+    expect(shown).toBeGreaterThan(20);
+  });
+
+  it('the checker itself catches a section over 3,000 characters, too many blocks, and too many actions', () => {
+    expect(blockKitProblems({ text: 'x', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'x'.repeat(3095) } }] })).toEqual(['block 0 (section): text has 3095 characters (limit 3000)']);
+    expect(blockKitProblems({ text: 'x', blocks: Array.from({ length: 51 }, () => ({ type: 'divider' })) })).toEqual(['51 blocks (limit 50 in a message)']);
+    expect(blockKitProblems({ text: 'x', blocks: Array.from({ length: 101 }, () => ({ type: 'divider' })) }, 'home')).toEqual(['101 blocks (limit 100 in a home)']);
+    const buttons = Array.from({ length: 26 }, (_, i) => ({ type: 'button', action_id: `a${i}`, text: { type: 'plain_text', text: 'b' }, value: 'v' }));
+    expect(blockKitProblems({ text: 'x', blocks: [{ type: 'actions', elements: buttons }] })).toEqual(['block 0 (actions): 26 elements (1 to 25)']);
+  });
+});

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { AppError } from '../src/errors.js';
 import { sql } from 'drizzle-orm';
+import { cleanJson, cleanText } from '../src/db/clean-text.js';
 import { executePrepared } from '../src/db/prepared.js';
 import type { Actor, AppContext } from '../src/app/context.js';
 import type { Command, CommandResult, Role } from './define.js';
@@ -36,8 +37,8 @@ export async function recordCommand(
     const insert = executePrepared(
       ctx.db,
       sql`insert into command_log (at, source, actor, command, args, allowed, result, details)
-          values (${ctx.clock.now().toISOString()}::timestamptz, ${entry.actor.source}, ${entry.actor.id}, ${entry.command},
-                  ${entry.args.slice(0, 2000)}, ${entry.allowed}, ${entry.result.slice(0, 2000)}, ${JSON.stringify(entry.details ?? {})}::jsonb)`,
+          values (${ctx.clock.now().toISOString()}::timestamptz, ${entry.actor.source}, ${cleanText(entry.actor.id)}, ${entry.command},
+                  ${cleanText(entry.args.slice(0, 2000))}, ${entry.allowed}, ${cleanText(entry.result.slice(0, 2000))}, ${JSON.stringify(cleanJson(entry.details ?? {}))}::jsonb)`,
     );
     // A stalled database never rejects by itself: bound the wait so the reply still goes out.
     const stalled = new Promise<never>((_, reject) => {
@@ -58,6 +59,9 @@ export async function runCommand<S extends z.ZodType, R extends CommandResult>(
   actor: Actor,
   rawArgs: unknown,
 ): Promise<R> {
+  // What PostgreSQL cannot store (NUL, lone surrogates) is replaced as the input arrives, so the
+  // command (a kill's halt) and its trail entry are written whatever was typed.
+  rawArgs = cleanJson(rawArgs);
   const argsText = describeArgs(rawArgs);
   const parsed = command.args.safeParse(rawArgs);
   if (!parsed.success) {

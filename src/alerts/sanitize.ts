@@ -3,6 +3,7 @@
 // Slack and email, so this runs before the alert is even stored.
 import type { Config } from '../config/env.js';
 import { REDACTED } from '../config/secret.js';
+import { cleanJson, cleanText } from '../db/clean-text.js';
 import { configSecrets, makeScrubber } from '../logger.js';
 
 const SECRET_KEY = /(secret|password|passwd|token|api[-_]?key|authorization|signature|cookie|smtp_url)/i;
@@ -42,11 +43,11 @@ export function alertScrubber(config: Config): TextScrubber {
 /** Details as stored and shown: plain JSON with no secret in it. */
 export function sanitizeDetails(details: Record<string, unknown> | undefined, scrub: TextScrubber): Record<string, unknown> {
   if (!details) return {};
-  const json = JSON.stringify(plain(details, 0) ?? {});
+  const json = JSON.stringify(cleanJson(plain(details, 0) ?? {}));
   return JSON.parse(scrub(json)) as Record<string, unknown>;
 }
 
 export function sanitizeText(text: string, scrub: TextScrubber, max = 300): string {
-  const one = scrub(String(text)).replace(/\s+/g, ' ').trim();
+  const one = cleanText(scrub(String(text))).replace(/\s+/g, ' ').trim();
   return one.length > max ? `${one.slice(0, max - 1)}…` : one || '(no title)';
 }

@@ -8,6 +8,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import type { Logger } from '../logger.js';
+import { cleanText } from '../db/clean-text.js';
 import { alertScrubber, sanitizeDetails, sanitizeText, type TextScrubber } from './sanitize.js';
 import { AlertWriter, persistAlerts, type PersistResult, type StoredAlert } from './store.js';
 import { OverdueHooks } from './overdue.js';
@@ -48,7 +49,7 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
   const normalise = (alert: AlertInput): StoredAlert => {
     const severity = SEVERITIES.includes(alert.severity) ? alert.severity : 'critical';
     const title = sanitizeText(alert.title, scrub);
-    const source = String(alert.source || 'system');
+    const source = cleanText(String(alert.source || 'system'));
     return {
       source,
       severity,

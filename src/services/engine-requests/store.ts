@@ -4,6 +4,7 @@
 // failed with its result; the requester waits for that answer or shows the request as pending.
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Clock } from '../../clock.js';
+import { cleanJson, cleanText } from '../../db/clean-text.js';
 import type { Db } from '../../db/client.js';
 import { engineRequests, type EngineRequest, type EngineRequestKind } from '../../db/schema/index.js';
 
@@ -17,7 +18,7 @@ export interface NewEngineRequest {
 
 export async function enqueueEngineRequest(db: Db, clock: Clock, request: NewEngineRequest): Promise<EngineRequest> {
   const [row] = await db.insert(engineRequests).values({
-    kind: request.kind, requestedBy: request.requestedBy, requestedAt: clock.now(), params: request.params ?? {},
+    kind: request.kind, requestedBy: cleanText(request.requestedBy), requestedAt: clock.now(), params: cleanJson(request.params ?? {}),
     incidentId: request.incidentId ?? null, checklistItem: request.checklistItem ?? null,
   }).returning();
   return row!;
@@ -41,8 +42,9 @@ export async function finishEngineRequest(
   db: Db, clock: Clock, id: number, outcome: { ok: boolean; result?: Record<string, unknown>; error?: string },
 ): Promise<EngineRequest | null> {
   const [row] = await db.update(engineRequests).set({
-    status: outcome.ok ? 'done' : 'failed', finishedAt: clock.now(), result: outcome.result ?? null,
-    error: outcome.error?.slice(0, 2000) ?? null,
+    // A result quotes what Kraken or an error said: cleaned so the answer is always stored.
+    status: outcome.ok ? 'done' : 'failed', finishedAt: clock.now(), result: outcome.result ? cleanJson(outcome.result) : null,
+    error: outcome.error ? cleanText(outcome.error.slice(0, 2000)) : null,
   }).where(and(eq(engineRequests.id, id), eq(engineRequests.status, 'running'))).returning();
   return row ?? null;
 }

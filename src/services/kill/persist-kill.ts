@@ -4,6 +4,7 @@
 // stops every process's orders), so the incident gets the cancel's report afterwards. Idempotent: the kill id is unique (a replayed pending kill or a
 // Slack retry finds its incident), and a kill while an incident is open joins that incident.
 import { and, eq, sql } from 'drizzle-orm';
+import { cleanJson, cleanText } from '../../db/clean-text.js';
 import type { Db } from '../../db/client.js';
 import { botState, incidentChecklistItems, incidents, type Incident } from '../../db/schema/index.js';
 import { CHECKLIST } from './checklist.js';
@@ -27,7 +28,9 @@ export interface PersistOutcome {
   wasHalted: boolean;
 }
 
-export async function persistKill(db: Db, kill: KillRecord): Promise<PersistOutcome> {
+export async function persistKill(db: Db, record: KillRecord): Promise<PersistOutcome> {
+  // A reason PostgreSQL would refuse (a NUL) must never be why a halt is not written.
+  const kill = { ...record, reason: cleanText(record.reason), actor: cleanText(record.actor), cancelReport: cleanJson(record.cancelReport) };
   return db.transaction(async (tx) => {
     await tx.insert(botState).values({ id: 1 }).onConflictDoNothing();
     const [state] = await tx.select().from(botState).where(eq(botState.id, 1)).for('update');

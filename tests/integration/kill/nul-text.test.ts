@@ -60,7 +60,8 @@ describe('a kill reason carrying a NUL', () => {
       body: JSON.stringify({ reason: REASON }),
     });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ ok: true, state: 'written' });
+    // ok depends on Kraken (no key here: handed to a bot that is not running); the halt does not.
+    expect(await res.json()).toMatchObject({ state: 'written', alreadyKilled: false });
     await expectHaltWritten(database, 'http:kill');
   });
 
@@ -71,7 +72,7 @@ describe('a kill reason carrying a NUL', () => {
     expect((await h.slash('/kill', REASON, { user: USERS.operator })).status).toBe(200);
     await h.idle();
     await expectHaltWritten(database, USERS.operator);
-    expect(h.responses().map((r) => String(r.text)).join('\n')).toMatch(/Killed: every open order cancelled/);
+    expect(h.responses().map((r) => String(r.text)).join('\n')).toMatch(/Killed/);
   });
 
   it('ctb kill halts in the database (the reason as the program receives it)', async () => {

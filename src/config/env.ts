@@ -230,6 +230,8 @@ export const envSchema = z.object({
   AUTO_KILL: z.enum(['on', 'off', 'live']).optional().default('live'),
   KILL_CONFIRM_ATTEMPTS: number(3, { min: 1, max: 10, int: true }),
   KILL_DB_TIMEOUT: duration('3s'),
+  // How long GET /healthz waits for the database before answering with what it could not read.
+  HEALTHZ_DB_TIMEOUT: duration('1s'),
   KILL_HANDOFF_TIMEOUT: duration('10s'),
   KILL_HTTP_TOKEN: secret,
   HALT_POLL_INTERVAL: duration('500ms'),

@@ -43,7 +43,7 @@ function driverErrorOf(err: unknown): DriverError | null {
   let current: unknown = err;
   for (let depth = 0; depth < 8 && current && typeof current === 'object'; depth++) {
     const e = current as DriverError;
-    if (typeof e.code === 'string' && (/^[0-9A-Z]{5}$/.test(e.code) || /^E[A-Z_]+$/.test(e.code) || e.code === 'CONNECT_TIMEOUT')) return e;
+    if (typeof e.code === 'string' && (/^[0-9A-Z]{5}$/.test(e.code) || /^[A-Z][A-Z_]+$/.test(e.code))) return e;
     current = e.cause;
   }
   return null;
@@ -86,6 +86,8 @@ export function databaseProblem(err: unknown, databaseUrl?: string): AppError | 
       return make('retryable', 'db_unreachable', `The database host ${at(e, target)} is unreachable (${code}).`, 'Check the network route to the database host.');
     case 'ECONNRESET':
     case 'EPIPE':
+    case 'CONNECTION_CLOSED':
+    case 'CONNECTION_DESTROYED':
       return make('retryable', 'db_reset', `The database at ${at(e, target)} closed the connection (${code}).`, 'It may be restarting; try again.');
     case 'ENOTFOUND':
     case 'EAI_AGAIN':

@@ -1,6 +1,13 @@
-// GET /healthz (mode, halted, database kind, armed) and GET /metrics (Prometheus text format).
+// GET /healthz (mode, halted, trading state, database kind, armed) and GET /metrics (Prometheus text
+// format). /healthz answers within HEALTHZ_DB_TIMEOUT whatever the database does: a stalled query
+// never rejects by itself, so the read runs under a deadline, and past it the answer is 503 with
+// what this process knows without the database and what it could not read (`"database": "no
+// answer within 1000 ms"`) — a health check that hangs is one a load balancer cannot act on.
 import type { Feature } from '../app/feature.js';
+import { databaseProblem } from '../db/connect-errors.js';
 import { effectiveMode, getBotState } from '../services/bot-state.js';
+import { DeadlineError, withDeadline } from '../services/kill/deadline.js';
+import { isHaltLatched } from '../services/kill/runtime.js';
 import { tradingStateOf } from '../services/trading-state.js';
 import { sendJson } from './server.js';
 
@@ -8,9 +15,12 @@ export const healthFeature: Feature = {
   name: 'health',
   roles: ['all', 'web', 'worker'],
   async start(ctx, http, opts) {
+    let failures = 0;
     http.route('GET', '/healthz', async (_req, res) => {
+      const timeoutMs = ctx.config.HEALTHZ_DB_TIMEOUT;
       try {
-        const state = await getBotState(ctx.db);
+        const state = await withDeadline(getBotState(ctx.db), timeoutMs, 'the database');
+        failures = 0;
         sendJson(res, 200, {
           status: 'ok',
           mode: effectiveMode(state, ctx.config.IS_LIVE),
@@ -24,8 +34,23 @@ export const healthFeature: Feature = {
           engineHeartbeatAt: state.engineHeartbeatAt?.toISOString() ?? null,
         });
       } catch (err) {
-        ctx.logger.error({ err }, 'health check could not read the database');
-        sendJson(res, 503, { status: 'degraded', database: ctx.database.kind, error: 'database unreachable', mode: 'paper', halted: null });
+        const unread = err instanceof DeadlineError
+          ? `no answer within ${timeoutMs} ms`
+          : (databaseProblem(err, ctx.config.DATABASE_URL)?.message ?? `could not be read: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+        // A probe every few seconds against a dead database: log the first failure and then rarely.
+        failures += 1;
+        if (failures === 1 || failures % 100 === 0) ctx.logger.warn({ err, failures }, `health check: the database (${ctx.database.kind}): ${unread}`);
+        sendJson(res, 503, {
+          status: 'degraded',
+          database: unread,
+          databaseKind: ctx.database.kind,
+          // What this process knows without the database: never a claim about the stored state.
+          mode: 'unknown',
+          halted: isHaltLatched(ctx) ? true : null,
+          haltLatchedHere: isHaltLatched(ctx),
+          armed: ctx.config.IS_LIVE,
+          feed: opts.feed,
+        });
       }
     });
     http.route('GET', '/metrics', async (_req, res) => {

@@ -1,0 +1,76 @@
+// GET /healthz answers within HEALTHZ_DB_TIMEOUT whatever PostgreSQL does (through a proxy that can
+// stall or drop it): 503 saying what it could not read, and 200 again once the database answers.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBot, type RunningBot } from '../../src/app/runtime.js';
+import { testConfig } from '../../src/config/env.js';
+import { connectPostgres, type Database } from '../../src/db/client.js';
+import { healthFeature } from '../../src/http/health.js';
+import { silentLogger } from '../../src/logger.js';
+import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
+import { startStallProxy, type StallProxy } from '../support/stall-proxy.js';
+
+let database: TestDatabase;
+let proxy: StallProxy;
+let viaProxy: Database;
+let bot: RunningBot;
+
+beforeAll(async () => {
+  database = await createPostgresTestDb();
+  proxy = await startStallProxy();
+  viaProxy = connectPostgres(proxy.urlFor(database.url), { max: 3 });
+  bot = await startBot({
+    // DATABASE_URL names where the database is (the open handle below is what is used).
+    config: testConfig({ HEALTHZ_DB_TIMEOUT: '500ms', HOST: '127.0.0.1', DATABASE_URL: proxy.urlFor(database.url) }),
+    role: 'web', feed: 'replay', port: 0, logger: silentLogger(), database: viaProxy, features: [healthFeature],
+  });
+});
+afterAll(async () => {
+  proxy?.set('forward');
+  await bot?.stop();
+  await viaProxy?.close();
+  await proxy?.close();
+  await database?.close();
+});
+
+async function healthz(): Promise<{ status: number; body: Record<string, unknown>; ms: number }> {
+  const started = Date.now();
+  const res = await fetch(`http://127.0.0.1:${bot.port}/healthz`, { signal: AbortSignal.timeout(10_000) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown>, ms: Date.now() - started };
+}
+
+describe('GET /healthz', () => {
+  it('answers 200 with the stored state while the database answers', async () => {
+    const r = await healthz();
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ status: 'ok', mode: 'paper', halted: false, tradingState: 'active', database: 'postgres', armed: false });
+  });
+
+  it('with the database stalled, answers 503 within its timeout saying what it could not read — every time, with the pool full of hung queries', async () => {
+    proxy.set('stall');
+    try {
+      for (let i = 0; i < 5; i++) {
+        const r = await healthz();
+        expect(r.status).toBe(503);
+        expect(r.body).toMatchObject({ status: 'degraded', database: 'no answer within 500 ms', databaseKind: 'postgres', mode: 'unknown', armed: false });
+        expect(r.ms).toBeLessThan(2_000);
+      }
+    } finally {
+      proxy.set('forward');
+    }
+  });
+
+  it('with the database dropping connections, names what happened; and is 200 again once it answers', async () => {
+    proxy.set('down');
+    const r = await healthz();
+    expect(r.status).toBe(503);
+    expect(r.body.database).toMatch(/^The database at 127\.0\.0\.1:\d+ closed the connection|^The database refused the connection at 127\.0\.0\.1:\d+/);
+    expect(r.body.database).not.toMatch(/Failed query/);
+    proxy.set('forward');
+    let again = await healthz();
+    for (let i = 0; i < 40 && again.status !== 200; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      again = await healthz();
+    }
+    expect(again.status).toBe(200);
+  });
+});

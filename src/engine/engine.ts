@@ -28,6 +28,7 @@ import { buildStrategy } from './strategies/build.js';
 import type { Strategy } from './strategies/types.js';
 import { sizeEntry } from './sizing.js';
 import { decideExit } from './exits.js';
+import { exitPosition, setRunningEngine, Turns, type ManualExitOutcome, type RunningEngine } from './manual-exit.js';
 
 export interface EngineOptions {
   ctx: AppContext;
@@ -52,8 +53,10 @@ interface Binding {
 const MINUTE = 60_000;
 const MAX_BACKOFF_MS = 60_000;
 
-export class Engine {
+export class Engine implements RunningEngine {
   readonly #ctx: AppContext;
+  /** The loop's ticks and operators' exits take turns: an exit never lands inside a tick. */
+  readonly #turns = new Turns();
   readonly #bindings = new Map<string, Binding[]>();
   readonly #metrics: EngineMetrics;
   readonly #snapshots: SnapshotWriter;
@@ -115,8 +118,19 @@ export class Engine {
   }
 
   start(): Promise<void> {
-    this.#running ??= this.#run();
+    setRunningEngine(this.#ctx, this);
+    this.#running ??= this.#run().finally(() => setRunningEngine(this.#ctx, null, this));
     return this.#running;
+  }
+
+  /** An operator's exit of one open trade, through this engine's own order path (manual-exit.ts). */
+  exitTrade(tradeId: number, reason: string): Promise<ManualExitOutcome> {
+    const blocked = () => (this.#resolveNeeded ? "an earlier order's outcome is still being resolved against the exchange" : null);
+    return this.#turns.run(() => exitPosition({ mode: this.#mode, portfolio: this.#portfolio, blocked: blocked(), order: (spec) => this.#order(spec) }, tradeId, reason));
+  }
+
+  openTradeIds(): number[] | null {
+    return this.#portfolio ? [...this.#portfolio.positions.keys()] : null;
   }
 
   async stop(): Promise<void> {
@@ -135,12 +149,12 @@ export class Engine {
           this.ctx.logger.info('market feed finished; the engine keeps its heartbeat');
           while (!signal.aborted) {
             await sleep(this.opts.housekeepingMs ?? 1000, signal);
-            await this.#housekeeping(true).catch((err: unknown) => this.ctx.logger.error({ err }, 'engine housekeeping failed'));
+            await this.#turns.run(() => this.#housekeeping(true)).catch((err: unknown) => this.ctx.logger.error({ err }, 'engine housekeeping failed'));
           }
           break;
         }
-        for (const tick of batch) await this.#onTick(tick);
-        await this.#housekeeping(false);
+        for (const tick of batch) await this.#turns.run(() => this.#onTick(tick));
+        await this.#turns.run(() => this.#housekeeping(false));
       } catch (err) {
         await this.#onLoopError(err, signal);
       }
@@ -266,7 +280,7 @@ export class Engine {
     this.#metrics.drawdown.set({ book }, this.#risk.drawdownPct(equity) / 100);
   }
 
-  async #order(spec: OrderRequestSpec): Promise<void> {
+  async #order(spec: OrderRequestSpec): Promise<OrderOutcome> {
     const outcome: OrderOutcome = await executeOrder({
       ctx: this.ctx, mode: this.#mode, feed: this.opts.feed.kind, exchange: this.#exchange, portfolio: this.#portfolio, hooks: this.opts.hooks,
     }, spec);
@@ -286,5 +300,6 @@ export class Engine {
     } else if (outcome.kind === 'skipped') {
       this.#state = { ...this.#state, entriesPaused: true };
     }
+    return outcome;
   }
 }

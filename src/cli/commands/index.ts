@@ -12,6 +12,7 @@ import { migrateCli } from './migrate.js';
 import { oncallCli } from './oncall.js';
 import { pauseCli } from './pause.js';
 import { tradesCli } from './trades.js';
+import { exitCli } from './exit.js';
 import { runbookCli } from './runbook.js';
 import { selfHealCli } from './self-heal.js';
 import { simulateKrakenCli } from './simulate-kraken.js';
@@ -29,4 +30,5 @@ export const cliCommands: CliRegistration[] = [
   pauseCli,
   simulateKrakenCli,
   tradesCli,
+  exitCli,
 ];

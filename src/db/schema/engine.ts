@@ -35,7 +35,7 @@ export const engineRequests = pgTable(
   'engine_requests',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    kind: text('kind', { enum: ['cancel_all', 'flatten', 'reconcile', 'adopt_order', 'cancel_order'] }).notNull(),
+    kind: text('kind', { enum: ['cancel_all', 'flatten', 'reconcile', 'adopt_order', 'cancel_order', 'exit_trade'] }).notNull(),
     status: text('status', { enum: ['pending', 'running', 'done', 'failed'] }).notNull().default('pending'),
     requestedBy: text('requested_by').notNull(),
     requestedAt: at('requested_at').notNull(),

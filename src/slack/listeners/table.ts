@@ -28,6 +28,7 @@ import { modeLiveRoute, modePaperRoute } from './mode-routes.js';
 import { oncallOverrideRoute, oncallScheduleRoute, oncallWhoRoute } from './oncall-routes.js';
 import { pauseRoute, unpauseRoute } from './pause-routes.js';
 import { balanceRoute, tradesRoute } from './trades-routes.js';
+import { exitConfirmAction, exitRoute } from './exit-routes.js';
 import { commandRoute } from './routes.js';
 import { statsRoute } from './stats-route.js';
 import type { ActionRow, EventRow, ListenerTable, SlashCommandRow, ViewRow } from './types.js';
@@ -82,11 +83,12 @@ const commands: SlashCommandRow[] = [
   { command: '/unpause', summary: 'Resume new entries', subcommands: [unpauseRoute] },
   { command: '/trades', summary: 'Open trades and their PnL', subcommands: [tradesRoute] },
   { command: '/balance', summary: 'Paper book and Kraken balances', subcommands: [balanceRoute] },
+  { command: '/exit', summary: 'Close one open trade, or all', subcommands: [exitRoute] },
 ];
 
 const events: EventRow[] = [...modeReactionRows, appHomeRow];
 
-const actions: ActionRow[] = [incidentItemAction, ...alertActionRows];
+const actions: ActionRow[] = [incidentItemAction, ...alertActionRows, exitConfirmAction];
 
 const views: ViewRow[] = [];
 

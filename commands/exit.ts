@@ -1,0 +1,41 @@
+// /exit <trade-id|all> and `ctb exit <trade-id|all> [--yes]`: an operator closes one open trade (or
+// all) at market through the engine's own order path. Unconfirmed, it only says what it would sell;
+// confirmed, it hands the exit to the engine's process and answers pending, then done or failed.
+import { z } from 'zod';
+import { cleanReason } from '../src/services/entries-pause.js';
+import {
+  awaitExit, parseExitTarget, previewExit, requestExit, type ExitRequestState, type ExitTarget, type ExitTargetRow,
+} from '../src/services/exits/request-exit.js';
+import { defineCommand } from './define.js';
+
+export const EXIT_WAIT_SECONDS = 30;
+
+export interface ExitResult {
+  ok: boolean;
+  target: ExitTarget;
+  status: 'needs_confirmation' | 'nothing_open' | 'pending' | 'done' | 'failed';
+  trades: ExitTargetRow[];
+  request: ExitRequestState | null;
+}
+
+export const exitCommand = defineCommand({
+  name: 'exit',
+  summary: 'close one open trade (or all) at market through the engine’s order path; needs confirming',
+  role: 'operator',
+  args: z.object({
+    target: z.string({ error: 'expected a trade id or "all"' }),
+    confirmed: z.boolean().optional().default(false),
+    reason: z.string().optional(),
+    /** How long to wait for the engine's answer before reporting the request as pending. */
+    waitSeconds: z.coerce.number().int('expected whole seconds').min(0, 'expected 0 to 300 seconds').max(300, 'expected 0 to 300 seconds').optional().default(EXIT_WAIT_SECONDS),
+  }).strict(),
+  async run(ctx, args): Promise<ExitResult> {
+    const target = parseExitTarget(args.target);
+    const rows = await previewExit(ctx, target);
+    if (rows.length === 0) return { ok: true, target, status: 'nothing_open', trades: [], request: null };
+    if (!args.confirmed) return { ok: false, target, status: 'needs_confirmation', trades: rows, request: null };
+    const requested = await requestExit(ctx, ctx.actor, target, cleanReason(args.reason));
+    const request = await awaitExit(ctx, requested, args.waitSeconds * 1000);
+    return { ok: request.status === 'done', target, status: request.status, trades: rows, request };
+  },
+});

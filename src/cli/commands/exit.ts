@@ -1,0 +1,42 @@
+// `ctb exit <trade-id|all> [--yes] [--reason …] [--wait <seconds>] [--json]`: without --yes it shows
+// what would be sold and sends nothing; with --yes the engine's process exits the trade(s).
+import { exitCommand, type ExitResult } from '../../../commands/exit.js';
+import { describeExit } from '../../services/exits/request-exit.js';
+import type { CliRegistration } from '../program.js';
+import { runCliCommand } from '../with-context.js';
+
+export function renderExit(r: ExitResult): string {
+  const list = r.trades.map((t) => `  #${t.id} ${t.book} ${t.symbol} ${t.quantity} (entry ${t.entryPrice}, ${t.strategy})`).join('\n');
+  const what = r.target === 'all' ? 'every open trade' : `trade #${r.target}`;
+  switch (r.status) {
+    case 'nothing_open':
+      return 'No open trades: nothing to exit.';
+    case 'needs_confirmation':
+      return `Would sell at market:\n${list}\nNothing was sent. Re-run with --yes to exit ${what}.`;
+    case 'pending':
+      return `Exit of ${what} requested (request #${r.request!.requestId}${r.request!.joined ? ', already pending' : ''}): PENDING — `
+        + 'no engine has answered yet. It runs as soon as the engine process takes it; `ctb trades` shows when the trade closes.';
+    default: {
+      const q = r.request!;
+      const lines = q.results.length > 0 ? q.results.map((x) => `  ${describeExit(x)}`) : [`  ${q.summary ?? ''}`];
+      return `Exit of ${what} (request #${q.requestId}): ${q.status.toUpperCase()}\n${lines.join('\n')}`;
+    }
+  }
+}
+
+export const exitCli: CliRegistration = {
+  register(program, io, setExit) {
+    program
+      .command('exit')
+      .description('close one open trade (or all) at market through the engine; shows what it would sell unless --yes')
+      .argument('<trade-id|all>', 'the trade to close (see ctb trades), or all')
+      .option('--yes', 'confirm: send the exit', false)
+      .option('--reason <text>', 'why, for the record')
+      .option('--wait <seconds>', "how long to wait for the engine's answer (0-300)", '30')
+      .option('--json', 'machine-readable output', false)
+      .action(async (target: string, opts: { yes: boolean; reason?: string; wait: string; json: boolean }) =>
+        setExit(await runCliCommand(io, exitCommand, {
+          target, confirmed: opts.yes, waitSeconds: opts.wait, ...(opts.reason === undefined ? {} : { reason: opts.reason }),
+        }, { json: opts.json, render: renderExit })));
+  },
+};

@@ -1,0 +1,50 @@
+// /exit <trade-id|all> [reason]: an operator closes one trade (or all). The slash command only shows
+// what would be sold, with a button behind Slack's confirm dialog; the click sends the exit to the
+// engine's process and posts its progress in the channel — pending, then updated to done or failed.
+// Slack retries are dropped by the delivery guard; a second click joins the exit still pending.
+import { EXIT_WAIT_SECONDS, exitCommand } from '../../../commands/exit.js';
+import { awaitExit } from '../../services/exits/request-exit.js';
+import { EXIT_CONFIRM_ACTION, renderExitConfirm, renderExitProgress, type ExitButtonValue } from '../views/exit.js';
+import { usageError } from './routes.js';
+import type { ActionRow, SlashSubcommand } from './types.js';
+
+export const exitRoute: SlashSubcommand = {
+  name: null,
+  usage: '/exit <trade-id|all> [reason]',
+  summary: 'Close one open trade (or all) at market through the engine, after a confirmation',
+  role: exitCommand.role,
+  async handle(req) {
+    const [target, ...why] = req.words;
+    if (!target) throw usageError('`/exit` needs a trade id (see `/trades`) or `all`.');
+    const reason = why.join(' ').trim() || undefined;
+    const preview = await req.run(exitCommand, { target, confirmed: false, ...(reason ? { reason } : {}) });
+    await req.reply.ephemeral(renderExitConfirm(preview, reason));
+  },
+};
+
+function buttonValue(raw: unknown): ExitButtonValue {
+  try {
+    const v = JSON.parse(String(raw)) as ExitButtonValue;
+    if (v.t === 'all' || (typeof v.t === 'number' && Number.isInteger(v.t) && v.t > 0)) return v;
+  } catch {
+    // fall through
+  }
+  throw usageError('This exit button carries no trade: run `/exit <trade-id|all>` again.');
+}
+
+export const exitConfirmAction: ActionRow = {
+  actionId: EXIT_CONFIRM_ACTION,
+  async handle(req) {
+    const v = buttonValue('value' in req.action ? req.action.value : undefined);
+    // The button sits behind Slack's confirm dialog: a click is the confirmation.
+    const result = await req.run(exitCommand, { target: String(v.t), confirmed: true, waitSeconds: 0, ...(v.r ? { reason: v.r } : {}) });
+    const channel = req.body.channel?.id;
+    const posted = channel ? await req.reply.post(channel, renderExitProgress(result, req.actor.id)) : null;
+    if (!posted) await req.reply.inChannel(renderExitProgress(result, req.actor.id));
+    if (!result.request) return;
+    const request = await awaitExit(req.ctx, result.request, EXIT_WAIT_SECONDS * 2 * 1000);
+    const final = renderExitProgress({ ...result, status: request.status, ok: request.status === 'done', request }, req.actor.id);
+    if (posted) await req.reply.update(posted.channel, posted.ts, final);
+    else await req.reply.inChannel(final);
+  },
+};

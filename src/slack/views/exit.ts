@@ -1,0 +1,57 @@
+// Block Kit for /exit: the confirm step (what would be sold, one danger button behind Slack's
+// confirm dialog) and the exit's progress (pending → done / failed, with what happened to each
+// trade). Pure functions of the command's result.
+import type { ExitResult } from '../../../commands/exit.js';
+import { describeExit } from '../../services/exits/request-exit.js';
+import { actorLabel } from './format.js';
+import { context, escapeText, section, type KnownBlock, type SlackMessage } from './message.js';
+
+export const EXIT_CONFIRM_ACTION = 'exit_trade_confirm';
+
+/** The button's value: what the click confirms (the target, and the reason typed with /exit). */
+export interface ExitButtonValue {
+  t: number | 'all';
+  r?: string;
+}
+
+const what = (r: Pick<ExitResult, 'target'>) => (r.target === 'all' ? 'every open trade' : `trade #${r.target}`);
+
+export function renderExitConfirm(r: ExitResult, reason: string | undefined): SlackMessage {
+  if (r.status === 'nothing_open') return { text: 'No open trades: nothing to exit.', blocks: [section('No open trades: nothing to exit.')] };
+  const lines = r.trades.slice(0, 30).map((t) => `• \`#${t.id}\` *${escapeText(t.symbol)}* ${t.quantity} (entry ${t.entryPrice}, ${escapeText(t.strategy)}, ${t.book})`);
+  const more = r.trades.length > 30 ? `\n_…and ${r.trades.length - 30} more_` : '';
+  const value: ExitButtonValue = { t: r.target, ...(reason ? { r: reason.slice(0, 500) } : {}) };
+  const label = r.target === 'all' ? `Exit all ${r.trades.length}` : `Exit #${r.target}`;
+  const blocks: KnownBlock[] = [
+    section(`*Exit ${what(r)}?* This sells at market, through the engine's order path:\n${lines.join('\n')}${more}`),
+    {
+      type: 'actions',
+      block_id: 'exit_confirm',
+      elements: [{
+        type: 'button', action_id: EXIT_CONFIRM_ACTION, style: 'danger', value: JSON.stringify(value),
+        text: { type: 'plain_text', text: label },
+        confirm: {
+          title: { type: 'plain_text', text: r.target === 'all' ? 'Exit every open trade?' : `Exit trade #${r.target}?` },
+          text: { type: 'mrkdwn', text: `This sells ${r.trades.length === 1 ? 'the position' : `${r.trades.length} positions`} at market now (live on Kraken when the engine trades live). It cannot be undone.` },
+          confirm: { type: 'plain_text', text: label },
+          deny: { type: 'plain_text', text: 'Cancel' },
+        },
+      }],
+    },
+    context('Nothing is sent until you confirm.'),
+  ];
+  return { text: `Exit ${what(r)}? Confirm with the button: nothing is sent until then.`, blocks };
+}
+
+export function renderExitProgress(r: ExitResult, by: string): SlackMessage {
+  const q = r.request;
+  if (!q) return renderExitConfirm(r, undefined);
+  const head = q.status === 'pending'
+    ? `:hourglass_flowing_sand: *Exit of ${what(r)}* requested by ${actorLabel(by)} (request #${q.requestId}${q.joined ? ', already pending' : ''}): *pending* — waiting for the engine's process`
+    : q.status === 'done'
+      ? `:white_check_mark: *Exit of ${what(r)}* by ${actorLabel(by)} (request #${q.requestId}): *done*`
+      : `:x: *Exit of ${what(r)}* by ${actorLabel(by)} (request #${q.requestId}): *failed*`;
+  const lines = q.results.length > 0 ? q.results.map((x) => `• ${escapeText(describeExit(x))}`) : q.summary && q.status !== 'pending' ? [escapeText(q.summary)] : [];
+  const text = `Exit of ${what(r)} (request #${q.requestId}): ${q.status}${q.summary && q.status !== 'pending' ? ` — ${q.summary}` : ''}`;
+  return { text: text.slice(0, 2900), blocks: [section([head, ...lines].join('\n').slice(0, 2900))] };
+}

@@ -1,0 +1,200 @@
+// /exit and `ctb exit`: an operator closes one open trade (or all) through the engine's own order
+// path. The engine runs in its own context (the worker) beside the request runner; Slack and the CLI
+// are other processes on the same database that hand the exit over as an engine request.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import { runCli } from '../../../src/cli/program.js';
+import { execute } from '../../../src/db/client.js';
+import { engineRequests, orderIntents, trades } from '../../../src/db/schema/index.js';
+import { updateBotState } from '../../../src/services/bot-state.js';
+import { waitForEngineRequest } from '../../../src/services/engine-requests/store.js';
+import { recordingIo } from '../../support/cli-io.js';
+import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { roundTripCloses } from '../../support/engine.js';
+import { startIdleEngine, type IdleEngine } from '../../support/idle-engine.js';
+import { startSlackHarness, USERS, type SlackHarness } from '../../support/slack-harness.js';
+
+let database: TestDatabase;
+let h: SlackHarness;
+let worker: IdleEngine | undefined;
+
+beforeAll(async () => {
+  database = await createPostgresTestDb();
+  h = await startSlackHarness({ database });
+}, 120_000);
+afterAll(async () => {
+  await h?.close();
+  await database?.close();
+});
+beforeEach(async () => {
+  await execute(database.db, sql`truncate order_intents, fills, trades, equity_snapshots, paper_balances, paper_orders, risk_events, bot_state, engine_requests restart identity`);
+  h.fake.calls.length = 0;
+});
+afterEach(async () => {
+  await worker?.stop();
+  worker = undefined;
+});
+
+/** A worker whose engine opened one position on the V's cross up and now idles. */
+async function workerWithOpenTrade(): Promise<number> {
+  worker = await startIdleEngine(database, roundTripCloses().slice(0, 24));
+  await worker.settled();
+  const open = await database.db.select().from(trades);
+  expect(open).toHaveLength(1);
+  return open[0]!.id;
+}
+
+const exitIntents = async () => (await database.db.select().from(orderIntents)).filter((i) => i.purpose === 'exit');
+const lastReply = () => h.responses().at(-1)!;
+const posts = () => h.fake.callsTo('chat.postMessage');
+const updates = () => h.fake.callsTo('chat.update');
+
+async function cli(...argv: string[]) {
+  const io = recordingIo({ DATABASE_URL: database.url });
+  const code = await runCli(argv, io);
+  return { code, out: io.out(), err: io.err() };
+}
+
+describe('/exit in Slack', () => {
+  it('shows what it would sell behind a confirm button; the click exits through the engine and the channel sees pending → done', async () => {
+    const id = await workerWithOpenTrade();
+    await h.slash('/exit', `${id} spread widening`, { user: USERS.operator });
+    await h.idle();
+    const preview = lastReply();
+    expect(preview.response_type).toBe('ephemeral');
+    expect(String(preview.text)).toMatch(new RegExp(`Exit trade #${id}\\? Confirm with the button: nothing is sent until then`));
+    const button = (preview.blocks as Array<{ type: string; elements?: Array<Record<string, any>> }>).find((b) => b.type === 'actions')!.elements![0]!;
+    expect(button).toMatchObject({ action_id: 'exit_trade_confirm', style: 'danger', confirm: { title: { text: `Exit trade #${id}?` } } });
+    expect(await exitIntents()).toEqual([]);
+    expect(await database.db.select().from(engineRequests)).toEqual([]);
+
+    await h.action({ actionId: 'exit_trade_confirm', value: button.value, user: USERS.operator });
+    await h.idle();
+    expect(String(posts().at(-1)!.body.text)).toMatch(new RegExp(`Exit of trade #${id} \\(request #1\\): pending`));
+    expect(String(updates().at(-1)!.body.text)).toMatch(new RegExp(`Exit of trade #${id} \\(request #1\\): done — #${id} closed: sold 0\\.0\\d+ BTC/USD at \\d+`));
+
+    const [trade] = await database.db.select().from(trades);
+    expect(trade).toMatchObject({ id, status: 'closed' });
+    // The engine's own order path: an exit intent with a client order id, filled, in the ledger.
+    expect(await exitIntents()).toEqual([expect.objectContaining({ tradeId: id, status: 'filled', clientOrderId: expect.stringMatching(/^[0-9a-f-]{36}$/) })]);
+    expect(await database.db.select().from(engineRequests)).toEqual([expect.objectContaining({ kind: 'exit_trade', status: 'done', requestedBy: USERS.operator, params: { target: id, reason: 'spread widening' } })]);
+    expect(worker!.engine.openTradeIds()).toEqual([]);
+  });
+
+  it('refuses a reader at the slash command and at the button, and sends nothing', async () => {
+    const id = await workerWithOpenTrade();
+    await h.slash('/exit', String(id), { user: USERS.reader });
+    await h.idle();
+    expect(String(lastReply().text)).toMatch(/not allowed to run `\/exit <trade-id\|all> \[reason\]`/);
+    await h.action({ actionId: 'exit_trade_confirm', value: JSON.stringify({ t: id }), user: USERS.reader });
+    await h.idle();
+    expect(String(lastReply().text)).toMatch(/You are not allowed to run exit: it needs the operator role/);
+    expect(await database.db.select().from(engineRequests)).toEqual([]);
+    expect(await exitIntents()).toEqual([]);
+  });
+
+  it('answers an unknown trade id, bad text and a closed trade with what is wrong', async () => {
+    await h.slash('/exit', '4242', { user: USERS.operator });
+    await h.idle();
+    expect(String(lastReply().text)).toMatch(/There is no trade #4242\. \/trades \(ctb trades\) lists the open ones/);
+    await h.slash('/exit', 'the-big-one', { user: USERS.operator });
+    await h.idle();
+    expect(JSON.stringify(lastReply().blocks)).toMatch(/Expected a trade id such as 12 \(see \/trades or ctb trades\) or \\"all\\", got \\"the-big-one\\"/);
+    await h.slash('/exit', '', { user: USERS.operator });
+    await h.idle();
+    expect(JSON.stringify(lastReply().blocks)).toContain('`/exit` needs a trade id');
+    expect(await database.db.select().from(engineRequests)).toEqual([]);
+  });
+
+  it('refuses while halted, naming the halt, at the command and in the engine', async () => {
+    const id = await workerWithOpenTrade();
+    await updateBotState(database.db, worker!.t.clock, { halted: true, haltedReason: 'fills look wrong', haltedBy: USERS.operator });
+    await h.slash('/exit', String(id), { user: USERS.operator });
+    await h.idle();
+    expect(String(lastReply().text)).toMatch(/Trading is halted \(fills look wrong, by UOPERATOR1\): no order can be sent, exits included/);
+    // A confirm clicked before the halt is refused the same way, and nothing reaches the engine.
+    await h.action({ actionId: 'exit_trade_confirm', value: JSON.stringify({ t: id }), user: USERS.operator });
+    await h.idle();
+    expect(String(lastReply().text)).toMatch(/Trading is halted/);
+    expect(await database.db.select().from(engineRequests)).toEqual([]);
+    expect(await exitIntents()).toEqual([]);
+  });
+
+  it('applies a retried click once, and a second click joins the exit still pending', async () => {
+    const id = await workerWithOpenTrade();
+    await worker!.runner.stop(); // the engine's process is slow to take it: the request stays pending
+    const value = JSON.stringify({ t: id });
+    await h.action({ actionId: 'exit_trade_confirm', value, user: USERS.operator, triggerId: 'trgEXIT1' });
+    await h.action({ actionId: 'exit_trade_confirm', value, user: USERS.operator, triggerId: 'trgEXIT1', retryNum: 1, retryReason: 'http_timeout' });
+    await h.action({ actionId: 'exit_trade_confirm', value, user: USERS.operator });
+    await new Promise((r) => setTimeout(r, 200));
+    const requests = await database.db.select().from(engineRequests);
+    expect(requests).toEqual([expect.objectContaining({ status: 'pending' })]);
+    expect(posts().map((p) => String(p.body.text))).toEqual([
+      expect.stringMatching(/request #1\): pending/),
+      expect.stringMatching(/request #1\): pending/),
+    ]);
+    expect(JSON.stringify(posts()[1]!.body.blocks)).toContain('already pending');
+    // The engine's process takes it now: one exit, one sale.
+    worker!.restartRunner();
+    await h.idle();
+    expect(await exitIntents()).toHaveLength(1);
+    expect((await database.db.select().from(trades))[0]!.status).toBe('closed');
+  });
+});
+
+describe('ctb exit', () => {
+  it('without --yes shows what it would sell and sends nothing; with --yes the engine exits it', async () => {
+    const id = await workerWithOpenTrade();
+    const dry = await cli('exit', String(id));
+    expect(dry.code).toBe(1);
+    expect(dry.out).toMatch(new RegExp(`Would sell at market:\\n  #${id} paper BTC/USD 0\\.0\\d+ \\(entry \\d+(\\.\\d+)?, test-ma\\)\\nNothing was sent\\. Re-run with --yes to exit trade #${id}\\.`));
+    expect(await database.db.select().from(engineRequests)).toEqual([]);
+
+    const done = await cli('exit', String(id), '--yes', '--reason', 'manual close');
+    expect(done.code).toBe(0);
+    expect(done.out).toMatch(new RegExp(`Exit of trade #${id} \\(request #1\\): DONE\\n  #${id} closed: sold`));
+    expect((await database.db.select().from(trades))[0]!.status).toBe('closed');
+
+    const again = await cli('exit', String(id), '--yes');
+    expect(again.code).toBe(1);
+    expect(again.err).toMatch(new RegExp(`Trade #${id} is already closed`));
+  });
+
+  it('exits all open trades; with none open says so', async () => {
+    await workerWithOpenTrade();
+    const all = await cli('exit', 'all', '--yes', '--json');
+    expect(all.err).toBe('');
+    expect(all.code).toBe(0);
+    expect(JSON.parse(all.out)).toMatchObject({ target: 'all', status: 'done', request: { results: [expect.objectContaining({ ok: true, status: 'closed' })] } });
+    expect((await cli('exit', 'all', '--yes')).out).toBe('No open trades: nothing to exit.\n');
+  });
+
+  it('shows the request pending while no engine takes it, and done once one does', async () => {
+    const id = await workerWithOpenTrade();
+    await worker!.runner.stop();
+    const pending = await cli('exit', String(id), '--yes', '--wait', '1');
+    expect(pending.code).toBe(1);
+    expect(pending.out).toMatch(new RegExp(`Exit of trade #${id} requested \\(request #1\\): PENDING — no engine has answered yet`));
+    expect((await database.db.select().from(trades))[0]!.status).toBe('open');
+    worker!.restartRunner();
+    const done = await waitForEngineRequest(database.db, 1, { timeoutMs: 10_000 });
+    expect(done).toMatchObject({ status: 'done', result: { summary: expect.stringMatching(new RegExp(`^#${id} closed: sold`)) } });
+    expect((await database.db.select().from(trades))[0]!.status).toBe('closed');
+  });
+
+  it('refuses an unknown trade (exit 2), a bad target (exit 2), and any exit while halted (exit 1)', async () => {
+    const unknown = await cli('exit', '999', '--yes');
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/There is no trade #999/);
+    const bad = await cli('exit', 'everything');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/Expected a trade id such as 12/);
+    const id = await workerWithOpenTrade();
+    await updateBotState(database.db, worker!.t.clock, { halted: true, haltedReason: 'drill' });
+    const halted = await cli('exit', String(id), '--yes');
+    expect(halted.code).toBe(1);
+    expect(halted.err).toMatch(/Trading is halted \(drill\): no order can be sent, exits included\. Close positions with the incident checklist/);
+    expect(await database.db.select().from(engineRequests)).toEqual([]);
+  });
+});

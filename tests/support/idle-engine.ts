@@ -1,0 +1,44 @@
+// An engine process for tests of work handed to it: an Engine that trades the given candles, then
+// idles with its heartbeat (as a worker does), and the engine-request runner the bot starts beside it.
+import type { Database } from '../../src/db/client.js';
+import { Engine } from '../../src/engine/engine.js';
+import { PacedFeed } from '../../src/market/paced-feed.js';
+import { exitTradeHandler } from '../../src/engine/exit-request.js';
+import { startRequestRunner, type RequestRunner } from '../../src/services/engine-requests/runner.js';
+import type { StrategyDefinition } from '../../src/engine/strategies/config.js';
+import { candlesFrom, engineContext, maCross, type EngineTestContext } from './engine.js';
+
+export interface IdleEngine {
+  t: EngineTestContext;
+  engine: Engine;
+  runner: RequestRunner;
+  /** Starts the request runner again (after a test stopped it to keep a request pending). */
+  restartRunner(): void;
+  /** Resolves once the feed is played and the engine idles (every candle handled). */
+  settled(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startIdleEngine(database: Database, closes: number[], opts: { strategies?: StrategyDefinition[]; env?: Record<string, string> } = {}): Promise<IdleEngine> {
+  const t = await engineContext(database, opts.env ?? {});
+  const feed = new PacedFeed('kraken', candlesFrom(closes), 0);
+  const engine = new Engine({ ctx: t.ctx, feed, strategies: opts.strategies ?? [maCross()], marketClock: t.clock, housekeepingMs: 20 });
+  const running = engine.start();
+  const startRunner = () => startRequestRunner(t.ctx, { holder: `test-worker-${Math.random().toString(36).slice(2, 8)}`, handlers: { exit_trade: exitTradeHandler(t.ctx) }, pollMs: 30 });
+  const idle: IdleEngine = {
+    t, engine, runner: startRunner(),
+    restartRunner() {
+      idle.runner = startRunner();
+    },
+    async settled() {
+      for (let i = 0; i < 500 && (feed.remaining > 0 || engine.counts.candles < closes.length); i++) await new Promise((r) => setTimeout(r, 10));
+    },
+    async stop() {
+      await idle.runner.stop();
+      await engine.stop();
+      await running.catch(() => undefined);
+      await t.ctx.close();
+    },
+  };
+  return idle;
+}

@@ -4,7 +4,7 @@
 import type { ExitResult } from '../../../commands/exit.js';
 import { describeExit } from '../../services/exits/request-exit.js';
 import { actorLabel } from './format.js';
-import { context, escapeText, section, type KnownBlock, type SlackMessage } from './message.js';
+import { context, escapeText, fitText, listSection, section, type KnownBlock, type SlackMessage } from './message.js';
 
 export const EXIT_CONFIRM_ACTION = 'exit_trade_confirm';
 
@@ -18,12 +18,11 @@ const what = (r: Pick<ExitResult, 'target'>) => (r.target === 'all' ? 'every ope
 
 export function renderExitConfirm(r: ExitResult, reason: string | undefined): SlackMessage {
   if (r.status === 'nothing_open') return { text: 'No open trades: nothing to exit.', blocks: [section('No open trades: nothing to exit.')] };
-  const lines = r.trades.slice(0, 30).map((t) => `• \`#${t.id}\` *${escapeText(t.symbol)}* ${t.quantity} (entry ${t.entryPrice}, ${escapeText(t.strategy)}, ${t.book})`);
-  const more = r.trades.length > 30 ? `\n_…and ${r.trades.length - 30} more_` : '';
+  const lines = r.trades.map((t) => `• \`#${t.id}\` *${escapeText(t.symbol)}* ${t.quantity} (entry ${t.entryPrice}, ${escapeText(t.strategy)}, ${t.book})`);
   const value: ExitButtonValue = { t: r.target, ...(reason ? { r: reason.slice(0, 500) } : {}) };
   const label = r.target === 'all' ? `Exit all ${r.trades.length}` : `Exit #${r.target}`;
   const blocks: KnownBlock[] = [
-    section(`*Exit ${what(r)}?* This sells at market, through the engine's order path:\n${lines.join('\n')}${more}`),
+    listSection(`*Exit ${what(r)}?* This sells at market, through the engine's order path:`, lines, { more: '`/trades`' }),
     {
       type: 'actions',
       block_id: 'exit_confirm',
@@ -53,5 +52,5 @@ export function renderExitProgress(r: ExitResult, by: string): SlackMessage {
       : `:x: *Exit of ${what(r)}* by ${actorLabel(by)} (request #${q.requestId}): *failed*`;
   const lines = q.results.length > 0 ? q.results.map((x) => `• ${escapeText(describeExit(x))}`) : q.summary && q.status !== 'pending' ? [escapeText(q.summary)] : [];
   const text = `Exit of ${what(r)} (request #${q.requestId}): ${q.status}${q.summary && q.status !== 'pending' ? ` — ${q.summary}` : ''}`;
-  return { text: text.slice(0, 2900), blocks: [section([head, ...lines].join('\n').slice(0, 2900))] };
+  return { text: fitText(text, 2900), blocks: [listSection(head, lines, { more: '`ctb trades`' })] };
 }

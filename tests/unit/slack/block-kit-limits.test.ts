@@ -15,6 +15,7 @@ import * as appHome from '../../../src/slack/views/app-home.js';
 import * as audit from '../../../src/slack/views/audit.js';
 import { withBadge } from '../../../src/slack/views/badge.js';
 import * as error from '../../../src/slack/views/error.js';
+import * as exit from '../../../src/slack/views/exit.js';
 import * as help from '../../../src/slack/views/help.js';
 import * as kill from '../../../src/slack/views/kill.js';
 import { sectionsOf, listSection, type SlackMessage } from '../../../src/slack/views/message.js';
@@ -179,6 +180,21 @@ const CASES: Record<string, () => Case[]> = {
       })),
     } as never),
   }],
+  'exit:renderExitConfirm': () => [{
+    payload: exit.renderExitConfirm({
+      ok: false, target: 'all', status: 'needs_confirmation', request: null,
+      trades: Array.from({ length: 200 }, (_, i) => ({ id: 100000 + i, book: 'paper', strategy: long('strategy', 120), symbol: 'BTC/USD', quantity: '0.123456789', entryPrice: '50000.12345678' })),
+    }, long('reason', 2000)),
+  }],
+  'exit:renderExitProgress': () => (['pending', 'done', 'failed'] as const).map((status) => ({
+    payload: exit.renderExitProgress({
+      ok: status === 'done', target: 'all', status, trades: [],
+      request: {
+        requestId: 123456, status, joined: true, summary: long('summary', 3000),
+        results: Array.from({ length: 200 }, (_, i) => ({ tradeId: 100000 + i, ok: false, status: 'rejected' as const, message: long('Kraken said', 300), symbol: 'BTC/USD' })),
+      },
+    }, 'UOPERATOR1'),
+  })),
   'trades:renderBalance': () => [{
     payload: trades.renderBalance({
       ok: true, at, quote: 'USD',
@@ -192,7 +208,7 @@ const CASES: Record<string, () => Case[]> = {
 };
 
 const modules: Record<string, Record<string, unknown>> = {
-  'alert-action': alertAction, 'app-home': appHome, audit, error, help, kill, 'mode-change': modeChange, 'mode-status': modeStatus,
+  'alert-action': alertAction, 'app-home': appHome, audit, error, exit, help, kill, 'mode-change': modeChange, 'mode-status': modeStatus,
   oncall, pause, runbook, stats, trades,
 };
 

@@ -127,7 +127,8 @@ describe('/exit in Slack', () => {
     await h.action({ actionId: 'exit_trade_confirm', value, user: USERS.operator, triggerId: 'trgEXIT1' });
     await h.action({ actionId: 'exit_trade_confirm', value, user: USERS.operator, triggerId: 'trgEXIT1', retryNum: 1, retryReason: 'http_timeout' });
     await h.action({ actionId: 'exit_trade_confirm', value, user: USERS.operator });
-    await new Promise((r) => setTimeout(r, 200));
+    // Both handlers now wait on the pending request (h.idle() would wait with them): wait for their posts.
+    for (let i = 0; i < 500 && posts().length < 2; i++) await new Promise((r) => setTimeout(r, 20));
     const requests = await database.db.select().from(engineRequests);
     expect(requests).toEqual([expect.objectContaining({ status: 'pending' })]);
     expect(posts().map((p) => String(p.body.text))).toEqual([

@@ -1,15 +1,24 @@
-// Owns what happens to an error nobody caught: it is logged at fatal level with a recognisable
-// marker ({event: 'uncaughtException' | 'unhandledRejection', unhandled: true}) that the go-live log
-// check looks for, then the bot stops (features, database) and the process exits 1 — as Node would,
-// because after an unknown failure the engine's in-memory state cannot be trusted. A process manager
-// restarts it; a halted engine stays halted across the restart.
+// Owns what happens to an error nobody caught. Both kinds are logged with a recognisable marker
+// ({event: 'uncaughtException' | 'unhandledRejection', unhandled: true}) that the go-live log check
+// looks for; what follows differs:
+// - An unhandled rejection is a promise nobody awaited that failed: its async function unwound
+//   normally, no synchronous step was cut in half, and the event loop is intact. The process keeps
+//   serving (a kill must still be answered), and an alert is raised so a person looks at the bug.
+// - An uncaught exception unwound a synchronous stack at an unknown point — a lock may be held, an
+//   in-memory structure half-updated — so the process cannot be trusted: the bot is stopped
+//   (features, database) and the process exits 1 for its manager to restart it; a halted engine
+//   stays halted across the restart and orders in flight are resolved at start.
+import { ALERTED } from '../alerts/log-source.js';
+import type { AlertSink } from '../alerts/types.js';
 import type { Logger } from '../logger.js';
 import { UNHANDLED_MESSAGE, type UnhandledEvent } from '../services/logcheck/markers.js';
 
 export interface CrashHandlerOptions {
   logger: Logger;
-  /** Called once after the line is logged: stop the bot and exit. */
+  /** Called once after an uncaught exception is logged: stop the bot and exit. */
   onFatal: (event: UnhandledEvent) => void | Promise<void>;
+  /** Where an unhandled rejection is raised as an alert (the running bot's sink, once it has one). */
+  alerts?: () => AlertSink | undefined;
   /** The process to listen on (tests pass an EventEmitter). */
   proc?: Pick<NodeJS.Process, 'on' | 'off'>;
 }
@@ -33,17 +42,29 @@ function safeString(value: unknown): string {
 export function installCrashHandlers(opts: CrashHandlerOptions): () => void {
   const proc = opts.proc ?? process;
   let fatalStarted = false;
-  const handle = (event: UnhandledEvent, reason: unknown, origin?: string) => {
+  const onException = (reason: unknown, origin?: string) => {
     const err = asError(reason);
-    opts.logger.fatal({ event, unhandled: true, err, ...(origin ? { origin } : {}) }, `${UNHANDLED_MESSAGE[event]}: ${err.message}`);
+    opts.logger.fatal({ event: 'uncaughtException', unhandled: true, err, ...(origin ? { origin } : {}) }, `${UNHANDLED_MESSAGE.uncaughtException}: ${err.message}`);
     if (fatalStarted) return;
     fatalStarted = true;
     Promise.resolve()
-      .then(() => opts.onFatal(event))
-      .catch((stopErr: unknown) => opts.logger.error({ err: stopErr }, 'could not stop cleanly after an unhandled error'));
+      .then(() => opts.onFatal('uncaughtException'))
+      .catch((stopErr: unknown) => opts.logger.error({ err: stopErr }, 'could not stop cleanly after an uncaught exception'));
   };
-  const onException = (err: unknown, origin?: string) => handle('uncaughtException', err, origin);
-  const onRejection = (reason: unknown) => handle('unhandledRejection', reason);
+  const onRejection = (reason: unknown) => {
+    const err = asError(reason);
+    const sink = opts.alerts?.();
+    // With a sink the alert below is this event's one alert (the log-line source lets the line be).
+    opts.logger.error({ event: 'unhandledRejection', unhandled: true, err, ...(sink ? ALERTED : {}) }, `${UNHANDLED_MESSAGE.unhandledRejection}: ${err.message} (the process keeps running)`);
+    if (!sink) return;
+    sink.raise({
+      source: 'system',
+      severity: 'warning',
+      title: `Unhandled rejection (a bug; the bot kept running): ${err.message.split('\n')[0]!.slice(0, 200)}`,
+      fingerprint: `unhandled-rejection:${err.name}:${err.message.split('\n')[0]!.replace(/\d+/g, '#').slice(0, 120)}`,
+      details: { error: err, stack: err.stack?.split('\n').slice(0, 8).join('\n') },
+    }).catch((alertErr: unknown) => opts.logger.warn({ err: alertErr }, 'could not raise the unhandled-rejection alert'));
+  };
   proc.on('uncaughtException', onException);
   proc.on('unhandledRejection', onRejection);
   return () => {

@@ -13,6 +13,7 @@ import { registerListeners } from './listeners/register.js';
 import { listenerTable } from './listeners/table.js';
 import type { ListenerTable } from './listeners/types.js';
 import { readBadgeState } from './reply.js';
+import { guardSlackRequests } from './request-gate.js';
 import { describeSlackError } from './report-error.js';
 import { withBadge } from './views/badge.js';
 import { SLACK_RETRY_POLICY } from './web-client.js';
@@ -91,7 +92,8 @@ export async function createSlackApp(ctx: AppContext, opts: SlackAppOptions = {}
       processBeforeResponse: false,
     });
     receiver = http;
-    requestListener = http.requestListener;
+    // Bolt's checks stay (signature, past timestamps); the gate adds the future, body shapes and size.
+    requestListener = guardSlackRequests(http.requestListener, { signingSecret: config.SLACK_SIGNING_SECRET.reveal(), logger: ctx.logger });
   }
 
   const app = new App({

@@ -111,7 +111,7 @@ describe('crash handlers', () => {
     expect(fatal).toEqual(['uncaughtException']);
     const [first, second] = readFileSync(join(dir, 'system.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(first).toMatchObject({ level: 60, event: 'uncaughtException', unhandled: true, err: { type: 'TypeError', message: 'cannot read price of undefined' } });
-    expect(second).toMatchObject({ level: 60, event: 'unhandledRejection', msg: 'unhandled rejection: non-Error rejection: {"code":"EWHATEVER"}' });
+    expect(second).toMatchObject({ level: 50, event: 'unhandledRejection', unhandled: true, msg: 'unhandled rejection: non-Error rejection: {"code":"EWHATEVER"} (the process keeps running)' });
     const result = await scanLogs({ logDir: dir, now: new Date(Date.now() + 1000), windowMs: 60_000 });
     expect(result.ok).toBe(false);
     expect(result.findings.map((f) => f.kind)).toEqual(['uncaughtException', 'unhandledRejection']);

@@ -1,6 +1,6 @@
 // `ctb start [--feed kraken|replay] [--role all|web|worker]`: runs the bot until SIGINT/SIGTERM.
-// An uncaught exception or unhandled rejection is logged with its marker, the bot is stopped and
-// the process exits 1 (src/app/crash-handlers.ts).
+// An uncaught exception is logged with its marker, the bot is stopped and the process exits 1; an
+// unhandled rejection is logged, raised as an alert, and the bot keeps serving (src/app/crash-handlers.ts).
 import { Option } from 'commander';
 import { installCrashHandlers } from '../../app/crash-handlers.js';
 import { startBot, type RunningBot } from '../../app/runtime.js';
@@ -26,6 +26,7 @@ export const startCli: CliRegistration = {
         let bot: RunningBot | undefined;
         const uninstall = installCrashHandlers({
           logger,
+          alerts: () => bot?.ctx.alerts,
           onFatal: async () => {
             await Promise.race([bot?.stop(), new Promise((r) => setTimeout(r, STOP_TIMEOUT_MS).unref())]);
             await new Promise((r) => setTimeout(r, LOG_DRAIN_MS));

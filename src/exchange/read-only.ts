@@ -25,6 +25,7 @@ export function readOnlyExchange(inner: Exchange): Exchange {
     fetchOpenOrders: (symbol) => inner.fetchOpenOrders(symbol),
     fetchMyTrades: (params) => inner.fetchMyTrades(params),
     fetchOrderByClientId: (clientOrderId, symbol) => inner.fetchOrderByClientId(clientOrderId, symbol),
+    ...(inner.fetchOrders ? { fetchOrders: (refs) => inner.fetchOrders!(refs) } : {}),
     fetchKeyRights: () => inner.fetchKeyRights(),
     createOrder: refuse('createOrder'),
     cancelOrder: refuse('cancelOrder'),

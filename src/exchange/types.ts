@@ -62,8 +62,12 @@ export interface ExchangeTrade {
   side: Side;
   quantity: string;
   price: string;
+  /** The fee in the quote currency (what the ledger books). */
   fee: string;
   feeCurrency: string;
+  /** The fee as the exchange charged it, in the currency it charged, when that is known. */
+  chargedFee?: string;
+  chargedFeeCurrency?: string;
   timestamp: Date;
 }
 
@@ -76,8 +80,19 @@ export interface OrderState {
   quantity: string;
   filledQuantity: string;
   averagePrice: string | null;
-  /** Fills known at the time of the answer (paper fills at once; Kraken may need fetchMyTrades). */
+  /** Total fee of what filled, in the quote currency, when the exchange reports it with the order. */
+  feeQuote?: string;
+  /**
+   * The fills the exchange listed for this order when it answered. They may lag its filledQuantity
+   * (Kraken fills first, lists the trades after): the ledger calls an order filled only when the
+   * listed fills add up to filledQuantity.
+   */
   trades: ExchangeTrade[];
+}
+
+export interface OrderRef {
+  exchangeOrderId: string;
+  symbol: string;
 }
 
 export interface TradePage {
@@ -122,8 +137,14 @@ export interface Exchange {
   fetchOpenOrders(symbol?: string): Promise<OrderState[]>;
   /** Our own trade history, newest first, one page per call. */
   fetchMyTrades(params: { since?: Date; cursor?: string }): Promise<TradePage>;
-  /** Looks an order up by our client order id: how a restart resolves a pending intent. */
+  /** Looks an order up by our client order id, with its fills: how an unknown outcome is resolved. */
   fetchOrderByClientId(clientOrderId: string, symbol: string): Promise<OrderState | null>;
+  /**
+   * Orders by the exchange's ids, with their fills, in as few calls as the venue allows (Kraken:
+   * one QueryOrders for up to 50, one QueryTrades per 20 trades). Unknown ids are left out.
+   * Optional: without it, callers look each order up by client order id.
+   */
+  fetchOrders?(refs: OrderRef[]): Promise<OrderState[]>;
   /** Dead man's switch: the exchange cancels everything unless renewed within timeoutMs (0 disarms). */
   cancelAllOrdersAfter(timeoutMs: number): Promise<void>;
   fetchKeyRights(): Promise<ApiKeyRights>;

@@ -89,24 +89,62 @@ export function recordedTrades(n: number, newest = 1_767_614_400): RecordedTrade
   }));
 }
 
-export const openOrders = (orders: Record<string, { cl_ord_id?: string; status?: string; vol?: string; vol_exec?: string; price?: string }>) => ({
+export interface RecordedOrder {
+  cl_ord_id?: string;
+  status?: string;
+  type?: 'buy' | 'sell';
+  ordertype?: 'market' | 'limit';
+  vol?: string;
+  vol_exec?: string;
+  price?: string;
+  cost?: string;
+  fee?: string;
+  oflags?: string;
+  /** Trade ids, as Kraken lists them when asked with trades=true; absent when it has none (yet). */
+  trades?: string[];
+}
+
+export const openOrders = (orders: Record<string, RecordedOrder>) => ({
   error: [],
   result: {
     open: Object.fromEntries(Object.entries(orders).map(([txid, o]) => [txid, order(o)])),
   },
 });
 
-export const closedOrders = (orders: Record<string, { cl_ord_id?: string; status?: string; vol?: string; vol_exec?: string; price?: string }>) => ({
+export const closedOrders = (orders: Record<string, RecordedOrder>) => ({
   error: [],
   result: { closed: Object.fromEntries(Object.entries(orders).map(([txid, o]) => [txid, order({ status: 'closed', ...o })])), count: Object.keys(orders).length },
 });
 
-function order(o: { cl_ord_id?: string; status?: string; vol?: string; vol_exec?: string; price?: string }) {
+/** QueryOrders as Kraken answers it: txid → order info (with `trades` when asked trades=true). */
+export const queryOrders = (orders: Record<string, RecordedOrder>) => ({
+  error: [],
+  result: Object.fromEntries(Object.entries(orders).map(([txid, o]) => [txid, order(o)])),
+});
+
+/** QueryTrades as Kraken answers it (docs.kraken.com: Query Trades Info): trade id → trade info. */
+export const queryTrades = (trades: RecordedTrade[]) => ({
+  error: [],
+  result: Object.fromEntries(trades.map((t) => [t.txid, {
+    ordertxid: t.ordertxid, postxid: 'TKH2SE-M7IF5-CFI7LT', pair: t.pair, time: t.time, type: t.type, ordertype: 'market',
+    price: t.price, cost: (Number(t.price) * Number(t.vol)).toFixed(5), fee: t.fee, vol: t.vol, margin: '0.00000',
+    misc: '', trade_id: 93748276, maker: false,
+  }])),
+});
+
+function order(o: RecordedOrder) {
+  const type = o.type ?? 'buy';
+  const ordertype = o.ordertype ?? 'limit';
+  const vol = o.vol ?? '1.25000000';
   return {
     refid: null, userref: 0, cl_ord_id: o.cl_ord_id ?? null, status: o.status ?? 'open', opentm: 1688666559.8974,
     starttm: 0, expiretm: 0,
-    descr: { pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '30010.0', price2: '0', leverage: 'none', order: 'buy 1.25000000 XBTUSD @ limit 30010.0', close: '' },
-    vol: o.vol ?? '1.25000000', vol_exec: o.vol_exec ?? '0.37500000', cost: '11253.7', fee: '0.00000', price: o.price ?? '30010.0',
-    stopprice: '0.00000', limitprice: '0.00000', misc: '', oflags: 'fciq',
+    descr: {
+      pair: 'XBTUSD', type, ordertype, price: ordertype === 'market' ? '0' : '30010.0', price2: '0', leverage: 'none',
+      order: `${type} ${vol} XBTUSD @ ${ordertype === 'market' ? 'market' : 'limit 30010.0'}`, close: '',
+    },
+    vol, vol_exec: o.vol_exec ?? '0.37500000', cost: o.cost ?? '11253.7', fee: o.fee ?? '0.00000', price: o.price ?? '30010.0',
+    stopprice: '0.00000', limitprice: '0.00000', misc: '', oflags: o.oflags ?? 'fciq',
+    ...(o.trades ? { trades: o.trades } : {}),
   };
 }

@@ -2,6 +2,8 @@
 // the trade they open or close (with fees, realized PnL and capital_buffer), and the intent's outcome.
 // Recording the same answer twice changes nothing (fills are unique per venue trade id, a trade per
 // entry intent, and a close applies only to an open trade), so a restart may safely re-record.
+// An order counts as done only when the fills the exchange listed add up to what it says filled:
+// until then its fills are booked as they come and the intent stays 'open', to be followed up.
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { asyncCommitCte } from '../../db/async-commit.js';
 import { execute, type Db } from '../../db/client.js';
@@ -28,6 +30,11 @@ export interface RecordOutcome {
    * original trade stays open with `remaining`.
    */
   partialExit: { tradeId: number; filled: Decimal; remaining: Decimal } | null;
+  /**
+   * This call moved the intent from unresolved to final: the caller applies the execution to its
+   * portfolio. False when the intent was final already (a repeat) or stays unresolved.
+   */
+  applied: boolean;
 }
 
 function feeInQuote(t: ExchangeTrade, quote: string): Decimal {
@@ -53,10 +60,15 @@ export function summarise(tradesOfOrder: ExchangeTrade[], quote: string): Execut
   return { quantity: qty, averagePrice: value.div(qty).toDecimalPlaces(18), feeQuote: fee, at };
 }
 
+/** The listed fills add up to what the exchange says filled: nothing more to learn about them. */
+export function fillsComplete(order: OrderState, execution: Execution | null): boolean {
+  return (execution?.quantity ?? ZERO).eq(dec(order.filledQuantity));
+}
+
 function intentStatusFor(order: OrderState, execution: Execution | null): OrderIntent['status'] {
-  if (order.status === 'closed') return 'filled';
-  if (order.status === 'open') return 'open';
   if (order.status === 'rejected') return 'rejected';
+  // Filled (in part or whole) but not every fill listed yet: stays open until the rest is booked.
+  if (order.status === 'open' || !fillsComplete(order, execution)) return 'open';
   return execution ? 'filled' : 'canceled'; // canceled after a partial fill: what filled is ours
 }
 
@@ -93,9 +105,11 @@ export async function recordExecution(db: Db, input: RecordExecutionInput): Prom
   const final = status !== 'open';
   const quote = input.quoteCurrency;
   const fillRows = order.trades.map((t) => sql`(${intent.id}::bigint, ${intent.clientOrderId}, ${t.id}, ${t.orderId || order.exchangeOrderId}, ${intent.mode}, ${intent.feed},
-    ${t.symbol}, ${t.side}, ${t.quantity}::numeric, ${t.price}::numeric, ${str(feeInQuote(t, quote))}::numeric, ${quote}, ${t.timestamp.toISOString()}::timestamptz)`);
+    ${t.symbol}, ${t.side}, ${t.quantity}::numeric, ${t.price}::numeric, ${str(feeInQuote(t, quote))}::numeric, ${quote},
+    ${t.chargedFee ?? t.fee}::numeric, ${t.chargedFeeCurrency ?? t.feeCurrency}, ${t.timestamp.toISOString()}::timestamptz)`);
   const fillsCte = fillRows.length > 0
-    ? sql`f as (insert into ${fills} (intent_id, client_order_id, exchange_trade_id, exchange_order_id, mode, feed, symbol, side, quantity, price, fee, fee_currency, filled_at)
+    ? sql`f as (insert into ${fills} (intent_id, client_order_id, exchange_trade_id, exchange_order_id, mode, feed, symbol, side, quantity, price, fee, fee_currency,
+          charged_fee, charged_fee_currency, filled_at)
         values ${sql.join(fillRows, sql`, `)} on conflict do nothing returning 1),`
     : sql``;
   let tradeCte = sql`t as (select * from ${trades} where false)`;
@@ -147,11 +161,14 @@ export async function recordExecution(db: Db, input: RecordExecutionInput): Prom
   const setTrade = intent.purpose === 'entry' ? sql`, trade_id = coalesce((select id from t), trade_id)` : sql``;
   // Paper records share the paper venue's WAL: they may commit without waiting for the flush.
   const paper = intent.mode === 'paper';
+  // The intent changes only while unresolved: a final intent is never reopened or re-applied.
   const rows = await execute<Record<string, unknown>>(db, sql`
     with ${paper ? sql`${asyncCommitCte},` : sql``} ${fillsCte} ${tradeCte},
     i as (update ${orderIntents} set status = ${status}, updated_at = ${input.at.toISOString()}::timestamptz,
-      exchange_order_id = ${order.exchangeOrderId} ${setTrade} where id = ${intent.id}::bigint returning id)
-    ${paper ? sql`select t.* from s left join t on true` : sql`select t.* from t`}`);
+      exchange_order_id = ${order.exchangeOrderId} ${setTrade}
+      where id = ${intent.id}::bigint and status in ('pending', 'sent', 'open') returning id)
+    select (select count(*) from i)::int as intent_updated, t.* from ${paper ? sql`s` : sql`(select 1) as one`} left join t on true`);
+  const applied = final && Number(rows[0]?.intent_updated ?? 0) > 0;
   let trade = rows[0] && rows[0].id !== null && rows[0].id !== undefined ? toTrade(rows[0]) : null;
   if (!trade && expectTrade) {
     // Recorded before (a restart re-recording): read the trade as it stands.
@@ -163,5 +180,5 @@ export async function recordExecution(db: Db, input: RecordExecutionInput): Prom
   const partialExit = partial && execution && intent.tradeId !== null && trade
     ? { tradeId: intent.tradeId, filled: execution.quantity, remaining: dec(intent.quantity).minus(execution.quantity) }
     : null;
-  return { intentStatus: status, execution, trade, partialExit };
+  return { intentStatus: status, execution, trade, partialExit, applied };
 }

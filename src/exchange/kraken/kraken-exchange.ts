@@ -9,12 +9,13 @@ import type { Config } from '../../config/env.js';
 import type { Logger } from '../../logger.js';
 import { ExchangeError } from '../errors.js';
 import type {
-  ApiKeyRights, Balance, Candle, Exchange, ExchangeTrade, Market, OrderRequest, OrderState, SystemStatus, Ticker, TradePage,
+  ApiKeyRights, Balance, Candle, Exchange, ExchangeTrade, Market, OrderRef, OrderRequest, OrderState, SystemStatus, Ticker, TradePage,
 } from '../types.js';
 import { createCcxtKraken, type KrakenClientOptions } from './ccxt-client.js';
-import { mapKrakenError } from './map-error.js';
-import { keyRightsFromPermissions, KRAKEN_PAGE_SIZE, orderStateOf, tradeOf, validateClientOrderId } from './parse.js';
+import { mapKrakenError, unexpectedFormat, unreadableAnswer } from './map-error.js';
+import { keyRightsFromPermissions, KRAKEN_PAGE_SIZE, orderStateOf, tradeIdsOf, tradeOf, validateClientOrderId } from './parse.js';
 import * as S from './schemas.js';
+import type { KrakenOrder, KrakenTrade } from './schemas.js';
 
 export interface KrakenExchangeOptions {
   logger: Logger;
@@ -28,6 +29,9 @@ export interface KrakenExchangeOptions {
 }
 
 const INTERVAL_MINUTES = { '1m': 1, '5m': 5, '15m': 15, '1h': 60 } as const;
+/** Kraken's limits per call: QueryOrders takes up to 50 txids, QueryTrades up to 20. */
+const QUERY_ORDERS_MAX = 50;
+const QUERY_TRADES_MAX = 20;
 
 interface MarketIndex {
   bySymbol: Map<string, Market>;
@@ -80,13 +84,11 @@ export class KrakenExchange implements Exchange {
     } catch (err) {
       throw mapKrakenError(err, endpoint);
     }
-    const result = (raw as { result?: unknown } | null)?.result;
-    const parsed = schema.safeParse(result);
+    // ccxt hands back the body text when it is not JSON (truncated, empty, HTML): never a result.
+    if (typeof raw !== 'object' || raw === null || !('result' in raw)) throw unreadableAnswer(endpoint, raw);
+    const parsed = schema.safeParse((raw as { result: unknown }).result);
     if (!parsed.success) {
-      const where = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(result)'}: ${i.message}`).join('; ');
-      throw new ExchangeError('rejected', 'unexpected_response', `Kraken ${endpoint} answered in an unexpected format (${where}).`, {
-        hint: 'Kraken may have changed its API: check docs.kraken.com and update src/exchange/kraken/schemas.ts.',
-      });
+      throw unexpectedFormat(endpoint, parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(result)'}: ${i.message}`).join('; '));
     }
     return parsed.data;
   }
@@ -175,11 +177,17 @@ export class KrakenExchange implements Exchange {
     return [...totals].map(([asset, { total, used }]) => ({ asset, total: total.toFixed(), used: used.toFixed(), free: total.minus(used).toFixed() }));
   }
 
+  /**
+   * AddOrder, then the order read back with its fills (QueryOrders trades=true, QueryTrades). Fees
+   * are asked in the quote currency (oflags fciq) so a sale never needs base asset beyond the
+   * position. Once AddOrder answered, nothing after it may look like a failed order: a read-back
+   * that fails reports the order open with no fills listed, and the engine follows it up.
+   */
   async createOrder(order: OrderRequest): Promise<OrderState> {
     validateClientOrderId(order.clientOrderId);
     const market = await this.#market(order.symbol);
     const params: Record<string, unknown> = {
-      pair: market.exchangeId, type: order.side, ordertype: order.type, volume: order.quantity, cl_ord_id: order.clientOrderId,
+      pair: market.exchangeId, type: order.side, ordertype: order.type, volume: order.quantity, cl_ord_id: order.clientOrderId, oflags: 'fciq',
     };
     if (order.type === 'limit') {
       if (!order.limitPrice) throw new ExchangeError('rejected', 'invalid_order', 'A limit order needs limitPrice.');
@@ -188,17 +196,57 @@ export class KrakenExchange implements Exchange {
     const added = await this.#call('private', 'AddOrder', params, S.addOrderResult);
     const txid = added.txid[0]!;
     try {
-      const found = await this.#call('private', 'QueryOrders', { txid }, S.queryOrdersResult);
-      const info = found[txid];
-      if (info) return orderStateOf(txid, info, order.symbol);
+      const [state] = await this.fetchOrders([{ exchangeOrderId: txid, symbol: order.symbol }]);
+      if (state) return state;
     } catch (err) {
-      // The order is placed; failing to read it back must not look like a failed order.
-      this.#opts.logger.warn({ err, txid }, 'Kraken QueryOrders after AddOrder failed; reporting the order as open');
+      this.#opts.logger.warn({ err, txid }, 'Kraken read-back after AddOrder failed; the order is placed and will be followed up');
     }
     return {
       exchangeOrderId: txid, clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side,
       status: 'open', quantity: order.quantity, filledQuantity: '0', averagePrice: null, trades: [],
     };
+  }
+
+  /** QueryOrders (trades=true) for up to 50 orders a call, then their fills from QueryTrades. */
+  async fetchOrders(refs: OrderRef[]): Promise<OrderState[]> {
+    const symbols = new Map(refs.map((r) => [r.exchangeOrderId, r.symbol]));
+    const found: Array<[string, KrakenOrder]> = [];
+    const ids = [...symbols.keys()];
+    for (let i = 0; i < ids.length; i += QUERY_ORDERS_MAX) {
+      const chunk = ids.slice(i, i + QUERY_ORDERS_MAX);
+      let result: Record<string, KrakenOrder>;
+      try {
+        result = await this.#call('private', 'QueryOrders', { txid: chunk.join(','), trades: true }, S.queryOrdersResult);
+      } catch (err) {
+        // Kraken answers EOrder:Invalid order when none of the ids is known to it (yet).
+        if (err instanceof ExchangeError && err.kind === 'rejected' && /Invalid order|Unknown order/i.test(err.exchangeCode ?? '')) continue;
+        throw err;
+      }
+      for (const [txid, o] of Object.entries(result)) found.push([txid, o]);
+    }
+    return this.#withTrades(found, (txid, o) => symbols.get(txid) ?? this.#symbolOf(o.descr.pair));
+  }
+
+  /** Orders with the fills Kraken lists for them: one QueryTrades per 20 trade ids. */
+  async #withTrades(orders: Array<[string, KrakenOrder]>, symbolOf: (txid: string, o: KrakenOrder) => string | Promise<string>): Promise<OrderState[]> {
+    const tradeIds = orders.flatMap(([, o]) => tradeIdsOf(o));
+    const listed = new Map<string, KrakenTrade>();
+    for (let i = 0; i < tradeIds.length; i += QUERY_TRADES_MAX) {
+      const chunk = tradeIds.slice(i, i + QUERY_TRADES_MAX);
+      const result = await this.#call('private', 'QueryTrades', { txid: chunk.join(',') }, S.queryTradesResult);
+      for (const [id, t] of Object.entries(result)) listed.set(id, t);
+    }
+    const index = await this.#index();
+    return Promise.all(orders.map(async ([txid, o]) => {
+      const symbol = await symbolOf(txid, o);
+      const quote = index.bySymbol.get(symbol)?.quote;
+      const trades = tradeIdsOf(o).flatMap((id) => {
+        const t = listed.get(id);
+        // A trade of another order under our id would be a Kraken bug; never book it against this one.
+        return t && t.ordertxid === txid ? [tradeOf(id, t, symbol, quote, o)] : [];
+      });
+      return orderStateOf(txid, o, symbol, trades);
+    }));
   }
 
   async cancelOrder(exchangeOrderId: string): Promise<void> {
@@ -241,12 +289,15 @@ export class KrakenExchange implements Exchange {
 
   async fetchOrderByClientId(clientOrderId: string, symbol: string): Promise<OrderState | null> {
     validateClientOrderId(clientOrderId);
-    const { open } = await this.#call('private', 'OpenOrders', { cl_ord_id: clientOrderId }, S.openOrdersResult);
-    const openHit = Object.entries(open).find(([, o]) => o.cl_ord_id === clientOrderId);
-    if (openHit) return orderStateOf(openHit[0], openHit[1], symbol);
-    const { closed } = await this.#call('private', 'ClosedOrders', { cl_ord_id: clientOrderId }, S.closedOrdersResult);
-    const closedHit = Object.entries(closed).find(([, o]) => o.cl_ord_id === clientOrderId);
-    return closedHit ? orderStateOf(closedHit[0], closedHit[1], symbol) : null;
+    const { open } = await this.#call('private', 'OpenOrders', { cl_ord_id: clientOrderId, trades: true }, S.openOrdersResult);
+    let hit = Object.entries(open).find(([, o]) => o.cl_ord_id === clientOrderId);
+    if (!hit) {
+      const { closed } = await this.#call('private', 'ClosedOrders', { cl_ord_id: clientOrderId, trades: true }, S.closedOrdersResult);
+      hit = Object.entries(closed).find(([, o]) => o.cl_ord_id === clientOrderId);
+    }
+    if (!hit) return null;
+    const [state] = await this.#withTrades([hit], () => symbol);
+    return state ?? null;
   }
 
   /**

@@ -2,8 +2,16 @@
 // kinds, so every caller decides from the kind alone: retryable → back off and retry;
 // rejected → give up this request; auth → halt and page; halt → stop trading now.
 // Our own AppErrors (not armed, fund-moving refused, bad response) pass through untouched.
+//
+// For an endpoint that places, changes or cancels orders, only a definite refusal from Kraken (an
+// error string such as EOrder:Insufficient funds or EGeneral:Invalid arguments) is `rejected`:
+// an answer the bot cannot read (truncated or empty body, HTML, a shape the schema refuses, ccxt's
+// BadResponse/NullResponse, a crash inside ccxt) or Kraken's own trouble (EService:*, EDatabase:*,
+// internal errors) leaves the outcome unknown — the order may exist — so it is `retryable` with
+// code `outcome_unknown`, and the caller resolves it by cl_ord_id instead of giving it up.
 import { AppError } from '../../errors.js';
 import { ExchangeError, type ExchangeErrorKind } from '../errors.js';
+import { ORDER_PLACING_ENDPOINTS } from './ccxt-client.js';
 
 interface Rule {
   kind: ExchangeErrorKind;
@@ -32,6 +40,8 @@ const RULES: Record<string, Rule> = {
   BadSymbol: { kind: 'rejected', code: 'bad_symbol' },
   BadRequest: { kind: 'rejected', code: 'bad_request' },
   CancelPending: { kind: 'retryable', code: 'cancel_pending' },
+  // Kraken answered, but not in a form ccxt could read: what happened is unknown.
+  BadResponse: { kind: 'retryable', code: 'unreadable_response', hint: 'Kraken answered something that could not be read: ask again.' },
   ExchangeError: { kind: 'rejected', code: 'exchange_error' },
 };
 
@@ -50,16 +60,62 @@ export function krakenErrorCode(message: string): string | undefined {
   return /\b(E[A-Z][A-Za-z]*:[^"\],}]+)/.exec(message)?.[1]?.trim();
 }
 
+/** Whether a Kraken error string refuses the request outright (nothing was done), as opposed to Kraken's own trouble. */
+export function isDefiniteRefusal(exchangeCode: string | undefined): boolean {
+  if (exchangeCode === undefined) return false;
+  return !/^E(Service|Database):/.test(exchangeCode) && !/internal error/i.test(exchangeCode);
+}
+
+/** Endpoints that change orders at Kraken: when their answer cannot be read, what they did is unknown. */
+const ORDER_CHANGING_ENDPOINTS = new Set([...ORDER_PLACING_ENDPOINTS, 'CancelOrder', 'CancelOrderBatch', 'CancelAll', 'CancelAllOrdersAfter']);
+
+function changesOrders(endpoint: string): boolean {
+  return ORDER_CHANGING_ENDPOINTS.has(endpoint);
+}
+
+/** The outcome of an order-changing call is unknown: the order may exist; resolve it by cl_ord_id. */
+export function outcomeUnknown(endpoint: string, what: string, cause?: unknown): ExchangeError {
+  return new ExchangeError('retryable', 'outcome_unknown', `Kraken ${endpoint}: ${what}; whether it took effect is unknown.`, {
+    hint: 'The order is looked up by its client order id (cl_ord_id) before anything is sent again.',
+    ...(cause !== undefined ? { cause } : {}),
+  });
+}
+
+/** An answer that is not Kraken's `{error, result}` JSON at all (truncated, empty, HTML). */
+export function unreadableAnswer(endpoint: string, raw: unknown): ExchangeError {
+  const text = typeof raw === 'string' ? raw : JSON.stringify(raw) ?? String(raw);
+  const shown = text.length === 0 ? 'an empty body' : `"${text.slice(0, 60).replace(/\s+/g, ' ')}${text.length > 60 ? '…' : ''}"`;
+  if (changesOrders(endpoint)) return outcomeUnknown(endpoint, `the answer could not be read (${shown})`);
+  return new ExchangeError('retryable', 'unreadable_response', `Kraken ${endpoint} answered something that could not be read (${shown}).`, {
+    hint: 'Usually a transient proxy or network fault: ask again.',
+  });
+}
+
+/** Valid JSON that the schema refuses: Kraken may have changed its API — or, for an order, placed it anyway. */
+export function unexpectedFormat(endpoint: string, where: string): ExchangeError {
+  if (changesOrders(endpoint)) return outcomeUnknown(endpoint, `the answer was in an unexpected format (${where})`);
+  return new ExchangeError('rejected', 'unexpected_response', `Kraken ${endpoint} answered in an unexpected format (${where}).`, {
+    hint: 'Kraken may have changed its API: check docs.kraken.com and update src/exchange/kraken/schemas.ts.',
+  });
+}
+
 export function mapKrakenError(err: unknown, endpoint: string): AppError {
   if (err instanceof AppError) return err;
   if (!(err instanceof Error)) {
+    if (changesOrders(endpoint)) return outcomeUnknown(endpoint, `the call failed (${String(err)})`, err);
     return new ExchangeError('rejected', 'exchange_error', `Kraken ${endpoint} failed: ${String(err)}`, { cause: err });
   }
   const rule = classChain(err).map((name) => RULES[name]).find((r): r is Rule => r !== undefined);
   const exchangeCode = krakenErrorCode(err.message);
   if (!rule) {
-    // Not a ccxt error: a bug or an unexpected failure inside the client. Not safe to retry blindly.
+    // Not a ccxt error: a bug or an unexpected failure inside the client. Not safe to retry blindly,
+    // and for an order not safe to call refused either: the request may have reached Kraken.
+    if (changesOrders(endpoint)) return outcomeUnknown(endpoint, `the answer could not be handled (${err.message.slice(0, 120)})`, err);
     return new ExchangeError('rejected', 'unexpected', `Kraken ${endpoint} failed unexpectedly: ${err.message}`, { cause: err });
+  }
+  if (rule.code === 'unreadable_response' && changesOrders(endpoint)) return outcomeUnknown(endpoint, `the answer could not be read (${err.name})`, err);
+  if (rule.kind === 'rejected' && changesOrders(endpoint) && !isDefiniteRefusal(exchangeCode)) {
+    return outcomeUnknown(endpoint, exchangeCode ? `Kraken answered ${exchangeCode}` : `the call failed (${err.name})`, err);
   }
   const what = exchangeCode ?? err.name;
   return new ExchangeError(rule.kind, rule.code, `Kraken ${endpoint} failed: ${what}.`, {

@@ -12,32 +12,65 @@ const STATUS: Record<KrakenOrder['status'], OrderState['status']> = {
   pending: 'open', open: 'open', closed: 'closed', canceled: 'canceled', expired: 'canceled',
 };
 
-export function orderStateOf(txid: string, o: KrakenOrder, symbol: string): OrderState {
+/**
+ * An order as the port shows it, with the fills listed for it (`trades`, from QueryTrades). Kraken's
+ * `price` is the average price of what filled and `fee` the total fee in the quote currency.
+ */
+export function orderStateOf(txid: string, o: KrakenOrder, symbol: string, trades: ExchangeTrade[] = []): OrderState {
   const filled = new Decimal(o.vol_exec);
   return {
     exchangeOrderId: txid,
-    clientOrderId: o.cl_ord_id ?? (o.userref === null || o.userref === undefined ? '' : String(o.userref)),
+    clientOrderId: clientOrderIdOf(o),
     symbol,
     side: o.descr.type,
     status: STATUS[o.status],
     quantity: o.vol,
     filledQuantity: filled.toFixed(),
     averagePrice: filled.isZero() || o.price === undefined ? null : o.price,
-    trades: [],
+    ...(o.fee !== undefined ? { feeQuote: o.fee } : {}),
+    trades,
   };
 }
 
-export function tradeOf(id: string, t: KrakenTrade, symbol: string, quote: string | undefined): ExchangeTrade {
+function clientOrderIdOf(o: KrakenOrder): string {
+  return o.cl_ord_id ?? (o.userref === null || o.userref === undefined ? '' : String(o.userref));
+}
+
+/** The trade ids Kraken listed for an order (QueryOrders/OpenOrders/ClosedOrders with trades=true). */
+export function tradeIdsOf(o: KrakenOrder): string[] {
+  return o.trades ?? [];
+}
+
+/** Kraken's oflags say where the fee was charged: fcib = in the base asset, otherwise in the quote. */
+export function feeChargedInBase(o: Pick<KrakenOrder, 'oflags'> | undefined): boolean {
+  return (o?.oflags ?? '').split(',').includes('fcib');
+}
+
+/**
+ * A Kraken trade in the port's shape. Kraken reports a trade's `fee` in the quote currency even when
+ * it deducted the fee in the base asset (fcib); when the order says so, the charged fee is that
+ * amount in the base asset (fee ÷ price), otherwise it is the quote fee as reported.
+ */
+export function tradeOf(id: string, t: KrakenTrade, symbol: string, quote: string | undefined, order?: KrakenOrder): ExchangeTrade {
+  const [base, symbolQuote] = symbol.split('/');
+  const quoteCurrency = quote ?? symbolQuote ?? '';
+  const inBase = order !== undefined && feeChargedInBase(order) && base !== undefined && new Decimal(t.price).gt(0);
   return {
     id,
     orderId: t.ordertxid,
+    ...(order ? { clientOrderId: clientOrderIdOf(order) } : {}),
     symbol,
     side: t.type,
     quantity: t.vol,
     price: t.price,
     fee: t.fee,
-    // Spot fees are charged in the quote currency unless the order asked otherwise (oflags fcib).
-    feeCurrency: quote ?? symbol.split('/')[1] ?? '',
+    feeCurrency: quoteCurrency,
+    // Only for our own orders (we know their flags); TradesHistory alone cannot tell.
+    ...(order
+      ? inBase
+        ? { chargedFee: new Decimal(t.fee).div(t.price).toDecimalPlaces(18).toFixed(), chargedFeeCurrency: base }
+        : { chargedFee: t.fee, chargedFeeCurrency: quoteCurrency }
+      : {}),
     timestamp: new Date(Math.round(t.time * 1000)),
   };
 }

@@ -32,6 +32,10 @@ export const orderInfo = z
     cost: dec.optional(),
     fee: dec.optional(),
     price: dec.optional(),
+    /** Order flags: fcib / fciq say in which currency Kraken charged the fee. */
+    oflags: z.string().optional(),
+    /** The order's trade ids: present when asked with trades=true and the order has fills. */
+    trades: z.array(z.string()).optional(),
   })
   .loose();
 export type KrakenOrder = z.infer<typeof orderInfo>;
@@ -52,6 +56,9 @@ export const tradeInfo = z
   })
   .loose();
 export type KrakenTrade = z.infer<typeof tradeInfo>;
+
+/** QueryTrades: trade id → trade, for the ids asked (at most 20 a call). */
+export const queryTradesResult = z.record(z.string(), tradeInfo);
 
 export const tradesHistoryResult = z.object({ trades: z.record(z.string(), tradeInfo), count: z.number().int().nonnegative() });
 

@@ -112,14 +112,22 @@ describe('KrakenExchange against recorded Kraken answers', () => {
     expect((await kraken().fetchKeyRights()).canWithdraw).toBe(true);
   });
 
-  it('finds an order by client order id in open orders, then in closed orders', async () => {
+  it('finds an order by client order id in open orders, then in closed orders, with the fills Kraken lists for it', async () => {
+    markets();
+    const fill = { txid: 'TZX2WP-XSEOP-FP7WYR', ordertxid: 'OQCLML-BW3P3-BUCMWZ', pair: 'XXBTZUSD', time: 1688667796.8802, type: 'buy' as const, price: '30010.0', vol: '1.25000000', fee: '97.53250' };
     nock(R.BASE)
-      .post('/0/private/OpenOrders', (b: Record<string, string>) => b['cl_ord_id'] === 'ctb-42').reply(200, R.openOrders({}))
-      .post('/0/private/ClosedOrders', (b: Record<string, string>) => b['cl_ord_id'] === 'ctb-42')
-      .reply(200, R.closedOrders({ 'OQCLML-BW3P3-BUCMWZ': { cl_ord_id: 'ctb-42', vol_exec: '1.25000000' } }));
+      .post('/0/private/OpenOrders', (b: Record<string, string>) => b['cl_ord_id'] === 'ctb-42' && b['trades'] === 'true').reply(200, R.openOrders({}))
+      .post('/0/private/ClosedOrders', (b: Record<string, string>) => b['cl_ord_id'] === 'ctb-42' && b['trades'] === 'true')
+      .reply(200, R.closedOrders({ 'OQCLML-BW3P3-BUCMWZ': { cl_ord_id: 'ctb-42', vol_exec: '1.25000000', fee: '97.53250', trades: [fill.txid] } }))
+      .post('/0/private/QueryTrades', (b: Record<string, string>) => b['txid'] === fill.txid)
+      .reply(200, R.queryTrades([fill]));
     expect(await kraken().fetchOrderByClientId('ctb-42', 'BTC/USD')).toEqual({
       exchangeOrderId: 'OQCLML-BW3P3-BUCMWZ', clientOrderId: 'ctb-42', symbol: 'BTC/USD', side: 'buy', status: 'closed',
-      quantity: '1.25000000', filledQuantity: '1.25', averagePrice: '30010.0', trades: [],
+      quantity: '1.25000000', filledQuantity: '1.25', averagePrice: '30010.0', feeQuote: '97.53250',
+      trades: [{
+        id: fill.txid, orderId: 'OQCLML-BW3P3-BUCMWZ', clientOrderId: 'ctb-42', symbol: 'BTC/USD', side: 'buy', quantity: '1.25000000', price: '30010.0',
+        fee: '97.53250', feeCurrency: 'USD', chargedFee: '97.53250', chargedFeeCurrency: 'USD', timestamp: new Date(1688667796880),
+      }],
     });
   });
 
@@ -142,9 +150,10 @@ describe('KrakenExchange against recorded Kraken answers', () => {
   it('places an order with its client order id when armed and reads its state back', async () => {
     markets();
     nock(R.BASE)
-      .post('/0/private/AddOrder', (b: Record<string, string>) => b['cl_ord_id'] === 'ctb-7' && b['pair'] === 'XXBTZUSD' && b['volume'] === '1.25' && b['ordertype'] === 'limit' && b['price'] === '30010.0')
+      .post('/0/private/AddOrder', (b: Record<string, string>) => b['cl_ord_id'] === 'ctb-7' && b['pair'] === 'XXBTZUSD' && b['volume'] === '1.25' && b['ordertype'] === 'limit'
+        && b['price'] === '30010.0' && b['oflags'] === 'fciq')
       .reply(200, { error: [], result: { descr: { order: 'buy 1.25000000 XBTUSD @ limit 30010.0' }, txid: ['OUF4EM-FRGI2-MQMWZD'] } })
-      .post('/0/private/QueryOrders', (b: Record<string, string>) => b['txid'] === 'OUF4EM-FRGI2-MQMWZD')
+      .post('/0/private/QueryOrders', (b: Record<string, string>) => b['txid'] === 'OUF4EM-FRGI2-MQMWZD' && b['trades'] === 'true')
       .reply(200, { error: [], result: { 'OUF4EM-FRGI2-MQMWZD': R.openOrders({ x: { cl_ord_id: 'ctb-7', vol_exec: '0' } }).result.open['x'] } });
     const state = await kraken(true).createOrder({ clientOrderId: 'ctb-7', symbol: 'BTC/USD', side: 'buy', type: 'limit', quantity: '1.25', limitPrice: '30010.0' });
     expect(state).toMatchObject({ exchangeOrderId: 'OUF4EM-FRGI2-MQMWZD', clientOrderId: 'ctb-7', status: 'open', filledQuantity: '0', averagePrice: null });

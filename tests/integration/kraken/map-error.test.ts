@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { testConfig } from '../../../src/config/env.js';
 import { ExchangeError } from '../../../src/exchange/errors.js';
 import { KrakenExchange } from '../../../src/exchange/kraken/kraken-exchange.js';
-import { krakenErrorCode } from '../../../src/exchange/kraken/map-error.js';
+import { krakenErrorCode, mapKrakenError } from '../../../src/exchange/kraken/map-error.js';
 import { silentLogger } from '../../../src/logger.js';
 import * as R from '../../support/kraken-recordings.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
@@ -73,5 +73,18 @@ describe('Kraken errors, mapped once into the project kinds', () => {
   it('finds Kraken’s own code inside ccxt’s message', () => {
     expect(krakenErrorCode('kraken {"error":["EAPI:Invalid nonce"]}')).toBe('EAPI:Invalid nonce');
     expect(krakenErrorCode('kraken 503 Service Unavailable')).toBeUndefined();
+  });
+
+  it('maps ccxt’s BadResponse and NullResponse to an unknown outcome for AddOrder and a retryable read elsewhere', async () => {
+    const ccxt = await import('ccxt');
+    for (const err of [new ccxt.BadResponse('kraken could not parse'), new ccxt.NullResponse('kraken returned empty content')]) {
+      expect(mapKrakenError(err, 'AddOrder')).toMatchObject({ kind: 'retryable', code: 'outcome_unknown' });
+      expect(mapKrakenError(err, 'QueryOrders')).toMatchObject({ kind: 'retryable', code: 'unreadable_response' });
+    }
+  });
+
+  it('maps a crash inside the client during AddOrder to an unknown outcome, not a refusal', () => {
+    expect(mapKrakenError(new TypeError("Cannot read properties of null (reading 'length')"), 'AddOrder')).toMatchObject({ kind: 'retryable', code: 'outcome_unknown' });
+    expect(mapKrakenError(new TypeError('boom'), 'BalanceEx')).toMatchObject({ kind: 'rejected', code: 'unexpected' });
   });
 });

@@ -2,7 +2,9 @@
 // → ledger. Strategy state, the portfolio and the risk marks live in memory; the database is written
 // on orders, fills, closes, risk events and throttled equity snapshots only, so a replay runs at full
 // speed. bot_state is re-read under the order lock before every order (halted ⇒ nothing trades), and
-// polled with the heartbeat so a mode switch, a halt or a resume is seen within a second.
+// polled with the heartbeat so a mode switch, a halt or a resume is seen within a second. Beside the
+// loop run the fill follower (every order still in flight asked again every few seconds, its new fills
+// booked) and the feed watch (a polling feed silent for several intervals raises an alert).
 import { performance } from 'node:perf_hooks';
 import { ALERTED } from '../alerts/log-source.js';
 import type { AppContext } from '../app/context.js';
@@ -17,11 +19,15 @@ import { effectiveMode, getBotState, touchHeartbeat, updateBotState, type Mode }
 import { isHaltLatched } from '../services/kill/runtime.js';
 import { bookOf } from '../services/stats/compute-stats.js';
 import { engineMetrics, type EngineMetrics } from './engine-metrics.js';
+import { FeedWatch } from './feed-watch.js';
+import { ENTRY_COST_ALLOWANCE_PCT } from './in-flight.js';
+import { unresolvedIntents } from './ledger/intents.js';
+import { withOrderLock } from './order-lock.js';
 import { SnapshotWriter } from './ledger/snapshots.js';
 import { openTrades } from './ledger/trades.js';
 import { executeOrder, type OrderHooks, type OrderOutcome, type OrderRequestSpec } from './order-executor.js';
 import { Portfolio } from './portfolio.js';
-import { resolveIntents } from './recovery.js';
+import { followIntents, resolveIntents } from './recovery.js';
 import { RiskGuard, type HardBreachListener, type RiskBreach } from './risk-guard.js';
 import { loadStrategies, type StrategyDefinition } from './strategies/config.js';
 import { buildStrategy } from './strategies/build.js';
@@ -29,6 +35,7 @@ import type { Strategy } from './strategies/types.js';
 import { sizeEntry } from './sizing.js';
 import { decideExit } from './exits.js';
 import { exitPosition, setRunningEngine, Turns, type ManualExitOutcome, type RunningEngine } from './manual-exit.js';
+import { dec } from '../money.js';
 
 export interface EngineOptions {
   ctx: AppContext;
@@ -43,6 +50,8 @@ export interface EngineOptions {
   /** Tests and benches: return once the feed is exhausted instead of idling. */
   stopWhenFeedEnds?: boolean;
   housekeepingMs?: number;
+  /** How often orders in flight are asked about again (default 3 s: Kraken's starter tier decays one call per 3 s). */
+  fillFollowMs?: number;
 }
 
 interface Binding {
@@ -52,6 +61,7 @@ interface Binding {
 
 const MINUTE = 60_000;
 const MAX_BACKOFF_MS = 60_000;
+const FILL_FOLLOW_MS = 3_000;
 
 export class Engine implements RunningEngine {
   readonly #ctx: AppContext;
@@ -67,6 +77,12 @@ export class Engine implements RunningEngine {
   #risk!: RiskGuard;
   #markets = new Map<string, Market>();
   #resolveNeeded = false;
+  /** Live mode on a feed that is not a real market: nothing is ordered (set by prepare). */
+  #liveFeedRefused = false;
+  readonly #stuckAlerted = new Set<number>();
+  /** An order's outcome is unknown: ask the exchange at the next housekeeping, not a follower period later. */
+  #followSoon = false;
+  #feedWatch: FeedWatch | undefined;
   #backoffMs = 0;
   #blockedUntil = 0;
   #lastHousekeeping = 0;
@@ -99,18 +115,55 @@ export class Engine implements RunningEngine {
   /** Resolves pending intents and loads the account: run before the first candle (start() does). */
   async prepare(): Promise<void> {
     const { ctx } = this;
-    this.#state = await getBotState(ctx.db);
-    this.#mode = effectiveMode(this.#state, ctx.config.IS_LIVE);
-    this.#exchange = ctx.exchanges.forMode(this.#mode);
-    await resolveIntents({ ctx, mode: this.#mode, exchange: this.#exchange });
-    this.#portfolio = await Portfolio.load(this.#exchange, await openTrades(ctx.db, this.#mode), ctx.config.QUOTE_CURRENCY);
+    const state = await getBotState(ctx.db);
+    const mode = effectiveMode(state, ctx.config.IS_LIVE);
+    const exchange = ctx.exchanges.forMode(mode);
+    // Under the order lock: the fill follower never books into a portfolio being replaced.
+    await withOrderLock(ctx, async () => {
+      const resolution = await resolveIntents({ ctx, mode, exchange });
+      this.#portfolio = await Portfolio.load(exchange, await openTrades(ctx.db, mode), ctx.config.QUOTE_CURRENCY, resolution.inFlight);
+      this.#state = state;
+      this.#mode = mode;
+      this.#exchange = exchange;
+    }, { crossProcess: mode === 'live' });
     this.#markets = new Map((await this.#exchange.loadMarkets()).map((m) => [m.symbol, m]));
     this.#risk = new RiskGuard({
       db: ctx.db, clock: ctx.clock, alerts: ctx.alerts, logger: ctx.logger, onHardBreach: this.opts.onHardBreach,
       limits: { maxDrawdownPct: ctx.config.RISK_MAX_DRAWDOWN_PCT, dailyLossPct: ctx.config.RISK_DAILY_LOSS_PCT, hardDrawdownPct: ctx.config.RISK_HARD_DRAWDOWN_PCT },
     }, this.#mode);
     await this.#risk.load(ctx.clock.now(), this.#state.entriesPaused);
-    ctx.logger.info({ mode: this.#mode, feed: this.opts.feed.kind, cash: str(this.#portfolio.cash), open: this.#portfolio.positions.size }, 'engine ready');
+    this.#liveFeedRefused = this.#mode === 'live' && this.opts.feed.kind !== 'kraken';
+    if (this.#liveFeedRefused) {
+      ctx.logger.error({ feed: this.opts.feed.kind }, 'live mode on a feed that is not a real market: the engine places no orders');
+      await ctx.alerts.raise({
+        source: 'engine', severity: 'critical', fingerprint: 'live_feed_not_market',
+        title: `The bot is live but the engine runs on the ${this.opts.feed.kind} feed: it places no orders (live orders are never priced from replayed history)`,
+        details: { feed: this.opts.feed.kind },
+      });
+    }
+    ctx.logger.info({
+      mode: this.#mode, feed: this.opts.feed.kind, cash: str(this.#portfolio.cash), open: this.#portfolio.positions.size, inFlight: this.#portfolio.inFlight.size,
+    }, 'engine ready');
+  }
+
+  /** One pass of the fill follower: new fills of the orders in flight booked into the portfolio. */
+  async followFills(): Promise<void> {
+    const { ctx } = this;
+    if (!this.#portfolio) return;
+    if (this.#portfolio.inFlight.size === 0 && (await unresolvedIntents(ctx.db, this.#mode)).length === 0) return;
+    const report = await withOrderLock(ctx, () => followIntents({
+      ctx, mode: this.#mode, exchange: this.#exchange, portfolio: this.#portfolio, stuckAlerted: this.#stuckAlerted,
+    }), { crossProcess: this.#mode === 'live' });
+    // Another process booked something this portfolio was waiting for: read the account again.
+    if (report.resolvedElsewhere > 0) this.#resolveNeeded = true;
+  }
+
+  async #every(ms: number, signal: AbortSignal, what: string, fn: () => Promise<void>): Promise<void> {
+    while (!signal.aborted) {
+      await sleep(ms, signal);
+      if (signal.aborted) break;
+      await fn().catch((err: unknown) => this.ctx.logger.warn({ err }, `${what} failed; will retry`));
+    }
   }
 
   private get ctx(): AppContext {
@@ -125,8 +178,14 @@ export class Engine implements RunningEngine {
 
   /** An operator's exit of one open trade, through this engine's own order path (manual-exit.ts). */
   exitTrade(tradeId: number, reason: string): Promise<ManualExitOutcome> {
-    const blocked = () => (this.#resolveNeeded ? "an earlier order's outcome is still being resolved against the exchange" : null);
-    return this.#turns.run(() => exitPosition({ mode: this.#mode, portfolio: this.#portfolio, blocked: blocked(), order: (spec) => this.#order(spec) }, tradeId, reason));
+    return this.#turns.run(() => {
+      const blocked = this.#resolveNeeded
+        ? "an earlier order's outcome is still being resolved against the exchange"
+        : this.#portfolio?.exitInFlight(tradeId)
+          ? `an exit of trade #${tradeId} is already on its way; it is followed up with the exchange`
+          : null;
+      return exitPosition({ mode: this.#mode, portfolio: this.#portfolio, blocked, order: (spec) => this.#order(spec) }, tradeId, reason);
+    });
   }
 
   openTradeIds(): number[] | null {
@@ -141,11 +200,36 @@ export class Engine implements RunningEngine {
   async #run(): Promise<void> {
     const signal = this.#abort.signal;
     await this.#retrying(() => this.prepare(), signal);
+    // The follower and the watch run beside the loop and stop with it.
+    const beside = new AbortController();
+    const stopBeside = () => beside.abort();
+    signal.addEventListener('abort', stopBeside, { once: true });
+    const pollMs = this.opts.feed.pollIntervalMs;
+    this.#feedWatch = pollMs ? new FeedWatch({ alerts: this.ctx.alerts, logger: this.ctx.logger, pollMs, feed: this.opts.feed.kind }) : undefined;
+    const besides = [
+      this.#every(this.opts.fillFollowMs ?? FILL_FOLLOW_MS, beside.signal, 'following orders in flight', () => this.followFills()),
+      ...(this.#feedWatch ? [this.#feedWatch.run(beside.signal)] : []),
+    ];
+    try {
+      await this.#loop(signal);
+    } finally {
+      beside.abort();
+      signal.removeEventListener('abort', stopBeside);
+      await Promise.all(besides);
+    }
+    await this.#snapshots.flush().catch((err: unknown) => this.ctx.logger.error({ err }, 'could not write the last equity snapshots'));
+  }
+
+  async #loop(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       try {
         const batch = await this.opts.feed.next(signal);
         if (batch === null) {
-          if (this.opts.stopWhenFeedEnds) break;
+          this.#feedWatch?.ended();
+          if (this.opts.stopWhenFeedEnds) {
+            await this.followFills().catch((err: unknown) => this.ctx.logger.warn({ err }, 'the last pass over orders in flight failed'));
+            break;
+          }
           this.ctx.logger.info('market feed finished; the engine keeps its heartbeat');
           while (!signal.aborted) {
             await sleep(this.opts.housekeepingMs ?? 1000, signal);
@@ -153,13 +237,13 @@ export class Engine implements RunningEngine {
           }
           break;
         }
+        this.#feedWatch?.answered();
         for (const tick of batch) await this.#turns.run(() => this.#onTick(tick));
         await this.#turns.run(() => this.#housekeeping(false));
       } catch (err) {
         await this.#onLoopError(err, signal);
       }
     }
-    await this.#snapshots.flush().catch((err: unknown) => this.ctx.logger.error({ err }, 'could not write the last equity snapshots'));
   }
 
   async #retrying(fn: () => Promise<void>, signal: AbortSignal): Promise<void> {
@@ -206,9 +290,15 @@ export class Engine implements RunningEngine {
     if (previous.halted && !this.#state.halted) this.#resolveNeeded = true;
     if (previous.entriesPaused && !this.#state.entriesPaused) this.#risk.rearm(this.#portfolio.equity(ctx.prices), ctx.clock.now());
     this.#risk.entriesPaused = this.#state.entriesPaused;
+    if (this.#followSoon) {
+      this.#followSoon = false;
+      await this.followFills();
+    }
     if (this.#resolveNeeded) {
-      await resolveIntents({ ctx, mode: this.#mode, exchange: this.#exchange });
-      this.#portfolio = await Portfolio.load(this.#exchange, await openTrades(ctx.db, this.#mode), ctx.config.QUOTE_CURRENCY);
+      await withOrderLock(ctx, async () => {
+        const resolution = await resolveIntents({ ctx, mode: this.#mode, exchange: this.#exchange });
+        this.#portfolio = await Portfolio.load(this.#exchange, await openTrades(ctx.db, this.#mode), ctx.config.QUOTE_CURRENCY, resolution.inFlight);
+      }, { crossProcess: this.#mode === 'live' });
       this.#resolveNeeded = false;
     }
     await this.#snapshots.flush();
@@ -243,31 +333,37 @@ export class Engine implements RunningEngine {
     } else {
       await this.#snapshots.flushIfFull();
     }
-    if (this.#state.halted || isHaltLatched(ctx) || this.#resolveNeeded || performance.now() < this.#blockedUntil) return;
+    if (this.#state.halted || isHaltLatched(ctx) || this.#resolveNeeded || this.#liveFeedRefused || performance.now() < this.#blockedUntil) return;
     for (let i = 0; i < bindings.length; i++) {
       const { def } = bindings[i]!;
       const signal = signals[i]!;
       const position = this.#portfolio.positionFor(def.name, candle.symbol);
       if (position) {
+        // An exit already in flight for this trade is followed up, never sent twice.
+        if (this.#portfolio.exitInFlight(position.tradeId)) continue;
         const reason = decideExit(def, signal, position.entryPrice, candle);
         if (reason) await this.#order({ purpose: 'exit', strategy: def.name, symbol: candle.symbol, side: 'sell', quantity: position.quantity, tradeId: position.tradeId, reason });
         continue;
       }
       if (signal.action !== 'buy' || this.#state.entriesPaused) continue;
+      // An entry in flight holds its strategy and pair until its fills are booked.
+      if (this.#portfolio.entryInFlight(def.name, candle.symbol)) continue;
       if (signal.confidence < def.limits.minConfidence) continue;
       if ((ctx.prices.quoteVolume24h(candle.symbol) ?? 0) < def.limits.minVolume24hQuote) continue;
       if (this.#portfolio.openCount(def.name) >= def.limits.maxOpenPositions) continue;
       const market = this.#markets.get(candle.symbol);
       if (!market) continue;
       const sized = sizeEntry({
-        equity: this.#portfolio.exactEquity(ctx.prices), cash: this.#portfolio.cash, price: candle.close, limits: def.limits,
-        reservePct: ctx.config.CAPITAL_RESERVE_PCT, costAllowancePct: 1, market,
+        equity: this.#portfolio.exactEquity(ctx.prices), cash: this.#portfolio.availableCash(ctx.prices), price: candle.close, limits: def.limits,
+        reservePct: ctx.config.CAPITAL_RESERVE_PCT, costAllowancePct: ENTRY_COST_ALLOWANCE_PCT, market,
       });
       if (!sized.ok) {
         this.counts.skipped += 1;
         continue;
       }
-      await this.#order({ purpose: 'entry', strategy: def.name, symbol: candle.symbol, side: 'buy', quantity: sized.quantity, reason: signal.reason });
+      await this.#order({
+        purpose: 'entry', strategy: def.name, symbol: candle.symbol, side: 'buy', quantity: sized.quantity, reason: signal.reason, referencePrice: dec(candle.close),
+      });
     }
   }
 
@@ -291,8 +387,10 @@ export class Engine implements RunningEngine {
       else this.counts.exits += 1;
       this.#backoffMs = 0;
       this.ctx.logger.debug({ spec: { ...spec, quantity: str(spec.quantity) } }, `${spec.purpose} ${spec.symbol}: ${spec.reason}`);
-    } else if (outcome.kind === 'unknown') {
-      this.#resolveNeeded = true;
+    } else if (outcome.kind === 'unknown' || outcome.kind === 'refused') {
+      if (outcome.kind === 'unknown') this.#followSoon = true;
+      // The order stays in flight (unknown) or was not sent (refused): the follower resolves the first;
+      // both back off so a failing exchange or an empty account is not hammered every candle.
       this.#backoffMs = Math.min(MAX_BACKOFF_MS, this.#backoffMs === 0 ? 1000 : this.#backoffMs * 2);
       this.#blockedUntil = performance.now() + this.#backoffMs;
     } else if (outcome.kind === 'halted' || (outcome.kind === 'skipped' && outcome.reason !== 'entries_paused')) {

@@ -12,6 +12,7 @@ import { setKillHooks } from '../services/kill/runtime.js';
 import { Engine } from './engine.js';
 import { exitTradeHandler } from './exit-request.js';
 import { flattenPositions } from './flatten.js';
+import { assertLiveFeed } from './live-feed.js';
 import { loadStrategies } from './strategies/config.js';
 import type { RiskBreach } from './risk-guard.js';
 
@@ -29,6 +30,7 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
     async start(ctx, _http, startOpts) {
       // Fail at start, with the file and field named, rather than on the first candle.
       const strategies = loadStrategies(ctx.config).strategies;
+      await assertLiveFeed(ctx, startOpts.feed);
       const feed = await createMarketFeed(ctx.config, startOpts.feed, opts.market);
       const engine = new Engine({
         ctx, feed, strategies,

@@ -1,8 +1,10 @@
 // Owns one order's path, under the order lock: re-read bot_state (never trade while halted; no
-// entries while paused), write the intent (committed before anything is sent), send it, record the
-// fills in the ledger and update the portfolio. What the exchange says decides what happens next:
-// rejected → the intent is closed as rejected; retryable → the outcome is unknown, so the intent is
-// left for resolution against the exchange; auth/permission or halt → the bot halts and pages.
+// entries while paused), write the intent (committed before anything is sent), check a live entry
+// can be paid for, send it, book the fills the exchange lists and update the portfolio. What the
+// exchange says decides what happens next: a definite refusal → the intent is closed as rejected;
+// anything else (timeout, an answer that cannot be read) → the outcome is unknown, so the intent stays
+// in flight and the fill follower resolves it by client order id; auth/permission or halt → the bot
+// halts and pages. Every order that fails or ends unknown raises a warning alert at once.
 import { ALERTED } from '../alerts/log-source.js';
 import type { AppContext } from '../app/context.js';
 import type { OrderIntent } from '../db/schema/index.js';
@@ -13,6 +15,8 @@ import type { FeedKind } from '../market/types.js';
 import { ZERO, dec, str, type Decimal } from '../money.js';
 import { effectiveMode, getBotState, updateBotState, type Mode } from '../services/bot-state.js';
 import { isHaltLatched } from '../services/kill/runtime.js';
+import { checkFunds } from './funds-check.js';
+import { inFlightOf } from './in-flight.js';
 import { markIntent, writeIntent } from './ledger/intents.js';
 import { recordExecution, type RecordOutcome } from './ledger/record-execution.js';
 import { withOrderLock } from './order-lock.js';
@@ -26,11 +30,15 @@ export interface OrderRequestSpec {
   quantity: Decimal;
   tradeId?: number;
   reason: string;
+  /** The price the order was sized at (the candle's close): what a live entry must be able to pay. */
+  referencePrice?: Decimal;
 }
 
 export type OrderOutcome =
   | { kind: 'recorded'; outcome: RecordOutcome }
   | { kind: 'skipped'; reason: 'halted' | 'entries_paused' | 'mode_changed' }
+  /** Refused before anything was sent: the account cannot pay for it, or live on a feed that is not a market. */
+  | { kind: 'refused'; message: string }
   | { kind: 'rejected'; message: string }
   | { kind: 'unknown'; message: string }
   | { kind: 'halted'; message: string };
@@ -55,6 +63,10 @@ export async function executeOrder(deps: ExecutorDeps, spec: OrderRequestSpec): 
   return withOrderLock(ctx, async () => {
     // A kill latches this process before it can write the halt: honour both.
     if (isHaltLatched(ctx)) return { kind: 'skipped', reason: 'halted' };
+    // The last line behind the start and switch checks: a live order is never priced from history.
+    if (deps.mode === 'live' && deps.feed !== 'kraken') {
+      return { kind: 'refused', message: `live orders are never priced from the ${deps.feed} feed` };
+    }
     // bot_state is checked in the same statement that writes the intent: never while halted.
     const intent = await writeIntent(ctx.db, {
       mode: deps.mode, feed: deps.feed, strategy: spec.strategy, symbol: spec.symbol, side: spec.side, purpose: spec.purpose,
@@ -67,6 +79,10 @@ export async function executeOrder(deps: ExecutorDeps, spec: OrderRequestSpec): 
       return { kind: 'skipped', reason: 'entries_paused' };
     }
     await deps.hooks?.afterIntent?.(intent);
+    if (deps.mode === 'live' && spec.purpose === 'entry') {
+      const funds = await checkFunds({ ctx, exchange: deps.exchange, portfolio: deps.portfolio, intent, referencePrice: spec.referencePrice });
+      if (!funds.ok) return refuse(deps, intent, funds.reason);
+    }
     let order: OrderState;
     try {
       order = await deps.exchange.createOrder({ clientOrderId: intent.clientOrderId, symbol: spec.symbol, side: spec.side, type: 'market', quantity: intent.quantity });
@@ -74,21 +90,31 @@ export async function executeOrder(deps: ExecutorDeps, spec: OrderRequestSpec): 
     } catch (err) {
       const kind = isAppError(err) ? err.kind : 'unknown';
       ctbMetrics(ctx.metrics).exchangeErrors.inc({ kind });
-      return sendFailed(deps, intent, err);
+      return sendFailed(deps, intent, err, spec.referencePrice);
     }
     await deps.hooks?.afterSend?.(intent, order);
-    const outcome = await recordOrder(deps, intent, order);
+    const outcome = await recordOrder(deps, intent, order, { ...(spec.referencePrice ? { referencePrice: spec.referencePrice } : {}) });
     return { kind: 'recorded', outcome };
   }, { crossProcess: deps.mode === 'live' });
 }
 
+async function refuse(deps: ExecutorDeps, intent: OrderIntent, reason: string): Promise<OrderOutcome> {
+  const { ctx } = deps;
+  await markIntent(ctx.db, { id: intent.id, status: 'refused', error: reason, at: ctx.clock.now() });
+  const details = { clientOrderId: intent.clientOrderId, symbol: intent.symbol, side: intent.side, purpose: intent.purpose, mode: intent.mode, reason };
+  ctx.logger.warn(details, 'order refused before it was sent');
+  await ctx.alerts.raise({ source: 'trade_failure', severity: 'warning', title: `Order refused before sending: ${reason}`, fingerprint: `order_refused:${intent.symbol}`, details });
+  return { kind: 'refused', message: reason };
+}
+
 /**
- * Records an exchange answer for an intent and applies it to the portfolio. `cashSettled`: the
+ * Books an exchange answer for an intent and applies it to the portfolio once, when the intent
+ * becomes final; while its fills are not all booked it is tracked as in flight. `cashSettled`: the
  * portfolio's cash was read from the exchange after this fill (restart resolution), so the fill's
  * cash effect is already in it and only the positions change.
  */
 export async function recordOrder(
-  deps: Pick<ExecutorDeps, 'ctx' | 'portfolio'>, intent: OrderIntent, order: OrderState, opts: { cashSettled?: boolean } = {},
+  deps: Pick<ExecutorDeps, 'ctx' | 'portfolio'>, intent: OrderIntent, order: OrderState, opts: { cashSettled?: boolean; referencePrice?: Decimal } = {},
 ): Promise<RecordOutcome> {
   const { ctx, portfolio } = deps;
   const settled = opts.cashSettled ?? false;
@@ -100,10 +126,19 @@ export async function recordOrder(
       // A partial exit leaves part of this position open: it is still equity (at the fill price).
       const rest = dec(intent.quantity).minus(execution.quantity);
       const kept = rest.gt(0) ? rest.times(execution.averagePrice) : ZERO;
-      return { uncommittedQuote: cashAfter, equity: cashAfter.plus(others).plus(kept) };
+      // Uncommitted: less what the other orders in flight hold or already spent.
+      const committed = portfolio.committed(ctx.prices, intent.id) ?? ZERO;
+      return { uncommittedQuote: cashAfter.minus(committed), equity: cashAfter.plus(others).plus(kept) };
     },
   });
-  if (outcome.execution && outcome.trade && outcome.intentStatus !== 'open') {
+  if (outcome.intentStatus === 'open') {
+    const known = portfolio.inFlight.get(intent.id);
+    portfolio.track(inFlightOf(intent, order, opts.referencePrice ?? known?.referencePrice ?? undefined));
+    return outcome;
+  }
+  portfolio.settle(intent.id);
+  if (!outcome.applied) return outcome;
+  if (outcome.execution && outcome.trade) {
     const cash = portfolio.cash;
     if (intent.purpose === 'entry') portfolio.applyEntry(outcome.trade, outcome.execution);
     else if (outcome.partialExit) portfolio.applyPartialExit(outcome.partialExit.tradeId, outcome.execution, outcome.partialExit.remaining);
@@ -123,7 +158,7 @@ export async function recordOrder(
   return outcome;
 }
 
-async function sendFailed(deps: ExecutorDeps, intent: OrderIntent, err: unknown): Promise<OrderOutcome> {
+async function sendFailed(deps: ExecutorDeps, intent: OrderIntent, err: unknown, referencePrice?: Decimal): Promise<OrderOutcome> {
   const { ctx } = deps;
   const message = err instanceof Error ? err.message : String(err);
   const at = ctx.clock.now();
@@ -142,8 +177,14 @@ async function sendFailed(deps: ExecutorDeps, intent: OrderIntent, err: unknown)
     await ctx.alerts.raise({ source: 'exchange', severity: 'critical', title: `Trading halted: the exchange refused an order (${message})`, fingerprint: 'engine_halted_auth', details });
     return { kind: 'halted', message };
   }
-  // Timeout, network, unknown: the order may exist. Keep the intent; resolution asks the exchange.
+  // Timeout, network, an answer that cannot be read: the order may exist. Keep the intent in flight;
+  // the fill follower asks the exchange by client order id before anything is sent again.
   await markIntent(ctx.db, { id: intent.id, status: 'sent', error: message, at });
+  deps.portfolio.track(inFlightOf({ ...intent, status: 'sent' }, null, referencePrice));
   ctx.logger.warn({ err, ...details }, 'order outcome unknown; will resolve against the exchange');
+  await ctx.alerts.raise({
+    source: 'trade_failure', severity: 'warning', title: `Order outcome unknown, resolving with the exchange: ${message}`,
+    fingerprint: `order_unknown:${intent.symbol}`, details,
+  });
   return { kind: 'unknown', message };
 }

@@ -1,9 +1,12 @@
-// Owns the engine's picture of its account in the mode it trades: quote cash (exact) and the open
-// positions (the ledger's open trades). Loaded from the exchange's balances and the ledger, then kept
-// current by the fills the engine records; reloaded whenever that chain may have been broken.
+// Owns the engine's picture of its account in the mode it trades: quote cash (exact), the open
+// positions (the ledger's open trades) and the orders in flight (sent, fills not all booked). Loaded
+// from the exchange's balances and the ledger, then kept current by the fills the engine records;
+// reloaded whenever that chain may have been broken. Cash is kept "as if unsettled" for orders in
+// flight — their reported fills are added back at load — so booking a fill applies it exactly once.
 import type { Trade } from '../db/schema/index.js';
 import type { Exchange, PriceSource } from '../exchange/types.js';
 import { Decimal, ZERO, dec } from '../money.js';
+import { unbookedValue, unfilledReservation, unsettleCash, type InFlightOrder } from './in-flight.js';
 import type { Execution } from './ledger/record-execution.js';
 
 export interface Position {
@@ -20,13 +23,76 @@ export class Portfolio {
   cash: Decimal = ZERO;
   #cashNum = 0;
   readonly positions = new Map<number, Position>();
+  /** Orders sent whose fills are not all booked, by intent id. */
+  readonly inFlight = new Map<number, InFlightOrder>();
 
-  static async load(exchange: Exchange, open: Trade[], quote: string): Promise<Portfolio> {
+  static async load(exchange: Exchange, open: Trade[], quote: string, inFlight: InFlightOrder[] = []): Promise<Portfolio> {
     const p = new Portfolio();
     const balances = await exchange.fetchBalances();
-    p.setCash(dec(balances.find((b) => b.asset === quote)?.free ?? '0'));
+    let cash = dec(balances.find((b) => b.asset === quote)?.free ?? '0');
+    for (const o of inFlight) {
+      cash = cash.plus(unsettleCash(o));
+      p.inFlight.set(o.intentId, o);
+    }
+    p.setCash(cash);
     for (const t of open) p.addPosition(t);
     return p;
+  }
+
+  /** An order went out, or the exchange told more about one: it counts until its fills are booked. */
+  track(order: InFlightOrder): void {
+    this.inFlight.set(order.intentId, order);
+  }
+
+  /** Its fills are booked (or it never reached the exchange): it no longer counts as in flight. */
+  settle(intentId: number): void {
+    this.inFlight.delete(intentId);
+  }
+
+  entryInFlight(strategy: string, symbol: string): boolean {
+    for (const o of this.inFlight.values()) if (o.purpose === 'entry' && o.strategy === strategy && o.symbol === symbol) return true;
+    return false;
+  }
+
+  exitInFlight(tradeId: number): boolean {
+    for (const o of this.inFlight.values()) if (o.purpose !== 'entry' && o.tradeId === tradeId) return true;
+    return false;
+  }
+
+  /**
+   * Quote the entries in flight still hold for their unfilled part (with the cost allowance): what a
+   * new order must leave alone of the exchange's free balance. null when one cannot be priced yet.
+   */
+  reservedForOrders(prices: PriceSource): Decimal | null {
+    let held = ZERO;
+    for (const o of this.inFlight.values()) {
+      const r = unfilledReservation(o, prices);
+      if (r === null) return null;
+      held = held.plus(r);
+    }
+    return held;
+  }
+
+  /**
+   * Quote tied up by orders in flight (all but `exceptIntentId`): what their reported fills cost (cash
+   * is kept as if unsettled), what entries still hold for their unfilled part, and sale fees.
+   * null when an entry cannot be priced yet.
+   */
+  committed(prices: PriceSource, exceptIntentId?: number): Decimal | null {
+    let total = ZERO;
+    for (const o of this.inFlight.values()) {
+      if (o.intentId === exceptIntentId) continue;
+      const held = unfilledReservation(o, prices);
+      if (held === null) return null;
+      total = total.plus(held).plus(o.side === 'buy' ? unsettleCash(o) : o.feeQuote);
+    }
+    return total;
+  }
+
+  /** Cash a new entry may use: none while an entry in flight cannot be priced. */
+  availableCash(prices: PriceSource): Decimal {
+    const committed = this.committed(prices);
+    return committed === null ? ZERO : this.cash.minus(committed);
   }
 
   setCash(value: Decimal): void {
@@ -62,25 +128,32 @@ export class Portfolio {
     return undefined;
   }
 
+  /** Open positions of a strategy, entries in flight included: maxOpenPositions counts both. */
   openCount(strategy: string): number {
     let n = 0;
     for (const p of this.positions.values()) if (p.strategy === strategy) n += 1;
+    for (const o of this.inFlight.values()) if (o.purpose === 'entry' && o.strategy === strategy) n += 1;
     return n;
   }
 
-  /** Cash plus positions at their last close (entry price until a candle is seen). */
+  /** Cash plus positions at their last close (entry price until a candle is seen), unbooked fills included. */
   equity(prices: PriceSource): number {
     let value = this.#cashNum;
     for (const p of this.positions.values()) value += p.quantityNum * (prices.lastCandle(p.symbol)?.close ?? p.entryPrice);
+    for (const o of this.inFlight.values()) value += unbookedValue(o, prices).toNumber();
     return value;
   }
 
-  /** The same, exact, excluding one trade (for capital_buffer at that trade's close). */
+  /** The same, exact, excluding one trade and its exit in flight (for capital_buffer at that trade's close). */
   exactEquity(prices: PriceSource, exceptTradeId?: number): Decimal {
     let value = this.cash;
     for (const p of this.positions.values()) {
       if (p.tradeId === exceptTradeId) continue;
       value = value.plus(p.quantity.times(prices.lastCandle(p.symbol)?.close ?? p.entryPrice));
+    }
+    for (const o of this.inFlight.values()) {
+      if (exceptTradeId !== undefined && o.tradeId === exceptTradeId && o.purpose !== 'entry') continue;
+      value = value.plus(unbookedValue(o, prices));
     }
     return value;
   }

@@ -13,6 +13,10 @@ export class KrakenFeed implements MarketFeed {
 
   constructor(private readonly market: KrakenPublicMarket, private readonly pairs: string[], private readonly pollMs: number) {}
 
+  get pollIntervalMs(): number {
+    return this.pollMs;
+  }
+
   async next(signal: AbortSignal): Promise<MarketTick[] | null> {
     if (!this.#first) await sleep(this.pollMs, signal);
     if (signal.aborted) return [];

@@ -14,6 +14,8 @@ export interface MarketTick {
 
 export interface MarketFeed {
   readonly kind: FeedKind;
+  /** How often a polling feed asks its source: the engine alerts when it stays silent for several. */
+  readonly pollIntervalMs?: number;
   /**
    * The next batch of closed candles (oldest first). Waits for the feed's pace; resolves to null when
    * the feed has nothing more to give (a replay file played to its end). Rejects with an AppError

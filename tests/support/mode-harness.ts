@@ -41,6 +41,8 @@ export interface ModeHarness {
   /** The verdict of the controllable audit check; flip it to make the next audit fail. */
   audit: { verdict: 'pass' | 'fail'; runs: number };
   dirs: { logs: string; backups: string };
+  /** The feed the stand-in engine trades on (its lease, renewed before every reaction as a running engine would). */
+  engine: { feed: 'kraken' | 'replay' };
   react(request: ModeChangeRequest, user: string, opts?: { emoji?: string; added?: boolean; isBot?: boolean; eventTs?: string }): Promise<ReactionOutcome>;
 }
 
@@ -112,14 +114,26 @@ export async function modeHarness(opts: {
     exchanges: opts.exchanges ?? paperMarker(),
     liveSwitch: { gate: auditGate({ checks: [modeCheck, controllable] }) },
   });
+  const engine = { feed: 'kraken' as 'kraken' | 'replay' };
+  await holdEngineLease(opts.database.db, clock.now(), engine.feed);
   return {
-    ctx, clock, alerts, audit, dirs,
-    react: (request, user, o = {}) =>
-      recordReaction(ctx, ctx.liveSwitch, {
+    ctx, clock, alerts, audit, dirs, engine,
+    react: async (request, user, o = {}) =>
+      holdEngineLease(opts.database.db, clock.now(), engine.feed).then(() => recordReaction(ctx, ctx.liveSwitch, {
         channel: request.slackChannel!, messageTs: request.slackTs!, user, userIsBot: o.isBot ?? false,
         emoji: o.emoji ?? ctx.config.APPROVAL_EMOJI, added: o.added ?? true, eventTs: o.eventTs ?? nextEventTs(),
-      }),
+      })),
   };
+}
+
+/**
+ * Writes the engine lease as a running engine on `feed` would (the live switch reads which feed the
+ * engine trades on from it): heartbeat at `at`.
+ */
+export async function holdEngineLease(db: Database['db'], at: Date, feed: 'kraken' | 'replay'): Promise<void> {
+  const { engineLease } = await import('../../src/db/schema/index.js');
+  const row = { id: 1, holderId: 'test-engine', host: 'test-host', pid: 4242, role: 'worker', feed, armed: true, hasKrakenKeys: true, acquiredAt: at, heartbeatAt: at };
+  await db.insert(engineLease).values(row).onConflictDoUpdate({ target: engineLease.id, set: { feed, heartbeatAt: at } });
 }
 
 /** Empties the sign-off record and the bot state between tests that share one database (command_log is append-only even here). */

@@ -9,6 +9,7 @@ import { botState, type ModeChangeRequest } from '../../db/schema/index.js';
 import { AppError } from '../../errors.js';
 import { getBotState, updateBotState } from '../bot-state.js';
 import { announceClosed, announceSwitched } from './announce.js';
+import { engineFeedVerdict } from './engine-feed.js';
 import type { LiveSwitchPorts, SnapshotRef } from './ports.js';
 import { APPROVALS_NEEDED, appendEvent, lockRequest, standingApprovals, transition } from './records.js';
 
@@ -80,6 +81,8 @@ export async function executeLiveSwitch(ctx: AppContext, ports: LiveSwitchPorts,
       await getBotState(tx);
       const [state] = await tx.select().from(botState).where(eq(botState.id, 1)).for('update');
       if (state?.halted) return refuse(`the bot was halted during the transition${state.haltedReason ? ` (${state.haltedReason})` : ''}`);
+      const feed = await engineFeedVerdict(ctx, tx);
+      if (!feed.ok) return refuse(feed.reason);
 
       const now = ctx.clock.now();
       const approvals = standing.slice(0, APPROVALS_NEEDED).map((v) => ({ user: v.slackUser, at: v.addedAt }));

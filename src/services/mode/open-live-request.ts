@@ -6,6 +6,7 @@ import type { Actor, AppContext } from '../../app/context.js';
 import { modeChangeRequests, type ModeChangeRequest } from '../../db/schema/index.js';
 import { AppError } from '../../errors.js';
 import { getBotState } from '../bot-state.js';
+import { engineFeedVerdict } from './engine-feed.js';
 import { expireOverdueRequests } from './expire-requests.js';
 import type { GoLiveAuditResult, LiveSwitchPorts } from './ports.js';
 import { APPROVALS_NEEDED, appendEvent, findOpenRequest, transition } from './records.js';
@@ -38,6 +39,8 @@ export async function checkLivePreconditions(ctx: AppContext, ports: LiveSwitchP
   if (state.mode === 'live') {
     throw new AppError('conflict', 'already_live', 'The bot is already in live mode.', { hint: 'See /mode status; /mode paper rolls back.' });
   }
+  const feed = await engineFeedVerdict(ctx, ctx.db);
+  if (!feed.ok) throw new AppError('conflict', 'live_needs_market_feed', `Live trading is refused: ${feed.reason}.`, { hint: feed.hint });
   const approvers = config.SLACK_APPROVERS.filter((a) => a !== actor.id);
   if (approvers.length < APPROVALS_NEEDED) {
     throw new AppError('config', 'not_enough_approvers', `A live switch needs ${APPROVALS_NEEDED} approvers other than the requester; SLACK_APPROVERS lists ${approvers.length}.`, {

@@ -15,7 +15,7 @@ import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
 import {
-  APPROVER_B, APPROVER_C, KRAKEN_KEY, KRAKEN_SECRET, modeHarness, OPERATOR, resetModeTables, OPERATOR_APPROVER, OPS, OUTSIDER, slackActor,
+  APPROVER_B, APPROVER_C, holdEngineLease, KRAKEN_KEY, KRAKEN_SECRET, modeHarness, OPERATOR, resetModeTables, OPERATOR_APPROVER, OPS, OUTSIDER, slackActor,
   type ModeHarness,
 } from '../../support/mode-harness.js';
 
@@ -121,6 +121,24 @@ describe('opening a live change request', () => {
     expect(result.ok).toBe(false);
     expect(result.audit.checks.find((c) => c.status === 'fail')?.fix).toBe('Resolve the critical alerts first.');
     expect(await h.ctx.db.select().from(modeChangeRequests)).toHaveLength(0);
+  });
+
+  it('refuses while the engine trades on the replay feed, saying to restart it on Kraken, and records nothing', async () => {
+    h.engine.feed = 'replay';
+    await holdEngineLease(h.ctx.db, h.clock.now(), 'replay');
+    const err = await open().catch((e: unknown) => e);
+    expect(isAppError(err, 'conflict') && err.code).toBe('live_needs_market_feed');
+    expect((err as Error).message).toMatch(/engine \(test-host pid 4242\) trades on the replay feed: live orders would be priced from replayed history/);
+    expect((err as Error & { hint: string }).hint).toMatch(/--feed kraken/);
+    expect(await h.ctx.db.select().from(modeChangeRequests)).toHaveLength(0);
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(0);
+  });
+
+  it('refuses when no engine holds the lease, since no one can vouch for its feed', async () => {
+    h.clock.advance(h.ctx.config.ENGINE_STALE_AFTER + 1_000);
+    const err = await open().catch((e: unknown) => e);
+    expect(isAppError(err, 'conflict') && err.code).toBe('live_needs_market_feed');
+    expect((err as Error).message).toMatch(/no engine holds the lease .*last seen 2026-03-02T09:00:00.000Z/);
   });
 
   it('allows one open request at a time', async () => {
@@ -305,6 +323,17 @@ describe('approvals by reaction', () => {
     expect((await getBotState(h.ctx.db)).mode).toBe('paper');
     expect(await tradingVenue()).toBe('paper');
     expect(h.ctx.jobs.tradingPaused).toBeNull();
+  });
+
+  it('fails the request at the switch when the engine was restarted on the replay feed after the request', async () => {
+    const request = await open(OPERATOR);
+    await h.react(request, APPROVER_B);
+    h.engine.feed = 'replay';
+    const outcome = await h.react(request, APPROVER_C);
+    expect(outcome).toMatchObject({ kind: 'quorum', switch: { switched: false, status: 'failed' } });
+    expect((await storedRequest(request.id)).outcome).toMatch(/trades on the replay feed/);
+    expect((await getBotState(h.ctx.db)).mode).toBe('paper');
+    expect(await tradingVenue()).toBe('paper');
   });
 
   it('fails the request when the bot is halted between quorum and the switch', async () => {

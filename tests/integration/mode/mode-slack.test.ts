@@ -18,7 +18,7 @@ import type { SignOffRecord } from '../../../src/services/mode/sign-off.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
-import { paperMarker, resetModeTables } from '../../support/mode-harness.js';
+import { holdEngineLease, paperMarker, resetModeTables } from '../../support/mode-harness.js';
 import { OPS_CHANNEL, startSlackHarness, USERS, type SlackHarness } from '../../support/slack-harness.js';
 
 const APPROVER_3 = 'UAPPROVER3';
@@ -45,6 +45,8 @@ async function start(env: Record<string, string | undefined> = {}) {
   clock = new ManualClock('2026-03-02T09:00:00Z');
   verdict = 'pass';
   await resetModeTables(database.db);
+  // An engine on the Kraken feed holds the lease: the live switch refuses any other feed.
+  await holdEngineLease(database.db, clock.now(), 'kraken');
   kraken.calls.length = 0;
   h = await startSlackHarness({
     database,

@@ -1,0 +1,48 @@
+// A process armed for live refuses to start its engine on a replay feed while the bot is live: a
+// clear error at start, before any feed or order exists. Paper on a replay still starts.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBot } from '../../src/app/runtime.js';
+import { ManualClock } from '../../src/clock.js';
+import { testConfig } from '../../src/config/env.js';
+import { engineFeature } from '../../src/engine/feature.js';
+import { silentLogger } from '../../src/logger.js';
+import { updateBotState } from '../../src/services/bot-state.js';
+import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
+import { startFillingKraken, type FillingKraken } from '../support/filling-kraken.js';
+import { TEST_API_KEY, TEST_API_SECRET } from '../support/kraken-test-keys.js';
+
+describe('starting an armed engine on a replay feed', () => {
+  let database: TestDatabase;
+  let kraken: FillingKraken;
+  beforeAll(async () => {
+    database = await createPostgresTestDb();
+    kraken = await startFillingKraken();
+  });
+  afterAll(async () => {
+    await kraken.close();
+    await database.close();
+  });
+
+  const start = () => startBot({
+    config: testConfig({
+      IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false',
+      LOG_DIR: '/tmp/ctb-test-logs', REPLAY_INTERVAL: '1s',
+    }),
+    logger: silentLogger(), clock: new ManualClock('2026-01-05T00:00:00Z'), database, role: 'worker', feed: 'replay', port: 0, features: [engineFeature()],
+  });
+
+  it('refuses to start while the bot is live, naming the feed and how to fix it', async () => {
+    await updateBotState(database.db, { now: () => new Date('2026-01-05T00:00:00Z') }, { mode: 'live' });
+    const err = await start().catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'config', code: 'live_needs_market_feed' });
+    expect((err as Error).message).toMatch(/armed \(IS_LIVE=true\) and the bot is in live mode, but it was started on the replay feed/);
+    expect((err as { hint: string }).hint).toMatch(/--feed kraken/);
+    expect(kraken.addOrders).toHaveLength(0);
+  });
+
+  it('starts on the replay feed while the bot is in paper', async () => {
+    await updateBotState(database.db, { now: () => new Date('2026-01-05T00:00:00Z') }, { mode: 'paper' });
+    const bot = await start();
+    await bot.stop();
+  });
+});

@@ -134,7 +134,7 @@ export class Engine implements RunningEngine {
     await this.#risk.load(ctx.clock.now(), this.#state.entriesPaused);
     this.#liveFeedRefused = this.#mode === 'live' && this.opts.feed.kind !== 'kraken';
     if (this.#liveFeedRefused) {
-      ctx.logger.error({ feed: this.opts.feed.kind }, 'live mode on a feed that is not a real market: the engine places no orders');
+      ctx.logger.error({ ...ALERTED, feed: this.opts.feed.kind }, 'live mode on a feed that is not a real market: the engine places no orders');
       await ctx.alerts.raise({
         source: 'engine', severity: 'critical', fingerprint: 'live_feed_not_market',
         title: `The bot is live but the engine runs on the ${this.opts.feed.kind} feed: it places no orders (live orders are never priced from replayed history)`,

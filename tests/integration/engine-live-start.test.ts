@@ -8,24 +8,24 @@ import { engineFeature } from '../../src/engine/feature.js';
 import { silentLogger } from '../../src/logger.js';
 import { updateBotState } from '../../src/services/bot-state.js';
 import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
-import { startFillingKraken, type FillingKraken } from '../support/filling-kraken.js';
+import { startLiveKraken, type LiveKraken } from '../support/live-engine.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../support/kraken-test-keys.js';
 
 describe('starting an armed engine on a replay feed', () => {
   let database: TestDatabase;
-  let kraken: FillingKraken;
+  let kraken: LiveKraken;
   beforeAll(async () => {
     database = await createPostgresTestDb();
-    kraken = await startFillingKraken();
+    kraken = await startLiveKraken();
   });
   afterAll(async () => {
-    await kraken.close();
+    await kraken.sim.close();
     await database.close();
   });
 
   const start = () => startBot({
     config: testConfig({
-      IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false',
+      IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.sim.url, KRAKEN_RATE_LIMIT: 'false',
       LOG_DIR: '/tmp/ctb-test-logs', REPLAY_INTERVAL: '1s',
     }),
     logger: silentLogger(), clock: new ManualClock('2026-01-05T00:00:00Z'), database, role: 'worker', feed: 'replay', port: 0, features: [engineFeature()],
@@ -37,7 +37,7 @@ describe('starting an armed engine on a replay feed', () => {
     expect(err).toMatchObject({ kind: 'config', code: 'live_needs_market_feed' });
     expect((err as Error).message).toMatch(/armed \(IS_LIVE=true\) and the bot is in live mode, but it was started on the replay feed/);
     expect((err as { hint: string }).hint).toMatch(/--feed kraken/);
-    expect(kraken.addOrders).toHaveLength(0);
+    expect(kraken.addOrders()).toHaveLength(0);
   });
 
   it('starts on the replay feed while the bot is in paper', async () => {

@@ -1,28 +1,90 @@
-// Fixtures for engine tests on the live path: an armed context (IS_LIVE=true, Kraken keys, bot_state
-// live) whose Kraken adapter talks to a Kraken that fills, and an engine over a market-priced feed.
+// Fixtures for engine tests on the live path: the product's Kraken simulator (src/simulator) as the
+// exchange — signatures, nonces, balances enforced, market orders filled with fees, optionally in
+// slices over ticks — an armed context (IS_LIVE=true, Kraken keys, bot_state live) pointed at it,
+// and an engine on a market feed whose closes are the simulator's prices as each candle arrives.
 import type { Database } from '../../src/db/client.js';
 import { Engine, type EngineOptions } from '../../src/engine/engine.js';
 import type { StrategyDefinition } from '../../src/engine/strategies/config.js';
 import type { Candle } from '../../src/exchange/types.js';
 import { PacedFeed } from '../../src/market/paced-feed.js';
-import type { FeedKind } from '../../src/market/types.js';
+import type { FeedKind, MarketFeed, MarketTick } from '../../src/market/types.js';
 import { updateBotState } from '../../src/services/bot-state.js';
+import { pairOfSymbol } from '../../src/simulator/catalogue.js';
+import { KrakenSimulator, type SimulatorOptions } from '../../src/simulator/simulator.js';
 import { engineContext, type EngineTestContext } from './engine.js';
-import type { FillingKraken } from './filling-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from './kraken-test-keys.js';
 
-export async function liveContext(database: Database, kraken: FillingKraken, env: Record<string, string> = {}): Promise<EngineTestContext> {
+export interface LiveKraken {
+  sim: KrakenSimulator;
+  /** Kraken has filled but does not list trade ids on orders (it lists them late) until shown. */
+  hideTrades(): void;
+  showTrades(): void;
+  /** Every AddOrder the bot sent (form parameters, nonce left out). */
+  addOrders(): Array<Record<string, string>>;
+}
+
+export async function startLiveKraken(opts: SimulatorOptions = {}): Promise<LiveKraken> {
+  let hidden = false;
+  const stash = new Map<string, string[]>();
+  let sim: KrakenSimulator | undefined;
+  // Before an order read is answered: strip (or put back) the trade ids Kraken lists on orders.
+  const onRequestStart = (path: string) => {
+    if (!sim || !/QueryOrders|OpenOrders|ClosedOrders/.test(path)) return;
+    for (const o of sim.state.orders.values()) {
+      if (hidden && o.trades?.length) {
+        stash.set(o.txid, o.trades);
+        delete o.trades;
+      } else if (!hidden && stash.has(o.txid)) {
+        o.trades = stash.get(o.txid)!;
+        stash.delete(o.txid);
+      }
+    }
+  };
+  sim = await KrakenSimulator.start({
+    apiKey: TEST_API_KEY, secret: TEST_API_SECRET, fixedPrices: { XXBTZUSD: '60000.0', XETHZUSD: '3000.00' },
+    pace: 0, rateLimits: false, historyCandles: 3, onRequestStart, ...opts,
+  });
+  return {
+    sim,
+    hideTrades: () => void (hidden = true),
+    showTrades: () => void (hidden = false),
+    addOrders: () => sim!.calls.filter((c) => c.endpoint === 'AddOrder').map((c) => c.params),
+  };
+}
+
+export async function liveContext(database: Database, kraken: LiveKraken, env: Record<string, string> = {}): Promise<EngineTestContext> {
   const t = await engineContext(database, {
-    IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false', ...env,
+    IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.sim.url, KRAKEN_RATE_LIMIT: 'false', ...env,
   });
   await updateBotState(database.db, t.clock, { mode: 'live' });
   return t;
 }
 
-export function liveEngine(t: EngineTestContext, candles: Candle[], strategies: StrategyDefinition[], opts: Omit<Partial<EngineOptions>, 'feed'> & { feed?: FeedKind; paceMs?: number } = {}): Engine {
+/** A paced feed of `candles` that moves the simulator's price to each close as the candle is handed out. */
+export class SimulatorMarketFeed implements MarketFeed {
+  readonly #inner: PacedFeed;
+
+  constructor(readonly kind: FeedKind, candles: Candle[], paceMs: number, private readonly sim: KrakenSimulator) {
+    this.#inner = new PacedFeed(kind, candles, paceMs);
+  }
+
+  async next(signal: AbortSignal): Promise<MarketTick[] | null> {
+    const batch = await this.#inner.next(signal);
+    for (const tick of batch ?? []) {
+      const pair = pairOfSymbol(tick.candle.symbol);
+      if (pair) this.sim.setPrice(pair.id, tick.candle.close.toFixed(pair.pairDecimals));
+    }
+    return batch;
+  }
+}
+
+export function liveEngine(
+  t: EngineTestContext, kraken: LiveKraken, candles: Candle[], strategies: StrategyDefinition[],
+  opts: Omit<Partial<EngineOptions>, 'feed'> & { feed?: FeedKind; paceMs?: number } = {},
+): Engine {
   const { feed, paceMs, ...rest } = opts;
   return new Engine({
-    ctx: t.ctx, feed: new PacedFeed(feed ?? 'kraken', candles, paceMs ?? 20), strategies, marketClock: t.clock,
+    ctx: t.ctx, feed: new SimulatorMarketFeed(feed ?? 'kraken', candles, paceMs ?? 30, kraken.sim), strategies, marketClock: t.clock,
     stopWhenFeedEnds: true, housekeepingMs: 0, fillFollowMs: 50, ...rest,
   });
 }

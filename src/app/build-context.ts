@@ -26,6 +26,8 @@ export interface BuildContextOptions {
   database?: Database;
   /** Serve the embedded database to other processes (the running bot does). */
   serveDatabase?: boolean;
+  /** The `ctb start` role of the process serving it (named to a second `ctb start` it refuses). */
+  role?: string;
   runMigrations?: boolean;
   alerts?: (ctx: Omit<AppContext, 'alerts'>) => AlertSink;
   exchanges?: Partial<ExchangeProviderDeps>;
@@ -43,7 +45,7 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
   const logger = opts.logger ?? createLogger({ config });
   const ownsDatabase = opts.database === undefined;
   const database =
-    opts.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, serve: opts.serveDatabase ?? false }));
+    opts.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, serve: opts.serveDatabase ?? false, ...(opts.role ? { role: opts.role } : {}) }));
   try {
     if (opts.runMigrations) await migrate(database);
   } catch (err) {

@@ -33,6 +33,7 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     logger,
     runMigrations: true,
     serveDatabase: true,
+    role: opts.role,
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.database ? { database: opts.database } : {}),
     ...(opts.exchanges ? { exchanges: opts.exchanges } : {}),

@@ -243,6 +243,13 @@ export const envSchema = z.object({
   // manager restarts it (pending orders are resolved at start), or only alert. auto: exit for
   // `--role worker` (the Procfile's worker is restarted by its manager), alert otherwise.
   ENGINE_STALE_ACTION: z.enum(['auto', 'exit', 'alert']).optional().default('auto'),
+  // One engine per database: the engine's process renews its lease (engine_lease) every third of this;
+  // a lease not renewed for this long is stale, and a standby worker takes over (halted until start
+  // reconciliation passes when it is armed for live).
+  ENGINE_LEASE_TTL: duration('15s'),
+  // While live, how often the engine's process checks that Kraken answers; after an outage, no strategy
+  // runs until reconciliation against Kraken passes again.
+  RECONCILE_PROBE_INTERVAL: duration('30s'),
 });
 
 export type RawEnv = z.infer<typeof envSchema>;
@@ -297,6 +304,9 @@ export function readEnv(env: Record<string, string | undefined>): Config {
   }
   if (cfg.DEAD_MAN_TIMEOUT < 5_000 || cfg.DEAD_MAN_TIMEOUT > 86_400_000) {
     problems.push(`DEAD_MAN_TIMEOUT: expected between 5s and 1d (Kraken's CancelAllOrdersAfter range), got ${cfg.DEAD_MAN_TIMEOUT / 1000}s`);
+  }
+  if (cfg.ENGINE_LEASE_TTL < 1_000 || cfg.ENGINE_LEASE_TTL > 600_000) {
+    problems.push(`ENGINE_LEASE_TTL: expected between 1s and 10m, got ${cfg.ENGINE_LEASE_TTL}ms`);
   }
   if (cfg.KILL_HTTP_TOKEN && cfg.KILL_HTTP_TOKEN.reveal().length < 24) {
     problems.push('KILL_HTTP_TOKEN: expected at least 24 characters (a random token), or unset to disable POST /kill');

@@ -1,11 +1,12 @@
-// Owns PostgreSQL session-level advisory locks, held on a reserved connection of the pool: the engine
-// worker holds ENGINE for its lifetime (only one engine trades against one database), and every
+// Owns PostgreSQL session-level advisory locks, held on a reserved connection of the pool: every
 // order-changing section takes ORDERS (so a kill from another process never interleaves with an
 // order). On the embedded database one process owns the data directory, so there is nothing to lock.
+// Which process runs the engine is not decided here but by the engine lease (a row that names its
+// holder: src/services/engine-lease), which holds whatever the connection layout.
 import type { Sql } from 'postgres';
 import type { Database } from './client.js';
 
-export const ADVISORY_LOCKS = { engine: 727_100, orders: 727_101, metricsExporter: 727_102 } as const;
+export const ADVISORY_LOCKS = { orders: 727_101, metricsExporter: 727_102 } as const;
 
 export interface HeldLock {
   release(): Promise<void>;

@@ -11,7 +11,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { AppError } from '../errors.js';
 import * as schema from './schema/index.js';
-import { acquireLock, readLock, releaseLock } from './pglite-lock.js';
+import { acquireLock, describeLockOwner, readLock, releaseLock, type LockInfo } from './pglite-lock.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -56,20 +56,38 @@ export interface OpenOptions {
   dataDir: string;
   /** Serve the embedded database to other processes (the bot does; a one-off CLI doesn't). */
   serve?: boolean;
+  /** The `ctb start` role of the serving process, written into the lock so others can name it. */
+  role?: string;
 }
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (opts.databaseUrl) return connectPostgres(opts.databaseUrl);
-  return openEmbedded(opts.dataDir, opts.serve ?? false);
+  return openEmbedded(opts.dataDir, opts.serve ?? false, opts.role);
 }
 
-async function openEmbedded(dataDir: string, serve: boolean): Promise<Database> {
+/**
+ * A second bot on one embedded database would connect through the first one's socket and trade
+ * beside it (every socket client shares one session: nothing there can keep them apart). The bot
+ * that serves the directory is the only engine on it: a second `ctb start` is refused, naming it.
+ */
+export function refuseSecondBot(dataDir: string, owner: LockInfo | null): void {
+  if (!owner || owner.pid === process.pid) return;
+  throw new AppError('config', 'data_dir_in_use', `DATA_DIR ${dataDir} is already in use by ${describeLockOwner(owner)}: one bot per embedded database.`, {
+    hint: owner.role
+      ? 'Stop that bot first, or use ctb commands beside it (ctb stats, ctb kill, ctb mode status); for several processes use PostgreSQL (DATABASE_URL).'
+      : 'Wait for that command to finish, then start the bot.',
+  });
+}
+
+async function openEmbedded(dataDir: string, serve: boolean, role: string | undefined): Promise<Database> {
   const owner = readLock(dataDir);
+  if (serve) refuseSecondBot(dataDir, owner);
   if (owner && owner.pid !== process.pid) return connectThroughOwner(owner.socketPath, owner.pid);
 
   const socketPath = serve ? socketPathFor(dataDir) : null;
-  if (!acquireLock(dataDir, socketPath)) {
+  if (!acquireLock(dataDir, socketPath, serve ? role : undefined)) {
     const now = readLock(dataDir);
+    if (serve) refuseSecondBot(dataDir, now);
     return connectThroughOwner(now?.socketPath ?? null, now?.pid ?? 0);
   }
   mkdirSync(join(dataDir, 'pglite'), { recursive: true });

@@ -2,12 +2,23 @@
 // lose data silently, so the first process takes DATA_DIR/pglite.lock (pid + socket path) and
 // serves the database over a local socket; every later process connects through that socket.
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 
 export interface LockInfo {
   pid: number;
   socketPath: string | null;
   since: string;
+  /** Who holds it, for the message a second `ctb start` prints (absent in locks written by older versions). */
+  host?: string;
+  /** `ctb start --role …` for the running bot; absent for a one-off CLI command. */
+  role?: string;
+}
+
+/** "pid 1234 on host h (ctb start --role all) since 2026-…": names the holder for people. */
+export function describeLockOwner(info: LockInfo): string {
+  const what = info.role ? `ctb start --role ${info.role}` : 'a ctb command';
+  return `pid ${info.pid} on host ${info.host ?? 'unknown'} (${what}) since ${info.since}`;
 }
 
 function isAlive(pid: number): boolean {
@@ -38,13 +49,13 @@ export function readLock(dataDir: string): LockInfo | null {
 }
 
 /** Takes the directory for this process. Returns false when another live process holds it. */
-export function acquireLock(dataDir: string, socketPath: string | null): boolean {
+export function acquireLock(dataDir: string, socketPath: string | null, role?: string): boolean {
   mkdirSync(dataDir, { recursive: true });
   const path = lockPath(dataDir);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, 'wx', 0o600);
-      const info: LockInfo = { pid: process.pid, socketPath, since: new Date().toISOString() };
+      const info: LockInfo = { pid: process.pid, socketPath, since: new Date().toISOString(), host: hostname(), ...(role ? { role } : {}) };
       writeSync(fd, JSON.stringify(info));
       closeSync(fd);
       return true;

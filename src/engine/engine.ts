@@ -49,6 +49,11 @@ export interface EngineOptions {
   hooks?: OrderHooks;
   /** Tests and benches: return once the feed is exhausted instead of idling. */
   stopWhenFeedEnds?: boolean;
+  /**
+   * Asked before strategies run and again before each order: a reason not to trade now (this process
+   * no longer holds the engine lease; live trading waits for reconciliation against Kraken), or null.
+   */
+  gate?: (state: BotState, mode: Mode) => string | null;
   housekeepingMs?: number;
   /** How often orders in flight are asked about again (default 3 s: Kraken's starter tier decays one call per 3 s). */
   fillFollowMs?: number;
@@ -183,7 +188,7 @@ export class Engine implements RunningEngine {
         ? "an earlier order's outcome is still being resolved against the exchange"
         : this.#portfolio?.exitInFlight(tradeId)
           ? `an exit of trade #${tradeId} is already on its way; it is followed up with the exchange`
-          : null;
+          : (this.opts.gate?.(this.#state, this.#mode) ?? null);
       return exitPosition({ mode: this.#mode, portfolio: this.#portfolio, blocked, order: (spec) => this.#order(spec) }, tradeId, reason);
     });
   }
@@ -334,6 +339,7 @@ export class Engine implements RunningEngine {
       await this.#snapshots.flushIfFull();
     }
     if (this.#state.halted || isHaltLatched(ctx) || this.#resolveNeeded || this.#liveFeedRefused || performance.now() < this.#blockedUntil) return;
+    if (this.opts.gate?.(this.#state, this.#mode)) return;
     for (let i = 0; i < bindings.length; i++) {
       const { def } = bindings[i]!;
       const signal = signals[i]!;
@@ -377,6 +383,8 @@ export class Engine implements RunningEngine {
   }
 
   async #order(spec: OrderRequestSpec): Promise<OrderOutcome> {
+    // Not holding the engine lease, or live before reconciliation passed: no order leaves (as if halted).
+    if (this.opts.gate?.(this.#state, this.#mode)) return { kind: 'skipped', reason: 'halted' };
     const outcome: OrderOutcome = await executeOrder({
       ctx: this.ctx, mode: this.#mode, feed: this.opts.feed.kind, exchange: this.#exchange, portfolio: this.#portfolio, hooks: this.opts.hooks,
     }, spec);

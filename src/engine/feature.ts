@@ -1,16 +1,19 @@
 // The engine as a part of the running bot (roles all/worker): builds the market feed the bot was
-// started with, takes the engine's advisory lock (on PostgreSQL only one worker trades; the others
-// wait on standby and take over when it goes), and runs the loop until the bot stops.
-import { hostname } from 'node:os';
+// started with, waits on standby until this process holds the engine lease (one engine per database,
+// src/services/engine-lease), then runs the loop — and stops trading at once if the lease is lost,
+// standing by again. While it holds the lease it also carries out engine requests other processes
+// hand it (src/services/engine-requests). The lease, not a session lock, decides: a PostgreSQL
+// advisory lock is held per session, so on PGlite (one session shared by every socket client) it
+// coordinated nothing, and on PostgreSQL a hung holder would keep it while its lease went stale.
 import type { AppContext } from '../app/context.js';
 import type { Feature } from '../app/feature.js';
-import { ADVISORY_LOCKS, takeAdvisoryLock, type HeldLock } from '../db/advisory-lock.js';
 import { createMarketFeed, type MarketFeedOptions } from '../market/create-feed.js';
-import { sleep } from '../market/sleep.js';
+import { createLeaseKeeper } from '../services/engine-lease/keeper.js';
+import { setEngineLease } from '../services/engine-lease/runtime.js';
+import { engineRequestHandlers } from '../services/engine-requests/handlers.js';
 import { startRequestRunner } from '../services/engine-requests/runner.js';
 import { setKillHooks } from '../services/kill/runtime.js';
 import { Engine } from './engine.js';
-import { exitTradeHandler } from './exit-request.js';
 import { flattenPositions } from './flatten.js';
 import { assertLiveFeed } from './live-feed.js';
 import { loadStrategies } from './strategies/config.js';
@@ -19,8 +22,11 @@ import type { RiskBreach } from './risk-guard.js';
 export interface EngineFeatureOptions {
   /** The kill switch subscribes here: drawdown passed RISK_HARD_DRAWDOWN_PCT. */
   onHardBreach?: (ctx: AppContext, breach: RiskBreach) => void | Promise<void>;
+  /** How often a standby tries the lease (default a third of ENGINE_LEASE_TTL). */
   standbyPollMs?: number;
   market?: MarketFeedOptions;
+  /** How often the request runner polls (tests shorten it). */
+  requestPollMs?: number;
 }
 
 export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
@@ -32,34 +38,42 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
       const strategies = loadStrategies(ctx.config).strategies;
       await assertLiveFeed(ctx, startOpts.feed);
       const feed = await createMarketFeed(ctx.config, startOpts.feed, opts.market);
-      const engine = new Engine({
-        ctx, feed, strategies,
-        ...(opts.onHardBreach ? { onHardBreach: (breach: RiskBreach) => opts.onHardBreach!(ctx, breach) } : {}),
-      });
       setKillHooks(ctx, { flatten: (c) => flattenPositions(c) });
+      const lease = createLeaseKeeper(ctx, {
+        role: startOpts.role, feed: startOpts.feed, ...(opts.standbyPollMs !== undefined ? { standbyPollMs: opts.standbyPollMs } : {}),
+      });
+      setEngineLease(ctx, lease);
+      const runner = startRequestRunner(ctx, {
+        holder: lease.holderId, handlers: engineRequestHandlers(ctx), active: () => lease.holdsLease(),
+        ...(opts.requestPollMs !== undefined ? { pollMs: opts.requestPollMs } : {}),
+      });
+      // Asked before strategies run and before each order: a lost (or unconfirmed) lease stops trading now.
+      const gate = () => (lease.holdsLease() ? null : 'this process does not hold the engine lease');
       const stopping = new AbortController();
-      let lock: HeldLock | null = null;
-      // Only the worker that trades keeps Kraken's dead man's switch renewed (one key, one process).
-      setKillHooks(ctx, { tradingLockHeld: () => lock !== null });
-      // Work other processes hand the engine (an operator's exit from web or the CLI), while it trades.
-      const runner = startRequestRunner(ctx, { holder: `${hostname()}:${process.pid}`, handlers: { exit_trade: exitTradeHandler(ctx) }, active: () => lock !== null });
+      let engine: Engine | null = null;
       const run = (async () => {
         while (!stopping.signal.aborted) {
-          lock = await takeAdvisoryLock(ctx.database, ADVISORY_LOCKS.engine, { wait: false });
-          if (lock) break;
-          ctx.logger.info('another engine worker holds the trading lock; standing by');
-          await sleep(opts.standbyPollMs ?? 5_000, stopping.signal);
+          const acquired = await lease.acquire(stopping.signal);
+          if (!acquired) return;
+          const current = new Engine({
+            ctx, feed, strategies, gate,
+            ...(opts.onHardBreach ? { onHardBreach: (breach: RiskBreach) => opts.onHardBreach!(ctx, breach) } : {}),
+          });
+          engine = current;
+          const lost = await Promise.race([current.start().then(() => null), lease.lost()]);
+          if (lost === null) return;
+          await current.stop();
+          engine = null;
         }
-        if (stopping.signal.aborted) return;
-        await engine.start();
       })().catch((err: unknown) => ctx.logger.error({ err }, 'the engine stopped with an error'));
       return {
         async stop() {
           stopping.abort();
-          await engine.stop();
+          await (engine as Engine | null)?.stop();
           await run;
           await runner.stop();
-          await (lock as HeldLock | null)?.release();
+          await lease.release();
+          setEngineLease(ctx, null);
         },
       };
     },

@@ -1,14 +1,17 @@
-// GET /healthz (mode, halted, trading state, database kind, armed) and GET /metrics (Prometheus text
-// format). /healthz answers within HEALTHZ_DB_TIMEOUT whatever the database does: a stalled query
-// never rejects by itself, so the read runs under a deadline, and past it the answer is 503 with
-// what this process knows without the database and what it could not read (`"database": "no
-// answer within 1000 ms"`) — a health check that hangs is one a load balancer cannot act on.
+// GET /healthz (mode, halted, trading state, database kind, armed, and the engine: who holds the
+// lease, armed or not, its heartbeat) and GET /metrics (Prometheus text format). /healthz answers
+// within HEALTHZ_DB_TIMEOUT whatever the database does: a stalled query never rejects by itself, so
+// the read runs under a deadline, and past it the answer is 503 with what this process knows without
+// the database and what it could not read (`"database": "no answer within 1000 ms"`) — a health check
+// that hangs is one a load balancer cannot act on.
 import type { Feature } from '../app/feature.js';
 import { databaseProblem } from '../db/connect-errors.js';
 import { effectiveMode, getBotState } from '../services/bot-state.js';
 import { DeadlineError, withDeadline } from '../services/kill/deadline.js';
 import { isHaltLatched } from '../services/kill/runtime.js';
 import { tradingStateOf } from '../services/trading-state.js';
+import { readEngineHolder } from '../services/engine-lease/holder-view.js';
+import { holdsLease } from '../services/engine-lease/runtime.js';
 import { sendJson } from './server.js';
 
 export const healthFeature: Feature = {
@@ -19,7 +22,7 @@ export const healthFeature: Feature = {
     http.route('GET', '/healthz', async (_req, res) => {
       const timeoutMs = ctx.config.HEALTHZ_DB_TIMEOUT;
       try {
-        const state = await withDeadline(getBotState(ctx.db), timeoutMs, 'the database');
+        const [state, engine] = await withDeadline(Promise.all([getBotState(ctx.db), readEngineHolder(ctx)]), timeoutMs, 'the database');
         failures = 0;
         sendJson(res, 200, {
           status: 'ok',
@@ -32,6 +35,8 @@ export const healthFeature: Feature = {
           database: ctx.database.kind,
           feed: opts.feed,
           engineHeartbeatAt: state.engineHeartbeatAt?.toISOString() ?? null,
+          // The process that runs the engine (any replica answers the same); thisProcess: whether it is this one.
+          engine: { ...engine, thisProcess: holdsLease(ctx) ?? false },
         });
       } catch (err) {
         const unread = err instanceof DeadlineError
@@ -50,6 +55,7 @@ export const healthFeature: Feature = {
           haltLatchedHere: isHaltLatched(ctx),
           armed: ctx.config.IS_LIVE,
           feed: opts.feed,
+          engine: { thisProcess: holdsLease(ctx) ?? false },
         });
       }
     });

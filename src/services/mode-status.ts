@@ -1,10 +1,13 @@
-// Reads what an operator needs to know about the engine's mode right now: the mode it trades in,
-// the mode the database asks for, whether the process is armed, halted or pausing entries, and
-// the latest go-live audit verdict. Read-only.
+// Reads what an operator needs to know about the engine's mode right now: the mode the running engine
+// trades in (from the engine lease: its holder's own arming, never the reading shell's), the mode the
+// database asks for, halted or pausing entries, who holds the engine and how fresh its heartbeat is,
+// what the reading shell itself would do, and the latest go-live audit verdict. Read-only.
 import type { AppContext } from '../app/context.js';
+import type { BotState } from '../db/schema/index.js';
 import { latestAuditRun } from './audit/store.js';
 import { effectiveMode, getBotState, type Mode } from './bot-state.js';
 import { describeTradingState, type TradingStateInfo } from './trading-state.js';
+import { readEngineHolder, shellView, type EngineHolderView, type ShellView } from './engine-lease/holder-view.js';
 
 export interface AuditVerdict {
   at: Date;
@@ -16,8 +19,10 @@ export interface AuditVerdict {
 }
 
 export interface ModeStatus {
+  /** What the running engine trades in: live only when a running engine is armed, the database says live and nothing halts it. */
   mode: Mode;
   requestedMode: Mode;
+  /** Whether the running engine (the lease holder) is armed (IS_LIVE=true); false when no engine runs. */
   armed: boolean;
   halted: boolean;
   haltedReason: string | null;
@@ -27,14 +32,23 @@ export interface ModeStatus {
   entriesPausedReason: string | null;
   /** active | reducing | halted, with who set it, why and when. */
   tradingState: TradingStateInfo;
+  /** The process that runs the engine (engine lease), or that none does. */
+  engine: EngineHolderView;
+  /** What this process (the shell, the web replica answering Slack) would do itself. */
+  shell: ShellView;
+}
+
+/** The mode the engine that holds the lease trades in; paper (nothing live) when no engine runs. */
+export function engineMode(state: Pick<BotState, 'mode' | 'halted'>, engine: EngineHolderView): Mode {
+  return engine.state === 'running' ? effectiveMode(state, engine.armed) : 'paper';
 }
 
 export async function readModeStatus(ctx: Pick<AppContext, 'db' | 'config'>): Promise<ModeStatus> {
-  const state = await getBotState(ctx.db);
+  const [state, engine] = await Promise.all([getBotState(ctx.db), readEngineHolder(ctx)]);
   return {
-    mode: effectiveMode(state, ctx.config.IS_LIVE),
+    mode: engineMode(state, engine),
     requestedMode: state.mode,
-    armed: ctx.config.IS_LIVE,
+    armed: engine.state === 'running' && engine.armed,
     halted: state.halted,
     haltedReason: state.haltedReason,
     haltedAt: state.haltedAt,
@@ -42,6 +56,8 @@ export async function readModeStatus(ctx: Pick<AppContext, 'db' | 'config'>): Pr
     entriesPaused: state.entriesPaused,
     entriesPausedReason: state.entriesPausedReason,
     tradingState: describeTradingState(state),
+    engine,
+    shell: shellView(ctx),
   };
 }
 

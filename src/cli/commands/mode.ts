@@ -5,16 +5,26 @@ import {
   modeHistoryCommand, modeLiveCommand, modePaperCommand, modeStatusCommand,
   type ModeHistoryResult, type ModeLiveResult, type ModePaperResult, type ModeStatusResult,
 } from '../../../commands/mode.js';
+import { describeHolder } from '../../services/engine-lease/holder-view.js';
 import type { SignOffRecord } from '../../services/mode/sign-off.js';
 import { tradingStateText } from '../../services/trading-state.js';
 import type { CliIo } from '../io.js';
 import type { CliRegistration } from '../program.js';
 import { runCliCommand } from '../with-context.js';
 
+function pausedBecause(r: ModeStatusResult): string {
+  if (r.halted) return 'the bot is halted';
+  if (r.engine.state === 'none') return 'no engine is running';
+  if (r.engine.state === 'stale') return "the engine's lease is stale (it died or hung)";
+  return 'the running engine is not armed: IS_LIVE is not true in its process';
+}
+
 export function renderStatus(r: ModeStatusResult): string {
   const lines = [
-    `mode: ${r.mode.toUpperCase()}${r.storedMode !== r.mode ? ` (database says ${r.storedMode}; trading ${r.mode} because ${r.armed ? 'the bot is halted' : 'this process is not armed: IS_LIVE is not true'})` : ''}`,
-    `armed (IS_LIVE): ${r.armed ? 'yes' : 'no'}`,
+    `mode: ${r.mode.toUpperCase()}${r.storedMode !== r.mode ? ` (database says ${r.storedMode}; trading ${r.mode} because ${pausedBecause(r)})` : ''}`,
+    `engine: ${describeHolder(r.engine)}`,
+    `armed (IS_LIVE): ${r.engine.state === 'running' ? (r.armed ? 'yes' : 'no') : 'no engine running'}`,
+    `this shell: IS_LIVE=${r.shell.armed ? 'true' : 'false'}, ${r.shell.hasKrakenKeys ? 'Kraken keys' : 'no Kraken keys'}`,
     `halted: ${r.halted ? `yes${r.haltedReason ? ` (${r.haltedReason})` : ''}` : 'no'}`,
     `trading state: ${tradingStateText(r.tradingState)}`,
     `approvers: ${r.approvers.length > 0 ? r.approvers.join(', ') : '(none: set SLACK_APPROVERS)'} — approve with :${r.approvalEmoji}:`,

@@ -4,6 +4,8 @@
 import { Option } from 'commander';
 import { installCrashHandlers } from '../../app/crash-handlers.js';
 import { startBot, type RunningBot } from '../../app/runtime.js';
+import { refuseSecondBot } from '../../db/client.js';
+import { readLock } from '../../db/pglite-lock.js';
 import { createLogger } from '../../logger.js';
 import { loadCliConfig, printError } from '../with-context.js';
 import type { CliRegistration } from '../program.js';
@@ -22,6 +24,15 @@ export const startCli: CliRegistration = {
       .action(async (opts: { feed?: 'kraken' | 'replay'; role: 'all' | 'web' | 'worker' }) => {
         const config = loadCliConfig(io);
         if (typeof config === 'number') return setExit(config);
+        // Before the logger, the database or anything else under DATA_DIR/LOG_DIR is touched: a bot
+        // already serving this embedded database is the one engine on it.
+        if (!config.DATABASE_URL) {
+          try {
+            refuseSecondBot(config.DATA_DIR, readLock(config.DATA_DIR));
+          } catch (err) {
+            return setExit(printError(io, err, config));
+          }
+        }
         const logger = createLogger({ config });
         let bot: RunningBot | undefined;
         const uninstall = installCrashHandlers({

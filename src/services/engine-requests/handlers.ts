@@ -1,14 +1,21 @@
 // Owns the handlers of engine requests: what a process that holds the capability does when another
 // process hands it work. Each is a function of this process's context that returns the handler of
-// one kind; a feature registers the ones its process can carry out with startRequestRunner.
-//   cancel_all — a kill in a process without the Kraken key: CancelAll on Kraken, then confirm zero
-//   open orders with OpenOrders (bounded rounds, in the urgent lane); the result says what Kraken
-//   said it cancelled — counting the cancel this process already made when it learned of that
-//   kill's halt (halt-cancel.ts), which usually removes the orders first — and what is still open.
+// one kind. Two runners carry them out:
+//   - cancel_all, in every process that trades and has the Kraken key (the kill feature's runner):
+//     a kill in a process without the key: CancelAll on Kraken, then confirm zero open orders with
+//     OpenOrders (bounded rounds, in the urgent lane); the result says what Kraken said it cancelled
+//     — counting the cancel this process already made when it learned of that kill's halt
+//     (halt-cancel.ts), which usually removes the orders first — and what is still open.
+//   - the kinds in ENGINE_HANDLERS, only in the process that holds the engine lease (the engine
+//     feature's runner): adopt_order and cancel_order for `ctb reconcile adopt|cancel` from a shell
+//     without the key; exit_trade, an operator's exit through the engine's own order path. A kind missing from both stays pending until a process that has it runs.
 import type { AppContext } from '../../app/context.js';
+import type { EngineRequestKind } from '../../db/schema/index.js';
+import { exitTradeHandler } from '../../engine/exit-request.js';
 import { clearVenue, mergeVenueReports } from '../kill/cancel-everywhere.js';
 import { haltCancelSince } from '../kill/halt-cancel.js';
-import type { EngineRequestHandler } from './runner.js';
+import { cancelOrderHandler } from '../reconcile/cancel-order.js';
+import type { EngineRequestHandler, EngineRequestHandlers } from './runner.js';
 
 /** A request older than this is not carried out: its requester stopped waiting long ago. */
 export const CANCEL_ALL_STALE_MS = 5 * 60_000;
@@ -32,4 +39,19 @@ export function cancelAllHandler(ctx: Pick<AppContext, 'config' | 'exchanges' | 
     ctx.logger.warn({ requestId: request.id, requestedBy: request.requestedBy, report }, `cancel handed over by another process: ${summary}`);
     return { ok: report.confirmed, summary, details: { report } };
   };
+}
+
+/** Builds one kind's handler for a running bot's context. */
+export type EngineRequestHandlerFactory = (ctx: AppContext) => EngineRequestHandler;
+
+/** What the engine's process (the lease holder) does for others. Each area adds its kinds here. */
+const ENGINE_HANDLERS: Partial<Record<EngineRequestKind, EngineRequestHandlerFactory>> = {
+  cancel_order: cancelOrderHandler,
+  exit_trade: exitTradeHandler,
+};
+
+export function engineRequestHandlers(ctx: AppContext): EngineRequestHandlers {
+  const handlers: EngineRequestHandlers = {};
+  for (const [kind, factory] of Object.entries(ENGINE_HANDLERS) as Array<[EngineRequestKind, EngineRequestHandlerFactory]>) handlers[kind] = factory(ctx);
+  return handlers;
 }

@@ -10,6 +10,7 @@ import type { AppContext } from '../../app/context.js';
 import type { Exchange, SystemStatus } from '../../exchange/types.js';
 import { effectiveMode, getBotState } from '../bot-state.js';
 import { describeError, withDeadline } from './deadline.js';
+import { holdsLease } from '../engine-lease/runtime.js';
 import { cancelOnHalt, haltCancelState } from './halt-cancel.js';
 import { isHaltLatched, killRuntime } from './runtime.js';
 
@@ -81,8 +82,9 @@ export class DeadMansSwitch {
       ctx.logger.warn({ error: describeError(err) }, "dead man's switch: could not read bot_state; keeping the last decision");
     }
     const halted = isHaltLatched(ctx);
-    // A standby worker (another one holds the engine's lock) leaves the switch to the one trading.
-    const trading = killRuntime(ctx).hooks.tradingLockHeld?.() ?? true;
+    // A standby worker (another process holds the engine lease) leaves the switch to the one trading;
+    // a process with no engine at all (a test, a tool) decides as if it traded.
+    const trading = holdsLease(ctx) ?? true;
     if (this.#wantLive && trading && !halted && this.#statusDue(now)) await this.#checkStatus(now);
     const maintenance = this.#krakenStatus !== null && this.#krakenStatus !== 'online';
     const want = this.#wantLive && trading && !halted && !maintenance;

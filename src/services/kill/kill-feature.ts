@@ -16,6 +16,7 @@ import { describeError } from './deadline.js';
 import { startHaltWatcher } from './halt-watcher.js';
 import { cancelAllHandler } from '../engine-requests/handlers.js';
 import { startRequestRunner, type RequestRunner } from '../engine-requests/runner.js';
+import { holdsLease } from '../engine-lease/runtime.js';
 import { cancelOnHalt } from './halt-cancel.js';
 import { killRuntime, setKillHooks } from './runtime.js';
 import { staleEngineHandler, startWatchdog } from '../self-heal/watchdog.js';
@@ -62,7 +63,7 @@ export function createKillFeature(opts: KillFeatureOptions = {}): Feature {
       });
       // The trading process keeps Kraken's dead man's switch, the self-heal watchdog, auto-kill on an overdue critical alert renewed while it trades live.
       const deadMan = startOpts.role === 'web' ? null : startDeadMansSwitch(ctx);
-      const runsEngine = () => startOpts.role !== 'web' && (killRuntime(ctx).hooks.tradingLockHeld?.() ?? true);
+      const runsEngine = () => startOpts.role !== 'web' && (holdsLease(ctx) ?? true);
       const onEngineStale = staleEngineHandler(ctx, { role: startOpts.role, runsEngine, startedAt: ctx.clock.now() });
       const watchdog = startWatchdog(ctx, { checkExchange: runsEngine, ...(onEngineStale ? { onEngineStale } : {}) });
       const unsubscribeAutoKill = subscribeAutoKill(ctx);

@@ -17,8 +17,6 @@ export interface KillHooks {
   flatten?: (ctx: AppContext, actor: Actor) => Promise<FlattenOutcome>;
   /** Reconciles the ledger against the exchange (the audit area's reconcile). */
   reconcile?: (ctx: AppContext) => Promise<{ ok: boolean; summary: string }>;
-  /** Whether this process holds the engine's trading lock (absent: no engine here, treated as held). */
-  tradingLockHeld?: () => boolean;
   /** Posts the incident thread with its checklist buttons (Slack). */
   onIncidentOpened?: (incident: Incident, items: IncidentChecklistItem[]) => Promise<void>;
 }

@@ -3,8 +3,10 @@
 // the audit runs, the snapshot, the outcome and the full trail. Plain JSON, stable field names.
 import type { AppContext } from '../../app/context.js';
 import type { RecordedCheck } from '../../db/schema/index.js';
-import { effectiveMode, getBotState, type Mode } from '../bot-state.js';
+import { getBotState, type Mode } from '../bot-state.js';
 import { describeTradingState, type TradingStateInfo } from '../trading-state.js';
+import { readEngineHolder, shellView, type EngineHolderView, type ShellView } from '../engine-lease/holder-view.js';
+import { engineMode } from '../mode-status.js';
 import { APPROVALS_NEEDED, findOpenRequest, loadSignOffs, standingApprovals, type SignOff } from './records.js';
 
 export interface SignOffRecord {
@@ -59,9 +61,14 @@ export async function modeHistory(ctx: AppContext, opts: { limit: number; id?: n
 }
 
 export interface ModeStatus {
+  /** What the running engine trades in (the lease holder's arming, never this shell's). */
   mode: Mode;
   storedMode: Mode;
+  /** Whether the running engine is armed (IS_LIVE=true in its process); false when none runs. */
   armed: boolean;
+  engine: EngineHolderView;
+  /** What this shell itself would do (its own IS_LIVE and keys). */
+  shell: ShellView;
   halted: boolean;
   haltedReason: string | null;
   openRequest: (SignOffRecord & { standingApprovals: number; approvalsNeeded: number }) | null;
@@ -73,6 +80,7 @@ export interface ModeStatus {
 
 export async function modeStatus(ctx: AppContext): Promise<ModeStatus> {
   const state = await getBotState(ctx.db);
+  const engine = await readEngineHolder(ctx);
   const open = await findOpenRequest(ctx.db);
   let openRequest: ModeStatus['openRequest'] = null;
   if (open) {
@@ -82,7 +90,7 @@ export async function modeStatus(ctx: AppContext): Promise<ModeStatus> {
   }
   const [last] = await loadSignOffs(ctx.db, { limit: 1, status: 'switched' });
   return {
-    mode: effectiveMode(state, ctx.config.IS_LIVE), storedMode: state.mode, armed: ctx.config.IS_LIVE, halted: state.halted,
+    mode: engineMode(state, engine), storedMode: state.mode, armed: engine.state === 'running' && engine.armed, engine, shell: shellView(ctx), halted: state.halted,
     haltedReason: state.haltedReason, openRequest, lastChange: last ? toRecord(last) : null,
     approvers: ctx.config.SLACK_APPROVERS, approvalEmoji: ctx.config.APPROVAL_EMOJI, tradingState: describeTradingState(state),
   };

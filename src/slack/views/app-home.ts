@@ -3,6 +3,7 @@
 // call, open alerts. A pure function of plain data, tested on its JSON.
 import type { Dashboard, DashboardBook } from '../../services/dashboard/read-dashboard.js';
 import { badgeBlock } from './badge.js';
+import { engineLine } from './mode-status.js';
 import { actorLabel, slackDate } from './format.js';
 import { tradingStateField } from './trading-state.js';
 import { context, divider, escapeText, fields, header, listSection, section, type KnownBlock } from './message.js';
@@ -25,8 +26,9 @@ function modeBlocks(d: Dashboard): KnownBlock[] {
   const pairs: Array<[string, string]> = [
     ['Mode', m.mode === 'live' ? 'LIVE' : 'paper'],
     ['Halted', halted],
-    ['Armed (IS_LIVE)', m.armed ? 'yes' : 'no'],
+    ['Armed (IS_LIVE)', m.engine.state === 'running' ? (m.armed ? 'yes' : 'no') : 'no engine running'],
     ['Requested mode', m.requestedMode],
+    ['Engine', engineLine(m.engine)],
   ];
   pairs.push(['Trading state', tradingStateField(m.tradingState)]);
   return [section(line), fields(pairs)];

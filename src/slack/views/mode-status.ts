@@ -1,6 +1,7 @@
 // Renders `/mode status` and `/golive status` results.
 import type { GoLiveStatusResult } from '../../../commands/golive-status.js';
 import type { ModeStatusResult, OpenModeRequest } from '../../../commands/mode-status.js';
+import type { EngineHolderView, ShellView } from '../../services/engine-lease/holder-view.js';
 import type { AuditVerdict, ModeStatus } from '../../services/mode-status.js';
 import { actorLabel, slackDate } from './format.js';
 import { tradingStateField } from './trading-state.js';
@@ -9,8 +10,23 @@ import { context, escapeText, fields, section, type SlackMessage } from './messa
 function modeLine(s: ModeStatus): string {
   if (s.mode === 'live') return ':red_circle: *LIVE* — trading real money';
   if (s.requestedMode === 'live' && s.halted) return ':page_facing_up: *PAPER* — live was requested, but the engine is halted';
-  if (s.requestedMode === 'live') return ':page_facing_up: *PAPER* — live was approved, but this process is not armed (IS_LIVE is false)';
+  if (s.requestedMode === 'live' && s.engine.state !== 'running') return ':page_facing_up: *PAPER* — live was approved, but no engine is running';
+  if (s.requestedMode === 'live') return ':page_facing_up: *PAPER* — live was approved, but the running engine is not armed (IS_LIVE is false)';
+  if (s.engine.state !== 'running') return ':page_facing_up: *PAPER* — no engine is running';
   return ':page_facing_up: *PAPER* — simulated fills on real prices';
+}
+
+/** The engine's holder: who runs it, armed or not, keys or not, and how fresh its heartbeat is. */
+export function engineLine(e: EngineHolderView): string {
+  if (e.state === 'none') return 'no engine running';
+  const who = `\`${escapeText(`${e.host}:${e.pid}`)}\` (${escapeText(e.role ?? '?')}, feed ${escapeText(e.feed ?? '?')}) — ${e.armed ? '*armed*' : 'not armed'}, ${e.hasKrakenKeys ? 'Kraken keys' : 'no Kraken keys'}`;
+  const beat = e.heartbeatAt ? `${slackDate(new Date(e.heartbeatAt))} (${Math.round((e.heartbeatAgeMs ?? 0) / 1000)}s ago)` : '—';
+  if (e.state === 'stale') return `:warning: *stale* since ${slackDate(new Date(e.staleSince!))} — ${who}, last heartbeat ${beat}`;
+  return `${who}, heartbeat ${beat}`;
+}
+
+export function shellLine(s: ShellView): string {
+  return `IS_LIVE ${s.armed ? 'true' : 'false'}, ${s.hasKrakenKeys ? 'Kraken keys' : 'no Kraken keys'}`;
 }
 
 function haltLine(s: ModeStatus): string {
@@ -26,11 +42,19 @@ function statusFields(s: ModeStatus): Array<[string, string]> {
   const out: Array<[string, string]> = [
     ['Trading mode', s.mode === 'live' ? 'LIVE' : 'paper'],
     ['Requested mode', s.requestedMode],
-    ['Armed (IS_LIVE)', s.armed ? 'yes' : 'no'],
+    ['Armed (IS_LIVE)', s.engine.state === 'running' ? (s.armed ? 'yes' : 'no') : 'no engine running'],
     ['Halted', haltLine(s)],
+    ['Engine', engineLine(s.engine)],
+    ['This process', shellLine(s.shell)],
   ];
   out.push(['Trading state', tradingStateField(s.tradingState)]);
   return out;
+}
+
+function armedText(s: ModeStatus): string {
+  if (s.engine.state === 'none') return 'no engine running';
+  if (s.engine.state === 'stale') return 'engine stale';
+  return s.armed ? 'armed' : 'not armed';
 }
 
 function openRequestLine(r: OpenModeRequest): string {
@@ -43,7 +67,7 @@ export function renderModeStatus(result: ModeStatusResult): SlackMessage {
   const open = result.openRequest;
   const request = open ? `, open request #${open.id} (${open.approvals}/${open.approvalsNeeded} approvals)` : '';
   return {
-    text: `Mode: ${result.mode}${result.halted ? ' (halted)' : ''}, requested ${result.requestedMode}, ${result.armed ? 'armed' : 'not armed'}${request}`,
+    text: `Mode: ${result.mode}${result.halted ? ' (halted)' : ''}, requested ${result.requestedMode}, ${armedText(result)}${request}`,
     blocks: [section(modeLine(result)), fields(statusFields(result)), ...(open ? [section(openRequestLine(open))] : [])],
   };
 }
@@ -59,7 +83,7 @@ export function renderGoLiveStatus(result: GoLiveStatusResult): SlackMessage {
   const audit = result.latestAudit;
   const auditText = audit ? `${audit.passed ? 'passed' : 'failed'} at ${audit.at.toISOString()}` : 'never run';
   return {
-    text: `Go-live status: mode ${result.mode}${result.halted ? ' (halted)' : ''}, ${result.armed ? 'armed' : 'not armed'}, latest audit ${auditText}`,
+    text: `Go-live status: mode ${result.mode}${result.halted ? ' (halted)' : ''}, ${armedText(result)}, latest audit ${auditText}`,
     blocks: [
       section(modeLine(result)),
       fields(statusFields(result)),

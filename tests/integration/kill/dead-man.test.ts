@@ -16,7 +16,8 @@ import { updateBotState } from '../../../src/services/bot-state.js';
 import { DeadMansSwitch } from '../../../src/services/kill/dead-man.js';
 import { killFeature } from '../../../src/services/kill/kill-feature.js';
 import { haltCancelState } from '../../../src/services/kill/halt-cancel.js';
-import { latchHalt, setKillHooks } from '../../../src/services/kill/runtime.js';
+import { setEngineLease } from '../../../src/services/engine-lease/runtime.js';
+import { latchHalt } from '../../../src/services/kill/runtime.js';
 import * as R from '../../support/kraken-recordings.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { startFakeKraken } from '../../support/fake-kraken.js';
@@ -140,10 +141,10 @@ describe("dead man's switch", () => {
     expect(alerts.raised).toContainEqual(expect.objectContaining({ severity: 'critical', fingerprint: 'halt-cancel:unconfirmed', title: expect.stringMatching(/1 order\(s\) are still open on Kraken/) }));
   });
 
-  it('a standby worker (another holds the engine lock) leaves the switch alone, and arms when it takes over', async () => {
+  it('a standby worker (another holds the engine lease) leaves the switch alone, and arms when it takes over', async () => {
     const dms = await setup();
     let held = false;
-    setKillHooks(ctx, { tradingLockHeld: () => held });
+    setEngineLease(ctx, { holdsLease: () => held });
     expect(await dms.tick()).toMatchObject({ armed: false, reason: 'standby' });
     expect(timeouts).toEqual([]);
     held = true;

@@ -8,6 +8,7 @@ import type { CliIo } from '../../../src/cli/io.js';
 import { runCli } from '../../../src/cli/program.js';
 import { commandLog } from '../../../src/db/schema/index.js';
 import { getBotState } from '../../../src/services/bot-state.js';
+import { acquireLease, releaseLease } from '../../../src/services/engine-lease/store.js';
 import { openLiveRequest } from '../../../src/services/mode/open-live-request.js';
 import type { SignOffRecord } from '../../../src/services/mode/sign-off.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
@@ -92,11 +93,33 @@ describe('ctb mode', () => {
     expect(t.err()).toMatch(/limit/);
   });
 
-  it('status shows the mode, armed state and approvers', async () => {
+  it("status shows the running bot's armed state from its engine lease, from a shell without IS_LIVE or keys", async () => {
+    const bot = { holderId: 'bot-host:4242:0a1b2c3d', host: 'bot-host', pid: 4242, role: 'worker', feed: 'kraken', armed: true, hasKrakenKeys: true };
+    expect((await acquireLease(h.ctx.db, bot, 15_000)).acquired).toBe(true);
+    try {
+      const t = cli({ ...cliEnv(), IS_LIVE: 'false', KRAKEN_API_KEY: undefined, KRAKEN_API_SECRET: undefined });
+      expect(await runCli(['mode', 'status'], t.io)).toBe(0);
+      expect(t.out()).toMatch(/^mode: LIVE\n/);
+      expect(t.out()).toMatch(/^engine: bot-host:4242 \(worker, feed kraken, armed for live, has Kraken keys\), heartbeat \d+s ago$/m);
+      expect(t.out()).toContain('armed (IS_LIVE): yes');
+      expect(t.out()).toContain('this shell: IS_LIVE=false, no Kraken keys');
+      const j = cli({ ...cliEnv(), IS_LIVE: 'false', KRAKEN_API_KEY: undefined, KRAKEN_API_SECRET: undefined });
+      expect(await runCli(['mode', 'status', '--json'], j.io)).toBe(0);
+      expect(JSON.parse(j.out())).toMatchObject({
+        mode: 'live', armed: true, shell: { armed: false, hasKrakenKeys: false },
+        engine: { state: 'running', host: 'bot-host', pid: 4242, role: 'worker', armed: true, hasKrakenKeys: true, heartbeatAt: expect.any(String) },
+      });
+    } finally {
+      await releaseLease(h.ctx.db, bot.holderId);
+    }
+  });
+
+  it('status says no engine runs (and trades nothing) when no process holds the lease, whatever this shell would do', async () => {
     const t = cli(cliEnv());
     expect(await runCli(['mode', 'status'], t.io)).toBe(0);
-    expect(t.out()).toMatch(/^mode: LIVE/);
-    expect(t.out()).toContain('armed (IS_LIVE): yes');
+    expect(t.out()).toMatch(/^mode: PAPER \(database says live; trading paper because no engine is running\)/);
+    expect(t.out()).toContain('engine: no engine running');
+    expect(t.out()).toContain('this shell: IS_LIVE=true, Kraken keys');
   });
 
   it('live explains that going live is requested in Slack and signed by two approvers', async () => {

@@ -5,12 +5,18 @@ import { renderAppHome, renderAppHomeError } from '../../../src/slack/views/app-
 
 const date = (iso: string) => `<!date^${new Date(iso).getTime() / 1000}^{date_short_pretty} {time}|${iso}>`;
 
+const engine: Dashboard['mode']['engine'] = {
+  state: 'running', holderId: 'bot-1:4242:ab12cd34', host: 'bot-1', pid: 4242, role: 'all', feed: 'kraken', armed: false, hasKrakenKeys: false,
+  acquiredAt: '2026-01-05T09:00:00.000Z', heartbeatAt: '2026-01-05T11:59:57.000Z', heartbeatAgeMs: 3000, staleSince: null, takenOverFrom: null,
+};
+const shell: Dashboard['mode']['shell'] = { armed: false, hasKrakenKeys: false };
+
 const dashboard = (over: Partial<Dashboard> = {}): Dashboard => ({
   at: '2026-01-05T12:00:00.000Z',
   todayFrom: '2026-01-05T00:00:00.000Z',
   mode: {
     mode: 'paper', requestedMode: 'paper', armed: false, halted: false, haltedReason: null, haltedAt: null, haltedBy: null,
-    entriesPaused: false, entriesPausedReason: null, tradingState: { state: 'active', reason: null, by: null, at: null, entriesPaused: false },
+    entriesPaused: false, entriesPausedReason: null, tradingState: { state: 'active', reason: null, by: null, at: null, entriesPaused: false }, engine, shell,
   },
   books: [
     { book: 'paper', equity: { latest: '10012.5', at: '2026-01-05T11:45:00.000Z' }, today: { realized: '12.5', fees: '0.5', closed: 3, wins: 2, losses: 1 }, unrealized: '-1.25', open: 2 },
@@ -47,7 +53,7 @@ describe('App Home view', () => {
       ':page_facing_up: *PAPER* — simulated fills',
       'crypto-trading-bot',
       ':page_facing_up: *PAPER* — simulated fills on real prices',
-      '*Mode*\npaper | *Halted*\nno | *Armed (IS_LIVE)*\nno | *Requested mode*\npaper | *Trading state*\n:large_green_circle: *active* — entries and exits',
+      `*Mode*\npaper | *Halted*\nno | *Armed (IS_LIVE)*\nno | *Requested mode*\npaper | *Engine*\n\`bot-1:4242\` (all, feed kraken) — not armed, no Kraken keys, heartbeat ${date('2026-01-05T11:59:57.000Z')} (3s ago) | *Trading state*\n:large_green_circle: *active* — entries and exits`,
       'divider',
       `*Equity and today's PnL* (since ${date('2026-01-05T00:00:00.000Z')})`,
       `*Paper*\nEquity 10012.5 (at ${date('2026-01-05T11:45:00.000Z')})\nToday +12.5 realised, 3 closed (2W/1L), fees 0.5\n2 open, unrealised -1.25 | *Live*\nEquity — (no snapshot yet)\nToday 0 realised, 0 closed, fees 0\nno open positions`,
@@ -62,7 +68,7 @@ describe('App Home view', () => {
   it('shows a halted LIVE bot loudly, with who halted it and why', () => {
     const view = renderAppHome(dashboard({
       mode: { mode: 'live', requestedMode: 'live', armed: true, halted: true, haltedReason: 'exchange outage', haltedAt: new Date('2026-01-05T11:30:00Z'), haltedBy: 'UOPS1', entriesPaused: true, entriesPausedReason: 'drawdown guard',
-        tradingState: { state: 'halted', reason: 'exchange outage', by: 'UOPS1', at: new Date('2026-01-05T11:30:00Z'), entriesPaused: true } },
+        tradingState: { state: 'halted', reason: 'exchange outage', by: 'UOPS1', at: new Date('2026-01-05T11:30:00Z'), entriesPaused: true }, engine: { ...engine, armed: true, hasKrakenKeys: true }, shell },
     }));
     const t = blockTexts(view.blocks);
     expect(t[0]).toBe(':red_circle: *LIVE* — real money · :octagonal_sign: *HALTED*');
@@ -74,7 +80,7 @@ describe('App Home view', () => {
     const at = new Date('2026-01-05T11:40:00Z');
     const view = renderAppHome(dashboard({
       mode: { mode: 'paper', requestedMode: 'paper', armed: false, halted: false, haltedReason: null, haltedAt: null, haltedBy: null, entriesPaused: true, entriesPausedReason: 'CPI print',
-        tradingState: { state: 'reducing', reason: 'CPI print', by: 'UOPS1', at, entriesPaused: true } },
+        tradingState: { state: 'reducing', reason: 'CPI print', by: 'UOPS1', at, entriesPaused: true }, engine, shell },
     }));
     const t = blockTexts(view.blocks);
     expect(t[0]).toBe(':page_facing_up: *PAPER* — simulated fills · :double_vertical_bar: *REDUCING* — no new entries');

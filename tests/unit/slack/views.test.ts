@@ -6,12 +6,19 @@ import { badgeBlock, withBadge } from '../../../src/slack/views/badge.js';
 import { renderError, renderRefused } from '../../../src/slack/views/error.js';
 import { renderCommandUsage, renderHelp } from '../../../src/slack/views/help.js';
 import { textMessage } from '../../../src/slack/views/message.js';
+import type { EngineHolderView } from '../../../src/services/engine-lease/holder-view.js';
 import { renderGoLiveStatus, renderModeStatus } from '../../../src/slack/views/mode-status.js';
+
+const runningEngine: EngineHolderView = {
+  state: 'running', holderId: 'bot-1:4242:ab12cd34', host: 'bot-1', pid: 4242, role: 'worker', feed: 'kraken', armed: false, hasKrakenKeys: true,
+  acquiredAt: '2026-01-05T09:00:00.000Z', heartbeatAt: '2026-01-05T11:59:57.000Z', heartbeatAgeMs: 3000, staleSince: null, takenOverFrom: null,
+};
 
 const status = (over: Partial<GoLiveStatusResult & ModeStatusResult> = {}): GoLiveStatusResult & ModeStatusResult => ({
   ok: true, mode: 'paper', requestedMode: 'paper', armed: false, halted: false, haltedReason: null, haltedAt: null,
   haltedBy: null, entriesPaused: false, entriesPausedReason: null, latestAudit: null, openRequest: null,
-  tradingState: { state: 'active', reason: null, by: null, at: null, entriesPaused: false }, ...over,
+  tradingState: { state: 'active', reason: null, by: null, at: null, entriesPaused: false },
+  engine: runningEngine, shell: { armed: false, hasKrakenKeys: false }, ...over,
 });
 
 describe('badge', () => {
@@ -60,6 +67,23 @@ describe('mode and go-live status views', () => {
   it('explains why an approved live mode still trades paper when the process is not armed', () => {
     const m = renderModeStatus(status({ requestedMode: 'live' }));
     expect(JSON.stringify(m.blocks)).toContain('not armed (IS_LIVE is false)');
+  });
+
+  it('shows who runs the engine — host, pid, role, feed, armed, keys, last heartbeat and its age — beside what this process would do', () => {
+    const m = renderModeStatus(status({ mode: 'live', requestedMode: 'live', armed: true, engine: { ...runningEngine, armed: true }, shell: { armed: false, hasKrakenKeys: false } }));
+    const json = JSON.stringify(m.blocks);
+    expect(json).toContain('`bot-1:4242` (worker, feed kraken) — *armed*, Kraken keys, heartbeat <!date^1767614397^{date_short_pretty} {time}|2026-01-05T11:59:57.000Z> (3s ago)');
+    expect(json).toContain('*This process*\\nIS_LIVE false, no Kraken keys');
+    expect(m.text).toBe('Mode: live, requested live, armed');
+  });
+
+  it('says when no engine runs, and when the running one went stale (since when)', () => {
+    const none = renderModeStatus(status({ requestedMode: 'live', engine: { ...runningEngine, state: 'none', host: null, pid: null, heartbeatAt: null, heartbeatAgeMs: null } }));
+    expect(none.text).toBe('Mode: paper, requested live, no engine running');
+    expect(JSON.stringify(none.blocks)).toContain('live was approved, but no engine is running');
+    const stale = renderGoLiveStatus(status({ engine: { ...runningEngine, state: 'stale', heartbeatAgeMs: 60_000, staleSince: '2026-01-05T12:00:12.000Z' } }));
+    expect(stale.text).toContain('engine stale');
+    expect(JSON.stringify(stale.blocks)).toContain(':warning: *stale* since <!date^1767614412^{date_short_pretty} {time}|2026-01-05T12:00:12.000Z>');
   });
 
   it('shows who halted the engine, why and when, escaping their text', () => {

@@ -1,0 +1,148 @@
+// Owns this process's side of the engine lease: wait on standby until the lease is free or stale,
+// take it, renew it every third of ENGINE_LEASE_TTL, and give it up on a graceful stop. holdsLease()
+// is the fence every trading decision asks: it turns false at once when a renewal finds another
+// holder, and also when no renewal has been confirmed for most of the TTL (a process that hung, or
+// lost its database, stops trading before any standby may take over) — until a renewal confirms it.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import type { AppContext } from '../../app/context.js';
+import type { EngineLease } from '../../db/schema/index.js';
+import { sleep } from '../../market/sleep.js';
+import { describeError, withDeadline } from '../kill/deadline.js';
+import { acquireLease, releaseLease, renewLease, type LeaseClaim } from './store.js';
+
+/** Share of the TTL after the last confirmed renewal beyond which this process no longer trusts its lease. */
+const TRUST_SHARE = 0.8;
+
+export interface AcquiredLease {
+  lease: EngineLease;
+  /** The holder whose stale lease was taken over (it died or hung), or null for a clean start. */
+  takenOverFrom: string | null;
+}
+
+export interface LeaseKeeper {
+  readonly holderId: string;
+  /** True while this process holds the lease and a renewal confirmed it within most of the TTL. */
+  holdsLease(): boolean;
+  /** Waits (on standby) until this process holds the lease; null when `signal` aborts first. */
+  acquire(signal: AbortSignal): Promise<AcquiredLease | null>;
+  /** Resolves with the reason when the lease held since the last acquire() is lost. */
+  lost(): Promise<string>;
+  /** One renewal now (the timer calls it; tests call it). False when the lease is not ours any more. */
+  renew(): Promise<boolean>;
+  /** Stops renewing and deletes the lease row if it is still ours (graceful stop). */
+  release(): Promise<void>;
+}
+
+export interface LeaseKeeperOptions {
+  role: string;
+  feed: string;
+  ttlMs?: number;
+  /** How often a standby tries to take the lease (default a third of the TTL). */
+  standbyPollMs?: number;
+}
+
+export function newHolderId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+}
+
+export function createLeaseKeeper(ctx: Pick<AppContext, 'db' | 'config' | 'logger'>, opts: LeaseKeeperOptions): LeaseKeeper {
+  const ttlMs = opts.ttlMs ?? ctx.config.ENGINE_LEASE_TTL;
+  const claim: LeaseClaim = {
+    holderId: newHolderId(), host: hostname(), pid: process.pid, role: opts.role, feed: opts.feed,
+    armed: ctx.config.IS_LIVE, hasKrakenKeys: Boolean(ctx.config.KRAKEN_API_KEY && ctx.config.KRAKEN_API_SECRET),
+  };
+  let held = false;
+  let confirmedAt = -Infinity;
+  let timer: NodeJS.Timeout | undefined;
+  let renewing: Promise<boolean> | null = null;
+  let renewFailures = 0;
+  let onLost: ((reason: string) => void) | null = null;
+  let lostPromise: Promise<string> = new Promise(() => {});
+
+  const lose = (reason: string) => {
+    if (!held) return;
+    held = false;
+    if (timer) clearInterval(timer);
+    timer = undefined;
+    ctx.logger.error({ holderId: claim.holderId, reason }, `engine lease lost (${reason}): this process stops trading and stands by`);
+    onLost?.(reason);
+  };
+
+  const renewOnce = async (): Promise<boolean> => {
+    if (!held) return false;
+    const sentAt = performance.now();
+    try {
+      // A stalled database must not hold the renewal forever: the next tick tries again.
+      const mine = await withDeadline(renewLease(ctx.db, claim), ttlMs, 'the database (engine lease renewal)');
+      if (!held) return false;
+      if (!mine) {
+        lose('another process holds the engine lease');
+        return false;
+      }
+      if (renewFailures > 0) ctx.logger.info({ failures: renewFailures }, 'engine lease renewals succeed again');
+      renewFailures = 0;
+      confirmedAt = sentAt;
+      return true;
+    } catch (err) {
+      renewFailures += 1;
+      if (renewFailures === 1 || renewFailures % 100 === 0) {
+        ctx.logger.warn({ error: describeError(err), failures: renewFailures }, 'could not renew the engine lease; no trading until a renewal succeeds');
+      }
+      return false;
+    }
+  };
+
+  const keeper: LeaseKeeper = {
+    holderId: claim.holderId,
+    holdsLease: () => held && performance.now() - confirmedAt < ttlMs * TRUST_SHARE,
+    async acquire(signal) {
+      let announced: string | null = null;
+      while (!signal.aborted) {
+        const sentAt = performance.now();
+        try {
+          const result = await acquireLease(ctx.db, claim, ttlMs);
+          if (result.acquired && result.lease) {
+            held = true;
+            confirmedAt = sentAt;
+            lostPromise = new Promise((resolve) => (onLost = resolve));
+            timer = setInterval(() => void keeper.renew(), Math.max(100, Math.floor(ttlMs / 3)));
+            timer.unref();
+            ctx.logger.info({ holderId: claim.holderId, takenOverFrom: result.takenOverFrom },
+              result.takenOverFrom ? `engine lease taken over from ${result.takenOverFrom}, whose lease went stale` : 'engine lease taken: this process runs the engine');
+            return { lease: result.lease, takenOverFrom: result.takenOverFrom };
+          }
+          const other = result.lease ? `${result.lease.host}:${result.lease.pid} (${result.lease.role})` : 'another process';
+          if (announced !== other) ctx.logger.info({ holder: result.lease?.holderId }, `the engine runs in ${other}; standing by`);
+          announced = other;
+        } catch (err) {
+          ctx.logger.warn({ error: describeError(err) }, 'could not try the engine lease; retrying');
+        }
+        await sleep(opts.standbyPollMs ?? Math.max(100, Math.floor(ttlMs / 3)), signal);
+      }
+      return null;
+    },
+    lost: () => lostPromise,
+    renew() {
+      renewing ??= renewOnce().finally(() => {
+        renewing = null;
+      });
+      return renewing;
+    },
+    async release() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await renewing;
+      if (!held) return;
+      held = false;
+      try {
+        await releaseLease(ctx.db, claim.holderId);
+        ctx.logger.info({ holderId: claim.holderId }, 'engine lease released');
+      } catch (err) {
+        ctx.logger.warn({ error: describeError(err) }, 'could not release the engine lease; it goes stale and a standby takes over');
+      }
+    },
+  };
+  return keeper;
+}

@@ -1,0 +1,23 @@
+// Owns where other parts of this process ask whether it holds the engine lease: the dead man's
+// switch (only the trading process keeps Kraken's timer renewed), the self-heal watchdog, the engine
+// request runner. One entry per AppContext (keyed by its job registry, which every copy shares).
+import type { AppContext } from '../../app/context.js';
+
+export interface LeaseHolderProbe {
+  holdsLease(): boolean;
+}
+
+const probes = new WeakMap<object, LeaseHolderProbe>();
+
+export function setEngineLease(ctx: Pick<AppContext, 'jobs'>, probe: LeaseHolderProbe | null): void {
+  if (probe) probes.set(ctx.jobs, probe);
+  else probes.delete(ctx.jobs);
+}
+
+/**
+ * Whether this process holds the engine lease now; undefined when this process runs no engine at all
+ * (a web replica, a CLI, a test without one), which callers decide about themselves.
+ */
+export function holdsLease(ctx: Pick<AppContext, 'jobs'>): boolean | undefined {
+  return probes.get(ctx.jobs)?.holdsLease();
+}

@@ -1,0 +1,77 @@
+// Owns the engine_lease row (one engine per database): taken when the row is empty or stale, renewed
+// only by its holder (`where holder_id = me`), deleted on a graceful release. Every time is the
+// database's now(), so processes on hosts with different clocks agree on what is stale. It is a row,
+// not a session lock: it holds whatever the connection layout (pools, poolers, PGlite's socket).
+import { sql } from 'drizzle-orm';
+import { execute, type Db } from '../../db/client.js';
+import type { EngineLease } from '../../db/schema/index.js';
+
+export interface LeaseClaim {
+  holderId: string;
+  host: string;
+  pid: number;
+  role: string;
+  feed: string;
+  armed: boolean;
+  hasKrakenKeys: boolean;
+}
+
+export interface AcquireResult {
+  acquired: boolean;
+  /** The row as it stands after the attempt: ours when acquired, else the other holder's. */
+  lease: EngineLease | null;
+  /** The holder whose stale lease this one took over, or null (the row was empty or released). */
+  takenOverFrom: string | null;
+}
+
+const date = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
+
+function toLease(r: Record<string, unknown>): EngineLease {
+  return {
+    id: Number(r.id), holderId: String(r.holder_id), host: String(r.host), pid: Number(r.pid), role: String(r.role), feed: String(r.feed),
+    armed: r.armed === true || r.armed === 't', hasKrakenKeys: r.has_kraken_keys === true || r.has_kraken_keys === 't',
+    acquiredAt: date(r.acquired_at), heartbeatAt: date(r.heartbeat_at), takenOverFrom: r.taken_over_from === null || r.taken_over_from === undefined ? null : String(r.taken_over_from),
+  };
+}
+
+/**
+ * Takes the lease for `me` when nobody holds it, when the holder's heartbeat is older than `ttlMs`,
+ * or when it is already `me`'s. One statement: two processes racing for a stale lease cannot both win.
+ */
+export async function acquireLease(db: Db, me: LeaseClaim, ttlMs: number): Promise<AcquireResult> {
+  const rows = await execute(db, sql`
+    insert into engine_lease as l (id, holder_id, host, pid, role, feed, armed, has_kraken_keys, acquired_at, heartbeat_at, taken_over_from)
+    values (1, ${me.holderId}, ${me.host}, ${me.pid}, ${me.role}, ${me.feed}, ${me.armed}, ${me.hasKrakenKeys}, now(), now(), null)
+    on conflict (id) do update set holder_id = excluded.holder_id, host = excluded.host, pid = excluded.pid, role = excluded.role,
+      feed = excluded.feed, armed = excluded.armed, has_kraken_keys = excluded.has_kraken_keys, heartbeat_at = now(),
+      acquired_at = case when l.holder_id = excluded.holder_id then l.acquired_at else now() end,
+      taken_over_from = case when l.holder_id = excluded.holder_id then l.taken_over_from else l.holder_id end
+    where l.holder_id = excluded.holder_id or l.heartbeat_at < now() - ${ttlMs}::int * interval '1 millisecond'
+    returning l.*`);
+  if (rows[0]) {
+    const lease = toLease(rows[0]);
+    return { acquired: true, lease, takenOverFrom: lease.takenOverFrom };
+  }
+  return { acquired: false, lease: (await readLease(db)).lease, takenOverFrom: null };
+}
+
+/** Renews `holderId`'s lease (and what it says about itself). False: the lease is no longer its own. */
+export async function renewLease(db: Db, me: LeaseClaim): Promise<boolean> {
+  const rows = await execute(db, sql`
+    update engine_lease set heartbeat_at = now(), armed = ${me.armed}, has_kraken_keys = ${me.hasKrakenKeys}, feed = ${me.feed}
+    where id = 1 and holder_id = ${me.holderId} returning id`);
+  return rows.length > 0;
+}
+
+/** Gives the lease up (graceful stop): the next engine starts clean, without a takeover. */
+export async function releaseLease(db: Db, holderId: string): Promise<boolean> {
+  const rows = await execute(db, sql`delete from engine_lease where id = 1 and holder_id = ${holderId} returning id`);
+  return rows.length > 0;
+}
+
+/** The lease row (or null) with the database's clock, so ages are measured on one clock. */
+export async function readLease(db: Db): Promise<{ lease: EngineLease | null; dbNow: Date }> {
+  const rows = await execute(db, sql`select now() as db_now, l.* from (select 1) as one left join engine_lease l on l.id = 1`);
+  const row = rows[0] ?? {};
+  return { lease: row.holder_id === null || row.holder_id === undefined ? null : toLease(row), dbNow: date(row.db_now) };
+}

@@ -1,0 +1,189 @@
+// The engine lease in one process: the row's rules on PostgreSQL and PGlite (taken when empty or
+// stale, renewed only by its holder, released on a graceful stop), the keeper's fence (a renewal that
+// finds another holder, or none confirmed for most of the TTL, stops trading at once), a running bot
+// that loses its lease placing no order after it, and /healthz naming the holder.
+import { sql } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startBot, type RunningBot } from '../../../src/app/runtime.js';
+import { testConfig } from '../../../src/config/env.js';
+import { connectPostgres, execute, type Database } from '../../../src/db/client.js';
+import { engineFeature } from '../../../src/engine/feature.js';
+import { healthFeature } from '../../../src/http/health.js';
+import { silentLogger } from '../../../src/logger.js';
+import { createLeaseKeeper } from '../../../src/services/engine-lease/keeper.js';
+import { holdsLease } from '../../../src/services/engine-lease/runtime.js';
+import { acquireLease, readLease, releaseLease, renewLease, type LeaseClaim } from '../../../src/services/engine-lease/store.js';
+import { waitUntil } from '../../support/bot-process.js';
+import { createPgliteTestDb, createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { startStallProxy, type StallProxy } from '../../support/stall-proxy.js';
+import { writeTradingReplay } from '../../support/trading-replay.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const claim = (name: string, over: Partial<LeaseClaim> = {}): LeaseClaim => ({
+  holderId: `${name}:1:00000000`, host: name, pid: 1, role: 'worker', feed: 'kraken', armed: false, hasKrakenKeys: false, ...over,
+});
+
+const makeStale = (database: Database) => database.db.execute(sql`update engine_lease set heartbeat_at = now() - interval '1 hour'`);
+
+describe.each(['postgres', 'pglite'] as const)('the engine_lease row on %s', (kind) => {
+  let database: Database;
+  beforeAll(async () => {
+    database = kind === 'postgres' ? await createPostgresTestDb() : await createPgliteTestDb();
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+  afterEach(async () => {
+    await database.db.execute(sql`delete from engine_lease`);
+  });
+
+  it('is taken when empty, refused to a second claimant while fresh, and renewed only by its holder', async () => {
+    const first = await acquireLease(database.db, claim('a', { armed: true, hasKrakenKeys: true }), 15_000);
+    expect(first).toMatchObject({ acquired: true, takenOverFrom: null, lease: { holderId: 'a:1:00000000', armed: true, hasKrakenKeys: true } });
+    const second = await acquireLease(database.db, claim('b'), 15_000);
+    expect(second).toMatchObject({ acquired: false, lease: { holderId: 'a:1:00000000' } });
+    expect(await renewLease(database.db, claim('b'))).toBe(false);
+    expect(await renewLease(database.db, claim('a', { armed: true, hasKrakenKeys: true }))).toBe(true);
+    expect((await readLease(database.db)).lease?.holderId).toBe('a:1:00000000');
+  });
+
+  it('is taken over when stale, naming the holder it was taken from; the old holder can neither renew nor release it', async () => {
+    await acquireLease(database.db, claim('a'), 15_000);
+    await makeStale(database);
+    const taken = await acquireLease(database.db, claim('b'), 15_000);
+    expect(taken).toMatchObject({ acquired: true, takenOverFrom: 'a:1:00000000', lease: { holderId: 'b:1:00000000', takenOverFrom: 'a:1:00000000' } });
+    expect(await renewLease(database.db, claim('a'))).toBe(false);
+    expect(await releaseLease(database.db, 'a:1:00000000')).toBe(false);
+    expect((await readLease(database.db)).lease?.holderId).toBe('b:1:00000000');
+  });
+
+  it('is deleted by a graceful release, so the next engine starts clean (no takeover)', async () => {
+    await acquireLease(database.db, claim('a'), 15_000);
+    expect(await releaseLease(database.db, 'a:1:00000000')).toBe(true);
+    expect((await readLease(database.db)).lease).toBeNull();
+    expect(await acquireLease(database.db, claim('b'), 15_000)).toMatchObject({ acquired: true, takenOverFrom: null });
+  });
+
+  it('lets exactly one of many simultaneous claimants take a stale lease', async () => {
+    await acquireLease(database.db, claim('old'), 15_000);
+    await makeStale(database);
+    const results = await Promise.all(['p', 'q', 'r', 's'].map((n) => acquireLease(database.db, claim(n), 15_000)));
+    expect(results.filter((r) => r.acquired)).toHaveLength(1);
+  });
+});
+
+describe('the lease keeper', () => {
+  let database: TestDatabase;
+  let proxy: StallProxy | undefined;
+  beforeAll(async () => {
+    database = await createPostgresTestDb();
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await database?.close();
+  });
+  afterEach(async () => {
+    proxy?.set('forward');
+    await database.db.execute(sql`delete from engine_lease`);
+  });
+  const ctxFor = (db: Database, env: Record<string, string> = {}) => ({ db: db.db, config: testConfig({ ENGINE_LEASE_TTL: '1s', ...env }), logger: silentLogger() });
+
+  it('stops saying it holds the lease the moment a renewal finds another holder, and reports it lost', async () => {
+    const keeper = createLeaseKeeper(ctxFor(database), { role: 'worker', feed: 'kraken' });
+    const acquired = await keeper.acquire(new AbortController().signal);
+    expect(acquired).toMatchObject({ takenOverFrom: null, lease: { holderId: keeper.holderId, pid: process.pid } });
+    expect(keeper.holdsLease()).toBe(true);
+    await database.db.execute(sql`update engine_lease set holder_id = 'thief:9:ffffffff', heartbeat_at = now()`);
+    expect(await keeper.renew()).toBe(false);
+    expect(keeper.holdsLease()).toBe(false);
+    await expect(keeper.lost()).resolves.toBe('another process holds the engine lease');
+    await keeper.release();
+    expect((await readLease(database.db)).lease?.holderId).toBe('thief:9:ffffffff'); // not ours to delete
+  });
+
+  it('stops trusting its lease when no renewal is confirmed for most of the TTL (a stalled database), and trusts it again once one is', async () => {
+    proxy = await startStallProxy();
+    const viaProxy = connectPostgres(proxy.urlFor(database.url), { max: 2 });
+    try {
+      const keeper = createLeaseKeeper(ctxFor(viaProxy), { role: 'worker', feed: 'kraken' });
+      await keeper.acquire(new AbortController().signal);
+      expect(keeper.holdsLease()).toBe(true);
+      proxy.set('stall');
+      await waitUntil(() => !keeper.holdsLease(), 2_000, () => 'for the keeper to stop trusting its lease');
+      proxy.set('forward');
+      await waitUntil(() => keeper.holdsLease(), 5_000, () => 'for a renewal to confirm the lease again');
+      await keeper.release();
+      expect((await readLease(database.db)).lease).toBeNull();
+    } finally {
+      await viaProxy.close();
+    }
+  });
+});
+
+describe('a running bot and its lease', () => {
+  let database: TestDatabase;
+  let bot: RunningBot | undefined;
+  beforeAll(async () => {
+    database = await createPostgresTestDb();
+  });
+  afterEach(async () => {
+    await bot?.stop();
+    bot = undefined;
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  async function start(): Promise<RunningBot> {
+    const dir = mkdtempSync(join(tmpdir(), 'ctb-lease-bot-'));
+    const { replayFile, strategiesFile } = writeTradingReplay(dir);
+    const config = testConfig({
+      MARKET_FEED: 'replay', REPLAY_FILE: replayFile, STRATEGIES_FILE: strategiesFile, REPLAY_INTERVAL: '10ms', ENGINE_LEASE_TTL: '1500ms',
+      DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), HOST: '127.0.0.1',
+    });
+    return startBot({ config, logger: silentLogger(), database, features: [healthFeature, engineFeature({ requestPollMs: 50 })], role: 'worker', feed: 'replay', port: 0 });
+  }
+  const intents = async () => Number((await execute<{ n: number }>(database.db, sql`select count(*)::int as n from order_intents`))[0]!.n);
+
+  it('places no order after losing its lease, and takes it over again (naming the holder) once that one goes stale', async () => {
+    bot = await start();
+    await waitUntil(async () => (await intents()) > 2, 60_000, () => 'for the bot to trade');
+    expect(holdsLease(bot.ctx)).toBe(true);
+    // Another process takes the lease (and keeps renewing it while we watch).
+    const steal = () => database.db.execute(sql`update engine_lease set holder_id = 'thief:9:ffffffff', heartbeat_at = now()`).then(() => undefined);
+    const thief = setInterval(() => void steal().catch(() => undefined), 200);
+    try {
+      await steal();
+      await waitUntil(() => holdsLease(bot!.ctx) === false, 3_000, () => 'for the renewal to find the other holder');
+      // An order decided before the loss may still be completing; none is decided after it.
+      await new Promise((r) => setTimeout(r, 300));
+      const atLoss = await intents();
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(await intents()).toBe(atLoss);
+    } finally {
+      clearInterval(thief);
+    }
+    // The other holder stops renewing: after the TTL the bot takes over from it and trades again.
+    await waitUntil(() => holdsLease(bot!.ctx) === true, 10_000, () => 'for the bot to take the stale lease over');
+    expect((await readLease(database.db)).lease).toMatchObject({ pid: process.pid, takenOverFrom: 'thief:9:ffffffff' });
+    const after = await intents();
+    await waitUntil(async () => (await intents()) > after, 30_000, () => 'for trading to resume');
+  }, 120_000);
+
+  it('/healthz names the engine holder: host, pid, role, feed, armed, keys, heartbeat — and whether it is this process', async () => {
+    bot = await start();
+    await waitUntil(() => holdsLease(bot!.ctx) === true, 30_000);
+    const res = await fetch(`http://127.0.0.1:${bot.port}/healthz`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { engine: Record<string, unknown> };
+    expect(body.engine).toMatchObject({
+      state: 'running', pid: process.pid, role: 'worker', feed: 'replay', armed: false, hasKrakenKeys: false,
+      heartbeatAt: expect.any(String), heartbeatAgeMs: expect.any(Number), staleSince: null, thisProcess: true,
+    });
+    await bot.stop();
+    bot = undefined;
+    expect((await readLease(database.db)).lease).toBeNull();
+  }, 120_000);
+});

@@ -1,0 +1,103 @@
+// One engine per database, with real processes (the shipped `ctb start`): a second bot on one embedded
+// DATA_DIR is refused with exit 2 naming the first, which keeps running and serving the CLI; on
+// PostgreSQL two workers with their own connection pools never both trade — the second stands by and
+// takes over (taken_over_from names the first) once the first is killed -9 and its lease goes stale.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { execute } from '../../../src/db/client.js';
+import { BIN, startBotProcess, waitUntil, type BotProcess } from '../../support/bot-process.js';
+import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { writeTradingReplay } from '../../support/trading-replay.js';
+
+const running: BotProcess[] = [];
+afterEach(() => {
+  for (const bot of running.splice(0)) bot.kill('SIGKILL');
+});
+
+function baseEnv(dir: string, extra: Record<string, string> = {}): Record<string, string> {
+  const { replayFile, strategiesFile } = writeTradingReplay(dir);
+  return {
+    PATH: process.env.PATH ?? '', HOME: dir, MARKET_FEED: 'replay', REPLAY_FILE: replayFile, STRATEGIES_FILE: strategiesFile,
+    REPLAY_INTERVAL: '20ms', PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), LOG_LEVEL: 'info', ...extra,
+  };
+}
+
+function bot(args: string[], env: Record<string, string>, cwd: string): BotProcess {
+  const b = startBotProcess(args, env, cwd);
+  running.push(b);
+  return b;
+}
+
+describe('one engine per embedded DATA_DIR', () => {
+  it('refuses a second ctb start on the same DATA_DIR with exit 2, naming the running bot (pid, host, role, since), and leaves it serving', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctb-one-engine-'));
+    const env = baseEnv(dir);
+    const first = bot(['start'], env, dir);
+    await first.waitFor(/ctb running on port/, 120_000);
+    await first.waitFor(/engine lease taken/);
+
+    const second = bot(['start', '--role', 'worker'], env, dir);
+    expect(await second.exited).toBe(2);
+    expect(second.output()).toContain(`DATA_DIR ${env.DATA_DIR} is already in use by pid ${first.pid} on host ${hostname()} (ctb start --role all) since 20`);
+    expect(second.output()).not.toMatch(/engine ready|ctb running on port/);
+
+    // The first bot still runs, serves its database to the CLI, and holds the engine lease.
+    expect(first.proc.exitCode).toBeNull();
+    const status = spawnSync(process.execPath, [BIN, 'mode', 'status', '--json'], { cwd: dir, env, encoding: 'utf8', timeout: 60_000 });
+    expect(status.status, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout).engine).toMatchObject({ state: 'running', pid: first.pid, host: hostname(), role: 'all', feed: 'replay', armed: false });
+
+    first.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+  }, 240_000);
+});
+
+describe('one engine per PostgreSQL database', () => {
+  let database: TestDatabase | undefined;
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  const holder = async () => (await execute<{ pid: number; holder_id: string; taken_over_from: string | null }>(database!.db, sql`select pid, holder_id, taken_over_from from engine_lease`))[0] ?? null;
+  /** The engine logs each order at debug level ("entry BTC/USD: …"): who traded is in whose output. */
+  const orders = (b: BotProcess) => (b.output().match(/"msg":"(entry|exit) BTC\/USD/g) ?? []).length;
+
+  it('lets only one of two workers trade; the standby takes over when the first is killed -9, naming it', async () => {
+    database = await createPostgresTestDb();
+    const dir = mkdtempSync(join(tmpdir(), 'ctb-two-workers-'));
+    const shared = { DATABASE_URL: database.url, ENGINE_LEASE_TTL: '2s', LOG_LEVEL: 'debug' };
+    // Separate data and log directories, as two containers would have.
+    for (const d of ['a', 'b']) mkdirSync(join(dir, d));
+    const envA = baseEnv(join(dir, 'a'), shared);
+    const envB = baseEnv(join(dir, 'b'), shared);
+
+    const a = bot(['start', '--role', 'worker'], envA, dir);
+    await a.waitFor(/engine lease taken: this process runs the engine/, 120_000);
+    await waitUntil(() => orders(a) > 0, 60_000, () => `for A's first order:\n${a.output().slice(-3000)}`);
+
+    const b = bot(['start', '--role', 'worker'], envB, dir);
+    await b.waitFor(new RegExp(`the engine runs in ${hostname()}:${a.pid} \\(worker\\); standing by`), 120_000);
+    const aBefore = orders(a);
+    await new Promise((r) => setTimeout(r, 4_000)); // two TTLs with both running
+    expect(orders(a)).toBeGreaterThan(aBefore); // A kept trading…
+    expect(orders(b)).toBe(0); // …and B placed nothing
+    expect(b.output()).not.toMatch(/engine ready/);
+    expect((await holder())?.pid).toBe(a.pid);
+
+    a.kill('SIGKILL');
+    await a.exited;
+    await waitUntil(async () => (await holder())?.pid === b.pid, 30_000, () => `for B to take over:\n${b.output().slice(-3000)}`);
+    const lease = (await holder())!;
+    expect(lease.taken_over_from).toMatch(new RegExp(`^${hostname()}:${a.pid}:[0-9a-f]{8}$`));
+    await b.waitFor(/engine lease taken over from .*whose lease went stale/);
+    await waitUntil(() => orders(b) > 0, 60_000, () => `for B's first order after the takeover:\n${b.output().slice(-3000)}`);
+
+    b.kill('SIGTERM');
+    expect(await b.exited).toBe(0);
+    expect(await holder()).toBeNull(); // a graceful stop releases the lease: the next start is clean
+  }, 300_000);
+});

@@ -69,7 +69,8 @@ describe('one engine per PostgreSQL database', () => {
   it('lets only one of two workers trade; the standby takes over when the first is killed -9, naming it', async () => {
     database = await createPostgresTestDb();
     const dir = mkdtempSync(join(tmpdir(), 'ctb-two-workers-'));
-    const shared = { DATABASE_URL: database.url, ENGINE_LEASE_TTL: '2s', LOG_LEVEL: 'debug' };
+    // A TTL long enough that a loaded machine's pauses do not make A's lease go stale while it runs.
+    const shared = { DATABASE_URL: database.url, ENGINE_LEASE_TTL: '5s', LOG_LEVEL: 'debug' };
     // Separate data and log directories, as two containers would have.
     for (const d of ['a', 'b']) mkdirSync(join(dir, d));
     const envA = baseEnv(join(dir, 'a'), shared);
@@ -82,7 +83,7 @@ describe('one engine per PostgreSQL database', () => {
     const b = bot(['start', '--role', 'worker'], envB, dir);
     await b.waitFor(new RegExp(`the engine runs in ${hostname()}:${a.pid} \\(worker\\); standing by`), 120_000);
     const aBefore = orders(a);
-    await new Promise((r) => setTimeout(r, 4_000)); // two TTLs with both running
+    await new Promise((r) => setTimeout(r, 6_000)); // more than a TTL with both running
     expect(orders(a)).toBeGreaterThan(aBefore); // A kept trading…
     expect(orders(b)).toBe(0); // …and B placed nothing
     expect(b.output()).not.toMatch(/engine ready/);

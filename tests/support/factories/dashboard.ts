@@ -1,12 +1,19 @@
 // An App Home dashboard with overrides, and one with long lists, for the view tests.
 import type { Dashboard } from '../../../src/services/dashboard/read-dashboard.js';
 
+/** The engine's holder as the mode status shows it: a running, unarmed engine. */
+export const engineFixture = (over: Partial<Dashboard['mode']['engine']> = {}): Dashboard['mode']['engine'] => ({
+  state: 'running', holderId: 'bot-1:4242:ab12cd34', host: 'bot-1', pid: 4242, role: 'all', feed: 'kraken', armed: false, hasKrakenKeys: false,
+  acquiredAt: '2026-01-05T09:00:00.000Z', heartbeatAt: '2026-01-05T11:59:57.000Z', heartbeatAgeMs: 3000, staleSince: null, takenOverFrom: null, ...over,
+});
+
 export const dashboardFixture = (over: Partial<Dashboard> = {}): Dashboard => ({
   at: '2026-01-05T12:00:00.000Z',
   todayFrom: '2026-01-05T00:00:00.000Z',
   mode: {
     mode: 'paper', requestedMode: 'paper', armed: false, halted: false, haltedReason: null, haltedAt: null, haltedBy: null,
     entriesPaused: false, entriesPausedReason: null, tradingState: { state: 'active', reason: null, by: null, at: null, entriesPaused: false },
+    engine: engineFixture(), shell: { armed: false, hasKrakenKeys: false },
   },
   books: [
     { book: 'paper', equity: { latest: '10012.5', at: '2026-01-05T11:45:00.000Z' }, today: { realized: '12.5', fees: '0.5', closed: 3, wins: 2, losses: 1 }, unrealized: '-1.25', open: 2 },
@@ -26,6 +33,7 @@ export function bigDashboard(n = 25): Dashboard {
       mode: 'live', requestedMode: 'live', armed: true, halted: true, haltedReason: long('exchange outage'), haltedAt: new Date('2026-01-05T11:30:00Z'), haltedBy: 'UOPS1',
       entriesPaused: true, entriesPausedReason: long('drawdown'),
       tradingState: { state: 'halted', reason: long('exchange outage'), by: 'UOPS1', at: new Date('2026-01-05T11:30:00Z'), entriesPaused: true },
+      engine: engineFixture({ host: long('bot-host'), armed: true, hasKrakenKeys: true }), shell: { armed: false, hasKrakenKeys: false },
     },
     positions: {
       total: 400,

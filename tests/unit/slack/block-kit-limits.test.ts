@@ -28,7 +28,7 @@ import * as stats from '../../../src/slack/views/stats.js';
 import * as trades from '../../../src/slack/views/trades.js';
 import { alertEventRow, alertGroupRow } from '../../support/alert-rows.js';
 import { BLOCK_KIT_LIMITS, blockKitProblems } from '../../support/block-kit-limits.js';
-import { bigDashboard, dashboardFixture } from '../../support/factories/dashboard.js';
+import { bigDashboard, dashboardFixture, engineFixture } from '../../support/factories/dashboard.js';
 
 const long = (s: string, n = 400) => `${s} ${'<long & detailed> '.repeat(Math.ceil(n / 18))}`.slice(0, n);
 const at = new Date('2026-01-05T12:00:00Z');
@@ -92,7 +92,8 @@ const survivors = Array.from({ length: 200 }, (_, i) => ({ exchangeOrderId: `O${
 const statusResult = (over: Record<string, unknown> = {}) => ({
   ok: true as const, mode: 'live' as const, requestedMode: 'live' as const, armed: true, halted: true, haltedReason: long('reason', 500), haltedAt: at,
   haltedBy: 'UOPS1', entriesPaused: true, entriesPausedReason: long('paused', 500), latestAudit: null, openRequest: null,
-  tradingState: { state: 'halted' as const, reason: long('reason', 500), by: 'UOPS1', at, entriesPaused: true }, ...over,
+  tradingState: { state: 'halted' as const, reason: long('reason', 500), by: 'UOPS1', at, entriesPaused: true },
+  engine: engineFixture({ host: long('host', 255), role: long('role', 100), feed: long('feed', 100), armed: true }), shell: { armed: false, hasKrakenKeys: false }, ...over,
 });
 
 const helpCommands = Array.from({ length: 8 }, (_, i) => ({

@@ -53,7 +53,7 @@ describe('exit handed to the running bot', () => {
     expect(done).not.toBeNull();
     expect(done!.out).toMatch(new RegExp(`\\): DONE\\n  #${done!.id} closed: sold`));
     const requests = await database.db.select().from(engineRequests);
-    expect(requests.at(-1)).toMatchObject({ kind: 'exit_trade', status: 'done', claimedBy: expect.stringMatching(/:\d+$/) });
+    expect(requests.at(-1)).toMatchObject({ kind: 'exit_trade', status: 'done', claimedBy: expect.stringMatching(/:\d+:[0-9a-f]{8}$/) }); // the engine lease's holder id (host:pid:start)
     expect((await database.db.select().from(trades).where(eq(trades.id, done!.id)))[0]!.status).toBe('closed');
   });
 });

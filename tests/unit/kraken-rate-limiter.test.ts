@@ -2,7 +2,7 @@
 // ordinary calls wait in line for room below the reserve, and a kill's calls never wait.
 import { describe, expect, it } from 'vitest';
 import { testConfig } from '../../src/config/env.js';
-import { createCcxtKraken } from '../../src/exchange/kraken/ccxt-client.js';
+import { createCcxtKraken, loadCcxt } from '../../src/exchange/kraken/ccxt-client.js';
 import { callCost, RateCounter } from '../../src/exchange/kraken/rate-limiter.js';
 import { urgently } from '../../src/exchange/urgency.js';
 
@@ -15,9 +15,10 @@ function counterOnClock() {
   return { counter, advance: (ms: number) => void (now += ms) };
 }
 
-const settled = async (ps: Array<Promise<void>>) => {
+/** Which calls may go by the next turn of the event loop (null from take: at once). */
+const settled = async (ps: Array<Promise<void> | null>) => {
   const done: boolean[] = ps.map(() => false);
-  ps.forEach((p, i) => void p.then(() => (done[i] = true)));
+  ps.forEach((p, i) => void Promise.resolve(p).then(() => (done[i] = true)));
   await new Promise((r) => setTimeout(r, 0));
   return done;
 };
@@ -55,12 +56,14 @@ describe('Kraken rate limiter', () => {
     const { counter } = counterOnClock();
     for (let i = 0; i < 10; i++) void counter.take(1, false);
     const queued = counter.take(1, false);
-    const kill = urgently(() => counter.take(1));
-    expect(await settled([queued, kill])).toEqual([false, true]);
-    expect(counter.level).toBe(11);
+    // null: the kill's call goes on in the same tick, while the ordinary one waits.
+    expect(await urgently(async () => counter.take(1))).toBeNull();
+    expect(await urgently(async () => counter.take(1))).toBeNull();
+    expect(await settled([queued])).toEqual([false]);
+    expect(counter.level).toBe(12);
     expect(counter.queued).toBe(1);
     // Free calls (CancelAll) never wait either, urgent or not.
-    expect(await settled([counter.take(0, false)])).toEqual([true]);
+    expect(counter.take(0, false)).toBeNull();
   });
 
   it('wakes a queued call once the counter has decayed enough, without anything else happening', async () => {
@@ -82,5 +85,26 @@ describe('Kraken nonces', () => {
     const seen: number[] = [];
     for (let i = 0; i < 500; i++) seen.push(Number(a.nonce()), Number(b.nonce()));
     for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThan(seen[i - 1]!);
+  });
+});
+
+describe('Kraken request signing', () => {
+  it("signs private calls exactly as ccxt's Kraken client would (form and JSON bodies), with node:crypto", async () => {
+    const config = testConfig({ KRAKEN_API_KEY: 'k'.repeat(56), KRAKEN_API_SECRET: Buffer.from('s'.repeat(64)).toString('base64'), KRAKEN_API_URL: 'https://kraken.test' });
+    const client = await createCcxtKraken(config, { armed: true, withKeys: true });
+    const ccxt = await loadCcxt();
+    client.nonce = () => 1_767_614_400_123;
+    const cases: Array<[string, Record<string, unknown>]> = [
+      ['CancelAll', {}],
+      ['AddOrder', { pair: 'XXBTZUSD', type: 'buy', ordertype: 'limit', volume: '0.01', price: '50000.0', cl_ord_id: 'c-1' }],
+      ['AddOrderBatch', { pair: 'XXBTZUSD', orders: [{ ordertype: 'limit', type: 'buy', volume: '1', price: '1' }] }],
+      ['TradesHistory', { ofs: 50, start: 1_767_000_000 }],
+    ];
+    for (const [path, params] of cases) {
+      const ours = client.sign(path, 'private', 'POST', params);
+      const theirs = ccxt.kraken.prototype.sign.call(client, path, 'private', 'POST', params);
+      expect(ours).toEqual(theirs);
+    }
+    expect(client.sign('Ticker', 'public', 'GET', { pair: 'XXBTZUSD' })).toEqual(ccxt.kraken.prototype.sign.call(client, 'Ticker', 'public', 'GET', { pair: 'XXBTZUSD' }));
   });
 });

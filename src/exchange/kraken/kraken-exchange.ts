@@ -45,6 +45,8 @@ export class KrakenExchange implements Exchange {
   readonly #opts: KrakenExchangeOptions;
   readonly #clock: Clock;
   #client: Promise<CcxtExchange> | undefined;
+  /** The client once built: a call then reaches ccxt in the same tick (no await before the request). */
+  #ready: CcxtExchange | undefined;
   #markets: Promise<MarketIndex> | undefined;
 
   constructor(config: Config, opts: KrakenExchangeOptions) {
@@ -61,7 +63,7 @@ export class KrakenExchange implements Exchange {
       ...(this.#opts.rateTier ? { rateTier: this.#opts.rateTier } : {}),
       ...(this.#opts.timeoutMs !== undefined ? { timeoutMs: this.#opts.timeoutMs } : {}),
       ...(this.#opts.onRequest ? { onRequest: this.#opts.onRequest } : {}),
-    });
+    }).then((client) => (this.#ready = client));
     return this.#client;
   }
 
@@ -76,7 +78,7 @@ export class KrakenExchange implements Exchange {
 
   /** One Kraken REST call: ccxt's implicit method, errors mapped once, the result parsed by `schema`. */
   async #call<T extends z.ZodType>(api: 'public' | 'private', endpoint: string, params: Record<string, unknown>, schema: T): Promise<z.output<T>> {
-    const client = await this.#ccxt();
+    const client = this.#ready ?? (await this.#ccxt());
     const method = `${api === 'public' ? 'publicGet' : 'privatePost'}${endpoint}`;
     let raw: unknown;
     try {

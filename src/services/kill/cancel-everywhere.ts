@@ -106,8 +106,16 @@ async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptio
   return report;
 }
 
+/**
+ * One turn of the event loop: the exchange requests started before it have been handed to the
+ * socket (ccxt's and undici's remaining steps are microtasks) before the caller goes on.
+ */
+export const afterRequestsLeave = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 export async function cancelEverywhere(opts: CancelOptions): Promise<CancelReport> {
-  const venues = await Promise.all(venuesToClear(opts.exchanges).map((v) => clearVenue(v.venue, v.exchange, opts)));
+  // Kraken first and alone: the paper venue's database work starts once its request has left.
+  const venues = await Promise.all(venuesToClear(opts.exchanges).map((v, i) =>
+    i === 0 ? clearVenue(v.venue, v.exchange, opts) : afterRequestsLeave().then(() => clearVenue(v.venue, v.exchange, opts))));
   return { venues, allConfirmed: venues.every((v) => v.confirmed) };
 }
 

@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Actor, AppContext } from '../../app/context.js';
 import type { IncidentChecklistItem } from '../../db/schema/index.js';
-import { cancelEverywhere, mergeCancelReports, type CancelOptions, type CancelReport } from './cancel-everywhere.js';
+import { afterRequestsLeave, cancelEverywhere, mergeCancelReports, type CancelOptions, type CancelReport } from './cancel-everywhere.js';
 import { describeError, withDeadline } from './deadline.js';
 import { awaitOrdersInFlight, type FenceReport } from './fence.js';
 import { adoptHaltCancel } from './halt-cancel.js';
@@ -65,9 +65,10 @@ export async function executeKill(ctx: AppContext, request: KillRequest): Promis
   const direct = ctx.exchanges.hasKrakenKeys();
   const cancelOptions: CancelOptions = { exchanges: ctx.exchanges, logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, databaseTimeoutMs: ctx.config.KILL_DB_TIMEOUT };
 
-  // The exchange calls leave now, before anything else is awaited.
+  // The exchange calls leave now, before anything else runs here (one turn of the event loop).
   const cancelling = cancelEverywhere(cancelOptions);
   adoptHaltCancel(ctx, cancelling.then((r) => r.venues.find((v) => v.venue === 'kraken') ?? null));
+  await afterRequestsLeave();
   latchHalt(ctx, reason);
 
   // The kill is on disk before the database is touched; the halt write starts as soon as it is.

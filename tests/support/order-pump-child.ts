@@ -17,6 +17,8 @@ const ctx = await buildAppContext({
   config: testConfig({ IS_LIVE: 'true', KRAKEN_API_KEY: key, KRAKEN_API_SECRET: secret, KRAKEN_API_URL: krakenUrl, KRAKEN_RATE_LIMIT: 'false', LOG_DIR: logDir }),
   database, logger: silentLogger(), alerts: () => ({ raise: async () => {} }),
 });
+// The price the engine's market feed would have given (the pre-trade funds check needs one).
+ctx.prices.update({ candle: { symbol: 'BTC/USD', openTime: new Date(), open: 50_000, high: 50_000, low: 50_000, close: 50_000, volume: 1 } });
 const exchange = ctx.exchanges.kraken();
 await exchange.loadMarkets();
 const portfolio = await Portfolio.load(exchange, [], 'USD');
@@ -31,5 +33,6 @@ for (;;) {
     { purpose: 'entry', strategy: 'pump', symbol: 'BTC/USD', side: 'buy', quantity: dec('0.001'), reason: 'pump' },
   ).catch((err: unknown) => ({ kind: `error: ${(err as Error).message}` }));
   counts[outcome.kind] = (counts[outcome.kind] ?? 0) + 1;
+  if (outcome.kind !== 'recorded' && outcome.kind !== 'skipped') process.stderr.write(`${JSON.stringify(outcome)}\n`);
   await new Promise((r) => setTimeout(r, 5));
 }

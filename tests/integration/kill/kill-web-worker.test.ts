@@ -57,7 +57,7 @@ describe('kill sent to the web process of a web/worker split', () => {
     });
     const addOrders = () => kraken.callsTo('AddOrder');
     for (let i = 0; i < 600 && addOrders().length < 5; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(addOrders().length, pumpOut).toBeGreaterThanOrEqual(5);
+    expect(addOrders().length, `${pumpOut}\n${kraken.calls.map((c) => c.endpoint).join(" ")}`).toBeGreaterThanOrEqual(5);
 
     kraken.setLatency('CancelAll', 3_000);
     const sent = Date.now();

@@ -8,6 +8,7 @@ import { fills, orderIntents, trades } from '../../src/db/schema/index.js';
 import type { OrderHooks } from '../../src/engine/order-executor.js';
 import { validateClosedTrades } from '../../src/engine/ledger/validate-trades.js';
 import { dec, sum } from '../../src/money.js';
+import { reconcile } from '../../src/services/reconcile/reconcile.js';
 import type { FaultSpec } from '../../src/simulator/faults.js';
 import type { SimulatorOptions } from '../../src/simulator/simulator.js';
 import { createTestDb, ENGINE_TABLES, usePostgresTestDb, type DbKind } from '../support/db.js';
@@ -51,7 +52,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('live round trip on %s', (kind) =>
   it('books entry and exit from Kraken’s fills (each filled in two slices, the second booked by the follower), capital_buffer on close, ledger = Kraken’s balance', async () => {
     const database = await createTestDb(kind);
     try {
-      const { k, engine } = await liveRun(database, {
+      const { k, t, engine } = await liveRun(database, {
         sim: { fillSlices: 2 },
         // Kraken fills the rest of each order on its next tick, after the bot read the first slice back.
         hooks: (sim) => ({ afterSend: () => sim.sim.advance(1) }),
@@ -79,6 +80,9 @@ describe.each<DbKind>(['postgres', 'pglite'])('live round trip on %s', (kind) =>
       const ledgerCash = dec(10_000).plus(sum(all.map((t) => dec(t.realizedPnl!))));
       expect(dec(k.sim.state.balances['ZUSD']!).minus(ledgerCash).abs().toNumber()).toBeLessThan(0.0001 * booked.length);
       expect(dec(k.sim.state.balances['XXBT'] ?? '0').isZero()).toBe(true);
+      // ctb reconcile's view: every Kraken trade matched by a ledger fill, nothing legacy, nothing missing.
+      const report = await reconcile(t.ctx, t.ctx.exchanges.kraken(), { writeReport: false });
+      expect(report.counts).toMatchObject({ exchangeTrades: 4, matched: 4, mismatched: 0, missingOnExchange: 0, legacyUnmatched: 0, recentUnmatched: 0 });
     } finally {
       await closeCtx?.();
       closeCtx = undefined;

@@ -155,12 +155,24 @@ export class Engine implements RunningEngine {
   async followFills(): Promise<void> {
     const { ctx } = this;
     if (!this.#portfolio) return;
+    await this.#followLiveLeftBehind();
     if (this.#portfolio.inFlight.size === 0 && (await unresolvedIntents(ctx.db, this.#mode)).length === 0) return;
     const report = await withOrderLock(ctx, () => followIntents({
       ctx, mode: this.#mode, exchange: this.#exchange, portfolio: this.#portfolio, stuckAlerted: this.#stuckAlerted,
     }), { crossProcess: this.#mode === 'live' });
     // Another process booked something this portfolio was waiting for: read the account again.
     if (report.resolvedElsewhere > 0) this.#resolveNeeded = true;
+  }
+
+  /**
+   * Live orders still in flight when the bot went back to paper (a kill does) are Kraken's all the
+   * same: while this process holds the key they are followed up and booked, outside the paper book.
+   */
+  async #followLiveLeftBehind(): Promise<void> {
+    const { ctx } = this;
+    if (this.#mode !== 'paper' || !ctx.exchanges.hasKrakenKeys()) return;
+    if ((await unresolvedIntents(ctx.db, 'live')).length === 0) return;
+    await withOrderLock(ctx, () => resolveIntents({ ctx, mode: 'live', exchange: ctx.exchanges.kraken() }));
   }
 
   async #every(ms: number, signal: AbortSignal, what: string, fn: () => Promise<void>): Promise<void> {

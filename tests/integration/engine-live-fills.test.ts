@@ -8,6 +8,7 @@ import { fills, orderIntents, trades } from '../../src/db/schema/index.js';
 import type { OrderHooks } from '../../src/engine/order-executor.js';
 import { validateClosedTrades } from '../../src/engine/ledger/validate-trades.js';
 import { dec, sum } from '../../src/money.js';
+import { updateBotState } from '../../src/services/bot-state.js';
 import { reconcile } from '../../src/services/reconcile/reconcile.js';
 import type { FaultSpec } from '../../src/simulator/faults.js';
 import type { SimulatorOptions } from '../../src/simulator/simulator.js';
@@ -121,6 +122,21 @@ describe('live engine with orders in flight and faults', () => {
     expect(dec(trade!.quantity).toFixed()).toBe(dec(intent!.quantity).toFixed());
     expect(engine.portfolio.inFlight.size).toBe(0);
     expect(engine.portfolio.positions.size).toBe(1);
+  }, 180_000);
+
+  it('still books a live order in flight after the bot went back to paper (as a kill does)', async () => {
+    const { k, t, engine } = await liveRun(database(), { sim: { fillSlices: 3 } });
+    await engine.start();
+    const [intent] = await database().db.select().from(orderIntents);
+    expect(intent).toMatchObject({ mode: 'live', status: 'open' });
+    await updateBotState(database().db, t.clock, { mode: 'paper' });
+    await engine.prepare();
+    expect(engine.mode).toBe('paper');
+    k.sim.advance(2);
+    await engine.followFills();
+    expect((await database().db.select().from(orderIntents).where(eq(orderIntents.id, intent!.id)))[0]!.status).toBe('filled');
+    expect(await database().db.select().from(trades)).toEqual([expect.objectContaining({ mode: 'live', status: 'open', entryIntentId: intent!.id })]);
+    expect(await database().db.select().from(fills).where(eq(fills.intentId, intent!.id))).toHaveLength(3);
   }, 180_000);
 
   it('lets an entry in flight hold its strategy and pair even below maxOpenPositions', async () => {

@@ -17,6 +17,7 @@ import { createMetricsRegistry } from '../metrics/registry.js';
 import type { AppContext } from './context.js';
 import { defaultLiveSwitchPorts } from './live-switch-ports.js';
 import type { LiveSwitchPorts } from '../services/mode/ports.js';
+import { defaultIncidentPorts, type IncidentPorts } from '../services/kill/incident-ports.js';
 
 export interface BuildContextOptions {
   config: Config;
@@ -33,6 +34,8 @@ export interface BuildContextOptions {
   exchanges?: Partial<ExchangeProviderDeps>;
   /** Replace parts of the live switch's ports (tests: a scripted audit gate, a failing snapshot). */
   liveSwitch?: Partial<LiveSwitchPorts>;
+  /** Replace the incident's capabilities (tests: a flatten that fails). */
+  incident?: Partial<IncidentPorts>;
 }
 
 export interface OwnedContext extends AppContext {
@@ -60,7 +63,9 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
     paper: opts.exchanges?.paper ?? (() => createPaperExchange({ config, db: database.db, clock, logger, prices })),
     kraken: opts.exchanges?.kraken ?? ((o) => createKrakenExchange(config, { logger, armed: o.armed, clock })),
   });
-  const withExchanges = { ...base, exchanges, liveSwitch: defaultLiveSwitchPorts(config, logger, database.db, opts.liveSwitch) };
+  const withExchanges = {
+    ...base, exchanges, liveSwitch: defaultLiveSwitchPorts(config, logger, database.db, opts.liveSwitch), incident: defaultIncidentPorts(opts.incident),
+  };
   // The default sink stores every alert in the outbox first; the alerts feature delivers it.
   const alerts = opts.alerts?.(withExchanges) ?? createOutboxAlertSink({ db: database.db, clock, logger, config, metrics });
   // Error-level log lines become alerts (the alert pipeline's own lines excepted).

@@ -8,6 +8,7 @@ import type { ExchangeProvider } from '../exchange/provider.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
 import type { PriceBoard } from '../market/price-board.js';
+import type { IncidentPorts } from '../services/kill/incident-ports.js';
 import type { LiveSwitchPorts } from '../services/mode/ports.js';
 import type { Registry } from 'prom-client';
 
@@ -25,6 +26,11 @@ export interface AppContext {
   prices: PriceBoard;
   /** What the two-approver live switch needs: the go-live audit gate, the snapshot, Slack posting. */
   liveSwitch: LiveSwitchPorts;
+  /**
+   * What the incident checklist can make happen (close positions, reconcile the ledger), in every
+   * process: done here, or handed to the process that can and shown pending until it answers.
+   */
+  incident: IncidentPorts;
 }
 
 export type ActorSource = 'slack' | 'cli' | 'http' | 'system';

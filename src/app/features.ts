@@ -9,9 +9,9 @@ import type { Feature } from './feature.js';
 import { engineFeature } from '../engine/feature.js';
 import { killOnHardBreach } from '../services/kill/auto-kill.js';
 import { createKillFeature } from '../services/kill/kill-feature.js';
-import { createSlackIncidentPoster } from '../slack/incident-poster.js';
+import { createSlackIncidentPoster, createSlackIncidentThread } from '../slack/incident-poster.js';
 
 // The kill switch posts its incident threads through Slack when Slack is configured.
-const killFeature = createKillFeature({ incidentPoster: createSlackIncidentPoster });
+const killFeature = createKillFeature({ incidentPoster: createSlackIncidentPoster, incidentThread: createSlackIncidentThread });
 
 export const features: Feature[] = [healthFeature, metricsFeature, alertsFeature, killFeature, modeFeature, slackFeature, statsSummariesFeature, engineFeature({ onHardBreach: killOnHardBreach })];

@@ -232,6 +232,9 @@ export const envSchema = z.object({
   KILL_DB_TIMEOUT: duration('3s'),
   // How long GET /healthz waits for the database before answering with what it could not read.
   HEALTHZ_DB_TIMEOUT: duration('1s'),
+  // How long an incident checklist item handed to the engine's process (flatten, reconcile without
+  // the key) is waited for before it is shown pending; its answer lands on the item either way.
+  INCIDENT_HANDOVER_WAIT: duration('15s'),
   KILL_HANDOFF_TIMEOUT: duration('10s'),
   KILL_HTTP_TOKEN: secret,
   HALT_POLL_INTERVAL: duration('500ms'),

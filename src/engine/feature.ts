@@ -12,9 +12,8 @@ import { createLeaseKeeper } from '../services/engine-lease/keeper.js';
 import { setEngineLease } from '../services/engine-lease/runtime.js';
 import { engineRequestHandlers } from '../services/engine-requests/handlers.js';
 import { startRequestRunner } from '../services/engine-requests/runner.js';
-import { setKillHooks } from '../services/kill/runtime.js';
+import { checklistFollowUp } from '../services/kill/checklist-records.js';
 import { Engine } from './engine.js';
-import { flattenPositions } from './flatten.js';
 import { assertLiveFeed } from './live-feed.js';
 import { loadStrategies } from './strategies/config.js';
 import type { RiskBreach } from './risk-guard.js';
@@ -38,13 +37,13 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
       const strategies = loadStrategies(ctx.config).strategies;
       await assertLiveFeed(ctx, startOpts.feed);
       const feed = await createMarketFeed(ctx.config, startOpts.feed, opts.market);
-      setKillHooks(ctx, { flatten: (c) => flattenPositions(c) });
       const lease = createLeaseKeeper(ctx, {
         role: startOpts.role, feed: startOpts.feed, ...(opts.standbyPollMs !== undefined ? { standbyPollMs: opts.standbyPollMs } : {}),
       });
       setEngineLease(ctx, lease);
       const runner = startRequestRunner(ctx, {
-        holder: lease.holderId, handlers: engineRequestHandlers(ctx), active: () => lease.holdsLease(),
+        // The incident's flatten and reconcile are among them: the checklist item follows the answer.
+        holder: lease.holderId, handlers: engineRequestHandlers(ctx), active: () => lease.holdsLease(), onFinished: checklistFollowUp(ctx),
         ...(opts.requestPollMs !== undefined ? { pollMs: opts.requestPollMs } : {}),
       });
       // Asked before strategies run and before each order: a lost (or unconfirmed) lease stops trading now.

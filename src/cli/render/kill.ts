@@ -25,8 +25,14 @@ function fenceLines(r: KillResult): string[] {
 export function renderChecklist(view: IncidentView): string {
   const lines = [`Incident #${view.incident.id} (${view.incident.status}) — ${view.incident.reason} — opened by ${view.incident.openedBy} at ${view.incident.openedAt.toISOString()}`];
   for (const item of view.items) {
-    const done = item.doneAt ? `done by ${item.doneBy} at ${item.doneAt.toISOString()}` : 'to do';
-    lines.push(`  [${item.doneAt ? 'x' : ' '}] ${item.item.padEnd(20)} ${item.label} — ${done}`);
+    const found = typeof item.outcome?.summary === 'string' ? item.outcome.summary : '';
+    const status = item.doneAt
+      ? `done by ${item.doneBy} at ${item.doneAt.toISOString()}${found ? `: ${found}` : ''}`
+      : item.state === 'pending'
+        ? `PENDING: handed to the engine's process (request #${item.requestId ?? '?'})`
+        : item.state === 'failed' ? `FAILED: ${found}` : 'to do';
+    const box = item.doneAt ? 'x' : item.state === 'pending' ? '~' : item.state === 'failed' ? '!' : ' ';
+    lines.push(`  [${box}] ${item.item.padEnd(20)} ${item.label} — ${status}`);
   }
   return lines.join('\n');
 }
@@ -58,6 +64,7 @@ export function renderIncident(r: IncidentShowResult): string {
 }
 
 export function renderItemDone(r: DoItemResult): string {
+  if (r.state === 'pending') return `${r.item}: PENDING — ${r.summary}`;
   if (!r.ok) return `${r.item}: not done — ${r.summary}`;
   if (r.alreadyDone) return `${r.item}: already done by ${r.doneBy} at ${r.doneAt?.toISOString()}.`;
   return `${r.item}: done by ${r.doneBy} at ${r.doneAt?.toISOString()} — ${r.summary}`;

@@ -8,10 +8,16 @@
 //     (halt-cancel.ts), which usually removes the orders first — and what is still open.
 //   - the kinds in ENGINE_HANDLERS, only in the process that holds the engine lease (the engine
 //     feature's runner): adopt_order and cancel_order for `ctb reconcile adopt|cancel` from a shell
-//     without the key; exit_trade, an operator's exit through the engine's own order path. A kind missing from both stays pending until a process that has it runs.
+//     without the key; exit_trade, an operator's exit through the engine's own order path; flatten,
+//     the incident's "close positions" through that same order path; reconcile, the incident's
+//     "reconcile the ledger" (Kraken's trade history read-only, or refused with its reason when this
+//     process cannot read Kraken either). A kind missing from both stays pending until a process that has it runs.
+import { count, eq } from 'drizzle-orm';
 import type { AppContext } from '../../app/context.js';
-import type { EngineRequestKind } from '../../db/schema/index.js';
+import { fills, orderIntents, type EngineRequestKind } from '../../db/schema/index.js';
 import { exitTradeHandler } from '../../engine/exit-request.js';
+import { flattenPositions, type FlattenReport } from '../../engine/flatten.js';
+import { reconcileHere } from '../kill/incident-ports.js';
 import { clearVenue, mergeVenueReports } from '../kill/cancel-everywhere.js';
 import { haltCancelSince } from '../kill/halt-cancel.js';
 import { cancelOrderHandler } from '../reconcile/cancel-order.js';
@@ -41,6 +47,44 @@ export function cancelAllHandler(ctx: Pick<AppContext, 'config' | 'exchanges' | 
   };
 }
 
+/** A flatten asked for longer ago than this is not carried out: selling hours later is not what was asked. */
+export const FLATTEN_STALE_MS = 10 * 60_000;
+
+export function flattenHandler(ctx: AppContext, flatten: (c: AppContext) => Promise<FlattenReport> = flattenPositions): EngineRequestHandler {
+  return async (request) => {
+    if (ctx.clock.now().getTime() - request.requestedAt.getTime() > FLATTEN_STALE_MS) {
+      return { ok: false, summary: `Not carried out: requested at ${request.requestedAt.toISOString()}, more than ${FLATTEN_STALE_MS / 60_000} minutes ago; ask again if positions should still be closed.` };
+    }
+    const report = await flatten(ctx);
+    ctx.logger.warn({ requestId: request.id, requestedBy: request.requestedBy, closed: report.closed, failed: report.failed }, `flatten handed over by ${request.requestedBy}: ${report.summary}`);
+    return { ok: report.ok, summary: report.summary, details: { closed: report.closed, failed: report.failed } };
+  };
+}
+
+export function reconcileHandler(ctx: AppContext): EngineRequestHandler {
+  return async () => {
+    if (ctx.exchanges.hasKrakenKeys()) {
+      const outcome = await reconcileHere(ctx);
+      return { ok: outcome.state === 'done', summary: outcome.summary, ...(outcome.details ? { details: outcome.details } : {}) };
+    }
+    // No key here either: only a bot that never sent a live order has nothing on Kraken to compare.
+    const [intents] = await ctx.db.select({ n: count() }).from(orderIntents).where(eq(orderIntents.mode, 'live'));
+    const [liveFills] = await ctx.db.select({ n: count() }).from(fills).where(eq(fills.mode, 'live'));
+    if ((intents?.n ?? 0) === 0 && (liveFills?.n ?? 0) === 0) {
+      return { ok: true, summary: 'Nothing on Kraken to reconcile: the ledger holds no live order intent and no live fill (paper only), and no process asked has a Kraken key. Kraken was not read.' };
+    }
+    return {
+      ok: false,
+      summary: `Refused: the ledger holds ${intents?.n ?? 0} live order intent(s) and ${liveFills?.n ?? 0} live fill(s), but neither the asking process nor the engine's has a Kraken key to read Kraken's history. Run ctb reconcile where the key is, then tick this item again.`,
+    };
+  };
+}
+
+/** The incident's two kinds alone (tests stand in for the engine's process with them). */
+export function incidentHandlers(ctx: AppContext): EngineRequestHandlers {
+  return { flatten: flattenHandler(ctx), reconcile: reconcileHandler(ctx) };
+}
+
 /** Builds one kind's handler for a running bot's context. */
 export type EngineRequestHandlerFactory = (ctx: AppContext) => EngineRequestHandler;
 
@@ -48,6 +92,8 @@ export type EngineRequestHandlerFactory = (ctx: AppContext) => EngineRequestHand
 const ENGINE_HANDLERS: Partial<Record<EngineRequestKind, EngineRequestHandlerFactory>> = {
   cancel_order: cancelOrderHandler,
   exit_trade: exitTradeHandler,
+  flatten: (ctx) => flattenHandler(ctx),
+  reconcile: reconcileHandler,
 };
 
 export function engineRequestHandlers(ctx: AppContext): EngineRequestHandlers {

@@ -1,16 +1,22 @@
-// Owns the incident a kill opens and its manual-intervention checklist: reading it, and ticking
-// an item with who did it and when. Ticking is idempotent: a second click (or a Slack retry) keeps
-// the first person and time and says so. Items the bot can do itself are done, not just ticked:
-// cancel re-cancels everywhere, close-positions runs the engine's flatten, reconcile runs the
-// reconciler; the rest record the operator's word.
-import { and, desc, eq, isNull } from 'drizzle-orm';
+// Owns the incident a kill opens and its manual-intervention checklist: reading it, and doing an
+// item. No item is ticked done by code that did not do it: "cancel again" re-cancels everywhere
+// here; "close positions" and "reconcile the ledger" go through the context's incident ports (done
+// here, or handed to the process that can and shown pending until it answers, then done or failed
+// with the result); "notify stakeholders" is a person's word, recorded as who marked it and when.
+// Doing an item is idempotent: a second click (or a Slack retry) keeps the first record and says
+// so, and an item already handed over is not handed over twice.
+import { desc, eq } from 'drizzle-orm';
 import type { Actor, AppContext } from '../../app/context.js';
 import { incidentChecklistItems, incidents, type ChecklistItemKey, type Incident, type IncidentChecklistItem } from '../../db/schema/index.js';
 import { AppError } from '../../errors.js';
+import { getEngineRequest } from '../engine-requests/store.js';
 import { cancelEverywhere } from './cancel-everywhere.js';
 import { checklistSpec } from './checklist.js';
+import { claimAnnouncement, finishChecklistRequest, markChecklistAttempt, recordCapabilityOutcome } from './checklist-records.js';
 import { describeError } from './deadline.js';
-import { killRuntime } from './runtime.js';
+import { outcomeOfRequest, type CapabilityOutcome } from './incident-ports.js';
+
+export { markChecklistItem, type TickOutcome } from './checklist-records.js';
 
 export interface IncidentView {
   incident: Incident;
@@ -29,35 +35,17 @@ export async function currentIncident(ctx: Pick<AppContext, 'db'>, incidentId?: 
   return { incident, items };
 }
 
-export interface TickOutcome {
-  item: IncidentChecklistItem;
-  /** Someone had already done it: the first record stands. */
-  alreadyDone: boolean;
-}
-
-export async function markChecklistItem(
-  ctx: Pick<AppContext, 'db' | 'clock'>,
-  opts: { incidentId: number; item: ChecklistItemKey; actor: Actor; outcome: Record<string, unknown> },
-): Promise<TickOutcome> {
-  const updated = await ctx.db
-    .update(incidentChecklistItems)
-    .set({ doneAt: ctx.clock.now(), doneBy: opts.actor.id, outcome: opts.outcome })
-    .where(and(eq(incidentChecklistItems.incidentId, opts.incidentId), eq(incidentChecklistItems.item, opts.item), isNull(incidentChecklistItems.doneAt)))
-    .returning();
-  if (updated[0]) return { item: updated[0], alreadyDone: false };
-  const [existing] = await ctx.db.select().from(incidentChecklistItems)
-    .where(and(eq(incidentChecklistItems.incidentId, opts.incidentId), eq(incidentChecklistItems.item, opts.item)));
-  if (!existing) throw new AppError('usage', 'no_such_item', `Incident ${opts.incidentId} has no checklist item ${opts.item}.`);
-  return { item: existing, alreadyDone: true };
-}
-
 export interface DoItemResult {
+  /** Done now or before; false while pending or after a failure. */
   ok: boolean;
   incidentId: number;
   item: ChecklistItemKey;
+  state: 'done' | 'failed' | 'pending';
   alreadyDone: boolean;
   doneBy: string | null;
   doneAt: Date | null;
+  /** The engine request carrying the work, when it was handed over. */
+  requestId: number | null;
   summary: string;
 }
 
@@ -72,46 +60,75 @@ export async function doChecklistItem(
   if (!existing) throw new AppError('usage', 'no_such_item', `Incident ${view.incident.id} has no checklist item ${opts.item}.`);
   const base = { incidentId: view.incident.id, item: opts.item };
   if (existing.doneAt) {
-    return { ...base, ok: true, alreadyDone: true, doneBy: existing.doneBy, doneAt: existing.doneAt,
+    return { ...base, ok: true, state: 'done', alreadyDone: true, doneBy: existing.doneBy, doneAt: existing.doneAt, requestId: existing.requestId,
       summary: `Already done by ${existing.doneBy} at ${existing.doneAt.toISOString()}.` };
   }
+  // Handed over and not answered yet: say so instead of handing it over again.
+  const waiting = existing.state === 'pending' && existing.requestId !== null ? await stillPending(ctx, existing) : null;
+  if (waiting) return { ...base, ok: false, state: 'pending', alreadyDone: false, doneBy: null, doneAt: null, requestId: waiting.requestId ?? null, summary: waiting.summary };
   if (checklistSpec(opts.item).confirm && !opts.confirmed) {
     throw new AppError('usage', 'confirmation_required', `${checklistSpec(opts.item).label} changes the account: confirm it.`, {
       hint: 'In the terminal add --yes; in Slack press Confirm in the dialog.',
     });
   }
-  const action = await perform(ctx, opts.item, opts.actor);
-  if (!action.ok) return { ...base, ok: false, alreadyDone: false, doneBy: null, doneAt: null, summary: action.summary };
-  const tick = await markChecklistItem(ctx, {
-    incidentId: view.incident.id, item: opts.item, actor: opts.actor,
-    outcome: { summary: action.summary, ...(opts.note ? { note: opts.note } : {}), ...(action.details ?? {}) },
+  // Shown pending the moment it is handed over, so the engine's answer lands on the item even if
+  // this process stops waiting (or dies) first.
+  const onHandedOver = (requestId: number) => markChecklistAttempt(ctx, {
+    incidentId: view.incident.id, item: opts.item, state: 'pending', requestId,
+    outcome: { summary: `Handed to the engine's process (request #${requestId}) by ${opts.actor.id}.`, requestId, ...(opts.note ? { note: opts.note } : {}) },
   });
-  return { ...base, ok: true, alreadyDone: tick.alreadyDone, doneBy: tick.item.doneBy, doneAt: tick.item.doneAt, summary: action.summary };
+  const outcome = await perform(ctx, opts.item, opts.actor, view.incident.id, onHandedOver);
+  const tick = await recordCapabilityOutcome(ctx, { incidentId: view.incident.id, item: opts.item, actor: opts.actor, outcome, note: opts.note });
+  // The engine's process finished the item while we waited: it is this request's answer, told here.
+  const ours = tick.alreadyDone && outcome.requestId !== undefined && tick.item.requestId === outcome.requestId;
+  if (ours) await claimAnnouncement(ctx, tick.item.id);
+  const alreadyDone = tick.alreadyDone && !ours;
+  const done = tick.item.state === 'done';
+  return {
+    ...base, ok: done, state: done ? 'done' : outcome.state, alreadyDone, doneBy: tick.item.doneBy, doneAt: tick.item.doneAt,
+    requestId: outcome.requestId ?? null, summary: alreadyDone ? `Already done by ${tick.item.doneBy} at ${tick.item.doneAt?.toISOString()}.` : outcome.summary,
+  };
 }
 
-async function perform(ctx: AppContext, item: ChecklistItemKey, actor: Actor): Promise<{ ok: boolean; summary: string; details?: Record<string, unknown> }> {
-  const hooks = killRuntime(ctx).hooks;
+/** The item's request when it is still open; null when it finished (the item is brought up to date). */
+async function stillPending(ctx: AppContext, item: IncidentChecklistItem): Promise<CapabilityOutcome | null> {
+  const request = await getEngineRequest(ctx.db, item.requestId!);
+  if (!request) return null;
+  const outcome = outcomeOfRequest(request);
+  if (outcome.state === 'pending') return outcome;
+  await finishChecklistRequest(ctx, request, { ok: outcome.state === 'done', summary: outcome.summary, ...(outcome.details ? { details: outcome.details } : {}) });
+  return null;
+}
+
+async function perform(
+  ctx: AppContext, item: ChecklistItemKey, actor: Actor, incidentId: number, onHandedOver: (requestId: number) => Promise<unknown>,
+): Promise<CapabilityOutcome> {
   try {
     switch (item) {
       case 'cancel_orders': {
         const report = await cancelEverywhere({ exchanges: ctx.exchanges, logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS });
         const counts = report.venues.map((v) => `${v.venue}: ${v.confirmed ? 'none open' : `${v.survivors.length} still open${v.errors.length ? ` (${v.errors.at(-1)})` : ''}`}`).join(', ');
-        return { ok: report.allConfirmed, summary: `Cancelled again — ${counts}.`, details: { cancel: report } };
+        return { state: report.allConfirmed ? 'done' : 'failed', summary: `Cancelled again — ${counts}.`, details: { cancel: report } };
       }
-      case 'close_positions': {
-        if (!hooks.flatten) return { ok: true, summary: 'Recorded as closed by hand (the engine flatten is not available in this process).' };
-        const outcome = await hooks.flatten(ctx, actor);
-        return { ok: outcome.ok, summary: outcome.summary, ...(outcome.details ? { details: outcome.details } : {}) };
-      }
-      case 'reconcile_ledger': {
-        if (!hooks.reconcile) return { ok: true, summary: 'Recorded as reconciled by hand (the reconciler is not available in this process).' };
-        const outcome = await hooks.reconcile(ctx);
-        return { ok: outcome.ok, summary: outcome.summary };
-      }
+      case 'close_positions':
+        return await ctx.incident.flatten(ctx, { actor, incidentId, checklistItem: item, onHandedOver });
+      case 'reconcile_ledger':
+        return await ctx.incident.reconcile(ctx, { actor, incidentId, checklistItem: item, onHandedOver });
       case 'notify_stakeholders':
-        return { ok: true, summary: 'Stakeholders notified.' };
+        // The bot cannot know who was told: it records who says they were, and when.
+        return { state: 'done', summary: `Marked done by ${actor.id} at ${ctx.clock.now().toISOString()}.` };
     }
   } catch (err) {
-    return { ok: false, summary: `Failed: ${describeError(err)}` };
+    return { state: 'failed', summary: `Failed: ${describeError(err)}` };
   }
+}
+
+/** `ctb kill --flatten`: the incident's close-positions item, done (or handed over) right after the kill. */
+export async function closePositionsAfterKill(ctx: AppContext, actor: Actor, incidentId: number | null): Promise<{ ok: boolean; summary: string; details?: Record<string, unknown> }> {
+  if (incidentId === null) {
+    const outcome = await ctx.incident.flatten(ctx, { actor });
+    return { ok: outcome.state === 'done', summary: outcome.summary, ...(outcome.details ? { details: outcome.details } : {}) };
+  }
+  const r = await doChecklistItem(ctx, { item: 'close_positions', actor, confirmed: true, incidentId });
+  return { ok: r.ok, summary: r.summary };
 }

@@ -14,6 +14,7 @@ import { announceIncident, announceUnposted, type IncidentPoster } from './annou
 import { startDeadMansSwitch } from './dead-man.js';
 import { describeError } from './deadline.js';
 import { startHaltWatcher } from './halt-watcher.js';
+import { incidentThreadRefresher, type IncidentThread } from './incident-thread.js';
 import { cancelAllHandler } from '../engine-requests/handlers.js';
 import { startRequestRunner, type RequestRunner } from '../engine-requests/runner.js';
 import { holdsLease } from '../engine-lease/runtime.js';
@@ -24,6 +25,8 @@ import { staleEngineHandler, startWatchdog } from '../self-heal/watchdog.js';
 export interface KillFeatureOptions {
   /** Posts an incident's checklist thread (Slack, when configured). */
   incidentPoster?: (ctx: AppContext) => IncidentPoster | undefined;
+  /** Keeps the incident thread in step with checklist items the engine's process answers (Slack). */
+  incidentThread?: (ctx: AppContext) => IncidentThread | undefined;
 }
 
 export function createKillFeature(opts: KillFeatureOptions = {}): Feature {
@@ -47,11 +50,13 @@ export function createKillFeature(opts: KillFeatureOptions = {}): Feature {
         setKillHooks(ctx, { onIncidentOpened: (incident) => announceIncident(ctx, incident.id, poster).then(() => undefined) });
       }
       let postFailures = 0;
+      const thread = opts.incidentThread?.(ctx);
+      const refreshThread = thread ? incidentThreadRefresher(ctx, thread) : async () => {};
       const watcher = await startHaltWatcher(ctx, {
         ...(poster
           ? {
               whileHalted: () =>
-                announceUnposted(ctx, poster).then(
+                announceUnposted(ctx, poster).then(() => refreshThread()).then(
                   () => void (postFailures = 0),
                   (err: unknown) => {
                     postFailures += 1;

@@ -19,7 +19,7 @@ import { handKrakenCancelOver } from './handoff.js';
 import { dropRunningKill, pendingKillPath, releaseRunningKill, saveRunningKill, type PendingKill } from './pending-kill.js';
 import { checklistOf, persistKill, recordCancelReport, type KillRecord, type PersistOutcome } from './persist-kill.js';
 import { killRuntime, latchHalt, type FlattenOutcome } from './runtime.js';
-import { markChecklistItem } from './incident.js';
+import { closePositionsAfterKill } from './incident.js';
 
 export interface KillRequest {
   actor: Actor;
@@ -167,18 +167,10 @@ async function raiseKillAlert(ctx: AppContext, request: KillRequest, result: Kil
   }
 }
 
+// Through the incident's close-positions item: flattened by the engine's process, or shown pending.
 async function flatten(ctx: AppContext, actor: Actor, result: KillResult): Promise<FlattenOutcome> {
-  const hook = killRuntime(ctx).hooks.flatten;
-  if (!hook) {
-    return { ok: false, summary: 'Closing positions is not available in this process (no engine flatten); close them by hand and tick the checklist.' };
-  }
   try {
-    const outcome = await hook(ctx, actor);
-    if (outcome.ok && result.incidentId !== null) {
-      await markChecklistItem(ctx, { incidentId: result.incidentId, item: 'close_positions', actor, outcome: { summary: outcome.summary } })
-        .catch((err) => ctx.logger.error({ err }, 'kill: could not tick close_positions'));
-    }
-    return outcome;
+    return await closePositionsAfterKill(ctx, actor, result.incidentId);
   } catch (err) {
     return { ok: false, summary: `Closing positions failed: ${describeError(err)}` };
   }

@@ -3,7 +3,6 @@
 // trading jobs of this process stop even when the halt cannot be written yet. One runtime per
 // AppContext (keyed by its job registry, which every copy of the context shares).
 import type { AppContext } from '../../app/context.js';
-import type { Actor } from '../../app/context.js';
 import type { Incident, IncidentChecklistItem } from '../../db/schema/index.js';
 
 export interface FlattenOutcome {
@@ -12,11 +11,9 @@ export interface FlattenOutcome {
   details?: Record<string, unknown>;
 }
 
+// Flatten and reconcile are not hooks: they are the context's incident ports (incident-ports.ts),
+// built for every process, so no process records them as done without doing them.
 export interface KillHooks {
-  /** Closes open positions (the engine's flatten). */
-  flatten?: (ctx: AppContext, actor: Actor) => Promise<FlattenOutcome>;
-  /** Reconciles the ledger against the exchange (the audit area's reconcile). */
-  reconcile?: (ctx: AppContext) => Promise<{ ok: boolean; summary: string }>;
   /** Posts the incident thread with its checklist buttons (Slack). */
   onIncidentOpened?: (incident: Incident, items: IncidentChecklistItem[]) => Promise<void>;
 }

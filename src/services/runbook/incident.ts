@@ -8,9 +8,9 @@ import { code, glance, ladder, people, roundsSource, slaSource, type RenderOptio
 /** What each checklist item means in practice (the kill area owns the items themselves). */
 const CHECKLIST_HOW: Record<string, string> = {
   cancel_orders: 'cancels again on every venue and re-counts (idempotent); confirm zero open orders in Kraken\'s UI too',
-  close_positions: 'closes positions through the engine, or records that you closed them by hand in Kraken\'s UI — only if the incident calls for it',
-  reconcile_ledger: 'runs the reconciliation (as `ctb reconcile`): no mismatched or recent unmatched trades, balances within tolerance; then `ctb validate-trades`',
-  notify_stakeholders: 'tell them first (what happened, what was done, current exposure — in the incident thread, plus email for those not in Slack), then tick it',
+  close_positions: 'the engine\'s process sells every open position (pending until it answers, then done or failed with what it sold; positions you closed by hand in Kraken\'s UI leave it nothing to sell) — only if the incident calls for it',
+  reconcile_ledger: 'reads Kraken\'s trade history and balances against the ledger (as `ctb reconcile`; where this process has no key, the engine\'s process does it): done only with no mismatched or recent unmatched trades; then `ctb validate-trades`',
+  notify_stakeholders: 'tell them first (what happened, what was done, current exposure — in the incident thread, plus email for those not in Slack), then tick it: it records who marked it and when',
 };
 
 export function renderIncidentRunbook(d: RunbookData, opts: RenderOptions = {}): string {

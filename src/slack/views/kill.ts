@@ -54,10 +54,21 @@ export function renderKillReply(r: KillResult): SlackMessage {
   return { text: r.notice ? `${r.notice} ${headline}` : headline, blocks };
 }
 
-function itemLine(i: Pick<IncidentChecklistItem, 'item' | 'label' | 'doneAt' | 'doneBy'>): string {
-  return i.doneAt
-    ? `:white_check_mark: ~${escapeText(i.label)}~ — ${actorLabel(i.doneBy ?? 'unknown')}, ${slackDate(i.doneAt)}`
-    : `:white_square: ${escapeText(i.label)}`;
+const SUMMARY_MAX = 200;
+function summaryOf(i: Pick<IncidentChecklistItem, 'outcome'>): string {
+  const s = typeof i.outcome?.summary === 'string' ? i.outcome.summary : '';
+  return escapeText(s.length > SUMMARY_MAX ? `${s.slice(0, SUMMARY_MAX - 1)}…` : s);
+}
+
+/** One checklist line: done (who, when, what it found), pending (handed over), failed (why), or to do. */
+function itemLine(i: Pick<IncidentChecklistItem, 'item' | 'label' | 'doneAt' | 'doneBy' | 'state' | 'requestId' | 'outcome'>): string {
+  if (i.doneAt) {
+    const found = summaryOf(i);
+    return `:white_check_mark: ~${escapeText(i.label)}~ — ${actorLabel(i.doneBy ?? 'unknown')}, ${slackDate(i.doneAt)}${found ? ` — ${found}` : ''}`;
+  }
+  if (i.state === 'pending') return `:hourglass_flowing_sand: ${escapeText(i.label)} — *pending*: handed to the engine's process (request #${i.requestId ?? '?'})`;
+  if (i.state === 'failed') return `:x: ${escapeText(i.label)} — *failed*: ${summaryOf(i)}`;
+  return `:white_square: ${escapeText(i.label)}`;
 }
 
 export function renderIncident(incident: Incident, items: IncidentChecklistItem[]): SlackMessage {
@@ -66,7 +77,8 @@ export function renderIncident(incident: Incident, items: IncidentChecklistItem[
     section(`*By* ${actorLabel(incident.openedBy)} (${incident.trigger}) ${slackDate(incident.openedAt)}\n*Reason:* ${escapeText(incident.reason)}`),
     section(`*Manual-intervention checklist* — each button does (where the bot can) and records who and when:\n${items.map(itemLine).join('\n')}`),
   ];
-  const undone = items.filter((i) => !i.doneAt);
+  // No button for an item already handed over: its answer updates this message.
+  const undone = items.filter((i) => !i.doneAt && i.state !== 'pending');
   if (undone.length > 0 && incident.status === 'open') {
     blocks.push({
       type: 'actions',
@@ -97,12 +109,23 @@ export function renderIncident(incident: Incident, items: IncidentChecklistItem[
 export function renderChecklistTick(r: DoItemResult): SlackMessage {
   const label = checklistSpec(r.item).label;
   const summary = escapeText(r.summary);
-  const text = !r.ok
+  const text = r.state === 'pending'
+    ? `:hourglass_flowing_sand: ${label}: pending — ${summary}`
+    : !r.ok
     ? `:x: ${label}: not done — ${summary}`
     : r.alreadyDone
       ? `:information_source: ${label}: already done by ${actorLabel(r.doneBy ?? 'unknown')}${r.doneAt ? ` ${slackDate(r.doneAt)}` : ''}.`
       : `:white_check_mark: ${label}: done by ${actorLabel(r.doneBy ?? 'unknown')}${r.doneAt ? ` ${slackDate(r.doneAt)}` : ''} — ${summary}`;
   return { text, blocks: [section(text)] };
+}
+
+/** An item the engine's process answered after whoever asked stopped waiting (posted in the thread). */
+export function renderChecklistAnswer(i: IncidentChecklistItem): SlackMessage {
+  const label = checklistSpec(i.item).label;
+  const text = i.state === 'done'
+    ? `:white_check_mark: ${label}: done (asked by ${actorLabel(i.doneBy ?? 'unknown')}, request #${i.requestId ?? '?'}) — ${summaryOf(i)}`
+    : `:x: ${label}: failed (request #${i.requestId ?? '?'}) — ${summaryOf(i)}`;
+  return { text, blocks: [section(text.slice(0, 2900))] };
 }
 
 export function renderResume(r: ResumeResult): SlackMessage {

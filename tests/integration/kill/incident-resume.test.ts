@@ -9,10 +9,16 @@ import { getBotState } from '../../../src/services/bot-state.js';
 import { currentIncident } from '../../../src/services/kill/incident.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
 import { addPendingKill } from '../../../src/services/kill/pending-kill.js';
-import { isHaltLatched, setKillHooks } from '../../../src/services/kill/runtime.js';
+import { isHaltLatched } from '../../../src/services/kill/runtime.js';
+import { flattenHandler, incidentHandlers } from '../../../src/services/engine-requests/handlers.js';
+import { startRequestRunner, type RequestRunner } from '../../../src/services/engine-requests/runner.js';
+import { checklistFollowUp } from '../../../src/services/kill/checklist-records.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { killTestContext, type KillTestContext } from '../../support/kill-context.js';
 import { openOrder } from '../../support/recording-exchange.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const alice = { id: 'U0ALICE', source: 'slack' as const };
 const bob = { id: 'U0BOB', source: 'slack' as const };
@@ -20,6 +26,7 @@ const stranger = { id: 'U0STRANGER', source: 'slack' as const };
 
 let testDb: TestDatabase;
 let t: KillTestContext;
+let engine: RequestRunner | undefined;
 
 beforeAll(async () => {
   testDb = await createPostgresTestDb();
@@ -28,12 +35,20 @@ afterAll(async () => {
   await testDb?.close();
 });
 afterEach(async () => {
+  await engine?.stop();
+  engine = undefined;
   await t?.ctx.close();
-  await testDb.db.execute(sql`truncate incident_checklist_items, incidents, bot_state, audit_runs restart identity cascade`);
+  await testDb.db.execute(sql`truncate incident_checklist_items, incidents, bot_state, audit_runs, engine_requests restart identity cascade`);
 });
 
+/** The engine's process on the same database: it carries out the flatten (and reconcile) handed to it. */
+function engineProcess(handlers = incidentHandlers(t.ctx)): RequestRunner {
+  engine = startRequestRunner(t.ctx, { holder: 'worker-host:4242', handlers, onFinished: checklistFollowUp(t.ctx), pollMs: 20 });
+  return engine;
+}
+
 async function killed(): Promise<KillTestContext> {
-  t = await killTestContext({ database: testDb, armed: true, env: { SLACK_OPERATORS: 'U0ALICE,U0BOB' } });
+  t = await killTestContext({ database: testDb, armed: true, env: { SLACK_OPERATORS: 'U0ALICE,U0BOB', REPORTS_DIR: mkdtempSync(join(tmpdir(), 'ctb-reports-')) } });
   await executeKill(t.ctx, { actor: alice, reason: 'bad fills', trigger: 'manual' });
   return t;
 }
@@ -41,7 +56,9 @@ async function killed(): Promise<KillTestContext> {
 const done = (item: string, actor = alice, extra: Record<string, unknown> = {}) =>
   runCommand(incidentDoneCommand, t.ctx, actor, { item, ...extra });
 
+/** Every item really done: the engine's process flattens (nothing open), Kraken's history is read. */
 async function tickAll(): Promise<void> {
+  engineProcess();
   await done('cancel_orders');
   await done('close_positions', alice, { confirmed: true });
   await done('reconcile_ledger');
@@ -88,15 +105,17 @@ describe('incident checklist', () => {
     expect(t.kraken.open).toEqual([]);
   });
 
-  it('asks for a confirmation before closing positions, then runs the engine flatten', async () => {
+  it('asks for a confirmation before closing positions, then has the engine\'s process flatten', async () => {
     await killed();
-    const calls: string[] = [];
-    setKillHooks(t.ctx, { flatten: async (_ctx, actor) => { calls.push(actor.id); return { ok: true, summary: 'sold 0.1 BTC' }; } });
+    let calls = 0;
+    engineProcess({ flatten: flattenHandler(t.ctx, async () => { calls += 1; return { ok: true, summary: 'Closed 1 of 1 open positions.', closed: [7], failed: [] }; }) });
     const err = await refusal(done('close_positions'));
     expect(err.code).toBe('confirmation_required');
-    expect(calls).toEqual([]);
-    expect(await done('close_positions', alice, { confirmed: true })).toMatchObject({ ok: true, summary: 'sold 0.1 BTC' });
-    expect(calls).toEqual(['U0ALICE']);
+    expect(calls).toBe(0);
+    expect(await done('close_positions', alice, { confirmed: true })).toMatchObject({ ok: true, state: 'done', doneBy: 'U0ALICE', summary: 'Closed 1 of 1 open positions.' });
+    expect(calls).toBe(1);
+    const item = (await currentIncident(t.ctx))!.items.find((i) => i.item === 'close_positions')!;
+    expect(item).toMatchObject({ state: 'done', outcome: expect.objectContaining({ carriedOutBy: 'worker-host:4242', closed: [7] }) });
   });
 
   it('refuses a checklist tick from someone who is not an operator, and logs the refusal', async () => {

@@ -9,7 +9,13 @@ import { createKillFeature } from '../../../src/services/kill/kill-feature.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
 import { readPendingKills } from '../../../src/services/kill/pending-kill.js';
 import { isHaltLatched } from '../../../src/services/kill/runtime.js';
-import { createSlackIncidentPoster } from '../../../src/slack/incident-poster.js';
+import { createSlackIncidentPoster, createSlackIncidentThread } from '../../../src/slack/incident-poster.js';
+import { incidentHandlers } from '../../../src/services/engine-requests/handlers.js';
+import { startRequestRunner, type RequestRunner } from '../../../src/services/engine-requests/runner.js';
+import { checklistFollowUp } from '../../../src/services/kill/checklist-records.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
 import { killTestContext } from '../../support/kill-context.js';
@@ -20,21 +26,33 @@ import { OPS_CHANNEL, startSlackHarness, USERS, type SlackHarness } from '../../
 let database: TestDatabase;
 let kraken: FakeKraken;
 let h: SlackHarness;
+let engine: RequestRunner | undefined;
+
+/** The engine's process (a worker on the same database): carries out the flatten and reconcile handed to it. */
+function engineProcess(): RequestRunner {
+  engine = startRequestRunner(h.ctx, { holder: 'worker-host:4242', handlers: incidentHandlers(h.ctx), onFinished: checklistFollowUp(h.ctx), pollMs: 20 });
+  return engine;
+}
 
 afterEach(async () => {
+  await engine?.stop();
+  engine = undefined;
   await h?.close();
   await kraken?.close();
   await database?.close();
 });
 
-async function start(): Promise<void> {
+async function start(env: Record<string, string> = {}): Promise<void> {
   database = await createPostgresTestDb();
   kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET });
   kraken.addOrder({ txid: 'OPEN-1', pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '40000', vol: '0.01', vol_exec: '0', status: 'open', opentm: 1 });
   h = await startSlackHarness({
     database,
-    env: { IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false' },
-    features: [createKillFeature({ incidentPoster: createSlackIncidentPoster })],
+    env: {
+      IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false',
+      REPORTS_DIR: mkdtempSync(join(tmpdir(), 'ctb-reports-')), ...env,
+    },
+    features: [createKillFeature({ incidentPoster: createSlackIncidentPoster, incidentThread: createSlackIncidentThread })],
   });
 }
 
@@ -141,6 +159,7 @@ describe('/kill in Slack', () => {
     await h.idle();
     expect(replyTexts().at(-1)).toMatch(/needs a passing audit run after the halt/);
 
+    engineProcess();
     for (const item of ['cancel_orders', 'close_positions', 'reconcile_ledger', 'notify_stakeholders']) {
       await click(item);
       await h.idle();
@@ -169,6 +188,34 @@ describe('/kill in Slack', () => {
     expect(replyTexts().at(-1)).toMatch(/Halt lifted: trading resumes in paper/);
     expect(await getBotState(database.db)).toMatchObject({ halted: false, mode: 'paper' });
     expect(isHaltLatched(h.ctx)).toBe(false);
+  });
+});
+
+describe('a checklist item handed to the engine\'s process', () => {
+  it('shows pending in the thread, then the thread is updated and told once when the engine\'s process answers', async () => {
+    await start({ INCIDENT_HANDOVER_WAIT: '200ms' });
+    await h.slash('/kill', 'drill', { user: USERS.operator });
+    await h.idle();
+    const incident = await postedIncident();
+    await h.action({ actionId: 'incident_item_close_positions', value: String(incident.id), user: USERS.operator, channel: OPS_CHANNEL, messageTs: incident.slackTs! });
+    await h.idle();
+    const inThread = () => h.fake.callsTo('chat.postMessage').filter((c) => c.body.thread_ts === incident.slackTs).map((c) => String(c.body.text));
+    expect(inThread().at(-1)).toMatch(/Close open positions \(flatten\): pending — Handed to the engine's process \(request #\d+\)/);
+    const lastUpdate = () => JSON.stringify(h.fake.callsTo('chat.update').at(-1)?.body.blocks ?? []);
+    expect(lastUpdate()).toMatch(/pending\*: handed to the engine's process/);
+    expect(lastUpdate()).not.toMatch(/incident_item_close_positions/);
+
+    engineProcess();
+    const answered = () => inThread().filter((t) => /Close open positions \(flatten\): done \(asked by <@UOPERATOR1>, request #\d+\) — No open positions to close\./.test(t));
+    for (let i = 0; i < 200 && answered().length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(answered()).toHaveLength(1);
+    for (let i = 0; i < 200 && !/white_check_mark: ~Close open positions/.test(lastUpdate()); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(lastUpdate()).toMatch(/white_check_mark: ~Close open positions \(flatten\)~ — <@UOPERATOR1>/);
+    // Later polls of this and any other replica do not tell it again.
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect(answered()).toHaveLength(1);
+    const [row] = await database.db.select().from(incidentChecklistItems).where(eq(incidentChecklistItems.item, 'close_positions'));
+    expect(row).toMatchObject({ state: 'done', doneBy: USERS.operator });
   });
 });
 

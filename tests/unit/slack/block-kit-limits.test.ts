@@ -85,7 +85,9 @@ const incident: Incident = {
 };
 const items: IncidentChecklistItem[] = (['cancel_orders', 'close_positions', 'reconcile_ledger', 'notify_stakeholders'] as const).map((item, i) => ({
   id: i, incidentId: 4, item, position: i, label: long(item, 200), doneAt: i === 0 ? at : null, doneBy: i === 0 ? 'U0BOB' : null,
-  state: i === 0 ? 'done' : 'todo', requestId: null, outcome: null,
+  // One of each state, with the longest summaries an answer can carry.
+  state: (['done', 'pending', 'failed', 'todo'] as const)[i], requestId: i === 1 || i === 2 ? 123456 : null,
+  outcome: i === 3 ? null : { summary: long('summary', 5000) },
 } as IncidentChecklistItem));
 const survivors = Array.from({ length: 200 }, (_, i) => ({ exchangeOrderId: `O${i}-ABCDEF-GHIJKL`, clientOrderId: `c${i}`, symbol: 'BTC/USD', side: 'buy' as const, quantity: '0.123456789' }));
 
@@ -127,8 +129,9 @@ const CASES: Record<string, () => Case[]> = {
       cancel: { allConfirmed: false, venues: [{ venue: 'kraken', canceled: 1, confirmed: false, attempts: 3, survivors, errors: Array.from({ length: 50 }, () => long('error', 300)) }] } } as never) },
   ],
   'kill:renderIncident': () => [{ payload: kill.renderIncident(incident, items) }],
-  'kill:renderChecklistTick': () => [true, false].map((ok) => ({
-    payload: kill.renderChecklistTick({ ok, incidentId: 4, item: 'close_positions', alreadyDone: false, doneBy: 'UOPS1', doneAt: at, summary: long('summary', 5000) }),
+  'kill:renderChecklistAnswer': () => [items[0]!, items[2]!].map((i) => ({ payload: kill.renderChecklistAnswer({ ...i, requestId: 987654 }) })),
+  'kill:renderChecklistTick': () => (['done', 'failed', 'pending'] as const).map((state) => ({
+    payload: kill.renderChecklistTick({ ok: state === 'done', state, incidentId: 4, item: 'close_positions', alreadyDone: false, doneBy: 'UOPS1', doneAt: at, requestId: 12, summary: long('summary', 5000) }),
   })),
   'kill:renderResume': () => [{ payload: kill.renderResume({ ok: true, haltedSince: at, auditRunId: 9, incidentId: 4, mode: 'paper' }) }],
   'mode-change:renderChangeRequest': () => [{

@@ -1,0 +1,115 @@
+// Owns writing a checklist item's state: todo → pending (handed over as an engine request) → done |
+// failed, with what doing it found. Done is final and keeps its first person and time (a second
+// click or a Slack retry changes nothing); failed can be tried again. A handed-over item is finished
+// by whichever process learns the request's answer first — the requester still waiting, or the
+// engine's process that carried it out (the request runner's onFinished) — and only while it still
+// points at that request, so a late answer never overwrites a newer attempt.
+import { and, eq, isNull, ne, sql } from 'drizzle-orm';
+import type { Actor, AppContext } from '../../app/context.js';
+import { cleanJson } from '../../db/clean-text.js';
+import { incidentChecklistItems, type ChecklistItemKey, type EngineRequest, type IncidentChecklistItem } from '../../db/schema/index.js';
+import { AppError } from '../../errors.js';
+import type { HandlerOutcome } from '../engine-requests/runner.js';
+import type { CapabilityOutcome } from './incident-ports.js';
+
+export interface TickOutcome {
+  item: IncidentChecklistItem;
+  /** Someone had already done it: the first record stands. */
+  alreadyDone: boolean;
+}
+
+type Ctx = Pick<AppContext, 'db' | 'clock'>;
+
+const itemWhere = (incidentId: number, item: ChecklistItemKey) =>
+  and(eq(incidentChecklistItems.incidentId, incidentId), eq(incidentChecklistItems.item, item));
+
+async function existing(ctx: Ctx, incidentId: number, item: ChecklistItemKey): Promise<IncidentChecklistItem> {
+  const [row] = await ctx.db.select().from(incidentChecklistItems).where(itemWhere(incidentId, item));
+  if (!row) throw new AppError('usage', 'no_such_item', `Incident ${incidentId} has no checklist item ${item}.`);
+  return row;
+}
+
+/** Marks an item done by `actor` now, unless it is done already (then the first record stands). */
+export async function markChecklistItem(
+  ctx: Ctx,
+  opts: { incidentId: number; item: ChecklistItemKey; actor: Actor | string; outcome: Record<string, unknown>; requestId?: number | null },
+): Promise<TickOutcome> {
+  const [updated] = await ctx.db
+    .update(incidentChecklistItems)
+    .set({
+      state: 'done', doneAt: ctx.clock.now(), doneBy: typeof opts.actor === 'string' ? opts.actor : opts.actor.id, outcome: cleanJson(opts.outcome),
+      ...(opts.requestId !== undefined ? { requestId: opts.requestId } : {}),
+    })
+    .where(and(itemWhere(opts.incidentId, opts.item), isNull(incidentChecklistItems.doneAt)))
+    .returning();
+  if (updated) return { item: updated, alreadyDone: false };
+  return { item: await existing(ctx, opts.incidentId, opts.item), alreadyDone: true };
+}
+
+/** Records a pending (handed over) or failed attempt; never touches an item that is done. */
+export async function markChecklistAttempt(
+  ctx: Ctx,
+  opts: { incidentId: number; item: ChecklistItemKey; state: 'pending' | 'failed'; outcome: Record<string, unknown>; requestId?: number | null },
+): Promise<IncidentChecklistItem> {
+  const [updated] = await ctx.db
+    .update(incidentChecklistItems)
+    .set({ state: opts.state, outcome: cleanJson(opts.outcome), requestId: opts.requestId ?? null })
+    .where(and(itemWhere(opts.incidentId, opts.item), isNull(incidentChecklistItems.doneAt)))
+    .returning();
+  return updated ?? existing(ctx, opts.incidentId, opts.item);
+}
+
+/** Records what a capability answered: done, failed, or pending with its request. */
+export async function recordCapabilityOutcome(
+  ctx: Ctx,
+  opts: { incidentId: number; item: ChecklistItemKey; actor: Actor | string; outcome: CapabilityOutcome; note?: string | undefined },
+): Promise<TickOutcome> {
+  const record = { summary: opts.outcome.summary, ...(opts.note ? { note: opts.note } : {}), ...(opts.outcome.details ?? {}), ...(opts.outcome.requestId !== undefined ? { requestId: opts.outcome.requestId } : {}) };
+  if (opts.outcome.state === 'done') {
+    return markChecklistItem(ctx, { incidentId: opts.incidentId, item: opts.item, actor: opts.actor, outcome: record, requestId: opts.outcome.requestId ?? null });
+  }
+  const item = await markChecklistAttempt(ctx, { incidentId: opts.incidentId, item: opts.item, state: opts.outcome.state, outcome: record, requestId: opts.outcome.requestId ?? null });
+  return { item, alreadyDone: item.state === 'done' };
+}
+
+/**
+ * The engine's process finished a request that does a checklist item: done (by the person who asked
+ * for it) or failed, with the result. Only while the item still waits on this very request.
+ */
+export async function finishChecklistRequest(ctx: Ctx, request: EngineRequest, outcome: HandlerOutcome): Promise<IncidentChecklistItem | null> {
+  if (request.incidentId === null || !request.checklistItem) return null;
+  const item = request.checklistItem as ChecklistItemKey;
+  // threadNote: the requester stopped waiting before this answer, so the incident thread tells it
+  // (an answer inside the wait is told by the requester itself).
+  const waitUntil = Number(request.params['waitUntil']);
+  const threadNote = !Number.isFinite(waitUntil) || Date.now() >= waitUntil;
+  const record = cleanJson({ summary: outcome.summary, ...(outcome.details ?? {}), requestId: request.id, carriedOutBy: request.claimedBy, ...(threadNote ? { threadNote: true } : {}) });
+  const [updated] = await ctx.db
+    .update(incidentChecklistItems)
+    .set(outcome.ok
+      ? { state: 'done', doneAt: ctx.clock.now(), doneBy: request.requestedBy, outcome: record }
+      : { state: 'failed', outcome: record })
+    .where(and(itemWhere(request.incidentId, item), eq(incidentChecklistItems.requestId, request.id), ne(incidentChecklistItems.state, 'done')))
+    .returning();
+  return updated ?? null;
+}
+
+/** The runner's onFinished for the process that carries out incident requests. */
+export function checklistFollowUp(ctx: Ctx): (request: EngineRequest, outcome: HandlerOutcome) => Promise<void> {
+  return async (request, outcome) => {
+    await finishChecklistRequest(ctx, request, outcome);
+  };
+}
+
+/**
+ * Claims the announcement of a finished item (once, across processes): true for the caller that
+ * should tell people — the incident thread for an answer nobody was waiting for, or the requester
+ * that got the answer itself (then the thread does not repeat it).
+ */
+export async function claimAnnouncement(ctx: Ctx, itemId: number): Promise<boolean> {
+  const claimed = await ctx.db.update(incidentChecklistItems)
+    .set({ outcome: sql`coalesce(${incidentChecklistItems.outcome}, '{}'::jsonb) || '{"threadNoted": true}'::jsonb` })
+    .where(and(eq(incidentChecklistItems.id, itemId), sql`${incidentChecklistItems.outcome}->>'threadNoted' is null`))
+    .returning({ id: incidentChecklistItems.id });
+  return claimed.length > 0;
+}

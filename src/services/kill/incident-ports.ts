@@ -1,0 +1,102 @@
+// Owns the incident's capabilities as ports every process has from the moment its context is
+// built: close positions (flatten) and reconcile the ledger. Each port either does the work here or
+// hands it to the process that can, through a stored engine request, and answers done, failed or
+// pending — never "done" for work nobody did:
+// - flatten sells through the engine's order path, so it is always an engine request (in the bot's
+//   own process too: one path, one order lock), carried out by the process that runs the engine;
+// - reconcile reads Kraken's trade history read-only: a process with the Kraken key runs it here,
+//   one without hands it over.
+// The requester waits a little for the answer; past that the checklist item shows pending and is
+// finished by the engine's process when the request is (engine-requests/handlers.ts, runner's
+// onFinished → finishChecklistRequest).
+import type { Actor, AppContext } from '../../app/context.js';
+import type { ChecklistItemKey, EngineRequest, EngineRequestKind } from '../../db/schema/index.js';
+import { readOnlyExchange } from '../../exchange/read-only.js';
+import { enqueueEngineRequest, waitForEngineRequest } from '../engine-requests/store.js';
+import { reconcile as reconcileLedger } from '../reconcile/reconcile.js';
+import { describeError } from './deadline.js';
+
+export interface CapabilityRequest {
+  actor: Actor;
+  incidentId?: number | undefined;
+  checklistItem?: ChecklistItemKey | undefined;
+  /** How long to wait for a handed-over request before answering pending (default INCIDENT_HANDOVER_WAIT). */
+  waitMs?: number | undefined;
+  /** Told as soon as the work is stored as a request, before waiting (the checklist shows it pending). */
+  onHandedOver?: ((requestId: number) => Promise<unknown>) | undefined;
+}
+
+export interface CapabilityOutcome {
+  state: 'done' | 'failed' | 'pending';
+  summary: string;
+  details?: Record<string, unknown>;
+  /** The engine request carrying the work, when it was handed over. */
+  requestId?: number;
+}
+
+export type IncidentCapability = (ctx: AppContext, request: CapabilityRequest) => Promise<CapabilityOutcome>;
+
+export interface IncidentPorts {
+  flatten: IncidentCapability;
+  reconcile: IncidentCapability;
+}
+
+/** The outcome a finished (or still open) engine request stands for. */
+export function outcomeOfRequest(row: EngineRequest): CapabilityOutcome {
+  const result = row.result ?? {};
+  const summary = typeof result.summary === 'string' ? result.summary : (row.error ?? '');
+  const { summary: _summary, ...details } = result;
+  if (row.status === 'done') return { state: 'done', summary, details: { ...details, carriedOutBy: row.claimedBy }, requestId: row.id };
+  if (row.status === 'failed') return { state: 'failed', summary, details: { ...details, carriedOutBy: row.claimedBy }, requestId: row.id };
+  const where = row.status === 'running' ? `being carried out by ${row.claimedBy}` : 'waiting for the engine\'s process to take it';
+  return {
+    state: 'pending', requestId: row.id,
+    summary: `Handed to the engine's process (request #${row.id}), ${where}; it shows here when it finishes. No engine running? Start the worker (ctb start --role worker).`,
+  };
+}
+
+/** Stores the work as an engine request and waits up to `waitMs` for its answer. */
+export async function handOver(ctx: AppContext, kind: EngineRequestKind, request: CapabilityRequest): Promise<CapabilityOutcome> {
+  let row: EngineRequest;
+  const waitMs = request.waitMs ?? ctx.config.INCIDENT_HANDOVER_WAIT;
+  try {
+    row = await enqueueEngineRequest(ctx.db, ctx.clock, {
+      // waitUntil: an answer before it is told by this requester; one after it, by the incident thread.
+      kind, requestedBy: request.actor.id, params: { actorSource: request.actor.source, waitUntil: Date.now() + waitMs },
+      ...(request.incidentId !== undefined ? { incidentId: request.incidentId } : {}),
+      ...(request.checklistItem ? { checklistItem: request.checklistItem } : {}),
+    });
+  } catch (err) {
+    return { state: 'failed', summary: `Could not hand it to the engine's process: ${describeError(err)}` };
+  }
+  await request.onHandedOver?.(row.id).catch(() => undefined);
+  const answered = await waitForEngineRequest(ctx.db, row.id, { timeoutMs: waitMs }).catch(() => null);
+  return outcomeOfRequest(answered ?? row);
+}
+
+/** Reconcile here when this process holds the Kraken key (read-only calls); otherwise hand it over. */
+export const reconcilePort: IncidentCapability = async (ctx, request) => {
+  if (!ctx.exchanges.hasKrakenKeys()) return handOver(ctx, 'reconcile', request);
+  return reconcileHere(ctx);
+};
+
+/** The reconciliation itself, in a process with the key: Kraken's trade history and balances against the ledger. */
+export async function reconcileHere(ctx: AppContext): Promise<CapabilityOutcome> {
+  try {
+    const report = await reconcileLedger(ctx, readOnlyExchange(ctx.exchanges.kraken()), { writeReport: true });
+    return {
+      state: report.ok ? 'done' : 'failed',
+      summary: `${report.summaryLine}${report.reportFile ? ` (report: ${report.reportFile})` : ''}`,
+      details: { counts: report.counts, reportFile: report.reportFile, fetchedSince: report.fetchedSince },
+    };
+  } catch (err) {
+    return { state: 'failed', summary: `Could not reconcile against Kraken: ${describeError(err)}` };
+  }
+}
+
+/** Flatten goes through the engine's order path, wherever it is asked for. */
+export const flattenPort: IncidentCapability = (ctx, request) => handOver(ctx, 'flatten', request);
+
+export function defaultIncidentPorts(overrides: Partial<IncidentPorts> = {}): IncidentPorts {
+  return { flatten: overrides.flatten ?? flattenPort, reconcile: overrides.reconcile ?? reconcilePort };
+}

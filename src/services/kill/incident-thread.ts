@@ -1,0 +1,43 @@
+// Owns keeping an open incident's Slack thread in step with its checklist after the click that
+// started the work: an item handed to the engine's process shows pending, and when the engine's
+// process finishes it (possibly after whoever asked stopped waiting) the thread's checklist message
+// is updated and the answer is posted in the thread, once across every process that serves Slack.
+// Runs from the halt watcher's poll (only while halted: a closed incident needs no updates).
+import { and, eq, isNotNull, not, like } from 'drizzle-orm';
+import type { AppContext } from '../../app/context.js';
+import { incidents, type Incident, type IncidentChecklistItem } from '../../db/schema/index.js';
+import { claimAnnouncement } from './checklist-records.js';
+import { checklistOf } from './persist-kill.js';
+
+export interface IncidentThread {
+  /** Replaces the thread's checklist message (chat.update). */
+  update(incident: Incident, items: IncidentChecklistItem[]): Promise<void>;
+  /** Posts an item's answer in the thread. */
+  note(incident: Incident, item: IncidentChecklistItem): Promise<void>;
+}
+
+const signature = (items: IncidentChecklistItem[]) =>
+  JSON.stringify(items.map((i) => [i.item, i.state, i.requestId, i.doneAt?.toISOString() ?? null]));
+
+/** One refresher per process: it remembers what it last showed, so an unchanged checklist costs one query. */
+export function incidentThreadRefresher(ctx: Pick<AppContext, 'db' | 'clock'>, thread: IncidentThread): () => Promise<void> {
+  const shown = new Map<number, string>();
+  return async () => {
+    const open = await ctx.db.select().from(incidents)
+      .where(and(eq(incidents.status, 'open'), isNotNull(incidents.slackTs), not(like(incidents.slackTs, 'posting:%'))));
+    for (const incident of open) {
+      const items = await checklistOf(ctx.db, incident.id);
+      const sig = signature(items);
+      if (shown.get(incident.id) !== sig) {
+        await thread.update(incident, items);
+        shown.set(incident.id, sig);
+      }
+      for (const item of items) {
+        const finished = item.state === 'done' || item.state === 'failed';
+        if (finished && item.outcome?.threadNote === true && item.outcome.threadNoted !== true && (await claimAnnouncement(ctx, item.id))) {
+          await thread.note(incident, item);
+        }
+      }
+    }
+  };
+}

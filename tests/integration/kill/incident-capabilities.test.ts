@@ -1,0 +1,233 @@
+// The incident's capabilities are ports every process has: with the Procfile's web/worker split,
+// "close positions" asked for in web is handed to the engine's process and shows pending until it
+// flattens (then done, by whoever asked, with what it sold); "reconcile the ledger" reads Kraken's
+// history where the key is, or is handed over, or refused with its reason; "notify stakeholders"
+// records who said so and when. Nothing is ticked done by code that did not do it.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eq, sql } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runCommand } from '../../../commands/run-command.js';
+import { incidentShowCommand } from '../../../commands/incident-show.js';
+import { buildAppContext, type BuildContextOptions, type OwnedContext } from '../../../src/app/build-context.js';
+import { ExchangeError } from '../../../src/exchange/errors.js';
+import { createPaperExchange } from '../../../src/exchange/paper/create.js';
+import type { Exchange, OrderRequest } from '../../../src/exchange/types.js';
+import type { Actor } from '../../../src/app/context.js';
+import { renderIncident } from '../../../src/cli/render/kill.js';
+import { testConfig } from '../../../src/config/env.js';
+import { engineRequests, fills, incidentChecklistItems, orderIntents, trades } from '../../../src/db/schema/index.js';
+import { Engine } from '../../../src/engine/engine.js';
+import { PacedFeed } from '../../../src/market/paced-feed.js';
+import { silentLogger } from '../../../src/logger.js';
+import { incidentHandlers } from '../../../src/services/engine-requests/handlers.js';
+import { startRequestRunner, type RequestRunner } from '../../../src/services/engine-requests/runner.js';
+import { checklistFollowUp } from '../../../src/services/kill/checklist-records.js';
+import { currentIncident, doChecklistItem } from '../../../src/services/kill/incident.js';
+import { executeKill } from '../../../src/services/kill/kill.js';
+import { createPostgresTestDb, ENGINE_TABLES, type TestDatabase } from '../../support/db.js';
+import { candlesFrom, engineContext, maCross, roundTripCloses, type EngineTestContext } from '../../support/engine.js';
+import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
+import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
+
+const alice: Actor = { id: 'U0ALICE', source: 'slack' };
+let testDb: TestDatabase;
+let kraken: FakeKraken;
+const open: Array<{ close(): Promise<unknown> }> = [];
+const track = <T extends { close(): Promise<unknown> }>(x: T): T => (open.push(x), x);
+
+beforeAll(async () => {
+  testDb = await createPostgresTestDb();
+  kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET });
+});
+afterAll(async () => {
+  await kraken?.close();
+  await testDb?.close();
+});
+afterEach(async () => {
+  while (open.length) await open.pop()!.close().catch(() => {});
+  await testDb.db.execute(sql.raw(`truncate incident_checklist_items, incidents, engine_requests, ${ENGINE_TABLES.join(', ')} restart identity cascade`));
+  kraken.calls.length = 0;
+});
+
+const reportsDir = () => mkdtempSync(join(tmpdir(), 'ctb-reports-'));
+
+/** The engine's process (role worker): holds the engine, and here the Kraken key when asked. */
+async function worker(env: Record<string, string> = {}, extra: Partial<BuildContextOptions> = {}): Promise<EngineTestContext> {
+  const w = await engineContext(testDb, { REPORTS_DIR: reportsDir(), KRAKEN_RATE_LIMIT: 'false', KRAKEN_API_URL: kraken.url, ...env }, extra);
+  track(w.ctx);
+  return w;
+}
+
+/** A web replica on the same database and clock: no engine, and no Kraken key unless given. */
+async function web(w: EngineTestContext, env: Record<string, string> = {}): Promise<OwnedContext> {
+  return track(await buildAppContext({
+    config: testConfig({
+      LOG_DIR: '/tmp/ctb-test-logs', DATA_DIR: mkdtempSync(join(tmpdir(), 'ctb-web-')), REPORTS_DIR: reportsDir(), KILL_DB_TIMEOUT: '8s',
+      INCIDENT_HANDOVER_WAIT: '300ms', KILL_HANDOFF_TIMEOUT: '200ms', KRAKEN_RATE_LIMIT: 'false', KRAKEN_API_URL: kraken.url, ...env,
+    }),
+    database: testDb, clock: w.clock, logger: silentLogger(),
+  }));
+}
+
+function engineRunner(w: EngineTestContext): RequestRunner {
+  const runner = startRequestRunner(w.ctx, { holder: 'worker-host:4242', handlers: incidentHandlers(w.ctx), onFinished: checklistFollowUp(w.ctx), timer: false });
+  track({ close: () => runner.stop() });
+  return runner;
+}
+
+const item = async (key: string) => (await currentIncident({ db: testDb.db }))!.items.find((i) => i.item === key)!;
+
+describe('close positions asked for in a web process', () => {
+  it('is pending (never "closed by hand") until the engine\'s process flattens; then done by whoever asked, with what it sold', async () => {
+    const w = await worker();
+    await new Engine({ ctx: w.ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses().slice(0, 24)), 0), strategies: [maCross()], marketClock: w.clock, stopWhenFeedEnds: true }).start();
+    expect((await testDb.db.select().from(trades))[0]?.status).toBe('open');
+
+    const webCtx = await web(w);
+    await executeKill(webCtx, { actor: alice, reason: 'drill', trigger: 'manual' });
+    const asked = await doChecklistItem(webCtx, { item: 'close_positions', actor: alice, confirmed: true });
+    expect(asked).toMatchObject({ ok: false, state: 'pending', doneAt: null, requestId: expect.any(Number) });
+    expect(asked.summary).toMatch(/^Handed to the engine's process \(request #\d+\)/);
+    expect(await item('close_positions')).toMatchObject({ state: 'pending', doneAt: null, requestId: asked.requestId });
+    const shown = renderIncident(await runCommand(incidentShowCommand, webCtx, alice, {}));
+    expect(shown).toMatch(/\[~\] close_positions .* PENDING: handed to the engine's process \(request #\d+\)/);
+    // A second click while it waits hands nothing over again.
+    expect(await doChecklistItem(webCtx, { item: 'close_positions', actor: alice, confirmed: true })).toMatchObject({ state: 'pending', requestId: asked.requestId });
+    expect(await testDb.db.select().from(engineRequests).where(eq(engineRequests.kind, 'flatten'))).toHaveLength(1);
+
+    expect(await engineRunner(w).drain()).toBe(1);
+    expect((await testDb.db.select().from(trades))[0]?.status).toBe('closed');
+    expect(await item('close_positions')).toMatchObject({
+      state: 'done', doneBy: 'U0ALICE', doneAt: expect.any(Date),
+      outcome: expect.objectContaining({ summary: 'Closed 1 of 1 open positions.', carriedOutBy: 'worker-host:4242', requestId: asked.requestId }),
+    });
+    expect(await doChecklistItem(webCtx, { item: 'close_positions', actor: alice, confirmed: true })).toMatchObject({ ok: true, alreadyDone: true, doneBy: 'U0ALICE' });
+  });
+
+  it('is failed with the engine\'s reason when the engine\'s process cannot close a position', async () => {
+    let refuseSales = false;
+    const w: EngineTestContext = await worker({}, {
+      exchanges: {
+        paper: () => {
+          const inner = createPaperExchange({ config: w.ctx.config, db: testDb.db, clock: w.clock, logger: w.ctx.logger, prices: w.ctx.prices });
+          return new Proxy(inner, {
+            get(target, prop) {
+              const value = Reflect.get(target, prop, target);
+              if (prop !== 'createOrder') return typeof value === 'function' ? value.bind(target) : value;
+              return async (order: OrderRequest) => {
+                if (refuseSales) throw new ExchangeError('rejected', 'insufficient_funds', 'insufficient funds (test)');
+                return (value as Exchange['createOrder']).call(target, order);
+              };
+            },
+          });
+        },
+      },
+    });
+    await new Engine({ ctx: w.ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses().slice(0, 24)), 0), strategies: [maCross()], marketClock: w.clock, stopWhenFeedEnds: true }).start();
+    const webCtx = await web(w);
+    await executeKill(webCtx, { actor: alice, reason: 'drill', trigger: 'manual' });
+    refuseSales = true;
+    await doChecklistItem(webCtx, { item: 'close_positions', actor: alice, confirmed: true });
+    await engineRunner(w).drain();
+    const failed = await item('close_positions');
+    expect(failed).toMatchObject({ state: 'failed', doneAt: null });
+    expect(String(failed.outcome?.summary)).toMatch(/^Closed 0 of 1 open positions; failed: #\d+ \(insufficient funds \(test\)\)/);
+    expect((await testDb.db.select().from(trades))[0]?.status).toBe('open');
+  });
+});
+
+describe('ctb kill --flatten from a web process', () => {
+  it('closes positions through the engine\'s process and ticks the item with what it sold', async () => {
+    const w = await worker();
+    await new Engine({ ctx: w.ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses().slice(0, 24)), 0), strategies: [maCross()], marketClock: w.clock, stopWhenFeedEnds: true }).start();
+    const runner = startRequestRunner(w.ctx, { holder: 'worker-host:4242', handlers: incidentHandlers(w.ctx), onFinished: checklistFollowUp(w.ctx), pollMs: 20 });
+    track({ close: () => runner.stop() });
+    const webCtx = await web(w, { INCIDENT_HANDOVER_WAIT: '10s' });
+    const result = await executeKill(webCtx, { actor: alice, reason: 'drill', trigger: 'manual', flatten: true });
+    expect(result.flatten).toEqual({ ok: true, summary: 'Closed 1 of 1 open positions.' });
+    expect(await item('close_positions')).toMatchObject({ state: 'done', doneBy: 'U0ALICE' });
+  });
+
+  it('says the close is pending when no engine answers in time, and never claims it', async () => {
+    const w = await worker();
+    const webCtx = await web(w);
+    const result = await executeKill(webCtx, { actor: alice, reason: 'drill', trigger: 'manual', flatten: true });
+    expect(result.flatten).toMatchObject({ ok: false, summary: expect.stringMatching(/^Handed to the engine's process \(request #\d+\)/) });
+    expect(await item('close_positions')).toMatchObject({ state: 'pending', doneAt: null });
+  });
+});
+
+describe('reconcile the ledger', () => {
+  it('where the Kraken key is, reads Kraken\'s trade history and is done with what it found', async () => {
+    const w = await worker();
+    const webCtx = await web(w, { KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET });
+    await executeKill(webCtx, { actor: alice, reason: 'drill', trigger: 'manual' });
+    const r = await doChecklistItem(webCtx, { item: 'reconcile_ledger', actor: alice, confirmed: false });
+    expect(r).toMatchObject({ ok: true, state: 'done', requestId: null });
+    expect(r.summary).toMatch(/^RECONCILE OK — 0 matched/);
+    expect(kraken.callsTo('TradesHistory').length).toBeGreaterThanOrEqual(1);
+    expect(await testDb.db.select().from(engineRequests).where(eq(engineRequests.kind, 'reconcile'))).toEqual([]);
+  });
+
+  it('fails with the differences when Kraken\'s history does not match the ledger', async () => {
+    const w = await worker();
+    const webCtx = await web(w, { KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET });
+    await executeKill(webCtx, { actor: alice, reason: 'drill', trigger: 'manual' });
+    // A live fill Kraken never saw.
+    const [intent] = await testDb.db.insert(orderIntents).values({
+      clientOrderId: 'ctb-ghost', mode: 'live', feed: 'kraken', strategy: 's', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'market',
+      quantity: '0.01', status: 'filled', createdAt: w.clock.now(), updatedAt: w.clock.now(),
+    } as typeof orderIntents.$inferInsert).returning();
+    await testDb.db.insert(fills).values({
+      intentId: intent!.id, clientOrderId: 'ctb-ghost', exchangeTradeId: 'TGHOST-1', exchangeOrderId: 'OGHOST-1', mode: 'live', feed: 'kraken',
+      symbol: 'BTC/USD', side: 'buy', quantity: '0.01', price: '50000', fee: '1', feeCurrency: 'USD', filledAt: w.clock.now(),
+    });
+    const r = await doChecklistItem(webCtx, { item: 'reconcile_ledger', actor: alice, confirmed: false });
+    expect(r).toMatchObject({ ok: false, state: 'failed' });
+    expect(r.summary).toMatch(/^RECONCILE FAILED — .*1 missing on exchange/);
+    expect(await item('reconcile_ledger')).toMatchObject({ state: 'failed', doneAt: null });
+  });
+
+  it('without the key, is handed to the engine\'s process, which reads Kraken with its key', async () => {
+    const w = await worker({ KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET });
+    const webCtx = await web(w);
+    await executeKill(webCtx, { actor: alice, reason: 'drill', trigger: 'manual' });
+    const asked = await doChecklistItem(webCtx, { item: 'reconcile_ledger', actor: alice, confirmed: false });
+    expect(asked).toMatchObject({ state: 'pending' });
+    expect(kraken.callsTo('TradesHistory')).toEqual([]);
+    await engineRunner(w).drain();
+    expect(kraken.callsTo('TradesHistory').length).toBeGreaterThanOrEqual(1);
+    expect(await item('reconcile_ledger')).toMatchObject({ state: 'done', doneBy: 'U0ALICE', outcome: expect.objectContaining({ summary: expect.stringMatching(/^RECONCILE OK/) }) });
+  });
+
+  it('is refused with its reason when no process asked has the key and the ledger holds live orders', async () => {
+    const w = await worker();
+    const webCtx = await web(w);
+    await executeKill(webCtx, { actor: alice, reason: 'drill', trigger: 'manual' });
+    await testDb.db.insert(orderIntents).values({
+      clientOrderId: 'ctb-live-1', mode: 'live', feed: 'kraken', strategy: 's', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'market',
+      quantity: '0.01', status: 'sent', createdAt: w.clock.now(), updatedAt: w.clock.now(),
+    } as typeof orderIntents.$inferInsert);
+    await doChecklistItem(webCtx, { item: 'reconcile_ledger', actor: alice, confirmed: false });
+    await engineRunner(w).drain();
+    const refused = await item('reconcile_ledger');
+    expect(refused).toMatchObject({ state: 'failed', doneAt: null });
+    expect(String(refused.outcome?.summary)).toMatch(/^Refused: the ledger holds 1 live order intent\(s\) and 0 live fill\(s\), but neither the asking process nor the engine's has a Kraken key/);
+  });
+});
+
+describe('notify stakeholders', () => {
+  it('records who marked it and when, and claims nothing it cannot know', async () => {
+    const w = await worker();
+    const webCtx = await web(w);
+    await executeKill(webCtx, { actor: alice, reason: 'drill', trigger: 'manual' });
+    const r = await doChecklistItem(webCtx, { item: 'notify_stakeholders', actor: alice, confirmed: false, note: 'told the desk' });
+    expect(r).toMatchObject({ ok: true, state: 'done', doneBy: 'U0ALICE' });
+    expect(r.summary).toBe(`Marked done by U0ALICE at ${w.clock.now().toISOString()}.`);
+    expect(r.summary).not.toMatch(/notified/i);
+    const [row] = await testDb.db.select().from(incidentChecklistItems).where(sql`item = 'notify_stakeholders'`);
+    expect(row?.outcome).toMatchObject({ note: 'told the desk' });
+  });
+});

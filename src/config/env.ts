@@ -120,6 +120,22 @@ function parseRetention(text: string): BackupRetention | string {
   return out;
 }
 
+export interface OpenOrderLimits {
+  perPair: number;
+  total: number;
+}
+
+/** "3" (per pair and in all) or "3,10" (per pair, in all). */
+function parseOpenOrders(text: string): OpenOrderLimits | string {
+  const expected = `expected a count per pair and optionally in all, such as 3 or 3,10, got "${text}"`;
+  const parts = text.split(',').map((s) => s.trim());
+  if (parts.length > 2 || parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 10_000)) return expected;
+  const perPair = Number(parts[0]);
+  const total = Number(parts[1] ?? parts[0]);
+  if (total < perPair) return `expected the count in all (${total}) to be at least the count per pair (${perPair}), got "${text}"`;
+  return { perPair, total };
+}
+
 const timeZone = optionalText.transform((v, ctx) => {
   const zone = v ?? 'UTC';
   try {
@@ -172,6 +188,19 @@ export const envSchema = z.object({
   RISK_DAILY_LOSS_PCT: number(3, { min: 0.1, max: 100 }),
   RISK_APPETITE_MAX_DRAWDOWN_PCT: number(20, { min: 0.1, max: 100 }),
   RISK_HARD_DRAWDOWN_PCT: number(15, { min: 0.1, max: 100 }),
+  // The pre-trade gate (src/engine/pre-trade-gate.ts), before every order intent, paper and live.
+  RISK_MAX_ORDER_NOTIONAL: number(2500, { min: 1 }),
+  RISK_PRICE_BAND_PCT: number(2, { min: 0.01, max: 50 }),
+  RISK_MAX_OPEN_ORDERS: optionalText.transform((v, ctx) => {
+    const parsed = parseOpenOrders(v ?? '3,10');
+    if (typeof parsed === 'string') {
+      ctx.addIssue({ code: 'custom', message: parsed });
+      return z.NEVER;
+    }
+    return parsed;
+  }),
+  RISK_MAX_ORDERS_PER_MINUTE: number(20, { min: 1, max: 1000, int: true }),
+  RISK_SELF_TRADE_PREVENTION: z.enum(['cancel-newest', 'cancel-oldest', 'cancel-both']).optional().default('cancel-newest'),
   SLACK_BOT_TOKEN: secret,
   SLACK_SIGNING_SECRET: secret,
   SLACK_APP_TOKEN: secret,

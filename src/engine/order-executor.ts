@@ -17,6 +17,7 @@ import { effectiveMode, getBotState, updateBotState, type Mode } from '../servic
 import { isHaltLatched } from '../services/kill/runtime.js';
 import { checkFunds } from './funds-check.js';
 import { inFlightOf } from './in-flight.js';
+import { gateIntent, type GateRefusal } from './gate-runtime.js';
 import { markIntent, writeIntent } from './ledger/intents.js';
 import { recordExecution, type RecordOutcome } from './ledger/record-execution.js';
 import { withOrderLock } from './order-lock.js';
@@ -41,7 +42,8 @@ export type OrderOutcome =
   | { kind: 'refused'; message: string }
   | { kind: 'rejected'; message: string }
   | { kind: 'unknown'; message: string }
-  | { kind: 'halted'; message: string };
+  | { kind: 'halted'; message: string }
+  | GateRefusal;
 
 /** Test hooks for the crash test: pause between the steps an order goes through. */
 export interface OrderHooks {
@@ -78,6 +80,9 @@ export async function executeOrder(deps: ExecutorDeps, spec: OrderRequestSpec): 
       if (effectiveMode(state, ctx.config.IS_LIVE) !== deps.mode) return { kind: 'skipped', reason: 'mode_changed' };
       return { kind: 'skipped', reason: 'entries_paused' };
     }
+    // The pre-trade gate (gate-runtime.ts): a refused intent is closed as refused and nothing is sent.
+    const refusal = await gateIntent(deps, intent, spec.referencePrice);
+    if (refusal) return refusal;
     await deps.hooks?.afterIntent?.(intent);
     if (deps.mode === 'live' && spec.purpose === 'entry') {
       const funds = await checkFunds({ ctx, exchange: deps.exchange, portfolio: deps.portfolio, intent, referencePrice: spec.referencePrice });

@@ -190,6 +190,8 @@ export class KrakenExchange implements Exchange {
     const market = await this.#market(order.symbol);
     const params: Record<string, unknown> = {
       pair: market.exchangeId, type: order.side, ordertype: order.type, volume: order.quantity, cl_ord_id: order.clientOrderId, oflags: 'fciq',
+      // Self-trade prevention, stated rather than left to Kraken's default (REST `stptype`; `stp_type` on WebSocket v2).
+      stptype: this.#config.RISK_SELF_TRADE_PREVENTION,
     };
     if (order.type === 'limit') {
       if (!order.limitPrice) throw new ExchangeError('rejected', 'invalid_order', 'A limit order needs limitPrice.');

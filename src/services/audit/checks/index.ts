@@ -11,6 +11,7 @@ import { logRotationCheck } from './logging.js';
 import { unhandledErrorsCheck } from './logs.js';
 import { modeCheck } from './mode.js';
 import { onCallCheck } from './oncall.js';
+import { preTradeGateCheck } from './pre-trade-gate.js';
 import { reconciliationCheck } from './reconciliation.js';
 import { capitalBufferCheck, drawdownGuardCheck, killSwitchReadyCheck, strategyLimitsCheck } from './risk.js';
 import { reviewScheduleCheck } from './review-schedule.js';
@@ -31,6 +32,7 @@ export const auditChecks: AuditCheck[] = [
   capitalBufferCheck,
   drawdownGuardCheck,
   strategyLimitsCheck,
+  preTradeGateCheck,
   killSwitchReadyCheck,
   // 5. Health audits
   reconciliationCheck,

@@ -1,0 +1,148 @@
+// Owns running the pre-trade gate (pre-trade-gate.ts) on an order intent the executor just wrote,
+// before anything is sent: it gathers the inputs — our unsettled orders from the intent log, the
+// engine's last price, the venue's mid, the pair's rate counter (kept per context and mode, seeded
+// from the last ten minutes of intents so a restart does not forget what Kraken still counts) — and
+// on a refusal closes the intent as `refused` with its reason, logs it, counts
+// ctb_risk_refusals_total{check} and raises an alert when one check keeps refusing.
+import { and, eq, gte, inArray, ne } from 'drizzle-orm';
+import type { AppContext } from '../app/context.js';
+import { orderIntents, type OrderIntent } from '../db/schema/index.js';
+import type { Exchange } from '../exchange/types.js';
+import { tradingMetrics } from '../metrics/trading-metrics.js';
+import type { Decimal } from '../money.js';
+import type { Mode } from '../services/bot-state.js';
+import { markIntent } from './ledger/intents.js';
+import type { Portfolio } from './portfolio.js';
+import { checkOrder, type GateMarket, type RiskCheck } from './pre-trade-gate.js';
+import { budgetFor, entryReserve, RateCounter } from './rate-counter.js';
+
+/** A check that refuses this many times within the window raises an alert (then every further time, grouped). */
+export const REFUSALS_BEFORE_ALERT = 3;
+export const REFUSAL_WINDOW_MS = 10 * 60_000;
+const SEED_WINDOW_MS = 10 * 60_000;
+
+export interface GateRefusal {
+  kind: 'refused';
+  check: RiskCheck;
+  message: string;
+}
+
+export interface GateDeps {
+  ctx: AppContext;
+  mode: Mode;
+  exchange: Exchange;
+  portfolio: Portfolio;
+}
+
+interface GateState {
+  counters: Map<Mode, Promise<RateCounter>>;
+  refusals: Map<RiskCheck, number[]>;
+}
+
+const states = new WeakMap<object, GateState>();
+
+function stateOf(ctx: AppContext): GateState {
+  let s = states.get(ctx);
+  if (!s) {
+    s = { counters: new Map(), refusals: new Map() };
+    states.set(ctx, s);
+  }
+  return s;
+}
+
+/**
+ * The mode's rate counters, seeded once from the intents Kraken may still be counting (`current`,
+ * the intent being gated when the seed happens, is counted by the gate itself if it passes).
+ */
+function countersFor(ctx: AppContext, mode: Mode, current?: number): Promise<RateCounter> {
+  const s = stateOf(ctx);
+  let counter = s.counters.get(mode);
+  if (!counter) {
+    counter = (async () => {
+      const c = new RateCounter(budgetFor(ctx.config.RISK_MAX_ORDERS_PER_MINUTE));
+      const since = new Date(ctx.clock.now().getTime() - SEED_WINDOW_MS);
+      const recent = await ctx.db.select().from(orderIntents)
+        .where(and(eq(orderIntents.mode, mode), gte(orderIntents.createdAt, since), ne(orderIntents.status, 'refused'), ...(current === undefined ? [] : [ne(orderIntents.id, current)])));
+      const events = recent.flatMap((i) => [
+        { at: i.createdAt.getTime(), apply: () => c.recordAdd(i.symbol, i.createdAt.getTime()) },
+        ...(i.status === 'canceled' ? [{ at: i.updatedAt.getTime(), apply: () => c.recordCancel(i.symbol, i.updatedAt.getTime(), i.createdAt.getTime()) }] : []),
+      ]).sort((a, b) => a.at - b.at);
+      for (const e of events) e.apply();
+      return c;
+    })();
+    counter.catch(() => s.counters.delete(mode));
+    s.counters.set(mode, counter);
+  }
+  return counter;
+}
+
+/** A cancel the bot sent (never refused) still counts on Kraken's counter: tell the gate. */
+export async function noteCancel(ctx: AppContext, mode: Mode, symbol: string, placedAt: Date): Promise<void> {
+  (await countersFor(ctx, mode)).recordCancel(symbol, ctx.clock.now().getTime(), placedAt.getTime());
+}
+
+async function midOf(exchange: Exchange, symbol: string): Promise<Pick<GateMarket, 'mid' | 'midProblem'>> {
+  try {
+    const t = await exchange.fetchTicker(symbol);
+    const bid = Number(t.bid);
+    const ask = Number(t.ask);
+    if (bid > 0 && ask > 0) return { mid: (bid + ask) / 2 };
+    return Number(t.last) > 0 ? { mid: Number(t.last) } : { mid: null, midProblem: 'the ticker has no bid, ask or last price' };
+  } catch (err) {
+    return { mid: null, midProblem: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/**
+ * Runs the gate on `intent` (written, not sent). Returns null when it may be sent — counted on the
+ * pair's rate counter — or the refusal, with the intent already closed as refused.
+ */
+export async function gateIntent(deps: GateDeps, intent: OrderIntent, referencePrice?: Decimal): Promise<GateRefusal | null> {
+  const { ctx, mode } = deps;
+  const now = ctx.clock.now().getTime();
+  const counter = await countersFor(ctx, mode, intent.id);
+  const unsettled = await ctx.db.select({ id: orderIntents.id, symbol: orderIntents.symbol, status: orderIntents.status, createdAt: orderIntents.createdAt })
+    .from(orderIntents).where(and(eq(orderIntents.mode, mode), inArray(orderIntents.status, ['pending', 'sent', 'open']), ne(orderIntents.id, intent.id)));
+  const onPair = unsettled.filter((o) => o.symbol === intent.symbol);
+  const priced = intent.purpose === 'entry' || intent.type === 'limit';
+  // The price the entry was sized at, else the engine's last candle.
+  const lastPrice = referencePrice?.toNumber() ?? ctx.prices.lastCandle(intent.symbol)?.close ?? null;
+  const market: GateMarket = { lastPrice, ...(priced ? await midOf(deps.exchange, intent.symbol) : { mid: null }) };
+  // Room kept for what is never refused: an exit for every position on the pair and for this entry,
+  // and a cancel (or an exit) for every order of ours still resting there.
+  let positions = 0;
+  for (const p of deps.portfolio.positions.values()) if (p.symbol === intent.symbol) positions += 1;
+  const restingAgesMs = onPair.filter((o) => o.status === 'open').map((o) => now - o.createdAt.getTime());
+  const reserve = entryReserve({ positionsOnPair: positions, restingAgesMs, resting: intent.type === 'limit' });
+  const level = counter.level(intent.symbol, now);
+  const decision = checkOrder(
+    { symbol: intent.symbol, side: intent.side, purpose: intent.purpose, type: intent.type, quantity: intent.quantity, limitPrice: intent.limitPrice },
+    market,
+    { openOnPair: onPair.length, openTotal: unsettled.length, rateFits: counter.fits(intent.symbol, now, reserve), rateText: `counter ${level.toFixed(1)} + 1 with ${reserve} kept for exits and cancels would pass ${counter.budget.threshold}` },
+    { maxOrderNotional: ctx.config.RISK_MAX_ORDER_NOTIONAL, priceBandPct: ctx.config.RISK_PRICE_BAND_PCT, maxOpenOrdersPerPair: ctx.config.RISK_MAX_OPEN_ORDERS.perPair, maxOpenOrdersTotal: ctx.config.RISK_MAX_OPEN_ORDERS.total },
+  );
+  if (decision.ok) {
+    counter.recordAdd(intent.symbol, now);
+    return null;
+  }
+  await refused(ctx, intent, decision.check, decision.message, now);
+  return { kind: 'refused', check: decision.check, message: decision.message };
+}
+
+async function refused(ctx: AppContext, intent: OrderIntent, check: RiskCheck, message: string, now: number): Promise<void> {
+  await markIntent(ctx.db, { id: intent.id, status: 'refused', error: `pre-trade gate (${check}): ${message}`, at: ctx.clock.now() });
+  tradingMetrics(ctx.metrics).riskRefusals.inc({ check });
+  const details = { check, clientOrderId: intent.clientOrderId, symbol: intent.symbol, side: intent.side, purpose: intent.purpose, quantity: intent.quantity, mode: intent.mode };
+  ctx.logger.warn(details, `pre-trade gate refused an order: ${message}`);
+  const s = stateOf(ctx);
+  const recent = (s.refusals.get(check) ?? []).filter((t) => now - t < REFUSAL_WINDOW_MS);
+  recent.push(now);
+  s.refusals.set(check, recent);
+  if (recent.length >= REFUSALS_BEFORE_ALERT) {
+    await ctx.alerts.raise({
+      source: 'risk', severity: 'warning', fingerprint: `risk_refusals:${check}`,
+      title: `The pre-trade gate keeps refusing orders (${check}): ${recent.length} in ${REFUSAL_WINDOW_MS / 60_000} minutes — ${message}`,
+      details: { ...details, refusals: recent.length },
+    }).catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the pre-trade gate alert'));
+  }
+}

@@ -1,6 +1,7 @@
 // A context for live-switch tests: a real PostgreSQL database, a ManualClock, the real Slack
 // announcer pointed at the local fake Slack, a captured alert list, and the real audit runner
 // over checks the test controls (so verdicts do not move when other areas add their checks).
+import { sql } from 'drizzle-orm';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,8 +42,8 @@ export interface ModeHarness {
   /** The verdict of the controllable audit check; flip it to make the next audit fail. */
   audit: { verdict: 'pass' | 'fail'; runs: number };
   dirs: { logs: string; backups: string };
-  /** The feed the stand-in engine trades on (its lease, renewed before every reaction as a running engine would). */
-  engine: { feed: 'kraken' | 'replay' };
+  /** The stand-in engine: the feed it trades on (its lease, renewed before every reaction as a running engine would); stop() releases its lease. */
+  engine: { feed: 'kraken' | 'replay'; stop(): Promise<void> };
   react(request: ModeChangeRequest, user: string, opts?: { emoji?: string; added?: boolean; isBot?: boolean; eventTs?: string }): Promise<ReactionOutcome>;
 }
 
@@ -114,12 +115,15 @@ export async function modeHarness(opts: {
     exchanges: opts.exchanges ?? paperMarker(),
     liveSwitch: { gate: auditGate({ checks: [modeCheck, controllable] }) },
   });
-  const engine = { feed: 'kraken' as 'kraken' | 'replay' };
-  await holdEngineLease(opts.database.db, clock.now(), engine.feed);
+  const engine = {
+    feed: 'kraken' as 'kraken' | 'replay',
+    stop: async () => void (await opts.database.db.execute(sql`delete from engine_lease where holder_id = 'test-engine'`)),
+  };
+  await holdEngineLease(opts.database.db, engine.feed);
   return {
     ctx, clock, alerts, audit, dirs, engine,
     react: async (request, user, o = {}) =>
-      holdEngineLease(opts.database.db, clock.now(), engine.feed).then(() => recordReaction(ctx, ctx.liveSwitch, {
+      holdEngineLease(opts.database.db, engine.feed).then(() => recordReaction(ctx, ctx.liveSwitch, {
         channel: request.slackChannel!, messageTs: request.slackTs!, user, userIsBot: o.isBot ?? false,
         emoji: o.emoji ?? ctx.config.APPROVAL_EMOJI, added: o.added ?? true, eventTs: o.eventTs ?? nextEventTs(),
       })),
@@ -127,13 +131,14 @@ export async function modeHarness(opts: {
 }
 
 /**
- * Writes the engine lease as a running engine on `feed` would (the live switch reads which feed the
- * engine trades on from it): heartbeat at `at`.
+ * Writes the engine lease as a running engine on `feed` would — heartbeat on the database's clock, as
+ * the lease keeper renews it (`ageMs` back to make it stale): the live switch reads the engine's feed there.
  */
-export async function holdEngineLease(db: Database['db'], at: Date, feed: 'kraken' | 'replay'): Promise<void> {
-  const { engineLease } = await import('../../src/db/schema/index.js');
-  const row = { id: 1, holderId: 'test-engine', host: 'test-host', pid: 4242, role: 'worker', feed, armed: true, hasKrakenKeys: true, acquiredAt: at, heartbeatAt: at };
-  await db.insert(engineLease).values(row).onConflictDoUpdate({ target: engineLease.id, set: { feed, heartbeatAt: at } });
+export async function holdEngineLease(db: Database['db'], feed: 'kraken' | 'replay', ageMs = 0): Promise<void> {
+  await db.execute(sql`
+    insert into engine_lease (id, holder_id, host, pid, role, feed, armed, has_kraken_keys, acquired_at, heartbeat_at)
+    values (1, 'test-engine', 'test-host', 4242, 'worker', ${feed}, true, true, now(), now() - ${ageMs}::int * interval '1 millisecond')
+    on conflict (id) do update set feed = excluded.feed, heartbeat_at = excluded.heartbeat_at`);
 }
 
 /** Empties the sign-off record and the bot state between tests that share one database (command_log is append-only even here). */

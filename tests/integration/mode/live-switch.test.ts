@@ -125,7 +125,7 @@ describe('opening a live change request', () => {
 
   it('refuses while the engine trades on the replay feed, saying to restart it on Kraken, and records nothing', async () => {
     h.engine.feed = 'replay';
-    await holdEngineLease(h.ctx.db, h.clock.now(), 'replay');
+    await holdEngineLease(h.ctx.db, 'replay');
     const err = await open().catch((e: unknown) => e);
     expect(isAppError(err, 'conflict') && err.code).toBe('live_needs_market_feed');
     expect((err as Error).message).toMatch(/engine \(test-host pid 4242\) trades on the replay feed: live orders would be priced from replayed history/);
@@ -135,10 +135,10 @@ describe('opening a live change request', () => {
   });
 
   it('refuses when no engine holds the lease, since no one can vouch for its feed', async () => {
-    h.clock.advance(h.ctx.config.ENGINE_STALE_AFTER + 1_000);
+    await holdEngineLease(h.ctx.db, 'kraken', h.ctx.config.ENGINE_LEASE_TTL + 5_000);
     const err = await open().catch((e: unknown) => e);
     expect(isAppError(err, 'conflict') && err.code).toBe('live_needs_market_feed');
-    expect((err as Error).message).toMatch(/no engine holds the lease .*last seen 2026-03-02T09:00:00.000Z/);
+    expect((err as Error).message).toMatch(/no engine holds the lease \(the last one, test-host pid 4242, stopped renewing it at .*\), so its market feed cannot be checked/);
   });
 
   it('allows one open request at a time', async () => {

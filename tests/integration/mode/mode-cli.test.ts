@@ -43,6 +43,8 @@ beforeAll(async () => {
   await h.react(request, APPROVER_B);
   h.clock.advance(60_000);
   await h.react(request, APPROVER_C);
+  // The stand-in engine that vouched for the Kraken feed stops: the tests below bring their own lease or none.
+  await h.engine.stop();
 });
 
 afterAll(async () => {

@@ -46,7 +46,7 @@ async function start(env: Record<string, string | undefined> = {}) {
   verdict = 'pass';
   await resetModeTables(database.db);
   // An engine on the Kraken feed holds the lease: the live switch refuses any other feed.
-  await holdEngineLease(database.db, clock.now(), 'kraken');
+  await holdEngineLease(database.db, 'kraken');
   kraken.calls.length = 0;
   h = await startSlackHarness({
     database,

@@ -53,7 +53,8 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
       const run = (async () => {
         while (!stopping.signal.aborted) {
           const acquired = await lease.acquire(stopping.signal);
-          if (!acquired) return;
+          // A stop that came while the lease was being taken: no engine may start after stop() looked.
+          if (!acquired || stopping.signal.aborted) return;
           const current = new Engine({
             ctx, feed, strategies, gate,
             ...(opts.onHardBreach ? { onHardBreach: (breach: RiskBreach) => opts.onHardBreach!(ctx, breach) } : {}),

@@ -4,8 +4,9 @@
 // from the last ten minutes of intents so a restart does not forget what Kraken still counts) — and
 // on a refusal closes the intent as `refused` with its reason, logs it, counts
 // ctb_risk_refusals_total{check} and raises an alert when one check keeps refusing.
-import { and, eq, gte, inArray, ne } from 'drizzle-orm';
+import { and, eq, gte, ne, sql } from 'drizzle-orm';
 import type { AppContext } from '../app/context.js';
+import { executePrepared } from '../db/prepared.js';
 import { orderIntents, type OrderIntent } from '../db/schema/index.js';
 import type { Exchange } from '../exchange/types.js';
 import { tradingMetrics } from '../metrics/trading-metrics.js';
@@ -101,8 +102,11 @@ export async function gateIntent(deps: GateDeps, intent: OrderIntent, referenceP
   const { ctx, mode } = deps;
   const now = ctx.clock.now().getTime();
   const counter = await countersFor(ctx, mode, intent.id);
-  const unsettled = await ctx.db.select({ id: orderIntents.id, symbol: orderIntents.symbol, status: orderIntents.status, createdAt: orderIntents.createdAt })
-    .from(orderIntents).where(and(eq(orderIntents.mode, mode), inArray(orderIntents.status, ['pending', 'sent', 'open']), ne(orderIntents.id, intent.id)));
+  // Before every order: a prepared statement (one round trip, planned once per connection).
+  const unsettled = (await executePrepared<{ symbol: string; status: string; created_at: string | Date }>(ctx.db, sql`
+    select symbol, status, created_at from order_intents
+    where mode = ${mode} and status in ('pending', 'sent', 'open') and id <> ${intent.id}`))
+    .map((o) => ({ symbol: o.symbol, status: o.status, createdAt: new Date(o.created_at) }));
   const onPair = unsettled.filter((o) => o.symbol === intent.symbol);
   const priced = intent.purpose === 'entry' || intent.type === 'limit';
   // The price the entry was sized at, else the engine's last candle.

@@ -1,0 +1,96 @@
+// Owns the soak's trouble-making: for the length of the live run, at seeded random moments, it
+// injects a fault from the catalogue, opens a cancel_only window, or kill -9s the bot (at a random
+// moment, or just after the next order reaches Kraken) and starts it again. Every action is logged
+// with its time so a failure can be replayed from the seed.
+import { seededRandom, type Random } from '../../src/simulator/ids.js';
+import type { SoakBot } from './bot-process.js';
+import { FAULTS } from './fault-catalogue.js';
+import type { SimProcess } from './sim-process.js';
+
+export interface ChaosOptions {
+  seed: number;
+  /** Wall-clock length of the live run. */
+  seconds: number;
+  /** kill -9s spread over the run. */
+  restarts: number;
+  /** The run goes on past `seconds` until this many orders reached Kraken (at most 4× seconds). */
+  minOrders: number;
+  /** After each restart: wait until the bot trades again (healthz), before more trouble. */
+  afterRestart: () => Promise<void>;
+  log: (line: string) => void;
+}
+
+export interface ChaosReport {
+  faultsInjected: number;
+  faultsByName: Record<string, number>;
+  cancelOnlyWindows: number;
+  restarts: Array<{ at: number; how: 'random moment' | 'just after an AddOrder'; downMs: number }>;
+  seconds: number;
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const between = (random: Random, lo: number, hi: number) => lo + random() * (hi - lo);
+
+async function ordersAtKraken(sim: SimProcess): Promise<number> {
+  return (await sim.state()).orders.total;
+}
+
+/** Waits (up to `ms`) for the next order to reach the simulator; true when one did. */
+async function nextOrder(sim: SimProcess, ms: number): Promise<boolean> {
+  const before = await ordersAtKraken(sim);
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if ((await ordersAtKraken(sim)) > before) return true;
+    await pause(50);
+  }
+  return false;
+}
+
+export async function runChaos(sim: SimProcess, bot: SoakBot, opts: ChaosOptions): Promise<ChaosReport> {
+  const random = seededRandom(opts.seed);
+  const started = Date.now();
+  const elapsed = () => (Date.now() - started) / 1000;
+  // Restart moments, spread so each has its own stretch of the run.
+  const restartAt = Array.from({ length: opts.restarts }, (_, i) => ((i + between(random, 0.2, 0.8)) / opts.restarts) * opts.seconds * 0.85);
+  const report: ChaosReport = { faultsInjected: 0, faultsByName: {}, cancelOnlyWindows: 0, restarts: [], seconds: 0 };
+  const hardStop = opts.seconds * 4;
+
+  const done = async () => elapsed() >= hardStop || (elapsed() >= opts.seconds && (await ordersAtKraken(sim)) >= opts.minOrders);
+  while (!(await done())) {
+    await pause(between(random, 1_500, 5_000));
+    if (restartAt.length > 0 && elapsed() >= restartAt[0]!) {
+      restartAt.shift();
+      const how = random() < 0.5 ? 'just after an AddOrder' : 'random moment';
+      if (how === 'just after an AddOrder') await nextOrder(sim, 30_000);
+      const down = Date.now();
+      opts.log(`t+${elapsed().toFixed(1)}s kill -9 the bot (${how}, pid ${bot.current.child.pid})`);
+      await bot.kill9();
+      await bot.start();
+      await opts.afterRestart();
+      report.restarts.push({ at: Math.round(elapsed()), how, downMs: Date.now() - down });
+      opts.log(`t+${elapsed().toFixed(1)}s the bot is back (pid ${bot.current.child.pid}) after ${Math.round((Date.now() - down) / 1000)} s`);
+      continue;
+    }
+    if (random() < 0.12) {
+      const ms = Math.round(between(random, 2_000, 8_000));
+      opts.log(`t+${elapsed().toFixed(1)}s cancel_only for ${ms} ms`);
+      await sim.setStatus('cancel_only');
+      await pause(ms);
+      await sim.setStatus('online');
+      report.cancelOnlyWindows += 1;
+      continue;
+    }
+    // Keep only a few faults waiting, so they land near the moment they were injected.
+    if ((await sim.state()).faults.length >= 3) continue;
+    const pick = FAULTS[Math.floor(random() * FAULTS.length)]!;
+    await sim.addFault(pick.spec);
+    report.faultsInjected += 1;
+    report.faultsByName[pick.name] = (report.faultsByName[pick.name] ?? 0) + 1;
+    opts.log(`t+${elapsed().toFixed(1)}s fault: ${pick.name}`);
+  }
+  // Faults still waiting would hit the kill's own calls; the kill is tested clean of them.
+  await sim.clearFaults();
+  await sim.setStatus('online');
+  report.seconds = Math.round(elapsed());
+  return report;
+}

@@ -58,6 +58,10 @@ export async function goLiveThroughApprovals(input: GoLiveInput): Promise<{ requ
     return request !== undefined;
   }, 300_000, () => `for the change request in ${SLACK.ops}; the bot answered: ${slack.responses().join('\n').slice(-4000)}`, 250);
   const requestId = Number(/Request #(\d+)/.exec(request!.text)![1]);
+  // Slack shows the message before the bot has stored which message it is; the operator is told
+  // "Request #N is posted" once it has, and approvers react after that (one reacting sooner is not counted).
+  await waitUntil(() => slack.responses().some((r) => r.includes(`Request #${requestId} is posted`)), 120_000,
+    () => `for the bot to confirm request #${requestId} to the operator: ${slack.responses().join('\n').slice(-2000)}`, 250);
   log(`/mode live: request #${requestId} posted (the audit passed at the request)`);
 
   for (const approver of [SLACK.approverA, SLACK.approverB]) {

@@ -4,7 +4,7 @@
 // with its time so a failure can be replayed from the seed.
 import { seededRandom, type Random } from '../../src/simulator/ids.js';
 import type { SoakBot } from './bot-process.js';
-import { FAULTS } from './fault-catalogue.js';
+import { FAULTS, type FaultPick } from './fault-catalogue.js';
 import type { SimProcess } from './sim-process.js';
 
 export interface ChaosOptions {
@@ -46,6 +46,19 @@ async function nextOrder(sim: SimProcess, ms: number): Promise<boolean> {
   return false;
 }
 
+/**
+ * Few faults wait at once (one per endpoint, three in all), so each lands near the moment it was
+ * injected; and an AddOrder fault waits until an order went through clean since the last one hit,
+ * so the bot also trades, not only recovers.
+ */
+async function mayInject(sim: SimProcess, pick: FaultPick): Promise<boolean> {
+  const waiting = (await sim.state()).faults;
+  if (waiting.length >= 3 || waiting.some((f) => f.endpoint === pick.spec.endpoint)) return false;
+  if (pick.spec.endpoint !== 'AddOrder') return true;
+  const lastHit = sim.faultHits().filter((h) => h.text.startsWith('fault on AddOrder')).at(-1)?.at;
+  return lastHit === undefined || (await sim.lastCallAt('AddOrder')) > lastHit;
+}
+
 export async function runChaos(sim: SimProcess, bot: SoakBot, opts: ChaosOptions): Promise<ChaosReport> {
   const random = seededRandom(opts.seed);
   const started = Date.now();
@@ -80,9 +93,8 @@ export async function runChaos(sim: SimProcess, bot: SoakBot, opts: ChaosOptions
       report.cancelOnlyWindows += 1;
       continue;
     }
-    // Keep only a few faults waiting, so they land near the moment they were injected.
-    if ((await sim.state()).faults.length >= 3) continue;
     const pick = FAULTS[Math.floor(random() * FAULTS.length)]!;
+    if (!(await mayInject(sim, pick))) continue;
     await sim.addFault(pick.spec);
     report.faultsInjected += 1;
     report.faultsByName[pick.name] = (report.faultsByName[pick.name] ?? 0) + 1;

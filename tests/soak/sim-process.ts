@@ -21,8 +21,10 @@ export interface SimProcess {
   url: string;
   /** KRAKEN_API_URL, KRAKEN_API_KEY, KRAKEN_API_SECRET, MARKET_FEED as the simulator printed them. */
   botEnv: Env;
-  /** "fault on AddOrder: truncated (after processing)" lines, in order. */
-  faultHits(): string[];
+  /** "fault on AddOrder: truncated (after processing)" lines as they were printed, with when. */
+  faultHits(): Array<{ at: number; text: string }>;
+  /** When the simulator last received a call to `endpoint` (epoch ms), or 0. */
+  lastCallAt(endpoint: string): Promise<number>;
   state(): Promise<SimStateView>;
   orders(): Promise<SimOrder[]>;
   trades(): Promise<SimTrade[]>;
@@ -41,13 +43,13 @@ export interface SimFlags {
 }
 
 export async function startSimProcess(flags: SimFlags, cwd: string): Promise<SimProcess> {
-  const hits: string[] = [];
+  const hits: Array<{ at: number; text: string }> = [];
   const child = startChild([
     'simulate-kraken', '--port', '0', '--pace', String(flags.pace), '--balances', `USD=${flags.usd},BTC=0`,
     '--rate-limits', 'on', '--fill-slices', String(flags.fillSlices), '--seed', String(flags.seed),
   ], {}, cwd, (line) => {
     const hit = /\] (fault on .*)$/.exec(line);
-    if (hit) hits.push(hit[1]!);
+    if (hit) hits.push({ at: Date.now(), text: hit[1]! });
   });
   // Compiling the CLI through tsx takes 10–40 s on a loaded two-core machine.
   await child.waitFor(/^MARKET_FEED=kraken$/m, 180_000);
@@ -65,6 +67,7 @@ export async function startSimProcess(flags: SimFlags, cwd: string): Promise<Sim
   return {
     child, url, botEnv,
     faultHits: () => [...hits],
+    lastCallAt: async (endpoint) => (await call<{ calls: Array<{ at: number }> }>('GET', `calls?endpoint=${endpoint}&limit=1`)).calls.at(-1)?.at ?? 0,
     state: () => call<SimStateView>('GET', 'state'),
     orders: async () => (await call<{ orders: SimOrder[] }>('GET', 'orders')).orders,
     trades: async () => (await call<{ trades: SimTrade[] }>('GET', 'trades')).trades,

@@ -162,10 +162,10 @@ describe(`live soak against the Kraken simulator (seed ${SEED})`, () => {
     expect(report.ok).toBe(true);
   });
 
-  it('never held a position above its strategy limit (sampled while trading, and replayed from Kraken\'s trades)', () => {
+  it('never held a position above its strategy limit (the ledger sampled while trading, Kraken\'s trades replayed)', () => {
     expect(outcome.sampled.samples, 'the monitor took no sample').toBeGreaterThan(0);
     const seen = outcome.sampled.breaches;
-    expect(seen.slice(0, 5), `${seen.length} of ${outcome.sampled.samples} samples broke a limit while trading (max open per strategy: ${JSON.stringify(outcome.sampled.maxOpen)}); the first`).toEqual([]);
+    expect(seen.slice(0, 5), `${seen.length} of ${outcome.sampled.samples} ledger samples broke a limit while trading (max open per strategy: ${JSON.stringify(outcome.sampled.maxOpen)}); the first`).toEqual([]);
     const breaches = breachesFromTrades(outcome.simTrades, STARTING_USD, pairLimits(outcome.strategies));
     expect(breaches.slice(0, 10), `${breaches.length} Kraken trades left a position above its limit`).toEqual([]);
   });

@@ -67,6 +67,7 @@ export async function runChaos(sim: SimProcess, bot: SoakBot, opts: ChaosOptions
   const restartAt = Array.from({ length: opts.restarts }, (_, i) => ((i + between(random, 0.2, 0.8)) / opts.restarts) * opts.seconds * 0.85);
   const report: ChaosReport = { faultsInjected: 0, faultsByName: {}, cancelOnlyWindows: 0, restarts: [], seconds: 0 };
   const hardStop = opts.seconds * 4;
+  let lastCancelOnly = -Infinity;
 
   const done = async () => elapsed() >= hardStop || (elapsed() >= opts.seconds && (await ordersAtKraken(sim)) >= opts.minOrders);
   while (!(await done())) {
@@ -84,7 +85,9 @@ export async function runChaos(sim: SimProcess, bot: SoakBot, opts: ChaosOptions
       opts.log(`t+${elapsed().toFixed(1)}s the bot is back (pid ${bot.current.child.pid}) after ${Math.round((Date.now() - down) / 1000)} s`);
       continue;
     }
-    if (random() < 0.12) {
+    // A cancel_only window now and then: each refused order keeps its pair busy while it is resolved.
+    if (random() < 0.12 && elapsed() - lastCancelOnly >= 45) {
+      lastCancelOnly = elapsed();
       const ms = Math.round(between(random, 2_000, 8_000));
       opts.log(`t+${elapsed().toFixed(1)}s cancel_only for ${ms} ms`);
       await sim.setStatus('cancel_only');
@@ -93,8 +96,12 @@ export async function runChaos(sim: SimProcess, bot: SoakBot, opts: ChaosOptions
       report.cancelOnlyWindows += 1;
       continue;
     }
-    const pick = FAULTS[Math.floor(random() * FAULTS.length)]!;
-    if (!(await mayInject(sim, pick))) continue;
+    let pick: FaultPick | undefined;
+    for (let tries = 0; tries < 4 && !pick; tries++) {
+      const candidate = FAULTS[Math.floor(random() * FAULTS.length)]!;
+      if (await mayInject(sim, candidate)) pick = candidate;
+    }
+    if (!pick) continue;
     await sim.addFault(pick.spec);
     report.faultsInjected += 1;
     report.faultsByName[pick.name] = (report.faultsByName[pick.name] ?? 0) + 1;

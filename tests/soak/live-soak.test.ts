@@ -4,15 +4,16 @@
 // with faults injected and the bot kill -9-ed and restarted at seeded random points, then killed
 // from a shell. Afterwards Kraken and the ledger must agree to the trade.
 //
-//   SOAK_SECONDS (default 60) live run length · SOAK_SEED replays a run · SOAK_PACE candles/s (5)
+//   SOAK_SECONDS (default 60) live run length · SOAK_SEED replays a run's choices · SOAK_PACE
+//   candles/s (default 5) · SOAK_LOG_LEVEL the bot's LOG_LEVEL (its logs stay in the printed directory)
 import { randomInt } from 'node:crypto';
 import { mkdirSync, mkdtempSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfig } from '../../src/config/env.js';
-import { fills, modeChangeRequests, modeChangeVotes, orderIntents } from '../../src/db/schema/index.js';
+import { fills, modeChangeRequests, modeChangeVotes } from '../../src/db/schema/index.js';
 import { loadStrategies, type StrategyDefinition } from '../../src/engine/strategies/config.js';
 import { getBotState } from '../../src/services/bot-state.js';
 import type { SimOrder, SimTrade } from '../../src/simulator/types.js';
@@ -20,6 +21,7 @@ import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
 import { SoakBot } from './bot-process.js';
 import { runChaos, type ChaosReport } from './chaos.js';
 import { describeRun, runCtb, waitUntil, type CtbRun, type Env } from './child.js';
+import { figures, load } from './figures.js';
 import { goLiveThroughApprovals } from './go-live.js';
 import { breachesFromTrades, pairLimits } from './limits.js';
 import { duplicateClientOrderIds, fillsNotAtKraken, ordersWithoutClientId, tradesNotInLedger, type LedgerFillRow } from './kraken-vs-ledger.js';
@@ -63,7 +65,7 @@ async function liveFills(): Promise<LedgerFillRow[]> {
 }
 
 beforeAll(async () => {
-  log(`seed ${SEED} (SOAK_SEED=${SEED} replays this run) · ${SECONDS} s live · pace ${PACE} candles/s · ${RESTARTS} kill -9 restart(s) · load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  log(`seed ${SEED} (SOAK_SEED=${SEED} replays its choices) · ${SECONDS} s live · pace ${PACE} candles/s · ${RESTARTS} kill -9 restart(s) · load ${load()}`);
   const dir = mkdtempSync(join(tmpdir(), 'ctb-soak-'));
   for (const sub of ['sim', 'rehearsal']) mkdirSync(join(dir, sub));
   const cwd = join(dir, 'rehearsal');
@@ -81,6 +83,7 @@ beforeAll(async () => {
     // The audit's paper → live criteria, lowered for a rehearsal but not to zero: paper trades on
     // the simulator's prices must exist and close, and a short paper run may lose a little.
     GOLIVE_MIN_PAPER_TRADES: String(MIN_PAPER_TRADES), GOLIVE_MIN_ROI_PCT: '-5',
+    ...(process.env['SOAK_LOG_LEVEL'] ? { LOG_LEVEL: process.env['SOAK_LOG_LEVEL'] } : {}),
   };
   log(`simulator ${sim.url}; rehearsal directory ${cwd}; database ${database.name}`);
   bot = new SoakBot(env, cwd);
@@ -89,6 +92,7 @@ beforeAll(async () => {
   const strategies = loadStrategies(testConfig()).strategies;
 
   const { requestId } = await goLiveThroughApprovals({ db: database.db, bot, slack, shellEnv: env, cwd, minPaperTrades: MIN_PAPER_TRADES, log });
+  const liveSince = new Date();
   const monitor = startMonitor(database.db, sim, strategies);
   const chaos = await runChaos(sim, bot, {
     seed: SEED, seconds: SECONDS, restarts: RESTARTS, minOrders: 4, log,
@@ -111,12 +115,10 @@ beforeAll(async () => {
     simOrders: await sim.orders(), simTrades: await sim.trades(), simOpenOrders: state.orders.open, ledgerFills: await liveFills(),
     sampled: { samples: monitor.samples(), breaches: monitor.breaches(), maxOpen: monitor.maxOpenPositions() },
   };
-  const intents = await database.db.select({ status: orderIntents.status, n: sql<number>`count(*)::int` }).from(orderIntents).where(eq(orderIntents.mode, 'live')).groupBy(orderIntents.status);
-  log([
-    `figures: ${chaos.seconds} s live (seed ${SEED}) · orders at Kraken ${outcome.simOrders.length} · Kraken trades ${outcome.simTrades.length} · live fills booked ${outcome.ledgerFills.length}`,
-    `live intents ${intents.map((i) => `${i.status} ${i.n}`).join(', ') || 'none'} · faults injected ${chaos.faultsInjected}, hit ${sim.faultHits().length} · cancel_only windows ${chaos.cancelOnlyWindows}`,
-    `restarts ${chaos.restarts.map((r) => `t+${r.at}s ${r.how} (down ${Math.round(r.downMs / 1000)} s)`).join('; ')} · limit samples ${outcome.sampled.samples} · load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
-  ].join('\n  '));
+  log((await figures({
+    db: database.db, seed: SEED, liveSince, chaos, ordersAtKraken: outcome.simOrders.length, tradesAtKraken: outcome.simTrades.length,
+    fillsBooked: outcome.ledgerFills.length, faultHits: sim.faultHits().length, limitSamples: outcome.sampled.samples,
+  })).join('\n  '));
 }, BUDGET_MS);
 
 afterAll(async () => {

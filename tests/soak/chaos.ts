@@ -68,11 +68,13 @@ export async function runChaos(sim: SimProcess, bot: SoakBot, opts: ChaosOptions
   const report: ChaosReport = { faultsInjected: 0, faultsByName: {}, cancelOnlyWindows: 0, restarts: [], seconds: 0 };
   const hardStop = opts.seconds * 4;
   let lastCancelOnly = -Infinity;
+  let backAt = -Infinity;
 
   const done = async () => elapsed() >= hardStop || (elapsed() >= opts.seconds && (await ordersAtKraken(sim)) >= opts.minOrders);
   while (!(await done())) {
     await pause(between(random, 1_500, 5_000));
-    if (restartAt.length > 0 && elapsed() >= restartAt[0]!) {
+    // A restart due while the last one was still coming up waits until the bot has traded a while.
+    if (restartAt.length > 0 && elapsed() >= restartAt[0]! && elapsed() - backAt >= 30) {
       restartAt.shift();
       const how = random() < 0.5 ? 'just after an AddOrder' : 'random moment';
       if (how === 'just after an AddOrder') await nextOrder(sim, 30_000);
@@ -81,6 +83,7 @@ export async function runChaos(sim: SimProcess, bot: SoakBot, opts: ChaosOptions
       await bot.kill9();
       await bot.start();
       await opts.afterRestart();
+      backAt = elapsed();
       report.restarts.push({ at: Math.round(elapsed()), how, downMs: Date.now() - down });
       opts.log(`t+${elapsed().toFixed(1)}s the bot is back (pid ${bot.current.child.pid}) after ${Math.round((Date.now() - down) / 1000)} s`);
       continue;

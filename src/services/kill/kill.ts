@@ -79,7 +79,13 @@ export async function executeKill(ctx: AppContext, request: KillRequest): Promis
       ctx.logger.error({ err, killId }, 'kill: could not save the kill to DATA_DIR; the database write goes ahead');
       return false;
     });
-  const halting = onDisk.then(() => withDeadline(persistKill(ctx.db, record), ctx.config.KILL_DB_TIMEOUT, 'the database'));
+  const halting = onDisk
+    .then(() => withDeadline(persistKill(ctx.db, record), ctx.config.KILL_DB_TIMEOUT, 'the database'))
+    .then(async (outcome) => {
+      // The database holds the halt: the saved copy goes now, whatever Kraken is still doing.
+      await dropRunningKill(ctx.config.DATA_DIR, killId).catch((err: unknown) => ctx.logger.error({ err, killId }, 'kill: could not remove its saved copy'));
+      return outcome;
+    });
   const [firstCancel, halt] = await Promise.all([
     cancelling,
     halting.then((outcome): { outcome: PersistOutcome } | { error: unknown } => ({ outcome }), (error: unknown) => ({ error })),
@@ -92,8 +98,6 @@ export async function executeKill(ctx: AppContext, request: KillRequest): Promis
   };
 
   if ('outcome' in halt) {
-    await onDisk;
-    await dropRunningKill(ctx.config.DATA_DIR, killId).catch((err: unknown) => ctx.logger.error({ err, killId }, 'kill: could not remove its saved copy'));
     // Every intent written before the halt reaches its venue (or the wait runs out); then cancel again.
     result.fence = await awaitOrdersInFlight(ctx.db, ctx.config.KILL_DB_TIMEOUT);
     result.cancel = mergeCancelReports(result.cancel, await cancelEverywhere(cancelOptions));

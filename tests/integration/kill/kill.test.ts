@@ -164,6 +164,10 @@ describe('kill', () => {
     while (!(await getBotState(kill.db().db)).halted && Date.now() - started < 5_000) await new Promise((r) => setTimeout(r, 10));
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(t.kraken.open).toHaveLength(1); // Kraken has not answered yet
+    // The saved copy of the kill goes as soon as the database holds the halt, Kraken or not.
+    for (let i = 0; i < 100 && existsSync(pendingKillPath(t.dataDir)); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(existsSync(pendingKillPath(t.dataDir))).toBe(false);
+    expect(t.kraken.open).toHaveLength(1);
     t.kraken.latencyMs = 0;
     const result = await killing;
     expect(result.cancel.venues.find((v) => v.venue === 'kraken')).toMatchObject({ canceled: 1, confirmed: true });
@@ -219,7 +223,12 @@ describe('kill while the database is unreachable', () => {
     t2.kraken.open.push(openOrder('K1'));
     proxy.set(failure);
 
-    const result = await executeKill(t2.ctx, { actor: operator, reason: 'db outage', trigger: 'manual' });
+    const started = Date.now();
+    const killing = executeKill(t2.ctx, { actor: operator, reason: 'db outage', trigger: 'manual' });
+    // On disk at once, not after the database's deadline (1 s here).
+    while (!existsSync(pendingKillPath(t.dataDir)) && Date.now() - started < 5_000) await new Promise((r) => setTimeout(r, 5));
+    expect(Date.now() - started).toBeLessThan(500);
+    const result = await killing;
     expect(t2.kraken.calls.slice(0, 2)).toEqual(['cancelAllOrders', 'fetchOpenOrders']);
     expect(t2.kraken.open).toEqual([]);
     expect(result.state).toBe('pending');

@@ -11,6 +11,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { AppError } from '../errors.js';
 import * as schema from './schema/index.js';
+import { databaseUrlProblem } from './database-url.js';
 import { acquireLock, describeLockOwner, readLock, releaseLock, type LockInfo } from './pglite-lock.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -35,6 +36,8 @@ export async function execute<T = Record<string, unknown>>(db: Db, query: SQL): 
 }
 
 export function connectPostgres(url: string, opts: { max?: number } = {}): Database {
+  const problem = databaseUrlProblem(url);
+  if (problem) throw problem;
   const client = postgres(url, { max: opts.max ?? 10, onnotice: () => {}, connect_timeout: 10 });
   return {
     db: drizzlePostgres(client, { schema }) as unknown as Db,

@@ -112,6 +112,13 @@ describe('ctb against a database it cannot use', { timeout: 120_000 }, () => {
     expect(r.stderr + r.stdout).not.toContain('hunter2-secret');
   });
 
+  it('names a DATABASE_URL the driver cannot read and exits 2, without printing the password (not a bare "Invalid URL")', async () => {
+    const r = await ctb(['stats'], { DATABASE_URL: 'postgres://app:pw-secret@127.0.0.1:notaport/ctb' }, dir);
+    expect(r.code).toBe(2);
+    expect(firstErrorLine(r)).toBe('error: DATABASE_URL cannot be used: the port "notaport" is not a number from 1 to 65535. Fix DATABASE_URL: expected postgres://user:password@host:5432/database (or postgresql://…).');
+    expect(r.stderr + r.stdout).not.toContain('pw-secret');
+  });
+
   it('self-heal with the database down prints what failed and exits 1 (never 13: no promise left unsettled)', async () => {
     const r = await ctb(['self-heal', '--attempts', '1'], { DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/ctb` }, dir);
     expect(r.code).toBe(1);
@@ -140,6 +147,21 @@ describe('ctb against a database it cannot use', { timeout: 120_000 }, () => {
       expect(r.stdout).toMatch(/refused the connection at 127\.0\.0\.1:\d+/);
       const saved = JSON.parse(readFileSync(join(killDir, 'data', 'kill-pending.json'), 'utf8')) as unknown;
       expect(JSON.stringify(saved)).toContain('database drill');
+    });
+
+    it('still cancels on Kraken when DATABASE_URL cannot be read, then names the bad URL and exits 2', async () => {
+      kraken.addOrder({ txid: 'OB7XQZ-ZV4EF-2LSN7Q', pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '41000', vol: '0.1', vol_exec: '0', status: 'open', opentm: 2 });
+      const cancelsBefore = kraken.callsTo('CancelAll').length;
+      const killDir = mkdtempSync(join(tmpdir(), 'ctb-dberr-kill-url-'));
+      const r = await ctb(['kill', '--reason', 'bad url drill'], {
+        DATABASE_URL: 'postgres://app:pw-secret%zz@127.0.0.1:5432/ctb', IS_LIVE: 'true',
+        KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url,
+      }, killDir);
+      expect(kraken.callsTo('CancelAll').length).toBeGreaterThan(cancelsBefore);
+      expect([...kraken.state.orders.values()].filter((o) => o.status === 'open')).toEqual([]);
+      expect(r.code).toBe(2);
+      expect(firstErrorLine(r)).toMatch(/^error: DATABASE_URL cannot be used: a % in its user name, password or host does not start a valid %-escape/);
+      expect(r.stderr + r.stdout).not.toContain('pw-secret');
     });
   });
 });

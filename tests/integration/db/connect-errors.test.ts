@@ -5,6 +5,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { databaseProblem, databaseTarget } from '../../../src/db/connect-errors.js';
 import { connectPostgres } from '../../../src/db/client.js';
+import { databaseUrlProblem } from '../../../src/db/database-url.js';
 import { describeError } from '../../../src/services/kill/deadline.js';
 import { AppError, exitCodeFor } from '../../../src/errors.js';
 
@@ -59,5 +60,36 @@ describe('databaseProblem', () => {
   it('reads the target without its password', () => {
     expect(databaseTarget('postgres://app:s3cret@db.internal:6543/trading')).toEqual({ host: 'db.internal', port: '6543', database: 'trading', user: 'app' });
     expect(JSON.stringify(databaseTarget('postgres://app:s3cret@db.internal/trading'))).not.toContain('s3cret');
+  });
+
+  it.each([
+    ['a port that is not a number', 'postgres://app:pw-secret@127.0.0.1:notaport/db', /the port "notaport" is not a number from 1 to 65535/],
+    ['a port out of range', 'postgres://app:pw-secret@127.0.0.1:65536/db', /the port "65536" is not a number from 1 to 65535/],
+    ['a broken %-escape in the password', 'postgres://app:pw-secret%zz@127.0.0.1:5432/db', /does not start a valid %-escape \(write a literal % as %25\)/],
+    ['several hosts', 'postgres://app:pw-secret@10.0.0.1:5432,10.0.0.2:5432/db', /names several hosts \(10\.0\.0\.1:5432,10\.0\.0\.2:5432\); one host is supported/],
+    ['a URL that is not well formed', 'postgres://app:pw-secret@db host/trading', /not a well-formed URL/],
+    ['another scheme', 'mysql://app:pw-secret@127.0.0.1/db', /not a postgres:\/\/ or postgresql:\/\/ URL/],
+  ])('refuses a DATABASE_URL with %s before the driver sees it: a configuration error (exit 2) naming the variable, never the password', (_what, url, reason) => {
+    let raw: unknown = null;
+    try {
+      connectPostgres(url, { max: 1 });
+    } catch (err) {
+      raw = err;
+    }
+    expect(raw).toBeInstanceOf(AppError);
+    expect(raw).toMatchObject({ kind: 'config', code: 'db_bad_url' });
+    const problem = databaseProblem(raw)!;
+    expect(problem.message).toMatch(/^DATABASE_URL cannot be used: /);
+    expect(problem.message).toMatch(reason);
+    expect(problem.userMessage).toMatch(/Fix DATABASE_URL: expected postgres:\/\/user:password@host:5432\/database/);
+    expect(problem.userMessage).not.toContain('pw-secret');
+    expect(exitCodeFor(problem)).toBe(2);
+  });
+
+  it('accepts every DATABASE_URL form the driver reads: host and port, no port, IPv6, an encoded password, a socket directory, the libpq defaults', () => {
+    for (const url of [
+      'postgres://app:s3cret@db.internal:6543/trading', 'postgresql://app@db.internal/trading', 'postgres://app:pw@[::1]:5432/db',
+      'postgres://app:p%40ss%25word@127.0.0.1:5432/db', 'postgres:///ctb?host=/var/run/postgresql', 'postgres://',
+    ]) expect(databaseUrlProblem(url), url).toBeNull();
   });
 });

@@ -1,0 +1,49 @@
+// Owns telling whether DATABASE_URL is one the PostgreSQL driver can use, before the driver sees it.
+// The driver reads the URL its own way (the host part %-decoded, user and password %-decoded, the
+// rest through WHATWG URL) and otherwise throws a bare "Invalid URL" or "URI malformed" that names
+// neither the variable nor the fault. With several comma-separated hosts none of which answers, it
+// retries forever: the command never ends. Each of these is a configuration error (exit 2) naming
+// what is wrong — never the password. The check runs where the database is opened, not when the
+// environment is read, so `ctb kill` still sends its Kraken cancel before it reports the bad URL.
+import { AppError } from '../errors.js';
+
+const EXPECTED = 'expected postgres://user:password@host:5432/database (or postgresql://…)';
+
+function badUrl(reason: string): AppError {
+  return new AppError('config', 'db_bad_url', `DATABASE_URL cannot be used: ${reason}.`, { hint: `Fix DATABASE_URL: ${EXPECTED}.` });
+}
+
+function decodes(text: string): boolean {
+  try {
+    decodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Null when the driver can read `url`; else the problem, as a configuration AppError. */
+export function databaseUrlProblem(url: string): AppError | null {
+  const scheme = /^postgres(ql)?:\/\//.exec(url);
+  if (!scheme) return badUrl(`it is not a postgres:// or postgresql:// URL`);
+  const authority = url.slice(scheme[0].length).split(/[?/#]/)[0] ?? '';
+  const at = authority.lastIndexOf('@');
+  const credentials = at >= 0 ? authority.slice(0, at) : '';
+  const hostPort = at >= 0 ? authority.slice(at + 1) : authority;
+  if (hostPort.includes(',')) {
+    return badUrl(`it names several hosts (${hostPort}); one host is supported (with several, a command waits forever when none answers)`);
+  }
+  const port = /^(?:\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(hostPort)?.[1];
+  if (port !== undefined && port !== '' && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
+    return badUrl(`the port "${port.slice(0, 20)}" is not a number from 1 to 65535`);
+  }
+  if (!decodes(hostPort) || !decodes(credentials)) {
+    return badUrl('a % in its user name, password or host does not start a valid %-escape (write a literal % as %25)');
+  }
+  try {
+    new URL(url);
+  } catch {
+    return badUrl('it is not a well-formed URL (characters such as @ : / # ? in the password must be %-encoded)');
+  }
+  return null;
+}

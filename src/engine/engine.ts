@@ -88,7 +88,10 @@ export class Engine implements RunningEngine {
   /** An order's outcome is unknown: ask the exchange at the next housekeeping, not a follower period later. */
   #followSoon = false;
   #feedWatch: FeedWatch | undefined;
-  #backoffMs = 0;
+  /** The loop's wait after an error (the feed, the database); back to none once a batch goes through. */
+  #loopBackoffMs = 0;
+  /** How long new orders wait after one whose outcome is unknown or that was refused; none after one is recorded. */
+  #orderBackoffMs = 0;
   #blockedUntil = 0;
   #lastHousekeeping = 0;
   #abort = new AbortController();
@@ -257,6 +260,7 @@ export class Engine implements RunningEngine {
         this.#feedWatch?.answered();
         for (const tick of batch) await this.#turns.run(() => this.#onTick(tick));
         await this.#turns.run(() => this.#housekeeping(false));
+        this.#loopBackoffMs = 0;
       } catch (err) {
         await this.#onLoopError(err, signal);
       }
@@ -285,8 +289,21 @@ export class Engine implements RunningEngine {
     } else {
       ctx.logger.warn({ err }, 'transient market/exchange trouble; backing off');
     }
-    this.#backoffMs = Math.min(MAX_BACKOFF_MS, this.#backoffMs === 0 ? 1000 : this.#backoffMs * 2);
-    await sleep(this.#backoffMs, signal);
+    this.#loopBackoffMs = Math.min(MAX_BACKOFF_MS, this.#loopBackoffMs === 0 ? 1000 : this.#loopBackoffMs * 2);
+    await this.#waitAlive(this.#loopBackoffMs, signal);
+  }
+
+  /**
+   * Backing off is waiting, not hanging: the heartbeat is kept meanwhile (a failed write is let be),
+   * so a minute of feed trouble is not reported — or, for a worker, restarted — as a stuck engine.
+   */
+  async #waitAlive(ms: number, signal: AbortSignal): Promise<void> {
+    const until = performance.now() + ms;
+    const beat = Math.max(50, Math.min(this.opts.housekeepingMs ?? 1000, 5_000));
+    for (let left = ms; left > 0 && !signal.aborted; left = until - performance.now()) {
+      await sleep(Math.min(beat, left), signal);
+      if (!signal.aborted && until - performance.now() > 0) await touchHeartbeat(this.ctx.db, this.ctx.clock).catch(() => undefined);
+    }
   }
 
   async #housekeeping(force: boolean): Promise<void> {
@@ -405,14 +422,14 @@ export class Engine implements RunningEngine {
       this.counts.orders += 1;
       if (spec.purpose === 'entry') this.counts.entries += 1;
       else this.counts.exits += 1;
-      this.#backoffMs = 0;
+      this.#orderBackoffMs = 0;
       this.ctx.logger.debug({ spec: { ...spec, quantity: str(spec.quantity) } }, `${spec.purpose} ${spec.symbol}: ${spec.reason}`);
     } else if (outcome.kind === 'unknown' || outcome.kind === 'refused') {
       if (outcome.kind === 'unknown') this.#followSoon = true;
       // The order stays in flight (unknown) or was not sent (refused): the follower resolves the first;
       // both back off so a failing exchange or an empty account is not hammered every candle.
-      this.#backoffMs = Math.min(MAX_BACKOFF_MS, this.#backoffMs === 0 ? 1000 : this.#backoffMs * 2);
-      this.#blockedUntil = performance.now() + this.#backoffMs;
+      this.#orderBackoffMs = Math.min(MAX_BACKOFF_MS, this.#orderBackoffMs === 0 ? 1000 : this.#orderBackoffMs * 2);
+      this.#blockedUntil = performance.now() + this.#orderBackoffMs;
     } else if (outcome.kind === 'halted' || (outcome.kind === 'skipped' && outcome.reason !== 'entries_paused')) {
       this.#state = await getBotState(this.ctx.db);
     } else if (outcome.kind === 'skipped') {

@@ -1,0 +1,81 @@
+// The engine's wait after a failed market poll: it starts again from one second once the feed has
+// answered (a hiccup an hour later is not paid for with a minute's sleep), and it keeps the
+// heartbeat while it waits — a backing-off engine is not a stuck one for self-heal or the watchdog.
+import { performance } from 'node:perf_hooks';
+import { describe, expect, it } from 'vitest';
+import { Engine } from '../../src/engine/engine.js';
+import { ExchangeError } from '../../src/exchange/errors.js';
+import type { MarketFeed, MarketTick } from '../../src/market/types.js';
+import { getBotState } from '../../src/services/bot-state.js';
+import { ENGINE_TABLES, usePostgresTestDb } from '../support/db.js';
+import { engineContext, maCross } from '../support/engine.js';
+
+const hiccup = () => new ExchangeError('retryable', 'exchange_unavailable', "Kraken's public API did not answer OHLC for BTC/USD: 502");
+
+/** A feed that answers each poll as `script` says (true: no new candle, false: a 502), and records when it was asked. */
+function scriptedFeed(script: boolean[]): MarketFeed & { askedAt: number[] } {
+  const askedAt: number[] = [];
+  return {
+    kind: 'kraken',
+    askedAt,
+    async next(signal): Promise<MarketTick[] | null> {
+      askedAt.push(performance.now());
+      const answers = script[askedAt.length - 1];
+      if (answers === undefined) {
+        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+        return [];
+      }
+      if (!answers) throw hiccup();
+      return [];
+    },
+  };
+}
+
+describe('engine backoff after a failed market poll', () => {
+  const database = usePostgresTestDb({ truncate: ENGINE_TABLES });
+
+  it('waits about a second after each hiccup that follows an answer, instead of doubling across answers', async () => {
+    const t = await engineContext(database());
+    const feed = scriptedFeed([false, true, false, true, false, true, false, true]);
+    const engine = new Engine({ ctx: t.ctx, feed, strategies: [maCross()], housekeepingMs: 50 });
+    try {
+      void engine.start();
+      const started = performance.now();
+      while (feed.askedAt.length < 9 && performance.now() - started < 40_000) await new Promise((r) => setTimeout(r, 50));
+      expect(feed.askedAt.length, 'the feed was asked again after every hiccup').toBe(9);
+      // Gaps after each 502 (polls 1, 3, 5, 7): one second each. Doubling would make them 1, 2, 4 and 8 s.
+      const waits = [0, 2, 4, 6].map((i) => feed.askedAt[i + 1]! - feed.askedAt[i]!);
+      for (const wait of waits) {
+        expect(wait).toBeGreaterThanOrEqual(950);
+        expect(wait, `waits after each hiccup: ${waits.map((w) => Math.round(w)).join(', ')} ms`).toBeLessThan(3_000);
+      }
+    } finally {
+      await engine.stop();
+      await t.ctx.close();
+    }
+  }, 60_000);
+
+  it('keeps the heartbeat while it backs off', async () => {
+    const t = await engineContext(database());
+    // Three 502s in a row: it waits 1 s, 2 s, then 4 s before asking again.
+    const feed = scriptedFeed([false, false, false]);
+    const engine = new Engine({ ctx: t.ctx, feed, strategies: [maCross()], housekeepingMs: 50 });
+    try {
+      void engine.start();
+      const started = performance.now();
+      while (feed.askedAt.length < 3 && performance.now() - started < 30_000) await new Promise((r) => setTimeout(r, 20));
+      expect(feed.askedAt.length).toBe(3);
+      const later = new Date(t.clock.now().getTime() + 3_600_000);
+      t.clock.set(later);
+      const waiting = performance.now();
+      while ((await getBotState(t.ctx.db)).engineHeartbeatAt?.getTime() !== later.getTime() && performance.now() - waiting < 3_000) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect((await getBotState(t.ctx.db)).engineHeartbeatAt, 'the heartbeat during the 4 s wait').toEqual(later);
+      expect(feed.askedAt.length, 'still backing off, not polling').toBe(3);
+    } finally {
+      await engine.stop();
+      await t.ctx.close();
+    }
+  }, 60_000);
+});

@@ -5,6 +5,7 @@ import { Engine } from '../../src/engine/engine.js';
 import { flattenPositions } from '../../src/engine/flatten.js';
 import { validateClosedTrades } from '../../src/engine/ledger/validate-trades.js';
 import { PacedFeed } from '../../src/market/paced-feed.js';
+import { dec } from '../../src/money.js';
 import { updateBotState } from '../../src/services/bot-state.js';
 import { ENGINE_TABLES, usePostgresTestDb } from '../support/db.js';
 import { candlesFrom, engineContext, maCross, roundTripCloses, type EngineTestContext } from '../support/engine.js';
@@ -69,6 +70,48 @@ describe('flatten (the kill switch’s close-positions hook)', () => {
       const flatten = (await database().db.select().from(orderIntents).where(eq(orderIntents.purpose, 'flatten')))[0];
       expect(flatten).toMatchObject({ status });
       expect((await database().db.select().from(trades))[0]?.status).toBe('open');
+    } finally {
+      await t.ctx.close();
+    }
+  });
+
+  it.each([
+    ['whose fills the exchange has not listed yet as pending, not closed', 'unlisted', { closed: 0, pending: 1, failed: 0, intent: 'open', trade: 'open' }],
+    ['that filled in part as failed, the rest still open', 'partial', { closed: 0, pending: 0, failed: 1, intent: 'filled', trade: 'open' }],
+  ] as const)('reports a sale %s', async (_what, answer, expected) => {
+    let shape = false;
+    const t: EngineTestContext = await engineContext(database(), {}, {
+      exchanges: {
+        paper: () => {
+          const inner = createPaperExchange({ config: t.ctx.config, db: database().db, clock: t.clock, logger: t.ctx.logger, prices: t.ctx.prices });
+          return new Proxy(inner, {
+            get(target, prop) {
+              const value = Reflect.get(target, prop, target);
+              if (prop !== 'createOrder') return typeof value === 'function' ? value.bind(target) : value;
+              return async (order: OrderRequest) => {
+                const state = await (value as Exchange['createOrder']).call(target, order);
+                if (!shape) return state;
+                // Kraken's answers the venue cannot give: filled but trades not listed; a third filled, the rest cancelled.
+                if (answer === 'unlisted') return { ...state, trades: [] };
+                const part = dec(state.quantity).div(3).toDecimalPlaces(8).toFixed();
+                return { ...state, status: 'canceled' as const, filledQuantity: part, trades: state.trades.map((x) => ({ ...x, quantity: part })) };
+              };
+            },
+          });
+        },
+      },
+    });
+    try {
+      await new Engine({ ctx: t.ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses().slice(0, 24)), 0), strategies: [maCross()], marketClock: t.clock, stopWhenFeedEnds: true }).start();
+      await updateBotState(database().db, t.clock, { halted: true, haltedReason: 'kill' });
+      shape = true;
+      const report = await flattenPositions(t.ctx);
+      expect({ closed: report.closed.length, pending: report.pending?.length ?? 0, failed: report.failed.length }).toEqual({ closed: expected.closed, pending: expected.pending, failed: expected.failed });
+      expect(report.ok).toBe(false);
+      expect(report.summary).toMatch(answer === 'unlisted' ? /Closed 0 of 1 open positions; awaiting the exchange's fills: #\d+/ : /Closed 0 of 1 open positions; failed: #\d+ \(sold [\d.]+ of [\d.]+; [\d.]+ is still open\)/);
+      const flatten = (await database().db.select().from(orderIntents).where(eq(orderIntents.purpose, 'flatten')))[0];
+      expect(flatten).toMatchObject({ status: expected.intent });
+      expect((await database().db.select().from(trades)).find((x) => x.splitFromTradeId === null)?.status).toBe(expected.trade);
     } finally {
       await t.ctx.close();
     }

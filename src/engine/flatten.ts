@@ -1,15 +1,17 @@
 // Owns flattening: selling every open position of the ledger at market, on the venue it was opened on
 // (live trades on Kraken — which needs the process armed — and paper trades on the paper venue). The
-// kill switch calls it (its `flatten` hook) after trading is halted, so flatten intents are allowed
-// while halted. Each sale goes through the same intent → order → ledger path as the engine's exits.
-// A position counts as closed only when the exchange's fills for its sale are booked: a sale whose
-// fills Kraken has not listed yet is reported pending (the engine's fill follower books it), and one
-// that filled in part leaves the rest open and is reported so — the report never claims more.
+// incident's "close positions" runs it in the engine's process, after trading is halted, so flatten
+// intents are allowed while halted. Each sale goes through the same intent → order → ledger path as
+// the engine's exits. A position counts as closed only when the exchange's fills for its sale are
+// booked. A sale whose fills Kraken has not listed yet, or whose answer was lost (a timeout may have
+// sold), is reported pending: the engine's fill follower resolves it by client order id, and a
+// position with a sale on its way is never sold again (asking twice must not sell twice). A sale that
+// filled in part leaves the rest open and is reported so — the report never claims more.
 import type { AppContext } from '../app/context.js';
-import type { Trade } from '../db/schema/index.js';
+import type { OrderIntent, Trade } from '../db/schema/index.js';
 import { isAppError } from '../errors.js';
 import { dec, str, ZERO } from '../money.js';
-import { markIntent, writeIntent } from './ledger/intents.js';
+import { markIntent, unresolvedIntents, writeIntent } from './ledger/intents.js';
 import { recordExecution, type RecordOutcome } from './ledger/record-execution.js';
 import { openTrades } from './ledger/trades.js';
 import { withOrderLock } from './order-lock.js';
@@ -19,37 +21,61 @@ export interface FlattenReport {
   summary: string;
   closed: number[];
   failed: Array<{ tradeId: number; error: string }>;
-  /** Sales sent whose fills the exchange has not all listed yet: followed up, not yet closed. */
-  pending?: Array<{ tradeId: number; note: string }>;
+  /** Positions with a sale on its way whose fills are not all booked yet: followed up, not yet closed. */
+  pending: Array<{ tradeId: number; note: string }>;
 }
 
-async function flattenOne(ctx: AppContext, trade: Trade): Promise<RecordOutcome> {
+/** Only a refusal means nothing was placed; a timeout or a lost answer may have sold. */
+function refused(err: unknown): boolean {
+  return isAppError(err, 'rejected') || isAppError(err, 'auth') || isAppError(err, 'halt') || isAppError(err, 'conflict');
+}
+
+/** What became of one position's sale. */
+type Verdict = { closed: true } | { pending: string } | { failed: string };
+
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+async function flattenOne(ctx: AppContext, trade: Trade): Promise<Verdict> {
   const exchange = ctx.exchanges.forMode(trade.mode);
   const intent = await writeIntent(ctx.db, {
     mode: trade.mode, feed: trade.feed, strategy: trade.strategy, symbol: trade.symbol, side: 'sell', purpose: 'flatten', type: 'market',
     quantity: str(dec(trade.quantity)), tradeId: trade.id, at: ctx.clock.now(),
   }, { armed: ctx.config.IS_LIVE });
-  if (!intent) throw new Error('the flatten intent could not be written');
+  if (!intent) return { failed: 'the flatten intent could not be written; nothing was sent' };
   let order;
   try {
     order = await exchange.createOrder({ clientOrderId: intent.clientOrderId, symbol: trade.symbol, side: 'sell', type: 'market', quantity: intent.quantity });
   } catch (err) {
-    // As the engine's executor does: only a refusal means nothing was placed. A timeout or network
-    // error may have placed the sale, so the intent stays 'sent' for resolution against the exchange
-    // (engine start, self-heal) instead of being closed as failed and the position sold twice.
-    const refused = isAppError(err, 'rejected') || isAppError(err, 'auth') || isAppError(err, 'halt') || isAppError(err, 'conflict');
-    await markIntent(ctx.db, { id: intent.id, status: refused ? 'failed' : 'sent', error: (err as Error).message, at: ctx.clock.now() });
-    throw err;
+    // As the engine's executor does: a timeout or network error may have placed the sale, so the
+    // intent stays 'sent' for the fill follower to resolve against the exchange instead of being
+    // closed as failed and the position sold twice.
+    const nothingPlaced = refused(err);
+    await markIntent(ctx.db, { id: intent.id, status: nothingPlaced ? 'failed' : 'sent', error: messageOf(err), at: ctx.clock.now() });
+    ctx.logger.error({ err, tradeId: trade.id }, 'flatten: the sale was not confirmed');
+    return nothingPlaced ? { failed: messageOf(err) } : { pending: `the exchange's answer was lost (${messageOf(err)}); the sale may have been placed` };
   }
-  // capital_buffer from the venue's own balance after the sale, and the other positions at their marks.
-  const balances = await exchange.fetchBalances();
-  const cash = dec(balances.find((b) => b.asset === ctx.config.QUOTE_CURRENCY)?.free ?? '0');
-  const others = (await openTrades(ctx.db, trade.mode)).filter((t) => t.id !== trade.id)
-    .reduce((acc, t) => acc.plus(dec(t.quantity).times(ctx.prices.lastCandle(t.symbol)?.close ?? t.entryPrice)), ZERO);
-  return recordExecution(ctx.db, {
-    intent, order, quoteCurrency: ctx.config.QUOTE_CURRENCY, reservePct: ctx.config.CAPITAL_RESERVE_PCT, at: ctx.clock.now(),
-    capitalAtClose: () => ({ uncommittedQuote: cash, equity: cash.plus(others) }),
-  });
+  let outcome: RecordOutcome;
+  try {
+    // capital_buffer from the venue's own balance after the sale, and the other positions at their marks.
+    const balances = await exchange.fetchBalances();
+    const cash = dec(balances.find((b) => b.asset === ctx.config.QUOTE_CURRENCY)?.free ?? '0');
+    const others = (await openTrades(ctx.db, trade.mode)).filter((t) => t.id !== trade.id)
+      .reduce((acc, t) => acc.plus(dec(t.quantity).times(ctx.prices.lastCandle(t.symbol)?.close ?? t.entryPrice)), ZERO);
+    outcome = await recordExecution(ctx.db, {
+      intent, order, quoteCurrency: ctx.config.QUOTE_CURRENCY, reservePct: ctx.config.CAPITAL_RESERVE_PCT, at: ctx.clock.now(),
+      capitalAtClose: () => ({ uncommittedQuote: cash, equity: cash.plus(others) }),
+    });
+  } catch (err) {
+    // The exchange took the sale; its intent stays unresolved for the follower to book.
+    ctx.logger.error({ err, tradeId: trade.id }, 'flatten: the sale was placed but could not be booked');
+    return { pending: `sold; booking its fills failed (${messageOf(err)})` };
+  }
+  if (outcome.intentStatus === 'open') return { pending: 'sold; the exchange has not listed all its fills yet' };
+  if (outcome.partialExit) {
+    return { failed: `sold ${outcome.partialExit.filled.toFixed()} of ${dec(trade.quantity).toFixed()}; ${outcome.partialExit.remaining.toFixed()} is still open` };
+  }
+  if (outcome.intentStatus !== 'filled' || !outcome.execution) return { failed: `the sale ended ${outcome.intentStatus} with nothing filled` };
+  return { closed: true };
 }
 
 export async function flattenPositions(ctx: AppContext): Promise<FlattenReport> {
@@ -57,27 +83,24 @@ export async function flattenPositions(ctx: AppContext): Promise<FlattenReport> 
     const open = [...(await openTrades(ctx.db, 'live')), ...(await openTrades(ctx.db, 'paper'))];
     const closed: number[] = [];
     const failed: FlattenReport['failed'] = [];
-    const pending: Array<{ tradeId: number; note: string }> = [];
+    const pending: FlattenReport['pending'] = [];
+    // A sale (an exit or an earlier flatten) still unresolved for a position: it may fill any moment.
+    const onItsWay = new Map<number, OrderIntent>();
+    for (const intent of await unresolvedIntents(ctx.db)) if (intent.side === 'sell' && intent.tradeId !== null) onItsWay.set(intent.tradeId, intent);
     for (const trade of open) {
-      try {
-        const outcome = await flattenOne(ctx, trade);
-        if (outcome.intentStatus === 'open') {
-          pending.push({ tradeId: trade.id, note: 'sale sent; the exchange has not listed all its fills yet (followed up)' });
-        } else if (outcome.partialExit) {
-          failed.push({ tradeId: trade.id, error: `sold ${outcome.partialExit.filled.toFixed()} of ${dec(trade.quantity).toFixed()}; ${outcome.partialExit.remaining.toFixed()} is still open` });
-        } else if (outcome.intentStatus !== 'filled' || !outcome.execution) {
-          failed.push({ tradeId: trade.id, error: `the sale ended ${outcome.intentStatus} with nothing filled` });
-        } else {
-          closed.push(trade.id);
-        }
-      } catch (err) {
-        failed.push({ tradeId: trade.id, error: (err as Error).message });
-        ctx.logger.error({ err, tradeId: trade.id }, 'flatten: could not close a position');
-      }
+      const earlier = onItsWay.get(trade.id);
+      const verdict: Verdict = earlier
+        ? { pending: `a sale is already on its way (intent #${earlier.id}, ${earlier.status}): not sent again` }
+        : await flattenOne(ctx, trade).catch((err: unknown) => ({ failed: messageOf(err) }));
+      if ('closed' in verdict) closed.push(trade.id);
+      else if ('pending' in verdict) pending.push({ tradeId: trade.id, note: verdict.pending });
+      else failed.push({ tradeId: trade.id, error: verdict.failed });
     }
     const parts = [
       ...(failed.length > 0 ? [`failed: ${failed.map((f) => `#${f.tradeId} (${f.error})`).join(', ')}`] : []),
-      ...(pending.length > 0 ? [`awaiting the exchange's fills: ${pending.map((p) => `#${p.tradeId}`).join(', ')}`] : []),
+      ...(pending.length > 0
+        ? [`not closed yet: ${pending.map((p) => `#${p.tradeId} (${p.note})`).join(', ')} — the fill follower books them; ask again to confirm`]
+        : []),
     ];
     const summary = open.length === 0
       ? 'No open positions to close.'

@@ -40,9 +40,9 @@ describe('flatten (the kill switch’s close-positions hook)', () => {
   });
 
   it.each([
-    ['retryable', 'timeout', 'sent'],
-    ['rejected', 'insufficient_funds', 'failed'],
-  ] as const)('a %s error (%s) on the sale leaves the flatten intent %s (a timeout may have sold: it is resolved against the exchange, not retried blind)', async (kind, code, status) => {
+    ['retryable', 'timeout', 'sent', { pending: 1, failed: 0 }],
+    ['rejected', 'insufficient_funds', 'failed', { pending: 0, failed: 1 }],
+  ] as const)('a %s error (%s) on the sale leaves the flatten intent %s (a timeout may have sold: it is reported pending and resolved against the exchange, not retried blind)', async (kind, code, status, counts) => {
     let failSales = false;
     const t: EngineTestContext = await engineContext(database(), {}, {
       exchanges: {
@@ -67,6 +67,10 @@ describe('flatten (the kill switch’s close-positions hook)', () => {
       failSales = true;
       const report = await flattenPositions(t.ctx);
       expect(report.ok).toBe(false);
+      expect({ pending: report.pending.length, failed: report.failed.length, closed: report.closed.length }).toEqual({ ...counts, closed: 0 });
+      expect(report.summary).toMatch(kind === 'retryable'
+        ? /not closed yet: #\d+ \(the exchange's answer was lost \(timeout \(test\)\); the sale may have been placed\)/
+        : /failed: #\d+ \(insufficient_funds \(test\)\)/);
       const flatten = (await database().db.select().from(orderIntents).where(eq(orderIntents.purpose, 'flatten')))[0];
       expect(flatten).toMatchObject({ status });
       expect((await database().db.select().from(trades))[0]?.status).toBe('open');
@@ -108,10 +112,53 @@ describe('flatten (the kill switch’s close-positions hook)', () => {
       const report = await flattenPositions(t.ctx);
       expect({ closed: report.closed.length, pending: report.pending?.length ?? 0, failed: report.failed.length }).toEqual({ closed: expected.closed, pending: expected.pending, failed: expected.failed });
       expect(report.ok).toBe(false);
-      expect(report.summary).toMatch(answer === 'unlisted' ? /Closed 0 of 1 open positions; awaiting the exchange's fills: #\d+/ : /Closed 0 of 1 open positions; failed: #\d+ \(sold [\d.]+ of [\d.]+; [\d.]+ is still open\)/);
+      expect(report.summary).toMatch(answer === 'unlisted'
+        ? /^Closed 0 of 1 open positions; not closed yet: #\d+ \(sold; the exchange has not listed all its fills yet\) — the fill follower books them; ask again to confirm\.$/
+        : /^Closed 0 of 1 open positions; failed: #\d+ \(sold [\d.]+ of [\d.]+; [\d.]+ is still open\)\.$/);
       const flatten = (await database().db.select().from(orderIntents).where(eq(orderIntents.purpose, 'flatten')))[0];
       expect(flatten).toMatchObject({ status: expected.intent });
       expect((await database().db.select().from(trades)).find((x) => x.splitFromTradeId === null)?.status).toBe(expected.trade);
+    } finally {
+      await t.ctx.close();
+    }
+  });
+
+  it('never sells a position twice: asked again while its sale is on its way (its answer lost), it reports that sale pending and sends nothing', async () => {
+    let failSales = true;
+    let sales = 0;
+    const t: EngineTestContext = await engineContext(database(), {}, {
+      exchanges: {
+        paper: () => {
+          const inner = createPaperExchange({ config: t.ctx.config, db: database().db, clock: t.clock, logger: t.ctx.logger, prices: t.ctx.prices });
+          return new Proxy(inner, {
+            get(target, prop) {
+              const value = Reflect.get(target, prop, target);
+              if (prop !== 'createOrder') return typeof value === 'function' ? value.bind(target) : value;
+              return async (order: OrderRequest) => {
+                if (order.side === 'sell' && failSales) throw new ExchangeError('retryable', 'timeout', 'timeout (test)');
+                if (order.side === 'sell') sales += 1;
+                return (value as Exchange['createOrder']).call(target, order);
+              };
+            },
+          });
+        },
+      },
+    });
+    try {
+      failSales = false;
+      await new Engine({ ctx: t.ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses().slice(0, 24)), 0), strategies: [maCross()], marketClock: t.clock, stopWhenFeedEnds: true }).start();
+      await updateBotState(database().db, t.clock, { halted: true, haltedReason: 'kill' });
+      const btcBefore = (await database().db.select().from(paperBalances).where(eq(paperBalances.asset, 'BTC')))[0]?.total;
+      failSales = true;
+      expect((await flattenPositions(t.ctx)).pending).toHaveLength(1);
+      failSales = false;
+
+      const again = await flattenPositions(t.ctx);
+      expect(again).toMatchObject({ ok: false, closed: [], failed: [] });
+      expect(again.pending).toEqual([{ tradeId: expect.any(Number), note: expect.stringMatching(/^a sale is already on its way \(intent #\d+, sent\): not sent again$/) }]);
+      expect(sales).toBe(0);
+      expect(await database().db.select().from(orderIntents).where(eq(orderIntents.purpose, 'flatten'))).toHaveLength(1);
+      expect((await database().db.select().from(paperBalances).where(eq(paperBalances.asset, 'BTC')))[0]?.total).toBe(btcBefore);
     } finally {
       await t.ctx.close();
     }

@@ -4,6 +4,7 @@ import type { DoItemResult, IncidentView } from '../../services/kill/incident.js
 import type { KillResult } from '../../services/kill/kill.js';
 import type { ResumeResult } from '../../services/kill/resume.js';
 import type { VenueCancelReport } from '../../services/kill/cancel-everywhere.js';
+import { awaitingFills } from '../../services/kill/checklist.js';
 
 function venueLine(v: VenueCancelReport): string {
   const cancelled = v.canceled === null ? 'cancel failed' : `${v.canceled} cancelled`;
@@ -30,8 +31,9 @@ export function renderChecklist(view: IncidentView): string {
       ? `done by ${item.doneBy} at ${item.doneAt.toISOString()}${found ? `: ${found}` : ''}`
       : item.state === 'pending'
         ? `PENDING: handed to the engine's process (request #${item.requestId ?? '?'})`
-        : item.state === 'failed' ? `FAILED: ${found}` : 'to do';
-    const box = item.doneAt ? 'x' : item.state === 'pending' ? '~' : item.state === 'failed' ? '!' : ' ';
+        : awaitingFills(item) ? `NOT DONE YET, AWAITING THE EXCHANGE'S FILLS: ${found}`
+          : item.state === 'failed' ? `FAILED: ${found}` : 'to do';
+    const box = item.doneAt ? 'x' : item.state === 'pending' || awaitingFills(item) ? '~' : item.state === 'failed' ? '!' : ' ';
     lines.push(`  [${box}] ${item.item.padEnd(20)} ${item.label} — ${status}`);
   }
   return lines.join('\n');

@@ -56,8 +56,11 @@ export function flattenHandler(ctx: AppContext, flatten: (c: AppContext) => Prom
       return { ok: false, summary: `Not carried out: requested at ${request.requestedAt.toISOString()}, more than ${FLATTEN_STALE_MS / 60_000} minutes ago; ask again if positions should still be closed.` };
     }
     const report = await flatten(ctx);
-    ctx.logger.warn({ requestId: request.id, requestedBy: request.requestedBy, closed: report.closed, failed: report.failed }, `flatten handed over by ${request.requestedBy}: ${report.summary}`);
-    return { ok: report.ok, summary: report.summary, details: { closed: report.closed, failed: report.failed } };
+    const { closed, failed, pending } = report;
+    ctx.logger.warn({ requestId: request.id, requestedBy: request.requestedBy, closed, failed, pending }, `flatten handed over by ${request.requestedBy}: ${report.summary}`);
+    // Not ok while a sale is on its way (pending) or filled in part: the item is not done, and the
+    // checklist shows a pending sale as awaiting the exchange's fills rather than as failed.
+    return { ok: report.ok, summary: report.summary, details: { closed, failed, pending } };
   };
 }
 

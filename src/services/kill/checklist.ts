@@ -21,3 +21,12 @@ export const CHECKLIST_KEYS = CHECKLIST.map((c) => c.item) as [ChecklistItemKey,
 export function checklistSpec(item: ChecklistItemKey): ChecklistItemSpec {
   return CHECKLIST.find((c) => c.item === item)!;
 }
+
+/**
+ * An item not done because a sale is on its way (close positions: sold, but the exchange has not
+ * listed all its fills): shown as awaiting them, not as failed — selling again by hand would sell twice.
+ */
+export function awaitingFills(item: { doneAt: Date | null; outcome: Record<string, unknown> | null }): boolean {
+  const pending = item.outcome?.['pending'];
+  return item.doneAt === null && Array.isArray(pending) && pending.length > 0;
+}

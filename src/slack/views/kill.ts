@@ -3,7 +3,7 @@
 // reply. Pure functions of plain data; the reply helpers add the paper/LIVE badge.
 import type { ChecklistItemKey, Incident, IncidentChecklistItem } from '../../db/schema/index.js';
 import type { CancelReport } from '../../services/kill/cancel-everywhere.js';
-import { checklistSpec } from '../../services/kill/checklist.js';
+import { awaitingFills, checklistSpec } from '../../services/kill/checklist.js';
 import type { DoItemResult } from '../../services/kill/incident.js';
 import type { KillResult } from '../../services/kill/kill.js';
 import type { ResumeResult } from '../../services/kill/resume.js';
@@ -67,6 +67,7 @@ function itemLine(i: Pick<IncidentChecklistItem, 'item' | 'label' | 'doneAt' | '
     return `:white_check_mark: ~${escapeText(i.label)}~ — ${actorLabel(i.doneBy ?? 'unknown')}, ${slackDate(i.doneAt)}${found ? ` — ${found}` : ''}`;
   }
   if (i.state === 'pending') return `:hourglass_flowing_sand: ${escapeText(i.label)} — *pending*: handed to the engine's process (request #${i.requestId ?? '?'})`;
+  if (awaitingFills(i)) return `:hourglass_flowing_sand: ${escapeText(i.label)} — *not done yet, awaiting the exchange's fills*: ${summaryOf(i)}`;
   if (i.state === 'failed') return `:x: ${escapeText(i.label)} — *failed*: ${summaryOf(i)}`;
   return `:white_square: ${escapeText(i.label)}`;
 }
@@ -124,7 +125,9 @@ export function renderChecklistAnswer(i: IncidentChecklistItem): SlackMessage {
   const label = checklistSpec(i.item).label;
   const text = i.state === 'done'
     ? `:white_check_mark: ${label}: done (asked by ${actorLabel(i.doneBy ?? 'unknown')}, request #${i.requestId ?? '?'}) — ${summaryOf(i)}`
-    : `:x: ${label}: failed (request #${i.requestId ?? '?'}) — ${summaryOf(i)}`;
+    : awaitingFills(i)
+      ? `:hourglass_flowing_sand: ${label}: not done yet, awaiting the exchange's fills (request #${i.requestId ?? '?'}) — ${summaryOf(i)}`
+      : `:x: ${label}: failed (request #${i.requestId ?? '?'}) — ${summaryOf(i)}`;
   return { text, blocks: [section(text.slice(0, 2900))] };
 }
 

@@ -13,6 +13,8 @@ import { isHaltLatched } from '../../../src/services/kill/runtime.js';
 import { flattenHandler, incidentHandlers } from '../../../src/services/engine-requests/handlers.js';
 import { startRequestRunner, type RequestRunner } from '../../../src/services/engine-requests/runner.js';
 import { checklistFollowUp } from '../../../src/services/kill/checklist-records.js';
+import { renderChecklist, renderItemDone } from '../../../src/cli/render/kill.js';
+import { renderChecklistAnswer, renderIncident } from '../../../src/slack/views/kill.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { killTestContext, type KillTestContext } from '../../support/kill-context.js';
 import { openOrder } from '../../support/recording-exchange.js';
@@ -108,7 +110,7 @@ describe('incident checklist', () => {
   it('asks for a confirmation before closing positions, then has the engine\'s process flatten', async () => {
     await killed();
     let calls = 0;
-    engineProcess({ flatten: flattenHandler(t.ctx, async () => { calls += 1; return { ok: true, summary: 'Closed 1 of 1 open positions.', closed: [7], failed: [] }; }) });
+    engineProcess({ flatten: flattenHandler(t.ctx, async () => { calls += 1; return { ok: true, summary: 'Closed 1 of 1 open positions.', closed: [7], failed: [], pending: [] }; }) });
     const err = await refusal(done('close_positions'));
     expect(err.code).toBe('confirmation_required');
     expect(calls).toBe(0);
@@ -116,6 +118,31 @@ describe('incident checklist', () => {
     expect(calls).toBe(1);
     const item = (await currentIncident(t.ctx))!.items.find((i) => i.item === 'close_positions')!;
     expect(item).toMatchObject({ state: 'done', outcome: expect.objectContaining({ carriedOutBy: 'worker-host:4242', closed: [7] }) });
+  });
+
+  it('shows close positions as not done and awaiting the exchange\'s fills (not failed) while a sale is on its way, and done once asked again after they are booked', async () => {
+    await killed();
+    const awaiting = 'Closed 0 of 1 open positions; not closed yet: #7 (sold; the exchange has not listed all its fills yet) — the fill follower books them; ask again to confirm.';
+    const reports = [
+      { ok: false, summary: awaiting, closed: [], failed: [], pending: [{ tradeId: 7, note: 'sold; the exchange has not listed all its fills yet' }] },
+      { ok: true, summary: 'No open positions to close.', closed: [], failed: [], pending: [] },
+    ];
+    engineProcess({ flatten: flattenHandler(t.ctx, async () => reports.shift()!) });
+    const first = await done('close_positions', alice, { confirmed: true });
+    expect(first).toMatchObject({ ok: false, doneAt: null, summary: awaiting });
+    expect(renderItemDone(first)).toBe(`close_positions: not done — ${awaiting}`);
+    const view = (await currentIncident(t.ctx))!;
+    const item = view.items.find((i) => i.item === 'close_positions')!;
+    expect(item).toMatchObject({ doneAt: null, outcome: expect.objectContaining({ pending: [{ tradeId: 7, note: 'sold; the exchange has not listed all its fills yet' }] }) });
+    expect(renderChecklist(view)).toContain(`[~] close_positions      Close open positions (flatten) — NOT DONE YET, AWAITING THE EXCHANGE'S FILLS: ${awaiting}`);
+    const slack = JSON.stringify(renderIncident(view.incident, view.items));
+    expect(slack).toContain(':hourglass_flowing_sand: Close open positions (flatten) — *not done yet, awaiting the exchange\'s fills*: Closed 0 of 1');
+    expect(slack).not.toContain(':x: Close open positions');
+    expect(renderChecklistAnswer(item).text).toMatch(/^:hourglass_flowing_sand: Close open positions \(flatten\): not done yet, awaiting the exchange's fills \(request #\d+\)/);
+
+    expect(await done('close_positions', alice, { confirmed: true })).toMatchObject({ ok: true, state: 'done', doneBy: 'U0ALICE', summary: 'No open positions to close.' });
+    const after = (await currentIncident(t.ctx))!;
+    expect(renderChecklist(after)).toMatch(/\[x\] close_positions .* done by U0ALICE/);
   });
 
   it('refuses a checklist tick from someone who is not an operator, and logs the refusal', async () => {

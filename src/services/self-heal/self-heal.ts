@@ -7,6 +7,7 @@
 import { sql } from 'drizzle-orm';
 import type { AppContext } from '../../app/context.js';
 import { execute } from '../../db/client.js';
+import { unresolvedIntents } from '../../engine/ledger/intents.js';
 import { resolveIntents } from '../../engine/recovery.js';
 import { readOnlyExchange } from '../../exchange/read-only.js';
 import { reconcile as reconcileLedger, type ReconcileReport } from '../reconcile/reconcile.js';
@@ -145,6 +146,13 @@ export async function selfHeal(ctx: AppContext, options: SelfHealOptions = {}): 
   async function reconcileAfterResync(): Promise<void> {
     if (mode !== 'live') {
       actions.push({ check: 'reconcile', status: 'skipped', detail: 'paper: the ledger is the venue' });
+      return;
+    }
+    // An order still in flight has fills at Kraken the ledger books only once the follower has read
+    // them: reconciling now would page "recent unmatched" and a balance shortfall for normal trading.
+    const inFlight = await unresolvedIntents(ctx.db, 'live').then((i) => i.length, () => 0);
+    if (inFlight > 0) {
+      actions.push({ check: 'reconcile', status: 'skipped', detail: `${inFlight} live order(s) still in flight: reconciling waits until their fills are booked (the fill follower keeps asking Kraken)` });
       return;
     }
     const run = options.reconcile ?? ((c: AppContext) => reconcileLedger(c, readOnlyExchange(c.exchanges.kraken()), { writeReport: true }));

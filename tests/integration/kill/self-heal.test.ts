@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { CliIo } from '../../../src/cli/io.js';
 import { runCli } from '../../../src/cli/program.js';
 import { botState } from '../../../src/db/schema/index.js';
+import { markIntent, writeIntent } from '../../../src/engine/ledger/intents.js';
 import { getBotState, updateBotState } from '../../../src/services/bot-state.js';
 import { addPendingKill, readPendingKills } from '../../../src/services/kill/pending-kill.js';
 import { isHaltLatched } from '../../../src/services/kill/runtime.js';
@@ -19,7 +20,7 @@ import { openOrder } from '../../support/recording-exchange.js';
 import { startStallProxy, type StallProxy } from '../../support/stall-proxy.js';
 
 let proxy: StallProxy;
-const kill = useKillTestDb(['incident_checklist_items', 'incidents', 'bot_state']);
+const kill = useKillTestDb(['incident_checklist_items', 'incidents', 'bot_state', 'order_intents']);
 
 async function setup(opts: { viaProxy?: boolean; armed?: boolean } = {}): Promise<KillTestContext> {
   let url = kill.db().url;
@@ -104,6 +105,25 @@ describe('self-heal', () => {
     expect(action.detail).toMatch(/1 mismatched, 2 recent unmatched \(report: \/tmp\/reports\/reconcile\.json\)/);
     expect(result.ok).toBe(false);
     expect(t.alerts).toContainEqual(expect.objectContaining({ severity: 'critical', title: expect.stringMatching(/could not repair reconcile/) }));
+  });
+
+  it('does not reconcile while a live order is still in flight (its fills are not booked yet): skipped, nobody paged', async () => {
+    const t = await setup({ armed: true });
+    await updateBotState(t.ctx.db, t.clock, { mode: 'live' });
+    const intent = await writeIntent(t.ctx.db, {
+      mode: 'live', feed: 'kraken', strategy: 'btc-ma-cross', symbol: 'BTC/USD', side: 'sell', purpose: 'exit', type: 'market', quantity: '0.03', at: t.clock.now(),
+    }, { armed: true });
+    await markIntent(t.ctx.db, { id: intent!.id, status: 'sent', exchangeOrderId: 'OEXIT1-AAAAA-BBBBBB', at: t.clock.now() });
+    t.kraken.mode = 'network_error';
+    let ran = false;
+    const result = await selfHeal(t.ctx, {
+      attempts: 5, baseDelayMs: 1, sleep: async () => { t.kraken.mode = 'ok'; },
+      reconcile: async () => { ran = true; return { ok: false, summaryLine: '3 recent unmatched; 1 balance shortfall(s)', reportFile: null }; },
+    });
+    expect(result.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'healed' });
+    expect(ran).toBe(false);
+    expect(result.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'skipped', detail: expect.stringMatching(/^1 live order\(s\) still in flight/) });
+    expect(t.alerts.filter((a) => a.severity === 'critical')).toEqual([]);
   });
 
   it('does not reconcile against Kraken while trading paper', async () => {

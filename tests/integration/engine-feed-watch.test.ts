@@ -1,9 +1,10 @@
 // A market feed that stops answering is noticed within seconds: more than three poll intervals of
 // silence raise one warning alert (not the stale heartbeat a minute later); an answer re-arms it.
 import { performance } from 'node:perf_hooks';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { readEnv } from '../../src/config/env.js';
 import { Engine } from '../../src/engine/engine.js';
-import { FeedWatch } from '../../src/engine/feed-watch.js';
+import { FeedWatch, SILENT_AFTER_POLLS } from '../../src/engine/feed-watch.js';
 import { silentLogger } from '../../src/logger.js';
 import type { MarketFeed, MarketTick } from '../../src/market/types.js';
 import { ENGINE_TABLES, usePostgresTestDb } from '../support/db.js';
@@ -67,6 +68,26 @@ describe('FeedWatch', () => {
     clock.t = 45_001 + 45_001;
     await w.check();
     expect(alerts.raised).toHaveLength(2);
+  });
+
+  it('at the shipped poll interval, alerts within 10 s of the feed passing 3 intervals of silence, not before', async () => {
+    const pollMs = readEnv({}).MARKET_POLL_INTERVAL;
+    vi.useFakeTimers();
+    const stop = new AbortController();
+    try {
+      const alerts = recordingAlerts();
+      const w = new FeedWatch({ alerts, logger: silentLogger(), pollMs, feed: 'kraken', now: () => Date.now() });
+      const running = w.run(stop.signal);
+      await vi.advanceTimersByTimeAsync(SILENT_AFTER_POLLS * pollMs);
+      expect(alerts.raised).toHaveLength(0);
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(alerts.raised).toEqual([expect.objectContaining({ fingerprint: 'market_feed_silent', severity: 'warning' })]);
+      stop.abort();
+      await running;
+    } finally {
+      stop.abort();
+      vi.useRealTimers();
+    }
   });
 
   it('says nothing once a replay has played out', async () => {

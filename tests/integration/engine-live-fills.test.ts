@@ -223,6 +223,23 @@ describe('live engine with orders in flight and faults', () => {
     expect(first).toMatchObject({ status: 'failed', error: expect.stringMatching(/never placed/) });
   }, 180_000);
 
+  it.each<[string, FaultSpec, RegExp]>([
+    ['a nonce error', { endpoint: 'AddOrder', kind: 'error', message: 'EAPI:Invalid nonce' }, /^Order outcome unknown, resolving with the exchange: .*EAPI:Invalid nonce/],
+    ['a reset connection', { endpoint: 'AddOrder', kind: 'reset' }, /^Order outcome unknown, resolving with the exchange: .*NetworkError/],
+    // Longer than the client's 10 s timeout: Kraken places the order after the bot gave up on the answer.
+    ['a timeout', { endpoint: 'AddOrder', kind: 'latency', ms: 10_500 }, /^Order outcome unknown, resolving with the exchange: .*RequestTimeout/],
+  ])('raises one warning alert at once on the first order that fails with %s, and never calls it rejected', async (_what, fault, message) => {
+    const { k, t, engine } = await liveRun(database());
+    k.sim.faults.add(fault);
+    await engine.start();
+    const warnings = t.alerts.raised.filter((a) => a.source === 'trade_failure');
+    expect(warnings).toEqual([expect.objectContaining({ severity: 'warning', fingerprint: 'order_unknown:BTC/USD', title: expect.stringMatching(message) })]);
+    const intents = await database().db.select().from(orderIntents).orderBy(orderIntents.id);
+    expect(intents[0]).toMatchObject({ purpose: 'entry' });
+    expect(intents.some((i) => i.status === 'rejected')).toBe(false);
+    for (const intent of intents) expect(k.addOrders().filter((o) => o['cl_ord_id'] === intent.clientOrderId).length).toBeLessThanOrEqual(1);
+  }, 180_000);
+
   it('places no live order from a replay feed and raises a critical alert', async () => {
     const { k, t, engine } = await liveRun(database(), { engine: { feed: 'replay' } });
     await engine.start();

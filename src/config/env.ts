@@ -282,6 +282,8 @@ export const envSchema = z.object({
   // While live, how often the engine's process checks that Kraken answers; after an outage, no strategy
   // runs until reconciliation against Kraken passes again.
   RECONCILE_PROBE_INTERVAL: duration('30s'),
+  // How long `ctb reconcile adopt|cancel` in a shell without the Kraken key waits for the engine's process.
+  RECONCILE_ANSWER_TIMEOUT: duration('30s'),
 });
 
 export type RawEnv = z.infer<typeof envSchema>;

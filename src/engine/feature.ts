@@ -1,18 +1,23 @@
 // The engine as a part of the running bot (roles all/worker): builds the market feed the bot was
 // started with, waits on standby until this process holds the engine lease (one engine per database,
 // src/services/engine-lease), then runs the loop — and stops trading at once if the lease is lost,
-// standing by again. While it holds the lease it also carries out engine requests other processes
-// hand it (src/services/engine-requests). The lease, not a session lock, decides: a PostgreSQL
+// standing by again. Live trading also waits for reconciliation with Kraken (at start; after taking
+// over from a dead engine, halted first; after Kraken comes back: src/services/reconcile/start).
+// While it holds the lease it also carries out engine requests other processes hand it
+// (src/services/engine-requests). The lease, not a session lock, decides: a PostgreSQL
 // advisory lock is held per session, so on PGlite (one session shared by every socket client) it
 // coordinated nothing, and on PostgreSQL a hung holder would keep it while its lease went stale.
 import type { AppContext } from '../app/context.js';
 import type { Feature } from '../app/feature.js';
+import type { BotState } from '../db/schema/index.js';
+import type { Mode } from '../services/bot-state.js';
 import { createMarketFeed, type MarketFeedOptions } from '../market/create-feed.js';
 import { createLeaseKeeper } from '../services/engine-lease/keeper.js';
 import { setEngineLease } from '../services/engine-lease/runtime.js';
 import { engineRequestHandlers } from '../services/engine-requests/handlers.js';
 import { startRequestRunner } from '../services/engine-requests/runner.js';
 import { checklistFollowUp } from '../services/kill/checklist-records.js';
+import { createReconciliationMonitor, setReconciliationMonitor, type ReconciliationMonitor } from '../services/reconcile/start/monitor.js';
 import { Engine } from './engine.js';
 import { assertLiveFeed } from './live-feed.js';
 import { loadStrategies } from './strategies/config.js';
@@ -26,6 +31,8 @@ export interface EngineFeatureOptions {
   market?: MarketFeedOptions;
   /** How often the request runner polls (tests shorten it). */
   requestPollMs?: number;
+  /** The reconciliation monitor's pace (tests shorten it). */
+  reconcile?: { tickMs?: number; probeMs?: number };
 }
 
 export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
@@ -46,8 +53,14 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
         holder: lease.holderId, handlers: engineRequestHandlers(ctx), active: () => lease.holdsLease(), onFinished: checklistFollowUp(ctx),
         ...(opts.requestPollMs !== undefined ? { pollMs: opts.requestPollMs } : {}),
       });
-      // Asked before strategies run and before each order: a lost (or unconfirmed) lease stops trading now.
-      const gate = () => (lease.holdsLease() ? null : 'this process does not hold the engine lease');
+      let monitor: ReconciliationMonitor | null = null;
+      // Asked before strategies run and before each order: a lost (or unconfirmed) lease stops trading
+      // now, and live trading waits until reconciliation with Kraken has passed.
+      const gate = (_state: BotState, mode: Mode) => {
+        if (!lease.holdsLease()) return 'this process does not hold the engine lease';
+        if (!monitor) return mode === 'live' ? 'live trading waits for reconciliation with Kraken' : null;
+        return monitor.blockReason(mode);
+      };
       const stopping = new AbortController();
       let engine: Engine | null = null;
       const run = (async () => {
@@ -55,6 +68,10 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
           const acquired = await lease.acquire(stopping.signal);
           // A stop that came while the lease was being taken: no engine may start after stop() looked.
           if (!acquired || stopping.signal.aborted) return;
+          monitor = createReconciliationMonitor(ctx, opts.reconcile ?? {});
+          setReconciliationMonitor(ctx, monitor);
+          // After a dead predecessor this halts first (durably), before the engine reads bot_state.
+          await monitor.begin(acquired.takenOverFrom);
           const current = new Engine({
             ctx, feed, strategies, gate,
             ...(opts.onHardBreach ? { onHardBreach: (breach: RiskBreach) => opts.onHardBreach!(ctx, breach) } : {}),
@@ -64,6 +81,9 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
           if (lost === null) return;
           await current.stop();
           engine = null;
+          await monitor.stop();
+          setReconciliationMonitor(ctx, null);
+          monitor = null;
         }
       })().catch((err: unknown) => ctx.logger.error({ err }, 'the engine stopped with an error'));
       return {
@@ -71,6 +91,8 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
           stopping.abort();
           await (engine as Engine | null)?.stop();
           await run;
+          await (monitor as ReconciliationMonitor | null)?.stop();
+          setReconciliationMonitor(ctx, null);
           await runner.stop();
           await lease.release();
           setEngineLease(ctx, null);

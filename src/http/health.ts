@@ -12,6 +12,8 @@ import { isHaltLatched } from '../services/kill/runtime.js';
 import { tradingStateOf } from '../services/trading-state.js';
 import { readEngineHolder } from '../services/engine-lease/holder-view.js';
 import { holdsLease } from '../services/engine-lease/runtime.js';
+import { reconciliationGate } from '../services/reconcile/start/monitor.js';
+import { standingOf } from '../services/reconcile/start/state.js';
 import { sendJson } from './server.js';
 
 export const healthFeature: Feature = {
@@ -37,6 +39,7 @@ export const healthFeature: Feature = {
           engineHeartbeatAt: state.engineHeartbeatAt?.toISOString() ?? null,
           // The process that runs the engine (any replica answers the same); thisProcess: whether it is this one.
           engine: { ...engine, thisProcess: holdsLease(ctx) ?? false },
+          reconciliation: reconciliationHealth(standingOf(state), reconciliationGate(ctx) ?? null),
         });
       } catch (err) {
         const unread = err instanceof DeadlineError
@@ -66,3 +69,8 @@ export const healthFeature: Feature = {
     });
   },
 };
+
+/** Whether live trading waits for reconciliation with Kraken; gate: this process's, when it runs the engine. */
+function reconciliationHealth(s: ReturnType<typeof standingOf>, gate: string | null) {
+  return { blocked: s.blocked, pending: s.pending, differences: s.differences.length, reconciledThrough: s.reconciledThrough, gate };
+}

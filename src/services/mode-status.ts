@@ -8,6 +8,7 @@ import { latestAuditRun } from './audit/store.js';
 import { effectiveMode, getBotState, type Mode } from './bot-state.js';
 import { describeTradingState, type TradingStateInfo } from './trading-state.js';
 import { readEngineHolder, shellView, type EngineHolderView, type ShellView } from './engine-lease/holder-view.js';
+import { standingOf, type ReconciliationStanding } from './reconcile/start/state.js';
 
 export interface AuditVerdict {
   at: Date;
@@ -36,6 +37,8 @@ export interface ModeStatus {
   engine: EngineHolderView;
   /** What this process (the shell, the web replica answering Slack) would do itself. */
   shell: ShellView;
+  /** Whether live trading waits for reconciliation with Kraken (and what it found), how far it reconciled. */
+  reconciliation: ReconciliationStanding;
 }
 
 /** The mode the engine that holds the lease trades in; paper (nothing live) when no engine runs. */
@@ -58,6 +61,7 @@ export async function readModeStatus(ctx: Pick<AppContext, 'db' | 'config'>): Pr
     tradingState: describeTradingState(state),
     engine,
     shell: shellView(ctx),
+    reconciliation: standingOf(state),
   };
 }
 

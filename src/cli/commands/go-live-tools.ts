@@ -3,14 +3,16 @@
 import { SingleBar, Presets } from 'cli-progress';
 import { auditRoiCommand } from '../../../commands/audit-roi.js';
 import { makeReconcileCommand } from '../../../commands/reconcile.js';
+import { makeReconcileAdoptCommand, makeReconcileCancelCommand } from '../../../commands/reconcile-resolve.js';
+import { runCommand } from '../../../commands/run-command.js';
 import { verifyCredentialsCommand } from '../../../commands/verify-credentials.js';
 import type { FetchProgress } from '../../services/reconcile/fetch-exchange-trades.js';
 import { renderAuditTable } from '../render/audit-table.js';
-import { renderReconcile } from '../render/reconcile.js';
+import { renderReconcileCommand, renderResolve } from '../render/reconcile.js';
 import { renderRoi } from '../render/roi.js';
 import type { CliIo } from '../io.js';
 import type { CliRegistration } from '../program.js';
-import { runCliCommand } from '../with-context.js';
+import { cliActor, printError, runCliCommand, withCliContext } from '../with-context.js';
 
 /** A progress bar on stderr when it is a terminal; nothing otherwise (pipes, --json, CI). */
 function progressBar(io: CliIo, json: boolean): { onProgress?: (p: FetchProgress) => void; stop(): void } {
@@ -44,18 +46,44 @@ export const goLiveToolsCli: CliRegistration = {
       .action(async (opts: { json: boolean }) => {
         setExit(await runCliCommand(io, verifyCredentialsCommand, {}, { json: opts.json, render: (r) => renderAuditTable(r) }));
       });
-    program
+    const reconcileCmd = program
       .command('reconcile')
-      .description('reconcile the ledger with Kraken trade history and balances (JSON report in REPORTS_DIR)')
+      .description('where reconciliation with Kraken stands (what blocks trading, and what to do), then the ledger against Kraken trade history and balances (JSON report in REPORTS_DIR)')
       .option('--json', 'print the report as JSON', false)
       .action(async (opts: { json: boolean }) => {
         const bar = progressBar(io, opts.json);
         try {
           const command = makeReconcileCommand(bar.onProgress ? { onProgress: bar.onProgress } : {});
-          setExit(await runCliCommand(io, command, {}, { json: opts.json, render: renderReconcile }));
+          setExit(await withCliContext(io, async (ctx, config) => {
+            try {
+              const result = await runCommand(command, ctx, cliActor(), {});
+              bar.stop();
+              io.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderReconcileCommand(result)}\n`);
+              if (result.ledgerSkipped !== null) {
+                io.stderr.write(`error: ${result.ledgerSkipped}\n`);
+                return 2;
+              }
+              return result.ok ? 0 : 1;
+            } catch (err) {
+              return printError(io, err, config);
+            }
+          }));
         } finally {
           bar.stop();
         }
+      });
+    // The parent's --json is read from anywhere on the line (commander), so the subcommands read it from there.
+    reconcileCmd
+      .command('adopt <txid>')
+      .description("record an order or fill on Kraken that reconciliation cannot explain as the bot's own (refused when that is not safe)")
+      .action(async (txid: string, _opts: unknown, cmd: { optsWithGlobals(): { json?: boolean } }) => {
+        setExit(await runCliCommand(io, makeReconcileAdoptCommand(), { txid }, { json: Boolean(cmd.optsWithGlobals().json), render: renderResolve }));
+      });
+    reconcileCmd
+      .command('cancel <txid>')
+      .description('cancel an order on Kraken that reconciliation cannot explain, and confirm it is gone')
+      .action(async (txid: string, _opts: unknown, cmd: { optsWithGlobals(): { json?: boolean } }) => {
+        setExit(await runCliCommand(io, makeReconcileCancelCommand(), { txid }, { json: Boolean(cmd.optsWithGlobals().json), render: renderResolve }));
       });
     program
       .command('audit-roi')

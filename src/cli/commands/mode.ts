@@ -6,6 +6,7 @@ import {
   type ModeHistoryResult, type ModeLiveResult, type ModePaperResult, type ModeStatusResult,
 } from '../../../commands/mode.js';
 import { describeHolder } from '../../services/engine-lease/holder-view.js';
+import { describeStanding } from '../../services/reconcile/start/state.js';
 import type { SignOffRecord } from '../../services/mode/sign-off.js';
 import { tradingStateText } from '../../services/trading-state.js';
 import type { CliIo } from '../io.js';
@@ -26,6 +27,7 @@ export function renderStatus(r: ModeStatusResult): string {
     `armed (IS_LIVE): ${r.engine.state === 'running' ? (r.armed ? 'yes' : 'no') : 'no engine running'}`,
     `this shell: IS_LIVE=${r.shell.armed ? 'true' : 'false'}, ${r.shell.hasKrakenKeys ? 'Kraken keys' : 'no Kraken keys'}`,
     `halted: ${r.halted ? `yes${r.haltedReason ? ` (${r.haltedReason})` : ''}` : 'no'}`,
+    describeStanding(r.reconciliation)[0]!,
     `trading state: ${tradingStateText(r.tradingState)}`,
     `approvers: ${r.approvers.length > 0 ? r.approvers.join(', ') : '(none: set SLACK_APPROVERS)'} — approve with :${r.approvalEmoji}:`,
   ];

@@ -1,7 +1,10 @@
 // Renders a ReconcileReport for the terminal: counts per class, the first few of each problem
 // class, balance diffs, the report file, and the summary line.
 import { canonicalDecimal } from '../../services/reconcile/match.js';
+import type { ReconcileCommandResult } from '../../../commands/reconcile.js';
+import type { ResolveResult } from '../../../commands/reconcile-resolve.js';
 import type { ReconcileReport } from '../../services/reconcile/reconcile.js';
+import { describeStanding } from '../../services/reconcile/start/state.js';
 
 /** Amounts as people write them: the ledger's numeric(36,18) and Kraken's padded decimals trimmed. */
 const num = (v: unknown) => (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? canonicalDecimal(v) : String(v));
@@ -34,4 +37,17 @@ export function renderReconcile(r: ReconcileReport): string {
   if (r.reportFile) lines.push('', `report: ${r.reportFile}`);
   lines.push('', r.summaryLine);
   return lines.join('\n');
+}
+
+/** `ctb reconcile`: the reconciliation standing first (what blocks trading), then the ledger report. */
+export function renderReconcileCommand(r: ReconcileCommandResult): string {
+  const standing = describeStanding(r.start).join('\n');
+  return r.ledgerSkipped === null ? `${standing}\n\n${renderReconcile(r)}` : standing;
+}
+
+/** `ctb reconcile adopt|cancel`: what was done, and by which process. */
+export function renderResolve(r: ResolveResult): string {
+  if (r.via === 'this_process' || r.request === null) return r.summary;
+  if (r.request.status === 'done' || r.request.status === 'failed') return `${r.summary} — ${r.request.status === 'done' ? 'done' : 'failed'} by the engine's process (request #${r.request.id})`;
+  return r.summary;
 }

@@ -20,7 +20,7 @@ import { flattenPositions, type FlattenReport } from '../../engine/flatten.js';
 import { reconcileHere } from '../kill/incident-ports.js';
 import { clearVenue, mergeVenueReports } from '../kill/cancel-everywhere.js';
 import { haltCancelSince } from '../kill/halt-cancel.js';
-import { cancelOrderHandler } from '../reconcile/cancel-order.js';
+import { adoptOrderHandler, cancelOrderHandler } from '../reconcile/start/cancel.js';
 import type { EngineRequestHandler, EngineRequestHandlers } from './runner.js';
 
 /** A request older than this is not carried out: its requester stopped waiting long ago. */
@@ -94,6 +94,7 @@ export type EngineRequestHandlerFactory = (ctx: AppContext) => EngineRequestHand
 /** What the engine's process (the lease holder) does for others. Each area adds its kinds here. */
 const ENGINE_HANDLERS: Partial<Record<EngineRequestKind, EngineRequestHandlerFactory>> = {
   cancel_order: cancelOrderHandler,
+  adopt_order: adoptOrderHandler,
   exit_trade: exitTradeHandler,
   flatten: (ctx) => flattenHandler(ctx),
   reconcile: reconcileHandler,

@@ -28,6 +28,11 @@ export async function resumeAfterHalt(ctx: AppContext, actor: Actor): Promise<Re
   }
   const state = await getBotState(ctx.db);
   if (!state.halted) throw new AppError('conflict', 'not_halted', 'The bot is not halted: there is nothing to resume.');
+  if (state.reconciliationBlocked) {
+    throw new AppError('conflict', 'reconciliation_blocked', 'Reconciliation with Kraken has not passed: the bot stays halted until every order and fill on Kraken is explained.', {
+      hint: 'ctb reconcile lists what is unexplained; ctb reconcile adopt|cancel <txid> resolves each, and the reconciliation halt then lifts by itself.',
+    });
+  }
 
   const since = state.haltedAt ?? new Date(0);
   const audit = await latestAuditRun(ctx.db);

@@ -7,6 +7,7 @@ import { getBotState, type Mode } from '../bot-state.js';
 import { describeTradingState, type TradingStateInfo } from '../trading-state.js';
 import { readEngineHolder, shellView, type EngineHolderView, type ShellView } from '../engine-lease/holder-view.js';
 import { engineMode } from '../mode-status.js';
+import { standingOf, type ReconciliationStanding } from '../reconcile/start/state.js';
 import { APPROVALS_NEEDED, findOpenRequest, loadSignOffs, standingApprovals, type SignOff } from './records.js';
 
 export interface SignOffRecord {
@@ -69,6 +70,7 @@ export interface ModeStatus {
   engine: EngineHolderView;
   /** What this shell itself would do (its own IS_LIVE and keys). */
   shell: ShellView;
+  reconciliation: ReconciliationStanding;
   halted: boolean;
   haltedReason: string | null;
   openRequest: (SignOffRecord & { standingApprovals: number; approvalsNeeded: number }) | null;
@@ -90,7 +92,7 @@ export async function modeStatus(ctx: AppContext): Promise<ModeStatus> {
   }
   const [last] = await loadSignOffs(ctx.db, { limit: 1, status: 'switched' });
   return {
-    mode: engineMode(state, engine), storedMode: state.mode, armed: engine.state === 'running' && engine.armed, engine, shell: shellView(ctx), halted: state.halted,
+    mode: engineMode(state, engine), storedMode: state.mode, armed: engine.state === 'running' && engine.armed, engine, shell: shellView(ctx), reconciliation: standingOf(state), halted: state.halted,
     haltedReason: state.haltedReason, openRequest, lastChange: last ? toRecord(last) : null,
     approvers: ctx.config.SLACK_APPROVERS, approvalEmoji: ctx.config.APPROVAL_EMOJI, tradingState: describeTradingState(state),
   };

@@ -2,12 +2,10 @@
 // the bot cannot explain — and saying only what Kraken confirms: the order is no longer among Kraken's
 // open orders (cancelled now, or already gone), or it still is. Cancelling is never refused for being
 // unarmed. Runs in any process with the key; the engine's process runs it for the others.
-import type { AppContext } from '../../app/context.js';
-import type { EngineRequest } from '../../db/schema/index.js';
 import { AppError } from '../../errors.js';
 import type { Exchange } from '../../exchange/types.js';
 import { describeError } from '../kill/deadline.js';
-import type { EngineRequestHandler, HandlerOutcome } from '../engine-requests/runner.js';
+import type { HandlerOutcome } from '../engine-requests/runner.js';
 
 const TXID = /^[A-Z0-9]{1,16}(-[A-Z0-9]{1,16}){0,4}$/;
 
@@ -48,10 +46,3 @@ export async function cancelKrakenOrder(exchange: Exchange, txid: string): Promi
     summary: error === null ? `Kraken order ${txid} cancelled; Kraken no longer lists it open.` : `Kraken order ${txid} is no longer open on Kraken (CancelOrder answered: ${error}).`,
   };
 }
-
-/** The engine request `cancel_order` ({ txid }): for a process that has no Kraken key. */
-export const cancelOrderHandler = (ctx: AppContext): EngineRequestHandler => async (request: EngineRequest) => {
-  const txid = parseKrakenId(request.params['txid']);
-  const outcome = await cancelKrakenOrder(ctx.exchanges.kraken(), txid);
-  return { ok: outcome.ok, summary: outcome.summary, details: { txid, cancelled: outcome.cancelled, gone: outcome.gone } };
-};

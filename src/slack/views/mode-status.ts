@@ -25,6 +25,13 @@ export function engineLine(e: EngineHolderView): string {
   return `${who}, heartbeat ${beat}`;
 }
 
+function reconciliationLine(s: ModeStatus): string | null {
+  const r = s.reconciliation;
+  if (r.blocked && r.pending) return `:no_entry: *blocked* — taken over from \`${escapeText(r.takenOverFrom ?? 'a dead engine')}\`; halted until a reconciliation passes`;
+  if (r.blocked) return `:no_entry: *blocked* — ${r.differences.length} order(s) or fill(s) on Kraken the bot cannot explain; see \`ctb reconcile\``;
+  return r.reconciledThrough ? `passed, through ${slackDate(new Date(r.reconciledThrough))}` : null;
+}
+
 export function shellLine(s: ShellView): string {
   return `IS_LIVE ${s.armed ? 'true' : 'false'}, ${s.hasKrakenKeys ? 'Kraken keys' : 'no Kraken keys'}`;
 }
@@ -47,6 +54,8 @@ function statusFields(s: ModeStatus): Array<[string, string]> {
     ['Engine', engineLine(s.engine)],
     ['This process', shellLine(s.shell)],
   ];
+  const rec = reconciliationLine(s);
+  if (rec) out.push(['Reconciliation with Kraken', rec]);
   out.push(['Trading state', tradingStateField(s.tradingState)]);
   return out;
 }

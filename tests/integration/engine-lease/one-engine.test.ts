@@ -1,7 +1,8 @@
 // One engine per database, with real processes (the shipped `ctb start`): a second bot on one embedded
 // DATA_DIR is refused with exit 2 naming the first, which keeps running and serving the CLI; on
 // PostgreSQL two workers with their own connection pools never both trade — the second stands by and
-// takes over (taken_over_from names the first) once the first is killed -9 and its lease goes stale.
+// takes over (taken_over_from names the first) once the first is killed -9 and its lease goes stale;
+// an armed one that takes over starts halted until reconciliation with Kraken passes.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
@@ -11,6 +12,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { execute } from '../../../src/db/client.js';
 import { BIN, startBotProcess, waitUntil, type BotProcess } from '../../support/bot-process.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
+import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
 import { writeTradingReplay } from '../../support/trading-replay.js';
 
 const running: BotProcess[] = [];
@@ -103,5 +106,55 @@ describe('one engine per PostgreSQL database', () => {
     b.kill('SIGTERM');
     expect(await b.exited).toBe(0);
     expect(await holder()).toBeNull(); // a graceful stop releases the lease: the next start is clean
+  }, 300_000);
+});
+
+describe('an armed engine taking over from a dead one', () => {
+  let database: TestDatabase | undefined;
+  let kraken: FakeKraken | undefined;
+  afterAll(async () => {
+    await kraken?.close();
+    await database?.close();
+  });
+
+  it('starts halted (reason reconciliation) while Kraken cannot be reconciled, and its engine trades live again once it passes', async () => {
+    database = await createPostgresTestDb();
+    kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET });
+    await database.db.execute(sql`insert into bot_state (id, mode) values (1, 'live') on conflict (id) do update set mode = 'live'`);
+    const state = async () => (await execute<{ halted: boolean; halted_reason: string | null; halted_by: string | null; reconciliation_blocked: boolean; reconciled_through: string | null; reconciliation_details: Record<string, unknown> | null }>(
+      database!.db, sql`select halted, halted_reason, halted_by, reconciliation_blocked, reconciled_through, reconciliation_details from bot_state where id = 1`))[0]!;
+    const dir = mkdtempSync(join(tmpdir(), 'ctb-takeover-'));
+    for (const d of ['a', 'b']) mkdirSync(join(dir, d));
+    const armed = {
+      DATABASE_URL: database.url, ENGINE_LEASE_TTL: '4s', IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET,
+      KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false', MARKET_FEED: 'kraken', MARKET_POLL_INTERVAL: '1s', RECONCILE_PROBE_INTERVAL: '1s',
+    };
+    const a = bot(['start', '--role', 'worker'], baseEnv(join(dir, 'a'), armed), dir);
+    await a.waitFor(/engine lease taken: this process runs the engine/, 120_000);
+    // A clean start reconciles (nothing on Kraken to explain) and is not halted.
+    await waitUntil(async () => (await state()).reconciled_through !== null, 60_000, () => `for A's first reconciliation:\n${a.output().slice(-3000)}`);
+    expect(await state()).toMatchObject({ halted: false, reconciliation_blocked: false });
+
+    const b = bot(['start', '--role', 'worker'], baseEnv(join(dir, 'b'), armed), dir);
+    await b.waitFor(/standing by/, 120_000);
+    // A dies with the lease held; Kraken does not answer OpenOrders when B takes over.
+    kraken.failNext('OpenOrders', 'EService:Unavailable', 100_000);
+    a.kill('SIGKILL');
+    await a.exited;
+    await waitUntil(async () => (await state()).halted, 60_000, () => `for B to take over halted:\n${b.output().slice(-3000)}`);
+    const halted = await state();
+    expect(halted).toMatchObject({ halted: true, halted_reason: 'reconciliation', halted_by: 'system:reconciliation', reconciliation_blocked: true });
+    expect(halted.reconciliation_details).toMatchObject({ cause: 'takeover', pending: true, takenOverFrom: expect.stringMatching(new RegExp(`:${a.pid}:`)) });
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect((await state()).halted).toBe(true); // still: nothing has been reconciled
+
+    kraken.simulator.faults.clear();
+    await waitUntil(async () => !(await state()).halted, 60_000, () => `for reconciliation to pass and lift the halt:\n${b.output().slice(-3000)}`);
+    expect(await state()).toMatchObject({ halted: false, reconciliation_blocked: false, reconciliation_details: null });
+    expect(new Date((await state()).reconciled_through!).getTime()).toBeGreaterThan(new Date(halted.reconciled_through!).getTime() - 1);
+    await b.waitFor(/reconciliation with Kraken passes: the reconciliation halt is lifted/);
+    await b.waitFor(/"to":"live"[^\n]*"msg":"engine mode changed"/); // its engine trades live again
+    b.kill('SIGTERM');
+    expect(await b.exited).toBe(0);
   }, 300_000);
 });

@@ -95,7 +95,8 @@ const statusResult = (over: Record<string, unknown> = {}) => ({
   ok: true as const, mode: 'live' as const, requestedMode: 'live' as const, armed: true, halted: true, haltedReason: long('reason', 500), haltedAt: at,
   haltedBy: 'UOPS1', entriesPaused: true, entriesPausedReason: long('paused', 500), latestAudit: null, openRequest: null,
   tradingState: { state: 'halted' as const, reason: long('reason', 500), by: 'UOPS1', at, entriesPaused: true },
-  engine: engineFixture({ host: long('host', 255), role: long('role', 100), feed: long('feed', 100), armed: true }), shell: { armed: false, hasKrakenKeys: false }, ...over,
+  engine: engineFixture({ host: long('host', 255), role: long('role', 100), feed: long('feed', 100), armed: true }), shell: { armed: false, hasKrakenKeys: false },
+  reconciliation: { blocked: true, reconciledThrough: null, at: at.toISOString(), cause: 'start', pending: false, takenOverFrom: long('holder', 200), differences: [] }, ...over,
 });
 
 const helpCommands = Array.from({ length: 8 }, (_, i) => ({

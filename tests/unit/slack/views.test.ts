@@ -18,7 +18,7 @@ const status = (over: Partial<GoLiveStatusResult & ModeStatusResult> = {}): GoLi
   ok: true, mode: 'paper', requestedMode: 'paper', armed: false, halted: false, haltedReason: null, haltedAt: null,
   haltedBy: null, entriesPaused: false, entriesPausedReason: null, latestAudit: null, openRequest: null,
   tradingState: { state: 'active', reason: null, by: null, at: null, entriesPaused: false },
-  engine: runningEngine, shell: { armed: false, hasKrakenKeys: false }, ...over,
+  engine: runningEngine, shell: { armed: false, hasKrakenKeys: false }, reconciliation: { blocked: false, reconciledThrough: null, at: null, cause: null, pending: false, takenOverFrom: null, differences: [] }, ...over,
 });
 
 describe('badge', () => {

@@ -1,0 +1,166 @@
+// Owns when the engine's process reconciles with Kraken, and the gate that keeps live trading shut
+// until it passes: at start (and, after taking over from a dead predecessor, with the bot halted
+// first), whenever the database starts asking for live, after Kraken comes back from an outage (a
+// probe every RECONCILE_PROBE_INTERVAL; while it fails the gate is shut), and again while blocked,
+// when an operator resolved something (bot_state changed) or the probe interval passed. Only in an
+// armed process (IS_LIVE with Kraken keys); paper needs no reconciliation. Runs under the order lock,
+// so no order of this process is in flight while Kraken and the ledger are compared.
+import type { AppContext } from '../../../app/context.js';
+import type { BotState } from '../../../db/schema/index.js';
+import { withOrderLock } from '../../../engine/order-lock.js';
+import type { Mode } from '../../bot-state.js';
+import { getBotState } from '../../bot-state.js';
+import { describeError, withDeadline } from '../../kill/deadline.js';
+import { haltForTakeover, runReconciliation, type ReconciliationCause, type ReconciliationRun } from './run.js';
+
+export type GateStatus =
+  /** Not armed, or the database asks for paper: nothing to reconcile. */
+  | 'not_needed'
+  /** Live is asked for and no reconciliation has passed yet. */
+  | 'pending'
+  | 'passed'
+  /** The last reconciliation found differences. */
+  | 'blocked'
+  /** Kraken (or the database) did not answer; retried every probe interval. */
+  | 'unreachable';
+
+export interface ReconciliationMonitor {
+  status(): GateStatus;
+  /** For the engine's gate: why live trading must wait, or null. */
+  blockReason(mode: Mode): string | null;
+  /** After taking the lease: halts first when it was taken over from a dead predecessor. */
+  begin(takenOverFrom: string | null): Promise<void>;
+  /** One decision (the timer calls it every second; tests call it). */
+  tick(): Promise<void>;
+  lastRun(): ReconciliationRun | null;
+  stop(): Promise<void>;
+}
+
+export function createReconciliationMonitor(ctx: AppContext, opts: { tickMs?: number; probeMs?: number; timer?: boolean } = {}): ReconciliationMonitor {
+  const armed = ctx.config.IS_LIVE && ctx.exchanges.hasKrakenKeys();
+  const probeMs = opts.probeMs ?? ctx.config.RECONCILE_PROBE_INTERVAL;
+  let status: GateStatus = armed ? 'pending' : 'not_needed';
+  let cause: ReconciliationCause = 'start';
+  let last: ReconciliationRun | null = null;
+  let lastAttemptAt = -Infinity;
+  let lastProbeAt = Date.now();
+  let seenVersion = -1;
+  let failures = 0;
+  let running: Promise<void> | null = null;
+  let timer: NodeJS.Timeout | undefined;
+
+  const reconcile = async (state: BotState): Promise<void> => {
+    lastAttemptAt = Date.now();
+    seenVersion = state.version;
+    try {
+      const run = await withOrderLock(ctx, () => runReconciliation(ctx, { cause }));
+      last = run;
+      status = run.ok ? 'passed' : 'blocked';
+      lastProbeAt = Date.now();
+      failures = 0;
+      // What this run wrote bumped the version: a later change is someone else's.
+      seenVersion = (await getBotState(ctx.db)).version;
+      if (run.ok) ctx.logger.info({ cause, reconciledThrough: run.reconciledThrough }, 'reconciliation with Kraken passes: live trading may run');
+    } catch (err) {
+      status = 'unreachable';
+      failures += 1;
+      if (failures === 1 || failures % 20 === 0) {
+        ctx.logger.warn({ error: describeError(err), cause, failures }, 'could not reconcile with Kraken yet; live trading waits');
+      }
+    }
+  };
+
+  const decide = async (): Promise<void> => {
+    const state = await withDeadline(getBotState(ctx.db), ctx.config.KILL_DB_TIMEOUT, 'the database (bot_state)');
+    if (!armed || state.mode !== 'live') {
+      status = 'not_needed';
+      return;
+    }
+    const now = Date.now();
+    if (status === 'not_needed') {
+      status = 'pending';
+      cause = 'mode_live';
+    }
+    if (status === 'passed') {
+      if (now - lastProbeAt < probeMs) return;
+      lastProbeAt = now;
+      try {
+        await withDeadline(ctx.exchanges.kraken().fetchOpenOrders(), Math.max(5_000, probeMs / 2), 'Kraken OpenOrders');
+      } catch (err) {
+        status = 'unreachable';
+        cause = 'reconnect';
+        ctx.logger.warn({ error: describeError(err) }, 'Kraken does not answer: live trading waits for reconciliation once it is back');
+      }
+      return;
+    }
+    if (status === 'blocked') {
+      // Resolved elsewhere (an operator's adopt or cancel changed bot_state), or time to look again.
+      if (state.version === seenVersion && now - lastAttemptAt < probeMs) return;
+      cause = state.version === seenVersion ? 'retry' : 'operator';
+    } else if (status === 'unreachable' && now - lastAttemptAt < Math.min(probeMs, 5_000 * 2 ** Math.min(failures, 3))) {
+      return;
+    }
+    await reconcile(state);
+  };
+
+  const tick = (): Promise<void> => {
+    running ??= decide()
+      .catch((err: unknown) => ctx.logger.warn({ error: describeError(err) }, 'reconciliation monitor could not read bot_state'))
+      .finally(() => {
+        running = null;
+      });
+    return running;
+  };
+
+  return {
+    status: () => status,
+    blockReason(mode) {
+      // Live (which needs this process armed) waits for a pass, also in the second before a tick notices a switch to live.
+      if (mode !== 'live' || status === 'passed') return null;
+      return `live trading waits for reconciliation with Kraken (${status === 'not_needed' ? 'pending' : status})`;
+    },
+    async begin(takenOverFrom) {
+      if (armed && takenOverFrom) {
+        cause = 'takeover';
+        const halted = await haltForTakeover(ctx, takenOverFrom).catch((err: unknown) => {
+          ctx.logger.error({ err }, 'could not write the takeover halt; live trading still waits for reconciliation');
+          return null;
+        });
+        if (halted) {
+          ctx.logger.warn({ takenOverFrom }, 'took over from a dead engine: halted until reconciliation with Kraken passes');
+          await ctx.alerts.raise({
+            source: 'reconciliation', severity: 'warning', fingerprint: 'engine-takeover',
+            title: `Engine taken over from ${takenOverFrom} (its lease went stale): halted until reconciliation with Kraken passes`,
+            details: { takenOverFrom },
+          }).catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the takeover alert'));
+        }
+      }
+      // The first reconciliation runs beside the engine's start: the gate keeps live trading shut meanwhile.
+      void tick();
+      if (opts.timer !== false) {
+        timer = setInterval(() => void tick(), opts.tickMs ?? 1_000);
+        timer.unref();
+      }
+    },
+    tick,
+    lastRun: () => last,
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await running;
+    },
+  };
+}
+
+const monitors = new WeakMap<object, ReconciliationMonitor>();
+
+/** The engine feature registers its monitor so /healthz can say whether live trading waits for it. */
+export function setReconciliationMonitor(ctx: Pick<AppContext, 'jobs'>, monitor: ReconciliationMonitor | null): void {
+  if (monitor) monitors.set(ctx.jobs, monitor);
+  else monitors.delete(ctx.jobs);
+}
+
+/** This process's gate, when it runs the engine; undefined otherwise. */
+export function reconciliationGate(ctx: Pick<AppContext, 'jobs'>): GateStatus | undefined {
+  return monitors.get(ctx.jobs)?.status();
+}

@@ -1,0 +1,185 @@
+// Owns one reconciliation of the live engine against Kraken (at start, after a takeover, after Kraken
+// comes back, when an operator resolves a difference): resolve pending intents first, then compare
+// Kraken's open orders and its trades since bot_state.reconciled_through with the intents and the
+// ledger. Nothing unexplained: reconciled_through advances and a halt this reconciliation placed is
+// lifted. Anything unexplained fails closed: reconciliation_blocked with the differences, halted with
+// reason "reconciliation", and a critical alert listing them. Read-only on Kraken.
+import { and, eq, inArray, min, or, sql } from 'drizzle-orm';
+import type { AppContext } from '../../../app/context.js';
+import { botState, fills, orderIntents, type BotState } from '../../../db/schema/index.js';
+import { resolveIntents, type ResolutionReport } from '../../../engine/recovery.js';
+import { AppError } from '../../../errors.js';
+import type { Exchange, ExchangeTrade, OrderState } from '../../../exchange/types.js';
+import { getBotState } from '../../bot-state.js';
+import { fetchAllTrades } from '../fetch-exchange-trades.js';
+import type { LedgerFill } from '../match.js';
+import { compareWithKraken, type Difference, type IntentView } from './differences.js';
+
+/** Who halts for reconciliation: a halt by anyone else (a kill) is never lifted here. */
+export const RECONCILIATION_ACTOR = 'system:reconciliation';
+export const RECONCILIATION_REASON = 'reconciliation';
+/** Trades this close to the run may not be in Kraken's history yet: the next run looks at them again. */
+const SETTLE_MS = 60_000;
+/** Kraken's `start` is exclusive and in seconds: look a little before the reconciled point. */
+const OVERLAP_MS = 60_000;
+
+export type ReconciliationCause = 'start' | 'takeover' | 'reconnect' | 'mode_live' | 'operator' | 'retry';
+
+export interface ReconciliationDetails {
+  at: string;
+  cause: ReconciliationCause;
+  /** Kraken's history was compared from here. */
+  since: string;
+  /** True while nothing has been compared yet (a takeover waiting for Kraken). */
+  pending?: boolean;
+  takenOverFrom?: string | null;
+  differences: Difference[];
+}
+
+export interface ReconciliationRun {
+  ok: boolean;
+  at: string;
+  cause: ReconciliationCause;
+  since: string;
+  reconciledThrough: string | null;
+  openOrders: number;
+  trades: number;
+  differences: Difference[];
+  resolution: ResolutionReport;
+  /** What this run did to the halt: placed it (differences), lifted its own, or left it alone. */
+  halt: 'placed' | 'lifted' | 'unchanged';
+  /** What Kraken answered (for adopt, which records from it); not part of any report. */
+  observed: { openOrders: OrderState[]; trades: ExchangeTrade[] };
+}
+
+async function earliestLiveIntentAt(ctx: Pick<AppContext, 'db'>): Promise<Date | null> {
+  const [row] = await ctx.db.select({ first: min(orderIntents.createdAt) }).from(orderIntents).where(eq(orderIntents.mode, 'live'));
+  return row?.first ?? null;
+}
+
+async function intentsFor(ctx: Pick<AppContext, 'db'>, txids: string[], clientIds: string[]): Promise<IntentView[]> {
+  const conds = [];
+  if (txids.length > 0) conds.push(inArray(orderIntents.exchangeOrderId, txids));
+  if (clientIds.length > 0) conds.push(inArray(orderIntents.clientOrderId, clientIds));
+  if (conds.length === 0) return [];
+  return ctx.db.select({
+    id: orderIntents.id, clientOrderId: orderIntents.clientOrderId, exchangeOrderId: orderIntents.exchangeOrderId, status: orderIntents.status,
+    symbol: orderIntents.symbol, side: orderIntents.side, purpose: orderIntents.purpose,
+  }).from(orderIntents).where(and(eq(orderIntents.mode, 'live'), or(...conds)));
+}
+
+async function fillsFor(ctx: Pick<AppContext, 'db'>, since: Date, tradeIds: string[], orderIds: string[]): Promise<LedgerFill[]> {
+  const conds = [sql`${fills.filledAt} > ${since.toISOString()}::timestamptz`];
+  if (tradeIds.length > 0) conds.push(inArray(fills.exchangeTradeId, tradeIds));
+  if (orderIds.length > 0) conds.push(inArray(fills.exchangeOrderId, orderIds));
+  const rows = await ctx.db.select().from(fills).where(and(eq(fills.mode, 'live'), or(...conds)));
+  return rows.map((r) => ({
+    id: r.id, clientOrderId: r.clientOrderId, exchangeTradeId: r.exchangeTradeId, exchangeOrderId: r.exchangeOrderId,
+    symbol: r.symbol, side: r.side, quantity: r.quantity, price: r.price, fee: r.fee, filledAt: r.filledAt,
+  }));
+}
+
+const key = (d: Pick<Difference, 'kind' | 'id'>) => `${d.kind}:${d.id}`;
+
+function sameDifferences(a: Difference[], b: Difference[] | undefined): boolean {
+  if (!b || a.length !== b.length) return false;
+  const seen = new Set(b.map(key));
+  return a.every((d) => seen.has(key(d)));
+}
+
+export async function runReconciliation(
+  ctx: AppContext, opts: { cause: ReconciliationCause; exchange?: Exchange },
+): Promise<ReconciliationRun> {
+  const exchange = opts.exchange ?? ctx.exchanges.kraken();
+  // An intent whose outcome is unknown would look like an unexplained order: resolve them first.
+  const resolution = await resolveIntents({ ctx, mode: 'live', exchange });
+  if (resolution.unreachable > 0) {
+    throw new AppError('retryable', 'intents_unresolved', `${resolution.unreachable} order intent(s) could not be resolved against Kraken yet; reconciliation waits for them.`);
+  }
+  const before = await getBotState(ctx.db);
+  const startedAt = ctx.clock.now();
+  const since = before.reconciledThrough ?? (await earliestLiveIntentAt(ctx)) ?? startedAt;
+  const openOrders = await exchange.fetchOpenOrders();
+  const { trades } = await fetchAllTrades(exchange, { since: new Date(since.getTime() - OVERLAP_MS) });
+  const orderIds = [...new Set([...openOrders.map((o) => o.exchangeOrderId), ...trades.map((t) => t.orderId)])];
+  const clientIds = openOrders.map((o) => o.clientOrderId).filter((c) => c !== '');
+  const [intents, ledger] = await Promise.all([
+    intentsFor(ctx, orderIds, clientIds),
+    fillsFor(ctx, since, trades.map((t) => t.id), trades.map((t) => t.orderId)),
+  ]);
+  const differences = compareWithKraken({ openOrders, trades, intents, fills: ledger });
+  const base = {
+    at: startedAt.toISOString(), cause: opts.cause, since: since.toISOString(), openOrders: openOrders.length, trades: trades.length, differences, resolution,
+    observed: { openOrders, trades },
+  };
+
+  if (differences.length === 0) {
+    const through = new Date(Math.max(since.getTime(), startedAt.getTime() - SETTLE_MS));
+    const lifted = await recordPassed(ctx, through);
+    if (before.reconciliationBlocked || lifted) {
+      ctx.logger.warn({ cause: opts.cause, lifted }, `reconciliation with Kraken passes${lifted ? ': the reconciliation halt is lifted' : ''}`);
+      await ctx.alerts.raise({
+        source: 'reconciliation', severity: 'info', fingerprint: 'reconciliation-passed',
+        title: `Reconciliation with Kraken passes: nothing unexplained${lifted ? '; the reconciliation halt is lifted' : ''}`,
+        details: { cause: opts.cause, reconciledThrough: through.toISOString() },
+      }).catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the reconciliation alert'));
+    }
+    return { ...base, ok: true, reconciledThrough: through.toISOString(), halt: lifted ? 'lifted' : 'unchanged' };
+  }
+
+  const details: ReconciliationDetails = { at: base.at, cause: opts.cause, since: base.since, differences };
+  const placed = await recordBlocked(ctx, details);
+  const previous = (before.reconciliationDetails as ReconciliationDetails | null)?.differences;
+  if (!sameDifferences(differences, previous)) {
+    ctx.logger.error({ cause: opts.cause, differences: differences.map((d) => `${d.kind} ${d.id}`) }, 'reconciliation with Kraken found differences it cannot explain: no strategy runs');
+    await ctx.alerts.raise({
+      source: 'reconciliation', severity: 'critical', fingerprint: 'reconciliation-blocked',
+      title: `Reconciliation with Kraken found ${differences.length} unexplained difference(s): trading halted until each is resolved (ctb reconcile)`,
+      details: { cause: opts.cause, since: base.since, differences: differences.slice(0, 20).map((d) => `${d.kind} ${d.id}: ${d.summary}`) },
+    }).catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the reconciliation alert'));
+  }
+  return { ...base, ok: false, reconciledThrough: before.reconciledThrough?.toISOString() ?? null, halt: placed ? 'placed' : 'unchanged' };
+}
+
+/** Advances reconciled_through, clears the block, and lifts a halt only if reconciliation placed it. */
+async function recordPassed(ctx: AppContext, through: Date): Promise<boolean> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    await tx.update(botState).set({
+      reconciledThrough: sql`greatest(coalesce(${botState.reconciledThrough}, ${through.toISOString()}::timestamptz), ${through.toISOString()}::timestamptz)`,
+      reconciliationBlocked: false, reconciliationDetails: null, version: sql`${botState.version} + 1`, updatedAt: now,
+    }).where(eq(botState.id, 1));
+    const lifted = await tx.update(botState).set({ halted: false, haltedReason: null, haltedAt: null, haltedBy: null, version: sql`${botState.version} + 1`, updatedAt: now })
+      .where(and(eq(botState.id, 1), eq(botState.halted, true), eq(botState.haltedBy, RECONCILIATION_ACTOR))).returning({ id: botState.id });
+    return lifted.length > 0;
+  });
+}
+
+/** Marks the block with its differences and halts (unless something else already halted the bot). */
+async function recordBlocked(ctx: AppContext, details: ReconciliationDetails): Promise<boolean> {
+  const now = ctx.clock.now();
+  return ctx.db.transaction(async (tx) => {
+    await tx.update(botState).set({
+      reconciliationBlocked: true, reconciliationDetails: details as unknown as Record<string, unknown>, version: sql`${botState.version} + 1`, updatedAt: now,
+    }).where(eq(botState.id, 1));
+    const placed = await tx.update(botState).set({
+      halted: true, haltedReason: RECONCILIATION_REASON, haltedBy: RECONCILIATION_ACTOR, haltedAt: now, version: sql`${botState.version} + 1`, updatedAt: now,
+    }).where(and(eq(botState.id, 1), eq(botState.halted, false))).returning({ id: botState.id });
+    return placed.length > 0;
+  });
+}
+
+/**
+ * An armed engine that took the lease from a dead predecessor starts halted: whatever the database
+ * says (a kill may have been lost with that process's disk), nothing trades live until a
+ * reconciliation passes. Only while the database asks for live and nothing else halts the bot.
+ */
+export async function haltForTakeover(ctx: AppContext, takenOverFrom: string): Promise<BotState | null> {
+  const now = ctx.clock.now();
+  const details: ReconciliationDetails = { at: now.toISOString(), cause: 'takeover', since: now.toISOString(), pending: true, takenOverFrom, differences: [] };
+  const [row] = await ctx.db.update(botState).set({
+    halted: true, haltedReason: RECONCILIATION_REASON, haltedBy: RECONCILIATION_ACTOR, haltedAt: now,
+    reconciliationBlocked: true, reconciliationDetails: details as unknown as Record<string, unknown>, version: sql`${botState.version} + 1`, updatedAt: now,
+  }).where(and(eq(botState.id, 1), eq(botState.mode, 'live'), eq(botState.halted, false))).returning();
+  return row ?? null;
+}

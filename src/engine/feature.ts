@@ -72,6 +72,8 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
           setReconciliationMonitor(ctx, monitor);
           // After a dead predecessor this halts first (durably), before the engine reads bot_state.
           await monitor.begin(acquired.takenOverFrom);
+          // begin() is a second wait before the engine exists: a stop during it must not start one either.
+          if (stopping.signal.aborted) return;
           const current = new Engine({
             ctx, feed, strategies, gate,
             ...(opts.onHardBreach ? { onHardBreach: (breach: RiskBreach) => opts.onHardBreach!(ctx, breach) } : {}),

@@ -1,6 +1,6 @@
 // `reconcile`: where reconciliation with Kraken stands — blocked or not, each order or fill the engine
-// cannot explain with what to do about it, how far it has reconciled (from the database: no key
-// needed) — then the ledger against Kraken's trade history and balances: matched / mismatched /
+// cannot explain with what to do about it, how far it has reconciled (from the database without a key;
+// with one, a blocked reconciliation is run again first) — then the ledger against Kraken's trade history and balances: matched / mismatched /
 // missing_on_exchange / legacy_unmatched / recent unmatched, and balance diffs (read-only calls, with
 // the key). Writes the JSON report to REPORTS_DIR. Not ok while blocked or when anything but legacy
 // trades is unmatched. The transport may pass a progress callback (the CLI's progress bar).
@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { readOnlyExchange } from '../src/exchange/read-only.js';
 import type { FetchProgress } from '../src/services/reconcile/fetch-exchange-trades.js';
 import { reconcile, type ReconcileReport } from '../src/services/reconcile/reconcile.js';
+import { runReconciliation } from '../src/services/reconcile/start/run.js';
 import { readReconciliationStanding, type ReconciliationStanding } from '../src/services/reconcile/start/state.js';
 import { defineCommand } from './define.js';
 
@@ -26,8 +27,14 @@ export function makeReconcileCommand(opts: { onProgress?: (p: FetchProgress) => 
     role: 'reader',
     args: reconcileArgs,
     async run(ctx) {
-      const start = await readReconciliationStanding(ctx);
+      let start = await readReconciliationStanding(ctx);
       if (!ctx.exchanges.hasKrakenKeys()) return { kind: 'reconcile', ok: false, start, ledgerSkipped: NO_KEY_FOR_LEDGER };
+      if (start.blocked) {
+        // An operator looking again with the key: reconcile now — what was resolved on Kraken or by hand
+        // since lifts the block (and its halt); what remains is listed as Kraken shows it now.
+        await runReconciliation(ctx, { cause: 'operator', exchange: readOnlyExchange(ctx.exchanges.kraken()) }).catch(() => undefined);
+        start = await readReconciliationStanding(ctx);
+      }
       const report = await reconcile(ctx, readOnlyExchange(ctx.exchanges.kraken()), { writeReport: true, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
       return { ...report, ok: report.ok && !start.blocked, start, ledgerSkipped: null };
     },

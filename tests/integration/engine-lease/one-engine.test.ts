@@ -22,7 +22,8 @@ afterEach(() => {
 });
 
 function baseEnv(dir: string, extra: Record<string, string> = {}): Record<string, string> {
-  const { replayFile, strategiesFile } = writeTradingReplay(dir);
+  // Long enough (about 12 minutes at 20 ms a candle) that the first bot still trades however slowly the second starts.
+  const { replayFile, strategiesFile } = writeTradingReplay(dir, { roundTrips: 1000 });
   return {
     PATH: process.env.PATH ?? '', HOME: dir, MARKET_FEED: 'replay', REPLAY_FILE: replayFile, STRATEGIES_FILE: strategiesFile,
     REPLAY_INTERVAL: '20ms', PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), LOG_LEVEL: 'info', ...extra,

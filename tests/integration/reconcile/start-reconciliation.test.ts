@@ -285,10 +285,19 @@ describe("the engine's reconciliation gate", () => {
     expect(monitor.status()).toBe('blocked');
     expect(monitor.lastRun()).toMatchObject({ ok: false, cause: 'reconnect', differences: [{ kind: 'unknown_order', id: 'OAWAY1-AAAAA-BBBBBB' }] });
     expect(await getBotState(database.db)).toMatchObject({ halted: true, haltedReason: 'reconciliation' });
-    // An operator resolves it elsewhere: the monitor sees bot_state change and reconciles again.
-    expect((await ctb(['reconcile', 'cancel', 'OAWAY1-AAAAA-BBBBBB'])).code).toBe(0);
+    // The order goes away without an operator (the halt's own cancel on Kraken): the block stays until a person looks.
+    kraken.state.orders.get('OAWAY1-AAAAA-BBBBBB')!.status = 'canceled';
+    await monitor.tick();
+    await monitor.tick();
+    expect(monitor.status()).toBe('blocked');
+    expect((await getBotState(database.db)).halted).toBe(true);
+    // An operator looks again (ctb reconcile with the key reconciles first): it passes, and the engine's gate opens.
+    const look = await ctb(['reconcile']);
+    expect(look.code, look.out + look.err).toBe(0);
+    expect(look.out).toContain('reconciliation with Kraken: OK');
     await monitor.tick();
     expect(monitor.status()).toBe('passed');
+    expect(await getBotState(database.db)).toMatchObject({ halted: false, reconciliationBlocked: false });
     await monitor.stop();
   });
 

@@ -1,8 +1,8 @@
 // Owns when the engine's process reconciles with Kraken, and the gate that keeps live trading shut
 // until it passes: at start (and, after taking over from a dead predecessor, with the bot halted
 // first), whenever the database starts asking for live, after Kraken comes back from an outage (a
-// probe every RECONCILE_PROBE_INTERVAL; while it fails the gate is shut), and again while blocked,
-// when an operator resolved something (bot_state changed) or the probe interval passed. Only in an
+// probe every RECONCILE_PROBE_INTERVAL; while it fails the gate is shut), and, while blocked, only
+// when an operator resolved something (bot_state changed). Only in an
 // armed process (IS_LIVE with Kraken keys); paper needs no reconciliation. Runs under the order lock,
 // so no order of this process is in flight while Kraken and the ledger are compared.
 import type { AppContext } from '../../../app/context.js';
@@ -94,9 +94,10 @@ export function createReconciliationMonitor(ctx: AppContext, opts: { tickMs?: nu
       return;
     }
     if (status === 'blocked') {
-      // Resolved elsewhere (an operator's adopt or cancel changed bot_state), or time to look again.
-      if (state.version === seenVersion && now - lastAttemptAt < probeMs) return;
-      cause = state.version === seenVersion ? 'retry' : 'operator';
+      // Only an operator lifts a block (adopt, cancel, ctb reconcile change bot_state): differences that
+      // went away by themselves — the halt's own cancel on Kraken — are still looked at by a person first.
+      if (state.version === seenVersion) return;
+      cause = 'operator';
     } else if (status === 'unreachable' && now - lastAttemptAt < Math.min(probeMs, 5_000 * 2 ** Math.min(failures, 3))) {
       return;
     }

@@ -2,7 +2,8 @@
 // DATA_DIR is refused with exit 2 naming the first, which keeps running and serving the CLI; on
 // PostgreSQL two workers with their own connection pools never both trade — the second stands by and
 // takes over (taken_over_from names the first) once the first is killed -9 and its lease goes stale;
-// an armed one that takes over starts halted until reconciliation with Kraken passes.
+// an armed one that takes over starts halted — its engine runs no strategy — until reconciliation with
+// Kraken passes, and then trades live.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
@@ -12,11 +13,13 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { execute } from '../../../src/db/client.js';
 import { BIN, startBotProcess, waitUntil, type BotProcess } from '../../support/bot-process.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
-import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
+import { ROUND_TRIP_CANDLES, startSteppedKraken, type SteppedKraken } from '../../support/stepped-kraken.js';
 import { writeTradingReplay } from '../../support/trading-replay.js';
 
 const running: BotProcess[] = [];
+/** The engine logs each order at debug level ("entry BTC/USD: …"): who traded is in whose output. */
+const orders = (b: BotProcess) => (b.output().match(/"msg":"(entry|exit) BTC\/USD/g) ?? []).length;
 afterEach(() => {
   for (const bot of running.splice(0)) bot.kill('SIGKILL');
 });
@@ -26,7 +29,10 @@ function baseEnv(dir: string, extra: Record<string, string> = {}): Record<string
   const { replayFile, strategiesFile } = writeTradingReplay(dir, { roundTrips: 1000 });
   return {
     PATH: process.env.PATH ?? '', HOME: dir, MARKET_FEED: 'replay', REPLAY_FILE: replayFile, STRATEGIES_FILE: strategiesFile,
-    REPLAY_INTERVAL: '20ms', PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), LOG_LEVEL: 'info', ...extra,
+    REPLAY_INTERVAL: '20ms', PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), LOG_LEVEL: 'info',
+    // The replay trades several times a minute: the pre-trade gate's order-rate budget (20 a minute by
+    // default) would refuse it and back it off for up to a minute, and who trades could not be seen.
+    RISK_MAX_ORDERS_PER_MINUTE: '1000', ...extra,
   };
 }
 
@@ -69,15 +75,16 @@ describe('one engine per PostgreSQL database', () => {
     await database?.close();
   });
 
-  const holder = async () => (await execute<{ pid: number; holder_id: string; taken_over_from: string | null }>(database!.db, sql`select pid, holder_id, taken_over_from from engine_lease`))[0] ?? null;
-  /** The engine logs each order at debug level ("entry BTC/USD: …"): who traded is in whose output. */
-  const orders = (b: BotProcess) => (b.output().match(/"msg":"(entry|exit) BTC\/USD/g) ?? []).length;
+  const holder = async () => (await execute<{ pid: number; holder_id: string; taken_over_from: string | null; heartbeat_at: Date | string }>(
+    database!.db, sql`select pid, holder_id, taken_over_from, heartbeat_at from engine_lease`))[0] ?? null;
+  const dbNow = async () => new Date((await execute<{ now: Date | string }>(database!.db, sql`select now() as now`))[0]!.now).getTime();
 
   it('lets only one of two workers trade; the standby takes over when the first is killed -9, naming it', async () => {
     database = await createPostgresTestDb();
     const dir = mkdtempSync(join(tmpdir(), 'ctb-two-workers-'));
     // A TTL long enough that a loaded machine's pauses do not make A's lease go stale while it runs.
-    const shared = { DATABASE_URL: database.url, ENGINE_LEASE_TTL: '5s', LOG_LEVEL: 'debug' };
+    const ttlMs = 5_000;
+    const shared = { DATABASE_URL: database.url, ENGINE_LEASE_TTL: `${ttlMs}ms`, LOG_LEVEL: 'debug' };
     // Separate data and log directories, as two containers would have.
     for (const d of ['a', 'b']) mkdirSync(join(dir, d));
     const envA = baseEnv(join(dir, 'a'), shared);
@@ -89,16 +96,21 @@ describe('one engine per PostgreSQL database', () => {
 
     const b = bot(['start', '--role', 'worker'], envB, dir);
     await b.waitFor(new RegExp(`the engine runs in ${hostname()}:${a.pid} \\(worker\\); standing by`), 120_000);
+    // Both run for more than a TTL — A's heartbeat (the database's clock) moves a whole TTL past the
+    // moment B stood by, B asking for the lease every third of it meanwhile — and A trades on.
+    const standbyAt = await dbNow();
     const aBefore = orders(a);
-    await new Promise((r) => setTimeout(r, 6_000)); // more than a TTL with both running
-    expect(orders(a)).toBeGreaterThan(aBefore); // A kept trading…
-    expect(orders(b)).toBe(0); // …and B placed nothing
-    expect(b.output()).not.toMatch(/engine ready/);
-    expect((await holder())?.pid).toBe(a.pid);
+    await waitUntil(async () => {
+      const lease = await holder();
+      if (lease?.pid !== a.pid) throw new Error(`the lease left A while it ran: ${JSON.stringify(lease)}\n${b.output().slice(-3000)}`);
+      return new Date(lease.heartbeat_at).getTime() > standbyAt + ttlMs && orders(a) > aBefore;
+    }, 120_000, () => `for A to renew its lease past a TTL and trade on (orders ${aBefore} → ${orders(a)}):\n${a.output().slice(-3000)}`);
+    expect(orders(b)).toBe(0); // B placed nothing…
+    expect(b.output()).not.toMatch(/engine ready/); // …its engine never started
 
     a.kill('SIGKILL');
     await a.exited;
-    await waitUntil(async () => (await holder())?.pid === b.pid, 30_000, () => `for B to take over:\n${b.output().slice(-3000)}`);
+    await waitUntil(async () => (await holder())?.pid === b.pid, 60_000, () => `for B to take over:\n${b.output().slice(-3000)}`);
     const lease = (await holder())!;
     expect(lease.taken_over_from).toMatch(new RegExp(`^${hostname()}:${a.pid}:[0-9a-f]{8}$`));
     await b.waitFor(/engine lease taken over from .*whose lease went stale/);
@@ -112,15 +124,16 @@ describe('one engine per PostgreSQL database', () => {
 
 describe('an armed engine taking over from a dead one', () => {
   let database: TestDatabase | undefined;
-  let kraken: FakeKraken | undefined;
+  let kraken: SteppedKraken | undefined;
   afterAll(async () => {
     await kraken?.close();
     await database?.close();
   });
 
-  it('starts halted (reason reconciliation) while Kraken cannot be reconciled, and its engine trades live again once it passes', async () => {
+  it('starts halted (reason reconciliation), runs no strategy while Kraken cannot be reconciled, and trades live once reconciliation passes', async () => {
     database = await createPostgresTestDb();
-    kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET });
+    kraken = await startSteppedKraken();
+    const k = kraken;
     await database.db.execute(sql`insert into bot_state (id, mode) values (1, 'live') on conflict (id) do update set mode = 'live'`);
     const state = async () => (await execute<{ halted: boolean; halted_reason: string | null; halted_by: string | null; reconciliation_blocked: boolean; reconciled_through: string | null; reconciliation_details: Record<string, unknown> | null }>(
       database!.db, sql`select halted, halted_reason, halted_by, reconciliation_blocked, reconciled_through, reconciliation_details from bot_state where id = 1`))[0]!;
@@ -128,34 +141,48 @@ describe('an armed engine taking over from a dead one', () => {
     for (const d of ['a', 'b']) mkdirSync(join(dir, d));
     const armed = {
       DATABASE_URL: database.url, ENGINE_LEASE_TTL: '4s', IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET,
-      KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false', MARKET_FEED: 'kraken', MARKET_POLL_INTERVAL: '1s', RECONCILE_PROBE_INTERVAL: '1s',
+      KRAKEN_API_URL: k.url, KRAKEN_RATE_LIMIT: 'false', MARKET_FEED: 'kraken', MARKET_POLL_INTERVAL: '500ms', RECONCILE_PROBE_INTERVAL: '1s', LOG_LEVEL: 'debug',
     };
     const a = bot(['start', '--role', 'worker'], baseEnv(join(dir, 'a'), armed), dir);
     await a.waitFor(/engine lease taken: this process runs the engine/, 120_000);
-    // A clean start reconciles (nothing on Kraken to explain) and is not halted.
+    // A clean start reconciles (nothing on Kraken to explain), is not halted, and A trades live.
     await waitUntil(async () => (await state()).reconciled_through !== null, 60_000, () => `for A's first reconciliation:\n${a.output().slice(-3000)}`);
     expect(await state()).toMatchObject({ halted: false, reconciliation_blocked: false });
+    await k.play(3 * ROUND_TRIP_CANDLES, { until: () => k.addOrders() > 0 });
+    expect(k.addOrders(), a.output().slice(-3000)).toBeGreaterThan(0);
+    expect(orders(a)).toBeGreaterThan(0);
 
     const b = bot(['start', '--role', 'worker'], baseEnv(join(dir, 'b'), armed), dir);
     await b.waitFor(/standing by/, 120_000);
     // A dies with the lease held; Kraken does not answer OpenOrders when B takes over.
-    kraken.failNext('OpenOrders', 'EService:Unavailable', 100_000);
+    k.sim.faults.add({ endpoint: 'OpenOrders', kind: 'error', message: 'EService:Unavailable', times: 1_000_000 });
     a.kill('SIGKILL');
     await a.exited;
+    const placedByA = k.addOrders();
     await waitUntil(async () => (await state()).halted, 60_000, () => `for B to take over halted:\n${b.output().slice(-3000)}`);
     const halted = await state();
     expect(halted).toMatchObject({ halted: true, halted_reason: 'reconciliation', halted_by: 'system:reconciliation', reconciliation_blocked: true });
     expect(halted.reconciliation_details).toMatchObject({ cause: 'takeover', pending: true, takenOverFrom: expect.stringMatching(new RegExp(`:${a.pid}:`)) });
-    await new Promise((r) => setTimeout(r, 3_000));
-    expect((await state()).halted).toBe(true); // still: nothing has been reconciled
 
-    kraken.simulator.faults.clear();
+    // B's engine runs its feed over two round trips that would each make the strategy buy and sell, and
+    // tries to reconcile meanwhile (Kraken refuses): no strategy runs, nothing reaches Kraken.
+    await k.play(2 * ROUND_TRIP_CANDLES);
+    await b.waitFor(/could not reconcile with Kraken yet; live trading waits/);
+    expect(k.addOrders()).toBe(placedByA);
+    expect(orders(b)).toBe(0);
+    expect(await state()).toMatchObject({ halted: true, reconciliation_blocked: true }); // still: nothing has been reconciled
+
+    k.sim.faults.clear();
     await waitUntil(async () => !(await state()).halted, 60_000, () => `for reconciliation to pass and lift the halt:\n${b.output().slice(-3000)}`);
-    expect(await state()).toMatchObject({ halted: false, reconciliation_blocked: false, reconciliation_details: null });
-    expect(new Date((await state()).reconciled_through!).getTime()).toBeGreaterThan(new Date(halted.reconciled_through!).getTime() - 1);
+    const passed = await state();
+    expect(passed).toMatchObject({ halted: false, reconciliation_blocked: false, reconciliation_details: null });
+    expect(new Date(passed.reconciled_through!).getTime()).toBeGreaterThanOrEqual(new Date(halted.reconciled_through!).getTime());
     await b.waitFor(/reconciliation with Kraken passes: the reconciliation halt is lifted/);
-    await b.waitFor(/"to":"live"[^\n]*"msg":"engine mode changed"/); // its engine trades live again
+    // Its engine trades live again: the next signal reaches Kraken from B.
+    await k.play(3 * ROUND_TRIP_CANDLES, { until: () => k.addOrders() > placedByA });
+    expect(k.addOrders(), b.output().slice(-3000)).toBeGreaterThan(placedByA);
+    expect(orders(b)).toBeGreaterThan(0);
     b.kill('SIGTERM');
     expect(await b.exited).toBe(0);
-  }, 300_000);
+  }, 420_000);
 });

@@ -79,7 +79,11 @@ function countersFor(ctx: AppContext, mode: Mode, current?: number): Promise<Rat
 
 /** A cancel the bot sent (never refused) still counts on Kraken's counter: tell the gate. */
 export async function noteCancel(ctx: AppContext, mode: Mode, symbol: string, placedAt: Date): Promise<void> {
-  (await countersFor(ctx, mode)).recordCancel(symbol, ctx.clock.now().getTime(), placedAt.getTime());
+  // Not seeded yet: its seed reads this cancel from the intent log (counting it here too would double it).
+  const counter = stateOf(ctx).counters.get(mode);
+  if (!counter) return;
+  // A seed that failed is dropped and retried by the next gate; the order path never fails for it.
+  (await counter.catch(() => null))?.recordCancel(symbol, ctx.clock.now().getTime(), placedAt.getTime());
 }
 
 async function midOf(exchange: Exchange, symbol: string): Promise<Pick<GateMarket, 'mid' | 'midProblem'>> {

@@ -17,7 +17,7 @@ import { effectiveMode, getBotState, updateBotState, type Mode } from '../servic
 import { isHaltLatched } from '../services/kill/runtime.js';
 import { checkFunds } from './funds-check.js';
 import { inFlightOf } from './in-flight.js';
-import { gateIntent, type GateRefusal } from './gate-runtime.js';
+import { gateIntent, noteCancel, type GateRefusal } from './gate-runtime.js';
 import { markIntent, writeIntent } from './ledger/intents.js';
 import { recordExecution, type RecordOutcome } from './ledger/record-execution.js';
 import { withOrderLock } from './order-lock.js';
@@ -160,6 +160,9 @@ export async function recordOrder(
       details,
     });
   }
+  // Whoever cancelled it (a kill's CancelAll from any process, a halt's, a person on Kraken), the
+  // cancel counts on Kraken's trading counter for the pair: the pre-trade gate's counter learns it here.
+  if (order.status === 'canceled') await noteCancel(ctx, intent.mode, intent.symbol, intent.createdAt);
   return outcome;
 }
 

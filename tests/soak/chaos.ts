@@ -13,7 +13,7 @@ export interface ChaosOptions {
   seconds: number;
   /** kill -9s spread over the run. */
   restarts: number;
-  /** The run goes on past `seconds` until this many orders reached Kraken (at most 4× seconds). */
+  /** The run goes on past `seconds` until this many orders reached Kraken (at most 2× seconds). */
   minOrders: number;
   /** After each restart: wait until the bot trades again (healthz), before more trouble. */
   afterRestart: () => Promise<void>;
@@ -24,7 +24,7 @@ export interface ChaosReport {
   faultsInjected: number;
   faultsByName: Record<string, number>;
   cancelOnlyWindows: number;
-  restarts: Array<{ at: number; how: 'random moment' | 'just after an AddOrder'; downMs: number }>;
+  restarts: Array<{ at: number; how: 'random moment' | 'just after an AddOrder' | 'random moment (no order came within 30 s)'; downMs: number }>;
   seconds: number;
 }
 
@@ -66,18 +66,20 @@ export async function runChaos(sim: SimProcess, bot: SoakBot, opts: ChaosOptions
   // Restart moments, spread so each has its own stretch of the run.
   const restartAt = Array.from({ length: opts.restarts }, (_, i) => ((i + between(random, 0.2, 0.8)) / opts.restarts) * opts.seconds * 0.85);
   const report: ChaosReport = { faultsInjected: 0, faultsByName: {}, cancelOnlyWindows: 0, restarts: [], seconds: 0 };
-  const hardStop = opts.seconds * 4;
+  const hardStop = opts.seconds * 2;
   let lastCancelOnly = -Infinity;
   let backAt = -Infinity;
 
   const done = async () => elapsed() >= hardStop || (elapsed() >= opts.seconds && (await ordersAtKraken(sim)) >= opts.minOrders);
   while (!(await done())) {
-    await pause(between(random, 1_500, 5_000));
+    // One action every few seconds: an order whose outcome a fault made unknown keeps its pair busy
+    // for a minute (Kraken may still place it), so more would leave the bot little time to trade.
+    await pause(between(random, 3_000, 8_000));
     // A restart due while the last one was still coming up waits until the bot has traded a while.
     if (restartAt.length > 0 && elapsed() >= restartAt[0]! && elapsed() - backAt >= 30) {
       restartAt.shift();
-      const how = random() < 0.5 ? 'just after an AddOrder' : 'random moment';
-      if (how === 'just after an AddOrder') await nextOrder(sim, 30_000);
+      let how: ChaosReport['restarts'][number]['how'] = random() < 0.5 ? 'just after an AddOrder' : 'random moment';
+      if (how === 'just after an AddOrder' && !(await nextOrder(sim, 30_000))) how = 'random moment (no order came within 30 s)';
       const down = Date.now();
       opts.log(`t+${elapsed().toFixed(1)}s kill -9 the bot (${how}, pid ${bot.current.child.pid})`);
       await bot.kill9();

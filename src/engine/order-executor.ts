@@ -90,7 +90,12 @@ export async function executeOrder(deps: ExecutorDeps, spec: OrderRequestSpec): 
     }
     let order: OrderState;
     try {
-      order = await deps.exchange.createOrder({ clientOrderId: intent.clientOrderId, symbol: spec.symbol, side: spec.side, type: 'market', quantity: intent.quantity });
+      order = await deps.exchange.createOrder({
+        clientOrderId: intent.clientOrderId, symbol: spec.symbol, side: spec.side, type: 'market', quantity: intent.quantity,
+        // Accepted by the venue: no longer pending, so a kill's fence does not wait for (or report) it
+        // while the read-back queues behind the rate limit.
+        onAccepted: (exchangeOrderId) => markIntent(ctx.db, { id: intent.id, status: 'sent', exchangeOrderId, at: ctx.clock.now() }),
+      });
       ctbMetrics(ctx.metrics).ordersSent.inc({ mode: deps.mode, side: spec.side });
     } catch (err) {
       const kind = isAppError(err) ? err.kind : 'unknown';

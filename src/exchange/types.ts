@@ -52,6 +52,11 @@ export interface OrderRequest {
   type: 'market' | 'limit';
   quantity: string;
   limitPrice?: string;
+  /**
+   * Told the venue's order id as soon as the venue has accepted the order, before the order is read
+   * back (which may wait on rate limits): from then on the order is no longer "on its way".
+   */
+  onAccepted?: (exchangeOrderId: string) => Promise<void>;
 }
 
 export interface ExchangeTrade {

@@ -199,6 +199,7 @@ export class KrakenExchange implements Exchange {
     }
     const added = await this.#call('private', 'AddOrder', params, S.addOrderResult);
     const txid = added.txid[0]!;
+    await order.onAccepted?.(txid).catch((err: unknown) => this.#opts.logger.warn({ err, txid }, 'could not record that Kraken accepted the order; it is recorded after the read-back'));
     try {
       const [state] = await this.fetchOrders([{ exchangeOrderId: txid, symbol: order.symbol }]);
       if (state) return state;

@@ -13,7 +13,7 @@ export interface ChaosOptions {
   seconds: number;
   /** kill -9s spread over the run. */
   restarts: number;
-  /** The run goes on past `seconds` until this many orders reached Kraken (at most 2× seconds). */
+  /** The run goes on past `seconds` until this many orders reached Kraken, one of them after the last restart (at most 2× seconds). */
   minOrders: number;
   /** After each restart: wait until the bot trades again (healthz), before more trouble. */
   afterRestart: () => Promise<void>;
@@ -64,13 +64,21 @@ export async function runChaos(sim: SimProcess, bot: SoakBot, opts: ChaosOptions
   const started = Date.now();
   const elapsed = () => (Date.now() - started) / 1000;
   // Restart moments, spread so each has its own stretch of the run.
-  const restartAt = Array.from({ length: opts.restarts }, (_, i) => ((i + between(random, 0.2, 0.8)) / opts.restarts) * opts.seconds * 0.85);
+  // Restart moments in the first 60 % of the run, so the bot trades again after the last one.
+  const restartAt = Array.from({ length: opts.restarts }, (_, i) => ((i + between(random, 0.2, 0.8)) / opts.restarts) * opts.seconds * 0.6);
   const report: ChaosReport = { faultsInjected: 0, faultsByName: {}, cancelOnlyWindows: 0, restarts: [], seconds: 0 };
   const hardStop = opts.seconds * 2;
   let lastCancelOnly = -Infinity;
   let backAt = -Infinity;
 
-  const done = async () => elapsed() >= hardStop || (elapsed() >= opts.seconds && (await ordersAtKraken(sim)) >= opts.minOrders);
+  // Orders at Kraken when the bot last came back: the run also waits for one placed after that.
+  let ordersAtLastRestart = -1;
+  const done = async () => {
+    if (elapsed() >= hardStop) return true;
+    if (elapsed() < opts.seconds) return false;
+    const orders = await ordersAtKraken(sim);
+    return orders >= opts.minOrders && orders > ordersAtLastRestart;
+  };
   while (!(await done())) {
     // One action every few seconds: an order whose outcome a fault made unknown keeps its pair busy
     // for a minute (Kraken may still place it), so more would leave the bot little time to trade.
@@ -86,6 +94,7 @@ export async function runChaos(sim: SimProcess, bot: SoakBot, opts: ChaosOptions
       await bot.start();
       await opts.afterRestart();
       backAt = elapsed();
+      ordersAtLastRestart = await ordersAtKraken(sim);
       report.restarts.push({ at: Math.round(elapsed()), how, downMs: Date.now() - down });
       opts.log(`t+${elapsed().toFixed(1)}s the bot is back (pid ${bot.current.child.pid}) after ${Math.round((Date.now() - down) / 1000)} s`);
       continue;

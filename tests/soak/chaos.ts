@@ -13,7 +13,11 @@ export interface ChaosOptions {
   seconds: number;
   /** kill -9s spread over the run. */
   restarts: number;
-  /** The run goes on past `seconds` until this many orders reached Kraken, one of them after the last restart (at most 2× seconds). */
+  /**
+   * The run goes on past `seconds` until this many orders reached Kraken and Kraken traded since the
+   * last restart (an order placed and filled after it), at most `seconds` + 5 minutes: on a loaded
+   * machine (CI runs the soak beside the rest of the suite) a restart alone can take a minute.
+   */
   minOrders: number;
   /** After each restart: wait until the bot trades again (healthz), before more trouble. */
   afterRestart: () => Promise<void>;
@@ -33,6 +37,10 @@ const between = (random: Random, lo: number, hi: number) => lo + random() * (hi 
 
 async function ordersAtKraken(sim: SimProcess): Promise<number> {
   return (await sim.state()).orders.total;
+}
+
+async function tradesAtKraken(sim: SimProcess): Promise<number> {
+  return (await sim.state()).trades;
 }
 
 /** Waits (up to `ms`) for the next order to reach the simulator; true when one did. */
@@ -67,17 +75,28 @@ export async function runChaos(sim: SimProcess, bot: SoakBot, opts: ChaosOptions
   // Restart moments in the first 60 % of the run, so the bot trades again after the last one.
   const restartAt = Array.from({ length: opts.restarts }, (_, i) => ((i + between(random, 0.2, 0.8)) / opts.restarts) * opts.seconds * 0.6);
   const report: ChaosReport = { faultsInjected: 0, faultsByName: {}, cancelOnlyWindows: 0, restarts: [], seconds: 0 };
-  const hardStop = opts.seconds * 2;
+  const hardStop = Math.max(opts.seconds * 2, opts.seconds + 300);
   let lastCancelOnly = -Infinity;
   let backAt = -Infinity;
 
-  // Orders at Kraken when the bot last came back: the run also waits for one placed after that.
+  // Orders and trades at Kraken when the bot last came back: the run also waits for an order placed
+  // and a trade made after that, so the restarted bot is seen trading, not only healthy.
   let ordersAtLastRestart = -1;
+  let tradesAtLastRestart = 0;
+  let lastWaitLog = 0;
   const done = async () => {
-    if (elapsed() >= hardStop) return true;
+    if (elapsed() >= hardStop) {
+      opts.log(`t+${elapsed().toFixed(1)}s hard stop: orders at Kraken ${await ordersAtKraken(sim)} (at the last restart ${ordersAtLastRestart}), trades ${await tradesAtKraken(sim)} (${tradesAtLastRestart})`);
+      return true;
+    }
     if (elapsed() < opts.seconds) return false;
-    const orders = await ordersAtKraken(sim);
-    return orders >= opts.minOrders && orders > ordersAtLastRestart;
+    const [orders, trades] = [await ordersAtKraken(sim), await tradesAtKraken(sim)];
+    const ok = orders >= opts.minOrders && orders > ordersAtLastRestart && trades > tradesAtLastRestart;
+    if (!ok && elapsed() - lastWaitLog >= 30) {
+      lastWaitLog = elapsed();
+      opts.log(`t+${elapsed().toFixed(1)}s waiting for the bot to trade: orders at Kraken ${orders} (need ≥ ${opts.minOrders}, > ${ordersAtLastRestart}), trades ${trades} (need > ${tradesAtLastRestart})`);
+    }
+    return ok;
   };
   while (!(await done())) {
     // One action every few seconds: an order whose outcome a fault made unknown keeps its pair busy
@@ -95,6 +114,7 @@ export async function runChaos(sim: SimProcess, bot: SoakBot, opts: ChaosOptions
       await opts.afterRestart();
       backAt = elapsed();
       ordersAtLastRestart = await ordersAtKraken(sim);
+      tradesAtLastRestart = await tradesAtKraken(sim);
       report.restarts.push({ at: Math.round(elapsed()), how, downMs: Date.now() - down });
       opts.log(`t+${elapsed().toFixed(1)}s the bot is back (pid ${bot.current.child.pid}) after ${Math.round((Date.now() - down) / 1000)} s`);
       continue;

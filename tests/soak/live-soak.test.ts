@@ -37,7 +37,7 @@ const STARTING_USD = '10000';
 const MIN_PAPER_TRADES = 2;
 // Each restart costs the bot's start-up (tsx compiles it: 20–60 s on this loaded machine).
 const RESTARTS = Math.max(1, Math.round(SECONDS / 90));
-const BUDGET_MS = (SECONDS * 2 + 1200) * 1000;
+const BUDGET_MS = (Math.max(SECONDS * 2, SECONDS + 300) + 1200) * 1000;
 
 const log = (line: string) => process.stdout.write(`[soak ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 

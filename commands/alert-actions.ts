@@ -1,13 +1,14 @@
 // `alerts ack|resolve|silence <group>`: the Acknowledge / Resolve / Silence buttons, as commands,
 // so the terminal and Slack do the same thing and both land in the command log. Who may run them
 // is decided per alert by src/alerts/permissions.ts (on-call people may ack and resolve without
-// being operators), so the role here is 'reader' and the check is inside run.
+// being operators), so the role here is 'reader' and the per-alert check is the command's `allow`,
+// which runCommand applies and trails (the Slack buttons add no check of their own).
 import { z } from 'zod';
 import { acknowledgeAlert, resolveAlert, silenceAlert } from '../src/alerts/actions.js';
 import { alertActionPermission, type AlertAction } from '../src/alerts/permissions.js';
 import { parseDuration } from '../src/config/duration.js';
 import { AppError } from '../src/errors.js';
-import { defineCommand, type CommandContext } from './define.js';
+import { defineCommand, type CommandContext, type Permission } from './define.js';
 
 export interface AlertActionCommandResult {
   ok: boolean;
@@ -29,9 +30,11 @@ const summarise = (r: Awaited<ReturnType<typeof acknowledgeAlert>>): AlertAction
   acknowledgedBy: r.group.acknowledgedBy ?? null, resolvedBy: r.group.resolvedBy ?? null, silencedBy: r.group.silencedBy ?? null,
 });
 
-async function mustBeAllowed(ctx: CommandContext, action: AlertAction, group: number): Promise<void> {
-  const p = await alertActionPermission({ db: ctx.db, config: ctx.config, actor: ctx.actor, action, groupId: group, now: ctx.clock.now() });
-  if (!p.allowed) throw new AppError('forbidden', 'not_allowed', `${p.reason} Nothing was done.`);
+function allowFor(action: AlertAction) {
+  return async (ctx: CommandContext, args: { group: number }): Promise<Permission> => {
+    const p = await alertActionPermission({ db: ctx.db, config: ctx.config, actor: ctx.actor, action, groupId: args.group, now: ctx.clock.now() });
+    return p.allowed ? { allowed: true } : p;
+  };
 }
 
 export const alertAckCommand = defineCommand({
@@ -39,8 +42,8 @@ export const alertAckCommand = defineCommand({
   summary: 'acknowledge an alert group: stops its escalation (operators, approvers, on-call people)',
   role: 'reader',
   args: z.object({ group: groupId }),
+  allow: allowFor('ack'),
   async run(ctx, args) {
-    await mustBeAllowed(ctx, 'ack', args.group);
     return summarise(await acknowledgeAlert({ db: ctx.db, clock: ctx.clock, groupId: args.group, actor: ctx.actor.id }));
   },
 });
@@ -50,8 +53,8 @@ export const alertResolveCommand = defineCommand({
   summary: 'resolve an alert group: closes its thread; the next such alert opens a new one (operators, approvers, on-call people)',
   role: 'reader',
   args: z.object({ group: groupId, note: z.string().max(500).optional() }),
+  allow: allowFor('resolve'),
   async run(ctx, args) {
-    await mustBeAllowed(ctx, 'resolve', args.group);
     return summarise(await resolveAlert({ db: ctx.db, clock: ctx.clock, groupId: args.group, actor: ctx.actor.id, ...(args.note ? { note: args.note } : {}) }));
   },
 });
@@ -61,10 +64,10 @@ export const alertSilenceCommand = defineCommand({
   summary: 'silence an alert group for a while (30m, 1h, 4h, 24h): repeats are counted, not posted or paged (operators, approvers)',
   role: 'reader',
   args: z.object({ group: groupId, duration: z.string() }),
+  allow: allowFor('silence'),
   async run(ctx, args) {
     const ms = parseDuration(args.duration);
     if (ms === undefined) throw new AppError('usage', 'bad_duration', `"${args.duration}" is not a duration: expected 30m, 1h, 4h or 24h.`);
-    await mustBeAllowed(ctx, 'silence', args.group);
     return summarise(await silenceAlert({ db: ctx.db, clock: ctx.clock, groupId: args.group, actor: ctx.actor.id, durationMs: ms }));
   },
 });

@@ -14,11 +14,20 @@ export interface CommandContext extends AppContext {
   actor: Actor;
 }
 
+/** A refusal says who may do it, in a sentence the person can act on. */
+export type Permission = { allowed: true } | { allowed: false; reason: string };
+
 export interface Command<S extends z.ZodType = z.ZodType, R extends CommandResult = CommandResult> {
   name: string;
   summary: string;
   role: Role;
   args: S;
+  /**
+   * Who may act when it depends on the target, not only on a role (the people paged for an alert,
+   * the requester of a change request). runCommand asks it after the role check, and a refusal is
+   * trailed and thrown exactly like a role refusal: commands never check permissions inside run.
+   */
+  allow?(ctx: CommandContext, args: z.output<S>): Promise<Permission>;
   run(ctx: CommandContext, args: z.output<S>): Promise<R>;
 }
 

@@ -1,12 +1,14 @@
-// Runs a command for an actor: parse arguments, check the actor's role, record the attempt in the
-// append-only command log (allowed or refused), run. One path for Slack, CLI and jobs alike.
+// Runs a command for an actor: parse arguments, check the actor's role (and the command's own
+// per-target permission, if it declares one), record the attempt in the append-only command log
+// (allowed or refused), run. The one door for Slack (slash commands, buttons, reactions), CLI and
+// jobs alike: no transport checks a permission or writes the trail itself.
 import { z } from 'zod';
 import { AppError } from '../src/errors.js';
 import { sql } from 'drizzle-orm';
 import { cleanJson, cleanText } from '../src/db/clean-text.js';
 import { executePrepared } from '../src/db/prepared.js';
 import type { Actor, AppContext } from '../src/app/context.js';
-import type { Command, CommandResult, Role } from './define.js';
+import type { Command, CommandResult, Permission, Role } from './define.js';
 
 export function mayRun(ctx: Pick<AppContext, 'config'>, actor: Actor, role: Role): boolean {
   if (role === 'reader') return true;
@@ -75,8 +77,24 @@ export async function runCommand<S extends z.ZodType, R extends CommandResult>(
       hint: command.role === 'approver' ? 'Approvers are listed in SLACK_APPROVERS.' : 'Operators are listed in SLACK_OPERATORS.',
     });
   }
+  const commandCtx = { ...ctx, actor };
+  if (command.allow) {
+    let permission: Permission;
+    try {
+      permission = await command.allow(commandCtx, parsed.data);
+    } catch (err) {
+      // Could not tell who may act (the database is down): refuse, and say so in the trail.
+      const message = err instanceof AppError ? `${err.code}: ${err.message}` : 'internal error';
+      await recordCommand(ctx, { actor, command: command.name, args: argsText, allowed: false, result: `permission check failed: ${message}` });
+      throw err;
+    }
+    if (!permission.allowed) {
+      await recordCommand(ctx, { actor, command: command.name, args: argsText, allowed: false, result: 'refused', details: { reason: permission.reason } });
+      throw new AppError('forbidden', 'not_allowed', `${permission.reason} Nothing was done.`);
+    }
+  }
   try {
-    const result = await command.run({ ...ctx, actor }, parsed.data);
+    const result = await command.run(commandCtx, parsed.data);
     await recordCommand(ctx, { actor, command: command.name, args: argsText, allowed: true, result: result.ok ? 'ok' : 'failed' });
     return result;
   } catch (err) {

@@ -118,11 +118,12 @@ export function compareSlackTs(a: string, b: string): number {
 }
 
 /** Cheap pre-check for the Slack listener: is this message a change request at all? */
-export async function isChangeRequestMessage(db: Db, where: { channel: string; ts: string }): Promise<boolean> {
+/** The change request posted as this Slack message, if any (without a lock: for filtering and permission). */
+export async function requestForMessage(db: Db, where: { channel: string; ts: string }): Promise<{ id: number; requester: string } | undefined> {
   const rows = await db
-    .select({ id: modeChangeRequests.id })
+    .select({ id: modeChangeRequests.id, requester: modeChangeRequests.requester })
     .from(modeChangeRequests)
     .where(and(eq(modeChangeRequests.slackChannel, where.channel), eq(modeChangeRequests.slackTs, where.ts)))
     .limit(1);
-  return rows.length > 0;
+  return rows[0];
 }

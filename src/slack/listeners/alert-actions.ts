@@ -1,13 +1,13 @@
 // The Acknowledge / Resolve / Silence controls on alert messages (built by src/alerts/render.ts):
-// thin rows over commands/alert-actions.ts. Who may press what is decided per alert by
-// src/alerts/permissions.ts; a refusal is answered only to the presser and logged as refused.
+// thin rows over commands/alert-actions.ts. Who may press what is decided per alert by the
+// command's `allow` (src/alerts/permissions.ts), applied and trailed once by runCommand; this row
+// only turns a refusal into the reply the presser alone sees.
 // Slack retries never reach a row twice (the delivery guard), and the actions are idempotent
 // anyway: a second press answers "already acknowledged" and adds nothing to the thread.
 import { alertAckCommand, alertResolveCommand, alertSilenceCommand } from '../../../commands/alert-actions.js';
-import { recordCommand } from '../../../commands/run-command.js';
-import { alertActionPermission, type AlertAction } from '../../alerts/permissions.js';
+import type { AlertAction } from '../../alerts/permissions.js';
 import { ALERT_ACTIONS, SILENCE_CHOICES } from '../../alerts/render.js';
-import { AppError } from '../../errors.js';
+import { AppError, isAppError } from '../../errors.js';
 import { renderAlertActionDone, renderAlertActionRefused } from '../views/alert-action.js';
 import type { ActionRequest, ActionRow } from './types.js';
 
@@ -32,19 +32,13 @@ const COMMANDS = { ack: alertAckCommand, resolve: alertResolveCommand, silence: 
 
 async function handleAlertAction(req: ActionRequest, action: AlertAction): Promise<void> {
   const args = parseAlertActionValue(action, req.action as { value?: unknown; selected_option?: { value?: unknown } });
-  const permission = await alertActionPermission({
-    db: req.ctx.db, config: req.ctx.config, actor: req.actor, action, groupId: args.group, now: req.ctx.clock.now(),
-  });
-  if (!permission.allowed) {
-    await recordCommand(req.ctx, {
-      actor: req.actor, command: COMMANDS[action].name, args: JSON.stringify(args), allowed: false, result: 'refused',
-      details: { action: req.action.action_id, channel: req.body.channel?.id },
-    });
-    await req.reply.ephemeral(renderAlertActionRefused(permission.reason));
-    return;
+  try {
+    const result = await req.run(COMMANDS[action], args);
+    await req.reply.ephemeral(renderAlertActionDone(result, action));
+  } catch (err) {
+    if (!isAppError(err, 'forbidden')) throw err;
+    await req.reply.ephemeral(renderAlertActionRefused(err.message));
   }
-  const result = await req.run(COMMANDS[action], args);
-  await req.reply.ephemeral(renderAlertActionDone(result, action));
 }
 
 export const alertActionRows: ActionRow[] = [

@@ -1,11 +1,10 @@
-// The live switch's approvals: reaction_added / reaction_removed on a change-request message.
-// Only vote emoji on a request message reach the service; who reacted is checked with users.info
+// The live switch's approvals: reaction_added / reaction_removed on a change-request message, as
+// the `mode vote` command (commands/mode-vote.ts decides who may vote and runCommand trails it).
+// Only vote emoji on a request message become a command; who reacted is checked with users.info
 // (bots and apps never count, and an unverifiable user does not count either: fail closed).
-import type { AppContext } from '../../app/context.js';
-import { isChangeRequestMessage } from '../../services/mode/records.js';
-import { normaliseEmoji, recordReaction } from '../../services/mode/record-reaction.js';
-import { APPROVALS_NEEDED } from '../../services/mode/records.js';
-import { renderVoteFeedback } from '../views/mode-change.js';
+import { isModeVote, modeVoteCommand } from '../../../commands/mode-vote.js';
+import { isAppError } from '../../errors.js';
+import { renderVoteFeedback, renderVoteRefused } from '../views/mode-change.js';
 import type { EventRequest, EventRow } from './types.js';
 
 interface ReactionEvent {
@@ -13,11 +12,6 @@ interface ReactionEvent {
   reaction?: string;
   item?: { type?: string; channel?: string; ts?: string };
   event_ts?: string;
-}
-
-function isVote(ctx: AppContext, reaction: string): boolean {
-  const r = normaliseEmoji(reaction);
-  return r === normaliseEmoji(ctx.config.APPROVAL_EMOJI) || r === normaliseEmoji(ctx.config.REJECTION_EMOJI);
 }
 
 /** true = a bot or app, false = a person, 'unknown' = Slack could not tell us. */
@@ -37,17 +31,26 @@ async function handleReaction(req: EventRequest, added: boolean): Promise<void> 
   const e = req.event as ReactionEvent;
   const { user, reaction, item } = e;
   if (!user || !reaction || item?.type !== 'message' || !item.channel || !item.ts) return;
-  if (!isVote(req.ctx, reaction)) return;
-  if (!(await isChangeRequestMessage(req.ctx.db, { channel: item.channel, ts: item.ts }))) return;
+  if (!(await isModeVote(req.ctx, { channel: item.channel, ts: item.ts, emoji: reaction }))) return;
 
   const isBot = await reactorIsBot(req, user);
-  const outcome = await recordReaction(req.ctx, req.ctx.liveSwitch, {
-    channel: item.channel, messageTs: item.ts, user, userIsBot: isBot, emoji: reaction, added,
-    eventTs: e.event_ts ?? `${Math.floor(req.ctx.clock.now().getTime() / 1000)}.000000`, eventId: req.body.event_id,
-  });
+  let result;
+  try {
+    result = await req.run(modeVoteCommand, {
+      channel: item.channel, messageTs: item.ts, userIsBot: isBot, emoji: reaction, added,
+      eventTs: e.event_ts ?? `${Math.floor(req.ctx.clock.now().getTime() / 1000)}.000000`,
+      ...(req.body.event_id ? { eventId: req.body.event_id } : {}),
+    });
+  } catch (err) {
+    if (!isAppError(err, 'forbidden')) throw err;
+    req.logger.info({ user, reaction, added }, 'reaction on a change request refused');
+    if (isBot !== true) await req.reply.ephemeral(renderVoteRefused(err.message));
+    return;
+  }
+  const { outcome } = result;
   req.logger.info({ outcome: outcome.kind, user, reaction, added }, 'reaction on a change request');
   if (isBot === true) return;
-  const feedback = renderVoteFeedback(outcome, user, APPROVALS_NEEDED);
+  const feedback = renderVoteFeedback(outcome, user, result.approvalsNeeded);
   if (!feedback) return;
   if (outcome.kind === 'ignored') await req.reply.ephemeral(feedback);
   else await req.reply.post(item.channel, feedback, { threadTs: item.ts });

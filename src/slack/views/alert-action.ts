@@ -34,7 +34,8 @@ export function renderAlertActionDone(r: AlertActionCommandResult, action: Alert
   };
 }
 
-export function renderAlertActionRefused(reason: string): SlackMessage {
-  const text = `:no_entry: ${reason} Nothing was done.`;
+/** `refusal` is runCommand's sentence: who may do it, and that nothing was done. */
+export function renderAlertActionRefused(refusal: string): SlackMessage {
+  const text = `:no_entry: ${refusal}`;
   return { text, blocks: [section(text), context('Operators are listed in SLACK_OPERATORS, approvers in SLACK_APPROVERS; the rotation is `ctb oncall show`.')] };
 }

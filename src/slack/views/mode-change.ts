@@ -69,6 +69,12 @@ export function renderModePaperReply(r: ModePaperResult): SlackMessage {
 }
 
 /** What a reaction on a request did, for its thread (counted) or for the reactor alone (ignored). */
+/** `refusal` is runCommand's sentence (who may vote; nothing was done): only the reactor sees it. */
+export function renderVoteRefused(refusal: string): SlackMessage {
+  const text = `:no_entry: ${refusal}`;
+  return { text, blocks: [section(escapeText(text)), context('Approvers are listed in SLACK_APPROVERS; the requester may withdraw the request with the rejection reaction.')] };
+}
+
 export function renderVoteFeedback(outcome: ReactionOutcome, user: string, needed: number): SlackMessage | null {
   switch (outcome.kind) {
     case 'counted':

@@ -127,6 +127,10 @@ describe('alert buttons in Slack', () => {
     const { groupId, ts } = await criticalAlert();
     for (const [actionId, extra] of [['alert_ack', {}], ['alert_resolve', {}], ['alert_silence', { option: `${groupId}:1h` }]] as const) {
       const { replies, log } = await press({ actionId, value: String(groupId), user: USERS.reader, ts, ...extra });
+      // Refused once, at the command door: one reply, one trail row (with the reason), no second check.
+      expect(replies).toHaveLength(1);
+      expect(log).toHaveLength(1);
+      expect(log[0]!.details).toMatchObject({ reason: expect.stringMatching(/^Only .* may (acknowledge|resolve|silence) alerts\.$/) });
       expect(String(replies[0]!.text)).toMatch(/^(\[PAPER\] )?:no_entry: Only .* may (acknowledge|resolve|silence) alerts\. Nothing was done\./);
       expect(log).toMatchObject([{ actor: USERS.reader, allowed: false, result: 'refused' }]);
     }

@@ -170,6 +170,38 @@ describe('the live switch in Slack', () => {
     expect(ephemeralTexts().some((t) => t.includes('not an approver'))).toBe(true);
   });
 
+  it('refuses a reaction from someone without the approver role once, at the command door, and trails it once', async () => {
+    await start();
+    const request = (await requestLive())!;
+    const logBefore = (await h.commandLog()).length;
+    const ephemeralBefore = ephemeralTexts().length;
+    await react(request, USERS.reader);
+    await h.idle();
+    await react(request, USERS.reader, { removed: true });
+    await h.idle();
+    const log = (await h.commandLog()).slice(logBefore);
+    expect(log).toMatchObject([
+      { source: 'slack', actor: USERS.reader, command: 'mode vote', allowed: false, result: 'refused' },
+      { source: 'slack', actor: USERS.reader, command: 'mode vote', allowed: false, result: 'refused' },
+    ]);
+    expect(log).toHaveLength(2);
+    const replies = ephemeralTexts().slice(ephemeralBefore);
+    expect(replies).toHaveLength(2);
+    expect(replies[0]).toContain('you are not an approver (SLACK_APPROVERS). Nothing was done.');
+    // The sign-off record never saw them: no vote, no trail entry of theirs.
+    expect(await database.db.select().from(modeChangeVotes)).toHaveLength(0);
+    const events = await database.db.select().from(modeChangeEvents).where(eq(modeChangeEvents.requestId, request.id));
+    expect(events.filter((e) => e.actor === USERS.reader)).toEqual([]);
+    // An approver's vote goes through the same door and is trailed once, allowed.
+    await react(request, USERS.approver1);
+    await h.idle();
+    expect((await h.commandLog()).slice(logBefore + 2)).toMatchObject([{ actor: USERS.approver1, command: 'mode vote', allowed: true, result: 'ok' }]);
+    // The requester is no approver but may withdraw the request with the rejection reaction.
+    await react(request, USERS.operator, { reaction: 'x' });
+    await h.idle();
+    expect(await status(request.id)).toBe('withdrawn');
+  });
+
   it('does not count a bot, even one listed in SLACK_APPROVERS', async () => {
     await start();
     const request = (await requestLive())!;

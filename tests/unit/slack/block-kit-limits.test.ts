@@ -154,6 +154,7 @@ const CASES: Record<string, () => Case[]> = {
   })),
   'mode-change:renderModePaperReply': () => [{ payload: modeChange.renderModePaperReply({ ok: true, changed: true, previousMode: 'live', requestId: 8, withdrawnRequests: Array.from({ length: 100 }, (_, i) => i) }) }],
   'mode-change:renderVoteFeedback': () => [{ payload: modeChange.renderVoteFeedback({ kind: 'ignored', requestId: 7, reason: long('reason', 3500) }, 'UA1', 2)! }],
+  'mode-change:renderVoteRefused': () => [{ payload: modeChange.renderVoteRefused(long('reason', 3500)) }],
   'mode-status:renderModeStatus': () => [{ payload: modeStatus.renderModeStatus(statusResult() as never) }],
   'mode-status:renderGoLiveStatus': () => [{ payload: modeStatus.renderGoLiveStatus(statusResult() as never) }],
   'oncall:renderOncallWho': () => [{ payload: oncall.renderOncallWho(oncallShow()) }],

@@ -3,8 +3,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parse } from 'dotenv';
 import { readEnv, type Config } from './env.js';
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, envFile = '.env'): Config {
+/** The variables as the process sees them: .env beneath the real environment. */
+export function envLayers(env: NodeJS.ProcessEnv = process.env, envFile = '.env'): Record<string, string | undefined> {
   const fromFile = existsSync(envFile) ? parse(readFileSync(envFile)) : {};
   // The real environment wins over .env, so `IS_LIVE=false ctb ...` always forces paper.
-  return readEnv({ ...fromFile, ...env });
+  return { ...fromFile, ...env };
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, envFile = '.env'): Config {
+  return readEnv(envLayers(env, envFile));
 }

@@ -2,19 +2,75 @@
 // database before acting: with a Kraken key (armed or not: cancelling needs no arming) it sends
 // Kraken's CancelAll before the database is even opened, then runs the full kill (confirm, halt,
 // incident), which saves the halt to DATA_DIR if the database is down. Without a key the kill says
-// so first and hands the cancel to the running bot that has it. Exit 0 only when every venue
-// confirmed zero open orders.
+// so first and hands the cancel to the running bot that has it. A configuration with problems does
+// not stop it: settings the kill does not need fall back to their defaults (the problems are printed
+// first), only a bad DATABASE_URL or DATA_DIR — where the halt goes — cannot be worked around. Exit 0
+// only when every venue confirmed zero open orders.
+import { join } from 'node:path';
 import { runCommand } from '../../../commands/run-command.js';
 import { killCommand } from '../../../commands/kill.js';
 import { buildAppContext, type OwnedContext } from '../../app/build-context.js';
 import { createKrakenExchange } from '../../exchange/kraken/create.js';
 import type { Exchange } from '../../exchange/types.js';
 import { createLogger } from '../../logger.js';
+import { urgently } from '../../exchange/urgency.js';
 import { withEarlyCancel } from '../../services/kill/early-cancel.js';
 import { NO_KEY_NOTICE } from '../../services/kill/kill.js';
 import { renderKill } from '../render/kill.js';
 import type { CliRegistration } from '../program.js';
-import { cliActor, loadCliConfig, printError } from '../with-context.js';
+import { ConfigError, type Config } from '../../config/env.js';
+import { envLayers } from '../../config/load.js';
+import { salvageConfigForKill } from '../../config/salvage.js';
+import type { CliIo } from '../io.js';
+import { cliActor, printError } from '../with-context.js';
+
+/** The kill's configuration: problems a kill can work around are printed and their defaults used. */
+function loadKillConfig(io: CliIo): Config | ConfigError {
+  const layers = envLayers(io.env, join(io.cwd, '.env'));
+  try {
+    const { config, problems, dropped } = salvageConfigForKill(layers);
+    if (problems.length > 0) {
+      io.stderr.write(`Invalid configuration (the kill goes on; ${dropped.join(', ')} fall back to their defaults — fix them before the bot starts again):\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+    }
+    return config;
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+}
+
+/**
+ * Where the halt goes is unreadable (DATABASE_URL or DATA_DIR): the halt cannot be recorded, but with
+ * a key the orders on Kraken are still cancelled and confirmed. Always exit 2.
+ */
+async function cancelOnlyOnKraken(io: CliIo, problem: ConfigError): Promise<number> {
+  io.stderr.write(`${problem.message}\nThe halt CANNOT be recorded (the kill cannot tell which database the bot reads). See .env.example.\n`);
+  let config: Config;
+  try {
+    const layers = envLayers(io.env, join(io.cwd, '.env'));
+    delete layers['DATABASE_URL'];
+    delete layers['DATA_DIR'];
+    config = salvageConfigForKill(layers).config;
+  } catch {
+    return 2;
+  }
+  if (!config.KRAKEN_API_KEY || !config.KRAKEN_API_SECRET) {
+    io.stdout.write('NOT KILLED — no Kraken key here and no database to hand the cancel to: orders may remain open on Kraken.\n');
+    return 2;
+  }
+  const logger = createLogger({ config, stdout: false, destination: process.stderr, destinationLevel: 'warn' });
+  try {
+    const kraken = createKrakenExchange(config, { logger, armed: false });
+    const { canceled } = await urgently(() => kraken.cancelAllOrders());
+    const open = await urgently(() => kraken.fetchOpenOrders());
+    io.stdout.write(open.length === 0
+      ? `NOT HALTED — Kraken cancelled ${canceled} order(s), none open (confirmed); the bot may place new ones until the halt is recorded.\n`
+      : `NOT HALTED — Kraken cancelled ${canceled} order(s) but ${open.length} are still open; the bot may place new ones.\n`);
+  } catch (err) {
+    io.stdout.write(`NOT KILLED — the cancel on Kraken failed: ${(err as Error).message}. Orders may remain open on Kraken.\n`);
+  }
+  return 2;
+}
 
 export const killCli: CliRegistration = {
   register(program, io, setExit) {
@@ -25,8 +81,8 @@ export const killCli: CliRegistration = {
       .option('--flatten', 'also close open positions', false)
       .option('--json', 'machine-readable output', false)
       .action(async (opts: { reason: string; flatten: boolean; json: boolean }) => {
-        const config = loadCliConfig(io);
-        if (typeof config === 'number') return setExit(config);
+        const config = loadKillConfig(io);
+        if (config instanceof ConfigError) return setExit(await cancelOnlyOnKraken(io, config));
         const logger = createLogger({ config, stdout: false, destination: process.stderr, destinationLevel: 'warn' });
         let kraken: Exchange | undefined;
         if (config.KRAKEN_API_KEY && config.KRAKEN_API_SECRET) {

@@ -75,6 +75,37 @@ describe('ctb kill from a shell that is not armed', () => {
     expect(await getBotState(database.db)).toMatchObject({ halted: true, mode: 'paper', haltedReason: 'drill' });
   }, 120_000);
 
+  it('with a configuration that has problems: still cancels on Kraken and records the halt, printing the problems first', async () => {
+    const { database, kraken } = await world();
+    const run = await ctb(['kill', '--reason', 'bad config'], {
+      DATABASE_URL: database.url, KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url,
+      PORT: 'eighty', RISK_MAX_DRAWDOWN_PCT: '40', RISK_HARD_DRAWDOWN_PCT: '10', SLACK_SIGNING_SECRET: 'orphan-secret',
+    });
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.stderr).toMatch(/^Invalid configuration \(the kill goes on; .*PORT.* fall back to their defaults/m);
+    expect(run.stderr).toMatch(/- PORT: /);
+    expect(run.stderr).toMatch(/- RISK_HARD_DRAWDOWN_PCT: /);
+    expect(run.stderr).toMatch(/- SLACK_BOT_TOKEN: /);
+    expect(run.stderr).not.toContain('orphan-secret');
+    expect(kraken.callsTo('CancelAll').length).toBeGreaterThanOrEqual(1);
+    expect(openAtKraken(kraken)).toEqual([]);
+    expect(run.stdout.split('\n')[0]).toBe('KILLED — every open order cancelled.');
+    expect(await getBotState(database.db)).toMatchObject({ halted: true, mode: 'paper', haltedReason: 'bad config' });
+  }, 120_000);
+
+  it('with a DATABASE_URL it cannot use: still cancels on Kraken, says the halt is not recorded, exits 2', async () => {
+    const { kraken } = await world();
+    const run = await ctb(['kill', '--reason', 'wrong url'], {
+      DATABASE_URL: 'mysql://ctb@127.0.0.1/ctb', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url,
+    });
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(2);
+    expect(run.stderr).toMatch(/DATABASE_URL/);
+    expect(run.stderr).toMatch(/The halt CANNOT be recorded/);
+    expect(kraken.callsTo('CancelAll').length).toBe(1);
+    expect(openAtKraken(kraken)).toEqual([]);
+    expect(run.stdout).toMatch(/^NOT HALTED — Kraken cancelled 2 order\(s\), none open \(confirmed\)/);
+  }, 120_000);
+
   it("without a key: says so first, the running bot that has the key cancels, and the shell reports Kraken's count", async () => {
     const { database, kraken } = await world();
     await updateBotState(database.db, systemClock, { mode: 'live' });

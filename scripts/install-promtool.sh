@@ -2,7 +2,7 @@
 # Puts promtool (Prometheus's checker for /metrics output and alert rule files) where the tests find
 # it: .tools/bin/promtool, unpacked from Debian's `prometheus` package without installing it (no
 # Prometheus server is set up or started; promtool is one binary that needs only libc).
-# Does nothing when promtool is already on PATH or unpacked. `.ci/run` runs it before the tests.
+# Does nothing when promtool is already on PATH or unpacked. `npm test` runs it first (pretest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dest=.tools/bin/promtool

@@ -170,12 +170,12 @@ describe('GET /metrics', () => {
     for (const t of panel('Closed trades').targets) expect(t.expr).not.toContain('$instance');
   });
 
-  it('shows HALTED / LIVE / PAPER for the trading state, thresholds where a number means trouble, and no hard-coded currency', () => {
+  it('shows HALTED / LIVE / PAPER / REDUCING for the trading state, thresholds where a number means trouble, and no hard-coded currency', () => {
     const trading = panel('Trading');
     const texts = Object.fromEntries(Object.entries(trading.fieldConfig.defaults.mappings![0]!.options).map(([k, v]) => [k, v.text]));
-    // The expression is 2 × halted + live: every combination maps to a word.
-    expect(texts).toEqual({ '0': 'PAPER', '1': 'LIVE', '2': 'HALTED', '3': 'HALTED' });
-    expect(trading.targets[0]!.expr).toBe('2 * max(ctb_bot_halted{service="ctb"}) + max(ctb_bot_mode{service="ctb", mode="live"})');
+    // The expression is 2 × halted + live + 4 × reducing (reducing is never halted): every combination maps to words.
+    expect(texts).toEqual({ '0': 'PAPER', '1': 'LIVE', '2': 'HALTED', '3': 'HALTED', '4': 'PAPER · REDUCING', '5': 'LIVE · REDUCING' });
+    expect(trading.targets[0]!.expr).toBe('2 * max(ctb_bot_halted{service="ctb"}) + max(ctb_bot_mode{service="ctb", mode="live"}) + 4 * max(ctb_trading_state{service="ctb", state="reducing"})');
     for (const title of ['Engine heartbeat age', 'Drawdown', 'ROI (all time)', 'Alert outbox backlog', 'Slack ack latency p95']) {
       expect(panel(title).fieldConfig.defaults.thresholds?.steps.length, title).toBeGreaterThan(1);
     }

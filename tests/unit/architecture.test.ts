@@ -1,0 +1,97 @@
+// The import boundaries (.dependency-cruiser.cjs) hold on the real tree, every listed exception is
+// still real (a fixed one must leave the list, so it only gets shorter), and the rules do catch a
+// forbidden import: a small tree with one of each is cruised and every one is reported.
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CONFIG = join(ROOT, '.dependency-cruiser.cjs');
+const CRUISER = join(ROOT, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs');
+
+type Edge = [from: string, to: string, why: string];
+const { exceptions } = createRequire(import.meta.url)(CONFIG) as {
+  exceptions: { TRANSPORT_EXCEPTIONS: Edge[]; ALERTS_TO_SLACK_EXCEPTIONS: Edge[]; SLACK_OUTSIDE_SLACK_EXCEPTIONS: Edge[]; KNOWN_TYPE_CYCLES: string[][] };
+};
+
+interface Violation { rule: { name: string }; from: string; to: string; cycle?: Array<{ name: string }> }
+interface Cruise {
+  summary: { violations: Violation[] };
+  modules: Array<{ source: string; dependencies: Array<{ resolved: string; module: string; dependencyTypes: string[] }> }>;
+}
+
+async function cruise(cwd: string, dirs: string[]): Promise<Cruise> {
+  // Exit code = number of errors: read the JSON either way.
+  const out = await promisify(execFile)(process.execPath, [CRUISER, ...dirs, '--config', CONFIG, '--output-type', 'json'], { cwd, maxBuffer: 256 * 1024 * 1024 })
+    .catch((err: { stdout?: string; stderr?: string }) => {
+      if (!err.stdout) throw new Error(`dependency-cruiser failed: ${err.stderr ?? String(err)}`);
+      return { stdout: err.stdout };
+    });
+  return JSON.parse(out.stdout) as Cruise;
+}
+
+const describeViolation = (v: Violation) => `${v.rule.name}: ${v.from} → ${v.cycle?.length ? v.cycle.map((c) => c.name).join(' → ') : v.to}`;
+
+describe('import boundaries', () => {
+  const tmp: string[] = [];
+  afterAll(() => {
+    for (const d of tmp) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('hold on src/, commands/ and bin/, and every listed exception is still an import (delete the ones that are gone)', async () => {
+    const result = await cruise(ROOT, ['src', 'commands', 'bin']);
+    expect(result.summary.violations.map(describeViolation)).toEqual([]);
+
+    const edges = new Set(result.modules.flatMap((m) => m.dependencies
+      .filter((d) => !d.dependencyTypes.includes('type-only'))
+      .flatMap((d) => [`${m.source} -> ${d.resolved}`, `${m.source} -> ${d.module}`])));
+    const listed = [...exceptions.TRANSPORT_EXCEPTIONS, ...exceptions.ALERTS_TO_SLACK_EXCEPTIONS, ...exceptions.SLACK_OUTSIDE_SLACK_EXCEPTIONS];
+    const stale = listed.filter(([from, to]) => !edges.has(`${from} -> ${to}`)).map(([from, to]) => `${from} -> ${to}`);
+    expect(stale, 'listed exceptions no longer imported: remove them from .dependency-cruiser.cjs').toEqual([]);
+    const modules = new Set(result.modules.map((m) => m.source));
+    const missing = exceptions.KNOWN_TYPE_CYCLES.flat().filter((p) => !p.includes('[') && !modules.has(p));
+    expect(missing, 'modules of known type cycles that no longer exist').toEqual([]);
+  }, 180_000);
+
+  it('report a transport reaching a service, alerts importing Slack, ccxt outside src/exchange, and cycles', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctb-boundaries-'));
+    tmp.push(dir);
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+    const files: Record<string, string> = {
+      'tsconfig.json': JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true }, include: ['src', 'commands'] }),
+      'src/services/thing.ts': 'export type Thing = { n: number };\nexport const thing = (): Thing => ({ n: 1 });\n',
+      'commands/thing.ts': "import { thing } from '../src/services/thing.js';\nexport const thingCommand = () => thing();\n",
+      // Allowed: through commands/, and a type-only import of a service's result shape.
+      'src/slack/through-commands.ts': "import { thingCommand } from '../../commands/thing.js';\nimport type { Thing } from '../services/thing.js';\nexport const a = (): Thing => thingCommand();\n",
+      // Forbidden: a transport reaching past the door.
+      'src/cli/skips-the-door.ts': "import { thing } from '../services/thing.js';\nexport const b = thing();\n",
+      'src/alerts/own-client.ts': "import { WebClient } from '@slack/web-api';\nexport const c = WebClient;\n",
+      'src/engine/own-ccxt.ts': "import ccxt from 'ccxt';\nexport const d = ccxt;\n",
+      'src/services/ping.ts': "import { pong } from './pong.js';\nexport const ping = () => pong;\n",
+      'src/services/pong.ts': "import { ping } from './ping.js';\nexport const pong = () => ping;\n",
+      'src/services/left.ts': "import type { Right } from './right.js';\nexport type Left = { r?: Right };\n",
+      'src/services/right.ts': "import type { Left } from './left.js';\nexport type Right = { l?: Left };\n",
+    };
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), text);
+    }
+
+    const found = (await cruise(dir, ['src', 'commands'])).summary.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+)\/.*$/, '$1')}`);
+    expect([...new Set(found)].sort()).toEqual([
+      'alerts-without-slack: src/alerts/own-client.ts → @slack/web-api',
+      'ccxt-only-in-src-exchange: src/engine/own-ccxt.ts → ccxt',
+      // Each cycle once: the type-only one only under the rule that counts type imports.
+      'no-cycles: src/services/left.ts → src/services/right.ts',
+      'no-cycles: src/services/ping.ts → src/services/pong.ts',
+      'no-value-cycles: src/services/ping.ts → src/services/pong.ts',
+      'slack-only-in-src-slack: src/alerts/own-client.ts → @slack/web-api',
+      'transports-through-commands: src/cli/skips-the-door.ts → src/services/thing.ts',
+    ]);
+  }, 180_000);
+});

@@ -50,6 +50,7 @@ const TRANSPORT_EXCEPTIONS = [
   ['src/cli/commands/kill.ts', 'src/exchange/kraken/create.ts', 'kill: early CancelAll before the context is built'],
   ['src/cli/commands/kill.ts', 'src/services/kill/early-cancel.ts', 'kill: early CancelAll before the context is built'],
   ['src/cli/commands/kill.ts', 'src/services/kill/kill.ts', 'kill: the no-key notice text'],
+  ['src/cli/commands/kill.ts', 'src/exchange/urgency.ts', 'kill: the early CancelAll runs in the urgent lane'],
   // Start-up and health work before (or without) a command context.
   ['src/cli/commands/start.ts', 'src/db/client.ts', 'start: refuses a second bot on one database before wiring'],
   ['src/cli/commands/start.ts', 'src/db/pglite-lock.ts', 'start: reads the embedded database lock before wiring'],

@@ -13,6 +13,7 @@ import { AppError } from '../errors.js';
 import * as schema from './schema/index.js';
 import { databaseUrlProblem } from './database-url.js';
 import { acquireLock, describeLockOwner, readLock, releaseLock, type LockInfo } from './pglite-lock.js';
+import { initialiseInChild, isInitialised, pgliteStartParams } from './pglite-start.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -93,11 +94,14 @@ async function openEmbedded(dataDir: string, serve: boolean, role: string | unde
     if (serve) refuseSecondBot(dataDir, now);
     return connectThroughOwner(now?.socketPath ?? null, now?.pid ?? 0);
   }
-  mkdirSync(join(dataDir, 'pglite'), { recursive: true });
+  const pgDir = join(dataDir, 'pglite');
+  mkdirSync(pgDir, { recursive: true });
   const { PGlite } = await import('@electric-sql/pglite');
   let pg: InstanceType<typeof PGlite>;
   try {
-    pg = await PGlite.create(join(dataDir, 'pglite'));
+    const startParams = await pgliteStartParams();
+    if (!isInitialised(pgDir)) await initialiseInChild(pgDir, startParams);
+    pg = await PGlite.create(pgDir, { startParams });
   } catch (err) {
     releaseLock(dataDir);
     throw new AppError('config', 'pglite_open_failed', `Could not open the embedded database in ${dataDir}/pglite.`, {

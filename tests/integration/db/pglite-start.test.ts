@@ -1,0 +1,53 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterAll, describe, expect, it } from 'vitest';
+import { execute, openDatabase } from '../../../src/db/client.js';
+import { migrate } from '../../../src/db/migrate.js';
+import { initialiseInChild, isInitialised, pgliteStartParams } from '../../../src/db/pglite-start.js';
+
+const dirs: string[] = [];
+const freshDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'ctb-pglite-start-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('the embedded database on a small machine', () => {
+  it('initialises a fresh data directory, runs with the small memory settings, and keeps its data across a reopen', async () => {
+    const dataDir = freshDir();
+    expect(isInitialised(join(dataDir, 'pglite'))).toBe(false);
+    const first = await openDatabase({ dataDir });
+    try {
+      expect(isInitialised(join(dataDir, 'pglite'))).toBe(true);
+      const [settings] = await execute<{ shared_buffers: string; maintenance_work_mem: string }>(first.db,
+        sql`select current_setting('shared_buffers') as shared_buffers, current_setting('maintenance_work_mem') as maintenance_work_mem`);
+      expect(settings).toEqual({ shared_buffers: '16MB', maintenance_work_mem: '16MB' });
+      await migrate(first);
+      await first.db.execute(sql`insert into bot_state (id) values (1)`);
+    } finally {
+      await first.close();
+    }
+    const again = await openDatabase({ dataDir });
+    try {
+      const rows = await execute<{ n: number }>(again.db, sql`select count(*)::int as n from bot_state`);
+      expect(rows[0]?.n).toBe(1);
+      const [s] = await execute<{ v: string }>(again.db, sql`select current_setting('shared_buffers') as v`);
+      expect(s?.v).toBe('16MB');
+    } finally {
+      await again.close();
+    }
+  }, 120_000);
+
+  it('says what failed when a data directory cannot be initialised', async () => {
+    const blocked = join(freshDir(), 'not-a-dir');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(blocked, 'a file where the data directory should be');
+    await expect(initialiseInChild(join(blocked, 'pglite'), await pgliteStartParams()))
+      .rejects.toThrow(/initialising the embedded database failed \(exit code 1\): .+/);
+  }, 60_000);
+});

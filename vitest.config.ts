@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
     setupFiles: ['tests/support/setup.ts'],
+    // Child processes run bin/ctb.js, i.e. dist/: built here first from the sources under test.
+    globalSetup: ['tests/support/build-cli.ts'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -1,6 +1,55 @@
 #!/usr/bin/env node
-// The ctb binary: runs the TypeScript sources through tsx, so there is no build step to forget.
-import { register } from 'tsx/esm/api';
+// The ctb binary: runs the JavaScript build in dist/ (scripts/build.mjs). `npm ci` builds it through
+// the `prepare` script and `npm run build` rebuilds it; nothing is compiled at run time.
+// In a git checkout whose HEAD has moved since the build (a pull without `npm ci`), it says so on
+// stderr and runs the build it has: refusing would also refuse `ctb kill`.
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-register();
-await import('../src/cli/main.ts');
+const root = fileURLToPath(new URL('..', import.meta.url));
+const entry = join(root, 'dist', 'ctb.js');
+if (!existsSync(entry)) {
+  process.stderr.write('ctb is not built: dist/ctb.js is missing. Run `npm ci` (it builds) or `npm run build` in the checkout.\n');
+  process.exit(2);
+}
+
+const read = (file) => {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return null;
+  }
+};
+
+/** HEAD's commit read from .git (a file read or three, no `git` process), or null. */
+function headCommit() {
+  let gitDir = join(root, '.git');
+  const pointer = read(gitDir); // a worktree's .git is a file: "gitdir: <path>"
+  if (pointer?.startsWith('gitdir: ')) {
+    const dir = pointer.slice(8);
+    gitDir = isAbsolute(dir) ? dir : join(root, dir);
+  }
+  const head = read(join(gitDir, 'HEAD'));
+  if (!head?.startsWith('ref: ')) return head;
+  const ref = head.slice(5);
+  const common = read(join(gitDir, 'commondir'));
+  const commonDir = common === null ? gitDir : isAbsolute(common) ? common : join(gitDir, common);
+  const loose = read(join(gitDir, ref)) ?? read(join(commonDir, ref));
+  if (loose) return loose;
+  const packed = read(join(commonDir, 'packed-refs'));
+  return packed?.split('\n').find((line) => line.endsWith(` ${ref}`))?.split(' ')[0] ?? null;
+}
+
+const built = JSON.parse(read(join(root, 'dist', 'build-info.json')) ?? '{}').commit ?? null;
+if (built) {
+  const head = headCommit();
+  if (head && head !== built) {
+    process.stderr.write(
+      `ctb: warning: dist/ was built at commit ${built.slice(0, 12)} but the checkout is at ${head.slice(0, 12)}; ` +
+        'run `npm run build` (or `npm ci`) to run the code you checked out.\n',
+    );
+  }
+}
+
+await import(new URL('../dist/ctb.js', import.meta.url).href);

@@ -1,32 +1,61 @@
 // Owns the `ctb` command line: one subcommand per operator command (commander), --json for
 // machine output, exit codes 0 ok / 1 check failed / 2 usage or config error.
+// Loading is lazy: `ctb <name> …` imports only the module that registers <name> (see
+// commands/index.ts); `ctb --help`, `ctb` alone and an unknown name get every command's name and
+// one-line summary without importing any of them.
 import { Command, CommanderError } from 'commander';
 import type { CliIo } from './io.js';
-import { cliCommands } from './commands/index.js';
+import { cliCommands, type CliCommandEntry } from './commands/index.js';
 
 export interface CliRegistration {
   /** Adds its subcommand(s) to the program; the action stores the exit code through setExit. */
   register(program: Command, io: CliIo, setExit: (code: number) => void): void;
 }
 
-export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+/** `ctb --version` and `ctb -V` are `ctb version` (same text, same --json). */
+function normaliseArgv(argv: string[]): string[] {
+  return argv[0] === '--version' || argv[0] === '-V' ? ['version', ...argv.slice(1)] : argv;
+}
+
+/** The command `argv` runs (or asks help for), if it names one. */
+export function commandOf(argv: string[]): CliCommandEntry | undefined {
+  const name = argv[0] === 'help' ? argv[1] : argv[0];
+  return name === undefined ? undefined : cliCommands.find((c) => c.name === name);
+}
+
+export async function buildProgram(io: CliIo, setExit: (code: number) => void, argv: string[] = []): Promise<Command> {
   const program = new Command('ctb')
     .description('crypto-trading-bot: Kraken trading engine (paper by default) — operator commands')
     .showHelpAfterError('(run ctb --help for the commands and their options)')
+    // Root options only before the command name: `ctb mode status -V` is an error, not a version.
+    .enablePositionalOptions()
+    // Listed for --help; runCli turns a leading --version/-V into `ctb version`.
+    .option('-V, --version', 'print the release tag or commit (the same as ctb version)')
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
     })
     .exitOverride();
-  for (const registration of cliCommands) registration.register(program, io, setExit);
+  const wanted = commandOf(argv);
+  if (wanted) {
+    (await wanted.load()).register(program, io, setExit);
+  } else {
+    // Names and summaries only: enough for the command list and for "unknown command" errors.
+    for (const entry of cliCommands) program.command(entry.name).description(entry.summary);
+  }
   return program;
 }
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  argv = normaliseArgv(argv);
   let code = 0;
-  const program = buildProgram(io, (c) => {
-    code = c;
-  });
+  const program = await buildProgram(
+    io,
+    (c) => {
+      code = c;
+    },
+    argv,
+  );
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;

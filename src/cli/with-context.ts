@@ -4,8 +4,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import type { Command, CommandResult } from '../../commands/define.js';
-import { runCommand } from '../../commands/run-command.js';
-import { buildAppContext, type OwnedContext } from '../app/build-context.js';
+import type { OwnedContext } from '../app/build-context.js';
 import type { Actor } from '../app/context.js';
 import { ConfigError, type Config } from '../config/env.js';
 import { loadConfig } from '../config/load.js';
@@ -63,6 +62,8 @@ export async function withCliContext<T>(io: CliIo, fn: (ctx: OwnedContext, confi
   try {
     // The CLI logs to LOG_DIR like the bot, and to stderr only at warn and above.
     const logger = createLogger({ config, stdout: false, destination: process.stderr, destinationLevel: 'warn' });
+    // Imported here, not above: `ctb version` and usage errors need this module but no context.
+    const { buildAppContext } = await import('../app/build-context.js');
     ctx = await buildAppContext({ config, logger, runMigrations: true });
     return await fn(ctx, config);
   } catch (err) {
@@ -81,6 +82,7 @@ export async function runCliCommand<S extends z.ZodType, R extends CommandResult
 ): Promise<number> {
   const outcome = await withCliContext(io, async (ctx, config) => {
     try {
+      const { runCommand } = await import('../../commands/run-command.js');
       const result = await runCommand(command, ctx, cliActor(), args);
       io.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${opts.render(result, io)}\n`);
       return result.ok ? 0 : 1;

@@ -1,7 +1,7 @@
 // Owns sending email: one nodemailer SMTP transport built from SMTP_URL (smtp:// or smtps://,
 // credentials in the URL). The only place that reveals SMTP_URL. Timeouts are short because the
 // alert outbox retries undelivered mail itself.
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Config } from '../config/env.js';
 import { AppError } from '../errors.js';
 
@@ -39,7 +39,9 @@ export function createSmtpMailer(config: Config): Mailer {
   if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') {
     throw new AppError('config', 'smtp_url_invalid', `SMTP_URL must start with smtp:// or smtps://, got ${url.protocol}//.`);
   }
-  const transport = nodemailer.createTransport({
+  // nodemailer is imported when a mailer is built (the alert sender, the audit's email check), not
+  // by every command that merely can reach this module.
+  const options = {
     host: url.hostname,
     port: url.port ? Number(url.port) : url.protocol === 'smtps:' ? 465 : 587,
     secure: url.protocol === 'smtps:',
@@ -49,13 +51,16 @@ export function createSmtpMailer(config: Config): Mailer {
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
     socketTimeout: 20_000,
-  });
+  };
+  const transport: Promise<Transporter> = import('nodemailer').then((m) => m.default.createTransport(options));
+  // Seen by no one until send(): a failed import surfaces there, never as an unhandled rejection.
+  transport.catch(() => {});
   const from = config.ALERT_EMAIL_FROM ?? `ctb alerts <ctb@${url.hostname}>`;
   return {
     async send(mail) {
-      const info = await transport.sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text });
+      const info = await (await transport).sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text });
       return { messageId: String(info.messageId) };
     },
-    close: () => transport.close(),
+    close: () => void transport.then((t) => t.close(), () => {}),
   };
 }

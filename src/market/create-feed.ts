@@ -1,6 +1,5 @@
 // Builds the market feed the bot was started with: Kraken's public API, or the replay file (the
 // bundled sample unless REPLAY_FILE names another) played at REPLAY_INTERVAL per candle.
-import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/env.js';
 import { AppError } from '../errors.js';
 import { createKrakenPublicMarket } from '../exchange/kraken/public-market.js';
@@ -8,8 +7,9 @@ import { KrakenFeed } from './kraken-feed.js';
 import { PacedFeed } from './paced-feed.js';
 import { readReplayFile } from './replay-file.js';
 import type { FeedKind, MarketFeed } from './types.js';
+import { projectPath } from '../paths.js';
 
-export const SAMPLE_REPLAY_FILE = fileURLToPath(new URL('../../samples/replay-btc-usd-1m.csv', import.meta.url));
+export const SAMPLE_REPLAY_FILE = projectPath('samples', 'replay-btc-usd-1m.csv');
 
 export function createReplayFeed(config: Pick<Config, 'REPLAY_FILE' | 'REPLAY_INTERVAL' | 'TRADING_PAIRS'>): PacedFeed {
   const file = config.REPLAY_FILE ?? SAMPLE_REPLAY_FILE;

@@ -4,10 +4,10 @@
 // confidence and minimum 24h volume — so the go-live audit can check them.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { Config } from '../../config/env.js';
 import { AppError } from '../../errors.js';
+import { projectPath } from '../../paths.js';
 
 const pair = z.string().regex(/^[A-Z0-9]{2,10}\/[A-Z0-9]{2,10}$/, 'expected a pair such as BTC/USD');
 const pct = (max: number) => z.number({ error: 'expected a number' }).gt(0, 'expected more than 0').max(max, `expected at most ${max}`);
@@ -66,7 +66,7 @@ export type StrategyLimits = z.infer<typeof strategyLimitsSchema>;
 export type StrategiesFile = z.infer<typeof strategiesFileSchema>;
 
 /** The repository's config/strategies.json, wherever ctb is run from. STRATEGIES_FILE is relative to the working directory. */
-export const DEFAULT_STRATEGIES_FILE = fileURLToPath(new URL('../../../config/strategies.json', import.meta.url));
+export const DEFAULT_STRATEGIES_FILE = projectPath('config', 'strategies.json');
 
 export function strategiesPath(config: Pick<Config, 'STRATEGIES_FILE'>): string {
   return config.STRATEGIES_FILE ?? DEFAULT_STRATEGIES_FILE;

@@ -4,13 +4,12 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { PROJECT_ROOT } from '../../paths.js';
 
 const run = promisify(execFile);
 
-/** The project root: three levels up from src/services/release/. */
-export const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export { PROJECT_ROOT };
 
 export interface ReleaseInfo {
   /** `git` when read from a checkout, `package` when from package.json (+ BUILD_COMMIT). */

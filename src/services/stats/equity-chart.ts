@@ -1,9 +1,7 @@
 // Owns the equity-and-drawdown picture: a Vega-Lite spec over the bucketed equity curve, rendered
 // to SVG by Vega (no browser, no canvas) and rasterised to PNG by resvg. Used by `ctb stats
 // --chart` and by the /stats reply's thread in Slack.
-import { Resvg } from '@resvg/resvg-js';
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import type { Db } from '../../db/client.js';
 import { equityCurvePoints, type EquityPoint, type StatsWindow } from '../../db/queries/stats-ledger.js';
 
@@ -54,6 +52,8 @@ export function chartSpec(points: EquityPoint[], title: string): TopLevelSpec {
 export async function renderEquityChart(db: Db, opts: { window: StatsWindow; title: string; buckets?: number }): Promise<EquityChart | null> {
   const points = await equityCurvePoints(db, { window: opts.window, buckets: opts.buckets ?? 400 });
   if (points.length === 0) return null;
+  // vega, vega-lite and resvg take most of a second to import: only a chart pays for them.
+  const [vega, { compile }, { Resvg }] = await Promise.all([import('vega'), import('vega-lite'), import('@resvg/resvg-js')]);
   const runtime = vega.parse(compile(chartSpec(points, opts.title)).spec);
   const view = new vega.View(runtime, { renderer: 'none' });
   try {

@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// Builds what `bin/ctb.js` runs: the CLI bundled by esbuild into dist/ — ES modules, split at every
+// dynamic import so a subcommand loads only its own chunks; packages stay external and load from
+// node_modules at run time. No type checking here (`npm test` runs tsc first).
+// `npm ci` runs this through the `prepare` script; vitest runs it before the tests (so a test never
+// runs a stale build); `npm run build` by hand. An unchanged build leaves dist/ as it is; a changed
+// one is written to a temporary directory and swapped in, so a process starting meanwhile never
+// sees a half-written dist/. dist/build-info.json records the build's hash and the commit it was
+// built at (bin/ctb.js warns when the checkout has moved on since).
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const out = join(root, 'dist');
+const quiet = process.argv.includes('--quiet');
+const started = performance.now();
+
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: { ctb: 'src/cli/main.ts' },
+  outdir: out,
+  write: false,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  chunkNames: 'chunks/[name]-[hash]',
+  sourcemap: 'linked',
+  // Class and function names stay as written: logs and errors show them.
+  keepNames: true,
+  logLevel: 'warning',
+});
+
+const files = [...result.outputFiles, { path: join(out, 'package.json'), contents: Buffer.from('{ "type": "module" }\n') }].sort((a, b) =>
+  a.path.localeCompare(b.path),
+);
+const hash = createHash('sha256');
+for (const f of files) hash.update(relative(out, f.path)).update('\0').update(f.contents).update('\0');
+const digest = hash.digest('hex').slice(0, 16);
+
+function headCommit() {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null; // not a git checkout (a tarball): nothing to compare against later
+  }
+}
+const info = `${JSON.stringify({ hash: digest, commit: headCommit() }, null, 2)}\n`;
+
+function readInfo() {
+  try {
+    return JSON.parse(readFileSync(join(out, 'build-info.json'), 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+let what;
+if (readInfo()?.hash === digest && existsSync(join(out, 'ctb.js'))) {
+  // Same output: keep the files (a running test or bot may be loading them); refresh the commit.
+  const tmpInfo = join(out, `.build-info-${process.pid}.json`);
+  writeFileSync(tmpInfo, info);
+  renameSync(tmpInfo, join(out, 'build-info.json'));
+  what = 'dist/ is up to date';
+} else {
+  const tmp = join(root, `.dist-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
+  for (const f of files) {
+    const target = join(tmp, relative(out, f.path));
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, f.contents);
+  }
+  writeFileSync(join(tmp, 'build-info.json'), info);
+  const old = join(root, `.dist-old-${process.pid}`);
+  if (existsSync(out)) renameSync(out, old);
+  renameSync(tmp, out);
+  rmSync(old, { recursive: true, force: true });
+  what = `built dist/ (${files.length} files)`;
+}
+if (!quiet) process.stderr.write(`${what} in ${Math.round(performance.now() - started)} ms\n`);

@@ -1,0 +1,114 @@
+// Issue 15: each `ctb` subcommand loads only what it uses. The built CLI (bin/ctb.js → dist/, as
+// shipped) runs as a child process under a loader hook that lists every module it loads; `--help`,
+// `version` and `mode status` must load none of the heavy libraries (charts, Slack, email, ccxt).
+// And the command index (names and one-line summaries shown by `ctb --help` without loading any
+// command) must say what the commands themselves register.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliCommands } from '../../src/cli/commands/index.js';
+import type { CliIo } from '../../src/cli/io.js';
+import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const BIN = join(ROOT, 'bin/ctb.js');
+const TRACER = join(ROOT, 'tests/support/trace-imports.mjs');
+
+/** Packages that take from 0.1 s to over a second to import and that these commands never use. */
+const HEAVY = ['ccxt', 'vega', 'vega-lite', '@resvg/resvg-js', '@slack/bolt', '@slack/web-api', 'nodemailer'];
+
+const heavyIn = (urls: string[]) => HEAVY.filter((pkg) => urls.some((u) => u.includes(`/node_modules/${pkg}/`)));
+
+let dir: string;
+
+function traced(args: string[], env: Record<string, string> = {}, opts: { cwd?: string; script?: string[] } = {}) {
+  const trace = join(dir, `trace-${Math.random().toString(36).slice(2)}.txt`);
+  const cwd = opts.cwd ?? dir;
+  const run = spawnSync(process.execPath, ['--import', TRACER, ...(opts.script ?? [BIN]), ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: dir, DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), CTB_TRACE_IMPORTS: trace, ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  let urls: string[] = [];
+  try {
+    urls = readFileSync(trace, 'utf8').split('\n').filter(Boolean);
+  } catch {
+    // no module loaded at all: the assertions below say so
+  }
+  return { ...run, urls };
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ctb-lazy-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('the built ctb loads only what a command uses', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createPostgresTestDb();
+  });
+  afterAll(async () => db?.close());
+
+  it('the tracer sees a package import (control: it would catch one)', () => {
+    const run = traced([], {}, { cwd: ROOT, script: ['--input-type=module', '-e', "await import('nodemailer'); await import('commander');"] });
+    expect(run.status, run.stderr).toBe(0);
+    expect(heavyIn(run.urls)).toEqual(['nodemailer']);
+  });
+
+  it('ctb --help: the command list, no heavy library', () => {
+    const run = traced(['--help']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/Usage: ctb/);
+    expect(run.stdout).toMatch(/simulate-kraken/);
+    // It ran the build (dist/), not TypeScript, and loaded commander from node_modules.
+    expect(run.urls.some((u) => u.endsWith('/dist/ctb.js'))).toBe(true);
+    expect(run.urls.some((u) => u.endsWith('.ts'))).toBe(false);
+    expect(run.urls.some((u) => u.includes('/node_modules/commander/'))).toBe(true);
+    expect(heavyIn(run.urls)).toEqual([]);
+  });
+
+  it('ctb version and ctb --version: the same line, no heavy library', () => {
+    const version = traced(['version']);
+    expect(version.status, version.stderr).toBe(0);
+    expect(heavyIn(version.urls)).toEqual([]);
+    const flag = traced(['--version']);
+    expect(flag.status, flag.stderr).toBe(0);
+    expect(flag.stdout).toBe(version.stdout);
+    expect(heavyIn(flag.urls)).toEqual([]);
+  });
+
+  it('ctb mode status on PostgreSQL (keys configured): the status, no heavy library', () => {
+    const run = traced(['mode', 'status', '--json'], { DATABASE_URL: db.url, KRAKEN_API_KEY: 'a2V5', KRAKEN_API_SECRET: 'c2VjcmV0' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ ok: true, mode: 'paper' });
+    expect(heavyIn(run.urls)).toEqual([]);
+  });
+
+  it('ctb stats --json on PostgreSQL: no chart library unless --chart', () => {
+    const run = traced(['stats', '--json'], { DATABASE_URL: db.url });
+    expect(run.status, run.stderr).toBe(0);
+    expect(heavyIn(run.urls)).toEqual([]);
+  });
+});
+
+describe('the command index', () => {
+  const io: CliIo = { env: {}, cwd: '/', stdout: { write: () => true }, stderr: { write: () => true } };
+
+  it('lists every command its module registers, with the description the command gives itself', async () => {
+    const registered: Array<{ name: string; summary: string }> = [];
+    const modules = new Set(cliCommands.map((c) => c.load));
+    for (const load of modules) {
+      const program = new Command('ctb');
+      (await load()).register(program, io, () => {});
+      for (const c of program.commands) registered.push({ name: c.name(), summary: c.description() });
+    }
+    const index = cliCommands.map((c) => ({ name: c.name, summary: c.summary }));
+    expect(index.map((c) => c.name).sort()).toEqual(registered.map((c) => c.name).sort());
+    for (const r of registered) expect(index.find((c) => c.name === r.name)?.summary, `summary of ${r.name} in src/cli/commands/index.ts`).toBe(r.summary);
+  });
+});

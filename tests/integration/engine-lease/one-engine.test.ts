@@ -32,7 +32,11 @@ function baseEnv(dir: string, extra: Record<string, string> = {}): Record<string
     REPLAY_INTERVAL: '20ms', PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), LOG_LEVEL: 'info',
     // The replay trades several times a minute: the pre-trade gate's order-rate budget (20 a minute by
     // default) would refuse it and back it off for up to a minute, and who trades could not be seen.
-    RISK_MAX_ORDERS_PER_MINUTE: '1000', ...extra,
+    RISK_MAX_ORDERS_PER_MINUTE: '1000',
+    // Each round trip of the replay loses a little: on a loaded machine the first bot runs long enough
+    // to pass the 3 % daily-loss default, and the risk guard (rightly) pauses entries for the one that
+    // takes over — which then never trades. The guard is tested on its own; here it is out of the way.
+    RISK_DAILY_LOSS_PCT: '100', RISK_MAX_DRAWDOWN_PCT: '100', RISK_HARD_DRAWDOWN_PCT: '100', ...extra,
   };
 }
 

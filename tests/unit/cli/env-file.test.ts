@@ -1,0 +1,75 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { parseEnvFile } from '../../../src/config/env-file.js';
+import { ConfigError } from '../../../src/config/env.js';
+
+const BIN = new URL('../../../bin/ctb.js', import.meta.url).pathname;
+
+function problems(text: string): string[] {
+  try {
+    parseEnvFile(text, '/x/.env');
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('.env parsing', () => {
+  it('reads KEY=value, export, quotes, comments and multi-line quoted values', () => {
+    const vars = parseEnvFile(
+      [
+        '# comment', '', 'PORT=3001', 'export LOG_LEVEL = debug', 'A="two words" # trailing comment', "B='single # not a comment'",
+        'C=abc#def', 'D=abc # comment', 'E="line1\\nline2"', 'F="-----BEGIN', 'middle', '-----END"', 'G=', 'H=`back`',
+      ].join('\n'),
+      '/x/.env',
+    );
+    expect(vars).toEqual({
+      PORT: '3001', LOG_LEVEL: 'debug', A: 'two words', B: 'single # not a comment', C: 'abc#def', D: 'abc',
+      E: 'line1\nline2', F: '-----BEGIN\nmiddle\n-----END', G: '', H: 'back',
+    });
+  });
+
+  it('refuses each malformed line with the file, its line number and what is expected', () => {
+    const found = problems(['PORT=3001', 'PORT 3001', '=oops', 'NAME: x', '1BAD=x', 'Q="unterminated', 'R=ok'].join('\n'));
+    expect(found).toEqual([
+      expect.stringMatching(/^\/x\/\.env:2: no '=' on this line; expected KEY=value/),
+      expect.stringMatching(/^\/x\/\.env:3: no variable name before '='/),
+      expect.stringMatching(/^\/x\/\.env:4: a colon instead of '='/),
+      expect.stringMatching(/^\/x\/\.env:5: the name before '=' is not a variable name/),
+      expect.stringMatching(/^\/x\/\.env:6: the value of Q opens a " quote that is never closed/),
+    ]);
+  });
+
+  it('refuses text after a closing quote, and never echoes the line (it may hold a secret)', () => {
+    const found = problems('KRAKEN_API_SECRET="s3cr3t" tail\nkraken-secret-value-pasted-alone');
+    expect(found).toHaveLength(2);
+    expect(found[0]).toMatch(/:1: text after the closing quote of KRAKEN_API_SECRET's value/);
+    expect(found[1]).toMatch(/:2: no '=' on this line/);
+    expect(found.join('\n')).not.toMatch(/s3cr3t|pasted/);
+  });
+
+  it('accepts the shipped .env.example', () => {
+    const text = readFileSync(new URL('../../../.env.example', import.meta.url), 'utf8');
+    expect(() => parseEnvFile(text, '.env.example')).not.toThrow();
+  });
+
+  it('ctb refuses a malformed .env with exit 2, naming file and line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctb-envfile-'));
+    try {
+      writeFileSync(join(dir, '.env'), 'LOG_LEVEL=warn\nPORT 3001\n');
+      const run = await promisify(execFile)(process.execPath, [BIN, 'version'], { cwd: dir, env: { PATH: process.env.PATH ?? '' } }).then(
+        () => ({ code: 0, stderr: '' }),
+        (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }),
+      );
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`${join(dir, '.env')}:2: no '=' on this line; expected KEY=value`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});

@@ -56,9 +56,9 @@ export function parseSince(text: string, now: Date): Date {
   if (ms !== undefined) return new Date(now.getTime() - ms);
   const at = /^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/i.test(t) ? new Date(t) : null;
   if (!at || Number.isNaN(at.getTime())) {
-    throw usage('bad_since', `--since: expected a duration such as 30m, 2h or 7d, or an ISO date/time such as 2026-11-20 or 2026-11-20T09:30Z, got "${t}".`);
+    throw usage('bad_since', `--period: expected a duration such as 30m, 2h or 7d, or an ISO date/time such as 2026-11-20 or 2026-11-20T09:30Z, got "${t}".`);
   }
-  if (at.getTime() > now.getTime()) throw usage('bad_since', `--since: ${at.toISOString()} is in the future; nothing can have been recorded after it yet.`);
+  if (at.getTime() > now.getTime()) throw usage('bad_since', `--period: ${at.toISOString()} is in the future; nothing can have been recorded after it yet.`);
   return at;
 }
 

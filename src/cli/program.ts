@@ -6,6 +6,9 @@
 import { Command, CommanderError } from 'commander';
 import type { CliIo } from './io.js';
 import { cliCommands, type CliCommandEntry } from './commands/index.js';
+import { describeUsageError, reportUsageError, wantsJson } from './usage-errors.js';
+
+const HELP_HINT = '(run ctb --help for the commands and their options)';
 
 export interface CliRegistration {
   /** Adds its subcommand(s) to the program; the action stores the exit code through setExit. */
@@ -23,17 +26,23 @@ export function commandOf(argv: string[]): CliCommandEntry | undefined {
   return name === undefined ? undefined : cliCommands.find((c) => c.name === name);
 }
 
-export async function buildProgram(io: CliIo, setExit: (code: number) => void, argv: string[] = []): Promise<Command> {
+/** `writeErr` takes commander's own error output (runCli holds it back to reword or print it as JSON). */
+export async function buildProgram(
+  io: CliIo,
+  setExit: (code: number) => void,
+  argv: string[] = [],
+  writeErr: (s: string) => void = (s) => io.stderr.write(s),
+): Promise<Command> {
   const program = new Command('ctb')
     .description('crypto-trading-bot: Kraken trading engine (paper by default) — operator commands')
-    .showHelpAfterError('(run ctb --help for the commands and their options)')
+    .showHelpAfterError(HELP_HINT)
     // Root options only before the command name: `ctb mode status -V` is an error, not a version.
     .enablePositionalOptions()
     // Listed for --help; runCli turns a leading --version/-V into `ctb version`.
     .option('-V, --version', 'print the release tag or commit (the same as ctb version)')
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
-      writeErr: (s) => io.stderr.write(s),
+      writeErr,
     })
     .exitOverride();
   const wanted = commandOf(argv);
@@ -49,12 +58,16 @@ export async function buildProgram(io: CliIo, setExit: (code: number) => void, a
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   argv = normaliseArgv(argv);
   let code = 0;
+  let held = '';
   const program = await buildProgram(
     io,
     (c) => {
       code = c;
     },
     argv,
+    (s) => {
+      held += s;
+    },
   );
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -63,8 +76,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (err instanceof CommanderError) {
       // --help and --version are not errors; everything else commander rejects is a usage error.
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      held = '';
+      reportUsageError(io, describeUsageError(program, argv, err), wantsJson(argv), HELP_HINT);
       return 2;
     }
     throw err;
+  } finally {
+    if (held) io.stderr.write(held);
   }
 }

@@ -12,6 +12,7 @@ import { databaseProblem } from '../db/connect-errors.js';
 import { AppError, exitCodeFor } from '../errors.js';
 import { createLogger, makeScrubber, configSecrets } from '../logger.js';
 import type { CliIo } from './io.js';
+import { usageProblem } from './usage-errors.js';
 
 export interface CliRunOptions<R extends CommandResult> {
   json: boolean;
@@ -28,12 +29,13 @@ export function cliActor(): Actor {
   return { id: `cli:${name}`, source: 'cli' };
 }
 
-/** Loads the config or prints every problem and returns exit code 2. */
-export function loadCliConfig(io: CliIo): Config | number {
+/** Loads the config or prints every problem and returns exit code 2 (with --json, also as JSON on stdout). */
+export function loadCliConfig(io: CliIo, json = false): Config | number {
   try {
     return loadConfig(io.env, join(io.cwd, '.env'));
   } catch (err) {
     if (err instanceof ConfigError) {
+      if (json) io.stdout.write(`${JSON.stringify({ ...usageProblem('config', err.message, 'every variable in its form in .env.example'), problems: err.problems }, null, 2)}\n`);
       io.stderr.write(`${err.message}\nSee .env.example for every variable and its expected form.\n`);
       return 2;
     }
@@ -41,22 +43,28 @@ export function loadCliConfig(io: CliIo): Config | number {
   }
 }
 
-export function printError(io: CliIo, err: unknown, config?: Config): number {
+/** Prints an error on stderr; with `json`, a usage or configuration error also as one JSON object on stdout. */
+export function printError(io: CliIo, err: unknown, config?: Config, json = false): number {
   const scrub = config ? makeScrubber(configSecrets(config)) : (s: string) => s;
   // A database that cannot be reached is named (refused at host:port, missing, bad login), not
   // shown as the query that happened to run first.
   err = databaseProblem(err, config?.DATABASE_URL) ?? err;
   if (err instanceof AppError || err instanceof ConfigError) {
     const text = err instanceof AppError ? err.userMessage : err.message;
+    const code = exitCodeFor(err) === 2 || err instanceof ConfigError ? 2 : 1;
+    if (json && code === 2) {
+      const problem = err instanceof AppError ? usageProblem(err.code, scrub(err.message), err.hint === undefined ? undefined : scrub(err.hint)) : usageProblem('config', scrub(text));
+      io.stdout.write(`${JSON.stringify(problem, null, 2)}\n`);
+    }
     io.stderr.write(`${scrub(`error: ${text}`)}\n`);
-    return exitCodeFor(err) === 2 || err instanceof ConfigError ? 2 : 1;
+    return code;
   }
   io.stderr.write(`${scrub(`error: ${(err as Error)?.message ?? String(err)}`)}\n`);
   return 1;
 }
 
-export async function withCliContext<T>(io: CliIo, fn: (ctx: OwnedContext, config: Config) => Promise<T>): Promise<T | number> {
-  const config = loadCliConfig(io);
+export async function withCliContext<T>(io: CliIo, fn: (ctx: OwnedContext, config: Config) => Promise<T>, json = false): Promise<T | number> {
+  const config = loadCliConfig(io, json);
   if (typeof config === 'number') return config;
   let ctx: OwnedContext | undefined;
   try {
@@ -67,7 +75,7 @@ export async function withCliContext<T>(io: CliIo, fn: (ctx: OwnedContext, confi
     ctx = await buildAppContext({ config, logger, runMigrations: true });
     return await fn(ctx, config);
   } catch (err) {
-    return printError(io, err, config);
+    return printError(io, err, config, json);
   } finally {
     await ctx?.close();
   }
@@ -87,8 +95,8 @@ export async function runCliCommand<S extends z.ZodType, R extends CommandResult
       io.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${opts.render(result, io)}\n`);
       return result.ok ? 0 : 1;
     } catch (err) {
-      return printError(io, err, config);
+      return printError(io, err, config, opts.json);
     }
-  });
+  }, opts.json);
   return outcome;
 }

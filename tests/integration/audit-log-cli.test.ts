@@ -94,10 +94,19 @@ describe('ctb audit-log', () => {
     expect((await c.json('--command', 'kill')).entries.map((e) => e.actor)).toEqual(['system:escalation', USERS.reader]);
     expect((await c.json('--command', '/mode')).entries.map((e) => e.command)).toEqual(['mode-status', 'mode paper']);
     expect((await c.json('--command', 'mode paper')).entries.map((e) => e.actor)).toEqual([USERS.approver1]);
-    expect((await c.json('--since', '2026-01-02')).entries[0]?.actor).toBe('system:escalation');
-    const recent = await c.json('--since', '1h');
+    expect((await c.json('--period', '2026-01-02')).entries[0]?.actor).toBe('system:escalation');
+    const recent = await c.json('1h');
     expect(recent.entries.every((e) => e.source === 'slack' || e.actor.startsWith('cli:'))).toBe(true);
     expect(recent.entries.some((e) => e.command === 'backup')).toBe(false);
+  });
+
+  it('still takes the deprecated --since, warning that --period replaces it', async () => {
+    const old = await c.run('--json', '--since', '2026-01-02');
+    expect(old.code).toBe(0);
+    expect(old.err).toContain('warning: --since is deprecated and will be removed; use --period 2026-01-02 (or: ctb audit-log 2026-01-02)');
+    const r = JSON.parse(old.out) as AuditLogResult;
+    expect(r.filters.since).toBe('2026-01-02T00:00:00.000Z');
+    expect(r.entries[0]?.actor).toBe('system:escalation');
   });
 
   it('keeps the newest N with --limit and says older ones were left out', async () => {
@@ -118,8 +127,8 @@ describe('ctb audit-log', () => {
   });
 
   it.each([
-    [['--since', 'yesterday'], /--since: expected a duration such as 30m, 2h or 7d, or an ISO date\/time .* got "yesterday"/],
-    [['--since', '2999-01-01'], /--since: 2999-01-01T00:00:00.000Z is in the future/],
+    [['--period', 'yesterday'], /--period: expected a duration such as 30m, 2h or 7d, or an ISO date\/time .* got "yesterday"/],
+    [['2999-01-01'], /--period: 2999-01-01T00:00:00.000Z is in the future/],
     [['--limit', 'ten'], /--limit: expected a whole number from 1 to 1000, got "ten"/],
     [['--limit', '0'], /--limit: expected a whole number from 1 to 1000, got "0"/],
     [['--limit', '5000'], /--limit: expected a whole number from 1 to 1000, got "5000"/],

@@ -31,7 +31,7 @@ describe('ctb check-logs', () => {
     // The CLI writes its own warn+ lines to LOG_DIR too; use a separate file set the test controls.
     writeFileSync(join(root, 'logs/anomalies.log'), `${JSON.stringify({ level: 40, time: ago(60_000), msg: 'slow' })}\n`);
     out.length = 0;
-    expect(await runCli(['check-logs', '--window', '1h'], io())).toBe(0);
+    expect(await runCli(['check-logs', '--period', '1h'], io())).toBe(0);
     expect(out.join('')).toMatch(/^OK .*no unhandled errors in the last 1h/);
 
     writeFileSync(
@@ -39,13 +39,25 @@ describe('ctb check-logs', () => {
       `${JSON.stringify({ level: 60, time: ago(120_000), msg: 'uncaught exception: price is NaN', event: 'uncaughtException', unhandled: true })}\n`,
     );
     out.length = 0;
-    expect(await runCli(['check-logs', '--window', '1h'], io())).toBe(1);
+    expect(await runCli(['check-logs', '1h'], io())).toBe(1);
     expect(out.join('')).toMatch(/FAILED .*1 unhandled error\n  .* anomalies\.log:1 \[uncaughtException\] uncaught exception: price is NaN/);
   });
 
   it('exits 2 on a malformed window, naming the expected form', async () => {
     err.length = 0;
-    expect(await runCli(['check-logs', '--window', 'soon'], io())).toBe(2);
+    expect(await runCli(['check-logs', '--period', 'soon'], io())).toBe(2);
     expect(err.join('')).toContain('expected a duration such as 30m, 2h or 1d, got "soon"');
+  });
+
+  it('still takes the deprecated --window, saying so, and refuses two different periods', async () => {
+    writeFileSync(join(root, 'logs/anomalies.log'), `${JSON.stringify({ level: 40, time: ago(60_000), msg: 'slow' })}\n`);
+    err.length = 0;
+    out.length = 0;
+    expect(await runCli(['check-logs', '--window', '3h'], io())).toBe(0);
+    expect(out.join('')).toMatch(/no unhandled errors in the last 3h/);
+    expect(err.join('')).toContain('warning: --window is deprecated and will be removed; use --period 3h (or: ctb check-logs 3h)');
+    err.length = 0;
+    expect(await runCli(['check-logs', '2h', '--period', '3h'], io())).toBe(2);
+    expect(err.join('')).toMatch(/two different periods: the positional period "2h" and --period 3h/);
   });
 });

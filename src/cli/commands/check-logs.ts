@@ -1,6 +1,7 @@
-// `ctb check-logs [--window 2h] [--limit 5] [--json]`.
+// `ctb check-logs [2h] [--period 2h] [--limit 5] [--json]` (--window is the deprecated name of --period).
 import { checkLogsCommand, type CheckLogsResult } from '../../../commands/check-logs.js';
 import { describeFinding } from '../../services/logcheck/scan-logs.js';
+import { addPeriod, periodOrExit, type PeriodOptionSpec } from '../period-option.js';
 import type { CliRegistration } from '../program.js';
 import { runCliCommand } from '../with-context.js';
 
@@ -13,16 +14,20 @@ export function renderCheckLogs(r: CheckLogsResult): string {
   return lines.join('\n');
 }
 
+const PERIOD: PeriodOptionSpec = { describe: 'how far back to look, e.g. 30m, 2h, 1d (default LOG_CHECK_WINDOW)', deprecated: ['window'] };
+
 export const checkLogsCli: CliRegistration = {
   register(program, io, setExit) {
-    program
+    const checkLogs = program
       .command('check-logs')
-      .description('look for unhandled errors in LOG_DIR/system.log and anomalies.log (exit 1 when any)')
-      .option('--window <duration>', 'how far back to look, e.g. 2h (default LOG_CHECK_WINDOW)')
+      .description('look for unhandled errors in LOG_DIR/system.log and anomalies.log (exit 1 when any)');
+    addPeriod(checkLogs, PERIOD)
       .option('--limit <n>', 'how many errors to name', (v) => Number(v), 5)
       .option('--json', 'machine-readable output')
-      .action(async (opts: { window?: string; limit: number; json?: boolean }) => {
-        const args = { limit: opts.limit, ...(opts.window !== undefined ? { window: opts.window } : {}) };
+      .action(async (positional: string | undefined, opts: { period?: string; window?: string; limit: number; json?: boolean }) => {
+        const asked = periodOrExit(io, 'check-logs', positional, { ...opts }, PERIOD);
+        if (typeof asked === 'number') return setExit(asked);
+        const args = { limit: opts.limit, ...(asked.period !== undefined ? { window: asked.period } : {}) };
         setExit(await runCliCommand(io, checkLogsCommand, args, { json: !!opts.json, render: renderCheckLogs }));
       });
   },

@@ -1,14 +1,15 @@
-// `ctb stats [--period 24h|7d|30d|all] [--json] [--chart file.png]`: the live stats from the
+// `ctb stats [24h|7d|30d|all] [--period …] [--json] [--chart file.png]`: the live stats from the
 // ledger, and optionally the equity-and-drawdown chart of the same window as a PNG.
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Option } from 'commander';
 import { runCommand } from '../../../commands/run-command.js';
 import { statsCommand, type StatsResult } from '../../../commands/stats.js';
 import { AppError } from '../../errors.js';
+import { readStatsPeriod, statsPeriodProblem } from '../../services/stats/periods.js';
 import { renderEquityChart } from '../../services/stats/equity-chart.js';
 import type { CliIo } from '../io.js';
 import { renderStatsText } from '../render/stats-text.js';
+import { addPeriod, periodOrExit, type PeriodOptionSpec } from '../period-option.js';
 import type { CliRegistration } from '../program.js';
 import { cliActor, printError, runCliCommand, withCliContext } from '../with-context.js';
 
@@ -17,6 +18,8 @@ interface StatsCliOptions {
   json: boolean;
   chart?: string;
 }
+
+const PERIOD: PeriodOptionSpec = { describe: '24h, 7d, 30d or all (default all)' };
 
 async function statsWithChart(io: CliIo, opts: StatsCliOptions & { chart: string }): Promise<number> {
   const file = resolve(io.cwd, opts.chart);
@@ -50,15 +53,23 @@ async function statsWithChart(io: CliIo, opts: StatsCliOptions & { chart: string
 
 export const statsCli: CliRegistration = {
   register(program, io, setExit) {
-    program
+    const stats = program
       .command('stats')
-      .description('trade counts, ROI, PnL, fees, drawdown and exposure — paper and live side by side')
-      .addOption(new Option('--period <period>', 'window: 24h, 7d, 30d or all').default('all'))
+      .description('trade counts, ROI, PnL, fees, drawdown and exposure — paper and live side by side');
+    addPeriod(stats, PERIOD)
       .option('--json', 'print the result as JSON', false)
       .option('--chart <file.png>', 'also write the equity-and-drawdown chart of the period as a PNG')
-      .action(async (opts: StatsCliOptions) => {
+      .action(async (positional: string | undefined, raw: Omit<StatsCliOptions, 'period'> & { period?: string }) => {
+        const asked = periodOrExit(io, 'stats', positional, raw, PERIOD);
+        if (typeof asked === 'number') return setExit(asked);
+        // The period words Slack's /stats takes, read by the same function.
+        const period = asked.period === undefined ? 'all' : readStatsPeriod(asked.period);
+        if (period === undefined) {
+          return setExit(printError(io, new AppError('usage', 'bad_period', `period: ${statsPeriodProblem(asked.period!)}`), undefined, raw.json));
+        }
+        const opts: StatsCliOptions = { ...raw, period };
         if (opts.chart !== undefined) return setExit(await statsWithChart(io, { ...opts, chart: opts.chart }));
-        setExit(await runCliCommand(io, statsCommand, { period: opts.period }, { json: opts.json, render: (r) => renderStatsText(r) }));
+        setExit(await runCliCommand(io, statsCommand, { period }, { json: opts.json, render: (r) => renderStatsText(r) }));
       });
   },
 };

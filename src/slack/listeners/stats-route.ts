@@ -4,7 +4,8 @@
 // ephemerally with a note instead.
 import { statsCommand } from '../../../commands/stats.js';
 import { renderEquityChart } from '../../services/stats/equity-chart.js';
-import { isStatsPeriod, STATS_PERIODS } from '../../services/stats/periods.js';
+import { readStatsPeriod, STATS_PERIODS } from '../../services/stats/periods.js';
+import { didYouMean } from '../../suggest-similar.js';
 import { context } from '../views/message.js';
 import { periodLabel, renderNoChart, renderStats } from '../views/stats.js';
 import { usageError } from './routes.js';
@@ -13,10 +14,13 @@ import type { SlashRequest, SlashSubcommand } from './types.js';
 export const STATS_USAGE = '/stats [24h|7d|30d|all]';
 
 export function parseStatsText(rest: string): { period: (typeof STATS_PERIODS)[number] } {
-  const words = rest.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  // The same period words as `ctb stats [period]` (services/stats/periods.ts).
+  const words = rest.trim().split(/\s+/).filter(Boolean);
   if (words.length === 0) return { period: 'all' };
-  if (words.length === 1 && isStatsPeriod(words[0]!)) return { period: words[0] };
-  throw usageError(`\`/stats\` takes one period: ${STATS_PERIODS.join(', ')} (default all), got "${rest.trim()}".`);
+  const period = words.length === 1 ? readStatsPeriod(words[0]!) : undefined;
+  if (period) return { period };
+  const hint = words.length === 1 ? didYouMean(words[0]!.toLowerCase(), STATS_PERIODS) : '';
+  throw usageError(`\`/stats\` takes one period: ${STATS_PERIODS.join(', ')} (default all), got "${rest.trim()}".${hint}`);
 }
 
 async function postChart(req: SlashRequest, result: Awaited<ReturnType<typeof statsCommand.run>>, channel: string, threadTs: string): Promise<void> {

@@ -81,6 +81,29 @@ describe('ctb stats on PostgreSQL', () => {
     expect(t.out()).toBe('');
     t.cleanup();
   });
+
+  it('takes the period as a word, as /stats 7d does in Slack, and suggests the closest for a typo', async () => {
+    const positional = cliIo({ DATABASE_URL: database.url });
+    expect(await runCli(['stats', '7D', '--json'], positional.value), positional.err()).toBe(0);
+    const byWord = JSON.parse(positional.out());
+    const byOption = cliIo({ DATABASE_URL: database.url });
+    expect(await runCli(['stats', '--period', '7d', '--json'], byOption.value)).toBe(0);
+    expect(byWord.period).toBe('7d');
+    expect(byWord.closed).toBe(JSON.parse(byOption.out()).closed);
+
+    const typo = cliIo({ DATABASE_URL: database.url });
+    expect(await runCli(['stats', '7dd'], typo.value)).toBe(2);
+    expect(typo.err()).toMatch(/period: expected one of 24h, 7d, 30d, all, got "7dd" \(Did you mean 7d\?\)/);
+
+    const json = cliIo({ DATABASE_URL: database.url });
+    expect(await runCli(['stats', '30dd', '--json'], json.value)).toBe(2);
+    expect(JSON.parse(json.out())).toMatchObject({ ok: false, code: 'bad_period', expected: 'one of 24h, 7d, 30d, all', suggestion: ['30d'], exitCode: 2 });
+
+    const twice = cliIo({ DATABASE_URL: database.url });
+    expect(await runCli(['stats', '7d', '--period', '30d'], twice.value)).toBe(2);
+    expect(twice.err()).toMatch(/two different periods/);
+    for (const t of [positional, byOption, typo, json, twice]) t.cleanup();
+  });
 });
 
 describe('ctb stats while the bot runs on the embedded database', () => {

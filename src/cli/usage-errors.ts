@@ -1,0 +1,106 @@
+// Owns how a usage error commander raised reaches the person (or the script) that typed it:
+// a suggestion for a mistyped subcommand or choice, what was expected, and with --json one JSON
+// object on stdout instead of text.
+import type { Command, CommanderError } from 'commander';
+import { didYouMean, similarWords } from '../suggest-similar.js';
+import type { CliIo } from './io.js';
+
+export interface UsageProblem {
+  ok: false;
+  error: string;
+  code: string;
+  expected: string;
+  suggestion: string[];
+  exitCode: 2;
+}
+
+/** True when the line asks for JSON output (a --json before any `--`). */
+export function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/** The deepest command the words name, and the words after it that are not options. */
+export function commandAt(program: Command, argv: string[]): { command: Command; operands: string[] } {
+  let command = program;
+  const operands: string[] = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    const word = argv[i]!;
+    if (word === '--') break;
+    if (word.startsWith('-') && word.length > 1) {
+      const flag = word.split('=')[0]!;
+      let takesValue = false;
+      for (let c: Command | null = command; c; c = c.parent) {
+        const option = c.options.find((o) => o.long === flag || o.short === flag);
+        if (option) {
+          takesValue = option.required || option.optional;
+          break;
+        }
+      }
+      if (takesValue && !word.includes('=')) i += 1;
+      continue;
+    }
+    const sub = operands.length === 0 ? command.commands.find((c) => c.name() === word || c.aliases().includes(word)) : undefined;
+    if (sub) command = sub;
+    else operands.push(word);
+  }
+  return { command, operands };
+}
+
+function path(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+const visibleSubcommands = (command: Command) => command.createHelp().visibleCommands(command).map((c) => c.name()).filter((n) => n !== 'help');
+const visibleLongOptions = (command: Command) => command.createHelp().visibleOptions(command).map((o) => o.long).filter((l): l is string => Boolean(l));
+
+/** What the error means, with a suggestion where one is close. */
+export function describeUsageError(program: Command, argv: string[], err: CommanderError): UsageProblem {
+  const { command, operands } = commandAt(program, argv);
+  let message = err.message.replace(/^error: /, '');
+  let expected = `${path(command)} ${command.usage()}`;
+  let suggestion: string[] = [];
+  let code = err.code;
+  const subcommands = visibleSubcommands(command);
+  const typoedSubcommand = subcommands.length > 0 && operands.length > 0 && ['commander.excessArguments', 'commander.unknownOption'].includes(err.code);
+  if (err.code === 'commander.unknownCommand' || typoedSubcommand) {
+    // `ctb mode livee`: commander calls a typo after a command with an action "too many arguments"
+    // (or, with --json after it, an unknown option of the parent).
+    const word = operands[0] ?? '';
+    suggestion = similarWords(word, subcommands);
+    code = 'commander.unknownCommand';
+    message = `unknown command '${word}'${command === program ? '' : ` for '${path(command)}'`}${didYouMean(word, subcommands)}`;
+    expected = `one of: ${subcommands.join(', ')}`;
+  } else if (err.code === 'commander.invalidArgument') {
+    const m = /argument '(.*)' is invalid\. Allowed choices are (.*)\.$/s.exec(err.message);
+    if (m) {
+      const choices = m[2]!.split(', ');
+      suggestion = similarWords(m[1]!, choices);
+      message = `${message}${didYouMean(m[1]!, choices)}`;
+      expected = `one of: ${choices.join(', ')}`;
+    }
+  } else if (err.code === 'commander.unknownOption') {
+    const m = /unknown option '([^']*)'/.exec(err.message);
+    const options = visibleLongOptions(command);
+    if (m) {
+      suggestion = m[1]!.startsWith('--') ? similarWords(m[1]!.slice(2), options.map((o) => o.slice(2))).map((o) => `--${o}`) : [];
+      message = `unknown option '${m[1]}'${suggestion.length > 0 ? didYouMean(m[1]!, suggestion) : ''}`;
+    }
+    expected = options.length > 0 ? `options of ${path(command)}: ${options.join(', ')}` : `${path(command)} takes no options`;
+  }
+  return { ok: false, error: message, code, expected, suggestion, exitCode: 2 };
+}
+
+/** Prints a usage error: the text on stderr for a person and, with --json, one JSON object on stdout. */
+export function reportUsageError(io: CliIo, problem: UsageProblem, json: boolean, helpHint?: string): void {
+  if (json) io.stdout.write(`${JSON.stringify(problem, null, 2)}\n`);
+  io.stderr.write(`error: ${problem.error}\n${helpHint ? `${helpHint}\n` : ''}`);
+}
+
+/** A usage error a command raised (bad value, out of range) in the same shape as commander's. */
+export function usageProblem(code: string, message: string, hint?: string): UsageProblem {
+  const expected = hint ?? /\bexpected (.*?)(?:,? got\b|$)/s.exec(message)?.[1]?.trim() ?? '';
+  return { ok: false, error: message, code, expected, suggestion: [...message.matchAll(/Did you mean (?:one of )?([^?]+)\?/g)].flatMap((m) => m[1]!.split(', ')), exitCode: 2 };
+}

@@ -1,0 +1,45 @@
+// "Did you mean …?" for a mistyped word: the candidates closest by edit distance (Damerau–
+// Levenshtein, at most 3 edits and at least 40 % alike), as commander suggests commands and options.
+const MAX_DISTANCE = 3;
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > MAX_DISTANCE) return Math.max(a.length, b.length);
+  const d: number[][] = [];
+  for (let i = 0; i <= a.length; i += 1) d[i] = [i];
+  for (let j = 0; j <= b.length; j += 1) d[0]![j] = j;
+  for (let j = 1; j <= b.length; j += 1) {
+    for (let i = 1; i <= a.length; i += 1) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The closest candidates to `word` (ties kept, in the candidates' order); [] when none is close. */
+export function similarWords(word: string, candidates: readonly string[]): string[] {
+  const w = word.toLowerCase();
+  let best = MAX_DISTANCE;
+  let found: string[] = [];
+  for (const candidate of new Set(candidates)) {
+    if (candidate.length <= 1) continue;
+    const distance = editDistance(w, candidate.toLowerCase());
+    const similarity = (Math.max(w.length, candidate.length) - distance) / Math.max(w.length, candidate.length);
+    if (similarity <= 0.4) continue;
+    if (distance < best) {
+      best = distance;
+      found = [candidate];
+    } else if (distance === best) {
+      found.push(candidate);
+    }
+  }
+  return found;
+}
+
+/** " (Did you mean live?)" — or '' when nothing is close. */
+export function didYouMean(word: string, candidates: readonly string[]): string {
+  const found = similarWords(word, candidates);
+  if (found.length === 0) return '';
+  return found.length === 1 ? ` (Did you mean ${found[0]}?)` : ` (Did you mean one of ${found.join(', ')}?)`;
+}

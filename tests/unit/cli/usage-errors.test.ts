@@ -1,0 +1,72 @@
+// Usage errors as people meet them: a suggestion for a typo (commands, subcommands after a command
+// that has an action, options, choices), and with --json one JSON object on stdout.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../../src/cli/program.js';
+import { recordingIo } from '../../support/cli-io.js';
+
+const BIN = new URL('../../../bin/ctb.js', import.meta.url).pathname;
+
+async function run(...argv: string[]) {
+  const io = recordingIo({});
+  const code = await runCli(argv, io);
+  return { code, out: io.out(), err: io.err() };
+}
+
+describe('ctb usage errors', () => {
+  it.each([
+    [['mode', 'livee'], "unknown command 'livee' for 'ctb mode' (Did you mean live?)"],
+    [['backup', 'verfy', 'backups/x'], "unknown command 'verfy' for 'ctb backup' (Did you mean verify?)"],
+    [['oncall', 'overide', 'U1', '1h'], "unknown command 'overide' for 'ctb oncall' (Did you mean override?)"],
+    [['alerts', 'lst'], "unknown command 'lst' for 'ctb alerts' (Did you mean list?)"],
+    [['statss'], "unknown command 'statss' (Did you mean stats?)"],
+    [['stats', '--perod', '7d'], "unknown option '--perod' (Did you mean --period?)"],
+    [['alerts', 'test', '--severity', 'critcal'], 'Allowed choices are info, warning, critical. (Did you mean critical?)'],
+    [['start', '--feed', 'replya'], 'Allowed choices are kraken, replay. (Did you mean replay?)'],
+  ])('%j exits 2 with a suggestion', async (argv, message) => {
+    const r = await run(...argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(message);
+    expect(r.err).toContain('(run ctb --help for the commands and their options)');
+    expect(r.out).toBe('');
+  });
+
+  it('says nothing like "too many arguments" for a mistyped subcommand', async () => {
+    expect((await run('mode', 'livee')).err).not.toMatch(/too many arguments/);
+  });
+
+  it('with --json prints one JSON object naming the error and what was expected', async () => {
+    const typo = await run('mode', 'livee', '--json');
+    expect(typo.code).toBe(2);
+    expect(JSON.parse(typo.out)).toEqual({
+      ok: false, error: "unknown command 'livee' for 'ctb mode' (Did you mean live?)", code: 'commander.unknownCommand',
+      expected: 'one of: status, paper, live, history', suggestion: ['live'], exitCode: 2,
+    });
+    const choice = await run('alerts', 'test', '--json', '--severity', 'nope');
+    expect(JSON.parse(choice.out)).toMatchObject({ ok: false, code: 'commander.invalidArgument', expected: 'one of: info, warning, critical', suggestion: [] });
+    const option = await run('trades', '--json', '--closd', '5');
+    expect(JSON.parse(option.out)).toMatchObject({ code: 'commander.unknownOption', suggestion: ['--closed'], expected: expect.stringContaining('--closed') });
+    const missing = await run('exit', '--json');
+    expect(JSON.parse(missing.out)).toMatchObject({ code: 'commander.missingArgument', expected: 'ctb exit [options] <trade-id|all>' });
+  });
+
+  it('a bad value a command refuses comes as JSON too with --json', async () => {
+    const r = await run('check-logs', '1h', '--period', '2h', '--json');
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.out)).toMatchObject({ ok: false, code: 'period_twice', error: expect.stringContaining('two different periods'), exitCode: 2 });
+  });
+
+  it('the real binary suggests and prints JSON errors the same way', async () => {
+    const exec = (...argv: string[]) =>
+      promisify(execFile)(process.execPath, [BIN, ...argv], { env: { PATH: process.env.PATH ?? '', DATA_DIR: '/nonexistent-ctb' } }).then(
+        (r) => ({ code: 0, ...r }),
+        (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+      );
+    const [text, json] = await Promise.all([exec('mode', 'livee'), exec('stats', '--json', '--perod', '7d')]);
+    expect(text.code).toBe(2);
+    expect(text.stderr).toContain("error: unknown command 'livee' for 'ctb mode' (Did you mean live?)");
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, error: "unknown option '--perod' (Did you mean --period?)", suggestion: ['--period'] });
+  }, 60_000);
+});

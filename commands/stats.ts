@@ -5,6 +5,9 @@ import { computeStats, type StatsReport } from '../src/services/stats/compute-st
 import { STATS_PERIODS, windowFor } from '../src/services/stats/periods.js';
 import { defineCommand } from './define.js';
 
+// The period words as a person types them — the terminal reads them with Slack's own parser.
+export { readStatsPeriod, statsPeriodProblem } from '../src/services/stats/periods.js';
+
 export interface StatsResult extends StatsReport {
   ok: true;
 }

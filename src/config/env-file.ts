@@ -10,6 +10,13 @@ const EXPECTED = 'expected KEY=value (e.g. PORT=3001), a # comment or a blank li
 
 /** Parses .env text; throws ConfigError naming every malformed line of `file`. Later keys win. */
 export function parseEnvFile(text: string, file: string): Record<string, string> {
+  const { vars, problems } = readEnvFile(text, file);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return vars;
+}
+
+/** The well-formed lines' variables, and a problem for each malformed line (for a caller that must go on: the kill). */
+export function readEnvFile(text: string, file: string): { vars: Record<string, string>; problems: string[] } {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   const vars: Record<string, string> = {};
   const problems: string[] = [];
@@ -69,8 +76,7 @@ export function parseEnvFile(text: string, file: string): Record<string, string>
     const value = (comment === -1 ? rest : rest.slice(0, comment)).trim();
     vars[name] = value;
   }
-  if (problems.length > 0) throw new ConfigError(problems);
-  return vars;
+  return { vars, problems };
 }
 
 /** Index of the quote that closes a value in `text`, or -1; in double quotes \" does not close. */

@@ -26,7 +26,8 @@ import { cliActor, printError } from '../with-context.js';
 
 /** The kill's configuration: problems a kill can work around are printed and their defaults used. */
 function loadKillConfig(io: CliIo): Config | ConfigError {
-  const layers = envLayers(io.env, join(io.cwd, '.env'));
+  const layers = envLayers(io.env, join(io.cwd, '.env'), (problems) =>
+    io.stderr.write(`Malformed .env lines (the kill goes on without them — fix them before the bot starts again):\n${problems.map((p) => `  - ${p}`).join('\n')}\n`));
   try {
     const { config, problems, dropped } = salvageConfigForKill(layers);
     if (problems.length > 0) {
@@ -47,7 +48,7 @@ async function cancelOnlyOnKraken(io: CliIo, problem: ConfigError): Promise<numb
   io.stderr.write(`${problem.message}\nThe halt CANNOT be recorded (the kill cannot tell which database the bot reads). See .env.example.\n`);
   let config: Config;
   try {
-    const layers = envLayers(io.env, join(io.cwd, '.env'));
+    const layers = envLayers(io.env, join(io.cwd, '.env'), () => {});
     delete layers['DATABASE_URL'];
     delete layers['DATA_DIR'];
     config = salvageConfigForKill(layers).config;

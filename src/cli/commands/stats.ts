@@ -3,9 +3,8 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { runCommand } from '../../../commands/run-command.js';
-import { statsCommand, type StatsResult } from '../../../commands/stats.js';
+import { readStatsPeriod, statsCommand, statsPeriodProblem, type StatsResult } from '../../../commands/stats.js';
 import { AppError } from '../../errors.js';
-import { readStatsPeriod, statsPeriodProblem } from '../../services/stats/periods.js';
 import { renderEquityChart } from '../../services/stats/equity-chart.js';
 import type { CliIo } from '../io.js';
 import { renderStatsText } from '../render/stats-text.js';

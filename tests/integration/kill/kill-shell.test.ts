@@ -3,7 +3,7 @@
 // with a key it cancels on Kraken itself; without one it says so first and hands the cancel to the
 // running bot that has the key, or — when no bot answers — exits 1 saying orders may remain.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -30,8 +30,9 @@ interface Run {
   stderr: string;
 }
 
-function ctb(args: string[], env: Record<string, string>): Promise<Run> {
+function ctb(args: string[], env: Record<string, string>, dotEnv?: string): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'ctb-shell-'));
+  if (dotEnv !== undefined) writeFileSync(join(dir, '.env'), dotEnv);
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: dir,
     env: { PATH: process.env['PATH'] ?? '', HOME: dir, DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), LOG_LEVEL: 'warn', ...env },
@@ -80,8 +81,10 @@ describe('ctb kill from a shell that is not armed', () => {
     const run = await ctb(['kill', '--reason', 'bad config'], {
       DATABASE_URL: database.url, KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url,
       PORT: 'eighty', RISK_MAX_DRAWDOWN_PCT: '40', RISK_HARD_DRAWDOWN_PCT: '10', SLACK_SIGNING_SECRET: 'orphan-secret',
-    });
+    }, 'LOG_LEVEL=warn\nPORT 3001\n');
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    // A malformed .env line refuses every other command (exit 2); the kill names it and goes on.
+    expect(run.stderr).toMatch(/^Malformed \.env lines \(the kill goes on without them[^\n]*\n {2}- .*\.env:2: no '=' on this line/m);
     expect(run.stderr).toMatch(/^Invalid configuration \(the kill goes on; .*PORT.* fall back to their defaults/m);
     expect(run.stderr).toMatch(/- PORT: /);
     expect(run.stderr).toMatch(/- RISK_HARD_DRAWDOWN_PCT: /);

@@ -45,7 +45,6 @@ const TRANSPORT_EXCEPTIONS = [
   ['src/slack/listeners/app-home.ts', 'src/services/dashboard/read-dashboard.ts', 'App Home reads the dashboard without a command'],
   ['src/slack/listeners/exit-routes.ts', 'src/services/exits/request-exit.ts', 'waits for the engine to fill an exit after the exit command'],
   ['src/slack/listeners/kill-routes.ts', 'src/services/kill/incident.ts', 'reads the current incident to render its checklist'],
-  ['src/slack/listeners/alert-actions.ts', 'src/alerts/render.ts', 'the action ids of the alert buttons are defined where alerts build Block Kit'],
   // The kill from a shell must work with the database down: it cancels at Kraken before any context.
   ['src/cli/commands/kill.ts', 'src/exchange/kraken/create.ts', 'kill: early CancelAll before the context is built'],
   ['src/cli/commands/kill.ts', 'src/services/kill/early-cancel.ts', 'kill: early CancelAll before the context is built'],
@@ -76,20 +75,11 @@ const TRANSPORT_EXCEPTIONS = [
   ['src/cli/commands/simulate-kraken.ts', 'src/simulator/state-file.ts', 'simulator tool'],
 ];
 
-/** Imports of @slack/* (or the Slack client factory) outside src/slack. [from, to, why] */
-const SLACK_OUTSIDE_SLACK_EXCEPTIONS = [
-  ['src/alerts/slack-sender.ts', '@slack/web-api', 'alerts still send their own Slack messages (issue 17: one notifier)'],
-  ['src/alerts/slack-sender.ts', 'src/slack/web-client.ts', 'alerts still build their own WebClient'],
-  ['src/jobs/stats-summaries-feature.ts', 'src/slack/web-client.ts', 'the summaries job builds its own WebClient'],
-];
+/** Imports of @slack/* (or the Slack client) outside src/slack. [from, to, why] — none left. */
+const SLACK_OUTSIDE_SLACK_EXCEPTIONS = [];
 
-/** What src/alerts takes from Slack today (issue 17: alerts emit notifications, src/slack renders them). [from, to, why] */
-const ALERTS_TO_SLACK_EXCEPTIONS = [
-  ['src/alerts/slack-sender.ts', '@slack/web-api', 'alerts send their own Slack messages'],
-  ['src/alerts/slack-sender.ts', 'src/slack/web-client.ts', 'alerts build their own WebClient'],
-  ['src/alerts/render.ts', 'src/slack/views/message.ts', 'alerts build their own Block Kit'],
-  ['src/alerts/render.ts', 'src/slack/views/format.ts', 'alerts build their own Block Kit'],
-];
+/** What src/alerts takes from Slack. [from, to, why] — none: alerts emit notifications (alerts/notifier.ts), src/slack renders them. */
+const ALERTS_TO_SLACK_EXCEPTIONS = [];
 
 /** Cycles through type imports: the modules of each known cycle (a cycle entirely inside one group passes). */
 const KNOWN_TYPE_CYCLES = [

@@ -12,7 +12,7 @@ import { executePrepared } from '../db/prepared.js';
 import type { AlertDelivery } from '../db/schema/alerts.js';
 import type { Mailer } from '../email/smtp.js';
 import type { Logger } from '../logger.js';
-import { DeliveryFailure, type SlackSender } from './slack-sender.js';
+import { retryAfterOf, type AlertNotifier } from './notifier.js';
 import { syncGroup, type SyncOutcome } from './sync-group.js';
 
 export const SLACK_LANE_INTERVAL_MS = 1_000;
@@ -24,7 +24,8 @@ export interface DeliveryWorkerDeps {
   db: Db;
   clock: Clock;
   logger: Logger;
-  slack: SlackSender | null;
+  /** Slack, through src/slack's notifier; null when no alerts channel is configured. */
+  slack: AlertNotifier | null;
   mailer: Mailer | null;
   emailTo: string[];
 }
@@ -110,7 +111,7 @@ export class DeliveryWorker {
         if (lane !== 'email') await this.#bookSlot(db, lane, now.getTime() + SLACK_LANE_INTERVAL_MS);
         return 'sent';
       } catch (err) {
-        const failure = err instanceof DeliveryFailure ? err : new DeliveryFailure((err as Error)?.message ?? String(err));
+        const failure = { message: (err as Error)?.message ?? String(err), retryAfterMs: retryAfterOf(err) };
         const waitMs = failure.retryAfterMs ?? backoffMs(delivery.attempts + 1);
         const retryAt = new Date(now.getTime() + waitMs).toISOString();
         await execute(db, sql`
@@ -134,14 +135,14 @@ export class DeliveryWorker {
     const slack = this.deps.slack;
     switch (d.kind) {
       case 'slack_sync':
-        return syncGroup({ db, slack: slack!, delivery: d, now });
+        return syncGroup({ db, notifier: slack!, delivery: d, now });
       case 'slack_thread_note': {
         const group = await db.query.alertGroups.findFirst({ where: (g, { eq }) => eq(g.id, d.groupId) });
-        const posted = await slack!.post({ channel: group!.slackChannel ?? d.target, threadTs: group!.slackTs!, text: String(d.payload.text ?? '') });
+        const posted = await slack!.notify(db, { kind: 'alert_note', channel: group!.slackChannel ?? d.target, threadTs: group!.slackTs!, text: String(d.payload.text ?? '') });
         return { kind: 'sent', result: posted, usedSlot: true };
       }
       case 'slack_dm': {
-        const posted = await slack!.post({ channel: d.target, text: String(d.payload.text ?? '') });
+        const posted = await slack!.notify(db, { kind: 'alert_page', user: d.target, text: String(d.payload.text ?? '') });
         return { kind: 'sent', result: posted, usedSlot: true };
       }
       case 'email': {

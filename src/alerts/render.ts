@@ -1,87 +1,17 @@
-// Owns how an alert group reads in Slack and email: pure functions from rows to text and Block Kit.
-// The parent carries the count, status and the Acknowledge / Resolve / Silence controls; thread
-// replies and DMs are short lines that make the thread a readable timeline. Times in Slack are date
-// tokens (each reader sees their own time zone; the fallback is UTC); email keeps plain UTC text.
+// Owns the words of an alert outside Slack: the headline (email subjects, pages, log lines), how an
+// actor is named in a thread line, the page text, and the email. Plain text, times in UTC: Slack's
+// Block Kit for alerts (the parent, the repeats) is src/slack/views/alert.ts.
 import type { AlertEvent, AlertGroup } from '../db/schema/alerts.js';
-import { slackDate } from '../slack/views/format.js';
-import { fitText, TEXT_LIMIT } from '../slack/views/message.js';
-
-export const ALERT_ACTIONS = { ack: 'alert_ack', resolve: 'alert_resolve', silence: 'alert_silence' } as const;
-export const SILENCE_CHOICES = ['30m', '1h', '4h', '24h'] as const;
-
-const ICON = { info: ':large_blue_circle:', warning: ':large_orange_circle:', critical: ':red_circle:' } as const;
 
 const utc = (d: Date) => d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
-const when = slackDate;
 
 export function headline(group: Pick<AlertGroup, 'severity' | 'title' | 'test'>): string {
   return `${group.test ? '[TEST] ' : ''}[${group.severity.toUpperCase()}] ${group.title}`;
 }
 
-export function statusLine(group: AlertGroup, now: Date): string {
-  const parts: string[] = [];
-  if (group.status === 'resolved') parts.push(`:white_check_mark: Resolved by ${who(group.resolvedBy)} at ${when(group.resolvedAt ?? now)}`);
-  else if (group.status === 'acknowledged') parts.push(`:eyes: Acknowledged by ${who(group.acknowledgedBy)} at ${when(group.acknowledgedAt ?? now)}`);
-  else parts.push(':rotating_light: Open — not acknowledged');
-  if (group.silencedUntil && group.silencedUntil > now && group.status !== 'resolved') {
-    parts.push(`:mute: silenced until ${when(group.silencedUntil)} by ${who(group.silencedBy)}`);
-  }
-  return parts.join(' · ');
-}
-
 export function who(actor: string | null | undefined): string {
   if (!actor) return 'someone';
   return /^[UW][A-Z0-9]{2,}$/.test(actor) ? `<@${actor}>` : actor;
-}
-
-function detailLines(details: Record<string, unknown>, max = 8): string {
-  const entries = Object.entries(details).slice(0, max);
-  if (entries.length === 0) return '';
-  const lines = entries.map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`.slice(0, 300));
-  return `\`\`\`${lines.join('\n')}\`\`\``;
-}
-
-export function parentMessage(group: AlertGroup, latest: AlertEvent | undefined, now: Date): { text: string; blocks: unknown[] } {
-  const text = `${ICON[group.severity]} ${headline(group)} (×${group.count})`;
-  const facts = `source \`${group.source}\` · ×${group.count} · first ${when(group.firstAt)} · last ${when(group.lastAt)}`;
-  const blocks: unknown[] = [
-    // A title can be as long as the log line it came from: the facts line always shows whole.
-    { type: 'section', text: { type: 'mrkdwn', text: `*${ICON[group.severity]} ${fitText(headline(group), TEXT_LIMIT - facts.length - 20)}*\n${facts}` } },
-    { type: 'context', elements: [{ type: 'mrkdwn', text: fitText(`${statusLine(group, now)} · fingerprint \`${group.fingerprint}\` · group ${group.id}`) }] },
-  ];
-  const details = latest ? detailLines(latest.details) : '';
-  if (details) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: fitText(details) } });
-  if (group.status !== 'resolved') {
-    const id = String(group.id);
-    blocks.push({
-      type: 'actions',
-      block_id: `alert_actions:${id}`,
-      elements: [
-        ...(group.status === 'open'
-          ? [{ type: 'button', action_id: ALERT_ACTIONS.ack, text: { type: 'plain_text', text: 'Acknowledge' }, style: 'primary', value: id }]
-          : []),
-        { type: 'button', action_id: ALERT_ACTIONS.resolve, text: { type: 'plain_text', text: 'Resolve' }, value: id },
-        {
-          type: 'static_select',
-          action_id: ALERT_ACTIONS.silence,
-          placeholder: { type: 'plain_text', text: 'Silence for…' },
-          options: SILENCE_CHOICES.map((d) => ({ text: { type: 'plain_text', text: d }, value: `${id}:${d}` })),
-        },
-      ],
-    });
-  }
-  return { text, blocks };
-}
-
-export function repeatsMessage(events: AlertEvent[], total: number): string {
-  const shown = events.slice(-5);
-  const head = total === 1 ? 'Again' : `${total} more occurrences`;
-  const lines = shown.map((e) => {
-    const d = Object.keys(e.details).length > 0 ? ` — ${JSON.stringify(e.details).slice(0, 200)}` : '';
-    return `• ${when(e.at)} [${e.severity}] ${e.title}${d}`;
-  });
-  const more = total > shown.length ? `\n…and ${total - shown.length} earlier (all stored; group count is exact)` : '';
-  return `${head}:\n${lines.join('\n')}${more}`;
 }
 
 export function pageMessage(group: AlertGroup, rung: string): string {

@@ -1,28 +1,29 @@
 // Owns building the alert pipeline's moving parts from a context: the delivery worker with the
-// configured Slack sender and SMTP mailer (either may be absent: nothing is queued for an
-// unconfigured channel), and the escalation ticker.
+// context's chat notifier (src/slack's, wired by src/app) and the SMTP mailer (either may be
+// absent: nothing is queued for an unconfigured channel), and the escalation ticker.
 import type { AppContext } from '../app/context.js';
 import { createSmtpMailer, emailConfigured, emailRecipients, type Mailer } from '../email/smtp.js';
 import { DeliveryWorker } from './delivery-worker.js';
-import { createAlertSlackSender, type SlackSender } from './slack-sender.js';
+import type { AlertNotifier } from './notifier.js';
 import { EscalationTicker } from './escalation.js';
-import { slackAlertsChannel, type OutboxAlertSink } from './sink.js';
+import type { OutboxAlertSink } from './sink.js';
 
 export interface AlertRuntimeOptions {
-  slack?: SlackSender | null;
+  /** The Slack notifier (default: the context's). */
+  slack?: AlertNotifier | null;
   mailer?: Mailer | null;
 }
 
 export interface AlertRuntime {
   delivery: DeliveryWorker;
   escalation: EscalationTicker;
-  slack: SlackSender | null;
+  slack: AlertNotifier | null;
   mailer: Mailer | null;
   close(): void;
 }
 
 export function createAlertRuntime(ctx: AppContext, opts: AlertRuntimeOptions = {}): AlertRuntime {
-  const slack = opts.slack !== undefined ? opts.slack : slackAlertsChannel(ctx.config) ? createAlertSlackSender(ctx.config) : null;
+  const slack = opts.slack !== undefined ? opts.slack : ctx.alertNotifier;
   const mailer = opts.mailer !== undefined ? opts.mailer : emailConfigured(ctx.config) ? createSmtpMailer(ctx.config) : null;
   const delivery = new DeliveryWorker({
     db: ctx.db, clock: ctx.clock, logger: ctx.logger, slack, mailer, emailTo: emailRecipients(ctx.config),

@@ -1,4 +1,4 @@
-// Owns bringing one alert group's Slack presence up to date, one Slack call per step (the lane
+// Owns bringing one alert group's Slack presence up to date (as notifications src/slack renders), one Slack call per step (the lane
 // allows one message a second): post the parent; or post the repeats since the last reply into the
 // thread (many repeats become one reply listing the latest, so a storm cannot outrun the channel's
 // rate limit — every event stays in alert_events and the parent's count is exact); or chat.update
@@ -10,8 +10,7 @@ import { sql } from 'drizzle-orm';
 import { execute, type Db } from '../db/client.js';
 import { executePrepared } from '../db/prepared.js';
 import type { AlertDelivery, AlertEvent } from '../db/schema/alerts.js';
-import { parentMessage, repeatsMessage } from './render.js';
-import type { SlackSender } from './slack-sender.js';
+import type { AlertNotifier } from './notifier.js';
 
 export type SyncOutcome =
   | { kind: 'sent'; result: Record<string, unknown>; keepPending?: boolean; usedSlot: boolean }
@@ -19,8 +18,8 @@ export type SyncOutcome =
 
 type Action = 'parent' | 'thread' | 'update' | 'absorb' | 'none';
 
-export async function syncGroup(input: { db: Db; slack: SlackSender; delivery: AlertDelivery; now: Date }): Promise<SyncOutcome> {
-  const { db, slack, delivery, now } = input;
+export async function syncGroup(input: { db: Db; notifier: AlertNotifier; delivery: AlertDelivery; now: Date }): Promise<SyncOutcome> {
+  const { db, notifier, delivery, now } = input;
   const group = await db.query.alertGroups.findFirst({ where: (g, { eq }) => eq(g.id, delivery.groupId) });
   if (!group) return { kind: 'noop' };
   const [maxRow] = await execute<{ max: string | number | null }>(db, sql`select max(id) as max from alert_events where group_id = ${group.id}`);
@@ -37,7 +36,7 @@ export async function syncGroup(input: { db: Db; slack: SlackSender; delivery: A
   let reportedVersion = group.reportedVersion;
   if (!group.slackTs) {
     const latest = await latestEvent(db, group.id);
-    const posted = await slack.post({ channel, ...parentMessage(group, latest, now) });
+    const posted = await notifier.notify(db, { kind: 'alert_raised', channel, group, latest, now });
     action = 'parent';
     ts = posted.ts;
     reportedEvent = maxEvent;
@@ -53,12 +52,12 @@ export async function syncGroup(input: { db: Db; slack: SlackSender; delivery: A
     const [countRow] = await execute<{ n: number }>(db, sql`
       select count(*)::int as n from alert_events where group_id = ${group.id} and id > ${group.reportedEventId} and id <= ${maxEvent}`);
     const normalised = events.reverse().map((e) => ({ ...e, at: new Date(e.at), details: e.details ?? {} }));
-    await slack.post({ channel, threadTs: group.slackTs, text: repeatsMessage(normalised, countRow?.n ?? events.length) });
+    await notifier.notify(db, { kind: 'alert_repeated', channel, threadTs: group.slackTs, events: normalised, total: countRow?.n ?? events.length });
     action = 'thread';
     reportedEvent = maxEvent;
   } else if (stale) {
     const latest = await latestEvent(db, group.id);
-    await slack.update({ channel, ts: group.slackTs, ...parentMessage(group, latest, now) });
+    await notifier.notify(db, { kind: 'alert_updated', channel, ts: group.slackTs, group, latest, now });
     action = 'update';
     reportedVersion = group.version;
   } else {

@@ -1,7 +1,9 @@
 // Builds the AppContext: the one place where the database is opened, the exchanges are wired and
 // the alert sink is chosen. Tests call it with their own database, clock and fakes.
 import { attachLogAlerts } from '../alerts/log-source.js';
-import { createOutboxAlertSink } from '../alerts/sink.js';
+import { createOutboxAlertSink, slackAlertsChannel } from '../alerts/sink.js';
+import type { AlertNotifier } from '../alerts/notifier.js';
+import { slackAlertNotifier } from '../slack/alert-notifier.js';
 import type { AlertSink } from '../alerts/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Config } from '../config/env.js';
@@ -34,6 +36,8 @@ export interface BuildContextOptions {
   exchanges?: Partial<ExchangeProviderDeps>;
   /** Replace parts of the live switch's ports (tests: a scripted audit gate, a failing snapshot). */
   liveSwitch?: Partial<LiveSwitchPorts>;
+  /** Replace the alert notifier (default: Slack's when an alerts channel is configured). */
+  alertNotifier?: AlertNotifier | null;
   /** Replace the incident's capabilities (tests: a flatten that fails). */
   incident?: Partial<IncidentPorts>;
 }
@@ -63,8 +67,9 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
     paper: opts.exchanges?.paper ?? (() => createPaperExchange({ config, db: database.db, clock, logger, prices })),
     kraken: opts.exchanges?.kraken ?? ((o) => createKrakenExchange(config, { logger, armed: o.armed, clock })),
   });
+  const alertNotifier = opts.alertNotifier !== undefined ? opts.alertNotifier : slackAlertsChannel(config) ? slackAlertNotifier({ config, logger }) : null;
   const withExchanges = {
-    ...base, exchanges, liveSwitch: defaultLiveSwitchPorts(config, logger, database.db, opts.liveSwitch), incident: defaultIncidentPorts(opts.incident),
+    ...base, exchanges, alertNotifier, liveSwitch: defaultLiveSwitchPorts(config, logger, database.db, opts.liveSwitch), incident: defaultIncidentPorts(opts.incident),
   };
   // The default sink stores every alert in the outbox first; the alerts feature delivers it.
   const alerts = opts.alerts?.(withExchanges) ?? createOutboxAlertSink({ db: database.db, clock, logger, config, metrics });

@@ -1,5 +1,6 @@
 // Owns the one context object every command, listener and job receives: config, database,
 // clock, logger, exchanges, alerts and jobs, built once at start (or by a test with overrides).
+import type { AlertNotifier } from '../alerts/notifier.js';
 import type { AlertSink } from '../alerts/types.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/env.js';
@@ -20,6 +21,8 @@ export interface AppContext {
   logger: Logger;
   exchanges: ExchangeProvider;
   alerts: AlertSink;
+  /** Delivers the alert pipeline's notifications to Slack (src/slack renders them); null without an alerts channel. */
+  alertNotifier: AlertNotifier | null;
   jobs: JobRegistry;
   metrics: Registry;
   /** Latest candles per pair: filled by the market feed, read by the engine and the paper exchange. */

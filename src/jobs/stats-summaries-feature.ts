@@ -2,27 +2,12 @@
 // scheduled_reports makes each period post once), registers the daily, weekly and retry jobs
 // when Slack and SLACK_OPS_CHANNEL are configured, posting through the Web API with the badge.
 import { hostname } from 'node:os';
-import type { AppContext } from '../app/context.js';
 import type { Feature } from '../app/feature.js';
-import { readBadgeState } from '../slack/reply.js';
-import { withBadge } from '../slack/views/badge.js';
+import { slackSummaryPoster } from '../slack/summary-poster.js';
 import { renderStatsSummary } from '../slack/views/stats.js';
-import { createSlackWebClient } from '../slack/web-client.js';
-import { createStatsSummaries, type SummaryPoster } from './stats-summaries.js';
+import { createStatsSummaries } from './stats-summaries.js';
 
-/** Posts summaries to SLACK_OPS_CHANNEL, badged paper/LIVE like every message the bot sends. */
-export function slackSummaryPoster(ctx: Pick<AppContext, 'config' | 'db' | 'logger'>): SummaryPoster {
-  const client = createSlackWebClient(ctx.config);
-  const channel = ctx.config.SLACK_OPS_CHANNEL;
-  return {
-    async post(message) {
-      if (!channel) throw new Error('SLACK_OPS_CHANNEL is not set');
-      const badged = withBadge(message as Parameters<typeof withBadge>[0], await readBadgeState(ctx));
-      const res = await client.chat.postMessage({ channel, text: badged.text, blocks: badged.blocks });
-      return { ts: res.ts ?? null };
-    },
-  };
-}
+export { slackSummaryPoster };
 
 export const statsSummariesFeature: Feature = {
   name: 'stats-summaries',

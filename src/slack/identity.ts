@@ -6,7 +6,7 @@
 import type { Config } from '../config/env.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { createSlackWebClient } from './web-client.js';
+import { slackWebClient } from './web-client.js';
 
 export interface BotIdentity {
   botId?: string | undefined;
@@ -17,7 +17,7 @@ export interface BotIdentity {
 const TOKEN_PROBLEMS = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired', 'not_allowed_token_type']);
 
 export async function resolveBotIdentity(config: Config, logger: Logger): Promise<BotIdentity> {
-  const client = createSlackWebClient(config, { retries: { retries: 1, minTimeout: 200, maxTimeout: 1_000 } });
+  const client = slackWebClient(config);
   try {
     const res = await client.auth.test();
     const identity = { botId: res.bot_id, botUserId: res.user_id, teamId: res.team_id };

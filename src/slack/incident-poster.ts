@@ -8,16 +8,16 @@ import type { IncidentThread } from '../services/kill/incident-thread.js';
 import { readBadgeState } from './reply.js';
 import { withBadge } from './views/badge.js';
 import { renderChecklistAnswer, renderIncident } from './views/kill.js';
-import { createSlackWebClient } from './web-client.js';
+import { slackWebClient, waitOutRateLimits } from './web-client.js';
 
 /** A poster when Slack and SLACK_OPS_CHANNEL are configured; undefined otherwise. */
 export function createSlackIncidentPoster(ctx: Pick<AppContext, 'config' | 'db' | 'logger'>): IncidentPoster | undefined {
   const channel = ctx.config.SLACK_OPS_CHANNEL;
   if (!ctx.config.slackEnabled || !channel) return undefined;
-  const web = createSlackWebClient(ctx.config);
+  const web = slackWebClient(ctx.config);
   return async (incident, items) => {
     const message = withBadge(renderIncident(incident, items), await readBadgeState(ctx));
-    const res = await web.chat.postMessage({ channel, text: message.text, blocks: message.blocks, unfurl_links: false });
+    const res = await waitOutRateLimits(() => web.chat.postMessage({ channel, text: message.text, blocks: message.blocks, unfurl_links: false }));
     if (!res.ts) throw new AppError('retryable', 'slack_post_failed', 'Slack did not return the incident message timestamp');
     return { channel: res.channel ?? channel, ts: res.ts };
   };
@@ -26,17 +26,19 @@ export function createSlackIncidentPoster(ctx: Pick<AppContext, 'config' | 'db' 
 /** Updates an incident's thread (its checklist message, and a reply per answer); undefined without Slack. */
 export function createSlackIncidentThread(ctx: Pick<AppContext, 'config' | 'db' | 'logger'>): IncidentThread | undefined {
   if (!ctx.config.slackEnabled || !ctx.config.SLACK_OPS_CHANNEL) return undefined;
-  const web = createSlackWebClient(ctx.config);
+  const web = slackWebClient(ctx.config);
   return {
     async update(incident, items) {
-      if (!incident.slackChannel || !incident.slackTs) return;
+      const { slackChannel: channel, slackTs: ts } = incident;
+      if (!channel || !ts) return;
       const message = withBadge(renderIncident(incident, items), await readBadgeState(ctx));
-      await web.chat.update({ channel: incident.slackChannel, ts: incident.slackTs, text: message.text, blocks: message.blocks });
+      await waitOutRateLimits(() => web.chat.update({ channel, ts, text: message.text, blocks: message.blocks }));
     },
     async note(incident, item) {
-      if (!incident.slackChannel || !incident.slackTs) return;
+      const { slackChannel: channel, slackTs: ts } = incident;
+      if (!channel || !ts) return;
       const message = withBadge(renderChecklistAnswer(item), await readBadgeState(ctx));
-      await web.chat.postMessage({ channel: incident.slackChannel, thread_ts: incident.slackTs, text: message.text, blocks: message.blocks, unfurl_links: false });
+      await waitOutRateLimits(() => web.chat.postMessage({ channel, thread_ts: ts, text: message.text, blocks: message.blocks, unfurl_links: false }));
     },
   };
 }

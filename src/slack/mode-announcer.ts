@@ -1,6 +1,7 @@
 // Owns posting the live switch's messages to Slack: the change request in SLACK_OPS_CHANNEL
 // (its channel + ts are what reactions are matched against), outcomes in the request's thread,
-// and rollback notices. Errors become AppErrors; the Web API client's short retry policy applies.
+// and rollback notices. Errors become AppErrors; the process's one Web API client's short retry
+// policy applies, and a rate limit is waited out.
 import type { WebClient } from '@slack/web-api';
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
@@ -11,17 +12,17 @@ import { readBadgeState } from './reply.js';
 import { withBadge } from './views/badge.js';
 import type { SlackMessage } from './views/message.js';
 import { renderChangeRequest, renderModeOutcome } from './views/mode-change.js';
-import { createSlackWebClient } from './web-client.js';
+import { slackWebClient, waitOutRateLimits } from './web-client.js';
 
 export function createSlackModeAnnouncer(config: Config, logger: Logger, db: Db, client?: WebClient): ModeAnnouncer {
   const channel = config.SLACK_OPS_CHANNEL;
   let web = client;
-  const api = () => (web ??= createSlackWebClient(config));
+  const api = () => (web ??= slackWebClient(config));
   const post = async (args: { channel: string; thread_ts?: string } & SlackMessage) => {
     // Every message carries the paper/LIVE badge as it is when the message is sent.
     const badged = withBadge({ text: args.text, blocks: args.blocks }, await readBadgeState({ db, config, logger }));
     try {
-      return await api().chat.postMessage({ ...args, ...badged, unfurl_links: false });
+      return await waitOutRateLimits(() => api().chat.postMessage({ ...args, ...badged, unfurl_links: false }));
     } catch (err) {
       const code = (err as { data?: { error?: string } }).data?.error ?? (err as Error).message;
       logger.warn({ err, channel: args.channel }, 'Slack chat.postMessage failed');

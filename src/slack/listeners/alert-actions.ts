@@ -1,4 +1,4 @@
-// The Acknowledge / Resolve / Silence controls on alert messages (built by src/alerts/render.ts):
+// The Acknowledge / Resolve / Silence controls on alert messages (built by ../views/alert.ts):
 // thin rows over commands/alert-actions.ts. Who may press what is decided per alert by the
 // command's `allow` (src/alerts/permissions.ts), applied and trailed once by runCommand; this row
 // only turns a refusal into the reply the presser alone sees.
@@ -6,7 +6,7 @@
 // anyway: a second press answers "already acknowledged" and adds nothing to the thread.
 import { alertAckCommand, alertResolveCommand, alertSilenceCommand } from '../../../commands/alert-actions.js';
 import type { AlertAction } from '../../alerts/permissions.js';
-import { ALERT_ACTIONS, SILENCE_CHOICES } from '../../alerts/render.js';
+import { ALERT_ACTIONS, SILENCE_CHOICES } from '../views/alert.js';
 import { AppError, isAppError } from '../../errors.js';
 import { renderAlertActionDone, renderAlertActionRefused } from '../views/alert-action.js';
 import type { ActionRequest, ActionRow } from './types.js';

@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
 import { ctbMetrics } from '../../../src/metrics/instruments.js';
+import { updateBotState } from '../../../src/services/bot-state.js';
 import { alertDeliveries, alertEvents, alertGroups } from '../../../src/db/schema/index.js';
 import { usePostgresTestDb } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
@@ -67,6 +68,26 @@ describe('alert outbox delivery to Slack', () => {
     expect(await database().db.select().from(alertGroups)).toHaveLength(1);
     const deliveries = await database().db.select().from(alertDeliveries);
     expect(deliveries.every((d) => d.status === 'sent')).toBe(true);
+  });
+
+  it('badges every alert message paper/LIVE like every other bot message, as the state is when it is sent', async () => {
+    await h.sink.raise({ source: 'exchange', severity: 'critical', title: 'Kraken unreachable', fingerprint: 'kraken' });
+    await h.runtime.delivery.tick();
+    const [parent] = slack.callsTo('chat.postMessage');
+    expect(String(parent!.body.text)).toMatch(/^\[PAPER\] :red_circle: \[CRITICAL\] Kraken unreachable \(×1\)$/);
+    const blocks = parent!.body.blocks as Array<{ type: string; elements?: Array<{ text: string }> }>;
+    expect(blocks[0]!.type).toBe('context');
+    expect(blocks[0]!.elements![0]!.text).toContain('*PAPER*');
+    expect(JSON.stringify(blocks)).toContain('alert_ack');
+
+    await updateBotState(database().db, h.clock, { halted: true, haltedReason: 'test' });
+    await h.sink.raise({ source: 'exchange', severity: 'critical', title: 'Kraken unreachable', fingerprint: 'kraken' });
+    second();
+    await h.runtime.delivery.tick();
+    const reply = slack.callsTo('chat.postMessage')[1]!;
+    const [group] = await database().db.select().from(alertGroups);
+    expect(reply.body.thread_ts).toBe(group!.slackTs);
+    expect(String(reply.body.text)).toMatch(/^\[PAPER · HALTED\] Again:/);
   });
 
   it('opens a separate thread for another fingerprint and a new one after the group is resolved', async () => {

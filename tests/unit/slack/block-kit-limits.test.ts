@@ -5,12 +5,12 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { OncallShowResult } from '../../../commands/oncall-show.js';
-import { parentMessage } from '../../../src/alerts/render.js';
 import type { Incident, IncidentChecklistItem } from '../../../src/db/schema/index.js';
 import type { AuditReport, CheckResult } from '../../../src/services/audit/types.js';
 import { placeholderRunbookData } from '../../../src/services/runbook/index.js';
 import type { BookStats, StatsReport } from '../../../src/services/stats/compute-stats.js';
 import * as alertAction from '../../../src/slack/views/alert-action.js';
+import { parentMessage } from '../../../src/slack/views/alert.js';
 import * as appHome from '../../../src/slack/views/app-home.js';
 import * as audit from '../../../src/slack/views/audit.js';
 import { withBadge } from '../../../src/slack/views/badge.js';

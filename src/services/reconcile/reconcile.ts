@@ -5,7 +5,7 @@ import type { AppContext } from '../../app/context.js';
 import type { Balance, Exchange, ExchangeTrade } from '../../exchange/types.js';
 import { balanceDiffs, type BalanceDiff } from './balances.js';
 import { fetchAllTrades, type FetchProgress, type FetchTradesOptions } from './fetch-exchange-trades.js';
-import { firstLiveFillAt, loadLiveFills } from './load-ledger.js';
+import { firstFillAt, loadLiveFills } from './load-ledger.js';
 import { matchTrades, type LedgerFill, type MismatchField } from './match.js';
 import { writeReportFile } from './report-file.js';
 
@@ -47,7 +47,8 @@ export interface ReconcileOptions extends Pick<FetchTradesOptions, 'onProgress' 
 export async function reconcile(ctx: AppContext, exchange: Exchange, opts: ReconcileOptions): Promise<ReconcileReport> {
   const now = ctx.clock.now();
   const configured = ctx.config.RECONCILE_LEGACY_CUTOFF ? new Date(ctx.config.RECONCILE_LEGACY_CUTOFF) : null;
-  const first = await firstLiveFillAt(ctx.db);
+  const ledger = await loadLiveFills(ctx.db);
+  const first = firstFillAt(ledger);
   const cutoffSource = configured ? 'config' : first ? 'first_ledger_fill' : 'no_live_ledger';
   // With no live ledger at all, everything on the exchange predates the bot: legacy.
   const cutoff = configured ?? first ?? now;
@@ -56,7 +57,6 @@ export async function reconcile(ctx: AppContext, exchange: Exchange, opts: Recon
   const earliest = first && first < cutoff ? first : cutoff;
   const since = new Date(earliest.getTime() - (cutoffSource === 'no_live_ledger' ? NO_LEDGER_LOOKBACK_MS : LEGACY_LOOKBACK_MS));
 
-  const ledger = await loadLiveFills(ctx.db);
   const { trades, progress } = await fetchAllTrades(exchange, { since, ...pick(opts) });
   const result = matchTrades(ledger, trades, { legacyBefore: cutoff });
   const balances = balanceDiffs(ledger, await (opts.balances?.() ?? exchange.fetchBalances()));

@@ -225,7 +225,7 @@ describe('ctb reconcile', () => {
     expect(r.err).toContain('KRAKEN_API_KEY and KRAKEN_API_SECRET are not set.');
     const bad = await ctb(['reconcile', 'yesterday']);
     expect(bad.code).toBe(2);
-    expect(bad.err).toContain("too many arguments for 'reconcile'");
+    expect(bad.err).toContain("unknown command 'yesterday' for 'ctb reconcile'");
   });
 
   it('exits 1 with Kraken’s reason when the key may not read trade history', async () => {

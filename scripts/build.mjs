@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds what `bin/ctb.js` runs: the CLI bundled by esbuild into dist/ — ES modules, split at every
-// dynamic import so a subcommand loads only its own chunks; packages stay external and load from
-// node_modules at run time. No type checking here (`npm test` runs tsc first).
+// dynamic import so a subcommand loads only its own chunks; the packages listed in BUNDLED go into
+// the bundle, the others load from node_modules at run time. No type checking here (`npm test` runs tsc first).
 // `npm ci` runs this through the `prepare` script; vitest runs it before the tests (so a test never
 // runs a stale build); `npm run build` by hand. An unchanged build leaves dist/ as it is; a changed
 // one is written to a temporary directory and swapped in, so a process starting meanwhile never
@@ -15,6 +15,26 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+
+// Packages bundled into dist/: plain JavaScript every command loads (commander, zod, drizzle-orm,
+// postgres …), read at start-up as a few chunks instead of hundreds of files. They neither locate
+// files next to their own code (import.meta.url, __dirname) nor start workers or child processes.
+// Every other package — the big lazy ones (ccxt, vega, Slack, nodemailer, PGlite with its WASM),
+// pino (worker-thread transports), node-cron (forks its daemon by path), and any package added
+// later until it is checked and listed here — stays in node_modules and is imported from there.
+const BUNDLED = new Set([
+  'commander', 'zod', 'drizzle-orm', 'postgres', 'decimal.js', 'dotenv', 'luxon', 'prom-client', '@opentelemetry/api', 'rotating-file-stream', 'cli-progress',
+]);
+
+const packageName = (spec) => (spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
+
+/** Bare imports of packages not in BUNDLED (and Node's built-ins) stay imports at run time. */
+const externals = {
+  name: 'externals',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => (BUNDLED.has(packageName(args.path)) ? undefined : { path: args.path, external: true }));
+  },
+};
 const out = join(root, 'dist');
 const quiet = process.argv.includes('--quiet');
 const started = performance.now();
@@ -29,7 +49,9 @@ const result = await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  packages: 'external',
+  plugins: [externals],
+  // CommonJS packages in the bundle call require(): give every chunk one (ES modules have none).
+  banner: { js: "import { createRequire as __ctbCreateRequire } from 'node:module'; const require = __ctbCreateRequire(import.meta.url);" },
   chunkNames: 'chunks/[name]-[hash]',
   sourcemap: 'linked',
   // Class and function names stay as written: logs and errors show them.

@@ -6,7 +6,6 @@ import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { AppError } from '../errors.js';
@@ -96,7 +95,8 @@ async function openEmbedded(dataDir: string, serve: boolean, role: string | unde
   }
   const pgDir = join(dataDir, 'pglite');
   mkdirSync(pgDir, { recursive: true });
-  const { PGlite } = await import('@electric-sql/pglite');
+  // PGlite (and drizzle's driver for it, which imports it) only when the embedded database is opened.
+  const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([import('@electric-sql/pglite'), import('drizzle-orm/pglite')]);
   let pg: InstanceType<typeof PGlite>;
   try {
     const startParams = await pgliteStartParams();

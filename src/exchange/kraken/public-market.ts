@@ -3,7 +3,7 @@
 import type { Config } from '../../config/env.js';
 import { ExchangeError } from '../errors.js';
 import type { Candle } from '../types.js';
-import { createCcxtKraken, type KrakenClientOptions } from './ccxt-client.js';
+import { createCcxtKraken, loadCcxt, type KrakenClientOptions } from './ccxt-client.js';
 
 export interface KrakenPublicMarket {
   /** 1-minute candles since `since` (Kraken returns up to 720; the last one is still forming). */
@@ -18,7 +18,7 @@ async function translate<T>(what: string, fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (err) {
     if (err instanceof ExchangeError) throw err;
-    const ccxt = await import('ccxt');
+    const ccxt = await loadCcxt();
     const message = err instanceof Error ? err.message.slice(0, 300) : String(err);
     if (err instanceof ccxt.NetworkError) {
       throw new ExchangeError('retryable', 'kraken_unreachable', `Kraken's public API did not answer ${what}: ${message}`, { cause: err });

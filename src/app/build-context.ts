@@ -3,7 +3,6 @@
 import { attachLogAlerts } from '../alerts/log-source.js';
 import { createOutboxAlertSink, slackAlertsChannel } from '../alerts/sink.js';
 import type { AlertNotifier } from '../alerts/notifier.js';
-import { slackAlertNotifier } from '../slack/alert-notifier.js';
 import type { AlertSink } from '../alerts/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Config } from '../config/env.js';
@@ -46,6 +45,16 @@ export interface OwnedContext extends AppContext {
   close(): Promise<void>;
 }
 
+/**
+ * The Slack notifier, imported with the Web API client on the first notification: every command
+ * builds a context, few deliver alerts (the bot's alert worker, `ctb alerts test`).
+ */
+function lazySlackAlertNotifier(config: Config, logger: Logger): AlertNotifier {
+  let real: Promise<AlertNotifier> | undefined;
+  const load = () => (real ??= import('../slack/alert-notifier.js').then((m) => m.slackAlertNotifier({ config, logger })));
+  return { notify: async (db, notification) => (await load()).notify(db, notification) };
+}
+
 export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedContext> {
   const { config } = opts;
   const clock = opts.clock ?? systemClock;
@@ -67,7 +76,7 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
     paper: opts.exchanges?.paper ?? (() => createPaperExchange({ config, db: database.db, clock, logger, prices })),
     kraken: opts.exchanges?.kraken ?? ((o) => createKrakenExchange(config, { logger, armed: o.armed, clock })),
   });
-  const alertNotifier = opts.alertNotifier !== undefined ? opts.alertNotifier : slackAlertsChannel(config) ? slackAlertNotifier({ config, logger }) : null;
+  const alertNotifier = opts.alertNotifier !== undefined ? opts.alertNotifier : slackAlertsChannel(config) ? lazySlackAlertNotifier(config, logger) : null;
   const withExchanges = {
     ...base, exchanges, alertNotifier, liveSwitch: defaultLiveSwitchPorts(config, logger, database.db, opts.liveSwitch), incident: defaultIncidentPorts(opts.incident),
   };

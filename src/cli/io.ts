@@ -1,7 +1,7 @@
 // The terminal as the CLI sees it: env, output streams and whether output is a TTY. Tests pass their own.
 export interface CliIo {
   env: Record<string, string | undefined>;
-  stdout: { write(text: string): unknown; isTTY?: boolean };
+  stdout: { write(text: string): unknown; isTTY?: boolean; columns?: number };
   stderr: { write(text: string): unknown; isTTY?: boolean };
   /** Working directory for .env and relative paths. */
   cwd: string;

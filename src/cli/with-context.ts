@@ -12,11 +12,14 @@ import { databaseProblem } from '../db/connect-errors.js';
 import { AppError, exitCodeFor } from '../errors.js';
 import { createLogger, makeScrubber, configSecrets } from '../logger.js';
 import type { CliIo } from './io.js';
+import { withSpinner } from './spinner.js';
 import { usageProblem } from './usage-errors.js';
 
 export interface CliRunOptions<R extends CommandResult> {
   json: boolean;
   render: (result: R, io: CliIo) => string;
+  /** A spinner with this text on stderr while the command runs (terminal only; src/cli/spinner.ts). */
+  progress?: string;
 }
 
 export function cliActor(): Actor {
@@ -91,7 +94,9 @@ export async function runCliCommand<S extends z.ZodType, R extends CommandResult
   const outcome = await withCliContext(io, async (ctx, config) => {
     try {
       const { runCommand } = await import('../../commands/run-command.js');
-      const result = await runCommand(command, ctx, cliActor(), args);
+      const result = opts.progress === undefined
+        ? await runCommand(command, ctx, cliActor(), args)
+        : await withSpinner(io, opts.progress, opts.json, () => runCommand(command, ctx, cliActor(), args));
       io.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${opts.render(result, io)}\n`);
       return result.ok ? 0 : 1;
     } catch (err) {

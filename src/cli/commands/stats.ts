@@ -8,6 +8,8 @@ import { AppError } from '../../errors.js';
 import { renderEquityChart } from '../../services/stats/equity-chart.js';
 import type { CliIo } from '../io.js';
 import { renderStatsText } from '../render/stats-text.js';
+import { styleFor } from '../render/style.js';
+import { withSpinner } from '../spinner.js';
 import { addPeriod, periodOrExit, type PeriodOptionSpec } from '../period-option.js';
 import type { CliRegistration } from '../program.js';
 import { cliActor, printError, runCliCommand, withCliContext } from '../with-context.js';
@@ -28,9 +30,12 @@ async function statsWithChart(io: CliIo, opts: StatsCliOptions & { chart: string
   }
   return withCliContext(io, async (ctx, config) => {
     try {
-      const result = await runCommand(statsCommand, ctx, cliActor(), { period: opts.period });
-      const window = { from: result.from ? new Date(result.from) : null, to: new Date(result.to) };
-      const chart = await renderEquityChart(ctx.db, { window, title: `Equity and drawdown — ${result.period === 'all' ? 'all time' : `last ${result.period}`}` });
+      const { result, chart } = await withSpinner(io, 'computing stats and drawing the chart', opts.json, async () => {
+        const stats = await runCommand(statsCommand, ctx, cliActor(), { period: opts.period });
+        const window = { from: stats.from ? new Date(stats.from) : null, to: new Date(stats.to) };
+        const title = `Equity and drawdown — ${stats.period === 'all' ? 'all time' : `last ${stats.period}`}`;
+        return { result: stats, chart: await renderEquityChart(ctx.db, { window, title }) };
+      });
       if (chart) {
         try {
           writeFileSync(file, chart.png);
@@ -42,7 +47,7 @@ async function statsWithChart(io: CliIo, opts: StatsCliOptions & { chart: string
       }
       const note = chart ? `chart written to ${file} (${chart.width}×${chart.height}, ${chart.points} points)` : 'no chart: no equity snapshot falls in this period';
       const out: StatsResult & { chart: { file: string; points: number } | null } = { ...result, chart: chart ? { file, points: chart.points } : null };
-      io.stdout.write(opts.json ? `${JSON.stringify(out, null, 2)}\n` : `${renderStatsText(result)}\n\n${note}\n`);
+      io.stdout.write(opts.json ? `${JSON.stringify(out, null, 2)}\n` : `${renderStatsText(result, styleFor(io))}\n\n${note}\n`);
       return 0;
     } catch (err) {
       return printError(io, err, config);
@@ -68,7 +73,7 @@ export const statsCli: CliRegistration = {
         }
         const opts: StatsCliOptions = { ...raw, period };
         if (opts.chart !== undefined) return setExit(await statsWithChart(io, { ...opts, chart: opts.chart }));
-        setExit(await runCliCommand(io, statsCommand, { period }, { json: opts.json, render: (r) => renderStatsText(r) }));
+        setExit(await runCliCommand(io, statsCommand, { period }, { json: opts.json, render: (r) => renderStatsText(r, styleFor(io)), progress: 'computing stats' }));
       });
   },
 };

@@ -1,29 +1,40 @@
-// Renders an AuditReport as a terminal table: status, check, measured value, and the fix under
-// each line that does not pass; the summary line last.
-import type { AuditReport, CheckStatus } from '../../services/audit/types.js';
+// Renders an AuditReport for the terminal: a table per checklist section (status, check, what was
+// measured and, under a check that does not pass, its fix), wrapped at word boundaries to the
+// terminal's width — never cut off mid-word. The summary line last.
+import type { AuditReport, CheckResult, CheckStatus } from '../../services/audit/types.js';
+import { plain, type Style } from './style.js';
+import { table } from './table.js';
 
 const LABEL: Record<CheckStatus, string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL' };
 
-function clip(text: string, width: number): string {
-  return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
+function label(status: CheckStatus, s: Style): string {
+  return status === 'pass' ? s.green(LABEL[status]) : status === 'warn' ? s.yellow(LABEL[status]) : s.bold(s.red(LABEL[status]));
 }
 
-export function renderAuditTable(report: AuditReport, opts: { width?: number } = {}): string {
+/** `width`: the terminal's columns (at least 80; 120 when unknown, e.g. piped). */
+export function renderAuditTable(report: AuditReport, opts: { width?: number; style?: Style } = {}): string {
+  const style = opts.style ?? plain;
   const width = Math.max(80, opts.width ?? 120);
-  const idWidth = Math.min(28, Math.max(5, ...report.results.map((r) => r.id.length)));
-  const valueWidth = width - idWidth - 10;
-  const lines: string[] = [];
-  let section: number | undefined;
+  const idWidth = Math.min(30, Math.max(7, ...report.results.map((r) => r.id.length + 2)));
+  // Borders and padding: 4 vertical rules; each column's width includes its 2 spaces of padding.
+  const resultWidth = width - 8 - idWidth - 4;
+  const sections = new Map<number, { title: string; results: CheckResult[] }>();
   for (const r of report.results) {
-    if (r.section !== section) {
-      section = r.section;
-      lines.push(`${r.section}. ${r.sectionTitle}`);
-    }
-    lines.push(`  ${LABEL[r.status]}  ${r.id.padEnd(idWidth)}  ${clip(r.value, valueWidth)}`);
-    if (r.fix) lines.push(`        ${' '.repeat(idWidth)}  fix: ${clip(r.fix, valueWidth - 5)}`);
+    const section = sections.get(r.section) ?? { title: r.sectionTitle, results: [] };
+    section.results.push(r);
+    sections.set(r.section, section);
   }
-  if (report.results.length === 0) lines.push('  (no checks selected)');
-  lines.push('');
-  lines.push(report.runId ? `${report.summaryLine} — run #${report.runId}` : report.summaryLine);
-  return lines.join('\n');
+  const out: string[] = [];
+  for (const [number, section] of sections) {
+    out.push(style.bold(`${number}. ${section.title}`));
+    out.push(table(
+      ['STATUS', 'CHECK', 'RESULT'],
+      section.results.map((r) => [label(r.status, style), r.id, r.fix ? `${r.value}\n${style.cyan('fix:')} ${r.fix}` : r.value]),
+      { widths: [8, idWidth, resultWidth], style },
+    ));
+  }
+  if (report.results.length === 0) out.push('  (no checks selected)');
+  out.push('');
+  out.push(report.runId ? `${report.summaryLine} — run #${report.runId}` : report.summaryLine);
+  return out.join('\n');
 }

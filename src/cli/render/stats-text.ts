@@ -1,43 +1,64 @@
 // Renders a stats report as terminal text: one column per book (paper, live, replay) so the
-// figures read side by side, then the strategies and the latest closed trades.
+// figures read side by side, then the strategies and the latest closed trades. Money to the cent,
+// percentages to 2 decimals (the JSON output keeps every digit); gains green, losses red.
 import type { BookStats, StatsReport } from '../../services/stats/compute-stats.js';
+import { money, pct, signedMoney, signedPct } from './numbers.js';
+import { plain, type Style } from './style.js';
+import { table } from './table.js';
 
-const dash = (v: string | null | undefined, suffix = ''): string => (v === null || v === undefined ? '—' : `${v}${suffix}`);
+type Cell = (b: BookStats, s: Style) => string;
 
-const ROWS: Array<[string, (b: BookStats) => string]> = [
+/** Green for a gain, red for a loss, as the sign of the text says. */
+export function tone(text: string, s: Style): string {
+  if (text.startsWith('+')) return s.green(text);
+  if (text.startsWith('-')) return s.red(text);
+  return text;
+}
+
+const ROWS: Array<[string, Cell]> = [
   ['trades (total)', (b) => String(b.trades.total)],
   ['open', (b) => String(b.trades.open)],
   ['closed', (b) => String(b.trades.closed)],
   ['wins / losses', (b) => `${b.trades.wins} / ${b.trades.losses}`],
-  ['win rate', (b) => dash(b.trades.winRatePct, '%')],
-  ['realised PnL', (b) => b.pnl.realized],
-  ['unrealised PnL', (b) => dash(b.pnl.unrealized)],
-  ['fees', (b) => b.pnl.fees],
-  ['ROI (period)', (b) => dash(b.roi.periodPct, '%')],
-  ['ROI (total)', (b) => dash(b.roi.totalPct, '%')],
-  ['equity', (b) => dash(b.equity?.latest)],
-  ['max drawdown', (b) => dash(b.drawdown.maxPct, '%')],
-  ['current drawdown', (b) => dash(b.drawdown.currentPct, '%')],
-  ['exposure', (b) => `${b.exposure.costBasis}${b.exposure.pctOfEquity ? ` (${b.exposure.pctOfEquity}%)` : ''}`],
+  ['win rate', (b) => pct(b.trades.winRatePct)],
+  ['realised PnL', (b, s) => tone(signedMoney(b.pnl.realized), s)],
+  ['unrealised PnL', (b, s) => tone(signedMoney(b.pnl.unrealized), s)],
+  ['fees', (b) => money(b.pnl.fees)],
+  ['ROI (period)', (b, s) => tone(signedPct(b.roi.periodPct), s)],
+  ['ROI (total)', (b, s) => tone(signedPct(b.roi.totalPct), s)],
+  ['equity', (b) => money(b.equity?.latest)],
+  ['max drawdown', (b) => pct(b.drawdown.maxPct)],
+  ['current drawdown', (b) => pct(b.drawdown.currentPct)],
+  ['exposure', (b) => `${money(b.exposure.costBasis)}${b.exposure.pctOfEquity ? ` (${pct(b.exposure.pctOfEquity)})` : ''}`],
 ];
 
-export function renderStatsText(report: StatsReport): string {
+export function renderStatsText(report: StatsReport, style: Style = plain): string {
   const span = report.from ? `${report.from} → ${report.to}` : `all time → ${report.to}`;
   const heads = report.books.map((b) => (b.countsTowardGoLive ? b.book : `${b.book} (not for go-live)`));
-  const cells = ROWS.map(([label, get]) => [label, ...report.books.map(get)]);
-  const widths = [Math.max(...cells.map((r) => r[0]!.length)), ...heads.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i + 1]!.length)))];
-  const line = (cols: string[]) => cols.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('   ');
-  const out = [`stats ${report.period} (${span})`, '', line(['', ...heads]), ...cells.map(line)];
+  const rows = ROWS.map(([label, get]) => [label, ...report.books.map((b) => get(b, style))]);
+  const out = [
+    style.bold(`stats ${report.period}`) + ` (${span})`,
+    table(['', ...heads], rows, { right: heads.map((_, i) => i + 1), style }),
+  ];
   const strategies = report.books.flatMap((b) => b.strategies.map((s) => ({ book: b.book, ...s })));
   if (strategies.length > 0) {
     out.push('', 'by strategy:');
-    for (const s of strategies) {
-      out.push(`  ${s.book}/${s.strategy}: ${s.closed} closed, ${s.wins} won, ${s.losses} lost, PnL ${s.realizedPnl}, fees ${s.fees}, ROI on deployed ${dash(s.roiPct, '%')}`);
-    }
+    out.push(table(
+      ['BOOK/STRATEGY', 'CLOSED', 'WON', 'LOST', 'PNL', 'FEES', 'ROI ON DEPLOYED'],
+      strategies.map((s) => [
+        `${s.book}/${s.strategy}`, String(s.closed), String(s.wins), String(s.losses),
+        tone(signedMoney(s.realizedPnl), style), money(s.fees), tone(signedPct(s.roiPct), style),
+      ]),
+      { right: [1, 2, 3, 4, 5, 6], style },
+    ));
   }
   if (report.recentClosed.length > 0) {
     out.push('', 'latest closed trades:');
-    for (const t of report.recentClosed) out.push(`  #${t.id} ${t.exitAt} ${t.book}/${t.strategy} ${t.symbol} PnL ${t.realizedPnl}`);
+    out.push(table(
+      ['ID', 'CLOSED AT', 'BOOK/STRATEGY', 'PAIR', 'PNL'],
+      report.recentClosed.map((t) => [`#${t.id}`, t.exitAt, `${t.book}/${t.strategy}`, t.symbol, tone(signedMoney(t.realizedPnl), style)]),
+      { right: [4], style },
+    ));
   }
   return out.join('\n');
 }

@@ -2,27 +2,33 @@
 import type { BalanceResult } from '../../../commands/balance.js';
 import type { TradesResult } from '../../../commands/trades.js';
 import { formatAge } from '../../services/trades/list-trades.js';
-import { textTable } from './text-table.js';
+import type { CliIo } from '../io.js';
+import { money, signedMoney, signedPct, trimmed } from './numbers.js';
+import { tone } from './stats-text.js';
+import { plain, styleFor, type Style } from './style.js';
+import { table } from './table.js';
 
-const signed = (v: string) => (v.startsWith('-') ? v : `+${v}`);
+const styleOf = (io?: CliIo): Style => (io ? styleFor(io) : plain);
 
-export function renderTrades(r: TradesResult): string {
+export function renderTrades(r: TradesResult, io?: CliIo): string {
+  const style = styleOf(io);
+  const pnl = (v: string | null) => (v === null ? '—' : tone(signedMoney(v), style));
   const out: string[] = [];
   if (r.open.length === 0) {
     out.push('No open trades.');
   } else {
     out.push(`Open trades (${r.open.length}):`);
-    out.push(textTable(
+    out.push(table(
       ['ID', 'BOOK', 'PAIR', 'SIDE', 'SIZE', 'ENTRY', 'MARK', 'UNREALISED', '%', 'AGE', 'STRATEGY'],
       r.open.map((t) => [
-        `#${t.id}`, t.book, t.symbol, t.side, t.quantity, t.entryPrice, t.mark ? `${t.mark.price} (${t.mark.source})` : '—',
-        t.unrealizedPnl === null ? '—' : signed(t.unrealizedPnl), t.unrealizedPct === null ? '—' : `${signed(t.unrealizedPct)}%`, formatAge(t.ageSeconds), t.strategy,
+        `#${t.id}`, t.book, t.symbol, t.side, trimmed(t.quantity), trimmed(t.entryPrice), t.mark ? `${trimmed(t.mark.price)} (${t.mark.source})` : '—',
+        pnl(t.unrealizedPnl), t.unrealizedPct === null ? '—' : tone(signedPct(t.unrealizedPct), style), formatAge(t.ageSeconds), t.strategy,
       ]),
-      { right: [4, 5, 7, 8, 9] },
+      { right: [4, 5, 7, 8, 9], style },
     ));
     out.push('');
     for (const b of r.totals) {
-      out.push(`${b.book}: ${b.open} open, cost ${b.costBasis}, unrealised ${signed(b.unrealizedPnl)}${b.unmarked > 0 ? ` (${b.unmarked} without a mark price)` : ''}`);
+      out.push(`${b.book}: ${b.open} open, cost ${money(b.costBasis)}, unrealised ${pnl(b.unrealizedPnl)}${b.unmarked > 0 ? ` (${b.unmarked} without a mark price)` : ''}`);
     }
     if (r.open.some((t) => !t.mark)) out.push('— : no mark price in this process (a replay trade outside the engine, or Kraken unreachable)');
   }
@@ -30,20 +36,21 @@ export function renderTrades(r: TradesResult): string {
     out.push('');
     out.push(r.closed.length === 0 ? 'No closed trades.' : `Last ${r.closed.length} closed:`);
     if (r.closed.length > 0) {
-      out.push(textTable(
+      out.push(table(
         ['ID', 'BOOK', 'PAIR', 'SIZE', 'ENTRY', 'EXIT', 'PNL', 'CLOSED AT', 'STRATEGY'],
-        r.closed.map((t) => [`#${t.id}`, t.book, t.symbol, t.quantity, t.entryPrice, t.exitPrice ?? '—', t.realizedPnl === null ? '—' : signed(t.realizedPnl), t.exitAt?.toISOString() ?? '—', t.strategy]),
-        { right: [3, 4, 5, 6] },
+        r.closed.map((t) => [`#${t.id}`, t.book, t.symbol, trimmed(t.quantity), trimmed(t.entryPrice), trimmed(t.exitPrice), pnl(t.realizedPnl), t.exitAt?.toISOString() ?? '—', t.strategy]),
+        { right: [3, 4, 5, 6], style },
       ));
     }
   }
   return out.join('\n');
 }
 
-export function renderBalance(r: BalanceResult): string {
+export function renderBalance(r: BalanceResult, io?: CliIo): string {
+  const style = styleOf(io);
   const out: string[] = [`Paper book${r.paper.seeded ? '' : ' (not started yet: the starting balance)'} — ${r.paper.openTrades} open trade(s):`];
-  out.push(textTable(['ASSET', 'TOTAL', `VALUE (${r.quote})`], r.paper.assets.map((a) => [a.asset, a.total, a.value ?? '—']), { right: [1, 2] }));
-  out.push(`paper value: ${r.paper.value ?? '— (an asset has no mark price)'}`);
+  out.push(table(['ASSET', 'TOTAL', `VALUE (${r.quote})`], r.paper.assets.map((a) => [a.asset, trimmed(a.total), money(a.value)]), { right: [1, 2], style }));
+  out.push(`paper value: ${r.paper.value === null ? '— (an asset has no mark price)' : `${money(r.paper.value)} ${r.quote}`}`);
   out.push('');
   const k = r.kraken;
   if (k.status === 'no_key') {
@@ -52,12 +59,12 @@ export function renderBalance(r: BalanceResult): string {
     out.push(`Kraken: could not read the balances — ${k.message}`);
   } else {
     out.push(`Kraken — ${k.openTrades} open live trade(s); bot-managed = ${r.quote} (trading capital) and what open live trades hold:`);
-    out.push(textTable(
+    out.push(table(
       ['ASSET', 'TOTAL', 'FREE', 'IN ORDERS', 'BOT-MANAGED', 'OTHER', `VALUE (${r.quote})`],
-      k.assets.map((a) => [a.asset, a.total, a.free, a.used, `${a.botManaged}${a.shortfall ? ' (!)' : ''}`, a.other, a.value ?? '—']),
-      { right: [1, 2, 3, 4, 5, 6] },
+      k.assets.map((a) => [a.asset, trimmed(a.total), trimmed(a.free), trimmed(a.used), `${trimmed(a.botManaged)}${a.shortfall ? ' (!)' : ''}`, trimmed(a.other), money(a.value)]),
+      { right: [1, 2, 3, 4, 5, 6], style },
     ));
-    out.push(`bot-managed value: ${k.botManagedValue ?? '—'}   whole account: ${k.accountValue ?? '— (an asset has no mark price)'}`);
+    out.push(`bot-managed value: ${money(k.botManagedValue)}   whole account: ${k.accountValue === null || k.accountValue === undefined ? '— (an asset has no mark price)' : money(k.accountValue)}`);
     if (k.assets.some((a) => a.shortfall)) out.push('(!) the ledger says open live trades hold more than Kraken shows: run ctb reconcile.');
   }
   return out.join('\n');

@@ -81,9 +81,12 @@ describe('ctb audit', () => {
     const r = await ctb(['audit', '--dry-run']);
     expect(r.code, r.err).toBe(1); // no alert channel and no paper trades yet: those checks fail
     for (const section of ['1. Credentials & Secrets', '4. Risk Controls', '5. Health Audits', '9. Escalation & Incident Response']) expect(r.out).toContain(section);
-    expect(r.out).toMatch(/PASS {2}exchange\.key_rights +authenticated read ok; can trade; no withdrawal/);
-    expect(r.out).toMatch(/PASS {2}reconciliation\.ledger +10 matched, 0 mismatched/);
-    expect(r.out).toMatch(/FAIL {2}alerting\.channels +no alert channel configured\n +fix: Set SLACK_BOT_TOKEN/);
+    expect(r.out).toMatch(/│ PASS +│ exchange\.key_rights +│ authenticated read ok; can trade; no withdrawal/);
+    expect(r.out).toMatch(/│ PASS +│ reconciliation\.ledger +│ 10 matched, 0 mismatched/);
+    expect(r.out).toMatch(/│ FAIL +│ alerting\.channels +│ no alert channel configured +│\n│ +│ +│ fix: Set SLACK_BOT_TOKEN/);
+    // Fix text wraps at word boundaries within 120 columns (not a terminal): never cut with an ellipsis.
+    expect(r.out).not.toContain('…');
+    expect(Math.max(...r.out.split('\n').map((l) => l.length))).toBeLessThanOrEqual(120);
     const stored = await latestAuditRun(database.db);
     expect(stored).toMatchObject({ dryRun: true, passed: false });
     expect(r.out.trimEnd().split('\n').at(-1)).toBe(`${stored!.summary} — run #${stored!.id}`);

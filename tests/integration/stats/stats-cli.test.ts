@@ -47,7 +47,7 @@ describe('ctb stats on PostgreSQL', () => {
   it('prints a table with one column per book', async () => {
     const t = cliIo({ DATABASE_URL: database.url });
     expect(await runCli(['stats', '--period', '30d'], t.value)).toBe(0);
-    expect(t.out()).toMatch(/paper\s+live\s+replay \(not for go-live\)/);
+    expect(t.out()).toMatch(/paper[\s│]+live[\s│]+replay \(not for go-live\)/);
     expect(t.out()).toMatch(/wins \/ losses/);
     t.cleanup();
   });

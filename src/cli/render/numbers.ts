@@ -1,0 +1,51 @@
+// Owns how amounts read on the terminal: money to the cent (2 decimals, thousands grouped),
+// percentages to 2 decimals, signs where a gain or loss is meant. Exact decimal rounding (half away
+// from zero), never binary floating point; the JSON output keeps the full values.
+import { Decimal } from '../../money.js';
+
+const GROUP = /\B(?=(\d{3})+(?!\d))/g;
+
+function fixed(value: string, dp: number): string | null {
+  let d: Decimal;
+  try {
+    d = new Decimal(value.trim());
+  } catch {
+    return null;
+  }
+  if (!d.isFinite()) return null;
+  const text = d.toDecimalPlaces(dp, Decimal.ROUND_HALF_UP).toFixed(dp);
+  const [int, frac] = text.replace('-', '').split('.');
+  const sign = text.startsWith('-') && /[1-9]/.test(text) ? '-' : '';
+  return `${sign}${int!.replace(GROUP, ',')}${frac ? `.${frac}` : ''}`;
+}
+
+/** "-300.0332553" → "-300.03"; "10000" → "10,000.00"; not a number → as given. */
+export function money(value: string | null | undefined, dp = 2): string {
+  if (value === null || value === undefined) return '—';
+  return fixed(value, dp) ?? value;
+}
+
+/** money() with a + on gains: "+12.30", "-300.03", "0.00". */
+export function signedMoney(value: string | null | undefined, dp = 2): string {
+  const text = money(value, dp);
+  return /^[1-9]|^0\.0*[1-9]/.test(text) ? `+${text}` : text;
+}
+
+/** "11.1111" → "11.11%". */
+export function pct(value: string | null | undefined, dp = 2): string {
+  if (value === null || value === undefined) return '—';
+  const text = fixed(value, dp);
+  return text === null ? `${value}%` : `${text}%`;
+}
+
+/** pct() with a + on gains. */
+export function signedPct(value: string | null | undefined, dp = 2): string {
+  const text = pct(value, dp);
+  return /^[1-9]|^0\.0*[1-9]/.test(text) ? `+${text}` : text;
+}
+
+/** Decimals as people write them: trailing zeros of a padded quantity or price dropped. */
+export function trimmed(value: string | null | undefined): string {
+  if (value === null || value === undefined) return '—';
+  return /^-?\d+\.\d*?0+$/.test(value) ? value.replace(/\.?0+$/, '') : value;
+}

@@ -1,0 +1,32 @@
+// Owns terminal tables: cli-table3 draws them (rounded corners, columns sized to the widest cell,
+// ANSI-aware widths, wrapping at word boundaries when a width is given); numbers are right-aligned.
+import Table from 'cli-table3';
+import { plain, type Style } from './style.js';
+
+export interface TableOptions {
+  /** Columns (0-based) whose cells are right-aligned: amounts, counts, percentages. */
+  right?: number[];
+  /** Fixed column widths (content + 2 padding); cells wrap at word boundaries to fit. */
+  widths?: Array<number | null>;
+  style?: Style;
+}
+
+const ROUNDED = {
+  top: '─', 'top-mid': '┬', 'top-left': '╭', 'top-right': '╮',
+  bottom: '─', 'bottom-mid': '┴', 'bottom-left': '╰', 'bottom-right': '╯',
+  left: '│', 'left-mid': '├', mid: '─', 'mid-mid': '┼', right: '│', 'right-mid': '┤', middle: '│',
+};
+
+export function table(header: string[], rows: string[][], opts: TableOptions = {}): string {
+  const style = opts.style ?? plain;
+  const right = new Set(opts.right ?? []);
+  const t = new Table({
+    head: header.map((h) => style.bold(h)),
+    chars: { ...ROUNDED, 'left-mid': '', mid: '', 'mid-mid': '', 'right-mid': '' },
+    style: { head: [], border: [], 'padding-left': 1, 'padding-right': 1 },
+    colAligns: header.map((_, i) => (right.has(i) ? 'right' : 'left')),
+    ...(opts.widths ? { colWidths: opts.widths, wordWrap: true, wrapOnWordBoundary: true } : {}),
+  });
+  for (const row of rows) t.push(row);
+  return t.toString();
+}

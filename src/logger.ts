@@ -1,10 +1,11 @@
-// Owns logging: pino JSON to stdout, LOG_DIR/system.log (rotated below LOG_MAX_BYTES into
+// Owns logging: stdout (readable lines on a terminal, JSON otherwise: LOG_FORMAT), LOG_DIR/system.log (rotated below LOG_MAX_BYTES into
 // timestamped archives) and LOG_DIR/anomalies.log (warn and above). Secrets never reach a line:
 // known secret fields are redacted by path, Secret objects print [redacted], and every line is
 // scrubbed of the configured secret values and of token-shaped strings before it is written.
 import { mkdirSync } from 'node:fs';
 import { createStream, type Generator } from 'rotating-file-stream';
 import pino, { type Logger, type StreamEntry } from 'pino';
+import { isColorSupported, prettyFactory } from 'pino-pretty';
 import type { Config } from './config/env.js';
 import { REDACTED, type Secret } from './config/secret.js';
 
@@ -90,6 +91,42 @@ export function capLine(line: string, cap: number): string {
   return `${JSON.stringify({ level: 40, time: new Date().toISOString(), service: 'ctb', msg: 'log line truncated', bytes: Buffer.byteLength(line), head })}\n`;
 }
 
+/** Fields every line carries, that only the alert pipeline reads, or that the message says already (the start banner). */
+const PRETTY_IGNORE = 'pid,hostname,service,alerted,alertPipeline,banner';
+
+/**
+ * How standard output is written: JSON for machines (a pipe, a process manager, a log shipper),
+ * readable lines for a person at a terminal. LOG_FORMAT=pretty|json overrides the guess.
+ */
+export function stdoutFormat(format: Config['LOG_FORMAT'], stream: { isTTY?: boolean }): 'pretty' | 'json' {
+  if (format !== 'auto') return format;
+  return stream.isTTY === true ? 'pretty' : 'json';
+}
+
+/**
+ * A stream that turns each (already redacted and scrubbed) JSON line into one readable line on
+ * `target`: time, level, message, then the line's fields. Synchronous, so nothing is lost at exit.
+ */
+export function prettyStream(target: NodeJS.WritableStream, colorize = isColorSupported && (target as { isTTY?: boolean }).isTTY === true): NodeJS.WritableStream {
+  const options = { colorize, translateTime: 'SYS:HH:MM:ss', ignore: PRETTY_IGNORE, singleLine: true };
+  const withFields = prettyFactory(options);
+  // A line with an `event` (order, fill, close, starting) says everything in its message: its
+  // fields are for machines (JSON, LOG_DIR), so the terminal shows the sentence alone.
+  const sentenceOnly = prettyFactory({ ...options, hideObject: true });
+  return {
+    write(line: string) {
+      let out: string;
+      try {
+        out = (line.includes('"event":"') ? sentenceOnly : withFields)(line);
+      } catch {
+        out = line;
+      }
+      // pino-pretty leaves the end of line off when it hides the fields.
+      return target.write(out.endsWith('\n') ? out : `${out}\n`);
+    },
+  } as unknown as NodeJS.WritableStream;
+}
+
 export interface LoggerOptions {
   config: Config;
   /** Extra destination (tests capture output here; the CLI uses stderr). */
@@ -97,6 +134,8 @@ export interface LoggerOptions {
   destinationLevel?: pino.Level;
   /** Write to stdout (default true). */
   stdout?: boolean;
+  /** Where "stdout" goes (tests); its isTTY decides the format when LOG_FORMAT=auto. */
+  stdoutStream?: NodeJS.WritableStream & { isTTY?: boolean };
   /** Write LOG_DIR files (default true). */
   files?: boolean;
 }
@@ -104,7 +143,10 @@ export interface LoggerOptions {
 export function createLogger(opts: LoggerOptions): Logger {
   const { config } = opts;
   const streams: StreamEntry[] = [];
-  if (opts.stdout !== false) streams.push({ level: config.LOG_LEVEL, stream: process.stdout });
+  if (opts.stdout !== false) {
+    const out = opts.stdoutStream ?? process.stdout;
+    streams.push({ level: config.LOG_LEVEL, stream: stdoutFormat(config.LOG_FORMAT, out) === 'pretty' ? prettyStream(out) : out });
+  }
   if (opts.destination) streams.push({ level: opts.destinationLevel ?? 'trace', stream: opts.destination });
   const cap = lineCapFor(config.LOG_MAX_BYTES);
   if (opts.files !== false) {

@@ -8,6 +8,9 @@ import type { Database } from '../db/client.js';
 import { buildAppContext, type BuildContextOptions, type OwnedContext } from './build-context.js';
 import type { Feature, RunningFeature, StartOptions } from './feature.js';
 import { features as defaultFeatures } from './features.js';
+import { startBanner } from './start-banner.js';
+import { effectiveMode, getBotState } from '../services/bot-state.js';
+import { tradingStateOf } from '../services/trading-state.js';
 
 export interface RunningBot {
   ctx: OwnedContext;
@@ -59,10 +62,12 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
       if (started) running.push({ name: feature.name, feature: started });
     }
     const port = await http.listen(opts.port ?? opts.config.PORT, opts.config.HOST);
-    logger.info(
-      { port, role: opts.role, feed: opts.feed, database: ctx.database.kind, armed: opts.config.IS_LIVE },
-      `ctb running on port ${port} (${opts.config.IS_LIVE ? 'armed for live' : 'paper only'}, ${ctx.database.kind}, feed ${opts.feed})`,
-    );
+    const state = await getBotState(ctx.db);
+    const banner = startBanner({
+      config: opts.config, port, role: opts.role, feed: opts.feed, database: ctx.database.kind, cwd: process.cwd(),
+      mode: effectiveMode(state, opts.config.IS_LIVE), tradingState: tradingStateOf(state),
+    });
+    logger.info(banner.fields, banner.message);
     return { ctx, port, stop };
   } catch (err) {
     await stop();

@@ -253,6 +253,8 @@ export const envSchema = z.object({
     message: 'expected a git commit hash (7 to 40 hex characters)',
   }),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).optional().default('info'),
+  // Standard output's log format: auto = readable lines on a terminal, JSON otherwise (files are always JSON).
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).optional().default('auto'),
   LOG_MAX_BYTES: number(10 * 1024 * 1024, { min: 1024, max: 10 * 1024 * 1024, int: true }),
   LOG_ARCHIVES: number(20, { min: 1, max: 1000, int: true }),
   // Kill switch, dead man's switch, watchdog (issue 6).

@@ -57,6 +57,11 @@ export interface EngineOptions {
   housekeepingMs?: number;
   /** How often orders in flight are asked about again (default 3 s: Kraken's starter tier decays one call per 3 s). */
   fillFollowMs?: number;
+  /**
+   * Market time between equity snapshots (default EQUITY_SNAPSHOT_INTERVAL). The running bot's replay
+   * sets one candle, so a replay played in minutes still draws a point per candle on the chart.
+   */
+  snapshotEveryMs?: number;
 }
 
 interface Binding {
@@ -101,7 +106,7 @@ export class Engine implements RunningEngine {
   constructor(private readonly opts: EngineOptions) {
     this.#ctx = opts.ctx;
     this.#metrics = engineMetrics(opts.ctx.metrics);
-    this.#snapshots = new SnapshotWriter(opts.ctx.db, opts.ctx.config.EQUITY_SNAPSHOT_INTERVAL);
+    this.#snapshots = new SnapshotWriter(opts.ctx.db, opts.snapshotEveryMs ?? opts.ctx.config.EQUITY_SNAPSHOT_INTERVAL);
     const defs = (opts.strategies ?? loadStrategies(opts.ctx.config).strategies).filter((d) => d.enabled);
     for (const def of defs) {
       for (const symbol of def.pairs) {
@@ -250,6 +255,8 @@ export class Engine implements RunningEngine {
             await this.followFills().catch((err: unknown) => this.ctx.logger.warn({ err }, 'the last pass over orders in flight failed'));
             break;
           }
+          // The whole replay's curve is on the chart once the feed says it is done.
+          await this.#snapshots.flush();
           this.ctx.logger.info('market feed finished; the engine keeps its heartbeat');
           while (!signal.aborted) {
             await sleep(this.opts.housekeepingMs ?? 1000, signal);
@@ -342,7 +349,8 @@ export class Engine implements RunningEngine {
     const { ctx } = this;
     const { candle } = tick;
     ctx.prices.update(tick);
-    this.opts.marketClock?.set(new Date(candle.openTime.getTime() + MINUTE));
+    const closedAt = new Date(candle.openTime.getTime() + MINUTE);
+    this.opts.marketClock?.set(closedAt);
     this.counts.candles += 1;
     this.#metrics.candles.inc();
     const bindings = this.#bindings.get(candle.symbol);
@@ -353,7 +361,9 @@ export class Engine implements RunningEngine {
     const equity = this.#portfolio.equity(ctx.prices);
     const breaches = this.#risk.observe(equity, at);
     this.#setMarks(equity);
-    this.#snapshots.offer(at, () => ({
+    // Throttled on market time (the candle's close), stamped with the clock like the trades beside it:
+    // a replay played at 200 ms a candle gets a snapshot per candle interval, not one per 15 wall minutes.
+    this.#snapshots.offer(closedAt, () => ({
       mode: this.#mode, feed: this.opts.feed.kind, at, equity: equity.toFixed(8), cash: str(this.#portfolio.cash),
       peakEquity: this.#risk.peak.toFixed(8), drawdownPct: this.#risk.drawdownPct(equity).toFixed(6),
     }), breaches.length > 0);
@@ -423,7 +433,6 @@ export class Engine implements RunningEngine {
       if (spec.purpose === 'entry') this.counts.entries += 1;
       else this.counts.exits += 1;
       this.#orderBackoffMs = 0;
-      this.ctx.logger.debug({ spec: { ...spec, quantity: str(spec.quantity) } }, `${spec.purpose} ${spec.symbol}: ${spec.reason}`);
     } else if (outcome.kind === 'unknown' || outcome.kind === 'refused') {
       if (outcome.kind === 'unknown') this.#followSoon = true;
       // The order stays in flight (unknown) or was not sent (refused): the follower resolves the first;

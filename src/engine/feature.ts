@@ -23,6 +23,9 @@ import { assertLiveFeed } from './live-feed.js';
 import { loadStrategies } from './strategies/config.js';
 import type { RiskBreach } from './risk-guard.js';
 
+/** The replay file's candle interval (src/market/replay-file.ts: 1-minute candles). */
+const REPLAY_CANDLE_MS = 60_000;
+
 export interface EngineFeatureOptions {
   /** The kill switch subscribes here: drawdown passed RISK_HARD_DRAWDOWN_PCT. */
   onHardBreach?: (ctx: AppContext, breach: RiskBreach) => void | Promise<void>;
@@ -76,6 +79,8 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
           if (stopping.signal.aborted) return;
           const current = new Engine({
             ctx, feed, strategies, gate,
+            // Replay candles are a minute of market time each: one snapshot per candle for the chart.
+            ...(startOpts.feed === 'replay' ? { snapshotEveryMs: Math.min(ctx.config.EQUITY_SNAPSHOT_INTERVAL, REPLAY_CANDLE_MS) } : {}),
             ...(opts.onHardBreach ? { onHardBreach: (breach: RiskBreach) => opts.onHardBreach!(ctx, breach) } : {}),
           });
           engine = current;

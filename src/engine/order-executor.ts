@@ -22,6 +22,7 @@ import { markIntent, writeIntent } from './ledger/intents.js';
 import { recordExecution, type RecordOutcome } from './ledger/record-execution.js';
 import { withOrderLock } from './order-lock.js';
 import type { Portfolio } from './portfolio.js';
+import { logExecution, logOrderSent } from './trade-log.js';
 
 export interface OrderRequestSpec {
   purpose: 'entry' | 'exit';
@@ -97,6 +98,7 @@ export async function executeOrder(deps: ExecutorDeps, spec: OrderRequestSpec): 
         onAccepted: (exchangeOrderId) => markIntent(ctx.db, { id: intent.id, status: 'sent', exchangeOrderId, at: ctx.clock.now() }),
       });
       ctbMetrics(ctx.metrics).ordersSent.inc({ mode: deps.mode, side: spec.side });
+      logOrderSent(ctx.logger, { ...spec, mode: deps.mode, quantity: intent.quantity, clientOrderId: intent.clientOrderId });
     } catch (err) {
       const kind = isAppError(err) ? err.kind : 'unknown';
       ctbMetrics(ctx.metrics).exchangeErrors.inc({ kind });
@@ -148,6 +150,7 @@ export async function recordOrder(
   }
   portfolio.settle(intent.id);
   if (!outcome.applied) return outcome;
+  if (outcome.execution) logExecution(ctx.logger, intent, outcome.execution, outcome.trade, ctx.config.QUOTE_CURRENCY);
   if (outcome.execution && outcome.trade) {
     const cash = portfolio.cash;
     if (intent.purpose === 'entry') portfolio.applyEntry(outcome.trade, outcome.execution);

@@ -1,10 +1,10 @@
 // `ctb start [--feed kraken|replay] [--role all|web|worker]`: runs the bot until SIGINT/SIGTERM.
 // An uncaught exception is logged with its marker, the bot is stopped and the process exits 1; an
 // unhandled rejection is logged, raised as an alert, and the bot keeps serving (src/app/crash-handlers.ts).
+// The first line is written as soon as the config is read: the rest of the bot (database, engine,
+// Slack, exchange libraries) is imported after it, so a person sees at once that it is starting.
 import { Option } from 'commander';
-import { installCrashHandlers } from '../../app/crash-handlers.js';
-import { startBot, type RunningBot } from '../../app/runtime.js';
-import { refuseSecondBot } from '../../db/client.js';
+import { describeDatabase } from '../../app/start-banner.js';
 import { readLock } from '../../db/pglite-lock.js';
 import { createLogger } from '../../logger.js';
 import { loadCliConfig, printError } from '../with-context.js';
@@ -26,15 +26,25 @@ export const startCli: CliRegistration = {
         if (typeof config === 'number') return setExit(config);
         // Before the logger, the database or anything else under DATA_DIR/LOG_DIR is touched: a bot
         // already serving this embedded database is the one engine on it.
-        if (!config.DATABASE_URL) {
+        const owner = config.DATABASE_URL ? null : readLock(config.DATA_DIR);
+        if (owner && owner.pid !== process.pid) {
+          const { refuseSecondBot } = await import('../../db/client.js');
           try {
-            refuseSecondBot(config.DATA_DIR, readLock(config.DATA_DIR));
+            refuseSecondBot(config.DATA_DIR, owner);
           } catch (err) {
             return setExit(printError(io, err, config));
           }
         }
         const logger = createLogger({ config });
-        let bot: RunningBot | undefined;
+        const feed = opts.feed ?? config.MARKET_FEED;
+        const database = describeDatabase(config, config.DATABASE_URL ? 'postgres' : 'pglite', io.cwd);
+        logger.info(
+          { event: 'starting', role: opts.role, feed, armed: config.IS_LIVE },
+          `starting ctb (${config.IS_LIVE ? 'armed for live' : 'paper only'}, role ${opts.role}, ${opts.role === 'web' ? 'no engine' : `feed ${feed}`}, ${database}): ` +
+            'loading, migrating and opening the database…',
+        );
+        const [{ installCrashHandlers }, { startBot }] = await Promise.all([import('../../app/crash-handlers.js'), import('../../app/runtime.js')]);
+        let bot: Awaited<ReturnType<typeof startBot>> | undefined;
         const uninstall = installCrashHandlers({
           logger,
           alerts: () => bot?.ctx.alerts,
@@ -45,7 +55,6 @@ export const startCli: CliRegistration = {
           },
         });
         try {
-          const feed = opts.feed ?? config.MARKET_FEED;
           bot = await startBot({ config: { ...config, MARKET_FEED: feed }, logger, role: opts.role, feed });
           const running = bot;
           await new Promise<void>((resolve) => {

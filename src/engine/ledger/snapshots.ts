@@ -25,9 +25,12 @@ export class SnapshotWriter {
 
   constructor(private readonly db: Db, private readonly intervalMs: number) {}
 
-  /** Queues a snapshot if the interval has passed (or `force`); the row is built only then. */
-  offer(at: Date, build: () => SnapshotRow, force = false): boolean {
-    const t = at.getTime();
+  /**
+   * Queues a snapshot if `marketTime` (the candle's close) is an interval past the last one (or
+   * `force`); the row, stamped by the caller, is built only then.
+   */
+  offer(marketTime: Date, build: () => SnapshotRow, force = false): boolean {
+    const t = marketTime.getTime();
     if (!force && t - this.#lastAt < this.intervalMs) return false;
     this.#lastAt = t;
     this.#pending.push(build());

@@ -1,0 +1,81 @@
+// Owns what `ctb start` says once it serves: mode, database, feed, Slack, its URLs and the three
+// commands to try next. One log line: a readable block on a terminal, fields under `banner` in JSON.
+import { relative, resolve } from 'node:path';
+import type { Config } from '../config/env.js';
+import { formatDuration } from '../config/duration.js';
+
+export interface BannerFacts {
+  config: Config;
+  port: number;
+  role: string;
+  feed: 'kraken' | 'replay';
+  database: 'pglite' | 'postgres';
+  mode: 'paper' | 'live';
+  tradingState: string;
+  /** Where relative paths are shown from (the working directory). */
+  cwd: string;
+}
+
+export const NEXT_COMMANDS: ReadonlyArray<readonly [string, string]> = [
+  ['ctb trades', 'open positions with unrealised PnL, and the last closed trades'],
+  ['ctb stats', 'trades, wins/losses, ROI, PnL, fees and drawdown, paper and live side by side'],
+  ['ctb stats --chart equity.png', 'the equity and drawdown chart, with every entry and exit marked'],
+];
+
+/** The database named without its password: the embedded directory, or PostgreSQL's host and name. */
+export function describeDatabase(config: Config, kind: 'pglite' | 'postgres', cwd: string): string {
+  if (kind === 'pglite') return `embedded PGlite in ${shortPath(config.DATA_DIR, cwd)}`;
+  try {
+    const url = new URL(config.DATABASE_URL ?? '');
+    return `PostgreSQL ${url.hostname}${url.port ? `:${url.port}` : ''}${url.pathname}`;
+  } catch {
+    return 'PostgreSQL (DATABASE_URL)';
+  }
+}
+
+export function describeFeed(config: Config, feed: 'kraken' | 'replay', cwd: string): string {
+  const pairs = config.TRADING_PAIRS.join(', ');
+  if (feed === 'kraken') return `Kraken public market data, polled every ${formatDuration(config.MARKET_POLL_INTERVAL)} (${pairs})`;
+  const file = config.REPLAY_FILE ? shortPath(config.REPLAY_FILE, cwd) : 'the bundled sample (samples/replay-btc-usd-1m.csv)';
+  const pace = config.REPLAY_INTERVAL > 0 ? `one 1-minute candle every ${formatDuration(config.REPLAY_INTERVAL)}` : 'as fast as it goes';
+  return `replay of ${file}, ${pace} (${pairs}); trades are booked feed=replay and never count for go-live`;
+}
+
+function shortPath(path: string, cwd: string): string {
+  const rel = relative(cwd, resolve(cwd, path));
+  return rel === '' ? '.' : rel.startsWith('..') ? resolve(cwd, path) : `./${rel}`;
+}
+
+export function startBanner(f: BannerFacts): { message: string; fields: Record<string, unknown> } {
+  const { config } = f;
+  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
+  const base = `http://${host.includes(':') ? `[${host}]` : host}:${f.port}`;
+  const urls = { health: `${base}/healthz`, metrics: `${base}/metrics`, ...(config.SLACK_BOT_TOKEN && !config.SLACK_APP_TOKEN ? { slack: `${base}/slack/events` } : {}) };
+  const armed = config.IS_LIVE ? 'armed for live' : 'paper only';
+  const slack = config.SLACK_BOT_TOKEN ? (config.SLACK_APP_TOKEN ? 'connected over Socket Mode' : `HTTP at ${urls.slack}`) : 'not configured (docs/slack.md to connect it)';
+  const database = describeDatabase(config, f.database, f.cwd);
+  const feed = describeFeed(config, f.feed, f.cwd);
+  const width = Math.max(...NEXT_COMMANDS.map(([c]) => c.length));
+  const lines = [
+    // The first words stay as they were: scripts and tests wait for "ctb running on port N".
+    `ctb running on port ${f.port} (${armed}, ${f.database}, feed ${f.feed})`,
+    `  mode      ${f.mode}${config.IS_LIVE ? '' : ' (IS_LIVE is not set: no order can reach Kraken)'}, trading ${f.tradingState}, role ${f.role}`,
+    `  database  ${database}`,
+    ...(f.role === 'web' ? [] : [`  feed      ${feed}`]),
+    `  Slack     ${slack}`,
+    `  health    ${urls.health}`,
+    `  metrics   ${urls.metrics}`,
+    `  try next  (in another terminal; Ctrl-C here stops the bot)`,
+    ...NEXT_COMMANDS.map(([cmd, what]) => `    ${cmd.padEnd(width)}  ${what}`),
+  ];
+  return {
+    message: lines.join('\n'),
+    // Under one key, which the terminal format leaves out (the message already says it all).
+    fields: {
+      banner: {
+        port: f.port, role: f.role, feed: f.feed, database: f.database, armed: config.IS_LIVE, mode: f.mode, tradingState: f.tradingState,
+        databaseText: database, feedText: feed, slack, urls, next: NEXT_COMMANDS.map(([c]) => c),
+      },
+    },
+  };
+}

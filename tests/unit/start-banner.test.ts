@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { describeDatabase, startBanner } from '../../src/app/start-banner.js';
+import { testConfig } from '../../src/config/env.js';
+
+describe('the start banner', () => {
+  it('names the PostgreSQL database without its password', () => {
+    const config = testConfig({ DATABASE_URL: 'postgres://ctb:s3cr3t-pw@db.internal:5433/ctb_prod' });
+    const text = describeDatabase(config, 'postgres', '/srv');
+    expect(text).toBe('PostgreSQL db.internal:5433/ctb_prod');
+    expect(startBanner({ config, port: 3000, role: 'all', feed: 'kraken', database: 'postgres', mode: 'paper', tradingState: 'active', cwd: '/srv' }).message).not.toContain('s3cr3t');
+  });
+
+  it('on the embedded database and Kraken feed: the data directory, the poll, the URLs and three commands', () => {
+    const config = testConfig({ DATA_DIR: './data', HOST: '127.0.0.1', TRADING_PAIRS: 'BTC/USD,ETH/USD' });
+    const { message, fields } = startBanner({ config, port: 3001, role: 'all', feed: 'kraken', database: 'pglite', mode: 'paper', tradingState: 'reducing', cwd: '/srv/ctb' });
+    expect(message.split('\n')[0]).toBe('ctb running on port 3001 (paper only, pglite, feed kraken)');
+    expect(message).toContain('database  embedded PGlite in ./data');
+    expect(message).toContain('feed      Kraken public market data, polled every 15s (BTC/USD, ETH/USD)');
+    expect(message).toContain('trading reducing');
+    expect(message).toContain('http://127.0.0.1:3001/healthz');
+    expect(message.match(/^ {4}ctb /gm)).toHaveLength(3);
+    expect(fields.banner).toMatchObject({ port: 3001, urls: { health: 'http://127.0.0.1:3001/healthz', metrics: 'http://127.0.0.1:3001/metrics' } });
+  });
+});

@@ -70,6 +70,16 @@ export async function markIntent(db: Db, p: { id: number; status: OrderIntent['s
 }
 
 /** Intents whose outcome the ledger does not know yet: pending (maybe sent), sent, or resting open. */
+/**
+ * A mark that changes whenever a live order intent is written or changes status: compared before and
+ * after a reconciliation, it tells whether an order went out or was booked while Kraken was read.
+ */
+export async function liveIntentsMark(db: Db): Promise<string> {
+  const [row] = await db.select({ n: sql<string>`count(*)`, id: sql<string | null>`max(${orderIntents.id})`, at: sql<string | null>`max(${orderIntents.updatedAt})::text` })
+    .from(orderIntents).where(eq(orderIntents.mode, 'live'));
+  return `${row?.n ?? 0}:${row?.id ?? ''}:${row?.at ?? ''}`;
+}
+
 export async function unresolvedIntents(db: Db, mode?: Mode): Promise<OrderIntent[]> {
   const open = inArray(orderIntents.status, ['pending', 'sent', 'open']);
   return db.select().from(orderIntents).where(mode ? and(open, eq(orderIntents.mode, mode)) : open).orderBy(orderIntents.id);

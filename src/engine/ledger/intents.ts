@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { asyncCommitCte } from '../../db/async-commit.js';
-import { execute, type Db } from '../../db/client.js';
+import { type Db } from '../../db/client.js';
+import { executePrepared } from '../../db/prepared.js';
 import { botState, orderIntents, type OrderIntent } from '../../db/schema/index.js';
 import type { Mode } from '../../services/bot-state.js';
 import type { FeedKind } from '../../market/types.js';
@@ -49,7 +50,7 @@ export async function writeIntent(db: Db, intent: NewIntent, guard: { armed: boo
   const paper = intent.mode === 'paper';
   // effectiveMode() in SQL: live only when armed, requested live and not halted (halted is excluded above).
   const modeHolds = paper ? sql`not (${guard.armed}::boolean and b.mode = 'live')` : sql`(${guard.armed}::boolean and b.mode = 'live')`;
-  const rows = await execute<{ id: number | string }>(db, sql`
+  const rows = await executePrepared<{ id: number | string }>(db, sql`
     with ${paper ? sql`${asyncCommitCte},` : sql``}
     allowed as (select 1 from ${botState} b where b.id = 1 and (${row.purpose} = 'flatten'
       or (not b.halted and (${row.purpose} <> 'entry' or not b.entries_paused) and ${modeHolds})) for share of b)

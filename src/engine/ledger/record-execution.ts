@@ -6,7 +6,8 @@
 // until then its fills are booked as they come and the intent stays 'open', to be followed up.
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { asyncCommitCte } from '../../db/async-commit.js';
-import { execute, type Db } from '../../db/client.js';
+import { type Db } from '../../db/client.js';
+import { executePrepared } from '../../db/prepared.js';
 import { fills, orderIntents, trades, type OrderIntent, type Trade } from '../../db/schema/index.js';
 import type { ExchangeTrade, OrderState } from '../../exchange/types.js';
 import { Decimal, ZERO, dec, str } from '../../money.js';
@@ -162,7 +163,7 @@ export async function recordExecution(db: Db, input: RecordExecutionInput): Prom
   // Paper records share the paper venue's WAL: they may commit without waiting for the flush.
   const paper = intent.mode === 'paper';
   // The intent changes only while unresolved: a final intent is never reopened or re-applied.
-  const rows = await execute<Record<string, unknown>>(db, sql`
+  const rows = await executePrepared<Record<string, unknown>>(db, sql`
     with ${paper ? sql`${asyncCommitCte},` : sql``} ${fillsCte} ${tradeCte},
     i as (update ${orderIntents} set status = ${status}, updated_at = ${input.at.toISOString()}::timestamptz,
       exchange_order_id = ${order.exchangeOrderId} ${setTrade}

@@ -5,7 +5,8 @@
 // and a second attempt with the same client order id changes nothing.
 import { and, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
 import { asyncCommitCte } from '../../db/async-commit.js';
-import { execute, type Db } from '../../db/client.js';
+import { type Db } from '../../db/client.js';
+import { executePrepared } from '../../db/prepared.js';
 import { paperBalances, paperOrders, type PaperOrder } from '../../db/schema/index.js';
 
 export interface BalanceRow {
@@ -59,7 +60,7 @@ async function orderWithBalances(db: Db, orderStatement: SQL, deltas: BalanceDel
   const values = deltas.length > 0
     ? sql.join(deltas.map((d) => sql`(${d.asset}::text, ${d.delta}::numeric)`), sql`, `)
     : sql`(null::text, null::numeric)`;
-  const rows = await execute<{ kind: string; asset: string | null; total: string | null }>(db, sql`
+  const rows = await executePrepared<{ kind: string; asset: string | null; total: string | null }>(db, sql`
     with ${asyncCommitCte}, o as (${orderStatement}), b as (
       insert into ${paperBalances} (asset, total, updated_at)
       select v.asset, v.delta, ${at.toISOString()}::timestamptz from (values ${values}) as v(asset, delta)

@@ -37,6 +37,8 @@ export class DeadMansSwitch {
   #krakenStatus: SystemStatus | null = null;
   #wantLive = false;
   #lastError: string | null = null;
+  /** This run of failed renewals has paged (critical): once per run. */
+  #paged = false;
   #reason: DeadManStatus['reason'] = 'not_live';
   #running: Promise<DeadManStatus> | null = null;
 
@@ -158,11 +160,17 @@ export class DeadMansSwitch {
     this.#lastError = describeError(err);
     const deadline = this.#lastRenewedAt ? new Date(this.#lastRenewedAt.getTime() + this.#timeoutMs) : null;
     this.#ctx.logger.warn({ error: this.#lastError, what }, `dead man's switch: could not ${what} on Kraken`);
-    if (!first) return; // one alert per run of failures; the alert outbox groups repeats anyway
+    // A failed renewal is retried every tick: the first says so (warning), and one run of failures pages
+    // (critical) once the switch is within one renewal interval of firing — a single Kraken blip that
+    // the next renewal heals is not a reason to wake anyone.
+    const closeToFiring = what === 'renew' && this.#armed && deadline !== null && deadline.getTime() - this.#ctx.clock.now().getTime() <= this.#intervalMs;
+    if (first) this.#paged = false;
+    if (!first && !(closeToFiring && !this.#paged)) return;
+    if (closeToFiring) this.#paged = true;
     const title = what === 'renew'
       ? `Dead man's switch could not be renewed on Kraken${deadline ? `: Kraken cancels every order at ${deadline.toISOString()} unless a renewal succeeds` : ''}`
       : "Dead man's switch could not be disarmed on Kraken: it may cancel every order when its timer runs out";
-    await this.#ctx.alerts.raise({ source: 'kill', severity: what === 'renew' && this.#armed ? 'critical' : 'warning', title, fingerprint: `dead-man:${what}`,
+    await this.#ctx.alerts.raise({ source: 'kill', severity: closeToFiring ? 'critical' : 'warning', title, fingerprint: `dead-man:${what}${closeToFiring ? ':firing' : ''}`,
       details: { error: this.#lastError, timeoutSeconds: this.#timeoutMs / 1000, lastRenewedAt: this.#lastRenewedAt?.toISOString() ?? null } })
       .catch((alertErr: unknown) => this.#ctx.logger.error({ err: alertErr }, "could not raise the dead man's switch alert"));
   }

@@ -169,7 +169,7 @@ describe("dead man's switch", () => {
     expect(timeouts).toEqual([60, 0, 60]);
   });
 
-  it('a failed renewal alerts once, does not throw, and is retried on the next tick', async () => {
+  it('a failed renewal warns once, does not throw, is retried every tick, and pages once the switch is within one interval of firing', async () => {
     const dms = await setup();
     await dms.tick();
     cancelAfterError = 'EService:Unavailable';
@@ -177,7 +177,16 @@ describe("dead man's switch", () => {
     const failed = await dms.tick();
     expect(failed.lastError).toMatch(/Unavailable|unavailable/);
     await dms.tick();
-    expect(alerts.raised).toEqual([expect.objectContaining({ source: 'kill', severity: 'critical', fingerprint: 'dead-man:renew', title: expect.stringMatching(/cancels every order at 2026-03-02T10:01:00.000Z/) })]);
+    // 40 s left before Kraken fires: a blip the next renewal may heal — a warning, nobody paged.
+    expect(alerts.raised).toEqual([expect.objectContaining({ source: 'kill', severity: 'warning', fingerprint: 'dead-man:renew', title: expect.stringMatching(/cancels every order at 2026-03-02T10:01:00.000Z/) })]);
+    clock.advance(20_000);
+    await dms.tick();
+    await dms.tick();
+    // 20 s left (one renewal interval): still failing — critical, once.
+    expect(alerts.raised).toEqual([
+      expect.objectContaining({ severity: 'warning', fingerprint: 'dead-man:renew' }),
+      expect.objectContaining({ source: 'kill', severity: 'critical', fingerprint: 'dead-man:renew:firing', title: expect.stringMatching(/cancels every order at 2026-03-02T10:01:00.000Z/) }),
+    ]);
     cancelAfterError = null;
     clock.advance(1_000);
     expect(await dms.tick()).toMatchObject({ armed: true, lastError: null });

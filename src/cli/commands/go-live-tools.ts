@@ -8,6 +8,7 @@ import { runCommand } from '../../../commands/run-command.js';
 import { verifyCredentialsCommand } from '../../../commands/verify-credentials.js';
 import type { FetchProgress } from '../../services/reconcile/fetch-exchange-trades.js';
 import { renderAuditTable } from '../render/audit-table.js';
+import { styleFor } from '../render/style.js';
 import { renderReconcileCommand, renderResolve } from '../render/reconcile.js';
 import { renderRoi } from '../render/roi.js';
 import type { CliIo } from '../io.js';
@@ -44,7 +45,7 @@ export const goLiveToolsCli: CliRegistration = {
       .description('check the Kraken key: stored safely, authenticates, can trade, cannot withdraw')
       .option('--json', 'print the report as JSON (docs/audit-json.md)', false)
       .action(async (opts: { json: boolean }) => {
-        setExit(await runCliCommand(io, verifyCredentialsCommand, {}, { json: opts.json, render: (r) => renderAuditTable(r) }));
+        setExit(await runCliCommand(io, verifyCredentialsCommand, {}, { json: opts.json, render: (r) => renderAuditTable(r, { style: styleFor(io), width: io.stdout.columns }) }));
       });
     const reconcileCmd = program
       .command('reconcile')

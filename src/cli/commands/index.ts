@@ -114,4 +114,9 @@ export const cliCommands: CliCommandEntry[] = [
     summary: 'close one open trade (or all) at market through the engine; shows what it would sell unless --yes',
     load: () => import('./exit.js').then((m) => m.exitCli),
   },
+  {
+    name: 'completion',
+    summary: 'print a shell completion script: source <(ctb completion bash), or zsh',
+    load: () => import('./completion.js').then((m) => m.completionCli(cliCommands)),
+  },
 ];

@@ -11,6 +11,7 @@ import { testConfig } from '../../src/config/env.js';
 import { equitySnapshots, trades } from '../../src/db/schema/index.js';
 import { engineFeature } from '../../src/engine/feature.js';
 import { createLogger } from '../../src/logger.js';
+import { renderEquityChart } from '../../src/services/stats/equity-chart.js';
 import { waitUntil } from '../support/bot-process.js';
 import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
 import { candlesFrom, maCross, roundTripCloses } from '../support/engine.js';
@@ -83,5 +84,14 @@ describe('a replay run that talks', () => {
     // Stamped with the clock, like the trades beside them: within the run, in order.
     const ats = rows.map((r) => r.at.getTime());
     expect(Math.max(...ats) - Math.min(...ats)).toBeLessThan(5 * 60_000);
+  });
+
+  it('charts the run over the last 24h: a point per snapshot, every entry and exit marked', async () => {
+    const to = new Date();
+    const chart = await renderEquityChart(database.db, { window: { from: new Date(to.getTime() - 86_400_000), to }, title: 't', currency: 'USD' });
+    const closed = await database.db.select().from(trades);
+    expect(chart).not.toBeNull();
+    expect(chart!.points).toBeGreaterThanOrEqual(Math.floor(candles.length * 0.9));
+    expect(chart!.markers).toBe(closed.length * 2);
   });
 });

@@ -34,7 +34,7 @@ async function statsWithChart(io: CliIo, opts: StatsCliOptions & { chart: string
         const stats = await runCommand(statsCommand, ctx, cliActor(), { period: opts.period });
         const window = { from: stats.from ? new Date(stats.from) : null, to: new Date(stats.to) };
         const title = `Equity and drawdown — ${stats.period === 'all' ? 'all time' : `last ${stats.period}`}`;
-        return { result: stats, chart: await renderEquityChart(ctx.db, { window, title }) };
+        return { result: stats, chart: await renderEquityChart(ctx.db, { window, title, currency: ctx.config.QUOTE_CURRENCY }) };
       });
       if (chart) {
         try {
@@ -45,8 +45,12 @@ async function statsWithChart(io: CliIo, opts: StatsCliOptions & { chart: string
           });
         }
       }
-      const note = chart ? `chart written to ${file} (${chart.width}×${chart.height}, ${chart.points} points)` : 'no chart: no equity snapshot falls in this period';
-      const out: StatsResult & { chart: { file: string; points: number } | null } = { ...result, chart: chart ? { file, points: chart.points } : null };
+      const note = chart
+        ? `chart written to ${file} (${chart.width}×${chart.height}, ${chart.points} points, ${chart.markers} entries and exits marked)`
+        : 'no chart: no equity snapshot falls in this period';
+      const out: StatsResult & { chart: { file: string; points: number; markers: number } | null } = {
+        ...result, chart: chart ? { file, points: chart.points, markers: chart.markers } : null,
+      };
       io.stdout.write(opts.json ? `${JSON.stringify(out, null, 2)}\n` : `${renderStatsText(result, styleFor(io))}\n\n${note}\n`);
       return 0;
     } catch (err) {

@@ -185,15 +185,20 @@ export interface EquityPoint {
  * the running peak of the bucket highs to each bucket's low, so no dip is smoothed away.
  */
 export async function equityCurvePoints(db: Db, opts: { window: StatsWindow; buckets: number }): Promise<EquityPoint[]> {
-  const from = opts.window.from ? ts(opts.window.from) : sql`(select min(at) from equity_snapshots)`;
+  // Buckets cut the span the snapshots cover, not the whole period: a replay played in the last
+  // 15 minutes keeps its resolution in a 24h chart. Per mode, so each end is one probe of (mode, at).
+  const after = opts.window.from ? sql`and at >= ${ts(opts.window.from)}` : sql``;
   const to = ts(opts.window.to);
+  const end = (fn: SQL, mode: string) => sql`(select ${fn}(at) from equity_snapshots where mode = ${mode} ${after} and at <= ${to})`;
+  const from = sql`least(${end(sql`min`, 'paper')}, ${end(sql`min`, 'live')})`;
+  const last = sql`greatest(${end(sql`max`, 'paper')}, ${end(sql`max`, 'live')})`;
   return execute<EquityPoint>(
     db,
     sql`
-    with bounds as (select ${from} as f, ${to} as t),
+    with bounds as (select ${from} as f, ${last} as t),
     b as (
       select case when e.feed = 'replay' then 'replay' else e.mode end as book,
-             floor(extract(epoch from e.at - bounds.f) / greatest(extract(epoch from bounds.t - bounds.f) / ${opts.buckets}, 1))::int as k,
+             floor(extract(epoch from e.at - bounds.f) / greatest(extract(epoch from bounds.t - bounds.f) / ${opts.buckets}, 0.001))::int as k,
              max(e.at) as at, (array_agg(e.equity order by e.at desc, e.id desc))[1] as close,
              max(e.equity) as hi, min(e.equity) as lo
       from equity_snapshots e, bounds
@@ -205,4 +210,43 @@ export async function equityCurvePoints(db: Db, opts: { window: StatsWindow; buc
     from b window w as (partition by book order by k rows unbounded preceding)
     order by book, k`,
   );
+}
+
+export interface TradeMarkerRow {
+  book: 'paper' | 'live' | 'replay';
+  kind: 'entry' | 'exit';
+  at: Date | string;
+  tradeId: number;
+  symbol: string;
+  /** Exits: the realised PnL, as a float for choosing the marker only. */
+  realizedPnl: number | null;
+}
+
+/**
+ * Entries and exits inside the window (the newest `limit`, oldest first), per book as the equity
+ * curve counts them. Read through the exit_at and status indexes: the trades closed since the
+ * window began, and the open ones — every trade entered in a window that ends now is one of them.
+ */
+export async function tradeMarkers(db: Db, opts: { window: StatsWindow; limit: number }): Promise<TradeMarkerRow[]> {
+  const from = opts.window.from ? ts(opts.window.from) : sql`'-infinity'::timestamptz`;
+  const to = ts(opts.window.to);
+  const rows = await execute<TradeMarkerRow>(
+    db,
+    sql`
+    with t as (
+      select * from trades where status = 'closed' and exit_at >= ${from}
+      union all
+      select * from trades where status = 'open'
+    ),
+    m as (
+      select case when feed = 'replay' then 'replay' else mode end as book, 'entry' as kind, entry_at as at, id::int as "tradeId", symbol,
+             null::float8 as "realizedPnl"
+      from t where split_from_trade_id is null and entry_at >= ${from} and entry_at <= ${to} and (feed = 'kraken' or mode = 'paper')
+      union all
+      select case when feed = 'replay' then 'replay' else mode end, 'exit', exit_at, id::int, symbol, realized_pnl::float8
+      from t where status = 'closed' and exit_at <= ${to} and (feed = 'kraken' or mode = 'paper')
+    )
+    select * from m order by at desc, "tradeId" desc limit ${opts.limit}`,
+  );
+  return rows.reverse();
 }

@@ -25,7 +25,7 @@ export function parseStatsText(rest: string): { period: (typeof STATS_PERIODS)[n
 
 async function postChart(req: SlashRequest, result: Awaited<ReturnType<typeof statsCommand.run>>, channel: string, threadTs: string): Promise<void> {
   const window = { from: result.from ? new Date(result.from) : null, to: new Date(result.to) };
-  const chart = await renderEquityChart(req.ctx.db, { window, title: `Equity and drawdown — ${periodLabel(result)}` });
+  const chart = await renderEquityChart(req.ctx.db, { window, title: `Equity and drawdown — ${periodLabel(result)}`, currency: req.ctx.config.QUOTE_CURRENCY });
   if (!chart) {
     await req.reply.post(channel, renderNoChart(result), { threadTs });
     return;

@@ -41,7 +41,7 @@ export const backupCli: CliRegistration = {
       .option('--json', 'machine-readable output')
       .action(async (opts: { reason: string; json?: boolean }) => {
         setExit(
-          await runCliCommand(io, backupCommand, { reason: opts.reason, envFile: join(io.cwd, '.env') }, { json: !!opts.json, render: renderBackup }),
+          await runCliCommand(io, backupCommand, { reason: opts.reason, envFile: join(io.cwd, '.env') }, { json: !!opts.json, render: renderBackup, progress: 'taking the snapshot' }),
         );
       });
     backup
@@ -51,7 +51,7 @@ export const backupCli: CliRegistration = {
       .option('--json', 'machine-readable output')
       .action(async (dir: string, opts: { json?: boolean }) => {
         const absolute = dir.startsWith('/') ? dir : join(io.cwd, dir);
-        setExit(await runCliCommand(io, backupVerifyCommand, { dir: absolute }, { json: !!opts.json, render: renderBackupVerify }));
+        setExit(await runCliCommand(io, backupVerifyCommand, { dir: absolute }, { json: !!opts.json, render: renderBackupVerify, progress: 'checking the snapshot' }));
       });
   },
 };

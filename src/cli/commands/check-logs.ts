@@ -28,7 +28,7 @@ export const checkLogsCli: CliRegistration = {
         const asked = periodOrExit(io, 'check-logs', positional, { ...opts }, PERIOD);
         if (typeof asked === 'number') return setExit(asked);
         const args = { limit: opts.limit, ...(asked.period !== undefined ? { window: asked.period } : {}) };
-        setExit(await runCliCommand(io, checkLogsCommand, args, { json: !!opts.json, render: renderCheckLogs }));
+        setExit(await runCliCommand(io, checkLogsCommand, args, { json: !!opts.json, render: renderCheckLogs, progress: 'reading the logs' }));
       });
   },
 };

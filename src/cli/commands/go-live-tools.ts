@@ -45,7 +45,7 @@ export const goLiveToolsCli: CliRegistration = {
       .description('check the Kraken key: stored safely, authenticates, can trade, cannot withdraw')
       .option('--json', 'print the report as JSON (docs/audit-json.md)', false)
       .action(async (opts: { json: boolean }) => {
-        setExit(await runCliCommand(io, verifyCredentialsCommand, {}, { json: opts.json, render: (r) => renderAuditTable(r, { style: styleFor(io), width: io.stdout.columns }) }));
+        setExit(await runCliCommand(io, verifyCredentialsCommand, {}, { json: opts.json, render: (r) => renderAuditTable(r, { style: styleFor(io), width: io.stdout.columns }), progress: 'checking the Kraken key' }));
       });
     const reconcileCmd = program
       .command('reconcile')
@@ -91,7 +91,7 @@ export const goLiveToolsCli: CliRegistration = {
       .description('compare ROI from the ledger with equity snapshots and Kraken balances')
       .option('--json', 'print the report as JSON', false)
       .action(async (opts: { json: boolean }) => {
-        setExit(await runCliCommand(io, auditRoiCommand, {}, { json: opts.json, render: renderRoi }));
+        setExit(await runCliCommand(io, auditRoiCommand, {}, { json: opts.json, render: renderRoi, progress: 'comparing ROI with snapshots and Kraken' }));
       });
   },
 };

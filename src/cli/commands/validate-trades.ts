@@ -10,7 +10,7 @@ export const validateTradesCli: CliRegistration = {
       .description('check every closed trade: exit after entry, PnL consistent with prices, size and fees, capital_buffer set and non-negative')
       .option('--json', 'print the result as JSON', false)
       .action(async (opts: { json: boolean }) => {
-        setExit(await runCliCommand(io, validateTradesCommand, {}, { json: opts.json, render: (r) => renderValidateTrades(r) }));
+        setExit(await runCliCommand(io, validateTradesCommand, {}, { json: opts.json, render: (r) => renderValidateTrades(r), progress: 'checking every closed trade' }));
       });
   },
 };

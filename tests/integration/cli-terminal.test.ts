@@ -1,0 +1,82 @@
+// The terminal as people see it, through the real binary: colour only on a terminal (a pty from
+// script(1)) or with FORCE_COLOR, never with NO_COLOR or in a pipe; amounts rounded in the table;
+// a spinner on stderr while the audit runs on a terminal, and none in a pipe.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
+import { seedHandComputedLedger } from '../support/factories/stats-ledger-fixture.js';
+
+const BIN = new URL('../../bin/ctb.js', import.meta.url).pathname;
+const ANSI = /\x1b\[\d+m/;
+
+describe('ctb on a terminal and in a pipe', () => {
+  let database: TestDatabase;
+  let dir: string;
+  beforeAll(async () => {
+    database = await createPostgresTestDb();
+    await seedHandComputedLedger(database.db);
+    dir = mkdtempSync(join(tmpdir(), 'ctb-terminal-'));
+  });
+  afterAll(async () => {
+    await database?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const env = (extra: Record<string, string> = {}) => ({
+    PATH: process.env.PATH ?? '', HOME: dir, DATABASE_URL: database.url, DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), LOG_LEVEL: 'warn',
+    // No Kraken beyond this machine: a refused local port.
+    KRAKEN_API_URL: 'http://127.0.0.1:9', TERM: 'xterm', ...extra,
+  });
+  const run = (argv: string[], extra?: Record<string, string>) =>
+    promisify(execFile)(process.execPath, [BIN, ...argv], { cwd: dir, env: env(extra) }).then(
+      (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+    );
+  /** Runs ctb in a pseudo-terminal (stdout and stderr are the terminal); returns what the terminal got. */
+  const onTerminal = (argv: string[], extra?: Record<string, string>) =>
+    promisify(execFile)('script', ['-qec', [process.execPath, BIN, ...argv].map((a) => `'${a}'`).join(' '), '/dev/null'], { cwd: dir, env: env(extra) }).then(
+      (r) => ({ code: 0, text: r.stdout }),
+      (e: { code: number; stdout: string }) => ({ code: e.code, text: e.stdout }),
+    );
+
+  it('prints no colour into a pipe, colour with FORCE_COLOR, none when NO_COLOR is set too', async () => {
+    const [piped, forced, refused] = await Promise.all([
+      run(['stats', '30d']), run(['stats', '30d'], { FORCE_COLOR: '1' }), run(['stats', '30d'], { FORCE_COLOR: '1', NO_COLOR: '1' }),
+    ]);
+    for (const r of [piped, forced, refused]) expect(r.code, r.stderr).toBe(0);
+    expect(piped.stdout).not.toMatch(ANSI);
+    expect(forced.stdout).toMatch(ANSI);
+    expect(refused.stdout).not.toMatch(ANSI);
+    const body = (text: string) => text.split('\n').slice(1).join('\n'); // the first line names the window's start, to the millisecond
+    expect(body(refused.stdout)).toBe(body(piped.stdout));
+    // Money to the cent, percentages to 2 decimals, in aligned rows of one width.
+    const lines = piped.stdout.split('\n');
+    const rows = lines.slice(lines.findIndex((l) => l.startsWith('╭')), lines.findIndex((l) => l.startsWith('╰')) + 1);
+    expect(rows.length).toBeGreaterThan(10);
+    expect(new Set(rows.map((l) => l.length)).size).toBe(1);
+    expect(rows.join('\n')).toMatch(/\d\.\d\d/);
+    for (const cell of rows.join('\n').match(/[-+]?[\d,]+\.\d+%?/g) ?? []) expect(cell).toMatch(/\.\d{2}%?$/);
+  }, 60_000);
+
+  it('colours the table on a terminal, and NO_COLOR turns it off there too', async () => {
+    const [tty, noColour] = await Promise.all([onTerminal(['stats', '30d']), onTerminal(['stats', '30d'], { NO_COLOR: '1' })]);
+    expect(tty.code, tty.text).toBe(0);
+    expect(tty.text).toMatch(ANSI);
+    expect(noColour.text).toMatch(/realised PnL/);
+    expect(noColour.text).not.toMatch(ANSI);
+  }, 60_000);
+
+  it('shows a spinner while the audit runs on a terminal, and none in a pipe or with --json', async () => {
+    const [tty, piped, json] = await Promise.all([
+      onTerminal(['audit', '--dry-run']), run(['audit', '--dry-run']), onTerminal(['audit', '--dry-run', '--json']),
+    ]);
+    expect(tty.text).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] running the go-live audit \d+\.\ds/);
+    expect(tty.text).toMatch(/AUDIT (PASSED|FAILED|READY|NOT READY)|run #\d+/);
+    expect(piped.stderr).not.toMatch(/running the go-live audit/);
+    expect(json.text).not.toMatch(/running the go-live audit/);
+  }, 120_000);
+});

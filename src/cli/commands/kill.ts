@@ -6,17 +6,17 @@
 // not stop it: settings the kill does not need fall back to their defaults (the problems are printed
 // first), only a bad DATABASE_URL or DATA_DIR — where the halt goes — cannot be worked around. Exit 0
 // only when every venue confirmed zero open orders.
+// Only what the early cancel needs is imported with this module; the database layer, the kill
+// service and its rendering are imported once Kraken's CancelAll is on its way, so a cold shell's
+// cancel waits for none of them.
 import { join } from 'node:path';
-import { runCommand } from '../../../commands/run-command.js';
-import { killCommand } from '../../../commands/kill.js';
-import { buildAppContext, type OwnedContext } from '../../app/build-context.js';
+import type { OwnedContext } from '../../app/build-context.js';
+import { loadCcxt } from '../../exchange/kraken/ccxt-client.js';
 import { createKrakenExchange } from '../../exchange/kraken/create.js';
 import type { Exchange } from '../../exchange/types.js';
 import { createLogger } from '../../logger.js';
 import { urgently } from '../../exchange/urgency.js';
 import { withEarlyCancel } from '../../services/kill/early-cancel.js';
-import { NO_KEY_NOTICE } from '../../services/kill/kill.js';
-import { renderKill } from '../render/kill.js';
 import type { CliRegistration } from '../program.js';
 import { ConfigError, type Config } from '../../config/env.js';
 import { envLayers } from '../../config/load.js';
@@ -93,6 +93,15 @@ export const killCli: CliRegistration = {
             logger.error({ err }, 'could not build the Kraken client for the early cancel');
           }
         }
+        // ccxt first: the rest would compete with it for this process's one thread.
+        if (kraken) await loadCcxt().catch(() => {});
+        const [{ buildAppContext }, { runCommand }, { killCommand }, { NO_KEY_NOTICE }, { renderKill }] = await Promise.all([
+          import('../../app/build-context.js'),
+          import('../../../commands/run-command.js'),
+          import('../../../commands/kill.js'),
+          import('../../services/kill/kill.js'),
+          import('../render/kill.js'),
+        ]);
         // Said before anything else (the hand-over waits for the running bot's answer).
         const noticeFirst = !kraken && !opts.json;
         if (noticeFirst) io.stdout.write(`${NO_KEY_NOTICE}\n`);

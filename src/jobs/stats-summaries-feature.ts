@@ -3,11 +3,8 @@
 // when Slack and SLACK_OPS_CHANNEL are configured, posting through the Web API with the badge.
 import { hostname } from 'node:os';
 import type { Feature } from '../app/feature.js';
-import { slackSummaryPoster } from '../slack/summary-poster.js';
 import { renderStatsSummary } from '../slack/views/stats.js';
 import { createStatsSummaries } from './stats-summaries.js';
-
-export { slackSummaryPoster };
 
 export const statsSummariesFeature: Feature = {
   name: 'stats-summaries',
@@ -17,6 +14,8 @@ export const statsSummariesFeature: Feature = {
       ctx.logger.info('daily and weekly summaries are off: set SLACK_BOT_TOKEN and SLACK_OPS_CHANNEL to post them');
       return;
     }
+    // The Web API client is imported only when summaries are posted at all.
+    const { slackSummaryPoster } = await import('../slack/summary-poster.js');
     const summaries = createStatsSummaries(
       ctx,
       { poster: slackSummaryPoster(ctx), render: renderStatsSummary },

@@ -2,7 +2,7 @@
 // runs without it and says so once. Over HTTP it serves POST /slack/events on the bot's server.
 import type { Feature } from '../app/feature.js';
 import { pruneSlackDeliveries } from '../db/queries/slack-deliveries.js';
-import { createSlackApp, type SlackApp, type SlackAppOptions } from './create-app.js';
+import type { SlackApp, SlackAppOptions } from './create-app.js';
 
 /** Slack stops retrying after about an hour; a day of delivery keys is plenty. */
 const DELIVERY_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -21,6 +21,8 @@ export function createSlackFeature(opts: SlackFeatureOptions = {}): Feature {
         ctx.logger.info('Slack is not configured (SLACK_BOT_TOKEN unset): running without Slack. See docs/slack.md to connect a workspace.');
         return;
       }
+      // Bolt and the listeners are imported only when Slack is configured.
+      const { createSlackApp } = await import('./create-app.js');
       const slack = await createSlackApp(ctx, opts);
       if (slack.requestListener) http.route('POST', '/slack/events', slack.requestListener);
       await slack.start();

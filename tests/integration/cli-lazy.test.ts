@@ -124,6 +124,36 @@ describe('the built ctb loads only what a command uses', () => {
     }
   });
 
+  it('ctb start with a key and no Slack: ccxt loaded at start (the first kill pays nothing), no Slack, email or chart library', async () => {
+    const kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET });
+    const trace = join(dir, 'trace-start.txt');
+    const child = spawn(process.execPath, ['--import', TRACER, BIN, 'start', '--feed', 'replay'], {
+      cwd: dir,
+      env: {
+        PATH: process.env.PATH ?? '', HOME: dir, DATA_DIR: join(dir, 'data-start'), LOG_DIR: join(dir, 'logs-start'), CTB_TRACE_IMPORTS: trace,
+        HOST: '127.0.0.1', PORT: '0', DATABASE_URL: db.url, KRAKEN_API_URL: kraken.url, KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += String(d)));
+    child.stderr.on('data', (d) => (output += String(d)));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!/engine ready/.test(output)) {
+        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`ctb start did not get ready:\n${output}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+      await kraken.close();
+    }
+    const urls = readFileSync(trace, 'utf8').split('\n').filter(Boolean);
+    expect(heavyIn(urls)).toEqual(['ccxt']);
+  });
+
   it('ctb stats --json on PostgreSQL: no chart library unless --chart', () => {
     const run = traced(['stats', '--json'], { DATABASE_URL: db.url });
     expect(run.status, run.stderr).toBe(0);

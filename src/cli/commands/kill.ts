@@ -11,7 +11,6 @@
 // cancel waits for none of them.
 import { join } from 'node:path';
 import type { OwnedContext } from '../../app/build-context.js';
-import { loadCcxt } from '../../exchange/kraken/ccxt-client.js';
 import { createKrakenExchange } from '../../exchange/kraken/create.js';
 import type { Exchange } from '../../exchange/types.js';
 import { createLogger } from '../../logger.js';
@@ -93,8 +92,10 @@ export const killCli: CliRegistration = {
             logger.error({ err }, 'could not build the Kraken client for the early cancel');
           }
         }
-        // ccxt first: the rest would compete with it for this process's one thread.
-        if (kraken) await loadCcxt().catch(() => {});
+        // ccxt first (warm resolves once the early cancel's client is built; the market index it
+        // then loads is what the kill's confirmation reads): the rest would compete with it for
+        // this process's one thread.
+        if (kraken) await kraken.warm?.().catch(() => {});
         const [{ buildAppContext }, { runCommand }, { killCommand }, { NO_KEY_NOTICE }, { renderKill }] = await Promise.all([
           import('../../app/build-context.js'),
           import('../../../commands/run-command.js'),

@@ -31,6 +31,7 @@ export interface StartBotOptions extends StartOptions {
 
 export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
   const logger = opts.logger ?? createLogger({ config: opts.config });
+  const opening = performance.now();
   const ctx = await buildAppContext({
     config: opts.config,
     logger,
@@ -42,6 +43,10 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     ...(opts.exchanges ? { exchanges: opts.exchanges } : {}),
     ...(opts.liveSwitch ? { liveSwitch: opts.liveSwitch } : {}),
   });
+  logger.info(
+    { database: ctx.database.kind, ms: Math.round(performance.now() - opening) },
+    `database ready in ${((performance.now() - opening) / 1000).toFixed(1)} s (${ctx.database.kind}, migrations applied); starting the bot's parts`,
+  );
   const http = createHttpServer(logger);
   const running: Array<{ name: string; feature: RunningFeature }> = [];
   const stop = async () => {

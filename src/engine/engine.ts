@@ -23,6 +23,7 @@ import { FeedWatch } from './feed-watch.js';
 import { ENTRY_COST_ALLOWANCE_PCT } from './in-flight.js';
 import { unresolvedIntents } from './ledger/intents.js';
 import { withOrderLock } from './order-lock.js';
+import { readableAmount } from './trade-log.js';
 import { SnapshotWriter } from './ledger/snapshots.js';
 import { openTrades } from './ledger/trades.js';
 import { executeOrder, type OrderHooks, type OrderOutcome, type OrderRequestSpec } from './order-executor.js';
@@ -62,6 +63,8 @@ export interface EngineOptions {
    * sets one candle, so a replay played in minutes still draws a point per candle on the chart.
    */
   snapshotEveryMs?: number;
+  /** Wall time between progress lines (market time, candles, equity, positions); none when unset. */
+  progressEveryMs?: number;
 }
 
 interface Binding {
@@ -99,6 +102,8 @@ export class Engine implements RunningEngine {
   #orderBackoffMs = 0;
   #blockedUntil = 0;
   #lastHousekeeping = 0;
+  #lastProgress = performance.now();
+  #lastMarketTime: Date | null = null;
   #abort = new AbortController();
   #running: Promise<void> | undefined;
   readonly counts = { candles: 0, orders: 0, entries: 0, exits: 0, skipped: 0 };
@@ -267,6 +272,7 @@ export class Engine implements RunningEngine {
         this.#feedWatch?.answered();
         for (const tick of batch) await this.#turns.run(() => this.#onTick(tick));
         await this.#turns.run(() => this.#housekeeping(false));
+        this.#progress();
         this.#loopBackoffMs = 0;
       } catch (err) {
         await this.#onLoopError(err, signal);
@@ -350,6 +356,7 @@ export class Engine implements RunningEngine {
     const { candle } = tick;
     ctx.prices.update(tick);
     const closedAt = new Date(candle.openTime.getTime() + MINUTE);
+    this.#lastMarketTime = closedAt;
     this.opts.marketClock?.set(closedAt);
     this.counts.candles += 1;
     this.#metrics.candles.inc();
@@ -410,6 +417,25 @@ export class Engine implements RunningEngine {
         purpose: 'entry', strategy: def.name, symbol: candle.symbol, side: 'buy', quantity: sized.quantity, reason: signal.reason, referencePrice: dec(candle.close),
       });
     }
+  }
+
+  /** Between trades, a line now and then so a person watching sees the engine work through the feed. */
+  #progress(): void {
+    const every = this.opts.progressEveryMs;
+    const now = performance.now();
+    if (!every || now - this.#lastProgress < every || !this.#lastMarketTime || !this.#portfolio) return;
+    this.#lastProgress = now;
+    const { ctx } = this;
+    const quote = ctx.config.QUOTE_CURRENCY;
+    const equity = this.#portfolio.equity(ctx.prices);
+    const start = this.#risk?.peak;
+    const at = this.#lastMarketTime.toISOString().slice(0, 16).replace('T', ' ');
+    const open = this.#portfolio.positions.size;
+    ctx.logger.info(
+      { event: 'progress', feed: this.opts.feed.kind, marketTime: this.#lastMarketTime.toISOString(), candles: this.counts.candles, equity: equity.toFixed(2), currency: quote, open, orders: this.counts.orders },
+      `${this.opts.feed.kind} at ${at} UTC: ${this.counts.candles} candles, equity ${readableAmount(equity)} ${quote}` +
+        `${start ? ` (peak ${readableAmount(start)})` : ''}, ${open} open, ${this.counts.orders} orders`,
+    );
   }
 
   /** The live marks on /metrics: only the book traded now has a series (a mode switch drops the old one). */

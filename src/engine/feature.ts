@@ -32,6 +32,8 @@ export interface EngineFeatureOptions {
   /** How often a standby tries the lease (default a third of ENGINE_LEASE_TTL). */
   standbyPollMs?: number;
   market?: MarketFeedOptions;
+  /** Wall time between the engine's progress lines (default 10 s on a replay, 5 min on Kraken). */
+  progressEveryMs?: number;
   /** How often the request runner polls (tests shorten it). */
   requestPollMs?: number;
   /** The reconciliation monitor's pace (tests shorten it). */
@@ -81,6 +83,7 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
             ctx, feed, strategies, gate,
             // Replay candles are a minute of market time each: one snapshot per candle for the chart.
             ...(startOpts.feed === 'replay' ? { snapshotEveryMs: Math.min(ctx.config.EQUITY_SNAPSHOT_INTERVAL, REPLAY_CANDLE_MS) } : {}),
+            progressEveryMs: opts.progressEveryMs ?? (startOpts.feed === 'replay' ? 10_000 : 300_000),
             ...(opts.onHardBreach ? { onHardBreach: (breach: RiskBreach) => opts.onHardBreach!(ctx, breach) } : {}),
           });
           engine = current;

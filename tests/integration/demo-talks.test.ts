@@ -39,7 +39,7 @@ beforeAll(async () => {
   });
   // Info and above only: a trade line at debug would not reach this sink.
   const logger = createLogger({ config, stdout: false, files: false, destination: sink, destinationLevel: 'info' });
-  bot = await startBot({ config, role: 'all', feed: 'replay', port: 0, logger, database, features: [engineFeature({ standbyPollMs: 50 })] });
+  bot = await startBot({ config, role: 'all', feed: 'replay', port: 0, logger, database, features: [engineFeature({ standbyPollMs: 50, progressEveryMs: 300 })] });
   await waitUntil(() => lines.some((l) => l.msg === 'market feed finished; the engine keeps its heartbeat'), 120_000, () => 'the end of the replay');
 }, 180_000);
 afterAll(async () => {
@@ -60,6 +60,16 @@ describe('a replay run that talks', () => {
     expect(msg).toMatch(/http:\/\/localhost:\d+\/metrics/);
     expect((banner!.banner as { next: string[] }).next).toHaveLength(3);
     expect(msg).toContain('ctb stats --chart equity.png');
+  });
+
+  it('says how far it got between trades, and when the database is ready', () => {
+    const progress = lines.filter((l) => l.event === 'progress');
+    expect(progress.length).toBeGreaterThanOrEqual(1);
+    for (const l of progress) {
+      expect(l.level).toBe(30);
+      expect(l.msg).toMatch(/^replay at 2026-01-05 \d\d:\d\d UTC: \d+ candles, equity [\d,]+\.\d\d USD( \(peak [\d,]+\.\d\d\))?, \d+ open, \d+ orders$/);
+    }
+    expect(lines.find((l) => typeof l.msg === 'string' && /^database ready in \d+\.\d s \(postgres, migrations applied\)/.test(l.msg))).toBeDefined();
   });
 
   it('logs one info line per order, per fill and per close, the close with its realised PnL', async () => {

@@ -2,9 +2,12 @@
 // then a footer saying what was filtered and whether older entries were left out.
 import type { AuditLogResult } from '../../../commands/audit-log.js';
 
+/** One line of at most `max` characters; a longer text ends at a word boundary (`--json` has it whole). */
 const oneLine = (text: string, max: number) => {
   const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+  if (flat.length <= max) return flat;
+  const cut = flat.lastIndexOf(' ', max - 1);
+  return `${flat.slice(0, cut > max / 2 ? cut : max - 1)}…`;
 };
 
 function filterText(f: AuditLogResult['filters']): string {
@@ -21,6 +24,6 @@ export function renderAuditLogText(r: AuditLogResult): string {
     return `${e.at.replace(/\.\d{3}Z$/, 'Z')}  ${e.source.padEnd(6)}  ${oneLine(e.actor, 24).padEnd(actorWidth)}  ${outcome}  ${what}  → ${oneLine(e.result, 120)}`;
   });
   const shown = `${r.entries.length} ${r.entries.length === 1 ? 'entry' : 'entries'}${filterText(r.filters)}`;
-  const footer = r.more ? `${shown}; older ones left out — raise --limit (now ${r.filters.limit}) or narrow --since` : shown;
+  const footer = r.more ? `${shown}; older ones left out — raise --limit (now ${r.filters.limit}) or narrow --period` : shown;
   return [`time                  source  ${'actor'.padEnd(actorWidth)}  outcome  command → result`, ...lines, footer].join('\n');
 }

@@ -2,6 +2,8 @@
 // aligned with cli-table3, colour only on a terminal and never with NO_COLOR, long text wrapped at
 // word boundaries, and a spinner on stderr (terminal only) that erases itself.
 import { describe, expect, it } from 'vitest';
+import type { AuditLogResult } from '../../../commands/audit-log.js';
+import { renderAuditLogText } from '../../../src/cli/render/audit-log.js';
 import { renderAuditTable } from '../../../src/cli/render/audit-table.js';
 import { money, pct, signedMoney, signedPct, trimmed } from '../../../src/cli/render/numbers.js';
 import { renderStatsText } from '../../../src/cli/render/stats-text.js';
@@ -77,6 +79,21 @@ describe('tables', () => {
     expect(out).not.toContain('…');
     const words = lines.flatMap((l) => l.split('│')[3]?.trim().split(/\s+/) ?? []).filter(Boolean);
     expect(words.join(' ')).toBe(`RESULT cannot trade fix: ${fix}`);
+  });
+});
+
+describe('the command trail', () => {
+  it('shortens a long argument list at a word boundary, not mid-word', () => {
+    const args = 'reason "the exchange kept refusing our orders after the maintenance window closed at noon"';
+    const r = {
+      ok: true, more: false, filters: { since: null, user: null, command: null, limit: 50 },
+      entries: [{ id: 1, at: '2026-01-01T00:00:00.000Z', source: 'cli', actor: 'cli:ops', command: 'kill', args, allowed: true, result: 'ok', details: {} }],
+    } as AuditLogResult;
+    const line = renderAuditLogText(r).split('\n')[1]!;
+    const shown = /allowed {2}(.*)… {2}→ ok$/.exec(line)?.[1];
+    expect(shown).toBeDefined();
+    expect(`kill ${args}`.startsWith(shown!)).toBe(true);
+    expect(`kill ${args}`[shown!.length]).toBe(' ');
   });
 });
 

@@ -10,7 +10,12 @@ import type { Execution } from './ledger/record-execution.js';
 export function readableAmount(value: Decimal | string | number): string {
   const d = dec(value);
   if (d.abs().gte(1) || d.isZero()) {
-    return Number(d.toFixed(2)).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    // Thousands separators by hand: toLocaleString builds an Intl formatter on every call, a few
+    // percent of a replay's CPU at one line per order.
+    const [whole, fraction] = d.toFixed(2).split('.') as [string, string];
+    const sign = whole.startsWith('-') ? '-' : '';
+    const digits = sign ? whole.slice(1) : whole;
+    return `${sign}${digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${fraction}`;
   }
   return d.toSignificantDigits(6).toFixed();
 }

@@ -18,8 +18,8 @@ import { ROUND_TRIP_CANDLES, startSteppedKraken, type SteppedKraken } from '../.
 import { writeTradingReplay } from '../../support/trading-replay.js';
 
 const running: BotProcess[] = [];
-/** The engine logs each order at debug level ("entry BTC/USD: …"): who traded is in whose output. */
-const orders = (b: BotProcess) => (b.output().match(/"msg":"(entry|exit) BTC\/USD/g) ?? []).length;
+/** The engine logs each order it sends at info level (event "order"): who traded is in whose output. */
+const orders = (b: BotProcess) => (b.output().match(/"event":"order"[^\n]*"symbol":"BTC\/USD"/g) ?? []).length;
 afterEach(() => {
   for (const bot of running.splice(0)) bot.kill('SIGKILL');
 });

@@ -29,8 +29,8 @@ afterAll(async () => {
   await database?.close();
 });
 
-/** The engine logs each order it places at debug level ("entry BTC/USD: …"). */
-const orders = (b: BotProcess) => (b.output().match(/"msg":"(entry|exit) BTC\/USD/g) ?? []).length;
+/** The engine logs each order it sends at info level (event "order", JSON when piped). */
+const orders = (b: BotProcess) => (b.output().match(/"event":"order"[^\n]*"symbol":"BTC\/USD"/g) ?? []).length;
 
 describe('an armed engine starting with something on Kraken it cannot explain', () => {
   it('halts with a critical alert and runs no strategy; ctb reconcile lists each difference, cancel and adopt resolve them through the engine, and then it trades live', async () => {
@@ -78,8 +78,11 @@ describe('an armed engine starting with something on Kraken it cannot explain', 
     const blocked = await state();
     expect(blocked).toMatchObject({ halted: true, halted_reason: 'reconciliation', halted_by: 'system:reconciliation' });
     expect(blocked.reconciliation_details?.differences?.map((d) => `${d.kind} ${d.id}`).sort()).toEqual([`unknown_fill ${FOREIGN_TRADE}`, `unknown_order ${FOREIGN_ORDER}`]);
-    const alerts = await execute<{ severity: string; title: string; details: { differences?: string[] } }>(db, sql`
+    // The halt is written first, the alert right after it: wait for the alert, then there is one.
+    const blockedAlerts = () => execute<{ severity: string; title: string; details: { differences?: string[] } }>(db, sql`
       select e.severity, e.title, e.details from alert_events e join alert_groups g on g.id = e.group_id where g.fingerprint = 'reconciliation-blocked'`);
+    await waitUntil(async () => (await blockedAlerts()).length > 0, 30_000, () => `for the reconciliation alert:\n${bot.output().slice(-3000)}`);
+    const alerts = await blockedAlerts();
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatchObject({ severity: 'critical', title: expect.stringContaining('2 unexplained difference(s): trading halted') });
     expect(alerts[0]!.details.differences?.join('\n')).toMatch(new RegExp(`unknown_order ${FOREIGN_ORDER}[\\s\\S]*unknown_fill ${FOREIGN_TRADE}|unknown_fill ${FOREIGN_TRADE}[\\s\\S]*unknown_order ${FOREIGN_ORDER}`));

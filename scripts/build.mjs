@@ -12,7 +12,6 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -38,6 +37,17 @@ const externals = {
 const out = join(root, 'dist');
 const quiet = process.argv.includes('--quiet');
 const started = performance.now();
+
+let build;
+try {
+  ({ build } = await import('esbuild'));
+} catch {
+  process.stderr.write(
+    'Cannot build dist/: esbuild (a dev dependency) is not installed. Install with dev dependencies (`npm ci`, not `npm ci --omit=dev`), ' +
+      'or build where they are and ship dist/ with the checkout.\n',
+  );
+  process.exit(1);
+}
 
 const result = await build({
   absWorkingDir: root,

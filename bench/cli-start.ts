@@ -199,7 +199,7 @@ async function main() {
   };
   console.log(
     'cli-start bench, as shipped: the built CLI (dist/, rebuilt first), a new node process per command, every round counted; ' +
-      'flattering: the OS file cache is warm after round 1, the ledger is empty, Kraken is a local fake on loopback, start uses the replay feed (no Kraken public API)',
+      'flattering: the OS file cache is warm after round 1, the ledger is empty, Kraken is a local fake on loopback, start uses the replay feed (no Kraken public API) and no Slack (the default)',
   );
   console.log(`${ROUNDS} rounds, ${availableParallelism()} cores, node ${process.version}, load average before ${loadBefore}, after ${loadAfter}`);
   console.log(`anchor: node -e 0 median ${anchor.toFixed(0)} ms (same run, spawned the same way)`);

@@ -64,19 +64,24 @@ export async function readReleaseInfo(opts: ReleaseOptions = {}): Promise<Releas
   // Only trust git when `root` is itself the top of a work tree (not some enclosing repository).
   const top = await git(root, ['rev-parse', '--show-toplevel']);
   const isCheckout = top !== null && samePath(top, root);
-  const describe = isCheckout ? await git(root, ['describe', '--tags', '--always', '--dirty']) : null;
+  // The three questions asked at once (three git processes side by side, not one after another).
+  const [describe, commit, tag] = isCheckout
+    ? await Promise.all([
+        git(root, ['describe', '--tags', '--always', '--dirty']),
+        git(root, ['rev-parse', 'HEAD']),
+        git(root, ['describe', '--tags', '--exact-match', 'HEAD']),
+      ])
+    : [null, null, null];
   if (describe) {
-    const commit = await git(root, ['rev-parse', 'HEAD']);
-    const tag = await git(root, ['describe', '--tags', '--exact-match', 'HEAD']);
     const dirty = describe.endsWith('-dirty');
     return { source: 'git', label: describe, tag, commit, dirty, tagged: tag !== null && !dirty, packageVersion: version };
   }
-  const commit = opts.buildCommit ?? null;
+  const buildCommit = opts.buildCommit ?? null;
   return {
     source: 'package',
-    label: commit ? `${version}+${commit.slice(0, 12)}` : version,
+    label: buildCommit ? `${version}+${buildCommit.slice(0, 12)}` : version,
     tag: null,
-    commit,
+    commit: buildCommit,
     dirty: false,
     tagged: false,
     packageVersion: version,

@@ -146,7 +146,7 @@ export class Engine implements RunningEngine {
     }, { crossProcess: mode === 'live' });
     this.#markets = new Map((await this.#exchange.loadMarkets()).map((m) => [m.symbol, m]));
     this.#risk = new RiskGuard({
-      db: ctx.db, clock: ctx.clock, alerts: ctx.alerts, logger: ctx.logger, onHardBreach: this.opts.onHardBreach,
+      db: ctx.db, clock: ctx.clock, alerts: ctx.alerts, logger: ctx.logger, onHardBreach: this.opts.onHardBreach, rehearsal: this.opts.feed.kind !== 'kraken',
       limits: { maxDrawdownPct: ctx.config.RISK_MAX_DRAWDOWN_PCT, dailyLossPct: ctx.config.RISK_DAILY_LOSS_PCT, hardDrawdownPct: ctx.config.RISK_HARD_DRAWDOWN_PCT },
     }, this.#mode);
     await this.#risk.load(ctx.clock.now(), this.#state.entriesPaused);

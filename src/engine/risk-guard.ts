@@ -41,6 +41,12 @@ export interface RiskGuardDeps {
   logger: Logger;
   limits: RiskLimits;
   onHardBreach?: HardBreachListener | undefined;
+  /**
+   * The engine runs on a feed that is not a market (replay, synthetic): a breach still pauses entries
+   * (and a hard one still kills), but it is a warning, not a page — no money is at risk, and a demo's
+   * losses must not count as critical alerts against the go-live criteria or as errors in the logs.
+   */
+  rehearsal?: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -141,10 +147,12 @@ export class RiskGuard {
       action: pauses ? 'entries_paused' : 'hard_breach_reported',
       details: { mode: breach.mode, equity: breach.equity.toFixed(8), reference: breach.reference.toFixed(8) },
     });
-    logger.error({ ...ALERTED, breach: { ...breach, at: breach.at.toISOString() } }, `risk guard: ${reason}`);
+    const rehearsal = this.deps.rehearsal === true;
+    const on = rehearsal ? ' (replayed market, no money at risk)' : '';
+    (rehearsal ? logger.warn.bind(logger) : logger.error.bind(logger))({ ...ALERTED, breach: { ...breach, at: breach.at.toISOString() } }, `risk guard: ${reason}${on}`);
     await alerts.raise({
-      source: 'risk', severity: 'critical', fingerprint: `risk:${breach.kind}`,
-      title: pauses ? `Risk guard paused new entries: ${reason}` : `Hard drawdown limit breached: ${reason}`,
+      source: 'risk', severity: rehearsal ? 'warning' : 'critical', fingerprint: `risk:${breach.kind}`,
+      title: pauses ? `Risk guard paused new entries${on}: ${reason}` : `Hard drawdown limit breached${on}: ${reason}`,
       details: { kind: breach.kind, valuePct: Number(breach.valuePct.toFixed(4)), thresholdPct: breach.thresholdPct, equity: breach.equity, mode: breach.mode },
     });
   }

@@ -48,6 +48,15 @@ describe.each<DbKind>(['postgres', 'pglite'])('risk guard on %s', (kind) => {
     expect(alerts.raised).toMatchObject([{ source: 'risk', severity: 'critical' }]);
   });
 
+  it('on a replayed market pauses entries just the same, but warns instead of paging (no money at risk; not a go-live strike)', async () => {
+    const g = new RiskGuard({ db: database.db, clock, alerts, logger: silentLogger(), limits, rehearsal: true }, 'paper');
+    await g.load(clock.now(), false);
+    g.observe(10_000, clock.now());
+    for (const b of g.observe(8_950, clock.now())) await g.handle(b);
+    expect(await getBotState(database.db)).toMatchObject({ entriesPaused: true });
+    expect(alerts.raised).toMatchObject([{ source: 'risk', severity: 'warning', title: expect.stringContaining('(replayed market, no money at risk)') }]);
+  });
+
   it('measures drawdown from the peak in the ledger’s equity snapshots, not from a single mark', async () => {
     await snapshot('2026-01-04T09:00:00Z', 12_000, 12_000);
     await snapshot('2026-01-04T10:00:00Z', 11_000, 12_000);

@@ -44,7 +44,7 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     ...(opts.liveSwitch ? { liveSwitch: opts.liveSwitch } : {}),
   });
   logger.info(
-    { database: ctx.database.kind, ms: Math.round(performance.now() - opening) },
+    { event: 'database_ready', database: ctx.database.kind, ms: Math.round(performance.now() - opening) },
     `database ready in ${((performance.now() - opening) / 1000).toFixed(1)} s (${ctx.database.kind}, migrations applied); starting the bot's parts`,
   );
   const http = createHttpServer(logger);

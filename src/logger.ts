@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { createStream, type Generator } from 'rotating-file-stream';
 import pino, { type Logger, type StreamEntry } from 'pino';
-import { isColorSupported, prettyFactory } from 'pino-pretty';
+import { createRequire } from 'node:module';
 import type { Config } from './config/env.js';
 import { REDACTED, type Secret } from './config/secret.js';
 
@@ -103,11 +103,21 @@ export function stdoutFormat(format: Config['LOG_FORMAT'], stream: { isTTY?: boo
   return stream.isTTY === true ? 'pretty' : 'json';
 }
 
+let pinoPretty: typeof import('pino-pretty') | undefined;
+
+/** pino-pretty and its ~50 files, loaded when a pretty stream is made: a command logging JSON never reads them. */
+function loadPinoPretty(): typeof import('pino-pretty') {
+  pinoPretty ??= createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
+  return pinoPretty;
+}
+
 /**
  * A stream that turns each (already redacted and scrubbed) JSON line into one readable line on
  * `target`: time, level, message, then the line's fields. Synchronous, so nothing is lost at exit.
  */
-export function prettyStream(target: NodeJS.WritableStream, colorize = isColorSupported && (target as { isTTY?: boolean }).isTTY === true): NodeJS.WritableStream {
+export function prettyStream(target: NodeJS.WritableStream, colorize?: boolean): NodeJS.WritableStream {
+  const { isColorSupported, prettyFactory } = loadPinoPretty();
+  colorize ??= isColorSupported && (target as { isTTY?: boolean }).isTTY === true;
   const options = { colorize, translateTime: 'SYS:HH:MM:ss', ignore: PRETTY_IGNORE, singleLine: true };
   const withFields = prettyFactory(options);
   // A line with an `event` (order, fill, close, starting) says everything in its message: its

@@ -48,9 +48,11 @@ export function renderTrades(r: TradesResult, io?: CliIo): string {
 
 export function renderBalance(r: BalanceResult, io?: CliIo): string {
   const style = styleOf(io);
-  const out: string[] = [`Paper book${r.paper.seeded ? '' : ' (not started yet: the starting balance)'} — ${r.paper.openTrades} open trade(s):`];
+  const book = r.paper.feed === 'replay' ? 'Paper book on the replay feed (simulated prices, not Kraken\'s)' : 'Paper book';
+  const out: string[] = [`${book}${r.paper.seeded ? '' : ' (not started yet: the starting balance)'} — ${r.paper.openTrades} open trade(s):`];
   out.push(table(['ASSET', 'TOTAL', `VALUE (${r.quote})`], r.paper.assets.map((a) => [a.asset, trimmed(a.total), money(a.value)]), { right: [1, 2], style }));
-  out.push(`paper value: ${r.paper.value === null ? '— (an asset has no mark price)' : `${money(r.paper.value)} ${r.quote}`}`);
+  const unmarked = r.paper.feed === 'replay' ? "— (no replay price for a held asset: the running bot's replay has it, and no equity snapshot matches the book)" : '— (an asset has no mark price)';
+  out.push(`paper value: ${r.paper.value === null ? unmarked : `${money(r.paper.value)} ${r.quote}`}`);
   out.push('');
   const k = r.kraken;
   if (k.status === 'no_key') {

@@ -2,9 +2,10 @@
 // Kraken key is set, Kraken's balances split into what the bot manages — the quote currency it
 // trades with and the base assets its open live trades hold — and the rest of the account (as
 // Freqtrade's /balance and /balance full). Values in the quote currency at the marks of marks.ts.
-import { eq } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
 import type { AppContext } from '../../app/context.js';
-import { trades } from '../../db/schema/index.js';
+import { equitySnapshots, trades } from '../../db/schema/index.js';
+import type { FeedKind } from '../../market/types.js';
 import { readPaperBalances } from '../../exchange/paper/paper-store.js';
 import { isAppError } from '../../errors.js';
 import { Decimal, ZERO, dec } from '../../money.js';
@@ -31,7 +32,11 @@ export interface KrakenAssetBalance extends AssetBalance {
 export interface BalanceView {
   at: Date;
   quote: string;
-  paper: { seeded: boolean; assets: AssetBalance[]; value: string | null; openTrades: number };
+  /**
+   * feed: the market the paper book trades on (its latest equity snapshot's, else this process's
+   * MARKET_FEED). A replay book is valued at the replay's prices only, never at Kraken's.
+   */
+  paper: { seeded: boolean; feed: FeedKind; assets: AssetBalance[]; value: string | null; openTrades: number };
   kraken:
     | { status: 'no_key' }
     | { status: 'error'; message: string }
@@ -40,15 +45,39 @@ export interface BalanceView {
 
 const baseOf = (symbol: string) => symbol.split('/')[0] ?? symbol;
 
-function valueOf(asset: string, amount: Decimal, quote: string, markFor: MarkFor): Decimal | null {
+function valueOf(asset: string, amount: Decimal, quote: string, markFor: MarkFor, feed: FeedKind = 'kraken'): Decimal | null {
   if (asset === quote) return amount;
   if (amount.isZero()) return ZERO;
-  const mark = markFor(`${asset}/${quote}`, 'kraken');
+  const mark = markFor(`${asset}/${quote}`, feed);
   return mark ? amount.times(mark.price) : null;
 }
 
 function total(values: Array<Decimal | null>): string | null {
   return values.some((v) => v === null) ? null : money(values.reduce<Decimal>((a, v) => a.plus(v!), ZERO));
+}
+
+/**
+ * The replay book's marks outside the engine's process: its prices exist only in the replay, so the
+ * latest equity snapshot is what there is. Its holdings' value (equity − cash) is the mark of the one
+ * asset the book holds, and only while the book's cash is still the snapshot's (nothing traded since).
+ */
+async function snapshotMark(
+  ctx: Pick<AppContext, 'db'>, quote: string, held: Array<{ asset: string; total: string }>,
+): Promise<MarkFor> {
+  const none: MarkFor = () => null;
+  const assets = held.filter((r) => r.asset !== quote && !dec(r.total).isZero());
+  if (assets.length !== 1) return none;
+  const [snap] = await ctx.db.select().from(equitySnapshots).where(eq(equitySnapshots.mode, 'paper')).orderBy(desc(equitySnapshots.at), desc(equitySnapshots.id)).limit(1);
+  const cash = held.find((r) => r.asset === quote)?.total ?? '0';
+  if (!snap || !dec(snap.cash).eq(cash)) return none;
+  const asset = assets[0]!;
+  const price = dec(snap.equity).minus(snap.cash).div(asset.total);
+  return (symbol) => (symbol === `${asset.asset}/${quote}` ? { price: price.toString(), at: snap.at, source: 'engine' } : null);
+}
+
+async function paperFeed(ctx: Pick<AppContext, 'db' | 'config'>): Promise<FeedKind> {
+  const [snap] = await ctx.db.select({ feed: equitySnapshots.feed }).from(equitySnapshots).where(eq(equitySnapshots.mode, 'paper')).orderBy(desc(equitySnapshots.at), desc(equitySnapshots.id)).limit(1);
+  return snap?.feed ?? ctx.config.MARKET_FEED;
 }
 
 export async function readBalances(ctx: Pick<AppContext, 'db' | 'prices' | 'config' | 'clock' | 'logger' | 'exchanges'>): Promise<BalanceView> {
@@ -57,8 +86,9 @@ export async function readBalances(ctx: Pick<AppContext, 'db' | 'prices' | 'conf
   const rows = await readPaperBalances(ctx.db);
   const paperRows = rows.length > 0 ? rows : [{ asset: quote, total: String(ctx.config.PAPER_STARTING_BALANCE) }];
   const liveOpen = open.filter((t) => t.mode === 'live');
-  const symbols = [...paperRows.map((r) => ({ symbol: `${r.asset}/${quote}`, feed: 'kraken' as const })), ...open.map((t) => ({ symbol: t.symbol, feed: t.feed }))]
-    .filter((s) => !s.symbol.startsWith(`${quote}/`));
+  const feed = await paperFeed(ctx);
+  // Only what is held needs a price: an empty book (no position) asks nobody for a mark.
+  const paperHeld = paperRows.filter((r) => r.asset !== quote && !dec(r.total).isZero()).map((r) => ({ symbol: `${r.asset}/${quote}`, feed }));
 
   let krakenBalances: Awaited<ReturnType<ReturnType<AppContext['exchanges']['kraken']>['fetchBalances']>> | null = null;
   let krakenError: string | null = null;
@@ -69,13 +99,16 @@ export async function readBalances(ctx: Pick<AppContext, 'db' | 'prices' | 'conf
       krakenError = isAppError(err) ? err.userMessage : err instanceof Error ? err.message : String(err);
     }
   }
-  const markFor = await loadMarks(ctx, [...symbols, ...(krakenBalances ?? []).filter((b) => b.asset !== quote).map((b) => ({ symbol: `${b.asset}/${quote}`, feed: 'kraken' as const }))]);
+  const krakenHeld = (krakenBalances ?? []).filter((b) => b.asset !== quote && !dec(b.total).isZero()).map((b) => ({ symbol: `${b.asset}/${quote}`, feed: 'kraken' as const }));
+  const markFor = await loadMarks(ctx, [...paperHeld, ...krakenHeld]);
+  const fromSnapshot = feed === 'replay' ? await snapshotMark(ctx, quote, paperRows) : () => null;
+  const paperMark: MarkFor = (symbol) => markFor(symbol, feed) ?? fromSnapshot(symbol, feed);
 
-  const paperValues = paperRows.map((r) => ({ asset: r.asset, total: money(r.total), value: valueOf(r.asset, dec(r.total), quote, markFor) }));
+  const paperValues = paperRows.map((r) => ({ asset: r.asset, total: money(r.total), value: valueOf(r.asset, dec(r.total), quote, paperMark, feed) }));
   const view: BalanceView = {
     at: ctx.clock.now(), quote,
     paper: {
-      seeded: rows.length > 0, assets: paperValues.map((a) => ({ ...a, value: a.value === null ? null : money(a.value) })),
+      seeded: rows.length > 0, feed, assets: paperValues.map((a) => ({ ...a, value: a.value === null ? null : money(a.value) })),
       value: total(paperValues.map((a) => a.value)), openTrades: open.filter((t) => t.mode === 'paper').length,
     },
     kraken: krakenError !== null ? { status: 'error', message: krakenError } : { status: 'no_key' },

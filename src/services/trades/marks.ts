@@ -5,12 +5,16 @@
 import type { AppContext } from '../../app/context.js';
 import { createKrakenPublicMarket, type KrakenPublicMarket } from '../../exchange/kraken/public-market.js';
 import type { FeedKind } from '../../market/types.js';
+import { isAppError } from '../../errors.js';
 
 export interface Mark {
   price: string;
   at: Date;
   source: 'engine' | 'kraken';
 }
+
+/** One line, never a stack: a missing mark is shown as such beside the figures. */
+const reason = (err: unknown) => (isAppError(err) ? err.userMessage : err instanceof Error ? err.message : String(err)).split('\n')[0]!;
 
 export type MarkFor = (symbol: string, feed: FeedKind) => Mark | null;
 
@@ -34,11 +38,11 @@ export async function loadMarks(
           const price = await market.fetchLastPrice(symbol);
           if (price) fromKraken.set(symbol, { price, at: ctx.clock.now(), source: 'kraken' });
         } catch (err) {
-          ctx.logger.warn({ err, symbol }, 'no mark price from Kraken for an open position');
+          ctx.logger.warn({ symbol }, `no mark price from Kraken for ${symbol}: ${reason(err)}`);
         }
       }));
     } catch (err) {
-      ctx.logger.warn({ err }, "could not reach Kraken's public API for mark prices");
+      ctx.logger.warn(`could not reach Kraken's public API for mark prices: ${reason(err)}`);
     }
   }
   return (symbol, feed) => fromEngine(symbol) ?? (feed === 'kraken' ? fromKraken.get(symbol) ?? null : null);

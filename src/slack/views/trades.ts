@@ -52,7 +52,7 @@ export function renderTrades(r: TradesResult): SlackMessage {
 export function renderBalance(r: BalanceResult): SlackMessage {
   const paper = r.paper.assets.map((a) => `${a.asset} ${a.total}${a.asset !== r.quote ? ` (≈ ${a.value ?? '—'} ${r.quote})` : ''}`).join('\n');
   const blocks: KnownBlock[] = [
-    section(`*Paper book*${r.paper.seeded ? '' : ' (not started yet)'} — ${r.paper.openTrades} open trade(s)\n${paper}\nValue: *${r.paper.value ?? '—'} ${r.quote}*`),
+    section(`*Paper book*${r.paper.feed === 'replay' ? ' (replay feed)' : ''}${r.paper.seeded ? '' : ' (not started yet)'} — ${r.paper.openTrades} open trade(s)\n${paper}\nValue: *${r.paper.value ?? '—'} ${r.quote}*`),
   ];
   const k = r.kraken;
   if (k.status === 'no_key') blocks.push(section('*Kraken*\nNo key set: only the paper book is shown.'));

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { runCli } from '../../../src/cli/program.js';
 import { execute } from '../../../src/db/client.js';
-import { paperBalances } from '../../../src/db/schema/index.js';
+import { equitySnapshots, paperBalances } from '../../../src/db/schema/index.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { recordingIo } from '../../support/cli-io.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
@@ -28,7 +28,7 @@ afterAll(async () => {
   await database?.close();
 });
 beforeEach(async () => {
-  await execute(database.db, sql`truncate trades, paper_balances restart identity`);
+  await execute(database.db, sql`truncate trades, paper_balances, equity_snapshots restart identity`);
   kraken.calls.length = 0;
 });
 
@@ -107,6 +107,30 @@ describe('ctb balance', () => {
     expect(r.out).toMatch(/bot-managed value: 5,610\.00\s+whole account: 8,050\.00/);
     expect(kraken.callsTo('BalanceEx')).toHaveLength(1);
     expect(kraken.orderChangingCalls()).toEqual([]);
+  });
+
+  it('during the replay demo, with no key and no position, asks Kraken nothing and labels the replay book', async () => {
+    await database.db.insert(paperBalances).values([{ asset: 'USD', total: '10012.5', updatedAt: new Date() }, { asset: 'BTC', total: '0', updatedAt: new Date() }]);
+    await database.db.insert(equitySnapshots).values({ mode: 'paper', feed: 'replay', at: new Date('2024-01-02T00:00:00Z'), equity: '10012.5', cash: '10012.5', peakEquity: '10020', drawdownPct: '0.07' });
+    const r = await cli(['balance']); // the operator's shell has no MARKET_FEED: the book's own feed decides
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^Paper book on the replay feed \(simulated prices, not Kraken's\) — 0 open trade\(s\):/);
+    expect(r.out).toMatch(/^paper value: 10,012\.50 USD$/m);
+    expect(r.err).toBe('');
+    expect(kraken.calls).toEqual([]);
+  });
+
+  it("values a replay book's holding at its latest equity snapshot, never at Kraken's price", async () => {
+    await database.db.insert(paperBalances).values([{ asset: 'USD', total: '6000', updatedAt: new Date() }, { asset: 'BTC', total: '0.1', updatedAt: new Date() }]);
+    await database.db.insert(equitySnapshots).values({ mode: 'paper', feed: 'replay', at: new Date('2024-01-02T00:00:00Z'), equity: '10100', cash: '6000', peakEquity: '10100', drawdownPct: '0' });
+    const r = await cli(['balance']);
+    expect(r.out).toMatch(/^│ BTC[\s│]+0\.1[\s│]+4,100\.00 │$/m);
+    expect(r.out).toMatch(/^paper value: 10,100\.00 USD$/m);
+    expect(kraken.calls).toEqual([]);
+    // Traded since the snapshot (cash differs): no price is better than a wrong one.
+    await database.db.update(paperBalances).set({ total: '5000' }).where(sql`asset = 'USD'`);
+    expect((await cli(['balance'])).out).toMatch(/^paper value: — \(no replay price for a held asset/m);
+    expect(kraken.calls).toEqual([]);
   });
 
   it('fails (exit 1) and says why when Kraken cannot be read', async () => {

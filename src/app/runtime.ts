@@ -1,7 +1,8 @@
 // Owns the running bot: config → logger → database (migrated, served to the CLI when embedded)
 // → context → HTTP server → features; and a graceful stop on SIGINT/SIGTERM.
 import type { Config } from '../config/env.js';
-import { createHttpServer } from '../http/server.js';
+import { AppError } from '../errors.js';
+import { createHttpServer, type HttpServer } from '../http/server.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/client.js';
@@ -29,10 +30,33 @@ export interface StartBotOptions extends StartOptions {
   liveSwitch?: BuildContextOptions['liveSwitch'];
 }
 
+/**
+ * Binds the HTTP port first: a port already taken (the demo on 3000) is refused before the database,
+ * the engine lease or any feature is touched, with the port named and what to set (exit 2). Routes
+ * are added as features start; until then a request gets 404.
+ */
+async function bindPort(http: HttpServer, port: number, host: string): Promise<number> {
+  try {
+    return await http.listen(port, host);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      throw new AppError('config', 'port_unavailable',
+        `port ${port} on ${host} is ${code === 'EADDRINUSE' ? 'already in use (another ctb start, such as the demo, or another server)' : 'not allowed for this user'};`,
+        { hint: 'set PORT to a free port (e.g. PORT=3001) and start again.', cause: err });
+    }
+    throw err;
+  }
+}
+
 export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
   const logger = opts.logger ?? createLogger({ config: opts.config });
+  const http = createHttpServer(logger);
+  const port = await bindPort(http, opts.port ?? opts.config.PORT, opts.config.HOST);
   const opening = performance.now();
-  const ctx = await buildAppContext({
+  let ctx: OwnedContext;
+  try {
+    ctx = await buildAppContext({
     config: opts.config,
     logger,
     runMigrations: true,
@@ -42,12 +66,15 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     ...(opts.database ? { database: opts.database } : {}),
     ...(opts.exchanges ? { exchanges: opts.exchanges } : {}),
     ...(opts.liveSwitch ? { liveSwitch: opts.liveSwitch } : {}),
-  });
+    });
+  } catch (err) {
+    await http.close();
+    throw err;
+  }
   logger.info(
     { event: 'database_ready', database: ctx.database.kind, ms: Math.round(performance.now() - opening) },
     `database ready in ${((performance.now() - opening) / 1000).toFixed(1)} s (${ctx.database.kind}, migrations applied); starting the bot's parts`,
   );
-  const http = createHttpServer(logger);
   const running: Array<{ name: string; feature: RunningFeature }> = [];
   const stop = async () => {
     for (const { name, feature } of running.reverse()) {
@@ -66,7 +93,6 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
       const started = await feature.start(ctx, http, opts);
       if (started) running.push({ name: feature.name, feature: started });
     }
-    const port = await http.listen(opts.port ?? opts.config.PORT, opts.config.HOST);
     const state = await getBotState(ctx.db);
     const banner = startBanner({
       config: opts.config, port, role: opts.role, feed: opts.feed, database: ctx.database.kind, cwd: process.cwd(),

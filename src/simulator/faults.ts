@@ -2,14 +2,29 @@
 // before the request is processed — or after it (`after: true`: the order is placed, then the answer
 // is lost), which is how a client learns that "I could not read the answer" is not "rejected".
 import { z } from 'zod';
+import { similarWords } from '../suggest-similar.js';
 import type { Random } from './ids.js';
+import { PRIVATE_ENDPOINTS } from './private-api.js';
+import { PUBLIC_ENDPOINTS } from './public-api.js';
+
+/** Every endpoint name a fault may target: a misspelt one would wait forever for a call that never comes. */
+export const FAULT_ENDPOINTS: readonly string[] = ['*', ...PUBLIC_ENDPOINTS, ...PRIVATE_ENDPOINTS];
+
+const endpointField = z.string().superRefine((name, check) => {
+  if (FAULT_ENDPOINTS.includes(name)) return;
+  const near = similarWords(name, FAULT_ENDPOINTS);
+  check.addIssue({
+    code: 'custom',
+    message: `unknown endpoint ${JSON.stringify(name)}${near.length ? ` (did you mean ${near.join(' or ')}?)` : ''}; expected one of: ${FAULT_ENDPOINTS.join(', ')}`,
+  });
+});
 
 export const FAULT_KINDS = ['latency', 'http_5xx', 'truncated', 'empty', 'reset', 'error'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export const faultSpecSchema = z
   .object({
-    endpoint: z.string().regex(/^(\*|[A-Za-z]+)$/, 'expected a Kraken endpoint name such as AddOrder, or * for every endpoint'),
+    endpoint: endpointField,
     kind: z.enum(FAULT_KINDS),
     /** Process the request first, then answer with the fault (the order exists; the client cannot tell). */
     after: z.boolean().optional(),

@@ -23,6 +23,9 @@ const NEEDS: Record<string, string[]> = {
   GetWebSocketsToken: [],
 };
 
+/** The private endpoints the simulator knows (answered, or refused as Kraken would: Withdraw). */
+export const PRIVATE_ENDPOINTS = [...Object.keys(NEEDS), 'GetApiKeyInfo', 'Withdraw', 'WalletTransfer'];
+
 const truthy = (v: string | undefined) => v === 'true' || v === '1';
 
 function matchesClient(o: SimOrder, params: Record<string, string>): boolean {

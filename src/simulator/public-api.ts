@@ -26,6 +26,9 @@ function ticker(ctx: SimContext, pairId: string): Record<string, unknown> {
   };
 }
 
+/** The public endpoints the simulator serves (the names faults and calls use). */
+export const PUBLIC_ENDPOINTS = ['Time', 'SystemStatus', 'Assets', 'AssetPairs', 'Ticker', 'OHLC'] as const;
+
 export function publicAnswer(ctx: SimContext, endpoint: string, params: Record<string, string>): KrakenAnswer {
   switch (endpoint) {
     case 'Time': {

@@ -121,6 +121,16 @@ describe('faults injected into the simulator', () => {
     expect(badKind.json.error).toMatch(/kind/);
   });
 
+  it('refuses a fault for an endpoint it does not serve (a misspelling would never hit), listing the valid names', async () => {
+    const sim = await startSimulator();
+    const typo = await control(sim, 'POST', 'faults', { endpoint: 'AddOrdr', kind: 'reset' });
+    expect(typo.status).toBe(400);
+    expect(typo.json.error).toMatch(/unknown endpoint "AddOrdr" \(did you mean AddOrder\?\); expected one of: \*, Time, .*OHLC, BalanceEx, .*AddOrder, CancelOrder, CancelAll, CancelAllOrdersAfter/);
+    const inList = await control(sim, 'POST', 'faults', [{ endpoint: 'OpenOrders', kind: 'reset' }, { endpoint: 'Nope', kind: 'reset' }]);
+    expect(inList.status).toBe(400);
+    expect((await control(sim, 'GET', 'faults')).json.faults).toEqual([]);
+  });
+
   it('is not reachable through Kraken\'s paths: /0/private/_sim and friends are unknown methods', async () => {
     const sim = await startSimulator();
     expect((await privateCall(sim, '_sim')).status).toBe(404);

@@ -2,8 +2,16 @@
 // at start by readEnv(env). Nothing else in the project reads process.env.
 import { validate as isCronExpression } from 'node-cron';
 import { z } from 'zod';
+import { similarWords } from '../suggest-similar.js';
 import { parseDuration } from './duration.js';
 import { Secret } from './secret.js';
+
+const TRUE_WORDS = ['true', '1', 'yes', 'on'];
+const FALSE_WORDS = ['false', '0', 'no', 'off'];
+const didYouMean = (got: string, candidates: readonly string[]) => {
+  const near = similarWords(got, candidates);
+  return near.length ? ` (did you mean ${near.join(' or ')}?)` : '';
+};
 
 const bool = (fallback: boolean) =>
   z
@@ -13,9 +21,12 @@ const bool = (fallback: boolean) =>
     .optional()
     .transform((v, ctx) => {
       if (v === undefined || v === '') return fallback;
-      if (['true', '1', 'yes', 'on'].includes(v)) return true;
-      if (['false', '0', 'no', 'off'].includes(v)) return false;
-      ctx.addIssue({ code: 'custom', message: `expected true or false, got "${v}"` });
+      if (TRUE_WORDS.includes(v)) return true;
+      if (FALSE_WORDS.includes(v)) return false;
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected ${TRUE_WORDS.join(', ')} (for true) or ${FALSE_WORDS.join(', ')} (for false), got "${v}"${didYouMean(v, [...TRUE_WORDS, ...FALSE_WORDS])}`,
+      });
       return z.NEVER;
     });
 
@@ -314,7 +325,7 @@ export function readEnv(env: Record<string, string | undefined>): Config {
       const name = issue.path.join('.') || '(environment)';
       const message =
         issue.code === 'invalid_value' && 'values' in issue
-          ? `expected one of ${(issue.values as unknown[]).join(', ')}, got "${String(env[name])}"`
+          ? `expected one of ${(issue.values as unknown[]).join(', ')}, got "${String(env[name])}"${didYouMean(String(env[name]), (issue.values as unknown[]).map(String))}`
           : issue.message;
       return `${name}: ${message}`;
     });

@@ -32,7 +32,7 @@ describe('ctb usage and configuration errors', () => {
   it('exits 2 on malformed values, naming each', async () => {
     const t = io({ IS_LIVE: 'maybe', PORT: 'abc' });
     expect(await runCli(['migrate'], t.value)).toBe(2);
-    expect(t.err()).toMatch(/IS_LIVE: expected true or false, got "maybe"/);
+    expect(t.err()).toMatch(/IS_LIVE: expected true, 1, yes, on \(for true\) or false, 0, no, off \(for false\), got "maybe"/);
     expect(t.err()).toMatch(/PORT: expected a whole number, got "abc"/);
   });
 

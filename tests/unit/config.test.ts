@@ -37,13 +37,22 @@ describe('configuration', () => {
     const problems = problemsOf({ IS_LIVE: 'maybe', PORT: 'abc', MODE_CHANGE_TTL: 'soon', SLACK_OPERATORS: 'bob', MARKET_FEED: 'binance' });
     expect(problems).toEqual(
       expect.arrayContaining([
-        'IS_LIVE: expected true or false, got "maybe"',
+        'IS_LIVE: expected true, 1, yes, on (for true) or false, 0, no, off (for false), got "maybe"',
         'PORT: expected a whole number, got "abc"',
         expect.stringMatching(/^MODE_CHANGE_TTL: expected a duration such as 30s, 5m/),
         expect.stringMatching(/^SLACK_OPERATORS: expected comma-separated Slack user ids/),
         expect.stringMatching(/^MARKET_FEED: expected one of kraken, replay, got "binance"/),
       ]),
     );
+  });
+
+  it('lists exactly the words IS_LIVE accepts, and suggests the nearest for a typo or a misspelt choice', () => {
+    expect(problemsOf({ IS_LIVE: 'ture' })).toEqual(['IS_LIVE: expected true, 1, yes, on (for true) or false, 0, no, off (for false), got "ture" (did you mean true?)']);
+    for (const word of ['true', '1', 'yes', 'on', 'TRUE']) expect(readEnv({ IS_LIVE: word, KRAKEN_API_KEY: 'k', KRAKEN_API_SECRET: 's' }).IS_LIVE).toBe(true);
+    for (const word of ['false', '0', 'no', 'off', '']) expect(readEnv({ IS_LIVE: word }).IS_LIVE).toBe(false);
+    for (const word of ['ture', 'y', 'enabled', '2']) expect(problemsOf({ IS_LIVE: word })).toHaveLength(1);
+    expect(problemsOf({ MARKET_FEED: 'krakn' })).toEqual(['MARKET_FEED: expected one of kraken, replay, got "krakn" (did you mean kraken?)']);
+    expect(problemsOf({ LOG_FORMAT: 'xml' })).toEqual(['LOG_FORMAT: expected one of auto, pretty, json, got "xml"']);
   });
 
   it('holds secrets so that printing, inspecting or serialising shows [redacted]', () => {

@@ -113,8 +113,8 @@ async function openEmbedded(dataDir: string, serve: boolean, role: string | unde
   if (socketPath) {
     const { rmSync } = await import('node:fs');
     rmSync(socketPath, { force: true });
-    const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
-    const s = new PGLiteSocketServer({ db: pg, path: socketPath, maxConnections: 16 });
+    const { createPgliteSocketServer } = await import('./pglite-serve.js');
+    const s = createPgliteSocketServer({ pg, path: socketPath, maxConnections: 16 });
     await s.start();
     server = s;
   }

@@ -1,4 +1,4 @@
-// `oncall set --members U1,U2 [--handoff "mon 09:00"] [--tz Europe/London]`: replaces the rotation.
+// `oncall set --members U012AB3CD,U045EF6GH [--handoff "mon 09:00"] [--tz Europe/London]`: replaces the rotation.
 // The first member is on call from the shift running now. Also stores the critical escalation
 // policy (from ESCALATION_ACK_SLA / ESCALATION_MAX_ROUNDS) if none is stored, so it is explicit.
 import { z } from 'zod';

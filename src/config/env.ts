@@ -186,8 +186,9 @@ export const envSchema = z.object({
   QUOTE_CURRENCY: optionalText.transform((v) => (v ?? 'USD').toUpperCase()),
   PAPER_STARTING_BALANCE: number(10_000, { min: 1 }),
   CAPITAL_RESERVE_PCT: number(20, { min: 0, max: 100 }),
-  // Paper exchange: Kraken's lowest-tier fees (percent of notional) and a slippage model in basis
-  // points: PAPER_SLIPPAGE_BPS always, plus PAPER_IMPACT_BPS × sqrt(order size / candle volume).
+  // Paper exchange: fees in percent of notional (0.26/0.16 is Kraken's older lowest-volume schedule;
+  // the simulator charges today's lowest tier, 0.40/0.25) and a slippage model in basis points:
+  // PAPER_SLIPPAGE_BPS always, plus PAPER_IMPACT_BPS × sqrt(order size / candle volume).
   PAPER_TAKER_FEE_PCT: number(0.26, { min: 0, max: 5 }),
   PAPER_MAKER_FEE_PCT: number(0.16, { min: 0, max: 5 }),
   PAPER_SLIPPAGE_BPS: number(2, { min: 0, max: 1000 }),

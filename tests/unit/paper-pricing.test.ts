@@ -5,7 +5,7 @@ import { dec } from '../../src/money.js';
 const pricing: PaperPricing = { takerFeePct: 0.26, makerFeePct: 0.16, slippageBps: 2, impactBps: 50 };
 
 describe('paper pricing', () => {
-  it("charges Kraken's lowest-tier fees: 0.26% taker, 0.16% maker, in quote currency", () => {
+  it("charges the default paper fees (Kraken's older lowest-volume schedule): 0.26% taker, 0.16% maker, in quote currency", () => {
     expect(feeFor(pricing, 'taker', dec('0.5'), dec('60000')).toFixed()).toBe('78');
     expect(feeFor(pricing, 'maker', dec('0.5'), dec('60000')).toFixed()).toBe('48');
   });

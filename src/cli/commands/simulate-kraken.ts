@@ -148,7 +148,7 @@ export const simulateKrakenCli: CliRegistration = {
       .option('--api-key <key>', 'the API key the bot must use (with --secret; default: a generated pair)')
       .option('--secret <base64>', 'the base64 secret that signs requests (with --api-key)')
       .option('--permissions <list>', 'key rights GetApiKeyInfo reports (default a Trade key: query-funds,query-open-trades,query-closed-trades,modify-trades,close-trades)')
-      .option('--fees <list>', "percent fees, charged in the quote currency (Kraken's starter tier: maker=0.25,taker=0.40)")
+      .option('--fees <list>', "percent fees, charged in the quote currency (default maker=0.25,taker=0.40: Kraken's lowest 30-day-volume tier; paper trading defaults to 0.16/0.26, PAPER_*_FEE_PCT)")
       .option('--slippage <bps>', 'market orders fill this many basis points worse than the last price', '5')
       .option('--fill-slices <n>', 'a taker order fills in n slices: one at once, the rest on the next candles (partial fills)', '1')
       .addOption(new Option('--rate-limits <on|off>', "Kraken's REST call counter and per-pair trading counter").default('on'))

@@ -18,7 +18,7 @@ export function renderOncallShow(r: OncallShowResult): string {
     lines.push('', `Rotation: ${r.rotation.members.join(' → ')} · handoff ${r.rotation.handoff} ${r.rotation.timeZone} · set by ${r.rotation.updatedBy}`);
     for (const s of r.upcoming) lines.push(`  ${t(s.startsAt)} → ${t(s.endsAt)}  ${s.userId}`);
   } else {
-    lines.push('', 'Rotation: not set — run `ctb oncall set --members U1,U2 --handoff "mon 09:00" --tz Europe/London`');
+    lines.push('', 'Rotation: not set — run `ctb oncall set --members U012AB3CD,U045EF6GH --handoff "mon 09:00" --tz Europe/London`');
   }
   if (r.overrides.length > 0) {
     lines.push('', 'Overrides:');

@@ -13,7 +13,7 @@ export function parseUserRef(text: string): string {
 
 export function parseUserList(text: string | string[]): string[] {
   const parts = (Array.isArray(text) ? text : text.split(/[\s,]+/)).map((s) => s.trim()).filter(Boolean);
-  if (parts.length === 0) throw new AppError('usage', 'no_members', 'A rotation needs at least one member: expected --members U1,U2,…');
+  if (parts.length === 0) throw new AppError('usage', 'no_members', 'A rotation needs at least one member: expected --members U012AB3CD,U045EF6GH,… (Slack member ids)');
   const ids = parts.map(parseUserRef);
   const dup = ids.find((id, i) => ids.indexOf(id) !== i);
   if (dup) throw new AppError('usage', 'duplicate_member', `${dup} is listed twice; list each member once, in rotation order.`);

@@ -24,7 +24,7 @@ export function channel(id: string | null, opts: RenderOptions, variable: string
 export function onCallLines(d: RunbookData, opts: RenderOptions): string[] {
   const o = d.oncall;
   if (isPlaceholder(o)) return [`- On call now / next: _${o.placeholder}_`];
-  if (o.status === 'none') return ['- On call now / next: **no rotation configured — run `ctb oncall set --members U1,U2,…`**; until then critical alerts page the approvers.'];
+  if (o.status === 'none') return ['- On call now / next: **no rotation configured — run `ctb oncall set --members U012AB3CD,U045EF6GH,…` (Slack member ids)**; until then critical alerts page the approvers.'];
   const person = (p: { user: string; at?: string } | null, word: string) =>
     p ? `${(opts.user ?? code)(p.user)}${p.at ? ` (${word} ${p.at})` : ''}` : '**nobody** (the approvers are paged)';
   return [`- On call now: ${person(o.now, 'until')}`, `- On call next: ${person(o.next, 'from')}`];

@@ -41,7 +41,7 @@ export function renderOncallWho(r: OncallShowResult): SlackMessage {
     text = `Nobody is on call. ${r.fallback.length > 0 ? `Alerts page the approvers: ${r.fallback.join(', ')}` : 'Alerts page the whole channel'}`;
     blocks.push(section(`:warning: *Nobody is on call.* ${fallbackLine(r.fallback)}`));
   }
-  blocks.push(context(r.rotation ? rotationLine(r.rotation) : 'No rotation is set: `ctb oncall set --members U1,U2 [--handoff "mon 09:00"] [--tz Europe/London]`.'));
+  blocks.push(context(r.rotation ? rotationLine(r.rotation) : 'No rotation is set: `ctb oncall set --members U012AB3CD,U045EF6GH [--handoff "mon 09:00"] [--tz Europe/London]`.'));
   return { text, blocks };
 }
 
@@ -49,7 +49,7 @@ export function renderOncallSchedule(r: OncallShowResult): SlackMessage {
   const blocks: KnownBlock[] = [header('On-call schedule')];
   if (!r.rotation) {
     blocks.push(section(`No rotation is set. ${fallbackLine(r.fallback)}`));
-    blocks.push(context('Set one with `ctb oncall set --members U1,U2 [--handoff "mon 09:00"] [--tz Europe/London]`.'));
+    blocks.push(context('Set one with `ctb oncall set --members U012AB3CD,U045EF6GH [--handoff "mon 09:00"] [--tz Europe/London]`.'));
   } else {
     // 26 weeks of shifts run past Slack's 3,000 characters a section: split, never cut.
     const shifts = r.upcoming.map((s) => `• ${slackDate(new Date(s.startsAt))} → ${slackDate(new Date(s.endsAt))}: ${actorLabel(s.userId)}`);

@@ -18,10 +18,10 @@ export const onCallCheck = defineCheck({
       : 'critical alerts page nobody';
     const details = { members: rotation?.members ?? [], policy, approvers: ctx.config.SLACK_APPROVERS.length };
     if (!rotation || rotation.members.length === 0) {
-      return { status: 'fail', value: 'no on-call rotation', fix: 'Run `ctb oncall set --members U1,U2 --handoff "mon 09:00" --tz <zone>`.', details };
+      return { status: 'fail', value: 'no on-call rotation', fix: 'Run `ctb oncall set --members U012AB3CD,U045EF6GH --handoff "mon 09:00" --tz <zone>`.', details };
     }
     if (rotation.members.length < 2) {
-      return { status: 'fail', value: `rotation has 1 member (${rotation.members[0]})`, fix: 'Add a second person: `ctb oncall set --members U1,U2,…`.', details };
+      return { status: 'fail', value: `rotation has 1 member (${rotation.members[0]})`, fix: 'Add a second person: `ctb oncall set --members U012AB3CD,U045EF6GH,…` (Slack member ids).', details };
     }
     if (policy.steps.length === 0) {
       return { status: 'fail', value: ladder, fix: 'Store a critical policy that pages: `ctb oncall set` stores the default (on-call → next → approvers).', details };

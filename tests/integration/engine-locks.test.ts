@@ -20,12 +20,16 @@ describe('engine locks on PostgreSQL', () => {
     const events: string[] = [];
     let releaseFirst!: () => void;
     const firstHeld = new Promise<void>((r) => (releaseFirst = r));
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => (entered = r));
     const a = withOrderLock({ database }, async () => {
       events.push('engine order start');
+      entered();
       await firstHeld;
       events.push('engine order end');
     });
-    await new Promise((r) => setTimeout(r, 100));
+    // The engine's section holds the lock (on a loaded machine taking it can take longer than any margin).
+    await inside;
     // A kill from another process (its own pool): same advisory lock, different session.
     const held = takeAdvisoryLock(second, ADVISORY_LOCKS.orders, { wait: true }).then((lock) => {
       events.push('kill cancels');

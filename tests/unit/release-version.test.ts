@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -59,5 +59,33 @@ describe('ctb version (release info)', () => {
     const bare = await readReleaseInfo({ root: d });
     expect(bare.label).toBe('1.2.3');
     expect(describeRelease(bare)).toMatch(/BUILD_COMMIT is unset/);
+  });
+
+  it("names the commit dist/ was built at beside the checkout's when they differ", async () => {
+    const d = dir();
+    git(d, 'init', '-q');
+    git(d, 'add', '.');
+    git(d, 'commit', '-qm', 'first');
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: d, encoding: 'utf8' }).trim();
+    mkdirSync(join(d, 'dist'));
+    writeFileSync(join(d, 'dist', 'build-info.json'), JSON.stringify({ hash: 'h', commit: head }));
+    const same = await readReleaseInfo({ root: d });
+    expect(same.distCommit).toBe(head);
+    expect(describeRelease(same)).not.toMatch(/dist\//);
+
+    const old = 'a'.repeat(40);
+    writeFileSync(join(d, 'dist', 'build-info.json'), JSON.stringify({ hash: 'h', commit: old }));
+    const moved = await readReleaseInfo({ root: d });
+    expect(moved).toMatchObject({ commit: head, distCommit: old });
+    expect(describeRelease(moved)).toBe(
+      `${moved.label} (commit ${head.slice(0, 12)}, not on a release tag); but dist/ (what ctb runs) was built at commit aaaaaaaaaaaa: run \`npm run build\` to run the checkout's code`,
+    );
+  });
+
+  it('reports the build commit outside a git checkout when BUILD_COMMIT is unset', async () => {
+    const d = dir();
+    mkdirSync(join(d, 'dist'));
+    writeFileSync(join(d, 'dist', 'build-info.json'), JSON.stringify({ hash: 'h', commit: 'b'.repeat(40) }));
+    expect(describeRelease(await readReleaseInfo({ root: d }))).toMatch(/; dist\/ was built at commit bbbbbbbbbbbb$/);
   });
 });

@@ -9,7 +9,7 @@ export const versionCli: CliRegistration = {
   register(program, io, setExit) {
     program
       .command('version')
-      .description('print the release tag or commit (git describe --tags --always --dirty, or package version + BUILD_COMMIT)')
+      .description('print the release tag or commit (git describe --tags --always --dirty, or package version + BUILD_COMMIT), and the commit dist/ was built at when it differs')
       .option('--json', 'machine-readable output')
       .action(async (opts: { json?: boolean }) => {
         const config = loadCliConfig(io);

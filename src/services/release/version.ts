@@ -24,6 +24,11 @@ export interface ReleaseInfo {
   /** A tagged release: HEAD is exactly on a tag and nothing is modified. */
   tagged: boolean;
   packageVersion: string;
+  /**
+   * The commit dist/ (what `ctb` runs) was built at, from dist/build-info.json; null when there is no
+   * build or it names none. It differs from `commit` after a pull without `npm run build`.
+   */
+  distCommit: string | null;
 }
 
 export interface ReleaseOptions {
@@ -38,6 +43,15 @@ function packageVersion(root: string): string {
     return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
   } catch {
     return '0.0.0';
+  }
+}
+
+function distCommit(root: string): string | null {
+  try {
+    const info = JSON.parse(readFileSync(join(root, 'dist', 'build-info.json'), 'utf8')) as { commit?: unknown };
+    return typeof info.commit === 'string' && info.commit !== '' ? info.commit : null;
+  } catch {
+    return null;
   }
 }
 
@@ -74,7 +88,7 @@ export async function readReleaseInfo(opts: ReleaseOptions = {}): Promise<Releas
     : [null, null, null];
   if (describe) {
     const dirty = describe.endsWith('-dirty');
-    return { source: 'git', label: describe, tag, commit, dirty, tagged: tag !== null && !dirty, packageVersion: version };
+    return { source: 'git', label: describe, tag, commit, dirty, tagged: tag !== null && !dirty, packageVersion: version, distCommit: distCommit(root) };
   }
   const buildCommit = opts.buildCommit ?? null;
   return {
@@ -85,11 +99,19 @@ export async function readReleaseInfo(opts: ReleaseOptions = {}): Promise<Releas
     dirty: false,
     tagged: false,
     packageVersion: version,
+    distCommit: distCommit(root),
   };
 }
 
-/** One line for people: what runs and whether it is a tagged release. */
+/** One line for people: what runs and whether it is a tagged release (and dist/'s commit when it differs). */
 export function describeRelease(info: ReleaseInfo): string {
+  const line = describeCheckout(info);
+  if (info.distCommit === null || info.distCommit === info.commit) return line;
+  if (info.commit === null) return `${line}; dist/ was built at commit ${info.distCommit.slice(0, 12)}`;
+  return `${line}; but dist/ (what ctb runs) was built at commit ${info.distCommit.slice(0, 12)}: run \`npm run build\` to run the checkout's code`;
+}
+
+function describeCheckout(info: ReleaseInfo): string {
   if (info.source === 'package') {
     return info.commit
       ? `${info.label} (package version ${info.packageVersion}, commit ${info.commit} from BUILD_COMMIT; not a git checkout)`

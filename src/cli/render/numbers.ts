@@ -49,3 +49,19 @@ export function trimmed(value: string | null | undefined): string {
   if (value === null || value === undefined) return '—';
   return /^-?\d+\.\d*?0+$/.test(value) ? value.replace(/\.?0+$/, '') : value;
 }
+
+/**
+ * A price as a trader reads it: to the cent at 1 and above ("68,019.24" for 68019.23764718, an
+ * average entry), six significant digits below (small-priced coins keep their precision).
+ */
+export function price(value: string | null | undefined): string {
+  if (value === null || value === undefined) return '—';
+  let d: Decimal;
+  try {
+    d = new Decimal(value.trim());
+  } catch {
+    return value;
+  }
+  if (!d.isFinite()) return value;
+  return d.abs().gte(1) || d.isZero() ? money(value) : trimmed(d.toSignificantDigits(6, Decimal.ROUND_HALF_UP).toFixed());
+}

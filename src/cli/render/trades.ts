@@ -3,7 +3,7 @@ import type { BalanceResult } from '../../../commands/balance.js';
 import type { TradesResult } from '../../../commands/trades.js';
 import { formatAge } from '../../services/trades/list-trades.js';
 import type { CliIo } from '../io.js';
-import { money, signedMoney, signedPct, trimmed } from './numbers.js';
+import { money, price, signedMoney, signedPct, trimmed } from './numbers.js';
 import { tone } from './stats-text.js';
 import { plain, styleFor, type Style } from './style.js';
 import { table } from './table.js';
@@ -21,7 +21,7 @@ export function renderTrades(r: TradesResult, io?: CliIo): string {
     out.push(table(
       ['ID', 'BOOK', 'PAIR', 'SIDE', 'SIZE', 'ENTRY', 'MARK', 'UNREALISED', '%', 'AGE', 'STRATEGY'],
       r.open.map((t) => [
-        `#${t.id}`, t.book, t.symbol, t.side, trimmed(t.quantity), trimmed(t.entryPrice), t.mark ? `${trimmed(t.mark.price)} (${t.mark.source})` : '—',
+        `#${t.id}`, t.book, t.symbol, t.side, trimmed(t.quantity), price(t.entryPrice), t.mark ? `${price(t.mark.price)} (${t.mark.source})` : '—',
         pnl(t.unrealizedPnl), t.unrealizedPct === null ? '—' : tone(signedPct(t.unrealizedPct), style), formatAge(t.ageSeconds), t.strategy,
       ]),
       { right: [4, 5, 7, 8, 9], style },
@@ -38,7 +38,7 @@ export function renderTrades(r: TradesResult, io?: CliIo): string {
     if (r.closed.length > 0) {
       out.push(table(
         ['ID', 'BOOK', 'PAIR', 'SIZE', 'ENTRY', 'EXIT', 'PNL', 'CLOSED AT', 'STRATEGY'],
-        r.closed.map((t) => [`#${t.id}`, t.book, t.symbol, trimmed(t.quantity), trimmed(t.entryPrice), trimmed(t.exitPrice), pnl(t.realizedPnl), t.exitAt?.toISOString() ?? '—', t.strategy]),
+        r.closed.map((t) => [`#${t.id}`, t.book, t.symbol, trimmed(t.quantity), price(t.entryPrice), price(t.exitPrice), pnl(t.realizedPnl), t.exitAt?.toISOString() ?? '—', t.strategy]),
         { right: [3, 4, 5, 6], style },
       ));
     }

@@ -54,10 +54,10 @@ describe('ctb trades', () => {
     expect(r.code).toBe(0);
     const line = (id: number) => r.out.split('\n').find((l) => l.startsWith(`│ #${id} `))!;
     // (61000 − 60000) × 0.02 − 3 = +17, on a cost of 1200 → +1.42%
-    expect(line(paper.id)).toMatch(/paper[\s│]+BTC\/USD[\s│]+long[\s│]+0\.02[\s│]+60000[\s│]+61000 \(kraken\)[\s│]+\+17\.00[\s│]+\+1\.42%[\s│]+\d+[dhm].*btc-ma-cross/);
+    expect(line(paper.id)).toMatch(/paper[\s│]+BTC\/USD[\s│]+long[\s│]+0\.02[\s│]+60,000\.00[\s│]+61,000\.00 \(kraken\)[\s│]+\+17\.00[\s│]+\+1\.42%[\s│]+\d+[dhm].*btc-ma-cross/);
     // (61000 − 59000) × 0.01 − 1.5 = +18.5
-    expect(line(live.id)).toMatch(/live[\s│]+BTC\/USD[\s│]+long[\s│]+0\.01[\s│]+59000[\s│]+61000 \(kraken\)[\s│]+\+18\.50[\s│]+\+3\.14%/);
-    expect(line(replay.id)).toMatch(/replay[\s│]+BTC\/USD[\s│]+long[\s│]+0\.1[\s│]+40000[\s│]+—[\s│]+—[\s│]+—/);
+    expect(line(live.id)).toMatch(/live[\s│]+BTC\/USD[\s│]+long[\s│]+0\.01[\s│]+59,000\.00[\s│]+61,000\.00 \(kraken\)[\s│]+\+18\.50[\s│]+\+3\.14%/);
+    expect(line(replay.id)).toMatch(/replay[\s│]+BTC\/USD[\s│]+long[\s│]+0\.1[\s│]+40,000\.00[\s│]+—[\s│]+—[\s│]+—/);
     expect(r.out).toMatch(/^paper: 1 open, cost 1,200.00, unrealised \+17\.00$/m);
     expect(r.out).toMatch(/^replay: 1 open, cost 4,000\.00, unrealised 0\.00 \(1 without a mark price\)$/m);
     expect(r.out).not.toMatch(/closed:/);
@@ -69,7 +69,7 @@ describe('ctb trades', () => {
   it('--closed N adds the last N closed trades; --json gives the same result as data', async () => {
     const { closed } = await seed();
     const r = await cli(['trades', '--closed', '5']);
-    expect(r.out).toMatch(new RegExp(`Last 1 closed:[\\s\\S]*#${closed.id}[\\s│]+paper[\\s│]+BTC/USD[\\s│]+0\\.02[\\s│]+60000[\\s│]+60500[\\s│]+-2\\.50`));
+    expect(r.out).toMatch(new RegExp(`Last 1 closed:[\\s\\S]*#${closed.id}[\\s│]+paper[\\s│]+BTC/USD[\\s│]+0\\.02[\\s│]+60,000\\.00[\\s│]+60,500\\.00[\\s│]+-2\\.50`));
     const json = JSON.parse((await cli(['trades', '--json'])).out);
     expect(json).toMatchObject({ ok: true, closed: null, totals: expect.arrayContaining([{ book: 'live', open: 1, costBasis: '590', unrealizedPnl: '18.5', unmarked: 0 }]) });
   });

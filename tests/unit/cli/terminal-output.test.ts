@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { AuditLogResult } from '../../../commands/audit-log.js';
 import { renderAuditLogText } from '../../../src/cli/render/audit-log.js';
 import { renderAuditTable } from '../../../src/cli/render/audit-table.js';
-import { money, pct, signedMoney, signedPct, trimmed } from '../../../src/cli/render/numbers.js';
+import { money, pct, price, signedMoney, signedPct, trimmed } from '../../../src/cli/render/numbers.js';
 import { renderStatsText } from '../../../src/cli/render/stats-text.js';
 import { colourEnabled, styleFor } from '../../../src/cli/render/style.js';
 import { table } from '../../../src/cli/render/table.js';
@@ -16,6 +16,14 @@ import type { StatsReport } from '../../../src/services/stats/compute-stats.js';
 const ANSI = /\x1b\[/;
 
 describe('numbers on the terminal', () => {
+  it('shows prices to the cent at 1 and above, six significant digits below (an average entry is not 8 decimals)', () => {
+    expect(price('68019.23764718')).toBe('68,019.24');
+    expect(price('60000')).toBe('60,000.00');
+    expect(price('0.000123456789')).toBe('0.000123457');
+    expect(price('0.5000')).toBe('0.5');
+    expect(price(null)).toBe('—');
+  });
+
   it('rounds money to the cent and percentages to 2 decimals, exactly', () => {
     expect(money('-300.0332553')).toBe('-300.03');
     expect(money('10000')).toBe('10,000.00');

@@ -3,22 +3,10 @@
 // reads, so the message says it in words and the fields carry the same facts for machines.
 import type { Logger } from '../logger.js';
 import type { OrderIntent, Trade } from '../db/schema/index.js';
-import { dec, type Decimal } from '../money.js';
+import { dec, readableAmount, type Decimal } from '../money.js';
 import type { Execution } from './ledger/record-execution.js';
 
-/** 65,146.30 — two decimals at and above 1, six significant digits below (small-priced coins). */
-export function readableAmount(value: Decimal | string | number): string {
-  const d = dec(value);
-  if (d.abs().gte(1) || d.isZero()) {
-    // Thousands separators by hand: toLocaleString builds an Intl formatter on every call, a few
-    // percent of a replay's CPU at one line per order.
-    const [whole, fraction] = d.toFixed(2).split('.') as [string, string];
-    const sign = whole.startsWith('-') ? '-' : '';
-    const digits = sign ? whole.slice(1) : whole;
-    return `${sign}${digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${fraction}`;
-  }
-  return d.toSignificantDigits(6).toFixed();
-}
+export { readableAmount } from '../money.js';
 
 function signed(value: Decimal, text: string): string {
   return value.gt(0) ? `+${text}` : text;

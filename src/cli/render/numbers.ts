@@ -1,7 +1,7 @@
 // Owns how amounts read on the terminal: money to the cent (2 decimals, thousands grouped),
 // percentages to 2 decimals, signs where a gain or loss is meant. Exact decimal rounding (half away
 // from zero), never binary floating point; the JSON output keeps the full values.
-import { Decimal } from '../../money.js';
+import { Decimal, parseDecimal, readableAmount } from '../../money.js';
 
 const GROUP = /\B(?=(\d{3})+(?!\d))/g;
 
@@ -52,16 +52,10 @@ export function trimmed(value: string | null | undefined): string {
 
 /**
  * A price as a trader reads it: to the cent at 1 and above ("68,019.24" for 68019.23764718, an
- * average entry), six significant digits below (small-priced coins keep their precision).
+ * average entry), six significant digits below — the engine's trade lines' rule (readableAmount).
  */
 export function price(value: string | null | undefined): string {
   if (value === null || value === undefined) return '—';
-  let d: Decimal;
-  try {
-    d = new Decimal(value.trim());
-  } catch {
-    return value;
-  }
-  if (!d.isFinite()) return value;
-  return d.abs().gte(1) || d.isZero() ? money(value) : trimmed(d.toSignificantDigits(6, Decimal.ROUND_HALF_UP).toFixed());
+  const d = parseDecimal(value.trim());
+  return d === undefined ? value : readableAmount(d);
 }

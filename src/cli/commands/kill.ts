@@ -24,7 +24,7 @@ import type { CliIo } from '../io.js';
 import { cliActor, printError } from '../with-context.js';
 
 /** The kill's configuration: problems a kill can work around are printed and their defaults used. */
-function loadKillConfig(io: CliIo): Config | ConfigError {
+function loadKillConfig(io: CliIo): { config: Config } | { problem: ConfigError; layers: Record<string, string | undefined> } {
   const layers = envLayers(io.env, join(io.cwd, '.env'), (problems) =>
     io.stderr.write(`Malformed .env lines (the kill goes on without them — fix them before the bot starts again):\n${problems.map((p) => `  - ${p}`).join('\n')}\n`));
   try {
@@ -32,9 +32,9 @@ function loadKillConfig(io: CliIo): Config | ConfigError {
     if (problems.length > 0) {
       io.stderr.write(`Invalid configuration (the kill goes on; ${dropped.join(', ')} fall back to their defaults — fix them before the bot starts again):\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
     }
-    return config;
+    return { config };
   } catch (err) {
-    if (err instanceof ConfigError) return err;
+    if (err instanceof ConfigError) return { problem: err, layers };
     throw err;
   }
 }
@@ -43,13 +43,11 @@ function loadKillConfig(io: CliIo): Config | ConfigError {
  * Where the halt goes is unreadable (DATABASE_URL or DATA_DIR): the halt cannot be recorded, but with
  * a key the orders on Kraken are still cancelled and confirmed. Always exit 2.
  */
-async function cancelOnlyOnKraken(io: CliIo, problem: ConfigError): Promise<number> {
+async function cancelOnlyOnKraken(io: CliIo, problem: ConfigError, read: Record<string, string | undefined>): Promise<number> {
   io.stderr.write(`${problem.message}\nThe halt CANNOT be recorded (the kill cannot tell which database the bot reads). See .env.example.\n`);
   let config: Config;
   try {
-    const layers = envLayers(io.env, join(io.cwd, '.env'), () => {});
-    delete layers['DATABASE_URL'];
-    delete layers['DATA_DIR'];
+    const { DATABASE_URL: _url, DATA_DIR: _dir, ...layers } = read;
     config = salvageConfigForKill(layers).config;
   } catch {
     return 2;
@@ -81,8 +79,9 @@ export const killCli: CliRegistration = {
       .option('--flatten', 'also close open positions', false)
       .option('--json', 'machine-readable output', false)
       .action(async (opts: { reason: string; flatten: boolean; json: boolean }) => {
-        const config = loadKillConfig(io);
-        if (config instanceof ConfigError) return setExit(await cancelOnlyOnKraken(io, config));
+        const loaded = loadKillConfig(io);
+        if ('problem' in loaded) return setExit(await cancelOnlyOnKraken(io, loaded.problem, loaded.layers));
+        const { config } = loaded;
         const logger = createLogger({ config, stdout: false, destination: process.stderr, destinationLevel: 'warn' });
         let kraken: Exchange | undefined;
         if (config.KRAKEN_API_KEY && config.KRAKEN_API_SECRET) {

@@ -152,6 +152,10 @@ async function runCase(spec: CaseSpec, proxy: StallProxy, slack: FakeSlack): Pro
         // The trading process learnt of the halt, cancelled on Kraken and disarmed the switch.
         await until(() => kraken.state.deadMan.timeoutSeconds === 0, 30_000, "the dead man's switch to be disarmed");
         await db.db.execute(sql`update incidents set status = 'closed', closed_at = now(), closed_by = 'bench' where status = 'open'`);
+        // As the operator does before resuming: acknowledge what paged (the kill's own alerts, and the
+        // engine errors a stalled database raises). Left open, a critical passes its deadline during a
+        // long run and auto-kills the bot between rounds, which is not the kill being measured.
+        await db.db.execute(sql`update alert_groups set status = 'acknowledged', acknowledged_by = 'bench', acknowledged_at = now() where status = 'open'`);
         await db.db.execute(sql`update bot_state set halted = false, halted_reason = null, halted_at = null, halted_by = null, mode = 'live', version = version + 1 where id = 1`);
       }
       await until(() => kraken.state.deadMan.timeoutSeconds > 0, 30_000, "the dead man's switch to be armed");
@@ -216,7 +220,10 @@ async function main() {
   try {
     for (const spec of specs) {
       process.stderr.write(`bench: ${spec.label} …\n`);
-      results.push(await runCase(spec, proxy, slack));
+      const result = await runCase(spec, proxy, slack);
+      results.push(result);
+      // Each case's figures as soon as it ends, so a later case's failure does not lose them.
+      process.stderr.write(`bench: ${spec.label}: p50 ${pct(result.samples, 50).toFixed(2)} ms, p99 ${pct(result.samples, 99).toFixed(2)} ms, load ${load()}; rounds ${result.samples.map((x) => x.toFixed(1)).join(' ')}\n`);
     }
   } finally {
     await proxy.close();

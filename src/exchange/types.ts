@@ -129,6 +129,21 @@ export interface ApiKeyRights {
 /** Kraken's SystemStatus: only 'online' accepts new orders normally. */
 export type SystemStatus = 'online' | 'maintenance' | 'cancel_only' | 'post_only';
 
+/** A subscription to the venue's own stream of order events (Kraken: WebSocket v2 executions). */
+export interface ExecutionsWatch {
+  /** Subscribed, the snapshot read and the venue heard from lately: fills arrive here first. */
+  readonly healthy: boolean;
+  /** Why it is not healthy, when known (refused token, link down, …). */
+  readonly problem: string | undefined;
+  stop(): void;
+}
+
+/**
+ * Told every order an event changed, in the port's shape with the fills seen for it. `snapshot`:
+ * the state listed after a (re)connect, which includes what happened while the link was down.
+ */
+export type ExecutionsListener = (orders: OrderState[], meta: { snapshot: boolean }) => void;
+
 export interface Exchange {
   readonly venue: Venue;
   loadMarkets(): Promise<Market[]>;
@@ -155,6 +170,11 @@ export interface Exchange {
   fetchKeyRights(): Promise<ApiKeyRights>;
   /** The venue's trading status (Kraken SystemStatus). Optional: a venue without one is always online. */
   fetchSystemStatus?(): Promise<SystemStatus>;
+  /**
+   * Order events as the venue streams them (Kraken's executions channel), or null when the venue has
+   * none or it is switched off. Optional: without it, fills are learnt by asking (fetchOrders).
+   */
+  watchExecutions?(listener: ExecutionsListener): ExecutionsWatch | null;
   /** Loads what the first call would otherwise load (Kraken: ccxt and its client), so a kill never pays it. */
   warm?(): Promise<void>;
 }

@@ -109,6 +109,7 @@ export function addOrder(ctx: SimContext, params: Record<string, string>): Krake
   const descr = { order: describeOrder(order) };
   if (params['validate'] === 'true' || params['validate'] === '1') return ok({ descr });
   ctx.state.orders.set(order.txid, order);
+  ctx.execution({ kind: 'new', order });
   if (order.ordertype === 'market' || crossesNow(ctx, order)) {
     order.takerSlicesLeft = Math.max(1, ctx.fills.fillSlices);
     takeSlice(ctx, order);

@@ -4,7 +4,7 @@ import type { Random } from './ids.js';
 import type { Decimal } from './format.js';
 import type { PricePath } from './price-path.js';
 import type { RateCounters } from './rate-limits.js';
-import type { SimState } from './types.js';
+import type { SimExecution, SimState } from './types.js';
 
 export interface FillSettings {
   /** Percent of the trade's cost, charged in the quote currency (Kraken's default). */
@@ -30,4 +30,8 @@ export interface SimContext {
   seq: { tradeId: number };
   /** Something changed that a state file should keep. */
   changed(): void;
+  /** WebSocket tokens GetWebSocketsToken issued: token → epoch milliseconds it was issued. */
+  wsTokens: Map<string, number>;
+  /** An order event or a fill, for the executions channel (ws-executions.ts) to stream. */
+  execution(event: SimExecution): void;
 }

@@ -27,6 +27,8 @@ export const CONTROL_ROUTES = [
   'POST   /_sim/status                {"status":"cancel_only"} online | maintenance | cancel_only | post_only',
   'POST   /_sim/balances              {"USD":"5000","BTC":"0.1"} sets balances',
   'POST   /_sim/rate-limits           {"enabled":true,"tier":"starter"}',
+  'POST   /_sim/ws                    {"drop":true,"refuseMs":5000} drops every executions socket (and refuses new ones that long);',
+  '                                   {"rejectTokens":true} refuses every token on subscribe (false to accept again)',
   'POST   /_sim/reset                 back to the starting balances: no orders, trades, faults; status online',
 ];
 
@@ -65,6 +67,9 @@ const schemas = {
   balances: z.record(z.string(), amountField),
   rateLimits: z.object({ enabled: z.boolean().optional(), tier: z.enum(TIERS as [string, ...string[]]).optional() }).strict(),
   reset: z.object({ balances: z.record(z.string(), amountField).optional() }).strict(),
+  ws: z.object({ drop: z.boolean().optional(), refuseMs: z.number().int().min(0).max(3_600_000).optional(), rejectTokens: z.boolean().optional() }).strict()
+    .refine((b) => b.drop !== undefined || b.rejectTokens !== undefined, 'send "drop": true (with "refuseMs" if new sockets should be refused meanwhile) and/or "rejectTokens": true|false')
+    .refine((b) => b.refuseMs === undefined || b.drop === true, '"refuseMs" goes with "drop": true'),
   fault: faultSpecSchema,
   faultList: z.array(faultSpecSchema).max(100),
 };
@@ -99,6 +104,7 @@ export function stateSummary(sim: KrakenSimulator): Record<string, unknown> {
     fillSlices: ctx.fills.fillSlices,
     rateLimits: { enabled: ctx.rates.enabled, tier: ctx.rates.tier, counters: ctx.rates.snapshot(ctx.now()) },
     calls: sim.calls.length,
+    executionsChannel: { url: sim.wsUrl, connections: sim.executions.connections, subscribed: sim.executions.subscribers, rejectTokens: sim.executions.rejectTokens },
   };
 }
 
@@ -159,6 +165,14 @@ function post(sim: KrakenSimulator, route: string, body: string): Reply {
         sim.ctx.rates.reset();
       }
       return new Reply(200, { enabled: sim.ctx.rates.enabled, tier: sim.ctx.rates.tier });
+    }
+    case 'ws': {
+      const b = parseBody(schemas.ws, body);
+      if (isReply(b)) return b;
+      if (b.rejectTokens !== undefined) sim.executions.rejectTokens = b.rejectTokens;
+      const dropped = b.drop ? sim.executions.drop(b.refuseMs ?? 0) : 0;
+      if (b.drop) sim.event(`executions channel: ${dropped} socket(s) dropped${b.refuseMs ? `, new ones refused for ${b.refuseMs} ms` : ''}`);
+      return new Reply(200, { dropped, refuseMs: b.refuseMs ?? 0, rejectTokens: sim.executions.rejectTokens });
     }
     case 'reset': {
       const b = parseBody(schemas.reset, body);

@@ -17,6 +17,7 @@ export function closeOrder(ctx: SimContext, o: SimOrder, status: 'closed' | 'can
   o.reason = reason;
   o.takerSlicesLeft = 0;
   ctx.changed();
+  ctx.execution({ kind: 'ended', order: o });
 }
 
 /** Fills up to `vol` of `o` at `price`; returns the volume filled (0 when nothing could be paid for). */
@@ -56,6 +57,7 @@ export function fill(ctx: SimContext, o: SimOrder, vol: Decimal, price: Decimal,
   o.cost = fixed(d(o.cost ?? 0).plus(cost), 5);
   o.fee = fixed(d(o.fee ?? 0).plus(fee), 5);
   o.trades = [...(o.trades ?? []), trade.txid];
+  ctx.execution({ kind: 'trade', order: o, trade });
   if (executed.gte(o.vol)) closeOrder(ctx, o, 'closed', null);
   else if (volume.lt(wanted)) {
     // Paid for only part of what this fill wanted: the account is out of funds for the rest.

@@ -13,6 +13,8 @@ import { fail, isOpen, ok, type KrakenAnswer, type SimOrder, type SimTrade } fro
 
 export const TRADE_KEY_PERMISSIONS = ['query-funds', 'query-open-trades', 'query-closed-trades', 'modify-trades', 'close-trades'];
 export const PAGE_SIZE = 50;
+/** Kraken: a WebSocket token must open its connection within 15 minutes of being issued. */
+export const WS_TOKEN_TTL_MS = 15 * 60_000;
 
 const NEEDS: Record<string, string[]> = {
   BalanceEx: ['query-funds'], Balance: ['query-funds'], TradeBalance: ['query-funds'],
@@ -142,9 +144,14 @@ export function privateAnswer(ctx: SimContext, endpoint: string, params: Record<
       return cancelAllAnswer(ctx);
     case 'CancelAllOrdersAfter':
       return cancelAllOrdersAfter(ctx, params);
-    case 'GetWebSocketsToken':
-      // A token in Kraken's shape; the simulator serves REST only (no WebSocket server behind it).
-      return ok({ token: randomBytes(32).toString('base64').replace(/=+$/, ''), expires: 900 });
+    case 'GetWebSocketsToken': {
+      // A token in Kraken's shape, which the simulator's executions channel (ws-executions.ts) accepts
+      // within 15 minutes of issue, as Kraken does.
+      const token = randomBytes(32).toString('base64').replace(/=+$/, '');
+      for (const [old, at] of ctx.wsTokens) if (ctx.now() - at > WS_TOKEN_TTL_MS) ctx.wsTokens.delete(old);
+      ctx.wsTokens.set(token, ctx.now());
+      return ok({ token, expires: 900 });
+    }
     case 'WithdrawMethods':
       return ok([{ asset: 'XXBT', method: 'Bitcoin', network: 'Bitcoin', minimum: '0.0004' }]);
     case 'WithdrawAddresses':

@@ -19,6 +19,7 @@ import { PricePath, type PathMove } from './price-path.js';
 import { RateCounters, type Tier } from './rate-limits.js';
 import { createSimulatorServer } from './server.js';
 import { StateFile } from './state-file.js';
+import { SimExecutionsServer, WS_PATH } from './ws-executions.js';
 import type { RecordedCall, SimOrder, SimState, SimTrade, SystemStatus } from './types.js';
 import { PAGE_SIZE, TRADE_KEY_PERMISSIONS } from './private-api.js';
 
@@ -78,6 +79,7 @@ export class KrakenSimulator {
   readonly #opts: SimulatorOptions;
   readonly #initialBalances: Record<string, string>;
   #server: Server | undefined;
+  #executions: SimExecutionsServer | undefined;
   #paceTimer: NodeJS.Timeout | undefined;
   #deadManTimer: NodeJS.Timeout | undefined;
   #armedFor: number | null = null;
@@ -112,6 +114,7 @@ export class KrakenSimulator {
     this.ctx = {
       state: this.state, path, rates: new RateCounters(opts.rateLimits ?? false, opts.tier ?? 'intermediate'), fills,
       now: () => clock.now().getTime(), random, pageSize: opts.pageSize ?? PAGE_SIZE, seq: { tradeId: 0 }, changed: () => this.#changed(),
+      wsTokens: new Map(), execution: (e) => this.#executions?.publish(e),
     };
     this.faults = new FaultBook(random);
     this.#pace = opts.pace ?? 0;
@@ -139,6 +142,17 @@ export class KrakenSimulator {
     return `http://127.0.0.1:${address.port}`;
   }
 
+  /** The WebSocket v2 endpoint (executions channel), beside the REST API on the same port. */
+  get wsUrl(): string {
+    return `${this.url.replace(/^http/, 'ws')}${WS_PATH}`;
+  }
+
+  /** The executions channel's server, once listening (its faults: drop(), rejectTokens). */
+  get executions(): SimExecutionsServer {
+    if (!this.#executions) throw new Error('The simulator is not listening.');
+    return this.#executions;
+  }
+
   get pace(): number {
     return this.#pace;
   }
@@ -153,6 +167,7 @@ export class KrakenSimulator {
       });
     });
     this.#server = server;
+    this.#executions = new SimExecutionsServer(this.ctx, server);
     this.setPace(this.#pace);
     this.#armDeadManTimer();
   }
@@ -262,6 +277,8 @@ export class KrakenSimulator {
     await this.#stateFile?.saveNow(this);
     const server = this.#server;
     this.#server = undefined;
+    await this.#executions?.close();
+    this.#executions = undefined;
     if (!server) return;
     await new Promise<void>((resolve) => {
       server.closeAllConnections();

@@ -53,6 +53,12 @@ export interface SimTrade {
   trade_id?: number;
 }
 
+/** What the executions channel streams: an order placed, a fill, an order ended (filled, canceled, expired). */
+export type SimExecution =
+  | { kind: 'new'; order: SimOrder }
+  | { kind: 'trade'; order: SimOrder; trade: SimTrade }
+  | { kind: 'ended'; order: SimOrder };
+
 export interface DeadMan {
   timeoutSeconds: number;
   /** Epoch milliseconds at which every open order is cancelled; null when disarmed. */

@@ -40,7 +40,12 @@ Kraken has no spot sandbox: this is one. It serves Kraken's REST API on 127.0.0.
 price path with fees and optional partial fills, TradesHistory/QueryOrders/QueryTrades, CancelAll,
 CancelAllOrdersAfter that really fires, Kraken's REST and trading rate counters, system status) so
 the bot's live code path can trade against it with no money: a live rehearsal.
-REST only: there is no WebSocket server (GetWebSocketsToken answers a token; the bot uses REST).
+It also serves Kraken's WebSocket v2 executions channel on the same port (ws://127.0.0.1:PORT/v2),
+in Kraken's documented format: subscribe with a token from GetWebSocketsToken (checked: issued here,
+at most 15 minutes old), a snapshot of open orders and the last 50 trades on subscribe, then an update
+per order event (pending_new, new, each fill as a trade, filled / canceled / expired) and a heartbeat
+every second. The bot books live fills from it (KRAKEN_WS_EXECUTIONS, on by default) and finds it
+on its own: with KRAKEN_API_URL pointing here, its WebSocket URL is this host's /v2.
 
 On start it prints the lines to put in the bot's environment:
   KRAKEN_API_URL=http://127.0.0.1:PORT  KRAKEN_API_KEY=…  KRAKEN_API_SECRET=…  MARKET_FEED=kraken
@@ -55,6 +60,7 @@ Examples:
   ctb simulate-kraken --price 64000 --fill-slices 3 --state-file data/sim.json
   curl -s -XPOST localhost:7800/_sim/faults -d '{"endpoint":"AddOrder","kind":"truncated","after":true}'
   curl -s -XPOST localhost:7800/_sim/status -d '{"status":"cancel_only"}'
+  curl -s -XPOST localhost:7800/_sim/ws -d '{"drop":true,"refuseMs":5000}'
 `;
 
 function buildOptions(flags: Flags): { options: SimulatorOptions; describe: string[] } {
@@ -112,7 +118,7 @@ async function run(io: CliIo, flags: Flags): Promise<number> {
     return 2;
   }
   io.stdout.write([
-    `Kraken simulator listening on ${sim.url} (REST only: no WebSocket server)`,
+    `Kraken simulator listening on ${sim.url} (REST), executions channel on ${sim.wsUrl} (WebSocket v2)`,
     ...built.describe.map((l) => `  ${l}`),
     `  control API: ${sim.url}/_sim/state (routes: ctb simulate-kraken --help)`,
     '',
@@ -137,7 +143,7 @@ export const simulateKrakenCli: CliRegistration = {
   register(program, io, setExit) {
     program
       .command('simulate-kraken')
-      .description("run a local Kraken (REST) on 127.0.0.1 to rehearse live trading with no money")
+      .description("run a local Kraken (REST and WebSocket executions) on 127.0.0.1 to rehearse live trading with no money")
       .option('--port <n>', 'port on 127.0.0.1 (0: any free port, printed)', '7800')
       .option('--pace <candles/s>', 'replay candles closed per second (0: only when POST /_sim/advance says)', '1')
       .option('--no-loop', 'stop the market at the end of the replay instead of looping')

@@ -39,12 +39,13 @@ async function startCli(args: string[]): Promise<{ env: Record<string, string>; 
 const SLOW = 120_000;
 
 describe('ctb simulate-kraken', () => {
-  it('documents itself: the env lines, the control API, REST only', () => {
+  it('documents itself: the env lines, the control API, the WebSocket executions channel and its faults', () => {
     const run = ctb(['simulate-kraken', '--help']);
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('KRAKEN_API_URL=http://127.0.0.1:PORT');
     expect(run.stdout).toContain('POST   /_sim/faults');
-    expect(run.stdout).toContain('no WebSocket server');
+    expect(run.stdout).toContain('ws://127.0.0.1:PORT/v2');
+    expect(run.stdout).toContain('POST   /_sim/ws');
     expect(run.stdout).toContain('--rate-limits <on|off>');
   }, SLOW);
 

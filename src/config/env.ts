@@ -82,6 +82,48 @@ const url = (fallback: string | undefined) =>
     }
   });
 
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** A WebSocket URL: wss://, or ws:// on this machine only (the token must not cross a network in clear). */
+function wsUrlProblem(text: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    return `expected a WebSocket URL such as wss://ws-auth.kraken.com/v2, got "${text}"`;
+  }
+  if (u.protocol === 'wss:') return undefined;
+  if (u.protocol === 'ws:' && LOOPBACK_HOSTS.has(u.hostname)) return undefined;
+  if (u.protocol === 'ws:') return `expected wss:// (ws:// only on 127.0.0.1 or localhost: the token must not travel unencrypted), got "${text}"`;
+  return `expected a wss:// URL such as wss://ws-auth.kraken.com/v2, got "${text}"`;
+}
+
+const wsUrl = optionalText.transform((v, ctx) => {
+  if (v === undefined) return undefined;
+  const problem = wsUrlProblem(v);
+  if (problem) {
+    ctx.addIssue({ code: 'custom', message: problem });
+    return z.NEVER;
+  }
+  return new URL(v).toString();
+});
+
+export const KRAKEN_WS_AUTH_URL = 'wss://ws-auth.kraken.com/v2';
+
+/**
+ * The executions channel's URL: KRAKEN_WS_URL when set; Kraken's own beside Kraken's REST API; and
+ * beside any other KRAKEN_API_URL (the simulator, a staging fake) the same host on /v2, so a rehearsal
+ * never opens a socket to the real Kraken while its REST calls go elsewhere.
+ */
+function krakenWsUrl(cfg: { KRAKEN_WS_URL: string | undefined; KRAKEN_API_URL: string | undefined }): string | { problem: string } {
+  if (cfg.KRAKEN_WS_URL) return cfg.KRAKEN_WS_URL;
+  const api = new URL(cfg.KRAKEN_API_URL ?? 'https://api.kraken.com');
+  if (api.hostname === 'api.kraken.com') return KRAKEN_WS_AUTH_URL;
+  const derived = `${api.protocol === 'https:' ? 'wss:' : 'ws:'}//${api.host}/v2`;
+  const problem = wsUrlProblem(derived);
+  return problem ? { problem: `unset, and the URL derived from KRAKEN_API_URL (${derived}) is not allowed: ${problem}; set KRAKEN_WS_URL, or KRAKEN_WS_EXECUTIONS=off` } : derived;
+}
+
 const userList = optionalText.transform((v, ctx) => {
   if (v === undefined) return [] as string[];
   const ids = v.split(',').map((s) => s.trim()).filter(Boolean);
@@ -175,6 +217,10 @@ export const envSchema = z.object({
   KRAKEN_API_URL: url('https://api.kraken.com'),
   KRAKEN_RATE_LIMIT: bool(true),
   KRAKEN_RATE_TIER: z.enum(['starter', 'intermediate', 'pro']).optional().default('starter'),
+  // Live fills from Kraken's WebSocket v2 executions channel (on by default; REST polling stays as the
+  // safety net and takes over while the socket is down), and that channel's URL (see krakenWsUrl).
+  KRAKEN_WS_EXECUTIONS: bool(true),
+  KRAKEN_WS_URL: wsUrl,
   DATABASE_URL: optionalText.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
     message: 'expected a postgres:// or postgresql:// URL, or unset for the embedded database',
   }),
@@ -303,6 +349,12 @@ export const envSchema = z.object({
 export type RawEnv = z.infer<typeof envSchema>;
 
 export interface Config extends RawEnv {
+  /**
+   * KRAKEN_WS_URL, or the URL derived from KRAKEN_API_URL (krakenWsUrl); undefined when the derived
+   * one is not allowed, and then `krakenWsProblem` says why (live fills are then followed by REST only).
+   */
+  KRAKEN_WS_URL: string | undefined;
+  krakenWsProblem?: string;
   databaseKind: 'pglite' | 'postgres';
   slackEnabled: boolean;
   /** Whether a hard risk breach or an overdue critical alert fires the kill (AUTO_KILL; on while live by default). */
@@ -359,16 +411,23 @@ export function readEnv(env: Record<string, string | undefined>): Config {
   if (cfg.KILL_HTTP_TOKEN && cfg.KILL_HTTP_TOKEN.reveal().length < 24) {
     problems.push('KILL_HTTP_TOKEN: expected at least 24 characters (a random token), or unset to disable POST /kill');
   }
+  const ws = krakenWsUrl(cfg);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     ...cfg,
+    KRAKEN_WS_URL: typeof ws === 'string' ? ws : undefined,
+    ...(typeof ws === 'string' ? {} : { krakenWsProblem: `KRAKEN_WS_URL: ${ws.problem}` }),
     databaseKind: cfg.DATABASE_URL ? 'postgres' : 'pglite',
     slackEnabled: cfg.SLACK_BOT_TOKEN !== undefined,
     autoKill: cfg.AUTO_KILL === 'on' || (cfg.AUTO_KILL === 'live' && cfg.IS_LIVE),
   };
 }
 
-/** Test and bench helper: a valid config with overrides, never touching process.env. */
+/**
+ * Test and bench helper: a valid config with overrides, never touching process.env. The executions
+ * WebSocket is off unless a test turns it on (KRAKEN_WS_EXECUTIONS: 'on'): in-process tests of the
+ * REST path keep to it; the tests of the stream, and every `ctb start` child, run it as it ships.
+ */
 export function testConfig(overrides: Record<string, string | undefined> = {}): Config {
-  return readEnv({ LOG_LEVEL: 'warn', ...overrides });
+  return readEnv({ LOG_LEVEL: 'warn', KRAKEN_WS_EXECUTIONS: 'off', ...overrides });
 }

@@ -19,6 +19,7 @@ import { effectiveMode, getBotState, touchHeartbeat, updateBotState, type Mode }
 import { isHaltLatched } from '../services/kill/runtime.js';
 import { bookOf } from '../services/stats/compute-stats.js';
 import { engineMetrics, type EngineMetrics } from './engine-metrics.js';
+import { ExecutionsFollower } from './executions-follower.js';
 import { FeedWatch } from './feed-watch.js';
 import { ENTRY_COST_ALLOWANCE_PCT } from './in-flight.js';
 import { unresolvedIntents } from './ledger/intents.js';
@@ -83,6 +84,8 @@ export class Engine implements RunningEngine {
   readonly #bindings = new Map<string, Binding[]>();
   readonly #metrics: EngineMetrics;
   readonly #snapshots: SnapshotWriter;
+  /** Live fills booked as Kraken streams them (executions channel); the REST follower stays beside it. */
+  readonly #executions: ExecutionsFollower;
   #state!: BotState;
   #mode: Mode = 'paper';
   #exchange!: Exchange;
@@ -112,6 +115,7 @@ export class Engine implements RunningEngine {
     this.#ctx = opts.ctx;
     this.#metrics = engineMetrics(opts.ctx.metrics);
     this.#snapshots = new SnapshotWriter(opts.ctx.db, opts.snapshotEveryMs ?? opts.ctx.config.EQUITY_SNAPSHOT_INTERVAL);
+    this.#executions = new ExecutionsFollower({ ctx: opts.ctx, portfolio: () => this.#portfolio });
     const defs = (opts.strategies ?? loadStrategies(opts.ctx.config).strategies).filter((d) => d.enabled);
     for (const def of defs) {
       for (const symbol of def.pairs) {
@@ -128,6 +132,11 @@ export class Engine implements RunningEngine {
 
   get portfolio(): Portfolio {
     return this.#portfolio;
+  }
+
+  /** The executions stream this engine books from (live on Kraken), for health and tests. */
+  get executions(): ExecutionsFollower {
+    return this.#executions;
   }
 
   /** Resolves pending intents and loads the account: run before the first candle (start() does). */
@@ -230,6 +239,7 @@ export class Engine implements RunningEngine {
   async #run(): Promise<void> {
     const signal = this.#abort.signal;
     await this.#retrying(() => this.prepare(), signal);
+    if (this.#exchange) this.#executions.attach(this.#mode, this.#exchange);
     // The follower and the watch run beside the loop and stop with it.
     const beside = new AbortController();
     const stopBeside = () => beside.abort();
@@ -246,6 +256,8 @@ export class Engine implements RunningEngine {
       beside.abort();
       signal.removeEventListener('abort', stopBeside);
       await Promise.all(besides);
+      await this.#executions.settled();
+      this.#executions.detach();
     }
     await this.#snapshots.flush().catch((err: unknown) => this.ctx.logger.error({ err }, 'could not write the last equity snapshots'));
   }
@@ -331,6 +343,7 @@ export class Engine implements RunningEngine {
       ctx.logger.info({ from: this.#mode, to: effectiveMode(this.#state, ctx.config.IS_LIVE) }, 'engine mode changed');
       await this.#snapshots.flush();
       await this.prepare();
+      this.#executions.attach(this.#mode, this.#exchange);
       return;
     }
     // A halt may have been used to flatten positions behind the engine's back: re-read the account.

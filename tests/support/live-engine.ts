@@ -52,10 +52,12 @@ export async function startLiveKraken(opts: SimulatorOptions = {}): Promise<Live
   };
 }
 
-export async function liveContext(database: Database, kraken: LiveKraken, env: Record<string, string> = {}): Promise<EngineTestContext> {
+export async function liveContext(
+  database: Database, kraken: LiveKraken, env: Record<string, string> = {}, extra: Parameters<typeof engineContext>[2] = {},
+): Promise<EngineTestContext> {
   const t = await engineContext(database, {
     IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.sim.url, KRAKEN_RATE_LIMIT: 'false', ...env,
-  });
+  }, extra);
   await updateBotState(database.db, t.clock, { mode: 'live' });
   return t;
 }

@@ -9,13 +9,16 @@ import type { Config } from '../../config/env.js';
 import type { Logger } from '../../logger.js';
 import { ExchangeError } from '../errors.js';
 import type {
-  ApiKeyRights, Balance, Candle, Exchange, ExchangeTrade, Market, OrderRef, OrderRequest, OrderState, SystemStatus, Ticker, TradePage,
+  ApiKeyRights, Balance, Candle, Exchange, ExchangeTrade, ExecutionsListener, ExecutionsWatch, Market, OrderRef, OrderRequest, OrderState,
+  SystemStatus, Ticker, TradePage,
 } from '../types.js';
 import { createCcxtKraken, type KrakenClientOptions } from './ccxt-client.js';
 import { mapKrakenError, unexpectedFormat, unreadableAnswer } from './map-error.js';
 import { keyRightsFromPermissions, KRAKEN_PAGE_SIZE, orderStateOf, tradeIdsOf, tradeOf, validateClientOrderId } from './parse.js';
 import * as S from './schemas.js';
 import type { KrakenOrder, KrakenTrade } from './schemas.js';
+import { KrakenExecutionsStream, type ExecutionsStreamOptions } from './ws-executions.js';
+import { webSocketsTokenResult } from './ws-schemas.js';
 
 export interface KrakenExchangeOptions {
   logger: Logger;
@@ -26,7 +29,16 @@ export interface KrakenExchangeOptions {
   rateTier?: KrakenClientOptions['rateTier'];
   timeoutMs?: number;
   onRequest?: KrakenClientOptions['onRequest'];
+  /** The executions link's timings (tests shorten them). */
+  executions?: Pick<ExecutionsStreamOptions, 'backoff' | 'silenceMs' | 'pingEveryMs'>;
+  /**
+   * After AddOrder, how long the executions channel (when healthy) is given to report the order
+   * ended with all its fills before what it has shown is taken; it replaces the REST read-back.
+   */
+  wsReadBackMs?: number;
 }
+
+const WS_READ_BACK_MS = 500;
 
 const INTERVAL_MINUTES = { '1m': 1, '5m': 5, '15m': 15, '1h': 60 } as const;
 /** Kraken's limits per call: QueryOrders takes up to 50 txids, QueryTrades up to 20. */
@@ -48,6 +60,8 @@ export class KrakenExchange implements Exchange {
   /** The client once built: a call then reaches ccxt in the same tick (no await before the request). */
   #ready: CcxtExchange | undefined;
   #markets: Promise<MarketIndex> | undefined;
+  #stream: KrakenExecutionsStream | undefined;
+  #wsProblemLogged = false;
 
   constructor(config: Config, opts: KrakenExchangeOptions) {
     this.#config = config;
@@ -200,6 +214,9 @@ export class KrakenExchange implements Exchange {
     const added = await this.#call('private', 'AddOrder', params, S.addOrderResult);
     const txid = added.txid[0]!;
     await order.onAccepted?.(txid).catch((err: unknown) => this.#opts.logger.warn({ err, txid }, 'could not record that Kraken accepted the order; it is recorded after the read-back'));
+    // The executions channel, when healthy, reports the order and its fills without a REST call.
+    const streamed = this.#stream?.healthy ? await this.#stream.readBack(txid, this.#opts.wsReadBackMs ?? WS_READ_BACK_MS) : undefined;
+    if (streamed && streamed.symbol === order.symbol) return { ...streamed, clientOrderId: streamed.clientOrderId || order.clientOrderId };
     try {
       const [state] = await this.fetchOrders([{ exchangeOrderId: txid, symbol: order.symbol }]);
       if (state) return state;
@@ -209,6 +226,38 @@ export class KrakenExchange implements Exchange {
     return {
       exchangeOrderId: txid, clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side,
       status: 'open', quantity: order.quantity, filledQuantity: '0', averagePrice: null, trades: [],
+    };
+  }
+
+  /**
+   * Kraken's executions channel (WebSocket v2), one link per adapter shared by its listeners; null
+   * when KRAKEN_WS_EXECUTIONS is off or no WebSocket URL is allowed (the reason is logged once).
+   */
+  watchExecutions(listener: ExecutionsListener): ExecutionsWatch | null {
+    if (!this.#config.KRAKEN_WS_EXECUTIONS) return null;
+    const url = this.#config.KRAKEN_WS_URL;
+    if (!url) {
+      if (!this.#wsProblemLogged) this.#opts.logger.warn({ problem: this.#config.krakenWsProblem }, 'no Kraken executions channel: live fills are followed by REST polling only');
+      this.#wsProblemLogged = true;
+      return null;
+    }
+    this.#stream ??= new KrakenExecutionsStream({
+      url, logger: this.#opts.logger, ...this.#opts.executions,
+      token: async () => (await this.#call('private', 'GetWebSocketsToken', {}, webSocketsTokenResult)).token,
+    });
+    const stream = this.#stream;
+    const off = stream.listen(listener);
+    return {
+      get healthy() {
+        return stream.healthy;
+      },
+      get problem() {
+        return stream.healthy ? undefined : stream.lastProblem;
+      },
+      stop: () => {
+        off();
+        if (stream.listeners === 0) void stream.stop();
+      },
     };
   }
 

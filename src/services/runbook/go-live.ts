@@ -39,7 +39,7 @@ export function renderGoLiveRunbook(d: RunbookData, opts: RenderOptions = {}): s
     '## 2. Rehearse live on the Kraken simulator (no money)',
     '',
     'Paper proves nothing about the live path. Kraken has no spot sandbox, so rehearse sections 3–7 against',
-    '`ctb simulate-kraken`, a local Kraken (REST only) that fills, charges fees, enforces balances and rate limits:',
+    '`ctb simulate-kraken`, a local Kraken (REST and the WebSocket executions channel) that fills, charges fees, enforces balances and rate limits:',
     '',
     '1. On any machine: `ctb simulate-kraken --pace 1 --balances USD=10000 --state-file data/sim.json`. Keep it',
     '   running; it prints `KRAKEN_API_URL`, `KRAKEN_API_KEY`, `KRAKEN_API_SECRET` and `MARKET_FEED=kraken`.',

@@ -1,7 +1,14 @@
 // Owns the scheduled jobs (node-cron). Jobs that trade or alter state are marked `trades: true`
 // so the live switch and the kill switch can pause them as a group and resume them after.
-import cron, { type ScheduledTask } from 'node-cron';
+// node-cron is required when the first job is registered: every command builds a registry, only
+// the running bot schedules anything.
+import { createRequire } from 'node:module';
+import type { ScheduledTask } from 'node-cron';
 import type { Logger } from '../logger.js';
+
+type NodeCron = typeof import('node-cron');
+let nodeCron: NodeCron | undefined;
+const loadCron = () => (nodeCron ??= createRequire(import.meta.url)('node-cron') as NodeCron);
 
 export interface JobSpec {
   name: string;
@@ -21,7 +28,7 @@ export class JobRegistry {
 
   register(spec: JobSpec): void {
     if (this.#tasks.has(spec.name)) throw new Error(`job ${spec.name} is registered twice`);
-    const task = cron.schedule(
+    const task = loadCron().schedule(
       spec.schedule,
       async () => {
         if (spec.trades && this.#tradingPausedReason) return;

@@ -1,3 +1,4 @@
+import { validate as isCronExpression } from 'node-cron';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, testConfig } from '../../src/config/env.js';
 
@@ -14,6 +15,12 @@ describe('summary schedule configuration', () => {
   it('defaults to 08:00 daily and Monday 08:00 weekly, in UTC', () => {
     const c = testConfig();
     expect([c.SCHEDULE_TZ, c.DAILY_SUMMARY_CRON, c.WEEKLY_SUMMARY_CRON]).toEqual(['UTC', '0 8 * * *', '0 8 * * 1']);
+  });
+
+  it('the defaults, which are not re-checked at each start, are cron expressions node-cron accepts', () => {
+    const c = testConfig();
+    expect([isCronExpression(c.DAILY_SUMMARY_CRON), isCronExpression(c.WEEKLY_SUMMARY_CRON)]).toEqual([true, true]);
+    expect(new Intl.DateTimeFormat('en-US', { timeZone: c.SCHEDULE_TZ }).resolvedOptions().timeZone).toBe('UTC');
   });
 
   it('accepts an IANA time zone and custom cron expressions', () => {

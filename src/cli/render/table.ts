@@ -1,7 +1,13 @@
 // Owns terminal tables: cli-table3 draws them (rounded corners, columns sized to the widest cell,
 // ANSI-aware widths, wrapping at word boundaries when a width is given); numbers are right-aligned.
-import Table from 'cli-table3';
+// cli-table3 (a dozen CommonJS files) is required on the first table drawn, not when a command's
+// renderer is imported: `ctb stats --json` imports the renderer and never draws.
+import { createRequire } from 'node:module';
+import type TableType from 'cli-table3';
 import { plain, type Style } from './style.js';
+
+let TableClass: typeof TableType | undefined;
+const loadTable = () => (TableClass ??= createRequire(import.meta.url)('cli-table3') as typeof TableType);
 
 export interface TableOptions {
   /** Columns (0-based) whose cells are right-aligned: amounts, counts, percentages. */
@@ -20,6 +26,7 @@ const ROUNDED = {
 export function table(header: string[], rows: string[][], opts: TableOptions = {}): string {
   const style = opts.style ?? plain;
   const right = new Set(opts.right ?? []);
+  const Table = loadTable();
   const t = new Table({
     head: header.map((h) => style.bold(h)),
     chars: { ...ROUNDED, 'left-mid': '', mid: '', 'mid-mid': '', 'right-mid': '' },

@@ -2,7 +2,8 @@
 // request waiting for approvals, if any. Anyone may read.
 import { z } from 'zod';
 import { readModeStatus, type ModeStatus } from '../src/services/mode-status.js';
-import { APPROVALS_NEEDED, findOpenRequest, standingApprovals } from '../src/services/mode/records.js';
+import { APPROVALS_NEEDED } from '../src/services/mode/records.js';
+import { findOpenRequest, standingApprovals } from '../src/db/queries/mode-change.js';
 import { defineCommand } from './define.js';
 
 export interface OpenModeRequest {

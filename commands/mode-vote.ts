@@ -5,7 +5,8 @@
 // Everyone else is refused and trailed here; the record never sees them.
 import { z } from 'zod';
 import { normaliseEmoji, recordReaction, type ReactionOutcome } from '../src/services/mode/record-reaction.js';
-import { APPROVALS_NEEDED, requestForMessage } from '../src/services/mode/records.js';
+import { APPROVALS_NEEDED } from '../src/services/mode/records.js';
+import { requestForMessage } from '../src/db/queries/mode-change.js';
 import type { AppContext } from '../src/app/context.js';
 import { defineCommand } from './define.js';
 

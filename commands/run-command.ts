@@ -4,9 +4,8 @@
 // jobs alike: no transport checks a permission or writes the trail itself.
 import { z } from 'zod';
 import { AppError } from '../src/errors.js';
-import { sql } from 'drizzle-orm';
-import { cleanJson, cleanText } from '../src/db/clean-text.js';
-import { executePrepared } from '../src/db/prepared.js';
+import { cleanJson } from '../src/db/clean-text.js';
+import { insertCommandLog } from '../src/db/queries/command-log.js';
 import type { Actor, AppContext } from '../src/app/context.js';
 import type { Command, CommandResult, Permission, Role } from './define.js';
 
@@ -35,13 +34,11 @@ export async function recordCommand(
 ): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    // Every command writes one row: a prepared statement (one round trip, planned once per connection).
-    const insert = executePrepared(
-      ctx.db,
-      sql`insert into command_log (at, source, actor, command, args, allowed, result, details)
-          values (${ctx.clock.now().toISOString()}::timestamptz, ${entry.actor.source}, ${cleanText(entry.actor.id)}, ${entry.command},
-                  ${cleanText(entry.args.slice(0, 2000))}, ${entry.allowed}, ${cleanText(entry.result.slice(0, 2000))}, ${JSON.stringify(cleanJson(entry.details ?? {}))}::jsonb)`,
-    );
+    // Every command writes one row.
+    const insert = insertCommandLog(ctx.db, {
+      at: ctx.clock.now(), source: entry.actor.source, actor: entry.actor.id, command: entry.command,
+      args: entry.args, allowed: entry.allowed, result: entry.result, details: entry.details ?? {},
+    });
     // A stalled database never rejects by itself: bound the wait so the reply still goes out.
     const stalled = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${COMMAND_LOG_TIMEOUT_MS} ms`)), COMMAND_LOG_TIMEOUT_MS);

@@ -2,13 +2,16 @@
 // the group: the next alert with its fingerprint opens a new thread), silence for a while (no
 // thread noise, no paging). Each is one transaction that also queues the timeline line in the
 // thread and a refresh of the parent message. Repeating an action is harmless (Slack retries).
-import { sql } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import { formatDuration } from '../config/duration.js';
-import { execute, type Db } from '../db/client.js';
+import type { Db } from '../db/client.js';
+import {
+  alertGroupById, bumpAlertGroupVersion, lockAlertGroup, markAlertAcknowledged, markAlertResolved, silenceAlertGroup,
+} from '../db/queries/alert-groups.js';
+import { stopGroupEscalation } from '../db/queries/alert-escalations.js';
 import type { AlertGroup } from '../db/schema/alerts.js';
 import { AppError } from '../errors.js';
-import { enqueueThreadNote, expediteGroup, requestSync } from './enqueue.js';
+import { enqueueThreadNote, expediteGroup, requestSync } from '../db/queries/alert-outbox.js';
 import { who } from './render.js';
 
 export interface AlertActionResult {
@@ -25,14 +28,9 @@ interface ActionInput {
 }
 
 async function loadGroup(db: Db, groupId: number): Promise<AlertGroup> {
-  const group = await db.query.alertGroups.findFirst({ where: (g, { eq }) => eq(g.id, groupId) });
+  const group = await alertGroupById(db, groupId);
   if (!group) throw new AppError('usage', 'alert_not_found', `There is no alert group ${groupId}.`, { hint: 'The group number is shown on the alert message.' });
   return group;
-}
-
-async function stopEscalation(db: Db, groupId: number, reason: string, now: Date): Promise<void> {
-  await execute(db, sql`update alert_escalations set status = 'stopped', stopped_reason = ${reason}, updated_at = ${now.toISOString()}::timestamptz
-    where group_id = ${groupId} and status = 'active'`);
 }
 
 async function transition(
@@ -40,13 +38,12 @@ async function transition(
   apply: (db: Db, group: AlertGroup, now: Date) => Promise<{ changed: boolean; note?: string }>,
 ): Promise<AlertActionResult> {
   const now = input.clock.now();
-  return input.db.transaction(async (tx) => {
-    const db = tx as unknown as Db;
-    await execute(db, sql`select id from alert_groups where id = ${input.groupId} for update`);
+  return input.db.transaction(async (db) => {
+    await lockAlertGroup(db, input.groupId);
     const before = await loadGroup(db, input.groupId);
     const { changed, note } = await apply(db, before, now);
     if (changed) {
-      await execute(db, sql`update alert_groups set version = version + 1 where id = ${before.id}`);
+      await bumpAlertGroupVersion(db, before.id);
       if (note) await enqueueThreadNote(db, { groupId: before.id, channel: before.slackChannel, text: note, now });
       await requestSync(db, { groupId: before.id, now });
       await expediteGroup(db, { groupId: before.id });
@@ -61,9 +58,8 @@ export function acknowledgeAlert(input: ActionInput): Promise<AlertActionResult>
       throw new AppError('conflict', 'alert_resolved', `Alert group ${group.id} is already resolved by ${group.resolvedBy ?? 'someone'}.`);
     }
     if (group.status === 'acknowledged') return { changed: false };
-    await execute(db, sql`update alert_groups set status = 'acknowledged', acknowledged_by = ${input.actor},
-      acknowledged_at = ${now.toISOString()}::timestamptz where id = ${group.id}`);
-    await stopEscalation(db, group.id, `acknowledged by ${input.actor}`, now);
+    await markAlertAcknowledged(db, { id: group.id, actor: input.actor, at: now });
+    await stopGroupEscalation(db, { groupId: group.id, reason: `acknowledged by ${input.actor}`, now });
     return { changed: true, note: `:eyes: Acknowledged by ${who(input.actor)}. Escalation stopped.` };
   });
 }
@@ -71,9 +67,8 @@ export function acknowledgeAlert(input: ActionInput): Promise<AlertActionResult>
 export function resolveAlert(input: ActionInput & { note?: string }): Promise<AlertActionResult> {
   return transition(input, async (db, group, now) => {
     if (group.status === 'resolved') return { changed: false };
-    await execute(db, sql`update alert_groups set status = 'resolved', resolved_by = ${input.actor},
-      resolved_at = ${now.toISOString()}::timestamptz where id = ${group.id}`);
-    await stopEscalation(db, group.id, `resolved by ${input.actor}`, now);
+    await markAlertResolved(db, { id: group.id, actor: input.actor, at: now });
+    await stopGroupEscalation(db, { groupId: group.id, reason: `resolved by ${input.actor}`, now });
     const what = input.note ? `: ${input.note.slice(0, 500)}` : '';
     return { changed: true, note: `:white_check_mark: Resolved by ${who(input.actor)}${what}. The next alert like this opens a new thread.` };
   });
@@ -88,9 +83,8 @@ export function silenceAlert(input: ActionInput & { durationMs: number }): Promi
       throw new AppError('conflict', 'alert_resolved', `Alert group ${group.id} is already resolved; there is nothing to silence.`);
     }
     const until = new Date(now.getTime() + input.durationMs);
-    await execute(db, sql`update alert_groups set silenced_until = ${until.toISOString()}::timestamptz, silenced_by = ${input.actor}
-      where id = ${group.id}`);
-    await stopEscalation(db, group.id, `silenced by ${input.actor}`, now);
+    await silenceAlertGroup(db, { id: group.id, actor: input.actor, until });
+    await stopGroupEscalation(db, { groupId: group.id, reason: `silenced by ${input.actor}`, now });
     return { changed: true, note: `:mute: Silenced for ${formatDuration(input.durationMs)} by ${who(input.actor)}: repeats are counted, not posted; paging stopped.` };
   });
 }

@@ -5,10 +5,12 @@
 // SLACK_LANE_INTERVAL_MS (Slack allows ~1 message/second/channel); a 429 pushes the lane's next
 // slot out by Retry-After. Nothing is dropped: a failure only records attempts, last_error and a
 // later next_attempt_at.
-import { sql } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
-import { execute, type Db } from '../db/client.js';
-import { executePrepared } from '../db/prepared.js';
+import type { Db } from '../db/client.js';
+import {
+  bookLaneSlot, dueLanes, ensureLanePacing, lockLanePacing, lockNextDelivery, markDeliveryDone, recordDeliveryFailed, recordDeliverySent,
+} from '../db/queries/alert-deliveries.js';
+import { alertGroupById } from '../db/queries/alert-groups.js';
 import type { AlertDelivery } from '../db/schema/alerts.js';
 import type { Mailer } from '../email/smtp.js';
 import type { Logger } from '../logger.js';
@@ -50,12 +52,9 @@ export class DeliveryWorker {
 
   async tick(): Promise<TickReport> {
     const now = this.deps.clock.now();
-    const lanes = await execute<{ lane: string }>(this.deps.db, sql`
-      select distinct lane from alert_deliveries
-      where status = 'pending' and next_attempt_at <= ${now.toISOString()}::timestamptz
-      limit 200`);
+    const lanes = await dueLanes(this.deps.db, { now, limit: 200 });
     const report: TickReport = { sent: 0, failed: 0, lanes: lanes.length };
-    for (const { lane } of lanes) {
+    for (const lane of lanes) {
       if (!this.#laneUsable(lane)) continue;
       const rounds = lane === 'email' ? EMAILS_PER_TICK : 1;
       for (let i = 0; i < rounds; i += 1) {
@@ -73,54 +72,34 @@ export class DeliveryWorker {
   }
 
   async #processLane(lane: string, now: Date): Promise<'sent' | 'failed' | 'idle'> {
-    const nowIso = now.toISOString();
-    await execute(this.deps.db, sql`insert into alert_slack_pacing (lane, next_at) values (${lane}, 'epoch') on conflict do nothing`);
-    return this.deps.db.transaction(async (tx) => {
-      const db = tx as unknown as Db;
-      const slot = await execute<{ next_at: Date | string }>(db, sql`
-        select next_at from alert_slack_pacing where lane = ${lane} for update skip locked`);
+    await ensureLanePacing(this.deps.db, lane);
+    return this.deps.db.transaction(async (db) => {
+      const slot = await lockLanePacing(db, lane);
       // Another replica is sending on this lane right now, or its slot is not open yet. A slot
       // further out than any Retry-After we honour means a clock moved backwards: ignore it.
-      if (slot.length === 0) return 'idle';
-      const nextAt = new Date(slot[0]!.next_at).getTime();
+      if (slot === null) return 'idle';
+      const nextAt = slot.getTime();
       if (nextAt > now.getTime() && nextAt - now.getTime() < MAX_LANE_WAIT_MS) return 'idle';
-      const picked = await execute<Record<string, unknown>>(db, sql`
-        select d.id from alert_deliveries d join alert_groups g on g.id = d.group_id
-        where d.lane = ${lane} and d.status = 'pending' and d.next_attempt_at <= ${nowIso}::timestamptz
-          and (d.kind <> 'slack_thread_note' or g.slack_ts is not null)
-        order by d.priority desc, d.next_attempt_at, d.id
-        limit 1
-        for update of d skip locked`);
-      if (picked.length === 0) return 'idle';
-      const delivery = (await db.query.alertDeliveries.findFirst({ where: (d, { eq }) => eq(d.id, Number(picked[0]!.id)) }))!;
+      const delivery = await lockNextDelivery(db, { lane, now });
+      if (!delivery) return 'idle';
       try {
         const outcome = await this.#send(db, delivery, now);
         if (outcome.kind === 'noop') {
-          await executePrepared(db, sql`update alert_deliveries set status = 'sent', sent_at = ${nowIso}::timestamptz where id = ${delivery.id}`);
+          await markDeliveryDone(db, { id: delivery.id, at: now });
           return 'idle';
         }
-        await executePrepared(db, sql`
-          update alert_deliveries set
-            status = ${outcome.keepPending ? 'pending' : 'sent'},
-            sent_at = ${outcome.keepPending ? null : nowIso}::timestamptz,
-            next_attempt_at = ${nowIso}::timestamptz,
-            result = ${JSON.stringify(outcome.result)}::jsonb,
-            last_error = null
-          where id = ${delivery.id}`);
+        await recordDeliverySent(db, { id: delivery.id, at: now, keepPending: outcome.keepPending === true, result: outcome.result });
         if (!outcome.usedSlot) return 'idle';
         if (lane !== 'email') await this.#bookSlot(db, lane, now.getTime() + SLACK_LANE_INTERVAL_MS);
         return 'sent';
       } catch (err) {
         const failure = { message: (err as Error)?.message ?? String(err), retryAfterMs: retryAfterOf(err) };
         const waitMs = failure.retryAfterMs ?? backoffMs(delivery.attempts + 1);
-        const retryAt = new Date(now.getTime() + waitMs).toISOString();
-        await execute(db, sql`
-          update alert_deliveries set attempts = attempts + 1, last_error = ${failure.message.slice(0, 500)},
-            next_attempt_at = ${retryAt}::timestamptz
-          where id = ${delivery.id}`);
+        const retryAt = new Date(now.getTime() + waitMs);
+        await recordDeliveryFailed(db, { id: delivery.id, error: failure.message.slice(0, 500), retryAt });
         // A 429 closes the whole lane until Retry-After; other failures keep the normal spacing.
         await this.#bookSlot(db, lane, now.getTime() + (failure.retryAfterMs ?? SLACK_LANE_INTERVAL_MS));
-        this.#log.warn({ deliveryId: delivery.id, kind: delivery.kind, lane, attempts: delivery.attempts + 1, error: failure.message, retryAt },
+        this.#log.warn({ deliveryId: delivery.id, kind: delivery.kind, lane, attempts: delivery.attempts + 1, error: failure.message, retryAt: retryAt.toISOString() },
           'alert delivery failed; will retry');
         return 'failed';
       }
@@ -128,7 +107,7 @@ export class DeliveryWorker {
   }
 
   async #bookSlot(db: Db, lane: string, atMs: number): Promise<void> {
-    await executePrepared(db, sql`update alert_slack_pacing set next_at = ${new Date(atMs).toISOString()}::timestamptz where lane = ${lane}`);
+    await bookLaneSlot(db, { lane, at: new Date(atMs) });
   }
 
   async #send(db: Db, d: AlertDelivery, now: Date): Promise<Outcome> {
@@ -137,7 +116,7 @@ export class DeliveryWorker {
       case 'slack_sync':
         return syncGroup({ db, notifier: slack!, delivery: d, now });
       case 'slack_thread_note': {
-        const group = await db.query.alertGroups.findFirst({ where: (g, { eq }) => eq(g.id, d.groupId) });
+        const group = await alertGroupById(db, d.groupId);
         const posted = await slack!.notify(db, { kind: 'alert_note', channel: group!.slackChannel ?? d.target, threadTs: group!.slackTs!, text: String(d.payload.text ?? '') });
         return { kind: 'sent', result: posted, usedSlot: true };
       }

@@ -7,15 +7,16 @@
 // to the whole channel: a page is never dropped.
 import type { Registry } from 'prom-client';
 import { ctbMetrics } from '../metrics/instruments.js';
-import { sql } from 'drizzle-orm';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/env.js';
-import { execute, type Db } from '../db/client.js';
+import type { Db } from '../db/client.js';
+import { advanceEscalation, endEscalation, escalationById, lockDueEscalations, recordPage } from '../db/queries/alert-escalations.js';
+import { alertGroupById, latestAlertEvent } from '../db/queries/alert-groups.js';
 import type { AlertEscalation, AlertGroup } from '../db/schema/alerts.js';
 import { emailConfigured } from '../email/smtp.js';
 import type { Logger } from '../logger.js';
 import { whoIsOnCall } from '../services/oncall/who-is-on-call.js';
-import { enqueueDelivery, enqueueThreadNote } from './enqueue.js';
+import { enqueueDelivery, enqueueThreadNote } from '../db/queries/alert-outbox.js';
 import type { OverdueCritical, OverdueHooks } from './overdue.js';
 import { loadPolicy, type Rung } from './policy.js';
 import { emailFor, headline, pageMessage, who } from './render.js';
@@ -61,16 +62,11 @@ export class EscalationTicker {
 
   async #batch(): Promise<{ steps: number; overdue: OverdueCritical[] }> {
     const now = this.deps.clock.now();
-    return this.deps.db.transaction(async (tx) => {
-      const db = tx as unknown as Db;
-      const due = await execute<{ id: string | number }>(db, sql`
-        select id from alert_escalations
-        where status = 'active' and due_at <= ${now.toISOString()}::timestamptz
-        order by due_at, id limit ${BATCH}
-        for update skip locked`);
+    return this.deps.db.transaction(async (db) => {
+      const due = await lockDueEscalations(db, { now, limit: BATCH });
       const overdue: OverdueCritical[] = [];
-      for (const { id } of due) {
-        const esc = (await db.query.alertEscalations.findFirst({ where: (e, { eq }) => eq(e.id, Number(id)) }))!;
+      for (const id of due) {
+        const esc = (await escalationById(db, id))!;
         const found = await this.#step(db, esc, now);
         if (found) overdue.push(found);
       }
@@ -79,7 +75,7 @@ export class EscalationTicker {
   }
 
   async #step(db: Db, esc: AlertEscalation, now: Date): Promise<OverdueCritical | null> {
-    const group = await db.query.alertGroups.findFirst({ where: (g, { eq }) => eq(g.id, esc.groupId) });
+    const group = await alertGroupById(db, esc.groupId);
     const silenced = group?.silencedUntil != null && group.silencedUntil > now;
     if (!group || group.status !== 'open' || silenced) {
       const reason = !group ? 'group gone' : silenced ? 'silenced' : group.status;
@@ -120,12 +116,9 @@ export class EscalationTicker {
     if (pastFirstDeadline && esc.overdueAt === null && !group.test) {
       overdue = { groupId: group.id, fingerprint: group.fingerprint, title: group.title, source: group.source, firstAt: group.firstAt, overdueAt: now };
     }
-    await execute(db, sql`
-      update alert_escalations set round = ${round}, step = ${step + 1},
-        due_at = ${new Date(now.getTime() + policy.ackSlaMs).toISOString()}::timestamptz,
-        overdue_at = coalesce(overdue_at, ${overdue ? now.toISOString() : null}::timestamptz),
-        updated_at = ${now.toISOString()}::timestamptz
-      where id = ${esc.id}`);
+    await advanceEscalation(db, {
+      id: esc.id, round, step: step + 1, dueAt: new Date(now.getTime() + policy.ackSlaMs), overdueAt: overdue ? now : null, now,
+    });
     return overdue;
   }
 
@@ -148,11 +141,8 @@ export class EscalationTicker {
   async #page(db: Db, group: AlertGroup, targets: Targets, at: { round: number; step: number; label: string; now: Date; email: boolean; slaMs: number }): Promise<void> {
     const fresh: string[] = [];
     for (const userId of targets.users) {
-      const inserted = await execute(db, sql`
-        insert into alert_pages (group_id, round, step, user_id, reason, at)
-        values (${group.id}, ${at.round}, ${at.step}, ${userId}, ${targets.reason}, ${at.now.toISOString()}::timestamptz)
-        on conflict do nothing returning id`);
-      if (inserted.length === 0) continue; // already paged for this rung (another replica)
+      const newPage = await recordPage(db, { groupId: group.id, round: at.round, step: at.step, userId, reason: targets.reason, at: at.now });
+      if (!newPage) continue; // already paged for this rung (another replica)
       fresh.push(userId);
       if (group.slackChannel) {
         await enqueueDelivery(db, { groupId: group.id, kind: 'slack_dm', target: userId, now: at.now, payload: { text: pageMessage(group, at.label) } });
@@ -167,7 +157,7 @@ export class EscalationTicker {
     });
     if (at.email && emailConfigured(this.deps.config)) {
       const reason = at.step === 0 && at.round === 1 ? 'critical alert' : `escalated: ${at.label}`;
-      const latest = await db.query.alertEvents.findFirst({ where: (e, { eq }) => eq(e.groupId, group.id), orderBy: (e, { desc }) => [desc(e.id)] });
+      const latest = await latestAlertEvent(db, group.id);
       const paged = targets.users.join(', ') || 'the whole channel';
       await enqueueDelivery(db, { groupId: group.id, kind: 'email', target: 'alert-email', now: at.now, payload: emailFor(group, latest, `${reason}, paged ${paged}`) });
     }
@@ -175,7 +165,6 @@ export class EscalationTicker {
   }
 
   async #update(db: Db, id: number, input: { status: 'stopped' | 'exhausted'; stoppedReason: string; now: Date }): Promise<void> {
-    await execute(db, sql`update alert_escalations set status = ${input.status}, stopped_reason = ${input.stoppedReason},
-      updated_at = ${input.now.toISOString()}::timestamptz where id = ${id}`);
+    await endEscalation(db, { id, ...input });
   }
 }

@@ -7,10 +7,10 @@
 //  - Silence: operators and approvers only. It stops paging and thread posts for up to a day, so
 //    it needs the authority of the people who run the bot.
 // The terminal and the bot's own jobs act with the server's authority (as for every command).
-import { sql } from 'drizzle-orm';
 import type { Actor } from '../app/context.js';
 import type { Config } from '../config/env.js';
-import { execute, type Db } from '../db/client.js';
+import type { Db } from '../db/client.js';
+import { wasPaged } from '../db/queries/alert-escalations.js';
 import { getRotation } from '../services/oncall/store.js';
 import { whoIsOnCall } from '../services/oncall/who-is-on-call.js';
 
@@ -44,8 +44,6 @@ export async function alertActionPermission(input: {
   if (oncall.primary === actor.id) return { allowed: true, as: 'on-call' };
   const rotation = await getRotation(input.db);
   if (rotation?.members.includes(actor.id)) return { allowed: true, as: 'rotation member' };
-  const [paged] = await execute<{ n: number }>(input.db, sql`
-    select count(*)::int as n from alert_pages where group_id = ${input.groupId} and user_id = ${actor.id}`);
-  if ((paged?.n ?? 0) > 0) return { allowed: true, as: 'paged for this alert' };
+  if (await wasPaged(input.db, { groupId: input.groupId, userId: actor.id })) return { allowed: true, as: 'paged for this alert' };
   return refused;
 }

@@ -3,7 +3,8 @@
 // with email; warning and info only post to the channel.
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
-import { alertPolicies, type AlertPolicy } from '../db/schema/alerts.js';
+import { storedAlertPolicies, upsertAlertPolicy } from '../db/queries/alert-policies.js';
+import type { AlertPolicy } from '../db/schema/alerts.js';
 import type { Severity } from './types.js';
 
 export const RUNGS = ['oncall', 'next', 'approvers'] as const;
@@ -42,7 +43,7 @@ function fromRow(row: AlertPolicy): EscalationPolicy {
 }
 
 export async function loadPolicies(db: Db, config: Config): Promise<Record<Severity, EscalationPolicy>> {
-  const rows = await db.select().from(alertPolicies);
+  const rows = await storedAlertPolicies(db);
   const out = { info: defaultPolicy('info', config), warning: defaultPolicy('warning', config), critical: defaultPolicy('critical', config) };
   for (const row of rows) out[row.severity] = fromRow(row);
   return out;
@@ -58,6 +59,5 @@ export async function savePolicy(db: Db, input: { policy: Omit<EscalationPolicy,
     severity: input.policy.severity, steps: input.policy.steps, ackSlaMs: input.policy.ackSlaMs,
     maxRounds: input.policy.maxRounds, email: input.policy.email, updatedAt: input.now, updatedBy: input.actor,
   };
-  const [row] = await db.insert(alertPolicies).values(values).onConflictDoUpdate({ target: alertPolicies.severity, set: values }).returning();
-  return fromRow(row!);
+  return fromRow(await upsertAlertPolicy(db, values));
 }

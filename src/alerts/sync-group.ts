@@ -6,10 +6,9 @@
 // that commits before that is seen and keeps the delivery pending, one after it queues a new one.
 // From that update to the commit, writers of this group wait: those statements are prepared (one
 // round trip each), and the worker records the outcome the same way.
-import { sql } from 'drizzle-orm';
-import { execute, type Db } from '../db/client.js';
-import { executePrepared } from '../db/prepared.js';
-import type { AlertDelivery, AlertEvent } from '../db/schema/alerts.js';
+import { alertEventsBetween, alertGroupById, latestAlertEvent, maxAlertEventId, recordGroupReported } from '../db/queries/alert-groups.js';
+import type { Db } from '../db/client.js';
+import type { AlertDelivery } from '../db/schema/alerts.js';
 import type { AlertNotifier } from './notifier.js';
 
 export type SyncOutcome =
@@ -20,10 +19,9 @@ type Action = 'parent' | 'thread' | 'update' | 'absorb' | 'none';
 
 export async function syncGroup(input: { db: Db; notifier: AlertNotifier; delivery: AlertDelivery; now: Date }): Promise<SyncOutcome> {
   const { db, notifier, delivery, now } = input;
-  const group = await db.query.alertGroups.findFirst({ where: (g, { eq }) => eq(g.id, delivery.groupId) });
+  const group = await alertGroupById(db, delivery.groupId);
   if (!group) return { kind: 'noop' };
-  const [maxRow] = await execute<{ max: string | number | null }>(db, sql`select max(id) as max from alert_events where group_id = ${group.id}`);
-  const maxEvent = Number(maxRow?.max ?? 0);
+  const maxEvent = await maxAlertEventId(db, group.id);
   const channel = group.slackChannel ?? delivery.target;
   const silenced = group.silencedUntil !== null && group.silencedUntil > now;
   const hasNew = maxEvent > group.reportedEventId;
@@ -35,7 +33,7 @@ export async function syncGroup(input: { db: Db; notifier: AlertNotifier; delive
   let reportedEvent = group.reportedEventId;
   let reportedVersion = group.reportedVersion;
   if (!group.slackTs) {
-    const latest = await latestEvent(db, group.id);
+    const latest = await latestAlertEvent(db, group.id);
     const posted = await notifier.notify(db, { kind: 'alert_raised', channel, group, latest, now });
     action = 'parent';
     ts = posted.ts;
@@ -45,18 +43,12 @@ export async function syncGroup(input: { db: Db; notifier: AlertNotifier; delive
     action = 'absorb'; // silenced: repeats are counted on the parent but not posted into the thread
     reportedEvent = maxEvent;
   } else if (hasNew && !(stale && lastAction === 'thread')) {
-    const events = await execute<AlertEvent>(db, sql`
-      select id, group_id as "groupId", at, source, severity, title, details from alert_events
-      where group_id = ${group.id} and id > ${group.reportedEventId} and id <= ${maxEvent}
-      order by id desc limit 5`);
-    const [countRow] = await execute<{ n: number }>(db, sql`
-      select count(*)::int as n from alert_events where group_id = ${group.id} and id > ${group.reportedEventId} and id <= ${maxEvent}`);
-    const normalised = events.reverse().map((e) => ({ ...e, at: new Date(e.at), details: e.details ?? {} }));
-    await notifier.notify(db, { kind: 'alert_repeated', channel, threadTs: group.slackTs, events: normalised, total: countRow?.n ?? events.length });
+    const { events, total } = await alertEventsBetween(db, { groupId: group.id, afterId: group.reportedEventId, upToId: maxEvent, limit: 5 });
+    await notifier.notify(db, { kind: 'alert_repeated', channel, threadTs: group.slackTs, events, total });
     action = 'thread';
     reportedEvent = maxEvent;
   } else if (stale) {
-    const latest = await latestEvent(db, group.id);
+    const latest = await latestAlertEvent(db, group.id);
     await notifier.notify(db, { kind: 'alert_updated', channel, ts: group.slackTs, group, latest, now });
     action = 'update';
     reportedVersion = group.version;
@@ -64,25 +56,11 @@ export async function syncGroup(input: { db: Db; notifier: AlertNotifier; delive
     action = 'none'; // still lock the group below: a raise racing this check must not be missed
   }
 
-  const [after] = await executePrepared<{ version: number; reported_version: number; reported_event_id: string | number }>(db, sql`
-    update alert_groups set
-      slack_ts = coalesce(slack_ts, ${ts}::text),
-      slack_channel = coalesce(slack_channel, ${channel}::text),
-      reported_event_id = greatest(reported_event_id, ${reportedEvent}),
-      reported_version = greatest(reported_version, ${reportedVersion})
-    where id = ${group.id}
-    returning version, reported_version, reported_event_id`);
-  const [newer] = await executePrepared<{ n: number }>(db, sql`
-    select count(*)::int as n from alert_events where group_id = ${group.id} and id > ${Number(after!.reported_event_id)}`);
-  const behind = (newer?.n ?? 0) > 0 || after!.version > after!.reported_version;
+  const { behind } = await recordGroupReported(db, { id: group.id, slackTs: ts, channel, reportedEventId: reportedEvent, reportedVersion });
   return {
     kind: 'sent',
     result: { lastAction: action, ts, reportedEvent, reportedVersion },
     keepPending: behind,
     usedSlot: action !== 'absorb' && action !== 'none',
   };
-}
-
-async function latestEvent(db: Db, groupId: number): Promise<AlertEvent | undefined> {
-  return db.query.alertEvents.findFirst({ where: (e, { eq }) => eq(e.groupId, groupId), orderBy: (e, { desc }) => [desc(e.id)] });
 }

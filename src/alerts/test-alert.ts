@@ -3,11 +3,11 @@
 // alert_tests, which the go-live audit reads. A critical test alert also starts the escalation,
 // so a team can rehearse being paged; the running bot's escalation tick carries it on — through
 // the ladder once, never past it, and never as an overdue critical that auto-kill acts on.
-import { and, eq } from 'drizzle-orm';
 import type { AppContext } from '../app/context.js';
-import { alertDeliveries, alertTests } from '../db/schema/alerts.js';
+import { alertGroupById } from '../db/queries/alert-groups.js';
+import { deliveriesOfGroup, escalationOfGroup, expediteTestDeliveries, recordAlertTest } from '../db/queries/alert-tests.js';
 import { emailConfigured } from '../email/smtp.js';
-import { enqueueDelivery } from './enqueue.js';
+import { enqueueDelivery } from '../db/queries/alert-outbox.js';
 import { emailFor } from './render.js';
 import { createAlertRuntime, type AlertRuntimeOptions } from './runtime.js';
 import { createOutboxAlertSink, slackAlertsChannel } from './sink.js';
@@ -40,14 +40,14 @@ export async function runAlertTest(ctx: AppContext, input: {
     details: { requestedBy: input.actor, purpose: 'checks that alerts reach every configured channel' },
   });
   // Someone is waiting at the terminal: the test goes ahead of any backlog in its lanes.
-  await ctx.db.update(alertDeliveries).set({ priority: 9 }).where(and(eq(alertDeliveries.groupId, stored.groupId), eq(alertDeliveries.status, 'pending')));
+  await expediteTestDeliveries(ctx.db, stored.groupId);
   const runtime = createAlertRuntime(ctx, input.runtime);
   const slackOn = slackAlertsChannel(ctx.config) !== null;
   const emailOn = emailConfigured(ctx.config);
   try {
-    const group = (await ctx.db.query.alertGroups.findFirst({ where: (g, { eq: is }) => is(g.id, stored.groupId) }))!;
+    const group = (await alertGroupById(ctx.db, stored.groupId))!;
     let escalation: AlertTestResult['escalation'] = 'not for this severity';
-    const escalationRow = await ctx.db.query.alertEscalations.findFirst({ where: (e, { eq: is }) => is(e.groupId, stored.groupId) });
+    const escalationRow = await escalationOfGroup(ctx.db, stored.groupId);
     if (escalationRow) {
       escalation = 'started';
       await runtime.escalation.tick(); // first rung now (with its email); later rungs on the bot's tick
@@ -67,10 +67,8 @@ export async function runAlertTest(ctx: AppContext, input: {
       if (c.status === 'failed') c.error = `not delivered in time: ${c.error ?? 'still queued'} (the bot keeps retrying)`;
     }
     const ok = (slackOn || emailOn) && Object.values(channels).every((c) => c.status !== 'failed');
-    const [row] = await ctx.db.insert(alertTests).values({
-      at: now, actor: input.actor, severity: input.severity, groupId: stored.groupId, ok, channels,
-    }).returning();
-    return { ok, testId: row!.id, groupId: stored.groupId, severity: input.severity, channels, escalation };
+    const testId = await recordAlertTest(ctx.db, { at: now, actor: input.actor, severity: input.severity, groupId: stored.groupId, ok, channels });
+    return { ok, testId, groupId: stored.groupId, severity: input.severity, channels, escalation };
   } finally {
     runtime.close();
   }
@@ -80,15 +78,13 @@ async function channelStatus(ctx: AppContext, groupId: number, slackOn: boolean,
   const slack: ChannelStatus = { status: 'not_configured' };
   const email: ChannelStatus = { status: 'not_configured' };
   if (slackOn) {
-    const [sync] = await ctx.db.select().from(alertDeliveries)
-      .where(and(eq(alertDeliveries.groupId, groupId), eq(alertDeliveries.kind, 'slack_sync'))).limit(1);
-    const group = await ctx.db.query.alertGroups.findFirst({ where: (g, { eq: is }) => is(g.id, groupId) });
+    const [sync] = await deliveriesOfGroup(ctx.db, { groupId, kind: 'slack_sync', limit: 1 });
+    const group = await alertGroupById(ctx.db, groupId);
     if (group?.slackTs) Object.assign(slack, { status: 'sent' });
     else Object.assign(slack, { status: 'failed', error: sync?.lastError ?? 'still queued' });
   }
   if (emailOn) {
-    const mails = await ctx.db.select().from(alertDeliveries)
-      .where(and(eq(alertDeliveries.groupId, groupId), eq(alertDeliveries.kind, 'email')));
+    const mails = await deliveriesOfGroup(ctx.db, { groupId, kind: 'email' });
     if (mails.some((m) => m.status === 'sent')) Object.assign(email, { status: 'sent' });
     else Object.assign(email, { status: 'failed', error: mails.find((m) => m.lastError)?.lastError ?? 'still queued' });
   }

@@ -4,8 +4,7 @@
 // sums one fact over several replicas, and an unreadable database is never shown as reassuring zeros.
 import { Gauge, type Registry } from 'prom-client';
 import type { AppContext } from '../app/context.js';
-import { sql } from 'drizzle-orm';
-import { execute } from '../db/client.js';
+import { pingDatabase } from '../db/queries/ping.js';
 import { operationalFacts, type OperationalFacts } from '../db/queries/stats-metrics.js';
 import { computeStats, type StatsReport } from '../services/stats/compute-stats.js';
 import { windowFor } from '../services/stats/periods.js';
@@ -43,7 +42,7 @@ export function scrapeSource(deps: ScrapeDeps, role: MetricsExporterRole): Scrap
       try {
         if (!(await exporting)) {
           // Not the exporter: still tell this process's own view of the database (ctb_database_up).
-          await execute(deps.db, sql`select 1`);
+          await pingDatabase(deps.db);
           up(true);
           return null;
         }

@@ -1,7 +1,10 @@
-// Reads the append-only command trail (command_log) for `ctb audit-log`: the newest entries that
+// Owns the append-only command trail (command_log): writing one row per command attempt (text
+// cleaned of what PostgreSQL refuses), and reading it for `ctb audit-log` — the newest entries that
 // match the filters, returned oldest first, plus whether older matching entries were left out.
 import { and, desc, eq, gte, or, sql, type SQL } from 'drizzle-orm';
+import { cleanJson, cleanText } from '../clean-text.js';
 import type { Db } from '../client.js';
+import { executePrepared } from '../prepared.js';
 import { commandLog, type CommandLogEntry } from '../schema/index.js';
 
 export interface CommandLogFilter {
@@ -38,4 +41,17 @@ export async function readCommandLog(db: Db, filter: CommandLogFilter): Promise<
     .limit(filter.limit + 1);
   const more = rows.length > filter.limit;
   return { entries: rows.slice(0, filter.limit).reverse(), more };
+}
+
+/** One row per attempt; a prepared statement (one round trip, planned once per connection). */
+export async function insertCommandLog(
+  db: Db,
+  entry: { at: Date; source: string; actor: string; command: string; args: string; allowed: boolean; result: string; details: Record<string, unknown> },
+): Promise<void> {
+  await executePrepared(
+    db,
+    sql`insert into command_log (at, source, actor, command, args, allowed, result, details)
+        values (${entry.at.toISOString()}::timestamptz, ${entry.source}, ${cleanText(entry.actor)}, ${entry.command},
+                ${cleanText(entry.args.slice(0, 2000))}, ${entry.allowed}, ${cleanText(entry.result.slice(0, 2000))}, ${JSON.stringify(cleanJson(entry.details))}::jsonb)`,
+  );
 }

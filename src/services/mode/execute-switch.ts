@@ -2,16 +2,17 @@
 // now, not only when the request was opened), take the snapshot, pause the trading jobs, flip
 // bot_state to live in the same transaction that marks the request switched, resume the jobs.
 // No restart: the engine reads bot_state every tick and picks the Kraken adapter from the provider.
-import { eq } from 'drizzle-orm';
 import type { AppContext } from '../../app/context.js';
 import type { Db } from '../../db/client.js';
-import { botState, type ModeChangeRequest } from '../../db/schema/index.js';
+import type { ModeChangeRequest } from '../../db/schema/index.js';
+import { lockBotState } from '../../db/queries/bot-state-lock.js';
 import { AppError } from '../../errors.js';
 import { getBotState, updateBotState } from '../bot-state.js';
 import { announceClosed, announceSwitched } from './announce.js';
 import { engineFeedVerdict } from './engine-feed.js';
 import type { LiveSwitchPorts, SnapshotRef } from './ports.js';
-import { APPROVALS_NEEDED, appendEvent, lockRequest, standingApprovals, transition } from './records.js';
+import { APPROVALS_NEEDED } from './records.js';
+import { appendEvent, lockRequest, standingApprovals, transition } from '../../db/queries/mode-change.js';
 
 export type SwitchOutcome =
   | { switched: true; request: ModeChangeRequest; approvals: Array<{ user: string; at: Date }> }
@@ -79,7 +80,7 @@ export async function executeLiveSwitch(ctx: AppContext, ports: LiveSwitchPorts,
       if (standing.length < APPROVALS_NEEDED) return refuse(`an approval was withdrawn during the transition (${standing.length} of ${APPROVALS_NEEDED} stand)`);
       if (!ctx.config.IS_LIVE) return refuse('this process is not armed (IS_LIVE is not true)');
       await getBotState(tx);
-      const [state] = await tx.select().from(botState).where(eq(botState.id, 1)).for('update');
+      const state = await lockBotState(tx);
       if (state?.halted) return refuse(`the bot was halted during the transition${state.haltedReason ? ` (${state.haltedReason})` : ''}`);
       const feed = await engineFeedVerdict(ctx, tx);
       if (!feed.ok) return refuse(feed.reason);

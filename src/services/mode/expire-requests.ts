@@ -1,31 +1,22 @@
 // Owns closing requests that time has overtaken: a request still waiting for approvals at its
 // expiry, and an approved one whose switch never finished (the process stopped mid-transition).
 // Runs from a job and before each new request; the row's timestamps, not a timer, are the record.
-import { and, eq, lte } from 'drizzle-orm';
 import type { AppContext } from '../../app/context.js';
-import { modeChangeRequests, type ModeChangeRequest } from '../../db/schema/index.js';
+import type { ModeChangeRequest } from '../../db/schema/index.js';
 import { announceClosed } from './announce.js';
 import type { LiveSwitchPorts } from './ports.js';
-import { APPROVALS_NEEDED, appendEvent, lockRequest, transition } from './records.js';
+import { APPROVALS_NEEDED } from './records.js';
+import { appendEvent, lockRequest, overdueRequestIds, transition } from '../../db/queries/mode-change.js';
 
 /** Longer than any audit + snapshot takes; an approved request older than this was interrupted. */
 export const SWITCH_STALL_MS = 15 * 60_000;
 
 export async function expireOverdueRequests(ctx: AppContext, ports: LiveSwitchPorts): Promise<ModeChangeRequest[]> {
   const now = ctx.clock.now();
-  const candidates = await ctx.db
-    .select({ id: modeChangeRequests.id })
-    .from(modeChangeRequests)
-    .where(
-      and(eq(modeChangeRequests.status, 'requested'), lte(modeChangeRequests.expiresAt, now)),
-    );
-  const stalled = await ctx.db
-    .select({ id: modeChangeRequests.id })
-    .from(modeChangeRequests)
-    .where(and(eq(modeChangeRequests.status, 'approved'), lte(modeChangeRequests.approvedAt, new Date(now.getTime() - SWITCH_STALL_MS))));
+  const { expired: candidates, stalled } = await overdueRequestIds(ctx.db, { now, stalledBefore: new Date(now.getTime() - SWITCH_STALL_MS) });
 
   const closed: ModeChangeRequest[] = [];
-  for (const { id } of candidates) {
+  for (const id of candidates) {
     const row = await ctx.db.transaction(async (tx) => {
       const request = await lockRequest(tx, { id });
       if (!request || request.status !== 'requested' || request.expiresAt.getTime() > now.getTime()) return undefined;
@@ -37,7 +28,7 @@ export async function expireOverdueRequests(ctx: AppContext, ports: LiveSwitchPo
     });
     if (row) closed.push(row);
   }
-  for (const { id } of stalled) {
+  for (const id of stalled) {
     const row = await ctx.db.transaction(async (tx) => {
       await lockRequest(tx, { id });
       const failed = await transition(tx, id, ['approved'], 'failed', {

@@ -1,15 +1,15 @@
 // Owns opening a paper → live change request: the preconditions (armed, not halted, enough
 // approvers, Slack reachable, no other open request), the go-live audit at request time, the row,
 // and the message in SLACK_OPS_CHANNEL whose reactions are the approvals.
-import { eq } from 'drizzle-orm';
 import type { Actor, AppContext } from '../../app/context.js';
-import { modeChangeRequests, type ModeChangeRequest } from '../../db/schema/index.js';
+import type { ModeChangeRequest } from '../../db/schema/index.js';
 import { AppError } from '../../errors.js';
 import { getBotState } from '../bot-state.js';
 import { engineFeedVerdict } from './engine-feed.js';
 import { expireOverdueRequests } from './expire-requests.js';
 import type { GoLiveAuditResult, LiveSwitchPorts } from './ports.js';
-import { APPROVALS_NEEDED, appendEvent, findOpenRequest, transition } from './records.js';
+import { APPROVALS_NEEDED } from './records.js';
+import { appendEvent, findOpenRequest, insertRequest, setRequestMessage, transition } from '../../db/queries/mode-change.js';
 
 export type OpenLiveResult =
   | { ok: true; opened: true; request: ModeChangeRequest; audit: GoLiveAuditResult; approvers: string[] }
@@ -82,16 +82,13 @@ export async function openLiveRequest(
   let request: ModeChangeRequest;
   try {
     request = await ctx.db.transaction(async (tx) => {
-      const [row] = await tx
-        .insert(modeChangeRequests)
-        .values({
-          requester: actor.id, requesterSource: actor.source, fromMode: 'paper', toMode: 'live', status: 'requested',
-          reason: input.reason ?? null, createdAt: now, expiresAt, auditRunId: audit.auditRunId, auditSummary: audit.summary,
-          criteria: audit.checks,
-        })
-        .returning();
-      await appendEvent(tx, { requestId: row!.id, at: now, kind: 'requested', actor: actor.id, details: { reason: input.reason ?? null, auditRunId: audit.auditRunId } });
-      return row!;
+      const row = await insertRequest(tx, {
+        requester: actor.id, requesterSource: actor.source, fromMode: 'paper', toMode: 'live', status: 'requested',
+        reason: input.reason ?? null, createdAt: now, expiresAt, auditRunId: audit.auditRunId, auditSummary: audit.summary,
+        criteria: audit.checks,
+      });
+      await appendEvent(tx, { requestId: row.id, at: now, kind: 'requested', actor: actor.id, details: { reason: input.reason ?? null, auditRunId: audit.auditRunId } });
+      return row;
     });
   } catch (err) {
     if ((err as { cause?: { code?: string } }).cause?.code === '23505') {
@@ -123,14 +120,10 @@ export async function openLiveRequest(
       cause: err,
     });
   }
-  const [updated] = await ctx.db.transaction(async (tx) => {
-    const rows = await tx
-      .update(modeChangeRequests)
-      .set({ slackChannel: posted.channel, slackTs: posted.ts })
-      .where(eq(modeChangeRequests.id, request.id))
-      .returning();
+  const updated = await ctx.db.transaction(async (tx) => {
+    const row = await setRequestMessage(tx, { id: request.id, channel: posted.channel, ts: posted.ts });
     await appendEvent(tx, { requestId: request.id, at: ctx.clock.now(), kind: 'posted', actor: 'system', details: posted });
-    return rows;
+    return row;
   });
   ctx.logger.info({ requestId: request.id, requester: actor.id, channel: posted.channel, ts: posted.ts }, 'live change request opened');
   return { ok: true, opened: true, request: updated ?? request, audit, approvers };

@@ -3,12 +3,12 @@
 // replicas) are applied one after the other, and only the one that moves the request from
 // `requested` to `approved` (a conditional update) goes on to switch.
 import type { AppContext } from '../../app/context.js';
-import { modeChangeVotes, type ModeChangeRequest } from '../../db/schema/index.js';
-import { and, eq, sql } from 'drizzle-orm';
+import type { ModeChangeRequest } from '../../db/schema/index.js';
 import { executeLiveSwitch, type SwitchOutcome } from './execute-switch.js';
 import { announceClosed } from './announce.js';
 import type { LiveSwitchPorts } from './ports.js';
-import { APPROVALS_NEEDED, appendEvent, compareSlackTs, lockRequest, standingApprovals, transition } from './records.js';
+import { APPROVALS_NEEDED, compareSlackTs } from './records.js';
+import { appendEvent, findVote, lockRequest, standingApprovals, transition, upsertVote, withdrawVote } from '../../db/queries/mode-change.js';
 
 export interface ReactionInput {
   channel: string;
@@ -77,17 +77,14 @@ export async function recordReaction(ctx: AppContext, ports: LiveSwitchPorts, in
     }
     if (!ctx.config.SLACK_APPROVERS.includes(input.user)) return ignore('not an approver (SLACK_APPROVERS)');
 
-    const [existing] = await tx
-      .select()
-      .from(modeChangeVotes)
-      .where(and(eq(modeChangeVotes.requestId, request.id), eq(modeChangeVotes.slackUser, input.user), eq(modeChangeVotes.kind, vote)));
+    const existing = await findVote(tx, { requestId: request.id, user: input.user, kind: vote });
     if (existing?.lastEventTs && compareSlackTs(input.eventTs, existing.lastEventTs) <= 0) {
       return ignore('a repeated or out-of-order delivery of a reaction already applied');
     }
 
     if (vote === 'reject') {
       if (!input.added) return ignore('a rejection is final; removing the reaction does not reopen the request');
-      await upsertVote(tx, request.id, input.user, 'reject', now, input.eventTs);
+      await upsertVote(tx, { requestId: request.id, user: input.user, kind: 'reject', at: now, eventTs: input.eventTs });
       closed = await transition(tx, request.id, ['requested', 'approved'], 'rejected', { decidedAt: now, decidedBy: input.user, outcome: `rejected by ${input.user}` });
       if (closed) await appendEvent(tx, { requestId: request.id, at: now, kind: 'rejected', actor: input.user, details: base });
       return { kind: 'rejected', requestId: request.id };
@@ -95,13 +92,13 @@ export async function recordReaction(ctx: AppContext, ports: LiveSwitchPorts, in
 
     if (!input.added) {
       if (!existing || existing.withdrawnAt) return ignore('no standing approval to withdraw');
-      await tx.update(modeChangeVotes).set({ withdrawnAt: now, lastEventTs: input.eventTs }).where(eq(modeChangeVotes.id, existing.id));
+      await withdrawVote(tx, { id: existing.id, at: now, eventTs: input.eventTs });
       const standing = await standingApprovals(tx, request, ctx.config.SLACK_APPROVERS);
       await appendEvent(tx, { requestId: request.id, at: now, kind: 'vote_withdrawn', actor: input.user, details: { ...base, approvals: standing.length } });
       return { kind: 'withdrawn', requestId: request.id, approvals: standing.length };
     }
 
-    await upsertVote(tx, request.id, input.user, 'approve', now, input.eventTs);
+    await upsertVote(tx, { requestId: request.id, user: input.user, kind: 'approve', at: now, eventTs: input.eventTs });
     const standing = await standingApprovals(tx, request, ctx.config.SLACK_APPROVERS);
     await appendEvent(tx, { requestId: request.id, at: now, kind: 'vote_added', actor: input.user, details: { ...base, approvals: standing.length } });
     if (standing.length >= APPROVALS_NEEDED) {
@@ -120,20 +117,4 @@ export async function recordReaction(ctx: AppContext, ports: LiveSwitchPorts, in
     return { kind: 'quorum', requestId: decision.requestId, switch: await executeLiveSwitch(ctx, ports, decision.requestId) };
   }
   return decision;
-}
-
-/** Re-adding a withdrawn approval stands again; a repeated add of a standing one changes nothing. */
-async function upsertVote(tx: AppContext['db'], requestId: number, user: string, kind: 'approve' | 'reject', now: Date, eventTs: string): Promise<void> {
-  await tx
-    .insert(modeChangeVotes)
-    .values({ requestId, slackUser: user, kind, addedAt: now, lastEventTs: eventTs })
-    .onConflictDoUpdate({
-      target: [modeChangeVotes.requestId, modeChangeVotes.slackUser, modeChangeVotes.kind],
-      // The standing approval dates from the latest add; the trail keeps the earlier ones.
-      set: {
-        addedAt: sql`case when ${modeChangeVotes.withdrawnAt} is null then ${modeChangeVotes.addedAt} else excluded.added_at end`,
-        withdrawnAt: null,
-        lastEventTs: eventTs,
-      },
-    });
 }

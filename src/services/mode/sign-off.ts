@@ -8,7 +8,8 @@ import { describeTradingState, type TradingStateInfo } from '../trading-state.js
 import { readEngineHolder, shellView, type EngineHolderView, type ShellView } from '../engine-lease/holder-view.js';
 import { engineMode } from '../mode-status.js';
 import { standingOf, type ReconciliationStanding } from '../reconcile/start/state.js';
-import { APPROVALS_NEEDED, findOpenRequest, loadSignOffs, standingApprovals, type SignOff } from './records.js';
+import { APPROVALS_NEEDED } from './records.js';
+import { findOpenRequest, loadSignOffs, standingApprovals, type SignOff } from '../../db/queries/mode-change.js';
 
 export interface SignOffRecord {
   id: number;

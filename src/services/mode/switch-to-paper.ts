@@ -1,13 +1,13 @@
 // Owns the rollback: one operator, no approvals, immediate. The mode flips in one transaction that
 // also records the change (as an already-switched request) and withdraws any open live request.
 // Nothing here waits on Slack or the audit: posting happens after the switch and cannot block it.
-import { eq, inArray } from 'drizzle-orm';
 import type { Actor, AppContext } from '../../app/context.js';
-import { botState, modeChangeRequests, OPEN_STATUSES, type ModeChangeRequest } from '../../db/schema/index.js';
+import { OPEN_STATUSES, type ModeChangeRequest } from '../../db/schema/index.js';
+import { lockBotState } from '../../db/queries/bot-state-lock.js';
 import { getBotState, updateBotState, type Mode } from '../bot-state.js';
 import { announceClosed, announceSwitched } from './announce.js';
 import type { LiveSwitchPorts } from './ports.js';
-import { appendEvent, transition } from './records.js';
+import { appendEvent, insertRequest, lockOpenRequests, transition } from '../../db/queries/mode-change.js';
 
 export interface PaperResult {
   ok: true;
@@ -27,9 +27,9 @@ export async function switchToPaper(
   const result = await ctx.db.transaction(async (tx) => {
     // Lock order is request rows, then bot_state — the same as the live switch — so a rollback
     // racing a switch waits for it instead of deadlocking (and being the one PostgreSQL aborts).
-    const open = await tx.select().from(modeChangeRequests).where(inArray(modeChangeRequests.status, OPEN_STATUSES)).for('update');
+    const open = await lockOpenRequests(tx);
     await getBotState(tx);
-    const [state] = await tx.select().from(botState).where(eq(botState.id, 1)).for('update');
+    const state = await lockBotState(tx);
     const now = ctx.clock.now();
     const previousMode = state!.mode;
 
@@ -44,16 +44,13 @@ export async function switchToPaper(
     if (previousMode === 'paper') return { changed: false, previousMode, request: null, withdrawn };
 
     await updateBotState(tx, ctx.clock, { mode: 'paper' });
-    const [request] = await tx
-      .insert(modeChangeRequests)
-      .values({
-        requester: actor.id, requesterSource: actor.source, fromMode: 'live', toMode: 'paper', status: 'switched', reason,
-        createdAt: now, expiresAt: now, decidedAt: now, decidedBy: actor.id,
-        outcome: `switched to paper by ${actor.id}${reason ? ` (${reason})` : ''}; no approval needed`,
-      })
-      .returning();
-    await appendEvent(tx, { requestId: request!.id, at: now, kind: 'switched', actor: actor.id, details: { from: 'live', to: 'paper', reason } });
-    return { changed: true, previousMode, request: request!, withdrawn };
+    const request = await insertRequest(tx, {
+      requester: actor.id, requesterSource: actor.source, fromMode: 'live', toMode: 'paper', status: 'switched', reason,
+      createdAt: now, expiresAt: now, decidedAt: now, decidedBy: actor.id,
+      outcome: `switched to paper by ${actor.id}${reason ? ` (${reason})` : ''}; no approval needed`,
+    });
+    await appendEvent(tx, { requestId: request.id, at: now, kind: 'switched', actor: actor.id, details: { from: 'live', to: 'paper', reason } });
+    return { changed: true, previousMode, request, withdrawn };
   });
 
   if (result.changed) ctx.logger.warn({ actor: actor.id, reason }, 'switched to paper trading');

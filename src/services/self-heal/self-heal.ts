@@ -4,9 +4,8 @@
 // the exchange answers again, then write saved kills and resync open orders and order intents
 // from the exchange (the reconcile the engine runs at start). Every action raises an alert.
 // It never lifts a halt: a halted bot stays halted whatever self-heal finds.
-import { sql } from 'drizzle-orm';
 import type { AppContext } from '../../app/context.js';
-import { execute } from '../../db/client.js';
+import { pingDatabase } from '../../db/queries/ping.js';
 import { liveIntentsMark, unresolvedIntents } from '../../engine/ledger/intents.js';
 import { resolveIntents } from '../../engine/recovery.js';
 import { readOnlyExchange } from '../../exchange/read-only.js';
@@ -82,7 +81,7 @@ export async function selfHeal(ctx: AppContext, options: SelfHealOptions = {}): 
   };
 
   // 1. The database: postgres.js reconnects on the next query, so a retry is the reconnect.
-  const db = await withBackoff(() => withDeadline(execute(ctx.db, sql`select 1 as up`), timeout, 'the database'), opts);
+  const db = await withBackoff(() => withDeadline(pingDatabase(ctx.db).then(() => true), timeout, 'the database'), opts);
   const dbUp = db.value !== undefined;
   await record(dbUp
     ? { check: 'database', status: db.attempts > 1 ? 'healed' : 'ok', attempts: db.attempts, detail: db.attempts > 1 ? `answers again after ${db.attempts} attempts (${db.errors.at(-1)})` : 'answers' }

@@ -2,7 +2,7 @@
 // `ctb alerts test` delivered through every channel configured now, within ALERT_TEST_MAX_AGE (the
 // checklist's "periodically test the alert channel"; an older test warns).
 import { formatDuration } from '../../../config/duration.js';
-import { latestAlertTest } from '../../../alerts/queries.js';
+import { latestAlertTest } from '../../../db/queries/alert-tests.js';
 import { slackAlertsChannel } from '../../../alerts/sink.js';
 import { emailConfigured } from '../../../email/smtp.js';
 import { defineCheck } from '../types.js';

@@ -1,8 +1,9 @@
-// Owns queueing single messages in the outbox (timeline notes, pages by DM, email) inside the
-// caller's transaction, so a page and the escalation step that caused it commit together.
+// Owns queueing in the alert outbox inside the caller's transaction (so a page and the escalation
+// step that caused it commit together): single messages (timeline notes, pages by DM, email), the
+// one pending refresh of a group's Slack parent, and moving a group's pending work to the front.
 import { sql } from 'drizzle-orm';
-import { alertDeliveries, type DeliveryKind } from '../db/schema/alerts.js';
-import type { Db } from '../db/client.js';
+import { alertDeliveries, type DeliveryKind } from '../schema/alerts.js';
+import type { Db } from '../client.js';
 
 type Tx = Pick<Db, 'insert'>;
 

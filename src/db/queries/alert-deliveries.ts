@@ -1,0 +1,77 @@
+// Owns the SQL of draining the alert outbox: which lanes have due work, a lane's pacing row (locked
+// FOR UPDATE SKIP LOCKED, so two replicas never send on one lane at once), the next due delivery of
+// a lane (locked the same way), and recording each outcome. Values are always parameters; the hot
+// statements run prepared.
+import { sql } from 'drizzle-orm';
+import { execute, type Db } from '../client.js';
+import { executePrepared } from '../prepared.js';
+import type { AlertDelivery } from '../schema/alerts.js';
+
+/** Lanes (a Slack channel or DM, or `email`) with a pending delivery due at `now`. */
+export async function dueLanes(db: Db, input: { now: Date; limit: number }): Promise<string[]> {
+  const rows = await execute<{ lane: string }>(db, sql`
+    select distinct lane from alert_deliveries
+    where status = 'pending' and next_attempt_at <= ${input.now.toISOString()}::timestamptz
+    limit ${input.limit}`);
+  return rows.map((r) => r.lane);
+}
+
+/** Makes sure the lane has its pacing row (open since the epoch). */
+export async function ensureLanePacing(db: Db, lane: string): Promise<void> {
+  await execute(db, sql`insert into alert_slack_pacing (lane, next_at) values (${lane}, 'epoch') on conflict do nothing`);
+}
+
+/** Locks the lane's pacing row for the transaction; null when another replica holds it. */
+export async function lockLanePacing(db: Db, lane: string): Promise<Date | null> {
+  const rows = await execute<{ next_at: Date | string }>(db, sql`
+    select next_at from alert_slack_pacing where lane = ${lane} for update skip locked`);
+  return rows.length === 0 ? null : new Date(rows[0]!.next_at);
+}
+
+/** The lane's next slot opens at `at`. */
+export async function bookLaneSlot(db: Db, input: { lane: string; at: Date }): Promise<void> {
+  await executePrepared(db, sql`update alert_slack_pacing set next_at = ${input.at.toISOString()}::timestamptz where lane = ${input.lane}`);
+}
+
+/**
+ * Locks the lane's most urgent due delivery for the transaction (a thread note waits for its
+ * group's parent message); undefined when there is none free.
+ */
+export async function lockNextDelivery(db: Db, input: { lane: string; now: Date }): Promise<AlertDelivery | undefined> {
+  const picked = await execute<{ id: string | number }>(db, sql`
+    select d.id from alert_deliveries d join alert_groups g on g.id = d.group_id
+    where d.lane = ${input.lane} and d.status = 'pending' and d.next_attempt_at <= ${input.now.toISOString()}::timestamptz
+      and (d.kind <> 'slack_thread_note' or g.slack_ts is not null)
+    order by d.priority desc, d.next_attempt_at, d.id
+    limit 1
+    for update of d skip locked`);
+  if (picked.length === 0) return undefined;
+  const id = Number(picked[0]!.id);
+  return db.query.alertDeliveries.findFirst({ where: (d, { eq }) => eq(d.id, id) });
+}
+
+/** Nothing was left to send (the group is gone or already shows it): the delivery is done. */
+export async function markDeliveryDone(db: Db, input: { id: number; at: Date }): Promise<void> {
+  await executePrepared(db, sql`update alert_deliveries set status = 'sent', sent_at = ${input.at.toISOString()}::timestamptz where id = ${input.id}`);
+}
+
+/** A send went through; `keepPending` leaves it queued for more (a sync that posted part of its work). */
+export async function recordDeliverySent(db: Db, input: { id: number; at: Date; keepPending: boolean; result: unknown }): Promise<void> {
+  const at = input.at.toISOString();
+  await executePrepared(db, sql`
+    update alert_deliveries set
+      status = ${input.keepPending ? 'pending' : 'sent'},
+      sent_at = ${input.keepPending ? null : at}::timestamptz,
+      next_attempt_at = ${at}::timestamptz,
+      result = ${JSON.stringify(input.result)}::jsonb,
+      last_error = null
+    where id = ${input.id}`);
+}
+
+/** A send failed: one more attempt counted, the error kept, the next try at `retryAt`. */
+export async function recordDeliveryFailed(db: Db, input: { id: number; error: string; retryAt: Date }): Promise<void> {
+  await execute(db, sql`
+    update alert_deliveries set attempts = attempts + 1, last_error = ${input.error},
+      next_attempt_at = ${input.retryAt.toISOString()}::timestamptz
+    where id = ${input.id}`);
+}

@@ -1,0 +1,80 @@
+// Owns the SQL of the escalation ladder: taking the due steps (FOR UPDATE SKIP LOCKED, so two
+// replicas never run one step), reading what a step needs, moving an escalation on or stopping
+// it, and recording a page once per rung (the unique alert_pages row is the second guard).
+import { sql } from 'drizzle-orm';
+import { execute, type Db } from '../client.js';
+import type { AlertEscalation } from '../schema/alerts.js';
+
+/** Locks up to `limit` active escalations due at `now` (for the rest of the transaction); their ids, oldest due first. */
+export async function lockDueEscalations(db: Db, input: { now: Date; limit: number }): Promise<number[]> {
+  const rows = await execute<{ id: string | number }>(db, sql`
+    select id from alert_escalations
+    where status = 'active' and due_at <= ${input.now.toISOString()}::timestamptz
+    order by due_at, id limit ${input.limit}
+    for update skip locked`);
+  return rows.map((r) => Number(r.id));
+}
+
+export async function escalationById(db: Db, id: number): Promise<AlertEscalation | undefined> {
+  return db.query.alertEscalations.findFirst({ where: (e, { eq }) => eq(e.id, id) });
+}
+
+/** The step ran: the next one is due at `dueAt`; `overdueAt` is kept once set (the first deadline passed once). */
+export async function advanceEscalation(
+  db: Db,
+  input: { id: number; round: number; step: number; dueAt: Date; overdueAt: Date | null; now: Date },
+): Promise<void> {
+  await execute(db, sql`
+    update alert_escalations set round = ${input.round}, step = ${input.step},
+      due_at = ${input.dueAt.toISOString()}::timestamptz,
+      overdue_at = coalesce(overdue_at, ${input.overdueAt ? input.overdueAt.toISOString() : null}::timestamptz),
+      updated_at = ${input.now.toISOString()}::timestamptz
+    where id = ${input.id}`);
+}
+
+export async function endEscalation(
+  db: Db,
+  input: { id: number; status: 'stopped' | 'exhausted'; stoppedReason: string; now: Date },
+): Promise<void> {
+  await execute(db, sql`update alert_escalations set status = ${input.status}, stopped_reason = ${input.stoppedReason},
+    updated_at = ${input.now.toISOString()}::timestamptz where id = ${input.id}`);
+}
+
+/** Stops a group's active escalation (an acknowledge or a resolve). */
+export async function stopGroupEscalation(db: Db, input: { groupId: number; reason: string; now: Date }): Promise<void> {
+  await execute(db, sql`update alert_escalations set status = 'stopped', stopped_reason = ${input.reason},
+    updated_at = ${input.now.toISOString()}::timestamptz
+    where group_id = ${input.groupId} and status = 'active'`);
+}
+
+/** Records that `userId` was paged on this rung; false when that page is already recorded (another replica). */
+export async function recordPage(
+  db: Db,
+  input: { groupId: number; round: number; step: number; userId: string; reason: string; at: Date },
+): Promise<boolean> {
+  const inserted = await execute(db, sql`
+    insert into alert_pages (group_id, round, step, user_id, reason, at)
+    values (${input.groupId}, ${input.round}, ${input.step}, ${input.userId}, ${input.reason}, ${input.at.toISOString()}::timestamptz)
+    on conflict do nothing returning id`);
+  return inserted.length > 0;
+}
+
+/** Critical groups still open (not acknowledged, not resolved) whose first page went unanswered, oldest deadline first. */
+export async function listOverdueCriticals(db: Db): Promise<Array<{ groupId: number; fingerprint: string; title: string; source: string; firstAt: Date; overdueAt: Date }>> {
+  const rows = await execute<{ id: string | number; fingerprint: string; title: string; source: string; first_at: string | Date; overdue_at: string | Date }>(db, sql`
+    select g.id, g.fingerprint, g.title, g.source, g.first_at, e.overdue_at
+    from alert_groups g join alert_escalations e on e.group_id = g.id
+    where g.severity = 'critical' and g.status = 'open' and not g.test and e.overdue_at is not null and e.status in ('active', 'exhausted')
+    order by e.overdue_at`);
+  return rows.map((r) => ({
+    groupId: Number(r.id), fingerprint: r.fingerprint, title: r.title, source: r.source,
+    firstAt: new Date(r.first_at), overdueAt: new Date(r.overdue_at),
+  }));
+}
+
+/** Whether `userId` was paged for this group (on any rung). */
+export async function wasPaged(db: Db, input: { groupId: number; userId: string }): Promise<boolean> {
+  const [paged] = await execute<{ n: number }>(db, sql`
+    select count(*)::int as n from alert_pages where group_id = ${input.groupId} and user_id = ${input.userId}`);
+  return (paged?.n ?? 0) > 0;
+}

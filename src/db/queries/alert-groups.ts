@@ -1,0 +1,81 @@
+// Owns the SQL on one alert group: read it and its events, lock it for a person's action, record an
+// acknowledge, resolve or silence, bump its version (what tells the delivery worker to refresh the
+// parent message), and record what Slack shows of it after a sync.
+import { sql } from 'drizzle-orm';
+import { execute, type Db } from '../client.js';
+import { executePrepared } from '../prepared.js';
+import type { AlertEvent, AlertGroup } from '../schema/alerts.js';
+
+export async function alertGroupById(db: Db, id: number): Promise<AlertGroup | undefined> {
+  return db.query.alertGroups.findFirst({ where: (g, { eq }) => eq(g.id, id) });
+}
+
+export async function latestAlertEvent(db: Db, groupId: number): Promise<AlertEvent | undefined> {
+  return db.query.alertEvents.findFirst({ where: (e, { eq }) => eq(e.groupId, groupId), orderBy: (e, { desc }) => [desc(e.id)] });
+}
+
+/** Holds the group's row for the rest of the transaction: actions on one group run one after another. */
+export async function lockAlertGroup(db: Db, id: number): Promise<void> {
+  await execute(db, sql`select id from alert_groups where id = ${id} for update`);
+}
+
+export async function bumpAlertGroupVersion(db: Db, id: number): Promise<void> {
+  await execute(db, sql`update alert_groups set version = version + 1 where id = ${id}`);
+}
+
+export async function markAlertAcknowledged(db: Db, input: { id: number; actor: string; at: Date }): Promise<void> {
+  await execute(db, sql`update alert_groups set status = 'acknowledged', acknowledged_by = ${input.actor},
+    acknowledged_at = ${input.at.toISOString()}::timestamptz where id = ${input.id}`);
+}
+
+export async function markAlertResolved(db: Db, input: { id: number; actor: string; at: Date }): Promise<void> {
+  await execute(db, sql`update alert_groups set status = 'resolved', resolved_by = ${input.actor},
+    resolved_at = ${input.at.toISOString()}::timestamptz where id = ${input.id}`);
+}
+
+export async function silenceAlertGroup(db: Db, input: { id: number; actor: string; until: Date }): Promise<void> {
+  await execute(db, sql`update alert_groups set silenced_until = ${input.until.toISOString()}::timestamptz, silenced_by = ${input.actor}
+    where id = ${input.id}`);
+}
+
+export async function maxAlertEventId(db: Db, groupId: number): Promise<number> {
+  const [row] = await execute<{ max: string | number | null }>(db, sql`select max(id) as max from alert_events where group_id = ${groupId}`);
+  return Number(row?.max ?? 0);
+}
+
+/** The group's events in (afterId, upToId]: the newest `limit` of them, oldest first, and how many there are. */
+export async function alertEventsBetween(
+  db: Db,
+  input: { groupId: number; afterId: number; upToId: number; limit: number },
+): Promise<{ events: AlertEvent[]; total: number }> {
+  const rows = await execute<AlertEvent>(db, sql`
+    select id, group_id as "groupId", at, source, severity, title, details from alert_events
+    where group_id = ${input.groupId} and id > ${input.afterId} and id <= ${input.upToId}
+    order by id desc limit ${input.limit}`);
+  const [countRow] = await execute<{ n: number }>(db, sql`
+    select count(*)::int as n from alert_events where group_id = ${input.groupId} and id > ${input.afterId} and id <= ${input.upToId}`);
+  const events = rows.reverse().map((e) => ({ ...e, at: new Date(e.at), details: e.details ?? {} }));
+  return { events, total: countRow?.n ?? rows.length };
+}
+
+/**
+ * Records what Slack now shows of the group (never moving backwards) and locks its row; returns
+ * whether it is still behind: events newer than those reported, or a version not yet shown.
+ * Both statements are prepared: writers of this group wait from here to the commit.
+ */
+export async function recordGroupReported(
+  db: Db,
+  input: { id: number; slackTs: string | null; channel: string; reportedEventId: number; reportedVersion: number },
+): Promise<{ behind: boolean }> {
+  const [after] = await executePrepared<{ version: number; reported_version: number; reported_event_id: string | number }>(db, sql`
+    update alert_groups set
+      slack_ts = coalesce(slack_ts, ${input.slackTs}::text),
+      slack_channel = coalesce(slack_channel, ${input.channel}::text),
+      reported_event_id = greatest(reported_event_id, ${input.reportedEventId}),
+      reported_version = greatest(reported_version, ${input.reportedVersion})
+    where id = ${input.id}
+    returning version, reported_version, reported_event_id`);
+  const [newer] = await executePrepared<{ n: number }>(db, sql`
+    select count(*)::int as n from alert_events where group_id = ${input.id} and id > ${Number(after!.reported_event_id)}`);
+  return { behind: (newer?.n ?? 0) > 0 || after!.version > after!.reported_version };
+}

@@ -1,0 +1,180 @@
+// Owns the SQL of the live-switch sign-off record: locking a change request, moving it between
+// statuses (only from the expected ones), appending to its trail, the approvers' votes (read,
+// withdraw, upsert), the approvals that still stand, and reading complete records back.
+import { and, asc, desc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
+import type { Db } from '../client.js';
+import {
+  modeChangeEvents, modeChangeRequests, modeChangeVotes, OPEN_STATUSES,
+  type ModeChangeEvent, type ModeChangeRequest, type ModeChangeVote, type ModeEventKind, type ModeRequestStatus,
+} from '../schema/index.js';
+
+export async function appendEvent(
+  db: Db,
+  e: { requestId: number; at: Date; kind: ModeEventKind; actor: string; details?: Record<string, unknown> },
+): Promise<void> {
+  await db.insert(modeChangeEvents).values({ ...e, details: e.details ?? {} });
+}
+
+/** Locks the request row for the rest of the transaction: every decision on it is serialised. */
+export async function lockRequest(db: Db, where: { id: number } | { channel: string; ts: string }): Promise<ModeChangeRequest | undefined> {
+  const condition =
+    'id' in where
+      ? eq(modeChangeRequests.id, where.id)
+      : and(eq(modeChangeRequests.slackChannel, where.channel), eq(modeChangeRequests.slackTs, where.ts));
+  const rows = await db.select().from(modeChangeRequests).where(condition).for('update');
+  return rows[0];
+}
+
+/**
+ * Moves a request from one of `from` to `to`, only if it is still in one of `from`. Returns the
+ * updated row, or undefined when another actor got there first — the caller then does nothing.
+ */
+export async function transition(
+  db: Db,
+  id: number,
+  from: ModeRequestStatus[],
+  to: ModeRequestStatus,
+  patch: Partial<Omit<ModeChangeRequest, 'id' | 'status'>> = {},
+): Promise<ModeChangeRequest | undefined> {
+  const rows = await db
+    .update(modeChangeRequests)
+    .set({ ...patch, status: to })
+    .where(and(eq(modeChangeRequests.id, id), inArray(modeChangeRequests.status, from)))
+    .returning();
+  return rows[0];
+}
+
+/** Approvals still standing, from users who are approvers now, never the requester. */
+export async function standingApprovals(db: Db, request: ModeChangeRequest, approvers: string[]): Promise<ModeChangeVote[]> {
+  const eligible = approvers.filter((a) => a !== request.requester);
+  if (eligible.length === 0) return [];
+  return db
+    .select()
+    .from(modeChangeVotes)
+    .where(
+      and(
+        eq(modeChangeVotes.requestId, request.id),
+        eq(modeChangeVotes.kind, 'approve'),
+        isNull(modeChangeVotes.withdrawnAt),
+        inArray(modeChangeVotes.slackUser, eligible),
+      ),
+    )
+    .orderBy(asc(modeChangeVotes.addedAt), asc(modeChangeVotes.id));
+}
+
+export async function findOpenRequest(db: Db): Promise<ModeChangeRequest | undefined> {
+  const rows = await db
+    .select()
+    .from(modeChangeRequests)
+    .where(inArray(modeChangeRequests.status, OPEN_STATUSES))
+    .orderBy(desc(modeChangeRequests.id))
+    .limit(1);
+  return rows[0];
+}
+
+export interface SignOff {
+  request: ModeChangeRequest;
+  votes: ModeChangeVote[];
+  events: ModeChangeEvent[];
+}
+
+/** Complete sign-off records, newest first (or the one with `id`). */
+export async function loadSignOffs(db: Db, opts: { limit: number; id?: number; status?: ModeRequestStatus }): Promise<SignOff[]> {
+  const requests = await db
+    .select()
+    .from(modeChangeRequests)
+    .where(
+      and(
+        opts.id === undefined ? sql`true` : eq(modeChangeRequests.id, opts.id),
+        opts.status === undefined ? sql`true` : eq(modeChangeRequests.status, opts.status),
+      ),
+    )
+    .orderBy(desc(modeChangeRequests.id))
+    .limit(opts.limit);
+  if (requests.length === 0) return [];
+  const ids = requests.map((r) => r.id);
+  const [votes, events] = await Promise.all([
+    db.select().from(modeChangeVotes).where(inArray(modeChangeVotes.requestId, ids)).orderBy(asc(modeChangeVotes.id)),
+    db.select().from(modeChangeEvents).where(inArray(modeChangeEvents.requestId, ids)).orderBy(asc(modeChangeEvents.id)),
+  ]);
+  return requests.map((request) => ({
+    request,
+    votes: votes.filter((v) => v.requestId === request.id),
+    events: events.filter((e) => e.requestId === request.id),
+  }));
+}
+
+/** The change request posted as this Slack message, if any (without a lock: for filtering and permission). */
+export async function requestForMessage(db: Db, where: { channel: string; ts: string }): Promise<{ id: number; requester: string } | undefined> {
+  const rows = await db
+    .select({ id: modeChangeRequests.id, requester: modeChangeRequests.requester })
+    .from(modeChangeRequests)
+    .where(and(eq(modeChangeRequests.slackChannel, where.channel), eq(modeChangeRequests.slackTs, where.ts)))
+    .limit(1);
+  return rows[0];
+}
+
+/** The user's vote of this kind on the request (standing or withdrawn), if any. */
+export async function findVote(db: Db, input: { requestId: number; user: string; kind: 'approve' | 'reject' }): Promise<ModeChangeVote | undefined> {
+  const [row] = await db
+    .select()
+    .from(modeChangeVotes)
+    .where(and(eq(modeChangeVotes.requestId, input.requestId), eq(modeChangeVotes.slackUser, input.user), eq(modeChangeVotes.kind, input.kind)));
+  return row;
+}
+
+export async function withdrawVote(db: Db, input: { id: number; at: Date; eventTs: string }): Promise<void> {
+  await db.update(modeChangeVotes).set({ withdrawnAt: input.at, lastEventTs: input.eventTs }).where(eq(modeChangeVotes.id, input.id));
+}
+
+/** Re-adding a withdrawn approval stands again; a repeated add of a standing one changes nothing. */
+export async function upsertVote(
+  db: Db,
+  input: { requestId: number; user: string; kind: 'approve' | 'reject'; at: Date; eventTs: string },
+): Promise<void> {
+  await db
+    .insert(modeChangeVotes)
+    .values({ requestId: input.requestId, slackUser: input.user, kind: input.kind, addedAt: input.at, lastEventTs: input.eventTs })
+    .onConflictDoUpdate({
+      target: [modeChangeVotes.requestId, modeChangeVotes.slackUser, modeChangeVotes.kind],
+      // The standing approval dates from the latest add; the trail keeps the earlier ones.
+      set: {
+        addedAt: sql`case when ${modeChangeVotes.withdrawnAt} is null then ${modeChangeVotes.addedAt} else excluded.added_at end`,
+        withdrawnAt: null,
+        lastEventTs: input.eventTs,
+      },
+    });
+}
+
+/** Requests still `requested` past their expiry, and approved ones whose switch stalled (approved before `stalledBefore`). */
+export async function overdueRequestIds(db: Db, input: { now: Date; stalledBefore: Date }): Promise<{ expired: number[]; stalled: number[] }> {
+  const expired = await db
+    .select({ id: modeChangeRequests.id })
+    .from(modeChangeRequests)
+    .where(and(eq(modeChangeRequests.status, 'requested'), lte(modeChangeRequests.expiresAt, input.now)));
+  const stalled = await db
+    .select({ id: modeChangeRequests.id })
+    .from(modeChangeRequests)
+    .where(and(eq(modeChangeRequests.status, 'approved'), lte(modeChangeRequests.approvedAt, input.stalledBefore)));
+  return { expired: expired.map((r) => r.id), stalled: stalled.map((r) => r.id) };
+}
+
+/** Locks every open request for the transaction (the first lock of a mode switch: requests, then bot_state). */
+export async function lockOpenRequests(db: Db): Promise<ModeChangeRequest[]> {
+  return db.select().from(modeChangeRequests).where(inArray(modeChangeRequests.status, OPEN_STATUSES)).for('update');
+}
+
+export async function insertRequest(db: Db, values: typeof modeChangeRequests.$inferInsert): Promise<ModeChangeRequest> {
+  const [row] = await db.insert(modeChangeRequests).values(values).returning();
+  return row!;
+}
+
+/** Where the request was posted in Slack (reactions on that message are the votes). */
+export async function setRequestMessage(db: Db, input: { id: number; channel: string; ts: string }): Promise<ModeChangeRequest | undefined> {
+  const [row] = await db
+    .update(modeChangeRequests)
+    .set({ slackChannel: input.channel, slackTs: input.ts })
+    .where(eq(modeChangeRequests.id, input.id))
+    .returning();
+  return row;
+}

@@ -14,11 +14,13 @@ import { alertGroupById } from '../db/queries/alert-groups.js';
 import type { AlertDelivery } from '../db/schema/alerts.js';
 import type { Mailer } from '../email/smtp.js';
 import type { Logger } from '../logger.js';
+import { backoffDelay, type Backoff } from '../retry.js';
 import { retryAfterOf, type AlertNotifier } from './notifier.js';
 import { syncGroup, type SyncOutcome } from './sync-group.js';
 
 export const SLACK_LANE_INTERVAL_MS = 1_000;
-const MAX_BACKOFF_MS = 5 * 60_000;
+/** 2 s, 4 s, 8 s … at most 5 minutes between tries of one delivery. */
+const RETRY_BACKOFF: Backoff = { baseMs: 2_000, maxMs: 5 * 60_000 };
 const EMAILS_PER_TICK = 10;
 const MAX_LANE_WAIT_MS = 15 * 60_000;
 
@@ -38,8 +40,9 @@ export interface TickReport {
   lanes: number;
 }
 
+/** The wait before a delivery's next try, after `attempts` failed ones (the schedule is stored: next_attempt_at). */
 export function backoffMs(attempts: number): number {
-  return Math.min(MAX_BACKOFF_MS, 2_000 * 2 ** Math.max(0, attempts - 1));
+  return backoffDelay(RETRY_BACKOFF, attempts);
 }
 
 type Outcome = SyncOutcome;

@@ -15,6 +15,7 @@ import type { Exchange, Market } from '../exchange/types.js';
 import type { MarketFeed, MarketTick } from '../market/types.js';
 import { sleep } from '../market/sleep.js';
 import { str } from '../money.js';
+import { backoffDelay, type Backoff } from '../retry.js';
 import { effectiveMode, getBotState, touchHeartbeat, updateBotState, type Mode } from '../services/bot-state.js';
 import { isHaltLatched } from '../services/kill/runtime.js';
 import { bookOf } from '../services/stats/compute-stats.js';
@@ -74,7 +75,8 @@ interface Binding {
 }
 
 const MINUTE = 60_000;
-const MAX_BACKOFF_MS = 60_000;
+/** 1 s, 2 s, 4 s … at most a minute: the loop's wait after an error, and new orders' after a bad one. */
+const BACKOFF: Backoff = { baseMs: 1000, maxMs: 60_000 };
 const FILL_FOLLOW_MS = 3_000;
 
 export class Engine implements RunningEngine {
@@ -99,10 +101,10 @@ export class Engine implements RunningEngine {
   /** An order's outcome is unknown: ask the exchange at the next housekeeping, not a follower period later. */
   #followSoon = false;
   #feedWatch: FeedWatch | undefined;
-  /** The loop's wait after an error (the feed, the database); back to none once a batch goes through. */
-  #loopBackoffMs = 0;
-  /** How long new orders wait after one whose outcome is unknown or that was refused; none after one is recorded. */
-  #orderBackoffMs = 0;
+  /** Errors in a row in the loop (the feed, the database): its wait grows with them; back to none once a batch goes through. */
+  #loopFailures = 0;
+  /** Orders in a row whose outcome is unknown or that were refused: new orders wait longer each time; none after one is recorded. */
+  #orderFailures = 0;
   #blockedUntil = 0;
   #lastHousekeeping = 0;
   #lastProgress = performance.now();
@@ -285,7 +287,7 @@ export class Engine implements RunningEngine {
         for (const tick of batch) await this.#turns.run(() => this.#onTick(tick));
         await this.#turns.run(() => this.#housekeeping(false));
         this.#progress();
-        this.#loopBackoffMs = 0;
+        this.#loopFailures = 0;
       } catch (err) {
         await this.#onLoopError(err, signal);
       }
@@ -314,8 +316,8 @@ export class Engine implements RunningEngine {
     } else {
       ctx.logger.warn({ err }, 'transient market/exchange trouble; backing off');
     }
-    this.#loopBackoffMs = Math.min(MAX_BACKOFF_MS, this.#loopBackoffMs === 0 ? 1000 : this.#loopBackoffMs * 2);
-    await this.#waitAlive(this.#loopBackoffMs, signal);
+    this.#loopFailures += 1;
+    await this.#waitAlive(backoffDelay(BACKOFF, this.#loopFailures), signal);
   }
 
   /**
@@ -471,13 +473,13 @@ export class Engine implements RunningEngine {
       this.counts.orders += 1;
       if (spec.purpose === 'entry') this.counts.entries += 1;
       else this.counts.exits += 1;
-      this.#orderBackoffMs = 0;
+      this.#orderFailures = 0;
     } else if (outcome.kind === 'unknown' || outcome.kind === 'refused') {
       if (outcome.kind === 'unknown') this.#followSoon = true;
       // The order stays in flight (unknown) or was not sent (refused): the follower resolves the first;
       // both back off so a failing exchange or an empty account is not hammered every candle.
-      this.#orderBackoffMs = Math.min(MAX_BACKOFF_MS, this.#orderBackoffMs === 0 ? 1000 : this.#orderBackoffMs * 2);
-      this.#blockedUntil = performance.now() + this.#orderBackoffMs;
+      this.#orderFailures += 1;
+      this.#blockedUntil = performance.now() + backoffDelay(BACKOFF, this.#orderFailures);
     } else if (outcome.kind === 'halted' || (outcome.kind === 'skipped' && outcome.reason !== 'entries_paused')) {
       this.#state = await getBotState(this.ctx.db);
     } else if (outcome.kind === 'skipped') {

@@ -1,7 +1,8 @@
-// Owns reading a replay file: CSV with a header `time,symbol,open,high,low,close,volume` (time as ISO
-// 8601 or epoch milliseconds; 1-minute candles). Every bad line is reported with its number and what
-// was expected; nothing is half-loaded.
+// Owns reading a replay file: CSV (parsed by csv-parse) with a header
+// `time,symbol,open,high,low,close,volume` (time as ISO 8601 or epoch milliseconds; 1-minute
+// candles). Every bad line is reported with its number and what was expected; nothing is half-loaded.
 import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
 import { AppError } from '../errors.js';
 import type { Candle } from '../exchange/types.js';
 
@@ -13,19 +14,38 @@ function parseTime(text: string): Date | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
+interface CsvRow {
+  record: string[];
+  info: { lines: number };
+  raw: string;
+}
+
+function parseRows(text: string, file: string): CsvRow[] {
+  try {
+    // A line that is blank or starts with # is skipped; cells are trimmed; a short or long line is
+    // read as it is (and reported below with what was expected) rather than failing the whole file.
+    return parse(text, {
+      trim: true, skip_empty_lines: true, skip_records_with_empty_values: true, comment: '#', comment_no_infix: true,
+      relax_column_count: true, info: true, raw: true,
+    }) as unknown as CsvRow[];
+  } catch (err) {
+    const line = (err as { lines?: number }).lines;
+    throw new AppError('config', 'bad_replay_file', `${file}${line ? `: line ${line}` : ''}: ${(err as Error).message}; expected comma-separated values, one candle a line`);
+  }
+}
+
 export function parseReplayCsv(text: string, file: string): Candle[] {
-  const lines = text.split(/\r?\n/);
-  const header = (lines[0] ?? '').trim().toLowerCase().split(',').map((h) => h.trim());
+  const rows = parseRows(text, file);
+  const first = rows[0];
+  const header = (first?.record ?? []).map((h) => h.toLowerCase());
   if (REPLAY_COLUMNS.some((c, i) => header[i] !== c)) {
-    throw new AppError('config', 'bad_replay_file', `${file}: line 1: expected the header "${REPLAY_COLUMNS.join(',')}", got "${lines[0] ?? ''}"`);
+    const got = first ? first.raw.replace(/\r?\n$/, '') : '';
+    throw new AppError('config', 'bad_replay_file', `${file}: line ${first?.info.lines ?? 1}: expected the header "${REPLAY_COLUMNS.join(',')}", got "${got}"`);
   }
   const problems: string[] = [];
   const candles: Candle[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const cells = line.split(',').map((c) => c.trim());
-    const where = `${file}: line ${i + 1}`;
+  for (const { record: cells, info } of rows.slice(1)) {
+    const where = `${file}: line ${info.lines}`;
     if (cells.length !== REPLAY_COLUMNS.length) {
       problems.push(`${where}: expected ${REPLAY_COLUMNS.length} comma-separated values, got ${cells.length}`);
       continue;

@@ -4,6 +4,7 @@
 // de-duplicating trades that shift between pages while new ones arrive.
 import { isAppError } from '../../errors.js';
 import type { Exchange, ExchangeTrade } from '../../exchange/types.js';
+import { retry, type Backoff } from '../../retry.js';
 
 export interface FetchProgress {
   pages: number;
@@ -24,34 +25,30 @@ export interface FetchTradesOptions {
   maxPages?: number;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** 1 s, 2 s, 4 s, 8 s, 16 s. */
+const RETRY_BACKOFF: Backoff = { baseMs: 1000 };
 
 export async function fetchAllTrades(exchange: Exchange, opts: FetchTradesOptions = {}): Promise<{ trades: ExchangeTrade[]; progress: FetchProgress }> {
-  const backoff = opts.backoffMs ?? ((n: number) => 1000 * 2 ** (n - 1));
   const maxRetries = opts.maxRetries ?? 5;
-  const sleep = opts.sleep ?? defaultSleep;
   const maxPages = opts.maxPages ?? 10_000;
   const seen = new Map<string, ExchangeTrade>();
   const progress: FetchProgress = { pages: 0, fetched: 0, total: undefined, retries: 0 };
   let cursor: string | undefined;
   do {
-    let attempt = 0;
-    for (;;) {
-      try {
-        const page = await exchange.fetchMyTrades({ ...(opts.since ? { since: opts.since } : {}), ...(cursor !== undefined ? { cursor } : {}) });
-        for (const t of page.trades) seen.set(t.id, t);
-        progress.pages += 1;
-        progress.fetched = seen.size;
-        progress.total = page.total;
-        cursor = page.next;
-        break;
-      } catch (err) {
-        attempt += 1;
-        if (!isAppError(err, 'retryable') || attempt > maxRetries) throw err;
-        progress.retries += 1;
-        await sleep(backoff(attempt));
-      }
-    }
+    const page = await retry(() => exchange.fetchMyTrades({ ...(opts.since ? { since: opts.since } : {}), ...(cursor !== undefined ? { cursor } : {}) }), {
+      attempts: maxRetries + 1,
+      backoff: opts.backoffMs ?? RETRY_BACKOFF,
+      retryable: (err) => isAppError(err, 'retryable'),
+      onFailure: (_err, { willRetry }) => {
+        if (willRetry) progress.retries += 1;
+      },
+      ...(opts.sleep ? { sleep: opts.sleep } : {}),
+    });
+    for (const t of page.trades) seen.set(t.id, t);
+    progress.pages += 1;
+    progress.fetched = seen.size;
+    progress.total = page.total;
+    cursor = page.next;
     opts.onProgress?.({ ...progress });
   } while (cursor !== undefined && progress.pages < maxPages);
   return { trades: [...seen.values()], progress };

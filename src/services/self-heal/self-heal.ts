@@ -9,6 +9,7 @@ import { pingDatabase } from '../../db/queries/ping.js';
 import { liveIntentsMark, unresolvedIntents } from '../../engine/ledger/intents.js';
 import { resolveIntents } from '../../engine/recovery.js';
 import { readOnlyExchange } from '../../exchange/read-only.js';
+import { retry } from '../../retry.js';
 import { reconcile as reconcileLedger, type ReconcileReport } from '../reconcile/reconcile.js';
 import { effectiveMode, getBotState, type Mode } from '../bot-state.js';
 import { describeError, sleep as realSleep, withDeadline } from '../kill/deadline.js';
@@ -50,15 +51,16 @@ export interface SelfHealOptions {
 
 async function withBackoff<T>(what: () => Promise<T>, opts: Required<Pick<SelfHealOptions, 'attempts' | 'baseDelayMs' | 'sleep'>>): Promise<{ value?: T; attempts: number; errors: string[] }> {
   const errors: string[] = [];
-  for (let attempt = 1; attempt <= opts.attempts; attempt++) {
-    if (attempt > 1) await opts.sleep(opts.baseDelayMs * 2 ** (attempt - 2));
-    try {
-      return { value: await what(), attempts: attempt, errors };
-    } catch (err) {
-      errors.push(describeError(err));
-    }
+  let attempts = 0;
+  try {
+    const value = await retry((attempt) => {
+      attempts = attempt;
+      return what();
+    }, { attempts: opts.attempts, backoff: { baseMs: opts.baseDelayMs }, sleep: opts.sleep, onFailure: (err) => errors.push(describeError(err)) });
+    return { value, attempts, errors };
+  } catch {
+    return { attempts, errors };
   }
-  return { attempts: opts.attempts, errors };
 }
 
 async function alert(ctx: AppContext, action: HealAction): Promise<void> {

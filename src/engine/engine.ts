@@ -14,7 +14,7 @@ import { isAppError } from '../errors.js';
 import type { Exchange, Market } from '../exchange/types.js';
 import type { MarketFeed, MarketTick } from '../market/types.js';
 import { sleep } from '../market/sleep.js';
-import { str } from '../money.js';
+import { Decimal, str } from '../money.js';
 import { backoffDelay, type Backoff } from '../retry.js';
 import { effectiveMode, getBotState, touchHeartbeat, updateBotState, type Mode } from '../services/bot-state.js';
 import { isHaltLatched } from '../services/kill/runtime.js';
@@ -350,7 +350,9 @@ export class Engine implements RunningEngine {
     }
     // A halt may have been used to flatten positions behind the engine's back: re-read the account.
     if (previous.halted && !this.#state.halted) this.#resolveNeeded = true;
-    if (previous.entriesPaused && !this.#state.entriesPaused) this.#risk.rearm(this.#portfolio.equity(ctx.prices), ctx.clock.now());
+    if (previous.entriesPaused && !this.#state.entriesPaused) {
+      this.#risk.rearm(this.#portfolio.equity(ctx.prices), ctx.clock.now(), this.#portfolio.exactEquity(ctx.prices));
+    }
     this.#risk.entriesPaused = this.#state.entriesPaused;
     if (this.#followSoon) {
       this.#followSoon = false;
@@ -380,15 +382,22 @@ export class Engine implements RunningEngine {
     const signals = bindings.map((b) => b.strategy.update(candle));
     if (tick.warmup) return;
     const at = ctx.clock.now();
+    // Floats for the per-candle check; the exact equity is worked out only when something is stored.
     const equity = this.#portfolio.equity(ctx.prices);
-    const breaches = this.#risk.observe(equity, at);
+    const exactEquity = () => this.#portfolio.exactEquity(ctx.prices);
+    const breaches = this.#risk.observe(equity, at, exactEquity);
     this.#setMarks(equity);
     // Throttled on market time (the candle's close), stamped with the clock like the trades beside it:
     // a replay played at 200 ms a candle gets a snapshot per candle interval, not one per 15 wall minutes.
-    this.#snapshots.offer(closedAt, () => ({
-      mode: this.#mode, feed: this.opts.feed.kind, at, equity: equity.toFixed(8), cash: str(this.#portfolio.cash),
-      peakEquity: this.#risk.peak.toFixed(8), drawdownPct: this.#risk.drawdownPct(equity).toFixed(6),
-    }), breaches.length > 0);
+    this.#snapshots.offer(closedAt, () => {
+      const exact = exactEquity();
+      // A new high within a float's rounding of the old one leaves the guard's peak a hair below.
+      const peak = Decimal.max(this.#risk.peakExact, exact);
+      return {
+        mode: this.#mode, feed: this.opts.feed.kind, at, equity: str(exact), cash: str(this.#portfolio.cash),
+        peakEquity: str(peak), drawdownPct: this.#risk.exactDrawdownPct(exact).toFixed(6),
+      };
+    }, breaches.length > 0);
     if (breaches.length > 0) {
       // A hard breach goes first: its kill cancels on the exchange before the snapshot and breach writes.
       const isHard = (b: RiskBreach) => b.kind === 'hard_drawdown';

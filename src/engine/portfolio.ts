@@ -14,8 +14,10 @@ export interface Position {
   strategy: string;
   symbol: string;
   quantity: Decimal;
+  /** The ledger's entry price, exact: the mark of a pair no candle has priced yet. */
+  entryPriceExact: Decimal;
+  /** Floats for the per-candle mark and exit checks (threshold checks, never stored). */
   entryPrice: number;
-  /** Floats for the per-candle mark (a threshold check); the ledger keeps the exact values. */
   quantityNum: number;
 }
 
@@ -102,7 +104,8 @@ export class Portfolio {
 
   addPosition(t: Pick<Trade, 'id' | 'strategy' | 'symbol' | 'quantity' | 'entryPrice'>): void {
     this.positions.set(t.id, {
-      tradeId: t.id, strategy: t.strategy, symbol: t.symbol, quantity: dec(t.quantity), quantityNum: Number(t.quantity), entryPrice: Number(t.entryPrice),
+      tradeId: t.id, strategy: t.strategy, symbol: t.symbol, quantity: dec(t.quantity), quantityNum: Number(t.quantity),
+      entryPriceExact: dec(t.entryPrice), entryPrice: Number(t.entryPrice),
     });
   }
 
@@ -136,7 +139,11 @@ export class Portfolio {
     return n;
   }
 
-  /** Cash plus positions at their last close (entry price until a candle is seen), unbooked fills included. */
+  /**
+   * Cash plus positions at their last close (entry price until a candle is seen), unbooked fills
+   * included, in floats: for the per-candle risk check and gauges only. What is stored (equity
+   * snapshots, breaches) comes from exactEquity.
+   */
   equity(prices: PriceSource): number {
     let value = this.#cashNum;
     for (const p of this.positions.values()) value += p.quantityNum * (prices.lastCandle(p.symbol)?.close ?? p.entryPrice);
@@ -149,7 +156,8 @@ export class Portfolio {
     let value = this.cash;
     for (const p of this.positions.values()) {
       if (p.tradeId === exceptTradeId) continue;
-      value = value.plus(p.quantity.times(prices.lastCandle(p.symbol)?.close ?? p.entryPrice));
+      const close = prices.lastCandle(p.symbol)?.close;
+      value = value.plus(p.quantity.times(close ?? p.entryPriceExact));
     }
     for (const o of this.inFlight.values()) {
       if (exceptTradeId !== undefined && o.tradeId === exceptTradeId && o.purpose !== 'entry') continue;

@@ -7,8 +7,9 @@ import { ALERTED } from '../alerts/log-source.js';
 import type { AlertSink } from '../alerts/types.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
-import { riskEvents } from '../db/schema/index.js';
+import { insertRiskEvent } from '../db/queries/risk-events.js';
 import type { Logger } from '../logger.js';
+import { Decimal, ZERO, dec, str } from '../money.js';
 import { updateBotState, type Mode } from '../services/bot-state.js';
 import { pauseEntries, RISK_GUARD_ACTOR } from '../services/entries-pause.js';
 import { firstSnapshotSince, latestSnapshot } from './ledger/snapshots.js';
@@ -30,6 +31,8 @@ export interface RiskBreach {
   reference: number;
   at: Date;
   mode: Mode;
+  /** The same figures exact: what the risk_events row stores (set by observe; without it, the floats are stored). */
+  exact?: { equity: Decimal; reference: Decimal; valuePct: Decimal };
 }
 
 export type HardBreachListener = (breach: RiskBreach) => void | Promise<void>;
@@ -51,10 +54,20 @@ export interface RiskGuardDeps {
 
 const DAY_MS = 86_400_000;
 
+/** (reference − equity) / reference in percent, at least 0; 0 without a positive reference. */
+function exactLossPct(reference: Decimal, equity: Decimal): Decimal {
+  return reference.gt(0) ? Decimal.max(ZERO, reference.minus(equity).div(reference).times(100)) : ZERO;
+}
+
 export class RiskGuard {
+  // Each mark is compared in floats (a threshold check); the peak and the day's opening equity are
+  // also kept exact, taken from the exact equity when the float comparison moves them, because the
+  // peak is stored in equity snapshots (the restart point) and both are stored with a breach.
   #peak = 0;
+  #peakExact: Decimal = ZERO;
   #day = -1;
   #dayOpen = 0;
+  #dayOpenExact: Decimal = ZERO;
   #paused = false;
   #hardReported = false;
 
@@ -64,60 +77,86 @@ export class RiskGuard {
     return this.#peak;
   }
 
+  /** The peak as stored in equity snapshots. */
+  get peakExact(): Decimal {
+    return this.#peakExact;
+  }
+
   /** Resumes from the ledger: the latest snapshot's peak, today's first equity, the persisted pause. */
   async load(at: Date, entriesPaused: boolean): Promise<void> {
     const latest = await latestSnapshot(this.deps.db, this.mode);
-    this.#peak = latest ? Number(latest.peakEquity) : 0;
+    this.#peakExact = latest ? dec(latest.peakEquity) : ZERO;
+    this.#peak = this.#peakExact.toNumber();
     const dayStart = Math.floor(at.getTime() / DAY_MS) * DAY_MS;
     const first = await firstSnapshotSince(this.deps.db, this.mode, new Date(dayStart));
     this.#day = dayStart / DAY_MS;
-    this.#dayOpen = first ? Number(first.equity) : 0;
+    this.#dayOpenExact = first ? dec(first.equity) : ZERO;
+    this.#dayOpen = this.#dayOpenExact.toNumber();
     this.#paused = entriesPaused;
   }
 
   /** An operator resumed entries: measure drawdown from here on, not from the old peak. */
-  rearm(equity: number, at: Date): void {
+  rearm(equity: number, at: Date, exact: Decimal = dec(equity)): void {
     this.#paused = false;
     this.#hardReported = false;
     this.#peak = equity;
+    this.#peakExact = exact;
     this.#day = Math.floor(at.getTime() / DAY_MS);
     this.#dayOpen = equity;
+    this.#dayOpenExact = exact;
   }
 
   set entriesPaused(value: boolean) {
     this.#paused = value;
   }
 
+  /** For the per-candle check and the gauge; never stored (exactDrawdownPct is). */
   drawdownPct(equity: number): number {
     return this.#peak > 0 ? Math.max(0, ((this.#peak - equity) / this.#peak) * 100) : 0;
   }
 
+  exactDrawdownPct(equity: Decimal): Decimal {
+    return exactLossPct(this.#peakExact, equity);
+  }
+
   /**
    * Called on every mark (a threshold check, so floats are fine here; the ledger stays exact).
-   * Returns the breaches this mark newly causes; an already-paused guard reports only a hard breach.
+   * `exact` gives the same equity exactly; it is asked only when the peak or the day's opening
+   * moves, or on a breach. Returns the breaches this mark newly causes; an already-paused guard
+   * reports only a hard breach.
    */
-  observe(equity: number, at: Date): RiskBreach[] {
-    if (equity > this.#peak) this.#peak = equity;
+  observe(equity: number, at: Date, exact: () => Decimal = () => dec(equity)): RiskBreach[] {
+    let exactNow: Decimal | undefined;
+    const exactEquity = (): Decimal => (exactNow ??= exact());
+    if (equity > this.#peak) {
+      this.#peak = equity;
+      this.#peakExact = Decimal.max(this.#peakExact, exactEquity());
+    }
     const day = Math.floor(at.getTime() / DAY_MS);
     if (day !== this.#day || this.#dayOpen <= 0) {
       this.#day = day;
       this.#dayOpen = equity;
+      this.#dayOpenExact = exactEquity();
     }
     const { limits } = this.deps;
     const drawdown = this.drawdownPct(equity);
     const out: RiskBreach[] = [];
     const base = { equity, at, mode: this.mode };
+    const fromPeak = () => ({ equity: exactEquity(), reference: this.#peakExact, valuePct: this.exactDrawdownPct(exactEquity()) });
     if (!this.#hardReported && drawdown >= limits.hardDrawdownPct) {
       this.#hardReported = true;
-      out.push({ ...base, kind: 'hard_drawdown', valuePct: drawdown, thresholdPct: limits.hardDrawdownPct, reference: this.#peak });
+      out.push({ ...base, kind: 'hard_drawdown', valuePct: drawdown, thresholdPct: limits.hardDrawdownPct, reference: this.#peak, exact: fromPeak() });
     }
     if (this.#paused) return out;
     if (drawdown >= limits.maxDrawdownPct) {
-      out.push({ ...base, kind: 'max_drawdown', valuePct: drawdown, thresholdPct: limits.maxDrawdownPct, reference: this.#peak });
+      out.push({ ...base, kind: 'max_drawdown', valuePct: drawdown, thresholdPct: limits.maxDrawdownPct, reference: this.#peak, exact: fromPeak() });
     } else {
       const loss = this.#dayOpen > 0 ? ((this.#dayOpen - equity) / this.#dayOpen) * 100 : 0;
       if (loss >= limits.dailyLossPct) {
-        out.push({ ...base, kind: 'daily_loss', valuePct: loss, thresholdPct: limits.dailyLossPct, reference: this.#dayOpen });
+        out.push({
+          ...base, kind: 'daily_loss', valuePct: loss, thresholdPct: limits.dailyLossPct, reference: this.#dayOpen,
+          exact: { equity: exactEquity(), reference: this.#dayOpenExact, valuePct: exactLossPct(this.#dayOpenExact, exactEquity()) },
+        });
       }
     }
     if (out.some((b) => b.kind !== 'hard_drawdown')) this.#paused = true;
@@ -138,14 +177,15 @@ export class RiskGuard {
       }
     }
     const pauses = breach.kind !== 'hard_drawdown';
+    const exact = breach.exact ?? { equity: dec(breach.equity), reference: dec(breach.reference), valuePct: dec(breach.valuePct) };
     const what = breach.kind === 'daily_loss' ? 'daily loss' : 'drawdown';
     const reason = `${what} ${breach.valuePct.toFixed(2)}% reached the ${breach.thresholdPct}% limit (${breach.kind})`;
     // The trading state becomes `reducing`, written with who (the guard) and when; an earlier pause stands.
     if (pauses) await pauseEntries(db, clock, { by: RISK_GUARD_ACTOR, reason });
-    await db.insert(riskEvents).values({
-      at: breach.at, kind: breach.kind, value: breach.valuePct.toFixed(6), threshold: String(breach.thresholdPct),
+    await insertRiskEvent(db, {
+      at: breach.at, kind: breach.kind, value: exact.valuePct.toFixed(6), threshold: String(breach.thresholdPct),
       action: pauses ? 'entries_paused' : 'hard_breach_reported',
-      details: { mode: breach.mode, equity: breach.equity.toFixed(8), reference: breach.reference.toFixed(8) },
+      details: { mode: breach.mode, equity: str(exact.equity), reference: str(exact.reference) },
     });
     const rehearsal = this.deps.rehearsal === true;
     const on = rehearsal ? ' (replayed market, no money at risk)' : '';
@@ -161,7 +201,7 @@ export class RiskGuard {
 /** Clears a risk pause (an operator's decision), recording it. The engine re-arms from current equity. */
 export async function resumeEntries(db: Db, clock: Clock, p: { actor: string; reason?: string }): Promise<void> {
   await updateBotState(db, clock, { entriesPaused: false, entriesPausedReason: null, entriesPausedBy: null, entriesPausedAt: null });
-  await db.insert(riskEvents).values({
+  await insertRiskEvent(db, {
     at: clock.now(), kind: 'cleared', value: '0', threshold: '0', action: 'entries_resumed', details: { actor: p.actor, reason: p.reason ?? null },
   });
 }

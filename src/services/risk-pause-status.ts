@@ -1,9 +1,9 @@
 // Owns answering "has the breach that paused entries cleared?" from the ledger, so any process (the
 // CLI, a web replica) can judge an unpause the same way: the breach is the latest risk event that
 // paused entries; its measure now comes from the latest equity snapshots of that book.
-import { desc, eq } from 'drizzle-orm';
 import type { AppContext } from '../app/context.js';
-import { riskEvents, type BotState } from '../db/schema/index.js';
+import { latestRiskEvent } from '../db/queries/risk-events.js';
+import type { BotState } from '../db/schema/index.js';
 import { firstSnapshotSince, latestSnapshot } from '../engine/ledger/snapshots.js';
 import type { Mode } from './bot-state.js';
 
@@ -25,11 +25,11 @@ const pct = (v: number) => `${v.toFixed(2)}%`;
 
 export async function riskPauseStatus(ctx: Pick<AppContext, 'db' | 'config' | 'clock'>, state: Pick<BotState, 'entriesPaused' | 'entriesPausedBy' | 'entriesPausedReason'>): Promise<RiskPauseStatus | null> {
   if (!state.entriesPaused) return null;
-  const [event] = await ctx.db.select().from(riskEvents).orderBy(desc(riskEvents.id)).limit(1);
+  const event = await latestRiskEvent(ctx.db);
   // Pauses written before entries_paused_by existed name nobody: the latest risk event tells.
   const byGuard = state.entriesPausedBy === RISK_GUARD_ACTOR || (state.entriesPausedBy === null && event?.action === 'entries_paused');
   if (!byGuard) return null;
-  const breach = event?.action === 'entries_paused' ? event : (await ctx.db.select().from(riskEvents).where(eq(riskEvents.action, 'entries_paused')).orderBy(desc(riskEvents.id)).limit(1))[0];
+  const breach = event?.action === 'entries_paused' ? event : await latestRiskEvent(ctx.db, 'entries_paused');
   if (!breach || (breach.kind !== 'max_drawdown' && breach.kind !== 'daily_loss')) {
     return { kind: 'unknown', pausedFor: state.entriesPausedReason ?? 'a risk breach', breachAt: breach?.at ?? null, cleared: false, now: 'the breach that paused entries is not recorded in the risk events' };
   }

@@ -4,7 +4,7 @@
 // change in unrealized PnL, where unrealized = snapshot position value − ledger cost of the open
 // positions) / starting equity — so the two agree exactly when cash flows match the ledger.
 import type { AppContext } from '../../app/context.js';
-import { Dec } from '../../decimal.js';
+import { Decimal } from '../../money.js';
 import type { Balance, Exchange } from '../../exchange/types.js';
 import { writeReportFile } from '../reconcile/report-file.js';
 import * as Q from './queries.js';
@@ -49,24 +49,24 @@ export interface RoiAuditReport {
   reportFile: string | null;
 }
 
-const pct = (num: InstanceType<typeof Dec>, den: InstanceType<typeof Dec>) => (den.isZero() ? null : num.div(den).mul(100));
+const pct = (num: Decimal, den: Decimal) => (den.isZero() ? null : num.div(den).mul(100));
 
 async function rowFor(ctx: AppContext, book: Q.Book, period: RoiPeriod, now: Date, tolerancePp: number): Promise<RoiRow> {
   const span = ROI_PERIODS[period];
   const end = await Q.latestSnapshot(ctx.db, book);
   const start = end ? await Q.snapshotAtOrAfter(ctx.db, book, span === null ? new Date(0) : new Date(now.getTime() - span)) : null;
   const empty: RoiRow = { ...book, period, from: null, to: null, startEquity: null, endEquity: null, snapshotRoiPct: null, ledgerRoiPct: null, diffPp: null, status: 'no_data', strategies: [] };
-  if (!end || !start || start.id === end.id || new Dec(start.equity).isZero()) return { ...empty, ...(end ? { to: end.at.toISOString(), endEquity: end.equity } : {}) };
+  if (!end || !start || start.id === end.id || new Decimal(start.equity).isZero()) return { ...empty, ...(end ? { to: end.at.toISOString(), endEquity: end.equity } : {}) };
 
-  const eqS = new Dec(start.equity);
-  const eqE = new Dec(end.equity);
+  const eqS = new Decimal(start.equity);
+  const eqE = new Decimal(end.equity);
   const [realized, costS, costE, strategies] = await Promise.all([
     Q.realizedBetween(ctx.db, book, start.at, end.at), Q.openCostAt(ctx.db, book, start.at), Q.openCostAt(ctx.db, book, end.at),
     Q.realizedByStrategy(ctx.db, book, start.at, end.at),
   ]);
   const unrealS = eqS.minus(start.cash).minus(costS);
   const unrealE = eqE.minus(end.cash).minus(costE);
-  const ledgerPnl = new Dec(realized).plus(unrealE).minus(unrealS);
+  const ledgerPnl = new Decimal(realized).plus(unrealE).minus(unrealS);
   const snapshotRoi = pct(eqE.minus(eqS), eqS)!;
   const ledgerRoi = pct(ledgerPnl, eqS)!;
   const diff = snapshotRoi.minus(ledgerRoi).abs();
@@ -74,29 +74,29 @@ async function rowFor(ctx: AppContext, book: Q.Book, period: RoiPeriod, now: Dat
     ...book, period, from: start.at.toISOString(), to: end.at.toISOString(), startEquity: start.equity, endEquity: end.equity,
     snapshotRoiPct: snapshotRoi.toFixed(4), ledgerRoiPct: ledgerRoi.toFixed(4), diffPp: diff.toFixed(4),
     status: diff.lte(tolerancePp) ? 'agrees' : 'disagrees',
-    strategies: strategies.map((s) => ({ ...s, roiPct: pct(new Dec(s.realizedPnl), new Dec(s.deployed))?.toFixed(4) ?? null })),
+    strategies: strategies.map((s) => ({ ...s, roiPct: pct(new Decimal(s.realizedPnl), new Decimal(s.deployed))?.toFixed(4) ?? null })),
   };
 }
 
 async function exchangeEquity(ctx: AppContext, exchange: Exchange, balances: Balance[], snapshotEquity: string, tolerancePp: number): Promise<ExchangeEquity> {
   const quote = ctx.config.QUOTE_CURRENCY;
-  let total = new Dec(0);
+  let total = new Decimal(0);
   const unpriced: string[] = [];
   for (const b of balances) {
-    if (new Dec(b.total).isZero()) continue;
+    if (new Decimal(b.total).isZero()) continue;
     if (b.asset === quote) {
       total = total.plus(b.total);
       continue;
     }
     try {
       const t = await exchange.fetchTicker(`${b.asset}/${quote}`);
-      total = total.plus(new Dec(b.total).mul(t.last));
+      total = total.plus(new Decimal(b.total).mul(t.last));
     } catch {
       unpriced.push(b.asset);
     }
   }
-  const snap = new Dec(snapshotEquity);
-  const diffPct = snap.isZero() ? new Dec(total.isZero() ? 0 : 100) : total.minus(snap).abs().div(snap).mul(100);
+  const snap = new Decimal(snapshotEquity);
+  const diffPct = snap.isZero() ? new Decimal(total.isZero() ? 0 : 100) : total.minus(snap).abs().div(snap).mul(100);
   const status = unpriced.length > 0 ? 'unpriced' : diffPct.lte(tolerancePp) ? 'agrees' : 'disagrees';
   return { snapshotEquity: snap.toFixed(), exchangeEquity: total.toFixed(), diffPct: diffPct.toFixed(4), status, unpriced };
 }

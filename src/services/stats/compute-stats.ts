@@ -2,9 +2,9 @@
 // PnL, fees, drawdown and exposure per book — paper and live side by side, replay-feed trades apart
 // because they never count toward go-live. The database does the summing (stats-ledger.ts); this
 // module combines a few rows per book with exact decimals.
-import { Decimal } from 'decimal.js';
 import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
+import { Decimal, ZERO } from '../../money.js';
 import {
   closedTradesByStrategy, drawdownInWindow, equityFacts, openTradesByStrategy, recentClosedTrades,
   type ClosedGroupRow, type OpenGroupRow, type StatsWindow,
@@ -82,10 +82,11 @@ export interface StatsReport {
   recentClosed: RecentClosedTrade[];
 }
 
-const ZERO = new Decimal(0);
-export const money = (d: Decimal.Value): string => new Decimal(d).toDecimalPlaces(8).toFixed();
+// Figures shown to people round half up (0.09285% reads 0.0929%); the sums behind them are exact.
+const HALF_UP = Decimal.ROUND_HALF_UP;
+export const money = (d: string | number | Decimal): string => new Decimal(d).toDecimalPlaces(8, HALF_UP).toFixed();
 const pct = (num: Decimal, den: Decimal | null): string | null =>
-  den === null || den.isZero() ? null : num.times(100).div(den).toDecimalPlaces(4).toFixed();
+  den === null || den.isZero() ? null : num.times(100).div(den).toDecimalPlaces(4, HALF_UP).toFixed();
 const iso = (d: Date | string): string => new Date(d).toISOString();
 
 export const bookOf = (mode: Mode, feed: Feed): BookName => (feed === 'replay' ? 'replay' : mode);
@@ -171,7 +172,7 @@ function bookStats(i: BookInputs): BookStats {
     },
     equity: latest && f?.lastAt && peak ? { latest: money(latest), at: iso(f.lastAt), peak: money(peak) } : null,
     drawdown: {
-      maxPct: i.drawdown?.maxPct ? new Decimal(i.drawdown.maxPct).toDecimalPlaces(4).toFixed() : null,
+      maxPct: i.drawdown?.maxPct ? new Decimal(i.drawdown.maxPct).toDecimalPlaces(4, HALF_UP).toFixed() : null,
       maxAmount: i.drawdown?.maxAmount ? money(i.drawdown.maxAmount) : null,
       currentPct: latest && peak ? pct(peak.minus(latest), peak) : null,
     },

@@ -2,7 +2,7 @@
 // live prices (the replay feed is not evidence), paper ROI above GOLIVE_MIN_ROI_PCT (realized PnL
 // over PAPER_STARTING_BALANCE), and no critical alert within GOLIVE_ALERT_WINDOW (test alerts aside).
 import { and, eq, gte, sql } from 'drizzle-orm';
-import { Dec } from '../../../decimal.js';
+import { Decimal } from '../../../money.js';
 import { alertEvents, alertGroups, trades } from '../../../db/schema/index.js';
 import { defineCheck, type CheckOutcome } from '../types.js';
 
@@ -28,7 +28,7 @@ export const goLiveCriteriaCheck = defineCheck({
       .innerJoin(alertGroups, eq(alertGroups.id, alertEvents.groupId))
       .where(and(eq(alertEvents.severity, 'critical'), gte(alertEvents.at, since), eq(alertGroups.test, false)));
     const count = paper?.n ?? 0;
-    const roi = new Dec(paper?.pnl ?? '0').div(c.PAPER_STARTING_BALANCE).mul(100);
+    const roi = new Decimal(paper?.pnl ?? '0').div(c.PAPER_STARTING_BALANCE).mul(100);
     const critical = alerts?.n ?? 0;
     const criteria = [
       { name: 'paper trades', ok: count >= c.GOLIVE_MIN_PAPER_TRADES, text: `${count} paper trades (need ≥ ${c.GOLIVE_MIN_PAPER_TRADES})` },

@@ -98,47 +98,69 @@ async function midOf(exchange: Exchange, symbol: string): Promise<Pick<GateMarke
   }
 }
 
+/** What the gate judges: an intent already written (the stepwise path) or one about to be written with its outcome (id unknown yet). */
+export type GateSubject = Pick<OrderIntent, 'symbol' | 'side' | 'purpose' | 'type' | 'quantity' | 'limitPrice'> & { id?: number };
+
+/** The gate's verdict; `admit` counts the order on the pair's rate counter once it is on its way. */
+export type GateVerdict = { ok: true; admit: () => void } | { ok: false; check: RiskCheck; message: string };
+
+/**
+ * The gate's decision on `subject`, nothing written: the unsettled intents (all but `subject.id`),
+ * the rate counter, the venue's mid and the engine's last price against the configured limits.
+ */
+export async function judgeIntent(deps: GateDeps, subject: GateSubject, referencePrice?: Decimal): Promise<GateVerdict> {
+  const { ctx, mode } = deps;
+  const now = ctx.clock.now().getTime();
+  const counter = await countersFor(ctx, mode, subject.id);
+  // Before every order: a prepared statement (one round trip, planned once per connection). Ids
+  // start at 1, so 0 excludes nothing when the subject is not written yet.
+  const unsettled = (await executePrepared<{ symbol: string; status: string; created_at: string | Date }>(ctx.db, sql`
+    select symbol, status, created_at from order_intents
+    where mode = ${mode} and status in ('pending', 'sent', 'open') and id <> ${subject.id ?? 0}`))
+    .map((o) => ({ symbol: o.symbol, status: o.status, createdAt: new Date(o.created_at) }));
+  const onPair = unsettled.filter((o) => o.symbol === subject.symbol);
+  const priced = subject.purpose === 'entry' || subject.type === 'limit';
+  // The price the entry was sized at, else the engine's last candle.
+  const lastPrice = referencePrice?.toNumber() ?? ctx.prices.lastCandle(subject.symbol)?.close ?? null;
+  const market: GateMarket = { lastPrice, ...(priced ? await midOf(deps.exchange, subject.symbol) : { mid: null }) };
+  // Room kept for what is never refused: an exit for every position on the pair and for this entry,
+  // and a cancel (or an exit) for every order of ours still resting there.
+  let positions = 0;
+  for (const p of deps.portfolio.positions.values()) if (p.symbol === subject.symbol) positions += 1;
+  const restingAgesMs = onPair.filter((o) => o.status === 'open').map((o) => now - o.createdAt.getTime());
+  const reserve = entryReserve({ positionsOnPair: positions, restingAgesMs, resting: subject.type === 'limit' });
+  const level = counter.level(subject.symbol, now);
+  const decision = checkOrder(
+    { symbol: subject.symbol, side: subject.side, purpose: subject.purpose, type: subject.type, quantity: subject.quantity, limitPrice: subject.limitPrice },
+    market,
+    { openOnPair: onPair.length, openTotal: unsettled.length, rateFits: counter.fits(subject.symbol, now, reserve), rateText: `counter ${level.toFixed(1)} + 1 with ${reserve} kept for exits and cancels would pass ${counter.budget.threshold}` },
+    { maxOrderNotional: ctx.config.RISK_MAX_ORDER_NOTIONAL, priceBandPct: ctx.config.RISK_PRICE_BAND_PCT, maxOpenOrdersPerPair: ctx.config.RISK_MAX_OPEN_ORDERS.perPair, maxOpenOrdersTotal: ctx.config.RISK_MAX_OPEN_ORDERS.total },
+  );
+  if (decision.ok) return { ok: true, admit: () => counter.recordAdd(subject.symbol, now) };
+  return decision;
+}
+
 /**
  * Runs the gate on `intent` (written, not sent). Returns null when it may be sent — counted on the
  * pair's rate counter — or the refusal, with the intent already closed as refused.
  */
 export async function gateIntent(deps: GateDeps, intent: OrderIntent, referencePrice?: Decimal): Promise<GateRefusal | null> {
-  const { ctx, mode } = deps;
-  const now = ctx.clock.now().getTime();
-  const counter = await countersFor(ctx, mode, intent.id);
-  // Before every order: a prepared statement (one round trip, planned once per connection).
-  const unsettled = (await executePrepared<{ symbol: string; status: string; created_at: string | Date }>(ctx.db, sql`
-    select symbol, status, created_at from order_intents
-    where mode = ${mode} and status in ('pending', 'sent', 'open') and id <> ${intent.id}`))
-    .map((o) => ({ symbol: o.symbol, status: o.status, createdAt: new Date(o.created_at) }));
-  const onPair = unsettled.filter((o) => o.symbol === intent.symbol);
-  const priced = intent.purpose === 'entry' || intent.type === 'limit';
-  // The price the entry was sized at, else the engine's last candle.
-  const lastPrice = referencePrice?.toNumber() ?? ctx.prices.lastCandle(intent.symbol)?.close ?? null;
-  const market: GateMarket = { lastPrice, ...(priced ? await midOf(deps.exchange, intent.symbol) : { mid: null }) };
-  // Room kept for what is never refused: an exit for every position on the pair and for this entry,
-  // and a cancel (or an exit) for every order of ours still resting there.
-  let positions = 0;
-  for (const p of deps.portfolio.positions.values()) if (p.symbol === intent.symbol) positions += 1;
-  const restingAgesMs = onPair.filter((o) => o.status === 'open').map((o) => now - o.createdAt.getTime());
-  const reserve = entryReserve({ positionsOnPair: positions, restingAgesMs, resting: intent.type === 'limit' });
-  const level = counter.level(intent.symbol, now);
-  const decision = checkOrder(
-    { symbol: intent.symbol, side: intent.side, purpose: intent.purpose, type: intent.type, quantity: intent.quantity, limitPrice: intent.limitPrice },
-    market,
-    { openOnPair: onPair.length, openTotal: unsettled.length, rateFits: counter.fits(intent.symbol, now, reserve), rateText: `counter ${level.toFixed(1)} + 1 with ${reserve} kept for exits and cancels would pass ${counter.budget.threshold}` },
-    { maxOrderNotional: ctx.config.RISK_MAX_ORDER_NOTIONAL, priceBandPct: ctx.config.RISK_PRICE_BAND_PCT, maxOpenOrdersPerPair: ctx.config.RISK_MAX_OPEN_ORDERS.perPair, maxOpenOrdersTotal: ctx.config.RISK_MAX_OPEN_ORDERS.total },
-  );
-  if (decision.ok) {
-    counter.recordAdd(intent.symbol, now);
+  const verdict = await judgeIntent(deps, intent, referencePrice);
+  if (verdict.ok) {
+    verdict.admit();
     return null;
   }
-  await refused(ctx, intent, decision.check, decision.message, now);
-  return { kind: 'refused', check: decision.check, message: decision.message };
+  await markIntent(deps.ctx.db, { id: intent.id, status: 'refused', error: refusalError(verdict.check, verdict.message), at: deps.ctx.clock.now() });
+  await reportRefusal(deps.ctx, intent, verdict.check, verdict.message);
+  return { kind: 'refused', check: verdict.check, message: verdict.message };
 }
 
-async function refused(ctx: AppContext, intent: OrderIntent, check: RiskCheck, message: string, now: number): Promise<void> {
-  await markIntent(ctx.db, { id: intent.id, status: 'refused', error: `pre-trade gate (${check}): ${message}`, at: ctx.clock.now() });
+/** The error a refused intent is closed with. */
+export const refusalError = (check: RiskCheck, message: string): string => `pre-trade gate (${check}): ${message}`;
+
+/** A refusal, once its intent is closed as refused: counted, logged, and alerted when one check keeps refusing. */
+export async function reportRefusal(ctx: AppContext, intent: OrderIntent, check: RiskCheck, message: string): Promise<void> {
+  const now = ctx.clock.now().getTime();
   tradingMetrics(ctx.metrics).riskRefusals.inc({ check });
   const details = { check, clientOrderId: intent.clientOrderId, symbol: intent.symbol, side: intent.side, purpose: intent.purpose, quantity: intent.quantity, mode: intent.mode };
   ctx.logger.warn(details, `pre-trade gate refused an order: ${message}`);

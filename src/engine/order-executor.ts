@@ -19,7 +19,8 @@ import { checkFunds } from './funds-check.js';
 import { inFlightOf } from './in-flight.js';
 import { gateIntent, noteCancel, type GateRefusal } from './gate-runtime.js';
 import { markIntent, writeIntent } from './ledger/intents.js';
-import { recordExecution, type RecordOutcome } from './ledger/record-execution.js';
+import type { CapitalAtClose } from './ledger/capital-buffer.js';
+import { recordExecution, type Execution, type RecordOutcome } from './ledger/record-execution.js';
 import { withOrderLock } from './order-lock.js';
 import type { Portfolio } from './portfolio.js';
 import { logExecution, logOrderSent } from './trade-log.js';
@@ -132,24 +133,40 @@ export async function recordOrder(
   const settled = opts.cashSettled ?? false;
   const outcome = await recordExecution(ctx.db, {
     intent, order, quoteCurrency: ctx.config.QUOTE_CURRENCY, reservePct: ctx.config.CAPITAL_RESERVE_PCT, at: ctx.clock.now(),
-    capitalAtClose: (execution) => {
-      const cashAfter = settled ? portfolio.cash : portfolio.cash.plus(execution.quantity.times(execution.averagePrice)).minus(execution.feeQuote);
-      const others = portfolio.exactEquity(ctx.prices, intent.tradeId ?? undefined).minus(portfolio.cash);
-      // A partial exit leaves part of this position open: it is still equity (at the fill price).
-      const rest = dec(intent.quantity).minus(execution.quantity);
-      const kept = rest.gt(0) ? rest.times(execution.averagePrice) : ZERO;
-      // Uncommitted: less what the other orders in flight hold or already spent.
-      const committed = portfolio.committed(ctx.prices, intent.id) ?? ZERO;
-      return { uncommittedQuote: cashAfter.minus(committed), equity: cashAfter.plus(others).plus(kept) };
-    },
+    capitalAtClose: (execution) => capitalAtClose(deps, intent, execution, settled),
   });
   if (outcome.intentStatus === 'open') {
     const known = portfolio.inFlight.get(intent.id);
     portfolio.track(inFlightOf(intent, order, opts.referencePrice ?? known?.referencePrice ?? undefined));
     return outcome;
   }
+  await applyRecorded(deps, intent, order, outcome, settled);
+  return outcome;
+}
+
+/** The capital right after `intent`'s execution closes its trade, for capital_buffer (capital-buffer.ts). */
+export function capitalAtClose(deps: Pick<ExecutorDeps, 'ctx' | 'portfolio'>, intent: OrderIntent, execution: Execution, settled: boolean): CapitalAtClose {
+  const { ctx, portfolio } = deps;
+  const cashAfter = settled ? portfolio.cash : portfolio.cash.plus(execution.quantity.times(execution.averagePrice)).minus(execution.feeQuote);
+  const others = portfolio.exactEquity(ctx.prices, intent.tradeId ?? undefined).minus(portfolio.cash);
+  // A partial exit leaves part of this position open: it is still equity (at the fill price).
+  const rest = dec(intent.quantity).minus(execution.quantity);
+  const kept = rest.gt(0) ? rest.times(execution.averagePrice) : ZERO;
+  // Uncommitted: less what the other orders in flight hold or already spent.
+  const committed = portfolio.committed(ctx.prices, intent.id) ?? ZERO;
+  return { uncommittedQuote: cashAfter.minus(committed), equity: cashAfter.plus(others).plus(kept) };
+}
+
+/**
+ * A final intent's recorded outcome applied once: out of flight, into the portfolio (when this
+ * record moved it to final), logged, a partial exit alerted, a cancel counted for the gate.
+ */
+export async function applyRecorded(
+  deps: Pick<ExecutorDeps, 'ctx' | 'portfolio'>, intent: OrderIntent, order: OrderState, outcome: RecordOutcome, settled: boolean,
+): Promise<void> {
+  const { ctx, portfolio } = deps;
   portfolio.settle(intent.id);
-  if (!outcome.applied) return outcome;
+  if (!outcome.applied) return;
   if (outcome.execution) logExecution(ctx.logger, intent, outcome.execution, outcome.trade, ctx.config.QUOTE_CURRENCY);
   if (outcome.execution && outcome.trade) {
     const cash = portfolio.cash;
@@ -171,7 +188,13 @@ export async function recordOrder(
   // Whoever cancelled it (a kill's CancelAll from any process, a halt's, a person on Kraken), the
   // cancel counts on Kraken's trading counter for the pair: the pre-trade gate's counter learns it here.
   if (order.status === 'canceled') await noteCancel(ctx, intent.mode, intent.symbol, intent.createdAt);
-  return outcome;
+}
+
+/** An order the venue refused, its intent closed as rejected: logged and alerted. */
+export async function reportRejected(ctx: AppContext, intent: OrderIntent, err: unknown, message: string): Promise<void> {
+  const details = { clientOrderId: intent.clientOrderId, symbol: intent.symbol, side: intent.side, purpose: intent.purpose, mode: intent.mode };
+  ctx.logger.warn({ err, ...details }, 'order rejected by the exchange');
+  await ctx.alerts.raise({ source: 'trade_failure', severity: 'warning', title: `Order rejected: ${message}`, fingerprint: `order_rejected:${intent.symbol}`, details });
 }
 
 async function sendFailed(deps: ExecutorDeps, intent: OrderIntent, err: unknown, referencePrice?: Decimal): Promise<OrderOutcome> {
@@ -181,8 +204,7 @@ async function sendFailed(deps: ExecutorDeps, intent: OrderIntent, err: unknown,
   const details = { clientOrderId: intent.clientOrderId, symbol: intent.symbol, side: intent.side, purpose: intent.purpose, mode: intent.mode };
   if (isAppError(err, 'rejected')) {
     await markIntent(ctx.db, { id: intent.id, status: 'rejected', error: message, at });
-    ctx.logger.warn({ err, ...details }, 'order rejected by the exchange');
-    await ctx.alerts.raise({ source: 'trade_failure', severity: 'warning', title: `Order rejected: ${message}`, fingerprint: `order_rejected:${intent.symbol}`, details });
+    await reportRejected(ctx, intent, err, message);
     return { kind: 'rejected', message };
   }
   if (isAppError(err, 'auth') || isAppError(err, 'halt') || isAppError(err, 'conflict')) {

@@ -2,7 +2,7 @@
 // about to exist — with the client order id the exchange will know it by. A restart resolves every
 // intent still pending/open against the exchange instead of guessing.
 import { randomUUID } from 'node:crypto';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { asyncCommitCte } from '../../db/async-commit.js';
 import { type Db } from '../../db/client.js';
 import { executePrepared } from '../../db/prepared.js';
@@ -39,27 +39,38 @@ export function newClientOrderId(): string {
  * waits out), and an intent written while a kill's update is uncommitted waits for it and then
  * re-reads `halted` on the committed row (READ COMMITTED re-checks a locked row) — never both.
  * A live intent waits for the WAL flush (the order is about to reach a real exchange); a paper
- * intent commits asynchronously (see db/async-commit.ts).
+ * intent commits asynchronously (see db/async-commit.ts). `closed`: the intent is written already
+ * closed (refused or rejected before anything was sent), under the same check.
  */
-export async function writeIntent(db: Db, intent: NewIntent, guard: { armed: boolean }): Promise<OrderIntent | null> {
+export async function writeIntent(
+  db: Db, intent: NewIntent, guard: { armed: boolean }, closed?: { status: 'refused' | 'rejected'; error: string },
+): Promise<OrderIntent | null> {
   const row: Omit<OrderIntent, 'id'> = {
     clientOrderId: newClientOrderId(), mode: intent.mode, feed: intent.feed, strategy: intent.strategy, symbol: intent.symbol,
     side: intent.side, purpose: intent.purpose, type: intent.type, quantity: intent.quantity, limitPrice: intent.limitPrice ?? null,
-    status: 'pending', exchangeOrderId: null, tradeId: intent.tradeId ?? null, error: null, createdAt: intent.at, updatedAt: intent.at,
+    status: closed?.status ?? 'pending', exchangeOrderId: null, tradeId: intent.tradeId ?? null, error: closed ? closed.error.slice(0, 1000) : null,
+    createdAt: intent.at, updatedAt: intent.at,
   };
   const paper = intent.mode === 'paper';
-  // effectiveMode() in SQL: live only when armed, requested live and not halted (halted is excluded above).
-  const modeHolds = paper ? sql`not (${guard.armed}::boolean and b.mode = 'live')` : sql`(${guard.armed}::boolean and b.mode = 'live')`;
   const rows = await executePrepared<{ id: number | string }>(db, sql`
-    with ${paper ? sql`${asyncCommitCte},` : sql``}
-    allowed as (select 1 from ${botState} b where b.id = 1 and (${row.purpose} = 'flatten'
-      or (not b.halted and (${row.purpose} <> 'entry' or not b.entries_paused) and ${modeHolds})) for share of b)
-    insert into ${orderIntents} (client_order_id, mode, feed, strategy, symbol, side, purpose, type, quantity, limit_price, status, trade_id, created_at, updated_at)
+    with ${paper ? sql`${asyncCommitCte},` : sql``} ${intentAllowedCte(row, guard)}
+    insert into ${orderIntents} (client_order_id, mode, feed, strategy, symbol, side, purpose, type, quantity, limit_price, status, trade_id, error, created_at, updated_at)
     select ${row.clientOrderId}, ${row.mode}, ${row.feed}, ${row.strategy}, ${row.symbol}, ${row.side}, ${row.purpose}, ${row.type},
-      ${row.quantity}::numeric, ${row.limitPrice}::numeric, 'pending', ${row.tradeId}::bigint, ${intent.at.toISOString()}::timestamptz,
+      ${row.quantity}::numeric, ${row.limitPrice}::numeric, ${row.status}, ${row.tradeId}::bigint, ${row.error}::text, ${intent.at.toISOString()}::timestamptz,
       ${intent.at.toISOString()}::timestamptz
     from allowed ${paper ? sql`cross join s` : sql``} returning id`);
   return rows[0] ? { id: Number(rows[0].id), ...row } : null;
+}
+
+/**
+ * The CTE `allowed`: one row when bot_state allows this intent now, with bot_state's row locked FOR
+ * SHARE (the fence against a kill described at writeIntent). effectiveMode() in SQL: live only when
+ * armed, requested live and not halted (halted is excluded anyway).
+ */
+export function intentAllowedCte(intent: Pick<OrderIntent, 'mode' | 'purpose'>, guard: { armed: boolean }): SQL {
+  const modeHolds = intent.mode === 'paper' ? sql`not (${guard.armed}::boolean and b.mode = 'live')` : sql`(${guard.armed}::boolean and b.mode = 'live')`;
+  return sql`allowed as (select 1 from ${botState} b where b.id = 1 and (${intent.purpose} = 'flatten'
+      or (not b.halted and (${intent.purpose} <> 'entry' or not b.entries_paused) and ${modeHolds})) for share of b)`;
 }
 
 export async function markIntent(db: Db, p: { id: number; status: OrderIntent['status']; error?: string; exchangeOrderId?: string; at: Date }): Promise<void> {

@@ -4,7 +4,7 @@
 // entry intent, and a close applies only to an open trade), so a restart may safely re-record.
 // An order counts as done only when the fills the exchange listed add up to what it says filled:
 // until then its fills are booked as they come and the intent stays 'open', to be followed up.
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql, type SQL } from 'drizzle-orm';
 import { asyncCommitCte } from '../../db/async-commit.js';
 import { type Db } from '../../db/client.js';
 import { executePrepared } from '../../db/prepared.js';
@@ -83,7 +83,8 @@ export interface RecordExecutionInput {
   at: Date;
 }
 
-function toTrade(r: Record<string, unknown>): Trade {
+/** A trade row as the driver returns it (snake_case columns) → Trade. */
+export function toTrade(r: Record<string, unknown>): Trade {
   const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
   const date = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string));
   return {
@@ -96,6 +97,41 @@ function toTrade(r: Record<string, unknown>): Trade {
 }
 
 /**
+ * The insert of an order's listed fills (a trade id booked before is skipped), or null when none
+ * are listed. `intentId` is the intent's id as SQL; nothing is written unless `guard` holds.
+ */
+export function fillsInsert(
+  intent: Pick<OrderIntent, 'clientOrderId' | 'mode' | 'feed'>, intentId: SQL, order: OrderState, quote: string, guard: SQL = sql`true`,
+): SQL | null {
+  if (order.trades.length === 0) return null;
+  const rows = order.trades.map((t) => sql`(${intentId}, ${intent.clientOrderId}, ${t.id}, ${t.orderId || order.exchangeOrderId}, ${intent.mode}, ${intent.feed},
+    ${t.symbol}, ${t.side}, ${t.quantity}::numeric, ${t.price}::numeric, ${str(feeInQuote(t, quote))}::numeric, ${quote},
+    ${t.chargedFee ?? t.fee}::numeric, ${t.chargedFeeCurrency ?? t.feeCurrency}, ${t.timestamp.toISOString()}::timestamptz)`);
+  return sql`insert into ${fills} (intent_id, client_order_id, exchange_trade_id, exchange_order_id, mode, feed, symbol, side, quantity, price, fee, fee_currency,
+      charged_fee, charged_fee_currency, filled_at)
+    select * from (values ${sql.join(rows, sql`, `)}) as v where ${guard} on conflict do nothing returning 1`;
+}
+
+/** The insert of the trade an entry opens (once per entry intent), returning it. */
+export function entryTradeInsert(intent: Pick<OrderIntent, 'mode' | 'feed' | 'strategy' | 'symbol'>, intentId: SQL, execution: Execution, guard: SQL = sql`true`): SQL {
+  return sql`insert into ${trades} (mode, feed, strategy, symbol, status, quantity, entry_price, entry_fee, entry_at, entry_intent_id)
+    select ${intent.mode}, ${intent.feed}, ${intent.strategy}, ${intent.symbol}, 'open', ${str(execution.quantity)}::numeric,
+      ${str(execution.averagePrice)}::numeric, ${str(execution.feeQuote)}::numeric, ${execution.at.toISOString()}::timestamptz, ${intentId}
+    where ${guard}
+    on conflict (entry_intent_id) where split_from_trade_id is null do nothing returning *`;
+}
+
+/** The close of a whole open trade by an exit, returning it: realized PnL in exact numeric arithmetic from the stored entry values. */
+export function tradeClose(tradeId: number, intentId: SQL, execution: Execution, capitalBufferText: string, guard: SQL = sql`true`): SQL {
+  const exitPrice = str(execution.averagePrice);
+  const exitFee = str(execution.feeQuote);
+  return sql`update ${trades} set status = 'closed', exit_price = ${exitPrice}::numeric, exit_fee = ${exitFee}::numeric,
+      exit_at = ${execution.at.toISOString()}::timestamptz, exit_intent_id = ${intentId}, capital_buffer = ${capitalBufferText}::numeric,
+      realized_pnl = (${exitPrice}::numeric - entry_price) * quantity - entry_fee - ${exitFee}::numeric
+    where id = ${tradeId}::bigint and status = 'open' and ${guard} returning *`;
+}
+
+/**
  * One statement (so one round trip and one atomic commit): the fills, the trade it opens or closes,
  * the intent's outcome. Data-modifying CTEs all run to completion whether or not the result reads them.
  */
@@ -105,23 +141,14 @@ export async function recordExecution(db: Db, input: RecordExecutionInput): Prom
   const status = intentStatusFor(order, execution);
   const final = status !== 'open';
   const quote = input.quoteCurrency;
-  const fillRows = order.trades.map((t) => sql`(${intent.id}::bigint, ${intent.clientOrderId}, ${t.id}, ${t.orderId || order.exchangeOrderId}, ${intent.mode}, ${intent.feed},
-    ${t.symbol}, ${t.side}, ${t.quantity}::numeric, ${t.price}::numeric, ${str(feeInQuote(t, quote))}::numeric, ${quote},
-    ${t.chargedFee ?? t.fee}::numeric, ${t.chargedFeeCurrency ?? t.feeCurrency}, ${t.timestamp.toISOString()}::timestamptz)`);
-  const fillsCte = fillRows.length > 0
-    ? sql`f as (insert into ${fills} (intent_id, client_order_id, exchange_trade_id, exchange_order_id, mode, feed, symbol, side, quantity, price, fee, fee_currency,
-          charged_fee, charged_fee_currency, filled_at)
-        values ${sql.join(fillRows, sql`, `)} on conflict do nothing returning 1),`
-    : sql``;
+  const fillsStatement = fillsInsert(intent, sql`${intent.id}::bigint`, order, quote);
+  const fillsCte = fillsStatement ? sql`f as (${fillsStatement}),` : sql``;
   let tradeCte = sql`t as (select * from ${trades} where false)`;
   let expectTrade = false;
   let partial = false;
   if (final && execution && intent.purpose === 'entry') {
     expectTrade = true;
-    tradeCte = sql`t as (insert into ${trades} (mode, feed, strategy, symbol, status, quantity, entry_price, entry_fee, entry_at, entry_intent_id)
-      values (${intent.mode}, ${intent.feed}, ${intent.strategy}, ${intent.symbol}, 'open', ${str(execution.quantity)}::numeric,
-        ${str(execution.averagePrice)}::numeric, ${str(execution.feeQuote)}::numeric, ${execution.at.toISOString()}::timestamptz, ${intent.id}::bigint)
-      on conflict (entry_intent_id) where split_from_trade_id is null do nothing returning *)`;
+    tradeCte = sql`t as (${entryTradeInsert(intent, sql`${intent.id}::bigint`, execution)})`;
   } else if (final && execution && intent.tradeId !== null) {
     expectTrade = true;
     const capital = input.capitalAtClose?.(execution);
@@ -134,10 +161,7 @@ export async function recordExecution(db: Db, input: RecordExecutionInput): Prom
     partial = execution.quantity.lt(dec(intent.quantity));
     if (!partial) {
       // Realized PnL in exact numeric arithmetic, from the stored entry values.
-      tradeCte = sql`t as (update ${trades} set status = 'closed', exit_price = ${exitPrice}::numeric, exit_fee = ${exitFee}::numeric,
-          exit_at = ${exitAt}::timestamptz, exit_intent_id = ${intent.id}::bigint, capital_buffer = ${buffer}::numeric,
-          realized_pnl = (${exitPrice}::numeric - entry_price) * quantity - entry_fee - ${exitFee}::numeric
-        where id = ${intent.tradeId}::bigint and status = 'open' returning *)`;
+      tradeCte = sql`t as (${tradeClose(intent.tradeId, sql`${intent.id}::bigint`, execution, buffer)})`;
     } else {
       // Split: the filled part becomes a closed trade of its own (split_from_trade_id → the original),
       // carrying its share of the entry fee; the original stays open with the rest. Splits once per

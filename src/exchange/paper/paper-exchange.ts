@@ -3,6 +3,7 @@
 // resumes the same simulated account. Market orders fill at once; limit orders fill at once when
 // marketable (taker) or rest until a later candle trades through them (maker).
 import { createHash } from 'node:crypto';
+import type { SQL } from 'drizzle-orm';
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/client.js';
 import type { PaperOrder } from '../../db/schema/index.js';
@@ -130,7 +131,41 @@ export class PaperExchange implements Exchange {
     return this.#serialised(() => this.#createOrder(order));
   }
 
-  async #createOrder(order: OrderRequest): Promise<OrderState> {
+  /**
+   * Whether `exchange` is this venue itself (not wrapped: a proxy reaches no private field), so an
+   * order may be placed with placeWithin — tests that wrap the venue to fake a network edge keep
+   * going through createOrder, as every order to a remote venue does.
+   */
+  static isVenue(exchange: Exchange): exchange is PaperExchange {
+    return typeof exchange === 'object' && exchange !== null && #serial in exchange;
+  }
+
+  /**
+   * A market order placed as part of the caller's own statement, so that it commits together with
+   * what the caller writes beside it (the engine's intent and ledger rows: paper-order.ts). `write`
+   * gets the venue's answer and its CTEs `o` (the order) and `b` (the balances; both write only when
+   * `guard` holds), runs the statement and returns the balances it changed (`returning asset, total`
+   * of `b`), or null when it wrote nothing; the venue's own state follows only what was written.
+   * A refusal (bad quantity, unknown pair, insufficient funds) is thrown as createOrder throws it,
+   * before anything is written.
+   */
+  placeWithin<T>(order: OrderRequest, write: (venue: { state: OrderState; ctes: (guard: SQL) => SQL }) => Promise<{ balances: store.BalanceRow[] | null; result: T }>): Promise<T> {
+    return this.#serialised(async () => {
+      if (order.type !== 'market') throw new Error('placeWithin places market orders only');
+      const plan = await this.#plan(order);
+      if ('shortBy' in plan) throw new ExchangeError('rejected', 'insufficient_funds', `Insufficient funds on the paper account: ${plan.shortBy}.`);
+      const { row, deltas } = plan;
+      const { balances, result } = await write({
+        state: toOrderState({ id: 0, ...row }),
+        ctes: (guard) => store.orderAndBalancesCtes(store.paperOrderInsert(row, guard), deltas, row.createdAt),
+      });
+      if (balances) this.#apply(balances);
+      return result;
+    });
+  }
+
+  /** Prices an order against the latest candle and the free balances; nothing is written. */
+  async #plan(order: OrderRequest): Promise<{ row: store.NewPaperOrder; deltas: store.BalanceDelta[] } | { shortBy: string }> {
     const qty = parseDecimal(order.quantity);
     if (!qty || qty.lte(0)) throw new ExchangeError('rejected', 'invalid_quantity', `Order quantity must be a positive decimal, got "${order.quantity}".`);
     if (!this.deps.symbols.includes(order.symbol)) {
@@ -162,27 +197,33 @@ export class PaperExchange implements Exchange {
     const shortBy = order.side === 'buy'
       ? (free(quote).lt(cost.plus(fee)) ? `need ${str(cost.plus(fee))} ${quote}, have ${str(free(quote))} free` : null)
       : (free(base).lt(qty) ? `need ${str(qty)} ${base}, have ${str(free(base))} free` : null);
-    if (shortBy) {
-      // A retried send of an order the venue already took is answered, not refused.
-      const existing = await store.findPaperOrderByClientId(this.deps.db, order.clientOrderId);
-      if (existing) return toOrderState(existing);
-      throw new ExchangeError('rejected', 'insufficient_funds', `Insufficient funds on the paper account: ${shortBy}.`);
-    }
+    if (shortBy) return { shortBy };
     const row: store.NewPaperOrder = {
       exchangeOrderId: ids.orderId, clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side, type: order.type,
       status: fill ? 'closed' : 'open', quantity: str(qty), limitPrice: limit ? str(limit) : null,
       exchangeTradeId: fill ? ids.tradeId : null, price: fill ? str(price) : null, fee: fill ? str(fee) : null,
       feeCurrency: fill ? quote : null, liquidity: fill ? 'taker' : null, createdAt: now, filledAt: fill ? now : null,
     };
-    const deltas = fill ? fillDeltas(order.side, base, quote, qty, cost, fee) : [];
-    const changed = await store.insertOrderWithBalances(this.deps.db, { order: row, deltas, at: now });
+    return { row, deltas: fill ? fillDeltas(order.side, base, quote, qty, cost, fee) : [] };
+  }
+
+  async #createOrder(order: OrderRequest): Promise<OrderState> {
+    const plan = await this.#plan(order);
+    if ('shortBy' in plan) {
+      // A retried send of an order the venue already took is answered, not refused.
+      const existing = await store.findPaperOrderByClientId(this.deps.db, order.clientOrderId);
+      if (existing) return toOrderState(existing);
+      throw new ExchangeError('rejected', 'insufficient_funds', `Insufficient funds on the paper account: ${plan.shortBy}.`);
+    }
+    const { row, deltas } = plan;
+    const changed = await store.insertOrderWithBalances(this.deps.db, { order: row, deltas, at: row.createdAt });
     if (!changed) {
       const existing = await store.findPaperOrderByClientId(this.deps.db, order.clientOrderId);
       return toOrderState(existing!);
     }
     this.#apply(changed);
     const saved: PaperOrder = { id: 0, ...row };
-    if (!fill) this.#open?.push(saved);
+    if (row.status === 'open') this.#open?.push(saved);
     return toOrderState(saved);
   }
 

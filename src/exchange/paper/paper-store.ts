@@ -57,17 +57,8 @@ export async function readPaperBalances(db: Db): Promise<BalanceRow[]> {
  * order statement changed nothing.
  */
 async function orderWithBalances(db: Db, orderStatement: SQL, deltas: BalanceDelta[], at: Date): Promise<BalanceRow[] | null> {
-  const values = deltas.length > 0
-    ? sql.join(deltas.map((d) => sql`(${d.asset}::text, ${d.delta}::numeric)`), sql`, `)
-    : sql`(null::text, null::numeric)`;
   const rows = await executePrepared<{ kind: string; asset: string | null; total: string | null }>(db, sql`
-    with ${asyncCommitCte}, o as (${orderStatement}), b as (
-      insert into ${paperBalances} (asset, total, updated_at)
-      select v.asset, v.delta, ${at.toISOString()}::timestamptz from (values ${values}) as v(asset, delta)
-      where v.asset is not null and exists (select 1 from o)
-      on conflict (asset) do update set total = ${paperBalances.total} + excluded.total, updated_at = excluded.updated_at
-      returning asset, total
-    )
+    with ${asyncCommitCte}, ${orderAndBalancesCtes(orderStatement, deltas, at)}
     select 'order' as kind, null as asset, null::text as total from o
     union all
     select 'balance', asset, total::text from b
@@ -78,19 +69,41 @@ async function orderWithBalances(db: Db, orderStatement: SQL, deltas: BalanceDel
 }
 
 /**
+ * The CTEs `o` (an order statement, `returning id`) and `b` (the balance deltas, applied only when
+ * `o` touched a row, `returning asset, total`), for a statement of which they are a part.
+ */
+export function orderAndBalancesCtes(orderStatement: SQL, deltas: BalanceDelta[], at: Date): SQL {
+  const values = deltas.length > 0
+    ? sql.join(deltas.map((d) => sql`(${d.asset}::text, ${d.delta}::numeric)`), sql`, `)
+    : sql`(null::text, null::numeric)`;
+  return sql`o as (${orderStatement}), b as (
+      insert into ${paperBalances} (asset, total, updated_at)
+      select v.asset, v.delta, ${at.toISOString()}::timestamptz from (values ${values}) as v(asset, delta)
+      where v.asset is not null and exists (select 1 from o)
+      on conflict (asset) do update set total = ${paperBalances.total} + excluded.total, updated_at = excluded.updated_at
+      returning asset, total
+    )`;
+}
+
+/** The insert of a new paper order, `returning id` (nothing when the client order id is known, or unless `guard` holds). */
+export function paperOrderInsert(o: NewPaperOrder, guard: SQL = sql`true`): SQL {
+  return sql`
+      insert into ${paperOrders} (exchange_order_id, client_order_id, symbol, side, type, status, quantity, limit_price,
+        exchange_trade_id, price, fee, fee_currency, liquidity, created_at, filled_at)
+      select ${o.exchangeOrderId}, ${o.clientOrderId}, ${o.symbol}, ${o.side}, ${o.type}, ${o.status}, ${o.quantity}::numeric,
+        ${o.limitPrice}::numeric, ${o.exchangeTradeId}, ${o.price}::numeric, ${o.fee}::numeric, ${o.feeCurrency}, ${o.liquidity},
+        ${o.createdAt.toISOString()}::timestamptz, ${o.filledAt?.toISOString() ?? null}::timestamptz
+      where ${guard}
+      on conflict (client_order_id) do nothing
+      returning id`;
+}
+
+/**
  * Inserts the order and applies the balance deltas in one statement. Returns the new totals of the
  * changed assets, or null when an order with this client order id already exists (nothing changed).
  */
 export async function insertOrderWithBalances(db: Db, p: { order: NewPaperOrder; deltas: BalanceDelta[]; at: Date }): Promise<BalanceRow[] | null> {
-  const o = p.order;
-  return orderWithBalances(db, sql`
-      insert into ${paperOrders} (exchange_order_id, client_order_id, symbol, side, type, status, quantity, limit_price,
-        exchange_trade_id, price, fee, fee_currency, liquidity, created_at, filled_at)
-      values (${o.exchangeOrderId}, ${o.clientOrderId}, ${o.symbol}, ${o.side}, ${o.type}, ${o.status}, ${o.quantity}::numeric,
-        ${o.limitPrice}::numeric, ${o.exchangeTradeId}, ${o.price}::numeric, ${o.fee}::numeric, ${o.feeCurrency}, ${o.liquidity},
-        ${o.createdAt.toISOString()}::timestamptz, ${o.filledAt?.toISOString() ?? null}::timestamptz)
-      on conflict (client_order_id) do nothing
-      returning id`, p.deltas, p.at);
+  return orderWithBalances(db, paperOrderInsert(p.order), p.deltas, p.at);
 }
 
 /** Fills a resting order (if it is still open) and applies its balance deltas, in one statement. */

@@ -1,0 +1,142 @@
+// Owns a paper order as one statement: the intent (written only if bot_state allows it, under the
+// same FOR SHARE fence as writeIntent), the paper venue's order and balances, the fills and the trade
+// the order opens or closes, the intent already filled — committed together, in one round trip. There
+// is no moment between intent and fill, so a crash leaves the whole order or nothing of it, and
+// nothing is left to resolve after a restart. An order the pre-trade gate or the venue refuses is
+// one statement too: its intent written already closed (refused, rejected), nothing sent.
+// Paper only, and only the venue itself in this process (PaperExchange.isVenue): a live order's
+// intent is committed before Kraken hears of it, and recorded when Kraken answers (order-executor.ts).
+import { sql } from 'drizzle-orm';
+import { asyncCommitCte } from '../db/async-commit.js';
+import { executePrepared } from '../db/prepared.js';
+import { orderIntents, type OrderIntent } from '../db/schema/index.js';
+import { isAppError } from '../errors.js';
+import type { PaperExchange } from '../exchange/paper/paper-exchange.js';
+import type { BalanceRow } from '../exchange/paper/paper-store.js';
+import type { OrderState } from '../exchange/types.js';
+import { ctbMetrics } from '../metrics/instruments.js';
+import { str } from '../money.js';
+import { effectiveMode, getBotState } from '../services/bot-state.js';
+import { isHaltLatched } from '../services/kill/runtime.js';
+import { judgeIntent, refusalError, reportRefusal } from './gate-runtime.js';
+import { capitalBuffer } from './ledger/capital-buffer.js';
+import { intentAllowedCte, newClientOrderId, writeIntent, type NewIntent } from './ledger/intents.js';
+import { entryTradeInsert, fillsInsert, summarise, toTrade, tradeClose, type RecordOutcome } from './ledger/record-execution.js';
+import { applyRecorded, capitalAtClose, reportRejected, type ExecutorDeps, type OrderOutcome, type OrderRequestSpec } from './order-executor.js';
+import { withOrderLock } from './order-lock.js';
+import { logOrderSent } from './trade-log.js';
+
+export type PaperDeps = Omit<ExecutorDeps, 'exchange' | 'hooks'> & { exchange: PaperExchange };
+
+interface Placed {
+  outcome: RecordOutcome;
+  order: OrderState;
+}
+
+export async function executePaperOrder(deps: PaperDeps, spec: OrderRequestSpec): Promise<OrderOutcome> {
+  const { ctx } = deps;
+  return withOrderLock(ctx, async () => {
+    // A kill latches this process before it can write the halt: honour both.
+    if (isHaltLatched(ctx)) return { kind: 'skipped', reason: 'halted' };
+    const at = ctx.clock.now();
+    const planned: NewIntent = {
+      mode: 'paper', feed: deps.feed, strategy: spec.strategy, symbol: spec.symbol, side: spec.side, purpose: spec.purpose,
+      type: 'market', quantity: str(spec.quantity), ...(spec.tradeId !== undefined ? { tradeId: spec.tradeId } : {}), at,
+    };
+    const guard = { armed: ctx.config.IS_LIVE };
+    const verdict = await judgeIntent(deps, { ...planned, limitPrice: null }, spec.referencePrice);
+    if (!verdict.ok) {
+      const intent = await writeIntent(ctx.db, planned, guard, { status: 'refused', error: refusalError(verdict.check, verdict.message) });
+      if (!intent) return skipped(deps);
+      await reportRefusal(ctx, intent, verdict.check, verdict.message);
+      return { kind: 'refused', check: verdict.check, message: verdict.message };
+    }
+    const intent: OrderIntent = {
+      id: 0, clientOrderId: newClientOrderId(), mode: 'paper', feed: deps.feed, strategy: spec.strategy, symbol: spec.symbol, side: spec.side,
+      purpose: spec.purpose, type: 'market', quantity: planned.quantity, limitPrice: null, status: 'filled', exchangeOrderId: null,
+      tradeId: spec.tradeId ?? null, error: null, createdAt: at, updatedAt: at,
+    };
+    let written: Placed | null;
+    try {
+      written = await placed(deps, intent, guard);
+    } catch (err) {
+      if (!isAppError(err, 'rejected')) throw err;
+      const message = err instanceof Error ? err.message : String(err);
+      const rejected = await writeIntent(ctx.db, planned, guard, { status: 'rejected', error: message });
+      if (!rejected) return skipped(deps);
+      verdict.admit();
+      await reportRejected(ctx, rejected, err, message);
+      return { kind: 'rejected', message };
+    }
+    if (!written) return skipped(deps);
+    verdict.admit();
+    ctbMetrics(ctx.metrics).ordersSent.inc({ mode: 'paper', side: spec.side });
+    logOrderSent(ctx.logger, { ...spec, mode: 'paper', quantity: intent.quantity, clientOrderId: intent.clientOrderId });
+    await applyRecorded(deps, intent, written.order, written.outcome, false);
+    return { kind: 'recorded', outcome: written.outcome };
+  }, { crossProcess: false });
+}
+
+/** Why bot_state did not let the intent be written (as executeOrder tells it). */
+async function skipped(deps: PaperDeps): Promise<OrderOutcome> {
+  const state = await getBotState(deps.ctx.db);
+  if (state.halted) return { kind: 'skipped', reason: 'halted' };
+  if (effectiveMode(state, deps.ctx.config.IS_LIVE) !== 'paper') return { kind: 'skipped', reason: 'mode_changed' };
+  return { kind: 'skipped', reason: 'entries_paused' };
+}
+
+/**
+ * The one statement: the venue prices the order (throwing its refusal before anything is written),
+ * then intent, venue order and balances, fills, trade and the intent's outcome are written together.
+ * Fills `intent` in place (id, venue order id, trade id); null when bot_state forbade the order.
+ */
+async function placed(deps: PaperDeps, intent: OrderIntent, guard: { armed: boolean }): Promise<Placed | null> {
+  const { ctx } = deps;
+  const quote = ctx.config.QUOTE_CURRENCY;
+  return deps.exchange.placeWithin(
+    { clientOrderId: intent.clientOrderId, symbol: intent.symbol, side: intent.side, type: 'market', quantity: intent.quantity },
+    async ({ state, ctes }): Promise<{ balances: BalanceRow[] | null; result: Placed | null }> => {
+      const execution = summarise(state.trades, quote);
+      // A paper market order fills whole at once; anything else is not this path's to record.
+      if (!execution || state.status !== 'closed' || !execution.quantity.eq(intent.quantity)) throw new Error('a paper market order did not fill whole');
+      const id = sql`(select intent_id from ids)`;
+      const venueWrote = sql`exists (select 1 from o)`;
+      let trade;
+      if (intent.purpose === 'entry') {
+        trade = entryTradeInsert(intent, id, execution, venueWrote);
+      } else {
+        if (intent.tradeId === null) throw new Error('a paper exit needs the trade it closes');
+        const buffer = str(capitalBuffer(capitalAtClose(deps, intent, execution, false), ctx.config.CAPITAL_RESERVE_PCT));
+        trade = tradeClose(intent.tradeId, id, execution, buffer, venueWrote);
+      }
+      const fills = fillsInsert(intent, id, state, quote, venueWrote);
+      const at = intent.createdAt.toISOString();
+      const tradeId = intent.purpose === 'entry' ? sql`(select id from t)` : sql`${intent.tradeId}::bigint`;
+      const rows = await executePrepared<Record<string, unknown>>(ctx.db, sql`
+        with ${asyncCommitCte}, ${intentAllowedCte(intent, guard)},
+        ids as materialized (select nextval(pg_get_serial_sequence('order_intents', 'id')) as intent_id from allowed),
+        ${ctes(sql`exists (select 1 from ids)`)},
+        f as (${fills}),
+        t as (${trade}),
+        i as (insert into ${orderIntents} (id, client_order_id, mode, feed, strategy, symbol, side, purpose, type, quantity, limit_price, status,
+            exchange_order_id, trade_id, created_at, updated_at)
+          select ids.intent_id, ${intent.clientOrderId}, ${intent.mode}, ${intent.feed}, ${intent.strategy}, ${intent.symbol}, ${intent.side},
+            ${intent.purpose}, 'market', ${intent.quantity}::numeric, null, 'filled', ${state.exchangeOrderId}, ${tradeId},
+            ${at}::timestamptz, ${at}::timestamptz
+          from ids where ${venueWrote} returning id)
+        select (select intent_id from ids)::float8 as intent_id, (select count(*) from i)::int as intent_written,
+          (select json_agg(json_build_object('asset', asset, 'total', total::text)) from b)::text as balances, s.async_commit, t.*
+        from s left join t on true`);
+      const row = rows[0] ?? {};
+      if (row.intent_id === null || row.intent_id === undefined) return { balances: null, result: null };
+      if (Number(row.intent_written) !== 1) throw new Error(`the paper venue already has an order with client order id ${intent.clientOrderId}`);
+      intent.id = Number(row.intent_id);
+      intent.exchangeOrderId = state.exchangeOrderId;
+      const recordedTrade = row.id !== null && row.id !== undefined ? toTrade(row) : null;
+      if (intent.purpose === 'entry') intent.tradeId = recordedTrade?.id ?? null;
+      const balances = typeof row.balances === 'string' ? (JSON.parse(row.balances) as BalanceRow[]) : null;
+      const outcome: RecordOutcome = { intentStatus: 'filled', execution, trade: recordedTrade, partialExit: null, applied: true };
+      return { balances, result: { outcome, order: state } };
+    },
+  );
+}

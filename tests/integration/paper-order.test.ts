@@ -1,0 +1,131 @@
+// A paper order is one statement: the intent, the paper venue's order and balances, the fill and the
+// trade commit together or not at all; bot_state's check still decides whether anything is written,
+// and an order the venue refuses leaves only its intent, closed as rejected. On both databases.
+import { sql } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { execute, type Database } from '../../src/db/client.js';
+import { fills, orderIntents, paperBalances, paperOrders, trades } from '../../src/db/schema/index.js';
+import { validateClosedTrades } from '../../src/engine/ledger/validate-trades.js';
+import { executePaperOrder, type PaperDeps } from '../../src/engine/paper-order.js';
+import { Portfolio } from '../../src/engine/portfolio.js';
+import type { OrderRequestSpec } from '../../src/engine/order-executor.js';
+import { PaperExchange } from '../../src/exchange/paper/paper-exchange.js';
+import { dec } from '../../src/money.js';
+import { updateBotState } from '../../src/services/bot-state.js';
+import { createTestDb, type DbKind } from '../support/db.js';
+import { engineContext, type EngineTestContext } from '../support/engine.js';
+
+describe.each<DbKind>(['postgres', 'pglite'])('a paper order in one statement, on %s', (kind) => {
+  let database: Database;
+  let t: EngineTestContext;
+  beforeAll(async () => {
+    database = await createTestDb(kind);
+  }, 60_000);
+  afterAll(async () => {
+    await database?.close();
+  });
+  beforeEach(async () => {
+    await execute(database.db, sql`truncate order_intents, fills, trades, paper_orders, paper_balances, equity_snapshots, bot_state restart identity`);
+    // The notional limit is lifted so the venue, not the gate, is what refuses an order it cannot pay.
+    t = await engineContext(database, { RISK_MAX_ORDER_NOTIONAL: '1000000' });
+    await updateBotState(database.db, t.clock, { mode: 'paper' });
+    price(50_000);
+  });
+  afterEach(async () => {
+    await execute(database.db, sql`drop trigger if exists refuse_fills on fills`);
+    await t?.ctx.close();
+  });
+
+  function price(close: number): void {
+    t.ctx.prices.update({ candle: { symbol: 'BTC/USD', openTime: new Date(t.clock.now().getTime() - 60_000), open: close, high: close, low: close, close, volume: 1_000 } });
+  }
+
+  async function deps(): Promise<PaperDeps> {
+    const exchange = t.ctx.exchanges.paper();
+    if (!PaperExchange.isVenue(exchange)) throw new Error('the context should hold the paper venue itself');
+    const portfolio = await Portfolio.load(exchange, [], 'USD');
+    return { ctx: t.ctx, mode: 'paper', feed: 'replay', exchange, portfolio };
+  }
+
+  const entry = (quantity: string): OrderRequestSpec => ({ purpose: 'entry', strategy: 'one-statement', symbol: 'BTC/USD', side: 'buy', quantity: dec(quantity), reason: 'test', referencePrice: dec(50_000) });
+  const usd = async () => (await database.db.select().from(paperBalances)).find((b) => b.asset === 'USD')?.total;
+
+  it('writes the intent filled, the venue order and balances, the fill and the trade together, and closes it the same way', async () => {
+    const d = await deps();
+    const opened = await executePaperOrder(d, entry('0.01'));
+    expect(opened.kind).toBe('recorded');
+    const [intent] = await database.db.select().from(orderIntents);
+    const [venue] = await database.db.select().from(paperOrders);
+    const [fill] = await database.db.select().from(fills);
+    const [trade] = await database.db.select().from(trades);
+    expect(intent).toMatchObject({ status: 'filled', purpose: 'entry', exchangeOrderId: venue!.exchangeOrderId, tradeId: trade!.id, error: null });
+    expect(venue).toMatchObject({ clientOrderId: intent!.clientOrderId, status: 'closed' });
+    expect(fill).toMatchObject({ intentId: intent!.id, clientOrderId: intent!.clientOrderId, exchangeTradeId: venue!.exchangeTradeId, mode: 'paper' });
+    expect(trade).toMatchObject({ status: 'open', entryIntentId: intent!.id });
+    const cost = dec(venue!.price!).times(venue!.quantity).plus(venue!.fee!);
+    expect(dec((await usd())!).toFixed()).toBe(dec(10_000).minus(cost).toFixed());
+    expect(d.portfolio.positions.get(trade!.id)?.quantity.toFixed()).toBe('0.01');
+
+    price(51_000);
+    const closed = await executePaperOrder(d, { purpose: 'exit', strategy: 'one-statement', symbol: 'BTC/USD', side: 'sell', quantity: dec('0.01'), tradeId: trade!.id, reason: 'test' });
+    expect(closed.kind).toBe('recorded');
+    const [after] = await database.db.select().from(trades);
+    expect(after).toMatchObject({ status: 'closed', exitIntentId: expect.any(Number) });
+    expect(after!.capitalBuffer).not.toBeNull();
+    expect(dec((await usd())!).toFixed()).toBe(dec(10_000).plus(after!.realizedPnl!).toFixed());
+    expect(await database.db.select().from(fills)).toHaveLength(2);
+    expect((await validateClosedTrades(database.db)).offending).toEqual([]);
+    expect(d.portfolio.positions.size).toBe(0);
+  });
+
+  it('writes nothing of an order whose ledger rows fail, and the venue does not count it', async () => {
+    const d = await deps();
+    await execute(database.db, sql`create or replace function refuse_fills() returns trigger language plpgsql as $$ begin raise exception 'fills refused by the test'; end $$`);
+    await execute(database.db, sql`create trigger refuse_fills before insert on fills for each row execute function refuse_fills()`);
+    await expect(executePaperOrder(d, entry('0.01'))).rejects.toThrow();
+    expect(await database.db.select().from(orderIntents)).toEqual([]);
+    expect(await database.db.select().from(paperOrders)).toEqual([]);
+    expect(await database.db.select().from(trades)).toEqual([]);
+    expect(dec((await usd())!).toFixed()).toBe('10000');
+
+    // The venue's own account is untouched too: the next order pays from the full balance, once.
+    await execute(database.db, sql`drop trigger refuse_fills on fills`);
+    expect((await executePaperOrder(d, entry('0.01'))).kind).toBe('recorded');
+    const [venue] = await database.db.select().from(paperOrders);
+    expect(dec((await usd())!).toFixed()).toBe(dec(10_000).minus(dec(venue!.price!).times(venue!.quantity).plus(venue!.fee!)).toFixed());
+    expect(await database.db.select().from(orderIntents)).toHaveLength(1);
+  });
+
+  it('writes nothing while halted, and says the order was skipped for it', async () => {
+    const d = await deps();
+    await updateBotState(database.db, t.clock, { halted: true, haltedReason: 'test', haltedAt: t.clock.now(), haltedBy: 'test' });
+    expect(await executePaperOrder(d, entry('0.01'))).toEqual({ kind: 'skipped', reason: 'halted' });
+    expect(await database.db.select().from(orderIntents)).toEqual([]);
+    expect(await database.db.select().from(paperOrders)).toEqual([]);
+  });
+
+  it('closes the intent as rejected, with nothing at the venue, when the paper account cannot pay', async () => {
+    const d = await deps();
+    const outcome = await executePaperOrder(d, entry('1'));
+    expect(outcome).toMatchObject({ kind: 'rejected', message: expect.stringContaining('Insufficient funds') });
+    const all = await database.db.select().from(orderIntents);
+    expect(all).toHaveLength(1);
+    expect(all[0]).toMatchObject({ status: 'rejected', error: expect.stringContaining('Insufficient funds') });
+    expect(await database.db.select().from(paperOrders)).toEqual([]);
+    expect(await database.db.select().from(fills)).toEqual([]);
+    expect(dec((await usd())!).toFixed()).toBe('10000');
+    expect(t.alerts.raised.map((a) => a.fingerprint)).toContain('order_rejected:BTC/USD');
+  });
+
+  it('closes the intent as refused, with nothing at the venue, when the pre-trade gate refuses it', async () => {
+    const d = await deps();
+    // Sized at 60,000 while the venue's mid is 50,000: outside the price band.
+    const outcome = await executePaperOrder(d, { ...entry('0.01'), referencePrice: dec(60_000) });
+    expect(outcome).toMatchObject({ kind: 'refused', check: 'price_band' });
+    const all = await database.db.select().from(orderIntents);
+    expect(all).toHaveLength(1);
+    expect(all[0]).toMatchObject({ status: 'refused', error: expect.stringContaining('pre-trade gate (price_band)') });
+    expect(await database.db.select().from(paperOrders)).toEqual([]);
+    expect(dec((await usd())!).toFixed()).toBe('10000');
+  });
+});

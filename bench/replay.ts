@@ -1,7 +1,7 @@
 // Bench: one year of 1-minute candles (525,600) for one pair through the whole engine path —
 // strategy, filters, sizing, risk guard, pre-trade gate, order intents, paper fills, ledger and
-// equity snapshots — printing candles/s per round. Runs what ships: the shipped
-// config/strategies.json, on PostgreSQL (a fresh database) and on PGlite as the bot opens it (on disk
+// equity snapshots (one per candle, as the bot's replay writes them) — printing candles/s per round.
+// Runs what ships: the shipped config/strategies.json, on PostgreSQL (a fresh database) and on PGlite as the bot opens it (on disk
 // under a fresh DATA_DIR, the shipped memory settings). Not shipped, named in the first output line:
 // the candles are synthetic (a seeded random walk, so a year exists), and the risk limits are lifted
 // so the engine trades all year (the slower case: every candle still goes through the risk guard,
@@ -23,6 +23,7 @@ import { execute, openDatabase, type Database } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { executePrepared } from '../src/db/prepared.js';
 import { Engine } from '../src/engine/engine.js';
+import { replaySnapshotEveryMs } from '../src/engine/feature.js';
 import { validateClosedTrades } from '../src/engine/ledger/validate-trades.js';
 import { loadStrategies } from '../src/engine/strategies/config.js';
 import { silentLogger } from '../src/logger.js';
@@ -57,7 +58,7 @@ const notShipped = [
   ...(strategiesFile === SHIPPED_STRATEGIES ? [] : [`strategies from ${strategiesFile}, not config/strategies.json`]),
   ...(count === 525_600 ? [] : [`${count.toLocaleString('en-US')} candles, not a year`]),
 ];
-console.log(`replay bench — not shipped: ${notShipped.join('; ')}. Shipped: config/strategies.json${strategiesFile === SHIPPED_STRATEGIES ? '' : ' (NOT used)'}, the engine's whole order path, PGlite on disk with its shipped settings`);
+console.log(`replay bench — not shipped: ${notShipped.join('; ')}. Shipped: config/strategies.json${strategiesFile === SHIPPED_STRATEGIES ? '' : ' (NOT used)'}, the engine's whole order path, an equity snapshot per candle as the bot's replay writes, PGlite on disk with its shipped settings`);
 console.log(`before: ${load()}`);
 
 /** A database as the bot opens it: PostgreSQL (a fresh test database) or PGlite on disk under a fresh DATA_DIR. */
@@ -84,7 +85,11 @@ async function runOn(kind: string, database: Database): Promise<number> {
   const ctx = await buildAppContext({
     config: testConfig({ LOG_DIR: '/tmp/ctb-bench-logs', ...(values['shipped-risk'] ? {} : { RISK_MAX_DRAWDOWN_PCT: '100', RISK_DAILY_LOSS_PCT: '100', RISK_HARD_DRAWDOWN_PCT: '100' }) }), database, clock, logger: silentLogger(), alerts: () => ({ raise: async () => {} }),
   });
-  const engine = new Engine({ ctx, feed: new PacedFeed('replay', candles, 0), strategies, marketClock: clock, stopWhenFeedEnds: true, housekeepingMs: 1000 });
+  // As `ctb start --feed replay` runs it: an equity snapshot per candle (engine/feature.ts).
+  const engine = new Engine({
+    ctx, feed: new PacedFeed('replay', candles, 0), strategies, marketClock: clock, stopWhenFeedEnds: true, housekeepingMs: 1000,
+    snapshotEveryMs: replaySnapshotEveryMs(ctx.config),
+  });
   const started = performance.now();
   await engine.start();
   const seconds = (performance.now() - started) / 1000;

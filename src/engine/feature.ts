@@ -26,6 +26,11 @@ import type { RiskBreach } from './risk-guard.js';
 /** The replay file's candle interval (src/market/replay-file.ts: 1-minute candles). */
 const REPLAY_CANDLE_MS = 60_000;
 
+/** Replay candles are a minute of market time each: one equity snapshot per candle, for the chart. */
+export function replaySnapshotEveryMs(config: { EQUITY_SNAPSHOT_INTERVAL: number }): number {
+  return Math.min(config.EQUITY_SNAPSHOT_INTERVAL, REPLAY_CANDLE_MS);
+}
+
 export interface EngineFeatureOptions {
   /** The kill switch subscribes here: drawdown passed RISK_HARD_DRAWDOWN_PCT. */
   onHardBreach?: (ctx: AppContext, breach: RiskBreach) => void | Promise<void>;
@@ -81,8 +86,7 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
           if (stopping.signal.aborted) return;
           const current = new Engine({
             ctx, feed, strategies, gate,
-            // Replay candles are a minute of market time each: one snapshot per candle for the chart.
-            ...(startOpts.feed === 'replay' ? { snapshotEveryMs: Math.min(ctx.config.EQUITY_SNAPSHOT_INTERVAL, REPLAY_CANDLE_MS) } : {}),
+            ...(startOpts.feed === 'replay' ? { snapshotEveryMs: replaySnapshotEveryMs(ctx.config) } : {}),
             progressEveryMs: opts.progressEveryMs ?? (startOpts.feed === 'replay' ? 10_000 : 300_000),
             ...(opts.onHardBreach ? { onHardBreach: (breach: RiskBreach) => opts.onHardBreach!(ctx, breach) } : {}),
           });

@@ -16,13 +16,60 @@ export interface BalanceDiff {
 }
 
 export function ledgerHoldings(fills: readonly LedgerFill[]): Map<string, InstanceType<typeof Dec>> {
-  const held = new Map<string, InstanceType<typeof Dec>>();
+  const sums = new Map<string, ExactSum>();
+  let lastSymbol: string | null = null;
+  let sum = new ExactSum();
   for (const f of fills) {
-    const base = f.symbol.split('/')[0]!;
-    const signed = f.side === 'buy' ? new Dec(f.quantity) : new Dec(f.quantity).neg();
-    held.set(base, (held.get(base) ?? new Dec(0)).plus(signed));
+    // Fills of one pair come in runs: its sum is looked up again only when the pair changes.
+    if (lastSymbol !== f.symbol) {
+      const base = f.symbol.split('/')[0]!;
+      const known = sums.get(base);
+      if (known) sum = known;
+      else sums.set(base, (sum = new ExactSum()));
+      lastSymbol = f.symbol;
+    }
+    sum.add(f.quantity, f.side !== 'buy');
   }
-  return held;
+  return new Map([...sums].map(([asset, sum]) => [asset, sum.total()]));
+}
+
+/**
+ * An exact sum of decimal strings as one integer of units at the largest scale seen (BigInt), so a
+ * ledger of 100,000 fills makes no decimal object per fill; a term that is not a plain decimal
+ * ("1e-8") is added with Dec instead. Exact either way.
+ */
+class ExactSum {
+  #units = 0n;
+  #scale = 0;
+  #other: InstanceType<typeof Dec> | null = null;
+
+  add(text: string, negate: boolean): void {
+    const dot = text.indexOf('.');
+    const scale = dot < 0 ? 0 : text.length - dot - 1;
+    let units: bigint;
+    try {
+      // BigInt also reads 0x/0o/0b prefixes, which a decimal is not: those go to Dec.
+      if (text.charCodeAt(1) > 57) throw new SyntaxError('not a plain decimal');
+      units = BigInt(dot < 0 ? text : text.slice(0, dot) + text.slice(dot + 1));
+    } catch {
+      const term = new Dec(text);
+      this.#other = (this.#other ?? new Dec(0)).plus(negate ? term.neg() : term);
+      return;
+    }
+    // "-0.5" parses as -05 units at scale 1: the sign is carried by the whole digit string.
+    if (scale > this.#scale) {
+      this.#units *= 10n ** BigInt(scale - this.#scale);
+      this.#scale = scale;
+    } else if (scale < this.#scale) {
+      units *= 10n ** BigInt(this.#scale - scale);
+    }
+    this.#units += negate ? -units : units;
+  }
+
+  total(): InstanceType<typeof Dec> {
+    const sum = new Dec(this.#units.toString()).div(new Dec(10).pow(this.#scale));
+    return this.#other ? sum.plus(this.#other) : sum;
+  }
 }
 
 export function balanceDiffs(fills: readonly LedgerFill[], balances: readonly Balance[], tolerance = '0.00000001'): BalanceDiff[] {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExchangeTrade } from '../../../src/exchange/types.js';
-import { balanceDiffs } from '../../../src/services/reconcile/balances.js';
+import { balanceDiffs, ledgerHoldings } from '../../../src/services/reconcile/balances.js';
+import { Dec } from '../../../src/decimal.js';
 import { canonicalDecimal, matchTrades, sameDecimal, type LedgerFill } from '../../../src/services/reconcile/match.js';
 
 const at = (iso: string) => new Date(iso);
@@ -108,5 +109,21 @@ describe('balanceDiffs', () => {
       { asset: 'ETH', ledger: '1.5', exchange: '1.4', diff: '-0.1', status: 'exchange_holds_less' },
       { asset: 'SOL', ledger: '3', exchange: '4', diff: '1', status: 'exchange_holds_more' },
     ]);
+  });
+});
+
+describe('ledgerHoldings', () => {
+  it('sums every fill exactly, whatever the scale or spelling of its quantity', () => {
+    const quantities = ['0.010000000000000000', '1', '.5', '2.', '0.1', '1e-8', '12345678901234567890.123456789012345678'];
+    const fills = quantities.flatMap((q, i) => [fill(i * 2, `B${i}`, { quantity: q }), fill(i * 2 + 1, `S${i}`, { symbol: 'ETH/USD', side: i % 2 ? 'sell' : 'buy', quantity: q })]);
+    const held = ledgerHoldings(fills);
+    const exact = (signs: number[]) => quantities.reduce((sum, q, i) => sum.plus(new Dec(q).times(signs[i]!)), new Dec(0));
+    expect(held.get('BTC')?.toFixed()).toBe(exact(quantities.map(() => 1)).toFixed());
+    expect(held.get('ETH')?.toFixed()).toBe(exact(quantities.map((_, i) => (i % 2 ? -1 : 1))).toFixed());
+  });
+
+  it('adds a hundred thousand tenths to exactly ten thousand (no binary rounding)', () => {
+    const fills = Array.from({ length: 100_000 }, (_, i) => fill(i, `T${i}`, { quantity: '0.1' }));
+    expect(ledgerHoldings(fills).get('BTC')?.toFixed()).toBe('10000');
   });
 });

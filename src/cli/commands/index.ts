@@ -104,7 +104,7 @@ export const cliCommands: CliCommandEntry[] = [
   { name: 'unpause', summary: 'resume new entries; after a risk-guard pause, once the breach cleared (or --force with --reason)', load: pauseCli },
   {
     name: 'simulate-kraken',
-    summary: 'run a local Kraken (REST) on 127.0.0.1 to rehearse live trading with no money',
+    summary: 'run a local Kraken (REST and WebSocket executions) on 127.0.0.1 to rehearse live trading with no money',
     load: () => import('./simulate-kraken.js').then((m) => m.simulateKrakenCli),
   },
   { name: 'trades', summary: 'open trades: size, entry, mark price, unrealised PnL, age, strategy, book; totals per book', load: tradesCli },

@@ -92,6 +92,8 @@ describe('log rotation', () => {
     for (const f of archives) expect(f).toMatch(/archive\/(system|anomalies)-\d{8}T\d{6}-\d+\.log$/);
     for (const f of files) expect(statSync(f).size, f).toBeLessThanOrEqual(4096);
     expect(existsSync(join(dir, 'system.log'))).toBe(true);
+    // The rotation's history, by which the audit's logging.rotation tells "rotated" from "never had to".
+    expect(existsSync(join(dir, 'system.history'))).toBe(true);
     // Nothing was lost on the way: every line is in the current file or an archive.
     expect(new Set(systemLines().map((l) => JSON.parse(l).i)).size).toBe(400);
   });

@@ -156,10 +156,21 @@ describe('logging.rotation', () => {
     expect(await run(logRotationCheck)).toMatchObject({ status: 'pass', details: { archives: 1 } });
   });
 
-  it('warns before the first rotation has produced an archive', async () => {
+  it('passes a fresh install whose logs have never reached the rotation size, saying nothing is archived yet', async () => {
     mkdirSync(logs(), { recursive: true });
     writeFileSync(join(logs(), 'system.log'), 'x');
-    expect(await run(logRotationCheck)).toMatchObject({ status: 'warn', value: expect.stringContaining('0 archive(s)') });
+    expect(await run(logRotationCheck)).toMatchObject({
+      status: 'pass', value: expect.stringContaining('no rotation yet (no log has reached 10.0 MB), so nothing to archive'), details: { archives: 0, rotated: false },
+    });
+  });
+
+  it('warns when the logs have rotated (rotating-file-stream kept its history) but no archive is left', async () => {
+    mkdirSync(logs(), { recursive: true });
+    writeFileSync(join(logs(), 'system.log'), 'x');
+    writeFileSync(join(logs(), 'system.history'), `${join(logs(), 'archive', 'system-20260104T120000-1.log')}\n`);
+    const r = await run(logRotationCheck);
+    expect(r).toMatchObject({ status: 'warn', value: expect.stringContaining('the logs have rotated but no archive is left') });
+    expect(r.fix).toMatch(/what removed the archives/);
   });
 
   it('fails a current log of 10 MB or more', async () => {

@@ -1,12 +1,18 @@
 // Checklist 3: log rotation configured (below 10 MB), the current log files under 10 MB, and
-// timestamped archives present (rotation has actually happened at least once: warn until then).
-import { readdir, stat } from 'node:fs/promises';
+// timestamped archives present once rotation has happened. A fresh install, whose logs have never
+// reached the rotation size, has no history to archive yet: that passes, saying so. A log that has
+// rotated (rotating-file-stream then keeps `<base>.history` in LOG_DIR) but left no archive warns.
+import { access, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defineCheck, type CheckOutcome } from '../types.js';
 
 export const LOG_LIMIT_BYTES = 10 * 1024 * 1024;
 const CURRENT = ['system.log', 'anomalies.log'];
 const ARCHIVE_NAME = /^(system|anomalies)-\d{8}T\d{6}-\d+\.log(\.gz)?$/;
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(() => true, () => false);
+}
 
 async function sizeOf(path: string): Promise<number | null> {
   try {
@@ -30,7 +36,8 @@ export const logRotationCheck = defineCheck({
     } catch {
       archives = [];
     }
-    const details = { logDir: dir, rotateAtBytes: maxBytes, sizes, archives: archives.length, newestArchive: archives.at(-1) ?? null };
+    const rotated = (await Promise.all(CURRENT.map((f) => exists(join(dir, f.replace(/\.log$/, '.history')))))).some(Boolean);
+    const details = { logDir: dir, rotateAtBytes: maxBytes, sizes, archives: archives.length, newestArchive: archives.at(-1) ?? null, rotated };
     const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
     const big = Object.entries(sizes).filter(([, s]) => s !== null && s >= LOG_LIMIT_BYTES);
     if (maxBytes > LOG_LIMIT_BYTES) {
@@ -40,9 +47,15 @@ export const logRotationCheck = defineCheck({
       return { status: 'fail', value: `${big.map(([f, s]) => `${f} is ${mb(s!)}`).join(', ')} (limit 10 MB)`, fix: 'Check that the log rotation runs (rotating-file-stream in src/logger.ts) and restart the bot.', details };
     }
     const current = Object.entries(sizes).map(([f, s]) => `${f} ${s === null ? 'absent' : mb(s)}`).join(', ');
+    if (archives.length === 0 && !rotated) {
+      return { status: 'pass', value: `rotates at ${mb(maxBytes)}; ${current}; no rotation yet (no log has reached ${mb(maxBytes)}), so nothing to archive`, fix: null, details };
+    }
     const value = `rotates at ${mb(maxBytes)}; ${current}; ${archives.length} archive(s)`;
     if (archives.length === 0) {
-      return { status: 'warn', value, fix: `No timestamped archive in ${dir}/archive yet: they appear after the first rotation; keep LOG_ARCHIVES > 0.`, details };
+      return {
+        status: 'warn', value: `${value}: the logs have rotated but no archive is left in ${dir}/archive`,
+        fix: `Find out what removed the archives from ${dir}/archive (the bot keeps the last LOG_ARCHIVES of them); they are the log history the checklist asks to keep.`, details,
+      };
     }
     return { status: 'pass', value, fix: null, details };
   },

@@ -1,7 +1,7 @@
 // Owns shell completion for ctb: a bash script (and the same script for zsh through zsh's
-// bashcompinit) generated from the command tree itself, so it lists exactly the commands,
-// subcommands, options and option choices that `ctb --help` documents (hidden, deprecated
-// options are left out). The tree is embedded: pressing Tab never starts node.
+// bashcompinit, sourced or installed in $fpath as _ctb) generated from the command tree itself, so
+// it lists exactly the commands, subcommands, options and option choices that `ctb --help` documents
+// (hidden, deprecated options are left out). The tree is embedded: pressing Tab never starts node.
 import { Command } from 'commander';
 import type { CliIo } from './io.js';
 
@@ -129,5 +129,8 @@ export function zshCompletion(nodes: CompletionNode[]): string {
 autoload -U +X bashcompinit && bashcompinit
 ${bashBody(nodes)}
 complete -F _ctb ctb
+# Installed in $fpath, this file is autoloaded as _ctb by the first Tab after ctb, and only defines
+# the completion above: answer that Tab too, or it would offer nothing until the second.
+if [[ \${funcstack[1]-} == _ctb ]] && (( \${+compstate} )); then _bash_complete -F _ctb; fi
 `;
 }

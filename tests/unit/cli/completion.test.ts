@@ -50,11 +50,20 @@ describe('ctb completion', () => {
     expect(await complete('ctb', 'stats', '--chart', 'ctb.')).toEqual(['ctb.bash']);
   });
 
-  it('gives zsh the same completion through bashcompinit', () => {
+  it('is a bash script bash parses (bash -n) and that registers _ctb for ctb when sourced', async () => {
+    await exec('bash', ['-n', join(dir, 'ctb.bash')]);
+    const { stdout } = await exec('bash', ['--norc', '--noprofile', '-c', `source '${join(dir, 'ctb.bash')}' && complete -p ctb`]);
+    expect(stdout.trim()).toBe('complete -F _ctb ctb');
+  });
+
+  it('gives zsh the same completion through bashcompinit, answering the very first Tab when installed in $fpath', () => {
     expect(zsh.startsWith('#compdef ctb\n')).toBe(true);
     expect(zsh).toContain('autoload -U +X bashcompinit && bashcompinit');
-    const body = (s: string) => s.slice(s.indexOf('_ctb_subcommands() {'));
+    const body = (s: string) => s.slice(s.indexOf('_ctb_subcommands() {'), s.indexOf('\ncomplete -F _ctb ctb\n'));
     expect(body(zsh)).toBe(body(bash));
+    // compinit autoloads the file as _ctb on the first Tab; the file only defines the completion, so
+    // unless it then completes that call itself the first Tab offers nothing (seen in zsh 5.9).
+    expect(zsh.trimEnd().split('\n').at(-1)).toBe('if [[ ${funcstack[1]-} == _ctb ]] && (( ${+compstate} )); then _bash_complete -F _ctb; fi');
   });
 
   it('refuses another shell, naming the ones it knows', async () => {

@@ -6,7 +6,7 @@ import { cleanReason } from '../src/services/entries-pause.js';
 import {
   awaitExit, parseExitTarget, previewExit, requestExit, type ExitRequestState, type ExitTarget, type ExitTargetRow,
 } from '../src/services/exits/request-exit.js';
-import { defineCommand } from './define.js';
+import { defineCommand, type CommandContext } from './define.js';
 
 export const EXIT_WAIT_SECONDS = 30;
 
@@ -39,3 +39,12 @@ export const exitCommand = defineCommand({
     return { ok: request.status === 'done', target, status: request.status, trades: rows, request };
   },
 });
+
+/**
+ * The rest of a confirmed exit's answer when its first reply did not wait (Slack's button answers
+ * pending at once): the engine's answer, read until it comes or `waitMs` passes. Part of the exit
+ * already run through runCommand and trailed; it changes nothing.
+ */
+export function awaitExitAnswer(ctx: Pick<CommandContext, 'db'>, request: ExitRequestState, waitMs: number): Promise<ExitRequestState> {
+  return awaitExit(ctx, request, waitMs);
+}

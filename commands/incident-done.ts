@@ -1,7 +1,7 @@
 // `ctb incident done <item>` and the checklist buttons: does the item where the bot can (cancel
 // again, flatten, reconcile) and records who did it and when. Flattening needs a confirmation.
 import { z } from 'zod';
-import { CHECKLIST_KEYS } from '../src/services/kill/checklist.js';
+import { CHECKLIST_KEYS } from '../src/domain/incident-checklist.js';
 import { doChecklistItem } from '../src/services/kill/incident.js';
 import { defineCommand } from './define.js';
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { getBotState } from '../src/services/bot-state.js';
 import { currentIncident, type IncidentView } from '../src/services/kill/incident.js';
 import { readPendingKills, type PendingKill } from '../src/services/kill/pending-kill.js';
-import { defineCommand } from './define.js';
+import { defineCommand, type CommandContext } from './define.js';
 
 export interface IncidentShowResult {
   ok: true;
@@ -26,3 +26,11 @@ export const incidentShowCommand = defineCommand({
     };
   },
 });
+
+/**
+ * The incident and its checklist as they stand, for redrawing the checklist message after a tick
+ * (the tick itself ran through runCommand as incident-done and is trailed there). Changes nothing.
+ */
+export function readIncident(ctx: Pick<CommandContext, 'db'>, incidentId: number | undefined): Promise<IncidentView | null> {
+  return currentIncident(ctx, incidentId);
+}

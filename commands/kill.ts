@@ -2,6 +2,9 @@
 // halt in paper, alert, open the incident checklist. One operator, no approvals (invariant 3).
 import { z } from 'zod';
 import { executeKill, type KillResult } from '../src/services/kill/kill.js';
+
+/** Said first wherever a kill is shown from a process without the Kraken key (the terminal prints it before the kill runs). */
+export { NO_KEY_NOTICE } from '../src/services/kill/kill.js';
 import { defineCommand } from './define.js';
 
 /** The longest reason stored with a kill (the incident, the alert, bot_state). */

@@ -4,7 +4,8 @@
 // Cancelling is never refused for being unarmed; adopting refuses what it cannot record safely.
 import { z } from 'zod';
 import type { EngineRequest, EngineRequestKind } from '../src/db/schema/index.js';
-import { readEngineHolder, describeHolder } from '../src/services/engine-lease/holder-view.js';
+import { describeHolder } from '../src/domain/engine-holder.js';
+import { readEngineHolder } from '../src/services/engine-lease/holder-view.js';
 import { enqueueEngineRequest, waitForEngineRequest } from '../src/services/engine-requests/store.js';
 import { parseKrakenId } from '../src/services/reconcile/cancel-order.js';
 import { adoptFromKraken } from '../src/services/reconcile/start/adopt.js';

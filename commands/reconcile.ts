@@ -9,7 +9,8 @@ import { readOnlyExchange } from '../src/exchange/read-only.js';
 import type { FetchProgress } from '../src/services/reconcile/fetch-exchange-trades.js';
 import { reconcile, type ReconcileReport } from '../src/services/reconcile/reconcile.js';
 import { runReconciliation } from '../src/services/reconcile/start/run.js';
-import { readReconciliationStanding, type ReconciliationStanding } from '../src/services/reconcile/start/state.js';
+import type { ReconciliationStanding } from '../src/domain/reconciliation-standing.js';
+import { readReconciliationStanding } from '../src/services/reconcile/start/state.js';
 import { defineCommand } from './define.js';
 
 export const reconcileArgs = z.object({}).strict();

@@ -2,7 +2,7 @@
 // configuration — people, channels, on-call, SLAs, thresholds, and the checks failing right now.
 import { z } from 'zod';
 import { collectRunbookData } from '../src/services/runbook/collect.js';
-import { renderRunbook, RUNBOOKS, type RunbookData, type RunbookName } from '../src/services/runbook/index.js';
+import { renderRunbook, RUNBOOKS, type RunbookData, type RunbookName } from '../src/domain/runbook/index.js';
 import { defineCommand } from './define.js';
 
 export interface RunbookResult {

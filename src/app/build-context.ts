@@ -19,6 +19,7 @@ import type { AppContext } from './context.js';
 import { defaultLiveSwitchPorts } from './live-switch-ports.js';
 import type { LiveSwitchPorts } from '../services/mode/ports.js';
 import { defaultIncidentPorts, type IncidentPorts } from '../services/kill/incident-ports.js';
+import { HaltLatch, type IncidentPoster, type KillPorts } from '../services/kill/runtime.js';
 
 export interface BuildContextOptions {
   config: Config;
@@ -39,6 +40,8 @@ export interface BuildContextOptions {
   alertNotifier?: AlertNotifier | null;
   /** Replace the incident's capabilities (tests: a flatten that fails). */
   incident?: Partial<IncidentPorts>;
+  /** Posts a new incident's thread (the running bot's kill feature gives it; a shell has none). */
+  incidentPoster?: ((ctx: AppContext) => IncidentPoster | undefined) | undefined;
 }
 
 export interface OwnedContext extends AppContext {
@@ -77,8 +80,10 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
     kraken: opts.exchanges?.kraken ?? ((o) => createKrakenExchange(config, { logger, armed: o.armed, clock })),
   });
   const alertNotifier = opts.alertNotifier !== undefined ? opts.alertNotifier : slackAlertsChannel(config) ? lazySlackAlertNotifier(config, logger) : null;
+  // The kill's ports: the latch now; the incident poster once the context exists (below).
+  const kill: { latch: HaltLatch; incidentPoster: IncidentPoster | null } = { latch: new HaltLatch({ jobs, logger }), incidentPoster: null };
   const withExchanges = {
-    ...base, exchanges, alertNotifier, liveSwitch: defaultLiveSwitchPorts(config, logger, database.db, opts.liveSwitch), incident: defaultIncidentPorts(opts.incident),
+    ...base, exchanges, alertNotifier, kill: kill satisfies KillPorts, liveSwitch: defaultLiveSwitchPorts(config, logger, database.db, opts.liveSwitch), incident: defaultIncidentPorts(opts.incident),
   };
   // The default sink stores every alert in the outbox first; the alerts feature delivers it.
   const alerts = opts.alerts?.(withExchanges) ?? createOutboxAlertSink({ db: database.db, clock, logger, config, metrics });
@@ -93,5 +98,7 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
       if (ownsDatabase) await database.close();
     },
   };
+  // The poster needs the context it posts with: made once here, before anyone holds the context.
+  kill.incidentPoster = opts.incidentPoster?.(ctx) ?? null;
   return ctx;
 }

@@ -10,6 +10,7 @@ import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
 import type { PriceBoard } from '../market/price-board.js';
 import type { IncidentPorts } from '../services/kill/incident-ports.js';
+import type { KillPorts } from '../services/kill/runtime.js';
 import type { LiveSwitchPorts } from '../services/mode/ports.js';
 import type { Registry } from 'prom-client';
 
@@ -34,14 +35,9 @@ export interface AppContext {
    * process: done here, or handed to the process that can and shown pending until it answers.
    */
   incident: IncidentPorts;
+  /** The kill switch's halt latch for this process and the poster of a new incident's thread (null where none is wired). */
+  kill: KillPorts;
 }
 
-export type ActorSource = 'slack' | 'cli' | 'http' | 'system';
-
-export interface Actor {
-  /** Slack user id for Slack, `cli:<os user>` for the terminal, `system:<job>` for jobs. */
-  id: string;
-  source: ActorSource;
-  /** Slack retry/idempotency key, when the request carries one. */
-  requestId?: string;
-}
+// Who acts (src/domain/actor.ts), named here too for the many that already import it from the context.
+export type { Actor, ActorSource } from '../domain/actor.js';

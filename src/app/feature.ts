@@ -1,5 +1,6 @@
 // A feature is a part of the running bot with a start and a stop (HTTP routes, engine, Slack, jobs).
 import type { HttpServer } from '../http/server.js';
+import type { IncidentPoster } from '../services/kill/runtime.js';
 import type { AppContext } from './context.js';
 
 export interface StartOptions {
@@ -15,5 +16,12 @@ export interface RunningFeature {
 export interface Feature {
   name: string;
   roles: Array<StartOptions['role']>;
+  /** What the feature gives the context it is started with, passed in when that context is built (never set later). */
+  provides?: ContextProvisions;
   start(ctx: AppContext, http: HttpServer, opts: StartOptions): Promise<RunningFeature | void>;
+}
+
+export interface ContextProvisions {
+  /** The kill posts a new incident's checklist thread through it (the kill feature, with Slack). */
+  incidentPoster?: (ctx: AppContext) => IncidentPoster | undefined;
 }

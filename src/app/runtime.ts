@@ -11,7 +11,7 @@ import type { Feature, RunningFeature, StartOptions } from './feature.js';
 import { features as defaultFeatures } from './features.js';
 import { startBanner } from './start-banner.js';
 import { effectiveMode, getBotState } from '../services/bot-state.js';
-import { tradingStateOf } from '../services/trading-state.js';
+import { tradingStateOf } from '../domain/trading-state.js';
 
 export interface RunningBot {
   ctx: OwnedContext;
@@ -54,6 +54,7 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
   const http = createHttpServer(logger);
   const port = await bindPort(http, opts.port ?? opts.config.PORT, opts.config.HOST);
   const opening = performance.now();
+  const features = opts.features ?? defaultFeatures;
   let ctx: OwnedContext;
   try {
     ctx = await buildAppContext({
@@ -66,6 +67,8 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     ...(opts.database ? { database: opts.database } : {}),
     ...(opts.exchanges ? { exchanges: opts.exchanges } : {}),
     ...(opts.liveSwitch ? { liveSwitch: opts.liveSwitch } : {}),
+    // What the features of this role give the context (the kill's incident poster), passed in as it is built.
+    incidentPoster: features.find((f) => f.roles.includes(opts.role) && f.provides?.incidentPoster)?.provides?.incidentPoster,
     });
   } catch (err) {
     await http.close();
@@ -88,7 +91,7 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     await ctx.close();
   };
   try {
-    for (const feature of opts.features ?? defaultFeatures) {
+    for (const feature of features) {
       if (!feature.roles.includes(opts.role)) continue;
       const started = await feature.start(ctx, http, opts);
       if (started) running.push({ name: feature.name, feature: started });

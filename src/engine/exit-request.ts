@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { AppContext } from '../app/context.js';
 import type { EngineRequest } from '../db/schema/index.js';
 import type { EngineRequestHandler, HandlerOutcome } from '../services/engine-requests/runner.js';
+import { describeExit } from '../domain/exit-outcome.js';
 import { runningEngine, type ManualExitOutcome } from './manual-exit.js';
 
 export const exitRequestParams = z.object({
@@ -13,11 +14,6 @@ export const exitRequestParams = z.object({
   reason: z.string().max(500).optional(),
 });
 export type ExitRequestParams = z.infer<typeof exitRequestParams>;
-
-export function describeExit(r: ManualExitOutcome): string {
-  if (r.status === 'closed') return `#${r.tradeId} closed: ${r.message}${r.exitPrice ? ` at ${r.exitPrice}` : ''}${r.realizedPnl ? `, realised ${r.realizedPnl}` : ''}`;
-  return `#${r.tradeId} not closed: ${r.message}`;
-}
 
 export function exitTradeHandler(ctx: AppContext): EngineRequestHandler {
   return async (request: EngineRequest): Promise<HandlerOutcome> => {

@@ -7,7 +7,7 @@ import type { AppContext } from '../app/context.js';
 import { pingDatabase } from '../db/queries/ping.js';
 import { operationalFacts, type OperationalFacts } from '../db/queries/stats-metrics.js';
 import { computeStats, type StatsReport } from '../services/stats/compute-stats.js';
-import { windowFor } from '../services/stats/periods.js';
+import { windowFor } from '../domain/stats-periods.js';
 import type { MetricsExporterRole } from './exporter.js';
 
 export interface Scrape {

@@ -5,7 +5,7 @@
 //   ctb_risk_refusals_total{check}  counter: orders the pre-trade gate refused, by check.
 // One set per registry (each AppContext and each test has its own).
 import { Counter, type Registry } from 'prom-client';
-import { TRADING_STATES, tradingStateOf } from '../services/trading-state.js';
+import { TRADING_STATES, tradingStateOf } from '../domain/trading-state.js';
 import { ScrapeGauge, type ScrapeSource } from './scrape.js';
 
 export interface TradingMetrics {

@@ -6,9 +6,10 @@ import type { AppContext } from '../app/context.js';
 import type { BotState } from '../db/schema/index.js';
 import { latestAuditRun } from './audit/store.js';
 import { effectiveMode, getBotState, type Mode } from './bot-state.js';
-import { describeTradingState, type TradingStateInfo } from './trading-state.js';
-import { readEngineHolder, shellView, type EngineHolderView, type ShellView } from './engine-lease/holder-view.js';
-import { standingOf, type ReconciliationStanding } from './reconcile/start/state.js';
+import { describeTradingState, type TradingStateInfo } from '../domain/trading-state.js';
+import type { EngineHolderView } from '../domain/engine-holder.js';
+import { readEngineHolder, shellView, type ShellView } from './engine-lease/holder-view.js';
+import { standingOf, type ReconciliationStanding } from '../domain/reconciliation-standing.js';
 
 export interface AuditVerdict {
   at: Date;

@@ -3,11 +3,12 @@
 // so a listener cannot forget it.
 import type { RespondFn, webApi } from '@slack/bolt';
 import type { AppContext } from '../app/context.js';
-import { effectiveMode, getBotState } from '../services/bot-state.js';
-import { withDeadline } from '../services/kill/deadline.js';
-import { tradingStateOf } from '../services/trading-state.js';
+import { readBadgeState } from '../services/badge-state.js';
 import { withBadge, type BadgeState } from './views/badge.js';
 import type { SlackMessage } from './views/message.js';
+
+/** The badge's read (services/badge-state.ts), for the notifiers that post without a request. */
+export { readBadgeState };
 
 export interface PostedMessage {
   channel: string;
@@ -35,18 +36,6 @@ export interface ReplyTarget {
   channel?: string | undefined;
   threadTs?: string | undefined;
   user?: string | undefined;
-}
-
-/** Reads the badge; a database outage must not stop a kill's answer, so it degrades to "unknown". */
-export async function readBadgeState(ctx: ReplyTarget['ctx']): Promise<BadgeState> {
-  try {
-    // A stalled database never rejects by itself: bound the wait so a kill's answer still goes out.
-    const state = await withDeadline(getBotState(ctx.db), ctx.config.KILL_DB_TIMEOUT, 'the database (badge)');
-    return { mode: effectiveMode(state, ctx.config.IS_LIVE), halted: state.halted, tradingState: tradingStateOf(state) };
-  } catch (err) {
-    ctx.logger.warn({ err }, 'could not read bot_state for the message badge');
-    return { mode: null, halted: false };
-  }
 }
 
 export function createReplier(target: ReplyTarget): Replier {

@@ -4,7 +4,7 @@
 // 400/413 and the bot goes on serving. Any unhandled rejection in this process fails the test.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getBotState } from '../../src/services/bot-state.js';
-import { killFeature } from '../../src/services/kill/kill-feature.js';
+import { killFeature } from '../../src/app/features/kill.js';
 import { startSlackHarness, USERS, type SlackHarness } from '../support/slack-harness.js';
 
 let h: SlackHarness;

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { testConfig } from '../../src/config/env.js';
 import { PROJECT_ROOT } from '../../src/services/release/version.js';
 import { auditInfo, runbookDataFromConfig } from '../../src/services/runbook/collect.js';
-import type { RunbookData } from '../../src/services/runbook/data.js';
-import { placeholderRunbookData, renderRunbook, RUNBOOK_DOCS, RUNBOOKS } from '../../src/services/runbook/index.js';
+import type { RunbookData } from '../../src/domain/runbook/data.js';
+import { placeholderRunbookData, renderRunbook, RUNBOOK_DOCS, RUNBOOKS } from '../../src/domain/runbook/index.js';
 
 function data(env: Record<string, string> = {}, over: Partial<RunbookData> = {}): RunbookData {
   return {

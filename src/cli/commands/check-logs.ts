@@ -1,6 +1,6 @@
 // `ctb check-logs [2h] [--period 2h] [--limit 5] [--json]` (--window is the deprecated name of --period).
 import { checkLogsCommand, type CheckLogsResult } from '../../../commands/check-logs.js';
-import { describeFinding } from '../../services/logcheck/scan-logs.js';
+import { describeFinding } from '../../domain/log-finding.js';
 import { addPeriod, periodOrExit, type PeriodOptionSpec } from '../period-option.js';
 import type { CliRegistration } from '../program.js';
 import { runCliCommand } from '../with-context.js';

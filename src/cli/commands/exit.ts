@@ -1,7 +1,7 @@
 // `ctb exit <trade-id|all> [--yes] [--reason …] [--wait <seconds>] [--json]`: without --yes it shows
 // what would be sold and sends nothing; with --yes the engine's process exits the trade(s).
 import { exitCommand, type ExitResult } from '../../../commands/exit.js';
-import { describeExit } from '../../services/exits/request-exit.js';
+import { describeExit } from '../../domain/exit-outcome.js';
 import type { CliRegistration } from '../program.js';
 import { runCliCommand } from '../with-context.js';
 

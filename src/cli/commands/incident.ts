@@ -2,7 +2,7 @@
 import { incidentDoneCommand } from '../../../commands/incident-done.js';
 import { incidentShowCommand } from '../../../commands/incident-show.js';
 import { resumeCommand } from '../../../commands/resume.js';
-import { CHECKLIST_KEYS } from '../../services/kill/checklist.js';
+import { CHECKLIST_KEYS } from '../../domain/incident-checklist.js';
 import { renderIncident, renderItemDone, renderResume } from '../render/kill.js';
 import type { CliRegistration } from '../program.js';
 import { runCliCommand } from '../with-context.js';

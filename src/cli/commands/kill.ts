@@ -11,11 +11,9 @@
 // cancel waits for none of them.
 import { join } from 'node:path';
 import type { OwnedContext } from '../../app/build-context.js';
-import { createKrakenExchange } from '../../exchange/kraken/create.js';
 import type { Exchange } from '../../exchange/types.js';
 import { createLogger } from '../../logger.js';
-import { urgently } from '../../exchange/urgency.js';
-import { withEarlyCancel } from '../../services/kill/early-cancel.js';
+import { cancelOnKrakenOnly, krakenWithEarlyCancel } from '../../services/kill/early-cancel.js';
 import type { CliRegistration } from '../program.js';
 import { ConfigError, type Config } from '../../config/env.js';
 import { envLayers } from '../../config/load.js';
@@ -58,12 +56,10 @@ async function cancelOnlyOnKraken(io: CliIo, problem: ConfigError, read: Record<
   }
   const logger = createLogger({ config, stdout: false, destination: process.stderr, destinationLevel: 'warn' });
   try {
-    const kraken = createKrakenExchange(config, { logger, armed: false });
-    const { canceled } = await urgently(() => kraken.cancelAllOrders());
-    const open = await urgently(() => kraken.fetchOpenOrders());
-    io.stdout.write(open.length === 0
+    const { canceled, open } = await cancelOnKrakenOnly(config, logger);
+    io.stdout.write(open === 0
       ? `NOT HALTED — Kraken cancelled ${canceled} order(s), none open (confirmed); the bot may place new ones until the halt is recorded.\n`
-      : `NOT HALTED — Kraken cancelled ${canceled} order(s) but ${open.length} are still open; the bot may place new ones.\n`);
+      : `NOT HALTED — Kraken cancelled ${canceled} order(s) but ${open} are still open; the bot may place new ones.\n`);
   } catch (err) {
     io.stdout.write(`NOT KILLED — the cancel on Kraken failed: ${(err as Error).message}. Orders may remain open on Kraken.\n`);
   }
@@ -84,22 +80,19 @@ export const killCli: CliRegistration = {
         const { config } = loaded;
         const logger = createLogger({ config, stdout: false, destination: process.stderr, destinationLevel: 'warn' });
         let kraken: Exchange | undefined;
-        if (config.KRAKEN_API_KEY && config.KRAKEN_API_SECRET) {
-          try {
-            kraken = withEarlyCancel(createKrakenExchange(config, { logger, armed: config.IS_LIVE }));
-          } catch (err) {
-            logger.error({ err }, 'could not build the Kraken client for the early cancel');
-          }
+        try {
+          kraken = krakenWithEarlyCancel(config, logger);
+        } catch (err) {
+          logger.error({ err }, 'could not build the Kraken client for the early cancel');
         }
         // ccxt first (warm resolves once the early cancel's client is built; the market index it
         // then loads is what the kill's confirmation reads): the rest would compete with it for
         // this process's one thread.
         if (kraken) await kraken.warm?.().catch(() => {});
-        const [{ buildAppContext }, { runCommand }, { killCommand }, { NO_KEY_NOTICE }, { renderKill }] = await Promise.all([
+        const [{ buildAppContext }, { runCommand }, { killCommand, NO_KEY_NOTICE }, { renderKill }] = await Promise.all([
           import('../../app/build-context.js'),
           import('../../../commands/run-command.js'),
           import('../../../commands/kill.js'),
-          import('../../services/kill/kill.js'),
           import('../render/kill.js'),
         ]);
         // Said before anything else (the hand-over waits for the running bot's answer).

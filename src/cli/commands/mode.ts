@@ -5,10 +5,10 @@ import {
   modeHistoryCommand, modeLiveCommand, modePaperCommand, modeStatusCommand,
   type ModeHistoryResult, type ModeLiveResult, type ModePaperResult, type ModeStatusResult,
 } from '../../../commands/mode.js';
-import { describeHolder } from '../../services/engine-lease/holder-view.js';
-import { describeStanding } from '../../services/reconcile/start/state.js';
+import { describeHolder } from '../../domain/engine-holder.js';
+import { describeStanding } from '../../domain/reconciliation-standing.js';
 import type { SignOffRecord } from '../../services/mode/sign-off.js';
-import { tradingStateText } from '../../services/trading-state.js';
+import { tradingStateText } from '../../domain/trading-state.js';
 import type { CliIo } from '../io.js';
 import type { CliRegistration } from '../program.js';
 import { runCliCommand } from '../with-context.js';

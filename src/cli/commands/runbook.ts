@@ -4,8 +4,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runbookCommand, type RunbookResult } from '../../../commands/runbook.js';
-import { PROJECT_ROOT } from '../../services/release/version.js';
-import { placeholderRunbookData, renderRunbook, RUNBOOK_DOCS, RUNBOOKS } from '../../services/runbook/index.js';
+import { PROJECT_ROOT } from '../../paths.js';
+import { placeholderRunbookData, renderRunbook, RUNBOOK_DOCS, RUNBOOKS } from '../../domain/runbook/index.js';
 import type { CliIo } from '../io.js';
 import type { CliRegistration } from '../program.js';
 import { runCliCommand } from '../with-context.js';

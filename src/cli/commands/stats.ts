@@ -3,9 +3,8 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { runCommand } from '../../../commands/run-command.js';
-import { readStatsPeriod, statsCommand, statsPeriodProblem, type StatsResult } from '../../../commands/stats.js';
+import { drawStatsChart, readStatsPeriod, statsCommand, statsPeriodProblem, type StatsResult } from '../../../commands/stats.js';
 import { AppError } from '../../errors.js';
-import { renderEquityChart } from '../../services/stats/equity-chart.js';
 import type { CliIo } from '../io.js';
 import { renderStatsText } from '../render/stats-text.js';
 import { styleFor } from '../render/style.js';
@@ -32,9 +31,8 @@ async function statsWithChart(io: CliIo, opts: StatsCliOptions & { chart: string
     try {
       const { result, chart } = await withSpinner(io, 'computing stats and drawing the chart', opts.json, async () => {
         const stats = await runCommand(statsCommand, ctx, cliActor(), { period: opts.period });
-        const window = { from: stats.from ? new Date(stats.from) : null, to: new Date(stats.to) };
         const title = `Equity and drawdown — ${stats.period === 'all' ? 'all time' : `last ${stats.period}`}`;
-        return { result: stats, chart: await renderEquityChart(ctx.db, { window, title, currency: ctx.config.QUOTE_CURRENCY }) };
+        return { result: stats, chart: await drawStatsChart(ctx, stats, title) };
       });
       if (chart) {
         try {

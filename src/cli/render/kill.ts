@@ -4,7 +4,7 @@ import type { DoItemResult, IncidentView } from '../../services/kill/incident.js
 import type { KillResult } from '../../services/kill/kill.js';
 import type { ResumeResult } from '../../services/kill/resume.js';
 import type { VenueCancelReport } from '../../services/kill/cancel-everywhere.js';
-import { awaitingFills } from '../../services/kill/checklist.js';
+import { awaitingFills } from '../../domain/incident-checklist.js';
 
 function venueLine(v: VenueCancelReport): string {
   const cancelled = v.canceled === null ? 'cancel failed' : `${v.canceled} cancelled`;

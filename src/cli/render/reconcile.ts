@@ -1,10 +1,10 @@
 // Renders a ReconcileReport for the terminal: counts per class, the first few of each problem
 // class, balance diffs, the report file, and the summary line.
-import { canonicalDecimal } from '../../services/reconcile/match.js';
+import { canonicalDecimal } from '../../domain/decimal-text.js';
 import type { ReconcileCommandResult } from '../../../commands/reconcile.js';
 import type { ResolveResult } from '../../../commands/reconcile-resolve.js';
 import type { ReconcileReport } from '../../services/reconcile/reconcile.js';
-import { describeStanding } from '../../services/reconcile/start/state.js';
+import { describeStanding } from '../../domain/reconciliation-standing.js';
 
 /** Amounts as people write them: the ledger's numeric(36,18) and Kraken's padded decimals trimmed. */
 const num = (v: unknown) => (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? canonicalDecimal(v) : String(v));

@@ -1,7 +1,7 @@
 // Renders /trades and /balance results for the terminal.
 import type { BalanceResult } from '../../../commands/balance.js';
 import type { TradesResult } from '../../../commands/trades.js';
-import { formatAge } from '../../services/trades/list-trades.js';
+import { formatAge } from '../../domain/trade-age.js';
 import type { CliIo } from '../io.js';
 import { money, price, signedMoney, signedPct, trimmed } from './numbers.js';
 import { tone } from './stats-text.js';

@@ -7,7 +7,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Actor, AppContext } from '../../app/context.js';
 import { engineRequests, trades, type EngineRequest, type Trade } from '../../db/schema/index.js';
 import type { ManualExitOutcome } from '../../engine/manual-exit.js';
-import { describeExit, exitRequestParams, type ExitRequestParams } from '../../engine/exit-request.js';
+import { exitRequestParams, type ExitRequestParams } from '../../engine/exit-request.js';
 import { AppError } from '../../errors.js';
 import { getBotState } from '../bot-state.js';
 import { enqueueEngineRequest, getEngineRequest, waitForEngineRequest } from '../engine-requests/store.js';
@@ -91,4 +91,3 @@ export async function awaitExit(ctx: Pick<AppContext, 'db'>, state: ExitRequestS
   return row ? stateOf(row, state.joined) : state;
 }
 
-export { describeExit };

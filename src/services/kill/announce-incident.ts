@@ -6,10 +6,11 @@
 // so a crash mid-post cannot leave an incident without its thread.
 import { and, desc, eq, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { AppContext } from '../../app/context.js';
-import { incidents, type Incident, type IncidentChecklistItem } from '../../db/schema/index.js';
+import { incidents } from '../../db/schema/index.js';
 import { checklistOf } from './persist-kill.js';
+import type { IncidentPoster } from './runtime.js';
 
-export type IncidentPoster = (incident: Incident, items: IncidentChecklistItem[]) => Promise<{ channel: string; ts: string }>;
+export type { IncidentPoster };
 
 const CLAIM_PREFIX = 'posting:';
 /** How long a claim protects a post in progress (Slack's own timeouts are far shorter). */

@@ -12,9 +12,9 @@ import { effectiveMode, getBotState } from '../bot-state.js';
 import { describeError, withDeadline } from './deadline.js';
 import { holdsLease } from '../engine-lease/runtime.js';
 import { cancelOnHalt, haltCancelState } from './halt-cancel.js';
-import { isHaltLatched, killRuntime } from './runtime.js';
+import { isHaltLatched } from './runtime.js';
 
-export type DeadManCtx = Pick<AppContext, 'config' | 'exchanges' | 'db' | 'clock' | 'logger' | 'alerts' | 'jobs'>;
+export type DeadManCtx = Pick<AppContext, 'config' | 'exchanges' | 'db' | 'clock' | 'logger' | 'alerts' | 'jobs' | 'kill'>;
 
 const LEFT_ARMED = "halted with orders possibly open on Kraken: the dead man's switch is left to run out so Kraken cancels them";
 
@@ -103,7 +103,7 @@ export class DeadMansSwitch {
   /** Halted: disarm only after the halt's Kraken cancel confirmed zero open orders (starting it if none is under way). */
   #haltCancelConfirmed(): boolean {
     const state = haltCancelState(this.#ctx);
-    if (state === 'none') void cancelOnHalt(this.#ctx, killRuntime(this.#ctx).latchReason ?? 'halted');
+    if (state === 'none') void cancelOnHalt(this.#ctx, this.#ctx.kill.latch.reason ?? 'halted');
     if (state === 'unconfirmed' && this.#lastError !== LEFT_ARMED) {
       this.#lastError = LEFT_ARMED;
       this.#ctx.logger.warn(LEFT_ARMED);

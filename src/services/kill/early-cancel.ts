@@ -1,8 +1,28 @@
 // Owns the head start of a kill in a fresh process (`ctb kill`): Kraken's CancelAll is sent before
 // the database is even opened, and the kill's own first cancel-all is that very call — so the
 // kill reports what Kraken answered to it instead of sending a second one and losing the count.
+// Also the cancel a shell can still make when the halt cannot be recorded at all (no usable
+// DATABASE_URL or DATA_DIR): CancelAll on Kraken and a confirming look at what is still open.
+// Both run before any context exists, so they take the configuration and a logger, nothing more.
+import type { Config } from '../../config/env.js';
+import { createKrakenExchange } from '../../exchange/kraken/create.js';
 import type { Exchange } from '../../exchange/types.js';
 import { urgently } from '../../exchange/urgency.js';
+import type { Logger } from '../../logger.js';
+
+/** Kraken's client with its CancelAll already sent (urgent lane); undefined without a key. Throws when the client cannot be built. */
+export function krakenWithEarlyCancel(config: Config, logger: Logger): Exchange | undefined {
+  if (!config.KRAKEN_API_KEY || !config.KRAKEN_API_SECRET) return undefined;
+  return withEarlyCancel(createKrakenExchange(config, { logger, armed: config.IS_LIVE }));
+}
+
+/** The cancel alone, when nothing can be recorded: what Kraken cancelled and how many are still open. Throws on failure. */
+export async function cancelOnKrakenOnly(config: Config, logger: Logger): Promise<{ canceled: number; open: number }> {
+  const kraken = createKrakenExchange(config, { logger, armed: false });
+  const { canceled } = await urgently(() => kraken.cancelAllOrders());
+  const open = await urgently(() => kraken.fetchOpenOrders());
+  return { canceled, open: open.length };
+}
 
 export function withEarlyCancel(inner: Exchange): Exchange {
   let early: Promise<{ canceled: number }> | null = urgently(() => inner.cancelAllOrders());

@@ -9,7 +9,11 @@
 // The requester waits a little for the answer; past that the checklist item shows pending and is
 // finished by the engine's process when the request is (engine-requests/handlers.ts, runner's
 // onFinished → finishChecklistRequest).
-import type { Actor, AppContext } from '../../app/context.js';
+import type { Actor } from '../../domain/actor.js';
+import type { Clock } from '../../clock.js';
+import type { Config } from '../../config/env.js';
+import type { Db } from '../../db/client.js';
+import type { ExchangeProvider } from '../../exchange/provider.js';
 import type { ChecklistItemKey, EngineRequest, EngineRequestKind } from '../../db/schema/index.js';
 import { readOnlyExchange } from '../../exchange/read-only.js';
 import { enqueueEngineRequest, waitForEngineRequest } from '../engine-requests/store.js';
@@ -34,7 +38,15 @@ export interface CapabilityOutcome {
   requestId?: number;
 }
 
-export type IncidentCapability = (ctx: AppContext, request: CapabilityRequest) => Promise<CapabilityOutcome>;
+/** What the incident's capabilities need: the database and clock to hand work over, the exchanges to reconcile here. */
+export interface IncidentDeps {
+  db: Db;
+  clock: Clock;
+  config: Config;
+  exchanges: ExchangeProvider;
+}
+
+export type IncidentCapability = (ctx: IncidentDeps, request: CapabilityRequest) => Promise<CapabilityOutcome>;
 
 export interface IncidentPorts {
   flatten: IncidentCapability;
@@ -56,7 +68,7 @@ export function outcomeOfRequest(row: EngineRequest): CapabilityOutcome {
 }
 
 /** Stores the work as an engine request and waits up to `waitMs` for its answer. */
-export async function handOver(ctx: AppContext, kind: EngineRequestKind, request: CapabilityRequest): Promise<CapabilityOutcome> {
+export async function handOver(ctx: Pick<IncidentDeps, 'db' | 'clock' | 'config'>, kind: EngineRequestKind, request: CapabilityRequest): Promise<CapabilityOutcome> {
   let row: EngineRequest;
   const waitMs = request.waitMs ?? ctx.config.INCIDENT_HANDOVER_WAIT;
   try {
@@ -81,7 +93,7 @@ export const reconcilePort: IncidentCapability = async (ctx, request) => {
 };
 
 /** The reconciliation itself, in a process with the key: Kraken's trade history and balances against the ledger. */
-export async function reconcileHere(ctx: AppContext): Promise<CapabilityOutcome> {
+export async function reconcileHere(ctx: IncidentDeps): Promise<CapabilityOutcome> {
   try {
     const report = await reconcileLedger(ctx, readOnlyExchange(ctx.exchanges.kraken()), { writeReport: true });
     return {

@@ -11,7 +11,7 @@ import { incidentChecklistItems, incidents, type ChecklistItemKey, type Incident
 import { AppError } from '../../errors.js';
 import { getEngineRequest } from '../engine-requests/store.js';
 import { cancelEverywhere } from './cancel-everywhere.js';
-import { checklistSpec } from './checklist.js';
+import { checklistSpec } from '../../domain/incident-checklist.js';
 import { claimAnnouncement, finishChecklistRequest, markChecklistAttempt, recordCapabilityOutcome } from './checklist-records.js';
 import { describeError } from './deadline.js';
 import { outcomeOfRequest, type CapabilityOutcome } from './incident-ports.js';

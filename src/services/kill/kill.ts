@@ -18,7 +18,8 @@ import { adoptHaltCancel } from './halt-cancel.js';
 import { handKrakenCancelOver } from './handoff.js';
 import { dropRunningKill, pendingKillPath, releaseRunningKill, saveRunningKill, type PendingKill } from './pending-kill.js';
 import { checklistOf, persistKill, recordCancelReport, type KillRecord, type PersistOutcome } from './persist-kill.js';
-import { killRuntime, latchHalt, type FlattenOutcome } from './runtime.js';
+import { announceIncident } from './announce-incident.js';
+import { latchHalt, type FlattenOutcome } from './runtime.js';
 import { closePositionsAfterKill } from './incident.js';
 
 export interface KillRequest {
@@ -139,9 +140,10 @@ async function recordOutcome(ctx: AppContext, result: KillResult, outcome: Persi
     await withDeadline(recordCancelReport(ctx.db, result.killId, { ...result.cancel, fence: result.fence }), ctx.config.KILL_DB_TIMEOUT, 'the database');
     const items = await withDeadline(checklistOf(ctx.db, outcome.incident.id), ctx.config.KILL_DB_TIMEOUT, 'the database');
     result.checklist = items.map(({ item, label, doneAt, doneBy }) => ({ item, label, doneAt, doneBy }));
-    const notify = killRuntime(ctx).hooks.onIncidentOpened;
-    if (!outcome.alreadyKilled && notify) {
-      notify(outcome.incident, items).catch((err) => ctx.logger.error({ err }, 'kill: could not post the incident thread'));
+    // Posted beside the reply, not before it; a process without a poster leaves it to the running bot's halt watcher.
+    const poster = ctx.kill.incidentPoster;
+    if (!outcome.alreadyKilled && poster) {
+      announceIncident(ctx, outcome.incident.id, poster).catch((err) => ctx.logger.error({ err }, 'kill: could not post the incident thread'));
     }
   } catch (err) {
     // The halt is written; only the incident's details could not be read back.

@@ -7,7 +7,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { cleanJson, cleanText } from '../../db/clean-text.js';
 import type { Db } from '../../db/client.js';
 import { botState, incidentChecklistItems, incidents, type Incident } from '../../db/schema/index.js';
-import { CHECKLIST } from './checklist.js';
+import { CHECKLIST } from '../../domain/incident-checklist.js';
 
 export interface KillRecord {
   killId: string;

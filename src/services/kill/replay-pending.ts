@@ -4,8 +4,9 @@
 import type { AppContext } from '../../app/context.js';
 import { describeError, withDeadline } from './deadline.js';
 import { readPendingKills, removePendingKills, writtenByItsKill } from './pending-kill.js';
-import { checklistOf, persistKill } from './persist-kill.js';
-import { killRuntime, latchHalt } from './runtime.js';
+import { announceIncident } from './announce-incident.js';
+import { persistKill } from './persist-kill.js';
+import { latchHalt } from './runtime.js';
 
 export interface ReplayOutcome {
   written: string[];
@@ -32,10 +33,9 @@ export async function replayPendingKills(ctx: AppContext): Promise<ReplayOutcome
       {
         // The kill's own reply said "pending" and posted nothing: announce it now, even when a
         // stalled transaction of that kill landed late on its own (then the incident is its own).
-        const notify = killRuntime(ctx).hooks.onIncidentOpened;
-        if (notify && outcome.incident.killId === kill.killId) {
-          const items = await checklistOf(ctx.db, outcome.incident.id);
-          notify(outcome.incident, items).catch((err) => ctx.logger.error({ err }, 'could not post the incident thread'));
+        const poster = ctx.kill.incidentPoster;
+        if (poster && outcome.incident.killId === kill.killId) {
+          announceIncident(ctx, outcome.incident.id, poster).catch((err) => ctx.logger.error({ err }, 'could not post the incident thread'));
         }
         await withDeadline(ctx.alerts.raise({
           source: 'kill', severity: 'critical', title: 'Kill written to the database after it came back: the bot is halted',

@@ -1,9 +1,13 @@
-// Owns the kill switch's in-process state: the halt latch and the hooks other areas plug in.
-// The latch is set the moment a kill starts (before any database access), so the engine and the
-// trading jobs of this process stop even when the halt cannot be written yet. One runtime per
-// AppContext (keyed by its job registry, which every copy of the context shares).
-import type { AppContext } from '../../app/context.js';
+// Owns the kill switch's in-process state and what a kill announces, as ports every context is built
+// with (src/app/build-context.ts) — no registry filled in later by whichever part starts:
+//   - the halt latch: set the moment a kill starts (before any database access), so the engine and
+//     the trading jobs of this process stop even when the halt cannot be written yet;
+//   - the incident poster: posts a new incident's checklist thread (Slack), given when the context
+//     is built by the features that run in this process (startBot), null where none does (a shell).
+// One latch per context, shared by every copy of it (runCommand's { ...ctx, actor }).
 import type { Incident, IncidentChecklistItem } from '../../db/schema/index.js';
+import type { JobRegistry } from '../../jobs/registry.js';
+import type { Logger } from '../../logger.js';
 
 export interface FlattenOutcome {
   ok: boolean;
@@ -11,64 +15,72 @@ export interface FlattenOutcome {
   details?: Record<string, unknown>;
 }
 
-// Flatten and reconcile are not hooks: they are the context's incident ports (incident-ports.ts),
-// built for every process, so no process records them as done without doing them.
-export interface KillHooks {
-  /** Posts the incident thread with its checklist buttons (Slack). */
-  onIncidentOpened?: (incident: Incident, items: IncidentChecklistItem[]) => Promise<void>;
-}
-
-export interface KillRuntime {
-  latched: boolean;
-  latchReason: string | null;
-  hooks: KillHooks;
-  /** Called when this process learns of a halt (its own kill, or another process's). */
-  onHalt: Set<(reason: string) => void>;
-}
-
-const runtimes = new WeakMap<object, KillRuntime>();
-
-export function killRuntime(ctx: Pick<AppContext, 'jobs'>): KillRuntime {
-  let rt = runtimes.get(ctx.jobs);
-  if (!rt) {
-    rt = { latched: false, latchReason: null, hooks: {}, onHalt: new Set() };
-    runtimes.set(ctx.jobs, rt);
-  }
-  return rt;
-}
-
-export function setKillHooks(ctx: Pick<AppContext, 'jobs'>, hooks: KillHooks): void {
-  Object.assign(killRuntime(ctx).hooks, hooks);
-}
+/** Posts an incident's thread (its checklist with buttons); answers where it went. */
+export type IncidentPoster = (incident: Incident, items: IncidentChecklistItem[]) => Promise<{ channel: string; ts: string }>;
 
 export const KILL_PAUSE_PREFIX = 'kill: ';
 
-/** Stops this process trading at once: latch, pause the trading jobs, tell listeners (the engine). */
-export function latchHalt(ctx: Pick<AppContext, 'jobs' | 'logger'>, reason: string): void {
-  const rt = killRuntime(ctx);
-  const first = !rt.latched;
-  rt.latched = true;
-  rt.latchReason = reason;
-  ctx.jobs.pauseTrading(`${KILL_PAUSE_PREFIX}${reason}`);
-  if (!first) return;
-  for (const listener of rt.onHalt) {
-    try {
-      listener(reason);
-    } catch (err) {
-      ctx.logger.error({ err }, 'a halt listener failed');
+/** This process's halt: latched by a kill (its own, or another process's seen by the halt watcher). */
+export class HaltLatch {
+  #reason: string | null = null;
+  readonly #listeners = new Set<(reason: string) => void>();
+
+  constructor(private readonly deps: { jobs: Pick<JobRegistry, 'pauseTrading' | 'resumeTrading' | 'tradingPaused'>; logger: Logger }) {}
+
+  get latched(): boolean {
+    return this.#reason !== null;
+  }
+
+  get reason(): string | null {
+    return this.#reason;
+  }
+
+  /** Stops this process trading at once: latch, pause the trading jobs, tell the listeners (halt means cancel). */
+  latch(reason: string): void {
+    const first = this.#reason === null;
+    this.#reason = reason;
+    this.deps.jobs.pauseTrading(`${KILL_PAUSE_PREFIX}${reason}`);
+    if (!first) return;
+    for (const listener of this.#listeners) {
+      try {
+        listener(reason);
+      } catch (err) {
+        this.deps.logger.error({ err }, 'a halt listener failed');
+      }
     }
+  }
+
+  /** After a resume: clears the latch and resumes the trading jobs this kill paused. */
+  release(): void {
+    this.#reason = null;
+    if (this.deps.jobs.tradingPaused?.startsWith(KILL_PAUSE_PREFIX)) this.deps.jobs.resumeTrading();
+  }
+
+  /** Called when this process learns of a halt (the kill feature's cancel on Kraken); returns the unsubscribe. */
+  onHalt(listener: (reason: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
   }
 }
 
-/** After a resume: clears the latch and resumes the trading jobs this kill paused. */
-export function releaseHalt(ctx: Pick<AppContext, 'jobs'>): void {
-  const rt = killRuntime(ctx);
-  rt.latched = false;
-  rt.latchReason = null;
-  if (ctx.jobs.tradingPaused?.startsWith(KILL_PAUSE_PREFIX)) ctx.jobs.resumeTrading();
+/** The kill's ports on the context. */
+export interface KillPorts {
+  readonly latch: HaltLatch;
+  /** Null in a process that posts no incident threads (a shell, a bot without Slack's ops channel). */
+  readonly incidentPoster: IncidentPoster | null;
+}
+
+type WithKill = { kill: KillPorts };
+
+export function latchHalt(ctx: WithKill, reason: string): void {
+  ctx.kill.latch.latch(reason);
+}
+
+export function releaseHalt(ctx: WithKill): void {
+  ctx.kill.latch.release();
 }
 
 /** For the engine: true when this process must not place orders (a kill is latched). */
-export function isHaltLatched(ctx: Pick<AppContext, 'jobs'>): boolean {
-  return killRuntime(ctx).latched;
+export function isHaltLatched(ctx: WithKill): boolean {
+  return ctx.kill.latch.latched;
 }

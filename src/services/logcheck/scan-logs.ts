@@ -7,20 +7,12 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { formatDuration } from '../../config/duration.js';
+import { describeFinding, type LogFinding } from '../../domain/log-finding.js';
 import { ERROR_LEVEL, UNHANDLED_EVENTS, UNHANDLED_TEXT, type UnhandledEvent } from './markers.js';
 
-export const LOG_FILES = ['system.log', 'anomalies.log'] as const;
+export type { LogFinding };
 
-export interface LogFinding {
-  file: string;
-  line: number;
-  time: string;
-  level: number;
-  kind: UnhandledEvent | 'fatal' | 'error';
-  msg: string;
-  /** The error's type and message when the line carries a serialized `err`. */
-  error?: string;
-}
+export const LOG_FILES = ['system.log', 'anomalies.log'] as const;
 
 export interface LogScanResult {
   ok: boolean;
@@ -131,11 +123,6 @@ export async function scanLogs(opts: ScanOptions): Promise<LogScanResult> {
     total: found.length,
     summary: summarize(found, findings, window, files.length),
   };
-}
-
-export function describeFinding(f: LogFinding): string {
-  const what = f.kind === 'uncaughtException' || f.kind === 'unhandledRejection' ? f.kind : `level ${f.level}`;
-  return `${f.time} ${f.file}:${f.line} [${what}] ${f.msg}${f.error && !f.msg.includes(f.error) ? ` (${f.error})` : ''}`;
 }
 
 function summarize(all: LogFinding[], named: LogFinding[], window: string, fileCount: number): string {

@@ -4,10 +4,11 @@
 import type { AppContext } from '../../app/context.js';
 import type { RecordedCheck } from '../../db/schema/index.js';
 import { getBotState, type Mode } from '../bot-state.js';
-import { describeTradingState, type TradingStateInfo } from '../trading-state.js';
-import { readEngineHolder, shellView, type EngineHolderView, type ShellView } from '../engine-lease/holder-view.js';
+import { describeTradingState, type TradingStateInfo } from '../../domain/trading-state.js';
+import type { EngineHolderView } from '../../domain/engine-holder.js';
+import { readEngineHolder, shellView, type ShellView } from '../engine-lease/holder-view.js';
 import { engineMode } from '../mode-status.js';
-import { standingOf, type ReconciliationStanding } from '../reconcile/start/state.js';
+import { standingOf, type ReconciliationStanding } from '../../domain/reconciliation-standing.js';
 import { APPROVALS_NEEDED } from './records.js';
 import { findOpenRequest, loadSignOffs, standingApprovals, type SignOff } from '../../db/queries/mode-change.js';
 

@@ -5,7 +5,11 @@
 // index chains whose heads only move forward. Amounts are compared as decimal strings first and only
 // with exact decimals when the texts differ, which keeps 100,000 fills well under a second.
 import { Dec } from '../../decimal.js';
+import { canonicalDecimal } from '../../domain/decimal-text.js';
 import type { ExchangeTrade, Side } from '../../exchange/types.js';
+
+// Reconciliation keys spell amounts this way (domain/decimal-text.ts).
+export { canonicalDecimal };
 
 export interface LedgerFill {
   id: number;
@@ -92,15 +96,6 @@ export function compareFill(fill: LedgerFill, trade: ExchangeTrade, tol: Toleran
   if (!withinRel(fill.price, trade.price, tol.price)) fields.push('price');
   if (!withinAbs(fill.fee, trade.fee, tol.fee)) fields.push('fee');
   return fields;
-}
-
-/** "0.0100" → "0.01", "5.000" → "5", "7" → "7": one spelling per number, for hash keys. */
-export function canonicalDecimal(s: string): string {
-  if (s.indexOf('.') < 0) return s;
-  let end = s.length;
-  while (end > 0 && s.charCodeAt(end - 1) === 48) end -= 1; // '0'
-  if (end > 0 && s.charCodeAt(end - 1) === 46) end -= 1; // '.'
-  return s.slice(0, end);
 }
 
 /**

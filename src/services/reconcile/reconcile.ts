@@ -1,7 +1,9 @@
 // Owns one reconciliation run: the ledger's live fills against Kraken's trade history (fetched
 // with paging inside the rate limits), classified by matchTrades, plus balance diffs; written as a
 // JSON report under REPORTS_DIR unless it is a dry run. `ctb reconcile` and the audit use it.
-import type { AppContext } from '../../app/context.js';
+import type { Clock } from '../../clock.js';
+import type { Config } from '../../config/env.js';
+import type { Db } from '../../db/client.js';
 import type { Balance, Exchange, ExchangeTrade } from '../../exchange/types.js';
 import { balanceDiffs, type BalanceDiff } from './balances.js';
 import { fetchAllTrades, type FetchProgress, type FetchTradesOptions } from './fetch-exchange-trades.js';
@@ -44,7 +46,14 @@ export interface ReconcileOptions extends Pick<FetchTradesOptions, 'onProgress' 
   balances?: () => Promise<Balance[]>;
 }
 
-export async function reconcile(ctx: AppContext, exchange: Exchange, opts: ReconcileOptions): Promise<ReconcileReport> {
+/** What a reconciliation needs: the ledger, the clock, where reports go and the legacy cutoff. */
+export interface ReconcileDeps {
+  db: Db;
+  clock: Clock;
+  config: Pick<Config, 'RECONCILE_LEGACY_CUTOFF' | 'REPORTS_DIR'>;
+}
+
+export async function reconcile(ctx: ReconcileDeps, exchange: Exchange, opts: ReconcileOptions): Promise<ReconcileReport> {
   const now = ctx.clock.now();
   const configured = ctx.config.RECONCILE_LEGACY_CUTOFF ? new Date(ctx.config.RECONCILE_LEGACY_CUTOFF) : null;
   const ledger = await loadLiveFills(ctx.db);

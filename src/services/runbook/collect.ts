@@ -12,7 +12,7 @@ import { getRotation } from '../oncall/store.js';
 import type { OnCallNow } from '../oncall/schedule.js';
 import { whoIsOnCall } from '../oncall/who-is-on-call.js';
 import { readReleaseInfo } from '../release/version.js';
-import type { AuditCheckLine, AuditInfo, OnCallInfo, RunbookData, StateInfo } from './data.js';
+import type { AuditCheckLine, AuditInfo, OnCallInfo, RunbookData, StateInfo } from '../../domain/runbook/data.js';
 
 export type RunbookContext = Pick<AppContext, 'config' | 'db' | 'clock'>;
 

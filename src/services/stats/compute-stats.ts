@@ -9,7 +9,7 @@ import {
   closedTradesByStrategy, drawdownInWindow, equityFacts, openTradesByStrategy, recentClosedTrades,
   type ClosedGroupRow, type OpenGroupRow, type StatsWindow,
 } from '../../db/queries/stats-ledger.js';
-import type { StatsPeriod } from './periods.js';
+import type { StatsPeriod } from '../../domain/stats-periods.js';
 
 export type BookName = 'paper' | 'live' | 'replay';
 type Mode = 'paper' | 'live';

@@ -2,8 +2,7 @@
 // what would be sold, with a button behind Slack's confirm dialog; the click sends the exit to the
 // engine's process and posts its progress in the channel — pending, then updated to done or failed.
 // Slack retries are dropped by the delivery guard; a second click joins the exit still pending.
-import { EXIT_WAIT_SECONDS, exitCommand } from '../../../commands/exit.js';
-import { awaitExit } from '../../services/exits/request-exit.js';
+import { awaitExitAnswer, EXIT_WAIT_SECONDS, exitCommand } from '../../../commands/exit.js';
 import { EXIT_CONFIRM_ACTION, renderExitConfirm, renderExitProgress, type ExitButtonValue } from '../views/exit.js';
 import { usageError } from './routes.js';
 import type { ActionRow, SlashSubcommand } from './types.js';
@@ -42,7 +41,7 @@ export const exitConfirmAction: ActionRow = {
     const posted = channel ? await req.reply.post(channel, renderExitProgress(result, req.actor.id)) : null;
     if (!posted) await req.reply.inChannel(renderExitProgress(result, req.actor.id));
     if (!result.request) return;
-    const request = await awaitExit(req.ctx, result.request, EXIT_WAIT_SECONDS * 2 * 1000);
+    const request = await awaitExitAnswer(req.ctx, result.request, EXIT_WAIT_SECONDS * 2 * 1000);
     const final = renderExitProgress({ ...result, status: request.status, ok: request.status === 'done', request }, req.actor.id);
     if (posted) await req.reply.update(posted.channel, posted.ts, final);
     else await req.reply.inChannel(final);

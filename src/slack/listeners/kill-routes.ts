@@ -4,9 +4,9 @@
 // `/mode resume`. Retries of any of them are dropped by the delivery guard, and the kill itself is
 // keyed by the delivery, so a retry reaching another replica joins the same kill.
 import { incidentDoneCommand } from '../../../commands/incident-done.js';
+import { readIncident } from '../../../commands/incident-show.js';
 import { killCommand } from '../../../commands/kill.js';
 import { resumeCommand } from '../../../commands/resume.js';
-import { currentIncident } from '../../services/kill/incident.js';
 import { INCIDENT_ITEM_ACTION, renderChecklistTick, renderIncident, renderKillReply, renderResume } from '../views/kill.js';
 import { commandRoute } from './routes.js';
 import type { ActionRow, SlashSubcommand } from './types.js';
@@ -42,7 +42,7 @@ export const incidentItemAction: ActionRow = {
     const channel = req.body.channel?.id;
     const ts = req.body.message?.ts;
     if (channel && ts) {
-      const view = await currentIncident(req.ctx, result.incidentId);
+      const view = await readIncident(req.ctx, result.incidentId);
       if (view) await req.reply.update(channel, ts, renderIncident(view.incident, view.items));
       await req.reply.post(channel, renderChecklistTick(result), { threadTs: (req.body.message?.thread_ts as string | undefined) ?? ts });
     } else {

@@ -2,9 +2,8 @@
 // same window in that message's thread (files.uploadV2). The reply goes to the channel because an
 // ephemeral message cannot have a thread; if the bot may not post there, the figures come back
 // ephemerally with a note instead.
-import { statsCommand } from '../../../commands/stats.js';
-import { renderEquityChart } from '../../services/stats/equity-chart.js';
-import { readStatsPeriod, STATS_PERIODS } from '../../services/stats/periods.js';
+import { drawStatsChart, statsCommand } from '../../../commands/stats.js';
+import { readStatsPeriod, STATS_PERIODS } from '../../domain/stats-periods.js';
 import { didYouMean } from '../../suggest-similar.js';
 import { context } from '../views/message.js';
 import { periodLabel, renderNoChart, renderStats } from '../views/stats.js';
@@ -14,7 +13,7 @@ import type { SlashRequest, SlashSubcommand } from './types.js';
 export const STATS_USAGE = '/stats [24h|7d|30d|all]';
 
 export function parseStatsText(rest: string): { period: (typeof STATS_PERIODS)[number] } {
-  // The same period words as `ctb stats [period]` (services/stats/periods.ts).
+  // The same period words as `ctb stats [period]` (domain/stats-periods.ts).
   const words = rest.trim().split(/\s+/).filter(Boolean);
   if (words.length === 0) return { period: 'all' };
   const period = words.length === 1 ? readStatsPeriod(words[0]!) : undefined;
@@ -24,8 +23,7 @@ export function parseStatsText(rest: string): { period: (typeof STATS_PERIODS)[n
 }
 
 async function postChart(req: SlashRequest, result: Awaited<ReturnType<typeof statsCommand.run>>, channel: string, threadTs: string): Promise<void> {
-  const window = { from: result.from ? new Date(result.from) : null, to: new Date(result.to) };
-  const chart = await renderEquityChart(req.ctx.db, { window, title: `Equity and drawdown — ${periodLabel(result)}`, currency: req.ctx.config.QUOTE_CURRENCY });
+  const chart = await drawStatsChart(req.ctx, result, `Equity and drawdown — ${periodLabel(result)}`);
   if (!chart) {
     await req.reply.post(channel, renderNoChart(result), { threadTs });
     return;

@@ -1,13 +1,13 @@
 // The paper/LIVE badge every message the bot posts carries, so nobody mistakes a paper result for
 // real money (or the reverse). withBadge() is applied by the reply helpers, not by each view.
-import type { TradingState } from '../../services/trading-state.js';
+import type { TradingState } from '../../domain/trading-state.js';
 import type { KnownBlock, SlackMessage } from './message.js';
 
 export interface BadgeState {
   /** The mode the engine actually trades in (effectiveMode), or null when it could not be read. */
   mode: 'paper' | 'live' | null;
   halted: boolean;
-  /** active | reducing | halted (services/trading-state.ts); absent when it could not be read. */
+  /** active | reducing | halted (domain/trading-state.ts); absent when it could not be read. */
   tradingState?: TradingState;
 }
 

@@ -2,7 +2,7 @@
 // confirm dialog) and the exit's progress (pending → done / failed, with what happened to each
 // trade). Pure functions of the command's result.
 import type { ExitResult } from '../../../commands/exit.js';
-import { describeExit } from '../../services/exits/request-exit.js';
+import { describeExit } from '../../domain/exit-outcome.js';
 import { actorLabel } from './format.js';
 import { context, escapeText, fitText, listSection, section, type KnownBlock, type SlackMessage } from './message.js';
 

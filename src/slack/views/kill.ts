@@ -3,7 +3,7 @@
 // reply. Pure functions of plain data; the reply helpers add the paper/LIVE badge.
 import type { ChecklistItemKey, Incident, IncidentChecklistItem } from '../../db/schema/index.js';
 import type { CancelReport } from '../../services/kill/cancel-everywhere.js';
-import { awaitingFills, checklistSpec } from '../../services/kill/checklist.js';
+import { awaitingFills, checklistSpec } from '../../domain/incident-checklist.js';
 import type { DoItemResult } from '../../services/kill/incident.js';
 import type { KillResult } from '../../services/kill/kill.js';
 import type { ResumeResult } from '../../services/kill/resume.js';

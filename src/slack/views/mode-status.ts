@@ -1,7 +1,8 @@
 // Renders `/mode status` and `/golive status` results.
 import type { GoLiveStatusResult } from '../../../commands/golive-status.js';
 import type { ModeStatusResult, OpenModeRequest } from '../../../commands/mode-status.js';
-import type { EngineHolderView, ShellView } from '../../services/engine-lease/holder-view.js';
+import type { EngineHolderView } from '../../domain/engine-holder.js';
+import type { ShellView } from '../../services/engine-lease/holder-view.js';
 import type { AuditVerdict, ModeStatus } from '../../services/mode-status.js';
 import { actorLabel, slackDate } from './format.js';
 import { tradingStateField } from './trading-state.js';

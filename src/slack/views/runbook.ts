@@ -2,7 +2,7 @@
 // turned into Slack mrkdwn — a header, one section per heading (split below Slack's 3000-character
 // limit), tables as bullet lines, people as mentions and channels as links.
 import type { RunbookResult } from '../../../commands/runbook.js';
-import { renderRunbook } from '../../services/runbook/index.js';
+import { renderRunbook } from '../../domain/runbook/index.js';
 import { renderHelp, type HelpCommand } from './help.js';
 import { context, divider, escapeText, header, section, type KnownBlock, type SlackMessage } from './message.js';
 

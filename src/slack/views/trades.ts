@@ -2,7 +2,7 @@
 // the last closed trades; the paper book beside Kraken's balances. Pure functions of result objects.
 import type { BalanceResult } from '../../../commands/balance.js';
 import type { TradesResult } from '../../../commands/trades.js';
-import { formatAge } from '../../services/trades/list-trades.js';
+import { formatAge } from '../../domain/trade-age.js';
 import { slackDate } from './format.js';
 import { context, escapeText, fields, section, type KnownBlock, type SlackMessage } from './message.js';
 

@@ -1,6 +1,6 @@
 // The trading state (active | reducing | halted) as one Slack field value: the state, what it
 // means, and who set it, why and when. Shared by /mode status, /golive status and App Home.
-import { TRADING_STATE_MEANING, type TradingStateInfo } from '../../services/trading-state.js';
+import { TRADING_STATE_MEANING, type TradingStateInfo } from '../../domain/trading-state.js';
 import { actorLabel, slackDate } from './format.js';
 import { escapeText } from './message.js';
 

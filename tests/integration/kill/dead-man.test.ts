@@ -14,7 +14,7 @@ import { LiveTradingNotArmedError } from '../../../src/exchange/errors.js';
 import { silentLogger } from '../../../src/logger.js';
 import { updateBotState } from '../../../src/services/bot-state.js';
 import { DeadMansSwitch } from '../../../src/services/kill/dead-man.js';
-import { killFeature } from '../../../src/services/kill/kill-feature.js';
+import { killFeature } from '../../../src/app/features/kill.js';
 import { haltCancelState } from '../../../src/services/kill/halt-cancel.js';
 import { setEngineLease } from '../../../src/services/engine-lease/runtime.js';
 import { latchHalt } from '../../../src/services/kill/runtime.js';

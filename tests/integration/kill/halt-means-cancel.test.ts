@@ -10,7 +10,7 @@ import { systemClock } from '../../../src/clock.js';
 import { testConfig } from '../../../src/config/env.js';
 import { silentLogger } from '../../../src/logger.js';
 import { updateBotState } from '../../../src/services/bot-state.js';
-import { killFeature } from '../../../src/services/kill/kill-feature.js';
+import { killFeature } from '../../../src/app/features/kill.js';
 import { createPostgresTestDb } from '../../support/db.js';
 import { startFakeKraken } from '../../support/fake-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';

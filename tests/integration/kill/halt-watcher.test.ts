@@ -13,7 +13,7 @@ import { connectPostgres, execute } from '../../../src/db/client.js';
 import { engineFeature } from '../../../src/engine/feature.js';
 import { silentLogger } from '../../../src/logger.js';
 import { getBotState, updateBotState } from '../../../src/services/bot-state.js';
-import { killFeature } from '../../../src/services/kill/kill-feature.js';
+import { killFeature } from '../../../src/app/features/kill.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
 import { isHaltLatched } from '../../../src/services/kill/runtime.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';

@@ -13,7 +13,7 @@ import { testConfig } from '../../../src/config/env.js';
 import { engineRequests, incidentChecklistItems, trades } from '../../../src/db/schema/index.js';
 import { engineFeature } from '../../../src/engine/feature.js';
 import { silentLogger } from '../../../src/logger.js';
-import { killFeature } from '../../../src/services/kill/kill-feature.js';
+import { killFeature } from '../../../src/app/features/kill.js';
 import { recordingIo } from '../../support/cli-io.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { maCross } from '../../support/engine.js';

@@ -8,7 +8,7 @@ import { incidents } from '../../../src/db/schema/index.js';
 import { bearerMatches } from '../../../src/http/kill-route.js';
 import { silentLogger } from '../../../src/logger.js';
 import { getBotState } from '../../../src/services/bot-state.js';
-import { killFeature } from '../../../src/services/kill/kill-feature.js';
+import { killFeature } from '../../../src/app/features/kill.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';

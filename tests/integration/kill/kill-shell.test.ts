@@ -12,7 +12,7 @@ import { testConfig } from '../../../src/config/env.js';
 import { engineRequests } from '../../../src/db/schema/index.js';
 import { silentLogger } from '../../../src/logger.js';
 import { getBotState, updateBotState } from '../../../src/services/bot-state.js';
-import { killFeature } from '../../../src/services/kill/kill-feature.js';
+import { killFeature } from '../../../src/app/features/kill.js';
 import { systemClock } from '../../../src/clock.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';

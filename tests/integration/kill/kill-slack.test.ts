@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { connectPostgres } from '../../../src/db/client.js';
 import { auditRuns, incidentChecklistItems, incidents } from '../../../src/db/schema/index.js';
 import { getBotState } from '../../../src/services/bot-state.js';
-import { createKillFeature } from '../../../src/services/kill/kill-feature.js';
+import { createKillFeature } from '../../../src/app/features/kill.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
 import { readPendingKills } from '../../../src/services/kill/pending-kill.js';
 import { isHaltLatched } from '../../../src/services/kill/runtime.js';

@@ -13,7 +13,7 @@ import { cleanJson, cleanText } from '../../../src/db/clean-text.js';
 import { alertEvents, alertGroups, commandLog, incidents } from '../../../src/db/schema/index.js';
 import { silentLogger } from '../../../src/logger.js';
 import { getBotState } from '../../../src/services/bot-state.js';
-import { killFeature } from '../../../src/services/kill/kill-feature.js';
+import { killFeature } from '../../../src/app/features/kill.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { startSlackHarness, USERS } from '../../support/slack-harness.js';
 

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../src/db/client.js';
 import { effectiveMode, getBotState, updateBotState } from '../../../src/services/bot-state.js';
-import { modeFeature } from '../../../src/services/mode/mode-feature.js';
+import { modeFeature } from '../../../src/app/features/mode.js';
 import { createHttpServer } from '../../../src/http/server.js';
 import { silentLogger } from '../../../src/logger.js';
 import { createTestDb, type DbKind } from '../../support/db.js';

@@ -7,7 +7,7 @@ import { Engine } from '../../../src/engine/engine.js';
 import { PacedFeed } from '../../../src/market/paced-feed.js';
 import { getBotState } from '../../../src/services/bot-state.js';
 import { pauseByOperator, unpauseEntries } from '../../../src/services/entries-pause.js';
-import { tradingStateOf } from '../../../src/services/trading-state.js';
+import { tradingStateOf } from '../../../src/domain/trading-state.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { candlesFrom, engineContext, maCross, roundTripCloses, type EngineTestContext } from '../../support/engine.js';
 

@@ -11,7 +11,7 @@ import { healthFeature } from '../../../src/http/health.js';
 import { silentLogger } from '../../../src/logger.js';
 import { metricsFeature } from '../../../src/metrics/feature.js';
 import { getBotState, updateBotState } from '../../../src/services/bot-state.js';
-import { tradingStateOf } from '../../../src/services/trading-state.js';
+import { tradingStateOf } from '../../../src/domain/trading-state.js';
 import { testContext } from '../../support/app-context.js';
 import { recordingIo } from '../../support/cli-io.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';

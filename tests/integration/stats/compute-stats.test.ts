@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfig } from '../../../src/config/env.js';
 import type { Database } from '../../../src/db/client.js';
 import { computeStats, type BookStats, type StatsReport } from '../../../src/services/stats/compute-stats.js';
-import { windowFor, type StatsPeriod } from '../../../src/services/stats/periods.js';
+import { windowFor, type StatsPeriod } from '../../../src/domain/stats-periods.js';
 import { createTestDb, type DbKind } from '../../support/db.js';
 import { FIXTURE_NOW, seedHandComputedLedger } from '../../support/factories/stats-ledger-fixture.js';
 

@@ -5,7 +5,7 @@ import { ManualClock } from '../../../src/clock.js';
 import { connectPostgres, type Database } from '../../../src/db/client.js';
 import { scheduledReports } from '../../../src/db/schema/index.js';
 import { createStatsSummaries } from '../../../src/jobs/stats-summaries.js';
-import { statsSummariesFeature } from '../../../src/jobs/stats-summaries-feature.js';
+import { statsSummariesFeature } from '../../../src/app/features/stats-summaries.js';
 import { slackSummaryPoster } from '../../../src/slack/summary-poster.js';
 import { markReportPosted, reportPeriod } from '../../../src/services/stats/scheduled-reports.js';
 import { renderStatsSummary } from '../../../src/slack/views/stats.js';

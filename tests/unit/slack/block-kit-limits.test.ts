@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { OncallShowResult } from '../../../commands/oncall-show.js';
 import type { Incident, IncidentChecklistItem } from '../../../src/db/schema/index.js';
 import type { AuditReport, CheckResult } from '../../../src/services/audit/types.js';
-import { placeholderRunbookData } from '../../../src/services/runbook/index.js';
+import { placeholderRunbookData } from '../../../src/domain/runbook/index.js';
 import type { BookStats, StatsReport } from '../../../src/services/stats/compute-stats.js';
 import * as alertAction from '../../../src/slack/views/alert-action.js';
 import { parentMessage } from '../../../src/slack/views/alert.js';

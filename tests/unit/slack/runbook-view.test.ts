@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { testConfig } from '../../../src/config/env.js';
 import { runbookDataFromConfig } from '../../../src/services/runbook/collect.js';
-import type { RunbookData } from '../../../src/services/runbook/data.js';
+import type { RunbookData } from '../../../src/domain/runbook/data.js';
 import { markdownToBlocks, renderRunbookMessage } from '../../../src/slack/views/runbook.js';
 
 const data = (over: Partial<RunbookData> = {}): RunbookData => ({

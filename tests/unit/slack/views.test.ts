@@ -6,7 +6,7 @@ import { badgeBlock, withBadge } from '../../../src/slack/views/badge.js';
 import { renderError, renderRefused } from '../../../src/slack/views/error.js';
 import { renderCommandUsage, renderHelp } from '../../../src/slack/views/help.js';
 import { textMessage } from '../../../src/slack/views/message.js';
-import type { EngineHolderView } from '../../../src/services/engine-lease/holder-view.js';
+import type { EngineHolderView } from '../../../src/domain/engine-holder.js';
 import { renderGoLiveStatus, renderModeStatus } from '../../../src/slack/views/mode-status.js';
 
 const runningEngine: EngineHolderView = {

@@ -1,7 +1,8 @@
 // Checklist 3: "Tail logs/system.log and logs/anomalies.log — ensure no unhandled errors remain."
 // Reads both files (and fresh archives) for the last LOG_CHECK_WINDOW and fails naming the first few.
 import { formatDuration } from '../../../config/duration.js';
-import { describeFinding, scanLogs } from '../../logcheck/scan-logs.js';
+import { describeFinding } from '../../../domain/log-finding.js';
+import { scanLogs } from '../../logcheck/scan-logs.js';
 import { defineCheck } from '../types.js';
 
 export const unhandledErrorsCheck = defineCheck({

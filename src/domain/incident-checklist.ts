@@ -1,6 +1,6 @@
 // The manual-intervention checklist every kill opens (go-live checklist §9): the same four items,
 // in this order, in the database, in Slack (one button each) and in `ctb incident`.
-import type { ChecklistItemKey } from '../../db/schema/index.js';
+import type { ChecklistItemKey } from '../db/schema/index.js';
 
 export interface ChecklistItemSpec {
   item: ChecklistItemKey;

@@ -6,24 +6,26 @@
 // Kraken whenever it learns of a halt, and carries out the cancels handed over by processes
 // without the key (cancel_all engine requests).
 import { hostname } from 'node:os';
-import type { AppContext } from '../../app/context.js';
-import type { Feature } from '../../app/feature.js';
+import type { AppContext } from '../context.js';
+import type { Feature } from '../feature.js';
 import { killRoute } from '../../http/kill-route.js';
-import { subscribeAutoKill } from './auto-kill.js';
-import { announceIncident, announceUnposted, type IncidentPoster } from './announce-incident.js';
-import { startDeadMansSwitch } from './dead-man.js';
-import { describeError } from './deadline.js';
-import { startHaltWatcher } from './halt-watcher.js';
-import { incidentThreadRefresher, type IncidentThread } from './incident-thread.js';
-import { cancelAllHandler } from '../engine-requests/handlers.js';
-import { startRequestRunner, type RequestRunner } from '../engine-requests/runner.js';
-import { holdsLease } from '../engine-lease/runtime.js';
-import { cancelOnHalt } from './halt-cancel.js';
-import { killRuntime, setKillHooks } from './runtime.js';
-import { staleEngineHandler, startWatchdog } from '../self-heal/watchdog.js';
+import { subscribeAutoKill } from '../../services/kill/auto-kill.js';
+import { announceUnposted, type IncidentPoster } from '../../services/kill/announce-incident.js';
+import { startDeadMansSwitch } from '../../services/kill/dead-man.js';
+import { describeError } from '../../services/kill/deadline.js';
+import { startHaltWatcher } from '../../services/kill/halt-watcher.js';
+import { incidentThreadRefresher, type IncidentThread } from '../../services/kill/incident-thread.js';
+import { cancelAllHandler } from '../../services/engine-requests/handlers.js';
+import { startRequestRunner, type RequestRunner } from '../../services/engine-requests/runner.js';
+import { holdsLease } from '../../services/engine-lease/runtime.js';
+import { cancelOnHalt } from '../../services/kill/halt-cancel.js';
+import { staleEngineHandler, startWatchdog } from '../../services/self-heal/watchdog.js';
 
 export interface KillFeatureOptions {
-  /** Posts an incident's checklist thread (Slack, when configured). */
+  /**
+   * Posts an incident's checklist thread (Slack, when configured). Given to the context when the bot
+   * is built with this feature (startBot), so a kill run through the context posts through it.
+   */
   incidentPoster?: (ctx: AppContext) => IncidentPoster | undefined;
   /** Keeps the incident thread in step with checklist items the engine's process answers (Slack). */
   incidentThread?: (ctx: AppContext) => IncidentThread | undefined;
@@ -33,6 +35,7 @@ export function createKillFeature(opts: KillFeatureOptions = {}): Feature {
   return {
     name: 'kill',
     roles: ['all', 'web', 'worker'],
+    ...(opts.incidentPoster ? { provides: { incidentPoster: opts.incidentPoster } } : {}),
     async start(ctx, http, startOpts) {
       // Every role serves it: a web replica kills without the engine worker.
       http.route('POST', '/kill', killRoute(ctx));
@@ -40,15 +43,11 @@ export function createKillFeature(opts: KillFeatureOptions = {}): Feature {
       if (holdsKey) await warmKraken(ctx);
       const trades = startOpts.role !== 'web';
       // Halt means cancel: registered before the watcher's first poll, which latches a persisted halt.
-      const onHalt = (reason: string) => void cancelOnHalt(ctx, reason);
-      if (holdsKey && trades) killRuntime(ctx).onHalt.add(onHalt);
+      const stopCancelOnHalt = holdsKey && trades ? ctx.kill.latch.onHalt((reason) => void cancelOnHalt(ctx, reason)) : () => {};
       const runner: RequestRunner | null = holdsKey && trades
         ? startRequestRunner(ctx, { holder: `${hostname()}:${process.pid}`, handlers: { cancel_all: cancelAllHandler(ctx) } })
         : null;
-      const poster = opts.incidentPoster?.(ctx);
-      if (poster) {
-        setKillHooks(ctx, { onIncidentOpened: (incident) => announceIncident(ctx, incident.id, poster).then(() => undefined) });
-      }
+      const poster = ctx.kill.incidentPoster;
       let postFailures = 0;
       const thread = opts.incidentThread?.(ctx);
       const refreshThread = thread ? incidentThreadRefresher(ctx, thread) : async () => {};
@@ -75,7 +74,7 @@ export function createKillFeature(opts: KillFeatureOptions = {}): Feature {
       return {
         async stop() {
           unsubscribeAutoKill();
-          killRuntime(ctx).onHalt.delete(onHalt);
+          stopCancelOnHalt();
           await runner?.stop();
           await watchdog.stop();
           await deadMan?.stop();

@@ -1,6 +1,6 @@
 // Owns the stats periods operators ask for (24h, 7d, 30d, all) and the windows they stand for.
-import type { StatsWindow } from '../../db/queries/stats-ledger.js';
-import { didYouMean } from '../../suggest-similar.js';
+import type { StatsWindow } from '../db/queries/stats-ledger.js';
+import { didYouMean } from '../suggest-similar.js';
 
 export const STATS_PERIODS = ['24h', '7d', '30d', 'all'] as const;
 export type StatsPeriod = (typeof STATS_PERIODS)[number];

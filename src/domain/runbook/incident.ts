@@ -1,7 +1,7 @@
 // Owns the incident procedure: kill, pause, resume, revert to paper, the manual-intervention
 // checklist, and how escalation works with its SLAs. A pure function of RunbookData;
 // docs/incident-response.md is this text rendered with placeholders.
-import { CHECKLIST } from '../kill/checklist.js';
+import { CHECKLIST } from '../incident-checklist.js';
 import type { RunbookData } from './data.js';
 import { code, glance, ladder, people, roundsSource, slaSource, type RenderOptions } from './format.js';
 

@@ -2,10 +2,10 @@
 // not armed trades paper (effectiveMode) and raises a critical alert, because someone expects live
 // trading that is not happening; requests interrupted by a restart are closed; and a job closes
 // requests as they expire (the rows' timestamps are the record, the job only acts on them).
-import type { Feature } from '../../app/feature.js';
-import type { AppContext } from '../../app/context.js';
-import { effectiveMode, getBotState } from '../bot-state.js';
-import { expireOverdueRequests } from './expire-requests.js';
+import type { Feature } from '../feature.js';
+import type { AppContext } from '../context.js';
+import { effectiveMode, getBotState } from '../../services/bot-state.js';
+import { expireOverdueRequests } from '../../services/mode/expire-requests.js';
 
 export async function checkModeAtStart(ctx: AppContext): Promise<{ storedMode: string; effectiveMode: string; alerted: boolean }> {
   const state = await getBotState(ctx.db);

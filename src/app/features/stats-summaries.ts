@@ -2,9 +2,9 @@
 // scheduled_reports makes each period post once), registers the daily, weekly and retry jobs
 // when Slack and SLACK_OPS_CHANNEL are configured, posting through the Web API with the badge.
 import { hostname } from 'node:os';
-import type { Feature } from '../app/feature.js';
-import { renderStatsSummary } from '../slack/views/stats.js';
-import { createStatsSummaries } from './stats-summaries.js';
+import type { Feature } from '../feature.js';
+import { renderStatsSummary } from '../../slack/views/stats.js';
+import { createStatsSummaries } from '../../jobs/stats-summaries.js';
 
 export const statsSummariesFeature: Feature = {
   name: 'stats-summaries',
@@ -15,7 +15,7 @@ export const statsSummariesFeature: Feature = {
       return;
     }
     // The Web API client is imported only when summaries are posted at all.
-    const { slackSummaryPoster } = await import('../slack/summary-poster.js');
+    const { slackSummaryPoster } = await import('../../slack/summary-poster.js');
     const summaries = createStatsSummaries(
       ctx,
       { poster: slackSummaryPoster(ctx), render: renderStatsSummary },

@@ -1,0 +1,48 @@
+// Owns how the engine's holder is shown everywhere (`ctb mode status`, /golive status, /mode status,
+// /healthz): who runs the engine (host, pid, role, feed, armed, keys), its last heartbeat and age —
+// or that no engine runs, or since when its lease is stale. A pure view of the lease row and the
+// database's clock; services/engine-lease/holder-view.ts reads them.
+import type { EngineLease } from '../db/schema/index.js';
+
+export interface EngineHolderView {
+  /** running: renewed within the TTL; stale: not renewed since staleSince (died or hung); none: no engine holds the lease. */
+  state: 'running' | 'stale' | 'none';
+  holderId: string | null;
+  host: string | null;
+  pid: number | null;
+  role: string | null;
+  feed: string | null;
+  /** The holder runs with IS_LIVE=true (it may place live orders). */
+  armed: boolean;
+  hasKrakenKeys: boolean;
+  acquiredAt: string | null;
+  heartbeatAt: string | null;
+  heartbeatAgeMs: number | null;
+  staleSince: string | null;
+  takenOverFrom: string | null;
+}
+
+export function holderView(lease: EngineLease | null, dbNow: Date, ttlMs: number): EngineHolderView {
+  if (!lease) {
+    return {
+      state: 'none', holderId: null, host: null, pid: null, role: null, feed: null, armed: false, hasKrakenKeys: false,
+      acquiredAt: null, heartbeatAt: null, heartbeatAgeMs: null, staleSince: null, takenOverFrom: null,
+    };
+  }
+  const age = Math.max(0, dbNow.getTime() - lease.heartbeatAt.getTime());
+  const stale = age > ttlMs;
+  return {
+    state: stale ? 'stale' : 'running', holderId: lease.holderId, host: lease.host, pid: lease.pid, role: lease.role, feed: lease.feed,
+    armed: lease.armed, hasKrakenKeys: lease.hasKrakenKeys, acquiredAt: lease.acquiredAt.toISOString(), heartbeatAt: lease.heartbeatAt.toISOString(),
+    heartbeatAgeMs: age, staleSince: stale ? new Date(lease.heartbeatAt.getTime() + ttlMs).toISOString() : null, takenOverFrom: lease.takenOverFrom,
+  };
+}
+
+/** One line for terminals and logs: "host:pid (worker, feed kraken, armed, keys) — heartbeat 3s ago". */
+export function describeHolder(v: EngineHolderView): string {
+  if (v.state === 'none') return 'no engine running';
+  const who = `${v.host}:${v.pid} (${v.role}, feed ${v.feed}, ${v.armed ? 'armed for live' : 'not armed'}, ${v.hasKrakenKeys ? 'has Kraken keys' : 'no Kraken keys'})`;
+  const age = v.heartbeatAgeMs === null ? '' : `${Math.round(v.heartbeatAgeMs / 1000)}s ago`;
+  if (v.state === 'stale') return `stale since ${v.staleSince} — ${who}, last heartbeat ${v.heartbeatAt} (${age}): died or hung; a standby takes over`;
+  return `${who}, heartbeat ${age}`;
+}

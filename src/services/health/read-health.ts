@@ -1,0 +1,91 @@
+// Owns what GET /healthz says (mode, halted, trading state, database kind, armed, and the engine: who
+// holds the lease, armed or not, its heartbeat) and that it says it within HEALTHZ_DB_TIMEOUT
+// whatever the database does: a stalled query never rejects by itself, so the read runs under a
+// deadline, and past it the answer is 503 with what this process knows without the database and what
+// it could not read (`"database": "no answer within 1000 ms"`) — a health check that hangs is one a
+// load balancer cannot act on. src/http/health.ts serves it.
+import type { Config } from '../../config/env.js';
+import type { Database, Db } from '../../db/client.js';
+import type { JobRegistry } from '../../jobs/registry.js';
+import type { Logger } from '../../logger.js';
+import { databaseProblem } from '../../db/connect-errors.js';
+import { standingOf, type ReconciliationStanding } from '../../domain/reconciliation-standing.js';
+import { tradingStateOf } from '../../domain/trading-state.js';
+import { effectiveMode, getBotState } from '../bot-state.js';
+import { readEngineHolder } from '../engine-lease/holder-view.js';
+import { holdsLease } from '../engine-lease/runtime.js';
+import { DeadlineError, withDeadline } from '../kill/deadline.js';
+import { isHaltLatched, type KillPorts } from '../kill/runtime.js';
+import { reconciliationGate } from '../reconcile/start/monitor.js';
+
+export interface HealthAnswer {
+  status: 200 | 503;
+  body: Record<string, unknown>;
+}
+
+/** One probe per route: it remembers consecutive failures, so a dead database is logged first and then rarely. */
+/** What the probe reads: this process's own state (latch, lease, start-up gate) and the database. */
+export interface HealthDeps {
+  config: Config;
+  database: Database;
+  db: Db;
+  logger: Logger;
+  jobs: JobRegistry;
+  kill: KillPorts;
+}
+
+export function healthProbe(ctx: HealthDeps, opts: { feed: string }): () => Promise<HealthAnswer> {
+  let failures = 0;
+  return async () => {
+    const timeoutMs = ctx.config.HEALTHZ_DB_TIMEOUT;
+    try {
+      const [state, engine] = await withDeadline(Promise.all([getBotState(ctx.db), readEngineHolder(ctx)]), timeoutMs, 'the database');
+      failures = 0;
+      return {
+        status: 200,
+        body: {
+          status: 'ok',
+          mode: effectiveMode(state, ctx.config.IS_LIVE),
+          requestedMode: state.mode,
+          armed: ctx.config.IS_LIVE,
+          halted: state.halted,
+          entriesPaused: state.entriesPaused,
+          tradingState: tradingStateOf(state),
+          database: ctx.database.kind,
+          feed: opts.feed,
+          engineHeartbeatAt: state.engineHeartbeatAt?.toISOString() ?? null,
+          // The process that runs the engine (any replica answers the same); thisProcess: whether it is this one.
+          engine: { ...engine, thisProcess: holdsLease(ctx) ?? false },
+          reconciliation: reconciliationHealth(standingOf(state), reconciliationGate(ctx) ?? null),
+        },
+      };
+    } catch (err) {
+      const unread = err instanceof DeadlineError
+        ? `no answer within ${timeoutMs} ms`
+        : (databaseProblem(err, ctx.config.DATABASE_URL)?.message ?? `could not be read: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+      // A probe every few seconds against a dead database: log the first failure and then rarely.
+      failures += 1;
+      if (failures === 1 || failures % 100 === 0) ctx.logger.warn({ err, failures }, `health check: the database (${ctx.database.kind}): ${unread}`);
+      return {
+        status: 503,
+        body: {
+          status: 'degraded',
+          database: unread,
+          databaseKind: ctx.database.kind,
+          // What this process knows without the database: never a claim about the stored state.
+          mode: 'unknown',
+          halted: isHaltLatched(ctx) ? true : null,
+          haltLatchedHere: isHaltLatched(ctx),
+          armed: ctx.config.IS_LIVE,
+          feed: opts.feed,
+          engine: { thisProcess: holdsLease(ctx) ?? false },
+        },
+      };
+    }
+  };
+}
+
+/** Whether live trading waits for reconciliation with Kraken; gate: this process's, when it runs the engine. */
+function reconciliationHealth(s: ReconciliationStanding, gate: string | null) {
+  return { blocked: s.blocked, pending: s.pending, differences: s.differences.length, reconciledThrough: s.reconciledThrough, gate };
+}

@@ -1,21 +1,24 @@
 // Owns reading what reconciliation needs from the ledger: live fills (paper fills never reach the
 // exchange), oldest first — the first one's time is where "legacy" exchange history ends.
-// One narrow query: only the columns the matcher and the balance check read, named as LedgerFill
+// One narrow prepared query: only the columns the matcher and the balance check read, named as LedgerFill
 // names them, so the driver's rows are the result (no ORM row mapping: at 100,000 fills that mapping
 // and its garbage cost ~1 s). No ORDER BY: sorting 100,000 rows spilled to disk on the server
 // (work_mem); the rows arrive in about insertion order, which is nearly time order, and a stable
 // sort of nearly sorted rows here is one pass.
 import { sql } from 'drizzle-orm';
-import { execute, type Db } from '../../db/client.js';
+import { type Db } from '../../db/client.js';
+import { executePrepared } from '../../db/prepared.js';
 import type { LedgerFill } from './match.js';
 
 export async function loadLiveFills(db: Db): Promise<LedgerFill[]> {
-  const rows = await execute<LedgerFill & { filledAt: Date | string }>(db, sql`
+  // Prepared (one round trip); the time as epoch milliseconds, so the driver parses a number per
+  // row instead of a timestamp string (exact: the ledger keeps microseconds, a Date keeps milliseconds).
+  const rows = await executePrepared<Omit<LedgerFill, 'filledAt'> & { filledAt: number | Date }>(db, sql`
     select id::float8 as "id", client_order_id as "clientOrderId", exchange_trade_id as "exchangeTradeId",
       exchange_order_id as "exchangeOrderId", symbol, side, quantity::text as quantity, price::text as price, fee::text as fee,
-      filled_at as "filledAt"
+      floor(extract(epoch from filled_at) * 1000)::float8 as "filledAt"
     from fills where mode = 'live'`);
-  for (const r of rows) if (!(r.filledAt instanceof Date)) r.filledAt = new Date(r.filledAt);
+  for (const r of rows) r.filledAt = new Date(r.filledAt);
   return (rows as LedgerFill[]).sort((a, b) => a.filledAt.getTime() - b.filledAt.getTime() || a.id - b.id);
 }
 

@@ -1,13 +1,12 @@
 // Owns "what is our newest backup, and is it still good": the go-live audit and the runbook ask it.
-import { desc, isNull } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { backups, type BackupRecord } from '../../db/schema/index.js';
+import { latestUnprunedBackup } from '../../db/queries/backups.js';
+import type { BackupRecord } from '../../db/schema/index.js';
 import { readManifest } from './manifest.js';
 import { verifySnapshot, type SnapshotVerification } from './verify.js';
 
 export async function latestBackup(db: Db): Promise<BackupRecord | null> {
-  const [row] = await db.select().from(backups).where(isNull(backups.prunedAt)).orderBy(desc(backups.at), desc(backups.id)).limit(1);
-  return row ?? null;
+  return (await latestUnprunedBackup(db)) ?? null;
 }
 
 export interface BackupHealth {

@@ -4,10 +4,9 @@
 import { existsSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { inArray } from 'drizzle-orm';
 import type { BackupRetention } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
-import { backups } from '../../db/schema/index.js';
+import { markBackupsPruned } from '../../db/queries/backups.js';
 import { MANIFEST_FILE } from './manifest.js';
 import { compareSnapshotNames, parseSnapshotName } from './snapshot-names.js';
 
@@ -55,7 +54,7 @@ export async function pruneBackups(opts: PruneOptions): Promise<PruneResult> {
   for (const name of doomed) await rm(join(opts.backupDir, name), { recursive: true, force: true });
   if (opts.db && doomed.length > 0) {
     const paths = doomed.map((n) => resolve(opts.backupDir, n));
-    await opts.db.update(backups).set({ prunedAt: opts.now }).where(inArray(backups.path, paths));
+    await markBackupsPruned(opts.db, { paths, at: opts.now });
   }
   await removeStalePartials(opts.backupDir, opts.now);
   return { kept: names.filter((n) => !doomed.includes(n)), pruned: doomed.sort(compareSnapshotNames) };

@@ -3,9 +3,8 @@
 // file is caught too, when the snapshot was taken by this installation).
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { desc, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { backups } from '../../db/schema/index.js';
+import { backupAtPath } from '../../db/queries/backups.js';
 import { MANIFEST_FILE, sha256, verifySnapshotDir, type VerifyResult } from './manifest.js';
 
 export interface SnapshotVerification extends VerifyResult {
@@ -16,7 +15,7 @@ export interface SnapshotVerification extends VerifyResult {
 export async function verifySnapshot(db: Db, dir: string): Promise<SnapshotVerification> {
   const path = resolve(dir);
   const result = await verifySnapshotDir(path);
-  const [row] = await db.select().from(backups).where(eq(backups.path, path)).orderBy(desc(backups.id)).limit(1);
+  const row = await backupAtPath(db, path);
   if (!row) return { ...result, recorded: 'not_recorded' };
   let text: string | null = null;
   try {

@@ -5,7 +5,7 @@
 import type { AppContext } from '../../app/context.js';
 import type { Db } from '../../db/client.js';
 import type { ModeChangeRequest } from '../../db/schema/index.js';
-import { lockBotState } from '../../db/queries/bot-state-lock.js';
+import { lockBotState } from '../../db/queries/bot-state-row.js';
 import { AppError } from '../../errors.js';
 import { getBotState, updateBotState } from '../bot-state.js';
 import { announceClosed, announceSwitched } from './announce.js';

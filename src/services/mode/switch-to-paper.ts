@@ -3,7 +3,7 @@
 // Nothing here waits on Slack or the audit: posting happens after the switch and cannot block it.
 import type { Actor, AppContext } from '../../app/context.js';
 import { OPEN_STATUSES, type ModeChangeRequest } from '../../db/schema/index.js';
-import { lockBotState } from '../../db/queries/bot-state-lock.js';
+import { lockBotState } from '../../db/queries/bot-state-row.js';
 import { getBotState, updateBotState, type Mode } from '../bot-state.js';
 import { announceClosed, announceSwitched } from './announce.js';
 import type { LiveSwitchPorts } from './ports.js';

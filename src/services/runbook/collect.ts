@@ -1,10 +1,9 @@
 // Owns filling RunbookData from the running installation: the configuration, the persisted bot
 // state, the latest audit run, the on-call rotation and the release. Reads only; writes nothing.
-import { eq } from 'drizzle-orm';
 import type { AppContext } from '../../app/context.js';
 import { formatDuration } from '../../config/duration.js';
 import type { Config } from '../../config/env.js';
-import { botState } from '../../db/schema/index.js';
+import { readBotStateRow } from '../../db/queries/bot-state-row.js';
 import { latestAuditRun, type StoredAuditRun } from '../audit/store.js';
 import type { CheckResult } from '../audit/types.js';
 import { loadPolicy } from '../../alerts/policy.js';
@@ -78,7 +77,7 @@ export function auditInfo(run: StoredAuditRun | null): AuditInfo {
 }
 
 async function readState(ctx: RunbookContext): Promise<StateInfo> {
-  const [row] = await ctx.db.select().from(botState).where(eq(botState.id, 1));
+  const row = await readBotStateRow(ctx.db);
   return { armed: ctx.config.IS_LIVE, mode: row?.mode ?? 'paper', halted: row?.halted ?? false, haltedReason: row?.haltedReason ?? null };
 }
 

@@ -2,9 +2,8 @@
 // Kraken key is set, Kraken's balances split into what the bot manages — the quote currency it
 // trades with and the base assets its open live trades hold — and the rest of the account (as
 // Freqtrade's /balance and /balance full). Values in the quote currency at the marks of marks.ts.
-import { desc, eq } from 'drizzle-orm';
 import type { AppContext } from '../../app/context.js';
-import { equitySnapshots, trades } from '../../db/schema/index.js';
+import { latestPaperSnapshot, openTradesById } from '../../db/queries/trade-views.js';
 import type { FeedKind } from '../../market/types.js';
 import { readPaperBalances } from '../../exchange/paper/paper-store.js';
 import { isAppError } from '../../errors.js';
@@ -67,7 +66,7 @@ async function snapshotMark(
   const none: MarkFor = () => null;
   const assets = held.filter((r) => r.asset !== quote && !dec(r.total).isZero());
   if (assets.length !== 1) return none;
-  const [snap] = await ctx.db.select().from(equitySnapshots).where(eq(equitySnapshots.mode, 'paper')).orderBy(desc(equitySnapshots.at), desc(equitySnapshots.id)).limit(1);
+  const snap = await latestPaperSnapshot(ctx.db);
   const cash = held.find((r) => r.asset === quote)?.total ?? '0';
   if (!snap || !dec(snap.cash).eq(cash)) return none;
   const asset = assets[0]!;
@@ -76,13 +75,13 @@ async function snapshotMark(
 }
 
 async function paperFeed(ctx: Pick<AppContext, 'db' | 'config'>): Promise<FeedKind> {
-  const [snap] = await ctx.db.select({ feed: equitySnapshots.feed }).from(equitySnapshots).where(eq(equitySnapshots.mode, 'paper')).orderBy(desc(equitySnapshots.at), desc(equitySnapshots.id)).limit(1);
+  const snap = await latestPaperSnapshot(ctx.db);
   return snap?.feed ?? ctx.config.MARKET_FEED;
 }
 
 export async function readBalances(ctx: Pick<AppContext, 'db' | 'prices' | 'config' | 'clock' | 'logger' | 'exchanges'>): Promise<BalanceView> {
   const quote = ctx.config.QUOTE_CURRENCY;
-  const open = await ctx.db.select().from(trades).where(eq(trades.status, 'open'));
+  const open = await openTradesById(ctx.db);
   const rows = await readPaperBalances(ctx.db);
   const paperRows = rows.length > 0 ? rows : [{ asset: quote, total: String(ctx.config.PAPER_STARTING_BALANCE) }];
   const liveOpen = open.filter((t) => t.mode === 'live');

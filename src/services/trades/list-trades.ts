@@ -1,9 +1,9 @@
 // Owns what `/trades` and `ctb trades` show: every open trade with its mark price, unrealised PnL
 // (after the entry fee) and age, totals per book, and optionally the last N closed trades. Long
 // only: every trade is opened by a buy and closed by a sell. Amounts are exact decimal strings.
-import { desc, eq } from 'drizzle-orm';
 import type { AppContext } from '../../app/context.js';
-import { trades, type Trade } from '../../db/schema/index.js';
+import { lastClosedTrades, openTradesById } from '../../db/queries/trade-views.js';
+import type { Trade } from '../../db/schema/index.js';
 import { Decimal, ZERO, dec } from '../../money.js';
 import { bookOf, money, type BookName } from '../stats/compute-stats.js';
 import { loadMarks, type Mark } from './marks.js';
@@ -81,12 +81,12 @@ function totalsOf(rows: OpenTradeRow[]): BookTotals[] {
 
 export async function listTrades(ctx: Pick<AppContext, 'db' | 'prices' | 'config' | 'clock' | 'logger'>, opts: { closed?: number } = {}): Promise<TradesView> {
   const now = ctx.clock.now();
-  const open = await ctx.db.select().from(trades).where(eq(trades.status, 'open')).orderBy(trades.id);
+  const open = await openTradesById(ctx.db);
   const markFor = await loadMarks(ctx, open);
   const rows = open.map((t) => openRow(t, markFor(t.symbol, t.feed), now));
   let closed: ClosedTradeRow[] | null = null;
   if (opts.closed !== undefined && opts.closed > 0) {
-    const last = await ctx.db.select().from(trades).where(eq(trades.status, 'closed')).orderBy(desc(trades.exitAt), desc(trades.id)).limit(Math.min(opts.closed, CLOSED_MAX));
+    const last = await lastClosedTrades(ctx.db, Math.min(opts.closed, CLOSED_MAX));
     closed = last.map((t) => ({
       id: t.id, book: bookOf(t.mode, t.feed), strategy: t.strategy, symbol: t.symbol, quantity: money(t.quantity), entryPrice: money(t.entryPrice),
       exitPrice: t.exitPrice === null ? null : money(t.exitPrice), entryAt: t.entryAt, exitAt: t.exitAt, realizedPnl: t.realizedPnl === null ? null : money(t.realizedPnl),

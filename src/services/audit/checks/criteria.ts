@@ -1,9 +1,8 @@
 // Checklist 6: the paper → live criteria — at least GOLIVE_MIN_PAPER_TRADES closed paper trades on
 // live prices (the replay feed is not evidence), paper ROI above GOLIVE_MIN_ROI_PCT (realized PnL
 // over PAPER_STARTING_BALANCE), and no critical alert within GOLIVE_ALERT_WINDOW (test alerts aside).
-import { and, eq, gte, sql } from 'drizzle-orm';
+import { closedPaperTradeFacts, criticalAlertsSince } from '../../../db/queries/audit-facts.js';
 import { Decimal } from '../../../money.js';
-import { alertEvents, alertGroups, trades } from '../../../db/schema/index.js';
 import { defineCheck, type CheckOutcome } from '../types.js';
 
 function windowText(ms: number): string {
@@ -18,18 +17,10 @@ export const goLiveCriteriaCheck = defineCheck({
   async run(ctx): Promise<CheckOutcome> {
     const c = ctx.config;
     const since = new Date(ctx.clock.now().getTime() - c.GOLIVE_ALERT_WINDOW);
-    const [paper] = await ctx.db
-      .select({ n: sql<number>`count(*)::int`, pnl: sql<string>`coalesce(sum(${trades.realizedPnl}), 0)::text` })
-      .from(trades)
-      .where(and(eq(trades.mode, 'paper'), eq(trades.feed, 'kraken'), eq(trades.status, 'closed')));
-    const [alerts] = await ctx.db
-      .select({ n: sql<number>`count(*)::int` })
-      .from(alertEvents)
-      .innerJoin(alertGroups, eq(alertGroups.id, alertEvents.groupId))
-      .where(and(eq(alertEvents.severity, 'critical'), gte(alertEvents.at, since), eq(alertGroups.test, false)));
-    const count = paper?.n ?? 0;
-    const roi = new Decimal(paper?.pnl ?? '0').div(c.PAPER_STARTING_BALANCE).mul(100);
-    const critical = alerts?.n ?? 0;
+    const paper = await closedPaperTradeFacts(ctx.db);
+    const count = paper.count;
+    const roi = new Decimal(paper.pnl).div(c.PAPER_STARTING_BALANCE).mul(100);
+    const critical = await criticalAlertsSince(ctx.db, since);
     const criteria = [
       { name: 'paper trades', ok: count >= c.GOLIVE_MIN_PAPER_TRADES, text: `${count} paper trades (need ≥ ${c.GOLIVE_MIN_PAPER_TRADES})` },
       { name: 'ROI', ok: roi.gt(c.GOLIVE_MIN_ROI_PCT), text: `paper ROI ${roi.toFixed(2)}% (need > ${c.GOLIVE_MIN_ROI_PCT}%)` },

@@ -2,9 +2,8 @@
 // The bot communicates it: daily and weekly summaries posted to SLACK_OPS_CHANNEL on
 // DAILY_SUMMARY_CRON / WEEKLY_SUMMARY_CRON. Passes when they are on and one was posted in the last
 // two days; warns otherwise (nothing about trading safety depends on it).
-import { desc, isNotNull } from 'drizzle-orm';
 import { formatDuration } from '../../../config/duration.js';
-import { scheduledReports } from '../../../db/schema/index.js';
+import { lastPostedReport } from '../../../db/queries/audit-facts.js';
 import { defineCheck, type CheckOutcome } from '../types.js';
 
 const RECENT_MS = 48 * 3_600_000;
@@ -30,7 +29,7 @@ export const reviewScheduleCheck = defineCheck({
         fix: `Set ${missing.join(' and ')} so the ${schedule} summaries reach the team (and tell them that is the review schedule).`, details,
       };
     }
-    const [last] = await ctx.db.select().from(scheduledReports).where(isNotNull(scheduledReports.postedAt)).orderBy(desc(scheduledReports.postedAt)).limit(1);
+    const last = await lastPostedReport(ctx.db);
     details['lastPosted'] = last ? { kind: last.kind, period: last.periodKey, at: last.postedAt!.toISOString() } : null;
     const where = `to ${c.SLACK_OPS_CHANNEL}`;
     if (!last) {

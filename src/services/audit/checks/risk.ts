@@ -1,8 +1,7 @@
 // Checklist 4: capital_buffer on every closed trade; the drawdown guard's thresholds inside the
 // risk appetite; every enabled strategy limited (position size, confidence, volume); the kill
 // switch ready (the key can cancel orders).
-import { and, eq, isNull, sql } from 'drizzle-orm';
-import { trades } from '../../../db/schema/index.js';
+import { capitalBufferFacts } from '../../../db/queries/audit-facts.js';
 import { keyRights, NO_KEYS_FIX } from '../sources/kraken.js';
 import { inspectStrategies, strategiesPath, type StrategyDefinition } from '../../../engine/strategies/config.js';
 import { defineCheck, type CheckOutcome } from '../types.js';
@@ -12,18 +11,12 @@ export const capitalBufferCheck = defineCheck({
   title: 'capital_buffer set on every closed trade',
   checklistSection: 4,
   async run(ctx): Promise<CheckOutcome> {
-    const [row] = await ctx.db
-      .select({ closed: sql<number>`count(*)::int`, missing: sql<number>`count(*) filter (where ${trades.capitalBuffer} is null)::int` })
-      .from(trades)
-      .where(eq(trades.status, 'closed'));
-    const closed = row?.closed ?? 0;
-    const missing = row?.missing ?? 0;
+    const { closed, missing, ids } = await capitalBufferFacts(ctx.db, 10);
     if (missing > 0) {
-      const ids = await ctx.db.select({ id: trades.id }).from(trades).where(and(eq(trades.status, 'closed'), isNull(trades.capitalBuffer))).limit(10);
       return {
         status: 'fail', value: `${missing} of ${closed} closed trades lack capital_buffer`,
         fix: 'Run ctb validate-trades and repair those trades; find the code path that closes a trade without it.',
-        details: { closed, missing, tradeIds: ids.map((r) => r.id) },
+        details: { closed, missing, tradeIds: ids },
       };
     }
     return { status: 'pass', value: `${closed} closed trades, all with capital_buffer`, fix: null, details: { closed, missing } };

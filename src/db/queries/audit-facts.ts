@@ -1,0 +1,42 @@
+// Owns the SQL behind go-live audit checks that count rows: closed paper trades on real prices and
+// their realised PnL (text, exact), critical alerts in a window (test alerts excluded), closed
+// trades lacking capital_buffer, and the last review summary posted.
+import { and, desc, eq, gte, isNotNull, isNull, sql } from 'drizzle-orm';
+import type { Db } from '../client.js';
+import { alertEvents, alertGroups, scheduledReports, trades } from '../schema/index.js';
+
+/** Closed paper trades on Kraken's prices (replay trades never count) and their realised PnL summed. */
+export async function closedPaperTradeFacts(db: Db): Promise<{ count: number; pnl: string }> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int`, pnl: sql<string>`coalesce(sum(${trades.realizedPnl}), 0)::text` })
+    .from(trades)
+    .where(and(eq(trades.mode, 'paper'), eq(trades.feed, 'kraken'), eq(trades.status, 'closed')));
+  return { count: row?.n ?? 0, pnl: row?.pnl ?? '0' };
+}
+
+export async function criticalAlertsSince(db: Db, since: Date): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(alertEvents)
+    .innerJoin(alertGroups, eq(alertGroups.id, alertEvents.groupId))
+    .where(and(eq(alertEvents.severity, 'critical'), gte(alertEvents.at, since), eq(alertGroups.test, false)));
+  return row?.n ?? 0;
+}
+
+/** Closed trades, how many lack capital_buffer, and the ids of up to `sample` of those. */
+export async function capitalBufferFacts(db: Db, sample: number): Promise<{ closed: number; missing: number; ids: number[] }> {
+  const [row] = await db
+    .select({ closed: sql<number>`count(*)::int`, missing: sql<number>`count(*) filter (where ${trades.capitalBuffer} is null)::int` })
+    .from(trades)
+    .where(eq(trades.status, 'closed'));
+  const closed = row?.closed ?? 0;
+  const missing = row?.missing ?? 0;
+  if (missing === 0) return { closed, missing, ids: [] };
+  const ids = await db.select({ id: trades.id }).from(trades).where(and(eq(trades.status, 'closed'), isNull(trades.capitalBuffer))).limit(sample);
+  return { closed, missing, ids: ids.map((r) => r.id) };
+}
+
+export async function lastPostedReport(db: Db) {
+  const [last] = await db.select().from(scheduledReports).where(isNotNull(scheduledReports.postedAt)).orderBy(desc(scheduledReports.postedAt)).limit(1);
+  return last;
+}

@@ -1,0 +1,20 @@
+// Owns the SQL behind `ctb trades` and `ctb balance` (and /trades, /balance): the open trades in id
+// order, the last closed ones, and the paper book's latest equity snapshot (the replay book's only
+// marks outside the engine's process, and which feed it last traded on).
+import { desc, eq } from 'drizzle-orm';
+import type { Db } from '../client.js';
+import { equitySnapshots, trades, type EquitySnapshot, type Trade } from '../schema/index.js';
+
+export async function openTradesById(db: Db): Promise<Trade[]> {
+  return db.select().from(trades).where(eq(trades.status, 'open')).orderBy(trades.id);
+}
+
+/** The `limit` most recently closed trades, newest first. */
+export async function lastClosedTrades(db: Db, limit: number): Promise<Trade[]> {
+  return db.select().from(trades).where(eq(trades.status, 'closed')).orderBy(desc(trades.exitAt), desc(trades.id)).limit(limit);
+}
+
+export async function latestPaperSnapshot(db: Db): Promise<EquitySnapshot | undefined> {
+  const [snap] = await db.select().from(equitySnapshots).where(eq(equitySnapshots.mode, 'paper')).orderBy(desc(equitySnapshots.at), desc(equitySnapshots.id)).limit(1);
+  return snap;
+}

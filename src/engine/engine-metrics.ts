@@ -9,6 +9,10 @@ export interface EngineMetrics {
   orders: Counter<'outcome'>;
   equity: Gauge<'book' | 'currency'>;
   drawdown: Gauge<'book'>;
+  /** Live orders whose fills were all booked, by how Kraken told them: its executions stream or a REST answer. */
+  liveBooked: Counter<'via'>;
+  /** 1 while Kraken's executions channel is subscribed and heard from, 0 while live without it. */
+  executionsUp: Gauge;
 }
 
 function once<T>(registry: Registry, name: string, make: () => T): T {
@@ -27,6 +31,14 @@ export function engineMetrics(registry: Registry): EngineMetrics {
     drawdown: once(registry, 'ctb_engine_drawdown_ratio', () => new Gauge({
       name: 'ctb_engine_drawdown_ratio', help: "The engine's fall from its equity peak now (0.05 = 5%), the figure its risk guard acts on.",
       labelNames: ['book'] as const, registers,
+    })),
+    liveBooked: once(registry, 'ctb_live_orders_booked_total', () => new Counter({
+      name: 'ctb_live_orders_booked_total', help: "Live orders whose fills were all booked, by how Kraken told them (via: stream = executions channel, poll = REST)",
+      labelNames: ['via'] as const, registers,
+    })),
+    executionsUp: once(registry, 'ctb_kraken_executions_up', () => new Gauge({
+      name: 'ctb_kraken_executions_up', help: "1 while Kraken's executions channel is subscribed and heard from; 0 while live without it (fills then come from REST polling)",
+      registers,
     })),
   };
 }

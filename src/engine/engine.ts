@@ -341,6 +341,7 @@ export class Engine implements RunningEngine {
     this.#lastHousekeeping = now;
     const { ctx } = this;
     await touchHeartbeat(ctx.db, ctx.clock);
+    this.#metrics.executionsUp.set(this.#mode === 'live' && this.#executions.healthy ? 1 : 0);
     const previous = this.#state;
     this.#state = await getBotState(ctx.db);
     if (effectiveMode(this.#state, ctx.config.IS_LIVE) !== this.#mode) {

@@ -15,6 +15,7 @@ import type { FeedKind } from '../market/types.js';
 import { ZERO, dec, str, type Decimal } from '../money.js';
 import { effectiveMode, getBotState, updateBotState, type Mode } from '../services/bot-state.js';
 import { isHaltLatched } from '../services/kill/runtime.js';
+import { engineMetrics } from './engine-metrics.js';
 import { checkFunds } from './funds-check.js';
 import { inFlightOf } from './in-flight.js';
 import { gateIntent, noteCancel, type GateRefusal } from './gate-runtime.js';
@@ -167,6 +168,7 @@ export async function applyRecorded(
   const { ctx, portfolio } = deps;
   portfolio.settle(intent.id);
   if (!outcome.applied) return;
+  if (intent.mode === 'live') engineMetrics(ctx.metrics).liveBooked.inc({ via: order.via ?? 'poll' });
   if (outcome.execution) logExecution(ctx.logger, intent, outcome.execution, outcome.trade, ctx.config.QUOTE_CURRENCY);
   if (outcome.execution && outcome.trade) {
     const cash = portfolio.cash;

@@ -93,6 +93,8 @@ export interface OrderState {
    * listed fills add up to filledQuantity.
    */
   trades: ExchangeTrade[];
+  /** How the venue told it: its stream of order events (Kraken's executions channel), or an answer to a poll. */
+  via?: 'stream' | 'poll';
 }
 
 export interface OrderRef {

@@ -76,6 +76,13 @@ async function wsRun(db: Database, opts: { sim?: SimulatorOptions; hooks?: (k: L
   return { k, t, engine, feed, logs };
 }
 
+/** ctb_live_orders_booked_total by `via` (stream = executions channel, poll = REST). */
+async function bookedVia(t: { ctx: { metrics: import('prom-client').Registry } }): Promise<Record<string, number>> {
+  const metric = t.ctx.metrics.getSingleMetric('ctb_live_orders_booked_total');
+  const values = metric ? (await metric.get()).values : [];
+  return Object.fromEntries(values.map((v) => [String(v.labels['via']), v.value]));
+}
+
 const restReads = (k: LiveKraken) => k.sim.calls.filter((c) => REST_READS.includes(c.endpoint));
 
 async function expectLedgerIsKrakens(db: Db, k: LiveKraken): Promise<void> {
@@ -93,7 +100,7 @@ describe('live fills from Kraken’s executions channel (PostgreSQL, simulator o
   const database = usePostgresTestDb({ truncate: ENGINE_TABLES });
 
   it('books entry and exit from the stream with the link healthy: no REST read-back, capital_buffer on close, ledger = Kraken’s trades', async () => {
-    const { k, engine, feed } = await wsRun(database());
+    const { k, t, engine, feed } = await wsRun(database());
     feed.ready = () => engine.executions.healthy;
     await engine.start();
     const db = database().db;
@@ -108,10 +115,11 @@ describe('live fills from Kraken’s executions channel (PostgreSQL, simulator o
     // Booked from the stream: Kraken was never asked about an order or a trade over REST.
     expect(restReads(k)).toEqual([]);
     expect(k.sim.calls.filter((c) => c.endpoint === 'GetWebSocketsToken').length).toBeGreaterThanOrEqual(1);
+    expect(await bookedVia(t)).toEqual({ stream: 2 });
   }, 120_000);
 
   it('a socket dropped while an order fills: the reconnect snapshot books the missed trade, REST polling then sees both trades and books neither again', async () => {
-    const { k, engine, feed } = await wsRun(database(), {
+    const { k, t, engine, feed } = await wsRun(database(), {
       sim: { fillSlices: 2 }, stopWhenFeedEnds: false,
       hooks: (kk) => ({
         afterSend: (intent) => {
@@ -139,6 +147,7 @@ describe('live fills from Kraken’s executions channel (PostgreSQL, simulator o
     k.sim.faults.clear();
     await until('REST polling finishes the entry', async () => (await db.select().from(orderIntents).where(eq(orderIntents.id, entry!.id)))[0]!.status === 'filled');
     expect(restReads(k).length).toBeGreaterThan(0);
+    expect(await bookedVia(t)).toEqual({ poll: 1 });
     await engine.stop();
     await running;
     await expectLedgerIsKrakens(db, k);
@@ -150,7 +159,7 @@ describe('live fills from Kraken’s executions channel (PostgreSQL, simulator o
   }, 120_000);
 
   it('a token Kraken refuses: one clear error naming Kraken’s answer, and REST polling books every fill', async () => {
-    const { k, engine, feed, logs } = await wsRun(database());
+    const { k, t, engine, feed, logs } = await wsRun(database());
     k.sim.executions.rejectTokens = true;
     feed.ready = () => engine.executions.problem?.includes('ESession:Invalid session') ?? false;
     await engine.start();
@@ -159,6 +168,7 @@ describe('live fills from Kraken’s executions channel (PostgreSQL, simulator o
     expect(intents.map((i) => [i.purpose, i.status])).toEqual([['entry', 'filled'], ['exit', 'filled']]);
     await expectLedgerIsKrakens(db, k);
     expect(restReads(k).length).toBeGreaterThan(0);
+    expect(await bookedVia(t)).toEqual({ poll: 2 });
     const refusal = logs.lines.find((l) => l['level'] === 50 && String(l['msg']).includes('Kraken refused the executions subscribe'));
     expect(refusal?.['msg']).toBe('Kraken refused the executions subscribe: ESession:Invalid session; fills are followed by REST polling until the link is back');
     // The token never reaches a log line.

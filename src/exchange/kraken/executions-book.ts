@@ -139,5 +139,6 @@ function stateOf(o: BookOrder): OrderState {
     filledQuantity: filled.toFixed(),
     averagePrice: filled.gt(0) ? average : null,
     trades,
+    via: 'stream',
   };
 }

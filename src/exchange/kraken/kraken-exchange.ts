@@ -216,7 +216,10 @@ export class KrakenExchange implements Exchange {
     await order.onAccepted?.(txid).catch((err: unknown) => this.#opts.logger.warn({ err, txid }, 'could not record that Kraken accepted the order; it is recorded after the read-back'));
     // The executions channel, when healthy, reports the order and its fills without a REST call.
     const streamed = this.#stream?.healthy ? await this.#stream.readBack(txid, this.#opts.wsReadBackMs ?? WS_READ_BACK_MS) : undefined;
-    if (streamed && streamed.symbol === order.symbol) return { ...streamed, clientOrderId: streamed.clientOrderId || order.clientOrderId };
+    if (streamed && streamed.symbol === order.symbol) {
+      this.#opts.logger.debug({ txid, status: streamed.status, fills: streamed.trades.length }, 'order read back from Kraken executions (no REST read-back)');
+      return { ...streamed, clientOrderId: streamed.clientOrderId || order.clientOrderId };
+    }
     try {
       const [state] = await this.fetchOrders([{ exchangeOrderId: txid, symbol: order.symbol }]);
       if (state) return state;

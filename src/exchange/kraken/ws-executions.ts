@@ -9,6 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import type WebSocket from 'ws';
 import { Dec } from '../../decimal.js';
+import { backoffDelay, type Backoff } from '../../retry.js';
 import type { Logger } from '../../logger.js';
 import type { ExchangeTrade, ExecutionsListener, OrderState } from '../types.js';
 import { ExecutionsBook } from './executions-book.js';
@@ -19,7 +20,7 @@ export interface ExecutionsStreamOptions {
   /** A fresh GetWebSocketsToken token (REST); called for every connection. */
   token: () => Promise<string>;
   logger: Logger;
-  backoff?: { initialMs: number; maxMs: number };
+  backoff?: Backoff;
   /** No message for this long (heartbeats come every second): the link is dead. */
   silenceMs?: number;
   pingEveryMs?: number;
@@ -30,7 +31,7 @@ const OPEN = 1;
 const CLOSED = 3;
 let wsModule: Promise<typeof import('ws')> | undefined;
 
-const DEFAULTS = { backoff: { initialMs: 500, maxMs: 30_000 }, silenceMs: 10_000, pingEveryMs: 5_000 };
+const DEFAULTS = { backoff: { baseMs: 500, maxMs: 30_000 } as Backoff, silenceMs: 10_000, pingEveryMs: 5_000 };
 
 /** The fills of an order add up to what Kraken says filled, and the order has ended. */
 export function finalWithFills(o: OrderState): boolean {
@@ -235,9 +236,9 @@ export class KrakenExecutionsStream {
     this.lastProblem = reason;
     for (const w of [...this.#changeWaiters]) w();
     if (this.#stopped) return;
-    const { initialMs, maxMs } = this.#opts.backoff ?? DEFAULTS.backoff;
-    const wait = Math.min(maxMs, initialMs * 2 ** Math.min(this.#attempt, 16)) * (0.8 + Math.random() * 0.4);
     this.#attempt += 1;
+    // Jittered, so many bots cut off at once do not all come back in the same instant.
+    const wait = backoffDelay(this.#opts.backoff ?? DEFAULTS.backoff, this.#attempt) * (0.8 + Math.random() * 0.4);
     this.#opts.logger.warn({ channel: 'executions', reason, retryInMs: Math.round(wait), attempt: this.#attempt }, 'Kraken executions link down; REST polling follows fills meanwhile');
     this.#timer = setTimeout(() => {
       this.#timer = undefined;

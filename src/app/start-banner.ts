@@ -33,9 +33,23 @@ export function describeDatabase(config: Config, kind: 'pglite' | 'postgres', cw
   }
 }
 
+/**
+ * Whose prices the kraken feed reads: Kraken's, or — when KRAKEN_API_URL points elsewhere (the
+ * simulator of a rehearsal, a staging fake) — that server's, named by its origin (never a userinfo part).
+ */
+function krakenSource(apiUrl: string | undefined): string {
+  if (!apiUrl) return 'Kraken public market data';
+  try {
+    const url = new URL(apiUrl);
+    return url.hostname === 'api.kraken.com' ? 'Kraken public market data' : `market data of ${url.origin} (KRAKEN_API_URL, not Kraken)`;
+  } catch {
+    return 'market data of KRAKEN_API_URL (not Kraken)';
+  }
+}
+
 export function describeFeed(config: Config, feed: 'kraken' | 'replay', cwd: string): string {
   const pairs = config.TRADING_PAIRS.join(', ');
-  if (feed === 'kraken') return `Kraken public market data, polled every ${formatDuration(config.MARKET_POLL_INTERVAL)} (${pairs})`;
+  if (feed === 'kraken') return `${krakenSource(config.KRAKEN_API_URL)}, polled every ${formatDuration(config.MARKET_POLL_INTERVAL)} (${pairs})`;
   const file = config.REPLAY_FILE ? shortPath(config.REPLAY_FILE, cwd) : 'the bundled sample (samples/replay-btc-usd-1m.csv)';
   const pace = config.REPLAY_INTERVAL > 0 ? `one 1-minute candle every ${formatDuration(config.REPLAY_INTERVAL)}` : 'as fast as it goes';
   return `replay of ${file}, ${pace} (${pairs}); trades are booked feed=replay and never count for go-live`;

@@ -21,4 +21,10 @@ describe('the start banner', () => {
     expect(message.match(/^ {4}ctb /gm)).toHaveLength(3);
     expect(fields.banner).toMatchObject({ port: 3001, urls: { health: 'http://127.0.0.1:3001/healthz', metrics: 'http://127.0.0.1:3001/metrics' } });
   });
+
+  it('names the server whose prices the feed reads when KRAKEN_API_URL is not Kraken (a rehearsal on the simulator)', () => {
+    const banner = (url: string) => startBanner({ config: testConfig({ KRAKEN_API_URL: url }), port: 3001, role: 'all', feed: 'kraken', database: 'pglite', mode: 'paper', tradingState: 'active', cwd: '/srv' }).message;
+    expect(banner('http://127.0.0.1:7800')).toContain('feed      market data of http://127.0.0.1:7800 (KRAKEN_API_URL, not Kraken), polled every 15s (BTC/USD)');
+    expect(banner('https://api.kraken.com')).toContain('feed      Kraken public market data, polled every 15s');
+  });
 });

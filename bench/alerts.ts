@@ -7,7 +7,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { sql } from 'drizzle-orm';
-import { alertsFeature } from '../src/alerts/feature.js';
+import { alertsFeature } from '../src/app/features/alerts.js';
 import type { OutboxAlertSink } from '../src/alerts/sink.js';
 import type { Severity } from '../src/alerts/types.js';
 import { buildAppContext } from '../src/app/build-context.js';

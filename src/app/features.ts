@@ -1,8 +1,8 @@
 // The features the running bot starts, in order. Each issue's part of the bot adds itself here.
-import { alertsFeature } from '../alerts/feature.js';
+import { alertsFeature } from './features/alerts.js';
 import { healthFeature } from '../http/health.js';
 import { statsSummariesFeature } from './features/stats-summaries.js';
-import { metricsFeature } from '../metrics/feature.js';
+import { metricsFeature } from './features/metrics.js';
 import { modeFeature } from './features/mode.js';
 import { slackFeature } from '../slack/feature.js';
 import type { Feature } from './feature.js';

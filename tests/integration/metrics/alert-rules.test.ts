@@ -8,7 +8,7 @@ import type { OwnedContext } from '../../../src/app/build-context.js';
 import { engineMetrics } from '../../../src/engine/engine-metrics.js';
 import { createHttpServer } from '../../../src/http/server.js';
 import { silentLogger } from '../../../src/logger.js';
-import { metricsFeature } from '../../../src/metrics/feature.js';
+import { metricsFeature } from '../../../src/app/features/metrics.js';
 import { testContext } from '../../support/app-context.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { promtool } from '../../support/promtool.js';

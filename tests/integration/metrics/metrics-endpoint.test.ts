@@ -9,7 +9,7 @@ import { engineMetrics } from '../../../src/engine/engine-metrics.js';
 import { createHttpServer, type HttpServer } from '../../../src/http/server.js';
 import { healthFeature } from '../../../src/http/health.js';
 import { silentLogger } from '../../../src/logger.js';
-import { metricsFeature } from '../../../src/metrics/feature.js';
+import { metricsFeature } from '../../../src/app/features/metrics.js';
 import { ctbMetrics } from '../../../src/metrics/instruments.js';
 import { updateBotState } from '../../../src/services/bot-state.js';
 import { testContext } from '../../support/app-context.js';

@@ -11,7 +11,7 @@ import { execute } from '../../../src/db/client.js';
 import { createHttpServer, type HttpServer } from '../../../src/http/server.js';
 import { healthFeature } from '../../../src/http/health.js';
 import { silentLogger } from '../../../src/logger.js';
-import { metricsFeature } from '../../../src/metrics/feature.js';
+import { metricsFeature } from '../../../src/app/features/metrics.js';
 import { testContext } from '../../support/app-context.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { FIXTURE_NOW, seedHandComputedLedger } from '../../support/factories/stats-ledger-fixture.js';

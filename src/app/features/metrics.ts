@@ -2,12 +2,12 @@
 // exporter role) and the scrape-time database gauges on the context's registry, which GET /metrics
 // (src/http/health.ts) serves. Only the metrics exporter prints the database gauges (exporter.ts).
 import { Gauge } from 'prom-client';
-import type { Feature } from '../app/feature.js';
-import { MetricsExporterRole } from './exporter.js';
-import { ctbMetrics } from './instruments.js';
-import { registerLedgerGauges, registerOperationalGauges } from './ledger-gauges.js';
-import { scrapeSource } from './scrape.js';
-import { registerTradingStateGauge, tradingMetrics } from './trading-metrics.js';
+import type { Feature } from '../feature.js';
+import { MetricsExporterRole } from '../../metrics/exporter.js';
+import { ctbMetrics } from '../../metrics/instruments.js';
+import { registerLedgerGauges, registerOperationalGauges } from '../../metrics/ledger-gauges.js';
+import { scrapeSource } from '../../metrics/scrape.js';
+import { registerTradingStateGauge, tradingMetrics } from '../../metrics/trading-metrics.js';
 
 export const metricsFeature: Feature = {
   name: 'metrics',

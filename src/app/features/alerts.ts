@@ -1,7 +1,7 @@
 // The alerts part of the running bot: a delivery tick and an escalation tick, every second, on
 // every replica (FOR UPDATE SKIP LOCKED makes that safe: one replica sends each message, pages once).
-import type { Feature } from '../app/feature.js';
-import { createAlertRuntime } from './runtime.js';
+import type { Feature } from '../feature.js';
+import { createAlertRuntime } from '../../alerts/runtime.js';
 
 export const alertsFeature: Feature = {
   name: 'alerts',

@@ -2,11 +2,12 @@
 // with the pause, in bot_state, so every process and a restart see it. An operator pauses in one
 // step; the risk guard pauses on a daily-loss or drawdown breach (as `system:risk-guard`). Resuming
 // after a risk-guard pause needs the breach cleared, or `force` with a reason — both recorded.
-import { and, eq, sql } from 'drizzle-orm';
 import type { Actor, AppContext } from '../app/context.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
-import { botState, riskEvents, type BotState } from '../db/schema/index.js';
+import { clearEntriesPausedIfSet, setEntriesPausedIfNot } from '../db/queries/bot-state-row.js';
+import { insertRiskEvent } from '../db/queries/risk-events.js';
+import type { BotState } from '../db/schema/index.js';
 import { AppError } from '../errors.js';
 import { getBotState } from './bot-state.js';
 import { riskPauseStatus, type RiskPauseStatus } from './risk-pause-status.js';
@@ -32,10 +33,7 @@ export interface PauseOutcome {
 export async function pauseEntries(db: Db, clock: Clock, p: { by: string; reason: string | null }): Promise<PauseOutcome> {
   await getBotState(db);
   const now = clock.now();
-  const [row] = await db.update(botState).set({
-    entriesPaused: true, entriesPausedReason: p.reason, entriesPausedBy: p.by, entriesPausedAt: now,
-    version: sql`${botState.version} + 1`, updatedAt: now,
-  }).where(and(eq(botState.id, 1), eq(botState.entriesPaused, false))).returning();
+  const row = await setEntriesPausedIfNot(db, { by: p.by, reason: p.reason, at: now });
   return row ? { changed: true, state: row } : { changed: false, state: await getBotState(db) };
 }
 
@@ -89,12 +87,8 @@ export async function unpauseEntries(ctx: PauseCtx, actor: Actor, p: { force: bo
   }
   const now = ctx.clock.now();
   const cleared = await ctx.db.transaction(async (tx) => {
-    const rows = await tx.update(botState).set({
-      entriesPaused: false, entriesPausedReason: null, entriesPausedBy: null, entriesPausedAt: null,
-      version: sql`${botState.version} + 1`, updatedAt: now,
-    }).where(and(eq(botState.id, 1), eq(botState.entriesPaused, true))).returning({ id: botState.id });
-    if (rows.length === 0) return false;
-    await tx.insert(riskEvents).values({
+    if (!(await clearEntriesPausedIfSet(tx, now))) return false;
+    await insertRiskEvent(tx, {
       at: now, kind: 'cleared', value: '0', threshold: '0', action: 'entries_resumed',
       details: { actor: actor.id, reason: p.reason ?? null, forced: p.force && breach !== null && !breach.cleared, breach: breach?.kind ?? null, pausedBy: state.entriesPausedBy },
     });

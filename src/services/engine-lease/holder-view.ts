@@ -2,7 +2,7 @@
 // domain/engine-holder.ts, and what the reading shell itself would do were it to run the engine.
 import type { AppContext } from '../../app/context.js';
 import { holderView, type EngineHolderView } from '../../domain/engine-holder.js';
-import { readLease } from './store.js';
+import { readLease } from '../../db/queries/engine-lease.js';
 
 /** What the process reading the status would do itself, were it to run the engine. */
 export interface ShellView {

@@ -10,7 +10,7 @@ import type { AppContext } from '../../app/context.js';
 import type { EngineLease } from '../../db/schema/index.js';
 import { sleep } from '../../market/sleep.js';
 import { describeError, withDeadline } from '../kill/deadline.js';
-import { acquireLease, releaseLease, renewLease, type LeaseClaim } from './store.js';
+import { acquireLease, releaseLease, renewLease, type LeaseClaim } from '../../db/queries/engine-lease.js';
 
 /** Share of the TTL after the last confirmed renewal beyond which this process no longer trusts its lease. */
 const TRUST_SHARE = 0.8;

@@ -7,7 +7,7 @@ import type { AppContext } from '../../app/context.js';
 import { Decimal } from '../../money.js';
 import type { Balance, Exchange } from '../../exchange/types.js';
 import { writeReportFile } from '../reconcile/report-file.js';
-import * as Q from './queries.js';
+import * as Q from '../../db/queries/roi.js';
 
 export const ROI_PERIODS = { '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000, all: null } as const;
 export type RoiPeriod = keyof typeof ROI_PERIODS;

@@ -12,7 +12,7 @@ import { healthFeature } from '../../../src/http/health.js';
 import { silentLogger } from '../../../src/logger.js';
 import { createLeaseKeeper } from '../../../src/services/engine-lease/keeper.js';
 import { holdsLease } from '../../../src/services/engine-lease/runtime.js';
-import { acquireLease, readLease, releaseLease, renewLease, type LeaseClaim } from '../../../src/services/engine-lease/store.js';
+import { acquireLease, readLease, releaseLease, renewLease, type LeaseClaim } from '../../../src/db/queries/engine-lease.js';
 import { waitUntil } from '../../support/bot-process.js';
 import { createPgliteTestDb, createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { startStallProxy, type StallProxy } from '../../support/stall-proxy.js';

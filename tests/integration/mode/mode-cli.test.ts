@@ -8,7 +8,7 @@ import type { CliIo } from '../../../src/cli/io.js';
 import { runCli } from '../../../src/cli/program.js';
 import { commandLog } from '../../../src/db/schema/index.js';
 import { getBotState } from '../../../src/services/bot-state.js';
-import { acquireLease, releaseLease } from '../../../src/services/engine-lease/store.js';
+import { acquireLease, releaseLease } from '../../../src/db/queries/engine-lease.js';
 import { openLiveRequest } from '../../../src/services/mode/open-live-request.js';
 import type { SignOffRecord } from '../../../src/services/mode/sign-off.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';

@@ -3,8 +3,8 @@
 // database's now(), so processes on hosts with different clocks agree on what is stale. It is a row,
 // not a session lock: it holds whatever the connection layout (pools, poolers, PGlite's socket).
 import { sql } from 'drizzle-orm';
-import { execute, type Db } from '../../db/client.js';
-import type { EngineLease } from '../../db/schema/index.js';
+import { execute, type Db } from '../client.js';
+import type { EngineLease } from '../schema/index.js';
 
 export interface LeaseClaim {
   holderId: string;

@@ -2,8 +2,8 @@
 // open positions at a moment, per book (mode + feed) and per strategy. Sums are done in SQL on
 // numeric columns (exact), read back as strings.
 import { and, asc, desc, eq, gt, gte, isNull, lte, or, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.js';
-import { equitySnapshots, trades, type EquitySnapshot } from '../../db/schema/index.js';
+import type { Db } from '../client.js';
+import { equitySnapshots, trades, type EquitySnapshot } from '../schema/index.js';
 
 export interface Book {
   mode: 'paper' | 'live';

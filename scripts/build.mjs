@@ -7,10 +7,13 @@
 // one is written to a temporary directory and swapped in, so a process starting meanwhile never
 // sees a half-written dist/. dist/build-info.json records the build's hash and the commit it was
 // built at (bin/ctb.js warns when the checkout has moved on since).
+// Beside the JavaScript, dist/pglite-template/ is the embedded database initialised and migrated
+// (scripts/pglite-template.mjs), rebuilt only when PGlite's version or migrations/ change.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { migrationsHash, pgliteVersion } from './pglite-template-key.mjs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -93,6 +96,36 @@ function readInfo() {
   }
 }
 
+const TEMPLATE = 'pglite-template';
+const TEMPLATE_KEY = 'pglite-template.json';
+
+/** dist/pglite-template/ for this PGlite and these migrations: kept when its key matches, else rebuilt. */
+function ensureTemplate() {
+  let want;
+  try {
+    want = { pglite: pgliteVersion(dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite')))), migrations: migrationsHash(join(root, 'migrations')) };
+  } catch {
+    return 'no database template (PGlite is not installed): a first start initialises its directory';
+  }
+  let have = null;
+  try {
+    have = JSON.parse(readFileSync(join(out, TEMPLATE_KEY), 'utf8'));
+  } catch {
+    // none yet
+  }
+  if (have?.pglite === want.pglite && have?.migrations === want.migrations && existsSync(join(out, TEMPLATE, 'PG_VERSION'))) return null;
+  const t0 = performance.now();
+  const tmpDir = join(out, `.${TEMPLATE}-${process.pid}`);
+  const tmpKey = join(out, `.${TEMPLATE_KEY}-${process.pid}`);
+  rmSync(tmpDir, { recursive: true, force: true });
+  rmSync(join(out, TEMPLATE_KEY), { force: true });
+  execFileSync(process.execPath, [join(root, 'scripts/pglite-template.mjs'), tmpDir, tmpKey], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  rmSync(join(out, TEMPLATE), { recursive: true, force: true });
+  renameSync(tmpDir, join(out, TEMPLATE));
+  renameSync(tmpKey, join(out, TEMPLATE_KEY));
+  return `built the embedded database template in ${Math.round(performance.now() - t0)} ms`;
+}
+
 let what;
 if (readInfo()?.hash === digest && existsSync(join(out, 'ctb.js'))) {
   // Same output: keep the files (a running test or bot may be loading them); refresh the commit.
@@ -110,9 +143,13 @@ if (readInfo()?.hash === digest && existsSync(join(out, 'ctb.js'))) {
   }
   writeFileSync(join(tmp, 'build-info.json'), info);
   const old = join(root, `.dist-old-${process.pid}`);
+  // The database template outlives a JavaScript rebuild: it depends on PGlite and migrations/ only.
+  for (const name of [TEMPLATE, TEMPLATE_KEY]) if (existsSync(join(out, name))) renameSync(join(out, name), join(tmp, name));
   if (existsSync(out)) renameSync(out, old);
   renameSync(tmp, out);
   rmSync(old, { recursive: true, force: true });
   what = `built dist/ (${files.length} files)`;
 }
 if (!quiet) process.stderr.write(`${what} in ${Math.round(performance.now() - started)} ms\n`);
+const template = ensureTemplate();
+if (template && !quiet) process.stderr.write(`${template}\n`);

@@ -13,6 +13,7 @@ import * as schema from './schema/index.js';
 import { databaseUrlProblem } from './database-url.js';
 import { acquireLock, describeLockOwner, readLock, releaseLock, type LockInfo } from './pglite-lock.js';
 import { initialiseInChild, isInitialised, pgliteStartParams } from './pglite-start.js';
+import { copyTemplate } from './pglite-template.js';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -100,7 +101,8 @@ async function openEmbedded(dataDir: string, serve: boolean, role: string | unde
   let pg: InstanceType<typeof PGlite>;
   try {
     const startParams = await pgliteStartParams();
-    if (!isInitialised(pgDir)) await initialiseInChild(pgDir, startParams);
+    // A fresh directory: a copy of the build's migrated template, or initdb when there is none.
+    if (!isInitialised(pgDir) && !copyTemplate(pgDir)) await initialiseInChild(pgDir, startParams);
     pg = await PGlite.create(pgDir, { startParams });
   } catch (err) {
     releaseLock(dataDir);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -6,6 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { execute, openDatabase } from '../../../src/db/client.js';
 import { migrate } from '../../../src/db/migrate.js';
 import { initialiseInChild, isInitialised, pgliteStartParams } from '../../../src/db/pglite-start.js';
+import { copyTemplate, currentTemplateKey, templateProblem } from '../../../src/db/pglite-template.js';
+import { projectPath } from '../../../src/paths.js';
 
 const dirs: string[] = [];
 const freshDir = () => {
@@ -50,4 +52,40 @@ describe('the embedded database on a small machine', () => {
     await expect(initialiseInChild(join(blocked, 'pglite'), await pgliteStartParams()))
       .rejects.toThrow(/initialising the embedded database failed \(exit code 1\): .+/);
   }, 60_000);
+
+  it("starts a fresh data directory from the build's migrated template: every migration is applied before migrate runs", async () => {
+    // The build (vitest's globalSetup runs it) wrote the template with the key this checkout computes.
+    expect(templateProblem()).toBeNull();
+    expect(JSON.parse(readFileSync(projectPath('dist', 'pglite-template.json'), 'utf8'))).toEqual(currentTemplateKey());
+    const dataDir = freshDir();
+    const db = await openDatabase({ dataDir });
+    try {
+      const journal = JSON.parse(readFileSync(projectPath('migrations', 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] };
+      const [applied] = await execute<{ n: number }>(db.db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+      expect(applied?.n).toBe(journal.entries.length);
+      const [s] = await execute<{ v: string }>(db.db, sql`select current_setting('shared_buffers') as v`);
+      expect(s?.v).toBe('16MB');
+      await migrate(db);
+      const [again] = await execute<{ n: number }>(db.db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+      expect(again?.n).toBe(journal.entries.length);
+    } finally {
+      await db.close();
+    }
+    expect(existsSync(join(dataDir, `pglite.copy-${process.pid}`))).toBe(false);
+  }, 120_000);
+
+  it('never copies the template over a directory that holds anything', () => {
+    const pgDir = join(freshDir(), 'pglite');
+    mkdirSync(pgDir);
+    writeFileSync(join(pgDir, 'somebody-elses-file'), 'keep me');
+    expect(() => copyTemplate(pgDir)).toThrow(/ENOTEMPTY|EEXIST/);
+    expect(readFileSync(join(pgDir, 'somebody-elses-file'), 'utf8')).toBe('keep me');
+  });
+
+  it('without a template, initdb in a child process still initialises a directory', async () => {
+    const pgDir = join(freshDir(), 'pglite');
+    await initialiseInChild(pgDir, await pgliteStartParams());
+    expect(isInitialised(pgDir)).toBe(true);
+  }, 120_000);
 });
+

@@ -81,6 +81,11 @@ type Sign = (path: string, api?: string, method?: string, params?: Record<string
  * form-encoded (or, for batches and percent triggers, JSON) parameters with the nonce, and
  * API-Sign = base64(HMAC-SHA512(base64-decoded secret, URI path + SHA-256(nonce + body))).
  */
+export function krakenSignature(secret: Buffer, uriPath: string, nonce: string, payload: string): string {
+  const digest = createHash('sha256').update(nonce + payload).digest();
+  return createHmac('sha512', secret).update(Buffer.concat([Buffer.from(uriPath), digest])).digest('base64');
+}
+
 function signWithNodeCrypto(client: CcxtExchange, secretBase64: string): void {
   const c = client as unknown as {
     sign: Sign; version: string; apiKey: string; urls: { api: Record<string, string> };
@@ -95,8 +100,7 @@ function signWithNodeCrypto(client: CcxtExchange, secretBase64: string): void {
     const asJson = path === 'CancelOrderBatch' || path === 'AddOrderBatch' || (c.safeString(params, 'price')?.endsWith('%') ?? false);
     const nonce = c.nonce().toString();
     const payload = asJson ? c.json(c.extend({ nonce }, params)) : c.urlencodeNested(c.extend({ nonce }, params));
-    const digest = createHash('sha256').update(nonce + payload).digest();
-    const signature = createHmac('sha512', secret).update(Buffer.concat([Buffer.from(uriPath), digest])).digest('base64');
+    const signature = krakenSignature(secret, uriPath, nonce, payload);
     return {
       url: `${c.urls.api['private']}${uriPath}`, method, body: payload,
       headers: { 'API-Key': c.apiKey, 'API-Sign': signature, 'Content-Type': asJson ? 'application/json' : 'application/x-www-form-urlencoded' },

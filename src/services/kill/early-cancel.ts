@@ -1,11 +1,15 @@
 // Owns the head start of a kill in a fresh process (`ctb kill`): Kraken's CancelAll is sent before
-// the database is even opened, and the kill's own first cancel-all is that very call — so the
-// kill reports what Kraken answered to it instead of sending a second one and losing the count.
+// the database is even opened — and before ccxt is loaded (exchange/kraken/direct-cancel-all.ts) —
+// and the kill's own first cancel-all is that very call, so the kill reports what Kraken answered
+// to it instead of sending a second one and losing the count. An early call that failed in any way
+// is sent again through the full client when the kill asks (CancelAll is idempotent), so its error
+// is named there.
 // Also the cancel a shell can still make when the halt cannot be recorded at all (no usable
 // DATABASE_URL or DATA_DIR): CancelAll on Kraken and a confirming look at what is still open.
 // Both run before any context exists, so they take the configuration and a logger, nothing more.
 import type { Config } from '../../config/env.js';
 import { createKrakenExchange } from '../../exchange/kraken/create.js';
+import { cancelAllDirect } from '../../exchange/kraken/direct-cancel-all.js';
 import type { Exchange } from '../../exchange/types.js';
 import { urgently } from '../../exchange/urgency.js';
 import type { Logger } from '../../logger.js';
@@ -13,7 +17,7 @@ import type { Logger } from '../../logger.js';
 /** Kraken's client with its CancelAll already sent (urgent lane); undefined without a key. Throws when the client cannot be built. */
 export function krakenWithEarlyCancel(config: Config, logger: Logger): Exchange | undefined {
   if (!config.KRAKEN_API_KEY || !config.KRAKEN_API_SECRET) return undefined;
-  return withEarlyCancel(createKrakenExchange(config, { logger, armed: config.IS_LIVE }));
+  return withEarlyCancel(createKrakenExchange(config, { logger, armed: config.IS_LIVE }), () => cancelAllDirect(config));
 }
 
 /** The cancel alone, when nothing can be recorded: what Kraken cancelled and how many are still open. Throws on failure. */
@@ -24,8 +28,8 @@ export async function cancelOnKrakenOnly(config: Config, logger: Logger): Promis
   return { canceled, open: open.length };
 }
 
-export function withEarlyCancel(inner: Exchange): Exchange {
-  let early: Promise<{ canceled: number }> | null = urgently(() => inner.cancelAllOrders());
+export function withEarlyCancel(inner: Exchange, sendEarly?: () => Promise<{ canceled: number }>): Exchange {
+  let early: Promise<{ canceled: number }> | null = urgently(sendEarly ?? (() => inner.cancelAllOrders()));
   // Consumed by the kill's first cancel; a failure is reported there (and retried by its next round).
   early.catch(() => {});
   return new Proxy(inner, {
@@ -34,7 +38,8 @@ export function withEarlyCancel(inner: Exchange): Exchange {
         return () => {
           const first = early;
           early = null;
-          return first ?? target.cancelAllOrders();
+          if (!first) return target.cancelAllOrders();
+          return sendEarly ? first.catch(() => urgently(() => target.cancelAllOrders())) : first;
         };
       }
       const value = Reflect.get(target, prop, receiver) as unknown;

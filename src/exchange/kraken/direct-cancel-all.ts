@@ -1,0 +1,34 @@
+// Owns the one Kraken call a kill from a cold shell sends before ccxt is loaded: CancelAll, signed
+// with node:crypto and posted with fetch — importing ccxt's Kraken files costs 0.25 s idle and over
+// a second on a loaded machine, all of it before the first cancel could leave. Only this endpoint:
+// it takes no parameters, is idempotent and never refused (cancelling needs no arming), so a
+// failure of any kind — no answer, an error, an answer it cannot read — is simply sent again
+// through the full client (services/kill/early-cancel.ts), whose error mapping names it. The nonce
+// comes from the process-wide source every client shares, and the request goes through the same
+// guarded fetch as ccxt's (so nock and KRAKEN_API_URL fakes see it).
+import type { Config } from '../../config/env.js';
+import { guardedFetch, krakenSignature } from './ccxt-client.js';
+import { nextNonce } from './nonce.js';
+
+const PATH = '/0/private/CancelAll';
+
+export async function cancelAllDirect(config: Config, timeoutMs = 10_000): Promise<{ canceled: number }> {
+  const key = config.KRAKEN_API_KEY?.reveal();
+  const secret = config.KRAKEN_API_SECRET?.reveal();
+  if (!key || !secret) throw new Error('no Kraken key');
+  const base = (config.KRAKEN_API_URL ?? 'https://api.kraken.com').replace(/\/+$/, '');
+  const nonce = String(nextNonce());
+  const body = `nonce=${nonce}`;
+  const res = await guardedFetch(false)(`${base}${PATH}`, {
+    method: 'POST',
+    headers: { 'API-Key': key, 'API-Sign': krakenSignature(Buffer.from(secret, 'base64'), PATH, nonce, body), 'Content-Type': 'application/x-www-form-urlencoded' },
+    body,
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const answer = (await res.json().catch(() => null)) as { error?: unknown; result?: { count?: unknown } } | null;
+  const count = answer?.result?.count;
+  if (!res.ok || !Array.isArray(answer?.error) || answer.error.length > 0 || typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
+    throw new Error(`Kraken CancelAll: HTTP ${res.status}, ${Array.isArray(answer?.error) && answer.error.length > 0 ? answer.error.join(', ') : 'no count in the answer'}`);
+  }
+  return { canceled: count };
+}

@@ -117,22 +117,26 @@ async function runFake(): Promise<void> {
 
 async function runBot(): Promise<void> {
   const { startBot } = await import('../src/app/runtime.js');
-  const { testConfig } = await import('../src/config/env.js');
-  const { healthFeature } = await import('../src/http/health.js');
+  const { features } = await import('../src/app/features.js');
+  const { readEnv } = await import('../src/config/env.js');
   const { createSlackFeature } = await import('../src/slack/feature.js');
-  const { silentLogger } = await import('../src/logger.js');
+  const { createLogger } = await import('../src/logger.js');
   const { mkdtempSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
   const dir = mkdtempSync(join(tmpdir(), 'ctb-bench-slack-'));
-  const config = testConfig({
+  // The environment `ctb start --role web` reads: shipped defaults for everything not named here
+  // (LOG_LEVEL info, LOG_FORMAT auto: JSON on this pipe, LOG_DIR files written).
+  const config = readEnv({
     DATABASE_URL: process.env.BENCH_DATABASE_URL, SLACK_BOT_TOKEN: TOKEN, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: process.env.BENCH_SLACK_URL,
     SLACK_OPERATORS: 'UOPERATOR1', SLACK_APPROVERS: 'UAPPROVER1,UAPPROVER2', DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'),
-    HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1', PORT: '0', MARKET_FEED: 'replay',
   });
   let slack: { idle(): Promise<void> } | undefined;
+  // The shipped feature list of the web role (health, metrics, alerts, kill, mode, Slack, summaries);
+  // the Slack feature is the shipped one with a hook that hands the bench its in-flight count.
   const feature = createSlackFeature({ identity: { botId: 'B0BENCH', botUserId: 'UBOT0BENCH', teamId: 'T0BENCH' }, onStarted: (s) => (slack = s) });
-  const bot = await startBot({ config, logger: silentLogger(), role: 'web', feed: 'replay', port: 0, features: [healthFeature, feature] });
+  const bot = await startBot({ config, logger: createLogger({ config }), role: 'web', feed: 'replay', port: 0, features: features.map((f) => (f.name === 'slack' ? feature : f)) });
   process.on('message', (m: { kind: string }) => {
     if (m.kind === 'idle') {
       const t0 = performance.now();
@@ -202,11 +206,26 @@ async function main(): Promise<void> {
   const self = fileURLToPath(import.meta.url);
   const profile = (role: string) => (process.env.BENCH_PROFILE === role ? ['--cpu-prof', '--cpu-prof-dir=/tmp/ctb-slack-ack-prof'] : process.env.BENCH_TRACE_GC === role ? ['--trace-gc'] : []);
   const spawn = (role: string, env: Record<string, string> = {}) =>
-    fork(self, [role], { execArgv: ['--import', 'tsx', ...profile(role)], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    fork(self, [role], { execArgv: ['--import', 'tsx', ...profile(role)], env: { ...process.env, ...env }, stdio: ['ignore', role === 'bot' ? 'pipe' : 'inherit', 'inherit', 'ipc'] });
   const fake = spawn('fake');
   const fakeReady = (await next(fake, 'ready')) as { url: string };
   const bare = spawn('bare');
   const bot = spawn('bot', { BENCH_DATABASE_URL: database.url, BENCH_SLACK_URL: fakeReady.url });
+  // The bot logs as it ships (JSON lines on standard output, as under a process manager): counted
+  // per round, and any warning or error shown, since a bot that logs per request pays for it.
+  const botLog = { lines: 0, shown: 0 };
+  let partial = '';
+  bot.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    botLog.lines += lines.length;
+    for (const line of lines) {
+      if (/"level":(4|5|6)0/.test(line) && botLog.shown < 5) {
+        botLog.shown += 1;
+        console.error(`bot log: ${line.slice(0, 300)}`);
+      }
+    }
+  });
   const [bareReady, botReady] = (await Promise.all([next(bare, 'ready'), next(bot, 'ready')])) as Array<{ port: number }>;
   const responseBase = fakeReady.url.replace(/api\/$/, '');
   const children = [bot, bare, fake];
@@ -233,6 +252,7 @@ async function main(): Promise<void> {
         await next(bot, 'idle');
         send(fake, { kind: 'count' });
         await next(fake, 'count');
+        const linesBefore = botLog.lines;
         const t = await round(botReady!.port, responseBase, rate, total);
         send(bot, { kind: 'idle' });
         const drained = (await next(bot, 'idle')) as { ms: number; cpuMs: number; loop: { p99: number; max: number } };
@@ -253,7 +273,8 @@ async function main(): Promise<void> {
         replies += counted.replies;
         console.log(`${rate} req/s round ${r}: bare p50 ${ms(pct(sb, 50))} p99 ${ms(pct(sb, 99))} | bot p50 ${ms(pct(st, 50))} p99 ${ms(pct(st, 99))}` +
           ` | bot finished its acked work ${ms(drained.ms)} after the last ack | replies ${counted.replies}/${total}` +
-          ` | CPU per request: bare ${(bareIdle.cpuMs / total).toFixed(2)} ms, bot ${(drained.cpuMs / total).toFixed(2)} ms | event-loop delay max: bare ${ms(bareIdle.loop.max)}, bot ${ms(drained.loop.max)} | load ${loadLine()}`);
+          ` | CPU per request: bare ${(bareIdle.cpuMs / total).toFixed(2)} ms, bot ${(drained.cpuMs / total).toFixed(2)} ms | event-loop delay max: bare ${ms(bareIdle.loop.max)}, bot ${ms(drained.loop.max)}` +
+          ` | bot log lines ${botLog.lines - linesBefore} | load ${loadLine()}`);
       }
       const sb = all.bare.sort((x, y) => x - y);
       const st = all.bot.sort((x, y) => x - y);

@@ -15,6 +15,7 @@ import type { ListenerTable } from './listeners/types.js';
 import { readBadgeState } from './reply.js';
 import { guardSlackRequests } from './request-gate.js';
 import { describeSlackError } from './report-error.js';
+import { postToResponseUrl } from './response-url.js';
 import { withBadge } from './views/badge.js';
 import { SLACK_RETRY_POLICY } from './web-client.js';
 
@@ -119,11 +120,7 @@ export async function createSlackApp(ctx: AppContext, opts: SlackAppOptions = {}
     if (typeof responseUrl !== 'string') return;
     try {
       const badged = withBadge(message, await readBadgeState(ctx));
-      await fetch(responseUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, ...badged }),
-      });
+      await postToResponseUrl(responseUrl, { response_type: 'ephemeral', replace_original: false, ...badged });
     } catch (err) {
       ctx.logger.error({ err, reference }, `could not send the error reply for ${reference}`);
     }

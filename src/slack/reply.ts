@@ -1,9 +1,10 @@
 // Owns every message the bot sends in answer to someone: ephemeral replies, channel posts, thread
 // replies, updates. Each one carries the paper/LIVE badge (read from bot_state once per request),
 // so a listener cannot forget it.
-import type { RespondFn, webApi } from '@slack/bolt';
+import type { webApi } from '@slack/bolt';
 import type { AppContext } from '../app/context.js';
 import { readBadgeState } from '../services/badge-state.js';
+import type { ResponseUrlPoster } from './response-url.js';
 import { withBadge, type BadgeState } from './views/badge.js';
 import type { SlackMessage } from './views/message.js';
 
@@ -31,7 +32,8 @@ export interface Replier {
 export interface ReplyTarget {
   ctx: Pick<AppContext, 'db' | 'config' | 'logger'>;
   client: webApi.WebClient;
-  respond?: RespondFn | undefined;
+  /** Posts to the request's response_url (response-url.ts). */
+  respond?: ResponseUrlPoster | undefined;
   /** Where the request came from (slash command channel, clicked message's channel). */
   channel?: string | undefined;
   threadTs?: string | undefined;

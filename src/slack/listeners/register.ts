@@ -1,42 +1,79 @@
-// Registers the listener table on a Bolt app: each row becomes one Bolt listener that builds the
-// request object and runs the row under the one error handler. Acks happen earlier, in the
-// delivery guard (../deliveries.ts), so no row can be late for Slack's 3 seconds.
+// Registers the listener table on a Bolt app: one Bolt listener per Slack surface (commands, events,
+// actions) that finds the table's row by name in a map, builds the request object and runs the row
+// under the one error handler. Bolt runs every registered listener's matching chain on every
+// request, so a listener per row cost each slash command eighteen chains to find its one row.
+// Acks happen earlier, in the delivery guard (../deliveries.ts), so no row can be late for Slack's
+// 3 seconds. View submissions keep a listener per row: their ack carries the answer.
 import type { App, ViewSubmitAction } from '@slack/bolt';
 import type { AppContext } from '../../app/context.js';
 import type { Delivery } from '../deliveries.js';
+import { responseUrlPoster } from '../response-url.js';
 import { buildRequest, handleSafely } from './request.js';
 import { dispatchSlash } from './slash.js';
-import type { ListenerTable } from './types.js';
+import type { ActionRow, EventRow, ListenerTable, SlashCommandRow } from './types.js';
 
 const keyOf = (context: Record<string, unknown>) => (context.delivery as Delivery | undefined)?.key;
 
+/** Rows by name; a name given twice keeps every row, in table order (as Bolt ran every match). */
+function byName<R>(rows: R[], name: (row: R) => string): Map<string, R[]> {
+  const map = new Map<string, R[]>();
+  for (const row of rows) map.set(name(row), [...(map.get(name(row)) ?? []), row]);
+  return map;
+}
+
+/** The action rows for an action_id: exact names from the map, then the pattern rows that match. */
+function actionRowsFor(exact: Map<string, ActionRow[]>, patterns: ActionRow[], actionId: string): ActionRow[] {
+  const named = exact.get(actionId) ?? [];
+  const matched = patterns.filter((row) => (row.actionId as RegExp).test(actionId));
+  return matched.length === 0 ? named : [...named, ...matched];
+}
+
 export function registerListeners(app: App, ctx: AppContext, table: ListenerTable): void {
-  for (const row of table.commands) {
-    app.command(row.command, async ({ command, client, respond, context }) => {
-      const base = buildRequest({ ctx, client, userId: command.user_id, deliveryKey: keyOf(context), respond, channel: command.channel_id });
-      await dispatchSlash(row, table, command, base);
+  const commands = byName<SlashCommandRow>(table.commands, (row) => row.command);
+  if (commands.size > 0) {
+    app.command(/^\//, async ({ command, client, context }) => {
+      const rows = commands.get(command.command);
+      if (!rows) return;
+      const respond = responseUrlPoster(command.response_url);
+      const base = () => buildRequest({ ctx, client, userId: command.user_id, deliveryKey: keyOf(context), respond, channel: command.channel_id });
+      await Promise.all(rows.map((row) => dispatchSlash(row, table, command, base())));
     });
   }
 
-  for (const row of table.events) {
-    app.event(row.event, async ({ event, body, client, context }) => {
+  const events = byName<EventRow>(table.events, (row) => row.event);
+  for (const type of events.keys()) {
+    const rows = events.get(type)!;
+    app.event(type, async ({ event, body, client, context }) => {
       const e = event as unknown as Record<string, unknown> & { type: string };
       const item = e.item as Record<string, unknown> | undefined;
       const userId = typeof e.user === 'string' ? e.user : '';
       const channel = typeof e.channel === 'string' ? e.channel : typeof item?.channel === 'string' ? item.channel : undefined;
-      const req = buildRequest({ ctx, client, userId, deliveryKey: keyOf(context), channel });
-      await handleSafely(req, { event: row.event }, () =>
-        row.handle({ ...req, event: e, body: body as unknown as Record<string, unknown> & { event_id?: string } }),
+      await Promise.all(
+        rows.map((row) => {
+          const req = buildRequest({ ctx, client, userId, deliveryKey: keyOf(context), channel });
+          return handleSafely(req, { event: row.event }, () =>
+            row.handle({ ...req, event: e, body: body as unknown as Record<string, unknown> & { event_id?: string } }),
+          );
+        }),
       );
     });
   }
 
-  for (const row of table.actions) {
-    app.action({ type: 'block_actions', action_id: row.actionId }, async ({ action, body, client, respond, context }) => {
+  const exactActions = byName<ActionRow>(table.actions.filter((row) => typeof row.actionId === 'string'), (row) => row.actionId as string);
+  const patternActions = table.actions.filter((row) => row.actionId instanceof RegExp);
+  if (table.actions.length > 0) {
+    app.action({ type: 'block_actions' }, async ({ action, body, client, context }) => {
+      const rows = actionRowsFor(exactActions, patternActions, action.action_id);
+      if (rows.length === 0) return;
+      const respond = responseUrlPoster(body.response_url);
       const channel = body.channel?.id;
       const threadTs = body.message?.thread_ts as string | undefined;
-      const req = buildRequest({ ctx, client, userId: body.user.id, deliveryKey: keyOf(context), respond, channel, threadTs });
-      await handleSafely(req, { action: action.action_id }, () => row.handle({ ...req, action, body }));
+      await Promise.all(
+        rows.map((row) => {
+          const req = buildRequest({ ctx, client, userId: body.user.id, deliveryKey: keyOf(context), respond, channel, threadTs });
+          return handleSafely(req, { action: action.action_id }, () => row.handle({ ...req, action, body }));
+        }),
+      );
     });
   }
 

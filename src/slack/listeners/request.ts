@@ -1,11 +1,12 @@
 // Builds the one request object each listener gets (context, actor, client, badged replier, a
 // runCommand bound to the actor) and runs a handler under the Slack transport's one error handler.
-import type { RespondFn, webApi } from '@slack/bolt';
+import type { webApi } from '@slack/bolt';
 import type { z } from 'zod';
 import type { Command, CommandResult } from '../../../commands/define.js';
 import { runCommand } from '../../../commands/run-command.js';
 import type { Actor, AppContext } from '../../app/context.js';
 import { createReplier, type Replier } from '../reply.js';
+import type { ResponseUrlPoster } from '../response-url.js';
 import { describeSlackError } from '../report-error.js';
 import type { SlackRequest } from './types.js';
 
@@ -14,7 +15,7 @@ export interface RequestSource {
   client: webApi.WebClient;
   userId: string;
   deliveryKey?: string | undefined;
-  respond?: RespondFn | undefined;
+  respond?: ResponseUrlPoster | undefined;
   channel?: string | undefined;
   threadTs?: string | undefined;
 }

@@ -91,9 +91,12 @@ export async function createSlackApp(ctx: AppContext, opts: SlackAppOptions = {}
       logger,
       // Ack is sent as soon as the delivery guard calls it; work continues after the response.
       processBeforeResponse: false,
+      // The gate below checks every request's signature and age (both ways) before Bolt sees it,
+      // and strips what comes with an unsigned SSL check; Bolt checking again only cost time.
+      signatureVerification: false,
     });
     receiver = http;
-    // Bolt's checks stay (signature, past timestamps); the gate adds the future, body shapes and size.
+    // Only the gated listener is ever served: signature, timestamps, body shapes and size.
     requestListener = guardSlackRequests(http.requestListener, { signingSecret: config.SLACK_SIGNING_SECRET.reveal(), logger: ctx.logger });
   }
 

@@ -5,6 +5,10 @@
 // slash command or carries one JSON object as `payload`. Bolt reads `body.ssl_check` from whatever
 // it parsed in a promise nobody awaits, so a signed `null` or `payload=null` was an unhandled
 // rejection that took the whole process down; nothing that is not an object reaches it now.
+// The gate is the one signature check: Bolt's own (signatureVerification off in create-app.ts)
+// repeated it with a timestamp rule that looks only at the past, plus three more HMACs and random
+// bytes for its comparison, on every request before its ack. Slack's unsigned SSL check reaches
+// Bolt as `ssl_check=1` alone: anything sent with it is dropped here, as Bolt's check did.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
@@ -73,10 +77,11 @@ function checkSignature(req: IncomingMessage, raw: string, opts: RequestGateOpti
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new Refusal(401, 'signature does not match');
 }
 
+type Form = ReturnType<typeof parseQuery>;
+
 /** Throws a 400 Refusal unless the body is shaped like a Slack command, event or interaction. */
-function checkShape(raw: string, contentType: string): void {
-  if (contentType === 'application/x-www-form-urlencoded') {
-    const form = parseQuery(raw);
+function checkShape(raw: string, form: Form | undefined): void {
+  if (form) {
     if ('payload' in form) {
       if (typeof form.payload !== 'string') throw new Refusal(400, 'payload given more than once');
       let payload: unknown;
@@ -119,14 +124,15 @@ export function guardSlackRequests(bolt: RequestListener, opts: RequestGateOptio
       const buffer = await readBody(req, opts.bodyLimit ?? BODY_LIMIT);
       const raw = buffer.toString('utf8');
       const contentType = (header(req, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-      // Slack's SSL check is unsigned by design; Bolt answers it and strips anything else from it.
-      const sslCheck = contentType === 'application/x-www-form-urlencoded' && parseQuery(raw).ssl_check === '1';
+      const form = contentType === 'application/x-www-form-urlencoded' ? parseQuery(raw) : undefined;
+      // Slack's SSL check is unsigned by design: Bolt answers it, and gets nothing else sent with it.
+      const sslCheck = form?.ssl_check === '1';
       if (!sslCheck) {
         checkSignature(req, raw, opts);
-        checkShape(raw, contentType);
+        checkShape(raw, form);
       }
       // Bolt reads the body we already read (a Buffer in rawBody) instead of the drained stream.
-      (req as IncomingMessage & { rawBody?: Buffer }).rawBody = buffer;
+      (req as IncomingMessage & { rawBody?: Buffer }).rawBody = sslCheck ? Buffer.from('ssl_check=1') : buffer;
       bolt(req, res);
     })().catch((err: unknown) => {
       const status = err instanceof Refusal ? err.status : 400;

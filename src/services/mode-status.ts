@@ -4,7 +4,7 @@
 // what the reading shell itself would do, and the latest go-live audit verdict. Read-only.
 import type { AppContext } from '../app/context.js';
 import type { BotState } from '../db/schema/index.js';
-import { latestAuditRun } from './audit/store.js';
+import { latestAuditRunHeader } from './audit/store.js';
 import { effectiveMode, getBotState, type Mode } from './bot-state.js';
 import { describeTradingState, type TradingStateInfo } from '../domain/trading-state.js';
 import type { EngineHolderView } from '../domain/engine-holder.js';
@@ -68,7 +68,7 @@ export async function readModeStatus(ctx: Pick<AppContext, 'db' | 'config'>): Pr
 
 /** The most recent go-live audit (the audit store's latest run), or null when none has run yet. */
 export async function latestAuditVerdict(ctx: Pick<AppContext, 'db'>): Promise<AuditVerdict | null> {
-  const row = await latestAuditRun(ctx.db);
+  const row = await latestAuditRunHeader(ctx.db);
   if (!row) return null;
   return { at: row.at, passed: row.passed, dryRun: row.dryRun, mode: row.mode, summary: row.summary, actor: row.actor };
 }

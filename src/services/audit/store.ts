@@ -6,6 +6,29 @@ import { auditRuns, type AuditRun } from '../../db/schema/index.js';
 import type { Mode } from '../bot-state.js';
 import type { CheckResult } from './types.js';
 
+/** What a verdict shows of a run: everything but its results (a whole audit's worth of JSON). */
+export type AuditRunHeader = Omit<AuditRun, 'results'>;
+
+// Read by every /golive status and `ctb mode status`: prepared once per database handle (one round
+// trip; unprepared, its LIMIT parameter made postgres.js describe the statement first, every time).
+const headerQueries = new WeakMap<Db, { execute(): Promise<AuditRunHeader[]> }>();
+
+/** The most recent audit run without its results, or null when none was stored. */
+export async function latestAuditRunHeader(db: Db): Promise<AuditRunHeader | null> {
+  let query = headerQueries.get(db);
+  if (!query) {
+    query = db
+      .select({ id: auditRuns.id, at: auditRuns.at, actor: auditRuns.actor, mode: auditRuns.mode, dryRun: auditRuns.dryRun, passed: auditRuns.passed, summary: auditRuns.summary })
+      .from(auditRuns)
+      .orderBy(desc(auditRuns.at), desc(auditRuns.id))
+      .limit(1)
+      .prepare('latest_audit_run_header');
+    headerQueries.set(db, query);
+  }
+  const rows = await query.execute();
+  return rows[0] ?? null;
+}
+
 export async function insertAuditRun(
   db: Db,
   run: { at: Date; actor: string; mode: Mode; dryRun: boolean; passed: boolean; summary: string; results: CheckResult[] },

@@ -3,6 +3,7 @@
 // not stop a kill's answer, so it degrades to "mode unknown" instead of failing.
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
+import type { BotState } from '../db/schema/index.js';
 import type { Logger } from '../logger.js';
 import { tradingStateOf, type TradingState } from '../domain/trading-state.js';
 import { effectiveMode, getBotState } from './bot-state.js';
@@ -22,11 +23,16 @@ export interface BadgeDeps {
   logger: Logger;
 }
 
+/** The badge for a bot_state row as this process sees it (its own arming decides live or paper). */
+export function badgeStateOf(state: Pick<BotState, 'mode' | 'halted' | 'entriesPaused'>, armed: boolean): BadgeFacts {
+  return { mode: effectiveMode(state, armed), halted: state.halted, tradingState: tradingStateOf(state) };
+}
+
 export async function readBadgeState(ctx: BadgeDeps): Promise<BadgeFacts> {
   try {
     // A stalled database never rejects by itself: bound the wait so a kill's answer still goes out.
     const state = await withDeadline(getBotState(ctx.db), ctx.config.KILL_DB_TIMEOUT, 'the database (badge)');
-    return { mode: effectiveMode(state, ctx.config.IS_LIVE), halted: state.halted, tradingState: tradingStateOf(state) };
+    return badgeStateOf(state, ctx.config.IS_LIVE);
   } catch (err) {
     ctx.logger.warn({ err }, 'could not read bot_state for the message badge');
     return { mode: null, halted: false };

@@ -3,13 +3,15 @@
 // so a listener cannot forget it.
 import type { webApi } from '@slack/bolt';
 import type { AppContext } from '../app/context.js';
-import { readBadgeState } from '../services/badge-state.js';
+import { badgeStateOf, readBadgeState } from '../services/badge-state.js';
 import type { ResponseUrlPoster } from './response-url.js';
 import { withBadge, type BadgeState } from './views/badge.js';
 import type { SlackMessage } from './views/message.js';
 
 /** The badge's read (services/badge-state.ts), for the notifiers that post without a request. */
 export { readBadgeState };
+/** The badge for a bot_state row this request read (services/badge-state.ts). */
+export { badgeStateOf };
 
 export interface PostedMessage {
   channel: string;
@@ -27,6 +29,11 @@ export interface Replier {
   update(channel: string, ts: string, message: SlackMessage): Promise<void>;
   /** The badge state this request's messages carry. */
   badge(): Promise<BadgeState>;
+  /**
+   * Gives the badge a state this request has just read from bot_state (a status command's own
+   * read, after the ack), so the reply does not read the same row again. Ignored once the badge was read.
+   */
+  useBadge(state: BadgeState): void;
 }
 
 export interface ReplyTarget {
@@ -48,6 +55,9 @@ export function createReplier(target: ReplyTarget): Replier {
 
   return {
     badge: badgeState,
+    useBadge(state) {
+      badge ??= Promise.resolve(state);
+    },
     async ephemeral(message) {
       const m = await badged(message);
       if (respond) {

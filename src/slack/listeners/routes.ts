@@ -3,6 +3,7 @@
 import type { z } from 'zod';
 import type { Command, CommandResult } from '../../../commands/define.js';
 import { AppError } from '../../errors.js';
+import type { BadgeState } from '../views/badge.js';
 import type { HelpCommand } from '../views/help.js';
 import type { SlackMessage } from '../views/message.js';
 import type { SlashCommandRow, SlashRequest, SlashSubcommand } from './types.js';
@@ -29,6 +30,11 @@ export interface CommandRouteOptions<S extends z.ZodType, R extends CommandResul
   render: (result: R) => SlackMessage;
   /** Who sees the result; default ephemeral (reads). Actions others must see use in_channel. */
   visibility?: 'ephemeral' | 'in_channel';
+  /**
+   * The reply's badge from the result, for a command that reads bot_state itself (the status
+   * commands): the row it read after the ack is the one the badge shows, not read a second time.
+   */
+  badge?: (result: R, req: SlashRequest) => BadgeState;
 }
 
 export function commandRoute<S extends z.ZodType, R extends CommandResult>(opts: CommandRouteOptions<S, R>): SlashSubcommand {
@@ -41,6 +47,7 @@ export function commandRoute<S extends z.ZodType, R extends CommandResult>(opts:
       const raw = (opts.args ?? noArgs)(req);
       const result = await req.run(opts.command, raw);
       const message = opts.render(result);
+      if (opts.badge) req.reply.useBadge(opts.badge(result, req));
       if (opts.visibility === 'in_channel') await req.reply.inChannel(message);
       else await req.reply.ephemeral(message);
     },

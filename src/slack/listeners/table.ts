@@ -31,7 +31,13 @@ import { balanceRoute, tradesRoute } from './trades-routes.js';
 import { exitConfirmAction, exitRoute } from './exit-routes.js';
 import { commandRoute } from './routes.js';
 import { statsRoute } from './stats-route.js';
-import type { ActionRow, EventRow, ListenerTable, SlashCommandRow, ViewRow } from './types.js';
+import type { ActionRow, EventRow, ListenerTable, SlashCommandRow, SlashRequest, ViewRow } from './types.js';
+import type { ModeStatus } from '../../services/mode-status.js';
+import { badgeStateOf } from '../reply.js';
+
+/** A status command read bot_state after the ack: its reply's badge is that row, as this process sees it. */
+const statusBadge = (status: Pick<ModeStatus, 'requestedMode' | 'halted' | 'entriesPaused'>, req: SlashRequest) =>
+  badgeStateOf({ mode: status.requestedMode, halted: status.halted, entriesPaused: status.entriesPaused }, req.ctx.config.IS_LIVE);
 
 const commands: SlashCommandRow[] = [
   {
@@ -39,7 +45,7 @@ const commands: SlashCommandRow[] = [
     summary: 'Go-live readiness: the audit and where the bot stands',
     whenEmpty: 'status',
     subcommands: [
-      commandRoute({ name: 'status', usage: '/golive status', command: goLiveStatusCommand, render: renderGoLiveStatus }),
+      commandRoute({ name: 'status', usage: '/golive status', command: goLiveStatusCommand, render: renderGoLiveStatus, badge: statusBadge }),
       goLiveAuditRoute(),
       goLiveHelpRoute({ usage: '/golive help' }),
     ],
@@ -56,7 +62,7 @@ const commands: SlashCommandRow[] = [
     summary: 'Paper or live trading',
     whenEmpty: 'status',
     subcommands: [
-      commandRoute({ name: 'status', usage: '/mode status', command: modeStatusCommand, render: renderModeStatus }),
+      commandRoute({ name: 'status', usage: '/mode status', command: modeStatusCommand, render: renderModeStatus, badge: statusBadge }),
       modeLiveRoute,
       modePaperRoute,
       modeResumeRoute,

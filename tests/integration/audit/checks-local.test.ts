@@ -78,11 +78,15 @@ describe('credentials.storage', () => {
     expect(await run(credentialsStorageCheck)).toMatchObject({ status: 'fail', value: 'keys missing; KRAKEN_API_KEY not set' });
   });
 
-  it('warns outside a git checkout, where tracking cannot be confirmed', async () => {
+  it('passes a locked-down .env outside any git checkout (the README\'s rehearsal directory), where nothing can commit it', async () => {
     const plain = tempCheckout({ git: false });
     try {
-      plain.write('.env', `KRAKEN_API_KEY=${KEY}\n`, { mode: 0o600 });
-      expect(await run(credentialsStorageCheck, keys, { cwd: plain.dir })).toMatchObject({ status: 'warn' });
+      plain.write('.env', `KRAKEN_API_KEY=${KEY}\nKRAKEN_API_SECRET=${SECRET}\n`, { mode: 0o600 });
+      expect(await run(credentialsStorageCheck, keys, { cwd: plain.dir })).toMatchObject({
+        status: 'pass', value: 'keys from .env; .env 0600, outside any git checkout (nothing can commit it)',
+      });
+      plain.write('.env', `KRAKEN_API_KEY=${KEY}\nKRAKEN_API_SECRET=${SECRET}\n`, { mode: 0o644 });
+      expect(await run(credentialsStorageCheck, keys, { cwd: plain.dir })).toMatchObject({ status: 'fail', fix: 'chmod 600 .env' });
     } finally {
       plain.remove();
     }
@@ -136,10 +140,13 @@ describe('credentials.leak_scan', () => {
     expect((r.details as { fixtureFiles: number }).fixtureFiles).toBeGreaterThan(0);
   });
 
-  it('warns outside a git checkout', async () => {
+  it('outside a git checkout (the README\'s rehearsal directory) scans the checkout ctb runs from, and says so', async () => {
     const plain = tempCheckout({ git: false });
     try {
-      expect(await run(secretScanCheck, {}, { cwd: plain.dir })).toMatchObject({ status: 'warn' });
+      const r = await run(secretScanCheck, {}, { cwd: plain.dir });
+      expect(r.status, r.value).toBe('pass');
+      expect(r.value).toContain(`the checkout ctb runs from (${plain.dir} is not a git checkout)`);
+      expect((r.details as { filesScanned: number }).filesScanned).toBeGreaterThan(100);
     } finally {
       plain.remove();
     }

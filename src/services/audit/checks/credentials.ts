@@ -1,8 +1,11 @@
 // Checklist 1: Kraken keys come from the environment or `.env`; `.env` is untracked, ignored and
-// mode 0600 or stricter; no tracked file holds the configured key or anything shaped like one.
+// mode 0600 or stricter (or outside any git checkout); no tracked file — of the directory the audit
+// runs in, or else of the checkout ctb runs from — holds the configured key or anything shaped like one.
 import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parse } from 'dotenv';
+import type { Secret } from '../../../config/secret.js';
+import { PROJECT_ROOT } from '../../../paths.js';
 import { isIgnored, isTracked } from '../sources/git.js';
 import { defineCheck, type CheckOutcome } from '../types.js';
 import { LEAK_SCAN_IGNORE, scanTrackedFiles } from './secret-scan.js';
@@ -57,8 +60,8 @@ export const credentialsStorageCheck = defineCheck({
     }
     const source = details['source'] ? `keys from ${String(details['source'])}` : 'keys missing';
     if (problems.length > 0) return { status: 'fail', value: `${source}; ${problems.join('; ')}`, fix: fixes.join(' '), details };
-    const file = dotEnv ? `; .env ${String(details['dotEnvMode'])}${details['git'] ? ' (not a git checkout)' : ', untracked, ignored'}` : '; no .env file';
-    if (details['git']) return { status: 'warn', value: `${source}${file}`, fix: 'Run the audit from the git checkout so it can confirm .env is untracked and ignored.', details };
+    // Outside any git checkout (the README's rehearsal directory beside the checkout) git cannot commit .env.
+    const file = dotEnv ? `; .env ${String(details['dotEnvMode'])}${details['git'] ? ', outside any git checkout (nothing can commit it)' : ', untracked, ignored'}` : '; no .env file';
     return { status: 'pass', value: `${source}${file}`, fix: null, details };
   },
 });
@@ -68,19 +71,27 @@ export const secretScanCheck = defineCheck({
   title: 'No tracked file contains the key or anything shaped like a Kraken key',
   checklistSection: 1,
   async run(ctx): Promise<CheckOutcome> {
-    const scan = await scanTrackedFiles(ctx.cwd, [ctx.config.KRAKEN_API_KEY, ctx.config.KRAKEN_API_SECRET]);
+    const secrets: [Secret | undefined, Secret | undefined] = [ctx.config.KRAKEN_API_KEY, ctx.config.KRAKEN_API_SECRET];
+    // Run from a directory of its own (the README's rehearsal: .env beside, not in, the checkout), the
+    // tracked files to scan are those of the checkout whose code is running.
+    let scanned = '';
+    let scan = await scanTrackedFiles(ctx.cwd, secrets);
+    if (scan === null && resolve(PROJECT_ROOT) !== resolve(ctx.cwd)) {
+      scan = await scanTrackedFiles(PROJECT_ROOT, secrets);
+      scanned = ` in ${PROJECT_ROOT}, the checkout ctb runs from (${ctx.cwd} is not a git checkout)`;
+    }
     if (scan === null) {
       return { status: 'warn', value: 'not a git checkout: tracked files unknown', fix: 'Run the audit from the git checkout of the deployed code.' };
     }
     const details = { filesScanned: scan.filesScanned, findings: scan.findings.slice(0, 50), fixtureFiles: scan.shapesSkipped.length };
     // Fixture files are still searched for the configured key; only their key-shaped literals are let be.
     const fixtures = scan.shapesSkipped.length > 0 ? ` (${scan.shapesSkipped.length} fixture files listed in ${LEAK_SCAN_IGNORE} checked for the configured key only)` : '';
-    if (scan.findings.length === 0) return { status: 'pass', value: `${scan.filesScanned} tracked files clean${fixtures}`, fix: null, details };
+    if (scan.findings.length === 0) return { status: 'pass', value: `${scan.filesScanned} tracked files${scanned} clean${fixtures}`, fix: null, details };
     const where = scan.findings.slice(0, 5).map((f) => `${f.file}:${f.line} (${f.kind})`).join(', ');
     const more = scan.findings.length > 5 ? ` and ${scan.findings.length - 5} more` : '';
     return {
       status: 'fail',
-      value: `${scan.findings.length} finding(s): ${where}${more}`,
+      value: `${scan.findings.length} finding(s)${scanned}: ${where}${more}`,
       fix: scan.findings.some((f) => f.kind === 'configured_key' || f.kind === 'configured_secret')
         ? 'The configured Kraken key is in a tracked file: remove it from those files and from git history, then rotate the Kraken key.'
         : `Remove the key-shaped literal from those files (and from git history if it is a real key, then rotate it); a test fixture that is not a key goes in ${LEAK_SCAN_IGNORE}.`,

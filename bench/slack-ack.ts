@@ -1,8 +1,10 @@
 // Slack ack bench, open loop: signed slash commands sent at fixed rates (default 100 and 300 req/s)
-// by this process — the load generator, its own process — to the bot (the real Bolt HTTPReceiver
-// on the bot's HTTP server behind its request gate, the bot's own listener table, PostgreSQL) and,
-// in the same run, to a bare Bolt app configured like the bot (HTTPReceiver, processBeforeResponse
-// off, conversation store off) whose only listener acks. Open loop: each request leaves at its
+// by this process — the load generator, its own process — to the bot (the web role as it ships:
+// every feature of the role, the shipped logger at its level; the real Bolt HTTPReceiver on the
+// bot's HTTP server behind its request gate, the bot's own listener table, PostgreSQL) and, in the
+// same run, to a bare Bolt app configured like the bot (HTTPReceiver, processBeforeResponse off,
+// conversation store off; it checks signatures with Bolt's check, the bot with its gate) whose only
+// listener acks. Open loop: each request leaves at its
 // scheduled time whether or not earlier ones were answered, and its latency counts from that
 // scheduled time, so a server that falls behind is charged for the queue it builds (no coordinated
 // omission). The bot does its acked work (the reply through response_url) while the load runs; a

@@ -155,13 +155,20 @@ export class EscalationTicker {
       groupId: group.id, channel: group.slackChannel, now: at.now,
       text: `:pager: Paged ${mentions} (${at.label}; ${targets.reason}). Acknowledge within ${minutes}m or it escalates.`,
     });
-    if (at.email && emailConfigured(this.deps.config)) {
+    const emailed = at.email && emailConfigured(this.deps.config);
+    if (emailed) {
       const reason = at.step === 0 && at.round === 1 ? 'critical alert' : `escalated: ${at.label}`;
       const latest = await latestAlertEvent(db, group.id);
       const paged = targets.users.join(', ') || 'the whole channel';
       await enqueueDelivery(db, { groupId: group.id, kind: 'email', target: 'alert-email', now: at.now, payload: emailFor(group, latest, `${reason}, paged ${paged}`) });
     }
-    this.#log.info({ groupId: group.id, users: fresh, rung: at.label }, `paged for ${headline(group)}`);
+    // Say only what was queued: with no Slack alerts channel nothing reaches the people named, and
+    // with no email either nobody is paged at all (the demo: no Slack, no rotation, no approvers).
+    const viaSlack = group.slackChannel ? (targets.channelWide ? 'the whole alerts channel' : fresh.join(', ')) : null;
+    const via = [viaSlack ? `${viaSlack} on Slack` : null, emailed ? 'ALERT_EMAIL_TO by email' : null].filter((v): v is string => v !== null);
+    const fields = { groupId: group.id, users: viaSlack ? fresh : [], email: emailed, rung: at.label };
+    if (via.length === 0) this.#log.info(fields, `nobody paged for ${headline(group)}: no Slack alerts channel and no email configured (${at.label})`);
+    else this.#log.info(fields, `paged ${via.join(' and ')} for ${headline(group)}`);
   }
 
   async #update(db: Db, id: number, input: { status: 'stopped' | 'exhausted'; stoppedReason: string; now: Date }): Promise<void> {

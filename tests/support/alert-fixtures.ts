@@ -4,7 +4,7 @@ import { buildAppContext, type OwnedContext } from '../../src/app/build-context.
 import { ManualClock } from '../../src/clock.js';
 import { testConfig, type Config } from '../../src/config/env.js';
 import type { Database } from '../../src/db/client.js';
-import { silentLogger } from '../../src/logger.js';
+import { silentLogger, type Logger } from '../../src/logger.js';
 import { createAlertRuntime, type AlertRuntime, type AlertRuntimeOptions } from '../../src/alerts/runtime.js';
 import type { OutboxAlertSink } from '../../src/alerts/sink.js';
 import type { FakeSlack } from './fake-slack.js';
@@ -37,9 +37,10 @@ export async function alertHarness(input: {
   config: Config;
   clock?: ManualClock;
   runtime?: AlertRuntimeOptions;
+  logger?: Logger;
 }): Promise<AlertHarness> {
   const clock = input.clock ?? new ManualClock('2026-01-05T12:00:00Z');
-  const ctx = await buildAppContext({ config: input.config, clock, logger: silentLogger(), database: input.database });
+  const ctx = await buildAppContext({ config: input.config, clock, logger: input.logger ?? silentLogger(), database: input.database });
   const runtime = createAlertRuntime(ctx, input.runtime);
   return {
     ctx,

@@ -2,7 +2,9 @@ import { asc, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acknowledgeAlert, resolveAlert, silenceAlert } from '../../../src/alerts/actions.js';
 import { listOverdueCriticals, type OverdueCritical } from '../../../src/alerts/overdue.js';
+import { Writable } from 'node:stream';
 import { ManualClock } from '../../../src/clock.js';
+import { createLogger } from '../../../src/logger.js';
 import { ctbMetrics } from '../../../src/metrics/instruments.js';
 import {
   alertDeliveries, alertEscalations, alertEvents, alertGroups, alertPages, oncallOverrides, oncallRotations,
@@ -155,6 +157,30 @@ describe('escalation of critical alerts', () => {
     await h.runtime.escalation.tick();
     const notes = await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.kind, 'slack_thread_note'));
     expect(String(notes[0]!.payload.text)).toContain('<!channel>');
+  });
+
+  it('logs whom it paged and how, and with no Slack alerts channel and no email says nobody was paged (the demo)', async () => {
+    const lines: Array<{ msg: string; users: string[]; email: boolean }> = [];
+    const logTo = (config: ReturnType<typeof alertConfig>) => createLogger({
+      config, stdout: false, files: false, destination: new Writable({ write(chunk, _enc, done) { lines.push(JSON.parse(String(chunk))); done(); } }),
+    });
+    const pageLines = () => lines.filter((l) => /paged/.test(l.msg)).map(({ msg, users, email }) => ({ msg, users, email }));
+    await h.close();
+    const withSlack = alertConfig(slack);
+    h = await alertHarness({ database: database(), config: withSlack, logger: logTo(withSlack) });
+    await critical('with-slack');
+    await h.runtime.escalation.tick();
+    expect(pageLines()).toEqual([{ msg: 'paged UAPPROVER1, UAPPROVER2 on Slack for [CRITICAL] engine loop stopped', users: ['UAPPROVER1', 'UAPPROVER2'], email: false }]);
+
+    await h.close();
+    lines.length = 0;
+    const alone = alertConfig(null, { SLACK_ALERTS_CHANNEL: undefined, SLACK_APPROVERS: '' });
+    h = await alertHarness({ database: database(), config: alone, logger: logTo(alone) });
+    await critical('alone');
+    await h.runtime.escalation.tick();
+    expect(pageLines()).toEqual([{
+      msg: 'nobody paged for [CRITICAL] engine loop stopped: no Slack alerts channel and no email configured (on-call, round 1/2, step 1/3)', users: [], email: false,
+    }]);
   });
 
   it('two replicas ticking the same due timers page each person once', async () => {

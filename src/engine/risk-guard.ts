@@ -128,7 +128,10 @@ export class RiskGuard {
   observe(equity: number, at: Date, exact: () => Decimal = () => dec(equity)): RiskBreach[] {
     let exactNow: Decimal | undefined;
     const exactEquity = (): Decimal => (exactNow ??= exact());
-    if (equity > this.#peak) {
+    // Float rounding keeps order but not difference: two equities less than a float's step apart
+    // compare equal, so a tie is settled on the exact figures (a flat book at its peak pays one
+    // decimal comparison per mark).
+    if (equity > this.#peak || (equity === this.#peak && equity > 0)) {
       this.#peak = equity;
       this.#peakExact = Decimal.max(this.#peakExact, exactEquity());
     }

@@ -62,7 +62,8 @@ describe('exact money', () => {
 
   it('stores the exact peak and drawdown of the marks, with every digit the float comparison cannot hold', () => {
     // Marks around 10^7 with 18 decimals: floats keep ~16 significant digits, so the tail is lost in
-    // a float, but marks at least 1 apart still compare right in floats.
+    // a float, and marks of different whole parts can still be closer than a float's step (e.g.
+    // 19999981.999999998137354851 and 19999982): the peak must still be the larger one.
     const mark = fc.tuple(fc.integer({ min: 5_000_000, max: 20_000_000 }), fc.bigInt({ min: 0n, max: UNIT - 1n })).map(([whole, frac]) => BigInt(whole) * UNIT + frac);
     fc.assert(
       fc.property(fc.uniqueArray(mark, { minLength: 1, maxLength: 30, selector: (u) => u / UNIT }), (marks) => {
@@ -81,6 +82,19 @@ describe('exact money', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('takes the larger of two marks that are equal as floats as the peak (found by the property above)', () => {
+    const guard = new RiskGuard({ db: null as never, clock: null as never, alerts: null as never, logger: null as never,
+      limits: { maxDrawdownPct: 1000, dailyLossPct: 1000, hardDrawdownPct: 1000 } }, 'paper');
+    const at = new Date('2026-01-05T12:00:00Z');
+    const lower = '19999981.999999998137354851';
+    expect(Number(lower)).toBe(19999982);
+    guard.observe(Number(lower), at, () => dec(lower));
+    guard.observe(19999982, at, () => dec('19999982'));
+    expect(str(guard.peakExact)).toBe('19999982');
+    guard.observe(Number(lower), at, () => dec(lower));
+    expect(str(guard.peakExact)).toBe('19999982');
   });
 
   it('marks positions at the last close exactly (quantity × close)', async () => {

@@ -26,14 +26,16 @@ export interface ScrapeSource {
   readonly exporting: Promise<boolean>;
 }
 
-/** Every gauge of one scrape asks at once; a read is shared while in flight and briefly after. */
-const REUSE_MS = 100;
+/**
+ * Every gauge of one scrape asks at once; a read is shared while in flight and until the event loop
+ * next turns (the gauges that await it collect in microtasks). Never across two scrapes: a state
+ * changed between two requests shows in the second, however close they come.
+ */
 
 export function scrapeSource(deps: ScrapeDeps, role: MetricsExporterRole): ScrapeSource {
-  let cached: { at: number; pending: boolean; exporting: Promise<boolean>; scrape: Promise<Scrape | null>; up: Promise<boolean> } | null = null;
+  let cached: { exporting: Promise<boolean>; scrape: Promise<Scrape | null>; up: Promise<boolean> } | null = null;
   const current = () => {
-    const t = performance.now();
-    if (cached && (cached.pending || t - cached.at < REUSE_MS)) return cached;
+    if (cached) return cached;
     const exporting = role.isExporter();
     let up: (v: boolean) => void = () => {};
     const upPromise = new Promise<boolean>((r) => (up = r));
@@ -58,10 +60,11 @@ export function scrapeSource(deps: ScrapeDeps, role: MetricsExporterRole): Scrap
         return null;
       }
     })();
-    const entry = { at: t, pending: true, exporting, scrape, up: upPromise };
+    const entry = { exporting, scrape, up: upPromise };
     void scrape.finally(() => {
-      entry.pending = false;
-      entry.at = performance.now();
+      setImmediate(() => {
+        if (cached === entry) cached = null;
+      });
     });
     cached = entry;
     return entry;

@@ -92,6 +92,14 @@ describe('trading state', () => {
     expect(await health()).toMatchObject({ tradingState: 'reducing' });
   });
 
+  it('a scrape right after a change shows it: no read is reused across two scrapes', async () => {
+    expect(await stateSamples()).toEqual({ active: 1, reducing: 0, halted: 0 });
+    await updateBotState(ctx.db, ctx.clock, { halted: true, haltedReason: 'drill', haltedBy: 'UOPS1' });
+    expect(await stateSamples()).toEqual({ active: 0, reducing: 0, halted: 1 });
+    await updateBotState(ctx.db, ctx.clock, { halted: false });
+    expect(await stateSamples()).toEqual({ active: 1, reducing: 0, halted: 0 });
+  });
+
   it('unpause --force needs a reason, and an unknown flag is a usage error', async () => {
     await cli('pause');
     const noReason = await cli('unpause', '--force');

@@ -31,7 +31,6 @@ export interface ScrapeSource {
  * next turns (the gauges that await it collect in microtasks). Never across two scrapes: a state
  * changed between two requests shows in the second, however close they come.
  */
-
 export function scrapeSource(deps: ScrapeDeps, role: MetricsExporterRole): ScrapeSource {
   let cached: { exporting: Promise<boolean>; scrape: Promise<Scrape | null>; up: Promise<boolean> } | null = null;
   const current = () => {

@@ -1,8 +1,12 @@
 // Owns the daily and weekly summaries posted to SLACK_OPS_CHANNEL: the cron jobs (in SCHEDULE_TZ),
 // the claim that makes each period post once across replicas, and the retry sweep that re-posts a
 // summary whose post failed. The summary is the stats of the period, rendered like /stats.
-import type { AppContext } from '../app/context.js';
 import cron from 'node-cron';
+import type { Registry } from 'prom-client';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/env.js';
+import type { Db } from '../db/client.js';
+import type { Logger } from '../logger.js';
 import { ctbMetrics } from '../metrics/instruments.js';
 import { computeStats } from '../services/stats/compute-stats.js';
 import {
@@ -35,6 +39,15 @@ export interface StatsSummariesOptions {
   markRetryDelaysMs?: number[];
 }
 
+/** What the summaries read: the ledger (for the stats), the schedule, the clock, a logger, the counters. */
+export interface StatsSummariesDeps {
+  db: Db;
+  config: Pick<Config, 'PAPER_STARTING_BALANCE' | 'SCHEDULE_TZ' | 'DAILY_SUMMARY_CRON' | 'WEEKLY_SUMMARY_CRON'>;
+  clock: Clock;
+  logger: Logger;
+  metrics: Registry;
+}
+
 export type FireOutcome = 'posted' | 'failed' | 'taken';
 
 const MINUTE = 60_000;
@@ -55,7 +68,7 @@ export function lastFiring(expr: string, timeZone: string, now: Date, lookbackMs
 }
 
 export function createStatsSummaries(
-  ctx: Pick<AppContext, 'db' | 'config' | 'clock' | 'logger' | 'metrics'>,
+  ctx: StatsSummariesDeps,
   deps: { poster: SummaryPoster; render: SummaryRenderer; markPosted?: typeof markReportPosted },
   opts: StatsSummariesOptions,
 ) {

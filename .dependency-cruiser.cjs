@@ -26,8 +26,6 @@ const TRANSPORT_EXCEPTIONS = [
   // Work that must run before (or without) the database a command context needs.
   ['src/cli/commands/kill.ts', 'src/services/kill/early-cancel.ts', "ctb kill: Kraken's CancelAll leaves before the database is opened, and cancels alone when the halt cannot be recorded"],
   ['src/cli/commands/version.ts', 'src/services/release/version.ts', 'ctb version reads the checkout, never the database (a deploy prints it before migrating)'],
-  ['src/cli/commands/start.ts', 'src/db/client.ts', 'ctb start refuses a second bot on one embedded database before wiring'],
-  ['src/cli/commands/start.ts', 'src/db/pglite-lock.ts', 'ctb start names the embedded database lock holder before wiring'],
   ['src/cli/with-context.ts', 'src/db/connect-errors.ts', 'names why the context could not be built (refused, missing database, bad login)'],
   // The Slack delivery guard's own table (Slack retries and double clicks): transport state, not a service.
   ['src/slack/deliveries.ts', 'src/db/queries/slack-deliveries.ts', 'the delivery guard claims a Slack delivery key'],

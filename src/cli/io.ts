@@ -1,4 +1,6 @@
 // The terminal as the CLI sees it: env, output streams and whether output is a TTY. Tests pass their own.
+import { processEnv } from '../config/process-env.js';
+
 export interface CliIo {
   env: Record<string, string | undefined>;
   stdout: { write(text: string): unknown; isTTY?: boolean; columns?: number };
@@ -8,5 +10,5 @@ export interface CliIo {
 }
 
 export function processIo(): CliIo {
-  return { env: process.env, stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() };
+  return { env: processEnv(), stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() };
 }

@@ -11,7 +11,7 @@ import postgres from 'postgres';
 import { AppError } from '../errors.js';
 import * as schema from './schema/index.js';
 import { databaseUrlProblem } from './database-url.js';
-import { acquireLock, describeLockOwner, readLock, releaseLock, type LockInfo } from './pglite-lock.js';
+import { acquireLock, readLock, refuseSecondBot, releaseLock } from './pglite-lock.js';
 import { initialiseInChild, isInitialised, pgliteStartParams } from './pglite-start.js';
 import { copyTemplate } from './pglite-template.js';
 
@@ -67,20 +67,6 @@ export interface OpenOptions {
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (opts.databaseUrl) return connectPostgres(opts.databaseUrl);
   return openEmbedded(opts.dataDir, opts.serve ?? false, opts.role);
-}
-
-/**
- * A second bot on one embedded database would connect through the first one's socket and trade
- * beside it (every socket client shares one session: nothing there can keep them apart). The bot
- * that serves the directory is the only engine on it: a second `ctb start` is refused, naming it.
- */
-export function refuseSecondBot(dataDir: string, owner: LockInfo | null): void {
-  if (!owner || owner.pid === process.pid) return;
-  throw new AppError('config', 'data_dir_in_use', `DATA_DIR ${dataDir} is already in use by ${describeLockOwner(owner)}: one bot per embedded database.`, {
-    hint: owner.role
-      ? 'Stop that bot first, or use ctb commands beside it (ctb stats, ctb kill, ctb mode status); for several processes use PostgreSQL (DATABASE_URL).'
-      : 'Wait for that command to finish, then start the bot.',
-  });
 }
 
 async function openEmbedded(dataDir: string, serve: boolean, role: string | undefined): Promise<Database> {

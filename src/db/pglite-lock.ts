@@ -4,6 +4,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { AppError } from '../errors.js';
 
 export interface LockInfo {
   pid: number;
@@ -72,4 +73,18 @@ export function acquireLock(dataDir: string, socketPath: string | null, role?: s
 export function releaseLock(dataDir: string): void {
   const owner = readLock(dataDir);
   if (owner?.pid === process.pid) rmSync(lockPath(dataDir), { force: true });
+}
+
+/**
+ * A second bot on one embedded database would connect through the first one's socket and trade
+ * beside it (every socket client shares one session: nothing there can keep them apart). The bot
+ * that serves the directory is the only engine on it: a second `ctb start` is refused, naming it.
+ */
+export function refuseSecondBot(dataDir: string, owner: LockInfo | null): void {
+  if (!owner || owner.pid === process.pid) return;
+  throw new AppError('config', 'data_dir_in_use', `DATA_DIR ${dataDir} is already in use by ${describeLockOwner(owner)}: one bot per embedded database.`, {
+    hint: owner.role
+      ? 'Stop that bot first, or use ctb commands beside it (ctb stats, ctb kill, ctb mode status); for several processes use PostgreSQL (DATABASE_URL).'
+      : 'Wait for that command to finish, then start the bot.',
+  });
 }

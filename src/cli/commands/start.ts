@@ -5,7 +5,7 @@
 // Slack, exchange libraries) is imported after it, so a person sees at once that it is starting.
 import { Option } from 'commander';
 import { describeDatabase } from '../../app/start-banner.js';
-import { readLock } from '../../db/pglite-lock.js';
+import { refuseSecondBotOnDataDir } from '../../app/start-guard.js';
 import { createLogger } from '../../logger.js';
 import { loadCliConfig, printError } from '../with-context.js';
 import type { CliRegistration } from '../program.js';
@@ -26,14 +26,10 @@ export const startCli: CliRegistration = {
         if (typeof config === 'number') return setExit(config);
         // Before the logger, the database or anything else under DATA_DIR/LOG_DIR is touched: a bot
         // already serving this embedded database is the one engine on it.
-        const owner = config.DATABASE_URL ? null : readLock(config.DATA_DIR);
-        if (owner && owner.pid !== process.pid) {
-          const { refuseSecondBot } = await import('../../db/client.js');
-          try {
-            refuseSecondBot(config.DATA_DIR, owner);
-          } catch (err) {
-            return setExit(printError(io, err, config));
-          }
+        try {
+          refuseSecondBotOnDataDir(config);
+        } catch (err) {
+          return setExit(printError(io, err, config));
         }
         const logger = createLogger({ config });
         const feed = opts.feed ?? config.MARKET_FEED;

@@ -1,7 +1,9 @@
 // Owns what the App Home dashboard shows, as plain data: the mode (and whether the process is armed
 // or halted), equity and today's PnL per book (UTC day), the open positions, who is on call now and
 // next, and the open alerts. Read-only; the Slack view renders it (src/slack/views/app-home.ts).
-import type { AppContext } from '../../app/context.js';
+import type { Clock } from '../../clock.js';
+import type { Config } from '../../config/env.js';
+import type { Db } from '../../db/client.js';
 import { openAlertGroups, openPositions } from '../../db/queries/dashboard.js';
 import { readModeStatus, type ModeStatus } from '../mode-status.js';
 import { whoIsOnCall } from '../oncall/who-is-on-call.js';
@@ -45,7 +47,14 @@ export function startOfUtcDay(at: Date): Date {
   return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()));
 }
 
-export async function readDashboard(ctx: Pick<AppContext, 'db' | 'config' | 'clock'>): Promise<Dashboard> {
+/** What the dashboard reads: the mode, today's stats, positions, on-call and open alerts. */
+export interface DashboardDeps {
+  db: Db;
+  config: Config;
+  clock: Clock;
+}
+
+export async function readDashboard(ctx: DashboardDeps): Promise<Dashboard> {
   const now = ctx.clock.now();
   const from = startOfUtcDay(now);
   const [mode, stats, positions, onCall, alerts] = await Promise.all([

@@ -13,16 +13,16 @@ import type { LedgerFill } from './match.js';
 export async function loadLiveFills(db: Db): Promise<LedgerFill[]> {
   // Prepared (one round trip); the time as epoch milliseconds, so the driver parses a number per
   // row instead of a timestamp string (exact: the ledger keeps microseconds, a Date keeps milliseconds).
-  const rows = await executePrepared<Omit<LedgerFill, 'filledAt'> & { filledAt: number | Date }>(db, sql`
+  const rows = await executePrepared<LedgerFill>(db, sql`
     select id::float8 as "id", client_order_id as "clientOrderId", exchange_trade_id as "exchangeTradeId",
       exchange_order_id as "exchangeOrderId", symbol, side, quantity::text as quantity, price::text as price, fee::text as fee,
-      floor(extract(epoch from filled_at) * 1000)::float8 as "filledAt"
+      floor(extract(epoch from filled_at) * 1000)::float8 as "filledAtMs"
     from fills where mode = 'live'`);
-  for (const r of rows) r.filledAt = new Date(r.filledAt);
-  return (rows as LedgerFill[]).sort((a, b) => a.filledAt.getTime() - b.filledAt.getTime() || a.id - b.id);
+  return rows.sort((a, b) => a.filledAtMs - b.filledAtMs || a.id - b.id);
 }
 
 /** The first live fill's time, from fills loaded by loadLiveFills (oldest first). */
 export function firstFillAt(ledger: readonly LedgerFill[]): Date | null {
-  return ledger[0]?.filledAt ?? null;
+  const first = ledger[0];
+  return first ? new Date(first.filledAtMs) : null;
 }

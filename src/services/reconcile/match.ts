@@ -21,7 +21,11 @@ export interface LedgerFill {
   quantity: string;
   price: string;
   fee: string;
-  filledAt: Date;
+  /**
+   * When it filled, as epoch milliseconds: a number, not a Date, because reconciliation loads every
+   * live fill and 100,000 Date objects cost about a tenth of the load (allocation and collection).
+   */
+  filledAtMs: number;
 }
 
 export interface Tolerance {

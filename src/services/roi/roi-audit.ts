@@ -3,7 +3,9 @@
 // equity against Kraken's balances valued at market. Ledger ROI = (realized PnL in the period +
 // change in unrealized PnL, where unrealized = snapshot position value − ledger cost of the open
 // positions) / starting equity — so the two agree exactly when cash flows match the ledger.
-import type { AppContext } from '../../app/context.js';
+import type { Clock } from '../../clock.js';
+import type { Config } from '../../config/env.js';
+import type { Db } from '../../db/client.js';
 import { Decimal } from '../../money.js';
 import type { Balance, Exchange } from '../../exchange/types.js';
 import { writeReportFile } from '../reconcile/report-file.js';
@@ -49,9 +51,16 @@ export interface RoiAuditReport {
   reportFile: string | null;
 }
 
+/** What the ROI audit reads: the ledger and equity snapshots, the clock, and where reports go. */
+export interface RoiDeps {
+  db: Db;
+  clock: Clock;
+  config: Pick<Config, 'QUOTE_CURRENCY' | 'ROI_TOLERANCE_PCT' | 'REPORTS_DIR'>;
+}
+
 const pct = (num: Decimal, den: Decimal) => (den.isZero() ? null : num.div(den).mul(100));
 
-async function rowFor(ctx: AppContext, book: Q.Book, period: RoiPeriod, now: Date, tolerancePp: number): Promise<RoiRow> {
+async function rowFor(ctx: RoiDeps, book: Q.Book, period: RoiPeriod, now: Date, tolerancePp: number): Promise<RoiRow> {
   const span = ROI_PERIODS[period];
   const end = await Q.latestSnapshot(ctx.db, book);
   const start = end ? await Q.snapshotAtOrAfter(ctx.db, book, span === null ? new Date(0) : new Date(now.getTime() - span)) : null;
@@ -78,7 +87,7 @@ async function rowFor(ctx: AppContext, book: Q.Book, period: RoiPeriod, now: Dat
   };
 }
 
-async function exchangeEquity(ctx: AppContext, exchange: Exchange, balances: Balance[], snapshotEquity: string, tolerancePp: number): Promise<ExchangeEquity> {
+async function exchangeEquity(ctx: RoiDeps, exchange: Exchange, balances: Balance[], snapshotEquity: string, tolerancePp: number): Promise<ExchangeEquity> {
   const quote = ctx.config.QUOTE_CURRENCY;
   let total = new Decimal(0);
   const unpriced: string[] = [];
@@ -108,7 +117,7 @@ export interface RoiAuditOptions {
   balances?: () => Promise<Balance[]>;
 }
 
-export async function auditRoi(ctx: AppContext, opts: RoiAuditOptions): Promise<RoiAuditReport> {
+export async function auditRoi(ctx: RoiDeps, opts: RoiAuditOptions): Promise<RoiAuditReport> {
   const now = ctx.clock.now();
   const tolerancePp = ctx.config.ROI_TOLERANCE_PCT;
   const books = await Q.booksWithSnapshots(ctx.db);

@@ -2,14 +2,16 @@
 // Kraken key is set, Kraken's balances split into what the bot manages — the quote currency it
 // trades with and the base assets its open live trades hold — and the rest of the account (as
 // Freqtrade's /balance and /balance full). Values in the quote currency at the marks of marks.ts.
-import type { AppContext } from '../../app/context.js';
+import type { Db } from '../../db/client.js';
+import type { ExchangeProvider } from '../../exchange/provider.js';
+import type { Balance } from '../../exchange/types.js';
 import { latestPaperSnapshot, openTradesById } from '../../db/queries/trade-views.js';
 import type { FeedKind } from '../../market/types.js';
 import { readPaperBalances } from '../../exchange/paper/paper-store.js';
 import { isAppError } from '../../errors.js';
 import { Decimal, ZERO, dec } from '../../money.js';
 import { money } from '../stats/compute-stats.js';
-import { loadMarks, type MarkFor } from './marks.js';
+import { loadMarks, type MarkFor, type MarksDeps } from './marks.js';
 
 export interface AssetBalance {
   asset: string;
@@ -61,12 +63,12 @@ function total(values: Array<Decimal | null>): string | null {
  * asset the book holds, and only while the book's cash is still the snapshot's (nothing traded since).
  */
 async function snapshotMark(
-  ctx: Pick<AppContext, 'db'>, quote: string, held: Array<{ asset: string; total: string }>,
+  db: Db, quote: string, held: Array<{ asset: string; total: string }>,
 ): Promise<MarkFor> {
   const none: MarkFor = () => null;
   const assets = held.filter((r) => r.asset !== quote && !dec(r.total).isZero());
   if (assets.length !== 1) return none;
-  const snap = await latestPaperSnapshot(ctx.db);
+  const snap = await latestPaperSnapshot(db);
   const cash = held.find((r) => r.asset === quote)?.total ?? '0';
   if (!snap || !dec(snap.cash).eq(cash)) return none;
   const asset = assets[0]!;
@@ -74,12 +76,15 @@ async function snapshotMark(
   return (symbol) => (symbol === `${asset.asset}/${quote}` ? { price: price.toString(), at: snap.at, source: 'engine' } : null);
 }
 
-async function paperFeed(ctx: Pick<AppContext, 'db' | 'config'>): Promise<FeedKind> {
+async function paperFeed(ctx: { db: Db; config: MarksDeps['config'] }): Promise<FeedKind> {
   const snap = await latestPaperSnapshot(ctx.db);
   return snap?.feed ?? ctx.config.MARKET_FEED;
 }
 
-export async function readBalances(ctx: Pick<AppContext, 'db' | 'prices' | 'config' | 'clock' | 'logger' | 'exchanges'>): Promise<BalanceView> {
+/** What /balance reads: the paper book and its snapshot, Kraken's balances when a key is set, and marks. */
+export type BalancesDeps = MarksDeps & { db: Db; exchanges: ExchangeProvider };
+
+export async function readBalances(ctx: BalancesDeps): Promise<BalanceView> {
   const quote = ctx.config.QUOTE_CURRENCY;
   const open = await openTradesById(ctx.db);
   const rows = await readPaperBalances(ctx.db);
@@ -89,7 +94,7 @@ export async function readBalances(ctx: Pick<AppContext, 'db' | 'prices' | 'conf
   // Only what is held needs a price: an empty book (no position) asks nobody for a mark.
   const paperHeld = paperRows.filter((r) => r.asset !== quote && !dec(r.total).isZero()).map((r) => ({ symbol: `${r.asset}/${quote}`, feed }));
 
-  let krakenBalances: Awaited<ReturnType<ReturnType<AppContext['exchanges']['kraken']>['fetchBalances']>> | null = null;
+  let krakenBalances: Balance[] | null = null;
   let krakenError: string | null = null;
   if (ctx.exchanges.hasKrakenKeys()) {
     try {
@@ -100,7 +105,7 @@ export async function readBalances(ctx: Pick<AppContext, 'db' | 'prices' | 'conf
   }
   const krakenHeld = (krakenBalances ?? []).filter((b) => b.asset !== quote && !dec(b.total).isZero()).map((b) => ({ symbol: `${b.asset}/${quote}`, feed: 'kraken' as const }));
   const markFor = await loadMarks(ctx, [...paperHeld, ...krakenHeld]);
-  const fromSnapshot = feed === 'replay' ? await snapshotMark(ctx, quote, paperRows) : () => null;
+  const fromSnapshot = feed === 'replay' ? await snapshotMark(ctx.db, quote, paperRows) : () => null;
   const paperMark: MarkFor = (symbol) => markFor(symbol, feed) ?? fromSnapshot(symbol, feed);
 
   const paperValues = paperRows.map((r) => ({ asset: r.asset, total: money(r.total), value: valueOf(r.asset, dec(r.total), quote, paperMark, feed) }));

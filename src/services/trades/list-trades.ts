@@ -1,12 +1,12 @@
 // Owns what `/trades` and `ctb trades` show: every open trade with its mark price, unrealised PnL
 // (after the entry fee) and age, totals per book, and optionally the last N closed trades. Long
 // only: every trade is opened by a buy and closed by a sell. Amounts are exact decimal strings.
-import type { AppContext } from '../../app/context.js';
+import type { Db } from '../../db/client.js';
 import { lastClosedTrades, openTradesById } from '../../db/queries/trade-views.js';
 import type { Trade } from '../../db/schema/index.js';
 import { Decimal, ZERO, dec } from '../../money.js';
 import { bookOf, money, type BookName } from '../stats/compute-stats.js';
-import { loadMarks, type Mark } from './marks.js';
+import { loadMarks, type Mark, type MarksDeps } from './marks.js';
 
 export interface OpenTradeRow {
   id: number;
@@ -79,7 +79,10 @@ function totalsOf(rows: OpenTradeRow[]): BookTotals[] {
   return [...books].map(([book, b]) => ({ book, open: b.open, costBasis: money(b.cost), unrealizedPnl: money(b.pnl), unmarked: b.unmarked }));
 }
 
-export async function listTrades(ctx: Pick<AppContext, 'db' | 'prices' | 'config' | 'clock' | 'logger'>, opts: { closed?: number } = {}): Promise<TradesView> {
+/** What /trades reads: the open and closed trades, and the marks of the open ones. */
+export type ListTradesDeps = MarksDeps & { db: Db };
+
+export async function listTrades(ctx: ListTradesDeps, opts: { closed?: number } = {}): Promise<TradesView> {
   const now = ctx.clock.now();
   const open = await openTradesById(ctx.db);
   const markFor = await loadMarks(ctx, open);

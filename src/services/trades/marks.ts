@@ -2,7 +2,10 @@
 // when this process runs the engine (its feed, replay included), else — for trades made on Kraken's
 // market — Kraken's public ticker (no key needed). A replay trade outside the engine's process has
 // no mark: its prices exist only in the replay. Each mark says where it came from and when.
-import type { AppContext } from '../../app/context.js';
+import type { Clock } from '../../clock.js';
+import type { Config } from '../../config/env.js';
+import type { Logger } from '../../logger.js';
+import type { PriceBoard } from '../../market/price-board.js';
 import { createKrakenPublicMarket, type KrakenPublicMarket } from '../../exchange/kraken/public-market.js';
 import type { FeedKind } from '../../market/types.js';
 import { isAppError } from '../../errors.js';
@@ -18,9 +21,17 @@ const reason = (err: unknown) => (isAppError(err) ? err.userMessage : err instan
 
 export type MarkFor = (symbol: string, feed: FeedKind) => Mark | null;
 
+/** What looking up marks needs: this process's latest candles, and Kraken's public ticker (config) for the rest. */
+export interface MarksDeps {
+  prices: PriceBoard;
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+}
+
 /** Looks up the marks of the given positions once (one ticker call per pair at most). */
 export async function loadMarks(
-  ctx: Pick<AppContext, 'prices' | 'config' | 'clock' | 'logger'>,
+  ctx: MarksDeps,
   positions: Array<{ symbol: string; feed: FeedKind }>,
   opts: { publicMarket?: () => Promise<KrakenPublicMarket> } = {},
 ): Promise<MarkFor> {

@@ -24,7 +24,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('the ledger reconciliation reads, 
     expect(ledger.map((f) => f.clientOrderId)).toEqual(['c-early', 'c-late', 'c-same-time']);
     expect(ledger[0]).toEqual({
       id: expect.any(Number), clientOrderId: 'c-early', exchangeTradeId: 'T1', exchangeOrderId: 'O1', symbol: 'ETH/USD', side: 'sell',
-      quantity: '0.020000000000000000', price: '3000.000000000000000000', fee: '0.700000000000000000', filledAt: new Date('2026-01-01T00:00:00Z'),
+      quantity: '0.020000000000000000', price: '3000.000000000000000000', fee: '0.700000000000000000', filledAtMs: Date.parse('2026-01-01T00:00:00Z'),
     });
     expect(ledger[1]?.exchangeOrderId).toBeNull();
     expect(firstFillAt(ledger)).toEqual(new Date('2026-01-01T00:00:00Z'));

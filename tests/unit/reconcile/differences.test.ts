@@ -17,7 +17,7 @@ const intent = (over: Partial<IntentView> = {}): IntentView => ({
 });
 const fill = (over: Partial<LedgerFill> = {}): LedgerFill => ({
   id: 10, clientOrderId: 'c1', exchangeTradeId: 'T1', exchangeOrderId: 'O1', symbol: 'BTC/USD', side: 'buy', quantity: '0.01', price: '50000', fee: '1.3',
-  filledAt: new Date('2026-01-05T12:00:00Z'), ...over,
+  filledAtMs: Date.parse('2026-01-05T12:00:00Z'), ...over,
 });
 const kinds = (input: Parameters<typeof compareWithKraken>[0]) => compareWithKraken(input).map((d) => `${d.kind} ${d.id}`);
 

@@ -11,7 +11,7 @@ const trade = (id: string, over: Partial<ExchangeTrade> = {}): ExchangeTrade => 
 });
 const fill = (id: number, tradeId: string, over: Partial<LedgerFill> = {}): LedgerFill => ({
   id, clientOrderId: `ctb-${id}`, exchangeTradeId: tradeId, exchangeOrderId: `O-${tradeId}`, symbol: 'BTC/USD', side: 'buy',
-  quantity: '0.010000000000000000', price: '30000.000000000000000000', fee: '0.780000000000000000', filledAt: at('2026-01-04T12:00:00Z'), ...over,
+  quantity: '0.010000000000000000', price: '30000.000000000000000000', fee: '0.780000000000000000', filledAtMs: at('2026-01-04T12:00:00Z').getTime(), ...over,
 });
 const cutoff = at('2026-01-01T00:00:00Z');
 

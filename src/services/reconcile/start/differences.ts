@@ -101,7 +101,7 @@ export function compareWithKraken(input: CompareInput): Difference[] {
   for (const f of matched.missingOnExchange) {
     out.push({
       ...blank('fill_not_on_kraken', f.exchangeTradeId), orderId: f.exchangeOrderId, symbol: f.symbol, side: f.side, quantity: f.quantity, price: f.price, fee: f.fee,
-      at: f.filledAt.toISOString(), fillId: f.id, clientOrderId: f.clientOrderId,
+      at: new Date(f.filledAtMs).toISOString(), fillId: f.id, clientOrderId: f.clientOrderId,
       summary: `ledger fill #${f.id} (${f.side} ${f.quantity} ${f.symbol}, trade ${f.exchangeTradeId}) is not in Kraken's trade history`,
     });
   }

@@ -75,7 +75,7 @@ async function fillsFor(ctx: Pick<AppContext, 'db'>, since: Date, tradeIds: stri
   const rows = await ctx.db.select().from(fills).where(and(eq(fills.mode, 'live'), or(...conds)));
   return rows.map((r) => ({
     id: r.id, clientOrderId: r.clientOrderId, exchangeTradeId: r.exchangeTradeId, exchangeOrderId: r.exchangeOrderId,
-    symbol: r.symbol, side: r.side, quantity: r.quantity, price: r.price, fee: r.fee, filledAt: r.filledAt,
+    symbol: r.symbol, side: r.side, quantity: r.quantity, price: r.price, fee: r.fee, filledAtMs: r.filledAt.getTime(),
   }));
 }
 

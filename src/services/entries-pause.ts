@@ -2,15 +2,17 @@
 // with the pause, in bot_state, so every process and a restart see it. An operator pauses in one
 // step; the risk guard pauses on a daily-loss or drawdown breach (as `system:risk-guard`). Resuming
 // after a risk-guard pause needs the breach cleared, or `force` with a reason — both recorded.
-import type { Actor, AppContext } from '../app/context.js';
+import type { AlertSink } from '../alerts/types.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { clearEntriesPausedIfSet, setEntriesPausedIfNot } from '../db/queries/bot-state-row.js';
 import { insertRiskEvent } from '../db/queries/risk-events.js';
 import type { BotState } from '../db/schema/index.js';
+import type { Actor } from '../domain/actor.js';
 import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { getBotState } from './bot-state.js';
-import { riskPauseStatus, type RiskPauseStatus } from './risk-pause-status.js';
+import { riskPauseStatus, type RiskPauseDeps, type RiskPauseStatus } from './risk-pause-status.js';
 
 export { RISK_GUARD_ACTOR } from './risk-pause-status.js';
 
@@ -37,7 +39,8 @@ export async function pauseEntries(db: Db, clock: Clock, p: { by: string; reason
   return row ? { changed: true, state: row } : { changed: false, state: await getBotState(db) };
 }
 
-type PauseCtx = Pick<AppContext, 'db' | 'clock' | 'config' | 'logger' | 'alerts'>;
+/** What an operator's pause and an unpause need: the breach judgement's reads, the log, the alert. */
+export type EntriesPauseDeps = RiskPauseDeps & { logger: Logger; alerts: Pick<AlertSink, 'raise'> };
 
 export interface OperatorPauseResult {
   ok: true;
@@ -49,7 +52,7 @@ export interface OperatorPauseResult {
   halted: boolean;
 }
 
-export async function pauseByOperator(ctx: PauseCtx, actor: Actor, reason: string | undefined): Promise<OperatorPauseResult> {
+export async function pauseByOperator(ctx: EntriesPauseDeps, actor: Actor, reason: string | undefined): Promise<OperatorPauseResult> {
   const { changed, state } = await pauseEntries(ctx.db, ctx.clock, { by: actor.id, reason: reason ?? null });
   if (!changed) {
     const since = state.entriesPausedAt ? ` since ${state.entriesPausedAt.toISOString()}` : '';
@@ -75,7 +78,7 @@ export interface UnpauseResult {
   forceReason: string | null;
 }
 
-export async function unpauseEntries(ctx: PauseCtx, actor: Actor, p: { force: boolean; reason?: string | undefined }): Promise<UnpauseResult> {
+export async function unpauseEntries(ctx: EntriesPauseDeps, actor: Actor, p: { force: boolean; reason?: string | undefined }): Promise<UnpauseResult> {
   const state = await getBotState(ctx.db);
   if (!state.entriesPaused) throw new AppError('conflict', 'not_paused', 'New entries are not paused: there is nothing to unpause.');
   if (p.force && !p.reason) throw new AppError('usage', 'force_needs_reason', 'Forcing an unpause needs a reason (it is recorded with the risk events).');

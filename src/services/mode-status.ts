@@ -2,13 +2,13 @@
 // trades in (from the engine lease: its holder's own arming, never the reading shell's), the mode the
 // database asks for, halted or pausing entries, who holds the engine and how fresh its heartbeat is,
 // what the reading shell itself would do, and the latest go-live audit verdict. Read-only.
-import type { AppContext } from '../app/context.js';
+import type { Db } from '../db/client.js';
 import type { BotState } from '../db/schema/index.js';
 import { latestAuditRunHeader } from './audit/store.js';
 import { effectiveMode, getBotState, type Mode } from './bot-state.js';
 import { describeTradingState, type TradingStateInfo } from '../domain/trading-state.js';
 import type { EngineHolderView } from '../domain/engine-holder.js';
-import { readEngineHolder, shellView, type ShellView } from './engine-lease/holder-view.js';
+import { readEngineHolder, shellView, type EngineHolderDeps, type ShellDeps, type ShellView } from './engine-lease/holder-view.js';
 import { standingOf, type ReconciliationStanding } from '../domain/reconciliation-standing.js';
 
 export interface AuditVerdict {
@@ -47,7 +47,10 @@ export function engineMode(state: Pick<BotState, 'mode' | 'halted'>, engine: Eng
   return engine.state === 'running' ? effectiveMode(state, engine.armed) : 'paper';
 }
 
-export async function readModeStatus(ctx: Pick<AppContext, 'db' | 'config'>): Promise<ModeStatus> {
+/** Reading the status: bot_state, the engine lease, and this process's own configuration. */
+export type ModeStatusDeps = EngineHolderDeps & ShellDeps;
+
+export async function readModeStatus(ctx: ModeStatusDeps): Promise<ModeStatus> {
   const [state, engine] = await Promise.all([getBotState(ctx.db), readEngineHolder(ctx)]);
   return {
     mode: engineMode(state, engine),
@@ -67,7 +70,7 @@ export async function readModeStatus(ctx: Pick<AppContext, 'db' | 'config'>): Pr
 }
 
 /** The most recent go-live audit (the audit store's latest run), or null when none has run yet. */
-export async function latestAuditVerdict(ctx: Pick<AppContext, 'db'>): Promise<AuditVerdict | null> {
+export async function latestAuditVerdict(ctx: { db: Db }): Promise<AuditVerdict | null> {
   const row = await latestAuditRunHeader(ctx.db);
   if (!row) return null;
   return { at: row.at, passed: row.passed, dryRun: row.dryRun, mode: row.mode, summary: row.summary, actor: row.actor };

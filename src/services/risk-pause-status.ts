@@ -1,7 +1,9 @@
 // Owns answering "has the breach that paused entries cleared?" from the ledger, so any process (the
 // CLI, a web replica) can judge an unpause the same way: the breach is the latest risk event that
 // paused entries; its measure now comes from the latest equity snapshots of that book.
-import type { AppContext } from '../app/context.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/env.js';
+import type { Db } from '../db/client.js';
 import { latestRiskEvent } from '../db/queries/risk-events.js';
 import type { BotState } from '../db/schema/index.js';
 import { firstSnapshotSince, latestSnapshot } from '../engine/ledger/snapshots.js';
@@ -20,10 +22,17 @@ export interface RiskPauseStatus {
   now: string;
 }
 
+/** What judging a breach reads: the ledger, the guard's two limits, the clock (a new UTC day clears a daily loss). */
+export interface RiskPauseDeps {
+  db: Db;
+  clock: Clock;
+  config: Pick<Config, 'RISK_MAX_DRAWDOWN_PCT' | 'RISK_DAILY_LOSS_PCT'>;
+}
+
 const DAY_MS = 86_400_000;
 const pct = (v: number) => `${v.toFixed(2)}%`;
 
-export async function riskPauseStatus(ctx: Pick<AppContext, 'db' | 'config' | 'clock'>, state: Pick<BotState, 'entriesPaused' | 'entriesPausedBy' | 'entriesPausedReason'>): Promise<RiskPauseStatus | null> {
+export async function riskPauseStatus(ctx: RiskPauseDeps, state: Pick<BotState, 'entriesPaused' | 'entriesPausedBy' | 'entriesPausedReason'>): Promise<RiskPauseStatus | null> {
   if (!state.entriesPaused) return null;
   const event = await latestRiskEvent(ctx.db);
   // Pauses written before entries_paused_by existed name nobody: the latest risk event tells.

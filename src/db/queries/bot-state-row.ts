@@ -1,11 +1,46 @@
-// Owns statements on the bot_state row (id 1) beside getBotState/updateBotState: reading it as it
-// is, without creating it; locking it for the rest of a transaction (a mode switch takes it after
+// Owns the statements on the bot_state row (id 1): reading it (prepared once per database handle,
+// for the badge and every mode check) and creating it when missing; the versioned update and the
+// engine's heartbeat that services/bot-state.ts builds getBotState/updateBotState on; reading it as
+// it is, without creating it; locking it for the rest of a transaction (a mode switch takes it after
 // the change-request rows, so a switch and a rollback racing it wait for each other, never
 // deadlock); and the conditional updates that pause and resume new entries (one UPDATE each, so
 // two racing actors record one of them, never a mix).
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { botState, type BotState } from '../schema/index.js';
+
+// Read on every Slack request (the badge) and by every command that checks the mode: prepared once
+// per database handle (one round trip, planned once per connection on PostgreSQL).
+const stateQueries = new WeakMap<Db, { execute(): Promise<BotState[]> }>();
+
+/** The row through the prepared statement; undefined before anything created it. */
+export async function fetchBotState(db: Db): Promise<BotState | undefined> {
+  let query = stateQueries.get(db);
+  if (!query) {
+    query = db.select().from(botState).where(eq(botState.id, 1)).prepare('bot_state_row');
+    stateQueries.set(db, query);
+  }
+  const rows = await query.execute();
+  return rows[0];
+}
+
+/** Creates the row with its defaults unless it exists. */
+export async function createBotStateRow(db: Db): Promise<void> {
+  await db.insert(botState).values({ id: 1 }).onConflictDoNothing();
+}
+
+export type BotStatePatch = Partial<Omit<BotState, 'id' | 'version' | 'updatedAt'>>;
+
+/** Applies the patch and bumps the version (listeners notice within a poll); undefined if the row is missing. */
+export async function updateBotStateRow(db: Db, patch: BotStatePatch, at: Date): Promise<BotState | undefined> {
+  const [row] = await db.update(botState).set({ ...patch, version: sql`${botState.version} + 1`, updatedAt: at }).where(eq(botState.id, 1)).returning();
+  return row;
+}
+
+/** The engine's heartbeat (no version bump: nothing listens for it). */
+export async function writeEngineHeartbeat(db: Db, at: Date): Promise<void> {
+  await db.update(botState).set({ engineHeartbeatAt: at }).where(eq(botState.id, 1));
+}
 
 /** The row, locked; undefined only if it was never created (call getBotState first). */
 export async function lockBotState(db: Db): Promise<BotState | undefined> {

@@ -1,6 +1,7 @@
 // Owns reading the engine's holder (the lease row and the database's clock) for the views in
 // domain/engine-holder.ts, and what the reading shell itself would do were it to run the engine.
-import type { AppContext } from '../../app/context.js';
+import type { Config } from '../../config/env.js';
+import type { Db } from '../../db/client.js';
 import { holderView, type EngineHolderView } from '../../domain/engine-holder.js';
 import { readLease } from '../../db/queries/engine-lease.js';
 
@@ -10,11 +11,22 @@ export interface ShellView {
   hasKrakenKeys: boolean;
 }
 
-export async function readEngineHolder(ctx: Pick<AppContext, 'db' | 'config'>): Promise<EngineHolderView> {
+/** Reading the holder: the lease row, and the TTL past which it is stale. */
+export interface EngineHolderDeps {
+  db: Db;
+  config: Pick<Config, 'ENGINE_LEASE_TTL'>;
+}
+
+/** What this process would do: its own arming and keys. */
+export interface ShellDeps {
+  config: Pick<Config, 'IS_LIVE' | 'KRAKEN_API_KEY' | 'KRAKEN_API_SECRET'>;
+}
+
+export async function readEngineHolder(ctx: EngineHolderDeps): Promise<EngineHolderView> {
   const { lease, dbNow } = await readLease(ctx.db);
   return holderView(lease, dbNow, ctx.config.ENGINE_LEASE_TTL);
 }
 
-export function shellView(ctx: Pick<AppContext, 'config'>): ShellView {
+export function shellView(ctx: ShellDeps): ShellView {
   return { armed: ctx.config.IS_LIVE, hasKrakenKeys: Boolean(ctx.config.KRAKEN_API_KEY && ctx.config.KRAKEN_API_SECRET) };
 }

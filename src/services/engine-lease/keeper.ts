@@ -6,8 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { AppContext } from '../../app/context.js';
+import type { Config } from '../../config/env.js';
+import type { Db } from '../../db/client.js';
 import type { EngineLease } from '../../db/schema/index.js';
+import type { Logger } from '../../logger.js';
 import { sleep } from '../../market/sleep.js';
 import { describeError, withDeadline } from '../kill/deadline.js';
 import { acquireLease, releaseLease, renewLease, type LeaseClaim } from '../../db/queries/engine-lease.js';
@@ -43,11 +45,18 @@ export interface LeaseKeeperOptions {
   standbyPollMs?: number;
 }
 
+/** What the keeper needs: the lease row, the TTL, and what the claim says of this process (armed, keys). */
+export interface LeaseKeeperDeps {
+  db: Db;
+  config: Pick<Config, 'ENGINE_LEASE_TTL' | 'IS_LIVE' | 'KRAKEN_API_KEY' | 'KRAKEN_API_SECRET'>;
+  logger: Logger;
+}
+
 export function newHolderId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 }
 
-export function createLeaseKeeper(ctx: Pick<AppContext, 'db' | 'config' | 'logger'>, opts: LeaseKeeperOptions): LeaseKeeper {
+export function createLeaseKeeper(ctx: LeaseKeeperDeps, opts: LeaseKeeperOptions): LeaseKeeper {
   const ttlMs = opts.ttlMs ?? ctx.config.ENGINE_LEASE_TTL;
   const claim: LeaseClaim = {
     holderId: newHolderId(), host: hostname(), pid: process.pid, role: opts.role, feed: opts.feed,

@@ -1,15 +1,20 @@
 // Owns where other parts of this process ask whether it holds the engine lease: the dead man's
 // switch (only the trading process keeps Kraken's timer renewed), the self-heal watchdog, the engine
 // request runner. One entry per AppContext (keyed by its job registry, which every copy shares).
-import type { AppContext } from '../../app/context.js';
+import type { JobRegistry } from '../../jobs/registry.js';
 
 export interface LeaseHolderProbe {
   holdsLease(): boolean;
 }
 
+/** The probe is kept per job registry, which every copy of a context shares. */
+export interface LeaseProbeDeps {
+  jobs: JobRegistry;
+}
+
 const probes = new WeakMap<object, LeaseHolderProbe>();
 
-export function setEngineLease(ctx: Pick<AppContext, 'jobs'>, probe: LeaseHolderProbe | null): void {
+export function setEngineLease(ctx: LeaseProbeDeps, probe: LeaseHolderProbe | null): void {
   if (probe) probes.set(ctx.jobs, probe);
   else probes.delete(ctx.jobs);
 }
@@ -18,6 +23,6 @@ export function setEngineLease(ctx: Pick<AppContext, 'jobs'>, probe: LeaseHolder
  * Whether this process holds the engine lease now; undefined when this process runs no engine at all
  * (a web replica, a CLI, a test without one), which callers decide about themselves.
  */
-export function holdsLease(ctx: Pick<AppContext, 'jobs'>): boolean | undefined {
+export function holdsLease(ctx: LeaseProbeDeps): boolean | undefined {
   return probes.get(ctx.jobs)?.holdsLease();
 }

@@ -2,9 +2,9 @@
 // after its entry, carry a realized PnL equal to (exit − entry) × quantity − fees, agree with the
 // fills recorded for its orders, and have capital_buffer set and non-negative. Each offending trade
 // is named with every problem found.
-import { sql } from 'drizzle-orm';
-import { execute, type Db } from '../../db/client.js';
-import { fills, orderIntents, trades, type Trade } from '../../db/schema/index.js';
+import type { Db } from '../../db/client.js';
+import { fillSumsByIntent, intentTimes, splitTradeSumsByEntryIntent } from '../../db/queries/ledger-trades.js';
+import type { Trade } from '../../db/schema/index.js';
 import { type Decimal, dec } from '../../money.js';
 import { closedTrades } from './trades.js';
 
@@ -31,14 +31,12 @@ interface FillTotals {
 }
 
 async function fillTotalsByIntent(db: Db): Promise<Map<number, FillTotals>> {
-  const rows = await execute<{ intent_id: number; quantity: string; fee: string }>(db, sql`
-    select ${fills.intentId} as intent_id, sum(${fills.quantity})::text as quantity, sum(${fills.fee})::text as fee
-    from ${fills} group by ${fills.intentId}`);
-  return new Map(rows.map((r) => [Number(r.intent_id), { quantity: dec(r.quantity), fee: dec(r.fee) }]));
+  const rows = await fillSumsByIntent(db);
+  return new Map(rows.map((r) => [r.intentId, { quantity: dec(r.quantity), fee: dec(r.fee) }]));
 }
 
 async function intentCreatedAt(db: Db): Promise<Map<number, Date>> {
-  const rows = await db.select({ id: orderIntents.id, createdAt: orderIntents.createdAt }).from(orderIntents);
+  const rows = await intentTimes(db);
   return new Map(rows.map((r) => [r.id, r.createdAt]));
 }
 
@@ -47,11 +45,8 @@ async function intentCreatedAt(db: Db): Promise<Map<number, Date>> {
  * a closed part and an open rest that share the entry order: together they must match its fills.
  */
 async function tradeTotalsByEntryIntent(db: Db): Promise<Map<number, FillTotals>> {
-  const rows = await execute<{ entry_intent_id: number; quantity: string; fee: string }>(db, sql`
-    select ${trades.entryIntentId} as entry_intent_id, sum(${trades.quantity})::text as quantity, sum(${trades.entryFee})::text as fee
-    from ${trades} where ${trades.entryIntentId} in (select ${trades.entryIntentId} from ${trades} where ${trades.splitFromTradeId} is not null)
-    group by ${trades.entryIntentId}`);
-  return new Map(rows.map((r) => [Number(r.entry_intent_id), { quantity: dec(r.quantity), fee: dec(r.fee) }]));
+  const rows = await splitTradeSumsByEntryIntent(db);
+  return new Map(rows.map((r) => [r.entryIntentId, { quantity: dec(r.quantity), fee: dec(r.fee) }]));
 }
 
 export function checkTrade(

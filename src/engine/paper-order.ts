@@ -15,7 +15,7 @@ import { executePrepared } from '../db/prepared.js';
 import { orderIntents, type OrderIntent } from '../db/schema/index.js';
 import { isAppError } from '../errors.js';
 import type { PaperExchange } from '../exchange/paper/paper-exchange.js';
-import type { BalanceRow } from '../exchange/paper/paper-store.js';
+import type { BalanceRow } from '../db/queries/exchange-paper.js';
 import type { OrderState } from '../exchange/types.js';
 import { ctbMetrics } from '../metrics/instruments.js';
 import { str } from '../money.js';

@@ -13,7 +13,7 @@ import type {
   ApiKeyRights, Balance, Candle, Exchange, ExchangeTrade, Market, OrderRequest, OrderState, PriceSource, Ticker, TradePage,
 } from '../types.js';
 import { feeFor, marketFillPrice, type PaperPricing } from './pricing.js';
-import * as store from './paper-store.js';
+import * as store from '../../db/queries/exchange-paper.js';
 
 export interface PaperExchangeDeps {
   db: Db;

@@ -7,10 +7,11 @@
 // booked) and the feed watch (a polling feed silent for several intervals raises an alert).
 import { performance } from 'node:perf_hooks';
 import { ALERTED } from '../alerts/log-source.js';
-import type { AppContext } from '../app/context.js';
 import type { ManualClock } from '../clock.js';
+import type { Config } from '../config/env.js';
 import type { BotState } from '../db/schema/index.js';
 import { isAppError } from '../errors.js';
+import type { ExchangeProvider } from '../exchange/provider.js';
 import type { Exchange, Market } from '../exchange/types.js';
 import type { MarketFeed, MarketTick } from '../market/types.js';
 import { sleep } from '../market/sleep.js';
@@ -28,7 +29,7 @@ import { withOrderLock } from './order-lock.js';
 import { readableAmount } from './trade-log.js';
 import { SnapshotWriter } from './ledger/snapshots.js';
 import { openTrades } from './ledger/trades.js';
-import { executeOrder, type OrderHooks, type OrderOutcome, type OrderRequestSpec } from './order-executor.js';
+import { executeOrder, type OrderPathDeps, type OrderHooks, type OrderOutcome, type OrderRequestSpec } from './order-executor.js';
 import { executePaperOrder } from './paper-order.js';
 import { PaperExchange } from '../exchange/paper/paper-exchange.js';
 import { Portfolio } from './portfolio.js';
@@ -42,8 +43,15 @@ import { decideExit } from './exits.js';
 import { exitPosition, setRunningEngine, Turns, type ManualExitOutcome, type RunningEngine } from './manual-exit.js';
 import { dec } from '../money.js';
 
+/**
+ * What the engine needs: one order's path (ledger, gate, funds, lock, halt latch, alerts, counters),
+ * each venue, and the configuration (strategies file, risk limits, snapshot interval). The object is
+ * also what the running engine is registered under (manual-exit.ts) and the gate keeps its state by.
+ */
+export type EngineDeps = OrderPathDeps & { exchanges: ExchangeProvider; config: Config };
+
 export interface EngineOptions {
-  ctx: AppContext;
+  ctx: EngineDeps;
   feed: MarketFeed;
   /** Defaults to the enabled strategies of the configured strategies file. */
   strategies?: StrategyDefinition[];
@@ -82,7 +90,7 @@ const BACKOFF: Backoff = { baseMs: 1000, maxMs: 60_000 };
 const FILL_FOLLOW_MS = 3_000;
 
 export class Engine implements RunningEngine {
-  readonly #ctx: AppContext;
+  readonly #ctx: EngineDeps;
   /** The loop's ticks and operators' exits take turns: an exit never lands inside a tick. */
   readonly #turns = new Turns();
   readonly #bindings = new Map<string, Binding[]>();
@@ -209,7 +217,7 @@ export class Engine implements RunningEngine {
     }
   }
 
-  private get ctx(): AppContext {
+  private get ctx(): EngineDeps {
     return this.#ctx;
   }
 

@@ -98,8 +98,10 @@ function consume(db: Db, queue: QueueName, ran: (payload: Record<string, unknown
 async function child(queue: QueueName, url: string): Promise<void> {
   const database = connectPostgres(url, { max: 2 });
   const stop = consume(database.db, queue, (p) => process.stdout.write(`J ${String(p.i)}\n`), { backToBack: true });
+  // The runner's poll timer is unref'd (it never holds a process open): hold this one until told to stop.
+  const alive = setInterval(() => {}, 60_000);
   process.stdout.write('ready\n');
-  process.on('SIGTERM', () => void stop().then(() => database.close()).then(() => process.exit(0)));
+  process.on('SIGTERM', () => void stop().then(() => database.close()).then(() => { clearInterval(alive); process.exit(0); }));
 }
 
 async function bulkInsert(db: Db, queue: QueueName, groupId: number, n: number): Promise<void> {

@@ -4,18 +4,21 @@
 // one channel at once), sends, and records the outcome. A lane sends at most one Slack message per
 // SLACK_LANE_INTERVAL_MS (Slack allows ~1 message/second/channel); a 429 pushes the lane's next
 // slot out by Retry-After. Nothing is dropped: a failure only records attempts, last_error and a
-// later next_attempt_at.
+// later next_attempt_at. Each lane has its notifier behind the one port (notifications/notification.ts):
+// the chat notifier (src/slack) for `slack:*` lanes, the email notifier (src/email) for `email`;
+// the worker turns a delivery into a notification and hands it to its lane's notifier.
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import {
   bookLaneSlot, dueLanes, ensureLanePacing, lockLanePacing, lockNextDelivery, markDeliveryDone, recordDeliveryFailed, recordDeliverySent,
 } from '../db/queries/alert-deliveries.js';
+import { alertEventById } from '../db/queries/alert-events.js';
 import { alertGroupById } from '../db/queries/alert-groups.js';
 import type { AlertDelivery } from '../db/schema/alerts.js';
-import type { Mailer } from '../email/smtp.js';
 import type { Logger } from '../logger.js';
+import { retryAfterOf, type Notifier } from '../notifications/notification.js';
 import { backoffDelay, type Backoff } from '../retry.js';
-import { retryAfterOf, type AlertNotifier } from './notifier.js';
+import type { AlertNotification } from './notifier.js';
 import { syncGroup, type SyncOutcome } from './sync-group.js';
 
 export const SLACK_LANE_INTERVAL_MS = 1_000;
@@ -28,9 +31,11 @@ export interface DeliveryWorkerDeps {
   db: Db;
   clock: Clock;
   logger: Logger;
-  /** Slack, through src/slack's notifier; null when no alerts channel is configured. */
-  slack: AlertNotifier | null;
-  mailer: Mailer | null;
+  /** The chat lanes' notifier (src/slack's); null when no alerts channel is configured. */
+  chat: Notifier | null;
+  /** The email lane's notifier (src/email's); null without SMTP. */
+  email: Notifier | null;
+  /** Who gets alert mail when a delivery names nobody itself (ALERT_EMAIL_TO). */
   emailTo: string[];
 }
 
@@ -70,8 +75,12 @@ export class DeliveryWorker {
     return report;
   }
 
+  #notifierOf(lane: string): Notifier | null {
+    return lane === 'email' ? this.deps.email : this.deps.chat;
+  }
+
   #laneUsable(lane: string): boolean {
-    return lane === 'email' ? this.deps.mailer !== null : this.deps.slack !== null;
+    return this.#notifierOf(lane) !== null;
   }
 
   async #processLane(lane: string, now: Date): Promise<'sent' | 'failed' | 'idle'> {
@@ -86,7 +95,7 @@ export class DeliveryWorker {
       const delivery = await lockNextDelivery(db, { lane, now });
       if (!delivery) return 'idle';
       try {
-        const outcome = await this.#send(db, delivery, now);
+        const outcome = await this.#send(db, this.#notifierOf(lane)!, delivery, now);
         if (outcome.kind === 'noop') {
           await markDeliveryDone(db, { id: delivery.id, at: now });
           return 'idle';
@@ -113,24 +122,33 @@ export class DeliveryWorker {
     await bookLaneSlot(db, { lane, at: new Date(atMs) });
   }
 
-  async #send(db: Db, d: AlertDelivery, now: Date): Promise<Outcome> {
-    const slack = this.deps.slack;
+  async #send(db: Db, notifier: Notifier, d: AlertDelivery, now: Date): Promise<Outcome> {
+    if (d.kind === 'slack_sync') return syncGroup({ db, notifier, delivery: d, now });
+    const notification = await this.#notificationOf(db, d);
+    if (!notification) return { kind: 'noop' };
+    const delivered = await notifier.notify(db, notification);
+    return { kind: 'sent', result: delivered, usedSlot: d.kind !== 'email' };
+  }
+
+  /** What a queued single message tells; undefined when its alert group is gone. */
+  async #notificationOf(db: Db, d: AlertDelivery): Promise<AlertNotification | undefined> {
+    const text = String(d.payload.text ?? '');
     switch (d.kind) {
       case 'slack_sync':
-        return syncGroup({ db, notifier: slack!, delivery: d, now });
+        return undefined;
       case 'slack_thread_note': {
         const group = await alertGroupById(db, d.groupId);
-        const posted = await slack!.notify(db, { kind: 'alert_note', channel: group!.slackChannel ?? d.target, threadTs: group!.slackTs!, text: String(d.payload.text ?? '') });
-        return { kind: 'sent', result: posted, usedSlot: true };
+        return group ? { kind: 'alert_note', channel: group.slackChannel ?? d.target, threadTs: group.slackTs!, text } : undefined;
       }
-      case 'slack_dm': {
-        const posted = await slack!.notify(db, { kind: 'alert_page', user: d.target, text: String(d.payload.text ?? '') });
-        return { kind: 'sent', result: posted, usedSlot: true };
-      }
+      case 'slack_dm':
+        return { kind: 'alert_page', user: d.target, text };
       case 'email': {
+        const group = await alertGroupById(db, d.groupId);
+        if (!group) return undefined;
+        const eventId = typeof d.payload.eventId === 'number' ? d.payload.eventId : null;
         const to = Array.isArray(d.payload.to) && d.payload.to.length > 0 ? (d.payload.to as string[]) : this.deps.emailTo;
-        const sent = await this.deps.mailer!.send({ to, subject: String(d.payload.subject ?? '[ctb] alert'), text: String(d.payload.text ?? '') });
-        return { kind: 'sent', result: sent, usedSlot: false };
+        const latest = eventId === null ? undefined : await alertEventById(db, eventId);
+        return { kind: 'alert_email', to, group, latest, reason: String(d.payload.reason ?? '') };
       }
     }
   }

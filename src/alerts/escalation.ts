@@ -19,7 +19,7 @@ import { whoIsOnCall } from '../services/oncall/who-is-on-call.js';
 import { enqueueDelivery, enqueueThreadNote } from '../db/queries/alert-outbox.js';
 import type { OverdueCritical, OverdueHooks } from './overdue.js';
 import { loadPolicy, type Rung } from './policy.js';
-import { emailFor, headline, pageMessage, who } from './render.js';
+import { emailPayload, headline, pageMessage, who } from './render.js';
 
 export interface EscalationDeps {
   db: Db;
@@ -99,7 +99,7 @@ export class EscalationTicker {
           : `:warning: Escalation exhausted after ${maxRounds} round(s); still not acknowledged. The alert stays open.`,
       });
       if (policy.email && emailConfigured(this.deps.config)) {
-        await enqueueDelivery(db, { groupId: group.id, kind: 'email', target: 'alert-email', now, payload: emailFor(group, undefined, 'escalation exhausted, still unacknowledged') });
+        await enqueueDelivery(db, { groupId: group.id, kind: 'email', target: 'alert-email', now, payload: emailPayload('escalation exhausted, still unacknowledged') });
       }
       await this.#update(db, esc.id, { status: 'exhausted', stoppedReason: 'max rounds', now });
       return null;
@@ -160,7 +160,7 @@ export class EscalationTicker {
       const reason = at.step === 0 && at.round === 1 ? 'critical alert' : `escalated: ${at.label}`;
       const latest = await latestAlertEvent(db, group.id);
       const paged = targets.users.join(', ') || 'the whole channel';
-      await enqueueDelivery(db, { groupId: group.id, kind: 'email', target: 'alert-email', now: at.now, payload: emailFor(group, latest, `${reason}, paged ${paged}`) });
+      await enqueueDelivery(db, { groupId: group.id, kind: 'email', target: 'alert-email', now: at.now, payload: emailPayload(`${reason}, paged ${paged}`, latest) });
     }
     // Say only what was queued: with no Slack alerts channel nothing reaches the people named, and
     // with no email either nobody is paged at all (the demo: no Slack, no rotation, no approvers).

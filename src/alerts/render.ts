@@ -1,9 +1,8 @@
 // Owns the words of an alert outside Slack: the headline (email subjects, pages, log lines), how an
-// actor is named in a thread line, the page text, and the email. Plain text, times in UTC: Slack's
-// Block Kit for alerts (the parent, the repeats) is src/slack/views/alert.ts.
+// actor is named in a thread line, the page text, and what an email delivery stores. Plain text:
+// Slack's Block Kit for alerts (the parent, the repeats) is src/slack/views/alert.ts, the email's
+// text src/email/render-notification.ts.
 import type { AlertEvent, AlertGroup } from '../db/schema/alerts.js';
-
-const utc = (d: Date) => d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
 
 export function headline(group: Pick<AlertGroup, 'severity' | 'title' | 'test'>): string {
   return `${group.test ? '[TEST] ' : ''}[${group.severity.toUpperCase()}] ${group.title}`;
@@ -19,17 +18,10 @@ export function pageMessage(group: AlertGroup, rung: string): string {
     `Open the thread in the alerts channel and press Acknowledge. Group ${group.id}.`;
 }
 
-export function emailFor(group: AlertGroup, latest: AlertEvent | undefined, reason: string): { subject: string; text: string } {
-  const details = latest && Object.keys(latest.details).length > 0 ? `\nDetails:\n${JSON.stringify(latest.details, null, 2)}\n` : '';
-  return {
-    subject: `[ctb] ${headline(group)}${reason ? ` (${reason})` : ''}`,
-    text: [
-      `${headline(group)}`,
-      `Reason: ${reason}`,
-      `Source: ${group.source} · occurrences: ${group.count} · first ${utc(group.firstAt)} · last ${utc(group.lastAt)}`,
-      `Status: ${group.status}`,
-      details,
-      `Acknowledge it in the Slack alerts thread (group ${group.id}) or with \`ctb alerts ack ${group.id}\`.`,
-    ].join('\n'),
-  };
+/**
+ * What an email delivery stores in the outbox: why it is mailed and which event it names. The mail
+ * itself is rendered when it is sent, by the email notifier (src/email/notifier.ts).
+ */
+export function emailPayload(reason: string, latest?: Pick<AlertEvent, 'id'>): { reason: string; eventId: number | null } {
+  return { reason, eventId: latest?.id ?? null };
 }

@@ -1,32 +1,34 @@
-// Owns building the alert pipeline's moving parts from a context: the delivery worker with the
-// context's chat notifier (src/slack's, wired by src/app) and the SMTP mailer (either may be
-// absent: nothing is queued for an unconfigured channel), and the escalation ticker.
+// Owns building the alert pipeline's moving parts from a context: the delivery worker with its two
+// notifiers behind the one port — the context's chat notifier (src/slack's, wired by src/app) and
+// the email notifier over the SMTP mailer (either may be absent: nothing is queued for an
+// unconfigured channel) — and the escalation ticker.
 import type { AppContext } from '../app/context.js';
+import { emailNotifier } from '../email/notifier.js';
 import { createSmtpMailer, emailConfigured, emailRecipients, type Mailer } from '../email/smtp.js';
+import type { Notifier } from '../notifications/notification.js';
 import { DeliveryWorker } from './delivery-worker.js';
-import type { AlertNotifier } from './notifier.js';
 import { EscalationTicker } from './escalation.js';
 import type { OutboxAlertSink } from './sink.js';
 
 export interface AlertRuntimeOptions {
-  /** The Slack notifier (default: the context's). */
-  slack?: AlertNotifier | null;
+  /** The chat notifier for the alerts channel (default: the context's). */
+  slack?: Notifier | null;
   mailer?: Mailer | null;
 }
 
 export interface AlertRuntime {
   delivery: DeliveryWorker;
   escalation: EscalationTicker;
-  slack: AlertNotifier | null;
+  slack: Notifier | null;
   mailer: Mailer | null;
   close(): void;
 }
 
 export function createAlertRuntime(ctx: AppContext, opts: AlertRuntimeOptions = {}): AlertRuntime {
-  const slack = opts.slack !== undefined ? opts.slack : ctx.alertNotifier;
+  const slack = opts.slack !== undefined ? opts.slack : ctx.notifier;
   const mailer = opts.mailer !== undefined ? opts.mailer : emailConfigured(ctx.config) ? createSmtpMailer(ctx.config) : null;
   const delivery = new DeliveryWorker({
-    db: ctx.db, clock: ctx.clock, logger: ctx.logger, slack, mailer, emailTo: emailRecipients(ctx.config),
+    db: ctx.db, clock: ctx.clock, logger: ctx.logger, chat: slack, email: mailer ? emailNotifier({ mailer }) : null, emailTo: emailRecipients(ctx.config),
   });
   const escalation = new EscalationTicker({
     db: ctx.db, clock: ctx.clock, logger: ctx.logger, config: ctx.config, metrics: ctx.metrics,

@@ -9,7 +9,7 @@
 import { alertEventsBetween, alertGroupById, latestAlertEvent, maxAlertEventId, recordGroupReported } from '../db/queries/alert-groups.js';
 import type { Db } from '../db/client.js';
 import type { AlertDelivery } from '../db/schema/alerts.js';
-import type { AlertNotifier } from './notifier.js';
+import type { Notifier } from '../notifications/notification.js';
 
 export type SyncOutcome =
   | { kind: 'sent'; result: Record<string, unknown>; keepPending?: boolean; usedSlot: boolean }
@@ -17,7 +17,7 @@ export type SyncOutcome =
 
 type Action = 'parent' | 'thread' | 'update' | 'absorb' | 'none';
 
-export async function syncGroup(input: { db: Db; notifier: AlertNotifier; delivery: AlertDelivery; now: Date }): Promise<SyncOutcome> {
+export async function syncGroup(input: { db: Db; notifier: Notifier; delivery: AlertDelivery; now: Date }): Promise<SyncOutcome> {
   const { db, notifier, delivery, now } = input;
   const group = await alertGroupById(db, delivery.groupId);
   if (!group) return { kind: 'noop' };

@@ -8,7 +8,7 @@ import { alertGroupById } from '../db/queries/alert-groups.js';
 import { deliveriesOfGroup, escalationOfGroup, expediteTestDeliveries, recordAlertTest } from '../db/queries/alert-tests.js';
 import { emailConfigured } from '../email/smtp.js';
 import { enqueueDelivery } from '../db/queries/alert-outbox.js';
-import { emailFor } from './render.js';
+import { emailPayload } from './render.js';
 import { createAlertRuntime, type AlertRuntimeOptions } from './runtime.js';
 import { createOutboxAlertSink, slackAlertsChannel } from './sink.js';
 import type { Severity } from './types.js';
@@ -52,7 +52,7 @@ export async function runAlertTest(ctx: AppContext, input: {
       escalation = 'started';
       await runtime.escalation.tick(); // first rung now (with its email); later rungs on the bot's tick
     } else if (emailOn) {
-      await enqueueDelivery(ctx.db, { groupId: group.id, kind: 'email', target: 'alert-email', now, payload: emailFor(group, undefined, 'test of the alert channels') });
+      await enqueueDelivery(ctx.db, { groupId: group.id, kind: 'email', target: 'alert-email', now, payload: emailPayload('test of the alert channels') });
     }
     const deadline = Date.now() + (input.waitMs ?? 15_000);
     let channels = await channelStatus(ctx, stored.groupId, slackOn, emailOn);

@@ -1,8 +1,7 @@
 // Builds the AppContext: the one place where the database is opened, the exchanges are wired and
 // the alert sink is chosen. Tests call it with their own database, clock and fakes.
 import { attachLogAlerts } from '../alerts/log-source.js';
-import { createOutboxAlertSink, slackAlertsChannel } from '../alerts/sink.js';
-import type { AlertNotifier } from '../alerts/notifier.js';
+import { createOutboxAlertSink } from '../alerts/sink.js';
 import type { AlertSink } from '../alerts/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Config } from '../config/env.js';
@@ -15,6 +14,8 @@ import { JobRegistry } from '../jobs/registry.js';
 import { createLogger, type Logger } from '../logger.js';
 import { PriceBoard } from '../market/price-board.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
+import { carriedKinds, type Notifier } from '../notifications/notification.js';
+import { slackCarriage } from '../slack/carriage.js';
 import type { AppContext } from './context.js';
 import { defaultLiveSwitchPorts } from './live-switch-ports.js';
 import type { LiveSwitchPorts } from '../services/mode/ports.js';
@@ -36,8 +37,8 @@ export interface BuildContextOptions {
   exchanges?: Partial<ExchangeProviderDeps>;
   /** Replace parts of the live switch's ports (tests: a scripted audit gate, a failing snapshot). */
   liveSwitch?: Partial<LiveSwitchPorts>;
-  /** Replace the alert notifier (default: Slack's when an alerts channel is configured). */
-  alertNotifier?: AlertNotifier | null;
+  /** Replace the chat notifier (default: Slack's when Slack is configured). */
+  notifier?: Notifier | null;
   /** Replace the incident's capabilities (tests: a flatten that fails). */
   incident?: Partial<IncidentPorts>;
   /** Posts a new incident's thread (the running bot's kill feature gives it; a shell has none). */
@@ -50,12 +51,13 @@ export interface OwnedContext extends AppContext {
 
 /**
  * The Slack notifier, imported with the Web API client on the first notification: every command
- * builds a context, few deliver alerts (the bot's alert worker, `ctb alerts test`).
+ * builds a context, few tell anyone anything (the bot's alert worker, a kill, a live request,
+ * `ctb alerts test`). What it carries is known without loading it.
  */
-function lazySlackAlertNotifier(config: Config, logger: Logger): AlertNotifier {
-  let real: Promise<AlertNotifier> | undefined;
-  const load = () => (real ??= import('../slack/alert-notifier.js').then((m) => m.slackAlertNotifier({ config, logger })));
-  return { notify: async (db, notification) => (await load()).notify(db, notification) };
+function lazySlackNotifier(config: Config, logger: Logger): Notifier {
+  let real: Promise<Notifier> | undefined;
+  const load = () => (real ??= import('../slack/notifier.js').then((m) => m.slackNotifier({ config, logger })));
+  return { carries: carriedKinds(slackCarriage(config)), notify: async (db, notification) => (await load()).notify(db, notification) };
 }
 
 export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedContext> {
@@ -79,11 +81,13 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
     paper: opts.exchanges?.paper ?? (() => createPaperExchange({ config, db: database.db, clock, logger, prices })),
     kraken: opts.exchanges?.kraken ?? ((o) => createKrakenExchange(config, { logger, armed: o.armed, clock })),
   });
-  const alertNotifier = opts.alertNotifier !== undefined ? opts.alertNotifier : slackAlertsChannel(config) ? lazySlackAlertNotifier(config, logger) : null;
+  // One notifier per process: the alert worker, the kill's incident thread, the live switch and the
+  // summaries all deliver through it.
+  const notifier = opts.notifier !== undefined ? opts.notifier : config.slackEnabled ? lazySlackNotifier(config, logger) : null;
   // The kill's ports: the latch now; the incident poster once the context exists (below).
   const kill: { latch: HaltLatch; incidentPoster: IncidentPoster | null } = { latch: new HaltLatch({ jobs, logger }), incidentPoster: null };
   const withExchanges = {
-    ...base, exchanges, alertNotifier, kill: kill satisfies KillPorts, liveSwitch: defaultLiveSwitchPorts(config, logger, database.db, opts.liveSwitch), incident: defaultIncidentPorts(opts.incident),
+    ...base, exchanges, notifier, kill: kill satisfies KillPorts, liveSwitch: defaultLiveSwitchPorts(notifier, database.db, opts.liveSwitch), incident: defaultIncidentPorts(opts.incident),
   };
   // The default sink stores every alert in the outbox first; the alerts feature delivers it.
   const alerts = opts.alerts?.(withExchanges) ?? createOutboxAlertSink({ db: database.db, clock, logger, config, metrics });

@@ -1,6 +1,5 @@
 // Owns the one context object every command, listener and job receives: config, database,
 // clock, logger, exchanges, alerts and jobs, built once at start (or by a test with overrides).
-import type { AlertNotifier } from '../alerts/notifier.js';
 import type { AlertSink } from '../alerts/types.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/env.js';
@@ -8,6 +7,7 @@ import type { Database, Db } from '../db/client.js';
 import type { ExchangeProvider } from '../exchange/provider.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
+import type { Notifier } from '../notifications/notification.js';
 import type { PriceBoard } from '../market/price-board.js';
 import type { IncidentPorts } from '../services/kill/incident-ports.js';
 import type { KillPorts } from '../services/kill/runtime.js';
@@ -22,8 +22,11 @@ export interface AppContext {
   logger: Logger;
   exchanges: ExchangeProvider;
   alerts: AlertSink;
-  /** Delivers the alert pipeline's notifications to Slack (src/slack renders them); null without an alerts channel. */
-  alertNotifier: AlertNotifier | null;
+  /**
+   * The process's chat notifier (src/slack's, one Web API client): what services and the alert
+   * pipeline tell people, typed; null without Slack. Its `carries` says which kinds it delivers here.
+   */
+  notifier: Notifier | null;
   jobs: JobRegistry;
   metrics: Registry;
   /** Latest candles per pair: filled by the market feed, read by the engine and the paper exchange. */

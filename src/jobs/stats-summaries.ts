@@ -1,6 +1,7 @@
 // Owns the daily and weekly summaries posted to SLACK_OPS_CHANNEL: the cron jobs (in SCHEDULE_TZ),
 // the claim that makes each period post once across replicas, and the retry sweep that re-posts a
-// summary whose post failed. The summary is the stats of the period, rendered like /stats.
+// summary whose post failed. The summary is the stats of the period, told as a `summary`
+// notification through the process's notifier (src/slack renders it like /stats, with the badge).
 import type { AppContext } from '../app/context.js';
 import cron from 'node-cron';
 import { ctbMetrics } from '../metrics/instruments.js';
@@ -9,19 +10,8 @@ import {
   claimReport, claimStaleReports, hasReportBefore, markReportFailed, markReportPosted, reportPeriod, type ReportKind,
 } from '../services/stats/scheduled-reports.js';
 import type { ScheduledReport } from '../db/schema/index.js';
+import type { Notifier } from '../notifications/notification.js';
 import type { JobSpec } from './registry.js';
-
-export interface SummaryMessage {
-  text: string;
-  blocks: unknown[];
-}
-
-export interface SummaryPoster {
-  /** Posts to the ops channel; resolves with the message ts, throws when Slack refuses. */
-  post(message: SummaryMessage): Promise<{ ts: string | null }>;
-}
-
-export type SummaryRenderer = (input: { kind: ReportKind; periodKey: string; report: Awaited<ReturnType<typeof computeStats>> }) => SummaryMessage;
 
 export interface StatsSummariesOptions {
   /** Who claims (host:pid): shown in scheduled_reports.claimed_by. */
@@ -56,7 +46,7 @@ export function lastFiring(expr: string, timeZone: string, now: Date, lookbackMs
 
 export function createStatsSummaries(
   ctx: Pick<AppContext, 'db' | 'config' | 'clock' | 'logger' | 'metrics'>,
-  deps: { poster: SummaryPoster; render: SummaryRenderer; markPosted?: typeof markReportPosted },
+  deps: { notifier: Notifier; markPosted?: typeof markReportPosted },
   opts: StatsSummariesOptions,
 ) {
   const leaseMs = opts.leaseMs ?? 2 * 60_000;
@@ -92,7 +82,8 @@ export function createStatsSummaries(
     let ts: string | null;
     try {
       const report = await computeStats(ctx, { window: { from: row.periodFrom, to: row.periodTo }, period: 'custom' });
-      ({ ts } = await deps.poster.post(deps.render({ kind: row.kind, periodKey: row.periodKey, report })));
+      const posted = await deps.notifier.notify(ctx.db, { kind: 'summary', summary: row.kind, periodKey: row.periodKey, report });
+      ts = posted.ts || null;
     } catch (err) {
       const retryAt = new Date(ctx.clock.now().getTime() + retryDelayMs);
       await markReportFailed(ctx.db, { id: row.id, replica: opts.replica, error: (err as Error).message ?? String(err), retryAt });

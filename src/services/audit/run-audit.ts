@@ -1,16 +1,16 @@
 // Owns running the audit: every registered check in order, each bounded in time and unable to crash
 // the run (a throwing check becomes a failed line), the summary, and the stored record.
 import { performance } from 'node:perf_hooks';
-import type { Actor, AppContext } from '../../app/context.js';
+import type { Actor } from '../../domain/actor.js';
+import { insertAuditRun } from '../../db/queries/audit-runs.js';
 import { AppError } from '../../errors.js';
 import { readOnlyExchange } from '../../exchange/read-only.js';
 import type { Exchange } from '../../exchange/types.js';
 import { configSecrets, makeScrubber } from '../../logger.js';
 import { effectiveMode, getBotState } from '../bot-state.js';
 import { auditChecks } from './checks/index.js';
-import { insertAuditRun } from './store.js';
 import {
-  CHECKLIST_SECTIONS, type AuditCheck, type AuditContext, type AuditReport, type AuditSummary, type CheckOutcome, type CheckResult,
+  CHECKLIST_SECTIONS, type AuditCheck, type AuditContext, type AuditDeps, type AuditReport, type AuditSummary, type CheckOutcome, type CheckResult,
 } from './types.js';
 
 export interface RunAuditParams {
@@ -26,7 +26,7 @@ export interface RunAuditParams {
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 
-export function auditContext(ctx: AppContext, params: Pick<RunAuditParams, 'actor' | 'cwd' | 'dryRun'>): AuditContext {
+export function auditContext(ctx: AuditDeps, params: Pick<RunAuditParams, 'actor' | 'cwd' | 'dryRun'>): AuditContext {
   const memos = new Map<string, Promise<unknown>>();
   let kraken: Exchange | undefined;
   return {
@@ -97,7 +97,7 @@ export function summaryLineOf(s: AuditSummary, opts: { dryRun: boolean; mode: st
 }
 
 /** Runs the audit (or the `only` checks), stores a whole run, and returns the report. */
-export async function runAudit(ctx: AppContext, params: RunAuditParams): Promise<AuditReport> {
+export async function runAudit(ctx: AuditDeps, params: RunAuditParams): Promise<AuditReport> {
   const all = params.checks ?? auditChecks;
   const only = params.only ?? null;
   if (only) {

@@ -1,41 +1,12 @@
-// Owns the audit_runs records: every run is stored (who, when, mode, results) and the latest one
-// is what the live switch gates on.
-import { desc, eq } from 'drizzle-orm';
+// Owns the audit's view of its stored runs: every run is stored (who, when, mode, results; by
+// run-audit.ts) and the latest one is what the live switch gates on. The statements are in
+// src/db/queries/audit-runs.ts; this file gives a stored run's results their type.
 import type { Db } from '../../db/client.js';
-import { auditRuns, type AuditRun } from '../../db/schema/index.js';
-import type { Mode } from '../bot-state.js';
+import { latestAuditRunRow } from '../../db/queries/audit-runs.js';
+import type { AuditRun } from '../../db/schema/index.js';
 import type { CheckResult } from './types.js';
 
-/** What a verdict shows of a run: everything but its results (a whole audit's worth of JSON). */
-export type AuditRunHeader = Omit<AuditRun, 'results'>;
-
-// Read by every /golive status and `ctb mode status`: prepared once per database handle (one round
-// trip; unprepared, its LIMIT parameter made postgres.js describe the statement first, every time).
-const headerQueries = new WeakMap<Db, { execute(): Promise<AuditRunHeader[]> }>();
-
-/** The most recent audit run without its results, or null when none was stored. */
-export async function latestAuditRunHeader(db: Db): Promise<AuditRunHeader | null> {
-  let query = headerQueries.get(db);
-  if (!query) {
-    query = db
-      .select({ id: auditRuns.id, at: auditRuns.at, actor: auditRuns.actor, mode: auditRuns.mode, dryRun: auditRuns.dryRun, passed: auditRuns.passed, summary: auditRuns.summary })
-      .from(auditRuns)
-      .orderBy(desc(auditRuns.at), desc(auditRuns.id))
-      .limit(1)
-      .prepare('latest_audit_run_header');
-    headerQueries.set(db, query);
-  }
-  const rows = await query.execute();
-  return rows[0] ?? null;
-}
-
-export async function insertAuditRun(
-  db: Db,
-  run: { at: Date; actor: string; mode: Mode; dryRun: boolean; passed: boolean; summary: string; results: CheckResult[] },
-): Promise<number> {
-  const rows = await db.insert(auditRuns).values(run).returning({ id: auditRuns.id });
-  return rows[0]!.id;
-}
+export { latestAuditRunHeader, type AuditRunHeader } from '../../db/queries/audit-runs.js';
 
 export interface StoredAuditRun extends Omit<AuditRun, 'results'> {
   results: CheckResult[];
@@ -47,9 +18,6 @@ export interface StoredAuditRun extends Omit<AuditRun, 'results'> {
  * Pass `dryRun: false` to require a run that was not a dry run.
  */
 export async function latestAuditRun(db: Db, opts: { dryRun?: boolean } = {}): Promise<StoredAuditRun | null> {
-  const base = db.select().from(auditRuns);
-  const filtered = opts.dryRun === undefined ? base : base.where(eq(auditRuns.dryRun, opts.dryRun));
-  const rows = await filtered.orderBy(desc(auditRuns.at), desc(auditRuns.id)).limit(1);
-  const row = rows[0];
+  const row = await latestAuditRunRow(db, opts);
   return row ? { ...row, results: row.results as CheckResult[] } : null;
 }

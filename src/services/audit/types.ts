@@ -2,7 +2,12 @@
 // audit reports. Every area adds its own checks in its own file (see checks/index.ts), so this file
 // is the one thing they all share. Keep it stable: the JSON of AuditReport is a public interface
 // (docs/audit-json.md), and the live switch gates on stored runs of it.
-import type { Actor, AppContext } from '../../app/context.js';
+import type { Clock } from '../../clock.js';
+import type { Config } from '../../config/env.js';
+import type { Db } from '../../db/client.js';
+import type { Actor } from '../../domain/actor.js';
+import type { ExchangeProvider } from '../../exchange/provider.js';
+import type { Logger } from '../../logger.js';
 import type { Exchange } from '../../exchange/types.js';
 import type { Mode } from '../bot-state.js';
 
@@ -39,11 +44,20 @@ export interface AuditOptions {
   dryRun: boolean;
 }
 
+/** What running the audit needs: the checks read the configuration, the database and the exchanges. */
+export interface AuditDeps {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  exchanges: ExchangeProvider;
+}
+
 /**
  * What a check gets. One per audit run: `memo` shares an expensive answer between checks of the
  * same run (the key rights, the reconciliation), so the exchange is asked once.
  */
-export interface AuditContext extends AppContext {
+export interface AuditContext extends AuditDeps {
   actor: Actor;
   /** The deployment's working directory: where `.env` lives and git is asked about tracked files. */
   cwd: string;

@@ -12,12 +12,16 @@
 //     the incident's "close positions" through that same order path; reconcile, the incident's
 //     "reconcile the ledger" (Kraken's trade history read-only, or refused with its reason when this
 //     process cannot read Kraken either). A kind missing from both stays pending until a process that has it runs.
-import { count, eq } from 'drizzle-orm';
-import type { AppContext } from '../../app/context.js';
-import { fills, orderIntents, type EngineRequestKind } from '../../db/schema/index.js';
+import type { Clock } from '../../clock.js';
+import type { Config } from '../../config/env.js';
+import { liveLedgerCounts } from '../../db/queries/engine-requests.js';
+import type { EngineRequestKind } from '../../db/schema/index.js';
 import { exitTradeHandler } from '../../engine/exit-request.js';
 import { flattenPositions, type FlattenReport } from '../../engine/flatten.js';
-import { reconcileHere } from '../kill/incident-ports.js';
+import type { ExchangeProvider } from '../../exchange/provider.js';
+import type { JobRegistry } from '../../jobs/registry.js';
+import type { Logger } from '../../logger.js';
+import { reconcileHere, type IncidentDeps } from '../kill/incident-ports.js';
 import { clearVenue, mergeVenueReports } from '../kill/cancel-everywhere.js';
 import { haltCancelSince } from '../kill/halt-cancel.js';
 import { adoptOrderHandler, cancelOrderHandler } from '../reconcile/start/cancel.js';
@@ -26,7 +30,16 @@ import type { EngineRequestHandler, EngineRequestHandlers } from './runner.js';
 /** A request older than this is not carried out: its requester stopped waiting long ago. */
 export const CANCEL_ALL_STALE_MS = 5 * 60_000;
 
-export function cancelAllHandler(ctx: Pick<AppContext, 'config' | 'exchanges' | 'logger' | 'clock' | 'jobs'>): EngineRequestHandler {
+/** A handed-over cancel: Kraken through this process's key, and this process's own halt cancel (kept per job registry). */
+export interface CancelAllHandlerDeps {
+  config: Pick<Config, 'KILL_CONFIRM_ATTEMPTS'>;
+  exchanges: ExchangeProvider;
+  logger: Logger;
+  clock: Clock;
+  jobs: JobRegistry;
+}
+
+export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandler {
   return async (request) => {
     if (ctx.clock.now().getTime() - request.requestedAt.getTime() > CANCEL_ALL_STALE_MS) {
       return { ok: false, summary: `Not carried out: requested at ${request.requestedAt.toISOString()}, too long ago to act on.` };
@@ -50,7 +63,10 @@ export function cancelAllHandler(ctx: Pick<AppContext, 'config' | 'exchanges' | 
 /** A flatten asked for longer ago than this is not carried out: selling hours later is not what was asked. */
 export const FLATTEN_STALE_MS = 10 * 60_000;
 
-export function flattenHandler(ctx: AppContext, flatten: (c: AppContext) => Promise<FlattenReport> = flattenPositions): EngineRequestHandler {
+/** A flatten: whatever the engine's flatten needs, and the clock and log of this handler. */
+export type FlattenHandlerDeps = Parameters<typeof flattenPositions>[0] & { clock: Clock; logger: Logger };
+
+export function flattenHandler(ctx: FlattenHandlerDeps, flatten: (c: FlattenHandlerDeps) => Promise<FlattenReport> = flattenPositions): EngineRequestHandler {
   return async (request) => {
     if (ctx.clock.now().getTime() - request.requestedAt.getTime() > FLATTEN_STALE_MS) {
       return { ok: false, summary: `Not carried out: requested at ${request.requestedAt.toISOString()}, more than ${FLATTEN_STALE_MS / 60_000} minutes ago; ask again if positions should still be closed.` };
@@ -64,32 +80,35 @@ export function flattenHandler(ctx: AppContext, flatten: (c: AppContext) => Prom
   };
 }
 
-export function reconcileHandler(ctx: AppContext): EngineRequestHandler {
+export function reconcileHandler(ctx: IncidentDeps): EngineRequestHandler {
   return async () => {
     if (ctx.exchanges.hasKrakenKeys()) {
       const outcome = await reconcileHere(ctx);
       return { ok: outcome.state === 'done', summary: outcome.summary, ...(outcome.details ? { details: outcome.details } : {}) };
     }
     // No key here either: only a bot that never sent a live order has nothing on Kraken to compare.
-    const [intents] = await ctx.db.select({ n: count() }).from(orderIntents).where(eq(orderIntents.mode, 'live'));
-    const [liveFills] = await ctx.db.select({ n: count() }).from(fills).where(eq(fills.mode, 'live'));
-    if ((intents?.n ?? 0) === 0 && (liveFills?.n ?? 0) === 0) {
+    const live = await liveLedgerCounts(ctx.db);
+    if (live.intents === 0 && live.fills === 0) {
       return { ok: true, summary: 'Nothing on Kraken to reconcile: the ledger holds no live order intent and no live fill (paper only), and no process asked has a Kraken key. Kraken was not read.' };
     }
     return {
       ok: false,
-      summary: `Refused: the ledger holds ${intents?.n ?? 0} live order intent(s) and ${liveFills?.n ?? 0} live fill(s), but neither the asking process nor the engine's has a Kraken key to read Kraken's history. Run ctb reconcile where the key is, then tick this item again.`,
+      summary: `Refused: the ledger holds ${live.intents} live order intent(s) and ${live.fills} live fill(s), but neither the asking process nor the engine's has a Kraken key to read Kraken's history. Run ctb reconcile where the key is, then tick this item again.`,
     };
   };
 }
 
 /** The incident's two kinds alone (tests stand in for the engine's process with them). */
-export function incidentHandlers(ctx: AppContext): EngineRequestHandlers {
+export function incidentHandlers(ctx: FlattenHandlerDeps & IncidentDeps): EngineRequestHandlers {
   return { flatten: flattenHandler(ctx), reconcile: reconcileHandler(ctx) };
 }
 
+/** What the engine's process hands its handlers: the union of what each kind's handler needs. */
+export type EngineHandlerDeps = Parameters<typeof cancelOrderHandler>[0] & Parameters<typeof adoptOrderHandler>[0]
+  & Parameters<typeof exitTradeHandler>[0] & FlattenHandlerDeps & IncidentDeps;
+
 /** Builds one kind's handler for a running bot's context. */
-export type EngineRequestHandlerFactory = (ctx: AppContext) => EngineRequestHandler;
+export type EngineRequestHandlerFactory = (ctx: EngineHandlerDeps) => EngineRequestHandler;
 
 /** What the engine's process (the lease holder) does for others. Each area adds its kinds here. */
 const ENGINE_HANDLERS: Partial<Record<EngineRequestKind, EngineRequestHandlerFactory>> = {
@@ -100,7 +119,7 @@ const ENGINE_HANDLERS: Partial<Record<EngineRequestKind, EngineRequestHandlerFac
   reconcile: reconcileHandler,
 };
 
-export function engineRequestHandlers(ctx: AppContext): EngineRequestHandlers {
+export function engineRequestHandlers(ctx: EngineHandlerDeps): EngineRequestHandlers {
   const handlers: EngineRequestHandlers = {};
   for (const [kind, factory] of Object.entries(ENGINE_HANDLERS) as Array<[EngineRequestKind, EngineRequestHandlerFactory]>) handlers[kind] = factory(ctx);
   return handlers;

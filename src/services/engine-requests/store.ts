@@ -2,11 +2,14 @@
 // engine's order path) handed through the database to the process that runs the engine. A request
 // is written pending, claimed by exactly one runner (FOR UPDATE SKIP LOCKED), and finished done or
 // failed with its result; the requester waits for that answer or shows the request as pending.
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Clock } from '../../clock.js';
 import { cleanJson, cleanText } from '../../db/clean-text.js';
 import type { Db } from '../../db/client.js';
-import { engineRequests, type EngineRequest, type EngineRequestKind } from '../../db/schema/index.js';
+import {
+  engineRequestById, failPendingEngineRequest, finishRunningEngineRequest, insertEngineRequest, lockNextPendingEngineRequest,
+  markEngineRequestRunning, requeueEngineRequestsClaimedBefore,
+} from '../../db/queries/engine-requests.js';
+import type { EngineRequest, EngineRequestKind } from '../../db/schema/index.js';
 
 export interface NewEngineRequest {
   kind: EngineRequestKind;
@@ -17,35 +20,30 @@ export interface NewEngineRequest {
 }
 
 export async function enqueueEngineRequest(db: Db, clock: Clock, request: NewEngineRequest): Promise<EngineRequest> {
-  const [row] = await db.insert(engineRequests).values({
+  return insertEngineRequest(db, {
     kind: request.kind, requestedBy: cleanText(request.requestedBy), requestedAt: clock.now(), params: cleanJson(request.params ?? {}),
     incidentId: request.incidentId ?? null, checklistItem: request.checklistItem ?? null,
-  }).returning();
-  return row!;
+  });
 }
 
 /** Claims the oldest pending request of the given kinds for `holder`, or null when there is none. */
 export async function claimEngineRequest(db: Db, clock: Clock, holder: string, kinds: readonly EngineRequestKind[]): Promise<EngineRequest | null> {
   if (kinds.length === 0) return null;
   return db.transaction(async (tx) => {
-    const [next] = await tx.select().from(engineRequests)
-      .where(and(eq(engineRequests.status, 'pending'), inArray(engineRequests.kind, [...kinds])))
-      .orderBy(asc(engineRequests.id)).limit(1).for('update', { skipLocked: true });
+    const next = await lockNextPendingEngineRequest(tx, kinds);
     if (!next) return null;
-    const [claimed] = await tx.update(engineRequests).set({ status: 'running', claimedBy: holder, claimedAt: clock.now() })
-      .where(eq(engineRequests.id, next.id)).returning();
-    return claimed ?? null;
+    return (await markEngineRequestRunning(tx, next.id, { holder, at: clock.now() })) ?? null;
   });
 }
 
 export async function finishEngineRequest(
   db: Db, clock: Clock, id: number, outcome: { ok: boolean; result?: Record<string, unknown>; error?: string },
 ): Promise<EngineRequest | null> {
-  const [row] = await db.update(engineRequests).set({
+  const row = await finishRunningEngineRequest(db, id, {
     // A result quotes what Kraken or an error said: cleaned so the answer is always stored.
-    status: outcome.ok ? 'done' : 'failed', finishedAt: clock.now(), result: outcome.result ? cleanJson(outcome.result) : null,
+    status: outcome.ok ? 'done' : 'failed', at: clock.now(), result: outcome.result ? cleanJson(outcome.result) : null,
     error: outcome.error ? cleanText(outcome.error.slice(0, 2000)) : null,
-  }).where(and(eq(engineRequests.id, id), eq(engineRequests.status, 'running'))).returning();
+  });
   return row ?? null;
 }
 
@@ -55,15 +53,11 @@ export async function finishEngineRequest(
  */
 export async function requeueStaleEngineRequests(db: Db, clock: Clock, staleMs: number): Promise<number> {
   const cutoff = new Date(clock.now().getTime() - staleMs);
-  const rows = await db.update(engineRequests).set({ status: 'pending', claimedBy: null, claimedAt: null })
-    .where(and(eq(engineRequests.status, 'running'), sql`${engineRequests.claimedAt} < ${cutoff.toISOString()}::timestamptz`))
-    .returning({ id: engineRequests.id });
-  return rows.length;
+  return requeueEngineRequestsClaimedBefore(db, cutoff);
 }
 
 export async function getEngineRequest(db: Db, id: number): Promise<EngineRequest | null> {
-  const [row] = await db.select().from(engineRequests).where(eq(engineRequests.id, id));
-  return row ?? null;
+  return (await engineRequestById(db, id)) ?? null;
 }
 
 export interface WaitOptions {
@@ -89,7 +83,5 @@ export async function waitForEngineRequest(db: Db, id: number, opts: WaitOptions
  * so a process that starts later does not carry out stale work. Returns false when it was claimed.
  */
 export async function withdrawEngineRequest(db: Db, clock: Clock, id: number, why: string): Promise<boolean> {
-  const rows = await db.update(engineRequests).set({ status: 'failed', finishedAt: clock.now(), error: why.slice(0, 2000) })
-    .where(and(eq(engineRequests.id, id), eq(engineRequests.status, 'pending'))).returning({ id: engineRequests.id });
-  return rows.length > 0;
+  return failPendingEngineRequest(db, id, { at: clock.now(), error: why.slice(0, 2000) });
 }

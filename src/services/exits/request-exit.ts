@@ -3,17 +3,29 @@
 // open), then handed to the process that runs the engine as an engine request (kind exit_trade), so
 // the exit takes the engine's own order path: the intent under the halt fence, a client order id,
 // the same executor and ledger. The answer is the request's: pending, then done or failed.
-import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { Actor, AppContext } from '../../app/context.js';
-import { engineRequests, trades, type EngineRequest, type Trade } from '../../db/schema/index.js';
+import type { Clock } from '../../clock.js';
+import type { Db } from '../../db/client.js';
+import { lockExitRequests, openExitRequests } from '../../db/queries/engine-requests.js';
+import { tradeById } from '../../db/queries/exit-targets.js';
+import { openTradesById } from '../../db/queries/trade-views.js';
+import type { EngineRequest, Trade } from '../../db/schema/index.js';
+import type { Actor } from '../../domain/actor.js';
 import type { ManualExitOutcome } from '../../engine/manual-exit.js';
 import { exitRequestParams, type ExitRequestParams } from '../../engine/exit-request.js';
 import { AppError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
 import { getBotState } from '../bot-state.js';
 import { enqueueEngineRequest, getEngineRequest, waitForEngineRequest } from '../engine-requests/store.js';
 import { bookOf, money, type BookName } from '../stats/compute-stats.js';
 
 export type ExitTarget = number | 'all';
+
+/** Asking for an exit writes an engine request (and logs it); previewing and waiting only read. */
+export interface RequestExitDeps {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+}
 
 export interface ExitTargetRow {
   id: number;
@@ -45,15 +57,15 @@ export function parseExitTarget(text: string): ExitTarget {
 const rowOf = (t: Trade): ExitTargetRow => ({ id: t.id, book: bookOf(t.mode, t.feed), strategy: t.strategy, symbol: t.symbol, quantity: money(t.quantity), entryPrice: money(t.entryPrice) });
 
 /** What an exit would sell, refused with a reason while halted or for a trade that is not open. */
-export async function previewExit(ctx: Pick<AppContext, 'db'>, target: ExitTarget): Promise<ExitTargetRow[]> {
+export async function previewExit(ctx: { db: Db }, target: ExitTarget): Promise<ExitTargetRow[]> {
   const state = await getBotState(ctx.db);
   if (state.halted) {
     throw new AppError('conflict', 'halted',
       `Trading is halted${state.haltedReason ? ` (${state.haltedReason}${state.haltedBy ? `, by ${state.haltedBy}` : ''})` : ''}: no order can be sent, exits included.`,
       { hint: 'Close positions with the incident checklist (ctb kill --flatten, or its "close positions" button), or lift the halt first (ctb resume).' });
   }
-  if (target === 'all') return (await ctx.db.select().from(trades).where(eq(trades.status, 'open')).orderBy(trades.id)).map(rowOf);
-  const [trade] = await ctx.db.select().from(trades).where(eq(trades.id, target));
+  if (target === 'all') return (await openTradesById(ctx.db)).map(rowOf);
+  const trade = await tradeById(ctx.db, target);
   if (!trade) throw new AppError('usage', 'unknown_trade', `There is no trade #${target}. /trades (ctb trades) lists the open ones.`);
   if (trade.status !== 'open') throw new AppError('conflict', 'trade_closed', `Trade #${target} is already closed${trade.exitAt ? ` (at ${trade.exitAt.toISOString()})` : ''}: nothing to exit.`);
   return [rowOf(trade)];
@@ -65,17 +77,13 @@ function stateOf(row: EngineRequest, joined: boolean): ExitRequestState {
   return { requestId: row.id, status, joined, summary: result.summary ?? row.error ?? null, results: result.results ?? [] };
 }
 
-/** Serialises exit requests across processes (beside db/advisory-lock.ts' 7271xx keys). */
-const EXIT_REQUEST_LOCK = 727_110;
-
 /** Hands the exit to the engine's process; an identical exit still pending is joined, not repeated. */
-export async function requestExit(ctx: Pick<AppContext, 'db' | 'clock' | 'logger'>, actor: Actor, target: ExitTarget, reason: string | undefined): Promise<ExitRequestState> {
+export async function requestExit(ctx: RequestExitDeps, actor: Actor, target: ExitTarget, reason: string | undefined): Promise<ExitRequestState> {
   const params: ExitRequestParams = exitRequestParams.parse({ target, ...(reason ? { reason } : {}) });
   // Two clicks at once must not both see "nothing pending" and both enqueue: look and write under one lock.
   const { row, joined } = await ctx.db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(${EXIT_REQUEST_LOCK})`);
-    const open = await tx.select().from(engineRequests)
-      .where(and(eq(engineRequests.kind, 'exit_trade'), inArray(engineRequests.status, ['pending', 'running']))).orderBy(engineRequests.id);
+    await lockExitRequests(tx);
+    const open = await openExitRequests(tx);
     const same = open.find((r) => (r.params as { target?: unknown }).target === target);
     if (same) return { row: same, joined: true };
     return { row: await enqueueEngineRequest(tx, ctx.clock, { kind: 'exit_trade', requestedBy: actor.id, params }), joined: false };
@@ -85,7 +93,7 @@ export async function requestExit(ctx: Pick<AppContext, 'db' | 'clock' | 'logger
 }
 
 /** Waits up to `waitMs` for the engine's answer; returns the request as it stands then. */
-export async function awaitExit(ctx: Pick<AppContext, 'db'>, state: ExitRequestState, waitMs: number): Promise<ExitRequestState> {
+export async function awaitExit(ctx: { db: Db }, state: ExitRequestState, waitMs: number): Promise<ExitRequestState> {
   if (state.status !== 'pending') return state;
   const row = waitMs > 0 ? await waitForEngineRequest(ctx.db, state.requestId, { timeoutMs: waitMs, pollMs: 100 }) : await getEngineRequest(ctx.db, state.requestId);
   return row ? stateOf(row, state.joined) : state;

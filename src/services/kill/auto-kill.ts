@@ -3,13 +3,16 @@
 // unacknowledged past its deadline (the escalation's overdue signal) runs the same kill an operator
 // would, as a system actor. Each cause is keyed (the breach, the alert group), so a repeated signal
 // joins its kill instead of doing it again. With auto-kill off, the signal is logged and alerted only.
-import type { AppContext } from '../../app/context.js';
+import type { AlertSink } from '../../alerts/types.js';
 import type { OverdueCritical } from '../../alerts/overdue.js';
 import type { RiskBreach } from '../../engine/risk-guard.js';
-import { executeKill, type KillResult } from './kill.js';
+import { executeKill, type KillDeps, type KillResult } from './kill.js';
 import { isHaltLatched } from './runtime.js';
 
-async function autoKill(ctx: AppContext, p: { actor: string; key: string; reason: string }): Promise<KillResult | null> {
+/** An automatic kill runs the operator's kill; the overdue signal comes from this process's alert sink. */
+export type AutoKillDeps = KillDeps & { alerts: Pick<AlertSink, 'raise' | 'onOverdueCritical'> };
+
+async function autoKill(ctx: AutoKillDeps, p: { actor: string; key: string; reason: string }): Promise<KillResult | null> {
   if (!ctx.config.autoKill) {
     ctx.logger.warn({ reason: p.reason }, `auto-kill is off (AUTO_KILL=${ctx.config.AUTO_KILL}): not killing for: ${p.reason}`);
     return null;
@@ -18,7 +21,7 @@ async function autoKill(ctx: AppContext, p: { actor: string; key: string; reason
   return executeKill(ctx, { actor: { id: p.actor, source: 'system', requestId: p.key }, reason: `auto-kill: ${p.reason}`, trigger: 'auto' });
 }
 
-export function autoKillOnHardBreach(ctx: AppContext, breach: RiskBreach): Promise<KillResult | null> {
+export function autoKillOnHardBreach(ctx: AutoKillDeps, breach: RiskBreach): Promise<KillResult | null> {
   return autoKill(ctx, {
     actor: 'system:risk-guard',
     key: `hard-breach:${breach.mode}:${breach.at.toISOString()}`,
@@ -26,7 +29,7 @@ export function autoKillOnHardBreach(ctx: AppContext, breach: RiskBreach): Promi
   });
 }
 
-export function autoKillOnOverdueCritical(ctx: AppContext, alert: Pick<OverdueCritical, 'groupId' | 'title' | 'source' | 'overdueAt' | 'test'>): Promise<KillResult | null> {
+export function autoKillOnOverdueCritical(ctx: AutoKillDeps, alert: Pick<OverdueCritical, 'groupId' | 'title' | 'source' | 'overdueAt' | 'test'>): Promise<KillResult | null> {
   // The kill's own alert going unanswered must not kill again; nor anything once halted here.
   if (alert.source === 'kill' || isHaltLatched(ctx)) return Promise.resolve(null);
   // A rehearsal (`ctb alerts test --severity critical`) left unanswered is a drill, not an incident.
@@ -42,12 +45,12 @@ export function autoKillOnOverdueCritical(ctx: AppContext, alert: Pick<OverdueCr
 }
 
 /** The engine's onHardBreach hook (src/app/features.ts wires it). */
-export async function killOnHardBreach(ctx: AppContext, breach: RiskBreach): Promise<void> {
+export async function killOnHardBreach(ctx: AutoKillDeps, breach: RiskBreach): Promise<void> {
   await autoKillOnHardBreach(ctx, breach);
 }
 
 /** Subscribes the overdue-critical signal of this process's alert sink; returns the unsubscribe. */
-export function subscribeAutoKill(ctx: AppContext): () => void {
+export function subscribeAutoKill(ctx: AutoKillDeps): () => void {
   const unsubscribe = ctx.alerts.onOverdueCritical?.((alert) => autoKillOnOverdueCritical(ctx, alert).then(() => undefined));
   return unsubscribe ?? (() => {});
 }

@@ -4,10 +4,14 @@
 // by whichever process learns the request's answer first — the requester still waiting, or the
 // engine's process that carried it out (the request runner's onFinished) — and only while it still
 // points at that request, so a late answer never overwrites a newer attempt.
-import { and, eq, isNull, ne, sql } from 'drizzle-orm';
-import type { Actor, AppContext } from '../../app/context.js';
+import type { Clock } from '../../clock.js';
 import { cleanJson } from '../../db/clean-text.js';
-import { incidentChecklistItems, type ChecklistItemKey, type EngineRequest, type IncidentChecklistItem } from '../../db/schema/index.js';
+import type { Db } from '../../db/client.js';
+import {
+  checklistItem, claimChecklistAnnouncement, finishChecklistItemOfRequest, markChecklistItemAttempt, markChecklistItemDone,
+} from '../../db/queries/kill-checklist.js';
+import type { ChecklistItemKey, EngineRequest, IncidentChecklistItem } from '../../db/schema/index.js';
+import type { Actor } from '../../domain/actor.js';
 import { AppError } from '../../errors.js';
 import type { HandlerOutcome } from '../engine-requests/runner.js';
 import type { CapabilityOutcome } from './incident-ports.js';
@@ -18,13 +22,16 @@ export interface TickOutcome {
   alreadyDone: boolean;
 }
 
-type Ctx = Pick<AppContext, 'db' | 'clock'>;
+/** Writing a checklist item: its row, and the clock that dates a done item. */
+export interface ChecklistDeps {
+  db: Db;
+  clock: Clock;
+}
 
-const itemWhere = (incidentId: number, item: ChecklistItemKey) =>
-  and(eq(incidentChecklistItems.incidentId, incidentId), eq(incidentChecklistItems.item, item));
+type Ctx = ChecklistDeps;
 
 async function existing(ctx: Ctx, incidentId: number, item: ChecklistItemKey): Promise<IncidentChecklistItem> {
-  const [row] = await ctx.db.select().from(incidentChecklistItems).where(itemWhere(incidentId, item));
+  const row = await checklistItem(ctx.db, incidentId, item);
   if (!row) throw new AppError('usage', 'no_such_item', `Incident ${incidentId} has no checklist item ${item}.`);
   return row;
 }
@@ -34,14 +41,10 @@ export async function markChecklistItem(
   ctx: Ctx,
   opts: { incidentId: number; item: ChecklistItemKey; actor: Actor | string; outcome: Record<string, unknown>; requestId?: number | null },
 ): Promise<TickOutcome> {
-  const [updated] = await ctx.db
-    .update(incidentChecklistItems)
-    .set({
-      state: 'done', doneAt: ctx.clock.now(), doneBy: typeof opts.actor === 'string' ? opts.actor : opts.actor.id, outcome: cleanJson(opts.outcome),
-      ...(opts.requestId !== undefined ? { requestId: opts.requestId } : {}),
-    })
-    .where(and(itemWhere(opts.incidentId, opts.item), isNull(incidentChecklistItems.doneAt)))
-    .returning();
+  const updated = await markChecklistItemDone(ctx.db, {
+    incidentId: opts.incidentId, item: opts.item, at: ctx.clock.now(), by: typeof opts.actor === 'string' ? opts.actor : opts.actor.id, outcome: cleanJson(opts.outcome),
+    ...(opts.requestId !== undefined ? { requestId: opts.requestId } : {}),
+  });
   if (updated) return { item: updated, alreadyDone: false };
   return { item: await existing(ctx, opts.incidentId, opts.item), alreadyDone: true };
 }
@@ -51,11 +54,9 @@ export async function markChecklistAttempt(
   ctx: Ctx,
   opts: { incidentId: number; item: ChecklistItemKey; state: 'pending' | 'failed'; outcome: Record<string, unknown>; requestId?: number | null },
 ): Promise<IncidentChecklistItem> {
-  const [updated] = await ctx.db
-    .update(incidentChecklistItems)
-    .set({ state: opts.state, outcome: cleanJson(opts.outcome), requestId: opts.requestId ?? null })
-    .where(and(itemWhere(opts.incidentId, opts.item), isNull(incidentChecklistItems.doneAt)))
-    .returning();
+  const updated = await markChecklistItemAttempt(ctx.db, {
+    incidentId: opts.incidentId, item: opts.item, state: opts.state, outcome: cleanJson(opts.outcome), requestId: opts.requestId ?? null,
+  });
   return updated ?? existing(ctx, opts.incidentId, opts.item);
 }
 
@@ -84,13 +85,9 @@ export async function finishChecklistRequest(ctx: Ctx, request: EngineRequest, o
   const waitUntil = Number(request.params['waitUntil']);
   const threadNote = !Number.isFinite(waitUntil) || Date.now() >= waitUntil;
   const record = cleanJson({ summary: outcome.summary, ...(outcome.details ?? {}), requestId: request.id, carriedOutBy: request.claimedBy, ...(threadNote ? { threadNote: true } : {}) });
-  const [updated] = await ctx.db
-    .update(incidentChecklistItems)
-    .set(outcome.ok
-      ? { state: 'done', doneAt: ctx.clock.now(), doneBy: request.requestedBy, outcome: record }
-      : { state: 'failed', outcome: record })
-    .where(and(itemWhere(request.incidentId, item), eq(incidentChecklistItems.requestId, request.id), ne(incidentChecklistItems.state, 'done')))
-    .returning();
+  const updated = await finishChecklistItemOfRequest(ctx.db, {
+    incidentId: request.incidentId, item, requestId: request.id, ok: outcome.ok, at: ctx.clock.now(), by: request.requestedBy, outcome: record,
+  });
   return updated ?? null;
 }
 
@@ -107,9 +104,5 @@ export function checklistFollowUp(ctx: Ctx): (request: EngineRequest, outcome: H
  * that got the answer itself (then the thread does not repeat it).
  */
 export async function claimAnnouncement(ctx: Ctx, itemId: number): Promise<boolean> {
-  const claimed = await ctx.db.update(incidentChecklistItems)
-    .set({ outcome: sql`coalesce(${incidentChecklistItems.outcome}, '{}'::jsonb) || '{"threadNoted": true}'::jsonb` })
-    .where(and(eq(incidentChecklistItems.id, itemId), sql`${incidentChecklistItems.outcome}->>'threadNoted' is null`))
-    .returning({ id: incidentChecklistItems.id });
-  return claimed.length > 0;
+  return claimChecklistAnnouncement(ctx.db, itemId);
 }

@@ -6,15 +6,26 @@
 // on Kraken (halt-cancel.ts); while orders may remain it stops renewing and leaves the timer to run
 // out, so Kraken cancels them itself. Failures alert and are retried on the next tick; nothing here throws.
 // Decisions use the injected clock, so tests move time instead of waiting for it.
-import type { AppContext } from '../../app/context.js';
+import type { Clock } from '../../clock.js';
+import type { Config } from '../../config/env.js';
+import type { Db } from '../../db/client.js';
 import type { Exchange, SystemStatus } from '../../exchange/types.js';
 import { effectiveMode, getBotState } from '../bot-state.js';
 import { describeError, withDeadline } from './deadline.js';
-import { holdsLease } from '../engine-lease/runtime.js';
-import { cancelOnHalt, haltCancelState } from './halt-cancel.js';
-import { isHaltLatched } from './runtime.js';
+import { holdsLease, type LeaseProbeDeps } from '../engine-lease/runtime.js';
+import { cancelOnHalt, haltCancelState, type HaltCancelDeps } from './halt-cancel.js';
+import { isHaltLatched, type KillPorts } from './runtime.js';
 
-export type DeadManCtx = Pick<AppContext, 'config' | 'exchanges' | 'db' | 'clock' | 'logger' | 'alerts' | 'jobs' | 'kill'>;
+/**
+ * The switch: Kraken (renew, disarm, status), bot_state for the mode, this process's halt (latch and
+ * halt cancel) and engine lease, the clock its decisions use, the alert when Kraken does not answer.
+ */
+export type DeadManDeps = HaltCancelDeps & LeaseProbeDeps & {
+  db: Db;
+  clock: Clock;
+  config: Pick<Config, 'DEAD_MAN_TIMEOUT' | 'DEAD_MAN_INTERVAL' | 'KILL_DB_TIMEOUT' | 'IS_LIVE'>;
+  kill: KillPorts;
+};
 
 const LEFT_ARMED = "halted with orders possibly open on Kraken: the dead man's switch is left to run out so Kraken cancels them";
 
@@ -28,7 +39,7 @@ export interface DeadManStatus {
 }
 
 export class DeadMansSwitch {
-  readonly #ctx: DeadManCtx;
+  readonly #ctx: DeadManDeps;
   readonly #timeoutMs: number;
   readonly #intervalMs: number;
   #armed = false;
@@ -42,7 +53,7 @@ export class DeadMansSwitch {
   #reason: DeadManStatus['reason'] = 'not_live';
   #running: Promise<DeadManStatus> | null = null;
 
-  constructor(ctx: DeadManCtx, opts: { timeoutMs?: number; intervalMs?: number } = {}) {
+  constructor(ctx: DeadManDeps, opts: { timeoutMs?: number; intervalMs?: number } = {}) {
     this.#ctx = ctx;
     this.#timeoutMs = opts.timeoutMs ?? ctx.config.DEAD_MAN_TIMEOUT;
     this.#intervalMs = opts.intervalMs ?? ctx.config.DEAD_MAN_INTERVAL;
@@ -177,7 +188,7 @@ export class DeadMansSwitch {
 }
 
 /** The running bot's switch: a tick every second while armed for live (IS_LIVE with Kraken keys). */
-export function startDeadMansSwitch(ctx: DeadManCtx, opts: { tickMs?: number } = {}): { dms: DeadMansSwitch; stop(): Promise<void> } | null {
+export function startDeadMansSwitch(ctx: DeadManDeps, opts: { tickMs?: number } = {}): { dms: DeadMansSwitch; stop(): Promise<void> } | null {
   if (!ctx.config.IS_LIVE || !ctx.exchanges.hasKrakenKeys()) return null;
   const dms = new DeadMansSwitch(ctx);
   void dms.tick();

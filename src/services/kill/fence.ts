@@ -4,18 +4,11 @@
 // and an intent committed before it is visible here. Such an intent stays `pending` until its
 // venue answers the order, so once none is pending, every order the engine will ever send for
 // intents written before the halt has reached its venue, and one more cancel removes it.
-import { sql } from 'drizzle-orm';
-import { execute, type Db } from '../../db/client.js';
-import { orderIntents } from '../../db/schema/index.js';
+import type { Db } from '../../db/client.js';
+import { pendingOrderIntents, type PendingIntentRow } from '../../db/queries/kill-fence.js';
 import { describeError, sleep, withDeadline } from './deadline.js';
 
-export interface InFlightOrder {
-  id: number;
-  clientOrderId: string;
-  mode: string;
-  symbol: string;
-  side: string;
-}
+export type InFlightOrder = PendingIntentRow;
 
 export interface FenceReport {
   /** How long the kill waited for orders in flight. */
@@ -26,12 +19,6 @@ export interface FenceReport {
   error?: string;
 }
 
-async function pendingIntents(db: Db): Promise<InFlightOrder[]> {
-  const rows = await execute<{ id: number | string; client_order_id: string; mode: string; symbol: string; side: string }>(db, sql`
-    select id, client_order_id, mode, symbol, side from ${orderIntents} where status = 'pending' order by id limit 50`);
-  return rows.map((r) => ({ id: Number(r.id), clientOrderId: r.client_order_id, mode: r.mode, symbol: r.symbol, side: r.side }));
-}
-
 /** Waits (at most `timeoutMs`) until no order intent is pending. Call it after the halt is committed. */
 export async function awaitOrdersInFlight(db: Db, timeoutMs: number, pollMs = 20): Promise<FenceReport> {
   const started = performance.now();
@@ -39,7 +26,7 @@ export async function awaitOrdersInFlight(db: Db, timeoutMs: number, pollMs = 20
   let unresolved: InFlightOrder[] = [];
   try {
     for (;;) {
-      unresolved = await withDeadline(pendingIntents(db), Math.max(1, deadline - performance.now()), 'the database (order intents)');
+      unresolved = await withDeadline(pendingOrderIntents(db), Math.max(1, deadline - performance.now()), 'the database (order intents)');
       if (unresolved.length === 0 || performance.now() + pollMs > deadline) break;
       await sleep(pollMs);
     }

@@ -3,11 +3,26 @@
 // and confirms none is left; survivors are logged and alerted. The dead man's switch waits for this
 // cancel's outcome before it disarms (dead-man.ts): a halted bot never disarms Kraken's own
 // backstop while orders may still be open. One cancel per halt: a kill's own cancel counts as it.
-import type { AppContext } from '../../app/context.js';
+import type { AlertSink } from '../../alerts/types.js';
+import type { Config } from '../../config/env.js';
+import type { ExchangeProvider } from '../../exchange/provider.js';
+import type { JobRegistry } from '../../jobs/registry.js';
+import type { Logger } from '../../logger.js';
 import { clearVenue, type VenueCancelReport } from './cancel-everywhere.js';
 import { withDeadline } from './deadline.js';
 
-export type HaltCancelCtx = Pick<AppContext, 'config' | 'exchanges' | 'logger' | 'alerts' | 'jobs'>;
+/** The halt's cancel is kept per job registry (every copy of a context shares it). */
+export interface HaltCancelKey {
+  jobs: JobRegistry;
+}
+
+/** Cancelling on a halt: Kraken through this process's key, the log, and the alert when orders survive. */
+export interface HaltCancelDeps extends HaltCancelKey {
+  config: Pick<Config, 'KILL_CONFIRM_ATTEMPTS' | 'KILL_DB_TIMEOUT'>;
+  exchanges: ExchangeProvider;
+  logger: Logger;
+  alerts: Pick<AlertSink, 'raise'>;
+}
 
 interface HaltCancel {
   promise: Promise<VenueCancelReport | null>;
@@ -18,7 +33,7 @@ interface HaltCancel {
 
 const current = new WeakMap<object, HaltCancel>();
 
-function track(ctx: Pick<AppContext, 'jobs'>, promise: Promise<VenueCancelReport | null>): HaltCancel {
+function track(ctx: HaltCancelKey, promise: Promise<VenueCancelReport | null>): HaltCancel {
   const entry: HaltCancel = { promise, outcome: undefined, startedAt: Date.now() };
   current.set(ctx.jobs, entry);
   promise.then(
@@ -29,12 +44,12 @@ function track(ctx: Pick<AppContext, 'jobs'>, promise: Promise<VenueCancelReport
 }
 
 /** A kill's own Kraken cancel is this process's halt cancel (so the halt listener joins it). */
-export function adoptHaltCancel(ctx: Pick<AppContext, 'jobs'>, kraken: Promise<VenueCancelReport | null>): void {
+export function adoptHaltCancel(ctx: HaltCancelKey, kraken: Promise<VenueCancelReport | null>): void {
   track(ctx, kraken);
 }
 
 /** Starts the halt's Kraken cancel, or joins the one under way. Without the key there is nothing to do here. */
-export function cancelOnHalt(ctx: HaltCancelCtx, reason: string): Promise<VenueCancelReport | null> {
+export function cancelOnHalt(ctx: HaltCancelDeps, reason: string): Promise<VenueCancelReport | null> {
   const running = current.get(ctx.jobs);
   if (running && running.outcome === undefined) return running.promise;
   if (!ctx.exchanges.hasKrakenKeys()) return Promise.resolve(null);
@@ -60,7 +75,7 @@ export function cancelOnHalt(ctx: HaltCancelCtx, reason: string): Promise<VenueC
  * What the current halt's Kraken cancel came to: 'confirmed' (zero open orders), 'running',
  * 'unconfirmed' (orders may remain), or 'none' (no halt cancel in this process yet).
  */
-export function haltCancelState(ctx: Pick<AppContext, 'jobs'>): 'confirmed' | 'running' | 'unconfirmed' | 'none' {
+export function haltCancelState(ctx: HaltCancelKey): 'confirmed' | 'running' | 'unconfirmed' | 'none' {
   const entry = current.get(ctx.jobs);
   if (!entry) return 'none';
   if (entry.outcome === undefined) return 'running';
@@ -68,7 +83,7 @@ export function haltCancelState(ctx: Pick<AppContext, 'jobs'>): 'confirmed' | 'r
 }
 
 /** The current halt's Kraken cancel, when it started at or after `sinceMs` (wall clock). */
-export function haltCancelSince(ctx: Pick<AppContext, 'jobs'>, sinceMs: number): Promise<VenueCancelReport | null> | null {
+export function haltCancelSince(ctx: HaltCancelKey, sinceMs: number): Promise<VenueCancelReport | null> | null {
   const entry = current.get(ctx.jobs);
   return entry && entry.startedAt >= sinceMs ? entry.promise : null;
 }

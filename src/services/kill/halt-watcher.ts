@@ -4,11 +4,11 @@
 // bot_state every HALT_POLL_INTERVAL (500 ms by default), so a kill elsewhere stops this process's
 // engine and trading jobs within a second. A resume elsewhere (halted seen, then not halted) lifts
 // the latch; nothing here ever lifts a halt this process did not see written first.
-import type { AppContext } from '../../app/context.js';
+import type { Config } from '../../config/env.js';
 import { getBotState } from '../bot-state.js';
 import { describeError, withDeadline } from './deadline.js';
 import { readPendingKills } from './pending-kill.js';
-import { replayPendingKills } from './replay-pending.js';
+import { replayPendingKills, type ReplayDeps } from './replay-pending.js';
 import { isHaltLatched, latchHalt, releaseHalt } from './runtime.js';
 
 export interface HaltWatcher {
@@ -25,7 +25,10 @@ export interface HaltWatcherOptions {
   whileHalted?: () => Promise<unknown>;
 }
 
-export async function startHaltWatcher(ctx: AppContext, opts: HaltWatcherOptions = {}): Promise<HaltWatcher> {
+/** Watching for a halt: what replaying a saved kill needs, and the poll's interval. */
+export type HaltWatcherDeps = ReplayDeps & { config: Pick<Config, 'HALT_POLL_INTERVAL'> };
+
+export async function startHaltWatcher(ctx: HaltWatcherDeps, opts: HaltWatcherOptions = {}): Promise<HaltWatcher> {
   const intervalMs = opts.intervalMs ?? ctx.config.HALT_POLL_INTERVAL;
   /** Whether the last successful read saw halted: a resume is a halted → not-halted transition. */
   let sawHalted = false;

@@ -3,10 +3,21 @@
 // engine request, carried out by engine-requests/handlers.ts), and the kill waits for its answer.
 // No answer in KILL_HANDOFF_TIMEOUT is reported as such — orders may remain — and the request is
 // withdrawn so a process that starts later does not act on it.
-import type { AppContext } from '../../app/context.js';
+import type { Clock } from '../../clock.js';
+import type { Config } from '../../config/env.js';
+import type { Db } from '../../db/client.js';
+import type { Logger } from '../../logger.js';
 import { enqueueEngineRequest, getEngineRequest, withdrawEngineRequest } from '../engine-requests/store.js';
 import type { VenueCancelReport } from './cancel-everywhere.js';
 import { describeError, sleep, withDeadline } from './deadline.js';
+
+/** Handing the cancel over: the engine request it is written as, the waits, the log. */
+export interface HandoffDeps {
+  db: Db;
+  clock: Clock;
+  config: Pick<Config, 'KILL_HANDOFF_TIMEOUT' | 'KILL_DB_TIMEOUT'>;
+  logger: Logger;
+}
 
 const NO_KEY = 'this process has no Kraken key';
 
@@ -24,7 +35,7 @@ function reportOf(result: Record<string, unknown> | null): VenueCancelReport | n
 }
 
 export async function handKrakenCancelOver(
-  ctx: Pick<AppContext, 'db' | 'clock' | 'config' | 'logger'>,
+  ctx: HandoffDeps,
   p: { killId: string; actor: string; reason: string; startedAt: number },
 ): Promise<VenueCancelReport> {
   const timeoutMs = ctx.config.KILL_HANDOFF_TIMEOUT;

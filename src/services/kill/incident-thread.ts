@@ -3,10 +3,9 @@
 // process finishes it (possibly after whoever asked stopped waiting) the thread's checklist message
 // is updated and the answer is posted in the thread, once across every process that serves Slack.
 // Runs from the halt watcher's poll (only while halted: a closed incident needs no updates).
-import { and, eq, isNotNull, not, like } from 'drizzle-orm';
-import type { AppContext } from '../../app/context.js';
-import { incidents, type Incident, type IncidentChecklistItem } from '../../db/schema/index.js';
-import { claimAnnouncement } from './checklist-records.js';
+import { openIncidentsWithThread } from '../../db/queries/kill-incidents.js';
+import type { Incident, IncidentChecklistItem } from '../../db/schema/index.js';
+import { claimAnnouncement, type ChecklistDeps } from './checklist-records.js';
 import { checklistOf } from './persist-kill.js';
 
 export interface IncidentThread {
@@ -20,11 +19,10 @@ const signature = (items: IncidentChecklistItem[]) =>
   JSON.stringify(items.map((i) => [i.item, i.state, i.requestId, i.doneAt?.toISOString() ?? null]));
 
 /** One refresher per process: it remembers what it last showed, so an unchanged checklist costs one query. */
-export function incidentThreadRefresher(ctx: Pick<AppContext, 'db' | 'clock'>, thread: IncidentThread): () => Promise<void> {
+export function incidentThreadRefresher(ctx: ChecklistDeps, thread: IncidentThread): () => Promise<void> {
   const shown = new Map<number, string>();
   return async () => {
-    const open = await ctx.db.select().from(incidents)
-      .where(and(eq(incidents.status, 'open'), isNotNull(incidents.slackTs), not(like(incidents.slackTs, 'posting:%'))));
+    const open = await openIncidentsWithThread(ctx.db);
     for (const incident of open) {
       const items = await checklistOf(ctx.db, incident.id);
       const sig = signature(items);

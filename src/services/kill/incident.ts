@@ -5,16 +5,19 @@
 // with the result); "notify stakeholders" is a person's word, recorded as who marked it and when.
 // Doing an item is idempotent: a second click (or a Slack retry) keeps the first record and says
 // so, and an item already handed over is not handed over twice.
-import { desc, eq } from 'drizzle-orm';
-import type { Actor, AppContext } from '../../app/context.js';
-import { incidentChecklistItems, incidents, type ChecklistItemKey, type Incident, type IncidentChecklistItem } from '../../db/schema/index.js';
+import type { Db } from '../../db/client.js';
+import { checklistItemsOf } from '../../db/queries/kill-checklist.js';
+import { incidentById, latestIncident } from '../../db/queries/kill-incidents.js';
+import type { ChecklistItemKey, Incident, IncidentChecklistItem } from '../../db/schema/index.js';
+import type { Actor } from '../../domain/actor.js';
 import { AppError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
 import { getEngineRequest } from '../engine-requests/store.js';
 import { cancelEverywhere } from './cancel-everywhere.js';
 import { checklistSpec } from '../../domain/incident-checklist.js';
 import { claimAnnouncement, finishChecklistRequest, markChecklistAttempt, recordCapabilityOutcome } from './checklist-records.js';
 import { describeError } from './deadline.js';
-import { outcomeOfRequest, type CapabilityOutcome } from './incident-ports.js';
+import { outcomeOfRequest, type CapabilityOutcome, type IncidentDeps, type IncidentPorts } from './incident-ports.js';
 
 export { markChecklistItem, type TickOutcome } from './checklist-records.js';
 
@@ -23,15 +26,17 @@ export interface IncidentView {
   items: IncidentChecklistItem[];
 }
 
+/**
+ * Doing an item: what the incident's ports need (they do the work here or hand it over), the log
+ * of the cancel, and the ports themselves.
+ */
+export type ChecklistItemDeps = IncidentDeps & { logger: Logger; incident: IncidentPorts };
+
 /** The open incident, or else the most recent one; null when there has never been one. */
-export async function currentIncident(ctx: Pick<AppContext, 'db'>, incidentId?: number): Promise<IncidentView | null> {
-  const [incident] = incidentId !== undefined
-    ? await ctx.db.select().from(incidents).where(eq(incidents.id, incidentId))
-    : await ctx.db.select().from(incidents).orderBy(desc(incidents.status), desc(incidents.openedAt), desc(incidents.id)).limit(1);
-  // status sorts 'open' > 'closed', so desc puts an open incident first.
+export async function currentIncident(ctx: { db: Db }, incidentId?: number): Promise<IncidentView | null> {
+  const incident = incidentId !== undefined ? await incidentById(ctx.db, incidentId) : await latestIncident(ctx.db);
   if (!incident) return null;
-  const items = await ctx.db.select().from(incidentChecklistItems)
-    .where(eq(incidentChecklistItems.incidentId, incident.id)).orderBy(incidentChecklistItems.position);
+  const items = await checklistItemsOf(ctx.db, incident.id);
   return { incident, items };
 }
 
@@ -51,7 +56,7 @@ export interface DoItemResult {
 
 /** Does (where the bot can) and records one checklist item of the open incident. */
 export async function doChecklistItem(
-  ctx: AppContext,
+  ctx: ChecklistItemDeps,
   opts: { item: ChecklistItemKey; actor: Actor; confirmed: boolean; note?: string | undefined; incidentId?: number | undefined },
 ): Promise<DoItemResult> {
   const view = await currentIncident(ctx, opts.incidentId);
@@ -91,7 +96,7 @@ export async function doChecklistItem(
 }
 
 /** The item's request when it is still open; null when it finished (the item is brought up to date). */
-async function stillPending(ctx: AppContext, item: IncidentChecklistItem): Promise<CapabilityOutcome | null> {
+async function stillPending(ctx: ChecklistItemDeps, item: IncidentChecklistItem): Promise<CapabilityOutcome | null> {
   const request = await getEngineRequest(ctx.db, item.requestId!);
   if (!request) return null;
   const outcome = outcomeOfRequest(request);
@@ -101,7 +106,7 @@ async function stillPending(ctx: AppContext, item: IncidentChecklistItem): Promi
 }
 
 async function perform(
-  ctx: AppContext, item: ChecklistItemKey, actor: Actor, incidentId: number, onHandedOver: (requestId: number) => Promise<unknown>,
+  ctx: ChecklistItemDeps, item: ChecklistItemKey, actor: Actor, incidentId: number, onHandedOver: (requestId: number) => Promise<unknown>,
 ): Promise<CapabilityOutcome> {
   try {
     switch (item) {
@@ -124,7 +129,7 @@ async function perform(
 }
 
 /** `ctb kill --flatten`: the incident's close-positions item, done (or handed over) right after the kill. */
-export async function closePositionsAfterKill(ctx: AppContext, actor: Actor, incidentId: number | null): Promise<{ ok: boolean; summary: string; details?: Record<string, unknown> }> {
+export async function closePositionsAfterKill(ctx: ChecklistItemDeps, actor: Actor, incidentId: number | null): Promise<{ ok: boolean; summary: string; details?: Record<string, unknown> }> {
   if (incidentId === null) {
     const outcome = await ctx.incident.flatten(ctx, { actor });
     return { ok: outcome.state === 'done', summary: outcome.summary, ...(outcome.details ? { details: outcome.details } : {}) };

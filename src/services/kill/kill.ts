@@ -9,18 +9,30 @@
 // and waits for its confirmation. When the database does not answer in time, the saved kill is
 // written when it returns. Then alert. The engine is not involved: a stuck engine cannot delay it.
 import { randomUUID } from 'node:crypto';
-import type { Actor, AppContext } from '../../app/context.js';
+import type { AlertSink } from '../../alerts/types.js';
 import type { IncidentChecklistItem } from '../../db/schema/index.js';
+import type { Actor } from '../../domain/actor.js';
+import type { JobRegistry } from '../../jobs/registry.js';
 import { afterRequestsLeave, cancelEverywhere, mergeCancelReports, type CancelOptions, type CancelReport } from './cancel-everywhere.js';
 import { describeError, withDeadline } from './deadline.js';
 import { awaitOrdersInFlight, type FenceReport } from './fence.js';
 import { adoptHaltCancel } from './halt-cancel.js';
-import { handKrakenCancelOver } from './handoff.js';
+import { handKrakenCancelOver, type HandoffDeps } from './handoff.js';
 import { dropRunningKill, pendingKillPath, releaseRunningKill, saveRunningKill, type PendingKill } from './pending-kill.js';
 import { checklistOf, persistKill, recordCancelReport, type KillRecord, type PersistOutcome } from './persist-kill.js';
-import { announceIncident } from './announce-incident.js';
-import { latchHalt, type FlattenOutcome } from './runtime.js';
-import { closePositionsAfterKill } from './incident.js';
+import { announceIncident, type AnnounceDeps } from './announce-incident.js';
+import { latchHalt, type FlattenOutcome, type KillPorts } from './runtime.js';
+import { closePositionsAfterKill, type ChecklistItemDeps } from './incident.js';
+
+/**
+ * A kill: the exchanges and the halt (database, DATA_DIR, this process's latch and halt cancel, kept
+ * per job registry), the hand-over of Kraken's cancel, the incident's thread and checklist, the alert.
+ */
+export type KillDeps = ChecklistItemDeps & HandoffDeps & AnnounceDeps & {
+  alerts: Pick<AlertSink, 'raise'>;
+  kill: KillPorts;
+  jobs: JobRegistry;
+};
 
 export interface KillRequest {
   actor: Actor;
@@ -58,7 +70,7 @@ export function killIdFor(actor: Actor): string {
 
 export const NO_KEY_NOTICE = 'This process has no Kraken key: the cancel on Kraken is handed to the running bot that has it (through the database).';
 
-export async function executeKill(ctx: AppContext, request: KillRequest): Promise<KillResult> {
+export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<KillResult> {
   const at = ctx.clock.now();
   const startedAt = Date.now();
   const killId = killIdFor(request.actor);
@@ -133,7 +145,7 @@ export async function executeKill(ctx: AppContext, request: KillRequest): Promis
 }
 
 /** The incident, its checklist and the cancel's report, now that the halt is in the database. */
-async function recordOutcome(ctx: AppContext, result: KillResult, outcome: PersistOutcome): Promise<void> {
+async function recordOutcome(ctx: KillDeps, result: KillResult, outcome: PersistOutcome): Promise<void> {
   result.alreadyKilled = outcome.alreadyKilled;
   result.incidentId = outcome.incident.id;
   try {
@@ -151,7 +163,7 @@ async function recordOutcome(ctx: AppContext, result: KillResult, outcome: Persi
   }
 }
 
-async function raiseKillAlert(ctx: AppContext, request: KillRequest, result: KillResult): Promise<void> {
+async function raiseKillAlert(ctx: KillDeps, request: KillRequest, result: KillResult): Promise<void> {
   const survivors = result.cancel.venues.flatMap((v) => v.survivors.map((s) => ({ venue: v.venue, ...s })));
   const inFlight = result.fence?.unresolved ?? [];
   try {
@@ -174,7 +186,7 @@ async function raiseKillAlert(ctx: AppContext, request: KillRequest, result: Kil
 }
 
 // Through the incident's close-positions item: flattened by the engine's process, or shown pending.
-async function flatten(ctx: AppContext, actor: Actor, result: KillResult): Promise<FlattenOutcome> {
+async function flatten(ctx: KillDeps, actor: Actor, result: KillResult): Promise<FlattenOutcome> {
   try {
     return await closePositionsAfterKill(ctx, actor, result.incidentId);
   } catch (err) {

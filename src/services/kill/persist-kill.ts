@@ -3,10 +3,12 @@
 // never half-written. Written in parallel with the exchange cancel (the halt is the fence that
 // stops every process's orders), so the incident gets the cancel's report afterwards. Idempotent: the kill id is unique (a replayed pending kill or a
 // Slack retry finds its incident), and a kill while an incident is open joins that incident.
-import { and, eq, sql } from 'drizzle-orm';
 import { cleanJson, cleanText } from '../../db/clean-text.js';
 import type { Db } from '../../db/client.js';
-import { botState, incidentChecklistItems, incidents, type Incident } from '../../db/schema/index.js';
+import { createBotStateRow, lockBotState } from '../../db/queries/bot-state-row.js';
+import { checklistItemsOf, insertChecklistItems } from '../../db/queries/kill-checklist.js';
+import { haltForKill, incidentByKillId, insertIncident, openIncident, setIncidentCancelReport } from '../../db/queries/kill-incidents.js';
+import type { Incident, IncidentChecklistItem } from '../../db/schema/index.js';
 import { CHECKLIST } from '../../domain/incident-checklist.js';
 
 export interface KillRecord {
@@ -32,48 +34,30 @@ export async function persistKill(db: Db, record: KillRecord): Promise<PersistOu
   // A reason PostgreSQL would refuse (a NUL) must never be why a halt is not written.
   const kill = { ...record, reason: cleanText(record.reason), actor: cleanText(record.actor), cancelReport: cleanJson(record.cancelReport) };
   return db.transaction(async (tx) => {
-    await tx.insert(botState).values({ id: 1 }).onConflictDoNothing();
-    const [state] = await tx.select().from(botState).where(eq(botState.id, 1)).for('update');
-    const [same] = await tx.select().from(incidents).where(eq(incidents.killId, kill.killId));
+    await createBotStateRow(tx);
+    const state = await lockBotState(tx);
+    const same = await incidentByKillId(tx, kill.killId);
     if (same) return { incident: same, alreadyKilled: true, replayed: true, wasHalted: state!.halted };
 
     const wasHalted = state!.halted;
     if (!wasHalted || state!.mode !== 'paper') {
-      await tx
-        .update(botState)
-        .set({
-          halted: true,
-          mode: 'paper',
-          ...(wasHalted ? {} : { haltedReason: kill.reason, haltedAt: kill.at, haltedBy: kill.actor }),
-          version: sql`${botState.version} + 1`,
-          updatedAt: kill.at,
-        })
-        .where(eq(botState.id, 1));
+      await haltForKill(tx, { wasHalted, reason: kill.reason, at: kill.at, actor: kill.actor });
     }
-    const [open] = await tx.select().from(incidents).where(eq(incidents.status, 'open'));
+    const open = await openIncident(tx);
     if (open) return { incident: open, alreadyKilled: true, replayed: false, wasHalted };
 
-    const [incident] = await tx
-      .insert(incidents)
-      .values({ killId: kill.killId, openedAt: kill.at, openedBy: kill.actor, trigger: kill.trigger, reason: kill.reason, cancelReport: kill.cancelReport })
-      .returning();
-    await tx.insert(incidentChecklistItems).values(
-      CHECKLIST.map((c, i) => ({ incidentId: incident!.id, item: c.item, position: i + 1, label: c.label })),
-    );
-    return { incident: incident!, alreadyKilled: false, replayed: false, wasHalted };
+    const incident = await insertIncident(tx, { killId: kill.killId, openedAt: kill.at, openedBy: kill.actor, trigger: kill.trigger, reason: kill.reason, cancelReport: kill.cancelReport });
+    await insertChecklistItems(tx, incident.id, CHECKLIST);
+    return { incident, alreadyKilled: false, replayed: false, wasHalted };
   });
 }
 
 /** The cancel's report, once known, on the incident this kill opened (a joined incident keeps its own). */
 export async function recordCancelReport(db: Db, killId: string, cancelReport: Record<string, unknown>): Promise<void> {
-  await db.update(incidents).set({ cancelReport }).where(eq(incidents.killId, killId));
+  await setIncidentCancelReport(db, killId, cancelReport);
 }
 
 /** Used by tests and the watcher: the checklist of one incident, in order. */
-export async function checklistOf(db: Db, incidentId: number) {
-  return db
-    .select()
-    .from(incidentChecklistItems)
-    .where(and(eq(incidentChecklistItems.incidentId, incidentId)))
-    .orderBy(incidentChecklistItems.position);
+export async function checklistOf(db: Db, incidentId: number): Promise<IncidentChecklistItem[]> {
+  return checklistItemsOf(db, incidentId);
 }

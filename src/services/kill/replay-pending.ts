@@ -1,12 +1,13 @@
 // Writes the kills that DATA_DIR/kill-pending.json holds once the database answers again. Run at
 // start (before the engine), by the halt watcher each poll while the file exists, and by
 // self-heal. Idempotent: a kill id already written is simply dropped from the file.
-import type { AppContext } from '../../app/context.js';
+import type { AlertSink } from '../../alerts/types.js';
+import type { Config } from '../../config/env.js';
 import { describeError, withDeadline } from './deadline.js';
 import { readPendingKills, removePendingKills, writtenByItsKill } from './pending-kill.js';
-import { announceIncident } from './announce-incident.js';
+import { announceIncident, type AnnounceDeps } from './announce-incident.js';
 import { persistKill } from './persist-kill.js';
-import { latchHalt } from './runtime.js';
+import { latchHalt, type KillPorts } from './runtime.js';
 
 export interface ReplayOutcome {
   written: string[];
@@ -14,7 +15,14 @@ export interface ReplayOutcome {
   error?: string;
 }
 
-export async function replayPendingKills(ctx: AppContext): Promise<ReplayOutcome> {
+/** Writing saved kills: DATA_DIR, the database (and the thread it announces), this process's latch, the alert. */
+export type ReplayDeps = AnnounceDeps & {
+  config: Pick<Config, 'DATA_DIR' | 'KILL_DB_TIMEOUT'>;
+  alerts: Pick<AlertSink, 'raise'>;
+  kill: KillPorts;
+};
+
+export async function replayPendingKills(ctx: ReplayDeps): Promise<ReplayOutcome> {
   const pending = readPendingKills(ctx.config.DATA_DIR);
   if (pending.length === 0) return { written: [], remaining: 0 };
   // Whatever the database says, a saved kill keeps this process halted until it is written.

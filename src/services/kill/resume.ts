@@ -2,15 +2,19 @@
 // fully written (no pending kill file), only after an audit recorded since the halt passed, and
 // only once the incident's checklist is done. Resuming clears halted and stays in paper: going
 // live again needs the two-approver live switch. Nothing resumes a halt by itself.
-import { and, eq, sql } from 'drizzle-orm';
-import type { Actor, AppContext } from '../../app/context.js';
-import { botState, incidents } from '../../db/schema/index.js';
+import type { AlertSink } from '../../alerts/types.js';
+import type { Clock } from '../../clock.js';
+import type { Config } from '../../config/env.js';
+import type { Db } from '../../db/client.js';
+import { closeIncident, liftHalt } from '../../db/queries/kill-incidents.js';
+import type { Actor } from '../../domain/actor.js';
 import { latestAuditRun } from '../audit/store.js';
 import { AppError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
 import { getBotState } from '../bot-state.js';
 import { currentIncident } from './incident.js';
 import { readPendingKills } from './pending-kill.js';
-import { releaseHalt } from './runtime.js';
+import { releaseHalt, type KillPorts } from './runtime.js';
 
 export interface ResumeResult {
   ok: true;
@@ -20,7 +24,17 @@ export interface ResumeResult {
   mode: 'paper';
 }
 
-export async function resumeAfterHalt(ctx: AppContext, actor: Actor): Promise<ResumeResult> {
+/** Lifting a halt: the saved kills in DATA_DIR, bot_state and the incident, this process's latch, the log and the alert. */
+export interface ResumeDeps {
+  db: Db;
+  clock: Clock;
+  config: Pick<Config, 'DATA_DIR'>;
+  logger: Logger;
+  alerts: Pick<AlertSink, 'raise'>;
+  kill: KillPorts;
+}
+
+export async function resumeAfterHalt(ctx: ResumeDeps, actor: Actor): Promise<ResumeResult> {
   if (readPendingKills(ctx.config.DATA_DIR).length > 0) {
     throw new AppError('conflict', 'kill_pending', 'A kill is still waiting to be written to the database; the bot stays halted.', {
       hint: 'Bring the database back (ctb self-heal writes it), then resume.',
@@ -58,14 +72,8 @@ export async function resumeAfterHalt(ctx: AppContext, actor: Actor): Promise<Re
 
   const now = ctx.clock.now();
   await ctx.db.transaction(async (tx) => {
-    await tx.update(botState).set({
-      halted: false, haltedReason: null, haltedAt: null, haltedBy: null, mode: 'paper',
-      version: sql`${botState.version} + 1`, updatedAt: now,
-    }).where(and(eq(botState.id, 1), eq(botState.halted, true)));
-    if (open) {
-      await tx.update(incidents).set({ status: 'closed', closedAt: now, closedBy: actor.id })
-        .where(and(eq(incidents.id, open.incident.id), eq(incidents.status, 'open')));
-    }
+    await liftHalt(tx, now);
+    if (open) await closeIncident(tx, open.incident.id, { at: now, by: actor.id });
   });
   releaseHalt(ctx);
   ctx.logger.warn({ actor: actor.id, auditRunId: audit.id }, 'halt lifted: trading resumes in paper');

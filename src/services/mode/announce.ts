@@ -1,7 +1,8 @@
 // Owns telling people what happened to a request: a reply in the request's thread and an alert.
 // Delivery is best effort — the decision is already committed and recorded — but a failure is
 // logged, never swallowed, and never undoes or blocks the mode change itself.
-import type { AppContext } from '../../app/context.js';
+import type { AlertSink } from '../../alerts/types.js';
+import type { Logger } from '../../logger.js';
 import type { ModeChangeRequest } from '../../db/schema/index.js';
 import type { LiveSwitchPorts, OutcomeAnnouncement } from './ports.js';
 
@@ -23,7 +24,13 @@ export function outcomeOf(request: ModeChangeRequest, approvals: Array<{ user: s
   return { requestId: request.id, status, toMode: request.toMode, title: TITLES[status]!(request), lines, approvals };
 }
 
-async function deliver(ctx: AppContext, what: string, fn: () => Promise<void>): Promise<void> {
+/** What telling people needs: the alert sink, and the log for what could not be delivered. */
+export interface AnnounceDeps {
+  logger: Logger;
+  alerts: AlertSink;
+}
+
+async function deliver(ctx: AnnounceDeps, what: string, fn: () => Promise<void>): Promise<void> {
   try {
     await fn();
   } catch (err) {
@@ -32,7 +39,7 @@ async function deliver(ctx: AppContext, what: string, fn: () => Promise<void>): 
 }
 
 /** A request closed without switching (rejected, expired, withdrawn, failed): say so in its thread. */
-export async function announceClosed(ctx: AppContext, ports: LiveSwitchPorts, request: ModeChangeRequest): Promise<void> {
+export async function announceClosed(ctx: AnnounceDeps, ports: LiveSwitchPorts, request: ModeChangeRequest): Promise<void> {
   const view = outcomeOf(request);
   if (request.slackChannel && request.slackTs) {
     await deliver(ctx, 'the request outcome to Slack', () => ports.announcer.postInThread(request.slackChannel!, request.slackTs!, view));
@@ -46,7 +53,7 @@ export async function announceClosed(ctx: AppContext, ports: LiveSwitchPorts, re
 }
 
 export async function announceSwitched(
-  ctx: AppContext,
+  ctx: AnnounceDeps,
   ports: LiveSwitchPorts,
   request: ModeChangeRequest,
   approvals: Array<{ user: string; at: Date }>,

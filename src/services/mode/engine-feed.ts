@@ -2,7 +2,7 @@
 // (Kraken's public feed), never on replayed history. The running engine names its feed in its lease
 // (engine_lease.feed, renewed with its heartbeat; read on the database's clock); no running holder
 // means no engine whose feed can be vouched for, so the switch is refused then too.
-import type { AppContext } from '../../app/context.js';
+import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
 import { readEngineHolder } from '../engine-lease/holder-view.js';
 
@@ -11,7 +11,7 @@ export type FeedVerdict = { ok: true; feed: string } | { ok: false; reason: stri
 const START_ON_KRAKEN = 'Start the bot on the Kraken feed (ctb start --feed kraken, or MARKET_FEED=kraken), then request live again.';
 
 /** Whether the engine holding the lease (renewed within ENGINE_LEASE_TTL) trades on a real market. */
-export async function engineFeedVerdict(ctx: Pick<AppContext, 'config'>, db: Db): Promise<FeedVerdict> {
+export async function engineFeedVerdict(ctx: { config: Config }, db: Db): Promise<FeedVerdict> {
   const holder = await readEngineHolder({ db, config: ctx.config });
   if (holder.state === 'none') {
     return { ok: false, reason: 'no engine is running (none holds the lease), so its market feed cannot be checked', hint: START_ON_KRAKEN };

@@ -2,15 +2,15 @@
 // now, not only when the request was opened), take the snapshot, pause the trading jobs, flip
 // bot_state to live in the same transaction that marks the request switched, resume the jobs.
 // No restart: the engine reads bot_state every tick and picks the Kraken adapter from the provider.
-import type { AppContext } from '../../app/context.js';
+import type { JobRegistry } from '../../jobs/registry.js';
 import type { Db } from '../../db/client.js';
 import type { ModeChangeRequest } from '../../db/schema/index.js';
 import { lockBotState } from '../../db/queries/bot-state-row.js';
 import { AppError } from '../../errors.js';
 import { getBotState, updateBotState } from '../bot-state.js';
-import { announceClosed, announceSwitched } from './announce.js';
+import { announceClosed, announceSwitched, type AnnounceDeps } from './announce.js';
 import { engineFeedVerdict } from './engine-feed.js';
-import type { LiveSwitchPorts, SnapshotRef } from './ports.js';
+import type { LiveSwitchPortDeps, LiveSwitchPorts, SnapshotRef } from './ports.js';
 import { APPROVALS_NEEDED } from './records.js';
 import { appendEvent, lockRequest, standingApprovals, transition } from '../../db/queries/mode-change.js';
 
@@ -20,15 +20,18 @@ export type SwitchOutcome =
 
 const ACTOR = 'system:live-switch';
 
+/** What the switch needs: what its gate and snapshot are handed, the announcer's alerts, and the trading jobs to pause. */
+export type LiveSwitchDeps = LiveSwitchPortDeps & AnnounceDeps & { jobs: Pick<JobRegistry, 'pauseTrading' | 'resumeTrading' | 'tradingPaused'> };
+
 /** Marks an approved request failed (only if it is still approved) and says why. */
-async function failRequest(ctx: AppContext, db: Db, id: number, reason: string, details: Record<string, unknown> = {}): Promise<ModeChangeRequest | undefined> {
+async function failRequest(ctx: Pick<LiveSwitchDeps, 'clock'>, db: Db, id: number, reason: string, details: Record<string, unknown> = {}): Promise<ModeChangeRequest | undefined> {
   const now = ctx.clock.now();
   const failed = await transition(db, id, ['approved'], 'failed', { decidedAt: now, decidedBy: ACTOR, outcome: reason });
   if (failed) await appendEvent(db, { requestId: id, at: now, kind: 'failed', actor: ACTOR, details: { reason, ...details } });
   return failed;
 }
 
-async function failOutside(ctx: AppContext, ports: LiveSwitchPorts, id: number, reason: string, details: Record<string, unknown> = {}): Promise<SwitchOutcome> {
+async function failOutside(ctx: LiveSwitchDeps, ports: LiveSwitchPorts, id: number, reason: string, details: Record<string, unknown> = {}): Promise<SwitchOutcome> {
   const failed = await ctx.db.transaction(async (tx) => {
     await lockRequest(tx, { id });
     return failRequest(ctx, tx, id, reason, details);
@@ -38,7 +41,7 @@ async function failOutside(ctx: AppContext, ports: LiveSwitchPorts, id: number, 
   return { switched: false, status: failed?.status ?? 'unknown', reason };
 }
 
-export async function executeLiveSwitch(ctx: AppContext, ports: LiveSwitchPorts, requestId: number): Promise<SwitchOutcome> {
+export async function executeLiveSwitch(ctx: LiveSwitchDeps, ports: LiveSwitchPorts, requestId: number): Promise<SwitchOutcome> {
   let audit;
   try {
     audit = await ports.gate(ctx, { actor: { id: ACTOR, source: 'system' }, purpose: 'switch' });

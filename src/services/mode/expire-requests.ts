@@ -1,9 +1,10 @@
 // Owns closing requests that time has overtaken: a request still waiting for approvals at its
 // expiry, and an approved one whose switch never finished (the process stopped mid-transition).
 // Runs from a job and before each new request; the row's timestamps, not a timer, are the record.
-import type { AppContext } from '../../app/context.js';
+import type { Clock } from '../../clock.js';
+import type { Db } from '../../db/client.js';
 import type { ModeChangeRequest } from '../../db/schema/index.js';
-import { announceClosed } from './announce.js';
+import { announceClosed, type AnnounceDeps } from './announce.js';
 import type { LiveSwitchPorts } from './ports.js';
 import { APPROVALS_NEEDED } from './records.js';
 import { appendEvent, lockRequest, overdueRequestIds, transition } from '../../db/queries/mode-change.js';
@@ -11,7 +12,10 @@ import { appendEvent, lockRequest, overdueRequestIds, transition } from '../../d
 /** Longer than any audit + snapshot takes; an approved request older than this was interrupted. */
 export const SWITCH_STALL_MS = 15 * 60_000;
 
-export async function expireOverdueRequests(ctx: AppContext, ports: LiveSwitchPorts): Promise<ModeChangeRequest[]> {
+/** What closing overdue requests needs: the requests, the time, and the announcer's alerts. */
+export type ExpireRequestsDeps = AnnounceDeps & { db: Db; clock: Clock };
+
+export async function expireOverdueRequests(ctx: ExpireRequestsDeps, ports: LiveSwitchPorts): Promise<ModeChangeRequest[]> {
   const now = ctx.clock.now();
   const { expired: candidates, stalled } = await overdueRequestIds(ctx.db, { now, stalledBefore: new Date(now.getTime() - SWITCH_STALL_MS) });
 

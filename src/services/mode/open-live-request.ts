@@ -1,13 +1,13 @@
 // Owns opening a paper → live change request: the preconditions (armed, not halted, enough
 // approvers, Slack reachable, no other open request), the go-live audit at request time, the row,
 // and the message in SLACK_OPS_CHANNEL whose reactions are the approvals.
-import type { Actor, AppContext } from '../../app/context.js';
+import type { Actor } from '../../domain/actor.js';
 import type { ModeChangeRequest } from '../../db/schema/index.js';
 import { AppError } from '../../errors.js';
 import { getBotState } from '../bot-state.js';
 import { engineFeedVerdict } from './engine-feed.js';
-import { expireOverdueRequests } from './expire-requests.js';
-import type { GoLiveAuditResult, LiveSwitchPorts } from './ports.js';
+import { expireOverdueRequests, type ExpireRequestsDeps } from './expire-requests.js';
+import type { GoLiveAuditResult, LiveSwitchPortDeps, LiveSwitchPorts } from './ports.js';
 import { APPROVALS_NEEDED } from './records.js';
 import { appendEvent, findOpenRequest, insertRequest, setRequestMessage, transition } from '../../db/queries/mode-change.js';
 
@@ -15,8 +15,11 @@ export type OpenLiveResult =
   | { ok: true; opened: true; request: ModeChangeRequest; audit: GoLiveAuditResult; approvers: string[] }
   | { ok: false; opened: false; refusal: 'audit_failed'; audit: GoLiveAuditResult };
 
+/** What opening a request needs: what the gate is handed, and what closing overdue requests needs. */
+export type OpenLiveRequestDeps = LiveSwitchPortDeps & ExpireRequestsDeps;
+
 /** Refuses with what is wrong and how to fix it; throws AppError (conflict/config/forbidden). */
-export async function checkLivePreconditions(ctx: AppContext, ports: LiveSwitchPorts, actor: Actor): Promise<string[]> {
+export async function checkLivePreconditions(ctx: Pick<OpenLiveRequestDeps, 'config' | 'db'>, ports: LiveSwitchPorts, actor: Actor): Promise<string[]> {
   const { config } = ctx;
   if (actor.source !== 'slack') {
     // The requester must be a Slack identity: "the requester never counts" can only be enforced
@@ -55,7 +58,7 @@ export async function checkLivePreconditions(ctx: AppContext, ports: LiveSwitchP
   return approvers;
 }
 
-async function refuseIfOpen(ctx: AppContext, ports: LiveSwitchPorts): Promise<void> {
+async function refuseIfOpen(ctx: OpenLiveRequestDeps, ports: LiveSwitchPorts): Promise<void> {
   await expireOverdueRequests(ctx, ports);
   const open = await findOpenRequest(ctx.db);
   if (open) {
@@ -66,7 +69,7 @@ async function refuseIfOpen(ctx: AppContext, ports: LiveSwitchPorts): Promise<vo
 }
 
 export async function openLiveRequest(
-  ctx: AppContext,
+  ctx: OpenLiveRequestDeps,
   ports: LiveSwitchPorts,
   input: { actor: Actor; reason?: string | undefined },
 ): Promise<OpenLiveResult> {

@@ -2,9 +2,23 @@
 // snapshot and the announcer that posts to Slack. The real implementations are wired in
 // src/app/build-context.ts; tests pass their own. A port that is not installed fails closed:
 // nothing here may ever answer "passed" without an audit having run.
-import type { Actor, AppContext } from '../../app/context.js';
+import type { Clock } from '../../clock.js';
+import type { Config } from '../../config/env.js';
+import type { Db } from '../../db/client.js';
+import type { Actor } from '../../domain/actor.js';
+import type { ExchangeProvider } from '../../exchange/provider.js';
+import type { Logger } from '../../logger.js';
 import type { RecordedCheck } from '../../db/schema/index.js';
 import { AppError } from '../../errors.js';
+
+/** What the gate and the snapshot are handed: the go-live audit reads all of it, the snapshot all but the exchanges. */
+export interface LiveSwitchPortDeps {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  exchanges: ExchangeProvider;
+}
 
 export interface GoLiveAuditResult {
   passed: boolean;
@@ -17,7 +31,7 @@ export interface GoLiveAuditResult {
 }
 
 export type GoLiveGate = (
-  ctx: AppContext,
+  ctx: LiveSwitchPortDeps,
   opts: { actor: Actor; purpose: 'request' | 'switch' },
 ) => Promise<GoLiveAuditResult>;
 
@@ -28,7 +42,7 @@ export interface SnapshotRef {
   id: string | null;
 }
 
-export type Snapshotter = (ctx: AppContext, opts: { reason: string }) => Promise<SnapshotRef>;
+export type Snapshotter = (ctx: LiveSwitchPortDeps, opts: { reason: string }) => Promise<SnapshotRef>;
 
 /** What the Slack side needs to show a request or its outcome; plain data, no Slack types. */
 export interface ModeAnnouncer {

@@ -2,9 +2,8 @@
 // holding the request row FOR UPDATE, so two approvals delivered at the same moment (or to two
 // replicas) are applied one after the other, and only the one that moves the request from
 // `requested` to `approved` (a conditional update) goes on to switch.
-import type { AppContext } from '../../app/context.js';
 import type { ModeChangeRequest } from '../../db/schema/index.js';
-import { executeLiveSwitch, type SwitchOutcome } from './execute-switch.js';
+import { executeLiveSwitch, type LiveSwitchDeps, type SwitchOutcome } from './execute-switch.js';
 import { announceClosed } from './announce.js';
 import type { LiveSwitchPorts } from './ports.js';
 import { APPROVALS_NEEDED, compareSlackTs } from './records.js';
@@ -42,7 +41,7 @@ export function normaliseEmoji(name: string): string {
 
 type Decision = Exclude<ReactionOutcome, { kind: 'quorum' }> | { kind: 'approved'; requestId: number };
 
-export async function recordReaction(ctx: AppContext, ports: LiveSwitchPorts, input: ReactionInput): Promise<ReactionOutcome> {
+export async function recordReaction(ctx: LiveSwitchDeps, ports: LiveSwitchPorts, input: ReactionInput): Promise<ReactionOutcome> {
   const emoji = normaliseEmoji(input.emoji);
   const vote = emoji === normaliseEmoji(ctx.config.APPROVAL_EMOJI) ? 'approve' : emoji === normaliseEmoji(ctx.config.REJECTION_EMOJI) ? 'reject' : null;
   if (vote === null) return { kind: 'not_a_vote' };

@@ -1,7 +1,8 @@
 // Owns the shape of the sign-off record that `ctb mode history` prints and `/mode status` shows:
 // request, requester, approvals and withdrawals with Slack user ids and timestamps, the message,
 // the audit runs, the snapshot, the outcome and the full trail. Plain JSON, stable field names.
-import type { AppContext } from '../../app/context.js';
+import type { Config } from '../../config/env.js';
+import type { Db } from '../../db/client.js';
 import type { RecordedCheck } from '../../db/schema/index.js';
 import { getBotState, type Mode } from '../bot-state.js';
 import { describeTradingState, type TradingStateInfo } from '../../domain/trading-state.js';
@@ -59,7 +60,13 @@ export function toRecord({ request: r, votes, events }: SignOff): SignOffRecord 
   };
 }
 
-export async function modeHistory(ctx: AppContext, opts: { limit: number; id?: number | undefined }): Promise<SignOffRecord[]> {
+/** What the sign-off views read: the requests and their trail, bot_state and the lease, and the approvers configured. */
+export interface SignOffDeps {
+  db: Db;
+  config: Config;
+}
+
+export async function modeHistory(ctx: Pick<SignOffDeps, 'db'>, opts: { limit: number; id?: number | undefined }): Promise<SignOffRecord[]> {
   return (await loadSignOffs(ctx.db, { limit: opts.limit, ...(opts.id === undefined ? {} : { id: opts.id }) })).map(toRecord);
 }
 
@@ -82,7 +89,7 @@ export interface ModeStatus {
   tradingState: TradingStateInfo;
 }
 
-export async function modeStatus(ctx: AppContext): Promise<ModeStatus> {
+export async function modeStatus(ctx: SignOffDeps): Promise<ModeStatus> {
   const state = await getBotState(ctx.db);
   const engine = await readEngineHolder(ctx);
   const open = await findOpenRequest(ctx.db);

@@ -1,11 +1,13 @@
 // Owns the rollback: one operator, no approvals, immediate. The mode flips in one transaction that
 // also records the change (as an already-switched request) and withdraws any open live request.
 // Nothing here waits on Slack or the audit: posting happens after the switch and cannot block it.
-import type { Actor, AppContext } from '../../app/context.js';
+import type { Clock } from '../../clock.js';
+import type { Db } from '../../db/client.js';
+import type { Actor } from '../../domain/actor.js';
 import { OPEN_STATUSES, type ModeChangeRequest } from '../../db/schema/index.js';
 import { lockBotState } from '../../db/queries/bot-state-row.js';
 import { getBotState, updateBotState, type Mode } from '../bot-state.js';
-import { announceClosed, announceSwitched } from './announce.js';
+import { announceClosed, announceSwitched, type AnnounceDeps } from './announce.js';
 import type { LiveSwitchPorts } from './ports.js';
 import { appendEvent, insertRequest, lockOpenRequests, transition } from '../../db/queries/mode-change.js';
 
@@ -17,8 +19,11 @@ export interface PaperResult {
   withdrawn: number[];
 }
 
+/** What the rollback needs: the database and clock to switch, and the announcer's alerts. */
+export type SwitchToPaperDeps = AnnounceDeps & { db: Db; clock: Clock };
+
 export async function switchToPaper(
-  ctx: AppContext,
+  ctx: SwitchToPaperDeps,
   ports: LiveSwitchPorts,
   input: { actor: Actor; reason?: string | undefined },
 ): Promise<PaperResult> {

@@ -6,6 +6,7 @@ import { runAlertTest } from '../../../src/alerts/test-alert.js';
 import { alertingCheck } from '../../../src/services/audit/checks/alerting.js';
 import { onCallCheck } from '../../../src/services/audit/checks/oncall.js';
 import { saveRotation } from '../../../src/services/oncall/store.js';
+import type { AppContext } from '../../../src/app/context.js';
 import type { AuditContext } from '../../../src/services/audit/types.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { testContext } from '../../support/app-context.js';
@@ -29,7 +30,7 @@ const slackEnv = () => ({ SLACK_BOT_TOKEN: 'xoxb-0000-test-not-a-real-token', SL
 const clock = new ManualClock();
 const auditCtx = async (env: Record<string, string>) => {
   const ctx = await testContext({ database, env, clock });
-  return Object.assign(ctx, { actor: { id: 'cli:a', source: 'cli' as const }, cwd: '.', kraken: () => undefined, memo: <T>(_k: string, f: () => Promise<T>) => f() }) as unknown as AuditContext & { close(): Promise<void> };
+  return Object.assign(ctx, { actor: { id: 'cli:a', source: 'cli' as const }, cwd: '.', kraken: () => undefined, memo: <T>(_k: string, f: () => Promise<T>) => f() }) as unknown as AuditContext & AppContext & { close(): Promise<void> };
 };
 
 describe('go-live audit: alerting', () => {

@@ -9,7 +9,7 @@ import { createKillFeature } from '../../../src/app/features/kill.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
 import { readPendingKills } from '../../../src/services/kill/pending-kill.js';
 import { isHaltLatched } from '../../../src/services/kill/runtime.js';
-import { createSlackIncidentPoster, createSlackIncidentThread } from '../../../src/slack/incident-poster.js';
+import { notifiedIncidentPoster, notifiedIncidentThread } from '../../../src/app/notifier-ports.js';
 import { incidentHandlers } from '../../../src/services/engine-requests/handlers.js';
 import { startRequestRunner, type RequestRunner } from '../../../src/services/engine-requests/runner.js';
 import { checklistFollowUp } from '../../../src/services/kill/checklist-records.js';
@@ -52,7 +52,7 @@ async function start(env: Record<string, string> = {}): Promise<void> {
       IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false',
       REPORTS_DIR: mkdtempSync(join(tmpdir(), 'ctb-reports-')), ...env,
     },
-    features: [createKillFeature({ incidentPoster: createSlackIncidentPoster, incidentThread: createSlackIncidentThread })],
+    features: [createKillFeature({ incidentPoster: notifiedIncidentPoster, incidentThread: notifiedIncidentThread })],
   });
 }
 
@@ -250,7 +250,7 @@ describe('/kill while the database is stalled', () => {
       h = await startSlackHarness({
         database: viaProxy,
         env: { IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false', KILL_DB_TIMEOUT: '1s' },
-        features: [createKillFeature({ incidentPoster: createSlackIncidentPoster })],
+        features: [createKillFeature({ incidentPoster: notifiedIncidentPoster })],
       });
       proxy.set('stall');
       const sent = Date.now();

@@ -6,9 +6,7 @@ import { connectPostgres, type Database } from '../../../src/db/client.js';
 import { scheduledReports } from '../../../src/db/schema/index.js';
 import { createStatsSummaries } from '../../../src/jobs/stats-summaries.js';
 import { statsSummariesFeature } from '../../../src/app/features/stats-summaries.js';
-import { slackSummaryPoster } from '../../../src/slack/summary-poster.js';
 import { markReportPosted, reportPeriod } from '../../../src/services/stats/scheduled-reports.js';
-import { renderStatsSummary } from '../../../src/slack/views/stats.js';
 import { testContext } from '../../support/app-context.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { seedHandComputedLedger } from '../../support/factories/stats-ledger-fixture.js';
@@ -41,7 +39,7 @@ describe('daily and weekly summaries, two replicas on one PostgreSQL database', 
   let replicaA: OwnedContext & { clock: ManualClock };
   let replicaB: OwnedContext & { clock: ManualClock };
   const summaries = (ctx: OwnedContext, replica: string) =>
-    createStatsSummaries(ctx, { poster: slackSummaryPoster(ctx), render: renderStatsSummary }, { replica, retryDelayMs: 60_000 });
+    createStatsSummaries(ctx, { notifier: ctx.notifier! }, { replica, retryDelayMs: 60_000 });
   const setClocks = (at: string, skewMs = 0) => {
     replicaA.clock.set(at);
     replicaB.clock.set(new Date(new Date(at).getTime() + skewMs));
@@ -124,7 +122,7 @@ describe('daily and weekly summaries, two replicas on one PostgreSQL database', 
     const before = posts().length;
     let failures = 2;
     const a = createStatsSummaries(replicaA, {
-      poster: slackSummaryPoster(replicaA), render: renderStatsSummary,
+      notifier: replicaA.notifier!,
       markPosted: async (db, o) => {
         if (failures-- > 0) throw new Error('connection terminated unexpectedly');
         await markReportPosted(db, o);

@@ -1,6 +1,6 @@
 // Alert times in Slack are date tokens, so each reader sees their own time zone; email stays UTC text.
 import { describe, expect, it } from 'vitest';
-import { emailFor } from '../../../src/alerts/render.js';
+import { emailFor } from '../../../src/email/render-notification.js';
 import { parentMessage, repeatsMessage } from '../../../src/slack/views/alert.js';
 import { alertEventRow, alertGroupRow } from '../../support/alert-rows.js';
 

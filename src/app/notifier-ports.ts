@@ -1,0 +1,52 @@
+// Wires the narrow ports the kill and the live switch post through (IncidentPoster, IncidentThread,
+// ModeAnnouncer, declared by those services) to the process's one notifier (ctx.notifier): each call
+// becomes a typed notification the notifier renders and delivers. A port exists only when the notifier
+// carries its kinds (Slack with SLACK_OPS_CHANNEL): otherwise undefined, and the service does without.
+import type { Db } from '../db/client.js';
+import type { Notifier } from '../notifications/notification.js';
+import type { IncidentThread } from '../services/kill/incident-thread.js';
+import type { IncidentPoster } from '../services/kill/runtime.js';
+import type { ModeAnnouncer } from '../services/mode/ports.js';
+import type { AppContext } from './context.js';
+
+type WithNotifier = Pick<AppContext, 'db' | 'notifier'>;
+
+/** Posts a new incident's checklist thread through the notifier. */
+export function notifiedIncidentPoster(ctx: WithNotifier): IncidentPoster | undefined {
+  const { notifier, db } = ctx;
+  if (!notifier?.carries.has('incident_opened')) return undefined;
+  return (incident, items) => notifier.notify(db, { kind: 'incident_opened', incident, items });
+}
+
+/** Keeps an incident's thread in step (its checklist message, an answer per item) through the notifier. */
+export function notifiedIncidentThread(ctx: WithNotifier): IncidentThread | undefined {
+  const { notifier, db } = ctx;
+  if (!notifier?.carries.has('incident_update') || !notifier.carries.has('incident_note')) return undefined;
+  return {
+    async update(incident, items) {
+      const { slackChannel: channel, slackTs: ts } = incident;
+      if (!channel || !ts) return;
+      await notifier.notify(db, { kind: 'incident_update', thread: { channel, ts }, incident, items });
+    },
+    async note(incident, item) {
+      const { slackChannel: channel, slackTs: ts } = incident;
+      if (!channel || !ts) return;
+      await notifier.notify(db, { kind: 'incident_note', thread: { channel, ts }, item });
+    },
+  };
+}
+
+/** The live switch's announcer over the notifier; undefined when it cannot carry a change request. */
+export function notifiedModeAnnouncer(notifier: Notifier | null, db: Db): ModeAnnouncer | undefined {
+  if (!notifier?.carries.has('mode_request') || !notifier.carries.has('mode_changed')) return undefined;
+  return {
+    available: true,
+    postRequest: (request) => notifier.notify(db, { kind: 'mode_request', request }),
+    async postInThread(channel, ts, outcome) {
+      await notifier.notify(db, { kind: 'mode_changed', thread: { channel, ts }, outcome });
+    },
+    async postNotice(outcome) {
+      await notifier.notify(db, { kind: 'mode_changed', thread: null, outcome });
+    },
+  };
+}

@@ -1,0 +1,87 @@
+// Owns the statements on engine_requests (work one process hands to another through the database):
+// writing a request, taking the oldest pending one of some kinds FOR UPDATE SKIP LOCKED (so exactly
+// one runner claims it) and marking it running, finishing a running one, putting back claims of a
+// runner that died, withdrawing one nobody claimed, reading one; the advisory lock and the read that
+// let an operator's exit join an identical one still open; and the ledger's live counts, by which a
+// reconcile request without a Kraken key tells "paper only" from "cannot read Kraken".
+import { and, asc, count, eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from '../client.js';
+import { engineRequests, fills, orderIntents, type EngineRequest, type EngineRequestKind } from '../schema/index.js';
+
+export interface EngineRequestValues {
+  kind: EngineRequestKind;
+  requestedBy: string;
+  requestedAt: Date;
+  params: Record<string, unknown>;
+  incidentId: number | null;
+  checklistItem: string | null;
+}
+
+export async function insertEngineRequest(db: Db, values: EngineRequestValues): Promise<EngineRequest> {
+  const [row] = await db.insert(engineRequests).values(values).returning();
+  return row!;
+}
+
+/** The oldest pending request of the given kinds, locked (skipping those another runner holds). Inside a transaction. */
+export async function lockNextPendingEngineRequest(db: Db, kinds: readonly EngineRequestKind[]): Promise<EngineRequest | undefined> {
+  const [next] = await db.select().from(engineRequests)
+    .where(and(eq(engineRequests.status, 'pending'), inArray(engineRequests.kind, [...kinds])))
+    .orderBy(asc(engineRequests.id)).limit(1).for('update', { skipLocked: true });
+  return next;
+}
+
+export async function markEngineRequestRunning(db: Db, id: number, input: { holder: string; at: Date }): Promise<EngineRequest | undefined> {
+  const [claimed] = await db.update(engineRequests).set({ status: 'running', claimedBy: input.holder, claimedAt: input.at })
+    .where(eq(engineRequests.id, id)).returning();
+  return claimed;
+}
+
+/** Finishes a request only while it is running; undefined when it was not (finished or put back meanwhile). */
+export async function finishRunningEngineRequest(
+  db: Db, id: number, input: { status: 'done' | 'failed'; at: Date; result: Record<string, unknown> | null; error: string | null },
+): Promise<EngineRequest | undefined> {
+  const [row] = await db.update(engineRequests).set({ status: input.status, finishedAt: input.at, result: input.result, error: input.error })
+    .where(and(eq(engineRequests.id, id), eq(engineRequests.status, 'running'))).returning();
+  return row;
+}
+
+/** Running requests claimed before `cutoff` go back to pending; how many did. */
+export async function requeueEngineRequestsClaimedBefore(db: Db, cutoff: Date): Promise<number> {
+  const rows = await db.update(engineRequests).set({ status: 'pending', claimedBy: null, claimedAt: null })
+    .where(and(eq(engineRequests.status, 'running'), sql`${engineRequests.claimedAt} < ${cutoff.toISOString()}::timestamptz`))
+    .returning({ id: engineRequests.id });
+  return rows.length;
+}
+
+export async function engineRequestById(db: Db, id: number): Promise<EngineRequest | undefined> {
+  const [row] = await db.select().from(engineRequests).where(eq(engineRequests.id, id));
+  return row;
+}
+
+/** Fails a request only while nobody has claimed it; false when it was claimed (or finished). */
+export async function failPendingEngineRequest(db: Db, id: number, input: { at: Date; error: string }): Promise<boolean> {
+  const rows = await db.update(engineRequests).set({ status: 'failed', finishedAt: input.at, error: input.error })
+    .where(and(eq(engineRequests.id, id), eq(engineRequests.status, 'pending'))).returning({ id: engineRequests.id });
+  return rows.length > 0;
+}
+
+/** Serialises exit requests across processes (beside db/advisory-lock.ts' 7271xx keys). */
+const EXIT_REQUEST_LOCK = 727_110;
+
+/** Takes the exit requests' lock until the end of the transaction `db` is. */
+export async function lockExitRequests(db: Db): Promise<void> {
+  await db.execute(sql`select pg_advisory_xact_lock(${EXIT_REQUEST_LOCK})`);
+}
+
+/** Exit requests still pending or running, oldest first. */
+export async function openExitRequests(db: Db): Promise<EngineRequest[]> {
+  return db.select().from(engineRequests)
+    .where(and(eq(engineRequests.kind, 'exit_trade'), inArray(engineRequests.status, ['pending', 'running']))).orderBy(engineRequests.id);
+}
+
+/** How many live order intents and live fills the ledger holds. */
+export async function liveLedgerCounts(db: Db): Promise<{ intents: number; fills: number }> {
+  const [intents] = await db.select({ n: count() }).from(orderIntents).where(eq(orderIntents.mode, 'live'));
+  const [liveFills] = await db.select({ n: count() }).from(fills).where(eq(fills.mode, 'live'));
+  return { intents: intents?.n ?? 0, fills: liveFills?.n ?? 0 };
+}

@@ -1,0 +1,109 @@
+// Owns the kill's statements on bot_state and incidents: the halt a kill writes (halted and paper,
+// the first kill's who/why/when kept) and the one a resume lifts; the incident a kill opens, joins or
+// finds again by its kill id, its cancel report, closing it; reading one (by id, or the open one
+// else the latest); and the claim on posting its Slack thread — slack_ts set to `posting:<ms>`
+// before posting, so two replicas never both post, and taken over once older than the lease.
+import { and, desc, eq, isNotNull, isNull, like, not, or, sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../client.js';
+import { botState, incidents, type Incident } from '../schema/index.js';
+
+export type NewIncident = typeof incidents.$inferInsert;
+
+/** Halts and switches to paper (version bumped); a bot already halted keeps its first halt's reason, time and actor. */
+export async function haltForKill(db: Db, input: { wasHalted: boolean; reason: string; at: Date; actor: string }): Promise<void> {
+  await db
+    .update(botState)
+    .set({
+      halted: true,
+      mode: 'paper',
+      ...(input.wasHalted ? {} : { haltedReason: input.reason, haltedAt: input.at, haltedBy: input.actor }),
+      version: sql`${botState.version} + 1`,
+      updatedAt: input.at,
+    })
+    .where(eq(botState.id, 1));
+}
+
+/** Lifts a halt (staying in paper) only if the bot is halted. */
+export async function liftHalt(db: Db, at: Date): Promise<void> {
+  await db.update(botState).set({
+    halted: false, haltedReason: null, haltedAt: null, haltedBy: null, mode: 'paper',
+    version: sql`${botState.version} + 1`, updatedAt: at,
+  }).where(and(eq(botState.id, 1), eq(botState.halted, true)));
+}
+
+export async function incidentByKillId(db: Db, killId: string): Promise<Incident | undefined> {
+  const [row] = await db.select().from(incidents).where(eq(incidents.killId, killId));
+  return row;
+}
+
+/** An open incident (there is at most one: a kill while one is open joins it). */
+export async function openIncident(db: Db): Promise<Incident | undefined> {
+  const [row] = await db.select().from(incidents).where(eq(incidents.status, 'open'));
+  return row;
+}
+
+export async function insertIncident(db: Db, values: NewIncident): Promise<Incident> {
+  const [row] = await db.insert(incidents).values(values).returning();
+  return row!;
+}
+
+export async function setIncidentCancelReport(db: Db, killId: string, cancelReport: Record<string, unknown>): Promise<void> {
+  await db.update(incidents).set({ cancelReport }).where(eq(incidents.killId, killId));
+}
+
+/** Closes the incident only if it is still open. */
+export async function closeIncident(db: Db, id: number, input: { at: Date; by: string }): Promise<void> {
+  await db.update(incidents).set({ status: 'closed', closedAt: input.at, closedBy: input.by })
+    .where(and(eq(incidents.id, id), eq(incidents.status, 'open')));
+}
+
+export async function incidentById(db: Db, id: number): Promise<Incident | undefined> {
+  const [row] = await db.select().from(incidents).where(eq(incidents.id, id));
+  return row;
+}
+
+/** The open incident, else the most recent one (status sorts 'open' > 'closed', so desc puts an open one first). */
+export async function latestIncident(db: Db): Promise<Incident | undefined> {
+  const [row] = await db.select().from(incidents).orderBy(desc(incidents.status), desc(incidents.openedAt), desc(incidents.id)).limit(1);
+  return row;
+}
+
+/** What slack_ts holds while a process is posting the thread: this prefix and the claim's time in ms. */
+export const THREAD_CLAIM_PREFIX = 'posting:';
+
+/** No thread yet, or a claim older than `leaseMs` (its poster died). */
+function unposted(now: Date, leaseMs: number): SQL {
+  return or(
+    isNull(incidents.slackTs),
+    sql`(${incidents.slackTs} like ${`${THREAD_CLAIM_PREFIX}%`} and split_part(${incidents.slackTs}, ':', 2)::bigint < ${now.getTime() - leaseMs})`,
+  )!;
+}
+
+/** Claims posting the incident's thread (slack_ts = `claim`) unless it has one or a live claim; the incident when claimed. */
+export async function claimIncidentThread(db: Db, incidentId: number, input: { claim: string; now: Date; leaseMs: number }): Promise<Incident | undefined> {
+  const [claimed] = await db.update(incidents).set({ slackTs: input.claim })
+    .where(and(eq(incidents.id, incidentId), unposted(input.now, input.leaseMs))).returning();
+  return claimed;
+}
+
+export async function setIncidentThread(db: Db, incidentId: number, posted: { channel: string; ts: string }): Promise<void> {
+  await db.update(incidents).set({ slackChannel: posted.channel, slackTs: posted.ts }).where(eq(incidents.id, incidentId));
+}
+
+/** Gives a claim back, only if it is still this one. */
+export async function releaseIncidentThreadClaim(db: Db, incidentId: number, claim: string): Promise<void> {
+  await db.update(incidents).set({ slackTs: null }).where(and(eq(incidents.id, incidentId), eq(incidents.slackTs, claim)));
+}
+
+/** The newest open incident without a thread (or with a stale claim), if any. */
+export async function latestUnpostedOpenIncidentId(db: Db, now: Date, leaseMs: number): Promise<number | undefined> {
+  const [open] = await db.select({ id: incidents.id }).from(incidents)
+    .where(and(eq(incidents.status, 'open'), unposted(now, leaseMs))).orderBy(desc(incidents.id)).limit(1);
+  return open?.id;
+}
+
+/** Open incidents whose thread is posted (not being posted). */
+export async function openIncidentsWithThread(db: Db): Promise<Incident[]> {
+  return db.select().from(incidents)
+    .where(and(eq(incidents.status, 'open'), isNotNull(incidents.slackTs), not(like(incidents.slackTs, `${THREAD_CLAIM_PREFIX}%`))));
+}

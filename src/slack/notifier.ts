@@ -1,0 +1,115 @@
+// Owns delivering the bot's notifications (src/notifications/notification.ts) to Slack: the one chat
+// notifier. Each kind is rendered by render-notification.ts, carries the paper/LIVE badge as it is
+// when the message is sent, and goes out through the process's one Web API client. What a failure
+// becomes depends on who waits: the alert kinds come from the outbox, so a 429 is handed back with
+// Retry-After (the lane closes that long) and any other failure is retried by the worker's backoff;
+// the others (the incident thread, the live switch, the summaries) have their own once-only claims
+// and no queue, so a rate limit is waited out here.
+import type { WebClient } from '@slack/web-api';
+import { ErrorCode } from '@slack/web-api';
+import type { Config } from '../config/env.js';
+import type { Db } from '../db/client.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { assertCarried, carriedKinds, NotCarriedError, type Delivered, type Notification, type Notifier } from '../notifications/notification.js';
+import { slackCarriage } from './carriage.js';
+import { readBadgeState } from './reply.js';
+import { renderNotification } from './render-notification.js';
+import { withBadge } from './views/badge.js';
+import type { SlackMessage } from './views/message.js';
+import { rateLimitSeconds, slackWebClient, waitOutRateLimits } from './web-client.js';
+
+export class SlackDeliveryError extends Error {
+  constructor(message: string, readonly retryAfterMs?: number) {
+    super(message);
+    this.name = 'SlackDeliveryError';
+  }
+}
+
+function translate(err: unknown): SlackDeliveryError {
+  if (err instanceof SlackDeliveryError) return err;
+  const seconds = rateLimitSeconds(err);
+  if (seconds !== undefined) return new SlackDeliveryError(`slack rate limited (Retry-After ${seconds}s)`, seconds * 1000);
+  const e = err as { code?: string; data?: { error?: string }; message?: string };
+  if (e?.code === ErrorCode.PlatformError) return new SlackDeliveryError(`slack refused: ${e.data?.error ?? 'unknown error'}`);
+  return new SlackDeliveryError(`slack unreachable: ${e?.message ?? String(err)}`);
+}
+
+type SlackNotification = Exclude<Notification, { kind: 'alert_email' }>;
+
+const noTs = (what: string) => new AppError('retryable', 'slack_post_failed', `Slack did not return ${what}`);
+
+/** One Slack call for one notification; answers where it went. */
+async function send(web: WebClient, n: SlackNotification, m: SlackMessage, opsChannel: string): Promise<Delivered> {
+  const post = (channel: string, threadTs?: string) =>
+    web.chat.postMessage({ channel, text: m.text, blocks: m.blocks, unfurl_links: false, ...(threadTs ? { thread_ts: threadTs } : {}) });
+  const update = async (channel: string, ts: string) => {
+    await web.chat.update({ channel, ts, text: m.text, blocks: m.blocks });
+    return { channel, ts };
+  };
+  switch (n.kind) {
+    case 'alert_updated':
+      return update(n.channel, n.ts);
+    case 'incident_update':
+      return update(n.thread.channel, n.thread.ts);
+    case 'alert_raised':
+    case 'alert_repeated':
+    case 'alert_note':
+    case 'alert_page': {
+      const channel = n.kind === 'alert_page' ? n.user : n.channel;
+      const res = await post(channel, n.kind === 'alert_repeated' || n.kind === 'alert_note' ? n.threadTs : undefined);
+      if (!res.ts) throw new SlackDeliveryError('slack answered without a message ts');
+      return { channel: String(res.channel ?? channel), ts: res.ts };
+    }
+    case 'incident_opened': {
+      const res = await post(opsChannel);
+      if (!res.ts) throw noTs('the incident message timestamp');
+      return { channel: res.channel ?? opsChannel, ts: res.ts };
+    }
+    case 'mode_request': {
+      const res = await post(opsChannel);
+      if (!res.ts || !res.channel) throw noTs('the message timestamp');
+      return { channel: res.channel, ts: res.ts };
+    }
+    case 'incident_note':
+    case 'mode_changed':
+    case 'summary': {
+      // Posted, whatever the answer says: '' when Slack named no ts (never a reason to post again).
+      const thread = n.kind === 'summary' ? null : n.thread;
+      const res = await post(thread?.channel ?? opsChannel, thread?.ts);
+      return { channel: res.channel ?? thread?.channel ?? opsChannel, ts: res.ts ?? '' };
+    }
+  }
+}
+
+const fromOutbox = (n: SlackNotification) => n.kind.startsWith('alert_');
+
+export function slackNotifier(deps: { config: Config; logger: Logger; client?: WebClient }): Notifier {
+  const carriage = slackCarriage(deps.config);
+  const web = () => deps.client ?? slackWebClient(deps.config);
+  return {
+    carries: carriedKinds(carriage),
+    async notify(db: Db, n: Notification): Promise<Delivered> {
+      if (n.kind === 'alert_email') throw new NotCarriedError('slack', n.kind, String(carriage.alert_email));
+      assertCarried('slack', carriage, n.kind);
+      const message = withBadge(renderNotification(n), await readBadgeState({ db, config: deps.config, logger: deps.logger }));
+      const opsChannel = deps.config.SLACK_OPS_CHANNEL ?? '';
+      if (fromOutbox(n)) {
+        try {
+          return await send(web(), n, message, opsChannel);
+        } catch (err) {
+          throw translate(err);
+        }
+      }
+      try {
+        return await waitOutRateLimits(() => send(web(), n, message, opsChannel));
+      } catch (err) {
+        if (!n.kind.startsWith('mode_') || err instanceof AppError) throw err;
+        // The live switch's callers show the refusal to the person who asked.
+        const code = (err as { data?: { error?: string } }).data?.error ?? (err as Error).message;
+        deps.logger.warn({ err, kind: n.kind }, 'Slack chat.postMessage failed');
+        throw new AppError('retryable', 'slack_post_failed', `Slack refused the message (${code})`, { cause: err });
+      }
+    },
+  };
+}

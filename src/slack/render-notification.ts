@@ -1,0 +1,35 @@
+// Owns how each notification reads in Slack, before the badge: one pure renderer per kind over the
+// views that draw it (alerts, the incident checklist, the live switch, the stats summary).
+import type { Notification } from '../notifications/notification.js';
+import { parentMessage, repeatsMessage } from './views/alert.js';
+import { renderChecklistAnswer, renderIncident } from './views/kill.js';
+import { section, type SlackMessage } from './views/message.js';
+import { renderChangeRequest, renderModeOutcome } from './views/mode-change.js';
+import { renderStatsSummary } from './views/stats.js';
+
+/** Pure: the message a notification reads as (the alert mail is not Slack's: see carriage.ts). */
+export function renderNotification(n: Exclude<Notification, { kind: 'alert_email' }>): SlackMessage {
+  switch (n.kind) {
+    case 'alert_raised':
+    case 'alert_updated':
+      return parentMessage(n.group, n.latest, n.now);
+    case 'alert_repeated': {
+      const text = repeatsMessage(n.events, n.total);
+      return { text, blocks: [section(text)] };
+    }
+    case 'alert_note':
+    case 'alert_page':
+      return { text: n.text, blocks: [section(n.text)] };
+    case 'incident_opened':
+    case 'incident_update':
+      return renderIncident(n.incident, n.items);
+    case 'incident_note':
+      return renderChecklistAnswer(n.item);
+    case 'mode_request':
+      return renderChangeRequest(n.request);
+    case 'mode_changed':
+      return renderModeOutcome(n.outcome);
+    case 'summary':
+      return renderStatsSummary({ kind: n.summary, periodKey: n.periodKey, report: n.report });
+  }
+}

@@ -26,6 +26,7 @@ import { connectPostgres, execute, type Db } from '../src/db/client.js';
 import { enqueueDelivery } from '../src/db/queries/alert-outbox.js';
 import { JobRegistry } from '../src/jobs/registry.js';
 import { silentLogger } from '../src/logger.js';
+import type { Notifier } from '../src/notifications/notification.js';
 import { startRequestRunner } from '../src/services/engine-requests/runner.js';
 import { enqueueEngineRequest } from '../src/services/engine-requests/store.js';
 import { ADMIN_URL, createPgliteTestDb, createPostgresTestDb } from '../tests/support/db.js';
@@ -59,7 +60,7 @@ async function groupFor(db: Db): Promise<number> {
 
 async function enqueueOne(db: Db, queue: QueueName, groupId: number, payload: Record<string, unknown>): Promise<void> {
   if (queue === 'outbox') {
-    await enqueueDelivery(db, { groupId, kind: 'email', target: 'ops@example.com', payload: { ...EMAIL, ...payload, text: JSON.stringify(payload) }, now: systemClock.now() });
+    await enqueueDelivery(db, { groupId, kind: 'email', target: 'ops@example.com', payload: { ...EMAIL, reason: JSON.stringify(payload) }, now: systemClock.now() });
   } else {
     await enqueueEngineRequest(db, systemClock, { kind: 'reconcile', requestedBy: 'bench', params: payload });
   }
@@ -74,10 +75,15 @@ function consume(db: Db, queue: QueueName, ran: (payload: Record<string, unknown
     });
     return () => runner.stop();
   }
-  const worker = new DeliveryWorker({
-    db, clock: systemClock, logger, slack: null, emailTo: EMAIL.to,
-    mailer: { send: async (mail) => { ran(JSON.parse(mail.text) as Record<string, unknown>); return { messageId: 'bench' }; }, close: () => {} },
-  });
+  // The email lane's notifier, faked: the job's payload rides in the delivery's `reason`.
+  const email: Notifier = {
+    carries: new Set(['alert_email']),
+    notify: async (_db, n) => {
+      if (n.kind === 'alert_email') ran(JSON.parse(n.reason) as Record<string, unknown>);
+      return { channel: 'email', ts: 'bench' };
+    },
+  };
+  const worker = new DeliveryWorker({ db, clock: systemClock, logger, chat: null, email, emailTo: EMAIL.to });
   if (!opts.backToBack) {
     // As shipped: the delivery tick on node-cron every second (src/app/features/alerts.ts).
     const jobs = new JobRegistry(logger);
@@ -109,7 +115,7 @@ async function bulkInsert(db: Db, queue: QueueName, groupId: number, n: number):
     await execute(db, sql`
       insert into alert_deliveries (group_id, kind, lane, target, priority, payload, next_attempt_at, created_at)
       select ${groupId}, 'email', 'email', 'ops@example.com', 2,
-        jsonb_build_object('to', jsonb_build_array('ops@example.com'), 'subject', 'bench', 'text', jsonb_build_object('i', g)::text), now(), now()
+        jsonb_build_object('to', jsonb_build_array('ops@example.com'), 'subject', 'bench', 'reason', jsonb_build_object('i', g)::text), now(), now()
       from generate_series(0, ${n - 1}) g`);
   } else {
     await execute(db, sql`
@@ -223,7 +229,7 @@ async function main(): Promise<void> {
   const idleSeconds = arg('idle-seconds', 30);
   const drainRounds = arg('outbox-drain-rounds', 1);
   const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]!.split(',') : QUEUES;
-  console.log('what ships: the outbox (alert sink, delivery worker on its email lane, fake mailer) and the engine requests runner (fake handler); '
+  console.log('what ships: the outbox (alert sink, delivery worker on its email lane, fake email notifier) and the engine requests runner (fake handler); '
     + 'the drain runs each consumer back to back in 2 processes instead of on its shipped 1 s / 250 ms cadence');
   console.log(`load before: ${load()}`);
   const rows: Record<string, Record<string, number[]>> = {};

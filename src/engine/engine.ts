@@ -7,10 +7,11 @@
 // booked) and the feed watch (a polling feed silent for several intervals raises an alert).
 import { performance } from 'node:perf_hooks';
 import { ALERTED } from '../alerts/log-source.js';
-import type { AppContext } from '../app/context.js';
 import type { ManualClock } from '../clock.js';
+import type { Config } from '../config/env.js';
 import type { BotState } from '../db/schema/index.js';
 import { isAppError } from '../errors.js';
+import type { ExchangeProvider } from '../exchange/provider.js';
 import type { Exchange, Market } from '../exchange/types.js';
 import type { MarketFeed, MarketTick } from '../market/types.js';
 import { sleep } from '../market/sleep.js';
@@ -27,8 +28,9 @@ import { unresolvedIntents } from './ledger/intents.js';
 import { withOrderLock } from './order-lock.js';
 import { readableAmount } from './trade-log.js';
 import { SnapshotWriter } from './ledger/snapshots.js';
+import { SnapshotRows } from './snapshot-rows.js';
 import { openTrades } from './ledger/trades.js';
-import { executeOrder, type OrderHooks, type OrderOutcome, type OrderRequestSpec } from './order-executor.js';
+import { executeOrder, type OrderPathDeps, type OrderHooks, type OrderOutcome, type OrderRequestSpec } from './order-executor.js';
 import { executePaperOrder } from './paper-order.js';
 import { PaperExchange } from '../exchange/paper/paper-exchange.js';
 import { Portfolio } from './portfolio.js';
@@ -42,8 +44,15 @@ import { decideExit } from './exits.js';
 import { exitPosition, setRunningEngine, Turns, type ManualExitOutcome, type RunningEngine } from './manual-exit.js';
 import { dec } from '../money.js';
 
+/**
+ * What the engine needs: one order's path (ledger, gate, funds, lock, halt latch, alerts, counters),
+ * each venue, and the configuration (strategies file, risk limits, snapshot interval). The object is
+ * also what the running engine is registered under (manual-exit.ts) and the gate keeps its state by.
+ */
+export type EngineDeps = OrderPathDeps & { exchanges: ExchangeProvider; config: Config };
+
 export interface EngineOptions {
-  ctx: AppContext;
+  ctx: EngineDeps;
   feed: MarketFeed;
   /** Defaults to the enabled strategies of the configured strategies file. */
   strategies?: StrategyDefinition[];
@@ -82,12 +91,13 @@ const BACKOFF: Backoff = { baseMs: 1000, maxMs: 60_000 };
 const FILL_FOLLOW_MS = 3_000;
 
 export class Engine implements RunningEngine {
-  readonly #ctx: AppContext;
+  readonly #ctx: EngineDeps;
   /** The loop's ticks and operators' exits take turns: an exit never lands inside a tick. */
   readonly #turns = new Turns();
   readonly #bindings = new Map<string, Binding[]>();
   readonly #metrics: EngineMetrics;
   readonly #snapshots: SnapshotWriter;
+  readonly #snapshotRows = new SnapshotRows();
   /** Live fills booked as Kraken streams them (executions channel); the REST follower stays beside it. */
   readonly #executions: ExecutionsFollower;
   #state!: BotState;
@@ -209,7 +219,7 @@ export class Engine implements RunningEngine {
     }
   }
 
-  private get ctx(): AppContext {
+  private get ctx(): EngineDeps {
     return this.#ctx;
   }
 
@@ -287,6 +297,8 @@ export class Engine implements RunningEngine {
         }
         this.#feedWatch?.answered();
         for (const tick of batch) await this.#turns.run(() => this.#onTick(tick));
+        this.#metrics.candles.inc(batch.length);
+        this.#setMarks();
         await this.#turns.run(() => this.#housekeeping(false));
         this.#progress();
         this.#loopFailures = 0;
@@ -379,7 +391,6 @@ export class Engine implements RunningEngine {
     this.#lastMarketTime = closedAt;
     this.opts.marketClock?.set(closedAt);
     this.counts.candles += 1;
-    this.#metrics.candles.inc();
     const bindings = this.#bindings.get(candle.symbol);
     if (!bindings) return;
     const signals = bindings.map((b) => b.strategy.update(candle));
@@ -387,20 +398,15 @@ export class Engine implements RunningEngine {
     const at = ctx.clock.now();
     // Floats for the per-candle check; the exact equity is worked out only when something is stored.
     const equity = this.#portfolio.equity(ctx.prices);
-    const exactEquity = () => this.#portfolio.exactEquity(ctx.prices);
+    let exactNow: Decimal | undefined;
+    const exactEquity = () => (exactNow ??= this.#portfolio.exactEquity(ctx.prices));
     const breaches = this.#risk.observe(equity, at, exactEquity);
-    this.#setMarks(equity);
     // Throttled on market time (the candle's close), stamped with the clock like the trades beside it:
     // a replay played at 200 ms a candle gets a snapshot per candle interval, not one per 15 wall minutes.
-    this.#snapshots.offer(closedAt, () => {
-      const exact = exactEquity();
-      // A new high within a float's rounding of the old one leaves the guard's peak a hair below.
-      const peak = Decimal.max(this.#risk.peakExact, exact);
-      return {
-        mode: this.#mode, feed: this.opts.feed.kind, at, equity: str(exact), cash: str(this.#portfolio.cash),
-        peakEquity: str(peak), drawdownPct: this.#risk.exactDrawdownPct(exact).toFixed(6),
-      };
-    }, breaches.length > 0);
+    this.#snapshots.offer(closedAt, () => ({
+      mode: this.#mode, feed: this.opts.feed.kind, at,
+      ...this.#snapshotRows.figures({ equity: exactEquity(), cash: this.#portfolio.cash, peak: this.#risk.peakExact, drawdownPct: (e) => this.#risk.exactDrawdownPct(e) }),
+    }), breaches.length > 0);
     if (breaches.length > 0) {
       // A hard breach goes first: its kill cancels on the exchange before the snapshot and breach writes.
       const isHard = (b: RiskBreach) => b.kind === 'hard_drawdown';
@@ -409,7 +415,7 @@ export class Engine implements RunningEngine {
       for (const breach of breaches.filter((b) => !isHard(b))) await this.#risk.handle(breach);
       this.#state = await getBotState(ctx.db);
     } else {
-      await this.#snapshots.flushIfFull();
+      this.#snapshots.flushIfFull();
     }
     if (this.#state.halted || isHaltLatched(ctx) || this.#resolveNeeded || this.#liveFeedRefused || performance.now() < this.#blockedUntil) return;
     if (this.opts.gate?.(this.#state, this.#mode)) return;
@@ -465,8 +471,15 @@ export class Engine implements RunningEngine {
     );
   }
 
-  /** The live marks on /metrics: only the book traded now has a series (a mode switch drops the old one). */
-  #setMarks(equity: number): void {
+  /**
+   * The live marks on /metrics: only the book traded now has a series (a mode switch drops the old
+   * one). Set once per feed batch, after its candles, not per candle: a live feed's batch is one
+   * candle close, a fast replay's 2,000 candles (a fraction of a second). Only a scrape reads them;
+   * one that lands inside a replay's batch (while an order's statement is out) shows the batch before.
+   */
+  #setMarks(): void {
+    if (!this.#portfolio || !this.#risk) return;
+    const equity = this.#portfolio.equity(this.ctx.prices);
     const book = bookOf(this.#mode, this.opts.feed.kind);
     this.#metrics.equity.reset();
     this.#metrics.equity.set({ book, currency: this.ctx.config.QUOTE_CURRENCY }, equity);

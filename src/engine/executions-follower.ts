@@ -6,13 +6,16 @@
 // REST polling is booked once, by its Kraken trade id. The REST follower stays on beside it: it
 // resolves what the stream cannot (unknown orders, anything missed while the link was down).
 import { and, eq, inArray, or } from 'drizzle-orm';
-import type { AppContext } from '../app/context.js';
+import type { Database } from '../db/client.js';
 import { fills, orderIntents, type OrderIntent } from '../db/schema/index.js';
 import type { Exchange, ExchangeTrade, ExecutionsWatch, OrderState } from '../exchange/types.js';
 import type { Mode } from '../services/bot-state.js';
-import { recordOrder } from './order-executor.js';
+import { recordOrder, type RecordOrderDeps } from './order-executor.js';
 import { withOrderLock } from './order-lock.js';
 import type { Portfolio } from './portfolio.js';
+
+/** What booking from the stream needs: recording an order's answer, and the order lock's database. */
+export type ExecutionsFollowerDeps = RecordOrderDeps & { database: Database };
 
 export class ExecutionsFollower {
   #watch: ExecutionsWatch | null = null;
@@ -20,7 +23,7 @@ export class ExecutionsFollower {
   /** Orders booked from the stream (intents that became final here): seen by tests and logs. */
   booked = 0;
 
-  constructor(private readonly deps: { ctx: AppContext; portfolio: () => Portfolio | undefined }) {}
+  constructor(private readonly deps: { ctx: ExecutionsFollowerDeps; portfolio: () => Portfolio | undefined }) {}
 
   /** Subscribes while the engine trades live on an exchange that streams executions; else lets go. */
   attach(mode: Mode, exchange: Exchange): void {
@@ -77,7 +80,7 @@ export class ExecutionsFollower {
   }
 }
 
-async function unresolvedLiveIntentOf(ctx: AppContext, order: OrderState): Promise<OrderIntent | undefined> {
+async function unresolvedLiveIntentOf(ctx: ExecutionsFollowerDeps, order: OrderState): Promise<OrderIntent | undefined> {
   const byId = eq(orderIntents.exchangeOrderId, order.exchangeOrderId);
   const match = order.clientOrderId ? or(byId, eq(orderIntents.clientOrderId, order.clientOrderId)) : byId;
   const [intent] = await ctx.db.select().from(orderIntents)
@@ -86,7 +89,7 @@ async function unresolvedLiveIntentOf(ctx: AppContext, order: OrderState): Promi
 }
 
 /** The streamed order with the fills the ledger already holds for its intent added (by trade id). */
-async function withBookedFills(ctx: AppContext, intent: OrderIntent, order: OrderState): Promise<OrderState> {
+async function withBookedFills(ctx: ExecutionsFollowerDeps, intent: OrderIntent, order: OrderState): Promise<OrderState> {
   const rows = await ctx.db.select().from(fills).where(and(eq(fills.intentId, intent.id), eq(fills.mode, 'live')));
   const trades = new Map<string, ExchangeTrade>(rows.map((f) => [f.exchangeTradeId, {
     id: f.exchangeTradeId, orderId: f.exchangeOrderId ?? order.exchangeOrderId, clientOrderId: f.clientOrderId, symbol: f.symbol, side: f.side,

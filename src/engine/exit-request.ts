@@ -2,10 +2,10 @@
 // the process that runs the engine exits the trade(s) through the engine's own order path
 // (manual-exit.ts) and answers with what happened to each — never "done" for an order not filled.
 import { z } from 'zod';
-import type { AppContext } from '../app/context.js';
 import type { EngineRequest } from '../db/schema/index.js';
 import type { EngineRequestHandler, HandlerOutcome } from '../services/engine-requests/runner.js';
 import { describeExit } from '../domain/exit-outcome.js';
+import type { Logger } from '../logger.js';
 import { runningEngine, type ManualExitOutcome } from './manual-exit.js';
 
 export const exitRequestParams = z.object({
@@ -15,7 +15,15 @@ export const exitRequestParams = z.object({
 });
 export type ExitRequestParams = z.infer<typeof exitRequestParams>;
 
-export function exitTradeHandler(ctx: AppContext): EngineRequestHandler {
+/**
+ * What the handler needs: the context object the running engine is registered under (manual-exit.ts),
+ * which carries the logger the outcome is written to.
+ */
+export interface ExitRequestDeps {
+  logger: Logger;
+}
+
+export function exitTradeHandler(ctx: ExitRequestDeps): EngineRequestHandler {
   return async (request: EngineRequest): Promise<HandlerOutcome> => {
     const parsed = exitRequestParams.safeParse(request.params);
     if (!parsed.success) return { ok: false, summary: `Bad exit request: ${z.prettifyError(parsed.error)}` };

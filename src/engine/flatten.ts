@@ -7,14 +7,30 @@
 // sold), is reported pending: the engine's fill follower resolves it by client order id, and a
 // position with a sale on its way is never sold again (asking twice must not sell twice). A sale that
 // filled in part leaves the rest open and is reported so — the report never claims more.
-import type { AppContext } from '../app/context.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/env.js';
+import type { Database, Db } from '../db/client.js';
 import type { OrderIntent, Trade } from '../db/schema/index.js';
 import { isAppError } from '../errors.js';
+import type { ExchangeProvider } from '../exchange/provider.js';
+import type { Logger } from '../logger.js';
+import type { PriceBoard } from '../market/price-board.js';
 import { dec, str, ZERO } from '../money.js';
 import { markIntent, unresolvedIntents, writeIntent } from './ledger/intents.js';
 import { recordExecution, type RecordOutcome } from './ledger/record-execution.js';
 import { openTrades } from './ledger/trades.js';
 import { withOrderLock } from './order-lock.js';
+
+/** What flattening needs: each venue, the ledger, the order lock's database, the marks, the clock and the log. */
+export interface FlattenDeps {
+  exchanges: ExchangeProvider;
+  db: Db;
+  database: Database;
+  clock: Clock;
+  config: Pick<Config, 'IS_LIVE' | 'QUOTE_CURRENCY' | 'CAPITAL_RESERVE_PCT'>;
+  prices: PriceBoard;
+  logger: Logger;
+}
 
 export interface FlattenReport {
   ok: boolean;
@@ -35,7 +51,7 @@ type Verdict = { closed: true } | { pending: string } | { failed: string };
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-async function flattenOne(ctx: AppContext, trade: Trade): Promise<Verdict> {
+async function flattenOne(ctx: FlattenDeps, trade: Trade): Promise<Verdict> {
   const exchange = ctx.exchanges.forMode(trade.mode);
   const intent = await writeIntent(ctx.db, {
     mode: trade.mode, feed: trade.feed, strategy: trade.strategy, symbol: trade.symbol, side: 'sell', purpose: 'flatten', type: 'market',
@@ -78,7 +94,7 @@ async function flattenOne(ctx: AppContext, trade: Trade): Promise<Verdict> {
   return { closed: true };
 }
 
-export async function flattenPositions(ctx: AppContext): Promise<FlattenReport> {
+export async function flattenPositions(ctx: FlattenDeps): Promise<FlattenReport> {
   return withOrderLock(ctx, async () => {
     const open = [...(await openTrades(ctx.db, 'live')), ...(await openTrades(ctx.db, 'paper'))];
     const closed: number[] = [];

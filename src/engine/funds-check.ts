@@ -2,20 +2,27 @@
 // balance less what open orders hold), less what entries in flight still need, must cover the order's
 // notional at its reference price plus the cost allowance (fees, slippage). An order the account
 // cannot pay for is refused before it is sent — Kraken would refuse it, or fill what it can.
-import type { AppContext } from '../app/context.js';
+import type { Config } from '../config/env.js';
 import type { OrderIntent } from '../db/schema/index.js';
 import { isAppError } from '../errors.js';
 import type { Exchange } from '../exchange/types.js';
+import type { PriceBoard } from '../market/price-board.js';
 import { dec, type Decimal } from '../money.js';
 import { ENTRY_COST_ALLOWANCE_PCT } from './in-flight.js';
 import type { Portfolio } from './portfolio.js';
 
 export type FundsVerdict = { ok: true } | { ok: false; reason: string };
 
+/** What the check reads: the quote currency and the last prices (what orders in flight hold). */
+export interface FundsCheckDeps {
+  config: Pick<Config, 'QUOTE_CURRENCY'>;
+  prices: PriceBoard;
+}
+
 const money = (d: Decimal) => d.toFixed(2);
 
 export async function checkFunds(p: {
-  ctx: Pick<AppContext, 'config' | 'prices'>;
+  ctx: FundsCheckDeps;
   exchange: Exchange;
   portfolio: Portfolio;
   intent: OrderIntent;

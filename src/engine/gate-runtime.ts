@@ -5,10 +5,16 @@
 // on a refusal closes the intent as `refused` with its reason, logs it, counts
 // ctb_risk_refusals_total{check} and raises an alert when one check keeps refusing.
 import { and, eq, gte, ne, sql } from 'drizzle-orm';
-import type { AppContext } from '../app/context.js';
+import type { Registry } from 'prom-client';
+import type { AlertSink } from '../alerts/types.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/env.js';
+import type { Db } from '../db/client.js';
 import { executePrepared } from '../db/prepared.js';
 import { orderIntents, type OrderIntent } from '../db/schema/index.js';
 import type { Exchange } from '../exchange/types.js';
+import type { Logger } from '../logger.js';
+import type { PriceBoard } from '../market/price-board.js';
 import { tradingMetrics } from '../metrics/trading-metrics.js';
 import type { Decimal } from '../money.js';
 import type { Mode } from '../services/bot-state.js';
@@ -28,8 +34,23 @@ export interface GateRefusal {
   message: string;
 }
 
+/**
+ * What the gate reads and reports to: the intent log, the limits, the clock, the last prices, the
+ * refusal counter, the log and the alerts. The object is also the key of the gate's per-context state
+ * (rate counters, recent refusals), so one running bot passes the same one every time.
+ */
+export interface GateRuntimeDeps {
+  db: Db;
+  config: Pick<Config, 'RISK_MAX_ORDERS_PER_MINUTE' | 'RISK_MAX_ORDER_NOTIONAL' | 'RISK_PRICE_BAND_PCT' | 'RISK_MAX_OPEN_ORDERS'>;
+  clock: Clock;
+  prices: PriceBoard;
+  metrics: Registry;
+  logger: Logger;
+  alerts: AlertSink;
+}
+
 export interface GateDeps {
-  ctx: AppContext;
+  ctx: GateRuntimeDeps;
   mode: Mode;
   exchange: Exchange;
   portfolio: Portfolio;
@@ -42,7 +63,7 @@ interface GateState {
 
 const states = new WeakMap<object, GateState>();
 
-function stateOf(ctx: AppContext): GateState {
+function stateOf(ctx: GateRuntimeDeps): GateState {
   let s = states.get(ctx);
   if (!s) {
     s = { counters: new Map(), refusals: new Map() };
@@ -55,7 +76,7 @@ function stateOf(ctx: AppContext): GateState {
  * The mode's rate counters, seeded once from the intents Kraken may still be counting (`current`,
  * the intent being gated when the seed happens, is counted by the gate itself if it passes).
  */
-function countersFor(ctx: AppContext, mode: Mode, current?: number): Promise<RateCounter> {
+function countersFor(ctx: GateRuntimeDeps, mode: Mode, current?: number): Promise<RateCounter> {
   const s = stateOf(ctx);
   let counter = s.counters.get(mode);
   if (!counter) {
@@ -78,7 +99,7 @@ function countersFor(ctx: AppContext, mode: Mode, current?: number): Promise<Rat
 }
 
 /** A cancel the bot sent (never refused) still counts on Kraken's counter: tell the gate. */
-export async function noteCancel(ctx: AppContext, mode: Mode, symbol: string, placedAt: Date): Promise<void> {
+export async function noteCancel(ctx: GateRuntimeDeps, mode: Mode, symbol: string, placedAt: Date): Promise<void> {
   // Not seeded yet: its seed reads this cancel from the intent log (counting it here too would double it).
   const counter = stateOf(ctx).counters.get(mode);
   if (!counter) return;
@@ -116,7 +137,7 @@ export interface UnsettledIntent {
  * Our unsettled intents in `mode`, all but `exceptId`: a prepared statement (one round trip,
  * planned once per connection). Ids start at 1, so 0 excludes nothing.
  */
-export async function readUnsettled(ctx: AppContext, mode: Mode, exceptId = 0): Promise<UnsettledIntent[]> {
+export async function readUnsettled(ctx: Pick<GateRuntimeDeps, 'db'>, mode: Mode, exceptId = 0): Promise<UnsettledIntent[]> {
   const rows = await executePrepared<{ id: number | string; symbol: string; status: string; created_at: string | Date }>(ctx.db, sql`
     select id, symbol, status, created_at from order_intents
     where mode = ${mode} and status in ('pending', 'sent', 'open') and id <> ${exceptId}`);
@@ -176,7 +197,7 @@ export async function gateIntent(deps: GateDeps, intent: OrderIntent, referenceP
 export const refusalError = (check: RiskCheck, message: string): string => `pre-trade gate (${check}): ${message}`;
 
 /** A refusal, once its intent is closed as refused: counted, logged, and alerted when one check keeps refusing. */
-export async function reportRefusal(ctx: AppContext, intent: OrderIntent, check: RiskCheck, message: string): Promise<void> {
+export async function reportRefusal(ctx: GateRuntimeDeps, intent: OrderIntent, check: RiskCheck, message: string): Promise<void> {
   const now = ctx.clock.now().getTime();
   tradingMetrics(ctx.metrics).riskRefusals.inc({ check });
   const details = { check, clientOrderId: intent.clientOrderId, symbol: intent.symbol, side: intent.side, purpose: intent.purpose, quantity: intent.quantity, mode: intent.mode };

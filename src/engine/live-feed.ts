@@ -1,12 +1,19 @@
 // Owns the start-time market-feed rule: a process armed for live (IS_LIVE=true) in a bot whose
 // bot_state says live must trade on a real market feed. Started on a replay it refuses to start,
 // rather than price live orders from replayed history (the engine also refuses to place them).
-import type { AppContext } from '../app/context.js';
+import type { Config } from '../config/env.js';
+import type { Db } from '../db/client.js';
 import { AppError } from '../errors.js';
 import type { FeedKind } from '../market/types.js';
 import { getBotState } from '../services/bot-state.js';
 
-export async function assertLiveFeed(ctx: Pick<AppContext, 'config' | 'db'>, feed: FeedKind): Promise<void> {
+/** What the rule reads: whether this process is armed, and bot_state. */
+export interface LiveFeedDeps {
+  config: Pick<Config, 'IS_LIVE'>;
+  db: Db;
+}
+
+export async function assertLiveFeed(ctx: LiveFeedDeps, feed: FeedKind): Promise<void> {
   if (!ctx.config.IS_LIVE || feed === 'kraken') return;
   const state = await getBotState(ctx.db);
   // Halted or not: a resume would make it trade live on this feed.

@@ -6,7 +6,8 @@
 // in flight and the fill follower resolves it by client order id; auth/permission or halt → the bot
 // halts and pages. Every order that fails or ends unknown raises a warning alert at once.
 import { ALERTED } from '../alerts/log-source.js';
-import type { AppContext } from '../app/context.js';
+import type { Config } from '../config/env.js';
+import type { Database } from '../db/client.js';
 import type { OrderIntent } from '../db/schema/index.js';
 import { isAppError } from '../errors.js';
 import { ctbMetrics } from '../metrics/instruments.js';
@@ -14,11 +15,13 @@ import type { Exchange, OrderState } from '../exchange/types.js';
 import type { FeedKind } from '../market/types.js';
 import { ZERO, dec, str, type Decimal } from '../money.js';
 import { effectiveMode, getBotState, updateBotState, type Mode } from '../services/bot-state.js';
-import { isHaltLatched } from '../services/kill/runtime.js';
+import { isHaltLatched, type KillPorts } from '../services/kill/runtime.js';
+import type { Logger } from '../logger.js';
+import type { AlertSink } from '../alerts/types.js';
 import { engineMetrics } from './engine-metrics.js';
-import { checkFunds } from './funds-check.js';
+import { checkFunds, type FundsCheckDeps } from './funds-check.js';
 import { inFlightOf } from './in-flight.js';
-import { gateIntent, noteCancel, type GateRefusal } from './gate-runtime.js';
+import { gateIntent, noteCancel, type GateRefusal, type GateRuntimeDeps } from './gate-runtime.js';
 import { markIntent, writeIntent } from './ledger/intents.js';
 import type { CapitalAtClose } from './ledger/capital-buffer.js';
 import { recordExecution, type Execution, type RecordOutcome } from './ledger/record-execution.js';
@@ -54,8 +57,21 @@ export interface OrderHooks {
   afterSend?: (intent: OrderIntent, order: OrderState) => Promise<void> | void;
 }
 
+/** What booking an exchange answer needs: the gate's members (a cancel is counted there) and the ledger's settings. */
+export type RecordOrderDeps = GateRuntimeDeps & { config: Pick<Config, 'QUOTE_CURRENCY' | 'CAPITAL_RESERVE_PCT'> };
+
+/**
+ * What one order's path needs beside that: the funds check, the order lock's database, this process's
+ * halt latch, and whether it is armed.
+ */
+export type OrderPathDeps = RecordOrderDeps & FundsCheckDeps & {
+  database: Database;
+  kill: KillPorts;
+  config: Pick<Config, 'IS_LIVE'>;
+};
+
 export interface ExecutorDeps {
-  ctx: AppContext;
+  ctx: OrderPathDeps;
   mode: Mode;
   feed: FeedKind;
   exchange: Exchange;
@@ -128,7 +144,7 @@ async function refuse(deps: ExecutorDeps, intent: OrderIntent, reason: string): 
  * cash effect is already in it and only the positions change.
  */
 export async function recordOrder(
-  deps: Pick<ExecutorDeps, 'ctx' | 'portfolio'>, intent: OrderIntent, order: OrderState, opts: { cashSettled?: boolean; referencePrice?: Decimal } = {},
+  deps: { ctx: RecordOrderDeps; portfolio: Portfolio }, intent: OrderIntent, order: OrderState, opts: { cashSettled?: boolean; referencePrice?: Decimal } = {},
 ): Promise<RecordOutcome> {
   const { ctx, portfolio } = deps;
   const settled = opts.cashSettled ?? false;
@@ -146,7 +162,7 @@ export async function recordOrder(
 }
 
 /** The capital right after `intent`'s execution closes its trade, for capital_buffer (capital-buffer.ts). */
-export function capitalAtClose(deps: Pick<ExecutorDeps, 'ctx' | 'portfolio'>, intent: OrderIntent, execution: Execution, settled: boolean): CapitalAtClose {
+export function capitalAtClose(deps: { ctx: Pick<RecordOrderDeps, 'prices'>; portfolio: Portfolio }, intent: OrderIntent, execution: Execution, settled: boolean): CapitalAtClose {
   const { ctx, portfolio } = deps;
   const cashAfter = settled ? portfolio.cash : portfolio.cash.plus(execution.quantity.times(execution.averagePrice)).minus(execution.feeQuote);
   const others = portfolio.exactEquity(ctx.prices, intent.tradeId ?? undefined).minus(portfolio.cash);
@@ -163,7 +179,7 @@ export function capitalAtClose(deps: Pick<ExecutorDeps, 'ctx' | 'portfolio'>, in
  * record moved it to final), logged, a partial exit alerted, a cancel counted for the gate.
  */
 export async function applyRecorded(
-  deps: Pick<ExecutorDeps, 'ctx' | 'portfolio'>, intent: OrderIntent, order: OrderState, outcome: RecordOutcome, settled: boolean,
+  deps: { ctx: RecordOrderDeps; portfolio: Portfolio }, intent: OrderIntent, order: OrderState, outcome: RecordOutcome, settled: boolean,
 ): Promise<void> {
   const { ctx, portfolio } = deps;
   portfolio.settle(intent.id);
@@ -193,7 +209,7 @@ export async function applyRecorded(
 }
 
 /** An order the venue refused, its intent closed as rejected: logged and alerted. */
-export async function reportRejected(ctx: AppContext, intent: OrderIntent, err: unknown, message: string): Promise<void> {
+export async function reportRejected(ctx: { logger: Logger; alerts: AlertSink }, intent: OrderIntent, err: unknown, message: string): Promise<void> {
   const details = { clientOrderId: intent.clientOrderId, symbol: intent.symbol, side: intent.side, purpose: intent.purpose, mode: intent.mode };
   ctx.logger.warn({ err, ...details }, 'order rejected by the exchange');
   await ctx.alerts.raise({ source: 'trade_failure', severity: 'warning', title: `Order rejected: ${message}`, fingerprint: `order_rejected:${intent.symbol}`, details });

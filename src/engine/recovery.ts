@@ -5,14 +5,13 @@
 // the exchange reports is booked. An intent the exchange does not know is closed as never placed, but
 // only after NOT_FOUND_GRACE_MS on a real venue: an order whose request timed out may still be in
 // Kraken's queue, and closing it early would let the same entry be sent twice.
-import type { AppContext } from '../app/context.js';
 import type { OrderIntent } from '../db/schema/index.js';
 import type { Exchange, OrderState } from '../exchange/types.js';
 import type { Mode } from '../services/bot-state.js';
 import { inFlightOf, type InFlightOrder } from './in-flight.js';
 import { markIntent, unresolvedIntents } from './ledger/intents.js';
 import { openTrades } from './ledger/trades.js';
-import { recordOrder } from './order-executor.js';
+import { recordOrder, type RecordOrderDeps } from './order-executor.js';
 import { Portfolio } from './portfolio.js';
 
 /** How long a live order the exchange does not know may still appear there. */
@@ -32,7 +31,7 @@ export interface ResolutionReport {
 }
 
 interface Pass {
-  ctx: AppContext;
+  ctx: RecordOrderDeps;
   mode: Mode;
   exchange: Exchange;
   portfolio: Portfolio;
@@ -46,7 +45,7 @@ interface Pass {
  * from the exchange now (after any fill it made), so callers load their own portfolio afterwards,
  * passing `inFlight` so what is still in flight keeps counting.
  */
-export async function resolveIntents(p: { ctx: AppContext; mode: Mode; exchange: Exchange }): Promise<ResolutionReport> {
+export async function resolveIntents(p: { ctx: RecordOrderDeps; mode: Mode; exchange: Exchange }): Promise<ResolutionReport> {
   const intents = await unresolvedIntents(p.ctx.db, p.mode);
   if (intents.length === 0) return emptyReport();
   const portfolio = await Portfolio.load(p.exchange, await openTrades(p.ctx.db, p.mode), p.ctx.config.QUOTE_CURRENCY);
@@ -55,7 +54,7 @@ export async function resolveIntents(p: { ctx: AppContext; mode: Mode; exchange:
 
 /** One pass of the fill follower: new fills of every unresolved intent booked into the engine's portfolio. */
 export async function followIntents(p: {
-  ctx: AppContext; mode: Mode; exchange: Exchange; portfolio: Portfolio; stuckAlerted?: Set<number>;
+  ctx: RecordOrderDeps; mode: Mode; exchange: Exchange; portfolio: Portfolio; stuckAlerted?: Set<number>;
 }): Promise<ResolutionReport> {
   const intents = await unresolvedIntents(p.ctx.db, p.mode);
   // Anything settled elsewhere (another process resolved it) stops counting here too.

@@ -2,8 +2,12 @@
 // the claim that makes each period post once across replicas, and the retry sweep that re-posts a
 // summary whose post failed. The summary is the stats of the period, told as a `summary`
 // notification through the process's notifier (src/slack renders it like /stats, with the badge).
-import type { AppContext } from '../app/context.js';
 import cron from 'node-cron';
+import type { Registry } from 'prom-client';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/env.js';
+import type { Db } from '../db/client.js';
+import type { Logger } from '../logger.js';
 import { ctbMetrics } from '../metrics/instruments.js';
 import { computeStats } from '../services/stats/compute-stats.js';
 import {
@@ -23,6 +27,15 @@ export interface StatsSummariesOptions {
   maxAttempts?: number;
   /** Waits between attempts to record a posted summary (default 0.2 s, 1 s, 5 s). */
   markRetryDelaysMs?: number[];
+}
+
+/** What the summaries read: the ledger (for the stats), the schedule, the clock, a logger, the counters. */
+export interface StatsSummariesDeps {
+  db: Db;
+  config: Pick<Config, 'PAPER_STARTING_BALANCE' | 'SCHEDULE_TZ' | 'DAILY_SUMMARY_CRON' | 'WEEKLY_SUMMARY_CRON'>;
+  clock: Clock;
+  logger: Logger;
+  metrics: Registry;
 }
 
 export type FireOutcome = 'posted' | 'failed' | 'taken';
@@ -45,7 +58,7 @@ export function lastFiring(expr: string, timeZone: string, now: Date, lookbackMs
 }
 
 export function createStatsSummaries(
-  ctx: Pick<AppContext, 'db' | 'config' | 'clock' | 'logger' | 'metrics'>,
+  ctx: StatsSummariesDeps,
   deps: { notifier: Notifier; markPosted?: typeof markReportPosted },
   opts: StatsSummariesOptions,
 ) {

@@ -1,5 +1,5 @@
 // Owns the counters and histograms other areas increment (exchange errors, alerts, escalations,
-// Slack ack latency, orders sent). One set per registry, so each AppContext (and each test) has
+// Slack ack latency, orders sent). One set per registry, so each context (and each test) has
 // its own. Use: `ctbMetrics(ctx.metrics).exchangeErrors.inc({ kind: 'retryable' })`.
 // Names and labels are documented in docs/metrics.md; Grafana's dashboard reads them.
 import { Counter, Histogram, type Registry } from 'prom-client';

@@ -3,7 +3,10 @@
 // metrics exporter (src/metrics/exporter.ts) or the database cannot be read, so Prometheus never
 // sums one fact over several replicas, and an unreadable database is never shown as reassuring zeros.
 import { Gauge, type Registry } from 'prom-client';
-import type { AppContext } from '../app/context.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/env.js';
+import type { Db } from '../db/client.js';
+import type { Logger } from '../logger.js';
 import { pingDatabase } from '../db/queries/ping.js';
 import { operationalFacts, type OperationalFacts } from '../db/queries/stats-metrics.js';
 import { computeStats, type StatsReport } from '../services/stats/compute-stats.js';
@@ -16,7 +19,13 @@ export interface Scrape {
   now: Date;
 }
 
-export type ScrapeDeps = Pick<AppContext, 'db' | 'config' | 'clock' | 'logger'>;
+export interface ScrapeDeps {
+  db: Db;
+  /** The stats' starting balance, and what the ledger gauges print beside them (currency, risk limits). */
+  config: Pick<Config, 'PAPER_STARTING_BALANCE' | 'QUOTE_CURRENCY' | 'RISK_MAX_DRAWDOWN_PCT' | 'RISK_HARD_DRAWDOWN_PCT' | 'RISK_DAILY_LOSS_PCT'>;
+  clock: Clock;
+  logger: Logger;
+}
 
 export interface ScrapeSource {
   /** This scrape's facts, or null when this process does not export them (or cannot read them). */

@@ -3,7 +3,7 @@
 //                                   halted), 0 for the others; read from bot_state at scrape time,
 //                                   by the metrics exporter only (src/metrics/scrape.ts).
 //   ctb_risk_refusals_total{check}  counter: orders the pre-trade gate refused, by check.
-// One set per registry (each AppContext and each test has its own).
+// One set per registry (each context and each test has its own).
 import { Counter, type Registry } from 'prom-client';
 import { TRADING_STATES, tradingStateOf } from '../domain/trading-state.js';
 import { ScrapeGauge, type ScrapeSource } from './scrape.js';

@@ -17,7 +17,7 @@ import { guardSlackRequests } from './request-gate.js';
 import { describeSlackError } from './report-error.js';
 import { postToResponseUrl } from './response-url.js';
 import { withBadge } from './views/badge.js';
-import { SLACK_RETRY_POLICY } from './web-client.js';
+import { SLACK_RETRY_POLICY, slackWebClient } from './web-client.js';
 
 export interface SlackAppOptions {
   /** The listeners (default: the bot's table). Tests and the bench pass their own. */
@@ -112,6 +112,11 @@ export async function createSlackApp(ctx: AppContext, opts: SlackAppOptions = {}
     // Bolt's default conversation store runs (async) before every request's ack; nothing here reads it.
     convoStore: false,
   });
+  // One Web API client per process: the listeners' replies go out through the same client as the
+  // notifier's messages (Bolt hands every listener `app.client` for a single-workspace token; the
+  // one its constructor built is left unused). That client rejects a 429 instead of sleeping in it,
+  // so reply.ts waits a rate limit out itself, as Bolt's own client used to.
+  app.client = slackWebClient(config);
 
   const inflight = inflightTracker();
   registerListeners(app, ctx, opts.table ?? listenerTable);

@@ -7,6 +7,7 @@ import { badgeStateOf, readBadgeState } from '../services/badge-state.js';
 import type { ResponseUrlPoster } from './response-url.js';
 import { withBadge, type BadgeState } from './views/badge.js';
 import type { SlackMessage } from './views/message.js';
+import { waitOutRateLimits } from './web-client.js';
 
 /** The badge's read (services/badge-state.ts), for the notifiers that post without a request. */
 export { readBadgeState };
@@ -63,7 +64,7 @@ export function createReplier(target: ReplyTarget): Replier {
       if (respond) {
         await respond({ response_type: 'ephemeral', replace_original: false, text: m.text, blocks: m.blocks });
       } else if (channel && user) {
-        await client.chat.postEphemeral({ channel, user, text: m.text, blocks: m.blocks, ...(threadTs ? { thread_ts: threadTs } : {}) });
+        await waitOutRateLimits(() => client.chat.postEphemeral({ channel, user, text: m.text, blocks: m.blocks, ...(threadTs ? { thread_ts: threadTs } : {}) }));
       } else {
         throw new Error('nowhere to send an ephemeral reply: no response_url, channel or user');
       }
@@ -73,19 +74,19 @@ export function createReplier(target: ReplyTarget): Replier {
       if (respond && !threadTs) {
         await respond({ response_type: 'in_channel', replace_original: false, text: m.text, blocks: m.blocks });
       } else if (channel) {
-        await client.chat.postMessage({ channel, text: m.text, blocks: m.blocks, ...(threadTs ? { thread_ts: threadTs } : {}) });
+        await waitOutRateLimits(() => client.chat.postMessage({ channel, text: m.text, blocks: m.blocks, ...(threadTs ? { thread_ts: threadTs } : {}) }));
       } else {
         throw new Error('nowhere to post: no response_url or channel');
       }
     },
     async post(to, message, opts = {}) {
       const m = await badged(message);
-      const res = await client.chat.postMessage({ channel: to, text: m.text, blocks: m.blocks, ...(opts.threadTs ? { thread_ts: opts.threadTs } : {}) });
+      const res = await waitOutRateLimits(() => client.chat.postMessage({ channel: to, text: m.text, blocks: m.blocks, ...(opts.threadTs ? { thread_ts: opts.threadTs } : {}) }));
       return { channel: res.channel ?? to, ts: res.ts ?? '' };
     },
     async update(to, ts, message) {
       const m = await badged(message);
-      await client.chat.update({ channel: to, ts, text: m.text, blocks: m.blocks });
+      await waitOutRateLimits(() => client.chat.update({ channel: to, ts, text: m.text, blocks: m.blocks }));
     },
   };
 }

@@ -1,11 +1,11 @@
-// Owns how the bot talks to Slack's Web API outside Bolt's listeners: one WebClient per process
-// (per workspace token and SLACK_API_URL; staging and tests point it at a local fake), shared by
-// the alert notifier, the incident thread, the live switch's announcer, the scheduled summaries
-// and the start-up identity check. Bolt keeps its own client for replies to requests.
+// Owns how the bot talks to Slack's Web API: one WebClient per process (per workspace token and
+// SLACK_API_URL; staging and tests point it at a local fake), shared by the notifier (alerts, the
+// incident thread, the live switch, the summaries), the start-up identity check and Bolt's
+// listeners (create-app.ts gives it to the app).
 // The retry policy is chosen on purpose: a short one, because the alert outbox retries undelivered
 // messages itself and a 30-minute in-client retry would hold a worker and hide an outage. A 429 is
 // returned as an error, never slept on inside the client: the alert queue closes the lane for
-// Retry-After; the other posters wait it out through waitOutRateLimits.
+// Retry-After; the other messages (and the listeners' replies) wait it out through waitOutRateLimits.
 import { ErrorCode, LogLevel, WebClient, type RetryOptions } from '@slack/web-api';
 import type { Config } from '../config/env.js';
 import { AppError } from '../errors.js';

@@ -1,7 +1,10 @@
 // Owns equity snapshots: throttled to one per EQUITY_SNAPSHOT_INTERVAL of market time (one per candle
 // in a replay) and written in batches, one prepared statement each, so a year-long replay stays fast;
 // flushed by housekeeping, on a risk breach and on stop. The latest snapshot's peak is where the risk
-// guard resumes after a restart.
+// guard resumes after a restart. A full batch is written while the engine goes on (one write at a
+// time): nothing in the engine reads snapshots back while it runs, and rows not yet committed were
+// already at risk in a crash while they waited in memory for their batch to fill. Housekeeping,
+// a breach and stop still wait until every row queued so far is committed.
 import { and, asc, desc, eq, gte, sql } from 'drizzle-orm';
 import { asyncCommitCte } from '../../db/async-commit.js';
 import { executePrepared } from '../../db/prepared.js';
@@ -25,6 +28,10 @@ const BATCH = 2000;
 export class SnapshotWriter {
   #pending: SnapshotRow[] = [];
   #lastAt = Number.NEGATIVE_INFINITY;
+  /** The batch being written without the engine waiting for it, if any. */
+  #writing: Promise<void> | null = null;
+  /** Why that write failed (its rows are queued again): thrown by the next flushIfFull or flush. */
+  #failure: { err: unknown } | null = null;
 
   constructor(private readonly db: Db, private readonly intervalMs: number) {}
 
@@ -44,16 +51,39 @@ export class SnapshotWriter {
     return this.#pending.length;
   }
 
-  async flushIfFull(): Promise<void> {
-    if (this.#pending.length >= BATCH) await this.flush();
+  /**
+   * Starts writing a full batch and returns without waiting for it, unless a write is already under
+   * way (the rows wait for the next call). Throws a failed earlier write's error once; its rows stay
+   * queued, in order, for the next write.
+   */
+  flushIfFull(): void {
+    this.#throwFailure();
+    if (this.#pending.length < BATCH || this.#writing) return;
+    const batch = this.#pending.splice(0, BATCH);
+    this.#writing = insertSnapshots(this.db, batch).catch((err: unknown) => {
+      this.#pending = batch.concat(this.#pending);
+      this.#failure = { err };
+    }).finally(() => {
+      this.#writing = null;
+    });
   }
 
+  /** Writes every queued row, after the write under way: resolves once all are committed. */
   async flush(): Promise<void> {
+    await this.#writing;
+    this.#throwFailure();
     while (this.#pending.length > 0) {
       const batch = this.#pending.slice(0, BATCH);
       await insertSnapshots(this.db, batch);
       this.#pending = this.#pending.slice(batch.length);
     }
+  }
+
+  #throwFailure(): void {
+    const failure = this.#failure;
+    if (!failure) return;
+    this.#failure = null;
+    throw failure.err;
   }
 }
 

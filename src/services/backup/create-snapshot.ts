@@ -5,10 +5,13 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve, sep } from 'node:path';
-import type { AppContext } from '../../app/context.js';
-import { backups } from '../../db/schema/index.js';
+import type { Clock } from '../../clock.js';
+import type { Config } from '../../config/env.js';
+import type { Db } from '../../db/client.js';
+import { insertBackupRecord } from '../../db/queries/backups.js';
 import { strategiesPath } from '../../engine/strategies/config.js';
 import { AppError } from '../../errors.js';
+import type { Logger } from '../../logger.js';
 import { readReleaseInfo } from '../release/version.js';
 import { exportTables, type TableExport } from './export-tables.js';
 import { listFiles, MANIFEST_FILE, MANIFEST_FORMAT, serializeManifest, sha256, type Manifest } from './manifest.js';
@@ -17,7 +20,16 @@ import { pruneBackups, PARTIAL_SUFFIX } from './retention.js';
 import { snapshotStamp } from './snapshot-names.js';
 import { SnapshotWriter } from './snapshot-writer.js';
 
-export type SnapshotContext = Pick<AppContext, 'config' | 'db' | 'clock' | 'logger'>;
+/** A snapshot: the whole configuration (it is copied, redacted), the database it exports and records in, the clock, the log. */
+export interface SnapshotDeps {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** The name callers and tests already use for what a snapshot needs. */
+export type SnapshotContext = SnapshotDeps;
 
 export interface SnapshotOptions {
   /** Why: `manual`, `live-switch`, `pre-deploy`… Stored in the manifest and the `backups` row. */
@@ -56,7 +68,7 @@ export const RISK_CONFIG_KEYS = [
   'CAPITAL_RESERVE_PCT', 'AUTO_KILL', 'QUOTE_CURRENCY', 'PAPER_STARTING_BALANCE',
 ] as const;
 
-async function writeConfig(ctx: SnapshotContext, writer: SnapshotWriter, envFile: string): Promise<void> {
+async function writeConfig(ctx: SnapshotDeps, writer: SnapshotWriter, envFile: string): Promise<void> {
   await writer.writeText('config/effective.json', `${JSON.stringify(redactedConfig(ctx.config), null, 2)}\n`);
   if (existsSync(envFile)) await writer.writeText('config/env.redacted', redactEnvFile(await readFile(envFile, 'utf8')));
   // The file the engine trades from, whether STRATEGIES_FILE names it or it is the repository's
@@ -84,7 +96,7 @@ async function claimDirectory(backupDir: string, stamp: string): Promise<{ name:
   throw new AppError('conflict', 'backup_name_taken', `Could not find a free snapshot name for ${stamp} in ${backupDir}.`);
 }
 
-export async function createSnapshot(ctx: SnapshotContext, opts: SnapshotOptions): Promise<SnapshotResult> {
+export async function createSnapshot(ctx: SnapshotDeps, opts: SnapshotOptions): Promise<SnapshotResult> {
   const reason = opts.reason.trim();
   if (!reason) throw new AppError('usage', 'backup_reason_missing', 'A snapshot needs a reason (for example "manual" or "live-switch").');
   const at = ctx.clock.now();
@@ -110,11 +122,8 @@ export async function createSnapshot(ctx: SnapshotContext, opts: SnapshotOptions
     const manifestSha256 = sha256(manifestText);
     const files = writer.entries.length;
     const bytes = writer.entries.reduce((sum, e) => sum + e.bytes, 0);
-    const [row] = await ctx.db
-      .insert(backups)
-      .values({ at, path: finalPath, reason, actor, manifestSha256, files, bytes })
-      .returning({ id: backups.id });
-    written = { id: row!.id, path: finalPath, name, at: at.toISOString(), reason, manifestSha256, files, bytes, tables };
+    const id = await insertBackupRecord(ctx.db, { at, path: finalPath, reason, actor, manifestSha256, files, bytes });
+    written = { id, path: finalPath, name, at: at.toISOString(), reason, manifestSha256, files, bytes, tables };
   } catch (err) {
     // All or nothing: a snapshot without its row (or a half-written one) is removed.
     await rm(sealed ? finalPath : partial, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 // Owns where other parts of this process ask whether it holds the engine lease: the dead man's
 // switch (only the trading process keeps Kraken's timer renewed), the self-heal watchdog, the engine
-// request runner. One entry per AppContext (keyed by its job registry, which every copy shares).
+// request runner. One entry per context (keyed by its job registry, which every copy of it shares).
 import type { JobRegistry } from '../../jobs/registry.js';
 
 export interface LeaseHolderProbe {

@@ -1,13 +1,12 @@
-// Owns the on-call rows: the rotation (one row) and overrides. One function per use.
-import { and, desc, gt, lt } from 'drizzle-orm';
+// Owns writing the rotation as the on-call schedule means it: members[0] is on call from the shift
+// that contains "now", so the row's anchor is that shift's start. The statements, and the reads of
+// the rotation and overrides that callers use from here, are in src/db/queries/oncall-rotation.ts.
 import type { Db } from '../../db/client.js';
-import { oncallOverrides, oncallRotations, type OncallOverride, type OncallRotation } from '../../db/schema/alerts.js';
+import { upsertRotation } from '../../db/queries/oncall-rotation.js';
+import type { OncallRotation } from '../../db/schema/alerts.js';
 import { shiftStartAt } from './schedule.js';
 
-export async function getRotation(db: Db): Promise<OncallRotation | null> {
-  const [row] = await db.select().from(oncallRotations).limit(1);
-  return row ?? null;
-}
+export { addOverride, getRotation, overridesBetween } from '../../db/queries/oncall-rotation.js';
 
 export async function saveRotation(db: Db, input: {
   members: string[];
@@ -19,25 +18,8 @@ export async function saveRotation(db: Db, input: {
 }): Promise<OncallRotation> {
   // members[0] is on call from the shift that contains "now"; later shifts follow the list.
   const anchorAt = shiftStartAt({ handoffWeekday: input.handoffWeekday, handoffTime: input.handoffTime, timeZone: input.timeZone }, input.now).toJSDate();
-  const values = {
-    id: 1, members: input.members, handoffWeekday: input.handoffWeekday, handoffTime: input.handoffTime,
+  return upsertRotation(db, {
+    members: input.members, handoffWeekday: input.handoffWeekday, handoffTime: input.handoffTime,
     timeZone: input.timeZone, anchorAt, updatedAt: input.now, updatedBy: input.actor,
-  };
-  const [row] = await db.insert(oncallRotations).values(values)
-    .onConflictDoUpdate({ target: oncallRotations.id, set: values }).returning();
-  return row!;
-}
-
-export async function addOverride(db: Db, input: { userId: string; startsAt: Date; endsAt: Date; actor: string; now: Date }): Promise<OncallOverride> {
-  const [row] = await db.insert(oncallOverrides).values({
-    userId: input.userId, startsAt: input.startsAt, endsAt: input.endsAt, createdBy: input.actor, createdAt: input.now,
-  }).returning();
-  return row!;
-}
-
-/** Overrides that overlap [from, to). */
-export async function overridesBetween(db: Db, from: Date, to: Date): Promise<OncallOverride[]> {
-  return db.select().from(oncallOverrides)
-    .where(and(lt(oncallOverrides.startsAt, to), gt(oncallOverrides.endsAt, from)))
-    .orderBy(desc(oncallOverrides.createdAt));
+  });
 }

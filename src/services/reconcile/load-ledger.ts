@@ -1,23 +1,16 @@
 // Owns reading what reconciliation needs from the ledger: live fills (paper fills never reach the
 // exchange), oldest first — the first one's time is where "legacy" exchange history ends.
-// One narrow prepared query: only the columns the matcher and the balance check read, named as LedgerFill
-// names them, so the driver's rows are the result (no ORM row mapping: at 100,000 fills that mapping
-// and its garbage cost ~1 s). No ORDER BY: sorting 100,000 rows spilled to disk on the server
-// (work_mem); the rows arrive in about insertion order, which is nearly time order, and a stable
-// sort of nearly sorted rows here is one pass.
-import { sql } from 'drizzle-orm';
+// One narrow prepared query (src/db/queries/reconcile-ledger.ts): only the columns the matcher and the
+// balance check read, named as LedgerFill names them, so the driver's rows are the result (no ORM row
+// mapping: at 100,000 fills that mapping and its garbage cost ~1 s). No ORDER BY: sorting 100,000 rows
+// spilled to disk on the server (work_mem); the rows arrive in about insertion order, which is nearly
+// time order, and a stable sort of nearly sorted rows here is one pass.
 import { type Db } from '../../db/client.js';
-import { executePrepared } from '../../db/prepared.js';
+import { liveFillRows } from '../../db/queries/reconcile-ledger.js';
 import type { LedgerFill } from './match.js';
 
 export async function loadLiveFills(db: Db): Promise<LedgerFill[]> {
-  // Prepared (one round trip); the time as epoch milliseconds, so the driver parses a number per
-  // row instead of a timestamp string (exact: the ledger keeps microseconds, a Date keeps milliseconds).
-  const rows = await executePrepared<LedgerFill>(db, sql`
-    select id::float8 as "id", client_order_id as "clientOrderId", exchange_trade_id as "exchangeTradeId",
-      exchange_order_id as "exchangeOrderId", symbol, side, quantity::text as quantity, price::text as price, fee::text as fee,
-      floor(extract(epoch from filled_at) * 1000)::float8 as "filledAtMs"
-    from fills where mode = 'live'`);
+  const rows: LedgerFill[] = await liveFillRows(db);
   return rows.sort((a, b) => a.filledAtMs - b.filledAtMs || a.id - b.id);
 }
 

@@ -1,8 +1,9 @@
 // Owns filling RunbookData from the running installation: the configuration, the persisted bot
 // state, the latest audit run, the on-call rotation and the release. Reads only; writes nothing.
-import type { AppContext } from '../../app/context.js';
+import type { Clock } from '../../clock.js';
 import { formatDuration } from '../../config/duration.js';
 import type { Config } from '../../config/env.js';
+import type { Db } from '../../db/client.js';
 import { readBotStateRow } from '../../db/queries/bot-state-row.js';
 import { latestAuditRun, type StoredAuditRun } from '../audit/store.js';
 import type { CheckResult } from '../audit/types.js';
@@ -13,7 +14,12 @@ import { whoIsOnCall } from '../oncall/who-is-on-call.js';
 import { readReleaseInfo } from '../release/version.js';
 import type { AuditCheckLine, AuditInfo, OnCallInfo, RunbookData, StateInfo } from '../../domain/runbook/data.js';
 
-export type RunbookContext = Pick<AppContext, 'config' | 'db' | 'clock'>;
+/** Filling the runbook: the configuration it describes, the database it reads, the clock (who is on call now). */
+export interface RunbookDeps {
+  config: Config;
+  db: Db;
+  clock: Clock;
+}
 
 const pct = (n: number) => String(n);
 
@@ -76,7 +82,7 @@ export function auditInfo(run: StoredAuditRun | null): AuditInfo {
   };
 }
 
-async function readState(ctx: RunbookContext): Promise<StateInfo> {
+async function readState(ctx: RunbookDeps): Promise<StateInfo> {
   const row = await readBotStateRow(ctx.db);
   return { armed: ctx.config.IS_LIVE, mode: row?.mode ?? 'paper', halted: row?.halted ?? false, haltedReason: row?.haltedReason ?? null };
 }
@@ -93,14 +99,14 @@ export function onCallInfo(rotation: unknown, now: OnCallNow): OnCallInfo {
   };
 }
 
-async function readOnCall(ctx: RunbookContext): Promise<OnCallInfo> {
+async function readOnCall(ctx: RunbookDeps): Promise<OnCallInfo> {
   const at = ctx.clock.now();
   const [rotation, current] = await Promise.all([getRotation(ctx.db), whoIsOnCall(ctx.db, at)]);
   return onCallInfo(rotation, current);
 }
 
 /** The critical alerts' escalation policy in force (stored, or the env defaults). */
-async function readEscalation(ctx: RunbookContext): Promise<Pick<RunbookData, 'escalationAckSla' | 'escalationMaxRounds' | 'escalationSteps' | 'escalationSource'>> {
+async function readEscalation(ctx: RunbookDeps): Promise<Pick<RunbookData, 'escalationAckSla' | 'escalationMaxRounds' | 'escalationSteps' | 'escalationSource'>> {
   const policy = await loadPolicy(ctx.db, 'critical', ctx.config);
   return {
     escalationAckSla: formatDuration(policy.ackSlaMs),
@@ -110,7 +116,7 @@ async function readEscalation(ctx: RunbookContext): Promise<Pick<RunbookData, 'e
   };
 }
 
-export async function collectRunbookData(ctx: RunbookContext): Promise<RunbookData> {
+export async function collectRunbookData(ctx: RunbookDeps): Promise<RunbookData> {
   const [state, latest, oncall, escalation, release] = await Promise.all([
     readState(ctx),
     latestAuditRun(ctx.db),

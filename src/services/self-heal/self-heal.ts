@@ -4,17 +4,27 @@
 // the exchange answers again, then write saved kills and resync open orders and order intents
 // from the exchange (the reconcile the engine runs at start). Every action raises an alert.
 // It never lifts a halt: a halted bot stays halted whatever self-heal finds.
-import type { AppContext } from '../../app/context.js';
+import type { Config } from '../../config/env.js';
 import { pingDatabase } from '../../db/queries/ping.js';
 import { liveIntentsMark, unresolvedIntents } from '../../engine/ledger/intents.js';
 import { resolveIntents } from '../../engine/recovery.js';
+import type { ExchangeProvider } from '../../exchange/provider.js';
 import { readOnlyExchange } from '../../exchange/read-only.js';
 import { retry } from '../../retry.js';
-import { reconcile as reconcileLedger, type ReconcileReport } from '../reconcile/reconcile.js';
+import { reconcile as reconcileLedger, type ReconcileDeps, type ReconcileReport } from '../reconcile/reconcile.js';
 import { effectiveMode, getBotState, type Mode } from '../bot-state.js';
 import { describeError, sleep as realSleep, withDeadline } from '../kill/deadline.js';
 import { readPendingKills } from '../kill/pending-kill.js';
-import { replayPendingKills } from '../kill/replay-pending.js';
+import { replayPendingKills, type ReplayDeps } from '../kill/replay-pending.js';
+
+/**
+ * Self-heal: what writing a saved kill needs, what the engine's resync of intents and the ledger's
+ * reconciliation need, the exchanges it probes, and the arming and heartbeat limit it judges by.
+ */
+export type SelfHealDeps = ReplayDeps & Parameters<typeof resolveIntents>[0]['ctx'] & ReconcileDeps & {
+  exchanges: ExchangeProvider;
+  config: Pick<Config, 'IS_LIVE' | 'ENGINE_STALE_AFTER' | 'KILL_DB_TIMEOUT' | 'DATA_DIR'>;
+};
 
 export type HealCheck = 'database' | 'pending_kill' | 'exchange' | 'reconcile' | 'engine';
 
@@ -41,7 +51,7 @@ export interface SelfHealOptions {
   /** Resync open orders and intents even when the exchange answered at once (the CLI does). */
   alwaysResync?: boolean;
   /** The ledger-against-Kraken reconciliation run after a live resync (default: the reconcile service, read-only). */
-  reconcile?: (ctx: AppContext) => Promise<Pick<ReconcileReport, 'ok' | 'summaryLine' | 'reportFile'>>;
+  reconcile?: (ctx: SelfHealDeps) => Promise<Pick<ReconcileReport, 'ok' | 'summaryLine' | 'reportFile'>>;
   /**
    * Whether to probe the exchange now (default yes). The watchdog probes only in the worker that
    * trades: one Kraken key must not be used by several processes at once (nonces).
@@ -63,7 +73,7 @@ async function withBackoff<T>(what: () => Promise<T>, opts: Required<Pick<SelfHe
   }
 }
 
-async function alert(ctx: AppContext, action: HealAction): Promise<void> {
+async function alert(ctx: SelfHealDeps, action: HealAction): Promise<void> {
   if (action.status === 'ok' || action.status === 'skipped') return;
   await withDeadline(ctx.alerts.raise({
     source: 'self_heal', severity: action.status === 'failed' ? 'critical' : 'warning',
@@ -72,7 +82,7 @@ async function alert(ctx: AppContext, action: HealAction): Promise<void> {
   }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err) => ctx.logger.error({ err, action }, 'could not raise the self-heal alert'));
 }
 
-export async function selfHeal(ctx: AppContext, options: SelfHealOptions = {}): Promise<SelfHealResult> {
+export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {}): Promise<SelfHealResult> {
   const opts = { attempts: options.attempts ?? 5, baseDelayMs: options.baseDelayMs ?? 500, sleep: options.sleep ?? realSleep };
   const timeout = ctx.config.KILL_DB_TIMEOUT;
   const actions: HealAction[] = [];
@@ -156,7 +166,7 @@ export async function selfHeal(ctx: AppContext, options: SelfHealOptions = {}): 
       actions.push({ check: 'reconcile', status: 'skipped', detail: `${inFlight} live order(s) still in flight: reconciling waits until their fills are booked (the fill follower keeps asking Kraken)` });
       return;
     }
-    const run = options.reconcile ?? ((c: AppContext) => reconcileLedger(c, readOnlyExchange(c.exchanges.kraken()), { writeReport: true }));
+    const run = options.reconcile ?? ((c: SelfHealDeps) => reconcileLedger(c, readOnlyExchange(c.exchanges.kraken()), { writeReport: true }));
     try {
       const markBefore = await liveIntentsMark(ctx.db);
       const report = await run(ctx);

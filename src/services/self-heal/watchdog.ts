@@ -1,8 +1,10 @@
 // The running bot's self-heal watchdog: every WATCHDOG_INTERVAL it runs self-heal (database,
 // saved kill, exchange, engine heartbeat) — one run at a time, however long a backoff takes.
 // Like self-heal it alerts on every repair or failure and never lifts a halt.
-import type { AppContext } from '../../app/context.js';
-import { selfHeal, type HealAction, type SelfHealOptions, type SelfHealResult } from './self-heal.js';
+import type { Clock } from '../../clock.js';
+import type { Config } from '../../config/env.js';
+import type { Logger } from '../../logger.js';
+import { selfHeal, type HealAction, type SelfHealDeps, type SelfHealOptions, type SelfHealResult } from './self-heal.js';
 
 export interface Watchdog {
   /** One run (the timer calls it; tests call it). */
@@ -17,7 +19,10 @@ export interface WatchdogOptions extends SelfHealOptions {
   onEngineStale?: (action: HealAction) => void;
 }
 
-export function startWatchdog(ctx: AppContext, opts: WatchdogOptions = {}): Watchdog {
+/** The watchdog runs self-heal every WATCHDOG_INTERVAL. */
+export type WatchdogDeps = SelfHealDeps & { config: Pick<Config, 'WATCHDOG_INTERVAL'> };
+
+export function startWatchdog(ctx: WatchdogDeps, opts: WatchdogOptions = {}): Watchdog {
   let running: Promise<SelfHealResult | null> | null = null;
   const tick = () => {
     running ??= selfHeal(ctx, { attempts: 3, baseDelayMs: 1_000, ...opts })
@@ -52,7 +57,7 @@ export function startWatchdog(ctx: AppContext, opts: WatchdogOptions = {}): Watc
  * duplicate), so the process exits and its manager starts a fresh one, which resolves pending orders
  * against the exchange before trading. Kraken's dead man's switch stays armed over the gap.
  */
-export function exitForRestart(ctx: Pick<AppContext, 'logger'>, action: HealAction, exit: (code: number) => void = (code) => process.exit(code)): void {
+export function exitForRestart(ctx: { logger: Logger }, action: HealAction, exit: (code: number) => void = (code) => process.exit(code)): void {
   ctx.logger.fatal({ action }, `engine heartbeat stale (${action.detail}); exiting so the process manager restarts the worker`);
   // Give the log line (and the alert raised just before) a moment to leave the process.
   setTimeout(() => exit(ENGINE_STALE_EXIT_CODE), 500).unref?.();
@@ -68,7 +73,7 @@ export const ENGINE_STALE_EXIT_CODE = 70;
  * run's until the engine has started), so a slow start cannot become a restart loop.
  */
 export function staleEngineHandler(
-  ctx: Pick<AppContext, 'config' | 'clock' | 'logger'>,
+  ctx: { config: Pick<Config, 'ENGINE_STALE_ACTION' | 'ENGINE_STALE_AFTER'>; clock: Clock; logger: Logger },
   opts: { role: string; runsEngine: () => boolean; startedAt: Date; exit?: (code: number) => void },
 ): ((action: HealAction) => void) | undefined {
   const configured = ctx.config.ENGINE_STALE_ACTION;

@@ -3,9 +3,11 @@
 // claim. The winner posts and marks the row posted. A failed post leaves the row unposted with a
 // short lease; when the lease runs out, a retry sweep (any replica, FOR UPDATE SKIP LOCKED) claims
 // it again, so a summary is retried until it is posted and never posted twice by two replicas.
-import { and, eq, isNull, lt, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.js';
-import { scheduledReports, type ScheduledReport } from '../../db/schema/index.js';
+// This file names the periods; the claims' statements are in src/db/queries/stats-reports.ts.
+
+export {
+  claimReport, claimStaleReports, hasReportBefore, markReportFailed, markReportPosted,
+} from '../../db/queries/stats-reports.js';
 
 export type ReportKind = 'daily' | 'weekly';
 
@@ -49,54 +51,4 @@ export function reportPeriod(kind: ReportKind, firedAt: Date, timeZone: string):
     ? `${local.y}-${String(local.m).padStart(2, '0')}-${String(local.d).padStart(2, '0')}`
     : isoWeek(local);
   return { kind, key, from: new Date(to.getTime() - (kind === 'daily' ? DAY : 7 * DAY)), to };
-}
-
-/** Inserts the period's row for this replica; null when another replica already holds it. */
-export async function claimReport(db: Db, opts: { period: ReportPeriod; replica: string; now: Date; leaseMs: number }): Promise<ScheduledReport | null> {
-  const rows = await db
-    .insert(scheduledReports)
-    .values({
-      kind: opts.period.kind, periodKey: opts.period.key, periodFrom: opts.period.from, periodTo: opts.period.to,
-      claimedBy: opts.replica, claimedAt: opts.now, leaseUntil: new Date(opts.now.getTime() + opts.leaseMs),
-    })
-    .onConflictDoNothing({ target: [scheduledReports.kind, scheduledReports.periodKey] })
-    .returning();
-  return rows[0] ?? null;
-}
-
-/** Claims unposted reports whose lease ran out (a failed post, or a replica that died mid-post). */
-export async function claimStaleReports(db: Db, opts: { replica: string; now: Date; leaseMs: number; maxAttempts: number }): Promise<ScheduledReport[]> {
-  return db
-    .update(scheduledReports)
-    .set({
-      claimedBy: opts.replica, claimedAt: opts.now, leaseUntil: new Date(opts.now.getTime() + opts.leaseMs),
-      attempts: sql`${scheduledReports.attempts} + 1`,
-    })
-    .where(sql`${scheduledReports.id} in (
-      select id from scheduled_reports
-      where posted_at is null and lease_until < ${opts.now.toISOString()}::timestamptz and attempts < ${opts.maxAttempts}
-      order by id limit 10 for update skip locked)`)
-    .returning();
-}
-
-export async function markReportPosted(db: Db, opts: { id: number; replica: string; now: Date; slackTs: string | null }): Promise<void> {
-  await db
-    .update(scheduledReports)
-    .set({ postedAt: opts.now, slackTs: opts.slackTs, lastError: null })
-    .where(and(eq(scheduledReports.id, opts.id), eq(scheduledReports.claimedBy, opts.replica), isNull(scheduledReports.postedAt)));
-}
-
-/** Records why the post failed and when the retry sweep may take the report again. */
-export async function markReportFailed(db: Db, opts: { id: number; replica: string; error: string; retryAt: Date }): Promise<void> {
-  await db
-    .update(scheduledReports)
-    .set({ lastError: opts.error.slice(0, 500), leaseUntil: opts.retryAt })
-    .where(and(eq(scheduledReports.id, opts.id), eq(scheduledReports.claimedBy, opts.replica), isNull(scheduledReports.postedAt)));
-}
-
-/** Whether a summary of this kind was claimed for a period that ended before `at`. */
-export async function hasReportBefore(db: Db, kind: ReportKind, at: Date): Promise<boolean> {
-  const rows = await db.select({ id: scheduledReports.id }).from(scheduledReports)
-    .where(and(eq(scheduledReports.kind, kind), lt(scheduledReports.periodTo, at))).limit(1);
-  return rows.length > 0;
 }

@@ -11,7 +11,8 @@
 //   - fills of the bot's own order that the ledger lacks: recorded through the order's own ledger path;
 //   - a ledger fill that disagrees with Kraken, or that Kraken does not have: refused (correct by hand).
 import type { AppContext } from '../../../app/context.js';
-import { orderIntents, type OrderIntent } from '../../../db/schema/index.js';
+import { deletePendingIntent, insertIntent, intentById as readIntent } from '../../../db/queries/reconcile-ledger.js';
+import type { OrderIntent } from '../../../db/schema/index.js';
 import { markIntent } from '../../../engine/ledger/intents.js';
 import { openTrades } from '../../../engine/ledger/trades.js';
 import { recordOrder } from '../../../engine/order-executor.js';
@@ -19,7 +20,6 @@ import { Portfolio } from '../../../engine/portfolio.js';
 import { AppError } from '../../../errors.js';
 import type { Exchange, ExchangeTrade, OrderState } from '../../../exchange/types.js';
 import { Dec } from '../../../decimal.js';
-import { and, eq } from 'drizzle-orm';
 import type { Difference } from './differences.js';
 import { runReconciliation, type ReconciliationRun } from './run.js';
 
@@ -97,7 +97,7 @@ export async function adoptFromKraken(ctx: AppContext, txid: string, opts: { act
       await recordOrder({ ctx, portfolio }, intent, order, { cashSettled: true });
     } catch (err) {
       // An external intent left pending would be looked up on Kraken by a client order id it never had.
-      if (created !== null) await ctx.db.delete(orderIntents).where(and(eq(orderIntents.id, created), eq(orderIntents.status, 'pending')));
+      if (created !== null) await deletePendingIntent(ctx.db, created);
       throw err;
     }
     adopted.push(`${trades.length} Kraken fill(s) of order ${orderId} recorded in the ledger under intent #${intent.id} (${trades.map((t) => t.id).join(', ')})`);
@@ -114,7 +114,7 @@ export async function adoptFromKraken(ctx: AppContext, txid: string, opts: { act
 }
 
 async function intentById(ctx: AppContext, id: number): Promise<OrderIntent> {
-  const [row] = await ctx.db.select().from(orderIntents).where(eq(orderIntents.id, id));
+  const row = await readIntent(ctx.db, id);
   if (!row) throw new AppError('internal', 'intent_missing', `Order intent #${id} vanished while adopting.`);
   return row;
 }
@@ -130,12 +130,11 @@ async function refuseSellBesidePositions(ctx: AppContext, d: Difference): Promis
 
 async function insertExternalIntent(ctx: AppContext, actor: string, d: Difference, p: { clientOrderId: string; status: OrderIntent['status']; quantity: string }): Promise<OrderIntent> {
   const now = ctx.clock.now();
-  const [row] = await ctx.db.insert(orderIntents).values({
+  return insertIntent(ctx.db, {
     clientOrderId: p.clientOrderId, mode: 'live', feed: 'kraken', strategy: EXTERNAL_STRATEGY, symbol: d.symbol, side: d.side,
     purpose: d.side === 'buy' ? 'entry' : 'exit', type: 'limit', quantity: p.quantity, limitPrice: null, status: p.status,
     exchangeOrderId: d.orderId, tradeId: null, error: `adopted by ${actor}`, createdAt: now, updatedAt: now,
-  }).returning();
-  return row!;
+  });
 }
 
 /** Trades as the ledger path expects them: each carries the order's txid. */

@@ -4,9 +4,10 @@
 // ledger. Nothing unexplained: reconciled_through advances and a halt this reconciliation placed is
 // lifted. Anything unexplained fails closed: reconciliation_blocked with the differences, halted with
 // reason "reconciliation", and a critical alert listing them. Read-only on Kraken.
-import { and, eq, inArray, min, or, sql } from 'drizzle-orm';
 import type { AppContext } from '../../../app/context.js';
-import { botState, fills, orderIntents, type BotState } from '../../../db/schema/index.js';
+import { earliestLiveIntentAt, liveFillsSinceOrOf, liveIntentsFor } from '../../../db/queries/reconcile-ledger.js';
+import { haltLiveAndBlock, liftHaltPlacedBy, markReconciledThrough, markReconciliationBlocked, placeHaltIfRunning } from '../../../db/queries/reconcile-state.js';
+import type { BotState } from '../../../db/schema/index.js';
 import { resolveIntents, type ResolutionReport } from '../../../engine/recovery.js';
 import { AppError } from '../../../errors.js';
 import type { Exchange, ExchangeTrade, OrderState } from '../../../exchange/types.js';
@@ -52,27 +53,8 @@ export interface ReconciliationRun {
   observed: { openOrders: OrderState[]; trades: ExchangeTrade[] };
 }
 
-async function earliestLiveIntentAt(ctx: Pick<AppContext, 'db'>): Promise<Date | null> {
-  const [row] = await ctx.db.select({ first: min(orderIntents.createdAt) }).from(orderIntents).where(eq(orderIntents.mode, 'live'));
-  return row?.first ?? null;
-}
-
-async function intentsFor(ctx: Pick<AppContext, 'db'>, txids: string[], clientIds: string[]): Promise<IntentView[]> {
-  const conds = [];
-  if (txids.length > 0) conds.push(inArray(orderIntents.exchangeOrderId, txids));
-  if (clientIds.length > 0) conds.push(inArray(orderIntents.clientOrderId, clientIds));
-  if (conds.length === 0) return [];
-  return ctx.db.select({
-    id: orderIntents.id, clientOrderId: orderIntents.clientOrderId, exchangeOrderId: orderIntents.exchangeOrderId, status: orderIntents.status,
-    symbol: orderIntents.symbol, side: orderIntents.side, purpose: orderIntents.purpose,
-  }).from(orderIntents).where(and(eq(orderIntents.mode, 'live'), or(...conds)));
-}
-
 async function fillsFor(ctx: Pick<AppContext, 'db'>, since: Date, tradeIds: string[], orderIds: string[]): Promise<LedgerFill[]> {
-  const conds = [sql`${fills.filledAt} > ${since.toISOString()}::timestamptz`];
-  if (tradeIds.length > 0) conds.push(inArray(fills.exchangeTradeId, tradeIds));
-  if (orderIds.length > 0) conds.push(inArray(fills.exchangeOrderId, orderIds));
-  const rows = await ctx.db.select().from(fills).where(and(eq(fills.mode, 'live'), or(...conds)));
+  const rows = await liveFillsSinceOrOf(ctx.db, since, tradeIds, orderIds);
   return rows.map((r) => ({
     id: r.id, clientOrderId: r.clientOrderId, exchangeTradeId: r.exchangeTradeId, exchangeOrderId: r.exchangeOrderId,
     symbol: r.symbol, side: r.side, quantity: r.quantity, price: r.price, fee: r.fee, filledAtMs: r.filledAt.getTime(),
@@ -98,13 +80,13 @@ export async function runReconciliation(
   }
   const before = await getBotState(ctx.db);
   const startedAt = ctx.clock.now();
-  const since = before.reconciledThrough ?? (await earliestLiveIntentAt(ctx)) ?? startedAt;
+  const since = before.reconciledThrough ?? (await earliestLiveIntentAt(ctx.db)) ?? startedAt;
   const openOrders = await exchange.fetchOpenOrders();
   const { trades } = await fetchAllTrades(exchange, { since: new Date(since.getTime() - OVERLAP_MS) });
   const orderIds = [...new Set([...openOrders.map((o) => o.exchangeOrderId), ...trades.map((t) => t.orderId)])];
   const clientIds = openOrders.map((o) => o.clientOrderId).filter((c) => c !== '');
   const [intents, ledger] = await Promise.all([
-    intentsFor(ctx, orderIds, clientIds),
+    liveIntentsFor(ctx.db, orderIds, clientIds) satisfies Promise<IntentView[]>,
     fillsFor(ctx, since, trades.map((t) => t.id), trades.map((t) => t.orderId)),
   ]);
   const differences = compareWithKraken({ openOrders, trades, intents, fills: ledger });
@@ -145,13 +127,8 @@ export async function runReconciliation(
 async function recordPassed(ctx: AppContext, through: Date): Promise<boolean> {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
-    await tx.update(botState).set({
-      reconciledThrough: sql`greatest(coalesce(${botState.reconciledThrough}, ${through.toISOString()}::timestamptz), ${through.toISOString()}::timestamptz)`,
-      reconciliationBlocked: false, reconciliationDetails: null, version: sql`${botState.version} + 1`, updatedAt: now,
-    }).where(eq(botState.id, 1));
-    const lifted = await tx.update(botState).set({ halted: false, haltedReason: null, haltedAt: null, haltedBy: null, version: sql`${botState.version} + 1`, updatedAt: now })
-      .where(and(eq(botState.id, 1), eq(botState.halted, true), eq(botState.haltedBy, RECONCILIATION_ACTOR))).returning({ id: botState.id });
-    return lifted.length > 0;
+    await markReconciledThrough(tx, through, now);
+    return liftHaltPlacedBy(tx, RECONCILIATION_ACTOR, now);
   });
 }
 
@@ -159,13 +136,8 @@ async function recordPassed(ctx: AppContext, through: Date): Promise<boolean> {
 async function recordBlocked(ctx: AppContext, details: ReconciliationDetails): Promise<boolean> {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
-    await tx.update(botState).set({
-      reconciliationBlocked: true, reconciliationDetails: details as unknown as Record<string, unknown>, version: sql`${botState.version} + 1`, updatedAt: now,
-    }).where(eq(botState.id, 1));
-    const placed = await tx.update(botState).set({
-      halted: true, haltedReason: RECONCILIATION_REASON, haltedBy: RECONCILIATION_ACTOR, haltedAt: now, version: sql`${botState.version} + 1`, updatedAt: now,
-    }).where(and(eq(botState.id, 1), eq(botState.halted, false))).returning({ id: botState.id });
-    return placed.length > 0;
+    await markReconciliationBlocked(tx, details as unknown as Record<string, unknown>, now);
+    return placeHaltIfRunning(tx, { reason: RECONCILIATION_REASON, actor: RECONCILIATION_ACTOR, now });
   });
 }
 
@@ -177,9 +149,7 @@ async function recordBlocked(ctx: AppContext, details: ReconciliationDetails): P
 export async function haltForTakeover(ctx: AppContext, takenOverFrom: string): Promise<BotState | null> {
   const now = ctx.clock.now();
   const details: ReconciliationDetails = { at: now.toISOString(), cause: 'takeover', since: now.toISOString(), pending: true, takenOverFrom, differences: [] };
-  const [row] = await ctx.db.update(botState).set({
-    halted: true, haltedReason: RECONCILIATION_REASON, haltedBy: RECONCILIATION_ACTOR, haltedAt: now,
-    reconciliationBlocked: true, reconciliationDetails: details as unknown as Record<string, unknown>, version: sql`${botState.version} + 1`, updatedAt: now,
-  }).where(and(eq(botState.id, 1), eq(botState.mode, 'live'), eq(botState.halted, false))).returning();
-  return row ?? null;
+  return haltLiveAndBlock(ctx.db, {
+    reason: RECONCILIATION_REASON, actor: RECONCILIATION_ACTOR, now, details: details as unknown as Record<string, unknown>,
+  });
 }

@@ -1,9 +1,9 @@
 // Owns reading the reconciliation's standing from bot_state (domain/reconciliation-standing.ts
 // says what it means). Read-only.
-import type { AppContext } from '../../../app/context.js';
+import type { Db } from '../../../db/client.js';
 import { standingOf, type ReconciliationStanding } from '../../../domain/reconciliation-standing.js';
 import { getBotState } from '../../bot-state.js';
 
-export async function readReconciliationStanding(ctx: Pick<AppContext, 'db'>): Promise<ReconciliationStanding> {
+export async function readReconciliationStanding(ctx: { db: Db }): Promise<ReconciliationStanding> {
   return standingOf(await getBotState(ctx.db));
 }

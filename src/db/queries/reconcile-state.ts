@@ -1,0 +1,45 @@
+// Owns the SQL of the reconciliation's standing in bot_state: advancing reconciled_through and
+// clearing the block, recording a block with its differences, and placing or lifting the halt that
+// only reconciliation's own actor may lift. Each write bumps the row's version.
+import { and, eq, sql } from 'drizzle-orm';
+import type { Db } from '../client.js';
+import { botState, type BotState } from '../schema/index.js';
+
+/** Moves reconciled_through forward to `through` (never back) and clears the block. */
+export async function markReconciledThrough(db: Db, through: Date, now: Date): Promise<void> {
+  await db.update(botState).set({
+    reconciledThrough: sql`greatest(coalesce(${botState.reconciledThrough}, ${through.toISOString()}::timestamptz), ${through.toISOString()}::timestamptz)`,
+    reconciliationBlocked: false, reconciliationDetails: null, version: sql`${botState.version} + 1`, updatedAt: now,
+  }).where(eq(botState.id, 1));
+}
+
+/** Lifts the halt only if `actor` placed it; whether it did. */
+export async function liftHaltPlacedBy(db: Db, actor: string, now: Date): Promise<boolean> {
+  const lifted = await db.update(botState).set({ halted: false, haltedReason: null, haltedAt: null, haltedBy: null, version: sql`${botState.version} + 1`, updatedAt: now })
+    .where(and(eq(botState.id, 1), eq(botState.halted, true), eq(botState.haltedBy, actor))).returning({ id: botState.id });
+  return lifted.length > 0;
+}
+
+/** Marks reconciliation blocked with these details. */
+export async function markReconciliationBlocked(db: Db, details: Record<string, unknown>, now: Date): Promise<void> {
+  await db.update(botState).set({
+    reconciliationBlocked: true, reconciliationDetails: details, version: sql`${botState.version} + 1`, updatedAt: now,
+  }).where(eq(botState.id, 1));
+}
+
+/** Halts unless something already halted the bot; whether this placed the halt. */
+export async function placeHaltIfRunning(db: Db, halt: { reason: string; actor: string; now: Date }): Promise<boolean> {
+  const placed = await db.update(botState).set({
+    halted: true, haltedReason: halt.reason, haltedBy: halt.actor, haltedAt: halt.now, version: sql`${botState.version} + 1`, updatedAt: halt.now,
+  }).where(and(eq(botState.id, 1), eq(botState.halted, false))).returning({ id: botState.id });
+  return placed.length > 0;
+}
+
+/** Halts and blocks in one statement, only while the row asks for live and nothing halted it; the row written, or null. */
+export async function haltLiveAndBlock(db: Db, halt: { reason: string; actor: string; now: Date; details: Record<string, unknown> }): Promise<BotState | null> {
+  const [row] = await db.update(botState).set({
+    halted: true, haltedReason: halt.reason, haltedBy: halt.actor, haltedAt: halt.now,
+    reconciliationBlocked: true, reconciliationDetails: halt.details, version: sql`${botState.version} + 1`, updatedAt: halt.now,
+  }).where(and(eq(botState.id, 1), eq(botState.mode, 'live'), eq(botState.halted, false))).returning();
+  return row ?? null;
+}

@@ -1,0 +1,61 @@
+// The paper/LIVE badge's read of bot_state (src/services/badge-state.ts) is shared by the replies
+// that ask for it together, and a read never answers a reply that asked after it left: a request's
+// own write (a /pause, then its reply) always shows in its badge.
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { readBadgeState } from '../../src/services/badge-state.js';
+import { updateBotState } from '../../src/services/bot-state.js';
+import { silentLogger } from '../../src/logger.js';
+import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
+
+// Each read is counted; `hold` keeps a read's answer back after it was read (a slow round trip).
+const reads = vi.hoisted(() => ({ count: 0, answered: 0, hold: undefined as Promise<void> | undefined }));
+vi.mock('../../src/services/bot-state.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/services/bot-state.js')>();
+  return {
+    ...real,
+    getBotState: async (db: Parameters<typeof real.getBotState>[0]) => {
+      reads.count += 1;
+      const state = await real.getBotState(db);
+      reads.answered += 1;
+      if (reads.hold) await reads.hold;
+      return state;
+    },
+  };
+});
+
+describe('the badge read', () => {
+  let database: TestDatabase;
+  const clock = { now: () => new Date('2026-03-01T10:00:00Z') };
+  const deps = () => ({ db: database.db, config: { KILL_DB_TIMEOUT: 3_000, IS_LIVE: false }, logger: silentLogger() });
+
+  beforeAll(async () => {
+    database = await createPostgresTestDb();
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+  beforeEach(async () => {
+    await updateBotState(database.db, clock as never, { halted: false, entriesPaused: false });
+    Object.assign(reads, { count: 0, answered: 0, hold: undefined });
+  });
+
+  it('is one read for the replies that ask together', async () => {
+    const badges = await Promise.all(Array.from({ length: 20 }, () => readBadgeState(deps())));
+    expect(badges.every((b) => b.mode === 'paper' && !b.halted)).toBe(true);
+    // The first caller's read, and one more shared by the nineteen who asked while it was on its way.
+    expect(reads.count).toBe(2);
+  });
+
+  it('shows a write made after a read already on its way left', async () => {
+    let release = () => {};
+    reads.hold = new Promise<void>((resolve) => (release = resolve));
+    const before = readBadgeState(deps());
+    await vi.waitFor(() => expect(reads.answered).toBe(1));
+    // The first read has its row (not halted) and is still on its way back; the halt is written now.
+    await updateBotState(database.db, clock as never, { halted: true, haltedReason: 'test' });
+    const after = readBadgeState(deps());
+    release();
+    expect(await before).toMatchObject({ halted: false });
+    expect(await after).toMatchObject({ halted: true, tradingState: 'halted' });
+  });
+});

@@ -1,0 +1,58 @@
+// Equity snapshots: a full batch is written while the engine goes on, one write at a time; a write
+// that fails loses nothing (its rows are written by the next one, in order, once) and its error
+// reaches the engine; flush waits until every queued row is committed.
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { execute, type Database } from '../../src/db/client.js';
+import { SnapshotWriter, type SnapshotRow } from '../../src/engine/ledger/snapshots.js';
+import { createTestDb, type DbKind } from '../support/db.js';
+
+describe.each<DbKind>(['postgres', 'pglite'])('equity snapshot writes, on %s', (kind) => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await createTestDb(kind);
+  }, 60_000);
+  afterAll(async () => {
+    await database?.close();
+  });
+  beforeEach(async () => {
+    await execute(database.db, sql`drop trigger if exists refuse_snapshots on equity_snapshots`);
+    await execute(database.db, sql`truncate equity_snapshots restart identity`);
+  });
+
+  const start = Date.parse('2025-01-01T00:00:00Z');
+  const row = (i: number): SnapshotRow => ({
+    mode: 'paper', feed: 'replay', at: new Date(start + i * 60_000), equity: String(10_000 + i), cash: '10000', peakEquity: String(10_000 + i), drawdownPct: '0.000000',
+  });
+  const queue = (writer: SnapshotWriter, from: number, to: number) => {
+    for (let i = from; i < to; i++) writer.offer(new Date(start + i * 60_000), () => row(i));
+  };
+  const stored = async () => (await execute<{ n: number; first: string; last: string; distinct_at: number }>(database.db, sql`
+    select count(*)::int as n, min(equity)::int::text as first, max(equity)::int::text as last, count(distinct at)::int as distinct_at from equity_snapshots`))[0]!;
+
+  it('starts a full batch without waiting for it, and flush waits for it and the rest', async () => {
+    const writer = new SnapshotWriter(database.db, 60_000);
+    queue(writer, 0, 2_005);
+    expect(writer.flushIfFull()).toBeUndefined();
+    expect(writer.pendingCount).toBe(5);
+    await writer.flush();
+    expect(writer.pendingCount).toBe(0);
+    expect(await stored()).toEqual({ n: 2_005, first: '10000', last: '12004', distinct_at: 2_005 });
+  });
+
+  it('keeps the rows of a failed write, throws its error to the engine once, and writes them with the next', async () => {
+    await execute(database.db, sql`create or replace function refuse_snapshots() returns trigger language plpgsql as $$ begin raise exception 'snapshots refused by the test'; end $$`);
+    await execute(database.db, sql`create trigger refuse_snapshots before insert on equity_snapshots for each row execute function refuse_snapshots()`);
+    const writer = new SnapshotWriter(database.db, 60_000);
+    queue(writer, 0, 2_000);
+    writer.flushIfFull();
+    queue(writer, 2_000, 2_003);
+    const failed = await writer.flush().then(() => null, (err: Error & { cause?: Error }) => `${err.message} ${err.cause?.message ?? ''}`);
+    expect(failed).toContain('snapshots refused by the test');
+    expect(writer.pendingCount).toBe(2_003);
+    await execute(database.db, sql`drop trigger refuse_snapshots on equity_snapshots`);
+    expect(() => writer.flushIfFull()).not.toThrow();
+    await writer.flush();
+    expect(await stored()).toEqual({ n: 2_003, first: '10000', last: '12002', distinct_at: 2_003 });
+  });
+});

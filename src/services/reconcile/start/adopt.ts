@@ -10,7 +10,6 @@
 //     bot holds positions in that pair;
 //   - fills of the bot's own order that the ledger lacks: recorded through the order's own ledger path;
 //   - a ledger fill that disagrees with Kraken, or that Kraken does not have: refused (correct by hand).
-import type { AppContext } from '../../../app/context.js';
 import { deletePendingIntent, insertIntent, intentById as readIntent } from '../../../db/queries/reconcile-ledger.js';
 import type { OrderIntent } from '../../../db/schema/index.js';
 import { markIntent } from '../../../engine/ledger/intents.js';
@@ -21,7 +20,7 @@ import { AppError } from '../../../errors.js';
 import type { Exchange, ExchangeTrade, OrderState } from '../../../exchange/types.js';
 import { Dec } from '../../../decimal.js';
 import type { Difference } from './differences.js';
-import { runReconciliation, type ReconciliationRun } from './run.js';
+import { runReconciliation, type ReconciliationDeps, type ReconciliationRun } from './run.js';
 
 export const EXTERNAL_STRATEGY = 'external';
 
@@ -37,7 +36,7 @@ export interface AdoptResult {
 
 const refuse = (code: string, message: string, hint?: string) => new AppError('conflict', code, message, hint ? { hint } : {});
 
-export async function adoptFromKraken(ctx: AppContext, txid: string, opts: { actor: string; exchange?: Exchange }): Promise<AdoptResult> {
+export async function adoptFromKraken(ctx: ReconciliationDeps, txid: string, opts: { actor: string; exchange?: Exchange }): Promise<AdoptResult> {
   const exchange = opts.exchange ?? ctx.exchanges.kraken();
   const actor = opts.actor;
   const fresh = await runReconciliation(ctx, { cause: 'operator', exchange });
@@ -113,13 +112,13 @@ export async function adoptFromKraken(ctx: AppContext, txid: string, opts: { act
   };
 }
 
-async function intentById(ctx: AppContext, id: number): Promise<OrderIntent> {
+async function intentById(ctx: Pick<ReconciliationDeps, 'db'>, id: number): Promise<OrderIntent> {
   const row = await readIntent(ctx.db, id);
   if (!row) throw new AppError('internal', 'intent_missing', `Order intent #${id} vanished while adopting.`);
   return row;
 }
 
-async function refuseSellBesidePositions(ctx: AppContext, d: Difference): Promise<void> {
+async function refuseSellBesidePositions(ctx: Pick<ReconciliationDeps, 'db'>, d: Difference): Promise<void> {
   if (d.side !== 'sell') return;
   const held = (await openTrades(ctx.db, 'live')).filter((t) => t.symbol === d.symbol);
   if (held.length > 0) {
@@ -128,7 +127,7 @@ async function refuseSellBesidePositions(ctx: AppContext, d: Difference): Promis
   }
 }
 
-async function insertExternalIntent(ctx: AppContext, actor: string, d: Difference, p: { clientOrderId: string; status: OrderIntent['status']; quantity: string }): Promise<OrderIntent> {
+async function insertExternalIntent(ctx: Pick<ReconciliationDeps, 'db' | 'clock'>, actor: string, d: Difference, p: { clientOrderId: string; status: OrderIntent['status']; quantity: string }): Promise<OrderIntent> {
   const now = ctx.clock.now();
   return insertIntent(ctx.db, {
     clientOrderId: p.clientOrderId, mode: 'live', feed: 'kraken', strategy: EXTERNAL_STRATEGY, symbol: d.symbol, side: d.side,

@@ -1,7 +1,6 @@
 // Owns `ctb reconcile cancel <txid>` in a process with the Kraken key (the CLI's, or the engine's for a
 // request): cancel the order on Kraken, confirm it is no longer open, and — when reconciliation is
 // blocked — reconcile again, so a block whose last difference this was lifts at once.
-import type { AppContext } from '../../../app/context.js';
 import type { EngineRequest } from '../../../db/schema/index.js';
 import type { Exchange } from '../../../exchange/types.js';
 import { getBotState } from '../../bot-state.js';
@@ -9,9 +8,9 @@ import type { EngineRequestHandler, HandlerOutcome } from '../../engine-requests
 import { describeError } from '../../kill/deadline.js';
 import { cancelKrakenOrder, parseKrakenId } from '../cancel-order.js';
 import { adoptFromKraken } from './adopt.js';
-import { runReconciliation } from './run.js';
+import { runReconciliation, type ReconciliationDeps } from './run.js';
 
-export async function cancelAndRecheck(ctx: AppContext, txid: string, exchange: Exchange = ctx.exchanges.kraken()): Promise<HandlerOutcome> {
+export async function cancelAndRecheck(ctx: ReconciliationDeps, txid: string, exchange: Exchange = ctx.exchanges.kraken()): Promise<HandlerOutcome> {
   const outcome = await cancelKrakenOrder(exchange, txid);
   const details: Record<string, unknown> = { txid, cancelled: outcome.cancelled, gone: outcome.gone };
   if (!outcome.ok || !(await getBotState(ctx.db)).reconciliationBlocked) return { ok: outcome.ok, summary: outcome.summary, details };
@@ -29,11 +28,11 @@ export async function cancelAndRecheck(ctx: AppContext, txid: string, exchange: 
 }
 
 /** The engine request `cancel_order` ({ txid }): for a process without the Kraken key. */
-export const cancelOrderHandler = (ctx: AppContext): EngineRequestHandler => async (request: EngineRequest) =>
+export const cancelOrderHandler = (ctx: ReconciliationDeps): EngineRequestHandler => async (request: EngineRequest) =>
   cancelAndRecheck(ctx, parseKrakenId(request.params['txid']));
 
 /** The engine request `adopt_order` ({ txid }): for a process without the Kraken key. */
-export const adoptOrderHandler = (ctx: AppContext): EngineRequestHandler => async (request: EngineRequest) => {
+export const adoptOrderHandler = (ctx: ReconciliationDeps): EngineRequestHandler => async (request: EngineRequest) => {
   const r = await adoptFromKraken(ctx, parseKrakenId(request.params['txid']), { actor: request.requestedBy });
   return { ok: r.ok, summary: r.summary, details: { adopted: r.adopted, after: r.after } };
 };

@@ -5,13 +5,15 @@
 // when an operator resolved something (bot_state changed). Only in an
 // armed process (IS_LIVE with Kraken keys); paper needs no reconciliation. Runs under the order lock,
 // so no order of this process is in flight while Kraken and the ledger are compared.
-import type { AppContext } from '../../../app/context.js';
+import type { Config } from '../../../config/env.js';
+import type { Database } from '../../../db/client.js';
+import type { JobRegistry } from '../../../jobs/registry.js';
 import type { BotState } from '../../../db/schema/index.js';
 import { withOrderLock } from '../../../engine/order-lock.js';
 import type { Mode } from '../../bot-state.js';
 import { getBotState } from '../../bot-state.js';
 import { describeError, withDeadline } from '../../kill/deadline.js';
-import { haltForTakeover, runReconciliation, type ReconciliationCause, type ReconciliationRun } from './run.js';
+import { haltForTakeover, runReconciliation, type ReconciliationCause, type ReconciliationDeps, type ReconciliationRun } from './run.js';
 
 export type GateStatus =
   /** Not armed, or the database asks for paper: nothing to reconcile. */
@@ -36,7 +38,13 @@ export interface ReconciliationMonitor {
   stop(): Promise<void>;
 }
 
-export function createReconciliationMonitor(ctx: AppContext, opts: { tickMs?: number; probeMs?: number; timer?: boolean } = {}): ReconciliationMonitor {
+/** What the monitor needs: what a reconciliation needs, the database handle for the order lock, and its own settings. */
+export type ReconciliationMonitorDeps = ReconciliationDeps & {
+  database: Database;
+  config: Pick<Config, 'IS_LIVE' | 'RECONCILE_PROBE_INTERVAL' | 'KILL_DB_TIMEOUT'>;
+};
+
+export function createReconciliationMonitor(ctx: ReconciliationMonitorDeps, opts: { tickMs?: number; probeMs?: number; timer?: boolean } = {}): ReconciliationMonitor {
   const armed = ctx.config.IS_LIVE && ctx.exchanges.hasKrakenKeys();
   const probeMs = opts.probeMs ?? ctx.config.RECONCILE_PROBE_INTERVAL;
   let status: GateStatus = armed ? 'pending' : 'not_needed';
@@ -156,12 +164,12 @@ export function createReconciliationMonitor(ctx: AppContext, opts: { tickMs?: nu
 const monitors = new WeakMap<object, ReconciliationMonitor>();
 
 /** The engine feature registers its monitor so /healthz can say whether live trading waits for it. */
-export function setReconciliationMonitor(ctx: Pick<AppContext, 'jobs'>, monitor: ReconciliationMonitor | null): void {
+export function setReconciliationMonitor(ctx: { jobs: JobRegistry }, monitor: ReconciliationMonitor | null): void {
   if (monitor) monitors.set(ctx.jobs, monitor);
   else monitors.delete(ctx.jobs);
 }
 
 /** This process's gate, when it runs the engine; undefined otherwise. */
-export function reconciliationGate(ctx: Pick<AppContext, 'jobs'>): GateStatus | undefined {
+export function reconciliationGate(ctx: { jobs: JobRegistry }): GateStatus | undefined {
   return monitors.get(ctx.jobs)?.status();
 }

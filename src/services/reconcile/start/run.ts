@@ -4,11 +4,14 @@
 // ledger. Nothing unexplained: reconciled_through advances and a halt this reconciliation placed is
 // lifted. Anything unexplained fails closed: reconciliation_blocked with the differences, halted with
 // reason "reconciliation", and a critical alert listing them. Read-only on Kraken.
-import type { AppContext } from '../../../app/context.js';
+import type { Clock } from '../../../clock.js';
+import type { Db } from '../../../db/client.js';
 import { earliestLiveIntentAt, liveFillsSinceOrOf, liveIntentsFor } from '../../../db/queries/reconcile-ledger.js';
 import { haltLiveAndBlock, liftHaltPlacedBy, markReconciledThrough, markReconciliationBlocked, placeHaltIfRunning } from '../../../db/queries/reconcile-state.js';
 import type { BotState } from '../../../db/schema/index.js';
+import type { RecordOrderDeps } from '../../../engine/order-executor.js';
 import { resolveIntents, type ResolutionReport } from '../../../engine/recovery.js';
+import type { ExchangeProvider } from '../../../exchange/provider.js';
 import { AppError } from '../../../errors.js';
 import type { Exchange, ExchangeTrade, OrderState } from '../../../exchange/types.js';
 import { getBotState } from '../../bot-state.js';
@@ -23,6 +26,9 @@ export const RECONCILIATION_REASON = 'reconciliation';
 const SETTLE_MS = 60_000;
 /** Kraken's `start` is exclusive and in seconds: look a little before the reconciled point. */
 const OVERLAP_MS = 60_000;
+
+/** What a reconciliation needs: the order path's ports (pending intents are resolved through it first) and Kraken. */
+export type ReconciliationDeps = RecordOrderDeps & { exchanges: ExchangeProvider };
 
 export type ReconciliationCause = 'start' | 'takeover' | 'reconnect' | 'mode_live' | 'operator' | 'retry';
 
@@ -53,7 +59,7 @@ export interface ReconciliationRun {
   observed: { openOrders: OrderState[]; trades: ExchangeTrade[] };
 }
 
-async function fillsFor(ctx: Pick<AppContext, 'db'>, since: Date, tradeIds: string[], orderIds: string[]): Promise<LedgerFill[]> {
+async function fillsFor(ctx: { db: Db }, since: Date, tradeIds: string[], orderIds: string[]): Promise<LedgerFill[]> {
   const rows = await liveFillsSinceOrOf(ctx.db, since, tradeIds, orderIds);
   return rows.map((r) => ({
     id: r.id, clientOrderId: r.clientOrderId, exchangeTradeId: r.exchangeTradeId, exchangeOrderId: r.exchangeOrderId,
@@ -70,7 +76,7 @@ function sameDifferences(a: Difference[], b: Difference[] | undefined): boolean 
 }
 
 export async function runReconciliation(
-  ctx: AppContext, opts: { cause: ReconciliationCause; exchange?: Exchange },
+  ctx: ReconciliationDeps, opts: { cause: ReconciliationCause; exchange?: Exchange },
 ): Promise<ReconciliationRun> {
   const exchange = opts.exchange ?? ctx.exchanges.kraken();
   // An intent whose outcome is unknown would look like an unexplained order: resolve them first.
@@ -124,7 +130,7 @@ export async function runReconciliation(
 }
 
 /** Advances reconciled_through, clears the block, and lifts a halt only if reconciliation placed it. */
-async function recordPassed(ctx: AppContext, through: Date): Promise<boolean> {
+async function recordPassed(ctx: { db: Db; clock: Clock }, through: Date): Promise<boolean> {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
     await markReconciledThrough(tx, through, now);
@@ -133,7 +139,7 @@ async function recordPassed(ctx: AppContext, through: Date): Promise<boolean> {
 }
 
 /** Marks the block with its differences and halts (unless something else already halted the bot). */
-async function recordBlocked(ctx: AppContext, details: ReconciliationDetails): Promise<boolean> {
+async function recordBlocked(ctx: { db: Db; clock: Clock }, details: ReconciliationDetails): Promise<boolean> {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
     await markReconciliationBlocked(tx, details as unknown as Record<string, unknown>, now);
@@ -146,7 +152,7 @@ async function recordBlocked(ctx: AppContext, details: ReconciliationDetails): P
  * says (a kill may have been lost with that process's disk), nothing trades live until a
  * reconciliation passes. Only while the database asks for live and nothing else halts the bot.
  */
-export async function haltForTakeover(ctx: AppContext, takenOverFrom: string): Promise<BotState | null> {
+export async function haltForTakeover(ctx: { db: Db; clock: Clock }, takenOverFrom: string): Promise<BotState | null> {
   const now = ctx.clock.now();
   const details: ReconciliationDetails = { at: now.toISOString(), cause: 'takeover', since: now.toISOString(), pending: true, takenOverFrom, differences: [] };
   return haltLiveAndBlock(ctx.db, {

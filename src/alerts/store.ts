@@ -1,17 +1,14 @@
 // Owns writing alerts into the outbox, in batches: every alert waiting when a write starts goes
 // into one transaction (group commit), so an alert storm costs a few statements per batch, not
-// per alert. In that transaction: each fingerprint's live group is created or counted (one row per
+// per alert. In that transaction (one statement, db/queries/alerts-log-batch.ts): each fingerprint's live group is created or counted (one row per
 // fingerprint, locked in fingerprint order so concurrent writers cannot deadlock), every event is
 // appended, a Slack sync delivery is queued (one pending per group), and for a severity whose
 // policy pages, the escalation timer is started.
-import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { executePrepared } from '../db/prepared.js';
+import { insertAlertBatch } from '../db/queries/alerts-log-batch.js';
 import type { Severity } from './types.js';
 
 export const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
-const rank = (column: ReturnType<typeof sql.raw>) =>
-  sql`(case ${column} when 'critical' then 2 when 'warning' then 1 else 0 end)`;
 
 export interface StoredAlert {
   source: string;
@@ -34,72 +31,9 @@ export interface TimedAlert {
   at: Date;
 }
 
-/**
- * Persists a batch in one prepared statement (one round trip, one commit: on a busy host each
- * extra round trip costs milliseconds). The batch goes in as one JSON parameter; results come back in input
- * order (event ids come from one sequence in input order, so sorting them restores it).
- */
+/** Persists a batch in one round trip and one commit (db/queries/alerts-log-batch.ts); results in input order. */
 export async function persistAlerts(input: { db: Db; batch: TimedAlert[]; slackChannel: string | null }): Promise<PersistResult[]> {
-  const { db, batch, slackChannel } = input;
-  if (batch.length === 0) return [];
-  const rows = batch.map(({ alert, at }, i) => ({
-    i, fingerprint: alert.fingerprint, source: alert.source, severity: alert.severity, title: alert.title,
-    details: alert.details, at: at.toISOString(), test: alert.test,
-  }));
-  const now = batch.reduce((max, b) => (b.at > max ? b.at : max), batch[0]!.at).toISOString();
-  const sevRank = (c: string) => rank(sql.raw(c));
-  const [out] = await executePrepared<{ groups: Array<{ fingerprint: string; id: number; severity: Severity; inserted: boolean }>; events: Array<string | number> }>(db, sql`
-    with input as (
-      select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-        as x(i int, fingerprint text, source text, severity text, title text, details jsonb, at timestamptz, test boolean)
-    ), agg as (
-      select fingerprint, count(*)::int as n, min(at) as first_at, max(at) as last_at, bool_or(test) as test,
-        (array_agg(severity order by ${sevRank('severity')} desc))[1] as severity,
-        (array_agg(source order by i))[1] as source, (array_agg(title order by i))[1] as title
-      from input group by fingerprint
-    ), g as (
-      insert into alert_groups (fingerprint, source, severity, title, count, first_at, last_at, test, slack_channel)
-      select fingerprint, source, severity, title, n, first_at, last_at, test, ${slackChannel}::text from agg
-      order by fingerprint -- one lock order for every writer: concurrent batches cannot deadlock
-      on conflict (fingerprint) where status <> 'resolved' do update set
-        count = alert_groups.count + excluded.count,
-        last_at = greatest(alert_groups.last_at, excluded.last_at),
-        severity = case when ${sevRank('excluded.severity')} > ${sevRank('alert_groups.severity')} then excluded.severity else alert_groups.severity end,
-        version = alert_groups.version + 1
-      returning id, fingerprint, severity, status, (xmax = 0) as inserted
-    ), e as (
-      insert into alert_events (group_id, at, source, severity, title, details)
-      select g.id, x.at, x.source, x.severity, x.title, x.details from input x join g on g.fingerprint = x.fingerprint
-      order by x.i
-      returning id
-    ), d as (
-      insert into alert_deliveries (group_id, kind, lane, target, priority, payload, next_attempt_at, created_at)
-      select g.id, 'slack_sync', 'slack:' || ${slackChannel}::text, ${slackChannel}::text, ${sevRank('g.severity')}, '{}'::jsonb,
-             ${now}::timestamptz, ${now}::timestamptz
-      from g where ${slackChannel}::text is not null
-      on conflict (group_id) where kind = 'slack_sync' and status = 'pending' do nothing
-    ), x as (
-      insert into alert_escalations (group_id, severity, due_at, started_at, updated_at)
-      select g.id, g.severity, ${now}::timestamptz, ${now}::timestamptz, ${now}::timestamptz from g
-      where g.status = 'open'
-        -- the timer row exists for the group's lifetime: when this statement's snapshot already sees
-        -- it, skip the insert, so an escalation tick updating that row never makes a writer wait
-        and not exists (select 1 from alert_escalations t where t.group_id = g.id)
-        and (
-        exists (select 1 from alert_policies p where p.severity = g.severity and jsonb_array_length(p.steps) > 0)
-        or (g.severity = 'critical' and not exists (select 1 from alert_policies p where p.severity = 'critical'))
-      )
-      on conflict (group_id) do nothing
-    )
-    select (select json_agg(json_build_object('fingerprint', fingerprint, 'id', id, 'severity', severity, 'inserted', inserted)) from g) as groups,
-           (select json_agg(id order by id) from e) as events`);
-  const groups = new Map((out?.groups ?? []).map((g) => [g.fingerprint, g]));
-  const events = (out?.events ?? []).map(Number);
-  if (events.length !== batch.length) throw new Error(`alert batch stored ${events.length} of ${batch.length} events`);
-  return batch.map(({ alert }, i) => {
-    const g = groups.get(alert.fingerprint)!;
-    return { groupId: Number(g.id), eventId: events[i]!, newGroup: g.inserted, severity: g.severity };
-  });
+  return insertAlertBatch(input.db, input.batch, input.slackChannel);
 }
 
 /**

@@ -5,9 +5,10 @@
 // take (recordOrder → recordExecution), under the order lock — so a trade seen on the socket and by
 // REST polling is booked once, by its Kraken trade id. The REST follower stays on beside it: it
 // resolves what the stream cannot (unknown orders, anything missed while the link was down).
-import { and, eq, inArray, or } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
-import { fills, orderIntents, type OrderIntent } from '../db/schema/index.js';
+import { unresolvedLiveIntentFor } from '../db/queries/ledger-intents.js';
+import { liveFillsOfIntent } from '../db/queries/ledger-trades.js';
+import type { OrderIntent } from '../db/schema/index.js';
 import type { Exchange, ExchangeTrade, ExecutionsWatch, OrderState } from '../exchange/types.js';
 import type { Mode } from '../services/bot-state.js';
 import { recordOrder, type RecordOrderDeps } from './order-executor.js';
@@ -64,7 +65,7 @@ export class ExecutionsFollower {
       const portfolio = this.deps.portfolio();
       if (!portfolio) return;
       await withOrderLock(ctx, async () => {
-        const intent = await unresolvedLiveIntentOf(ctx, order);
+        const intent = await unresolvedLiveIntentFor(ctx.db, order);
         if (!intent) return;
         if (order.symbol !== intent.symbol) {
           ctx.logger.warn({ clientOrderId: intent.clientOrderId, streamed: order.symbol, intent: intent.symbol }, 'streamed order names another pair than its intent; left to REST');
@@ -80,17 +81,9 @@ export class ExecutionsFollower {
   }
 }
 
-async function unresolvedLiveIntentOf(ctx: ExecutionsFollowerDeps, order: OrderState): Promise<OrderIntent | undefined> {
-  const byId = eq(orderIntents.exchangeOrderId, order.exchangeOrderId);
-  const match = order.clientOrderId ? or(byId, eq(orderIntents.clientOrderId, order.clientOrderId)) : byId;
-  const [intent] = await ctx.db.select().from(orderIntents)
-    .where(and(eq(orderIntents.mode, 'live'), inArray(orderIntents.status, ['pending', 'sent', 'open']), match)).limit(1);
-  return intent;
-}
-
 /** The streamed order with the fills the ledger already holds for its intent added (by trade id). */
 async function withBookedFills(ctx: ExecutionsFollowerDeps, intent: OrderIntent, order: OrderState): Promise<OrderState> {
-  const rows = await ctx.db.select().from(fills).where(and(eq(fills.intentId, intent.id), eq(fills.mode, 'live')));
+  const rows = await liveFillsOfIntent(ctx.db, intent.id);
   const trades = new Map<string, ExchangeTrade>(rows.map((f) => [f.exchangeTradeId, {
     id: f.exchangeTradeId, orderId: f.exchangeOrderId ?? order.exchangeOrderId, clientOrderId: f.clientOrderId, symbol: f.symbol, side: f.side,
     quantity: f.quantity, price: f.price, fee: f.fee, feeCurrency: f.feeCurrency,

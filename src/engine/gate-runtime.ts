@@ -4,14 +4,13 @@
 // from the last ten minutes of intents so a restart does not forget what Kraken still counts) — and
 // on a refusal closes the intent as `refused` with its reason, logs it, counts
 // ctb_risk_refusals_total{check} and raises an alert when one check keeps refusing.
-import { and, eq, gte, ne, sql } from 'drizzle-orm';
 import type { Registry } from 'prom-client';
 import type { AlertSink } from '../alerts/types.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
-import { executePrepared } from '../db/prepared.js';
-import { orderIntents, type OrderIntent } from '../db/schema/index.js';
+import { recentIntents, unsettledIntents } from '../db/queries/ledger-intents.js';
+import type { OrderIntent } from '../db/schema/index.js';
 import type { Exchange } from '../exchange/types.js';
 import type { Logger } from '../logger.js';
 import type { PriceBoard } from '../market/price-board.js';
@@ -83,8 +82,7 @@ function countersFor(ctx: GateRuntimeDeps, mode: Mode, current?: number): Promis
     counter = (async () => {
       const c = new RateCounter(budgetFor(ctx.config.RISK_MAX_ORDERS_PER_MINUTE));
       const since = new Date(ctx.clock.now().getTime() - SEED_WINDOW_MS);
-      const recent = await ctx.db.select().from(orderIntents)
-        .where(and(eq(orderIntents.mode, mode), gte(orderIntents.createdAt, since), ne(orderIntents.status, 'refused'), ...(current === undefined ? [] : [ne(orderIntents.id, current)])));
+      const recent = await recentIntents(ctx.db, { mode, since, except: current });
       const events = recent.flatMap((i) => [
         { at: i.createdAt.getTime(), apply: () => c.recordAdd(i.symbol, i.createdAt.getTime()) },
         ...(i.status === 'canceled' ? [{ at: i.updatedAt.getTime(), apply: () => c.recordCancel(i.symbol, i.updatedAt.getTime(), i.createdAt.getTime()) }] : []),
@@ -133,15 +131,9 @@ export interface UnsettledIntent {
   createdAt: Date;
 }
 
-/**
- * Our unsettled intents in `mode`, all but `exceptId`: a prepared statement (one round trip,
- * planned once per connection). Ids start at 1, so 0 excludes nothing.
- */
+/** Our unsettled intents in `mode`, all but `exceptId` (one prepared round trip; 0 excludes nothing). */
 export async function readUnsettled(ctx: Pick<GateRuntimeDeps, 'db'>, mode: Mode, exceptId = 0): Promise<UnsettledIntent[]> {
-  const rows = await executePrepared<{ id: number | string; symbol: string; status: string; created_at: string | Date }>(ctx.db, sql`
-    select id, symbol, status, created_at from order_intents
-    where mode = ${mode} and status in ('pending', 'sent', 'open') and id <> ${exceptId}`);
-  return rows.map((o) => ({ id: Number(o.id), symbol: o.symbol, status: o.status, createdAt: new Date(o.created_at) }));
+  return unsettledIntents(ctx.db, mode, exceptId);
 }
 
 /**

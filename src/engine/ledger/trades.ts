@@ -1,13 +1,3 @@
-// Owns reading trades from the ledger: open positions to resume, closed trades to check.
-import { and, asc, eq } from 'drizzle-orm';
-import type { Db } from '../../db/client.js';
-import { trades, type Trade } from '../../db/schema/index.js';
-import type { Mode } from '../../services/bot-state.js';
-
-export async function openTrades(db: Db, mode: Mode): Promise<Trade[]> {
-  return db.select().from(trades).where(and(eq(trades.status, 'open'), eq(trades.mode, mode))).orderBy(asc(trades.id));
-}
-
-export async function closedTrades(db: Db): Promise<Trade[]> {
-  return db.select().from(trades).where(eq(trades.status, 'closed')).orderBy(asc(trades.id));
-}
+// Owns naming the ledger's trade reads for the rooms that resume positions (start reconciliation's
+// adoption, recovery, flatten): the statements live in db/queries/ledger-trades.ts.
+export { closedTrades, openTrades } from '../../db/queries/ledger-trades.js';

@@ -1,0 +1,89 @@
+// Owns the statements on order_intents that the engine's order path, its fill follower, flatten and
+// self-heal run: writing an intent only where bot_state allows it (the FOR SHARE fence against a kill,
+// described at engine/ledger/intents.ts writeIntent), closing or advancing one, listing those still
+// unresolved, the live intents' change mark, and the gate's reads (recent and unsettled intents).
+import { and, eq, gte, inArray, ne, or, sql, type SQL } from 'drizzle-orm';
+import { asyncCommitCte } from '../async-commit.js';
+import type { Db } from '../client.js';
+import { executePrepared } from '../prepared.js';
+import { botState, orderIntents, type OrderIntent } from '../schema/index.js';
+
+type Mode = OrderIntent['mode'];
+
+/**
+ * The CTE `allowed`: one row when bot_state allows this intent now, with bot_state's row locked FOR
+ * SHARE (the fence against a kill). effectiveMode() in SQL: live only when armed, requested live and
+ * not halted (halted is excluded anyway).
+ */
+export function intentAllowedCte(intent: Pick<OrderIntent, 'mode' | 'purpose'>, guard: { armed: boolean }): SQL {
+  const modeHolds = intent.mode === 'paper' ? sql`not (${guard.armed}::boolean and b.mode = 'live')` : sql`(${guard.armed}::boolean and b.mode = 'live')`;
+  return sql`allowed as (select 1 from ${botState} b where b.id = 1 and (${intent.purpose} = 'flatten'
+      or (not b.halted and (${intent.purpose} <> 'entry' or not b.entries_paused) and ${modeHolds})) for share of b)`;
+}
+
+/**
+ * Inserts `row` in one statement with the `allowed` check, returning its id, or null when bot_state
+ * forbade it. A paper intent commits asynchronously (db/async-commit.ts); a live one waits for the WAL.
+ */
+export async function insertIntentWhereAllowed(db: Db, row: Omit<OrderIntent, 'id'>, guard: { armed: boolean }): Promise<number | null> {
+  const paper = row.mode === 'paper';
+  const at = row.createdAt.toISOString();
+  const rows = await executePrepared<{ id: number | string }>(db, sql`
+    with ${paper ? sql`${asyncCommitCte},` : sql``} ${intentAllowedCte(row, guard)}
+    insert into ${orderIntents} (client_order_id, mode, feed, strategy, symbol, side, purpose, type, quantity, limit_price, status, trade_id, error, created_at, updated_at)
+    select ${row.clientOrderId}, ${row.mode}, ${row.feed}, ${row.strategy}, ${row.symbol}, ${row.side}, ${row.purpose}, ${row.type},
+      ${row.quantity}::numeric, ${row.limitPrice}::numeric, ${row.status}, ${row.tradeId}::bigint, ${row.error}::text, ${at}::timestamptz,
+      ${at}::timestamptz
+    from allowed ${paper ? sql`cross join s` : sql``} returning id`);
+  return rows[0] ? Number(rows[0].id) : null;
+}
+
+export async function markIntent(db: Db, p: { id: number; status: OrderIntent['status']; error?: string; exchangeOrderId?: string; at: Date }): Promise<void> {
+  await db.update(orderIntents).set({
+    status: p.status, updatedAt: p.at,
+    ...(p.error !== undefined ? { error: p.error.slice(0, 1000) } : {}),
+    ...(p.exchangeOrderId !== undefined ? { exchangeOrderId: p.exchangeOrderId } : {}),
+  }).where(eq(orderIntents.id, p.id));
+}
+
+/**
+ * A mark that changes whenever a live order intent is written or changes status: compared before and
+ * after a reconciliation, it tells whether an order went out or was booked while Kraken was read.
+ */
+export async function liveIntentsMark(db: Db): Promise<string> {
+  const [row] = await db.select({ n: sql<string>`count(*)`, id: sql<string | null>`max(${orderIntents.id})`, at: sql<string | null>`max(${orderIntents.updatedAt})::text` })
+    .from(orderIntents).where(eq(orderIntents.mode, 'live'));
+  return `${row?.n ?? 0}:${row?.id ?? ''}:${row?.at ?? ''}`;
+}
+
+/** Intents whose outcome the ledger does not know yet: pending (maybe sent), sent, or resting open. */
+export async function unresolvedIntents(db: Db, mode?: Mode): Promise<OrderIntent[]> {
+  const open = inArray(orderIntents.status, ['pending', 'sent', 'open']);
+  return db.select().from(orderIntents).where(mode ? and(open, eq(orderIntents.mode, mode)) : open).orderBy(orderIntents.id);
+}
+
+/** The live intent still unresolved that a streamed order is: by exchange order id, else by client order id. */
+export async function unresolvedLiveIntentFor(db: Db, order: { exchangeOrderId: string; clientOrderId?: string | null | undefined }): Promise<OrderIntent | undefined> {
+  const byId = eq(orderIntents.exchangeOrderId, order.exchangeOrderId);
+  const match = order.clientOrderId ? or(byId, eq(orderIntents.clientOrderId, order.clientOrderId)) : byId;
+  const [intent] = await db.select().from(orderIntents)
+    .where(and(eq(orderIntents.mode, 'live'), inArray(orderIntents.status, ['pending', 'sent', 'open']), match)).limit(1);
+  return intent;
+}
+
+/** The gate's seed: `mode`'s intents written since `since` that were not refused, all but `except`. */
+export async function recentIntents(db: Db, p: { mode: Mode; since: Date; except?: number | undefined }): Promise<OrderIntent[]> {
+  return db.select().from(orderIntents)
+    .where(and(eq(orderIntents.mode, p.mode), gte(orderIntents.createdAt, p.since), ne(orderIntents.status, 'refused'), ...(p.except === undefined ? [] : [ne(orderIntents.id, p.except)])));
+}
+
+/**
+ * The gate's count: `mode`'s intents not settled yet (pending, sent, open), all but `exceptId` — a
+ * prepared statement (one round trip, planned once per connection). Ids start at 1, so 0 excludes nothing.
+ */
+export async function unsettledIntents(db: Db, mode: Mode, exceptId: number): Promise<Array<{ id: number; symbol: string; status: string; createdAt: Date }>> {
+  const rows = await executePrepared<{ id: number | string; symbol: string; status: string; created_at: string | Date }>(db, sql`
+    select id, symbol, status, created_at from order_intents
+    where mode = ${mode} and status in ('pending', 'sent', 'open') and id <> ${exceptId}`);
+  return rows.map((o) => ({ id: Number(o.id), symbol: o.symbol, status: o.status, createdAt: new Date(o.created_at) }));
+}

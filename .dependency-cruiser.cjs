@@ -28,8 +28,7 @@ const TRANSPORT_EXCEPTIONS = [
   ['src/cli/commands/version.ts', 'src/services/release/version.ts', 'ctb version reads the checkout, never the database (a deploy prints it before migrating)'],
   ['src/cli/with-context.ts', 'src/db/connect-errors.ts', 'names why the context could not be built (refused, missing database, bad login)'],
   // The Slack delivery guard's own table (Slack retries and double clicks): transport state, not a service.
-  ['src/slack/deliveries.ts', 'src/db/queries/slack-deliveries.ts', 'the delivery guard claims a Slack delivery key'],
-  ['src/slack/feature.ts', 'src/db/queries/slack-deliveries.ts', 'prunes old delivery keys'],
+  ['src/slack/deliveries.ts', 'src/db/queries/slack-deliveries.ts', 'the delivery guard claims a Slack delivery key and prunes old ones'],
 ];
 
 // The Kraken simulator is a separate product: a stand-in for Kraken that the bot reaches over HTTP

@@ -1,12 +1,12 @@
-// Owns idempotency for everything Slack sends: a global middleware acks first (no database on the
-// ack path), then queues the work (acked-work.ts), which claims the delivery in slack_deliveries;
-// a retry (X-Slack-Retry-Num) or a duplicate event_id/trigger_id loses the claim and reaches no
-// listener. A small in-memory set answers repeats within this process even while the database is
-// unreachable (a kill during an outage still runs).
+// Owns idempotency for everything Slack sends, and forgetting its keys after a day: a global
+// middleware acks first (no database on the ack path), then queues the work (acked-work.ts), which
+// claims the delivery in slack_deliveries; a retry (X-Slack-Retry-Num) or a duplicate
+// event_id/trigger_id loses the claim and reaches no listener. A small in-memory set answers repeats
+// within this process even while the database is unreachable (a kill during an outage still runs).
 import { createHash } from 'node:crypto';
 import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
 import type { AppContext } from '../app/context.js';
-import { claimSlackDelivery } from '../db/queries/slack-deliveries.js';
+import { claimSlackDelivery, pruneSlackDeliveries } from '../db/queries/slack-deliveries.js';
 import { ctbMetrics } from '../metrics/instruments.js';
 import { AckedWork } from './acked-work.js';
 
@@ -149,4 +149,20 @@ export function deliveryGuard(
       }),
     );
   };
+}
+
+/** Slack stops retrying after about an hour; a day of delivery keys is plenty. */
+const DELIVERY_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+/** The hourly job that forgets delivery keys older than Slack's retry window (once per period across replicas). */
+export function scheduleDeliveryPrune(ctx: Pick<AppContext, 'db' | 'clock' | 'logger' | 'jobs'>): void {
+  ctx.jobs.register({
+    name: 'slack-deliveries-prune',
+    schedule: '0 17 * * * *',
+    trades: false,
+    run: async () => {
+      const removed = await pruneSlackDeliveries({ db: ctx.db, olderThan: new Date(ctx.clock.now().getTime() - DELIVERY_RETENTION_MS) });
+      if (removed > 0) ctx.logger.debug({ removed }, 'pruned old Slack delivery keys');
+    },
+  });
 }

@@ -7,7 +7,7 @@
 //  - Silence: operators and approvers only. It stops paging and thread posts for up to a day, so
 //    it needs the authority of the people who run the bot.
 // The terminal and the bot's own jobs act with the server's authority (as for every command).
-import type { Actor } from '../app/context.js';
+import type { Actor } from '../domain/actor.js';
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import { wasPaged } from '../db/queries/alert-escalations.js';

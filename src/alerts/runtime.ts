@@ -2,13 +2,28 @@
 // notifiers behind the one port — the context's chat notifier (src/slack's, wired by src/app) and
 // the email notifier over the SMTP mailer (either may be absent: nothing is queued for an
 // unconfigured channel) — and the escalation ticker.
-import type { AppContext } from '../app/context.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/env.js';
+import type { Db } from '../db/client.js';
 import { emailNotifier } from '../email/notifier.js';
 import { createSmtpMailer, emailConfigured, emailRecipients, type Mailer } from '../email/smtp.js';
 import type { Notifier } from '../notifications/notification.js';
 import { DeliveryWorker } from './delivery-worker.js';
 import { EscalationTicker } from './escalation.js';
-import type { OutboxAlertSink } from './sink.js';
+import type { Logger } from '../logger.js';
+import type { Registry } from 'prom-client';
+import type { AlertSink } from './types.js';
+
+/** What the pipeline is built from: the database, time, logs, settings, metrics, the chat notifier and the sink whose overdue hooks the escalation feeds. */
+export interface AlertRuntimeDeps {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  config: Config;
+  metrics: Registry;
+  notifier: Notifier | null;
+  alerts: AlertSink;
+}
 
 export interface AlertRuntimeOptions {
   /** The chat notifier for the alerts channel (default: the context's). */
@@ -24,7 +39,7 @@ export interface AlertRuntime {
   close(): void;
 }
 
-export function createAlertRuntime(ctx: AppContext, opts: AlertRuntimeOptions = {}): AlertRuntime {
+export function createAlertRuntime(ctx: AlertRuntimeDeps, opts: AlertRuntimeOptions = {}): AlertRuntime {
   const slack = opts.slack !== undefined ? opts.slack : ctx.notifier;
   const mailer = opts.mailer !== undefined ? opts.mailer : emailConfigured(ctx.config) ? createSmtpMailer(ctx.config) : null;
   const delivery = new DeliveryWorker({
@@ -32,7 +47,7 @@ export function createAlertRuntime(ctx: AppContext, opts: AlertRuntimeOptions = 
   });
   const escalation = new EscalationTicker({
     db: ctx.db, clock: ctx.clock, logger: ctx.logger, config: ctx.config, metrics: ctx.metrics,
-    overdue: (ctx.alerts as Partial<OutboxAlertSink>).overdueHooks,
+    overdue: ctx.alerts.overdueHooks,
   });
   return { delivery, escalation, slack, mailer, close: () => mailer?.close() };
 }

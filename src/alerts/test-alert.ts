@@ -3,13 +3,12 @@
 // alert_tests, which the go-live audit reads. A critical test alert also starts the escalation,
 // so a team can rehearse being paged; the running bot's escalation tick carries it on — through
 // the ladder once, never past it, and never as an overdue critical that auto-kill acts on.
-import type { AppContext } from '../app/context.js';
 import { alertGroupById } from '../db/queries/alert-groups.js';
 import { deliveriesOfGroup, escalationOfGroup, expediteTestDeliveries, recordAlertTest } from '../db/queries/alert-tests.js';
 import { emailConfigured } from '../email/smtp.js';
 import { enqueueDelivery } from '../db/queries/alert-outbox.js';
 import { emailPayload } from './render.js';
-import { createAlertRuntime, type AlertRuntimeOptions } from './runtime.js';
+import { createAlertRuntime, type AlertRuntimeDeps, type AlertRuntimeOptions } from './runtime.js';
 import { createOutboxAlertSink, slackAlertsChannel } from './sink.js';
 import type { Severity } from './types.js';
 
@@ -24,7 +23,10 @@ export interface AlertTestResult {
   escalation: 'started' | 'not for this severity';
 }
 
-export async function runAlertTest(ctx: AppContext, input: {
+/** A test alert runs the real pipeline, so it needs what the pipeline is built from. */
+export type AlertTestDeps = AlertRuntimeDeps;
+
+export async function runAlertTest(ctx: AlertTestDeps, input: {
   severity: Severity;
   actor: string;
   /** How long to keep delivering before calling a channel failed (real time). */
@@ -74,7 +76,7 @@ export async function runAlertTest(ctx: AppContext, input: {
   }
 }
 
-async function channelStatus(ctx: AppContext, groupId: number, slackOn: boolean, emailOn: boolean): Promise<AlertTestResult['channels']> {
+async function channelStatus(ctx: Pick<AlertTestDeps, 'db'>, groupId: number, slackOn: boolean, emailOn: boolean): Promise<AlertTestResult['channels']> {
   const slack: ChannelStatus = { status: 'not_configured' };
   const email: ChannelStatus = { status: 'not_configured' };
   if (slackOn) {

@@ -1,6 +1,7 @@
 // Owns the alert hook that every part of the bot raises alerts through. The pipeline behind it
 // (outbox, Slack threads, email, escalation) lives in src/alerts; until it is wired, alerts are logged.
 import type { Logger } from '../logger.js';
+import type { OverdueHooks } from './overdue.js';
 
 export type Severity = 'info' | 'warning' | 'critical';
 
@@ -25,6 +26,8 @@ export interface AlertSink {
    * unsubscribe function. Polling alternative: listOverdueCriticals(db) in src/alerts/overdue.ts.
    */
   onOverdueCritical?(handler: (alert: { groupId: number; title: string; source: string; fingerprint: string; overdueAt: Date }) => void | Promise<void>): () => void;
+  /** Where the escalation tick emits what onOverdueCritical's subscribers hear (the outbox sink's; absent on the log fallback). */
+  readonly overdueHooks?: OverdueHooks;
 }
 
 /** The fallback sink: an alert becomes a log line (error level for critical, warn otherwise). */

@@ -41,6 +41,9 @@ const SIMULATOR = '^src/simulator/';
 const SIMULATOR_LAUNCHER = 'src/cli/commands/simulate-kraken.ts';
 const SIMULATOR_DATA = ['src/market/replay-file.ts', 'src/market/create-feed.ts'];
 
+/** Imports from behind the door up to commands/, a transport or src/app (the AppContext type included). [from, to, why] */
+const UPWARD_EXCEPTIONS = [];
+
 /** Imports of @slack/* (or the Slack client) outside src/slack. [from, to, why] — none left. */
 const SLACK_OUTSIDE_SLACK_EXCEPTIONS = [];
 
@@ -140,6 +143,13 @@ module.exports = {
       from: { path: '^(src|commands|bin)/', pathNot: '^src/exchange/' },
       to: { path: '(^|/)node_modules/ccxt/' },
     },
+    ...withExceptions(
+      'services-not-up',
+      'Services, alerts, the engine, jobs, metrics, notifications and the ports never import commands/, a transport or src/app (the AppContext type included): each declares the few members it needs as its own Deps type, and only src/app and the transports know the whole context.',
+      '^src/(services|alerts|engine|jobs|market|exchange|db|email|metrics|notifications|domain)/',
+      { path: ['^commands/', TRANSPORTS, '^src/app/'] },
+      UPWARD_EXCEPTIONS,
+    ),
     {
       name: 'commands-not-transports',
       comment: 'commands/ knows nothing of Slack, the terminal or HTTP.',
@@ -175,5 +185,5 @@ module.exports = {
 // schema admits only its own keys).
 Object.defineProperty(module.exports, 'exceptions', {
   enumerable: false,
-  value: { TRANSPORT_EXCEPTIONS, ALERTS_TO_SLACK_EXCEPTIONS, SLACK_OUTSIDE_SLACK_EXCEPTIONS, KNOWN_TYPE_CYCLES, SIMULATOR_LAUNCHER, SIMULATOR_DATA },
+  value: { TRANSPORT_EXCEPTIONS, UPWARD_EXCEPTIONS, ALERTS_TO_SLACK_EXCEPTIONS, SLACK_OUTSIDE_SLACK_EXCEPTIONS, KNOWN_TYPE_CYCLES, SIMULATOR_LAUNCHER, SIMULATOR_DATA },
 });

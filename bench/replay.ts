@@ -23,7 +23,7 @@ import { execute, openDatabase, type Database } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { executePrepared } from '../src/db/prepared.js';
 import { Engine } from '../src/engine/engine.js';
-import { replaySnapshotEveryMs } from '../src/engine/feature.js';
+import { replaySnapshotEveryMs } from '../src/app/features/engine.js';
 import { validateClosedTrades } from '../src/engine/ledger/validate-trades.js';
 import { loadStrategies } from '../src/engine/strategies/config.js';
 import { silentLogger } from '../src/logger.js';
@@ -85,7 +85,7 @@ async function runOn(kind: string, database: Database): Promise<number> {
   const ctx = await buildAppContext({
     config: testConfig({ LOG_DIR: '/tmp/ctb-bench-logs', ...(values['shipped-risk'] ? {} : { RISK_MAX_DRAWDOWN_PCT: '100', RISK_DAILY_LOSS_PCT: '100', RISK_HARD_DRAWDOWN_PCT: '100' }) }), database, clock, logger: silentLogger(), alerts: () => ({ raise: async () => {} }),
   });
-  // As `ctb start --feed replay` runs it: an equity snapshot per candle (engine/feature.ts).
+  // As `ctb start --feed replay` runs it: an equity snapshot per candle (app/features/engine.ts).
   const engine = new Engine({
     ctx, feed: new PacedFeed('replay', candles, 0), strategies, marketClock: clock, stopWhenFeedEnds: true, housekeepingMs: 1000,
     snapshotEveryMs: replaySnapshotEveryMs(ctx.config),

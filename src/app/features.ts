@@ -6,7 +6,7 @@ import { metricsFeature } from './features/metrics.js';
 import { modeFeature } from './features/mode.js';
 import { slackFeature } from '../slack/feature.js';
 import type { Feature } from './feature.js';
-import { engineFeature } from '../engine/feature.js';
+import { engineFeature } from './features/engine.js';
 import { killOnHardBreach } from '../services/kill/auto-kill.js';
 import { createKillFeature } from './features/kill.js';
 import { notifiedIncidentPoster, notifiedIncidentThread } from './notifier-ports.js';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBot, type RunningBot } from '../../src/app/runtime.js';
 import { testConfig } from '../../src/config/env.js';
 import { equitySnapshots, trades } from '../../src/db/schema/index.js';
-import { engineFeature } from '../../src/engine/feature.js';
+import { engineFeature } from '../../src/app/features/engine.js';
 import { createLogger } from '../../src/logger.js';
 import { renderEquityChart } from '../../src/services/stats/equity-chart.js';
 import { waitUntil } from '../support/bot-process.js';

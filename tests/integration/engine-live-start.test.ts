@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBot } from '../../src/app/runtime.js';
 import { ManualClock } from '../../src/clock.js';
 import { testConfig } from '../../src/config/env.js';
-import { engineFeature } from '../../src/engine/feature.js';
+import { engineFeature } from '../../src/app/features/engine.js';
 import { silentLogger } from '../../src/logger.js';
 import { updateBotState } from '../../src/services/bot-state.js';
 import { createPostgresTestDb, type TestDatabase } from '../support/db.js';

@@ -8,7 +8,7 @@ import { startBot } from '../../src/app/runtime.js';
 import { testConfig } from '../../src/config/env.js';
 import { execute } from '../../src/db/client.js';
 import { orderIntents, paperOrders, trades } from '../../src/db/schema/index.js';
-import { engineFeature } from '../../src/engine/feature.js';
+import { engineFeature } from '../../src/app/features/engine.js';
 import { silentLogger } from '../../src/logger.js';
 import { getBotState, updateBotState } from '../../src/services/bot-state.js';
 import { systemClock } from '../../src/clock.js';

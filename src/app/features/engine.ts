@@ -7,21 +7,21 @@
 // (src/services/engine-requests). The lease, not a session lock, decides: a PostgreSQL
 // advisory lock is held per session, so on PGlite (one session shared by every socket client) it
 // coordinated nothing, and on PostgreSQL a hung holder would keep it while its lease went stale.
-import type { AppContext } from '../app/context.js';
-import type { Feature } from '../app/feature.js';
-import type { BotState } from '../db/schema/index.js';
-import type { Mode } from '../services/bot-state.js';
-import { createMarketFeed, type MarketFeedOptions } from '../market/create-feed.js';
-import { createLeaseKeeper } from '../services/engine-lease/keeper.js';
-import { setEngineLease } from '../services/engine-lease/runtime.js';
-import { engineRequestHandlers } from '../services/engine-requests/handlers.js';
-import { startRequestRunner } from '../services/engine-requests/runner.js';
-import { checklistFollowUp } from '../services/kill/checklist-records.js';
-import { createReconciliationMonitor, setReconciliationMonitor, type ReconciliationMonitor } from '../services/reconcile/start/monitor.js';
-import { Engine } from './engine.js';
-import { assertLiveFeed } from './live-feed.js';
-import { loadStrategies } from './strategies/config.js';
-import type { RiskBreach } from './risk-guard.js';
+import type { AppContext } from '../context.js';
+import type { Feature } from '../feature.js';
+import type { BotState } from '../../db/schema/index.js';
+import type { Mode } from '../../services/bot-state.js';
+import { createMarketFeed, type MarketFeedOptions } from '../../market/create-feed.js';
+import { createLeaseKeeper } from '../../services/engine-lease/keeper.js';
+import { setEngineLease } from '../../services/engine-lease/runtime.js';
+import { engineRequestHandlers } from '../../services/engine-requests/handlers.js';
+import { startRequestRunner } from '../../services/engine-requests/runner.js';
+import { checklistFollowUp } from '../../services/kill/checklist-records.js';
+import { createReconciliationMonitor, setReconciliationMonitor, type ReconciliationMonitor } from '../../services/reconcile/start/monitor.js';
+import { Engine } from '../../engine/engine.js';
+import { assertLiveFeed } from '../../engine/live-feed.js';
+import { loadStrategies } from '../../engine/strategies/config.js';
+import type { RiskBreach } from '../../engine/risk-guard.js';
 
 /** The replay file's candle interval (src/market/replay-file.ts: 1-minute candles). */
 const REPLAY_CANDLE_MS = 60_000;

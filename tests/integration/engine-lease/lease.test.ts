@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startBot, type RunningBot } from '../../../src/app/runtime.js';
 import { testConfig } from '../../../src/config/env.js';
 import { connectPostgres, execute, type Database } from '../../../src/db/client.js';
-import { engineFeature } from '../../../src/engine/feature.js';
+import { engineFeature } from '../../../src/app/features/engine.js';
 import { healthFeature } from '../../../src/http/health.js';
 import { silentLogger } from '../../../src/logger.js';
 import { createLeaseKeeper } from '../../../src/services/engine-lease/keeper.js';

@@ -10,7 +10,7 @@ import { startBot, type RunningBot } from '../../../src/app/runtime.js';
 import { systemClock } from '../../../src/clock.js';
 import { testConfig } from '../../../src/config/env.js';
 import { connectPostgres, execute } from '../../../src/db/client.js';
-import { engineFeature } from '../../../src/engine/feature.js';
+import { engineFeature } from '../../../src/app/features/engine.js';
 import { silentLogger } from '../../../src/logger.js';
 import { getBotState, updateBotState } from '../../../src/services/bot-state.js';
 import { killFeature } from '../../../src/app/features/kill.js';

@@ -11,7 +11,7 @@ import { startBot, type RunningBot } from '../../../src/app/runtime.js';
 import { runCli } from '../../../src/cli/program.js';
 import { testConfig } from '../../../src/config/env.js';
 import { engineRequests, incidentChecklistItems, trades } from '../../../src/db/schema/index.js';
-import { engineFeature } from '../../../src/engine/feature.js';
+import { engineFeature } from '../../../src/app/features/engine.js';
 import { silentLogger } from '../../../src/logger.js';
 import { killFeature } from '../../../src/app/features/kill.js';
 import { recordingIo } from '../../support/cli-io.js';

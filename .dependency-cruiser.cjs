@@ -11,7 +11,7 @@
 
 const TRANSPORTS = '^src/(slack|cli|http)/';
 // Everything behind the command door: domain services, their queues and jobs, and the ports.
-// src/domain (pure values and their words), src/money.ts, src/decimal.ts, src/config, src/logger,
+// src/domain (pure values and their words), src/money.ts, src/config, src/logger,
 // src/errors, src/clock are not behind it: every room uses them. src/simulator is not either: it is
 // not part of the bot (see SIMULATOR below).
 const BEHIND_THE_DOOR = '^src/(services|alerts|engine|jobs|market|exchange|db|email)/';
@@ -110,10 +110,10 @@ module.exports = {
     },
     {
       name: 'domain-is-pure',
-      comment: 'src/domain holds pure values and their words: no I/O, no context; it imports only itself, money, decimals and the spelling helper (type-only shapes excepted).',
+      comment: 'src/domain holds pure values and their words: no I/O, no context; it imports only itself, money and the spelling helper (type-only shapes excepted).',
       severity: 'error',
       from: { path: '^src/domain/' },
-      to: { path: '^(src|commands)/', pathNot: '^src/(domain/|money\\.ts$|decimal\\.ts$|suggest-similar\\.ts$)', ...VALUE },
+      to: { path: '^(src|commands)/', pathNot: '^src/(domain/|money\\.ts$|suggest-similar\\.ts$)', ...VALUE },
     },
     {
       name: 'domain-without-io',

@@ -1,7 +1,7 @@
 // Owns "no position ever above its strategy limit" as arithmetic: the limits of the shipped
 // strategies file per pair, and the replay of Kraken's own trade list (from the starting balances)
 // that finds every moment a pair's holdings were worth more than those limits allow.
-import { Dec } from '../../src/decimal.js';
+import { Decimal } from '../../src/money.js';
 import type { StrategyDefinition } from '../../src/engine/strategies/config.js';
 import { pairOf } from '../../src/simulator/catalogue.js';
 import type { SimTrade } from '../../src/simulator/types.js';
@@ -34,10 +34,10 @@ export function pairLimits(strategies: StrategyDefinition[]): Map<string, PairLi
 }
 
 /** The most a pair's holdings may be worth at `equity` (quote currency), tolerance included. */
-export function allowedValue(limits: PairLimit[], equity: Dec): Dec {
-  let sum = new Dec(0);
+export function allowedValue(limits: PairLimit[], equity: Decimal): Decimal {
+  let sum = new Decimal(0);
   for (const l of limits) {
-    const perPosition = Dec.min(equity.mul(l.maxPositionPctOfEquity).div(100), new Dec(l.maxNotional));
+    const perPosition = Decimal.min(equity.mul(l.maxPositionPctOfEquity).div(100), new Decimal(l.maxNotional));
     sum = sum.plus(perPosition.mul(l.maxOpenPositions));
   }
   return sum.mul(LIMIT_TOLERANCE);
@@ -59,17 +59,17 @@ export interface Breach {
  * trade's price against the account's equity at that moment.
  */
 export function breachesFromTrades(trades: SimTrade[], startingUsd: string, limits: Map<string, PairLimit[]>): Breach[] {
-  let usd = new Dec(startingUsd);
-  const held = new Map<string, Dec>();
-  const lastPrice = new Map<string, Dec>();
+  let usd = new Decimal(startingUsd);
+  const held = new Map<string, Decimal>();
+  const lastPrice = new Map<string, Decimal>();
   const breaches: Breach[] = [];
   for (const t of [...trades].sort((a, b) => a.time - b.time)) {
     const symbol = pairOf(t.pair)?.symbol ?? t.pair;
-    const vol = new Dec(t.vol);
-    const price = new Dec(t.price);
-    const cost = new Dec(t.cost ?? vol.mul(price));
-    const fee = new Dec(t.fee);
-    held.set(symbol, (held.get(symbol) ?? new Dec(0)).plus(t.type === 'buy' ? vol : vol.neg()));
+    const vol = new Decimal(t.vol);
+    const price = new Decimal(t.price);
+    const cost = new Decimal(t.cost ?? vol.mul(price));
+    const fee = new Decimal(t.fee);
+    held.set(symbol, (held.get(symbol) ?? new Decimal(0)).plus(t.type === 'buy' ? vol : vol.neg()));
     usd = t.type === 'buy' ? usd.minus(cost).minus(fee) : usd.plus(cost).minus(fee);
     lastPrice.set(symbol, price);
     let equity = usd;

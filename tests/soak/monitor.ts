@@ -4,7 +4,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../src/db/client.js';
 import { trades } from '../../src/db/schema/index.js';
-import { Dec } from '../../src/decimal.js';
+import { Decimal } from '../../src/money.js';
 import type { StrategyDefinition } from '../../src/engine/strategies/config.js';
 import { pairOf } from '../../src/simulator/catalogue.js';
 import { allowedValue } from './limits.js';
@@ -36,10 +36,10 @@ async function sampleOnce(db: Db, sim: SimProcess, strategies: StrategyDefinitio
     .groupBy(trades.strategy, trades.symbol);
   if (open.length === 0) return problems;
   const state = await sim.state();
-  let equity = new Dec(state.balances['ZUSD']?.balance ?? '0');
+  let equity = new Decimal(state.balances['ZUSD']?.balance ?? '0');
   for (const { pair, price } of Object.values(state.prices)) {
     const base = pairOf(pair)?.base;
-    if (base) equity = equity.plus(new Dec(state.balances[base]?.balance ?? '0').mul(price));
+    if (base) equity = equity.plus(new Decimal(state.balances[base]?.balance ?? '0').mul(price));
   }
   for (const row of open) {
     seen[row.strategy] = Math.max(seen[row.strategy] ?? 0, row.n);
@@ -50,7 +50,7 @@ async function sampleOnce(db: Db, sim: SimProcess, strategies: StrategyDefinitio
     }
     if (row.n > def.limits.maxOpenPositions) problems.push(`ledger: ${row.n} open live trades for ${row.strategy} (maxOpenPositions ${def.limits.maxOpenPositions})`);
     const allowed = allowedValue([{ symbol: row.symbol, strategies: [def.name], ...def.limits }], equity);
-    if (new Dec(row.notional).gt(allowed)) problems.push(`ledger: ${row.strategy} holds ${row.symbol} worth ${new Dec(row.notional).toFixed(2)} at entry > ${allowed.toFixed(2)} allowed at equity ${equity.toFixed(2)}`);
+    if (new Decimal(row.notional).gt(allowed)) problems.push(`ledger: ${row.strategy} holds ${row.symbol} worth ${new Decimal(row.notional).toFixed(2)} at entry > ${allowed.toFixed(2)} allowed at equity ${equity.toFixed(2)}`);
   }
   return problems;
 }

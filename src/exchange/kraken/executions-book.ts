@@ -4,7 +4,7 @@
 // the port's OrderState shape. An order is reported final (closed / canceled) only when Kraken said
 // so together with its cumulative quantity: without cum_qty the fills seen may be a part (a snapshot
 // lists only the last 50 trades), so the order stays "open" and the REST follower finishes it.
-import { Dec } from '../../decimal.js';
+import { Decimal } from '../../money.js';
 import type { ExchangeTrade, OrderState, Side } from '../types.js';
 import type { ExecutionEntry } from './ws-schemas.js';
 
@@ -49,7 +49,7 @@ export class ExecutionsBook {
       if (e.order_qty !== undefined) o.orderQty = e.order_qty;
       if (e.order_status) o.status = e.order_status;
       if (e.cum_qty !== undefined) o.cumQty = e.cum_qty;
-      if (e.avg_price !== undefined && new Dec(e.avg_price).gt(0)) o.avgPrice = e.avg_price;
+      if (e.avg_price !== undefined && new Decimal(e.avg_price).gt(0)) o.avgPrice = e.avg_price;
       if (e.cum_qty !== undefined && (e.order_status === 'filled' || e.order_status === 'canceled' || e.order_status === 'expired')) o.endedWithQty = true;
       if (e.exec_type === 'trade') {
         const trade = tradeOf(e, o);
@@ -95,16 +95,16 @@ function tradeOf(e: ExecutionEntry, o: BookOrder): ExchangeTrade | string {
   if (e.last_qty === undefined || e.last_price === undefined) return `trade ${e.exec_id} without last_qty and last_price`;
   if (e.fees === undefined) return `trade ${e.exec_id} without fees`;
   const [base, quote] = symbol.split('/').map(asset) as [string, string];
-  const price = new Dec(e.last_price);
-  let feeQuote = new Dec(0);
-  let charged: { fee: InstanceType<typeof Dec>; currency: string } | undefined;
+  const price = new Decimal(e.last_price);
+  let feeQuote = new Decimal(0);
+  let charged: { fee: Decimal; currency: string } | undefined;
   for (const f of e.fees) {
     const a = asset(f.asset);
     if (a !== base && a !== quote) return `trade ${e.exec_id} charged its fee in ${f.asset}, neither ${base} nor ${quote}`;
     if (charged && charged.currency !== a) return `trade ${e.exec_id} charged fees in two currencies`;
-    charged = { fee: (charged?.fee ?? new Dec(0)).plus(f.qty), currency: a };
+    charged = { fee: (charged?.fee ?? new Decimal(0)).plus(f.qty), currency: a };
     // The ledger books fees in the quote currency: a fee charged in the base asset is worth qty × price.
-    feeQuote = feeQuote.plus(a === quote ? new Dec(f.qty) : new Dec(f.qty).times(price));
+    feeQuote = feeQuote.plus(a === quote ? new Decimal(f.qty) : new Decimal(f.qty).times(price));
   }
   return {
     id: e.exec_id,
@@ -116,7 +116,7 @@ function tradeOf(e: ExecutionEntry, o: BookOrder): ExchangeTrade | string {
     price: e.last_price,
     fee: feeQuote.toFixed(),
     feeCurrency: quote,
-    chargedFee: (charged?.fee ?? new Dec(0)).toFixed(),
+    chargedFee: (charged?.fee ?? new Decimal(0)).toFixed(),
     chargedFeeCurrency: charged?.currency ?? quote,
     timestamp: e.timestamp,
   };
@@ -124,10 +124,10 @@ function tradeOf(e: ExecutionEntry, o: BookOrder): ExchangeTrade | string {
 
 function stateOf(o: BookOrder): OrderState {
   const trades = [...o.trades.values()];
-  const listed = trades.reduce((s, t) => s.plus(t.quantity), new Dec(0));
-  const filled = o.cumQty !== undefined ? Dec.max(new Dec(o.cumQty), listed) : listed;
+  const listed = trades.reduce((s, t) => s.plus(t.quantity), new Decimal(0));
+  const filled = o.cumQty !== undefined ? Decimal.max(new Decimal(o.cumQty), listed) : listed;
   const status: OrderState['status'] = !o.endedWithQty ? 'open' : o.status === 'filled' ? 'closed' : 'canceled';
-  const value = trades.reduce((s, t) => s.plus(new Dec(t.quantity).times(t.price)), new Dec(0));
+  const value = trades.reduce((s, t) => s.plus(new Decimal(t.quantity).times(t.price)), new Decimal(0));
   const average = o.avgPrice ?? (listed.gt(0) ? value.div(listed).toDecimalPlaces(18).toFixed() : null);
   return {
     exchangeOrderId: o.orderId,

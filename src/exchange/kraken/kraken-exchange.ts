@@ -1,7 +1,7 @@
 // Owns KrakenExchange: the Exchange port over ccxt's Kraken client, speaking Kraken's raw REST
 // endpoints (ccxt signs, paces and classifies errors; we parse answers with zod and keep amounts
 // as decimal strings). Order-changing endpoints are refused by ccxt-client's fetch unless armed.
-import { Dec as Decimal } from '../../decimal.js';
+import { Decimal } from '../../money.js';
 import type { Exchange as CcxtExchange } from 'ccxt';
 import type { z } from 'zod';
 import { systemClock, type Clock } from '../../clock.js';

@@ -1,6 +1,6 @@
 // Owns turning parsed Kraken records into the port's types: orders, trades, key rights, and the
 // client order id rules Kraken applies to cl_ord_id.
-import { Dec as Decimal } from '../../decimal.js';
+import { Decimal } from '../../money.js';
 import { ExchangeError } from '../errors.js';
 import type { ApiKeyRights, ExchangeTrade, OrderState } from '../types.js';
 import type { KrakenOrder, KrakenTrade } from './schemas.js';

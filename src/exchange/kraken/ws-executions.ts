@@ -8,7 +8,7 @@
 // never its text, never the token — and changes nothing. Only the orders it changed are handed on.
 import { performance } from 'node:perf_hooks';
 import type WebSocket from 'ws';
-import { Dec } from '../../decimal.js';
+import { Decimal } from '../../money.js';
 import { backoffDelay, type Backoff } from '../../retry.js';
 import type { Logger } from '../../logger.js';
 import type { ExchangeTrade, ExecutionsListener, OrderState } from '../types.js';
@@ -36,7 +36,7 @@ const DEFAULTS = { backoff: { baseMs: 500, maxMs: 30_000 } as Backoff, silenceMs
 /** The fills of an order add up to what Kraken says filled, and the order has ended. */
 export function finalWithFills(o: OrderState): boolean {
   if (o.status === 'open') return false;
-  return o.trades.reduce((s, t: ExchangeTrade) => s.plus(t.quantity), new Dec(0)).eq(o.filledQuantity);
+  return o.trades.reduce((s, t: ExchangeTrade) => s.plus(t.quantity), new Decimal(0)).eq(o.filledQuantity);
 }
 
 export class KrakenExecutionsStream {

@@ -3,12 +3,12 @@
 // at the edge, amounts kept as exact decimal text. A message that does not fit is reported, with
 // the reason, and never used.
 import { z } from 'zod';
-import { Dec } from '../../decimal.js';
+import { Decimal } from '../../money.js';
 
 /** Kraken v2 sends numbers ("last_price": 26599.9), sometimes text; kept as plain decimal text. */
 const amount = z
   .union([z.number().finite(), z.string().regex(/^-?\d+(\.\d+)?(e-?\d+)?$/i, 'expected a decimal')])
-  .transform((v) => new Dec(v).toFixed());
+  .transform((v) => new Decimal(v).toFixed());
 
 const timestamp = z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'expected an RFC 3339 time').transform((v) => new Date(v));
 

@@ -2,7 +2,7 @@
 // (live buys minus sells) against what the exchange holds. The
 // exchange may hold more (manual holdings, dust) — shown, not failed; holding less than the
 // ledger says means the books are wrong or funds moved: that fails.
-import { Dec } from '../../decimal.js';
+import { Decimal } from '../../money.js';
 import type { Balance } from '../../exchange/types.js';
 import type { LedgerFill } from './match.js';
 
@@ -15,7 +15,7 @@ export interface BalanceDiff {
   status: 'ok' | 'exchange_holds_more' | 'exchange_holds_less';
 }
 
-export function ledgerHoldings(fills: readonly LedgerFill[]): Map<string, InstanceType<typeof Dec>> {
+export function ledgerHoldings(fills: readonly LedgerFill[]): Map<string, Decimal> {
   const sums = new Map<string, ExactSum>();
   let lastSymbol: string | null = null;
   let sum = new ExactSum();
@@ -36,24 +36,24 @@ export function ledgerHoldings(fills: readonly LedgerFill[]): Map<string, Instan
 /**
  * An exact sum of decimal strings as one integer of units at the largest scale seen (BigInt), so a
  * ledger of 100,000 fills makes no decimal object per fill; a term that is not a plain decimal
- * ("1e-8") is added with Dec instead. Exact either way.
+ * ("1e-8") is added with Decimal instead. Exact either way.
  */
 class ExactSum {
   #units = 0n;
   #scale = 0;
-  #other: InstanceType<typeof Dec> | null = null;
+  #other: Decimal | null = null;
 
   add(text: string, negate: boolean): void {
     const dot = text.indexOf('.');
     const scale = dot < 0 ? 0 : text.length - dot - 1;
     let units: bigint;
     try {
-      // BigInt also reads 0x/0o/0b prefixes, which a decimal is not: those go to Dec.
+      // BigInt also reads 0x/0o/0b prefixes, which a decimal is not: those go to Decimal.
       if (text.charCodeAt(1) > 57) throw new SyntaxError('not a plain decimal');
       units = BigInt(dot < 0 ? text : text.slice(0, dot) + text.slice(dot + 1));
     } catch {
-      const term = new Dec(text);
-      this.#other = (this.#other ?? new Dec(0)).plus(negate ? term.neg() : term);
+      const term = new Decimal(text);
+      this.#other = (this.#other ?? new Decimal(0)).plus(negate ? term.neg() : term);
       return;
     }
     // "-0.5" parses as -05 units at scale 1: the sign is carried by the whole digit string.
@@ -66,8 +66,8 @@ class ExactSum {
     this.#units += negate ? -units : units;
   }
 
-  total(): InstanceType<typeof Dec> {
-    const sum = new Dec(this.#units.toString()).div(new Dec(10).pow(this.#scale));
+  total(): Decimal {
+    const sum = new Decimal(this.#units.toString()).div(new Decimal(10).pow(this.#scale));
     return this.#other ? sum.plus(this.#other) : sum;
   }
 }
@@ -75,7 +75,7 @@ class ExactSum {
 export function balanceDiffs(fills: readonly LedgerFill[], balances: readonly Balance[], tolerance = '0.00000001'): BalanceDiff[] {
   const held = ledgerHoldings(fills);
   return [...held].map(([asset, ledger]) => {
-    const exchange = new Dec(balances.find((b) => b.asset === asset)?.total ?? '0');
+    const exchange = new Decimal(balances.find((b) => b.asset === asset)?.total ?? '0');
     const diff = exchange.minus(ledger);
     const status = diff.abs().lte(tolerance) ? 'ok' : diff.isPositive() ? 'exchange_holds_more' : 'exchange_holds_less';
     return { asset, ledger: ledger.toFixed(), exchange: exchange.toFixed(), diff: diff.toFixed(), status };

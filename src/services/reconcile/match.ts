@@ -4,7 +4,7 @@
 // was known join by order id (first on order + side + amounts, then on order alone) through
 // index chains whose heads only move forward. Amounts are compared as decimal strings first and only
 // with exact decimals when the texts differ, which keeps 100,000 fills well under a second.
-import { Dec } from '../../decimal.js';
+import { Decimal } from '../../money.js';
 import { canonicalDecimal } from '../../domain/decimal-text.js';
 import type { ExchangeTrade, Side } from '../../exchange/types.js';
 
@@ -81,14 +81,14 @@ export function sameDecimal(a: string, b: string): boolean {
 
 function withinAbs(a: string, b: string, tol: string): boolean {
   if (sameDecimal(a, b)) return true;
-  return new Dec(a).minus(b).abs().lte(tol);
+  return new Decimal(a).minus(b).abs().lte(tol);
 }
 
 function withinRel(a: string, b: string, tol: string): boolean {
   if (sameDecimal(a, b)) return true;
-  const x = new Dec(a);
-  const y = new Dec(b);
-  const scale = Dec.max(x.abs(), y.abs());
+  const x = new Decimal(a);
+  const y = new Decimal(b);
+  const scale = Decimal.max(x.abs(), y.abs());
   return scale.isZero() || x.minus(y).abs().div(scale).lte(tol);
 }
 

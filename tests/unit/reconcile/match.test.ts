@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExchangeTrade } from '../../../src/exchange/types.js';
 import { balanceDiffs, ledgerHoldings } from '../../../src/services/reconcile/balances.js';
-import { Dec } from '../../../src/decimal.js';
+import { Decimal } from '../../../src/money.js';
 import { canonicalDecimal, matchTrades, sameDecimal, type LedgerFill } from '../../../src/services/reconcile/match.js';
 
 const at = (iso: string) => new Date(iso);
@@ -117,7 +117,7 @@ describe('ledgerHoldings', () => {
     const quantities = ['0.010000000000000000', '1', '.5', '2.', '0.1', '1e-8', '12345678901234567890.123456789012345678'];
     const fills = quantities.flatMap((q, i) => [fill(i * 2, `B${i}`, { quantity: q }), fill(i * 2 + 1, `S${i}`, { symbol: 'ETH/USD', side: i % 2 ? 'sell' : 'buy', quantity: q })]);
     const held = ledgerHoldings(fills);
-    const exact = (signs: number[]) => quantities.reduce((sum, q, i) => sum.plus(new Dec(q).times(signs[i]!)), new Dec(0));
+    const exact = (signs: number[]) => quantities.reduce((sum, q, i) => sum.plus(new Decimal(q).times(signs[i]!)), new Decimal(0));
     expect(held.get('BTC')?.toFixed()).toBe(exact(quantities.map(() => 1)).toFixed());
     expect(held.get('ETH')?.toFixed()).toBe(exact(quantities.map((_, i) => (i % 2 ? -1 : 1))).toFixed());
   });

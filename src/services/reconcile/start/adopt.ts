@@ -18,7 +18,7 @@ import { recordOrder } from '../../../engine/order-executor.js';
 import { Portfolio } from '../../../engine/portfolio.js';
 import { AppError } from '../../../errors.js';
 import type { Exchange, ExchangeTrade, OrderState } from '../../../exchange/types.js';
-import { Dec } from '../../../decimal.js';
+import { Decimal } from '../../../money.js';
 import type { Difference } from './differences.js';
 import { runReconciliation, type ReconciliationDeps, type ReconciliationRun } from './run.js';
 
@@ -82,12 +82,12 @@ export async function adoptFromKraken(ctx: ReconciliationDeps, txid: string, opt
     if (!intent) {
       const first = fillDiffs[0]!;
       await refuseSellBesidePositions(ctx, first);
-      const total = trades.reduce((s, t) => s.plus(t.quantity), new Dec(0)).toFixed();
+      const total = trades.reduce((s, t) => s.plus(t.quantity), new Decimal(0)).toFixed();
       intent = await insertExternalIntent(ctx, actor, first, { clientOrderId: `ext-${orderId}`.slice(0, 64), status: 'pending', quantity: total });
     }
     const order: OrderState = {
       exchangeOrderId: orderId, clientOrderId: intent.clientOrderId, symbol: intent.symbol, side: intent.side,
-      status: open ? 'open' : 'closed', quantity: intent.quantity, filledQuantity: trades.reduce((s, t) => s.plus(t.quantity), new Dec(0)).toFixed(),
+      status: open ? 'open' : 'closed', quantity: intent.quantity, filledQuantity: trades.reduce((s, t) => s.plus(t.quantity), new Decimal(0)).toFixed(),
       averagePrice: null, trades: withIntentOrder(trades, orderId),
     };
     const portfolio = await Portfolio.load(exchange, await openTrades(ctx.db, 'live'), ctx.config.QUOTE_CURRENCY);

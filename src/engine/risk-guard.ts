@@ -12,7 +12,7 @@ import type { Logger } from '../logger.js';
 import { Decimal, ZERO, dec, str } from '../money.js';
 import { updateBotState, type Mode } from '../services/bot-state.js';
 import { pauseEntries, RISK_GUARD_ACTOR } from '../services/entries-pause.js';
-import { firstSnapshotSince, latestSnapshot } from './ledger/snapshots.js';
+import { firstSnapshotSince, latestSnapshot } from '../db/queries/ledger-snapshots.js';
 
 export interface RiskLimits {
   maxDrawdownPct: number;

@@ -6,7 +6,7 @@ import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import { latestRiskEvent } from '../db/queries/risk-events.js';
 import type { BotState } from '../db/schema/index.js';
-import { firstSnapshotSince, latestSnapshot } from '../engine/ledger/snapshots.js';
+import { firstSnapshotSince, latestSnapshot } from '../db/queries/ledger-snapshots.js';
 import type { Mode } from './bot-state.js';
 
 /** The actor the risk guard pauses entries as. */

@@ -5,23 +5,10 @@
 // time): nothing in the engine reads snapshots back while it runs, and rows not yet committed were
 // already at risk in a crash while they waited in memory for their batch to fill. Housekeeping,
 // a breach and stop still wait until every row queued so far is committed.
-import { and, asc, desc, eq, gte, sql } from 'drizzle-orm';
-import { asyncCommitCte } from '../../db/async-commit.js';
-import { executePrepared } from '../../db/prepared.js';
 import type { Db } from '../../db/client.js';
-import { equitySnapshots, type EquitySnapshot } from '../../db/schema/index.js';
-import type { FeedKind } from '../../market/types.js';
-import type { Mode } from '../../services/bot-state.js';
+import { insertSnapshots, type SnapshotRow } from '../../db/queries/ledger-snapshots.js';
 
-export interface SnapshotRow {
-  mode: Mode;
-  feed: FeedKind;
-  at: Date;
-  equity: string;
-  cash: string;
-  peakEquity: string;
-  drawdownPct: string;
-}
+export type { SnapshotRow };
 
 const BATCH = 2000;
 
@@ -85,31 +72,4 @@ export class SnapshotWriter {
     this.#failure = null;
     throw failure.err;
   }
-}
-
-/**
- * One statement for a batch: the rows as one JSON parameter (the statement text never changes, so
- * it is prepared once), instead of seven parameters a row. A paper-only batch commits without
- * waiting for the WAL flush, like the paper ledger beside it (db/async-commit.ts).
- */
-async function insertSnapshots(db: Db, rows: SnapshotRow[]): Promise<void> {
-  const json = JSON.stringify(rows.map((r) => [r.mode, r.feed, r.at.toISOString(), r.equity, r.cash, r.peakEquity, r.drawdownPct]));
-  const paper = rows.every((r) => r.mode === 'paper');
-  await executePrepared(db, sql`
-    with ${paper ? sql`${asyncCommitCte},` : sql``} r as (select value as v from jsonb_array_elements(${json}::jsonb)),
-    w as (insert into ${equitySnapshots} (mode, feed, at, equity, cash, peak_equity, drawdown_pct)
-      select v->>0, v->>1, (v->>2)::timestamptz, (v->>3)::numeric, (v->>4)::numeric, (v->>5)::numeric, (v->>6)::numeric from r returning 1)
-    select count(*)::int as n ${paper ? sql`, (select async_commit from s)` : sql``} from w`);
-}
-
-export async function latestSnapshot(db: Db, mode: Mode): Promise<EquitySnapshot | undefined> {
-  const rows = await db.select().from(equitySnapshots).where(eq(equitySnapshots.mode, mode)).orderBy(desc(equitySnapshots.at), desc(equitySnapshots.id)).limit(1);
-  return rows[0];
-}
-
-/** The first snapshot at or after `since` (the day's opening equity for the daily loss limit). */
-export async function firstSnapshotSince(db: Db, mode: Mode, since: Date): Promise<EquitySnapshot | undefined> {
-  const rows = await db.select().from(equitySnapshots)
-    .where(and(eq(equitySnapshots.mode, mode), gte(equitySnapshots.at, since))).orderBy(asc(equitySnapshots.at), asc(equitySnapshots.id)).limit(1);
-  return rows[0];
 }

@@ -24,7 +24,7 @@ import { isHaltLatched } from '../services/kill/runtime.js';
 import { judgeIntent, readUnsettled, refusalError, reportRefusal, type UnsettledIntent } from './gate-runtime.js';
 import { capitalBuffer } from './ledger/capital-buffer.js';
 import { intentAllowedCte, newClientOrderId, writeIntent, type NewIntent } from './ledger/intents.js';
-import { entryTradeInsert, fillsInsert, summarise, toTrade, tradeClose, type RecordOutcome } from './ledger/record-execution.js';
+import { entryTradeInsert, feeInQuote, fillsInsert, summarise, toTrade, tradeClose, type RecordOutcome } from './ledger/record-execution.js';
 import { applyRecorded, capitalAtClose, reportRejected, type ExecutorDeps, type OrderOutcome, type OrderRequestSpec } from './order-executor.js';
 import { withOrderLock } from './order-lock.js';
 import { logOrderSent } from './trade-log.js';
@@ -158,7 +158,7 @@ async function placed(deps: PaperDeps, intent: OrderIntent, guard: { armed: bool
         const buffer = str(capitalBuffer(capitalAtClose(deps, intent, execution, false), ctx.config.CAPITAL_RESERVE_PCT));
         trade = tradeClose(intent.tradeId, id, execution, buffer, venueWrote);
       }
-      const fills = fillsInsert(intent, id, state, quote, venueWrote);
+      const fills = fillsInsert(intent, id, state, quote, venueWrote, feeInQuote);
       const at = intent.createdAt.toISOString();
       const tradeId = intent.purpose === 'entry' ? sql`(select id from t)` : sql`${intent.tradeId}::bigint`;
       const rows = await executePrepared<Record<string, unknown>>(ctx.db, sql`

@@ -107,6 +107,13 @@ export async function executeOrder(deps: ExecutorDeps, spec: OrderRequestSpec): 
       const funds = await checkFunds({ ctx, exchange: deps.exchange, portfolio: deps.portfolio, intent, referencePrice: spec.referencePrice });
       if (!funds.ok) return refuse(deps, intent, funds.reason);
     }
+    // The gate and the funds check are calls of their own (seconds each on a slow Kraken): a halt
+    // latched meanwhile stops the order here, before it is sent, and closes its intent at once, so a
+    // kill's wait for orders on their way ends instead of outlasting it.
+    if (isHaltLatched(ctx)) {
+      await markIntent(ctx.db, { id: intent.id, status: 'refused', error: 'halted before it was sent', at: ctx.clock.now() });
+      return { kind: 'skipped', reason: 'halted' };
+    }
     let order: OrderState;
     try {
       order = await deps.exchange.createOrder({

@@ -105,7 +105,14 @@ beforeAll(async () => {
   });
 
   log('ctb kill --reason soak (from a shell)');
+  const killStarted = Date.now();
   const kill = await runCtb(['kill', '--reason', 'soak'], env, cwd);
+  // What the kill answered, every run: when it does not confirm, its reasons (survivors, errors per
+  // round, orders still on their way) are the evidence, and a passing run shows how long it took.
+  log(`kill exit ${kill.code} after ${Date.now() - killStarted} ms:\n  ${kill.stdout.split('\n').filter((l) => l && !/^\s+\[ \]/.test(l)).join('\n  ')}`);
+  const firstCancel = kill.stderr.split('\n').find((l) => l.includes('"kill: exchange orders cancelled"'));
+  if (firstCancel) log(`kill's first cancel: ${JSON.stringify((JSON.parse(firstCancel) as { cancel?: unknown }).cancel)}`);
+  if (kill.code !== 0) log(`kill stderr (last 3000 characters):\n${kill.stderr.slice(-3000)}`);
   // The bot follows up the orders the kill cut short: wait until the ledger holds every trade Kraken
   // made and no live intent is left unresolved (one Kraken never saw is closed after a minute's grace);
   // the checks below say what is missing if that never happens.

@@ -42,13 +42,20 @@ export interface CancelReport {
 export interface CancelOptions {
   exchanges: ExchangeProvider;
   logger: Logger;
-  /** Re-query rounds per venue (KILL_CONFIRM_ATTEMPTS). */
+  /** Re-query rounds per venue (KILL_CONFIRM_ATTEMPTS): at least this many, whatever the time. */
   attempts: number;
+  /**
+   * More rounds until this moment (performance.now(); KILL_CONFIRM_WAIT from the kill's start): a
+   * slow Kraken (each call seconds late), a 5xx, or a nonce refused because another process signs
+   * with the same key can each cost a round, and three quick rounds were not enough to confirm on a
+   * Kraken that was reachable all along. A venue stops as soon as it confirms.
+   */
+  confirmUntil?: number;
   /** Each exchange call's deadline. */
   callTimeoutMs?: number;
   /** The paper venue lives in our database: its calls get the database's deadline (KILL_DB_TIMEOUT). */
   databaseTimeoutMs?: number;
-  /** Pause between rounds (grows linearly). */
+  /** Pause between rounds (grows linearly, to at most 1 s). */
   retryDelayMs?: number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -67,6 +74,8 @@ const survivorOf = (o: OrderState): SurvivingOrder => ({
   exchangeOrderId: o.exchangeOrderId, clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, quantity: o.quantity,
 });
 
+const MAX_RETRY_DELAY_MS = 1_000;
+
 /** Cancel-all then confirm on one venue, in bounded rounds, in the urgent lane. */
 export function clearVenue(venue: Venue, get: () => Exchange, opts: VenueOptions): Promise<VenueCancelReport> {
   return urgently(() => clearVenueNow(venue, get, opts));
@@ -83,9 +92,12 @@ async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptio
     report.errors.push(describeError(err));
     return report;
   }
-  for (let attempt = 1; attempt <= opts.attempts && !report.confirmed; attempt++) {
+  // Paper lives in our database, which has its own deadline: only an exchange gets the extra time.
+  const until = venue === 'paper' ? undefined : opts.confirmUntil;
+  const moreTime = () => until !== undefined && performance.now() < until;
+  for (let attempt = 1; (attempt <= opts.attempts || moreTime()) && !report.confirmed; attempt++) {
     report.attempts = attempt;
-    if (attempt > 1) await pause((opts.retryDelayMs ?? 200) * (attempt - 1));
+    if (attempt > 1) await pause(Math.min(MAX_RETRY_DELAY_MS, (opts.retryDelayMs ?? 200) * (attempt - 1)));
     try {
       const { canceled } = await withDeadline(exchange.cancelAllOrders(), timeout, `${venue} cancel-all`);
       report.canceled = (report.canceled ?? 0) + canceled;

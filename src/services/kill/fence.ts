@@ -19,14 +19,20 @@ export interface FenceReport {
   error?: string;
 }
 
-/** Waits (at most `timeoutMs`) until no order intent is pending. Call it after the halt is committed. */
-export async function awaitOrdersInFlight(db: Db, timeoutMs: number, pollMs = 20): Promise<FenceReport> {
+/**
+ * Waits (at most `timeoutMs`) until no order intent is pending. Call it after the halt is committed.
+ * An order on its way waits on Kraken, not on the database: on a slow Kraken it stays pending for as
+ * long as the engine's calls take (its funds check, then AddOrder, each seconds late), so the kill
+ * gives this wait its confirmation time; each read of the intents still gets the database's own
+ * deadline (`queryTimeoutMs`), so a stalled database ends the wait as before.
+ */
+export async function awaitOrdersInFlight(db: Db, timeoutMs: number, pollMs = 20, queryTimeoutMs = timeoutMs): Promise<FenceReport> {
   const started = performance.now();
   const deadline = started + timeoutMs;
   let unresolved: InFlightOrder[] = [];
   try {
     for (;;) {
-      unresolved = await withDeadline(pendingOrderIntents(db), Math.max(1, deadline - performance.now()), 'the database (order intents)');
+      unresolved = await withDeadline(pendingOrderIntents(db), Math.max(1, Math.min(queryTimeoutMs, deadline - performance.now())), 'the database (order intents)');
       if (unresolved.length === 0 || performance.now() + pollMs > deadline) break;
       await sleep(pollMs);
     }

@@ -18,7 +18,7 @@ export interface HaltCancelKey {
 
 /** Cancelling on a halt: Kraken through this process's key, the log, and the alert when orders survive. */
 export interface HaltCancelDeps extends HaltCancelKey {
-  config: Pick<Config, 'KILL_CONFIRM_ATTEMPTS' | 'KILL_DB_TIMEOUT'>;
+  config: Pick<Config, 'KILL_CONFIRM_ATTEMPTS' | 'KILL_CONFIRM_WAIT' | 'KILL_DB_TIMEOUT'>;
   exchanges: ExchangeProvider;
   logger: Logger;
   alerts: Pick<AlertSink, 'raise'>;
@@ -54,7 +54,9 @@ export function cancelOnHalt(ctx: HaltCancelDeps, reason: string): Promise<Venue
   if (running && running.outcome === undefined) return running.promise;
   if (!ctx.exchanges.hasKrakenKeys()) return Promise.resolve(null);
   ctx.logger.warn({ reason }, 'halted: cancelling every order on Kraken');
-  const promise = clearVenue('kraken', () => ctx.exchanges.kraken(), { logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS })
+  const promise = clearVenue('kraken', () => ctx.exchanges.kraken(), {
+    logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, confirmUntil: performance.now() + ctx.config.KILL_CONFIRM_WAIT,
+  })
     .then(async (report) => {
       if (report.confirmed) {
         ctx.logger.warn({ canceled: report.canceled }, 'halted: Kraken confirms no open order');

@@ -76,7 +76,11 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
   const killId = killIdFor(request.actor);
   const reason = request.reason.trim() || 'no reason given';
   const direct = ctx.exchanges.hasKrakenKeys();
-  const cancelOptions: CancelOptions = { exchanges: ctx.exchanges, logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, databaseTimeoutMs: ctx.config.KILL_DB_TIMEOUT };
+  // One confirmation budget for the whole kill: the cancel's rounds, the wait for orders on their way, the cancel after it.
+  const confirmUntil = performance.now() + ctx.config.KILL_CONFIRM_WAIT;
+  const cancelOptions: CancelOptions = {
+    exchanges: ctx.exchanges, logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, confirmUntil, databaseTimeoutMs: ctx.config.KILL_DB_TIMEOUT,
+  };
 
   // The exchange calls leave now, before anything else runs here (one turn of the event loop).
   const cancelling = cancelEverywhere(cancelOptions);
@@ -112,7 +116,10 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
 
   if ('outcome' in halt) {
     // Every intent written before the halt reaches its venue (or the wait runs out); then cancel again.
-    result.fence = await awaitOrdersInFlight(ctx.db, ctx.config.KILL_DB_TIMEOUT);
+    // An order on its way to a slow Kraken is pending for as long as Kraken takes: the fence waits
+    // out the confirmation budget (at least the database's deadline), each read under that deadline.
+    const fenceMs = Math.max(ctx.config.KILL_DB_TIMEOUT, confirmUntil - performance.now());
+    result.fence = await awaitOrdersInFlight(ctx.db, fenceMs, 20, ctx.config.KILL_DB_TIMEOUT);
     result.cancel = mergeCancelReports(result.cancel, await cancelEverywhere(cancelOptions));
     if (!direct) {
       const kraken = await handKrakenCancelOver(ctx, { killId, actor: request.actor.id, reason, startedAt });

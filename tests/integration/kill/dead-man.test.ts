@@ -125,7 +125,8 @@ describe("dead man's switch", () => {
   });
 
   it('halted with an order Kraken still shows open: alerts, stops renewing, and leaves the switch to run out', async () => {
-    const dms = await setup({ KILL_CONFIRM_ATTEMPTS: '1' });
+    // One round, no more time: the order stays open on this Kraken whatever the cancel does.
+    const dms = await setup({ KILL_CONFIRM_ATTEMPTS: '1', KILL_CONFIRM_WAIT: '1ms' });
     nock(KRAKEN)
       .get('/0/public/Assets').reply(200, R.assets).get('/0/public/AssetPairs').reply(200, R.assetPairs)
       .post('/0/private/CancelAll').reply(200, { error: [], result: { count: 0 } })

@@ -111,7 +111,9 @@ describe('kill', () => {
   });
 
   it('reports an order that survives every cancel after the bounded retries, and alerts about it', async () => {
-    const t = await setup({ armed: true, env: { KILL_CONFIRM_ATTEMPTS: '3' } });
+    // Three rounds and no more time (KILL_CONFIRM_WAIT 1 ms): counted here; the rounds past them
+    // until the confirmation budget runs out are tested beside this one.
+    const t = await setup({ armed: true, env: { KILL_CONFIRM_ATTEMPTS: '3', KILL_CONFIRM_WAIT: '1ms' } });
     t.kraken.open.push(openOrder('STUCK'), openOrder('K2'));
     t.kraken.sticky.add('STUCK');
     const result = await executeKill(t.ctx, { actor: operator, reason: 'x', trigger: 'manual' });
@@ -124,6 +126,29 @@ describe('kill', () => {
     expect(result.state).toBe('written');
     expect(t.alerts[0]?.title).toMatch(/could not be confirmed/);
     expect(t.alerts[0]?.details?.['survivors']).toEqual([expect.objectContaining({ venue: 'kraken', exchangeOrderId: 'STUCK' })]);
+  });
+
+  it('keeps cancelling and re-querying past its rounds while Kraken answers nothing usable, and confirms once Kraken does (within KILL_CONFIRM_WAIT)', async () => {
+    // Kraken is reachable but every call fails for 2.5 s (slow, 5xx, a nonce refused because another
+    // process signs with the same key): three quick rounds before and after the halt end in about a
+    // second, so a kill that stopped at KILL_CONFIRM_ATTEMPTS answered "could not be confirmed".
+    const t = await setup({ armed: true, env: { KILL_CONFIRM_ATTEMPTS: '3', KILL_CONFIRM_WAIT: '10s' } });
+    t.kraken.open.push(openOrder('K1'));
+    t.kraken.mode = 'network_error';
+    const recovers = setTimeout(() => void (t.kraken.mode = 'ok'), 2_500);
+    try {
+      const started = performance.now();
+      const result = await executeKill(t.ctx, { actor: operator, reason: 'flaky kraken', trigger: 'manual' });
+      const kraken = result.cancel.venues.find((v) => v.venue === 'kraken')!;
+      expect(kraken, JSON.stringify(kraken)).toMatchObject({ confirmed: true, canceled: 1, survivors: [] });
+      expect(kraken.attempts).toBeGreaterThan(3);
+      expect(result.ok).toBe(true);
+      expect(t.kraken.open).toEqual([]);
+      expect(performance.now() - started).toBeLessThan(10_000);
+      expect(t.alerts[0]?.title).toMatch(/every open order cancelled/);
+    } finally {
+      clearTimeout(recovers);
+    }
   });
 
   it('a second kill cancels again, says it was already killed and opens no second incident', async () => {

@@ -416,7 +416,10 @@ export class Engine implements RunningEngine {
         const stamp = at.getTime() >= this.#portfolio.latestFillMs ? at : new Date(this.#portfolio.latestFillMs);
         return {
           mode: this.#mode, feed: this.opts.feed.kind, at: stamp,
-          ...this.#snapshotRows.figures({ equity: exactEquity(), cash: this.#portfolio.cash, peak: this.#risk.peakExact, drawdownPct: (e) => this.#risk.exactDrawdownPct(e) }),
+          ...this.#snapshotRows.figures({
+            cash: this.#portfolio.cash, marks: this.#portfolio.marks(ctx.prices), equity: exactEquity, peak: this.#risk.peakExact,
+            drawdownPct: (e) => this.#risk.exactDrawdownPct(e),
+          }),
         };
       }, breaches.length > 0);
     }

@@ -8,6 +8,7 @@ import type { Exchange, PriceSource } from '../exchange/types.js';
 import { Decimal, ZERO, dec } from '../money.js';
 import { unbookedValue, unfilledReservation, unsettleCash, type InFlightOrder } from './in-flight.js';
 import type { Execution } from './ledger/record-execution.js';
+import type { Mark } from './snapshot-rows.js';
 
 export interface Position {
   tradeId: number;
@@ -165,6 +166,17 @@ export class Portfolio {
     for (const p of this.positions.values()) value += p.quantityNum * (prices.lastCandle(p.symbol)?.close ?? p.entryPrice);
     for (const o of this.inFlight.values()) value += unbookedValue(o, prices).toNumber();
     return value;
+  }
+
+  /**
+   * What exactEquity adds to the cash, position by position (quantity × last close, or entry price
+   * before any): null while orders are in flight, whose unbooked fills count too.
+   */
+  marks(prices: PriceSource): Mark[] | null {
+    if (this.inFlight.size > 0) return null;
+    const out: Mark[] = [];
+    for (const p of this.positions.values()) out.push({ quantity: p.quantity, price: prices.lastCandle(p.symbol)?.close ?? p.entryPriceExact });
+    return out;
   }
 
   /** The same, exact, excluding one trade and its exit in flight (for capital_buffer at that trade's close). */

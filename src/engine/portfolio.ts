@@ -27,6 +27,11 @@ export class Portfolio {
   readonly positions = new Map<number, Position>();
   /** Orders sent whose fills are not all booked, by intent id. */
   readonly inFlight = new Map<number, InFlightOrder>();
+  /**
+   * The newest fill time in this picture (the exchange's time for a live fill): an equity snapshot
+   * of it is never stamped earlier, or the ROI audit would not count as held what its cash paid for.
+   */
+  latestFillMs = Number.NEGATIVE_INFINITY;
 
   static async load(exchange: Exchange, open: Trade[], quote: string, inFlight: InFlightOrder[] = []): Promise<Portfolio> {
     const p = new Portfolio();
@@ -37,7 +42,10 @@ export class Portfolio {
       p.inFlight.set(o.intentId, o);
     }
     p.setCash(cash);
-    for (const t of open) p.addPosition(t);
+    for (const t of open) {
+      p.addPosition(t);
+      p.#filledAt(t.entryAt);
+    }
     return p;
   }
 
@@ -109,18 +117,26 @@ export class Portfolio {
     });
   }
 
+  #filledAt(at: Date): void {
+    const ms = at.getTime();
+    if (ms > this.latestFillMs) this.latestFillMs = ms;
+  }
+
   applyEntry(trade: Trade, execution: Execution): void {
+    this.#filledAt(execution.at);
     this.setCash(this.cash.minus(execution.quantity.times(execution.averagePrice)).minus(execution.feeQuote));
     this.addPosition(trade);
   }
 
   applyExit(tradeId: number, execution: Execution): void {
+    this.#filledAt(execution.at);
     this.setCash(this.cash.plus(execution.quantity.times(execution.averagePrice)).minus(execution.feeQuote));
     this.positions.delete(tradeId);
   }
 
   /** An exit that filled only part of the position: the cash comes in, the rest stays open. */
   applyPartialExit(tradeId: number, execution: Execution, remaining: Decimal): void {
+    this.#filledAt(execution.at);
     this.setCash(this.cash.plus(execution.quantity.times(execution.averagePrice)).minus(execution.feeQuote));
     const p = this.positions.get(tradeId);
     if (p) this.positions.set(tradeId, { ...p, quantity: remaining, quantityNum: remaining.toNumber() });

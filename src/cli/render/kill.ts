@@ -47,6 +47,11 @@ export function renderKill(r: KillResult, opts: { noticeShown?: boolean } = {}):
   lines.push(r.alreadyKilled ? `Already killed (incident #${r.incidentId}) — cancelled again: ${head}.` : `KILLED — ${head}.`);
   lines.push(...r.cancel.venues.map(venueLine));
   lines.push(...fenceLines(r));
+  if (r.followUp) {
+    lines.push('requestId' in r.followUp
+      ? `Cancelling goes on: the running bot with the Kraken key keeps cancelling and confirming (request #${r.followUp.requestId}); \`ctb incident\` shows its answer on cancel_orders.`
+      : `The confirmation could not be handed on to the running bot (${r.followUp.error}): run \`ctb kill\` again or check Kraken.`);
+  }
   if (r.state === 'written') lines.push('Halted in paper mode; trading jobs paused.');
   else lines.push(`The database did not answer (${r.stateError}): the halt is saved in ${r.pendingFile} and will be written when the database returns. The bot stays halted meanwhile.`);
   if (r.flatten) lines.push(`Close positions: ${r.flatten.summary}`);

@@ -15,7 +15,9 @@
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
 import { liveLedgerCounts } from '../../db/queries/engine-requests.js';
-import type { EngineRequestKind } from '../../db/schema/index.js';
+import type { AlertSink } from '../../alerts/types.js';
+import type { Db } from '../../db/client.js';
+import type { EngineRequest, EngineRequestKind } from '../../db/schema/index.js';
 import { exitTradeHandler } from '../../engine/exit-request.js';
 import { flattenPositions, type FlattenReport } from '../../engine/flatten.js';
 import type { ExchangeProvider } from '../../exchange/provider.js';
@@ -23,6 +25,8 @@ import type { JobRegistry } from '../../jobs/registry.js';
 import type { Logger } from '../../logger.js';
 import { reconcileHere, type IncidentDeps } from '../kill/incident-ports.js';
 import { clearVenue, mergeVenueReports } from '../kill/cancel-everywhere.js';
+import { withDeadline } from '../kill/deadline.js';
+import { awaitOrdersInFlight } from '../kill/fence.js';
 import { haltCancelSince } from '../kill/halt-cancel.js';
 import { adoptOrderHandler, cancelOrderHandler } from '../reconcile/start/cancel.js';
 import type { EngineRequestHandler, EngineRequestHandlers } from './runner.js';
@@ -30,13 +34,19 @@ import type { EngineRequestHandler, EngineRequestHandlers } from './runner.js';
 /** A request older than this is not carried out: its requester stopped waiting long ago. */
 export const CANCEL_ALL_STALE_MS = 5 * 60_000;
 
-/** A handed-over cancel: Kraken through this process's key, and this process's own halt cancel (kept per job registry). */
+/**
+ * A handed-over cancel: Kraken through this process's key, and this process's own halt cancel (kept
+ * per job registry); for a kill's follow-up, the orders still on their way (database) and the alert
+ * that tells its outcome.
+ */
 export interface CancelAllHandlerDeps {
-  config: Pick<Config, 'KILL_CONFIRM_ATTEMPTS'>;
+  config: Pick<Config, 'KILL_CONFIRM_ATTEMPTS' | 'KILL_CONFIRM_WAIT' | 'KILL_DB_TIMEOUT'>;
   exchanges: ExchangeProvider;
   logger: Logger;
   clock: Clock;
   jobs: JobRegistry;
+  db: Db;
+  alerts: Pick<AlertSink, 'raise'>;
 }
 
 export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandler {
@@ -49,15 +59,37 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
     const killStartedAt = Date.parse(String(request.params['killStartedAt'] ?? ''));
     const haltCancel = Number.isFinite(killStartedAt) ? haltCancelSince(ctx, killStartedAt) : null;
     const before = haltCancel ? await haltCancel.catch(() => null) : null;
-    const now = await clearVenue('kraken', () => ctx.exchanges.kraken(), { logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS });
+    // A kill's follow-up (it could not confirm within its wait): the orders still on their way first,
+    // then cancel and confirm with the same budget again.
+    const followUp = request.params['followUp'] === true;
+    const fence = followUp
+      ? await awaitOrdersInFlight(ctx.db, Math.max(ctx.config.KILL_DB_TIMEOUT, ctx.config.KILL_CONFIRM_WAIT), 20, ctx.config.KILL_DB_TIMEOUT)
+      : null;
+    const now = await clearVenue('kraken', () => ctx.exchanges.kraken(), {
+      logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, ...(followUp ? { confirmUntil: performance.now() + ctx.config.KILL_CONFIRM_WAIT } : {}),
+    });
     const report = before ? mergeVenueReports(before, now) : now;
     const cancelled = report.canceled === null ? 'the cancel failed' : `${report.canceled} cancelled`;
-    const summary = report.confirmed
+    const inFlight = fence !== null && (fence.unresolved.length > 0 || fence.error !== undefined);
+    const ok = report.confirmed && !inFlight;
+    const summary = (report.confirmed
       ? `Kraken: ${cancelled}, none open (confirmed).`
-      : `Kraken: ${cancelled}, zero open orders NOT confirmed after ${report.attempts} tries${report.survivors.length ? ` (${report.survivors.length} still open)` : ''}.`;
-    ctx.logger.warn({ requestId: request.id, requestedBy: request.requestedBy, report }, `cancel handed over by another process: ${summary}`);
-    return { ok: report.confirmed, summary, details: { report } };
+      : `Kraken: ${cancelled}, zero open orders NOT confirmed after ${report.attempts} tries${report.survivors.length ? ` (${report.survivors.length} still open)` : ''}.`)
+      + (inFlight ? ` ${fence.error ? `Orders on their way could not be checked (${fence.error})` : `${fence.unresolved.length} order(s) still on their way`}: check \`ctb reconcile\`.` : '');
+    ctx.logger.warn({ requestId: request.id, requestedBy: request.requestedBy, report, fence }, `cancel handed over by another process: ${summary}`);
+    if (followUp) await tellFollowUp(ctx, request, ok, summary);
+    return { ok, summary, details: { report, ...(fence ? { fence } : {}) } };
   };
+}
+
+/** The kill's alert group hears how its follow-up ended: the true outcome, after "could not be confirmed". */
+async function tellFollowUp(ctx: CancelAllHandlerDeps, request: EngineRequest, ok: boolean, summary: string): Promise<void> {
+  const group = request.incidentId ?? request.params['killId'];
+  await withDeadline(ctx.alerts.raise({
+    source: 'kill', severity: ok ? 'info' : 'critical', fingerprint: `kill:${String(group)}`,
+    title: ok ? 'Kill switch: zero open orders on Kraken now confirmed (the running bot went on confirming)' : 'Kill switch: open orders on Kraken still not confirmed cancelled',
+    details: { requestId: request.id, killId: request.params['killId'], incidentId: request.incidentId, summary },
+  }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the kill follow-up alert'));
 }
 
 /** A flatten asked for longer ago than this is not carried out: selling hours later is not what was asked. */

@@ -20,6 +20,8 @@ import { adoptHaltCancel } from './halt-cancel.js';
 import { handKrakenCancelOver, type HandoffDeps } from './handoff.js';
 import { dropRunningKill, pendingKillPath, releaseRunningKill, saveRunningKill, type PendingKill } from './pending-kill.js';
 import { checklistOf, persistKill, recordCancelReport, type KillRecord, type PersistOutcome } from './persist-kill.js';
+import { enqueueEngineRequest } from '../engine-requests/store.js';
+import { markChecklistAttempt } from './checklist-records.js';
 import { announceIncident, type AnnounceDeps } from './announce-incident.js';
 import { latchHalt, type FlattenOutcome, type KillPorts } from './runtime.js';
 import { closePositionsAfterKill, type ChecklistItemDeps } from './incident.js';
@@ -61,6 +63,12 @@ export interface KillResult {
   incidentId: number | null;
   checklist: Array<Pick<IncidentChecklistItem, 'item' | 'label' | 'doneAt' | 'doneBy'>>;
   flatten: FlattenOutcome | null;
+  /**
+   * Not confirmed within KILL_CONFIRM_WAIT: the confirmation goes on in the running bot that holds
+   * the key (a cancel_all engine request), and the incident's cancel item shows it pending until that
+   * bot answers; `error` when it could not be handed over.
+   */
+  followUp?: { requestId: number } | { error: string };
 }
 
 /** A Slack retry carries the same request id: it maps to the same kill. */
@@ -145,6 +153,7 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
 
   const inFlight = result.fence !== null && (result.fence.unresolved.length > 0 || result.fence.error !== undefined);
   result.ok = result.cancel.allConfirmed && !inFlight;
+  if (!result.ok && result.incidentId !== null) result.followUp = await keepConfirming(ctx, result, request, startedAt);
   if (!result.alreadyKilled || !result.ok) await raiseKillAlert(ctx, request, result);
   if (request.flatten) result.flatten = await flatten(ctx, request.actor, result);
   if (request.flatten && !result.flatten?.ok) result.ok = false;
@@ -170,6 +179,32 @@ async function recordOutcome(ctx: KillDeps, result: KillResult, outcome: Persist
   }
 }
 
+/**
+ * The operator's wait is over but Kraken is not confirmed clear: cancelling never stops there. The
+ * running bot with the key goes on (wait for orders still on their way, cancel, confirm), and the
+ * incident's cancel item shows pending until it answers done or failed (engine-requests/handlers.ts).
+ */
+async function keepConfirming(ctx: KillDeps, result: KillResult, request: KillRequest, startedAt: number): Promise<KillResult['followUp']> {
+  const incidentId = result.incidentId!;
+  try {
+    const row = await withDeadline(enqueueEngineRequest(ctx.db, ctx.clock, {
+      kind: 'cancel_all', requestedBy: request.actor.id, incidentId, checklistItem: 'cancel_orders',
+      // waitUntil now: nobody waits for this answer here, so the incident thread tells it.
+      params: { killId: result.killId, reason: request.reason, killStartedAt: new Date(startedAt).toISOString(), followUp: true, waitUntil: Date.now() },
+    }), ctx.config.KILL_DB_TIMEOUT, 'the database');
+    const seconds = Math.round(ctx.config.KILL_CONFIRM_WAIT / 100) / 10;
+    await withDeadline(markChecklistAttempt(ctx, {
+      incidentId, item: 'cancel_orders', state: 'pending', requestId: row.id,
+      outcome: { summary: `Zero open orders not confirmed within ${seconds} s of the kill: the running bot with the Kraken key goes on cancelling and confirming (request #${row.id}); its answer shows here.`, requestId: row.id },
+    }), ctx.config.KILL_DB_TIMEOUT, 'the database');
+    ctx.logger.warn({ killId: result.killId, requestId: row.id }, 'kill: not confirmed in time; the running bot goes on confirming');
+    return { requestId: row.id };
+  } catch (err) {
+    ctx.logger.error({ err, killId: result.killId }, 'kill: could not hand the confirmation on to the running bot');
+    return { error: describeError(err) };
+  }
+}
+
 async function raiseKillAlert(ctx: KillDeps, request: KillRequest, result: KillResult): Promise<void> {
   const survivors = result.cancel.venues.flatMap((v) => v.survivors.map((s) => ({ venue: v.venue, ...s })));
   const inFlight = result.fence?.unresolved ?? [];
@@ -184,6 +219,7 @@ async function raiseKillAlert(ctx: KillDeps, request: KillRequest, result: KillR
         fingerprint: `kill:${result.incidentId ?? result.killId}`,
         details: { killId: result.killId, by: request.actor.id, reason: request.reason, trigger: request.trigger, state: result.state,
           incidentId: result.incidentId, survivors, krakenAccess: result.krakenAccess, ordersInFlight: inFlight,
+          ...(result.followUp && 'requestId' in result.followUp ? { confirmationContinues: `request #${result.followUp.requestId}` } : {}),
           errors: result.cancel.venues.flatMap((v) => v.errors.slice(-2).map((e) => `${v.venue}: ${e}`)) },
       }),
       ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline');

@@ -45,6 +45,11 @@ export function renderKillReply(r: KillResult): SlackMessage {
   if (r.notice) blocks.push(section(`:information_source: ${escapeText(r.notice)}`));
   blocks.push(section(`${confirmed ? ':octagonal_sign:' : ':rotating_light:'} *${headline}*`), section(cancelLines(r.cancel).join('\n')));
   if (fence) blocks.push(section(fence));
+  if (r.followUp) {
+    blocks.push(section('requestId' in r.followUp
+      ? `:hourglass_flowing_sand: Cancelling goes on: the running bot with the Kraken key keeps cancelling and confirming (request #${r.followUp.requestId}); its answer shows on the incident's cancel item and in the alerts channel.`
+      : `:warning: The confirmation could not be handed on to the running bot (${escapeText(r.followUp.error)}): kill again or check Kraken.`));
+  }
   if (r.state === 'pending') {
     blocks.push(section(`:warning: The database did not answer (${escapeText(r.stateError ?? 'no answer')}): the halt is saved on the bot host and will be written when the database returns. This process is halted meanwhile.`));
   } else if (r.incidentId !== null && !r.alreadyKilled) {

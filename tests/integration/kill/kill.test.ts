@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execute } from '../../../src/db/client.js';
@@ -10,6 +10,7 @@ import { replayPendingKills } from '../../../src/services/kill/replay-pending.js
 import { isHaltLatched } from '../../../src/services/kill/runtime.js';
 import { markIntent, writeIntent } from '../../../src/engine/ledger/intents.js';
 import { cancelAllHandler } from '../../../src/services/engine-requests/handlers.js';
+import { checklistFollowUp } from '../../../src/services/kill/checklist-records.js';
 import { startRequestRunner } from '../../../src/services/engine-requests/runner.js';
 import { killTestContext, recordingDatabase, useKillTestDb, type KillTestContext } from '../../support/kill-context.js';
 import { openOrder } from '../../support/recording-exchange.js';
@@ -149,6 +150,35 @@ describe('kill', () => {
     } finally {
       clearTimeout(recovers);
     }
+  });
+
+  it('not confirmed within KILL_CONFIRM_WAIT: the cancel item shows pending, the running bot goes on confirming, and the item and the alert then tell the true outcome', async () => {
+    const t = await setup({ armed: true, env: { KILL_CONFIRM_ATTEMPTS: '1', KILL_CONFIRM_WAIT: '1ms' } });
+    t.kraken.open.push(openOrder('K1'));
+    t.kraken.mode = 'network_error';
+    const result = await executeKill(t.ctx, { actor: operator, reason: 'kraken down for a while', trigger: 'manual' });
+    expect(result.ok).toBe(false);
+    expect(result.followUp).toEqual({ requestId: expect.any(Number) });
+    const requestId = (result.followUp as { requestId: number }).requestId;
+    const cancelItem = async () => (await kill.db().db.select().from(incidentChecklistItems)
+      .where(and(eq(incidentChecklistItems.incidentId, result.incidentId!), eq(incidentChecklistItems.item, 'cancel_orders'))))[0]!;
+    // Shown pending in the database from the moment the kill answers, never done by a claim.
+    expect(await cancelItem()).toMatchObject({ state: 'pending', requestId, doneAt: null });
+    expect(t.alerts[0]).toMatchObject({ title: expect.stringMatching(/could not be confirmed/), details: expect.objectContaining({ confirmationContinues: `request #${requestId}` }) });
+
+    // Kraken answers again; the running bot with the key (its kill feature's runner) takes the request.
+    t.kraken.mode = 'ok';
+    const runner = startRequestRunner(t.ctx, { holder: 'bot-1:7', handlers: { cancel_all: cancelAllHandler(t.ctx) }, onFinished: checklistFollowUp(t.ctx), pollMs: 20 });
+    try {
+      for (let i = 0; i < 500 && (await cancelItem()).state !== 'done'; i++) await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      await runner.stop();
+    }
+    const item = await cancelItem();
+    expect(item, JSON.stringify(item.outcome)).toMatchObject({ state: 'done', doneBy: operator.id, requestId });
+    expect(String(item.outcome?.['summary'])).toMatch(/none open \(confirmed\)/);
+    expect(t.kraken.open).toEqual([]);
+    expect(t.alerts.at(-1)).toMatchObject({ severity: 'info', fingerprint: `kill:${result.incidentId}`, title: expect.stringMatching(/now confirmed/) });
   });
 
   it('a second kill cancels again, says it was already killed and opens no second incident', async () => {

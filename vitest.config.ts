@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import LongestFirstSequencer from './tests/support/sequencer.js';
 
 export default defineConfig({
   test: {
@@ -11,6 +12,10 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Each file gets its own database (see tests/support/db.ts), so files may run side by side.
     fileParallelism: true,
-    maxWorkers: 2,
+    // More files at once than cores: most of a file's time is waiting (a child `ctb` starting, a
+    // simulator's market moving, the soak's schedule), not computing.
+    maxWorkers: 4,
+    // The longest files start first, so the run is not left waiting on one that started late.
+    sequence: { sequencer: LongestFirstSequencer },
   },
 });

@@ -9,9 +9,13 @@ import { writeTradingReplay } from '../../support/trading-replay.js';
 const running: BotProcess[] = [];
 /** The engine logs each order it sends at info level (event "order"): who traded is in whose output. */
 export const orders = (b: BotProcess) => (b.output().match(/"event":"order"[^\n]*"symbol":"BTC\/USD"/g) ?? []).length;
-afterEach(() => {
-  for (const bot of running.splice(0)) bot.kill('SIGKILL');
-});
+
+/** Every bot started with `bot()` is killed (-9) after each test of the file that calls this. */
+export function killBotsAfterEach(): void {
+  afterEach(() => {
+    for (const bot of running.splice(0)) bot.kill('SIGKILL');
+  });
+}
 
 export function baseEnv(dir: string, extra: Record<string, string> = {}): Record<string, string> {
   // Long enough (about 12 minutes at 20 ms a candle) that the first bot still trades however slowly the second starts.

@@ -7,7 +7,9 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN } from '../../support/bot-process.js';
-import { baseEnv, bot } from './one-engine-bots.js';
+import { baseEnv, bot, killBotsAfterEach } from './one-engine-bots.js';
+
+killBotsAfterEach();
 
 describe('one engine per embedded DATA_DIR', () => {
   it('refuses a second ctb start on the same DATA_DIR with exit 2, naming the running bot (pid, host, role, since), and leaves it serving', async () => {

@@ -10,7 +10,9 @@ import { waitUntil } from '../../support/bot-process.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
 import { ROUND_TRIP_CANDLES, startSteppedKraken, type SteppedKraken } from '../../support/stepped-kraken.js';
-import { baseEnv, bot, orders } from './one-engine-bots.js';
+import { baseEnv, bot, killBotsAfterEach, orders } from './one-engine-bots.js';
+
+killBotsAfterEach();
 
 describe('an armed engine taking over from a dead one', () => {
   let database: TestDatabase | undefined;
@@ -31,7 +33,7 @@ describe('an armed engine taking over from a dead one', () => {
     for (const d of ['a', 'b']) mkdirSync(join(dir, d));
     const armed = {
       DATABASE_URL: database.url, ENGINE_LEASE_TTL: '4s', IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET,
-      KRAKEN_API_URL: k.url, KRAKEN_RATE_LIMIT: 'false', MARKET_FEED: 'kraken', MARKET_POLL_INTERVAL: '500ms', RECONCILE_PROBE_INTERVAL: '1s', LOG_LEVEL: 'debug',
+      KRAKEN_API_URL: k.url, KRAKEN_RATE_LIMIT: 'false', MARKET_FEED: 'kraken', MARKET_POLL_INTERVAL: '100ms', RECONCILE_PROBE_INTERVAL: '1s', LOG_LEVEL: 'debug',
     };
     const a = bot(['start', '--role', 'worker'], baseEnv(join(dir, 'a'), armed), dir);
     await a.waitFor(/engine lease taken: this process runs the engine/, 120_000);

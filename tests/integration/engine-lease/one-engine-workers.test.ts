@@ -9,7 +9,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { execute } from '../../../src/db/client.js';
 import { waitUntil } from '../../support/bot-process.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
-import { baseEnv, bot, orders } from './one-engine-bots.js';
+import { baseEnv, bot, killBotsAfterEach, orders } from './one-engine-bots.js';
+
+killBotsAfterEach();
 
 describe('one engine per PostgreSQL database', () => {
   let database: TestDatabase | undefined;

@@ -1,7 +1,7 @@
 // `golive status`: where the bot stands on the way to live trading — mode, armed, halted, and the
 // verdict of the latest go-live audit. Anyone may read.
 import { z } from 'zod';
-import { latestAuditVerdict, readModeStatus, type AuditVerdict, type ModeStatus } from '../src/services/mode-status.js';
+import { readGoLiveStatus, type AuditVerdict, type ModeStatus } from '../src/services/mode-status.js';
 import { defineCommand } from './define.js';
 
 export interface GoLiveStatusResult extends ModeStatus {
@@ -15,7 +15,7 @@ export const goLiveStatusCommand = defineCommand({
   role: 'reader',
   args: z.object({}).strict(),
   async run(ctx): Promise<GoLiveStatusResult> {
-    const [status, latestAudit] = await Promise.all([readModeStatus(ctx), latestAuditVerdict(ctx)]);
+    const { status, latestAudit } = await readGoLiveStatus(ctx);
     return { ok: true, ...status, latestAudit };
   },
 });

@@ -21,3 +21,17 @@ export class ManualClock implements Clock {
     return this.now();
   }
 }
+
+/**
+ * Resolves once `clock` reads later than `ms`, so what is stamped next lies in a later millisecond:
+ * a ManualClock (a replay's market clock, a test's) is moved on to `ms + 1` at once; any other clock
+ * is waited for — a real clock turns within a millisecond, and this is asked only on a tie.
+ */
+export async function clockPast(clock: Clock, ms: number): Promise<void> {
+  if (clock.now().getTime() > ms) return;
+  if (clock instanceof ManualClock) {
+    clock.set(new Date(ms + 1));
+    return;
+  }
+  while (clock.now().getTime() <= ms) await new Promise((resolve) => setTimeout(resolve, 1));
+}

@@ -7,7 +7,7 @@
 // booked) and the feed watch (a polling feed silent for several intervals raises an alert).
 import { performance } from 'node:perf_hooks';
 import { ALERTED } from '../alerts/log-source.js';
-import type { ManualClock } from '../clock.js';
+import { clockPast, type ManualClock } from '../clock.js';
 import type { Config } from '../config/env.js';
 import type { BotState } from '../db/schema/index.js';
 import { isAppError } from '../errors.js';
@@ -121,6 +121,8 @@ export class Engine implements RunningEngine {
   #lastHousekeeping = 0;
   #lastProgress = performance.now();
   #lastMarketTime: Date | null = null;
+  /** The clock's reading when the last equity snapshot was taken: orders are stamped after it. */
+  #lastSnapshotMs = Number.NEGATIVE_INFINITY;
   #abort = new AbortController();
   #running: Promise<void> | undefined;
   readonly counts = { candles: 0, orders: 0, entries: 0, exits: 0, skipped: 0 };
@@ -403,10 +405,24 @@ export class Engine implements RunningEngine {
     const breaches = this.#risk.observe(equity, at, exactEquity);
     // Throttled on market time (the candle's close), stamped with the clock like the trades beside it:
     // a replay played at 200 ms a candle gets a snapshot per candle interval, not one per 15 wall minutes.
-    this.#snapshots.offer(closedAt, () => ({
-      mode: this.#mode, feed: this.opts.feed.kind, at,
-      ...this.#snapshotRows.figures({ equity: exactEquity(), cash: this.#portfolio.cash, peak: this.#risk.peakExact, drawdownPct: (e) => this.#risk.exactDrawdownPct(e) }),
-    }), breaches.length > 0);
+    // A snapshot at t is the book with every fill stamped ≤ t and none stamped after (the ROI audit
+    // counts a trade as held at it when entry_at ≤ t): so it is never stamped before a fill it holds
+    // (a live fill carries Kraken's time), this step's orders are stamped after its millisecond
+    // (#order), and none is taken while an order's fills are still unknown — those would be neither
+    // in its cash nor surely after it — unless a risk breach needs it now.
+    if (breaches.length > 0 || this.#portfolio.inFlight.size === 0) {
+      this.#snapshots.offer(closedAt, () => {
+        this.#lastSnapshotMs = at.getTime();
+        const stamp = at.getTime() >= this.#portfolio.latestFillMs ? at : new Date(this.#portfolio.latestFillMs);
+        return {
+          mode: this.#mode, feed: this.opts.feed.kind, at: stamp,
+          ...this.#snapshotRows.figures({
+            cash: this.#portfolio.cash, marks: this.#portfolio.marks(ctx.prices), equity: exactEquity, peak: this.#risk.peakExact,
+            drawdownPct: (e) => this.#risk.exactDrawdownPct(e),
+          }),
+        };
+      }, breaches.length > 0);
+    }
     if (breaches.length > 0) {
       // A hard breach goes first: its kill cancels on the exchange before the snapshot and breach writes.
       const isHard = (b: RiskBreach) => b.kind === 'hard_drawdown';
@@ -490,6 +506,9 @@ export class Engine implements RunningEngine {
   async #order(spec: OrderRequestSpec): Promise<OrderOutcome> {
     // Not holding the engine lease, or live before reconciliation passed: no order leaves (as if halted).
     if (this.opts.gate?.(this.#state, this.#mode)) return { kind: 'skipped', reason: 'halted' };
+    // Its intent and (paper) fill are stamped after the last snapshot's millisecond, never in it: that
+    // snapshot's cash is from before this order (a replay's market clock moves on a millisecond).
+    await clockPast(this.ctx.clock, this.#lastSnapshotMs);
     const deps = { ctx: this.ctx, mode: this.#mode, feed: this.opts.feed.kind, portfolio: this.#portfolio };
     // A paper order on the venue in this process is one statement (paper-order.ts). The crash test's
     // hooks stop between the steps of the intent → send → record path, which every live order takes.

@@ -8,6 +8,7 @@ import type { Exchange, PriceSource } from '../exchange/types.js';
 import { Decimal, ZERO, dec } from '../money.js';
 import { unbookedValue, unfilledReservation, unsettleCash, type InFlightOrder } from './in-flight.js';
 import type { Execution } from './ledger/record-execution.js';
+import type { Mark } from './snapshot-rows.js';
 
 export interface Position {
   tradeId: number;
@@ -27,6 +28,11 @@ export class Portfolio {
   readonly positions = new Map<number, Position>();
   /** Orders sent whose fills are not all booked, by intent id. */
   readonly inFlight = new Map<number, InFlightOrder>();
+  /**
+   * The newest fill time in this picture (the exchange's time for a live fill): an equity snapshot
+   * of it is never stamped earlier, or the ROI audit would not count as held what its cash paid for.
+   */
+  latestFillMs = Number.NEGATIVE_INFINITY;
 
   static async load(exchange: Exchange, open: Trade[], quote: string, inFlight: InFlightOrder[] = []): Promise<Portfolio> {
     const p = new Portfolio();
@@ -37,7 +43,10 @@ export class Portfolio {
       p.inFlight.set(o.intentId, o);
     }
     p.setCash(cash);
-    for (const t of open) p.addPosition(t);
+    for (const t of open) {
+      p.addPosition(t);
+      p.#filledAt(t.entryAt);
+    }
     return p;
   }
 
@@ -109,18 +118,26 @@ export class Portfolio {
     });
   }
 
+  #filledAt(at: Date): void {
+    const ms = at.getTime();
+    if (ms > this.latestFillMs) this.latestFillMs = ms;
+  }
+
   applyEntry(trade: Trade, execution: Execution): void {
+    this.#filledAt(execution.at);
     this.setCash(this.cash.minus(execution.quantity.times(execution.averagePrice)).minus(execution.feeQuote));
     this.addPosition(trade);
   }
 
   applyExit(tradeId: number, execution: Execution): void {
+    this.#filledAt(execution.at);
     this.setCash(this.cash.plus(execution.quantity.times(execution.averagePrice)).minus(execution.feeQuote));
     this.positions.delete(tradeId);
   }
 
   /** An exit that filled only part of the position: the cash comes in, the rest stays open. */
   applyPartialExit(tradeId: number, execution: Execution, remaining: Decimal): void {
+    this.#filledAt(execution.at);
     this.setCash(this.cash.plus(execution.quantity.times(execution.averagePrice)).minus(execution.feeQuote));
     const p = this.positions.get(tradeId);
     if (p) this.positions.set(tradeId, { ...p, quantity: remaining, quantityNum: remaining.toNumber() });
@@ -149,6 +166,17 @@ export class Portfolio {
     for (const p of this.positions.values()) value += p.quantityNum * (prices.lastCandle(p.symbol)?.close ?? p.entryPrice);
     for (const o of this.inFlight.values()) value += unbookedValue(o, prices).toNumber();
     return value;
+  }
+
+  /**
+   * What exactEquity adds to the cash, position by position (quantity × last close, or entry price
+   * before any): null while orders are in flight, whose unbooked fills count too.
+   */
+  marks(prices: PriceSource): Mark[] | null {
+    if (this.inFlight.size > 0) return null;
+    const out: Mark[] = [];
+    for (const p of this.positions.values()) out.push({ quantity: p.quantity, price: prices.lastCandle(p.symbol)?.close ?? p.entryPriceExact });
+    return out;
   }
 
   /** The same, exact, excluding one trade and its exit in flight (for capital_buffer at that trade's close). */

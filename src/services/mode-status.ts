@@ -2,13 +2,13 @@
 // trades in (from the engine lease: its holder's own arming, never the reading shell's), the mode the
 // database asks for, halted or pausing entries, who holds the engine and how fresh its heartbeat is,
 // what the reading shell itself would do, and the latest go-live audit verdict. Read-only.
-import type { Db } from '../db/client.js';
 import type { BotState } from '../db/schema/index.js';
-import { latestAuditRunHeader } from './audit/store.js';
+import { readStatusRows, type StatusRows } from '../db/queries/mode-status.js';
+import type { AuditRunHeader } from './audit/store.js';
 import { effectiveMode, getBotState, type Mode } from './bot-state.js';
 import { describeTradingState, type TradingStateInfo } from '../domain/trading-state.js';
-import type { EngineHolderView } from '../domain/engine-holder.js';
-import { readEngineHolder, shellView, type EngineHolderDeps, type ShellDeps, type ShellView } from './engine-lease/holder-view.js';
+import { holderView, type EngineHolderView } from '../domain/engine-holder.js';
+import { shellView, type EngineHolderDeps, type ShellDeps, type ShellView } from './engine-lease/holder-view.js';
 import { standingOf, type ReconciliationStanding } from '../domain/reconciliation-standing.js';
 
 export interface AuditVerdict {
@@ -50,8 +50,19 @@ export function engineMode(state: Pick<BotState, 'mode' | 'halted'>, engine: Eng
 /** Reading the status: bot_state, the engine lease, and this process's own configuration. */
 export type ModeStatusDeps = EngineHolderDeps & ShellDeps;
 
-export async function readModeStatus(ctx: ModeStatusDeps): Promise<ModeStatus> {
-  const [state, engine] = await Promise.all([getBotState(ctx.db), readEngineHolder(ctx)]);
+/**
+ * bot_state, the engine lease and the latest audit header in one statement (db/queries/mode-status.ts);
+ * the bot_state row is created first when it is missing, as getBotState does.
+ */
+async function readStatus(ctx: ModeStatusDeps): Promise<StatusRows & { state: BotState }> {
+  const rows = await readStatusRows(ctx.db);
+  if (rows.state) return { ...rows, state: rows.state };
+  await getBotState(ctx.db);
+  const again = await readStatusRows(ctx.db);
+  return { ...again, state: again.state! };
+}
+
+function modeStatusOf(ctx: ModeStatusDeps, state: BotState, engine: EngineHolderView): ModeStatus {
   return {
     mode: engineMode(state, engine),
     requestedMode: state.mode,
@@ -69,9 +80,18 @@ export async function readModeStatus(ctx: ModeStatusDeps): Promise<ModeStatus> {
   };
 }
 
-/** The most recent go-live audit (the audit store's latest run), or null when none has run yet. */
-export async function latestAuditVerdict(ctx: { db: Db }): Promise<AuditVerdict | null> {
-  const row = await latestAuditRunHeader(ctx.db);
+export async function readModeStatus(ctx: ModeStatusDeps): Promise<ModeStatus> {
+  const { state, lease, dbNow } = await readStatus(ctx);
+  return modeStatusOf(ctx, state, holderView(lease, dbNow, ctx.config.ENGINE_LEASE_TTL));
+}
+
+/** The mode status and the latest go-live audit verdict (`/golive status`), from one statement. */
+export async function readGoLiveStatus(ctx: ModeStatusDeps): Promise<{ status: ModeStatus; latestAudit: AuditVerdict | null }> {
+  const { state, lease, dbNow, audit } = await readStatus(ctx);
+  return { status: modeStatusOf(ctx, state, holderView(lease, dbNow, ctx.config.ENGINE_LEASE_TTL)), latestAudit: verdictOf(audit) };
+}
+
+function verdictOf(row: AuditRunHeader | null): AuditVerdict | null {
   if (!row) return null;
   return { at: row.at, passed: row.passed, dryRun: row.dryRun, mode: row.mode, summary: row.summary, actor: row.actor };
 }

@@ -5,8 +5,9 @@ export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
     setupFiles: ['tests/support/setup.ts'],
-    // Child processes run bin/ctb.js, i.e. dist/: built here first from the sources under test.
-    globalSetup: ['tests/support/build-cli.ts'],
+    // Child processes run bin/ctb.js, i.e. dist/: built here first from the sources under test. And
+    // the migrated PGlite image every test's embedded database starts from, built once, not per file.
+    globalSetup: ['tests/support/build-cli.ts', 'tests/support/pglite-image.ts'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -8,7 +8,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { connectPostgres, type Database } from '../../src/db/client.js';
 import { MIGRATIONS_DIR, migrate } from '../../src/db/migrate.js';
-import * as schema from '../../src/db/schema/index.js';
+import { ensurePgliteImage, pgliteDatabase } from './pglite-image.js';
 
 export const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -88,17 +88,12 @@ export async function createPostgresTestDb(): Promise<TestDatabase> {
   }
 }
 
-/** A migrated in-memory PGlite: the embedded path a new user runs first. */
+/**
+ * A migrated in-memory PGlite: the embedded path a new user runs first. It starts from the image of a
+ * fresh one migrated (pglite-image.ts), and migrate() runs on it as at every start of the bot.
+ */
 export async function createPgliteTestDb(): Promise<Database> {
-  const { PGlite } = await import('@electric-sql/pglite');
-  const { drizzle } = await import('drizzle-orm/pglite');
-  const pg = await PGlite.create();
-  const database: Database = {
-    db: drizzle(pg, { schema }) as unknown as Database['db'],
-    kind: 'pglite',
-    via: 'direct',
-    close: () => pg.close(),
-  };
+  const { database } = await pgliteDatabase(new Blob([readFileSync(await ensurePgliteImage())]));
   await migrate(database);
   return database;
 }

@@ -123,18 +123,32 @@ export type GateSubject = Pick<OrderIntent, 'symbol' | 'side' | 'purpose' | 'typ
 /** The gate's verdict; `admit` counts the order on the pair's rate counter once it is on its way. */
 export type GateVerdict = { ok: true; admit: () => void } | { ok: false; check: RiskCheck; message: string };
 
+/** An order of ours not settled yet (pending, sent, open), as the gate counts it. */
+export interface UnsettledIntent {
+  id: number;
+  symbol: string;
+  status: string;
+  createdAt: Date;
+}
+
+/** Our unsettled intents in `mode`, all but `exceptId` (one prepared round trip; 0 excludes nothing). */
+export async function readUnsettled(ctx: Pick<GateRuntimeDeps, 'db'>, mode: Mode, exceptId = 0): Promise<UnsettledIntent[]> {
+  return unsettledIntents(ctx.db, mode, exceptId);
+}
+
 /**
  * The gate's decision on `subject`, nothing written: the unsettled intents (all but `subject.id`),
  * the rate counter, the venue's mid and the engine's last price against the configured limits.
+ * `unsettled`, when given, is taken as the unsettled intents instead of reading them: the caller
+ * then owns checking, in the statement that writes the order, that they are still what it passed.
  */
-export async function judgeIntent(deps: GateDeps, subject: GateSubject, referencePrice?: Decimal): Promise<GateVerdict> {
+export async function judgeIntent(deps: GateDeps, subject: GateSubject, referencePrice?: Decimal, unsettled?: UnsettledIntent[]): Promise<GateVerdict> {
   const { ctx, mode } = deps;
   const now = ctx.clock.now().getTime();
   const counter = await countersFor(ctx, mode, subject.id);
-  // Before every order: a prepared statement (one round trip, planned once per connection). Ids
-  // start at 1, so 0 excludes nothing when the subject is not written yet.
-  const unsettled = await unsettledIntents(ctx.db, mode, subject.id ?? 0);
-  const onPair = unsettled.filter((o) => o.symbol === subject.symbol);
+  // Before every order, unless the caller knows them.
+  const others = unsettled ?? (await readUnsettled(ctx, mode, subject.id ?? 0));
+  const onPair = others.filter((o) => o.symbol === subject.symbol);
   const priced = subject.purpose === 'entry' || subject.type === 'limit';
   // The price the entry was sized at, else the engine's last candle.
   const lastPrice = referencePrice?.toNumber() ?? ctx.prices.lastCandle(subject.symbol)?.close ?? null;
@@ -149,7 +163,7 @@ export async function judgeIntent(deps: GateDeps, subject: GateSubject, referenc
   const decision = checkOrder(
     { symbol: subject.symbol, side: subject.side, purpose: subject.purpose, type: subject.type, quantity: subject.quantity, limitPrice: subject.limitPrice },
     market,
-    { openOnPair: onPair.length, openTotal: unsettled.length, rateFits: counter.fits(subject.symbol, now, reserve), rateText: `counter ${level.toFixed(1)} + 1 with ${reserve} kept for exits and cancels would pass ${counter.budget.threshold}` },
+    { openOnPair: onPair.length, openTotal: others.length, rateFits: counter.fits(subject.symbol, now, reserve), rateText: `counter ${level.toFixed(1)} + 1 with ${reserve} kept for exits and cancels would pass ${counter.budget.threshold}` },
     { maxOrderNotional: ctx.config.RISK_MAX_ORDER_NOTIONAL, priceBandPct: ctx.config.RISK_PRICE_BAND_PCT, maxOpenOrdersPerPair: ctx.config.RISK_MAX_OPEN_ORDERS.perPair, maxOpenOrdersTotal: ctx.config.RISK_MAX_OPEN_ORDERS.total },
   );
   if (decision.ok) return { ok: true, admit: () => counter.recordAdd(subject.symbol, now) };

@@ -3,7 +3,10 @@
 // the order opens or closes, the intent already filled — committed together, in one round trip. There
 // is no moment between intent and fill, so a crash leaves the whole order or nothing of it, and
 // nothing is left to resolve after a restart. An order the pre-trade gate or the venue refuses is
-// one statement too: its intent written already closed (refused, rejected), nothing sent.
+// one statement too: its intent written already closed (refused, rejected), nothing sent. The gate's
+// count of our unsettled intents is not read before each order: the statement itself checks that they
+// are still the ones the gate judged on (and writes nothing, answering with them, when not), so an
+// order costs one round trip and is never let through on a stale count.
 // Paper only, and only the venue itself in this process (PaperExchange.isVenue): a live order's
 // intent is committed before Kraken hears of it, and recorded when Kraken answers (order-executor.ts).
 import { sql } from 'drizzle-orm';
@@ -18,7 +21,7 @@ import { ctbMetrics } from '../metrics/instruments.js';
 import { str } from '../money.js';
 import { effectiveMode, getBotState } from '../services/bot-state.js';
 import { isHaltLatched } from '../services/kill/runtime.js';
-import { judgeIntent, refusalError, reportRefusal } from './gate-runtime.js';
+import { judgeIntent, readUnsettled, refusalError, reportRefusal, type UnsettledIntent } from './gate-runtime.js';
 import { capitalBuffer } from './ledger/capital-buffer.js';
 import { intentAllowedCte, newClientOrderId, writeIntent, type NewIntent } from './ledger/intents.js';
 import { entryTradeInsert, feeInQuote, fillsInsert, summarise, toTrade, tradeClose, type RecordOutcome } from './ledger/record-execution.js';
@@ -28,10 +31,29 @@ import { logOrderSent } from './trade-log.js';
 
 export type PaperDeps = Omit<ExecutorDeps, 'exchange' | 'hooks'> & { exchange: PaperExchange };
 
-interface Placed {
-  outcome: RecordOutcome;
-  order: OrderState;
+/**
+ * What the order's statement did: wrote the order (`placed`), nothing because bot_state forbade it
+ * (`forbidden`), or nothing because the unsettled intents the gate judged on had changed (`stale`,
+ * with them as they are now).
+ */
+type Written =
+  | { kind: 'placed'; outcome: RecordOutcome; order: OrderState }
+  | { kind: 'forbidden' }
+  | { kind: 'stale'; unsettled: UnsettledIntent[] };
+
+/** The unsettled intents as the statement compares them: ids and statuses in id order. */
+function fingerprint(unsettled: UnsettledIntent[]): string {
+  return [...unsettled].sort((a, b) => a.id - b.id).map((u) => `${u.id}:${u.status}`).join(',');
 }
+
+/**
+ * The paper intents not settled yet as this process last saw them (per context), so the gate need
+ * not read them before every order: the order's statement writes only if they are still exactly
+ * these (ids and statuses), and answers with them as they are when not.
+ */
+const lastUnsettled = new WeakMap<object, UnsettledIntent[]>();
+/** Tries before giving up on an order whose unsettled intents keep changing under it (another writer). */
+const ATTEMPTS = 5;
 
 export async function executePaperOrder(deps: PaperDeps, spec: OrderRequestSpec): Promise<OrderOutcome> {
   const { ctx } = deps;
@@ -44,36 +66,62 @@ export async function executePaperOrder(deps: PaperDeps, spec: OrderRequestSpec)
       type: 'market', quantity: str(spec.quantity), ...(spec.tradeId !== undefined ? { tradeId: spec.tradeId } : {}), at,
     };
     const guard = { armed: ctx.config.IS_LIVE };
-    const verdict = await judgeIntent(deps, { ...planned, limitPrice: null }, spec.referencePrice);
-    if (!verdict.ok) {
-      const intent = await writeIntent(ctx.db, planned, guard, { status: 'refused', error: refusalError(verdict.check, verdict.message) });
-      if (!intent) return skipped(deps);
-      await reportRefusal(ctx, intent, verdict.check, verdict.message);
-      return { kind: 'refused', check: verdict.check, message: verdict.message };
-    }
     const intent: OrderIntent = {
       id: 0, clientOrderId: newClientOrderId(), mode: 'paper', feed: deps.feed, strategy: spec.strategy, symbol: spec.symbol, side: spec.side,
       purpose: spec.purpose, type: 'market', quantity: planned.quantity, limitPrice: null, status: 'filled', exchangeOrderId: null,
       tradeId: spec.tradeId ?? null, error: null, createdAt: at, updatedAt: at,
     };
-    let written: Placed | null;
-    try {
-      written = await placed(deps, intent, guard);
-    } catch (err) {
-      if (!isAppError(err, 'rejected')) throw err;
-      const message = err instanceof Error ? err.message : String(err);
-      const rejected = await writeIntent(ctx.db, planned, guard, { status: 'rejected', error: message });
-      if (!rejected) return skipped(deps);
+    // The gate judges on the unsettled intents last seen, which the statement then checks. Nothing is
+    // refused (by the gate or, recorded as such, by the venue) on that view: a refusal is judged
+    // again on a fresh read, so every outcome rests on what the database held when it was written.
+    let unsettled = lastUnsettled.get(ctx);
+    let fresh = false;
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      if (!unsettled) {
+        unsettled = await readUnsettled(ctx, 'paper');
+        fresh = true;
+      }
+      lastUnsettled.set(ctx, unsettled);
+      const verdict = await judgeIntent(deps, { ...planned, limitPrice: null }, spec.referencePrice, unsettled);
+      if (!verdict.ok && !fresh) {
+        unsettled = undefined;
+        continue;
+      }
+      if (!verdict.ok) {
+        const refused = await writeIntent(ctx.db, planned, guard, { status: 'refused', error: refusalError(verdict.check, verdict.message) });
+        if (!refused) return skipped(deps);
+        await reportRefusal(ctx, refused, verdict.check, verdict.message);
+        return { kind: 'refused', check: verdict.check, message: verdict.message };
+      }
+      let written: Written;
+      try {
+        written = await placed(deps, intent, guard, unsettled);
+      } catch (err) {
+        if (!isAppError(err, 'rejected')) throw err;
+        if (!fresh) {
+          unsettled = undefined;
+          continue;
+        }
+        const message = err instanceof Error ? err.message : String(err);
+        const rejected = await writeIntent(ctx.db, planned, guard, { status: 'rejected', error: message });
+        if (!rejected) return skipped(deps);
+        verdict.admit();
+        await reportRejected(ctx, rejected, err, message);
+        return { kind: 'rejected', message };
+      }
+      if (written.kind === 'stale') {
+        unsettled = written.unsettled;
+        fresh = true;
+        continue;
+      }
+      if (written.kind === 'forbidden') return skipped(deps);
       verdict.admit();
-      await reportRejected(ctx, rejected, err, message);
-      return { kind: 'rejected', message };
+      ctbMetrics(ctx.metrics).ordersSent.inc({ mode: 'paper', side: spec.side });
+      logOrderSent(ctx.logger, { ...spec, mode: 'paper', quantity: intent.quantity, clientOrderId: intent.clientOrderId });
+      await applyRecorded(deps, intent, written.order, written.outcome, false);
+      return { kind: 'recorded', outcome: written.outcome };
     }
-    if (!written) return skipped(deps);
-    verdict.admit();
-    ctbMetrics(ctx.metrics).ordersSent.inc({ mode: 'paper', side: spec.side });
-    logOrderSent(ctx.logger, { ...spec, mode: 'paper', quantity: intent.quantity, clientOrderId: intent.clientOrderId });
-    await applyRecorded(deps, intent, written.order, written.outcome, false);
-    return { kind: 'recorded', outcome: written.outcome };
+    throw new Error(`the unsettled paper order intents changed under this order ${ATTEMPTS} times in a row; nothing was written`);
   }, { crossProcess: false });
 }
 
@@ -88,14 +136,15 @@ async function skipped(deps: PaperDeps): Promise<OrderOutcome> {
 /**
  * The one statement: the venue prices the order (throwing its refusal before anything is written),
  * then intent, venue order and balances, fills, trade and the intent's outcome are written together.
- * Fills `intent` in place (id, venue order id, trade id); null when bot_state forbade the order.
+ * Fills `intent` in place (id, venue order id, trade id). Writes nothing when bot_state forbids the
+ * order, or when our unsettled paper intents are no longer `unsettled` (what the gate judged on).
  */
-async function placed(deps: PaperDeps, intent: OrderIntent, guard: { armed: boolean }): Promise<Placed | null> {
+async function placed(deps: PaperDeps, intent: OrderIntent, guard: { armed: boolean }, unsettled: UnsettledIntent[]): Promise<Written> {
   const { ctx } = deps;
   const quote = ctx.config.QUOTE_CURRENCY;
   return deps.exchange.placeWithin(
     { clientOrderId: intent.clientOrderId, symbol: intent.symbol, side: intent.side, type: 'market', quantity: intent.quantity },
-    async ({ state, ctes }): Promise<{ balances: BalanceRow[] | null; result: Placed | null }> => {
+    async ({ state, ctes }): Promise<{ balances: BalanceRow[] | null; result: Written }> => {
       const execution = summarise(state.trades, quote);
       // A paper market order fills whole at once; anything else is not this path's to record.
       if (!execution || state.status !== 'closed' || !execution.quantity.eq(intent.quantity)) throw new Error('a paper market order did not fill whole');
@@ -114,7 +163,9 @@ async function placed(deps: PaperDeps, intent: OrderIntent, guard: { armed: bool
       const tradeId = intent.purpose === 'entry' ? sql`(select id from t)` : sql`${intent.tradeId}::bigint`;
       const rows = await executePrepared<Record<string, unknown>>(ctx.db, sql`
         with ${asyncCommitCte}, ${intentAllowedCte(intent, guard)},
-        ids as materialized (select nextval(pg_get_serial_sequence('order_intents', 'id')) as intent_id from allowed),
+        u as (select id, symbol, status, created_at from ${orderIntents} where mode = 'paper' and status in ('pending', 'sent', 'open')),
+        fresh as (select coalesce(string_agg(id::text || ':' || status, ',' order by id), '') = ${fingerprint(unsettled)}::text as ok from u),
+        ids as materialized (select nextval(pg_get_serial_sequence('order_intents', 'id')) as intent_id from allowed, fresh where fresh.ok),
         ${ctes(sql`exists (select 1 from ids)`)},
         f as (${fills}),
         t as (${trade}),
@@ -125,10 +176,14 @@ async function placed(deps: PaperDeps, intent: OrderIntent, guard: { armed: bool
             ${at}::timestamptz, ${at}::timestamptz
           from ids where ${venueWrote} returning id)
         select (select intent_id from ids)::float8 as intent_id, (select count(*) from i)::int as intent_written,
-          (select json_agg(json_build_object('asset', asset, 'total', total::text)) from b)::text as balances, s.async_commit, t.*
+          (select json_agg(json_build_object('asset', asset, 'total', total::text)) from b)::text as balances, s.async_commit,
+          (select ok from fresh) as unsettled_ok,
+          case when (select ok from fresh) then null else (select json_agg(json_build_object('id', id, 'symbol', symbol, 'status', status, 'created_at', created_at)) from u)::text end as unsettled,
+          t.*
         from s left join t on true`);
       const row = rows[0] ?? {};
-      if (row.intent_id === null || row.intent_id === undefined) return { balances: null, result: null };
+      if (row.unsettled_ok === false) return { balances: null, result: { kind: 'stale', unsettled: unsettledOf(row.unsettled) } };
+      if (row.intent_id === null || row.intent_id === undefined) return { balances: null, result: { kind: 'forbidden' } };
       if (Number(row.intent_written) !== 1) throw new Error(`the paper venue already has an order with client order id ${intent.clientOrderId}`);
       intent.id = Number(row.intent_id);
       intent.exchangeOrderId = state.exchangeOrderId;
@@ -136,7 +191,12 @@ async function placed(deps: PaperDeps, intent: OrderIntent, guard: { armed: bool
       if (intent.purpose === 'entry') intent.tradeId = recordedTrade?.id ?? null;
       const balances = typeof row.balances === 'string' ? (JSON.parse(row.balances) as BalanceRow[]) : null;
       const outcome: RecordOutcome = { intentStatus: 'filled', execution, trade: recordedTrade, partialExit: null, applied: true };
-      return { balances, result: { outcome, order: state } };
+      return { balances, result: { kind: 'placed', outcome, order: state } };
     },
   );
+}
+
+function unsettledOf(json: unknown): UnsettledIntent[] {
+  const rows = typeof json === 'string' ? (JSON.parse(json) as { id: number | string; symbol: string; status: string; created_at: string }[]) : [];
+  return rows.map((r) => ({ id: Number(r.id), symbol: r.symbol, status: r.status, createdAt: new Date(r.created_at) }));
 }

@@ -128,4 +128,40 @@ describe.each<DbKind>(['postgres', 'pglite'])('a paper order in one statement, o
     expect(await database.db.select().from(paperOrders)).toEqual([]);
     expect(dec((await usd())!).toFixed()).toBe('10000');
   });
+
+  // The gate does not read the unsettled intents before every order: the order's statement checks
+  // that they are still the ones the gate last saw, so one written meanwhile by anything else counts.
+  let elsewhere = 0;
+  async function unsettledElsewhere(n: number): Promise<void> {
+    for (let i = 0; i < n; i++, elsewhere++) {
+      await execute(database.db, sql`insert into order_intents (client_order_id, mode, feed, strategy, symbol, side, purpose, type, quantity, status, created_at, updated_at)
+        values (${`elsewhere-${elsewhere}`}, 'paper', 'replay', 'other', 'BTC/USD', 'buy', 'entry', 'market', 0.01, 'sent', now(), now())`);
+    }
+  }
+
+  it('refuses an order past the open-orders limit when the unsettled intents were written after its previous order', async () => {
+    await t.ctx.close();
+    t = await engineContext(database, { RISK_MAX_ORDER_NOTIONAL: '1000000', RISK_MAX_OPEN_ORDERS: '2,5' });
+    price(50_000);
+    const d = await deps();
+    expect((await executePaperOrder(d, entry('0.01'))).kind).toBe('recorded');
+    await unsettledElsewhere(2);
+    expect(await executePaperOrder(d, entry('0.01'))).toMatchObject({ kind: 'refused', check: 'open_orders', message: '2 orders on BTC/USD are not settled yet; the limit is 2 per pair (RISK_MAX_OPEN_ORDERS)' });
+    expect(await database.db.select().from(paperOrders)).toHaveLength(1);
+    expect((await database.db.select().from(orderIntents)).map((i) => i.status).sort()).toEqual(['filled', 'refused', 'sent', 'sent']);
+  });
+
+  it('places an order whose unsettled intents changed since its previous order when they are still within the limits, and refuses the next once they are not', async () => {
+    await t.ctx.close();
+    t = await engineContext(database, { RISK_MAX_ORDER_NOTIONAL: '1000000', RISK_MAX_OPEN_ORDERS: '2,5' });
+    price(50_000);
+    const d = await deps();
+    expect((await executePaperOrder(d, entry('0.01'))).kind).toBe('recorded');
+    await unsettledElsewhere(1);
+    expect((await executePaperOrder(d, entry('0.01'))).kind).toBe('recorded');
+    expect(await database.db.select().from(paperOrders)).toHaveLength(2);
+    await unsettledElsewhere(1);
+    expect(await executePaperOrder(d, entry('0.01'))).toMatchObject({ kind: 'refused', check: 'open_orders' });
+    expect(await database.db.select().from(paperOrders)).toHaveLength(2);
+  });
 });

@@ -20,13 +20,25 @@ export interface SnapshotRow {
 }
 
 /**
+ * A row as its batch's JSON carries it (one array), made when the row is queued: a waiting row is
+ * then one string, not an object, a Date and five strings for the collector to move about.
+ */
+export function encodeSnapshotRow(r: SnapshotRow): string {
+  return JSON.stringify([r.mode, r.feed, r.at.toISOString(), r.equity, r.cash, r.peakEquity, r.drawdownPct]);
+}
+
+/**
  * One statement for a batch: the rows as one JSON parameter (the statement text never changes, so
  * it is prepared once), instead of seven parameters a row. A paper-only batch commits without
  * waiting for the WAL flush, like the paper ledger beside it (db/async-commit.ts).
  */
 export async function insertSnapshots(db: Db, rows: SnapshotRow[]): Promise<void> {
-  const json = JSON.stringify(rows.map((r) => [r.mode, r.feed, r.at.toISOString(), r.equity, r.cash, r.peakEquity, r.drawdownPct]));
-  const paper = rows.every((r) => r.mode === 'paper');
+  await insertEncodedSnapshots(db, rows.map(encodeSnapshotRow), rows.every((r) => r.mode === 'paper'));
+}
+
+/** The same for rows encoded by encodeSnapshotRow; `paper` when every row is of the paper book. */
+export async function insertEncodedSnapshots(db: Db, encoded: string[], paper: boolean): Promise<void> {
+  const json = `[${encoded.join(',')}]`;
   await executePrepared(db, sql`
     with ${paper ? sql`${asyncCommitCte},` : sql``} r as (select value as v from jsonb_array_elements(${json}::jsonb)),
     w as (insert into ${equitySnapshots} (mode, feed, at, equity, cash, peak_equity, drawdown_pct)

@@ -6,14 +6,17 @@
 // already at risk in a crash while they waited in memory for their batch to fill. Housekeeping,
 // a breach and stop still wait until every row queued so far is committed.
 import type { Db } from '../../db/client.js';
-import { insertSnapshots, type SnapshotRow } from '../../db/queries/ledger-snapshots.js';
+import { encodeSnapshotRow, insertEncodedSnapshots, type SnapshotRow } from '../../db/queries/ledger-snapshots.js';
 
 export type { SnapshotRow };
 
 const BATCH = 2000;
 
 export class SnapshotWriter {
-  #pending: SnapshotRow[] = [];
+  /** Rows waiting, encoded as they were queued (a replay queues one per candle). */
+  #pending: string[] = [];
+  /** Beside each: whether it is of the live book (a batch of paper rows only commits asynchronously). */
+  #live: boolean[] = [];
   #lastAt = Number.NEGATIVE_INFINITY;
   /** The batch being written without the engine waiting for it, if any. */
   #writing: Promise<void> | null = null;
@@ -30,7 +33,9 @@ export class SnapshotWriter {
     const t = marketTime.getTime();
     if (!force && t - this.#lastAt < this.intervalMs) return false;
     this.#lastAt = t;
-    this.#pending.push(build());
+    const row = build();
+    this.#pending.push(encodeSnapshotRow(row));
+    this.#live.push(row.mode === 'live');
     return true;
   }
 
@@ -47,8 +52,10 @@ export class SnapshotWriter {
     this.#throwFailure();
     if (this.#pending.length < BATCH || this.#writing) return;
     const batch = this.#pending.splice(0, BATCH);
-    this.#writing = insertSnapshots(this.db, batch).catch((err: unknown) => {
+    const live = this.#live.splice(0, BATCH);
+    this.#writing = insertEncodedSnapshots(this.db, batch, !live.includes(true)).catch((err: unknown) => {
       this.#pending = batch.concat(this.#pending);
+      this.#live = live.concat(this.#live);
       this.#failure = { err };
     }).finally(() => {
       this.#writing = null;
@@ -61,8 +68,9 @@ export class SnapshotWriter {
     this.#throwFailure();
     while (this.#pending.length > 0) {
       const batch = this.#pending.slice(0, BATCH);
-      await insertSnapshots(this.db, batch);
+      await insertEncodedSnapshots(this.db, batch, !this.#live.slice(0, BATCH).includes(true));
       this.#pending = this.#pending.slice(batch.length);
+      this.#live = this.#live.slice(batch.length);
     }
   }
 

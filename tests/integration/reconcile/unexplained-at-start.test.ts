@@ -56,7 +56,7 @@ describe('an armed engine starting with something on Kraken it cannot explain', 
     const bot = startBotProcess(['start', '--role', 'worker'], {
       PATH: process.env.PATH ?? '', HOME: dir, PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), LOG_LEVEL: 'debug',
       DATABASE_URL: database.url, IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: k.url,
-      KRAKEN_RATE_LIMIT: 'false', MARKET_FEED: 'kraken', MARKET_POLL_INTERVAL: '500ms', STRATEGIES_FILE: strategiesFile, RECONCILE_PROBE_INTERVAL: '1s',
+      KRAKEN_RATE_LIMIT: 'false', MARKET_FEED: 'kraken', MARKET_POLL_INTERVAL: '100ms', STRATEGIES_FILE: strategiesFile, RECONCILE_PROBE_INTERVAL: '1s',
     }, dir);
     running = bot;
 

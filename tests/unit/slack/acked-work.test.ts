@@ -6,6 +6,14 @@ import { AckedWork } from '../../../src/slack/acked-work.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits for `cond` (checked every millisecond), not for a guessed margin: a loaded machine runs timers late. */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(1);
+  }
+}
 
 function deferred() {
   let resolve!: () => void;
@@ -36,11 +44,15 @@ describe('AckedWork', () => {
     const events: string[] = [];
     const slow = deferred();
     const q = new AckedWork({ concurrency: 1, leaseMs: 30, onError: () => {} });
+    const queuedAt = performance.now();
+    let nextAt = 0;
     q.run(async () => { events.push('slow start'); await slow.promise; events.push('slow end'); });
-    q.run(async () => { events.push('next'); });
+    q.run(async () => { nextAt = performance.now(); events.push('next'); });
     await tick();
     expect(events).toEqual(['slow start']);
-    await sleep(60);
+    await until(() => events.includes('next'), 'the next item to start');
+    // Not before the slow item's lease ran out (a timer may round down by a millisecond), and the slow one goes on.
+    expect(nextAt - queuedAt).toBeGreaterThanOrEqual(29);
     expect(events).toEqual(['slow start', 'next']);
     slow.resolve();
     await tick();
@@ -53,7 +65,7 @@ describe('AckedWork', () => {
     const q = new AckedWork({ concurrency: 1, leaseMs: 60_000, onError: (e) => errors.push(e) });
     q.run(async () => { throw new Error('boom'); });
     q.run(async () => { done.push('after'); });
-    await sleep(10);
+    await until(() => done.length > 0, 'the item after the failing one');
     expect((errors[0] as Error).message).toBe('boom');
     expect(done).toEqual(['after']);
   });

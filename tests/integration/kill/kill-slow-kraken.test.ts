@@ -121,11 +121,13 @@ describe('ctb kill on a slow, faulty Kraken while the bot has an order on its wa
   it('an order path that learned of the halt before sending does not send: its intent is closed at once and Kraken never sees it', async () => {
     const w = await world();
     let kill: Promise<Run> | undefined;
-    // The intent is written before the halt; the faults and the kill arrive, and the bot learns of
-    // the halt (its watcher's poll) while this order is between its intent and its AddOrder.
+    // The intent is written before the halt; the kill arrives, and the bot learns of the halt (its
+    // watcher's poll) while this order is between its intent and its AddOrder — on a slow Kraken its
+    // funds check alone takes seconds. No latency here: a delayed BalanceEx can have its nonce refused
+    // and the funds check then refuses the order itself, which would not tell whether the halt did.
     const placing = w.entry({
       afterIntent: async () => {
-        for (const f of SOAK_MIX) w.kraken.sim.faults.add(f);
+        w.kraken.sim.faults.add({ endpoint: 'QueryTrades', kind: 'error', message: 'EService:Unavailable' });
         kill = w.kill();
         for (let i = 0; i < 600 && !isHaltLatched(w.t.ctx); i++) await pause(50);
       },

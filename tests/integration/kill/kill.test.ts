@@ -248,10 +248,13 @@ describe('kill', () => {
   });
 
   it('names an order still on its way when the wait runs out, and does not claim every order is cancelled', async () => {
-    const t = await setup({ armed: true, env: { KILL_DB_TIMEOUT: '400ms' } });
+    // The shipped database deadline (3 s), which is also how long the fence waits for the order: with a
+    // shorter one, a loaded machine's halt write ran past it and the kill took the database-down path.
+    const t = await setup({ armed: true, env: { KILL_DB_TIMEOUT: '3s' } });
     await kill.db().db.insert(botState).values({ id: 1, mode: 'live' });
     const intent = await writeIntent(kill.db().db, { mode: 'live', feed: 'kraken', strategy: 's', symbol: 'BTC/USD', side: 'sell', purpose: 'exit', type: 'market', quantity: '0.01', at: t.clock.now() }, { armed: true });
     const result = await executeKill(t.ctx, { actor: operator, reason: 'engine hung mid-order', trigger: 'manual' });
+    expect(result.state).toBe('written');
     expect(result.fence?.unresolved).toEqual([expect.objectContaining({ clientOrderId: intent!.clientOrderId, mode: 'live', side: 'sell' })]);
     expect(result.ok).toBe(false);
     expect(t.alerts[0]?.title).toMatch(/could not be confirmed/);

@@ -248,9 +248,10 @@ describe('kill', () => {
   });
 
   it('names an order still on its way when the wait runs out, and does not claim every order is cancelled', async () => {
-    // The shipped database deadline (3 s), which is also how long the fence waits for the order: with a
-    // shorter one, a loaded machine's halt write ran past it and the kill took the database-down path.
-    const t = await setup({ armed: true, env: { KILL_DB_TIMEOUT: '3s' } });
+    // The shipped database deadline (3 s): with a shorter one, a loaded machine's halt write ran past it
+    // and the kill took the database-down path. The fence waits out KILL_CONFIRM_WAIT (at least that
+    // deadline) for the order: 3 s here, not the shipped 20 s, so the test stays well inside its timeout.
+    const t = await setup({ armed: true, env: { KILL_DB_TIMEOUT: '3s', KILL_CONFIRM_WAIT: '3s' } });
     await kill.db().db.insert(botState).values({ id: 1, mode: 'live' });
     const intent = await writeIntent(kill.db().db, { mode: 'live', feed: 'kraken', strategy: 's', symbol: 'BTC/USD', side: 'sell', purpose: 'exit', type: 'market', quantity: '0.01', at: t.clock.now() }, { armed: true });
     const result = await executeKill(t.ctx, { actor: operator, reason: 'engine hung mid-order', trigger: 'manual' });

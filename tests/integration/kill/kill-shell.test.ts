@@ -2,8 +2,7 @@
 // Kraken that behaves like Kraken and the real PostgreSQL. The shell is not armed (no IS_LIVE):
 // with a key it cancels on Kraken itself; without one it says so first and hands the cancel to the
 // running bot that has the key, or — when no bot answers — exits 1 saying orders may remain.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,34 +15,13 @@ import { killFeature } from '../../../src/app/features/kill.js';
 import { systemClock } from '../../../src/clock.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
+import { ctbInShell } from '../../support/ctb-shell.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
 
-const BIN = new URL('../../../bin/ctb.js', import.meta.url).pathname;
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   while (cleanup.length) await cleanup.pop()!().catch(() => {});
 });
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function ctb(args: string[], env: Record<string, string>, dotEnv?: string): Promise<Run> {
-  const dir = mkdtempSync(join(tmpdir(), 'ctb-shell-'));
-  if (dotEnv !== undefined) writeFileSync(join(dir, '.env'), dotEnv);
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: dir,
-    env: { PATH: process.env['PATH'] ?? '', HOME: dir, DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += String(d)));
-  child.stderr.on('data', (d) => (stderr += String(d)));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
-}
 
 async function world(): Promise<{ database: TestDatabase; kraken: FakeKraken }> {
   const database = await createPostgresTestDb();
@@ -61,7 +39,7 @@ const openAtKraken = (kraken: FakeKraken) => [...kraken.state.orders.values()].f
 describe('ctb kill from a shell that is not armed', () => {
   it("with a Kraken key: CancelAll reaches Kraken, zero open orders are confirmed, and the reply gives Kraken's own count", async () => {
     const { database, kraken } = await world();
-    const run = await ctb(['kill', '--reason', 'drill'], {
+    const run = await ctbInShell(['kill', '--reason', 'drill'], {
       DATABASE_URL: database.url, KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url,
     });
     expect(run.code, run.stderr).toBe(0);
@@ -78,7 +56,7 @@ describe('ctb kill from a shell that is not armed', () => {
 
   it('with a configuration that has problems: still cancels on Kraken and records the halt, printing the problems first', async () => {
     const { database, kraken } = await world();
-    const run = await ctb(['kill', '--reason', 'bad config'], {
+    const run = await ctbInShell(['kill', '--reason', 'bad config'], {
       DATABASE_URL: database.url, KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url,
       PORT: 'eighty', RISK_MAX_DRAWDOWN_PCT: '40', RISK_HARD_DRAWDOWN_PCT: '10', SLACK_SIGNING_SECRET: 'orphan-secret',
     }, 'LOG_LEVEL=warn\nPORT 3001\n');
@@ -98,7 +76,7 @@ describe('ctb kill from a shell that is not armed', () => {
 
   it('with a DATABASE_URL it cannot use: still cancels on Kraken, says the halt is not recorded, exits 2', async () => {
     const { kraken } = await world();
-    const run = await ctb(['kill', '--reason', 'wrong url'], {
+    const run = await ctbInShell(['kill', '--reason', 'wrong url'], {
       DATABASE_URL: 'mysql://ctb@127.0.0.1/ctb', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url,
     });
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(2);
@@ -119,7 +97,7 @@ describe('ctb kill from a shell that is not armed', () => {
     const bot: RunningBot = await startBot({ config, role: 'worker', feed: 'replay', port: 0, logger: silentLogger(), database, features: [killFeature] });
     cleanup.push(() => bot.stop());
 
-    const run = await ctb(['kill', '--reason', 'no key here'], { DATABASE_URL: database.url });
+    const run = await ctbInShell(['kill', '--reason', 'no key here'], { DATABASE_URL: database.url });
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
     const lines = run.stdout.split('\n');
     expect(lines[0]).toMatch(/^This process has no Kraken key: the cancel on Kraken is handed to the running bot/);
@@ -132,7 +110,7 @@ describe('ctb kill from a shell that is not armed', () => {
 
   it('without a key and no running bot to hand the cancel to: exits 1 and says orders may remain on Kraken', async () => {
     const { database, kraken } = await world();
-    const run = await ctb(['kill', '--reason', 'nobody home'], { DATABASE_URL: database.url, KILL_HANDOFF_TIMEOUT: '1s' });
+    const run = await ctbInShell(['kill', '--reason', 'nobody home'], { DATABASE_URL: database.url, KILL_HANDOFF_TIMEOUT: '1s' });
     expect(run.code).toBe(1);
     const lines = run.stdout.split('\n');
     expect(lines[0]).toMatch(/^This process has no Kraken key/);

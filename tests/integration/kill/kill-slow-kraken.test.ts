@@ -9,10 +9,6 @@
 // nonce refused after the other's); the bot is the engine's order path with the kill's halt watcher
 // and halt cancel, in this process, against the Kraken simulator (market orders filled in slices
 // over ticks, as in the soak: one placed after the kill's cancel stays open) and PostgreSQL.
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { orderIntents } from '../../../src/db/schema/index.js';
@@ -26,35 +22,15 @@ import { isHaltLatched } from '../../../src/services/kill/runtime.js';
 import type { FaultSpec } from '../../../src/simulator/faults.js';
 import { isOpen } from '../../../src/simulator/types.js';
 import { createPostgresTestDb } from '../../support/db.js';
+import { ctbInShell, type ShellRun } from '../../support/ctb-shell.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
 import { liveContext, startLiveKraken, type LiveKraken } from '../../support/live-engine.js';
 import { privateCall } from '../../support/simulator.js';
 
-const BIN = new URL('../../../bin/ctb.js', import.meta.url).pathname;
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   while (cleanup.length) await cleanup.pop()!().catch(() => {});
 });
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function ctbKill(env: Record<string, string>): Promise<Run> {
-  const dir = mkdtempSync(join(tmpdir(), 'ctb-slow-kill-'));
-  const child = spawn(process.execPath, [BIN, 'kill', '--reason', 'slow kraken'], {
-    cwd: dir,
-    env: { PATH: process.env['PATH'] ?? '', HOME: dir, DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += String(d)));
-  child.stderr.on('data', (d) => (stderr += String(d)));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
-}
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -89,12 +65,12 @@ async function world() {
   portfolio.setCash(dec(10_000));
   const entry = (hooks: OrderHooks): Promise<OrderOutcome> => executeOrder({ ctx: t.ctx, mode: 'live', feed: 'kraken', exchange: t.ctx.exchanges.forMode('live'), portfolio, hooks },
     { purpose: 'entry', strategy: STRATEGY, symbol: 'BTC/USD', side: 'buy', quantity: dec('0.01'), reason: 'test', referencePrice: dec(60_000) });
-  const kill = () => ctbKill({ DATABASE_URL: database.url, KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.sim.url });
+  const kill = () => ctbInShell(['kill', '--reason', 'slow kraken'], { DATABASE_URL: database.url, KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.sim.url });
   const intents = () => database.db.select().from(orderIntents).where(eq(orderIntents.strategy, STRATEGY));
   return { database, kraken, t, entry, kill, intents };
 }
 
-function expectConfirmed(run: Run, kraken: LiveKraken): void {
+function expectConfirmed(run: ShellRun, kraken: LiveKraken): void {
   const why = `exit ${run.code}\n${run.stdout}\n${run.stderr.slice(-3000)}`;
   expect(run.code, why).toBe(0);
   expect(run.stdout.split('\n')[0], why).toBe('KILLED — every open order cancelled.');
@@ -120,7 +96,7 @@ describe('ctb kill on a slow, faulty Kraken while the bot has an order on its wa
 
   it('an order path that learned of the halt before sending does not send: its intent is closed at once and Kraken never sees it', async () => {
     const w = await world();
-    let kill: Promise<Run> | undefined;
+    let kill: Promise<ShellRun> | undefined;
     // The intent is written before the halt; the kill arrives, and the bot learns of the halt (its
     // watcher's poll) while this order is between its intent and its AddOrder — on a slow Kraken its
     // funds check alone takes seconds. No latency here: a delayed BalanceEx can have its nonce refused

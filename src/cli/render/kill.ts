@@ -49,7 +49,7 @@ export function renderKill(r: KillResult, opts: { noticeShown?: boolean } = {}):
   lines.push(...fenceLines(r));
   if (r.followUp) {
     lines.push('requestId' in r.followUp
-      ? `Cancelling goes on: the running bot with the Kraken key keeps cancelling and confirming (request #${r.followUp.requestId}); \`ctb incident\` shows its answer on cancel_orders.`
+      ? `Cancelling is handed on (request #${r.followUp.requestId}): a running bot with the Kraken key picks it up, cancels and confirms, and \`ctb incident\` shows its answer on cancel_orders. Until then orders may remain open on Kraken; if no bot is running, run \`ctb kill\` again or check Kraken.`
       : `The confirmation could not be handed on to the running bot (${r.followUp.error}): run \`ctb kill\` again or check Kraken.`);
   }
   if (r.state === 'written') lines.push('Halted in paper mode; trading jobs paused.');

@@ -195,7 +195,7 @@ async function keepConfirming(ctx: KillDeps, result: KillResult, request: KillRe
     const seconds = Math.round(ctx.config.KILL_CONFIRM_WAIT / 100) / 10;
     await withDeadline(markChecklistAttempt(ctx, {
       incidentId, item: 'cancel_orders', state: 'pending', requestId: row.id,
-      outcome: { summary: `Zero open orders not confirmed within ${seconds} s of the kill: the running bot with the Kraken key goes on cancelling and confirming (request #${row.id}); its answer shows here.`, requestId: row.id },
+      outcome: { summary: `Zero open orders not confirmed within ${seconds} s of the kill: handed on as request #${row.id}, which a running bot with the Kraken key picks up to cancel and confirm; its answer shows here, and until then orders may remain open on Kraken.`, requestId: row.id },
     }), ctx.config.KILL_DB_TIMEOUT, 'the database');
     ctx.logger.warn({ killId: result.killId, requestId: row.id }, 'kill: not confirmed in time; the running bot goes on confirming');
     return { requestId: row.id };

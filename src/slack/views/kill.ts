@@ -47,7 +47,7 @@ export function renderKillReply(r: KillResult): SlackMessage {
   if (fence) blocks.push(section(fence));
   if (r.followUp) {
     blocks.push(section('requestId' in r.followUp
-      ? `:hourglass_flowing_sand: Cancelling goes on: the running bot with the Kraken key keeps cancelling and confirming (request #${r.followUp.requestId}); its answer shows on the incident's cancel item and in the alerts channel.`
+      ? `:hourglass_flowing_sand: Cancelling is handed on (request #${r.followUp.requestId}): a running bot with the Kraken key picks it up, cancels and confirms, and its answer shows on the incident's cancel item and in the alerts channel. Until then orders may remain open on Kraken; if no bot is running, kill again or check Kraken.`
       : `:warning: The confirmation could not be handed on to the running bot (${escapeText(r.followUp.error)}): kill again or check Kraken.`));
   }
   if (r.state === 'pending') {

@@ -28,15 +28,11 @@ export function encodeSnapshotRow(r: SnapshotRow): string {
 }
 
 /**
- * One statement for a batch: the rows as one JSON parameter (the statement text never changes, so
- * it is prepared once), instead of seven parameters a row. A paper-only batch commits without
- * waiting for the WAL flush, like the paper ledger beside it (db/async-commit.ts).
+ * One statement for a batch of rows encoded by encodeSnapshotRow: the rows as one JSON parameter (the
+ * statement text never changes, so it is prepared once), instead of seven parameters a row. A batch
+ * of paper rows only (`paper`) commits without waiting for the WAL flush, like the paper ledger beside
+ * it (db/async-commit.ts).
  */
-export async function insertSnapshots(db: Db, rows: SnapshotRow[]): Promise<void> {
-  await insertEncodedSnapshots(db, rows.map(encodeSnapshotRow), rows.every((r) => r.mode === 'paper'));
-}
-
-/** The same for rows encoded by encodeSnapshotRow; `paper` when every row is of the paper book. */
 export async function insertEncodedSnapshots(db: Db, encoded: string[], paper: boolean): Promise<void> {
   const json = `[${encoded.join(',')}]`;
   await executePrepared(db, sql`

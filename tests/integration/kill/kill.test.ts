@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execute } from '../../../src/db/client.js';
 import { botState, engineRequests, incidentChecklistItems, incidents } from '../../../src/db/schema/index.js';
 import { getBotState } from '../../../src/services/bot-state.js';
+import { doChecklistItem } from '../../../src/services/kill/incident.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
 import { pendingKillPath, readPendingKills } from '../../../src/services/kill/pending-kill.js';
 import { replayPendingKills } from '../../../src/services/kill/replay-pending.js';
@@ -179,6 +180,47 @@ describe('kill', () => {
     expect(String(item.outcome?.['summary'])).toMatch(/none open \(confirmed\)/);
     expect(t.kraken.open).toEqual([]);
     expect(t.alerts.at(-1)).toMatchObject({ severity: 'info', fingerprint: `kill:${result.incidentId}`, title: expect.stringMatching(/now confirmed/) });
+  });
+
+  it('"cancel again" is never refused while the kill\'s follow-up waits: it cancels at Kraken now, and the unclaimed follow-up is withdrawn once confirmed', async () => {
+    const t = await setup({ armed: true, env: { KILL_CONFIRM_ATTEMPTS: '1', KILL_CONFIRM_WAIT: '1ms' } });
+    t.kraken.open.push(openOrder('K1'));
+    t.kraken.mode = 'network_error';
+    const result = await executeKill(t.ctx, { actor: operator, reason: 'kraken down for a while', trigger: 'manual' });
+    const requestId = (result.followUp as { requestId: number }).requestId;
+    expect(requestId).toEqual(expect.any(Number));
+    // No bot has taken the follow-up; Kraken answers again and the operator presses "cancel again".
+    t.kraken.mode = 'ok';
+    const cancelsBefore = t.kraken.calls.filter((c) => c === 'cancelAllOrders').length;
+    const again = await doChecklistItem(t.ctx, { item: 'cancel_orders', actor: operator, confirmed: true });
+    expect(again, again.summary).toMatchObject({ ok: true, state: 'done' });
+    expect(t.kraken.calls.filter((c) => c === 'cancelAllOrders').length).toBeGreaterThan(cancelsBefore);
+    expect(t.kraken.open).toEqual([]);
+    const [request] = await kill.db().db.select().from(engineRequests).where(eq(engineRequests.id, requestId));
+    expect(request).toMatchObject({ status: 'failed', error: expect.stringMatching(/cancelled again and confirmed by U0OPERATOR/) });
+  });
+
+  it('"cancel again" in a process without the Kraken key hands Kraken\'s part to the bot that has it, and is never ticked done on paper\'s answer alone', async () => {
+    // Nobody with the key answers: failed, saying orders may remain on Kraken.
+    const shell = await setup({ env: { KILL_HANDOFF_TIMEOUT: '300ms' } });
+    await executeKill(shell.ctx, { actor: operator, reason: 'no key here', trigger: 'manual' });
+    const alone = await doChecklistItem(shell.ctx, { item: 'cancel_orders', actor: operator, confirmed: true });
+    expect(alone, alone.summary).toMatchObject({ ok: false, state: 'failed' });
+    expect(alone.summary).toMatch(/kraken: 0 still open \(.*orders may remain open on Kraken\)/);
+
+    // The bot with the key runs: it cancels on Kraken for the shell, and only then is the item done.
+    const web = await setup({ env: { KILL_HANDOFF_TIMEOUT: '8s' } });
+    const holder = await setup({ keys: true });
+    holder.kraken.open.push(openOrder('K1'), openOrder('K2'));
+    const runner = startRequestRunner(holder.ctx, { holder: 'worker-1:42', handlers: { cancel_all: cancelAllHandler(holder.ctx) }, pollMs: 20 });
+    try {
+      const answered = await doChecklistItem(web.ctx, { item: 'cancel_orders', actor: operator, confirmed: true });
+      expect(answered, answered.summary).toMatchObject({ ok: true, state: 'done' });
+      expect(answered.summary).toMatch(/kraken: none open/);
+      expect(holder.kraken.open).toEqual([]);
+    } finally {
+      await runner.stop();
+    }
   });
 
   it('a second kill cancels again, says it was already killed and opens no second incident', async () => {

@@ -5,7 +5,6 @@
 // with the result); "notify stakeholders" is a person's word, recorded as who marked it and when.
 // Doing an item is idempotent: a second click (or a Slack retry) keeps the first record and says
 // so, and an item already handed over is not handed over twice.
-import type { Db } from '../../db/client.js';
 import { checklistItem, checklistItemsOf } from '../../db/queries/kill-checklist.js';
 import { incidentById, latestIncident } from '../../db/queries/kill-incidents.js';
 import type { ChecklistItemKey, Incident, IncidentChecklistItem } from '../../db/schema/index.js';
@@ -16,7 +15,7 @@ import { getEngineRequest, withdrawEngineRequest } from '../engine-requests/stor
 import { cancelEverywhere, mergeCancelReports } from './cancel-everywhere.js';
 import { handKrakenCancelOver } from './handoff.js';
 import { checklistSpec } from '../../domain/incident-checklist.js';
-import { claimAnnouncement, finishChecklistRequest, markChecklistAttempt, recordCapabilityOutcome } from './checklist-records.js';
+import { claimAnnouncement, closeUnansweredFollowUps, finishChecklistRequest, markChecklistAttempt, recordCapabilityOutcome, type ChecklistDeps } from './checklist-records.js';
 import { describeError } from './deadline.js';
 import { outcomeOfRequest, type CapabilityOutcome, type IncidentDeps, type IncidentPorts } from './incident-ports.js';
 
@@ -33,11 +32,14 @@ export interface IncidentView {
  */
 export type ChecklistItemDeps = IncidentDeps & { logger: Logger; incident: IncidentPorts };
 
-/** The open incident, or else the most recent one; null when there has never been one. */
-export async function currentIncident(ctx: { db: Db }, incidentId?: number): Promise<IncidentView | null> {
+/**
+ * The open incident, or else the most recent one; null when there has never been one. A kill's
+ * follow-up cancel nobody took in time is closed as it is read (checklist-records.ts).
+ */
+export async function currentIncident(ctx: ChecklistDeps, incidentId?: number): Promise<IncidentView | null> {
   const incident = incidentId !== undefined ? await incidentById(ctx.db, incidentId) : await latestIncident(ctx.db);
   if (!incident) return null;
-  const items = await checklistItemsOf(ctx.db, incident.id);
+  const items = await closeUnansweredFollowUps(ctx, await checklistItemsOf(ctx.db, incident.id));
   return { incident, items };
 }
 

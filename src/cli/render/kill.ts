@@ -1,5 +1,6 @@
 // Terminal text for the kill switch's results (kill, incident, resume). Pure functions of results.
 import type { IncidentShowResult } from '../../../commands/incident-show.js';
+import { CANCEL_ALL_STALE_MS } from '../../domain/cancel-handover.js';
 import type { DoItemResult, IncidentView } from '../../services/kill/incident.js';
 import type { KillResult } from '../../services/kill/kill.js';
 import type { ResumeResult } from '../../services/kill/resume.js';
@@ -49,7 +50,9 @@ export function renderKill(r: KillResult, opts: { noticeShown?: boolean } = {}):
   lines.push(...fenceLines(r));
   if (r.followUp) {
     lines.push('requestId' in r.followUp
-      ? `Cancelling is handed on (request #${r.followUp.requestId}): a running bot with the Kraken key picks it up, cancels and confirms, and \`ctb incident\` shows its answer on cancel_orders. Until then orders may remain open on Kraken; if no bot is running, run \`ctb kill\` again or check Kraken.`
+      ? (r.followUp.runningBot
+        ? `Cancelling is handed on (request #${r.followUp.requestId}) to the running bot with the Kraken key (${r.followUp.runningBot}): it cancels and confirms, and \`ctb incident\` shows its answer on cancel_orders. Until then orders may remain open on Kraken.`
+        : `NO BOT WITH THE KRAKEN KEY IS RUNNING (${r.followUp.engine}): orders may remain open on Kraken. Request #${r.followUp.requestId} waits ${CANCEL_ALL_STALE_MS / 60_000} min for one to start; run \`ctb kill\` again where the key is, or cancel in Kraken's UI.`)
       : `The confirmation could not be handed on to the running bot (${r.followUp.error}): run \`ctb kill\` again or check Kraken.`);
   }
   if (r.state === 'written') lines.push('Halted in paper mode; trading jobs paused.');

@@ -23,13 +23,81 @@ export interface LiveFillRow {
 
 /** Every live fill (paper fills never reach the exchange), in no promised order. */
 export async function liveFillRows(db: Db): Promise<LiveFillRow[]> {
-  // Prepared (one round trip); the time as epoch milliseconds, so the driver parses a number per
-  // row instead of a timestamp string (exact: the ledger keeps microseconds, a Date keeps milliseconds).
+  const packed = await executePrepared<{ p: string }>(db, sql`
+    select concat_ws(' ', quantity::text, price::text, fee::text, ${FILLED_AT_MS}, id::float8, octet_length(side),
+        octet_length(symbol), octet_length(client_order_id), octet_length(exchange_trade_id), coalesce(octet_length(exchange_order_id), -1))
+      || ' ' || side || symbol || client_order_id || exchange_trade_id || coalesce(exchange_order_id, '') as p
+    from fills where mode = 'live'`);
+  const rows = unpackFillRows(packed);
+  return rows ?? liveFillColumns(db);
+}
+
+// The time as epoch milliseconds, so no timestamp string is parsed per row (exact: the ledger keeps
+// microseconds, a Date keeps milliseconds).
+const FILLED_AT_MS = sql.raw('floor(extract(epoch from filled_at) * 1000)::float8');
+
+/**
+ * The same rows one column each: what liveFillRows falls back to when a row's texts are not all
+ * ASCII (the packed form's byte lengths then say nothing about where a text ends in a JS string).
+ */
+export async function liveFillColumns(db: Db): Promise<LiveFillRow[]> {
   return executePrepared<LiveFillRow>(db, sql`
     select id::float8 as "id", client_order_id as "clientOrderId", exchange_trade_id as "exchangeTradeId",
       exchange_order_id as "exchangeOrderId", symbol, side, quantity::text as quantity, price::text as price, fee::text as fee,
-      floor(extract(epoch from filled_at) * 1000)::float8 as "filledAtMs"
+      ${FILLED_AT_MS} as "filledAtMs"
     from fills where mode = 'live'`);
+}
+
+/**
+ * Reads the packed rows: "quantity price fee filledAtMs id", the byte lengths of the side, symbol,
+ * client order id, trade id and order id (-1: none), a space, then those five texts back to back.
+ * One text per row instead of ten columns: at 100,000 fills the driver's per-column decoding was most
+ * of the load. The numbers are the texts the columns carried (a number's text has no space). A text's
+ * byte length is its JS length only when it is ASCII, and the JS length of a row's texts equals the
+ * sum of their byte lengths exactly when all of them are (any other character is more bytes in UTF-8
+ * than units in UTF-16, or not valid UTF-8 at all): a row where the sum differs makes this answer
+ * null, and the caller reads the columns instead.
+ */
+export function unpackFillRows(packed: readonly { p: string }[]): LiveFillRow[] | null {
+  const out: LiveFillRow[] = new Array(packed.length);
+  let side = '';
+  let symbol = '';
+  for (let i = 0; i < packed.length; i++) {
+    const p = packed[i]!.p;
+    let a = 0;
+    let b = p.indexOf(' ');
+    const quantity = p.slice(a, b);
+    b = p.indexOf(' ', (a = b + 1));
+    const price = p.slice(a, b);
+    b = p.indexOf(' ', (a = b + 1));
+    const fee = p.slice(a, b);
+    b = p.indexOf(' ', (a = b + 1));
+    const filledAtMs = +p.slice(a, b);
+    b = p.indexOf(' ', (a = b + 1));
+    const id = +p.slice(a, b);
+    b = p.indexOf(' ', (a = b + 1));
+    const sideLength = +p.slice(a, b);
+    b = p.indexOf(' ', (a = b + 1));
+    const symbolLength = +p.slice(a, b);
+    b = p.indexOf(' ', (a = b + 1));
+    const clientLength = +p.slice(a, b);
+    b = p.indexOf(' ', (a = b + 1));
+    const tradeLength = +p.slice(a, b);
+    b = p.indexOf(' ', (a = b + 1));
+    const orderLength = +p.slice(a, b);
+    a = b + 1;
+    if (p.length - a !== sideLength + symbolLength + clientLength + tradeLength + Math.max(orderLength, 0)) return null;
+    // Sides and pairs repeat row after row: the previous row's string is reused when the text is the same.
+    if (sideLength !== side.length || !p.startsWith(side, a)) side = p.slice(a, a + sideLength);
+    a += sideLength;
+    if (symbolLength !== symbol.length || !p.startsWith(symbol, a)) symbol = p.slice(a, a + symbolLength);
+    a += symbolLength;
+    const clientOrderId = p.slice(a, (a += clientLength));
+    const exchangeTradeId = p.slice(a, (a += tradeLength));
+    const exchangeOrderId = orderLength < 0 ? null : p.slice(a);
+    out[i] = { id, clientOrderId, exchangeTradeId, exchangeOrderId, symbol, side: side as LiveFillRow['side'], quantity, price, fee, filledAtMs };
+  }
+  return out;
 }
 
 /** When the first live intent was created: where a never-reconciled ledger starts. */

@@ -18,6 +18,7 @@ import { liveLedgerCounts } from '../../db/queries/engine-requests.js';
 import type { AlertSink } from '../../alerts/types.js';
 import type { Db } from '../../db/client.js';
 import type { EngineRequest, EngineRequestKind } from '../../db/schema/index.js';
+import { CANCEL_ALL_STALE_MS } from '../../domain/cancel-handover.js';
 import { exitTradeHandler } from '../../engine/exit-request.js';
 import { flattenPositions, type FlattenReport } from '../../engine/flatten.js';
 import type { ExchangeProvider } from '../../exchange/provider.js';
@@ -30,9 +31,6 @@ import { awaitOrdersInFlight } from '../kill/fence.js';
 import { haltCancelSince } from '../kill/halt-cancel.js';
 import { adoptOrderHandler, cancelOrderHandler } from '../reconcile/start/cancel.js';
 import type { EngineRequestHandler, EngineRequestHandlers } from './runner.js';
-
-/** A request older than this is not carried out: its requester stopped waiting long ago. */
-export const CANCEL_ALL_STALE_MS = 5 * 60_000;
 
 /**
  * A handed-over cancel: Kraken through this process's key, and this process's own halt cancel (kept

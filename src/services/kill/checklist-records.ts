@@ -7,9 +7,11 @@
 import type { Clock } from '../../clock.js';
 import { cleanJson } from '../../db/clean-text.js';
 import type { Db } from '../../db/client.js';
+import { engineRequestById, failPendingEngineRequest } from '../../db/queries/engine-requests.js';
 import {
   checklistItem, claimChecklistAnnouncement, finishChecklistItemOfRequest, markChecklistItemAttempt, markChecklistItemDone,
 } from '../../db/queries/kill-checklist.js';
+import { CANCEL_ALL_STALE_MS } from '../../domain/cancel-handover.js';
 import type { ChecklistItemKey, EngineRequest, IncidentChecklistItem } from '../../db/schema/index.js';
 import type { Actor } from '../../domain/actor.js';
 import { AppError } from '../../errors.js';
@@ -96,6 +98,28 @@ export function checklistFollowUp(ctx: Ctx): (request: EngineRequest, outcome: H
   return async (request, outcome) => {
     await finishChecklistRequest(ctx, request, outcome);
   };
+}
+
+/**
+ * A kill's follow-up cancel that no bot took within CANCEL_ALL_STALE_MS will never be carried out
+ * (the handler refuses it as stale): the request is closed failed and its item says so, instead of
+ * showing pending for ever while nobody confirms Kraken. Whoever reads the incident does it (any
+ * process; one write, only while the request is still unclaimed, so a bot that takes it first
+ * answers it itself). Returns the items as they now stand.
+ */
+export async function closeUnansweredFollowUps(ctx: Ctx, items: IncidentChecklistItem[]): Promise<IncidentChecklistItem[]> {
+  if (!items.some((i) => i.item === 'cancel_orders' && i.state === 'pending' && i.requestId !== null)) return items;
+  return Promise.all(items.map(async (item) => {
+    if (item.item !== 'cancel_orders' || item.state !== 'pending' || item.requestId === null) return item;
+    const request = await engineRequestById(ctx.db, item.requestId);
+    const now = ctx.clock.now();
+    if (request?.kind !== 'cancel_all' || request.status !== 'pending' || now.getTime() - request.requestedAt.getTime() <= CANCEL_ALL_STALE_MS) return item;
+    const minutes = CANCEL_ALL_STALE_MS / 60_000;
+    const why = `no bot with the Kraken key took it within ${minutes} min`;
+    if (!(await failPendingEngineRequest(ctx.db, request.id, { at: now, error: why }))) return item;
+    const summary = `Zero open orders on Kraken were never confirmed: ${why} (request #${request.id}), so orders may remain open on Kraken. Run \`ctb kill\` again where the key is, or cancel in Kraken's UI, then cancel again here.`;
+    return (await finishChecklistRequest(ctx, request, { ok: false, summary })) ?? item;
+  }));
 }
 
 /**

@@ -5,7 +5,7 @@
 // Runs from the halt watcher's poll (only while halted: a closed incident needs no updates).
 import { openIncidentsWithThread } from '../../db/queries/kill-incidents.js';
 import type { Incident, IncidentChecklistItem } from '../../db/schema/index.js';
-import { claimAnnouncement, type ChecklistDeps } from './checklist-records.js';
+import { claimAnnouncement, closeUnansweredFollowUps, type ChecklistDeps } from './checklist-records.js';
 import { checklistOf } from './persist-kill.js';
 
 export interface IncidentThread {
@@ -24,7 +24,8 @@ export function incidentThreadRefresher(ctx: ChecklistDeps, thread: IncidentThre
   return async () => {
     const open = await openIncidentsWithThread(ctx.db);
     for (const incident of open) {
-      const items = await checklistOf(ctx.db, incident.id);
+      // A kill's follow-up nobody took in time is closed here too: a Slack-only process keeps the thread true.
+      const items = await closeUnansweredFollowUps(ctx, await checklistOf(ctx.db, incident.id));
       const sig = signature(items);
       if (shown.get(incident.id) !== sig) {
         await thread.update(incident, items);

@@ -5,17 +5,17 @@
 // with the result); "notify stakeholders" is a person's word, recorded as who marked it and when.
 // Doing an item is idempotent: a second click (or a Slack retry) keeps the first record and says
 // so, and an item already handed over is not handed over twice.
-import type { Db } from '../../db/client.js';
-import { checklistItemsOf } from '../../db/queries/kill-checklist.js';
+import { checklistItem, checklistItemsOf } from '../../db/queries/kill-checklist.js';
 import { incidentById, latestIncident } from '../../db/queries/kill-incidents.js';
 import type { ChecklistItemKey, Incident, IncidentChecklistItem } from '../../db/schema/index.js';
 import type { Actor } from '../../domain/actor.js';
 import { AppError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { getEngineRequest } from '../engine-requests/store.js';
-import { cancelEverywhere } from './cancel-everywhere.js';
+import { getEngineRequest, withdrawEngineRequest } from '../engine-requests/store.js';
+import { cancelEverywhere, mergeCancelReports } from './cancel-everywhere.js';
+import { handKrakenCancelOver } from './handoff.js';
 import { checklistSpec } from '../../domain/incident-checklist.js';
-import { claimAnnouncement, finishChecklistRequest, markChecklistAttempt, recordCapabilityOutcome } from './checklist-records.js';
+import { claimAnnouncement, closeUnansweredFollowUps, finishChecklistRequest, markChecklistAttempt, recordCapabilityOutcome, type ChecklistDeps } from './checklist-records.js';
 import { describeError } from './deadline.js';
 import { outcomeOfRequest, type CapabilityOutcome, type IncidentDeps, type IncidentPorts } from './incident-ports.js';
 
@@ -32,11 +32,14 @@ export interface IncidentView {
  */
 export type ChecklistItemDeps = IncidentDeps & { logger: Logger; incident: IncidentPorts };
 
-/** The open incident, or else the most recent one; null when there has never been one. */
-export async function currentIncident(ctx: { db: Db }, incidentId?: number): Promise<IncidentView | null> {
+/**
+ * The open incident, or else the most recent one; null when there has never been one. A kill's
+ * follow-up cancel nobody took in time is closed as it is read (checklist-records.ts).
+ */
+export async function currentIncident(ctx: ChecklistDeps, incidentId?: number): Promise<IncidentView | null> {
   const incident = incidentId !== undefined ? await incidentById(ctx.db, incidentId) : await latestIncident(ctx.db);
   if (!incident) return null;
-  const items = await checklistItemsOf(ctx.db, incident.id);
+  const items = await closeUnansweredFollowUps(ctx, await checklistItemsOf(ctx.db, incident.id));
   return { incident, items };
 }
 
@@ -68,8 +71,9 @@ export async function doChecklistItem(
     return { ...base, ok: true, state: 'done', alreadyDone: true, doneBy: existing.doneBy, doneAt: existing.doneAt, requestId: existing.requestId,
       summary: `Already done by ${existing.doneBy} at ${existing.doneAt.toISOString()}.` };
   }
-  // Handed over and not answered yet: say so instead of handing it over again.
-  const waiting = existing.state === 'pending' && existing.requestId !== null ? await stillPending(ctx, existing) : null;
+  // Handed over and not answered yet: say so instead of handing it over again — except cancelling,
+  // which is never refused: "cancel again" cancels now, whatever a follow-up still waits on.
+  const waiting = existing.state === 'pending' && existing.requestId !== null && opts.item !== 'cancel_orders' ? await stillPending(ctx, existing) : null;
   if (waiting) return { ...base, ok: false, state: 'pending', alreadyDone: false, doneBy: null, doneAt: null, requestId: waiting.requestId ?? null, summary: waiting.summary };
   if (checklistSpec(opts.item).confirm && !opts.confirmed) {
     throw new AppError('usage', 'confirmation_required', `${checklistSpec(opts.item).label} changes the account: confirm it.`, {
@@ -82,7 +86,7 @@ export async function doChecklistItem(
     incidentId: view.incident.id, item: opts.item, state: 'pending', requestId,
     outcome: { summary: `Handed to the engine's process (request #${requestId}) by ${opts.actor.id}.`, requestId, ...(opts.note ? { note: opts.note } : {}) },
   });
-  const outcome = await perform(ctx, opts.item, opts.actor, view.incident.id, onHandedOver);
+  const outcome = await perform(ctx, opts.item, opts.actor, view.incident, onHandedOver);
   const tick = await recordCapabilityOutcome(ctx, { incidentId: view.incident.id, item: opts.item, actor: opts.actor, outcome, note: opts.note });
   // The engine's process finished the item while we waited: it is this request's answer, told here.
   const ours = tick.alreadyDone && outcome.requestId !== undefined && tick.item.requestId === outcome.requestId;
@@ -106,15 +110,13 @@ async function stillPending(ctx: ChecklistItemDeps, item: IncidentChecklistItem)
 }
 
 async function perform(
-  ctx: ChecklistItemDeps, item: ChecklistItemKey, actor: Actor, incidentId: number, onHandedOver: (requestId: number) => Promise<unknown>,
+  ctx: ChecklistItemDeps, item: ChecklistItemKey, actor: Actor, incident: Incident, onHandedOver: (requestId: number) => Promise<unknown>,
 ): Promise<CapabilityOutcome> {
+  const incidentId = incident.id;
   try {
     switch (item) {
-      case 'cancel_orders': {
-        const report = await cancelEverywhere({ exchanges: ctx.exchanges, logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS });
-        const counts = report.venues.map((v) => `${v.venue}: ${v.confirmed ? 'none open' : `${v.survivors.length} still open${v.errors.length ? ` (${v.errors.at(-1)})` : ''}`}`).join(', ');
-        return { state: report.allConfirmed ? 'done' : 'failed', summary: `Cancelled again — ${counts}.`, details: { cancel: report } };
-      }
+      case 'cancel_orders':
+        return await cancelAgain(ctx, actor, incident);
       case 'close_positions':
         return await ctx.incident.flatten(ctx, { actor, incidentId, checklistItem: item, onHandedOver });
       case 'reconcile_ledger':
@@ -126,6 +128,31 @@ async function perform(
   } catch (err) {
     return { state: 'failed', summary: `Failed: ${describeError(err)}` };
   }
+}
+
+/**
+ * "Cancel again": every venue this process can clear, and Kraken through the running bot that holds
+ * the key when this process has none (a web replica, an operator's shell) — as the kill does: an item
+ * is never ticked done on what paper alone answered while Kraken was not asked. A follow-up the kill
+ * left pending on this item is withdrawn once this cancel confirms (its answer would be older news).
+ */
+async function cancelAgain(ctx: ChecklistItemDeps, actor: Actor, incident: Incident): Promise<CapabilityOutcome> {
+  const startedAt = Date.now();
+  let report = await cancelEverywhere({ exchanges: ctx.exchanges, logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS });
+  if (!ctx.exchanges.hasKrakenKeys()) {
+    const kraken = await handKrakenCancelOver(ctx, { killId: incident.killId, actor: actor.id, reason: `incident #${incident.id}: cancel again`, startedAt });
+    report = mergeCancelReports(report, { venues: [kraken], allConfirmed: kraken.confirmed });
+  }
+  const counts = report.venues.map((v) => `${v.venue}: ${v.confirmed ? 'none open' : `${v.survivors.length} still open${v.errors.length ? ` (${v.errors.at(-1)})` : ''}`}`).join(', ');
+  if (report.allConfirmed) await withdrawFollowUp(ctx, incident.id, `cancelled again and confirmed by ${actor.id}`);
+  return { state: report.allConfirmed ? 'done' : 'failed', summary: `Cancelled again — ${counts}.`, details: { cancel: report } };
+}
+
+/** The kill's follow-up cancel still waiting on this incident's cancel item, closed unclaimed (a running one finishes on its own). */
+async function withdrawFollowUp(ctx: ChecklistItemDeps, incidentId: number, why: string): Promise<void> {
+  const item = await checklistItem(ctx.db, incidentId, 'cancel_orders');
+  if (item?.state !== 'pending' || item.requestId === null) return;
+  await withdrawEngineRequest(ctx.db, ctx.clock, item.requestId, why).catch((err: unknown) => ctx.logger.warn({ err, requestId: item.requestId }, 'could not withdraw the kill follow-up'));
 }
 
 /** `ctb kill --flatten`: the incident's close-positions item, done (or handed over) right after the kill. */

@@ -21,6 +21,9 @@ import { handKrakenCancelOver, type HandoffDeps } from './handoff.js';
 import { dropRunningKill, pendingKillPath, releaseRunningKill, saveRunningKill, type PendingKill } from './pending-kill.js';
 import { checklistOf, persistKill, recordCancelReport, type KillRecord, type PersistOutcome } from './persist-kill.js';
 import { enqueueEngineRequest } from '../engine-requests/store.js';
+import { CANCEL_ALL_STALE_MS } from '../../domain/cancel-handover.js';
+import { readEngineHolder } from '../engine-lease/holder-view.js';
+import { describeHolder } from '../../domain/engine-holder.js';
 import { markChecklistAttempt } from './checklist-records.js';
 import { announceIncident, type AnnounceDeps } from './announce-incident.js';
 import { latchHalt, type FlattenOutcome, type KillPorts } from './runtime.js';
@@ -68,7 +71,7 @@ export interface KillResult {
    * the key (a cancel_all engine request), and the incident's cancel item shows it pending until that
    * bot answers; `error` when it could not be handed over.
    */
-  followUp?: { requestId: number } | { error: string };
+  followUp?: { requestId: number; runningBot: string | null; engine: string } | { error: string };
 }
 
 /** A Slack retry carries the same request id: it maps to the same kill. */
@@ -183,6 +186,9 @@ async function recordOutcome(ctx: KillDeps, result: KillResult, outcome: Persist
  * The operator's wait is over but Kraken is not confirmed clear: cancelling never stops there. The
  * running bot with the key goes on (wait for orders still on their way, cancel, confirm), and the
  * incident's cancel item shows pending until it answers done or failed (engine-requests/handlers.ts).
+ * Whether such a bot runs is read from the engine lease, so the reply says which: a bot that will
+ * pick it up now, or none — then the request waits CANCEL_ALL_STALE_MS for one to start, and an
+ * incident read past that closes it failed (incident.ts).
  */
 async function keepConfirming(ctx: KillDeps, result: KillResult, request: KillRequest, startedAt: number): Promise<KillResult['followUp']> {
   const incidentId = result.incidentId!;
@@ -192,13 +198,21 @@ async function keepConfirming(ctx: KillDeps, result: KillResult, request: KillRe
       // waitUntil now: nobody waits for this answer here, so the incident thread tells it.
       params: { killId: result.killId, reason: request.reason, killStartedAt: new Date(startedAt).toISOString(), followUp: true, waitUntil: Date.now() },
     }), ctx.config.KILL_DB_TIMEOUT, 'the database');
+    const holder = await withDeadline(readEngineHolder(ctx), ctx.config.KILL_DB_TIMEOUT, 'the database')
+      .catch((err: unknown) => ({ unread: describeError(err) }));
+    const engine = 'unread' in holder ? `the engine lease could not be read: ${holder.unread}` : describeHolder(holder);
+    const runningBot = !('unread' in holder) && holder.state === 'running' && holder.hasKrakenKeys ? `${holder.host}:${holder.pid}` : null;
     const seconds = Math.round(ctx.config.KILL_CONFIRM_WAIT / 100) / 10;
+    const minutes = CANCEL_ALL_STALE_MS / 60_000;
+    const who = runningBot
+      ? `the running bot with the Kraken key (${runningBot}) picks it up to cancel and confirm`
+      : `no bot with the Kraken key is running now (${engine}); one that starts within ${minutes} min picks it up, otherwise it is closed unanswered`;
     await withDeadline(markChecklistAttempt(ctx, {
       incidentId, item: 'cancel_orders', state: 'pending', requestId: row.id,
-      outcome: { summary: `Zero open orders not confirmed within ${seconds} s of the kill: handed on as request #${row.id}, which a running bot with the Kraken key picks up to cancel and confirm; its answer shows here, and until then orders may remain open on Kraken.`, requestId: row.id },
+      outcome: { summary: `Zero open orders not confirmed within ${seconds} s of the kill: handed on as request #${row.id}; ${who}. Its answer shows here; until then orders may remain open on Kraken.`, requestId: row.id, runningBot },
     }), ctx.config.KILL_DB_TIMEOUT, 'the database');
-    ctx.logger.warn({ killId: result.killId, requestId: row.id }, 'kill: not confirmed in time; the running bot goes on confirming');
-    return { requestId: row.id };
+    ctx.logger.warn({ killId: result.killId, requestId: row.id, runningBot }, 'kill: not confirmed in time; the confirmation is handed on');
+    return { requestId: row.id, runningBot, engine };
   } catch (err) {
     ctx.logger.error({ err, killId: result.killId }, 'kill: could not hand the confirmation on to the running bot');
     return { error: describeError(err) };

@@ -2,6 +2,7 @@
 // item (closing positions asks for a confirmation first), a checklist tick, and the /mode resume
 // reply. Pure functions of plain data; the reply helpers add the paper/LIVE badge.
 import type { ChecklistItemKey, Incident, IncidentChecklistItem } from '../../db/schema/index.js';
+import { CANCEL_ALL_STALE_MS } from '../../domain/cancel-handover.js';
 import type { CancelReport } from '../../services/kill/cancel-everywhere.js';
 import { awaitingFills, checklistSpec } from '../../domain/incident-checklist.js';
 import type { DoItemResult } from '../../services/kill/incident.js';
@@ -47,7 +48,9 @@ export function renderKillReply(r: KillResult): SlackMessage {
   if (fence) blocks.push(section(fence));
   if (r.followUp) {
     blocks.push(section('requestId' in r.followUp
-      ? `:hourglass_flowing_sand: Cancelling is handed on (request #${r.followUp.requestId}): a running bot with the Kraken key picks it up, cancels and confirms, and its answer shows on the incident's cancel item and in the alerts channel. Until then orders may remain open on Kraken; if no bot is running, kill again or check Kraken.`
+      ? (r.followUp.runningBot
+        ? `:hourglass_flowing_sand: Cancelling is handed on (request #${r.followUp.requestId}) to the running bot with the Kraken key (${escapeText(r.followUp.runningBot)}): it cancels and confirms, and its answer shows on the incident's cancel item and in the alerts channel. Until then orders may remain open on Kraken.`
+        : `:warning: *No bot with the Kraken key is running* (${escapeText(r.followUp.engine)}): orders may remain open on Kraken. Request #${r.followUp.requestId} waits ${CANCEL_ALL_STALE_MS / 60_000} min for one to start; kill again where the key is, or cancel in Kraken's UI.`)
       : `:warning: The confirmation could not be handed on to the running bot (${escapeText(r.followUp.error)}): kill again or check Kraken.`));
   }
   if (r.state === 'pending') {

@@ -16,6 +16,7 @@ import { createPaperExchange } from '../../../src/exchange/paper/create.js';
 import type { Exchange, OrderRequest } from '../../../src/exchange/types.js';
 import type { Actor } from '../../../src/app/context.js';
 import { renderIncident } from '../../../src/cli/render/kill.js';
+import { systemClock } from '../../../src/clock.js';
 import { testConfig } from '../../../src/config/env.js';
 import { engineRequests, fills, incidentChecklistItems, orderIntents, trades } from '../../../src/db/schema/index.js';
 import { Engine } from '../../../src/engine/engine.js';
@@ -77,7 +78,7 @@ function engineRunner(w: EngineTestContext): RequestRunner {
   return runner;
 }
 
-const item = async (key: string) => (await currentIncident({ db: testDb.db }))!.items.find((i) => i.item === key)!;
+const item = async (key: string) => (await currentIncident({ db: testDb.db, clock: systemClock }))!.items.find((i) => i.item === key)!;
 
 describe('close positions asked for in a web process', () => {
   it('is pending (never "closed by hand") until the engine\'s process flattens; then done by whoever asked, with what it sold', async () => {

@@ -25,8 +25,11 @@ beforeAll(async () => {
   database = await createPostgresTestDb();
   const dir = mkdtempSync(join(tmpdir(), 'ctb-web-worker-'));
   const strategiesFile = join(dir, 'strategies.json');
-  // Averages that cross every few dozen candles: a position opens and stays open for a while.
-  writeFileSync(strategiesFile, JSON.stringify({ strategies: [maCross({ params: { fastPeriod: 5, slowPeriod: 30, signalWindow: 2 }, limits: { minConfidence: 0 } })] }));
+  // Buys on the first rise and never sells (a fall of 100 % cannot happen, no exits configured): the
+  // position the test finds open is still open when the kill and the flatten come, however loaded
+  // the machine (with crossing averages it could close on its own in between).
+  const holdOnce = { ...maCross({ limits: { minConfidence: 0 } }), type: 'momentum', params: { lookback: 3, entryPct: 0.0001, exitPct: 100 } };
+  writeFileSync(strategiesFile, JSON.stringify({ strategies: [holdOnce] }));
   const config = testConfig({
     STRATEGIES_FILE: strategiesFile, REPLAY_INTERVAL: '50ms', TRADING_PAIRS: 'BTC/USD', DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'),
     REPORTS_DIR: join(dir, 'reports'), EQUITY_SNAPSHOT_INTERVAL: '1h', HALT_POLL_INTERVAL: '100ms',

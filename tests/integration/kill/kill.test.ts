@@ -4,7 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execute } from '../../../src/db/client.js';
 import { botState, engineRequests, incidentChecklistItems, incidents } from '../../../src/db/schema/index.js';
 import { getBotState } from '../../../src/services/bot-state.js';
+import { currentIncident, doChecklistItem } from '../../../src/services/kill/incident.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
+import { acquireLease } from '../../../src/db/queries/engine-lease.js';
+import { renderKill } from '../../../src/cli/render/kill.js';
+import { renderKillReply } from '../../../src/slack/views/kill.js';
 import { pendingKillPath, readPendingKills } from '../../../src/services/kill/pending-kill.js';
 import { replayPendingKills } from '../../../src/services/kill/replay-pending.js';
 import { isHaltLatched } from '../../../src/services/kill/runtime.js';
@@ -18,7 +22,7 @@ import { startStallProxy, type StallProxy } from '../../support/stall-proxy.js';
 
 const operator = { id: 'U0OPERATOR', source: 'slack' as const };
 
-const kill = useKillTestDb(['incident_checklist_items', 'incidents', 'bot_state', 'audit_runs', 'order_intents', 'engine_requests']);
+const kill = useKillTestDb(['incident_checklist_items', 'incidents', 'bot_state', 'audit_runs', 'order_intents', 'engine_requests', 'engine_lease']);
 
 async function setup(opts: { armed?: boolean; keys?: boolean; env?: Record<string, string> } = {}): Promise<KillTestContext> {
   const events: string[] = [];
@@ -27,6 +31,20 @@ async function setup(opts: { armed?: boolean; keys?: boolean; env?: Record<strin
   const t = await killTestContext({ database, events, ...opts });
   kill.track(t.ctx);
   return t;
+}
+
+/**
+ * A kill that cannot confirm in time: Kraken (armed, with the key) answers nothing usable and the
+ * confirmation budget is 1 ms, so it hands a follow-up on. `beforeKill` runs first (e.g. a lease).
+ */
+async function unconfirmedKill(reason: string, beforeKill: () => Promise<unknown> = async () => {}) {
+  const t = await setup({ armed: true, env: { KILL_CONFIRM_ATTEMPTS: '1', KILL_CONFIRM_WAIT: '1ms' } });
+  await beforeKill();
+  t.kraken.open.push(openOrder('K1'));
+  t.kraken.mode = 'network_error';
+  const result = await executeKill(t.ctx, { actor: operator, reason, trigger: 'manual' });
+  const requestId = result.followUp && 'requestId' in result.followUp ? result.followUp.requestId : NaN;
+  return { t, result, requestId };
 }
 
 describe('kill', () => {
@@ -153,13 +171,12 @@ describe('kill', () => {
   });
 
   it('not confirmed within KILL_CONFIRM_WAIT: the cancel item shows pending, the running bot goes on confirming, and the item and the alert then tell the true outcome', async () => {
-    const t = await setup({ armed: true, env: { KILL_CONFIRM_ATTEMPTS: '1', KILL_CONFIRM_WAIT: '1ms' } });
-    t.kraken.open.push(openOrder('K1'));
-    t.kraken.mode = 'network_error';
-    const result = await executeKill(t.ctx, { actor: operator, reason: 'kraken down for a while', trigger: 'manual' });
+    const { t, result, requestId } = await unconfirmedKill('kraken down for a while');
     expect(result.ok).toBe(false);
-    expect(result.followUp).toEqual({ requestId: expect.any(Number) });
-    const requestId = (result.followUp as { requestId: number }).requestId;
+    // No engine holds the lease here: the reply says no bot with the key is running, not that one goes on.
+    expect(result.followUp).toEqual({ requestId: expect.any(Number), runningBot: null, engine: 'no engine running' });
+    expect(renderKill(result)).toMatch(/NO BOT WITH THE KRAKEN KEY IS RUNNING \(no engine running\): orders may remain open on Kraken\. Request #\d+ waits 5 min/);
+    expect(JSON.stringify(renderKillReply(result))).toMatch(/No bot with the Kraken key is running\* \(no engine running\)/);
     const cancelItem = async () => (await kill.db().db.select().from(incidentChecklistItems)
       .where(and(eq(incidentChecklistItems.incidentId, result.incidentId!), eq(incidentChecklistItems.item, 'cancel_orders'))))[0]!;
     // Shown pending in the database from the moment the kill answers, never done by a claim.
@@ -179,6 +196,66 @@ describe('kill', () => {
     expect(String(item.outcome?.['summary'])).toMatch(/none open \(confirmed\)/);
     expect(t.kraken.open).toEqual([]);
     expect(t.alerts.at(-1)).toMatchObject({ severity: 'info', fingerprint: `kill:${result.incidentId}`, title: expect.stringMatching(/now confirmed/) });
+  });
+
+  it('not confirmed in time with a bot holding the engine lease and the key: the follow-up names that bot, and the replies say it goes on there', async () => {
+    const { t, result, requestId } = await unconfirmedKill('kraken down', () => acquireLease(kill.db().db, { holderId: 'h-1', host: 'bot-host', pid: 4242, role: 'worker', feed: 'kraken', armed: true, hasKrakenKeys: true }, 15_000));
+    expect(result.followUp).toMatchObject({ requestId: expect.any(Number), runningBot: 'bot-host:4242' });
+    expect(renderKill(result)).toMatch(/handed on \(request #\d+\) to the running bot with the Kraken key \(bot-host:4242\)/);
+    expect(JSON.stringify(renderKillReply(result))).toMatch(/to the running bot with the Kraken key \(bot-host:4242\)/);
+    const [item] = await kill.db().db.select().from(incidentChecklistItems).where(eq(incidentChecklistItems.item, 'cancel_orders'));
+    expect(String(item!.outcome?.['summary'])).toMatch(/the running bot with the Kraken key \(bot-host:4242\) picks it up/);
+  });
+
+  it('a follow-up no bot takes within 5 minutes is closed failed when the incident is read, and its item says orders may remain — not pending for ever', async () => {
+    const { t, result, requestId } = await unconfirmedKill('kraken down, no bot');
+    const cancelItem = async () => (await currentIncident(t.ctx))!.items.find((i) => i.item === 'cancel_orders')!;
+    t.clock.advance(4 * 60_000);
+    expect(await cancelItem()).toMatchObject({ state: 'pending', requestId });
+    t.clock.advance(60_000 + 1);
+    const item = await cancelItem();
+    expect(item).toMatchObject({ state: 'failed', requestId, doneAt: null });
+    expect(String(item.outcome?.['summary'])).toMatch(/never confirmed: no bot with the Kraken key took it within 5 min \(request #\d+\), so orders may remain open on Kraken/);
+    expect(item.outcome?.['threadNote']).toBe(true);
+    const [request] = await kill.db().db.select().from(engineRequests).where(eq(engineRequests.id, requestId));
+    expect(request).toMatchObject({ status: 'failed', error: 'no bot with the Kraken key took it within 5 min' });
+  });
+
+  it('"cancel again" is never refused while the kill\'s follow-up waits: it cancels at Kraken now, and the unclaimed follow-up is withdrawn once confirmed', async () => {
+    const { t, result, requestId } = await unconfirmedKill('kraken down for a while');
+    expect(requestId).toEqual(expect.any(Number));
+    // No bot has taken the follow-up; Kraken answers again and the operator presses "cancel again".
+    t.kraken.mode = 'ok';
+    const cancelsBefore = t.kraken.calls.filter((c) => c === 'cancelAllOrders').length;
+    const again = await doChecklistItem(t.ctx, { item: 'cancel_orders', actor: operator, confirmed: true });
+    expect(again, again.summary).toMatchObject({ ok: true, state: 'done' });
+    expect(t.kraken.calls.filter((c) => c === 'cancelAllOrders').length).toBeGreaterThan(cancelsBefore);
+    expect(t.kraken.open).toEqual([]);
+    const [request] = await kill.db().db.select().from(engineRequests).where(eq(engineRequests.id, requestId));
+    expect(request).toMatchObject({ status: 'failed', error: expect.stringMatching(/cancelled again and confirmed by U0OPERATOR/) });
+  });
+
+  it('"cancel again" in a process without the Kraken key hands Kraken\'s part to the bot that has it, and is never ticked done on paper\'s answer alone', async () => {
+    // Nobody with the key answers: failed, saying orders may remain on Kraken.
+    const shell = await setup({ env: { KILL_HANDOFF_TIMEOUT: '300ms' } });
+    await executeKill(shell.ctx, { actor: operator, reason: 'no key here', trigger: 'manual' });
+    const alone = await doChecklistItem(shell.ctx, { item: 'cancel_orders', actor: operator, confirmed: true });
+    expect(alone, alone.summary).toMatchObject({ ok: false, state: 'failed' });
+    expect(alone.summary).toMatch(/kraken: 0 still open \(.*orders may remain open on Kraken\)/);
+
+    // The bot with the key runs: it cancels on Kraken for the shell, and only then is the item done.
+    const web = await setup({ env: { KILL_HANDOFF_TIMEOUT: '8s' } });
+    const holder = await setup({ keys: true });
+    holder.kraken.open.push(openOrder('K1'), openOrder('K2'));
+    const runner = startRequestRunner(holder.ctx, { holder: 'worker-1:42', handlers: { cancel_all: cancelAllHandler(holder.ctx) }, pollMs: 20 });
+    try {
+      const answered = await doChecklistItem(web.ctx, { item: 'cancel_orders', actor: operator, confirmed: true });
+      expect(answered, answered.summary).toMatchObject({ ok: true, state: 'done' });
+      expect(answered.summary).toMatch(/kraken: none open/);
+      expect(holder.kraken.open).toEqual([]);
+    } finally {
+      await runner.stop();
+    }
   });
 
   it('a second kill cancels again, says it was already killed and opens no second incident', async () => {

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../src/db/client.js';
+import { liveFillColumns, liveFillRows } from '../../../src/db/queries/reconcile-ledger.js';
 import { firstFillAt, loadLiveFills } from '../../../src/services/reconcile/load-ledger.js';
 import { createTestDb, type DbKind } from '../../support/db.js';
 
@@ -32,5 +33,29 @@ describe.each<DbKind>(['postgres', 'pglite'])('the ledger reconciliation reads, 
 
   it('has no first fill when the ledger has no live fill', () => {
     expect(firstFillAt([])).toBeNull();
+  });
+
+  it('reads texts, amounts and times exactly as the columns carry them, whatever they hold', async () => {
+    await database.db.execute(sql`insert into fills (intent_id, client_order_id, exchange_trade_id, exchange_order_id, mode, feed, symbol, side, quantity, price, fee, fee_currency, filled_at) values
+      (5, 'c with spaces', 'T 5', '', 'live', 'kraken', 'XBT / USD', 'buy', 12345678901234567890.123456789012345678, 0.000000000000000001, -0.5, 'USD', '2026-01-03T00:00:00.999999Z'),
+      (6, '', '', 'O6', 'live', 'kraken', 'BTC/USD', 'SELL', 0, 1e-18, 0, 'USD', '1969-12-31T23:59:59.9995Z')`);
+    const columns = await liveFillColumns(database.db);
+    const packed = await liveFillRows(database.db);
+    expect(packed).toEqual(columns);
+    const byClient = new Map(packed.map((f) => [f.clientOrderId, f]));
+    expect(byClient.get('c with spaces')).toEqual({
+      id: expect.any(Number), clientOrderId: 'c with spaces', exchangeTradeId: 'T 5', exchangeOrderId: '', symbol: 'XBT / USD', side: 'buy',
+      quantity: '12345678901234567890.123456789012345678', price: '0.000000000000000001', fee: '-0.500000000000000000', filledAtMs: Date.parse('2026-01-03T00:00:00.999Z'),
+    });
+    expect(byClient.get('')).toMatchObject({ exchangeTradeId: '', exchangeOrderId: 'O6', side: 'SELL', filledAtMs: -1 });
+  });
+
+  it('reads rows whose texts are not all ASCII as the columns carry them', async () => {
+    await database.db.execute(sql`insert into fills (intent_id, client_order_id, exchange_trade_id, exchange_order_id, mode, feed, symbol, side, quantity, price, fee, fee_currency, filled_at) values
+      (7, 'c-é-😀', 'T7-ü', null, 'live', 'kraken', 'ÉTH/USD', 'buy', 1, 2, 0, 'USD', '2026-01-04T00:00:00Z')`);
+    const ledger = await loadLiveFills(database.db);
+    expect(ledger.find((f) => f.exchangeTradeId === 'T7-ü')).toMatchObject({ clientOrderId: 'c-é-😀', exchangeOrderId: null, symbol: 'ÉTH/USD', side: 'buy', quantity: '1.000000000000000000' });
+    expect(ledger).toEqual((await liveFillColumns(database.db)).sort((a, b) => a.filledAtMs - b.filledAtMs || a.id - b.id));
+    expect(ledger.map((f) => f.clientOrderId)).toEqual(['', 'c-early', 'c-late', 'c-same-time', 'c with spaces', 'c-é-😀']);
   });
 });

@@ -1,9 +1,9 @@
 import { defineConfig } from 'vitest/config';
 import LongestFirstSequencer from './tests/support/sequencer.js';
+import { SHARED_WORKER_FILES } from './tests/support/shared-worker-files.js';
 
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts'],
     setupFiles: ['tests/support/setup.ts'],
     // Child processes run bin/ctb.js, i.e. dist/: built here first from the sources under test. And
     // the migrated PGlite image every test's embedded database starts from, built once, not per file.
@@ -18,5 +18,13 @@ export default defineConfig({
     maxWorkers: 4,
     // The longest files start first, so the run is not left waiting on one that started late.
     sequence: { sequencer: LongestFirstSequencer },
+    // Each project names its files (arrays in a project that extends this config add to these).
+    projects: [
+      // Files that leave nothing behind in their process (see tests/support/shared-worker-files.ts)
+      // share workers: one worker runs many of them and imports the sources once, not once a file.
+      { extends: true, test: { name: 'shared', include: SHARED_WORKER_FILES, isolate: false } },
+      // Every other file in a fresh process of its own.
+      { extends: true, test: { name: 'isolated', include: ['tests/**/*.test.ts'], exclude: SHARED_WORKER_FILES } },
+    ],
   },
 });

@@ -97,6 +97,12 @@ async function runOn(kind: string, database: Database): Promise<number> {
     select (select count(*)::int from trades where status = 'closed') as closed, (select count(*)::int from equity_snapshots) as snapshots,
       (select entries_paused from bot_state where id = 1) as paused`);
   const check = await validateClosedTrades(database.db);
+  // What was booked, to compare builds: identical trades and snapshots give identical figures.
+  const [digest] = await execute<{ pnl: string; trades: string; snapshots: string }>(database.db, sql`
+    select (select coalesce(sum(realized_pnl), 0)::text from trades where status = 'closed') as pnl,
+      (select md5(coalesce(string_agg(concat_ws(',', id, strategy, symbol, status, quantity, entry_price, entry_fee, exit_price, exit_fee, realized_pnl, capital_buffer,
+        entry_at, exit_at), ';' order by id), '')) from trades) as trades,
+      (select md5(coalesce(string_agg(concat_ws(',', mode, feed, at, equity, cash, peak_equity, drawdown_pct), ';' order by at, id), '')) from equity_snapshots) as snapshots`);
   const rate = Math.round(count / seconds);
   const anchor = await roundTrip(database);
   console.log(
@@ -104,6 +110,7 @@ async function runOn(kind: string, database: Database): Promise<number> {
     ` (orders ${engine.counts.orders}, closed trades ${row?.closed}, equity snapshots ${row?.snapshots}, invalid trades ${check.offending.length}${row?.paused ? ', entries paused by the risk guard' : ''})` +
     ` | anchor: a prepared round trip ${(anchor * 1000).toFixed(0)} µs | ${load()}`,
   );
+  console.log(`${kind.padEnd(8)} booked: PnL ${digest?.pnl}, trades md5 ${digest?.trades}, snapshots md5 ${digest?.snapshots}`);
   await ctx.close();
   return rate;
 }

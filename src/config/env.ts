@@ -225,6 +225,9 @@ export const envSchema = z.object({
   KRAKEN_API_URL: url('https://api.kraken.com'),
   KRAKEN_RATE_LIMIT: bool(true),
   KRAKEN_RATE_TIER: z.enum(['starter', 'intermediate', 'pro']).optional().default('starter'),
+  // How long one REST call to Kraken is waited for before its outcome is taken as unknown (an order
+  // then is resolved with the exchange, never resent blind).
+  KRAKEN_REQUEST_TIMEOUT: duration('10s'),
   // Live fills from Kraken's WebSocket v2 executions channel (on by default; REST polling stays as the
   // safety net and takes over while the socket is down), and that channel's URL (see krakenWsUrl).
   KRAKEN_WS_EXECUTIONS: bool(true),
@@ -418,6 +421,9 @@ export function readEnv(env: Record<string, string | undefined>): Config {
   }
   if (cfg.DEAD_MAN_TIMEOUT < 5_000 || cfg.DEAD_MAN_TIMEOUT > 86_400_000) {
     problems.push(`DEAD_MAN_TIMEOUT: expected between 5s and 1d (Kraken's CancelAllOrdersAfter range), got ${cfg.DEAD_MAN_TIMEOUT / 1000}s`);
+  }
+  if (cfg.KRAKEN_REQUEST_TIMEOUT < 1_000 || cfg.KRAKEN_REQUEST_TIMEOUT > 120_000) {
+    problems.push(`KRAKEN_REQUEST_TIMEOUT: expected between 1s and 2m, got ${cfg.KRAKEN_REQUEST_TIMEOUT / 1000}s`);
   }
   if (cfg.ENGINE_LEASE_TTL < 1_000 || cfg.ENGINE_LEASE_TTL > 600_000) {
     problems.push(`ENGINE_LEASE_TTL: expected between 1s and 10m, got ${cfg.ENGINE_LEASE_TTL}ms`);

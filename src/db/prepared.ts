@@ -1,9 +1,12 @@
 // Owns running a hot statement as a named prepared statement. drizzle's db.execute() sends SQL
-// unprepared, which postgres.js does in two round trips (describe, then bind/execute) and
-// PostgreSQL parses and plans every time; a statement whose text never changes can instead be
-// parsed once per connection and sent in one round trip. PGlite (and anything else) runs it as a
-// plain execute.
-import type { SQL } from 'drizzle-orm';
+// unprepared: postgres.js does it in two round trips (describe, then bind/execute), PGlite parses,
+// describes and plans it on every call, and PostgreSQL (native or in WASM) parses and plans it every
+// time. A statement whose text never changes can instead be parsed once per connection (per PGlite
+// session) and sent in one round trip (one call into PGlite), its plan kept by PostgreSQL. Inside a
+// PGlite transaction, or on anything else, it runs as a plain execute.
+import { Column, Name, SQL, StringChunk, Table } from 'drizzle-orm';
+import { DrizzleQueryError } from 'drizzle-orm/errors';
+import type { PGlite } from '@electric-sql/pglite';
 import { execute, type Db } from './client.js';
 
 interface PostgresJsLike {
@@ -21,14 +24,176 @@ function postgresJsOf(db: Db): PostgresJsLike | null {
   return isPostgresJs ? (client as unknown as PostgresJsLike) : null;
 }
 
+/** What of PGlite's instance this file uses: its session's mutexes, its protocol calls and its type maps. */
+type PgliteLike = Pick<PGlite, 'execProtocolStream' | 'runExclusive' | 'syncToFs' | 'serializers' | 'parsers'> & {
+  _runExclusiveTransaction<T>(fn: () => Promise<T>): Promise<T>;
+};
+
+/** The PGlite instance itself behind a drizzle db (not a transaction's handle: that runs inside the instance's lock). */
+function pgliteOf(db: Db): PgliteLike | null {
+  const client = (db as unknown as { session?: { client?: unknown } }).session?.client as Partial<PgliteLike> | undefined;
+  const ok = typeof client === 'object' && client !== null && typeof client.execProtocolStream === 'function'
+    && typeof client.runExclusive === 'function' && typeof client._runExclusiveTransaction === 'function' && typeof client.syncToFs === 'function';
+  return ok ? (client as PgliteLike) : null;
+}
+
 /**
- * Like execute(), prepared on postgres.js (also inside a transaction). Only for statements whose
- * text is the same every call (values as parameters, never spliced in).
+ * Like execute(), prepared on postgres.js (also inside a transaction) and on a PGlite instance. Only
+ * for statements whose text is the same every call (values as parameters, never spliced in).
  */
 export async function executePrepared<T = Record<string, unknown>>(db: Db, query: SQL): Promise<T[]> {
-  const client = postgresJsOf(db);
   const dialect = (db as unknown as { dialect?: DialectLike }).dialect;
-  if (!client || !dialect) return execute<T>(db, query);
-  const { sql, params } = dialect.sqlToQuery(query);
-  return Array.from(await client.unsafe(sql, params, { prepare: true })) as T[];
+  const client = postgresJsOf(db);
+  if (client && dialect) {
+    const { sql, params } = queryOf(dialect, query);
+    return Array.from(await client.unsafe(sql, params, { prepare: true })) as T[];
+  }
+  const pg = pgliteOf(db);
+  if (pg && dialect) {
+    const { sql, params } = queryOf(dialect, query);
+    return executePreparedPglite<T>(pg, sql, params);
+  }
+  return execute<T>(db, query);
+}
+
+/** The statement's text and parameters, as the dialect's sqlToQuery gives them. */
+export function queryOf(dialect: DialectLike, query: SQL): { sql: string; params: unknown[] } {
+  return plainQuery(query) ?? dialect.sqlToQuery(query);
+}
+
+/**
+ * The text and parameters of a statement made only of sql`` text, nested sql``, tables, names, lists
+ * schema-named columns and plain values (strings, numbers, booleans, bigints, nulls) — what the
+ * engine's hot statements are made of — exactly as PostgreSQL's dialect renders it (`$1`, `$2` … in
+ * order; a list as `(a, b)`; a table as its quoted name, a column qualified by it), in one pass: the dialect's general renderer tests every
+ * part against every kind it knows and builds an object for each, which cost a replay more per order
+ * than building the statement itself. Anything else in it (a cased column, a typed parameter, a
+ * placeholder, a subquery, inlined parameters, an object): null, and the dialect renders it.
+ */
+export function plainQuery(query: SQL): { sql: string; params: unknown[] } | null {
+  const text: string[] = [];
+  const params: unknown[] = [];
+  const ok = render([query], text, params);
+  return ok ? { sql: text.join(''), params } : null;
+}
+
+const TABLE_SCHEMA = Symbol.for('drizzle:Schema');
+const TABLE_NAME = Symbol.for('drizzle:Name');
+const TABLE_IS_ALIAS = Symbol.for('drizzle:IsAlias');
+const quoteName = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+function render(chunks: readonly unknown[], text: string[], params: unknown[]): boolean {
+  for (const chunk of chunks) {
+    if (chunk === undefined) continue;
+    if (chunk === null || typeof chunk === 'string' || typeof chunk === 'number' || typeof chunk === 'boolean' || typeof chunk === 'bigint') {
+      params.push(chunk);
+      text.push(`$${params.length}`);
+      continue;
+    }
+    if (typeof chunk !== 'object') return false;
+    const kind = Object.getPrototypeOf(chunk) as unknown;
+    if (kind === StringChunk.prototype) {
+      for (const part of (chunk as StringChunk).value) text.push(part);
+    } else if (kind === SQL.prototype) {
+      if ((chunk as unknown as { shouldInlineParams: boolean }).shouldInlineParams || !render((chunk as SQL).queryChunks, text, params)) return false;
+    } else if (kind === Name.prototype) {
+      text.push(quoteName((chunk as Name).value));
+    } else if (Array.isArray(chunk)) {
+      text.push('(');
+      for (let i = 0; i < chunk.length; i++) {
+        if (i > 0) text.push(', ');
+        if (!render([chunk[i]], text, params)) return false;
+      }
+      text.push(')');
+    } else if (chunk instanceof Table) {
+      const table = chunk as unknown as Record<symbol, unknown>;
+      const schema = table[TABLE_SCHEMA] as string | undefined;
+      const name = table[TABLE_NAME] as string;
+      const alias = table[TABLE_IS_ALIAS] as boolean | undefined;
+      text.push(schema === undefined || alias ? quoteName(name) : `${quoteName(schema)}.${quoteName(name)}`);
+    } else if (chunk instanceof Column && !chunk.keyAsName) {
+      // A column named in the schema (no casing applies), qualified by its table as the dialect does.
+      const table = chunk.table as unknown as Record<symbol, unknown>;
+      const schema = table[TABLE_SCHEMA] as string | undefined;
+      const qualifier = schema === undefined || table[TABLE_IS_ALIAS] ? '' : `${quoteName(schema)}.`;
+      text.push(`${qualifier}${quoteName(table[TABLE_NAME] as string)}.${quoteName(chunk.name)}`);
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+// PGlite's protocol and result parsing, loaded with PGlite itself (only when the embedded database is used).
+let pgliteModule: Promise<typeof import('@electric-sql/pglite')> | undefined;
+
+/** Per PGlite instance: statement text → its name there and the types of its parameters. */
+const pgliteStatements = new WeakMap<object, Map<string, { name: string; paramTypes: number[] }>>();
+let pgliteStatementCount = 0;
+/** PostgreSQL's code for a prepared statement that does not exist (deallocated by someone else). */
+const NO_SUCH_STATEMENT = '26000';
+
+/**
+ * Drizzle's execute() on PGlite reads timestamps, dates and intervals (and arrays of those and of
+ * numerics) as text; these rows are read the same way.
+ */
+const AS_TEXT: Record<number, (value: string) => string> = Object.fromEntries([1114, 1184, 1186, 1082, 1231, 1115, 1185, 1187, 1182].map((oid) => [oid, (value: string) => value]));
+
+async function executePreparedPglite<T>(pg: PgliteLike, text: string, params: unknown[]): Promise<T[]> {
+  const { protocol, parse } = await (pgliteModule ??= import('@electric-sql/pglite'));
+  const { serialize } = protocol;
+  // The session's transaction mutex for the whole cycle, as PGlite's own query() takes it (a socket
+  // client's cycle or transaction never interleaves with it), then its query mutex.
+  return pg._runExclusiveTransaction(() => pg.runExclusive(async () => {
+    let statements = pgliteStatements.get(pg);
+    if (!statements) pgliteStatements.set(pg, (statements = new Map()));
+    const run = async (): Promise<T[]> => {
+      let statement = statements.get(text);
+      if (!statement) {
+        const name = `ctb_prepared_${++pgliteStatementCount}`;
+        const described = await pg.execProtocolStream(concat([serialize.parse({ name, text }), serialize.describe({ type: 'S', name }), serialize.sync()]), { syncToFs: false });
+        const description = described.find((m) => m.name === 'parameterDescription') as { dataTypeIDs?: number[] } | undefined;
+        statement = { name, paramTypes: description?.dataTypeIDs ?? [] };
+        statements.set(text, statement);
+      }
+      const types = statement.paramTypes;
+      const values = params.map((v, i) => {
+        if (v === null || v === undefined) return null;
+        const serializer = pg.serializers[types[i]!];
+        return serializer ? serializer(v) : String(v);
+      });
+      const messages = await pg.execProtocolStream(concat([
+        serialize.bind({ statement: statement.name, values }), serialize.describe({ type: 'P' }), serialize.execute({}), serialize.sync(),
+      ]), { syncToFs: false });
+      const [result] = parse.parseResults(messages, pg.parsers, { rowMode: 'object', parsers: AS_TEXT });
+      return (result?.rows ?? []) as T[];
+    };
+    try {
+      try {
+        return await run();
+      } catch (err) {
+        // Deallocated behind this cache's back (DEALLOCATE ALL from a client sharing the session): prepare again, once.
+        if ((err as { code?: unknown }).code !== NO_SUCH_STATEMENT) throw err;
+        statements.delete(text);
+        return await run();
+      }
+    } catch (err) {
+      // As drizzle's execute() reports a failed query (the database's error as its cause).
+      throw new DrizzleQueryError(text, params, err as Error);
+    } finally {
+      await pg.syncToFs();
+    }
+  }));
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

@@ -1,10 +1,11 @@
 // executePrepared runs a statement as a named prepared statement on postgres.js — on the pool and
-// inside a transaction (its reserved connection) — and gives the same rows as execute().
+// inside a transaction (its reserved connection) — and on a PGlite instance, and gives the same rows
+// (and the same errors) as execute().
 import { sql } from 'drizzle-orm';
-import { describe, expect, it } from 'vitest';
-import { execute, type Db } from '../../src/db/client.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execute, type Database, type Db } from '../../src/db/client.js';
 import { executePrepared } from '../../src/db/prepared.js';
-import { usePostgresTestDb } from '../support/db.js';
+import { createPgliteTestDb, usePostgresTestDb } from '../support/db.js';
 
 const database = usePostgresTestDb();
 
@@ -25,5 +26,57 @@ describe('executePrepared on PostgreSQL', () => {
     });
     expect(seen.rows.map((r) => r.n)).toEqual([1, 2]);
     expect(seen.statements).toHaveLength(1); // named, protocol-level, and the second call reused it
+  });
+});
+
+describe('executePrepared on PGlite', () => {
+  let pglite: Database;
+  beforeAll(async () => {
+    pglite = await createPgliteTestDb();
+  });
+  afterAll(async () => {
+    await pglite?.close();
+  });
+  // Every kind of value the engine reads back: numbers, numerics and timestamps (as drizzle's execute() gives them), nulls, json text.
+  const typed = (n: number) => sql`
+    select ${n}::int as n, ${String(n)}::numeric * 1.5 as amount, ${new Date(Date.UTC(2025, 0, n)).toISOString()}::timestamptz as at,
+      null::text as nothing, ${`a'b ${n}`}::text as text, json_build_object('n', ${n}::int)::text as doc, (${n}::int > 1) as big, 'typed-probe' as tag`;
+
+  it('returns what execute() returns, on the instance and inside a transaction', async () => {
+    const { db } = pglite;
+    expect(await executePrepared(db, typed(2))).toEqual(await execute(db, typed(2)));
+    expect(await executePrepared(db, typed(3))).toEqual(await execute(db, typed(3)));
+    const inTx = await db.transaction(async (tx) => executePrepared(tx as unknown as Db, typed(4)));
+    expect(inTx).toEqual(await execute(db, typed(4)));
+  });
+
+  it('prepares the statement once in the session and reuses it; prepares it again once it is deallocated', async () => {
+    const { db } = pglite;
+    const named = () => execute<{ name: string }>(db, sql`select name from pg_prepared_statements where statement like '%pglite-probe%' and not from_sql`);
+    const probe = (n: number) => sql`select ${n}::int as n, 'pglite-probe' as tag`;
+    expect((await executePrepared<{ n: number }>(db, probe(1)))[0]?.n).toBe(1);
+    expect((await executePrepared<{ n: number }>(db, probe(2)))[0]?.n).toBe(2);
+    expect(await named()).toHaveLength(1);
+    await execute(db, sql`deallocate all`);
+    expect((await executePrepared<{ n: number }>(db, probe(3)))[0]?.n).toBe(3);
+    expect(await named()).toHaveLength(1);
+  });
+
+  it('fails as execute() fails: the database error, with its code, as the cause', async () => {
+    const { db } = pglite;
+    await execute(db, sql`create table if not exists prepared_probe_unique (id int primary key)`);
+    const insert = sql`insert into prepared_probe_unique (id) values (${1}::int)`;
+    await executePrepared(db, insert);
+    type Failure = Error & { cause?: { code?: string } };
+    const failure = (p: Promise<unknown>) => p.then(() => null, (err: unknown) => err as Failure);
+    const viaExecute = await failure(execute(db, insert));
+    const viaPrepared = await failure(executePrepared(db, insert));
+    expect(viaExecute).not.toBeNull();
+    expect(viaPrepared).not.toBeNull();
+    expect(viaPrepared!.constructor).toBe(viaExecute!.constructor);
+    expect(viaPrepared!.cause?.code).toBe('23505');
+    expect(viaExecute!.cause?.code).toBe('23505');
+    // The session is usable afterwards.
+    expect((await executePrepared<{ n: number }>(db, sql`select ${5}::int as n`))[0]?.n).toBe(5);
   });
 });

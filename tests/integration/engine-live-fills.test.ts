@@ -31,6 +31,8 @@ interface RunOptions {
   strategies?: Parameters<typeof liveEngine>[3];
   candles?: Parameters<typeof liveEngine>[2];
   engine?: Parameters<typeof liveEngine>[4];
+  /** The bot's environment beside the armed defaults. */
+  env?: Record<string, string>;
   /** Hooks that may reach the simulator (the Kraken the engine trades on). */
   hooks?: (k: LiveKraken) => OrderHooks;
 }
@@ -38,7 +40,7 @@ interface RunOptions {
 async function liveRun(db: Database, opts: RunOptions = {}) {
   const k = await startLiveKraken(opts.sim);
   kraken = k;
-  const t = await liveContext(db, k);
+  const t = await liveContext(db, k, opts.env);
   closeCtx = () => t.ctx.close();
   const engine = liveEngine(t, k, opts.candles ?? candlesFrom(roundTripCloses()), opts.strategies ?? [maCross()], {
     ...opts.engine, ...(opts.hooks ? { hooks: opts.hooks(k) } : {}),
@@ -226,10 +228,10 @@ describe('live engine with orders in flight and faults', () => {
   it.each<[string, FaultSpec, RegExp]>([
     ['a nonce error', { endpoint: 'AddOrder', kind: 'error', message: 'EAPI:Invalid nonce' }, /^Order outcome unknown, resolving with the exchange: .*EAPI:Invalid nonce/],
     ['a reset connection', { endpoint: 'AddOrder', kind: 'reset' }, /^Order outcome unknown, resolving with the exchange: .*NetworkError/],
-    // Longer than the client's 10 s timeout: Kraken places the order after the bot gave up on the answer.
-    ['a timeout', { endpoint: 'AddOrder', kind: 'latency', ms: 10_500 }, /^Order outcome unknown, resolving with the exchange: .*RequestTimeout/],
+    // Longer than the client's timeout (KRAKEN_REQUEST_TIMEOUT, set to 3 s for this case): Kraken places the order after the bot gave up on the answer.
+    ['a timeout', { endpoint: 'AddOrder', kind: 'latency', ms: 3_500 }, /^Order outcome unknown, resolving with the exchange: .*RequestTimeout/],
   ])('raises one warning alert at once on the first order that fails with %s, and never calls it rejected', async (_what, fault, message) => {
-    const { k, t, engine } = await liveRun(database());
+    const { k, t, engine } = await liveRun(database(), fault.kind === 'latency' ? { env: { KRAKEN_REQUEST_TIMEOUT: '3s' } } : {});
     k.sim.faults.add(fault);
     await engine.start();
     const warnings = t.alerts.raised.filter((a) => a.source === 'trade_failure');

@@ -65,6 +65,13 @@ describe('configuration', () => {
     expect(config.KRAKEN_API_KEY?.reveal()).toBe(key);
   });
 
+  it('waits 10 s for a Kraken call unless KRAKEN_REQUEST_TIMEOUT says otherwise, between 1 s and 2 m', () => {
+    expect(readEnv({}).KRAKEN_REQUEST_TIMEOUT).toBe(10_000);
+    expect(readEnv({ KRAKEN_REQUEST_TIMEOUT: '3s' }).KRAKEN_REQUEST_TIMEOUT).toBe(3_000);
+    expect(problemsOf({ KRAKEN_REQUEST_TIMEOUT: '500ms' })).toEqual(['KRAKEN_REQUEST_TIMEOUT: expected between 1s and 2m, got 0.5s']);
+    expect(problemsOf({ KRAKEN_REQUEST_TIMEOUT: '5m' })).toEqual(['KRAKEN_REQUEST_TIMEOUT: expected between 1s and 2m, got 300s']);
+  });
+
   it('parses durations as written in env and Slack text', () => {
     expect(parseDuration('30s')).toBe(30_000);
     expect(parseDuration('5m')).toBe(300_000);

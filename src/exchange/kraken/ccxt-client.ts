@@ -36,6 +36,7 @@ export interface KrakenClientOptions {
   enableRateLimit?: boolean;
   /** Kraken's verification tier of the account (KRAKEN_RATE_TIER): how fast its counter decays. */
   rateTier?: KrakenTier;
+  /** How long one call is waited for; unset: KRAKEN_REQUEST_TIMEOUT. */
   timeoutMs?: number;
   /** Seen by tests and metrics: every endpoint called. */
   onRequest?: (info: { url: string; method: string; endpoint: string | undefined }) => void;
@@ -145,7 +146,7 @@ export async function createCcxtKraken(config: Config, opts: KrakenClientOptions
   const client = new ccxt.kraken({
     // ccxt's own throttle queues every call behind every other and refills only while one waits.
     enableRateLimit: false,
-    timeout: opts.timeoutMs ?? 10_000,
+    timeout: opts.timeoutMs ?? config.KRAKEN_REQUEST_TIMEOUT,
     ...(keyed ? { apiKey: config.KRAKEN_API_KEY!.reveal(), secret: config.KRAKEN_API_SECRET!.reveal() } : {}),
   });
   client.urls['api'] = { ...(client.urls['api'] as Record<string, string>), public: base, private: base };

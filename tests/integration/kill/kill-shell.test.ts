@@ -3,12 +3,14 @@
 // with a key it cancels on Kraken itself; without one it says so first and hands the cancel to the
 // running bot that has the key, or — when no bot answers — exits 1 saying orders may remain.
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBot, type RunningBot } from '../../../src/app/runtime.js';
 import { testConfig } from '../../../src/config/env.js';
-import { engineRequests } from '../../../src/db/schema/index.js';
+import { engineRequests, incidentChecklistItems } from '../../../src/db/schema/index.js';
+import { acquireLease } from '../../../src/db/queries/engine-lease.js';
 import { silentLogger } from '../../../src/logger.js';
 import { getBotState, updateBotState } from '../../../src/services/bot-state.js';
 import { killFeature } from '../../../src/app/features/kill.js';
@@ -105,6 +107,42 @@ describe('ctb kill from a shell that is not armed', () => {
     expect(run.stdout).toMatch(new RegExp(`kraken \\(by the running bot [^ ]+:${process.pid}, request #\\d+\\): 2 cancelled, none open \\(confirmed\\)`));
     expect(openAtKraken(kraken)).toEqual([]);
     const [request] = await database.db.select().from(engineRequests);
+    expect(request).toMatchObject({ kind: 'cancel_all', status: 'done', claimedBy: expect.stringMatching(new RegExp(`:${process.pid}$`)) });
+  }, 120_000);
+
+  it('with a key, Kraken refusing cancels past the wait: the shell names the running bot that goes on, and that bot (another process) confirms and finishes the cancel item', async () => {
+    const { database, kraken } = await world();
+    // The bot: the key, its kill feature's request runner; it holds the engine lease (written for it
+    // here: an engine on a live feed needs a market this test does not run).
+    const config = testConfig({
+      IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url,
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'ctb-shell-bot-')), HOST: '127.0.0.1', HALT_POLL_INTERVAL: '100ms',
+    });
+    const bot: RunningBot = await startBot({ config, role: 'worker', feed: 'replay', port: 0, logger: silentLogger(), database, features: [killFeature] });
+    cleanup.push(() => bot.stop());
+    await acquireLease(database.db, { holderId: 'bot-under-test', host: hostname(), pid: process.pid, role: 'worker', feed: 'kraken', armed: true, hasKrakenKeys: true }, 60_000);
+    // Kraken refuses every cancel until the shell has answered (its 1 s wait), then takes them again.
+    kraken.failNext('CancelAll', 'EService:Unavailable', 1_000_000);
+
+    const run = await ctbInShell(['kill', '--reason', 'kraken refusing cancels'], {
+      DATABASE_URL: database.url, KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url,
+      KILL_CONFIRM_WAIT: '1s', KILL_CONFIRM_ATTEMPTS: '1',
+    });
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(1);
+    const requestId = Number(/handed on \(request #(\d+)\) to the running bot with the Kraken key \(([^)]+)\)/.exec(run.stdout)?.[1]);
+    expect(run.stdout).toContain(`to the running bot with the Kraken key (${hostname()}:${process.pid})`);
+    expect(requestId).toBeGreaterThan(0);
+    kraken.simulator.faults.clear();
+
+    // The bot takes the follow-up, outlasts Kraken's refusals, confirms, and the item says so.
+    const cancelItem = async () => (await database.db.select().from(incidentChecklistItems).where(eq(incidentChecklistItems.item, 'cancel_orders')))[0]!;
+    const until = Date.now() + 60_000;
+    while ((await cancelItem()).state !== 'done' && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    const item = await cancelItem();
+    expect(item, JSON.stringify(item.outcome)).toMatchObject({ state: 'done', requestId });
+    expect(String(item.outcome?.['summary'])).toMatch(/none open \(confirmed\)/);
+    expect(openAtKraken(kraken)).toEqual([]);
+    const [request] = await database.db.select().from(engineRequests).where(eq(engineRequests.id, requestId));
     expect(request).toMatchObject({ kind: 'cancel_all', status: 'done', claimedBy: expect.stringMatching(new RegExp(`:${process.pid}$`)) });
   }, 120_000);
 

@@ -33,6 +33,20 @@ async function setup(opts: { armed?: boolean; keys?: boolean; env?: Record<strin
   return t;
 }
 
+/**
+ * A kill that cannot confirm in time: Kraken (armed, with the key) answers nothing usable and the
+ * confirmation budget is 1 ms, so it hands a follow-up on. `beforeKill` runs first (e.g. a lease).
+ */
+async function unconfirmedKill(reason: string, beforeKill: () => Promise<unknown> = async () => {}) {
+  const t = await setup({ armed: true, env: { KILL_CONFIRM_ATTEMPTS: '1', KILL_CONFIRM_WAIT: '1ms' } });
+  await beforeKill();
+  t.kraken.open.push(openOrder('K1'));
+  t.kraken.mode = 'network_error';
+  const result = await executeKill(t.ctx, { actor: operator, reason, trigger: 'manual' });
+  const requestId = result.followUp && 'requestId' in result.followUp ? result.followUp.requestId : NaN;
+  return { t, result, requestId };
+}
+
 describe('kill', () => {
   it('cancels on Kraken and paper before its first database query, then halts in paper with an incident', async () => {
     const t = await setup({ armed: true });
@@ -157,14 +171,10 @@ describe('kill', () => {
   });
 
   it('not confirmed within KILL_CONFIRM_WAIT: the cancel item shows pending, the running bot goes on confirming, and the item and the alert then tell the true outcome', async () => {
-    const t = await setup({ armed: true, env: { KILL_CONFIRM_ATTEMPTS: '1', KILL_CONFIRM_WAIT: '1ms' } });
-    t.kraken.open.push(openOrder('K1'));
-    t.kraken.mode = 'network_error';
-    const result = await executeKill(t.ctx, { actor: operator, reason: 'kraken down for a while', trigger: 'manual' });
+    const { t, result, requestId } = await unconfirmedKill('kraken down for a while');
     expect(result.ok).toBe(false);
     // No engine holds the lease here: the reply says no bot with the key is running, not that one goes on.
     expect(result.followUp).toEqual({ requestId: expect.any(Number), runningBot: null, engine: 'no engine running' });
-    const requestId = (result.followUp as { requestId: number }).requestId;
     expect(renderKill(result)).toMatch(/NO BOT WITH THE KRAKEN KEY IS RUNNING \(no engine running\): orders may remain open on Kraken\. Request #\d+ waits 5 min/);
     expect(JSON.stringify(renderKillReply(result))).toMatch(/No bot with the Kraken key is running\* \(no engine running\)/);
     const cancelItem = async () => (await kill.db().db.select().from(incidentChecklistItems)
@@ -189,11 +199,7 @@ describe('kill', () => {
   });
 
   it('not confirmed in time with a bot holding the engine lease and the key: the follow-up names that bot, and the replies say it goes on there', async () => {
-    const t = await setup({ armed: true, env: { KILL_CONFIRM_ATTEMPTS: '1', KILL_CONFIRM_WAIT: '1ms' } });
-    await acquireLease(kill.db().db, { holderId: 'h-1', host: 'bot-host', pid: 4242, role: 'worker', feed: 'kraken', armed: true, hasKrakenKeys: true }, 15_000);
-    t.kraken.open.push(openOrder('K1'));
-    t.kraken.mode = 'network_error';
-    const result = await executeKill(t.ctx, { actor: operator, reason: 'kraken down', trigger: 'manual' });
+    const { t, result, requestId } = await unconfirmedKill('kraken down', () => acquireLease(kill.db().db, { holderId: 'h-1', host: 'bot-host', pid: 4242, role: 'worker', feed: 'kraken', armed: true, hasKrakenKeys: true }, 15_000));
     expect(result.followUp).toMatchObject({ requestId: expect.any(Number), runningBot: 'bot-host:4242' });
     expect(renderKill(result)).toMatch(/handed on \(request #\d+\) to the running bot with the Kraken key \(bot-host:4242\)/);
     expect(JSON.stringify(renderKillReply(result))).toMatch(/to the running bot with the Kraken key \(bot-host:4242\)/);
@@ -202,11 +208,7 @@ describe('kill', () => {
   });
 
   it('a follow-up no bot takes within 5 minutes is closed failed when the incident is read, and its item says orders may remain — not pending for ever', async () => {
-    const t = await setup({ armed: true, env: { KILL_CONFIRM_ATTEMPTS: '1', KILL_CONFIRM_WAIT: '1ms' } });
-    t.kraken.open.push(openOrder('K1'));
-    t.kraken.mode = 'network_error';
-    const result = await executeKill(t.ctx, { actor: operator, reason: 'kraken down, no bot', trigger: 'manual' });
-    const requestId = (result.followUp as { requestId: number }).requestId;
+    const { t, result, requestId } = await unconfirmedKill('kraken down, no bot');
     const cancelItem = async () => (await currentIncident(t.ctx))!.items.find((i) => i.item === 'cancel_orders')!;
     t.clock.advance(4 * 60_000);
     expect(await cancelItem()).toMatchObject({ state: 'pending', requestId });
@@ -220,11 +222,7 @@ describe('kill', () => {
   });
 
   it('"cancel again" is never refused while the kill\'s follow-up waits: it cancels at Kraken now, and the unclaimed follow-up is withdrawn once confirmed', async () => {
-    const t = await setup({ armed: true, env: { KILL_CONFIRM_ATTEMPTS: '1', KILL_CONFIRM_WAIT: '1ms' } });
-    t.kraken.open.push(openOrder('K1'));
-    t.kraken.mode = 'network_error';
-    const result = await executeKill(t.ctx, { actor: operator, reason: 'kraken down for a while', trigger: 'manual' });
-    const requestId = (result.followUp as { requestId: number }).requestId;
+    const { t, result, requestId } = await unconfirmedKill('kraken down for a while');
     expect(requestId).toEqual(expect.any(Number));
     // No bot has taken the follow-up; Kraken answers again and the operator presses "cancel again".
     t.kraken.mode = 'ok';

@@ -1,0 +1,80 @@
+// The files that share worker processes (tests/support/shared-worker-files.ts) must leave nothing in
+// the process for the next file: what of that shows in a file's text (and in the support modules it
+// imports) is checked here, so a new vi.mock or process.env write moves its file to the isolated
+// project instead of failing some other file, some of the time, depending on the order.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { sharedWorkerFiles } from '../support/shared-worker-files.js';
+
+const ROOT = resolve(new URL('../..', import.meta.url).pathname);
+const SUPPORT = join(ROOT, 'tests/support');
+
+const LEAKS: Array<[RegExp, string]> = [
+  [/\bvi\s*\.\s*(mock|doMock|stubEnv|stubGlobal|useFakeTimers)\s*\(/, 'vi.mock, vi.stubEnv, vi.stubGlobal or fake timers'],
+  [/\bprocess\s*\.\s*env\s*(\.\s*\w+|\[[^\]]+\])\s*(=(?!=)|\?\?=|\|\|=)|\bdelete\s+process\s*\.\s*env\b|Object\.assign\(\s*process\s*\.\s*env\b/, 'a write to process.env'],
+  [/\bprocess\s*\.\s*(chdir|umask)\s*\(|\bprocess\s*\.\s*exitCode\s*=(?!=)/, 'a change to the working directory, umask or exit code'],
+  [/\bprocess\s*\.\s*(on|once|addListener|prependListener)\s*\(/, 'a process listener'],
+];
+
+/** Relative imports of a file (static and dynamic), resolved to .ts files that exist. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/(?:from|import\s*\()\s*['"](\.{1,2}\/[^'"]+)['"]/g)]
+    .map((m) => resolve(dirname(file), m[1]!.replace(/\.js$/, '.ts')))
+    .filter((f) => existsSync(f));
+}
+
+/** The support modules a file reaches through its imports, itself first. */
+function supportReached(file: string): string[] {
+  const seen = new Set<string>();
+  const walk = (f: string) => {
+    for (const i of importsOf(f)) {
+      if (!i.startsWith(`${SUPPORT}/`) || seen.has(i)) continue;
+      seen.add(i);
+      walk(i);
+    }
+  };
+  walk(file);
+  return [...seen];
+}
+
+/** Hooks registered at a module's top level run once per process, not once per file that imports it. */
+const registersHooksAtImport = (file: string) => /^(afterEach|beforeEach|afterAll|beforeAll)\s*\(/m.test(readFileSync(file, 'utf8'));
+
+describe('files sharing worker processes', () => {
+  const files = sharedWorkerFiles(ROOT);
+
+  it('are listed and exist', () => {
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) expect(existsSync(join(ROOT, f)), f).toBe(true);
+  });
+
+  it('mock, stub and change nothing of the process, restore their spies, and import no support module that registers hooks at import', () => {
+    const problems: string[] = [];
+    for (const f of files) {
+      const path = join(ROOT, f);
+      for (const source of [path, ...supportReached(path)]) {
+        const text = readFileSync(source, 'utf8');
+        const where = source === path ? f : `${f} (through ${relative(ROOT, source)})`;
+        for (const [pattern, what] of LEAKS) if (pattern.test(text)) problems.push(`${where}: ${what}`);
+        if (/\bvi\s*\.\s*spyOn\s*\(/.test(text) && !/\b(restoreAllMocks|mockRestore)\s*\(/.test(text)) problems.push(`${where}: a spy never restored`);
+        if (source !== path && registersHooksAtImport(source)) problems.push(`${where}: hooks registered when imported`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('would see a file that mocks a module, writes process.env or imports the simulator support module', () => {
+    // The checks above, on text that breaks each rule: they can fail. (Spelt in pieces, so that this
+    // file, itself shared, does not break them.)
+    const p = 'process';
+    expect(LEAKS[0]![0].test(`vi.${'mock'}('../x.js')`)).toBe(true);
+    expect(LEAKS[1]![0].test(`${p}.env.DATA_DIR = '/tmp/x'`)).toBe(true);
+    expect(LEAKS[1]![0].test(`${p}.env['X'] ??= 'y'`)).toBe(true);
+    expect(LEAKS[1]![0].test(`if (${p}.env.X === undefined) {}`)).toBe(false);
+    expect(LEAKS[3]![0].test(`${p}.on('exit', f)`)).toBe(true);
+    expect(registersHooksAtImport(join(SUPPORT, 'simulator.ts'))).toBe(true);
+    expect(registersHooksAtImport(join(SUPPORT, 'db.ts'))).toBe(false);
+  });
+});

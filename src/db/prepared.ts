@@ -4,7 +4,7 @@
 // time. A statement whose text never changes can instead be parsed once per connection (per PGlite
 // session) and sent in one round trip (one call into PGlite), its plan kept by PostgreSQL. Inside a
 // PGlite transaction, or on anything else, it runs as a plain execute.
-import type { SQL } from 'drizzle-orm';
+import { Column, Name, SQL, StringChunk, Table } from 'drizzle-orm';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 import type { PGlite } from '@electric-sql/pglite';
 import { execute, type Db } from './client.js';
@@ -45,15 +45,83 @@ export async function executePrepared<T = Record<string, unknown>>(db: Db, query
   const dialect = (db as unknown as { dialect?: DialectLike }).dialect;
   const client = postgresJsOf(db);
   if (client && dialect) {
-    const { sql, params } = dialect.sqlToQuery(query);
+    const { sql, params } = queryOf(dialect, query);
     return Array.from(await client.unsafe(sql, params, { prepare: true })) as T[];
   }
   const pg = pgliteOf(db);
   if (pg && dialect) {
-    const { sql, params } = dialect.sqlToQuery(query);
+    const { sql, params } = queryOf(dialect, query);
     return executePreparedPglite<T>(pg, sql, params);
   }
   return execute<T>(db, query);
+}
+
+/** The statement's text and parameters, as the dialect's sqlToQuery gives them. */
+export function queryOf(dialect: DialectLike, query: SQL): { sql: string; params: unknown[] } {
+  return plainQuery(query) ?? dialect.sqlToQuery(query);
+}
+
+/**
+ * The text and parameters of a statement made only of sql`` text, nested sql``, tables, names, lists
+ * schema-named columns and plain values (strings, numbers, booleans, bigints, nulls) — what the
+ * engine's hot statements are made of — exactly as PostgreSQL's dialect renders it (`$1`, `$2` … in
+ * order; a list as `(a, b)`; a table as its quoted name, a column qualified by it), in one pass: the dialect's general renderer tests every
+ * part against every kind it knows and builds an object for each, which cost a replay more per order
+ * than building the statement itself. Anything else in it (a cased column, a typed parameter, a
+ * placeholder, a subquery, inlined parameters, an object): null, and the dialect renders it.
+ */
+export function plainQuery(query: SQL): { sql: string; params: unknown[] } | null {
+  const text: string[] = [];
+  const params: unknown[] = [];
+  const ok = render([query], text, params);
+  return ok ? { sql: text.join(''), params } : null;
+}
+
+const TABLE_SCHEMA = Symbol.for('drizzle:Schema');
+const TABLE_NAME = Symbol.for('drizzle:Name');
+const TABLE_IS_ALIAS = Symbol.for('drizzle:IsAlias');
+const quoteName = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+function render(chunks: readonly unknown[], text: string[], params: unknown[]): boolean {
+  for (const chunk of chunks) {
+    if (chunk === undefined) continue;
+    if (chunk === null || typeof chunk === 'string' || typeof chunk === 'number' || typeof chunk === 'boolean' || typeof chunk === 'bigint') {
+      params.push(chunk);
+      text.push(`$${params.length}`);
+      continue;
+    }
+    if (typeof chunk !== 'object') return false;
+    const kind = Object.getPrototypeOf(chunk) as unknown;
+    if (kind === StringChunk.prototype) {
+      for (const part of (chunk as StringChunk).value) text.push(part);
+    } else if (kind === SQL.prototype) {
+      if ((chunk as unknown as { shouldInlineParams: boolean }).shouldInlineParams || !render((chunk as SQL).queryChunks, text, params)) return false;
+    } else if (kind === Name.prototype) {
+      text.push(quoteName((chunk as Name).value));
+    } else if (Array.isArray(chunk)) {
+      text.push('(');
+      for (let i = 0; i < chunk.length; i++) {
+        if (i > 0) text.push(', ');
+        if (!render([chunk[i]], text, params)) return false;
+      }
+      text.push(')');
+    } else if (chunk instanceof Table) {
+      const table = chunk as unknown as Record<symbol, unknown>;
+      const schema = table[TABLE_SCHEMA] as string | undefined;
+      const name = table[TABLE_NAME] as string;
+      const alias = table[TABLE_IS_ALIAS] as boolean | undefined;
+      text.push(schema === undefined || alias ? quoteName(name) : `${quoteName(schema)}.${quoteName(name)}`);
+    } else if (chunk instanceof Column && !chunk.keyAsName) {
+      // A column named in the schema (no casing applies), qualified by its table as the dialect does.
+      const table = chunk.table as unknown as Record<symbol, unknown>;
+      const schema = table[TABLE_SCHEMA] as string | undefined;
+      const qualifier = schema === undefined || table[TABLE_IS_ALIAS] ? '' : `${quoteName(schema)}.`;
+      text.push(`${qualifier}${quoteName(table[TABLE_NAME] as string)}.${quoteName(chunk.name)}`);
+    } else {
+      return false;
+    }
+  }
+  return true;
 }
 
 // PGlite's protocol and result parsing, loaded with PGlite itself (only when the embedded database is used).

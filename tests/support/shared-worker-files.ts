@@ -2,7 +2,8 @@
 // worker runs many of them one after another and imports the sources once, where an isolated file
 // pays a fresh process and every import again (about half a CPU-second a file, more with drizzle,
 // Bolt or ccxt). A file belongs here only if it leaves nothing behind in its process that the next
-// file could see, in any order (`npx vitest run --project shared --sequence.shuffle`):
+// file could see, in any order of files (`npx vitest run --project shared --sequence.shuffle.files`; the
+// tests inside a file keep their order, which some files rely on):
 // - no vi.mock / vi.doMock, vi.stubEnv / vi.stubGlobal, fake timers, and no spy left unrestored;
 // - no write to process.env, process.exitCode, the working directory or process listeners;
 // - no import of a support module that registers hooks when imported (tests/support/simulator.ts
@@ -14,7 +15,73 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Globs as vitest reads them: a directory's every test file (`dir/**\/*.test.ts`) or one file. */
-export const SHARED_WORKER_FILES = ['tests/unit/**/*.test.ts'];
+export const SHARED_WORKER_FILES = [
+  'tests/unit/**/*.test.ts',
+  // In-process integration files: no child process, no Kraken key (the rate limiter's counters are
+  // per key and per process), no kill (its queue is per process).
+  'tests/integration/alerts/alert-buttons-slack.test.ts',
+  'tests/integration/alerts/alerts-list-cli.test.ts',
+  'tests/integration/alerts/delivery.test.ts',
+  'tests/integration/alerts/email.test.ts',
+  'tests/integration/alerts/escalation.test.ts',
+  'tests/integration/alerts/log-source.test.ts',
+  'tests/integration/alerts/writer.test.ts',
+  'tests/integration/audit-log-cli.test.ts',
+  'tests/integration/audit/alerting-after-alerts-test.test.ts',
+  'tests/integration/audit/alerting-oncall-checks.test.ts',
+  'tests/integration/audit/backups-logs-release-checks.test.ts',
+  'tests/integration/audit/review-schedule-check.test.ts',
+  'tests/integration/backup-cli.test.ts',
+  'tests/integration/check-logs-cli.test.ts',
+  'tests/integration/cli-on-path.test.ts',
+  'tests/integration/cli-terminal.test.ts',
+  'tests/integration/coalesced-writes.test.ts',
+  'tests/integration/command-log-append-only.test.ts',
+  'tests/integration/db-prepared.test.ts',
+  'tests/integration/db.test.ts',
+  'tests/integration/db/connect-errors.test.ts',
+  'tests/integration/db/pglite-start.test.ts',
+  'tests/integration/engine-backoff.test.ts',
+  'tests/integration/engine-exchange-errors.test.ts',
+  'tests/integration/engine-replay.test.ts',
+  'tests/integration/engine-requests.test.ts',
+  'tests/integration/engine-snapshot-stamps.test.ts',
+  'tests/integration/flatten.test.ts',
+  'tests/integration/health.test.ts',
+  'tests/integration/ledger-fills.test.ts',
+  'tests/integration/ledger.test.ts',
+  'tests/integration/metrics/alert-rules.test.ts',
+  'tests/integration/metrics/metrics-endpoint.test.ts',
+  'tests/integration/metrics/replicas.test.ts',
+  'tests/integration/mode-status-read.test.ts',
+  'tests/integration/oncall/oncall-commands.test.ts',
+  'tests/integration/oncall/oncall-slack.test.ts',
+  'tests/integration/ops/exit-bot.test.ts',
+  'tests/integration/ops/exit.test.ts',
+  'tests/integration/ops/pause-engine.test.ts',
+  'tests/integration/ops/pause-slack.test.ts',
+  'tests/integration/ops/trading-state.test.ts',
+  'tests/integration/paper-exchange.test.ts',
+  'tests/integration/paper-order.test.ts',
+  'tests/integration/partial-exit.test.ts',
+  'tests/integration/reconcile/load-ledger.test.ts',
+  'tests/integration/risk-guard.test.ts',
+  'tests/integration/runbook-command.test.ts',
+  'tests/integration/slack-ack-queue.test.ts',
+  'tests/integration/slack-app-home.test.ts',
+  'tests/integration/slack-commands.test.ts',
+  'tests/integration/slack-framework.test.ts',
+  'tests/integration/slack-golive-audit.test.ts',
+  'tests/integration/slack-ssl-check.test.ts',
+  'tests/integration/snapshot-writer.test.ts',
+  'tests/integration/start-port-taken.test.ts',
+  'tests/integration/stats/compute-stats.test.ts',
+  'tests/integration/stats/scheduled-summaries.test.ts',
+  'tests/integration/stats/stats-cli.test.ts',
+  'tests/integration/stats/stats-slack.test.ts',
+  'tests/integration/stats/trade-rollup.test.ts',
+  'tests/integration/validate-trades.test.ts',
+];
 
 /** The files SHARED_WORKER_FILES names, relative to `root` (the repository). */
 export function sharedWorkerFiles(root: string): string[] {

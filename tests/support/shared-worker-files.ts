@@ -81,6 +81,18 @@ export const SHARED_WORKER_FILES = [
   'tests/integration/stats/stats-slack.test.ts',
   'tests/integration/stats/trade-rollup.test.ts',
   'tests/integration/validate-trades.test.ts',
+  // The Kraken simulator's own tests: each simulator is closed when its test ends, the adapter runs
+  // without our rate limiter.
+  'tests/integration/simulator/auth.test.ts',
+  'tests/integration/simulator/control-api.test.ts',
+  'tests/integration/simulator/dead-man.test.ts',
+  'tests/integration/simulator/executions-ws.test.ts',
+  'tests/integration/simulator/faults.test.ts',
+  'tests/integration/simulator/market.test.ts',
+  'tests/integration/simulator/orders.test.ts',
+  'tests/integration/simulator/rate-limits.test.ts',
+  'tests/integration/simulator/state-file.test.ts',
+  'tests/integration/simulator/system-status.test.ts',
 ];
 
 /** The files SHARED_WORKER_FILES names, relative to `root` (the repository). */

@@ -4,8 +4,8 @@
 // Bolt or ccxt). A file belongs here only if it leaves nothing behind in its process that the next
 // file could see, in any order of files (`npx vitest run --project shared --sequence.shuffle.files`; the
 // tests inside a file keep their order, which some files rely on):
-// - no vi.mock / vi.doMock, vi.stubEnv / vi.stubGlobal, fake timers, and no spy left unrestored;
-// - no write to process.env, process.exitCode, the working directory or process listeners;
+// - no vi.mock / vi.doMock, vi.stubEnv / vi.stubGlobal; fake timers made real again, spies restored;
+// - no write to process.env, process.exitCode or the working directory; a process listener removed;
 // - no import of a support module that registers hooks when imported (tests/support/simulator.ts
 //   registers its afterEach once per process, so only the first file of a worker would get it);
 // - nothing left in the sources' module state that another file reads: the Kraken rate limiter's
@@ -133,6 +133,11 @@ export const SHARED_WORKER_FILES = [
   'tests/integration/order-accepted.test.ts',
   'tests/integration/paper-invariant.test.ts',
   'tests/integration/reconcile/start-reconciliation.test.ts',
+  // Files that undo what they change of the process: fake timers made real again, a process listener
+  // removed, spies restored.
+  'tests/integration/engine-feed-watch.test.ts',
+  'tests/integration/mode/live-switch.test.ts',
+  'tests/integration/slack-request-gate.test.ts',
 ];
 
 /** The files SHARED_WORKER_FILES names, relative to `root` (the repository). */

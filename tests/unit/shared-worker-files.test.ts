@@ -10,11 +10,14 @@ import { sharedWorkerFiles } from '../support/shared-worker-files.js';
 const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 const SUPPORT = join(ROOT, 'tests/support');
 
-const LEAKS: Array<[RegExp, string]> = [
-  [/\bvi\s*\.\s*(mock|doMock|stubEnv|stubGlobal|useFakeTimers)\s*\(/, 'vi.mock, vi.stubEnv, vi.stubGlobal or fake timers'],
+/** What a file must not leave in the process: [what it does, what it is, what undoes it (in the same file)]. */
+const LEAKS: Array<[RegExp, string, RegExp?]> = [
+  [/\bvi\s*\.\s*(mock|doMock|stubEnv|stubGlobal)\s*\(/, 'vi.mock, vi.stubEnv or vi.stubGlobal'],
+  [/\bvi\s*\.\s*useFakeTimers\s*\(/, 'fake timers never made real again', /\bvi\s*\.\s*useRealTimers\s*\(/],
   [/\bprocess\s*\.\s*env\s*(\.\s*\w+|\[[^\]]+\])\s*(=(?!=)|\?\?=|\|\|=)|\bdelete\s+process\s*\.\s*env\b|Object\.assign\(\s*process\s*\.\s*env\b/, 'a write to process.env'],
   [/\bprocess\s*\.\s*(chdir|umask)\s*\(|\bprocess\s*\.\s*exitCode\s*=(?!=)/, 'a change to the working directory, umask or exit code'],
-  [/\bprocess\s*\.\s*(on|once|addListener|prependListener)\s*\(/, 'a process listener'],
+  [/\bprocess\s*\.\s*(on|once|addListener|prependListener)\s*\(/, 'a process listener never removed', /\bprocess\s*\.\s*(off|removeListener)\s*\(/],
+  [/\bvi\s*\.\s*spyOn\s*\(/, 'a spy never restored', /\b(restoreAllMocks|mockRestore)\s*\(/],
 ];
 
 /** Relative imports of a file (static and dynamic), resolved to .ts files that exist. */
@@ -58,8 +61,7 @@ describe('files sharing worker processes', () => {
       for (const source of [path, ...supportReached(path)]) {
         const text = readFileSync(source, 'utf8');
         const where = source === path ? f : `${f} (through ${relative(ROOT, source)})`;
-        for (const [pattern, what] of LEAKS) if (pattern.test(text)) problems.push(`${where}: ${what}`);
-        if (/\bvi\s*\.\s*spyOn\s*\(/.test(text) && !/\b(restoreAllMocks|mockRestore)\s*\(/.test(text)) problems.push(`${where}: a spy never restored`);
+        for (const [pattern, what, undone] of LEAKS) if (pattern.test(text) && !undone?.test(text)) problems.push(`${where}: ${what}`);
         if (source !== path && registersHooksAtImport(source)) problems.push(`${where}: hooks registered when imported`);
       }
     }
@@ -71,10 +73,11 @@ describe('files sharing worker processes', () => {
     // file, itself shared, does not break them.)
     const p = 'process';
     expect(LEAKS[0]![0].test(`vi.${'mock'}('../x.js')`)).toBe(true);
-    expect(LEAKS[1]![0].test(`${p}.env.DATA_DIR = '/tmp/x'`)).toBe(true);
-    expect(LEAKS[1]![0].test(`${p}.env['X'] ??= 'y'`)).toBe(true);
-    expect(LEAKS[1]![0].test(`if (${p}.env.X === undefined) {}`)).toBe(false);
-    expect(LEAKS[3]![0].test(`${p}.on('exit', f)`)).toBe(true);
+    expect(LEAKS[2]![0].test(`${p}.env.DATA_DIR = '/tmp/x'`)).toBe(true);
+    expect(LEAKS[2]![0].test(`${p}.env['X'] ??= 'y'`)).toBe(true);
+    expect(LEAKS[2]![0].test(`if (${p}.env.X === undefined) {}`)).toBe(false);
+    expect(LEAKS[4]![0].test(`${p}.on('exit', f)`)).toBe(true);
+    expect(LEAKS[4]![2]!.test(`${p}.on('exit', f)`)).toBe(false);
     expect(HOOK_AT_TOP_LEVEL.test(`import { x } from './x.js';\n${'after'}Each(closeAll);\n`)).toBe(true);
     expect(registersHooksAtImport(join(SUPPORT, 'db.ts'))).toBe(false); // its hooks are registered by the function a file calls
   });

@@ -45,6 +45,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  vi.restoreAllMocks();
   if (!krakenExpected) expect(kraken.calls, 'a test other than the happy path reached Kraken').toEqual([]);
   await h.ctx.close();
   await slack.close();

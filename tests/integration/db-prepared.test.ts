@@ -4,7 +4,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execute, type Database, type Db } from '../../src/db/client.js';
-import { executePrepared } from '../../src/db/prepared.js';
+import { executePrepared, FIRST_REPLAN } from '../../src/db/prepared.js';
 import { createPgliteTestDb, usePostgresTestDb } from '../support/db.js';
 
 const database = usePostgresTestDb();
@@ -60,6 +60,21 @@ describe('executePrepared on PGlite', () => {
     await execute(db, sql`deallocate all`);
     expect((await executePrepared<{ n: number }>(db, probe(3)))[0]?.n).toBe(3);
     expect(await named()).toHaveLength(1);
+  });
+
+  it('prepares a statement anew, planned on the tables as they are then, once it has run FIRST_REPLAN times and each time its runs double', async () => {
+    const { db } = pglite;
+    const probe = (n: number) => sql`select ${n}::int as n, 'replan-probe' as tag`;
+    const prepared = async () => (await execute<{ statement: string }>(db, sql`
+      select statement from pg_prepared_statements where statement like '%replan-probe%' and statement not like '%pg_prepared_statements%' and not from_sql`)).length;
+    for (let i = 1; i < FIRST_REPLAN; i++) await executePrepared(db, probe(i));
+    expect(await prepared()).toBe(1);
+    expect((await executePrepared<{ n: number }>(db, probe(FIRST_REPLAN)))[0]?.n).toBe(FIRST_REPLAN);
+    expect(await prepared()).toBe(2);
+    for (let i = FIRST_REPLAN + 1; i < 2 * FIRST_REPLAN; i++) await executePrepared(db, probe(i));
+    expect(await prepared()).toBe(2);
+    expect((await executePrepared<{ n: number }>(db, probe(2 * FIRST_REPLAN)))[0]?.n).toBe(2 * FIRST_REPLAN);
+    expect(await prepared()).toBe(3);
   });
 
   it('fails as execute() fails: the database error, with its code, as the cause', async () => {

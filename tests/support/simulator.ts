@@ -1,7 +1,7 @@
 // Test helpers for the Kraken simulator: start one in-process (loopback, any port), build the
 // project's real KrakenExchange adapter (ccxt) against it, and send raw signed private calls for
 // what the adapter does not call yet.
-import { afterEach } from 'vitest';
+import { onTestFinished } from 'vitest';
 import { testConfig } from '../../src/config/env.js';
 import { KrakenExchange } from '../../src/exchange/kraken/kraken-exchange.js';
 import { silentLogger } from '../../src/logger.js';
@@ -11,19 +11,22 @@ import { TEST_API_KEY, TEST_API_SECRET } from './kraken-test-keys.js';
 
 const running: KrakenSimulator[] = [];
 
-/** Closes every simulator this file started (also done after each test). */
+/** Closes every simulator this file started (also done when the test that started one ends). */
 export async function closeSimulators(): Promise<void> {
   await Promise.all(running.splice(0).map((s) => s.close()));
 }
 
-afterEach(closeSimulators);
-
-/** A simulator with the test key pair, a fixed BTC price of 50,000 and no pace; closed after each test. */
+/**
+ * A simulator with the test key pair, a fixed BTC price of 50,000 and no pace; closed when the test
+ * that started it ends. (A hook registered by the test, not by this module at import: a module is
+ * imported once per process, and processes run many test files.)
+ */
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<KrakenSimulator> {
   const sim = await KrakenSimulator.start({
     apiKey: TEST_API_KEY, secret: TEST_API_SECRET, fixedPrices: { XXBTZUSD: '50000.0' }, pace: 0, historyCandles: 5, ...opts,
   });
   running.push(sim);
+  onTestFinished(closeSimulators);
   return sim;
 }
 

@@ -21,12 +21,19 @@ export interface LiveFillRow {
   filledAtMs: number;
 }
 
+/** A live fill as liveFillRows reads it: the trade id, and the rest packed in one text (unpackFillRows). */
+export interface PackedFillRow {
+  t: string;
+  p: string;
+}
+
 /** Every live fill (paper fills never reach the exchange), in no promised order. */
 export async function liveFillRows(db: Db): Promise<LiveFillRow[]> {
-  const packed = await executePrepared<{ p: string }>(db, sql`
-    select concat_ws(' ', quantity::text, price::text, fee::text, ${FILLED_AT_MS}, id::float8, octet_length(side),
-        octet_length(symbol), octet_length(client_order_id), octet_length(exchange_trade_id), coalesce(octet_length(exchange_order_id), -1))
-      || ' ' || side || symbol || client_order_id || exchange_trade_id || coalesce(exchange_order_id, '') as p
+  const packed = await executePrepared<PackedFillRow>(db, sql`
+    select exchange_trade_id as t,
+      concat_ws(' ', quantity::text, price::text, fee::text, ${FILLED_AT_MS}, id::float8, octet_length(side),
+        octet_length(symbol), octet_length(client_order_id), coalesce(octet_length(exchange_order_id), -1))
+      || ' ' || side || symbol || client_order_id || coalesce(exchange_order_id, '') as p
     from fills where mode = 'live'`);
   const rows = unpackFillRows(packed);
   return rows ?? liveFillColumns(db);
@@ -50,20 +57,23 @@ export async function liveFillColumns(db: Db): Promise<LiveFillRow[]> {
 
 /**
  * Reads the packed rows: "quantity price fee filledAtMs id", the byte lengths of the side, symbol,
- * client order id, trade id and order id (-1: none), a space, then those five texts back to back.
- * One text per row instead of ten columns: at 100,000 fills the driver's per-column decoding was most
- * of the load. The numbers are the texts the columns carried (a number's text has no space). A text's
- * byte length is its JS length only when it is ASCII, and the JS length of a row's texts equals the
- * sum of their byte lengths exactly when all of them are (any other character is more bytes in UTF-8
- * than units in UTF-16, or not valid UTF-8 at all): a row where the sum differs makes this answer
- * null, and the caller reads the columns instead.
+ * client order id and order id (-1: none), a space, then those four texts back to back; the trade id
+ * comes as a column of its own. Two columns per row instead of ten: at 100,000 fills the driver's
+ * per-column decoding was most of the load. The trade id stays a column because the matcher hashes
+ * and compares it once per fill, and a string cut out of a longer one (as the packed texts are)
+ * costs more there than the column does here. The numbers are the texts the columns carried (a
+ * number's text has no space). A text's byte length is its JS length only when it is ASCII, and the
+ * JS length of a row's texts equals the sum of their byte lengths exactly when all of them are (any
+ * other character is more bytes in UTF-8 than units in UTF-16, or not valid UTF-8 at all): a row
+ * where the sum differs makes this answer null, and the caller reads the columns instead.
  */
-export function unpackFillRows(packed: readonly { p: string }[]): LiveFillRow[] | null {
+export function unpackFillRows(packed: readonly PackedFillRow[]): LiveFillRow[] | null {
   const out: LiveFillRow[] = new Array(packed.length);
   let side = '';
   let symbol = '';
   for (let i = 0; i < packed.length; i++) {
-    const p = packed[i]!.p;
+    const row = packed[i]!;
+    const p = row.p;
     let a = 0;
     let b = p.indexOf(' ');
     const quantity = p.slice(a, b);
@@ -82,20 +92,17 @@ export function unpackFillRows(packed: readonly { p: string }[]): LiveFillRow[] 
     b = p.indexOf(' ', (a = b + 1));
     const clientLength = +p.slice(a, b);
     b = p.indexOf(' ', (a = b + 1));
-    const tradeLength = +p.slice(a, b);
-    b = p.indexOf(' ', (a = b + 1));
     const orderLength = +p.slice(a, b);
     a = b + 1;
-    if (p.length - a !== sideLength + symbolLength + clientLength + tradeLength + Math.max(orderLength, 0)) return null;
+    if (p.length - a !== sideLength + symbolLength + clientLength + Math.max(orderLength, 0)) return null;
     // Sides and pairs repeat row after row: the previous row's string is reused when the text is the same.
     if (sideLength !== side.length || !p.startsWith(side, a)) side = p.slice(a, a + sideLength);
     a += sideLength;
     if (symbolLength !== symbol.length || !p.startsWith(symbol, a)) symbol = p.slice(a, a + symbolLength);
     a += symbolLength;
     const clientOrderId = p.slice(a, (a += clientLength));
-    const exchangeTradeId = p.slice(a, (a += tradeLength));
     const exchangeOrderId = orderLength < 0 ? null : p.slice(a);
-    out[i] = { id, clientOrderId, exchangeTradeId, exchangeOrderId, symbol, side: side as LiveFillRow['side'], quantity, price, fee, filledAtMs };
+    out[i] = { id, clientOrderId, exchangeTradeId: row.t, exchangeOrderId, symbol, side: side as LiveFillRow['side'], quantity, price, fee, filledAtMs };
   }
   return out;
 }

@@ -7,7 +7,7 @@ import { code, glance, ladder, people, roundsSource, slaSource, type RenderOptio
 
 /** What each checklist item means in practice (the kill area owns the items themselves). */
 const CHECKLIST_HOW: Record<string, string> = {
-  cancel_orders: 'cancels again on every venue and re-counts (idempotent); confirm zero open orders in Kraken\'s UI too',
+  cancel_orders: 'cancels again on every venue and re-counts (idempotent); never refused, even while the kill\'s follow-up is still pending (a confirmed cancel withdraws that follow-up). From a process without the Kraken key (a web replica, a shell) Kraken\'s part is handed to the running bot that has it, and the item is done only when Kraken is confirmed clear; confirm zero open orders in Kraken\'s UI too',
   close_positions: 'the engine\'s process sells every open position (pending until it answers, then done or failed with what it sold; positions you closed by hand in Kraken\'s UI leave it nothing to sell) — only if the incident calls for it',
   reconcile_ledger: 'reads Kraken\'s trade history and balances against the ledger (as `ctb reconcile`; where this process has no key, the engine\'s process does it): done only with no mismatched or recent unmatched trades; then `ctb validate-trades`',
   notify_stakeholders: 'tell them first (what happened, what was done, current exposure — in the incident thread, plus email for those not in Slack), then tick it: it records who marked it and when',
@@ -41,8 +41,11 @@ export function renderIncidentRunbook(d: RunbookData, opts: RenderOptions = {}):
     '1. cancels every open order on Kraken **first**, before touching the database (so it works with the database down);',
     '2. re-queries until open orders are zero, and reports any that survive — on a slow or faulty Kraken it keeps cancelling and',
     '   re-querying (and waits for orders the bot already had on their way) for up to `KILL_CONFIRM_WAIT` (20 s by default);',
-    '   past that it answers "could not be confirmed", the running bot with the key goes on, and the incident\'s cancel item',
-    '   shows pending until that bot answers (done, or failed with what is still open);',
+    '   past that it answers "could not be confirmed" and hands the confirmation on: the reply names the running bot with',
+    '   the key that goes on (read from the engine lease), or says in capitals that none is running. The incident\'s cancel',
+    '   item shows pending until a bot answers (done, or failed with what is still open); a follow-up no bot takes within',
+    '   5 minutes is closed failed the next time the incident is read (`ctb incident`, the Slack thread), saying orders may',
+    '   remain open — then kill again where the key is, or cancel in Kraken\'s UI;',
     '3. persists `halted`, switches to paper and pauses the jobs that trade — a halted bot stays halted across restarts;',
     `4. raises an alert and opens an incident thread in ${ops} with the manual-intervention checklist (section 5).`,
     '',

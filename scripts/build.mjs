@@ -37,6 +37,19 @@ const externals = {
     b.onResolve({ filter: /^[^./]/ }, (args) => (BUNDLED.has(packageName(args.path)) ? undefined : { path: args.path, external: true }));
   },
 };
+/**
+ * zod's `z.locales` namespace (error messages in some 60 languages, about half of zod's code in the
+ * bundle) is re-exported whole by zod's entry points, so the bundler keeps every locale although the
+ * CLI never names one: English, the default, is imported by zod's schemas directly and stays. The
+ * namespace is bundled empty; every command compiles and reads about 360 KB less at start-up.
+ */
+const zodWithoutLocales = {
+  name: 'zod-without-locales',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => (/[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'zod-locales' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, () => ({ contents: 'export {};\n', loader: 'js' }));
+  },
+};
 const out = join(root, 'dist');
 const quiet = process.argv.includes('--quiet');
 const started = performance.now();
@@ -62,7 +75,7 @@ const result = await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  plugins: [externals],
+  plugins: [externals, zodWithoutLocales],
   // CommonJS packages in the bundle call require(): give every chunk one (ES modules have none).
   banner: { js: "import { createRequire as __ctbCreateRequire } from 'node:module'; const require = __ctbCreateRequire(import.meta.url);" },
   chunkNames: 'chunks/[name]-[hash]',

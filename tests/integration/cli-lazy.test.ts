@@ -4,7 +4,7 @@
 // And the command index (names and one-line summaries shown by `ctb --help` without loading any
 // command) must say what the commands themselves register.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -165,6 +165,14 @@ describe('the built ctb loads only what a command uses', () => {
     const run = traced(['stats', '--json'], { DATABASE_URL: db.url });
     expect(run.status, run.stderr).toBe(0);
     expect(heavyIn(run.urls)).toEqual([]);
+  });
+});
+
+describe('what the bundle carries', () => {
+  it("zod's English messages and none of its other languages (the CLI names no locale; a bundled one is start-up time every command pays)", () => {
+    const chunks = readdirSync(join(ROOT, 'dist/chunks')).filter((f) => f.endsWith('.js'));
+    const locales = new Set(chunks.flatMap((f) => [...readFileSync(join(ROOT, 'dist/chunks', f), 'utf8').matchAll(/\/\/ node_modules\/zod\/v4\/locales\/([\w-]+)\.js/g)].map((m) => m[1])));
+    expect([...locales]).toEqual(['en']);
   });
 });
 

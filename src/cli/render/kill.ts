@@ -52,7 +52,7 @@ export function renderKill(r: KillResult, opts: { noticeShown?: boolean } = {}):
     lines.push('requestId' in r.followUp
       ? (r.followUp.runningBot
         ? `Cancelling is handed on (request #${r.followUp.requestId}) to the running bot with the Kraken key (${r.followUp.runningBot}): it cancels and confirms, and \`ctb incident\` shows its answer on cancel_orders. Until then orders may remain open on Kraken.`
-        : `NO BOT WITH THE KRAKEN KEY IS RUNNING (${r.followUp.engine}): orders may remain open on Kraken. Request #${r.followUp.requestId} waits ${CANCEL_ALL_STALE_MS / 60_000} min for one to start; run \`ctb kill\` again where the key is, or cancel in Kraken's UI.`)
+        : `${r.followUp.botKnown ? 'NO BOT WITH THE KRAKEN KEY IS RUNNING' : 'WHETHER A BOT WITH THE KRAKEN KEY IS RUNNING IS NOT KNOWN'} (${r.followUp.engine}): orders may remain open on Kraken. Request #${r.followUp.requestId} waits ${CANCEL_ALL_STALE_MS / 60_000} min for one to take it; run \`ctb kill\` again where the key is, or cancel in Kraken's UI.`)
       : `The confirmation could not be handed on to the running bot (${r.followUp.error}): run \`ctb kill\` again or check Kraken.`);
   }
   if (r.state === 'written') lines.push('Halted in paper mode; trading jobs paused.');

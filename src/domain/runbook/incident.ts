@@ -42,7 +42,7 @@ export function renderIncidentRunbook(d: RunbookData, opts: RenderOptions = {}):
     '2. re-queries until open orders are zero, and reports any that survive — on a slow or faulty Kraken it keeps cancelling and',
     '   re-querying (and waits for orders the bot already had on their way) for up to `KILL_CONFIRM_WAIT` (20 s by default);',
     '   past that it answers "could not be confirmed" and hands the confirmation on: the reply names the running bot with',
-    '   the key that goes on (read from the engine lease), or says in capitals that none is running. The incident\'s cancel',
+    '   the key that goes on (read from the engine lease), or says in capitals that none is running (or that it cannot tell). The incident\'s cancel',
     '   item shows pending until a bot answers (done, or failed with what is still open); a follow-up no bot takes within',
     '   5 minutes is closed failed the next time the incident is read (`ctb incident`, the Slack thread), saying orders may',
     '   remain open — then kill again where the key is, or cancel in Kraken\'s UI;',

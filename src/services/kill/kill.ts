@@ -71,7 +71,7 @@ export interface KillResult {
    * the key (a cancel_all engine request), and the incident's cancel item shows it pending until that
    * bot answers; `error` when it could not be handed over.
    */
-  followUp?: { requestId: number; runningBot: string | null; engine: string } | { error: string };
+  followUp?: { requestId: number; runningBot: string | null; engine: string; /** false: the engine lease could not be read, so whether a bot runs is unknown. */ botKnown: boolean } | { error: string };
 }
 
 /** A Slack retry carries the same request id: it maps to the same kill. */
@@ -204,15 +204,18 @@ async function keepConfirming(ctx: KillDeps, result: KillResult, request: KillRe
     const runningBot = !('unread' in holder) && holder.state === 'running' && holder.hasKrakenKeys ? `${holder.host}:${holder.pid}` : null;
     const seconds = Math.round(ctx.config.KILL_CONFIRM_WAIT / 100) / 10;
     const minutes = CANCEL_ALL_STALE_MS / 60_000;
+    const botKnown = !('unread' in holder);
     const who = runningBot
       ? `the running bot with the Kraken key (${runningBot}) picks it up to cancel and confirm`
-      : `no bot with the Kraken key is running now (${engine}); one that starts within ${minutes} min picks it up, otherwise it is closed unanswered`;
+      : botKnown
+        ? `no bot with the Kraken key is running now (${engine}); one that starts within ${minutes} min picks it up, otherwise it is closed unanswered`
+        : `whether a bot with the Kraken key is running is not known (${engine}); one that runs or starts within ${minutes} min picks it up, otherwise it is closed unanswered`;
     await withDeadline(markChecklistAttempt(ctx, {
       incidentId, item: 'cancel_orders', state: 'pending', requestId: row.id,
       outcome: { summary: `Zero open orders not confirmed within ${seconds} s of the kill: handed on as request #${row.id}; ${who}. Its answer shows here; until then orders may remain open on Kraken.`, requestId: row.id, runningBot },
     }), ctx.config.KILL_DB_TIMEOUT, 'the database');
     ctx.logger.warn({ killId: result.killId, requestId: row.id, runningBot }, 'kill: not confirmed in time; the confirmation is handed on');
-    return { requestId: row.id, runningBot, engine };
+    return { requestId: row.id, runningBot, engine, botKnown };
   } catch (err) {
     ctx.logger.error({ err, killId: result.killId }, 'kill: could not hand the confirmation on to the running bot');
     return { error: describeError(err) };

@@ -155,7 +155,7 @@ describe('ctb kill from a shell that is not armed', () => {
     expect(lines[1]).toBe('KILLED — OPEN ORDERS MAY REMAIN: NOT ALL CONFIRMED CANCELLED.');
     expect(run.stdout).toMatch(/kraken \(by the running bot, request #\d+\): cancel failed, NOT CONFIRMED .*no running bot with the key answered within 1 s .*orders may remain open on Kraken/);
     // The confirmation is handed on, and the shell says no bot with the key is there to take it (read from the engine lease).
-    expect(run.stdout).toMatch(/NO BOT WITH THE KRAKEN KEY IS RUNNING \(no engine running\): orders may remain open on Kraken\. Request #\d+ waits 5 min/);
+    expect(run.stdout).toMatch(/NO BOT WITH THE KRAKEN KEY IS RUNNING \(no engine running\): orders may remain open on Kraken\. Request #\d+ waits 5 min for one to take it/);
     expect(kraken.orderChangingCalls()).toEqual([]);
     expect(openAtKraken(kraken)).toHaveLength(2);
     expect((await getBotState(database.db)).halted).toBe(true);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Incident, IncidentChecklistItem } from '../../../src/db/schema/index.js';
 import type { KillResult } from '../../../src/services/kill/kill.js';
 import { renderIncident, renderKillReply } from '../../../src/slack/views/kill.js';
+import { renderKill } from '../../../src/cli/render/kill.js';
 
 const at = new Date('2026-03-02T10:00:00Z');
 const incident: Incident = {
@@ -30,6 +31,17 @@ describe('kill views', () => {
     expect(actions.elements.filter((e) => e.confirm).map((e) => e.action_id)).toEqual(['incident_item_close_positions']);
     const closed = renderIncident({ ...incident, status: 'closed' }, [item('cancel_orders', 1)]);
     expect(closed.blocks.some((b) => b.type === 'actions')).toBe(false);
+  });
+
+  it('a follow-up whose engine lease could not be read says it is not known whether a bot runs — never that none does, nor that one goes on', () => {
+    const followUp = { requestId: 7, runningBot: null, engine: 'the engine lease could not be read: the database did not answer within 3000 ms', botKnown: false };
+    const slack = JSON.stringify(renderKillReply(kill({ ok: false, followUp })).blocks);
+    const terminal = renderKill(kill({ ok: false, followUp }));
+    expect(slack).toContain('Whether a bot with the Kraken key is running is not known');
+    expect(terminal).toContain('WHETHER A BOT WITH THE KRAKEN KEY IS RUNNING IS NOT KNOWN (the engine lease could not be read');
+    for (const text of [slack, terminal]) expect(text).not.toMatch(/no bot with the kraken key is running|to the running bot with the kraken key \(/i);
+    const none = renderKill(kill({ ok: false, followUp: { ...followUp, engine: 'no engine running', botKnown: true } }));
+    expect(none).toContain('NO BOT WITH THE KRAKEN KEY IS RUNNING (no engine running)');
   });
 
   it('the /kill reply says what happened: killed, already killed, survivors, database pending', () => {

@@ -9,7 +9,7 @@ import type { AlertSink } from '../alerts/types.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
-import { recentIntents, unsettledIntents } from '../db/queries/ledger-intents.js';
+import { recentIntents, unsettledIntents, type UnsettledIntent } from '../db/queries/ledger-intents.js';
 import type { OrderIntent } from '../db/schema/index.js';
 import type { Exchange } from '../exchange/types.js';
 import type { Logger } from '../logger.js';
@@ -123,19 +123,6 @@ export type GateSubject = Pick<OrderIntent, 'symbol' | 'side' | 'purpose' | 'typ
 /** The gate's verdict; `admit` counts the order on the pair's rate counter once it is on its way. */
 export type GateVerdict = { ok: true; admit: () => void } | { ok: false; check: RiskCheck; message: string };
 
-/** An order of ours not settled yet (pending, sent, open), as the gate counts it. */
-export interface UnsettledIntent {
-  id: number;
-  symbol: string;
-  status: string;
-  createdAt: Date;
-}
-
-/** Our unsettled intents in `mode`, all but `exceptId` (one prepared round trip; 0 excludes nothing). */
-export async function readUnsettled(ctx: Pick<GateRuntimeDeps, 'db'>, mode: Mode, exceptId = 0): Promise<UnsettledIntent[]> {
-  return unsettledIntents(ctx.db, mode, exceptId);
-}
-
 /**
  * The gate's decision on `subject`, nothing written: the unsettled intents (all but `subject.id`),
  * the rate counter, the venue's mid and the engine's last price against the configured limits.
@@ -147,7 +134,8 @@ export async function judgeIntent(deps: GateDeps, subject: GateSubject, referenc
   const now = ctx.clock.now().getTime();
   const counter = await countersFor(ctx, mode, subject.id);
   // Before every order, unless the caller knows them.
-  const others = unsettled ?? (await readUnsettled(ctx, mode, subject.id ?? 0));
+  // Ids start at 1, so 0 excludes nothing when the subject is not written yet.
+  const others = unsettled ?? (await unsettledIntents(ctx.db, mode, subject.id ?? 0));
   const onPair = others.filter((o) => o.symbol === subject.symbol);
   const priced = subject.purpose === 'entry' || subject.type === 'limit';
   // The price the entry was sized at, else the engine's last candle.

@@ -21,9 +21,10 @@ import { ctbMetrics } from '../metrics/instruments.js';
 import { str } from '../money.js';
 import { effectiveMode, getBotState } from '../services/bot-state.js';
 import { isHaltLatched } from '../services/kill/runtime.js';
-import { judgeIntent, readUnsettled, refusalError, reportRefusal, type UnsettledIntent } from './gate-runtime.js';
+import { judgeIntent, refusalError, reportRefusal } from './gate-runtime.js';
 import { capitalBuffer } from './ledger/capital-buffer.js';
 import { intentAllowedCte, newClientOrderId, writeIntent, type NewIntent } from './ledger/intents.js';
+import { unsettledIntents, type UnsettledIntent } from '../db/queries/ledger-intents.js';
 import { entryTradeInsert, feeInQuote, fillsInsert, summarise, toTrade, tradeClose, type RecordOutcome } from './ledger/record-execution.js';
 import { applyRecorded, capitalAtClose, reportRejected, type ExecutorDeps, type OrderOutcome, type OrderRequestSpec } from './order-executor.js';
 import { withOrderLock } from './order-lock.js';
@@ -78,7 +79,7 @@ export async function executePaperOrder(deps: PaperDeps, spec: OrderRequestSpec)
     let fresh = false;
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       if (!unsettled) {
-        unsettled = await readUnsettled(ctx, 'paper');
+        unsettled = await unsettledIntents(ctx.db, 'paper', 0);
         fresh = true;
       }
       lastUnsettled.set(ctx, unsettled);

@@ -81,7 +81,15 @@ export async function recentIntents(db: Db, p: { mode: Mode; since: Date; except
  * The gate's count: `mode`'s intents not settled yet (pending, sent, open), all but `exceptId` — a
  * prepared statement (one round trip, planned once per connection). Ids start at 1, so 0 excludes nothing.
  */
-export async function unsettledIntents(db: Db, mode: Mode, exceptId: number): Promise<Array<{ id: number; symbol: string; status: string; createdAt: Date }>> {
+/** An order of ours not settled yet (pending, sent, open), as the pre-trade gate counts it. */
+export interface UnsettledIntent {
+  id: number;
+  symbol: string;
+  status: string;
+  createdAt: Date;
+}
+
+export async function unsettledIntents(db: Db, mode: Mode, exceptId: number): Promise<UnsettledIntent[]> {
   const rows = await executePrepared<{ id: number | string; symbol: string; status: string; created_at: string | Date }>(db, sql`
     select id, symbol, status, created_at from order_intents
     where mode = ${mode} and status in ('pending', 'sent', 'open') and id <> ${exceptId}`);

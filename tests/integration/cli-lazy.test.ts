@@ -27,6 +27,10 @@ const HEAVY = ['ccxt', 'vega', 'vega-lite', '@resvg/resvg-js', '@slack/bolt', '@
 
 const heavyIn = (urls: string[]) => HEAVY.filter((pkg) => urls.some((u) => u.includes(`/node_modules/${pkg}/`)));
 
+/** The package files bundled into the dist/ chunks among `urls` (esbuild heads each with a `// node_modules/…` line). */
+const bundledIn = (urls: string[]) =>
+  [...new Set(urls.filter((u) => u.includes('/dist/chunks/')).flatMap((u) => [...readFileSync(new URL(u), 'utf8').matchAll(/^\/\/ (node_modules\/\S+)$/gm)].map((m) => m[1]!)))];
+
 let dir: string;
 
 function traced(args: string[], env: Record<string, string> = {}, opts: { cwd?: string; script?: string[] } = {}) {
@@ -165,6 +169,17 @@ describe('the built ctb loads only what a command uses', () => {
     const run = traced(['stats', '--json'], { DATABASE_URL: db.url });
     expect(run.status, run.stderr).toBe(0);
     expect(heavyIn(run.urls)).toEqual([]);
+  });
+
+  it("ctb stats --json and mode status: prom-client's registry and counters only, not its index (default process metrics, cluster, OpenTelemetry)", () => {
+    for (const args of [['stats', '--json'], ['mode', 'status', '--json']]) {
+      const run = traced(args, { DATABASE_URL: db.url });
+      expect(run.status, run.stderr).toBe(0);
+      const bundled = bundledIn(run.urls);
+      // Control: the registry every context has is in what was loaded, so the search below is live.
+      expect(bundled, args.join(' ')).toContain('node_modules/prom-client/lib/registry.js');
+      expect(bundled.filter((f) => f === 'node_modules/prom-client/index.js' || f.includes('/prom-client/lib/metrics/') || f.includes('@opentelemetry/')), args.join(' ')).toEqual([]);
+    }
   });
 });
 

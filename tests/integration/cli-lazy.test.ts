@@ -189,6 +189,23 @@ describe('what the bundle carries', () => {
     const locales = new Set(chunks.flatMap((f) => [...readFileSync(join(ROOT, 'dist/chunks', f), 'utf8').matchAll(/\/\/ node_modules\/zod\/v4\/locales\/([\w-]+)\.js/g)].map((m) => m[1])));
     expect([...locales]).toEqual(['en']);
   });
+
+  it("zod's parser compiler and fromJSONSchema as stand-ins that say so (the CLI calls neither; parsing never imports them)", () => {
+    const chunks = readdirSync(join(ROOT, 'dist/chunks')).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(ROOT, 'dist/chunks', f), 'utf8'));
+    const section = (file: string) => {
+      const text = chunks.find((c) => c.includes(`// node_modules/zod/v4/${file}\n`));
+      expect(text, file).toBeDefined();
+      // The module's code runs from its header to the next module's header.
+      return text!.split(`// node_modules/zod/v4/${file}\n`)[1]!.split(/^\/\/ node_modules\//m)[0]!;
+    };
+    for (const file of ['core/compile.js', 'classic/from-json-schema.js']) {
+      const code = section(file);
+      expect(code, file).toContain('is not bundled in ctb');
+      expect(code.length, file).toBeLessThan(2_000);
+    }
+    // Control: a module zod's parsing uses is bundled whole.
+    expect(section('core/parse.js').length).toBeGreaterThan(2_000);
+  });
 });
 
 describe('the command index', () => {

@@ -50,6 +50,32 @@ const zodWithoutLocales = {
     b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, () => ({ contents: 'export {};\n', loader: 'js' }));
   },
 };
+/**
+ * Two zod modules only its public namespace re-exports, which the CLI never calls: `z.compile`
+ * (the ahead-of-time parser compiler, ~63 KB) and `z.fromJSONSchema` (~26 KB). Parsing never
+ * imports them (it reads the compiler's sentinels by Symbol.for), yet every command compiled them
+ * at start. Each is bundled as a stand-in with the same export names, read
+ * from the real file, whose functions and classes throw that they are not bundled.
+ */
+const ZOD_UNUSED = [/[\\/]zod[\\/]v4[\\/]core[\\/]compile\.js$/, /[\\/]zod[\\/]v4[\\/]classic[\\/]from-json-schema\.js$/];
+const zodUnused = {
+  name: 'zod-unused',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]zod[\\/]v4[\\/].*\.js$/ }, (args) => {
+      if (!ZOD_UNUSED.some((re) => re.test(args.path))) return undefined;
+      const names = [...readFileSync(args.path, 'utf8').matchAll(/^export (?:const|let|var|function\*?|async function|class) ([A-Za-z_$][\w$]*)/gm)].map((m) => m[1]);
+      if (names.length === 0 || /^export (?!const|let|var|function|async function|class)/m.test(readFileSync(args.path, 'utf8'))) {
+        throw new Error(`zod-unused: ${args.path} exports in a form this stand-in does not copy; check the list in scripts/build.mjs`);
+      }
+      const file = args.path.split(/[\\/]/).slice(-3).join('/');
+      const contents = [
+        `const notBundled = (name) => { throw new Error(\`zod's \${name} (${file}) is not bundled in ctb (scripts/build.mjs)\`); };`,
+        ...names.map((n) => `export function ${n}() { notBundled(${JSON.stringify(n)}); }`),
+      ].join('\n');
+      return { contents, loader: 'js' };
+    });
+  },
+};
 const out = join(root, 'dist');
 const quiet = process.argv.includes('--quiet');
 const started = performance.now();
@@ -75,7 +101,7 @@ const result = await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  plugins: [externals, zodWithoutLocales],
+  plugins: [externals, zodWithoutLocales, zodUnused],
   // CommonJS packages in the bundle call require(): give every chunk one (ES modules have none).
   banner: { js: "import { createRequire as __ctbCreateRequire } from 'node:module'; const require = __ctbCreateRequire(import.meta.url);" },
   chunkNames: 'chunks/[name]-[hash]',

@@ -7,7 +7,6 @@ import { systemClock, type Clock } from '../clock.js';
 import type { Config } from '../config/env.js';
 import { openDatabase, type Database } from '../db/client.js';
 import { migrate } from '../db/migrate.js';
-import { createKrakenExchange } from '../exchange/kraken/create.js';
 import { createPaperExchange } from '../exchange/paper/create.js';
 import { ExchangeProvider, type ExchangeProviderDeps } from '../exchange/provider.js';
 import { JobRegistry } from '../jobs/registry.js';
@@ -65,21 +64,32 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? createLogger({ config });
   const ownsDatabase = opts.database === undefined;
+  // The Kraken adapter's code (its client, response schemas, WebSocket executions) is read only in a
+  // process with a Kraken key: without one, exchanges.kraken() refuses before it would build one.
+  // Started here so it loads while the database connects.
+  const krakenModule = opts.exchanges?.kraken || !(config.KRAKEN_API_KEY && config.KRAKEN_API_SECRET) ? undefined : import('../exchange/kraken/create.js');
+  krakenModule?.catch(() => undefined); // awaited below; a failure surfaces there, not as an unhandled rejection meanwhile
   const database =
     opts.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, serve: opts.serveDatabase ?? false, ...(opts.role ? { role: opts.role } : {}) }));
+  let createKraken: typeof import('../exchange/kraken/create.js').createKrakenExchange | undefined;
   try {
     if (opts.runMigrations) await migrate(database);
+    createKraken = (await krakenModule)?.createKrakenExchange;
   } catch (err) {
     if (ownsDatabase) await database.close();
     throw err;
   }
+  const krakenFactory = (o: { armed: boolean }) => {
+    if (!createKraken) throw new Error('the Kraken adapter was asked for in a process without a Kraken key'); // ExchangeProvider.kraken() refuses first
+    return createKraken(config, { logger, armed: o.armed, clock });
+  };
   const jobs = new JobRegistry(logger);
   const metrics = createMetricsRegistry();
   const prices = new PriceBoard();
   const base = { config, database, db: database.db, clock, logger, jobs, metrics, prices };
   const exchanges = new ExchangeProvider(config, {
     paper: opts.exchanges?.paper ?? (() => createPaperExchange({ config, db: database.db, clock, logger, prices })),
-    kraken: opts.exchanges?.kraken ?? ((o) => createKrakenExchange(config, { logger, armed: o.armed, clock })),
+    kraken: opts.exchanges?.kraken ?? krakenFactory,
   });
   // One notifier per process: the alert worker, the kill's incident thread, the live switch and the
   // summaries all deliver through it.

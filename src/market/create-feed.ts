@@ -26,12 +26,16 @@ export function createReplayFeed(config: Pick<Config, 'REPLAY_FILE' | 'REPLAY_IN
 }
 
 export interface MarketFeedOptions {
-  /** ccxt's rate limiter for Kraken's public API: on in production; tests against a local fake turn it off. */
+  /**
+   * Pacing of Kraken's public API (one call a second, as Kraken counts them). Unset: KRAKEN_RATE_LIMIT,
+   * like every other Kraken call of the process — on in production, off against a local fake, where a
+   * feed polled every 100 ms would otherwise still see only one candle batch a second.
+   */
   enableRateLimit?: boolean;
 }
 
 export async function createMarketFeed(config: Config, kind: FeedKind, opts: MarketFeedOptions = {}): Promise<MarketFeed> {
   if (kind === 'replay') return createReplayFeed(config);
-  const market = await createKrakenPublicMarket(config, opts.enableRateLimit === undefined ? {} : { enableRateLimit: opts.enableRateLimit });
+  const market = await createKrakenPublicMarket(config, { enableRateLimit: opts.enableRateLimit ?? config.KRAKEN_RATE_LIMIT });
   return new KrakenFeed(market, config.TRADING_PAIRS, config.MARKET_POLL_INTERVAL);
 }

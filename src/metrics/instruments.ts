@@ -2,21 +2,22 @@
 // Slack ack latency, orders sent). One set per registry, so each context (and each test) has
 // its own. Use: `ctbMetrics(ctx.metrics).exchangeErrors.inc({ kind: 'retryable' })`.
 // Names and labels are documented in docs/metrics.md; Grafana's dashboard reads them.
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Counter as CounterType, Histogram as HistogramType, Registry } from 'prom-client';
+import { Counter, Histogram } from './prom-client-parts.js';
 
 export interface CtbMetrics {
   /** ctb_exchange_errors_total{kind}: exchange errors by the project's kind (retryable, rejected, auth, halt). */
-  exchangeErrors: Counter<'kind'>;
+  exchangeErrors: CounterType<'kind'>;
   /** ctb_orders_sent_total{mode,side}: orders handed to the exchange. */
-  ordersSent: Counter<'mode' | 'side'>;
+  ordersSent: CounterType<'mode' | 'side'>;
   /** ctb_alerts_raised_total{severity}: alerts raised (stored in the outbox). */
-  alertsRaised: Counter<'severity'>;
+  alertsRaised: CounterType<'severity'>;
   /** ctb_alert_escalations_total{step}: escalation steps fired (oncall, next, approvers). */
-  escalations: Counter<'step'>;
+  escalations: CounterType<'step'>;
   /** ctb_slack_ack_duration_seconds{surface}: time from a Slack request's arrival to its ack. */
-  slackAckSeconds: Histogram<'surface'>;
+  slackAckSeconds: HistogramType<'surface'>;
   /** ctb_scheduled_reports_total{kind,outcome}: daily/weekly summaries posted or failed. */
-  scheduledReports: Counter<'kind' | 'outcome'>;
+  scheduledReports: CounterType<'kind' | 'outcome'>;
 }
 
 const byRegistry = new WeakMap<Registry, CtbMetrics>();

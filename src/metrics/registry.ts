@@ -1,16 +1,12 @@
-// Owns the Prometheus registry served at GET /metrics. Features register their own metrics on it.
-// Node's default process metrics are named ctb_process_… and ctb_nodejs_… (one prefix, not two);
-// prom-client's three gauges named `…_total` (active handles, requests, resources summed over their
-// types) are dropped: a `_total` suffix is for counters, and the per-type gauges beside them carry
-// the same figures.
-import { collectDefaultMetrics, Registry } from 'prom-client';
+// Owns the Prometheus registry of a process. Features register their own metrics on it; the
+// process that serves GET /metrics adds Node's default process metrics (src/metrics/process-metrics.ts,
+// from the metrics feature): a one-shot command has a registry nobody scrapes, so it neither loads
+// them nor samples its event loop and garbage collections for them.
+import type { Registry as RegistryType } from 'prom-client';
+import { Registry } from './prom-client-parts.js';
 
-const GAUGES_NAMED_TOTAL = ['ctb_nodejs_active_handles_total', 'ctb_nodejs_active_requests_total', 'ctb_nodejs_active_resources_total'];
-
-export function createMetricsRegistry(): Registry {
+export function createMetricsRegistry(): RegistryType {
   const registry = new Registry();
   registry.setDefaultLabels({ service: 'ctb' });
-  collectDefaultMetrics({ register: registry, prefix: 'ctb_' });
-  for (const name of GAUGES_NAMED_TOTAL) registry.removeSingleMetric(name);
   return registry;
 }

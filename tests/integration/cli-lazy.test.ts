@@ -27,6 +27,10 @@ const HEAVY = ['ccxt', 'vega', 'vega-lite', '@resvg/resvg-js', '@slack/bolt', '@
 
 const heavyIn = (urls: string[]) => HEAVY.filter((pkg) => urls.some((u) => u.includes(`/node_modules/${pkg}/`)));
 
+/** The package files bundled into the dist/ chunks among `urls` (esbuild heads each with a `// node_modules/…` line). */
+const bundledIn = (urls: string[]) =>
+  [...new Set(urls.filter((u) => u.includes('/dist/chunks/')).flatMap((u) => [...readFileSync(new URL(u), 'utf8').matchAll(/^\/\/ (node_modules\/\S+)$/gm)].map((m) => m[1]!)))];
+
 let dir: string;
 
 function traced(args: string[], env: Record<string, string> = {}, opts: { cwd?: string; script?: string[] } = {}) {
@@ -166,6 +170,17 @@ describe('the built ctb loads only what a command uses', () => {
     expect(run.status, run.stderr).toBe(0);
     expect(heavyIn(run.urls)).toEqual([]);
   });
+
+  it("ctb stats --json and mode status: prom-client's registry and counters only, not its index (default process metrics, cluster, OpenTelemetry)", () => {
+    for (const args of [['stats', '--json'], ['mode', 'status', '--json']]) {
+      const run = traced(args, { DATABASE_URL: db.url });
+      expect(run.status, run.stderr).toBe(0);
+      const bundled = bundledIn(run.urls);
+      // Control: the registry every context has is in what was loaded, so the search below is live.
+      expect(bundled, args.join(' ')).toContain('node_modules/prom-client/lib/registry.js');
+      expect(bundled.filter((f) => f === 'node_modules/prom-client/index.js' || f.includes('/prom-client/lib/metrics/') || f.includes('@opentelemetry/')), args.join(' ')).toEqual([]);
+    }
+  });
 });
 
 describe('what the bundle carries', () => {
@@ -173,6 +188,23 @@ describe('what the bundle carries', () => {
     const chunks = readdirSync(join(ROOT, 'dist/chunks')).filter((f) => f.endsWith('.js'));
     const locales = new Set(chunks.flatMap((f) => [...readFileSync(join(ROOT, 'dist/chunks', f), 'utf8').matchAll(/\/\/ node_modules\/zod\/v4\/locales\/([\w-]+)\.js/g)].map((m) => m[1])));
     expect([...locales]).toEqual(['en']);
+  });
+
+  it("zod's parser compiler and fromJSONSchema as stand-ins that say so (the CLI calls neither; parsing never imports them)", () => {
+    const chunks = readdirSync(join(ROOT, 'dist/chunks')).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(ROOT, 'dist/chunks', f), 'utf8'));
+    const section = (file: string) => {
+      const text = chunks.find((c) => c.includes(`// node_modules/zod/v4/${file}\n`));
+      expect(text, file).toBeDefined();
+      // The module's code runs from its header to the next module's header.
+      return text!.split(`// node_modules/zod/v4/${file}\n`)[1]!.split(/^\/\/ node_modules\//m)[0]!;
+    };
+    for (const file of ['core/compile.js', 'classic/from-json-schema.js']) {
+      const code = section(file);
+      expect(code, file).toContain('is not bundled in ctb');
+      expect(code.length, file).toBeLessThan(2_000);
+    }
+    // Control: a module zod's parsing uses is bundled whole.
+    expect(section('core/parse.js').length).toBeGreaterThan(2_000);
   });
 });
 

@@ -1,10 +1,11 @@
-// The metrics feature: registers the shared counters, the per-process gauges (database reachable,
-// exporter role) and the scrape-time database gauges on the context's registry, which GET /metrics
-// (src/http/health.ts) serves. Only the metrics exporter prints the database gauges (exporter.ts).
+// The metrics feature: registers Node's process metrics, the shared counters, the per-process gauges
+// (database reachable, exporter role) and the scrape-time database gauges on the context's registry,
+// which GET /metrics (src/http/health.ts) serves. Only the metrics exporter prints the database gauges (exporter.ts).
 import { Gauge } from 'prom-client';
 import type { Feature } from '../feature.js';
 import { MetricsExporterRole } from '../../metrics/exporter.js';
 import { ctbMetrics } from '../../metrics/instruments.js';
+import { collectProcessMetrics } from '../../metrics/process-metrics.js';
 import { registerLedgerGauges, registerOperationalGauges } from '../../metrics/ledger-gauges.js';
 import { scrapeSource } from '../../metrics/scrape.js';
 import { registerTradingStateGauge, tradingMetrics } from '../../metrics/trading-metrics.js';
@@ -13,6 +14,7 @@ export const metricsFeature: Feature = {
   name: 'metrics',
   roles: ['all', 'web', 'worker'],
   async start(ctx) {
+    collectProcessMetrics(ctx.metrics);
     ctbMetrics(ctx.metrics);
     tradingMetrics(ctx.metrics);
     const role = new MetricsExporterRole(ctx.database, ctx.logger);

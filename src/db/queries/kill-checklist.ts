@@ -1,9 +1,10 @@
 // Owns the statements on an incident's checklist items: writing the items a kill opens, reading them
 // in order or one by key, and the conditional updates that keep a record honest — done only while
 // not done (the first person and time stand), an attempt (pending or failed) never over a done item,
-// a handed-over item finished only while it still waits on that very request, and an answer's
-// announcement claimed once across processes (outcome.threadNoted set by one UPDATE).
-import { and, eq, isNull, ne, sql } from 'drizzle-orm';
+// a done item reopened only when a cancel again finds orders still open, a handed-over item finished
+// only while it still waits on that very request, and an answer's announcement claimed once across
+// processes (outcome.threadNoted set by one UPDATE).
+import { and, eq, isNotNull, isNull, ne, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { incidentChecklistItems, type ChecklistItemKey, type IncidentChecklistItem } from '../schema/index.js';
 
@@ -49,6 +50,22 @@ export async function markChecklistItemAttempt(
     .update(incidentChecklistItems)
     .set({ state: input.state, outcome: input.outcome, requestId: input.requestId })
     .where(and(itemWhere(input.incidentId, input.item), isNull(incidentChecklistItems.doneAt)))
+    .returning();
+  return updated;
+}
+
+/**
+ * A done item whose fact no longer holds (a cancel again found orders still open on Kraken): failed
+ * with `outcome`, its done record cleared. Only while it is done; undefined otherwise.
+ */
+export async function reopenChecklistItem(
+  db: Db,
+  input: { incidentId: number; item: ChecklistItemKey; outcome: Record<string, unknown> },
+): Promise<IncidentChecklistItem | undefined> {
+  const [updated] = await db
+    .update(incidentChecklistItems)
+    .set({ state: 'failed', doneAt: null, doneBy: null, requestId: null, outcome: input.outcome })
+    .where(and(itemWhere(input.incidentId, input.item), isNotNull(incidentChecklistItems.doneAt)))
     .returning();
   return updated;
 }

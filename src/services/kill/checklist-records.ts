@@ -1,6 +1,7 @@
 // Owns writing a checklist item's state: todo → pending (handed over as an engine request) → done |
-// failed, with what doing it found. Done is final and keeps its first person and time (a second
-// click or a Slack retry changes nothing); failed can be tried again. A handed-over item is finished
+// failed, with what doing it found. Done keeps its first person and time (a second click or a Slack
+// retry changes nothing) and is final but for one case: a cancel again that finds orders still open
+// reopens the cancel item as failed, since its done no longer holds of Kraken; failed can be tried again. A handed-over item is finished
 // by whichever process learns the request's answer first — the requester still waiting, or the
 // engine's process that carried it out (the request runner's onFinished) — and only while it still
 // points at that request, so a late answer never overwrites a newer attempt.
@@ -9,7 +10,7 @@ import { cleanJson } from '../../db/clean-text.js';
 import type { Db } from '../../db/client.js';
 import { engineRequestById, failPendingEngineRequest } from '../../db/queries/engine-requests.js';
 import {
-  checklistItem, claimChecklistAnnouncement, finishChecklistItemOfRequest, markChecklistItemAttempt, markChecklistItemDone,
+  checklistItem, claimChecklistAnnouncement, finishChecklistItemOfRequest, markChecklistItemAttempt, markChecklistItemDone, reopenChecklistItem,
 } from '../../db/queries/kill-checklist.js';
 import { CANCEL_ALL_STALE_MS } from '../../domain/cancel-handover.js';
 import type { ChecklistItemKey, EngineRequest, IncidentChecklistItem } from '../../db/schema/index.js';
@@ -60,6 +61,13 @@ export async function markChecklistAttempt(
     incidentId: opts.incidentId, item: opts.item, state: opts.state, outcome: cleanJson(opts.outcome), requestId: opts.requestId ?? null,
   });
   return updated ?? existing(ctx, opts.incidentId, opts.item);
+}
+
+/** A done item whose fact no longer holds, reopened as failed with `outcome`; undefined when it was not done. */
+export async function reopenChecklistItemRecord(
+  ctx: Ctx, opts: { incidentId: number; item: ChecklistItemKey; outcome: Record<string, unknown> },
+): Promise<IncidentChecklistItem | undefined> {
+  return reopenChecklistItem(ctx.db, { incidentId: opts.incidentId, item: opts.item, outcome: cleanJson(opts.outcome) });
 }
 
 /** Records what a capability answered: done, failed, or pending with its request. */

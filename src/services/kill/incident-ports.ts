@@ -17,7 +17,6 @@ import type { ExchangeProvider } from '../../exchange/provider.js';
 import type { ChecklistItemKey, EngineRequest, EngineRequestKind } from '../../db/schema/index.js';
 import { readOnlyExchange } from '../../exchange/read-only.js';
 import { enqueueEngineRequest, waitForEngineRequest } from '../engine-requests/store.js';
-import { reconcile as reconcileLedger } from '../reconcile/reconcile.js';
 import { describeError } from './deadline.js';
 
 export interface CapabilityRequest {
@@ -95,6 +94,8 @@ export const reconcilePort: IncidentCapability = async (ctx, request) => {
 /** The reconciliation itself, in a process with the key: Kraken's trade history and balances against the ledger. */
 export async function reconcileHere(ctx: IncidentDeps): Promise<CapabilityOutcome> {
   try {
+    // Imported when an incident asks: every process builds these ports with its context, few reconcile.
+    const { reconcile: reconcileLedger } = await import('../reconcile/reconcile.js');
     const report = await reconcileLedger(ctx, readOnlyExchange(ctx.exchanges.kraken()), { writeReport: true });
     return {
       state: report.ok ? 'done' : 'failed',

@@ -4,7 +4,8 @@
 // here, or handed to the process that can and shown pending until it answers, then done or failed
 // with the result); "notify stakeholders" is a person's word, recorded as who marked it and when.
 // Doing an item is idempotent: a second click (or a Slack retry) keeps the first record and says
-// so, and an item already handed over is not handed over twice.
+// so, and an item already handed over is not handed over twice — except cancelling, never refused:
+// "cancel again" cancels whatever the item's state while the incident is open.
 import { checklistItem, checklistItemsOf } from '../../db/queries/kill-checklist.js';
 import { incidentById, latestIncident } from '../../db/queries/kill-incidents.js';
 import type { ChecklistItemKey, Incident, IncidentChecklistItem } from '../../db/schema/index.js';
@@ -15,7 +16,9 @@ import { getEngineRequest, withdrawEngineRequest } from '../engine-requests/stor
 import { cancelEverywhere, mergeCancelReports } from './cancel-everywhere.js';
 import { handKrakenCancelOver } from './handoff.js';
 import { checklistSpec } from '../../domain/incident-checklist.js';
-import { claimAnnouncement, closeUnansweredFollowUps, finishChecklistRequest, markChecklistAttempt, recordCapabilityOutcome, type ChecklistDeps } from './checklist-records.js';
+import {
+  claimAnnouncement, closeUnansweredFollowUps, finishChecklistRequest, markChecklistAttempt, recordCapabilityOutcome, reopenChecklistItemRecord, type ChecklistDeps,
+} from './checklist-records.js';
 import { describeError } from './deadline.js';
 import { outcomeOfRequest, type CapabilityOutcome, type IncidentDeps, type IncidentPorts } from './incident-ports.js';
 
@@ -68,6 +71,9 @@ export async function doChecklistItem(
   if (!existing) throw new AppError('usage', 'no_such_item', `Incident ${view.incident.id} has no checklist item ${opts.item}.`);
   const base = { incidentId: view.incident.id, item: opts.item };
   if (existing.doneAt) {
+    // Cancelling is never refused: while the incident is open, "cancel again" cancels even after the
+    // item was done (orders can appear after it was confirmed clear, and an operator who asks sees one).
+    if (opts.item === 'cancel_orders' && view.incident.status === 'open') return cancelAgainAfterDone(ctx, view.incident, existing, opts.actor);
     return { ...base, ok: true, state: 'done', alreadyDone: true, doneBy: existing.doneBy, doneAt: existing.doneAt, requestId: existing.requestId,
       summary: `Already done by ${existing.doneBy} at ${existing.doneAt.toISOString()}.` };
   }
@@ -146,6 +152,27 @@ async function cancelAgain(ctx: ChecklistItemDeps, actor: Actor, incident: Incid
   const counts = report.venues.map((v) => `${v.venue}: ${v.confirmed ? 'none open' : `${v.survivors.length} still open${v.errors.length ? ` (${v.errors.at(-1)})` : ''}`}`).join(', ');
   if (report.allConfirmed) await withdrawFollowUp(ctx, incident.id, `cancelled again and confirmed by ${actor.id}`);
   return { state: report.allConfirmed ? 'done' : 'failed', summary: `Cancelled again — ${counts}.`, details: { cancel: report } };
+}
+
+/**
+ * "Cancel again" on an item already done. Confirmed clear: the item stays done (its first record
+ * stands) and the answer is this cancel's, by this actor now. Not confirmed: the done record no longer
+ * tells the truth about Kraken, so the item is reopened as failed with this answer — and a resume,
+ * which needs every item done, waits until Kraken is confirmed clear again.
+ */
+async function cancelAgainAfterDone(ctx: ChecklistItemDeps, incident: Incident, done: IncidentChecklistItem, actor: Actor): Promise<DoItemResult> {
+  const base = { incidentId: incident.id, item: 'cancel_orders' as const };
+  const first = `first done by ${done.doneBy} at ${done.doneAt?.toISOString()}`;
+  const outcome = await perform(ctx, 'cancel_orders', actor, incident, async () => {});
+  if (outcome.state === 'done') {
+    return { ...base, ok: true, state: 'done', alreadyDone: false, doneBy: actor.id, doneAt: ctx.clock.now(), requestId: outcome.requestId ?? null,
+      summary: `${outcome.summary} The item stays done (${first}).` };
+  }
+  const summary = `${outcome.summary} The item was done (${first}) and is open again: orders may remain open on Kraken.`;
+  await reopenChecklistItemRecord(ctx, {
+    incidentId: incident.id, item: 'cancel_orders', outcome: { summary, ...(outcome.details ?? {}), reopenedBy: actor.id, wasDoneBy: done.doneBy, wasDoneAt: done.doneAt?.toISOString() },
+  });
+  return { ...base, ok: false, state: 'failed', alreadyDone: false, doneBy: null, doneAt: null, requestId: outcome.requestId ?? null, summary };
 }
 
 /** The kill's follow-up cancel still waiting on this incident's cancel item, closed unclaimed (a running one finishes on its own). */

@@ -86,8 +86,9 @@ export function renderIncident(incident: Incident, items: IncidentChecklistItem[
     section(`*By* ${actorLabel(incident.openedBy)} (${incident.trigger}) ${slackDate(incident.openedAt)}\n*Reason:* ${escapeText(incident.reason)}`),
     section(`*Manual-intervention checklist* — each button does (where the bot can) and records who and when:\n${items.map(itemLine).join('\n')}`),
   ];
-  // No button for an item already handed over: its answer updates this message.
-  const undone = items.filter((i) => !i.doneAt && i.state !== 'pending');
+  // No button for an item done or already handed over (its answer updates this message) — except
+  // cancelling, never refused: "cancel again" stays while the incident is open, whatever its state.
+  const undone = items.filter((i) => i.item === 'cancel_orders' || (!i.doneAt && i.state !== 'pending'));
   if (undone.length > 0 && incident.status === 'open') {
     blocks.push({
       type: 'actions',

@@ -108,6 +108,18 @@ describe('ctb kill from a shell that is not armed', () => {
     expect(openAtKraken(kraken)).toEqual([]);
     const [request] = await database.db.select().from(engineRequests);
     expect(request).toMatchObject({ kind: 'cancel_all', status: 'done', claimedBy: expect.stringMatching(new RegExp(`:${process.pid}$`)) });
+
+    // An order shows up at Kraken afterwards: "cancel again" from the same keyless shell is handed to
+    // that bot too, cancels it, and is answered with Kraken's own count.
+    const first = await ctbInShell(['incident', 'done', 'cancel_orders'], { DATABASE_URL: database.url });
+    expect(first.stdout, first.stderr).toMatch(/^cancel_orders: done by .* — Cancelled again — .*kraken: none open/m);
+    kraken.addOrder({ txid: 'LATE-1', pair: 'XBTUSD', type: 'sell', ordertype: 'limit', price: '90000', vol: '0.01', vol_exec: '0', status: 'open', opentm: 2 });
+    const again = await ctbInShell(['incident', 'done', 'cancel_orders'], { DATABASE_URL: database.url });
+    expect(again.code, `${again.stdout}\n${again.stderr}`).toBe(0);
+    expect(again.stdout).toMatch(/^cancel_orders: done by .* — Cancelled again — .*kraken: none open.* The item stays done \(first done by /m);
+    expect(openAtKraken(kraken)).toEqual([]);
+    const requests = await database.db.select().from(engineRequests);
+    expect(requests.map((r) => [r.kind, r.status])).toEqual([['cancel_all', 'done'], ['cancel_all', 'done'], ['cancel_all', 'done']]);
   }, 120_000);
 
   it('with a key, Kraken refusing cancels past the wait: the shell names the running bot that goes on, and that bot (another process) confirms and finishes the cancel item', async () => {

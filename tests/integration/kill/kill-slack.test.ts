@@ -172,7 +172,9 @@ describe('/kill in Slack', () => {
     expect(kraken.callsTo('CancelAll')).toHaveLength(3); // the cancel button cancelled again
     const updates = h.fake.callsTo('chat.update');
     expect(updates.at(-1)!.body).toMatchObject({ channel: OPS_CHANNEL, ts: incident!.slackTs });
-    expect((updates.at(-1)!.body.blocks as Array<{ type: string }>).some((b) => b.type === 'actions')).toBe(false);
+    // Every item done: only "cancel again" keeps its button while the incident is open (never refused).
+    const lastActions = (updates.at(-1)!.body.blocks as Array<{ type: string; elements?: Array<{ action_id: string }> }>).filter((b) => b.type === 'actions');
+    expect(lastActions.flatMap((b) => b.elements!.map((e) => e.action_id))).toEqual(['incident_item_cancel_orders']);
     const threadReplies = h.fake.callsTo('chat.postMessage').filter((c) => c.body.thread_ts === incident!.slackTs);
     expect(threadReplies).toHaveLength(4);
     expect(String(threadReplies[0]!.body.text)).toMatch(/done by <@UOPERATOR1>/);

@@ -235,6 +235,46 @@ describe('kill', () => {
     expect(request).toMatchObject({ status: 'failed', error: expect.stringMatching(/cancelled again and confirmed by U0OPERATOR/) });
   });
 
+  it('"cancel again" still cancels after the item was done: confirmed, the item stays done; orders still open, the item is reopened failed', async () => {
+    const t = await setup({ armed: true, env: { KILL_CONFIRM_ATTEMPTS: '1', KILL_CONFIRM_WAIT: '1ms' } });
+    t.kraken.open.push(openOrder('K1'));
+    await executeKill(t.ctx, { actor: operator, reason: 'orders after the kill', trigger: 'manual' });
+    expect(await doChecklistItem(t.ctx, { item: 'cancel_orders', actor: operator, confirmed: false })).toMatchObject({ ok: true, state: 'done' });
+    const cancelItem = async () => (await kill.db().db.select().from(incidentChecklistItems).where(eq(incidentChecklistItems.item, 'cancel_orders')))[0]!;
+    const first = await cancelItem();
+    expect(first).toMatchObject({ state: 'done', doneBy: 'U0OPERATOR' });
+
+    // An order appears at Kraken after the item was confirmed clear: "cancel again" cancels it.
+    const second = { id: 'U0SECOND', source: 'cli' as const };
+    t.kraken.open.push(openOrder('K2'));
+    const cancels = () => t.kraken.calls.filter((c) => c === 'cancelAllOrders').length;
+    const before = cancels();
+    const again = await doChecklistItem(t.ctx, { item: 'cancel_orders', actor: second, confirmed: false });
+    expect(again, again.summary).toMatchObject({ ok: true, state: 'done', alreadyDone: false, doneBy: 'U0SECOND' });
+    expect(again.summary).toMatch(/^Cancelled again — kraken: none open.* The item stays done \(first done by U0OPERATOR at /);
+    expect(cancels()).toBeGreaterThan(before);
+    expect(t.kraken.open).toEqual([]);
+    expect(await cancelItem()).toMatchObject({ state: 'done', doneBy: 'U0OPERATOR', doneAt: first.doneAt });
+
+    // Kraken cannot be reached and an order is open: the done no longer holds, so the item reopens failed.
+    t.kraken.open.push(openOrder('K3'));
+    t.kraken.mode = 'network_error';
+    const failed = await doChecklistItem(t.ctx, { item: 'cancel_orders', actor: second, confirmed: false });
+    expect(failed, failed.summary).toMatchObject({ ok: false, state: 'failed', doneBy: null });
+    expect(failed.summary).toMatch(/kraken: \d+ still open.*is open again: orders may remain open on Kraken\.$/);
+    expect(await cancelItem()).toMatchObject({ state: 'failed', doneAt: null, doneBy: null, outcome: expect.objectContaining({ reopenedBy: 'U0SECOND', wasDoneBy: 'U0OPERATOR' }) });
+    expect((await currentIncident(t.ctx))?.items.find((i) => i.item === 'cancel_orders')?.state).toBe('failed');
+
+    // Once the incident is closed, the old item is history: it answers as done and cancels nothing.
+    t.kraken.mode = 'ok';
+    expect(await doChecklistItem(t.ctx, { item: 'cancel_orders', actor: second, confirmed: false })).toMatchObject({ ok: true, state: 'done', doneBy: 'U0SECOND' });
+    await kill.db().db.update(incidents).set({ status: 'closed' });
+    t.kraken.open.push(openOrder('K4'));
+    const closedBefore = cancels();
+    expect(await doChecklistItem(t.ctx, { item: 'cancel_orders', actor: second, confirmed: false })).toMatchObject({ ok: true, alreadyDone: true });
+    expect(cancels()).toBe(closedBefore);
+  });
+
   it('"cancel again" in a process without the Kraken key hands Kraken\'s part to the bot that has it, and is never ticked done on paper\'s answer alone', async () => {
     // Nobody with the key answers: failed, saying orders may remain on Kraken.
     const shell = await setup({ env: { KILL_HANDOFF_TIMEOUT: '300ms' } });

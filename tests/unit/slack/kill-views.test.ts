@@ -20,13 +20,18 @@ const kill = (overrides: Partial<KillResult> = {}): KillResult => ({
 });
 
 describe('kill views', () => {
-  it('the incident thread escapes the reason, shows who did what, and has buttons only for undone items', () => {
-    const m = renderIncident(incident, [item('cancel_orders', 1, true), item('close_positions', 2), item('reconcile_ledger', 3), item('notify_stakeholders', 4)]);
+  it('the incident thread escapes the reason, shows who did what, and has buttons for undone items and always "cancel again"', () => {
+    const m = renderIncident(incident, [item('cancel_orders', 1, true), item('close_positions', 2), item('reconcile_ledger', 3, true), item('notify_stakeholders', 4)]);
     const json = JSON.stringify(m.blocks);
     expect(json).toContain('fills &lt;look&gt; &amp; wrong');
     expect(json).toContain('<@U0BOB>');
     const actions = m.blocks.find((b) => b.type === 'actions') as { elements: Array<{ action_id: string; value: string; confirm?: unknown }> };
-    expect(actions.elements.map((e) => e.action_id)).toEqual(['incident_item_close_positions', 'incident_item_reconcile_ledger', 'incident_item_notify_stakeholders']);
+    // Cancelling is never refused: done (or handed over and pending), "cancel again" keeps its button.
+    expect(actions.elements.map((e) => e.action_id)).toEqual(['incident_item_cancel_orders', 'incident_item_close_positions', 'incident_item_notify_stakeholders']);
+    const handedOver = (key: IncidentChecklistItem['item'], position: number): IncidentChecklistItem => ({ ...item(key, position), state: 'pending', requestId: 9 });
+    const pending = renderIncident(incident, [handedOver('cancel_orders', 1), handedOver('close_positions', 2), item('reconcile_ledger', 3, true), item('notify_stakeholders', 4, true)]);
+    const pendingActions = pending.blocks.find((b) => b.type === 'actions') as { elements: Array<{ action_id: string }> };
+    expect(pendingActions.elements.map((e) => e.action_id)).toEqual(['incident_item_cancel_orders']);
     expect(actions.elements.every((e) => e.value === '4')).toBe(true);
     expect(actions.elements.filter((e) => e.confirm).map((e) => e.action_id)).toEqual(['incident_item_close_positions']);
     const closed = renderIncident({ ...incident, status: 'closed' }, [item('cancel_orders', 1)]);

@@ -10,10 +10,12 @@
 //     bot holds positions in that pair;
 //   - fills of the bot's own order that the ledger lacks: recorded through the order's own ledger path;
 //   - a ledger fill that disagrees with Kraken, or that Kraken does not have: refused (correct by hand).
+import type { Database } from '../../../db/client.js';
 import { deletePendingIntent, insertIntent, intentById as readIntent } from '../../../db/queries/reconcile-ledger.js';
 import type { OrderIntent } from '../../../db/schema/index.js';
 import { markIntent } from '../../../engine/ledger/intents.js';
 import { openTrades } from '../../../engine/ledger/trades.js';
+import { withOrderLock } from '../../../engine/order-lock.js';
 import { recordOrder } from '../../../engine/order-executor.js';
 import { Portfolio } from '../../../engine/portfolio.js';
 import { AppError } from '../../../errors.js';
@@ -36,7 +38,16 @@ export interface AdoptResult {
 
 const refuse = (code: string, message: string, hint?: string) => new AppError('conflict', code, message, hint ? { hint } : {});
 
-export async function adoptFromKraken(ctx: ReconciliationDeps, txid: string, opts: { actor: string; exchange?: Exchange }): Promise<AdoptResult> {
+/**
+ * Under the order lock, as the reconciliation monitor runs: otherwise the monitor's own run, let in by
+ * what this one writes, could pass between the adopt's write and its check and lift the halt itself,
+ * and the operator would be told only that reconciliation passes, not that the halt is lifted.
+ */
+export function adoptFromKraken(ctx: ReconciliationDeps & { database: Database }, txid: string, opts: { actor: string; exchange?: Exchange }): Promise<AdoptResult> {
+  return withOrderLock(ctx, () => adopt(ctx, txid, opts));
+}
+
+async function adopt(ctx: ReconciliationDeps, txid: string, opts: { actor: string; exchange?: Exchange }): Promise<AdoptResult> {
   const exchange = opts.exchange ?? ctx.exchanges.kraken();
   const actor = opts.actor;
   const fresh = await runReconciliation(ctx, { cause: 'operator', exchange });

@@ -11,7 +11,8 @@ import { execute, type Db } from './client.js';
 
 interface PostgresJsLike {
   unsafe(text: string, params: unknown[], opts: { prepare: boolean }): Promise<Iterable<unknown>>;
-  options?: unknown;
+  /** The pool's options (a pool's client has them; a transaction's has not). */
+  options?: object;
 }
 interface DialectLike {
   sqlToQuery(query: SQL): { sql: string; params: unknown[] };
@@ -46,33 +47,43 @@ export async function executePrepared<T = Record<string, unknown>>(db: Db, query
   const client = postgresJsOf(db);
   if (client && dialect) {
     const { sql, params } = queryOf(dialect, query);
-    return Array.from(await client.unsafe(replanned(sql), params, { prepare: true })) as T[];
+    return Array.from(await client.unsafe(replanned(client.options ?? inTransactions, sql), params, { prepare: true })) as T[];
   }
   const pg = pgliteOf(db);
   if (pg && dialect) {
     const { sql, params } = queryOf(dialect, query);
-    return executePreparedPglite<T>(pg, replanned(sql), params);
+    return executePreparedPglite<T>(pg, replanned(pg, sql), params);
   }
   return execute<T>(db, query);
 }
 
-/** Runs of each statement text in this process. */
-const runs = new Map<string, number>();
+/**
+ * Per database (a postgres.js pool, a PGlite instance): runs of each statement text. A postgres.js
+ * transaction's client does not lead back to its pool, so statements run in transactions are counted
+ * together for the process.
+ */
+const runs = new WeakMap<object, Map<string, number>>();
+const inTransactions = {};
 /** A statement is prepared anew at this many runs, and again each time its runs double. */
 export const FIRST_REPLAN = 256;
 
 /**
- * The text to prepare `text` under now: itself, then — from FIRST_REPLAN runs on, and anew each time
- * its runs double — itself with a comment naming the generation, which is a new statement to the
- * server, planned on the tables as they are. PostgreSQL keeps a prepared statement's generic plan,
- * made after its first few runs, until something invalidates it (an ANALYZE, which autovacuum runs
- * only a minute or more later and PGlite never): a replay that starts on empty tables otherwise scans
- * the whole of order_intents at every order with the plan it made when there were five, so an order
- * got slower the more were written (a year's replay: 1 ms a statement at the start, 8 ms at the end).
+ * The text to prepare `text` under now on the database `scope`: itself, then — from FIRST_REPLAN runs
+ * there on, and anew each time its runs double — itself with a comment naming the generation, which
+ * is a new statement to the server, planned on the tables as they are. PostgreSQL keeps a prepared
+ * statement's generic plan, made after its first few runs, until something invalidates it (an
+ * ANALYZE, which autovacuum runs only a minute or more later and PGlite never): a replay that starts
+ * on empty tables otherwise scans the whole of order_intents at every order with the plan it made
+ * when there were five, so an order got slower the more were written (a year's replay: 1 ms a
+ * statement at the start, 8 ms at the end). Runs are counted per database, not per process: a
+ * process that opens a second, empty database (a bench's next round, a test) would otherwise plan
+ * there on empty tables and keep that plan until the count it reached on the first one doubled.
  */
-export function replanned(text: string): string {
-  const n = (runs.get(text) ?? 0) + 1;
-  runs.set(text, n);
+export function replanned(scope: object, text: string): string {
+  let counts = runs.get(scope);
+  if (!counts) runs.set(scope, (counts = new Map()));
+  const n = (counts.get(text) ?? 0) + 1;
+  counts.set(text, n);
   if (n < FIRST_REPLAN) return text;
   return `${text}\n-- plan ${Math.floor(Math.log2(n / FIRST_REPLAN)) + 1}`;
 }

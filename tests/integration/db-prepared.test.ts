@@ -3,7 +3,7 @@
 // (and the same errors) as execute().
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execute, type Database, type Db } from '../../src/db/client.js';
+import { connectPostgres, execute, type Database, type Db } from '../../src/db/client.js';
 import { executePrepared, FIRST_REPLAN } from '../../src/db/prepared.js';
 import { createPgliteTestDb, usePostgresTestDb } from '../support/db.js';
 
@@ -26,6 +26,24 @@ describe('executePrepared on PostgreSQL', () => {
     });
     expect(seen.rows.map((r) => r.n)).toEqual([1, 2]);
     expect(seen.statements).toHaveLength(1); // named, protocol-level, and the second call reused it
+  });
+
+  it('counts runs per database: a pool opened after another ran a statement FIRST_REPLAN times prepares it as new, planned on its own tables', async () => {
+    const first = connectPostgres(database().url, { max: 1 });
+    const second = connectPostgres(database().url, { max: 1 });
+    try {
+      const probe = (n: number) => sql`select ${n}::int as n, 'pool-replan-probe' as tag`;
+      const prepared = async (db: Db) => (await execute<{ statement: string }>(db, sql`
+        select statement from pg_prepared_statements where statement like '%pool-replan-probe%' and statement not like '%pg_prepared_statements%' and not from_sql`))
+        .map((r) => (r.statement.includes('-- plan') ? 'replanned' : 'first'));
+      for (let i = 1; i <= FIRST_REPLAN; i++) await executePrepared(first.db, probe(i));
+      expect((await prepared(first.db)).sort()).toEqual(['first', 'replanned']);
+      expect((await executePrepared<{ n: number }>(second.db, probe(1)))[0]?.n).toBe(1);
+      expect(await prepared(second.db)).toEqual(['first']);
+    } finally {
+      await first.close();
+      await second.close();
+    }
   });
 });
 

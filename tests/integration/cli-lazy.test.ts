@@ -190,6 +190,16 @@ describe('the built ctb loads only what a command uses', () => {
     }
   });
 
+  it('ctb stats --json loads no text renderer or colours; ctb stats (text) does', () => {
+    const json = traced(['stats', '--json'], { DATABASE_URL: db.url });
+    expect(json.status, json.stderr).toBe(0);
+    expect(json.urls.filter((u) => u.includes('/node_modules/picocolors/'))).toEqual([]);
+    const text = traced(['stats'], { DATABASE_URL: db.url });
+    expect(text.status, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/paper/);
+    expect(text.urls.some((u) => u.includes('/node_modules/picocolors/'))).toBe(true);
+  });
+
   it('a command that logs loads pino when it writes, and its line reaches stderr and LOG_DIR as before (control for the test above)', async () => {
     const own = await createPostgresTestDb();
     try {

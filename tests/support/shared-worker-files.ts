@@ -138,6 +138,18 @@ export const SHARED_WORKER_FILES = [
   'tests/integration/engine-feed-watch.test.ts',
   'tests/integration/mode/live-switch.test.ts',
   'tests/integration/slack-request-gate.test.ts',
+  // Files whose every bot, simulator and `ctb` command is a child process (or that compute alone), on
+  // databases and directories of their own: what they start they stop, and nothing of it is in this
+  // process for the next file. The Kraken simulator some run in-process is closed by the file.
+  'tests/integration/audit/fresh-clone.test.ts',
+  'tests/integration/engine-crash.test.ts',
+  'tests/integration/engine-lease/one-engine-embedded.test.ts',
+  'tests/integration/engine-lease/one-engine-takeover.test.ts',
+  'tests/integration/engine-lease/one-engine-workers.test.ts',
+  'tests/integration/start-first-line.test.ts',
+  'tests/integration/start-port-taken-process.test.ts',
+  'tests/integration/start-replay.test.ts',
+  'tests/soak/soak-checks.test.ts',
 ];
 
 /** The files SHARED_WORKER_FILES names, relative to `root` (the repository). */

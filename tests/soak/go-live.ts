@@ -36,19 +36,19 @@ async function ctbOk(args: string[], input: GoLiveInput): Promise<string> {
 /** Everything the audit checks that a rehearsal has to do by hand, then the two-approver switch. */
 export async function goLiveThroughApprovals(input: GoLiveInput): Promise<{ requestId: number; paperTrades: number }> {
   const { bot, slack, log } = input;
-  // Checklist 3 and 9: a test alert delivered to the alerts channel; a rotation of two people.
-  await Promise.all([
+  // Checklist 3, 7 and 9, done by the operator while the bot paper trades (each is a shell command of
+  // its own, as a person would run them meanwhile): a test alert delivered to the alerts channel; a
+  // snapshot of the configuration and the logs the bot has written; a rotation of two people.
+  const chores = Promise.all([
     ctbOk(['alerts', 'test'], input).then(() => log('ctb alerts test: delivered')),
     ctbOk(['oncall', 'set', '--members', `${SLACK.approverA},${SLACK.approverB}`, '--handoff', 'mon 09:00', '--tz', 'UTC'], input).then(() => log('ctb oncall set: two people')),
+    ctbOk(['backup', '--reason', 'pre-go-live'], input).then(() => log('ctb backup: snapshot taken')),
   ]);
   // Checklist 6: GOLIVE_MIN_PAPER_TRADES closed paper trades on the simulator's (live-shaped) prices.
   let paperTrades = 0;
-  await waitUntil(async () => (paperTrades = await closedPaperTradesOnLivePrices(input.db)) >= input.minPaperTrades, 600_000,
-    () => `for ${input.minPaperTrades} closed paper trades on the kraken feed (have ${paperTrades}):\n${bot.current.child.output().slice(-3000)}`, 1_000);
+  await Promise.all([chores, waitUntil(async () => (paperTrades = await closedPaperTradesOnLivePrices(input.db)) >= input.minPaperTrades, 600_000,
+    () => `for ${input.minPaperTrades} closed paper trades on the kraken feed (have ${paperTrades}):\n${bot.current.child.output().slice(-3000)}`, 1_000)]);
   log(`paper trading: ${paperTrades} closed trades on the simulator's prices`);
-  // Checklist 7: a snapshot of the configuration and the logs the bot has written.
-  await ctbOk(['backup', '--reason', 'pre-go-live'], input);
-  log('ctb backup: snapshot taken');
 
   const asked = await slack.slash(bot.current.url, '/mode', 'live soak rehearsal', SLACK.operator);
   if (asked.status !== 200) throw new Error(`/mode live was answered ${asked.status}: ${asked.text}`);

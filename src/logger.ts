@@ -241,6 +241,15 @@ function deferredLogger(make: () => Logger): Logger {
   });
 }
 
+/**
+ * A child of `parent` made on its first use, as a deferred logger makes itself: the logger of one
+ * Slack request, whose bindings pino would otherwise serialize (and run through redaction) for every
+ * request, though most requests never write a line. What it writes is what `parent.child` writes.
+ */
+export function childOnFirstUse(parent: Logger, bindings: pino.Bindings): Logger {
+  return deferredLogger(() => parent.child(bindings));
+}
+
 /** A logger that writes nowhere: for commands run inside tests that don't assert on logs. */
 export function silentLogger(): Logger {
   return loadPino()({ level: 'silent' });

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import type { Command, CommandResult } from '../../../commands/define.js';
 import { runCommand } from '../../../commands/run-command.js';
 import type { Actor, AppContext } from '../../app/context.js';
+import { childOnFirstUse } from '../../logger.js';
 import type { StatusRows } from '../../db/queries/mode-status.js';
 import type { StatusReadDeps } from '../../services/mode-status.js';
 import { createReplier, type Replier } from '../reply.js';
@@ -35,7 +36,8 @@ export function slackActor(userId: string, deliveryKey?: string): Actor {
 
 export function buildRequest(src: RequestSource): BuiltRequest {
   const actor = slackActor(src.userId, src.deliveryKey);
-  const logger = src.ctx.logger.child({ slackUser: src.userId, ...(src.deliveryKey ? { delivery: src.deliveryKey } : {}) });
+  // Made when something logs: most requests write no line of their own.
+  const logger = childOnFirstUse(src.ctx.logger, { slackUser: src.userId, ...(src.deliveryKey ? { delivery: src.deliveryKey } : {}) });
   const reply: Replier = createReplier({
     ctx: { ...src.ctx, logger },
     client: src.client,

@@ -1,13 +1,15 @@
 // A deferred logger (the CLI's: pino is made when a line is first written) writes what an eager
 // one writes: the same lines to the same destinations and files, its children's bindings, the
-// error-line tap, redaction and level changes; and its files exist from the start either way.
+// error-line tap, redaction and level changes; and its files exist from the start either way. A
+// child made on first use (a Slack request's logger) writes what the parent's child() writes, and
+// is not made while nothing is written.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testConfig } from '../../../src/config/env.js';
-import { createLogger, errorLineTap, type Logger } from '../../../src/logger.js';
+import { childOnFirstUse, createLogger, errorLineTap, type Logger } from '../../../src/logger.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -81,5 +83,29 @@ describe('a deferred logger', () => {
     expect(eager.anomalies[0]).toMatchObject({ alertPipeline: true, token: '[redacted]' });
     expect(eager.tapped.map((l) => l.msg)).toEqual(['failed']);
     expect(eager.level).toBe('warn');
+  });
+});
+
+describe('a child made on first use', () => {
+  it('writes what the parent\'s child writes (bindings, redaction), and calls child() only once a line is written', async () => {
+    const out = sink();
+    const parent: Logger = createLogger({ config: testConfig({ LOG_LEVEL: 'info' }), stdout: false, files: false, destination: out.stream, destinationLevel: 'info' });
+    const made: unknown[] = [];
+    const child = parent.child.bind(parent);
+    parent.child = ((bindings: Record<string, unknown>) => (made.push(bindings), child(bindings))) as Logger['child'];
+    const lazy = childOnFirstUse(parent, { slackUser: 'U1', delivery: 'command:t1' });
+    // Handed around in contexts as a request's logger is ({ ...ctx, logger }): nothing made yet.
+    const ctx = { ...{ service: 'ctb' }, logger: lazy };
+    const copy = { ...ctx };
+    expect(made).toEqual([]);
+    copy.logger.warn({ token: 'xoxb-0123456789-abcdef' }, 'from the request');
+    parent.child({ slackUser: 'U2' }).warn('eager');
+    expect(made).toEqual([{ slackUser: 'U1', delivery: 'command:t1' }, { slackUser: 'U2' }]);
+    await eventually(() => out.lines().length === 2);
+    expect(out.lines()).toMatchObject([
+      { slackUser: 'U1', delivery: 'command:t1', token: '[redacted]', msg: 'from the request' },
+      { slackUser: 'U2', msg: 'eager' },
+    ]);
+    expect(lazy.level).toBe('info');
   });
 });

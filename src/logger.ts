@@ -4,12 +4,25 @@
 // scrubbed of the configured secret values and of token-shaped strings before it is written.
 import { mkdirSync } from 'node:fs';
 import { createStream, type Generator } from 'rotating-file-stream';
-import pino, { type Logger, type StreamEntry } from 'pino';
+import type pino from 'pino';
+import type { Logger, StreamEntry } from 'pino';
 import { createRequire } from 'node:module';
 import type { Config } from './config/env.js';
 import { REDACTED, type Secret } from './config/secret.js';
 
 export type { Logger } from 'pino';
+
+let pinoModule: typeof pino | undefined;
+
+/**
+ * pino, required when a logger is first made. It is a CommonJS package of ~20 files that also loads
+ * Node's worker_threads and assert (~10 ms of a cold start): a deferred logger (below) that never
+ * writes never reads it.
+ */
+function loadPino(): typeof pino {
+  pinoModule ??= createRequire(import.meta.url)('pino') as typeof pino;
+  return pinoModule;
+}
 
 export const REDACT_PATHS = [
   'apiKey', 'secret', 'password', 'token', 'authorization',
@@ -148,6 +161,12 @@ export interface LoggerOptions {
   stdoutStream?: NodeJS.WritableStream & { isTTY?: boolean };
   /** Write LOG_DIR files (default true). */
   files?: boolean;
+  /**
+   * Make pino's logger when a line is first written or the logger first read (a one-shot command
+   * that logs nothing never loads pino). The files are opened at once either way, and what is
+   * written is the same.
+   */
+  deferred?: boolean;
 }
 
 export function createLogger(opts: LoggerOptions): Logger {
@@ -175,22 +194,63 @@ export function createLogger(opts: LoggerOptions): Logger {
   const tap = new ErrorLineTap();
   streams.push({ level: 'error', stream: tap as unknown as NodeJS.WritableStream });
   const scrub = makeScrubber(configSecrets(config));
-  const lowest = streams.reduce((min, s) => Math.min(min, pino.levels.values[s.level as string] ?? 30), 60);
-  const logger = pino(
-    {
-      level: pino.levels.labels[lowest] ?? 'info',
-      base: { service: 'ctb' },
-      redact: { paths: REDACT_PATHS, censor: REDACTED },
-      timestamp: pino.stdTimeFunctions.isoTime,
-      hooks: { streamWrite: (line) => capLine(scrub(line), cap) },
-    },
-    pino.multistream(streams, { dedupe: false }),
-  );
+  const make = (): Logger => {
+    const pino = loadPino();
+    const lowest = streams.reduce((min, s) => Math.min(min, pino.levels.values[s.level as string] ?? 30), 60);
+    return pino(
+      {
+        level: pino.levels.labels[lowest] ?? 'info',
+        base: { service: 'ctb' },
+        redact: { paths: REDACT_PATHS, censor: REDACTED },
+        timestamp: pino.stdTimeFunctions.isoTime,
+        hooks: { streamWrite: (line) => capLine(scrub(line), cap) },
+      },
+      pino.multistream(streams, { dedupe: false }),
+    );
+  };
+  const logger = opts.deferred ? deferredLogger(make) : make();
   errorTaps.set(logger, tap);
   return logger;
 }
 
+/**
+ * A logger that is `make()` from its first use on: any property read, write or call makes it (and
+ * is then answered by it), except `child()` before that, which gives a child deferred the same way
+ * — contexts make their children at start, most one-shot commands never write a line.
+ */
+function deferredLogger(make: () => Logger): Logger {
+  let real: Logger | undefined;
+  const materialize = () => (real ??= make());
+  return new Proxy(Object.create(null) as Logger, {
+    get(_target, prop) {
+      if (prop === 'child' && real === undefined) {
+        return (bindings: pino.Bindings, options?: pino.ChildLoggerOptions<never>) => deferredLogger(() => materialize().child<never>(bindings, options));
+      }
+      const logger = materialize();
+      const value: unknown = Reflect.get(logger, prop, logger);
+      // pino's methods read their logger as `this` (and a level change replaces them: bind each read).
+      return typeof value === 'function' ? value.bind(logger) : value;
+    },
+    set(_target, prop, value) {
+      const logger = materialize();
+      return Reflect.set(logger, prop, value, logger);
+    },
+    has(_target, prop) {
+      return Reflect.has(materialize(), prop);
+    },
+  });
+}
+
+/**
+ * A child of `parent` made on its first use, as a deferred logger makes itself: the logger of one
+ * Slack request, whose bindings pino would otherwise serialize (and run through redaction) for every
+ * request, though most requests never write a line. What it writes is what `parent.child` writes.
+ */
+export function childOnFirstUse(parent: Logger, bindings: pino.Bindings): Logger {
+  return deferredLogger(() => parent.child(bindings));
+}
+
 /** A logger that writes nowhere: for commands run inside tests that don't assert on logs. */
 export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
+  return loadPino()({ level: 'silent' });
 }

@@ -8,6 +8,7 @@ import type { OwnedContext } from '../app/build-context.js';
 import type { Actor } from '../app/context.js';
 import { ConfigError, type Config } from '../config/env.js';
 import { loadConfig } from '../config/load.js';
+import type { Database } from '../db/client.js';
 import { databaseProblem } from '../db/connect-errors.js';
 import { AppError, exitCodeFor } from '../errors.js';
 import { createLogger, makeScrubber, configSecrets } from '../logger.js';
@@ -70,17 +71,25 @@ export async function withCliContext<T>(io: CliIo, fn: (ctx: OwnedContext, confi
   const config = loadCliConfig(io, json);
   if (typeof config === 'number') return config;
   let ctx: OwnedContext | undefined;
+  let database: Database | undefined;
   try {
     // The CLI logs to LOG_DIR like the bot, and to stderr only at warn and above.
-    const logger = createLogger({ config, stdout: false, destination: process.stderr, destinationLevel: 'warn' });
-    // Imported here, not above: `ctb version` and usage errors need this module but no context.
-    const { buildAppContext } = await import('../app/build-context.js');
-    ctx = await buildAppContext({ config, logger, runMigrations: true });
+    const logger = createLogger({ config, stdout: false, destination: process.stderr, destinationLevel: 'warn', deferred: true });
+    // Imported here, not above: `ctb version` and usage errors need this module but no context. It
+    // loads while the database is opened and checked for migrations (on PostgreSQL: connecting, the
+    // start-up exchange, the check's query), which a cold process otherwise began only once loaded.
+    const contextModule = import('../app/build-context.js');
+    contextModule.catch(() => undefined); // awaited below; a failure surfaces there
+    const { openMigratedDatabase } = await import('../app/open-database.js');
+    database = await openMigratedDatabase(config);
+    const { buildAppContext } = await contextModule;
+    ctx = await buildAppContext({ config, logger, database });
     return await fn(ctx, config);
   } catch (err) {
     return printError(io, err, config, json);
   } finally {
     await ctx?.close();
+    await database?.close();
   }
 }
 

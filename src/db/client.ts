@@ -36,10 +36,26 @@ export async function execute<T = Record<string, unknown>>(db: Db, query: SQL): 
   return rowsOf<T>(await db.execute(query));
 }
 
+/**
+ * postgres.js reads the server's array types (a query over pg_type) on each new connection, though
+ * what it reads belongs to the client: its parsers and serializers are shared by all its connections.
+ * Once one connection has read them, the client's later connections skip that query. A cold command
+ * whose statements run side by side opens several connections at once (ctb stats: five), and each
+ * paid a round trip, and the server a catalogue scan, before its first statement. A connection that
+ * starts before the first read has finished still reads them, as before.
+ */
+function readArrayTypesOnce(client: postgres.Sql): void {
+  const options = client.options as unknown as { fetch_types?: unknown; shared?: { typeArrayMap?: Record<string, number> } };
+  const read = options.shared?.typeArrayMap;
+  if (options.fetch_types !== true || typeof read !== 'object' || read === null) return; // not the postgres.js this was written for: as it is
+  Object.defineProperty(options, 'fetch_types', { configurable: true, enumerable: true, get: () => Object.keys(read).length === 0 });
+}
+
 export function connectPostgres(url: string, opts: { max?: number } = {}): Database {
   const problem = databaseUrlProblem(url);
   if (problem) throw problem;
   const client = postgres(url, { max: opts.max ?? 10, onnotice: () => {}, connect_timeout: 10 });
+  readArrayTypesOnce(client);
   return {
     db: drizzlePostgres(client, { schema }) as unknown as Db,
     kind: 'postgres',
@@ -126,6 +142,7 @@ function connectThroughOwner(socketPath: string | null, pid: number): Database {
   }
   // The owner's socket speaks the PostgreSQL protocol; postgres.js connects to a unix socket by path.
   const client = postgres({ path: socketPath, username: 'postgres', database: 'postgres', max: 1, onnotice: () => {}, connect_timeout: 10 });
+  readArrayTypesOnce(client);
   return {
     db: drizzlePostgres(client, { schema }) as unknown as Db,
     kind: 'pglite',

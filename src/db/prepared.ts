@@ -4,7 +4,7 @@
 // time. A statement whose text never changes can instead be parsed once per connection (per PGlite
 // session) and sent in one round trip (one call into PGlite), its plan kept by PostgreSQL. Inside a
 // PGlite transaction, or on anything else, it runs as a plain execute.
-import { Column, Name, SQL, StringChunk, Table } from 'drizzle-orm';
+import { Column, Name, noopEncoder, Param, SQL, StringChunk, Table } from 'drizzle-orm';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 import type { PGlite } from '@electric-sql/pglite';
 import { execute, type Db } from './client.js';
@@ -99,8 +99,10 @@ export function queryOf(dialect: DialectLike, query: SQL): { sql: string; params
  * engine's hot statements are made of — exactly as PostgreSQL's dialect renders it (`$1`, `$2` … in
  * order; a list as `(a, b)`; a table as its quoted name, a column qualified by it), in one pass: the dialect's general renderer tests every
  * part against every kind it knows and builds an object for each, which cost a replay more per order
- * than building the statement itself. Anything else in it (a cased column, a typed parameter, a
- * placeholder, a subquery, inlined parameters, an object): null, and the dialect renders it.
+ * than building the statement itself. An untyped sql.param() of such a value or of an array (the
+ * statements that write several rows at once, as arrays to unnest) is a parameter as the dialect
+ * makes it. Anything else in it (a cased column, a typed parameter, a placeholder, a subquery,
+ * inlined parameters, an object): null, and the dialect renders it.
  */
 export function plainQuery(query: SQL): { sql: string; params: unknown[] } | null {
   const text: string[] = [];
@@ -113,6 +115,9 @@ const TABLE_SCHEMA = Symbol.for('drizzle:Schema');
 const TABLE_NAME = Symbol.for('drizzle:Name');
 const TABLE_IS_ALIAS = Symbol.for('drizzle:IsAlias');
 const quoteName = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+/** A value the dialect passes to the driver as it is: null, a primitive, or an array (of anything: the driver serializes it). */
+const isPlainParam = (value: unknown): boolean => value === null || typeof value !== 'object' || Array.isArray(value);
 
 function render(chunks: readonly unknown[], text: string[], params: unknown[]): boolean {
   for (const chunk of chunks) {
@@ -128,6 +133,9 @@ function render(chunks: readonly unknown[], text: string[], params: unknown[]): 
       for (const part of (chunk as StringChunk).value) text.push(part);
     } else if (kind === SQL.prototype) {
       if ((chunk as unknown as { shouldInlineParams: boolean }).shouldInlineParams || !render((chunk as SQL).queryChunks, text, params)) return false;
+    } else if (kind === Param.prototype && (chunk as Param).encoder === noopEncoder && isPlainParam((chunk as Param).value)) {
+      params.push((chunk as Param).value);
+      text.push(`$${params.length}`);
     } else if (kind === Name.prototype) {
       text.push(quoteName((chunk as Name).value));
     } else if (Array.isArray(chunk)) {

@@ -47,15 +47,25 @@ export function engineMode(state: Pick<BotState, 'mode' | 'halted'>, engine: Eng
   return engine.state === 'running' ? effectiveMode(state, engine.armed) : 'paper';
 }
 
+/**
+ * A status read already made for this request: a Slack status command's delivery claim reads the
+ * status rows in its own statement, as it commits (db/queries/slack-deliveries.ts). The first status
+ * read takes them instead of reading the same rows again a moment later; nothing is kept past the
+ * request, so no status shown is older than the request asking for it.
+ */
+export interface StatusReadDeps {
+  takeStatusRead?: () => StatusRows | undefined;
+}
+
 /** Reading the status: bot_state, the engine lease, and this process's own configuration. */
-export type ModeStatusDeps = EngineHolderDeps & ShellDeps;
+export type ModeStatusDeps = EngineHolderDeps & ShellDeps & StatusReadDeps;
 
 /**
  * bot_state, the engine lease and the latest audit header in one statement (db/queries/mode-status.ts);
  * the bot_state row is created first when it is missing, as getBotState does.
  */
 async function readStatus(ctx: ModeStatusDeps): Promise<StatusRows & { state: BotState }> {
-  const rows = await readStatusRows(ctx.db);
+  const rows = ctx.takeStatusRead?.() ?? (await readStatusRows(ctx.db));
   if (rows.state) return { ...rows, state: rows.state };
   await getBotState(ctx.db);
   const again = await readStatusRows(ctx.db);

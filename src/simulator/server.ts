@@ -94,6 +94,8 @@ async function handle(sim: KrakenSimulator, req: IncomingMessage, res: ServerRes
   sim.sweep();
   const delay = sim.latency.get(endpoint) ?? sim.latency.get('*') ?? 0;
   if (delay > 0) await sleep(delay);
+  const hold = sim.holds.get(endpoint);
+  if (hold) await hold;
   const fault = sim.faults.take(endpoint);
   if (fault) sim.event(`fault on ${endpoint}: ${fault.kind}${fault.after ? ' (after processing)' : ''}`);
   if (fault && !fault.after && (await applyFault(fault, req, res, undefined))) return;

@@ -75,6 +75,8 @@ export class KrakenSimulator {
   readonly ctx: SimContext;
   /** Persistent per-endpoint answer delay (ms); '*' for all. */
   readonly latency = new Map<string, number>();
+  /** Per endpoint, answers wait until this settles (a Kraken that has not answered yet, for as long as a test needs). */
+  readonly holds = new Map<string, Promise<void>>();
   readonly startedAt: number;
   readonly #opts: SimulatorOptions;
   readonly #initialBalances: Record<string, string>;
@@ -241,6 +243,7 @@ export class KrakenSimulator {
     this.state.systemStatus = this.#opts.systemStatus ?? 'online';
     this.faults.clear();
     this.latency.clear();
+    this.holds.clear();
     this.ctx.rates.reset();
     this.#changed();
   }

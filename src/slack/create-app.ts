@@ -9,7 +9,7 @@ import { AppError } from '../errors.js';
 import { boltLogger } from './bolt-logger.js';
 import { deliveryGuard } from './deliveries.js';
 import { resolveBotIdentity, type BotIdentity } from './identity.js';
-import { registerListeners } from './listeners/register.js';
+import { readsStatusFirst, registerListeners } from './listeners/register.js';
 import { listenerTable } from './listeners/table.js';
 import type { ListenerTable } from './listeners/types.js';
 import { readBadgeState } from './reply.js';
@@ -119,7 +119,8 @@ export async function createSlackApp(ctx: AppContext, opts: SlackAppOptions = {}
   app.client = slackWebClient(config);
 
   const inflight = inflightTracker();
-  registerListeners(app, ctx, opts.table ?? listenerTable);
+  const table = opts.table ?? listenerTable;
+  registerListeners(app, ctx, table);
 
   // Backstop: listeners handle their own errors (listeners/request.ts); this catches the rest.
   const backstop = async ({ error, body }: { error: Error; body?: unknown }): Promise<void> => {
@@ -137,7 +138,7 @@ export async function createSlackApp(ctx: AppContext, opts: SlackAppOptions = {}
   app.error(backstop as never);
   // Acked work runs after Bolt has returned from the request (deliveries.ts queues it), so its
   // failures reach the same backstop through the guard rather than through Bolt.
-  app.use(deliveryGuard(ctx, { onStart: inflight.begin, onError: (error, body) => backstop({ error, body }) }));
+  app.use(deliveryGuard(ctx, { onStart: inflight.begin, onError: (error, body) => backstop({ error, body }), readsStatus: readsStatusFirst(table) }));
 
   return {
     app,

@@ -3,10 +3,12 @@
 // claims the delivery in slack_deliveries; a retry (X-Slack-Retry-Num) or a duplicate
 // event_id/trigger_id loses the claim and reaches no listener. A small in-memory set answers repeats
 // within this process even while the database is unreachable (a kill during an outage still runs).
+// A status command's claim also reads the status rows, in the claim's statement: they reach the
+// command as `context.statusRead`, its one read of them (services/mode-status.ts).
 import { createHash } from 'node:crypto';
 import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
 import type { AppContext } from '../app/context.js';
-import { claimSlackDelivery, pruneSlackDeliveries } from '../db/queries/slack-deliveries.js';
+import { claimSlackDelivery, claimSlackDeliveryReadingStatus, pruneSlackDeliveries } from '../db/queries/slack-deliveries.js';
 import { ctbMetrics } from '../metrics/instruments.js';
 import { AckedWork } from './acked-work.js';
 
@@ -64,6 +66,8 @@ export interface DeliveryGuardHooks {
   onStart?(): () => void;
   /** Where a failure of acked work goes (the app's error handler: it replies with a reference id). */
   onError?(error: Error, body: unknown): Promise<void>;
+  /** Whether the request's work starts with the status read (a status command): its claim makes that read. */
+  readsStatus?(body: Record<string, unknown>): boolean;
 }
 
 /**
@@ -122,7 +126,14 @@ export function deliveryGuard(
       try {
         let fresh = true;
         try {
-          fresh = await claimSlackDelivery({ db: ctx.db, key: delivery.key, surface: delivery.surface, receivedAt: ctx.clock.now(), retryNum: delivery.retryNum });
+          const claim = { db: ctx.db, key: delivery.key, surface: delivery.surface, receivedAt: ctx.clock.now(), retryNum: delivery.retryNum };
+          if (hooks.readsStatus?.(body as unknown as Body)) {
+            const outcome = await claimSlackDeliveryReadingStatus(claim);
+            fresh = outcome.taken;
+            context.statusRead = outcome.status;
+          } else {
+            fresh = await claimSlackDelivery(claim);
+          }
         } catch (err) {
           // Without the database only the in-memory set guards against repeats; still act, because
           // the commands that matter during an outage (kill) are idempotent and must not be blocked.

@@ -181,6 +181,38 @@ describe('the built ctb loads only what a command uses', () => {
       expect(bundled.filter((f) => f === 'node_modules/prom-client/index.js' || f.includes('/prom-client/lib/metrics/') || f.includes('@opentelemetry/')), args.join(' ')).toEqual([]);
     }
   });
+
+  it('ctb stats --json and mode status write no log line, so they never load pino', () => {
+    for (const args of [['stats', '--json'], ['mode', 'status', '--json']]) {
+      const run = traced(args, { DATABASE_URL: db.url });
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.urls.filter((u) => u.includes('/node_modules/pino/')), args.join(' ')).toEqual([]);
+    }
+  });
+
+  it('ctb stats --json loads no text renderer or colours; ctb stats (text) does', () => {
+    const json = traced(['stats', '--json'], { DATABASE_URL: db.url });
+    expect(json.status, json.stderr).toBe(0);
+    expect(json.urls.filter((u) => u.includes('/node_modules/picocolors/'))).toEqual([]);
+    const text = traced(['stats'], { DATABASE_URL: db.url });
+    expect(text.status, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/paper/);
+    expect(text.urls.some((u) => u.includes('/node_modules/picocolors/'))).toBe(true);
+  });
+
+  it('a command that logs loads pino when it writes, and its line reaches stderr and LOG_DIR as before (control for the test above)', async () => {
+    const own = await createPostgresTestDb();
+    try {
+      const logs = join(dir, 'logs-pause');
+      const run = traced(['pause', '--reason', 'lazy-load control', '--json'], { DATABASE_URL: own.url, LOG_DIR: logs });
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.urls.some((u) => u.endsWith('/node_modules/pino/pino.js'))).toBe(true);
+      expect(run.stderr).toContain('new entries paused by an operator');
+      expect(readFileSync(join(logs, 'anomalies.log'), 'utf8')).toContain('new entries paused by an operator');
+    } finally {
+      await own.close();
+    }
+  });
 });
 
 describe('what the bundle carries', () => {

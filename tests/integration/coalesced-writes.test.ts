@@ -1,13 +1,16 @@
 // Slack delivery claims and command-trail rows issued in the same turn of the event loop go in one
 // statement (src/db/coalesce.ts): each caller still gets its own row's outcome — a claim is taken by
 // its first caller only, a key already stored is refused — every trail row is stored as given (text cleaned as one row's is), and a
-// row the database refuses fails only its own caller. On PostgreSQL and on PGlite.
+// row the database refuses fails only its own caller. A status command's claim reads the status rows
+// in the same statement, whether alone or in a batch with other claims. On PostgreSQL and on PGlite.
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.js';
 import { insertCommandLog, writeCommandLogRows } from '../../src/db/queries/command-log.js';
-import { claimSlackDelivery, writeClaims } from '../../src/db/queries/slack-deliveries.js';
-import { commandLog } from '../../src/db/schema/index.js';
+import { readStatusRows } from '../../src/db/queries/mode-status.js';
+import { claimSlackDelivery, claimSlackDeliveryReadingStatus, writeClaims, writeClaimsReadingStatus } from '../../src/db/queries/slack-deliveries.js';
+import { botState, commandLog, slackDeliveries } from '../../src/db/schema/index.js';
+import { getBotState } from '../../src/services/bot-state.js';
 import { createTestDb, type DbKind } from '../support/db.js';
 
 describe.each<DbKind>(['postgres', 'pglite'])('coalesced writes on %s', (kind) => {
@@ -40,6 +43,35 @@ describe.each<DbKind>(['postgres', 'pglite'])('coalesced writes on %s', (kind) =
     const answers = await Promise.all([claim('command:a'), claim('command:b', 1), claim('command:a'), claim('command:stored'), claim('command:c')]);
     expect(answers).toEqual([true, true, false, false, true]);
     expect(await claim('command:b', 2)).toBe(false);
+  });
+
+  it('claims with the status read in one statement: each key taken once, and the status as readStatusRows reads it', async () => {
+    const claims = ['command:s1', 'command:s2', 'command:s1'].map((key, i) => ({ key, surface: 'command', receivedAt: at, retryNum: i === 1 ? 3 : undefined }));
+    const { taken, status } = await writeClaimsReadingStatus(database.db, claims);
+    expect(taken).toEqual([true, true, false]);
+    const stored = await database.db.select().from(slackDeliveries).where(eq(slackDeliveries.key, 'command:s2'));
+    expect(stored).toMatchObject([{ surface: 'command', retryNum: 3, receivedAt: at }]);
+    const { dbNow, ...rest } = status;
+    const { dbNow: readNow, ...read } = await readStatusRows(database.db);
+    expect(rest).toEqual(read);
+    expect(dbNow).toBeInstanceOf(Date);
+    expect(readNow.getTime()).toBeGreaterThanOrEqual(dbNow.getTime());
+  });
+
+  it('reads, with a status command\'s claim, what was committed before it: a halt just written shows', async () => {
+    await getBotState(database.db);
+    await database.db.update(botState).set({ halted: true, haltedReason: 'drill', haltedBy: 'U1', haltedAt: at }).where(eq(botState.id, 1));
+    const [plain, status, repeat] = await Promise.all([
+      claim('command:t1'),
+      claimSlackDeliveryReadingStatus({ db: database.db, key: 'command:t2', surface: 'command', receivedAt: at }),
+      claimSlackDeliveryReadingStatus({ db: database.db, key: 'command:t1', surface: 'command', receivedAt: at }),
+    ]);
+    expect(plain).toBe(true);
+    expect(status.taken).toBe(true);
+    expect(status.status?.state).toMatchObject({ halted: true, haltedReason: 'drill', haltedBy: 'U1' });
+    expect(repeat.taken).toBe(false);
+    await database.db.update(botState).set({ halted: false, haltedReason: null, haltedBy: null, haltedAt: null }).where(eq(botState.id, 1));
+    expect((await claimSlackDeliveryReadingStatus({ db: database.db, key: 'command:t3', surface: 'command', receivedAt: at })).status?.state?.halted).toBe(false);
   });
 
   type Row = Parameters<typeof insertCommandLog>[1];

@@ -2,6 +2,8 @@
 // go-live audit in one statement (db/queries/mode-status.ts): it must give what the three reads
 // gave — getBotState's row (created when missing), readLease's lease and now(), the latest audit
 // header by (at, id) — on PostgreSQL and PGlite, and /golive status must send one statement for them.
+// A Slack status command reads them with its delivery's claim (db/queries/slack-deliveries.ts): its
+// command takes that read once, and any later status read in the same request goes to the database.
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfig } from '../../src/config/env.js';
@@ -9,8 +11,12 @@ import type { Database } from '../../src/db/client.js';
 import { latestAuditRunHeader } from '../../src/db/queries/audit-runs.js';
 import { acquireLease, readLease } from '../../src/db/queries/engine-lease.js';
 import { readStatusRows } from '../../src/db/queries/mode-status.js';
+import { claimSlackDeliveryReadingStatus } from '../../src/db/queries/slack-deliveries.js';
 import { getBotState } from '../../src/services/bot-state.js';
 import { readGoLiveStatus } from '../../src/services/mode-status.js';
+import { buildRequest } from '../../src/slack/listeners/request.js';
+import { goLiveStatusCommand } from '../../commands/golive-status.js';
+import { testContext } from '../support/app-context.js';
 import { createTestDb, type DbKind } from '../support/db.js';
 
 describe.each<DbKind>(['postgres', 'pglite'])('the status read on %s', (kind) => {
@@ -56,5 +62,18 @@ describe.each<DbKind>(['postgres', 'pglite'])('the status read on %s', (kind) =>
     const { status, latestAudit } = await readGoLiveStatus(ctx());
     expect(status).toMatchObject({ requestedMode: 'paper', armed: true, halted: true, haltedReason: 'drill', entriesPaused: true, engine: { state: 'running', holderId: 'w:1:0', pid: 7 } });
     expect(latestAudit).toEqual({ at, passed: true, dryRun: false, mode: 'live', summary: 'same instant, higher id', actor: 'second' });
+  });
+
+  it('gives a Slack status command the status its delivery claim read, once: a second read in the request goes to the database', async () => {
+    const ctx = await testContext({ database });
+    await database.db.execute(sql`update bot_state set halted = true, halted_reason = 'drill' where id = 1`);
+    const claimed = await claimSlackDeliveryReadingStatus({ db: database.db, key: 'command:trg-status-once', surface: 'command', receivedAt: ctx.clock.now() });
+    expect(claimed.taken).toBe(true);
+    await database.db.execute(sql`update bot_state set halted = false, halted_reason = null where id = 1`);
+    const req = buildRequest({ ctx, client: {} as never, userId: 'UREADER1', deliveryKey: 'command:trg-status-once', statusRead: claimed.status });
+    expect(await req.run(goLiveStatusCommand, {})).toMatchObject({ halted: true, haltedReason: 'drill' });
+    expect(await req.run(goLiveStatusCommand, {})).toMatchObject({ halted: false, haltedReason: null });
+    const other = buildRequest({ ctx, client: {} as never, userId: 'UREADER1', deliveryKey: 'command:trg-status-other' });
+    expect(await other.run(goLiveStatusCommand, {})).toMatchObject({ halted: false });
   });
 });

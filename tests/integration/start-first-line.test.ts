@@ -39,9 +39,12 @@ describe('the first line of ctb start', () => {
     const text = [...entry.files, ...start.files].map((f) => readFileSync(f, 'utf8')).join('\n');
     const bundled = [...HEAVY, 'commander'].filter((p) => text.includes(`node_modules/${p}/`));
     const loaded = new Set([...entry.packages, ...start.packages, ...bundled]);
-    // The closure is real: the logger is in it (pino-pretty loads only when a terminal stream is made),
-    // the first line is in the start chunk.
-    expect([...loaded]).toEqual(expect.arrayContaining(['pino', 'commander']));
+    // The closure is real: the logger is in it (src/logger.ts, which requires pino when it makes a
+    // logger, and pino-pretty only when a terminal stream is made), commander too, and the first
+    // line is in the start chunk.
+    expect(text).toMatch(/^\/\/ src\/logger\.ts$/m);
+    expect(text).toContain("(import.meta.url)(\"pino\")");
+    expect([...loaded]).toEqual(expect.arrayContaining(['commander']));
     expect(readFileSync(startChunk, 'utf8')).toContain('starting ctb (');
     expect(HEAVY.filter((p) => loaded.has(p))).toEqual([]);
     // ... and the bot itself is loaded after the line, dynamically.

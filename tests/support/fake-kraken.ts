@@ -17,6 +17,7 @@
 //                 'EGeneral:Permission denied', 'EService:Unavailable', …) answered with HTTP 200,
 //                 or { status: 503 } for an HTTP error, or 'reset' to drop the connection.
 //   kraken.setLatency(endpoint | '*', ms)   delay answers (a slow Kraken, timeouts)
+//   kraken.hold(endpoint)                  answer nothing until the returned release() (a Kraken that has not answered yet)
 //   kraken.addTrades(trades) / kraken.addOrder(order)
 //   kraken.close()
 //   onRequestStart option: (path, performance.now()) as each request's headers arrive (benches)
@@ -69,6 +70,8 @@ export interface FakeKraken {
   orderChangingCalls(): RecordedCall[];
   failNext(endpoint: string, failure: Failure, times?: number): void;
   setLatency(endpoint: string, ms: number): void;
+  /** Holds `endpoint`'s answers (received, not answered) until the returned function is called. */
+  hold(endpoint: string): () => void;
   addTrades(trades: FakeTrade[]): void;
   addOrder(order: FakeOrder): void;
   close(): Promise<void>;
@@ -106,6 +109,14 @@ export async function startFakeKraken(opts: FakeKrakenOptions = {}): Promise<Fak
       sim.faults.add(spec);
     },
     setLatency: (endpoint, ms) => void sim.latency.set(endpoint, ms),
+    hold(endpoint) {
+      let release!: () => void;
+      sim.holds.set(endpoint, new Promise<void>((r) => (release = r)));
+      return () => {
+        sim.holds.delete(endpoint);
+        release();
+      };
+    },
     addTrades: (trades) => void sim.state.trades.push(...trades),
     addOrder: (order) => void sim.state.orders.set(order.txid, order),
     close: () => sim.close(),

@@ -15,6 +15,8 @@ export interface RecordingExchange extends Exchange {
   deadManTimeouts: number[];
   /** Each call answers this much later (a slow exchange). */
   latencyMs: number;
+  /** While set, each call waits for it to settle: an exchange that has not answered yet, until the test says so. */
+  hold: Promise<void> | null;
   systemStatus: 'online' | 'maintenance' | 'cancel_only' | 'post_only';
 }
 
@@ -34,6 +36,7 @@ export function recordingExchange(venue: Venue, events: string[] = [], orders: O
     sticky: new Set(),
     deadManTimeouts: [],
     latencyMs: 0,
+    hold: null,
     systemStatus: 'online',
     async loadMarkets() { return []; },
     async fetchTicker() { throw new Error('not used'); },
@@ -77,6 +80,7 @@ export function recordingExchange(venue: Venue, events: string[] = [], orders: O
     if (ex.mode === 'network_error') throw new ExchangeError('retryable', 'network', `${venue} unreachable (test)`);
     if (ex.mode === 'hang') await new Promise(() => {});
     if (ex.latencyMs > 0) await new Promise((r) => setTimeout(r, ex.latencyMs));
+    if (ex.hold) await ex.hold;
   }
   return ex;
 }

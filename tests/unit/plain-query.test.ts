@@ -28,6 +28,7 @@ const rendered: Record<string, SQL> = {
   'lists, joins, raw text and identifiers': sql`select * from ${sql.identifier('weird "name"')} where id in ${[1, 2, 3]} and ${sql.join([sql`a = ${'x'}`, sql`b = ${'y'}`], sql` and `)} ${sql.raw('order by 1')}`,
   "the paper venue's order and balance CTEs": sql`with ${orderAndBalancesCtes(paperOrderInsert(order, sql`exists (select ${7})`), [{ asset: 'USD', delta: '-977.5365' }, { asset: 'BTC', delta: '0.015' }], order.createdAt)} select * from b`,
   'an empty statement': sql.empty(),
+  'untyped sql.param values and arrays (rows written together, unnested)': sql`insert into t select * from unnest(${sql.param(['a', 'b'])}::text[], ${sql.param([null, '1'])}::text[]::integer[]) where ${sql.param('x')} <> ${sql.param(null)} and ${sql.param(3)} > ${4}`,
 };
 
 describe('plainQuery', () => {
@@ -44,6 +45,8 @@ describe('plainQuery', () => {
   const declined: Record<string, SQL> = {
     'a typed parameter': sql`select ${sql.param(5, paperBalances.total)}`,
     'a placeholder': sql`select ${sql.placeholder('n')}`,
+    'a placeholder given as a parameter': sql`select ${sql.param(sql.placeholder('n'))}`,
+    'a Date given as a parameter': sql`select ${sql.param(new Date(0))}::timestamptz`,
     'a Date value': sql`select ${new Date(0)}::timestamptz`,
     'inlined parameters': sql`select ${sql`${1}`.inlineParams()}`,
     'an aliased expression': sql`select ${sql`1`.as('one')}`,

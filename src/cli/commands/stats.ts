@@ -6,8 +6,6 @@ import { runCommand } from '../../../commands/run-command.js';
 import { drawStatsChart, readStatsPeriod, statsCommand, statsPeriodProblem, type StatsResult } from '../../../commands/stats.js';
 import { AppError } from '../../errors.js';
 import type { CliIo } from '../io.js';
-import { renderStatsText } from '../render/stats-text.js';
-import { styleFor } from '../render/style.js';
 import { withSpinner } from '../spinner.js';
 import { addPeriod, periodOrExit, type PeriodOptionSpec } from '../period-option.js';
 import type { CliRegistration } from '../program.js';
@@ -21,12 +19,24 @@ interface StatsCliOptions {
 
 const PERIOD: PeriodOptionSpec = { describe: '24h, 7d, 30d or all (default all)' };
 
+/** The text renderer and its colours (picocolors), imported when text is asked for: --json needs neither. */
+async function textRenderer(io: CliIo): Promise<(result: StatsResult) => string> {
+  const [{ renderStatsText }, { styleFor }] = await Promise.all([import('../render/stats-text.js'), import('../render/style.js')]);
+  return (result) => renderStatsText(result, styleFor(io));
+}
+
+/** What --json passes for the text renderer: the result is printed as JSON, never rendered. */
+const NO_TEXT = (): string => {
+  throw new Error('stats --json prints JSON: no text to render');
+};
+
 async function statsWithChart(io: CliIo, opts: StatsCliOptions & { chart: string }): Promise<number> {
   const file = resolve(io.cwd, opts.chart);
   if (!file.toLowerCase().endsWith('.png')) {
     io.stderr.write(`error: --chart expects a file name ending in .png, got "${opts.chart}"\n`);
     return 2;
   }
+  const render = opts.json ? NO_TEXT : await textRenderer(io);
   return withCliContext(io, async (ctx, config) => {
     try {
       const { result, chart } = await withSpinner(io, 'computing stats and drawing the chart', opts.json, async () => {
@@ -49,7 +59,7 @@ async function statsWithChart(io: CliIo, opts: StatsCliOptions & { chart: string
       const out: StatsResult & { chart: { file: string; points: number; markers: number } | null } = {
         ...result, chart: chart ? { file, points: chart.points, markers: chart.markers } : null,
       };
-      io.stdout.write(opts.json ? `${JSON.stringify(out, null, 2)}\n` : `${renderStatsText(result, styleFor(io))}\n\n${note}\n`);
+      io.stdout.write(opts.json ? `${JSON.stringify(out, null, 2)}\n` : `${render(result)}\n\n${note}\n`);
       return 0;
     } catch (err) {
       return printError(io, err, config);
@@ -75,7 +85,8 @@ export const statsCli: CliRegistration = {
         }
         const opts: StatsCliOptions = { ...raw, period };
         if (opts.chart !== undefined) return setExit(await statsWithChart(io, { ...opts, chart: opts.chart }));
-        setExit(await runCliCommand(io, statsCommand, { period }, { json: opts.json, render: (r) => renderStatsText(r, styleFor(io)), progress: 'computing stats' }));
+        const render = opts.json ? NO_TEXT : await textRenderer(io);
+        setExit(await runCliCommand(io, statsCommand, { period }, { json: opts.json, render, progress: 'computing stats' }));
       });
   },
 };

@@ -1,10 +1,13 @@
 // Queries over slack_deliveries: claim a Slack delivery once (a retry or duplicate loses the claim),
 // claims issued together written in one statement, and prune claims older than Slack's retry window.
+// A claim for a status command reads the status rows in the same statement (mode-status.ts): that
+// command's only read, made as its claim commits, instead of a second round trip right after it.
 import { lt, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { perDatabase } from '../coalesce.js';
 import { executePrepared } from '../prepared.js';
 import { slackDeliveries } from '../schema/index.js';
+import { statusRowsOf, statusSelect, type StatusRow, type StatusRows } from './mode-status.js';
 
 interface Claim {
   key: string;
@@ -40,16 +43,75 @@ export async function writeClaims(db: Db, claims: Claim[]): Promise<boolean[]> {
   return claims.map((c) => taken.delete(c.key));
 }
 
-const claim = perDatabase(writeClaims);
+type ClaimStatusQuery = { execute(values: Record<string, unknown>): Promise<Array<StatusRow & { taken: string[] }>> };
+const claimStatusQueries = new WeakMap<Db, ClaimStatusQuery>();
+
+/**
+ * The claims (as writeClaims takes them) and the status rows, in one statement: the insert runs
+ * in a CTE, the status is read beside it from the statement's snapshot, and both commit together.
+ */
+export async function writeClaimsReadingStatus(db: Db, claims: Claim[]): Promise<{ taken: boolean[]; status: StatusRows }> {
+  let query = claimStatusQueries.get(db);
+  if (!query) {
+    const claimed = db.$with('claimed', { key: sql<string>`key` }).as(
+      sql`insert into slack_deliveries (key, surface, received_at, retry_num)
+          select * from unnest(${sql.placeholder('keys')}::text[], ${sql.placeholder('surfaces')}::text[],
+                               ${sql.placeholder('receivedAts')}::text[]::timestamptz[], ${sql.placeholder('retryNums')}::text[]::integer[])
+          on conflict do nothing returning key`,
+    );
+    query = statusSelect(db, db.with(claimed), { taken: sql<string[]>`array(select key from ${claimed})` }).prepare('claim_status_rows') as unknown as ClaimStatusQuery;
+    claimStatusQueries.set(db, query);
+  }
+  const [row] = await query.execute({
+    keys: claims.map((c) => c.key),
+    surfaces: claims.map((c) => c.surface),
+    receivedAts: claims.map((c) => c.receivedAt.toISOString()),
+    retryNums: claims.map((c) => (c.retryNum === undefined ? null : String(c.retryNum))),
+  });
+  const taken = new Set(row?.taken ?? []);
+  return { taken: claims.map((c) => taken.delete(c.key)), status: statusRowsOf(row) };
+}
+
+interface ClaimRequest extends Claim {
+  /** Read the status rows in the claim's statement (a status command's delivery). */
+  readStatus?: boolean | undefined;
+}
+
+export interface ClaimOutcome {
+  /** This call took the delivery in (false: an earlier delivery with the same key did). */
+  taken: boolean;
+  /** The status rows read with the claim, when asked for. */
+  status?: StatusRows;
+}
+
+/** Claims issued together, in one statement: with the status read when any of them asked for it. */
+async function writeClaimRequests(db: Db, claims: ClaimRequest[]): Promise<ClaimOutcome[]> {
+  const rows = claims.map(({ readStatus: _, ...c }) => c);
+  if (!claims.some((c) => c.readStatus)) return (await writeClaims(db, rows)).map((taken) => ({ taken }));
+  const { taken, status } = await writeClaimsReadingStatus(db, rows);
+  return claims.map((c, i) => (c.readStatus ? { taken: taken[i]!, status } : { taken: taken[i]! }));
+}
+
+const claim = perDatabase(writeClaimRequests);
 
 /**
  * True when this call took the delivery in; false when an earlier delivery with the same key did.
  * Runs for every Slack request: one prepared statement, shared by the claims issued together
  * (src/db/coalesce.ts), so a burst costs one round trip and one commit, not one each.
  */
-export function claimSlackDelivery(opts: { db: Db } & Claim): Promise<boolean> {
+export async function claimSlackDelivery(opts: { db: Db } & Claim): Promise<boolean> {
   const { db, ...c } = opts;
-  return claim(db, c);
+  return (await claim(db, c)).taken;
+}
+
+/**
+ * claimSlackDelivery for a status command: the status rows are read in the claim's statement (with
+ * the claims issued together), after the request arrived and as its claim commits — the read the
+ * command would make next, not a copy kept from earlier.
+ */
+export function claimSlackDeliveryReadingStatus(opts: { db: Db } & Claim): Promise<ClaimOutcome> {
+  const { db, ...c } = opts;
+  return claim(db, { ...c, readStatus: true });
 }
 
 export async function pruneSlackDeliveries(opts: { db: Db; olderThan: Date }): Promise<number> {

@@ -6,13 +6,16 @@
 // 3 seconds. View submissions keep a listener per row: their ack carries the answer.
 import type { App, ViewSubmitAction } from '@slack/bolt';
 import type { AppContext } from '../../app/context.js';
+import type { StatusRows } from '../../db/queries/mode-status.js';
 import type { Delivery } from '../deliveries.js';
 import { responseUrlPoster } from '../response-url.js';
 import { buildRequest, handleSafely } from './request.js';
-import { dispatchSlash } from './slash.js';
+import { dispatchSlash, matchSubcommand } from './slash.js';
 import type { ActionRow, EventRow, ListenerTable, SlashCommandRow } from './types.js';
 
 const keyOf = (context: Record<string, unknown>) => (context.delivery as Delivery | undefined)?.key;
+/** The status rows the delivery's claim read for a status command (deliveries.ts). */
+const statusReadOf = (context: Record<string, unknown>) => context.statusRead as StatusRows | undefined;
 
 /** Rows by name; a name given twice keeps every row, in table order (as Bolt ran every match). */
 function byName<R>(rows: R[], name: (row: R) => string): Map<string, R[]> {
@@ -28,6 +31,20 @@ function actionRowsFor(exact: Map<string, ActionRow[]>, patterns: ActionRow[], a
   return matched.length === 0 ? named : [...named, ...matched];
 }
 
+/**
+ * For the delivery guard: whether a request is a slash command whose subcommand reads the status
+ * first (SlashSubcommand.readsStatus), picked as dispatchSlash picks it. A command name given by
+ * two rows runs both, so only a name with one row counts.
+ */
+export function readsStatusFirst(table: ListenerTable): (body: Record<string, unknown>) => boolean {
+  const commands = byName<SlashCommandRow>(table.commands, (row) => row.command);
+  return (body) => {
+    const rows = typeof body.command === 'string' ? commands.get(body.command) : undefined;
+    if (rows?.length !== 1) return false;
+    return matchSubcommand(rows[0]!, typeof body.text === 'string' ? body.text : '').sub?.readsStatus === true;
+  };
+}
+
 export function registerListeners(app: App, ctx: AppContext, table: ListenerTable): void {
   const commands = byName<SlashCommandRow>(table.commands, (row) => row.command);
   if (commands.size > 0) {
@@ -35,7 +52,8 @@ export function registerListeners(app: App, ctx: AppContext, table: ListenerTabl
       const rows = commands.get(command.command);
       if (!rows) return;
       const respond = responseUrlPoster(command.response_url);
-      const base = () => buildRequest({ ctx, client, userId: command.user_id, deliveryKey: keyOf(context), respond, channel: command.channel_id });
+      const statusRead = statusReadOf(context);
+      const base = () => buildRequest({ ctx, client, userId: command.user_id, deliveryKey: keyOf(context), respond, channel: command.channel_id, statusRead });
       await Promise.all(rows.map((row) => dispatchSlash(row, table, command, base())));
     });
   }

@@ -5,6 +5,9 @@ import type { z } from 'zod';
 import type { Command, CommandResult } from '../../../commands/define.js';
 import { runCommand } from '../../../commands/run-command.js';
 import type { Actor, AppContext } from '../../app/context.js';
+import { childOnFirstUse } from '../../logger.js';
+import type { StatusRows } from '../../db/queries/mode-status.js';
+import type { StatusReadDeps } from '../../services/mode-status.js';
 import { createReplier, type Replier } from '../reply.js';
 import type { ResponseUrlPoster } from '../response-url.js';
 import { describeSlackError } from '../report-error.js';
@@ -18,6 +21,8 @@ export interface RequestSource {
   respond?: ResponseUrlPoster | undefined;
   channel?: string | undefined;
   threadTs?: string | undefined;
+  /** The status rows the delivery's claim read (a status command): its command's first status read takes them. */
+  statusRead?: StatusRows | undefined;
 }
 
 export interface BuiltRequest extends SlackRequest {
@@ -31,7 +36,8 @@ export function slackActor(userId: string, deliveryKey?: string): Actor {
 
 export function buildRequest(src: RequestSource): BuiltRequest {
   const actor = slackActor(src.userId, src.deliveryKey);
-  const logger = src.ctx.logger.child({ slackUser: src.userId, ...(src.deliveryKey ? { delivery: src.deliveryKey } : {}) });
+  // Made when something logs: most requests write no line of their own.
+  const logger = childOnFirstUse(src.ctx.logger, { slackUser: src.userId, ...(src.deliveryKey ? { delivery: src.deliveryKey } : {}) });
   const reply: Replier = createReplier({
     ctx: { ...src.ctx, logger },
     client: src.client,
@@ -41,6 +47,21 @@ export function buildRequest(src: RequestSource): BuiltRequest {
     user: src.userId,
   });
   let runs = 0;
+  // Taken once: a second status read in the same command goes to the database.
+  let statusRead = src.statusRead;
+  const commandCtx: AppContext & StatusReadDeps = {
+    ...src.ctx,
+    logger,
+    ...(statusRead
+      ? {
+          takeStatusRead: () => {
+            const rows = statusRead;
+            statusRead = undefined;
+            return rows;
+          },
+        }
+      : {}),
+  };
   return {
     ctx: src.ctx,
     actor,
@@ -50,7 +71,7 @@ export function buildRequest(src: RequestSource): BuiltRequest {
     runs: () => runs,
     run<S extends z.ZodType, R extends CommandResult>(command: Command<S, R>, rawArgs: unknown): Promise<R> {
       runs += 1;
-      return runCommand(command, { ...src.ctx, logger }, actor, rawArgs);
+      return runCommand(command, commandCtx, actor, rawArgs);
     },
   };
 }

@@ -35,6 +35,8 @@ export interface CommandRouteOptions<S extends z.ZodType, R extends CommandResul
    * commands): the row it read after the ack is the one the badge shows, not read a second time.
    */
   badge?: (result: R, req: SlashRequest) => BadgeState;
+  /** The command's first read is the status read: made with the delivery's claim (SlashSubcommand.readsStatus). */
+  readsStatus?: boolean;
 }
 
 export function commandRoute<S extends z.ZodType, R extends CommandResult>(opts: CommandRouteOptions<S, R>): SlashSubcommand {
@@ -43,6 +45,7 @@ export function commandRoute<S extends z.ZodType, R extends CommandResult>(opts:
     usage: opts.usage,
     summary: opts.summary ?? opts.command.summary,
     role: opts.command.role,
+    ...(opts.readsStatus ? { readsStatus: true } : {}),
     async handle(req) {
       const raw = (opts.args ?? noArgs)(req);
       const result = await req.run(opts.command, raw);

@@ -45,7 +45,7 @@ const commands: SlashCommandRow[] = [
     summary: 'Go-live readiness: the audit and where the bot stands',
     whenEmpty: 'status',
     subcommands: [
-      commandRoute({ name: 'status', usage: '/golive status', command: goLiveStatusCommand, render: renderGoLiveStatus, badge: statusBadge }),
+      commandRoute({ name: 'status', usage: '/golive status', command: goLiveStatusCommand, render: renderGoLiveStatus, badge: statusBadge, readsStatus: true }),
       goLiveAuditRoute(),
       goLiveHelpRoute({ usage: '/golive help' }),
     ],
@@ -62,7 +62,7 @@ const commands: SlashCommandRow[] = [
     summary: 'Paper or live trading',
     whenEmpty: 'status',
     subcommands: [
-      commandRoute({ name: 'status', usage: '/mode status', command: modeStatusCommand, render: renderModeStatus, badge: statusBadge }),
+      commandRoute({ name: 'status', usage: '/mode status', command: modeStatusCommand, render: renderModeStatus, badge: statusBadge, readsStatus: true }),
       modeLiveRoute,
       modePaperRoute,
       modeResumeRoute,

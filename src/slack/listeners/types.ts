@@ -41,6 +41,11 @@ export interface SlashSubcommand {
   summary: string;
   /** Who may run it; checked before the handler runs (and again by runCommand). */
   role: Role;
+  /**
+   * Its command's first read is the status read (services/mode-status.ts): the delivery's claim
+   * reads the status rows in its own statement and the command takes them (deliveries.ts).
+   */
+  readsStatus?: boolean;
   handle(req: SlashRequest): Promise<void>;
 }
 

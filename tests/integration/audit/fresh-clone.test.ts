@@ -13,7 +13,9 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execute } from '../../../src/db/client.js';
 import type { AuditReport, CheckResult } from '../../../src/services/audit/types.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
@@ -99,11 +101,27 @@ function ctb(args: string[], timeoutMs = 180_000): Promise<Run> {
   });
 }
 
-/** Runs the bot of the clone (`ctb start` plus `args`) until its engine is ready, then `forMs` more, then stops it as Ctrl-C does. */
-async function runBot(args: string[], forMs: number): Promise<void> {
+/** Equity snapshots of the paper book on `feed`: the ROI audit compares a book once it has two. */
+async function paperSnapshots(feed: 'replay' | 'kraken'): Promise<number> {
+  const [row] = await execute<{ n: number }>(database.db, sql`select count(*)::int as n from equity_snapshots where mode = 'paper' and feed = ${feed}`);
+  return row?.n ?? 0;
+}
+
+/**
+ * Runs the bot of the clone (`ctb start` plus `args`) until its engine is ready and has written what the
+ * audit reads of this run — `snapshots` equity snapshots of its paper book on `feed` (the ROI audit
+ * compares a book from two on) — then stops it as Ctrl-C does.
+ */
+async function runBot(args: string[], feed: 'replay' | 'kraken', snapshots: number): Promise<void> {
   const bot = startCtb(['start', ...args], clone, { LOG_FORMAT: 'json' });
   await waitFor(bot, /engine ready/);
-  await new Promise((r) => setTimeout(r, forMs));
+  const deadline = Date.now() + 120_000;
+  while ((await paperSnapshots(feed)) < snapshots) {
+    if (bot.child.exitCode !== null || Date.now() > deadline) {
+      throw new Error(`waiting for ${snapshots} equity snapshots of the paper book on ${feed} (have ${await paperSnapshots(feed)}):\n${bot.output().slice(-4000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
   bot.child.kill('SIGINT');
   const code = await new Promise((r) => (bot.child.exitCode !== null ? r(bot.child.exitCode) : bot.child.on('exit', r)));
   expect(code, `ctb start ${args.join(' ')} stopped badly:\n${bot.output().slice(-3000)}`).toBe(0);
@@ -146,8 +164,8 @@ afterAll(async () => {
 describe('a fresh clone with its keys configured', () => {
   it('passes the go-live audit but for the few checks only a person (or time) can settle, each saying what to do', async () => {
     // The README's first command (npm run demo), then the bot on the simulator's live-shaped prices.
-    await runBot(['--feed', 'replay'], 10_000);
-    await runBot([], 20_000);
+    await runBot(['--feed', 'replay'], 'replay', 2);
+    await runBot([], 'kraken', 2);
     for (const args of [
       ['alerts', 'test'],
       ['oncall', 'set', '--members', SLACK.approvers.join(','), '--handoff', 'mon 09:00', '--tz', 'UTC'],

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readLock } from '../../../src/db/pglite-lock.js';
-import { BIN, startBotProcess, type BotProcess } from '../../support/bot-process.js';
+import { BIN, startBotProcess, waitUntil, type BotProcess } from '../../support/bot-process.js';
 import { writeTradingReplay } from '../../support/trading-replay.js';
 
 interface Run { args: string[]; code: number | null; stdout: string; stderr: string }
@@ -64,10 +64,16 @@ describe('CLI and socket clients beside a trading bot on PGlite', () => {
     const failures: string[] = [];
     let cliRuns = 0;
     let clientRuns = 0;
+    // A set amount of work side by side with the bot — each command CLI_ROUNDS times, each client
+    // CLIENT_ROUNDS rounds, three and five times the floors asserted below — bounded by 35 s on a
+    // machine too loaded to do it all (the floors then still hold or the test fails). A wall-clock
+    // window alone made the work, and the CPU it took from the rest of the suite, grow with idle cores.
+    const CLI_ROUNDS = 6;
+    const CLIENT_ROUNDS = 25;
     const until = Date.now() + 35_000;
 
     const cliLoop = async (args: string[], check: (r: Run) => void) => {
-      while (Date.now() < until) {
+      for (let i = 0; i < CLI_ROUNDS && Date.now() < until; i++) {
         const r = await ctb(args, env, dir);
         cliRuns++;
         try {
@@ -79,7 +85,7 @@ describe('CLI and socket clients beside a trading bot on PGlite', () => {
       }
     };
     const clientLoop = async (sql: postgres.Sql, n: number) => {
-      for (let i = 0; Date.now() < until; i++) {
+      for (let i = 0; i < CLIENT_ROUNDS && Date.now() < until; i++) {
         let timer: NodeJS.Timeout | undefined;
         try {
           await Promise.race([round(sql, n, i), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 20 s')), 20_000)))]);
@@ -149,8 +155,8 @@ describe('CLI and socket clients beside a trading bot on PGlite', () => {
     expect(idleHeldMs).toBeGreaterThanOrEqual(5_000);
     expect(idleHeldMs).toBeLessThan(30_000);
     const beatAfterIdle = await heartbeat();
-    await new Promise((r) => setTimeout(r, 6_000));
-
+    // The bot goes on writing: its lease heartbeat moves past the one read after the cut-off.
+    await waitUntil(async () => (await heartbeat()) > beatAfterIdle, 30_000, () => `for the bot's heartbeat to move past ${new Date(beatAfterIdle).toISOString()} after the idle client was cut off`);
     const endBeat = await heartbeat();
     await Promise.all(clients.map((c) => c.end({ timeout: 5 })));
     expect(endBeat).toBeGreaterThan(beatAfterIdle);

@@ -225,7 +225,9 @@ describe('a kill from the terminal', () => {
   it('is posted to the ops channel by the running bot, once', async () => {
     await start();
     const other = connectPostgres(database.url, { max: 2 });
-    const cli = await killTestContext({ database: other });
+    // The harness runs no engine to take the Kraken cancel this keyless terminal hands over: its wait
+    // (KILL_HANDOFF_TIMEOUT, 10 s) is for nobody here; it is tested in kill.test.ts and kill-shell.test.ts.
+    const cli = await killTestContext({ database: other, env: { KILL_HANDOFF_TIMEOUT: '500ms' } });
     try {
       await executeKill(cli.ctx, { actor: { id: 'cli:ops', source: 'cli' }, reason: 'from the terminal', trigger: 'manual' });
     } finally {

@@ -28,6 +28,8 @@ async function freshDb(): Promise<TestDatabase> {
   return database;
 }
 
+// No bot with the Kraken key runs here: the kill's hand-over of the Kraken cancel would wait its whole KILL_HANDOFF_TIMEOUT (10 s) for nobody; that wait is tested in kill.test.ts and kill-shell.test.ts.
+const NO_BOT = { KILL_HANDOFF_TIMEOUT: '500ms' };
 const REASON = 'drill\u0000x';
 const STORED = 'drill\uFFFDx';
 
@@ -51,7 +53,7 @@ describe('a kill reason carrying a NUL', () => {
   it('POST /kill answers ok and the halt, the incident and the trail entry are all written', async () => {
     const database = await freshDb();
     const bot = await startBot({
-      config: testConfig({ KILL_HTTP_TOKEN: 'kill-token-0123456789abcdef-XYZ', DATA_DIR: mkdtempSync(join(tmpdir(), 'ctb-nul-')), HOST: '127.0.0.1' }),
+      config: testConfig({ ...NO_BOT, KILL_HTTP_TOKEN: 'kill-token-0123456789abcdef-XYZ', DATA_DIR: mkdtempSync(join(tmpdir(), 'ctb-nul-')), HOST: '127.0.0.1' }),
       role: 'web', feed: 'replay', port: 0, logger: silentLogger(), database, features: [killFeature],
     });
     cleanup.push(() => bot.stop());
@@ -67,7 +69,7 @@ describe('a kill reason carrying a NUL', () => {
 
   it("Slack's /kill halts in the database and keeps its trail entry", async () => {
     const database = await freshDb();
-    const h = await startSlackHarness({ database, features: [killFeature] });
+    const h = await startSlackHarness({ database, features: [killFeature], env: NO_BOT });
     cleanup.push(() => h.close());
     expect((await h.slash('/kill', REASON, { user: USERS.operator })).status).toBe(200);
     await h.idle();
@@ -80,7 +82,7 @@ describe('a kill reason carrying a NUL', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'ctb-nul-cli-'));
     let out = '';
     const io: CliIo = {
-      env: { LOG_LEVEL: 'error', LOG_DIR: join(cwd, 'logs'), DATABASE_URL: database.url, DATA_DIR: join(cwd, 'data') }, cwd,
+      env: { ...NO_BOT, LOG_LEVEL: 'error', LOG_DIR: join(cwd, 'logs'), DATABASE_URL: database.url, DATA_DIR: join(cwd, 'data') }, cwd,
       stdout: { write: (s: string) => void (out += s) }, stderr: { write: () => undefined },
     };
     await runCli(['kill', '--reason', REASON], io);

@@ -1,6 +1,9 @@
-// Pure routing: which row a slash text selects, and which idempotency key a Slack body carries.
+// Pure routing: which row a slash text selects, which idempotency key a Slack body carries, and
+// which requests' claims read the status for their command (the status commands).
 import { describe, expect, it } from 'vitest';
 import { deliveryOf, RecentKeys } from '../../../src/slack/deliveries.js';
+import { readsStatusFirst } from '../../../src/slack/listeners/register.js';
+import { listenerTable } from '../../../src/slack/listeners/table.js';
 import { matchSubcommand } from '../../../src/slack/listeners/slash.js';
 import type { SlashCommandRow, SlashSubcommand } from '../../../src/slack/listeners/types.js';
 
@@ -58,5 +61,24 @@ describe('RecentKeys', () => {
     keys.add('c');
     expect(keys.add('a')).toBe(true);
     expect(keys.add('c')).toBe(false);
+  });
+});
+
+describe('readsStatusFirst', () => {
+  const readsStatus = readsStatusFirst(listenerTable);
+  const slash = (command: string, text: string) => ({ command, text, user_id: 'U1', trigger_id: 't1' });
+
+  it('is true for the status commands only, however their text selects the status row', () => {
+    for (const [command, text] of [['/golive', 'status'], ['/golive', ''], ['/golive', '  STATUS '], ['/mode', 'status'], ['/mode', '']]) {
+      expect(readsStatus(slash(command!, text!)), `${command} "${text}"`).toBe(true);
+    }
+    for (const [command, text] of [['/golive', 'audit'], ['/golive', 'help'], ['/mode', 'live now'], ['/mode', 'turbo'], ['/kill', 'status'], ['/stats', ''], ['/unknown', 'status']]) {
+      expect(readsStatus(slash(command!, text!)), `${command} "${text}"`).toBe(false);
+    }
+  });
+
+  it('is false for anything that is not a slash command', () => {
+    expect(readsStatus({ type: 'event_callback', event: { type: 'app_home_opened' }, event_id: 'E1' })).toBe(false);
+    expect(readsStatus({ type: 'block_actions', actions: [{ action_id: 'status' }] })).toBe(false);
   });
 });

@@ -92,3 +92,33 @@ describe.each<DbKind>(['postgres', 'pglite'])('stats from a hand-computed ledger
     ]);
   });
 });
+
+describe('stats on PostgreSQL', () => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await createTestDb('postgres');
+    await seedHandComputedLedger(database.db);
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  it("are read in one read-only repeatable-read transaction on one connection, not one connection per statement", async () => {
+    const client = (database.db as unknown as { session: { client: { options: { debug?: unknown } } } }).session.client;
+    const statements: { connection: number; text: string }[] = [];
+    client.options.debug = (connection: number, text: string) => statements.push({ connection, text });
+    try {
+      const report = await computeStats({ db: database.db, config }, { window: windowFor('24h', new Date(FIXTURE_NOW)), period: '24h' });
+      expect(report.closed).toBeGreaterThan(0);
+    } finally {
+      delete client.options.debug;
+    }
+    const texts = statements.map((s) => s.text.trim().replace(/\s+/g, ' '));
+    // Control: the six reads of a window with a start (its period and all time) were all seen.
+    expect(texts.filter((t) => /^select/i.test(t))).toHaveLength(6);
+    expect(texts[0]).toMatch(/^begin/i);
+    expect(texts.some((t) => /^set transaction isolation level repeatable read read only/i.test(t))).toBe(true);
+    expect(texts.at(-1)).toMatch(/^commit/i);
+    expect(new Set(statements.map((s) => s.connection)).size).toBe(1);
+  });
+});

@@ -9,6 +9,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
 import { seedHandComputedLedger } from '../support/factories/stats-ledger-fixture.js';
+import { startFakeKraken } from '../support/fake-kraken.js';
+import { TEST_API_KEY, TEST_API_SECRET } from '../support/kraken-test-keys.js';
 
 const BIN = new URL('../../bin/ctb.js', import.meta.url).pathname;
 const ANSI = /\x1b\[\d+m/;
@@ -71,9 +73,16 @@ describe('ctb on a terminal and in a pipe', () => {
   }, 60_000);
 
   it('shows a spinner while the audit runs on a terminal, and none in a pipe or with --json', async () => {
+    // The audit asks Kraken (a local fake holding each answer 500 ms), so each run lasts past the
+    // spinner's 300 ms delay whatever the machine's speed: a spinner missing from the terminal, or one
+    // in the pipe or with --json, is the CLI's doing, not a quick audit's.
+    const kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET });
+    kraken.setLatency('*', 500);
+    const withKraken = { KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url };
     const [tty, piped, json] = await Promise.all([
-      onTerminal(['audit', '--dry-run']), run(['audit', '--dry-run']), onTerminal(['audit', '--dry-run', '--json']),
-    ]);
+      onTerminal(['audit', '--dry-run'], withKraken), run(['audit', '--dry-run'], withKraken), onTerminal(['audit', '--dry-run', '--json'], withKraken),
+    ]).finally(() => kraken.close());
+    expect(kraken.callsTo('GetApiKeyInfo').length, 'every run asked Kraken').toBeGreaterThanOrEqual(3);
     expect(tty.text).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] running the go-live audit \d+\.\ds/);
     expect(tty.text).toMatch(/AUDIT (PASSED|FAILED|READY|NOT READY)|run #\d+/);
     expect(piped.stderr).not.toMatch(/running the go-live audit/);

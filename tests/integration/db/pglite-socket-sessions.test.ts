@@ -71,9 +71,19 @@ describe('CLI and socket clients beside a trading bot on PGlite', () => {
     const CLI_ROUNDS = 6;
     const CLIENT_ROUNDS = 25;
     const until = Date.now() + 35_000;
+    // The point is the bot writing beside them: the work goes on past its set amount until the bot
+    // has written a heartbeat and an order since it began (a quick machine may finish it sooner).
+    let botWrote = false;
+    const more = (i: number, rounds: number) => Date.now() < until && (i < rounds || !botWrote);
+    const watchBot = async () => {
+      while (!botWrote && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 250));
+        botWrote = orders(bot) > startOrders && (await heartbeat()) > startBeat;
+      }
+    };
 
     const cliLoop = async (args: string[], check: (r: Run) => void) => {
-      for (let i = 0; i < CLI_ROUNDS && Date.now() < until; i++) {
+      for (let i = 0; more(i, CLI_ROUNDS); i++) {
         const r = await ctb(args, env, dir);
         cliRuns++;
         try {
@@ -85,7 +95,7 @@ describe('CLI and socket clients beside a trading bot on PGlite', () => {
       }
     };
     const clientLoop = async (sql: postgres.Sql, n: number) => {
-      for (let i = 0; i < CLIENT_ROUNDS && Date.now() < until; i++) {
+      for (let i = 0; more(i, CLIENT_ROUNDS); i++) {
         let timer: NodeJS.Timeout | undefined;
         try {
           await Promise.race([round(sql, n, i), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 20 s')), 20_000)))]);
@@ -120,6 +130,7 @@ describe('CLI and socket clients beside a trading bot on PGlite', () => {
       clientLoop(clients[1]!, 2),
       clientLoop(clients[2]!, 3),
       clientLoop(clients[3]!, 4),
+      watchBot(),
     ]);
     console.log(`${cliRuns} CLI runs, ${clientRuns} client rounds, ${failures.length} failures; orders ${startOrders} -> ${orders(bot)}`);
 

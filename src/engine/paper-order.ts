@@ -12,7 +12,7 @@
 import { sql } from 'drizzle-orm';
 import { asyncCommitCte } from '../db/async-commit.js';
 import { executePrepared } from '../db/prepared.js';
-import { orderIntents, type OrderIntent } from '../db/schema/index.js';
+import { orderIntents, unsettledStatusList, type OrderIntent } from '../db/schema/index.js';
 import { isAppError } from '../errors.js';
 import type { PaperExchange } from '../exchange/paper/paper-exchange.js';
 import type { BalanceRow } from '../db/queries/exchange-paper.js';
@@ -164,7 +164,7 @@ async function placed(deps: PaperDeps, intent: OrderIntent, guard: { armed: bool
       const tradeId = intent.purpose === 'entry' ? sql`(select id from t)` : sql`${intent.tradeId}::bigint`;
       const rows = await executePrepared<Record<string, unknown>>(ctx.db, sql`
         with ${asyncCommitCte}, ${intentAllowedCte(intent, guard)},
-        u as (select id, symbol, status, created_at from ${orderIntents} where mode = 'paper' and status in ('pending', 'sent', 'open')),
+        u as (select id, symbol, status, created_at from ${orderIntents} where mode = 'paper' and status in ${unsettledStatusList}),
         fresh as (select coalesce(string_agg(id::text || ':' || status, ',' order by id), '') = ${fingerprint(unsettled)}::text as ok from u),
         ids as materialized (select nextval(pg_get_serial_sequence('order_intents', 'id')) as intent_id from allowed, fresh where fresh.ok),
         ${ctes(sql`exists (select 1 from ids)`)},

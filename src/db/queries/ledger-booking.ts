@@ -6,7 +6,7 @@ import { and, eq, isNull, sql, type SQL } from 'drizzle-orm';
 import { asyncCommitCte } from '../async-commit.js';
 import type { Db } from '../client.js';
 import { executePrepared } from '../prepared.js';
-import { fills, orderIntents, trades, type OrderIntent, type Trade } from '../schema/index.js';
+import { fills, orderIntents, trades, unsettledStatusList, type OrderIntent, type Trade } from '../schema/index.js';
 import type { ExchangeTrade, OrderState } from '../../exchange/types.js';
 import { type Decimal, str } from '../../money.js';
 
@@ -115,7 +115,7 @@ export async function bookExecution(db: Db, input: {
     with ${paper ? sql`${asyncCommitCte},` : sql``} ${fillsCte} ${tradeCte},
     i as (update ${orderIntents} set status = ${status}, updated_at = ${input.at.toISOString()}::timestamptz,
       exchange_order_id = ${input.exchangeOrderId} ${setTrade}
-      where id = ${intent.id}::bigint and status in ('pending', 'sent', 'open') returning id)
+      where id = ${intent.id}::bigint and status in ${unsettledStatusList} returning id)
     select (select count(*) from i)::int as intent_updated, t.* from ${paper ? sql`s` : sql`(select 1) as one`} left join t on true`);
 }
 

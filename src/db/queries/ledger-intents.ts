@@ -6,7 +6,8 @@ import { and, eq, gte, inArray, ne, or, sql, type SQL } from 'drizzle-orm';
 import { asyncCommitCte } from '../async-commit.js';
 import type { Db } from '../client.js';
 import { executePrepared } from '../prepared.js';
-import { botState, orderIntents, type OrderIntent } from '../schema/index.js';
+import { UNSETTLED_STATUSES } from '../../domain/order-status.js';
+import { botState, orderIntents, unsettledStatusList, type OrderIntent } from '../schema/index.js';
 
 type Mode = OrderIntent['mode'];
 
@@ -58,7 +59,7 @@ export async function liveIntentsMark(db: Db): Promise<string> {
 
 /** Intents whose outcome the ledger does not know yet: pending (maybe sent), sent, or resting open. */
 export async function unresolvedIntents(db: Db, mode?: Mode): Promise<OrderIntent[]> {
-  const open = inArray(orderIntents.status, ['pending', 'sent', 'open']);
+  const open = inArray(orderIntents.status, [...UNSETTLED_STATUSES]);
   return db.select().from(orderIntents).where(mode ? and(open, eq(orderIntents.mode, mode)) : open).orderBy(orderIntents.id);
 }
 
@@ -67,7 +68,7 @@ export async function unresolvedLiveIntentFor(db: Db, order: { exchangeOrderId: 
   const byId = eq(orderIntents.exchangeOrderId, order.exchangeOrderId);
   const match = order.clientOrderId ? or(byId, eq(orderIntents.clientOrderId, order.clientOrderId)) : byId;
   const [intent] = await db.select().from(orderIntents)
-    .where(and(eq(orderIntents.mode, 'live'), inArray(orderIntents.status, ['pending', 'sent', 'open']), match)).limit(1);
+    .where(and(eq(orderIntents.mode, 'live'), inArray(orderIntents.status, [...UNSETTLED_STATUSES]), match)).limit(1);
   return intent;
 }
 
@@ -92,6 +93,6 @@ export interface UnsettledIntent {
 export async function unsettledIntents(db: Db, mode: Mode, exceptId: number): Promise<UnsettledIntent[]> {
   const rows = await executePrepared<{ id: number | string; symbol: string; status: string; created_at: string | Date }>(db, sql`
     select id, symbol, status, created_at from order_intents
-    where mode = ${mode} and status in ('pending', 'sent', 'open') and id <> ${exceptId}`);
+    where mode = ${mode} and status in ${unsettledStatusList} and id <> ${exceptId}`);
   return rows.map((o) => ({ id: Number(o.id), symbol: o.symbol, status: o.status, createdAt: new Date(o.created_at) }));
 }

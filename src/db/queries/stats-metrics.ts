@@ -3,6 +3,7 @@
 // handful of rows.
 import { sql } from 'drizzle-orm';
 import { execute, type Db } from '../client.js';
+import { unsettledStatusList } from '../schema/index.js';
 
 export interface OperationalFacts {
   openOrders: Array<{ mode: string; status: string; n: number }>;
@@ -20,7 +21,7 @@ export async function operationalFacts(db: Db): Promise<OperationalFacts> {
   const [orders, state, alerts, escalations, outbox] = await Promise.all([
     execute<{ mode: string; status: string; n: number }>(
       db,
-      sql`select mode, status, count(*)::int as n from order_intents where status in ('pending', 'sent', 'open') group by 1, 2`,
+      sql`select mode, status, count(*)::int as n from order_intents where status in ${unsettledStatusList} group by 1, 2`,
     ),
     execute<{ heartbeat: Date | string | null; halted: boolean; entries_paused: boolean; mode: 'paper' | 'live' }>(
       db,

@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigserial, boolean, check, index, integer, jsonb, numeric, pgTable, text, timestamp, uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import { UNSETTLED_STATUSES } from '../../domain/order-status.js';
 
 const money = (name: string) => numeric(name, { precision: 38, scale: 18 });
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -50,7 +51,7 @@ export const orderIntents = pgTable(
     quantity: money('quantity').notNull(),
     limitPrice: money('limit_price'),
     status: text('status', {
-      enum: ['pending', 'sent', 'open', 'filled', 'canceled', 'rejected', 'failed', 'refused'],
+      enum: [...UNSETTLED_STATUSES, 'filled', 'canceled', 'rejected', 'failed', 'refused'],
     }).notNull().default('pending'),
     exchangeOrderId: text('exchange_order_id'),
     tradeId: integer('trade_id'),
@@ -63,6 +64,12 @@ export const orderIntents = pgTable(
     index('order_intents_status').on(t.status),
   ],
 );
+
+/**
+ * The unsettled statuses as an SQL list, `('pending', 'sent', 'open')` (src/domain/order-status.ts):
+ * constant text, so a statement written `status in ${unsettledStatusList}` stays preparable.
+ */
+export const unsettledStatusList = sql.raw(`(${UNSETTLED_STATUSES.map((s) => `'${s}'`).join(', ')})`);
 
 export const fills = pgTable(
   'fills',

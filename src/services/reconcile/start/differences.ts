@@ -6,6 +6,7 @@
 // the reconcile service's matcher). Anything left over is a difference: no strategy runs until each is
 // adopted, cancelled, or the ledger corrected.
 import type { OrderIntent } from '../../../db/schema/index.js';
+import { isUnsettled } from '../../../domain/order-status.js';
 import type { ExchangeTrade, OrderState } from '../../../exchange/types.js';
 import { matchTrades, type LedgerFill, type MismatchField } from '../match.js';
 
@@ -55,8 +56,6 @@ export interface CompareInput {
   fills: LedgerFill[];
 }
 
-const STILL_OPEN = new Set(['pending', 'sent', 'open']);
-
 function blank(kind: DifferenceKind, id: string): Difference {
   return {
     kind, id, orderId: null, symbol: '', side: 'buy', quantity: '0', price: null, fee: null, at: null, clientOrderId: null,
@@ -81,7 +80,7 @@ export function compareWithKraken(input: CompareInput): Difference[] {
     };
     if (!intent) {
       out.push({ ...base, summary: `open ${o.side} ${o.quantity} ${o.symbol} (filled ${o.filledQuantity}) that no order of the bot explains${o.clientOrderId ? ` (client order id ${o.clientOrderId})` : ''}` });
-    } else if (!STILL_OPEN.has(intent.status)) {
+    } else if (!isUnsettled(intent.status)) {
       out.push({
         ...base, kind: 'order_closed_in_ledger', intentId: intent.id, intentStatus: intent.status,
         summary: `open ${o.side} ${o.quantity} ${o.symbol} on Kraken, but the bot's intent #${intent.id} says it is ${intent.status}`,

@@ -266,7 +266,9 @@ describe('reconciliation with Kraken (fails closed)', () => {
 
 describe("the engine's reconciliation gate", () => {
   it('keeps live trading shut until a reconciliation passes, shuts it while Kraken does not answer, and reconciles again once it is back', async () => {
-    const monitor = createReconciliationMonitor(ctx, { timer: false, probeMs: 1 });
+    // probeMs 0: every tick probes (and retries) — with 1 ms, a tick in the same millisecond as the
+    // last run's end (a quick machine) skipped its probe and the test saw 'passed'.
+    const monitor = createReconciliationMonitor(ctx, { timer: false, probeMs: 0 });
     expect(monitor.blockReason('live')).toMatch(/waits for reconciliation/);
     expect(monitor.blockReason('paper')).toBeNull(); // paper trades without it
     await monitor.begin(null);
@@ -302,7 +304,7 @@ describe("the engine's reconciliation gate", () => {
   });
 
   it('an armed engine that takes over from a dead one halts first, visibly, before anything is reconciled', async () => {
-    const monitor = createReconciliationMonitor(ctx, { timer: false, probeMs: 1 });
+    const monitor = createReconciliationMonitor(ctx, { timer: false, probeMs: 0 }); // every tick probes (see above)
     kraken.failNext('OpenOrders', 'EService:Unavailable', 5);
     await monitor.begin('dead-host:1234:0badf00d');
     await monitor.tick();

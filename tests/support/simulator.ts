@@ -4,6 +4,7 @@
 import { onTestFinished } from 'vitest';
 import { testConfig } from '../../src/config/env.js';
 import { KrakenExchange } from '../../src/exchange/kraken/kraken-exchange.js';
+import { nextNonce as krakenNonce } from '../../src/exchange/kraken/nonce.js';
 import { silentLogger } from '../../src/logger.js';
 import { krakenSignature } from '../../src/simulator/auth.js';
 import { KrakenSimulator, type SimulatorOptions } from '../../src/simulator/simulator.js';
@@ -38,14 +39,15 @@ export function adapterFor(sim: KrakenSimulator, opts: { armed?: boolean; timeou
   });
 }
 
-let lastNonce = 0n;
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A nonce that always increases within this test process (milliseconds, as ccxt's are: the two may share a key). */
+/**
+ * A nonce from the same counter the bot's Kraken client uses in this process (milliseconds, one more
+ * than the last when the clock has not moved): a test's call and the adapter's share a key, and a
+ * counter of its own could fall behind the adapter's after a burst of calls (Kraken: invalid nonce).
+ */
 export function nextNonce(): string {
-  const now = BigInt(Date.now());
-  lastNonce = now > lastNonce ? now : lastNonce + 1n;
-  return lastNonce.toString();
+  return String(krakenNonce());
 }
 
 /** A private call signed like Kraken asks: returns the HTTP status and the parsed body. */

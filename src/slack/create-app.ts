@@ -9,7 +9,7 @@ import { AppError } from '../errors.js';
 import { boltLogger } from './bolt-logger.js';
 import { deliveryGuard } from './deliveries.js';
 import { resolveBotIdentity, type BotIdentity } from './identity.js';
-import { readsStatusFirst, registerListeners } from './listeners/register.js';
+import { listenerDispatch, readsStatusFirst, registerViewListeners } from './listeners/register.js';
 import { listenerTable } from './listeners/table.js';
 import type { ListenerTable } from './listeners/types.js';
 import { readBadgeState } from './reply.js';
@@ -120,7 +120,7 @@ export async function createSlackApp(ctx: AppContext, opts: SlackAppOptions = {}
 
   const inflight = inflightTracker();
   const table = opts.table ?? listenerTable;
-  registerListeners(app, ctx, table);
+  registerViewListeners(app, ctx, table);
 
   // Backstop: listeners handle their own errors (listeners/request.ts); this catches the rest.
   const backstop = async ({ error, body }: { error: Error; body?: unknown }): Promise<void> => {
@@ -139,6 +139,8 @@ export async function createSlackApp(ctx: AppContext, opts: SlackAppOptions = {}
   // Acked work runs after Bolt has returned from the request (deliveries.ts queues it), so its
   // failures reach the same backstop through the guard rather than through Bolt.
   app.use(deliveryGuard(ctx, { onStart: inflight.begin, onError: (error, body) => backstop({ error, body }), readsStatus: readsStatusFirst(table) }));
+  // The listener table's commands, events and actions, last in the global chain: after the guard's claim.
+  app.use(listenerDispatch(ctx, table));
 
   return {
     app,

@@ -76,6 +76,37 @@ const zodUnused = {
     });
   },
 };
+const REQUIRE_BANNER = "import { createRequire as __ctbCreateRequire } from 'node:module'; const require = __ctbCreateRequire(import.meta.url);";
+
+/**
+ * The chunks whose code never names `require` lose the banner's line (and their source map its
+ * empty first line): the module import and the createRequire call cost each chunk a process loads
+ * about as much as the chunk itself when it is small, and most are (ctb stats loads some fifty).
+ */
+function withoutUnusedRequire(outputFiles) {
+  const byPath = new Map(outputFiles.map((f) => [f.path, f]));
+  const dropped = new Set();
+  const files = outputFiles.map((f) => {
+    if (!f.path.endsWith('.js')) return f;
+    const text = Buffer.from(f.contents).toString('utf8');
+    const head = `${REQUIRE_BANNER}\n`;
+    if (!text.startsWith(head)) throw new Error(`build: ${relative(root, f.path)} does not start with the require banner`);
+    const rest = text.slice(head.length);
+    if (/\brequire\b/.test(rest)) return f;
+    if (!byPath.has(`${f.path}.map`)) throw new Error(`build: no source map beside ${relative(root, f.path)}`);
+    dropped.add(`${f.path}.map`);
+    return { path: f.path, contents: Buffer.from(rest) };
+  });
+  return files.map((f) => {
+    if (!dropped.has(f.path)) return f;
+    const map = JSON.parse(Buffer.from(f.contents).toString('utf8'));
+    if (map.mappings === '') return f; // nothing mapped (a chunk of re-exports)
+    if (!map.mappings.startsWith(';')) throw new Error(`build: ${relative(root, f.path)} maps the banner's line`);
+    map.mappings = map.mappings.slice(1);
+    return { path: f.path, contents: Buffer.from(JSON.stringify(map)) };
+  });
+}
+
 const out = join(root, 'dist');
 const quiet = process.argv.includes('--quiet');
 const started = performance.now();
@@ -102,8 +133,9 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   plugins: [externals, zodWithoutLocales, zodUnused],
-  // CommonJS packages in the bundle call require(): give every chunk one (ES modules have none).
-  banner: { js: "import { createRequire as __ctbCreateRequire } from 'node:module'; const require = __ctbCreateRequire(import.meta.url);" },
+  // CommonJS packages in the bundle call require(): give every chunk one (ES modules have none);
+  // dropped again below from the chunks that never name it.
+  banner: { js: REQUIRE_BANNER },
   chunkNames: 'chunks/[name]-[hash]',
   sourcemap: 'linked',
   // Class and function names stay as written: logs and errors show them.
@@ -111,7 +143,7 @@ const result = await build({
   logLevel: 'warning',
 });
 
-const files = [...result.outputFiles, { path: join(out, 'package.json'), contents: Buffer.from('{ "type": "module" }\n') }].sort((a, b) =>
+const files = [...withoutUnusedRequire(result.outputFiles), { path: join(out, 'package.json'), contents: Buffer.from('{ "type": "module" }\n') }].sort((a, b) =>
   a.path.localeCompare(b.path),
 );
 const hash = createHash('sha256');

@@ -7,6 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliCommands } from '../../src/cli/commands/index.js';
@@ -237,6 +238,35 @@ describe('what the bundle carries', () => {
     }
     // Control: a module zod's parsing uses is bundled whole.
     expect(section('core/parse.js').length).toBeGreaterThan(2_000);
+  });
+});
+
+describe('the require() each chunk is given', () => {
+  const chunks = () => [join(ROOT, 'dist/ctb.js'), ...readdirSync(join(ROOT, 'dist/chunks')).filter((f) => f.endsWith('.js')).map((f) => join(ROOT, 'dist/chunks', f))];
+  const BANNER = /^import \{ createRequire as __ctbCreateRequire \} from 'node:module'; const require = __ctbCreateRequire\(import\.meta\.url\);\n/;
+
+  it('is there in every chunk that names require, and only there (a chunk without one pays no module import and createRequire at load)', () => {
+    const files = chunks().map((file) => ({ file, text: readFileSync(file, 'utf8') }));
+    const naming = files.filter((f) => /\brequire\b/.test(f.text.replace(BANNER, '')));
+    // Control: the bundled CommonJS packages (commander among them) go through esbuild's require shim.
+    expect(naming.length).toBeGreaterThan(0);
+    for (const f of naming) expect(f.text, f.file).toMatch(BANNER);
+    const without = files.filter((f) => !naming.includes(f));
+    expect(without.length).toBeGreaterThan(naming.length);
+    for (const f of without) expect(f.text, f.file).not.toMatch(/__ctbCreateRequire/);
+  });
+
+  it("keeps each chunk's source map on its lines once the banner's line is gone", async () => {
+    const { SourceMap } = await import('node:module');
+    const file = chunks().find((f) => /\bfunction inOneSnapshot\b/.test(readFileSync(f, 'utf8')));
+    expect(file).toBeDefined();
+    const lines = readFileSync(file!, 'utf8').split('\n');
+    expect(lines[0]).not.toMatch(/__ctbCreateRequire/);
+    const line = lines.findIndex((l) => /\bfunction inOneSnapshot\b/.test(l));
+    const entry = new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8'))).findEntry(line, lines[line]!.indexOf('function')) as { originalSource: string; originalLine: number };
+    const source = readFileSync(new URL(entry.originalSource, pathToFileURL(file!)), 'utf8').split('\n');
+    expect(entry.originalSource).toMatch(/src\/db\/queries\/stats-ledger\.ts$/);
+    expect(source[entry.originalLine]).toMatch(/export function inOneSnapshot/);
   });
 });
 

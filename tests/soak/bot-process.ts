@@ -10,6 +10,8 @@ export interface Health {
   halted: boolean;
   tradingState?: string;
   engineHeartbeatAt: string | null;
+  /** The process that runs the engine; thisProcess: whether it is the one that answered. */
+  engine?: { thisProcess?: boolean };
   [key: string]: unknown;
 }
 

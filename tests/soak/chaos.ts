@@ -2,6 +2,7 @@
 // injects a fault from the catalogue, opens a cancel_only window, or kill -9s the bot (at a random
 // moment, or just after the next order reaches Kraken) and starts it again. Every action is logged
 // with its time so a failure can be replayed from the seed.
+import type { FaultSpec } from '../../src/simulator/faults.js';
 import { seededRandom, type Random } from '../../src/simulator/ids.js';
 import type { SoakBot } from './bot-process.js';
 import { FAULTS, type FaultPick } from './fault-catalogue.js';
@@ -16,7 +17,9 @@ export interface ChaosOptions {
   /**
    * The run goes on past `seconds` until this many orders reached Kraken and Kraken traded since the
    * last restart (an order placed and filled after it), at most `seconds` + 5 minutes: on a loaded
-   * machine (CI runs the soak beside the rest of the suite) a restart alone can take a minute.
+   * machine (CI runs the soak beside the rest of the suite) a restart alone can take a minute. The
+   * trouble ends at `seconds` (faults still waiting are cleared): that wait is for the evidence only,
+   * and more faults in it would only put the evidence off.
    */
   minOrders: number;
   /** After each restart: wait until the bot trades again (healthz), before more trouble. */
@@ -28,8 +31,12 @@ export interface ChaosReport {
   faultsInjected: number;
   faultsByName: Record<string, number>;
   cancelOnlyWindows: number;
-  restarts: Array<{ at: number; how: 'random moment' | 'just after an AddOrder' | 'random moment (no order came within 30 s)'; downMs: number }>;
+  restarts: Array<{ at: number; how: 'random moment' | 'just after an AddOrder' | 'random moment (no order came in time)'; downMs: number; upMs: number }>;
+  /** Times an AddOrder fault that may leave no order at Kraken was withdrawn unhit at the end of its stretch. */
+  withdrawn: number;
   seconds: number;
+  /** How long the run went on past `seconds` for the bot to trade since its last restart. */
+  waitedMs: number;
 }
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -55,11 +62,27 @@ async function nextOrder(sim: SimProcess, ms: number): Promise<boolean> {
 }
 
 /**
+ * An AddOrder fault after which Kraken may hold no order: one answered before Kraken saw it (5xx,
+ * reset, nonce, busy), or a slow one the bot gave up on (Kraken then finds its nonce stale). The bot
+ * cannot tell either from an order Kraken placed, so the pair stays busy until the order has been
+ * looked up in vain for NOT_FOUND_GRACE_MS (60 s) and is closed as never placed. The run ends only
+ * once the bot has traded since its last restart, so such a fault hitting late would hold the run
+ * (or, after the kill, the wait for every live order to be resolved) for up to that minute more.
+ */
+export function mayNeverReachKraken(spec: FaultSpec): boolean {
+  return spec.endpoint === 'AddOrder' && spec.after !== true;
+}
+
+/** The part of the run, from its start, in which AddOrder faults that may never reach Kraken are injected (and may hit). */
+export const UNREACHED_ORDER_FAULTS_UNTIL = 0.3;
+
+/**
  * Few faults wait at once (one per endpoint, three in all), so each lands near the moment it was
  * injected; and an AddOrder fault waits until an order went through clean since the last one hit,
  * so the bot also trades, not only recovers.
  */
-async function mayInject(sim: SimProcess, pick: FaultPick): Promise<boolean> {
+async function mayInject(sim: SimProcess, pick: FaultPick, unreachedAllowed: boolean): Promise<boolean> {
+  if (!unreachedAllowed && mayNeverReachKraken(pick.spec)) return false;
   const waiting = (await sim.state()).faults;
   if (waiting.length >= 3 || waiting.some((f) => f.endpoint === pick.spec.endpoint)) return false;
   if (pick.spec.endpoint !== 'AddOrder') return true;
@@ -73,9 +96,12 @@ export async function runChaos(sim: SimProcess, bot: SoakBot, opts: ChaosOptions
   const elapsed = () => (Date.now() - started) / 1000;
   // Restart moments, spread so each has its own stretch of the run.
   // Restart moments in the first 60 % of the run, so the bot trades again after the last one.
-  const restartAt = Array.from({ length: opts.restarts }, (_, i) => ((i + between(random, 0.2, 0.8)) / opts.restarts) * opts.seconds * 0.6);
-  const report: ChaosReport = { faultsInjected: 0, faultsByName: {}, cancelOnlyWindows: 0, restarts: [], seconds: 0 };
+  const restartsUntil = opts.seconds * 0.6;
+  const restartAt = Array.from({ length: opts.restarts }, (_, i) => ((i + between(random, 0.2, 0.8)) / opts.restarts) * restartsUntil);
+  const report: ChaosReport = { faultsInjected: 0, faultsByName: {}, cancelOnlyWindows: 0, restarts: [], withdrawn: 0, seconds: 0, waitedMs: 0 };
   const hardStop = Math.max(opts.seconds * 2, opts.seconds + 300);
+  const unreachedUntil = opts.seconds * UNREACHED_ORDER_FAULTS_UNTIL;
+  let unreachedWithdrawn = false;
   let lastCancelOnly = -Infinity;
   let backAt = -Infinity;
 
@@ -98,29 +124,51 @@ export async function runChaos(sim: SimProcess, bot: SoakBot, opts: ChaosOptions
     }
     return ok;
   };
-  while (!(await done())) {
+  // The trouble: until `seconds`, one action every few seconds.
+  while (elapsed() < opts.seconds) {
     // One action every few seconds: an order whose outcome a fault made unknown keeps its pair busy
     // for a minute (Kraken may still place it), so more would leave the bot little time to trade.
-    await pause(between(random, 3_000, 8_000));
+    // A pause that would run past the end of the trouble ends with it (or with the stretch below).
+    const until = unreachedWithdrawn ? opts.seconds : unreachedUntil;
+    await pause(Math.min(between(random, 3_000, 8_000), Math.max(0, (until - elapsed()) * 1000)));
+    if (elapsed() >= opts.seconds) break;
+    // Such an AddOrder fault that has not hit by the end of its stretch is withdrawn (with whatever
+    // else waits: at most three faults), so it cannot hold the pair long past the run.
+    if (!unreachedWithdrawn && elapsed() >= unreachedUntil) {
+      unreachedWithdrawn = true;
+      const waiting = (await sim.state()).faults;
+      if (waiting.some(mayNeverReachKraken)) {
+        await sim.clearFaults();
+        report.withdrawn += 1;
+        opts.log(`t+${elapsed().toFixed(1)}s withdrawn unhit: ${waiting.map((f) => `${f.endpoint} ${f.kind}`).join(', ')} (AddOrder faults that may leave no order at Kraken hit only in the first ${Math.round(unreachedUntil)} s)`);
+      }
+    }
     // A restart due while the last one was still coming up waits until the bot has traded a while.
     if (restartAt.length > 0 && elapsed() >= restartAt[0]! && elapsed() - backAt >= 30) {
       restartAt.shift();
       let how: ChaosReport['restarts'][number]['how'] = random() < 0.5 ? 'just after an AddOrder' : 'random moment';
-      if (how === 'just after an AddOrder' && !(await nextOrder(sim, 30_000))) how = 'random moment (no order came within 30 s)';
+      // The order is waited for at most 30 s, and not past the first 60 % of the run (a pair kept
+      // busy by an order Kraken may never have seen sends none for a minute).
+      const orderWaitMs = Math.min(30_000, Math.max(5_000, (restartsUntil - elapsed()) * 1000));
+      if (how === 'just after an AddOrder' && !(await nextOrder(sim, orderWaitMs))) how = 'random moment (no order came in time)';
       const down = Date.now();
       opts.log(`t+${elapsed().toFixed(1)}s kill -9 the bot (${how}, pid ${bot.current.child.pid})`);
       await bot.kill9();
       await bot.start();
+      const upMs = Date.now() - down;
       await opts.afterRestart();
       backAt = elapsed();
       ordersAtLastRestart = await ordersAtKraken(sim);
       tradesAtLastRestart = await tradesAtKraken(sim);
-      report.restarts.push({ at: Math.round(elapsed()), how, downMs: Date.now() - down });
-      opts.log(`t+${elapsed().toFixed(1)}s the bot is back (pid ${bot.current.child.pid}) after ${Math.round((Date.now() - down) / 1000)} s`);
+      report.restarts.push({ at: Math.round(elapsed()), how, downMs: Date.now() - down, upMs });
+      opts.log(`t+${elapsed().toFixed(1)}s the bot is back (pid ${bot.current.child.pid}) after ${Math.round((Date.now() - down) / 1000)} s (its process answered after ${(upMs / 1000).toFixed(1)} s; then it took the engine over and reconciled)`);
       continue;
     }
-    // A cancel_only window now and then: each refused order keeps its pair busy while it is resolved.
-    if (random() < 0.12 && elapsed() - lastCancelOnly >= 45) {
+    // A cancel_only window now and then: each refused order keeps its pair busy while it is resolved
+    // (Kraken's EService:Market in cancel_only mode leaves the outcome unknown: up to the 60 s
+    // grace), so, like the AddOrder faults that may leave no order at Kraken, only early in the run,
+    // and there likelier (about as many windows as when they fell anywhere in a 60 s run).
+    if (random() < 0.3 && elapsed() - lastCancelOnly >= 45 && elapsed() < unreachedUntil) {
       lastCancelOnly = elapsed();
       const ms = Math.round(between(random, 2_000, 8_000));
       opts.log(`t+${elapsed().toFixed(1)}s cancel_only for ${ms} ms`);
@@ -133,7 +181,7 @@ export async function runChaos(sim: SimProcess, bot: SoakBot, opts: ChaosOptions
     let pick: FaultPick | undefined;
     for (let tries = 0; tries < 4 && !pick; tries++) {
       const candidate = FAULTS[Math.floor(random() * FAULTS.length)]!;
-      if (await mayInject(sim, candidate)) pick = candidate;
+      if (await mayInject(sim, candidate, elapsed() < unreachedUntil)) pick = candidate;
     }
     if (!pick) continue;
     await sim.addFault(pick.spec);
@@ -141,9 +189,16 @@ export async function runChaos(sim: SimProcess, bot: SoakBot, opts: ChaosOptions
     report.faultsByName[pick.name] = (report.faultsByName[pick.name] ?? 0) + 1;
     opts.log(`t+${elapsed().toFixed(1)}s fault: ${pick.name}`);
   }
-  // Faults still waiting would hit the kill's own calls; the kill is tested clean of them.
+  // The trouble is over: faults still waiting would only put off the evidence, and would hit the
+  // kill's own calls (the kill is tested clean of them).
+  const waiting = (await sim.state()).faults;
   await sim.clearFaults();
   await sim.setStatus('online');
+  const endedAt = Date.now();
+  opts.log(`t+${elapsed().toFixed(1)}s the trouble ends${waiting.length ? ` (cleared unhit: ${waiting.map((f) => `${f.endpoint} ${f.kind}`).join(', ')})` : ''}; waiting for the bot to trade since its last restart`);
+  // The evidence: polled, so the run ends as soon as it is there.
+  while (!(await done())) await pause(250);
+  report.waitedMs = Date.now() - endedAt;
   report.seconds = Math.round(elapsed());
   return report;
 }

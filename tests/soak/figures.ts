@@ -33,8 +33,8 @@ export async function figures(f: FigureInput): Promise<string[]> {
   const { chaos } = f;
   return [
     `figures: ${chaos.seconds} s live (seed ${f.seed}) · orders at Kraken ${f.ordersAtKraken} · Kraken trades ${f.tradesAtKraken} · live fills booked ${f.fillsBooked}`,
-    `live intents: ${intents.map((i) => `${i.status} ${i.n}`).join(', ') || 'none'} · faults injected ${chaos.faultsInjected}, hit ${f.faultHits} · cancel_only windows ${chaos.cancelOnlyWindows}`,
-    `restarts: ${chaos.restarts.map((r) => `t+${r.at}s ${r.how} (down ${Math.round(r.downMs / 1000)} s)`).join('; ') || 'none'} · limit samples ${f.limitSamples} · load ${load()}`,
+    `live intents: ${intents.map((i) => `${i.status} ${i.n}`).join(', ') || 'none'} · faults injected ${chaos.faultsInjected}, hit ${f.faultHits}${chaos.withdrawn ? ` (unhit AddOrder fault withdrawn ${chaos.withdrawn}×)` : ''} · cancel_only windows ${chaos.cancelOnlyWindows}`,
+    `restarts: ${chaos.restarts.map((r) => `t+${r.at}s ${r.how} (down ${Math.round(r.downMs / 1000)} s, process up after ${Math.round(r.upMs / 1000)} s)`).join('; ') || 'none'} · limit samples ${f.limitSamples} · load ${load()}`,
     `alerts while live: critical ${bySeverity('critical')}, warning ${bySeverity('warning')}, info ${bySeverity('info')}${critical.length ? ` — critical: ${critical.join(' | ')}` : ''}`,
   ];
 }

@@ -19,6 +19,8 @@ export interface GoLiveInput {
   cwd: string;
   minPaperTrades: number;
   log: (line: string) => void;
+  /** Ends a phase of the soak's timing (the paper trading, then the approvals). */
+  phaseDone: (name: string) => void;
 }
 
 async function closedPaperTradesOnLivePrices(db: Db): Promise<number> {
@@ -49,6 +51,7 @@ export async function goLiveThroughApprovals(input: GoLiveInput): Promise<{ requ
   await Promise.all([chores, waitUntil(async () => (paperTrades = await closedPaperTradesOnLivePrices(input.db)) >= input.minPaperTrades, 600_000,
     () => `for ${input.minPaperTrades} closed paper trades on the kraken feed (have ${paperTrades}):\n${bot.current.child.output().slice(-3000)}`, 1_000)]);
   log(`paper trading: ${paperTrades} closed trades on the simulator's prices`);
+  input.phaseDone(`paper trading to ${input.minPaperTrades} closed trades (chores beside it)`);
 
   const asked = await slack.slash(bot.current.url, '/mode', 'live soak rehearsal', SLACK.operator);
   if (asked.status !== 200) throw new Error(`/mode live was answered ${asked.status}: ${asked.text}`);
@@ -70,5 +73,6 @@ export async function goLiveThroughApprovals(input: GoLiveInput): Promise<{ requ
   }
   await bot.waitForHealth((h) => h.mode === 'live', 300_000, `live mode after two approvals of request #${requestId} (thread: ${JSON.stringify(slack.posted.slice(-4).map((m) => m.text))})`);
   log(`approved by ${SLACK.approverA} and ${SLACK.approverB}: the audit passed again at the switch; /healthz says live`);
+  input.phaseDone('/mode live and two approvals');
   return { requestId, paperTrades };
 }

@@ -5,7 +5,7 @@
 // from a shell. Afterwards Kraken and the ledger must agree to the trade.
 //
 //   SOAK_SECONDS (default 60) live run length · SOAK_SEED replays a run's choices · SOAK_PACE
-//   candles/s (default 5) · SOAK_LOG_LEVEL the bot's LOG_LEVEL (its logs stay in the printed directory)
+//   candles/s (default 10) · SOAK_LOG_LEVEL the bot's LOG_LEVEL (its logs stay in the printed directory)
 import { randomInt } from 'node:crypto';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,7 +32,10 @@ import { SLACK, slackEnv, startSoakSlack, type SoakSlack } from './slack-driver.
 
 const SECONDS = Number(process.env['SOAK_SECONDS'] ?? 60);
 const SEED = Number(process.env['SOAK_SEED'] ?? randomInt(1, 2 ** 31));
-const PACE = Number(process.env['SOAK_PACE'] ?? 5);
+// Ten candles a second: the MA 9/26 crossover buys and sells every few seconds (five candles a
+// second took twice as long to earn the paper trades and to show a restarted bot trading), and a
+// position's value still moves well inside LIMIT_TOLERANCE between decision and fill.
+const PACE = Number(process.env['SOAK_PACE'] ?? 10);
 const STARTING_USD = '10000';
 const MIN_PAPER_TRADES = 2;
 // Each restart costs the bot's start-up (tsx compiles it: 20–60 s on this loaded machine).
@@ -40,6 +43,17 @@ const RESTARTS = Math.max(1, Math.round(SECONDS / 90));
 const BUDGET_MS = (Math.max(SECONDS * 2, SECONDS + 300) + 1200) * 1000;
 
 const log = (line: string) => process.stdout.write(`[soak ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+// Where the soak's time goes: each phase's wall time, printed as one line at the end (and the live
+// run's length is the seed's doing: see the chaos report's `waitedMs`).
+const phases: Array<{ name: string; ms: number }> = [];
+let phaseStarted = Date.now();
+const phaseDone = (name: string) => {
+  const now = Date.now();
+  phases.push({ name, ms: now - phaseStarted });
+  phaseStarted = now;
+};
+const phaseLine = () => `phases: ${phases.map((p) => `${p.name} ${(p.ms / 1000).toFixed(1)} s`).join(' · ')} · total ${(phases.reduce((n, p) => n + p.ms, 0) / 1000).toFixed(1)} s`;
 
 interface Outcome {
   chaos: ChaosReport;
@@ -67,6 +81,7 @@ async function liveFills(): Promise<LedgerFillRow[]> {
 }
 
 beforeAll(async () => {
+  phaseStarted = Date.now();
   log(`seed ${SEED} (SOAK_SEED=${SEED} replays its choices) · ${SECONDS} s live · pace ${PACE} candles/s · ${RESTARTS} kill -9 restart(s) · load ${load()}`);
   const dir = mkdtempSync(join(tmpdir(), 'ctb-soak-'));
   for (const sub of ['sim', 'rehearsal']) mkdirSync(join(dir, sub));
@@ -91,19 +106,24 @@ beforeAll(async () => {
   bot = new SoakBot(env, cwd);
   await bot.start();
   log(`bot started (pid ${bot.current.child.pid}) in paper mode`);
+  phaseDone('start (database, simulator, bot)');
   const strategies = loadStrategies(testConfig()).strategies;
 
-  const { requestId } = await goLiveThroughApprovals({ db: database.db, bot, slack, shellEnv: env, cwd, minPaperTrades: MIN_PAPER_TRADES, log });
+  const { requestId } = await goLiveThroughApprovals({ db: database.db, bot, slack, shellEnv: env, cwd, minPaperTrades: MIN_PAPER_TRADES, log, phaseDone });
   const liveSince = new Date();
   const monitor = startMonitor(database.db, sim, strategies);
   const chaos = await runChaos(sim, bot, {
     seed: SEED, seconds: SECONDS, restarts: RESTARTS, minOrders: 2, log,
     // After kill -9 the new process takes the engine over halted until it has reconciled with Kraken:
     // everything it finds is explained by intents and ledger, so it must lift that halt by itself.
-    afterRestart: async () => void (await bot!.waitForHealth((h) => !h.halted && h.mode === 'live' && h.engineHeartbeatAt !== null
-      && Date.now() - Date.parse(h.engineHeartbeatAt) < 5_000, 300_000, 'the restarted bot trading live again (not halted, heartbeat fresh)')),
+    // The new process stands by until the dead one's lease goes stale, then takes the engine over: it
+    // is back when it runs the engine itself and its own heartbeat is fresh.
+    afterRestart: async () => void (await bot!.waitForHealth((h) => !h.halted && h.mode === 'live' && h.engine?.thisProcess === true && h.engineHeartbeatAt !== null
+      && Date.parse(h.engineHeartbeatAt) > bot!.current.startedAt && Date.now() - Date.parse(h.engineHeartbeatAt) < 5_000,
+    300_000, 'the restarted bot trading live again (running the engine itself, not halted, its heartbeat fresh)')),
   });
 
+  phaseDone(`live run (${SECONDS} s of trouble, then ${(chaos.waitedMs / 1000).toFixed(1)} s waiting for the bot to trade)`);
   log('ctb kill --reason soak (from a shell)');
   const killStarted = Date.now();
   const kill = await runCtb(['kill', '--reason', 'soak'], env, cwd);
@@ -113,6 +133,7 @@ beforeAll(async () => {
   const firstCancel = kill.stderr.split('\n').find((l) => l.includes('"kill: exchange orders cancelled"'));
   if (firstCancel) log(`kill's first cancel: ${JSON.stringify((JSON.parse(firstCancel) as { cancel?: unknown }).cancel)}`);
   if (kill.code !== 0) log(`kill stderr (last 3000 characters):\n${kill.stderr.slice(-3000)}`);
+  phaseDone('kill');
   // The bot follows up the orders the kill cut short: wait until the ledger holds every trade Kraken
   // made and no live intent is left unresolved (one Kraken never saw is closed after a minute's grace);
   // the checks below say what is missing if that never happens.
@@ -120,9 +141,11 @@ beforeAll(async () => {
   await waitUntil(async () => tradesNotInLedger(tradesAfterKill, await liveFills()).length === 0 && (await unresolvedIntents(database.db, 'live')).length === 0,
     180_000, () => 'for the ledger to book every Kraken trade and resolve every live order').catch((err: Error) => log(err.message));
   const unresolved = await unresolvedIntents(database.db, 'live');
+  phaseDone('ledger books the kill');
   await monitor.stop();
   const stopped = await bot.stop();
   log(`bot stopped (exit ${stopped})`);
+  phaseDone('bot stop (SIGTERM)');
   const [reconcile, validate] = [await runCtb(['reconcile', '--json'], env, cwd), await runCtb(['validate-trades', '--json'], env, cwd)];
   const state = await sim.state();
   outcome = {
@@ -134,9 +157,13 @@ beforeAll(async () => {
     db: database.db, seed: SEED, liveSince, chaos, ordersAtKraken: outcome.simOrders.length, tradesAtKraken: outcome.simTrades.length,
     fillsBooked: outcome.ledgerFills.length, faultHits: sim.faultHits().length, limitSamples: outcome.sampled.samples,
   })).join('\n  '));
+  phaseDone('reconcile, validate-trades, figures');
+  log(phaseLine());
 }, BUDGET_MS);
 
 afterAll(async () => {
+  // A run that failed before its end still says where its time went.
+  if (!phases.some((p) => p.name.startsWith('reconcile'))) log(`${phaseLine()} (unfinished)`);
   if (bot && bot.incarnations.at(-1)?.child.running()) bot.current.child.signal('SIGKILL');
   await sim?.stop().catch(() => undefined);
   await slack?.close().catch(() => undefined);

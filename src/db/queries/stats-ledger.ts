@@ -13,6 +13,20 @@ export interface StatsWindow {
   to: Date;
 }
 
+/**
+ * Runs `reads` in one read-only repeatable-read transaction on one connection: every read sees one
+ * snapshot of the ledger. The transaction's mode is set by a statement sent just ahead of the reads,
+ * in their round trip (drizzle's transaction options send it alone and wait for its answer); it is
+ * still the transaction's first statement, as PostgreSQL requires.
+ */
+export function inOneSnapshot<T>(db: Db, reads: (tx: Db) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    const snapshot: Db = tx;
+    const [, result] = await Promise.all([execute(snapshot, sql`set transaction isolation level repeatable read read only`), reads(snapshot)]);
+    return result;
+  });
+}
+
 export interface ClosedGroupRow {
   mode: 'paper' | 'live';
   feed: 'kraken' | 'replay';
@@ -25,7 +39,24 @@ export interface ClosedGroupRow {
   deployed: string;
 }
 
-const ts = (d: Date): SQL => sql`${d.toISOString()}::timestamptz`;
+/**
+ * The stats reads carry their values in the SQL text, not as parameters: postgres.js sends a
+ * statement with parameters in two round trips (describe, then bind and execute) and holds back the
+ * statements behind it meanwhile, so the reads of one stats answer went out one after another. With
+ * none, they leave together and come back in one round trip. Only values made here are spliced: a
+ * Date's ISO form and a whole number, each checked for its shape. drizzle's execute() sends them
+ * unnamed, so no prepared statement is kept per distinct text.
+ */
+const ISO_INSTANT = /^[+-]?\d{4,6}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+const ts = (d: Date): SQL => {
+  const iso = d.toISOString(); // throws on an invalid Date
+  if (!ISO_INSTANT.test(iso)) throw new Error(`stats: unexpected timestamp text ${JSON.stringify(iso)}`);
+  return sql.raw(`'${iso}'::timestamptz`);
+};
+const count = (n: number): SQL => {
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`stats: expected a whole number ≥ 0, got ${n}`);
+  return sql.raw(String(n));
+};
 
 /**
  * Closed trades in the window per (mode, feed, strategy). Whole UTC days inside the window come
@@ -166,7 +197,7 @@ export async function recentClosedTrades(db: Db, opts: { to: Date; limit: number
     sql`
     select id::int as id, mode, feed, strategy, symbol, exit_at as "exitAt", realized_pnl::text as "realizedPnl"
     from trades where status = 'closed' and exit_at <= ${ts(opts.to)}
-    order by exit_at desc, id desc limit ${opts.limit}`,
+    order by exit_at desc, id desc limit ${count(opts.limit)}`,
   );
 }
 

@@ -6,7 +6,7 @@ import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
 import { Decimal, ZERO } from '../../money.js';
 import {
-  closedTradesByStrategy, drawdownInWindow, equityFacts, openTradesByStrategy, recentClosedTrades,
+  closedTradesByStrategy, drawdownInWindow, equityFacts, inOneSnapshot, openTradesByStrategy, recentClosedTrades,
   type ClosedGroupRow, type OpenGroupRow, type StatsWindow,
 } from '../../db/queries/stats-ledger.js';
 import type { StatsPeriod } from '../../domain/stats-periods.js';
@@ -189,23 +189,19 @@ export interface ComputeStatsInput {
 
 export async function computeStats(deps: { db: Db; config: Pick<Config, 'PAPER_STARTING_BALANCE'> }, input: ComputeStatsInput): Promise<StatsReport> {
   const { window } = input;
-  // One read-only transaction on one connection: the figures come from one snapshot of the ledger
-  // (a trade closing between two of the reads can't be counted in one and missed by another), and
-  // a cold process (ctb stats) opens one connection, not one per statement — each new one cost its
-  // start-up exchange and, at exit, its closing. The statements are still sent together.
-  const [closed, allTime, open, facts, drawdowns, recent] = await deps.db.transaction(
-    (tx) => {
-      const db: Db = tx;
-      return Promise.all([
-        closedTradesByStrategy(db, window),
-        window.from ? closedTradesByStrategy(db, { from: null, to: window.to }) : null,
-        openTradesByStrategy(db),
-        equityFacts(db, window),
-        drawdownInWindow(db, window),
-        recentClosedTrades(db, { to: window.to, limit: input.recentLimit ?? 5 }),
-      ]);
-    },
-    { isolationLevel: 'repeatable read', accessMode: 'read only' },
+  // One read-only repeatable-read transaction on one connection: the figures come from one snapshot
+  // of the ledger (a trade closing between two of the reads can't be counted in one and missed by
+  // another), and a cold process (ctb stats) opens one connection, not one per statement. The reads
+  // are sent together and answered in one round trip (stats-ledger.ts).
+  const [closed, allTime, open, facts, drawdowns, recent] = await inOneSnapshot(deps.db, (db) =>
+    Promise.all([
+      closedTradesByStrategy(db, window),
+      window.from ? closedTradesByStrategy(db, { from: null, to: window.to }) : null,
+      openTradesByStrategy(db),
+      equityFacts(db, window),
+      drawdownInWindow(db, window),
+      recentClosedTrades(db, { to: window.to, limit: input.recentLimit ?? 5 }),
+    ]),
   );
   const inBook = (book: BookName) => <T extends { mode: Mode; feed: Feed }>(r: T) => bookOf(r.mode, r.feed) === book;
   // Replay equity is the paper account's practice run; live-on-replay is not a thing the engine does.

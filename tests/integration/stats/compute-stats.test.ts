@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfig } from '../../../src/config/env.js';
-import type { Database } from '../../../src/db/client.js';
+import { sql } from 'drizzle-orm';
+import { connectPostgres, execute, type Database } from '../../../src/db/client.js';
 import { computeStats, type BookStats, type StatsReport } from '../../../src/services/stats/compute-stats.js';
 import { windowFor, type StatsPeriod } from '../../../src/domain/stats-periods.js';
-import { createTestDb, type DbKind } from '../../support/db.js';
+import { createPostgresTestDb, createTestDb, type DbKind, type TestDatabase } from '../../support/db.js';
+import { startStallProxy } from '../../support/stall-proxy.js';
 import { FIXTURE_NOW, seedHandComputedLedger } from '../../support/factories/stats-ledger-fixture.js';
 
 const config = testConfig();
@@ -94,9 +96,9 @@ describe.each<DbKind>(['postgres', 'pglite'])('stats from a hand-computed ledger
 });
 
 describe('stats on PostgreSQL', () => {
-  let database: Database;
+  let database: TestDatabase;
   beforeAll(async () => {
-    database = await createTestDb('postgres');
+    database = await createPostgresTestDb();
     await seedHandComputedLedger(database.db);
   });
   afterAll(async () => {
@@ -120,5 +122,49 @@ describe('stats on PostgreSQL', () => {
     expect(texts.some((t) => /^set transaction isolation level repeatable read read only/i.test(t))).toBe(true);
     expect(texts.at(-1)).toMatch(/^commit/i);
     expect(new Set(statements.map((s) => s.connection)).size).toBe(1);
+  });
+
+  it('sends the transaction mode and every read before any of them is answered (one round trip, not one or two each)', async () => {
+    // The connection runs through a proxy that holds every byte, both ways, from the moment the
+    // transaction's first statement after BEGIN is sent: a read that waited on an earlier answer
+    // (or on a describe of its own parameters) would never be sent while the proxy holds.
+    const proxy = await startStallProxy();
+    const own = connectPostgres(proxy.urlFor(database.url), { max: 1 });
+    let report: Promise<StatsReport> | undefined;
+    try {
+      await execute(own.db, sql`select 1`); // connected, and the server's types read
+      const client = (own.db as unknown as { session: { client: { options: { debug?: unknown } } } }).session.client;
+      const sent: string[] = [];
+      let allSent!: () => void;
+      const together = new Promise<void>((resolve) => (allSent = resolve));
+      client.options.debug = (_connection: number, text: string) => {
+        const t = text.trim().replace(/\s+/g, ' ');
+        if (/^set transaction/i.test(t)) proxy.set('stall');
+        sent.push(t);
+        const afterMode = sent.slice(sent.findIndex((x) => /^set transaction/i.test(x)) + 1);
+        if (sent.some((x) => /^set transaction/i.test(x)) && afterMode.filter((x) => /^select/i.test(x)).length === 6) allSent();
+      };
+      report = computeStats({ db: own.db, config }, { window: windowFor('24h', new Date(FIXTURE_NOW)), period: '24h' });
+      let timer: NodeJS.Timeout | undefined;
+      const held = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`with no answer back, only these were sent: ${JSON.stringify(sent.map((x) => x.slice(0, 40)))}`)), 5_000);
+      });
+      try {
+        await Promise.race([together, held]);
+      } finally {
+        clearTimeout(timer);
+      }
+      expect(sent[0]).toMatch(/^begin/i);
+      expect(sent[1]).toMatch(/^set transaction isolation level repeatable read read only/i);
+      proxy.set('forward');
+      // The figures are those of the same ledger read the usual way.
+      const direct = await computeStats({ db: database.db, config }, { window: windowFor('24h', new Date(FIXTURE_NOW)), period: '24h' });
+      expect(await report).toEqual(direct);
+    } finally {
+      proxy.set('forward');
+      await report?.catch(() => undefined);
+      await own.close();
+      await proxy.close();
+    }
   });
 });

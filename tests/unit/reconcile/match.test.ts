@@ -68,6 +68,28 @@ describe('matchTrades', () => {
     expect(r.missingOnExchange.map((f) => f.id)).toEqual([2]);
   });
 
+  it('finds a trade id listed twice on the exchange at its last listing, and the empty trade id like any other', () => {
+    const r = matchTrades([fill(1, 'T1', { quantity: '0.02' }), fill(2, '', { exchangeOrderId: null })],
+      [trade('T1', { orderId: 'O-FIRST' }), trade(''), trade('T1', { orderId: 'O-LAST', quantity: '0.02' })], { legacyBefore: cutoff });
+    expect(r.matched).toBe(2);
+    expect(r.recentUnmatched.map((t) => t.orderId)).toEqual(['O-FIRST']);
+  });
+
+  it('joins thousands of fills to their trades by id, in any order, with ids that share long prefixes', () => {
+    const n = 5000;
+    const ids = Array.from({ length: n }, (_, i) => `TX${String(i).padStart(8, '0')}-ABC`);
+    const trades = ids.map((id, i) => trade(id, { quantity: `0.${i + 1}` }));
+    // Every third fill in reverse order, every seventh one unknown to the exchange.
+    const fills = ids.filter((_, i) => i % 3 === 0).reverse()
+      .map((id, k) => fill(k, k % 7 === 0 ? `${id}-GHOST` : id, { exchangeOrderId: null, quantity: `0.${Number(id.slice(2, 10)) + 1}` }));
+    const r = matchTrades(fills, trades, { legacyBefore: cutoff });
+    const ghosts = fills.filter((f) => f.exchangeTradeId.endsWith('-GHOST'));
+    expect(r.mismatched).toEqual([]);
+    expect(r.matched).toBe(fills.length - ghosts.length);
+    expect(r.missingOnExchange.map((f) => f.id)).toEqual(ghosts.map((f) => f.id));
+    expect(r.recentUnmatched.length).toBe(n - r.matched);
+  });
+
   it('splits exchange trades the ledger lacks into legacy (before the cutoff) and recent', () => {
     const r = matchTrades([], [trade('OLD', { timestamp: at('2025-12-31T23:59:59Z') }), trade('NEW', { timestamp: at('2026-01-01T00:00:00Z') })], { legacyBefore: cutoff });
     expect(r.legacyUnmatched.map((t) => t.id)).toEqual(['OLD']);

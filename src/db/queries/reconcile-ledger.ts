@@ -4,7 +4,7 @@
 // adopt` reads, writes and takes back.
 import { and, eq, inArray, min, or, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
-import { executePrepared } from '../prepared.js';
+import { executePrepared, forEachPrepared } from '../prepared.js';
 import { fills, orderIntents, type Fill, type OrderIntent } from '../schema/index.js';
 
 /** A live fill as the matcher names its columns; the time as epoch milliseconds. */
@@ -21,7 +21,7 @@ export interface LiveFillRow {
   filledAtMs: number;
 }
 
-/** A live fill as liveFillRows reads it: the trade and order ids, and the rest packed in one text (unpackFillRows). */
+/** A live fill as liveFillRows reads it: the trade and order ids, and the rest packed in one text (PackedFillReader). */
 export interface PackedFillRow {
   t: string;
   o: string | null;
@@ -30,12 +30,20 @@ export interface PackedFillRow {
 
 /** Every live fill (paper fills never reach the exchange), in no promised order. */
 export async function liveFillRows(db: Db): Promise<LiveFillRow[]> {
-  const packed = await executePrepared<PackedFillRow>(db, sql`
+  const reader = new PackedFillReader();
+  const rows: LiveFillRow[] = [];
+  let readable = true;
+  // Each row is read as it arrives: only the fills made of them outlive the query.
+  await forEachPrepared<PackedFillRow>(db, sql`
     select exchange_trade_id as t, exchange_order_id as o,
       concat_ws(chr(1), quantity, price, fee, encode(timestamptz_send(filled_at), 'hex'), id, side, symbol, client_order_id) as p
-    from fills where mode = 'live'`);
-  const rows = unpackFillRows(packed);
-  return rows ?? liveFillColumns(db);
+    from fills where mode = 'live'`, (row) => {
+    if (!readable) return;
+    const fill = reader.read(row);
+    if (fill) rows.push(fill);
+    else readable = false;
+  });
+  return readable ? rows : liveFillColumns(db);
 }
 
 // The time as epoch milliseconds, so no timestamp string is parsed per row (exact: the ledger keeps
@@ -60,7 +68,7 @@ const SEP = '\u0001';
 const PG_EPOCH_MS = 946_684_800_000;
 
 /**
- * Reads the packed rows: quantity, price, fee, the time, id, side, symbol and client order id, in
+ * Reads packed rows: quantity, price, fee, the time, id, side, symbol and client order id, in
  * that order, separated by U+0001; the trade and order ids come as columns of their own (the order
  * id may be null, which a column says and concat_ws would drop). Three columns per row instead of
  * ten: at 100,000 fills the driver's per-column decoding was most of the load. The trade id stays a
@@ -71,15 +79,15 @@ const PG_EPOCH_MS = 946_684_800_000;
  * exact decimal arithmetic cost it (about a third of the query), and which is read here exactly
  * into floored epoch milliseconds. Every packed field is NOT NULL, so a row has exactly seven
  * separators unless a text holds one: such a row, or a time too far out for a double to count its
- * microseconds (past 2285, or infinity), makes this answer null, and the caller reads the
+ * microseconds (past 2285, or infinity), makes read() answer null, and liveFillRows reads the
  * columns instead.
  */
-export function unpackFillRows(packed: readonly PackedFillRow[]): LiveFillRow[] | null {
-  const out: LiveFillRow[] = new Array(packed.length);
-  let side = '';
-  let symbol = '';
-  for (let i = 0; i < packed.length; i++) {
-    const row = packed[i]!;
+class PackedFillReader {
+  #side = '';
+  #symbol = '';
+
+  /** One packed row as a fill, or null when it cannot be read back unambiguously. */
+  read(row: PackedFillRow): LiveFillRow | null {
     const p = row.p;
     let a = 0;
     let b = p.indexOf(SEP);
@@ -96,15 +104,14 @@ export function unpackFillRows(packed: readonly PackedFillRow[]): LiveFillRow[] 
     const id = integerAt(p, a, b);
     if ((b = p.indexOf(SEP, (a = b + 1))) < 0) return null;
     // Sides and pairs repeat row after row: the previous row's string is reused when the text is the same.
-    if (b - a !== side.length || !p.startsWith(side, a)) side = p.slice(a, b);
+    if (b - a !== this.#side.length || !p.startsWith(this.#side, a)) this.#side = p.slice(a, b);
     if ((b = p.indexOf(SEP, (a = b + 1))) < 0) return null;
-    if (b - a !== symbol.length || !p.startsWith(symbol, a)) symbol = p.slice(a, b);
+    if (b - a !== this.#symbol.length || !p.startsWith(this.#symbol, a)) this.#symbol = p.slice(a, b);
     a = b + 1;
     if (p.indexOf(SEP, a) >= 0) return null;
     const clientOrderId = p.slice(a);
-    out[i] = { id, clientOrderId, exchangeTradeId: row.t, exchangeOrderId: row.o, symbol, side: side as LiveFillRow['side'], quantity, price, fee, filledAtMs };
+    return { id, clientOrderId, exchangeTradeId: row.t, exchangeOrderId: row.o, symbol: this.#symbol, side: this.#side as LiveFillRow['side'], quantity, price, fee, filledAtMs };
   }
-  return out;
 }
 
 /** The decimal integer text p[a, b) as a number: digit by digit while exact, else as Number() reads it. */

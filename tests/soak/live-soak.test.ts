@@ -146,7 +146,8 @@ beforeAll(async () => {
   const stopped = await bot.stop();
   log(`bot stopped (exit ${stopped})`);
   phaseDone('bot stop (SIGTERM)');
-  const [reconcile, validate] = [await runCtb(['reconcile', '--json'], env, cwd), await runCtb(['validate-trades', '--json'], env, cwd)];
+  // Two shells at once: both only read the ledger and Kraken (reconcile writes its report file).
+  const [reconcile, validate] = await Promise.all([runCtb(['reconcile', '--json'], env, cwd), runCtb(['validate-trades', '--json'], env, cwd)]);
   const state = await sim.state();
   outcome = {
     chaos, kill, reconcile, validate, requestId, strategies, unresolved,

@@ -107,6 +107,40 @@ function withoutUnusedRequire(outputFiles) {
   });
 }
 
+/**
+ * Node built-ins that a bundled package imports at its top but calls only on a path the CLI seldom
+ * takes: postgres.js's tls (a TLS connection, when DATABASE_URL asks for one) and rotating-file-stream's
+ * zlib (compressed archives, which the logger does not ask for). Compiling Node's own modules for
+ * them cost every command that reaches those chunks a few milliseconds at start (tls ~3 ms, zlib
+ * ~2 ms); each import is bundled as a function that requires the built-in when first called. The
+ * text replaced must be found exactly once, so a new version of either package fails the build
+ * here instead of bundling it unchanged.
+ */
+const LAZY_BUILTINS = [
+  {
+    file: /[\\/]node_modules[\\/]postgres[\\/]src[\\/]connection\.js$/,
+    from: "import tls from 'tls'\n",
+    to: "const tls = { connect: (...args) => require('node:tls').connect(...args) }\n",
+  },
+  {
+    file: /[\\/]node_modules[\\/]rotating-file-stream[\\/]dist[\\/]esm[\\/]index\.js$/,
+    from: 'import { createGzip } from "zlib";\n',
+    to: "const createGzip = (...args) => require('node:zlib').createGzip(...args);\n",
+  },
+];
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/](postgres|rotating-file-stream)[\\/].*\.js$/ }, (args) => {
+      const lazy = LAZY_BUILTINS.find((l) => l.file.test(args.path));
+      if (!lazy) return undefined;
+      const text = readFileSync(args.path, 'utf8');
+      if (text.split(lazy.from).length !== 2) throw new Error(`lazy-builtins: ${args.path} no longer has ${JSON.stringify(lazy.from)} once; check LAZY_BUILTINS in scripts/build.mjs`);
+      return { contents: text.replace(lazy.from, lazy.to), loader: 'js' };
+    });
+  },
+};
+
 const out = join(root, 'dist');
 const quiet = process.argv.includes('--quiet');
 const started = performance.now();
@@ -132,7 +166,7 @@ const result = await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  plugins: [externals, zodWithoutLocales, zodUnused],
+  plugins: [externals, zodWithoutLocales, zodUnused, lazyBuiltins],
   // CommonJS packages in the bundle call require(): give every chunk one (ES modules have none);
   // dropped again below from the chunks that never name it.
   banner: { js: REQUIRE_BANNER },

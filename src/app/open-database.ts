@@ -5,9 +5,12 @@ import type { Config } from '../config/env.js';
 import { openDatabase, type Database } from '../db/client.js';
 import { migrate } from '../db/migrate.js';
 
-/** Opens the configured database without serving it to other processes, and migrates it (closed again if that fails). */
+/**
+ * Opens the configured database for a process that runs one command and exits, without serving it
+ * to other processes, and migrates it (closed again if that fails).
+ */
 export async function openMigratedDatabase(config: Pick<Config, 'DATABASE_URL' | 'DATA_DIR'>): Promise<Database> {
-  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, serve: false });
+  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, serve: false, oneShot: true });
   try {
     await migrate(database);
   } catch (err) {

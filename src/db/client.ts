@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
+import { Socket } from 'node:net';
 import type { SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
@@ -51,16 +52,97 @@ function readArrayTypesOnce(client: postgres.Sql): void {
   Object.defineProperty(options, 'fetch_types', { configurable: true, enumerable: true, get: () => Object.keys(read).length === 0 });
 }
 
-export function connectPostgres(url: string, opts: { max?: number } = {}): Database {
+interface SocketTarget {
+  host: string[];
+  port: number[];
+  path?: string | false;
+}
+
+/**
+ * postgres.js's sockets, made here as postgres.js makes them (the configured hosts in turn, or the
+ * Unix socket's path; postgres.js writes its start-up message once connected), so that closing
+ * the client can end when every connection's Terminate message and FIN have left, rather than when
+ * the server has closed its end too: a backend exiting takes the server a few milliseconds, which
+ * every `ctb` command waited for before it could exit. The server reads Terminate before the end
+ * of the stream, so it sees an orderly goodbye; the socket goes on closing without holding the
+ * process.
+ */
+function ownSockets(): { socket: (target: SocketTarget) => Socket; terminated(): Promise<void>; destroy(): void } {
+  const open = new Set<Socket>();
+  let next = 0;
+  return {
+    socket(target) {
+      const s = new Socket();
+      open.add(s);
+      s.once('close', () => open.delete(s));
+      if (target.path) return s.connect(target.path);
+      const i = next++ % Math.max(target.port.length, 1);
+      const host = target.host[i] ?? 'localhost';
+      const port = target.port[i] ?? 5432;
+      // postgres.js names the host for TLS and errors from these, as on its own sockets.
+      Object.assign(s, { host, port });
+      return s.connect(port, host);
+    },
+    destroy() {
+      for (const s of open) s.destroy();
+    },
+    async terminated() {
+      await Promise.all(
+        [...open].map((s) => {
+          if (s.destroyed || s.writableFinished) return s.unref();
+          return new Promise<void>((resolve) => {
+            const done = () => {
+              s.off('finish', done).off('close', done);
+              s.unref();
+              resolve();
+            };
+            s.once('finish', done).once('close', done);
+          });
+        }),
+      );
+    },
+  };
+}
+
+export interface ConnectOptions {
+  max?: number;
+  /**
+   * The process runs one command and exits (the CLI): its connections are never replaced for age.
+   * postgres.js's timer for that (every 30 to 60 minutes) holds the process until the server has
+   * closed the socket; without it the process exits once its goodbye has left.
+   */
+  oneShot?: boolean;
+}
+
+export function connectPostgres(url: string, opts: ConnectOptions = {}): Database {
   const problem = databaseUrlProblem(url);
   if (problem) throw problem;
-  const client = postgres(url, { max: opts.max ?? 10, onnotice: () => {}, connect_timeout: 10 });
+  const sockets = ownSockets();
+  // `socket` is a postgres.js option its type declarations leave out.
+  const options = { max: opts.max ?? 10, onnotice: () => {}, connect_timeout: 10, socket: sockets.socket, ...(opts.oneShot ? { max_lifetime: 0 } : {}) };
+  const client = postgres(url, options as Omit<typeof options, 'socket'>);
   readArrayTypesOnce(client);
   return {
     db: drizzlePostgres(client, { schema }) as unknown as Db,
     kind: 'postgres',
     via: 'direct',
-    close: () => client.end({ timeout: 5 }),
+    // end() sends each idle connection's Terminate at once (a busy one's when its queries are done)
+    // and resolves when the server has closed every socket. This resolves as soon as each Terminate
+    // and FIN have left instead, and destroys what is still open after 5 s (a query that never
+    // ends). The 5 s are timed here: end()'s own timer would hold the process until the server closed.
+    close: async () => {
+      const ended = client.end();
+      ended.catch(() => undefined); // raced below; it settles on its own once the server has closed
+      let timer: NodeJS.Timeout | undefined;
+      const overdue = new Promise<'overdue'>((resolve) => {
+        timer = setTimeout(() => resolve('overdue'), 5_000);
+      });
+      try {
+        if ((await Promise.race([ended, sockets.terminated(), overdue])) === 'overdue') sockets.destroy();
+      } finally {
+        clearTimeout(timer);
+      }
+    },
   };
 }
 
@@ -78,10 +160,12 @@ export interface OpenOptions {
   serve?: boolean;
   /** The `ctb start` role of the serving process, written into the lock so others can name it. */
   role?: string;
+  /** The process runs one command and exits (ConnectOptions.oneShot). */
+  oneShot?: boolean;
 }
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
-  if (opts.databaseUrl) return connectPostgres(opts.databaseUrl);
+  if (opts.databaseUrl) return connectPostgres(opts.databaseUrl, { oneShot: opts.oneShot ?? false });
   return openEmbedded(opts.dataDir, opts.serve ?? false, opts.role);
 }
 

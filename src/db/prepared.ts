@@ -10,7 +10,10 @@ import type { PGlite } from '@electric-sql/pglite';
 import { execute, type Db } from './client.js';
 
 interface PostgresJsLike {
-  unsafe(text: string, params: unknown[], opts: { prepare: boolean }): Promise<Iterable<unknown>>;
+  unsafe(text: string, params: unknown[], opts: { prepare: boolean }): Promise<Iterable<unknown>> & {
+    /** Hands each row to `each` as the driver reads it off the wire, instead of collecting them. */
+    forEach(each: (row: unknown) => void): Promise<unknown>;
+  };
   /** The pool's options (a pool's client has them; a transaction's has not). */
   options?: object;
 }
@@ -55,6 +58,23 @@ export async function executePrepared<T = Record<string, unknown>>(db: Db, query
     return executePreparedPglite<T>(pg, replanned(pg, sql), params);
   }
   return execute<T>(db, query);
+}
+
+/**
+ * Like executePrepared, but hands each row to `each` instead of returning them: on postgres.js as the
+ * driver reads it off the wire, so a caller that turns every row into something else keeps only what
+ * it makes (the driver's rows die young instead of surviving, and being copied by the collector, until
+ * the last one has arrived); elsewhere once the statement has run.
+ */
+export async function forEachPrepared<T = Record<string, unknown>>(db: Db, query: SQL, each: (row: T) => void): Promise<void> {
+  const dialect = (db as unknown as { dialect?: DialectLike }).dialect;
+  const client = postgresJsOf(db);
+  if (client && dialect) {
+    const { sql, params } = queryOf(dialect, query);
+    await client.unsafe(replanned(client.options ?? inTransactions, sql), params, { prepare: true }).forEach(each as (row: unknown) => void);
+    return;
+  }
+  for (const row of await executePrepared<T>(db, query)) each(row);
 }
 
 /**

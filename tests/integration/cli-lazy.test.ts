@@ -191,6 +191,28 @@ describe('the built ctb loads only what a command uses', () => {
     }
   });
 
+  it("ctb stats --json compiles neither Node's tls nor zlib (postgres.js and the log files call them only for TLS and compression)", () => {
+    // Node's own modules do not pass the import tracer: a preload lists those compiled, at exit.
+    const listBuiltins = `data:text/javascript,${encodeURIComponent("process.on('exit', () => process.stderr.write('BUILTINS ' + JSON.stringify(process.moduleLoadList) + '\\n'));")}`;
+    const builtins = (env: Record<string, string>) => {
+      const run = spawnSync(process.execPath, ['--import', listBuiltins, BIN, 'stats', '--json'], {
+        cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir, DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), ...env }, encoding: 'utf8', timeout: 60_000,
+      });
+      const line = run.stderr.split('\n').find((l) => l.startsWith('BUILTINS '));
+      expect(line, run.stderr).toBeDefined();
+      const loaded = (JSON.parse(line!.slice('BUILTINS '.length)) as string[]).filter((m) => /^NativeModule (tls|zlib|_tls_wrap)$/.test(m));
+      return { status: run.status, stdout: run.stdout, stderr: run.stderr, loaded };
+    };
+    const plain = builtins({ DATABASE_URL: db.url });
+    expect(plain.status, plain.stderr).toBe(0);
+    expect(JSON.parse(plain.stdout)).toMatchObject({ ok: true });
+    expect(plain.loaded).toEqual([]);
+    // Control: a connection that asks for TLS loads it when it connects (this server may refuse TLS).
+    const url = new URL(db.url);
+    url.searchParams.set('sslmode', 'require');
+    expect(builtins({ DATABASE_URL: url.toString() }).loaded).toContain('NativeModule tls');
+  });
+
   it('ctb stats --json loads no text renderer or colours; ctb stats (text) does', () => {
     const json = traced(['stats', '--json'], { DATABASE_URL: db.url });
     expect(json.status, json.stderr).toBe(0);

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { describeRelease, readReleaseInfo } from '../../src/services/release/version.js';
+import { describeRelease, readDescribe, readReleaseInfo } from '../../src/services/release/version.js';
 
 const dirs: string[] = [];
 function dir(): string {
@@ -29,6 +29,48 @@ describe('ctb version (release info)', () => {
     const info = await readReleaseInfo({ root: d });
     expect(info).toMatchObject({ source: 'git', label: 'v1.0-go-live', tag: 'v1.0-go-live', tagged: true, dirty: false });
     expect(describeRelease(info)).toMatch(/^v1\.0-go-live \(tagged release, commit [0-9a-f]{12}\)$/);
+  });
+
+  it('reads label, tag and commit as plain git describe, describe --exact-match and rev-parse HEAD answer them', async () => {
+    const d = dir();
+    const out = (...args: string[]): string | null => {
+      try {
+        return execFileSync('git', args, { cwd: d, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      } catch {
+        return null;
+      }
+    };
+    const states: string[] = [];
+    const compare = async (state: string) => {
+      states.push(state);
+      const info = await readReleaseInfo({ root: d });
+      const label = out('describe', '--tags', '--always', '--dirty');
+      expect(label, state).not.toBeNull();
+      expect(info, state).toMatchObject({ source: 'git', label, tag: out('describe', '--tags', '--exact-match', 'HEAD'), commit: out('rev-parse', 'HEAD') });
+    };
+    git(d, 'init', '-q');
+    git(d, 'add', '.');
+    git(d, 'commit', '-qm', 'first');
+    await compare('no tag');
+    writeFileSync(join(d, 'package.json'), '{}');
+    await compare('no tag, modified');
+    git(d, 'commit', '-qam', 'second');
+    // A tag whose name looks like describe's own suffix, on HEAD and then behind it.
+    git(d, 'tag', 'rc-2-gabc1234');
+    await compare('on a tag named like a describe suffix');
+    writeFileSync(join(d, 'b.txt'), 'b');
+    git(d, 'add', '.');
+    git(d, 'commit', '-qm', 'third');
+    await compare('one past that tag');
+    git(d, 'tag', '-a', 'v2.0', '-m', 'annotated');
+    await compare('on an annotated tag');
+    writeFileSync(join(d, 'b.txt'), 'changed');
+    await compare('on an annotated tag, modified');
+    expect(states).toHaveLength(6);
+    // Control: the reading itself, on the forms git prints.
+    expect(readDescribe('v1.0-0-gabc1234')).toEqual({ label: 'v1.0', tag: 'v1.0', dirty: false });
+    expect(readDescribe('v1.0-4-gabc1234-dirty')).toEqual({ label: 'v1.0-4-gabc1234-dirty', tag: null, dirty: true });
+    expect(readDescribe('abc1234')).toEqual({ label: 'abc1234', tag: null, dirty: false });
   });
 
   it('does not call a commit after the tag, or modified files, a release', async () => {

@@ -72,23 +72,33 @@ function samePath(a: string, b: string): boolean {
   }
 }
 
+/**
+ * `git describe --tags --always --dirty --long` read as the plain `git describe --tags --always
+ * --dirty` (the label) and `git describe --tags --exact-match HEAD` (the tag) would answer: with
+ * --long, a tag HEAD sits on exactly reads `<tag>-0-g<hash>`, one it is past `<tag>-<n>-g<hash>`
+ * (as without --long), and with no tag at all the abbreviated hash. Either may end in -dirty.
+ */
+export function readDescribe(raw: string | null): { label: string; tag: string | null; dirty: boolean } | null {
+  if (!raw) return null;
+  const dirty = raw.endsWith('-dirty');
+  const core = dirty ? raw.slice(0, -'-dirty'.length) : raw;
+  const m = /^(.+)-(\d+)-g[0-9a-f]+$/.exec(core);
+  if (m && m[2] === '0') return { label: `${m[1]}${dirty ? '-dirty' : ''}`, tag: m[1]!, dirty };
+  return { label: raw, tag: null, dirty };
+}
+
 export async function readReleaseInfo(opts: ReleaseOptions = {}): Promise<ReleaseInfo> {
   const root = opts.root ?? PROJECT_ROOT;
   const version = packageVersion(root);
-  // Only trust git when `root` is itself the top of a work tree (not some enclosing repository).
-  const top = await git(root, ['rev-parse', '--show-toplevel']);
-  const isCheckout = top !== null && samePath(top, root);
-  // The three questions asked at once (three git processes side by side, not one after another).
-  const [describe, commit, tag] = isCheckout
-    ? await Promise.all([
-        git(root, ['describe', '--tags', '--always', '--dirty']),
-        git(root, ['rev-parse', 'HEAD']),
-        git(root, ['describe', '--tags', '--exact-match', 'HEAD']),
-      ])
-    : [null, null, null];
-  if (describe) {
-    const dirty = describe.endsWith('-dirty');
-    return { source: 'git', label: describe, tag, commit, dirty, tagged: tag !== null && !dirty, packageVersion: version, distCommit: distCommit(root) };
+  // Two git processes, one after the other (each costs a command a process start): the work tree's
+  // top and HEAD's commit, then — only when `root` is itself the top of a work tree, not inside some
+  // enclosing repository — describe.
+  const [top, commit] = (await git(root, ['rev-parse', '--show-toplevel', 'HEAD']))?.split('\n') ?? [];
+  const isCheckout = top !== undefined && commit !== undefined && samePath(top, root);
+  const described = isCheckout ? readDescribe(await git(root, ['describe', '--tags', '--always', '--dirty', '--long'])) : null;
+  if (described) {
+    const { label, tag, dirty } = described;
+    return { source: 'git', label, tag, commit: commit ?? null, dirty, tagged: tag !== null && !dirty, packageVersion: version, distCommit: distCommit(root) };
   }
   const buildCommit = opts.buildCommit ?? null;
   return {

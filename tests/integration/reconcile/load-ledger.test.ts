@@ -59,8 +59,24 @@ describe.each<DbKind>(['postgres', 'pglite'])('the ledger reconciliation reads, 
     expect(ledger).toEqual((await liveFillColumns(database.db)).sort((a, b) => a.filledAtMs - b.filledAtMs || a.id - b.id));
     expect(ledger.map((f) => f.clientOrderId)).toEqual(['', 'c-early', 'c-late', 'c-same-time', 'c with spaces', 'c-é-😀', 'c-8']);
     await database.db.execute(sql`delete from fills where client_order_id = 'c-é-😀'`);
-    // Only the trade id not ASCII: it is a column of its own, so the packed read stands.
     expect((await liveFillRows(database.db)).find((f) => f.clientOrderId === 'c-8')).toMatchObject({ exchangeTradeId: 'T8-ñ-😀', exchangeOrderId: 'O8', side: 'sell' });
     expect(await liveFillRows(database.db)).toEqual(await liveFillColumns(database.db));
+  });
+
+  it.each([
+    ['a text holding the packing separator', 'BTC\u0001USD', '2026-01-06T00:00:00.123456Z', '2026-01-06T00:00:00.123Z'],
+    // Past 2^53 microseconds a double rounds …999 up to the next millisecond.
+    ['a time a double cannot count in microseconds', 'BTC/USD', '2600-01-01T00:00:00.000999Z', '2600-01-01T00:00:00.000Z'],
+    ['a time long before 2000', 'BTC/USD', '1900-01-01T00:00:00.0015Z', '1900-01-01T00:00:00.001Z'],
+  ])('reads %s as the columns carry it', async (_, symbol, filledAt, ms) => {
+    await database.db.execute(sql`insert into fills (intent_id, client_order_id, exchange_trade_id, exchange_order_id, mode, feed, symbol, side, quantity, price, fee, fee_currency, filled_at)
+      values (9, 'c-9', 'T9', 'O9', 'live', 'kraken', ${symbol}, 'buy', 1, 2, 0, 'USD', ${filledAt})`);
+    try {
+      const packed = await liveFillRows(database.db);
+      expect(packed).toEqual(await liveFillColumns(database.db));
+      expect(packed.find((f) => f.clientOrderId === 'c-9')).toMatchObject({ exchangeTradeId: 'T9', exchangeOrderId: 'O9', symbol, side: 'buy', quantity: '1.000000000000000000', filledAtMs: Date.parse(ms) });
+    } finally {
+      await database.db.execute(sql`delete from fills where intent_id = 9`);
+    }
   });
 });

@@ -134,10 +134,16 @@ try {
   }
   const m = (k: keyof (typeof rows)[number]) => median(rows.map((r) => r[k]));
   const ratio = median(rows.map((r) => r.large / r.small));
+  // Each order's own median beside the floor's, so an effect of which size ran first shows.
+  const byOrder = (odd: number) => {
+    const own = rows.filter((_, i) => (i + 1) % 2 === odd).map((r) => r.large / r.small);
+    return own.length > 0 ? `${median(own).toFixed(2)}×` : '—';
+  };
   const fast = m('small') < 500;
   const linear = ratio <= 2.2;
   console.log(`median: 100k ${m('small').toFixed(0)} ms (load ${m('smallLoad').toFixed(0)} ms, this process's CPU ${m('smallCpu').toFixed(0)} ms) [floor < 500 ms: ${fast ? 'PASS' : 'FAIL'}],` +
-    ` 200k ${m('large').toFixed(0)} ms, 200k/100k ${ratio.toFixed(2)}× [floor ≤ 2.2×: ${linear ? 'PASS' : 'FAIL'}];` +
+    ` 200k ${m('large').toFixed(0)} ms, 200k/100k ${ratio.toFixed(2)}× [floor ≤ 2.2×: ${linear ? 'PASS' : 'FAIL'}]` +
+    ` (rounds with 100k first ${byOrder(1)}, with 200k first ${byOrder(0)});` +
     ` anchor bare hash join 100k ${m('bareSmall').toFixed(1)} ms, 200k ${m('bareLarge').toFixed(1)} ms (end to end = ${(m('small') / m('bareSmall')).toFixed(1)}× bare at 100k)`);
   if (!fast || !linear) process.exitCode = 1;
 } finally {

@@ -328,7 +328,7 @@ async function main(): Promise<void> {
   };
 
   try {
-    console.log(`Slack ack bench, open loop: signed \`${[COMMAND, ...TEXT].join(' ')}\` at ${RATES.join(' and ')} req/s for ${SECONDS} s per target per round, ${ROUNDS} rounds (+1 warm-up at the first rate, discarded), bare/bot alternating; shipped bot configuration` +
+    console.log(`Slack ack bench, open loop: signed \`${[COMMAND, ...TEXT].join(' ')}\` at ${RATES.join(' and ')} req/s for ${SECONDS} s per target per round, ${ROUNDS} rounds (+1 warm-up at the first rate, discarded), bare/bot alternating; shipped bot configuration, except that its replies go over plain HTTP to a local stand-in for Slack (Slack's are HTTPS: TLS costs the bot more than counted here)` +
       (againstDir ? `; A/B: a second bot ("base") from ${againstDir} in the same rounds, bot and base in alternating order` : ''));
     console.log(`load average before: ${loadLine()}`);
     const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? 0;

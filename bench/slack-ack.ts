@@ -3,8 +3,8 @@
 // every feature of the role, the shipped logger at its level; the real Bolt HTTPReceiver on the
 // bot's HTTP server behind its request gate, the bot's own listener table, PostgreSQL) and, in the
 // same run, to a bare Bolt app configured like the bot (HTTPReceiver, processBeforeResponse off,
-// conversation store off; it checks signatures with Bolt's check, the bot with its gate) whose only
-// listener acks. Open loop: each request leaves at its scheduled time (never before it), whether or
+// conversation store off, Bolt's signature check off and one HMAC check in front, as the bot's
+// gate) whose only listener acks. Open loop: each request leaves at its scheduled time (never before it), whether or
 // not earlier ones were answered, and its latency counts from that scheduled time, so a server that falls behind is charged for the queue it builds (no coordinated
 // omission). The bot does its acked work (the reply through response_url) while the load runs; a
 // round ends when that work is finished, and its CPU is counted. Each server is its own process; so
@@ -13,9 +13,9 @@
 // request (user + system of the server process over the round, work after the ack included), the
 // load average before and after, and checks every request was answered exactly once.
 // Floors (issue 15), at every rate: bot p99 ≤ 1.5× bare p99; bot CPU per request ≤ 3× bare's.
-//   npm run bench:slack-ack -- [--rates 100,300] [--seconds 10] [--rounds 3] [--command "/golive status"]
+//   npm run bench:slack-ack -- [--rates 100,300] [--seconds 10] [--rounds 3] [--command "/golive status"] [--against DIR]
 import { fork, type ChildProcess } from 'node:child_process';
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Agent, createServer, request } from 'node:http';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -76,13 +76,34 @@ function cpuSince(): number {
 
 async function runBare(): Promise<void> {
   const { App, HTTPReceiver } = await import('@slack/bolt');
-  // Configured like the bot's (src/slack/create-app.ts): no conversation store, ack before the work.
-  const receiver = new HTTPReceiver({ signingSecret: SECRET, endpoints: '/slack/events', processBeforeResponse: false });
+  // Configured like the bot's (src/slack/create-app.ts): no conversation store, ack before the work,
+  // Bolt's own signature check off and one check in front of it (read the body once, one HMAC, a
+  // constant-time compare, the timestamp both ways), as the bot's gate does. Bolt's check costs
+  // about 18 µs more a request (a parse for the SSL check, two more HMACs and random bytes for its
+  // comparison): left on, it made the bare app dearer and so flattered the bot's CPU ratio by ~5 %.
+  const receiver = new HTTPReceiver({ signingSecret: SECRET, endpoints: '/slack/events', processBeforeResponse: false, signatureVerification: false });
   const app = new App({ receiver, token: TOKEN, tokenVerificationEnabled: false, botId: 'B0BENCH', botUserId: 'UBOT0BENCH', convoStore: false, extendedErrorHandler: true });
   app.command(/.*/, async ({ ack }) => {
     await ack();
   });
-  const server = createServer(receiver.requestListener);
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const ts = req.headers['x-slack-request-timestamp'];
+      const given = Buffer.from(String(req.headers['x-slack-signature'] ?? ''));
+      const expected = Buffer.from(`v0=${createHmac('sha256', SECRET).update(`v0:${String(ts)}:${raw.toString('utf8')}`).digest('hex')}`);
+      if (Math.abs(Number(ts) - Date.now() / 1000) > 300 || given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        res.writeHead(401);
+        res.end();
+        return;
+      }
+      // Bolt reads the body already read (rawBody) instead of the drained stream.
+      (req as typeof req & { rawBody?: Buffer }).rawBody = raw;
+      receiver.requestListener(req, res);
+    });
+  });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   process.on('message', (m: { kind: string }) => {
@@ -226,37 +247,89 @@ const lagLine = (lags: number[]) => {
 };
 const loadLine = () => loadavg().map((l) => l.toFixed(2)).join(', ');
 
+/** A bot under test: the one this checkout ships, or (--against) another checkout's, for an A/B in one run. */
+interface BotTarget {
+  name: string;
+  child: ChildProcess;
+  port: number;
+  log: { lines: number; shown: number };
+}
+
+interface Measured {
+  latencies: number[];
+  lags: number[];
+  cpuMs: number;
+  loopMax: number;
+  drainMs: number;
+  replies: number;
+  logLines: number;
+}
+
 async function main(): Promise<void> {
   const { createPostgresTestDb } = await import('../tests/support/db.js');
   const database = await createPostgresTestDb();
   const self = fileURLToPath(import.meta.url);
+  // --against DIR: a second bot from another checkout of this repository (its bench/slack-ack.ts in
+  // the bot role, so its own src/), measured in the same rounds: paired A/B of two builds.
+  const againstDir = arg('against', '');
   const profile = (role: string) => (process.env.BENCH_PROFILE === role ? ['--cpu-prof', '--cpu-prof-dir=/tmp/ctb-slack-ack-prof'] : process.env.BENCH_TRACE_GC === role ? ['--trace-gc'] : []);
-  const spawn = (role: string, env: Record<string, string> = {}) =>
-    fork(self, [role], { execArgv: ['--import', 'tsx', ...profile(role)], env: { ...process.env, ...env }, stdio: ['ignore', role === 'bot' ? 'pipe' : 'inherit', 'inherit', 'ipc'] });
+  const spawn = (role: string, env: Record<string, string> = {}, script = self, label = role) =>
+    fork(script, [role], { execArgv: ['--import', 'tsx', ...profile(label)], env: { ...process.env, ...env }, stdio: ['ignore', role === 'bot' ? 'pipe' : 'inherit', 'inherit', 'ipc'] });
   const fake = spawn('fake');
   const fakeReady = (await next(fake, 'ready')) as { url: string };
   const bare = spawn('bare');
-  const bot = spawn('bot', { BENCH_DATABASE_URL: database.url, BENCH_SLACK_URL: fakeReady.url });
-  // The bot logs as it ships (JSON lines on standard output, as under a process manager): counted
-  // per round, and any warning or error shown, since a bot that logs per request pays for it.
-  const botLog = { lines: 0, shown: 0 };
-  let partial = '';
-  bot.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    const lines = (partial + chunk).split('\n');
-    partial = lines.pop() ?? '';
-    botLog.lines += lines.length;
-    for (const line of lines) {
-      if (/"level":(4|5|6)0/.test(line) && botLog.shown < 5) {
-        botLog.shown += 1;
-        console.error(`bot log: ${line.slice(0, 300)}`);
+  const botEnv = { BENCH_DATABASE_URL: database.url, BENCH_SLACK_URL: fakeReady.url };
+  const botChildren = [{ name: 'bot', child: spawn('bot', botEnv) }];
+  if (againstDir) botChildren.push({ name: 'base', child: spawn('bot', botEnv, `${againstDir.replace(/\/$/, '')}/bench/slack-ack.ts`, 'base') });
+  const bareReady = (await next(bare, 'ready')) as { port: number };
+  const bots: BotTarget[] = [];
+  for (const { name, child } of botChildren) {
+    // The bot logs as it ships (JSON lines on standard output, as under a process manager): counted
+    // per round, and any warning or error shown, since a bot that logs per request pays for it.
+    const log = { lines: 0, shown: 0 };
+    let partial = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      log.lines += lines.length;
+      for (const line of lines) {
+        if (/"level":(4|5|6)0/.test(line) && log.shown < 5) {
+          log.shown += 1;
+          console.error(`${name} log: ${line.slice(0, 300)}`);
+        }
       }
-    }
-  });
-  const [bareReady, botReady] = (await Promise.all([next(bare, 'ready'), next(bot, 'ready')])) as Array<{ port: number }>;
+    });
+    bots.push({ name, child, log, port: ((await next(child, 'ready')) as { port: number }).port });
+  }
+  const bot = bots[0]!;
   const responseBase = fakeReady.url.replace(/api\/$/, '');
-  const children = [bot, bare, fake];
+  const children = [...bots.map((b) => b.child), bare, fake];
+
+  const measureBare = async (rate: number, total: number): Promise<Measured> => {
+    send(bare, { kind: 'idle' });
+    await next(bare, 'idle');
+    const { latencies, lags } = await round(bareReady.port, responseBase, rate, total);
+    send(bare, { kind: 'idle' });
+    const idle = (await next(bare, 'idle')) as { cpuMs: number; loop: { p99: number; max: number } };
+    return { latencies, lags, cpuMs: idle.cpuMs, loopMax: idle.loop.max, drainMs: 0, replies: 0, logLines: 0 };
+  };
+  const measureBot = async (target: BotTarget, rate: number, total: number): Promise<Measured> => {
+    send(target.child, { kind: 'idle' });
+    await next(target.child, 'idle');
+    send(fake, { kind: 'count' });
+    await next(fake, 'count');
+    const linesBefore = target.log.lines;
+    const { latencies, lags } = await round(target.port, responseBase, rate, total);
+    send(target.child, { kind: 'idle' });
+    const drained = (await next(target.child, 'idle')) as { ms: number; cpuMs: number; loop: { p99: number; max: number } };
+    send(fake, { kind: 'count' });
+    const counted = (await next(fake, 'count')) as { replies: number };
+    return { latencies, lags, cpuMs: drained.cpuMs, loopMax: drained.loop.max, drainMs: drained.ms, replies: counted.replies, logLines: target.log.lines - linesBefore };
+  };
+
   try {
-    console.log(`Slack ack bench, open loop: signed \`${[COMMAND, ...TEXT].join(' ')}\` at ${RATES.join(' and ')} req/s for ${SECONDS} s per target per round, ${ROUNDS} rounds (+1 warm-up at the first rate, discarded), bare/bot alternating; shipped bot configuration`);
+    console.log(`Slack ack bench, open loop: signed \`${[COMMAND, ...TEXT].join(' ')}\` at ${RATES.join(' and ')} req/s for ${SECONDS} s per target per round, ${ROUNDS} rounds (+1 warm-up at the first rate, discarded), bare/bot alternating; shipped bot configuration` +
+      (againstDir ? `; A/B: a second bot ("base") from ${againstDir} in the same rounds, bot and base in alternating order` : ''));
     console.log(`load average before: ${loadLine()}`);
     const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? 0;
     const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / Math.max(1, xs.length);
@@ -264,44 +337,48 @@ async function main(): Promise<void> {
     let warmed = false;
     for (const rate of RATES) {
       const total = Math.round(rate * SECONDS);
-      const all = { bare: [] as number[], bot: [] as number[] };
-      const cpu = { bare: [] as number[], bot: [] as number[] };
+      const all = { bare: [] as number[], bot: [] as number[], base: [] as number[] };
+      const cpu = { bare: [] as number[], bot: [] as number[], base: [] as number[] };
+      const pairs = { cpu: [] as number[], p99: [] as number[] };
       const drains: number[] = [];
       let replies = 0;
       for (let r = warmed ? 1 : 0; r <= ROUNDS; r += 1) {
-        send(bare, { kind: 'idle' });
-        await next(bare, 'idle');
-        const { latencies: b, lags: bareLags } = await round(bareReady!.port, responseBase, rate, total);
-        send(bare, { kind: 'idle' });
-        const bareIdle = (await next(bare, 'idle')) as { cpuMs: number; loop: { p99: number; max: number } };
-        send(bot, { kind: 'idle' });
-        await next(bot, 'idle');
-        send(fake, { kind: 'count' });
-        await next(fake, 'count');
-        const linesBefore = botLog.lines;
-        const { latencies: t, lags: botLags } = await round(botReady!.port, responseBase, rate, total);
-        send(bot, { kind: 'idle' });
-        const drained = (await next(bot, 'idle')) as { ms: number; cpuMs: number; loop: { p99: number; max: number } };
-        send(fake, { kind: 'count' });
-        const counted = (await next(fake, 'count')) as { replies: number };
-        const sb = [...b].sort((x, y) => x - y);
-        const st = [...t].sort((x, y) => x - y);
-        if (sb[0]! < 0 || st[0]! < 0) throw new Error(`a negative latency (${Math.min(sb[0]!, st[0]!)} ms): a request left before it was due`);
+        const b = await measureBare(rate, total);
+        // With --against, the two bots run back to back in alternating order (the pair saw the same load).
+        const order = r % 2 === 0 ? bots : [...bots].reverse();
+        const got = new Map<string, Measured>();
+        for (const target of order) got.set(target.name, await measureBot(target, rate, total));
+        const t = got.get('bot')!;
+        const sorted = (xs: number[]) => [...xs].sort((x, y) => x - y);
+        const sb = sorted(b.latencies);
+        const st = sorted(t.latencies);
+        const lowest = Math.min(sb[0]!, ...[...got.values()].map((m) => Math.min(...m.latencies)));
+        if (lowest < 0) throw new Error(`a negative latency (${lowest} ms): a request left before it was due`);
         if (r === 0) {
           warmed = true;
           console.log(`warm-up at ${rate} req/s: bare p99 ${ms(pct(sb, 99))}, bot p99 ${ms(pct(st, 99))} (discarded)`);
           continue;
         }
-        all.bare.push(...b);
-        all.bot.push(...t);
-        drains.push(drained.ms);
-        cpu.bare.push(bareIdle.cpuMs / total);
-        cpu.bot.push(drained.cpuMs / total);
-        replies += counted.replies;
+        all.bare.push(...b.latencies);
+        all.bot.push(...t.latencies);
+        drains.push(t.drainMs);
+        cpu.bare.push(b.cpuMs / total);
+        cpu.bot.push(t.cpuMs / total);
+        replies += t.replies;
         console.log(`${rate} req/s round ${r}: bare p50 ${ms(pct(sb, 50))} p99 ${ms(pct(sb, 99))} | bot p50 ${ms(pct(st, 50))} p99 ${ms(pct(st, 99))}` +
-          ` | bot finished its acked work ${ms(drained.ms)} after the last ack | replies ${counted.replies}/${total}` +
-          ` | CPU per request: bare ${(bareIdle.cpuMs / total).toFixed(2)} ms, bot ${(drained.cpuMs / total).toFixed(2)} ms | event-loop delay max: bare ${ms(bareIdle.loop.max)}, bot ${ms(drained.loop.max)}` +
-          ` | bot log lines ${botLog.lines - linesBefore} | sent late by p50/p99: bare ${lagLine(bareLags)}, bot ${lagLine(botLags)} | load ${loadLine()}`);
+          ` | bot finished its acked work ${ms(t.drainMs)} after the last ack | replies ${t.replies}/${total}` +
+          ` | CPU per request: bare ${(b.cpuMs / total).toFixed(2)} ms, bot ${(t.cpuMs / total).toFixed(2)} ms | event-loop delay max: bare ${ms(b.loopMax)}, bot ${ms(t.loopMax)}` +
+          ` | bot log lines ${t.logLines} | sent late by p50/p99: bare ${lagLine(b.lags)}, bot ${lagLine(t.lags)} | load ${loadLine()}`);
+        const base = got.get('base');
+        if (base) {
+          const sa = sorted(base.latencies);
+          all.base.push(...base.latencies);
+          cpu.base.push(base.cpuMs / total);
+          pairs.cpu.push(t.cpuMs / base.cpuMs);
+          pairs.p99.push(pct(st, 99) / pct(sa, 99));
+          console.log(`${rate} req/s round ${r} A/B (${order.map((x) => x.name).join(' then ')}): base p50 ${ms(pct(sa, 50))} p99 ${ms(pct(sa, 99))} | CPU per request base ${(base.cpuMs / total).toFixed(2)} ms, bot ${(t.cpuMs / total).toFixed(2)} ms` +
+            ` | bot/base CPU ${(t.cpuMs / base.cpuMs).toFixed(3)} p99 ${(pct(st, 99) / pct(sa, 99)).toFixed(3)} | replies ${base.replies}/${total} | base log lines ${base.logLines} | sent late p50/p99 ${lagLine(base.lags)}`);
+        }
       }
       const sb = all.bare.sort((x, y) => x - y);
       const st = all.bot.sort((x, y) => x - y);
@@ -313,6 +390,11 @@ async function main(): Promise<void> {
       console.log(`${rate} req/s pooled: bare p50 ${ms(pct(sb, 50))} p99 ${ms(pct(sb, 99))} max ${ms(sb.at(-1) ?? 0)} | bot p50 ${ms(pct(st, 50))} p99 ${ms(pct(st, 99))} max ${ms(st.at(-1) ?? 0)}` +
         ` | p99 bot/bare ${ratio.toFixed(2)}× [≤ 1.5×] | CPU per request bare ${mean(cpu.bare).toFixed(2)} ms, bot ${mean(cpu.bot).toFixed(2)} ms = ${cpuRatio.toFixed(2)}× [≤ 3×]` +
         ` | replies ${replies}/${st.length} (${once ? 'each once' : 'NOT each once'}) | bot drain median ${ms(median(drains))} | ${ok ? 'PASS' : 'FAIL'}`);
+      if (bots.length > 1) {
+        const sa = all.base.sort((x, y) => x - y);
+        console.log(`${rate} req/s A/B pooled: base p99 ${ms(pct(sa, 99))} CPU ${mean(cpu.base).toFixed(3)} ms, bot p99 ${ms(pct(st, 99))} CPU ${mean(cpu.bot).toFixed(3)} ms` +
+          ` | pair ratios bot/base, median of ${pairs.cpu.length}: CPU ${median(pairs.cpu).toFixed(3)} p99 ${median(pairs.p99).toFixed(3)} | pooled p99 ${(pct(st, 99) / pct(sa, 99)).toFixed(3)} | base vs bare: p99 ${(pct(sa, 99) / pct(sb, 99)).toFixed(2)}× CPU ${(mean(cpu.base) / mean(cpu.bare)).toFixed(2)}×`);
+      }
     }
     console.log(`load average after: ${loadLine()}`);
     console.log(`floors (at every rate: bot p99 ≤ 1.5× bare, CPU per request ≤ 3× bare, every request answered once): ${pass ? 'PASS' : 'FAIL'}`);

@@ -1,15 +1,16 @@
-// Owns the Bolt app of the running bot: HTTP mode (Bolt's HTTPReceiver, not started; its request
-// listener serves POST /slack/events on our server, so signature checks stay Bolt's) or Socket
+// Owns the Bolt app of the running bot: HTTP mode (the request gate and the bot's receiver serve
+// POST /slack/events on our server: request-gate.ts, gated-receiver.ts) or Socket
 // Mode when SLACK_APP_TOKEN is set; SLACK_API_URL and our Web API retry policy for every call;
 // the delivery guard (ack, then idempotency); the listener table; one backstop error handler.
 import type { RequestListener } from 'node:http';
-import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type Receiver } from '@slack/bolt';
+import { App, LogLevel, SocketModeReceiver, type Receiver } from '@slack/bolt';
 import type { AppContext } from '../app/context.js';
 import { AppError } from '../errors.js';
 import { boltLogger } from './bolt-logger.js';
 import { deliveryGuard } from './deliveries.js';
+import { GatedReceiver } from './gated-receiver.js';
 import { resolveBotIdentity, type BotIdentity } from './identity.js';
-import { readsStatusFirst, registerListeners } from './listeners/register.js';
+import { listenerDispatch, readsStatusFirst, registerViewListeners } from './listeners/register.js';
 import { listenerTable } from './listeners/table.js';
 import type { ListenerTable } from './listeners/types.js';
 import { readBadgeState } from './reply.js';
@@ -85,19 +86,12 @@ export async function createSlackApp(ctx: AppContext, opts: SlackAppOptions = {}
         hint: 'Copy the Signing Secret from the app\'s "Basic Information" page, or set SLACK_APP_TOKEN for Socket Mode.',
       });
     }
-    const http = new HTTPReceiver({
-      signingSecret: config.SLACK_SIGNING_SECRET.reveal(),
-      endpoints: '/slack/events',
-      logger,
-      // Ack is sent as soon as the delivery guard calls it; work continues after the response.
-      processBeforeResponse: false,
-      // The gate below checks every request's signature and age (both ways) before Bolt sees it,
-      // and strips what comes with an unsigned SSL check; Bolt checking again only cost time.
-      signatureVerification: false,
-    });
-    receiver = http;
-    // Only the gated listener is ever served: signature, timestamps, body shapes and size.
-    requestListener = guardSlackRequests(http.requestListener, { signingSecret: config.SLACK_SIGNING_SECRET.reveal(), logger: ctx.logger });
+    // The gate checks every request's signature and age (both ways), size and shape, and strips
+    // what comes with an unsigned SSL check; the receiver hands what it parsed to Bolt, acked as
+    // soon as the delivery guard calls ack (work continues after the response).
+    const gated = new GatedReceiver(logger);
+    receiver = gated;
+    requestListener = guardSlackRequests((req, res, body) => gated.handle(req, res, body), { signingSecret: config.SLACK_SIGNING_SECRET.reveal(), logger: ctx.logger });
   }
 
   const app = new App({
@@ -120,7 +114,7 @@ export async function createSlackApp(ctx: AppContext, opts: SlackAppOptions = {}
 
   const inflight = inflightTracker();
   const table = opts.table ?? listenerTable;
-  registerListeners(app, ctx, table);
+  registerViewListeners(app, ctx, table);
 
   // Backstop: listeners handle their own errors (listeners/request.ts); this catches the rest.
   const backstop = async ({ error, body }: { error: Error; body?: unknown }): Promise<void> => {
@@ -139,6 +133,8 @@ export async function createSlackApp(ctx: AppContext, opts: SlackAppOptions = {}
   // Acked work runs after Bolt has returned from the request (deliveries.ts queues it), so its
   // failures reach the same backstop through the guard rather than through Bolt.
   app.use(deliveryGuard(ctx, { onStart: inflight.begin, onError: (error, body) => backstop({ error, body }), readsStatus: readsStatusFirst(table) }));
+  // The listener table's commands, events and actions, last in the global chain: after the guard's claim.
+  app.use(listenerDispatch(ctx, table));
 
   return {
     app,

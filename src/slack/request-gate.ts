@@ -5,10 +5,11 @@
 // slash command or carries one JSON object as `payload`. Bolt reads `body.ssl_check` from whatever
 // it parsed in a promise nobody awaits, so a signed `null` or `payload=null` was an unhandled
 // rejection that took the whole process down; nothing that is not an object reaches it now.
-// The gate is the one signature check: Bolt's own (signatureVerification off in create-app.ts)
-// repeated it with a timestamp rule that looks only at the past, plus three more HMACs and random
-// bytes for its comparison, on every request before its ack. Slack's unsigned SSL check reaches
-// Bolt as `ssl_check=1` alone: anything sent with it is dropped here, as Bolt's check did.
+// The gate is the one signature check (Bolt's own repeated it with a timestamp rule that looks only
+// at the past, plus three more HMACs and random bytes for its comparison) and the one parse: the
+// body it checked goes on parsed to the bot's receiver (gated-receiver.ts), where Bolt's
+// HTTPReceiver read and parsed it again. Slack's unsigned SSL check goes on as `ssl_check=1` alone:
+// anything sent with it is dropped here, as Bolt's check did.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
@@ -78,9 +79,16 @@ function checkSignature(req: IncomingMessage, raw: string, opts: RequestGateOpti
 }
 
 type Form = ReturnType<typeof parseQuery>;
+/** A request body as Bolt's receivers hand it on: an object, parsed once, here. */
+export type SlackBody = Record<string, unknown>;
+/** What gets a request that passed the gate, with its body parsed. */
+export type GatedHandler = (req: IncomingMessage, res: ServerResponse, body: SlackBody) => void;
 
-/** Throws a 400 Refusal unless the body is shaped like a Slack command, event or interaction. */
-function checkShape(raw: string, form: Form | undefined): void {
+/**
+ * Throws a 400 Refusal unless the body is shaped like a Slack command, event or interaction; returns
+ * the body as Bolt takes it (a form's JSON `payload`, else the form; a JSON body parsed).
+ */
+function checkShape(raw: string, form: Form | undefined): SlackBody {
   if (form) {
     if ('payload' in form) {
       if (typeof form.payload !== 'string') throw new Refusal(400, 'payload given more than once');
@@ -94,12 +102,12 @@ function checkShape(raw: string, form: Form | undefined): void {
       if ('user' in payload && !(isObject(payload.user) && typeof payload.user.id === 'string')) throw new Refusal(400, 'payload.user is not {id}');
       if ('actions' in payload && !(Array.isArray(payload.actions) && payload.actions.every(isObject))) throw new Refusal(400, 'payload.actions is not a list of objects');
       if ('view' in payload && !isObject(payload.view)) throw new Refusal(400, 'payload.view is not an object');
-      return;
+      return payload;
     }
     // A slash command: every field once, as text.
     for (const [key, value] of Object.entries(form)) if (typeof value !== 'string') throw new Refusal(400, `field ${key} given more than once`);
     if (typeof form.command !== 'string' || typeof form.user_id !== 'string') throw new Refusal(400, 'form is neither a slash command nor a payload');
-    return;
+    return form as SlackBody;
   }
   let body: unknown;
   try {
@@ -110,10 +118,11 @@ function checkShape(raw: string, form: Form | undefined): void {
   if (!isObject(body) || typeof body.type !== 'string') throw new Refusal(400, 'body is not an object with a type');
   if (body.type === 'event_callback' && !(isObject(body.event) && typeof body.event.type === 'string')) throw new Refusal(400, 'event is not an object with a type');
   if (body.type === 'url_verification' && typeof body.challenge !== 'string') throw new Refusal(400, 'url_verification without a challenge');
+  return body;
 }
 
-/** Wraps Bolt's HTTP request listener with the checks above. */
-export function guardSlackRequests(bolt: RequestListener, opts: RequestGateOptions): RequestListener {
+/** The request listener for POST /slack/events: the checks above, then `handle` with the parsed body. */
+export function guardSlackRequests(handle: GatedHandler, opts: RequestGateOptions): RequestListener {
   const refuse = (res: ServerResponse, status: number) => {
     if (res.headersSent) return;
     res.writeHead(status, { connection: 'close' });
@@ -125,15 +134,10 @@ export function guardSlackRequests(bolt: RequestListener, opts: RequestGateOptio
       const raw = buffer.toString('utf8');
       const contentType = (header(req, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
       const form = contentType === 'application/x-www-form-urlencoded' ? parseQuery(raw) : undefined;
-      // Slack's SSL check is unsigned by design: Bolt answers it, and gets nothing else sent with it.
-      const sslCheck = form?.ssl_check === '1';
-      if (!sslCheck) {
-        checkSignature(req, raw, opts);
-        checkShape(raw, form);
-      }
-      // Bolt reads the body we already read (a Buffer in rawBody) instead of the drained stream.
-      (req as IncomingMessage & { rawBody?: Buffer }).rawBody = sslCheck ? Buffer.from('ssl_check=1') : buffer;
-      bolt(req, res);
+      // Slack's SSL check is unsigned by design: the receiver answers it, and gets nothing else sent with it.
+      if (form?.ssl_check === '1') return handle(req, res, { ssl_check: '1' });
+      checkSignature(req, raw, opts);
+      handle(req, res, checkShape(raw, form));
     })().catch((err: unknown) => {
       const status = err instanceof Refusal ? err.status : 400;
       opts.logger.warn({ status, reason: err instanceof Error ? err.message : String(err), path: req.url }, `Slack request refused (${status})`);

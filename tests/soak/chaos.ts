@@ -22,6 +22,11 @@ export interface ChaosOptions {
    * and more faults in it would only put the evidence off.
    */
   minOrders: number;
+  /**
+   * Candles a second while the run waits for that evidence (no fault is injected then): a faster
+   * market brings the next crossover sooner; with faults gone an order fills within a few candles.
+   */
+  evidencePace: number;
   /** After each restart: wait until the bot trades again (healthz), before more trouble. */
   afterRestart: () => Promise<void>;
   log: (line: string) => void;
@@ -195,9 +200,12 @@ export async function runChaos(sim: SimProcess, bot: SoakBot, opts: ChaosOptions
   await sim.clearFaults();
   await sim.setStatus('online');
   const endedAt = Date.now();
-  opts.log(`t+${elapsed().toFixed(1)}s the trouble ends${waiting.length ? ` (cleared unhit: ${waiting.map((f) => `${f.endpoint} ${f.kind}`).join(', ')})` : ''}; waiting for the bot to trade since its last restart`);
+  const pace = (await sim.state()).pace;
+  opts.log(`t+${elapsed().toFixed(1)}s the trouble ends${waiting.length ? ` (cleared unhit: ${waiting.map((f) => `${f.endpoint} ${f.kind}`).join(', ')})` : ''}; waiting for the bot to trade since its last restart (market at ${opts.evidencePace} candles/s meanwhile)`);
   // The evidence: polled, so the run ends as soon as it is there.
+  await sim.setPace(opts.evidencePace);
   while (!(await done())) await pause(250);
+  await sim.setPace(pace);
   report.waitedMs = Date.now() - endedAt;
   report.seconds = Math.round(elapsed());
   return report;

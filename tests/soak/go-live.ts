@@ -19,6 +19,8 @@ export interface GoLiveInput {
   cwd: string;
   minPaperTrades: number;
   log: (line: string) => void;
+  /** Once the paper trades are there, before `/mode live` (the soak slows its market back down). */
+  afterPaper: () => Promise<void>;
   /** Ends a phase of the soak's timing (the paper trading, then the approvals). */
   phaseDone: (name: string) => void;
 }
@@ -51,6 +53,7 @@ export async function goLiveThroughApprovals(input: GoLiveInput): Promise<{ requ
   await Promise.all([chores, waitUntil(async () => (paperTrades = await closedPaperTradesOnLivePrices(input.db)) >= input.minPaperTrades, 600_000,
     () => `for ${input.minPaperTrades} closed paper trades on the kraken feed (have ${paperTrades}):\n${bot.current.child.output().slice(-3000)}`, 1_000)]);
   log(`paper trading: ${paperTrades} closed trades on the simulator's prices`);
+  await input.afterPaper();
   input.phaseDone(`paper trading to ${input.minPaperTrades} closed trades (chores beside it)`);
 
   const asked = await slack.slash(bot.current.url, '/mode', 'live soak rehearsal', SLACK.operator);

@@ -5,7 +5,8 @@
 // from a shell. Afterwards Kraken and the ledger must agree to the trade.
 //
 //   SOAK_SECONDS (default 60) live run length · SOAK_SEED replays a run's choices · SOAK_PACE
-//   candles/s (default 10) · SOAK_LOG_LEVEL the bot's LOG_LEVEL (its logs stay in the printed directory)
+//   candles/s (default 10; ×3 with no fault injected) · SOAK_LOG_LEVEL the bot's LOG_LEVEL (its
+//   logs stay in the printed directory)
 import { randomInt } from 'node:crypto';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,6 +37,10 @@ const SEED = Number(process.env['SOAK_SEED'] ?? randomInt(1, 2 ** 31));
 // second took twice as long to earn the paper trades and to show a restarted bot trading), and a
 // position's value still moves well inside LIMIT_TOLERANCE between decision and fill.
 const PACE = Number(process.env['SOAK_PACE'] ?? 10);
+// While no fault is injected (paper trading; the wait after the trouble for a restarted bot's trade)
+// the market runs three times as fast: the crossovers that earn the paper trades and show the bot
+// trading come sooner, and with no slow answer an order fills within a few candles of its decision.
+const QUIET_PACE = PACE * 3;
 const STARTING_USD = '10000';
 const MIN_PAPER_TRADES = 2;
 // Each restart costs the bot's start-up (tsx compiles it: 20–60 s on this loaded machine).
@@ -82,7 +87,7 @@ async function liveFills(): Promise<LedgerFillRow[]> {
 
 beforeAll(async () => {
   phaseStarted = Date.now();
-  log(`seed ${SEED} (SOAK_SEED=${SEED} replays its choices) · ${SECONDS} s live · pace ${PACE} candles/s · ${RESTARTS} kill -9 restart(s) · load ${load()}`);
+  log(`seed ${SEED} (SOAK_SEED=${SEED} replays its choices) · ${SECONDS} s live · pace ${PACE} candles/s (${QUIET_PACE} while no fault is injected) · ${RESTARTS} kill -9 restart(s) · load ${load()}`);
   const dir = mkdtempSync(join(tmpdir(), 'ctb-soak-'));
   for (const sub of ['sim', 'rehearsal']) mkdirSync(join(dir, sub));
   const cwd = join(dir, 'rehearsal');
@@ -109,11 +114,14 @@ beforeAll(async () => {
   phaseDone('start (database, simulator, bot)');
   const strategies = loadStrategies(testConfig()).strategies;
 
-  const { requestId } = await goLiveThroughApprovals({ db: database.db, bot, slack, shellEnv: env, cwd, minPaperTrades: MIN_PAPER_TRADES, log, phaseDone });
+  await sim.setPace(QUIET_PACE);
+  const { requestId } = await goLiveThroughApprovals({
+    db: database.db, bot, slack, shellEnv: env, cwd, minPaperTrades: MIN_PAPER_TRADES, log, phaseDone, afterPaper: () => sim!.setPace(PACE),
+  });
   const liveSince = new Date();
   const monitor = startMonitor(database.db, sim, strategies);
   const chaos = await runChaos(sim, bot, {
-    seed: SEED, seconds: SECONDS, restarts: RESTARTS, minOrders: 2, log,
+    seed: SEED, seconds: SECONDS, restarts: RESTARTS, minOrders: 2, log, evidencePace: QUIET_PACE,
     // After kill -9 the new process takes the engine over halted until it has reconciled with Kraken:
     // everything it finds is explained by intents and ledger, so it must lift that halt by itself.
     // The new process stands by until the dead one's lease goes stale, then takes the engine over: it
@@ -146,7 +154,8 @@ beforeAll(async () => {
   const stopped = await bot.stop();
   log(`bot stopped (exit ${stopped})`);
   phaseDone('bot stop (SIGTERM)');
-  const [reconcile, validate] = [await runCtb(['reconcile', '--json'], env, cwd), await runCtb(['validate-trades', '--json'], env, cwd)];
+  // Two shells at once: both only read the ledger and Kraken (reconcile writes its report file).
+  const [reconcile, validate] = await Promise.all([runCtb(['reconcile', '--json'], env, cwd), runCtb(['validate-trades', '--json'], env, cwd)]);
   const state = await sim.state();
   outcome = {
     chaos, kill, reconcile, validate, requestId, strategies, unresolved,

@@ -1,10 +1,14 @@
-// Registers the listener table on a Bolt app: one Bolt listener per Slack surface (commands, events,
-// actions) that finds the table's row by name in a map, builds the request object and runs the row
-// under the one error handler. Bolt runs every registered listener's matching chain on every
-// request, so a listener per row cost each slash command eighteen chains to find its one row.
-// Acks happen earlier, in the delivery guard (../deliveries.ts), so no row can be late for Slack's
-// 3 seconds. View submissions keep a listener per row: their ack carries the answer.
-import type { App, ViewSubmitAction } from '@slack/bolt';
+// Registers the listener table on a Bolt app. Commands, events and actions go through one
+// middleware (listenerDispatch) that finds the table's rows by name in a map, builds the request
+// object and runs each row under the one error handler; create-app.ts puts it last in Bolt's global
+// chain, after the delivery guard. Bolt runs every registered listener's chain on every request (a
+// copy of its middleware list, a spread of the arguments per step, a settle of all of them): with a
+// Bolt listener per surface, a slash command went through five chains to reach its one row, and
+// through eighteen with a listener per row before that. Acks happen earlier, in the delivery guard
+// (../deliveries.ts), so no row can be late for Slack's 3 seconds. View submissions keep a Bolt
+// listener per row (registerViewListeners): their ack carries the answer.
+import type { AnyMiddlewareArgs, App, BlockAction, Middleware, SlashCommand, ViewSubmitAction } from '@slack/bolt';
+import type { webApi } from '@slack/bolt';
 import type { AppContext } from '../../app/context.js';
 import type { StatusRows } from '../../db/queries/mode-status.js';
 import type { Delivery } from '../deliveries.js';
@@ -45,56 +49,79 @@ export function readsStatusFirst(table: ListenerTable): (body: Record<string, un
   };
 }
 
-export function registerListeners(app: App, ctx: AppContext, table: ListenerTable): void {
+/**
+ * Bolt global middleware, put last: runs the table's rows for a slash command, an Events API event
+ * or a block action, matched as Bolt's app.command(/^\//), app.event(type) and
+ * app.action({ type: 'block_actions' }) matched them. Anything else (a view submission) goes on to
+ * Bolt's listeners.
+ */
+export function listenerDispatch(ctx: AppContext, table: ListenerTable): Middleware<AnyMiddlewareArgs> {
   const commands = byName<SlashCommandRow>(table.commands, (row) => row.command);
-  if (commands.size > 0) {
-    app.command(/^\//, async ({ command, client, context }) => {
-      const rows = commands.get(command.command);
-      if (!rows) return;
-      const respond = responseUrlPoster(command.response_url);
-      const statusRead = statusReadOf(context);
-      const base = () => buildRequest({ ctx, client, userId: command.user_id, deliveryKey: keyOf(context), respond, channel: command.channel_id, statusRead });
-      await Promise.all(rows.map((row) => dispatchSlash(row, table, command, base())));
-    });
-  }
-
   const events = byName<EventRow>(table.events, (row) => row.event);
-  for (const type of events.keys()) {
-    const rows = events.get(type)!;
-    app.event(type, async ({ event, body, client, context }) => {
-      const e = event as unknown as Record<string, unknown> & { type: string };
-      const item = e.item as Record<string, unknown> | undefined;
-      const userId = typeof e.user === 'string' ? e.user : '';
-      const channel = typeof e.channel === 'string' ? e.channel : typeof item?.channel === 'string' ? item.channel : undefined;
-      await Promise.all(
-        rows.map((row) => {
-          const req = buildRequest({ ctx, client, userId, deliveryKey: keyOf(context), channel });
-          return handleSafely(req, { event: row.event }, () =>
-            row.handle({ ...req, event: e, body: body as unknown as Record<string, unknown> & { event_id?: string } }),
-          );
-        }),
-      );
-    });
-  }
-
   const exactActions = byName<ActionRow>(table.actions.filter((row) => typeof row.actionId === 'string'), (row) => row.actionId as string);
   const patternActions = table.actions.filter((row) => row.actionId instanceof RegExp);
-  if (table.actions.length > 0) {
-    app.action({ type: 'block_actions' }, async ({ action, body, client, context }) => {
-      const rows = actionRowsFor(exactActions, patternActions, action.action_id);
-      if (rows.length === 0) return;
-      const respond = responseUrlPoster(body.response_url);
-      const channel = body.channel?.id;
-      const threadTs = body.message?.thread_ts as string | undefined;
-      await Promise.all(
-        rows.map((row) => {
-          const req = buildRequest({ ctx, client, userId: body.user.id, deliveryKey: keyOf(context), respond, channel, threadTs });
-          return handleSafely(req, { action: action.action_id }, () => row.handle({ ...req, action, body }));
-        }),
-      );
-    });
-  }
+  const hasActions = table.actions.length > 0;
 
+  const onCommand = async (command: SlashCommand, client: webApi.WebClient, context: Record<string, unknown>) => {
+    const rows = commands.get(command.command);
+    if (!rows) return;
+    const respond = responseUrlPoster(command.response_url);
+    const statusRead = statusReadOf(context);
+    const base = () => buildRequest({ ctx, client, userId: command.user_id, deliveryKey: keyOf(context), respond, channel: command.channel_id, statusRead });
+    if (rows.length === 1) return dispatchSlash(rows[0]!, table, command, base());
+    await Promise.all(rows.map((row) => dispatchSlash(row, table, command, base())));
+  };
+
+  const onEvent = async (rows: EventRow[], e: Record<string, unknown> & { type: string }, body: unknown, client: webApi.WebClient, context: Record<string, unknown>) => {
+    const item = e.item as Record<string, unknown> | undefined;
+    const userId = typeof e.user === 'string' ? e.user : '';
+    const channel = typeof e.channel === 'string' ? e.channel : typeof item?.channel === 'string' ? item.channel : undefined;
+    await Promise.all(
+      rows.map((row) => {
+        const req = buildRequest({ ctx, client, userId, deliveryKey: keyOf(context), channel });
+        return handleSafely(req, { event: row.event }, () =>
+          row.handle({ ...req, event: e, body: body as Record<string, unknown> & { event_id?: string } }),
+        );
+      }),
+    );
+  };
+
+  const onAction = async (action: BlockAction['actions'][number], body: BlockAction, client: webApi.WebClient, context: Record<string, unknown>) => {
+    const rows = actionRowsFor(exactActions, patternActions, action.action_id);
+    if (rows.length === 0) return;
+    const respond = responseUrlPoster(body.response_url);
+    const channel = body.channel?.id;
+    const threadTs = body.message?.thread_ts as string | undefined;
+    await Promise.all(
+      rows.map((row) => {
+        const req = buildRequest({ ctx, client, userId: body.user.id, deliveryKey: keyOf(context), respond, channel, threadTs });
+        return handleSafely(req, { action: action.action_id }, () => row.handle({ ...req, action, body }));
+      }),
+    );
+  };
+
+  return async (args) => {
+    const { client, context } = args;
+    const { command, event, action } = args as Partial<{ command: SlashCommand; event: Record<string, unknown> & { type?: unknown }; action: BlockAction['actions'][number] }>;
+    if (command) {
+      if (typeof command.command === 'string' && command.command.startsWith('/')) await onCommand(command, client, context);
+      return;
+    }
+    if (event !== undefined) {
+      const rows = typeof event.type === 'string' ? events.get(event.type) : undefined;
+      if (rows) await onEvent(rows, event as Record<string, unknown> & { type: string }, args.body, client, context);
+      return;
+    }
+    if (action && (args.body as { type?: unknown }).type === 'block_actions') {
+      if (hasActions) await onAction(action, args.body as BlockAction, client, context);
+      return;
+    }
+    await args.next();
+  };
+}
+
+/** View submissions: a Bolt listener per row, since the listener's ack carries the answer. */
+export function registerViewListeners(app: App, ctx: AppContext, table: ListenerTable): void {
   for (const row of table.views) {
     app.view({ callback_id: row.callbackId, type: 'view_submission' }, async ({ view, body, client, context, ack }) => {
       const req = buildRequest({ ctx, client, userId: body.user.id, deliveryKey: keyOf(context) });

@@ -75,6 +75,13 @@ describe('matchTrades', () => {
     expect(r.recentUnmatched.map((t) => t.orderId)).toEqual(['O-FIRST']);
   });
 
+  it('finds a trade id listed twice at its last listing even when the earlier one is listed just before the previous fill’s trade', () => {
+    const r = matchTrades([fill(1, 'T2'), fill(2, 'T1', { quantity: '0.02' })],
+      [trade('T1', { orderId: 'O-FIRST' }), trade('T2'), trade('T1', { orderId: 'O-LAST', quantity: '0.02' })], { legacyBefore: cutoff });
+    expect(r.matched).toBe(2);
+    expect(r.recentUnmatched.map((t) => t.orderId)).toEqual(['O-FIRST']);
+  });
+
   it('joins thousands of fills to their trades by id, in any order, with ids that share long prefixes', () => {
     const n = 5000;
     const ids = Array.from({ length: n }, (_, i) => `TX${String(i).padStart(8, '0')}-ABC`);

@@ -43,9 +43,10 @@ export async function dispatchSlash(row: SlashCommandRow, table: ListenerTable, 
   const record = (allowed: boolean, result: string) =>
     recordCommand(ctx, { actor, command: label, args: match.rest, allowed, result, details: { slash: row.command, channel: body.channel_id } });
 
-  const [usage] = helpModel([row]);
+  // The row's usage, for the replies that show it (help, unknown or malformed text): not built for every command.
+  const usage = () => helpModel([row])[0]!;
   if (!match.sub) {
-    await base.reply.ephemeral(renderCommandUsage(usage!, match.problem));
+    await base.reply.ephemeral(renderCommandUsage(usage(), match.problem));
     await record(true, match.problem ? `usage: ${match.problem}` : 'help');
     return;
   }
@@ -63,7 +64,8 @@ export async function dispatchSlash(row: SlashCommandRow, table: ListenerTable, 
     if (base.runs() === 0) await record(true, 'ok');
   } catch (err) {
     if (isAppError(err, 'usage')) {
-      await base.reply.ephemeral(renderCommandUsage({ ...usage!, subcommands: usage!.subcommands.filter((s) => s.usage === sub.usage) }, err.message));
+      const help = usage();
+      await base.reply.ephemeral(renderCommandUsage({ ...help, subcommands: help.subcommands.filter((s) => s.usage === sub.usage) }, err.message));
       if (base.runs() === 0) await record(true, `usage: ${err.message}`);
       return;
     }

@@ -10,13 +10,14 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { AppError } from '../errors.js';
-import * as schema from './schema/index.js';
 import { databaseUrlProblem } from './database-url.js';
 import { acquireLock, readLock, refuseSecondBot, releaseLock } from './pglite-lock.js';
 import { initialiseInChild, isInitialised, pgliteStartParams } from './pglite-start.js';
 import { copyTemplate } from './pglite-template.js';
 
-export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+// drizzle() is given no schema: its relational layer (db.query) would build every table's relations
+// at start, which each command paid before its first statement; queries use the select builder.
+export type Db = PgDatabase<PgQueryResultHKT>;
 export type DatabaseKind = 'pglite' | 'postgres';
 
 export interface Database {
@@ -248,7 +249,7 @@ export function connectPostgres(url: string, opts: ConnectOptions = {}): Databas
   // `socket` is a postgres.js option its type declarations leave out.
   const options = { max: opts.max ?? 10, onnotice: () => {}, connect_timeout: 10, socket: sockets.socket, ...(opts.oneShot ? { max_lifetime: 0 } : {}) };
   const client = postgres(url, options as Omit<typeof options, 'socket'>);
-  const db = drizzlePostgres(client, { schema }) as unknown as Db;
+  const db = drizzlePostgres(client) as unknown as Db;
   // After drizzle(), which gives the date and numeric arrays parsers of its own, as postgres.js's read
   // (on the first connection) comes after it too.
   if (opts.oneShot) registerBuiltInArrayTypes(client);
@@ -338,7 +339,7 @@ async function openEmbedded(dataDir: string, serve: boolean, role: string | unde
     server = s;
   }
   return {
-    db: drizzlePglite(pg, { schema }) as unknown as Db,
+    db: drizzlePglite(pg) as unknown as Db,
     kind: 'pglite',
     via: 'direct',
     close: async () => {
@@ -359,7 +360,7 @@ function connectThroughOwner(socketPath: string | null, pid: number): Database {
   const client = postgres({ path: socketPath, username: 'postgres', database: 'postgres', max: 1, onnotice: () => {}, connect_timeout: 10 });
   readArrayTypesOnce(client);
   return {
-    db: drizzlePostgres(client, { schema }) as unknown as Db,
+    db: drizzlePostgres(client) as unknown as Db,
     kind: 'pglite',
     via: 'socket',
     close: () => client.end({ timeout: 5 }),

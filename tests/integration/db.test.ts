@@ -13,6 +13,12 @@ describe.each<DbKind>(['postgres', 'pglite'])('database on %s', (kind) => {
     await database?.close();
   });
 
+  it("is drizzle's without a schema: no table's relations are built when it opens", () => {
+    const internals = (database.db as unknown as { _?: { schema?: unknown } })._;
+    expect(internals && 'schema' in internals).toBe(true); // control: drizzle keeps it here
+    expect(internals?.schema).toBeUndefined();
+  });
+
   it('applies the migrations so every table exists', async () => {
     const rows = await execute<{ n: number }>(database.db, sql`select count(*)::int as n from ${botState}`);
     expect(rows[0]?.n).toBe(0);

@@ -13,7 +13,6 @@ import { buildAppContext, type OwnedContext } from '../../src/app/build-context.
 import { ManualClock } from '../../src/clock.js';
 import { testConfig } from '../../src/config/env.js';
 import type { Database, Db } from '../../src/db/client.js';
-import * as schema from '../../src/db/schema/index.js';
 import { silentLogger } from '../../src/logger.js';
 import { createPostgresTestDb, type TestDatabase } from './db.js';
 import { recordingExchange, type RecordingExchange } from './recording-exchange.js';
@@ -27,7 +26,7 @@ export function recordingDatabase(url: string, events: string[]): Database {
     max: 2, onnotice: () => {}, connect_timeout: 2,
     debug: (_conn, query) => events.push(`db:${query.replace(/\s+/g, ' ').slice(0, 60)}`),
   });
-  return { db: drizzle(client, { schema }) as unknown as Db, kind: 'postgres', via: 'direct', close: () => client.end({ timeout: 1 }) };
+  return { db: drizzle(client) as unknown as Db, kind: 'postgres', via: 'direct', close: () => client.end({ timeout: 1 }) };
 }
 
 export interface KillTestContext {

@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Database } from '../../src/db/client.js';
 import { MIGRATIONS_DIR, migrate } from '../../src/db/migrate.js';
-import * as schema from '../../src/db/schema/index.js';
 
 /** A Database over an in-memory PGlite, empty or loaded from `image`. */
 export async function pgliteDatabase(image?: Blob): Promise<{ pg: PGlite; database: Database }> {
@@ -20,7 +19,7 @@ export async function pgliteDatabase(image?: Blob): Promise<{ pg: PGlite; databa
   const { drizzle } = await import('drizzle-orm/pglite');
   const pg = await PGlite.create(image ? { loadDataDir: image } : {});
   const database: Database = {
-    db: drizzle(pg, { schema }) as unknown as Database['db'],
+    db: drizzle(pg) as unknown as Database['db'],
     kind: 'pglite',
     via: 'direct',
     close: () => pg.close(),

@@ -2,10 +2,10 @@
 // FOR UPDATE SKIP LOCKED, so two replicas never send on one lane at once), the next due delivery of
 // a lane (locked the same way), and recording each outcome. Values are always parameters; the hot
 // statements run prepared.
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { execute, type Db } from '../client.js';
 import { executePrepared } from '../prepared.js';
-import type { AlertDelivery } from '../schema/alerts.js';
+import { alertDeliveries, type AlertDelivery } from '../schema/alerts.js';
 
 /** Lanes (a Slack channel or DM, or `email`) with a pending delivery due at `now`. */
 export async function dueLanes(db: Db, input: { now: Date; limit: number }): Promise<string[]> {
@@ -47,7 +47,8 @@ export async function lockNextDelivery(db: Db, input: { lane: string; now: Date 
     for update of d skip locked`);
   if (picked.length === 0) return undefined;
   const id = Number(picked[0]!.id);
-  return db.query.alertDeliveries.findFirst({ where: (d, { eq }) => eq(d.id, id) });
+  const [row] = await db.select().from(alertDeliveries).where(eq(alertDeliveries.id, id)).limit(1);
+  return row;
 }
 
 /** Nothing was left to send (the group is gone or already shows it): the delivery is done. */

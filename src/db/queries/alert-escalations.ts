@@ -1,9 +1,9 @@
 // Owns the SQL of the escalation ladder: taking the due steps (FOR UPDATE SKIP LOCKED, so two
 // replicas never run one step), reading what a step needs, moving an escalation on or stopping
 // it, and recording a page once per rung (the unique alert_pages row is the second guard).
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { execute, type Db } from '../client.js';
-import type { AlertEscalation } from '../schema/alerts.js';
+import { alertEscalations, type AlertEscalation } from '../schema/alerts.js';
 
 /** Locks up to `limit` active escalations due at `now` (for the rest of the transaction); their ids, oldest due first. */
 export async function lockDueEscalations(db: Db, input: { now: Date; limit: number }): Promise<number[]> {
@@ -16,7 +16,8 @@ export async function lockDueEscalations(db: Db, input: { now: Date; limit: numb
 }
 
 export async function escalationById(db: Db, id: number): Promise<AlertEscalation | undefined> {
-  return db.query.alertEscalations.findFirst({ where: (e, { eq }) => eq(e.id, id) });
+  const [row] = await db.select().from(alertEscalations).where(eq(alertEscalations.id, id)).limit(1);
+  return row;
 }
 
 /** The step ran: the next one is due at `dueAt`; `overdueAt` is kept once set (the first deadline passed once). */

@@ -1,17 +1,19 @@
 // Owns the SQL on one alert group: read it and its events, lock it for a person's action, record an
 // acknowledge, resolve or silence, bump its version (what tells the delivery worker to refresh the
 // parent message), and record what Slack shows of it after a sync.
-import { sql } from 'drizzle-orm';
+import { desc, eq, sql } from 'drizzle-orm';
 import { execute, type Db } from '../client.js';
 import { executePrepared } from '../prepared.js';
-import type { AlertEvent, AlertGroup } from '../schema/alerts.js';
+import { alertEvents, alertGroups, type AlertEvent, type AlertGroup } from '../schema/alerts.js';
 
 export async function alertGroupById(db: Db, id: number): Promise<AlertGroup | undefined> {
-  return db.query.alertGroups.findFirst({ where: (g, { eq }) => eq(g.id, id) });
+  const [row] = await db.select().from(alertGroups).where(eq(alertGroups.id, id)).limit(1);
+  return row;
 }
 
 export async function latestAlertEvent(db: Db, groupId: number): Promise<AlertEvent | undefined> {
-  return db.query.alertEvents.findFirst({ where: (e, { eq }) => eq(e.groupId, groupId), orderBy: (e, { desc }) => [desc(e.id)] });
+  const [row] = await db.select().from(alertEvents).where(eq(alertEvents.groupId, groupId)).orderBy(desc(alertEvents.id)).limit(1);
+  return row;
 }
 
 /** Holds the group's row for the rest of the transaction: actions on one group run one after another. */

@@ -1,16 +1,17 @@
 // Owns the SQL of `ctb alerts test`: putting a test's deliveries ahead of any backlog, reading how
 // its deliveries went, recording the result per channel, and the latest result (the go-live audit's).
-import { and, eq } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import type { Db } from '../client.js';
-import { alertDeliveries, alertTests, type AlertDelivery, type DeliveryKind } from '../schema/alerts.js';
+import { alertDeliveries, alertEscalations, alertTests, type AlertDelivery, type AlertEscalation, type DeliveryKind } from '../schema/alerts.js';
 
 /** Someone is waiting at the terminal: the group's pending deliveries go first in their lanes. */
 export async function expediteTestDeliveries(db: Db, groupId: number): Promise<void> {
   await db.update(alertDeliveries).set({ priority: 9 }).where(and(eq(alertDeliveries.groupId, groupId), eq(alertDeliveries.status, 'pending')));
 }
 
-export async function escalationOfGroup(db: Db, groupId: number) {
-  return db.query.alertEscalations.findFirst({ where: (e, { eq: is }) => is(e.groupId, groupId) });
+export async function escalationOfGroup(db: Db, groupId: number): Promise<AlertEscalation | undefined> {
+  const [row] = await db.select().from(alertEscalations).where(eq(alertEscalations.groupId, groupId)).limit(1);
+  return row;
 }
 
 export async function deliveriesOfGroup(db: Db, input: { groupId: number; kind: DeliveryKind; limit?: number }): Promise<AlertDelivery[]> {
@@ -23,6 +24,7 @@ export async function recordAlertTest(db: Db, values: typeof alertTests.$inferIn
   return row!.id;
 }
 
-export async function latestAlertTest(db: Db) {
-  return (await db.query.alertTests.findFirst({ orderBy: (t, { desc }) => [desc(t.at), desc(t.id)] })) ?? null;
+export async function latestAlertTest(db: Db): Promise<typeof alertTests.$inferSelect | null> {
+  const [row] = await db.select().from(alertTests).orderBy(desc(alertTests.at), desc(alertTests.id)).limit(1);
+  return row ?? null;
 }

@@ -1,5 +1,5 @@
 // A postgres.js client reads the server's array types once, on its first connection; the client's
-// later connections skip that query (src/db/client.ts) and still read and send arrays. A one-shot
+// later connections skip that query (src/db/postgres-array-types.ts) and still read and send arrays. A one-shot
 // client (the CLI's) never reads them: PostgreSQL's built-in array types are registered as
 // postgres.js would register them after its read.
 import { inspect } from 'node:util';

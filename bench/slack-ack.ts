@@ -328,7 +328,7 @@ async function main(): Promise<void> {
   };
 
   try {
-    console.log(`Slack ack bench, open loop: signed \`${[COMMAND, ...TEXT].join(' ')}\` at ${RATES.join(' and ')} req/s for ${SECONDS} s per target per round, ${ROUNDS} rounds (+1 warm-up at the first rate, discarded), bare/bot alternating; shipped bot configuration, except that its replies go over plain HTTP to a local stand-in for Slack (Slack's are HTTPS: TLS costs the bot more than counted here)` +
+    console.log(`Slack ack bench, open loop: signed \`${[COMMAND, ...TEXT].join(' ')}\` at ${RATES.join(' and ')} req/s for ${SECONDS} s per target per round, ${ROUNDS} rounds (+1 warm-up at the first rate, discarded), bare/bot alternating; shipped bot configuration (the sources under tsx, Node's source maps off as in the built ctb), except that its replies go over plain HTTP to a local stand-in for Slack (Slack's are HTTPS: TLS costs the bot more than counted here)` +
       (againstDir ? `; A/B: a second bot ("base") from ${againstDir} in the same rounds, bot and base in alternating order` : ''));
     console.log(`load average before: ${loadLine()}`);
     const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? 0;
@@ -408,6 +408,11 @@ async function main(): Promise<void> {
 }
 
 const role = process.argv[2] ?? 'main';
+// Both servers run the sources under tsx, which turns Node's source-map support on; the built `ctb`
+// runs without it (no --enable-source-maps). With it on, every stack trace made while serving a
+// request is mapped through the source maps, a cost the shipped bot does not pay: turned off here, as
+// it ships, for the bot and the bare app alike.
+if (role === 'bot' || role === 'bare') process.setSourceMapsEnabled(false);
 const run = role === 'bot' ? runBot : role === 'bare' ? runBare : role === 'fake' ? runFake : main;
 run().catch((err: unknown) => {
   console.error(err);

@@ -43,7 +43,11 @@ const NOW = new Date('2026-11-25T00:00:00Z');
 const STEP_S = (NOW.getTime() - Date.parse(START)) / 1000 / TRADES;
 const PERIODS = ['all', '30d', '7d', '24h'] as const;
 const load = () => `load ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} cores`;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
 const ms = (v: number) => `${v.toFixed(1)} ms`;
 
 const notShipped = [

@@ -154,8 +154,10 @@ async function storm(round: number): Promise<Storm> {
     const maxPerSecond = Math.max(...buckets.values());
     worstSecond = Math.max(worstSecond, maxPerSecond);
     for (let i = 1; i < times.length; i += 1) minGap = Math.min(minGap, times[i]! - times[i - 1]!);
-    const span = times.length > 1 ? (times.at(-1)! - times[0]!) / 1000 : 1;
-    lines.push(`    ${channel.padEnd(12)} ${String(times.length).padStart(4)} messages, max ${maxPerSecond} in any calendar second, mean ${(times.length / Math.max(1, span)).toFixed(2)}/s`);
+    // n messages from the first to the last are n − 1 gaps: the mean rate over that span.
+    const span = (times.at(-1)! - times[0]!) / 1000;
+    const mean = times.length > 1 && span > 0 ? `${((times.length - 1) / span).toFixed(2)}/s` : 'n/a';
+    lines.push(`    ${channel.padEnd(12)} ${String(times.length).padStart(4)} messages, max ${maxPerSecond} in any calendar second, mean ${mean} from the first to the last`);
   }
 
   latencies.sort((a, b) => a - b);

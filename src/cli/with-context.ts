@@ -1,7 +1,7 @@
 // Runs one operator command from the terminal: load config, open the database (directly, or through
 // the running bot's socket), run the command as the local user, print text or --json, exit 0/1/2.
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import type { Command, CommandResult } from '../../commands/define.js';
 import type { OwnedContext } from '../app/build-context.js';
@@ -10,6 +10,7 @@ import { ConfigError, type Config } from '../config/env.js';
 import { loadConfig } from '../config/load.js';
 import type { Database } from '../db/client.js';
 import { databaseProblem } from '../db/connect-errors.js';
+import { isInitialised } from '../db/pglite-start.js';
 import { AppError, exitCodeFor } from '../errors.js';
 import { createLogger, makeScrubber, configSecrets } from '../logger.js';
 import type { CliIo } from './io.js';
@@ -67,6 +68,19 @@ export function printError(io: CliIo, err: unknown, config?: Config, json = fals
   return 1;
 }
 
+/**
+ * The embedded database lives under DATA_DIR, which defaults to ./data of the working directory: a
+ * command run from another directory than the bot's would start an empty database there and report
+ * nothing, as if the bot had never traded. Say so, on stderr (--json's stdout stays one object).
+ */
+function noteFreshEmbeddedDatabase(io: CliIo, config: Config): void {
+  if (config.DATABASE_URL || isInitialised(join(resolve(io.cwd, config.DATA_DIR), 'pglite'))) return;
+  io.stderr.write(
+    `note: no embedded database in ${config.DATA_DIR} (DATA_DIR, from ${io.cwd}) yet: this command starts an empty one there. ` +
+      'A bot started elsewhere keeps its database under the directory it was started from: run ctb there, or set DATA_DIR (or DATABASE_URL).\n',
+  );
+}
+
 export async function withCliContext<T>(io: CliIo, fn: (ctx: OwnedContext, config: Config) => Promise<T>, json = false): Promise<T | number> {
   const config = loadCliConfig(io, json);
   if (typeof config === 'number') return config;
@@ -81,6 +95,7 @@ export async function withCliContext<T>(io: CliIo, fn: (ctx: OwnedContext, confi
     const contextModule = import('../app/build-context.js');
     contextModule.catch(() => undefined); // awaited below; a failure surfaces there
     const { openConfiguredDatabase } = await import('../app/open-database.js');
+    noteFreshEmbeddedDatabase(io, config);
     database = await openConfiguredDatabase(config, { migrate: true, oneShot: true });
     const { buildAppContext } = await contextModule;
     ctx = await buildAppContext({ config, logger, database });

@@ -7,6 +7,8 @@
 //   (b) 5,000 queued, drained by 2 worker processes: wall time, and how many ran twice
 //   (c) idle enqueue-to-start latency at the shipped cadence (delivery tick every second; runner poll 250 ms)
 //   (d) idle database load: transactions per second (pg_stat_database.xact_commit + rollback deltas)
+// Anchor, each round: a 1-row insert committed one at a time, 500 of them, on PostgreSQL and on
+// PGlite (p50/p99): the least an enqueue can cost on that database at that moment.
 //   node --import tsx bench/job-queue.ts [--rounds 3] [--idle-seconds 30] [--outbox-drain-rounds 1] [--only outbox,requests]
 // The outbox's drain takes minutes on a loaded machine (one lane, one delivery per transaction), so
 // by default only the first round drains it.
@@ -180,6 +182,19 @@ async function enqueueLatency(db: Db, queue: QueueName | 'alert'): Promise<{ p50
   return { p50: pct(lat, 50), p99: pct(lat, 99) };
 }
 
+/** The anchor: a 1-row insert committed, one at a time (after 20 not counted): the least an enqueue costs on that database. */
+async function commitLatency(db: Db): Promise<{ p50: number; p99: number }> {
+  await execute(db, sql`create table bench_commit_probe (id serial primary key, at timestamptz not null default now())`);
+  const lat: number[] = [];
+  for (let i = 0; i < 520; i += 1) {
+    const t = performance.now();
+    await execute(db, sql`insert into bench_commit_probe default values`);
+    if (i >= 20) lat.push(performance.now() - t);
+  }
+  lat.sort((a, b) => a - b);
+  return { p50: pct(lat, 50), p99: pct(lat, 99) };
+}
+
 async function xacts(admin: postgres.Sql, name: string): Promise<number> {
   const [r] = await admin<{ n: string }[]>`select xact_commit + xact_rollback as n from pg_stat_database where datname = ${name}`;
   return Number(r!.n);
@@ -230,7 +245,8 @@ async function main(): Promise<void> {
   const drainRounds = arg('outbox-drain-rounds', 1);
   const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]!.split(',') : QUEUES;
   console.log('what ships: the outbox (alert sink, delivery worker on its email lane, fake email notifier) and the engine requests runner (fake handler); '
-    + 'the drain runs each consumer back to back in 2 processes instead of on its shipped 1 s / 250 ms cadence');
+    + 'not shipped: the drain runs each consumer back to back in 2 processes instead of on its shipped 1 s / 250 ms cadence, and 50 enqueues before each '
+    + 'enqueue-latency measurement warm the pool and are not counted; anchor: a 1-row commit on each database, 500 one at a time');
   console.log(`load before: ${load()}`);
   const rows: Record<string, Record<string, number[]>> = {};
   const add = (who: string, figures: Record<string, number>) => {
@@ -252,9 +268,15 @@ async function main(): Promise<void> {
     }
     const pgdb = await createPostgresTestDb();
     const alert = await enqueueLatency(pgdb.db, 'alert');
+    const commit = await commitLatency(pgdb.db);
     await pgdb.close();
+    const lite = await createPgliteTestDb();
+    const liteCommit = await commitLatency(lite.db);
+    await lite.close();
     add('alert (sink.record)', { enqP50: alert.p50, enqP99: alert.p99 });
     console.log(`round ${r} alert sink.record load ${load()} enqP50=${r2(alert.p50)} enqP99=${r2(alert.p99)}`);
+    add('anchor (1-row commit)', { p50: commit.p50, p99: commit.p99, pgliteP50: liteCommit.p50, pgliteP99: liteCommit.p99 });
+    console.log(`round ${r} anchor 1-row commit load ${load()} p50=${r2(commit.p50)} p99=${r2(commit.p99)} pgliteP50=${r2(liteCommit.p50)} pgliteP99=${r2(liteCommit.p99)}`);
   }
   for (const [who, figures] of Object.entries(rows)) {
     console.log(`median ${who}: ${Object.entries(figures).map(([k, v]) => `${k}=${r2(median(v))}`).join(' ')}`);

@@ -100,7 +100,7 @@ function bareJoin(fills: Fill[], exchange: ExchangeTrade[]): number {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
-console.log(`reconcile bench: load + match + balances on ${KIND === 'postgres' ? 'PostgreSQL' : 'PGlite (in memory) — not the floor\'s database'}, exchange history already fetched; node ${process.version}; GC before each run: ${gc ? 'yes' : 'NO (run with node --expose-gc)'}; ${ROUNDS} rounds after ${WARMUP} warm-ups`);
+console.log(`reconcile bench: load + match + balances on ${KIND === 'postgres' ? 'PostgreSQL' : 'PGlite (in memory) — not the floor\'s database'}, exchange history already fetched; not timed: the report (built, then written to REPORTS_DIR) and the reconciliation standing read before it, as \`ctb reconcile\` does both; node ${process.version}; GC before each run: ${gc ? 'yes' : 'NO (run with node --expose-gc)'}; ${ROUNDS} rounds after ${WARMUP} warm-ups`);
 console.log(`before: ${load()}`);
 const cases: (Case & { fills: Fill[] })[] = [];
 try {

@@ -17,7 +17,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Agent, createServer, request } from 'node:http';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
@@ -245,7 +245,7 @@ const lagLine = (lags: number[]) => {
   const s = [...lags].sort((x, y) => x - y);
   return `${pct(s, 50).toFixed(2)}/${pct(s, 99).toFixed(2)} ms`;
 };
-const loadLine = () => loadavg().map((l) => l.toFixed(2)).join(', ');
+const loadLine = () => `${loadavg().map((l) => l.toFixed(2)).join(', ')} on ${availableParallelism()} cores`;
 
 /** A bot under test: the one this checkout ships, or (--against) another checkout's, for an A/B in one run. */
 interface BotTarget {

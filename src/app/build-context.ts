@@ -5,8 +5,8 @@ import { createOutboxAlertSink } from '../alerts/sink.js';
 import type { AlertSink } from '../alerts/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Config } from '../config/env.js';
-import { openDatabase, type Database } from '../db/client.js';
-import { migrate } from '../db/migrate.js';
+import type { Database } from '../db/client.js';
+import { openConfiguredDatabase } from './open-database.js';
 import { createPaperExchange } from '../exchange/paper/create.js';
 import { ExchangeProvider, type ExchangeProviderDeps } from '../exchange/provider.js';
 import { JobRegistry } from '../jobs/registry.js';
@@ -31,6 +31,7 @@ export interface BuildContextOptions {
   serveDatabase?: boolean;
   /** The `ctb start` role of the process serving it (named to a second `ctb start` it refuses). */
   role?: string;
+  /** Migrate the database it opens (ignored with `database`: whoever opened that one migrated it). */
   runMigrations?: boolean;
   alerts?: (ctx: Omit<AppContext, 'alerts'>) => AlertSink;
   exchanges?: Partial<ExchangeProviderDeps>;
@@ -70,10 +71,9 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
   const krakenModule = opts.exchanges?.kraken || !(config.KRAKEN_API_KEY && config.KRAKEN_API_SECRET) ? undefined : import('../exchange/kraken/create.js');
   krakenModule?.catch(() => undefined); // awaited below; a failure surfaces there, not as an unhandled rejection meanwhile
   const database =
-    opts.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, serve: opts.serveDatabase ?? false, ...(opts.role ? { role: opts.role } : {}) }));
+    opts.database ?? (await openConfiguredDatabase(config, { migrate: opts.runMigrations ?? false, serve: opts.serveDatabase, role: opts.role }));
   let createKraken: typeof import('../exchange/kraken/create.js').createKrakenExchange | undefined;
   try {
-    if (opts.runMigrations) await migrate(database);
     createKraken = (await krakenModule)?.createKrakenExchange;
   } catch (err) {
     if (ownsDatabase) await database.close();

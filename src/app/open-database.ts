@@ -1,16 +1,31 @@
-// The database a one-shot command's context is built on: opened (PostgreSQL or the embedded PGlite
-// under DATA_DIR) and brought up to date. Its own module so the CLI can open it while the context's
-// larger module is still loading (src/cli/with-context.ts), without a transport reaching src/db.
+// The configured database (PostgreSQL, or the embedded PGlite under DATA_DIR) opened for a process
+// and, when asked, brought up to date: one way to do it for the running bot (buildAppContext) and a
+// one-shot command (src/cli/with-context.ts). Its own module so the CLI can open the database while
+// the context's larger module is still loading, without a transport reaching src/db.
 import type { Config } from '../config/env.js';
 import { openDatabase, type Database } from '../db/client.js';
 import { migrate } from '../db/migrate.js';
 
-/**
- * Opens the configured database for a process that runs one command and exits, without serving it
- * to other processes, and migrates it (closed again if that fails).
- */
-export async function openMigratedDatabase(config: Pick<Config, 'DATABASE_URL' | 'DATA_DIR'>): Promise<Database> {
-  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, serve: false, oneShot: true });
+export interface OpenConfiguredOptions {
+  /** Run the migrations before handing it out (closed again if that fails). */
+  migrate: boolean;
+  /** Serve the embedded database to other processes (the running bot does). */
+  serve?: boolean | undefined;
+  /** The `ctb start` role of the serving process (named to a second `ctb start` it refuses). */
+  role?: string | undefined;
+  /** The process runs one command and exits (ConnectOptions.oneShot). */
+  oneShot?: boolean | undefined;
+}
+
+export async function openConfiguredDatabase(config: Pick<Config, 'DATABASE_URL' | 'DATA_DIR'>, opts: OpenConfiguredOptions): Promise<Database> {
+  const database = await openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    serve: opts.serve ?? false,
+    ...(opts.role === undefined ? {} : { role: opts.role }),
+    ...(opts.oneShot ? { oneShot: true } : {}),
+  });
+  if (!opts.migrate) return database;
   try {
     await migrate(database);
   } catch (err) {

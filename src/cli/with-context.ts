@@ -80,8 +80,8 @@ export async function withCliContext<T>(io: CliIo, fn: (ctx: OwnedContext, confi
     // start-up exchange, the check's query), which a cold process otherwise began only once loaded.
     const contextModule = import('../app/build-context.js');
     contextModule.catch(() => undefined); // awaited below; a failure surfaces there
-    const { openMigratedDatabase } = await import('../app/open-database.js');
-    database = await openMigratedDatabase(config);
+    const { openConfiguredDatabase } = await import('../app/open-database.js');
+    database = await openConfiguredDatabase(config, { migrate: true, oneShot: true });
     const { buildAppContext } = await contextModule;
     ctx = await buildAppContext({ config, logger, database });
     return await fn(ctx, config);

@@ -3,6 +3,7 @@ import { testConfig } from '../../../src/config/env.js';
 import { sql } from 'drizzle-orm';
 import { connectPostgres, execute, type Database } from '../../../src/db/client.js';
 import { computeStats, type BookStats, type StatsReport } from '../../../src/services/stats/compute-stats.js';
+import { inOneSnapshot } from '../../../src/db/queries/stats-ledger.js';
 import { windowFor, type StatsPeriod } from '../../../src/domain/stats-periods.js';
 import { createPostgresTestDb, createTestDb, type DbKind, type TestDatabase } from '../../support/db.js';
 import { startStallProxy } from '../../support/stall-proxy.js';
@@ -103,6 +104,28 @@ describe('stats on PostgreSQL', () => {
   });
   afterAll(async () => {
     await database?.close();
+  });
+
+  it('reads one snapshot: what another session commits between two of its reads is seen by neither', async () => {
+    // The bot writes while `ctb stats` reads (another process, so another session): a figure from
+    // before a commit and one from after it would not add up.
+    const other = connectPostgres(database.url, { max: 1 });
+    const snapshots = sql`select count(*)::int as n from equity_snapshots`;
+    try {
+      const [before, after] = await inOneSnapshot(database.db, async (tx) => {
+        const first = await execute<{ n: number }>(tx, snapshots);
+        await execute(other.db, sql`insert into equity_snapshots (mode, feed, at, equity, cash, peak_equity, drawdown_pct)
+                                    values ('paper', 'kraken', now(), 10000, 10000, 10000, 0)`);
+        const second = await execute<{ n: number }>(tx, snapshots);
+        return [first[0]!.n, second[0]!.n];
+      });
+      expect(after).toBe(before);
+      // Control: the other session's row was committed, and a read after the snapshot sees it.
+      const [now] = await execute<{ n: number }>(database.db, snapshots);
+      expect(now!.n).toBe(before + 1);
+    } finally {
+      await other.close();
+    }
   });
 
   it("are read in one read-only repeatable-read transaction on one connection, not one connection per statement", async () => {

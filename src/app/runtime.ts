@@ -99,7 +99,7 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     const state = await getBotState(ctx.db);
     const banner = startBanner({
       config: opts.config, port, role: opts.role, feed: opts.feed, database: ctx.database.kind, cwd: process.cwd(),
-      mode: effectiveMode(state, opts.config.IS_LIVE), tradingState: tradingStateOf(state),
+      mode: effectiveMode(state, opts.config.IS_LIVE), tradingState: tradingStateOf(state), haltedReason: state.haltedReason,
     });
     logger.info(banner.fields, banner.message);
     return { ctx, port, stop };

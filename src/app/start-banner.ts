@@ -12,6 +12,8 @@ export interface BannerFacts {
   database: 'pglite' | 'postgres';
   mode: 'paper' | 'live';
   tradingState: string;
+  /** Why the bot is halted (bot_state), when it is. */
+  haltedReason?: string | null;
   /** Where relative paths are shown from (the working directory). */
   cwd: string;
 }
@@ -55,6 +57,21 @@ export function describeFeed(config: Config, feed: 'kraken' | 'replay', cwd: str
   return `replay of ${file}, ${pace} (${pairs}); trades are booked feed=replay and never count for go-live`;
 }
 
+/**
+ * What a halted start is waiting for, so a bot that trades nothing says why and how out: a
+ * reconciliation halt lifts once `ctb reconcile` finds everything explained; any other needs
+ * `ctb resume`, which a demo cannot earn (no Kraken key, no Slack), so a demo is started over.
+ */
+function haltedLine(f: BannerFacts): string[] {
+  if (f.tradingState !== 'halted') return [];
+  if (f.haltedReason === 'reconciliation') return ['  halted    by reconciliation with Kraken: `ctb reconcile` shows each difference and what to do'];
+  const reason = f.haltedReason ? ` (${f.haltedReason.slice(0, 80)})` : '';
+  const demo = f.feed === 'replay' && f.database === 'pglite'
+    ? `; a demo cannot earn that: stop it and remove its data (rm -rf ${shortPath(f.config.DATA_DIR, f.cwd)}) to start over`
+    : '';
+  return [`  halted    by a kill${reason}: no orders until \`ctb resume\`, after a passing \`ctb audit\` and the \`ctb incident\` checklist${demo}`];
+}
+
 function shortPath(path: string, cwd: string): string {
   const rel = relative(cwd, resolve(cwd, path));
   return rel === '' ? '.' : rel.startsWith('..') ? resolve(cwd, path) : `./${rel}`;
@@ -74,6 +91,7 @@ export function startBanner(f: BannerFacts): { message: string; fields: Record<s
     // The first words stay as they were: scripts and tests wait for "ctb running on port N".
     `ctb running on port ${f.port} (${armed}, ${f.database}, feed ${f.feed})`,
     `  mode      ${f.mode}${config.IS_LIVE ? '' : ' (IS_LIVE is not set: no order can reach Kraken)'}, trading ${f.tradingState}, role ${f.role}`,
+    ...haltedLine(f),
     `  database  ${database}`,
     ...(f.role === 'web' ? [] : [`  feed      ${feed}`]),
     `  Slack     ${slack}`,

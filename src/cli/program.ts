@@ -6,7 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import type { CliIo } from './io.js';
 import { cliCommands, type CliCommandEntry } from './commands/index.js';
-import { describeUsageError, reportUsageError, wantsJson } from './usage-errors.js';
+import { describeUsageError, helpHintFor, reportUsageError, wantsJson } from './usage-errors.js';
 
 const HELP_HINT = '(run ctb --help for the commands and their options)';
 
@@ -77,7 +77,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       // --help and --version are not errors; everything else commander rejects is a usage error.
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       held = '';
-      reportUsageError(io, describeUsageError(program, argv, err), wantsJson(argv), HELP_HINT);
+      reportUsageError(io, describeUsageError(program, argv, err), wantsJson(argv), helpHintFor(program, argv));
       return 2;
     }
     throw err;

@@ -71,8 +71,10 @@ export function describeUsageError(program: Command, argv: string[], err: Comman
     const word = operands[0] ?? '';
     suggestion = similarWords(word, subcommands);
     code = 'commander.unknownCommand';
-    message = `unknown command '${word}'${command === program ? '' : ` for '${path(command)}'`}${didYouMean(word, subcommands)}`;
     expected = `one of: ${subcommands.join(', ')}`;
+    // Under a command the few valid names fit on the line; the whole program's are in ctb --help.
+    const hint = suggestion.length > 0 ? didYouMean(word, subcommands) : command === program ? '' : ` (expected ${expected})`;
+    message = `unknown command '${word}'${command === program ? '' : ` for '${path(command)}'`}${hint}`;
   } else if (err.code === 'commander.invalidArgument') {
     const m = /argument '(.*)' is invalid\. Allowed choices are (.*)\.$/s.exec(err.message);
     if (m) {
@@ -91,6 +93,12 @@ export function describeUsageError(program: Command, argv: string[], err: Comman
     expected = options.length > 0 ? `options of ${path(command)}: ${options.join(', ')}` : `${path(command)} takes no options`;
   }
   return { ok: false, error: message, code, expected, suggestion, exitCode: 2 };
+}
+
+/** Where to read the usage of the command the words name: its own --help, or the program's. */
+export function helpHintFor(program: Command, argv: string[]): string {
+  const { command } = commandAt(program, argv);
+  return command === program ? '(run ctb --help for the commands and their options)' : `(run ${path(command)} --help for its usage and options)`;
 }
 
 /** Prints a usage error: the text on stderr for a person and, with --json, one JSON object on stdout. */

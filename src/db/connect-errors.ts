@@ -56,6 +56,27 @@ const at = (e: DriverError, target: DatabaseTarget | null): string => {
   return host ? `${host}${port ? `:${port}` : ''}` : 'the configured address';
 };
 
+const userAt = (target: DatabaseTarget | null): string =>
+  target ? `database user "${target.user}" at ${target.host}:${target.port}` : 'the database user in DATABASE_URL';
+
+// postgres.js demands TLS for every sslmode (or ssl) but disable, false and prefer (allow too, unlike libpq),
+// and when the server refuses TLS it starts it anyway: the server then drops the connection, which
+// looks like a restart unless the hint names the sslmode.
+const NO_TLS_DEMAND = new Set(['', 'disable', 'false', 'prefer']);
+
+function resetHint(databaseUrl: string | undefined): string {
+  let param: [string, string] | null = null;
+  try {
+    const query = databaseUrl ? new URL(databaseUrl).searchParams : null;
+    const name = query?.has('sslmode') ? 'sslmode' : query?.has('ssl') ? 'ssl' : null;
+    param = name && query ? [name, query.get(name) ?? ''] : null;
+  } catch {
+    param = null;
+  }
+  if (param === null || NO_TLS_DEMAND.has(param[1])) return 'It may be restarting; try again.';
+  return `It may be restarting, or it does not accept TLS, which ${param[0]}=${param[1].slice(0, 20)} in DATABASE_URL demands: try again, or check the server's TLS and the ${param[0]}.`;
+}
+
 /**
  * The database problem behind `err`, as an AppError with a one-line message (kind 'config' for
  * what only a configuration change fixes, 'retryable' for a server that is down or slow), or null
@@ -88,19 +109,22 @@ export function databaseProblem(err: unknown, databaseUrl?: string): AppError | 
     case 'EPIPE':
     case 'CONNECTION_CLOSED':
     case 'CONNECTION_DESTROYED':
-      return make('retryable', 'db_reset', `The database at ${at(e, target)} closed the connection (${code}).`, 'It may be restarting; try again.');
+      return make('retryable', 'db_reset', `The database at ${at(e, target)} closed the connection (${code}).`, resetHint(databaseUrl));
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return make('config', 'db_host_unknown', `The database host "${typeof e.hostname === 'string' ? e.hostname : target?.host ?? '?'}" could not be found (${code}).`,
         'Check the host name in DATABASE_URL.');
     case '3D000':
-      return make('config', 'db_missing', `The database "${target?.database ?? '?'}" does not exist on ${target ? `${target.host}:${target.port}` : 'the server'} (${serverText}).`,
+      // Without the URL (the kill path names errors on their own) the server's text names the database.
+      return make('config', 'db_missing', target
+        ? `The database "${target.database}" does not exist on ${target.host}:${target.port} (${serverText}).`
+        : `The database named in DATABASE_URL does not exist (${serverText}).`,
         `Create it (createdb ${target?.database ?? '<name>'}) or fix the database name in DATABASE_URL.`);
     case '28P01':
-      return make('config', 'db_auth_failed', `Authentication failed for database user "${target?.user ?? '?'}" at ${target ? `${target.host}:${target.port}` : 'the server'}: wrong password.`,
+      return make('config', 'db_auth_failed', `Authentication failed for ${userAt(target)}: wrong password.`,
         'Check the user and password in DATABASE_URL.');
     case '28000':
-      return make('config', 'db_auth_failed', `Authentication failed for database user "${target?.user ?? '?'}" at ${target ? `${target.host}:${target.port}` : 'the server'}: ${serverText}.`,
+      return make('config', 'db_auth_failed', `Authentication failed for ${userAt(target)}: ${serverText}.`,
         'Check the user in DATABASE_URL and that the server allows it (pg_hba.conf).');
     default:
       return null;

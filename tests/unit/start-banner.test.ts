@@ -27,4 +27,16 @@ describe('the start banner', () => {
     expect(banner('http://127.0.0.1:7800')).toContain('feed      market data of http://127.0.0.1:7800 (KRAKEN_API_URL, not Kraken), polled every 15s (BTC/USD)');
     expect(banner('https://api.kraken.com')).toContain('feed      Kraken public market data, polled every 15s');
   });
+
+  it('says why a halted start trades nothing and how out: resume after a kill, start a demo over, reconcile', () => {
+    const banner = (over: Partial<Parameters<typeof startBanner>[0]>) =>
+      startBanner({ config: testConfig({ DATA_DIR: './data' }), port: 3001, role: 'all', feed: 'replay', database: 'pglite', mode: 'paper', tradingState: 'halted', cwd: '/srv/ctb', ...over }).message;
+    expect(banner({ haltedReason: 'fills look wrong' })).toContain(
+      '  halted    by a kill (fills look wrong): no orders until `ctb resume`, after a passing `ctb audit` and the `ctb incident` checklist; a demo cannot earn that: stop it and remove its data (rm -rf ./data) to start over');
+    expect(banner({ haltedReason: 'x', feed: 'kraken' })).not.toContain('rm -rf');
+    expect(banner({ haltedReason: 'x', database: 'postgres' })).not.toContain('rm -rf');
+    expect(banner({ haltedReason: 'reconciliation', feed: 'kraken' })).toContain('  halted    by reconciliation with Kraken: `ctb reconcile` shows each difference and what to do');
+    expect(banner({ haltedReason: 'reconciliation', feed: 'kraken' })).not.toContain('ctb resume');
+    expect(banner({ tradingState: 'active' })).not.toMatch(/^ {2}halted/m);
+  });
 });

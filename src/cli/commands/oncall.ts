@@ -11,7 +11,7 @@ export const oncallCli: CliRegistration = {
     const oncall = program.command('oncall').description('on-call rotation: who is on call, set the rotation, override');
     const show = async (opts: { json: boolean; weeks?: string }) =>
       setExit(await runCliCommand(io, oncallShowCommand, { weeks: opts.weeks ? Number(opts.weeks) : 4 }, { json: opts.json, render: renderOncallShow }));
-    oncall.command('show', { isDefault: true }).description('who is on call now and next, the schedule, overrides and policies')
+    oncall.command('show', { isDefault: true }).description('who is on call now and next, the schedule, overrides and policies (exit 1 while nobody is on call)')
       .option('--weeks <n>', 'how many shifts to list', '4').option('--json', 'print JSON', false).action(show);
     oncall.command('set').description('set the rotation (first member is on call from the current shift)')
       .requiredOption('--members <ids>', 'comma-separated Slack user ids in rotation order, e.g. U012AB,U034CD')

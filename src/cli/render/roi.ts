@@ -1,6 +1,8 @@
 // Renders a RoiAuditReport: one line per book and period (ledger ROI, snapshot ROI, difference),
-// per-strategy realized ROI beneath, the live equity comparison, and the summary line.
+// per-strategy realized ROI beneath, the live equity comparison, and the summary line. Money is
+// shown to the cent, as in every table; the JSON report keeps every digit.
 import type { RoiAuditReport } from '../../services/roi/roi-audit.js';
+import { money, signedMoney } from './numbers.js';
 
 export function renderRoi(r: RoiAuditReport): string {
   const lines = [`tolerance ${r.tolerancePp} percentage points`, ''];
@@ -12,10 +14,10 @@ export function renderRoi(r: RoiAuditReport): string {
       continue;
     }
     lines.push(`  ${head} ledger ${row.ledgerRoiPct}%  snapshots ${row.snapshotRoiPct}%  diff ${row.diffPp} pp  ${row.status.toUpperCase()}`);
-    for (const s of row.strategies) lines.push(`      ${s.strategy.padEnd(20)} ${s.closedTrades} closed  pnl ${s.realizedPnl}  roi ${s.roiPct ?? '-'}%`);
+    for (const s of row.strategies) lines.push(`      ${s.strategy.padEnd(20)} ${s.closedTrades} closed  pnl ${signedMoney(s.realizedPnl)}  roi ${s.roiPct ?? '-'}%`);
   }
   if (r.exchange) {
-    lines.push('', `live equity ${r.exchange.snapshotEquity} vs Kraken ${r.exchange.exchangeEquity} (${r.exchange.diffPct}% apart) ${r.exchange.status.toUpperCase()}`);
+    lines.push('', `live equity ${money(r.exchange.snapshotEquity)} vs Kraken ${money(r.exchange.exchangeEquity)} (${r.exchange.diffPct}% apart) ${r.exchange.status.toUpperCase()}`);
   }
   if (r.reportFile) lines.push('', `report: ${r.reportFile}`);
   lines.push('', r.summaryLine);

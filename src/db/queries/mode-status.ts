@@ -3,11 +3,16 @@
 // latest go-live audit's header, read together. Each was its own statement (three round trips on
 // three pooled connections per /golive status, the costliest part of a slash command's work after
 // the ack in bench:slack-ack); one statement also reads them from one snapshot. Prepared once per
-// database handle. The same select also follows a Slack status command's delivery claim in the
-// claim's own statement (slack-deliveries.ts), so that command reads the database once.
-import { desc, eq, sql, type SQL } from 'drizzle-orm';
+// database (db/prepared.ts). The same select also follows a Slack status command's delivery claim
+// in the claim's own statement (slack-deliveries.ts), so that command reads the database once.
+// Its rows are mapped here, column by column, as drizzle maps those tables (timestamps as Dates,
+// bigint ids as numbers, a table whose left join found no row as null): drizzle's generic mapper
+// (a class check per column, a path walk per value) and its query wrapper were most of the CPU
+// this read cost a Slack status command beside the statement's own round trip.
+import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client.js';
-import { auditRuns, botState, engineLease, type BotState, type EngineLease } from '../schema/index.js';
+import { executePrepared } from '../prepared.js';
+import type { BotState, EngineLease } from '../schema/index.js';
 import type { AuditRunHeader } from './audit-runs.js';
 
 export interface StatusRows {
@@ -19,52 +24,94 @@ export interface StatusRows {
   audit: AuditRunHeader | null;
 }
 
-export interface StatusRow {
-  state: BotState | null;
-  lease: EngineLease | null;
-  dbNow: Date;
-  audit: AuditRunHeader | null;
+/**
+ * The status columns and the joins they come from, for a statement's select list: bot_state (b_*),
+ * the engine lease (l_*), now() and the latest run as audit-runs.ts orders it (at, then id, newest
+ * first), joined by its id (a_*).
+ */
+export const STATUS_COLUMNS_FROM = sql.raw(`b.id as b_id, b.mode as b_mode, b.halted as b_halted, b.halted_reason as b_halted_reason, b.halted_at as b_halted_at,
+  b.halted_by as b_halted_by, b.entries_paused as b_entries_paused, b.entries_paused_reason as b_entries_paused_reason,
+  b.engine_heartbeat_at as b_engine_heartbeat_at, b.entries_paused_by as b_entries_paused_by, b.entries_paused_at as b_entries_paused_at,
+  b.reconciled_through as b_reconciled_through, b.reconciliation_blocked as b_reconciliation_blocked,
+  b.reconciliation_details as b_reconciliation_details, b.version as b_version, b.updated_at as b_updated_at,
+  l.id as l_id, l.holder_id as l_holder_id, l.host as l_host, l.pid as l_pid, l.role as l_role, l.feed as l_feed, l.armed as l_armed,
+  l.has_kraken_keys as l_has_kraken_keys, l.acquired_at as l_acquired_at, l.heartbeat_at as l_heartbeat_at, l.taken_over_from as l_taken_over_from,
+  now() as db_now,
+  a.id as a_id, a.at as a_at, a.actor as a_actor, a.mode as a_mode, a.dry_run as a_dry_run, a.passed as a_passed, a.summary as a_summary
+from (select 1) as one
+  left join bot_state as b on b.id = 1
+  left join engine_lease as l on l.id = 1
+  left join audit_runs as a on a.id = (select id from audit_runs order by at desc, id desc limit 1)`);
+
+/** A row of STATUS_COLUMNS_FROM as the driver gives it (timestamps as text, as drizzle has the drivers read them). */
+export type StatusColumns = Record<string, unknown>;
+
+const date = (v: unknown): Date => (v instanceof Date ? v : new Date(v as string));
+const dateOrNull = (v: unknown): Date | null => (v === null || v === undefined ? null : date(v));
+const json = (v: unknown): Record<string, unknown> | null => (v === null || v === undefined ? null : typeof v === 'string' ? (JSON.parse(v) as Record<string, unknown>) : (v as Record<string, unknown>));
+
+function stateOf(r: StatusColumns): BotState | undefined {
+  if (r.b_id === null || r.b_id === undefined) return undefined;
+  return {
+    id: r.b_id as number,
+    mode: r.b_mode as BotState['mode'],
+    halted: r.b_halted as boolean,
+    haltedReason: r.b_halted_reason as string | null,
+    haltedAt: dateOrNull(r.b_halted_at),
+    haltedBy: r.b_halted_by as string | null,
+    entriesPaused: r.b_entries_paused as boolean,
+    entriesPausedReason: r.b_entries_paused_reason as string | null,
+    engineHeartbeatAt: dateOrNull(r.b_engine_heartbeat_at),
+    entriesPausedBy: r.b_entries_paused_by as string | null,
+    entriesPausedAt: dateOrNull(r.b_entries_paused_at),
+    reconciledThrough: dateOrNull(r.b_reconciled_through),
+    reconciliationBlocked: r.b_reconciliation_blocked as boolean,
+    reconciliationDetails: json(r.b_reconciliation_details),
+    version: r.b_version as number,
+    updatedAt: date(r.b_updated_at),
+  };
 }
 
-/** What selects: the database handle itself, or the handle with a CTE in front (`db.with(cte)`). */
-type Selecting = Pick<Db, 'select'>;
+function leaseOf(r: StatusColumns): EngineLease | null {
+  if (r.l_id === null || r.l_id === undefined) return null;
+  return {
+    id: r.l_id as number,
+    holderId: r.l_holder_id as string,
+    host: r.l_host as string,
+    pid: r.l_pid as number,
+    role: r.l_role as string,
+    feed: r.l_feed as string,
+    armed: r.l_armed as boolean,
+    hasKrakenKeys: r.l_has_kraken_keys as boolean,
+    acquiredAt: date(r.l_acquired_at),
+    heartbeatAt: date(r.l_heartbeat_at),
+    takenOverFrom: r.l_taken_over_from as string | null,
+  };
+}
 
-/**
- * The status select on `qb`, with `extra` columns beside the status (a claim's taken keys), ready
- * to prepare: bot_state, the engine lease, now(), and the latest run as audit-runs.ts orders it
- * (at, then id, newest first), joined by its id.
- */
-export function statusSelect(db: Db, qb: Selecting, extra: Record<string, SQL> = {}) {
-  const latestAudit = db.select({ id: auditRuns.id }).from(auditRuns).orderBy(desc(auditRuns.at), desc(auditRuns.id)).limit(1);
-  return qb
-    .select({
-      state: botState,
-      lease: engineLease,
-      dbNow: sql<Date>`now()`.mapWith(engineLease.heartbeatAt),
-      audit: { id: auditRuns.id, at: auditRuns.at, actor: auditRuns.actor, mode: auditRuns.mode, dryRun: auditRuns.dryRun, passed: auditRuns.passed, summary: auditRuns.summary },
-      ...extra,
-    })
-    .from(sql`(select 1) as one`)
-    .leftJoin(botState, eq(botState.id, 1))
-    .leftJoin(engineLease, eq(engineLease.id, 1))
-    .leftJoin(auditRuns, eq(auditRuns.id, sql`(${latestAudit})`));
+function auditOf(r: StatusColumns): AuditRunHeader | null {
+  if (r.a_id === null || r.a_id === undefined) return null;
+  return {
+    id: Number(r.a_id),
+    at: date(r.a_at),
+    actor: r.a_actor as string,
+    mode: r.a_mode as AuditRunHeader['mode'],
+    dryRun: r.a_dry_run as boolean,
+    passed: r.a_passed as boolean,
+    summary: r.a_summary as string,
+  };
 }
 
 /** A status row as readers take it (no bot_state row yet: state undefined). */
-export function statusRowsOf(row: StatusRow | undefined): StatusRows {
+export function statusRowsOf(row: StatusColumns | undefined): StatusRows {
   if (!row) throw new Error('the status read returned no row');
-  return { state: row.state ?? undefined, lease: row.lease, dbNow: row.dbNow, audit: row.audit };
+  return { state: stateOf(row), lease: leaseOf(row), dbNow: date(row.db_now), audit: auditOf(row) };
 }
 
-const queries = new WeakMap<Db, { execute(): Promise<StatusRow[]> }>();
+const STATUS_SELECT: SQL = sql`select ${STATUS_COLUMNS_FROM}`;
 
 /** bot_state, the engine lease with the database's clock, and the latest audit header: one statement. */
 export async function readStatusRows(db: Db): Promise<StatusRows> {
-  let query = queries.get(db);
-  if (!query) {
-    query = statusSelect(db, db).prepare('status_rows') as unknown as { execute(): Promise<StatusRow[]> };
-    queries.set(db, query);
-  }
-  const [row] = await query.execute();
+  const [row] = await executePrepared<StatusColumns>(db, STATUS_SELECT);
   return statusRowsOf(row);
 }

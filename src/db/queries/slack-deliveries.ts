@@ -7,7 +7,7 @@ import type { Db } from '../client.js';
 import { perDatabase } from '../coalesce.js';
 import { executePrepared } from '../prepared.js';
 import { slackDeliveries } from '../schema/index.js';
-import { statusRowsOf, statusSelect, type StatusRow, type StatusRows } from './mode-status.js';
+import { STATUS_COLUMNS_FROM, statusRowsOf, type StatusColumns, type StatusRows } from './mode-status.js';
 
 interface Claim {
   key: string;
@@ -43,31 +43,19 @@ export async function writeClaims(db: Db, claims: Claim[]): Promise<boolean[]> {
   return claims.map((c) => taken.delete(c.key));
 }
 
-type ClaimStatusQuery = { execute(values: Record<string, unknown>): Promise<Array<StatusRow & { taken: string[] }>> };
-const claimStatusQueries = new WeakMap<Db, ClaimStatusQuery>();
-
 /**
  * The claims (as writeClaims takes them) and the status rows, in one statement: the insert runs
  * in a CTE, the status is read beside it from the statement's snapshot, and both commit together.
  */
 export async function writeClaimsReadingStatus(db: Db, claims: Claim[]): Promise<{ taken: boolean[]; status: StatusRows }> {
-  let query = claimStatusQueries.get(db);
-  if (!query) {
-    const claimed = db.$with('claimed', { key: sql<string>`key` }).as(
-      sql`insert into slack_deliveries (key, surface, received_at, retry_num)
-          select * from unnest(${sql.placeholder('keys')}::text[], ${sql.placeholder('surfaces')}::text[],
-                               ${sql.placeholder('receivedAts')}::text[]::timestamptz[], ${sql.placeholder('retryNums')}::text[]::integer[])
-          on conflict do nothing returning key`,
-    );
-    query = statusSelect(db, db.with(claimed), { taken: sql<string[]>`array(select key from ${claimed})` }).prepare('claim_status_rows') as unknown as ClaimStatusQuery;
-    claimStatusQueries.set(db, query);
-  }
-  const [row] = await query.execute({
-    keys: claims.map((c) => c.key),
-    surfaces: claims.map((c) => c.surface),
-    receivedAts: claims.map((c) => c.receivedAt.toISOString()),
-    retryNums: claims.map((c) => (c.retryNum === undefined ? null : String(c.retryNum))),
-  });
+  const [row] = await executePrepared<StatusColumns & { taken: string[] }>(
+    db,
+    sql`with claimed as (insert into slack_deliveries (key, surface, received_at, retry_num)
+          select * from unnest(${sql.param(claims.map((c) => c.key))}::text[], ${sql.param(claims.map((c) => c.surface))}::text[],
+                               ${sql.param(claims.map((c) => c.receivedAt.toISOString()))}::text[]::timestamptz[], ${sql.param(claims.map((c) => (c.retryNum === undefined ? null : String(c.retryNum))))}::text[]::integer[])
+          on conflict do nothing returning key)
+        select array(select key from claimed) as taken, ${STATUS_COLUMNS_FROM}`,
+  );
   const taken = new Set(row?.taken ?? []);
   return { taken: claims.map((c) => taken.delete(c.key)), status: statusRowsOf(row) };
 }

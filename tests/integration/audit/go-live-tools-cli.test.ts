@@ -149,7 +149,7 @@ describe('ctb verify-credentials', () => {
     const bad = await ctb(['verify-credentials', '--key', 'abc']);
     expect(bad.code).toBe(2);
     expect(bad.err).toContain("unknown option '--key'");
-    expect(bad.err).toContain('ctb --help');
+    expect(bad.err).toContain('(run ctb verify-credentials --help for its usage and options)');
     const env = await ctb(['verify-credentials'], { IS_LIVE: 'maybe' });
     expect(env.code).toBe(2);
     expect(env.err).toMatch(/IS_LIVE/);

@@ -57,6 +57,30 @@ describe('databaseProblem', () => {
     expect(databaseProblem(new AppError('usage', 'bad_arguments', 'x'))).toBeNull();
   });
 
+  it('names a missing database and a refused login from the server text when the URL is not at hand (the kill path), never as "?"', () => {
+    const missing = Object.assign(new Error('database "trading_x" does not exist'), { code: '3D000' });
+    expect(describeError(missing)).toBe('db_missing: The database named in DATABASE_URL does not exist (database "trading_x" does not exist).');
+    expect(databaseProblem(missing, 'postgres://app:pw-secret@db.internal:6543/trading_x')!.message)
+      .toBe('The database "trading_x" does not exist on db.internal:6543 (database "trading_x" does not exist).');
+    const login = Object.assign(new Error('password authentication failed for user "app"'), { code: '28P01' });
+    expect(describeError(login)).toBe('db_auth_failed: Authentication failed for the database user in DATABASE_URL: wrong password.');
+    expect(databaseProblem(login, 'postgres://app:pw-secret@db.internal:6543/t')!.message).toBe('Authentication failed for database user "app" at db.internal:6543: wrong password.');
+    for (const err of [missing, login]) expect(describeError(err)).not.toContain('"?"');
+  });
+
+  it('says a dropped connection may be a server refusing the TLS that sslmode demands, and only then', () => {
+    const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    for (const mode of ['require', 'verify-full', 'allow', 'bogus']) {
+      const hint = databaseProblem(reset, `postgres://app:pw-secret@127.0.0.1:5432/db?sslmode=${mode}`)!.hint;
+      expect(hint).toBe(`It may be restarting, or it does not accept TLS, which sslmode=${mode} in DATABASE_URL demands: try again, or check the server's TLS and the sslmode.`);
+      expect(hint).not.toContain('pw-secret');
+    }
+    expect(databaseProblem(reset, 'postgres://app@127.0.0.1:5432/db?ssl=true')!.hint).toContain('which ssl=true in DATABASE_URL demands');
+    for (const url of ['postgres://app@127.0.0.1:5432/db', 'postgres://app@127.0.0.1:5432/db?sslmode=prefer', 'postgres://app@127.0.0.1:5432/db?sslmode=disable', undefined]) {
+      expect(databaseProblem(reset, url)!.hint, url).toBe('It may be restarting; try again.');
+    }
+  });
+
   it('reads the target without its password', () => {
     expect(databaseTarget('postgres://app:s3cret@db.internal:6543/trading')).toEqual({ host: 'db.internal', port: '6543', database: 'trading', user: 'app' });
     expect(JSON.stringify(databaseTarget('postgres://app:s3cret@db.internal/trading'))).not.toContain('s3cret');

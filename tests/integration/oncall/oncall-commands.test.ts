@@ -95,6 +95,16 @@ describe('ctb oncall (terminal)', () => {
     expect(JSON.parse(show.out())).toMatchObject({ now: { primary: 'UC3', via: 'override' }, rotation: { members: ['UA1', 'UB2'] } });
   });
 
+  it('exits 1 while nobody is on call, as its help says, and names how to set the rotation', async () => {
+    const show = io();
+    expect(await runCli(['oncall', 'show'], show.value)).toBe(1);
+    expect(show.out()).toMatch(/On call now: nobody/);
+    expect(show.out()).toMatch(/run `ctb oncall set --members/);
+    const help = io();
+    expect(await runCli(['oncall', 'show', '--help'], help.value)).toBe(0);
+    expect(help.out().replace(/\s+/g, ' ')).toContain('(exit 1 while nobody is on call)');
+  });
+
   it('exits 2 with the reason on bad arguments', async () => {
     const bad = io();
     expect(await runCli(['oncall', 'set', '--members', 'UA1', '--tz', 'Nowhere/Land'], bad.value)).toBe(2);

@@ -16,20 +16,27 @@ async function run(...argv: string[]) {
 
 describe('ctb usage errors', () => {
   it.each([
-    [['mode', 'livee'], "unknown command 'livee' for 'ctb mode' (Did you mean live?)"],
-    [['backup', 'verfy', 'backups/x'], "unknown command 'verfy' for 'ctb backup' (Did you mean verify?)"],
-    [['oncall', 'overide', 'U1', '1h'], "unknown command 'overide' for 'ctb oncall' (Did you mean override?)"],
-    [['alerts', 'lst'], "unknown command 'lst' for 'ctb alerts' (Did you mean list?)"],
-    [['statss'], "unknown command 'statss' (Did you mean stats?)"],
-    [['stats', '--perod', '7d'], "unknown option '--perod' (Did you mean --period?)"],
-    [['alerts', 'test', '--severity', 'critcal'], 'Allowed choices are info, warning, critical. (Did you mean critical?)'],
-    [['start', '--feed', 'replya'], 'Allowed choices are kraken, replay. (Did you mean replay?)'],
-  ])('%j exits 2 with a suggestion', async (argv, message) => {
+    [['mode', 'livee'], "unknown command 'livee' for 'ctb mode' (Did you mean live?)", 'ctb mode'],
+    [['backup', 'verfy', 'backups/x'], "unknown command 'verfy' for 'ctb backup' (Did you mean verify?)", 'ctb backup'],
+    [['oncall', 'overide', 'U1', '1h'], "unknown command 'overide' for 'ctb oncall' (Did you mean override?)", 'ctb oncall'],
+    [['alerts', 'lst'], "unknown command 'lst' for 'ctb alerts' (Did you mean list?)", 'ctb alerts'],
+    [['statss'], "unknown command 'statss' (Did you mean stats?)", null],
+    [['stats', '--perod', '7d'], "unknown option '--perod' (Did you mean --period?)", 'ctb stats'],
+    [['alerts', 'test', '--severity', 'critcal'], 'Allowed choices are info, warning, critical. (Did you mean critical?)', 'ctb alerts test'],
+    [['start', '--feed', 'replya'], 'Allowed choices are kraken, replay. (Did you mean replay?)', 'ctb start'],
+  ])('%j exits 2 with a suggestion and where to read the usage', async (argv, message, command) => {
     const r = await run(...argv);
     expect(r.code).toBe(2);
     expect(r.err).toContain(message);
-    expect(r.err).toContain('(run ctb --help for the commands and their options)');
+    expect(r.err).toContain(command ? `(run ${command} --help for its usage and options)` : '(run ctb --help for the commands and their options)');
     expect(r.out).toBe('');
+  });
+
+  it('names the valid subcommands when nothing is close to the word typed', async () => {
+    const r = await run('mode', 'banana');
+    expect(r.code).toBe(2);
+    expect(r.err).toBe("error: unknown command 'banana' for 'ctb mode' (expected one of: status, paper, live, history)\n(run ctb mode --help for its usage and options)\n");
+    expect((await run('bogus')).err).toBe("error: unknown command 'bogus'\n(run ctb --help for the commands and their options)\n");
   });
 
   it('says nothing like "too many arguments" for a mistyped subcommand', async () => {

@@ -63,6 +63,26 @@ describe('replying to a response_url', () => {
     expect(failure).toMatchObject({ status: 404, message: 'Failed to respond to the response_url: 404' });
   });
 
+  it('fails a reply whose connection is refused, and a reply whose answer is cut off', async () => {
+    const closed = await slackAnswering(200);
+    const url = closed.url;
+    await new Promise<void>((resolve) => server!.close(() => resolve()));
+    server = undefined;
+    await expect(postToResponseUrl(`${url}/commands/T0/1/gone`, { text: 'x' })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+
+    server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+        res.write('{"ok":');
+        setTimeout(() => res.destroy(), 10);
+      });
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const cut = postToResponseUrl(`http://127.0.0.1:${(server.address() as AddressInfo).port}/commands/T0/2/cut`, { text: 'y' });
+    await expect(cut).rejects.toThrow();
+  });
+
   it('refuses a response_url that is not http(s), and has no poster for a request without one', async () => {
     await expect(postToResponseUrl('file:///etc/passwd', { text: 'x' })).rejects.toThrow('response_url is not http(s): file:');
     expect(responseUrlPoster(undefined)).toBeUndefined();

@@ -10,7 +10,7 @@
 // in the clone. Every check must pass or be one of the few in HUMAN, in the only state a person or time
 // can change: nothing may fail or warn because of the project's own files, fixtures or defaults.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -132,6 +132,12 @@ beforeAll(async () => {
   clone = join(home, 'crypto-trading-bot');
   execFileSync('git', ['clone', '-q', ROOT, clone], { stdio: 'ignore' });
   symlinkSync(join(ROOT, 'node_modules'), join(clone, 'node_modules'));
+  // The embedded database's template (dist/pglite-template/: initdb and every migration, about 8 of
+  // this file's 15 CPU-seconds) is this checkout's, which the tests' global setup built from the same
+  // PGlite and migrations: the clone's build compares its key and keeps it, as it keeps any template
+  // whose key matches, and builds everything else. The clone's bot runs on PostgreSQL and never opens
+  // it; building it in a fresh clone is what `npm ci` (its prepare step) does in CI's own clone.
+  for (const name of ['pglite-template', 'pglite-template.json']) cpSync(join(ROOT, 'dist', name), join(clone, 'dist', name), { recursive: true });
   execFileSync(process.execPath, ['scripts/build.mjs', '--quiet'], { cwd: clone, stdio: 'ignore' });
 
   [database, slack, smtp] = await Promise.all([createPostgresTestDb(), startFakeSlack(), startTestSmtp()]);

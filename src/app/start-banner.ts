@@ -97,7 +97,8 @@ export function startBanner(f: BannerFacts): { message: string; fields: Record<s
     `  Slack     ${slack}`,
     `  health    ${urls.health}`,
     `  metrics   ${urls.metrics}`,
-    `  try next  (in another terminal; Ctrl-C here stops the bot)`,
+    // From the same directory: ctb reads .env (and DATA_DIR, ./data by default) from its working directory.
+    `  try next  (in another terminal, in ${f.cwd}: ctb reads ${f.database === 'pglite' ? `.env and ${shortPath(config.DATA_DIR, f.cwd)}` : '.env'} there; \`npx ctb …\` until \`npm link\` puts ctb on PATH; Ctrl-C here stops the bot)`,
     ...NEXT_COMMANDS.map(([cmd, what]) => `    ${cmd.padEnd(width)}  ${what}`),
   ];
   return {

@@ -19,6 +19,10 @@ describe('the start banner', () => {
     expect(message).toContain('trading reducing');
     expect(message).toContain('http://127.0.0.1:3001/healthz');
     expect(message.match(/^ {4}ctb /gm)).toHaveLength(3);
+    // The commands find the bot's .env and ./data only from its directory, and ctb is on PATH only after npm link.
+    expect(message).toContain('  try next  (in another terminal, in /srv/ctb: ctb reads .env and ./data there; `npx ctb …` until `npm link` puts ctb on PATH; Ctrl-C here stops the bot)');
+    const onPostgres = startBanner({ config, port: 3001, role: 'all', feed: 'kraken', database: 'postgres', mode: 'paper', tradingState: 'active', cwd: '/srv/ctb' }).message;
+    expect(onPostgres).toContain('in /srv/ctb: ctb reads .env there;');
     expect(fields.banner).toMatchObject({ port: 3001, urls: { health: 'http://127.0.0.1:3001/healthz', metrics: 'http://127.0.0.1:3001/metrics' } });
   });
 

@@ -56,6 +56,14 @@ function path(command: Command): string {
 const visibleSubcommands = (command: Command) => command.createHelp().visibleCommands(command).map((c) => c.name()).filter((n) => n !== 'help');
 const visibleLongOptions = (command: Command) => command.createHelp().visibleOptions(command).map((o) => o.long).filter((l): l is string => Boolean(l));
 
+/** Slack command names an operator may type at the terminal, and the ctb commands that do the same. */
+const SLACK_ONLY: Record<string, { commands: string[]; text: string }> = {
+  golive: {
+    commands: ['audit', 'mode', 'runbook'],
+    text: '/golive is Slack\'s; in the terminal: ctb audit for /golive audit, ctb mode status for /golive status, ctb runbook go-live for /golive help',
+  },
+};
+
 /** What the error means, with a suggestion where one is close. */
 export function describeUsageError(program: Command, argv: string[], err: CommanderError): UsageProblem {
   const { command, operands } = commandAt(program, argv);
@@ -73,7 +81,12 @@ export function describeUsageError(program: Command, argv: string[], err: Comman
     code = 'commander.unknownCommand';
     expected = `one of: ${subcommands.join(', ')}`;
     // Under a command the few valid names fit on the line; the whole program's are in ctb --help.
-    const hint = suggestion.length > 0 ? didYouMean(word, subcommands) : command === program ? '' : ` (expected ${expected})`;
+    let hint = suggestion.length > 0 ? didYouMean(word, subcommands) : command === program ? '' : ` (expected ${expected})`;
+    const slack = command === program ? SLACK_ONLY[word] : undefined;
+    if (slack) {
+      suggestion = slack.commands;
+      hint = ` (${slack.text})`;
+    }
     message = `unknown command '${word}'${command === program ? '' : ` for '${path(command)}'`}${hint}`;
   } else if (err.code === 'commander.invalidArgument') {
     const m = /argument '(.*)' is invalid\. Allowed choices are (.*)\.$/s.exec(err.message);

@@ -39,6 +39,13 @@ describe('ctb usage errors', () => {
     expect((await run('bogus')).err).toBe("error: unknown command 'bogus'\n(run ctb --help for the commands and their options)\n");
   });
 
+  it("names the terminal's commands for Slack's /golive", async () => {
+    const r = await run('golive', 'audit');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("unknown command 'golive' (/golive is Slack's; in the terminal: ctb audit for /golive audit, ctb mode status for /golive status, ctb runbook go-live for /golive help)");
+    expect(JSON.parse((await run('golive', 'status', '--json')).out)).toMatchObject({ code: 'commander.unknownCommand', suggestion: ['audit', 'mode', 'runbook'], exitCode: 2 });
+  });
+
   it('says nothing like "too many arguments" for a mistyped subcommand', async () => {
     expect((await run('mode', 'livee')).err).not.toMatch(/too many arguments/);
   });

@@ -10,7 +10,7 @@ import { ConfigError, type Config } from '../config/env.js';
 import { loadConfig } from '../config/load.js';
 import type { Database } from '../db/client.js';
 import { databaseProblem } from '../db/connect-errors.js';
-import { isInitialised } from '../db/pglite-start.js';
+import { embeddedDatabaseExists } from '../app/embedded-database.js';
 import { AppError, exitCodeFor } from '../errors.js';
 import { createLogger, makeScrubber, configSecrets } from '../logger.js';
 import type { CliIo } from './io.js';
@@ -74,7 +74,7 @@ export function printError(io: CliIo, err: unknown, config?: Config, json = fals
  * nothing, as if the bot had never traded. Say so, on stderr (--json's stdout stays one object).
  */
 function noteFreshEmbeddedDatabase(io: CliIo, config: Config): void {
-  if (config.DATABASE_URL || isInitialised(join(resolve(io.cwd, config.DATA_DIR), 'pglite'))) return;
+  if (config.DATABASE_URL || embeddedDatabaseExists(resolve(io.cwd, config.DATA_DIR))) return;
   io.stderr.write(
     `note: no embedded database in ${config.DATA_DIR} (DATA_DIR, from ${io.cwd}) yet: this command starts an empty one there. ` +
       'A bot started elsewhere keeps its database under the directory it was started from: run ctb there, or set DATA_DIR (or DATABASE_URL).\n',

@@ -13,7 +13,7 @@ import { databaseUrlProblem } from './database-url.js';
 import { readArrayTypesOnce, registerBuiltInArrayTypes } from './postgres-array-types.js';
 import { ownSockets } from './postgres-sockets.js';
 import { acquireLock, readLock, refuseSecondBot, releaseLock } from './pglite-lock.js';
-import { initialiseInChild, isInitialised, pgliteStartParams } from './pglite-start.js';
+import { initialiseInChild, isInitialised, pgliteDirOf, pgliteStartParams } from './pglite-start.js';
 import { copyTemplate } from './pglite-template.js';
 
 // drizzle() is given no schema: its relational layer (db.query) would build every table's relations
@@ -120,7 +120,7 @@ async function openEmbedded(dataDir: string, serve: boolean, role: string | unde
     if (serve) refuseSecondBot(dataDir, now);
     return connectThroughOwner(now?.socketPath ?? null, now?.pid ?? 0);
   }
-  const pgDir = join(dataDir, 'pglite');
+  const pgDir = pgliteDirOf(dataDir);
   mkdirSync(pgDir, { recursive: true });
   // PGlite (and drizzle's driver for it, which imports it) only when the embedded database is opened.
   const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([import('@electric-sql/pglite'), import('drizzle-orm/pglite')]);

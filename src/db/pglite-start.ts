@@ -27,6 +27,11 @@ export async function pgliteStartParams(): Promise<string[]> {
   return [...defaults, ...Object.entries(PGLITE_SETTINGS).flatMap(([name, value]) => ['-c', `${name}=${value}`])];
 }
 
+/** Where the embedded database lives under DATA_DIR. */
+export function pgliteDirOf(dataDir: string): string {
+  return join(dataDir, 'pglite');
+}
+
 /** A directory PostgreSQL has initialised (initdb writes PG_VERSION first of its files). */
 export function isInitialised(pgDir: string): boolean {
   return existsSync(join(pgDir, 'PG_VERSION'));

@@ -12,6 +12,7 @@ import { features as defaultFeatures } from './features.js';
 import { startBanner } from './start-banner.js';
 import { effectiveMode, getBotState } from '../services/bot-state.js';
 import { tradingStateOf } from '../domain/trading-state.js';
+import { onlyReplayOrders } from '../db/queries/ledger-intents.js';
 
 export interface RunningBot {
   ctx: OwnedContext;
@@ -97,9 +98,11 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
       if (started) running.push({ name: feature.name, feature: started });
     }
     const state = await getBotState(ctx.db);
+    const tradingState = tradingStateOf(state);
     const banner = startBanner({
       config: opts.config, port, role: opts.role, feed: opts.feed, database: ctx.database.kind, cwd: process.cwd(),
-      mode: effectiveMode(state, opts.config.IS_LIVE), tradingState: tradingStateOf(state), haltedReason: state.haltedReason,
+      mode: effectiveMode(state, opts.config.IS_LIVE), tradingState, haltedReason: state.haltedReason,
+      ...(tradingState === 'halted' ? { onlyReplayBooked: await onlyReplayOrders(ctx.db) } : {}),
     });
     logger.info(banner.fields, banner.message);
     return { ctx, port, stop };

@@ -14,6 +14,8 @@ export interface BannerFacts {
   tradingState: string;
   /** Why the bot is halted (bot_state), when it is. */
   haltedReason?: string | null;
+  /** The ledger holds replay orders only (read when halted): only then is starting over offered. */
+  onlyReplayBooked?: boolean;
   /** Where relative paths are shown from (the working directory). */
   cwd: string;
 }
@@ -60,13 +62,15 @@ export function describeFeed(config: Config, feed: 'kraken' | 'replay', cwd: str
 /**
  * What a halted start is waiting for, so a bot that trades nothing says why and how out: a
  * reconciliation halt lifts once `ctb reconcile` finds everything explained; any other needs
- * `ctb resume`, which a demo cannot earn (no Kraken key, no Slack), so a demo is started over.
+ * `ctb resume`, which a demo cannot earn (no Kraken key, no Slack), so a demo whose ledger holds
+ * replay orders only is started over.
  */
 function haltedLine(f: BannerFacts): string[] {
   if (f.tradingState !== 'halted') return [];
   if (f.haltedReason === 'reconciliation') return ['  halted    by reconciliation with Kraken: `ctb reconcile` shows each difference and what to do'];
   const reason = f.haltedReason ? ` (${f.haltedReason.slice(0, 80)})` : '';
-  const demo = f.feed === 'replay' && f.database === 'pglite'
+  // Removing the data directory deletes its ledger: offered only where it holds nothing but replay.
+  const demo = f.feed === 'replay' && f.database === 'pglite' && f.onlyReplayBooked === true
     ? `; a demo cannot earn that: stop it and remove its data (rm -rf ${shortPath(f.config.DATA_DIR, f.cwd)}) to start over`
     : '';
   return [`  halted    by a kill${reason}: no orders until \`ctb resume\`, after a passing \`ctb audit\` and the \`ctb incident\` checklist${demo}`];

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.js';
 import { fills, orderIntents, trades } from '../../src/db/schema/index.js';
 import { unresolvedIntents, writeIntent } from '../../src/engine/ledger/intents.js';
+import { onlyReplayOrders } from '../../src/db/queries/ledger-intents.js';
 import { recordExecution } from '../../src/engine/ledger/record-execution.js';
 import { validateClosedTrades } from '../../src/engine/ledger/validate-trades.js';
 import type { OrderState } from '../../src/exchange/types.js';
@@ -128,5 +129,26 @@ describe.each<DbKind>(['postgres', 'pglite'])('ledger on %s', (kind) => {
     const family = await database.db.select().from(trades).where(eq(trades.entryIntentId, entry.id));
     const offending = (await validateClosedTrades(database.db)).offending.filter((o) => family.some((t) => t.id === o.tradeId));
     expect(offending).toEqual([]);
+  });
+});
+
+describe('whether the ledger holds replay orders only (a halted demo is offered a fresh start only then)', () => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await createTestDb('postgres');
+    await updateBotState(database.db, { now: () => at }, {});
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+  const order = (feed: 'replay' | 'kraken') =>
+    writeIntent(database.db, { mode: 'paper', feed, strategy: 's', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'market', quantity: '0.1', at }, { armed: false });
+
+  it('is true for an empty ledger and one of replay orders, false once an order on the Kraken feed is there', async () => {
+    expect(await onlyReplayOrders(database.db)).toBe(true);
+    await order('replay');
+    expect(await onlyReplayOrders(database.db)).toBe(true);
+    await order('kraken');
+    expect(await onlyReplayOrders(database.db)).toBe(false);
   });
 });

@@ -34,11 +34,14 @@ describe('the start banner', () => {
 
   it('says why a halted start trades nothing and how out: resume after a kill, start a demo over, reconcile', () => {
     const banner = (over: Partial<Parameters<typeof startBanner>[0]>) =>
-      startBanner({ config: testConfig({ DATA_DIR: './data' }), port: 3001, role: 'all', feed: 'replay', database: 'pglite', mode: 'paper', tradingState: 'halted', cwd: '/srv/ctb', ...over }).message;
+      startBanner({ config: testConfig({ DATA_DIR: './data' }), port: 3001, role: 'all', feed: 'replay', database: 'pglite', mode: 'paper', tradingState: 'halted', cwd: '/srv/ctb', onlyReplayBooked: true, ...over }).message;
     expect(banner({ haltedReason: 'fills look wrong' })).toContain(
       '  halted    by a kill (fills look wrong): no orders until `ctb resume`, after a passing `ctb audit` and the `ctb incident` checklist; a demo cannot earn that: stop it and remove its data (rm -rf ./data) to start over');
     expect(banner({ haltedReason: 'x', feed: 'kraken' })).not.toContain('rm -rf');
     expect(banner({ haltedReason: 'x', database: 'postgres' })).not.toContain('rm -rf');
+    // A data directory whose ledger holds orders on Kraken's feed is never offered for deletion.
+    expect(banner({ haltedReason: 'x', onlyReplayBooked: false })).not.toContain('rm -rf');
+    expect(banner({ haltedReason: 'x', onlyReplayBooked: undefined })).not.toContain('rm -rf');
     expect(banner({ haltedReason: 'reconciliation', feed: 'kraken' })).toContain('  halted    by reconciliation with Kraken: `ctb reconcile` shows each difference and what to do');
     expect(banner({ haltedReason: 'reconciliation', feed: 'kraken' })).not.toContain('ctb resume');
     expect(banner({ tradingState: 'active' })).not.toMatch(/^ {2}halted/m);

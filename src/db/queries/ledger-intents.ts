@@ -96,3 +96,9 @@ export async function unsettledIntents(db: Db, mode: Mode, exceptId: number): Pr
     where mode = ${mode} and status in ${unsettledStatusList} and id <> ${exceptId}`);
   return rows.map((o) => ({ id: Number(o.id), symbol: o.symbol, status: o.status, createdAt: new Date(o.created_at) }));
 }
+
+/** True when every order the ledger holds was placed on the replay feed (or there is none). */
+export async function onlyReplayOrders(db: Db): Promise<boolean> {
+  const [row] = await db.select({ any: sql<boolean>`true` }).from(orderIntents).where(ne(orderIntents.feed, 'replay')).limit(1);
+  return row === undefined;
+}

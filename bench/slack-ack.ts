@@ -11,7 +11,9 @@
 // is the fake Slack that takes the bot's replies. Rounds alternate bare/bot at each rate so both see
 // the same machine load. Prints per round and pooled p50/p99/max of the time to the HTTP ack, CPU per
 // request (user + system of the server process over the round, work after the ack included), the
-// load average before and after, and checks every request was answered exactly once.
+// load average before and after, and checks every request was answered exactly once. The bot's
+// replies are timed too, from each request's due time to its arrival at the fake Slack (no floor:
+// it shows what the bot's group commit of claims and trail rows adds under load).
 // Floors (issue 15), at every rate: bot p99 ≤ 1.5× bare p99; bot CPU per request ≤ 3× bare's.
 //   npm run bench:slack-ack -- [--rates 100,300] [--seconds 10] [--rounds 3] [--command "/golive status"] [--against DIR]
 import { fork, type ChildProcess } from 'node:child_process';
@@ -33,7 +35,7 @@ const SECONDS = Number(arg('seconds', '10'));
 const ROUNDS = Number(arg('rounds', '3'));
 const [COMMAND, ...TEXT] = arg('command', '/golive status').split(' ');
 
-type Msg = { kind: 'ready'; port: number; url?: string } | { kind: 'idle'; ms: number; cpuMs: number; loop: { p99: number; max: number } } | { kind: 'count'; replies: number; calls: number } | { kind: 'done' };
+type Msg = { kind: 'ready'; port: number; url?: string } | { kind: 'idle'; ms: number; cpuMs: number; loop: { p99: number; max: number } } | { kind: 'count'; replies: number; calls: number; arrivals: Record<string, number> } | { kind: 'done' };
 
 function send(child: ChildProcess, msg: unknown): void {
   child.send(msg as never);
@@ -118,10 +120,16 @@ async function runBare(): Promise<void> {
 async function runFake(): Promise<void> {
   let replies = 0;
   let calls = 0;
+  // When each reply arrived (wall clock, ms, as the generator's schedule is kept), by trigger id.
+  let arrivals: Record<string, number> = {};
   const ok = Buffer.from(JSON.stringify({ ok: true, channel: 'C0BENCH', ts: '1700000000.000100' }));
   const server = createServer((req, res) => {
     calls += 1;
-    if (req.url?.includes('/respond/')) replies += 1;
+    const respond = req.url?.indexOf('/respond/') ?? -1;
+    if (respond >= 0) {
+      replies += 1;
+      arrivals[req.url!.slice(respond + 9)] = performance.timeOrigin + performance.now();
+    }
     req.resume();
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': ok.length });
@@ -132,9 +140,10 @@ async function runFake(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   process.on('message', (m: { kind: string }) => {
     if (m.kind === 'count') {
-      send(process as unknown as ChildProcess, { kind: 'count', replies, calls });
+      send(process as unknown as ChildProcess, { kind: 'count', replies, calls, arrivals });
       replies = 0;
       calls = 0;
+      arrivals = {};
     }
     if (m.kind === 'stop') server.close(() => process.exit(0));
   });
@@ -176,8 +185,7 @@ async function runBot(): Promise<void> {
 // ---------------------------------------------------------------- load generator
 const agent = new Agent({ keepAlive: true, maxSockets: 512 });
 
-function slashBody(responseBase: string, i: number): string {
-  const trigger = `trg${randomBytes(8).toString('hex')}${i}`;
+function slashBody(responseBase: string, trigger: string): string {
   return new URLSearchParams({
     token: 'legacy', team_id: 'T0BENCH', team_domain: 'bench', channel_id: 'C0BENCH', channel_name: 'bench',
     user_id: 'UREADER1', user_name: 'bench', command: COMMAND!, text: TEXT.join(' '), api_app_id: 'A0BENCH',
@@ -186,14 +194,16 @@ function slashBody(responseBase: string, i: number): string {
 }
 
 interface Signed {
+  trigger: string;
   body: string;
   headers: Record<string, string | number>;
 }
 
 /** A request as Slack signs it (body, timestamp, signature): made before the round, so sending costs only the send. */
-function signed(body: string): Signed {
+function signed(trigger: string, body: string): Signed {
   const ts = String(Math.floor(Date.now() / 1000));
   return {
+    trigger,
     body,
     headers: {
       'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body),
@@ -224,18 +234,24 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * the loop's turn), and a request sent early had its latency counted from a later instant than its
  * send — a fast answer came out negative (p50 −0.1 ms at 300 req/s). `lags` is how late each left.
  */
-async function round(port: number, responseBase: string, rate: number, total: number): Promise<{ latencies: number[]; lags: number[] }> {
-  const requests = Array.from({ length: total }, (_, i) => signed(slashBody(responseBase, i)));
+async function round(port: number, responseBase: string, rate: number, total: number): Promise<{ latencies: number[]; lags: number[]; due: Map<string, number> }> {
+  const requests = Array.from({ length: total }, (_, i) => {
+    const trigger = `trg${randomBytes(8).toString('hex')}${i}`;
+    return signed(trigger, slashBody(responseBase, trigger));
+  });
   const pending: Promise<number>[] = [];
   const lags: number[] = [];
+  // Each request's due time on the wall clock, to time its reply's arrival at the fake Slack.
+  const due = new Map<string, number>();
   const start = performance.now() + 5;
   for (let i = 0; i < total; i++) {
     const at = start + (i * 1000) / rate;
     for (let wait = at - performance.now(); wait > 0; wait = at - performance.now()) await sleep(wait);
     lags.push(performance.now() - at);
+    due.set(requests[i]!.trigger, performance.timeOrigin + at);
     pending.push(post(port, requests[i]!, at));
   }
-  return { latencies: await Promise.all(pending), lags };
+  return { latencies: await Promise.all(pending), lags, due };
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
@@ -244,6 +260,11 @@ const ms = (v: number) => `${v.toFixed(1)} ms`;
 const lagLine = (lags: number[]) => {
   const s = [...lags].sort((x, y) => x - y);
   return `${pct(s, 50).toFixed(2)}/${pct(s, 99).toFixed(2)} ms`;
+};
+/** A request's reply at the fake Slack, counted from when the request was due: p50/p99 ms. */
+const replyLine = (times: number[]) => {
+  const s = [...times].sort((x, y) => x - y);
+  return `${pct(s, 50).toFixed(1)}/${pct(s, 99).toFixed(1)} ms`;
 };
 const loadLine = () => `${loadavg().map((l) => l.toFixed(2)).join(', ')} on ${availableParallelism()} cores`;
 
@@ -262,6 +283,8 @@ interface Measured {
   loopMax: number;
   drainMs: number;
   replies: number;
+  /** Request due → its reply at the fake Slack (ms), for the bot. */
+  replyLatencies: number[];
   logLines: number;
 }
 
@@ -311,7 +334,7 @@ async function main(): Promise<void> {
     const { latencies, lags } = await round(bareReady.port, responseBase, rate, total);
     send(bare, { kind: 'idle' });
     const idle = (await next(bare, 'idle')) as { cpuMs: number; loop: { p99: number; max: number } };
-    return { latencies, lags, cpuMs: idle.cpuMs, loopMax: idle.loop.max, drainMs: 0, replies: 0, logLines: 0 };
+    return { latencies, lags, cpuMs: idle.cpuMs, loopMax: idle.loop.max, drainMs: 0, replies: 0, replyLatencies: [], logLines: 0 };
   };
   const measureBot = async (target: BotTarget, rate: number, total: number): Promise<Measured> => {
     send(target.child, { kind: 'idle' });
@@ -319,12 +342,13 @@ async function main(): Promise<void> {
     send(fake, { kind: 'count' });
     await next(fake, 'count');
     const linesBefore = target.log.lines;
-    const { latencies, lags } = await round(target.port, responseBase, rate, total);
+    const { latencies, lags, due } = await round(target.port, responseBase, rate, total);
     send(target.child, { kind: 'idle' });
     const drained = (await next(target.child, 'idle')) as { ms: number; cpuMs: number; loop: { p99: number; max: number } };
     send(fake, { kind: 'count' });
-    const counted = (await next(fake, 'count')) as { replies: number };
-    return { latencies, lags, cpuMs: drained.cpuMs, loopMax: drained.loop.max, drainMs: drained.ms, replies: counted.replies, logLines: target.log.lines - linesBefore };
+    const counted = (await next(fake, 'count')) as { replies: number; arrivals: Record<string, number> };
+    const replyLatencies = Object.entries(counted.arrivals).flatMap(([trigger, at]) => (due.has(trigger) ? [at - due.get(trigger)!] : []));
+    return { latencies, lags, cpuMs: drained.cpuMs, loopMax: drained.loop.max, drainMs: drained.ms, replies: counted.replies, replyLatencies, logLines: target.log.lines - linesBefore };
   };
 
   try {
@@ -341,6 +365,7 @@ async function main(): Promise<void> {
       const cpu = { bare: [] as number[], bot: [] as number[], base: [] as number[] };
       const pairs = { cpu: [] as number[], p99: [] as number[] };
       const drains: number[] = [];
+      const replyTimes = { bot: [] as number[], base: [] as number[] };
       let replies = 0;
       for (let r = warmed ? 1 : 0; r <= ROUNDS; r += 1) {
         const b = await measureBare(rate, total);
@@ -365,19 +390,21 @@ async function main(): Promise<void> {
         cpu.bare.push(b.cpuMs / total);
         cpu.bot.push(t.cpuMs / total);
         replies += t.replies;
+        replyTimes.bot.push(...t.replyLatencies);
         console.log(`${rate} req/s round ${r}: bare p50 ${ms(pct(sb, 50))} p99 ${ms(pct(sb, 99))} | bot p50 ${ms(pct(st, 50))} p99 ${ms(pct(st, 99))}` +
-          ` | bot finished its acked work ${ms(t.drainMs)} after the last ack | replies ${t.replies}/${total}` +
+          ` | bot finished its acked work ${ms(t.drainMs)} after the last ack | replies ${t.replies}/${total}, at Slack p50/p99 ${replyLine(t.replyLatencies)}` +
           ` | CPU per request: bare ${(b.cpuMs / total).toFixed(2)} ms, bot ${(t.cpuMs / total).toFixed(2)} ms | event-loop delay max: bare ${ms(b.loopMax)}, bot ${ms(t.loopMax)}` +
           ` | bot log lines ${t.logLines} | sent late by p50/p99: bare ${lagLine(b.lags)}, bot ${lagLine(t.lags)} | load ${loadLine()}`);
         const base = got.get('base');
         if (base) {
           const sa = sorted(base.latencies);
           all.base.push(...base.latencies);
+          replyTimes.base.push(...base.replyLatencies);
           cpu.base.push(base.cpuMs / total);
           pairs.cpu.push(t.cpuMs / base.cpuMs);
           pairs.p99.push(pct(st, 99) / pct(sa, 99));
           console.log(`${rate} req/s round ${r} A/B (${order.map((x) => x.name).join(' then ')}): base p50 ${ms(pct(sa, 50))} p99 ${ms(pct(sa, 99))} | CPU per request base ${(base.cpuMs / total).toFixed(2)} ms, bot ${(t.cpuMs / total).toFixed(2)} ms` +
-            ` | bot/base CPU ${(t.cpuMs / base.cpuMs).toFixed(3)} p99 ${(pct(st, 99) / pct(sa, 99)).toFixed(3)} | replies ${base.replies}/${total} | base log lines ${base.logLines} | sent late p50/p99 ${lagLine(base.lags)}`);
+            ` | bot/base CPU ${(t.cpuMs / base.cpuMs).toFixed(3)} p99 ${(pct(st, 99) / pct(sa, 99)).toFixed(3)} | replies ${base.replies}/${total}, at Slack p50/p99 ${replyLine(base.replyLatencies)} | base log lines ${base.logLines} | sent late p50/p99 ${lagLine(base.lags)}`);
         }
       }
       const sb = all.bare.sort((x, y) => x - y);
@@ -389,11 +416,11 @@ async function main(): Promise<void> {
       pass &&= ok;
       console.log(`${rate} req/s pooled: bare p50 ${ms(pct(sb, 50))} p99 ${ms(pct(sb, 99))} max ${ms(sb.at(-1) ?? 0)} | bot p50 ${ms(pct(st, 50))} p99 ${ms(pct(st, 99))} max ${ms(st.at(-1) ?? 0)}` +
         ` | p99 bot/bare ${ratio.toFixed(2)}× [≤ 1.5×] | CPU per request bare ${mean(cpu.bare).toFixed(2)} ms, bot ${mean(cpu.bot).toFixed(2)} ms = ${cpuRatio.toFixed(2)}× [≤ 3×]` +
-        ` | replies ${replies}/${st.length} (${once ? 'each once' : 'NOT each once'}) | bot drain median ${ms(median(drains))} | ${ok ? 'PASS' : 'FAIL'}`);
+        ` | replies ${replies}/${st.length} (${once ? 'each once' : 'NOT each once'}), at Slack p50/p99 ${replyLine(replyTimes.bot)} (no floor) | bot drain median ${ms(median(drains))} | ${ok ? 'PASS' : 'FAIL'}`);
       if (bots.length > 1) {
         const sa = all.base.sort((x, y) => x - y);
         console.log(`${rate} req/s A/B pooled: base p99 ${ms(pct(sa, 99))} CPU ${mean(cpu.base).toFixed(3)} ms, bot p99 ${ms(pct(st, 99))} CPU ${mean(cpu.bot).toFixed(3)} ms` +
-          ` | pair ratios bot/base, median of ${pairs.cpu.length}: CPU ${median(pairs.cpu).toFixed(3)} p99 ${median(pairs.p99).toFixed(3)} | pooled p99 ${(pct(st, 99) / pct(sa, 99)).toFixed(3)} | base vs bare: p99 ${(pct(sa, 99) / pct(sb, 99)).toFixed(2)}× CPU ${(mean(cpu.base) / mean(cpu.bare)).toFixed(2)}×`);
+          ` | replies at Slack p50/p99 base ${replyLine(replyTimes.base)}, bot ${replyLine(replyTimes.bot)} | pair ratios bot/base, median of ${pairs.cpu.length}: CPU ${median(pairs.cpu).toFixed(3)} p99 ${median(pairs.p99).toFixed(3)} | pooled p99 ${(pct(st, 99) / pct(sa, 99)).toFixed(3)} | base vs bare: p99 ${(pct(sa, 99) / pct(sb, 99)).toFixed(2)}× CPU ${(mean(cpu.base) / mean(cpu.bare)).toFixed(2)}×`);
       }
     }
     console.log(`load average after: ${loadLine()}`);

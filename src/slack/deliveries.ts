@@ -61,6 +61,9 @@ export class RecentKeys {
   }
 }
 
+/** Acked work items started and not yet finished, at most (see deliveryGuard). */
+export const ACKED_WORK_SLOTS = 16;
+
 export interface DeliveryGuardHooks {
   /** Called around each accepted request: tests and the bench wait for in-flight work with it. */
   onStart?(): () => void;
@@ -79,10 +82,14 @@ export function deliveryGuard(
   hooks: DeliveryGuardHooks = {},
 ): Middleware<AnyMiddlewareArgs> {
   const recent = new RecentKeys();
-  // Four at a time, a slot held at most a second: measured with bench/slack-ack.ts (two was worse:
-  // the backlog's memory cost more in GC than the fewer concurrent items saved).
+  // Sixteen at a time, a slot held at most a second. Under load an item spends most of its slot
+  // waiting for the group commit of its claim and of its trail row (BUSY_WINDOW_MS each, coalesce.ts),
+  // using no CPU: with four slots the work fell behind at 300 commands a second (replies seconds
+  // late), and with sixteen a burst still starts at most sixteen items between two acks.
+  // Measured with bench/slack-ack.ts (two slots, before the window, was worse than four: the
+  // backlog's memory cost more in GC than the fewer concurrent items saved).
   const queue = new AckedWork({
-    concurrency: 4,
+    concurrency: ACKED_WORK_SLOTS,
     leaseMs: 1_000,
     onError: (err) => ctx.logger.error({ err }, 'Slack work failed after its ack'),
   });

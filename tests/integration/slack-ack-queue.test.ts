@@ -2,6 +2,7 @@
 // (src/slack/acked-work.ts), each applied once; a Slack retry of a queued command is not applied again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSlackHarness, type SlackHarness } from '../support/slack-harness.js';
+import { ACKED_WORK_SLOTS } from '../../src/slack/deliveries.js';
 import type { ListenerTable } from '../../src/slack/listeners/types.js';
 import { textMessage } from '../../src/slack/views/message.js';
 
@@ -49,20 +50,22 @@ describe('acks under a burst', () => {
     await h?.close();
   });
 
-  it('acks twelve concurrent commands before any of their work is done, runs at most four at once, applies each once', async () => {
+  const burst = ACKED_WORK_SLOTS + 8;
+  it('acks a burst of concurrent commands before any of their work is done, runs at most ACKED_WORK_SLOTS at once, applies each once', async () => {
     const started = Date.now();
-    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => h.slash('/t', `work ${i}`, { triggerId: `trg-burst-${i}` })));
+    const results = await Promise.all(Array.from({ length: burst }, (_, i) => h.slash('/t', `work ${i}`, { triggerId: `trg-burst-${i}` })));
     expect(results.every((r) => r.status === 200)).toBe(true);
     // Every ack came back while all the work was still held at the gate.
     expect(applied).toEqual([]);
-    // A slot is lent for a second at most (leaseMs): within it, no more than four items run.
-    if (Date.now() - started < 900) expect(peak).toBeLessThanOrEqual(4);
+    // A slot is lent for a second at most (leaseMs): within it, no more than ACKED_WORK_SLOTS items run.
+    if (Date.now() - started < 900) expect(peak).toBeLessThanOrEqual(ACKED_WORK_SLOTS);
     // A retry of a command still waiting in the queue is not applied again.
-    await h.slash('/t', 'work 11', { triggerId: 'trg-burst-11', retryNum: 1, retryReason: 'http_timeout' });
+    const last = burst - 1;
+    await h.slash('/t', `work ${last}`, { triggerId: `trg-burst-${last}`, retryNum: 1, retryReason: 'http_timeout' });
     release();
     await h.idle();
-    expect([...applied].sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: 12 }, (_, i) => String(i)));
+    expect([...applied].sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: burst }, (_, i) => String(i)));
     expect(peak).toBeGreaterThan(1);
-    expect(h.responses()).toHaveLength(12);
+    expect(h.responses()).toHaveLength(burst);
   });
 });

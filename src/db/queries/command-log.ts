@@ -5,7 +5,7 @@
 import { and, desc, eq, gte, or, sql, type SQL } from 'drizzle-orm';
 import { cleanJson, cleanText } from '../clean-text.js';
 import type { Db } from '../client.js';
-import { perDatabase } from '../coalesce.js';
+import { BUSY_WINDOW_MS, perDatabase } from '../coalesce.js';
 import { executePrepared } from '../prepared.js';
 import { commandLog, type CommandLogEntry } from '../schema/index.js';
 
@@ -80,7 +80,7 @@ export async function writeCommandLogRows(db: Db, rows: StoredRow[]): Promise<vo
   return rows.map(() => undefined);
 }
 
-const appendRow = perDatabase(writeCommandLogRows);
+const appendRow = perDatabase(writeCommandLogRows, { busyWindowMs: BUSY_WINDOW_MS });
 
 /**
  * One row per attempt, resolved once it is written. Every command writes one, so rows written in

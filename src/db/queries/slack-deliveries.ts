@@ -4,7 +4,7 @@
 // command's only read, made as its claim commits, instead of a second round trip right after it.
 import { lt, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
-import { perDatabase } from '../coalesce.js';
+import { BUSY_WINDOW_MS, perDatabase } from '../coalesce.js';
 import { executePrepared } from '../prepared.js';
 import { slackDeliveries } from '../schema/index.js';
 import { STATUS_COLUMNS_FROM, statusRowsOf, type StatusColumns, type StatusRows } from './mode-status.js';
@@ -80,7 +80,7 @@ async function writeClaimRequests(db: Db, claims: ClaimRequest[]): Promise<Claim
   return claims.map((c, i) => (c.readStatus ? { taken: taken[i]!, status } : { taken: taken[i]! }));
 }
 
-const claim = perDatabase(writeClaimRequests);
+const claim = perDatabase(writeClaimRequests, { busyWindowMs: BUSY_WINDOW_MS });
 
 /**
  * True when this call took the delivery in; false when an earlier delivery with the same key did.

@@ -1,0 +1,62 @@
+// The coalescer's group commit: rows issued in one turn share a statement; right after a statement
+// the next waits out the rest of the busy window and takes every row issued meanwhile; after a quiet
+// spell a row goes on the next turn, without waiting. The clock is injected, so what is asserted is
+// which rows shared a statement, not how long anything took.
+import { describe, expect, it } from 'vitest';
+import { Coalescer } from '../../src/db/coalesce.js';
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function recorder(opts: { busyWindowMs?: number; now?: () => number }) {
+  const batches: string[][] = [];
+  const c = new Coalescer<string, string>(async (items) => {
+    batches.push(items);
+    return items.map((i) => `${i}!`);
+  }, opts);
+  return { c, batches };
+}
+
+describe('Coalescer busy window', () => {
+  it('puts rows issued in the same turn in one statement, each caller getting its own outcome', async () => {
+    const { c, batches } = recorder({ busyWindowMs: 0 });
+    expect(await Promise.all([c.add('a'), c.add('b'), c.add('c')])).toEqual(['a!', 'b!', 'c!']);
+    expect(batches).toEqual([['a', 'b', 'c']]);
+  });
+
+  it('holds rows issued right after a statement until the window ends, then writes them together', async () => {
+    let now = 1_000;
+    const { c, batches } = recorder({ busyWindowMs: 300, now: () => now });
+    await c.add('a');
+    expect(batches).toEqual([['a']]);
+    // 5 ms after the statement: this row waits out the 295 ms left, and so does the one issued a turn later.
+    now += 5;
+    const b = c.add('b');
+    await turn();
+    await turn();
+    expect(batches).toEqual([['a']]);
+    const cRow = c.add('c');
+    expect(await Promise.all([b, cRow])).toEqual(['b!', 'c!']);
+    expect(batches).toEqual([['a'], ['b', 'c']]);
+  });
+
+  it('writes a row issued after a quiet spell on the next turn, without waiting for the window', async () => {
+    let now = 1_000;
+    const { c, batches } = recorder({ busyWindowMs: 60_000, now: () => now });
+    await c.add('a');
+    now += 60_001;
+    const b = c.add('b');
+    await turn();
+    expect(batches).toEqual([['a'], ['b']]);
+    expect(await b).toBe('b!');
+  });
+
+  it('without a window, a row issued a turn after a statement goes in a statement of its own', async () => {
+    const { c, batches } = recorder({});
+    await c.add('a');
+    const b = c.add('b');
+    await turn();
+    const cRow = c.add('c');
+    await Promise.all([b, cRow]);
+    expect(batches).toEqual([['a'], ['b'], ['c']]);
+  });
+});

@@ -1,5 +1,6 @@
-// Owns logging: stdout (readable lines on a terminal, JSON otherwise: LOG_FORMAT), LOG_DIR/system.log (rotated below LOG_MAX_BYTES into
-// timestamped archives) and LOG_DIR/anomalies.log (warn and above). Secrets never reach a line:
+// Owns logging: stdout and the CLI's stderr (readable lines on a terminal, JSON otherwise:
+// LOG_FORMAT), LOG_DIR/system.log (rotated below LOG_MAX_BYTES into timestamped archives) and
+// LOG_DIR/anomalies.log (warn and above). Secrets never reach a line:
 // known secret fields are redacted by path, Secret objects print [redacted], and every line is
 // scrubbed of the configured secret values and of token-shaped strings before it is written.
 import { mkdirSync } from 'node:fs';
@@ -127,11 +128,15 @@ function loadPinoPretty(): typeof import('pino-pretty') {
 /**
  * A stream that turns each (already redacted and scrubbed) JSON line into one readable line on
  * `target`: time, level, message, then the line's fields. Synchronous, so nothing is lost at exit.
+ * `brief` (a command's stderr): an error shows its type and message on that line, its stack only in LOG_DIR.
  */
-export function prettyStream(target: NodeJS.WritableStream, colorize?: boolean): NodeJS.WritableStream {
+export function prettyStream(target: NodeJS.WritableStream, colorize?: boolean, brief = false): NodeJS.WritableStream {
   const { isColorSupported, prettyFactory } = loadPinoPretty();
   colorize ??= isColorSupported && (target as { isTTY?: boolean }).isTTY === true;
-  const options = { colorize, translateTime: 'SYS:HH:MM:ss', ignore: PRETTY_IGNORE, singleLine: true };
+  const options = {
+    colorize, translateTime: 'SYS:HH:MM:ss', ignore: brief ? `${PRETTY_IGNORE},err.stack,error.stack` : PRETTY_IGNORE, singleLine: true,
+    ...(brief ? { errorLikeObjectKeys: [] } : {}),
+  };
   const withFields = prettyFactory(options);
   // A line with an `event` (order, fill, close, starting) says everything in its message: its
   // fields are for machines (JSON, LOG_DIR), so the terminal shows the sentence alone.
@@ -150,10 +155,19 @@ export function prettyStream(target: NodeJS.WritableStream, colorize?: boolean):
   } as unknown as NodeJS.WritableStream;
 }
 
+/** prettyStream made on the first line written: a command that logs nothing never loads pino-pretty. */
+function briefOnFirstLine(target: NodeJS.WritableStream): NodeJS.WritableStream {
+  let pretty: NodeJS.WritableStream | undefined;
+  return { write: (line: string) => (pretty ??= prettyStream(target, undefined, true)).write(line) } as unknown as NodeJS.WritableStream;
+}
+
 export interface LoggerOptions {
   config: Config;
-  /** Extra destination (tests capture output here; the CLI uses stderr). */
-  destination?: NodeJS.WritableStream;
+  /**
+   * Extra destination (tests capture output here; the CLI uses stderr): short readable lines on a
+   * terminal, JSON otherwise (LOG_FORMAT overrides the guess, as for stdout).
+   */
+  destination?: NodeJS.WritableStream & { isTTY?: boolean };
   destinationLevel?: pino.Level;
   /** Write to stdout (default true). */
   stdout?: boolean;
@@ -176,7 +190,10 @@ export function createLogger(opts: LoggerOptions): Logger {
     const out = opts.stdoutStream ?? process.stdout;
     streams.push({ level: config.LOG_LEVEL, stream: stdoutFormat(config.LOG_FORMAT, out) === 'pretty' ? prettyStream(out) : out });
   }
-  if (opts.destination) streams.push({ level: opts.destinationLevel ?? 'trace', stream: opts.destination });
+  if (opts.destination) {
+    const dest = opts.destination;
+    streams.push({ level: opts.destinationLevel ?? 'trace', stream: stdoutFormat(config.LOG_FORMAT, dest) === 'pretty' ? briefOnFirstLine(dest) : dest });
+  }
   const cap = lineCapFor(config.LOG_MAX_BYTES);
   if (opts.files !== false) {
     mkdirSync(config.LOG_DIR, { recursive: true });

@@ -1,7 +1,7 @@
 // Owns telling whether DATABASE_URL is one the PostgreSQL driver can use, before the driver sees it.
 // The driver reads the URL its own way (the host part %-decoded, user and password %-decoded, the
 // rest through WHATWG URL) and otherwise throws a bare "Invalid URL" or "URI malformed" that names
-// neither the variable nor the fault. With several comma-separated hosts none of which answers, it
+// neither the variable nor the fault; an sslmode it does not know it quietly takes as full TLS. With several comma-separated hosts none of which answers, it
 // retries forever: the command never ends. Each of these is a configuration error (exit 2) naming
 // what is wrong — never the password. The check runs where the database is opened, not when the
 // environment is read, so `ctb kill` still sends its Kraken cancel before it reports the bad URL.
@@ -9,8 +9,22 @@ import { AppError } from '../errors.js';
 
 const EXPECTED = 'expected postgres://user:password@host:5432/database (or postgresql://…)';
 
-function badUrl(reason: string): AppError {
-  return new AppError('config', 'db_bad_url', `DATABASE_URL cannot be used: ${reason}.`, { hint: `Fix DATABASE_URL: ${EXPECTED}.` });
+// libpq's sslmode values. postgres.js reads any other value as "TLS with full certificate checks"
+// (and `disable` alone as no TLS), so a typo would silently mean something the operator did not write.
+const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+
+function badUrl(reason: string, hint = `Fix DATABASE_URL: ${EXPECTED}.`): AppError {
+  return new AppError('config', 'db_bad_url', `DATABASE_URL cannot be used: ${reason}.`, { hint });
+}
+
+/** The first sslmode in the query that libpq would refuse; only that value is named, never the rest. */
+function sslModeProblem(url: URL): AppError | null {
+  const bad = url.searchParams.getAll('sslmode').find((mode) => !SSL_MODES.includes(mode));
+  if (bad === undefined) return null;
+  return badUrl(
+    `its sslmode "${bad.slice(0, 40)}" is not one of ${SSL_MODES.join(', ')}`,
+    `Fix DATABASE_URL: write ?sslmode= one of ${SSL_MODES.join(', ')} (lower case), or leave it out.`,
+  );
 }
 
 function decodes(text: string): boolean {
@@ -40,10 +54,11 @@ export function databaseUrlProblem(url: string): AppError | null {
   if (!decodes(hostPort) || !decodes(credentials)) {
     return badUrl('a % in its user name, password or host does not start a valid %-escape (write a literal % as %25)');
   }
+  let parsed: URL;
   try {
-    new URL(url);
+    parsed = new URL(url);
   } catch {
     return badUrl('it is not a well-formed URL (characters such as @ : / # ? in the password must be %-encoded)');
   }
-  return null;
+  return sslModeProblem(parsed);
 }

@@ -9,7 +9,9 @@ import { awaitingFills } from '../../domain/incident-checklist.js';
 
 function venueLine(v: VenueCancelReport): string {
   const cancelled = v.canceled === null ? 'cancel failed' : `${v.canceled} cancelled`;
-  const by = v.handedOff ? ` (by the running bot${v.handedOff.by ? ` ${v.handedOff.by}` : ''}, request #${v.handedOff.requestId ?? '—'})` : '';
+  const by = !v.handedOff ? ''
+    : v.handedOff.requestId === null ? ' (not handed to a bot)'
+      : ` (by the running bot${v.handedOff.by ? ` ${v.handedOff.by}` : ''}, request #${v.handedOff.requestId})`;
   if (v.confirmed) return `  ${v.venue}${by}: ${cancelled}, none open (confirmed)`;
   const survivors = v.survivors.map((s) => `${s.exchangeOrderId} ${s.symbol} ${s.side} ${s.quantity}`).join('; ');
   const why = v.errors.at(-1) ?? '';

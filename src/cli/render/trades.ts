@@ -48,9 +48,11 @@ export function renderTrades(r: TradesResult, io?: CliIo): string {
 
 export function renderBalance(r: BalanceResult, io?: CliIo): string {
   const style = styleOf(io);
+  // The quote currency is money: to the cent like every value (--json keeps every digit); other assets as held.
+  const amount = (asset: string, v: string | null | undefined) => (asset === r.quote ? money(v) : trimmed(v));
   const book = r.paper.feed === 'replay' ? 'Paper book on the replay feed (simulated prices, not Kraken\'s)' : 'Paper book';
   const out: string[] = [`${book}${r.paper.seeded ? '' : ' (not started yet: the starting balance)'} — ${r.paper.openTrades} open trade(s):`];
-  out.push(table(['ASSET', 'TOTAL', `VALUE (${r.quote})`], r.paper.assets.map((a) => [a.asset, trimmed(a.total), money(a.value)]), { right: [1, 2], style }));
+  out.push(table(['ASSET', 'TOTAL', `VALUE (${r.quote})`], r.paper.assets.map((a) => [a.asset, amount(a.asset, a.total), money(a.value)]), { right: [1, 2], style }));
   const unmarked = r.paper.feed === 'replay' ? "— (no replay price for a held asset: the running bot's replay has it, and no equity snapshot matches the book)" : '— (an asset has no mark price)';
   out.push(`paper value: ${r.paper.value === null ? unmarked : `${money(r.paper.value)} ${r.quote}`}`);
   out.push('');
@@ -63,7 +65,10 @@ export function renderBalance(r: BalanceResult, io?: CliIo): string {
     out.push(`Kraken — ${k.openTrades} open live trade(s); bot-managed = ${r.quote} (trading capital) and what open live trades hold:`);
     out.push(table(
       ['ASSET', 'TOTAL', 'FREE', 'IN ORDERS', 'BOT-MANAGED', 'OTHER', `VALUE (${r.quote})`],
-      k.assets.map((a) => [a.asset, trimmed(a.total), trimmed(a.free), trimmed(a.used), `${trimmed(a.botManaged)}${a.shortfall ? ' (!)' : ''}`, trimmed(a.other), money(a.value)]),
+      k.assets.map((a) => [
+        a.asset, amount(a.asset, a.total), amount(a.asset, a.free), amount(a.asset, a.used),
+        `${amount(a.asset, a.botManaged)}${a.shortfall ? ' (!)' : ''}`, amount(a.asset, a.other), money(a.value),
+      ]),
       { right: [1, 2, 3, 4, 5, 6], style },
     ));
     out.push(`bot-managed value: ${money(k.botManagedValue)}   whole account: ${k.accountValue === null || k.accountValue === undefined ? '— (an asset has no mark price)' : money(k.accountValue)}`);

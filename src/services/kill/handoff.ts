@@ -2,11 +2,15 @@
 // shell): it is handed through the database to the running bot that has the key (a `cancel_all`
 // engine request, carried out by engine-requests/handlers.ts), and the kill waits for its answer.
 // No answer in KILL_HANDOFF_TIMEOUT is reported as such — orders may remain — and the request is
-// withdrawn so a process that starts later does not act on it.
+// withdrawn so a process that starts later does not act on it. When the engine lease shows no
+// running bot with the key, nobody would answer: it is said at once, without the wait (the kill's
+// follow-up request still waits for a bot that starts).
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
 import type { Logger } from '../../logger.js';
+import { describeHolder } from '../../domain/engine-holder.js';
+import { readEngineHolder } from '../engine-lease/holder-view.js';
 import { enqueueEngineRequest, getEngineRequest, withdrawEngineRequest } from '../engine-requests/store.js';
 import type { VenueCancelReport } from './cancel-everywhere.js';
 import { describeError, sleep, withDeadline } from './deadline.js';
@@ -15,7 +19,7 @@ import { describeError, sleep, withDeadline } from './deadline.js';
 export interface HandoffDeps {
   db: Db;
   clock: Clock;
-  config: Pick<Config, 'KILL_HANDOFF_TIMEOUT' | 'KILL_DB_TIMEOUT'>;
+  config: Pick<Config, 'KILL_HANDOFF_TIMEOUT' | 'KILL_DB_TIMEOUT' | 'ENGINE_LEASE_TTL'>;
   logger: Logger;
 }
 
@@ -40,6 +44,12 @@ export async function handKrakenCancelOver(
 ): Promise<VenueCancelReport> {
   const timeoutMs = ctx.config.KILL_HANDOFF_TIMEOUT;
   const deadline = performance.now() + timeoutMs;
+  // Unreadable lease: whether a bot runs is unknown, so the cancel is handed over and waited for.
+  const holder = await withDeadline(readEngineHolder(ctx), ctx.config.KILL_DB_TIMEOUT, 'the database').catch(() => null);
+  if (holder && !(holder.state === 'running' && holder.hasKrakenKeys)) {
+    ctx.logger.warn({ killId: p.killId, engine: describeHolder(holder) }, 'kill: no Kraken key here and no running bot has it; the cancel is not handed over');
+    return unanswered(null, 'no_bot', `${NO_KEY} and no bot with the key is running (${describeHolder(holder)}), so nobody could cancel there now`);
+  }
   let requestId: number;
   try {
     const request = await withDeadline(

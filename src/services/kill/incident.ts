@@ -128,8 +128,9 @@ async function perform(
       case 'reconcile_ledger':
         return await ctx.incident.reconcile(ctx, { actor, incidentId, checklistItem: item, onHandedOver });
       case 'notify_stakeholders':
-        // The bot cannot know who was told: it records who says they were, and when.
-        return { state: 'done', summary: `Marked done by ${actor.id} at ${ctx.clock.now().toISOString()}.` };
+        // The bot cannot know who was told: it records who says they were, and when (doneBy and
+        // doneAt, shown beside the summary everywhere — so the summary does not repeat them).
+        return { state: 'done', summary: 'Marked done by hand: the bot cannot check who was told.' };
     }
   } catch (err) {
     return { state: 'failed', summary: `Failed: ${describeError(err)}` };

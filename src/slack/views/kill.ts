@@ -18,7 +18,8 @@ export const incidentItemActionId = (item: ChecklistItemKey) => `incident_item_$
 export function cancelLines(cancel: CancelReport): string[] {
   return cancel.venues.map((v) => {
     const cancelled = v.canceled === null ? 'cancel failed' : `${v.canceled} cancelled`;
-    const by = v.handedOff ? ` (by the running bot${v.handedOff.by ? ` ${escapeText(v.handedOff.by)}` : ''})` : '';
+    const by = !v.handedOff ? '' : v.handedOff.requestId === null ? ' (not handed to a bot)'
+      : ` (by the running bot${v.handedOff.by ? ` ${escapeText(v.handedOff.by)}` : ''})`;
     if (v.confirmed) return `:white_check_mark: *${v.venue}*${by}: ${cancelled}, none left open`;
     const left = v.survivors.map((s) => `${escapeText(s.symbol)} ${s.side} ${escapeText(s.quantity)} (${escapeText(s.exchangeOrderId)})`).join(', ');
     return `:x: *${v.venue}*${by}: ${cancelled}; could not confirm zero open orders after ${v.attempts} attempt(s)${left ? ` — still open: ${left}` : ''}${v.errors.length ? ` — ${escapeText(v.errors.at(-1)!)}` : ''}`;

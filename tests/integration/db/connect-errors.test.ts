@@ -93,6 +93,8 @@ describe('databaseProblem', () => {
     ['several hosts', 'postgres://app:pw-secret@10.0.0.1:5432,10.0.0.2:5432/db', /names several hosts \(10\.0\.0\.1:5432,10\.0\.0\.2:5432\); one host is supported/],
     ['a URL that is not well formed', 'postgres://app:pw-secret@db host/trading', /not a well-formed URL/],
     ['another scheme', 'mysql://app:pw-secret@127.0.0.1/db', /not a postgres:\/\/ or postgresql:\/\/ URL/],
+    ['an sslmode libpq does not know', 'postgres://app:pw-secret@127.0.0.1:5432/db?sslmode=bogus', /its sslmode "bogus" is not one of disable, allow, prefer, require, verify-ca, verify-full/],
+    ['a misspelt sslmode after a valid one', 'postgres://app:pw-secret@127.0.0.1:5432/db?sslmode=require&sslmode=verify_full', /its sslmode "verify_full" is not one of/],
   ])('refuses a DATABASE_URL with %s before the driver sees it: a configuration error (exit 2) naming the variable, never the password', (_what, url, reason) => {
     let raw: unknown = null;
     try {
@@ -105,15 +107,16 @@ describe('databaseProblem', () => {
     const problem = databaseProblem(raw)!;
     expect(problem.message).toMatch(/^DATABASE_URL cannot be used: /);
     expect(problem.message).toMatch(reason);
-    expect(problem.userMessage).toMatch(/Fix DATABASE_URL: expected postgres:\/\/user:password@host:5432\/database/);
+    expect(problem.userMessage).toMatch(/Fix DATABASE_URL: (expected postgres:\/\/user:password@host:5432\/database|write \?sslmode= one of disable, allow, prefer, require, verify-ca, verify-full)/);
     expect(problem.userMessage).not.toContain('pw-secret');
     expect(exitCodeFor(problem)).toBe(2);
   });
 
-  it('accepts every DATABASE_URL form the driver reads: host and port, no port, IPv6, an encoded password, a socket directory, the libpq defaults', () => {
+  it('accepts every DATABASE_URL form the driver reads: host and port, no port, IPv6, an encoded password, a socket directory, the libpq defaults, every libpq sslmode', () => {
     for (const url of [
       'postgres://app:s3cret@db.internal:6543/trading', 'postgresql://app@db.internal/trading', 'postgres://app:pw@[::1]:5432/db',
       'postgres://app:p%40ss%25word@127.0.0.1:5432/db', 'postgres:///ctb?host=/var/run/postgresql', 'postgres://',
+      ...['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'].map((mode) => `postgres://app:pw@db.internal/trading?sslmode=${mode}`),
     ]) expect(databaseUrlProblem(url), url).toBeNull();
   });
 });

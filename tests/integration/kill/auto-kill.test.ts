@@ -41,8 +41,8 @@ const ARMED = { IS_LIVE: 'true', KRAKEN_API_KEY: TEST_KRAKEN_KEY, KRAKEN_API_SEC
 async function setup(env: Record<string, string>): Promise<OwnedContext> {
   kraken = recordingExchange('kraken', [], [openOrder('K1')]);
   ctx = await buildAppContext({
-    // Unarmed set-ups have no Kraken key and no bot to hand the Kraken cancel to: its wait (KILL_HANDOFF_TIMEOUT,
-    // 10 s) would be for nobody; it is tested in kill.test.ts and kill-shell.test.ts.
+    // Unarmed set-ups have no Kraken key and no bot to hand the Kraken cancel to (the lease says so); the
+    // short KILL_HANDOFF_TIMEOUT bounds an unreadable lease.
     config: testConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), 'ctb-auto-')), KILL_DB_TIMEOUT: '8s', KILL_HANDOFF_TIMEOUT: '500ms', ...env }),
     clock: new ManualClock('2026-03-02T10:00:00Z'), logger: silentLogger(), database: testDb,
     exchanges: { kraken: () => kraken, paper: () => recordingExchange('paper') },

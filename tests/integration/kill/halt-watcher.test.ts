@@ -87,8 +87,8 @@ describe('the running bot and halts from elsewhere', () => {
     // Another terminal: its own connection, its own process state (a separate context).
     const other = connectPostgres(database.url, { max: 2 });
     cleanup.push(() => other.close());
-    // The bot trades paper on a replay with no Kraken key: nobody takes the Kraken cancel this keyless
-    // terminal hands over, and its wait (KILL_HANDOFF_TIMEOUT, 10 s) is tested in kill.test.ts and kill-shell.test.ts.
+    // The bot trades paper on a replay with no Kraken key: its lease says so, and this keyless terminal
+    // hands Kraken's cancel to nobody; the short KILL_HANDOFF_TIMEOUT bounds an unreadable lease.
     const cli = await killTestContext({ database: other, env: { KILL_HANDOFF_TIMEOUT: '500ms' } });
     cleanup.push(() => cli.ctx.close());
     const result = await executeKill(cli.ctx, { actor: { id: 'cli:ops', source: 'cli' }, reason: 'from another terminal', trigger: 'manual' });

@@ -15,7 +15,7 @@ import { ExchangeError } from '../../../src/exchange/errors.js';
 import { createPaperExchange } from '../../../src/exchange/paper/create.js';
 import type { Exchange, OrderRequest } from '../../../src/exchange/types.js';
 import type { Actor } from '../../../src/app/context.js';
-import { renderIncident } from '../../../src/cli/render/kill.js';
+import { renderIncident, renderItemDone } from '../../../src/cli/render/kill.js';
 import { systemClock } from '../../../src/clock.js';
 import { testConfig } from '../../../src/config/env.js';
 import { engineRequests, fills, incidentChecklistItems, orderIntents, trades } from '../../../src/db/schema/index.js';
@@ -226,8 +226,11 @@ describe('notify stakeholders', () => {
     await executeKill(webCtx, { actor: alice, reason: 'drill', trigger: 'manual' });
     const r = await doChecklistItem(webCtx, { item: 'notify_stakeholders', actor: alice, confirmed: false, note: 'told the desk' });
     expect(r).toMatchObject({ ok: true, state: 'done', doneBy: 'U0ALICE' });
-    expect(r.summary).toBe(`Marked done by U0ALICE at ${w.clock.now().toISOString()}.`);
+    expect(r).toMatchObject({ doneAt: w.clock.now() });
+    expect(r.summary).toBe('Marked done by hand: the bot cannot check who was told.');
     expect(r.summary).not.toMatch(/notified/i);
+    // Who and when are said once, beside the summary, not again inside it.
+    expect(renderItemDone(r)).toBe(`notify_stakeholders: done by U0ALICE at ${w.clock.now().toISOString()} — Marked done by hand: the bot cannot check who was told.`);
     const [row] = await testDb.db.select().from(incidentChecklistItems).where(sql`item = 'notify_stakeholders'`);
     expect(row?.outcome).toMatchObject({ note: 'told the desk' });
   });

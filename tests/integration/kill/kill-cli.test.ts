@@ -13,8 +13,8 @@ function io(env: Record<string, string>): CliIo & { out: () => string; err: () =
   let err = '';
   const cwd = mkdtempSync(join(tmpdir(), 'ctb-cli-'));
   return {
-    // No bot with the Kraken key runs beside these commands: the kill's hand-over of the Kraken cancel
-    // would wait its whole KILL_HANDOFF_TIMEOUT (10 s) for nobody; that wait is tested in kill.test.ts and kill-shell.test.ts.
+    // No bot with the Kraken key runs beside these commands: the engine lease says so and the kill does
+    // not hand the Kraken cancel over; the short KILL_HANDOFF_TIMEOUT bounds it should the lease be unreadable.
     env: { LOG_LEVEL: 'error', LOG_DIR: join(cwd, 'logs'), KILL_HANDOFF_TIMEOUT: '500ms', ...env }, cwd,
     stdout: { write: (s: string) => (out += s) },
     stderr: { write: (s: string) => (err += s) },

@@ -225,8 +225,8 @@ describe('a kill from the terminal', () => {
   it('is posted to the ops channel by the running bot, once', async () => {
     await start();
     const other = connectPostgres(database.url, { max: 2 });
-    // The harness runs no engine to take the Kraken cancel this keyless terminal hands over: its wait
-    // (KILL_HANDOFF_TIMEOUT, 10 s) is for nobody here; it is tested in kill.test.ts and kill-shell.test.ts.
+    // The harness runs no engine with the key to take the Kraken cancel from this keyless terminal: the
+    // lease says so and nothing is handed over; the short KILL_HANDOFF_TIMEOUT bounds an unreadable lease.
     const cli = await killTestContext({ database: other, env: { KILL_HANDOFF_TIMEOUT: '500ms' } });
     try {
       await executeKill(cli.ctx, { actor: { id: 'cli:ops', source: 'cli' }, reason: 'from the terminal', trigger: 'manual' });

@@ -21,6 +21,8 @@ import { openOrder } from '../../support/recording-exchange.js';
 import { startStallProxy, type StallProxy } from '../../support/stall-proxy.js';
 
 const operator = { id: 'U0OPERATOR', source: 'slack' as const };
+/** The engine lease of a running bot with the Kraken key (worker-1:42), written for the tests whose runner plays it. */
+const liveKeyedBot = { holderId: 'worker-1', host: 'worker-1', pid: 42, role: 'worker', feed: 'kraken', armed: false, hasKrakenKeys: true };
 
 const kill = useKillTestDb(['incident_checklist_items', 'incidents', 'bot_state', 'audit_runs', 'order_intents', 'engine_requests', 'engine_lease']);
 
@@ -96,6 +98,8 @@ describe('kill', () => {
 
   it('without a Kraken key, says so first, hands the cancel over, and when nobody answers reports that orders may remain', async () => {
     const t = await setup({ env: { KILL_HANDOFF_TIMEOUT: '600ms' } });
+    // A bot with the key holds the engine lease but never answers (hung, or its runner stopped).
+    await acquireLease(kill.db().db, liveKeyedBot, 15_000);
     t.paper.open.push(openOrder('P1'));
     const result = await executeKill(t.ctx, { actor: operator, reason: 'no key here', trigger: 'manual' });
     expect(t.kraken.calls).toEqual([]);
@@ -112,9 +116,28 @@ describe('kill', () => {
     expect(t.alerts[0]?.title).toMatch(/could not be confirmed/);
   });
 
+  it('without a Kraken key and no running bot with the key in the engine lease: says at once that orders may remain, without waiting for an answer nobody would give', async () => {
+    const t = await setup({ env: { KILL_HANDOFF_TIMEOUT: '10s' } });
+    t.paper.open.push(openOrder('P1'));
+    const started = performance.now();
+    const result = await executeKill(t.ctx, { actor: operator, reason: 'no bot running', trigger: 'manual' });
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(result).toMatchObject({ ok: false, krakenAccess: 'handed_off', state: 'written' });
+    const kraken = result.cancel.venues.find((v) => v.venue === 'kraken')!;
+    expect(kraken).toMatchObject({ confirmed: false, canceled: null, handedOff: { requestId: null, by: null, status: 'no_bot' } });
+    expect(kraken.errors.at(-1)).toMatch(/no bot with the key is running \(no engine running\).*orders may remain open on Kraken/);
+    expect(renderKill(result)).toMatch(/^ {2}kraken \(not handed to a bot\): cancel failed, NOT CONFIRMED/m);
+    // The halt is recorded, and the only request is the follow-up a bot that starts later picks up.
+    expect((await getBotState(kill.db().db)).halted).toBe(true);
+    expect(result.followUp).toMatchObject({ runningBot: null, botKnown: true });
+    const requests = await kill.db().db.select().from(engineRequests);
+    expect(requests).toEqual([expect.objectContaining({ kind: 'cancel_all', status: 'pending', checklistItem: 'cancel_orders' })]);
+  });
+
   it('without a Kraken key, the process that has it cancels and the kill reports what Kraken cancelled', async () => {
     const t = await setup({ env: { KILL_HANDOFF_TIMEOUT: '5s' } });
     const holder = await setup({ keys: true });
+    await acquireLease(kill.db().db, liveKeyedBot, 15_000);
     holder.kraken.open.push(openOrder('K1'), openOrder('K2'));
     const runner = startRequestRunner(holder.ctx, { holder: 'worker-1:42', handlers: { cancel_all: cancelAllHandler(holder.ctx) }, pollMs: 20 });
     try {
@@ -286,6 +309,7 @@ describe('kill', () => {
     // The bot with the key runs: it cancels on Kraken for the shell, and only then is the item done.
     const web = await setup({ env: { KILL_HANDOFF_TIMEOUT: '8s' } });
     const holder = await setup({ keys: true });
+    await acquireLease(kill.db().db, liveKeyedBot, 15_000);
     holder.kraken.open.push(openOrder('K1'), openOrder('K2'));
     const runner = startRequestRunner(holder.ctx, { holder: 'worker-1:42', handlers: { cancel_all: cancelAllHandler(holder.ctx) }, pollMs: 20 });
     try {

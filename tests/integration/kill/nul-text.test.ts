@@ -28,7 +28,7 @@ async function freshDb(): Promise<TestDatabase> {
   return database;
 }
 
-// No bot with the Kraken key runs here: the kill's hand-over of the Kraken cancel would wait its whole KILL_HANDOFF_TIMEOUT (10 s) for nobody; that wait is tested in kill.test.ts and kill-shell.test.ts.
+// No bot with the Kraken key runs here: the lease says so and the kill hands Kraken's cancel to nobody; the short KILL_HANDOFF_TIMEOUT bounds an unreadable lease.
 const NO_BOT = { KILL_HANDOFF_TIMEOUT: '500ms' };
 const REASON = 'drill\u0000x';
 const STORED = 'drill\uFFFDx';

@@ -103,10 +103,16 @@ describe('ctb balance', () => {
     const r = await cli(['balance'], keys());
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^│ BTC[\s│]+0\.05[\s│]+0\.05[\s│]+0[\s│]+0\.01[\s│]+0\.04[\s│]+3,050\.00 │$/m);
-    expect(r.out).toMatch(/^│ USD[\s│]+5000[\s│]+5000[\s│]+0[\s│]+5000[\s│]+0[\s│]+5,000\.00 │$/m);
+    // USD is money: to the cent in every column; --json keeps the amounts as read.
+    expect(r.out).toMatch(/^│ USD[\s│]+5,000\.00[\s│]+5,000\.00[\s│]+0\.00[\s│]+5,000\.00[\s│]+0\.00[\s│]+5,000\.00 │$/m);
     expect(r.out).toMatch(/bot-managed value: 5,610\.00\s+whole account: 8,050\.00/);
     expect(kraken.callsTo('BalanceEx')).toHaveLength(1);
     expect(kraken.orderChangingCalls()).toEqual([]);
+    await database.db.update(paperBalances).set({ total: '8797.1234567' }).where(sql`asset = 'USD'`);
+    const text = (await cli(['balance'])).out;
+    expect(text).toMatch(/^│ USD[\s│]+8,797\.12[\s│]+8,797\.12 │$/m);
+    const json = JSON.parse((await cli(['balance', '--json'])).out);
+    expect(json.paper.assets).toContainEqual(expect.objectContaining({ asset: 'USD', total: '8797.1234567' }));
   });
 
   it('during the replay demo, with no key and no position, asks Kraken nothing and labels the replay book', async () => {

@@ -1,15 +1,18 @@
 // Owns coalescing one-row writes into one statement: rows issued in the same turn of the event
 // loop always, and under load the rows issued within a short window. Under a burst of Slack commands
 // each claimed its delivery and wrote its trail row in a statement of its own (a round trip and a
-// commit each); rows issued together now share one. When the last statement went less than
-// `busyWindowMs` ago, the next one waits out the rest of that window and takes every row issued
-// meanwhile (group commit); after a quiet spell a row goes at once, so a lone command never waits.
+// commit each); rows issued together now share one. Busy — rows arriving on average less than half
+// `busyWindowMs` apart, so that waiting gathers more than one — a row waits out the rest of the window
+// since the last statement and shares the next with every row issued meanwhile (group commit).
+// Otherwise a row goes at once: a lone command never waits, nor does a steady trickle that waiting
+// would not batch (each row would only wait out the window on its own).
 // Every caller still awaits its own row: nothing runs on a claim before the claim is written, and a
 // trail row is written before the reply goes out, as before. A failed statement of several rows is
 // retried row by row, so one row the database refuses fails only its own caller.
 /**
  * The window the Slack claims and the command trail use: at a steady 300 commands a second about
- * three rows share a statement, and a command's reply waits at most this long more, only under load.
+ * three rows share a statement, and a command's reply waits at most this long more; below 200 a
+ * second (rows 5 ms apart or more) nothing waits.
  */
 export const BUSY_WINDOW_MS = 10;
 
@@ -24,6 +27,9 @@ export class Coalescer<I, O> {
   #pending: Array<{ item: I; resolve(out: O): void; reject(err: unknown): void }> = [];
   #scheduled = false;
   #lastFlush = Number.NEGATIVE_INFINITY;
+  #lastAdd: number | undefined;
+  /** Mean time between rows, over about the last eight (a moving average). */
+  #gap = Number.POSITIVE_INFINITY;
   readonly #windowMs: number;
   readonly #now: () => number;
 
@@ -37,12 +43,19 @@ export class Coalescer<I, O> {
   }
 
   add(item: I): Promise<O> {
+    const now = this.#now();
+    if (this.#lastAdd !== undefined) {
+      const gap = now - this.#lastAdd;
+      this.#gap = this.#gap === Number.POSITIVE_INFINITY ? gap : this.#gap + (gap - this.#gap) / 8;
+    }
+    this.#lastAdd = now;
     return new Promise<O>((resolve, reject) => {
       this.#pending.push({ item, resolve, reject });
       if (this.#scheduled) return;
       this.#scheduled = true;
-      const wait = this.#lastFlush + this.#windowMs - this.#now();
-      // Busy: the rest of the window after the last statement. Quiet: after this turn's I/O
+      const busy = this.#gap < this.#windowMs / 2;
+      const wait = busy ? this.#lastFlush + this.#windowMs - now : 0;
+      // Busy: the rest of the window after the last statement. Otherwise after this turn's I/O
       // callbacks, so the rows they issue go in the same statement.
       if (wait > 0) setTimeout(() => this.#flush(), wait);
       else setImmediate(() => this.#flush());

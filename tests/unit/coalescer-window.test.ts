@@ -1,7 +1,8 @@
-// The coalescer's group commit: rows issued in one turn share a statement; right after a statement
-// the next waits out the rest of the busy window and takes every row issued meanwhile; after a quiet
-// spell a row goes on the next turn, without waiting. The clock is injected, so what is asserted is
-// which rows shared a statement, not how long anything took.
+// The coalescer's group commit: rows issued in one turn share a statement; when rows come faster than
+// one per half window, a row waits out the rest of the window since the last statement and shares the
+// next with every row issued meanwhile; after a quiet spell, or at a steady slower pace, a row goes on
+// the next turn without waiting. The clock is injected, so what is asserted is which rows shared a
+// statement, not how long anything took.
 import { describe, expect, it } from 'vitest';
 import { Coalescer } from '../../src/db/coalesce.js';
 
@@ -23,12 +24,13 @@ describe('Coalescer busy window', () => {
     expect(batches).toEqual([['a', 'b', 'c']]);
   });
 
-  it('holds rows issued right after a statement until the window ends, then writes them together', async () => {
+  it('when rows come fast, holds a row issued right after a statement until the window ends, then writes it with the rows issued meanwhile', async () => {
     let now = 1_000;
     const { c, batches } = recorder({ busyWindowMs: 300, now: () => now });
     await c.add('a');
     expect(batches).toEqual([['a']]);
-    // 5 ms after the statement: this row waits out the 295 ms left, and so does the one issued a turn later.
+    // 5 ms after the row before it (well under half the window): this row waits out the 295 ms
+    // left, and so does the one issued a turn later.
     now += 5;
     const b = c.add('b');
     await turn();
@@ -48,6 +50,20 @@ describe('Coalescer busy window', () => {
     await turn();
     expect(batches).toEqual([['a'], ['b']]);
     expect(await b).toBe('b!');
+  });
+
+  it('at a steady pace slower than one row per half window, writes each row on the next turn: waiting would batch nothing', async () => {
+    let now = 1_000;
+    const { c, batches } = recorder({ busyWindowMs: 300, now: () => now });
+    await c.add('a');
+    for (const row of ['b', 'c', 'd']) {
+      now += 200; // within the window since the last statement, but rows 200 ms apart
+      const p = c.add(row);
+      await turn();
+      expect(batches.at(-1)).toEqual([row]);
+      await p;
+    }
+    expect(batches).toEqual([['a'], ['b'], ['c'], ['d']]);
   });
 
   it('without a window, a row issued a turn after a statement goes in a statement of its own', async () => {

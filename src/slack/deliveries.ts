@@ -62,7 +62,7 @@ export class RecentKeys {
 }
 
 /** Acked work items started and not yet finished, at most (see deliveryGuard). */
-export const ACKED_WORK_SLOTS = 16;
+export const ACKED_WORK_SLOTS = 32;
 
 export interface DeliveryGuardHooks {
   /** Called around each accepted request: tests and the bench wait for in-flight work with it. */
@@ -82,10 +82,11 @@ export function deliveryGuard(
   hooks: DeliveryGuardHooks = {},
 ): Middleware<AnyMiddlewareArgs> {
   const recent = new RecentKeys();
-  // Sixteen at a time, a slot held at most a second. Under load an item spends most of its slot
-  // waiting for the group commit of its claim and of its trail row (BUSY_WINDOW_MS each, coalesce.ts),
-  // using no CPU: with four slots the work fell behind at 300 commands a second (replies seconds
-  // late), and with sixteen a burst still starts at most sixteen items between two acks.
+  // ACKED_WORK_SLOTS at a time, a slot held at most a second. Under load an item spends most of
+  // its slot waiting for the group commit of its claim and of its trail row (up to BUSY_WINDOW_MS
+  // each, coalesce.ts), using no CPU: with four slots the work fell behind at 300 commands a second
+  // (replies seconds late); 300 a second need about fourteen, and thirty-two leave room for a burst
+  // while still starting at most thirty-two items between two acks.
   // Measured with bench/slack-ack.ts (two slots, before the window, was worse than four: the
   // backlog's memory cost more in GC than the fewer concurrent items saved).
   const queue = new AckedWork({

@@ -34,7 +34,8 @@ export interface StartBotOptions extends StartOptions {
 /**
  * Binds the HTTP port first: a port already taken (the demo on 3000) is refused before the database,
  * the engine lease or any feature is touched, with the port named and what to set (exit 2). Routes
- * are added as features start; until then a request gets 404.
+ * are added as features start; until the last has started, a path with no route yet gets 503
+ * "starting" (src/http/server.ts).
  */
 async function bindPort(http: HttpServer, port: number, host: string): Promise<number> {
   try {
@@ -52,7 +53,7 @@ async function bindPort(http: HttpServer, port: number, host: string): Promise<n
 
 export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
   const logger = opts.logger ?? createLogger({ config: opts.config });
-  const http = createHttpServer(logger);
+  const http = createHttpServer(logger, { starting: true });
   const port = await bindPort(http, opts.port ?? opts.config.PORT, opts.config.HOST);
   const opening = performance.now();
   const features = opts.features ?? defaultFeatures;
@@ -97,6 +98,7 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
       const started = await feature.start(ctx, http, opts);
       if (started) running.push({ name: feature.name, feature: started });
     }
+    http.ready();
     const state = await getBotState(ctx.db);
     const tradingState = tradingStateOf(state);
     const banner = startBanner({

@@ -5,6 +5,7 @@
 // server that is down or slow is a failed operation (exit 1). Passwords never appear: only the
 // host, port, database and user are named.
 import { AppError } from '../errors.js';
+import { tlsDemandOf } from './database-url.js';
 
 interface DriverError {
   code?: unknown;
@@ -59,21 +60,11 @@ const at = (e: DriverError, target: DatabaseTarget | null): string => {
 const userAt = (target: DatabaseTarget | null): string =>
   target ? `database user "${target.user}" at ${target.host}:${target.port}` : 'the database user in DATABASE_URL';
 
-// postgres.js demands TLS for every sslmode (or ssl) but disable, false and prefer (allow too, unlike libpq),
-// and when the server refuses TLS it starts it anyway: the server then drops the connection, which
-// looks like a restart unless the hint names the sslmode.
-const NO_TLS_DEMAND = new Set(['', 'disable', 'false', 'prefer']);
-
+// When the server refuses the TLS the URL demands, postgres.js starts it anyway and the server drops
+// the connection: that looks like a restart unless the hint names the sslmode (database-url.ts).
 function resetHint(databaseUrl: string | undefined): string {
-  let param: [string, string] | null = null;
-  try {
-    const query = databaseUrl ? new URL(databaseUrl).searchParams : null;
-    const name = query?.has('sslmode') ? 'sslmode' : query?.has('ssl') ? 'ssl' : null;
-    param = name && query ? [name, query.get(name) ?? ''] : null;
-  } catch {
-    param = null;
-  }
-  if (param === null || NO_TLS_DEMAND.has(param[1])) return 'It may be restarting; try again.';
+  const param = tlsDemandOf(databaseUrl);
+  if (param === null) return 'It may be restarting; try again.';
   return `It may be restarting, or it does not accept TLS, which ${param[0]}=${param[1].slice(0, 20)} in DATABASE_URL demands: try again, or check the server's TLS and the ${param[0]}.`;
 }
 

@@ -1,17 +1,37 @@
 // Owns telling whether DATABASE_URL is one the PostgreSQL driver can use, before the driver sees it.
 // The driver reads the URL its own way (the host part %-decoded, user and password %-decoded, the
 // rest through WHATWG URL) and otherwise throws a bare "Invalid URL" or "URI malformed" that names
-// neither the variable nor the fault; an sslmode it does not know it quietly takes as full TLS. With several comma-separated hosts none of which answers, it
-// retries forever: the command never ends. Each of these is a configuration error (exit 2) naming
+// neither the variable nor the fault, and an sslmode it does not know it quietly takes as full TLS.
+// With several comma-separated hosts none of which answers, it retries forever: the command never ends. Each of these is a configuration error (exit 2) naming
 // what is wrong — never the password. The check runs where the database is opened, not when the
 // environment is read, so `ctb kill` still sends its Kraken cancel before it reports the bad URL.
 import { AppError } from '../errors.js';
 
 const EXPECTED = 'expected postgres://user:password@host:5432/database (or postgresql://…)';
 
-// libpq's sslmode values. postgres.js reads any other value as "TLS with full certificate checks"
-// (and `disable` alone as no TLS), so a typo would silently mean something the operator did not write.
+// libpq's sslmode values. postgres.js reads any other value as "TLS with full certificate checks",
+// so a typo would silently mean something the operator did not write.
 const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+// What postgres.js connects without TLS, or falls back to plain on (prefer), for sslmode= or ssl=;
+// every other value demands TLS (allow too, unlike libpq).
+const NO_TLS_DEMAND = new Set(['', 'disable', 'false', 'prefer']);
+
+/**
+ * The URL's sslmode (or ssl) parameter when it makes postgres.js demand TLS, as [name, value]:
+ * a server that refuses TLS then drops the connection, which reads as a restart unless named.
+ */
+export function tlsDemandOf(databaseUrl: string | undefined): [string, string] | null {
+  let query: URLSearchParams;
+  try {
+    if (!databaseUrl) return null;
+    query = new URL(databaseUrl).searchParams;
+  } catch {
+    return null;
+  }
+  const name = query.has('sslmode') ? 'sslmode' : query.has('ssl') ? 'ssl' : null;
+  const value = name ? (query.get(name) ?? '') : '';
+  return name === null || NO_TLS_DEMAND.has(value) ? null : [name, value];
+}
 
 function badUrl(reason: string, hint = `Fix DATABASE_URL: ${EXPECTED}.`): AppError {
   return new AppError('config', 'db_bad_url', `DATABASE_URL cannot be used: ${reason}.`, { hint });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { BalanceResult } from '../../../commands/balance.js';
 import type { ExitResult } from '../../../commands/exit.js';
 import type { TradesResult } from '../../../commands/trades.js';
-import { renderExitConfirm } from '../../../src/slack/views/exit.js';
+import { renderExitConfirm, renderExitProgress } from '../../../src/slack/views/exit.js';
 import { renderBalance, renderTrades } from '../../../src/slack/views/trades.js';
 
 const at = new Date('2026-12-05T04:00:00Z');
@@ -111,6 +111,25 @@ describe('/exit confirm view', () => {
       "*Exit every open trade?* This sells at market, through the engine's order path:\n"
         + '• `#7` *BTC/USD* 0.0153846 (entry 68,019.24, ma-cross, paper)\n'
         + '• `#8` *PEPE/USD* 1234567.891 (entry 0.0000123457, ma-cross, live)',
+    );
+  });
+
+  it('says what the exit did with the price and realised PnL as `ctb trades` shows them', () => {
+    const r = {
+      ok: true, target: 'all', status: 'done', trades: [],
+      request: {
+        requestId: 12, status: 'done', joined: false, summary: '1 of 2 closed.',
+        results: [
+          { tradeId: 7, ok: true, status: 'closed', message: 'sold at market', symbol: 'BTC/USD', exitPrice: '68019.23764718', realizedPnl: '-300.0332553' },
+          { tradeId: 8, ok: true, status: 'closed', message: 'sold at market', symbol: 'PEPE/USD', exitPrice: '0.00001234567', realizedPnl: '8797.1234567' },
+        ],
+      },
+    } as unknown as ExitResult;
+    const m = renderExitProgress(r, 'UOPS1');
+    expect(texts(m.blocks)[0]).toBe(
+      ':white_check_mark: *Exit of every open trade* by <@UOPS1> (request #12): *done*\n'
+        + '• #7 closed: sold at market at 68,019.24, realised -300.03\n'
+        + '• #8 closed: sold at market at 0.0000123457, realised +8,797.12',
     );
   });
 });

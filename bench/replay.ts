@@ -54,6 +54,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.le
 
 const notShipped = [
   'synthetic candles (seeded random walk)',
+  'a market-time clock (rows stamped with the candles\' times; the bot stamps them with the wall clock, so at REPLAY_INTERVAL=0 an order waits about a millisecond for it to pass the millisecond of the snapshot before it)',
   'no log lines (a silent logger; the bot writes its order, fill and close lines at info, LOG_LEVEL\'s default)',
   ...(values['shipped-risk'] ? [] : ['risk limits lifted (RISK_MAX_DRAWDOWN_PCT, RISK_DAILY_LOSS_PCT, RISK_HARD_DRAWDOWN_PCT = 100)']),
   ...(strategiesFile === SHIPPED_STRATEGIES ? [] : [`strategies from ${strategiesFile}, not config/strategies.json`]),

@@ -88,6 +88,13 @@ module.exports = {
       TRANSPORT_EXCEPTIONS,
     ).map((r) => (r.from.pathNot ? { ...r, from: { ...r.from, pathNot: [...r.from.pathNot, exact(SIMULATOR_LAUNCHER)] } } : r)),
     {
+      name: 'transports-apart',
+      comment: 'Slack, the CLI and HTTP never import one another: what two of them share (how an amount reads, say) lives in a room both may use, such as src/domain.',
+      severity: 'error',
+      from: { path: TRANSPORTS },
+      to: { path: TRANSPORTS, pathNot: '^src/$1/' },
+    },
+    {
       name: 'simulator-launcher-reaches-only-the-simulator',
       comment: '`ctb simulate-kraken` starts the Kraken simulator with its replay data; it reaches none of the bot\'s services.',
       severity: 'error',

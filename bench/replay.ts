@@ -10,7 +10,7 @@
 // 500), the least each of the engine's statements pays.
 // Floors (issue 15): ≥ 25,000 candles/s on PostgreSQL, ≥ 10,000 on PGlite (medians of the rounds).
 //   npm run bench:replay [-- --rounds 3] [--candles 100000] [--db postgres|pglite|both] [--strategies file] [--shipped-risk]
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -54,6 +54,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.le
 
 const notShipped = [
   'synthetic candles (seeded random walk)',
+  'a market-time clock (rows stamped with the candles\' times; the bot stamps them with the wall clock, so at REPLAY_INTERVAL=0 an order waits about a millisecond for it to pass the millisecond of the snapshot before it)',
   'no log lines (a silent logger; the bot writes its order, fill and close lines at info, LOG_LEVEL\'s default)',
   ...(values['shipped-risk'] ? [] : ['risk limits lifted (RISK_MAX_DRAWDOWN_PCT, RISK_DAILY_LOSS_PCT, RISK_HARD_DRAWDOWN_PCT = 100)']),
   ...(strategiesFile === SHIPPED_STRATEGIES ? [] : [`strategies from ${strategiesFile}, not config/strategies.json`]),
@@ -81,6 +82,32 @@ async function roundTrip(database: Database): Promise<number> {
   return median(times);
 }
 
+/** CPU-seconds per process tick (USER_HZ, 100 on Linux). */
+const TICK = 0.01;
+
+/**
+ * The CPU the round used: this process's (the engine and, on PGlite, the database in it) and, on a
+ * local PostgreSQL, its backends serving this database (read from /proc before they close). On a
+ * busy machine the wall time grows with the other load, while these change less: they say whether
+ * a build does less work, where the candles/s alone cannot.
+ */
+async function cpuSpent(kind: string, database: Database, before: NodeJS.CpuUsage): Promise<string> {
+  const own = process.cpuUsage(before);
+  const ownText = `cpu: bench process ${((own.user + own.system) / 1e6).toFixed(2)} s (system ${(own.system / 1e6).toFixed(2)})`;
+  if (kind !== 'postgres') return `${ownText}, the database in it`;
+  const backends = await execute<{ pid: number }>(database.db, sql`select pid from pg_stat_activity where datname = current_database()`);
+  let ticks = 0;
+  for (const { pid } of backends) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return `${ownText}; PostgreSQL's backends not readable here (not a local server)`;
+    }
+  }
+  return `${ownText}; PostgreSQL backends ${(ticks * TICK).toFixed(2)} s (${backends.length} connections to this database)`;
+}
+
 async function runOn(kind: string, database: Database): Promise<number> {
   const clock = new ManualClock('2025-01-01T00:00:00Z');
   const ctx = await buildAppContext({
@@ -92,8 +119,10 @@ async function runOn(kind: string, database: Database): Promise<number> {
     snapshotEveryMs: replaySnapshotEveryMs(ctx.config),
   });
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   await engine.start();
   const seconds = (performance.now() - started) / 1000;
+  const cpu = await cpuSpent(kind, database, cpuBefore);
   const [row] = await execute<{ closed: number; snapshots: number; paused: boolean }>(database.db, sql`
     select (select count(*)::int from trades where status = 'closed') as closed, (select count(*)::int from equity_snapshots) as snapshots,
       (select entries_paused from bot_state where id = 1) as paused`);
@@ -111,6 +140,7 @@ async function runOn(kind: string, database: Database): Promise<number> {
     ` (orders ${engine.counts.orders}, closed trades ${row?.closed}, equity snapshots ${row?.snapshots}, invalid trades ${check.offending.length}${row?.paused ? ', entries paused by the risk guard' : ''})` +
     ` | anchor: a prepared round trip ${(anchor * 1000).toFixed(0)} µs | ${load()}`,
   );
+  console.log(`${kind.padEnd(8)} ${cpu}`);
   console.log(`${kind.padEnd(8)} booked: PnL ${digest?.pnl}, trades md5 ${digest?.trades}, snapshots md5 ${digest?.snapshots}`);
   await ctx.close();
   return rate;

@@ -45,10 +45,10 @@ describe('App Home', () => {
     const text = JSON.stringify(view.blocks);
     expect(text).toContain(':page_facing_up: *PAPER* — simulated fills · :octagonal_sign: *HALTED*');
     expect(text).toContain('*HALTED* — exchange outage by <@UOPERATOR1>');
-    expect(text).toContain('Equity 10002.5');
+    expect(text).toContain('Equity 10,002.50');
     // Today's realised PnL is the 09:00 trade only: (112.5 − 100) × 1.
-    expect(text).toContain('Today +12.5 realised, 1 closed (1W/0L), fees 0');
-    expect(text).toContain('*Open positions (1)*\\n• *ETH/USD* 0.5 @ 3000 — momentum, paper');
+    expect(text).toContain('Today +12.50 realised, 1 closed (1W/0L), fees 0.00');
+    expect(text).toContain('*Open positions (1)*\\n• *ETH/USD* 0.5 @ 3,000.00 — momentum, paper');
     expect(text).toContain('*On call*\\n<@UOPERATOR1> (rotation');
     expect(text).toContain('Next: <@UAPPROVER1>');
     expect(text).toContain('*Open alerts (1)*\\n:rotating_light: Engine heartbeat stale ×3 — *not acknowledged*');

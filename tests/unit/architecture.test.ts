@@ -63,7 +63,7 @@ describe('import boundaries', () => {
     expect(missing, 'modules of known type cycles that no longer exist').toEqual([]);
   }, 180_000);
 
-  it('report a transport reaching a service, a service reaching up (the whole context included), alerts importing Slack, ccxt outside src/exchange, an impure domain module, the bot and the simulator importing each other, and cycles', async () => {
+  it('report a transport reaching a service, a service reaching up (the whole context included), alerts importing Slack, ccxt outside src/exchange, an impure domain module, the bot and the simulator importing each other, one transport importing another, and cycles', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ctb-boundaries-'));
     tmp.push(dir);
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
@@ -75,6 +75,9 @@ describe('import boundaries', () => {
       'src/slack/through-commands.ts': "import { thingCommand } from '../../commands/thing.js';\nimport type { Thing } from '../services/thing.js';\nexport const a = (): Thing => thingCommand();\n",
       // Forbidden: a transport reaching past the door.
       'src/cli/skips-the-door.ts': "import { thing } from '../services/thing.js';\nexport const b = thing();\n",
+      // Forbidden: one transport borrowing another's code (Slack rendering with the terminal's helpers).
+      'src/cli/render-thing.ts': 'export const shown = (v: string) => v;\n',
+      'src/slack/borrows-the-terminal.ts': "import { shown } from '../cli/render-thing.js';\nexport const j = shown('1');\n",
       'src/alerts/own-client.ts': "import { WebClient } from '@slack/web-api';\nexport const c = WebClient;\n",
       'src/engine/own-ccxt.ts': "import ccxt from 'ccxt';\nexport const d = ccxt;\n",
       'src/services/ping.ts': "import { pong } from './pong.js';\nexport const ping = () => pong;\n",
@@ -112,6 +115,7 @@ describe('import boundaries', () => {
       'services-not-up: src/services/takes-the-context.ts → src/app/context.ts',
       'simulator-without-the-bot: src/simulator/sim.ts → src/services/thing.ts',
       'slack-only-in-src-slack: src/alerts/own-client.ts → @slack/web-api',
+      'transports-apart: src/slack/borrows-the-terminal.ts → src/cli/render-thing.ts',
       'transports-through-commands: src/cli/skips-the-door.ts → src/services/thing.ts',
     ]);
   }, 180_000);

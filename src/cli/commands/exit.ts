@@ -1,12 +1,13 @@
 // `ctb exit <trade-id|all> [--yes] [--reason …] [--wait <seconds>] [--json]`: without --yes it shows
 // what would be sold and sends nothing; with --yes the engine's process exits the trade(s).
 import { exitCommand, type ExitResult } from '../../../commands/exit.js';
+import { price, trimmed } from '../../domain/amount-text.js';
 import { describeExit } from '../../domain/exit-outcome.js';
 import type { CliRegistration } from '../program.js';
 import { runCliCommand } from '../with-context.js';
 
 export function renderExit(r: ExitResult): string {
-  const list = r.trades.map((t) => `  #${t.id} ${t.book} ${t.symbol} ${t.quantity} (entry ${t.entryPrice}, ${t.strategy})`).join('\n');
+  const list = r.trades.map((t) => `  #${t.id} ${t.book} ${t.symbol} ${trimmed(t.quantity)} (entry ${price(t.entryPrice)}, ${t.strategy})`).join('\n');
   const what = r.target === 'all' ? 'every open trade' : `trade #${r.target}`;
   switch (r.status) {
     case 'nothing_open':

@@ -2,7 +2,7 @@
 // per-strategy realized ROI beneath, the live equity comparison, and the summary line. Money is
 // shown to the cent, as in every table; the JSON report keeps every digit.
 import type { RoiAuditReport } from '../../services/roi/roi-audit.js';
-import { money, signedMoney } from './numbers.js';
+import { money, signedMoney } from '../../domain/amount-text.js';
 
 export function renderRoi(r: RoiAuditReport): string {
   const lines = [`tolerance ${r.tolerancePp} percentage points`, ''];

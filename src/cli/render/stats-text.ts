@@ -2,7 +2,7 @@
 // figures read side by side, then the strategies and the latest closed trades. Money to the cent,
 // percentages to 2 decimals (the JSON output keeps every digit); gains green, losses red.
 import type { BookStats, StatsReport } from '../../services/stats/compute-stats.js';
-import { money, pct, signedMoney, signedPct } from './numbers.js';
+import { money, pct, signedMoney, signedPct } from '../../domain/amount-text.js';
 import { plain, type Style } from './style.js';
 import { table } from './table.js';
 

@@ -1,9 +1,9 @@
 // Renders /trades and /balance results for the terminal.
 import type { BalanceResult } from '../../../commands/balance.js';
 import type { TradesResult } from '../../../commands/trades.js';
+import { money, price, signedMoney, signedPct, trimmed } from '../../domain/amount-text.js';
 import { formatAge } from '../../domain/trade-age.js';
 import type { CliIo } from '../io.js';
-import { money, price, signedMoney, signedPct, trimmed } from './numbers.js';
 import { tone } from './stats-text.js';
 import { plain, styleFor, type Style } from './style.js';
 import { table } from './table.js';

@@ -20,25 +20,69 @@ export interface SnapshotRow {
 }
 
 /**
- * A row as its batch's JSON carries it (one array), made when the row is queued: a waiting row is
- * then one string, not an object, a Date and five strings for the collector to move about.
+ * Rows waiting to be written, column by column, as the statement takes them: a replay queues a row per
+ * candle, and a row is then a string added to each column (its figures are strings already), not an
+ * object, a Date and an encoded line for the collector to move about.
  */
-export function encodeSnapshotRow(r: SnapshotRow): string {
-  return JSON.stringify([r.mode, r.feed, r.at.toISOString(), r.equity, r.cash, r.peakEquity, r.drawdownPct]);
+export class SnapshotColumns {
+  readonly mode: string[] = [];
+  readonly feed: string[] = [];
+  readonly at: string[] = [];
+  readonly equity: string[] = [];
+  readonly cash: string[] = [];
+  readonly peakEquity: string[] = [];
+  readonly drawdownPct: string[] = [];
+
+  get length(): number {
+    return this.at.length;
+  }
+
+  push(r: SnapshotRow): void {
+    this.mode.push(r.mode);
+    this.feed.push(r.feed);
+    this.at.push(r.at.toISOString());
+    this.equity.push(r.equity);
+    this.cash.push(r.cash);
+    this.peakEquity.push(r.peakEquity);
+    this.drawdownPct.push(r.drawdownPct);
+  }
+
+  /** The first `n` rows, taken out of these. */
+  take(n: number): SnapshotColumns {
+    const taken = new SnapshotColumns();
+    for (const k of COLUMNS) taken[k].push(...this[k].splice(0, n));
+    return taken;
+  }
+
+  /** Puts `rows` back in front of these, in their order. */
+  putBack(rows: SnapshotColumns): void {
+    for (const k of COLUMNS) this[k].unshift(...rows[k]);
+  }
 }
 
+const COLUMNS = ['mode', 'feed', 'at', 'equity', 'cash', 'peakEquity', 'drawdownPct'] as const;
+
 /**
- * One statement for a batch of rows encoded by encodeSnapshotRow: the rows as one JSON parameter (the
- * statement text never changes, so it is prepared once), instead of seven parameters a row. A batch
- * of paper rows only (`paper`) commits without waiting for the WAL flush, like the paper ledger beside
- * it (db/async-commit.ts).
+ * One statement for a batch of rows: each column as one text parameter, its values joined by commas
+ * (the statement text never changes, so it is prepared once), instead of seven parameters a row.
+ * PostgreSQL splits and casts each column whole (string_to_array, then one array cast): about a
+ * third less of its time per batch than reading the rows out of one JSON document. No value has a
+ * comma (a mode, a feed, an ISO time, decimal.js's and fixed-point's plain digits); one that had would
+ * leave its column longer than the others, unnest would pad the rest with nulls, and the NOT NULL
+ * columns would refuse the whole batch: nothing is written shifted. A batch of paper rows only
+ * (`paper`) commits without waiting for the WAL flush, like the paper ledger beside it
+ * (db/async-commit.ts).
  */
-export async function insertEncodedSnapshots(db: Db, encoded: string[], paper: boolean): Promise<void> {
-  const json = `[${encoded.join(',')}]`;
+export async function insertSnapshots(db: Db, rows: SnapshotColumns, paper: boolean): Promise<void> {
+  const col = (k: (typeof COLUMNS)[number]) => rows[k].join(',');
   await executePrepared(db, sql`
-    with ${paper ? sql`${asyncCommitCte},` : sql``} r as (select value as v from jsonb_array_elements(${json}::jsonb)),
+    with ${paper ? sql`${asyncCommitCte},` : sql``}
     w as (insert into ${equitySnapshots} (mode, feed, at, equity, cash, peak_equity, drawdown_pct)
-      select v->>0, v->>1, (v->>2)::timestamptz, (v->>3)::numeric, (v->>4)::numeric, (v->>5)::numeric, (v->>6)::numeric from r returning 1)
+      select * from unnest(string_to_array(${col('mode')}::text, ','), string_to_array(${col('feed')}::text, ','),
+        string_to_array(${col('at')}::text, ',')::timestamptz[], string_to_array(${col('equity')}::text, ',')::numeric[],
+        string_to_array(${col('cash')}::text, ',')::numeric[], string_to_array(${col('peakEquity')}::text, ',')::numeric[],
+        string_to_array(${col('drawdownPct')}::text, ',')::numeric[])
+      returning 1)
     select count(*)::int as n ${paper ? sql`, (select async_commit from s)` : sql``} from w`);
 }
 

@@ -6,15 +6,15 @@
 // already at risk in a crash while they waited in memory for their batch to fill. Housekeeping,
 // a breach and stop still wait until every row queued so far is committed.
 import type { Db } from '../../db/client.js';
-import { encodeSnapshotRow, insertEncodedSnapshots, type SnapshotRow } from '../../db/queries/ledger-snapshots.js';
+import { insertSnapshots, SnapshotColumns, type SnapshotRow } from '../../db/queries/ledger-snapshots.js';
 
 export type { SnapshotRow };
 
 const BATCH = 2000;
 
 export class SnapshotWriter {
-  /** Rows waiting, encoded as they were queued (a replay queues one per candle). */
-  #pending: string[] = [];
+  /** Rows waiting, column by column (a replay queues one per candle). */
+  #pending = new SnapshotColumns();
   /** Beside each: whether it is of the live book (a batch of paper rows only commits asynchronously). */
   #live: boolean[] = [];
   #lastAt = Number.NEGATIVE_INFINITY;
@@ -34,7 +34,7 @@ export class SnapshotWriter {
     if (!force && t - this.#lastAt < this.intervalMs) return false;
     this.#lastAt = t;
     const row = build();
-    this.#pending.push(encodeSnapshotRow(row));
+    this.#pending.push(row);
     this.#live.push(row.mode === 'live');
     return true;
   }
@@ -51,10 +51,10 @@ export class SnapshotWriter {
   flushIfFull(): void {
     this.#throwFailure();
     if (this.#pending.length < BATCH || this.#writing) return;
-    const batch = this.#pending.splice(0, BATCH);
+    const batch = this.#pending.take(BATCH);
     const live = this.#live.splice(0, BATCH);
-    this.#writing = insertEncodedSnapshots(this.db, batch, !live.includes(true)).catch((err: unknown) => {
-      this.#pending = batch.concat(this.#pending);
+    this.#writing = insertSnapshots(this.db, batch, !live.includes(true)).catch((err: unknown) => {
+      this.#pending.putBack(batch);
       this.#live = live.concat(this.#live);
       this.#failure = { err };
     }).finally(() => {
@@ -67,10 +67,15 @@ export class SnapshotWriter {
     await this.#writing;
     this.#throwFailure();
     while (this.#pending.length > 0) {
-      const batch = this.#pending.slice(0, BATCH);
-      await insertEncodedSnapshots(this.db, batch, !this.#live.slice(0, BATCH).includes(true));
-      this.#pending = this.#pending.slice(batch.length);
-      this.#live = this.#live.slice(batch.length);
+      const batch = this.#pending.take(BATCH);
+      const live = this.#live.splice(0, BATCH);
+      try {
+        await insertSnapshots(this.db, batch, !live.includes(true));
+      } catch (err) {
+        this.#pending.putBack(batch);
+        this.#live = live.concat(this.#live);
+        throw err;
+      }
     }
   }
 

@@ -1,6 +1,8 @@
 // Renders the App Home tab from a Dashboard (src/services/dashboard/read-dashboard.ts): mode and
 // halt state under the paper/LIVE badge, equity and today's PnL per book, open positions, who is on
-// call, open alerts. A pure function of plain data, tested on its JSON.
+// call, open alerts. A pure function of plain data, tested on its JSON. Amounts read as the terminal
+// shows them: money to the cent, PnL signed, positions' sizes as held and prices as `ctb trades` has them.
+import { money, price, signedMoney, trimmed } from '../../domain/amount-text.js';
 import type { Dashboard, DashboardBook } from '../../services/dashboard/read-dashboard.js';
 import { badgeBlock } from './badge.js';
 import { engineLine } from './mode-status.js';
@@ -13,7 +15,6 @@ export interface HomeView {
   blocks: KnownBlock[];
 }
 
-const signed = (v: string): string => (v.startsWith('-') || /^0(\.0*)?$/.test(v) ? v : `+${v}`);
 const BOOK_TITLE: Record<DashboardBook['book'], string> = { paper: 'Paper', live: 'Live', replay: 'Replay (practice)' };
 const SEVERITY_ICON = { critical: ':rotating_light:', warning: ':warning:', info: ':information_source:' } as const;
 
@@ -35,10 +36,10 @@ function modeBlocks(d: Dashboard): KnownBlock[] {
 }
 
 function bookField(b: DashboardBook): [string, string] {
-  const equity = b.equity ? `${b.equity.latest} (at ${slackDate(new Date(b.equity.at))})` : '— (no snapshot yet)';
+  const equity = b.equity ? `${money(b.equity.latest)} (at ${slackDate(new Date(b.equity.at))})` : '— (no snapshot yet)';
   const t = b.today;
-  const today = `${signed(t.realized)} realised, ${t.closed} closed${t.closed > 0 ? ` (${t.wins}W/${t.losses}L)` : ''}, fees ${t.fees}`;
-  const unrealized = b.open === 0 ? 'no open positions' : `${b.open} open, unrealised ${b.unrealized === null ? '— (no fresh marks)' : signed(b.unrealized)}`;
+  const today = `${signedMoney(t.realized)} realised, ${t.closed} closed${t.closed > 0 ? ` (${t.wins}W/${t.losses}L)` : ''}, fees ${money(t.fees)}`;
+  const unrealized = b.open === 0 ? 'no open positions' : `${b.open} open, unrealised ${b.unrealized === null ? '— (no fresh marks)' : signedMoney(b.unrealized)}`;
   return [BOOK_TITLE[b.book], `Equity ${equity}\nToday ${today}\n${unrealized}`];
 }
 
@@ -46,7 +47,7 @@ function positionsBlock(d: Dashboard): KnownBlock {
   const { shown, total } = d.positions;
   if (total === 0) return section('*Open positions*\nNone.');
   const lines = shown.map(
-    (p) => `• *${escapeText(p.symbol)}* ${p.quantity} @ ${p.entryPrice} — ${escapeText(p.strategy)}, ${p.book}, since ${slackDate(new Date(p.entryAt))}`,
+    (p) => `• *${escapeText(p.symbol)}* ${trimmed(p.quantity)} @ ${price(p.entryPrice)} — ${escapeText(p.strategy)}, ${p.book}, since ${slackDate(new Date(p.entryAt))}`,
   );
   return listSection(`*Open positions (${total})*`, lines, { total, more: '`ctb stats`' });
 }

@@ -2,6 +2,7 @@
 // confirm dialog) and the exit's progress (pending → done / failed, with what happened to each
 // trade). Pure functions of the command's result.
 import type { ExitResult } from '../../../commands/exit.js';
+import { price, trimmed } from '../../domain/amount-text.js';
 import { describeExit } from '../../domain/exit-outcome.js';
 import { actorLabel } from './format.js';
 import { context, escapeText, fitText, listSection, section, type KnownBlock, type SlackMessage } from './message.js';
@@ -18,7 +19,7 @@ const what = (r: Pick<ExitResult, 'target'>) => (r.target === 'all' ? 'every ope
 
 export function renderExitConfirm(r: ExitResult, reason: string | undefined): SlackMessage {
   if (r.status === 'nothing_open') return { text: 'No open trades: nothing to exit.', blocks: [section('No open trades: nothing to exit.')] };
-  const lines = r.trades.map((t) => `• \`#${t.id}\` *${escapeText(t.symbol)}* ${t.quantity} (entry ${t.entryPrice}, ${escapeText(t.strategy)}, ${t.book})`);
+  const lines = r.trades.map((t) => `• \`#${t.id}\` *${escapeText(t.symbol)}* ${trimmed(t.quantity)} (entry ${price(t.entryPrice)}, ${escapeText(t.strategy)}, ${t.book})`);
   const value: ExitButtonValue = { t: r.target, ...(reason ? { r: reason.slice(0, 500) } : {}) };
   const label = r.target === 'all' ? `Exit all ${r.trades.length}` : `Exit #${r.target}`;
   const blocks: KnownBlock[] = [

@@ -1,11 +1,10 @@
 // Renders stats reports for Slack: `/stats [period]` and the daily/weekly summaries. One section of
 // fields per book — paper and live side by side, replay marked as practice that never counts
-// toward go-live. Pure functions of the report, tested on their JSON.
+// toward go-live. Pure functions of the report, tested on their JSON. Figures read as `ctb stats`
+// shows them: money to the cent, PnL and ROI signed, percentages to 2 decimals.
+import { money, pct, signedMoney, signedPct } from '../../domain/amount-text.js';
 import type { BookStats, StatsReport } from '../../services/stats/compute-stats.js';
 import { context, fields, header, section, type KnownBlock, type SlackMessage } from './message.js';
-
-const pct = (v: string | null): string => (v === null ? '—' : `${v}%`);
-const signed = (v: string): string => (v.startsWith('-') || v === '0' ? v : `+${v}`);
 
 export function periodLabel(report: Pick<StatsReport, 'period' | 'from' | 'to'>): string {
   if (report.period === 'all') return 'all time';
@@ -20,18 +19,18 @@ function bookTitle(b: BookStats): string {
 }
 
 function bookBlocks(b: BookStats): KnownBlock[] {
-  const won = b.trades.winRatePct === null ? '' : ` (${b.trades.winRatePct}% won)`;
+  const won = b.trades.winRatePct === null ? '' : ` (${pct(b.trades.winRatePct)} won)`;
   return [
     section(bookTitle(b)),
     fields([
       ['Trades', `${b.trades.closed} closed · ${b.trades.open} open`],
       ['Wins / losses', `${b.trades.wins} / ${b.trades.losses}${won}`],
-      ['Realised PnL', `${signed(b.pnl.realized)} (fees ${b.pnl.fees})`],
-      ['Unrealised PnL', b.pnl.unrealized === null ? '— (no fresh marks)' : signed(b.pnl.unrealized)],
-      ['ROI', `${pct(b.roi.periodPct)} in period · ${pct(b.roi.totalPct)} all time`],
+      ['Realised PnL', `${signedMoney(b.pnl.realized)} (fees ${money(b.pnl.fees)})`],
+      ['Unrealised PnL', b.pnl.unrealized === null ? '— (no fresh marks)' : signedMoney(b.pnl.unrealized)],
+      ['ROI', `${signedPct(b.roi.periodPct)} in period · ${signedPct(b.roi.totalPct)} all time`],
       ['Drawdown', `${pct(b.drawdown.currentPct)} now · ${pct(b.drawdown.maxPct)} max`],
-      ['Equity', b.equity ? b.equity.latest : '—'],
-      ['Exposure', `${b.exposure.costBasis}${b.exposure.pctOfEquity === null ? '' : ` (${b.exposure.pctOfEquity}% of equity)`}`],
+      ['Equity', money(b.equity?.latest)],
+      ['Exposure', `${money(b.exposure.costBasis)}${b.exposure.pctOfEquity === null ? '' : ` (${pct(b.exposure.pctOfEquity)} of equity)`}`],
     ]),
   ];
 }
@@ -39,7 +38,7 @@ function bookBlocks(b: BookStats): KnownBlock[] {
 function fallbackText(title: string, report: StatsReport): string {
   const books = report.books
     .filter((b) => b.book !== 'replay' || b.trades.closed + b.trades.open > 0)
-    .map((b) => `${b.book}: ${b.trades.closed} closed, ${b.trades.wins}W/${b.trades.losses}L, PnL ${b.pnl.realized}, ROI ${pct(b.roi.periodPct)}, drawdown ${pct(b.drawdown.currentPct)}`);
+    .map((b) => `${b.book}: ${b.trades.closed} closed, ${b.trades.wins}W/${b.trades.losses}L, PnL ${signedMoney(b.pnl.realized)}, ROI ${signedPct(b.roi.periodPct)}, drawdown ${pct(b.drawdown.currentPct)}`);
   return `${title}: ${books.join('; ')}`;
 }
 

@@ -1,14 +1,15 @@
 // Block Kit for /trades and /balance: open trades with mark, unrealised PnL and age, totals per book,
 // the last closed trades; the paper book beside Kraken's balances. Pure functions of result objects.
+// Amounts read as `ctb trades` / `ctb balance` show them: money to the cent, PnL signed, crypto as held.
 import type { BalanceResult } from '../../../commands/balance.js';
 import type { TradesResult } from '../../../commands/trades.js';
+import { money, price, signedMoney, signedPct, trimmed } from '../../domain/amount-text.js';
 import { formatAge } from '../../domain/trade-age.js';
 import { slackDate } from './format.js';
 import { context, escapeText, fields, section, type KnownBlock, type SlackMessage } from './message.js';
 
 /** Slack allows 50 blocks a message; one line per trade, in sections well under 3,000 characters. */
 export const TRADES_SHOWN = 25;
-const signed = (v: string) => (v.startsWith('-') ? v : `+${v}`);
 
 function chunks(lines: string[], size = 2800): string[] {
   const out: string[] = [];
@@ -30,40 +31,45 @@ export function renderTrades(r: TradesResult): SlackMessage {
     blocks.push(section('*Open trades*\nNone.'));
   } else {
     const lines = r.open.slice(0, TRADES_SHOWN).map((t) => {
-      const mark = t.mark ? `mark ${t.mark.price}` : 'no mark';
-      const pnl = t.unrealizedPnl === null ? 'PnL —' : `*${signed(t.unrealizedPnl)}* (${signed(t.unrealizedPct ?? '0')}%)`;
-      return `• \`#${t.id}\` *${escapeText(t.symbol)}* ${t.side} ${t.quantity} @ ${t.entryPrice} → ${mark}: ${pnl} · ${formatAge(t.ageSeconds)} · ${escapeText(t.strategy)}, ${t.book}`;
+      const mark = t.mark ? `mark ${price(t.mark.price)}` : 'no mark';
+      const pnl = t.unrealizedPnl === null ? 'PnL —' : `*${signedMoney(t.unrealizedPnl)}* (${signedPct(t.unrealizedPct)})`;
+      return `• \`#${t.id}\` *${escapeText(t.symbol)}* ${t.side} ${trimmed(t.quantity)} @ ${price(t.entryPrice)} → ${mark}: ${pnl} · ${formatAge(t.ageSeconds)} · ${escapeText(t.strategy)}, ${t.book}`;
     });
     const more = r.open.length > TRADES_SHOWN ? [`_…and ${r.open.length - TRADES_SHOWN} more: \`ctb trades\`_`] : [];
     chunks([`*Open trades (${r.open.length})*`, ...lines, ...more]).forEach((c) => blocks.push(section(c)));
     blocks.push(fields(r.totals.map((b) => [
-      b.book, `${b.open} open, cost ${b.costBasis}\nunrealised ${signed(b.unrealizedPnl)}${b.unmarked > 0 ? ` (${b.unmarked} unmarked)` : ''}`,
+      b.book, `${b.open} open, cost ${money(b.costBasis)}\nunrealised ${signedMoney(b.unrealizedPnl)}${b.unmarked > 0 ? ` (${b.unmarked} unmarked)` : ''}`,
     ])));
   }
   if (r.closed) {
-    const lines = r.closed.map((t) => `• \`#${t.id}\` *${escapeText(t.symbol)}* ${t.quantity} ${t.entryPrice} → ${t.exitPrice ?? '—'}: *${t.realizedPnl === null ? '—' : signed(t.realizedPnl)}* · ${t.exitAt ? slackDate(t.exitAt) : '—'} · ${escapeText(t.strategy)}, ${t.book}`);
+    const lines = r.closed.map((t) => `• \`#${t.id}\` *${escapeText(t.symbol)}* ${trimmed(t.quantity)} ${price(t.entryPrice)} → ${price(t.exitPrice)}: *${signedMoney(t.realizedPnl)}* · ${t.exitAt ? slackDate(t.exitAt) : '—'} · ${escapeText(t.strategy)}, ${t.book}`);
     chunks([`*Last ${r.closed.length} closed*`, ...(lines.length ? lines : ['None.'])]).slice(0, 10).forEach((c) => blocks.push(section(c)));
   }
   blocks.push(context(`As of ${slackDate(r.at)} · marks: the engine's last candle, else Kraken's ticker · \`/exit <id>\` closes one trade (operators)`));
-  const text = r.open.length === 0 ? 'No open trades' : `${r.open.length} open trade(s): ${r.totals.map((b) => `${b.book} unrealised ${signed(b.unrealizedPnl)}`).join(', ')}`;
+  const text = r.open.length === 0 ? 'No open trades' : `${r.open.length} open trade(s): ${r.totals.map((b) => `${b.book} unrealised ${signedMoney(b.unrealizedPnl)}`).join(', ')}`;
   return { text, blocks };
 }
 
 export function renderBalance(r: BalanceResult): SlackMessage {
-  const paper = r.paper.assets.map((a) => `${a.asset} ${a.total}${a.asset !== r.quote ? ` (≈ ${a.value ?? '—'} ${r.quote})` : ''}`).join('\n');
+  // The quote currency is money, to the cent; other assets as held (as `ctb balance` shows them).
+  const amount = (asset: string, v: string | null | undefined) => (asset === r.quote ? money(v) : trimmed(v));
+  const paper = r.paper.assets.map((a) => `${a.asset} ${amount(a.asset, a.total)}${a.asset !== r.quote ? ` (≈ ${money(a.value)} ${r.quote})` : ''}`).join('\n');
   const blocks: KnownBlock[] = [
-    section(`*Paper book*${r.paper.feed === 'replay' ? ' (replay feed)' : ''}${r.paper.seeded ? '' : ' (not started yet)'} — ${r.paper.openTrades} open trade(s)\n${paper}\nValue: *${r.paper.value ?? '—'} ${r.quote}*`),
+    section(`*Paper book*${r.paper.feed === 'replay' ? ' (replay feed)' : ''}${r.paper.seeded ? '' : ' (not started yet)'} — ${r.paper.openTrades} open trade(s)\n${paper}\nValue: *${money(r.paper.value)} ${r.quote}*`),
   ];
   const k = r.kraken;
   if (k.status === 'no_key') blocks.push(section('*Kraken*\nNo key set: only the paper book is shown.'));
   else if (k.status === 'error') blocks.push(section(`*Kraken*\n:x: Could not read the balances — ${escapeText(k.message)}`));
   else {
-    const lines = k.assets.map((a) => `• *${escapeText(a.asset)}* ${a.total} (free ${a.free}, in orders ${a.used}) — bot-managed ${a.botManaged}${a.shortfall ? ' :warning:' : ''}, other ${a.other}${a.value ? ` · ≈ ${a.value} ${r.quote}` : ''}`);
+    const lines = k.assets.map((a) => {
+      const [total, free, used, bot, other] = [a.total, a.free, a.used, a.botManaged, a.other].map((v) => amount(a.asset, v));
+      return `• *${escapeText(a.asset)}* ${total} (free ${free}, in orders ${used}) — bot-managed ${bot}${a.shortfall ? ' :warning:' : ''}, other ${other}${a.value ? ` · ≈ ${money(a.value)} ${r.quote}` : ''}`;
+    });
     chunks([`*Kraken* — ${k.openTrades} open live trade(s)`, ...lines]).forEach((c) => blocks.push(section(c)));
-    blocks.push(fields([['Bot-managed', `${k.botManagedValue ?? '—'} ${r.quote}`], ['Whole account', `${k.accountValue ?? '—'} ${r.quote}`]]));
+    blocks.push(fields([['Bot-managed', `${money(k.botManagedValue)} ${r.quote}`], ['Whole account', `${money(k.accountValue)} ${r.quote}`]]));
     if (k.assets.some((a) => a.shortfall)) blocks.push(section(':warning: The ledger says open live trades hold more than Kraken shows: run `ctb reconcile`.'));
   }
   blocks.push(context(`As of ${slackDate(r.at)} · bot-managed = ${r.quote} (trading capital) and what open live trades hold`));
-  const text = `Balance: paper ${r.paper.value ?? '—'} ${r.quote}${k.status === 'ok' ? `; Kraken bot-managed ${k.botManagedValue ?? '—'}, account ${k.accountValue ?? '—'}` : k.status === 'error' ? '; Kraken unreadable' : ''}`;
+  const text = `Balance: paper ${money(r.paper.value)} ${r.quote}${k.status === 'ok' ? `; Kraken bot-managed ${money(k.botManagedValue)}, account ${money(k.accountValue)}` : k.status === 'error' ? '; Kraken unreadable' : ''}`;
   return { text, blocks };
 }

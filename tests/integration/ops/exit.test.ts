@@ -149,7 +149,7 @@ describe('ctb exit', () => {
     const id = await workerWithOpenTrade();
     const dry = await cli('exit', String(id));
     expect(dry.code).toBe(1);
-    expect(dry.out).toMatch(new RegExp(`Would sell at market:\\n  #${id} paper BTC/USD 0\\.0\\d+ \\(entry \\d+(\\.\\d+)?, test-ma\\)\\nNothing was sent\\. Re-run with --yes to exit trade #${id}\\.`));
+    expect(dry.out).toMatch(new RegExp(`Would sell at market:\\n  #${id} paper BTC/USD 0\\.0\\d+ \\(entry [\\d,]+\\.\\d{2}, test-ma\\)\\nNothing was sent\\. Re-run with --yes to exit trade #${id}\\.`));
     expect(await database.db.select().from(engineRequests)).toEqual([]);
 
     const done = await cli('exit', String(id), '--yes', '--reason', 'manual close');

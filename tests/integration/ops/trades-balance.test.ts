@@ -154,8 +154,8 @@ describe('/trades and /balance in Slack', () => {
     await h.idle();
     const reply = h.responses().at(-1)!;
     expect(reply.response_type).toBe('ephemeral');
-    expect(String(reply.text)).toMatch(/^\[PAPER\] 3 open trade\(s\): paper unrealised \+17, live unrealised \+18\.5, replay unrealised \+0/);
-    expect(JSON.stringify(reply.blocks)).toContain(`\`#${paper.id}\` *BTC/USD* long 0.02 @ 60000 → mark 61000: *+17* (+1.42%)`);
+    expect(String(reply.text)).toMatch(/^\[PAPER\] 3 open trade\(s\): paper unrealised \+17\.00, live unrealised \+18\.50, replay unrealised 0\.00/);
+    expect(JSON.stringify(reply.blocks)).toContain(`\`#${paper.id}\` *BTC/USD* long 0.02 @ 60,000.00 → mark 61,000.00: *+17.00* (+1.42%)`);
 
     await h.slash('/trades', 'closed 3', { user: USERS.reader });
     await h.idle();
@@ -163,7 +163,7 @@ describe('/trades and /balance in Slack', () => {
 
     await h.slash('/balance', '', { user: USERS.reader });
     await h.idle();
-    expect(String(h.responses().at(-1)!.text)).toMatch(/Balance: paper 10017 USD; Kraken bot-managed 5610, account 8050/);
+    expect(String(h.responses().at(-1)!.text)).toMatch(/Balance: paper 10,017\.00 USD; Kraken bot-managed 5,610\.00, account 8,050\.00/);
   });
 
   it('answers bad text with the usage', async () => {

@@ -73,7 +73,7 @@ describe('daily and weekly summaries, two replicas on one PostgreSQL database', 
     const body = posts()[0]!.body;
     expect(body.channel).toBe('C0OPS');
     expect(body.text).toMatch(/Daily summary — 2026-01-10/);
-    expect(body.text).toMatch(/paper: 2 closed, 1W\/0L, PnL 9\.78/); // the 24 hours before 11:45 UTC
+    expect(body.text).toMatch(/paper: 2 closed, 1W\/0L, PnL \+9\.78/); // the 24 hours before 11:45 UTC
     const [row] = await database.db.select().from(scheduledReports).where(eq(scheduledReports.periodKey, '2026-01-10'));
     expect(row).toMatchObject({ kind: 'daily', attempts: 1, lastError: null });
     expect(row!.postedAt).not.toBeNull();

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { AuditLogResult } from '../../../commands/audit-log.js';
 import { renderAuditLogText } from '../../../src/cli/render/audit-log.js';
 import { renderAuditTable } from '../../../src/cli/render/audit-table.js';
-import { money, pct, price, signedMoney, signedPct, trimmed } from '../../../src/cli/render/numbers.js';
+import { money, pct, price, signedMoney, signedPct, trimmed } from '../../../src/domain/amount-text.js';
 import { renderStatsText } from '../../../src/cli/render/stats-text.js';
 import { colourEnabled, styleFor } from '../../../src/cli/render/style.js';
 import { table } from '../../../src/cli/render/table.js';

@@ -57,13 +57,28 @@ describe('App Home view', () => {
       `*Mode*\npaper | *Halted*\nno | *Armed (IS_LIVE)*\nno | *Requested mode*\npaper | *Engine*\n\`bot-1:4242\` (all, feed kraken) — not armed, no Kraken keys, heartbeat ${date('2026-01-05T11:59:57.000Z')} (3s ago) | *Trading state*\n:large_green_circle: *active* — entries and exits`,
       'divider',
       `*Equity and today's PnL* (since ${date('2026-01-05T00:00:00.000Z')})`,
-      `*Paper*\nEquity 10012.5 (at ${date('2026-01-05T11:45:00.000Z')})\nToday +12.5 realised, 3 closed (2W/1L), fees 0.5\n2 open, unrealised -1.25 | *Live*\nEquity — (no snapshot yet)\nToday 0 realised, 0 closed, fees 0\nno open positions`,
-      `*Open positions (12)*\n• *BTC/USD* 0.01 @ 50000 — ma-cross, paper, since ${date('2026-01-05T11:00:00.000Z')}\n• *ETH/USD* 0.5 @ 3000 — momentum &lt;fast&gt;, paper, since ${date('2026-01-05T10:00:00.000Z')}\n_…and 10 more: \`ctb stats\`_`,
+      `*Paper*\nEquity 10,012.50 (at ${date('2026-01-05T11:45:00.000Z')})\nToday +12.50 realised, 3 closed (2W/1L), fees 0.50\n2 open, unrealised -1.25 | *Live*\nEquity — (no snapshot yet)\nToday 0.00 realised, 0 closed, fees 0.00\nno open positions`,
+      `*Open positions (12)*\n• *BTC/USD* 0.01 @ 50,000.00 — ma-cross, paper, since ${date('2026-01-05T11:00:00.000Z')}\n• *ETH/USD* 0.5 @ 3,000.00 — momentum &lt;fast&gt;, paper, since ${date('2026-01-05T10:00:00.000Z')}\n_…and 10 more: \`ctb stats\`_`,
       'divider',
       `*On call*\n<@UONCALL1> (rotation, until ${date('2026-01-12T09:00:00.000Z')})\nNext: <@UNEXT2>`,
       `*Open alerts (2)*\n:rotating_light: Engine heartbeat stale ×4 — *not acknowledged* · last ${date('2026-01-05T11:58:00.000Z')}\n:warning: Kraken 5xx &amp; retries — acknowledged by <@UOPS1> · last ${date('2026-01-05T11:00:00.000Z')}`,
       `Updated ${date('2026-01-05T12:00:00.000Z')} — refreshed each time you open this tab · \`/golive status\` · \`/stats\` · \`/oncall\``,
     ]);
+  });
+
+  it('reads amounts as the terminal does: equity and PnL to the cent with separators and a sign, sizes as held, — when unmarked', () => {
+    const t = blockTexts(renderAppHome(dashboard({
+      books: [
+        { book: 'paper', equity: { latest: '1234567.891', at: '2026-01-05T11:45:00.000Z' }, today: { realized: '8797.1234567', fees: '1.2345678', closed: 1, wins: 1, losses: 0 }, unrealized: '-0.004', open: 1 },
+        { book: 'live', equity: { latest: '8797.1234567', at: '2026-01-05T11:45:00.000Z' }, today: { realized: '-300.0332553', fees: '0', closed: 1, wins: 0, losses: 1 }, unrealized: null, open: 2 },
+      ],
+      positions: { total: 1, shown: [{ id: 9, book: 'paper', strategy: 'ma-cross', symbol: 'BTC/USD', quantity: '0.01538460', entryPrice: '68019.23764718', entryAt: '2026-01-05T11:00:00.000Z' }] },
+    })).blocks);
+    expect(t[6]).toBe(
+      `*Paper*\nEquity 1,234,567.89 (at ${date('2026-01-05T11:45:00.000Z')})\nToday +8,797.12 realised, 1 closed (1W/0L), fees 1.23\n1 open, unrealised 0.00`
+      + ` | *Live*\nEquity 8,797.12 (at ${date('2026-01-05T11:45:00.000Z')})\nToday -300.03 realised, 1 closed (0W/1L), fees 0.00\n2 open, unrealised — (no fresh marks)`,
+    );
+    expect(t[7]).toBe(`*Open positions (1)*\n• *BTC/USD* 0.0153846 @ 68,019.24 — ma-cross, paper, since ${date('2026-01-05T11:00:00.000Z')}`);
   });
 
   it('shows a halted LIVE bot loudly, with who halted it and why', () => {

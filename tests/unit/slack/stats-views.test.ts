@@ -34,18 +34,43 @@ describe('/stats view', () => {
     expect(blocks[1]).toEqual({ type: 'section', text: { type: 'mrkdwn', text: ':page_facing_up: *Paper*' } });
     expect(blocks[2]!.fields!.map((f) => f.text)).toEqual([
       '*Trades*\n3 closed · 1 open',
-      '*Wins / losses*\n2 / 1 (66.6667% won)',
-      '*Realised PnL*\n+12.5 (fees 0.75)',
+      '*Wins / losses*\n2 / 1 (66.67% won)',
+      '*Realised PnL*\n+12.50 (fees 0.75)',
       '*Unrealised PnL*\n-1.25',
-      '*ROI*\n0.1% in period · 0.125% all time',
-      '*Drawdown*\n0.8787% now · 3.5% max',
-      '*Equity*\n10011.25',
-      '*Exposure*\n130 (1.2986% of equity)',
+      '*ROI*\n+0.10% in period · +0.13% all time',
+      '*Drawdown*\n0.88% now · 3.50% max',
+      '*Equity*\n10,011.25',
+      '*Exposure*\n130.00 (1.30% of equity)',
     ]);
     expect(blocks[3]!.text!.text).toBe(':red_circle: *Live*');
     expect(blocks[4]!.fields!.map((f) => f.text)).toContain('*ROI*\n— in period · — all time');
     expect(blocks[4]!.fields!.map((f) => f.text)).toContain('*Unrealised PnL*\n— (no fresh marks)');
-    expect(m.text).toBe('Stats — last 7d: paper: 3 closed, 2W/1L, PnL 12.5, ROI 0.1%, drawdown 0.8787%; live: 3 closed, 2W/1L, PnL -3, ROI —, drawdown 0.8787%');
+    expect(m.text).toBe('Stats — last 7d: paper: 3 closed, 2W/1L, PnL +12.50, ROI +0.10%, drawdown 0.88%; live: 3 closed, 2W/1L, PnL -3.00, ROI —, drawdown 0.88%');
+  });
+
+  it('reads the figures as `ctb stats` does: money to the cent with separators, PnL and ROI signed, % to 2 dp, — for missing', () => {
+    const long = book('paper', {
+      trades: { total: 3, open: 0, closed: 3, wins: 1, losses: 2, breakeven: 0, winRatePct: '33.3333' },
+      pnl: { realized: '8797.1234567', unrealized: '-0.004', unrealizedMarkedAt: null, fees: '1234567.891' },
+      roi: { totalPct: '-12.3456789', periodPct: '0.004', startingCapital: '10000', periodStartEquity: '10000' },
+      equity: null,
+      drawdown: { maxPct: '12.3456789', maxAmount: '1234.5678912', currentPct: null },
+      exposure: { costBasis: '1234567.891', pctOfEquity: null },
+    });
+    const m = renderStats(report({ books: [long] }));
+    expect((m.blocks as Block[])[2]!.fields!.map((f) => f.text)).toEqual([
+      '*Trades*\n3 closed · 0 open',
+      '*Wins / losses*\n1 / 2 (33.33% won)',
+      '*Realised PnL*\n+8,797.12 (fees 1,234,567.89)',
+      '*Unrealised PnL*\n0.00',
+      '*ROI*\n0.00% in period · -12.35% all time',
+      '*Drawdown*\n— now · 12.35% max',
+      '*Equity*\n—',
+      '*Exposure*\n1,234,567.89',
+    ]);
+    expect(m.text).toBe('Stats — last 7d: paper: 3 closed, 1W/2L, PnL +8,797.12, ROI 0.00%, drawdown —');
+    const summary = renderStatsSummary({ kind: 'daily', periodKey: '2026-01-10', report: report({ books: [long] }) });
+    expect(JSON.stringify(summary)).not.toMatch(/8797\.1234567|1234567\.891|12\.3456789/);
   });
 
   it('marks the replay book as practice that never counts toward go-live', () => {

@@ -1,7 +1,8 @@
-// Owns how amounts read on the terminal: money to the cent (2 decimals, thousands grouped),
-// percentages to 2 decimals, signs where a gain or loss is meant. Exact decimal rounding (half away
-// from zero), never binary floating point; the JSON output keeps the full values.
-import { Decimal, parseDecimal, readableAmount } from '../../money.js';
+// Owns how amounts read to a person, on the terminal and in Slack alike: money to the cent
+// (2 decimals, thousands grouped), percentages to 2 decimals, signs where a gain or loss is meant,
+// crypto amounts as held. Exact decimal rounding (half away from zero), never binary floating point;
+// machine output (--json, metrics, logs, the database) keeps the full values.
+import { Decimal, parseDecimal, readableAmount } from '../money.js';
 
 const GROUP = /\B(?=(\d{3})+(?!\d))/g;
 

@@ -1,0 +1,135 @@
+// /trades, /balance and the /exit confirm step read amounts as `ctb trades` / `ctb balance` print them:
+// quote-currency money to the cent with separators, PnL with its sign, % to 2 dp, crypto sizes as
+// held (trailing zeros dropped), prices as the terminal's tables have them, — for missing. Stored
+// values carry every digit (tests/integration/ops/trades-balance.test.ts holds that --json keeps them).
+import { describe, expect, it } from 'vitest';
+import type { BalanceResult } from '../../../commands/balance.js';
+import type { ExitResult } from '../../../commands/exit.js';
+import type { TradesResult } from '../../../commands/trades.js';
+import { renderExitConfirm, renderExitProgress } from '../../../src/slack/views/exit.js';
+import { renderBalance, renderTrades } from '../../../src/slack/views/trades.js';
+
+const at = new Date('2026-12-05T04:00:00Z');
+const date = (d: Date) => `<!date^${d.getTime() / 1000}^{date_short_pretty} {time}|${d.toISOString()}>`;
+const open = (over: Partial<TradesResult['open'][number]>): TradesResult['open'][number] => ({
+  id: 7, book: 'paper', strategy: 'ma-cross', symbol: 'BTC/USD', side: 'long', quantity: '0.01538460', entryPrice: '68019.23764718',
+  entryAt: at, ageSeconds: 3_900, mark: { price: '68100.5', at, source: 'engine' }, unrealizedPnl: '1.2345678', unrealizedPct: '0.11945678', ...over,
+});
+
+type Block = { type: string; text?: { text: string }; fields?: Array<{ text: string }>; elements?: Array<{ text: string }> };
+const texts = (blocks: unknown[]) => (blocks as Block[]).map((b) => b.text?.text ?? b.fields?.map((f) => f.text).join(' | ') ?? b.elements?.map((e) => e.text).join(' ') ?? b.type);
+const LONG_DIGITS = /8797\.1234567|1234567\.891|300\.0332553|68019\.23764718|0\.01538460|1234\.5678912|65\.4361088|1300\.0040/;
+
+describe('/trades view', () => {
+  const result: TradesResult = {
+    ok: true, at,
+    open: [
+      open({}),
+      open({ id: 8, book: 'live', symbol: 'ETH/USD', quantity: '0.50000000', entryPrice: '0.00012345678', mark: null, unrealizedPnl: null, unrealizedPct: null }),
+      open({ id: 9, strategy: 'momentum <fast>', quantity: '1234567.891', entryPrice: '8797.1234567', mark: { price: '8797.12', at, source: 'kraken' }, unrealizedPnl: '-0.004', unrealizedPct: '-0.00004' }),
+    ],
+    totals: [
+      { book: 'paper', open: 2, costBasis: '1234567.891', unrealizedPnl: '8797.1234567', unmarked: 0 },
+      { book: 'live', open: 1, costBasis: '8797.1234567', unrealizedPnl: '-300.0332553', unmarked: 1 },
+    ],
+    closed: [
+      { id: 3, book: 'paper', strategy: 'ma-cross', symbol: 'BTC/USD', quantity: '0.01538460', entryPrice: '68019.23764718', exitPrice: '67000', entryAt: at, exitAt: at, realizedPnl: '-300.0332553' },
+      { id: 2, book: 'paper', strategy: 'ma-cross', symbol: 'BTC/USD', quantity: '0.1', entryPrice: '60000', exitPrice: null, entryAt: at, exitAt: null, realizedPnl: null },
+    ],
+  };
+
+  it('shows money to the cent with separators, PnL and % signed, sizes as held, prices as the terminal does, — for missing', () => {
+    const m = renderTrades(result);
+    expect(texts(m.blocks)).toEqual([
+      '*Open trades (3)*\n'
+        + '• `#7` *BTC/USD* long 0.0153846 @ 68,019.24 → mark 68,100.50: *+1.23* (+0.12%) · 1h 05m · ma-cross, paper\n'
+        + '• `#8` *ETH/USD* long 0.5 @ 0.000123457 → no mark: PnL — · 1h 05m · ma-cross, live\n'
+        + '• `#9` *BTC/USD* long 1234567.891 @ 8,797.12 → mark 8,797.12: *0.00* (0.00%) · 1h 05m · momentum &lt;fast&gt;, paper',
+      '*paper*\n2 open, cost 1,234,567.89\nunrealised +8,797.12 | *live*\n1 open, cost 8,797.12\nunrealised -300.03 (1 unmarked)',
+      '*Last 2 closed*\n'
+        + `• \`#3\` *BTC/USD* 0.0153846 68,019.24 → 67,000.00: *-300.03* · ${date(at)} · ma-cross, paper\n`
+        + '• `#2` *BTC/USD* 0.1 60,000.00 → —: *—* · — · ma-cross, paper',
+      `As of ${date(at)} · marks: the engine's last candle, else Kraken's ticker · \`/exit <id>\` closes one trade (operators)`,
+    ]);
+    expect(m.text).toBe('3 open trade(s): paper unrealised +8,797.12, live unrealised -300.03');
+    // Trade #9's size, 1234567.891, is a crypto amount: shown as held, so only the money is checked here.
+    expect(JSON.stringify(m)).not.toMatch(/8797\.1234567|300\.0332553|68019\.23764718|0\.01538460|cost 1234567\.891/);
+  });
+});
+
+describe('/balance view', () => {
+  const result = (kraken: BalanceResult['kraken'], value: string | null = '1243365.0144567'): BalanceResult => ({
+    ok: true, at, quote: 'USD',
+    paper: {
+      seeded: true, feed: 'kraken', openTrades: 1, value,
+      assets: [
+        { asset: 'USD', total: '8797.1234567', value: '8797.1234567' },
+        { asset: 'BTC', total: '0.01538460', value: '1234567.891' },
+        { asset: 'ETH', total: '0.5', value: null },
+      ],
+    },
+    kraken,
+  });
+
+  it('shows the quote currency to the cent in every place (paper and Kraken), other assets as held, — for missing', () => {
+    const m = renderBalance(result({
+      status: 'ok', openTrades: 0, botManagedValue: '1234.5678912', accountValue: null,
+      assets: [
+        { asset: 'USD', total: '1300.0040', free: '1200.0040', used: '100', botManaged: '1234.5678912', other: '65.4361088', shortfall: false, value: '1300.004' },
+        { asset: 'ETH', total: '0.12345678', free: '0.12345678', used: '0', botManaged: '0', other: '0.12345678', shortfall: false, value: null },
+      ],
+    }));
+    expect(texts(m.blocks)).toEqual([
+      '*Paper book* — 1 open trade(s)\nUSD 8,797.12\nBTC 0.0153846 (≈ 1,234,567.89 USD)\nETH 0.5 (≈ — USD)\nValue: *1,243,365.01 USD*',
+      '*Kraken* — 0 open live trade(s)\n'
+        + '• *USD* 1,300.00 (free 1,200.00, in orders 100.00) — bot-managed 1,234.57, other 65.44 · ≈ 1,300.00 USD\n'
+        + '• *ETH* 0.12345678 (free 0.12345678, in orders 0) — bot-managed 0, other 0.12345678',
+      '*Bot-managed*\n1,234.57 USD | *Whole account*\n— USD',
+      `As of ${date(at)} · bot-managed = USD (trading capital) and what open live trades hold`,
+    ]);
+    expect(m.text).toBe('Balance: paper 1,243,365.01 USD; Kraken bot-managed 1,234.57, account —');
+    expect(JSON.stringify(m)).not.toMatch(LONG_DIGITS);
+  });
+
+  it('says — for a paper book it cannot value', () => {
+    const m = renderBalance(result({ status: 'no_key' }, null));
+    expect(texts(m.blocks)[0]).toMatch(/\nValue: \*— USD\*$/);
+    expect(m.text).toBe('Balance: paper — USD');
+  });
+});
+
+describe('/exit confirm view', () => {
+  it('lists what would be sold with sizes as held and entry prices as `ctb trades` shows them', () => {
+    const r = {
+      ok: false, target: 'all', status: 'needs_confirmation', request: null,
+      trades: [
+        { id: 7, book: 'paper', strategy: 'ma-cross', symbol: 'BTC/USD', quantity: '0.01538460', entryPrice: '68019.23764718' },
+        { id: 8, book: 'live', strategy: 'ma-cross', symbol: 'PEPE/USD', quantity: '1234567.891', entryPrice: '0.00001234567' },
+      ],
+    } as ExitResult;
+    expect(texts(renderExitConfirm(r, undefined).blocks)[0]).toBe(
+      "*Exit every open trade?* This sells at market, through the engine's order path:\n"
+        + '• `#7` *BTC/USD* 0.0153846 (entry 68,019.24, ma-cross, paper)\n'
+        + '• `#8` *PEPE/USD* 1234567.891 (entry 0.0000123457, ma-cross, live)',
+    );
+  });
+
+  it('says what the exit did with the price and realised PnL as `ctb trades` shows them', () => {
+    const r = {
+      ok: true, target: 'all', status: 'done', trades: [],
+      request: {
+        requestId: 12, status: 'done', joined: false, summary: '1 of 2 closed.',
+        results: [
+          { tradeId: 7, ok: true, status: 'closed', message: 'sold at market', symbol: 'BTC/USD', exitPrice: '68019.23764718', realizedPnl: '-300.0332553' },
+          { tradeId: 8, ok: true, status: 'closed', message: 'sold at market', symbol: 'PEPE/USD', exitPrice: '0.00001234567', realizedPnl: '8797.1234567' },
+        ],
+      },
+    } as unknown as ExitResult;
+    const m = renderExitProgress(r, 'UOPS1');
+    expect(texts(m.blocks)[0]).toBe(
+      ':white_check_mark: *Exit of every open trade* by <@UOPS1> (request #12): *done*\n'
+        + '• #7 closed: sold at market at 68,019.24, realised -300.03\n'
+        + '• #8 closed: sold at market at 0.0000123457, realised +8,797.12',
+    );
+  });
+});

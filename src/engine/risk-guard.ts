@@ -52,6 +52,8 @@ export interface RiskGuardDeps {
   rehearsal?: boolean;
 }
 
+/** What observe returns when nothing is breached: one empty array, never changed, for every candle. */
+const NO_BREACHES: RiskBreach[] = Object.freeze([]) as unknown as RiskBreach[];
 const DAY_MS = 86_400_000;
 
 /** (reference − equity) / reference in percent, at least 0; 0 without a positive reference. */
@@ -125,44 +127,48 @@ export class RiskGuard {
    * moves, or on a breach. Returns the breaches this mark newly causes; an already-paused guard
    * reports only a hard breach.
    */
-  observe(equity: number, at: Date, exact: () => Decimal = () => dec(equity)): RiskBreach[] {
+  observe(equity: number, at: Date, exact?: () => Decimal): RiskBreach[] {
+    // The exact equity is worked out at most once, and only where a figure is kept. Called once a
+    // candle: it creates no function (each named one costs a defineProperty in the shipped build,
+    // which keeps functions' names) and no array unless something is breached.
     let exactNow: Decimal | undefined;
-    const exactEquity = (): Decimal => (exactNow ??= exact());
     // Float rounding keeps order but not difference: two equities less than a float's step apart
     // compare equal, so a tie is settled on the exact figures (a flat book at its peak pays one
     // decimal comparison per mark).
     if (equity > this.#peak || (equity === this.#peak && equity > 0)) {
       this.#peak = equity;
-      this.#peakExact = Decimal.max(this.#peakExact, exactEquity());
+      exactNow ??= exact ? exact() : dec(equity);
+      this.#peakExact = Decimal.max(this.#peakExact, exactNow);
     }
     const day = Math.floor(at.getTime() / DAY_MS);
     if (day !== this.#day || this.#dayOpen <= 0) {
       this.#day = day;
       this.#dayOpen = equity;
-      this.#dayOpenExact = exactEquity();
+      this.#dayOpenExact = exactNow ??= exact ? exact() : dec(equity);
     }
     const { limits } = this.deps;
     const drawdown = this.drawdownPct(equity);
+    const hard = !this.#hardReported && drawdown >= limits.hardDrawdownPct;
+    const max = !this.#paused && drawdown >= limits.maxDrawdownPct;
+    const loss = this.#paused || max ? 0 : this.#dayOpen > 0 ? ((this.#dayOpen - equity) / this.#dayOpen) * 100 : 0;
+    const daily = !this.#paused && !max && loss >= limits.dailyLossPct;
+    if (!hard && !max && !daily) return NO_BREACHES;
+    exactNow ??= exact ? exact() : dec(equity);
     const out: RiskBreach[] = [];
     const base = { equity, at, mode: this.mode };
-    const fromPeak = () => ({ equity: exactEquity(), reference: this.#peakExact, valuePct: this.exactDrawdownPct(exactEquity()) });
-    if (!this.#hardReported && drawdown >= limits.hardDrawdownPct) {
+    const fromPeak = { equity: exactNow, reference: this.#peakExact, valuePct: this.exactDrawdownPct(exactNow) };
+    if (hard) {
       this.#hardReported = true;
-      out.push({ ...base, kind: 'hard_drawdown', valuePct: drawdown, thresholdPct: limits.hardDrawdownPct, reference: this.#peak, exact: fromPeak() });
+      out.push({ ...base, kind: 'hard_drawdown', valuePct: drawdown, thresholdPct: limits.hardDrawdownPct, reference: this.#peak, exact: fromPeak });
     }
-    if (this.#paused) return out;
-    if (drawdown >= limits.maxDrawdownPct) {
-      out.push({ ...base, kind: 'max_drawdown', valuePct: drawdown, thresholdPct: limits.maxDrawdownPct, reference: this.#peak, exact: fromPeak() });
-    } else {
-      const loss = this.#dayOpen > 0 ? ((this.#dayOpen - equity) / this.#dayOpen) * 100 : 0;
-      if (loss >= limits.dailyLossPct) {
-        out.push({
-          ...base, kind: 'daily_loss', valuePct: loss, thresholdPct: limits.dailyLossPct, reference: this.#dayOpen,
-          exact: { equity: exactEquity(), reference: this.#dayOpenExact, valuePct: exactLossPct(this.#dayOpenExact, exactEquity()) },
-        });
-      }
+    if (max) out.push({ ...base, kind: 'max_drawdown', valuePct: drawdown, thresholdPct: limits.maxDrawdownPct, reference: this.#peak, exact: { ...fromPeak } });
+    if (daily) {
+      out.push({
+        ...base, kind: 'daily_loss', valuePct: loss, thresholdPct: limits.dailyLossPct, reference: this.#dayOpen,
+        exact: { equity: exactNow, reference: this.#dayOpenExact, valuePct: exactLossPct(this.#dayOpenExact, exactNow) },
+      });
     }
-    if (out.some((b) => b.kind !== 'hard_drawdown')) this.#paused = true;
+    if (max || daily) this.#paused = true;
     return out;
   }
 

@@ -25,13 +25,13 @@ export interface SnapshotRow {
  * object, a Date and an encoded line for the collector to move about.
  */
 export class SnapshotColumns {
-  readonly mode: string[] = [];
-  readonly feed: string[] = [];
-  readonly at: string[] = [];
-  readonly equity: string[] = [];
-  readonly cash: string[] = [];
-  readonly peakEquity: string[] = [];
-  readonly drawdownPct: string[] = [];
+  mode: string[] = [];
+  feed: string[] = [];
+  at: string[] = [];
+  equity: string[] = [];
+  cash: string[] = [];
+  peakEquity: string[] = [];
+  drawdownPct: string[] = [];
 
   get length(): number {
     return this.at.length;
@@ -47,10 +47,17 @@ export class SnapshotColumns {
     this.drawdownPct.push(r.drawdownPct);
   }
 
-  /** The first `n` rows, taken out of these. */
+  /** The first `n` rows, taken out of these (all of them, as a full batch usually is: no copying). */
   take(n: number): SnapshotColumns {
     const taken = new SnapshotColumns();
-    for (const k of COLUMNS) taken[k].push(...this[k].splice(0, n));
+    for (const k of COLUMNS) {
+      if (n >= this[k].length) {
+        taken[k] = this[k];
+        this[k] = [];
+      } else {
+        taken[k] = this[k].splice(0, n);
+      }
+    }
     return taken;
   }
 

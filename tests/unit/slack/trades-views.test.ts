@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { BalanceResult } from '../../../commands/balance.js';
 import type { ExitResult } from '../../../commands/exit.js';
 import type { TradesResult } from '../../../commands/trades.js';
+import { renderExit } from '../../../src/cli/commands/exit.js';
 import { renderExitConfirm, renderExitProgress } from '../../../src/slack/views/exit.js';
 import { renderBalance, renderTrades } from '../../../src/slack/views/trades.js';
 
@@ -99,7 +100,7 @@ describe('/balance view', () => {
 });
 
 describe('/exit confirm view', () => {
-  it('lists what would be sold with sizes as held and entry prices as `ctb trades` shows them', () => {
+  it('lists what would be sold with sizes as held and entry prices as `ctb trades` shows them, as `ctb exit` does', () => {
     const r = {
       ok: false, target: 'all', status: 'needs_confirmation', request: null,
       trades: [
@@ -111,6 +112,13 @@ describe('/exit confirm view', () => {
       "*Exit every open trade?* This sells at market, through the engine's order path:\n"
         + '• `#7` *BTC/USD* 0.0153846 (entry 68,019.24, ma-cross, paper)\n'
         + '• `#8` *PEPE/USD* 1234567.891 (entry 0.0000123457, ma-cross, live)',
+    );
+    // `ctb exit` without --yes lists the same trades the same way.
+    expect(renderExit(r)).toBe(
+      'Would sell at market:\n'
+        + '  #7 paper BTC/USD 0.0153846 (entry 68,019.24, ma-cross)\n'
+        + '  #8 live PEPE/USD 1234567.891 (entry 0.0000123457, ma-cross)\n'
+        + 'Nothing was sent. Re-run with --yes to exit every open trade.',
     );
   });
 

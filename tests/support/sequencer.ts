@@ -9,18 +9,20 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 export const LONGEST_FIRST = [
   'tests/soak/live-soak.test.ts',
-  'tests/integration/audit/fresh-clone.test.ts',
-  'tests/integration/engine-lease/one-engine-takeover.test.ts',
-  'tests/integration/reconcile/unexplained-at-start.test.ts',
   'tests/integration/engine-live-fills.test.ts',
-  'tests/integration/kill/kill-slack.test.ts',
-  'tests/integration/paper-order.test.ts',
-  'tests/integration/risk-guard.test.ts',
+  'tests/integration/audit/fresh-clone.test.ts',
+  'tests/integration/cli-lazy.test.ts',
   'tests/integration/db/pglite-socket-sessions.test.ts',
+  'tests/integration/kill/kill-shell.test.ts',
   'tests/integration/engine-lease/one-engine-workers.test.ts',
-  'tests/integration/engine-lease/lease.test.ts',
-  'tests/integration/backup.test.ts',
-  'tests/integration/engine-lease/one-engine-embedded.test.ts',
+  'tests/integration/kill/kill-slack.test.ts',
+  'tests/integration/engine-lease/one-engine-takeover.test.ts',
+  'tests/integration/db/pglite-start.test.ts',
+  'tests/integration/kill/kill.test.ts',
+  'tests/integration/audit/audit-e2e-fake-kraken.test.ts',
+  'tests/integration/reconcile/unexplained-at-start.test.ts',
+  'tests/integration/kill/kill-web-worker.test.ts',
+  'tests/integration/engine-crash.test.ts',
 ];
 
 export default class LongestFirstSequencer extends BaseSequencer {

@@ -127,7 +127,8 @@ export class Engine implements RunningEngine {
    * The book's exact equity at this candle's prices, worked out at most once a candle and only when
    * something asks for it (a new peak, a new day, a snapshot, a breach). These two functions are made
    * once, not per candle: the shipped build keeps functions' names, which costs a defineProperty for
-   * every function made, a tenth of a candle's work when three were made each candle.
+   * every function made: a tenth of a candle's work when four were made each candle (two here, two
+   * in the risk guard).
    */
   readonly #exactEquity = (): Decimal => (this.#exactNow ??= this.#portfolio.exactEquity(this.ctx.prices));
   readonly #exactDrawdownPct = (equity: Decimal): Decimal => this.#risk.exactDrawdownPct(equity);

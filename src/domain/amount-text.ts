@@ -7,13 +7,8 @@ import { Decimal, parseDecimal, readableAmount } from '../money.js';
 const GROUP = /\B(?=(\d{3})+(?!\d))/g;
 
 function fixed(value: string, dp: number): string | null {
-  let d: Decimal;
-  try {
-    d = new Decimal(value.trim());
-  } catch {
-    return null;
-  }
-  if (!d.isFinite()) return null;
+  const d = parseDecimal(value.trim());
+  if (d === undefined) return null;
   const text = d.toDecimalPlaces(dp, Decimal.ROUND_HALF_UP).toFixed(dp);
   const [int, frac] = text.replace('-', '').split('.');
   const sign = text.startsWith('-') && /[1-9]/.test(text) ? '-' : '';
@@ -26,10 +21,14 @@ export function money(value: string | null | undefined, dp = 2): string {
   return fixed(value, dp) ?? value;
 }
 
+/** A + before a text that reads as a gain (not zero, not negative): "+12.30", "-300.03", "0.00". */
+function gainSigned(text: string): string {
+  return /^[1-9]|^0\.0*[1-9]/.test(text) ? `+${text}` : text;
+}
+
 /** money() with a + on gains: "+12.30", "-300.03", "0.00". */
 export function signedMoney(value: string | null | undefined, dp = 2): string {
-  const text = money(value, dp);
-  return /^[1-9]|^0\.0*[1-9]/.test(text) ? `+${text}` : text;
+  return gainSigned(money(value, dp));
 }
 
 /** "11.1111" → "11.11%". */
@@ -41,8 +40,7 @@ export function pct(value: string | null | undefined, dp = 2): string {
 
 /** pct() with a + on gains. */
 export function signedPct(value: string | null | undefined, dp = 2): string {
-  const text = pct(value, dp);
-  return /^[1-9]|^0\.0*[1-9]/.test(text) ? `+${text}` : text;
+  return gainSigned(pct(value, dp));
 }
 
 /** Decimals as people write them: trailing zeros of a padded quantity or price dropped. */

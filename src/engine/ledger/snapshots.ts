@@ -54,8 +54,7 @@ export class SnapshotWriter {
     const batch = this.#pending.take(BATCH);
     const live = this.#live.splice(0, BATCH);
     this.#writing = insertSnapshots(this.db, batch, !live.includes(true)).catch((err: unknown) => {
-      this.#pending.putBack(batch);
-      this.#live = live.concat(this.#live);
+      this.#requeue(batch, live);
       this.#failure = { err };
     }).finally(() => {
       this.#writing = null;
@@ -72,11 +71,16 @@ export class SnapshotWriter {
       try {
         await insertSnapshots(this.db, batch, !live.includes(true));
       } catch (err) {
-        this.#pending.putBack(batch);
-        this.#live = live.concat(this.#live);
+        this.#requeue(batch, live);
         throw err;
       }
     }
+  }
+
+  /** A batch whose write failed goes back in front of the queue, in order, for the next write. */
+  #requeue(batch: SnapshotColumns, live: boolean[]): void {
+    this.#pending.putBack(batch);
+    this.#live = live.concat(this.#live);
   }
 
   #throwFailure(): void {

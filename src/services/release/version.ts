@@ -115,8 +115,23 @@ export function readDescribe(raw: string | null): { label: string; tag: string |
   return { label: raw, tag: null, dirty };
 }
 
+/**
+ * The release of this project's own checkout, read once per process (per BUILD_COMMIT): a process
+ * runs the code it loaded when it started, and a pull, a new tag or an edit in the checkout
+ * underneath a running bot does not change that code — they are what the next start runs. So every
+ * snapshot, audit and runbook of one process names the same release, and only the first costs a git
+ * process. It is read when first asked, not at start (that would cost every command a git process):
+ * a bot whose checkout moved before its first read names the moved checkout, as every read did
+ * before. A checkout given by path (`root`) is read each time.
+ */
+const running = new Map<string, Promise<ReleaseInfo>>();
+
 export async function readReleaseInfo(opts: ReleaseOptions = {}): Promise<ReleaseInfo> {
-  return readCheckout(opts.root ?? PROJECT_ROOT, opts.buildCommit);
+  if (opts.root !== undefined) return readCheckout(opts.root, opts.buildCommit);
+  const key = opts.buildCommit ?? '';
+  let info = running.get(key);
+  if (!info) running.set(key, (info = readCheckout(PROJECT_ROOT, opts.buildCommit)));
+  return { ...(await info) };
 }
 
 async function readCheckout(root: string, buildCommit: string | undefined): Promise<ReleaseInfo> {

@@ -15,6 +15,7 @@ import type { TestProject } from 'vitest/node';
 export const CHILD_ENTRIES = {
   'engine-child': 'tests/support/engine-child.ts',
   'order-pump-child': 'tests/support/order-pump-child.ts',
+  'cruise-child': 'tests/support/cruise-child.ts',
 } as const;
 
 export const CHILDREN_KEY = 'ctbTestChildren';

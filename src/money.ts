@@ -31,16 +31,23 @@ export function sum(values: Decimal[]): Decimal {
   return values.reduce((acc, v) => acc.plus(v), ZERO);
 }
 
+/**
+ * "1234567" → "1,234,567": the digits of a whole number (no sign, no fraction) grouped by thousands.
+ * By hand: toLocaleString builds an Intl formatter on every call, a few percent of a replay's CPU at
+ * one line per order.
+ */
+export function groupThousands(digits: string): string {
+  return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
 /** 65,146.30 — two decimals at and above 1, six significant digits below (small-priced coins). */
 export function readableAmount(value: Decimal | string | number): string {
   const d = dec(value);
   if (d.abs().gte(1) || d.isZero()) {
-    // Thousands separators by hand: toLocaleString builds an Intl formatter on every call, a few
-    // percent of a replay's CPU at one line per order.
     const [whole, fraction] = d.toFixed(2).split('.') as [string, string];
     const sign = whole.startsWith('-') ? '-' : '';
     const digits = sign ? whole.slice(1) : whole;
-    return `${sign}${digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${fraction}`;
+    return `${sign}${groupThousands(digits)}.${fraction}`;
   }
   return d.toSignificantDigits(6).toFixed();
 }

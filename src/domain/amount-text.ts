@@ -2,9 +2,7 @@
 // (2 decimals, thousands grouped), percentages to 2 decimals, signs where a gain or loss is meant,
 // crypto amounts as held. Exact decimal rounding (half away from zero), never binary floating point;
 // machine output (--json, metrics, logs, the database) keeps the full values.
-import { Decimal, parseDecimal, readableAmount } from '../money.js';
-
-const GROUP = /\B(?=(\d{3})+(?!\d))/g;
+import { Decimal, groupThousands, parseDecimal, readableAmount } from '../money.js';
 
 function fixed(value: string, dp: number): string | null {
   const d = parseDecimal(value.trim());
@@ -12,7 +10,7 @@ function fixed(value: string, dp: number): string | null {
   const text = d.toDecimalPlaces(dp, Decimal.ROUND_HALF_UP).toFixed(dp);
   const [int, frac] = text.replace('-', '').split('.');
   const sign = text.startsWith('-') && /[1-9]/.test(text) ? '-' : '';
-  return `${sign}${int!.replace(GROUP, ',')}${frac ? `.${frac}` : ''}`;
+  return `${sign}${groupThousands(int!)}${frac ? `.${frac}` : ''}`;
 }
 
 /** "-300.0332553" → "-300.03"; "10000" → "10,000.00"; not a number → as given. */

@@ -9,13 +9,13 @@ import { describe, expect, it } from 'vitest';
 import { fills, orderIntents, paperBalances, paperOrders, trades } from '../../src/db/schema/index.js';
 import { validateClosedTrades } from '../../src/engine/ledger/validate-trades.js';
 import { dec, sum } from '../../src/money.js';
+import { childScript } from '../support/children.js';
 import { ENGINE_TABLES, usePostgresTestDb } from '../support/db.js';
 
-const CHILD = new URL('../support/engine-child.ts', import.meta.url).pathname;
 
 function runChild(url: string, pauseAt: 'none' | 'afterIntent' | 'afterSend'): { child: ChildProcess; marker: string; exited: Promise<number | null> } {
   const marker = join(mkdtempSync(join(tmpdir(), 'ctb-crash-')), 'marker.json');
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, url, pauseAt, marker], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [childScript('engine-child'), url, pauseAt, marker], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr += String(d)));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => {

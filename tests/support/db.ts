@@ -8,6 +8,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { connectPostgres, type Database } from '../../src/db/client.js';
 import { MIGRATIONS_DIR, migrate } from '../../src/db/migrate.js';
+import type { PGlite } from '@electric-sql/pglite';
 import { ensurePgliteImage, pgliteDatabase } from './pglite-image.js';
 
 export const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -60,6 +61,13 @@ export async function createPostgresTestDb(): Promise<TestDatabase> {
     const template = await ensureTemplate(admin);
     const name = `ctb_t_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
     await admin.unsafe(`create database "${name}" template "${template}"`);
+    // Commits here do not wait for the WAL to reach the disk: each would otherwise wait for an fsync
+    // (about 2 ms on a 2-core VM, and four times the backend's CPU of the commit itself). A test
+    // database is thrown away after its file, and what a test checks (rows committed and visible to
+    // every connection, the bot killed at any moment) does not depend on it: only a crash of the
+    // PostgreSQL server can lose such a commit. Every connection to it inherits this, the bot and
+    // `ctb` children too.
+    await admin.unsafe(`alter database "${name}" set synchronous_commit = off`);
     const url = urlFor(name);
     const database = connectPostgres(url, { max: 5 });
     return {
@@ -91,13 +99,97 @@ export async function createPostgresTestDb(): Promise<TestDatabase> {
 /**
  * A migrated in-memory PGlite: the embedded path a new user runs first. It starts from the image of a
  * fresh one migrated (pglite-image.ts), and migrate() runs on it as at every start of the bot.
+ * A PGlite a file closed before, emptied, is used again when this process has one (see `spare`).
  */
 export async function createPgliteTestDb(): Promise<Database> {
-  // A Blob backed by the file, read once as PGlite unpacks it: `new Blob([readFileSync(...)])` copied
-  // the 42 MB image twice first (about 0.3 CPU-s a database, most of it page faults).
-  const { database } = await pgliteDatabase(await openAsBlob(await ensurePgliteImage()));
+  let entry = spare.pop();
+  if (!entry) {
+    // A Blob backed by the file, read once as PGlite unpacks it: `new Blob([readFileSync(...)])` copied
+    // the 42 MB image twice first (about 0.3 CPU-s a database, most of it page faults).
+    const { pg, database } = await pgliteDatabase(await openAsBlob(await ensurePgliteImage()));
+    await migrate(database);
+    entry = { pg, fingerprint: await schemaFingerprint(pg) };
+  }
+  const database = await leaseOf(entry);
   await migrate(database);
   return database;
+}
+
+/**
+ * PGlite instances that test files closed, emptied and kept for the next file of this process (a
+ * shared worker runs many files one after another): starting one from the image costs about 1.2
+ * CPU-s, emptying one a few hundredths. One is kept only while its schema is still what migrate()
+ * made (its fingerprint, read when it was new): a file that altered it (a migration test, a dropped
+ * trigger) closes it for good.
+ */
+const spare: { pg: PGlite; fingerprint: string }[] = [];
+
+/**
+ * Everything of the database a test could change apart from rows: relations, columns, constraints,
+ * indexes, triggers (and whether each is enabled), functions, the migrations applied, settings
+ * stored for the database or a role, roles.
+ */
+const FINGERPRINT_SQL = `
+  with ns as (select oid, nspname from pg_namespace
+              where nspname not in ('pg_catalog', 'information_schema') and nspname not like 'pg\\_%')
+  select md5(string_agg(item, E'\\n' order by item)) as fingerprint from (
+    select format('rel %s.%s %s', ns.nspname, c.relname, c.relkind) as item from pg_class c join ns on ns.oid = c.relnamespace
+    union all select format('col %s.%s %s %s %s %s', ns.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid))
+      from pg_attribute a join pg_class c on c.oid = a.attrelid join ns on ns.oid = c.relnamespace
+      left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+      where a.attnum > 0 and not a.attisdropped
+    union all select format('con %s %s', conname, pg_get_constraintdef(co.oid)) from pg_constraint co join ns on ns.oid = co.connamespace
+    union all select format('idx %s', pg_get_indexdef(i.indexrelid)) from pg_index i join pg_class c on c.oid = i.indexrelid join ns on ns.oid = c.relnamespace
+    union all select format('trg %s %s %s', tgname, tgenabled, pg_get_triggerdef(t.oid)) from pg_trigger t where not tgisinternal
+    union all select format('fn %s %s', p.oid::regprocedure, md5(p.prosrc)) from pg_proc p join ns on ns.oid = p.pronamespace
+    union all select format('mig %s %s', hash, created_at) from drizzle.__drizzle_migrations
+    union all select format('set %s %s %s', setdatabase, setrole, setconfig) from pg_db_role_setting
+    union all select format('role %s', rolname) from pg_roles
+  ) items`;
+
+async function schemaFingerprint(pg: PGlite): Promise<string> {
+  const { rows } = await pg.query<{ fingerprint: string }>(FINGERPRINT_SQL);
+  return rows[0]!.fingerprint;
+}
+
+/**
+ * A Database over the spare's PGlite for one file. close() hands the PGlite back: a transaction left
+ * open is rolled back; unless the schema changed, every table is emptied (sequences restarted,
+ * append-only triggers not fired: session_replication_role) and the session reset (DISCARD ALL:
+ * settings, prepared statements, temporary tables, advisory locks, LISTEN). After close() this
+ * Database refuses every query, so work a file left running cannot reach the next file's rows.
+ */
+async function leaseOf(entry: { pg: PGlite; fingerprint: string }): Promise<Database> {
+  const { drizzle } = await import('drizzle-orm/pglite');
+  let open = true;
+  const client = new Proxy(entry.pg, {
+    get(target, prop) {
+      if (!open) throw new Error('this test database was closed (its PGlite went back to the spares for another file)');
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return {
+    db: drizzle(client) as unknown as Database['db'],
+    kind: 'pglite',
+    via: 'direct',
+    close: async () => {
+      if (!open) return;
+      open = false;
+      const { pg } = entry;
+      try {
+        await pg.exec('rollback');
+        if ((await schemaFingerprint(pg)) !== entry.fingerprint) throw new Error('schema changed');
+        const { rows } = await pg.query<{ tables: string }>(`select string_agg(format('%I.%I', schemaname, tablename), ', ') as tables from pg_tables where schemaname = 'public'`);
+        await pg.exec('set session_replication_role = replica');
+        await pg.exec(`truncate ${rows[0]!.tables} restart identity cascade`);
+        await pg.exec('discard all');
+        spare.push(entry);
+      } catch {
+        await pg.close().catch(() => {});
+      }
+    },
+  };
 }
 
 export type DbKind = 'postgres' | 'pglite';

@@ -1,7 +1,8 @@
 // A child engine process for the crash test: runs the engine on a PostgreSQL test database over a
 // fixed replay of candles, and can stop dead at one step of an order (after the intent is written,
 // or after the exchange filled it but before the ledger recorded it) so the parent can SIGKILL it.
-// Usage: node --import tsx tests/support/engine-child.ts <database-url> <none|afterIntent|afterSend> <marker-file>
+// Built before the run (tests/support/build-children.ts); a test starts it with
+// node childScript('engine-child') <database-url> <none|afterIntent|afterSend> <marker-file>
 import { writeFileSync } from 'node:fs';
 import { buildAppContext } from '../../src/app/build-context.js';
 import { ManualClock } from '../../src/clock.js';

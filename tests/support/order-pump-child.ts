@@ -2,7 +2,8 @@
 // orders to Kraken through the engine's own executor (intent written with the halt check, then
 // AddOrder) one after another, as fast as they go, and never looks for a halt by itself — no halt
 // watcher, no latch — so only the database fence in the intent's statement can stop it.
-// Usage: node --import tsx tests/support/order-pump-child.ts <database-url> <kraken-url> <api-key> <api-secret> <log-dir>
+// Built before the run (tests/support/build-children.ts); a test starts it with
+// node childScript('order-pump-child') <database-url> <kraken-url> <api-key> <api-secret> <log-dir>
 import { buildAppContext } from '../../src/app/build-context.js';
 import { testConfig } from '../../src/config/env.js';
 import { connectPostgres } from '../../src/db/client.js';

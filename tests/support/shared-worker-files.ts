@@ -41,6 +41,7 @@ export const SHARED_WORKER_FILES = [
   'tests/integration/db.test.ts',
   'tests/integration/db/connect-errors.test.ts',
   'tests/integration/db/pglite-start.test.ts',
+  'tests/integration/db/pglite-spares.test.ts',
   'tests/integration/engine-backoff.test.ts',
   'tests/integration/engine-exchange-errors.test.ts',
   'tests/integration/engine-replay.test.ts',

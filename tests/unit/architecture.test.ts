@@ -1,6 +1,7 @@
 // The import boundaries (.dependency-cruiser.cjs) hold on the real tree, every listed exception is
 // still real (a fixed one must leave the list, so it only gets shorter), and the rules do catch a
-// forbidden import: a small tree with one of each is cruised and every one is reported.
+// forbidden import: a small tree with one of each is cruised and every one is reported. Both trees are
+// cruised by one dependency-cruiser process (tests/support/cruise-child.ts), each from its own directory.
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -9,10 +10,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { childScript } from '../support/children.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CONFIG = join(ROOT, '.dependency-cruiser.cjs');
-const CRUISER = join(ROOT, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs');
 
 type Edge = [from: string, to: string, why: string];
 const { exceptions } = createRequire(import.meta.url)(CONFIG) as {
@@ -25,26 +26,72 @@ interface Cruise {
   modules: Array<{ source: string; dependencies: Array<{ resolved: string; module: string; dependencyTypes: string[] }> }>;
 }
 
-async function cruise(cwd: string, dirs: string[]): Promise<Cruise> {
-  // Exit code = number of errors: read the JSON either way.
-  const out = await promisify(execFile)(process.execPath, [CRUISER, ...dirs, '--config', CONFIG, '--output-type', 'json'], { cwd, maxBuffer: 256 * 1024 * 1024 })
-    .catch((err: { stdout?: string; stderr?: string }) => {
-      if (!err.stdout) throw new Error(`dependency-cruiser failed: ${err.stderr ?? String(err)}`);
-      return { stdout: err.stdout };
+/** Each job cruised with CONFIG from its directory, in one dependency-cruiser process. */
+async function cruise(jobs: Array<{ cwd: string; dirs: string[] }>): Promise<Cruise[]> {
+  const out = await promisify(execFile)(process.execPath, [childScript('cruise-child'), CONFIG, JSON.stringify(jobs)], { cwd: ROOT, maxBuffer: 256 * 1024 * 1024 })
+    .catch((err: { stderr?: string }) => {
+      throw new Error(`dependency-cruiser failed: ${err.stderr ?? String(err)}`);
     });
-  return JSON.parse(out.stdout) as Cruise;
+  return JSON.parse(out.stdout) as Cruise[];
 }
 
 const describeViolation = (v: Violation) => `${v.rule.name}: ${v.from} → ${v.cycle?.length ? v.cycle.map((c) => c.name).join(' → ') : v.to}`;
+
+/** A small tree with one of each forbidden import (and the allowed ones beside them), in `dir`. */
+function writeForbiddenTree(dir: string): void {
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  const files: Record<string, string> = {
+    'tsconfig.json': JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true }, include: ['src', 'commands'] }),
+    'src/services/thing.ts': 'export type Thing = { n: number };\nexport const thing = (): Thing => ({ n: 1 });\n',
+    'commands/thing.ts': "import { thing } from '../src/services/thing.js';\nexport const thingCommand = () => thing();\n",
+    // Allowed: through commands/, and a type-only import of a service's result shape.
+    'src/slack/through-commands.ts': "import { thingCommand } from '../../commands/thing.js';\nimport type { Thing } from '../services/thing.js';\nexport const a = (): Thing => thingCommand();\n",
+    // Forbidden: a transport reaching past the door.
+    'src/cli/skips-the-door.ts': "import { thing } from '../services/thing.js';\nexport const b = thing();\n",
+    // Forbidden: one transport borrowing another's code (Slack rendering with the terminal's helpers).
+    'src/cli/render-thing.ts': 'export const shown = (v: string) => v;\n',
+    'src/slack/borrows-the-terminal.ts': "import { shown } from '../cli/render-thing.js';\nexport const j = shown('1');\n",
+    'src/alerts/own-client.ts': "import { WebClient } from '@slack/web-api';\nexport const c = WebClient;\n",
+    'src/engine/own-ccxt.ts': "import ccxt from 'ccxt';\nexport const d = ccxt;\n",
+    'src/services/ping.ts': "import { pong } from './pong.js';\nexport const ping = () => pong;\n",
+    'src/services/pong.ts': "import { ping } from './ping.js';\nexport const pong = () => ping;\n",
+    'src/services/left.ts': "import type { Right } from './right.js';\nexport type Left = { r?: Right };\n",
+    'src/services/right.ts': "import type { Left } from './left.js';\nexport type Right = { l?: Left };\n",
+    // The domain room is pure: no service, no I/O.
+    'src/domain/calls-a-service.ts': "import { thing } from '../services/thing.js';\nexport const e = thing;\n",
+    'src/domain/reads-disk.ts': "import { readFileSync } from 'node:fs';\nexport const f = readFileSync;\n",
+    // The simulator is a stand-in for Kraken, not part of the bot: neither imports the other.
+    'src/simulator/sim.ts': "import { thing } from '../services/thing.js';\nexport const sim = thing;\n",
+    'src/engine/own-simulator.ts': "import { sim } from '../simulator/sim.js';\nexport const g = sim;\n",
+    // A service names what it needs, not the whole context, and never reaches up to the door or a transport.
+    'src/app/context.ts': 'export interface AppContext { n: number }\n',
+    'src/services/takes-the-context.ts': "import type { AppContext } from '../app/context.js';\nexport const h = (ctx: AppContext) => ctx.n;\n",
+    'src/engine/calls-a-command.ts': "import { thingCommand } from '../../commands/thing.js';\nexport const i = thingCommand;\n",
+  };
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+}
 
 describe('import boundaries', () => {
   const tmp: string[] = [];
   afterAll(() => {
     for (const d of tmp) rmSync(d, { recursive: true, force: true });
   });
+  // The real tree and the small one, cruised by one process that the first test starts.
+  let cruised: Promise<[real: Cruise, forbidden: Cruise]> | undefined;
+  const cruises = () => {
+    if (cruised) return cruised;
+    const fixture = mkdtempSync(join(tmpdir(), 'ctb-boundaries-'));
+    tmp.push(fixture);
+    writeForbiddenTree(fixture);
+    cruised = cruise([{ cwd: ROOT, dirs: ['src', 'commands', 'bin'] }, { cwd: fixture, dirs: ['src', 'commands'] }]) as Promise<[Cruise, Cruise]>;
+    return cruised;
+  };
 
   it('hold on src/, commands/ and bin/, and every listed exception is still an import (delete the ones that are gone)', async () => {
-    const result = await cruise(ROOT, ['src', 'commands', 'bin']);
+    const [result] = await cruises();
     expect(result.summary.violations.map(describeViolation)).toEqual([]);
 
     const edges = new Set(result.modules.flatMap((m) => m.dependencies
@@ -64,43 +111,8 @@ describe('import boundaries', () => {
   }, 180_000);
 
   it('report a transport reaching a service, a service reaching up (the whole context included), alerts importing Slack, ccxt outside src/exchange, an impure domain module, the bot and the simulator importing each other, one transport importing another, and cycles', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ctb-boundaries-'));
-    tmp.push(dir);
-    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-    const files: Record<string, string> = {
-      'tsconfig.json': JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true }, include: ['src', 'commands'] }),
-      'src/services/thing.ts': 'export type Thing = { n: number };\nexport const thing = (): Thing => ({ n: 1 });\n',
-      'commands/thing.ts': "import { thing } from '../src/services/thing.js';\nexport const thingCommand = () => thing();\n",
-      // Allowed: through commands/, and a type-only import of a service's result shape.
-      'src/slack/through-commands.ts': "import { thingCommand } from '../../commands/thing.js';\nimport type { Thing } from '../services/thing.js';\nexport const a = (): Thing => thingCommand();\n",
-      // Forbidden: a transport reaching past the door.
-      'src/cli/skips-the-door.ts': "import { thing } from '../services/thing.js';\nexport const b = thing();\n",
-      // Forbidden: one transport borrowing another's code (Slack rendering with the terminal's helpers).
-      'src/cli/render-thing.ts': 'export const shown = (v: string) => v;\n',
-      'src/slack/borrows-the-terminal.ts': "import { shown } from '../cli/render-thing.js';\nexport const j = shown('1');\n",
-      'src/alerts/own-client.ts': "import { WebClient } from '@slack/web-api';\nexport const c = WebClient;\n",
-      'src/engine/own-ccxt.ts': "import ccxt from 'ccxt';\nexport const d = ccxt;\n",
-      'src/services/ping.ts': "import { pong } from './pong.js';\nexport const ping = () => pong;\n",
-      'src/services/pong.ts': "import { ping } from './ping.js';\nexport const pong = () => ping;\n",
-      'src/services/left.ts': "import type { Right } from './right.js';\nexport type Left = { r?: Right };\n",
-      'src/services/right.ts': "import type { Left } from './left.js';\nexport type Right = { l?: Left };\n",
-      // The domain room is pure: no service, no I/O.
-      'src/domain/calls-a-service.ts': "import { thing } from '../services/thing.js';\nexport const e = thing;\n",
-      'src/domain/reads-disk.ts': "import { readFileSync } from 'node:fs';\nexport const f = readFileSync;\n",
-      // The simulator is a stand-in for Kraken, not part of the bot: neither imports the other.
-      'src/simulator/sim.ts': "import { thing } from '../services/thing.js';\nexport const sim = thing;\n",
-      'src/engine/own-simulator.ts': "import { sim } from '../simulator/sim.js';\nexport const g = sim;\n",
-      // A service names what it needs, not the whole context, and never reaches up to the door or a transport.
-      'src/app/context.ts': 'export interface AppContext { n: number }\n',
-      'src/services/takes-the-context.ts': "import type { AppContext } from '../app/context.js';\nexport const h = (ctx: AppContext) => ctx.n;\n",
-      'src/engine/calls-a-command.ts': "import { thingCommand } from '../../commands/thing.js';\nexport const i = thingCommand;\n",
-    };
-    for (const [path, text] of Object.entries(files)) {
-      mkdirSync(dirname(join(dir, path)), { recursive: true });
-      writeFileSync(join(dir, path), text);
-    }
-
-    const found = (await cruise(dir, ['src', 'commands'])).summary.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+)\/.*$/, '$1')}`);
+    const [, forbidden] = await cruises();
+    const found = forbidden.summary.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+)\/.*$/, '$1')}`);
     expect([...new Set(found)].sort()).toEqual([
       'alerts-without-slack: src/alerts/own-client.ts → @slack/web-api',
       'bot-without-simulator: src/engine/own-simulator.ts → src/simulator/sim.ts',

@@ -2,8 +2,8 @@
 // from (`git describe --tags --always --dirty`), or, outside a git checkout (a deployed tarball),
 // package.json's version plus BUILD_COMMIT. `ctb version`, backups and the audit's release check use it.
 import { execFile } from 'node:child_process';
-import { readFileSync, realpathSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../../paths.js';
 
@@ -64,13 +64,41 @@ async function git(root: string, args: string[]): Promise<string | null> {
   }
 }
 
-function samePath(a: string, b: string): boolean {
+const readText = (path: string): string | null => {
   try {
-    return realpathSync(a) === realpathSync(b);
+    return readFileSync(path, 'utf8').trim();
   } catch {
-    return false;
+    return null; // missing, or a directory
   }
+};
+const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/**
+ * HEAD's commit read from the files under .git (a linked worktree's .git file and commondir, a loose
+ * or packed branch ref, or a detached HEAD), without a git process; null when it cannot be read so.
+ */
+function headCommitFromFiles(root: string): string | null {
+  let gitDir = join(root, '.git');
+  const pointer = readText(gitDir);
+  if (pointer?.startsWith('gitdir: ')) gitDir = resolve(root, pointer.slice('gitdir: '.length));
+  const head = readText(join(gitDir, 'HEAD'));
+  if (head === null) return null;
+  if (OBJECT_ID.test(head)) return head;
+  const ref = /^ref: (refs\/\S+)$/.exec(head)?.[1];
+  if (!ref) return null;
+  const common = readText(join(gitDir, 'commondir'));
+  const commonDir = common === null ? gitDir : resolve(gitDir, common);
+  const loose = readText(join(gitDir, ref)) ?? readText(join(commonDir, ref));
+  if (loose !== null) return OBJECT_ID.test(loose) ? loose : null;
+  for (const line of readText(join(commonDir, 'packed-refs'))?.split('\n') ?? []) {
+    const [id, name] = line.split(' ');
+    if (name === ref && id !== undefined && OBJECT_ID.test(id)) return id;
+  }
+  return null;
 }
+
+/** The abbreviated commit `git describe --long --always` printed (`<tag>-<n>-g<hash>` or `<hash>`). */
+const describedHash = (raw: string): string | undefined => /(?:^|-g)([0-9a-f]{4,})$/.exec(raw.replace(/-dirty$/, ''))?.[1];
 
 /**
  * `git describe --tags --always --dirty --long` read as the plain `git describe --tags --always
@@ -87,25 +115,44 @@ export function readDescribe(raw: string | null): { label: string; tag: string |
   return { label: raw, tag: null, dirty };
 }
 
+/**
+ * The release of this project's own checkout, read once per process (per BUILD_COMMIT): a process
+ * runs the code it loaded when it started, and a pull, a new tag or an edit in the checkout
+ * underneath a running bot does not change that code — they are what the next start runs. So every
+ * snapshot, audit and runbook of one process names the same release, and only the first costs a git
+ * process. It is read when first asked, not at start (that would cost every command a git process):
+ * a bot whose checkout moved before its first read names the moved checkout, as every read did
+ * before. A checkout given by path (`root`) is read each time.
+ */
+const running = new Map<string, Promise<ReleaseInfo>>();
+
 export async function readReleaseInfo(opts: ReleaseOptions = {}): Promise<ReleaseInfo> {
-  const root = opts.root ?? PROJECT_ROOT;
+  if (opts.root !== undefined) return readCheckout(opts.root, opts.buildCommit);
+  const key = opts.buildCommit ?? '';
+  let info = running.get(key);
+  if (!info) running.set(key, (info = readCheckout(PROJECT_ROOT, opts.buildCommit)));
+  return { ...(await info) };
+}
+
+async function readCheckout(root: string, buildCommit: string | undefined): Promise<ReleaseInfo> {
   const version = packageVersion(root);
-  // Two git processes, one after the other (each costs a command a process start): the work tree's
-  // top and HEAD's commit, then — only when `root` is itself the top of a work tree, not inside some
-  // enclosing repository — describe.
-  const [top, commit] = (await git(root, ['rev-parse', '--show-toplevel', 'HEAD']))?.split('\n') ?? [];
-  const isCheckout = top !== undefined && commit !== undefined && samePath(top, root);
-  const described = isCheckout ? readDescribe(await git(root, ['describe', '--tags', '--always', '--dirty', '--long'])) : null;
-  if (described) {
+  // One git process (each costs a command a process start), and only when `root` is itself the top
+  // of a work tree (it has a .git), not a directory inside some enclosing repository. HEAD's full
+  // commit is read from .git's files when it is the commit describe abbreviated, else asked of git.
+  const raw = existsSync(join(root, '.git')) ? await git(root, ['describe', '--tags', '--always', '--dirty', '--long']) : null;
+  const described = readDescribe(raw);
+  if (raw && described) {
     const { label, tag, dirty } = described;
-    return { source: 'git', label, tag, commit: commit ?? null, dirty, tagged: tag !== null && !dirty, packageVersion: version, distCommit: distCommit(root) };
+    const abbreviated = describedHash(raw);
+    const fromFiles = headCommitFromFiles(root);
+    const commit = abbreviated && fromFiles?.startsWith(abbreviated) ? fromFiles : await git(root, ['rev-parse', 'HEAD']);
+    return { source: 'git', label, tag, commit, dirty, tagged: tag !== null && !dirty, packageVersion: version, distCommit: distCommit(root) };
   }
-  const buildCommit = opts.buildCommit ?? null;
   return {
     source: 'package',
     label: buildCommit ? `${version}+${buildCommit.slice(0, 12)}` : version,
     tag: null,
-    commit: buildCommit,
+    commit: buildCommit ?? null,
     dirty: false,
     tagged: false,
     packageVersion: version,

@@ -15,10 +15,10 @@ import { testConfig } from '../../../src/config/env.js';
 import { silentLogger } from '../../../src/logger.js';
 import { getBotState, updateBotState } from '../../../src/services/bot-state.js';
 import { killFeature } from '../../../src/app/features/kill.js';
+import { childScript } from '../../support/children.js';
 import { createPostgresTestDb } from '../../support/db.js';
 import { startFakeKraken } from '../../support/fake-kraken.js';
 
-const PUMP = new URL('../../support/order-pump-child.ts', import.meta.url).pathname;
 const TOKEN = `kill-token-${randomBytes(12).toString('hex')}`;
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -44,7 +44,7 @@ describe('kill sent to the web process of a web/worker split', () => {
     cleanup.push(() => bot.stop());
 
     const worker = newKey();
-    const pump = spawn(process.execPath, ['--import', 'tsx', PUMP, database.url, kraken.url, worker.key, worker.secret, mkdtempSync(join(tmpdir(), 'ctb-pump-logs-'))], {
+    const pump = spawn(process.execPath, [childScript('order-pump-child'), database.url, kraken.url, worker.key, worker.secret, mkdtempSync(join(tmpdir(), 'ctb-pump-logs-'))], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let pumpOut = '';

@@ -32,7 +32,7 @@ export class SoakBot {
     return last;
   }
 
-  /** Starts `ctb start` and waits until its HTTP server answers (compiling through tsx is slow here). */
+  /** Starts `ctb start` (the built CLI) and waits until its HTTP server answers; the bound only catches a hang. */
   async start(): Promise<BotIncarnation> {
     const child = startChild(['start'], { ...this.env, PORT: '0' }, this.cwd, this.onLine);
     const [, port] = await child.waitFor(/"msg":"ctb running on port (\d+)/, 240_000);

@@ -51,7 +51,7 @@ export async function startSimProcess(flags: SimFlags, cwd: string): Promise<Sim
     const hit = /\] (fault on .*)$/.exec(line);
     if (hit) hits.push({ at: Date.now(), text: hit[1]! });
   });
-  // Compiling the CLI through tsx takes 10–40 s on a loaded two-core machine.
+  // A generous bound: it only catches a simulator that never starts (a loaded machine is slow, not this slow).
   await child.waitFor(/^MARKET_FEED=kraken$/m, 180_000);
   const botEnv = Object.fromEntries(child.output().split('\n').filter((l) => /^(KRAKEN_API_(URL|KEY|SECRET)|MARKET_FEED)=/.test(l))
     .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));

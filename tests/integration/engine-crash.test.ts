@@ -12,7 +12,6 @@ import { dec, sum } from '../../src/money.js';
 import { childScript } from '../support/children.js';
 import { ENGINE_TABLES, usePostgresTestDb } from '../support/db.js';
 
-
 function runChild(url: string, pauseAt: 'none' | 'afterIntent' | 'afterSend'): { child: ChildProcess; marker: string; exited: Promise<number | null> } {
   const marker = join(mkdtempSync(join(tmpdir(), 'ctb-crash-')), 'marker.json');
   const child = spawn(process.execPath, [childScript('engine-child'), url, pauseAt, marker], { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -102,16 +102,13 @@ export async function createPostgresTestDb(): Promise<TestDatabase> {
  * A PGlite a file closed before, emptied, is used again when this process has one (see `spare`).
  */
 export async function createPgliteTestDb(): Promise<Database> {
-  let entry = spare.pop();
-  if (!entry) {
-    // A Blob backed by the file, read once as PGlite unpacks it: `new Blob([readFileSync(...)])` copied
-    // the 42 MB image twice first (about 0.3 CPU-s a database, most of it page faults).
-    const { pg, database } = await pgliteDatabase(await openAsBlob(await ensurePgliteImage()));
-    await migrate(database);
-    entry = { pg, fingerprint: await schemaFingerprint(pg) };
-  }
+  // A Blob backed by the file, read once as PGlite unpacks it: `new Blob([readFileSync(...)])` copied
+  // the 42 MB image twice first (about 0.3 CPU-s a database, most of it page faults).
+  const entry = spare.pop() ?? { pg: (await pgliteDatabase(await openAsBlob(await ensurePgliteImage()))).pg, fingerprint: null };
   const database = await leaseOf(entry);
   await migrate(database);
+  // A new one's schema as migrate() made it: what it must still be to be handed on.
+  entry.fingerprint ??= await schemaFingerprint(entry.pg);
   return database;
 }
 
@@ -122,7 +119,12 @@ export async function createPgliteTestDb(): Promise<Database> {
  * made (its fingerprint, read when it was new): a file that altered it (a migration test, a dropped
  * trigger) closes it for good.
  */
-const spare: { pg: PGlite; fingerprint: string }[] = [];
+const spare: SparePglite[] = [];
+interface SparePglite {
+  pg: PGlite;
+  /** Read once migrate() has run on it when new; null until then. */
+  fingerprint: string | null;
+}
 
 /**
  * Everything of the database a test could change apart from rows: relations, columns, constraints,
@@ -159,7 +161,7 @@ async function schemaFingerprint(pg: PGlite): Promise<string> {
  * settings, prepared statements, temporary tables, advisory locks, LISTEN). After close() this
  * Database refuses every query, so work a file left running cannot reach the next file's rows.
  */
-async function leaseOf(entry: { pg: PGlite; fingerprint: string }): Promise<Database> {
+async function leaseOf(entry: SparePglite): Promise<Database> {
   const { drizzle } = await import('drizzle-orm/pglite');
   let open = true;
   const client = new Proxy(entry.pg, {

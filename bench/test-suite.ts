@@ -3,7 +3,9 @@
 // checkout or (--clone) in a fresh clone of its HEAD installed with `npm ci` as CI does (the install is
 // timed apart and not counted). Every round must pass: a failed run is reported with its output's
 // tail and the bench exits 1, as a time for a suite that did not pass says nothing.
-// Anchor, measured before each round: `node -e 0` spawned 9 times (median). Beside each round, the
+// Anchor, measured before each round: `node -e 0` spawned 9 times (median) with this process's
+// environment, which the suite and its children inherit (a variable such as NODE_EXTRA_CA_CERTS
+// slows every node start, so it shows here as it shows in the suite). Beside each round, the
 // machine's load before and after and the CPU-seconds all its processes used during the round
 // (/proc/stat: the suite is CPU-bound on 2 cores, so a round slowed by a neighbour shows as wall time
 // well above CPU-seconds ÷ cores, and two builds compare better on CPU-seconds than on wall time).
@@ -122,7 +124,7 @@ async function main() {
         `round ${round}: npm test ${run.wallS.toFixed(1)} s — files ${line(run.output, /Test Files\s+(.*)/)}; tests ${line(run.output, /\n\s+Tests\s+(.*)/)}; ` +
           `vitest ${line(run.output, /Duration\s+(\S+)/)}; ${line(run.output, /(type check \(TypeScript 7[^\n]*)/)}`,
       );
-      console.log(`  ${cpuText}; node -e 0 ${anchor.toFixed(0)} ms (median of 9, before the round); load ${loadBefore} → ${loadAfter}`);
+      console.log(`  ${cpuText}; node -e 0 ${anchor.toFixed(0)} ms (median of 9 before the round, in the environment the suite inherits); load ${loadBefore} → ${loadAfter}`);
     }
   } finally {
     if (cloneDir) rmSync(cloneDir, { recursive: true, force: true });

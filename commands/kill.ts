@@ -3,8 +3,8 @@
 import { z } from 'zod';
 import { executeKill, type KillResult } from '../src/services/kill/kill.js';
 
-/** Said first wherever a kill is shown from a process without the Kraken key (the terminal prints it before the kill runs). */
-export { NO_KEY_NOTICE } from '../src/services/kill/kill.js';
+/** The terminal prints it while a kill without the Kraken key looks for the bot that has it. */
+export { NO_KEY_LOOKING } from '../src/domain/kraken-handoff.js';
 import { defineCommand } from './define.js';
 
 /** The longest reason stored with a kill (the incident, the alert, bot_state). */

@@ -1,8 +1,9 @@
 // `ctb kill [--reason …] [--flatten]`. Unlike other commands it does not migrate or wait for the
 // database before acting: with a Kraken key (armed or not: cancelling needs no arming) it sends
 // Kraken's CancelAll before the database is even opened, then runs the full kill (confirm, halt,
-// incident), which saves the halt to DATA_DIR if the database is down. Without a key the kill says
-// so first and hands the cancel to the running bot that has it. A configuration with problems does
+// incident), which saves the halt to DATA_DIR if the database is down. Without a key the kill hands
+// the cancel to the running bot that has it (saying it looks for one while it does, then what
+// became of the cancel). A configuration with problems does
 // not stop it: settings the kill does not need fall back to their defaults (the problems are printed
 // first), only a bad DATABASE_URL or DATA_DIR — where the halt goes — cannot be worked around. Exit 0
 // only when every venue confirmed zero open orders.
@@ -89,20 +90,20 @@ export const killCli: CliRegistration = {
         // then loads is what the kill's confirmation reads): the rest would compete with it for
         // this process's one thread.
         if (kraken) await kraken.warm?.().catch(() => {});
-        const [{ buildAppContext }, { runCommand }, { killCommand, NO_KEY_NOTICE }, { renderKill }] = await Promise.all([
+        const [{ buildAppContext }, { runCommand }, { killCommand, NO_KEY_LOOKING }, { renderKill }] = await Promise.all([
           import('../../app/build-context.js'),
           import('../../../commands/run-command.js'),
           import('../../../commands/kill.js'),
           import('../render/kill.js'),
         ]);
-        // Said before anything else (the hand-over waits for the running bot's answer).
-        const noticeFirst = !kraken && !opts.json;
-        if (noticeFirst) io.stdout.write(`${NO_KEY_NOTICE}\n`);
+        // Said before anything else (the hand-over waits for the running bot's answer); only the
+        // intent: the result's notice says what became of the cancel.
+        if (!kraken && !opts.json) io.stdout.write(`${NO_KEY_LOOKING}\n`);
         let ctx: OwnedContext | undefined;
         try {
           ctx = await buildAppContext({ config, logger, runMigrations: false, ...(kraken ? { exchanges: { kraken: () => kraken! } } : {}) });
           const result = await runCommand(killCommand, ctx, cliActor(), { reason: opts.reason, flatten: opts.flatten });
-          io.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderKill(result, { noticeShown: noticeFirst })}\n`);
+          io.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderKill(result)}\n`);
           setExit(result.ok ? 0 : 1);
         } catch (err) {
           setExit(printError(io, err, config));

@@ -6,12 +6,11 @@ import type { KillResult } from '../../services/kill/kill.js';
 import type { ResumeResult } from '../../services/kill/resume.js';
 import type { VenueCancelReport } from '../../services/kill/cancel-everywhere.js';
 import { awaitingFills } from '../../domain/incident-checklist.js';
+import { handedOffPhrase } from '../../domain/kraken-handoff.js';
 
 function venueLine(v: VenueCancelReport): string {
   const cancelled = v.canceled === null ? 'cancel failed' : `${v.canceled} cancelled`;
-  const by = !v.handedOff ? ''
-    : v.handedOff.requestId === null ? ' (not handed to a bot)'
-      : ` (by the running bot${v.handedOff.by ? ` ${v.handedOff.by}` : ''}, request #${v.handedOff.requestId})`;
+  const by = v.handedOff ? ` (${handedOffPhrase(v.handedOff, { request: true })})` : '';
   if (v.confirmed) return `  ${v.venue}${by}: ${cancelled}, none open (confirmed)`;
   const survivors = v.survivors.map((s) => `${s.exchangeOrderId} ${s.symbol} ${s.side} ${s.quantity}`).join('; ');
   const why = v.errors.at(-1) ?? '';
@@ -42,9 +41,9 @@ export function renderChecklist(view: IncidentView): string {
   return lines.join('\n');
 }
 
-export function renderKill(r: KillResult, opts: { noticeShown?: boolean } = {}): string {
+export function renderKill(r: KillResult): string {
   const lines: string[] = [];
-  if (r.notice && !opts.noticeShown) lines.push(r.notice);
+  if (r.notice) lines.push(r.notice);
   const fenceHolds = fenceLines(r).length === 0;
   const head = r.cancel.allConfirmed && fenceHolds ? 'every open order cancelled' : 'OPEN ORDERS MAY REMAIN: NOT ALL CONFIRMED CANCELLED';
   lines.push(r.alreadyKilled ? `Already killed (incident #${r.incidentId}) — cancelled again: ${head}.` : `KILLED — ${head}.`);

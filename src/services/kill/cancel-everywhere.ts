@@ -6,6 +6,7 @@
 // A process without the key hands Kraken's cancel to the one that has it (handoff.ts). Venues run
 // side by side so a slow one (paper waiting on a stalled database) never delays the Kraken cancel,
 // and every call runs in the urgent lane: no client-side limiter makes a kill wait.
+import type { HandedOff } from '../../domain/kraken-handoff.js';
 import type { ExchangeProvider } from '../../exchange/provider.js';
 import type { Exchange, OrderState, Venue } from '../../exchange/types.js';
 import { urgently } from '../../exchange/urgency.js';
@@ -29,8 +30,8 @@ export interface VenueCancelReport {
   attempts: number;
   survivors: SurvivingOrder[];
   errors: string[];
-  /** Set when another process cancelled for this one (it has no Kraken key): who, and the request. */
-  handedOff?: { requestId: number | null; by: string | null; status: string };
+  /** Set when this process has no Kraken key: the request it handed the cancel over as, and which bot took it. */
+  handedOff?: HandedOff;
 }
 
 export interface CancelReport {

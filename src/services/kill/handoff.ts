@@ -25,10 +25,11 @@ export interface HandoffDeps {
 
 const NO_KEY = 'this process has no Kraken key';
 
-function unanswered(requestId: number | null, status: string, why: string): VenueCancelReport {
+/** `by`: the bot that took the request, when one did (it then did not answer in time). */
+function unanswered(requestId: number | null, status: string, why: string, by: string | null = null): VenueCancelReport {
   return {
     venue: 'kraken', canceled: null, confirmed: false, attempts: 0, survivors: [], errors: [`${why}: orders may remain open on Kraken`],
-    handedOff: { requestId, by: null, status },
+    handedOff: { requestId, by, status },
   };
 }
 
@@ -47,7 +48,7 @@ export async function handKrakenCancelOver(
   // Unreadable lease: whether a bot runs is unknown, so the cancel is handed over and waited for.
   const holder = await withDeadline(readEngineHolder(ctx), ctx.config.KILL_DB_TIMEOUT, 'the database').catch(() => null);
   if (holder && !(holder.state === 'running' && holder.hasKrakenKeys)) {
-    ctx.logger.warn({ killId: p.killId, engine: describeHolder(holder) }, 'kill: no Kraken key here and no running bot has it; the cancel is not handed over');
+    ctx.logger.warn({ killId: p.killId, engine: describeHolder(holder) }, 'kill: no Kraken key here and no running bot has it: nobody can take the cancel now');
     return unanswered(null, 'no_bot', `${NO_KEY} and no bot with the key is running (${describeHolder(holder)}), so nobody could cancel there now`);
   }
   let requestId: number;
@@ -59,7 +60,7 @@ export async function handKrakenCancelOver(
   } catch (err) {
     return unanswered(null, 'not_sent', `${NO_KEY} and the cancel could not be handed to the running bot (${describeError(err)})`);
   }
-  ctx.logger.warn({ requestId, killId: p.killId }, 'kill: no Kraken key here; the cancel is handed to the running bot');
+  ctx.logger.warn({ requestId, killId: p.killId }, 'kill: no Kraken key here; the cancel is written for the running bot that has it');
   for (;;) {
     let row;
     try {
@@ -79,9 +80,8 @@ export async function handKrakenCancelOver(
       const seconds = Math.round(timeoutMs / 100) / 10;
       const withdrawn = await withDeadline(withdrawEngineRequest(ctx.db, ctx.clock, requestId, `no process with a Kraken key answered within ${seconds} s`), ctx.config.KILL_DB_TIMEOUT, 'the database')
         .catch(() => false);
-      return unanswered(requestId, row?.status ?? 'unknown', withdrawn
-        ? `${NO_KEY} and no running bot with the key answered within ${seconds} s (is it running?)`
-        : `${NO_KEY}; the running bot (${row?.claimedBy ?? 'unknown'}) took the cancel but did not answer within ${seconds} s`);
+      if (withdrawn) return unanswered(requestId, 'withdrawn', `${NO_KEY} and no running bot with the key took the cancel within ${seconds} s (is it running?)`);
+      return unanswered(requestId, row?.status ?? 'unknown', `${NO_KEY}; the running bot (${row?.claimedBy ?? 'unknown'}) took the cancel but did not answer within ${seconds} s`, row?.claimedBy ?? null);
     }
     await sleep(Math.min(50, Math.max(1, deadline - performance.now())));
   }

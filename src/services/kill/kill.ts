@@ -6,7 +6,8 @@
 // Once the halt is in the database, the kill waits (bounded) until no order intent written before
 // it is still on its way, then cancels once more: no order the engine sends reaches a venue after
 // the kill answers. A process without the key hands Kraken's cancel to the running bot that has it
-// and waits for its confirmation. When the database does not answer in time, the saved kill is
+// and waits for its confirmation; what became of it (taken, queued for a bot, not handed over) is
+// said first, once known. When the database does not answer in time, the saved kill is
 // written when it returns. Then alert. The engine is not involved: a stuck engine cannot delay it.
 import { randomUUID } from 'node:crypto';
 import type { AlertSink } from '../../alerts/types.js';
@@ -28,6 +29,7 @@ import { markChecklistAttempt } from './checklist-records.js';
 import { announceIncident, type AnnounceDeps } from './announce-incident.js';
 import { latchHalt, type FlattenOutcome, type KillPorts } from './runtime.js';
 import { closePositionsAfterKill, type ChecklistItemDeps } from './incident.js';
+import { krakenAccessOf, noKeyNotice, type KillFollowUp, type KrakenAccess } from '../../domain/kraken-handoff.js';
 
 /**
  * A kill: the exchanges and the halt (database, DATA_DIR, this process's latch and halt cancel, kept
@@ -48,13 +50,13 @@ export interface KillRequest {
 
 export interface KillResult {
   ok: boolean;
-  /** Said first wherever the kill is shown: set when this process has no Kraken key and handed the cancel over. */
+  /** Said first wherever the kill is shown: set when this process has no Kraken key, saying what became of Kraken's cancel. */
   notice: string | null;
   killId: string;
   /** A kill was already in force (its incident still open): this one re-cancelled and joined it. */
   alreadyKilled: boolean;
-  /** direct: this process cancelled on Kraken itself; handed_off: it has no key and asked the running bot. */
-  krakenAccess: 'direct' | 'handed_off';
+  /** How Kraken was reached: itself, or (no key here) taken by a running bot, queued for one, or not at all (domain/kraken-handoff.ts). */
+  krakenAccess: KrakenAccess;
   /** What Kraken and paper said they cancelled over every cancel of this kill, and what is left. */
   cancel: CancelReport;
   /** The wait for orders already on their way when the halt was written (null: the halt is not in the database). */
@@ -71,15 +73,13 @@ export interface KillResult {
    * the key (a cancel_all engine request), and the incident's cancel item shows it pending until that
    * bot answers; `error` when it could not be handed over.
    */
-  followUp?: { requestId: number; runningBot: string | null; engine: string; /** false: the engine lease could not be read, so whether a bot runs is unknown. */ botKnown: boolean } | { error: string };
+  followUp?: KillFollowUp;
 }
 
 /** A Slack retry carries the same request id: it maps to the same kill. */
 export function killIdFor(actor: Actor): string {
   return actor.requestId ? `req:${actor.source}:${actor.requestId}` : randomUUID();
 }
-
-export const NO_KEY_NOTICE = 'This process has no Kraken key: the cancel on Kraken is handed to the running bot that has it (through the database).';
 
 export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<KillResult> {
   const at = ctx.clock.now();
@@ -121,7 +121,8 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
   ctx.logger.warn({ killId, actor: request.actor.id, cancel: firstCancel }, 'kill: exchange orders cancelled');
 
   const result: KillResult = {
-    ok: false, notice: direct ? null : NO_KEY_NOTICE, killId, alreadyKilled: false, krakenAccess: direct ? 'direct' : 'handed_off',
+    // A keyless kill's notice and access are set once the hand-over's outcome is known (below).
+    ok: false, notice: null, killId, alreadyKilled: false, krakenAccess: direct ? 'direct' : 'not_handed_off',
     cancel: firstCancel, fence: null, state: 'written', incidentId: null, checklist: [], flatten: null,
   };
 
@@ -157,6 +158,11 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
   const inFlight = result.fence !== null && (result.fence.unresolved.length > 0 || result.fence.error !== undefined);
   result.ok = result.cancel.allConfirmed && !inFlight;
   if (!result.ok && result.incidentId !== null) result.followUp = await keepConfirming(ctx, result, request, startedAt);
+  if (!direct) {
+    const handedOff = result.cancel.venues.find((v) => v.venue === 'kraken')?.handedOff;
+    result.krakenAccess = krakenAccessOf(handedOff, result.followUp);
+    result.notice = noKeyNotice(handedOff, result.followUp);
+  }
   if (!result.alreadyKilled || !result.ok) await raiseKillAlert(ctx, request, result);
   if (request.flatten) result.flatten = await flatten(ctx, request.actor, result);
   if (request.flatten && !result.flatten?.ok) result.ok = false;
@@ -212,9 +218,11 @@ async function keepConfirming(ctx: KillDeps, result: KillResult, request: KillRe
         : `whether a bot with the Kraken key is running is not known (${engine}); one that runs or starts within ${minutes} min picks it up, otherwise it is closed unanswered`;
     await withDeadline(markChecklistAttempt(ctx, {
       incidentId, item: 'cancel_orders', state: 'pending', requestId: row.id,
-      outcome: { summary: `Zero open orders not confirmed within ${seconds} s of the kill: handed on as request #${row.id}; ${who}. Its answer shows here; until then orders may remain open on Kraken.`, requestId: row.id, runningBot },
+      outcome: { summary: `Zero open orders not confirmed within ${seconds} s of the kill: ${runningBot ? 'handed on' : 'queued'} as request #${row.id}; ${who}. Its answer shows here; until then orders may remain open on Kraken.`, requestId: row.id, runningBot },
     }), ctx.config.KILL_DB_TIMEOUT, 'the database');
-    ctx.logger.warn({ killId: result.killId, requestId: row.id, runningBot }, 'kill: not confirmed in time; the confirmation is handed on');
+    ctx.logger.warn({ killId: result.killId, requestId: row.id, runningBot }, runningBot
+      ? 'kill: not confirmed in time; the confirmation is handed on to the running bot with the Kraken key'
+      : 'kill: not confirmed; the cancel is queued in the database until a bot with the Kraken key takes it');
     return { requestId: row.id, runningBot, engine, botKnown };
   } catch (err) {
     ctx.logger.error({ err, killId: result.killId }, 'kill: could not hand the confirmation on to the running bot');

@@ -5,6 +5,7 @@ import type { ChecklistItemKey, Incident, IncidentChecklistItem } from '../../db
 import { CANCEL_ALL_STALE_MS } from '../../domain/cancel-handover.js';
 import type { CancelReport } from '../../services/kill/cancel-everywhere.js';
 import { awaitingFills, checklistSpec } from '../../domain/incident-checklist.js';
+import { handedOffPhrase } from '../../domain/kraken-handoff.js';
 import type { DoItemResult } from '../../services/kill/incident.js';
 import type { KillResult } from '../../services/kill/kill.js';
 import type { ResumeResult } from '../../services/kill/resume.js';
@@ -18,8 +19,7 @@ export const incidentItemActionId = (item: ChecklistItemKey) => `incident_item_$
 export function cancelLines(cancel: CancelReport): string[] {
   return cancel.venues.map((v) => {
     const cancelled = v.canceled === null ? 'cancel failed' : `${v.canceled} cancelled`;
-    const by = !v.handedOff ? '' : v.handedOff.requestId === null ? ' (not handed to a bot)'
-      : ` (by the running bot${v.handedOff.by ? ` ${escapeText(v.handedOff.by)}` : ''})`;
+    const by = v.handedOff ? ` (${escapeText(handedOffPhrase(v.handedOff, { request: false }))})` : '';
     if (v.confirmed) return `:white_check_mark: *${v.venue}*${by}: ${cancelled}, none left open`;
     const left = v.survivors.map((s) => `${escapeText(s.symbol)} ${s.side} ${escapeText(s.quantity)} (${escapeText(s.exchangeOrderId)})`).join(', ');
     return `:x: *${v.venue}*${by}: ${cancelled}; could not confirm zero open orders after ${v.attempts} attempt(s)${left ? ` — still open: ${left}` : ''}${v.errors.length ? ` — ${escapeText(v.errors.at(-1)!)}` : ''}`;

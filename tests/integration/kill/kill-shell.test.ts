@@ -1,7 +1,8 @@
 // `ctb kill` typed in an operator's shell (a child process: node bin/ctb.js kill), against a local
 // Kraken that behaves like Kraken and the real PostgreSQL. The shell is not armed (no IS_LIVE):
-// with a key it cancels on Kraken itself; without one it says so first and hands the cancel to the
-// running bot that has the key, or — when no bot answers — exits 1 saying orders may remain.
+// with a key it cancels on Kraken itself; without one it hands the cancel to the running bot that
+// has the key and says so once that bot took it, or — when no bot runs — says the cancel is queued
+// for one and exits 1 saying orders may remain.
 import { mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,7 +90,7 @@ describe('ctb kill from a shell that is not armed', () => {
     expect(run.stdout).toMatch(/^NOT HALTED — Kraken cancelled 2 order\(s\), none open \(confirmed\)/);
   }, 120_000);
 
-  it("without a key: says so first, the running bot that has the key cancels, and the shell reports Kraken's count", async () => {
+  it("without a key: the running bot that has the key cancels, the shell names that bot once it took the cancel, and reports Kraken's count", async () => {
     const { database, kraken } = await world();
     await updateBotState(database.db, systemClock, { mode: 'live' });
     const config = testConfig({
@@ -104,8 +105,9 @@ describe('ctb kill from a shell that is not armed', () => {
     const run = await ctbInShell(['kill', '--reason', 'no key here'], { DATABASE_URL: database.url });
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
     const lines = run.stdout.split('\n');
-    expect(lines[0]).toMatch(/^This process has no Kraken key: the cancel on Kraken is handed to the running bot/);
-    expect(lines[1]).toBe('KILLED — every open order cancelled.');
+    expect(lines[0]).toBe('Looking for a running bot with the Kraken key (this process has none) to cancel on Kraken through the database…');
+    expect(lines[1]).toMatch(new RegExp(`^This process has no Kraken key: the cancel on Kraken was handed to the running bot that has it \\([^ ]+:${process.pid}, request #\\d+\\)\\.$`));
+    expect(lines[2]).toBe('KILLED — every open order cancelled.');
     expect(run.stdout).toMatch(new RegExp(`kraken \\(by the running bot [^ ]+:${process.pid}, request #\\d+\\): 2 cancelled, none open \\(confirmed\\)`));
     expect(openAtKraken(kraken)).toEqual([]);
     const [request] = await database.db.select().from(engineRequests);
@@ -160,7 +162,7 @@ describe('ctb kill from a shell that is not armed', () => {
     expect(request).toMatchObject({ kind: 'cancel_all', status: 'done', claimedBy: expect.stringMatching(new RegExp(`:${process.pid}$`)) });
   }, 120_000);
 
-  it('without a key and no running bot to hand the cancel to: exits 1 at once (no wait for an answer) and says orders may remain on Kraken', async () => {
+  it('without a key and no running bot to hand the cancel to: exits 1 at once (no wait for an answer), never claims a hand-over, says the cancel is queued and orders may remain on Kraken', async () => {
     const { database, kraken } = await world();
     const started = Date.now();
     // A wait for the hand-over would take a minute here; the engine lease shows nobody to wait for.
@@ -168,8 +170,12 @@ describe('ctb kill from a shell that is not armed', () => {
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(run.code).toBe(1);
     const lines = run.stdout.split('\n');
-    expect(lines[0]).toMatch(/^This process has no Kraken key/);
-    expect(lines[1]).toBe('KILLED — OPEN ORDERS MAY REMAIN: NOT ALL CONFIRMED CANCELLED.');
+    expect(lines[0]).toBe('Looking for a running bot with the Kraken key (this process has none) to cancel on Kraken through the database…');
+    expect(lines[1]).toMatch(/^This process has no Kraken key and no bot with the key is running \(no engine running\): the cancel on Kraken is queued in the database \(request #\d+\) and waits up to 5 min for one to take it; until one does, orders may stay open on Kraken\.$/);
+    expect(lines[2]).toBe('KILLED — OPEN ORDERS MAY REMAIN: NOT ALL CONFIRMED CANCELLED.');
+    // Nothing it prints (nor its log) says the cancel went to a bot: none took it.
+    expect(run.stdout).not.toMatch(/handed to the running bot|by the running bot/);
+    expect(run.stderr).not.toMatch(/handed to the running bot/);
     expect(run.stdout).toMatch(/kraken \(not handed to a bot\): cancel failed, NOT CONFIRMED .*no bot with the key is running \(no engine running\).*orders may remain open on Kraken/);
     // The confirmation is handed on, and the shell says no bot with the key is there to take it (read from the engine lease).
     expect(run.stdout).toMatch(/NO BOT WITH THE KRAKEN KEY IS RUNNING \(no engine running\): orders may remain open on Kraken\. Request #\d+ waits 5 min for one to take it/);

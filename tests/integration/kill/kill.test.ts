@@ -96,19 +96,22 @@ describe('kill', () => {
     expect((await getBotState(kill.db().db)).haltedReason).toBe('no reason given');
   });
 
-  it('without a Kraken key, says so first, hands the cancel over, and when nobody answers reports that orders may remain', async () => {
+  it('without a Kraken key, hands the cancel over, and when nobody takes it says it is queued for the running bot and that orders may remain', async () => {
     const t = await setup({ env: { KILL_HANDOFF_TIMEOUT: '600ms' } });
     // A bot with the key holds the engine lease but never answers (hung, or its runner stopped).
     await acquireLease(kill.db().db, liveKeyedBot, 15_000);
     t.paper.open.push(openOrder('P1'));
     const result = await executeKill(t.ctx, { actor: operator, reason: 'no key here', trigger: 'manual' });
     expect(t.kraken.calls).toEqual([]);
-    expect(result.notice).toMatch(/^This process has no Kraken key/);
-    expect(result.krakenAccess).toBe('handed_off');
+    // Nobody took the cancel: the kill never says it was handed to a bot, only that it is queued for the one the lease names.
+    expect(result.krakenAccess).toBe('queued');
+    expect(result.notice).toMatch(/^This process has no Kraken key: the cancel on Kraken is queued in the database for the running bot that has it \(worker-1:42, request #\d+\), which has not taken it yet; until it does, orders may stay open on Kraken\.$/);
     expect(result.ok).toBe(false);
     const kraken = result.cancel.venues.find((v) => v.venue === 'kraken')!;
-    expect(kraken).toMatchObject({ confirmed: false, canceled: null, handedOff: { by: null, status: 'pending' } });
-    expect(kraken.errors.at(-1)).toMatch(/no running bot with the key answered within 0.6 s .*orders may remain open on Kraken/);
+    expect(kraken).toMatchObject({ confirmed: false, canceled: null, handedOff: { by: null, status: 'withdrawn' } });
+    expect(kraken.errors.at(-1)).toMatch(/no running bot with the key took the cancel within 0.6 s .*orders may remain open on Kraken/);
+    expect(renderKill(result)).toMatch(/^ {2}kraken \(no bot took it, request #\d+\): cancel failed/m);
+    expect(renderKill(result)).not.toMatch(/by the running bot/);
     // Withdrawn, so a bot started later does not act on a stale cancel.
     const [request] = await kill.db().db.select().from(engineRequests);
     expect(request).toMatchObject({ kind: 'cancel_all', status: 'failed', error: expect.stringMatching(/no process with a Kraken key answered/) });
@@ -122,11 +125,17 @@ describe('kill', () => {
     const started = performance.now();
     const result = await executeKill(t.ctx, { actor: operator, reason: 'no bot running', trigger: 'manual' });
     expect(performance.now() - started).toBeLessThan(5_000);
-    expect(result).toMatchObject({ ok: false, krakenAccess: 'handed_off', state: 'written' });
+    expect(result).toMatchObject({ ok: false, krakenAccess: 'queued', state: 'written' });
     const kraken = result.cancel.venues.find((v) => v.venue === 'kraken')!;
     expect(kraken).toMatchObject({ confirmed: false, canceled: null, handedOff: { requestId: null, by: null, status: 'no_bot' } });
     expect(kraken.errors.at(-1)).toMatch(/no bot with the key is running \(no engine running\).*orders may remain open on Kraken/);
     expect(renderKill(result)).toMatch(/^ {2}kraken \(not handed to a bot\): cancel failed, NOT CONFIRMED/m);
+    // Said first, in the terminal and on Slack alike: queued for a bot that starts, how long it waits, and that orders may stay open.
+    const queued = /^This process has no Kraken key and no bot with the key is running \(no engine running\): the cancel on Kraken is queued in the database \(request #\d+\) and waits up to 5 min for one to take it; until one does, orders may stay open on Kraken\./;
+    expect(result.notice).toMatch(queued);
+    expect(renderKill(result).split('\n')[0]).toMatch(queued);
+    expect(renderKillReply(result).text).toMatch(queued);
+    for (const text of [result.notice!, renderKill(result), JSON.stringify(renderKillReply(result))]) expect(text).not.toMatch(/handed to the running bot|by the running bot/);
     // The halt is recorded, and the only request is the follow-up a bot that starts later picks up.
     expect((await getBotState(kill.db().db)).halted).toBe(true);
     expect(result.followUp).toMatchObject({ runningBot: null, botKnown: true });
@@ -147,6 +156,9 @@ describe('kill', () => {
       expect(result.cancel.venues.find((v) => v.venue === 'kraken')).toMatchObject({
         canceled: 2, confirmed: true, handedOff: { by: 'worker-1:42', status: 'done' },
       });
+      expect(result.krakenAccess).toBe('handed_off');
+      expect(result.notice).toMatch(/^This process has no Kraken key: the cancel on Kraken was handed to the running bot that has it \(worker-1:42, request #\d+\)\.$/);
+      expect(renderKillReply(result).text).toBe(`${result.notice} Killed: every open order cancelled, trading halted, switched to paper.`);
     } finally {
       await runner.stop();
     }

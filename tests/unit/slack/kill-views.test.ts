@@ -61,7 +61,7 @@ describe('kill views', () => {
 
   it('a kill without the Kraken key says so first, names the bot that cancelled, and flags orders still in flight', () => {
     const handed = renderKillReply(kill({
-      notice: 'This process has no Kraken key: the cancel on Kraken is handed to the running bot that has it (through the database).',
+      notice: 'This process has no Kraken key: the cancel on Kraken was handed to the running bot that has it (worker-1:42, request #7).',
       krakenAccess: 'handed_off',
       cancel: { allConfirmed: true, venues: [{ venue: 'kraken', canceled: 2, confirmed: true, attempts: 1, survivors: [], errors: [], handedOff: { requestId: 7, by: 'worker-1:42', status: 'done' } }] },
     }));
@@ -71,5 +71,15 @@ describe('kill views', () => {
     const inFlight = renderKillReply(kill({ ok: false, fence: { waitedMs: 3000, unresolved: [{ id: 1, clientOrderId: 'c1', mode: 'live', symbol: 'BTC/USD', side: 'buy' }] } }));
     expect(inFlight.text).toMatch(/could not be confirmed cancelled/);
     expect(JSON.stringify(inFlight.blocks)).toMatch(/1 order\(s\) were still on their way after the halt/);
+  });
+
+  it('a Kraken cancel no bot took is never shown as done by a bot, in the terminal or on Slack', () => {
+    const untaken = kill({
+      ok: false, krakenAccess: 'queued',
+      cancel: { allConfirmed: false, venues: [{ venue: 'kraken', canceled: null, confirmed: false, attempts: 0, survivors: [], errors: ['nobody took it'], handedOff: { requestId: 7, by: null, status: 'withdrawn' } }] },
+    });
+    expect(renderKill(untaken)).toMatch(/^ {2}kraken \(no bot took it, request #7\): cancel failed, NOT CONFIRMED/m);
+    expect(JSON.stringify(renderKillReply(untaken).blocks)).toContain('*kraken* (no bot took it): cancel failed');
+    for (const text of [renderKill(untaken), JSON.stringify(renderKillReply(untaken))]) expect(text).not.toMatch(/by the running bot/);
   });
 });

@@ -1,0 +1,69 @@
+// Owns the words for where a kill's Kraken cancel went when the process that killed has no Kraken
+// key: taken by a running bot that has it, queued in the database for one, or not handed over at
+// all. Everything is said from what happened (the hand-over's report and the follow-up request),
+// never from what was meant to happen, so the terminal, Slack and --json say the same true thing.
+import { CANCEL_ALL_STALE_MS } from './cancel-handover.js';
+
+/** The Kraken venue's hand-over, as services/kill/handoff.ts reports it. */
+export interface HandedOff {
+  /** The engine request the cancel was written as; null: none was written. */
+  requestId: number | null;
+  /** The bot that took it (host:pid); null: no bot took it (or its answer could not be read). */
+  by: string | null;
+  /** done | failed | claimed (taken, unanswered) | withdrawn (nobody took it in time) | no_bot | not_sent | unknown */
+  status: string;
+}
+
+/**
+ * Kraken not confirmed clear when the kill answered: the cancel goes on as a request for the running
+ * bot with the key (runningBot, from the engine lease), or waits for one (botKnown: whether the lease
+ * could be read); `error` when even that could not be written.
+ */
+export type KillFollowUp =
+  | { requestId: number; runningBot: string | null; engine: string; /** false: the engine lease could not be read, so whether a bot runs is unknown. */ botKnown: boolean }
+  | { error: string };
+
+/**
+ * direct: this process cancelled on Kraken itself; handed_off: it has no key and a running bot with
+ * the key took the cancel; queued: no bot took it, it waits in the database for one; not_handed_off:
+ * it could not be handed over.
+ */
+export type KrakenAccess = 'direct' | 'handed_off' | 'queued' | 'not_handed_off';
+
+/** Printed by the terminal while a keyless kill looks for the bot (only an intent: the outcome is said after). */
+export const NO_KEY_LOOKING = 'Looking for a running bot with the Kraken key (this process has none) to cancel on Kraken through the database…';
+
+export function krakenAccessOf(handedOff: HandedOff | undefined, followUp: KillFollowUp | undefined): Exclude<KrakenAccess, 'direct'> {
+  if (handedOff?.by) return 'handed_off';
+  if (followUp && 'requestId' in followUp) return 'queued';
+  return 'not_handed_off';
+}
+
+/** The first thing a keyless kill says: what became of its Kraken cancel. */
+export function noKeyNotice(handedOff: HandedOff | undefined, followUp: KillFollowUp | undefined): string {
+  const access = krakenAccessOf(handedOff, followUp);
+  if (access === 'handed_off') {
+    return `This process has no Kraken key: the cancel on Kraken was handed to the running bot that has it (${handedOff!.by}, request #${handedOff!.requestId}).`;
+  }
+  if (access === 'queued' && followUp && 'requestId' in followUp) {
+    const minutes = CANCEL_ALL_STALE_MS / 60_000;
+    if (followUp.runningBot) {
+      return `This process has no Kraken key: the cancel on Kraken is queued in the database for the running bot that has it (${followUp.runningBot}, request #${followUp.requestId}), which has not taken it yet; until it does, orders may stay open on Kraken.`;
+    }
+    const nobody = followUp.botKnown
+      ? `no bot with the key is running (${followUp.engine})`
+      : `whether a bot with the key is running is not known (${followUp.engine})`;
+    return `This process has no Kraken key and ${nobody}: the cancel on Kraken is queued in the database (request #${followUp.requestId}) and waits up to ${minutes} min for one to take it; until one does, orders may stay open on Kraken.`;
+  }
+  const why = followUp && 'error' in followUp ? ` (${followUp.error})` : '';
+  return `This process has no Kraken key and the cancel on Kraken could not be handed to a bot that has it${why}: orders may remain open on Kraken.`;
+}
+
+/** Who cancelled on Kraken for a keyless kill, for its venue line; `request` adds the request number. */
+export function handedOffPhrase(h: HandedOff, opts: { request: boolean }): string {
+  const request = opts.request && h.requestId !== null ? `, request #${h.requestId}` : '';
+  if (h.by) return `by the running bot ${h.by}${request}`;
+  if (h.requestId === null) return 'not handed to a bot';
+  if (h.status === 'withdrawn') return `no bot took it${request}`;
+  return `no bot's answer read${request}`;
+}

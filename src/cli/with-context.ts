@@ -48,7 +48,11 @@ export function loadCliConfig(io: CliIo, json = false): Config | number {
   }
 }
 
-/** Prints an error on stderr; with `json`, a usage or configuration error also as one JSON object on stdout. */
+/**
+ * Prints an error on stderr; with `json`, also as one JSON object on stdout — a usage or
+ * configuration error (exit 2) and a refusal or failure (exit 1) alike, in the usage error's shape
+ * (ok false, error, code, expected: what would let it through), so a script always gets one object.
+ */
 export function printError(io: CliIo, err: unknown, config?: Config, json = false): number {
   const scrub = config ? makeScrubber(configSecrets(config)) : (s: string) => s;
   // A database that cannot be reached is named (refused at host:port, missing, bad login), not
@@ -57,14 +61,16 @@ export function printError(io: CliIo, err: unknown, config?: Config, json = fals
   if (err instanceof AppError || err instanceof ConfigError) {
     const text = err instanceof AppError ? err.userMessage : err.message;
     const code = exitCodeFor(err) === 2 || err instanceof ConfigError ? 2 : 1;
-    if (json && code === 2) {
+    if (json) {
       const problem = err instanceof AppError ? usageProblem(err.code, scrub(err.message), err.hint === undefined ? undefined : scrub(err.hint)) : usageProblem('config', scrub(text));
-      io.stdout.write(`${JSON.stringify(problem, null, 2)}\n`);
+      io.stdout.write(`${JSON.stringify({ ...problem, exitCode: code }, null, 2)}\n`);
     }
     io.stderr.write(`${scrub(`error: ${text}`)}\n`);
     return code;
   }
-  io.stderr.write(`${scrub(`error: ${(err as Error)?.message ?? String(err)}`)}\n`);
+  const message = scrub((err as Error)?.message ?? String(err));
+  if (json) io.stdout.write(`${JSON.stringify({ ...usageProblem('error', message), exitCode: 1 }, null, 2)}\n`);
+  io.stderr.write(`error: ${message}\n`);
   return 1;
 }
 

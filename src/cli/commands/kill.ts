@@ -106,7 +106,7 @@ export const killCli: CliRegistration = {
           io.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderKill(result)}\n`);
           setExit(result.ok ? 0 : 1);
         } catch (err) {
-          setExit(printError(io, err, config));
+          setExit(printError(io, err, config, opts.json));
         } finally {
           await ctx?.close().catch(() => {});
         }

@@ -63,6 +63,22 @@ describe('ctb kill / incident / resume', () => {
     const resume = io(env);
     expect(await runCli(['resume'], resume)).toBe(1);
     expect(resume.err()).toMatch(/passing audit run after the halt/);
+    expect(resume.out()).toBe('');
+  });
+
+  it('resume --json refuses with one JSON object on stdout: ok false, why, and what it needs', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ctb-data-'));
+    const env = { DATABASE_URL: testDb.url, DATA_DIR: dataDir };
+    await runCli(['kill', '--reason', 'refusal shape'], io(env));
+    const resume = io(env);
+    expect(await runCli(['resume', '--json'], resume)).toBe(1);
+    expect(JSON.parse(resume.out())).toEqual({
+      ok: false, code: 'audit_required', exitCode: 1, suggestion: [],
+      error: expect.stringMatching(/^Resuming needs a passing audit run after the halt \(.+\); none has run since\.$/),
+      expected: 'Run ctb audit (or /golive audit), fix what it finds, then resume.',
+    });
+    // The person reading the terminal still gets the text.
+    expect(resume.err()).toMatch(/^error: Resuming needs a passing audit run after the halt/);
   });
 
   it('with the database down, still answers and saves the halt to DATA_DIR', async () => {

@@ -111,4 +111,11 @@ describe('trading state', () => {
     expect((await getBotState(database.db)).entriesPaused).toBe(true);
     expect(await database.db.select().from(riskEvents)).toEqual([]);
   });
+
+  it('a refused unpause --json is one JSON object on stdout (ok false, code, why), the text on stderr', async () => {
+    const refused = await cli('unpause', '--json');
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.out)).toMatchObject({ ok: false, code: 'not_paused', error: 'New entries are not paused: there is nothing to unpause.', exitCode: 1 });
+    expect(refused.err).toMatch(/^error: New entries are not paused/);
+  });
 });

@@ -121,12 +121,15 @@ describe('ctb trades', () => {
     expect(json).toMatchObject({ ok: true, closed: null, totals: expect.arrayContaining([{ book: 'live', open: 1, costBasis: '590', unrealizedPnl: '18.5', unmarked: 0 }]) });
   });
 
-  it('refuses a bad --closed with what is expected (exit 2)', async () => {
+  it('refuses a bad --closed with what is expected, on one line naming the argument (exit 2)', async () => {
     for (const bad of ['0', 'ten', '1000']) {
       const r = await cli(['trades', '--closed', bad]);
       expect(r.code).toBe(2);
-      expect(r.err).toMatch(/Bad arguments for trades: .*(at least 1|whole number|at most 100)/s);
+      expect(r.err).toMatch(/^error: Bad arguments for trades: closed: .*(at least 1|whole number|at most 100)[^\n]*\n$/);
+      expect(r.err).not.toMatch(/[✖→]/);
     }
+    const json = JSON.parse((await cli(['trades', '--closed', '0', '--json'])).out);
+    expect(json).toMatchObject({ ok: false, code: 'bad_arguments', expected: 'at least 1 closed trade' });
   });
 
   it('says so plainly when nothing is open', async () => {

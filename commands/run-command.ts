@@ -52,6 +52,15 @@ export async function recordCommand(
   }
 }
 
+/**
+ * What is wrong with the arguments, on one line: each problem as "<argument>: <what was expected>",
+ * joined by "; " (zod's own pretty form spreads one problem over two lines with ✖ and → marks,
+ * which read oddly in a terminal's one-line error and in --json's `expected`).
+ */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => (issue.path.length ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message)).join('; ');
+}
+
 export async function runCommand<S extends z.ZodType, R extends CommandResult>(
   command: Command<S, R>,
   ctx: AppContext,
@@ -64,7 +73,7 @@ export async function runCommand<S extends z.ZodType, R extends CommandResult>(
   const argsText = describeArgs(rawArgs);
   const parsed = command.args.safeParse(rawArgs);
   if (!parsed.success) {
-    const message = z.prettifyError(parsed.error);
+    const message = describeIssues(parsed.error);
     await recordCommand(ctx, { actor, command: command.name, args: argsText, allowed: true, result: `usage: ${message}` });
     throw new AppError('usage', 'bad_arguments', `Bad arguments for ${command.name}: ${message}`);
   }

@@ -51,6 +51,15 @@ describe('ctb backup and ctb backup verify (exit codes)', () => {
     expect(err.join('')).toContain('BACKUP_RETENTION: expected a count, an age or both');
   });
 
+  it('says whether a path given to verify is missing or a file, not just "not a directory" (exit 1)', async () => {
+    out = [];
+    expect(await runCli(['backup', 'verify', join(root, 'no-such-snapshot')], io())).toBe(1);
+    expect(out.join('')).toContain(`${join(root, 'no-such-snapshot')} does not exist: give the snapshot directory that ctb backup wrote`);
+    out = [];
+    expect(await runCli(['backup', 'verify', join(root, 'logs/system.log')], io())).toBe(1);
+    expect(out.join('')).toContain(`${join(root, 'logs/system.log')} is a file, not a snapshot directory`);
+  });
+
   it('needs a directory for verify (usage error, exit 2)', async () => {
     err = [];
     expect(await runCli(['backup', 'verify'], io())).toBe(2);

@@ -30,7 +30,9 @@ export function renderTrades(r: TradesResult, io?: CliIo): string {
     for (const b of r.totals) {
       out.push(`${b.book}: ${b.open} open, cost ${money(b.costBasis)}, unrealised ${pnl(b.unrealizedPnl)}${b.unmarked > 0 ? ` (${b.unmarked} without a mark price)` : ''}`);
     }
-    if (r.open.some((t) => !t.mark)) out.push('— : no mark price in this process (a replay trade outside the engine, or Kraken unreachable)');
+    if (r.open.some((t) => !t.mark)) {
+      out.push("— : no mark price, so no book total either (a replay trade opened after its book's latest equity snapshot, or Kraken unreachable)");
+    }
   }
   if (r.closed) {
     out.push('');

@@ -1,7 +1,7 @@
 // Owns the SQL behind `ctb trades` and `ctb balance` (and /trades, /balance): the open trades in id
 // order, the last closed ones, and the paper book's latest equity snapshot (the replay book's only
 // marks outside the engine's process, and which feed it last traded on).
-import { desc, eq } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { equitySnapshots, trades, type EquitySnapshot, type Trade } from '../schema/index.js';
 
@@ -16,5 +16,13 @@ export async function lastClosedTrades(db: Db, limit: number): Promise<Trade[]> 
 
 export async function latestPaperSnapshot(db: Db): Promise<EquitySnapshot | undefined> {
   const [snap] = await db.select().from(equitySnapshots).where(eq(equitySnapshots.mode, 'paper')).orderBy(desc(equitySnapshots.at), desc(equitySnapshots.id)).limit(1);
+  return snap;
+}
+
+/** A book's latest equity snapshot (the replay book's marks outside the engine's process, as stats reads them). */
+export async function latestSnapshotOf(db: Db, book: { mode: 'paper' | 'live'; feed: 'kraken' | 'replay' }): Promise<EquitySnapshot | undefined> {
+  const [snap] = await db.select().from(equitySnapshots)
+    .where(and(eq(equitySnapshots.mode, book.mode), eq(equitySnapshots.feed, book.feed)))
+    .orderBy(desc(equitySnapshots.at), desc(equitySnapshots.id)).limit(1);
   return snap;
 }

@@ -103,12 +103,13 @@ export async function readManifest(dir: string): Promise<{ manifest: Manifest; t
 
 /** Compares a snapshot directory with its manifest: every listed file present and unchanged, nothing added. */
 export async function verifySnapshotDir(dir: string): Promise<VerifyResult> {
+  let problem: string | null = null;
   try {
-    const info = await stat(dir);
-    if (!info.isDirectory()) throw new Error('not a directory');
-  } catch {
-    return { ok: false, dir, checked: 0, problems: [{ kind: 'manifest', path: dir, detail: `${dir} is not a directory` }] };
+    if (!(await stat(dir)).isDirectory()) problem = `${dir} is a file, not a snapshot directory`;
+  } catch (err) {
+    problem = (err as NodeJS.ErrnoException).code === 'ENOENT' ? `${dir} does not exist` : `${dir} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`;
   }
+  if (problem) return { ok: false, dir, checked: 0, problems: [{ kind: 'manifest', path: dir, detail: `${problem}: give the snapshot directory that ctb backup wrote` }] };
   const read = await readManifest(dir);
   if ('kind' in read) return { ok: false, dir, checked: 0, problems: [read] };
   const problems: VerifyProblem[] = [];

@@ -46,7 +46,7 @@ export async function replayPendingKills(ctx: ReplayDeps): Promise<ReplayOutcome
           announceIncident(ctx, outcome.incident.id, poster).catch((err) => ctx.logger.error({ err }, 'could not post the incident thread'));
         }
         await withDeadline(ctx.alerts.raise({
-          source: 'kill', severity: 'critical', title: 'Kill written to the database after it came back: the bot is halted',
+          source: 'kill', severity: 'critical', title: 'A kill saved in DATA_DIR (its database did not answer) is now written to this bot\'s database: the bot is halted',
           fingerprint: `kill:${outcome.incident.id}`, details: { killId: kill.killId, killedAt: kill.at, by: kill.actor, incidentId: outcome.incident.id },
         }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err) => ctx.logger.error({ err }, 'could not raise the replay alert'));
       }

@@ -1,12 +1,15 @@
 // Owns what `/trades` and `ctb trades` show: every open trade with its mark price, unrealised PnL
 // (after the entry fee) and age, totals per book, and optionally the last N closed trades. Long
 // only: every trade is opened by a buy and closed by a sell. Amounts are exact decimal strings.
+// Marks are the ones /balance and /stats use: the engine's candle, Kraken's ticker for trades on
+// Kraken's market, the replay book's latest equity snapshot for replay trades outside the engine.
 import type { Db } from '../../db/client.js';
 import { lastClosedTrades, openTradesById } from '../../db/queries/trade-views.js';
 import type { Trade } from '../../db/schema/index.js';
 import { Decimal, ZERO, dec } from '../../money.js';
 import { bookOf, money, type BookName } from '../stats/compute-stats.js';
 import { loadMarks, type Mark, type MarksDeps } from './marks.js';
+import { loadSnapshotMarks } from './snapshot-marks.js';
 
 export interface OpenTradeRow {
   id: number;
@@ -28,8 +31,11 @@ export interface BookTotals {
   book: BookName;
   open: number;
   costBasis: string;
-  /** Over the trades with a mark; `unmarked` counts the others. */
-  unrealizedPnl: string;
+  /**
+   * Over every open trade of the book; null when `unmarked` > 0, as stats' unrealised PnL is null
+   * when its marks do not cover every position: a sum that leaves trades out is not the book's.
+   */
+  unrealizedPnl: string | null;
   unmarked: number;
 }
 
@@ -55,28 +61,33 @@ export interface TradesView {
 
 export const CLOSED_MAX = 100;
 
-function openRow(t: Trade, mark: Mark | null, now: Date): OpenTradeRow {
+interface Valued {
+  row: OpenTradeRow;
+  cost: Decimal;
+  /** Unrounded, so a book's total is the exact sum (stats' figure), not a sum of rounded rows. */
+  pnl: Decimal | null;
+}
+
+function openRow(t: Trade, mark: Mark | null, now: Date): Valued {
   const qty = dec(t.quantity);
   const cost = qty.times(t.entryPrice);
   const pnl = mark ? dec(mark.price).minus(t.entryPrice).times(qty).minus(t.entryFee) : null;
-  return {
+  const row: OpenTradeRow = {
     id: t.id, book: bookOf(t.mode, t.feed), strategy: t.strategy, symbol: t.symbol, side: 'long', quantity: money(qty), entryPrice: money(t.entryPrice),
     entryAt: t.entryAt, ageSeconds: Math.max(0, Math.floor((now.getTime() - t.entryAt.getTime()) / 1000)), mark,
     unrealizedPnl: pnl ? money(pnl) : null,
     unrealizedPct: pnl && cost.gt(0) ? pnl.div(cost).times(100).toDecimalPlaces(2).toFixed(2) : null,
   };
+  return { row, cost, pnl };
 }
 
-function totalsOf(rows: OpenTradeRow[]): BookTotals[] {
+function totalsOf(valued: Valued[]): BookTotals[] {
   const books = new Map<BookName, { open: number; cost: Decimal; pnl: Decimal; unmarked: number }>();
-  for (const r of rows) {
-    const b = books.get(r.book) ?? { open: 0, cost: ZERO, pnl: ZERO, unmarked: 0 };
-    books.set(r.book, {
-      open: b.open + 1, cost: b.cost.plus(dec(r.quantity).times(r.entryPrice)),
-      pnl: r.unrealizedPnl === null ? b.pnl : b.pnl.plus(r.unrealizedPnl), unmarked: b.unmarked + (r.unrealizedPnl === null ? 1 : 0),
-    });
+  for (const { row, cost, pnl } of valued) {
+    const b = books.get(row.book) ?? { open: 0, cost: ZERO, pnl: ZERO, unmarked: 0 };
+    books.set(row.book, { open: b.open + 1, cost: b.cost.plus(cost), pnl: pnl === null ? b.pnl : b.pnl.plus(pnl), unmarked: b.unmarked + (pnl === null ? 1 : 0) });
   }
-  return [...books].map(([book, b]) => ({ book, open: b.open, costBasis: money(b.cost), unrealizedPnl: money(b.pnl), unmarked: b.unmarked }));
+  return [...books].map(([book, b]) => ({ book, open: b.open, costBasis: money(b.cost), unrealizedPnl: b.unmarked > 0 ? null : money(b.pnl), unmarked: b.unmarked }));
 }
 
 /** What /trades reads: the open and closed trades, and the marks of the open ones. */
@@ -86,7 +97,8 @@ export async function listTrades(ctx: ListTradesDeps, opts: { closed?: number } 
   const now = ctx.clock.now();
   const open = await openTradesById(ctx.db);
   const markFor = await loadMarks(ctx, open);
-  const rows = open.map((t) => openRow(t, markFor(t.symbol, t.feed), now));
+  const fromSnapshot = await loadSnapshotMarks(ctx.db, open);
+  const valued = open.map((t) => openRow(t, markFor(t.symbol, t.feed) ?? fromSnapshot(t), now));
   let closed: ClosedTradeRow[] | null = null;
   if (opts.closed !== undefined && opts.closed > 0) {
     const last = await lastClosedTrades(ctx.db, Math.min(opts.closed, CLOSED_MAX));
@@ -95,5 +107,5 @@ export async function listTrades(ctx: ListTradesDeps, opts: { closed?: number } 
       exitPrice: t.exitPrice === null ? null : money(t.exitPrice), entryAt: t.entryAt, exitAt: t.exitAt, realizedPnl: t.realizedPnl === null ? null : money(t.realizedPnl),
     }));
   }
-  return { at: now, open: rows, totals: totalsOf(rows), closed };
+  return { at: now, open: valued.map((v) => v.row), totals: totalsOf(valued), closed };
 }

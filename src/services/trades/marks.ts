@@ -1,7 +1,8 @@
 // Owns the mark price of an open position for /trades and /balance: the engine's own latest candle
 // when this process runs the engine (its feed, replay included), else — for trades made on Kraken's
 // market — Kraken's public ticker (no key needed). A replay trade outside the engine's process has
-// no mark: its prices exist only in the replay. Each mark says where it came from and when.
+// no mark here: its prices exist only in the replay (snapshot-marks.ts reads them from the book's
+// equity snapshot). Each mark says where it came from and when.
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
 import type { Logger } from '../../logger.js';
@@ -13,7 +14,8 @@ import { isAppError } from '../../errors.js';
 export interface Mark {
   price: string;
   at: Date;
-  source: 'engine' | 'kraken';
+  /** snapshot: the book's latest equity snapshot (snapshot-marks.ts), the marks stats uses. */
+  source: 'engine' | 'kraken' | 'snapshot';
 }
 
 /** One line, never a stack: a missing mark is shown as such beside the figures. */

@@ -45,8 +45,8 @@ export function renderTrades(r: TradesResult): SlackMessage {
     const lines = r.closed.map((t) => `• \`#${t.id}\` *${escapeText(t.symbol)}* ${trimmed(t.quantity)} ${price(t.entryPrice)} → ${price(t.exitPrice)}: *${signedMoney(t.realizedPnl)}* · ${t.exitAt ? slackDate(t.exitAt) : '—'} · ${escapeText(t.strategy)}, ${t.book}`);
     chunks([`*Last ${r.closed.length} closed*`, ...(lines.length ? lines : ['None.'])]).slice(0, 10).forEach((c) => blocks.push(section(c)));
   }
-  blocks.push(context(`As of ${slackDate(r.at)} · marks: the engine's last candle, else Kraken's ticker · \`/exit <id>\` closes one trade (operators)`));
-  const text = r.open.length === 0 ? 'No open trades' : `${r.open.length} open trade(s): ${r.totals.map((b) => `${b.book} unrealised ${signedMoney(b.unrealizedPnl)}`).join(', ')}`;
+  blocks.push(context(`As of ${slackDate(r.at)} · marks: the engine's last candle, else Kraken's ticker (a replay trade: its book's latest equity snapshot) · \`/exit <id>\` closes one trade (operators)`));
+  const text = r.open.length === 0 ? 'No open trades' : `${r.open.length} open trade(s): ${r.totals.map((b) => `${b.book} unrealised ${signedMoney(b.unrealizedPnl)}${b.unmarked > 0 ? ` (${b.unmarked} unmarked)` : ''}`).join(', ')}`;
   return { text, blocks };
 }
 

@@ -464,7 +464,7 @@ describe('kill while the database is unreachable', () => {
     expect(await getBotState(kill.db().db)).toMatchObject({ halted: true, mode: 'paper', haltedReason: 'db outage' });
     const [incident] = await kill.db().db.select().from(incidents).where(eq(incidents.killId, result.killId));
     expect(incident).toBeDefined();
-    expect(t2.alerts.map((a) => a.title)).toContainEqual(expect.stringMatching(/after it came back/));
+    expect(t2.alerts.map((a) => a.title)).toContainEqual(expect.stringMatching(/saved in DATA_DIR \(its database did not answer\) is now written to this bot's database/));
     // Replaying again changes nothing.
     expect(await replayPendingKills(back)).toEqual({ written: [], remaining: 0 });
     expect((await execute<{ n: number }>(kill.db().db, sql`select count(*)::int as n from incidents`))[0]?.n).toBe(1);

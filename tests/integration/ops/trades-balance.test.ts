@@ -1,5 +1,6 @@
 // /trades and /balance (and `ctb trades`, `ctb balance`): what an operator sees of open trades and
-// balances, with mark prices from Kraken's public ticker (the fake Kraken behind the real adapter).
+// balances, with mark prices from Kraken's public ticker (the fake Kraken behind the real adapter),
+// and for the replay book the marks of its latest equity snapshot — the figures `ctb stats` shows.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { runCli } from '../../../src/cli/program.js';
@@ -48,7 +49,7 @@ async function seed() {
 }
 
 describe('ctb trades', () => {
-  it('lists open trades with Kraken marks, unrealised PnL after the entry fee, %, totals per book; a replay trade has no mark here', async () => {
+  it('lists open trades with Kraken marks, unrealised PnL after the entry fee, %, totals per book; a replay trade with no snapshot has no mark', async () => {
     const { paper, live, replay } = await seed();
     const r = await cli(['trades']);
     expect(r.code).toBe(0);
@@ -59,11 +60,57 @@ describe('ctb trades', () => {
     expect(line(live.id)).toMatch(/live[\s│]+BTC\/USD[\s│]+long[\s│]+0\.01[\s│]+59,000\.00[\s│]+61,000\.00 \(kraken\)[\s│]+\+18\.50[\s│]+\+3\.14%/);
     expect(line(replay.id)).toMatch(/replay[\s│]+BTC\/USD[\s│]+long[\s│]+0\.1[\s│]+40,000\.00[\s│]+—[\s│]+—[\s│]+—/);
     expect(r.out).toMatch(/^paper: 1 open, cost 1,200.00, unrealised \+17\.00$/m);
-    expect(r.out).toMatch(/^replay: 1 open, cost 4,000\.00, unrealised 0\.00 \(1 without a mark price\)$/m);
+    expect(r.out).toMatch(/^replay: 1 open, cost 4,000\.00, unrealised — \(1 without a mark price\)$/m);
     expect(r.out).not.toMatch(/closed:/);
     // One public ticker call for the one pair, no private call at all.
     expect(kraken.calls.filter((c) => c.api === 'private')).toEqual([]);
     expect(kraken.callsTo('Ticker')).toHaveLength(1);
+  });
+
+  it("values a replay trade at its book's latest equity snapshot: the mark, unrealised PnL and value stats and balance show", async () => {
+    // The replay book holds one trade: 0.1 BTC at 40,000, entry fee 3. Its snapshot after the entry
+    // says the position is worth 10,150 − 6,000 = 4,150, i.e. 41,500 a BTC.
+    const replay = await insertTrade(database.db, { feed: 'replay', strategy: 'replay-ma', quantity: '0.1', entryPrice: '40000', entryFee: '3' });
+    await database.db.insert(paperBalances).values([{ asset: 'USD', total: '6000', updatedAt: new Date() }, { asset: 'BTC', total: '0.1', updatedAt: new Date() }]);
+    await database.db.insert(equitySnapshots).values({ mode: 'paper', feed: 'replay', at: new Date('2026-03-02T08:01:00Z'), equity: '10150', cash: '6000', peakEquity: '10150', drawdownPct: '0' });
+
+    const r = await cli(['trades']);
+    // (41500 − 40000) × 0.1 − 3 = +147, on a cost of 4000 → +3.68%
+    expect(r.out.split('\n').find((l) => l.startsWith(`│ #${replay.id} `))).toMatch(/replay[\s│]+BTC\/USD[\s│]+long[\s│]+0\.1[\s│]+40,000\.00[\s│]+41,500\.00 \(snapshot\)[\s│]+\+147\.00[\s│]+\+3\.68%/);
+    expect(r.out).toMatch(/^replay: 1 open, cost 4,000\.00, unrealised \+147\.00$/m);
+    expect(r.out).not.toMatch(/without a mark/);
+    const json = JSON.parse((await cli(['trades', '--json'])).out);
+    expect(json.open[0]).toMatchObject({ id: replay.id, mark: { price: '41500', at: '2026-03-02T08:01:00.000Z', source: 'snapshot' }, unrealizedPnl: '147', unrealizedPct: '3.68' });
+    expect(json.totals).toEqual([{ book: 'replay', open: 1, costBasis: '4000', unrealizedPnl: '147', unmarked: 0 }]);
+
+    // The same figures in stats and balance, at the same moment.
+    const stats = JSON.parse((await cli(['stats', '--json'])).out);
+    expect(stats.books.find((b: { book: string }) => b.book === 'replay').pnl).toMatchObject({ unrealized: '147', unrealizedMarkedAt: '2026-03-02T08:01:00.000Z' });
+    expect((await cli(['stats'])).out).toMatch(/^│ unrealised PnL[\s│]+0\.00[\s│]+0\.00[\s│]+\+147\.00 │$/m);
+    expect((await cli(['balance'])).out).toMatch(/^│ BTC[\s│]+0\.1[\s│]+4,150\.00 │$/m); // 0.1 × 41,500
+    expect(kraken.calls).toEqual([]);
+  });
+
+  it('never presents a book total as complete while one of its trades has no mark', async () => {
+    // No snapshot of the replay book since this trade opened (the one there predates it): stats has
+    // no figure for the book, and trades neither — not 0.00.
+    await insertTrade(database.db, { feed: 'replay', strategy: 'replay-ma', quantity: '0.1', entryPrice: '40000', entryAt: new Date('2026-03-02T08:00:00Z') });
+    await database.db.insert(equitySnapshots).values({ mode: 'paper', feed: 'replay', at: new Date('2026-03-02T07:59:00Z'), equity: '10000', cash: '10000', peakEquity: '10000', drawdownPct: '0' });
+    const r = await cli(['trades']);
+    expect(r.out).toMatch(/^replay: 1 open, cost 4,000\.00, unrealised — \(1 without a mark price\)$/m);
+    expect(r.out).not.toMatch(/unrealised [-+]?\d/);
+    const json = JSON.parse((await cli(['trades', '--json'])).out);
+    expect(json.totals).toEqual([{ book: 'replay', open: 1, costBasis: '4000', unrealizedPnl: null, unmarked: 1 }]);
+    const stats = JSON.parse((await cli(['stats', '--json'])).out);
+    expect(stats.books.find((b: { book: string }) => b.book === 'replay').pnl.unrealized).toBeNull();
+
+    // One marked trade and one unmarked in a book: the marked one's PnL is shown, the book's total is not.
+    const btc = await insertTrade(database.db, { quantity: '0.02', entryPrice: '60000', entryFee: '3' });
+    await insertTrade(database.db, { symbol: 'XYZ/USD', quantity: '1', entryPrice: '100', entryFee: '1' }); // a pair Kraken does not price
+    const mixed = JSON.parse((await cli(['trades', '--json'])).out);
+    expect(mixed.open.find((t: { id: number }) => t.id === btc.id).unrealizedPnl).toBe('17');
+    expect(mixed.totals).toContainEqual({ book: 'paper', open: 2, costBasis: '1300', unrealizedPnl: null, unmarked: 1 });
+    expect((await cli(['trades'])).out).toMatch(/^paper: 2 open, cost 1,300\.00, unrealised — \(1 without a mark price\)$/m);
   });
 
   it('--closed N adds the last N closed trades; --json gives the same result as data', async () => {
@@ -74,12 +121,15 @@ describe('ctb trades', () => {
     expect(json).toMatchObject({ ok: true, closed: null, totals: expect.arrayContaining([{ book: 'live', open: 1, costBasis: '590', unrealizedPnl: '18.5', unmarked: 0 }]) });
   });
 
-  it('refuses a bad --closed with what is expected (exit 2)', async () => {
+  it('refuses a bad --closed with what is expected, on one line naming the argument (exit 2)', async () => {
     for (const bad of ['0', 'ten', '1000']) {
       const r = await cli(['trades', '--closed', bad]);
       expect(r.code).toBe(2);
-      expect(r.err).toMatch(/Bad arguments for trades: .*(at least 1|whole number|at most 100)/s);
+      expect(r.err).toMatch(/^error: Bad arguments for trades: closed: .*(at least 1|whole number|at most 100)[^\n]*\n$/);
+      expect(r.err).not.toMatch(/[✖→]/);
     }
+    const json = JSON.parse((await cli(['trades', '--closed', '0', '--json'])).out);
+    expect(json).toMatchObject({ ok: false, code: 'bad_arguments', expected: 'at least 1 closed trade' });
   });
 
   it('says so plainly when nothing is open', async () => {
@@ -154,7 +204,7 @@ describe('/trades and /balance in Slack', () => {
     await h.idle();
     const reply = h.responses().at(-1)!;
     expect(reply.response_type).toBe('ephemeral');
-    expect(String(reply.text)).toMatch(/^\[PAPER\] 3 open trade\(s\): paper unrealised \+17\.00, live unrealised \+18\.50, replay unrealised 0\.00/);
+    expect(String(reply.text)).toMatch(/^\[PAPER\] 3 open trade\(s\): paper unrealised \+17\.00, live unrealised \+18\.50, replay unrealised — \(1 unmarked\)/);
     expect(JSON.stringify(reply.blocks)).toContain(`\`#${paper.id}\` *BTC/USD* long 0.02 @ 60,000.00 → mark 61,000.00: *+17.00* (+1.42%)`);
 
     await h.slash('/trades', 'closed 3', { user: USERS.reader });

@@ -68,7 +68,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('stats from a hand-computed ledger
 
   it('values open positions at the latest snapshot marks and reports exposure against equity', async () => {
     const paper = book(await stats('all'), 'paper');
-    expect(paper.pnl.unrealized).toBe('1');
+    expect(paper.pnl.unrealized).toBe('0.987'); // worth 14 at the marks, cost 13, entry fee 0.013
     expect(paper.pnl.unrealizedMarkedAt).toBe('2026-01-10T11:30:00.000Z');
     expect(paper.exposure).toEqual({ costBasis: '13', pctOfEquity: '0.1206' });
     expect(paper.equity).toEqual({ latest: '10780', at: '2026-01-10T11:30:00.000Z', peak: '11000' });

@@ -31,7 +31,7 @@ describe('/trades view', () => {
     ],
     totals: [
       { book: 'paper', open: 2, costBasis: '1234567.891', unrealizedPnl: '8797.1234567', unmarked: 0 },
-      { book: 'live', open: 1, costBasis: '8797.1234567', unrealizedPnl: '-300.0332553', unmarked: 1 },
+      { book: 'live', open: 1, costBasis: '8797.1234567', unrealizedPnl: null, unmarked: 1 },
     ],
     closed: [
       { id: 3, book: 'paper', strategy: 'ma-cross', symbol: 'BTC/USD', quantity: '0.01538460', entryPrice: '68019.23764718', exitPrice: '67000', entryAt: at, exitAt: at, realizedPnl: '-300.0332553' },
@@ -39,20 +39,20 @@ describe('/trades view', () => {
     ],
   };
 
-  it('shows money to the cent with separators, PnL and % signed, sizes as held, prices as the terminal does, — for missing', () => {
+  it('shows money to the cent with separators, PnL and % signed, sizes as held, prices as the terminal does, — for missing (a book total with an unmarked trade too)', () => {
     const m = renderTrades(result);
     expect(texts(m.blocks)).toEqual([
       '*Open trades (3)*\n'
         + '• `#7` *BTC/USD* long 0.0153846 @ 68,019.24 → mark 68,100.50: *+1.23* (+0.12%) · 1h 05m · ma-cross, paper\n'
         + '• `#8` *ETH/USD* long 0.5 @ 0.000123457 → no mark: PnL — · 1h 05m · ma-cross, live\n'
         + '• `#9` *BTC/USD* long 1234567.891 @ 8,797.12 → mark 8,797.12: *0.00* (0.00%) · 1h 05m · momentum &lt;fast&gt;, paper',
-      '*paper*\n2 open, cost 1,234,567.89\nunrealised +8,797.12 | *live*\n1 open, cost 8,797.12\nunrealised -300.03 (1 unmarked)',
+      '*paper*\n2 open, cost 1,234,567.89\nunrealised +8,797.12 | *live*\n1 open, cost 8,797.12\nunrealised — (1 unmarked)',
       '*Last 2 closed*\n'
         + `• \`#3\` *BTC/USD* 0.0153846 68,019.24 → 67,000.00: *-300.03* · ${date(at)} · ma-cross, paper\n`
         + '• `#2` *BTC/USD* 0.1 60,000.00 → —: *—* · — · ma-cross, paper',
-      `As of ${date(at)} · marks: the engine's last candle, else Kraken's ticker · \`/exit <id>\` closes one trade (operators)`,
+      `As of ${date(at)} · marks: the engine's last candle, else Kraken's ticker (a replay trade: its book's latest equity snapshot) · \`/exit <id>\` closes one trade (operators)`,
     ]);
-    expect(m.text).toBe('3 open trade(s): paper unrealised +8,797.12, live unrealised -300.03');
+    expect(m.text).toBe('3 open trade(s): paper unrealised +8,797.12, live unrealised — (1 unmarked)');
     // Trade #9's size, 1234567.891, is a crypto amount: shown as held, so only the money is checked here.
     expect(JSON.stringify(m)).not.toMatch(/8797\.1234567|300\.0332553|68019\.23764718|0\.01538460|cost 1234567\.891/);
   });

@@ -66,9 +66,9 @@ export const goLiveToolsCli: CliRegistration = {
               }
               return result.ok ? 0 : 1;
             } catch (err) {
-              return printError(io, err, config);
+              return printError(io, err, config, opts.json);
             }
-          }));
+          }, opts.json));
         } finally {
           bar.stop();
         }

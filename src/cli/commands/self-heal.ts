@@ -15,7 +15,7 @@ export const selfHealCli: CliRegistration = {
       .option('--attempts <n>', 'tries per check before it counts as failed (1-10)', '5')
       .option('--json', 'print the result as JSON', false)
       .action(async (opts: { attempts: string; json: boolean }) => {
-        const config = loadCliConfig(io);
+        const config = loadCliConfig(io, opts.json);
         if (typeof config === 'number') return setExit(config);
         const logger = createLogger({ config, stdout: false, destination: process.stderr, destinationLevel: 'fatal' });
         let ctx: OwnedContext | undefined;
@@ -25,7 +25,7 @@ export const selfHealCli: CliRegistration = {
           io.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderSelfHeal(result)}\n`);
           setExit(result.ok ? 0 : 1);
         } catch (err) {
-          setExit(printError(io, err, config));
+          setExit(printError(io, err, config, opts.json));
         } finally {
           await ctx?.close().catch(() => {});
         }

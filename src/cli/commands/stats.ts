@@ -33,8 +33,7 @@ const NO_TEXT = (): string => {
 async function statsWithChart(io: CliIo, opts: StatsCliOptions & { chart: string }): Promise<number> {
   const file = resolve(io.cwd, opts.chart);
   if (!file.toLowerCase().endsWith('.png')) {
-    io.stderr.write(`error: --chart expects a file name ending in .png, got "${opts.chart}"\n`);
-    return 2;
+    return printError(io, new AppError('usage', 'bad_chart_file', `--chart: expected a file name ending in .png, got "${opts.chart}"`), undefined, opts.json);
   }
   const render = opts.json ? NO_TEXT : await textRenderer(io);
   return withCliContext(io, async (ctx, config) => {
@@ -62,9 +61,9 @@ async function statsWithChart(io: CliIo, opts: StatsCliOptions & { chart: string
       io.stdout.write(opts.json ? `${JSON.stringify(out, null, 2)}\n` : `${render(result)}\n\n${note}\n`);
       return 0;
     } catch (err) {
-      return printError(io, err, config);
+      return printError(io, err, config, opts.json);
     }
-  });
+  }, opts.json);
 }
 
 export const statsCli: CliRegistration = {

@@ -12,7 +12,7 @@ export const versionCli: CliRegistration = {
       .description('print the release tag or commit (git describe --tags --always --dirty, or package version + BUILD_COMMIT), and the commit dist/ was built at when it differs')
       .option('--json', 'machine-readable output')
       .action(async (opts: { json?: boolean }) => {
-        const config = loadCliConfig(io);
+        const config = loadCliConfig(io, opts.json);
         if (typeof config === 'number') return setExit(config);
         try {
           const info = await readReleaseInfo({ buildCommit: config.BUILD_COMMIT });
@@ -20,7 +20,7 @@ export const versionCli: CliRegistration = {
           io.stdout.write(opts.json ? `${JSON.stringify({ ok: true, ...info, summary }, null, 2)}\n` : `${summary}\n`);
           setExit(0);
         } catch (err) {
-          setExit(printError(io, err, config));
+          setExit(printError(io, err, config, opts.json));
         }
       });
   },

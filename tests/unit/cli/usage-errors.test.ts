@@ -71,6 +71,26 @@ describe('ctb usage errors', () => {
     expect(JSON.parse(r.out)).toMatchObject({ ok: false, code: 'period_twice', error: expect.stringContaining('two different periods'), exitCode: 2 });
   });
 
+  it('a command that takes --json answers any failure with one JSON object on stdout', async () => {
+    const json = async (argv: string[], env: Record<string, string>) => {
+      const io = recordingIo(env);
+      const code = await runCli(argv, io);
+      expect(code, `${argv.join(' ')}: ${io.err()}`).not.toBe(0);
+      return JSON.parse(io.out()) as Record<string, unknown>;
+    };
+    // A configuration it refuses, before anything runs.
+    for (const argv of [['version', '--json'], ['self-heal', '--json']]) {
+      expect(await json(argv, { PORT: 'eighty' }), argv[0]).toMatchObject({ ok: false, code: 'config', error: expect.stringContaining('PORT'), exitCode: 2 });
+    }
+    // A usage error found by the command itself.
+    expect(await json(['stats', '--chart', 'equity.txt', '--json'], {})).toMatchObject({ ok: false, code: 'bad_chart_file', expected: 'a file name ending in .png', exitCode: 2 });
+    // A database that does not answer (nothing listens on port 1).
+    const down = { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' };
+    for (const argv of [['stats', '--json'], ['stats', '--chart', 'equity.png', '--json'], ['reconcile', '--json']]) {
+      expect(await json(argv, down), argv.join(' ')).toMatchObject({ ok: false, error: expect.stringContaining('127.0.0.1:1') });
+    }
+  });
+
   it('the real binary suggests and prints JSON errors the same way', async () => {
     const exec = (...argv: string[]) =>
       promisify(execFile)(process.execPath, [BIN, ...argv], { env: { PATH: process.env.PATH ?? '', DATA_DIR: '/nonexistent-ctb' } }).then(

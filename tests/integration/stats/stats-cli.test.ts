@@ -70,7 +70,7 @@ describe('ctb stats on PostgreSQL', () => {
   it('refuses a --chart file that is not a .png, and one it cannot write', async () => {
     const t = cliIo({ DATABASE_URL: database.url });
     expect(await runCli(['stats', '--chart', 'equity.jpg'], t.value)).toBe(2);
-    expect(t.err()).toMatch(/--chart expects a file name ending in \.png, got "equity\.jpg"/);
+    expect(t.err()).toMatch(/--chart: expected a file name ending in \.png, got "equity\.jpg"/);
     expect(await runCli(['stats', '--chart', 'no/such/dir/equity.png'], t.value)).toBe(2);
     expect(t.err()).toMatch(/Could not write the chart to .*no\/such\/dir\/equity\.png/);
     t.cleanup();

@@ -13,9 +13,10 @@ import type { Actor } from '../../domain/actor.js';
 import { AppError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { getEngineRequest, withdrawEngineRequest } from '../engine-requests/store.js';
-import { cancelEverywhere, mergeCancelReports } from './cancel-everywhere.js';
+import { cancelEverywhere, mergeCancelReports, type VenueCancelReport } from './cancel-everywhere.js';
 import { handKrakenCancelOver } from './handoff.js';
 import { checklistSpec } from '../../domain/incident-checklist.js';
+import { handedOffPhrase } from '../../domain/kraken-handoff.js';
 import {
   claimAnnouncement, closeUnansweredFollowUps, finishChecklistRequest, markChecklistAttempt, recordCapabilityOutcome, reopenChecklistItemRecord, type ChecklistDeps,
 } from './checklist-records.js';
@@ -150,9 +151,23 @@ async function cancelAgain(ctx: ChecklistItemDeps, actor: Actor, incident: Incid
     const kraken = await handKrakenCancelOver(ctx, { killId: incident.killId, actor: actor.id, reason: `incident #${incident.id}: cancel again`, startedAt });
     report = mergeCancelReports(report, { venues: [kraken], allConfirmed: kraken.confirmed });
   }
-  const counts = report.venues.map((v) => `${v.venue}: ${v.confirmed ? 'none open' : `${v.survivors.length} still open${v.errors.length ? ` (${v.errors.at(-1)})` : ''}`}`).join(', ');
+  const counts = report.venues.map(venueCount).join(', ');
   if (report.allConfirmed) await withdrawFollowUp(ctx, incident.id, `cancelled again and confirmed by ${actor.id}`);
-  return { state: report.allConfirmed ? 'done' : 'failed', summary: `Cancelled again — ${counts}.`, details: { cancel: report } };
+  const head = report.allConfirmed ? 'Cancelled again' : 'Cancel again NOT ALL CONFIRMED';
+  return { state: report.allConfirmed ? 'done' : 'failed', summary: `${head} — ${counts}.`, details: { cancel: report } };
+}
+
+/**
+ * One venue of a cancel again, from what it answered: who cancelled on Kraken for a process without
+ * the key (the bot that took it, or that none did), and a count only when one was read — a venue
+ * nobody could ask has no "0 still open".
+ */
+function venueCount(v: VenueCancelReport): string {
+  const by = v.handedOff ? ` (${handedOffPhrase(v.handedOff, { request: true })})` : '';
+  const why = v.errors.length ? ` (${v.errors.at(-1)})` : '';
+  if (v.confirmed) return `${v.venue}${by}: none open`;
+  if (v.survivors.length > 0) return `${v.venue}${by}: ${v.survivors.length} still open${why}`;
+  return `${v.venue}${by}: NOT CONFIRMED, open orders not counted${why}`;
 }
 
 /**

@@ -116,11 +116,11 @@ describe('ctb kill from a shell that is not armed', () => {
     // An order shows up at Kraken afterwards: "cancel again" from the same keyless shell is handed to
     // that bot too, cancels it, and is answered with Kraken's own count.
     const first = await ctbInShell(['incident', 'done', 'cancel_orders'], { DATABASE_URL: database.url });
-    expect(first.stdout, first.stderr).toMatch(/^cancel_orders: done by .* — Cancelled again — .*kraken: none open/m);
+    expect(first.stdout, first.stderr).toMatch(new RegExp(`^cancel_orders: done by .* — Cancelled again — .*kraken \\(by the running bot [^ ]+:${process.pid}, request #\\d+\\): none open`, 'm'));
     kraken.addOrder({ txid: 'LATE-1', pair: 'XBTUSD', type: 'sell', ordertype: 'limit', price: '90000', vol: '0.01', vol_exec: '0', status: 'open', opentm: 2 });
     const again = await ctbInShell(['incident', 'done', 'cancel_orders'], { DATABASE_URL: database.url });
     expect(again.code, `${again.stdout}\n${again.stderr}`).toBe(0);
-    expect(again.stdout).toMatch(/^cancel_orders: done by .* — Cancelled again — .*kraken: none open.* The item stays done \(first done by /m);
+    expect(again.stdout).toMatch(/^cancel_orders: done by .* — Cancelled again — .*kraken \(by the running bot [^)]+\): none open.* The item stays done \(first done by /m);
     expect(openAtKraken(kraken)).toEqual([]);
     const requests = await database.db.select().from(engineRequests);
     expect(requests.map((r) => [r.kind, r.status])).toEqual([['cancel_all', 'done'], ['cancel_all', 'done'], ['cancel_all', 'done']]);
@@ -182,5 +182,23 @@ describe('ctb kill from a shell that is not armed', () => {
     expect(kraken.orderChangingCalls()).toEqual([]);
     expect(openAtKraken(kraken)).toHaveLength(2);
     expect((await getBotState(database.db)).halted).toBe(true);
+  }, 120_000);
+
+  it('"cancel again" without a key and no running bot: exits 1, never says Kraken was cancelled, handed over or counted, and leaves the item not done', async () => {
+    const { database, kraken } = await world();
+    await ctbInShell(['kill', '--reason', 'nobody home'], { DATABASE_URL: database.url });
+    const run = await ctbInShell(['incident', 'done', 'cancel_orders'], { DATABASE_URL: database.url });
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(1);
+    expect(run.stdout.trim()).toMatch(/^cancel_orders: not done — Cancel again NOT ALL CONFIRMED — paper: none open, kraken \(not handed to a bot\): NOT CONFIRMED, open orders not counted \(this process has no Kraken key and no bot with the key is running \(no engine running\).*orders may remain open on Kraken\)\.$/);
+    // Nobody asked Kraken: no "Cancelled again", no count of what is open there, no bot named.
+    expect(run.stdout).not.toMatch(/Cancelled again|\d+ still open|by the running bot|handed to the running bot/);
+    const json = await ctbInShell(['incident', 'done', 'cancel_orders', '--json'], { DATABASE_URL: database.url });
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, state: 'failed', doneAt: null, doneBy: null, summary: expect.stringMatching(/^Cancel again NOT ALL CONFIRMED — .*kraken \(not handed to a bot\): NOT CONFIRMED/) });
+    const [item] = await database.db.select().from(incidentChecklistItems).where(eq(incidentChecklistItems.item, 'cancel_orders'));
+    expect(item).toMatchObject({ state: 'failed', doneAt: null, doneBy: null });
+    expect(String(item!.outcome?.['summary'])).not.toMatch(/Cancelled again|\d+ still open/);
+    expect(kraken.orderChangingCalls()).toEqual([]);
+    expect(openAtKraken(kraken)).toHaveLength(2);
   }, 120_000);
 });

@@ -14,6 +14,8 @@ function venueLine(v: VenueCancelReport): string {
   if (v.confirmed) return `  ${v.venue}${by}: ${cancelled}, none open (confirmed)`;
   const survivors = v.survivors.map((s) => `${s.exchangeOrderId} ${s.symbol} ${s.side} ${s.quantity}`).join('; ');
   const why = v.errors.at(-1) ?? '';
+  // Never tried here (no key, and no bot answered for it): no cancel failed, none was sent.
+  if (v.attempts === 0 && v.canceled === null) return `  ${v.venue}${by}: no cancel sent from this process, NOT CONFIRMED${why ? ` — ${why}` : ''}`;
   return `  ${v.venue}${by}: ${cancelled}, NOT CONFIRMED after ${v.attempts} tries${survivors ? ` — still open: ${survivors}` : ''}${why ? ` — ${why}` : ''}`;
 }
 

@@ -22,6 +22,8 @@ export function cancelLines(cancel: CancelReport): string[] {
     const by = v.handedOff ? ` (${escapeText(handedOffPhrase(v.handedOff, { request: false }))})` : '';
     if (v.confirmed) return `:white_check_mark: *${v.venue}*${by}: ${cancelled}, none left open`;
     const left = v.survivors.map((s) => `${escapeText(s.symbol)} ${s.side} ${escapeText(s.quantity)} (${escapeText(s.exchangeOrderId)})`).join(', ');
+    // Never tried here (no key, and no bot answered for it): no cancel failed, none was sent.
+    if (v.attempts === 0 && v.canceled === null) return `:x: *${v.venue}*${by}: no cancel sent from here; could not confirm zero open orders${v.errors.length ? ` — ${escapeText(v.errors.at(-1)!)}` : ''}`;
     return `:x: *${v.venue}*${by}: ${cancelled}; could not confirm zero open orders after ${v.attempts} attempt(s)${left ? ` — still open: ${left}` : ''}${v.errors.length ? ` — ${escapeText(v.errors.at(-1)!)}` : ''}`;
   });
 }

@@ -110,7 +110,7 @@ describe('kill', () => {
     const kraken = result.cancel.venues.find((v) => v.venue === 'kraken')!;
     expect(kraken).toMatchObject({ confirmed: false, canceled: null, handedOff: { by: null, status: 'withdrawn' } });
     expect(kraken.errors.at(-1)).toMatch(/no running bot with the key took the cancel within 0.6 s .*orders may remain open on Kraken/);
-    expect(renderKill(result)).toMatch(/^ {2}kraken \(no bot took it, request #\d+\): cancel failed/m);
+    expect(renderKill(result)).toMatch(/^ {2}kraken \(no bot took it, request #\d+\): no cancel sent from this process, NOT CONFIRMED/m);
     expect(renderKill(result)).not.toMatch(/by the running bot/);
     // Withdrawn, so a bot started later does not act on a stale cancel.
     const [request] = await kill.db().db.select().from(engineRequests);
@@ -129,7 +129,7 @@ describe('kill', () => {
     const kraken = result.cancel.venues.find((v) => v.venue === 'kraken')!;
     expect(kraken).toMatchObject({ confirmed: false, canceled: null, handedOff: { requestId: null, by: null, status: 'no_bot' } });
     expect(kraken.errors.at(-1)).toMatch(/no bot with the key is running \(no engine running\).*orders may remain open on Kraken/);
-    expect(renderKill(result)).toMatch(/^ {2}kraken \(not handed to a bot\): cancel failed, NOT CONFIRMED/m);
+    expect(renderKill(result)).toMatch(/^ {2}kraken \(not handed to a bot\): no cancel sent from this process, NOT CONFIRMED/m);
     // Said first, in the terminal and on Slack alike: queued for a bot that starts, how long it waits, and that orders may stay open.
     const queued = /^This process has no Kraken key and no bot with the key is running \(no engine running\): the cancel on Kraken is queued in the database \(request #\d+\) and waits up to 5 min for one to take it; until one does, orders may stay open on Kraken\./;
     expect(result.notice).toMatch(queued);

@@ -78,8 +78,9 @@ describe('kill views', () => {
       ok: false, krakenAccess: 'queued',
       cancel: { allConfirmed: false, venues: [{ venue: 'kraken', canceled: null, confirmed: false, attempts: 0, survivors: [], errors: ['nobody took it'], handedOff: { requestId: 7, by: null, status: 'withdrawn' } }] },
     });
-    expect(renderKill(untaken)).toMatch(/^ {2}kraken \(no bot took it, request #7\): cancel failed, NOT CONFIRMED/m);
-    expect(JSON.stringify(renderKillReply(untaken).blocks)).toContain('*kraken* (no bot took it): cancel failed');
-    for (const text of [renderKill(untaken), JSON.stringify(renderKillReply(untaken))]) expect(text).not.toMatch(/by the running bot/);
+    expect(renderKill(untaken)).toMatch(/^ {2}kraken \(no bot took it, request #7\): no cancel sent from this process, NOT CONFIRMED — nobody took it$/m);
+    expect(JSON.stringify(renderKillReply(untaken).blocks)).toContain('*kraken* (no bot took it): no cancel sent from here; could not confirm zero open orders — nobody took it');
+    // Nothing was sent from this process: no cancel "failed", and no "0 tries".
+    for (const text of [renderKill(untaken), JSON.stringify(renderKillReply(untaken))]) expect(text).not.toMatch(/by the running bot|cancel failed|after 0 (tries|attempt)/);
   });
 });

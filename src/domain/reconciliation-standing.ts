@@ -46,10 +46,18 @@ export function remedyFor(d: Pick<Difference, 'kind' | 'id'>): string {
   }
 }
 
-/** Lines for the terminal: the block and each difference with its remedy, or that nothing is blocked. */
+/**
+ * Lines for the terminal: the block and each difference with its remedy, or that nothing is blocked.
+ * Not blocked is the standing the bot keeps, not a check made now: it says so and when the last one
+ * passed (or that none has run), and never "OK" beside a fresh `ctb reconcile` that failed.
+ */
 export function describeStanding(s: ReconciliationStanding): string[] {
   const through = `reconciled through ${s.reconciledThrough ?? '(never)'}`;
-  if (!s.blocked) return [`reconciliation with Kraken: OK — ${through}`];
+  if (!s.blocked) {
+    return [s.reconciledThrough
+      ? `reconciliation with Kraken: not blocking live trading — the last reconciliation the bot ran passed, through ${s.reconciledThrough}`
+      : 'reconciliation with Kraken: not blocking live trading — none has run yet (the bot runs one before live trading starts)'];
+  }
   if (s.pending) {
     return [`reconciliation with Kraken: BLOCKED — the engine was taken over from ${s.takenOverFrom ?? 'a dead engine'} at ${s.at}; halted until a reconciliation with Kraken passes (none has yet) — ${through}`];
   }

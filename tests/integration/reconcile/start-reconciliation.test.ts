@@ -296,7 +296,8 @@ describe("the engine's reconciliation gate", () => {
     // An operator looks again (ctb reconcile with the key reconciles first): it passes, and the engine's gate opens.
     const look = await ctb(['reconcile']);
     expect(look.code, look.out + look.err).toBe(0);
-    expect(look.out).toContain('reconciliation with Kraken: OK');
+    expect(look.out).toContain('reconciliation with Kraken: not blocking live trading — the last reconciliation the bot ran passed, through ');
+    expect(look.out).not.toContain('reconciliation with Kraken: OK');
     await monitor.tick();
     expect(monitor.status()).toBe('passed');
     expect(await getBotState(database.db)).toMatchObject({ halted: false, reconciliationBlocked: false });

@@ -25,7 +25,7 @@ import { enqueueEngineRequest } from '../engine-requests/store.js';
 import { CANCEL_ALL_STALE_MS } from '../../domain/cancel-handover.js';
 import { readEngineHolder } from '../engine-lease/holder-view.js';
 import { describeHolder } from '../../domain/engine-holder.js';
-import { markChecklistAttempt } from './checklist-records.js';
+import { markChecklistAttempt, reopenChecklistItemRecord } from './checklist-records.js';
 import { announceIncident, type AnnounceDeps } from './announce-incident.js';
 import { latchHalt, type FlattenOutcome, type KillPorts } from './runtime.js';
 import { closePositionsAfterKill, type ChecklistItemDeps } from './incident.js';
@@ -157,7 +157,13 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
 
   const inFlight = result.fence !== null && (result.fence.unresolved.length > 0 || result.fence.error !== undefined);
   result.ok = result.cancel.allConfirmed && !inFlight;
-  if (!result.ok && result.incidentId !== null) result.followUp = await keepConfirming(ctx, result, request, startedAt);
+  if (!result.ok && result.incidentId !== null) {
+    result.followUp = await keepConfirming(ctx, result, request, startedAt);
+    // The checklist shown with the reply is the one after the follow-up marked the cancel item.
+    result.checklist = await withDeadline(checklistOf(ctx.db, result.incidentId), ctx.config.KILL_DB_TIMEOUT, 'the database')
+      .then((items) => items.map(({ item, label, doneAt, doneBy }) => ({ item, label, doneAt, doneBy })))
+      .catch(() => result.checklist);
+  }
   if (!direct) {
     const handedOff = result.cancel.venues.find((v) => v.venue === 'kraken')?.handedOff;
     result.krakenAccess = krakenAccessOf(handedOff, result.followUp);
@@ -216,6 +222,11 @@ async function keepConfirming(ctx: KillDeps, result: KillResult, request: KillRe
       : botKnown
         ? `no bot with the Kraken key is running now (${engine}); one that starts within ${minutes} min picks it up, otherwise it is closed unanswered`
         : `whether a bot with the Kraken key is running is not known (${engine}); one that runs or starts within ${minutes} min picks it up, otherwise it is closed unanswered`;
+    // A kill that joined an open incident whose cancel item an earlier kill ticked: that tick no
+    // longer holds (this kill could not confirm zero open orders), so it is reopened first.
+    await withDeadline(reopenChecklistItemRecord(ctx, {
+      incidentId, item: 'cancel_orders', outcome: { summary: `Reopened: a later kill (${result.killId}) could not confirm zero open orders on every venue.` },
+    }), ctx.config.KILL_DB_TIMEOUT, 'the database');
     await withDeadline(markChecklistAttempt(ctx, {
       incidentId, item: 'cancel_orders', state: 'pending', requestId: row.id,
       outcome: { summary: `Zero open orders not confirmed within ${seconds} s of the kill: ${runningBot ? 'handed on' : 'queued'} as request #${row.id}; ${who}. Its answer shows here; until then orders may remain open on Kraken.`, requestId: row.id, runningBot },

@@ -355,6 +355,25 @@ describe('kill', () => {
     expect(t.alerts).toHaveLength(1);
   });
 
+  it('a later kill that cannot confirm reopens a ticked cancel item, in the database and in its reply', async () => {
+    const t = await setup({ armed: true, env: { KILL_CONFIRM_ATTEMPTS: '3', KILL_CONFIRM_WAIT: '1ms' } });
+    const first = await executeKill(t.ctx, { actor: operator, reason: 'first', trigger: 'manual' });
+    expect(first.ok).toBe(true);
+    // The operator's "cancel again" confirms none open and ticks the item.
+    expect(await doChecklistItem(t.ctx, { item: 'cancel_orders', actor: operator, confirmed: true })).toMatchObject({ state: 'done' });
+    const cancelItem = async () => (await kill.db().db.select().from(incidentChecklistItems)).find((i) => i.item === 'cancel_orders')!;
+    expect((await cancelItem()).doneAt).not.toBeNull();
+
+    t.kraken.open.push(openOrder('STUCK'));
+    t.kraken.sticky.add('STUCK');
+    const second = await executeKill(t.ctx, { actor: operator, reason: 'second', trigger: 'manual' });
+    expect(second).toMatchObject({ alreadyKilled: true, ok: false, incidentId: first.incidentId });
+    // Not ticked any more: pending on the follow-up request that keeps confirming.
+    expect(await cancelItem()).toMatchObject({ state: 'pending', doneAt: null, doneBy: null, requestId: (second.followUp as { requestId: number }).requestId });
+    expect(second.checklist.find((i) => i.item === 'cancel_orders')).toMatchObject({ doneAt: null });
+    expect(renderKill(second)).not.toMatch(/\[x\] cancel_orders/);
+  });
+
   it('a Slack retry of the same request maps to the same kill', async () => {
     const t = await setup({ keys: true });
     const actor = { ...operator, requestId: 'trigger-123' };

@@ -73,7 +73,7 @@ async function snapshotMark(
   if (!snap || !dec(snap.cash).eq(cash)) return none;
   const asset = assets[0]!;
   const price = dec(snap.equity).minus(snap.cash).div(asset.total);
-  return (symbol) => (symbol === `${asset.asset}/${quote}` ? { price: price.toString(), at: snap.at, source: 'engine' } : null);
+  return (symbol) => (symbol === `${asset.asset}/${quote}` ? { price: price.toString(), at: snap.at, source: 'snapshot' } : null);
 }
 
 async function paperFeed(ctx: { db: Db; config: MarksDeps['config'] }): Promise<FeedKind> {

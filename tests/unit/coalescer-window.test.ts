@@ -76,3 +76,40 @@ describe('Coalescer busy window', () => {
     expect(batches).toEqual([['a'], ['b'], ['c']]);
   });
 });
+
+describe('Coalescer hand-back', () => {
+  // What each caller does next (a Slack reply rendered and posted) must not hold up I/O that arrives
+  // meanwhile (the next Slack request, to be acked): callers of one statement resume one per turn of
+  // the event loop, with the loop's poll for I/O between them.
+  it('resumes the callers of one statement one per turn, so I/O that arrives meanwhile is read between them', async () => {
+    const { createServer, connect } = await import('node:net');
+    const order: string[] = [];
+    let sendIo = () => {};
+    const server = createServer((socket) => socket.on('data', () => order.push('io')));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = connect((server.address() as { port: number }).port, '127.0.0.1');
+    await new Promise<void>((resolve) => client.once('connect', resolve));
+    await turn();
+    sendIo = () => client.write('x');
+    const { c } = recorder({ busyWindowMs: 0 });
+    const rows = Array.from({ length: 20 }, (_, i) => `r${i}`);
+    await Promise.all(
+      rows.map((row, i) =>
+        c.add(row).then(() => {
+          order.push(row);
+          // The first caller's next step sends bytes on a loopback socket: they are readable at the
+          // loop's next poll.
+          if (i === 0) sendIo();
+        }),
+      ),
+    );
+    await new Promise<void>((resolve) => (order.includes('io') ? resolve() : setTimeout(resolve, 50)));
+    client.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    expect(order.indexOf('r0')).toBe(0);
+    // Read before the last caller resumed: the callers did not all resume in one turn.
+    expect(order.indexOf('io')).toBeGreaterThan(0);
+    expect(order.indexOf('io')).toBeLessThan(order.indexOf('r19'));
+    expect(order.filter((x) => x !== 'io')).toEqual(rows);
+  });
+});

@@ -107,6 +107,11 @@ describe("the engine's periodic look at Kraken's open orders", () => {
     const status = await ctb(['mode', 'status']);
     expect(status.out).toMatch(/reconciliation with Kraken: BLOCKED since \S+ \(open_orders\) — 1 difference\(s\) the bot cannot explain/);
 
+    const still = await ctb(['reconcile']);
+    expect(still.code).toBe(1);
+    expect(still.out).toContain(`→ ctb reconcile adopt ${FOREIGN}  |  ctb reconcile cancel ${FOREIGN}`);
+    expect(still.out).toContain("Kraken's open orders: 2, 1 the bot cannot explain (listed above)"); // listed once, in the standing
+
     // The order goes away; an operator looks again (ctb reconcile with the key reconciles first): it lifts.
     kraken.state.orders.get(FOREIGN)!.status = 'canceled';
     const look = await ctb(['reconcile']);

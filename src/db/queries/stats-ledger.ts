@@ -127,6 +127,8 @@ export interface EquityFactsRow {
   lastCash: string | null;
   /** Equity of the last snapshot at or before the window's start. */
   startEquity: string | null;
+  /** A trade of the book closed after the last snapshot: its equity − cash no longer prices what is open. */
+  closedSinceLast: boolean;
   /**
    * The risk guard's peak at the window's end: the peak_equity stored with the last snapshot (or its
    * equity, were that higher). The current drawdown is measured from it, as the guard measures.
@@ -146,7 +148,8 @@ export async function equityFacts(db: Db, window: StatsWindow): Promise<EquityFa
     db,
     sql`
     select b.mode, b.feed, f.equity::text as "firstEquity", l.at as "lastAt", l.equity::text as "lastEquity",
-           l.cash::text as "lastCash", s.equity::text as "startEquity", greatest(l.peak_equity, l.equity)::text as "peakEquity"
+           l.cash::text as "lastCash", s.equity::text as "startEquity", greatest(l.peak_equity, l.equity)::text as "peakEquity",
+           exists (select 1 from trades t where t.status = 'closed' and t.exit_at > l.at and t.mode = b.mode and t.feed = b.feed) as "closedSinceLast"
     from (values ('paper', 'kraken'), ('live', 'kraken'), ('paper', 'replay'), ('live', 'replay')) as b(mode, feed)
     left join lateral (select equity from equity_snapshots e where e.mode = b.mode and e.feed = b.feed
                        order by at asc, id asc limit 1) f on true

@@ -23,7 +23,8 @@ interface Rule {
 const RULES: Record<string, Rule> = {
   InvalidNonce: {
     kind: 'retryable', code: 'invalid_nonce',
-    hint: 'Kraken nonces must increase per key: make sure no other process (or a second bot) uses this API key.',
+    hint: 'Kraken nonces must increase per key, and another process using this API key (the bot, its web or worker, an operator\'s ctb, a second bot) ' +
+      'sent a higher one first. Set a nonce window on the key at Kraken (Settings → API → the key), or give each process its own key.',
   },
   RateLimitExceeded: { kind: 'retryable', code: 'rate_limited', hint: 'Kraken rate limit reached: back off before the next call.' },
   DDoSProtection: { kind: 'retryable', code: 'rate_limited', hint: 'Kraken rate limit reached: back off before the next call.' },
@@ -69,7 +70,7 @@ export function isDefiniteRefusal(exchangeCode: string | undefined): boolean {
 /** Endpoints that change orders at Kraken: when their answer cannot be read, what they did is unknown. */
 const ORDER_CHANGING_ENDPOINTS = new Set([...ORDER_PLACING_ENDPOINTS, 'CancelOrder', 'CancelOrderBatch', 'CancelAll', 'CancelAllOrdersAfter']);
 
-function changesOrders(endpoint: string): boolean {
+export function changesOrders(endpoint: string): boolean {
   return ORDER_CHANGING_ENDPOINTS.has(endpoint);
 }
 
@@ -99,7 +100,7 @@ export function unexpectedFormat(endpoint: string, where: string): ExchangeError
   });
 }
 
-export function mapKrakenError(err: unknown, endpoint: string): AppError {
+export function mapKrakenError(err: unknown, endpoint: string, answer: { httpStatus?: number | undefined } = {}): AppError {
   if (err instanceof AppError) return err;
   if (!(err instanceof Error)) {
     if (changesOrders(endpoint)) return outcomeUnknown(endpoint, `the call failed (${String(err)})`, err);

@@ -57,7 +57,8 @@ describe('faults injected into the simulator', () => {
     const kraken = adapterFor(sim);
     await kraken.loadMarkets();
     await control(sim, 'POST', 'faults', [
-      { endpoint: 'AddOrder', kind: 'error', message: 'EAPI:Invalid nonce' },
+      // Sent three times (a refused nonce is sent again with a fresh one, twice): refused each time.
+      { endpoint: 'AddOrder', kind: 'error', message: 'EAPI:Invalid nonce', times: 3 },
       { endpoint: 'AddOrder', kind: 'error', message: 'EService:Unavailable' },
       { endpoint: 'AddOrder', kind: 'error', message: 'EService:Busy' },
     ]);

@@ -243,6 +243,20 @@ describe('live engine with orders in flight and faults', () => {
     for (const intent of intents) expect([...k.sim.state.orders.values()].filter((o) => o.cl_ord_id === intent.clientOrderId).length).toBeLessThanOrEqual(1);
   }, 180_000);
 
+  it.each<[string, FaultSpec]>([
+    ['EService:Unavailable', { endpoint: 'AddOrder', kind: 'error', message: 'EService:Unavailable' }],
+    ['EService:Market in cancel_only mode', { endpoint: 'AddOrder', kind: 'error', message: 'EService:Market in cancel_only mode' }],
+  ])('books an order Kraken refused with %s as rejected at once: no order, no wait for reconciliation', async (code, fault) => {
+    const { k, t, engine } = await liveRun(database());
+    k.sim.faults.add(fault);
+    await engine.start();
+    const [first] = await database().db.select().from(orderIntents).orderBy(orderIntents.id);
+    expect(first).toMatchObject({ purpose: 'entry', status: 'rejected', error: `Kraken AddOrder refused: ${code}; no order was placed.` });
+    expect([...k.sim.state.orders.values()].filter((o) => o.cl_ord_id === first!.clientOrderId)).toHaveLength(0);
+    expect(t.alerts.raised).toContainEqual(expect.objectContaining({ severity: 'warning', fingerprint: 'order_rejected:BTC/USD' }));
+    expect(t.alerts.raised.filter((a) => a.fingerprint === 'order_unknown:BTC/USD')).toEqual([]);
+  }, 180_000);
+
   it('places no live order from a replay feed and raises a critical alert', async () => {
     const { k, t, engine } = await liveRun(database(), { engine: { feed: 'replay' } });
     await engine.start();

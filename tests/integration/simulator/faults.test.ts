@@ -63,7 +63,8 @@ describe('faults injected into the simulator', () => {
       { endpoint: 'AddOrder', kind: 'error', message: 'EService:Busy' },
     ]);
     await expect(kraken.createOrder(marketBuy('c-1'))).rejects.toMatchObject({ kind: 'retryable', code: 'invalid_nonce' });
-    await expect(kraken.createOrder(marketBuy('c-2'))).rejects.toMatchObject({ kind: 'retryable', code: 'exchange_unavailable', exchangeCode: 'EService:Unavailable' });
+    // Kraken documents EService:Unavailable as its matching engine or API being offline: nothing placed.
+    await expect(kraken.createOrder(marketBuy('c-2'))).rejects.toMatchObject({ kind: 'rejected', code: 'exchange_unavailable', exchangeCode: 'EService:Unavailable' });
     await expect(kraken.createOrder(marketBuy('c-3'))).rejects.toMatchObject({ kind: 'retryable', code: 'exchange_unavailable', exchangeCode: 'EService:Busy' });
     expect(sim.state.orders.size).toBe(0);
   });

@@ -65,7 +65,8 @@ export function printError(io: CliIo, err: unknown, config?: Config, json = fals
       const problem = err instanceof AppError ? usageProblem(err.code, scrub(err.message), err.hint === undefined ? undefined : scrub(err.hint)) : usageProblem('config', scrub(text));
       io.stdout.write(`${JSON.stringify({ ...problem, exitCode: code }, null, 2)}\n`);
     }
-    io.stderr.write(`${scrub(`error: ${text}`)}\n`);
+    const hint = err instanceof AppError && err.kind === 'usage' && io.usageHint ? `${io.usageHint}\n` : '';
+    io.stderr.write(`${scrub(`error: ${text}`)}\n${hint}`);
     return code;
   }
   const message = scrub((err as Error)?.message ?? String(err));

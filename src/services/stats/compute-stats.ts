@@ -49,12 +49,22 @@ export interface BookStats {
     startingCapital: string | null;
     periodStartEquity: string | null;
   };
+  /** `peak` is the risk guard's, stored with the latest snapshot. */
   equity: { latest: string; at: string; peak: string } | null;
+  /**
+   * Both agree with the risk guard, which sees every mark and stores its peak with each equity
+   * snapshot (peak_equity, drawdown_pct): the snapshots' equities alone miss the starting equity a
+   * live book's first snapshot, taken after the first entry fee, never shows (stats-ledger.ts).
+   */
   drawdown: {
-    /** Deepest fall from a running peak inside the period, percent and amount. */
+    /**
+     * Deepest fall inside the period, percent and amount, from the highest equity known by then: the
+     * peak at the period's start (the last earlier snapshot's stored peak) raised by each snapshot's
+     * equity and stored peak. Never less than the guard's drawdown at any snapshot in the period.
+     */
     maxPct: string | null;
     maxAmount: string | null;
-    /** Fall of the latest equity from the all-time peak, percent. */
+    /** Fall of the latest equity from the risk guard's peak (`equity.peak`): its drawdown_pct. */
     currentPct: string | null;
   };
   exposure: { costBasis: string; pctOfEquity: string | null };

@@ -125,7 +125,7 @@ describe('ctb trades', () => {
     for (const bad of ['0', 'ten', '1000']) {
       const r = await cli(['trades', '--closed', bad]);
       expect(r.code).toBe(2);
-      expect(r.err).toMatch(/^error: Bad arguments for trades: closed: .*(at least 1|whole number|at most 100)[^\n]*\n$/);
+      expect(r.err).toMatch(/^error: Bad arguments for trades: closed: .*(at least 1|whole number|at most 100)[^\n]*\n\(run ctb trades --help for its usage and options\)\n$/);
       expect(r.err).not.toMatch(/[✖→]/);
     }
     const json = JSON.parse((await cli(['trades', '--closed', '0', '--json'])).out);

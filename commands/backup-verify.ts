@@ -7,7 +7,7 @@ import { defineCommand } from './define.js';
 export type BackupVerifyResult = SnapshotVerification;
 
 export const backupVerifyCommand = defineCommand({
-  name: 'backup-verify',
+  name: 'backup verify',
   summary: 'check a backup snapshot against its manifest of SHA-256 checksums',
   role: 'reader',
   args: z.object({ dir: z.string().trim().min(1, 'expected the snapshot directory, e.g. backups/20260105T120000Z') }),

@@ -10,7 +10,7 @@ export interface GoLiveStatusResult extends ModeStatus {
 }
 
 export const goLiveStatusCommand = defineCommand({
-  name: 'golive-status',
+  name: 'golive status',
   summary: 'Show the mode, whether the process is armed or halted, and the latest go-live audit verdict',
   role: 'reader',
   args: z.object({}).strict(),

@@ -13,7 +13,7 @@ export const incidentDoneArgs = z.object({
 });
 
 export const incidentDoneCommand = defineCommand({
-  name: 'incident-done',
+  name: 'incident done',
   summary: 'do and tick an item of the incident checklist',
   role: 'operator',
   args: incidentDoneArgs,

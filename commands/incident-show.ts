@@ -29,7 +29,7 @@ export const incidentShowCommand = defineCommand({
 
 /**
  * The incident and its checklist as they stand, for redrawing the checklist message after a tick
- * (the tick itself ran through runCommand as incident-done and is trailed there). Changes nothing.
+ * (the tick itself ran through runCommand as incident done and is trailed there). Changes nothing.
  */
 export function readIncident(ctx: Pick<CommandContext, 'db' | 'clock'>, incidentId: number | undefined): Promise<IncidentView | null> {
   return currentIncident(ctx, incidentId);

@@ -23,7 +23,7 @@ export interface ModeStatusResult extends ModeStatus {
 }
 
 export const modeStatusCommand = defineCommand({
-  name: 'mode-status',
+  name: 'mode status',
   summary: 'Show the trading mode (paper/live), whether the process is armed, whether the engine is halted, and any open live request',
   role: 'reader',
   args: z.object({}).strict(),

@@ -1,22 +1,32 @@
 // `reconcile`: where reconciliation with Kraken stands — blocked or not, each order or fill the engine
 // cannot explain with what to do about it, how far it has reconciled (from the database without a key;
-// with one, a blocked reconciliation is run again first) — then the ledger against Kraken's trade history and balances: matched / mismatched /
-// missing_on_exchange / legacy_unmatched / recent unmatched, and balance diffs (read-only calls, with
-// the key). Writes the JSON report to REPORTS_DIR. Not ok while blocked or when anything but legacy
-// trades is unmatched. The transport may pass a progress callback (the CLI's progress bar).
+// with one, a blocked reconciliation is run again first) — then, with the key, Kraken's open orders now
+// (those the bot cannot explain, whether or not the engine has seen them yet) and the ledger against
+// Kraken's trade history and balances: matched / mismatched / missing_on_exchange / legacy_unmatched /
+// recent unmatched, and balance diffs (read-only calls). Writes the JSON report to REPORTS_DIR. Not ok
+// while blocked, with an open order it cannot explain, or when anything but legacy trades is unmatched.
+// The transport may pass a progress callback (the CLI's progress bar).
 import { z } from 'zod';
 import { readOnlyExchange } from '../src/exchange/read-only.js';
 import type { FetchProgress } from '../src/services/reconcile/fetch-exchange-trades.js';
 import { reconcile, type ReconcileReport } from '../src/services/reconcile/reconcile.js';
 import { runReconciliation } from '../src/services/reconcile/start/run.js';
 import type { ReconciliationStanding } from '../src/domain/reconciliation-standing.js';
+import type { Difference } from '../src/services/reconcile/start/differences.js';
+import { unexplainedOpenOrders } from '../src/services/reconcile/start/open-orders.js';
 import { readReconciliationStanding } from '../src/services/reconcile/start/state.js';
 import { defineCommand } from './define.js';
 
 export const reconcileArgs = z.object({}).strict();
 
+/** Kraken's open orders as `ctb reconcile` found them now, and those the bot cannot explain. */
+export interface OpenOrdersCheck {
+  onKraken: number;
+  unexplained: Difference[];
+}
+
 export type ReconcileCommandResult =
-  | (ReconcileReport & { start: ReconciliationStanding; ledgerSkipped: null })
+  | (ReconcileReport & { start: ReconciliationStanding; openOrders: OpenOrdersCheck; ledgerSkipped: null })
   | { kind: 'reconcile'; ok: boolean; start: ReconciliationStanding; ledgerSkipped: string };
 
 export const NO_KEY_FOR_LEDGER = "KRAKEN_API_KEY and KRAKEN_API_SECRET are not set. Comparing the ledger with Kraken's trade history needs a key with Query rights (the reconciliation standing above comes from the database).";
@@ -36,8 +46,14 @@ export function makeReconcileCommand(opts: { onProgress?: (p: FetchProgress) => 
         await runReconciliation(ctx, { cause: 'operator', exchange: readOnlyExchange(ctx.exchanges.kraken()) }).catch(() => undefined);
         start = await readReconciliationStanding(ctx);
       }
-      const report = await reconcile(ctx, readOnlyExchange(ctx.exchanges.kraken()), { writeReport: true, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
-      return { ...report, ok: report.ok && !start.blocked, start, ledgerSkipped: null };
+      const exchange = readOnlyExchange(ctx.exchanges.kraken());
+      const listed = await exchange.fetchOpenOrders();
+      const openOrders = { onKraken: listed.length, unexplained: await unexplainedOpenOrders(ctx, listed) };
+      const report = await reconcile(ctx, exchange, { writeReport: true, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+      const n = openOrders.unexplained.length;
+      // The verdict covers the open orders too: "RECONCILE OK" above an order nobody can explain would be a claim nobody checked.
+      const summaryLine = n === 0 ? report.summaryLine : `RECONCILE FAILED — ${n} open order(s) on Kraken the bot cannot explain; ledger: ${report.summaryLine.replace(/^RECONCILE \w+ — /, '')}`;
+      return { ...report, ok: report.ok && !start.blocked && n === 0, summaryLine, start, openOrders, ledgerSkipped: null };
     },
   });
 }

@@ -7,6 +7,7 @@ import { systemClock, type Clock } from '../clock.js';
 import type { Config } from '../config/env.js';
 import type { Database } from '../db/client.js';
 import { openConfiguredDatabase } from './open-database.js';
+import type { RateLimitWait } from '../exchange/kraken/call-retry.js';
 import { createPaperExchange } from '../exchange/paper/create.js';
 import { ExchangeProvider, type ExchangeProviderDeps } from '../exchange/provider.js';
 import { JobRegistry } from '../jobs/registry.js';
@@ -43,6 +44,11 @@ export interface BuildContextOptions {
   incident?: Partial<IncidentPorts>;
   /** Posts a new incident's thread (the running bot's kill feature gives it; a shell has none). */
   incidentPoster?: ((ctx: AppContext) => IncidentPoster | undefined) | undefined;
+  /**
+   * The operator's shell: a Kraken read refused for the key's rate limit waits and is asked again,
+   * and this is told before each wait (the bot's own calls are paced instead, and never wait here).
+   */
+  onKrakenRateLimitWait?: (wait: RateLimitWait) => void;
 }
 
 export interface OwnedContext extends AppContext {
@@ -81,7 +87,7 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
   }
   const krakenFactory = (o: { armed: boolean }) => {
     if (!createKraken) throw new Error('the Kraken adapter was asked for in a process without a Kraken key'); // ExchangeProvider.kraken() refuses first
-    return createKraken(config, { logger, armed: o.armed, clock });
+    return createKraken(config, { logger, armed: o.armed, clock, ...(opts.onKrakenRateLimitWait ? { onRateLimitedRead: opts.onKrakenRateLimitWait } : {}) });
   };
   const jobs = new JobRegistry(logger);
   const metrics = createMetricsRegistry();

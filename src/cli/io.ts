@@ -7,6 +7,11 @@ export interface CliIo {
   stderr: { write(text: string): unknown; isTTY?: boolean };
   /** Working directory for .env and relative paths. */
   cwd: string;
+  /**
+   * Where to read the usage of the command typed, e.g. "(run ctb incident done --help for its usage
+   * and options)": set by runCli from the words typed, printed after a usage error a command raised.
+   */
+  usageHint?: string;
 }
 
 export function processIo(): CliIo {

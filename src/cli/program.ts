@@ -55,8 +55,9 @@ export async function buildProgram(
   return program;
 }
 
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
+export async function runCli(argv: string[], callerIo: CliIo): Promise<number> {
   argv = normaliseArgv(argv);
+  const io: CliIo = { ...callerIo };
   let code = 0;
   let held = '';
   const program = await buildProgram(
@@ -69,6 +70,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       held += s;
     },
   );
+  // A usage error a command raises (its argument checks) points where commander's own errors do.
+  io.usageHint = helpHintFor(program, argv);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;

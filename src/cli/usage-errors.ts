@@ -2,6 +2,7 @@
 // a suggestion for a mistyped subcommand or choice, what was expected, and with --json one JSON
 // object on stdout instead of text.
 import type { Command, CommanderError } from 'commander';
+import { parseDuration } from '../config/duration.js';
 import { didYouMean, similarWords } from '../suggest-similar.js';
 import type { CliIo } from './io.js';
 
@@ -64,6 +65,12 @@ const SLACK_ONLY: Record<string, { commands: string[]; text: string }> = {
   },
 };
 
+/** The word of an "unknown option" error when it is a duration with a minus (-2h, -30m), else undefined. */
+function negativeDuration(commanderMessage: string): string | undefined {
+  const word = /unknown option '(-[^']*)'/.exec(commanderMessage)?.[1];
+  return word !== undefined && !word.startsWith('--') && parseDuration(word.slice(1)) !== undefined ? word : undefined;
+}
+
 /** What the error means, with a suggestion where one is close. */
 export function describeUsageError(program: Command, argv: string[], err: CommanderError): UsageProblem {
   const { command, operands } = commandAt(program, argv);
@@ -96,6 +103,14 @@ export function describeUsageError(program: Command, argv: string[], err: Comman
       message = `${message}${didYouMean(m[1]!, choices)}`;
       expected = `one of: ${choices.join(', ')}`;
     }
+  } else if (err.code === 'commander.unknownOption' && negativeDuration(err.message)) {
+    // `ctb oncall override U1 -2h`: commander reads a leading minus as an option, but the person
+    // typed a duration (a whole negative number reaches the command, which names what it expects).
+    const word = negativeDuration(err.message)!;
+    message = `'${word}' is not an option but a negative duration: a duration must be positive, e.g. ${word.slice(1)}`;
+    code = 'commander.invalidArgument';
+    expected = `a positive duration such as ${word.slice(1)}`;
+    suggestion = [word.slice(1)];
   } else if (err.code === 'commander.unknownOption') {
     const m = /unknown option '([^']*)'/.exec(err.message);
     const options = visibleLongOptions(command);

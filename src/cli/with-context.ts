@@ -65,7 +65,8 @@ export function printError(io: CliIo, err: unknown, config?: Config, json = fals
       const problem = err instanceof AppError ? usageProblem(err.code, scrub(err.message), err.hint === undefined ? undefined : scrub(err.hint)) : usageProblem('config', scrub(text));
       io.stdout.write(`${JSON.stringify({ ...problem, exitCode: code }, null, 2)}\n`);
     }
-    io.stderr.write(`${scrub(`error: ${text}`)}\n`);
+    const hint = err instanceof AppError && err.kind === 'usage' && io.usageHint ? `${io.usageHint}\n` : '';
+    io.stderr.write(`${scrub(`error: ${text}`)}\n${hint}`);
     return code;
   }
   const message = scrub((err as Error)?.message ?? String(err));
@@ -87,6 +88,12 @@ function noteFreshEmbeddedDatabase(io: CliIo, config: Config): void {
   );
 }
 
+/** What the operator sees while a read waits for Kraken's rate limit (stderr: --json's stdout stays one object). */
+export function rateLimitWaitLine(wait: { endpoint: string; waitMs: number; retry: number; of: number }): string {
+  return `Kraken refused ${wait.endpoint}: EAPI:Rate limit exceeded (this API key's call counter is full; the running bot counts on it too). ` +
+    `Waiting ${Math.ceil(wait.waitMs / 1000)} s, then asking again (${wait.retry} of ${wait.of}).`;
+}
+
 export async function withCliContext<T>(io: CliIo, fn: (ctx: OwnedContext, config: Config) => Promise<T>, json = false): Promise<T | number> {
   const config = loadCliConfig(io, json);
   if (typeof config === 'number') return config;
@@ -104,7 +111,7 @@ export async function withCliContext<T>(io: CliIo, fn: (ctx: OwnedContext, confi
     noteFreshEmbeddedDatabase(io, config);
     database = await openConfiguredDatabase(config, { migrate: true, oneShot: true });
     const { buildAppContext } = await contextModule;
-    ctx = await buildAppContext({ config, logger, database });
+    ctx = await buildAppContext({ config, logger, database, onKrakenRateLimitWait: (wait) => io.stderr.write(`${rateLimitWaitLine(wait)}\n`) });
     return await fn(ctx, config);
   } catch (err) {
     return printError(io, err, config, json);

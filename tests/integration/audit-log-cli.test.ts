@@ -72,7 +72,7 @@ describe('ctb audit-log', () => {
       ['cli', 'cli:ops', 'backup', true, 'ok'],
       ['system', 'system:escalation', 'kill', true, 'ok'],
       ['slack', USERS.reader, 'kill', false, 'refused'],
-      ['slack', USERS.operator, 'mode-status', true, 'ok'],
+      ['slack', USERS.operator, 'mode status', true, 'ok'],
       ['slack', USERS.approver1, 'mode paper', false, 'refused'],
     ]);
     expect(r.entries[2]).toMatchObject({ args: 'market is on fire', details: { slash: '/kill', channel: 'C0TESTOPS' } });
@@ -90,9 +90,9 @@ describe('ctb audit-log', () => {
   });
 
   it('filters by user, by command word and by time', async () => {
-    expect((await c.json('--user', `<@${USERS.operator}>`)).entries.map((e) => e.command)).toEqual(['mode-status']);
+    expect((await c.json('--user', `<@${USERS.operator}>`)).entries.map((e) => e.command)).toEqual(['mode status']);
     expect((await c.json('--command', 'kill')).entries.map((e) => e.actor)).toEqual(['system:escalation', USERS.reader]);
-    expect((await c.json('--command', '/mode')).entries.map((e) => e.command)).toEqual(['mode-status', 'mode paper']);
+    expect((await c.json('--command', '/mode')).entries.map((e) => e.command)).toEqual(['mode status', 'mode paper']);
     expect((await c.json('--command', 'mode paper')).entries.map((e) => e.actor)).toEqual([USERS.approver1]);
     expect((await c.json('--period', '2026-01-02')).entries[0]?.actor).toBe('system:escalation');
     const recent = await c.json('1h');
@@ -140,6 +140,7 @@ describe('ctb audit-log', () => {
     expect(code).toBe(2);
     expect(out).toBe('');
     expect(err).toMatch(message);
+    expect(err).toMatch(/\n\(run ctb audit-log --help for its usage and options\)\n$/);
     // The malformed attempt itself is in the trail, with its usage result.
     const after = await database.db.select().from(commandLog);
     expect(after.length).toBe(before + 1);
@@ -151,5 +152,13 @@ describe('ctb audit-log', () => {
     const { code, err } = await c.run('--verbose');
     expect(code).toBe(2);
     expect(err).toMatch(/unknown option '--verbose'/);
+  });
+
+  // Last: the trail is append-only, so the row it adds stays for any test after it.
+  it('finds rows written under the former hyphenated name of a command by the name it is typed by', async () => {
+    const [legacy] = await database.db.insert(commandLog).values(
+      { at: new Date('2026-01-01T09:00:00Z'), source: 'cli', actor: 'cli:ops', command: 'incident-done', args: '{"item":"cancel_orders"}', allowed: true, result: 'ok' },
+    ).returning();
+    expect((await c.json('--command', 'incident done')).entries.map((e) => e.id)).toEqual([legacy!.id]);
   });
 });

@@ -226,7 +226,8 @@ describe('live engine with orders in flight and faults', () => {
   }, 180_000);
 
   it.each<[string, FaultSpec, RegExp]>([
-    ['a nonce error', { endpoint: 'AddOrder', kind: 'error', message: 'EAPI:Invalid nonce' }, /^Order outcome unknown, resolving with the exchange: .*EAPI:Invalid nonce/],
+    // Refused for its nonce on the first send and both sends again with fresh nonces.
+    ['a nonce error', { endpoint: 'AddOrder', kind: 'error', message: 'EAPI:Invalid nonce', times: 3 }, /^Order outcome unknown, resolving with the exchange: .*EAPI:Invalid nonce/],
     ['a reset connection', { endpoint: 'AddOrder', kind: 'reset' }, /^Order outcome unknown, resolving with the exchange: .*NetworkError/],
     // Longer than the client's timeout (KRAKEN_REQUEST_TIMEOUT, set to 3 s for this case): Kraken places the order after the bot gave up on the answer.
     ['a timeout', { endpoint: 'AddOrder', kind: 'latency', ms: 3_500 }, /^Order outcome unknown, resolving with the exchange: .*RequestTimeout/],
@@ -239,7 +240,21 @@ describe('live engine with orders in flight and faults', () => {
     const intents = await database().db.select().from(orderIntents).orderBy(orderIntents.id);
     expect(intents[0]).toMatchObject({ purpose: 'entry' });
     expect(intents.some((i) => i.status === 'rejected')).toBe(false);
-    for (const intent of intents) expect(k.addOrders().filter((o) => o['cl_ord_id'] === intent.clientOrderId).length).toBeLessThanOrEqual(1);
+    for (const intent of intents) expect([...k.sim.state.orders.values()].filter((o) => o.cl_ord_id === intent.clientOrderId).length).toBeLessThanOrEqual(1);
+  }, 180_000);
+
+  it.each<[string, FaultSpec]>([
+    ['EService:Unavailable', { endpoint: 'AddOrder', kind: 'error', message: 'EService:Unavailable' }],
+    ['EService:Market in cancel_only mode', { endpoint: 'AddOrder', kind: 'error', message: 'EService:Market in cancel_only mode' }],
+  ])('books an order Kraken refused with %s as rejected at once: no order, no wait for reconciliation', async (code, fault) => {
+    const { k, t, engine } = await liveRun(database());
+    k.sim.faults.add(fault);
+    await engine.start();
+    const [first] = await database().db.select().from(orderIntents).orderBy(orderIntents.id);
+    expect(first).toMatchObject({ purpose: 'entry', status: 'rejected', error: `Kraken AddOrder refused: ${code}; no order was placed.` });
+    expect([...k.sim.state.orders.values()].filter((o) => o.cl_ord_id === first!.clientOrderId)).toHaveLength(0);
+    expect(t.alerts.raised).toContainEqual(expect.objectContaining({ severity: 'warning', fingerprint: 'order_rejected:BTC/USD' }));
+    expect(t.alerts.raised.filter((a) => a.fingerprint === 'order_unknown:BTC/USD')).toEqual([]);
   }, 180_000);
 
   it('places no live order from a replay feed and raises a critical alert', async () => {

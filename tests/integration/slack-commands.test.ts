@@ -41,7 +41,7 @@ describe('slash commands over HTTP', () => {
     const blocks = reply?.blocks as Array<{ type: string; elements?: Array<{ text: string }> }>;
     expect(blocks[0]?.type).toBe('context');
     expect(blocks[0]?.elements?.[0]?.text).toContain('PAPER');
-    expect(log).toMatchObject([{ source: 'slack', actor: USERS.reader, command: 'mode-status', allowed: true, result: 'ok' }]);
+    expect(log).toMatchObject([{ source: 'slack', actor: USERS.reader, command: 'mode status', allowed: true, result: 'ok' }]);
   });
 
   it('treats an empty /mode as /mode status', async () => {
@@ -73,7 +73,7 @@ describe('slash commands over HTTP', () => {
   it('shows /golive status with no audit yet, then the latest verdict once an audit ran', async () => {
     const first = await ask('/golive', 'status');
     expect(text(first.reply)).toContain('No go-live audit has run yet');
-    expect(first.log).toMatchObject([{ command: 'golive-status', result: 'ok' }]);
+    expect(first.log).toMatchObject([{ command: 'golive status', result: 'ok' }]);
 
     const at = new Date('2026-11-20T10:00:00Z');
     await h.ctx.db.insert(auditRuns).values([

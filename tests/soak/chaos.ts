@@ -169,10 +169,9 @@ export async function runChaos(sim: SimProcess, bot: SoakBot, opts: ChaosOptions
       opts.log(`t+${elapsed().toFixed(1)}s the bot is back (pid ${bot.current.child.pid}) after ${Math.round((Date.now() - down) / 1000)} s (its process answered after ${(upMs / 1000).toFixed(1)} s; then it took the engine over and reconciled)`);
       continue;
     }
-    // A cancel_only window now and then: each refused order keeps its pair busy while it is resolved
-    // (Kraken's EService:Market in cancel_only mode leaves the outcome unknown: up to the 60 s
-    // grace), so, like the AddOrder faults that may leave no order at Kraken, only early in the run,
-    // and there likelier (about as many windows as when they fell anywhere in a 60 s run).
+    // A cancel_only window now and then (Kraken's EService:Market in cancel_only mode: the order is
+    // rejected at once, nothing placed), like the AddOrder faults that may leave no order at Kraken,
+    // only early in the run, and there likelier (about as many windows as when they fell anywhere in a 60 s run).
     if (random() < 0.3 && elapsed() - lastCancelOnly >= 45 && elapsed() < unreachedUntil) {
       lastCancelOnly = elapsed();
       const ms = Math.round(between(random, 2_000, 8_000));

@@ -22,15 +22,26 @@ import { salvageConfigForKill } from '../../config/salvage.js';
 import type { CliIo } from '../io.js';
 import { cliActor, printError } from '../with-context.js';
 
+/** "; IS_LIVE falls back to its default", "; IS_LIVE and PORT fall back to their defaults". */
+function fallBack(dropped: string[]): string {
+  if (dropped.length === 0) return '';
+  if (dropped.length === 1) return `; ${dropped[0]} falls back to its default`;
+  return `; ${dropped.slice(0, -1).join(', ')} and ${dropped.at(-1)} fall back to their defaults`;
+}
+
+/** What the kill prints before it goes on with a configuration that has problems. */
+export function invalidConfigNotice(dropped: string[], problems: string[]): string {
+  const fix = (dropped.length || problems.length) === 1 ? 'fix it' : 'fix them';
+  return `Invalid configuration (the kill goes on${fallBack(dropped)} — ${fix} before the bot starts again):\n${problems.map((p) => `  - ${p}`).join('\n')}\n`;
+}
+
 /** The kill's configuration: problems a kill can work around are printed and their defaults used. */
 function loadKillConfig(io: CliIo): { config: Config } | { problem: ConfigError; layers: Record<string, string | undefined> } {
   const layers = envLayers(io.env, join(io.cwd, '.env'), (problems) =>
     io.stderr.write(`Malformed .env lines (the kill goes on without them — fix them before the bot starts again):\n${problems.map((p) => `  - ${p}`).join('\n')}\n`));
   try {
     const { config, problems, dropped } = salvageConfigForKill(layers);
-    if (problems.length > 0) {
-      io.stderr.write(`Invalid configuration (the kill goes on; ${dropped.join(', ')} fall back to their defaults — fix them before the bot starts again):\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
-    }
+    if (problems.length > 0) io.stderr.write(invalidConfigNotice(dropped, problems));
     return { config };
   } catch (err) {
     if (err instanceof ConfigError) return { problem: err, layers };

@@ -1,9 +1,26 @@
-// `ctb version`: the release tag or commit that is running. It reads only the configuration and the
-// checkout — never the database — so it answers while the database is down, locked or migrating
-// (a deploy prints it before `ctb migrate`).
+// `ctb version`: the release tag or commit that is running. It needs no configuration — it reads
+// only BUILD_COMMIT and the checkout, never the database — so it answers while the database is down,
+// locked or migrating (a deploy prints it before `ctb migrate`), and while .env is malformed or a
+// setting is invalid (those are warned of in one line on stderr, never a refusal).
+import { join } from 'node:path';
+import { envLayers } from '../../config/load.js';
+import { envSchema } from '../../config/env.js';
 import { describeRelease, readReleaseInfo } from '../../services/release/version.js';
+import type { CliIo } from '../io.js';
 import type { CliRegistration } from '../program.js';
-import { loadCliConfig, printError } from '../with-context.js';
+import { printError } from '../with-context.js';
+
+/** BUILD_COMMIT as the configuration would read it; a malformed .env or BUILD_COMMIT is one warning line. */
+function buildCommit(io: CliIo): string | undefined {
+  const layers = envLayers(io.env, join(io.cwd, '.env'), (problems) => {
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more malformed line${problems.length > 2 ? 's' : ''})` : '';
+    io.stderr.write(`warning: .env is malformed — ${problems[0]}${more}; other commands refuse to run until it is fixed\n`);
+  });
+  const parsed = envSchema.shape.BUILD_COMMIT.safeParse(layers.BUILD_COMMIT);
+  if (parsed.success) return parsed.data;
+  io.stderr.write(`warning: BUILD_COMMIT ignored: ${parsed.error.issues[0]?.message ?? 'expected a git commit hash'}\n`);
+  return undefined;
+}
 
 export const versionCli: CliRegistration = {
   register(program, io, setExit) {
@@ -12,15 +29,13 @@ export const versionCli: CliRegistration = {
       .description('print the release tag or commit (git describe --tags --always --dirty, or package version + BUILD_COMMIT), and the commit dist/ was built at when it differs')
       .option('--json', 'machine-readable output')
       .action(async (opts: { json?: boolean }) => {
-        const config = loadCliConfig(io, opts.json);
-        if (typeof config === 'number') return setExit(config);
         try {
-          const info = await readReleaseInfo({ buildCommit: config.BUILD_COMMIT });
+          const info = await readReleaseInfo({ buildCommit: buildCommit(io) });
           const summary = describeRelease(info);
           io.stdout.write(opts.json ? `${JSON.stringify({ ok: true, ...info, summary }, null, 2)}\n` : `${summary}\n`);
           setExit(0);
         } catch (err) {
-          setExit(printError(io, err, config, opts.json));
+          setExit(printError(io, err, undefined, opts.json));
         }
       });
   },

@@ -1,10 +1,11 @@
-// Renders a ReconcileReport for the terminal: counts per class, the first few of each problem
-// class, balance diffs, the report file, and the summary line.
+// Renders `ctb reconcile` for the terminal: the standing, Kraken's open orders the bot cannot explain,
+// then the ReconcileReport — counts per class, the first few of each problem class, balance diffs, the
+// report file, and the summary line.
 import { canonicalDecimal } from '../../domain/decimal-text.js';
-import type { ReconcileCommandResult } from '../../../commands/reconcile.js';
+import type { OpenOrdersCheck, ReconcileCommandResult } from '../../../commands/reconcile.js';
 import type { ResolveResult } from '../../../commands/reconcile-resolve.js';
 import type { ReconcileReport } from '../../services/reconcile/reconcile.js';
-import { describeStanding } from '../../domain/reconciliation-standing.js';
+import { describeStanding, remedyFor, type ReconciliationStanding } from '../../domain/reconciliation-standing.js';
 
 /** Amounts as people write them: the ledger's numeric(36,18) and Kraken's padded decimals trimmed. */
 const num = (v: unknown) => (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? canonicalDecimal(v) : String(v));
@@ -39,10 +40,23 @@ export function renderReconcile(r: ReconcileReport): string {
   return lines.join('\n');
 }
 
-/** `ctb reconcile`: the reconciliation standing first (what blocks trading), then the ledger report. */
+/** `ctb reconcile`: the reconciliation standing first (what blocks trading), Kraken's open orders now, then the ledger report. */
 export function renderReconcileCommand(r: ReconcileCommandResult): string {
   const standing = describeStanding(r.start).join('\n');
-  return r.ledgerSkipped === null ? `${standing}\n\n${renderReconcile(r)}` : standing;
+  return r.ledgerSkipped === null ? `${standing}\n\n${describeOpenOrders(r.openOrders, r.start).join('\n')}\n\n${renderReconcile(r)}` : standing;
+}
+
+/** The open orders no intent explains, each with what to do — once: those the blocked standing lists are not repeated. */
+export function describeOpenOrders(o: OpenOrdersCheck, start: ReconciliationStanding): string[] {
+  const n = o.unexplained.length;
+  if (n === 0) return [`Kraken's open orders: ${o.onKraken}, none the bot cannot explain`];
+  const listed = new Set(start.differences.map((d) => `${d.kind}:${d.id}`));
+  const rest = o.unexplained.filter((d) => !listed.has(`${d.kind}:${d.id}`));
+  if (rest.length === 0) return [`Kraken's open orders: ${o.onKraken}, ${n} the bot cannot explain (listed above)`];
+  const lines = [`Kraken's open orders: ${o.onKraken}, ${n} the bot cannot explain — resolve each: adopt it for the bot to follow, or cancel it on Kraken:`];
+  for (const d of rest) lines.push(`  ${d.kind} ${d.id}: ${d.summary}`, `      → ${remedyFor(d)}`);
+  if (!start.blocked) lines.push('An armed engine trading live halts for reconciliation when its next look at open orders (every RECONCILE_PROBE_INTERVAL) finds one.');
+  return lines;
 }
 
 /** `ctb reconcile adopt|cancel`: what was done, and by which process. */

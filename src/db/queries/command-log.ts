@@ -13,7 +13,7 @@ export interface CommandLogFilter {
   since?: Date | undefined;
   /** Exact actor: a Slack user id (U…), `cli:<user>`, `system:<job>`. */
   actor?: string | undefined;
-  /** A command name or its first word(s): `mode` matches `mode`, `mode status`, `mode-status`. */
+  /** A command name or its first word(s): `mode` matches `mode`, `mode status`, `mode-status`; `mode status` matches `mode-status`. */
   command?: string | undefined;
   limit: number;
 }
@@ -32,6 +32,8 @@ export async function readCommandLog(db: Db, filter: CommandLogFilter): Promise<
         sql`lower(${commandLog.command}) = ${name}`,
         sql`lower(${commandLog.command}) like ${`${prefix} %`}`,
         sql`lower(${commandLog.command}) like ${`${prefix}-%`}`,
+        // Rows written before a command took the name it is typed by (`incident-done`, now `incident done`).
+        sql`lower(${commandLog.command}) = ${name.replace(/ /g, '-')}`,
       )!,
     );
   }

@@ -127,27 +127,36 @@ export interface EquityFactsRow {
   lastCash: string | null;
   /** Equity of the last snapshot at or before the window's start. */
   startEquity: string | null;
-  /** Highest equity up to the window's end (the peak the current drawdown is measured from). */
+  /** A trade of the book closed after the last snapshot: its equity − cash no longer prices what is open. */
+  closedSinceLast: boolean;
+  /**
+   * The risk guard's peak at the window's end: the peak_equity stored with the last snapshot (or its
+   * equity, were that higher). The current drawdown is measured from it, as the guard measures.
+   */
   peakEquity: string | null;
 }
 
-/** Per book: first, last and window-start equity, and the all-time peak, from equity_snapshots. */
+/**
+ * Per book: first, last and window-start equity, and the risk guard's peak, from equity_snapshots.
+ * The peak is the stored one, not the highest snapshot equity: the guard sees every mark, snapshots
+ * are taken every EQUITY_SNAPSHOT_INTERVAL, and a live book's first snapshot comes after its first
+ * entry fee was paid, below the starting equity the guard already took as its peak.
+ */
 export async function equityFacts(db: Db, window: StatsWindow): Promise<EquityFactsRow[]> {
   const start = window.from ? ts(window.from) : sql`'-infinity'::timestamptz`;
   return execute<EquityFactsRow>(
     db,
     sql`
     select b.mode, b.feed, f.equity::text as "firstEquity", l.at as "lastAt", l.equity::text as "lastEquity",
-           l.cash::text as "lastCash", s.equity::text as "startEquity", p.peak::text as "peakEquity"
+           l.cash::text as "lastCash", s.equity::text as "startEquity", greatest(l.peak_equity, l.equity)::text as "peakEquity",
+           exists (select 1 from trades t where t.status = 'closed' and t.exit_at > l.at and t.mode = b.mode and t.feed = b.feed) as "closedSinceLast"
     from (values ('paper', 'kraken'), ('live', 'kraken'), ('paper', 'replay'), ('live', 'replay')) as b(mode, feed)
     left join lateral (select equity from equity_snapshots e where e.mode = b.mode and e.feed = b.feed
                        order by at asc, id asc limit 1) f on true
-    left join lateral (select at, equity, cash from equity_snapshots e where e.mode = b.mode and e.feed = b.feed
+    left join lateral (select at, equity, cash, peak_equity from equity_snapshots e where e.mode = b.mode and e.feed = b.feed
                        and at <= ${ts(window.to)} order by at desc, id desc limit 1) l on true
     left join lateral (select equity from equity_snapshots e where e.mode = b.mode and e.feed = b.feed
                        and at <= ${start} order by at desc, id desc limit 1) s on true
-    left join lateral (select max(equity) as peak from equity_snapshots e where e.mode = b.mode and e.feed = b.feed
-                       and at <= ${ts(window.to)}) p on true
     where f.equity is not null`,
   );
 }
@@ -160,23 +169,30 @@ export interface DrawdownRow {
 }
 
 /**
- * Deepest fall from a running peak inside the window, per book. The peak resets upward at every
- * new high, so a loss after a new peak is measured from that peak, not the first one.
+ * Deepest fall inside the window from a running peak, per book, never shallower than the risk guard
+ * measured at any snapshot in it. The running peak starts at the highest equity known at the
+ * window's start — the last earlier snapshot's stored peak_equity, or its equity if higher — and
+ * rises with every snapshot's equity and stored peak_equity (the guard's peak, which has seen marks
+ * between snapshots). Counting only the snapshots' equities inside the window would start from the
+ * window's first snapshot and miss a fall that began before it, or the starting equity a live
+ * book's first snapshot (taken after the first entry fee) never shows.
  */
 export async function drawdownInWindow(db: Db, window: StatsWindow): Promise<DrawdownRow[]> {
-  const from = window.from ? sql`and at >= ${ts(window.from)}` : sql``;
+  const start = window.from ? ts(window.from) : sql`'-infinity'::timestamptz`;
   return execute<DrawdownRow>(
     db,
     sql`
-    select mode, feed,
-           max(case when peak > 0 then (peak - equity) * 100 / peak else 0 end)::text as "maxPct",
-           max(peak - equity)::text as "maxAmount"
-    from (
-      select mode, feed, equity,
-             max(equity) over (partition by mode, feed order by at, id rows unbounded preceding) as peak
-      from equity_snapshots where at <= ${ts(window.to)} ${from}
-    ) as s
-    group by mode, feed`,
+    select b.mode, b.feed,
+           max(case when x.peak > 0 then (x.peak - x.equity) * 100 / x.peak else 0 end)::text as "maxPct",
+           max(x.peak - x.equity)::text as "maxAmount"
+    from (values ('paper', 'kraken'), ('live', 'kraken'), ('paper', 'replay'), ('live', 'replay')) as b(mode, feed)
+    left join lateral (select greatest(e.equity, e.peak_equity) as peak from equity_snapshots e
+                       where e.mode = b.mode and e.feed = b.feed and e.at < ${start}
+                       order by e.at desc, e.id desc limit 1) s on true
+    join lateral (select w.equity,
+                         greatest(max(greatest(w.equity, w.peak_equity)) over (order by w.at, w.id rows unbounded preceding), s.peak) as peak
+                  from equity_snapshots w where w.mode = b.mode and w.feed = b.feed and w.at >= ${start} and w.at <= ${ts(window.to)}) x on true
+    group by b.mode, b.feed`,
   );
 }
 

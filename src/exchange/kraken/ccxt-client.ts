@@ -6,6 +6,7 @@
 // reading are never refused for being unarmed: removing risk needs no arming.
 // Pacing is ours, not ccxt's (see rate-limiter.ts), nonces come from one process-wide source, and
 // private calls are signed with node:crypto.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -42,6 +43,23 @@ export interface KrakenClientOptions {
   onRequest?: (info: { url: string; method: string; endpoint: string | undefined }) => void;
 }
 
+/** The HTTP status of the answer to the one request a call made (see `answeredWith`). */
+export interface Answer {
+  status?: number;
+}
+
+const answers = new AsyncLocalStorage<Answer>();
+
+/**
+ * Runs one client call with `answer` noting the HTTP status Kraken answered it with. ccxt raises the
+ * same error for `{"error":["EService:Unavailable"]}` in a 200 as in a 503, and Kraken documents only
+ * a 200 as an answer from Kraken itself (docs.kraken.com, REST "Error Details": "Status codes other
+ * than 200 indicate that there was an issue with the request reaching our servers").
+ */
+export function answeredWith<T>(answer: Answer, call: () => Promise<T>): Promise<T> {
+  return answers.run(answer, call);
+}
+
 export function guardedFetch(armed: boolean, onRequest?: KrakenClientOptions['onRequest']) {
   return async (url: string, init: RequestInit): Promise<Response> => {
     const endpoint = privateEndpointOf(url);
@@ -51,7 +69,10 @@ export function guardedFetch(armed: boolean, onRequest?: KrakenClientOptions['on
     if (endpoint && ORDER_PLACING_ENDPOINTS.has(endpoint) && !armed) throw new LiveTradingNotArmedError();
     onRequest?.({ url, method: init.method ?? 'GET', endpoint });
     // Resolved at call time: nock swaps globalThis.fetch after modules load.
-    return globalThis.fetch(url, init);
+    const res = await globalThis.fetch(url, init);
+    const answer = answers.getStore();
+    if (answer) answer.status = res.status;
+    return res;
   };
 }
 

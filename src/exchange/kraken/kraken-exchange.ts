@@ -12,8 +12,11 @@ import type {
   ApiKeyRights, Balance, Candle, Exchange, ExchangeTrade, ExecutionsListener, ExecutionsWatch, Market, OrderRef, OrderRequest, OrderState,
   SystemStatus, Ticker, TradePage,
 } from '../types.js';
-import { createCcxtKraken, type KrakenClientOptions } from './ccxt-client.js';
-import { mapKrakenError, unexpectedFormat, unreadableAnswer } from './map-error.js';
+import {
+  NONCE_RETRY_WAITS_MS, RATE_LIMIT_RETRIES, rateLimited, rateLimitWaitMs, refusedNonce, stillRateLimited, type RateLimitWait,
+} from './call-retry.js';
+import { answeredWith, createCcxtKraken, type Answer, type KrakenClientOptions } from './ccxt-client.js';
+import { changesOrders, mapKrakenError, unexpectedFormat, unreadableAnswer } from './map-error.js';
 import { keyRightsFromPermissions, KRAKEN_PAGE_SIZE, orderStateOf, tradeIdsOf, tradeOf, validateClientOrderId } from './parse.js';
 import * as S from './schemas.js';
 import type { KrakenOrder, KrakenTrade } from './schemas.js';
@@ -36,7 +39,16 @@ export interface KrakenExchangeOptions {
    * ended with all its fills before what it has shown is taken; it replaces the REST read-back.
    */
   wsReadBackMs?: number;
+  /**
+   * Set by the operator's shell: a read refused with `EAPI:Rate limit exceeded` waits for the key's
+   * counter to fall and is asked again (call-retry.ts), and this is told before each wait.
+   */
+  onRateLimitedRead?: (wait: RateLimitWait) => void;
+  /** The waits between retries (tests drive them). */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const WS_READ_BACK_MS = 500;
 
@@ -94,11 +106,35 @@ export class KrakenExchange implements Exchange {
   async #call<T extends z.ZodType>(api: 'public' | 'private', endpoint: string, params: Record<string, unknown>, schema: T): Promise<z.output<T>> {
     const client = this.#ready ?? (await this.#ccxt());
     const method = `${api === 'public' ? 'publicGet' : 'privatePost'}${endpoint}`;
+    const send = (client as unknown as Record<string, (p: Record<string, unknown>) => Promise<unknown>>)[method]!.bind(client);
     let raw: unknown;
-    try {
-      raw = await (client as unknown as Record<string, (p: Record<string, unknown>) => Promise<unknown>>)[method]!(params);
-    } catch (err) {
-      throw mapKrakenError(err, endpoint);
+    let nonceRetries = 0;
+    let rateRetries = 0;
+    let waitedMs = 0;
+    for (;;) {
+      const answer: Answer = {};
+      try {
+        raw = await answeredWith(answer, () => send(params));
+        break;
+      } catch (err) {
+        const mapped = mapKrakenError(err, endpoint, { httpStatus: answer.status });
+        // Sent again (signed again: a fresh nonce) only when Kraken refused the request outright: call-retry.ts.
+        if (api === 'private' && refusedNonce(mapped, answer.status) && nonceRetries < NONCE_RETRY_WAITS_MS.length) {
+          this.#opts.logger.warn({ endpoint, retry: nonceRetries + 1 }, 'Kraken refused the nonce (another process using this key sent a higher one first); sending again with a fresh nonce');
+          await this.#sleep(NONCE_RETRY_WAITS_MS[nonceRetries++]!);
+          continue;
+        }
+        const onWait = this.#opts.onRateLimitedRead;
+        if (api === 'private' && onWait && rateLimited(mapped) && !changesOrders(endpoint)) {
+          if (rateRetries >= RATE_LIMIT_RETRIES) throw stillRateLimited(mapped as ExchangeError, endpoint, waitedMs);
+          const waitMs = rateLimitWaitMs(this.#opts.rateTier ?? 'starter', endpoint, ++rateRetries);
+          onWait({ endpoint, waitMs, retry: rateRetries, of: RATE_LIMIT_RETRIES });
+          await this.#sleep(waitMs);
+          waitedMs += waitMs;
+          continue;
+        }
+        throw mapped;
+      }
     }
     // ccxt hands back the body text when it is not JSON (truncated, empty, HTML): never a result.
     if (typeof raw !== 'object' || raw === null || !('result' in raw)) throw unreadableAnswer(endpoint, raw);
@@ -107,6 +143,10 @@ export class KrakenExchange implements Exchange {
       throw unexpectedFormat(endpoint, parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(result)'}: ${i.message}`).join('; '));
     }
     return parsed.data;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return (this.#opts.sleep ?? realSleep)(ms);
   }
 
   #index(): Promise<MarketIndex> {

@@ -9,6 +9,8 @@
 // BadResponse/NullResponse, a crash inside ccxt) or Kraken's own trouble (EService:*, EDatabase:*,
 // internal errors) leaves the outcome unknown — the order may exist — so it is `retryable` with
 // code `outcome_unknown`, and the caller resolves it by cl_ord_id instead of giving it up.
+// Three of Kraken's service errors are documented refusals of a new order, not trouble: answered by
+// Kraken itself (HTTP 200) to AddOrder they mean no order was placed (NOT_PLACED below).
 import { AppError } from '../../errors.js';
 import { ExchangeError, type ExchangeErrorKind } from '../errors.js';
 import { ORDER_PLACING_ENDPOINTS } from './ccxt-client.js';
@@ -23,7 +25,8 @@ interface Rule {
 const RULES: Record<string, Rule> = {
   InvalidNonce: {
     kind: 'retryable', code: 'invalid_nonce',
-    hint: 'Kraken nonces must increase per key: make sure no other process (or a second bot) uses this API key.',
+    hint: 'Kraken nonces must increase per key, and another process using this API key (the bot, its web or worker, an operator\'s ctb, a second bot) ' +
+      'sent a higher one first. Set a nonce window on the key at Kraken (Settings → API → the key), or give each process its own key.',
   },
   RateLimitExceeded: { kind: 'retryable', code: 'rate_limited', hint: 'Kraken rate limit reached: back off before the next call.' },
   DDoSProtection: { kind: 'retryable', code: 'rate_limited', hint: 'Kraken rate limit reached: back off before the next call.' },
@@ -69,9 +72,23 @@ export function isDefiniteRefusal(exchangeCode: string | undefined): boolean {
 /** Endpoints that change orders at Kraken: when their answer cannot be read, what they did is unknown. */
 const ORDER_CHANGING_ENDPOINTS = new Set([...ORDER_PLACING_ENDPOINTS, 'CancelOrder', 'CancelOrderBatch', 'CancelAll', 'CancelAllOrdersAfter']);
 
-function changesOrders(endpoint: string): boolean {
+export function changesOrders(endpoint: string): boolean {
   return ORDER_CHANGING_ENDPOINTS.has(endpoint);
 }
+
+/**
+ * Kraken's answers to a new order that say it was not placed, from its documented errors
+ * (docs.kraken.com REST "Error Details"; support "API error messages"): `EService:Unavailable` "the
+ * matching engine or API is offline"; `EService:Market in cancel_only mode` and `… post_only mode`
+ * "request can't be made at this time (see SystemStatus)" — in cancel_only "new orders cannot be
+ * placed", in post_only only post-only limit orders can (SystemStatus). Not here, so still unknown:
+ * `EService:Busy`, `EService:Deadline elapsed` (a timeout), `EDatabase:*`, internal errors.
+ */
+const NOT_PLACED: Record<string, { code: string; hint: string }> = {
+  'EService:Unavailable': { code: 'exchange_unavailable', hint: 'Kraken\'s matching engine or API is offline: nothing was placed; check its system status before trading again.' },
+  'EService:Market in cancel_only mode': { code: 'exchange_maintenance', hint: 'Kraken takes cancels only: nothing was placed; new orders wait for its system status to return to online.' },
+  'EService:Market in post_only mode': { code: 'exchange_maintenance', hint: 'Kraken takes post-only limit orders only: nothing was placed; new orders wait for its system status to return to online.' },
+};
 
 /** The outcome of an order-changing call is unknown: the order may exist; resolve it by cl_ord_id. */
 export function outcomeUnknown(endpoint: string, what: string, cause?: unknown): ExchangeError {
@@ -99,7 +116,7 @@ export function unexpectedFormat(endpoint: string, where: string): ExchangeError
   });
 }
 
-export function mapKrakenError(err: unknown, endpoint: string): AppError {
+export function mapKrakenError(err: unknown, endpoint: string, answer: { httpStatus?: number | undefined } = {}): AppError {
   if (err instanceof AppError) return err;
   if (!(err instanceof Error)) {
     if (changesOrders(endpoint)) return outcomeUnknown(endpoint, `the call failed (${String(err)})`, err);
@@ -114,6 +131,11 @@ export function mapKrakenError(err: unknown, endpoint: string): AppError {
     return new ExchangeError('rejected', 'unexpected', `Kraken ${endpoint} failed unexpectedly: ${err.message}`, { cause: err });
   }
   if (rule.code === 'unreadable_response' && changesOrders(endpoint)) return outcomeUnknown(endpoint, `the answer could not be read (${err.name})`, err);
+  // Only Kraken's own answer (HTTP 200): the same JSON in a 5xx came from something in between.
+  const notPlaced = exchangeCode !== undefined && ORDER_PLACING_ENDPOINTS.has(endpoint) && answer.httpStatus === 200 ? NOT_PLACED[exchangeCode] : undefined;
+  if (notPlaced) {
+    return new ExchangeError('rejected', notPlaced.code, `Kraken ${endpoint} refused: ${exchangeCode}; no order was placed.`, { cause: err, hint: notPlaced.hint, exchangeCode });
+  }
   if (rule.kind === 'rejected' && changesOrders(endpoint) && !isDefiniteRefusal(exchangeCode)) {
     return outcomeUnknown(endpoint, exchangeCode ? `Kraken answered ${exchangeCode}` : `the call failed (${err.name})`, err);
   }

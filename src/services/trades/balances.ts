@@ -1,7 +1,8 @@
 // Owns what `/balance` and `ctb balance` show: the paper book (the simulated account) and, when a
 // Kraken key is set, Kraken's balances split into what the bot manages — the quote currency it
 // trades with and the base assets its open live trades hold — and the rest of the account (as
-// Freqtrade's /balance and /balance full). Values in the quote currency at the marks of marks.ts.
+// Freqtrade's /balance and /balance full). Values in the quote currency at the marks of marks.ts
+// (a replay book's, outside the engine, at the snapshot mark of snapshot-marks.ts, as /trades).
 import type { Db } from '../../db/client.js';
 import type { ExchangeProvider } from '../../exchange/provider.js';
 import type { Balance } from '../../exchange/types.js';
@@ -12,6 +13,7 @@ import { isAppError } from '../../errors.js';
 import { Decimal, ZERO, dec } from '../../money.js';
 import { money } from '../stats/compute-stats.js';
 import { loadMarks, type MarkFor, type MarksDeps } from './marks.js';
+import { loadReplaySnapshotMark } from './snapshot-marks.js';
 
 export interface AssetBalance {
   asset: string;
@@ -57,25 +59,6 @@ function total(values: Array<Decimal | null>): string | null {
   return values.some((v) => v === null) ? null : money(values.reduce<Decimal>((a, v) => a.plus(v!), ZERO));
 }
 
-/**
- * The replay book's marks outside the engine's process: its prices exist only in the replay, so the
- * latest equity snapshot is what there is. Its holdings' value (equity − cash) is the mark of the one
- * asset the book holds, and only while the book's cash is still the snapshot's (nothing traded since).
- */
-async function snapshotMark(
-  db: Db, quote: string, held: Array<{ asset: string; total: string }>,
-): Promise<MarkFor> {
-  const none: MarkFor = () => null;
-  const assets = held.filter((r) => r.asset !== quote && !dec(r.total).isZero());
-  if (assets.length !== 1) return none;
-  const snap = await latestPaperSnapshot(db);
-  const cash = held.find((r) => r.asset === quote)?.total ?? '0';
-  if (!snap || !dec(snap.cash).eq(cash)) return none;
-  const asset = assets[0]!;
-  const price = dec(snap.equity).minus(snap.cash).div(asset.total);
-  return (symbol) => (symbol === `${asset.asset}/${quote}` ? { price: price.toString(), at: snap.at, source: 'snapshot' } : null);
-}
-
 async function paperFeed(ctx: { db: Db; config: MarksDeps['config'] }): Promise<FeedKind> {
   const snap = await latestPaperSnapshot(ctx.db);
   return snap?.feed ?? ctx.config.MARKET_FEED;
@@ -105,8 +88,8 @@ export async function readBalances(ctx: BalancesDeps): Promise<BalanceView> {
   }
   const krakenHeld = (krakenBalances ?? []).filter((b) => b.asset !== quote && !dec(b.total).isZero()).map((b) => ({ symbol: `${b.asset}/${quote}`, feed: 'kraken' as const }));
   const markFor = await loadMarks(ctx, [...paperHeld, ...krakenHeld]);
-  const fromSnapshot = feed === 'replay' ? await snapshotMark(ctx.db, quote, paperRows) : () => null;
-  const paperMark: MarkFor = (symbol) => markFor(symbol, feed) ?? fromSnapshot(symbol, feed);
+  const fromSnapshot = feed === 'replay' ? await loadReplaySnapshotMark(ctx.db, { quote, balances: rows, open }) : () => null;
+  const paperMark: MarkFor = (symbol) => markFor(symbol, feed) ?? fromSnapshot(symbol);
 
   const paperValues = paperRows.map((r) => ({ asset: r.asset, total: money(r.total), value: valueOf(r.asset, dec(r.total), quote, paperMark, feed) }));
   const view: BalanceView = {

@@ -9,7 +9,8 @@ import type { Trade } from '../../db/schema/index.js';
 import { Decimal, ZERO, dec } from '../../money.js';
 import { bookOf, money, type BookName } from '../stats/compute-stats.js';
 import { loadMarks, type Mark, type MarksDeps } from './marks.js';
-import { loadSnapshotMarks } from './snapshot-marks.js';
+import { loadReplaySnapshotMark } from './snapshot-marks.js';
+import { readPaperBalances } from '../../exchange/paper/paper-store.js';
 
 export interface OpenTradeRow {
   id: number;
@@ -97,8 +98,11 @@ export async function listTrades(ctx: ListTradesDeps, opts: { closed?: number } 
   const now = ctx.clock.now();
   const open = await openTradesById(ctx.db);
   const markFor = await loadMarks(ctx, open);
-  const fromSnapshot = await loadSnapshotMarks(ctx.db, open);
-  const valued = open.map((t) => openRow(t, markFor(t.symbol, t.feed) ?? fromSnapshot(t), now));
+  const fromSnapshot = open.some((t) => t.feed === 'replay' && t.mode === 'paper')
+    ? await loadReplaySnapshotMark(ctx.db, { quote: ctx.config.QUOTE_CURRENCY, balances: await readPaperBalances(ctx.db), open })
+    : () => null;
+  const replayMark = (t: Trade) => (t.feed === 'replay' && t.mode === 'paper' ? fromSnapshot(t.symbol) : null);
+  const valued = open.map((t) => openRow(t, markFor(t.symbol, t.feed) ?? replayMark(t), now));
   let closed: ClosedTradeRow[] | null = null;
   if (opts.closed !== undefined && opts.closed > 0) {
     const last = await lastClosedTrades(ctx.db, Math.min(opts.closed, CLOSED_MAX));

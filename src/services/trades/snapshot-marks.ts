@@ -1,32 +1,43 @@
-// Owns the replay book's marks outside the engine's process: its prices exist only in the replay,
-// so the book's latest equity snapshot is what there is — the marks `ctb stats` values the book at.
-// equity − cash is the open positions' value at the snapshot; it prices them only when no trade of
-// the book opened after it (stats' rule), and gives one price only when they are all one pair.
+// Owns the replay book's mark outside the engine's process, for `ctb trades` and `ctb balance` alike:
+// its prices exist only in the replay, so the book's latest equity snapshot is what there is — the
+// snapshot `ctb stats` values the book at. The snapshot's equity − cash is the value of what the
+// paper account held then; it prices one pair, as (equity − cash) ÷ the quantity held, only while
+// nothing traded since:
+// - the account holds exactly one asset besides the quote currency, and every open paper trade is in
+//   that pair (the snapshot marked the open paper trades: one pair, or the split is unknown);
+// - the account's cash is still the snapshot's (an entry or exit since would have moved it);
+// - no open paper trade entered after the snapshot.
+// Otherwise no mark: no price is better than a wrong one.
 import type { Db } from '../../db/client.js';
 import { latestSnapshotOf } from '../../db/queries/trade-views.js';
 import type { Trade } from '../../db/schema/index.js';
-import { ZERO, dec } from '../../money.js';
+import type { BalanceRow } from '../../exchange/paper/paper-store.js';
+import { dec } from '../../money.js';
 import type { Mark } from './marks.js';
 
-type Position = Pick<Trade, 'mode' | 'feed' | 'symbol' | 'quantity' | 'entryAt'>;
+type Position = Pick<Trade, 'mode' | 'symbol' | 'entryAt'>;
 
-export type SnapshotMarkFor = (t: Pick<Trade, 'mode' | 'feed' | 'symbol'>) => Mark | null;
+/** The replay book's mark of a pair (BTC/USD), or null. */
+export type SnapshotMarkFor = (symbol: string) => Mark | null;
 
-const bookKey = (t: Pick<Trade, 'mode' | 'feed'>) => `${t.mode}/${t.feed}`;
+const NONE: SnapshotMarkFor = () => null;
 
-export async function loadSnapshotMarks(db: Db, open: Position[]): Promise<SnapshotMarkFor> {
-  const books = new Map<string, Position[]>();
-  for (const t of open.filter((p) => p.feed === 'replay')) books.set(bookKey(t), [...(books.get(bookKey(t)) ?? []), t]);
-  const marks = new Map<string, Mark>();
-  for (const [key, positions] of books) {
-    const first = positions[0]!;
-    if (positions.some((p) => p.symbol !== first.symbol)) continue;
-    const snap = await latestSnapshotOf(db, { mode: first.mode, feed: first.feed });
-    const lastEntry = Math.max(...positions.map((p) => p.entryAt.getTime()));
-    if (!snap || snap.at.getTime() < lastEntry) continue;
-    const quantity = positions.reduce((q, p) => q.plus(p.quantity), ZERO);
-    if (quantity.isZero()) continue;
-    marks.set(key, { price: dec(snap.equity).minus(snap.cash).div(quantity).toFixed(), at: snap.at, source: 'snapshot' });
-  }
-  return (t) => (t.feed === 'replay' ? marks.get(bookKey(t)) ?? null : null);
+/** `balances`: the paper account's (as read, none when it was never seeded); `open`: the open trades (the paper ones are the book's). */
+export async function loadReplaySnapshotMark(
+  db: Db, book: { quote: string; balances: readonly BalanceRow[]; open: readonly Position[] },
+): Promise<SnapshotMarkFor> {
+  const { quote, balances, open } = book;
+  const held = balances.filter((b) => b.asset !== quote && !dec(b.total).isZero());
+  if (held.length !== 1) return NONE;
+  const asset = held[0]!;
+  const pair = `${asset.asset}/${quote}`;
+  const positions = open.filter((t) => t.mode === 'paper');
+  if (positions.some((t) => t.symbol !== pair)) return NONE;
+  const snap = await latestSnapshotOf(db, { mode: 'paper', feed: 'replay' });
+  if (!snap) return NONE;
+  const cash = balances.find((b) => b.asset === quote)?.total ?? '0';
+  if (!dec(snap.cash).eq(cash)) return NONE;
+  if (positions.some((t) => t.entryAt.getTime() > snap.at.getTime())) return NONE;
+  const mark: Mark = { price: dec(snap.equity).minus(snap.cash).div(asset.total).toFixed(), at: snap.at, source: 'snapshot' };
+  return (symbol) => (symbol === pair ? mark : null);
 }

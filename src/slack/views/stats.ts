@@ -44,7 +44,7 @@ function fallbackText(title: string, report: StatsReport): string {
 
 function statsBlocks(report: StatsReport): KnownBlock[] {
   const blocks = report.books.flatMap(bookBlocks);
-  blocks.push(context(`Window ${report.from ?? 'since the first trade'} → ${report.to} (UTC). ROI in period is over equity at its start; drawdown max is inside the period, now is from the all-time peak.`));
+  blocks.push(context(`Window ${report.from ?? 'since the first trade'} → ${report.to} (UTC). ROI in period is over equity at its start; drawdown is the risk guard's: now is from its peak, max is the deepest fall inside the period from the peak known by then.`));
   return blocks;
 }
 

@@ -166,18 +166,34 @@ describe('ctb reconcile', () => {
     await ledgerOf(history);
     const f = await kraken({ trades: history });
     f.failNext('TradesHistory', 'EAPI:Rate limit exceeded');
-    const r = await ctb(['reconcile', '--json']);
+    // Pro: the key's counter falls 1 a second, so a 2-point TradesHistory has room after 2 s.
+    const r = await ctb(['reconcile', '--json'], { KRAKEN_RATE_TIER: 'pro' });
     expect(r.code, r.err).toBe(0);
+    expect(r.err).toContain("Kraken refused TradesHistory: EAPI:Rate limit exceeded (this API key's call counter is full; the running bot counts on it too). Waiting 2 s, then asking again (1 of 3).");
     const report = r.json();
     expect(report).toMatchObject({
       kind: 'reconcile', schemaVersion: 1, ok: true, cutoffSource: 'first_ledger_fill',
       counts: { ledgerFills: 120, exchangeTrades: 120, matched: 120, mismatched: 0, missingOnExchange: 0, legacyUnmatched: 0, recentUnmatched: 0 },
-      fetch: { pages: 3, fetched: 120, total: 120, retries: 1 },
+      fetch: { pages: 3, fetched: 120, total: 120, retries: 0 },
       mismatched: [], missingOnExchange: [], recentUnmatched: [], legacyUnmatched: [],
     });
     expect(report.reportFile.startsWith(join(checkout.dir, 'reports', 'reconcile-'))).toBe(true);
     expect(JSON.parse(readFileSync(report.reportFile, 'utf8'))).toMatchObject({ kind: 'reconcile', counts: report.counts });
     expect(f.orderChangingCalls()).toEqual([]);
+  });
+
+  it('waits out the rate limit on the balance read (the bot shares the key), saying so on stderr, and still answers', async () => {
+    withKeysInDotEnv();
+    const history = fakeTrades(4, { newest: NOW() });
+    await ledgerOf(history);
+    const f = await kraken({ trades: history });
+    f.failNext('BalanceEx', 'EAPI:Rate limit exceeded');
+    const r = await ctb(['reconcile', '--json'], { KRAKEN_RATE_TIER: 'pro' });
+    expect(r.code, r.out).toBe(0);
+    expect(r.err).toContain('Kraken refused BalanceEx: EAPI:Rate limit exceeded');
+    expect(r.err).toContain('Waiting 1 s, then asking again (1 of 3).');
+    expect(r.json()).toMatchObject({ kind: 'reconcile', ok: true, counts: { matched: 4 } });
+    expect(f.callsTo('BalanceEx')).toHaveLength(2);
   });
 
   it('draws a progress bar of the pages fetched on a terminal, and none when the output is JSON', async () => {

@@ -150,7 +150,7 @@ describe('incident checklist', () => {
     const err = await refusal(done('notify_stakeholders', stranger));
     expect(err.kind).toBe('forbidden');
     const log = await testDb.db.select().from(commandLog);
-    expect(log).toContainEqual(expect.objectContaining({ actor: 'U0STRANGER', command: 'incident-done', allowed: false }));
+    expect(log).toContainEqual(expect.objectContaining({ actor: 'U0STRANGER', command: 'incident done', allowed: false }));
   });
 
   it('names the items it accepts when given an unknown one', async () => {

@@ -58,7 +58,8 @@ describe('ctb kill / incident / resume', () => {
 
     const badItem = io(env);
     expect(await runCli(['incident', 'done', 'everything'], badItem)).toBe(2);
-    expect(badItem.err()).toMatch(/expected one of cancel_orders/);
+    // Named as typed, not by the command's internal name, and pointing at the usage like commander's errors.
+    expect(badItem.err()).toMatch(/^error: Bad arguments for incident done: item: expected one of cancel_orders, [^\n]*\n\(run ctb incident done --help for its usage and options\)\n$/);
 
     const resume = io(env);
     expect(await runCli(['resume'], resume)).toBe(1);

@@ -42,15 +42,16 @@ describe('Kraken errors, mapped once into the project kinds', () => {
     ['EGeneral:Something new', 'rejected', 'exchange_error'],
   ])('maps %s to %s (%s) and keeps Kraken’s code', async (krakenCode, kind, code) => {
     withMarkets();
-    const err = await errorFrom((s) => s.reply(200, R.krakenError(krakenCode)));
+    // A refused nonce is sent again (twice) before it is reported: Kraken answers the same each time.
+    const err = await errorFrom((s) => s.times(krakenCode === 'EAPI:Invalid nonce' ? 3 : 1).reply(200, R.krakenError(krakenCode)));
     expect(err).toMatchObject({ kind, code, exchangeCode: krakenCode });
     expect(err.message).toBe(`Kraken BalanceEx failed: ${krakenCode}.`);
   });
 
   it('tells the operator a nonce error may mean the key is shared with another process', async () => {
     withMarkets();
-    const err = await errorFrom((s) => s.reply(200, R.krakenError('EAPI:Invalid nonce')));
-    expect(err.hint).toMatch(/no other process .* uses this API key/);
+    const err = await errorFrom((s) => s.times(3).reply(200, R.krakenError('EAPI:Invalid nonce')));
+    expect(err.hint).toMatch(/another process using this API key \(the bot, its web or worker, an operator's ctb, a second bot\).*Set a nonce window on the key/);
   });
 
   it('maps HTTP 503 and 520 to retryable unavailability', async () => {

@@ -66,7 +66,7 @@ describe('/pause and /unpause in Slack', () => {
     const status = await slash('/mode', 'status', USERS.reader);
     expect(status).toMatch(/^\[PAPER · REDUCING\]/);
     expect(JSON.stringify(h.responses().at(-1)!.blocks)).toContain('*reducing* — no new entries; exits and stop-losses continue');
-    expect((await commandLog()).map((r) => [r.command, r.allowed, r.result])).toEqual([['pause', true, 'ok'], ['mode-status', true, 'ok']]);
+    expect((await commandLog()).map((r) => [r.command, r.allowed, r.result])).toEqual([['pause', true, 'ok'], ['mode status', true, 'ok']]);
   });
 
   it('refuses a reader, changes nothing, and records the refusal', async () => {

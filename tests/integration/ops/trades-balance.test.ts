@@ -91,6 +91,29 @@ describe('ctb trades', () => {
     expect(kraken.calls).toEqual([]);
   });
 
+  it('prices the replay book by one rule in trades, balance and stats: not at all once a trade exited after its snapshot', async () => {
+    // Two replay trades of 0.1 BTC at 40,000 (fees 0). The snapshot at 08:01 holds both: cash 2,000,
+    // equity 10,300 (0.2 × 41,500). One exits at 08:05 at 41,600: cash 6,160, 0.1 BTC left. The
+    // snapshot's 8,300 of holdings is no longer the book's: dividing it by the 0.1 left would say
+    // 83,000 a BTC. Neither command may show a price, nor a book total.
+    const open = await insertTrade(database.db, { feed: 'replay', strategy: 'replay-ma', quantity: '0.1', entryPrice: '40000', entryFee: '0' });
+    await insertTrade(database.db, {
+      feed: 'replay', strategy: 'replay-ma', status: 'closed', quantity: '0.1', entryPrice: '40000', entryFee: '0',
+      exitPrice: '41600', exitFee: '0', exitAt: new Date('2026-03-02T08:05:00Z'), realizedPnl: '160',
+    });
+    await database.db.insert(equitySnapshots).values({ mode: 'paper', feed: 'replay', at: new Date('2026-03-02T08:01:00Z'), equity: '10300', cash: '2000', peakEquity: '10300', drawdownPct: '0' });
+    await database.db.insert(paperBalances).values([{ asset: 'USD', total: '6160', updatedAt: new Date() }, { asset: 'BTC', total: '0.1', updatedAt: new Date() }]);
+
+    const json = JSON.parse((await cli(['trades', '--json'])).out);
+    expect(json.open).toMatchObject([{ id: open.id, mark: null, unrealizedPnl: null }]);
+    expect(json.totals).toEqual([{ book: 'replay', open: 1, costBasis: '4000', unrealizedPnl: null, unmarked: 1 }]);
+    expect((await cli(['balance'])).out).toMatch(/^paper value: — \(no replay price for a held asset/m);
+    // Stats neither: 10,300 − 2,000 − 4,000 = 4,300 would count the exited trade's 4,150 as a gain.
+    const stats = JSON.parse((await cli(['stats', '--json'])).out);
+    expect(stats.books.find((b: { book: string }) => b.book === 'replay').pnl).toMatchObject({ unrealized: null, unrealizedMarkedAt: null });
+    expect(kraken.calls).toEqual([]);
+  });
+
   it('never presents a book total as complete while one of its trades has no mark', async () => {
     // No snapshot of the replay book since this trade opened (the one there predates it): stats has
     // no figure for the book, and trades neither — not 0.00.
@@ -125,7 +148,7 @@ describe('ctb trades', () => {
     for (const bad of ['0', 'ten', '1000']) {
       const r = await cli(['trades', '--closed', bad]);
       expect(r.code).toBe(2);
-      expect(r.err).toMatch(/^error: Bad arguments for trades: closed: .*(at least 1|whole number|at most 100)[^\n]*\n$/);
+      expect(r.err).toMatch(/^error: Bad arguments for trades: closed: .*(at least 1|whole number|at most 100)[^\n]*\n\(run ctb trades --help for its usage and options\)\n$/);
       expect(r.err).not.toMatch(/[✖→]/);
     }
     const json = JSON.parse((await cli(['trades', '--closed', '0', '--json'])).out);

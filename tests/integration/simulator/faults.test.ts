@@ -57,12 +57,14 @@ describe('faults injected into the simulator', () => {
     const kraken = adapterFor(sim);
     await kraken.loadMarkets();
     await control(sim, 'POST', 'faults', [
-      { endpoint: 'AddOrder', kind: 'error', message: 'EAPI:Invalid nonce' },
+      // Sent three times (a refused nonce is sent again with a fresh one, twice): refused each time.
+      { endpoint: 'AddOrder', kind: 'error', message: 'EAPI:Invalid nonce', times: 3 },
       { endpoint: 'AddOrder', kind: 'error', message: 'EService:Unavailable' },
       { endpoint: 'AddOrder', kind: 'error', message: 'EService:Busy' },
     ]);
     await expect(kraken.createOrder(marketBuy('c-1'))).rejects.toMatchObject({ kind: 'retryable', code: 'invalid_nonce' });
-    await expect(kraken.createOrder(marketBuy('c-2'))).rejects.toMatchObject({ kind: 'retryable', code: 'exchange_unavailable', exchangeCode: 'EService:Unavailable' });
+    // Kraken documents EService:Unavailable as its matching engine or API being offline: nothing placed.
+    await expect(kraken.createOrder(marketBuy('c-2'))).rejects.toMatchObject({ kind: 'rejected', code: 'exchange_unavailable', exchangeCode: 'EService:Unavailable' });
     await expect(kraken.createOrder(marketBuy('c-3'))).rejects.toMatchObject({ kind: 'retryable', code: 'exchange_unavailable', exchangeCode: 'EService:Busy' });
     expect(sim.state.orders.size).toBe(0);
   });

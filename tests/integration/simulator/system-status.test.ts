@@ -10,14 +10,14 @@ describe("the simulator's system status", () => {
     await kraken.createOrder({ ...market, clientOrderId: 'rest-1', type: 'limit', limitPrice: '40000.0' });
     expect((await control(sim, 'POST', 'status', { status: 'cancel_only' })).json).toEqual({ systemStatus: 'cancel_only' });
     expect(await kraken.fetchSystemStatus()).toBe('cancel_only');
-    await expect(kraken.createOrder(market)).rejects.toMatchObject({ kind: 'retryable', code: 'exchange_maintenance', exchangeCode: 'EService:Market in cancel_only mode' });
+    await expect(kraken.createOrder(market)).rejects.toMatchObject({ kind: 'rejected', code: 'exchange_maintenance', exchangeCode: 'EService:Market in cancel_only mode' });
     expect(await kraken.cancelAllOrders()).toEqual({ canceled: 1 });
     expect(sim.state.trades).toEqual([]);
   });
 
   it('in post_only takes only post-only limit orders', async () => {
     const sim = await startSimulator({ systemStatus: 'post_only' });
-    await expect(adapterFor(sim).createOrder(market)).rejects.toMatchObject({ exchangeCode: 'EService:Market in post_only mode' });
+    await expect(adapterFor(sim).createOrder(market)).rejects.toMatchObject({ kind: 'rejected', exchangeCode: 'EService:Market in post_only mode' });
     const post = await privateCall(sim, 'AddOrder', { pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '40000.0', volume: '0.01', oflags: 'post' });
     expect(post.body.error).toEqual([]);
   });

@@ -48,10 +48,19 @@ describe.each<DbKind>(['postgres', 'pglite'])('stats from a hand-computed ledger
   it('measures max drawdown from the running peak, resetting at a new peak', async () => {
     const all = book(await stats('all'), 'paper');
     expect(all.drawdown).toEqual({ maxPct: '10', maxAmount: '1050', currentPct: '2' });
-    // Inside the last 7 days the first snapshot is 9450, then a new peak of 11000 and a fall to
-    // 10450: the deepest fall is 5% (550), not the 14% from 11000 down to the window's low.
+    // The last 7 days open at the peak of 10500 (stored with the snapshot of 2026-01-03, the last
+    // before the window), so the window's first snapshot, 9450, is the 10% (1050) fall the risk
+    // guard measured there — not a fresh peak. Then a new peak of 11000 and a fall to 10450 (5%):
+    // never the 14% from 11000 down to the window's low, which came before that peak.
     const week = book(await stats('7d'), 'paper');
-    expect(week.drawdown).toEqual({ maxPct: '5', maxAmount: '550', currentPct: '2' });
+    expect(week.drawdown).toEqual({ maxPct: '10', maxAmount: '1050', currentPct: '2' });
+  });
+
+  it('counts a window’s fall from the peak stored before it, even with one snapshot inside', async () => {
+    // 24h: the window opens after the snapshot of 2026-01-09 (10450, peak 11000 stored); its only
+    // snapshot, 10780, is 2% (220) below that peak — not a peak of its own (0%).
+    const day = book(await stats('24h'), 'paper');
+    expect(day.drawdown).toEqual({ maxPct: '2', maxAmount: '220', currentPct: '2' });
   });
 
   it('computes ROI over starting capital, over equity at the period start, and per strategy', async () => {

@@ -6,6 +6,8 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parseEnvFile } from '../../../src/config/env-file.js';
 import { ConfigError } from '../../../src/config/env.js';
+import { runCli } from '../../../src/cli/program.js';
+import { recordingIo } from '../../support/cli-io.js';
 
 const BIN = new URL('../../../bin/ctb.js', import.meta.url).pathname;
 
@@ -62,7 +64,7 @@ describe('.env parsing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ctb-envfile-'));
     try {
       writeFileSync(join(dir, '.env'), 'LOG_LEVEL=warn\nPORT 3001\n');
-      const run = await promisify(execFile)(process.execPath, [BIN, 'version'], { cwd: dir, env: { PATH: process.env.PATH ?? '' } }).then(
+      const run = await promisify(execFile)(process.execPath, [BIN, 'stats'], { cwd: dir, env: { PATH: process.env.PATH ?? '' } }).then(
         () => ({ code: 0, stderr: '' }),
         (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }),
       );
@@ -72,4 +74,23 @@ describe('.env parsing', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 30_000);
+
+  it('ctb version needs no configuration: with a malformed .env it prints the version, exit 0, and warns in one line where and what is expected', async () => {
+    for (const json of [false, true]) {
+      const io = recordingIo({});
+      writeFileSync(join(io.cwd, '.env'), 'LOG_LEVEL=warn\nPORT 3001\nBUILD_COMMIT=abc1234\nnot-a-line\n');
+      expect(await runCli(json ? ['version', '--json'] : ['version'], io), io.err()).toBe(0);
+      if (json) expect(JSON.parse(io.out())).toMatchObject({ ok: true, summary: expect.any(String) });
+      else expect(io.out()).toMatch(/^\S[^\n]*\n$/);
+      expect(io.err()).toBe(
+        `warning: .env is malformed — ${join(io.cwd, '.env')}:2: no '=' on this line; expected KEY=value (e.g. PORT=3001), a # comment or a blank line (and 1 more malformed line); other commands refuse to run until it is fixed\n`,
+      );
+    }
+  });
+
+  it('ctb version runs whatever else the configuration gets wrong', async () => {
+    const io = recordingIo({ PORT: 'eighty', IS_LIVE: 'maybe' });
+    expect(await runCli(['version'], io), io.err()).toBe(0);
+    expect(io.err()).toBe('');
+  });
 });

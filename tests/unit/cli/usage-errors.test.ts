@@ -46,6 +46,21 @@ describe('ctb usage errors', () => {
     expect(JSON.parse((await run('golive', 'status', '--json')).out)).toMatchObject({ code: 'commander.unknownCommand', suggestion: ['audit', 'mode', 'runbook'], exitCode: 2 });
   });
 
+  it.each([
+    [['oncall', 'override', 'U1', '-2h'], '-2h', '2h', 'ctb oncall override'],
+    [['alerts', 'silence', '3', '-30m'], '-30m', '30m', 'ctb alerts silence'],
+    [['stats', '-7d'], '-7d', '7d', 'ctb stats'],
+  ])('%j: a negative duration is called one, not an unknown option', async (argv, word, positive, command) => {
+    const r = await run(...argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`error: '${word}' is not an option but a negative duration: a duration must be positive, e.g. ${positive}\n(run ${command} --help for its usage and options)\n`);
+    expect(JSON.parse((await run(...argv, '--json')).out)).toMatchObject({ code: 'commander.invalidArgument', expected: `a positive duration such as ${positive}`, suggestion: [positive] });
+  });
+
+  it('still calls a dash word that is no duration an unknown option', async () => {
+    expect((await run('oncall', 'override', 'U1', '-x')).err).toMatch(/^error: unknown option '-x'\n/);
+  });
+
   it('says nothing like "too many arguments" for a mistyped subcommand', async () => {
     expect((await run('mode', 'livee')).err).not.toMatch(/too many arguments/);
   });
@@ -79,7 +94,7 @@ describe('ctb usage errors', () => {
       return JSON.parse(io.out()) as Record<string, unknown>;
     };
     // A configuration it refuses, before anything runs.
-    for (const argv of [['version', '--json'], ['self-heal', '--json']]) {
+    for (const argv of [['self-heal', '--json']]) {
       expect(await json(argv, { PORT: 'eighty' }), argv[0]).toMatchObject({ ok: false, code: 'config', error: expect.stringContaining('PORT'), exitCode: 2 });
     }
     // A usage error found by the command itself.

@@ -1,7 +1,8 @@
 // Owns when the engine's process reconciles with Kraken, and the gate that keeps live trading shut
 // until it passes: at start (and, after taking over from a dead predecessor, with the bot halted
 // first), whenever the database starts asking for live, after Kraken comes back from an outage (a
-// probe every RECONCILE_PROBE_INTERVAL; while it fails the gate is shut), and, while blocked, only
+// probe of Kraken's open orders every RECONCILE_PROBE_INTERVAL; while it fails the gate is shut), when
+// that probe lists an open order the bot cannot explain, and, while blocked, only
 // when an operator resolved something (bot_state changed). Only in an
 // armed process (IS_LIVE with Kraken keys); paper needs no reconciliation. Runs under the order lock,
 // so no order of this process is in flight while Kraken and the ledger are compared.
@@ -12,7 +13,9 @@ import type { BotState } from '../../../db/schema/index.js';
 import { withOrderLock } from '../../../engine/order-lock.js';
 import type { Mode } from '../../bot-state.js';
 import { getBotState } from '../../bot-state.js';
+import type { OrderState } from '../../../exchange/types.js';
 import { describeError, withDeadline } from '../../kill/deadline.js';
+import { unexplainedOpenOrders } from './open-orders.js';
 import { haltForTakeover, runReconciliation, type ReconciliationCause, type ReconciliationDeps, type ReconciliationRun } from './run.js';
 
 export type GateStatus =
@@ -92,16 +95,22 @@ export function createReconciliationMonitor(ctx: ReconciliationMonitorDeps, opts
     if (status === 'passed') {
       if (now - lastProbeAt < probeMs) return;
       lastProbeAt = now;
+      let open: OrderState[];
       try {
-        await withDeadline(ctx.exchanges.kraken().fetchOpenOrders(), Math.max(5_000, probeMs / 2), 'Kraken OpenOrders');
+        open = await withDeadline(ctx.exchanges.kraken().fetchOpenOrders(), Math.max(5_000, probeMs / 2), 'Kraken OpenOrders');
       } catch (err) {
         status = 'unreachable';
         cause = 'reconnect';
         ctx.logger.warn({ error: describeError(err) }, 'Kraken does not answer: live trading waits for reconciliation once it is back');
+        return;
       }
-      return;
-    }
-    if (status === 'blocked') {
+      // An order placed beside the bot (by hand, another program on the key) must not wait for a restart:
+      // the full reconciliation, under the order lock, decides — an order of ours caught mid-way passes there.
+      const unexplained = await withDeadline(unexplainedOpenOrders(ctx, open), ctx.config.KILL_DB_TIMEOUT, 'the database (order_intents)');
+      if (unexplained.length === 0) return;
+      cause = 'open_orders';
+      ctx.logger.warn({ orders: unexplained.map((d) => `${d.kind} ${d.id}`) }, 'Kraken lists open orders the bot cannot explain: reconciling now');
+    } else if (status === 'blocked') {
       // Only an operator lifts a block (adopt, cancel, ctb reconcile change bot_state): differences that
       // went away by themselves — the halt's own cancel on Kraken — are still looked at by a person first.
       if (state.version === seenVersion) return;
@@ -114,7 +123,7 @@ export function createReconciliationMonitor(ctx: ReconciliationMonitorDeps, opts
 
   const tick = (): Promise<void> => {
     running ??= decide()
-      .catch((err: unknown) => ctx.logger.warn({ error: describeError(err) }, 'reconciliation monitor could not read bot_state'))
+      .catch((err: unknown) => ctx.logger.warn({ error: describeError(err) }, 'reconciliation monitor could not read the database'))
       .finally(() => {
         running = null;
       });

@@ -1,5 +1,6 @@
 // Owns one reconciliation of the live engine against Kraken (at start, after a takeover, after Kraken
-// comes back, when an operator resolves a difference): resolve pending intents first, then compare
+// comes back, when the periodic open-orders look finds an order it cannot explain, when an operator
+// resolves a difference): resolve pending intents first, then compare
 // Kraken's open orders and its trades since bot_state.reconciled_through with the intents and the
 // ledger. Nothing unexplained: reconciled_through advances and a halt this reconciliation placed is
 // lifted. Anything unexplained fails closed: reconciliation_blocked with the differences, halted with
@@ -30,7 +31,8 @@ const OVERLAP_MS = 60_000;
 /** What a reconciliation needs: the order path's ports (pending intents are resolved through it first) and Kraken. */
 export type ReconciliationDeps = RecordOrderDeps & { exchanges: ExchangeProvider };
 
-export type ReconciliationCause = 'start' | 'takeover' | 'reconnect' | 'mode_live' | 'operator' | 'retry';
+/** open_orders: the engine's periodic look at Kraken's open orders found one it cannot explain. */
+export type ReconciliationCause = 'start' | 'takeover' | 'reconnect' | 'mode_live' | 'open_orders' | 'operator' | 'retry';
 
 export interface ReconciliationDetails {
   at: string;

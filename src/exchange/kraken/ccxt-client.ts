@@ -6,7 +6,6 @@
 // reading are never refused for being unarmed: removing risk needs no arming.
 // Pacing is ours, not ccxt's (see rate-limiter.ts), nonces come from one process-wide source, and
 // private calls are signed with node:crypto.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -43,21 +42,33 @@ export interface KrakenClientOptions {
   onRequest?: (info: { url: string; method: string; endpoint: string | undefined }) => void;
 }
 
-/** The HTTP status of the answer to the one request a call made (see `answeredWith`). */
-export interface Answer {
-  status?: number;
+/**
+ * The HTTP status Kraken answered a failed call with, when it answered (undefined: no answer, e.g. a
+ * timeout). ccxt raises the same error for `{"error":["EService:Unavailable"]}` in a 200 as in a 503,
+ * and Kraken documents only a 200 as an answer from Kraken itself (docs.kraken.com, REST "Error
+ * Details": "Status codes other than 200 indicate that there was an issue with the request reaching
+ * our servers"). The status is put on the error where ccxt reads the answer (see noteHttpStatus).
+ */
+export function httpStatusOf(err: unknown): number | undefined {
+  const status = typeof err === 'object' && err !== null ? (err as { [HTTP_STATUS]?: unknown })[HTTP_STATUS] : undefined;
+  return typeof status === 'number' ? status : undefined;
 }
 
-const answers = new AsyncLocalStorage<Answer>();
+const HTTP_STATUS = Symbol('ctb.krakenHttpStatus');
 
 /**
- * Runs one client call with `answer` noting the HTTP status Kraken answered it with. ccxt raises the
- * same error for `{"error":["EService:Unavailable"]}` in a 200 as in a 503, and Kraken documents only
- * a 200 as an answer from Kraken itself (docs.kraken.com, REST "Error Details": "Status codes other
- * than 200 indicate that there was an issue with the request reaching our servers").
+ * Every error ccxt raises once Kraken's answer is in (its handleErrors and HTTP-status checks) carries
+ * that answer's status. Not an AsyncLocalStorage around each call: on Node 20 the first `run` turns on
+ * promise hooks for the whole process for good, which doubled the cost of every promise measured here
+ * (Slack's acks, the database, the engine), from the bot's first Kraken call on.
  */
-export function answeredWith<T>(answer: Answer, call: () => Promise<T>): Promise<T> {
-  return answers.run(answer, call);
+function noteHttpStatus(client: CcxtExchange): void {
+  const handle = client.handleRestResponse.bind(client);
+  client.handleRestResponse = (response: { status: number }, ...rest: unknown[]) =>
+    (handle as (response: unknown, ...rest: unknown[]) => Promise<unknown>)(response, ...rest).catch((err: unknown) => {
+      if (typeof err === 'object' && err !== null) (err as { [HTTP_STATUS]?: number })[HTTP_STATUS] = response.status;
+      throw err;
+    });
 }
 
 export function guardedFetch(armed: boolean, onRequest?: KrakenClientOptions['onRequest']) {
@@ -69,10 +80,7 @@ export function guardedFetch(armed: boolean, onRequest?: KrakenClientOptions['on
     if (endpoint && ORDER_PLACING_ENDPOINTS.has(endpoint) && !armed) throw new LiveTradingNotArmedError();
     onRequest?.({ url, method: init.method ?? 'GET', endpoint });
     // Resolved at call time: nock swaps globalThis.fetch after modules load.
-    const res = await globalThis.fetch(url, init);
-    const answer = answers.getStore();
-    if (answer) answer.status = res.status;
-    return res;
+    return globalThis.fetch(url, init);
   };
 }
 
@@ -172,6 +180,7 @@ export async function createCcxtKraken(config: Config, opts: KrakenClientOptions
   });
   client.urls['api'] = { ...(client.urls['api'] as Record<string, string>), public: base, private: base };
   client.fetchImplementation = guardedFetch(opts.armed, opts.onRequest);
+  noteHttpStatus(client);
   // Every client of this process shares one strictly increasing nonce.
   client.nonce = nextNonce;
   if (keyed) signWithNodeCrypto(client, config.KRAKEN_API_SECRET!.reveal());

@@ -15,7 +15,7 @@ import type {
 import {
   NONCE_RETRY_WAITS_MS, RATE_LIMIT_RETRIES, rateLimited, rateLimitWaitMs, refusedNonce, stillRateLimited, type RateLimitWait,
 } from './call-retry.js';
-import { answeredWith, createCcxtKraken, type Answer, type KrakenClientOptions } from './ccxt-client.js';
+import { createCcxtKraken, httpStatusOf, type KrakenClientOptions } from './ccxt-client.js';
 import { changesOrders, mapKrakenError, unexpectedFormat, unreadableAnswer } from './map-error.js';
 import { keyRightsFromPermissions, KRAKEN_PAGE_SIZE, orderStateOf, tradeIdsOf, tradeOf, validateClientOrderId } from './parse.js';
 import * as S from './schemas.js';
@@ -112,14 +112,14 @@ export class KrakenExchange implements Exchange {
     let rateRetries = 0;
     let waitedMs = 0;
     for (;;) {
-      const answer: Answer = {};
       try {
-        raw = await answeredWith(answer, () => send(params));
+        raw = await send(params);
         break;
       } catch (err) {
-        const mapped = mapKrakenError(err, endpoint, { httpStatus: answer.status });
+        const httpStatus = httpStatusOf(err);
+        const mapped = mapKrakenError(err, endpoint, { httpStatus });
         // Sent again (signed again: a fresh nonce) only when Kraken refused the request outright: call-retry.ts.
-        if (api === 'private' && refusedNonce(mapped, answer.status) && nonceRetries < NONCE_RETRY_WAITS_MS.length) {
+        if (api === 'private' && refusedNonce(mapped, httpStatus) && nonceRetries < NONCE_RETRY_WAITS_MS.length) {
           this.#opts.logger.warn({ endpoint, retry: nonceRetries + 1 }, 'Kraken refused the nonce (another process using this key sent a higher one first); sending again with a fresh nonce');
           await this.#sleep(NONCE_RETRY_WAITS_MS[nonceRetries++]!);
           continue;

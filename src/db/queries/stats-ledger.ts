@@ -127,6 +127,8 @@ export interface EquityFactsRow {
   lastCash: string | null;
   /** Equity of the last snapshot at or before the window's start. */
   startEquity: string | null;
+  /** A trade of the book closed after the last snapshot: its equity − cash no longer prices what is open. */
+  closedSinceLast: boolean;
   /**
    * The risk guard's peak at the window's end: the peak_equity stored with the last snapshot (or its
    * equity, were that higher). The current drawdown is measured from it, as the guard measures.
@@ -146,7 +148,8 @@ export async function equityFacts(db: Db, window: StatsWindow): Promise<EquityFa
     db,
     sql`
     select b.mode, b.feed, f.equity::text as "firstEquity", l.at as "lastAt", l.equity::text as "lastEquity",
-           l.cash::text as "lastCash", s.equity::text as "startEquity", greatest(l.peak_equity, l.equity)::text as "peakEquity"
+           l.cash::text as "lastCash", s.equity::text as "startEquity", greatest(l.peak_equity, l.equity)::text as "peakEquity",
+           exists (select 1 from trades t where t.status = 'closed' and t.exit_at > l.at and t.mode = b.mode and t.feed = b.feed) as "closedSinceLast"
     from (values ('paper', 'kraken'), ('live', 'kraken'), ('paper', 'replay'), ('live', 'replay')) as b(mode, feed)
     left join lateral (select equity from equity_snapshots e where e.mode = b.mode and e.feed = b.feed
                        order by at asc, id asc limit 1) f on true
@@ -226,7 +229,9 @@ export interface EquityPoint {
 /**
  * The equity curve per book, cut into at most `buckets` time buckets (close, high, low each) so a
  * year of per-minute snapshots still plots from a few hundred points. Drawdown is measured from
- * the running peak of the bucket highs to each bucket's low, so no dip is smoothed away.
+ * the running peak of the bucket highs to each bucket's low, so no dip is smoothed away; a bucket's
+ * high counts the risk guard's stored peak_equity too, so the curve's drawdown is never shallower
+ * than the guard's (and the stats' max drawdown, drawdownInWindow).
  */
 export async function equityCurvePoints(db: Db, opts: { window: StatsWindow; buckets: number }): Promise<EquityPoint[]> {
   // Buckets cut the span the snapshots cover, not the whole period: a replay played in the last
@@ -244,7 +249,7 @@ export async function equityCurvePoints(db: Db, opts: { window: StatsWindow; buc
       select case when e.feed = 'replay' then 'replay' else e.mode end as book,
              floor(extract(epoch from e.at - bounds.f) / greatest(extract(epoch from bounds.t - bounds.f) / ${opts.buckets}, 0.001))::int as k,
              max(e.at) as at, (array_agg(e.equity order by e.at desc, e.id desc))[1] as close,
-             max(e.equity) as hi, min(e.equity) as lo
+             max(greatest(e.equity, e.peak_equity)) as hi, min(e.equity) as lo
       from equity_snapshots e, bounds
       where e.at >= bounds.f and e.at <= bounds.t and (e.feed = 'kraken' or e.mode = 'paper')
       group by 1, 2

@@ -35,7 +35,7 @@ export interface BookStats {
   trades: { total: number; open: number; closed: number; wins: number; losses: number; breakeven: number; winRatePct: string | null };
   pnl: {
     realized: string;
-    /** Open positions at the latest equity snapshot's marks, after entry fees; null when no snapshot covers them. */
+    /** Open positions at the latest equity snapshot's marks, after entry fees; null when no snapshot covers them (a trade opened or closed since). */
     unrealized: string | null;
     unrealizedMarkedAt: string | null;
     /** Entry and exit fees of the trades closed in the period (realised PnL is net of them). */
@@ -149,12 +149,13 @@ function bookStats(i: BookInputs): BookStats {
   const peak = f?.peakEquity ? new Decimal(f.peakEquity) : null;
 
   // equity − cash is the positions' value at the snapshot's marks; it prices today's open trades
-  // only if none was opened after that snapshot. Net of the entry fees, as realised PnL is net of
+  // only if none was opened or closed after that snapshot (what /trades and /balance ask of the
+  // replay book's snapshot, snapshot-marks.ts). Net of the entry fees, as realised PnL is net of
   // fees and as /trades shows each trade: opening a trade is not a gain of its fee.
   const entryFees = i.open.reduce((acc, r) => acc.plus(r.entryFees), ZERO);
   let unrealized: Decimal | null = openCount === 0 ? ZERO : null;
   const lastEntry = i.open.reduce<number>((m, r) => Math.max(m, new Date(r.lastEntryAt).getTime()), 0);
-  if (openCount > 0 && f?.lastAt && f.lastEquity && f.lastCash && new Date(f.lastAt).getTime() >= lastEntry) {
+  if (openCount > 0 && f?.lastAt && f.lastEquity && f.lastCash && new Date(f.lastAt).getTime() >= lastEntry && !f.closedSinceLast) {
     unrealized = new Decimal(f.lastEquity).minus(f.lastCash).minus(costBasis).minus(entryFees);
   }
   const decided = period.wins + period.losses;

@@ -91,7 +91,7 @@ describe('ctb trades', () => {
     expect(kraken.calls).toEqual([]);
   });
 
-  it('prices the replay book by one rule in trades and balance: not at all once a trade exited after its snapshot', async () => {
+  it('prices the replay book by one rule in trades, balance and stats: not at all once a trade exited after its snapshot', async () => {
     // Two replay trades of 0.1 BTC at 40,000 (fees 0). The snapshot at 08:01 holds both: cash 2,000,
     // equity 10,300 (0.2 × 41,500). One exits at 08:05 at 41,600: cash 6,160, 0.1 BTC left. The
     // snapshot's 8,300 of holdings is no longer the book's: dividing it by the 0.1 left would say
@@ -108,6 +108,9 @@ describe('ctb trades', () => {
     expect(json.open).toMatchObject([{ id: open.id, mark: null, unrealizedPnl: null }]);
     expect(json.totals).toEqual([{ book: 'replay', open: 1, costBasis: '4000', unrealizedPnl: null, unmarked: 1 }]);
     expect((await cli(['balance'])).out).toMatch(/^paper value: — \(no replay price for a held asset/m);
+    // Stats neither: 10,300 − 2,000 − 4,000 = 4,300 would count the exited trade's 4,150 as a gain.
+    const stats = JSON.parse((await cli(['stats', '--json'])).out);
+    expect(stats.books.find((b: { book: string }) => b.book === 'replay').pnl).toMatchObject({ unrealized: null, unrealizedMarkedAt: null });
     expect(kraken.calls).toEqual([]);
   });
 

@@ -10,8 +10,13 @@ export interface HandedOff {
   requestId: number | null;
   /** The bot that took it (host:pid); null: no bot took it (or its answer could not be read). */
   by: string | null;
-  /** done | failed | claimed (taken, unanswered) | withdrawn (nobody took it in time) | no_bot | not_sent | unknown */
+  /**
+   * done | failed | claimed (taken, unanswered) | withdrawn (nobody took it in time) | no_bot | not_sent | unknown,
+   * or queued: no bot took it, and the kill's follow-up request waits in the database for one (see queuedHandOff).
+   */
   status: string;
+  /** With status queued: the running bot with the key the engine lease named, if any. */
+  queuedFor?: string | null;
 }
 
 /**
@@ -59,10 +64,22 @@ export function noKeyNotice(handedOff: HandedOff | undefined, followUp: KillFoll
   return `This process has no Kraken key and the cancel on Kraken could not be handed to a bot that has it${why}: orders may remain open on Kraken.`;
 }
 
+/**
+ * The venue's hand-over once the kill's follow-up is known: a cancel no bot took that is now queued
+ * for one is said as queued (the follow-up's request), as the notice says — never "not handed to a
+ * bot" beside a notice that says it waits in the database. What the first hand-over met stays in the
+ * venue's errors.
+ */
+export function queuedHandOff(handedOff: HandedOff, followUp: KillFollowUp | undefined): HandedOff {
+  if (krakenAccessOf(handedOff, followUp) !== 'queued' || !followUp || !('requestId' in followUp)) return handedOff;
+  return { requestId: followUp.requestId, by: null, status: 'queued', queuedFor: followUp.runningBot };
+}
+
 /** Who cancelled on Kraken for a keyless kill, for its venue line; `request` adds the request number. */
 export function handedOffPhrase(h: HandedOff, opts: { request: boolean }): string {
   const request = opts.request && h.requestId !== null ? `, request #${h.requestId}` : '';
   if (h.by) return `by the running bot ${h.by}${request}`;
+  if (h.status === 'queued') return `queued for ${h.queuedFor ? `the running bot ${h.queuedFor}` : 'a bot with the key'}, not yet taken${request}`;
   if (h.requestId === null) return 'not handed to a bot';
   if (h.status === 'withdrawn') return `no bot took it${request}`;
   return `no bot's answer read${request}`;

@@ -229,7 +229,9 @@ export interface EquityPoint {
 /**
  * The equity curve per book, cut into at most `buckets` time buckets (close, high, low each) so a
  * year of per-minute snapshots still plots from a few hundred points. Drawdown is measured from
- * the running peak of the bucket highs to each bucket's low, so no dip is smoothed away.
+ * the running peak of the bucket highs to each bucket's low, so no dip is smoothed away; a bucket's
+ * high counts the risk guard's stored peak_equity too, so the curve's drawdown is never shallower
+ * than the guard's (and the stats' max drawdown, drawdownInWindow).
  */
 export async function equityCurvePoints(db: Db, opts: { window: StatsWindow; buckets: number }): Promise<EquityPoint[]> {
   // Buckets cut the span the snapshots cover, not the whole period: a replay played in the last
@@ -247,7 +249,7 @@ export async function equityCurvePoints(db: Db, opts: { window: StatsWindow; buc
       select case when e.feed = 'replay' then 'replay' else e.mode end as book,
              floor(extract(epoch from e.at - bounds.f) / greatest(extract(epoch from bounds.t - bounds.f) / ${opts.buckets}, 0.001))::int as k,
              max(e.at) as at, (array_agg(e.equity order by e.at desc, e.id desc))[1] as close,
-             max(e.equity) as hi, min(e.equity) as lo
+             max(greatest(e.equity, e.peak_equity)) as hi, min(e.equity) as lo
       from equity_snapshots e, bounds
       where e.at >= bounds.f and e.at <= bounds.t and (e.feed = 'kraken' or e.mode = 'paper')
       group by 1, 2

@@ -29,7 +29,7 @@ import { markChecklistAttempt, reopenChecklistItemRecord } from './checklist-rec
 import { announceIncident, type AnnounceDeps } from './announce-incident.js';
 import { latchHalt, type FlattenOutcome, type KillPorts } from './runtime.js';
 import { closePositionsAfterKill, type ChecklistItemDeps } from './incident.js';
-import { krakenAccessOf, noKeyNotice, type KillFollowUp, type KrakenAccess } from '../../domain/kraken-handoff.js';
+import { krakenAccessOf, noKeyNotice, queuedHandOff, type KillFollowUp, type KrakenAccess } from '../../domain/kraken-handoff.js';
 
 /**
  * A kill: the exchanges and the halt (database, DATA_DIR, this process's latch and halt cancel, kept
@@ -168,6 +168,11 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
     const handedOff = result.cancel.venues.find((v) => v.venue === 'kraken')?.handedOff;
     result.krakenAccess = krakenAccessOf(handedOff, result.followUp);
     result.notice = noKeyNotice(handedOff, result.followUp);
+    // The venue says what the notice says: queued for a bot (the follow-up), not "not handed over".
+    result.cancel = {
+      ...result.cancel,
+      venues: result.cancel.venues.map((v) => (v.venue === 'kraken' && v.handedOff ? { ...v, handedOff: queuedHandOff(v.handedOff, result.followUp) } : v)),
+    };
   }
   if (!result.alreadyKilled || !result.ok) await raiseKillAlert(ctx, request, result);
   if (request.flatten) result.flatten = await flatten(ctx, request.actor, result);

@@ -176,7 +176,10 @@ describe('ctb kill from a shell that is not armed', () => {
     // Nothing it prints (nor its log) says the cancel went to a bot: none took it.
     expect(run.stdout).not.toMatch(/handed to the running bot|by the running bot/);
     expect(run.stderr).not.toMatch(/handed to the running bot/);
-    expect(run.stdout).toMatch(/kraken \(not handed to a bot\): no cancel sent from this process, NOT CONFIRMED .*no bot with the key is running \(no engine running\).*orders may remain open on Kraken/);
+    // The venue line agrees with the notice: queued (the same request), not yet taken.
+    const request = /queued in the database \(request #(\d+)\)/.exec(lines[1]!)![1];
+    expect(run.stdout).toMatch(new RegExp(`kraken \\(queued for a bot with the key, not yet taken, request #${request}\\): no cancel sent from this process, NOT CONFIRMED .*no bot with the key is running \\(no engine running\\).*orders may remain open on Kraken`));
+    expect(run.stdout).not.toMatch(/not handed to a bot/);
     // The confirmation is handed on, and the shell says no bot with the key is there to take it (read from the engine lease).
     expect(run.stdout).toMatch(/NO BOT WITH THE KRAKEN KEY IS RUNNING \(no engine running\): orders may remain open on Kraken\. Request #\d+ waits 5 min for one to take it/);
     expect(kraken.orderChangingCalls()).toEqual([]);

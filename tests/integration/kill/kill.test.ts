@@ -108,9 +108,12 @@ describe('kill', () => {
     expect(result.notice).toMatch(/^This process has no Kraken key: the cancel on Kraken is queued in the database for the running bot that has it \(worker-1:42, request #\d+\), which has not taken it yet; until it does, orders may stay open on Kraken\.$/);
     expect(result.ok).toBe(false);
     const kraken = result.cancel.venues.find((v) => v.venue === 'kraken')!;
-    expect(kraken).toMatchObject({ confirmed: false, canceled: null, handedOff: { by: null, status: 'withdrawn' } });
+    // The venue says what the notice says (--json included): queued for that bot as the follow-up's request, not yet taken.
+    const followUp = result.followUp as { requestId: number };
+    expect(kraken).toMatchObject({ confirmed: false, canceled: null, handedOff: { requestId: followUp.requestId, by: null, status: 'queued', queuedFor: 'worker-1:42' } });
     expect(kraken.errors.at(-1)).toMatch(/no running bot with the key took the cancel within 0.6 s .*orders may remain open on Kraken/);
-    expect(renderKill(result)).toMatch(/^ {2}kraken \(no bot took it, request #\d+\): no cancel sent from this process, NOT CONFIRMED/m);
+    expect(renderKill(result)).toMatch(new RegExp(`^ {2}kraken \\(queued for the running bot worker-1:42, not yet taken, request #${followUp.requestId}\\): no cancel sent from this process, NOT CONFIRMED`, 'm'));
+    expect(result.notice).toContain(`request #${followUp.requestId})`);
     expect(renderKill(result)).not.toMatch(/by the running bot/);
     // Withdrawn, so a bot started later does not act on a stale cancel.
     const [request] = await kill.db().db.select().from(engineRequests);
@@ -127,9 +130,11 @@ describe('kill', () => {
     expect(performance.now() - started).toBeLessThan(5_000);
     expect(result).toMatchObject({ ok: false, krakenAccess: 'queued', state: 'written' });
     const kraken = result.cancel.venues.find((v) => v.venue === 'kraken')!;
-    expect(kraken).toMatchObject({ confirmed: false, canceled: null, handedOff: { requestId: null, by: null, status: 'no_bot' } });
+    const followUp = result.followUp as { requestId: number };
+    expect(kraken).toMatchObject({ confirmed: false, canceled: null, handedOff: { requestId: followUp.requestId, by: null, status: 'queued', queuedFor: null } });
     expect(kraken.errors.at(-1)).toMatch(/no bot with the key is running \(no engine running\).*orders may remain open on Kraken/);
-    expect(renderKill(result)).toMatch(/^ {2}kraken \(not handed to a bot\): no cancel sent from this process, NOT CONFIRMED/m);
+    expect(renderKill(result)).toMatch(new RegExp(`^ {2}kraken \\(queued for a bot with the key, not yet taken, request #${followUp.requestId}\\): no cancel sent from this process, NOT CONFIRMED`, 'm'));
+    expect(JSON.stringify(renderKillReply(result).blocks)).toContain('*kraken* (queued for a bot with the key, not yet taken): no cancel sent from here');
     // Said first, in the terminal and on Slack alike: queued for a bot that starts, how long it waits, and that orders may stay open.
     const queued = /^This process has no Kraken key and no bot with the key is running \(no engine running\): the cancel on Kraken is queued in the database \(request #\d+\) and waits up to 5 min for one to take it; until one does, orders may stay open on Kraken\./;
     expect(result.notice).toMatch(queued);

@@ -20,6 +20,7 @@ import { createHttpServer } from '../../../src/http/server.js';
 import { metricsFeature } from '../../../src/app/features/metrics.js';
 import { silentLogger } from '../../../src/logger.js';
 import { Decimal } from '../../../src/money.js';
+import { equityCurvePoints } from '../../../src/db/queries/stats-ledger.js';
 import { computeStats, type BookStats } from '../../../src/services/stats/compute-stats.js';
 import { testContext } from '../../support/app-context.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
@@ -83,6 +84,14 @@ describe('live drawdown in the stats, as the risk guard measured it (PostgreSQL)
     // never from the window's first snapshot (which would give 0).
     const day = live((await stats('24h')).books);
     expect(day.drawdown).toEqual({ maxPct: '1.42', maxAmount: '142', currentPct: '0.4' });
+  });
+
+  it('draws the chart’s drawdown from the same peak', async () => {
+    for (const period of ['all', '24h'] as const) {
+      const points = await equityCurvePoints(database.db, { window: windowFor(period, new Date(NOW)), buckets: 400 });
+      const deepest = Math.max(...points.filter((p) => p.book === 'live').map((p) => p.drawdownPct));
+      expect(deepest, period).toBeCloseTo(1.42, 10);
+    }
   });
 
   it('prints the same figures in ctb stats and ctb stats --json', async () => {

@@ -1,6 +1,6 @@
 // What a kill without the Kraken key says became of its cancel on Kraken: only what happened.
 import { describe, expect, it } from 'vitest';
-import { krakenAccessOf, noKeyNotice, type HandedOff, type KillFollowUp } from '../../../src/domain/kraken-handoff.js';
+import { handedOffPhrase, krakenAccessOf, noKeyNotice, queuedHandOff, type HandedOff, type KillFollowUp } from '../../../src/domain/kraken-handoff.js';
 
 const claimsHandoff = /handed to the running bot|by the running bot|is handed/;
 const noBot: HandedOff = { requestId: null, by: null, status: 'no_bot' };
@@ -32,5 +32,24 @@ describe('a keyless kill says what became of its Kraken cancel', () => {
       .toBe('This process has no Kraken key and the cancel on Kraken could not be handed to a bot that has it: orders may remain open on Kraken.');
     expect(noKeyNotice(noBot, { error: 'the database did not answer within 3000 ms' }))
       .toBe('This process has no Kraken key and the cancel on Kraken could not be handed to a bot that has it (the database did not answer within 3000 ms): orders may remain open on Kraken.');
+  });
+
+  it("a cancel queued for a bot: the venue line says queued, not yet taken, with the notice's request — never \"not handed to a bot\"", () => {
+    const forRunningBot: KillFollowUp = { requestId: 5, runningBot: 'worker-1:42', engine: 'worker-1:42 running', botKnown: true };
+    const withdrawn: HandedOff = { requestId: 4, by: null, status: 'withdrawn' };
+    expect(queuedHandOff(withdrawn, forRunningBot)).toEqual({ requestId: 5, by: null, status: 'queued', queuedFor: 'worker-1:42' });
+    expect(handedOffPhrase(queuedHandOff(withdrawn, forRunningBot), { request: true })).toBe('queued for the running bot worker-1:42, not yet taken, request #5');
+    expect(noKeyNotice(withdrawn, forRunningBot)).toContain('(worker-1:42, request #5)');
+    const forNobody: KillFollowUp = { requestId: 5, runningBot: null, engine: 'no engine running', botKnown: true };
+    expect(handedOffPhrase(queuedHandOff(noBot, forNobody), { request: true })).toBe('queued for a bot with the key, not yet taken, request #5');
+    expect(handedOffPhrase(queuedHandOff(noBot, forNobody), { request: false })).toBe('queued for a bot with the key, not yet taken');
+  });
+
+  it('a cancel a bot took, or one that could not be queued, keeps its own venue line', () => {
+    const taken: HandedOff = { requestId: 7, by: 'worker-1:42', status: 'claimed' };
+    const followUp: KillFollowUp = { requestId: 8, runningBot: 'worker-1:42', engine: 'worker-1:42 running', botKnown: true };
+    expect(queuedHandOff(taken, followUp)).toBe(taken);
+    expect(queuedHandOff(noBot, { error: 'the database did not answer' })).toBe(noBot);
+    expect(handedOffPhrase(queuedHandOff(noBot, undefined), { request: true })).toBe('not handed to a bot');
   });
 });

@@ -73,6 +73,16 @@ describe('kill views', () => {
     expect(JSON.stringify(inFlight.blocks)).toMatch(/1 order\(s\) were still on their way after the halt/);
   });
 
+  it('a Kraken cancel queued for a bot says so on its venue line, as the notice does, in the terminal and on Slack', () => {
+    const queued = kill({
+      ok: false, krakenAccess: 'queued', followUp: { requestId: 5, runningBot: 'worker-1:42', engine: 'worker-1:42 running', botKnown: true },
+      cancel: { allConfirmed: false, venues: [{ venue: 'kraken', canceled: null, confirmed: false, attempts: 0, survivors: [], errors: ['nobody took it'], handedOff: { requestId: 5, by: null, status: 'queued', queuedFor: 'worker-1:42' } }] },
+    });
+    expect(renderKill(queued)).toMatch(/^ {2}kraken \(queued for the running bot worker-1:42, not yet taken, request #5\): no cancel sent from this process, NOT CONFIRMED — nobody took it$/m);
+    expect(JSON.stringify(renderKillReply(queued).blocks)).toContain('*kraken* (queued for the running bot worker-1:42, not yet taken): no cancel sent from here');
+    for (const text of [renderKill(queued), JSON.stringify(renderKillReply(queued))]) expect(text).not.toMatch(/not handed to a bot|by the running bot/);
+  });
+
   it('a Kraken cancel no bot took is never shown as done by a bot, in the terminal or on Slack', () => {
     const untaken = kill({
       ok: false, krakenAccess: 'queued',

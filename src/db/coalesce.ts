@@ -69,31 +69,13 @@ export class Coalescer<I, O> {
     const batch = this.#pending;
     this.#pending = [];
     this.write(batch.map((b) => b.item)).then(
-      (outs) => resolveSpaced(batch, outs),
+      (outs) => batch.forEach((b, i) => b.resolve(outs[i]!)),
       (err: unknown) => {
         if (batch.length === 1) return batch[0]!.reject(err);
         for (const b of batch) this.write([b.item]).then((outs) => b.resolve(outs[0]!), b.reject);
       },
     );
   }
-}
-
-/**
- * Resolves a statement's callers one per turn of the event loop, not all at once: what each does
- * next (a status reply rendered and posted, a trail row queued) then runs in a turn of its own, and
- * a request that arrives meanwhile is read and acked between two of them instead of waiting behind
- * all six or so that shared the statement.
- */
-function resolveSpaced<O>(batch: Array<{ resolve(out: O): void }>, outs: O[]): void {
-  if (batch.length === 1) return batch[0]!.resolve(outs[0]!);
-  let i = 0;
-  // Each step is an immediate queued by the one before: the loop polls for I/O between two steps.
-  const step = () => {
-    batch[i]!.resolve(outs[i]!);
-    i += 1;
-    if (i < batch.length) setImmediate(step);
-  };
-  setImmediate(step);
 }
 
 /** One coalescer per database handle (a transaction or another database gets its own). */

@@ -5,6 +5,7 @@
 // ledger. Nothing unexplained: reconciled_through advances and a halt this reconciliation placed is
 // lifted. Anything unexplained fails closed: reconciliation_blocked with the differences, halted with
 // reason "reconciliation", and a critical alert listing them. Read-only on Kraken.
+import { ALERTED } from '../../../alerts/log-source.js';
 import type { Clock } from '../../../clock.js';
 import type { Db } from '../../../db/client.js';
 import { earliestLiveIntentAt, liveFillsSinceOrOf, liveIntentsFor } from '../../../db/queries/reconcile-ledger.js';
@@ -121,7 +122,7 @@ export async function runReconciliation(
   const placed = await recordBlocked(ctx, details);
   const previous = (before.reconciliationDetails as ReconciliationDetails | null)?.differences;
   if (!sameDifferences(differences, previous)) {
-    ctx.logger.error({ cause: opts.cause, differences: differences.map((d) => `${d.kind} ${d.id}`) }, 'reconciliation with Kraken found differences it cannot explain: no strategy runs');
+    ctx.logger.error({ ...ALERTED, cause: opts.cause, differences: differences.map((d) => `${d.kind} ${d.id}`) }, 'reconciliation with Kraken found differences it cannot explain: no strategy runs');
     await ctx.alerts.raise({
       source: 'reconciliation', severity: 'critical', fingerprint: 'reconciliation-blocked',
       title: `Reconciliation with Kraken found ${differences.length} unexplained difference(s): trading halted until each is resolved (ctb reconcile)`,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseUserList } from '../../src/services/oncall/user-ref.js';
 import { faultSpecSchema } from '../../src/simulator/faults.js';
+import { RATE_LIMIT_RETRIES, rateLimitWaitMs } from '../../src/exchange/kraken/call-retry.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -41,5 +42,19 @@ describe("the README's examples", () => {
 
   it('shows audit-log with --period or a period word, --since only as the deprecated name', () => {
     expect(readme).not.toMatch(/ctb audit-log[^`\n]*--since/);
+  });
+  it("states ctb's rate-limit waits as call-retry.ts computes them (per call, history reads counting double), and that Kraken's counter is the key's, not the kill's lane", () => {
+    const kraken = readme.slice(readme.indexOf('- **Kraken**'), readme.indexOf('- **Slack**'));
+    const waits = (endpoint: string) => Array.from({ length: RATE_LIMIT_RETRIES }, (_, i) => Math.round(rateLimitWaitMs('starter', endpoint, i + 1) / 1000));
+    const said = (w: number[]) => `${w.slice(0, -1).join(', ')} and ${w.at(-1)} s`;
+    expect(RATE_LIMIT_RETRIES).toBe(3);
+    expect(kraken).toMatch(/each call up to three retries/);
+    const one = waits('OpenOrders');
+    const two = waits('TradesHistory');
+    expect(kraken.replace(/\s+/g, ' ')).toContain(`${said(one)} for a read that counts 1 (${one.reduce((a, b) => a + b)} s)`);
+    expect(kraken.replace(/\s+/g, ' ')).toContain(`${said(two)} for a trade-history or ledger read, which counts 2 (${two.reduce((a, b) => a + b)} s)`);
+    expect(kraken).not.toMatch(/three times at most \(21 s/);
+    expect(kraken).not.toMatch(/a kill's calls never wait behind it\./);
+    expect(kraken.replace(/\s+/g, ' ')).toMatch(/every program or shell using the key fills it/);
   });
 });

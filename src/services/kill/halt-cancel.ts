@@ -62,7 +62,7 @@ export function cancelOnHalt(ctx: HaltCancelDeps, reason: string): Promise<Venue
       if (report.confirmed) {
         ctx.logger.warn({ canceled: report.canceled }, 'halted: Kraken confirms no open order');
       } else {
-        ctx.logger.error({ ...ALERTED, report }, 'halted, but Kraken still shows open orders after cancelling');
+        ctx.logger.error({ ...ALERTED, report }, unconfirmedLine(report));
         await withDeadline(ctx.alerts.raise({
           source: 'kill', severity: 'critical', fingerprint: 'halt-cancel:unconfirmed',
           title: `Halted, but ${report.survivors.length > 0 ? `${report.survivors.length} order(s) are still open on Kraken` : 'zero open orders on Kraken could not be confirmed'} after cancelling`,
@@ -72,6 +72,20 @@ export function cancelOnHalt(ctx: HaltCancelDeps, reason: string): Promise<Venue
       return report;
     });
   return track(ctx, promise).promise;
+}
+
+/**
+ * What is known after a cancel that did not confirm: the orders Kraken's last answer still listed
+ * (ids), or, when none was listed, that Kraken's open orders could not be read (and why). A read
+ * that failed is not Kraken showing orders.
+ */
+export function unconfirmedLine(report: VenueCancelReport): string {
+  if (report.survivors.length > 0) {
+    const ids = report.survivors.map((s) => s.exchangeOrderId).join(', ');
+    return `halted, but Kraken still shows ${report.survivors.length} open order(s) after cancelling: ${ids}`;
+  }
+  const why = report.errors.at(-1) ?? 'no answer';
+  return `halted: Kraken cancelled ${report.canceled ?? 'no'} order(s), but zero open orders could not be confirmed: Kraken's open orders could not be read (${why})`;
 }
 
 /**

@@ -64,7 +64,8 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
       ? await awaitOrdersInFlight(ctx.db, Math.max(ctx.config.KILL_DB_TIMEOUT, ctx.config.KILL_CONFIRM_WAIT), 20, ctx.config.KILL_DB_TIMEOUT)
       : null;
     const now = await clearVenue('kraken', () => ctx.exchanges.kraken(), {
-      logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, ...(followUp ? { confirmUntil: performance.now() + ctx.config.KILL_CONFIRM_WAIT } : {}),
+      logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, alerted: followUp, // a follow-up tells the kill's alert group
+      ...(followUp ? { confirmUntil: performance.now() + ctx.config.KILL_CONFIRM_WAIT } : {}),
     });
     const report = before ? mergeVenueReports(before, now) : now;
     const cancelled = report.canceled === null ? 'the cancel failed' : `${report.canceled} cancelled`;

@@ -3,6 +3,7 @@
 // Like self-heal it alerts on every repair or failure and never lifts a halt.
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
+import { ALERTED } from '../../alerts/log-source.js';
 import type { Logger } from '../../logger.js';
 import { selfHeal, type HealAction, type SelfHealDeps, type SelfHealOptions, type SelfHealResult } from './self-heal.js';
 
@@ -58,7 +59,7 @@ export function startWatchdog(ctx: WatchdogDeps, opts: WatchdogOptions = {}): Wa
  * against the exchange before trading. Kraken's dead man's switch stays armed over the gap.
  */
 export function exitForRestart(ctx: { logger: Logger }, action: HealAction, exit: (code: number) => void = (code) => process.exit(code)): void {
-  ctx.logger.fatal({ action }, `engine heartbeat stale (${action.detail}); exiting so the process manager restarts the worker`);
+  ctx.logger.fatal({ ...ALERTED, action }, `engine heartbeat stale (${action.detail}); exiting so the process manager restarts the worker`);
   // Give the log line (and the alert raised just before) a moment to leave the process.
   setTimeout(() => exit(ENGINE_STALE_EXIT_CODE), 500).unref?.();
 }

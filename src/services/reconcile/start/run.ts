@@ -7,6 +7,7 @@
 // reason "reconciliation", and a critical alert listing them. A block with differences, whoever wrote
 // it, is lifted only by an operator's reconciliation (adopt, cancel, `ctb reconcile`): any other run
 // that finds nothing now (the halt's own cancel removed the order) leaves it. Read-only on Kraken.
+import { ALERTED } from '../../../alerts/log-source.js';
 import type { Clock } from '../../../clock.js';
 import type { Db } from '../../../db/client.js';
 import { earliestLiveIntentAt, liveFillsSinceOrOf, liveIntentsFor } from '../../../db/queries/reconcile-ledger.js';
@@ -140,7 +141,7 @@ export async function runReconciliation(
   const placed = await recordBlocked(ctx, details);
   const previous = (before.reconciliationDetails as ReconciliationDetails | null)?.differences;
   if (!sameDifferences(differences, previous)) {
-    ctx.logger.error({ cause: opts.cause, differences: differences.map((d) => `${d.kind} ${d.id}`) }, 'reconciliation with Kraken found differences it cannot explain: no strategy runs');
+    ctx.logger.error({ ...ALERTED, cause: opts.cause, differences: differences.map((d) => `${d.kind} ${d.id}`) }, 'reconciliation with Kraken found differences it cannot explain: no strategy runs');
     await ctx.alerts.raise({
       source: 'reconciliation', severity: 'critical', fingerprint: 'reconciliation-blocked',
       title: `Reconciliation with Kraken found ${differences.length} unexplained difference(s): trading halted until each is resolved (ctb reconcile)`,

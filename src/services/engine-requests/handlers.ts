@@ -17,6 +17,7 @@
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
 import { liveLedgerCounts } from '../../db/queries/engine-requests.js';
+import { ALERTED } from '../../alerts/log-source.js';
 import type { AlertSink } from '../../alerts/types.js';
 import type { Db } from '../../db/client.js';
 import type { EngineRequest, EngineRequestKind } from '../../db/schema/index.js';
@@ -95,7 +96,8 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
         return { ok: false, summary, details: { ...details, nextTryAt: retryAt.toISOString(), giveUpAt: new Date(giveUpAt).toISOString() }, retryAt };
       }
       const summary = `Gave up after ${tries + 1} tries over ${CANCEL_FOLLOW_UP_MS / 60_000} min: ${outcome} Orders may remain open on Kraken: check Kraken's UI, then cancel again here.`;
-      ctx.logger.error({ requestId: request.id, report, fence }, `kill follow-up: ${summary}`);
+      // Marked alerted: tellFollowUp below raises the critical alert itself.
+      ctx.logger.error({ ...ALERTED, requestId: request.id, report, fence }, `kill follow-up: ${summary}`);
       await tellFollowUp(ctx, request, false, summary);
       return { ok: false, summary, details };
     }

@@ -3,6 +3,7 @@
 // unacknowledged past its deadline (the escalation's overdue signal) runs the same kill an operator
 // would, as a system actor. Each cause is keyed (the breach, the alert group), so a repeated signal
 // joins its kill instead of doing it again. With auto-kill off, the signal is logged and alerted only.
+import { ALERTED } from '../../alerts/log-source.js';
 import type { AlertSink } from '../../alerts/types.js';
 import type { OverdueCritical } from '../../alerts/overdue.js';
 import type { RiskBreach } from '../../engine/risk-guard.js';
@@ -17,7 +18,8 @@ async function autoKill(ctx: AutoKillDeps, p: { actor: string; key: string; reas
     ctx.logger.warn({ reason: p.reason }, `auto-kill is off (AUTO_KILL=${ctx.config.AUTO_KILL}): not killing for: ${p.reason}`);
     return null;
   }
-  ctx.logger.error({ reason: p.reason }, `auto-kill: ${p.reason}`);
+  // The kill it runs raises the alert for this event.
+  ctx.logger.error({ ...ALERTED, reason: p.reason }, `auto-kill: ${p.reason}`);
   return executeKill(ctx, { actor: { id: p.actor, source: 'system', requestId: p.key }, reason: `auto-kill: ${p.reason}`, trigger: 'auto' });
 }
 

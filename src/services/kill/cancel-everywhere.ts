@@ -11,6 +11,7 @@ import type { ExchangeProvider } from '../../exchange/provider.js';
 import type { Exchange, OrderState, Venue } from '../../exchange/types.js';
 import { urgently } from '../../exchange/urgency.js';
 import type { Logger } from '../../logger.js';
+import { ALERTED } from '../../alerts/log-source.js';
 import { DeadlineError, describeError, sleep as realSleep, withDeadline } from './deadline.js';
 
 export interface SurvivingOrder {
@@ -59,6 +60,11 @@ export interface CancelOptions {
   /** Pause between rounds (grows linearly, to at most 1 s). */
   retryDelayMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * The caller raises its own alert when a venue is not confirmed (the kill, a halt's cancel): the
+   * "could not confirm" error line is then marked ALERTED, so it does not raise a second alert.
+   */
+  alerted?: boolean;
 }
 
 export type VenueOptions = Omit<CancelOptions, 'exchanges'>;
@@ -115,7 +121,7 @@ async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptio
       if (venue === 'paper' && err instanceof DeadlineError) break;
     }
   }
-  if (!report.confirmed) opts.logger.error({ venue, report }, 'kill could not confirm zero open orders');
+  if (!report.confirmed) opts.logger.error({ ...(opts.alerted ? ALERTED : {}), venue, report }, 'kill could not confirm zero open orders');
   return report;
 }
 

@@ -4,7 +4,11 @@
 // stops being live (paper), around Kraken maintenance (public SystemStatus not `online`), and on
 // graceful shutdown. Halted, it disarms only once the halt's own cancel confirmed zero open orders
 // on Kraken (halt-cancel.ts); while orders may remain it stops renewing and leaves the timer to run
-// out, so Kraken cancels them itself. Failures alert and are retried on the next tick; nothing here throws.
+// out, so Kraken cancels them itself. Failures alert and are retried with a growing pause (2 s, 4 s …
+// capped at 60 s): every refused private call counts on Kraken's REST counter and, while it is over
+// its maximum, prolongs the limit for every other call of the key (reconcile, balances). A pause ends
+// early when Kraken's public SystemStatus changes (maintenance over), and never outlasts the armed
+// timer's last chance to be renewed. Nothing here throws.
 // Decisions use the injected clock, so tests move time instead of waiting for it.
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
@@ -27,6 +31,10 @@ export type DeadManDeps = HaltCancelDeps & LeaseProbeDeps & {
   kill: KillPorts;
 };
 
+/** Pause after the first failed renew/disarm, doubled after each further failure up to the cap. */
+export const DEAD_MAN_RETRY_BASE_MS = 2_000;
+export const DEAD_MAN_RETRY_CAP_MS = 60_000;
+
 const LEFT_ARMED = "halted with orders possibly open on Kraken: the dead man's switch is left to run out so Kraken cancels them";
 
 export interface DeadManStatus {
@@ -36,6 +44,8 @@ export interface DeadManStatus {
   lastRenewedAt: Date | null;
   krakenStatus: SystemStatus | null;
   lastError: string | null;
+  /** When a failed renew/disarm is tried again (null: on the next tick that needs it). */
+  retryAt: Date | null;
 }
 
 export class DeadMansSwitch {
@@ -51,6 +61,9 @@ export class DeadMansSwitch {
   /** This run of failed renewals has paged (critical): once per run. */
   #paged = false;
   #reason: DeadManStatus['reason'] = 'not_live';
+  /** Failed renew/disarm calls in a row, and when the next may go (clock ms; null: at once). */
+  #failures = 0;
+  #retryAt: number | null = null;
   #running: Promise<DeadManStatus> | null = null;
 
   constructor(ctx: DeadManDeps, opts: { timeoutMs?: number; intervalMs?: number } = {}) {
@@ -60,7 +73,7 @@ export class DeadMansSwitch {
   }
 
   status(): DeadManStatus {
-    return { armed: this.#armed, reason: this.#reason, lastRenewedAt: this.#lastRenewedAt, krakenStatus: this.#krakenStatus, lastError: this.#lastError };
+    return { armed: this.#armed, reason: this.#reason, lastRenewedAt: this.#lastRenewedAt, krakenStatus: this.#krakenStatus, lastError: this.#lastError, retryAt: this.#retryAt === null ? null : new Date(this.#retryAt) };
   }
 
   /** One decision: arm, renew when due, or disarm. The timer calls it every second; tests call it. */
@@ -104,11 +117,22 @@ export class DeadMansSwitch {
     this.#reason = want ? 'live' : halted ? 'halted' : !trading ? 'standby' : maintenance && this.#wantLive ? 'maintenance' : 'not_live';
     if (want) {
       const due = !this.#armed || this.#lastError !== null || !this.#lastRenewedAt || now.getTime() - this.#lastRenewedAt.getTime() >= this.#intervalMs;
-      if (due) await this.#renew(now);
-    } else if (this.#armed && (!halted || this.#haltCancelConfirmed())) {
+      if (due && this.#mayCall(now)) await this.#renew(now);
+    } else if (this.#armed && (!halted || this.#haltCancelConfirmed()) && this.#mayCall(now)) {
       await this.#disarm(this.#reason);
     }
     return this.status();
+  }
+
+  /** A failed call's pause is over (or there was none). */
+  #mayCall(now: Date): boolean {
+    return this.#retryAt === null || now.getTime() >= this.#retryAt;
+  }
+
+  #succeeded(): void {
+    this.#lastError = null;
+    this.#failures = 0;
+    this.#retryAt = null;
   }
 
   /** Halted: disarm only after the halt's Kraken cancel confirmed zero open orders (starting it if none is under way). */
@@ -133,6 +157,8 @@ export class DeadMansSwitch {
       const status = await withDeadline(exchange.fetchSystemStatus(), this.#timeoutMs / 4, 'Kraken SystemStatus');
       if (status !== this.#krakenStatus && this.#krakenStatus !== null) {
         this.#ctx.logger.warn({ from: this.#krakenStatus, to: status }, `Kraken system status is now ${status}`);
+        // Kraken changed state (maintenance over): a paused renew/disarm goes at once.
+        this.#retryAt = null;
       }
       this.#krakenStatus = status;
       this.#statusCheckedAt = now;
@@ -149,7 +175,7 @@ export class DeadMansSwitch {
       if (this.#lastError) this.#ctx.logger.info("dead man's switch renewals succeed again");
       this.#armed = true;
       this.#lastRenewedAt = now;
-      this.#lastError = null;
+      this.#succeeded();
     } catch (err) {
       await this.#failed(err, 'renew');
     }
@@ -159,7 +185,7 @@ export class DeadMansSwitch {
     try {
       await withDeadline(this.#kraken().cancelAllOrdersAfter(0), this.#timeoutMs / 4, 'Kraken CancelAllOrdersAfter(0)');
       this.#armed = false;
-      this.#lastError = null;
+      this.#succeeded();
       this.#ctx.logger.info({ why }, "dead man's switch disarmed on Kraken");
     } catch (err) {
       await this.#failed(err, 'disarm');
@@ -170,8 +196,15 @@ export class DeadMansSwitch {
     const first = this.#lastError === null;
     this.#lastError = describeError(err);
     const deadline = this.#lastRenewedAt ? new Date(this.#lastRenewedAt.getTime() + this.#timeoutMs) : null;
-    this.#ctx.logger.warn({ error: this.#lastError, what }, `dead man's switch: could not ${what} on Kraken`);
-    // A failed renewal is retried every tick: the first says so (warning), and one run of failures pages
+    const now = this.#ctx.clock.now().getTime();
+    this.#failures += 1;
+    let retryAt = now + Math.min(DEAD_MAN_RETRY_CAP_MS, DEAD_MAN_RETRY_BASE_MS * 2 ** (this.#failures - 1));
+    // An armed switch still gets a renewal try before its timer runs out.
+    if (what === 'renew' && this.#armed && deadline) retryAt = Math.min(retryAt, Math.max(now + DEAD_MAN_RETRY_BASE_MS, deadline.getTime() - DEAD_MAN_RETRY_BASE_MS));
+    this.#retryAt = retryAt;
+    this.#ctx.logger.warn({ error: this.#lastError, what, failures: this.#failures, retryInSeconds: (retryAt - now) / 1000 },
+      `dead man's switch: could not ${what} on Kraken; trying again in ${Math.round((retryAt - now) / 1000)} s`);
+    // A failed renewal is retried after its pause: the first says so (warning), and one run of failures pages
     // (critical) once the switch is within one renewal interval of firing — a single Kraken blip that
     // the next renewal heals is not a reason to wake anyone.
     const closeToFiring = what === 'renew' && this.#armed && deadline !== null && deadline.getTime() - this.#ctx.clock.now().getTime() <= this.#intervalMs;

@@ -3,6 +3,7 @@
 // and confirms none is left; survivors are logged and alerted. The dead man's switch waits for this
 // cancel's outcome before it disarms (dead-man.ts): a halted bot never disarms Kraken's own
 // backstop while orders may still be open. One cancel per halt: a kill's own cancel counts as it.
+import { ALERTED } from '../../alerts/log-source.js';
 import type { AlertSink } from '../../alerts/types.js';
 import type { Config } from '../../config/env.js';
 import type { ExchangeProvider } from '../../exchange/provider.js';
@@ -55,13 +56,13 @@ export function cancelOnHalt(ctx: HaltCancelDeps, reason: string): Promise<Venue
   if (!ctx.exchanges.hasKrakenKeys()) return Promise.resolve(null);
   ctx.logger.warn({ reason }, 'halted: cancelling every order on Kraken');
   const promise = clearVenue('kraken', () => ctx.exchanges.kraken(), {
-    logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, confirmUntil: performance.now() + ctx.config.KILL_CONFIRM_WAIT,
+    logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, confirmUntil: performance.now() + ctx.config.KILL_CONFIRM_WAIT, alerted: true,
   })
     .then(async (report) => {
       if (report.confirmed) {
         ctx.logger.warn({ canceled: report.canceled }, 'halted: Kraken confirms no open order');
       } else {
-        ctx.logger.error({ report }, unconfirmedLine(report));
+        ctx.logger.error({ ...ALERTED, report }, unconfirmedLine(report));
         await withDeadline(ctx.alerts.raise({
           source: 'kill', severity: 'critical', fingerprint: 'halt-cancel:unconfirmed',
           title: `Halted, but ${report.survivors.length > 0 ? `${report.survivors.length} order(s) are still open on Kraken` : 'zero open orders on Kraken could not be confirmed'} after cancelling`,

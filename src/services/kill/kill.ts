@@ -91,6 +91,8 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
   const confirmUntil = performance.now() + ctx.config.KILL_CONFIRM_WAIT;
   const cancelOptions: CancelOptions = {
     exchanges: ctx.exchanges, logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, confirmUntil, databaseTimeoutMs: ctx.config.KILL_DB_TIMEOUT,
+    // The kill raises its own alert, which says when orders could not be confirmed cancelled.
+    alerted: true,
   };
 
   // The exchange calls leave now, before anything else runs here (one turn of the event loop).

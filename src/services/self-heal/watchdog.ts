@@ -3,8 +3,9 @@
 // Like self-heal it alerts on every repair or failure and never lifts a halt.
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
+import { ALERTED } from '../../alerts/log-source.js';
 import type { Logger } from '../../logger.js';
-import { selfHeal, type HealAction, type SelfHealDeps, type SelfHealOptions, type SelfHealResult } from './self-heal.js';
+import { selfHeal, type HealAction, type HealCheck, type SelfHealDeps, type SelfHealOptions, type SelfHealResult } from './self-heal.js';
 
 export interface Watchdog {
   /** One run (the timer calls it; tests call it). */
@@ -24,8 +25,10 @@ export type WatchdogDeps = SelfHealDeps & { config: Pick<Config, 'WATCHDOG_INTER
 
 export function startWatchdog(ctx: WatchdogDeps, opts: WatchdogOptions = {}): Watchdog {
   let running: Promise<SelfHealResult | null> | null = null;
+  // Checks Kraken refused for its rate limit or maintenance, across runs: retried, paged only past a bound.
+  const deferredSince = opts.deferredSince ?? new Map<HealCheck, number>();
   const tick = () => {
-    running ??= selfHeal(ctx, { attempts: 3, baseDelayMs: 1_000, ...opts })
+    running ??= selfHeal(ctx, { attempts: 3, baseDelayMs: 1_000, ...opts, deferredSince })
       .then((result) => {
         const stale = result.actions.find((a) => a.check === 'engine' && a.status === 'failed');
         if (stale) opts.onEngineStale?.(stale);
@@ -58,7 +61,7 @@ export function startWatchdog(ctx: WatchdogDeps, opts: WatchdogOptions = {}): Wa
  * against the exchange before trading. Kraken's dead man's switch stays armed over the gap.
  */
 export function exitForRestart(ctx: { logger: Logger }, action: HealAction, exit: (code: number) => void = (code) => process.exit(code)): void {
-  ctx.logger.fatal({ action }, `engine heartbeat stale (${action.detail}); exiting so the process manager restarts the worker`);
+  ctx.logger.fatal({ ...ALERTED, action }, `engine heartbeat stale (${action.detail}); exiting so the process manager restarts the worker`);
   // Give the log line (and the alert raised just before) a moment to leave the process.
   setTimeout(() => exit(ENGINE_STALE_EXIT_CODE), 500).unref?.();
 }

@@ -20,7 +20,7 @@ import { setEngineLease } from '../../../src/services/engine-lease/runtime.js';
 import { latchHalt } from '../../../src/services/kill/runtime.js';
 import * as R from '../../support/kraken-recordings.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
-import { startFakeKraken } from '../../support/fake-kraken.js';
+import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
 import { recordingAlerts, type RecordingAlerts } from '../../support/engine.js';
 import { TEST_KRAKEN_KEY, TEST_KRAKEN_SECRET } from '../../support/kill-context.js';
@@ -170,7 +170,7 @@ describe("dead man's switch", () => {
     expect(timeouts).toEqual([60, 0, 60]);
   });
 
-  it('a failed renewal warns once, does not throw, is retried every tick, and pages once the switch is within one interval of firing', async () => {
+  it('a failed renewal warns once, does not throw, is retried after a pause, and pages once the switch is within one interval of firing', async () => {
     const dms = await setup();
     await dms.tick();
     cancelAfterError = 'EService:Unavailable';
@@ -189,8 +189,11 @@ describe("dead man's switch", () => {
       expect.objectContaining({ source: 'kill', severity: 'critical', fingerprint: 'dead-man:renew:firing', title: expect.stringMatching(/cancels every order at 2026-03-02T10:01:00.000Z/) }),
     ]);
     cancelAfterError = null;
-    clock.advance(1_000);
-    expect(await dms.tick()).toMatchObject({ armed: true, lastError: null });
+    // The second failure (at 40 s) pauses 4 s: Kraken is not asked again before 44 s.
+    clock.advance(3_999);
+    expect(await dms.tick()).toMatchObject({ armed: true, lastError: expect.any(String), retryAt: new Date('2026-03-02T10:00:44Z') });
+    clock.advance(1);
+    expect(await dms.tick()).toMatchObject({ armed: true, lastError: null, retryAt: null });
     expect(timeouts).toEqual([60, 60]);
   });
 
@@ -223,6 +226,70 @@ describe("the running bot's dead man's switch", () => {
       await bot.stop();
       expect(kraken.state.deadMan).toEqual({ timeoutSeconds: 0, triggerAt: null });
       expect(kraken.callsTo('CancelAllOrdersAfter').map((c) => c.params['timeout'])).toEqual(['30', '0']);
+    } finally {
+      await kraken.close();
+    }
+  });
+});
+
+describe("the dead man's switch while Kraken is down or refuses for its rate limit", () => {
+  // Against the Kraken simulator: its private API answers EService:Unavailable in maintenance, and
+  // each refused call still counts on Kraken's REST counter, so retries must pause.
+  async function simulatorSwitch(kraken: FakeKraken): Promise<DeadMansSwitch> {
+    clock = new ManualClock('2026-03-02T10:00:00Z');
+    alerts = recordingAlerts();
+    ctx = await buildAppContext({
+      config: testConfig({
+        IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false',
+        DEAD_MAN_TIMEOUT: '60s', DEAD_MAN_INTERVAL: '20s',
+      }),
+      database, clock, logger: silentLogger(), alerts: () => alerts,
+    });
+    await updateBotState(database.db, clock, { mode: 'live' });
+    return new DeadMansSwitch(ctx);
+  }
+
+  /** Ticks once a (manual-clock) second up to `toSecond`; returns the seconds at which CancelAllOrdersAfter was sent. */
+  async function tickUntil(dms: DeadMansSwitch, kraken: FakeKraken, toSecond: number, before?: (second: number) => void): Promise<number[]> {
+    const sent: number[] = [];
+    for (let s = Math.round((clock.now().getTime() - Date.parse('2026-03-02T10:00:00Z')) / 1000) + 1; s <= toSecond; s++) {
+      clock.set(new Date(Date.parse('2026-03-02T10:00:00Z') + s * 1000));
+      before?.(s);
+      const n = kraken.callsTo('CancelAllOrdersAfter').length;
+      await dms.tick();
+      if (kraken.callsTo('CancelAllOrdersAfter').length > n) sent.push(s);
+    }
+    return sent;
+  }
+
+  it('pauses its disarm retries during a 40 s maintenance (2 s, doubling) and re-arms on the first tick Kraken is online', async () => {
+    const kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET });
+    try {
+      const dms = await simulatorSwitch(kraken);
+      expect(await dms.tick()).toMatchObject({ armed: true, reason: 'live' });
+      const sent = await tickUntil(dms, kraken, 60, (s) => {
+        if (s === 20) kraken.simulator.setSystemStatus('maintenance');
+        if (s === 60) kraken.simulator.setSystemStatus('online');
+      });
+      // Disarm refused at 20 s, then 2, 4, 8, 16 s apart; Kraken online at 60 s: renewed at once.
+      expect(sent).toEqual([20, 22, 26, 34, 50, 60]);
+      expect(kraken.callsTo('CancelAllOrdersAfter').map((c) => c.params['timeout'])).toEqual(['60', '0', '0', '0', '0', '0', '60']);
+      expect(dms.status()).toMatchObject({ armed: true, reason: 'live', lastError: null, retryAt: null });
+      expect(kraken.state.deadMan.timeoutSeconds).toBe(60);
+    } finally {
+      await kraken.close();
+    }
+  });
+
+  it("pauses renewals Kraken refuses for its rate limit, but still tries once before the switch's timer runs out", async () => {
+    const kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET });
+    try {
+      const dms = await simulatorSwitch(kraken);
+      await dms.tick();
+      kraken.failNext('CancelAllOrdersAfter', 'EAPI:Rate limit exceeded', 5);
+      // Refused at 20, 22, 26, 34, 50 s; the next pause (32 s) would pass the 60 s timer: tried at 58 s.
+      expect(await tickUntil(dms, kraken, 59)).toEqual([20, 22, 26, 34, 50, 58]);
+      expect(dms.status()).toMatchObject({ armed: true, lastError: null, lastRenewedAt: new Date('2026-03-02T10:00:58Z') });
     } finally {
       await kraken.close();
     }

@@ -26,7 +26,7 @@ export async function cancelAndRecheck(ctx: ReconciliationDeps & { database: Dat
       summary: `${outcome.summary} ${rest === 0 ? `Reconciliation passes${after.halt === 'lifted' ? ': the reconciliation halt is lifted' : ''}.` : `${rest} difference(s) remain (ctb reconcile).`}`,
     };
   } catch (err) {
-    return { ok: true, details, summary: `${outcome.summary} Reconciliation could not run again yet (${describeError(err)}); the engine retries.` };
+    return { ok: true, details, summary: `${outcome.summary} Reconciliation could not run again yet (${describeError(err)}): the block stays until it passes; run ctb reconcile to look again.` };
   }
 }
 

@@ -2,21 +2,22 @@
 // until it passes: at start (and, after taking over from a dead predecessor, with the bot halted
 // first), whenever the database starts asking for live, after Kraken comes back from an outage (a
 // probe of Kraken's open orders every RECONCILE_PROBE_INTERVAL; while it fails the gate is shut), when
-// that probe lists an open order the bot cannot explain, and, while blocked, only
-// when an operator resolved something (bot_state changed). Only in an
+// that probe lists an open order the bot cannot explain, and once an operator lifted a block. The
+// block itself lives in the database (bot_state.reconciliation_blocked), read every tick: one written
+// by any process (an adopt in a shell, another engine) shuts the gate as this monitor's own does, and
+// stays until an operator lifts it — no run of the monitor's (reconnect, retry) lifts it. Only in an
 // armed process (IS_LIVE with Kraken keys); paper needs no reconciliation. Runs under the order lock,
 // so no order of this process is in flight while Kraken and the ledger are compared.
 import type { Config } from '../../../config/env.js';
 import type { Database } from '../../../db/client.js';
 import type { JobRegistry } from '../../../jobs/registry.js';
-import type { BotState } from '../../../db/schema/index.js';
 import { withOrderLock } from '../../../engine/order-lock.js';
 import type { Mode } from '../../bot-state.js';
 import { getBotState } from '../../bot-state.js';
 import type { OrderState } from '../../../exchange/types.js';
 import { describeError, withDeadline } from '../../kill/deadline.js';
 import { unexplainedOpenOrders } from './open-orders.js';
-import { haltForTakeover, runReconciliation, type ReconciliationCause, type ReconciliationDeps, type ReconciliationRun } from './run.js';
+import { blockHeldForOperator, haltForTakeover, runReconciliation, type ReconciliationCause, type ReconciliationDeps, type ReconciliationRun } from './run.js';
 
 export type GateStatus =
   /** Not armed, or the database asks for paper: nothing to reconcile. */
@@ -55,22 +56,18 @@ export function createReconciliationMonitor(ctx: ReconciliationMonitorDeps, opts
   let last: ReconciliationRun | null = null;
   let lastAttemptAt = -Infinity;
   let lastProbeAt = Date.now();
-  let seenVersion = -1;
   let failures = 0;
   let running: Promise<void> | null = null;
   let timer: NodeJS.Timeout | undefined;
 
-  const reconcile = async (state: BotState): Promise<void> => {
+  const reconcile = async (): Promise<void> => {
     lastAttemptAt = Date.now();
-    seenVersion = state.version;
     try {
       const run = await withOrderLock(ctx, () => runReconciliation(ctx, { cause }));
       last = run;
       status = run.ok ? 'passed' : 'blocked';
       lastProbeAt = Date.now();
       failures = 0;
-      // What this run wrote bumped the version: a later change is someone else's.
-      seenVersion = (await getBotState(ctx.db)).version;
       if (run.ok) ctx.logger.info({ cause, reconciledThrough: run.reconciledThrough }, 'reconciliation with Kraken passes: live trading may run');
     } catch (err) {
       status = 'unreachable';
@@ -85,6 +82,16 @@ export function createReconciliationMonitor(ctx: ReconciliationMonitorDeps, opts
     const state = await withDeadline(getBotState(ctx.db), ctx.config.KILL_DB_TIMEOUT, 'the database (bot_state)');
     if (!armed || state.mode !== 'live') {
       status = 'not_needed';
+      return;
+    }
+    if (blockHeldForOperator(state)) {
+      // Whoever wrote it, the block stands until an operator lifts it (adopt, cancel, ctb reconcile —
+      // each reconciles in its own process): differences that went away by themselves — the halt's own
+      // cancel on Kraken — are still looked at by a person first, and a failed probe changes nothing.
+      if (status !== 'blocked') {
+        ctx.logger.warn({ version: state.version }, 'reconciliation with Kraken is blocked (bot_state): live trading waits until an operator resolves each difference (ctb reconcile)');
+      }
+      status = 'blocked';
       return;
     }
     const now = Date.now();
@@ -111,14 +118,12 @@ export function createReconciliationMonitor(ctx: ReconciliationMonitorDeps, opts
       cause = 'open_orders';
       ctx.logger.warn({ orders: unexplained.map((d) => `${d.kind} ${d.id}`) }, 'Kraken lists open orders the bot cannot explain: reconciling now');
     } else if (status === 'blocked') {
-      // Only an operator lifts a block (adopt, cancel, ctb reconcile change bot_state): differences that
-      // went away by themselves — the halt's own cancel on Kraken — are still looked at by a person first.
-      if (state.version === seenVersion) return;
+      // The database no longer holds the block: an operator lifted it. Look once more before trading.
       cause = 'operator';
     } else if (status === 'unreachable' && now - lastAttemptAt < Math.min(probeMs, 5_000 * 2 ** Math.min(failures, 3))) {
       return;
     }
-    await reconcile(state);
+    await reconcile();
   };
 
   const tick = (): Promise<void> => {

@@ -4,7 +4,10 @@
 // Kraken's open orders and its trades since bot_state.reconciled_through with the intents and the
 // ledger. Nothing unexplained: reconciled_through advances and a halt this reconciliation placed is
 // lifted. Anything unexplained fails closed: reconciliation_blocked with the differences, halted with
-// reason "reconciliation", and a critical alert listing them. Read-only on Kraken.
+// reason "reconciliation", and a critical alert listing them. A block with differences, whoever wrote
+// it, is lifted only by an operator's reconciliation (adopt, cancel, `ctb reconcile`): any other run
+// that finds nothing now (the halt's own cancel removed the order) leaves it. Read-only on Kraken.
+import { ALERTED } from '../../../alerts/log-source.js';
 import type { Clock } from '../../../clock.js';
 import type { Db } from '../../../db/client.js';
 import { earliestLiveIntentAt, liveFillsSinceOrOf, liveIntentsFor } from '../../../db/queries/reconcile-ledger.js';
@@ -57,6 +60,8 @@ export interface ReconciliationRun {
   resolution: ResolutionReport;
   /** What this run did to the halt: placed it (differences), lifted its own, or left it alone. */
   halt: 'placed' | 'lifted' | 'unchanged';
+  /** Found nothing unexplained, but a block stands that only an operator lifts: left as it is (ok is false). */
+  heldForOperator: boolean;
   /** What Kraken answered (for adopt, which records from it); not part of any report. */
   observed: { openOrders: OrderState[]; trades: ExchangeTrade[] };
 }
@@ -77,8 +82,17 @@ function sameDifferences(a: Difference[], b: Difference[] | undefined): boolean 
   return a.every((d) => seen.has(key(d)));
 }
 
+/**
+ * A block that lists differences (not a takeover waiting for its first look): a person decides about
+ * it, even once the differences went away by themselves.
+ */
+export function blockHeldForOperator(state: Pick<BotState, 'reconciliationBlocked' | 'reconciliationDetails'>): boolean {
+  return state.reconciliationBlocked && (state.reconciliationDetails as ReconciliationDetails | null)?.pending !== true;
+}
+
+/** record false: compare only — no block, halt or reconciled point written (an adopt looking before it decides). */
 export async function runReconciliation(
-  ctx: ReconciliationDeps, opts: { cause: ReconciliationCause; exchange?: Exchange },
+  ctx: ReconciliationDeps, opts: { cause: ReconciliationCause; exchange?: Exchange; record?: boolean },
 ): Promise<ReconciliationRun> {
   const exchange = opts.exchange ?? ctx.exchanges.kraken();
   // An intent whose outcome is unknown would look like an unexplained order: resolve them first.
@@ -100,9 +114,15 @@ export async function runReconciliation(
   const differences = compareWithKraken({ openOrders, trades, intents, fills: ledger });
   const base = {
     at: startedAt.toISOString(), cause: opts.cause, since: since.toISOString(), openOrders: openOrders.length, trades: trades.length, differences, resolution,
-    observed: { openOrders, trades },
+    observed: { openOrders, trades }, heldForOperator: false,
   };
+  const unchanged = { reconciledThrough: before.reconciledThrough?.toISOString() ?? null, halt: 'unchanged' as const };
+  if (opts.record === false) return { ...base, ...unchanged, ok: differences.length === 0 };
 
+  if (differences.length === 0 && opts.cause !== 'operator' && blockHeldForOperator(before)) {
+    ctx.logger.warn({ cause: opts.cause }, 'reconciliation with Kraken finds nothing unexplained now, but the block stays until an operator lifts it (ctb reconcile)');
+    return { ...base, ...unchanged, ok: false, heldForOperator: true };
+  }
   if (differences.length === 0) {
     const through = new Date(Math.max(since.getTime(), startedAt.getTime() - SETTLE_MS));
     const lifted = await recordPassed(ctx, through);
@@ -121,14 +141,14 @@ export async function runReconciliation(
   const placed = await recordBlocked(ctx, details);
   const previous = (before.reconciliationDetails as ReconciliationDetails | null)?.differences;
   if (!sameDifferences(differences, previous)) {
-    ctx.logger.error({ cause: opts.cause, differences: differences.map((d) => `${d.kind} ${d.id}`) }, 'reconciliation with Kraken found differences it cannot explain: no strategy runs');
+    ctx.logger.error({ ...ALERTED, cause: opts.cause, differences: differences.map((d) => `${d.kind} ${d.id}`) }, 'reconciliation with Kraken found differences it cannot explain: no strategy runs');
     await ctx.alerts.raise({
       source: 'reconciliation', severity: 'critical', fingerprint: 'reconciliation-blocked',
       title: `Reconciliation with Kraken found ${differences.length} unexplained difference(s): trading halted until each is resolved (ctb reconcile)`,
       details: { cause: opts.cause, since: base.since, differences: differences.slice(0, 20).map((d) => `${d.kind} ${d.id}: ${d.summary}`) },
     }).catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the reconciliation alert'));
   }
-  return { ...base, ok: false, reconciledThrough: before.reconciledThrough?.toISOString() ?? null, halt: placed ? 'placed' : 'unchanged' };
+  return { ...base, ...unchanged, ok: false, halt: placed ? 'placed' : 'unchanged' };
 }
 
 /** Advances reconciled_through, clears the block, and lifts a halt only if reconciliation placed it. */

@@ -1,0 +1,165 @@
+// A reconciliation block has one home, the database: one written by another process (a shell, another
+// engine) shuts the engine's gate exactly as one its own monitor wrote, and stays until an operator
+// lifts it — the halt's own cancel removing the order, a failed probe of Kraken, a reconnect or retry
+// reconciliation that then finds nothing: none of them lifts it. Against the fake Kraken (the
+// simulator) and a real PostgreSQL; the monitor's ticks are driven directly.
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildAppContext, type OwnedContext } from '../../../src/app/build-context.js';
+import { runCli } from '../../../src/cli/program.js';
+import { ManualClock } from '../../../src/clock.js';
+import { testConfig } from '../../../src/config/env.js';
+import { silentLogger } from '../../../src/logger.js';
+import { getBotState, updateBotState } from '../../../src/services/bot-state.js';
+import { createReconciliationMonitor } from '../../../src/services/reconcile/start/monitor.js';
+import { runReconciliation } from '../../../src/services/reconcile/start/run.js';
+import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { startFakeKraken, type FakeKraken, type FakeOrder } from '../../support/fake-kraken.js';
+import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
+
+const HAND = 'OHAND9-AAAAA-BBBBBB';
+let database: TestDatabase;
+let kraken: FakeKraken;
+let engine: OwnedContext;
+let shell: OwnedContext;
+let dir: string;
+
+beforeAll(async () => {
+  database = await createPostgresTestDb();
+});
+afterAll(async () => {
+  await database?.close();
+});
+beforeEach(async () => {
+  await database.db.execute(sql`truncate order_intents, fills, trades, bot_state, engine_requests, engine_lease restart identity`);
+  kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET, balances: { ZUSD: '10000.0000', XXBT: '0.0000000000' } });
+  dir = mkdtempSync(join(tmpdir(), 'ctb-block-elsewhere-'));
+  mkdirSync(join(dir, 'logs'));
+  const context = () => buildAppContext({
+    config: testConfig(env()), database, clock: new ManualClock(new Date()), logger: silentLogger(), alerts: () => ({ raise: async () => undefined }),
+  });
+  // Two processes on one database: the engine's, and another that holds the key too.
+  engine = await context();
+  shell = await context();
+  await updateBotState(database.db, engine.clock, { mode: 'live' });
+});
+afterEach(async () => {
+  await engine?.close();
+  await shell?.close();
+  await kraken?.close();
+});
+
+function env(): Record<string, string | undefined> {
+  return {
+    IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false',
+    DATABASE_URL: database.url, DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), REPORTS_DIR: join(dir, 'reports'), LOG_LEVEL: 'warn',
+  };
+}
+
+async function ctb(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(argv, { env: env(), cwd: dir, stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } });
+  return { code, out, err };
+}
+
+/** A limit buy placed by hand with the bot's key: Kraken lists it with userref 0 and no cl_ord_id. */
+const handOrder = (over: Partial<FakeOrder> = {}): FakeOrder => ({
+  txid: HAND, pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '40000.0', vol: '0.01000000', vol_exec: '0.00000000', status: 'open',
+  opentm: Math.floor(Date.now() / 1000) - 60, ...over,
+});
+
+const blockedAndHalted = { halted: true, haltedReason: 'reconciliation', haltedBy: 'system:reconciliation', reconciliationBlocked: true };
+
+describe('a reconciliation block written by another process', () => {
+  it('shuts the engine’s gate and stays through a failed probe and a reconciliation that then passes, until an operator lifts it', async () => {
+    const monitor = createReconciliationMonitor(engine, { timer: false, probeMs: 0 }); // every tick probes
+    await monitor.begin(null);
+    await monitor.tick();
+    expect(monitor.status()).toBe('passed');
+
+    // Another process finds the hand order first and writes the block (and its halt) in the database.
+    kraken.addOrder(handOrder());
+    const elsewhere = await runReconciliation(shell, { cause: 'operator' });
+    expect(elsewhere).toMatchObject({ ok: false, halt: 'placed', differences: [{ kind: 'unknown_order', id: HAND }] });
+    // The halt's cancel removes the order; Kraken then refuses the engine's next look at open orders.
+    kraken.state.orders.get(HAND)!.status = 'canceled';
+    kraken.failNext('OpenOrders', 'EAPI:Rate limit exceeded', 1);
+    await monitor.tick();
+    await monitor.tick(); // Kraken answers again, and nothing is unexplained on it now
+    await monitor.tick();
+    expect(monitor.status()).toBe('blocked');
+    expect(monitor.blockReason('live')).toMatch(/waits for reconciliation with Kraken \(blocked\)/);
+    expect(await getBotState(database.db)).toMatchObject(blockedAndHalted);
+
+    // A person looks (ctb reconcile with the key reconciles first): it lifts, and the gate opens.
+    const look = await ctb(['reconcile']);
+    expect(look.code, look.out + look.err).toBe(0);
+    await monitor.tick();
+    expect(monitor.status()).toBe('passed');
+    expect(await getBotState(database.db)).toMatchObject({ halted: false, reconciliationBlocked: false });
+    expect(kraken.orderChangingCalls()).toEqual([]);
+    await monitor.stop();
+  });
+
+  it('is honoured by an engine whose probe had already failed: the reconciliation after the outage does not lift it', async () => {
+    const monitor = createReconciliationMonitor(engine, { timer: false, probeMs: 0 });
+    await monitor.begin(null);
+    await monitor.tick();
+    kraken.failNext('OpenOrders', { status: 503 }, 1);
+    await monitor.tick();
+    expect(monitor.status()).toBe('unreachable');
+
+    kraken.addOrder(handOrder());
+    await runReconciliation(shell, { cause: 'operator' });
+    kraken.state.orders.get(HAND)!.status = 'canceled';
+    await monitor.tick();
+    await monitor.tick();
+    expect(monitor.status()).toBe('blocked');
+    expect(await getBotState(database.db)).toMatchObject(blockedAndHalted);
+    await monitor.stop();
+  });
+
+  it('is never lifted by a reconnect, retry or start reconciliation that finds nothing; an operator’s does lift it', async () => {
+    kraken.addOrder(handOrder());
+    await runReconciliation(shell, { cause: 'open_orders' });
+    kraken.state.orders.get(HAND)!.status = 'canceled';
+    for (const cause of ['reconnect', 'retry', 'start', 'mode_live', 'open_orders'] as const) {
+      const run = await runReconciliation(engine, { cause });
+      expect(run, cause).toMatchObject({ ok: false, heldForOperator: true, halt: 'unchanged', differences: [] });
+      expect(await getBotState(database.db), cause).toMatchObject(blockedAndHalted);
+    }
+    const byOperator = await runReconciliation(shell, { cause: 'operator' });
+    expect(byOperator).toMatchObject({ ok: true, halt: 'lifted', heldForOperator: false });
+    expect(await getBotState(database.db)).toMatchObject({ halted: false, reconciliationBlocked: false });
+  });
+});
+
+describe('an order placed by hand without a client order id', () => {
+  it('ctb reconcile suggests only cancel, says why adopt is not possible, and names no client order id', async () => {
+    kraken.addOrder(handOrder());
+    const r = await ctb(['reconcile']);
+    expect(r.code, r.out + r.err).toBe(1);
+    expect(r.out).toContain(`unknown_order ${HAND}: open buy 0.01000000 BTC/USD`);
+    expect(r.out).toContain(`→ ctb reconcile cancel ${HAND}  (adopt is not possible: the order has no client order id, and the bot follows its orders by client order id)`);
+    expect(r.out).not.toContain(`ctb reconcile adopt ${HAND}`);
+    expect(r.out).not.toContain('client order id 0');
+    const json = await ctb(['reconcile', '--json']);
+    expect(JSON.parse(json.out)).toMatchObject({ openOrders: { unexplained: [{ id: HAND, clientOrderId: null }] } });
+  });
+
+  it('a refused adopt changes nothing: no block, no halt, and it says so', async () => {
+    kraken.addOrder(handOrder());
+    const before = await getBotState(database.db);
+    const refused = await ctb(['reconcile', 'adopt', HAND]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain(`Cannot adopt Kraken order ${HAND}: it has no client order id Kraken finds it by`);
+    expect(refused.err).toContain('Nothing was changed.');
+    expect(refused.err).toContain(`ctb reconcile cancel ${HAND}`);
+    expect(await getBotState(database.db)).toMatchObject({ halted: false, reconciliationBlocked: false, version: before.version });
+    expect(kraken.orderChangingCalls()).toEqual([]);
+  });
+});

@@ -13,8 +13,11 @@ export const selfHealCommand = defineCommand({
 });
 
 export function renderSelfHeal(r: SelfHealResult): string {
-  const icon = { ok: 'ok     ', healed: 'HEALED ', failed: 'FAILED ', skipped: 'skipped' } as const;
+  const icon = { ok: 'ok     ', healed: 'HEALED ', failed: 'FAILED ', deferred: 'LATER  ', skipped: 'skipped' } as const;
   const lines = r.actions.map((a) => `${icon[a.status]}  ${a.check.padEnd(12)} ${a.detail}`);
   const halt = r.halted === null ? 'halt state unknown (no database)' : r.halted ? 'the bot is HALTED and stays halted (ctb resume lifts it)' : 'not halted';
-  return [...lines, '', `${r.ok ? 'Self-heal: nothing left broken' : 'Self-heal: something is still broken (see FAILED)'}; ${halt}.`].join('\n');
+  const failed = r.actions.some((a) => a.status === 'failed');
+  const verdict = r.ok ? 'Self-heal: nothing left broken'
+    : failed ? 'Self-heal: something is still broken (see FAILED)' : 'Self-heal: Kraken refuses for now (rate limit or maintenance); run it again later (see LATER)';
+  return [...lines, '', `${verdict}; ${halt}.`].join('\n');
 }

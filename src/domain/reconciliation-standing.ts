@@ -32,10 +32,14 @@ export function standingOf(state: Pick<BotState, 'reconciliationBlocked' | 'reco
   };
 }
 
-/** What an operator can do about one difference. */
-export function remedyFor(d: Pick<Difference, 'kind' | 'id'>): string {
+/** What an operator can do about one difference: adopt only what can be adopted. */
+export function remedyFor(d: Pick<Difference, 'kind' | 'id' | 'clientOrderId'>): string {
   switch (d.kind) {
     case 'unknown_order':
+      // The bot follows an order by its client order id: one without cannot be adopted (adopt.ts).
+      return d.clientOrderId
+        ? `ctb reconcile adopt ${d.id}  |  ctb reconcile cancel ${d.id}`
+        : `ctb reconcile cancel ${d.id}  (adopt is not possible: the order has no client order id, and the bot follows its orders by client order id)`;
     case 'order_closed_in_ledger':
       return `ctb reconcile adopt ${d.id}  |  ctb reconcile cancel ${d.id}`;
     case 'unknown_fill':

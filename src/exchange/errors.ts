@@ -21,3 +21,17 @@ export class LiveTradingNotArmedError extends AppError {
     });
   }
 }
+
+/**
+ * Codes that say the whole venue refuses for now, not that this request was wrong: Kraken's rate
+ * limit, and Kraken offline or in maintenance (cancel_only, post_only). They pass by themselves.
+ */
+const VENUE_WIDE_CODES = new Set(['rate_limited', 'exchange_unavailable', 'exchange_maintenance']);
+
+/** The venue-wide, passing reason (rate_limited, exchange_unavailable, exchange_maintenance) in an error or its causes, if any. */
+export function venueWideRefusal(err: unknown): string | null {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof AppError && VENUE_WIDE_CODES.has(e.code)) return e.code;
+  }
+  return null;
+}

@@ -15,11 +15,10 @@ import { startDeadMansSwitch } from '../../services/kill/dead-man.js';
 import { describeError } from '../../services/kill/deadline.js';
 import { startHaltWatcher } from '../../services/kill/halt-watcher.js';
 import { incidentThreadRefresher, type IncidentThread } from '../../services/kill/incident-thread.js';
-import { cancelAllHandler } from '../../services/engine-requests/handlers.js';
-import { startRequestRunner, type RequestRunner } from '../../services/engine-requests/runner.js';
+import { startCancelAllRunner } from '../../services/engine-requests/handlers.js';
+import type { RequestRunner } from '../../services/engine-requests/runner.js';
 import { holdsLease } from '../../services/engine-lease/runtime.js';
 import { cancelOnHalt } from '../../services/kill/halt-cancel.js';
-import { checklistFollowUp } from '../../services/kill/checklist-records.js';
 import { staleEngineHandler, startWatchdog } from '../../services/self-heal/watchdog.js';
 
 export interface KillFeatureOptions {
@@ -46,8 +45,7 @@ export function createKillFeature(opts: KillFeatureOptions = {}): Feature {
       // Halt means cancel: registered before the watcher's first poll, which latches a persisted halt.
       const stopCancelOnHalt = holdsKey && trades ? ctx.kill.latch.onHalt((reason) => void cancelOnHalt(ctx, reason)) : () => {};
       const runner: RequestRunner | null = holdsKey && trades
-        // A kill's follow-up finishes the incident's cancel item it was handed (done or failed, with Kraken's answer).
-        ? startRequestRunner(ctx, { holder: `${hostname()}:${process.pid}`, handlers: { cancel_all: cancelAllHandler(ctx) }, onFinished: checklistFollowUp(ctx) })
+        ? startCancelAllRunner(ctx, { holder: `${hostname()}:${process.pid}` })
         : null;
       const poster = ctx.kill.incidentPoster;
       let postFailures = 0;

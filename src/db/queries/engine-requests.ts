@@ -4,7 +4,7 @@
 // runner that died, withdrawing one nobody claimed, reading one; the advisory lock and the read that
 // let an operator's exit join an identical one still open; and the ledger's live counts, by which a
 // reconcile request without a Kraken key tells "paper only" from "cannot read Kraken".
-import { and, asc, count, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { engineRequests, fills, orderIntents, type EngineRequest, type EngineRequestKind } from '../schema/index.js';
 
@@ -22,10 +22,14 @@ export async function insertEngineRequest(db: Db, values: EngineRequestValues): 
   return row!;
 }
 
-/** The oldest pending request of the given kinds, locked (skipping those another runner holds). Inside a transaction. */
-export async function lockNextPendingEngineRequest(db: Db, kinds: readonly EngineRequestKind[]): Promise<EngineRequest | undefined> {
+/**
+ * The oldest pending request of the given kinds that is due at `now` (no not_before, or one passed),
+ * locked (skipping those another runner holds). Inside a transaction.
+ */
+export async function lockNextPendingEngineRequest(db: Db, kinds: readonly EngineRequestKind[], now: Date): Promise<EngineRequest | undefined> {
   const [next] = await db.select().from(engineRequests)
-    .where(and(eq(engineRequests.status, 'pending'), inArray(engineRequests.kind, [...kinds])))
+    .where(and(eq(engineRequests.status, 'pending'), inArray(engineRequests.kind, [...kinds]),
+      or(isNull(engineRequests.notBefore), sql`${engineRequests.notBefore} <= ${now.toISOString()}::timestamptz`)))
     .orderBy(asc(engineRequests.id)).limit(1).for('update', { skipLocked: true });
   return next;
 }
@@ -41,6 +45,18 @@ export async function finishRunningEngineRequest(
   db: Db, id: number, input: { status: 'done' | 'failed'; at: Date; result: Record<string, unknown> | null; error: string | null },
 ): Promise<EngineRequest | undefined> {
   const [row] = await db.update(engineRequests).set({ status: input.status, finishedAt: input.at, result: input.result, error: input.error })
+    .where(and(eq(engineRequests.id, id), eq(engineRequests.status, 'running'))).returning();
+  return row;
+}
+
+/**
+ * A running request its handler will try again later: back to pending, not to be claimed before
+ * `notBefore`, with the last try's result (what it found) and no error. Only while it is running.
+ */
+export async function retryRunningEngineRequest(
+  db: Db, id: number, input: { notBefore: Date; result: Record<string, unknown> },
+): Promise<EngineRequest | undefined> {
+  const [row] = await db.update(engineRequests).set({ status: 'pending', notBefore: input.notBefore, result: input.result, error: null, claimedBy: null, claimedAt: null })
     .where(and(eq(engineRequests.id, id), eq(engineRequests.status, 'running'))).returning();
   return row;
 }

@@ -88,6 +88,22 @@ export async function finishChecklistItemOfRequest(
   return updated;
 }
 
+/**
+ * Still pending with `outcome` (the handler of `requestId` tries again later), only while the item
+ * points at `requestId` and is not done; undefined otherwise.
+ */
+export async function notePendingChecklistItemOfRequest(
+  db: Db,
+  input: { incidentId: number; item: ChecklistItemKey; requestId: number; outcome: Record<string, unknown> },
+): Promise<IncidentChecklistItem | undefined> {
+  const [updated] = await db
+    .update(incidentChecklistItems)
+    .set({ state: 'pending', outcome: input.outcome })
+    .where(and(itemWhere(input.incidentId, input.item), eq(incidentChecklistItems.requestId, input.requestId), ne(incidentChecklistItems.state, 'done')))
+    .returning();
+  return updated;
+}
+
 /** Sets outcome.threadNoted unless set: true for the one caller that set it. */
 export async function claimChecklistAnnouncement(db: Db, itemId: number): Promise<boolean> {
   const claimed = await db.update(incidentChecklistItems)

@@ -43,6 +43,11 @@ export const engineRequests = pgTable(
     incidentId: integer('incident_id'),
     checklistItem: text('checklist_item'),
     params: jsonb('params').$type<Record<string, unknown>>().notNull().default({}),
+    /**
+     * Not to be claimed before this moment (null: at once): a handler that must try again later (a
+     * kill's follow-up cancel Kraken refused) puts its request back pending until then.
+     */
+    notBefore: at('not_before'),
     claimedBy: text('claimed_by'),
     claimedAt: at('claimed_at'),
     finishedAt: at('finished_at'),

@@ -32,8 +32,9 @@ export function orderStateOf(txid: string, o: KrakenOrder, symbol: string, trade
   };
 }
 
+/** Kraken lists userref 0 on an order placed without one: that is no client order id. */
 function clientOrderIdOf(o: KrakenOrder): string {
-  return o.cl_ord_id ?? (o.userref === null || o.userref === undefined ? '' : String(o.userref));
+  return o.cl_ord_id ?? (o.userref === null || o.userref === undefined || o.userref === 0 ? '' : String(o.userref));
 }
 
 /** The trade ids Kraken listed for an order (QueryOrders/OpenOrders/ClosedOrders with trades=true). */

@@ -5,7 +5,9 @@
 //     a kill in a process without the key: CancelAll on Kraken, then confirm zero open orders with
 //     OpenOrders (bounded rounds, in the urgent lane); the result says what Kraken said it cancelled
 //     — counting the cancel this process already made when it learned of that kill's halt
-//     (halt-cancel.ts), which usually removes the orders first — and what is still open.
+//     (halt-cancel.ts), which usually removes the orders first — and what is still open. A kill's
+//     follow-up is one try at a time, tried again later (the request back to pending) until Kraken
+//     confirms, the kill is superseded, or the follow-up's time is over (kill/cancel-follow-up.ts).
 //   - the kinds in ENGINE_HANDLERS, only in the process that holds the engine lease (the engine
 //     feature's runner): adopt_order and cancel_order for `ctb reconcile adopt|cancel` from a shell
 //     without the key; exit_trade, an operator's exit through the engine's own order path; flatten,
@@ -15,6 +17,7 @@
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
 import { liveLedgerCounts } from '../../db/queries/engine-requests.js';
+import { ALERTED } from '../../alerts/log-source.js';
 import type { AlertSink } from '../../alerts/types.js';
 import type { Db } from '../../db/client.js';
 import type { EngineRequest, EngineRequestKind } from '../../db/schema/index.js';
@@ -26,11 +29,13 @@ import type { JobRegistry } from '../../jobs/registry.js';
 import type { Logger } from '../../logger.js';
 import { reconcileHere, type IncidentDeps } from '../kill/incident-ports.js';
 import { clearVenue, mergeVenueReports } from '../kill/cancel-everywhere.js';
+import { CANCEL_FOLLOW_UP_MS, earlierReport, followUpRetryDelayMs, followUpTries, supersededBy, tryCancelOnce } from '../kill/cancel-follow-up.js';
 import { withDeadline } from '../kill/deadline.js';
 import { awaitOrdersInFlight } from '../kill/fence.js';
 import { haltCancelSince } from '../kill/halt-cancel.js';
 import { adoptOrderHandler, cancelOrderHandler } from '../reconcile/start/cancel.js';
-import type { EngineRequestHandler, EngineRequestHandlers } from './runner.js';
+import { startRequestRunner, type EngineRequestHandler, type EngineRequestHandlers, type RequestRunner } from './runner.js';
+import { checklistFollowUp, checklistRetry } from '../kill/checklist-records.js';
 
 /**
  * A handed-over cancel: Kraken through this process's key, and this process's own halt cancel (kept
@@ -38,7 +43,7 @@ import type { EngineRequestHandler, EngineRequestHandlers } from './runner.js';
  * that tells its outcome.
  */
 export interface CancelAllHandlerDeps {
-  config: Pick<Config, 'KILL_CONFIRM_ATTEMPTS' | 'KILL_CONFIRM_WAIT' | 'KILL_DB_TIMEOUT'>;
+  config: Pick<Config, 'KILL_CONFIRM_ATTEMPTS' | 'KILL_CONFIRM_WAIT' | 'KILL_DB_TIMEOUT' | 'KRAKEN_RATE_TIER'>;
   exchanges: ExchangeProvider;
   logger: Logger;
   clock: Clock;
@@ -49,36 +54,66 @@ export interface CancelAllHandlerDeps {
 
 export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandler {
   return async (request) => {
-    if (ctx.clock.now().getTime() - request.requestedAt.getTime() > CANCEL_ALL_STALE_MS) {
+    // A kill's follow-up (it could not confirm within its wait): tried again and again until Kraken confirms (cancel-follow-up.ts).
+    const followUp = request.params['followUp'] === true;
+    const tries = followUpTries(request);
+    if (tries === 0 && ctx.clock.now().getTime() - request.requestedAt.getTime() > CANCEL_ALL_STALE_MS) {
       return { ok: false, summary: `Not carried out: requested at ${request.requestedAt.toISOString()}, too long ago to act on.` };
     }
     if (!ctx.exchanges.hasKrakenKeys()) return { ok: false, summary: 'This process has no Kraken key either.' };
+    const superseded = followUp ? await supersededBy(ctx.db, request) : null;
+    if (superseded) {
+      ctx.logger.info({ requestId: request.id, tries }, `kill follow-up stopped: ${superseded}`);
+      return { ok: false, summary: `Stopped after ${tries} tr${tries === 1 ? 'y' : 'ies'}: ${superseded}.`, details: { superseded, tries } };
+    }
     // The halt this kill wrote reached this process first: what Kraken answered then is part of the kill's count.
     const killStartedAt = Date.parse(String(request.params['killStartedAt'] ?? ''));
-    const haltCancel = Number.isFinite(killStartedAt) ? haltCancelSince(ctx, killStartedAt) : null;
-    const before = haltCancel ? await haltCancel.catch(() => null) : null;
-    // A kill's follow-up (it could not confirm within its wait): the orders still on their way first,
-    // then cancel and confirm with the same budget again.
-    const followUp = request.params['followUp'] === true;
+    const haltCancel = tries === 0 && Number.isFinite(killStartedAt) ? haltCancelSince(ctx, killStartedAt) : null;
+    const before = haltCancel ? await haltCancel.catch(() => null) : earlierReport(request);
+    // A follow-up: the orders still on their way first, then one try (CancelAll, OpenOrders).
     const fence = followUp
       ? await awaitOrdersInFlight(ctx.db, Math.max(ctx.config.KILL_DB_TIMEOUT, ctx.config.KILL_CONFIRM_WAIT), 20, ctx.config.KILL_DB_TIMEOUT)
       : null;
-    const now = await clearVenue('kraken', () => ctx.exchanges.kraken(), {
-      logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, alerted: followUp, // a follow-up tells the kill's alert group
-      ...(followUp ? { confirmUntil: performance.now() + ctx.config.KILL_CONFIRM_WAIT } : {}),
-    });
-    const report = before ? mergeVenueReports(before, now) : now;
+    const now = followUp
+      ? (await tryCancelOnce(ctx.exchanges.kraken())).report
+      : await clearVenue('kraken', () => ctx.exchanges.kraken(), { logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS });
+    const merged = before ? mergeVenueReports(before, now) : now;
+    const report = { ...merged, errors: merged.errors.slice(-6) };
     const cancelled = report.canceled === null ? 'the cancel failed' : `${report.canceled} cancelled`;
     const inFlight = fence !== null && (fence.unresolved.length > 0 || fence.error !== undefined);
     const ok = report.confirmed && !inFlight;
-    const summary = (report.confirmed
+    const outcome = (report.confirmed
       ? `Kraken: ${cancelled}, none open (confirmed).`
-      : `Kraken: ${cancelled}, zero open orders NOT confirmed after ${report.attempts} tries${report.survivors.length ? ` (${report.survivors.length} still open)` : ''}.`)
+      : `Kraken: ${cancelled}, zero open orders NOT confirmed after ${report.attempts} tries${report.survivors.length ? ` (${report.survivors.length} still open)` : ''}${now.errors.length ? ` (${now.errors.at(-1)})` : ''}.`)
       + (inFlight ? ` ${fence.error ? `Orders on their way could not be checked (${fence.error})` : `${fence.unresolved.length} order(s) still on their way`}: check \`ctb reconcile\`.` : '');
-    ctx.logger.warn({ requestId: request.id, requestedBy: request.requestedBy, report, fence }, `cancel handed over by another process: ${summary}`);
-    if (followUp) await tellFollowUp(ctx, request, ok, summary);
-    return { ok, summary, details: { report, ...(fence ? { fence } : {}) } };
+    const details = { report, ...(fence ? { fence } : {}), ...(followUp ? { tries: tries + 1 } : {}) };
+    if (followUp && !ok) {
+      const giveUpAt = request.requestedAt.getTime() + CANCEL_FOLLOW_UP_MS;
+      const retryAt = new Date(ctx.clock.now().getTime() + followUpRetryDelayMs(ctx.config.KRAKEN_RATE_TIER, tries + 1));
+      if (retryAt.getTime() <= giveUpAt) {
+        const summary = `Cancel pending — the bot retries until Kraken confirms, next try at ${retryAt.toISOString()} (try ${tries + 1} failed; it gives up at ${new Date(giveUpAt).toISOString()}). ${outcome}`;
+        ctx.logger.warn({ requestId: request.id, report, fence, retryAt: retryAt.toISOString() }, `kill follow-up: ${summary}`);
+        return { ok: false, summary, details: { ...details, nextTryAt: retryAt.toISOString(), giveUpAt: new Date(giveUpAt).toISOString() }, retryAt };
+      }
+      const summary = `Gave up after ${tries + 1} tries over ${CANCEL_FOLLOW_UP_MS / 60_000} min: ${outcome} Orders may remain open on Kraken: check Kraken's UI, then cancel again here.`;
+      // Marked alerted: tellFollowUp below raises the critical alert itself.
+      ctx.logger.error({ ...ALERTED, requestId: request.id, report, fence }, `kill follow-up: ${summary}`);
+      await tellFollowUp(ctx, request, false, summary);
+      return { ok: false, summary, details };
+    }
+    ctx.logger.warn({ requestId: request.id, requestedBy: request.requestedBy, report, fence }, `cancel handed over by another process: ${outcome}`);
+    if (followUp) await tellFollowUp(ctx, request, ok, outcome);
+    return { ok, summary: outcome, details };
   };
+}
+
+/**
+ * The runner of cancel_all in a trading process with the Kraken key (the kill feature's): a kill's
+ * follow-up finishes the incident's cancel item it was handed (done or failed, with Kraken's answer),
+ * and between its tries the item stays pending and says when the next one is.
+ */
+export function startCancelAllRunner(ctx: CancelAllHandlerDeps, opts: { holder: string; timer?: boolean; pollMs?: number }): RequestRunner {
+  return startRequestRunner(ctx, { ...opts, handlers: { cancel_all: cancelAllHandler(ctx) }, onFinished: checklistFollowUp(ctx), onRetry: checklistRetry(ctx) });
 }
 
 /** The kill's alert group hears how its follow-up ended: the true outcome, after "could not be confirmed". */

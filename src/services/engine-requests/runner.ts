@@ -1,17 +1,22 @@
 // Owns carrying out engine requests in the process that can: it polls for pending requests of the
 // kinds it has handlers for, claims one at a time, runs its handler and records done/failed with the
-// result. Handlers are the capabilities of this process (a port per kind), given when it starts;
+// result — or, when the handler asks to try again later, puts it back pending until then. Handlers are the capabilities of this process (a port per kind), given when it starts;
 // a kind without a handler here stays pending for a process that has one.
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/client.js';
 import type { EngineRequest, EngineRequestKind } from '../../db/schema/index.js';
 import type { Logger } from '../../logger.js';
-import { claimEngineRequest, finishEngineRequest, requeueStaleEngineRequests } from './store.js';
+import { claimEngineRequest, finishEngineRequest, requeueStaleEngineRequests, retryEngineRequestLater } from './store.js';
 
 export interface HandlerOutcome {
   ok: boolean;
   summary: string;
   details?: Record<string, unknown>;
+  /**
+   * Not finished: the handler tries again at this moment. The request goes back to pending with this
+   * try's result (summary, details) and is not claimed before then, by this process or the next.
+   */
+  retryAt?: Date;
 }
 
 export type EngineRequestHandler = (request: EngineRequest) => Promise<HandlerOutcome>;
@@ -35,6 +40,8 @@ export interface RequestRunnerOptions {
   timer?: boolean;
   /** Told after each finished request (the incident checklist updates its item). */
   onFinished?: (request: EngineRequest, outcome: HandlerOutcome) => Promise<void>;
+  /** Told after a try whose handler asked to try again later (outcome.retryAt). */
+  onRetry?: (request: EngineRequest, outcome: HandlerOutcome & { retryAt: Date }) => Promise<void>;
 }
 
 export interface RequestRunner {
@@ -55,6 +62,13 @@ export function startRequestRunner(deps: RequestRunnerDeps, opts: RequestRunnerO
       outcome = await handler(request);
     } catch (err) {
       outcome = { ok: false, summary: `Failed: ${err instanceof Error ? err.message : String(err)}` };
+    }
+    const retryAt = outcome.retryAt;
+    if (retryAt) {
+      await retryEngineRequestLater(deps.db, request.id, { notBefore: retryAt, result: { summary: outcome.summary, ...(outcome.details ?? {}) } });
+      deps.logger.info({ requestId: request.id, kind: request.kind, retryAt: retryAt.toISOString(), summary: outcome.summary }, 'engine request tried; tried again later');
+      await opts.onRetry?.(request, { ...outcome, retryAt }).catch((err: unknown) => deps.logger.error({ err, requestId: request.id }, 'engine request follow-up failed'));
+      return;
     }
     await finishEngineRequest(deps.db, deps.clock, request.id, {
       ok: outcome.ok, result: { summary: outcome.summary, ...(outcome.details ?? {}) }, ...(outcome.ok ? {} : { error: outcome.summary }),

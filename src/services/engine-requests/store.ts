@@ -1,13 +1,14 @@
 // Owns engine requests: work a process cannot do itself (it has no Kraken key, or the work needs the
 // engine's order path) handed through the database to the process that runs the engine. A request
 // is written pending, claimed by exactly one runner (FOR UPDATE SKIP LOCKED), and finished done or
-// failed with its result; the requester waits for that answer or shows the request as pending.
+// failed with its result — or put back pending until a later moment (not_before) when its handler
+// tries again; the requester waits for that answer or shows the request as pending.
 import type { Clock } from '../../clock.js';
 import { cleanJson, cleanText } from '../../db/clean-text.js';
 import type { Db } from '../../db/client.js';
 import {
   engineRequestById, failPendingEngineRequest, finishRunningEngineRequest, insertEngineRequest, lockNextPendingEngineRequest,
-  markEngineRequestRunning, requeueEngineRequestsClaimedBefore,
+  markEngineRequestRunning, requeueEngineRequestsClaimedBefore, retryRunningEngineRequest,
 } from '../../db/queries/engine-requests.js';
 import type { EngineRequest, EngineRequestKind } from '../../db/schema/index.js';
 
@@ -30,7 +31,7 @@ export async function enqueueEngineRequest(db: Db, clock: Clock, request: NewEng
 export async function claimEngineRequest(db: Db, clock: Clock, holder: string, kinds: readonly EngineRequestKind[]): Promise<EngineRequest | null> {
   if (kinds.length === 0) return null;
   return db.transaction(async (tx) => {
-    const next = await lockNextPendingEngineRequest(tx, kinds);
+    const next = await lockNextPendingEngineRequest(tx, kinds, clock.now());
     if (!next) return null;
     return (await markEngineRequestRunning(tx, next.id, { holder, at: clock.now() })) ?? null;
   });
@@ -45,6 +46,11 @@ export async function finishEngineRequest(
     error: outcome.error ? cleanText(outcome.error.slice(0, 2000)) : null,
   });
   return row ?? null;
+}
+
+/** Its handler tries again at `notBefore`: pending until then, with the last try's result. */
+export async function retryEngineRequestLater(db: Db, id: number, input: { notBefore: Date; result: Record<string, unknown> }): Promise<EngineRequest | null> {
+  return (await retryRunningEngineRequest(db, id, { notBefore: input.notBefore, result: cleanJson(input.result) })) ?? null;
 }
 
 /**

@@ -10,7 +10,8 @@ import { cleanJson } from '../../db/clean-text.js';
 import type { Db } from '../../db/client.js';
 import { engineRequestById, failPendingEngineRequest } from '../../db/queries/engine-requests.js';
 import {
-  checklistItem, claimChecklistAnnouncement, finishChecklistItemOfRequest, markChecklistItemAttempt, markChecklistItemDone, reopenChecklistItem,
+  checklistItem, claimChecklistAnnouncement, finishChecklistItemOfRequest, markChecklistItemAttempt, markChecklistItemDone, notePendingChecklistItemOfRequest,
+  reopenChecklistItem,
 } from '../../db/queries/kill-checklist.js';
 import { CANCEL_ALL_STALE_MS } from '../../domain/cancel-handover.js';
 import type { ChecklistItemKey, EngineRequest, IncidentChecklistItem } from '../../db/schema/index.js';
@@ -101,6 +102,21 @@ export async function finishChecklistRequest(ctx: Ctx, request: EngineRequest, o
   return updated ?? null;
 }
 
+/** A request whose handler tries again later: its item stays pending and says so, while it still waits on that request. */
+export async function notePendingChecklistRequest(ctx: Ctx, request: EngineRequest, outcome: HandlerOutcome): Promise<IncidentChecklistItem | null> {
+  if (request.incidentId === null || !request.checklistItem) return null;
+  const record = cleanJson({ summary: outcome.summary, ...(outcome.details ?? {}), requestId: request.id, ...(outcome.retryAt ? { nextTryAt: outcome.retryAt.toISOString() } : {}) });
+  const updated = await notePendingChecklistItemOfRequest(ctx.db, { incidentId: request.incidentId, item: request.checklistItem as ChecklistItemKey, requestId: request.id, outcome: record });
+  return updated ?? null;
+}
+
+/** The runner's onRetry for the process that carries out incident requests. */
+export function checklistRetry(ctx: Ctx): (request: EngineRequest, outcome: HandlerOutcome) => Promise<void> {
+  return async (request, outcome) => {
+    await notePendingChecklistRequest(ctx, request, outcome);
+  };
+}
+
 /** The runner's onFinished for the process that carries out incident requests. */
 export function checklistFollowUp(ctx: Ctx): (request: EngineRequest, outcome: HandlerOutcome) => Promise<void> {
   return async (request, outcome) => {
@@ -109,8 +125,8 @@ export function checklistFollowUp(ctx: Ctx): (request: EngineRequest, outcome: H
 }
 
 /**
- * A kill's follow-up cancel that no bot took within CANCEL_ALL_STALE_MS will never be carried out
- * (the handler refuses it as stale): the request is closed failed and its item says so, instead of
+ * A kill's follow-up cancel that no bot took within CANCEL_ALL_STALE_MS (of its writing, or of its
+ * next try when a bot is retrying it) will never be carried out (the handler refuses it as stale): the request is closed failed and its item says so, instead of
  * showing pending for ever while nobody confirms Kraken. Whoever reads the incident does it (any
  * process; one write, only while the request is still unclaimed, so a bot that takes it first
  * answers it itself). Returns the items as they now stand.
@@ -121,9 +137,13 @@ export async function closeUnansweredFollowUps(ctx: Ctx, items: IncidentChecklis
     if (item.item !== 'cancel_orders' || item.state !== 'pending' || item.requestId === null) return item;
     const request = await engineRequestById(ctx.db, item.requestId);
     const now = ctx.clock.now();
-    if (request?.kind !== 'cancel_all' || request.status !== 'pending' || now.getTime() - request.requestedAt.getTime() <= CANCEL_ALL_STALE_MS) return item;
+    // A follow-up the bot is retrying waits for its next try (not_before): only a try nobody takes counts.
+    const due = request?.notBefore ?? request?.requestedAt;
+    if (request?.kind !== 'cancel_all' || request.status !== 'pending' || !due || now.getTime() - due.getTime() <= CANCEL_ALL_STALE_MS) return item;
     const minutes = CANCEL_ALL_STALE_MS / 60_000;
-    const why = `no bot with the Kraken key took it within ${minutes} min`;
+    const why = request.notBefore
+      ? `no bot with the Kraken key took its next try within ${minutes} min of ${request.notBefore.toISOString()}`
+      : `no bot with the Kraken key took it within ${minutes} min`;
     if (!(await failPendingEngineRequest(ctx.db, request.id, { at: now, error: why }))) return item;
     const summary = `Zero open orders on Kraken were never confirmed: ${why} (request #${request.id}), so orders may remain open on Kraken. Run \`ctb kill\` again where the key is, or cancel in Kraken's UI, then cancel again here.`;
     return (await finishChecklistRequest(ctx, request, { ok: false, summary })) ?? item;

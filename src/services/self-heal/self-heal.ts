@@ -4,11 +4,18 @@
 // the exchange answers again, then write saved kills and resync open orders and order intents
 // from the exchange (the reconcile the engine runs at start). Every action raises an alert.
 // It never lifts a halt: a halted bot stays halted whatever self-heal finds.
+// Kraken refusing for a venue-wide, passing reason — its rate limit, maintenance, cancel_only or
+// post_only — is not something a program repairs by asking harder: the check is `deferred` (a
+// warning; not retried within the run, since every refused call counts on Kraken's counter) and
+// runs again on the next pass. It becomes `failed` (critical) only once the same check has been
+// deferred for TRANSIENT_PAGE_AFTER_MS (15 minutes) without a pass in between — a limit that long
+// means something keeps Kraken's counter full, or a maintenance outlasted Kraken's usual windows.
 import type { Config } from '../../config/env.js';
 import { pingDatabase } from '../../db/queries/ping.js';
 import { liveIntentsMark, unresolvedIntents } from '../../engine/ledger/intents.js';
 import { resolveIntents } from '../../engine/recovery.js';
 import type { ExchangeProvider } from '../../exchange/provider.js';
+import { venueWideRefusal } from '../../exchange/errors.js';
 import { readOnlyExchange } from '../../exchange/read-only.js';
 import { retry } from '../../retry.js';
 import { reconcile as reconcileLedger, type ReconcileDeps, type ReconcileReport } from '../reconcile/reconcile.js';
@@ -30,8 +37,12 @@ export type HealCheck = 'database' | 'pending_kill' | 'exchange' | 'reconcile' |
 
 export interface HealAction {
   check: HealCheck;
-  /** ok: nothing wrong; healed: was broken, repaired; failed: still broken (alerted); skipped: could not check. */
-  status: 'ok' | 'healed' | 'failed' | 'skipped';
+  /**
+   * ok: nothing wrong; healed: was broken, repaired; failed: still broken (alerted, critical);
+   * deferred: Kraken refused for a passing, venue-wide reason (rate limit, maintenance) — tried again
+   * on the next pass (warning); skipped: could not check.
+   */
+  status: 'ok' | 'healed' | 'failed' | 'deferred' | 'skipped';
   detail: string;
   attempts?: number;
 }
@@ -57,19 +68,32 @@ export interface SelfHealOptions {
    * trades: one Kraken key must not be used by several processes at once (nonces).
    */
   checkExchange?: () => boolean;
+  /**
+   * Since when (clock ms) each check has been deferred without a pass in between. The watchdog keeps
+   * one across its runs; it also makes the next run resync and reconcile again.
+   */
+  deferredSince?: Map<HealCheck, number>;
 }
 
-async function withBackoff<T>(what: () => Promise<T>, opts: Required<Pick<SelfHealOptions, 'attempts' | 'baseDelayMs' | 'sleep'>>): Promise<{ value?: T; attempts: number; errors: string[] }> {
+/** How long a check may stay deferred (Kraken's rate limit or maintenance) before it pages. */
+export const TRANSIENT_PAGE_AFTER_MS = 15 * 60_000;
+
+async function withBackoff<T>(what: () => Promise<T>, opts: Required<Pick<SelfHealOptions, 'attempts' | 'baseDelayMs' | 'sleep'>>): Promise<{ value?: T; attempts: number; errors: string[]; lastError?: unknown }> {
   const errors: string[] = [];
   let attempts = 0;
   try {
     const value = await retry((attempt) => {
       attempts = attempt;
       return what();
-    }, { attempts: opts.attempts, backoff: { baseMs: opts.baseDelayMs }, sleep: opts.sleep, onFailure: (err) => errors.push(describeError(err)) });
+    }, {
+      attempts: opts.attempts, backoff: { baseMs: opts.baseDelayMs }, sleep: opts.sleep, onFailure: (err) => errors.push(describeError(err)),
+      // Each call Kraken refuses counts on its REST counter (and, over the limit, keeps the limit up):
+      // a venue-wide refusal is asked again on the next pass, not within this one.
+      retryable: (err) => venueWideRefusal(err) === null,
+    });
     return { value, attempts, errors };
-  } catch {
-    return { attempts, errors };
+  } catch (lastError) {
+    return { attempts, errors, lastError };
   }
 }
 
@@ -77,7 +101,7 @@ async function alert(ctx: SelfHealDeps, action: HealAction): Promise<void> {
   if (action.status === 'ok' || action.status === 'skipped') return;
   await withDeadline(ctx.alerts.raise({
     source: 'self_heal', severity: action.status === 'failed' ? 'critical' : 'warning',
-    title: `Self-heal ${action.status === 'failed' ? 'could not repair' : 'repaired'} ${action.check}: ${action.detail}`.slice(0, 300),
+    title: `Self-heal ${{ failed: 'could not repair', deferred: 'will retry', healed: 'repaired' }[action.status]} ${action.check}: ${action.detail}`.slice(0, 300),
     fingerprint: `self-heal:${action.check}:${action.status}`, details: { ...action },
   }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err) => ctx.logger.error({ err, action }, 'could not raise the self-heal alert'));
 }
@@ -86,10 +110,25 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   const opts = { attempts: options.attempts ?? 5, baseDelayMs: options.baseDelayMs ?? 500, sleep: options.sleep ?? realSleep };
   const timeout = ctx.config.KILL_DB_TIMEOUT;
   const actions: HealAction[] = [];
+  const deferredSince = options.deferredSince ?? new Map<HealCheck, number>();
+  const retryDeferred = deferredSince.size > 0;
   const record = async (action: HealAction) => {
+    if (action.status !== 'deferred') deferredSince.delete(action.check);
     actions.push(action);
     if (action.status !== 'ok') ctx.logger.warn({ action }, `self-heal: ${action.check} ${action.status}`);
     await alert(ctx, action);
+  };
+
+  /** A check Kraken refused for a venue-wide reason: deferred (warning), or failed once that lasted past the bound. */
+  const deferOrFail = (check: HealCheck, reason: string, detail: string, attempts?: number): HealAction => {
+    const now = ctx.clock.now().getTime();
+    const since = deferredSince.get(check) ?? now;
+    deferredSince.set(check, since);
+    const minutes = Math.round((now - since) / 60_000);
+    const base = { check, ...(attempts !== undefined ? { attempts } : {}) };
+    return now - since >= TRANSIENT_PAGE_AFTER_MS
+      ? { ...base, status: 'failed', detail: `${detail}; Kraken has refused for ${reason} for ${minutes} min (over ${TRANSIENT_PAGE_AFTER_MS / 60_000} min)` }
+      : { ...base, status: 'deferred', detail: `${detail}; Kraken refuses for now (${reason}): tried again on the next pass` };
   };
 
   // 1. The database: postgres.js reconnects on the next query, so a retry is the reconnect.
@@ -132,9 +171,11 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   } else await checkExchange();
   async function checkExchange(): Promise<void> {
     const probe = await withBackoff(() => withDeadline(exchange.fetchOpenOrders(), 15_000, `${exchange.venue} open orders`), opts);
+    const passing = probe.value === undefined ? venueWideRefusal(probe.lastError) : null;
     if (probe.value === undefined) {
-      await record({ check: 'exchange', status: 'failed', attempts: probe.attempts, detail: `${exchange.venue} did not answer after ${probe.attempts} attempts: ${probe.errors.at(-1)}` });
-    } else if (probe.attempts > 1 || options.alwaysResync) {
+      const detail = `${exchange.venue} did not answer after ${probe.attempts} attempt(s): ${probe.errors.at(-1)}`;
+      await record(passing ? deferOrFail('exchange', passing, detail, probe.attempts) : { check: 'exchange', status: 'failed', attempts: probe.attempts, detail });
+    } else if (probe.attempts > 1 || options.alwaysResync || retryDeferred) {
       let resync = `${probe.value.length} open order(s) on ${exchange.venue}`;
       if (dbUp) {
         try {
@@ -156,6 +197,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   // made while the bot could not see the exchange show up as differences (read-only calls only).
   async function reconcileAfterResync(): Promise<void> {
     if (mode !== 'live') {
+      deferredSince.delete('reconcile');
       actions.push({ check: 'reconcile', status: 'skipped', detail: 'paper: the ledger is the venue' });
       return;
     }
@@ -180,7 +222,9 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
         ? { check: 'reconcile', status: 'ok', detail: report.summaryLine }
         : { check: 'reconcile', status: 'failed', detail: `${report.summaryLine}${report.reportFile ? ` (report: ${report.reportFile})` : ''}; check the ledger before resuming` });
     } catch (err) {
-      await record({ check: 'reconcile', status: 'failed', detail: `could not reconcile: ${describeError(err)}` });
+      const passing = venueWideRefusal(err);
+      const detail = `could not reconcile: ${describeError(err)}`;
+      await record(passing ? deferOrFail('reconcile', passing, detail) : { check: 'reconcile', status: 'failed', detail });
     }
   }
 
@@ -196,7 +240,8 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       : { check: 'engine', status: 'ok', detail: `heartbeat ${Math.round(age / 1000)}s old` });
   }
 
-  return { ok: actions.every((a) => a.status !== 'failed'), halted, actions };
+  // A deferred check is not known to be fine: not ok (the CLI exits 1), though nobody is paged.
+  return { ok: actions.every((a) => a.status !== 'failed' && a.status !== 'deferred'), halted, actions };
 }
 
 

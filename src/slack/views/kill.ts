@@ -77,6 +77,10 @@ function itemLine(i: Pick<IncidentChecklistItem, 'item' | 'label' | 'doneAt' | '
     const found = summaryOf(i);
     return `:white_check_mark: ~${escapeText(i.label)}~ — ${actorLabel(i.doneBy ?? 'unknown')}, ${slackDate(i.doneAt)}${found ? ` — ${found}` : ''}`;
   }
+  // A kill's follow-up the bot retries says when its next try is.
+  if (i.state === 'pending' && typeof i.outcome?.nextTryAt === 'string') {
+    return `:hourglass_flowing_sand: ${escapeText(i.label)} — *pending* (request #${i.requestId ?? '?'}): ${summaryOf(i)}`;
+  }
   if (i.state === 'pending') return `:hourglass_flowing_sand: ${escapeText(i.label)} — *pending*: handed to the engine's process (request #${i.requestId ?? '?'})`;
   if (awaitingFills(i)) return `:hourglass_flowing_sand: ${escapeText(i.label)} — *not done yet, awaiting the exchange's fills*: ${summaryOf(i)}`;
   if (i.state === 'failed') return `:x: ${escapeText(i.label)} — *failed*: ${summaryOf(i)}`;

@@ -137,3 +137,49 @@ describe('a reconciliation block written by another process', () => {
     expect(await getBotState(database.db)).toMatchObject({ halted: false, reconciliationBlocked: false });
   });
 });
+
+describe('an order placed by hand without a client order id', () => {
+  it('ctb reconcile suggests only cancel, says why adopt is not possible, and names no client order id', async () => {
+    kraken.addOrder(handOrder());
+    const r = await ctb(['reconcile']);
+    expect(r.code, r.out + r.err).toBe(1);
+    expect(r.out).toContain(`unknown_order ${HAND}: open buy 0.01000000 BTC/USD`);
+    expect(r.out).toContain(`→ ctb reconcile cancel ${HAND}  (adopt is not possible: the order has no client order id, and the bot follows its orders by client order id)`);
+    expect(r.out).not.toContain(`ctb reconcile adopt ${HAND}`);
+    expect(r.out).not.toContain('client order id 0');
+    const json = await ctb(['reconcile', '--json']);
+    expect(JSON.parse(json.out)).toMatchObject({ openOrders: { unexplained: [{ id: HAND, clientOrderId: null }] } });
+  });
+
+  it('a refused adopt changes nothing: no block, no halt, and it says so', async () => {
+    kraken.addOrder(handOrder());
+    const before = await getBotState(database.db);
+    const refused = await ctb(['reconcile', 'adopt', HAND]);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain(`Cannot adopt Kraken order ${HAND}: it has no client order id Kraken finds it by`);
+    expect(refused.err).toContain('Nothing was changed.');
+    expect(refused.err).toContain(`ctb reconcile cancel ${HAND}`);
+    expect(await getBotState(database.db)).toMatchObject({ halted: false, reconciliationBlocked: false, version: before.version });
+    expect(kraken.orderChangingCalls()).toEqual([]);
+  });
+});
+
+describe('ctb mode status while reconciliation blocks', () => {
+  it('lists each difference with its txid and what to do, says the halt may have cancelled the order, and names the halt by its cause', async () => {
+    const monitor = createReconciliationMonitor(engine, { timer: false, probeMs: 0 });
+    await monitor.begin(null);
+    await monitor.tick();
+    kraken.addOrder(handOrder());
+    await monitor.tick();
+    expect(monitor.status()).toBe('blocked');
+    const r = await ctb(['mode', 'status']);
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out).toMatch(/reconciliation with Kraken: BLOCKED since \S+ \(open_orders\) — 1 difference\(s\) the bot cannot explain/);
+    expect(r.out).toContain(`  unknown_order ${HAND}: open buy 0.01000000 BTC/USD (filled 0) that no order of the bot explains`);
+    expect(r.out).toContain(`      → ctb reconcile cancel ${HAND}  (adopt is not possible`);
+    expect(r.out).toMatch(/\(as found at \S+; the halt cancels every open order on Kraken, so this order may be gone already — ctb reconcile looks at Kraken now/);
+    expect(r.out).toMatch(/^trading state: halted \(no orders at all \(reconciliation with Kraken: halted until it passes\)\) — halted by system:reconciliation at \S+: reconciliation$/m);
+    expect(r.out).not.toContain('kill switch');
+    await monitor.stop();
+  });
+});

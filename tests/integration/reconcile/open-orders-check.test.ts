@@ -131,7 +131,8 @@ describe('ctb reconcile and open orders', () => {
     expect(r.code, r.out + r.err).toBe(1);
     expect(r.out).toContain("Kraken's open orders: 2, 1 the bot cannot explain — resolve each");
     expect(r.out).toContain(`unknown_order ${FOREIGN}: open buy 0.01000000 BTC/USD`);
-    expect(r.out).toContain(`→ ctb reconcile adopt ${FOREIGN}  |  ctb reconcile cancel ${FOREIGN}`);
+    // Placed by hand without a client order id: the bot could not follow it, so only cancel is offered.
+    expect(r.out).toContain(`→ ctb reconcile cancel ${FOREIGN}  (adopt is not possible: the order has no client order id`);
     expect(r.out).toContain('RECONCILE FAILED — 1 open order(s) on Kraken the bot cannot explain');
     expect(r.out).not.toContain(OURS);
 

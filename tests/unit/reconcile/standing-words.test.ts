@@ -23,9 +23,18 @@ describe('the reconciliation standing in words', () => {
   it('blocked: says so, with each difference and what to do', () => {
     const lines = describeStanding(state({
       reconciliationBlocked: true,
-      reconciliationDetails: { at: '2026-12-05T12:00:00.000Z', cause: 'start', differences: [{ kind: 'unknown_order', id: 'OABC', summary: 'open on Kraken, not in the ledger' }] } as never,
+      reconciliationDetails: { at: '2026-12-05T12:00:00.000Z', cause: 'start', differences: [{ kind: 'unknown_order', id: 'OABC', clientOrderId: 'by-hand-1', summary: 'open on Kraken, not in the ledger' }] } as never,
     }));
     expect(lines[0]).toMatch(/^reconciliation with Kraken: BLOCKED since 2026-12-05T12:00:00.000Z \(start\) — 1 difference/);
     expect(lines).toContain('      → ctb reconcile adopt OABC  |  ctb reconcile cancel OABC');
+  });
+
+  it('suggests adopt only for an order the bot could follow: without a client order id, cancel, and why not adopt', () => {
+    const lines = describeStanding(state({
+      reconciliationBlocked: true,
+      reconciliationDetails: { at: '2026-12-05T12:00:00.000Z', cause: 'start', differences: [{ kind: 'unknown_order', id: 'OABC', clientOrderId: null, summary: 'open on Kraken, not in the ledger' }] } as never,
+    }));
+    expect(lines).toContain('      → ctb reconcile cancel OABC  (adopt is not possible: the order has no client order id, and the bot follows its orders by client order id)');
+    expect(lines.join('\n')).not.toContain('adopt OABC');
   });
 });

@@ -1,6 +1,7 @@
 // Owns `ctb reconcile adopt <txid>`: making an unexplained order or fill known, so the ledger and
-// Kraken agree — and refusing what cannot be adopted safely. Always against a fresh reconciliation
-// (Kraken read now, not the stored list), then reconciled again so a resolved block lifts.
+// Kraken agree — and refusing what cannot be adopted safely. Always against a fresh look at Kraken
+// (read now, not the stored list; it records nothing, so a refused adopt changes nothing — no block, no
+// halt), then reconciled again so a resolved block lifts and what remains is recorded.
 //   - an open order no intent knows: recorded as an open intent of strategy "external", followed by
 //     the bot's resolution by its client order id — refused when it has none (the bot could not follow
 //     it) or when it sells a pair the bot holds positions in (no way to tell which position it reduces);
@@ -36,7 +37,8 @@ export interface AdoptResult {
   after: Pick<ReconciliationRun, 'ok' | 'differences' | 'reconciledThrough' | 'halt'>;
 }
 
-const refuse = (code: string, message: string, hint?: string) => new AppError('conflict', code, message, hint ? { hint } : {});
+/** Every refusal comes before anything is written (the look at Kraken first records nothing): it says so. */
+const refuse = (code: string, message: string, hint?: string) => new AppError('conflict', code, `${message} Nothing was changed.`, hint ? { hint } : {});
 
 /**
  * Under the order lock, as the reconciliation monitor runs: otherwise the monitor's own run, let in by
@@ -50,11 +52,13 @@ export function adoptFromKraken(ctx: ReconciliationDeps & { database: Database }
 async function adopt(ctx: ReconciliationDeps, txid: string, opts: { actor: string; exchange?: Exchange }): Promise<AdoptResult> {
   const exchange = opts.exchange ?? ctx.exchanges.kraken();
   const actor = opts.actor;
-  const fresh = await runReconciliation(ctx, { cause: 'operator', exchange });
+  // A look only: a refused adopt must change nothing — no block, no halt — and one that adopts
+  // records the standing after it, below.
+  const fresh = await runReconciliation(ctx, { cause: 'operator', exchange, record: false });
   const matches = fresh.differences.filter((d) => d.id === txid || d.orderId === txid);
   if (matches.length === 0) {
-    throw refuse('nothing_to_adopt', `Kraken ${txid} is not among the differences reconciliation cannot explain${fresh.ok ? ' (there are none: reconciliation passes)' : ''}.`,
-      'Run ctb reconcile to see them; adopt names an order txid or a trade id from that list.');
+    throw refuse('nothing_to_adopt', `Kraken ${txid} is not among the differences reconciliation cannot explain${fresh.ok ? ' (Kraken shows none now)' : ''}.`,
+      fresh.ok ? 'Run ctb reconcile: it lifts a block once nothing is unexplained.' : 'Run ctb reconcile to see them; adopt names an order txid or a trade id from that list.');
   }
   const unsafe = matches.find((d) => d.kind === 'fill_mismatch' || d.kind === 'fill_not_on_kraken');
   if (unsafe) {

@@ -1,0 +1,93 @@
+// Owns a kill's follow-up cancel on Kraken once the kill (or an incident's "cancel again") answered
+// unconfirmed: the running bot with the key carries out the cancel_all engine request it was written
+// as (params.followUp), one try at a time — CancelAll (idempotent), then OpenOrders to confirm — and
+// between tries the request waits pending in the database until its next try (not_before), so a bot
+// restart loses nothing and the incident shows when the next try is. The waits respect Kraken's REST
+// call counter, which is one per key and filled by every program using it: they start at the time
+// the counter takes to make room for one try and double up to the time a full counter takes to fall
+// (Starter ~45 s), since every refused call only keeps it full. It stops when Kraken confirms none
+// open, when the kill is superseded (its incident closed by a resume, or its cancel item handed to a
+// later request: a new kill, a cancel again), or CANCEL_FOLLOW_UP_MS after it was written; then it
+// gives up loudly (the handler's critical alert).
+import { checklistItem } from '../../db/queries/kill-checklist.js';
+import { incidentById } from '../../db/queries/kill-incidents.js';
+import type { Db } from '../../db/client.js';
+import type { EngineRequest } from '../../db/schema/index.js';
+import { AppError } from '../../errors.js';
+import { rateLimited } from '../../exchange/kraken/call-retry.js';
+import { PRIVATE_COUNTER, type KrakenTier } from '../../exchange/kraken/rate-limiter.js';
+import type { Exchange } from '../../exchange/types.js';
+import { urgently } from '../../exchange/urgency.js';
+import type { VenueCancelReport } from './cancel-everywhere.js';
+import { describeError, withDeadline } from './deadline.js';
+
+/** How long a kill's follow-up goes on trying, from the moment it was written. */
+export const CANCEL_FOLLOW_UP_MS = 10 * 60_000;
+
+/**
+ * What one try adds to Kraken's REST counter: CancelAll and OpenOrders, 1 each. Kraken's docs exempt
+ * only AddOrder and CancelOrder explicitly (they count on the per-pair trading counter), so CancelAll
+ * is taken to count, as the simulator counts it.
+ */
+export const FOLLOW_UP_TRY_COST = 2;
+
+/** The wait after try `tries` (1-based) failed: room for one try on the tier's counter, doubled each try, at most a full counter's fall. */
+export function followUpRetryDelayMs(tier: KrakenTier, tries: number): number {
+  const { max, decayPerSecond } = PRIVATE_COUNTER[tier];
+  const room = Math.ceil((FOLLOW_UP_TRY_COST / decayPerSecond) * 1000);
+  const full = Math.ceil((max / decayPerSecond) * 1000);
+  return Math.min(full, room * 2 ** Math.max(0, tries - 1));
+}
+
+/** How many tries a follow-up request has had (its last try's result counts them). */
+export function followUpTries(request: EngineRequest): number {
+  const tries = Number(request.result?.['tries']);
+  return Number.isInteger(tries) && tries > 0 ? tries : 0;
+}
+
+/** The Kraken report of the follow-up's earlier tries, if any. */
+export function earlierReport(request: EngineRequest): VenueCancelReport | null {
+  const report = request.result?.['report'] as VenueCancelReport | undefined;
+  return report && report.venue === 'kraken' && Array.isArray(report.survivors) && Array.isArray(report.errors) ? report : null;
+}
+
+/**
+ * One try: CancelAll, then OpenOrders to confirm, in the urgent lane. A CancelAll refused because
+ * the key's counter is full sends no OpenOrders (it would be refused too, and keep the counter full).
+ */
+export async function tryCancelOnce(exchange: Exchange, timeoutMs = 10_000): Promise<{ report: VenueCancelReport; rateLimited: boolean }> {
+  return urgently(async () => {
+    const report: VenueCancelReport = { venue: 'kraken', canceled: null, confirmed: false, attempts: 1, survivors: [], errors: [] };
+    const limited = (err: unknown) => err instanceof AppError && rateLimited(err);
+    try {
+      report.canceled = (await withDeadline(exchange.cancelAllOrders(), timeoutMs, 'kraken cancel-all')).canceled;
+    } catch (err) {
+      report.errors.push(`cancel-all: ${describeError(err)}`);
+      if (limited(err)) return { report, rateLimited: true };
+    }
+    try {
+      const open = await withDeadline(exchange.fetchOpenOrders(), timeoutMs, 'kraken open-orders query');
+      report.survivors = open.map((o) => ({ exchangeOrderId: o.exchangeOrderId, clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, quantity: o.quantity }));
+      report.confirmed = open.length === 0;
+    } catch (err) {
+      report.errors.push(`open-orders query: ${describeError(err)}`);
+      return { report, rateLimited: limited(err) };
+    }
+    return { report, rateLimited: false };
+  });
+}
+
+/**
+ * Why the follow-up should stop without trying (its kill superseded), or null to go on: its incident
+ * was closed (a resume), or its cancel item no longer waits on it (a later kill or cancel again took
+ * the item over, or confirmed it done).
+ */
+export async function supersededBy(db: Db, request: EngineRequest): Promise<string | null> {
+  if (request.incidentId === null) return null;
+  const incident = await incidentById(db, request.incidentId);
+  if (incident && incident.status !== 'open') return `incident #${incident.id} was closed (trading resumed)`;
+  const item = await checklistItem(db, request.incidentId, 'cancel_orders');
+  if (!item || (item.requestId === request.id && item.state !== 'done')) return null;
+  if (item.state === 'done') return `its cancel item was done by ${item.doneBy ?? 'someone'} at ${item.doneAt?.toISOString() ?? 'an unknown time'}`;
+  return item.requestId !== null ? `its cancel item was handed to request #${item.requestId} (a later kill or cancel again)` : 'its cancel item was taken over by a later cancel';
+}

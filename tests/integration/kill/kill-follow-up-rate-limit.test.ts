@@ -1,0 +1,155 @@
+// A kill while Kraken's REST call counter for the key is full (another program made quick private
+// reads with the same key): Kraken refuses the kill's CancelAll and OpenOrders, so the kill answers
+// unconfirmed and hands the cancel on. The running bot with the key keeps going — one try at a time,
+// waiting between tries for the counter to make room, the request pending in the database with its
+// next try — and once the counter has fallen its try confirms zero open orders and the incident's
+// cancel item is ticked with Kraken's answer. Real PostgreSQL, the Kraken simulator with its rate
+// counters on (Starter), the project's Kraken adapter; time is one manual clock for the bot and the
+// simulator's counter, moved by the test.
+import { eq } from 'drizzle-orm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../src/clock.js';
+import { renderChecklist } from '../../../src/cli/render/kill.js';
+import { engineRequests } from '../../../src/db/schema/index.js';
+import { startCancelAllRunner } from '../../../src/services/engine-requests/handlers.js';
+import { CANCEL_FOLLOW_UP_MS, followUpRetryDelayMs } from '../../../src/services/kill/cancel-follow-up.js';
+import { currentIncident, doChecklistItem } from '../../../src/services/kill/incident.js';
+import { executeKill } from '../../../src/services/kill/kill.js';
+import { isOpen } from '../../../src/simulator/types.js';
+import { createPostgresTestDb } from '../../support/db.js';
+import { liveContext, startLiveKraken } from '../../support/live-engine.js';
+import { privateCall } from '../../support/simulator.js';
+
+const cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!().catch(() => {});
+});
+
+const operator = { id: 'U0OPERATOR', source: 'slack' as const };
+
+async function world() {
+  const clock = new ManualClock('2026-01-05T12:00:00Z');
+  const database = await createPostgresTestDb();
+  cleanup.push(() => database.close());
+  const kraken = await startLiveKraken({ rateLimits: true, tier: 'starter', clock });
+  cleanup.push(() => kraken.sim.close());
+  const resting = await privateCall(kraken.sim, 'AddOrder', { pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '30000', volume: '0.01' });
+  expect(resting.body.error).toEqual([]);
+  // The kill gets one quick round (its own wait is not what is tested here).
+  const t = await liveContext(database, kraken, { KILL_CONFIRM_ATTEMPTS: '1', KILL_CONFIRM_WAIT: '1ms', KRAKEN_RATE_TIER: 'starter' }, { clock });
+  cleanup.push(() => t.ctx.close());
+  const krakenCalls = () => kraken.sim.calls.filter((c) => c.api === 'private').length;
+  const openAtKraken = () => [...kraken.sim.state.orders.values()].filter(isOpen).length;
+  /** Another program's quick private reads with the same key, until Kraken refuses one: its counter is full. */
+  const fillCounter = async () => {
+    for (let i = 0; i < 20; i++) {
+      const r = await privateCall(kraken.sim, 'Balance');
+      if (r.body.error.includes('EAPI:Rate limit exceeded')) return;
+    }
+    throw new Error('the rate counter never filled');
+  };
+  const cancelItem = async () => (await currentIncident(t.ctx))!.items.find((i) => i.item === 'cancel_orders')!;
+  const request = async (id: number) => (await database.db.select().from(engineRequests).where(eq(engineRequests.id, id)))[0]!;
+  /** The bot with the key: its kill feature's cancel_all runner, driven one poll at a time. */
+  const bot = () => {
+    const runner = startCancelAllRunner(t.ctx, { holder: 'bot-1:7', timer: false });
+    cleanup.push(() => runner.stop());
+    return runner;
+  };
+  return { clock, database, kraken, t, krakenCalls, openAtKraken, fillCounter, cancelItem, request, bot };
+}
+
+async function unconfirmedKill(w: Awaited<ReturnType<typeof world>>) {
+  await w.fillCounter();
+  const result = await executeKill(w.t.ctx, { actor: operator, reason: 'x', trigger: 'manual' });
+  expect(result.ok).toBe(false);
+  const kraken = result.cancel.venues.find((v) => v.venue === 'kraken')!;
+  expect(kraken.confirmed).toBe(false);
+  expect(kraken.errors.join('\n')).toContain('EAPI:Rate limit exceeded');
+  const requestId = (result.followUp as { requestId: number }).requestId;
+  expect(requestId).toEqual(expect.any(Number));
+  return { result, requestId };
+}
+
+describe('a kill on a full Kraken rate counter', () => {
+  it('the bot retries the cancel with backoff that lets the counter fall, pending in the database meanwhile, and ticks the item with what Kraken answered once it confirms', async () => {
+    const w = await world();
+    const { result, requestId } = await unconfirmedKill(w);
+    expect(w.openAtKraken()).toBe(1);
+
+    // The bot takes the follow-up at once: the counter is still full, so Kraken refuses its CancelAll
+    // (and it sends no OpenOrders, which would be refused too). Not failed: pending, with its next try.
+    let runner = w.bot();
+    const callsBefore = w.krakenCalls();
+    expect(await runner.drain()).toBe(1);
+    expect(w.krakenCalls() - callsBefore, 'calls of the first try').toBe(1);
+    const wait = followUpRetryDelayMs('starter', 1);
+    const nextTryAt = new Date(w.clock.now().getTime() + wait);
+    expect(await w.request(requestId)).toMatchObject({ status: 'pending', notBefore: nextTryAt, error: null });
+    const pending = await w.cancelItem();
+    expect(pending).toMatchObject({ state: 'pending', requestId, doneAt: null });
+    const shown = renderChecklist((await currentIncident(w.t.ctx))!);
+    expect(shown).toContain(`PENDING (request #${requestId}): Cancel pending — the bot retries until Kraken confirms, next try at ${nextTryAt.toISOString()}`);
+    expect(shown).toContain('EAPI:Rate limit exceeded');
+
+    // Before its next try the bot sends nothing to Kraken, however often it polls.
+    w.clock.advance(wait - 1);
+    expect(await runner.drain()).toBe(0);
+    expect(w.krakenCalls() - callsBefore).toBe(1);
+
+    // The bot restarts: the follow-up lives in the database, and the new process takes it when due,
+    // by which time the counter has room for its CancelAll and OpenOrders.
+    await runner.stop();
+    runner = w.bot();
+    w.clock.advance(1);
+    expect(await runner.drain()).toBe(1);
+    expect(w.openAtKraken(), 'orders open at Kraken').toBe(0);
+    const item = await w.cancelItem();
+    expect(item, JSON.stringify(item.outcome)).toMatchObject({ state: 'done', doneBy: operator.id, requestId });
+    expect(String(item.outcome?.['summary'])).toBe('Kraken: 1 cancelled, none open (confirmed).');
+    expect(await w.request(requestId)).toMatchObject({ status: 'done' });
+    expect(w.t.alerts.raised.at(-1)).toMatchObject({ severity: 'info', fingerprint: `kill:${result.incidentId}`, title: expect.stringMatching(/now confirmed/) });
+  }, 60_000);
+
+  it('gives up loudly once its time is over while Kraken still refuses every try, and the item says orders may remain', async () => {
+    const w = await world();
+    const { requestId } = await unconfirmedKill(w);
+    const runner = w.bot();
+    let tries = 0;
+    for (; tries < 40 && (await w.request(requestId)).status === 'pending'; tries++) {
+      const row = await w.request(requestId);
+      if (row.notBefore) w.clock.set(row.notBefore);
+      await w.fillCounter();
+      await runner.drain();
+    }
+    const row = await w.request(requestId);
+    expect(row.status).toBe('failed');
+    expect(w.clock.now().getTime() - row.requestedAt.getTime()).toBeLessThanOrEqual(CANCEL_FOLLOW_UP_MS);
+    const item = await w.cancelItem();
+    expect(item).toMatchObject({ state: 'failed', requestId, doneAt: null });
+    expect(String(item.outcome?.['summary'])).toMatch(/^Gave up after \d+ tries over 10 min: .*Orders may remain open on Kraken/);
+    expect(w.t.alerts.raised.at(-1)).toMatchObject({ severity: 'critical', title: expect.stringMatching(/still not confirmed/) });
+    expect(w.openAtKraken()).toBe(1);
+  }, 60_000);
+
+  it('a follow-up superseded by a later kill stops without calling Kraken; the later one goes on', async () => {
+    const w = await world();
+    const first = await unconfirmedKill(w);
+    const runner = w.bot();
+    expect(await runner.drain()).toBe(1);
+    // Its next try is due; meanwhile another kill, on a counter still full, hands on a follow-up of its own.
+    w.clock.advance(followUpRetryDelayMs('starter', 1));
+    const second = await unconfirmedKill(w);
+    expect(second.result.alreadyKilled).toBe(true);
+    expect(await w.cancelItem()).toMatchObject({ state: 'pending', requestId: second.requestId });
+    const calls = w.krakenCalls();
+    expect(await runner.drain()).toBe(2);
+    expect(await w.request(first.requestId)).toMatchObject({
+      status: 'failed', error: `Stopped after 1 try: its cancel item was handed to request #${second.requestId} (a later kill or cancel again).`,
+    });
+    // One call only: the later follow-up's CancelAll (refused); the superseded one sent nothing.
+    expect(w.krakenCalls() - calls).toBe(1);
+    expect(await w.request(second.requestId)).toMatchObject({ status: 'pending', notBefore: expect.any(Date) });
+    expect(await w.cancelItem()).toMatchObject({ state: 'pending', requestId: second.requestId });
+  }, 60_000);
+});

@@ -39,9 +39,18 @@ export const TRADING_STATE_MEANING: Record<TradingState, string> = {
   halted: 'no orders at all (kill switch)',
 };
 
+/** Who halts for reconciliation with Kraken (services/reconcile/start/run.ts): its halt is no kill. */
+export const RECONCILIATION_HALT_ACTOR = 'system:reconciliation';
+
+/** What the state means, a halt named by its cause: reconciliation's own, or the kill switch. */
+export function tradingStateMeaning(info: Pick<TradingStateInfo, 'state' | 'by'>): string {
+  if (info.state === 'halted' && info.by === RECONCILIATION_HALT_ACTOR) return 'no orders at all (reconciliation with Kraken: halted until it passes)';
+  return TRADING_STATE_MEANING[info.state];
+}
+
 /** One line for a terminal: `reducing (no new entries; …) — paused by cli:ops at 2026-…: reason`. */
 export function tradingStateText(info: TradingStateInfo): string {
-  const parts = [`${info.state} (${TRADING_STATE_MEANING[info.state]})`];
+  const parts = [`${info.state} (${tradingStateMeaning(info)})`];
   const who = [info.by ? `by ${info.by}` : '', info.at ? `at ${info.at.toISOString()}` : ''].filter(Boolean).join(' ');
   if (who || info.reason) parts.push(`— ${info.state === 'halted' ? 'halted' : 'paused'}${who ? ` ${who}` : ''}${info.reason ? `: ${info.reason}` : ''}`);
   if (info.state === 'halted' && info.entriesPaused) parts.push('(entries also paused: reducing after a resume)');

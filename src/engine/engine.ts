@@ -32,6 +32,7 @@ import { SnapshotRows } from './snapshot-rows.js';
 import { openTrades } from './ledger/trades.js';
 import { executeOrder, type OrderPathDeps, type OrderHooks, type OrderOutcome, type OrderRequestSpec } from './order-executor.js';
 import { executePaperOrder } from './paper-order.js';
+import { VenueHolds } from './venue-hold.js';
 import { PaperExchange } from '../exchange/paper/paper-exchange.js';
 import { Portfolio } from './portfolio.js';
 import { followIntents, resolveIntents } from './recovery.js';
@@ -118,6 +119,8 @@ export class Engine implements RunningEngine {
   /** Orders in a row whose outcome is unknown or that were refused: new orders wait longer each time; none after one is recorded. */
   #orderFailures = 0;
   #blockedUntil = 0;
+  /** Orders Kraken refused for a venue-wide reason: not sent again on every candle. */
+  readonly #holds: VenueHolds;
   #lastHousekeeping = 0;
   #lastProgress = performance.now();
   #lastMarketTime: Date | null = null;
@@ -143,6 +146,7 @@ export class Engine implements RunningEngine {
     this.#metrics = engineMetrics(opts.ctx.metrics);
     this.#snapshots = new SnapshotWriter(opts.ctx.db, opts.snapshotEveryMs ?? opts.ctx.config.EQUITY_SNAPSHOT_INTERVAL);
     this.#executions = new ExecutionsFollower({ ctx: opts.ctx, portfolio: () => this.#portfolio });
+    this.#holds = new VenueHolds(opts.ctx);
     const defs = (opts.strategies ?? loadStrategies(opts.ctx.config).strategies).filter((d) => d.enabled);
     for (const def of defs) {
       for (const symbol of def.pairs) {
@@ -454,6 +458,7 @@ export class Engine implements RunningEngine {
         // An exit already in flight for this trade is followed up, never sent twice.
         if (this.#portfolio.exitInFlight(position.tradeId)) continue;
         const reason = decideExit(def, signal, position.entryPrice, candle);
+        if (reason && !(await this.#holds.mayGo({ purpose: 'exit', strategy: def.name, symbol: candle.symbol }, this.#exchange))) continue;
         if (reason) await this.#order({ purpose: 'exit', strategy: def.name, symbol: candle.symbol, side: 'sell', quantity: position.quantity, tradeId: position.tradeId, reason });
         continue;
       }
@@ -465,6 +470,7 @@ export class Engine implements RunningEngine {
       if (this.#portfolio.openCount(def.name) >= def.limits.maxOpenPositions) continue;
       const market = this.#markets.get(candle.symbol);
       if (!market) continue;
+      if (!(await this.#holds.mayGo({ purpose: 'entry', strategy: def.name, symbol: candle.symbol }, this.#exchange))) continue;
       const sized = sizeEntry({
         equity: this.#portfolio.exactEquity(ctx.prices), cash: this.#portfolio.availableCash(ctx.prices), price: candle.close, limits: def.limits,
         reservePct: ctx.config.CAPITAL_RESERVE_PCT, costAllowancePct: ENTRY_COST_ALLOWANCE_PCT, market,
@@ -528,6 +534,7 @@ export class Engine implements RunningEngine {
       ? await executePaperOrder({ ...deps, exchange }, spec)
       : await executeOrder({ ...deps, exchange, hooks: this.opts.hooks }, spec);
     this.#metrics.orders.inc({ outcome: outcome.kind });
+    await this.#holds.settle(spec, outcome);
     if (outcome.kind === 'recorded') {
       this.counts.orders += 1;
       if (spec.purpose === 'entry') this.counts.entries += 1;

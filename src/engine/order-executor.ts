@@ -11,6 +11,7 @@ import type { Database } from '../db/client.js';
 import type { OrderIntent } from '../db/schema/index.js';
 import { isAppError } from '../errors.js';
 import { ctbMetrics } from '../metrics/instruments.js';
+import { venueWideRefusal } from '../exchange/errors.js';
 import type { Exchange, OrderState } from '../exchange/types.js';
 import type { FeedKind } from '../market/types.js';
 import { ZERO, dec, str, type Decimal } from '../money.js';
@@ -46,7 +47,8 @@ export type OrderOutcome =
   | { kind: 'skipped'; reason: 'halted' | 'entries_paused' | 'mode_changed' }
   /** Refused before anything was sent: the account cannot pay for it, or live on a feed that is not a market. */
   | { kind: 'refused'; message: string }
-  | { kind: 'rejected'; message: string }
+  /** venueWide: Kraken refused for a reason of the whole venue (rate_limited, exchange_unavailable, exchange_maintenance). */
+  | { kind: 'rejected'; message: string; venueWide?: string }
   | { kind: 'unknown'; message: string }
   | { kind: 'halted'; message: string }
   | GateRefusal;
@@ -229,6 +231,13 @@ async function sendFailed(deps: ExecutorDeps, intent: OrderIntent, err: unknown,
   const details = { clientOrderId: intent.clientOrderId, symbol: intent.symbol, side: intent.side, purpose: intent.purpose, mode: intent.mode };
   if (isAppError(err, 'rejected')) {
     await markIntent(ctx.db, { id: intent.id, status: 'rejected', error: message, at });
+    // A refusal of the whole venue (offline, cancel_only, rate limit): the engine holds the order and
+    // alerts once per hold (venue-hold.ts), not once per try.
+    const venueWide = venueWideRefusal(err);
+    if (venueWide) {
+      ctx.logger.warn({ err, ...details }, 'order rejected by the exchange for a venue-wide reason');
+      return { kind: 'rejected', message, venueWide };
+    }
     await reportRejected(ctx, intent, err, message);
     return { kind: 'rejected', message };
   }

@@ -253,7 +253,8 @@ describe('live engine with orders in flight and faults', () => {
     const [first] = await database().db.select().from(orderIntents).orderBy(orderIntents.id);
     expect(first).toMatchObject({ purpose: 'entry', status: 'rejected', error: `Kraken AddOrder refused: ${code}; no order was placed.` });
     expect([...k.sim.state.orders.values()].filter((o) => o.cl_ord_id === first!.clientOrderId)).toHaveLength(0);
-    expect(t.alerts.raised).toContainEqual(expect.objectContaining({ severity: 'warning', fingerprint: 'order_rejected:BTC/USD' }));
+    // A refusal of the whole venue holds the entry (engine-live-venue-hold.test.ts): one alert for the hold.
+    expect(t.alerts.raised).toContainEqual(expect.objectContaining({ severity: 'warning', fingerprint: 'order_held:entry:test-ma:BTC/USD' }));
     expect(t.alerts.raised.filter((a) => a.fingerprint === 'order_unknown:BTC/USD')).toEqual([]);
   }, 180_000);
 

@@ -20,6 +20,17 @@ function pausedBecause(r: ModeStatusResult): string {
   return 'the running engine is not armed: IS_LIVE is not true in its process';
 }
 
+/**
+ * The differences are as reconciliation found them; a halt cancels every open order on Kraken (in a
+ * process with the key) since. Whether it did is not in the database: say what may have happened, and
+ * where to look now — never that it was cancelled.
+ */
+function haltNote(r: ModeStatusResult): string[] {
+  const orders = r.reconciliation.differences.filter((d) => d.kind === 'unknown_order' || d.kind === 'order_closed_in_ledger');
+  if (!r.halted || orders.length === 0) return [];
+  return [`  (as found at ${r.reconciliation.at}; the halt cancels every open order on Kraken, so ${orders.length === 1 ? 'this order' : 'these orders'} may be gone already — ctb reconcile looks at Kraken now and lifts the block once nothing is unexplained)`];
+}
+
 export function renderStatus(r: ModeStatusResult): string {
   const lines = [
     `mode: ${r.mode.toUpperCase()}${r.storedMode !== r.mode ? ` (database says ${r.storedMode}; trading ${r.mode} because ${pausedBecause(r)})` : ''}`,
@@ -27,7 +38,8 @@ export function renderStatus(r: ModeStatusResult): string {
     `armed (IS_LIVE): ${r.engine.state === 'running' ? (r.armed ? 'yes' : 'no') : 'no engine running'}`,
     `this shell: IS_LIVE=${r.shell.armed ? 'true' : 'false'}, ${r.shell.hasKrakenKeys ? 'Kraken keys' : 'no Kraken keys'}`,
     `halted: ${r.halted ? `yes${r.haltedReason ? ` (${r.haltedReason})` : ''}` : 'no'}`,
-    describeStanding(r.reconciliation)[0]!,
+    ...describeStanding(r.reconciliation),
+    ...haltNote(r),
     `trading state: ${tradingStateText(r.tradingState)}`,
     `approvers: ${r.approvers.length > 0 ? r.approvers.join(', ') : '(none: set SLACK_APPROVERS)'} — approve with :${r.approvalEmoji}:`,
   ];

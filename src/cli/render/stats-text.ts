@@ -1,12 +1,20 @@
 // Renders a stats report as terminal text: one column per book (paper, live, replay) so the
 // figures read side by side, then the strategies and the latest closed trades. Money to the cent,
-// percentages to 2 decimals (the JSON output keeps every digit); gains green, losses red.
+// percentages to 2 decimals (the JSON output keeps every digit); gains green, losses red. Figures
+// read from an equity snapshot that is not fresh carry a `*`, and a note under the table says how
+// old that snapshot is and why no newer one came.
 import type { BookStats, StatsReport } from '../../services/stats/compute-stats.js';
 import { money, pct, signedMoney, signedPct } from '../../domain/amount-text.js';
+import { asOfText } from '../../domain/snapshot-age.js';
 import { plain, type Style } from './style.js';
 import { table } from './table.js';
 
 type Cell = (b: BookStats, s: Style) => string;
+
+/** A book whose latest snapshot is not fresh: its snapshot figures are marked. */
+const stale = (b: BookStats): boolean => Boolean(b.asOf && !b.asOf.fresh);
+/** A figure read from the book's latest equity snapshot. */
+const fromSnapshot = (cell: Cell): Cell => (b, s) => (stale(b) ? `${cell(b, s)}*` : cell(b, s));
 
 /** Green for a gain, red for a loss, as the sign of the text says. */
 export function tone(text: string, s: Style): string {
@@ -22,15 +30,21 @@ const ROWS: Array<[string, Cell]> = [
   ['wins / losses', (b) => `${b.trades.wins} / ${b.trades.losses}`],
   ['win rate', (b) => pct(b.trades.winRatePct)],
   ['realised PnL', (b, s) => tone(signedMoney(b.pnl.realized), s)],
-  ['unrealised PnL', (b, s) => tone(signedMoney(b.pnl.unrealized), s)],
+  ['unrealised PnL', fromSnapshot((b, s) => tone(signedMoney(b.pnl.unrealized), s))],
   ['fees', (b) => money(b.pnl.fees)],
   ['ROI (period)', (b, s) => tone(signedPct(b.roi.periodPct), s)],
   ['ROI (total)', (b, s) => tone(signedPct(b.roi.totalPct), s)],
-  ['equity', (b) => money(b.equity?.latest)],
+  ['equity', fromSnapshot((b) => money(b.equity?.latest))],
   ['max drawdown', (b) => pct(b.drawdown.maxPct)],
-  ['current drawdown', (b) => pct(b.drawdown.currentPct)],
-  ['exposure', (b) => `${money(b.exposure.costBasis)}${b.exposure.pctOfEquity ? ` (${pct(b.exposure.pctOfEquity)})` : ''}`],
+  ['current drawdown', fromSnapshot((b) => pct(b.drawdown.currentPct))],
+  ['exposure', (b, s) => `${money(b.exposure.costBasis)}${b.exposure.pctOfEquity ? ` (${fromSnapshot(() => pct(b.exposure.pctOfEquity))(b, s)})` : ''}`],
 ];
+
+/** "* live: equity 9,839.91 as of 2026-12-05 13:49:56 UTC, 4m ago — no snapshot since: the bot is halted (…)". */
+export function staleSnapshotNote(b: BookStats): string | null {
+  if (!b.asOf || b.asOf.fresh) return null;
+  return `* ${b.book}: equity ${money(b.equity?.latest)} ${asOfText(b.asOf)} (unrealised PnL, current drawdown and exposure % are from the same snapshot)`;
+}
 
 export function renderStatsText(report: StatsReport, style: Style = plain): string {
   const span = report.from ? `${report.from} → ${report.to}` : `all time → ${report.to}`;
@@ -40,6 +54,8 @@ export function renderStatsText(report: StatsReport, style: Style = plain): stri
     style.bold(`stats ${report.period}`) + ` (${span})`,
     table(['', ...heads], rows, { right: heads.map((_, i) => i + 1), style }),
   ];
+  const notes = report.books.map(staleSnapshotNote).filter((n): n is string => n !== null);
+  if (notes.length > 0) out.push(...notes.map((n) => style.yellow(n)));
   const strategies = report.books.flatMap((b) => b.strategies.map((s) => ({ book: b.book, ...s })));
   if (strategies.length > 0) {
     out.push('', 'by strategy:');

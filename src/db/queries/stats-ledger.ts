@@ -161,6 +161,18 @@ export async function equityFacts(db: Db, window: StatsWindow): Promise<EquityFa
   );
 }
 
+export interface BotFactsRow {
+  mode: 'paper' | 'live';
+  halted: boolean;
+  heartbeatAt: Date | string | null;
+}
+
+/** Which book the engine snapshots now and whether it runs (bot_state), to say why a snapshot is old. */
+export async function botFacts(db: Db): Promise<BotFactsRow | null> {
+  const rows = await execute<BotFactsRow>(db, sql`select mode, halted, engine_heartbeat_at as "heartbeatAt" from bot_state where id = 1`);
+  return rows[0] ?? null;
+}
+
 export interface DrawdownRow {
   mode: 'paper' | 'live';
   feed: 'kraken' | 'replay';

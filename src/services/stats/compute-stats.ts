@@ -5,8 +5,9 @@
 import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
 import { Decimal, ZERO } from '../../money.js';
+import { snapshotAsOf, type SnapshotAsOf, type SnapshotBotFacts } from '../../domain/snapshot-age.js';
 import {
-  closedTradesByStrategy, drawdownInWindow, equityFacts, inOneSnapshot, openTradesByStrategy, recentClosedTrades,
+  botFacts, closedTradesByStrategy, drawdownInWindow, equityFacts, inOneSnapshot, openTradesByStrategy, recentClosedTrades,
   type ClosedGroupRow, type OpenGroupRow, type StatsWindow,
 } from '../../db/queries/stats-ledger.js';
 import type { StatsPeriod } from '../../domain/stats-periods.js';
@@ -51,6 +52,11 @@ export interface BookStats {
   };
   /** `peak` is the risk guard's, stored with the latest snapshot. */
   equity: { latest: string; at: string; peak: string } | null;
+  /**
+   * The latest snapshot's time and age, and why it is not fresh: equity, current drawdown, exposure's
+   * share of equity and unrealised PnL are its figures (src/domain/snapshot-age.ts). Null: none yet.
+   */
+  asOf: SnapshotAsOf | null;
   /**
    * Both agree with the risk guard, which sees every mark and stores its peak with each equity
    * snapshot (peak_equity, drawdown_pct): the snapshots' equities alone miss the starting equity a
@@ -135,6 +141,9 @@ interface BookInputs {
   facts: Awaited<ReturnType<typeof equityFacts>>[number] | undefined;
   drawdown: Awaited<ReturnType<typeof drawdownInWindow>>[number] | undefined;
   paperStartingBalance: number;
+  now: Date;
+  snapshotIntervalMs: number;
+  bot: SnapshotBotFacts | null;
 }
 
 function bookStats(i: BookInputs): BookStats {
@@ -155,7 +164,8 @@ function bookStats(i: BookInputs): BookStats {
   const entryFees = i.open.reduce((acc, r) => acc.plus(r.entryFees), ZERO);
   let unrealized: Decimal | null = openCount === 0 ? ZERO : null;
   const lastEntry = i.open.reduce<number>((m, r) => Math.max(m, new Date(r.lastEntryAt).getTime()), 0);
-  if (openCount > 0 && f?.lastAt && f.lastEquity && f.lastCash && new Date(f.lastAt).getTime() >= lastEntry && !f.closedSinceLast) {
+  const tradeSince = f?.lastAt ? new Date(f.lastAt).getTime() < lastEntry || f.closedSinceLast : false;
+  if (openCount > 0 && f?.lastAt && f.lastEquity && f.lastCash && !tradeSince) {
     unrealized = new Decimal(f.lastEquity).minus(f.lastCash).minus(costBasis).minus(entryFees);
   }
   const decided = period.wins + period.losses;
@@ -184,6 +194,7 @@ function bookStats(i: BookInputs): BookStats {
       periodStartEquity: periodStart ? money(periodStart) : null,
     },
     equity: latest && f?.lastAt && peak ? { latest: money(latest), at: iso(f.lastAt), peak: money(peak) } : null,
+    asOf: f?.lastAt ? snapshotAsOf({ book: i.book, at: f.lastAt, now: i.now, intervalMs: i.snapshotIntervalMs, bot: i.bot, tradeSince }) : null,
     drawdown: {
       maxPct: i.drawdown?.maxPct ? new Decimal(i.drawdown.maxPct).toDecimalPlaces(4, HALF_UP).toFixed() : null,
       maxAmount: i.drawdown?.maxAmount ? money(i.drawdown.maxAmount) : null,
@@ -200,13 +211,13 @@ export interface ComputeStatsInput {
   recentLimit?: number;
 }
 
-export async function computeStats(deps: { db: Db; config: Pick<Config, 'PAPER_STARTING_BALANCE'> }, input: ComputeStatsInput): Promise<StatsReport> {
+export async function computeStats(deps: { db: Db; config: Pick<Config, 'PAPER_STARTING_BALANCE' | 'EQUITY_SNAPSHOT_INTERVAL'> }, input: ComputeStatsInput): Promise<StatsReport> {
   const { window } = input;
   // One read-only repeatable-read transaction on one connection: the figures come from one snapshot
   // of the ledger (a trade closing between two of the reads can't be counted in one and missed by
   // another), and a cold process (ctb stats) opens one connection, not one per statement. The reads
   // are sent together and answered in one round trip (stats-ledger.ts).
-  const [closed, allTime, open, facts, drawdowns, recent] = await inOneSnapshot(deps.db, (db) =>
+  const [closed, allTime, open, facts, drawdowns, recent, bot] = await inOneSnapshot(deps.db, (db) =>
     Promise.all([
       closedTradesByStrategy(db, window),
       window.from ? closedTradesByStrategy(db, { from: null, to: window.to }) : null,
@@ -214,6 +225,7 @@ export async function computeStats(deps: { db: Db; config: Pick<Config, 'PAPER_S
       equityFacts(db, window),
       drawdownInWindow(db, window),
       recentClosedTrades(db, { to: window.to, limit: input.recentLimit ?? 5 }),
+      botFacts(db),
     ]),
   );
   const inBook = (book: BookName) => <T extends { mode: Mode; feed: Feed }>(r: T) => bookOf(r.mode, r.feed) === book;
@@ -233,6 +245,10 @@ export async function computeStats(deps: { db: Db; config: Pick<Config, 'PAPER_S
       facts: factsFor(book),
       drawdown: drawdownFor(book),
       paperStartingBalance: deps.config.PAPER_STARTING_BALANCE,
+      // A snapshot's age is told at the window's end: now, for every period but a past summary's.
+      now: window.to,
+      snapshotIntervalMs: deps.config.EQUITY_SNAPSHOT_INTERVAL,
+      bot,
     }),
   );
   return {

@@ -1,8 +1,11 @@
 // Renders stats reports for Slack: `/stats [period]` and the daily/weekly summaries. One section of
 // fields per book — paper and live side by side, replay marked as practice that never counts
 // toward go-live. Pure functions of the report, tested on their JSON. Figures read as `ctb stats`
-// shows them: money to the cent, PnL and ROI signed, percentages to 2 decimals.
+// shows them: money to the cent, PnL and ROI signed, percentages to 2 decimals. Figures read from
+// an equity snapshot that is not fresh say how old it is, and why no newer one came.
 import { money, pct, signedMoney, signedPct } from '../../domain/amount-text.js';
+import { asOfText, formatAgo } from '../../domain/snapshot-age.js';
+import { slackDate } from './format.js';
 import type { BookStats, StatsReport } from '../../services/stats/compute-stats.js';
 import { context, fields, header, section, type KnownBlock, type SlackMessage } from './message.js';
 
@@ -20,19 +23,26 @@ function bookTitle(b: BookStats): string {
 
 function bookBlocks(b: BookStats): KnownBlock[] {
   const won = b.trades.winRatePct === null ? '' : ` (${pct(b.trades.winRatePct)} won)`;
-  return [
+  const stale = b.asOf && !b.asOf.fresh ? b.asOf : null;
+  // Beside each figure read from a snapshot that is not fresh; the context line below says why.
+  const old = stale ? ` _(${formatAgo(stale.ageSeconds)} old)_` : '';
+  const blocks: KnownBlock[] = [
     section(bookTitle(b)),
     fields([
       ['Trades', `${b.trades.closed} closed · ${b.trades.open} open`],
       ['Wins / losses', `${b.trades.wins} / ${b.trades.losses}${won}`],
       ['Realised PnL', `${signedMoney(b.pnl.realized)} (fees ${money(b.pnl.fees)})`],
-      ['Unrealised PnL', b.pnl.unrealized === null ? '— (no fresh marks)' : signedMoney(b.pnl.unrealized)],
+      ['Unrealised PnL', b.pnl.unrealized === null ? '— (no fresh marks)' : `${signedMoney(b.pnl.unrealized)}${old}`],
       ['ROI', `${signedPct(b.roi.periodPct)} in period · ${signedPct(b.roi.totalPct)} all time`],
-      ['Drawdown', `${pct(b.drawdown.currentPct)} now · ${pct(b.drawdown.maxPct)} max`],
-      ['Equity', money(b.equity?.latest)],
-      ['Exposure', `${money(b.exposure.costBasis)}${b.exposure.pctOfEquity === null ? '' : ` (${pct(b.exposure.pctOfEquity)} of equity)`}`],
+      ['Drawdown', `${pct(b.drawdown.currentPct)} now${old} · ${pct(b.drawdown.maxPct)} max`],
+      ['Equity', `${money(b.equity?.latest)}${old}`],
+      ['Exposure', `${money(b.exposure.costBasis)}${b.exposure.pctOfEquity === null ? '' : ` (${pct(b.exposure.pctOfEquity)} of equity${old})`}`],
     ]),
   ];
+  if (stale) {
+    blocks.push(context(`:warning: Equity ${money(b.equity?.latest)} ${asOfText(stale, slackDate)}. Unrealised PnL, drawdown now and exposure % are from the same snapshot.`));
+  }
+  return blocks;
 }
 
 function fallbackText(title: string, report: StatsReport): string {

@@ -86,7 +86,8 @@ describe('ctb trades', () => {
     // The same figures in stats and balance, at the same moment.
     const stats = JSON.parse((await cli(['stats', '--json'])).out);
     expect(stats.books.find((b: { book: string }) => b.book === 'replay').pnl).toMatchObject({ unrealized: '147', unrealizedMarkedAt: '2026-03-02T08:01:00.000Z' });
-    expect((await cli(['stats'])).out).toMatch(/^│ unrealised PnL[\s│]+0\.00[\s│]+0\.00[\s│]+\+147\.00 │$/m);
+    // Marked: the replay's snapshot, months old by the wall clock, is not fresh (docs/stats.md).
+    expect((await cli(['stats'])).out).toMatch(/^│ unrealised PnL[\s│]+0\.00[\s│]+0\.00[\s│]+\+147\.00\* │$/m);
     expect((await cli(['balance'])).out).toMatch(/^│ BTC[\s│]+0\.1[\s│]+4,150\.00 │$/m); // 0.1 × 41,500
     expect(kraken.calls).toEqual([]);
   });

@@ -163,3 +163,23 @@ describe('an order placed by hand without a client order id', () => {
     expect(kraken.orderChangingCalls()).toEqual([]);
   });
 });
+
+describe('ctb mode status while reconciliation blocks', () => {
+  it('lists each difference with its txid and what to do, says the halt may have cancelled the order, and names the halt by its cause', async () => {
+    const monitor = createReconciliationMonitor(engine, { timer: false, probeMs: 0 });
+    await monitor.begin(null);
+    await monitor.tick();
+    kraken.addOrder(handOrder());
+    await monitor.tick();
+    expect(monitor.status()).toBe('blocked');
+    const r = await ctb(['mode', 'status']);
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out).toMatch(/reconciliation with Kraken: BLOCKED since \S+ \(open_orders\) — 1 difference\(s\) the bot cannot explain/);
+    expect(r.out).toContain(`  unknown_order ${HAND}: open buy 0.01000000 BTC/USD (filled 0) that no order of the bot explains`);
+    expect(r.out).toContain(`      → ctb reconcile cancel ${HAND}  (adopt is not possible`);
+    expect(r.out).toMatch(/\(as found at \S+; the halt cancels every open order on Kraken, so this order may be gone already — ctb reconcile looks at Kraken now/);
+    expect(r.out).toMatch(/^trading state: halted \(no orders at all \(reconciliation with Kraken: halted until it passes\)\) — halted by system:reconciliation at \S+: reconciliation$/m);
+    expect(r.out).not.toContain('kill switch');
+    await monitor.stop();
+  });
+});

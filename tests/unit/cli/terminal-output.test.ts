@@ -135,6 +135,7 @@ function report(): StatsReport {
     pnl: { realized, unrealized: '0', unrealizedMarkedAt: null, fees: '12.3456' },
     roi: { totalPct: '-3.000332553', periodPct: '-3.000332553' },
     equity: { latest: '9699.9667447', at: '2026-01-01T00:00:00Z', peak: '10000' },
+    asOf: null,
     drawdown: { maxPct: '3.0003', currentPct: '3.0003' },
     exposure: { costBasis: '0', pctOfEquity: null },
     strategies: [],

@@ -68,6 +68,10 @@ const book = (name: BookStats['book']): BookStats => ({
   pnl: { realized: '-123456.12345678', unrealized: '-1.25', unrealizedMarkedAt: iso(0), fees: '9876.54321' },
   roi: { totalPct: '-12.3456', periodPct: '-1.1', startingCapital: '1000000', periodStartEquity: '990000' },
   equity: { latest: '876543.87654321', at: iso(0), peak: '1000000' },
+  asOf: {
+    at: iso(0), ageSeconds: 9_999_999, fresh: false, staleAfterSeconds: 1800,
+    reasons: ['no snapshot since: the bot is halted', 'a trade was opened or closed since', 'no snapshot for over 30m: the engine is not running'],
+  },
   drawdown: { maxPct: '12.3456', maxAmount: '123456.12', currentPct: '12.3456' },
   exposure: { costBasis: '130000.12', pctOfEquity: '14.8312' },
   strategies: Array.from({ length: 30 }, (_, i) => ({

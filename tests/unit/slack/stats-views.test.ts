@@ -11,6 +11,7 @@ const book = (name: BookStats['book'], over: Partial<BookStats> = {}): BookStats
   pnl: { realized: '12.5', unrealized: '-1.25', unrealizedMarkedAt: '2026-01-10T11:30:00.000Z', fees: '0.75' },
   roi: { totalPct: '0.125', periodPct: '0.1', startingCapital: '10000', periodStartEquity: '10010' },
   equity: { latest: '10011.25', at: '2026-01-10T11:30:00.000Z', peak: '10100' },
+  asOf: { at: '2026-01-10T11:30:00.000Z', ageSeconds: 1800, fresh: true, reasons: [], staleAfterSeconds: 1800 },
   drawdown: { maxPct: '3.5', maxAmount: '350', currentPct: '0.8787' },
   exposure: { costBasis: '130', pctOfEquity: '1.2986' },
   strategies: [],
@@ -19,7 +20,7 @@ const book = (name: BookStats['book'], over: Partial<BookStats> = {}): BookStats
 
 const report = (over: Partial<StatsReport> = {}): StatsReport => ({
   period: '7d', from: '2026-01-03T12:00:00.000Z', to: '2026-01-10T12:00:00.000Z', closed: 5, open: 1,
-  books: [book('paper'), book('live', { pnl: { realized: '-3', unrealized: null, unrealizedMarkedAt: null, fees: '1' }, roi: { totalPct: null, periodPct: null, startingCapital: null, periodStartEquity: null }, equity: null })],
+  books: [book('paper'), book('live', { pnl: { realized: '-3', unrealized: null, unrealizedMarkedAt: null, fees: '1' }, roi: { totalPct: null, periodPct: null, startingCapital: null, periodStartEquity: null }, equity: null, asOf: null })],
   recentClosed: [],
   ...over,
 });
@@ -46,6 +47,24 @@ describe('/stats view', () => {
     expect(blocks[4]!.fields!.map((f) => f.text)).toContain('*ROI*\n— in period · — all time');
     expect(blocks[4]!.fields!.map((f) => f.text)).toContain('*Unrealised PnL*\n— (no fresh marks)');
     expect(m.text).toBe('Stats — last 7d: paper: 3 closed, 2W/1L, PnL +12.50, ROI +0.10%, drawdown 0.88%; live: 3 closed, 2W/1L, PnL -3.00, ROI —, drawdown 0.88%');
+  });
+
+  it('says beside each figure from a snapshot that is not fresh how old it is, and under the book why', () => {
+    const halted = book('live', {
+      equity: { latest: '9839.91', at: '2026-01-10T11:49:56.000Z', peak: '10000' },
+      asOf: { at: '2026-01-10T11:49:56.000Z', ageSeconds: 254, fresh: false, staleAfterSeconds: 1800, reasons: ['no snapshot since: the bot is halted'] },
+    });
+    const blocks = renderStats(report({ books: [book('paper'), halted] })).blocks as Block[];
+    // The fresh paper book is shown as before.
+    expect(blocks[2]!.fields!.map((f) => f.text)).toContain('*Equity*\n10,011.25');
+    expect(blocks[4]!.fields!.map((f) => f.text)).toEqual(expect.arrayContaining([
+      '*Unrealised PnL*\n-1.25 _(4m old)_',
+      '*Drawdown*\n0.88% now _(4m old)_ · 3.50% max',
+      '*Equity*\n9,839.91 _(4m old)_',
+      '*Exposure*\n130.00 (1.30% of equity _(4m old)_)',
+    ]));
+    expect(blocks[5]).toEqual({ type: 'context', elements: [{ type: 'mrkdwn', text:
+      ':warning: Equity 9,839.91 as of <!date^1768045796^{date_short_pretty} {time}|2026-01-10T11:49:56.000Z>, 4m ago — no snapshot since: the bot is halted. Unrealised PnL, drawdown now and exposure % are from the same snapshot.' }] });
   });
 
   it('reads the figures as `ctb stats` does: money to the cent with separators, PnL and ROI signed, % to 2 dp, — for missing', () => {

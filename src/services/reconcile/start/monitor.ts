@@ -25,7 +25,7 @@ export type GateStatus =
   /** Live is asked for and no reconciliation has passed yet. */
   | 'pending'
   | 'passed'
-  /** The last reconciliation found differences. */
+  /** bot_state holds a block (whoever wrote it): it waits for an operator. */
   | 'blocked'
   /** Kraken (or the database) did not answer; retried every probe interval. */
   | 'unreachable';

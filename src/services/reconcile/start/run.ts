@@ -16,6 +16,7 @@ import type { BotState } from '../../../db/schema/index.js';
 import type { RecordOrderDeps } from '../../../engine/order-executor.js';
 import { resolveIntents, type ResolutionReport } from '../../../engine/recovery.js';
 import type { ExchangeProvider } from '../../../exchange/provider.js';
+import { RECONCILIATION_HALT_ACTOR } from '../../../domain/trading-state.js';
 import { AppError } from '../../../errors.js';
 import type { Exchange, ExchangeTrade, OrderState } from '../../../exchange/types.js';
 import { getBotState } from '../../bot-state.js';
@@ -24,7 +25,7 @@ import type { LedgerFill } from '../match.js';
 import { compareWithKraken, type Difference, type IntentView } from './differences.js';
 
 /** Who halts for reconciliation: a halt by anyone else (a kill) is never lifted here. */
-export const RECONCILIATION_ACTOR = 'system:reconciliation';
+export const RECONCILIATION_ACTOR = RECONCILIATION_HALT_ACTOR;
 export const RECONCILIATION_REASON = 'reconciliation';
 /** Trades this close to the run may not be in Kraken's history yet: the next run looks at them again. */
 const SETTLE_MS = 60_000;

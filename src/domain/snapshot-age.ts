@@ -1,0 +1,85 @@
+// Owns how old a book's latest equity snapshot is and why no newer one came. A book's equity, its
+// current drawdown, its exposure as a share of equity and its unrealised PnL are read from that
+// snapshot, and the engine writes one only for the book it trades, only while it runs, once per
+// EQUITY_SNAPSHOT_INTERVAL: a halted bot writes no live snapshot, a bot in live mode no paper one.
+// Figures from a snapshot that is not fresh are shown with its time, its age and the reason.
+
+/** A snapshot is stale once older than this many EQUITY_SNAPSHOT_INTERVALs: one is due each interval, skipped only while an order's fills are unknown. */
+export const STALE_AFTER_INTERVALS = 2;
+
+export type SnapshotBook = 'paper' | 'live' | 'replay';
+
+/** What bot_state says now: which book the engine snapshots, and whether it runs. */
+export interface SnapshotBotFacts {
+  mode: 'paper' | 'live';
+  halted: boolean;
+  heartbeatAt: Date | string | null;
+}
+
+export interface SnapshotAsOf {
+  /** When the snapshot behind equity, current drawdown, exposure % and unrealised PnL was taken. */
+  at: string;
+  ageSeconds: number;
+  /** Younger than staleAfterSeconds, of a book the engine snapshots now, with no trade opened or closed since. */
+  fresh: boolean;
+  /** Why its figures may not be today's (empty when fresh). */
+  reasons: string[];
+  /** STALE_AFTER_INTERVALS × EQUITY_SNAPSHOT_INTERVAL. */
+  staleAfterSeconds: number;
+}
+
+export interface SnapshotAgeInput {
+  book: SnapshotBook;
+  at: Date | string;
+  now: Date;
+  intervalMs: number;
+  /** Null: no bot_state row yet (no engine ever ran on this database). */
+  bot: SnapshotBotFacts | null;
+  /** A trade of this book was opened or closed after the snapshot: its equity − cash no longer prices what is open. */
+  tradeSince: boolean;
+}
+
+/** Whole units, largest first: "45s", "4m", "2h 05m", "3d 4h". */
+export function formatAgo(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const d = Math.floor(s / 86_400);
+  const h = Math.floor((s % 86_400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (d > 0) return `${d}d ${h}h`;
+  if (h > 0) return `${h}h ${String(m).padStart(2, '0')}m`;
+  if (m > 0) return `${m}m`;
+  return `${s}s`;
+}
+
+function whyNoneSince(book: SnapshotBook, bot: SnapshotBotFacts | null): string | null {
+  if (!bot || book === 'replay') return null;
+  if (book === 'live' && bot.halted) return 'no snapshot since: the bot is halted';
+  if (book === 'live' && bot.mode === 'paper') return 'no snapshot since: the bot trades paper';
+  if (book === 'paper' && bot.mode === 'live' && !bot.halted) return 'no snapshot since: the bot is in live mode';
+  return null;
+}
+
+export function snapshotAsOf(i: SnapshotAgeInput): SnapshotAsOf {
+  const at = new Date(i.at);
+  const ageMs = Math.max(0, i.now.getTime() - at.getTime());
+  const staleAfterMs = STALE_AFTER_INTERVALS * i.intervalMs;
+  const reasons: string[] = [];
+  const stopped = whyNoneSince(i.book, i.bot);
+  if (stopped) reasons.push(stopped);
+  if (i.tradeSince) reasons.push('a trade was opened or closed since');
+  if (!stopped && ageMs > staleAfterMs) {
+    const beat = i.bot?.heartbeatAt ? new Date(i.bot.heartbeatAt).getTime() : null;
+    const engineDown = beat === null || i.now.getTime() - beat > staleAfterMs;
+    reasons.push(`no snapshot for over ${formatAgo(staleAfterMs / 1000)}${engineDown ? ': the engine is not running' : ` (one is due every ${formatAgo(i.intervalMs / 1000)})`}`);
+  }
+  return { at: at.toISOString(), ageSeconds: Math.floor(ageMs / 1000), fresh: reasons.length === 0, reasons, staleAfterSeconds: staleAfterMs / 1000 };
+}
+
+/** "as of 2026-12-05 13:49:56 UTC, 4m ago — no snapshot since: the bot is halted"; `when` renders the time (Slack: a date token). */
+export function asOfText(asOf: SnapshotAsOf, when: (at: Date) => string = utcTime): string {
+  return `as of ${when(new Date(asOf.at))}, ${formatAgo(asOf.ageSeconds)} ago${asOf.reasons.length ? ` — ${asOf.reasons.join('; ')}` : ''}`;
+}
+
+function utcTime(at: Date): string {
+  return `${at.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}

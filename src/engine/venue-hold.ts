@@ -1,0 +1,97 @@
+// Owns holding an order Kraken refused for a venue-wide reason — offline (EService:Unavailable),
+// cancel_only, post_only, its rate limit — so the engine does not send it again on every candle:
+// each send is an intent booked rejected, a call on Kraken's counters and an alert. Held per
+// purpose, strategy and pair: after the first refusal the order waits 2 s, then 4 s … at most 60 s
+// (the injected clock), and while Kraken's public SystemStatus says it is not online it waits
+// whatever the pause; once the status is seen back online it goes at once. One alert per hold (the
+// first refusal), not one per try; the tries are logged.
+import type { AlertSink } from '../alerts/types.js';
+import type { Clock } from '../clock.js';
+import type { Exchange, SystemStatus } from '../exchange/types.js';
+import type { Logger } from '../logger.js';
+import { backoffDelay, type Backoff } from '../retry.js';
+import type { OrderOutcome, OrderRequestSpec } from './order-executor.js';
+
+export const HOLD_BACKOFF: Backoff = { baseMs: 2_000, maxMs: 60_000 };
+/** SystemStatus is a public call: asked at most this often while an order is held. */
+export const STATUS_RECHECK_MS = 2_000;
+
+interface Hold {
+  code: string;
+  message: string;
+  tries: number;
+  until: number;
+  /** Kraken's status was seen other than online during the hold: its return releases the order. */
+  sawDown: boolean;
+}
+
+type HoldKey = Pick<OrderRequestSpec, 'purpose' | 'strategy' | 'symbol'>;
+
+export interface VenueHoldDeps {
+  clock: Clock;
+  logger: Logger;
+  alerts: Pick<AlertSink, 'raise'>;
+}
+
+export class VenueHolds {
+  readonly #holds = new Map<string, Hold>();
+  #status: { value: SystemStatus | null; at: number } | null = null;
+
+  constructor(private readonly deps: VenueHoldDeps) {}
+
+  static #key(spec: HoldKey): string {
+    return `${spec.purpose}:${spec.strategy}:${spec.symbol}`;
+  }
+
+  /** Whether an order for this purpose, strategy and pair may be sent now. */
+  async mayGo(spec: HoldKey, exchange: Exchange): Promise<boolean> {
+    const hold = this.#holds.get(VenueHolds.#key(spec));
+    if (!hold) return true;
+    const now = this.deps.clock.now().getTime();
+    const status = await this.#statusOf(exchange, now);
+    if (status !== null && status !== 'online') {
+      hold.sawDown = true;
+      return false;
+    }
+    return (status === 'online' && hold.sawDown) || now >= hold.until;
+  }
+
+  /** What a sent order's outcome does to its hold: a venue-wide refusal starts or extends it; anything else ends it. */
+  async settle(spec: OrderRequestSpec, outcome: OrderOutcome): Promise<void> {
+    if (outcome.kind === 'skipped') return;
+    const key = VenueHolds.#key(spec);
+    const hold = this.#holds.get(key);
+    const now = this.deps.clock.now().getTime();
+    if (outcome.kind === 'rejected' && outcome.venueWide) {
+      const tries = (hold?.tries ?? 0) + 1;
+      const wait = backoffDelay(HOLD_BACKOFF, tries);
+      this.#holds.set(key, { code: outcome.venueWide, message: outcome.message, tries, until: now + wait, sawDown: hold?.sawDown ?? false });
+      const details = { purpose: spec.purpose, strategy: spec.strategy, symbol: spec.symbol, code: outcome.venueWide, tries, retryInSeconds: wait / 1000 };
+      this.deps.logger.warn(details, `${spec.purpose} held: Kraken refused it (${outcome.venueWide}); next try in ${wait / 1000} s or once Kraken's status is online`);
+      if (hold) return;
+      await this.deps.alerts.raise({
+        source: 'trade_failure', severity: 'warning', fingerprint: `order_held:${key}`,
+        title: `${spec.purpose === 'exit' ? 'Exit' : 'Entry'} ${spec.symbol} (${spec.strategy}) held: Kraken refused it (${outcome.message}); tried again after ${HOLD_BACKOFF.baseMs / 1000} s, doubling up to ${HOLD_BACKOFF.maxMs! / 1000} s, and as soon as Kraken's status is online`,
+        details: { ...details, message: outcome.message },
+      });
+      return;
+    }
+    if (!hold) return;
+    this.#holds.delete(key);
+    this.deps.logger.info({ purpose: spec.purpose, strategy: spec.strategy, symbol: spec.symbol, tries: hold.tries, outcome: outcome.kind },
+      `held ${spec.purpose} sent again after ${hold.tries} refusal(s): ${outcome.kind}`);
+  }
+
+  async #statusOf(exchange: Exchange, now: number): Promise<SystemStatus | null> {
+    if (!exchange.fetchSystemStatus) return null;
+    if (this.#status && now - this.#status.at < STATUS_RECHECK_MS) return this.#status.value;
+    let value: SystemStatus | null = null;
+    try {
+      value = await exchange.fetchSystemStatus();
+    } catch (err) {
+      this.deps.logger.warn({ err }, "could not read Kraken's system status for a held order; its pause decides");
+    }
+    this.#status = { value, at: now };
+    return value;
+  }
+}

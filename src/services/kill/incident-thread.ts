@@ -15,8 +15,9 @@ export interface IncidentThread {
   note(incident: Incident, item: IncidentChecklistItem): Promise<void>;
 }
 
+// nextTryAt: a kill's follow-up the bot retries shows when its next try is (cancel-follow-up.ts).
 const signature = (items: IncidentChecklistItem[]) =>
-  JSON.stringify(items.map((i) => [i.item, i.state, i.requestId, i.doneAt?.toISOString() ?? null]));
+  JSON.stringify(items.map((i) => [i.item, i.state, i.requestId, i.doneAt?.toISOString() ?? null, i.outcome?.nextTryAt ?? null]));
 
 /** One refresher per process: it remembers what it last showed, so an unchanged checklist costs one query. */
 export function incidentThreadRefresher(ctx: ChecklistDeps, thread: IncidentThread): () => Promise<void> {

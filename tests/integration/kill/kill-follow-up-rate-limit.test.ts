@@ -10,7 +10,8 @@ import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
 import { renderChecklist } from '../../../src/cli/render/kill.js';
-import { engineRequests } from '../../../src/db/schema/index.js';
+import { engineRequests, incidents } from '../../../src/db/schema/index.js';
+import { incidentThreadRefresher } from '../../../src/services/kill/incident-thread.js';
 import { startCancelAllRunner } from '../../../src/services/engine-requests/handlers.js';
 import { CANCEL_FOLLOW_UP_MS, followUpRetryDelayMs } from '../../../src/services/kill/cancel-follow-up.js';
 import { currentIncident, doChecklistItem } from '../../../src/services/kill/incident.js';
@@ -78,6 +79,17 @@ describe('a kill on a full Kraken rate counter', () => {
     const { result, requestId } = await unconfirmedKill(w);
     expect(w.openAtKraken()).toBe(1);
 
+    // The incident's Slack thread, kept in step by the bot's refresher.
+    await w.database.db.update(incidents).set({ slackChannel: 'C0OPS', slackTs: '1.2' });
+    const shownInThread: string[] = [];
+    const notedInThread: string[] = [];
+    const refreshThread = incidentThreadRefresher(w.t.ctx, {
+      update: async (_incident, items) => void shownInThread.push(String(items.find((i) => i.item === 'cancel_orders')?.outcome?.['summary'])),
+      note: async (_incident, item) => void notedInThread.push(`${item.item}: ${String(item.outcome?.['summary'])}`),
+    });
+    await refreshThread();
+    expect(shownInThread).toHaveLength(1);
+
     // The bot takes the follow-up at once: the counter is still full, so Kraken refuses its CancelAll
     // (and it sends no OpenOrders, which would be refused too). Not failed: pending, with its next try.
     let runner = w.bot();
@@ -92,6 +104,9 @@ describe('a kill on a full Kraken rate counter', () => {
     const shown = renderChecklist((await currentIncident(w.t.ctx))!);
     expect(shown).toContain(`PENDING (request #${requestId}): Cancel pending — the bot retries until Kraken confirms, next try at ${nextTryAt.toISOString()}`);
     expect(shown).toContain('EAPI:Rate limit exceeded');
+    // The thread's checklist shows the next try too.
+    await refreshThread();
+    expect(shownInThread.at(-1)).toMatch(new RegExp(`^Cancel pending — the bot retries until Kraken confirms, next try at ${nextTryAt.toISOString().replace(/\./g, '\\.')}`));
 
     // Before its next try the bot sends nothing to Kraken, however often it polls.
     w.clock.advance(wait - 1);
@@ -110,6 +125,10 @@ describe('a kill on a full Kraken rate counter', () => {
     expect(String(item.outcome?.['summary'])).toBe('Kraken: 1 cancelled, none open (confirmed).');
     expect(await w.request(requestId)).toMatchObject({ status: 'done' });
     expect(w.t.alerts.raised.at(-1)).toMatchObject({ severity: 'info', fingerprint: `kill:${result.incidentId}`, title: expect.stringMatching(/now confirmed/) });
+    // And the incident's thread hears it, once.
+    await refreshThread();
+    await refreshThread();
+    expect(notedInThread).toEqual(['cancel_orders: Kraken: 1 cancelled, none open (confirmed).']);
   }, 60_000);
 
   it('gives up loudly once its time is over while Kraken still refuses every try, and the item says orders may remain', async () => {

@@ -101,7 +101,7 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
       await tellFollowUp(ctx, request, false, summary);
       return { ok: false, summary, details };
     }
-    ctx.logger.warn({ requestId: request.id, requestedBy: request.requestedBy, report, fence }, `cancel handed over by another process: ${outcome}`);
+    ctx.logger.warn({ requestId: request.id, requestedBy: request.requestedBy, report, fence }, `${followUp ? 'kill follow-up' : 'cancel handed over by another process'}: ${outcome}`);
     if (followUp) await tellFollowUp(ctx, request, ok, outcome);
     return { ok, summary: outcome, details };
   };

@@ -79,15 +79,17 @@ export async function tryCancelOnce(exchange: Exchange, timeoutMs = 10_000): Pro
 
 /**
  * Why the follow-up should stop without trying (its kill superseded), or null to go on: its incident
- * was closed (a resume), or its cancel item no longer waits on it (a later kill or cancel again took
- * the item over, or confirmed it done).
+ * was closed (a resume), or its cancel item was done or handed to a later request (a new kill, a
+ * cancel again) after this one was written. An item not yet pointed at this request (its writer marks
+ * it just after writing it) is no reason to stop.
  */
 export async function supersededBy(db: Db, request: EngineRequest): Promise<string | null> {
   if (request.incidentId === null) return null;
   const incident = await incidentById(db, request.incidentId);
   if (incident && incident.status !== 'open') return `incident #${incident.id} was closed (trading resumed)`;
   const item = await checklistItem(db, request.incidentId, 'cancel_orders');
-  if (!item || (item.requestId === request.id && item.state !== 'done')) return null;
-  if (item.state === 'done') return `its cancel item was done by ${item.doneBy ?? 'someone'} at ${item.doneAt?.toISOString() ?? 'an unknown time'}`;
-  return item.requestId !== null ? `its cancel item was handed to request #${item.requestId} (a later kill or cancel again)` : 'its cancel item was taken over by a later cancel';
+  if (!item) return null;
+  if (item.doneAt && item.doneAt.getTime() > request.requestedAt.getTime()) return `its cancel item was done by ${item.doneBy ?? 'someone'} at ${item.doneAt.toISOString()}`;
+  if (item.requestId !== null && item.requestId > request.id) return `its cancel item was handed to request #${item.requestId} (a later kill or cancel again)`;
+  return null;
 }

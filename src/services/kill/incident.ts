@@ -21,6 +21,7 @@ import {
   claimAnnouncement, closeUnansweredFollowUps, finishChecklistRequest, markChecklistAttempt, recordCapabilityOutcome, reopenChecklistItemRecord, type ChecklistDeps,
 } from './checklist-records.js';
 import { describeError } from './deadline.js';
+import { writeFollowUp } from './follow-up-request.js';
 import { outcomeOfRequest, type CapabilityOutcome, type IncidentDeps, type IncidentPorts } from './incident-ports.js';
 
 export { markChecklistItem, type TickOutcome } from './checklist-records.js';
@@ -143,6 +144,8 @@ async function perform(
  * the key when this process has none (a web replica, an operator's shell) — as the kill does: an item
  * is never ticked done on what paper alone answered while Kraken was not asked. A follow-up the kill
  * left pending on this item is withdrawn once this cancel confirms (its answer would be older news).
+ * Kraken not confirmed: the cancel goes on as a follow-up of its own for the bot with the key, which
+ * retries until Kraken confirms (cancel-follow-up.ts), and the item shows pending on it.
  */
 async function cancelAgain(ctx: ChecklistItemDeps, actor: Actor, incident: Incident): Promise<CapabilityOutcome> {
   const startedAt = Date.now();
@@ -152,9 +155,25 @@ async function cancelAgain(ctx: ChecklistItemDeps, actor: Actor, incident: Incid
     report = mergeCancelReports(report, { venues: [kraken], allConfirmed: kraken.confirmed });
   }
   const counts = report.venues.map(venueCount).join(', ');
-  if (report.allConfirmed) await withdrawFollowUp(ctx, incident.id, `cancelled again and confirmed by ${actor.id}`);
-  const head = report.allConfirmed ? 'Cancelled again' : 'Cancel again NOT ALL CONFIRMED';
-  return { state: report.allConfirmed ? 'done' : 'failed', summary: `${head} — ${counts}.`, details: { cancel: report } };
+  if (report.allConfirmed) {
+    await withdrawFollowUp(ctx, incident.id, `cancelled again and confirmed by ${actor.id}`);
+    return { state: 'done', summary: `Cancelled again — ${counts}.`, details: { cancel: report } };
+  }
+  const head = `Cancel again NOT ALL CONFIRMED — ${counts}.`;
+  const krakenUnconfirmed = report.venues.some((v) => v.venue === 'kraken' && !v.confirmed);
+  if (!krakenUnconfirmed || incident.status !== 'open') return { state: 'failed', summary: head, details: { cancel: report } };
+  // Kraken not confirmed: the bot with the key goes on (cancel-follow-up.ts), and this item waits on it.
+  try {
+    await withdrawFollowUp(ctx, incident.id, `superseded by a cancel again by ${actor.id} that could not confirm either`);
+    const f = await writeFollowUp(ctx, { incidentId: incident.id, killId: incident.killId, actor: actor.id, reason: `incident #${incident.id}: cancel again`, startedAt });
+    ctx.logger.warn({ incidentId: incident.id, requestId: f.requestId, runningBot: f.runningBot }, 'cancel again: Kraken not confirmed; the cancel goes on as a follow-up request');
+    return {
+      state: 'pending', requestId: f.requestId, details: { cancel: report, runningBot: f.runningBot },
+      summary: `${head} The cancel goes on as request #${f.requestId}, retried by the bot with the Kraken key until Kraken confirms: ${f.who}. Until then orders may remain open on Kraken.`,
+    };
+  } catch (err) {
+    return { state: 'failed', summary: `${head} The cancel could not be handed on to the bot with the Kraken key (${describeError(err)}): orders may remain open on Kraken.`, details: { cancel: report } };
+  }
 }
 
 /**
@@ -185,10 +204,13 @@ async function cancelAgainAfterDone(ctx: ChecklistItemDeps, incident: Incident, 
       summary: `${outcome.summary} The item stays done (${first}).` };
   }
   const summary = `${outcome.summary} The item was done (${first}) and is open again: orders may remain open on Kraken.`;
-  await reopenChecklistItemRecord(ctx, {
-    incidentId: incident.id, item: 'cancel_orders', outcome: { summary, ...(outcome.details ?? {}), reopenedBy: actor.id, wasDoneBy: done.doneBy, wasDoneAt: done.doneAt?.toISOString() },
-  });
-  return { ...base, ok: false, state: 'failed', alreadyDone: false, doneBy: null, doneAt: null, requestId: outcome.requestId ?? null, summary };
+  const record = { summary, ...(outcome.details ?? {}), reopenedBy: actor.id, wasDoneBy: done.doneBy, wasDoneAt: done.doneAt?.toISOString() };
+  await reopenChecklistItemRecord(ctx, { incidentId: incident.id, item: 'cancel_orders', outcome: record });
+  // Handed on to the bot with the key, which goes on cancelling: the reopened item waits on it.
+  if (outcome.state === 'pending' && outcome.requestId !== undefined) {
+    await markChecklistAttempt(ctx, { incidentId: incident.id, item: 'cancel_orders', state: 'pending', requestId: outcome.requestId, outcome: { ...record, requestId: outcome.requestId } });
+  }
+  return { ...base, ok: false, state: outcome.state === 'pending' ? 'pending' : 'failed', alreadyDone: false, doneBy: null, doneAt: null, requestId: outcome.requestId ?? null, summary };
 }
 
 /** The kill's follow-up cancel still waiting on this incident's cancel item, closed unclaimed (a running one finishes on its own). */

@@ -21,10 +21,7 @@ import { adoptHaltCancel } from './halt-cancel.js';
 import { handKrakenCancelOver, type HandoffDeps } from './handoff.js';
 import { dropRunningKill, pendingKillPath, releaseRunningKill, saveRunningKill, type PendingKill } from './pending-kill.js';
 import { checklistOf, persistKill, recordCancelReport, type KillRecord, type PersistOutcome } from './persist-kill.js';
-import { enqueueEngineRequest } from '../engine-requests/store.js';
-import { CANCEL_ALL_STALE_MS } from '../../domain/cancel-handover.js';
-import { readEngineHolder } from '../engine-lease/holder-view.js';
-import { describeHolder } from '../../domain/engine-holder.js';
+import { writeFollowUp } from './follow-up-request.js';
 import { markChecklistAttempt, reopenChecklistItemRecord } from './checklist-records.js';
 import { announceIncident, type AnnounceDeps } from './announce-incident.js';
 import { latchHalt, type FlattenOutcome, type KillPorts } from './runtime.js';
@@ -212,36 +209,23 @@ async function recordOutcome(ctx: KillDeps, result: KillResult, outcome: Persist
 async function keepConfirming(ctx: KillDeps, result: KillResult, request: KillRequest, startedAt: number): Promise<KillResult['followUp']> {
   const incidentId = result.incidentId!;
   try {
-    const row = await withDeadline(enqueueEngineRequest(ctx.db, ctx.clock, {
-      kind: 'cancel_all', requestedBy: request.actor.id, incidentId, checklistItem: 'cancel_orders',
-      // waitUntil now: nobody waits for this answer here, so the incident thread tells it.
-      params: { killId: result.killId, reason: request.reason, killStartedAt: new Date(startedAt).toISOString(), followUp: true, waitUntil: Date.now() },
-    }), ctx.config.KILL_DB_TIMEOUT, 'the database');
-    const holder = await withDeadline(readEngineHolder(ctx), ctx.config.KILL_DB_TIMEOUT, 'the database')
-      .catch((err: unknown) => ({ unread: describeError(err) }));
-    const engine = 'unread' in holder ? `the engine lease could not be read: ${holder.unread}` : describeHolder(holder);
-    const runningBot = !('unread' in holder) && holder.state === 'running' && holder.hasKrakenKeys ? `${holder.host}:${holder.pid}` : null;
+    const { requestId, runningBot, engine, botKnown, who } = await writeFollowUp(ctx, {
+      incidentId, killId: result.killId, actor: request.actor.id, reason: request.reason, startedAt,
+    });
     const seconds = Math.round(ctx.config.KILL_CONFIRM_WAIT / 100) / 10;
-    const minutes = CANCEL_ALL_STALE_MS / 60_000;
-    const botKnown = !('unread' in holder);
-    const who = runningBot
-      ? `the running bot with the Kraken key (${runningBot}) picks it up to cancel and confirm`
-      : botKnown
-        ? `no bot with the Kraken key is running now (${engine}); one that starts within ${minutes} min picks it up, otherwise it is closed unanswered`
-        : `whether a bot with the Kraken key is running is not known (${engine}); one that runs or starts within ${minutes} min picks it up, otherwise it is closed unanswered`;
     // A kill that joined an open incident whose cancel item an earlier kill ticked: that tick no
     // longer holds (this kill could not confirm zero open orders), so it is reopened first.
     await withDeadline(reopenChecklistItemRecord(ctx, {
       incidentId, item: 'cancel_orders', outcome: { summary: `Reopened: a later kill (${result.killId}) could not confirm zero open orders on every venue.` },
     }), ctx.config.KILL_DB_TIMEOUT, 'the database');
     await withDeadline(markChecklistAttempt(ctx, {
-      incidentId, item: 'cancel_orders', state: 'pending', requestId: row.id,
-      outcome: { summary: `Zero open orders not confirmed within ${seconds} s of the kill: ${runningBot ? 'handed on' : 'queued'} as request #${row.id}; ${who}. Its answer shows here; until then orders may remain open on Kraken.`, requestId: row.id, runningBot },
+      incidentId, item: 'cancel_orders', state: 'pending', requestId,
+      outcome: { summary: `Zero open orders not confirmed within ${seconds} s of the kill: ${runningBot ? 'handed on' : 'queued'} as request #${requestId}; ${who}. Its answer shows here; until then orders may remain open on Kraken.`, requestId, runningBot },
     }), ctx.config.KILL_DB_TIMEOUT, 'the database');
-    ctx.logger.warn({ killId: result.killId, requestId: row.id, runningBot }, runningBot
+    ctx.logger.warn({ killId: result.killId, requestId, runningBot }, runningBot
       ? 'kill: not confirmed in time; the confirmation is handed on to the running bot with the Kraken key'
       : 'kill: not confirmed; the cancel is queued in the database until a bot with the Kraken key takes it');
-    return { requestId: row.id, runningBot, engine, botKnown };
+    return { requestId, runningBot, engine, botKnown };
   } catch (err) {
     ctx.logger.error({ err, killId: result.killId }, 'kill: could not hand the confirmation on to the running bot');
     return { error: describeError(err) };

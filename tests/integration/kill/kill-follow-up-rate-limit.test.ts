@@ -15,6 +15,7 @@ import { startCancelAllRunner } from '../../../src/services/engine-requests/hand
 import { CANCEL_FOLLOW_UP_MS, followUpRetryDelayMs } from '../../../src/services/kill/cancel-follow-up.js';
 import { currentIncident, doChecklistItem } from '../../../src/services/kill/incident.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
+import { writeFollowUp } from '../../../src/services/kill/follow-up-request.js';
 import { isOpen } from '../../../src/simulator/types.js';
 import { createPostgresTestDb } from '../../support/db.js';
 import { liveContext, startLiveKraken } from '../../support/live-engine.js';
@@ -151,5 +152,38 @@ describe('a kill on a full Kraken rate counter', () => {
     expect(w.krakenCalls() - calls).toBe(1);
     expect(await w.request(second.requestId)).toMatchObject({ status: 'pending', notBefore: expect.any(Date) });
     expect(await w.cancelItem()).toMatchObject({ state: 'pending', requestId: second.requestId });
+  }, 60_000);
+  it('a cancel again that Kraken refuses hands on a follow-up of its own (the earlier one withdrawn), which the bot confirms once the counter falls', async () => {
+    const w = await world();
+    const first = await unconfirmedKill(w);
+    const runner = w.bot();
+    expect(await runner.drain()).toBe(1);
+    await w.fillCounter();
+    const again = await doChecklistItem(w.t.ctx, { item: 'cancel_orders', actor: operator, confirmed: true });
+    expect(again, again.summary).toMatchObject({ ok: false, state: 'pending', requestId: expect.any(Number) });
+    expect(again.summary).toMatch(/^Cancel again NOT ALL CONFIRMED — kraken: .*EAPI:Rate limit exceeded.* The cancel goes on as request #\d+, retried by the bot with the Kraken key until Kraken confirms/);
+    expect(await w.request(first.requestId)).toMatchObject({ status: 'failed', error: expect.stringMatching(/superseded by a cancel again/) });
+    expect(await w.cancelItem()).toMatchObject({ state: 'pending', requestId: again.requestId });
+    // The bot takes it at once (refused: the counter is still full), then once the counter has room.
+    expect(await runner.drain()).toBe(1);
+    expect(await w.request(again.requestId!)).toMatchObject({ status: 'pending' });
+    w.clock.advance(followUpRetryDelayMs('starter', 1));
+    expect(await runner.drain()).toBe(1);
+    expect(w.openAtKraken()).toBe(0);
+    const item = await w.cancelItem();
+    expect(item, JSON.stringify(item.outcome)).toMatchObject({ state: 'done', requestId: again.requestId, doneBy: operator.id });
+    expect(String(item.outcome?.['summary'])).toBe('Kraken: 1 cancelled, none open (confirmed).');
+  }, 60_000);
+  it('a follow-up the bot takes before its writer has pointed the cancel item at it still tries: only a later request or a done item supersedes', async () => {
+    const w = await world();
+    const first = await unconfirmedKill(w);
+    // Written, not yet marked on the item (its writer does that next): the item still waits on the first.
+    const written = await writeFollowUp(w.t.ctx, { incidentId: first.result.incidentId!, killId: first.result.killId, actor: operator.id, reason: 'x', startedAt: Date.now() });
+    const calls = w.krakenCalls();
+    expect(await w.bot().drain()).toBe(2);
+    // Each sent its CancelAll (refused on the full counter) and waits for its next try.
+    expect(w.krakenCalls() - calls).toBe(2);
+    expect(await w.request(written.requestId)).toMatchObject({ status: 'pending', notBefore: expect.any(Date) });
+    expect(await w.request(first.requestId)).toMatchObject({ status: 'pending', notBefore: expect.any(Date) });
   }, 60_000);
 });

@@ -187,19 +187,20 @@ describe('ctb kill from a shell that is not armed', () => {
     expect((await getBotState(database.db)).halted).toBe(true);
   }, 120_000);
 
-  it('"cancel again" without a key and no running bot: exits 1, never says Kraken was cancelled, handed over or counted, and leaves the item not done', async () => {
+  it('"cancel again" without a key and no running bot: exits 1, never says Kraken was cancelled, handed over or counted, and leaves the item not done (queued for a bot)', async () => {
     const { database, kraken } = await world();
     await ctbInShell(['kill', '--reason', 'nobody home'], { DATABASE_URL: database.url });
     const run = await ctbInShell(['incident', 'done', 'cancel_orders'], { DATABASE_URL: database.url });
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(1);
-    expect(run.stdout.trim()).toMatch(/^cancel_orders: not done — Cancel again NOT ALL CONFIRMED — paper: none open, kraken \(not handed to a bot\): NOT CONFIRMED, open orders not counted \(this process has no Kraken key and no bot with the key is running \(no engine running\).*orders may remain open on Kraken\)\.$/);
+    // Not done: queued in the database for a bot with the key to retry, saying none runs now.
+    expect(run.stdout.trim()).toMatch(/^cancel_orders: PENDING — Cancel again NOT ALL CONFIRMED — paper: none open, kraken \(not handed to a bot\): NOT CONFIRMED, open orders not counted \(this process has no Kraken key and no bot with the key is running \(no engine running\).*orders may remain open on Kraken\)\. The cancel goes on as request #\d+, retried by the bot with the Kraken key until Kraken confirms: no bot with the Kraken key is running now \(no engine running\);.* Until then orders may remain open on Kraken\.$/);
     // Nobody asked Kraken: no "Cancelled again", no count of what is open there, no bot named.
     expect(run.stdout).not.toMatch(/Cancelled again|\d+ still open|by the running bot|handed to the running bot/);
     const json = await ctbInShell(['incident', 'done', 'cancel_orders', '--json'], { DATABASE_URL: database.url });
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, state: 'failed', doneAt: null, doneBy: null, summary: expect.stringMatching(/^Cancel again NOT ALL CONFIRMED — .*kraken \(not handed to a bot\): NOT CONFIRMED/) });
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, state: 'pending', doneAt: null, doneBy: null, summary: expect.stringMatching(/^Cancel again NOT ALL CONFIRMED — .*kraken \(not handed to a bot\): NOT CONFIRMED/) });
     const [item] = await database.db.select().from(incidentChecklistItems).where(eq(incidentChecklistItems.item, 'cancel_orders'));
-    expect(item).toMatchObject({ state: 'failed', doneAt: null, doneBy: null });
+    expect(item).toMatchObject({ state: 'pending', doneAt: null, doneBy: null });
     expect(String(item!.outcome?.['summary'])).not.toMatch(/Cancelled again|\d+ still open/);
     expect(kraken.orderChangingCalls()).toEqual([]);
     expect(openAtKraken(kraken)).toHaveLength(2);

@@ -1,0 +1,55 @@
+// Owns writing a kill's follow-up: when a kill (or an incident's "cancel again") answers with Kraken
+// not confirmed clear, the cancel goes on as a cancel_all engine request for the running bot with the
+// Kraken key (carried out and retried by engine-requests/handlers.ts, cancel-follow-up.ts), tied to
+// the incident's cancel item. Whether such a bot runs is read from the engine lease, so the caller
+// says which: a bot that picks it up now, or none — then the request waits CANCEL_ALL_STALE_MS for
+// one to start, and an incident read past that closes it failed (checklist-records.ts).
+import type { Clock } from '../../clock.js';
+import type { Config } from '../../config/env.js';
+import type { Db } from '../../db/client.js';
+import { CANCEL_ALL_STALE_MS } from '../../domain/cancel-handover.js';
+import { describeHolder } from '../../domain/engine-holder.js';
+import { readEngineHolder } from '../engine-lease/holder-view.js';
+import { enqueueEngineRequest } from '../engine-requests/store.js';
+import { describeError, withDeadline } from './deadline.js';
+
+export interface FollowUpDeps {
+  db: Db;
+  clock: Clock;
+  config: Pick<Config, 'KILL_DB_TIMEOUT' | 'ENGINE_LEASE_TTL'>;
+}
+
+export interface WrittenFollowUp {
+  requestId: number;
+  /** host:pid of the running bot with the key the engine lease names; null: none (or unknown). */
+  runningBot: string | null;
+  /** The engine lease, described. */
+  engine: string;
+  /** false: the engine lease could not be read. */
+  botKnown: boolean;
+  /** Who carries it out, said as a clause ("the running bot … picks it up to cancel and confirm"). */
+  who: string;
+}
+
+/** Writes the follow-up request (under the database's deadline; a failure throws) and reads who will take it. */
+export async function writeFollowUp(
+  ctx: FollowUpDeps, p: { incidentId: number; killId: string; actor: string; reason: string; startedAt: number },
+): Promise<WrittenFollowUp> {
+  const row = await withDeadline(enqueueEngineRequest(ctx.db, ctx.clock, {
+    kind: 'cancel_all', requestedBy: p.actor, incidentId: p.incidentId, checklistItem: 'cancel_orders',
+    // waitUntil now: nobody waits for this answer here, so the incident thread tells it.
+    params: { killId: p.killId, reason: p.reason, killStartedAt: new Date(p.startedAt).toISOString(), followUp: true, waitUntil: Date.now() },
+  }), ctx.config.KILL_DB_TIMEOUT, 'the database');
+  const holder = await withDeadline(readEngineHolder(ctx), ctx.config.KILL_DB_TIMEOUT, 'the database')
+    .catch((err: unknown) => ({ unread: describeError(err) }));
+  const engine = 'unread' in holder ? `the engine lease could not be read: ${holder.unread}` : describeHolder(holder);
+  const runningBot = !('unread' in holder) && holder.state === 'running' && holder.hasKrakenKeys ? `${holder.host}:${holder.pid}` : null;
+  const botKnown = !('unread' in holder);
+  const minutes = CANCEL_ALL_STALE_MS / 60_000;
+  const who = runningBot
+    ? `the running bot with the Kraken key (${runningBot}) picks it up to cancel and confirm`
+    : botKnown
+      ? `no bot with the Kraken key is running now (${engine}); one that starts within ${minutes} min picks it up, otherwise it is closed unanswered`
+      : `whether a bot with the Kraken key is running is not known (${engine}); one that runs or starts within ${minutes} min picks it up, otherwise it is closed unanswered`;
+  return { requestId: row.id, runningBot, engine, botKnown, who };
+}

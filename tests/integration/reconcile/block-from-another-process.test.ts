@@ -3,68 +3,30 @@
 // lifts it — the halt's own cancel removing the order, a failed probe of Kraken, a reconnect or retry
 // reconciliation that then finds nothing: none of them lifts it. Against the fake Kraken (the
 // simulator) and a real PostgreSQL; the monitor's ticks are driven directly.
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { sql } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildAppContext, type OwnedContext } from '../../../src/app/build-context.js';
-import { runCli } from '../../../src/cli/program.js';
-import { ManualClock } from '../../../src/clock.js';
-import { testConfig } from '../../../src/config/env.js';
-import { silentLogger } from '../../../src/logger.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { OwnedContext } from '../../../src/app/build-context.js';
 import { getBotState, updateBotState } from '../../../src/services/bot-state.js';
 import { createReconciliationMonitor } from '../../../src/services/reconcile/start/monitor.js';
 import { runReconciliation } from '../../../src/services/reconcile/start/run.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
-import { startFakeKraken, type FakeKraken, type FakeOrder } from '../../support/fake-kraken.js';
-import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
+import type { TestDatabase } from '../../support/db.js';
+import { liveKrakenBed } from '../../support/live-kraken-bed.js';
+import type { FakeKraken, FakeOrder } from '../../support/fake-kraken.js';
 
 const HAND = 'OHAND9-AAAAA-BBBBBB';
+const bed = liveKrakenBed('ctb-block-elsewhere-');
+const { ctb } = bed;
 let database: TestDatabase;
 let kraken: FakeKraken;
 let engine: OwnedContext;
 let shell: OwnedContext;
-let dir: string;
 
-beforeAll(async () => {
-  database = await createPostgresTestDb();
-});
-afterAll(async () => {
-  await database?.close();
-});
 beforeEach(async () => {
-  await database.db.execute(sql`truncate order_intents, fills, trades, bot_state, engine_requests, engine_lease restart identity`);
-  kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET, balances: { ZUSD: '10000.0000', XXBT: '0.0000000000' } });
-  dir = mkdtempSync(join(tmpdir(), 'ctb-block-elsewhere-'));
-  mkdirSync(join(dir, 'logs'));
-  const context = () => buildAppContext({
-    config: testConfig(env()), database, clock: new ManualClock(new Date()), logger: silentLogger(), alerts: () => ({ raise: async () => undefined }),
-  });
+  ({ database, kraken } = bed.current);
   // Two processes on one database: the engine's, and another that holds the key too.
-  engine = await context();
-  shell = await context();
+  engine = await bed.context();
+  shell = await bed.context();
   await updateBotState(database.db, engine.clock, { mode: 'live' });
 });
-afterEach(async () => {
-  await engine?.close();
-  await shell?.close();
-  await kraken?.close();
-});
-
-function env(): Record<string, string | undefined> {
-  return {
-    IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false',
-    DATABASE_URL: database.url, DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), REPORTS_DIR: join(dir, 'reports'), LOG_LEVEL: 'warn',
-  };
-}
-
-async function ctb(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, { env: env(), cwd: dir, stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } });
-  return { code, out, err };
-}
 
 /** A limit buy placed by hand with the bot's key: Kraken lists it with userref 0 and no cl_ord_id. */
 const handOrder = (over: Partial<FakeOrder> = {}): FakeOrder => ({

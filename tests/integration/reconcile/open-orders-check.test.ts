@@ -3,48 +3,29 @@
 // driven tick by tick) finds it, reconciles, and blocks live trading with one critical alert; `ctb
 // reconcile` lists it with what to do and exits 1 even before the engine has seen it. Against the fake
 // Kraken (the simulator, answering OpenOrders in Kraken's format) and a real database.
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { sql } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { AlertInput } from '../../../src/alerts/types.js';
-import { buildAppContext, type OwnedContext } from '../../../src/app/build-context.js';
-import { runCli } from '../../../src/cli/program.js';
-import { ManualClock } from '../../../src/clock.js';
-import { testConfig } from '../../../src/config/env.js';
+import type { OwnedContext } from '../../../src/app/build-context.js';
 import { orderIntents } from '../../../src/db/schema/index.js';
-import { silentLogger } from '../../../src/logger.js';
 import { getBotState, updateBotState } from '../../../src/services/bot-state.js';
 import { createReconciliationMonitor } from '../../../src/services/reconcile/start/monitor.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
-import { startFakeKraken, type FakeKraken, type FakeOrder } from '../../support/fake-kraken.js';
-import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
+import type { TestDatabase } from '../../support/db.js';
+import { liveKrakenBed } from '../../support/live-kraken-bed.js';
+import type { FakeKraken, FakeOrder } from '../../support/fake-kraken.js';
 
 const FOREIGN = 'OHAND1-AAAAA-BBBBBB';
 const OURS = 'OBOT01-AAAAA-BBBBBB';
+const bed = liveKrakenBed('ctb-open-orders-');
+const { ctb } = bed;
 let database: TestDatabase;
 let kraken: FakeKraken;
 let ctx: OwnedContext;
 let alerts: AlertInput[];
-let dir: string;
 
-beforeAll(async () => {
-  database = await createPostgresTestDb();
-});
-afterAll(async () => {
-  await database?.close();
-});
 beforeEach(async () => {
-  await database.db.execute(sql`truncate order_intents, fills, trades, bot_state, engine_requests, engine_lease restart identity`);
-  kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET, balances: { ZUSD: '10000.0000', XXBT: '0.0000000000' } });
-  dir = mkdtempSync(join(tmpdir(), 'ctb-open-orders-'));
-  mkdirSync(join(dir, 'logs'));
+  ({ database, kraken } = bed.current);
   alerts = [];
-  ctx = await buildAppContext({
-    config: testConfig(env()), database, clock: new ManualClock(new Date()), logger: silentLogger(),
-    alerts: () => ({ raise: async (a) => void alerts.push(a) }),
-  });
+  ctx = await bed.context(alerts);
   await updateBotState(database.db, ctx.clock, { mode: 'live' });
   // The bot's own resting order: explained by its intent, never a difference.
   const at = new Date(Date.now() - 3_600_000);
@@ -54,24 +35,6 @@ beforeEach(async () => {
   });
   kraken.addOrder(order({ txid: OURS, cl_ord_id: 'a0b1c2d3-0000-4000-8000-000000000009' }));
 });
-afterEach(async () => {
-  await ctx?.close();
-  await kraken?.close();
-});
-
-function env(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  return {
-    IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false',
-    DATABASE_URL: database.url, DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), REPORTS_DIR: join(dir, 'reports'), LOG_LEVEL: 'warn', ...extra,
-  };
-}
-
-async function ctb(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, { env: env(), cwd: dir, stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } });
-  return { code, out, err };
-}
 
 /** A resting limit buy as Kraken's OpenOrders lists it. */
 const order = (over: Partial<FakeOrder> & Pick<FakeOrder, 'txid'>): FakeOrder => ({

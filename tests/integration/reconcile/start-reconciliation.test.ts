@@ -3,70 +3,34 @@
 // explain halts the bot (reason "reconciliation") with a critical alert, `ctb reconcile` lists it with
 // what to do, and adopt/cancel resolve it (refusing what cannot be adopted safely) until the halt lifts;
 // a kill's halt is never lifted by it; a shell without the key hands the work to the engine's process.
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { eq, sql } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { AlertInput } from '../../../src/alerts/types.js';
-import { buildAppContext, type OwnedContext } from '../../../src/app/build-context.js';
-import { runCli } from '../../../src/cli/program.js';
-import { ManualClock } from '../../../src/clock.js';
-import { testConfig } from '../../../src/config/env.js';
+import type { OwnedContext } from '../../../src/app/build-context.js';
 import { fills, orderIntents, trades } from '../../../src/db/schema/index.js';
-import { silentLogger } from '../../../src/logger.js';
 import { getBotState, updateBotState } from '../../../src/services/bot-state.js';
 import { engineRequestHandlers } from '../../../src/services/engine-requests/handlers.js';
 import { startRequestRunner } from '../../../src/services/engine-requests/runner.js';
 import { createReconciliationMonitor } from '../../../src/services/reconcile/start/monitor.js';
 import { runReconciliation } from '../../../src/services/reconcile/start/run.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
-import { startFakeKraken, type FakeKraken, type FakeOrder, type FakeTrade } from '../../support/fake-kraken.js';
-import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
+import type { TestDatabase } from '../../support/db.js';
+import { liveKrakenBed } from '../../support/live-kraken-bed.js';
+import type { FakeKraken, FakeOrder, FakeTrade } from '../../support/fake-kraken.js';
 
+const bed = liveKrakenBed('ctb-reconcile-start-');
+const { ctb } = bed;
 let database: TestDatabase;
 let kraken: FakeKraken;
 let ctx: OwnedContext;
 let alerts: AlertInput[];
-let dir: string;
 const nowSec = () => Math.floor(Date.now() / 1000);
 
-beforeAll(async () => {
-  database = await createPostgresTestDb();
-});
-afterAll(async () => {
-  await database?.close();
-});
 beforeEach(async () => {
-  await database.db.execute(sql`truncate order_intents, fills, trades, bot_state, engine_requests, engine_lease restart identity`);
-  kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET, balances: { ZUSD: '10000.0000', XXBT: '0.0000000000' } });
-  dir = mkdtempSync(join(tmpdir(), 'ctb-reconcile-start-'));
-  mkdirSync(join(dir, 'logs'));
+  ({ database, kraken } = bed.current);
   alerts = [];
-  ctx = await buildAppContext({
-    config: testConfig(env()), database, clock: new ManualClock(new Date()), logger: silentLogger(),
-    alerts: () => ({ raise: async (a) => void alerts.push(a) }),
-  });
+  ctx = await bed.context(alerts);
   await updateBotState(database.db, ctx.clock, { mode: 'live' });
 });
-afterEach(async () => {
-  await ctx?.close();
-  await kraken?.close();
-});
-
-function env(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  return {
-    IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false',
-    DATABASE_URL: database.url, DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), REPORTS_DIR: join(dir, 'reports'), LOG_LEVEL: 'warn', ...extra,
-  };
-}
-
-async function ctb(argv: string[], extra: Record<string, string | undefined> = {}): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, { env: env(extra), cwd: dir, stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } });
-  return { code, out, err };
-}
 const noKeys = { KRAKEN_API_KEY: undefined, KRAKEN_API_SECRET: undefined, IS_LIVE: 'false' };
 
 const order = (over: Partial<FakeOrder> & Pick<FakeOrder, 'txid'>): FakeOrder => ({

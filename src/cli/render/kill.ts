@@ -1,6 +1,6 @@
 // Terminal text for the kill switch's results (kill, incident, resume). Pure functions of results.
 import type { IncidentShowResult } from '../../../commands/incident-show.js';
-import { CANCEL_ALL_STALE_MS } from '../../domain/cancel-handover.js';
+import { CANCEL_ALL_STALE_MS, CANCEL_FOLLOW_UP_MS } from '../../domain/cancel-handover.js';
 import type { DoItemResult, IncidentView } from '../../services/kill/incident.js';
 import type { KillResult } from '../../services/kill/kill.js';
 import type { ResumeResult } from '../../services/kill/resume.js';
@@ -55,7 +55,7 @@ export function renderKill(r: KillResult): string {
   if (r.followUp) {
     lines.push('requestId' in r.followUp
       ? (r.followUp.runningBot
-        ? `Cancelling is handed on (request #${r.followUp.requestId}) to the running bot with the Kraken key (${r.followUp.runningBot}): it cancels and confirms, and \`ctb incident\` shows its answer on cancel_orders. Until then orders may remain open on Kraken.`
+        ? `Cancelling is handed on (request #${r.followUp.requestId}) to the running bot with the Kraken key (${r.followUp.runningBot}): it cancels and confirms, trying again until Kraken confirms (up to ${CANCEL_FOLLOW_UP_MS / 60_000} min), and \`ctb incident\` shows its answer on cancel_orders. Until then orders may remain open on Kraken.`
         : `${r.followUp.botKnown ? 'NO BOT WITH THE KRAKEN KEY IS RUNNING' : 'WHETHER A BOT WITH THE KRAKEN KEY IS RUNNING IS NOT KNOWN'} (${r.followUp.engine}): orders may remain open on Kraken. Request #${r.followUp.requestId} waits ${CANCEL_ALL_STALE_MS / 60_000} min for one to take it; run \`ctb kill\` again where the key is, or cancel in Kraken's UI.`)
       : `The confirmation could not be handed on to the running bot (${r.followUp.error}): run \`ctb kill\` again or check Kraken.`);
   }

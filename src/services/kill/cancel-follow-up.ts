@@ -9,6 +9,7 @@
 // open, when the kill is superseded (its incident closed by a resume, or its cancel item handed to a
 // later request: a new kill, a cancel again), or CANCEL_FOLLOW_UP_MS after it was written; then it
 // gives up loudly (the handler's critical alert).
+export { CANCEL_FOLLOW_UP_MS } from '../../domain/cancel-handover.js';
 import { checklistItem } from '../../db/queries/kill-checklist.js';
 import { incidentById } from '../../db/queries/kill-incidents.js';
 import type { Db } from '../../db/client.js';
@@ -20,9 +21,6 @@ import type { Exchange } from '../../exchange/types.js';
 import { urgently } from '../../exchange/urgency.js';
 import type { VenueCancelReport } from './cancel-everywhere.js';
 import { describeError, withDeadline } from './deadline.js';
-
-/** How long a kill's follow-up goes on trying, from the moment it was written. */
-export const CANCEL_FOLLOW_UP_MS = 10 * 60_000;
 
 /**
  * What one try adds to Kraken's REST counter: CancelAll and OpenOrders, 1 each. Kraken's docs exempt

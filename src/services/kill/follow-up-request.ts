@@ -7,7 +7,7 @@
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
-import { CANCEL_ALL_STALE_MS } from '../../domain/cancel-handover.js';
+import { CANCEL_ALL_STALE_MS, CANCEL_FOLLOW_UP_MS } from '../../domain/cancel-handover.js';
 import { describeHolder } from '../../domain/engine-holder.js';
 import { readEngineHolder } from '../engine-lease/holder-view.js';
 import { enqueueEngineRequest } from '../engine-requests/store.js';
@@ -47,7 +47,7 @@ export async function writeFollowUp(
   const botKnown = !('unread' in holder);
   const minutes = CANCEL_ALL_STALE_MS / 60_000;
   const who = runningBot
-    ? `the running bot with the Kraken key (${runningBot}) picks it up to cancel and confirm`
+    ? `the running bot with the Kraken key (${runningBot}) picks it up to cancel and confirm, trying again until Kraken confirms (up to ${CANCEL_FOLLOW_UP_MS / 60_000} min)`
     : botKnown
       ? `no bot with the Kraken key is running now (${engine}); one that starts within ${minutes} min picks it up, otherwise it is closed unanswered`
       : `whether a bot with the Kraken key is running is not known (${engine}); one that runs or starts within ${minutes} min picks it up, otherwise it is closed unanswered`;

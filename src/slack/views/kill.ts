@@ -2,7 +2,7 @@
 // item (closing positions asks for a confirmation first), a checklist tick, and the /mode resume
 // reply. Pure functions of plain data; the reply helpers add the paper/LIVE badge.
 import type { ChecklistItemKey, Incident, IncidentChecklistItem } from '../../db/schema/index.js';
-import { CANCEL_ALL_STALE_MS } from '../../domain/cancel-handover.js';
+import { CANCEL_ALL_STALE_MS, CANCEL_FOLLOW_UP_MS } from '../../domain/cancel-handover.js';
 import type { CancelReport } from '../../services/kill/cancel-everywhere.js';
 import { awaitingFills, checklistSpec } from '../../domain/incident-checklist.js';
 import { handedOffPhrase } from '../../domain/kraken-handoff.js';
@@ -52,7 +52,7 @@ export function renderKillReply(r: KillResult): SlackMessage {
   if (r.followUp) {
     blocks.push(section('requestId' in r.followUp
       ? (r.followUp.runningBot
-        ? `:hourglass_flowing_sand: Cancelling is handed on (request #${r.followUp.requestId}) to the running bot with the Kraken key (${escapeText(r.followUp.runningBot)}): it cancels and confirms, and its answer shows on the incident's cancel item and in the alerts channel. Until then orders may remain open on Kraken.`
+        ? `:hourglass_flowing_sand: Cancelling is handed on (request #${r.followUp.requestId}) to the running bot with the Kraken key (${escapeText(r.followUp.runningBot)}): it cancels and confirms, trying again until Kraken confirms (up to ${CANCEL_FOLLOW_UP_MS / 60_000} min), and its answer shows on the incident's cancel item and in the alerts channel. Until then orders may remain open on Kraken.`
         : `:warning: *${r.followUp.botKnown ? 'No bot with the Kraken key is running' : 'Whether a bot with the Kraken key is running is not known'}* (${escapeText(r.followUp.engine)}): orders may remain open on Kraken. Request #${r.followUp.requestId} waits ${CANCEL_ALL_STALE_MS / 60_000} min for one to take it; kill again where the key is, or cancel in Kraken's UI.`)
       : `:warning: The confirmation could not be handed on to the running bot (${escapeText(r.followUp.error)}): kill again or check Kraken.`));
   }

@@ -241,10 +241,10 @@ describe('kill', () => {
   it('not confirmed in time with a bot holding the engine lease and the key: the follow-up names that bot, and the replies say it goes on there', async () => {
     const { t, result, requestId } = await unconfirmedKill('kraken down', () => acquireLease(kill.db().db, { holderId: 'h-1', host: 'bot-host', pid: 4242, role: 'worker', feed: 'kraken', armed: true, hasKrakenKeys: true }, 15_000));
     expect(result.followUp).toMatchObject({ requestId: expect.any(Number), runningBot: 'bot-host:4242' });
-    expect(renderKill(result)).toMatch(/handed on \(request #\d+\) to the running bot with the Kraken key \(bot-host:4242\)/);
-    expect(JSON.stringify(renderKillReply(result))).toMatch(/to the running bot with the Kraken key \(bot-host:4242\)/);
+    expect(renderKill(result)).toMatch(/handed on \(request #\d+\) to the running bot with the Kraken key \(bot-host:4242\): it cancels and confirms, trying again until Kraken confirms \(up to 10 min\)/);
+    expect(JSON.stringify(renderKillReply(result))).toMatch(/to the running bot with the Kraken key \(bot-host:4242\).*trying again until Kraken confirms \(up to 10 min\)/);
     const [item] = await kill.db().db.select().from(incidentChecklistItems).where(eq(incidentChecklistItems.item, 'cancel_orders'));
-    expect(String(item!.outcome?.['summary'])).toMatch(/the running bot with the Kraken key \(bot-host:4242\) picks it up/);
+    expect(String(item!.outcome?.['summary'])).toMatch(/the running bot with the Kraken key \(bot-host:4242\) picks it up to cancel and confirm, trying again until Kraken confirms \(up to 10 min\)/);
   });
 
   it('a follow-up no bot takes within 5 minutes is closed failed when the incident is read, and its item says orders may remain — not pending for ever', async () => {

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseUserList } from '../../src/services/oncall/user-ref.js';
 import { faultSpecSchema } from '../../src/simulator/faults.js';
 import { RATE_LIMIT_RETRIES, rateLimitWaitMs } from '../../src/exchange/kraken/call-retry.js';
+import { CANCEL_FOLLOW_UP_MS, followUpRetryDelayMs } from '../../src/services/kill/cancel-follow-up.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -56,5 +57,12 @@ describe("the README's examples", () => {
     expect(kraken).not.toMatch(/three times at most \(21 s/);
     expect(kraken).not.toMatch(/a kill's calls never wait behind it\./);
     expect(kraken.replace(/\s+/g, ' ')).toMatch(/every program or shell using the key fills it/);
+  });
+  it("says how the bot retries a kill's unconfirmed cancel as cancel-follow-up.ts does it", () => {
+    const kill = section('## Kill switch').replace(/\s+/g, ' ');
+    const first = Math.round(followUpRetryDelayMs('starter', 1) / 1000);
+    const last = Math.round(followUpRetryDelayMs('starter', 99) / 1000);
+    expect(kill).toContain(`at the Starter tier ${first} s, doubling up to the ~${last} s a full counter takes to fall`);
+    expect(kill).toContain(`or ${CANCEL_FOLLOW_UP_MS / 60_000} min have passed — then a critical alert says it gave up`);
   });
 });

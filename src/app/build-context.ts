@@ -20,7 +20,7 @@ import type { AppContext } from './context.js';
 import { defaultLiveSwitchPorts } from './live-switch-ports.js';
 import type { LiveSwitchPorts } from '../services/mode/ports.js';
 import { defaultIncidentPorts, type IncidentPorts } from '../services/kill/incident-ports.js';
-import { HaltLatch, type IncidentPoster, type KillPorts } from '../services/kill/runtime.js';
+import { HaltLatch, realKillTime, type IncidentPoster, type KillPorts, type KillTime } from '../services/kill/runtime.js';
 
 export interface BuildContextOptions {
   config: Config;
@@ -49,6 +49,8 @@ export interface BuildContextOptions {
    * and this is told before each wait (the bot's own calls are paced instead, and never wait here).
    */
   onKrakenRateLimitWait?: (wait: RateLimitWait) => void;
+  /** The time a kill's confirmation rounds run on (tests: a manual clock that their pauses move). */
+  killTime?: KillTime;
 }
 
 export interface OwnedContext extends AppContext {
@@ -101,7 +103,9 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
   // summaries all deliver through it.
   const notifier = opts.notifier !== undefined ? opts.notifier : config.slackEnabled ? lazySlackNotifier(config, logger) : null;
   // The kill's ports: the latch now; the incident poster once the context exists (below).
-  const kill: { latch: HaltLatch; incidentPoster: IncidentPoster | null } = { latch: new HaltLatch({ jobs, logger }), incidentPoster: null };
+  const kill: { latch: HaltLatch; incidentPoster: IncidentPoster | null; time: KillTime } = {
+    latch: new HaltLatch({ jobs, logger }), incidentPoster: null, time: opts.killTime ?? realKillTime,
+  };
   const withExchanges = {
     ...base, exchanges, notifier, kill: kill satisfies KillPorts, liveSwitch: defaultLiveSwitchPorts(notifier, database.db, opts.liveSwitch), incident: defaultIncidentPorts(opts.incident),
   };

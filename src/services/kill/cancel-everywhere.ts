@@ -60,6 +60,8 @@ export interface CancelOptions {
   /** Pause between rounds (grows linearly, to at most 1 s). */
   retryDelayMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** The clock `confirmUntil` is read on (default performance.now). */
+  now?: () => number;
   /**
    * The caller raises its own alert when a venue is not confirmed (the kill, a halt's cancel): the
    * "could not confirm" error line is then marked ALERTED, so it does not raise a second alert.
@@ -101,7 +103,8 @@ async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptio
   }
   // Paper lives in our database, which has its own deadline: only an exchange gets the extra time.
   const until = venue === 'paper' ? undefined : opts.confirmUntil;
-  const moreTime = () => until !== undefined && performance.now() < until;
+  const now = opts.now ?? (() => performance.now());
+  const moreTime = () => until !== undefined && now() < until;
   for (let attempt = 1; (attempt <= opts.attempts || moreTime()) && !report.confirmed; attempt++) {
     report.attempts = attempt;
     if (attempt > 1) await pause(Math.min(MAX_RETRY_DELAY_MS, (opts.retryDelayMs ?? 200) * (attempt - 1)));

@@ -11,6 +11,7 @@ import type { JobRegistry } from '../../jobs/registry.js';
 import type { Logger } from '../../logger.js';
 import { clearVenue, type VenueCancelReport } from './cancel-everywhere.js';
 import { withDeadline } from './deadline.js';
+import type { KillPorts } from './runtime.js';
 
 /** The halt's cancel is kept per job registry (every copy of a context shares it). */
 export interface HaltCancelKey {
@@ -23,6 +24,8 @@ export interface HaltCancelDeps extends HaltCancelKey {
   exchanges: ExchangeProvider;
   logger: Logger;
   alerts: Pick<AlertSink, 'raise'>;
+  /** The time its confirmation rounds run on. */
+  kill: Pick<KillPorts, 'time'>;
 }
 
 interface HaltCancel {
@@ -55,8 +58,9 @@ export function cancelOnHalt(ctx: HaltCancelDeps, reason: string): Promise<Venue
   if (running && running.outcome === undefined) return running.promise;
   if (!ctx.exchanges.hasKrakenKeys()) return Promise.resolve(null);
   ctx.logger.warn({ reason }, 'halted: cancelling every order on Kraken');
+  const { now, sleep } = ctx.kill.time;
   const promise = clearVenue('kraken', () => ctx.exchanges.kraken(), {
-    logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, confirmUntil: performance.now() + ctx.config.KILL_CONFIRM_WAIT, alerted: true,
+    logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, confirmUntil: now() + ctx.config.KILL_CONFIRM_WAIT, now, sleep, alerted: true,
   })
     .then(async (report) => {
       if (report.confirmed) {

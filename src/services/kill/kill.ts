@@ -85,9 +85,10 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
   const reason = request.reason.trim() || 'no reason given';
   const direct = ctx.exchanges.hasKrakenKeys();
   // One confirmation budget for the whole kill: the cancel's rounds, the wait for orders on their way, the cancel after it.
-  const confirmUntil = performance.now() + ctx.config.KILL_CONFIRM_WAIT;
+  const { now, sleep } = ctx.kill.time;
+  const confirmUntil = now() + ctx.config.KILL_CONFIRM_WAIT;
   const cancelOptions: CancelOptions = {
-    exchanges: ctx.exchanges, logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, confirmUntil, databaseTimeoutMs: ctx.config.KILL_DB_TIMEOUT,
+    exchanges: ctx.exchanges, logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, confirmUntil, now, sleep, databaseTimeoutMs: ctx.config.KILL_DB_TIMEOUT,
     // The kill raises its own alert, which says when orders could not be confirmed cancelled.
     alerted: true,
   };
@@ -129,7 +130,7 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
     // Every intent written before the halt reaches its venue (or the wait runs out); then cancel again.
     // An order on its way to a slow Kraken is pending for as long as Kraken takes: the fence waits
     // out the confirmation budget (at least the database's deadline), each read under that deadline.
-    const fenceMs = Math.max(ctx.config.KILL_DB_TIMEOUT, confirmUntil - performance.now());
+    const fenceMs = Math.max(ctx.config.KILL_DB_TIMEOUT, confirmUntil - now());
     result.fence = await awaitOrdersInFlight(ctx.db, fenceMs, 20, ctx.config.KILL_DB_TIMEOUT);
     result.cancel = mergeCancelReports(result.cancel, await cancelEverywhere(cancelOptions));
     if (!direct) {

@@ -8,6 +8,7 @@
 import type { Incident, IncidentChecklistItem } from '../../db/schema/index.js';
 import type { JobRegistry } from '../../jobs/registry.js';
 import type { Logger } from '../../logger.js';
+import { sleep } from './deadline.js';
 
 export interface FlattenOutcome {
   ok: boolean;
@@ -63,11 +64,23 @@ export class HaltLatch {
   }
 }
 
+/**
+ * The time a kill's confirmation rounds run on (its deadline and the pauses between rounds): a
+ * monotonic clock in milliseconds and an awaited pause. Tests give one that moves a manual clock.
+ */
+export interface KillTime {
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+}
+
+export const realKillTime: KillTime = { now: () => performance.now(), sleep };
+
 /** The kill's ports on the context. */
 export interface KillPorts {
   readonly latch: HaltLatch;
   /** Null in a process that posts no incident threads (a shell, a bot without Slack's ops channel). */
   readonly incidentPoster: IncidentPoster | null;
+  readonly time: KillTime;
 }
 
 type WithKill = { kill: KillPorts };

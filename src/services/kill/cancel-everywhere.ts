@@ -13,6 +13,7 @@ import { urgently } from '../../exchange/urgency.js';
 import type { Logger } from '../../logger.js';
 import { ALERTED } from '../../alerts/log-source.js';
 import { DeadlineError, describeError, sleep as realSleep, withDeadline } from './deadline.js';
+import { refusedForRateLimit, type KrakenRoom } from './kraken-room.js';
 
 export interface SurvivingOrder {
   exchangeOrderId: string;
@@ -63,6 +64,14 @@ export interface CancelOptions {
   /** The clock `confirmUntil` is read on (default performance.now). */
   now?: () => number;
   /**
+   * Kraken's REST call counter as this kill's calls have seen it (kraken-room.ts), shared by every
+   * round of the kill. With it, once Kraken refuses a call for the rate limit, the next round waits
+   * until the counter has room for a round, and none is sent that could not go before
+   * `confirmUntil`; a round whose CancelAll was refused so sends no OpenOrders. Without it (or for
+   * paper), rounds keep their usual pace whatever Kraken answers.
+   */
+  krakenRoom?: KrakenRoom;
+  /**
    * The caller raises its own alert when a venue is not confirmed (the kill, a halt's cancel): the
    * "could not confirm" error line is then marked ALERTED, so it does not raise a second alert.
    */
@@ -105,20 +114,38 @@ async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptio
   const until = venue === 'paper' ? undefined : opts.confirmUntil;
   const now = opts.now ?? (() => performance.now());
   const moreTime = () => until !== undefined && now() < until;
+  const room = venue === 'kraken' ? opts.krakenRoom : undefined;
   for (let attempt = 1; (attempt <= opts.attempts || moreTime()) && !report.confirmed; attempt++) {
+    let waitMs = attempt > 1 ? Math.min(MAX_RETRY_DELAY_MS, (opts.retryDelayMs ?? 200) * (attempt - 1)) : 0;
+    const roomMs = room?.waitMs() ?? 0;
+    if (roomMs > 0) {
+      // Never past the deadline: a round sent into a full counter is refused and keeps it full.
+      if (until === undefined || now() + roomMs > until) {
+        report.errors.push(noRoomLine(roomMs));
+        break;
+      }
+      waitMs = Math.max(waitMs, roomMs);
+    }
+    if (waitMs > 0) await pause(waitMs);
+    // Counted once its CancelAll is sent: the report's tries are the rounds Kraken was sent.
     report.attempts = attempt;
-    if (attempt > 1) await pause(Math.min(MAX_RETRY_DELAY_MS, (opts.retryDelayMs ?? 200) * (attempt - 1)));
     try {
       const { canceled } = await withDeadline(exchange.cancelAllOrders(), timeout, `${venue} cancel-all`);
+      room?.sent();
       report.canceled = (report.canceled ?? 0) + canceled;
     } catch (err) {
+      room?.sent(err);
       report.errors.push(`cancel-all (attempt ${attempt}): ${describeError(err)}`);
+      // Its OpenOrders would be refused too, and keep the counter full.
+      if (room && refusedForRateLimit(err)) continue;
     }
     try {
       const open = await withDeadline(exchange.fetchOpenOrders(), timeout, `${venue} open-orders query`);
+      room?.sent();
       report.survivors = open.map(survivorOf);
       report.confirmed = open.length === 0;
     } catch (err) {
+      room?.sent(err);
       report.errors.push(`open-orders query (attempt ${attempt}): ${describeError(err)}`);
       // A stalled database will not answer a retry either; retrying only delays the kill's answer.
       if (venue === 'paper' && err instanceof DeadlineError) break;
@@ -126,6 +153,11 @@ async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptio
   }
   if (!report.confirmed) opts.logger.error({ ...(opts.alerted ? ALERTED : {}), venue, report }, 'kill could not confirm zero open orders');
   return report;
+}
+
+/** Why the rounds stopped before their deadline: Kraken's counter would not have room for another in time. */
+function noRoomLine(roomMs: number): string {
+  return `no further try sent: Kraken refused a call for the API key's rate limit (EAPI:Rate limit exceeded), and its call counter has room for another try (CancelAll + OpenOrders) only in ${(roomMs / 1000).toFixed(1)} s, past the confirmation deadline (KILL_CONFIRM_WAIT)`;
 }
 
 /**
@@ -143,14 +175,17 @@ export async function cancelEverywhere(opts: CancelOptions): Promise<CancelRepor
 
 /**
  * One venue's report over two rounds of the same kill: what the exchange said it cancelled is the
- * sum of every answer (the first cancel removes most); what is still open is the later round's.
+ * sum of every answer (the first cancel removes most); what is still open is the later round's, when
+ * it sent any.
  */
 export function mergeVenueReports(first: VenueCancelReport, later: VenueCancelReport): VenueCancelReport {
   const canceled = first.canceled === null && later.canceled === null ? null : (first.canceled ?? 0) + (later.canceled ?? 0);
   const handedOff = later.handedOff ?? first.handedOff;
   return {
     venue: first.venue, canceled, confirmed: later.confirmed, attempts: first.attempts + later.attempts,
-    survivors: later.survivors, errors: [...first.errors, ...later.errors], ...(handedOff ? { handedOff } : {}),
+    // A later round that sent nothing (no room on Kraken's counter in time) leaves the last list Kraken gave.
+    survivors: later.attempts === 0 && first.attempts > 0 ? first.survivors : later.survivors,
+    errors: [...first.errors, ...later.errors], ...(handedOff ? { handedOff } : {}),
   };
 }
 

@@ -21,19 +21,15 @@ import type { Exchange } from '../../exchange/types.js';
 import { urgently } from '../../exchange/urgency.js';
 import type { VenueCancelReport } from './cancel-everywhere.js';
 import { describeError, withDeadline } from './deadline.js';
+import { CANCEL_ROUND_COST, roomForMs } from './kraken-room.js';
 
-/**
- * What one try adds to Kraken's REST counter: CancelAll and OpenOrders, 1 each. Kraken's docs exempt
- * only AddOrder and CancelOrder explicitly (they count on the per-pair trading counter), so CancelAll
- * is taken to count, as the simulator counts it.
- */
-export const FOLLOW_UP_TRY_COST = 2;
+/** What one try adds to Kraken's REST counter: a kill's round, CancelAll and OpenOrders (kraken-room.ts). */
+export const FOLLOW_UP_TRY_COST = CANCEL_ROUND_COST;
 
 /** The wait after try `tries` (1-based) failed: room for one try on the tier's counter, doubled each try, at most a full counter's fall. */
 export function followUpRetryDelayMs(tier: KrakenTier, tries: number): number {
-  const { max, decayPerSecond } = PRIVATE_COUNTER[tier];
-  const room = Math.ceil((FOLLOW_UP_TRY_COST / decayPerSecond) * 1000);
-  const full = Math.ceil((max / decayPerSecond) * 1000);
+  const room = roomForMs(tier, FOLLOW_UP_TRY_COST);
+  const full = roomForMs(tier, PRIVATE_COUNTER[tier].max);
   return Math.min(full, room * 2 ** Math.max(0, tries - 1));
 }
 

@@ -11,6 +11,7 @@ import type { JobRegistry } from '../../jobs/registry.js';
 import type { Logger } from '../../logger.js';
 import { clearVenue, type VenueCancelReport } from './cancel-everywhere.js';
 import { withDeadline } from './deadline.js';
+import { KrakenRoom } from './kraken-room.js';
 import type { KillPorts } from './runtime.js';
 
 /** The halt's cancel is kept per job registry (every copy of a context shares it). */
@@ -20,7 +21,7 @@ export interface HaltCancelKey {
 
 /** Cancelling on a halt: Kraken through this process's key, the log, and the alert when orders survive. */
 export interface HaltCancelDeps extends HaltCancelKey {
-  config: Pick<Config, 'KILL_CONFIRM_ATTEMPTS' | 'KILL_CONFIRM_WAIT' | 'KILL_DB_TIMEOUT'>;
+  config: Pick<Config, 'KILL_CONFIRM_ATTEMPTS' | 'KILL_CONFIRM_WAIT' | 'KILL_DB_TIMEOUT' | 'KRAKEN_RATE_TIER'>;
   exchanges: ExchangeProvider;
   logger: Logger;
   alerts: Pick<AlertSink, 'raise'>;
@@ -61,6 +62,7 @@ export function cancelOnHalt(ctx: HaltCancelDeps, reason: string): Promise<Venue
   const { now, sleep } = ctx.kill.time;
   const promise = clearVenue('kraken', () => ctx.exchanges.kraken(), {
     logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, confirmUntil: now() + ctx.config.KILL_CONFIRM_WAIT, now, sleep, alerted: true,
+    krakenRoom: new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, now),
   })
     .then(async (report) => {
       if (report.confirmed) {

@@ -18,6 +18,7 @@ import { afterRequestsLeave, cancelEverywhere, mergeCancelReports, type CancelOp
 import { describeError, withDeadline } from './deadline.js';
 import { awaitOrdersInFlight, type FenceReport } from './fence.js';
 import { adoptHaltCancel } from './halt-cancel.js';
+import { KrakenRoom } from './kraken-room.js';
 import { handKrakenCancelOver, type HandoffDeps } from './handoff.js';
 import { dropRunningKill, pendingKillPath, releaseRunningKill, saveRunningKill, type PendingKill } from './pending-kill.js';
 import { checklistOf, persistKill, recordCancelReport, type KillRecord, type PersistOutcome } from './persist-kill.js';
@@ -89,6 +90,8 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
   const confirmUntil = now() + ctx.config.KILL_CONFIRM_WAIT;
   const cancelOptions: CancelOptions = {
     exchanges: ctx.exchanges, logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, confirmUntil, now, sleep, databaseTimeoutMs: ctx.config.KILL_DB_TIMEOUT,
+    // One view of Kraken's call counter for both cancels: the one after the fence waits for room too.
+    krakenRoom: new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, now),
     // The kill raises its own alert, which says when orders could not be confirmed cancelled.
     alerted: true,
   };

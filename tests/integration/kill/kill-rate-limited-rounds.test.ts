@@ -1,0 +1,118 @@
+// A kill (and a halt's cancel) while Kraken's REST call counter for the key is full: Kraken refuses
+// the first CancelAll with `EAPI:Rate limit exceeded`. The kill's own confirmation rounds then wait
+// for the counter to make room for a round (CancelAll + OpenOrders) instead of sending one every
+// 0.2–1 s — each refused call keeps the counter full for everyone using the key — within the kill's
+// deadline, and confirm once the counter has room. Other failures keep the usual pace. Real
+// PostgreSQL, the Kraken simulator with its Starter counter on, the project's Kraken adapter; the
+// kill's pauses move one manual clock that the simulator's counter decays on.
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../src/clock.js';
+import { renderKill } from '../../../src/cli/render/kill.js';
+import { PRIVATE_COUNTER } from '../../../src/exchange/kraken/rate-limiter.js';
+import { cancelOnHalt } from '../../../src/services/kill/halt-cancel.js';
+import { executeKill } from '../../../src/services/kill/kill.js';
+import { isOpen } from '../../../src/simulator/types.js';
+import { createPostgresTestDb } from '../../support/db.js';
+import { liveContext, startLiveKraken } from '../../support/live-engine.js';
+import { privateCall } from '../../support/simulator.js';
+
+const cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!().catch(() => {});
+});
+
+const operator = { id: 'U0OPERATOR', source: 'slack' as const };
+
+/** The Starter counter's time to fall by one round's two calls (CancelAll, OpenOrders). */
+const ROOM_FOR_A_ROUND_MS = Math.ceil((2 / PRIVATE_COUNTER.starter.decayPerSecond) * 1000);
+
+async function world(env: Record<string, string> = {}) {
+  const clock = new ManualClock('2026-01-05T12:00:00Z');
+  const database = await createPostgresTestDb();
+  cleanup.push(() => database.close());
+  const kraken = await startLiveKraken({ rateLimits: true, tier: 'starter', clock });
+  cleanup.push(() => kraken.sim.close());
+  const resting = await privateCall(kraken.sim, 'AddOrder', { pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '30000', volume: '0.01' });
+  expect(resting.body.error).toEqual([]);
+  // The kill's own clock: each pause moves the manual clock, so Kraken's counter falls by it.
+  const slept: number[] = [];
+  const killTime = { now: () => clock.now().getTime(), sleep: async (ms: number) => void (slept.push(ms), clock.advance(ms)) };
+  const t = await liveContext(database, kraken, { KRAKEN_RATE_TIER: 'starter', KILL_CONFIRM_ATTEMPTS: '3', KILL_CONFIRM_WAIT: '20s', ...env }, { clock, killTime });
+  cleanup.push(() => t.ctx.close());
+  const privateCalls = () => kraken.sim.calls.filter((c) => c.api === 'private').map((c) => c.endpoint);
+  const openAtKraken = () => [...kraken.sim.state.orders.values()].filter(isOpen).length;
+  /** Another program's quick private reads with the same key, until Kraken refuses one: its counter is full. */
+  const fillCounter = async () => {
+    for (let i = 0; i < 20; i++) {
+      const r = await privateCall(kraken.sim, 'Balance');
+      if (r.body.error.includes('EAPI:Rate limit exceeded')) return;
+    }
+    throw new Error('the rate counter never filled');
+  };
+  /** What Kraken received while `work` ran, the kill's pauses, and how far its clock moved. */
+  const during = async <T>(work: () => Promise<T>) => {
+    const before = privateCalls().length;
+    const startedAt = clock.now().getTime();
+    slept.length = 0;
+    const result = await work();
+    return { result, calls: privateCalls().slice(before), slept: [...slept], tookMs: clock.now().getTime() - startedAt };
+  };
+  return { clock, kraken, t, openAtKraken, fillCounter, during };
+}
+
+describe("a kill's confirmation rounds on a full Kraken rate counter", () => {
+  it('send a handful of calls instead of one round every 0.2–1 s, waiting for the counter to make room, and confirm before the deadline', async () => {
+    const w = await world();
+    await w.fillCounter();
+    const { result, calls, slept, tookMs } = await w.during(() => executeKill(w.t.ctx, { actor: operator, reason: 'x', trigger: 'manual' }));
+    // The first CancelAll goes out at once and is refused; the next round waits for room for its two
+    // calls; the cancel after the wait for orders on their way waits for room again.
+    expect(calls).toEqual(['CancelAll', 'CancelAll', 'OpenOrders', 'CancelAll', 'OpenOrders']);
+    expect(slept).toEqual([ROOM_FOR_A_ROUND_MS, ROOM_FOR_A_ROUND_MS]);
+    expect(tookMs).toBeLessThanOrEqual(20_000);
+    expect(w.openAtKraken()).toBe(0);
+    const kraken = result.cancel.venues.find((v) => v.venue === 'kraken')!;
+    expect(result.ok, JSON.stringify(kraken)).toBe(true);
+    // The tries are the rounds Kraken was sent: two by the first cancel, one after the fence.
+    expect(kraken).toMatchObject({ confirmed: true, attempts: 3, canceled: 1, survivors: [] });
+    expect(kraken.errors).toEqual([expect.stringMatching(/^cancel-all \(attempt 1\): .*EAPI:Rate limit exceeded/)]);
+  }, 60_000);
+
+  it('send no round that could not go before the deadline, and the reply says how many tries were sent and why they stopped', async () => {
+    const w = await world({ KILL_CONFIRM_WAIT: '5s' });
+    await w.fillCounter();
+    const { result, calls, slept, tookMs } = await w.during(() => executeKill(w.t.ctx, { actor: operator, reason: 'x', trigger: 'manual' }));
+    // Room for a round comes only after the 5 s deadline: the first CancelAll is all Kraken received.
+    expect(calls).toEqual(['CancelAll']);
+    expect(slept).toEqual([]);
+    expect(tookMs).toBe(0);
+    expect(result.ok).toBe(false);
+    const kraken = result.cancel.venues.find((v) => v.venue === 'kraken')!;
+    expect(kraken).toMatchObject({ confirmed: false, attempts: 1, canceled: null });
+    expect(kraken.errors.at(-1)).toBe(
+      `no further try sent: Kraken refused a call for the API key's rate limit (EAPI:Rate limit exceeded), and its call counter has room for another try (CancelAll + OpenOrders) only in ${(ROOM_FOR_A_ROUND_MS / 1000).toFixed(1)} s, past the confirmation deadline (KILL_CONFIRM_WAIT)`);
+    expect(renderKill(result)).toContain('kraken: cancel failed, NOT CONFIRMED after 1 tries — no further try sent: Kraken refused a call');
+    // The bot's follow-up takes the cancel on from here.
+    expect(result.followUp).toMatchObject({ requestId: expect.any(Number) });
+    expect(w.openAtKraken()).toBe(1);
+  }, 60_000);
+
+  it("a halt's cancel waits for room the same way and confirms", async () => {
+    const w = await world();
+    await w.fillCounter();
+    const { result, calls, slept } = await w.during(() => cancelOnHalt(w.t.ctx, 'halted by another process'));
+    expect(calls).toEqual(['CancelAll', 'CancelAll', 'OpenOrders']);
+    expect(slept).toEqual([ROOM_FOR_A_ROUND_MS]);
+    expect(result).toMatchObject({ confirmed: true, attempts: 2, canceled: 1 });
+    expect(w.openAtKraken()).toBe(0);
+  }, 60_000);
+
+  it('other failures (a 5xx) keep the usual pace between rounds', async () => {
+    const w = await world();
+    w.kraken.sim.faults.add({ endpoint: 'CancelAll', kind: 'http_5xx', times: 2 });
+    const { result, calls, slept } = await w.during(() => cancelOnHalt(w.t.ctx, 'halted by another process'));
+    expect(calls).toEqual(['CancelAll', 'OpenOrders', 'CancelAll', 'OpenOrders', 'CancelAll', 'OpenOrders']);
+    expect(slept).toEqual([200, 400]);
+    expect(result).toMatchObject({ confirmed: true, attempts: 3, canceled: 1 });
+  }, 60_000);
+});

@@ -1,11 +1,12 @@
 // The Kraken adapter as shipped (KRAKEN_RATE_LIMIT on): with ordinary calls queued behind Kraken's
 // counter, a kill's CancelAll and OpenOrders reach Kraken at once; the queued calls keep waiting.
+import { executionAsyncId } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testConfig } from '../../../src/config/env.js';
 import { createKrakenExchange } from '../../../src/exchange/kraken/create.js';
 import { privateCounterFor } from '../../../src/exchange/kraken/rate-limiter.js';
-import { urgently } from '../../../src/exchange/urgency.js';
+import { isUrgent, urgently } from '../../../src/exchange/urgency.js';
 import { silentLogger } from '../../../src/logger.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
 
@@ -43,4 +44,22 @@ describe('Kraken rate limiting as shipped', () => {
     expect(privateCounterFor(key, 'starter').queued).toBe(5);
     void Promise.all(ordinary);
   }, 30_000);
+
+  // The lane is an AsyncLocalStorage: on Node 20, while one is in use every promise in the process
+  // pays for promise hooks (about twice the cost). With them off a promise reaction has no async id (0).
+  it('is in force inside urgent work, overlapping work included, and switched off once all of it has settled', async () => {
+    const asyncIdInReaction = () => Promise.resolve().then(() => executionAsyncId());
+    expect(await asyncIdInReaction()).toBe(0);
+    let release!: () => void;
+    const long = urgently(async () => {
+      await new Promise<void>((resolve) => (release = resolve));
+      return isUrgent();
+    });
+    expect(await urgently(async () => isUrgent())).toBe(true);
+    // The short one settled; the long one is still urgent.
+    release();
+    expect(await long).toBe(true);
+    expect(isUrgent()).toBe(false);
+    expect(await asyncIdInReaction()).toBe(0);
+  });
 });

@@ -7,6 +7,7 @@ import { parseUserList } from '../../src/services/oncall/user-ref.js';
 import { faultSpecSchema } from '../../src/simulator/faults.js';
 import { RATE_LIMIT_RETRIES, rateLimitWaitMs } from '../../src/exchange/kraken/call-retry.js';
 import { CANCEL_FOLLOW_UP_MS, followUpRetryDelayMs } from '../../src/services/kill/cancel-follow-up.js';
+import { roomForMs } from '../../src/services/kill/kraken-room.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -57,6 +58,10 @@ describe("the README's examples", () => {
     expect(kraken).not.toMatch(/three times at most \(21 s/);
     expect(kraken).not.toMatch(/a kill's calls never wait behind it\./);
     expect(kraken.replace(/\s+/g, ' ')).toMatch(/every program or shell using the key fills it/);
+  });
+  it("says how long a rate-limited kill's next round waits as kraken-room.ts computes it", () => {
+    const kraken = readme.slice(readme.indexOf('- **Kraken**'), readme.indexOf('- **Slack**')).replace(/\s+/g, ' ');
+    expect(kraken).toContain(`waits until the counter has room for its CancelAll and OpenOrders (${Math.round(roomForMs('starter') / 1000)} s at the Starter tier)`);
   });
   it("says how the bot retries a kill's unconfirmed cancel as cancel-follow-up.ts does it", () => {
     const kill = section('## Kill switch').replace(/\s+/g, ' ');

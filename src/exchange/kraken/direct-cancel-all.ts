@@ -3,14 +3,17 @@
 // a second on a loaded machine, all of it before the first cancel could leave. Only this endpoint:
 // it takes no parameters, is idempotent and never refused (cancelling needs no arming), so a
 // failure of any kind — no answer, an error, an answer it cannot read — is simply sent again
-// through the full client (services/kill/early-cancel.ts), whose error mapping names it. The nonce
+// through the full client (services/kill/early-cancel.ts), whose error mapping names it; except
+// Kraken's refusal for the key's rate limit, named here as the full client names it. The nonce
 // comes from the process-wide source every client shares, and the request goes through the same
 // guarded fetch as ccxt's (so nock and KRAKEN_API_URL fakes see it).
 import type { Config } from '../../config/env.js';
+import { ExchangeError } from '../errors.js';
 import { guardedFetch, krakenSignature } from './ccxt-client.js';
 import { nextNonce } from './nonce.js';
 
 const PATH = '/0/private/CancelAll';
+const RATE_LIMITED = 'EAPI:Rate limit exceeded';
 
 export async function cancelAllDirect(config: Config, timeoutMs = 10_000): Promise<{ canceled: number }> {
   const key = config.KRAKEN_API_KEY?.reveal();
@@ -27,6 +30,13 @@ export async function cancelAllDirect(config: Config, timeoutMs = 10_000): Promi
   });
   const answer = (await res.json().catch(() => null)) as { error?: unknown; result?: { count?: unknown } } | null;
   const count = answer?.result?.count;
+  // Kraken's own refusal for the key's call counter, as the full client would name it: the kill's rounds
+  // then wait for the counter to make room rather than send the CancelAll again at once.
+  if (res.ok && Array.isArray(answer?.error) && answer.error.includes(RATE_LIMITED)) {
+    throw new ExchangeError('retryable', 'rate_limited', `Kraken CancelAll failed: ${RATE_LIMITED}.`, {
+      hint: 'Kraken rate limit reached: back off before the next call.', exchangeCode: RATE_LIMITED,
+    });
+  }
   if (!res.ok || !Array.isArray(answer?.error) || answer.error.length > 0 || typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
     throw new Error(`Kraken CancelAll: HTTP ${res.status}, ${Array.isArray(answer?.error) && answer.error.length > 0 ? answer.error.join(', ') : 'no count in the answer'}`);
   }

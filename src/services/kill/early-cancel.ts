@@ -1,9 +1,9 @@
 // Owns the head start of a kill in a fresh process (`ctb kill`): Kraken's CancelAll is sent before
 // the database is even opened — and before ccxt is loaded (exchange/kraken/direct-cancel-all.ts) —
 // and the kill's own first cancel-all is that very call, so the kill reports what Kraken answered
-// to it instead of sending a second one and losing the count. An early call that failed in any way
-// is sent again through the full client when the kill asks (CancelAll is idempotent), so its error
-// is named there.
+// to it instead of sending a second one and losing the count. An early call that failed in any other
+// way than Kraken's rate limit is sent again through the full client when the kill asks (CancelAll is
+// idempotent), so its error is named there.
 // Also the cancel a shell can still make when the halt cannot be recorded at all (no usable
 // DATABASE_URL or DATA_DIR): CancelAll on Kraken and a confirming look at what is still open.
 // Both run before any context exists, so they take the configuration and a logger, nothing more.
@@ -13,6 +13,7 @@ import { cancelAllDirect } from '../../exchange/kraken/direct-cancel-all.js';
 import type { Exchange } from '../../exchange/types.js';
 import { urgently } from '../../exchange/urgency.js';
 import type { Logger } from '../../logger.js';
+import { refusedForRateLimit } from './kraken-room.js';
 
 /** Kraken's client with its CancelAll already sent (urgent lane); undefined without a key. Throws when the client cannot be built. */
 export function krakenWithEarlyCancel(config: Config, logger: Logger): Exchange | undefined {
@@ -39,7 +40,9 @@ export function withEarlyCancel(inner: Exchange, sendEarly?: () => Promise<{ can
           const first = early;
           early = null;
           if (!first) return target.cancelAllOrders();
-          return sendEarly ? first.catch(() => urgently(() => target.cancelAllOrders())) : first;
+          // Not when Kraken refused it for the key's rate limit: sent again at once it would be refused
+          // too and keep the counter full; the kill's next round waits for room (kraken-room.ts).
+          return sendEarly ? first.catch((err: unknown) => (refusedForRateLimit(err) ? Promise.reject(err) : urgently(() => target.cancelAllOrders()))) : first;
         };
       }
       const value = Reflect.get(target, prop, receiver) as unknown;

@@ -8,7 +8,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
 import { renderKill } from '../../../src/cli/render/kill.js';
+import { createKrakenExchange } from '../../../src/exchange/kraken/create.js';
+import { cancelAllDirect } from '../../../src/exchange/kraken/direct-cancel-all.js';
 import { PRIVATE_COUNTER } from '../../../src/exchange/kraken/rate-limiter.js';
+import type { Exchange } from '../../../src/exchange/types.js';
+import { silentLogger } from '../../../src/logger.js';
+import { withEarlyCancel } from '../../../src/services/kill/early-cancel.js';
 import { cancelOnHalt } from '../../../src/services/kill/halt-cancel.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
 import { isOpen } from '../../../src/simulator/types.js';
@@ -26,7 +31,7 @@ const operator = { id: 'U0OPERATOR', source: 'slack' as const };
 /** The Starter counter's time to fall by one round's two calls (CancelAll, OpenOrders). */
 const ROOM_FOR_A_ROUND_MS = Math.ceil((2 / PRIVATE_COUNTER.starter.decayPerSecond) * 1000);
 
-async function world(env: Record<string, string> = {}) {
+async function world(env: Record<string, string> = {}, exchanges: { kraken?: () => Exchange } = {}) {
   const clock = new ManualClock('2026-01-05T12:00:00Z');
   const database = await createPostgresTestDb();
   cleanup.push(() => database.close());
@@ -37,7 +42,7 @@ async function world(env: Record<string, string> = {}) {
   // The kill's own clock: each pause moves the manual clock, so Kraken's counter falls by it.
   const slept: number[] = [];
   const killTime = { now: () => clock.now().getTime(), sleep: async (ms: number) => void (slept.push(ms), clock.advance(ms)) };
-  const t = await liveContext(database, kraken, { KRAKEN_RATE_TIER: 'starter', KILL_CONFIRM_ATTEMPTS: '3', KILL_CONFIRM_WAIT: '20s', ...env }, { clock, killTime });
+  const t = await liveContext(database, kraken, { KRAKEN_RATE_TIER: 'starter', KILL_CONFIRM_ATTEMPTS: '3', KILL_CONFIRM_WAIT: '20s', ...env }, { clock, killTime, exchanges });
   cleanup.push(() => t.ctx.close());
   const privateCalls = () => kraken.sim.calls.filter((c) => c.api === 'private').map((c) => c.endpoint);
   const openAtKraken = () => [...kraken.sim.state.orders.values()].filter(isOpen).length;
@@ -95,6 +100,23 @@ describe("a kill's confirmation rounds on a full Kraken rate counter", () => {
     // The bot's follow-up takes the cancel on from here.
     expect(result.followUp).toMatchObject({ requestId: expect.any(Number) });
     expect(w.openAtKraken()).toBe(1);
+  }, 60_000);
+
+  it("a shell's early CancelAll (sent before ccxt loads) that Kraken refused for the rate limit is its first try, not sent again at once", async () => {
+    let early: Exchange | undefined;
+    const w = await world({}, { kraken: () => early! });
+    await w.fillCounter();
+    const config = w.t.ctx.config;
+    const { result, calls, slept } = await w.during(() => {
+      early = withEarlyCancel(createKrakenExchange(config, { logger: silentLogger(), armed: false, clock: w.clock }), () => cancelAllDirect(config));
+      return executeKill(w.t.ctx, { actor: operator, reason: 'x', trigger: 'manual' });
+    });
+    expect(calls).toEqual(['CancelAll', 'CancelAll', 'OpenOrders', 'CancelAll', 'OpenOrders']);
+    expect(slept).toEqual([ROOM_FOR_A_ROUND_MS, ROOM_FOR_A_ROUND_MS]);
+    const kraken = result.cancel.venues.find((v) => v.venue === 'kraken')!;
+    expect(kraken).toMatchObject({ confirmed: true, attempts: 3, canceled: 1 });
+    expect(kraken.errors).toEqual(['cancel-all (attempt 1): rate_limited: Kraken CancelAll failed: EAPI:Rate limit exceeded.']);
+    expect(result.ok).toBe(true);
   }, 60_000);
 
   it("a halt's cancel waits for room the same way and confirms", async () => {

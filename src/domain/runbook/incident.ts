@@ -41,6 +41,8 @@ export function renderIncidentRunbook(d: RunbookData, opts: RenderOptions = {}):
     '1. cancels every open order on Kraken **first**, before touching the database (so it works with the database down);',
     '2. re-queries until open orders are zero, and reports any that survive — on a slow or faulty Kraken it keeps cancelling and',
     '   re-querying (and waits for orders the bot already had on their way) for up to `KILL_CONFIRM_WAIT` (20 s by default);',
+    '   when Kraken refuses a call for the key\'s rate limit, the next round waits for the key\'s call counter to make room',
+    '   for it (6 s at the Starter tier) and none is sent past `KILL_CONFIRM_WAIT`;',
     '   past that it answers "could not be confirmed" and hands the confirmation on: the reply names the running bot with',
     '   the key that goes on (read from the engine lease), or says in capitals that none is running (or that it cannot tell). The incident\'s cancel',
     '   item shows pending until a bot answers (done, or failed with what is still open); a follow-up no bot takes within',

@@ -29,7 +29,12 @@ export type ReconcileCommandResult =
   | (ReconcileReport & { start: ReconciliationStanding; openOrders: OpenOrdersCheck; ledgerSkipped: null })
   | { kind: 'reconcile'; ok: boolean; start: ReconciliationStanding; ledgerSkipped: string };
 
-export const NO_KEY_FOR_LEDGER = "KRAKEN_API_KEY and KRAKEN_API_SECRET are not set. Comparing the ledger with Kraken's trade history needs a key with Query rights (the reconciliation standing above comes from the database).";
+const NO_KEY = "KRAKEN_API_KEY and KRAKEN_API_SECRET are not set. Comparing the ledger with Kraken's trade history needs a key with Query rights";
+export const NO_KEY_FOR_LEDGER = `${NO_KEY} (the reconciliation standing above comes from the database).`;
+/** The same for --json, where the standing is the error object's `start`. */
+export const NO_KEY_FOR_LEDGER_JSON = `${NO_KEY} (the reconciliation standing in "start" comes from the database).`;
+/** What would let the ledger comparison run (the `expected` of --json's error object). */
+export const NO_KEY_EXPECTED = 'KRAKEN_API_KEY and KRAKEN_API_SECRET set (environment or .env, mode 0600) to a Kraken key with Query rights';
 
 export function makeReconcileCommand(opts: { onProgress?: (p: FetchProgress) => void } = {}) {
   return defineCommand<typeof reconcileArgs, ReconcileCommandResult>({

@@ -37,7 +37,15 @@ export interface SnapshotAgeInput {
   bot: SnapshotBotFacts | null;
   /** A trade of this book was opened or closed after the snapshot: its equity − cash no longer prices what is open. */
   tradeSince: boolean;
+  /**
+   * Whether an engine holds the lease now (renewed within ENGINE_LEASE_TTL): none writes snapshots
+   * otherwise, so a stopped engine's book is not fresh at once, however young its last snapshot.
+   * Undefined: not known (a past window); the bot_state heartbeat tells once a snapshot is overdue.
+   */
+  engineRunning?: boolean;
 }
+
+export const ENGINE_NOT_RUNNING = 'the engine is not running';
 
 /** Whole units, largest first: "45s", "4m", "2h 05m", "3d 4h". */
 export function formatAgo(seconds: number): string {
@@ -66,10 +74,11 @@ export function snapshotAsOf(i: SnapshotAgeInput): SnapshotAsOf {
   const reasons: string[] = [];
   const stopped = whyNoneSince(i.book, i.bot);
   if (stopped) reasons.push(stopped);
+  if (i.engineRunning === false) reasons.push(ENGINE_NOT_RUNNING);
   if (i.tradeSince) reasons.push('a trade was opened or closed since');
-  if (!stopped && ageMs > staleAfterMs) {
+  if (!stopped && i.engineRunning !== false && ageMs > staleAfterMs) {
     const beat = i.bot?.heartbeatAt ? new Date(i.bot.heartbeatAt).getTime() : null;
-    const engineDown = beat === null || i.now.getTime() - beat > staleAfterMs;
+    const engineDown = i.engineRunning === undefined && (beat === null || i.now.getTime() - beat > staleAfterMs);
     reasons.push(`no snapshot for over ${formatAgo(staleAfterMs / 1000)}${engineDown ? ': the engine is not running' : ` (one is due every ${formatAgo(i.intervalMs / 1000)})`}`);
   }
   return { at: at.toISOString(), ageSeconds: Math.floor(ageMs / 1000), fresh: reasons.length === 0, reasons, staleAfterSeconds: staleAfterMs / 1000 };

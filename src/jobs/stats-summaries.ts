@@ -32,7 +32,7 @@ export interface StatsSummariesOptions {
 /** What the summaries read: the ledger (for the stats), the schedule, the clock, a logger, the counters. */
 export interface StatsSummariesDeps {
   db: Db;
-  config: Pick<Config, 'PAPER_STARTING_BALANCE' | 'EQUITY_SNAPSHOT_INTERVAL' | 'SCHEDULE_TZ' | 'DAILY_SUMMARY_CRON' | 'WEEKLY_SUMMARY_CRON'>;
+  config: Pick<Config, 'PAPER_STARTING_BALANCE' | 'EQUITY_SNAPSHOT_INTERVAL' | 'ENGINE_LEASE_TTL' | 'SCHEDULE_TZ' | 'DAILY_SUMMARY_CRON' | 'WEEKLY_SUMMARY_CRON'>;
   clock: Clock;
   logger: Logger;
   metrics: Registry;
@@ -94,7 +94,7 @@ export function createStatsSummaries(
     const log = ctx.logger.child({ report: row.kind, period: row.periodKey, attempt: row.attempts });
     let ts: string | null;
     try {
-      const report = await computeStats(ctx, { window: { from: row.periodFrom, to: row.periodTo }, period: 'custom' });
+      const report = await computeStats(ctx, { window: { from: row.periodFrom, to: row.periodTo }, period: 'custom', endsNow: false });
       const posted = await deps.notifier.notify(ctx.db, { kind: 'summary', summary: row.kind, periodKey: row.periodKey, report });
       ts = posted.ts || null;
     } catch (err) {

@@ -22,7 +22,7 @@ export interface Scrape {
 export interface ScrapeDeps {
   db: Db;
   /** The stats' starting balance, and what the ledger gauges print beside them (currency, risk limits). */
-  config: Pick<Config, 'PAPER_STARTING_BALANCE' | 'EQUITY_SNAPSHOT_INTERVAL' | 'QUOTE_CURRENCY' | 'RISK_MAX_DRAWDOWN_PCT' | 'RISK_HARD_DRAWDOWN_PCT' | 'RISK_DAILY_LOSS_PCT'>;
+  config: Pick<Config, 'PAPER_STARTING_BALANCE' | 'EQUITY_SNAPSHOT_INTERVAL' | 'ENGINE_LEASE_TTL' | 'QUOTE_CURRENCY' | 'RISK_MAX_DRAWDOWN_PCT' | 'RISK_HARD_DRAWDOWN_PCT' | 'RISK_DAILY_LOSS_PCT'>;
   clock: Clock;
   logger: Logger;
 }

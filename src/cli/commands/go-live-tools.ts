@@ -2,7 +2,7 @@
 // audit's parts that an operator runs alone. Each prints text or --json; exit 1 when not ok.
 import { SingleBar, Presets } from 'cli-progress';
 import { auditRoiCommand } from '../../../commands/audit-roi.js';
-import { makeReconcileCommand } from '../../../commands/reconcile.js';
+import { makeReconcileCommand, NO_KEY_EXPECTED, NO_KEY_FOR_LEDGER_JSON } from '../../../commands/reconcile.js';
 import { makeReconcileAdoptCommand, makeReconcileCancelCommand } from '../../../commands/reconcile-resolve.js';
 import { runCommand } from '../../../commands/run-command.js';
 import { verifyCredentialsCommand } from '../../../commands/verify-credentials.js';
@@ -13,6 +13,7 @@ import { renderReconcileCommand, renderResolve } from '../render/reconcile.js';
 import { renderRoi } from '../render/roi.js';
 import type { CliIo } from '../io.js';
 import type { CliRegistration } from '../program.js';
+import { usageProblem } from '../usage-errors.js';
 import { cliActor, printError, runCliCommand, withCliContext } from '../with-context.js';
 
 /** A progress bar on stderr when it is a terminal; nothing otherwise (pipes, --json, CI). */
@@ -59,11 +60,16 @@ export const goLiveToolsCli: CliRegistration = {
             try {
               const result = await runCommand(command, ctx, cliActor(), {});
               bar.stop();
-              io.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderReconcileCommand(result)}\n`);
               if (result.ledgerSkipped !== null) {
+                // A configuration error (no key): with --json, the one error object every command prints
+                // for it, carrying the standing read from the database beside it.
+                io.stdout.write(opts.json
+                  ? `${JSON.stringify({ ...usageProblem('kraken_keys_missing', NO_KEY_FOR_LEDGER_JSON, NO_KEY_EXPECTED), exitCode: 2, start: result.start }, null, 2)}\n`
+                  : `${renderReconcileCommand(result)}\n`);
                 io.stderr.write(`error: ${result.ledgerSkipped}\n`);
                 return 2;
               }
+              io.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderReconcileCommand(result)}\n`);
               return result.ok ? 0 : 1;
             } catch (err) {
               return printError(io, err, config, opts.json);

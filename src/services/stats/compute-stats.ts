@@ -11,6 +11,8 @@ import {
   type ClosedGroupRow, type OpenGroupRow, type StatsWindow,
 } from '../../db/queries/stats-ledger.js';
 import type { StatsPeriod } from '../../domain/stats-periods.js';
+import { holderView } from '../../domain/engine-holder.js';
+import { readLease } from '../../db/queries/engine-lease.js';
 
 export type BookName = 'paper' | 'live' | 'replay';
 type Mode = 'paper' | 'live';
@@ -144,6 +146,7 @@ interface BookInputs {
   now: Date;
   snapshotIntervalMs: number;
   bot: SnapshotBotFacts | null;
+  engineRunning: boolean | undefined;
 }
 
 function bookStats(i: BookInputs): BookStats {
@@ -194,7 +197,7 @@ function bookStats(i: BookInputs): BookStats {
       periodStartEquity: periodStart ? money(periodStart) : null,
     },
     equity: latest && f?.lastAt && peak ? { latest: money(latest), at: iso(f.lastAt), peak: money(peak) } : null,
-    asOf: f?.lastAt ? snapshotAsOf({ book: i.book, at: f.lastAt, now: i.now, intervalMs: i.snapshotIntervalMs, bot: i.bot, tradeSince }) : null,
+    asOf: f?.lastAt ? snapshotAsOf({ book: i.book, at: f.lastAt, now: i.now, intervalMs: i.snapshotIntervalMs, bot: i.bot, tradeSince, engineRunning: i.engineRunning }) : null,
     drawdown: {
       maxPct: i.drawdown?.maxPct ? new Decimal(i.drawdown.maxPct).toDecimalPlaces(4, HALF_UP).toFixed() : null,
       maxAmount: i.drawdown?.maxAmount ? money(i.drawdown.maxAmount) : null,
@@ -209,15 +212,21 @@ export interface ComputeStatsInput {
   window: StatsWindow;
   period: StatsPeriod | 'custom';
   recentLimit?: number;
+  /**
+   * The window ends now (default): whether an engine holds the lease now tells whether snapshots are
+   * still being written. False for a past period's summary, whose end the lease of today says nothing of.
+   */
+  endsNow?: boolean;
 }
 
-export async function computeStats(deps: { db: Db; config: Pick<Config, 'PAPER_STARTING_BALANCE' | 'EQUITY_SNAPSHOT_INTERVAL'> }, input: ComputeStatsInput): Promise<StatsReport> {
+export async function computeStats(deps: { db: Db; config: Pick<Config, 'PAPER_STARTING_BALANCE' | 'EQUITY_SNAPSHOT_INTERVAL' | 'ENGINE_LEASE_TTL'> }, input: ComputeStatsInput): Promise<StatsReport> {
   const { window } = input;
   // One read-only repeatable-read transaction on one connection: the figures come from one snapshot
   // of the ledger (a trade closing between two of the reads can't be counted in one and missed by
   // another), and a cold process (ctb stats) opens one connection, not one per statement. The reads
   // are sent together and answered in one round trip (stats-ledger.ts).
-  const [closed, allTime, open, facts, drawdowns, recent, bot] = await inOneSnapshot(deps.db, (db) =>
+  const endsNow = input.endsNow ?? true;
+  const [closed, allTime, open, facts, drawdowns, recent, bot, lease] = await inOneSnapshot(deps.db, (db) =>
     Promise.all([
       closedTradesByStrategy(db, window),
       window.from ? closedTradesByStrategy(db, { from: null, to: window.to }) : null,
@@ -226,8 +235,11 @@ export async function computeStats(deps: { db: Db; config: Pick<Config, 'PAPER_S
       drawdownInWindow(db, window),
       recentClosedTrades(db, { to: window.to, limit: input.recentLimit ?? 5 }),
       botFacts(db),
+      endsNow ? readLease(db) : null,
     ]),
   );
+  // A graceful stop releases the lease at once; a dead engine's goes stale after ENGINE_LEASE_TTL.
+  const engineRunning = lease ? holderView(lease.lease, lease.dbNow, deps.config.ENGINE_LEASE_TTL).state === 'running' : undefined;
   const inBook = (book: BookName) => <T extends { mode: Mode; feed: Feed }>(r: T) => bookOf(r.mode, r.feed) === book;
   // Replay equity is the paper account's practice run; live-on-replay is not a thing the engine does.
   const factsFor = (book: BookName) =>
@@ -249,6 +261,7 @@ export async function computeStats(deps: { db: Db; config: Pick<Config, 'PAPER_S
       now: window.to,
       snapshotIntervalMs: deps.config.EQUITY_SNAPSHOT_INTERVAL,
       bot,
+      engineRunning,
     }),
   );
   return {

@@ -182,6 +182,24 @@ describe('ctb reconcile', () => {
     expect(f.orderChangingCalls()).toEqual([]);
   });
 
+  it('without a key, --json prints the configuration error object (error, code, expected, exitCode 2) with the standing from the database', async () => {
+    const r = await ctb(['reconcile', '--json']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('error: KRAKEN_API_KEY and KRAKEN_API_SECRET are not set.');
+    const json = r.json();
+    expect(json).toMatchObject({
+      ok: false, code: 'kraken_keys_missing', exitCode: 2, suggestion: [],
+      error: expect.stringMatching(/^KRAKEN_API_KEY and KRAKEN_API_SECRET are not set\. .* needs a key with Query rights \(the reconciliation standing in "start" comes from the database\)\.$/),
+      expected: 'KRAKEN_API_KEY and KRAKEN_API_SECRET set (environment or .env, mode 0600) to a Kraken key with Query rights',
+      start: { blocked: false },
+    });
+    expect(json).not.toHaveProperty('ledgerSkipped');
+    // The terminal still shows the standing, and the same error on stderr.
+    const text = await ctb(['reconcile']);
+    expect(text.code).toBe(2);
+    expect(text.out).toContain('reconciliation with Kraken:');
+  });
+
   it('waits out the rate limit on the balance read (the bot shares the key), saying so on stderr, and still answers', async () => {
     withKeysInDotEnv();
     const history = fakeTrades(4, { newest: NOW() });

@@ -10,8 +10,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../../src/cli/io.js';
 import { runCli } from '../../../src/cli/program.js';
 import { testConfig } from '../../../src/config/env.js';
+import { acquireLease, releaseLease } from '../../../src/db/queries/engine-lease.js';
 import { botState as botStateTable } from '../../../src/db/schema/index.js';
 import { windowFor } from '../../../src/domain/stats-periods.js';
+import { renderStats } from '../../../src/slack/views/stats.js';
 import { computeStats, type BookStats, type StatsReport } from '../../../src/services/stats/compute-stats.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { insertSnapshots, insertTrades, openTrade } from '../../support/factories/ledger.js';
@@ -29,8 +31,30 @@ afterAll(async () => {
   await database?.close();
 });
 beforeEach(async () => {
-  await database.db.execute(sql`truncate trades, equity_snapshots, bot_state restart identity cascade`);
+  await database.db.execute(sql`truncate trades, equity_snapshots, bot_state, engine_lease restart identity cascade`);
+  await engineStarts();
 });
+
+/** `ctb …` in-process on the test database; expects exit 0 and returns stdout. */
+const cliIn = (dir: string) => async (argv: string[]): Promise<string> => {
+  let out = '';
+  let err = '';
+  const io: CliIo = {
+    env: { LOG_DIR: join(dir, 'logs'), DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'warn', DATABASE_URL: database.url },
+    cwd: dir,
+    stdout: { write: (s: string) => (out += s) },
+    stderr: { write: (s: string) => (err += s) },
+  };
+  expect(await runCli(argv, io), err).toBe(0);
+  return out;
+};
+
+const HOLDER = 'engine-under-test';
+/** An engine holds the lease (it writes the snapshots), as `ctb start` or `npm run demo` does. */
+async function engineStarts(): Promise<void> {
+  const claim = { holderId: HOLDER, host: 'demo-host', pid: 4242, role: 'all', feed: 'replay', armed: false, hasKrakenKeys: false };
+  expect((await acquireLease(database.db, claim, config.ENGINE_LEASE_TTL)).acquired).toBe(true);
+}
 
 async function botState(s: { mode: 'paper' | 'live'; halted: boolean; heartbeatAt: Date | null }): Promise<void> {
   await database.db.insert(botStateTable).values({ id: 1, mode: s.mode, halted: s.halted, engineHeartbeatAt: s.heartbeatAt });
@@ -83,32 +107,57 @@ describe('the age of the snapshot behind the stats', () => {
     expect(book(report, 'live').asOf).toMatchObject({ fresh: true, reasons: [] });
   });
 
-  it('is stale past two snapshot intervals: the engine is not running when its heartbeat is as old', async () => {
+  it('is stale past two snapshot intervals while the engine holds its lease: one is due every interval', async () => {
     await insertSnapshots(database.db, [{ mode: 'paper', at: ago(29 * MIN), equity: '10000' }]);
     await botState({ mode: 'paper', halted: false, heartbeatAt: ago(40 * MIN) });
     expect(book(await stats(), 'paper').asOf).toMatchObject({ fresh: true, ageSeconds: 29 * 60 });
     const later = new Date(NOW.getTime() + 2 * MIN);
-    expect(book(await stats(later), 'paper').asOf).toMatchObject({ fresh: false, reasons: ['no snapshot for over 30m: the engine is not running'] });
-    await database.db.update(botStateTable).set({ engineHeartbeatAt: ago(5_000, later) });
     expect(book(await stats(later), 'paper').asOf).toMatchObject({ fresh: false, reasons: ['no snapshot for over 30m (one is due every 15m)'] });
+  });
+
+  it("a past period's summary, which today's lease says nothing of, tells a stopped engine by its heartbeat", async () => {
+    await insertSnapshots(database.db, [{ mode: 'paper', at: ago(29 * MIN), equity: '10000' }]);
+    await botState({ mode: 'paper', halted: false, heartbeatAt: ago(40 * MIN) });
+    const later = new Date(NOW.getTime() + 2 * MIN);
+    const summary = () => computeStats({ db: database.db, config }, { window: { from: null, to: later }, period: 'custom', endsNow: false });
+    expect(book(await summary(), 'paper').asOf).toMatchObject({ fresh: false, reasons: ['no snapshot for over 30m: the engine is not running'] });
+    await database.db.update(botStateTable).set({ engineHeartbeatAt: ago(5_000, later) });
+    expect(book(await summary(), 'paper').asOf).toMatchObject({ fresh: false, reasons: ['no snapshot for over 30m (one is due every 15m)'] });
+  });
+
+  it('says at once that the engine is not running once it released its lease (Ctrl-C), in ctb stats, --json and Slack', async () => {
+    await insertSnapshots(database.db, [{ mode: 'paper', feed: 'replay', at: ago(10_000, new Date()), equity: '10000', cash: '10000' }]);
+    await botState({ mode: 'paper', halted: false, heartbeatAt: ago(5_000, new Date()) });
+    const replay = async () => book(await computeStats({ db: database.db, config }, { window: windowFor('all', new Date()), period: 'all' }), 'replay');
+    expect((await replay()).asOf).toMatchObject({ fresh: true, reasons: [] });
+
+    expect(await releaseLease(database.db, HOLDER)).toBe(true);
+    expect((await replay()).asOf).toMatchObject({ fresh: false, reasons: ['the engine is not running'] });
+    const dir = mkdtempSync(join(tmpdir(), 'ctb-stats-stopped-'));
+    try {
+      const run = cliIn(dir);
+      const json = JSON.parse(await run(['stats', '--json'])) as StatsReport;
+      expect(book(json, 'replay').asOf).toMatchObject({ fresh: false, reasons: ['the engine is not running'] });
+      expect(await run(['stats'])).toMatch(/^\* replay: equity 10,000\.00 as of .* UTC, \d+s ago — the engine is not running \(/m);
+      expect(JSON.stringify(renderStats(json))).toMatch(/:warning: Equity 10,000\.00 as of <!date\^[^>]+>, \d+s ago — the engine is not running\./);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says the engine is not running once its lease went stale (it died), before the snapshot is overdue', async () => {
+    await insertSnapshots(database.db, [{ mode: 'paper', at: ago(MIN), equity: '10000', cash: '10000' }]);
+    await botState({ mode: 'paper', halted: false, heartbeatAt: ago(5_000) });
+    expect(book(await stats(), 'paper').asOf).toMatchObject({ fresh: true });
+    await database.db.execute(sql`update engine_lease set heartbeat_at = now() - ${config.ENGINE_LEASE_TTL + 1000}::int * interval '1 millisecond'`);
+    expect(book(await stats(), 'paper').asOf).toMatchObject({ fresh: false, reasons: ['the engine is not running'] });
   });
 
   it('ctb stats marks the stale figures and says as of when and why; --json carries asOf per book', async () => {
     await haltedAfterABuy(new Date());
     const dir = mkdtempSync(join(tmpdir(), 'ctb-stats-age-'));
     try {
-      const run = async (argv: string[]) => {
-        let out = '';
-        let err = '';
-        const io: CliIo = {
-          env: { LOG_DIR: join(dir, 'logs'), DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'warn', DATABASE_URL: database.url },
-          cwd: dir,
-          stdout: { write: (s: string) => (out += s) },
-          stderr: { write: (s: string) => (err += s) },
-        };
-        expect(await runCli(argv, io), err).toBe(0);
-        return out;
-      };
+      const run = cliIn(dir);
       const text = await run(['stats']);
       expect(text).toMatch(/│ equity\s.*\s9,839\.91\* │/);
       expect(text).toMatch(/│ exposure\s.*\(20\.22%\*\) │/);

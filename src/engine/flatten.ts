@@ -22,6 +22,7 @@ import { recordExecution, type RecordOutcome } from './ledger/record-execution.j
 import { openTrades } from './ledger/trades.js';
 import { runningEngine } from './manual-exit.js';
 import { withOrderLock } from './order-lock.js';
+import { logExecution, logOrderSent } from './trade-log.js';
 
 /** What flattening needs: each venue, the ledger, the order lock's database, the marks, the clock and the log. */
 export interface FlattenDeps {
@@ -72,6 +73,10 @@ async function flattenOne(ctx: FlattenDeps, trade: Trade): Promise<Verdict> {
     ctx.logger.error({ err, tradeId: trade.id }, 'flatten: the sale was not confirmed');
     return nothingPlaced ? { failed: messageOf(err) } : { pending: `the exchange's answer was lost (${messageOf(err)}); the sale may have been placed` };
   }
+  logOrderSent(ctx.logger, {
+    mode: trade.mode, purpose: 'flatten', strategy: trade.strategy, symbol: trade.symbol, side: 'sell', quantity: intent.quantity,
+    clientOrderId: intent.clientOrderId, tradeId: trade.id, reason: 'close positions (incident)',
+  });
   let outcome: RecordOutcome;
   try {
     // capital_buffer from the venue's own balance after the sale, and the other positions at their marks.
@@ -88,6 +93,7 @@ async function flattenOne(ctx: FlattenDeps, trade: Trade): Promise<Verdict> {
     ctx.logger.error({ err, tradeId: trade.id }, 'flatten: the sale was placed but could not be booked');
     return { pending: `sold; booking its fills failed (${messageOf(err)})` };
   }
+  if (outcome.execution) logExecution(ctx.logger, intent, outcome.execution, outcome.trade, ctx.config.QUOTE_CURRENCY);
   if (outcome.intentStatus === 'open') return { pending: 'sold; the exchange has not listed all its fills yet' };
   if (outcome.partialExit) {
     return { failed: `sold ${outcome.partialExit.filled.toFixed()} of ${dec(trade.quantity).toFixed()}; ${outcome.partialExit.remaining.toFixed()} is still open` };

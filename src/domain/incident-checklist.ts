@@ -1,6 +1,7 @@
 // The manual-intervention checklist every kill opens (go-live checklist §9): the same four items,
 // in this order, in the database, in Slack (one button each) and in `ctb incident`.
-import type { ChecklistItemKey } from '../db/schema/index.js';
+import type { ChecklistItemKey, IncidentChecklistItem } from '../db/schema/index.js';
+import type { WaitingCancel } from './kraken-handoff.js';
 
 export interface ChecklistItemSpec {
   item: ChecklistItemKey;
@@ -30,3 +31,6 @@ export function awaitingFills(item: { doneAt: Date | null; outcome: Record<strin
   const pending = item.outcome?.['pending'];
   return item.doneAt === null && Array.isArray(pending) && pending.length > 0;
 }
+
+/** A checklist item as shown: `waiting` on a pending cancel item says what its request stands at (services/kill/waiting-cancel.ts). */
+export type ShownChecklistItem = IncidentChecklistItem & { waiting?: WaitingCancel & { text: string } };

@@ -84,3 +84,26 @@ export function handedOffPhrase(h: HandedOff, opts: { request: boolean }): strin
   if (h.status === 'withdrawn') return `no bot took it${request}`;
   return `no bot's answer read${request}`;
 }
+
+/**
+ * A cancel item waiting on a request for a bot with the Kraken key, as it stands when read: taken
+ * (the bot that claimed it), or still queued in the database — with whether a bot with the key runs
+ * now, from the engine lease (botKnown false: the lease could not be read).
+ */
+export interface WaitingCancel {
+  requestId: number;
+  /** The bot that claimed the request (its holder id); null: no bot has taken it yet. */
+  takenBy: string | null;
+  runningBot: string | null;
+  botKnown: boolean;
+  engine: string;
+}
+
+/** The one wording of a waiting cancel item, for the terminal, Slack and --json. */
+export function waitingCancelText(w: WaitingCancel): string {
+  if (w.takenBy) return `taken by ${w.takenBy} (request #${w.requestId}), which cancels on Kraken and confirms; its answer shows here`;
+  const queued = `queued in the database for a bot with the Kraken key (request #${w.requestId}), not yet taken`;
+  if (w.runningBot) return `${queued}; the running bot with the key (${w.runningBot}) has not taken it yet`;
+  if (w.botKnown) return `${queued}: no bot with the key is running (${w.engine}); until one takes it, orders may stay open on Kraken`;
+  return `${queued}: whether a bot with the key is running cannot be told (${w.engine}); until one takes it, orders may stay open on Kraken`;
+}

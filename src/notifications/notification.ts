@@ -7,6 +7,7 @@
 import type { AlertNotification } from '../alerts/notifier.js';
 import type { Db } from '../db/client.js';
 import type { Incident, IncidentChecklistItem } from '../db/schema/index.js';
+import type { ShownChecklistItem } from '../domain/incident-checklist.js';
 import type { OutcomeAnnouncement, RequestAnnouncement } from '../services/mode/ports.js';
 import type { StatsReport } from '../services/stats/compute-stats.js';
 import type { ReportKind } from '../services/stats/scheduled-reports.js';
@@ -20,9 +21,9 @@ export interface ThreadRef {
 export type Notification =
   | AlertNotification
   /** A kill's incident: its checklist, one button per item, posted once in the ops channel. */
-  | { kind: 'incident_opened'; incident: Incident; items: IncidentChecklistItem[] }
+  | { kind: 'incident_opened'; incident: Incident; items: ShownChecklistItem[] }
   /** The incident's checklist message brought up to date (an item handed to the engine, then done). */
-  | { kind: 'incident_update'; thread: ThreadRef; incident: Incident; items: IncidentChecklistItem[] }
+  | { kind: 'incident_update'; thread: ThreadRef; incident: Incident; items: ShownChecklistItem[] }
   /** An item's answer, posted in the incident's thread. */
   | { kind: 'incident_note'; thread: ThreadRef; item: IncidentChecklistItem }
   /** A live switch's change request, posted in the ops channel; approvers sign it with reactions. */

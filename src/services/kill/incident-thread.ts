@@ -7,26 +7,28 @@ import { openIncidentsWithThread } from '../../db/queries/kill-incidents.js';
 import type { Incident, IncidentChecklistItem } from '../../db/schema/index.js';
 import { claimAnnouncement, closeUnansweredFollowUps, type ChecklistDeps } from './checklist-records.js';
 import { checklistOf } from './persist-kill.js';
+import { withWaitingCancel, type ShownChecklistItem, type WaitingDeps } from './waiting-cancel.js';
 
 export interface IncidentThread {
   /** Replaces the thread's checklist message (chat.update). */
-  update(incident: Incident, items: IncidentChecklistItem[]): Promise<void>;
+  update(incident: Incident, items: ShownChecklistItem[]): Promise<void>;
   /** Posts an item's answer in the thread. */
   note(incident: Incident, item: IncidentChecklistItem): Promise<void>;
 }
 
 // nextTryAt: a kill's follow-up the bot retries shows when its next try is (cancel-follow-up.ts).
-const signature = (items: IncidentChecklistItem[]) =>
-  JSON.stringify(items.map((i) => [i.item, i.state, i.requestId, i.doneAt?.toISOString() ?? null, i.outcome?.nextTryAt ?? null]));
+// waiting: a queued cancel taken by a bot (or a bot with the key starting) changes what the item says.
+const signature = (items: ShownChecklistItem[]) =>
+  JSON.stringify(items.map((i) => [i.item, i.state, i.requestId, i.doneAt?.toISOString() ?? null, i.outcome?.nextTryAt ?? null, i.waiting?.text ?? null]));
 
 /** One refresher per process: it remembers what it last showed, so an unchanged checklist costs one query. */
-export function incidentThreadRefresher(ctx: ChecklistDeps, thread: IncidentThread): () => Promise<void> {
+export function incidentThreadRefresher(ctx: ChecklistDeps & WaitingDeps, thread: IncidentThread): () => Promise<void> {
   const shown = new Map<number, string>();
   return async () => {
     const open = await openIncidentsWithThread(ctx.db);
     for (const incident of open) {
       // A kill's follow-up nobody took in time is closed here too: a Slack-only process keeps the thread true.
-      const items = await closeUnansweredFollowUps(ctx, await checklistOf(ctx.db, incident.id));
+      const items = await withWaitingCancel(ctx, await closeUnansweredFollowUps(ctx, await checklistOf(ctx.db, incident.id)));
       const sig = signature(items);
       if (shown.get(incident.id) !== sig) {
         await thread.update(incident, items);

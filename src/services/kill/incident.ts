@@ -16,19 +16,21 @@ import { getEngineRequest, withdrawEngineRequest } from '../engine-requests/stor
 import { cancelEverywhere, mergeCancelReports, type VenueCancelReport } from './cancel-everywhere.js';
 import { handKrakenCancelOver } from './handoff.js';
 import { checklistSpec } from '../../domain/incident-checklist.js';
-import { handedOffPhrase } from '../../domain/kraken-handoff.js';
+import { handedOffPhrase, queuedHandOff } from '../../domain/kraken-handoff.js';
 import {
   claimAnnouncement, closeUnansweredFollowUps, finishChecklistRequest, markChecklistAttempt, recordCapabilityOutcome, reopenChecklistItemRecord, type ChecklistDeps,
 } from './checklist-records.js';
 import { describeError } from './deadline.js';
 import { writeFollowUp } from './follow-up-request.js';
+import { withWaitingCancel, type ShownChecklistItem, type WaitingDeps } from './waiting-cancel.js';
 import { outcomeOfRequest, type CapabilityOutcome, type IncidentDeps, type IncidentPorts } from './incident-ports.js';
 
 export { markChecklistItem, type TickOutcome } from './checklist-records.js';
 
 export interface IncidentView {
   incident: Incident;
-  items: IncidentChecklistItem[];
+  /** A pending cancel item carries `waiting`: its request taken or still queued, as read now. */
+  items: ShownChecklistItem[];
 }
 
 /**
@@ -41,11 +43,11 @@ export type ChecklistItemDeps = IncidentDeps & { logger: Logger; incident: Incid
  * The open incident, or else the most recent one; null when there has never been one. A kill's
  * follow-up cancel nobody took in time is closed as it is read (checklist-records.ts).
  */
-export async function currentIncident(ctx: ChecklistDeps, incidentId?: number): Promise<IncidentView | null> {
+export async function currentIncident(ctx: ChecklistDeps & WaitingDeps, incidentId?: number): Promise<IncidentView | null> {
   const incident = incidentId !== undefined ? await incidentById(ctx.db, incidentId) : await latestIncident(ctx.db);
   if (!incident) return null;
   const items = await closeUnansweredFollowUps(ctx, await checklistItemsOf(ctx.db, incident.id));
-  return { incident, items };
+  return { incident, items: await withWaitingCancel(ctx, items) };
 }
 
 export interface DoItemResult {
@@ -167,9 +169,11 @@ async function cancelAgain(ctx: ChecklistItemDeps, actor: Actor, incident: Incid
     await withdrawFollowUp(ctx, incident.id, `superseded by a cancel again by ${actor.id} that could not confirm either`);
     const f = await writeFollowUp(ctx, { incidentId: incident.id, killId: incident.killId, actor: actor.id, reason: `incident #${incident.id}: cancel again`, startedAt });
     ctx.logger.warn({ incidentId: incident.id, requestId: f.requestId, runningBot: f.runningBot }, 'cancel again: Kraken not confirmed; the cancel goes on as a follow-up request');
+    // Kraken's line says what the rest says: queued for a bot (the follow-up), not "not handed to a bot".
+    const queued = { ...report, venues: report.venues.map((v) => (v.venue === 'kraken' && v.handedOff ? { ...v, handedOff: queuedHandOff(v.handedOff, f) } : v)) };
     return {
-      state: 'pending', requestId: f.requestId, details: { cancel: report, runningBot: f.runningBot },
-      summary: `${head} The cancel goes on as request #${f.requestId}, retried by the bot with the Kraken key until Kraken confirms: ${f.who}. Until then orders may remain open on Kraken.`,
+      state: 'pending', requestId: f.requestId, details: { cancel: queued, runningBot: f.runningBot },
+      summary: `Cancel again NOT ALL CONFIRMED — ${queued.venues.map(venueCount).join(', ')}. The cancel goes on as request #${f.requestId}: ${f.who}. Until then orders may remain open on Kraken.`,
     };
   } catch (err) {
     return { state: 'failed', summary: `${head} The cancel could not be handed on to the bot with the Kraken key (${describeError(err)}): orders may remain open on Kraken.`, details: { cancel: report } };

@@ -61,7 +61,7 @@ export async function resumeAfterHalt(ctx: ResumeDeps, actor: Actor): Promise<Re
     });
   }
 
-  const view = await currentIncident(ctx);
+  const view = await currentIncident({ db: ctx.db, clock: ctx.clock });
   const open = view && view.incident.status === 'open' ? view : null;
   const undone = open?.items.filter((i) => !i.doneAt) ?? [];
   if (undone.length > 0) {

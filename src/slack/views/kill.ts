@@ -4,7 +4,7 @@
 import type { ChecklistItemKey, Incident, IncidentChecklistItem } from '../../db/schema/index.js';
 import { CANCEL_ALL_STALE_MS, CANCEL_FOLLOW_UP_MS } from '../../domain/cancel-handover.js';
 import type { CancelReport } from '../../services/kill/cancel-everywhere.js';
-import { awaitingFills, checklistSpec } from '../../domain/incident-checklist.js';
+import { awaitingFills, checklistSpec, type ShownChecklistItem } from '../../domain/incident-checklist.js';
 import { handedOffPhrase } from '../../domain/kraken-handoff.js';
 import type { DoItemResult } from '../../services/kill/incident.js';
 import type { KillResult } from '../../services/kill/kill.js';
@@ -72,7 +72,7 @@ function summaryOf(i: Pick<IncidentChecklistItem, 'outcome'>): string {
 }
 
 /** One checklist line: done (who, when, what it found), pending (handed over), failed (why), or to do. */
-function itemLine(i: Pick<IncidentChecklistItem, 'item' | 'label' | 'doneAt' | 'doneBy' | 'state' | 'requestId' | 'outcome'>): string {
+function itemLine(i: Pick<ShownChecklistItem, 'item' | 'label' | 'doneAt' | 'doneBy' | 'state' | 'requestId' | 'outcome' | 'waiting'>): string {
   if (i.doneAt) {
     const found = summaryOf(i);
     return `:white_check_mark: ~${escapeText(i.label)}~ — ${actorLabel(i.doneBy ?? 'unknown')}, ${slackDate(i.doneAt)}${found ? ` — ${found}` : ''}`;
@@ -81,13 +81,14 @@ function itemLine(i: Pick<IncidentChecklistItem, 'item' | 'label' | 'doneAt' | '
   if (i.state === 'pending' && typeof i.outcome?.nextTryAt === 'string') {
     return `:hourglass_flowing_sand: ${escapeText(i.label)} — *pending* (request #${i.requestId ?? '?'}): ${summaryOf(i)}`;
   }
+  if (i.state === 'pending' && i.waiting) return `:hourglass_flowing_sand: ${escapeText(i.label)} — *pending*: ${escapeText(i.waiting.text)}`;
   if (i.state === 'pending') return `:hourglass_flowing_sand: ${escapeText(i.label)} — *pending*: handed to the engine's process (request #${i.requestId ?? '?'})`;
   if (awaitingFills(i)) return `:hourglass_flowing_sand: ${escapeText(i.label)} — *not done yet, awaiting the exchange's fills*: ${summaryOf(i)}`;
   if (i.state === 'failed') return `:x: ${escapeText(i.label)} — *failed*: ${summaryOf(i)}`;
   return `:white_square: ${escapeText(i.label)}`;
 }
 
-export function renderIncident(incident: Incident, items: IncidentChecklistItem[]): SlackMessage {
+export function renderIncident(incident: Incident, items: ShownChecklistItem[]): SlackMessage {
   const blocks: KnownBlock[] = [
     header(`Incident #${incident.id}: the bot was killed${incident.status === 'closed' ? ' (closed)' : ''}`),
     section(`*By* ${actorLabel(incident.openedBy)} (${incident.trigger}) ${slackDate(incident.openedAt)}\n*Reason:* ${escapeText(incident.reason)}`),

@@ -185,6 +185,14 @@ describe('ctb kill from a shell that is not armed', () => {
     expect(kraken.orderChangingCalls()).toEqual([]);
     expect(openAtKraken(kraken)).toHaveLength(2);
     expect((await getBotState(database.db)).halted).toBe(true);
+
+    // The incident says the same now: queued for a bot with the key, not yet taken, none running — never "handed to the engine's process".
+    const shown = await ctbInShell(['incident'], { DATABASE_URL: database.url });
+    expect(shown.stdout).toMatch(new RegExp(`\\[~\\] cancel_orders .* PENDING: queued in the database for a bot with the Kraken key \\(request #${request}\\), not yet taken: no bot with the key is running \\(no engine running\\); until one takes it, orders may stay open on Kraken`));
+    expect(shown.stdout).not.toMatch(/handed to the engine's process/);
+    const json = await ctbInShell(['incident', '--json'], { DATABASE_URL: database.url });
+    const cancelItem = JSON.parse(json.stdout).current.items.find((i: { item: string }) => i.item === 'cancel_orders');
+    expect(cancelItem.waiting).toMatchObject({ requestId: Number(request), takenBy: null, runningBot: null, botKnown: true, text: expect.stringMatching(/^queued in the database for a bot with the Kraken key/) });
   }, 120_000);
 
   it('"cancel again" without a key and no running bot: exits 1, never says Kraken was cancelled, handed over or counted, and leaves the item not done (queued for a bot)', async () => {
@@ -193,12 +201,16 @@ describe('ctb kill from a shell that is not armed', () => {
     const run = await ctbInShell(['incident', 'done', 'cancel_orders'], { DATABASE_URL: database.url });
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(1);
     // Not done: queued in the database for a bot with the key to retry, saying none runs now.
-    expect(run.stdout.trim()).toMatch(/^cancel_orders: PENDING — Cancel again NOT ALL CONFIRMED — paper: none open, kraken \(not handed to a bot\): NOT CONFIRMED, open orders not counted \(this process has no Kraken key and no bot with the key is running \(no engine running\).*orders may remain open on Kraken\)\. The cancel goes on as request #\d+, retried by the bot with the Kraken key until Kraken confirms: no bot with the Kraken key is running now \(no engine running\);.* Until then orders may remain open on Kraken\.$/);
+    // One line, one story: Kraken's part is queued for a bot (the request the rest names), never "not handed to a bot".
+    const again = /^cancel_orders: PENDING — Cancel again NOT ALL CONFIRMED — paper: none open, kraken \(queued for a bot with the key, not yet taken, request #(\d+)\): NOT CONFIRMED, open orders not counted \(this process has no Kraken key and no bot with the key is running \(no engine running\).*orders may remain open on Kraken\)\. The cancel goes on as request #(\d+): no bot with the Kraken key is running now \(no engine running\);.* Until then orders may remain open on Kraken\.$/.exec(run.stdout.trim());
+    expect(again, run.stdout).not.toBeNull();
+    expect(again![1]).toBe(again![2]);
+    expect(run.stdout).not.toMatch(/not handed to a bot|retried by the bot/);
     // Nobody asked Kraken: no "Cancelled again", no count of what is open there, no bot named.
     expect(run.stdout).not.toMatch(/Cancelled again|\d+ still open|by the running bot|handed to the running bot/);
     const json = await ctbInShell(['incident', 'done', 'cancel_orders', '--json'], { DATABASE_URL: database.url });
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, state: 'pending', doneAt: null, doneBy: null, summary: expect.stringMatching(/^Cancel again NOT ALL CONFIRMED — .*kraken \(not handed to a bot\): NOT CONFIRMED/) });
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, state: 'pending', doneAt: null, doneBy: null, summary: expect.stringMatching(/^Cancel again NOT ALL CONFIRMED — .*kraken \(queued for a bot with the key, not yet taken, request #\d+\): NOT CONFIRMED/) });
     const [item] = await database.db.select().from(incidentChecklistItems).where(eq(incidentChecklistItems.item, 'cancel_orders'));
     expect(item).toMatchObject({ state: 'pending', doneAt: null, doneBy: null });
     expect(String(item!.outcome?.['summary'])).not.toMatch(/Cancelled again|\d+ still open/);

@@ -7,8 +7,9 @@ import { getBotState } from '../../../src/services/bot-state.js';
 import { currentIncident, doChecklistItem } from '../../../src/services/kill/incident.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
 import { acquireLease } from '../../../src/db/queries/engine-lease.js';
-import { renderKill } from '../../../src/cli/render/kill.js';
-import { renderKillReply } from '../../../src/slack/views/kill.js';
+import { renderChecklist, renderKill } from '../../../src/cli/render/kill.js';
+import { claimEngineRequest } from '../../../src/services/engine-requests/store.js';
+import { renderIncident as renderSlackIncident, renderKillReply } from '../../../src/slack/views/kill.js';
 import { pendingKillPath, readPendingKills } from '../../../src/services/kill/pending-kill.js';
 import { replayPendingKills } from '../../../src/services/kill/replay-pending.js';
 import { isHaltLatched } from '../../../src/services/kill/runtime.js';
@@ -146,6 +147,37 @@ describe('kill', () => {
     expect(result.followUp).toMatchObject({ runningBot: null, botKnown: true });
     const requests = await kill.db().db.select().from(engineRequests);
     expect(requests).toEqual([expect.objectContaining({ kind: 'cancel_all', status: 'pending', checklistItem: 'cancel_orders' })]);
+  });
+
+  it('the incident\'s cancel item says what its queued request stands at now, in the terminal, Slack and --json alike: not yet taken (and whether a bot with the key runs), then taken by the bot that claimed it', async () => {
+    const t = await setup({ env: { KILL_HANDOFF_TIMEOUT: '10s' } });
+    const result = await executeKill(t.ctx, { actor: operator, reason: 'no bot running', trigger: 'manual' });
+    const requestId = (result.followUp as { requestId: number }).requestId;
+    const shown = async () => {
+      const view = (await currentIncident(t.ctx))!;
+      const item = view.items.find((i) => i.item === 'cancel_orders')!;
+      const terminal = renderChecklist(view).split('\n').find((l) => l.includes('cancel_orders'))!;
+      const slack = JSON.stringify(renderSlackIncident(view.incident, view.items).blocks);
+      return { item, terminal, slack };
+    };
+    const queued = await shown();
+    expect(queued.item.waiting).toMatchObject({ requestId, takenBy: null, runningBot: null, botKnown: true, engine: 'no engine running' });
+    expect(queued.item.waiting!.text).toBe(`queued in the database for a bot with the Kraken key (request #${requestId}), not yet taken: no bot with the key is running (no engine running); until one takes it, orders may stay open on Kraken`);
+    expect(queued.terminal).toContain(`PENDING: ${queued.item.waiting!.text}`);
+    expect(queued.slack).toContain(`*pending*: ${queued.item.waiting!.text}`);
+    for (const text of [queued.terminal, queued.slack]) expect(text).not.toMatch(/handed to the engine's process/);
+
+    // A bot with the key starts: still not taken, and the item names it.
+    await acquireLease(kill.db().db, liveKeyedBot, 15_000);
+    expect((await shown()).item.waiting!.text).toBe(`queued in the database for a bot with the Kraken key (request #${requestId}), not yet taken; the running bot with the key (worker-1:42) has not taken it yet`);
+
+    // It claims the request: from then on the item says which bot took it.
+    expect(await claimEngineRequest(kill.db().db, t.ctx.clock, 'worker-1:42:abc', ['cancel_all'])).toMatchObject({ id: requestId });
+    const taken = await shown();
+    expect(taken.item.waiting).toMatchObject({ requestId, takenBy: 'worker-1:42:abc' });
+    expect(taken.terminal).toContain(`PENDING: taken by worker-1:42:abc (request #${requestId})`);
+    expect(taken.slack).toContain(`*pending*: taken by worker-1:42:abc (request #${requestId})`);
+    expect(taken.terminal).not.toMatch(/not yet taken/);
   });
 
   it('without a Kraken key, the process that has it cancels and the kill reports what Kraken cancelled', async () => {
@@ -303,7 +335,7 @@ describe('kill', () => {
     const failed = await doChecklistItem(t.ctx, { item: 'cancel_orders', actor: second, confirmed: false });
     expect(failed, failed.summary).toMatchObject({ ok: false, state: 'pending', doneBy: null, requestId: expect.any(Number) });
     // Kraken could not be asked how many are open: no count is given (one is open; "0 still open" would be false).
-    expect(failed.summary).toMatch(/^Cancel again NOT ALL CONFIRMED — kraken: NOT CONFIRMED, open orders not counted \(.*kraken unreachable.*\. The cancel goes on as request #\d+, retried by the bot with the Kraken key until Kraken confirms: .*is open again: orders may remain open on Kraken\.$/);
+    expect(failed.summary).toMatch(/^Cancel again NOT ALL CONFIRMED — kraken: NOT CONFIRMED, open orders not counted \(.*kraken unreachable.*\. The cancel goes on as request #\d+: .*is open again: orders may remain open on Kraken\.$/);
     expect(failed.summary).not.toMatch(/still open/);
     expect(await cancelItem()).toMatchObject({
       state: 'pending', requestId: failed.requestId, doneAt: null, doneBy: null, outcome: expect.objectContaining({ reopenedBy: 'U0SECOND', wasDoneBy: 'U0OPERATOR' }),
@@ -327,7 +359,7 @@ describe('kill', () => {
     const alone = await doChecklistItem(shell.ctx, { item: 'cancel_orders', actor: operator, confirmed: true });
     expect(alone, alone.summary).toMatchObject({ ok: false, state: 'pending' });
     // Kraken was not asked: nothing says it was cancelled or counted.
-    expect(alone.summary).toMatch(/^Cancel again NOT ALL CONFIRMED — .*kraken \(not handed to a bot\): NOT CONFIRMED, open orders not counted \(.*orders may remain open on Kraken\)/);
+    expect(alone.summary).toMatch(/^Cancel again NOT ALL CONFIRMED — .*kraken \(queued for a bot with the key, not yet taken, request #\d+\): NOT CONFIRMED, open orders not counted \(.*orders may remain open on Kraken\)/);
     expect(alone.summary).not.toMatch(/Cancelled again|still open/);
 
     // The bot with the key runs: it cancels on Kraken for the shell, and only then is the item done.

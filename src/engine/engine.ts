@@ -2,7 +2,9 @@
 // → ledger. Strategy state, the portfolio and the risk marks live in memory; the database is written
 // on orders, fills, closes, risk events and throttled equity snapshots only, so a replay runs at full
 // speed. bot_state is re-read under the order lock before every order (halted ⇒ nothing trades), and
-// polled with the heartbeat so a mode switch, a halt or a resume is seen within a second. Beside the
+// polled with the heartbeat so a mode switch, a halt or a resume is seen within a second. While halted,
+// the book follows the ledger: a flatten here signals it, and before each snapshot the ledger's open
+// trades are compared with the book's (a flatten elsewhere). Beside the
 // loop run the fill follower (every order still in flight asked again every few seconds, its new fills
 // booked) and the feed watch (a polling feed silent for several intervals raises an alert).
 import { performance } from 'node:perf_hooks';
@@ -390,14 +392,43 @@ export class Engine implements RunningEngine {
       this.#followSoon = false;
       await this.followFills();
     }
-    if (this.#resolveNeeded) {
-      await withOrderLock(ctx, async () => {
+    if (this.#resolveNeeded) await this.#reloadBook();
+    await this.#snapshots.flush();
+  }
+
+  /**
+   * The ledger of this engine's book changed outside the engine (a flatten carried out in this
+   * process): the book is read again from the database before the next snapshot or order.
+   */
+  ledgerChanged(): void {
+    this.#resolveNeeded = true;
+  }
+
+  /** Pending intents resolved and the portfolio loaded again from the ledger. */
+  async #reloadBook(): Promise<void> {
+    const { ctx } = this;
+    await withOrderLock(ctx, async () => {
+      // Cleared before reading, under the lock: a change signalled while this reads is read next time.
+      this.#resolveNeeded = false;
+      try {
         const resolution = await resolveIntents({ ctx, mode: this.#mode, exchange: this.#exchange });
         this.#portfolio = await Portfolio.load(this.#exchange, await openTrades(ctx.db, this.#mode), ctx.config.QUOTE_CURRENCY, resolution.inFlight);
-      }, { crossProcess: this.#mode === 'live' });
-      this.#resolveNeeded = false;
-    }
-    await this.#snapshots.flush();
+      } catch (err) {
+        this.#resolveNeeded = true;
+        throw err;
+      }
+    }, { crossProcess: this.#mode === 'live' });
+  }
+
+  /**
+   * While halted, a position may be closed behind the engine's back (a flatten, by whichever process):
+   * before a snapshot, the book's open trades are compared with the ledger's, and on any difference
+   * the book is read again, so no snapshot shows a position the ledger has closed.
+   */
+  async #bookDiffersFromLedger(): Promise<boolean> {
+    const open = await openTrades(this.ctx.db, this.#mode);
+    const book = this.#portfolio.positions;
+    return open.length !== book.size || open.some((t) => !book.get(t.id)?.quantity.eq(t.quantity));
   }
 
   async #onTick(tick: MarketTick): Promise<void> {
@@ -412,6 +443,9 @@ export class Engine implements RunningEngine {
     if (!bindings) return;
     const signals = bindings.map((b) => b.strategy.update(candle));
     if (tick.warmup) return;
+    const halted = this.#state.halted || isHaltLatched(ctx);
+    if (!this.#resolveNeeded && halted && this.#snapshots.due(closedAt) && await this.#bookDiffersFromLedger()) this.#resolveNeeded = true;
+    if (this.#resolveNeeded) await this.#reloadBook();
     const at = ctx.clock.now();
     // Floats for the per-candle check; the exact equity is worked out only when something is stored.
     const equity = this.#portfolio.equity(ctx.prices);

@@ -7,6 +7,7 @@
 // sold), is reported pending: the engine's fill follower resolves it by client order id, and a
 // position with a sale on its way is never sold again (asking twice must not sell twice). A sale that
 // filled in part leaves the rest open and is reported so — the report never claims more.
+// Once it is over, the running engine of this process reads its book again from the ledger.
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/env.js';
 import type { Database, Db } from '../db/client.js';
@@ -19,7 +20,9 @@ import { dec, str, ZERO } from '../money.js';
 import { markIntent, unresolvedIntents, writeIntent } from './ledger/intents.js';
 import { recordExecution, type RecordOutcome } from './ledger/record-execution.js';
 import { openTrades } from './ledger/trades.js';
+import { runningEngine } from './manual-exit.js';
 import { withOrderLock } from './order-lock.js';
+import { logExecution, logOrderSent } from './trade-log.js';
 
 /** What flattening needs: each venue, the ledger, the order lock's database, the marks, the clock and the log. */
 export interface FlattenDeps {
@@ -70,6 +73,10 @@ async function flattenOne(ctx: FlattenDeps, trade: Trade): Promise<Verdict> {
     ctx.logger.error({ err, tradeId: trade.id }, 'flatten: the sale was not confirmed');
     return nothingPlaced ? { failed: messageOf(err) } : { pending: `the exchange's answer was lost (${messageOf(err)}); the sale may have been placed` };
   }
+  logOrderSent(ctx.logger, {
+    mode: trade.mode, purpose: 'flatten', strategy: trade.strategy, symbol: trade.symbol, side: 'sell', quantity: intent.quantity,
+    clientOrderId: intent.clientOrderId, tradeId: trade.id, reason: 'close positions (incident)',
+  });
   let outcome: RecordOutcome;
   try {
     // capital_buffer from the venue's own balance after the sale, and the other positions at their marks.
@@ -86,6 +93,7 @@ async function flattenOne(ctx: FlattenDeps, trade: Trade): Promise<Verdict> {
     ctx.logger.error({ err, tradeId: trade.id }, 'flatten: the sale was placed but could not be booked');
     return { pending: `sold; booking its fills failed (${messageOf(err)})` };
   }
+  if (outcome.execution) logExecution(ctx.logger, intent, outcome.execution, outcome.trade, ctx.config.QUOTE_CURRENCY);
   if (outcome.intentStatus === 'open') return { pending: 'sold; the exchange has not listed all its fills yet' };
   if (outcome.partialExit) {
     return { failed: `sold ${outcome.partialExit.filled.toFixed()} of ${dec(trade.quantity).toFixed()}; ${outcome.partialExit.remaining.toFixed()} is still open` };
@@ -95,32 +103,39 @@ async function flattenOne(ctx: FlattenDeps, trade: Trade): Promise<Verdict> {
 }
 
 export async function flattenPositions(ctx: FlattenDeps): Promise<FlattenReport> {
-  return withOrderLock(ctx, async () => {
-    const open = [...(await openTrades(ctx.db, 'live')), ...(await openTrades(ctx.db, 'paper'))];
-    const closed: number[] = [];
-    const failed: FlattenReport['failed'] = [];
-    const pending: FlattenReport['pending'] = [];
-    // A sale (an exit or an earlier flatten) still unresolved for a position: it may fill any moment.
-    const onItsWay = new Map<number, OrderIntent>();
-    for (const intent of await unresolvedIntents(ctx.db)) if (intent.side === 'sell' && intent.tradeId !== null) onItsWay.set(intent.tradeId, intent);
-    for (const trade of open) {
-      const earlier = onItsWay.get(trade.id);
-      const verdict: Verdict = earlier
-        ? { pending: `a sale is already on its way (intent #${earlier.id}, ${earlier.status}): not sent again` }
-        : await flattenOne(ctx, trade).catch((err: unknown) => ({ failed: messageOf(err) }));
-      if ('closed' in verdict) closed.push(trade.id);
-      else if ('pending' in verdict) pending.push({ tradeId: trade.id, note: verdict.pending });
-      else failed.push({ tradeId: trade.id, error: verdict.failed });
-    }
-    const parts = [
-      ...(failed.length > 0 ? [`failed: ${failed.map((f) => `#${f.tradeId} (${f.error})`).join(', ')}`] : []),
-      ...(pending.length > 0
-        ? [`not closed yet: ${pending.map((p) => `#${p.tradeId} (${p.note})`).join(', ')} — the fill follower books them; ask again to confirm`]
-        : []),
-    ];
-    const summary = open.length === 0
-      ? 'No open positions to close.'
-      : `Closed ${closed.length} of ${open.length} open positions${parts.length > 0 ? `; ${parts.join('; ')}` : ''}.`;
-    return { ok: failed.length === 0 && pending.length === 0, summary, closed, failed, pending };
-  });
+  try {
+    return await withOrderLock(ctx, () => flattenUnderLock(ctx));
+  } finally {
+    // The engine of this process keeps its book in memory: it reads it again from the ledger.
+    runningEngine(ctx)?.ledgerChanged();
+  }
+}
+
+async function flattenUnderLock(ctx: FlattenDeps): Promise<FlattenReport> {
+  const open = [...(await openTrades(ctx.db, 'live')), ...(await openTrades(ctx.db, 'paper'))];
+  const closed: number[] = [];
+  const failed: FlattenReport['failed'] = [];
+  const pending: FlattenReport['pending'] = [];
+  // A sale (an exit or an earlier flatten) still unresolved for a position: it may fill any moment.
+  const onItsWay = new Map<number, OrderIntent>();
+  for (const intent of await unresolvedIntents(ctx.db)) if (intent.side === 'sell' && intent.tradeId !== null) onItsWay.set(intent.tradeId, intent);
+  for (const trade of open) {
+    const earlier = onItsWay.get(trade.id);
+    const verdict: Verdict = earlier
+      ? { pending: `a sale is already on its way (intent #${earlier.id}, ${earlier.status}): not sent again` }
+      : await flattenOne(ctx, trade).catch((err: unknown) => ({ failed: messageOf(err) }));
+    if ('closed' in verdict) closed.push(trade.id);
+    else if ('pending' in verdict) pending.push({ tradeId: trade.id, note: verdict.pending });
+    else failed.push({ tradeId: trade.id, error: verdict.failed });
+  }
+  const parts = [
+    ...(failed.length > 0 ? [`failed: ${failed.map((f) => `#${f.tradeId} (${f.error})`).join(', ')}`] : []),
+    ...(pending.length > 0
+      ? [`not closed yet: ${pending.map((p) => `#${p.tradeId} (${p.note})`).join(', ')} — the fill follower books them; ask again to confirm`]
+      : []),
+  ];
+  const summary = open.length === 0
+    ? 'No open positions to close.'
+    : `Closed ${closed.length} of ${open.length} open positions${parts.length > 0 ? `; ${parts.join('; ')}` : ''}.`;
+  return { ok: failed.length === 0 && pending.length === 0, summary, closed, failed, pending };
 }

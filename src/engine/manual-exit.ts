@@ -79,6 +79,8 @@ export interface RunningEngine {
   /** The trades open in the engine's book now, or null before it loaded its book. */
   openTradeIds(): number[] | null;
   readonly mode: Mode;
+  /** The ledger of its book changed outside it (a flatten): it reads its book again before its next snapshot. */
+  ledgerChanged(): void;
 }
 
 const running = new WeakMap<object, RunningEngine>();

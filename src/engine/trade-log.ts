@@ -21,7 +21,7 @@ function duration(ms: number): string {
 
 export interface OrderLine {
   mode: string;
-  purpose: 'entry' | 'exit';
+  purpose: 'entry' | 'exit' | 'flatten';
   strategy: string;
   symbol: string;
   side: 'buy' | 'sell';
@@ -33,7 +33,7 @@ export interface OrderLine {
 
 export function logOrderSent(logger: Logger, o: OrderLine): void {
   const why = o.reason ? `: ${o.reason}` : '';
-  const trade = o.purpose === 'exit' && o.tradeId != null ? ` of trade #${o.tradeId}` : '';
+  const trade = o.purpose !== 'entry' && o.tradeId != null ? ` of trade #${o.tradeId}` : '';
   logger.info(
     { event: 'order', mode: o.mode, purpose: o.purpose, strategy: o.strategy, symbol: o.symbol, side: o.side, quantity: dec(o.quantity).toFixed(), clientOrderId: o.clientOrderId, ...(o.reason ? { reason: o.reason } : {}) },
     `${o.mode} order: ${o.side} ${dec(o.quantity).toFixed()} ${o.symbol} (${o.purpose}${trade}, ${o.strategy}${why})`,
@@ -51,7 +51,8 @@ export function logExecution(logger: Logger, intent: OrderIntent, execution: Exe
     },
     `${intent.mode} fill: ${intent.side} ${execution.quantity.toFixed()} ${base} @ ${readableAmount(execution.averagePrice)} ${quote}, fee ${readableAmount(execution.feeQuote)} ${quote}${opened}`,
   );
-  if (intent.purpose !== 'exit' || !trade || trade.status !== 'closed' || trade.realizedPnl === null) return;
+  // An exit and a flatten (the incident's close positions) both close a trade.
+  if (intent.purpose === 'entry' || !trade || trade.status !== 'closed' || trade.realizedPnl === null) return;
   const pnl = dec(trade.realizedPnl);
   const cost = dec(trade.quantity).times(trade.entryPrice);
   const pct = cost.gt(0) ? pnl.div(cost).times(100) : null;

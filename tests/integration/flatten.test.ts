@@ -1,5 +1,8 @@
 import { eq } from 'drizzle-orm';
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { testConfig } from '../../src/config/env.js';
+import { createLogger } from '../../src/logger.js';
 import { orderIntents, paperBalances, trades } from '../../src/db/schema/index.js';
 import { Engine } from '../../src/engine/engine.js';
 import { flattenPositions } from '../../src/engine/flatten.js';
@@ -34,6 +37,32 @@ describe('flatten (the kill switch’s close-positions hook)', () => {
       expect((await database().db.select().from(paperBalances).where(eq(paperBalances.asset, 'BTC')))[0]?.total).toBe('0.000000000000000000');
       expect((await validateClosedTrades(database().db)).offending).toEqual([]);
       expect((await flattenPositions(ctx)).summary).toBe('No open positions to close.');
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('logs its sale as the engine logs a close: one line for the order, one for the fill, one for the close with the realised PnL', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
+        done();
+      },
+    });
+    const logger = createLogger({ config: testConfig({ LOG_LEVEL: 'info' }), stdout: false, files: false, destination: sink, destinationLevel: 'info' });
+    const { ctx, clock } = await engineContext(database(), {}, { logger });
+    try {
+      await new Engine({ ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses().slice(0, 24)), 0), strategies: [maCross()], marketClock: clock, stopWhenFeedEnds: true }).start();
+      await updateBotState(database().db, clock, { halted: true, haltedReason: 'kill' });
+      lines.length = 0;
+      expect((await flattenPositions(ctx)).closed).toHaveLength(1);
+      const [trade] = await database().db.select().from(trades);
+      const ours = lines.filter((l) => ['order', 'fill', 'close'].includes(String(l['event'])));
+      expect(ours.map((l) => l['event'])).toEqual(['order', 'fill', 'close']);
+      expect(ours[0]).toMatchObject({ purpose: 'flatten', side: 'sell', symbol: 'BTC/USD', msg: `paper order: sell ${dec(trade!.quantity).toFixed()} BTC/USD (flatten of trade #${trade!.id}, test-ma: close positions (incident))` });
+      expect(ours[1]).toMatchObject({ side: 'sell', tradeId: trade!.id, msg: expect.stringMatching(/^paper fill: sell [\d.]+ BTC @ [\d,.]+ USD, fee [\d,.]+ USD$/) });
+      expect(ours[2]).toMatchObject({ tradeId: trade!.id, realizedPnl: trade!.realizedPnl, msg: expect.stringMatching(new RegExp(`^paper close: trade #${trade!.id} BTC/USD test-ma .* PnL [-+][\\d,.]+ USD`)) });
     } finally {
       await ctx.close();
     }

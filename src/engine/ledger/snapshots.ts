@@ -30,13 +30,17 @@ export class SnapshotWriter {
    * `force`); the row, stamped by the caller, is built only then.
    */
   offer(marketTime: Date, build: () => SnapshotRow, force = false): boolean {
-    const t = marketTime.getTime();
-    if (!force && t - this.#lastAt < this.intervalMs) return false;
-    this.#lastAt = t;
+    if (!force && !this.due(marketTime)) return false;
+    this.#lastAt = marketTime.getTime();
     const row = build();
     this.#pending.push(row);
     this.#live.push(row.mode === 'live');
     return true;
+  }
+
+  /** Whether a snapshot at `marketTime` would be taken (an interval past the last one). */
+  due(marketTime: Date): boolean {
+    return marketTime.getTime() - this.#lastAt >= this.intervalMs;
   }
 
   get pendingCount(): number {

@@ -101,8 +101,12 @@ export class PaperExchange implements Exchange {
   }
 
   async fetchBalances(): Promise<Balance[]> {
-    await this.#serialised(() => this.#matchResting());
-    const balances = await this.#loadBalances();
+    const balances = await this.#serialised(async () => {
+      await this.#matchResting();
+      // Read from the database, not this instance's copy: another process (a flatten) may have traded on the account.
+      this.#apply(await store.readPaperBalances(this.deps.db));
+      return this.#loadBalances();
+    });
     const reserved = this.#reserved(await store.openPaperOrders(this.deps.db));
     return [...balances.entries()].map(([asset, total]) => {
       const used = reserved.get(asset) ?? ZERO;

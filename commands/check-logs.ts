@@ -1,4 +1,4 @@
-// `ctb check-logs [--window 2h]`: the go-live log check on its own — unhandled errors in
+// `ctb check-logs [2h]` (or --period 2h): the go-live log check on its own — unhandled errors in
 // LOG_DIR/system.log and anomalies.log within the window (default LOG_CHECK_WINDOW). Exit 1 when any.
 import { z } from 'zod';
 import { parseDuration } from '../src/config/duration.js';
@@ -12,7 +12,8 @@ export const checkLogsCommand = defineCommand({
   summary: 'look for unhandled errors in system.log and anomalies.log within a recent window',
   role: 'reader',
   args: z.object({
-    window: z
+    // Named as the terminal names it (`[period]`, `--period`), so a bad value's error does too.
+    period: z
       .string()
       .optional()
       .transform((v, ctx) => {
@@ -28,7 +29,7 @@ export const checkLogsCommand = defineCommand({
   }),
   async run(ctx, args): Promise<CheckLogsResult> {
     const logDir = ctx.config.LOG_DIR;
-    const result = await scanLogs({ logDir, now: ctx.clock.now(), windowMs: args.window ?? ctx.config.LOG_CHECK_WINDOW, limit: args.limit });
+    const result = await scanLogs({ logDir, now: ctx.clock.now(), windowMs: args.period ?? ctx.config.LOG_CHECK_WINDOW, limit: args.limit });
     return { ...result, logDir };
   },
 });

@@ -4,6 +4,7 @@
 // jobs alike: no transport checks a permission or writes the trail itself.
 import { z } from 'zod';
 import { AppError } from '../src/errors.js';
+import { didYouMean } from '../src/suggest-similar.js';
 import { cleanJson } from '../src/db/clean-text.js';
 import { insertCommandLog } from '../src/db/queries/command-log.js';
 import type { Actor, AppContext } from '../src/app/context.js';
@@ -58,7 +59,24 @@ export async function recordCommand(
  * which read oddly in a terminal's one-line error and in --json's `expected`).
  */
 export function describeIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => (issue.path.length ? `${issue.path.map(String).join('.')}: ${issue.message}` : issue.message)).join('; ');
+  return error.issues.map((issue) => `${issue.path.length ? `${issue.path.map(String).join('.')}: ` : ''}${issue.message}${echoInput(issue)}`).join('; ');
+}
+
+/** Longer values are cut: the line names the argument, not a pasted note. */
+const ECHO_MAX = 40;
+
+/**
+ * The value typed, when the message does not already say it (`, got "cancel_order"`), and for a
+ * choice the close ones (` (Did you mean cancel_orders?)`). Needs the parse's `reportInput`.
+ */
+function echoInput(issue: z.core.$ZodIssue): string {
+  const input = (issue as { input?: unknown }).input;
+  // A number that is not one came from a word the transport could not read ("abc" → NaN): not what was typed.
+  if (typeof input !== 'string' && !(typeof input === 'number' && Number.isFinite(input))) return '';
+  const text = String(input);
+  const got = /\bgot\b/.test(issue.message) ? '' : `, got "${text.length > ECHO_MAX ? `${text.slice(0, ECHO_MAX)}…` : text}"`;
+  const choices = issue.code === 'invalid_value' ? issue.values.filter((v): v is string => typeof v === 'string') : [];
+  return `${got}${typeof input === 'string' && choices.length > 0 ? didYouMean(input, choices) : ''}`;
 }
 
 export async function runCommand<S extends z.ZodType, R extends CommandResult>(
@@ -71,7 +89,7 @@ export async function runCommand<S extends z.ZodType, R extends CommandResult>(
   // command (a kill's halt) and its trail entry are written whatever was typed.
   rawArgs = cleanJson(rawArgs);
   const argsText = describeArgs(rawArgs);
-  const parsed = command.args.safeParse(rawArgs);
+  const parsed = command.args.safeParse(rawArgs, { reportInput: true });
   if (!parsed.success) {
     const message = describeIssues(parsed.error);
     await recordCommand(ctx, { actor, command: command.name, args: argsText, allowed: true, result: `usage: ${message}` });

@@ -73,6 +73,11 @@ export async function runCli(argv: string[], callerIo: CliIo): Promise<number> {
   // A usage error a command raises (its argument checks) points where commander's own errors do.
   io.usageHint = helpHintFor(program, argv);
   try {
+    // `ctb help bogus`: commander prints the whole help and exits 0, as if asked for it; it is an
+    // unknown command, as `ctb bogus` is.
+    if (argv[0] === 'help' && argv[1] !== undefined && !argv[1].startsWith('-') && !commandOf(argv)) {
+      throw new CommanderError(1, 'commander.unknownCommand', `unknown command '${argv[1]}'`);
+    }
     await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (err) {
@@ -80,7 +85,8 @@ export async function runCli(argv: string[], callerIo: CliIo): Promise<number> {
       // --help and --version are not errors; everything else commander rejects is a usage error.
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       held = '';
-      reportUsageError(io, describeUsageError(program, argv, err), wantsJson(argv), helpHintFor(program, argv));
+      const words = err.code === 'commander.unknownCommand' && argv[0] === 'help' ? argv.slice(1) : argv;
+      reportUsageError(io, describeUsageError(program, words, err), wantsJson(argv), helpHintFor(program, words));
       return 2;
     }
     throw err;

@@ -95,6 +95,9 @@ export function describeUsageError(program: Command, argv: string[], err: Comman
       hint = ` (${slack.text})`;
     }
     message = `unknown command '${word}'${command === program ? '' : ` for '${path(command)}'`}${hint}`;
+  } else if (err.code === 'commander.excessArguments') {
+    // Commander names the leaf alone ("too many arguments for 'override'"): name it as typed.
+    message = message.replace(`for '${command.name()}'`, `for '${path(command)}'`);
   } else if (err.code === 'commander.invalidArgument') {
     const m = /argument '(.*)' is invalid\. Allowed choices are (.*)\.$/s.exec(err.message);
     if (m) {

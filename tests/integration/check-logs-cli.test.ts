@@ -47,6 +47,12 @@ describe('ctb check-logs', () => {
     err.length = 0;
     expect(await runCli(['check-logs', '--period', 'soon'], io())).toBe(2);
     expect(err.join('')).toContain('expected a duration such as 30m, 2h or 1d, got "soon"');
+    // Named as the terminal names it ([period], --period), also when given positionally or by the old --window.
+    for (const argv of [['check-logs', '2x'], ['check-logs', '--window', '2x']]) {
+      err.length = 0;
+      expect(await runCli(argv, io())).toBe(2);
+      expect(err.join(''), argv.join(' ')).toContain('error: Bad arguments for check-logs: period: expected a duration such as 30m, 2h or 1d, got "2x"\n');
+    }
   });
 
   it('still takes the deprecated --window, saying so, and refuses two different periods', async () => {

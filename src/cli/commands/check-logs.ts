@@ -27,7 +27,7 @@ export const checkLogsCli: CliRegistration = {
       .action(async (positional: string | undefined, opts: { period?: string; window?: string; limit: number; json?: boolean }) => {
         const asked = periodOrExit(io, 'check-logs', positional, { ...opts }, PERIOD);
         if (typeof asked === 'number') return setExit(asked);
-        const args = { limit: opts.limit, ...(asked.period !== undefined ? { window: asked.period } : {}) };
+        const args = { limit: opts.limit, ...(asked.period !== undefined ? { period: asked.period } : {}) };
         setExit(await runCliCommand(io, checkLogsCommand, args, { json: !!opts.json, render: renderCheckLogs, progress: 'reading the logs' }));
       });
   },

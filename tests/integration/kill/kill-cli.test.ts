@@ -59,7 +59,14 @@ describe('ctb kill / incident / resume', () => {
     const badItem = io(env);
     expect(await runCli(['incident', 'done', 'everything'], badItem)).toBe(2);
     // Named as typed, not by the command's internal name, and pointing at the usage like commander's errors.
-    expect(badItem.err()).toMatch(/^error: Bad arguments for incident done: item: expected one of cancel_orders, [^\n]*\n\(run ctb incident done --help for its usage and options\)\n$/);
+    expect(badItem.err()).toMatch(/^error: Bad arguments for incident done: item: expected one of cancel_orders, [^\n]*, got "everything"\n\(run ctb incident done --help for its usage and options\)\n$/);
+    // A near miss of a choice gets the suggestion, in text and in --json.
+    const nearMiss = io(env);
+    expect(await runCli(['incident', 'done', 'cancel_order'], nearMiss)).toBe(2);
+    expect(nearMiss.err()).toContain('item: expected one of cancel_orders, close_positions, reconcile_ledger, notify_stakeholders, got "cancel_order" (Did you mean cancel_orders?)\n');
+    const nearMissJson = io(env);
+    expect(await runCli(['incident', 'done', 'cancel_order', '--json'], nearMissJson)).toBe(2);
+    expect(JSON.parse(nearMissJson.out())).toMatchObject({ code: 'bad_arguments', suggestion: ['cancel_orders'], expected: 'one of cancel_orders, close_positions, reconcile_ledger, notify_stakeholders', exitCode: 2 });
 
     const resume = io(env);
     expect(await runCli(['resume'], resume)).toBe(1);

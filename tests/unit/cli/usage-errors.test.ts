@@ -39,6 +39,30 @@ describe('ctb usage errors', () => {
     expect((await run('bogus')).err).toBe("error: unknown command 'bogus'\n(run ctb --help for the commands and their options)\n");
   });
 
+  it.each([
+    [['oncall', 'override', 'U1', '1h', 'extra'], "too many arguments for 'ctb oncall override'. Expected 2 arguments but got 3.", 'ctb oncall override'],
+    [['incident', 'done', 'cancel_orders', 'now'], "too many arguments for 'ctb incident done'. Expected 1 argument but got 2.", 'ctb incident done'],
+  ])('%j: too many arguments names the command as typed', async (argv, message, command) => {
+    const r = await run(...argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`error: ${message}\n(run ${command} --help for its usage and options)\n`);
+  });
+
+  it('ctb help <unknown> is an unknown command (exit 2), with a suggestion, not the whole help', async () => {
+    const typo = await run('help', 'stast');
+    expect(typo.code).toBe(2);
+    expect(typo.err).toBe("error: unknown command 'stast' (Did you mean one of start, stats?)\n(run ctb --help for the commands and their options)\n");
+    expect(typo.out).toBe('');
+    const bogus = await run('help', 'bogus');
+    expect(bogus.code).toBe(2);
+    expect(bogus.err).toBe("error: unknown command 'bogus'\n(run ctb --help for the commands and their options)\n");
+    expect(bogus.out).toBe('');
+    // A known command's help is still help.
+    const known = await run('help', 'stats');
+    expect(known.code).toBe(0);
+    expect(known.out).toContain('Usage: ctb stats');
+  });
+
   it("names the terminal's commands for Slack's /golive", async () => {
     const r = await run('golive', 'audit');
     expect(r.code).toBe(2);

@@ -10,3 +10,8 @@ export const CANCEL_ALL_STALE_MS = 5 * 60_000;
  * goes on trying, from the moment it was written (services/kill/cancel-follow-up.ts).
  */
 export const CANCEL_FOLLOW_UP_MS = 10 * 60_000;
+
+/** A count of cancel tries as said to people: "1 try", "3 tries". */
+export function triesCount(n: number): string {
+  return `${n} ${n === 1 ? 'try' : 'tries'}`;
+}

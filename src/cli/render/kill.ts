@@ -1,6 +1,6 @@
 // Terminal text for the kill switch's results (kill, incident, resume). Pure functions of results.
 import type { IncidentShowResult } from '../../../commands/incident-show.js';
-import { CANCEL_ALL_STALE_MS, CANCEL_FOLLOW_UP_MS } from '../../domain/cancel-handover.js';
+import { CANCEL_ALL_STALE_MS, CANCEL_FOLLOW_UP_MS, triesCount } from '../../domain/cancel-handover.js';
 import type { DoItemResult, IncidentView } from '../../services/kill/incident.js';
 import type { KillResult } from '../../services/kill/kill.js';
 import type { ResumeResult } from '../../services/kill/resume.js';
@@ -16,7 +16,7 @@ function venueLine(v: VenueCancelReport): string {
   const why = v.errors.at(-1) ?? '';
   // Never tried here (no key, and no bot answered for it): no cancel failed, none was sent.
   if (v.attempts === 0 && v.canceled === null) return `  ${v.venue}${by}: no cancel sent from this process, NOT CONFIRMED${why ? ` — ${why}` : ''}`;
-  return `  ${v.venue}${by}: ${cancelled}, NOT CONFIRMED after ${v.attempts} tries${survivors ? ` — still open: ${survivors}` : ''}${why ? ` — ${why}` : ''}`;
+  return `  ${v.venue}${by}: ${cancelled}, NOT CONFIRMED after ${triesCount(v.attempts)}${survivors ? ` — still open: ${survivors}` : ''}${why ? ` — ${why}` : ''}`;
 }
 
 function fenceLines(r: KillResult): string[] {

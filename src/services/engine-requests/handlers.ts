@@ -21,7 +21,7 @@ import { ALERTED } from '../../alerts/log-source.js';
 import type { AlertSink } from '../../alerts/types.js';
 import type { Db } from '../../db/client.js';
 import type { EngineRequest, EngineRequestKind } from '../../db/schema/index.js';
-import { CANCEL_ALL_STALE_MS } from '../../domain/cancel-handover.js';
+import { CANCEL_ALL_STALE_MS, triesCount } from '../../domain/cancel-handover.js';
 import { exitTradeHandler } from '../../engine/exit-request.js';
 import { flattenPositions, type FlattenReport } from '../../engine/flatten.js';
 import type { ExchangeProvider } from '../../exchange/provider.js';
@@ -64,7 +64,7 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
     const superseded = followUp ? await supersededBy(ctx.db, request) : null;
     if (superseded) {
       ctx.logger.info({ requestId: request.id, tries }, `kill follow-up stopped: ${superseded}`);
-      return { ok: false, summary: `Stopped after ${tries} tr${tries === 1 ? 'y' : 'ies'}: ${superseded}.`, details: { superseded, tries } };
+      return { ok: false, summary: `Stopped after ${triesCount(tries)}: ${superseded}.`, details: { superseded, tries } };
     }
     // The halt this kill wrote reached this process first: what Kraken answered then is part of the kill's count.
     const killStartedAt = Date.parse(String(request.params['killStartedAt'] ?? ''));
@@ -84,7 +84,7 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
     const ok = report.confirmed && !inFlight;
     const outcome = (report.confirmed
       ? `Kraken: ${cancelled}, none open (confirmed).`
-      : `Kraken: ${cancelled}, zero open orders NOT confirmed after ${report.attempts} tries${report.survivors.length ? ` (${report.survivors.length} still open)` : ''}${now.errors.length ? ` (${now.errors.at(-1)})` : ''}.`)
+      : `Kraken: ${cancelled}, zero open orders NOT confirmed after ${triesCount(report.attempts)}${report.survivors.length ? ` (${report.survivors.length} still open)` : ''}${now.errors.length ? ` (${now.errors.at(-1)})` : ''}.`)
       + (inFlight ? ` ${fence.error ? `Orders on their way could not be checked (${fence.error})` : `${fence.unresolved.length} order(s) still on their way`}: check \`ctb reconcile\`.` : '');
     const details = { report, ...(fence ? { fence } : {}), ...(followUp ? { tries: tries + 1 } : {}) };
     if (followUp && !ok) {
@@ -95,7 +95,7 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
         ctx.logger.warn({ requestId: request.id, report, fence, retryAt: retryAt.toISOString() }, `kill follow-up: ${summary}`);
         return { ok: false, summary, details: { ...details, nextTryAt: retryAt.toISOString(), giveUpAt: new Date(giveUpAt).toISOString() }, retryAt };
       }
-      const summary = `Gave up after ${tries + 1} tries over ${CANCEL_FOLLOW_UP_MS / 60_000} min: ${outcome} Orders may remain open on Kraken: check Kraken's UI, then cancel again here.`;
+      const summary = `Gave up after ${triesCount(tries + 1)} over ${CANCEL_FOLLOW_UP_MS / 60_000} min: ${outcome} Orders may remain open on Kraken: check Kraken's UI, then cancel again here.`;
       // Marked alerted: tellFollowUp below raises the critical alert itself.
       ctx.logger.error({ ...ALERTED, requestId: request.id, report, fence }, `kill follow-up: ${summary}`);
       await tellFollowUp(ctx, request, false, summary);

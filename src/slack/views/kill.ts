@@ -2,7 +2,7 @@
 // item (closing positions asks for a confirmation first), a checklist tick, and the /mode resume
 // reply. Pure functions of plain data; the reply helpers add the paper/LIVE badge.
 import type { ChecklistItemKey, Incident, IncidentChecklistItem } from '../../db/schema/index.js';
-import { CANCEL_ALL_STALE_MS, CANCEL_FOLLOW_UP_MS } from '../../domain/cancel-handover.js';
+import { CANCEL_ALL_STALE_MS, CANCEL_FOLLOW_UP_MS, triesCount } from '../../domain/cancel-handover.js';
 import type { CancelReport } from '../../services/kill/cancel-everywhere.js';
 import { awaitingFills, checklistSpec, type ShownChecklistItem } from '../../domain/incident-checklist.js';
 import { handedOffPhrase } from '../../domain/kraken-handoff.js';
@@ -24,7 +24,7 @@ export function cancelLines(cancel: CancelReport): string[] {
     const left = v.survivors.map((s) => `${escapeText(s.symbol)} ${s.side} ${escapeText(s.quantity)} (${escapeText(s.exchangeOrderId)})`).join(', ');
     // Never tried here (no key, and no bot answered for it): no cancel failed, none was sent.
     if (v.attempts === 0 && v.canceled === null) return `:x: *${v.venue}*${by}: no cancel sent from here; could not confirm zero open orders${v.errors.length ? ` — ${escapeText(v.errors.at(-1)!)}` : ''}`;
-    return `:x: *${v.venue}*${by}: ${cancelled}; could not confirm zero open orders after ${v.attempts} attempt(s)${left ? ` — still open: ${left}` : ''}${v.errors.length ? ` — ${escapeText(v.errors.at(-1)!)}` : ''}`;
+    return `:x: *${v.venue}*${by}: ${cancelled}; could not confirm zero open orders after ${triesCount(v.attempts)}${left ? ` — still open: ${left}` : ''}${v.errors.length ? ` — ${escapeText(v.errors.at(-1)!)}` : ''}`;
   });
 }
 

@@ -8,6 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
 import { renderKill } from '../../../src/cli/render/kill.js';
+import { renderKillReply } from '../../../src/slack/views/kill.js';
 import { createKrakenExchange } from '../../../src/exchange/kraken/create.js';
 import { cancelAllDirect } from '../../../src/exchange/kraken/direct-cancel-all.js';
 import { PRIVATE_COUNTER } from '../../../src/exchange/kraken/rate-limiter.js';
@@ -96,7 +97,9 @@ describe("a kill's confirmation rounds on a full Kraken rate counter", () => {
     expect(kraken).toMatchObject({ confirmed: false, attempts: 1, canceled: null });
     expect(kraken.errors.at(-1)).toBe(
       `no further try sent: Kraken refused a call for the API key's rate limit (EAPI:Rate limit exceeded), and its call counter has room for another try (CancelAll + OpenOrders) only in ${(ROOM_FOR_A_ROUND_MS / 1000).toFixed(1)} s, past the confirmation deadline (KILL_CONFIRM_WAIT)`);
-    expect(renderKill(result)).toContain('kraken: cancel failed, NOT CONFIRMED after 1 tries — no further try sent: Kraken refused a call');
+    expect(renderKill(result)).toContain('kraken: cancel failed, NOT CONFIRMED after 1 try — no further try sent: Kraken refused a call');
+    expect(JSON.stringify(renderKillReply(result).blocks)).toContain('could not confirm zero open orders after 1 try — no further try sent');
+    expect(renderKill(result) + JSON.stringify(renderKillReply(result))).not.toMatch(/1 tries|attempt\(s\)/);
     // The bot's follow-up takes the cancel on from here.
     expect(result.followUp).toMatchObject({ requestId: expect.any(Number) });
     expect(w.openAtKraken()).toBe(1);

@@ -1,6 +1,7 @@
 // What a kill without the Kraken key says became of its cancel on Kraken: only what happened.
 import { describe, expect, it } from 'vitest';
 import { handedOffPhrase, krakenAccessOf, noKeyNotice, queuedHandOff, type HandedOff, type KillFollowUp } from '../../../src/domain/kraken-handoff.js';
+import { triesCount } from '../../../src/domain/cancel-handover.js';
 
 const claimsHandoff = /handed to the running bot|by the running bot|is handed/;
 const noBot: HandedOff = { requestId: null, by: null, status: 'no_bot' };
@@ -51,5 +52,13 @@ describe('a keyless kill says what became of its Kraken cancel', () => {
     expect(queuedHandOff(taken, followUp)).toBe(taken);
     expect(queuedHandOff(noBot, { error: 'the database did not answer' })).toBe(noBot);
     expect(handedOffPhrase(queuedHandOff(noBot, undefined), { request: true })).toBe('not handed to a bot');
+  });
+});
+
+describe('a count of cancel tries', () => {
+  it('says "1 try", never "1 tries"', () => {
+    expect(triesCount(1)).toBe('1 try');
+    expect(triesCount(0)).toBe('0 tries');
+    expect(triesCount(3)).toBe('3 tries');
   });
 });

@@ -62,7 +62,7 @@ export async function previewExit(ctx: { db: Db }, target: ExitTarget): Promise<
   if (state.halted) {
     throw new AppError('conflict', 'halted',
       `Trading is halted${state.haltedReason ? ` (${state.haltedReason}${state.haltedBy ? `, by ${state.haltedBy}` : ''})` : ''}: no order can be sent, exits included.`,
-      { hint: 'Close positions with the incident checklist (ctb kill --flatten, or its "close positions" button), or lift the halt first (ctb resume).' });
+      { hint: 'Close positions with the incident checklist (in a terminal: ctb incident done close_positions --yes; ctb kill --flatten when killing; or its "close positions" button), or lift the halt first (ctb resume).' });
   }
   if (target === 'all') return (await openTradesById(ctx.db)).map(rowOf);
   const trade = await tradeById(ctx.db, target);

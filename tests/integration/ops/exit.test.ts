@@ -196,6 +196,7 @@ describe('ctb exit', () => {
     const halted = await cli('exit', String(id), '--yes');
     expect(halted.code).toBe(1);
     expect(halted.err).toMatch(/Trading is halted \(drill\): no order can be sent, exits included\. Close positions with the incident checklist/);
+    expect(halted.err).toContain('ctb incident done close_positions --yes');
     expect(await database.db.select().from(engineRequests)).toEqual([]);
   });
 });

@@ -34,3 +34,8 @@ export function awaitingFills(item: { doneAt: Date | null; outcome: Record<strin
 
 /** A checklist item as shown: `waiting` on a pending cancel item says what its request stands at (services/kill/waiting-cancel.ts). */
 export type ShownChecklistItem = IncidentChecklistItem & { waiting?: WaitingCancel & { text: string } };
+
+/** The request a done item answered, when the process that carried it out is the one it names as done by. */
+export function answeredRequest(item: Pick<IncidentChecklistItem, 'doneBy' | 'requestId' | 'outcome'>): number | null {
+  return item.requestId !== null && item.doneBy !== null && item.outcome?.['carriedOutBy'] === item.doneBy ? item.requestId : null;
+}

@@ -5,7 +5,7 @@ import type { DoItemResult, IncidentView } from '../../services/kill/incident.js
 import type { KillResult } from '../../services/kill/kill.js';
 import type { ResumeResult } from '../../services/kill/resume.js';
 import type { VenueCancelReport } from '../../services/kill/cancel-everywhere.js';
-import { awaitingFills } from '../../domain/incident-checklist.js';
+import { answeredRequest, awaitingFills } from '../../domain/incident-checklist.js';
 import { handedOffPhrase } from '../../domain/kraken-handoff.js';
 
 function venueLine(v: VenueCancelReport): string {
@@ -32,7 +32,7 @@ export function renderChecklist(view: IncidentView): string {
   for (const item of view.items) {
     const found = typeof item.outcome?.summary === 'string' ? item.outcome.summary : '';
     const status = item.doneAt
-      ? `done by ${item.doneBy} at ${item.doneAt.toISOString()}${found ? `: ${found}` : ''}`
+      ? `done by ${item.doneBy}${answeredRequest(item) !== null ? ` (answering request #${answeredRequest(item)})` : ''} at ${item.doneAt.toISOString()}${found ? `: ${found}` : ''}`
       : item.state === 'pending'
         // A kill's follow-up the bot retries says when its next try is.
         ? typeof item.outcome?.nextTryAt === 'string' ? `PENDING (request #${item.requestId ?? '?'}): ${found}` : item.waiting ? `PENDING: ${item.waiting.text}` : `PENDING: handed to the engine's process (request #${item.requestId ?? '?'})`

@@ -85,8 +85,10 @@ export async function recordCapabilityOutcome(
 }
 
 /**
- * The engine's process finished a request that does a checklist item: done (by the person who asked
- * for it) or failed, with the result. Only while the item still waits on this very request.
+ * The engine's process finished a request that does a checklist item: done or failed, with the
+ * result. Done by the person who asked for it — except a kill's follow-up cancel, which nobody asked
+ * for as such: the bot that carried it out confirmed it, so the item names that bot (its holder id).
+ * Only while the item still waits on this very request.
  */
 export async function finishChecklistRequest(ctx: Ctx, request: EngineRequest, outcome: HandlerOutcome): Promise<IncidentChecklistItem | null> {
   if (request.incidentId === null || !request.checklistItem) return null;
@@ -95,9 +97,12 @@ export async function finishChecklistRequest(ctx: Ctx, request: EngineRequest, o
   // (an answer inside the wait is told by the requester itself).
   const waitUntil = Number(request.params['waitUntil']);
   const threadNote = !Number.isFinite(waitUntil) || Date.now() >= waitUntil;
-  const record = cleanJson({ summary: outcome.summary, ...(outcome.details ?? {}), requestId: request.id, carriedOutBy: request.claimedBy, ...(threadNote ? { threadNote: true } : {}) });
+  const record = cleanJson({
+    summary: outcome.summary, ...(outcome.details ?? {}), requestId: request.id, carriedOutBy: request.claimedBy, requestedBy: request.requestedBy, ...(threadNote ? { threadNote: true } : {}),
+  });
+  const by = request.params['followUp'] === true && request.claimedBy ? request.claimedBy : request.requestedBy;
   const updated = await finishChecklistItemOfRequest(ctx.db, {
-    incidentId: request.incidentId, item, requestId: request.id, ok: outcome.ok, at: ctx.clock.now(), by: request.requestedBy, outcome: record,
+    incidentId: request.incidentId, item, requestId: request.id, ok: outcome.ok, at: ctx.clock.now(), by, outcome: record,
   });
   return updated ?? null;
 }

@@ -4,7 +4,7 @@
 import type { ChecklistItemKey, Incident, IncidentChecklistItem } from '../../db/schema/index.js';
 import { CANCEL_ALL_STALE_MS, CANCEL_FOLLOW_UP_MS, triesCount } from '../../domain/cancel-handover.js';
 import type { CancelReport } from '../../services/kill/cancel-everywhere.js';
-import { awaitingFills, checklistSpec, type ShownChecklistItem } from '../../domain/incident-checklist.js';
+import { answeredRequest, awaitingFills, checklistSpec, type ShownChecklistItem } from '../../domain/incident-checklist.js';
 import { handedOffPhrase } from '../../domain/kraken-handoff.js';
 import type { DoItemResult } from '../../services/kill/incident.js';
 import type { KillResult } from '../../services/kill/kill.js';
@@ -75,7 +75,8 @@ function summaryOf(i: Pick<IncidentChecklistItem, 'outcome'>): string {
 function itemLine(i: Pick<ShownChecklistItem, 'item' | 'label' | 'doneAt' | 'doneBy' | 'state' | 'requestId' | 'outcome' | 'waiting'>): string {
   if (i.doneAt) {
     const found = summaryOf(i);
-    return `:white_check_mark: ~${escapeText(i.label)}~ — ${actorLabel(i.doneBy ?? 'unknown')}, ${slackDate(i.doneAt)}${found ? ` — ${found}` : ''}`;
+    const answered = answeredRequest(i);
+    return `:white_check_mark: ~${escapeText(i.label)}~ — ${actorLabel(i.doneBy ?? 'unknown')}${answered !== null ? ` (answering request #${answered})` : ''}, ${slackDate(i.doneAt)}${found ? ` — ${found}` : ''}`;
   }
   // A kill's follow-up the bot retries says when its next try is.
   if (i.state === 'pending' && typeof i.outcome?.nextTryAt === 'string') {

@@ -121,7 +121,8 @@ describe('a kill on a full Kraken rate counter', () => {
     expect(await runner.drain()).toBe(1);
     expect(w.openAtKraken(), 'orders open at Kraken').toBe(0);
     const item = await w.cancelItem();
-    expect(item, JSON.stringify(item.outcome)).toMatchObject({ state: 'done', doneBy: operator.id, requestId });
+    // The bot that confirmed it is the one named, not the operator who killed.
+    expect(item, JSON.stringify(item.outcome)).toMatchObject({ state: 'done', doneBy: 'bot-1:7', requestId });
     expect(String(item.outcome?.['summary'])).toBe('Kraken: 1 cancelled, none open (confirmed).');
     expect(await w.request(requestId)).toMatchObject({ status: 'done' });
     expect(w.t.alerts.raised.at(-1)).toMatchObject({ severity: 'info', fingerprint: `kill:${result.incidentId}`, title: expect.stringMatching(/now confirmed/) });
@@ -190,7 +191,7 @@ describe('a kill on a full Kraken rate counter', () => {
     expect(await runner.drain()).toBe(1);
     expect(w.openAtKraken()).toBe(0);
     const item = await w.cancelItem();
-    expect(item, JSON.stringify(item.outcome)).toMatchObject({ state: 'done', requestId: again.requestId, doneBy: operator.id });
+    expect(item, JSON.stringify(item.outcome)).toMatchObject({ state: 'done', requestId: again.requestId, doneBy: 'bot-1:7' });
     expect(String(item.outcome?.['summary'])).toBe('Kraken: 1 cancelled, none open (confirmed).');
   }, 60_000);
   it('a follow-up the bot takes before its writer has pointed the cancel item at it still tries: only a later request or a done item supersedes', async () => {

@@ -264,8 +264,13 @@ describe('kill', () => {
       await runner.stop();
     }
     const item = await cancelItem();
-    expect(item, JSON.stringify(item.outcome)).toMatchObject({ state: 'done', doneBy: operator.id, requestId });
+    // Done by the bot that confirmed it (its holder id), answering the kill's request — not by the operator who killed.
+    expect(item, JSON.stringify(item.outcome)).toMatchObject({ state: 'done', doneBy: 'bot-1:7', requestId, outcome: expect.objectContaining({ carriedOutBy: 'bot-1:7', requestedBy: operator.id }) });
     expect(String(item.outcome?.['summary'])).toMatch(/none open \(confirmed\)/);
+    const view = (await currentIncident(t.ctx))!;
+    expect(renderChecklist(view)).toMatch(new RegExp(`\\[x\\] cancel_orders .* done by bot-1:7 \\(answering request #${requestId}\\) at `));
+    expect(JSON.stringify(renderSlackIncident(view.incident, view.items).blocks)).toContain(`\`bot-1:7\` (answering request #${requestId}),`);
+    expect(renderChecklist(view)).not.toContain(`done by ${operator.id}`);
     expect(t.kraken.open).toEqual([]);
     expect(t.alerts.at(-1)).toMatchObject({ severity: 'info', fingerprint: `kill:${result.incidentId}`, title: expect.stringMatching(/now confirmed/) });
   });

@@ -34,6 +34,21 @@ export interface ResumeDeps {
   kill: KillPorts;
 }
 
+/** A condition resuming needs that is not met: what is wrong, and what meets it. */
+interface Unmet {
+  code: string;
+  /** The refusal when it is the only one. */
+  what: string;
+  how: string;
+  /** Its lines in the list of several: what is not met → the command that meets it. */
+  lines: string[];
+}
+
+/** The command that ticks a checklist item at the terminal (close_positions changes the account: --yes). */
+function tickCommand(item: string): string {
+  return `ctb incident done ${item}${item === 'close_positions' ? ' --yes' : ''}`;
+}
+
 export async function resumeAfterHalt(ctx: ResumeDeps, actor: Actor): Promise<ResumeResult> {
   if (readPendingKills(ctx.config.DATA_DIR).length > 0) {
     throw new AppError('conflict', 'kill_pending', 'A kill is still waiting to be written to the database; the bot stays halted.', {
@@ -42,22 +57,33 @@ export async function resumeAfterHalt(ctx: ResumeDeps, actor: Actor): Promise<Re
   }
   const state = await getBotState(ctx.db);
   if (!state.halted) throw new AppError('conflict', 'not_halted', 'The bot is not halted: there is nothing to resume.');
+  // Every condition still unmet is named at once, each with what meets it: an operator fixing them
+  // one refusal at a time would run resume once per condition.
+  const unmet: Unmet[] = [];
   if (state.reconciliationBlocked) {
-    throw new AppError('conflict', 'reconciliation_blocked', 'Reconciliation with Kraken has not passed: the bot stays halted until every order and fill on Kraken is explained.', {
-      hint: 'ctb reconcile lists what is unexplained; ctb reconcile adopt|cancel <txid> resolves each, and the reconciliation halt then lifts by itself.',
+    unmet.push({
+      code: 'reconciliation_blocked',
+      what: 'Reconciliation with Kraken has not passed: the bot stays halted until every order and fill on Kraken is explained.',
+      how: 'ctb reconcile lists what is unexplained; ctb reconcile adopt|cancel <txid> resolves each, and the reconciliation halt then lifts by itself.',
+      lines: ['Reconciliation with Kraken has not passed (an order or fill on Kraken is unexplained) → ctb reconcile lists them; ctb reconcile adopt|cancel <txid> resolves each'],
     });
   }
 
   const since = state.haltedAt ?? new Date(0);
   const audit = await latestAuditRun(ctx.db);
   if (!audit || audit.at < since) {
-    throw new AppError('conflict', 'audit_required', `Resuming needs a passing audit run after the halt (${since.toISOString()}); none has run since.`, {
-      hint: 'Run ctb audit (or /golive audit), fix what it finds, then resume.',
+    unmet.push({
+      code: 'audit_required',
+      what: `Resuming needs a passing audit run after the halt (${since.toISOString()}); none has run since.`,
+      how: 'Run ctb audit (or /golive audit), fix what it finds, then resume.',
+      lines: [`No passing audit run after the halt (${since.toISOString()}): none has run since → ctb audit (or /golive audit), and fix what it finds`],
     });
-  }
-  if (!audit.passed) {
-    throw new AppError('conflict', 'audit_failed', `The latest audit since the halt failed (run ${audit.id}: ${audit.summary}).`, {
-      hint: 'Fix what it found and run ctb audit again before resuming.',
+  } else if (!audit.passed) {
+    unmet.push({
+      code: 'audit_failed',
+      what: `The latest audit since the halt failed (run ${audit.id}: ${audit.summary}).`,
+      how: 'Fix what it found and run ctb audit again before resuming.',
+      lines: [`No passing audit run after the halt: the latest (run ${audit.id}: ${audit.summary}) failed → fix what it found, then ctb audit`],
     });
   }
 
@@ -65,10 +91,21 @@ export async function resumeAfterHalt(ctx: ResumeDeps, actor: Actor): Promise<Re
   const open = view && view.incident.status === 'open' ? view : null;
   const undone = open?.items.filter((i) => !i.doneAt) ?? [];
   if (undone.length > 0) {
-    throw new AppError('conflict', 'checklist_open', `Incident ${open!.incident.id} still has undone checklist items: ${undone.map((i) => i.item).join(', ')}.`, {
-      hint: 'Do them and tick them (ctb incident done <item>, or the buttons in the incident thread).',
+    unmet.push({
+      code: 'checklist_open',
+      what: `Incident ${open!.incident.id} still has undone checklist items: ${undone.map((i) => i.item).join(', ')}.`,
+      how: `Do them and tick them (${undone.map((i) => tickCommand(i.item)).join(', ')}, or the buttons in the incident thread).`,
+      lines: undone.map((i) => `Checklist item ${i.item} of incident ${open!.incident.id} is not done → ${tickCommand(i.item)} (or its button in the incident thread)`),
     });
   }
+  if (unmet.length === 1) throw new AppError('conflict', unmet[0]!.code, unmet[0]!.what, { hint: unmet[0]!.how });
+  if (unmet.length > 1) {
+    const lines = unmet.flatMap((u) => u.lines);
+    throw new AppError('conflict', 'resume_conditions_unmet',
+      `Resuming needs ${lines.length} conditions that are not met:\n${lines.map((l, n) => `  ${n + 1}. ${l}`).join('\n')}`,
+      { hint: 'Meet each, then resume.' });
+  }
+  if (!audit) throw new Error('resume: unreachable, a missing audit is an unmet condition above');
 
   const now = ctx.clock.now();
   await ctx.db.transaction(async (tx) => {

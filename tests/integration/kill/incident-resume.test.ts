@@ -187,6 +187,24 @@ describe('resume', () => {
     expect(err.message).toMatch(/close_positions, reconcile_ledger, notify_stakeholders/);
   });
 
+  it('names every unmet condition at once, each with the command that meets it', async () => {
+    await killed();
+    await audit(false, 1);
+    await done('cancel_orders');
+    await testDb.db.execute(sql`update bot_state set reconciliation_blocked = true where id = 1`);
+    const err = await refusal(runCommand(resumeCommand, t.ctx, alice, {}));
+    expect(err.code).toBe('resume_conditions_unmet');
+    expect(err.message.split('\n')).toEqual([
+      'Resuming needs 5 conditions that are not met:',
+      '  1. Reconciliation with Kraken has not passed (an order or fill on Kraken is unexplained) → ctb reconcile lists them; ctb reconcile adopt|cancel <txid> resolves each',
+      expect.stringMatching(/^ {2}2\. No passing audit run after the halt: the latest \(run \d+: .*\) failed → fix what it found, then ctb audit$/),
+      expect.stringMatching(/^ {2}3\. Checklist item close_positions of incident \d+ is not done → ctb incident done close_positions --yes \(or its button in the incident thread\)$/),
+      expect.stringMatching(/^ {2}4\. Checklist item reconcile_ledger of incident \d+ is not done → ctb incident done reconcile_ledger \(/),
+      expect.stringMatching(/^ {2}5\. Checklist item notify_stakeholders of incident \d+ is not done → ctb incident done notify_stakeholders \(/),
+    ]);
+    expect((await getBotState(testDb.db)).halted).toBe(true);
+  });
+
   it('refuses while a kill is still waiting to be written', async () => {
     await killed();
     await tickAll();

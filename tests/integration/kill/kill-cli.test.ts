@@ -74,19 +74,28 @@ describe('ctb kill / incident / resume', () => {
     expect(resume.out()).toBe('');
   });
 
-  it('resume --json refuses with one JSON object on stdout: ok false, why, and what it needs', async () => {
+  it('resume --json refuses with one JSON object on stdout: ok false, every unmet condition, each with what meets it', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'ctb-data-'));
     const env = { DATABASE_URL: testDb.url, DATA_DIR: dataDir };
     await runCli(['kill', '--reason', 'refusal shape'], io(env));
     const resume = io(env);
     expect(await runCli(['resume', '--json'], resume)).toBe(1);
-    expect(JSON.parse(resume.out())).toEqual({
-      ok: false, code: 'audit_required', exitCode: 1, suggestion: [],
-      error: expect.stringMatching(/^Resuming needs a passing audit run after the halt \(.+\); none has run since\.$/),
-      expected: 'Run ctb audit (or /golive audit), fix what it finds, then resume.',
+    const refusal = JSON.parse(resume.out());
+    expect(refusal).toEqual({
+      ok: false, code: 'resume_conditions_unmet', exitCode: 1, suggestion: [],
+      error: expect.stringMatching(/^Resuming needs \d+ conditions that are not met:\n/),
+      expected: 'Meet each, then resume.',
     });
+    // The audit and every undone checklist item at once (the first test of this file ticked
+    // notify_stakeholders of the same incident), each with the command that meets it.
+    const lines: string[] = refusal.error.split('\n').slice(1);
+    expect(refusal.error).toMatch(new RegExp(`^Resuming needs ${lines.length} conditions`));
+    expect(lines[0]).toMatch(/^ {2}1\. No passing audit run after the halt \(.+\): none has run since → ctb audit \(or \/golive audit\), and fix what it finds$/);
+    const items = lines.slice(1).map((l) => /^ {2}\d+\. Checklist item (\w+) of incident \d+ is not done → ctb incident done \1( --yes)? \(or its button in the incident thread\)$/.exec(l)?.[1]);
+    expect(items).toEqual(expect.arrayContaining(['cancel_orders', 'close_positions', 'reconcile_ledger']));
+    expect(lines.find((l) => l.includes('Checklist item close_positions'))).toContain('ctb incident done close_positions --yes');
     // The person reading the terminal still gets the text.
-    expect(resume.err()).toMatch(/^error: Resuming needs a passing audit run after the halt/);
+    expect(resume.err()).toMatch(/^error: Resuming needs \d+ conditions that are not met:\n {2}1\. No passing audit run after the halt/);
   });
 
   it('with the database down, still answers and saves the halt to DATA_DIR', async () => {

@@ -157,7 +157,7 @@ describe('/kill in Slack', () => {
 
     await h.slash('/mode', 'resume', { user: USERS.operator });
     await h.idle();
-    expect(replyTexts().at(-1)).toMatch(/needs a passing audit run after the halt/);
+    expect(replyTexts().at(-1)).toMatch(/^\[PAPER · HALTED\] Resuming needs \d+ conditions that are not met:\n {2}1\. No passing audit run after the halt .*\n {2}2\. Checklist item \w+ of incident \d+ is not done → ctb incident done \w+/);
 
     engineProcess();
     for (const item of ['cancel_orders', 'close_positions', 'reconcile_ledger', 'notify_stakeholders']) {

@@ -6,6 +6,8 @@
 import { ALERTED } from '../../alerts/log-source.js';
 import type { AlertSink } from '../../alerts/types.js';
 import type { Config } from '../../config/env.js';
+import type { Db } from '../../db/client.js';
+import { openIncident } from '../../db/queries/kill-incidents.js';
 import type { ExchangeProvider } from '../../exchange/provider.js';
 import type { JobRegistry } from '../../jobs/registry.js';
 import type { Logger } from '../../logger.js';
@@ -24,7 +26,9 @@ export interface HaltCancelDeps extends HaltCancelKey {
   config: Pick<Config, 'KILL_CONFIRM_ATTEMPTS' | 'KILL_CONFIRM_WAIT' | 'KILL_DB_TIMEOUT' | 'KRAKEN_RATE_TIER'>;
   exchanges: ExchangeProvider;
   logger: Logger;
-  alerts: Pick<AlertSink, 'raise'>;
+  alerts: Pick<AlertSink, 'raise' | 'resolve'>;
+  /** Where the open incident is read, so an unconfirmed cancel joins its kill's alert group (absent: its own group). */
+  db?: Db;
   /** The time its confirmation rounds run on. */
   kill: Pick<KillPorts, 'time'>;
 }
@@ -67,10 +71,16 @@ export function cancelOnHalt(ctx: HaltCancelDeps, reason: string): Promise<Venue
     .then(async (report) => {
       if (report.confirmed) {
         ctx.logger.warn({ canceled: report.canceled }, 'halted: Kraken confirms no open order');
+        // An earlier halt's "could not confirm" (one raised with no incident to join) is over now.
+        if (ctx.alerts.resolve) {
+          await withDeadline(ctx.alerts.resolve({
+            fingerprint: HALT_CANCEL_FINGERPRINT, by: 'system:halt-cancel', note: `Kraken confirms zero open orders after the halt's cancel (${reason})`,
+          }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err: unknown) => ctx.logger.error({ err }, 'could not resolve the halt-cancel alert'));
+        }
       } else {
         ctx.logger.error({ ...ALERTED, report }, unconfirmedLine(report));
         await withDeadline(ctx.alerts.raise({
-          source: 'kill', severity: 'critical', fingerprint: 'halt-cancel:unconfirmed',
+          source: 'kill', severity: 'critical', fingerprint: await unconfirmedFingerprint(ctx),
           title: `Halted, but ${report.survivors.length > 0 ? `${report.survivors.length} order(s) are still open on Kraken` : 'zero open orders on Kraken could not be confirmed'} after cancelling`,
           details: { reason, survivors: report.survivors, errors: report.errors.slice(-3) },
         }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the halt-cancel alert'));
@@ -78,6 +88,20 @@ export function cancelOnHalt(ctx: HaltCancelDeps, reason: string): Promise<Venue
       return report;
     });
   return track(ctx, promise).promise;
+}
+
+const HALT_CANCEL_FINGERPRINT = 'halt-cancel:unconfirmed';
+
+/**
+ * One kill, one critical group: a halt that belongs to a kill (its incident is open) raises into the
+ * kill's own group (`kill:<incident>`, kill.ts), whose "could not be confirmed" it repeats — in
+ * another process the halt watcher's cancel otherwise opened a second group, paged at every step
+ * alongside the kill's. With no incident to join (or none readable), the halt has its own group.
+ */
+async function unconfirmedFingerprint(ctx: HaltCancelDeps): Promise<string> {
+  if (!ctx.db) return HALT_CANCEL_FINGERPRINT;
+  const open = await withDeadline(openIncident(ctx.db), ctx.config.KILL_DB_TIMEOUT, 'the database').catch(() => undefined);
+  return open ? `kill:${open.id}` : HALT_CANCEL_FINGERPRINT;
 }
 
 /**

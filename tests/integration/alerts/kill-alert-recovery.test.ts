@@ -1,0 +1,92 @@
+// One kill, one critical alert group, resolved by the kill's confirmation: the halt's cancel in the
+// bot (which learns of another process's kill) joins the kill's group instead of opening its own, so
+// each escalation step pages once; a confirmation resolves the group it recovers, so paging stops.
+// Real PostgreSQL, escalation driven by a manual clock.
+import { asc, eq } from 'drizzle-orm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createAlertRuntime, type AlertRuntime } from '../../../src/alerts/runtime.js';
+import type { OutboxAlertSink } from '../../../src/alerts/sink.js';
+import { buildAppContext, type OwnedContext } from '../../../src/app/build-context.js';
+import { ManualClock } from '../../../src/clock.js';
+import { testConfig } from '../../../src/config/env.js';
+import { insertIncident } from '../../../src/db/queries/kill-incidents.js';
+import { alertGroups, alertPages } from '../../../src/db/schema/index.js';
+import { silentLogger } from '../../../src/logger.js';
+import { cancelOnHalt } from '../../../src/services/kill/halt-cancel.js';
+import { saveRotation } from '../../../src/services/oncall/store.js';
+import { usePostgresTestDb } from '../../support/db.js';
+import { ALERT_TABLES } from '../../support/alert-fixtures.js';
+import { TEST_KRAKEN_KEY, TEST_KRAKEN_SECRET } from '../../support/kill-context.js';
+import { openOrder, recordingExchange, type RecordingExchange } from '../../support/recording-exchange.js';
+
+const MIN = 60_000;
+const database = usePostgresTestDb({ truncate: [...ALERT_TABLES, 'incident_checklist_items', 'incidents'] });
+let ctx: OwnedContext;
+let runtime: AlertRuntime;
+let clock: ManualClock;
+let kraken: RecordingExchange;
+
+beforeEach(async () => {
+  clock = new ManualClock('2026-01-05T12:00:00Z');
+  kraken = recordingExchange('kraken');
+  ctx = await buildAppContext({
+    config: testConfig({
+      SLACK_APPROVERS: 'UAPPROVER1', ESCALATION_ACK_SLA: '5m', ESCALATION_MAX_ROUNDS: '2', SLACK_ALERTS_CHANNEL: 'C0ALERTS',
+      // Thread notes are queued for this channel; no delivery tick runs, so nothing is sent (the URL answers nothing).
+      SLACK_BOT_TOKEN: 'xoxb-0000-test-not-a-real-token', SLACK_SIGNING_SECRET: 'test-signing-secret', SLACK_API_URL: 'http://127.0.0.1:9',
+      KRAKEN_API_KEY: TEST_KRAKEN_KEY, KRAKEN_API_SECRET: TEST_KRAKEN_SECRET, KILL_CONFIRM_ATTEMPTS: '1', KILL_CONFIRM_WAIT: '1ms',
+    }),
+    database: database(), clock, logger: silentLogger(),
+    exchanges: { kraken: () => kraken, paper: () => recordingExchange('paper') },
+  });
+  runtime = createAlertRuntime(ctx, { slack: null, mailer: null });
+  await saveRotation(ctx.db, { members: ['UALICE', 'UBOB'], handoffWeekday: 1, handoffTime: '09:00', timeZone: 'UTC', now: clock.now(), actor: 'test' });
+});
+afterEach(async () => {
+  await ctx?.close();
+});
+
+const pages = async () => (await ctx.db.select().from(alertPages).orderBy(asc(alertPages.id))).map((p) => `${p.round}.${p.step}:${p.userId}`);
+const liveGroups = async () => (await ctx.db.select().from(alertGroups)).filter((g) => g.status !== 'resolved').map((g) => g.fingerprint);
+
+const killGroup = async (incidentId: number) => (ctx.alerts as OutboxAlertSink).record({
+  source: 'kill', severity: 'critical', fingerprint: `kill:${incidentId}`, title: 'Kill switch: trading halted, but open orders could not be confirmed cancelled',
+});
+const incident = () => insertIncident(ctx.db, { killId: 'k-1', openedAt: clock.now(), openedBy: 'cli:alice', trigger: 'manual', reason: 'drill' });
+const stuckOrder = () => {
+  kraken.open.push(openOrder('OSTUCK-1'));
+  kraken.sticky.add('OSTUCK-1');
+};
+
+describe('a kill that could not confirm zero open orders', () => {
+  it('raises one critical group: the halt cancel of the bot that learns of it joins the kill\'s, so each step pages once', async () => {
+    // Another process killed: its incident is open and its alert says it could not confirm.
+    const { id } = await incident();
+    await killGroup(id);
+    // This bot learns of the halt and cancels on Kraken; an order survives, so it cannot confirm either.
+    stuckOrder();
+    expect((await cancelOnHalt(ctx, 'drill'))?.confirmed).toBe(false);
+    expect(await liveGroups()).toEqual([`kill:${id}`]);
+    expect(await runtime.escalation.tick()).toBe(1);
+    clock.advance(5 * MIN);
+    expect(await runtime.escalation.tick()).toBe(1);
+    expect(await pages()).toEqual(['1.0:UALICE', '1.1:UBOB']);
+  });
+
+  it('a halt with no incident keeps its own group, which a later confirmed halt cancel resolves', async () => {
+    stuckOrder();
+    expect((await cancelOnHalt(ctx, 'drill'))?.confirmed).toBe(false);
+    expect(await liveGroups()).toEqual(['halt-cancel:unconfirmed']);
+    await runtime.escalation.tick();
+    kraken.sticky.clear();
+    clock.advance(2 * MIN);
+    expect((await cancelOnHalt(ctx, 'drill'))?.confirmed).toBe(true);
+    const [group] = await ctx.db.select().from(alertGroups).where(eq(alertGroups.fingerprint, 'halt-cancel:unconfirmed'));
+    expect(group).toMatchObject({ status: 'resolved', resolvedBy: 'system:halt-cancel' });
+    for (let i = 0; i < 6; i += 1) {
+      clock.advance(5 * MIN);
+      await runtime.escalation.tick();
+    }
+    expect(await pages()).toEqual(['1.0:UALICE']);
+  });
+});

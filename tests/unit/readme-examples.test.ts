@@ -8,6 +8,7 @@ import { faultSpecSchema } from '../../src/simulator/faults.js';
 import { RATE_LIMIT_RETRIES, rateLimitWaitMs } from '../../src/exchange/kraken/call-retry.js';
 import { CANCEL_FOLLOW_UP_MS, followUpRetryDelayMs } from '../../src/services/kill/cancel-follow-up.js';
 import { roomForMs } from '../../src/services/kill/kraken-room.js';
+import { NO_KEY_LOOKING } from '../../src/domain/kraken-handoff.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -69,5 +70,10 @@ describe("the README's examples", () => {
     const last = Math.round(followUpRetryDelayMs('starter', 99) / 1000);
     expect(kill).toContain(`at the Starter tier ${first} s, doubling up to the ~${last} s a full counter takes to fall`);
     expect(kill).toContain(`or ${CANCEL_FOLLOW_UP_MS / 60_000} min have passed — then a critical alert says it gave up`);
+  });
+  it("says which line of a keyless kill tells what became of its cancel: the second, after the one kraken-handoff.ts prints while looking", () => {
+    const kill = section('## Kill switch').replace(/\s+/g, ' ');
+    expect(kill).toContain(`its first line says it is "${NO_KEY_LOOKING.slice(0, NO_KEY_LOOKING.indexOf('(') - 1)}…", and its second line then says what became of the cancel`);
+    expect(kill).not.toMatch(/its first line then says what became of the cancel/);
   });
 });

@@ -10,11 +10,17 @@ import type { CliIo } from '../io.js';
 import type { CliRegistration } from '../program.js';
 import { printError } from '../with-context.js';
 
+/**
+ * The commands that run with a malformed .env (they load no configuration, or — `ctb kill` — salvage
+ * what they can read); every other command refuses with the problems and exit 2.
+ */
+export const RUNS_WITH_MALFORMED_ENV = '`ctb kill`, `version`, `completion`, `runbook docs`, `simulate-kraken` and --help';
+
 /** BUILD_COMMIT as the configuration would read it; a malformed .env or BUILD_COMMIT is one warning line. */
 function buildCommit(io: CliIo): string | undefined {
   const layers = envLayers(io.env, join(io.cwd, '.env'), (problems) => {
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more malformed line${problems.length > 2 ? 's' : ''})` : '';
-    io.stderr.write(`warning: .env is malformed — ${problems[0]}${more}; other commands refuse to run until it is fixed\n`);
+    io.stderr.write(`warning: .env is malformed — ${problems[0]}${more}; until it is fixed every command but ${RUNS_WITH_MALFORMED_ENV} refuses to run\n`);
   });
   const parsed = envSchema.shape.BUILD_COMMIT.safeParse(layers.BUILD_COMMIT);
   if (parsed.success) return parsed.data;

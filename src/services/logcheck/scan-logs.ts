@@ -40,6 +40,7 @@ interface PinoLine {
   msg?: unknown;
   event?: unknown;
   unhandled?: unknown;
+  alerted?: unknown;
   err?: { type?: unknown; message?: unknown };
   pid?: unknown;
 }
@@ -54,6 +55,9 @@ function classify(entry: PinoLine): LogFinding['kind'] | null {
   const msg = typeof entry.msg === 'string' ? entry.msg : '';
   const marker = UNHANDLED_TEXT.exec(msg)?.[0]?.toLowerCase().replace(/\s/g, '');
   if (marker) return marker.startsWith('uncaught') ? 'uncaughtException' : 'unhandledRejection';
+  // An error the code handled and raised its own alert for (ALERTED, src/alerts/log-source.ts) is
+  // not unhandled: its alert group carries it. Unhandled events stay findings even when alerted.
+  if (entry.alerted === true) return null;
   const level = typeof entry.level === 'number' ? entry.level : 0;
   if (level >= 60) return 'fatal';
   if (level >= ERROR_LEVEL) return 'error';

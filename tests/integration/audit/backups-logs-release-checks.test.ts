@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../../src/app/context.js';
+import { ALERTED } from '../../../src/alerts/log-source.js';
 import { ManualClock } from '../../../src/clock.js';
 import { backupsCheck, releaseCheck } from '../../../src/services/audit/checks/backups-release.js';
 import { unhandledErrorsCheck } from '../../../src/services/audit/checks/logs.js';
@@ -55,6 +56,19 @@ describe('audit check logs.unhandled_errors', () => {
     expect(outcome.status).toBe('fail');
     expect(outcome.value).toBe('1 unhandled error in the last 6h: 2026-01-05T11:00:00.000Z anomalies.log:1 [unhandledRejection] unhandled rejection: socket hang up');
     expect(outcome.fix).toMatch(/LOG_CHECK_WINDOW/);
+  });
+
+  it('skips error lines marked ALERTED (handled, with their own alert) but still counts unhandled ones', async () => {
+    const at = new Date(clock.now().getTime() - 1_800_000);
+    writeFileSync(join(root, 'logs/system.log'), [
+      line(at, 50, 'kill could not confirm zero open orders', ALERTED),
+      line(at, 50, 'risk breach: exposure over limit', ALERTED),
+    ].join('\n') + '\n');
+    writeFileSync(join(root, 'logs/anomalies.log'), line(at, 50, 'kill could not confirm zero open orders', ALERTED) + '\n');
+    expect(await run(unhandledErrorsCheck)).toMatchObject({ status: 'pass' });
+    writeFileSync(join(root, 'logs/anomalies.log'), line(at, 60, 'unhandled rejection: boom', { event: 'unhandledRejection', unhandled: true, ...ALERTED }) + '\n');
+    expect(await run(unhandledErrorsCheck)).toMatchObject({ status: 'fail', value: expect.stringContaining('[unhandledRejection] unhandled rejection: boom') });
+    rmSync(join(root, 'logs/anomalies.log'));
   });
 
   it('passes again once the error is older than the window', async () => {

@@ -12,6 +12,8 @@ import { cleanText } from '../db/clean-text.js';
 import { alertScrubber, sanitizeDetails, sanitizeText, type TextScrubber } from './sanitize.js';
 import { AlertWriter, persistAlerts, type PersistResult, type StoredAlert } from './store.js';
 import { OverdueHooks } from './overdue.js';
+import { resolveAlert } from './actions.js';
+import { liveAlertGroupId } from '../db/queries/alert-groups.js';
 import type { AlertInput, AlertSink, Severity } from './types.js';
 
 const SEVERITIES: Severity[] = ['info', 'warning', 'critical'];
@@ -92,6 +94,15 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
         log.error({ err, alert: { source: alert.source, severity: alert.severity, title: alert.title }, buffered: buffer.length },
           'could not store an alert; kept in memory and retried by the delivery tick');
       }
+    },
+    async resolve(recovery) {
+      const groupId = await liveAlertGroupId(deps.db, sanitizeText(recovery.fingerprint, scrub, 200));
+      if (groupId === null) return null;
+      const { changed } = await resolveAlert({
+        db: deps.db, clock: deps.clock, groupId, actor: sanitizeText(recovery.by, scrub, 100), note: sanitizeText(recovery.note, scrub, 500),
+      });
+      if (changed) log.info({ groupId, fingerprint: recovery.fingerprint, by: recovery.by }, `alert group resolved: ${recovery.note}`);
+      return changed ? groupId : null;
     },
     async flushBuffered() {
       while (buffer.length > 0) {

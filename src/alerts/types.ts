@@ -18,8 +18,23 @@ export interface AlertInput {
   details?: Record<string, unknown>;
 }
 
+/** A recovery: what was wrong is no longer, so the live group with this fingerprint is resolved. */
+export interface AlertRecovery {
+  fingerprint: string;
+  /** Who or what resolved it (a Slack user id, `cli:…`, or a system actor): shown in the thread. */
+  by: string;
+  /** What recovered, posted in the group's thread with who resolved it. */
+  note: string;
+}
+
 export interface AlertSink {
   raise(alert: AlertInput): Promise<void>;
+  /**
+   * Resolves the live group with this fingerprint (as `ctb alerts resolve` does: its escalation stops
+   * and the thread says who resolved it and why). Returns the group's id, or null when no live group
+   * had that fingerprint. Absent on the log fallback, which has no groups.
+   */
+  resolve?(recovery: AlertRecovery): Promise<number | null>;
   /**
    * Subscribes to "a critical alert is still unacknowledged past its first deadline" (the auto-kill
    * hook). Called once per alert group, on the replica whose escalation tick noticed it. Returns an

@@ -17,7 +17,7 @@ export function renderRoi(r: RoiAuditReport): string {
     for (const s of row.strategies) lines.push(`      ${s.strategy.padEnd(20)} ${s.closedTrades} closed  pnl ${signedMoney(s.realizedPnl)}  roi ${s.roiPct ?? '-'}%`);
   }
   if (r.exchange) {
-    lines.push('', `live equity ${money(r.exchange.snapshotEquity)} vs Kraken ${money(r.exchange.exchangeEquity)} (${r.exchange.diffPct}% apart) ${r.exchange.status.toUpperCase()}`);
+    lines.push('', `live equity ${money(r.exchange.ledgerEquity)} vs Kraken ${money(r.exchange.exchangeEquity)} (${r.exchange.diffPct}% apart) ${r.exchange.status.toUpperCase()}`);
   }
   if (r.reportFile) lines.push('', `report: ${r.reportFile}`);
   lines.push('', r.summaryLine);

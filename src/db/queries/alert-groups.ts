@@ -16,6 +16,12 @@ export async function latestAlertEvent(db: Db, groupId: number): Promise<AlertEv
   return row;
 }
 
+/** The live (not resolved) group with this fingerprint: there is at most one. */
+export async function liveAlertGroupId(db: Db, fingerprint: string): Promise<number | null> {
+  const [row] = await execute<{ id: number }>(db, sql`select id from alert_groups where fingerprint = ${fingerprint} and status <> 'resolved' limit 1`);
+  return row ? Number(row.id) : null;
+}
+
 /** Holds the group's row for the rest of the transaction: actions on one group run one after another. */
 export async function lockAlertGroup(db: Db, id: number): Promise<void> {
   await execute(db, sql`select id from alert_groups where id = ${id} for update`);

@@ -45,6 +45,25 @@ export async function openCostAt(db: Db, book: Book, at: Date): Promise<string> 
   return row?.cost ?? '0';
 }
 
+/**
+ * What the book's cash changed by through trades booked after `after`: entries paid (quantity ×
+ * entry price + entry fee), exits received (quantity × exit price − exit fee).
+ */
+export async function cashFlowAfter(db: Db, book: Book, after: Date): Promise<string> {
+  const t = sql`${after.toISOString()}::timestamptz`;
+  const [row] = await db.select({
+    flow: sql<string>`(coalesce(sum(case when ${trades.exitAt} > ${t} then ${trades.quantity} * ${trades.exitPrice} - ${trades.exitFee} else 0 end), 0)
+      - coalesce(sum(case when ${trades.entryAt} > ${t} then ${trades.quantity} * ${trades.entryPrice} + ${trades.entryFee} else 0 end), 0))::text`,
+  }).from(trades).where(and(tradesOf(book), or(gt(trades.entryAt, after), gt(trades.exitAt, after))));
+  return row?.flow ?? '0';
+}
+
+/** The quantity of each symbol the book's open trades hold now. */
+export async function openQuantities(db: Db, book: Book): Promise<Array<{ symbol: string; quantity: string }>> {
+  return db.select({ symbol: trades.symbol, quantity: sql<string>`sum(${trades.quantity})::text` }).from(trades)
+    .where(and(tradesOf(book), eq(trades.status, 'open'))).groupBy(trades.symbol).orderBy(trades.symbol);
+}
+
 export interface StrategyRow {
   strategy: string;
   closedTrades: number;

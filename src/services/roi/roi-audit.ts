@@ -1,11 +1,13 @@
 // Owns the ROI audit (`ctb audit-roi`, audit check roi.audit): for each book (mode + feed) and
-// period, ROI from the ledger against ROI from equity snapshots; for live, the latest snapshot's
-// equity against Kraken's balances valued at market. Ledger ROI = (realized PnL in the period +
+// period, ROI from the ledger against ROI from equity snapshots; for live, the ledger's book (the
+// latest snapshot's cash, the trades since, the open positions) against Kraken's balances, both
+// valued at Kraken's prices now. Ledger ROI = (realized PnL in the period +
 // change in unrealized PnL, where unrealized = snapshot position value − ledger cost of the open
 // positions) / starting equity — so the two agree exactly when cash flows match the ledger.
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
+import type { EquitySnapshot } from '../../db/schema/index.js';
 import { Decimal } from '../../money.js';
 import type { Balance, Exchange } from '../../exchange/types.js';
 import { writeReportFile } from '../reconcile/report-file.js';
@@ -31,7 +33,10 @@ export interface RoiRow {
 }
 
 export interface ExchangeEquity {
+  /** The latest live snapshot's equity, at the prices of its time (shown, not compared). */
   snapshotEquity: string;
+  /** The ledger's live book at the prices Kraken's balances are valued at: what is compared. */
+  ledgerEquity: string;
   exchangeEquity: string;
   diffPct: string;
   status: 'agrees' | 'disagrees' | 'unpriced';
@@ -87,27 +92,44 @@ async function rowFor(ctx: RoiDeps, book: Q.Book, period: RoiPeriod, now: Date, 
   };
 }
 
-async function exchangeEquity(ctx: RoiDeps, exchange: Exchange, balances: Balance[], snapshotEquity: string, tolerancePp: number): Promise<ExchangeEquity> {
+/**
+ * The live book against Kraken, both valued at the same prices now: the ledger's book is the latest
+ * snapshot's cash moved by the trades booked since, plus its open positions; Kraken's is its
+ * balances. Not the snapshot's equity: that was valued at its own time's prices, and a halted engine
+ * writes no live snapshot, so any move since would read as a disagreement nothing could clear.
+ */
+async function exchangeEquity(ctx: RoiDeps, exchange: Exchange, balances: Balance[], book: Q.Book, snap: EquitySnapshot, tolerancePp: number): Promise<ExchangeEquity> {
   const quote = ctx.config.QUOTE_CURRENCY;
+  const prices = new Map<string, Promise<Decimal | null>>();
+  const priceOf = (symbol: string) => {
+    let p = prices.get(symbol);
+    if (!p) {
+      p = exchange.fetchTicker(symbol).then((t) => new Decimal(t.last), () => null);
+      prices.set(symbol, p);
+    }
+    return p;
+  };
+  const unpriced = new Set<string>();
+  const value = async (asset: string, symbol: string, quantity: string) => {
+    const price = await priceOf(symbol);
+    if (price === null) unpriced.add(asset);
+    return price === null ? new Decimal(0) : new Decimal(quantity).mul(price);
+  };
+
   let total = new Decimal(0);
-  const unpriced: string[] = [];
   for (const b of balances) {
     if (new Decimal(b.total).isZero()) continue;
-    if (b.asset === quote) {
-      total = total.plus(b.total);
-      continue;
-    }
-    try {
-      const t = await exchange.fetchTicker(`${b.asset}/${quote}`);
-      total = total.plus(new Decimal(b.total).mul(t.last));
-    } catch {
-      unpriced.push(b.asset);
-    }
+    total = total.plus(b.asset === quote ? new Decimal(b.total) : await value(b.asset, `${b.asset}/${quote}`, b.total));
   }
-  const snap = new Decimal(snapshotEquity);
-  const diffPct = snap.isZero() ? new Decimal(total.isZero() ? 0 : 100) : total.minus(snap).abs().div(snap).mul(100);
-  const status = unpriced.length > 0 ? 'unpriced' : diffPct.lte(tolerancePp) ? 'agrees' : 'disagrees';
-  return { snapshotEquity: snap.toFixed(), exchangeEquity: total.toFixed(), diffPct: diffPct.toFixed(4), status, unpriced };
+  const [flow, open] = await Promise.all([Q.cashFlowAfter(ctx.db, book, snap.at), Q.openQuantities(ctx.db, book)]);
+  let ledger = new Decimal(snap.cash).plus(flow);
+  for (const p of open) ledger = ledger.plus(await value(p.symbol.split('/')[0] ?? p.symbol, p.symbol, p.quantity));
+
+  const diffPct = ledger.isZero() ? new Decimal(total.isZero() ? 0 : 100) : total.minus(ledger).abs().div(ledger).mul(100);
+  const status = unpriced.size > 0 ? 'unpriced' : diffPct.lte(tolerancePp) ? 'agrees' : 'disagrees';
+  return {
+    snapshotEquity: new Decimal(snap.equity).toFixed(), ledgerEquity: ledger.toFixed(), exchangeEquity: total.toFixed(), diffPct: diffPct.toFixed(4), status, unpriced: [...unpriced],
+  };
 }
 
 export interface RoiAuditOptions {
@@ -128,7 +150,7 @@ export async function auditRoi(ctx: RoiDeps, opts: RoiAuditOptions): Promise<Roi
   const live = books.find((b) => b.mode === 'live');
   if (live && opts.exchange) {
     const snap = await Q.latestSnapshot(ctx.db, live);
-    if (snap) exchange = await exchangeEquity(ctx, opts.exchange, await (opts.balances?.() ?? opts.exchange.fetchBalances()), snap.equity, tolerancePp);
+    if (snap) exchange = await exchangeEquity(ctx, opts.exchange, await (opts.balances?.() ?? opts.exchange.fetchBalances()), live, snap, tolerancePp);
   }
   const disagreeing = rows.filter((r) => r.status === 'disagrees');
   const ok = disagreeing.length === 0 && exchange?.status !== 'disagrees';

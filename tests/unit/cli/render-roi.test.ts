@@ -13,7 +13,7 @@ const report: RoiAuditReport = {
       { strategy: 'eth-breakout', closedTrades: 2, realizedPnl: '1234.5', deployed: '4000', roiPct: '30.8625' },
     ],
   }],
-  exchange: { snapshotEquity: '10000.123456', exchangeEquity: '9999.995', diffPct: '0.0013', status: 'agrees', unpriced: [] },
+  exchange: { snapshotEquity: '10010', ledgerEquity: '10000.123456', exchangeEquity: '9999.995', diffPct: '0.0013', status: 'agrees', unpriced: [] },
   summaryLine: 'ROI AUDIT OK', reportFile: null,
 };
 

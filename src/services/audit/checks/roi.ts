@@ -16,7 +16,7 @@ export const roiCheck = defineCheck({
     const details = { tolerancePp: report.tolerancePp, rows: report.rows.map(({ strategies: _s, ...r }) => r), exchange: report.exchange, reportFile: report.reportFile };
     if (!report.ok) {
       const where = bad.map((r) => `${r.mode}/${r.feed} ${r.period}: ledger ${r.ledgerRoiPct}% vs snapshots ${r.snapshotRoiPct}%`);
-      if (report.exchange?.status === 'disagrees') where.push(`live equity ${report.exchange.snapshotEquity} vs Kraken ${report.exchange.exchangeEquity}`);
+      if (report.exchange?.status === 'disagrees') where.push(`live equity ${report.exchange.ledgerEquity} vs Kraken ${report.exchange.exchangeEquity}`);
       return { status: 'fail', value: where.slice(0, 3).join('; '), fix: 'Run ctb audit-roi and find the ledger entries or snapshots that disagree (missing fill, fee, or a deposit/withdrawal).', details };
     }
     if (compared.length === 0) {

@@ -117,7 +117,7 @@ async function adopt(ctx: ReconciliationDeps, txid: string, opts: { actor: strin
     adopted.push(`${trades.length} Kraken fill(s) of order ${orderId} recorded in the ledger under intent #${intent.id} (${trades.map((t) => t.id).join(', ')})`);
   }
 
-  const after = await runReconciliation(ctx, { cause: 'operator', exchange });
+  const after = await runReconciliation(ctx, { cause: 'operator', exchange, by: actor });
   const rest = after.differences.length;
   ctx.logger.warn({ actor, txid, adopted }, 'reconciliation difference adopted');
   return {

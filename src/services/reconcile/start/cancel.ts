@@ -12,13 +12,13 @@ import { cancelKrakenOrder, parseKrakenId } from '../cancel-order.js';
 import { adoptFromKraken } from './adopt.js';
 import { runReconciliation, type ReconciliationDeps } from './run.js';
 
-export async function cancelAndRecheck(ctx: ReconciliationDeps & { database: Database }, txid: string, exchange: Exchange = ctx.exchanges.kraken()): Promise<HandlerOutcome> {
+export async function cancelAndRecheck(ctx: ReconciliationDeps & { database: Database }, txid: string, exchange: Exchange = ctx.exchanges.kraken(), by?: string): Promise<HandlerOutcome> {
   const outcome = await cancelKrakenOrder(exchange, txid);
   const details: Record<string, unknown> = { txid, cancelled: outcome.cancelled, gone: outcome.gone };
   if (!outcome.ok || !(await getBotState(ctx.db)).reconciliationBlocked) return { ok: outcome.ok, summary: outcome.summary, details };
   try {
     // Under the order lock, as the monitor's runs are (adopt.ts says why); the cancel itself never waits for it.
-    const after = await withOrderLock(ctx, () => runReconciliation(ctx, { cause: 'operator', exchange }));
+    const after = await withOrderLock(ctx, () => runReconciliation(ctx, { cause: 'operator', exchange, ...(by ? { by } : {}) }));
     details['after'] = { ok: after.ok, differences: after.differences, reconciledThrough: after.reconciledThrough, halt: after.halt };
     const rest = after.differences.length;
     return {
@@ -32,7 +32,7 @@ export async function cancelAndRecheck(ctx: ReconciliationDeps & { database: Dat
 
 /** The engine request `cancel_order` ({ txid }): for a process without the Kraken key. */
 export const cancelOrderHandler = (ctx: ReconciliationDeps & { database: Database }): EngineRequestHandler => async (request: EngineRequest) =>
-  cancelAndRecheck(ctx, parseKrakenId(request.params['txid']));
+  cancelAndRecheck(ctx, parseKrakenId(request.params['txid']), undefined, request.requestedBy);
 
 /** The engine request `adopt_order` ({ txid }): for a process without the Kraken key. */
 export const adoptOrderHandler = (ctx: ReconciliationDeps & { database: Database }): EngineRequestHandler => async (request: EngineRequest) => {

@@ -93,7 +93,7 @@ export function blockHeldForOperator(state: Pick<BotState, 'reconciliationBlocke
 
 /** record false: compare only — no block, halt or reconciled point written (an adopt looking before it decides). */
 export async function runReconciliation(
-  ctx: ReconciliationDeps, opts: { cause: ReconciliationCause; exchange?: Exchange; record?: boolean },
+  ctx: ReconciliationDeps, opts: { cause: ReconciliationCause; exchange?: Exchange; record?: boolean; /** The operator whose action this run follows (shown where the block's alert is resolved). */ by?: string },
 ): Promise<ReconciliationRun> {
   const exchange = opts.exchange ?? ctx.exchanges.kraken();
   // An intent whose outcome is unknown would look like an unexplained order: resolve them first.
@@ -134,6 +134,11 @@ export async function runReconciliation(
         title: `Reconciliation with Kraken passes: nothing unexplained${lifted ? '; the reconciliation halt is lifted' : ''}`,
         details: { cause: opts.cause, reconciledThrough: through.toISOString() },
       }).catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the reconciliation alert'));
+      // The block is gone: its critical alert is resolved, which stops its escalation.
+      await ctx.alerts.resolve?.({
+        fingerprint: 'reconciliation-blocked', by: opts.by ?? RECONCILIATION_ACTOR,
+        note: `reconciliation with Kraken passes (${opts.cause}): nothing unexplained${lifted ? '; the reconciliation halt is lifted' : ''}`,
+      }).catch((err: unknown) => ctx.logger.error({ err }, 'could not resolve the reconciliation alert'));
     }
     return { ...base, ok: true, reconciledThrough: through.toISOString(), halt: lifted ? 'lifted' : 'unchanged' };
   }

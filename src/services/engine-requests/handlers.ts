@@ -116,12 +116,17 @@ export function startCancelAllRunner(ctx: CancelAllHandlerDeps, opts: { holder: 
   return startRequestRunner(ctx, { ...opts, handlers: { cancel_all: cancelAllHandler(ctx) }, onFinished: checklistFollowUp(ctx), onRetry: checklistRetry(ctx) });
 }
 
-/** The kill's alert group hears how its follow-up ended: the true outcome, after "could not be confirmed". */
+/**
+ * The kill's alert group hears how its follow-up ended: the true outcome, after "could not be
+ * confirmed". A halt's follow-up tells the halt's own alert group (halt-cancel.ts).
+ */
 async function tellFollowUp(ctx: CancelAllHandlerDeps, request: EngineRequest, ok: boolean, summary: string): Promise<void> {
+  const halt = request.params['halt'] === true;
   const group = request.incidentId ?? request.params['killId'];
+  const what = halt ? 'Halted' : 'Kill switch';
   await withDeadline(ctx.alerts.raise({
-    source: 'kill', severity: ok ? 'info' : 'critical', fingerprint: `kill:${String(group)}`,
-    title: ok ? 'Kill switch: zero open orders on Kraken now confirmed (the running bot went on confirming)' : 'Kill switch: open orders on Kraken still not confirmed cancelled',
+    source: 'kill', severity: ok ? 'info' : 'critical', fingerprint: halt ? 'halt-cancel:unconfirmed' : `kill:${String(group)}`,
+    title: ok ? `${what}: zero open orders on Kraken now confirmed (the running bot went on confirming)` : `${what}: open orders on Kraken still not confirmed cancelled`,
     details: { requestId: request.id, killId: request.params['killId'], incidentId: request.incidentId, summary },
   }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the kill follow-up alert'));
 }

@@ -12,6 +12,7 @@
 export { CANCEL_FOLLOW_UP_MS } from '../../domain/cancel-handover.js';
 import { checklistItem } from '../../db/queries/kill-checklist.js';
 import { incidentById } from '../../db/queries/kill-incidents.js';
+import { getBotState } from '../bot-state.js';
 import type { Db } from '../../db/client.js';
 import type { EngineRequest } from '../../db/schema/index.js';
 import { AppError } from '../../errors.js';
@@ -75,10 +76,14 @@ export async function tryCancelOnce(exchange: Exchange, timeoutMs = 10_000): Pro
  * Why the follow-up should stop without trying (its kill superseded), or null to go on: its incident
  * was closed (a resume), or its cancel item was done or handed to a later request (a new kill, a
  * cancel again) after this one was written. An item not yet pointed at this request (its writer marks
- * it just after writing it) is no reason to stop.
+ * it just after writing it) is no reason to stop. A halt's follow-up without an incident stops when
+ * the halt is lifted: a resumed bot's new orders are not the halt's to cancel.
  */
 export async function supersededBy(db: Db, request: EngineRequest): Promise<string | null> {
-  if (request.incidentId === null) return null;
+  if (request.incidentId === null) {
+    if (request.params['halt'] !== true) return null;
+    return (await getBotState(db)).halted ? null : 'the halt was lifted (trading resumed)';
+  }
   const incident = await incidentById(db, request.incidentId);
   if (incident && incident.status !== 'open') return `incident #${incident.id} was closed (trading resumed)`;
   const item = await checklistItem(db, request.incidentId, 'cancel_orders');

@@ -1,7 +1,8 @@
 // Owns writing a kill's follow-up: when a kill (or an incident's "cancel again") answers with Kraken
 // not confirmed clear, the cancel goes on as a cancel_all engine request for the running bot with the
 // Kraken key (carried out and retried by engine-requests/handlers.ts, cancel-follow-up.ts), tied to
-// the incident's cancel item. Whether such a bot runs is read from the engine lease, so the caller
+// the incident's cancel item — or, for a halt with no incident (a reconciliation halt), to the halt
+// itself (params.halt: its outcome goes to the halt's alert, cancel-follow-up.ts). Whether such a bot runs is read from the engine lease, so the caller
 // says which: a bot that picks it up now, or none — then the request waits CANCEL_ALL_STALE_MS for
 // one to start, and an incident read past that closes it failed (checklist-records.ts).
 import type { Clock } from '../../clock.js';
@@ -33,12 +34,12 @@ export interface WrittenFollowUp {
 
 /** Writes the follow-up request (under the database's deadline; a failure throws) and reads who will take it. */
 export async function writeFollowUp(
-  ctx: FollowUpDeps, p: { incidentId: number; killId: string; actor: string; reason: string; startedAt: number },
+  ctx: FollowUpDeps, p: { incidentId: number | null; killId: string; actor: string; reason: string; startedAt: number; halt?: boolean },
 ): Promise<WrittenFollowUp> {
   const row = await withDeadline(enqueueEngineRequest(ctx.db, ctx.clock, {
-    kind: 'cancel_all', requestedBy: p.actor, incidentId: p.incidentId, checklistItem: 'cancel_orders',
+    kind: 'cancel_all', requestedBy: p.actor, ...(p.incidentId !== null ? { incidentId: p.incidentId, checklistItem: 'cancel_orders' } : {}),
     // waitUntil now: nobody waits for this answer here, so the incident thread tells it.
-    params: { killId: p.killId, reason: p.reason, killStartedAt: new Date(p.startedAt).toISOString(), followUp: true, waitUntil: Date.now() },
+    params: { killId: p.killId, reason: p.reason, killStartedAt: new Date(p.startedAt).toISOString(), followUp: true, waitUntil: Date.now(), ...(p.halt ? { halt: true } : {}) },
   }), ctx.config.KILL_DB_TIMEOUT, 'the database');
   const holder = await withDeadline(readEngineHolder(ctx), ctx.config.KILL_DB_TIMEOUT, 'the database')
     .catch((err: unknown) => ({ unread: describeError(err) }));

@@ -3,16 +3,20 @@
 // and confirms none is left; survivors are logged and alerted. The dead man's switch waits for this
 // cancel's outcome before it disarms (dead-man.ts): a halted bot never disarms Kraken's own
 // backstop while orders may still be open. One cancel per halt: a kill's own cancel counts as it.
+// Not confirmed, the cancel goes on as the same follow-up request a kill writes (follow-up-request.ts),
+// tied to the open incident when there is one, else to the halt alone: the running bot retries it
+// until Kraken confirms.
 import { ALERTED } from '../../alerts/log-source.js';
 import type { AlertSink } from '../../alerts/types.js';
 import type { Config } from '../../config/env.js';
-import type { Db } from '../../db/client.js';
-import { openIncident } from '../../db/queries/kill-incidents.js';
 import type { ExchangeProvider } from '../../exchange/provider.js';
 import type { JobRegistry } from '../../jobs/registry.js';
 import type { Logger } from '../../logger.js';
+import { openIncident } from '../../db/queries/kill-incidents.js';
 import { clearVenue, type VenueCancelReport } from './cancel-everywhere.js';
+import { markChecklistAttempt } from './checklist-records.js';
 import { withDeadline } from './deadline.js';
+import { writeFollowUp, type FollowUpDeps } from './follow-up-request.js';
 import { KrakenRoom } from './kraken-room.js';
 import type { KillPorts } from './runtime.js';
 
@@ -22,13 +26,11 @@ export interface HaltCancelKey {
 }
 
 /** Cancelling on a halt: Kraken through this process's key, the log, and the alert when orders survive. */
-export interface HaltCancelDeps extends HaltCancelKey {
-  config: Pick<Config, 'KILL_CONFIRM_ATTEMPTS' | 'KILL_CONFIRM_WAIT' | 'KILL_DB_TIMEOUT' | 'KRAKEN_RATE_TIER'>;
+export interface HaltCancelDeps extends HaltCancelKey, Omit<FollowUpDeps, 'config'> {
+  config: Pick<Config, 'KILL_CONFIRM_ATTEMPTS' | 'KILL_CONFIRM_WAIT' | 'KILL_DB_TIMEOUT' | 'KRAKEN_RATE_TIER' | 'ENGINE_LEASE_TTL'>;
   exchanges: ExchangeProvider;
   logger: Logger;
   alerts: Pick<AlertSink, 'raise' | 'resolve'>;
-  /** Where the open incident is read, so an unconfirmed cancel joins its kill's alert group (absent: its own group). */
-  db?: Db;
   /** The time its confirmation rounds run on. */
   kill: Pick<KillPorts, 'time'>;
 }
@@ -64,6 +66,7 @@ export function cancelOnHalt(ctx: HaltCancelDeps, reason: string): Promise<Venue
   if (!ctx.exchanges.hasKrakenKeys()) return Promise.resolve(null);
   ctx.logger.warn({ reason }, 'halted: cancelling every order on Kraken');
   const { now, sleep } = ctx.kill.time;
+  const startedAt = Date.now();
   const promise = clearVenue('kraken', () => ctx.exchanges.kraken(), {
     logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, confirmUntil: now() + ctx.config.KILL_CONFIRM_WAIT, now, sleep, alerted: true,
     krakenRoom: new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, now),
@@ -84,6 +87,7 @@ export function cancelOnHalt(ctx: HaltCancelDeps, reason: string): Promise<Venue
           title: `Halted, but ${report.survivors.length > 0 ? `${report.survivors.length} order(s) are still open on Kraken` : 'zero open orders on Kraken could not be confirmed'} after cancelling`,
           details: { reason, survivors: report.survivors, errors: report.errors.slice(-3) },
         }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the halt-cancel alert'));
+        await keepCancelling(ctx, reason, startedAt);
       }
       return report;
     });
@@ -99,9 +103,32 @@ const HALT_CANCEL_FINGERPRINT = 'halt-cancel:unconfirmed';
  * alongside the kill's. With no incident to join (or none readable), the halt has its own group.
  */
 async function unconfirmedFingerprint(ctx: HaltCancelDeps): Promise<string> {
-  if (!ctx.db) return HALT_CANCEL_FINGERPRINT;
   const open = await withDeadline(openIncident(ctx.db), ctx.config.KILL_DB_TIMEOUT, 'the database').catch(() => undefined);
   return open ? `kill:${open.id}` : HALT_CANCEL_FINGERPRINT;
+}
+
+/**
+ * The halt's cancel did not confirm: written as a follow-up request the running bot with the key
+ * retries until Kraken confirms. With an open incident it is that incident's cancel item's; a halt
+ * without one (a reconciliation halt) is followed up alone and stops when the halt is lifted.
+ */
+async function keepCancelling(ctx: HaltCancelDeps, reason: string, startedAt: number): Promise<void> {
+  try {
+    const incident = await withDeadline(openIncident(ctx.db), ctx.config.KILL_DB_TIMEOUT, 'the database');
+    const { requestId, who } = await writeFollowUp(ctx, {
+      incidentId: incident?.id ?? null, killId: incident?.killId ?? `halt:${new Date(startedAt).toISOString()}`,
+      actor: 'system:halt-cancel', reason, startedAt, halt: true,
+    });
+    if (incident) {
+      await withDeadline(markChecklistAttempt(ctx, {
+        incidentId: incident.id, item: 'cancel_orders', state: 'pending', requestId,
+        outcome: { summary: `The halt's cancel could not confirm zero open orders on Kraken: handed on as request #${requestId}; ${who}. Until it answers, orders may remain open on Kraken.`, requestId },
+      }), ctx.config.KILL_DB_TIMEOUT, 'the database').catch((err: unknown) => ctx.logger.error({ err, requestId }, "halted: the follow-up is written, but the incident's cancel item could not be marked pending"));
+    }
+    ctx.logger.warn({ requestId, incidentId: incident?.id ?? null }, `halted: the cancel goes on as request #${requestId}; ${who}`);
+  } catch (err) {
+    ctx.logger.error({ err }, "halted: the cancel could not be handed on as a follow-up request; nothing retries it until the next halt or a cancel again");
+  }
 }
 
 /**

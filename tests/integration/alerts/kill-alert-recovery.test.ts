@@ -20,7 +20,7 @@ import { TEST_KRAKEN_KEY, TEST_KRAKEN_SECRET } from '../../support/kill-context.
 import { openOrder, recordingExchange, type RecordingExchange } from '../../support/recording-exchange.js';
 
 const MIN = 60_000;
-const database = usePostgresTestDb({ truncate: [...ALERT_TABLES, 'incident_checklist_items', 'incidents'] });
+const database = usePostgresTestDb({ truncate: [...ALERT_TABLES, 'engine_requests', 'incident_checklist_items', 'incidents'] });
 let ctx: OwnedContext;
 let runtime: AlertRuntime;
 let clock: ManualClock;

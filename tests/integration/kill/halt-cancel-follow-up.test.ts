@@ -1,0 +1,98 @@
+// A bot restarted into a reconciliation halt (no incident) while Kraken is in maintenance: the halt's
+// cancel cannot reach Kraken, so it goes on as the same follow-up request a kill writes, and the bot's
+// cancel_all runner retries it until Kraken, back online, confirms zero open orders — the outcome
+// logged and told to the halt's alert. Real PostgreSQL, the Kraken simulator, the project's Kraken
+// adapter, one manual clock moved by the test.
+import { eq } from 'drizzle-orm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../src/clock.js';
+import { engineRequests } from '../../../src/db/schema/index.js';
+import { updateBotState } from '../../../src/services/bot-state.js';
+import { startCancelAllRunner } from '../../../src/services/engine-requests/handlers.js';
+import { followUpRetryDelayMs } from '../../../src/services/kill/cancel-follow-up.js';
+import { cancelOnHalt, haltCancelSince } from '../../../src/services/kill/halt-cancel.js';
+import { startHaltWatcher } from '../../../src/services/kill/halt-watcher.js';
+import { isOpen } from '../../../src/simulator/types.js';
+import { createPostgresTestDb } from '../../support/db.js';
+import { liveContext, startLiveKraken } from '../../support/live-engine.js';
+import { privateCall } from '../../support/simulator.js';
+
+const cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!().catch(() => {});
+});
+
+async function world() {
+  const clock = new ManualClock('2026-01-05T12:00:00Z');
+  const database = await createPostgresTestDb();
+  cleanup.push(() => database.close());
+  const kraken = await startLiveKraken({ clock });
+  cleanup.push(() => kraken.sim.close());
+  const resting = await privateCall(kraken.sim, 'AddOrder', { pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '30000', volume: '0.01' });
+  expect(resting.body.error).toEqual([]);
+  const t = await liveContext(database, kraken, { KILL_CONFIRM_ATTEMPTS: '1', KILL_CONFIRM_WAIT: '1ms', KRAKEN_RATE_TIER: 'starter' }, { clock });
+  cleanup.push(() => t.ctx.close());
+  const openAtKraken = () => [...kraken.sim.state.orders.values()].filter(isOpen).length;
+  const requests = () => database.db.select().from(engineRequests);
+  const request = async (id: number) => (await database.db.select().from(engineRequests).where(eq(engineRequests.id, id)))[0]!;
+  return { clock, database, kraken, t, openAtKraken, requests, request };
+}
+
+/** The bot restarts halted by reconciliation during a Kraken maintenance: its halt watcher latches, halt means cancel. */
+async function restartIntoHaltDuringMaintenance(w: Awaited<ReturnType<typeof world>>) {
+  await updateBotState(w.database.db, w.clock, { halted: true, haltedReason: 'reconciliation: ledger and Kraken disagree', haltedAt: w.clock.now(), haltedBy: 'system:reconcile' });
+  w.kraken.sim.state.systemStatus = 'maintenance';
+  // As the kill feature wires it in a trading process with the key.
+  const stop = w.t.ctx.kill.latch.onHalt((reason) => void cancelOnHalt(w.t.ctx, reason));
+  cleanup.push(async () => stop());
+  const watcher = await startHaltWatcher(w.t.ctx, { timer: false });
+  cleanup.push(() => watcher.stop());
+  const cancel = haltCancelSince(w.t.ctx, 0);
+  expect(cancel, 'the halt started a cancel').not.toBeNull();
+  const report = await cancel!;
+  expect(report).toMatchObject({ confirmed: false });
+  expect(w.openAtKraken()).toBe(1);
+}
+
+describe("a halt's cancel that Kraken could not confirm", () => {
+  it('goes on as a follow-up request without an incident, which the bot retries until Kraken, back from maintenance, confirms', async () => {
+    const w = await world();
+    await restartIntoHaltDuringMaintenance(w);
+    const written = await w.requests();
+    expect(written).toHaveLength(1);
+    const requestId = written[0]!.id;
+    expect(written[0]).toMatchObject({ kind: 'cancel_all', status: 'pending', incidentId: null, params: expect.objectContaining({ followUp: true, halt: true }) });
+    expect(w.t.alerts.raised.at(-1)).toMatchObject({ severity: 'critical', fingerprint: 'halt-cancel:unconfirmed' });
+
+    // The bot's runner takes it while Kraken is still in maintenance: pending, with its next try.
+    const runner = startCancelAllRunner(w.t.ctx, { holder: 'bot-1:7', timer: false });
+    cleanup.push(() => runner.stop());
+    expect(await runner.drain()).toBe(1);
+    const nextTryAt = new Date(w.clock.now().getTime() + followUpRetryDelayMs('starter', 1));
+    expect(await w.request(requestId)).toMatchObject({ status: 'pending', notBefore: nextTryAt });
+    expect(w.openAtKraken()).toBe(1);
+
+    // Kraken is back; at its next try the bot cancels and confirms.
+    w.kraken.sim.state.systemStatus = 'online';
+    w.clock.set(nextTryAt);
+    expect(await runner.drain()).toBe(1);
+    expect(w.openAtKraken(), 'orders open at Kraken').toBe(0);
+    const done = await w.request(requestId);
+    expect(done, JSON.stringify(done.result)).toMatchObject({ status: 'done' });
+    expect(w.t.alerts.raised.at(-1)).toMatchObject({ severity: 'info', fingerprint: 'halt-cancel:unconfirmed', title: expect.stringMatching(/^Halted: zero open orders on Kraken now confirmed/) });
+  }, 60_000);
+
+  it('stops without calling Kraken once the halt is lifted', async () => {
+    const w = await world();
+    await restartIntoHaltDuringMaintenance(w);
+    const [written] = await w.requests();
+    await updateBotState(w.database.db, w.clock, { halted: false, haltedReason: null, haltedAt: null, haltedBy: null });
+    w.kraken.sim.state.systemStatus = 'online';
+    const calls = w.kraken.sim.calls.filter((c) => c.api === 'private').length;
+    const runner = startCancelAllRunner(w.t.ctx, { holder: 'bot-1:7', timer: false });
+    cleanup.push(() => runner.stop());
+    expect(await runner.drain()).toBe(1);
+    expect(await w.request(written!.id)).toMatchObject({ status: 'failed', error: 'Stopped after 0 tries: the halt was lifted (trading resumed).' });
+    expect(w.kraken.sim.calls.filter((c) => c.api === 'private').length).toBe(calls);
+  }, 60_000);
+});

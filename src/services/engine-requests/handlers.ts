@@ -32,7 +32,7 @@ import { clearVenue, mergeVenueReports } from '../kill/cancel-everywhere.js';
 import { CANCEL_FOLLOW_UP_MS, earlierReport, followUpRetryDelayMs, followUpTries, supersededBy, tryCancelOnce } from '../kill/cancel-follow-up.js';
 import { withDeadline } from '../kill/deadline.js';
 import { awaitOrdersInFlight } from '../kill/fence.js';
-import { haltCancelSince } from '../kill/halt-cancel.js';
+import { haltAlertFingerprint, haltCancelSince } from '../kill/halt-cancel.js';
 import { adoptOrderHandler, cancelOrderHandler } from '../reconcile/start/cancel.js';
 import { startRequestRunner, type EngineRequestHandler, type EngineRequestHandlers, type RequestRunner } from './runner.js';
 import { checklistFollowUp, checklistRetry } from '../kill/checklist-records.js';
@@ -49,7 +49,7 @@ export interface CancelAllHandlerDeps {
   clock: Clock;
   jobs: JobRegistry;
   db: Db;
-  alerts: Pick<AlertSink, 'raise'>;
+  alerts: Pick<AlertSink, 'raise' | 'resolve'>;
 }
 
 export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandler {
@@ -117,16 +117,24 @@ export function startCancelAllRunner(ctx: CancelAllHandlerDeps, opts: { holder: 
 }
 
 /**
- * The kill's alert group hears how its follow-up ended: the true outcome, after "could not be
- * confirmed". A halt's follow-up tells the halt's own alert group (halt-cancel.ts).
+ * The kill's alert group hears how its follow-up ended: still not confirmed is another critical
+ * occurrence; confirmed resolves the group (its escalation stops, and the thread says which bot
+ * confirmed it) — a recovery is not another occurrence of the problem. A halt's follow-up tells the
+ * halt's group: its kill's when it has an incident, else its own (halt-cancel.ts).
  */
-async function tellFollowUp(ctx: CancelAllHandlerDeps, request: EngineRequest, ok: boolean, summary: string): Promise<void> {
+export async function tellFollowUp(ctx: CancelAllHandlerDeps, request: EngineRequest, ok: boolean, summary: string): Promise<void> {
   const halt = request.params['halt'] === true;
   const group = request.incidentId ?? request.params['killId'];
   const what = halt ? 'Halted' : 'Kill switch';
+  const fingerprint = halt ? haltAlertFingerprint(request.incidentId ?? null) : `kill:${String(group)}`;
+  const title = ok ? `${what}: zero open orders on Kraken now confirmed (the running bot went on confirming)` : `${what}: open orders on Kraken still not confirmed cancelled`;
+  if (ok && ctx.alerts.resolve) {
+    await withDeadline(ctx.alerts.resolve({ fingerprint, by: request.claimedBy ?? 'the running bot', note: `${title}, answering request #${request.id}. ${summary}` }),
+      ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err: unknown) => ctx.logger.error({ err }, 'could not resolve the kill alert after its follow-up confirmed'));
+    return;
+  }
   await withDeadline(ctx.alerts.raise({
-    source: 'kill', severity: ok ? 'info' : 'critical', fingerprint: halt ? 'halt-cancel:unconfirmed' : `kill:${String(group)}`,
-    title: ok ? `${what}: zero open orders on Kraken now confirmed (the running bot went on confirming)` : `${what}: open orders on Kraken still not confirmed cancelled`,
+    source: 'kill', severity: ok ? 'info' : 'critical', fingerprint, title,
     details: { requestId: request.id, killId: request.params['killId'], incidentId: request.incidentId, summary },
   }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the kill follow-up alert'));
 }

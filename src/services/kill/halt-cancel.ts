@@ -104,7 +104,12 @@ const HALT_CANCEL_FINGERPRINT = 'halt-cancel:unconfirmed';
  */
 async function unconfirmedFingerprint(ctx: HaltCancelDeps): Promise<string> {
   const open = await withDeadline(openIncident(ctx.db), ctx.config.KILL_DB_TIMEOUT, 'the database').catch(() => undefined);
-  return open ? `kill:${open.id}` : HALT_CANCEL_FINGERPRINT;
+  return haltAlertFingerprint(open?.id ?? null);
+}
+
+/** The alert group a halt's "could not confirm" is in: its kill's incident's, else the halt's own. */
+export function haltAlertFingerprint(incidentId: number | null): string {
+  return incidentId !== null ? `kill:${incidentId}` : HALT_CANCEL_FINGERPRINT;
 }
 
 /**

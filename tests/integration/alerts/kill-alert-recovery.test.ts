@@ -10,8 +10,9 @@ import { buildAppContext, type OwnedContext } from '../../../src/app/build-conte
 import { ManualClock } from '../../../src/clock.js';
 import { testConfig } from '../../../src/config/env.js';
 import { insertIncident } from '../../../src/db/queries/kill-incidents.js';
-import { alertGroups, alertPages } from '../../../src/db/schema/index.js';
+import { alertDeliveries, alertEscalations, alertGroups, alertPages, type EngineRequest } from '../../../src/db/schema/index.js';
 import { silentLogger } from '../../../src/logger.js';
+import { tellFollowUp } from '../../../src/services/engine-requests/handlers.js';
 import { cancelOnHalt } from '../../../src/services/kill/halt-cancel.js';
 import { saveRotation } from '../../../src/services/oncall/store.js';
 import { usePostgresTestDb } from '../../support/db.js';
@@ -88,5 +89,36 @@ describe('a kill that could not confirm zero open orders', () => {
       await runtime.escalation.tick();
     }
     expect(await pages()).toEqual(['1.0:UALICE']);
+  });
+
+  it('its follow-up\'s confirmation resolves the kill\'s group (who confirmed, in its thread) instead of adding an occurrence: paging stops', async () => {
+    const { id } = await incident();
+    await killGroup(id);
+    await runtime.escalation.tick();
+    clock.advance(2 * MIN);
+    const request = { id: 9, incidentId: id, params: { killId: 'k-1', followUp: true }, claimedBy: 'bot-1:7' } as unknown as EngineRequest;
+    await tellFollowUp(ctx, request, true, 'Kraken: 1 cancelled, none open (confirmed).');
+    const [group] = await ctx.db.select().from(alertGroups).where(eq(alertGroups.fingerprint, `kill:${id}`));
+    expect(group).toMatchObject({ status: 'resolved', resolvedBy: 'bot-1:7', count: 1 });
+    const [esc] = await ctx.db.select().from(alertEscalations).where(eq(alertEscalations.groupId, group!.id));
+    expect(esc).toMatchObject({ status: 'stopped', stoppedReason: 'resolved by bot-1:7' });
+    const notes = (await ctx.db.select().from(alertDeliveries).where(eq(alertDeliveries.groupId, group!.id))).map((d) => JSON.stringify(d.payload));
+    expect(notes.some((n) => n.includes('Resolved by bot-1:7: Kill switch: zero open orders on Kraken now confirmed'))).toBe(true);
+    // Past the ACK SLA (the reviewer's 4 minutes after the confirmation) and two more rounds: nobody else is paged.
+    for (let i = 0; i < 6; i += 1) {
+      clock.advance(5 * MIN);
+      await runtime.escalation.tick();
+    }
+    expect(await pages()).toEqual(['1.0:UALICE']);
+  });
+
+  it('a halt follow-up with an incident tells the kill\'s group too, and its confirmation resolves it', async () => {
+    const { id } = await incident();
+    await killGroup(id);
+    const request = { id: 10, incidentId: id, params: { killId: 'k-1', followUp: true, halt: true }, claimedBy: 'bot-1:7' } as unknown as EngineRequest;
+    await tellFollowUp(ctx, request, false, 'Kraken: NOT confirmed.');
+    expect(await liveGroups()).toEqual([`kill:${id}`]);
+    await tellFollowUp(ctx, request, true, 'Kraken: none open (confirmed).');
+    expect(await liveGroups()).toEqual([]);
   });
 });

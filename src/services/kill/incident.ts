@@ -10,6 +10,7 @@ import { checklistItem, checklistItemsOf } from '../../db/queries/kill-checklist
 import { incidentById, latestIncident } from '../../db/queries/kill-incidents.js';
 import type { ChecklistItemKey, Incident, IncidentChecklistItem } from '../../db/schema/index.js';
 import type { Actor } from '../../domain/actor.js';
+import type { AlertSink } from '../../alerts/types.js';
 import { AppError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { getEngineRequest, withdrawEngineRequest } from '../engine-requests/store.js';
@@ -20,7 +21,7 @@ import { handedOffPhrase, queuedHandOff } from '../../domain/kraken-handoff.js';
 import {
   claimAnnouncement, closeUnansweredFollowUps, finishChecklistRequest, markChecklistAttempt, recordCapabilityOutcome, reopenChecklistItemRecord, type ChecklistDeps,
 } from './checklist-records.js';
-import { describeError } from './deadline.js';
+import { describeError, withDeadline } from './deadline.js';
 import { writeFollowUp } from './follow-up-request.js';
 import { withWaitingCancel, type ShownChecklistItem, type WaitingDeps } from './waiting-cancel.js';
 import { outcomeOfRequest, type CapabilityOutcome, type IncidentDeps, type IncidentPorts } from './incident-ports.js';
@@ -37,7 +38,8 @@ export interface IncidentView {
  * Doing an item: what the incident's ports need (they do the work here or hand it over), the log
  * of the cancel, and the ports themselves.
  */
-export type ChecklistItemDeps = IncidentDeps & { logger: Logger; incident: IncidentPorts };
+/** `alerts`: where a confirmed cancel again resolves the kill's "could not confirm" group (absent: nothing to resolve). */
+export type ChecklistItemDeps = IncidentDeps & { logger: Logger; incident: IncidentPorts; alerts?: Pick<AlertSink, 'resolve'> };
 
 /**
  * The open incident, or else the most recent one; null when there has never been one. A kill's
@@ -159,6 +161,11 @@ async function cancelAgain(ctx: ChecklistItemDeps, actor: Actor, incident: Incid
   const counts = report.venues.map(venueCount).join(', ');
   if (report.allConfirmed) {
     await withdrawFollowUp(ctx, incident.id, `cancelled again and confirmed by ${actor.id}`);
+    // Zero open orders confirmed: the kill's "could not confirm" group is over (its escalation stops).
+    if (ctx.alerts?.resolve) {
+      await withDeadline(ctx.alerts.resolve({ fingerprint: `kill:${incident.id}`, by: actor.id, note: `cancelled again and confirmed — ${counts}` }),
+        ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err: unknown) => ctx.logger.error({ err, incidentId: incident.id }, 'could not resolve the kill alert after a confirmed cancel again'));
+    }
     return { state: 'done', summary: `Cancelled again — ${counts}.`, details: { cancel: report } };
   }
   const head = `Cancel again NOT ALL CONFIRMED — ${counts}.`;

@@ -2,6 +2,9 @@
 // bot (which learns of another process's kill) joins the kill's group instead of opening its own, so
 // each escalation step pages once; a confirmation resolves the group it recovers, so paging stops.
 // Real PostgreSQL, escalation driven by a manual clock.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { asc, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAlertRuntime, type AlertRuntime } from '../../../src/alerts/runtime.js';
@@ -13,6 +16,8 @@ import { insertIncident } from '../../../src/db/queries/kill-incidents.js';
 import { alertDeliveries, alertEscalations, alertGroups, alertPages, type EngineRequest } from '../../../src/db/schema/index.js';
 import { silentLogger } from '../../../src/logger.js';
 import { tellFollowUp } from '../../../src/services/engine-requests/handlers.js';
+import { doChecklistItem } from '../../../src/services/kill/incident.js';
+import { executeKill } from '../../../src/services/kill/kill.js';
 import { cancelOnHalt } from '../../../src/services/kill/halt-cancel.js';
 import { saveRotation } from '../../../src/services/oncall/store.js';
 import { usePostgresTestDb } from '../../support/db.js';
@@ -35,7 +40,7 @@ beforeEach(async () => {
       SLACK_APPROVERS: 'UAPPROVER1', ESCALATION_ACK_SLA: '5m', ESCALATION_MAX_ROUNDS: '2', SLACK_ALERTS_CHANNEL: 'C0ALERTS',
       // Thread notes are queued for this channel; no delivery tick runs, so nothing is sent (the URL answers nothing).
       SLACK_BOT_TOKEN: 'xoxb-0000-test-not-a-real-token', SLACK_SIGNING_SECRET: 'test-signing-secret', SLACK_API_URL: 'http://127.0.0.1:9',
-      KRAKEN_API_KEY: TEST_KRAKEN_KEY, KRAKEN_API_SECRET: TEST_KRAKEN_SECRET, KILL_CONFIRM_ATTEMPTS: '1', KILL_CONFIRM_WAIT: '1ms',
+      KRAKEN_API_KEY: TEST_KRAKEN_KEY, KRAKEN_API_SECRET: TEST_KRAKEN_SECRET, KILL_CONFIRM_ATTEMPTS: '1', KILL_CONFIRM_WAIT: '1ms', DATA_DIR: mkdtempSync(join(tmpdir(), 'ctb-kill-alert-')),
     }),
     database: database(), clock, logger: silentLogger(),
     exchanges: { kraken: () => kraken, paper: () => recordingExchange('paper') },
@@ -120,5 +125,24 @@ describe('a kill that could not confirm zero open orders', () => {
     expect(await liveGroups()).toEqual([`kill:${id}`]);
     await tellFollowUp(ctx, request, true, 'Kraken: none open (confirmed).');
     expect(await liveGroups()).toEqual([]);
+  });
+
+  it('a confirmed cancel again resolves the kill\'s group, saying who cancelled', async () => {
+    stuckOrder();
+    const result = await executeKill(ctx, { actor: { id: 'UALICE', source: 'slack' }, reason: 'drill', trigger: 'manual' });
+    expect(result.ok).toBe(false);
+    expect(await liveGroups()).toEqual([`kill:${result.incidentId}`]);
+    await runtime.escalation.tick();
+    kraken.sticky.clear();
+    clock.advance(2 * MIN);
+    const done = await doChecklistItem(ctx, { item: 'cancel_orders', actor: { id: 'UBOB', source: 'slack' }, confirmed: true });
+    expect(done.state).toBe('done');
+    const [group] = await ctx.db.select().from(alertGroups).where(eq(alertGroups.fingerprint, `kill:${result.incidentId}`));
+    expect(group).toMatchObject({ status: 'resolved', resolvedBy: 'UBOB' });
+    for (let i = 0; i < 6; i += 1) {
+      clock.advance(5 * MIN);
+      await runtime.escalation.tick();
+    }
+    expect(await pages()).toEqual(['1.0:UALICE']);
   });
 });

@@ -178,6 +178,9 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
     };
   }
   if (!result.alreadyKilled || !result.ok) await raiseKillAlert(ctx, request, result);
+  // A later kill joined the open incident and confirmed zero open orders: an earlier kill's "could
+  // not be confirmed" group is over (a Slack retry of one kill, replayed, confirms nothing new).
+  else if ('outcome' in halt && !halt.outcome.replayed) await resolveKillAlert(ctx, request, result);
   if (request.flatten) result.flatten = await flatten(ctx, request.actor, result);
   if (request.flatten && !result.flatten?.ok) result.ok = false;
   return result;
@@ -234,6 +237,13 @@ async function keepConfirming(ctx: KillDeps, result: KillResult, request: KillRe
     ctx.logger.error({ err, killId: result.killId }, 'kill: could not hand the confirmation on to the running bot');
     return { error: describeError(err) };
   }
+}
+
+async function resolveKillAlert(ctx: KillDeps, request: KillRequest, result: KillResult): Promise<void> {
+  if (result.incidentId === null || !ctx.alerts.resolve) return;
+  await withDeadline(ctx.alerts.resolve({
+    fingerprint: `kill:${result.incidentId}`, by: request.actor.id, note: `a later kill (${result.killId}) confirmed zero open orders on every venue`,
+  }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err: unknown) => ctx.logger.error({ err }, 'kill: could not resolve the earlier kill alert'));
 }
 
 async function raiseKillAlert(ctx: KillDeps, request: KillRequest, result: KillResult): Promise<void> {

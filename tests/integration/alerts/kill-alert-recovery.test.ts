@@ -145,4 +145,30 @@ describe('a kill that could not confirm zero open orders', () => {
     }
     expect(await pages()).toEqual(['1.0:UALICE']);
   });
+
+  it('a later kill that confirms zero open orders resolves the earlier kill\'s group', async () => {
+    stuckOrder();
+    const first = await executeKill(ctx, { actor: { id: 'UALICE', source: 'slack', requestId: 'r-1' }, reason: 'drill', trigger: 'manual' });
+    expect(first.ok).toBe(false);
+    await runtime.escalation.tick();
+    kraken.sticky.clear();
+    clock.advance(2 * MIN);
+    const second = await executeKill(ctx, { actor: { id: 'UBOB', source: 'slack' }, reason: 'again', trigger: 'manual' });
+    expect(second).toMatchObject({ ok: true, alreadyKilled: true, incidentId: first.incidentId });
+    const [group] = await ctx.db.select().from(alertGroups).where(eq(alertGroups.fingerprint, `kill:${first.incidentId}`));
+    expect(group).toMatchObject({ status: 'resolved', resolvedBy: 'UBOB' });
+    for (let i = 0; i < 6; i += 1) {
+      clock.advance(5 * MIN);
+      await runtime.escalation.tick();
+    }
+    expect(await pages()).toEqual(['1.0:UALICE']);
+  });
+
+  it('a Slack retry of a kill (the same kill, replayed) resolves nothing', async () => {
+    const alice = { id: 'UALICE', source: 'slack' as const, requestId: 'r-2' };
+    const first = await executeKill(ctx, { actor: alice, reason: 'drill', trigger: 'manual' });
+    expect(first.ok).toBe(true);
+    await executeKill(ctx, { actor: alice, reason: 'drill', trigger: 'manual' });
+    expect(await liveGroups()).toEqual([`kill:${first.incidentId}`]);
+  });
 });

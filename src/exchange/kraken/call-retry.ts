@@ -16,7 +16,8 @@
 //   caller each wait. Never an order-changing call: those are the engine's and the kill's to decide.
 import { AppError } from '../../errors.js';
 import { ExchangeError } from '../errors.js';
-import { PRIVATE_COUNTER, callCost, type KrakenTier } from './rate-limiter.js';
+import { callCost, counterRoomMs, type KrakenTier } from './rate-limiter.js';
+import { backoffDelay } from '../../retry.js';
 
 /** The waits before the retries of a call refused for its nonce: two retries, then the error. */
 export const NONCE_RETRY_WAITS_MS = [100, 500] as const;
@@ -47,8 +48,7 @@ export function rateLimited(err: AppError): boolean {
  * for this call, doubled each retry (Starter, a 1-point call: 3 s, 6 s, 12 s — 21 s in all).
  */
 export function rateLimitWaitMs(tier: KrakenTier, endpoint: string, retry: number): number {
-  const room = Math.max(1, callCost('private', endpoint));
-  return Math.ceil((room / PRIVATE_COUNTER[tier].decayPerSecond) * 1000) * 2 ** (retry - 1);
+  return backoffDelay({ baseMs: counterRoomMs(tier, Math.max(1, callCost('private', endpoint))) }, retry);
 }
 
 /** The error once the rate-limit retries are spent: what happened and what to do. */

@@ -35,6 +35,11 @@ const TRADING_CALLS = new Set([
   'AddOrder', 'AddOrderBatch', 'AmendOrder', 'EditOrder', 'CancelOrder', 'CancelOrderBatch', 'CancelAll', 'CancelAllOrdersAfter',
 ]);
 
+/** The time the tier's private counter takes to fall by `cost` calls, i.e. to make room for them. */
+export function counterRoomMs(tier: KrakenTier, cost: number): number {
+  return Math.ceil((cost / PRIVATE_COUNTER[tier].decayPerSecond) * 1000);
+}
+
 /** What one call adds to Kraken's counter. */
 export function callCost(api: 'public' | 'private', endpoint: string): number {
   if (api === 'public') return 1;

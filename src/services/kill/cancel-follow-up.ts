@@ -17,21 +17,20 @@ import type { Db } from '../../db/client.js';
 import type { EngineRequest } from '../../db/schema/index.js';
 import { AppError } from '../../errors.js';
 import { rateLimited } from '../../exchange/kraken/call-retry.js';
-import { PRIVATE_COUNTER, type KrakenTier } from '../../exchange/kraken/rate-limiter.js';
+import { counterRoomMs, PRIVATE_COUNTER, type KrakenTier } from '../../exchange/kraken/rate-limiter.js';
+import { backoffDelay } from '../../retry.js';
 import type { Exchange } from '../../exchange/types.js';
 import { urgently } from '../../exchange/urgency.js';
 import type { VenueCancelReport } from './cancel-everywhere.js';
 import { describeError, withDeadline } from './deadline.js';
-import { CANCEL_ROUND_COST, roomForMs } from './kraken-room.js';
+import { CANCEL_ROUND_COST } from './kraken-room.js';
 
 /** What one try adds to Kraken's REST counter: a kill's round, CancelAll and OpenOrders (kraken-room.ts). */
 export const FOLLOW_UP_TRY_COST = CANCEL_ROUND_COST;
 
 /** The wait after try `tries` (1-based) failed: room for one try on the tier's counter, doubled each try, at most a full counter's fall. */
 export function followUpRetryDelayMs(tier: KrakenTier, tries: number): number {
-  const room = roomForMs(tier, FOLLOW_UP_TRY_COST);
-  const full = roomForMs(tier, PRIVATE_COUNTER[tier].max);
-  return Math.min(full, room * 2 ** Math.max(0, tries - 1));
+  return backoffDelay({ baseMs: counterRoomMs(tier, FOLLOW_UP_TRY_COST), maxMs: counterRoomMs(tier, PRIVATE_COUNTER[tier].max) }, tries);
 }
 
 /** How many tries a follow-up request has had (its last try's result counts them). */

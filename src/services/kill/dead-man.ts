@@ -14,6 +14,7 @@ import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
 import type { Exchange, SystemStatus } from '../../exchange/types.js';
+import { backoffDelay, type Backoff } from '../../retry.js';
 import { effectiveMode, getBotState } from '../bot-state.js';
 import { describeError, withDeadline } from './deadline.js';
 import { holdsLease, type LeaseProbeDeps } from '../engine-lease/runtime.js';
@@ -34,6 +35,7 @@ export type DeadManDeps = HaltCancelDeps & LeaseProbeDeps & {
 /** Pause after the first failed renew/disarm, doubled after each further failure up to the cap. */
 export const DEAD_MAN_RETRY_BASE_MS = 2_000;
 export const DEAD_MAN_RETRY_CAP_MS = 60_000;
+const DEAD_MAN_RETRY: Backoff = { baseMs: DEAD_MAN_RETRY_BASE_MS, maxMs: DEAD_MAN_RETRY_CAP_MS };
 
 const LEFT_ARMED = "halted with orders possibly open on Kraken: the dead man's switch is left to run out so Kraken cancels them";
 
@@ -198,7 +200,7 @@ export class DeadMansSwitch {
     const deadline = this.#lastRenewedAt ? new Date(this.#lastRenewedAt.getTime() + this.#timeoutMs) : null;
     const now = this.#ctx.clock.now().getTime();
     this.#failures += 1;
-    let retryAt = now + Math.min(DEAD_MAN_RETRY_CAP_MS, DEAD_MAN_RETRY_BASE_MS * 2 ** (this.#failures - 1));
+    let retryAt = now + backoffDelay(DEAD_MAN_RETRY, this.#failures);
     // An armed switch still gets a renewal try before its timer runs out.
     if (what === 'renew' && this.#armed && deadline) retryAt = Math.min(retryAt, Math.max(now + DEAD_MAN_RETRY_BASE_MS, deadline.getTime() - DEAD_MAN_RETRY_BASE_MS));
     this.#retryAt = retryAt;

@@ -8,7 +8,7 @@
 // (exchange/kraken/rate-limiter.ts): a floor, since other programs can only add to it.
 import { AppError } from '../../errors.js';
 import { rateLimited } from '../../exchange/kraken/call-retry.js';
-import { PRIVATE_COUNTER, type KrakenTier } from '../../exchange/kraken/rate-limiter.js';
+import { PRIVATE_COUNTER, counterRoomMs, type KrakenTier } from '../../exchange/kraken/rate-limiter.js';
 
 /**
  * What one round adds to Kraken's REST counter: CancelAll and OpenOrders, 1 each. Kraken's docs exempt
@@ -17,10 +17,11 @@ import { PRIVATE_COUNTER, type KrakenTier } from '../../exchange/kraken/rate-lim
  */
 export const CANCEL_ROUND_COST = 2;
 
-/** The time the tier's counter takes to fall by `cost` calls. */
+/** The time the tier's counter takes to make room for `cost` calls (by default one round). */
 export function roomForMs(tier: KrakenTier, cost = CANCEL_ROUND_COST): number {
-  return Math.ceil((cost / PRIVATE_COUNTER[tier].decayPerSecond) * 1000);
+  return counterRoomMs(tier, cost);
 }
+
 
 /** Whether Kraken refused a call because the key's REST call counter is full. */
 export const refusedForRateLimit = (err: unknown): boolean => err instanceof AppError && rateLimited(err);

@@ -71,6 +71,15 @@ export async function privateCall(
   return { status: res.status, body: JSON.parse(text) as { error: string[]; result?: any } };
 }
 
+/** Another program's quick private reads with the key, until Kraken refuses one: the key's call counter is full. */
+export async function fillRateCounter(sim: KrakenSimulator): Promise<void> {
+  for (let i = 0; i < 20; i++) {
+    const r = await privateCall(sim, 'Balance');
+    if (r.body.error.includes('EAPI:Rate limit exceeded')) return;
+  }
+  throw new Error('the rate counter never filled');
+}
+
 /** A control API call (JSON). */
 export async function control(sim: KrakenSimulator, method: string, route: string, body?: unknown): Promise<{ status: number; json: any }> {
   const res = await fetch(`${sim.url}/_sim/${route}`, {

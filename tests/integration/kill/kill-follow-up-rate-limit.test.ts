@@ -20,7 +20,7 @@ import { writeFollowUp } from '../../../src/services/kill/follow-up-request.js';
 import { isOpen } from '../../../src/simulator/types.js';
 import { createPostgresTestDb } from '../../support/db.js';
 import { liveContext, startLiveKraken } from '../../support/live-engine.js';
-import { privateCall } from '../../support/simulator.js';
+import { privateCall, fillRateCounter } from '../../support/simulator.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -43,13 +43,7 @@ async function world() {
   const krakenCalls = () => kraken.sim.calls.filter((c) => c.api === 'private').length;
   const openAtKraken = () => [...kraken.sim.state.orders.values()].filter(isOpen).length;
   /** Another program's quick private reads with the same key, until Kraken refuses one: its counter is full. */
-  const fillCounter = async () => {
-    for (let i = 0; i < 20; i++) {
-      const r = await privateCall(kraken.sim, 'Balance');
-      if (r.body.error.includes('EAPI:Rate limit exceeded')) return;
-    }
-    throw new Error('the rate counter never filled');
-  };
+  const fillCounter = () => fillRateCounter(kraken.sim);
   const cancelItem = async () => (await currentIncident(t.ctx))!.items.find((i) => i.item === 'cancel_orders')!;
   const request = async (id: number) => (await database.db.select().from(engineRequests).where(eq(engineRequests.id, id)))[0]!;
   /** The bot with the key: its kill feature's cancel_all runner, driven one poll at a time. */

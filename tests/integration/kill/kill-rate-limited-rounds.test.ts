@@ -20,7 +20,7 @@ import { executeKill } from '../../../src/services/kill/kill.js';
 import { isOpen } from '../../../src/simulator/types.js';
 import { createPostgresTestDb } from '../../support/db.js';
 import { liveContext, startLiveKraken } from '../../support/live-engine.js';
-import { privateCall } from '../../support/simulator.js';
+import { privateCall, fillRateCounter } from '../../support/simulator.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -48,13 +48,7 @@ async function world(env: Record<string, string> = {}, exchanges: { kraken?: () 
   const privateCalls = () => kraken.sim.calls.filter((c) => c.api === 'private').map((c) => c.endpoint);
   const openAtKraken = () => [...kraken.sim.state.orders.values()].filter(isOpen).length;
   /** Another program's quick private reads with the same key, until Kraken refuses one: its counter is full. */
-  const fillCounter = async () => {
-    for (let i = 0; i < 20; i++) {
-      const r = await privateCall(kraken.sim, 'Balance');
-      if (r.body.error.includes('EAPI:Rate limit exceeded')) return;
-    }
-    throw new Error('the rate counter never filled');
-  };
+  const fillCounter = () => fillRateCounter(kraken.sim);
   /** What Kraken received while `work` ran, the kill's pauses, and how far its clock moved. */
   const during = async <T>(work: () => Promise<T>) => {
     const before = privateCalls().length;

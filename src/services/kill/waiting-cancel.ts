@@ -9,6 +9,7 @@ import type { ShownChecklistItem } from '../../domain/incident-checklist.js';
 import { describeHolder } from '../../domain/engine-holder.js';
 import { waitingCancelText, type WaitingCancel } from '../../domain/kraken-handoff.js';
 import { readEngineHolder } from '../engine-lease/holder-view.js';
+import { followUpTries } from './cancel-follow-up.js';
 import { describeError } from './deadline.js';
 
 export type { ShownChecklistItem };
@@ -25,6 +26,9 @@ export async function withWaitingCancel(ctx: WaitingDeps, items: IncidentCheckli
     const request = await engineRequestById(ctx.db, item.requestId);
     if (request?.kind !== 'cancel_all') return item;
     const takenBy = request.status === 'pending' ? null : request.claimedBy;
+    // Between two tries a follow-up waits pending again: tried, not "not yet taken".
+    const tries = request.status === 'pending' ? followUpTries(request) : 0;
+    const retried = tries > 0 ? { tries, nextTryAt: request.notBefore?.toISOString() ?? null } : undefined;
     let lease: Pick<WaitingCancel, 'runningBot' | 'botKnown' | 'engine'> = { runningBot: null, botKnown: false, engine: 'the engine lease was not read here' };
     if (!takenBy && ctx.config) {
       lease = await readEngineHolder({ db: ctx.db, config: ctx.config }).then(
@@ -32,7 +36,7 @@ export async function withWaitingCancel(ctx: WaitingDeps, items: IncidentCheckli
         (err: unknown) => ({ runningBot: null, botKnown: false, engine: `the engine lease could not be read: ${describeError(err)}` }),
       );
     }
-    const waiting: WaitingCancel = { requestId: item.requestId, takenBy, ...lease };
+    const waiting: WaitingCancel = { requestId: item.requestId, takenBy, ...lease, ...(retried ? { retried } : {}) };
     return { ...item, waiting: { ...waiting, text: waitingCancelText(waiting) } };
   }));
 }

@@ -10,11 +10,14 @@ import type { Clock } from '../clock.js';
 import type { Exchange, SystemStatus } from '../exchange/types.js';
 import type { Logger } from '../logger.js';
 import { backoffDelay, type Backoff } from '../retry.js';
+import { withDeadline } from '../services/kill/deadline.js';
 import type { OrderOutcome, OrderRequestSpec } from './order-executor.js';
 
 export const HOLD_BACKOFF: Backoff = { baseMs: 2_000, maxMs: 60_000 };
 /** SystemStatus is a public call: asked at most this often while an order is held. */
 export const STATUS_RECHECK_MS = 2_000;
+/** How long a held order's candle waits for Kraken's SystemStatus before its pause alone decides. */
+const STATUS_DEADLINE_MS = 2_000;
 
 interface Hold {
   code: string;
@@ -87,11 +90,13 @@ export class VenueHolds {
     if (this.#status && now - this.#status.at < STATUS_RECHECK_MS) return this.#status.value;
     let value: SystemStatus | null = null;
     try {
-      value = await exchange.fetchSystemStatus();
+      // The candle loop waits on this, and Kraken is slowest when it is down: a short bound, not the request timeout.
+      value = await withDeadline(exchange.fetchSystemStatus(), STATUS_DEADLINE_MS, "Kraken's SystemStatus");
     } catch (err) {
       this.deps.logger.warn({ err }, "could not read Kraken's system status for a held order; its pause decides");
     }
-    this.#status = { value, at: now };
+    // Stamped when the answer (or the give-up) came, so a slow answer is not asked for again on the next candle.
+    this.#status = { value, at: this.deps.clock.now().getTime() };
     return value;
   }
 }

@@ -7,6 +7,7 @@
 // while blocked, with an open order it cannot explain, or when anything but legacy trades is unmatched.
 // The transport may pass a progress callback (the CLI's progress bar).
 import { z } from 'zod';
+import { withOrderLock } from '../src/engine/order-lock.js';
 import { readOnlyExchange } from '../src/exchange/read-only.js';
 import type { FetchProgress } from '../src/services/reconcile/fetch-exchange-trades.js';
 import { reconcile, type ReconcileReport } from '../src/services/reconcile/reconcile.js';
@@ -48,7 +49,9 @@ export function makeReconcileCommand(opts: { onProgress?: (p: FetchProgress) => 
       if (start.blocked) {
         // An operator looking again with the key: reconcile now — what was resolved on Kraken or by hand
         // since lifts the block (and its halt); what remains is listed as Kraken shows it now.
-        await runReconciliation(ctx, { cause: 'operator', exchange: readOnlyExchange(ctx.exchanges.kraken()) }).catch(() => undefined);
+        // Under the order lock, as adopt and cancel run it (across processes on PostgreSQL); the operator named where its alert is resolved.
+        const exchange = readOnlyExchange(ctx.exchanges.kraken());
+        await withOrderLock(ctx, () => runReconciliation(ctx, { cause: 'operator', exchange, by: ctx.actor.id })).catch(() => undefined);
         start = await readReconciliationStanding(ctx);
       }
       const exchange = readOnlyExchange(ctx.exchanges.kraken());

@@ -2,7 +2,7 @@
 // reconciliation block resolves the "reconciliation-blocked" critical (with who lifted it, in its
 // thread), so the next person on call is not paged about a block that is gone. Real PostgreSQL, the
 // fake Kraken, escalation driven by a manual clock.
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, desc } from 'drizzle-orm';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createAlertRuntime } from '../../../src/alerts/runtime.js';
 import { buildAppContext, type OwnedContext } from '../../../src/app/build-context.js';
@@ -64,6 +64,26 @@ describe('a recovery resolves the alert it recovers', () => {
         await escalation.tick();
       }
       expect(await pages()).toEqual(['1.0']);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('a block lifted by `ctb reconcile` in another process is resolved in the operator\'s name, not the system\'s', async () => {
+    try {
+      bed.current.kraken.addOrder({
+        txid: 'OMANU8-AAAAA-BBBBBB', cl_ord_id: 'by-hand-8', pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '40000.0', vol: '0.01000000',
+        vol_exec: '0.00000000', status: 'open', opentm: Math.floor(Date.now() / 1000) - 600,
+      });
+      expect((await runReconciliation(ctx, { cause: 'start' })).ok).toBe(false);
+      const [blocked] = await ctx.db.select().from(alertGroups).where(eq(alertGroups.fingerprint, 'reconciliation-blocked')).orderBy(desc(alertGroups.id)).limit(1);
+      expect(blocked?.status).toBe('open');
+      bed.current.kraken.state.orders.get('OMANU8-AAAAA-BBBBBB')!.status = 'canceled';
+      const look = await bed.ctb(['reconcile']);
+      expect(look.code, look.out + look.err).toBe(0);
+      const [group] = await ctx.db.select().from(alertGroups).where(eq(alertGroups.id, blocked!.id));
+      expect(group?.status).toBe('resolved');
+      expect(group?.resolvedBy).toMatch(/^cli:/);
     } finally {
       await ctx.close();
     }

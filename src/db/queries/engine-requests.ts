@@ -1,12 +1,13 @@
 // Owns the statements on engine_requests (work one process hands to another through the database):
-// writing a request, taking the oldest pending one of some kinds FOR UPDATE SKIP LOCKED (so exactly
-// one runner claims it) and marking it running, finishing a running one, putting back claims of a
-// runner that died, withdrawing one nobody claimed, reading one; the advisory lock and the read that
-// let an operator's exit join an identical one still open; and the ledger's live counts, by which a
-// reconcile request without a Kraken key tells "paper only" from "cannot read Kraken".
+// writing a request (a kill's follow-up cancel only unless one is open; the open one, and a halt's
+// taken over by its kill's incident), taking the oldest pending one of some kinds FOR UPDATE SKIP
+// LOCKED (so exactly one runner claims it) and marking it running, finishing a running one, putting
+// back claims of a runner that died, withdrawing one nobody claimed, reading one; the advisory lock
+// and the read that let an operator's exit join an identical one still open; and the ledger's live
+// counts, by which a reconcile request without a Kraken key tells "paper only" from "cannot read Kraken".
 import { and, asc, count, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
-import { engineRequests, fills, orderIntents, type EngineRequest, type EngineRequestKind } from '../schema/index.js';
+import { engineRequests, fills, incidents, openFollowUp, orderIntents, type EngineRequest, type EngineRequestKind } from '../schema/index.js';
 
 export interface EngineRequestValues {
   kind: EngineRequestKind;
@@ -20,6 +21,43 @@ export interface EngineRequestValues {
 export async function insertEngineRequest(db: Db, values: EngineRequestValues): Promise<EngineRequest> {
   const [row] = await db.insert(engineRequests).values(values).returning();
   return row!;
+}
+
+/** A kill's follow-up cancel, unless one is open for its incident (or, without one, for a halt): then nothing (undefined). */
+export async function insertFollowUpUnlessOpen(db: Db, values: EngineRequestValues): Promise<EngineRequest | undefined> {
+  // Any unique violation: the partial index on coalesce(incident_id, 0) is the one a follow-up can meet.
+  const [row] = await db.insert(engineRequests).values(values).onConflictDoNothing().returning();
+  return row;
+}
+
+/** The open follow-up cancel of `incidentId`, or of a halt without an incident (null). */
+export async function openFollowUpOf(db: Db, incidentId: number | null): Promise<EngineRequest | undefined> {
+  const [row] = await db.select().from(engineRequests)
+    .where(and(incidentId === null ? isNull(engineRequests.incidentId) : eq(engineRequests.incidentId, incidentId), openFollowUp(engineRequests))).limit(1);
+  return row;
+}
+
+/** An open follow-up cancel of an open incident. */
+export async function openIncidentFollowUp(db: Db): Promise<EngineRequest | undefined> {
+  const [row] = await db.select({ request: engineRequests }).from(engineRequests)
+    .innerJoin(incidents, eq(incidents.id, engineRequests.incidentId))
+    .where(and(eq(incidents.status, 'open'), openFollowUp(engineRequests))).limit(1);
+  return row?.request;
+}
+
+/**
+ * A halt's open follow-up without an incident becomes `incidentId`'s (its kill's, committed after the
+ * halt's cancel looked for it). Undefined when there is none, or the incident has its own open.
+ */
+export async function adoptHaltFollowUp(db: Db, incidentId: number): Promise<EngineRequest | undefined> {
+  try {
+    const [row] = await db.update(engineRequests).set({ incidentId, checklistItem: 'cancel_orders' })
+      .where(and(isNull(engineRequests.incidentId), openFollowUp(engineRequests))).returning();
+    return row;
+  } catch (err) {
+    if ((err as { cause?: { code?: string } }).cause?.code === '23505') return undefined;
+    throw err;
+  }
 }
 
 /**

@@ -2,8 +2,8 @@
 // the engine lease (who trades, renewed, taken over only when stale) and the engine requests
 // (work only the lease holder can do — cancel on Kraken for a process without the key, flatten,
 // reconcile, adopt or cancel an unexplained order — stored, claimed, and answered with a result).
-import { sql } from 'drizzle-orm';
-import { bigserial, boolean, check, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { sql, type SQL } from 'drizzle-orm';
+import { bigserial, boolean, check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, type AnyPgColumn } from 'drizzle-orm/pg-core';
 
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -31,6 +31,14 @@ export const engineLease = pgTable(
   (t) => [check('engine_lease_singleton', sql`${t.id} = 1`)],
 );
 
+/** The index that keeps one open follow-up cancel per incident, and one for halts without one (engine-requests/store.ts). */
+export const OPEN_FOLLOW_UP_INDEX = 'engine_requests_one_open_follow_up';
+
+/** A kill's follow-up cancel (params.followUp) still pending or running: the partial index's predicate. */
+export function openFollowUp(t: { kind: AnyPgColumn; status: AnyPgColumn; params: AnyPgColumn }): SQL {
+  return sql`${t.kind} = 'cancel_all' and ${t.status} in ('pending', 'running') and (${t.params} ->> 'followUp') = 'true'`;
+}
+
 export const engineRequests = pgTable(
   'engine_requests',
   {
@@ -54,7 +62,13 @@ export const engineRequests = pgTable(
     result: jsonb('result').$type<Record<string, unknown>>(),
     error: text('error'),
   },
-  (t) => [index('engine_requests_open').on(t.status, t.id)],
+  (t) => [
+    index('engine_requests_open').on(t.status, t.id),
+    // At most one open follow-up cancel per incident, and one for a halt without an incident (0): a
+    // halt's cancel and a kill's hand-over that both could not confirm share one request, not two
+    // that each call Kraken on the key's one rate counter.
+    uniqueIndex(OPEN_FOLLOW_UP_INDEX).on(sql`coalesce(${t.incidentId}, 0)`).where(openFollowUp(t)),
+  ],
 );
 
 export type EngineLease = typeof engineLease.$inferSelect;

@@ -7,10 +7,11 @@ import type { Clock } from '../../clock.js';
 import { cleanJson, cleanText } from '../../db/clean-text.js';
 import type { Db } from '../../db/client.js';
 import {
-  engineRequestById, failPendingEngineRequest, finishRunningEngineRequest, insertEngineRequest, lockNextPendingEngineRequest,
-  markEngineRequestRunning, requeueEngineRequestsClaimedBefore, retryRunningEngineRequest,
+  adoptHaltFollowUp, engineRequestById, failPendingEngineRequest, finishRunningEngineRequest, insertEngineRequest, insertFollowUpUnlessOpen,
+  lockNextPendingEngineRequest, markEngineRequestRunning, openFollowUpOf, openIncidentFollowUp, requeueEngineRequestsClaimedBefore, retryRunningEngineRequest,
 } from '../../db/queries/engine-requests.js';
 import type { EngineRequest, EngineRequestKind } from '../../db/schema/index.js';
+import { AppError } from '../../errors.js';
 
 export interface NewEngineRequest {
   kind: EngineRequestKind;
@@ -25,6 +26,33 @@ export async function enqueueEngineRequest(db: Db, clock: Clock, request: NewEng
     kind: request.kind, requestedBy: cleanText(request.requestedBy), requestedAt: clock.now(), params: cleanJson(request.params ?? {}),
     incidentId: request.incidentId ?? null, checklistItem: request.checklistItem ?? null,
   });
+}
+
+/**
+ * Writes a kill's follow-up cancel, or joins the one open (`joined`): Kraken gets one try at a time.
+ * The database holds it — at most one open per incident, and one for a halt without an incident
+ * (schema/engine.ts) — whichever process writes. A halt's follow-up written before its kill's
+ * incident existed (the bot latched the kill from DATA_DIR first) becomes the incident's; a halt
+ * with no incident of its own joins an open incident's.
+ */
+export async function enqueueFollowUpCancel(
+  db: Db, clock: Clock, request: Omit<NewEngineRequest, 'kind'>,
+): Promise<{ row: EngineRequest; joined: boolean }> {
+  const incidentId = request.incidentId ?? null;
+  const values = {
+    kind: 'cancel_all' as const, requestedBy: cleanText(request.requestedBy), requestedAt: clock.now(), params: cleanJson({ ...request.params, followUp: true }),
+    incidentId, checklistItem: request.checklistItem ?? null,
+  };
+  const taken = incidentId !== null ? await adoptHaltFollowUp(db, incidentId) : await openIncidentFollowUp(db);
+  if (taken) return { row: taken, joined: true };
+  // The open one can finish between its conflict and its read: then nothing is open, and the next write takes.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const row = await insertFollowUpUnlessOpen(db, values);
+    if (row) return { row, joined: false };
+    const open = await openFollowUpOf(db, incidentId);
+    if (open) return { row: open, joined: true };
+  }
+  throw new AppError('retryable', 'follow_up_unwritten', `The follow-up cancel${incidentId !== null ? ` of incident #${incidentId}` : ''} could be neither written nor joined.`);
 }
 
 /** Claims the oldest pending request of the given kinds for `holder`, or null when there is none. */

@@ -5,12 +5,13 @@
 // restart loses nothing and the incident shows when the next try is. The waits respect Kraken's REST
 // call counter, which is one per key and filled by every program using it: they start at the time
 // the counter takes to make room for one try and double up to the time a full counter takes to fall
-// (Starter ~45 s), since every refused call only keeps it full. It stops when Kraken confirms none
-// open, when the kill is superseded (its incident closed by a resume, or its cancel item handed to a
-// later request: a new kill, a cancel again), or CANCEL_FOLLOW_UP_MS after it was written; then it
-// gives up loudly (the handler's critical alert).
+// (Starter ~45 s), since every refused call only keeps it full. One is open at a time (a later kill
+// joins it: engine-requests/store.ts). It stops when Kraken confirms none open, when the kill is
+// superseded (its incident closed by a resume, its cancel item done or handed to a later request),
+// or CANCEL_FOLLOW_UP_MS after it was written; then it gives up loudly (the handler's critical alert).
 export { CANCEL_FOLLOW_UP_MS } from '../../domain/cancel-handover.js';
 import { checklistItem } from '../../db/queries/kill-checklist.js';
+import { openIncidentFollowUp } from '../../db/queries/engine-requests.js';
 import { incidentById } from '../../db/queries/kill-incidents.js';
 import { getBotState } from '../bot-state.js';
 import type { Db } from '../../db/client.js';
@@ -73,15 +74,20 @@ export async function tryCancelOnce(exchange: Exchange, timeoutMs = 10_000): Pro
 
 /**
  * Why the follow-up should stop without trying (its kill superseded), or null to go on: its incident
- * was closed (a resume), or its cancel item was done or handed to a later request (a new kill, a
- * cancel again) after this one was written. An item not yet pointed at this request (its writer marks
+ * was closed (a resume), or its cancel item was done or handed to a later request (a cancel again)
+ * after this one was written. An item not yet pointed at this request (its writer marks
  * it just after writing it) is no reason to stop. A halt's follow-up without an incident stops when
- * the halt is lifted: a resumed bot's new orders are not the halt's to cancel.
+ * the halt is lifted (a resumed bot's new orders are not the halt's to cancel), or when an open
+ * incident's follow-up is open beside it (written in the moment between its own look for an incident
+ * and its write): one follow-up cancels at a time.
  */
 export async function supersededBy(db: Db, request: EngineRequest): Promise<string | null> {
   if (request.incidentId === null) {
     if (request.params['halt'] !== true) return null;
-    return (await getBotState(db)).halted ? null : 'the halt was lifted (trading resumed)';
+    if (!(await getBotState(db)).halted) return 'the halt was lifted (trading resumed)';
+    // Written while a kill's incident was being written: that incident's follow-up cancels for both.
+    const taken = await openIncidentFollowUp(db);
+    return taken && taken.id !== request.id ? `the cancel goes on as request #${taken.id}, incident #${taken.incidentId}'s` : null;
   }
   const incident = await incidentById(db, request.incidentId);
   if (incident && incident.status !== 'open') return `incident #${incident.id} was closed (trading resumed)`;

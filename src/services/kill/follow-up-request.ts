@@ -4,14 +4,16 @@
 // the incident's cancel item — or, for a halt with no incident (a reconciliation halt), to the halt
 // itself (params.halt: its outcome goes to the halt's alert, cancel-follow-up.ts). Whether such a bot runs is read from the engine lease, so the caller
 // says which: a bot that picks it up now, or none — then the request waits CANCEL_ALL_STALE_MS for
-// one to start, and an incident read past that closes it failed (checklist-records.ts).
+// one to start, and an incident read past that closes it failed (checklist-records.ts). One follow-up
+// is open at a time (the database's index, engine-requests/store.ts): a second writer — the halt's
+// cancel and a keyless kill's hand-over both unconfirmed, a later kill — joins it.
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
 import { CANCEL_ALL_STALE_MS, CANCEL_FOLLOW_UP_MS } from '../../domain/cancel-handover.js';
 import { describeHolder } from '../../domain/engine-holder.js';
 import { readEngineHolder } from '../engine-lease/holder-view.js';
-import { enqueueEngineRequest } from '../engine-requests/store.js';
+import { enqueueFollowUpCancel } from '../engine-requests/store.js';
 import { describeError, withDeadline } from './deadline.js';
 
 export interface FollowUpDeps {
@@ -22,6 +24,8 @@ export interface FollowUpDeps {
 
 export interface WrittenFollowUp {
   requestId: number;
+  /** true: a follow-up was open already (another kill's, the halt's): this is that one, joined. */
+  joined: boolean;
   /** host:pid of the running bot with the key the engine lease names; null: none (or unknown). */
   runningBot: string | null;
   /** The engine lease, described. */
@@ -36,10 +40,10 @@ export interface WrittenFollowUp {
 export async function writeFollowUp(
   ctx: FollowUpDeps, p: { incidentId: number | null; killId: string; actor: string; reason: string; startedAt: number; halt?: boolean },
 ): Promise<WrittenFollowUp> {
-  const row = await withDeadline(enqueueEngineRequest(ctx.db, ctx.clock, {
-    kind: 'cancel_all', requestedBy: p.actor, ...(p.incidentId !== null ? { incidentId: p.incidentId, checklistItem: 'cancel_orders' } : {}),
-    // waitUntil now: nobody waits for this answer here, so the incident thread tells it.
-    params: { killId: p.killId, reason: p.reason, killStartedAt: new Date(p.startedAt).toISOString(), followUp: true, waitUntil: Date.now(), ...(p.halt ? { halt: true } : {}) },
+  // waitUntil now: nobody waits for this answer here, so the incident thread tells it.
+  const params = { killId: p.killId, reason: p.reason, killStartedAt: new Date(p.startedAt).toISOString(), followUp: true, waitUntil: Date.now(), ...(p.halt ? { halt: true } : {}) };
+  const { row, joined } = await withDeadline(enqueueFollowUpCancel(ctx.db, ctx.clock, {
+    requestedBy: p.actor, ...(p.incidentId !== null ? { incidentId: p.incidentId, checklistItem: 'cancel_orders' } : {}), params,
   }), ctx.config.KILL_DB_TIMEOUT, 'the database');
   const holder = await withDeadline(readEngineHolder(ctx), ctx.config.KILL_DB_TIMEOUT, 'the database')
     .catch((err: unknown) => ({ unread: describeError(err) }));
@@ -52,5 +56,5 @@ export async function writeFollowUp(
     : botKnown
       ? `no bot with the Kraken key is running now (${engine}); one that starts within ${minutes} min picks it up, otherwise it is closed unanswered`
       : `whether a bot with the Kraken key is running is not known (${engine}); one that runs or starts within ${minutes} min picks it up, otherwise it is closed unanswered`;
-  return { requestId: row.id, runningBot, engine, botKnown, who };
+  return { requestId: row.id, joined, runningBot, engine, botKnown, who };
 }

@@ -120,7 +120,7 @@ export function haltAlertFingerprint(incidentId: number | null): string {
 async function keepCancelling(ctx: HaltCancelDeps, reason: string, startedAt: number): Promise<void> {
   try {
     const incident = await withDeadline(openIncident(ctx.db), ctx.config.KILL_DB_TIMEOUT, 'the database');
-    const { requestId, who } = await writeFollowUp(ctx, {
+    const { requestId, joined, who } = await writeFollowUp(ctx, {
       incidentId: incident?.id ?? null, killId: incident?.killId ?? `halt:${new Date(startedAt).toISOString()}`,
       actor: 'system:halt-cancel', reason, startedAt, halt: true,
     });
@@ -130,7 +130,7 @@ async function keepCancelling(ctx: HaltCancelDeps, reason: string, startedAt: nu
         outcome: { summary: `The halt's cancel could not confirm zero open orders on Kraken: handed on as request #${requestId}; ${who}. Until it answers, orders may remain open on Kraken.`, requestId },
       }), ctx.config.KILL_DB_TIMEOUT, 'the database').catch((err: unknown) => ctx.logger.error({ err, requestId }, "halted: the follow-up is written, but the incident's cancel item could not be marked pending"));
     }
-    ctx.logger.warn({ requestId, incidentId: incident?.id ?? null }, `halted: the cancel goes on as request #${requestId}; ${who}`);
+    ctx.logger.warn({ requestId, joined, incidentId: incident?.id ?? null }, `halted: the cancel goes on as request #${requestId}; ${who}`);
   } catch (err) {
     ctx.logger.error({ err }, "halted: the cancel could not be handed on as a follow-up request; nothing retries it until the next halt or a cancel again");
   }

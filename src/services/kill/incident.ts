@@ -175,7 +175,7 @@ async function cancelAgain(ctx: ChecklistItemDeps, actor: Actor, incident: Incid
   try {
     await withdrawFollowUp(ctx, incident.id, `superseded by a cancel again by ${actor.id} that could not confirm either`);
     const f = await writeFollowUp(ctx, { incidentId: incident.id, killId: incident.killId, actor: actor.id, reason: `incident #${incident.id}: cancel again`, startedAt });
-    ctx.logger.warn({ incidentId: incident.id, requestId: f.requestId, runningBot: f.runningBot }, 'cancel again: Kraken not confirmed; the cancel goes on as a follow-up request');
+    ctx.logger.warn({ incidentId: incident.id, requestId: f.requestId, joined: f.joined, runningBot: f.runningBot }, 'cancel again: Kraken not confirmed; the cancel goes on as a follow-up request');
     // Kraken's line says what the rest says: queued for a bot (the follow-up), not "not handed to a bot".
     const queued = { ...report, venues: report.venues.map((v) => (v.venue === 'kraken' && v.handedOff ? { ...v, handedOff: queuedHandOff(v.handedOff, f) } : v)) };
     return {

@@ -216,7 +216,7 @@ async function recordOutcome(ctx: KillDeps, result: KillResult, outcome: Persist
 async function keepConfirming(ctx: KillDeps, result: KillResult, request: KillRequest, startedAt: number): Promise<KillResult['followUp']> {
   const incidentId = result.incidentId!;
   try {
-    const { requestId, runningBot, engine, botKnown, who } = await writeFollowUp(ctx, {
+    const { requestId, joined, runningBot, engine, botKnown, who } = await writeFollowUp(ctx, {
       incidentId, killId: result.killId, actor: request.actor.id, reason: request.reason, startedAt,
     });
     const seconds = Math.round(ctx.config.KILL_CONFIRM_WAIT / 100) / 10;
@@ -229,7 +229,7 @@ async function keepConfirming(ctx: KillDeps, result: KillResult, request: KillRe
       incidentId, item: 'cancel_orders', state: 'pending', requestId,
       outcome: { summary: `Zero open orders not confirmed within ${seconds} s of the kill: ${runningBot ? 'handed on' : 'queued'} as request #${requestId}; ${who}. Its answer shows here; until then orders may remain open on Kraken.`, requestId, runningBot },
     }), ctx.config.KILL_DB_TIMEOUT, 'the database');
-    ctx.logger.warn({ killId: result.killId, requestId, runningBot }, runningBot
+    ctx.logger.warn({ killId: result.killId, requestId, joined, runningBot }, runningBot
       ? 'kill: not confirmed in time; the confirmation is handed on to the running bot with the Kraken key'
       : 'kill: not confirmed; the cancel is queued in the database until a bot with the Kraken key takes it');
     return { requestId, runningBot, engine, botKnown };

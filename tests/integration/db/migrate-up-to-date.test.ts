@@ -25,7 +25,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('migrate on %s', (kind) => {
   it('hands a database missing its newest migration to the migrator, which applies it', async () => {
     database = await createTestDb(kind);
     // The newest migration's row gone (its tables still there): the migrator runs that migration
-    // again, and its first statement fails on what exists — it was not skipped as up to date.
+    // again, and a statement of it fails on what exists — it was not skipped as up to date.
     await database.db.execute(sql`delete from "drizzle"."__drizzle_migrations" where created_at = (select max(created_at) from "drizzle"."__drizzle_migrations")`);
     await expect(migrate(database)).rejects.toThrow(/^Failed query: /);
   }, 60_000);

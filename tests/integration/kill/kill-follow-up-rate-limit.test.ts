@@ -147,25 +147,23 @@ describe('a kill on a full Kraken rate counter', () => {
     expect(w.openAtKraken()).toBe(1);
   }, 60_000);
 
-  it('a follow-up superseded by a later kill stops without calling Kraken; the later one goes on', async () => {
+  it('a later kill joins the follow-up still open: one request, one try a round', async () => {
     const w = await world();
     const first = await unconfirmedKill(w);
     const runner = w.bot();
     expect(await runner.drain()).toBe(1);
-    // Its next try is due; meanwhile another kill, on a counter still full, hands on a follow-up of its own.
+    // Its next try is due; meanwhile another kill, on a counter still full, hands the cancel on too.
     w.clock.advance(followUpRetryDelayMs('starter', 1));
     const second = await unconfirmedKill(w);
     expect(second.result.alreadyKilled).toBe(true);
-    expect(await w.cancelItem()).toMatchObject({ state: 'pending', requestId: second.requestId });
+    expect(second.requestId, 'the later kill joins the open follow-up').toBe(first.requestId);
+    expect(await w.cancelItem()).toMatchObject({ state: 'pending', requestId: first.requestId });
     const calls = w.krakenCalls();
-    expect(await runner.drain()).toBe(2);
-    expect(await w.request(first.requestId)).toMatchObject({
-      status: 'failed', error: `Stopped after 1 try: its cancel item was handed to request #${second.requestId} (a later kill or cancel again).`,
-    });
-    // One call only: the later follow-up's CancelAll (refused); the superseded one sent nothing.
+    expect(await runner.drain()).toBe(1);
+    // One call only: the follow-up's CancelAll (refused).
     expect(w.krakenCalls() - calls).toBe(1);
-    expect(await w.request(second.requestId)).toMatchObject({ status: 'pending', notBefore: expect.any(Date) });
-    expect(await w.cancelItem()).toMatchObject({ state: 'pending', requestId: second.requestId });
+    expect(await w.request(first.requestId)).toMatchObject({ status: 'pending', notBefore: expect.any(Date) });
+    expect(await w.cancelItem()).toMatchObject({ state: 'pending', requestId: first.requestId });
   }, 60_000);
   it('a cancel again that Kraken refuses hands on a follow-up of its own (the earlier one withdrawn), which the bot confirms once the counter falls', async () => {
     const w = await world();
@@ -191,13 +189,15 @@ describe('a kill on a full Kraken rate counter', () => {
   it('a follow-up the bot takes before its writer has pointed the cancel item at it still tries: only a later request or a done item supersedes', async () => {
     const w = await world();
     const first = await unconfirmedKill(w);
-    // Written, not yet marked on the item (its writer does that next): the item still waits on the first.
+    // The kill's follow-up is over (its time ran out); the next one is written, not yet marked on the item.
+    await w.database.db.update(engineRequests).set({ status: 'failed', finishedAt: w.clock.now(), error: 'gave up' }).where(eq(engineRequests.id, first.requestId));
     const written = await writeFollowUp(w.t.ctx, { incidentId: first.result.incidentId!, killId: first.result.killId, actor: operator.id, reason: 'x', startedAt: Date.now() });
+    expect(written.joined).toBe(false);
+    expect(await w.cancelItem()).toMatchObject({ requestId: first.requestId });
     const calls = w.krakenCalls();
-    expect(await w.bot().drain()).toBe(2);
-    // Each sent its CancelAll (refused on the full counter) and waits for its next try.
-    expect(w.krakenCalls() - calls).toBe(2);
+    expect(await w.bot().drain()).toBe(1);
+    // It sent its CancelAll (refused on the full counter) and waits for its next try.
+    expect(w.krakenCalls() - calls).toBe(1);
     expect(await w.request(written.requestId)).toMatchObject({ status: 'pending', notBefore: expect.any(Date) });
-    expect(await w.request(first.requestId)).toMatchObject({ status: 'pending', notBefore: expect.any(Date) });
   }, 60_000);
 });

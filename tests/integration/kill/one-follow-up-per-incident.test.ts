@@ -1,0 +1,223 @@
+// One incident, one follow-up cancel open at a time. The bot's halt cancel (it holds the Kraken key)
+// and a kill from a shell without the key can both answer unconfirmed on a full Kraken rate counter
+// and each hand the cancel on; whatever the order of their writes, the incident then has one open
+// follow-up — the database holds it (a partial unique index), not either process — so the bot sends
+// Kraken one try at a time. Real PostgreSQL with two connection pools (two processes) and the PGlite
+// path (contexts sharing one instance); the Kraken simulator with its rate counters on (Starter),
+// one manual clock.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../src/clock.js';
+import { connectPostgres, type Database } from '../../../src/db/client.js';
+import { migrate } from '../../../src/db/migrate.js';
+import { engineRequests, incidentChecklistItems } from '../../../src/db/schema/index.js';
+import { startCancelAllRunner } from '../../../src/services/engine-requests/handlers.js';
+import { markChecklistAttempt } from '../../../src/services/kill/checklist-records.js';
+import { writeFollowUp } from '../../../src/services/kill/follow-up-request.js';
+import { cancelOnHalt, haltCancelSince } from '../../../src/services/kill/halt-cancel.js';
+import { startHaltWatcher } from '../../../src/services/kill/halt-watcher.js';
+import { executeKill } from '../../../src/services/kill/kill.js';
+import { createPostgresTestDb, createTestDb, type DbKind } from '../../support/db.js';
+import { engineContext } from '../../support/engine.js';
+import { liveContext, startLiveKraken } from '../../support/live-engine.js';
+import { fillRateCounter, privateCall } from '../../support/simulator.js';
+
+const cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!().catch(() => {});
+});
+
+const operator = { id: 'U0OPERATOR', source: 'slack' as const };
+// The database's deadline is not what is tested: a loaded machine must not turn a write into a saved kill.
+const quick = { KILL_CONFIRM_ATTEMPTS: '1', KILL_CONFIRM_WAIT: '1ms', KRAKEN_RATE_TIER: 'starter', KILL_DB_TIMEOUT: '30s' };
+
+/** One machine's DATA_DIR for both processes (a kill is saved there first), and no other file's. */
+function dataDir(): { DATA_DIR: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'ctb-one-follow-up-'));
+  cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+  return { DATA_DIR: dir };
+}
+
+const openFollowUps = (database: Database) => database.db.select().from(engineRequests)
+  .where(and(eq(engineRequests.kind, 'cancel_all'), inArray(engineRequests.status, ['pending', 'running']), sql`${engineRequests.params} ->> 'followUp' = 'true'`));
+
+/** The bot with the Kraken key, and a shell without it on its own connections to the same database. */
+async function world() {
+  const clock = new ManualClock('2026-01-05T12:00:00Z');
+  const database = await createPostgresTestDb();
+  cleanup.push(() => database.close());
+  const kraken = await startLiveKraken({ rateLimits: true, tier: 'starter', clock });
+  cleanup.push(() => kraken.sim.close());
+  const resting = await privateCall(kraken.sim, 'AddOrder', { pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '30000', volume: '0.01' });
+  expect(resting.body.error).toEqual([]);
+  const env = { ...quick, ...dataDir() };
+  const bot = await liveContext(database, kraken, env, { clock });
+  cleanup.push(() => bot.ctx.close());
+  const shellDb = connectPostgres(database.url, { max: 2 });
+  cleanup.push(() => shellDb.close());
+  const shell = await engineContext(shellDb, env, { clock });
+  cleanup.push(() => shell.ctx.close());
+  const cancelAlls = () => kraken.sim.calls.filter((c) => c.endpoint === 'CancelAll').length;
+  const runner = () => {
+    const r = startCancelAllRunner(bot.ctx, { holder: 'bot-1:7', timer: false });
+    cleanup.push(() => r.stop());
+    return r;
+  };
+  return { clock, database, kraken, bot, shell, cancelAlls, runner };
+}
+
+describe('one open follow-up cancel per incident', () => {
+  it("a shell's kill and the bot's halt cancel, both unconfirmed on a full counter, hand on one follow-up, tried once at a time", async () => {
+    const w = await world();
+    // As the kill feature wires it in the bot: halt means cancel.
+    const stop = w.bot.ctx.kill.latch.onHalt((reason) => void cancelOnHalt(w.bot.ctx, reason));
+    cleanup.push(async () => stop());
+    const watcher = await startHaltWatcher(w.bot.ctx, { timer: false });
+    cleanup.push(() => watcher.stop());
+    await fillRateCounter(w.kraken.sim);
+
+    // The shell's kill and the bot's poll run side by side: the bot sees the halt and cancels while
+    // the kill hands its own cancel on.
+    const killing = executeKill(w.shell.ctx, { actor: operator, reason: 'x', trigger: 'manual' });
+    let haltCancel: ReturnType<typeof haltCancelSince> = null;
+    for (let i = 0; i < 2000 && !haltCancel; i++) {
+      await watcher.check();
+      haltCancel = haltCancelSince(w.bot.ctx, 0);
+      if (!haltCancel) await new Promise((r) => setTimeout(r, 5));
+    }
+    const [result, halt] = await Promise.all([killing, haltCancel]);
+    expect(halt).toMatchObject({ confirmed: false });
+    expect(result.ok).toBe(false);
+    const requestId = (result.followUp as { requestId: number }).requestId;
+    expect(requestId).toEqual(expect.any(Number));
+
+    const [item] = await w.database.db.select().from(incidentChecklistItems)
+      .where(and(eq(incidentChecklistItems.incidentId, result.incidentId!), eq(incidentChecklistItems.item, 'cancel_orders')));
+    expect(item).toMatchObject({ state: 'pending', requestId });
+
+    // The bot's one try: one CancelAll (refused, the counter still full); one follow-up open after it.
+    const calls = w.cancelAlls();
+    await w.runner().drain();
+    expect(w.cancelAlls() - calls, 'CancelAll calls of one round of tries').toBe(1);
+    expect((await openFollowUps(w.database)).map((r) => [r.id, r.incidentId]), 'open follow-ups').toEqual([[requestId, result.incidentId]]);
+  }, 60_000);
+
+  it('writes interleaved across two processes (the halt\'s written first, marked last) still leave one request for the bot', async () => {
+    const w = await world();
+    // An incident whose kill confirmed (the counter had room): nothing follows it up yet.
+    const kill = await executeKill(w.bot.ctx, { actor: operator, reason: 'x', trigger: 'manual' });
+    expect(kill.ok).toBe(true);
+    const incidentId = kill.incidentId!;
+    await privateCall(w.kraken.sim, 'AddOrder', { pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '30000', volume: '0.01' });
+    await fillRateCounter(w.kraken.sim);
+    const startedAt = Date.now();
+
+    // The statements of the halt's hand-on (the bot) and the kill's (the shell), in the worst order.
+    const byHalt = await writeFollowUp(w.bot.ctx, { incidentId, killId: kill.killId, actor: 'system:halt-cancel', reason: 'halt', startedAt, halt: true });
+    const byKill = await writeFollowUp(w.shell.ctx, { incidentId, killId: 'kill-2', actor: operator.id, reason: 'x', startedAt });
+    await markChecklistAttempt(w.shell.ctx, { incidentId, item: 'cancel_orders', state: 'pending', requestId: byKill.requestId, outcome: { summary: 'kill' } });
+    await markChecklistAttempt(w.bot.ctx, { incidentId, item: 'cancel_orders', state: 'pending', requestId: byHalt.requestId, outcome: { summary: 'halt' } });
+    expect(byKill).toMatchObject({ requestId: byHalt.requestId, joined: true });
+    expect(byHalt.joined).toBe(false);
+
+    const calls = w.cancelAlls();
+    expect(await w.runner().drain()).toBe(1);
+    expect(w.cancelAlls() - calls, 'CancelAll calls of one round of tries').toBe(1);
+    expect((await openFollowUps(w.database)).map((r) => r.id)).toEqual([byHalt.requestId]);
+  }, 60_000);
+
+  it("a halt's follow-up written before its kill's incident existed becomes the incident's", async () => {
+    const w = await world();
+    const kill = await executeKill(w.bot.ctx, { actor: operator, reason: 'x', trigger: 'manual' });
+    const incidentId = kill.incidentId!;
+    // The bot latched the kill from DATA_DIR and its halt cancel found no incident yet.
+    const byHalt = await writeFollowUp(w.bot.ctx, { incidentId: null, killId: 'halt:x', actor: 'system:halt-cancel', reason: 'halt', startedAt: Date.now(), halt: true });
+    const byKill = await writeFollowUp(w.shell.ctx, { incidentId, killId: kill.killId, actor: operator.id, reason: 'x', startedAt: Date.now() });
+    expect(byKill).toMatchObject({ requestId: byHalt.requestId, joined: true });
+    expect((await openFollowUps(w.database)).map((r) => [r.id, r.incidentId, r.checklistItem])).toEqual([[byHalt.requestId, incidentId, 'cancel_orders']]);
+  }, 60_000);
+
+  it("a halt's follow-up written in the moment its kill's was (two open) stops without calling Kraken; the incident's tries", async () => {
+    const w = await world();
+    const kill = await executeKill(w.bot.ctx, { actor: operator, reason: 'x', trigger: 'manual' });
+    await fillRateCounter(w.kraken.sim);
+    const byKill = await writeFollowUp(w.shell.ctx, { incidentId: kill.incidentId!, killId: kill.killId, actor: operator.id, reason: 'x', startedAt: Date.now() });
+    // As the halt's hand-on writes it when it looked for an incident before the kill's was committed.
+    const [byHalt] = await w.database.db.insert(engineRequests).values({
+      kind: 'cancel_all', requestedBy: 'system:halt-cancel', requestedAt: w.clock.now(), params: { followUp: true, halt: true, killId: 'halt:x' },
+    }).returning();
+    const calls = w.cancelAlls();
+    expect(await w.runner().drain()).toBe(2);
+    expect(w.cancelAlls() - calls).toBe(1);
+    const [halt] = await w.database.db.select().from(engineRequests).where(eq(engineRequests.id, byHalt!.id));
+    expect(halt).toMatchObject({ status: 'failed', error: `Stopped after 0 tries: the cancel goes on as request #${byKill.requestId}, incident #${kill.incidentId}'s.` });
+    expect((await openFollowUps(w.database)).map((r) => r.id)).toEqual([byKill.requestId]);
+  }, 60_000);
+});
+
+describe.each<DbKind>(['postgres', 'pglite'])('the follow-up index on %s', (kind) => {
+  /** An incident from a kill in a process without the key (paper only): its kill hands on a follow-up. */
+  async function incidentWithFollowUp() {
+    const database = await createTestDb(kind);
+    cleanup.push(() => database.close());
+    const clock = new ManualClock('2026-01-05T12:00:00Z');
+    // A second process: its own pool on PostgreSQL; on PGlite, a context on the one instance.
+    const second = kind === 'postgres' ? connectPostgres((database as { url: string } & Database).url, { max: 2 }) : database;
+    if (second !== database) cleanup.push(() => second.close());
+    const env = { ...quick, ...dataDir() };
+    const a = await engineContext(database, env, { clock });
+    const b = await engineContext(second, env, { clock });
+    cleanup.push(() => a.ctx.close(), () => b.ctx.close());
+    const kill = await executeKill(a.ctx, { actor: operator, reason: 'x', trigger: 'manual' });
+    const first = (kill.followUp as { requestId: number }).requestId;
+    expect(first).toEqual(expect.any(Number));
+    return { database, a, b, kill, first };
+  }
+
+  it('writers at once from two contexts all join the open follow-up; once it is closed, the next write is a new one', async () => {
+    const { database, a, b, kill, first } = await incidentWithFollowUp();
+    const write = (ctx: typeof a.ctx, actor: string) =>
+      writeFollowUp(ctx, { incidentId: kill.incidentId!, killId: kill.killId, actor, reason: 'again', startedAt: Date.now() });
+    const written = await Promise.all([write(a.ctx, 'a1'), write(b.ctx, 'b1'), write(a.ctx, 'a2'), write(b.ctx, 'b2')]);
+    expect(written.map((f) => [f.requestId, f.joined])).toEqual(Array(4).fill([first, true]));
+    expect((await openFollowUps(database)).map((r) => r.id)).toEqual([first]);
+
+    await database.db.update(engineRequests).set({ status: 'failed', finishedAt: new Date(), error: 'gave up' }).where(eq(engineRequests.id, first));
+    const next = await write(b.ctx, 'b3');
+    expect(next.joined).toBe(false);
+    expect(next.requestId).toBeGreaterThan(first);
+    expect((await openFollowUps(database)).map((r) => r.id)).toEqual([next.requestId]);
+  }, 60_000);
+
+  it("a halt without an incident joins the open incident's; one open beside it is not made the incident's second", async () => {
+    const { database, a, b, kill, first } = await incidentWithFollowUp();
+    const halt = { incidentId: null, killId: 'halt:x', actor: 'system:halt-cancel', reason: 'halt', startedAt: Date.now(), halt: true };
+    expect(await writeFollowUp(b.ctx, halt)).toMatchObject({ requestId: first, joined: true });
+    const [beside] = await database.db.insert(engineRequests).values({
+      kind: 'cancel_all', requestedBy: 'system:halt-cancel', requestedAt: new Date(), params: { followUp: true, halt: true, killId: 'halt:x' },
+    }).returning();
+    expect(await writeFollowUp(a.ctx, { incidentId: kill.incidentId!, killId: kill.killId, actor: 'a', reason: 'again', startedAt: Date.now() }))
+      .toMatchObject({ requestId: first, joined: true });
+    expect((await openFollowUps(database)).map((r) => [r.id, r.incidentId]).sort()).toEqual([[first, kill.incidentId], [beside!.id, null]]);
+  }, 60_000);
+
+  it('migrating a database that already has two open for one incident keeps the one its cancel item waits on', async () => {
+    const { database, kill, first } = await incidentWithFollowUp();
+    // As before the index: written beside the kill's, one older (a halt's) and one newer.
+    await database.db.execute(sql`drop index "engine_requests_one_open_follow_up"`);
+    await database.db.execute(sql`delete from "drizzle"."__drizzle_migrations" where created_at = (select max(created_at) from "drizzle"."__drizzle_migrations")`);
+    const [row] = await database.db.select().from(engineRequests).where(eq(engineRequests.id, first));
+    const { id: _id, ...copy } = row!;
+    const [newer] = await database.db.insert(engineRequests).values({ ...copy, status: 'running', claimedBy: 'bot-1:7', claimedAt: new Date() }).returning();
+    const [other] = await database.db.insert(engineRequests).values({ ...copy, incidentId: kill.incidentId! + 1 }).returning();
+
+    await migrate(database);
+    const rows = await database.db.select().from(engineRequests).where(inArray(engineRequests.id, [first, newer!.id, other!.id])).orderBy(engineRequests.id);
+    expect(rows.map((r) => [r.id, r.status])).toEqual([[first, 'pending'], [newer!.id, 'failed'], [other!.id, 'pending']]);
+    expect(rows[1]!.error).toBe(`Stopped: request #${first} goes on with this cancel (one open follow-up at a time).`);
+    await expect(database.db.insert(engineRequests).values({ ...copy })).rejects.toThrow();
+  }, 60_000);
+});

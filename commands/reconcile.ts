@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { withOrderLock } from '../src/engine/order-lock.js';
 import { readOnlyExchange } from '../src/exchange/read-only.js';
+import type { OrderState } from '../src/exchange/types.js';
 import type { FetchProgress } from '../src/services/reconcile/fetch-exchange-trades.js';
 import { reconcile, type ReconcileReport } from '../src/services/reconcile/reconcile.js';
 import { runReconciliation } from '../src/services/reconcile/start/run.js';
@@ -37,6 +38,10 @@ export const NO_KEY_FOR_LEDGER_JSON = `${NO_KEY} (the reconciliation standing in
 /** What would let the ledger comparison run (the `expected` of --json's error object). */
 export const NO_KEY_EXPECTED = 'KRAKEN_API_KEY and KRAKEN_API_SECRET set (environment or .env, mode 0600) to a Kraken key with Query rights';
 
+async function checkOpenOrders(ctx: Parameters<typeof unexplainedOpenOrders>[0], listed: OrderState[]): Promise<OpenOrdersCheck> {
+  return { onKraken: listed.length, unexplained: await unexplainedOpenOrders(ctx, listed) };
+}
+
 export function makeReconcileCommand(opts: { onProgress?: (p: FetchProgress) => void } = {}) {
   return defineCommand<typeof reconcileArgs, ReconcileCommandResult>({
     name: 'reconcile',
@@ -46,17 +51,21 @@ export function makeReconcileCommand(opts: { onProgress?: (p: FetchProgress) => 
     async run(ctx) {
       let start = await readReconciliationStanding(ctx);
       if (!ctx.exchanges.hasKrakenKeys()) return { kind: 'reconcile', ok: false, start, ledgerSkipped: NO_KEY_FOR_LEDGER };
+      const exchange = readOnlyExchange(ctx.exchanges.kraken());
+      let openOrders: OpenOrdersCheck | undefined;
       if (start.blocked) {
         // An operator looking again with the key: reconcile now — what was resolved on Kraken or by hand
         // since lifts the block (and its halt); what remains is listed as Kraken shows it now.
         // Under the order lock, as adopt and cancel run it (across processes on PostgreSQL); the operator named where its alert is resolved.
-        const exchange = readOnlyExchange(ctx.exchanges.kraken());
-        await withOrderLock(ctx, () => runReconciliation(ctx, { cause: 'operator', exchange, by: ctx.actor.id })).catch(() => undefined);
+        // The open orders listed below are the ones it compared, read once under that lock: a second
+        // OpenOrders would only add to the key's rate counter.
+        await withOrderLock(ctx, async () => {
+          const run = await runReconciliation(ctx, { cause: 'operator', exchange, by: ctx.actor.id });
+          openOrders = await checkOpenOrders(ctx, run.observed.openOrders);
+        }).catch(() => undefined);
         start = await readReconciliationStanding(ctx);
       }
-      const exchange = readOnlyExchange(ctx.exchanges.kraken());
-      const listed = await exchange.fetchOpenOrders();
-      const openOrders = { onKraken: listed.length, unexplained: await unexplainedOpenOrders(ctx, listed) };
+      openOrders ??= await checkOpenOrders(ctx, await exchange.fetchOpenOrders());
       const report = await reconcile(ctx, exchange, { writeReport: true, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
       const n = openOrders.unexplained.length;
       // The verdict covers the open orders too: "RECONCILE OK" above an order nobody can explain would be a claim nobody checked.

@@ -100,6 +100,26 @@ describe('a reconciliation block written by another process', () => {
   });
 });
 
+describe('ctb reconcile on a block', () => {
+  it("asks Kraken for its open orders once, whether its reconciliation lifts the block or not", async () => {
+    kraken.addOrder(handOrder());
+    await runReconciliation(shell, { cause: 'operator' });
+    const openOrdersCalls = () => kraken.callsTo('OpenOrders').length;
+    let before = openOrdersCalls();
+    const still = await ctb(['reconcile']);
+    expect(still.code, still.out + still.err).toBe(1);
+    expect(still.out).toContain(`unknown_order ${HAND}: open buy 0.01000000 BTC/USD`);
+    expect(openOrdersCalls() - before, 'OpenOrders calls while still blocked').toBe(1);
+
+    kraken.state.orders.get(HAND)!.status = 'canceled';
+    before = openOrdersCalls();
+    const lifted = await ctb(['reconcile']);
+    expect(lifted.code, lifted.out + lifted.err).toBe(0);
+    expect(openOrdersCalls() - before, 'OpenOrders calls of the look that lifts it').toBe(1);
+    expect(await getBotState(database.db)).toMatchObject({ halted: false, reconciliationBlocked: false });
+  });
+});
+
 describe('an order placed by hand without a client order id', () => {
   it('ctb reconcile suggests only cancel, says why adopt is not possible, and names no client order id', async () => {
     kraken.addOrder(handOrder());

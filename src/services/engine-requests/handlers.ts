@@ -3,7 +3,7 @@
 // one kind. Two runners carry them out:
 //   - cancel_all, in every process that trades and has the Kraken key (the kill feature's runner):
 //     a kill in a process without the key: CancelAll on Kraken, then confirm zero open orders with
-//     OpenOrders (bounded rounds, in the urgent lane); the result says what Kraken said it cancelled
+//     OpenOrders (bounded rounds, in the urgent lane, none into a full rate counter); the result says what Kraken said it cancelled
 //     — counting the cancel this process already made when it learned of that kill's halt
 //     (halt-cancel.ts), which usually removes the orders first — and what is still open. A kill's
 //     follow-up is one try at a time, tried again later (the request back to pending) until Kraken
@@ -33,6 +33,7 @@ import { CANCEL_FOLLOW_UP_MS, earlierReport, followUpRetryDelayMs, followUpTries
 import { withDeadline } from '../kill/deadline.js';
 import { awaitOrdersInFlight } from '../kill/fence.js';
 import { haltAlertFingerprint, haltCancelSince } from '../kill/halt-cancel.js';
+import { KrakenRoom } from '../kill/kraken-room.js';
 import { adoptOrderHandler, cancelOrderHandler } from '../reconcile/start/cancel.js';
 import { startRequestRunner, type EngineRequestHandler, type EngineRequestHandlers, type RequestRunner } from './runner.js';
 import { checklistFollowUp, checklistRetry } from '../kill/checklist-records.js';
@@ -76,7 +77,11 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
       : null;
     const now = followUp
       ? (await tryCancelOnce(ctx.exchanges.kraken())).report
-      : await clearVenue('kraken', () => ctx.exchanges.kraken(), { logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS });
+      // A kill's hand-over: no round into a full rate counter (its requester waits only briefly; once
+      // Kraken refuses one, the rest is the follow-up's, whose tries wait for room).
+      : await clearVenue('kraken', () => ctx.exchanges.kraken(), {
+        logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, krakenRoom: new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, () => ctx.clock.now().getTime()),
+      });
     const merged = before ? mergeVenueReports(before, now) : now;
     const report = { ...merged, errors: merged.errors.slice(-6) };
     const cancelled = report.canceled === null ? 'the cancel failed' : `${report.canceled} cancelled`;

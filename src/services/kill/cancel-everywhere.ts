@@ -67,8 +67,8 @@ export interface CancelOptions {
    * Kraken's REST call counter as this kill's calls have seen it (kraken-room.ts), shared by every
    * round of the kill. With it, once Kraken refuses a call for the rate limit, the next round waits
    * until the counter has room for a round, and none is sent that could not go before
-   * `confirmUntil`; a round whose CancelAll was refused so sends no OpenOrders. Without it (or for
-   * paper), rounds keep their usual pace whatever Kraken answers.
+   * `confirmUntil` (without one, none at all); a round whose CancelAll was refused so sends no
+   * OpenOrders. Without it (or for paper), rounds keep their usual pace whatever Kraken answers.
    */
   krakenRoom?: KrakenRoom;
   /**
@@ -121,7 +121,7 @@ async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptio
     if (roomMs > 0) {
       // Never past the deadline: a round sent into a full counter is refused and keeps it full.
       if (until === undefined || now() + roomMs > until) {
-        report.errors.push(noRoomLine(roomMs));
+        report.errors.push(noRoomLine(roomMs, until !== undefined));
         break;
       }
       waitMs = Math.max(waitMs, roomMs);
@@ -155,9 +155,9 @@ async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptio
   return report;
 }
 
-/** Why the rounds stopped before their deadline: Kraken's counter would not have room for another in time. */
-function noRoomLine(roomMs: number): string {
-  return `no further try sent: Kraken refused a call for the API key's rate limit (EAPI:Rate limit exceeded), and its call counter has room for another try (CancelAll + OpenOrders) only in ${(roomMs / 1000).toFixed(1)} s, past the confirmation deadline (KILL_CONFIRM_WAIT)`;
+/** Why the rounds stopped: Kraken's counter would not have room for another before their deadline (or, with none, at once). */
+function noRoomLine(roomMs: number, deadline: boolean): string {
+  return `no further try sent: Kraken refused a call for the API key's rate limit (EAPI:Rate limit exceeded), and its call counter has room for another try (CancelAll + OpenOrders) only in ${(roomMs / 1000).toFixed(1)} s${deadline ? ', past the confirmation deadline (KILL_CONFIRM_WAIT)' : ''}`;
 }
 
 /**

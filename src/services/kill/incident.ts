@@ -16,6 +16,8 @@ import type { Logger } from '../../logger.js';
 import { getEngineRequest, withdrawEngineRequest } from '../engine-requests/store.js';
 import { cancelEverywhere, mergeCancelReports, type VenueCancelReport } from './cancel-everywhere.js';
 import { handKrakenCancelOver } from './handoff.js';
+import { KrakenRoom } from './kraken-room.js';
+import type { KillPorts } from './runtime.js';
 import { checklistSpec } from '../../domain/incident-checklist.js';
 import { handedOffPhrase, queuedHandOff } from '../../domain/kraken-handoff.js';
 import {
@@ -39,7 +41,11 @@ export interface IncidentView {
  * of the cancel, and the ports themselves.
  */
 /** `alerts`: where a confirmed cancel again resolves the kill's "could not confirm" group (absent: nothing to resolve). */
-export type ChecklistItemDeps = IncidentDeps & { logger: Logger; incident: IncidentPorts; alerts?: Pick<AlertSink, 'resolve'> };
+export type ChecklistItemDeps = IncidentDeps & {
+  logger: Logger; incident: IncidentPorts; alerts?: Pick<AlertSink, 'resolve'>;
+  /** The time a cancel again's rounds run on, as the kill's (runtime.ts). */
+  kill: Pick<KillPorts, 'time'>;
+};
 
 /**
  * The open incident, or else the most recent one; null when there has never been one. A kill's
@@ -144,8 +150,9 @@ async function perform(
 }
 
 /**
- * "Cancel again": every venue this process can clear, and Kraken through the running bot that holds
- * the key when this process has none (a web replica, an operator's shell) — as the kill does: an item
+ * "Cancel again": every venue this process can clear, in rounds paced as the kill's (within
+ * KILL_CONFIRM_WAIT, waiting for room on a full Kraken rate counter), and Kraken through the running
+ * bot that holds the key when this process has none (a web replica, an operator's shell) — as the kill does: an item
  * is never ticked done on what paper alone answered while Kraken was not asked. A follow-up the kill
  * left pending on this item is withdrawn once this cancel confirms (its answer would be older news).
  * Kraken not confirmed: the cancel goes on as a follow-up of its own for the bot with the key, which
@@ -153,7 +160,12 @@ async function perform(
  */
 async function cancelAgain(ctx: ChecklistItemDeps, actor: Actor, incident: Incident): Promise<CapabilityOutcome> {
   const startedAt = Date.now();
-  let report = await cancelEverywhere({ exchanges: ctx.exchanges, logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS });
+  const { now, sleep } = ctx.kill.time;
+  let report = await cancelEverywhere({
+    exchanges: ctx.exchanges, logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, confirmUntil: now() + ctx.config.KILL_CONFIRM_WAIT, now, sleep,
+    // Paced as the kill's rounds: once Kraken refuses a call for the rate limit, the next waits for room.
+    krakenRoom: new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, now),
+  });
   if (!ctx.exchanges.hasKrakenKeys()) {
     const kraken = await handKrakenCancelOver(ctx, { killId: incident.killId, actor: actor.id, reason: `incident #${incident.id}: cancel again`, startedAt });
     report = mergeCancelReports(report, { venues: [kraken], allConfirmed: kraken.confirmed });

@@ -17,6 +17,10 @@ import { silentLogger } from '../../../src/logger.js';
 import { withEarlyCancel } from '../../../src/services/kill/early-cancel.js';
 import { cancelOnHalt } from '../../../src/services/kill/halt-cancel.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
+import { doChecklistItem } from '../../../src/services/kill/incident.js';
+import { engineRequests } from '../../../src/db/schema/index.js';
+import { startCancelAllRunner } from '../../../src/services/engine-requests/handlers.js';
+import { enqueueEngineRequest } from '../../../src/services/engine-requests/store.js';
 import { isOpen } from '../../../src/simulator/types.js';
 import { createPostgresTestDb } from '../../support/db.js';
 import { liveContext, startLiveKraken } from '../../support/live-engine.js';
@@ -124,6 +128,36 @@ describe("a kill's confirmation rounds on a full Kraken rate counter", () => {
     expect(slept).toEqual([ROOM_FOR_A_ROUND_MS]);
     expect(result).toMatchObject({ confirmed: true, attempts: 2, canceled: 1 });
     expect(w.openAtKraken()).toBe(0);
+  }, 60_000);
+
+  it("an incident's cancel again waits for room the same way and confirms", async () => {
+    const w = await world();
+    expect((await executeKill(w.t.ctx, { actor: operator, reason: 'x', trigger: 'manual' })).ok).toBe(true);
+    // An order appears after the kill confirmed (placed by hand with the key); another program fills the counter.
+    expect((await privateCall(w.kraken.sim, 'AddOrder', { pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '30000', volume: '0.01' })).body.error).toEqual([]);
+    await w.fillCounter();
+    const { result, calls, slept } = await w.during(() => doChecklistItem(w.t.ctx, { item: 'cancel_orders', actor: operator, confirmed: true }));
+    expect(calls).toEqual(['CancelAll', 'CancelAll', 'OpenOrders']);
+    expect(slept).toEqual([ROOM_FOR_A_ROUND_MS]);
+    expect(result, result.summary).toMatchObject({ ok: true, state: 'done' });
+    expect(w.openAtKraken()).toBe(0);
+  }, 60_000);
+
+  it("a cancel handed over by a process without the key sends no round into the full counter, and its answer says why it stopped", async () => {
+    const w = await world();
+    await w.fillCounter();
+    await enqueueEngineRequest(w.t.ctx.db, w.clock, { kind: 'cancel_all', requestedBy: operator.id, params: { killId: 'k-1', reason: 'x', killStartedAt: new Date().toISOString() } });
+    const runner = startCancelAllRunner(w.t.ctx, { holder: 'bot-1:7', timer: false });
+    cleanup.push(() => runner.stop());
+    const { calls, slept } = await w.during(() => runner.drain());
+    expect(calls).toEqual(['CancelAll']);
+    expect(slept).toEqual([]);
+    const [request] = await w.t.ctx.db.select().from(engineRequests);
+    const report = request!.result?.['report'] as { confirmed: boolean; attempts: number; errors: string[] };
+    expect(report).toMatchObject({ confirmed: false, attempts: 1 });
+    expect(report.errors.at(-1)).toBe(
+      `no further try sent: Kraken refused a call for the API key's rate limit (EAPI:Rate limit exceeded), and its call counter has room for another try (CancelAll + OpenOrders) only in ${(ROOM_FOR_A_ROUND_MS / 1000).toFixed(1)} s`);
+    expect(w.openAtKraken()).toBe(1);
   }, 60_000);
 
   it('other failures (a 5xx) keep the usual pace between rounds', async () => {

@@ -16,7 +16,9 @@ import { insertIncident } from '../../../src/db/queries/kill-incidents.js';
 import { markIntent } from '../../../src/db/queries/ledger-intents.js';
 import { alertDeliveries, alertEscalations, alertGroups, alertPages, orderIntents, type EngineRequest } from '../../../src/db/schema/index.js';
 import { silentLogger } from '../../../src/logger.js';
-import { tellFollowUp } from '../../../src/services/engine-requests/handlers.js';
+import { cancelAllHandler, tellFollowUp } from '../../../src/services/engine-requests/handlers.js';
+import { getEngineRequest } from '../../../src/services/engine-requests/store.js';
+import { writeFollowUp } from '../../../src/services/kill/follow-up-request.js';
 import { doChecklistItem } from '../../../src/services/kill/incident.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
 import { cancelOnHalt } from '../../../src/services/kill/halt-cancel.js';
@@ -77,6 +79,8 @@ const orderLands = async (intent: { id: number; clientOrderId: string }) => {
   kraken.open.push(openOrder('OLANDED-1', { clientOrderId: intent.clientOrderId }));
   await markIntent(ctx.db, { id: intent.id, status: 'open', exchangeOrderId: 'OLANDED-1', at: clock.now() });
 };
+/** This context with a short database deadline: a wait for orders on their way that runs out in 0.3 s. */
+const shortWait = () => ({ ...ctx, config: { ...ctx.config, KILL_DB_TIMEOUT: 300 } });
 const groupOf = async (fingerprint: string) => (await ctx.db.select().from(alertGroups).where(eq(alertGroups.fingerprint, fingerprint)))[0];
 
 describe('a kill that could not confirm zero open orders', () => {
@@ -109,6 +113,36 @@ describe('a kill that could not confirm zero open orders', () => {
       await runtime.escalation.tick();
     }
     expect(await pages()).toEqual(['1.0:UALICE']);
+  });
+
+  it('a halt cancel that Kraken confirms while an order is still on its way leaves the halt\'s group open; once it lands, the next one cancels it and resolves', async () => {
+    stuckOrder();
+    expect((await cancelOnHalt(ctx, 'drill'))?.confirmed).toBe(false);
+    kraken.sticky.clear();
+    const intent = await orderOnItsWay();
+    expect((await cancelOnHalt(shortWait(), 'drill'))?.confirmed).toBe(true);
+    expect(await liveGroups()).toEqual(['halt-cancel:unconfirmed']);
+    await orderLands(intent);
+    expect((await cancelOnHalt(ctx, 'drill'))?.confirmed).toBe(true);
+    expect(kraken.open).toEqual([]);
+    expect(await groupOf('halt-cancel:unconfirmed')).toMatchObject({ status: 'resolved', resolvedBy: 'system:halt-cancel' });
+  });
+
+  it('a halt cancel that confirms on its first try leaves the kill\'s group to the kill\'s follow-up, which resolves it once no order is on its way', async () => {
+    const { id } = await incident();
+    await killGroup(id);
+    const { requestId } = await writeFollowUp(ctx, { incidentId: id, killId: 'k-1', actor: 'cli:alice', reason: 'drill', startedAt: Date.now() - 1_000 });
+    expect((await cancelOnHalt(ctx, 'drill'))?.confirmed).toBe(true);
+    // A halt cancel runs on every halt, a kill that confirmed included: it never ends the kill's page.
+    expect(await liveGroups()).toEqual([`kill:${id}`]);
+    const request = { ...(await getEngineRequest(ctx.db, requestId))!, claimedBy: 'bot-1:7' };
+    const intent = await orderOnItsWay();
+    expect(await cancelAllHandler(shortWait())(request)).toMatchObject({ ok: false, summary: expect.stringMatching(/1 order\(s\) still on their way/) });
+    expect(await liveGroups()).toEqual([`kill:${id}`]);
+    await orderLands(intent);
+    expect(await cancelAllHandler(ctx)(request)).toMatchObject({ ok: true });
+    expect(kraken.open).toEqual([]);
+    expect(await groupOf(`kill:${id}`)).toMatchObject({ status: 'resolved', resolvedBy: 'bot-1:7' });
   });
 
   it('its follow-up\'s confirmation resolves the kill\'s group (who confirmed, in its thread) instead of adding an occurrence: paging stops', async () => {

@@ -63,6 +63,20 @@ describe('ctb usage errors', () => {
     expect(known.out).toContain('Usage: ctb stats');
   });
 
+  it('ctb help --json <unknown> is the same usage error, as JSON, wherever --json stands', async () => {
+    for (const argv of [['help', '--json', 'bogus'], ['help', 'bogus', '--json']]) {
+      const r = await run(...argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.err).toBe("error: unknown command 'bogus'\n(run ctb --help for the commands and their options)\n");
+      expect(JSON.parse(r.out)).toMatchObject({ ok: false, error: "unknown command 'bogus'", code: 'commander.unknownCommand', exitCode: 2 });
+    }
+    expect(JSON.parse((await run('help', '--json', 'stast')).out)).toMatchObject({ code: 'commander.unknownCommand', suggestion: ['start', 'stats'] });
+    // A known command's help is its own help, not the program's.
+    const known = await run('help', '--json', 'stats');
+    expect(known.code).toBe(0);
+    expect(known.out).toContain('Usage: ctb stats');
+  });
+
   it("names the terminal's commands for Slack's /golive", async () => {
     const r = await run('golive', 'audit');
     expect(r.code).toBe(2);

@@ -48,6 +48,17 @@ describe('ctb usage errors', () => {
     expect(r.err).toBe(`error: ${message}\n(run ${command} --help for its usage and options)\n`);
   });
 
+  it.each([
+    [['incident', 'done'], "missing required argument 'item' for 'ctb incident done'", 'ctb incident done'],
+    [['oncall', 'override', 'U1'], "missing required argument 'duration' for 'ctb oncall override'", 'ctb oncall override'],
+    [['exit'], "missing required argument 'trade-id|all' for 'ctb exit'", 'ctb exit'],
+  ])('%j: a missing argument names the command as typed', async (argv, message, command) => {
+    const r = await run(...argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`error: ${message}\n(run ${command} --help for its usage and options)\n`);
+    expect(JSON.parse((await run(...argv, '--json')).out)).toMatchObject({ error: message, code: 'commander.missingArgument' });
+  });
+
   it('ctb help <unknown> is an unknown command (exit 2), with a suggestion, not the whole help', async () => {
     const typo = await run('help', 'stast');
     expect(typo.code).toBe(2);

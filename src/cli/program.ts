@@ -20,9 +20,25 @@ function normaliseArgv(argv: string[]): string[] {
   return argv[0] === '--version' || argv[0] === '-V' ? ['version', ...argv.slice(1)] : argv;
 }
 
+/** The word `ctb help …` asks help for: the first after `help` that is not an option (`ctb help --json stats`). */
+function helpTopic(argv: string[]): string | undefined {
+  return argv[0] === 'help' ? argv.slice(1).find((w) => !w.startsWith('-')) : undefined;
+}
+
+/**
+ * `ctb help --json stats` as `ctb help stats --json`: commander takes the words after an option it
+ * does not know as that option's, and would show the whole program's help instead of the command's.
+ */
+function normaliseHelp(argv: string[]): string[] {
+  const topic = helpTopic(argv);
+  if (topic === undefined) return argv;
+  const at = argv.indexOf(topic, 1);
+  return ['help', topic, ...argv.slice(1, at), ...argv.slice(at + 1)];
+}
+
 /** The command `argv` runs (or asks help for), if it names one. */
 export function commandOf(argv: string[]): CliCommandEntry | undefined {
-  const name = argv[0] === 'help' ? argv[1] : argv[0];
+  const name = argv[0] === 'help' ? helpTopic(argv) : argv[0];
   return name === undefined ? undefined : cliCommands.find((c) => c.name === name);
 }
 
@@ -56,7 +72,7 @@ export async function buildProgram(
 }
 
 export async function runCli(argv: string[], callerIo: CliIo): Promise<number> {
-  argv = normaliseArgv(argv);
+  argv = normaliseHelp(normaliseArgv(argv));
   const io: CliIo = { ...callerIo };
   let code = 0;
   let held = '';
@@ -73,9 +89,9 @@ export async function runCli(argv: string[], callerIo: CliIo): Promise<number> {
   // A usage error a command raises (its argument checks) points where commander's own errors do.
   io.usageHint = helpHintFor(program, argv);
   try {
-    // `ctb help bogus`: commander prints the whole help and exits 0, as if asked for it; it is an
-    // unknown command, as `ctb bogus` is.
-    if (argv[0] === 'help' && argv[1] !== undefined && !argv[1].startsWith('-') && !commandOf(argv)) {
+    // `ctb help bogus` (and `ctb help --json bogus`): commander prints the whole help and exits 0, as
+    // if asked for it; it is an unknown command, as `ctb bogus` is.
+    if (helpTopic(argv) !== undefined && !commandOf(argv)) {
       throw new CommanderError(1, 'commander.unknownCommand', `unknown command '${argv[1]}'`);
     }
     await program.parseAsync(argv, { from: 'user' });

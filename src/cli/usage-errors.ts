@@ -98,6 +98,9 @@ export function describeUsageError(program: Command, argv: string[], err: Comman
   } else if (err.code === 'commander.excessArguments') {
     // Commander names the leaf alone ("too many arguments for 'override'"): name it as typed.
     message = message.replace(`for '${command.name()}'`, `for '${path(command)}'`);
+  } else if (err.code === 'commander.missingArgument') {
+    // Commander names the argument alone ("missing required argument 'item'"): name the command as typed too.
+    message = `${message} for '${path(command)}'`;
   } else if (err.code === 'commander.invalidArgument') {
     const m = /argument '(.*)' is invalid\. Allowed choices are (.*)\.$/s.exec(err.message);
     if (m) {

@@ -18,7 +18,7 @@ export const CONTROL_ROUTES = [
   'GET    /_sim/calls[?endpoint=E]    the most recent Kraken calls received (no nonces, no keys)',
   'GET    /_sim/faults                faults waiting to hit',
   'POST   /_sim/faults                {"endpoint":"AddOrder","kind":"truncated","after":true,"times":1}',
-  '                                   kinds: latency (ms), http_5xx (status, json), truncated, empty, reset, error (message);',
+  '                                   kinds: latency (ms), http_5xx (status, json, message), truncated, empty, reset, error (message);',
   '                                   times N, or probability p (0–1); after:true = process the call, then answer with the fault',
   'DELETE /_sim/faults                clear every fault',
   'POST   /_sim/price                 {"pair":"BTC/USD","price":"64000"} fixes a price; {"pair":"BTC/USD","replay":true} resumes the replay',

@@ -36,9 +36,9 @@ export const faultSpecSchema = z
     ms: z.number().int().min(0).max(600_000).optional(),
     /** http_5xx: the status (502 by default, with an HTML body like Cloudflare's). */
     status: z.number().int().min(500).max(599).optional(),
-    /** http_5xx: answer Kraken's JSON error instead of HTML. */
+    /** http_5xx: answer Kraken's JSON error instead of HTML (`message`, EService:Unavailable by default). */
     json: z.boolean().optional(),
-    /** error: the Kraken error string, e.g. EService:Unavailable, EService:Busy, EAPI:Invalid nonce. */
+    /** error (and http_5xx with json): the Kraken error string, e.g. EService:Unavailable, EService:Busy, EAPI:Invalid nonce. */
     message: z.string().regex(/^[EW][A-Za-z]+:.+/, 'expected a Kraken error such as EService:Busy').optional(),
   })
   .strict()

@@ -30,7 +30,7 @@ async function applyFault(fault: FaultSpec, req: IncomingMessage, res: ServerRes
       return false;
     case 'http_5xx': {
       const status = fault.status ?? 502;
-      if (fault.json) send(res, status, JSON.stringify(fail('EService:Unavailable')));
+      if (fault.json) send(res, status, JSON.stringify(fail(fault.message ?? 'EService:Unavailable')));
       else send(res, status, cloudflareHtml(status), 'text/html');
       return true;
     }

@@ -246,6 +246,8 @@ describe('live engine with orders in flight and faults', () => {
   it.each<[string, FaultSpec]>([
     ['EService:Unavailable', { endpoint: 'AddOrder', kind: 'error', message: 'EService:Unavailable' }],
     ['EService:Market in cancel_only mode', { endpoint: 'AddOrder', kind: 'error', message: 'EService:Market in cancel_only mode' }],
+    ['EAPI:Rate limit exceeded', { endpoint: 'AddOrder', kind: 'error', message: 'EAPI:Rate limit exceeded' }],
+    ['EOrder:Rate limit exceeded', { endpoint: 'AddOrder', kind: 'error', message: 'EOrder:Rate limit exceeded' }],
   ])('books an order Kraken refused with %s as rejected at once: no order, no wait for reconciliation', async (code, fault) => {
     const { k, t, engine } = await liveRun(database());
     k.sim.faults.add(fault);

@@ -1,5 +1,5 @@
 // The engine trading live against the Kraken simulator while Kraken refuses orders for a venue-wide
-// reason (cancel_only, EService:Unavailable): the refused exit is not sent again on every candle. It
+// reason (cancel_only, EService:Unavailable, its rate limits): the refused entry or exit is not sent again on every candle. It
 // waits 2 s, 4 s … (the market clock) and, while Kraken's SystemStatus is not online, until it is;
 // it goes as soon as the status is back. One alert per hold, not one per try. Real PostgreSQL.
 import { asc, eq } from 'drizzle-orm';
@@ -40,23 +40,27 @@ function candles(): Candle[] {
 }
 const DROP = 24;
 
-async function run(onCandle: (index: number, k: LiveKraken) => void) {
+async function run(onCandle: (index: number, k: LiveKraken) => void, strategy = maCross({ exits: { stopLossPct: 1 } })) {
   const database = await createTestDb('postgres');
   cleanup.push(() => database.close());
   const k = await startLiveKraken();
   cleanup.push(() => k.sim.close());
   const t = await liveContext(database, k);
   cleanup.push(() => t.ctx.close());
-  const strategy = maCross({ exits: { stopLossPct: 1 } });
   const engine = new Engine({
     ctx: t.ctx, feed: new IndexedFeed(new SimulatorMarketFeed('kraken', candles(), 1, k.sim), (i) => onCandle(i, k)), strategies: [strategy],
     marketClock: t.clock, stopWhenFeedEnds: true, housekeepingMs: 0, fillFollowMs: 50,
   });
   await engine.start();
-  const exits = await database.db.select().from(orderIntents).where(eq(orderIntents.purpose, 'exit')).orderBy(asc(orderIntents.id));
+  const intents = (purpose: 'entry' | 'exit') => database.db.select().from(orderIntents).where(eq(orderIntents.purpose, purpose)).orderBy(asc(orderIntents.id));
   // Seconds after the drop began (market clock: each candle's close is its open + 1 minute).
   const at = (d: Date) => (d.getTime() - Date.parse('2026-01-05T00:01:00Z')) / 1000 - DROP;
-  return { k, t, exits: exits.map((i) => ({ status: i.status, at: at(i.createdAt) })) };
+  const entries = await intents('entry');
+  return {
+    k, t, exits: (await intents('exit')).map((i) => ({ status: i.status, at: at(i.createdAt) })),
+    // Seconds after the first entry was sent.
+    entries: entries.map((i) => ({ status: i.status, at: (i.createdAt.getTime() - entries[0]!.createdAt.getTime()) / 1000 })),
+  };
 }
 
 const status = (k: LiveKraken, s: SystemStatus) => k.sim.setSystemStatus(s);
@@ -90,5 +94,18 @@ describe('an order Kraken refuses for a venue-wide reason', () => {
     ]);
     expect(k.addOrders().filter((o) => o['type'] === 'sell')).toHaveLength(4);
     expect(t.alerts.raised.filter((a) => a.source === 'trade_failure')).toHaveLength(1);
+  }, 60_000);
+
+  it.each(['EOrder:Rate limit exceeded', 'EAPI:Rate limit exceeded'])('refused with %s, an entry is held and tried again after 2 s, 4 s … while its buy signal lasts, not on every candle', async (code) => {
+    // The buy stays valid for 30 candles after the cross (one a second): without the hold it went every candle.
+    const { k, t, entries } = await run((i, kraken) => {
+      if (i === 0) kraken.sim.faults.add({ endpoint: 'AddOrder', kind: 'error', message: code, times: 2 });
+    }, maCross({ exits: { stopLossPct: 1 }, params: { signalWindow: 30 } }));
+    expect(entries).toEqual([{ status: 'rejected', at: 0 }, { status: 'rejected', at: 2 }, { status: 'filled', at: 6 }]);
+    expect(k.addOrders().filter((o) => o['type'] === 'buy')).toHaveLength(3);
+    const tradeAlerts = t.alerts.raised.filter((a) => a.source === 'trade_failure');
+    expect(tradeAlerts).toEqual([expect.objectContaining({
+      severity: 'warning', fingerprint: 'order_held:entry:test-ma:BTC/USD', title: expect.stringContaining(`held: Kraken refused it (Kraken AddOrder refused: ${code}; no order was placed.)`),
+    })]);
   }, 60_000);
 });

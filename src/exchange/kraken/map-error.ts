@@ -9,8 +9,8 @@
 // BadResponse/NullResponse, a crash inside ccxt) or Kraken's own trouble (EService:*, EDatabase:*,
 // internal errors) leaves the outcome unknown — the order may exist — so it is `retryable` with
 // code `outcome_unknown`, and the caller resolves it by cl_ord_id instead of giving it up.
-// Three of Kraken's service errors are documented refusals of a new order, not trouble: answered by
-// Kraken itself (HTTP 200) to AddOrder they mean no order was placed (NOT_PLACED below).
+// Three of Kraken's service errors and its two rate limits are documented refusals of a new order, not
+// trouble: answered by Kraken itself (HTTP 200) to AddOrder they mean no order was placed (NOT_PLACED below).
 import { AppError } from '../../errors.js';
 import { ExchangeError, type ExchangeErrorKind } from '../errors.js';
 import { ORDER_PLACING_ENDPOINTS } from './ccxt-client.js';
@@ -81,13 +81,18 @@ export function changesOrders(endpoint: string): boolean {
  * (docs.kraken.com REST "Error Details"; support "API error messages"): `EService:Unavailable` "the
  * matching engine or API is offline"; `EService:Market in cancel_only mode` and `… post_only mode`
  * "request can't be made at this time (see SystemStatus)" — in cancel_only "new orders cannot be
- * placed", in post_only only post-only limit orders can (SystemStatus). Not here, so still unknown:
- * `EService:Busy`, `EService:Deadline elapsed` (a timeout), `EDatabase:*`, internal errors.
+ * placed", in post_only only post-only limit orders can (SystemStatus); `EAPI:Rate limit exceeded`
+ * (the key's REST call counter) and `EOrder:Rate limit exceeded` (the pair's trading counter, "user/tier
+ * order rate limit exceeded"): Kraken counts the call against the limit and refuses it before it runs.
+ * Not here, so still unknown: `EService:Busy`, `EService:Deadline elapsed` (a timeout), `EDatabase:*`,
+ * internal errors.
  */
 const NOT_PLACED: Record<string, { code: string; hint: string }> = {
   'EService:Unavailable': { code: 'exchange_unavailable', hint: 'Kraken\'s matching engine or API is offline: nothing was placed; check its system status before trading again.' },
   'EService:Market in cancel_only mode': { code: 'exchange_maintenance', hint: 'Kraken takes cancels only: nothing was placed; new orders wait for its system status to return to online.' },
   'EService:Market in post_only mode': { code: 'exchange_maintenance', hint: 'Kraken takes post-only limit orders only: nothing was placed; new orders wait for its system status to return to online.' },
+  'EAPI:Rate limit exceeded': { code: 'rate_limited', hint: 'The API key\'s call counter is full (every process using the key counts on it): nothing was placed; the order waits for the counter to fall.' },
+  'EOrder:Rate limit exceeded': { code: 'rate_limited', hint: 'Kraken\'s order rate limit for this pair is reached (orders and cancels count on it): nothing was placed; the order waits for the counter to fall.' },
 };
 
 /** The outcome of an order-changing call is unknown: the order may exist; resolve it by cl_ord_id. */

@@ -31,7 +31,7 @@ import { reconcileHere, type IncidentDeps } from '../kill/incident-ports.js';
 import { clearVenue, mergeVenueReports } from '../kill/cancel-everywhere.js';
 import { CANCEL_FOLLOW_UP_MS, earlierReport, followUpRetryDelayMs, followUpTries, supersededBy, tryCancelOnce } from '../kill/cancel-follow-up.js';
 import { withDeadline } from '../kill/deadline.js';
-import { awaitOrdersInFlight } from '../kill/fence.js';
+import { awaitOrdersInFlight, confirmedClear, inFlightPhrase, ordersMayLand } from '../kill/fence.js';
 import { haltAlertFingerprint, haltCancelSince } from '../kill/halt-cancel.js';
 import { KrakenRoom } from '../kill/kraken-room.js';
 import { adoptOrderHandler, cancelOrderHandler } from '../reconcile/start/cancel.js';
@@ -85,12 +85,12 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
     const merged = before ? mergeVenueReports(before, now) : now;
     const report = { ...merged, errors: merged.errors.slice(-6) };
     const cancelled = report.canceled === null ? 'the cancel failed' : `${report.canceled} cancelled`;
-    const inFlight = fence !== null && (fence.unresolved.length > 0 || fence.error !== undefined);
-    const ok = report.confirmed && !inFlight;
+    // A hand-over (no follow-up) answers for Kraken alone: the kill that handed it over read its own fence.
+    const ok = fence ? confirmedClear(report.confirmed, fence) : report.confirmed;
     const outcome = (report.confirmed
       ? `Kraken: ${cancelled}, none open (confirmed).`
       : `Kraken: ${cancelled}, zero open orders NOT confirmed after ${triesCount(report.attempts)}${report.survivors.length ? ` (${report.survivors.length} still open)` : ''}${now.errors.length ? ` (${now.errors.at(-1)})` : ''}.`)
-      + (inFlight ? ` ${fence.error ? `Orders on their way could not be checked (${fence.error})` : `${fence.unresolved.length} order(s) still on their way`}: check \`ctb reconcile\`.` : '');
+      + (fence && ordersMayLand(fence) ? ` ${inFlightPhrase(fence)}: check \`ctb reconcile\`.` : '');
     const details = { report, ...(fence ? { fence } : {}), ...(followUp ? { tries: tries + 1 } : {}) };
     if (followUp && !ok) {
       const giveUpAt = request.requestedAt.getTime() + CANCEL_FOLLOW_UP_MS;

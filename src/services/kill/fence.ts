@@ -4,6 +4,7 @@
 // and an intent committed before it is visible here. Such an intent stays `pending` until its
 // venue answers the order, so once none is pending, every order the engine will ever send for
 // intents written before the halt has reached its venue, and one more cancel removes it.
+// It also owns the one ground on which anything says a kill or a halt is done (confirmedClear).
 import type { Db } from '../../db/client.js';
 import { pendingOrderIntents, type PendingIntentRow } from '../../db/queries/kill-fence.js';
 import { describeError, sleep, withDeadline } from './deadline.js';
@@ -40,4 +41,30 @@ export async function awaitOrdersInFlight(db: Db, timeoutMs: number, pollMs = 20
     return { waitedMs: performance.now() - started, unresolved, error: describeError(err) };
   }
   return { waitedMs: performance.now() - started, unresolved };
+}
+
+/** One read of the orders in flight now, under the database's deadline (no wait for them to land). */
+export function ordersInFlightNow(db: Db, queryTimeoutMs: number): Promise<FenceReport> {
+  return awaitOrdersInFlight(db, queryTimeoutMs, Number.POSITIVE_INFINITY, queryTimeoutMs);
+}
+
+/** An order of ours may still reach a venue: an intent was still pending, or the intents could not be read. */
+export function ordersMayLand(fence: FenceReport): boolean {
+  return fence.unresolved.length > 0 || fence.error !== undefined;
+}
+
+/** What the fence found, said: how many orders are still on their way, or that they could not be checked. */
+export function inFlightPhrase(fence: FenceReport): string {
+  return fence.error ? `Orders on their way could not be checked (${fence.error})` : `${fence.unresolved.length} order(s) still on their way`;
+}
+
+/**
+ * The one ground on which a kill, its follow-up, an incident's "cancel again" or a halt's cancel
+ * says it is done and resolves its alert group: Kraken (every venue asked) confirmed zero open
+ * orders, and no order of ours is in flight. `fence` must be read once the halt is committed (no
+ * intent can be written after it) and before the confirmation: an intent answered between Kraken's
+ * "none open" and a later read is an order that reached Kraken after Kraken said none was open.
+ */
+export function confirmedClear(confirmed: boolean, fence: FenceReport): boolean {
+  return confirmed && !ordersMayLand(fence);
 }

@@ -5,17 +5,21 @@
 // backstop while orders may still be open. One cancel per halt: a kill's own cancel counts as it.
 // Not confirmed, the cancel goes on as the same follow-up request a kill writes (follow-up-request.ts),
 // tied to the open incident when there is one, else to the halt alone: the running bot retries it
-// until Kraken confirms.
+// until Kraken confirms. Confirmed, it resolves the halt's own alert only once no order of ours is
+// on its way either (resolveHaltAlert).
 import { ALERTED } from '../../alerts/log-source.js';
 import type { AlertSink } from '../../alerts/types.js';
 import type { Config } from '../../config/env.js';
 import type { ExchangeProvider } from '../../exchange/provider.js';
 import type { JobRegistry } from '../../jobs/registry.js';
 import type { Logger } from '../../logger.js';
+import { liveAlertGroupId } from '../../db/queries/alert-groups.js';
 import { openIncident } from '../../db/queries/kill-incidents.js';
 import { clearVenue, type VenueCancelReport } from './cancel-everywhere.js';
+import { tryCancelOnce } from './cancel-follow-up.js';
 import { markChecklistAttempt } from './checklist-records.js';
 import { withDeadline } from './deadline.js';
+import { awaitOrdersInFlight, confirmedClear, inFlightPhrase, ordersMayLand } from './fence.js';
 import { writeFollowUp, type FollowUpDeps } from './follow-up-request.js';
 import { KrakenRoom } from './kraken-room.js';
 import type { KillPorts } from './runtime.js';
@@ -74,12 +78,7 @@ export function cancelOnHalt(ctx: HaltCancelDeps, reason: string): Promise<Venue
     .then(async (report) => {
       if (report.confirmed) {
         ctx.logger.warn({ canceled: report.canceled }, 'halted: Kraken confirms no open order');
-        // An earlier halt's "could not confirm" (one raised with no incident to join) is over now.
-        if (ctx.alerts.resolve) {
-          await withDeadline(ctx.alerts.resolve({
-            fingerprint: HALT_CANCEL_FINGERPRINT, by: 'system:halt-cancel', note: `Kraken confirms zero open orders after the halt's cancel (${reason})`,
-          }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err: unknown) => ctx.logger.error({ err }, 'could not resolve the halt-cancel alert'));
-        }
+        await resolveHaltAlert(ctx, reason);
       } else {
         ctx.logger.error({ ...ALERTED, report }, unconfirmedLine(report));
         await withDeadline(ctx.alerts.raise({
@@ -95,6 +94,40 @@ export function cancelOnHalt(ctx: HaltCancelDeps, reason: string): Promise<Venue
 }
 
 const HALT_CANCEL_FINGERPRINT = 'halt-cancel:unconfirmed';
+
+/**
+ * An earlier halt's "could not confirm" (raised with no incident to join) is over only once it is
+ * clear (fence.ts): Kraken confirmed zero open orders and no order of ours is on its way. The halt's
+ * cancel leaves before anything reads the database, so its "none open" may predate an order still
+ * on its way: with that group live, this waits for orders on their way, then tries once more
+ * (CancelAll, OpenOrders) and resolves the group only if that is clear. No live group: nothing more
+ * is read or sent. A kill's group (`kill:<incident>`) is never resolved here: this cancel runs in
+ * every process with the key on every halt, a kill that confirmed included, so it would stop that
+ * kill's page; a kill that could not confirm is resolved by its own follow-up (handlers.ts), whose
+ * first try counts this cancel's answer.
+ */
+async function resolveHaltAlert(ctx: HaltCancelDeps, reason: string): Promise<void> {
+  if (!ctx.alerts.resolve) return;
+  try {
+    const live = await withDeadline(liveAlertGroupId(ctx.db, HALT_CANCEL_FINGERPRINT), ctx.config.KILL_DB_TIMEOUT, 'the database');
+    if (live === null) return;
+    const fence = await awaitOrdersInFlight(ctx.db, Math.max(ctx.config.KILL_DB_TIMEOUT, ctx.config.KILL_CONFIRM_WAIT), 20, ctx.config.KILL_DB_TIMEOUT);
+    if (ordersMayLand(fence)) {
+      ctx.logger.warn({ fence }, `halted: Kraken confirmed no open order, but ${inFlightPhrase(fence)}: the halt's alert stays open`);
+      return;
+    }
+    const { report } = await tryCancelOnce(ctx.exchanges.kraken());
+    if (!confirmedClear(report.confirmed, fence)) {
+      ctx.logger.warn({ report }, "halted: Kraken's second look after the wait for orders on their way did not confirm zero open orders: the halt's alert stays open");
+      return;
+    }
+    await withDeadline(ctx.alerts.resolve({
+      fingerprint: HALT_CANCEL_FINGERPRINT, by: 'system:halt-cancel', note: `Kraken confirms zero open orders after the halt's cancel (${reason}), and no order of ours is on its way`,
+    }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline');
+  } catch (err) {
+    ctx.logger.error({ err }, 'could not resolve the halt-cancel alert');
+  }
+}
 
 /**
  * One kill, one critical group: a halt that belongs to a kill (its incident is open) raises into the

@@ -24,6 +24,7 @@ import {
   claimAnnouncement, closeUnansweredFollowUps, finishChecklistRequest, markChecklistAttempt, recordCapabilityOutcome, reopenChecklistItemRecord, type ChecklistDeps,
 } from './checklist-records.js';
 import { describeError, withDeadline } from './deadline.js';
+import { confirmedClear, inFlightPhrase, ordersInFlightNow, ordersMayLand } from './fence.js';
 import { writeFollowUp } from './follow-up-request.js';
 import { withWaitingCancel, type ShownChecklistItem, type WaitingDeps } from './waiting-cancel.js';
 import { outcomeOfRequest, type CapabilityOutcome, type IncidentDeps, type IncidentPorts } from './incident-ports.js';
@@ -152,14 +153,18 @@ async function perform(
 /**
  * "Cancel again": every venue this process can clear, in rounds paced as the kill's (within
  * KILL_CONFIRM_WAIT, waiting for room on a full Kraken rate counter), and Kraken through the running
- * bot that holds the key when this process has none (a web replica, an operator's shell) — as the kill does: an item
- * is never ticked done on what paper alone answered while Kraken was not asked. A follow-up the kill
- * left pending on this item is withdrawn once this cancel confirms (its answer would be older news).
- * Kraken not confirmed: the cancel goes on as a follow-up of its own for the bot with the key, which
+ * bot that holds the key when this process has none (a web replica, an operator's shell) — as the
+ * kill does: an item is never ticked done on what paper alone answered while Kraken was not asked.
+ * Done only when it is clear (fence.ts): every venue confirmed zero open orders, and no order of ours was on its way when
+ * it cancelled (read first, so an order that lands after Kraken's answer cannot go unseen); then a
+ * follow-up the kill left pending on this item is withdrawn (its answer would be older news) and the
+ * kill's alert group is resolved. Kraken not confirmed, or an order still on its way: the cancel goes
+ * on as a follow-up of its own for the bot with the key, which waits for orders on their way and
  * retries until Kraken confirms (cancel-follow-up.ts), and the item shows pending on it.
  */
 async function cancelAgain(ctx: ChecklistItemDeps, actor: Actor, incident: Incident): Promise<CapabilityOutcome> {
   const startedAt = Date.now();
+  const fence = await ordersInFlightNow(ctx.db, ctx.config.KILL_DB_TIMEOUT);
   const { now, sleep } = ctx.kill.time;
   let report = await cancelEverywhere({
     exchanges: ctx.exchanges, logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, confirmUntil: now() + ctx.config.KILL_CONFIRM_WAIT, now, sleep,
@@ -171,31 +176,38 @@ async function cancelAgain(ctx: ChecklistItemDeps, actor: Actor, incident: Incid
     report = mergeCancelReports(report, { venues: [kraken], allConfirmed: kraken.confirmed });
   }
   const counts = report.venues.map(venueCount).join(', ');
-  if (report.allConfirmed) {
+  if (confirmedClear(report.allConfirmed, fence)) {
     await withdrawFollowUp(ctx, incident.id, `cancelled again and confirmed by ${actor.id}`);
-    // Zero open orders confirmed: the kill's "could not confirm" group is over (its escalation stops).
+    // Zero open orders confirmed and none on its way: the kill's "could not confirm" group is over (its escalation stops).
     if (ctx.alerts?.resolve) {
-      await withDeadline(ctx.alerts.resolve({ fingerprint: `kill:${incident.id}`, by: actor.id, note: `cancelled again and confirmed — ${counts}` }),
+      await withDeadline(ctx.alerts.resolve({ fingerprint: `kill:${incident.id}`, by: actor.id, note: `cancelled again and confirmed, no order on its way — ${counts}` }),
         ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err: unknown) => ctx.logger.error({ err, incidentId: incident.id }, 'could not resolve the kill alert after a confirmed cancel again'));
     }
     return { state: 'done', summary: `Cancelled again — ${counts}.`, details: { cancel: report } };
   }
-  const head = `Cancel again NOT ALL CONFIRMED — ${counts}.`;
+  // Not clear: a venue did not confirm, or every venue said none open while an order of ours may still land.
+  const landing = ordersMayLand(fence);
+  const headOf = (venues: string) => (report.allConfirmed
+    ? `Cancel again NOT CONFIRMED CLEAR — ${venues}, but ${inFlightPhrase(fence)} and may reach the exchange after this cancel.`
+    : `Cancel again NOT ALL CONFIRMED — ${venues}.${landing ? ` ${inFlightPhrase(fence)}.` : ''}`);
+  const head = headOf(counts);
+  const details = { cancel: report, ...(landing ? { fence } : {}) };
   const krakenUnconfirmed = report.venues.some((v) => v.venue === 'kraken' && !v.confirmed);
-  if (!krakenUnconfirmed || incident.status !== 'open') return { state: 'failed', summary: head, details: { cancel: report } };
-  // Kraken not confirmed: the bot with the key goes on (cancel-follow-up.ts), and this item waits on it.
+  if (!(krakenUnconfirmed || landing) || incident.status !== 'open') return { state: 'failed', summary: head, details };
+  // The bot with the key goes on (it waits for orders on their way, then cancels: cancel-follow-up.ts), and this item waits on it.
   try {
     await withdrawFollowUp(ctx, incident.id, `superseded by a cancel again by ${actor.id} that could not confirm either`);
     const f = await writeFollowUp(ctx, { incidentId: incident.id, killId: incident.killId, actor: actor.id, reason: `incident #${incident.id}: cancel again`, startedAt });
-    ctx.logger.warn({ incidentId: incident.id, requestId: f.requestId, joined: f.joined, runningBot: f.runningBot }, 'cancel again: Kraken not confirmed; the cancel goes on as a follow-up request');
+    ctx.logger.warn({ incidentId: incident.id, requestId: f.requestId, joined: f.joined, runningBot: f.runningBot, fence }, 'cancel again: not confirmed clear; the cancel goes on as a follow-up request');
     // Kraken's line says what the rest says: queued for a bot (the follow-up), not "not handed to a bot".
     const queued = { ...report, venues: report.venues.map((v) => (v.venue === 'kraken' && v.handedOff ? { ...v, handedOff: queuedHandOff(v.handedOff, f) } : v)) };
+    const until = krakenUnconfirmed ? 'orders may remain open on Kraken' : 'an order may still reach the exchange';
     return {
-      state: 'pending', requestId: f.requestId, details: { cancel: queued, runningBot: f.runningBot },
-      summary: `Cancel again NOT ALL CONFIRMED — ${queued.venues.map(venueCount).join(', ')}. The cancel goes on as request #${f.requestId}: ${f.who}. Until then orders may remain open on Kraken.`,
+      state: 'pending', requestId: f.requestId, details: { ...details, cancel: queued, runningBot: f.runningBot },
+      summary: `${headOf(queued.venues.map(venueCount).join(', '))} The cancel goes on as request #${f.requestId}: ${f.who}. Until then ${until}.`,
     };
   } catch (err) {
-    return { state: 'failed', summary: `${head} The cancel could not be handed on to the bot with the Kraken key (${describeError(err)}): orders may remain open on Kraken.`, details: { cancel: report } };
+    return { state: 'failed', summary: `${head} The cancel could not be handed on to the bot with the Kraken key (${describeError(err)}): orders may remain open on Kraken.`, details };
   }
 }
 

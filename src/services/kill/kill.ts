@@ -16,7 +16,7 @@ import type { Actor } from '../../domain/actor.js';
 import type { JobRegistry } from '../../jobs/registry.js';
 import { afterRequestsLeave, cancelEverywhere, mergeCancelReports, type CancelOptions, type CancelReport } from './cancel-everywhere.js';
 import { describeError, withDeadline } from './deadline.js';
-import { awaitOrdersInFlight, type FenceReport } from './fence.js';
+import { awaitOrdersInFlight, confirmedClear, type FenceReport } from './fence.js';
 import { adoptHaltCancel } from './halt-cancel.js';
 import { KrakenRoom } from './kraken-room.js';
 import { handKrakenCancelOver, type HandoffDeps } from './handoff.js';
@@ -158,8 +158,8 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
     ctx.logger.error({ err: halt.error, killId, file: result.pendingFile }, 'kill: database unreachable; halt saved to the pending-kill file');
   }
 
-  const inFlight = result.fence !== null && (result.fence.unresolved.length > 0 || result.fence.error !== undefined);
-  result.ok = result.cancel.allConfirmed && !inFlight;
+  // Without the halt in the database there is no fence to read: the kill says what Kraken said (and its state, pending).
+  result.ok = result.fence ? confirmedClear(result.cancel.allConfirmed, result.fence) : result.cancel.allConfirmed;
   if (!result.ok && result.incidentId !== null) {
     result.followUp = await keepConfirming(ctx, result, request, startedAt);
     // The checklist shown with the reply is the one after the follow-up marked the cancel item.

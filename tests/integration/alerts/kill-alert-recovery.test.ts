@@ -13,9 +13,12 @@ import { buildAppContext, type OwnedContext } from '../../../src/app/build-conte
 import { ManualClock } from '../../../src/clock.js';
 import { testConfig } from '../../../src/config/env.js';
 import { insertIncident } from '../../../src/db/queries/kill-incidents.js';
-import { alertDeliveries, alertEscalations, alertGroups, alertPages, type EngineRequest } from '../../../src/db/schema/index.js';
+import { markIntent } from '../../../src/db/queries/ledger-intents.js';
+import { alertDeliveries, alertEscalations, alertGroups, alertPages, orderIntents, type EngineRequest } from '../../../src/db/schema/index.js';
 import { silentLogger } from '../../../src/logger.js';
-import { tellFollowUp } from '../../../src/services/engine-requests/handlers.js';
+import { cancelAllHandler, tellFollowUp } from '../../../src/services/engine-requests/handlers.js';
+import { getEngineRequest } from '../../../src/services/engine-requests/store.js';
+import { writeFollowUp } from '../../../src/services/kill/follow-up-request.js';
 import { doChecklistItem } from '../../../src/services/kill/incident.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
 import { cancelOnHalt } from '../../../src/services/kill/halt-cancel.js';
@@ -26,7 +29,7 @@ import { TEST_KRAKEN_KEY, TEST_KRAKEN_SECRET } from '../../support/kill-context.
 import { openOrder, recordingExchange, type RecordingExchange } from '../../support/recording-exchange.js';
 
 const MIN = 60_000;
-const database = usePostgresTestDb({ truncate: [...ALERT_TABLES, 'engine_requests', 'incident_checklist_items', 'incidents'] });
+const database = usePostgresTestDb({ truncate: [...ALERT_TABLES, 'engine_requests', 'incident_checklist_items', 'incidents', 'order_intents'] });
 let ctx: OwnedContext;
 let runtime: AlertRuntime;
 let clock: ManualClock;
@@ -63,6 +66,22 @@ const stuckOrder = () => {
   kraken.open.push(openOrder('OSTUCK-1'));
   kraken.sticky.add('OSTUCK-1');
 };
+/** An order the engine wrote its intent for just before the halt, not answered by Kraken yet: it may still land. */
+const orderOnItsWay = async () => {
+  const [row] = await ctx.db.insert(orderIntents).values({
+    clientOrderId: 'c-on-its-way', mode: 'live', feed: 'kraken', strategy: 's', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'market',
+    quantity: '0.01', status: 'pending', createdAt: clock.now(), updatedAt: clock.now(),
+  }).returning();
+  return row!;
+};
+/** Kraken answers that order: it is open on Kraken now. */
+const orderLands = async (intent: { id: number; clientOrderId: string }) => {
+  kraken.open.push(openOrder('OLANDED-1', { clientOrderId: intent.clientOrderId }));
+  await markIntent(ctx.db, { id: intent.id, status: 'open', exchangeOrderId: 'OLANDED-1', at: clock.now() });
+};
+/** This context with a short database deadline: a wait for orders on their way that runs out in 0.3 s (a read it cuts short is not clear either). */
+const shortWait = () => ({ ...ctx, config: { ...ctx.config, KILL_DB_TIMEOUT: 300 } });
+const groupOf = async (fingerprint: string) => (await ctx.db.select().from(alertGroups).where(eq(alertGroups.fingerprint, fingerprint)))[0];
 
 describe('a kill that could not confirm zero open orders', () => {
   it('raises one critical group: the halt cancel of the bot that learns of it joins the kill\'s, so each step pages once', async () => {
@@ -94,6 +113,36 @@ describe('a kill that could not confirm zero open orders', () => {
       await runtime.escalation.tick();
     }
     expect(await pages()).toEqual(['1.0:UALICE']);
+  });
+
+  it('a halt cancel that Kraken confirms while an order is still on its way leaves the halt\'s group open; once it lands, the next one cancels it and resolves', async () => {
+    stuckOrder();
+    expect((await cancelOnHalt(ctx, 'drill'))?.confirmed).toBe(false);
+    kraken.sticky.clear();
+    const intent = await orderOnItsWay();
+    expect((await cancelOnHalt(shortWait(), 'drill'))?.confirmed).toBe(true);
+    expect(await liveGroups()).toEqual(['halt-cancel:unconfirmed']);
+    await orderLands(intent);
+    expect((await cancelOnHalt(ctx, 'drill'))?.confirmed).toBe(true);
+    expect(kraken.open).toEqual([]);
+    expect(await groupOf('halt-cancel:unconfirmed')).toMatchObject({ status: 'resolved', resolvedBy: 'system:halt-cancel' });
+  });
+
+  it('a halt cancel that confirms on its first try leaves the kill\'s group to the kill\'s follow-up, which resolves it once no order is on its way', async () => {
+    const { id } = await incident();
+    await killGroup(id);
+    const { requestId } = await writeFollowUp(ctx, { incidentId: id, killId: 'k-1', actor: 'cli:alice', reason: 'drill', startedAt: Date.now() - 1_000 });
+    expect((await cancelOnHalt(ctx, 'drill'))?.confirmed).toBe(true);
+    // A halt cancel runs on every halt, a kill that confirmed included: it never ends the kill's page.
+    expect(await liveGroups()).toEqual([`kill:${id}`]);
+    const request = { ...(await getEngineRequest(ctx.db, requestId))!, claimedBy: 'bot-1:7' };
+    const intent = await orderOnItsWay();
+    expect(await cancelAllHandler(shortWait())(request)).toMatchObject({ ok: false, summary: expect.stringMatching(/on their way/) });
+    expect(await liveGroups()).toEqual([`kill:${id}`]);
+    await orderLands(intent);
+    expect(await cancelAllHandler(ctx)(request)).toMatchObject({ ok: true });
+    expect(kraken.open).toEqual([]);
+    expect(await groupOf(`kill:${id}`)).toMatchObject({ status: 'resolved', resolvedBy: 'bot-1:7' });
   });
 
   it('its follow-up\'s confirmation resolves the kill\'s group (who confirmed, in its thread) instead of adding an occurrence: paging stops', async () => {
@@ -139,6 +188,32 @@ describe('a kill that could not confirm zero open orders', () => {
     expect(done.state).toBe('done');
     const [group] = await ctx.db.select().from(alertGroups).where(eq(alertGroups.fingerprint, `kill:${result.incidentId}`));
     expect(group).toMatchObject({ status: 'resolved', resolvedBy: 'UBOB' });
+    for (let i = 0; i < 6; i += 1) {
+      clock.advance(5 * MIN);
+      await runtime.escalation.tick();
+    }
+    expect(await pages()).toEqual(['1.0:UALICE']);
+  });
+
+  it('a cancel again that Kraken confirms while an order is still on its way is not done and resolves nothing; once it lands, the next one cancels it and resolves', async () => {
+    stuckOrder();
+    const result = await executeKill(ctx, { actor: { id: 'UALICE', source: 'slack' }, reason: 'drill', trigger: 'manual' });
+    expect(result.ok).toBe(false);
+    await runtime.escalation.tick();
+    kraken.sticky.clear();
+    const intent = await orderOnItsWay();
+    clock.advance(2 * MIN);
+    const bob = { id: 'UBOB', source: 'slack' as const };
+    const notClear = await doChecklistItem(ctx, { item: 'cancel_orders', actor: bob, confirmed: true });
+    expect(notClear).toMatchObject({ ok: false, state: 'pending' });
+    expect(notClear.summary).toMatch(/^Cancel again NOT CONFIRMED CLEAR — kraken: none open, paper: none open, but 1 order\(s\) still on their way and may reach the exchange after this cancel\. The cancel goes on as request #\d+: .* Until then an order may still reach the exchange\.$/);
+    expect(await liveGroups()).toEqual([`kill:${result.incidentId}`]);
+    await orderLands(intent);
+    clock.advance(1 * MIN);
+    const done = await doChecklistItem(ctx, { item: 'cancel_orders', actor: bob, confirmed: true });
+    expect(done).toMatchObject({ ok: true, state: 'done' });
+    expect(kraken.open).toEqual([]);
+    expect(await groupOf(`kill:${result.incidentId}`)).toMatchObject({ status: 'resolved', resolvedBy: 'UBOB' });
     for (let i = 0; i < 6; i += 1) {
       clock.advance(5 * MIN);
       await runtime.escalation.tick();

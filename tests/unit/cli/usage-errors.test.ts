@@ -48,6 +48,17 @@ describe('ctb usage errors', () => {
     expect(r.err).toBe(`error: ${message}\n(run ${command} --help for its usage and options)\n`);
   });
 
+  it.each([
+    [['incident', 'done'], "missing required argument 'item' for 'ctb incident done'", 'ctb incident done'],
+    [['oncall', 'override', 'U1'], "missing required argument 'duration' for 'ctb oncall override'", 'ctb oncall override'],
+    [['exit'], "missing required argument 'trade-id|all' for 'ctb exit'", 'ctb exit'],
+  ])('%j: a missing argument names the command as typed', async (argv, message, command) => {
+    const r = await run(...argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`error: ${message}\n(run ${command} --help for its usage and options)\n`);
+    expect(JSON.parse((await run(...argv, '--json')).out)).toMatchObject({ error: message, code: 'commander.missingArgument' });
+  });
+
   it('ctb help <unknown> is an unknown command (exit 2), with a suggestion, not the whole help', async () => {
     const typo = await run('help', 'stast');
     expect(typo.code).toBe(2);
@@ -59,6 +70,20 @@ describe('ctb usage errors', () => {
     expect(bogus.out).toBe('');
     // A known command's help is still help.
     const known = await run('help', 'stats');
+    expect(known.code).toBe(0);
+    expect(known.out).toContain('Usage: ctb stats');
+  });
+
+  it('ctb help --json <unknown> is the same usage error, as JSON, wherever --json stands', async () => {
+    for (const argv of [['help', '--json', 'bogus'], ['help', 'bogus', '--json']]) {
+      const r = await run(...argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.err).toBe("error: unknown command 'bogus'\n(run ctb --help for the commands and their options)\n");
+      expect(JSON.parse(r.out)).toMatchObject({ ok: false, error: "unknown command 'bogus'", code: 'commander.unknownCommand', exitCode: 2 });
+    }
+    expect(JSON.parse((await run('help', '--json', 'stast')).out)).toMatchObject({ code: 'commander.unknownCommand', suggestion: ['start', 'stats'] });
+    // A known command's help is its own help, not the program's.
+    const known = await run('help', '--json', 'stats');
     expect(known.code).toBe(0);
     expect(known.out).toContain('Usage: ctb stats');
   });

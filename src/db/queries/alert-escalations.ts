@@ -79,3 +79,10 @@ export async function wasPaged(db: Db, input: { groupId: number; userId: string 
     select count(*)::int as n from alert_pages where group_id = ${input.groupId} and user_id = ${input.userId}`);
   return (paged?.n ?? 0) > 0;
 }
+
+/** Everyone paged for this group in `round` (on any rung). */
+export async function pagedInRound(db: Db, input: { groupId: number; round: number }): Promise<Set<string>> {
+  const rows = await execute<{ user_id: string }>(db, sql`
+    select distinct user_id from alert_pages where group_id = ${input.groupId} and round = ${input.round}`);
+  return new Set(rows.map((r) => r.user_id));
+}

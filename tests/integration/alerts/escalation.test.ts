@@ -84,6 +84,50 @@ describe('escalation of critical alerts', () => {
     expect(dms.sort()).toEqual(['UALICE', 'UALICE', 'UAPPROVER1', 'UAPPROVER1', 'UAPPROVER2', 'UAPPROVER2', 'UBOB', 'UBOB']);
   });
 
+  it('after a handoff mid-round, "next" pages the incoming on-call before anyone further down', async () => {
+    // Handoff Monday 16:07 UTC; Alice's week ends then and Bob's begins.
+    h.clock.set('2026-01-05T16:06:49Z');
+    await saveRotation(database().db, { members: ['UALICE', 'UBOB', 'UCAROL'], handoffWeekday: 1, handoffTime: '16:07', timeZone: 'UTC', now: h.clock.now(), actor: 'test' });
+    await critical();
+    await h.runtime.escalation.tick();
+    expect(await pages()).toEqual(['1.0:UALICE']);
+    h.clock.advance(5 * MIN); // 16:11:49, Bob on call since 16:07
+    await h.runtime.escalation.tick();
+    expect(await pages()).toEqual(['1.0:UALICE', '1.1:UBOB']);
+    const [page] = (await database().db.select().from(alertPages).orderBy(asc(alertPages.id))).slice(1);
+    expect(page!.reason).toMatch(/on-call now, not yet paged this round/);
+    // Round 2 starts from whoever is on call now, then the next one after them.
+    for (let i = 0; i < 3; i += 1) {
+      h.clock.advance(5 * MIN);
+      await h.runtime.escalation.tick();
+    }
+    expect((await pages()).slice(4)).toEqual(['2.0:UBOB', '2.1:UCAROL']);
+  });
+
+  it('with someone outside the rotation holding an override, "next" pages the scheduled member', async () => {
+    await rotation(['UALICE', 'UBOB', 'UCAROL']);
+    await database().db.insert(oncallOverrides).values({
+      userId: 'UDAVE', startsAt: new Date('2026-01-05T11:00:00Z'), endsAt: new Date('2026-01-05T18:00:00Z'), createdBy: 'test', createdAt: new Date('2026-01-05T11:00:00Z'),
+    });
+    await critical();
+    await h.runtime.escalation.tick();
+    h.clock.advance(5 * MIN);
+    await h.runtime.escalation.tick();
+    expect(await pages()).toEqual(['1.0:UDAVE', '1.1:UALICE']);
+  });
+
+  it('pages an override that began mid-round on the "next" rung, and never pages anyone twice in a round', async () => {
+    await rotation(['UALICE', 'UBOB']);
+    await critical();
+    await h.runtime.escalation.tick();
+    await database().db.insert(oncallOverrides).values({
+      userId: 'UDAVE', startsAt: new Date('2026-01-05T12:01:00Z'), endsAt: new Date('2026-01-05T18:00:00Z'), createdBy: 'test', createdAt: new Date('2026-01-05T12:01:00Z'),
+    });
+    h.clock.advance(5 * MIN);
+    await h.runtime.escalation.tick();
+    expect(await pages()).toEqual(['1.0:UALICE', '1.1:UDAVE']);
+  });
+
   it('stops paging when the alert is acknowledged, and says who acked in the thread', async () => {
     await rotation(['UALICE', 'UBOB']);
     const { groupId } = await critical();

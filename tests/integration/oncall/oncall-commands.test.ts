@@ -45,7 +45,7 @@ describe('on-call commands on PostgreSQL', () => {
     const o = await runCommand(oncallOverrideCommand, ctx, operator, { user: '<@UDAVE>', duration: '2h' });
     expect(o).toMatchObject({ userId: 'UDAVE', startsAt: '2026-01-12T14:00:00.000Z', endsAt: '2026-01-12T16:00:00.000Z' });
     clock.set('2026-01-12T15:59:00Z');
-    expect(await whoIsOnCall(ctx.db, clock.now())).toMatchObject({ primary: 'UDAVE', via: 'override', next: 'UCAROL' });
+    expect(await whoIsOnCall(ctx.db, clock.now())).toMatchObject({ primary: 'UDAVE', via: 'override', next: 'UBOB' });
     clock.set('2026-01-12T16:00:00Z');
     expect(await whoIsOnCall(ctx.db, clock.now())).toMatchObject({ primary: 'UBOB', via: 'rotation' });
 

@@ -65,7 +65,7 @@ describe('/oncall in Slack', () => {
     expect(log).toMatchObject([{ actor: USERS.operator, command: 'oncall override', allowed: true, result: 'ok' }]);
     const rows = await h.ctx.db.select().from(oncallOverrides);
     expect(rows).toMatchObject([{ userId: 'UDAVE', createdBy: USERS.operator }]);
-    expect((await ask('who')).reply?.text).toMatch(/On call now: UDAVE \(override\); next: UCAROL$/);
+    expect((await ask('who')).reply?.text).toMatch(/On call now: UDAVE \(override\); next: UBOB$/);
     clock.set('2026-01-12T16:00:00Z');
     expect((await ask('who')).reply?.text).toMatch(/On call now: UBOB; next: UCAROL$/);
   });

@@ -157,7 +157,7 @@ export class EscalationTicker {
       if (!newPage) continue; // already paged for this rung (another replica)
       fresh.push(userId);
       if (group.slackChannel) {
-        await enqueueDelivery(db, { groupId: group.id, kind: 'slack_dm', target: userId, now: at.now, payload: { text: pageMessage(group, at.label) } });
+        await enqueueDelivery(db, { groupId: group.id, kind: 'slack_dm', target: userId, now: at.now, payload: { text: pageMessage(group, at.label), round: at.round, step: at.step } });
       }
     }
     const mentions = targets.channelWide ? '<!channel>' : fresh.map(who).join(' ');

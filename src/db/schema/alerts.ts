@@ -68,7 +68,8 @@ export type DeliveryKind = (typeof DELIVERY_KINDS)[number];
 /**
  * The outbox. `slack_sync` brings a group's Slack parent and thread up to date (one pending per
  * group); the others are single messages (timeline notes, pages by DM, email). A delivery is
- * retried until sent: there is no terminal failure state, only attempts and last_error.
+ * retried until sent, except a page by DM that Slack refuses for good (no such user, deactivated):
+ * that one is marked failed at once, and the escalation moves on.
  */
 export const alertDeliveries = pgTable(
   'alert_deliveries',
@@ -82,7 +83,8 @@ export const alertDeliveries = pgTable(
     target: text('target').notNull(),
     priority: smallint('priority').notNull().default(0),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
-    status: text('status', { enum: ['pending', 'sent'] }).notNull().default('pending'),
+    /** 'failed': given up at once on a permanent refusal (a page to a person Slack does not know). */
+    status: text('status', { enum: ['pending', 'sent', 'failed'] }).notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: at('next_attempt_at').notNull(),
     lastError: text('last_error'),

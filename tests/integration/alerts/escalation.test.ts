@@ -128,6 +128,39 @@ describe('escalation of critical alerts', () => {
     expect(await pages()).toEqual(['1.0:UALICE', '1.1:UDAVE']);
   });
 
+  it('a page Slack refuses for good fails at once, says so in the thread, and the escalation moves on', async () => {
+    slack.on('chat.postMessage', (body) =>
+      body.channel === 'UNOPE'
+        ? { body: { ok: false, error: 'user_not_found' } }
+        : { body: { ok: true, channel: body.channel, ts: `${Date.now()}.${Math.floor(Math.random() * 1e6)}` } });
+    await rotation(['UNOPE', 'UBOB']);
+    const { groupId } = await critical();
+    await h.runtime.escalation.tick();
+    for (let i = 0; i < 10; i += 1) {
+      h.clock.advance(1_000);
+      await h.runtime.delivery.tick();
+    }
+    const dms = await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.target, 'UNOPE'));
+    expect(dms).toMatchObject([{ kind: 'slack_dm', status: 'failed', attempts: 1, lastError: 'slack refused: user_not_found' }]);
+    expect(slack.callsTo('chat.postMessage').filter((c) => c.body.channel === 'UNOPE')).toHaveLength(1);
+    // Well before the ACK SLA, the next step is due and pages Bob.
+    const [esc] = await database().db.select().from(alertEscalations).where(eq(alertEscalations.groupId, groupId));
+    expect(esc!.dueAt.getTime()).toBeLessThanOrEqual(h.clock.now().getTime());
+    await h.runtime.escalation.tick();
+    expect(await pages()).toEqual(['1.0:UNOPE', '1.1:UBOB']);
+    for (let i = 0; i < 10; i += 1) {
+      h.clock.advance(1_000);
+      await h.runtime.delivery.tick();
+    }
+    const [group] = await database().db.select().from(alertGroups);
+    const thread = slack.callsTo('chat.postMessage').filter((c) => c.body.thread_ts === group!.slackTs).map((c) => String(c.body.text));
+    expect(thread).toEqual(expect.arrayContaining([
+      expect.stringMatching(/The page could NOT be delivered to <@UNOPE> \(slack refused: user_not_found\); it is not retried\. Escalating to the next step now\./),
+      expect.stringMatching(/Paged <@UBOB>/),
+    ]));
+    expect(slack.callsTo('chat.postMessage').filter((c) => c.body.channel === 'UBOB')).toHaveLength(1);
+  });
+
   it('stops paging when the alert is acknowledged, and says who acked in the thread', async () => {
     await rotation(['UALICE', 'UBOB']);
     const { groupId } = await critical();

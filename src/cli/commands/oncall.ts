@@ -1,9 +1,10 @@
-// `ctb oncall [show] | set --members … [--handoff …] [--tz …] | override <user> <duration>`.
-import { oncallOverrideCommand } from '../../../commands/oncall-override.js';
+// `ctb oncall [show] | set --members … [--handoff …] [--tz …] | override <user> <duration> | override --clear`.
+import type { Command } from 'commander';
+import { oncallOverrideClearCommand, oncallOverrideCommand } from '../../../commands/oncall-override.js';
 import { oncallSetCommand } from '../../../commands/oncall-set.js';
 import { oncallShowCommand } from '../../../commands/oncall-show.js';
 import type { CliRegistration } from '../program.js';
-import { renderOncallOverride, renderOncallSet, renderOncallShow } from '../render/oncall.js';
+import { renderOncallOverride, renderOncallOverrideClear, renderOncallSet, renderOncallShow } from '../render/oncall.js';
 import { runCliCommand } from '../with-context.js';
 
 export const oncallCli: CliRegistration = {
@@ -20,12 +21,20 @@ export const oncallCli: CliRegistration = {
       .option('--json', 'print JSON', false)
       .action(async (opts: { members: string; handoff: string; tz: string; json: boolean }) =>
         setExit(await runCliCommand(io, oncallSetCommand, { members: opts.members, handoff: opts.handoff, tz: opts.tz }, { json: opts.json, render: renderOncallSet })));
-    oncall.command('override').description('put someone on call for a while, over the rotation')
-      .argument('<user>', 'Slack user id or <@mention>, e.g. U012AB')
-      .argument('<duration>', 'how long: 30m, 2h, 1d')
+    oncall.command('override').description('put someone on call for a while, over the rotation; --clear ends the overrides')
+      .argument('[user]', 'Slack user id or <@mention>, e.g. U012AB')
+      .argument('[duration]', 'how long: 30m, 2h, 1d')
       .option('--from <time>', 'start later (ISO 8601); default now')
+      .option('--clear', 'end the override in force now and drop the ones still to come', false)
       .option('--json', 'print JSON', false)
-      .action(async (user: string, duration: string, opts: { from?: string; json: boolean }) =>
-        setExit(await runCliCommand(io, oncallOverrideCommand, { user, duration, ...(opts.from ? { from: opts.from } : {}) }, { json: opts.json, render: renderOncallOverride })));
+      .action(async (user: string | undefined, duration: string | undefined, opts: { from?: string; clear: boolean; json: boolean }, cmd: Command) => {
+        if (opts.clear) {
+          if (user !== undefined || opts.from) cmd.error('error: --clear takes no person, duration or --from', { code: 'commander.excessArguments' });
+          return setExit(await runCliCommand(io, oncallOverrideClearCommand, {}, { json: opts.json, render: renderOncallOverrideClear }));
+        }
+        if (user === undefined) cmd.error("error: missing required argument 'user'", { code: 'commander.missingArgument' });
+        if (duration === undefined) cmd.error("error: missing required argument 'duration'", { code: 'commander.missingArgument' });
+        return setExit(await runCliCommand(io, oncallOverrideCommand, { user, duration, ...(opts.from ? { from: opts.from } : {}) }, { json: opts.json, render: renderOncallOverride }));
+      });
   },
 };

@@ -1,5 +1,5 @@
 // Text for `ctb oncall …` results.
-import type { OncallOverrideResult } from '../../../commands/oncall-override.js';
+import type { OncallOverrideClearResult, OncallOverrideResult } from '../../../commands/oncall-override.js';
 import type { OncallSetResult } from '../../../commands/oncall-set.js';
 import type { OncallShowResult } from '../../../commands/oncall-show.js';
 import { formatDuration } from '../../config/duration.js';
@@ -41,5 +41,11 @@ export function renderOncallSet(r: OncallSetResult): string {
 }
 
 export function renderOncallOverride(r: OncallOverrideResult): string {
-  return `Override #${r.id}: ${r.userId} is on call ${t(r.startsAt)} → ${t(r.endsAt)} (${r.duration}).`;
+  return [`Override #${r.id}: ${r.userId} is on call ${t(r.startsAt)} → ${t(r.endsAt)} (${r.duration}).`, ...r.warnings.map((w) => `warning: ${w}`)].join('\n');
+}
+
+export function renderOncallOverrideClear(r: OncallOverrideClearResult): string {
+  if (r.cleared.length === 0) return 'No override in force or to come: nothing to clear.';
+  return [`Cleared ${r.cleared.length} override(s); the rotation decides who is on call again:`,
+    ...r.cleared.map((o) => `  #${o.id} ${o.userId} ${t(o.startsAt)} → ${t(o.endsAt)}`)].join('\n');
 }

@@ -76,7 +76,7 @@ describe('/oncall schedule view', () => {
 
 describe('/oncall override view', () => {
   it('announces the override with its range and who set it', () => {
-    const m = renderOncallOverride({ ok: true, id: 7, userId: 'UDAVE', startsAt: '2026-01-12T14:00:00.000Z', endsAt: '2026-01-12T16:00:00.000Z', duration: '2h' }, 'UOPS1');
+    const m = renderOncallOverride({ ok: true, id: 7, userId: 'UDAVE', startsAt: '2026-01-12T14:00:00.000Z', endsAt: '2026-01-12T16:00:00.000Z', duration: '2h', warnings: [] }, 'UOPS1');
     expect(m.text).toBe('UDAVE is on call from 2026-01-12T14:00:00.000Z to 2026-01-12T16:00:00.000Z (override for 2h, set by UOPS1)');
     expect(json(m.blocks)).toContain('<@UDAVE> is on call from <!date^1768226400^');
     expect(json(m.blocks)).toContain('Override 7, set by <@UOPS1>');

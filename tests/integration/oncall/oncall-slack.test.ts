@@ -111,6 +111,7 @@ describe('/oncall in Slack', () => {
     expect(reply?.text).toMatch(/Slack has no active user UNOPE \(user_not_found\): a page to them could not be delivered\. Nothing was changed\./);
     expect((await ask('override <@UGONE> 2h', USERS.operator)).reply?.text).toMatch(/Slack has no active user UGONE \(deactivated\)/);
     expect(await h.ctx.db.select().from(oncallOverrides)).toHaveLength(0);
+    await expect(runCommand(oncallSetCommand, h.ctx, { id: 'cli:ops', source: 'cli' }, { members: 'UBOB,UNOPE' })).rejects.toThrow(/Slack has no active user UNOPE/);
     expect(h.fake.callsTo('users.info').map((c) => c.body.user)).toEqual(expect.arrayContaining(['UNOPE', 'UGONE']));
 
     const unsure = await ask('override <@UMAYBE> 1h', USERS.operator);

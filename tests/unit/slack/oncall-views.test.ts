@@ -4,8 +4,10 @@ import type { OncallShowResult } from '../../../commands/oncall-show.js';
 import { parseScheduleText } from '../../../src/slack/listeners/oncall-routes.js';
 import { policyLine, renderOncallOverride, renderOncallSchedule, renderOncallWho } from '../../../src/slack/views/oncall.js';
 
-const critical = { severity: 'critical' as const, steps: ['oncall', 'next', 'approvers'] as Array<'oncall' | 'next' | 'approvers'>, ackSlaMs: 300_000, maxRounds: 3, email: true, stored: true };
-const quiet = (severity: 'warning' | 'info') => ({ severity, steps: [], ackSlaMs: 300_000, maxRounds: 3, email: false, stored: false });
+const critical = { severity: 'critical' as const, steps: ['oncall', 'next', 'approvers'] as Array<'oncall' | 'next' | 'approvers'>, ackSlaMs: 300_000, maxRounds: 3, email: true, stored: true,
+  source: { ackSla: 'stored' as const, maxRounds: 'stored' as const }, envIgnored: [] as string[] };
+const quiet = (severity: 'warning' | 'info') => ({ severity, steps: [], ackSlaMs: 300_000, maxRounds: 3, email: false, stored: false,
+  source: { ackSla: 'default' as const, maxRounds: 'default' as const }, envIgnored: [] as string[] });
 
 const show = (over: Partial<OncallShowResult> = {}): OncallShowResult => ({
   ok: true,

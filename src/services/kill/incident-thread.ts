@@ -1,5 +1,5 @@
 // Owns keeping an open incident's Slack thread in step with its checklist after the click that
-// started the work: an item handed to the engine's process shows pending, and when the engine's
+// started the work: an item asked of the engine's process shows pending, and when the engine's
 // process finishes it (possibly after whoever asked stopped waiting) the thread's checklist message
 // is updated and the answer is posted in the thread, once across every process that serves Slack.
 // Runs from the halt watcher's poll (only while halted: a closed incident needs no updates).
@@ -7,7 +7,7 @@ import { openIncidentsWithThread } from '../../db/queries/kill-incidents.js';
 import type { Incident, IncidentChecklistItem } from '../../db/schema/index.js';
 import { claimAnnouncement, closeUnansweredFollowUps, type ChecklistDeps } from './checklist-records.js';
 import { checklistOf } from './persist-kill.js';
-import { withWaitingCancel, type ShownChecklistItem, type WaitingDeps } from './waiting-cancel.js';
+import { withWaitingRequests, type ShownChecklistItem, type WaitingDeps } from './waiting-request.js';
 
 export interface IncidentThread {
   /** Replaces the thread's checklist message (chat.update). */
@@ -17,7 +17,7 @@ export interface IncidentThread {
 }
 
 // nextTryAt: a kill's follow-up the bot retries shows when its next try is (cancel-follow-up.ts).
-// waiting: a queued cancel taken by a bot (or a bot with the key starting) changes what the item says.
+// waiting: a queued request taken (or a process that would take it starting) changes what the item says.
 const signature = (items: ShownChecklistItem[]) =>
   JSON.stringify(items.map((i) => [i.item, i.state, i.requestId, i.doneAt?.toISOString() ?? null, i.outcome?.nextTryAt ?? null, i.waiting?.text ?? null]));
 
@@ -28,7 +28,7 @@ export function incidentThreadRefresher(ctx: ChecklistDeps & WaitingDeps, thread
     const open = await openIncidentsWithThread(ctx.db);
     for (const incident of open) {
       // A kill's follow-up nobody took in time is closed here too: a Slack-only process keeps the thread true.
-      const items = await withWaitingCancel(ctx, await closeUnansweredFollowUps(ctx, await checklistOf(ctx.db, incident.id)));
+      const items = await withWaitingRequests(ctx, await closeUnansweredFollowUps(ctx, await checklistOf(ctx.db, incident.id)));
       const sig = signature(items);
       if (shown.get(incident.id) !== sig) {
         await thread.update(incident, items);

@@ -17,9 +17,13 @@ export interface IncidentThread {
 }
 
 // nextTryAt: a kill's follow-up the bot retries shows when its next try is (cancel-follow-up.ts).
-// waiting: a queued request taken (or a process that would take it starting) changes what the item says.
+// waiting: a queued request taken (or a process that would take it starting) changes what the item
+// says; the engine lease's heartbeat age in it ("12s ago") does not, or the message would be
+// rewritten every poll while a keyless or stale engine holds the lease.
+const HEARTBEAT_AGE = /\d+s ago/g;
+const standing = (w: ShownChecklistItem['waiting']) => (w ? [w.takenBy, w.runningBot, w.botKnown, w.retried ?? null, w.engine.replace(HEARTBEAT_AGE, 's ago')] : null);
 const signature = (items: ShownChecklistItem[]) =>
-  JSON.stringify(items.map((i) => [i.item, i.state, i.requestId, i.doneAt?.toISOString() ?? null, i.outcome?.nextTryAt ?? null, i.waiting?.text ?? null]));
+  JSON.stringify(items.map((i) => [i.item, i.state, i.requestId, i.doneAt?.toISOString() ?? null, i.outcome?.nextTryAt ?? null, standing(i.waiting)]));
 
 /** One refresher per process: it remembers what it last showed, so an unchanged checklist costs one query. */
 export function incidentThreadRefresher(ctx: ChecklistDeps & WaitingDeps, thread: IncidentThread): () => Promise<void> {

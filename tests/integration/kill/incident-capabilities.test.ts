@@ -21,13 +21,14 @@ import { claimEngineRequest } from '../../../src/services/engine-requests/store.
 import { renderChecklistTick, renderIncident as renderSlackIncident } from '../../../src/slack/views/kill.js';
 import { systemClock } from '../../../src/clock.js';
 import { testConfig } from '../../../src/config/env.js';
-import { engineRequests, fills, incidentChecklistItems, orderIntents, trades } from '../../../src/db/schema/index.js';
+import { engineLease as engineLeaseTable, engineRequests, fills, incidentChecklistItems, incidents, orderIntents, trades } from '../../../src/db/schema/index.js';
 import { Engine } from '../../../src/engine/engine.js';
 import { PacedFeed } from '../../../src/market/paced-feed.js';
 import { silentLogger } from '../../../src/logger.js';
 import { incidentHandlers } from '../../../src/services/engine-requests/handlers.js';
 import { startRequestRunner, type RequestRunner } from '../../../src/services/engine-requests/runner.js';
 import { checklistFollowUp } from '../../../src/services/kill/checklist-records.js';
+import { incidentThreadRefresher } from '../../../src/services/kill/incident-thread.js';
 import { currentIncident, doChecklistItem } from '../../../src/services/kill/incident.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
 import { createPostgresTestDb, ENGINE_TABLES, type TestDatabase } from '../../support/db.js';
@@ -274,6 +275,25 @@ describe('an item waiting on the engine\'s process', () => {
       expect(taken.terminal).not.toMatch(/not yet taken/);
     });
   }
+  it('is not rewritten in the Slack thread every poll while only the stale engine lease\'s age grows', async () => {
+    const w = await worker();
+    const webCtx = await web(w);
+    await executeKill(webCtx, { actor: alice, reason: 'drill', trigger: 'manual' });
+    await doChecklistItem(webCtx, { item: 'close_positions', actor: alice, confirmed: true });
+    // An engine that died an hour ago: its lease names it, stale, and its age goes on growing.
+    await acquireLease(testDb.db, engineLease, 15_000);
+    await testDb.db.update(engineLeaseTable).set({ heartbeatAt: sql`now() - interval '1 hour'` });
+    await testDb.db.update(incidents).set({ slackChannel: 'C0OPS', slackTs: '1.2' });
+    const updates: string[] = [];
+    const refresh = incidentThreadRefresher(webCtx, { update: async (_i, items) => void updates.push(items.find((i) => i.item === 'close_positions')!.waiting!.text), note: async () => {} });
+    await refresh();
+    expect(updates).toHaveLength(1);
+    expect(updates[0]).toMatch(/not yet taken: no engine is running \(stale since .*s ago\): died or hung/);
+    await new Promise((r) => setTimeout(r, 1_100));
+    await refresh();
+    // The same standing (queued, no engine running): the thread keeps its message; Slack is not asked twice a second.
+    expect(updates).toHaveLength(1);
+  });
 });
 
 describe('notify stakeholders', () => {

@@ -10,6 +10,7 @@ import { ctbMetrics } from '../metrics/instruments.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
+import { describeDuration } from '../config/duration.js';
 import { advanceEscalation, endEscalation, escalationById, lockDueEscalations, recordPage } from '../db/queries/alert-escalations.js';
 import { alertGroupById, latestAlertEvent } from '../db/queries/alert-groups.js';
 import type { AlertEscalation, AlertGroup } from '../db/schema/alerts.js';
@@ -150,10 +151,9 @@ export class EscalationTicker {
     }
     const mentions = targets.channelWide ? '<!channel>' : fresh.map(who).join(' ');
     if (!targets.channelWide && fresh.length === 0) return;
-    const minutes = Math.round(at.slaMs / 60_000);
     await enqueueThreadNote(db, {
       groupId: group.id, channel: group.slackChannel, now: at.now,
-      text: `:pager: Paged ${mentions} (${at.label}; ${targets.reason}). Acknowledge within ${minutes}m or it escalates.`,
+      text: `:pager: Paged ${mentions} (${at.label}; ${targets.reason}). Acknowledge within ${describeDuration(at.slaMs)} or it escalates.`,
     });
     const emailed = at.email && emailConfigured(this.deps.config);
     if (emailed) {

@@ -45,6 +45,11 @@ export interface TickReport {
   lanes: number;
 }
 
+/** A tick limited to one alert group's deliveries (`ctb alerts test` sends its own, nothing else). */
+export interface TickScope {
+  groupId: number;
+}
+
 /** The wait before a delivery's next try, after `attempts` failed ones (the schedule is stored: next_attempt_at). */
 export function backoffMs(attempts: number): number {
   return backoffDelay(RETRY_BACKOFF, attempts);
@@ -58,15 +63,16 @@ export class DeliveryWorker {
     this.#log = deps.logger.child({ alertPipeline: true, component: 'alert-delivery' });
   }
 
-  async tick(): Promise<TickReport> {
+  async tick(scope?: TickScope): Promise<TickReport> {
     const now = this.deps.clock.now();
-    const lanes = await dueLanes(this.deps.db, { now, limit: 200 });
+    const groupId = scope?.groupId;
+    const lanes = await dueLanes(this.deps.db, { now, limit: 200, ...(groupId === undefined ? {} : { groupId }) });
     const report: TickReport = { sent: 0, failed: 0, lanes: lanes.length };
     for (const lane of lanes) {
       if (!this.#laneUsable(lane)) continue;
       const rounds = lane === 'email' ? EMAILS_PER_TICK : 1;
       for (let i = 0; i < rounds; i += 1) {
-        const r = await this.#processLane(lane, now);
+        const r = await this.#processLane(lane, now, groupId);
         if (r === 'sent') report.sent += 1;
         else if (r === 'failed') report.failed += 1;
         if (r !== 'sent') break;
@@ -83,7 +89,7 @@ export class DeliveryWorker {
     return this.#notifierOf(lane) !== null;
   }
 
-  async #processLane(lane: string, now: Date): Promise<'sent' | 'failed' | 'idle'> {
+  async #processLane(lane: string, now: Date, groupId: number | undefined): Promise<'sent' | 'failed' | 'idle'> {
     await ensureLanePacing(this.deps.db, lane);
     return this.deps.db.transaction(async (db) => {
       const slot = await lockLanePacing(db, lane);
@@ -92,7 +98,7 @@ export class DeliveryWorker {
       if (slot === null) return 'idle';
       const nextAt = slot.getTime();
       if (nextAt > now.getTime() && nextAt - now.getTime() < MAX_LANE_WAIT_MS) return 'idle';
-      const delivery = await lockNextDelivery(db, { lane, now });
+      const delivery = await lockNextDelivery(db, { lane, now, ...(groupId === undefined ? {} : { groupId }) });
       if (!delivery) return 'idle';
       try {
         const outcome = await this.#send(db, this.#notifierOf(lane)!, delivery, now);

@@ -47,11 +47,14 @@ export class EscalationTicker {
     this.#log = deps.logger.child({ alertPipeline: true, component: 'alert-escalation' });
   }
 
-  /** Runs every due step once. Returns how many steps ran here (0 when another replica took them). */
-  async tick(): Promise<number> {
+  /**
+   * Runs every due step once (only `scope.groupId`'s when given: `ctb alerts test` steps its own
+   * alert, never the bot's). Returns how many steps ran here (0 when another replica took them).
+   */
+  async tick(scope?: { groupId: number }): Promise<number> {
     let ran = 0;
     for (;;) {
-      const { steps, overdue } = await this.#batch();
+      const { steps, overdue } = await this.#batch(scope?.groupId);
       ran += steps;
       for (const alert of overdue) {
         const failures = (await this.deps.overdue?.emit(alert)) ?? [];
@@ -61,10 +64,10 @@ export class EscalationTicker {
     }
   }
 
-  async #batch(): Promise<{ steps: number; overdue: OverdueCritical[] }> {
+  async #batch(groupId: number | undefined): Promise<{ steps: number; overdue: OverdueCritical[] }> {
     const now = this.deps.clock.now();
     return this.deps.db.transaction(async (db) => {
-      const due = await lockDueEscalations(db, { now, limit: BATCH });
+      const due = await lockDueEscalations(db, { now, limit: BATCH, ...(groupId === undefined ? {} : { groupId }) });
       const overdue: OverdueCritical[] = [];
       for (const id of due) {
         const esc = (await escalationById(db, id))!;

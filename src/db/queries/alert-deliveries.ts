@@ -7,11 +7,14 @@ import { execute, type Db } from '../client.js';
 import { executePrepared } from '../prepared.js';
 import { alertDeliveries, type AlertDelivery } from '../schema/alerts.js';
 
-/** Lanes (a Slack channel or DM, or `email`) with a pending delivery due at `now`. */
-export async function dueLanes(db: Db, input: { now: Date; limit: number }): Promise<string[]> {
+const ofGroup = (column: string, groupId: number | undefined) =>
+  groupId === undefined ? sql`` : sql` and ${sql.raw(column)} = ${groupId}`;
+
+/** Lanes (a Slack channel or DM, or `email`) with a pending delivery due at `now` (of one group when `groupId` is given). */
+export async function dueLanes(db: Db, input: { now: Date; limit: number; groupId?: number }): Promise<string[]> {
   const rows = await execute<{ lane: string }>(db, sql`
     select distinct lane from alert_deliveries
-    where status = 'pending' and next_attempt_at <= ${input.now.toISOString()}::timestamptz
+    where status = 'pending' and next_attempt_at <= ${input.now.toISOString()}::timestamptz${ofGroup('group_id', input.groupId)}
     limit ${input.limit}`);
   return rows.map((r) => r.lane);
 }
@@ -35,12 +38,12 @@ export async function bookLaneSlot(db: Db, input: { lane: string; at: Date }): P
 
 /**
  * Locks the lane's most urgent due delivery for the transaction (a thread note waits for its
- * group's parent message); undefined when there is none free.
+ * group's parent message); undefined when there is none free. `groupId` takes only that group's.
  */
-export async function lockNextDelivery(db: Db, input: { lane: string; now: Date }): Promise<AlertDelivery | undefined> {
+export async function lockNextDelivery(db: Db, input: { lane: string; now: Date; groupId?: number }): Promise<AlertDelivery | undefined> {
   const picked = await execute<{ id: string | number }>(db, sql`
     select d.id from alert_deliveries d join alert_groups g on g.id = d.group_id
-    where d.lane = ${input.lane} and d.status = 'pending' and d.next_attempt_at <= ${input.now.toISOString()}::timestamptz
+    where d.lane = ${input.lane} and d.status = 'pending' and d.next_attempt_at <= ${input.now.toISOString()}::timestamptz${ofGroup('d.group_id', input.groupId)}
       and (d.kind <> 'slack_thread_note' or g.slack_ts is not null)
     order by d.priority desc, d.next_attempt_at, d.id
     limit 1

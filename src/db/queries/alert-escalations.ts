@@ -5,11 +5,12 @@ import { eq, sql } from 'drizzle-orm';
 import { execute, type Db } from '../client.js';
 import { alertEscalations, type AlertEscalation } from '../schema/alerts.js';
 
-/** Locks up to `limit` active escalations due at `now` (for the rest of the transaction); their ids, oldest due first. */
-export async function lockDueEscalations(db: Db, input: { now: Date; limit: number }): Promise<number[]> {
+/** Locks up to `limit` active escalations due at `now` (for the rest of the transaction; of one group when `groupId` is given); their ids, oldest due first. */
+export async function lockDueEscalations(db: Db, input: { now: Date; limit: number; groupId?: number }): Promise<number[]> {
+  const oneGroup = input.groupId === undefined ? sql`` : sql` and group_id = ${input.groupId}`;
   const rows = await execute<{ id: string | number }>(db, sql`
     select id from alert_escalations
-    where status = 'active' and due_at <= ${input.now.toISOString()}::timestamptz
+    where status = 'active' and due_at <= ${input.now.toISOString()}::timestamptz${oneGroup}
     order by due_at, id limit ${input.limit}
     for update skip locked`);
   return rows.map((r) => Number(r.id));

@@ -1,5 +1,6 @@
-// Owns what a person does to an alert group: acknowledge (stops the escalation), resolve (closes
-// the group: the next alert with its fingerprint opens a new thread), silence for a while (no
+// Owns what a person does to an alert group: acknowledge (stops the escalation and lets go of the
+// pages still queued), resolve (closes the group: the next alert with its fingerprint opens a new
+// thread; queued pages and notes about the open incident are let go), silence for a while (no
 // thread noise, no paging). Each is one transaction that also queues the timeline line in the
 // thread and a refresh of the parent message. Repeating an action is harmless (Slack retries).
 import type { Clock } from '../clock.js';
@@ -8,6 +9,7 @@ import type { Db } from '../db/client.js';
 import {
   alertGroupById, bumpAlertGroupVersion, lockAlertGroup, markAlertAcknowledged, markAlertResolved, silenceAlertGroup,
 } from '../db/queries/alert-groups.js';
+import { cancelStaleDeliveries } from '../db/queries/alert-deliveries.js';
 import { stopGroupEscalation } from '../db/queries/alert-escalations.js';
 import type { AlertGroup } from '../db/schema/alerts.js';
 import { AppError } from '../errors.js';
@@ -60,6 +62,7 @@ export function acknowledgeAlert(input: ActionInput): Promise<AlertActionResult>
     if (group.status === 'acknowledged') return { changed: false };
     await markAlertAcknowledged(db, { id: group.id, actor: input.actor, at: now });
     await stopGroupEscalation(db, { groupId: group.id, reason: `acknowledged by ${input.actor}`, now });
+    await cancelStaleDeliveries(db, { groupId: group.id, at: now });
     return { changed: true, note: `:eyes: Acknowledged by ${who(input.actor)}. Escalation stopped.` };
   });
 }
@@ -69,6 +72,7 @@ export function resolveAlert(input: ActionInput & { note?: string }): Promise<Al
     if (group.status === 'resolved') return { changed: false };
     await markAlertResolved(db, { id: group.id, actor: input.actor, at: now });
     await stopGroupEscalation(db, { groupId: group.id, reason: `resolved by ${input.actor}`, now });
+    await cancelStaleDeliveries(db, { groupId: group.id, at: now });
     const what = input.note ? `: ${input.note.slice(0, 500)}` : '';
     return { changed: true, note: `:white_check_mark: Resolved by ${who(input.actor)}${what}. The next alert like this opens a new thread.` };
   });

@@ -97,7 +97,7 @@ export class EscalationTicker {
     }
     if (policy.steps.length === 0 || round > maxRounds) {
       await enqueueThreadNote(db, {
-        groupId: group.id, channel: group.slackChannel, now,
+        groupId: group.id, channel: group.slackChannel, now, relevance: 'until_ack',
         text: group.test
           ? ':information_source: Test alert: the escalation ran its ladder once and stops here (a rehearsal never escalates further).'
           : `:warning: Escalation exhausted after ${maxRounds} round(s); still not acknowledged. The alert stays open.`,
@@ -155,7 +155,7 @@ export class EscalationTicker {
     const mentions = targets.channelWide ? '<!channel>' : fresh.map(who).join(' ');
     if (!targets.channelWide && fresh.length === 0) return;
     await enqueueThreadNote(db, {
-      groupId: group.id, channel: group.slackChannel, now: at.now,
+      groupId: group.id, channel: group.slackChannel, now: at.now, relevance: 'until_ack',
       text: `:pager: Paged ${mentions} (${at.label}; ${targets.reason}). Acknowledge within ${describeDuration(at.slaMs)} or it escalates.`,
     });
     const emailed = at.email && emailConfigured(this.deps.config);

@@ -57,7 +57,7 @@ export async function runAlertTest(ctx: AlertTestDeps, input: {
       escalation = 'started';
       await runtime.escalation.tick({ groupId: group.id }); // first rung now (with its email); later rungs on the bot's tick
     } else if (emailOn) {
-      await enqueueDelivery(ctx.db, { groupId: group.id, kind: 'email', target: 'alert-email', now, payload: emailPayload('test of the alert channels') });
+      await enqueueDelivery(ctx.db, { groupId: group.id, kind: 'email', target: 'alert-email', now, payload: emailPayload('test of the alert channels'), relevance: 'always' });
     }
     const deadline = Date.now() + (input.waitMs ?? 15_000);
     let channels = await channelStatus(ctx, stored.groupId, slackOn, emailOn);

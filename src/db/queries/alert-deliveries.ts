@@ -54,6 +54,44 @@ export async function lockNextDelivery(db: Db, input: { lane: string; now: Date;
   return row;
 }
 
+/** A delivery's relevance (alert-outbox.ts): stored in its payload, else by kind. */
+const RELEVANCE = sql`coalesce(d.payload->>'relevance', case when d.kind in ('slack_dm', 'email') then 'until_ack' else 'always' end)`;
+/** The group (g) is past what the delivery (d) is about: resolved, or acknowledged for a page. */
+const STALE = sql`((g.status = 'resolved' and ${RELEVANCE} in ('until_ack', 'until_resolved'))
+  or (g.status = 'acknowledged' and ${RELEVANCE} = 'until_ack'))`;
+const WHY_STALE = sql`case when g.status = 'resolved' then 'group resolved by ' || coalesce(g.resolved_by, 'someone')
+  else 'group acknowledged by ' || coalesce(g.acknowledged_by, 'someone') end`;
+
+/**
+ * Checked as the delivery is about to go out (whichever process resolved the group): cancels it,
+ * keeping the row with when and why, when its group is past what it is about. The reason, or null
+ * when it still makes sense.
+ */
+export async function cancelIfStale(db: Db, input: { id: number; at: Date }): Promise<string | null> {
+  const rows = await execute<{ cancelled_reason: string }>(db, sql`
+    update alert_deliveries d set status = 'cancelled', cancelled_at = ${input.at.toISOString()}::timestamptz, cancelled_reason = ${WHY_STALE}
+    from alert_groups g
+    where d.id = ${input.id} and g.id = d.group_id and d.status = 'pending' and d.kind <> 'slack_sync' and ${STALE}
+    returning d.cancelled_reason`);
+  return rows[0]?.cancelled_reason ?? null;
+}
+
+/**
+ * Someone acknowledged or resolved the group (in this transaction): its queued messages that no
+ * longer make sense are cancelled now. One a worker is sending right now is skipped, not waited for.
+ */
+export async function cancelStaleDeliveries(db: Db, input: { groupId: number; at: Date }): Promise<number> {
+  const rows = await execute<{ id: string | number }>(db, sql`
+    update alert_deliveries d set status = 'cancelled', cancelled_at = ${input.at.toISOString()}::timestamptz, cancelled_reason = ${WHY_STALE}
+    from alert_groups g
+    where g.id = d.group_id and d.id in (
+        select id from alert_deliveries where group_id = ${input.groupId} and status = 'pending' and kind <> 'slack_sync'
+        for update skip locked)
+      and ${STALE}
+    returning d.id`);
+  return rows.length;
+}
+
 /** Nothing was left to send (the group is gone or already shows it): the delivery is done. */
 export async function markDeliveryDone(db: Db, input: { id: number; at: Date }): Promise<void> {
   await executePrepared(db, sql`update alert_deliveries set status = 'sent', sent_at = ${input.at.toISOString()}::timestamptz where id = ${input.id}`);

@@ -68,7 +68,9 @@ export type DeliveryKind = (typeof DELIVERY_KINDS)[number];
 /**
  * The outbox. `slack_sync` brings a group's Slack parent and thread up to date (one pending per
  * group); the others are single messages (timeline notes, pages by DM, email). A delivery is
- * retried until sent: there is no terminal failure state, only attempts and last_error.
+ * retried until sent: there is no terminal failure state, only attempts and last_error. A message
+ * that stopped making sense before it went out (a page for a group since acknowledged or resolved)
+ * is `cancelled`, with when and why, and kept.
  */
 export const alertDeliveries = pgTable(
   'alert_deliveries',
@@ -82,13 +84,15 @@ export const alertDeliveries = pgTable(
     target: text('target').notNull(),
     priority: smallint('priority').notNull().default(0),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
-    status: text('status', { enum: ['pending', 'sent'] }).notNull().default('pending'),
+    status: text('status', { enum: ['pending', 'sent', 'cancelled'] }).notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: at('next_attempt_at').notNull(),
     lastError: text('last_error'),
     createdAt: at('created_at').notNull(),
     sentAt: at('sent_at'),
     result: jsonb('result').$type<Record<string, unknown>>(),
+    cancelledAt: at('cancelled_at'),
+    cancelledReason: text('cancelled_reason'),
   },
   (t) => [
     uniqueIndex('alert_deliveries_one_pending_sync').on(t.groupId).where(sql`${t.kind} = 'slack_sync' and ${t.status} = 'pending'`),

@@ -107,7 +107,13 @@ export const alertSlackPacing = pgTable('alert_slack_pacing', {
   nextAt: at('next_at').notNull(),
 });
 
-/** Escalation timer for one critical group: which step is next and when it is due. */
+/**
+ * Escalation timer for one critical group: which step is next and when it is due. `silenced` is a
+ * paused timer, due when the group's silence ends: then, if nobody acknowledged or resolved the
+ * group meanwhile, the ladder starts again from its first rung. Pages are recorded by absolute
+ * round; `round_base` is the rounds before the current run of the ladder (what the round limit
+ * and "round n/m" count from).
+ */
 export const alertEscalations = pgTable(
   'alert_escalations',
   {
@@ -115,9 +121,10 @@ export const alertEscalations = pgTable(
     groupId: bigint('group_id', { mode: 'number' }).notNull(),
     severity: text('severity', { enum: SEVERITIES }).notNull(),
     round: integer('round').notNull().default(1),
+    roundBase: integer('round_base').notNull().default(0),
     step: integer('step').notNull().default(0),
     dueAt: at('due_at').notNull(),
-    status: text('status', { enum: ['active', 'stopped', 'exhausted'] }).notNull().default('active'),
+    status: text('status', { enum: ['active', 'silenced', 'stopped', 'exhausted'] }).notNull().default('active'),
     stoppedReason: text('stopped_reason'),
     /** Set once the first page went unanswered past its deadline (the auto-kill hook fires once). */
     overdueAt: at('overdue_at'),
@@ -126,7 +133,7 @@ export const alertEscalations = pgTable(
   },
   (t) => [
     uniqueIndex('alert_escalations_group').on(t.groupId),
-    index('alert_escalations_due').on(t.dueAt).where(sql`${t.status} = 'active'`),
+    index('alert_escalations_due').on(t.dueAt).where(sql`${t.status} in ('active', 'silenced')`),
   ],
 );
 

@@ -1,11 +1,13 @@
-// Paging follows what people did to the alert: a page still queued when someone acknowledged or
-// resolved the group is let go (kept, marked cancelled with why), checked when it is about to go
-// out, by whichever process sends it.
-import { and, eq, sql } from 'drizzle-orm';
+// Paging follows what people did to the alert: a silence that ends on a group still open starts
+// the ladder again; a page still queued when someone acknowledged or resolved the group is let go
+// (kept, marked cancelled with why), checked when it is about to go out, by whichever process sends it.
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acknowledgeAlert, resolveAlert } from '../../../src/alerts/actions.js';
+import { acknowledgeAlert, resolveAlert, silenceAlert } from '../../../src/alerts/actions.js';
+import { alertsListCommand } from '../../../commands/alerts-list.js';
+import { runCommand } from '../../../commands/run-command.js';
 import { markAlertResolved } from '../../../src/db/queries/alert-groups.js';
-import { alertDeliveries, alertGroups } from '../../../src/db/schema/index.js';
+import { alertDeliveries, alertEscalations, alertGroups, alertPages } from '../../../src/db/schema/index.js';
 import { usePostgresTestDb } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
 import { startTestSmtp, type TestSmtp } from '../../support/smtp.js';
@@ -15,6 +17,7 @@ const database = usePostgresTestDb({ truncate: ALERT_TABLES });
 let slack: FakeSlack;
 let smtp: TestSmtp;
 let h: AlertHarness;
+const operator = { id: 'cli:op', source: 'cli' as const };
 
 async function start(overrides: Record<string, string> = {}) {
   h = await alertHarness({
@@ -34,6 +37,10 @@ afterEach(async () => {
 });
 
 const critical = () => h.sink.record({ source: 'engine', severity: 'critical', title: 'engine loop stopped', fingerprint: 'G' });
+const pages = async () =>
+  (await database().db.select().from(alertPages).orderBy(asc(alertPages.id))).map((p) => `${p.round}.${p.step}:${p.userId}`);
+const escalation = async (groupId: number) =>
+  (await database().db.select().from(alertEscalations).where(eq(alertEscalations.groupId, groupId)))[0]!;
 const dms = () => slack.callsTo('chat.postMessage').filter((c) => String(c.body.channel).startsWith('U')).map((c) => String(c.body.channel));
 const threadTexts = () => slack.callsTo('chat.postMessage').filter((c) => c.body.thread_ts).map((c) => String(c.body.text));
 async function drain(rounds = 10) {
@@ -42,6 +49,69 @@ async function drain(rounds = 10) {
     await h.runtime.delivery.tick();
   }
 }
+
+describe('a silence that ends on an alert still open', () => {
+  it('pages again from the first rung, with DM and email, and is no longer shown as silenced', async () => {
+    await start();
+    const { groupId } = await critical();
+    await h.runtime.escalation.tick();
+    await drain();
+    expect(await pages()).toEqual(['1.0:UAPPROVER1', '1.0:UAPPROVER2']);
+    expect(smtp.received).toHaveLength(1);
+
+    await silenceAlert({ db: database().db, clock: h.clock, groupId, actor: 'cli:op', durationMs: 20_000 });
+    h.clock.advance(10_000);
+    await critical(); // repeats during the silence: counted, nobody paged
+    await h.runtime.escalation.tick();
+    expect(await pages()).toHaveLength(2);
+    expect(await escalation(groupId)).toMatchObject({ status: 'silenced' });
+
+    h.clock.advance(15_000); // the silence ended 5 s ago
+    await critical();
+    await critical();
+    await h.runtime.escalation.tick();
+    expect((await pages()).slice(2)).toEqual(['2.0:UAPPROVER1', '2.0:UAPPROVER2']);
+    expect(await escalation(groupId)).toMatchObject({ status: 'active', stoppedReason: null, roundBase: 1, round: 2, step: 1 });
+    const dmsBefore = dms().length;
+    await drain();
+    expect(dms().length - dmsBefore).toBe(2);
+    expect(smtp.received).toHaveLength(2);
+    expect(smtp.received[1]!.raw).toContain('critical alert');
+    const thread = threadTexts();
+    expect(thread.some((t) => t.includes('The silence is over and this alert is still open'))).toBe(true);
+    expect(thread.filter((t) => t.includes('round 1/2, step 1/'))).toHaveLength(2); // the ladder starts over, counted anew
+
+    const list = await runCommand(alertsListCommand, h.ctx, operator, { limit: 50 });
+    expect(list.groups[0]).toMatchObject({ id: groupId, silencedUntil: null });
+  });
+
+  it('pages again at the end of the silence even when the alert does not fire again', async () => {
+    await start();
+    const { groupId } = await critical();
+    await h.runtime.escalation.tick();
+    await silenceAlert({ db: database().db, clock: h.clock, groupId, actor: 'cli:op', durationMs: 60_000 });
+    h.clock.advance(59_000);
+    expect(await h.runtime.escalation.tick()).toBe(0);
+    const list = await runCommand(alertsListCommand, h.ctx, operator, { limit: 50 });
+    expect(list.groups[0]!.silencedUntil).not.toBeNull(); // still silenced: shown
+    h.clock.advance(1_000);
+    expect(await h.runtime.escalation.tick()).toBe(1);
+    expect((await pages()).slice(2)).toEqual(['2.0:UAPPROVER1', '2.0:UAPPROVER2']);
+  });
+
+  it('does not page again when someone acknowledged during the silence', async () => {
+    await start();
+    const { groupId } = await critical();
+    await h.runtime.escalation.tick();
+    await silenceAlert({ db: database().db, clock: h.clock, groupId, actor: 'cli:op', durationMs: 20_000 });
+    await acknowledgeAlert({ db: database().db, clock: h.clock, groupId, actor: 'UAPPROVER1' });
+    h.clock.advance(30_000);
+    await critical();
+    await h.runtime.escalation.tick();
+    expect(await pages()).toHaveLength(2);
+    expect(await escalation(groupId)).toMatchObject({ status: 'stopped', stoppedReason: 'acknowledged by UAPPROVER1' });
+  });
+});
 
 describe('pages queued when the group is acknowledged or resolved', () => {
   it('resolved while Slack and SMTP were down: no DM, no page note, no email; the resolution still goes out', async () => {

@@ -5,11 +5,15 @@ import { eq, sql } from 'drizzle-orm';
 import { execute, type Db } from '../client.js';
 import { alertEscalations, type AlertEscalation } from '../schema/alerts.js';
 
-/** Locks up to `limit` active escalations due at `now` (for the rest of the transaction); their ids, oldest due first. */
-export async function lockDueEscalations(db: Db, input: { now: Date; limit: number }): Promise<number[]> {
+/**
+ * Locks up to `limit` due escalations — active ones, and silenced ones whose silence is due to end —
+ * for the rest of the transaction; their ids, oldest due first. `groupId` limits it to one group.
+ */
+export async function lockDueEscalations(db: Db, input: { now: Date; limit: number; groupId?: number }): Promise<number[]> {
+  const oneGroup = input.groupId === undefined ? sql`` : sql` and group_id = ${input.groupId}`;
   const rows = await execute<{ id: string | number }>(db, sql`
     select id from alert_escalations
-    where status = 'active' and due_at <= ${input.now.toISOString()}::timestamptz
+    where status in ('active', 'silenced') and due_at <= ${input.now.toISOString()}::timestamptz${oneGroup}
     order by due_at, id limit ${input.limit}
     for update skip locked`);
   return rows.map((r) => Number(r.id));
@@ -20,13 +24,17 @@ export async function escalationById(db: Db, id: number): Promise<AlertEscalatio
   return row;
 }
 
-/** The step ran: the next one is due at `dueAt`; `overdueAt` is kept once set (the first deadline passed once). */
+/**
+ * The step ran: the next one is due at `dueAt`; `overdueAt` is kept once set (the first deadline
+ * passed once). The timer is active again (a step after a silence resumes it), counting rounds from `roundBase`.
+ */
 export async function advanceEscalation(
   db: Db,
-  input: { id: number; round: number; step: number; dueAt: Date; overdueAt: Date | null; now: Date },
+  input: { id: number; round: number; roundBase: number; step: number; dueAt: Date; overdueAt: Date | null; now: Date },
 ): Promise<void> {
   await execute(db, sql`
-    update alert_escalations set round = ${input.round}, step = ${input.step},
+    update alert_escalations set status = 'active', stopped_reason = null,
+      round = ${input.round}, round_base = ${input.roundBase}, step = ${input.step},
       due_at = ${input.dueAt.toISOString()}::timestamptz,
       overdue_at = coalesce(overdue_at, ${input.overdueAt ? input.overdueAt.toISOString() : null}::timestamptz),
       updated_at = ${input.now.toISOString()}::timestamptz
@@ -41,11 +49,29 @@ export async function endEscalation(
     updated_at = ${input.now.toISOString()}::timestamptz where id = ${input.id}`);
 }
 
-/** Stops a group's active escalation (an acknowledge or a resolve). */
+/** Stops a group's active or silenced escalation (an acknowledge or a resolve). */
 export async function stopGroupEscalation(db: Db, input: { groupId: number; reason: string; now: Date }): Promise<void> {
   await execute(db, sql`update alert_escalations set status = 'stopped', stopped_reason = ${input.reason},
     updated_at = ${input.now.toISOString()}::timestamptz
-    where group_id = ${input.groupId} and status = 'active'`);
+    where group_id = ${input.groupId} and status in ('active', 'silenced')`);
+}
+
+/**
+ * Pauses a group's escalation until `until` (a silence): due then, when the escalation tick starts
+ * the ladder again if the group is still open. An exhausted ladder is paused too: once the silence
+ * ends on an alert still open, paging starts over. An acknowledged or resolved group's stays stopped.
+ */
+export async function silenceGroupEscalation(db: Db, input: { groupId: number; reason: string; until: Date; now: Date }): Promise<void> {
+  await execute(db, sql`update alert_escalations set status = 'silenced', stopped_reason = ${input.reason},
+    due_at = ${input.until.toISOString()}::timestamptz, updated_at = ${input.now.toISOString()}::timestamptz
+    where group_id = ${input.groupId} and status in ('active', 'silenced', 'exhausted')`);
+}
+
+/** Pauses one escalation until its group's silence ends (see silenceGroupEscalation). */
+export async function silenceEscalation(db: Db, input: { id: number; reason: string; until: Date; now: Date }): Promise<void> {
+  await execute(db, sql`update alert_escalations set status = 'silenced', stopped_reason = ${input.reason},
+    due_at = ${input.until.toISOString()}::timestamptz, updated_at = ${input.now.toISOString()}::timestamptz
+    where id = ${input.id}`);
 }
 
 /** Records that `userId` was paged on this rung; false when that page is already recorded (another replica). */
@@ -78,4 +104,30 @@ export async function wasPaged(db: Db, input: { groupId: number; userId: string 
   const [paged] = await execute<{ n: number }>(db, sql`
     select count(*)::int as n from alert_pages where group_id = ${input.groupId} and user_id = ${input.userId}`);
   return (paged?.n ?? 0) > 0;
+}
+
+/**
+ * A page of (round, step) could not be delivered: when that step is the latest one run and none of
+ * its other pages is pending or sent, the next step is due now instead of one ACK SLA later.
+ * True when it moved the escalation on.
+ */
+export async function bringNextStepForward(db: Db, input: { groupId: number; round: number; step: number; deliveryId: number; now: Date }): Promise<boolean> {
+  const now = input.now.toISOString();
+  const moved = await execute(db, sql`
+    update alert_escalations e set due_at = ${now}::timestamptz, updated_at = ${now}::timestamptz
+    where e.group_id = ${input.groupId} and e.status = 'active' and e.round = ${input.round} and e.step = ${input.step + 1}
+      and e.due_at > ${now}::timestamptz
+      and not exists (
+        select 1 from alert_deliveries d
+        where d.group_id = ${input.groupId} and d.kind = 'slack_dm' and d.status in ('pending', 'sent') and d.id <> ${input.deliveryId}
+          and d.payload->>'round' = ${String(input.round)} and d.payload->>'step' = ${String(input.step)})
+    returning e.id`);
+  return moved.length > 0;
+}
+
+/** Everyone paged for this group in `round` (on any rung). */
+export async function pagedInRound(db: Db, input: { groupId: number; round: number }): Promise<Set<string>> {
+  const rows = await execute<{ user_id: string }>(db, sql`
+    select distinct user_id from alert_pages where group_id = ${input.groupId} and round = ${input.round}`);
+  return new Set(rows.map((r) => r.user_id));
 }

@@ -1,5 +1,5 @@
 // Owns keeping an open incident's Slack thread in step with its checklist after the click that
-// started the work: an item handed to the engine's process shows pending, and when the engine's
+// started the work: an item asked of the engine's process shows pending, and when the engine's
 // process finishes it (possibly after whoever asked stopped waiting) the thread's checklist message
 // is updated and the answer is posted in the thread, once across every process that serves Slack.
 // The message is updated by one process at a time and no faster than its meaning changes (see
@@ -13,7 +13,7 @@ import { MIN_UPDATE_GAP_MS, threadUpdateDue, type ThreadView } from '../../domai
 import { retryAfterOf } from '../../notifications/notification.js';
 import { claimAnnouncement, closeUnansweredFollowUps, type ChecklistDeps } from './checklist-records.js';
 import { checklistOf } from './persist-kill.js';
-import { withWaitingCancel, type ShownChecklistItem, type WaitingDeps } from './waiting-cancel.js';
+import { withWaitingRequests, type ShownChecklistItem, type WaitingDeps } from './waiting-request.js';
 
 export interface IncidentThread {
   /** Replaces the thread's checklist message (chat.update). */
@@ -26,7 +26,7 @@ export interface IncidentThread {
 // facts: each item's state, its request, who took it and a bot's next try (a kill's follow-up the bot
 // retries shows when it tries again, cancel-follow-up.ts: each try Kraken refused moves it, seconds
 // apart at the least) — a change shows at once.
-// meaning: the words, with clock-derived ages made one (a waiting cancel's text names who runs the engine).
+// meaning: the words, with clock-derived ages made one (a waiting item's text names who runs the engine).
 // payload: the words as shown, ages included.
 const digest = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 32);
 function viewOf(items: ShownChecklistItem[]): ThreadView {
@@ -45,7 +45,7 @@ export function incidentThreadRefresher(ctx: ChecklistDeps & WaitingDeps, thread
     const open = await openIncidentsWithThread(ctx.db);
     for (const incident of open) {
       // A kill's follow-up nobody took in time is closed here too: a Slack-only process keeps the thread true.
-      const items = await withWaitingCancel(ctx, await closeUnansweredFollowUps(ctx, await checklistOf(ctx.db, incident.id)));
+      const items = await withWaitingRequests(ctx, await closeUnansweredFollowUps(ctx, await checklistOf(ctx.db, incident.id)));
       await updateIfDue(ctx, thread, incident, items);
       for (const item of items) {
         const finished = item.state === 'done' || item.state === 'failed';

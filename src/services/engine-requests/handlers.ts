@@ -76,7 +76,8 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
       : null;
     const now = followUp
       ? (await tryCancelOnce(ctx.exchanges.kraken())).report
-      : await clearVenue('kraken', () => ctx.exchanges.kraken(), { logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS });
+      // Marked alerted: the kill that handed this over raises its own alert when Kraken is not confirmed clear.
+      : await clearVenue('kraken', () => ctx.exchanges.kraken(), { logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, alerted: true });
     const merged = before ? mergeVenueReports(before, now) : now;
     const report = { ...merged, errors: merged.errors.slice(-6) };
     const cancelled = report.canceled === null ? 'the cancel failed' : `${report.canceled} cancelled`;

@@ -28,7 +28,7 @@ import type { ExchangeProvider } from '../../exchange/provider.js';
 import type { JobRegistry } from '../../jobs/registry.js';
 import type { Logger } from '../../logger.js';
 import { reconcileHere, type IncidentDeps } from '../kill/incident-ports.js';
-import { clearVenue, mergeVenueReports } from '../kill/cancel-everywhere.js';
+import { clearVenue, keptErrors, mergeVenueReports } from '../kill/cancel-everywhere.js';
 import { CANCEL_FOLLOW_UP_MS, earlierReport, followUpRetryDelayMs, followUpTries, supersededBy, tryCancelOnce } from '../kill/cancel-follow-up.js';
 import { withDeadline } from '../kill/deadline.js';
 import { awaitOrdersInFlight, confirmedClear, inFlightPhrase, ordersMayLand } from '../kill/fence.js';
@@ -84,7 +84,7 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
     // kill's halt and its fence (fence.ts): a recheck that merely failed to read does not undo that.
     const holds = haltCancel !== null && before?.confirmed === true && before.confirmedAt !== undefined && Date.parse(before.confirmedAt) >= takenAt;
     const merged = before ? mergeVenueReports(before, now, { firstHolds: holds }) : now;
-    const report = { ...merged, errors: merged.errors.slice(-6) };
+    const report = { ...merged, errors: keptErrors(merged.errors) };
     const cancelled = report.canceled === null ? 'the cancel failed' : `${report.canceled} cancelled`;
     // A hand-over (no follow-up) answers for Kraken alone: the kill that handed it over read its own fence.
     const ok = fence ? confirmedClear(report.confirmed, fence) : report.confirmed;

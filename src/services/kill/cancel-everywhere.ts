@@ -204,6 +204,22 @@ export function mergeVenueReports(first: VenueCancelReport, later: VenueCancelRe
   };
 }
 
+/**
+ * The errors a report keeps when it is cut short: the first of each kind (Kraken's first answer —
+ * EService:Unavailable before a rate limit — says what went on) and the last `last`, in order. The
+ * kind is the line without its attempt number and other numbers.
+ */
+export function keptErrors(errors: string[], last = 6): string[] {
+  const kindOf = (e: string) => e.replace(/\d+(\.\d+)?/g, '#');
+  const seen = new Set<string>();
+  return errors.filter((e, i) => {
+    const kind = kindOf(e);
+    const first = !seen.has(kind);
+    seen.add(kind);
+    return first || i >= errors.length - last;
+  });
+}
+
 /** Two cancel reports of one kill merged venue by venue (a venue only one of them has is kept as is). */
 export function mergeCancelReports(first: CancelReport, later: CancelReport): CancelReport {
   const venues = first.venues.map((v) => {

@@ -17,6 +17,7 @@ import { markIntent, writeIntent } from '../../../src/engine/ledger/intents.js';
 import { cancelAllHandler } from '../../../src/services/engine-requests/handlers.js';
 import { cancelOnHalt } from '../../../src/services/kill/halt-cancel.js';
 import type { EngineRequest } from '../../../src/db/schema/index.js';
+import { ExchangeError } from '../../../src/exchange/errors.js';
 import { checklistFollowUp } from '../../../src/services/kill/checklist-records.js';
 import { startRequestRunner } from '../../../src/services/engine-requests/runner.js';
 import { killTestContext, recordingDatabase, useKillTestDb, type KillTestContext } from '../../support/kill-context.js';
@@ -251,6 +252,22 @@ describe('kill', () => {
       expect(result.ok).toBe(false);
       expect(result.summary).toMatch(/NOT confirmed/);
     });
+  });
+
+  it("a handed-over cancel keeps Kraken's first error of each kind, not only the last six", async () => {
+    const holder = await setup({ keys: true, env: { KILL_CONFIRM_ATTEMPTS: '8' } });
+    let reads = 0;
+    holder.kraken.fetchOpenOrders = async () => {
+      reads += 1;
+      throw reads === 1 ? new ExchangeError('retryable', 'unavailable', 'EService:Unavailable') : new ExchangeError('retryable', 'rate_limited', 'EAPI:Rate limit exceeded');
+    };
+    const request = { id: 8, kind: 'cancel_all', requestedAt: holder.clock.now(), requestedBy: operator.id, incidentId: null, params: { killId: 'k-2' } } as unknown as EngineRequest;
+    const result = await cancelAllHandler(holder.ctx)(request);
+    const errors = (result.details?.['report'] as { errors: string[] }).errors;
+    expect(errors[0]).toMatch(/^open-orders query \(attempt 1\): .*EService:Unavailable/);
+    // The first rate limit (attempt 2) is the first of its kind; then the last six (attempts 3–8).
+    expect(errors).toHaveLength(8);
+    expect(errors.at(-1)).toMatch(/^open-orders query \(attempt 8\): .*EAPI:Rate limit exceeded/);
   });
 
   it('reports an order that survives every cancel after the bounded retries, and alerts about it', async () => {

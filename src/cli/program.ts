@@ -36,6 +36,24 @@ function normaliseHelp(argv: string[]): string[] {
   return ['help', topic, ...argv.slice(1, at), ...argv.slice(at + 1)];
 }
 
+/**
+ * `ctb help mode live` as `ctb mode live --help`: commander shows the topic's help whatever words
+ * follow it. Each word after the topic must name a subcommand of the one before it; the first that
+ * does not is an unknown command there, as `ctb mode bogus` is (runCli reports it).
+ */
+function helpOfSubcommand(program: Command, argv: string[]): string[] {
+  if (argv[0] !== 'help') return argv;
+  const words = argv.slice(1).filter((w) => !w.startsWith('-'));
+  if (words.length < 2) return argv;
+  let command = program;
+  for (const word of words) {
+    const sub = command.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (!sub) throw new CommanderError(1, 'commander.unknownCommand', `unknown command '${word}'`);
+    command = sub;
+  }
+  return [...words, ...argv.slice(1).filter((w) => w.startsWith('-')), '--help'];
+}
+
 /** The command `argv` runs (or asks help for), if it names one. */
 export function commandOf(argv: string[]): CliCommandEntry | undefined {
   const name = argv[0] === 'help' ? helpTopic(argv) : argv[0];
@@ -94,7 +112,7 @@ export async function runCli(argv: string[], callerIo: CliIo): Promise<number> {
     if (helpTopic(argv) !== undefined && !commandOf(argv)) {
       throw new CommanderError(1, 'commander.unknownCommand', `unknown command '${argv[1]}'`);
     }
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(helpOfSubcommand(program, argv), { from: 'user' });
     return code;
   } catch (err) {
     if (err instanceof CommanderError) {

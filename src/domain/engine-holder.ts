@@ -38,11 +38,24 @@ export function holderView(lease: EngineLease | null, dbNow: Date, ttlMs: number
   };
 }
 
+/** A heartbeat's age as the views say it: "3s ago". */
+export function agoPhrase(ageMs: number): string {
+  return `${Math.round(ageMs / 1000)}s ago`;
+}
+
+/**
+ * The text with every age agoPhrase wrote made one: what it says without the clock, so a message
+ * that only grows older is not taken for a changed one (the incident thread compares this).
+ */
+export function withoutAges(text: string): string {
+  return text.replace(/\b\d+s ago\b/g, 'Ns ago');
+}
+
 /** One line for terminals and logs: "host:pid (worker, feed kraken, armed, keys) — heartbeat 3s ago". */
 export function describeHolder(v: EngineHolderView): string {
   if (v.state === 'none') return 'no engine running';
   const who = `${v.host}:${v.pid} (${v.role}, feed ${v.feed}, ${v.armed ? 'armed for live' : 'not armed'}, ${v.hasKrakenKeys ? 'has Kraken keys' : 'no Kraken keys'})`;
-  const age = v.heartbeatAgeMs === null ? '' : `${Math.round(v.heartbeatAgeMs / 1000)}s ago`;
+  const age = v.heartbeatAgeMs === null ? '' : agoPhrase(v.heartbeatAgeMs);
   if (v.state === 'stale') return `stale since ${v.staleSince} — ${who}, last heartbeat ${v.heartbeatAt} (${age}): died or hung; a standby takes over`;
   return `${who}, heartbeat ${age}`;
 }

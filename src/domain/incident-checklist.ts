@@ -1,7 +1,7 @@
 // The manual-intervention checklist every kill opens (go-live checklist §9): the same four items,
 // in this order, in the database, in Slack (one button each) and in `ctb incident`.
 import type { ChecklistItemKey, IncidentChecklistItem } from '../db/schema/index.js';
-import type { WaitingCancel } from './kraken-handoff.js';
+import type { WaitingRequest } from './waiting-request.js';
 
 export interface ChecklistItemSpec {
   item: ChecklistItemKey;
@@ -32,8 +32,11 @@ export function awaitingFills(item: { doneAt: Date | null; outcome: Record<strin
   return item.doneAt === null && Array.isArray(pending) && pending.length > 0;
 }
 
-/** A checklist item as shown: `waiting` on a pending cancel item says what its request stands at (services/kill/waiting-cancel.ts). */
-export type ShownChecklistItem = IncidentChecklistItem & { waiting?: WaitingCancel & { text: string } };
+/**
+ * A checklist item as shown: `waiting` on an item pending on a request another process carries out
+ * (cancel, close positions, reconcile) says what that request stands at (services/kill/waiting-request.ts).
+ */
+export type ShownChecklistItem = IncidentChecklistItem & { waiting?: WaitingRequest & { text: string } };
 
 /** The request a done item answered, when the process that carried it out is the one it names as done by. */
 export function answeredRequest(item: Pick<IncidentChecklistItem, 'doneBy' | 'requestId' | 'outcome'>): number | null {

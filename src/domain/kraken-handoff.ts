@@ -2,7 +2,7 @@
 // key: taken by a running bot that has it, queued in the database for one, or not handed over at
 // all. Everything is said from what happened (the hand-over's report and the follow-up request),
 // never from what was meant to happen, so the terminal, Slack and --json say the same true thing.
-import { CANCEL_ALL_STALE_MS, triesCount } from './cancel-handover.js';
+import { CANCEL_ALL_STALE_MS } from './cancel-handover.js';
 
 /** The Kraken venue's hand-over, as services/kill/handoff.ts reports it. */
 export interface HandedOff {
@@ -83,31 +83,4 @@ export function handedOffPhrase(h: HandedOff, opts: { request: boolean }): strin
   if (h.requestId === null) return 'not handed to a bot';
   if (h.status === 'withdrawn') return `no bot took it${request}`;
   return `no bot's answer read${request}`;
-}
-
-/**
- * A cancel item waiting on a request for a bot with the Kraken key, as it stands when read: taken
- * (the bot that claimed it), or still queued in the database — with whether a bot with the key runs
- * now, from the engine lease (botKnown false: the lease could not be read).
- */
-export interface WaitingCancel {
-  requestId: number;
-  /** The bot that claimed the request (its holder id); null: no bot has taken it yet. */
-  takenBy: string | null;
-  runningBot: string | null;
-  botKnown: boolean;
-  engine: string;
-  /** Tries a bot has made and, between two of them, when the next is due (the request waits pending meanwhile). */
-  retried?: { tries: number; nextTryAt: string | null } | undefined;
-}
-
-/** The one wording of a waiting cancel item, for the terminal, Slack and --json. */
-export function waitingCancelText(w: WaitingCancel): string {
-  if (w.takenBy) return `taken by ${w.takenBy} (request #${w.requestId}), which cancels on Kraken and confirms; its answer shows here`;
-  const queued = w.retried
-    ? `retried by a bot with the Kraken key (request #${w.requestId}): ${triesCount(w.retried.tries)} so far, Kraken not confirmed, next try ${w.retried.nextTryAt ? `at ${w.retried.nextTryAt}` : 'when a bot takes it'}`
-    : `queued in the database for a bot with the Kraken key (request #${w.requestId}), not yet taken`;
-  if (w.runningBot) return w.retried ? `${queued} (the running bot with the key: ${w.runningBot})` : `${queued}; the running bot with the key (${w.runningBot}) has not taken it yet`;
-  if (w.botKnown) return `${queued}: no bot with the key is running (${w.engine}); until one takes it, orders may stay open on Kraken`;
-  return `${queued}: whether a bot with the key is running cannot be told (${w.engine}); until one takes it, orders may stay open on Kraken`;
 }

@@ -36,6 +36,25 @@ export interface VenueHoldDeps {
   alerts: Pick<AlertSink, 'raise'>;
 }
 
+const backoff = `after ${HOLD_BACKOFF.baseMs / 1000} s, doubling up to ${HOLD_BACKOFF.maxMs! / 1000} s`;
+
+/**
+ * A hold's alert title, worded by its reason. A rate limit passes as Kraken's counter falls, while
+ * its status stays online: only the pause decides. Offline, cancel_only or post_only: the order goes
+ * as soon as Kraken's status is seen back online, and the pause decides only while it does not read down.
+ */
+export function heldTitle(spec: HoldKey, code: string, message: string): string {
+  const head = `${spec.purpose === 'exit' ? 'Exit' : 'Entry'} ${spec.symbol} (${spec.strategy}) held`;
+  if (code === 'rate_limited') return `${head}: Kraken refused it for its rate limit (${message}); tried again ${backoff}, while Kraken's counter falls`;
+  return `${head}: Kraken refused it (${message}); sent as soon as Kraken's status is back online, and while it does not read down, tried again ${backoff}`;
+}
+
+/** The log's word on the next try of a hold that waits `waitMs`. */
+function nextTry(code: string, waitMs: number): string {
+  if (code === 'rate_limited') return `next try in ${waitMs / 1000} s, while Kraken's counter falls`;
+  return `next try as soon as Kraken's status is back online, or in ${waitMs / 1000} s while it does not read down`;
+}
+
 export class VenueHolds {
   readonly #holds = new Map<string, Hold>();
   #status: { value: SystemStatus | null; at: number } | null = null;
@@ -70,11 +89,11 @@ export class VenueHolds {
       const wait = backoffDelay(HOLD_BACKOFF, tries);
       this.#holds.set(key, { code: outcome.venueWide, message: outcome.message, tries, until: now + wait, sawDown: hold?.sawDown ?? false });
       const details = { purpose: spec.purpose, strategy: spec.strategy, symbol: spec.symbol, code: outcome.venueWide, tries, retryInSeconds: wait / 1000 };
-      this.deps.logger.warn(details, `${spec.purpose} held: Kraken refused it (${outcome.venueWide}); next try in ${wait / 1000} s or once Kraken's status is online`);
+      this.deps.logger.warn(details, `${spec.purpose} held: Kraken refused it (${outcome.venueWide}); ${nextTry(outcome.venueWide, wait)}`);
       if (hold) return;
       await this.deps.alerts.raise({
         source: 'trade_failure', severity: 'warning', fingerprint: `order_held:${key}`,
-        title: `${spec.purpose === 'exit' ? 'Exit' : 'Entry'} ${spec.symbol} (${spec.strategy}) held: Kraken refused it (${outcome.message}); tried again after ${HOLD_BACKOFF.baseMs / 1000} s, doubling up to ${HOLD_BACKOFF.maxMs! / 1000} s, and as soon as Kraken's status is online`,
+        title: heldTitle(spec, outcome.venueWide, outcome.message),
         details: { ...details, message: outcome.message },
       });
       return;

@@ -1,14 +1,15 @@
 // Slack delivery claims and command-trail rows issued in the same turn of the event loop go in one
-// statement (src/db/coalesce.ts): each caller still gets its own row's outcome — a claim is taken by
+// statement, both kinds together (src/db/queries/shared-writes.ts, src/db/coalesce.ts): each caller still gets its own row's outcome — a claim is taken by
 // its first caller only, a key already stored is refused — every trail row is stored as given (text cleaned as one row's is), and a
 // row the database refuses fails only its own caller. A status command's claim reads the status rows
 // in the same statement, whether alone or in a batch with other claims. On PostgreSQL and on PGlite.
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, sql, type SQL } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/client.js';
-import { insertCommandLog, writeCommandLogRows } from '../../src/db/queries/command-log.js';
+import { execute, type Database } from '../../src/db/client.js';
+import { insertCommandLog } from '../../src/db/queries/command-log.js';
 import { readStatusRows } from '../../src/db/queries/mode-status.js';
-import { claimSlackDelivery, claimSlackDeliveryReadingStatus, writeClaims, writeClaimsReadingStatus } from '../../src/db/queries/slack-deliveries.js';
+import { claimSlackDelivery, claimSlackDeliveryReadingStatus } from '../../src/db/queries/slack-deliveries.js';
+import { writeClaims, writeClaimsAndRows, writeClaimsReadingStatus, writeCommandLogRows } from '../../src/db/queries/shared-writes.js';
 import { botState, commandLog, slackDeliveries } from '../../src/db/schema/index.js';
 import { getBotState } from '../../src/services/bot-state.js';
 import { createTestDb, type DbKind } from '../support/db.js';
@@ -93,5 +94,44 @@ describe.each<DbKind>(['postgres', 'pglite'])('coalesced writes on %s', (kind) =
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     const actors = (await database.db.select().from(commandLog).where(eq(commandLog.source, 'slack')).orderBy(asc(commandLog.at))).map((r) => r.actor);
     expect(actors).toEqual(['U1', 'U2', 'U3', 'U4', 'U6']);
+  });
+
+  /** The transaction that wrote a row: rows written by one statement share it. */
+  const xminOf = async (table: 'slack_deliveries' | 'command_log', where: SQL) =>
+    (await execute<{ xmin: string }>(database.db, sql`select xmin::text as xmin from ${sql.raw(table)} where ${where}`)).map((r) => r.xmin);
+
+  it('writes claims, the status read and trail rows in one statement, each claim with its own answer', async () => {
+    const claims = ['command:x1', 'command:x2', 'command:x1'].map((key, i) => ({ key, surface: 'command', receivedAt: at, readStatus: i === 1 }));
+    const rows = [11, 12].map((n) => ({ at: new Date(at.getTime() + n * 1000).toISOString(), source: 'cli', actor: `cli:x${n}`, command: 'stats', args: '', allowed: true, result: 'ok', details: JSON.stringify({ n }) }));
+    const { outcomes } = await writeClaimsAndRows(database.db, claims, rows);
+    expect(outcomes.map((o) => o.taken)).toEqual([true, true, false]);
+    expect(outcomes[0]!.status).toBeUndefined();
+    const { dbNow: _, ...read } = await readStatusRows(database.db);
+    const { dbNow, ...status } = outcomes[1]!.status!;
+    expect(status).toEqual(read);
+    expect(dbNow).toBeInstanceOf(Date);
+    const claimed = await xminOf('slack_deliveries', sql`key in ('command:x1', 'command:x2')`);
+    const logged = await xminOf('command_log', sql`actor in ('cli:x11', 'cli:x12')`);
+    expect(new Set([...claimed, ...logged]).size).toBe(1);
+    expect(claimed).toHaveLength(2);
+    expect(logged).toHaveLength(2);
+  });
+
+  it('puts a command\'s claim and another command\'s trail row, issued together, in one statement', async () => {
+    const [taken] = await Promise.all([claim('command:y1'), insertCommandLog(database.db, row(21, { actor: 'U-y21' }))]);
+    expect(taken).toBe(true);
+    const claimed = await xminOf('slack_deliveries', sql`key = 'command:y1'`);
+    const logged = await xminOf('command_log', sql`actor = 'U-y21'`);
+    expect(claimed).toHaveLength(1);
+    expect(logged).toEqual(claimed);
+  });
+
+  it('fails only a refused trail row of a mixed batch: the claims beside it are taken, the other rows stored', async () => {
+    const results = await Promise.allSettled([
+      claim('command:z1'), insertCommandLog(database.db, row(31, { actor: 'U-z31' })), insertCommandLog(database.db, row(32, { actor: 'U-z32', at: new Date('-010000-01-01T00:00:00Z') })), claim('command:z1'),
+    ]);
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value ?? 'stored' : 'rejected'))).toEqual([true, 'stored', 'rejected', false]);
+    expect(await xminOf('command_log', sql`actor in ('U-z31', 'U-z32')`)).toHaveLength(1);
+    expect(await xminOf('slack_deliveries', sql`key = 'command:z1'`)).toHaveLength(1);
   });
 });

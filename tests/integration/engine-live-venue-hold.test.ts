@@ -83,6 +83,8 @@ describe('an order Kraken refuses for a venue-wide reason', () => {
     expect(exits[1]!.at).toBeLessThan(onlineAt + 2);
     const tradeAlerts = t.alerts.raised.filter((a) => a.source === 'trade_failure');
     expect(tradeAlerts).toEqual([expect.objectContaining({ severity: 'warning', fingerprint: 'order_held:exit:test-ma:BTC/USD', title: expect.stringMatching(/^Exit BTC\/USD \(test-ma\) held: Kraken refused it \(.*cancel_only/) })]);
+    // Held for Kraken's status: it says it goes when the status is back online, the pause deciding only meanwhile.
+    expect(tradeAlerts[0]!.title).toMatch(/\); sent as soon as Kraken's status is back online, and while it does not read down, tried again after 2 s, doubling up to 60 s$/);
   }, 60_000);
 
   it('while the status says online, is tried again after 2 s, 4 s, 8 s … and not in between', async () => {
@@ -104,8 +106,11 @@ describe('an order Kraken refuses for a venue-wide reason', () => {
     expect(entries).toEqual([{ status: 'rejected', at: 0 }, { status: 'rejected', at: 2 }, { status: 'filled', at: 6 }]);
     expect(k.addOrders().filter((o) => o['type'] === 'buy')).toHaveLength(3);
     const tradeAlerts = t.alerts.raised.filter((a) => a.source === 'trade_failure');
+    // Worded by its reason: a rate limit passes as Kraken's counter falls; Kraken's status stayed online throughout.
     expect(tradeAlerts).toEqual([expect.objectContaining({
-      severity: 'warning', fingerprint: 'order_held:entry:test-ma:BTC/USD', title: expect.stringContaining(`held: Kraken refused it (Kraken AddOrder refused: ${code}; no order was placed.)`),
+      severity: 'warning', fingerprint: 'order_held:entry:test-ma:BTC/USD',
+      title: `Entry BTC/USD (test-ma) held: Kraken refused it for its rate limit (Kraken AddOrder refused: ${code}; no order was placed.); tried again after 2 s, doubling up to 60 s, while Kraken's counter falls`,
     })]);
+    expect(tradeAlerts[0]!.title).not.toMatch(/status/);
   }, 60_000);
 });

@@ -35,7 +35,7 @@ export function renderChecklist(view: IncidentView): string {
       ? `done by ${item.doneBy}${answeredRequest(item) !== null ? ` (answering request #${answeredRequest(item)})` : ''} at ${item.doneAt.toISOString()}${found ? `: ${found}` : ''}`
       : item.state === 'pending'
         // A kill's follow-up the bot retries says when its next try is.
-        ? typeof item.outcome?.nextTryAt === 'string' ? `PENDING (request #${item.requestId ?? '?'}): ${found}` : item.waiting ? `PENDING: ${item.waiting.text}` : `PENDING: handed to the engine's process (request #${item.requestId ?? '?'})`
+        ? typeof item.outcome?.nextTryAt === 'string' ? `PENDING (request #${item.requestId ?? '?'}): ${found}` : item.waiting ? `PENDING: ${item.waiting.text}` : `PENDING (request #${item.requestId ?? '?'})${found ? `: ${found}` : ''}`
         : awaitingFills(item) ? `NOT DONE YET, AWAITING THE EXCHANGE'S FILLS: ${found}`
           : item.state === 'failed' ? `FAILED: ${found}` : 'to do';
     const box = item.doneAt ? 'x' : item.state === 'pending' || awaitingFills(item) ? '~' : item.state === 'failed' ? '!' : ' ';

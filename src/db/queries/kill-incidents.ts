@@ -2,10 +2,11 @@
 // the first kill's who/why/when kept) and the one a resume lifts; the incident a kill opens, joins or
 // finds again by its kill id, its cancel report, closing it; reading one (by id, or the open one
 // else the latest); and the claim on posting its Slack thread — slack_ts set to `posting:<ms>`
-// before posting, so two replicas never both post, and taken over once older than the lease.
+// before posting, so two replicas never both post, and taken over once older than the lease; and what
+// its checklist message last showed (thread_shown), swapped only by the process that read it as it was.
 import { and, desc, eq, isNotNull, isNull, like, not, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client.js';
-import { botState, incidents, type Incident } from '../schema/index.js';
+import { botState, incidents, type Incident, type ThreadShown } from '../schema/index.js';
 
 export type NewIncident = typeof incidents.$inferInsert;
 
@@ -106,4 +107,14 @@ export async function latestUnpostedOpenIncidentId(db: Db, now: Date, leaseMs: n
 export async function openIncidentsWithThread(db: Db): Promise<Incident[]> {
   return db.select().from(incidents)
     .where(and(eq(incidents.status, 'open'), isNotNull(incidents.slackTs), not(like(incidents.slackTs, `${THREAD_CLAIM_PREFIX}%`))));
+}
+
+/**
+ * Sets what the incident's checklist message shows to `next`, only if it is still `expected` (what
+ * the caller read): of processes that read the same, one wins. True when this caller's write stood.
+ */
+export async function swapThreadShown(db: Db, incidentId: number, input: { expected: ThreadShown | null; next: ThreadShown }): Promise<boolean> {
+  const still = input.expected === null ? isNull(incidents.threadShown) : sql`${incidents.threadShown} = ${JSON.stringify(input.expected)}::jsonb`;
+  const rows = await db.update(incidents).set({ threadShown: input.next }).where(and(eq(incidents.id, incidentId), still)).returning({ id: incidents.id });
+  return rows.length > 0;
 }

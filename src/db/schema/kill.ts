@@ -6,6 +6,20 @@ import { bigserial, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex
 
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
+/**
+ * The digests of what an incident's checklist message shows (services/kill/incident-thread.ts):
+ * facts (item states), meaning (the words without clock-derived ages), payload (as shown); when it
+ * was shown (ISO); updating while a process is sending it; notBefore after Slack refused an update.
+ */
+export interface ThreadShown {
+  facts: string;
+  meaning: string;
+  payload: string;
+  at: string;
+  updating: boolean;
+  notBefore?: string;
+}
+
 export const incidents = pgTable(
   'incidents',
   {
@@ -21,6 +35,11 @@ export const incidents = pgTable(
     cancelReport: jsonb('cancel_report').$type<Record<string, unknown>>().notNull().default({}),
     slackChannel: text('slack_channel'),
     slackTs: text('slack_ts'),
+    /**
+     * What the thread's checklist message last showed, for every process that keeps it in step: one
+     * home, so replicas neither re-post the same content nor update it faster than Slack allows.
+     */
+    threadShown: jsonb('thread_shown').$type<ThreadShown>(),
     closedAt: at('closed_at'),
     closedBy: text('closed_by'),
   },

@@ -59,11 +59,11 @@ export function outcomeOfRequest(row: EngineRequest): CapabilityOutcome {
   const { summary: _summary, ...details } = result;
   if (row.status === 'done') return { state: 'done', summary, details: { ...details, carriedOutBy: row.claimedBy }, requestId: row.id };
   if (row.status === 'failed') return { state: 'failed', summary, details: { ...details, carriedOutBy: row.claimedBy }, requestId: row.id };
-  const where = row.status === 'running' ? `being carried out by ${row.claimedBy}` : 'waiting for the engine\'s process to take it';
-  return {
-    state: 'pending', requestId: row.id,
-    summary: `Handed to the engine's process (request #${row.id}), ${where}; it shows here when it finishes. No engine running? Start the worker (ctb start --role worker).`,
-  };
+  // Said from the row alone (waiting-request.ts adds whether an engine runs): taken by whom, or not yet.
+  const waiting = row.status === 'running'
+    ? `Taken by ${row.claimedBy}, the engine's process (request #${row.id}); its answer shows here when it finishes.`
+    : `Queued in the database for the engine's process (request #${row.id}), not yet taken; its answer shows here when one takes it and finishes.`;
+  return { state: 'pending', requestId: row.id, summary: waiting };
 }
 
 /** Stores the work as an engine request and waits up to `waitMs` for its answer. */

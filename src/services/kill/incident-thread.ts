@@ -1,13 +1,19 @@
 // Owns keeping an open incident's Slack thread in step with its checklist after the click that
-// started the work: an item handed to the engine's process shows pending, and when the engine's
+// started the work: an item asked of the engine's process shows pending, and when the engine's
 // process finishes it (possibly after whoever asked stopped waiting) the thread's checklist message
 // is updated and the answer is posted in the thread, once across every process that serves Slack.
+// The message is updated by one process at a time and no faster than its meaning changes (see
+// domain/incident-thread-pace.ts): four replicas polling every 500 ms send what one would, once.
 // Runs from the halt watcher's poll (only while halted: a closed incident needs no updates).
-import { openIncidentsWithThread } from '../../db/queries/kill-incidents.js';
-import type { Incident, IncidentChecklistItem } from '../../db/schema/index.js';
+import { createHash } from 'node:crypto';
+import { openIncidentsWithThread, swapThreadShown } from '../../db/queries/kill-incidents.js';
+import type { Incident, IncidentChecklistItem, ThreadShown } from '../../db/schema/index.js';
+import { withoutAges } from '../../domain/engine-holder.js';
+import { MIN_UPDATE_GAP_MS, threadUpdateDue, type ThreadView } from '../../domain/incident-thread-pace.js';
+import { retryAfterOf } from '../../notifications/notification.js';
 import { claimAnnouncement, closeUnansweredFollowUps, type ChecklistDeps } from './checklist-records.js';
 import { checklistOf } from './persist-kill.js';
-import { withWaitingCancel, type ShownChecklistItem, type WaitingDeps } from './waiting-cancel.js';
+import { withWaitingRequests, type ShownChecklistItem, type WaitingDeps } from './waiting-request.js';
 
 export interface IncidentThread {
   /** Replaces the thread's checklist message (chat.update). */
@@ -16,24 +22,31 @@ export interface IncidentThread {
   note(incident: Incident, item: IncidentChecklistItem): Promise<void>;
 }
 
-// nextTryAt: a kill's follow-up the bot retries shows when its next try is (cancel-follow-up.ts).
-// waiting: a queued cancel taken by a bot (or a bot with the key starting) changes what the item says.
-const signature = (items: ShownChecklistItem[]) =>
-  JSON.stringify(items.map((i) => [i.item, i.state, i.requestId, i.doneAt?.toISOString() ?? null, i.outcome?.nextTryAt ?? null, i.waiting?.text ?? null]));
+// Three digests of what the message shows (see domain/incident-thread-pace.ts for what each allows).
+// facts: each item's state, its request, who took it and a bot's next try (a kill's follow-up the bot
+// retries shows when it tries again, cancel-follow-up.ts: each try Kraken refused moves it, seconds
+// apart at the least) — a change shows at once.
+// meaning: the words, with clock-derived ages made one (a waiting item's text names who runs the engine).
+// payload: the words as shown, ages included.
+const digest = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 32);
+function viewOf(items: ShownChecklistItem[]): ThreadView {
+  const facts = items.map((i) => [i.item, i.state, i.requestId, i.doneAt?.toISOString() ?? null, i.waiting?.takenBy ?? null, i.outcome?.nextTryAt ?? null]);
+  const words = (text: (t: string) => string) => items.map((i) => (i.waiting ? text(i.waiting.text) : null));
+  return { facts: digest(facts), meaning: digest([facts, words(withoutAges)]), payload: digest([facts, words((t) => t)]) };
+}
 
-/** One refresher per process: it remembers what it last showed, so an unchanged checklist costs one query. */
+/**
+ * Keeps each open incident's checklist message in step, paced across every process that runs it:
+ * what the message shows lives in the incident row, and a process updates it only after swapping
+ * that record from what it read, so two processes never send the same update.
+ */
 export function incidentThreadRefresher(ctx: ChecklistDeps & WaitingDeps, thread: IncidentThread): () => Promise<void> {
-  const shown = new Map<number, string>();
   return async () => {
     const open = await openIncidentsWithThread(ctx.db);
     for (const incident of open) {
       // A kill's follow-up nobody took in time is closed here too: a Slack-only process keeps the thread true.
-      const items = await withWaitingCancel(ctx, await closeUnansweredFollowUps(ctx, await checklistOf(ctx.db, incident.id)));
-      const sig = signature(items);
-      if (shown.get(incident.id) !== sig) {
-        await thread.update(incident, items);
-        shown.set(incident.id, sig);
-      }
+      const items = await withWaitingRequests(ctx, await closeUnansweredFollowUps(ctx, await checklistOf(ctx.db, incident.id)));
+      await updateIfDue(ctx, thread, incident, items);
       for (const item of items) {
         const finished = item.state === 'done' || item.state === 'failed';
         if (finished && item.outcome?.threadNote === true && item.outcome.threadNoted !== true && (await claimAnnouncement(ctx, item.id))) {
@@ -42,4 +55,24 @@ export function incidentThreadRefresher(ctx: ChecklistDeps & WaitingDeps, thread
       }
     }
   };
+}
+
+async function updateIfDue(ctx: ChecklistDeps, thread: IncidentThread, incident: Incident, items: ShownChecklistItem[]): Promise<void> {
+  const view = viewOf(items);
+  const now = ctx.clock.now();
+  const shown = incident.threadShown;
+  if (!threadUpdateDue(shown, view, now)) return;
+  const claim: ThreadShown = { ...view, at: now.toISOString(), updating: true };
+  if (!(await swapThreadShown(ctx.db, incident.id, { expected: shown, next: claim }))) return;
+  try {
+    await thread.update(incident, items);
+  } catch (err) {
+    // Not shown: what was shown before stands, and nobody tries again before Slack allows it.
+    const wait = retryAfterOf(err) ?? MIN_UPDATE_GAP_MS;
+    // (A claim taken over from a process that died sending it says nothing of what is shown.)
+    const before: ThreadShown = shown && !shown.updating ? shown : { facts: '', meaning: '', payload: '', at: new Date(0).toISOString(), updating: false };
+    await swapThreadShown(ctx.db, incident.id, { expected: claim, next: { ...before, updating: false, notBefore: new Date(now.getTime() + wait).toISOString() } });
+    throw err;
+  }
+  await swapThreadShown(ctx.db, incident.id, { expected: claim, next: { ...claim, updating: false } });
 }

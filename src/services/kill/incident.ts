@@ -24,7 +24,7 @@ import {
 import { describeError, withDeadline } from './deadline.js';
 import { confirmedClear, inFlightPhrase, ordersInFlightNow, ordersMayLand } from './fence.js';
 import { writeFollowUp } from './follow-up-request.js';
-import { withWaitingCancel, type ShownChecklistItem, type WaitingDeps } from './waiting-cancel.js';
+import { waitingOn, withWaitingRequests, type ShownChecklistItem, type WaitingDeps } from './waiting-request.js';
 import { outcomeOfRequest, type CapabilityOutcome, type IncidentDeps, type IncidentPorts } from './incident-ports.js';
 
 export { markChecklistItem, type TickOutcome } from './checklist-records.js';
@@ -50,7 +50,7 @@ export async function currentIncident(ctx: ChecklistDeps & WaitingDeps, incident
   const incident = incidentId !== undefined ? await incidentById(ctx.db, incidentId) : await latestIncident(ctx.db);
   if (!incident) return null;
   const items = await closeUnansweredFollowUps(ctx, await checklistItemsOf(ctx.db, incident.id));
-  return { incident, items: await withWaitingCancel(ctx, items) };
+  return { incident, items: await withWaitingRequests(ctx, items) };
 }
 
 export interface DoItemResult {
@@ -97,9 +97,9 @@ export async function doChecklistItem(
   // this process stops waiting (or dies) first.
   const onHandedOver = (requestId: number) => markChecklistAttempt(ctx, {
     incidentId: view.incident.id, item: opts.item, state: 'pending', requestId,
-    outcome: { summary: `Handed to the engine's process (request #${requestId}) by ${opts.actor.id}.`, requestId, ...(opts.note ? { note: opts.note } : {}) },
+    outcome: { summary: `Asked of the engine's process by ${opts.actor.id} (request #${requestId}), queued in the database.`, requestId, ...(opts.note ? { note: opts.note } : {}) },
   });
-  const outcome = await perform(ctx, opts.item, opts.actor, view.incident, onHandedOver);
+  const outcome = await asItStands(ctx, await perform(ctx, opts.item, opts.actor, view.incident, onHandedOver));
   const tick = await recordCapabilityOutcome(ctx, { incidentId: view.incident.id, item: opts.item, actor: opts.actor, outcome, note: opts.note });
   // The engine's process finished the item while we waited: it is this request's answer, told here.
   const ours = tick.alreadyDone && outcome.requestId !== undefined && tick.item.requestId === outcome.requestId;
@@ -117,9 +117,21 @@ async function stillPending(ctx: ChecklistItemDeps, item: IncidentChecklistItem)
   const request = await getEngineRequest(ctx.db, item.requestId!);
   if (!request) return null;
   const outcome = outcomeOfRequest(request);
-  if (outcome.state === 'pending') return outcome;
+  if (outcome.state === 'pending') return asItStands(ctx, outcome);
   await finishChecklistRequest(ctx, request, { ok: outcome.state === 'done', summary: outcome.summary, ...(outcome.details ? { details: outcome.details } : {}) });
   return null;
+}
+
+/**
+ * A close-positions or reconcile item still waiting on the engine's process, said as its request
+ * stands now (taken by whom, or queued with an engine running, none, or no way to tell): the same
+ * words as the incident shows (waiting-request.ts). A cancel's pending answer says its own.
+ */
+async function asItStands(ctx: ChecklistItemDeps, outcome: CapabilityOutcome): Promise<CapabilityOutcome> {
+  if (outcome.state !== 'pending' || outcome.requestId === undefined) return outcome;
+  const waiting = await waitingOn(ctx, outcome.requestId).catch(() => null);
+  if (!waiting || waiting.waitsFor !== 'engine') return outcome;
+  return { ...outcome, summary: `${waiting.text.charAt(0).toUpperCase()}${waiting.text.slice(1)}.` };
 }
 
 async function perform(
@@ -246,7 +258,7 @@ async function withdrawFollowUp(ctx: ChecklistItemDeps, incidentId: number, why:
 /** `ctb kill --flatten`: the incident's close-positions item, done (or handed over) right after the kill. */
 export async function closePositionsAfterKill(ctx: ChecklistItemDeps, actor: Actor, incidentId: number | null): Promise<{ ok: boolean; summary: string; details?: Record<string, unknown> }> {
   if (incidentId === null) {
-    const outcome = await ctx.incident.flatten(ctx, { actor });
+    const outcome = await asItStands(ctx, await ctx.incident.flatten(ctx, { actor }));
     return { ok: outcome.state === 'done', summary: outcome.summary, ...(outcome.details ? { details: outcome.details } : {}) };
   }
   const r = await doChecklistItem(ctx, { item: 'close_positions', actor, confirmed: true, incidentId });

@@ -83,7 +83,8 @@ function itemLine(i: Pick<ShownChecklistItem, 'item' | 'label' | 'doneAt' | 'don
     return `:hourglass_flowing_sand: ${escapeText(i.label)} — *pending* (request #${i.requestId ?? '?'}): ${summaryOf(i)}`;
   }
   if (i.state === 'pending' && i.waiting) return `:hourglass_flowing_sand: ${escapeText(i.label)} — *pending*: ${escapeText(i.waiting.text)}`;
-  if (i.state === 'pending') return `:hourglass_flowing_sand: ${escapeText(i.label)} — *pending*: handed to the engine's process (request #${i.requestId ?? '?'})`;
+  // Its request could not be read: what was recorded when it was asked for, not a guess at who has it.
+  if (i.state === 'pending') return `:hourglass_flowing_sand: ${escapeText(i.label)} — *pending* (request #${i.requestId ?? '?'})${summaryOf(i) ? `: ${summaryOf(i)}` : ''}`;
   if (awaitingFills(i)) return `:hourglass_flowing_sand: ${escapeText(i.label)} — *not done yet, awaiting the exchange's fills*: ${summaryOf(i)}`;
   if (i.state === 'failed') return `:x: ${escapeText(i.label)} — *failed*: ${summaryOf(i)}`;
   return `:white_square: ${escapeText(i.label)}`;

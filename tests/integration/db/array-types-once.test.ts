@@ -5,7 +5,8 @@
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectPostgres, type Database } from '../../../src/db/client.js';
-import { readCommandLog, writeCommandLogRows } from '../../../src/db/queries/command-log.js';
+import { readCommandLog } from '../../../src/db/queries/command-log.js';
+import { writeCommandLogRows } from '../../../src/db/queries/shared-writes.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 
 interface RawClient {

@@ -1,5 +1,5 @@
 // The incident's capabilities are ports every process has: with the Procfile's web/worker split,
-// "close positions" asked for in web is handed to the engine's process and shows pending until it
+// "close positions" asked for in web is queued for the engine's process and shows pending until it
 // flattens (then done, by whoever asked, with what it sold); "reconcile the ledger" reads Kraken's
 // history where the key is, or is handed over, or refused with its reason; "notify stakeholders"
 // records who said so and when. Nothing is ticked done by code that did not do it.
@@ -16,15 +16,19 @@ import { createPaperExchange } from '../../../src/exchange/paper/create.js';
 import type { Exchange, OrderRequest } from '../../../src/exchange/types.js';
 import type { Actor } from '../../../src/app/context.js';
 import { renderIncident, renderItemDone } from '../../../src/cli/render/kill.js';
+import { acquireLease } from '../../../src/db/queries/engine-lease.js';
+import { claimEngineRequest } from '../../../src/services/engine-requests/store.js';
+import { renderChecklistTick, renderIncident as renderSlackIncident } from '../../../src/slack/views/kill.js';
 import { systemClock } from '../../../src/clock.js';
 import { testConfig } from '../../../src/config/env.js';
-import { engineRequests, fills, incidentChecklistItems, orderIntents, trades } from '../../../src/db/schema/index.js';
+import { engineLease as engineLeaseTable, engineRequests, fills, incidentChecklistItems, incidents, orderIntents, trades } from '../../../src/db/schema/index.js';
 import { Engine } from '../../../src/engine/engine.js';
 import { PacedFeed } from '../../../src/market/paced-feed.js';
 import { silentLogger } from '../../../src/logger.js';
 import { incidentHandlers } from '../../../src/services/engine-requests/handlers.js';
 import { startRequestRunner, type RequestRunner } from '../../../src/services/engine-requests/runner.js';
 import { checklistFollowUp } from '../../../src/services/kill/checklist-records.js';
+import { incidentThreadRefresher } from '../../../src/services/kill/incident-thread.js';
 import { currentIncident, doChecklistItem } from '../../../src/services/kill/incident.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
 import { createPostgresTestDb, ENGINE_TABLES, type TestDatabase } from '../../support/db.js';
@@ -48,7 +52,7 @@ afterAll(async () => {
 });
 afterEach(async () => {
   while (open.length) await open.pop()!.close().catch(() => {});
-  await testDb.db.execute(sql.raw(`truncate incident_checklist_items, incidents, engine_requests, ${ENGINE_TABLES.join(', ')} restart identity cascade`));
+  await testDb.db.execute(sql.raw(`truncate incident_checklist_items, incidents, engine_requests, engine_lease, ${ENGINE_TABLES.join(', ')} restart identity cascade`));
   kraken.calls.length = 0;
 });
 
@@ -90,10 +94,10 @@ describe('close positions asked for in a web process', () => {
     await executeKill(webCtx, { actor: alice, reason: 'drill', trigger: 'manual' });
     const asked = await doChecklistItem(webCtx, { item: 'close_positions', actor: alice, confirmed: true });
     expect(asked).toMatchObject({ ok: false, state: 'pending', doneAt: null, requestId: expect.any(Number) });
-    expect(asked.summary).toMatch(/^Handed to the engine's process \(request #\d+\)/);
+    expect(asked.summary).toMatch(/^Queued in the database for the engine's process \(request #\d+\), not yet taken/);
     expect(await item('close_positions')).toMatchObject({ state: 'pending', doneAt: null, requestId: asked.requestId });
     const shown = renderIncident(await runCommand(incidentShowCommand, webCtx, alice, {}));
-    expect(shown).toMatch(/\[~\] close_positions .* PENDING: handed to the engine's process \(request #\d+\)/);
+    expect(shown).toMatch(/\[~\] close_positions .* PENDING: queued in the database for the engine's process \(request #\d+\), not yet taken/);
     // A second click while it waits hands nothing over again.
     expect(await doChecklistItem(webCtx, { item: 'close_positions', actor: alice, confirmed: true })).toMatchObject({ state: 'pending', requestId: asked.requestId });
     expect(await testDb.db.select().from(engineRequests).where(eq(engineRequests.kind, 'flatten'))).toHaveLength(1);
@@ -155,7 +159,7 @@ describe('ctb kill --flatten from a web process', () => {
     const w = await worker();
     const webCtx = await web(w);
     const result = await executeKill(webCtx, { actor: alice, reason: 'drill', trigger: 'manual', flatten: true });
-    expect(result.flatten).toMatchObject({ ok: false, summary: expect.stringMatching(/^Handed to the engine's process \(request #\d+\)/) });
+    expect(result.flatten).toMatchObject({ ok: false, summary: expect.stringMatching(/^Queued in the database for the engine's process \(request #\d+\), not yet taken: no engine is running/) });
     expect(await item('close_positions')).toMatchObject({ state: 'pending', doneAt: null });
   });
 });
@@ -191,7 +195,7 @@ describe('reconcile the ledger', () => {
     expect(await item('reconcile_ledger')).toMatchObject({ state: 'failed', doneAt: null });
   });
 
-  it('without the key, is handed to the engine\'s process, which reads Kraken with its key', async () => {
+  it('without the key, is asked of the engine\'s process, which reads Kraken with its key', async () => {
     const w = await worker({ KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET });
     const webCtx = await web(w);
     await executeKill(webCtx, { actor: alice, reason: 'drill', trigger: 'manual' });
@@ -216,6 +220,79 @@ describe('reconcile the ledger', () => {
     const refused = await item('reconcile_ledger');
     expect(refused).toMatchObject({ state: 'failed', doneAt: null });
     expect(String(refused.outcome?.summary)).toMatch(/^Refused: the ledger holds 1 live order intent\(s\) and 0 live fill\(s\), but neither the asking process nor the engine's has a Kraken key/);
+  });
+});
+
+describe('an item waiting on the engine\'s process', () => {
+  /** The engine lease of a running engine (worker-host:4242), as the tests' runner plays it. */
+  const engineLease = { holderId: 'worker-host', host: 'worker-host', pid: 4242, role: 'worker', feed: 'replay', armed: false, hasKrakenKeys: false };
+
+  for (const key of ['close_positions', 'reconcile_ledger'] as const) {
+    it(`${key} says what its request stands at now, in the reply, the terminal, Slack and --json alike: never "handed to the engine's process" before an engine takes it`, async () => {
+      const w = await worker();
+      const webCtx = await web(w);
+      await executeKill(webCtx, { actor: alice, reason: 'drill', trigger: 'manual' });
+      const asked = await doChecklistItem(webCtx, { item: key, actor: alice, confirmed: true });
+      const requestId = asked.requestId!;
+      const undone = key === 'close_positions' ? 'no position is closed' : 'the ledger is not reconciled';
+      const shown = async () => {
+        const result = await runCommand(incidentShowCommand, webCtx, alice, {});
+        const view = result.current!;
+        const row = view.items.find((i) => i.item === key)!;
+        const terminal = renderIncident(result).split('\n').find((l) => l.includes(key))!;
+        const slack = JSON.stringify(renderSlackIncident(view.incident, view.items).blocks);
+        const json = (JSON.parse(JSON.stringify(result)) as typeof result).current!.items.find((i) => i.item === key)!;
+        return { row, terminal, slack, json };
+      };
+
+      // No engine runs: queued, not yet taken, and it says so.
+      const none = `queued in the database for the engine's process (request #${requestId}), not yet taken: no engine is running (no engine running); start one (ctb start --role worker); until one takes it, ${undone}`;
+      expect(asked).toMatchObject({ ok: false, state: 'pending', requestId: expect.any(Number) });
+      expect(asked.summary).toBe(`Q${none.slice(1)}.`);
+      expect(renderItemDone(asked)).toBe(`${key}: PENDING — Q${none.slice(1)}.`);
+      expect(JSON.stringify(renderChecklistTick(asked))).toContain(`pending — Q${none.slice(1)}.`);
+      const queued = await shown();
+      expect(queued.row.waiting).toMatchObject({ requestId, waitsFor: 'engine', takenBy: null, runningBot: null, botKnown: true, engine: 'no engine running', text: none });
+      expect(queued.json.waiting).toMatchObject({ requestId, waitsFor: 'engine', takenBy: null, text: none });
+      expect(queued.terminal).toContain(`PENDING: ${none}`);
+      expect(queued.slack).toContain(`*pending*: ${none}`);
+      for (const text of [queued.terminal, queued.slack, JSON.stringify(queued.json), asked.summary]) expect(text).not.toMatch(/handed to the engine|Handed to the engine/);
+
+      // An engine starts: still not taken, and the item names it; a second click says the same.
+      await acquireLease(testDb.db, engineLease, 15_000);
+      const running = `queued in the database for the engine's process (request #${requestId}), not yet taken; the running engine (worker-host:4242) has not taken it yet`;
+      expect((await shown()).row.waiting!.text).toBe(running);
+      expect((await doChecklistItem(webCtx, { item: key, actor: alice, confirmed: true })).summary).toBe(`Q${running.slice(1)}.`);
+
+      // It claims the request: from then on the item says which process took it.
+      expect(await claimEngineRequest(testDb.db, w.clock, 'worker-host:4242', [key === 'close_positions' ? 'flatten' : 'reconcile'])).toMatchObject({ id: requestId });
+      const taken = await shown();
+      const by = `taken by worker-host:4242, the engine's process (request #${requestId}); its answer shows here when it finishes`;
+      expect(taken.row.waiting).toMatchObject({ requestId, takenBy: 'worker-host:4242', text: by });
+      expect(taken.json.waiting).toMatchObject({ takenBy: 'worker-host:4242', text: by });
+      expect(taken.terminal).toContain(`PENDING: ${by}`);
+      expect(taken.slack).toContain(`*pending*: ${by}`);
+      expect(taken.terminal).not.toMatch(/not yet taken/);
+    });
+  }
+  it('is not rewritten in the Slack thread every poll while only the stale engine lease\'s age grows', async () => {
+    const w = await worker();
+    const webCtx = await web(w);
+    await executeKill(webCtx, { actor: alice, reason: 'drill', trigger: 'manual' });
+    await doChecklistItem(webCtx, { item: 'close_positions', actor: alice, confirmed: true });
+    // An engine that died an hour ago: its lease names it, stale, and its age goes on growing.
+    await acquireLease(testDb.db, engineLease, 15_000);
+    await testDb.db.update(engineLeaseTable).set({ heartbeatAt: sql`now() - interval '1 hour'` });
+    await testDb.db.update(incidents).set({ slackChannel: 'C0OPS', slackTs: '1.2' });
+    const updates: string[] = [];
+    const refresh = incidentThreadRefresher(webCtx, { update: async (_i, items) => void updates.push(items.find((i) => i.item === 'close_positions')!.waiting!.text), note: async () => {} });
+    await refresh();
+    expect(updates).toHaveLength(1);
+    expect(updates[0]).toMatch(/not yet taken: no engine is running \(stale since .*s ago\): died or hung/);
+    await new Promise((r) => setTimeout(r, 1_100));
+    await refresh();
+    // The same standing (queued, no engine running): the thread keeps its message; Slack is not asked twice a second.
+    expect(updates).toHaveLength(1);
   });
 });
 

@@ -193,7 +193,7 @@ describe('/kill in Slack', () => {
   });
 });
 
-describe('a checklist item handed to the engine\'s process', () => {
+describe('a checklist item asked of the engine\'s process', () => {
   it('shows pending in the thread, then the thread is updated and told once when the engine\'s process answers', async () => {
     await start({ INCIDENT_HANDOVER_WAIT: '200ms' });
     await h.slash('/kill', 'drill', { user: USERS.operator });
@@ -202,9 +202,11 @@ describe('a checklist item handed to the engine\'s process', () => {
     await h.action({ actionId: 'incident_item_close_positions', value: String(incident.id), user: USERS.operator, channel: OPS_CHANNEL, messageTs: incident.slackTs! });
     await h.idle();
     const inThread = () => h.fake.callsTo('chat.postMessage').filter((c) => c.body.thread_ts === incident.slackTs).map((c) => String(c.body.text));
-    expect(inThread().at(-1)).toMatch(/Close open positions \(flatten\): pending — Handed to the engine's process \(request #\d+\)/);
+    // Nothing has taken it yet: the reply and the thread's checklist say so, in the same words.
+    expect(inThread().at(-1)).toMatch(/Close open positions \(flatten\): pending — Queued in the database for the engine's process \(request #\d+\), not yet taken/);
     const lastUpdate = () => JSON.stringify(h.fake.callsTo('chat.update').at(-1)?.body.blocks ?? []);
-    expect(lastUpdate()).toMatch(/pending\*: handed to the engine's process/);
+    expect(lastUpdate()).toMatch(/pending\*: queued in the database for the engine's process \(request #\d+\), not yet taken/);
+    expect(inThread().at(-1) + lastUpdate()).not.toMatch(/[Hh]anded to the engine/);
     expect(lastUpdate()).not.toMatch(/incident_item_close_positions/);
 
     engineProcess();

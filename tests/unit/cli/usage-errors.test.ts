@@ -88,6 +88,37 @@ describe('ctb usage errors', () => {
     expect(known.out).toContain('Usage: ctb stats');
   });
 
+  it('ctb help <command> <unknown subcommand> is the same usage error as ctb <command> <unknown>, not the command\'s help', async () => {
+    const bogus = await run('help', 'mode', 'bogus');
+    expect(bogus.code).toBe(2);
+    expect(bogus.err).toBe("error: unknown command 'bogus' for 'ctb mode' (expected one of: status, paper, live, history)\n(run ctb mode --help for its usage and options)\n");
+    expect(bogus.out).toBe('');
+    const typo = await run('help', 'mode', 'livee');
+    expect(typo.code).toBe(2);
+    expect(typo.err).toBe("error: unknown command 'livee' for 'ctb mode' (Did you mean live?)\n(run ctb mode --help for its usage and options)\n");
+    // --json anywhere: the standard error object on stdout.
+    for (const argv of [['help', '--json', 'mode', 'livee'], ['help', 'mode', 'livee', '--json'], ['help', 'mode', '--json', 'livee']]) {
+      const r = await run(...argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(JSON.parse(r.out), argv.join(' ')).toEqual({
+        ok: false, error: "unknown command 'livee' for 'ctb mode' (Did you mean live?)", code: 'commander.unknownCommand',
+        expected: 'one of: status, paper, live, history', suggestion: ['live'], exitCode: 2,
+      });
+    }
+    // Deeper, and under a command without subcommands.
+    expect((await run('help', 'oncall', 'override', 'bogus')).code).toBe(2);
+    const leaf = await run('help', 'stats', 'bogus');
+    expect(leaf.code).toBe(2);
+    expect(leaf.err).toBe("error: unknown command 'bogus' for 'ctb stats' (ctb stats has no subcommands)\n(run ctb stats --help for its usage and options)\n");
+    // A known subcommand's help is that subcommand's own help.
+    const known = await run('help', 'mode', 'live');
+    expect(known.code).toBe(0);
+    expect(known.out).toContain('Usage: ctb mode live');
+    const alone = await run('help', 'mode');
+    expect(alone.code).toBe(0);
+    expect(alone.out).toContain('Usage: ctb mode');
+  });
+
   it("names the terminal's commands for Slack's /golive", async () => {
     const r = await run('golive', 'audit');
     expect(r.code).toBe(2);

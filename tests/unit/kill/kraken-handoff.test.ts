@@ -1,6 +1,7 @@
 // What a kill without the Kraken key says became of its cancel on Kraken: only what happened.
 import { describe, expect, it } from 'vitest';
-import { handedOffPhrase, krakenAccessOf, noKeyNotice, queuedHandOff, waitingCancelText, type HandedOff, type KillFollowUp } from '../../../src/domain/kraken-handoff.js';
+import { handedOffPhrase, krakenAccessOf, noKeyNotice, queuedHandOff, type HandedOff, type KillFollowUp } from '../../../src/domain/kraken-handoff.js';
+import { waitingText } from '../../../src/domain/waiting-request.js';
 import { triesCount } from '../../../src/domain/cancel-handover.js';
 
 const claimsHandoff = /handed to the running bot|by the running bot|is handed/;
@@ -66,15 +67,15 @@ describe('a count of cancel tries', () => {
 describe('a cancel item waiting on a follow-up between two tries', () => {
   // The request waits pending again until its next try: it has been tried, so "not yet taken" would be false.
   it('says how often a bot tried and when it tries next, not that no bot has taken it', () => {
-    const text = waitingCancelText({
-      requestId: 7, takenBy: null, runningBot: 'vm:42', botKnown: true, engine: 'running', retried: { tries: 2, nextTryAt: '2026-12-05T15:00:12.000Z' },
+    const text = waitingText({
+      requestId: 7, work: 'cancel', waitsFor: 'bot_with_key', takenBy: null, runningBot: 'vm:42', botKnown: true, engine: 'running', retried: { tries: 2, nextTryAt: '2026-12-05T15:00:12.000Z' },
     });
     expect(text).toBe('retried by a bot with the Kraken key (request #7): 2 tries so far, Kraken not confirmed, next try at 2026-12-05T15:00:12.000Z (the running bot with the key: vm:42)');
     expect(text).not.toMatch(/not yet taken|has not taken/);
   });
 
   it('still says a queued request no bot has tried is not yet taken', () => {
-    expect(waitingCancelText({ requestId: 7, takenBy: null, runningBot: null, botKnown: true, engine: 'no engine running' }))
+    expect(waitingText({ requestId: 7, work: 'cancel', waitsFor: 'bot_with_key', takenBy: null, runningBot: null, botKnown: true, engine: 'no engine running' }))
       .toMatch(/^queued in the database for a bot with the Kraken key \(request #7\), not yet taken: no bot with the key is running/);
   });
 });

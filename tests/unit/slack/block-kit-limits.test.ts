@@ -85,7 +85,7 @@ const statsReport = (): StatsReport => ({
 
 const incident: Incident = {
   id: 4, killId: 'k', openedAt: at, openedBy: 'U0ALICE', trigger: 'manual', reason: long('fills look wrong', 500), status: 'open',
-  cancelReport: {}, slackChannel: null, slackTs: null, closedAt: null, closedBy: null,
+  cancelReport: {}, slackChannel: null, slackTs: null, threadShown: null, closedAt: null, closedBy: null,
 };
 const items: IncidentChecklistItem[] = (['cancel_orders', 'close_positions', 'reconcile_ledger', 'notify_stakeholders'] as const).map((item, i) => ({
   id: i, incidentId: 4, item, position: i, label: long(item, 200), doneAt: i === 0 ? at : null, doneBy: i === 0 ? 'U0BOB' : null,

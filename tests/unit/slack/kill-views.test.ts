@@ -8,7 +8,7 @@ import { renderKill } from '../../../src/cli/render/kill.js';
 const at = new Date('2026-03-02T10:00:00Z');
 const incident: Incident = {
   id: 4, killId: 'k', openedAt: at, openedBy: 'U0ALICE', trigger: 'manual', reason: 'fills <look> & wrong', status: 'open',
-  cancelReport: {}, slackChannel: null, slackTs: null, closedAt: null, closedBy: null,
+  cancelReport: {}, slackChannel: null, slackTs: null, threadShown: null, closedAt: null, closedBy: null,
 };
 const item = (key: IncidentChecklistItem['item'], position: number, done = false): IncidentChecklistItem => ({
   id: position, incidentId: 4, item: key, position, label: `label ${key}`, doneAt: done ? at : null, doneBy: done ? 'U0BOB' : null, state: done ? 'done' : 'todo', requestId: null, outcome: null,

@@ -1,0 +1,1 @@
+ALTER TABLE "incidents" ADD COLUMN "thread_shown" jsonb;

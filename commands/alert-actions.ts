@@ -24,9 +24,9 @@ export interface AlertActionCommandResult {
 
 const groupId = z.coerce.number({ message: 'expected the alert group number shown on the alert' }).int().positive();
 
-const summarise = (r: Awaited<ReturnType<typeof acknowledgeAlert>>): AlertActionCommandResult => ({
+const summarise = (r: Awaited<ReturnType<typeof acknowledgeAlert>>, now: Date): AlertActionCommandResult => ({
   ok: true, groupId: r.group.id, status: r.group.status, changed: r.changed, title: r.group.title,
-  silencedUntil: r.group.silencedUntil?.toISOString() ?? null,
+  silencedUntil: r.group.silencedUntil && r.group.silencedUntil > now ? r.group.silencedUntil.toISOString() : null,
   acknowledgedBy: r.group.acknowledgedBy ?? null, resolvedBy: r.group.resolvedBy ?? null, silencedBy: r.group.silencedBy ?? null,
 });
 
@@ -44,7 +44,7 @@ export const alertAckCommand = defineCommand({
   args: z.object({ group: groupId }),
   allow: allowFor('ack'),
   async run(ctx, args) {
-    return summarise(await acknowledgeAlert({ db: ctx.db, clock: ctx.clock, groupId: args.group, actor: ctx.actor.id }));
+    return summarise(await acknowledgeAlert({ db: ctx.db, clock: ctx.clock, groupId: args.group, actor: ctx.actor.id }), ctx.clock.now());
   },
 });
 
@@ -55,7 +55,7 @@ export const alertResolveCommand = defineCommand({
   args: z.object({ group: groupId, note: z.string().max(500).optional() }),
   allow: allowFor('resolve'),
   async run(ctx, args) {
-    return summarise(await resolveAlert({ db: ctx.db, clock: ctx.clock, groupId: args.group, actor: ctx.actor.id, ...(args.note ? { note: args.note } : {}) }));
+    return summarise(await resolveAlert({ db: ctx.db, clock: ctx.clock, groupId: args.group, actor: ctx.actor.id, ...(args.note ? { note: args.note } : {}) }), ctx.clock.now());
   },
 });
 
@@ -68,6 +68,6 @@ export const alertSilenceCommand = defineCommand({
   async run(ctx, args) {
     const ms = parseDuration(args.duration);
     if (ms === undefined) throw new AppError('usage', 'bad_duration', `"${args.duration}" is not a duration: expected 30m, 1h, 4h or 24h.`);
-    return summarise(await silenceAlert({ db: ctx.db, clock: ctx.clock, groupId: args.group, actor: ctx.actor.id, durationMs: ms }));
+    return summarise(await silenceAlert({ db: ctx.db, clock: ctx.clock, groupId: args.group, actor: ctx.actor.id, durationMs: ms }), ctx.clock.now());
   },
 });

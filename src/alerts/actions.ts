@@ -1,6 +1,7 @@
-// Owns what a person does to an alert group: acknowledge (stops the escalation), resolve (closes
-// the group: the next alert with its fingerprint opens a new thread), silence for a while (no
-// thread noise, no paging). Each is one transaction that also queues the timeline line in the
+// Owns what a person does to an alert group: acknowledge (stops the escalation and lets go of the
+// pages still queued), resolve (closes the group: the next alert with its fingerprint opens a new
+// thread; queued pages and notes about the open incident are let go), silence for a while (no
+// thread noise, no paging; when it ends on a group still open, paging starts again). Each is one transaction that also queues the timeline line in the
 // thread and a refresh of the parent message. Repeating an action is harmless (Slack retries).
 import type { Clock } from '../clock.js';
 import { formatDuration } from '../config/duration.js';
@@ -8,7 +9,8 @@ import type { Db } from '../db/client.js';
 import {
   alertGroupById, bumpAlertGroupVersion, lockAlertGroup, markAlertAcknowledged, markAlertResolved, silenceAlertGroup,
 } from '../db/queries/alert-groups.js';
-import { stopGroupEscalation } from '../db/queries/alert-escalations.js';
+import { cancelStaleDeliveries } from '../db/queries/alert-deliveries.js';
+import { silenceGroupEscalation, stopGroupEscalation } from '../db/queries/alert-escalations.js';
 import type { AlertGroup } from '../db/schema/alerts.js';
 import { AppError } from '../errors.js';
 import { enqueueThreadNote, expediteGroup, requestSync } from '../db/queries/alert-outbox.js';
@@ -60,6 +62,7 @@ export function acknowledgeAlert(input: ActionInput): Promise<AlertActionResult>
     if (group.status === 'acknowledged') return { changed: false };
     await markAlertAcknowledged(db, { id: group.id, actor: input.actor, at: now });
     await stopGroupEscalation(db, { groupId: group.id, reason: `acknowledged by ${input.actor}`, now });
+    await cancelStaleDeliveries(db, { groupId: group.id, at: now });
     return { changed: true, note: `:eyes: Acknowledged by ${who(input.actor)}. Escalation stopped.` };
   });
 }
@@ -69,6 +72,7 @@ export function resolveAlert(input: ActionInput & { note?: string }): Promise<Al
     if (group.status === 'resolved') return { changed: false };
     await markAlertResolved(db, { id: group.id, actor: input.actor, at: now });
     await stopGroupEscalation(db, { groupId: group.id, reason: `resolved by ${input.actor}`, now });
+    await cancelStaleDeliveries(db, { groupId: group.id, at: now });
     const what = input.note ? `: ${input.note.slice(0, 500)}` : '';
     return { changed: true, note: `:white_check_mark: Resolved by ${who(input.actor)}${what}. The next alert like this opens a new thread.` };
   });
@@ -84,7 +88,10 @@ export function silenceAlert(input: ActionInput & { durationMs: number }): Promi
     }
     const until = new Date(now.getTime() + input.durationMs);
     await silenceAlertGroup(db, { id: group.id, actor: input.actor, until });
-    await stopGroupEscalation(db, { groupId: group.id, reason: `silenced by ${input.actor}`, now });
-    return { changed: true, note: `:mute: Silenced for ${formatDuration(input.durationMs)} by ${who(input.actor)}: repeats are counted, not posted; paging stopped.` };
+    await silenceGroupEscalation(db, { groupId: group.id, reason: `silenced by ${input.actor} until ${until.toISOString()}`, until, now });
+    return {
+      changed: true,
+      note: `:mute: Silenced for ${formatDuration(input.durationMs)} by ${who(input.actor)}: repeats are counted, not posted; paging paused until the silence ends.`,
+    };
   });
 }

@@ -4,13 +4,16 @@
 // one channel at once), sends, and records the outcome. A lane sends at most one Slack message per
 // SLACK_LANE_INTERVAL_MS (Slack allows ~1 message/second/channel); a 429 pushes the lane's next
 // slot out by Retry-After. Nothing is dropped: a failure only records attempts, last_error and a
-// later next_attempt_at. Each lane has its notifier behind the one port (notifications/notification.ts):
+// later next_attempt_at. Only a message that stopped making sense is let go: as it is about to go
+// out, a page (DM, "Paged …" note, alert email) whose group someone has since acknowledged or
+// resolved is marked cancelled with the reason (checked in the database, so it holds whichever
+// process took the action). Each lane has its notifier behind the one port (notifications/notification.ts):
 // the chat notifier (src/slack) for `slack:*` lanes, the email notifier (src/email) for `email`;
 // the worker turns a delivery into a notification and hands it to its lane's notifier.
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import {
-  bookLaneSlot, dueLanes, ensureLanePacing, lockLanePacing, lockNextDelivery, markDeliveryDone, recordDeliveryFailed, recordDeliverySent,
+  bookLaneSlot, cancelIfStale, dueLanes, ensureLanePacing, lockLanePacing, lockNextDelivery, markDeliveryDone, recordDeliveryFailed, recordDeliverySent,
 } from '../db/queries/alert-deliveries.js';
 import { alertEventById } from '../db/queries/alert-events.js';
 import { alertGroupById } from '../db/queries/alert-groups.js';
@@ -42,8 +45,18 @@ export interface DeliveryWorkerDeps {
 export interface TickReport {
   sent: number;
   failed: number;
+  /** Messages let go because their group no longer needs them (acknowledged or resolved since). */
+  cancelled: number;
   lanes: number;
 }
+
+/** A tick limited to one alert group's deliveries (`ctb alerts test` sends its own, nothing else). */
+export interface TickScope {
+  groupId: number;
+}
+
+/** Cancelled messages skipped on one lane in one tick, at most (each costs no Slack slot). */
+const MAX_CANCELLED_PER_LANE = 50;
 
 /** The wait before a delivery's next try, after `attempts` failed ones (the schedule is stored: next_attempt_at). */
 export function backoffMs(attempts: number): number {
@@ -58,18 +71,27 @@ export class DeliveryWorker {
     this.#log = deps.logger.child({ alertPipeline: true, component: 'alert-delivery' });
   }
 
-  async tick(): Promise<TickReport> {
+  async tick(scope?: TickScope): Promise<TickReport> {
     const now = this.deps.clock.now();
-    const lanes = await dueLanes(this.deps.db, { now, limit: 200 });
-    const report: TickReport = { sent: 0, failed: 0, lanes: lanes.length };
+    const groupId = scope?.groupId;
+    const lanes = await dueLanes(this.deps.db, { now, limit: 200, ...(groupId === undefined ? {} : { groupId }) });
+    const report: TickReport = { sent: 0, failed: 0, cancelled: 0, lanes: lanes.length };
     for (const lane of lanes) {
       if (!this.#laneUsable(lane)) continue;
       const rounds = lane === 'email' ? EMAILS_PER_TICK : 1;
-      for (let i = 0; i < rounds; i += 1) {
-        const r = await this.#processLane(lane, now);
-        if (r === 'sent') report.sent += 1;
-        else if (r === 'failed') report.failed += 1;
+      let sentHere = 0;
+      let cancelledHere = 0;
+      while (sentHere < rounds && cancelledHere < MAX_CANCELLED_PER_LANE) {
+        const r = await this.#processLane(lane, now, groupId);
+        if (r === 'cancelled') {
+          cancelledHere += 1;
+          report.cancelled += 1;
+          continue;
+        }
+        if (r === 'failed') report.failed += 1;
         if (r !== 'sent') break;
+        sentHere += 1;
+        report.sent += 1;
       }
     }
     return report;
@@ -83,7 +105,7 @@ export class DeliveryWorker {
     return this.#notifierOf(lane) !== null;
   }
 
-  async #processLane(lane: string, now: Date): Promise<'sent' | 'failed' | 'idle'> {
+  async #processLane(lane: string, now: Date, groupId: number | undefined): Promise<'sent' | 'failed' | 'cancelled' | 'idle'> {
     await ensureLanePacing(this.deps.db, lane);
     return this.deps.db.transaction(async (db) => {
       const slot = await lockLanePacing(db, lane);
@@ -92,8 +114,13 @@ export class DeliveryWorker {
       if (slot === null) return 'idle';
       const nextAt = slot.getTime();
       if (nextAt > now.getTime() && nextAt - now.getTime() < MAX_LANE_WAIT_MS) return 'idle';
-      const delivery = await lockNextDelivery(db, { lane, now });
+      const delivery = await lockNextDelivery(db, { lane, now, ...(groupId === undefined ? {} : { groupId }) });
       if (!delivery) return 'idle';
+      const stale = delivery.kind === 'slack_sync' ? null : await cancelIfStale(db, { id: delivery.id, at: now });
+      if (stale !== null) {
+        this.#log.info({ deliveryId: delivery.id, groupId: delivery.groupId, kind: delivery.kind, lane, reason: stale }, 'queued alert message no longer needed; cancelled');
+        return 'cancelled';
+      }
       try {
         const outcome = await this.#send(db, this.#notifierOf(lane)!, delivery, now);
         if (outcome.kind === 'noop') {

@@ -4,13 +4,16 @@
 // all approvers — by DM plus a mention in the thread (and email when the policy says so), then
 // sets the next due time one ACK SLA later; after the last rung a new round starts, up to the
 // policy's limit. Nobody to page on a rung falls through to the approvers, and with no approvers
-// to the whole channel: a page is never dropped.
+// to the whole channel: a page is never dropped. A silence pauses the timer until it ends; if the
+// group is still open then (nobody acknowledged or resolved it), the ladder starts again from its
+// first rung, as a fresh run of rounds (pages are recorded by absolute round, so none is deduplicated away).
 import type { Registry } from 'prom-client';
 import { ctbMetrics } from '../metrics/instruments.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
-import { advanceEscalation, endEscalation, escalationById, lockDueEscalations, recordPage } from '../db/queries/alert-escalations.js';
+import { describeDuration } from '../config/duration.js';
+import { advanceEscalation, endEscalation, escalationById, lockDueEscalations, recordPage, silenceEscalation } from '../db/queries/alert-escalations.js';
 import { alertGroupById, latestAlertEvent } from '../db/queries/alert-groups.js';
 import type { AlertEscalation, AlertGroup } from '../db/schema/alerts.js';
 import { emailConfigured } from '../email/smtp.js';
@@ -46,11 +49,14 @@ export class EscalationTicker {
     this.#log = deps.logger.child({ alertPipeline: true, component: 'alert-escalation' });
   }
 
-  /** Runs every due step once. Returns how many steps ran here (0 when another replica took them). */
-  async tick(): Promise<number> {
+  /**
+   * Runs every due step once (only `scope.groupId`'s when given: `ctb alerts test` steps its own
+   * alert, never the bot's). Returns how many steps ran here (0 when another replica took them).
+   */
+  async tick(scope?: { groupId: number }): Promise<number> {
     let ran = 0;
     for (;;) {
-      const { steps, overdue } = await this.#batch();
+      const { steps, overdue } = await this.#batch(scope?.groupId);
       ran += steps;
       for (const alert of overdue) {
         const failures = (await this.deps.overdue?.emit(alert)) ?? [];
@@ -60,10 +66,10 @@ export class EscalationTicker {
     }
   }
 
-  async #batch(): Promise<{ steps: number; overdue: OverdueCritical[] }> {
+  async #batch(groupId: number | undefined): Promise<{ steps: number; overdue: OverdueCritical[] }> {
     const now = this.deps.clock.now();
     return this.deps.db.transaction(async (db) => {
-      const due = await lockDueEscalations(db, { now, limit: BATCH });
+      const due = await lockDueEscalations(db, { now, limit: BATCH, ...(groupId === undefined ? {} : { groupId }) });
       const overdue: OverdueCritical[] = [];
       for (const id of due) {
         const esc = (await escalationById(db, id))!;
@@ -76,24 +82,38 @@ export class EscalationTicker {
 
   async #step(db: Db, esc: AlertEscalation, now: Date): Promise<OverdueCritical | null> {
     const group = await alertGroupById(db, esc.groupId);
-    const silenced = group?.silencedUntil != null && group.silencedUntil > now;
-    if (!group || group.status !== 'open' || silenced) {
-      const reason = !group ? 'group gone' : silenced ? 'silenced' : group.status;
-      await this.#update(db, esc.id, { status: 'stopped', stoppedReason: reason, now });
+    if (!group || group.status !== 'open') {
+      await this.#update(db, esc.id, { status: 'stopped', stoppedReason: !group ? 'group gone' : group.status, now });
+      return null;
+    }
+    if (group.silencedUntil != null && group.silencedUntil > now) {
+      // Paused, not stopped: due again when the silence ends.
+      const reason = `silenced by ${group.silencedBy ?? 'someone'} until ${group.silencedUntil.toISOString()}`;
+      await silenceEscalation(db, { id: esc.id, reason, until: group.silencedUntil, now });
       return null;
     }
     const policy = await loadPolicy(db, esc.severity, this.deps.config);
     // A rehearsal pages each rung once (one round) and is never "overdue": it shows the team the
     // ladder without paging all night or firing what a real unanswered critical fires (auto-kill).
     const maxRounds = group.test ? 1 : policy.maxRounds;
-    let { round, step } = esc;
+    let { round, step, roundBase } = esc;
+    if (esc.status === 'silenced') {
+      // The silence is over and the alert is still open: page again from the first rung, as a new run.
+      roundBase = round;
+      round += 1;
+      step = 0;
+      await enqueueThreadNote(db, {
+        groupId: group.id, channel: group.slackChannel, now, relevance: 'until_ack',
+        text: ':bell: The silence is over and this alert is still open: paging starts again from the first rung.',
+      });
+    }
     if (step >= policy.steps.length) {
       round += 1;
       step = 0;
     }
-    if (policy.steps.length === 0 || round > maxRounds) {
+    if (policy.steps.length === 0 || round - roundBase > maxRounds) {
       await enqueueThreadNote(db, {
-        groupId: group.id, channel: group.slackChannel, now,
+        groupId: group.id, channel: group.slackChannel, now, relevance: 'until_ack',
         text: group.test
           ? ':information_source: Test alert: the escalation ran its ladder once and stops here (a rehearsal never escalates further).'
           : `:warning: Escalation exhausted after ${maxRounds} round(s); still not acknowledged. The alert stays open.`,
@@ -106,18 +126,19 @@ export class EscalationTicker {
     }
     const rung = policy.steps[step]!;
     const targets = await this.#targets(db, rung, now);
-    const label = `${RUNG_LABEL[rung]}, round ${round}/${maxRounds}, step ${step + 1}/${policy.steps.length}`;
-    await this.#page(db, group, targets, { round, step, label, now, email: policy.email, slaMs: policy.ackSlaMs });
+    const label = `${RUNG_LABEL[rung]}, round ${round - roundBase}/${maxRounds}, step ${step + 1}/${policy.steps.length}`;
+    const first = step === 0 && round - roundBase === 1;
+    await this.#page(db, group, targets, { round, step, first, label, now, email: policy.email, slaMs: policy.ackSlaMs });
     if (this.deps.metrics) ctbMetrics(this.deps.metrics).escalations.inc({ step: rung });
 
     // The first rung's deadline has passed once a later rung runs (or the ladder comes round again).
     let overdue: OverdueCritical | null = null;
-    const pastFirstDeadline = step > 0 || round > 1;
+    const pastFirstDeadline = !first;
     if (pastFirstDeadline && esc.overdueAt === null && !group.test) {
       overdue = { groupId: group.id, fingerprint: group.fingerprint, title: group.title, source: group.source, firstAt: group.firstAt, overdueAt: now };
     }
     await advanceEscalation(db, {
-      id: esc.id, round, step: step + 1, dueAt: new Date(now.getTime() + policy.ackSlaMs), overdueAt: overdue ? now : null, now,
+      id: esc.id, round, roundBase, step: step + 1, dueAt: new Date(now.getTime() + policy.ackSlaMs), overdueAt: overdue ? now : null, now,
     });
     return overdue;
   }
@@ -138,7 +159,7 @@ export class EscalationTicker {
     return oncall.next ? { users: [oncall.next], reason: 'next in rotation', channelWide: false } : fallback('nobody else in the rotation');
   }
 
-  async #page(db: Db, group: AlertGroup, targets: Targets, at: { round: number; step: number; label: string; now: Date; email: boolean; slaMs: number }): Promise<void> {
+  async #page(db: Db, group: AlertGroup, targets: Targets, at: { round: number; step: number; first: boolean; label: string; now: Date; email: boolean; slaMs: number }): Promise<void> {
     const fresh: string[] = [];
     for (const userId of targets.users) {
       const newPage = await recordPage(db, { groupId: group.id, round: at.round, step: at.step, userId, reason: targets.reason, at: at.now });
@@ -150,14 +171,13 @@ export class EscalationTicker {
     }
     const mentions = targets.channelWide ? '<!channel>' : fresh.map(who).join(' ');
     if (!targets.channelWide && fresh.length === 0) return;
-    const minutes = Math.round(at.slaMs / 60_000);
     await enqueueThreadNote(db, {
-      groupId: group.id, channel: group.slackChannel, now: at.now,
-      text: `:pager: Paged ${mentions} (${at.label}; ${targets.reason}). Acknowledge within ${minutes}m or it escalates.`,
+      groupId: group.id, channel: group.slackChannel, now: at.now, relevance: 'until_ack',
+      text: `:pager: Paged ${mentions} (${at.label}; ${targets.reason}). Acknowledge within ${describeDuration(at.slaMs)} or it escalates.`,
     });
     const emailed = at.email && emailConfigured(this.deps.config);
     if (emailed) {
-      const reason = at.step === 0 && at.round === 1 ? 'critical alert' : `escalated: ${at.label}`;
+      const reason = at.first ? 'critical alert' : `escalated: ${at.label}`;
       const latest = await latestAlertEvent(db, group.id);
       const paged = targets.users.join(', ') || 'the whole channel';
       await enqueueDelivery(db, { groupId: group.id, kind: 'email', target: 'alert-email', now: at.now, payload: emailPayload(`${reason}, paged ${paged}`, latest) });

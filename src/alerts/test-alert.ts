@@ -3,6 +3,9 @@
 // alert_tests, which the go-live audit reads. A critical test alert also starts the escalation,
 // so a team can rehearse being paged; the running bot's escalation tick carries it on — through
 // the ladder once, never past it, and never as an overdue critical that auto-kill acts on.
+// The command steps and delivers only its own test alert: the bot's queued alerts (and their
+// escalations) stay with the bot, which sends them with its own Slack and email settings, not the
+// shell's.
 import { alertGroupById } from '../db/queries/alert-groups.js';
 import { deliveriesOfGroup, escalationOfGroup, expediteTestDeliveries, recordAlertTest } from '../db/queries/alert-tests.js';
 import { emailConfigured } from '../email/smtp.js';
@@ -52,14 +55,14 @@ export async function runAlertTest(ctx: AlertTestDeps, input: {
     const escalationRow = await escalationOfGroup(ctx.db, stored.groupId);
     if (escalationRow) {
       escalation = 'started';
-      await runtime.escalation.tick(); // first rung now (with its email); later rungs on the bot's tick
+      await runtime.escalation.tick({ groupId: group.id }); // first rung now (with its email); later rungs on the bot's tick
     } else if (emailOn) {
-      await enqueueDelivery(ctx.db, { groupId: group.id, kind: 'email', target: 'alert-email', now, payload: emailPayload('test of the alert channels') });
+      await enqueueDelivery(ctx.db, { groupId: group.id, kind: 'email', target: 'alert-email', now, payload: emailPayload('test of the alert channels'), relevance: 'always' });
     }
     const deadline = Date.now() + (input.waitMs ?? 15_000);
     let channels = await channelStatus(ctx, stored.groupId, slackOn, emailOn);
     for (;;) {
-      await runtime.delivery.tick();
+      await runtime.delivery.tick({ groupId: stored.groupId }); // this test's messages only
       channels = await channelStatus(ctx, stored.groupId, slackOn, emailOn);
       const waiting = Object.values(channels).some((c) => c.status === 'failed');
       if (!waiting || Date.now() >= deadline) break;

@@ -20,3 +20,15 @@ export function formatDuration(ms: number): string {
   if (ms % UNIT_MS.s === 0) return `${ms / UNIT_MS.s}s`;
   return `${ms}ms`;
 }
+
+/** A duration as a person reads it, to the second: 30s, 1m 30s, 5m, 1h 15m (sub-second parts are dropped; under 1s reads 0s). */
+export function describeDuration(ms: number): string {
+  let rest = Math.max(0, Math.floor(ms / UNIT_MS.s)) * UNIT_MS.s;
+  const parts: string[] = [];
+  for (const unit of ['d', 'h', 'm', 's'] as const) {
+    const n = Math.floor(rest / UNIT_MS[unit]);
+    if (n > 0) parts.push(`${n}${unit}`);
+    rest -= n * UNIT_MS[unit];
+  }
+  return parts.length > 0 ? parts.join(' ') : '0s';
+}

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, envSchema, readEnv } from '../../src/config/env.js';
-import { parseDuration } from '../../src/config/duration.js';
+import { describeDuration, parseDuration } from '../../src/config/duration.js';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -85,5 +85,16 @@ describe('configuration', () => {
     const listed = new Set([...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));
     const missing = Object.keys(envSchema.shape).filter((name) => !listed.has(name));
     expect(missing).toEqual([]);
+  });
+});
+
+describe('describeDuration', () => {
+  it('says a duration to the second as a person reads it', () => {
+    expect(describeDuration(30_000)).toBe('30s');
+    expect(describeDuration(90_000)).toBe('1m 30s');
+    expect(describeDuration(60_000)).toBe('1m');
+    expect(describeDuration(4_500_000)).toBe('1h 15m');
+    expect(describeDuration(86_400_000 + 1_000)).toBe('1d 1s');
+    expect(describeDuration(400)).toBe('0s');
   });
 });

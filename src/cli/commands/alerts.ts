@@ -14,6 +14,7 @@ export function renderAlertTest(r: AlertTestResult): string {
     `Test alert (${r.severity}) ${r.ok ? 'delivered' : 'NOT delivered everywhere'} — group ${r.groupId}, recorded as test #${r.testId}`,
     line('slack', r.channels.slack),
     line('email', r.channels.email),
+    'Only this test alert was sent from here; alerts the bot has queued are left to the bot to send.',
     r.escalation === 'started' ? `Escalation started: the on-call person is paged now; the running bot continues the ladder until someone presses Acknowledge (or \`ctb alerts ack ${r.groupId}\`).` : '',
   ].filter(Boolean).join('\n');
 }

@@ -31,9 +31,13 @@ export function renderReconcile(r: ReconcileReport): string {
   few('mismatched', r.mismatched, (m) => `fill ${m.ledger.fillId} / trade ${m.exchange.tradeId}: ${m.fields.map((f) => `${f} ${num(m.ledger[f])} vs ${num(m.exchange[f])}`).join(', ')}`);
   few('missing on exchange', r.missingOnExchange, (f) => `fill ${f.fillId} ${f.side} ${num(f.quantity)} ${f.symbol} @ ${num(f.price)} (${f.at}) trade id ${f.exchangeTradeId}`);
   few('recent unmatched', r.recentUnmatched, (t) => `trade ${t.tradeId} ${t.side} ${num(t.quantity)} ${t.symbol} @ ${num(t.price)} (${t.at})`);
-  if (r.balances.length > 0) {
+  if (r.balances.length > 0 || r.quoteUnchecked) {
     lines.push('', 'balances (ledger vs exchange):');
-    for (const b of r.balances) lines.push(`  ${b.asset.padEnd(6)} ledger ${b.ledger}  exchange ${b.exchange}  diff ${b.diff}  ${b.status.replace(/_/g, ' ')}`);
+    for (const b of r.balances) {
+      lines.push(`  ${b.asset.padEnd(6)} ledger ${b.ledger}  exchange ${b.exchange}  diff ${b.diff}  ${b.status.replace(/_/g, ' ')}`);
+      if (b.status === 'exchange_holds_less') lines.push(`         SHORTFALL: Kraken holds ${num(b.diff.replace(/^-/, ''))} ${b.asset} less than the ledger says the bot holds`);
+    }
+    if (r.quoteUnchecked) lines.push(`  ${r.quoteUnchecked.padEnd(6)} not checked: no live equity snapshot, so the ledger has no figure for it yet`);
   }
   if (r.reportFile) lines.push('', `report: ${r.reportFile}`);
   lines.push('', r.summaryLine);

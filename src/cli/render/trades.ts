@@ -21,7 +21,7 @@ export function renderTrades(r: TradesResult, io?: CliIo): string {
     out.push(table(
       ['ID', 'BOOK', 'PAIR', 'SIDE', 'SIZE', 'ENTRY', 'MARK', 'UNREALISED', '%', 'AGE', 'STRATEGY'],
       r.open.map((t) => [
-        `#${t.id}`, t.book, t.symbol, t.side, trimmed(t.quantity), price(t.entryPrice), t.mark ? `${price(t.mark.price)} (${t.mark.source})` : '—',
+        t.id === null ? 'in flight' : `#${t.id}`, t.book, t.symbol, t.side, t.inFlight ? `${trimmed(t.quantity)} of ${trimmed(t.inFlight.ordered)}` : trimmed(t.quantity), price(t.entryPrice), t.mark ? `${price(t.mark.price)} (${t.mark.source})` : '—',
         pnl(t.unrealizedPnl), t.unrealizedPct === null ? '—' : tone(signedPct(t.unrealizedPct), style), formatAge(t.ageSeconds), t.strategy,
       ]),
       { right: [4, 5, 7, 8, 9], style },
@@ -29,6 +29,9 @@ export function renderTrades(r: TradesResult, io?: CliIo): string {
     out.push('');
     for (const b of r.totals) {
       out.push(`${b.book}: ${b.open} open, cost ${money(b.costBasis)}, unrealised ${pnl(b.unrealizedPnl)}${b.unmarked > 0 ? ` (${b.unmarked} without a mark price)` : ''}`);
+    }
+    for (const t of r.open) {
+      if (t.inFlight) out.push(`in flight: ${t.symbol} entry (order intent ${t.inFlight.intentId}) — ${t.inFlight.note}: the bot holds the ${trimmed(t.quantity)} filled; its trade is written when the order resolves`);
     }
     if (r.open.some((t) => !t.mark)) {
       out.push("— : no mark price, so no book total either (a replay trade opened after its book's latest equity snapshot, or Kraken unreachable)");
@@ -64,16 +67,18 @@ export function renderBalance(r: BalanceResult, io?: CliIo): string {
   } else if (k.status === 'error') {
     out.push(`Kraken: could not read the balances — ${k.message}`);
   } else {
-    out.push(`Kraken — ${k.openTrades} open live trade(s); bot-managed = ${r.quote} (trading capital) and what open live trades hold:`);
+    const inFlight = k.ordersInFlight > 0 ? `, ${k.ordersInFlight} live order(s) in flight with fills` : '';
+    out.push(`Kraken — ${k.openTrades} open live trade(s)${inFlight}; bot-managed = ${r.quote} (trading capital) and what open live trades${inFlight ? ' and orders in flight' : ''} hold:`);
     out.push(table(
       ['ASSET', 'TOTAL', 'FREE', 'IN ORDERS', 'BOT-MANAGED', 'OTHER', `VALUE (${r.quote})`],
       k.assets.map((a) => [
         a.asset, amount(a.asset, a.total), amount(a.asset, a.free), amount(a.asset, a.used),
-        `${amount(a.asset, a.botManaged)}${a.shortfall ? ' (!)' : ''}`, amount(a.asset, a.other), money(a.value),
+        `${amount(a.asset, a.botManaged)}${a.note ? ' *' : ''}${a.shortfall ? ' (!)' : ''}`, amount(a.asset, a.other), money(a.value),
       ]),
       { right: [1, 2, 3, 4, 5, 6], style },
     ));
     out.push(`bot-managed value: ${money(k.botManagedValue)}   whole account: ${k.accountValue === null || k.accountValue === undefined ? '— (an asset has no mark price)' : money(k.accountValue)}`);
+    for (const a of k.assets) if (a.note) out.push(`* ${a.asset} bot-managed: ${a.note} — the bot bought it; its trade is written when the order resolves.`);
     if (k.assets.some((a) => a.shortfall)) out.push('(!) the ledger says open live trades hold more than Kraken shows: run ctb reconcile.');
   }
   return out.join('\n');

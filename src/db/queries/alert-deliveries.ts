@@ -7,11 +7,14 @@ import { execute, type Db } from '../client.js';
 import { executePrepared } from '../prepared.js';
 import { alertDeliveries, type AlertDelivery } from '../schema/alerts.js';
 
-/** Lanes (a Slack channel or DM, or `email`) with a pending delivery due at `now`. */
-export async function dueLanes(db: Db, input: { now: Date; limit: number }): Promise<string[]> {
+const ofGroup = (column: string, groupId: number | undefined) =>
+  groupId === undefined ? sql`` : sql` and ${sql.raw(column)} = ${groupId}`;
+
+/** Lanes (a Slack channel or DM, or `email`) with a pending delivery due at `now` (of one group when `groupId` is given). */
+export async function dueLanes(db: Db, input: { now: Date; limit: number; groupId?: number }): Promise<string[]> {
   const rows = await execute<{ lane: string }>(db, sql`
     select distinct lane from alert_deliveries
-    where status = 'pending' and next_attempt_at <= ${input.now.toISOString()}::timestamptz
+    where status = 'pending' and next_attempt_at <= ${input.now.toISOString()}::timestamptz${ofGroup('group_id', input.groupId)}
     limit ${input.limit}`);
   return rows.map((r) => r.lane);
 }
@@ -35,12 +38,12 @@ export async function bookLaneSlot(db: Db, input: { lane: string; at: Date }): P
 
 /**
  * Locks the lane's most urgent due delivery for the transaction (a thread note waits for its
- * group's parent message); undefined when there is none free.
+ * group's parent message); undefined when there is none free. `groupId` takes only that group's.
  */
-export async function lockNextDelivery(db: Db, input: { lane: string; now: Date }): Promise<AlertDelivery | undefined> {
+export async function lockNextDelivery(db: Db, input: { lane: string; now: Date; groupId?: number }): Promise<AlertDelivery | undefined> {
   const picked = await execute<{ id: string | number }>(db, sql`
     select d.id from alert_deliveries d join alert_groups g on g.id = d.group_id
-    where d.lane = ${input.lane} and d.status = 'pending' and d.next_attempt_at <= ${input.now.toISOString()}::timestamptz
+    where d.lane = ${input.lane} and d.status = 'pending' and d.next_attempt_at <= ${input.now.toISOString()}::timestamptz${ofGroup('d.group_id', input.groupId)}
       and (d.kind <> 'slack_thread_note' or g.slack_ts is not null)
     order by d.priority desc, d.next_attempt_at, d.id
     limit 1
@@ -49,6 +52,44 @@ export async function lockNextDelivery(db: Db, input: { lane: string; now: Date 
   const id = Number(picked[0]!.id);
   const [row] = await db.select().from(alertDeliveries).where(eq(alertDeliveries.id, id)).limit(1);
   return row;
+}
+
+/** A delivery's relevance (alert-outbox.ts): stored in its payload, else by kind. */
+const RELEVANCE = sql`coalesce(d.payload->>'relevance', case when d.kind in ('slack_dm', 'email') then 'until_ack' else 'always' end)`;
+/** The group (g) is past what the delivery (d) is about: resolved, or acknowledged for a page. */
+const STALE = sql`((g.status = 'resolved' and ${RELEVANCE} in ('until_ack', 'until_resolved'))
+  or (g.status = 'acknowledged' and ${RELEVANCE} = 'until_ack'))`;
+const WHY_STALE = sql`case when g.status = 'resolved' then 'group resolved by ' || coalesce(g.resolved_by, 'someone')
+  else 'group acknowledged by ' || coalesce(g.acknowledged_by, 'someone') end`;
+
+/**
+ * Checked as the delivery is about to go out (whichever process resolved the group): cancels it,
+ * keeping the row with when and why, when its group is past what it is about. The reason, or null
+ * when it still makes sense.
+ */
+export async function cancelIfStale(db: Db, input: { id: number; at: Date }): Promise<string | null> {
+  const rows = await execute<{ cancelled_reason: string }>(db, sql`
+    update alert_deliveries d set status = 'cancelled', cancelled_at = ${input.at.toISOString()}::timestamptz, cancelled_reason = ${WHY_STALE}
+    from alert_groups g
+    where d.id = ${input.id} and g.id = d.group_id and d.status = 'pending' and d.kind <> 'slack_sync' and ${STALE}
+    returning d.cancelled_reason`);
+  return rows[0]?.cancelled_reason ?? null;
+}
+
+/**
+ * Someone acknowledged or resolved the group (in this transaction): its queued messages that no
+ * longer make sense are cancelled now. One a worker is sending right now is skipped, not waited for.
+ */
+export async function cancelStaleDeliveries(db: Db, input: { groupId: number; at: Date }): Promise<number> {
+  const rows = await execute<{ id: string | number }>(db, sql`
+    update alert_deliveries d set status = 'cancelled', cancelled_at = ${input.at.toISOString()}::timestamptz, cancelled_reason = ${WHY_STALE}
+    from alert_groups g
+    where g.id = d.group_id and d.id in (
+        select id from alert_deliveries where group_id = ${input.groupId} and status = 'pending' and kind <> 'slack_sync'
+        for update skip locked)
+      and ${STALE}
+    returning d.id`);
+  return rows.length;
 }
 
 /** Nothing was left to send (the group is gone or already shows it): the delivery is done. */

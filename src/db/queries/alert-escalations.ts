@@ -5,11 +5,15 @@ import { eq, sql } from 'drizzle-orm';
 import { execute, type Db } from '../client.js';
 import { alertEscalations, type AlertEscalation } from '../schema/alerts.js';
 
-/** Locks up to `limit` active escalations due at `now` (for the rest of the transaction); their ids, oldest due first. */
-export async function lockDueEscalations(db: Db, input: { now: Date; limit: number }): Promise<number[]> {
+/**
+ * Locks up to `limit` due escalations — active ones, and silenced ones whose silence is due to end —
+ * for the rest of the transaction; their ids, oldest due first. `groupId` limits it to one group.
+ */
+export async function lockDueEscalations(db: Db, input: { now: Date; limit: number; groupId?: number }): Promise<number[]> {
+  const oneGroup = input.groupId === undefined ? sql`` : sql` and group_id = ${input.groupId}`;
   const rows = await execute<{ id: string | number }>(db, sql`
     select id from alert_escalations
-    where status = 'active' and due_at <= ${input.now.toISOString()}::timestamptz
+    where status in ('active', 'silenced') and due_at <= ${input.now.toISOString()}::timestamptz${oneGroup}
     order by due_at, id limit ${input.limit}
     for update skip locked`);
   return rows.map((r) => Number(r.id));
@@ -20,13 +24,17 @@ export async function escalationById(db: Db, id: number): Promise<AlertEscalatio
   return row;
 }
 
-/** The step ran: the next one is due at `dueAt`; `overdueAt` is kept once set (the first deadline passed once). */
+/**
+ * The step ran: the next one is due at `dueAt`; `overdueAt` is kept once set (the first deadline
+ * passed once). The timer is active again (a step after a silence resumes it), counting rounds from `roundBase`.
+ */
 export async function advanceEscalation(
   db: Db,
-  input: { id: number; round: number; step: number; dueAt: Date; overdueAt: Date | null; now: Date },
+  input: { id: number; round: number; roundBase: number; step: number; dueAt: Date; overdueAt: Date | null; now: Date },
 ): Promise<void> {
   await execute(db, sql`
-    update alert_escalations set round = ${input.round}, step = ${input.step},
+    update alert_escalations set status = 'active', stopped_reason = null,
+      round = ${input.round}, round_base = ${input.roundBase}, step = ${input.step},
       due_at = ${input.dueAt.toISOString()}::timestamptz,
       overdue_at = coalesce(overdue_at, ${input.overdueAt ? input.overdueAt.toISOString() : null}::timestamptz),
       updated_at = ${input.now.toISOString()}::timestamptz
@@ -41,11 +49,29 @@ export async function endEscalation(
     updated_at = ${input.now.toISOString()}::timestamptz where id = ${input.id}`);
 }
 
-/** Stops a group's active escalation (an acknowledge or a resolve). */
+/** Stops a group's active or silenced escalation (an acknowledge or a resolve). */
 export async function stopGroupEscalation(db: Db, input: { groupId: number; reason: string; now: Date }): Promise<void> {
   await execute(db, sql`update alert_escalations set status = 'stopped', stopped_reason = ${input.reason},
     updated_at = ${input.now.toISOString()}::timestamptz
-    where group_id = ${input.groupId} and status = 'active'`);
+    where group_id = ${input.groupId} and status in ('active', 'silenced')`);
+}
+
+/**
+ * Pauses a group's escalation until `until` (a silence): due then, when the escalation tick starts
+ * the ladder again if the group is still open. An exhausted ladder is paused too: once the silence
+ * ends on an alert still open, paging starts over. An acknowledged or resolved group's stays stopped.
+ */
+export async function silenceGroupEscalation(db: Db, input: { groupId: number; reason: string; until: Date; now: Date }): Promise<void> {
+  await execute(db, sql`update alert_escalations set status = 'silenced', stopped_reason = ${input.reason},
+    due_at = ${input.until.toISOString()}::timestamptz, updated_at = ${input.now.toISOString()}::timestamptz
+    where group_id = ${input.groupId} and status in ('active', 'silenced', 'exhausted')`);
+}
+
+/** Pauses one escalation until its group's silence ends (see silenceGroupEscalation). */
+export async function silenceEscalation(db: Db, input: { id: number; reason: string; until: Date; now: Date }): Promise<void> {
+  await execute(db, sql`update alert_escalations set status = 'silenced', stopped_reason = ${input.reason},
+    due_at = ${input.until.toISOString()}::timestamptz, updated_at = ${input.now.toISOString()}::timestamptz
+    where id = ${input.id}`);
 }
 
 /** Records that `userId` was paged on this rung; false when that page is already recorded (another replica). */

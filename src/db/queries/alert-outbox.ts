@@ -9,12 +9,22 @@ type Tx = Pick<Db, 'insert'>;
 
 export const PRIORITY = { note: 3, page: 4, email: 2, action: 8 } as const;
 
+/**
+ * How long a queued message makes sense (stored as payload.relevance): a page — a DM, a "Paged …"
+ * note, an alert email — only while nobody has acknowledged or resolved the group (`until_ack`, the
+ * default for DMs and email); a line about the open incident only until it is resolved
+ * (`until_resolved`); a record of what someone did, always (`always`, the default for thread notes).
+ * The delivery worker checks it against the group when it is about to send (alert-deliveries.ts).
+ */
+export type Relevance = 'until_ack' | 'until_resolved' | 'always';
+
 export async function enqueueDelivery(tx: Tx, input: {
   groupId: number;
   kind: Exclude<DeliveryKind, 'slack_sync'>;
   target: string;
   payload: Record<string, unknown>;
   now: Date;
+  relevance?: Relevance;
 }): Promise<void> {
   const lane = input.kind === 'email' ? 'email' : `slack:${input.target}`;
   const priority = input.kind === 'slack_dm' ? PRIORITY.page : input.kind === 'email' ? PRIORITY.email : PRIORITY.note;
@@ -24,16 +34,19 @@ export async function enqueueDelivery(tx: Tx, input: {
     lane,
     target: input.target,
     priority,
-    payload: input.payload,
+    payload: input.relevance ? { ...input.payload, relevance: input.relevance } : input.payload,
     nextAttemptAt: input.now,
     createdAt: input.now,
   });
 }
 
 /** Queues a timeline line in the group's thread (the thread is the incident's story). */
-export async function enqueueThreadNote(tx: Tx, input: { groupId: number; channel: string | null; text: string; now: Date }): Promise<void> {
+export async function enqueueThreadNote(tx: Tx, input: { groupId: number; channel: string | null; text: string; now: Date; relevance?: Relevance }): Promise<void> {
   if (!input.channel) return;
-  await enqueueDelivery(tx, { groupId: input.groupId, kind: 'slack_thread_note', target: input.channel, payload: { text: input.text }, now: input.now });
+  await enqueueDelivery(tx, {
+    groupId: input.groupId, kind: 'slack_thread_note', target: input.channel, payload: { text: input.text }, now: input.now,
+    ...(input.relevance ? { relevance: input.relevance } : {}),
+  });
 }
 
 /** Makes sure the group's Slack parent/thread will be brought up to date (one pending sync per group). */

@@ -68,7 +68,9 @@ export type DeliveryKind = (typeof DELIVERY_KINDS)[number];
 /**
  * The outbox. `slack_sync` brings a group's Slack parent and thread up to date (one pending per
  * group); the others are single messages (timeline notes, pages by DM, email). A delivery is
- * retried until sent: there is no terminal failure state, only attempts and last_error.
+ * retried until sent: there is no terminal failure state, only attempts and last_error. A message
+ * that stopped making sense before it went out (a page for a group since acknowledged or resolved)
+ * is `cancelled`, with when and why, and kept.
  */
 export const alertDeliveries = pgTable(
   'alert_deliveries',
@@ -82,13 +84,15 @@ export const alertDeliveries = pgTable(
     target: text('target').notNull(),
     priority: smallint('priority').notNull().default(0),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
-    status: text('status', { enum: ['pending', 'sent'] }).notNull().default('pending'),
+    status: text('status', { enum: ['pending', 'sent', 'cancelled'] }).notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: at('next_attempt_at').notNull(),
     lastError: text('last_error'),
     createdAt: at('created_at').notNull(),
     sentAt: at('sent_at'),
     result: jsonb('result').$type<Record<string, unknown>>(),
+    cancelledAt: at('cancelled_at'),
+    cancelledReason: text('cancelled_reason'),
   },
   (t) => [
     uniqueIndex('alert_deliveries_one_pending_sync').on(t.groupId).where(sql`${t.kind} = 'slack_sync' and ${t.status} = 'pending'`),
@@ -103,7 +107,13 @@ export const alertSlackPacing = pgTable('alert_slack_pacing', {
   nextAt: at('next_at').notNull(),
 });
 
-/** Escalation timer for one critical group: which step is next and when it is due. */
+/**
+ * Escalation timer for one critical group: which step is next and when it is due. `silenced` is a
+ * paused timer, due when the group's silence ends: then, if nobody acknowledged or resolved the
+ * group meanwhile, the ladder starts again from its first rung. Pages are recorded by absolute
+ * round; `round_base` is the rounds before the current run of the ladder (what the round limit
+ * and "round n/m" count from).
+ */
 export const alertEscalations = pgTable(
   'alert_escalations',
   {
@@ -111,9 +121,10 @@ export const alertEscalations = pgTable(
     groupId: bigint('group_id', { mode: 'number' }).notNull(),
     severity: text('severity', { enum: SEVERITIES }).notNull(),
     round: integer('round').notNull().default(1),
+    roundBase: integer('round_base').notNull().default(0),
     step: integer('step').notNull().default(0),
     dueAt: at('due_at').notNull(),
-    status: text('status', { enum: ['active', 'stopped', 'exhausted'] }).notNull().default('active'),
+    status: text('status', { enum: ['active', 'silenced', 'stopped', 'exhausted'] }).notNull().default('active'),
     stoppedReason: text('stopped_reason'),
     /** Set once the first page went unanswered past its deadline (the auto-kill hook fires once). */
     overdueAt: at('overdue_at'),
@@ -122,7 +133,7 @@ export const alertEscalations = pgTable(
   },
   (t) => [
     uniqueIndex('alert_escalations_group').on(t.groupId),
-    index('alert_escalations_due').on(t.dueAt).where(sql`${t.status} = 'active'`),
+    index('alert_escalations_due').on(t.dueAt).where(sql`${t.status} in ('active', 'silenced')`),
   ],
 );
 

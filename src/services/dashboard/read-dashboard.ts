@@ -87,7 +87,8 @@ export async function readDashboard(ctx: DashboardDeps): Promise<Dashboard> {
       total: alerts.total,
       shown: alerts.rows.map((a) => ({
         id: a.id, severity: a.severity, title: a.title, status: a.status === 'acknowledged' ? 'acknowledged' : 'open', count: a.count,
-        lastAt: a.lastAt.toISOString(), acknowledgedBy: a.acknowledgedBy, silencedUntil: a.silencedUntil?.toISOString() ?? null,
+        lastAt: a.lastAt.toISOString(), acknowledgedBy: a.acknowledgedBy,
+        silencedUntil: a.silencedUntil && a.silencedUntil > now ? a.silencedUntil.toISOString() : null, // a silence that ended is no silence
         link: a.slackChannel && a.slackTs ? { channel: a.slackChannel, ts: a.slackTs } : null,
       })),
     },

@@ -1,7 +1,8 @@
 // Owns the balance side of reconciliation: what the ledger says the bot holds of each base asset
-// (live buys minus sells) against what the exchange holds. The
-// exchange may hold more (manual holdings, dust) — shown, not failed; holding less than the
-// ledger says means the books are wrong or funds moved: that fails.
+// (live buys minus sells) and of the quote currency (ledger-cash.ts) against what the exchange
+// holds (its total: what open orders hold is still the account's). The exchange may hold more
+// (manual holdings, dust, a deposit) — shown, not failed; holding less than the ledger says means
+// the books are wrong or funds moved: that fails.
 import { Decimal } from '../../money.js';
 import type { Balance } from '../../exchange/types.js';
 import type { LedgerFill } from './match.js';
@@ -73,11 +74,13 @@ class ExactSum {
 }
 
 export function balanceDiffs(fills: readonly LedgerFill[], balances: readonly Balance[], tolerance = '0.00000001'): BalanceDiff[] {
-  const held = ledgerHoldings(fills);
-  return [...held].map(([asset, ledger]) => {
-    const exchange = new Decimal(balances.find((b) => b.asset === asset)?.total ?? '0');
-    const diff = exchange.minus(ledger);
-    const status = diff.abs().lte(tolerance) ? 'ok' : diff.isPositive() ? 'exchange_holds_more' : 'exchange_holds_less';
-    return { asset, ledger: ledger.toFixed(), exchange: exchange.toFixed(), diff: diff.toFixed(), status };
-  });
+  return [...ledgerHoldings(fills)].map(([asset, ledger]) => balanceDiff(asset, ledger, balances, tolerance));
+}
+
+/** One asset: what the ledger says the bot holds against the exchange's total of it. */
+export function balanceDiff(asset: string, ledger: Decimal, balances: readonly Balance[], tolerance: Decimal | string): BalanceDiff {
+  const exchange = new Decimal(balances.find((b) => b.asset === asset)?.total ?? '0');
+  const diff = exchange.minus(ledger);
+  const status = diff.abs().lte(tolerance) ? 'ok' : diff.isPositive() ? 'exchange_holds_more' : 'exchange_holds_less';
+  return { asset, ledger: ledger.toFixed(), exchange: exchange.toFixed(), diff: diff.toFixed(), status };
 }

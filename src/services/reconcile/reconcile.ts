@@ -5,7 +5,8 @@ import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
 import type { Balance, Exchange, ExchangeTrade } from '../../exchange/types.js';
-import { balanceDiffs, type BalanceDiff } from './balances.js';
+import { balanceDiff, balanceDiffs, type BalanceDiff } from './balances.js';
+import { ledgerCash, quoteTolerance } from './ledger-cash.js';
 import { fetchAllTrades, type FetchProgress, type FetchTradesOptions } from './fetch-exchange-trades.js';
 import { firstFillAt, loadLiveFills } from './load-ledger.js';
 import { matchTrades, type LedgerFill, type MismatchField } from './match.js';
@@ -33,7 +34,10 @@ export interface ReconcileReport {
   missingOnExchange: Array<ReturnType<typeof fillView>>;
   recentUnmatched: Array<ReturnType<typeof tradeView>>;
   legacyUnmatched: Array<ReturnType<typeof tradeView>>;
+  /** Base assets, then the quote currency when the ledger has a figure for it. */
   balances: BalanceDiff[];
+  /** The quote currency, when the ledger has no figure for it to check (no live equity snapshot yet). */
+  quoteUnchecked: string | null;
   fetch: FetchProgress;
   summaryLine: string;
   /** Where the JSON report was written; null in a dry run. */
@@ -50,7 +54,7 @@ export interface ReconcileOptions extends Pick<FetchTradesOptions, 'onProgress' 
 export interface ReconcileDeps {
   db: Db;
   clock: Clock;
-  config: Pick<Config, 'RECONCILE_LEGACY_CUTOFF' | 'REPORTS_DIR'>;
+  config: Pick<Config, 'RECONCILE_LEGACY_CUTOFF' | 'REPORTS_DIR' | 'QUOTE_CURRENCY'>;
 }
 
 export async function reconcile(ctx: ReconcileDeps, exchange: Exchange, opts: ReconcileOptions): Promise<ReconcileReport> {
@@ -68,7 +72,11 @@ export async function reconcile(ctx: ReconcileDeps, exchange: Exchange, opts: Re
 
   const { trades, progress } = await fetchAllTrades(exchange, { since, ...pick(opts) });
   const result = matchTrades(ledger, trades, { legacyBefore: cutoff });
-  const balances = balanceDiffs(ledger, await (opts.balances?.() ?? exchange.fetchBalances()));
+  const [exchangeBalances, cash] = await Promise.all([opts.balances?.() ?? exchange.fetchBalances(), ledgerCash(ctx.db)]);
+  const quote = ctx.config.QUOTE_CURRENCY;
+  const balances = balanceDiffs(ledger, exchangeBalances);
+  if (cash) balances.push(balanceDiff(quote, cash.cash, exchangeBalances, quoteTolerance(cash)));
+  const quoteUnchecked = cash ? null : quote;
 
   const shortfalls = balances.filter((b) => b.status === 'exchange_holds_less');
   const ok = result.mismatched.length === 0 && result.missingOnExchange.length === 0 && result.recentUnmatched.length === 0 && shortfalls.length === 0;
@@ -76,7 +84,8 @@ export async function reconcile(ctx: ReconcileDeps, exchange: Exchange, opts: Re
     ledgerFills: ledger.length, exchangeTrades: trades.length, matched: result.matched, mismatched: result.mismatched.length,
     missingOnExchange: result.missingOnExchange.length, legacyUnmatched: result.legacyUnmatched.length, recentUnmatched: result.recentUnmatched.length,
   };
-  const summaryLine = `RECONCILE ${ok ? 'OK' : 'FAILED'} — ${counts.matched} matched, ${counts.mismatched} mismatched, ${counts.missingOnExchange} missing on exchange, ${counts.recentUnmatched} recent unmatched, ${counts.legacyUnmatched} legacy unmatched; ${shortfalls.length} balance shortfall(s)`;
+  const summaryLine = `RECONCILE ${ok ? 'OK' : 'FAILED'} — ${counts.matched} matched, ${counts.mismatched} mismatched, ${counts.missingOnExchange} missing on exchange, ${counts.recentUnmatched} recent unmatched, ${counts.legacyUnmatched} legacy unmatched; ${shortfalls.length} balance shortfall(s)`
+    + (quoteUnchecked ? `; ${quoteUnchecked} not checked (no live equity snapshot)` : '');
   const report: ReconcileReport = {
     kind: 'reconcile', schemaVersion: 1, ok, at: now.toISOString(), legacyCutoff: cutoff.toISOString(), cutoffSource, fetchedSince: since.toISOString(),
     counts,
@@ -84,7 +93,7 @@ export async function reconcile(ctx: ReconcileDeps, exchange: Exchange, opts: Re
     missingOnExchange: result.missingOnExchange.map(fillView),
     recentUnmatched: result.recentUnmatched.map(tradeView),
     legacyUnmatched: result.legacyUnmatched.map(tradeView),
-    balances, fetch: progress, summaryLine, reportFile: null,
+    balances, quoteUnchecked, fetch: progress, summaryLine, reportFile: null,
   };
   if (opts.writeReport) report.reportFile = await writeReportFile(ctx.config.REPORTS_DIR, 'reconcile', now, report);
   return report;

@@ -13,6 +13,8 @@ import {
 import type { StatsPeriod } from '../../domain/stats-periods.js';
 import { holderView } from '../../domain/engine-holder.js';
 import { readLease } from '../../db/queries/engine-lease.js';
+import { inFlightFills } from '../../db/queries/in-flight-fills.js';
+import { inFlightPositions, type InFlightPosition } from '../trades/in-flight.js';
 
 export type BookName = 'paper' | 'live' | 'replay';
 type Mode = 'paper' | 'live';
@@ -149,6 +151,11 @@ interface BookInputs {
   engineRunning: boolean | undefined;
 }
 
+/** An entry in flight with fills as one more open position of its book (its filled part at its fills' prices). */
+const asOpenGroup = (p: InFlightPosition): OpenGroupRow => ({
+  mode: p.mode, feed: p.feed, strategy: p.strategy, open: 1, costBasis: p.quantity.times(p.entryPrice).toFixed(), entryFees: p.entryFee.toFixed(), lastEntryAt: p.entryAt,
+});
+
 function bookStats(i: BookInputs): BookStats {
   const period = sumClosed(i.closed);
   const allTime = sumClosed(i.allTime);
@@ -226,11 +233,12 @@ export async function computeStats(deps: { db: Db; config: Pick<Config, 'PAPER_S
   // another), and a cold process (ctb stats) opens one connection, not one per statement. The reads
   // are sent together and answered in one round trip (stats-ledger.ts).
   const endsNow = input.endsNow ?? true;
-  const [closed, allTime, open, facts, drawdowns, recent, bot, lease] = await inOneSnapshot(deps.db, (db) =>
+  const [closed, allTime, openTrades, inFlight, facts, drawdowns, recent, bot, lease] = await inOneSnapshot(deps.db, (db) =>
     Promise.all([
       closedTradesByStrategy(db, window),
       window.from ? closedTradesByStrategy(db, { from: null, to: window.to }) : null,
       openTradesByStrategy(db),
+      inFlightFills(db),
       equityFacts(db, window),
       drawdownInWindow(db, window),
       recentClosedTrades(db, { to: window.to, limit: input.recentLimit ?? 5 }),
@@ -238,6 +246,8 @@ export async function computeStats(deps: { db: Db; config: Pick<Config, 'PAPER_S
       endsNow ? readLease(db) : null,
     ]),
   );
+  // What entries in flight filled is open already, though no trade row holds it yet (in-flight.ts).
+  const open = [...openTrades, ...inFlightPositions(inFlight).map(asOpenGroup)];
   // A graceful stop releases the lease at once; a dead engine's goes stale after ENGINE_LEASE_TTL.
   const engineRunning = lease ? holderView(lease.lease, lease.dbNow, deps.config.ENGINE_LEASE_TTL).state === 'running' : undefined;
   const inBook = (book: BookName) => <T extends { mode: Mode; feed: Feed }>(r: T) => bookOf(r.mode, r.feed) === book;

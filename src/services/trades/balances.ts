@@ -1,6 +1,7 @@
 // Owns what `/balance` and `ctb balance` show: the paper book (the simulated account) and, when a
 // Kraken key is set, Kraken's balances split into what the bot manages — the quote currency it
-// trades with and the base assets its open live trades hold — and the rest of the account (as
+// trades with, the base assets its open live trades hold and what its live orders in flight have
+// filled (in-flight.ts: the bot's, though no trade row holds it yet) — and the rest of the account (as
 // Freqtrade's /balance and /balance full). Values in the quote currency at the marks of marks.ts
 // (a replay book's, outside the engine, at the snapshot mark of snapshot-marks.ts, as /trades).
 import type { Db } from '../../db/client.js';
@@ -14,6 +15,7 @@ import { Decimal, ZERO, dec } from '../../money.js';
 import { money } from '../stats/compute-stats.js';
 import { loadMarks, type MarkFor, type MarksDeps } from './marks.js';
 import { loadReplaySnapshotMark } from './snapshot-marks.js';
+import { heldByBot, IN_FLIGHT_NOTE, loadInFlightFills } from './in-flight.js';
 
 export interface AssetBalance {
   asset: string;
@@ -25,8 +27,10 @@ export interface AssetBalance {
 export interface KrakenAssetBalance extends AssetBalance {
   free: string;
   used: string;
-  /** The quote currency (the bot's trading capital) or what open live trades hold. */
+  /** The quote currency (the bot's trading capital), or what open live trades and orders in flight hold. */
   botManaged: string;
+  /** Set when part of botManaged was filled by an order still in flight. */
+  note: string | null;
   other: string;
   /** The ledger says the bot holds more than Kraken shows. */
   shortfall: boolean;
@@ -43,7 +47,7 @@ export interface BalanceView {
   kraken:
     | { status: 'no_key' }
     | { status: 'error'; message: string }
-    | { status: 'ok'; assets: KrakenAssetBalance[]; botManagedValue: string | null; accountValue: string | null; openTrades: number };
+    | { status: 'ok'; assets: KrakenAssetBalance[]; botManagedValue: string | null; accountValue: string | null; openTrades: number; ordersInFlight: number };
 }
 
 const baseOf = (symbol: string) => symbol.split('/')[0] ?? symbol;
@@ -69,7 +73,7 @@ export type BalancesDeps = MarksDeps & { db: Db; exchanges: ExchangeProvider };
 
 export async function readBalances(ctx: BalancesDeps): Promise<BalanceView> {
   const quote = ctx.config.QUOTE_CURRENCY;
-  const open = await openTradesById(ctx.db);
+  const [open, inFlight] = await Promise.all([openTradesById(ctx.db), loadInFlightFills(ctx.db)]);
   const rows = await readPaperBalances(ctx.db);
   const paperRows = rows.length > 0 ? rows : [{ asset: quote, total: String(ctx.config.PAPER_STARTING_BALANCE) }];
   const liveOpen = open.filter((t) => t.mode === 'live');
@@ -101,20 +105,20 @@ export async function readBalances(ctx: BalancesDeps): Promise<BalanceView> {
     kraken: krakenError !== null ? { status: 'error', message: krakenError } : { status: 'no_key' },
   };
   if (krakenBalances) {
-    const held = new Map<string, Decimal>();
-    for (const t of liveOpen) held.set(baseOf(t.symbol), (held.get(baseOf(t.symbol)) ?? ZERO).plus(t.quantity));
+    const { held, inFlight: movedInFlight } = heldByBot(liveOpen, inFlight, 'live');
     const assets = krakenBalances.filter((b) => !dec(b.total).isZero() || held.has(b.asset)).map((b) => {
       const totalAmount = dec(b.total);
       const managed = b.asset === quote ? totalAmount : held.get(b.asset) ?? ZERO;
       const other = totalAmount.minus(managed);
       return {
         asset: b.asset, total: money(totalAmount), free: money(b.free), used: money(b.used), botManaged: money(managed),
+        note: b.asset !== quote && movedInFlight.has(b.asset) ? IN_FLIGHT_NOTE : null,
         other: money(Decimal.max(other, ZERO)), shortfall: other.lt(0),
         value: valueOf(b.asset, totalAmount, quote, markFor), managedValue: valueOf(b.asset, Decimal.min(managed, totalAmount), quote, markFor),
       };
     });
     view.kraken = {
-      status: 'ok', openTrades: liveOpen.length,
+      status: 'ok', openTrades: liveOpen.length, ordersInFlight: inFlight.filter((r) => r.mode === 'live').length,
       assets: assets.map(({ managedValue: _m, value, ...a }) => ({ ...a, value: value === null ? null : money(value) })),
       botManagedValue: total(assets.map((a) => a.managedValue)), accountValue: total(assets.map((a) => a.value)),
     };

@@ -3,6 +3,8 @@
 // only: every trade is opened by a buy and closed by a sell. Amounts are exact decimal strings.
 // Marks are the ones /balance and /stats use: the engine's candle, Kraken's ticker for trades on
 // Kraken's market, the replay book's latest equity snapshot for replay trades outside the engine.
+// An entry still in flight that has filled part of its order is listed with what it filled
+// (in-flight.ts): no trade row holds it yet, but the bot holds it.
 import type { Db } from '../../db/client.js';
 import { lastClosedTrades, openTradesById } from '../../db/queries/trade-views.js';
 import type { Trade } from '../../db/schema/index.js';
@@ -11,9 +13,13 @@ import { bookOf, money, type BookName } from '../stats/compute-stats.js';
 import { loadMarks, type Mark, type MarksDeps } from './marks.js';
 import { loadReplaySnapshotMark } from './snapshot-marks.js';
 import { readPaperBalances } from '../../exchange/paper/paper-store.js';
+import { IN_FLIGHT_NOTE, inFlightPositions, loadInFlightFills, type InFlightPosition } from './in-flight.js';
 
 export interface OpenTradeRow {
-  id: number;
+  /** The trade's id; null for an entry still in flight (no trade row yet: see inFlight). */
+  id: number | null;
+  /** An entry in flight, partly filled: quantity is what filled so far of `ordered`. */
+  inFlight: { intentId: number; ordered: string; note: string } | null;
   book: BookName;
   strategy: string;
   symbol: string;
@@ -69,12 +75,19 @@ interface Valued {
   pnl: Decimal | null;
 }
 
-function openRow(t: Trade, mark: Mark | null, now: Date): Valued {
+type OpenPosition = Pick<Trade, 'mode' | 'feed' | 'strategy' | 'symbol' | 'entryAt'> & { id: number | null; inFlight: OpenTradeRow['inFlight']; quantity: string | Decimal; entryPrice: string | Decimal; entryFee: string | Decimal };
+
+const fromTrade = (t: Trade): OpenPosition => ({ ...t, inFlight: null });
+const fromInFlight = (p: InFlightPosition): OpenPosition => ({
+  ...p, id: null, inFlight: { intentId: p.intentId, ordered: money(p.ordered), note: IN_FLIGHT_NOTE },
+});
+
+function openRow(t: OpenPosition, mark: Mark | null, now: Date): Valued {
   const qty = dec(t.quantity);
   const cost = qty.times(t.entryPrice);
   const pnl = mark ? dec(mark.price).minus(t.entryPrice).times(qty).minus(t.entryFee) : null;
   const row: OpenTradeRow = {
-    id: t.id, book: bookOf(t.mode, t.feed), strategy: t.strategy, symbol: t.symbol, side: 'long', quantity: money(qty), entryPrice: money(t.entryPrice),
+    id: t.id, inFlight: t.inFlight, book: bookOf(t.mode, t.feed), strategy: t.strategy, symbol: t.symbol, side: 'long', quantity: money(qty), entryPrice: money(t.entryPrice),
     entryAt: t.entryAt, ageSeconds: Math.max(0, Math.floor((now.getTime() - t.entryAt.getTime()) / 1000)), mark,
     unrealizedPnl: pnl ? money(pnl) : null,
     unrealizedPct: pnl && cost.gt(0) ? pnl.div(cost).times(100).toDecimalPlaces(2).toFixed(2) : null,
@@ -96,12 +109,13 @@ export type ListTradesDeps = MarksDeps & { db: Db };
 
 export async function listTrades(ctx: ListTradesDeps, opts: { closed?: number } = {}): Promise<TradesView> {
   const now = ctx.clock.now();
-  const open = await openTradesById(ctx.db);
+  const [trades, inFlight] = await Promise.all([openTradesById(ctx.db), loadInFlightFills(ctx.db)]);
+  const open = [...trades.map(fromTrade), ...inFlightPositions(inFlight).map(fromInFlight)];
   const markFor = await loadMarks(ctx, open);
   const fromSnapshot = open.some((t) => t.feed === 'replay' && t.mode === 'paper')
     ? await loadReplaySnapshotMark(ctx.db, { quote: ctx.config.QUOTE_CURRENCY, balances: await readPaperBalances(ctx.db), open })
     : () => null;
-  const replayMark = (t: Trade) => (t.feed === 'replay' && t.mode === 'paper' ? fromSnapshot(t.symbol) : null);
+  const replayMark = (t: OpenPosition) => (t.feed === 'replay' && t.mode === 'paper' ? fromSnapshot(t.symbol) : null);
   const valued = open.map((t) => openRow(t, markFor(t.symbol, t.feed) ?? replayMark(t), now));
   let closed: ClosedTradeRow[] | null = null;
   if (opts.closed !== undefined && opts.closed > 0) {

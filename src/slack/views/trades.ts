@@ -33,7 +33,9 @@ export function renderTrades(r: TradesResult): SlackMessage {
     const lines = r.open.slice(0, TRADES_SHOWN).map((t) => {
       const mark = t.mark ? `mark ${price(t.mark.price)}` : 'no mark';
       const pnl = t.unrealizedPnl === null ? 'PnL —' : `*${signedMoney(t.unrealizedPnl)}* (${signedPct(t.unrealizedPct)})`;
-      return `• \`#${t.id}\` *${escapeText(t.symbol)}* ${t.side} ${trimmed(t.quantity)} @ ${price(t.entryPrice)} → ${mark}: ${pnl} · ${formatAge(t.ageSeconds)} · ${escapeText(t.strategy)}, ${t.book}`;
+      const id = t.id === null ? `in flight (${t.inFlight?.note ?? ''})` : `#${t.id}`;
+      const size = t.inFlight ? `${trimmed(t.quantity)} of ${trimmed(t.inFlight.ordered)}` : trimmed(t.quantity);
+      return `• \`${id}\` *${escapeText(t.symbol)}* ${t.side} ${size} @ ${price(t.entryPrice)} → ${mark}: ${pnl} · ${formatAge(t.ageSeconds)} · ${escapeText(t.strategy)}, ${t.book}`;
     });
     const more = r.open.length > TRADES_SHOWN ? [`_…and ${r.open.length - TRADES_SHOWN} more: \`ctb trades\`_`] : [];
     chunks([`*Open trades (${r.open.length})*`, ...lines, ...more]).forEach((c) => blocks.push(section(c)));
@@ -63,9 +65,9 @@ export function renderBalance(r: BalanceResult): SlackMessage {
   else {
     const lines = k.assets.map((a) => {
       const [total, free, used, bot, other] = [a.total, a.free, a.used, a.botManaged, a.other].map((v) => amount(a.asset, v));
-      return `• *${escapeText(a.asset)}* ${total} (free ${free}, in orders ${used}) — bot-managed ${bot}${a.shortfall ? ' :warning:' : ''}, other ${other}${a.value ? ` · ≈ ${money(a.value)} ${r.quote}` : ''}`;
+      return `• *${escapeText(a.asset)}* ${total} (free ${free}, in orders ${used}) — bot-managed ${bot}${a.note ? ` (${a.note})` : ''}${a.shortfall ? ' :warning:' : ''}, other ${other}${a.value ? ` · ≈ ${money(a.value)} ${r.quote}` : ''}`;
     });
-    chunks([`*Kraken* — ${k.openTrades} open live trade(s)`, ...lines]).forEach((c) => blocks.push(section(c)));
+    chunks([`*Kraken* — ${k.openTrades} open live trade(s)${k.ordersInFlight > 0 ? `, ${k.ordersInFlight} live order(s) in flight with fills` : ''}`, ...lines]).forEach((c) => blocks.push(section(c)));
     blocks.push(fields([['Bot-managed', `${money(k.botManagedValue)} ${r.quote}`], ['Whole account', `${money(k.accountValue)} ${r.quote}`]]));
     if (k.assets.some((a) => a.shortfall)) blocks.push(section(':warning: The ledger says open live trades hold more than Kraken shows: run `ctb reconcile`.'));
   }

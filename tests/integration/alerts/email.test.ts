@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alertDeliveries, alertPages, alertTests } from '../../../src/db/schema/index.js';
 import { runCommand } from '../../../commands/run-command.js';
 import { alertsTestCommand } from '../../../commands/alerts-test.js';
+import { renderAlertTest } from '../../../src/cli/commands/alerts.js';
 import { usePostgresTestDb } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
 import { startTestSmtp, type TestSmtp } from '../../support/smtp.js';
@@ -81,6 +82,23 @@ describe('ctb alerts test', () => {
     const pages = await database().db.select().from(alertPages);
     expect(pages.map((p) => p.userId).sort()).toEqual(['UAPPROVER1', 'UAPPROVER2']);
     expect(smtp.received).toHaveLength(1); // the escalation's email, not a second one
+  });
+
+  it("delivers only its own alert: the bot's queued alert and its escalation are left to the bot", async () => {
+    const bot = await h.sink.record({ source: 'engine', severity: 'critical', title: 'engine loop stopped', fingerprint: 'bot-alert' });
+    await h.runtime.escalation.tick(); // the bot paged its first rung; its DMs and email wait in the queue
+    const botPages = await database().db.select().from(alertPages).where(eq(alertPages.groupId, bot.groupId));
+    const botQueued = await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.groupId, bot.groupId));
+    h.clock.advance(5 * 60_000); // its next rung is due too
+    const result = await runCommand(alertsTestCommand, h.ctx, operator, { severity: 'critical' });
+    expect(result).toMatchObject({ ok: true, escalation: 'started', channels: { slack: { status: 'sent' }, email: { status: 'sent' } } });
+    expect(smtp.received).toHaveLength(1);
+    expect(smtp.received[0]!.raw).toContain('[TEST]');
+    expect(slack.callsTo('chat.postMessage').map((c) => String(c.body.text)).filter((t) => t.includes('engine loop stopped'))).toEqual([]);
+    expect(await database().db.select().from(alertPages).where(eq(alertPages.groupId, bot.groupId))).toEqual(botPages);
+    const botQueue = await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.groupId, bot.groupId));
+    expect(botQueue.map((d) => [d.id, d.status, d.attempts])).toEqual(botQueued.map((d) => [d.id, 'pending', 0]));
+    expect(renderAlertTest(result)).toContain('Only this test alert was sent from here');
   });
 
   it('records a failed channel with the reason when Slack refuses', async () => {

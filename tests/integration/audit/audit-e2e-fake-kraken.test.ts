@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import nock from 'nock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/program.js';
-import { equitySnapshots, fills } from '../../../src/db/schema/index.js';
+import { equitySnapshots, fills, trades } from '../../../src/db/schema/index.js';
 import type { AuditReport } from '../../../src/services/audit/types.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
@@ -31,6 +31,9 @@ interface Scenario {
   balances: Record<string, string>;
   /** The live book's equity in its snapshots (3 days and 1 hour ago), which Kraken's balances must match. */
   liveEquity: string;
+  /** The live book's cash in those snapshots and the BTC its open trade holds (the rest of its equity); default all cash. */
+  liveCash?: string;
+  openBtc?: string;
   /** Kraken errors TradesHistory answers first (the client must back off and retry). */
   tradeErrors: string[];
   env: Record<string, string>;
@@ -66,8 +69,14 @@ async function deploy(s: Scenario, krakenUrl: string): Promise<Deployment> {
       symbol: 'BTC/USD', side: t.type, quantity: quantity ?? t.vol, price: t.price, fee: t.fee, feeCurrency: 'USD', filledAt: new Date(t.time * 1000),
     })));
   }
-  const snap = (agoMs: number) => ({ mode: 'live' as const, feed: 'kraken' as const, at: new Date(Date.now() - agoMs), equity: s.liveEquity, cash: s.liveEquity, peakEquity: s.liveEquity, drawdownPct: '0' });
+  const snap = (agoMs: number) => ({ mode: 'live' as const, feed: 'kraken' as const, at: new Date(Date.now() - agoMs), equity: s.liveEquity, cash: s.liveCash ?? s.liveEquity, peakEquity: s.liveEquity, drawdownPct: '0' });
   await database.db.insert(equitySnapshots).values([snap(3 * 86_400_000), snap(3_600_000)]);
+  if (s.openBtc) {
+    const entryAt = new Date(Date.now() - 4 * 86_400_000);
+    await database.db.insert(trades).values({
+      mode: 'live', feed: 'kraken', strategy: 'test-ma', symbol: 'BTC/USD', status: 'open', quantity: s.openBtc, entryPrice: '30000', entryFee: '0', entryAt, entryIntentId: 1,
+    });
+  }
   const env = {
     PATH: process.env['PATH'] ?? '', HOME: checkout.dir, DATABASE_URL: database.url, KRAKEN_API_URL: krakenUrl, KRAKEN_RATE_LIMIT: 'false',
     LOG_DIR: logs, REPORTS_DIR: join(checkout.dir, 'reports'), BACKUP_DIR: join(checkout.dir, 'backups'), DATA_DIR: join(checkout.dir, 'data'),
@@ -143,6 +152,8 @@ describe('ctb audit --dry-run --json against the fake Kraken (KRAKEN_API_URL) an
       ledger: history.slice(0, 115).map((trade) => ({ trade })),
       balances: { ZUSD: '10000.0000', XXBT: '0.0100000000' },
       liveEquity: '10303.032', // 10,000 USD + 0.01 BTC at 30,303.2
+      liveCash: '10000',
+      openBtc: '0.01',
       tradeErrors: ['EAPI:Invalid nonce'],
       env: {},
     };

@@ -13,7 +13,7 @@ import { renderBalance, renderTrades } from '../../../src/slack/views/trades.js'
 const at = new Date('2026-12-05T04:00:00Z');
 const date = (d: Date) => `<!date^${d.getTime() / 1000}^{date_short_pretty} {time}|${d.toISOString()}>`;
 const open = (over: Partial<TradesResult['open'][number]>): TradesResult['open'][number] => ({
-  id: 7, book: 'paper', strategy: 'ma-cross', symbol: 'BTC/USD', side: 'long', quantity: '0.01538460', entryPrice: '68019.23764718',
+  id: 7, inFlight: null, book: 'paper', strategy: 'ma-cross', symbol: 'BTC/USD', side: 'long', quantity: '0.01538460', entryPrice: '68019.23764718',
   entryAt: at, ageSeconds: 3_900, mark: { price: '68100.5', at, source: 'engine' }, unrealizedPnl: '1.2345678', unrealizedPct: '0.11945678', ...over,
 });
 
@@ -58,6 +58,24 @@ describe('/trades view', () => {
   });
 });
 
+describe('an entry in flight, partly filled', () => {
+  it('is listed by what it filled of what it asked, and its asset is bot-managed with the note', () => {
+    const t = renderTrades({
+      ok: true, at, closed: null, totals: [{ book: 'live', open: 1, costBasis: '535', unrealizedPnl: '0', unmarked: 0 }],
+      open: [open({ id: null, inFlight: { intentId: 4, ordered: '0.0322', note: 'order in flight, partly filled' }, book: 'live', quantity: '0.0107', entryPrice: '50000' })],
+    });
+    expect(texts(t.blocks)[0]).toContain('• `in flight (order in flight, partly filled)` *BTC/USD* long 0.0107 of 0.0322 @ 50,000.00');
+    const b = renderBalance({
+      ok: true, at, quote: 'USD', paper: { seeded: true, feed: 'kraken', openTrades: 0, value: '0', assets: [] },
+      kraken: {
+        status: 'ok', openTrades: 0, ordersInFlight: 1, botManagedValue: '535', accountValue: '535',
+        assets: [{ asset: 'BTC', total: '0.0107', free: '0.0107', used: '0', botManaged: '0.0107', note: 'order in flight, partly filled', other: '0', shortfall: false, value: '535' }],
+      },
+    });
+    expect(texts(b.blocks).join('\n')).toContain('*Kraken* — 0 open live trade(s), 1 live order(s) in flight with fills\n• *BTC* 0.0107 (free 0.0107, in orders 0) — bot-managed 0.0107 (order in flight, partly filled), other 0');
+  });
+});
+
 describe('/balance view', () => {
   const result = (kraken: BalanceResult['kraken'], value: string | null = '1243365.0144567'): BalanceResult => ({
     ok: true, at, quote: 'USD',
@@ -74,10 +92,10 @@ describe('/balance view', () => {
 
   it('shows the quote currency to the cent in every place (paper and Kraken), other assets as held, — for missing', () => {
     const m = renderBalance(result({
-      status: 'ok', openTrades: 0, botManagedValue: '1234.5678912', accountValue: null,
+      status: 'ok', openTrades: 0, ordersInFlight: 0, botManagedValue: '1234.5678912', accountValue: null,
       assets: [
-        { asset: 'USD', total: '1300.0040', free: '1200.0040', used: '100', botManaged: '1234.5678912', other: '65.4361088', shortfall: false, value: '1300.004' },
-        { asset: 'ETH', total: '0.12345678', free: '0.12345678', used: '0', botManaged: '0', other: '0.12345678', shortfall: false, value: null },
+        { asset: 'USD', total: '1300.0040', free: '1200.0040', used: '100', botManaged: '1234.5678912', other: '65.4361088', note: null, shortfall: false, value: '1300.004' },
+        { asset: 'ETH', total: '0.12345678', free: '0.12345678', used: '0', botManaged: '0', other: '0.12345678', note: null, shortfall: false, value: null },
       ],
     }));
     expect(texts(m.blocks)).toEqual([

@@ -1,0 +1,194 @@
+// Paging follows what people did to the alert: a silence that ends on a group still open starts
+// the ladder again; a page still queued when someone acknowledged or resolved the group is let go
+// (kept, marked cancelled with why), checked when it is about to go out, by whichever process sends it.
+import { and, asc, eq, sql } from 'drizzle-orm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { acknowledgeAlert, resolveAlert, silenceAlert } from '../../../src/alerts/actions.js';
+import { alertsListCommand } from '../../../commands/alerts-list.js';
+import { runCommand } from '../../../commands/run-command.js';
+import { markAlertResolved } from '../../../src/db/queries/alert-groups.js';
+import { alertDeliveries, alertEscalations, alertGroups, alertPages } from '../../../src/db/schema/index.js';
+import { usePostgresTestDb } from '../../support/db.js';
+import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
+import { startTestSmtp, type TestSmtp } from '../../support/smtp.js';
+import { ALERT_TABLES, ALERTS_CHANNEL, alertConfig, alertHarness, type AlertHarness } from '../../support/alert-fixtures.js';
+
+const database = usePostgresTestDb({ truncate: ALERT_TABLES });
+let slack: FakeSlack;
+let smtp: TestSmtp;
+let h: AlertHarness;
+const operator = { id: 'cli:op', source: 'cli' as const };
+
+async function start(overrides: Record<string, string> = {}) {
+  h = await alertHarness({
+    database: database(),
+    config: alertConfig(slack, { SMTP_URL: smtp.url, ALERT_EMAIL_TO: 'oncall@example.com', ALERT_EMAIL_FROM: 'ctb <ctb@example.com>', ...overrides }),
+  });
+}
+
+beforeEach(async () => {
+  slack = await startFakeSlack();
+  smtp = await startTestSmtp({ user: 'alerts', pass: 'smtp-test-pass' });
+});
+afterEach(async () => {
+  await h?.close();
+  await slack?.close();
+  await smtp?.close();
+});
+
+const critical = () => h.sink.record({ source: 'engine', severity: 'critical', title: 'engine loop stopped', fingerprint: 'G' });
+const pages = async () =>
+  (await database().db.select().from(alertPages).orderBy(asc(alertPages.id))).map((p) => `${p.round}.${p.step}:${p.userId}`);
+const escalation = async (groupId: number) =>
+  (await database().db.select().from(alertEscalations).where(eq(alertEscalations.groupId, groupId)))[0]!;
+const dms = () => slack.callsTo('chat.postMessage').filter((c) => String(c.body.channel).startsWith('U')).map((c) => String(c.body.channel));
+const threadTexts = () => slack.callsTo('chat.postMessage').filter((c) => c.body.thread_ts).map((c) => String(c.body.text));
+async function drain(rounds = 10) {
+  for (let i = 0; i < rounds; i += 1) {
+    h.clock.advance(1_000);
+    await h.runtime.delivery.tick();
+  }
+}
+
+describe('a silence that ends on an alert still open', () => {
+  it('pages again from the first rung, with DM and email, and is no longer shown as silenced', async () => {
+    await start();
+    const { groupId } = await critical();
+    await h.runtime.escalation.tick();
+    await drain();
+    expect(await pages()).toEqual(['1.0:UAPPROVER1', '1.0:UAPPROVER2']);
+    expect(smtp.received).toHaveLength(1);
+
+    await silenceAlert({ db: database().db, clock: h.clock, groupId, actor: 'cli:op', durationMs: 20_000 });
+    h.clock.advance(10_000);
+    await critical(); // repeats during the silence: counted, nobody paged
+    await h.runtime.escalation.tick();
+    expect(await pages()).toHaveLength(2);
+    expect(await escalation(groupId)).toMatchObject({ status: 'silenced' });
+
+    h.clock.advance(15_000); // the silence ended 5 s ago
+    await critical();
+    await critical();
+    await h.runtime.escalation.tick();
+    expect((await pages()).slice(2)).toEqual(['2.0:UAPPROVER1', '2.0:UAPPROVER2']);
+    expect(await escalation(groupId)).toMatchObject({ status: 'active', stoppedReason: null, roundBase: 1, round: 2, step: 1 });
+    const dmsBefore = dms().length;
+    await drain();
+    expect(dms().length - dmsBefore).toBe(2);
+    expect(smtp.received).toHaveLength(2);
+    expect(smtp.received[1]!.raw).toContain('critical alert');
+    const thread = threadTexts();
+    expect(thread.some((t) => t.includes('The silence is over and this alert is still open'))).toBe(true);
+    expect(thread.filter((t) => t.includes('round 1/2, step 1/'))).toHaveLength(2); // the ladder starts over, counted anew
+
+    const list = await runCommand(alertsListCommand, h.ctx, operator, { limit: 50 });
+    expect(list.groups[0]).toMatchObject({ id: groupId, silencedUntil: null });
+  });
+
+  it('pages again at the end of the silence even when the alert does not fire again', async () => {
+    await start();
+    const { groupId } = await critical();
+    await h.runtime.escalation.tick();
+    await silenceAlert({ db: database().db, clock: h.clock, groupId, actor: 'cli:op', durationMs: 60_000 });
+    h.clock.advance(59_000);
+    expect(await h.runtime.escalation.tick()).toBe(0);
+    const list = await runCommand(alertsListCommand, h.ctx, operator, { limit: 50 });
+    expect(list.groups[0]!.silencedUntil).not.toBeNull(); // still silenced: shown
+    h.clock.advance(1_000);
+    expect(await h.runtime.escalation.tick()).toBe(1);
+    expect((await pages()).slice(2)).toEqual(['2.0:UAPPROVER1', '2.0:UAPPROVER2']);
+  });
+
+  it('does not page again when someone acknowledged during the silence', async () => {
+    await start();
+    const { groupId } = await critical();
+    await h.runtime.escalation.tick();
+    await silenceAlert({ db: database().db, clock: h.clock, groupId, actor: 'cli:op', durationMs: 20_000 });
+    await acknowledgeAlert({ db: database().db, clock: h.clock, groupId, actor: 'UAPPROVER1' });
+    h.clock.advance(30_000);
+    await critical();
+    await h.runtime.escalation.tick();
+    expect(await pages()).toHaveLength(2);
+    expect(await escalation(groupId)).toMatchObject({ status: 'stopped', stoppedReason: 'acknowledged by UAPPROVER1' });
+  });
+});
+
+describe('pages queued when the group is acknowledged or resolved', () => {
+  it('resolved while Slack and SMTP were down: no DM, no page note, no email; the resolution still goes out', async () => {
+    await start();
+    slack.on('chat.postMessage', () => ({ status: 503, body: { ok: false, error: 'service_unavailable' } }));
+    smtp.refuseWith = 'mailbox temporarily unavailable';
+    const { groupId } = await critical();
+    await h.runtime.escalation.tick();
+    await drain(3);
+    expect(slack.callsTo('chat.postMessage').length).toBeGreaterThan(0); // tried, failed
+
+    await resolveAlert({ db: database().db, clock: h.clock, groupId, actor: 'cli:op' });
+    slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: `${Date.now() / 1000}` } }));
+    smtp.refuseWith = null;
+    slack.calls.length = 0;
+    h.clock.advance(8_000);
+    await drain(20);
+
+    expect(dms()).toEqual([]);
+    expect(smtp.received).toHaveLength(0);
+    const thread = threadTexts();
+    expect(thread.some((t) => t.includes('Acknowledge within'))).toBe(false);
+    expect(thread.some((t) => t.includes('Resolved by'))).toBe(true);
+    const rows = await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.groupId, groupId));
+    const cancelled = rows.filter((r) => r.status === 'cancelled');
+    expect(cancelled.map((r) => r.kind).sort()).toEqual(['email', 'slack_dm', 'slack_dm', 'slack_thread_note']);
+    for (const r of cancelled) expect(r).toMatchObject({ cancelledReason: 'group resolved by cli:op', sentAt: null });
+    expect(rows.filter((r) => r.status === 'pending')).toEqual([]);
+  });
+
+  it('checks at send time: a group resolved by a process that cancelled nothing still sends no page', async () => {
+    await start();
+    const { groupId } = await critical();
+    await h.runtime.escalation.tick();
+    // Another process resolves it (only the group row changes: nothing cancelled there).
+    await markAlertResolved(database().db, { id: groupId, actor: 'UOTHER', at: h.clock.now() });
+    await drain();
+    expect(dms()).toEqual([]);
+    expect(smtp.received).toHaveLength(0);
+    const cancelled = await database().db.select().from(alertDeliveries)
+      .where(and(eq(alertDeliveries.groupId, groupId), eq(alertDeliveries.status, 'cancelled')));
+    expect(cancelled).toHaveLength(4);
+    expect(cancelled.every((r) => r.cancelledReason === 'group resolved by UOTHER' && r.cancelledAt !== null)).toBe(true);
+  });
+
+  it('acknowledged: queued pages are let go, the acknowledgement note goes out', async () => {
+    await start();
+    const { groupId } = await critical();
+    await h.runtime.escalation.tick();
+    await acknowledgeAlert({ db: database().db, clock: h.clock, groupId, actor: 'UAPPROVER2' });
+    await drain();
+    expect(dms()).toEqual([]);
+    expect(smtp.received).toHaveLength(0);
+    const thread = threadTexts();
+    expect(thread.some((t) => t.includes('Acknowledged by'))).toBe(true);
+    expect(thread.some((t) => t.includes('Acknowledge within'))).toBe(false);
+    const [parent] = slack.callsTo('chat.postMessage').filter((c) => c.body.channel === ALERTS_CHANNEL && !c.body.thread_ts);
+    expect(parent).toBeDefined();
+    const [group] = await database().db.select().from(alertGroups).where(eq(alertGroups.id, groupId));
+    expect(group!.status).toBe('acknowledged');
+  });
+});
+
+describe('the acknowledge deadline in a page', () => {
+  it('says the real SLA: 30s, 1m 30s', async () => {
+    await start({ ESCALATION_ACK_SLA: '30s' });
+    await critical();
+    await h.runtime.escalation.tick();
+    await drain();
+    expect(threadTexts().find((t) => t.includes(':pager:'))).toContain('Acknowledge within 30s or it escalates.');
+    await h.close();
+    await database().db.execute(sql.raw(`truncate ${ALERT_TABLES.join(', ')} restart identity`));
+    slack.calls.length = 0;
+    await start({ ESCALATION_ACK_SLA: '90s' });
+    await critical();
+    await h.runtime.escalation.tick();
+    await drain();
+    expect(threadTexts().find((t) => t.includes(':pager:'))).toContain('Acknowledge within 1m 30s or it escalates.');
+  });
+});

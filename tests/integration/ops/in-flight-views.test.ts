@@ -1,0 +1,68 @@
+// An entry still in flight on Kraken with part of it filled: its fills are booked, its trade row is
+// not written until the order resolves — and the BTC it bought is the bot's all the same. `ctb
+// balance` counts it as bot-managed (with a note saying why), `ctb trades` lists the order with what
+// it filled, `ctb stats` counts it open and in exposure: one rule (services/trades/in-flight.ts), so
+// no operator is led to think the bot's BTC is someone else's. Against the simulator.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { fills, orderIntents } from '../../../src/db/schema/index.js';
+import type { TestDatabase } from '../../support/db.js';
+import type { FakeKraken } from '../../support/fake-kraken.js';
+import { liveKrakenBed } from '../../support/live-kraken-bed.js';
+import { control } from '../../support/simulator.js';
+
+const bed = liveKrakenBed('ctb-in-flight-views-');
+const { ctb } = bed;
+let database: TestDatabase;
+let kraken: FakeKraken;
+
+beforeEach(async () => {
+  ({ database, kraken } = bed.current);
+  // The bot's limit buy of 0.0322 BTC at 50,000: 0.0107 filled (cost 535, fee 1.391), the rest resting on Kraken.
+  const txid = 'OBOT01-AAAAA-BBBBBB';
+  const clientOrderId = 'a0b1c2d3-0000-4000-8000-000000000021';
+  const at = new Date(Date.now() - 600_000);
+  const [intent] = await database.db.insert(orderIntents).values({
+    clientOrderId, exchangeOrderId: txid, mode: 'live', feed: 'kraken', strategy: 'test-ma', symbol: 'BTC/USD', side: 'buy', purpose: 'entry',
+    type: 'limit', quantity: '0.0322', limitPrice: '50000', status: 'open', createdAt: at, updatedAt: at,
+  }).returning();
+  await database.db.insert(fills).values({
+    intentId: intent!.id, clientOrderId, exchangeTradeId: 'TBOT01-AAAAA-BBBBBB', exchangeOrderId: txid, mode: 'live', feed: 'kraken', symbol: 'BTC/USD',
+    side: 'buy', quantity: '0.0107', price: '50000', fee: '1.391', feeCurrency: 'USD', filledAt: at,
+  });
+  kraken.addOrder({
+    txid, cl_ord_id: clientOrderId, pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '50000.0', vol: '0.03220000', vol_exec: '0.01070000', status: 'open',
+    opentm: at.getTime() / 1000, cost: '535.0000', fee: '1.3910',
+  });
+  await control(kraken.simulator, 'POST', 'balances', { USD: '9463.609', BTC: '0.0107' });
+});
+
+describe('an entry in flight, partly filled', () => {
+  it('ctb balance counts its BTC as bot-managed, with a note, not as the rest of the account', async () => {
+    const r = await ctb(['balance']);
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out).toContain('Kraken — 0 open live trade(s), 1 live order(s) in flight with fills;');
+    const btc = r.out.split('\n').find((l) => l.startsWith('│ BTC '))!;
+    // TOTAL, FREE, IN ORDERS, BOT-MANAGED (with its note mark), OTHER.
+    expect(btc).toMatch(/│ BTC +│ +0\.0107 │ +0\.0107 │ +0 │ +0\.0107 \* │ +0 │/);
+    expect(r.out).toContain('* BTC bot-managed: order in flight, partly filled — the bot bought it');
+    const json = await ctb(['balance', '--json']);
+    expect(JSON.parse(json.out).kraken.assets).toContainEqual(expect.objectContaining({ asset: 'BTC', botManaged: '0.0107', other: '0', note: 'order in flight, partly filled', shortfall: false }));
+  });
+
+  it('ctb trades lists the order with what it filled of what it asked', async () => {
+    const r = await ctb(['trades']);
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out).toContain('Open trades (1):');
+    expect(r.out.split('\n').find((l) => l.startsWith('│ in flight '))).toMatch(/live[\s│]+BTC\/USD[\s│]+long[\s│]+0\.0107 of 0\.0322[\s│]+50,000\.00/);
+    expect(r.out).toContain('in flight: BTC/USD entry (order intent 1) — order in flight, partly filled');
+    expect(r.out).toMatch(/live: 1 open, cost 535\.00/);
+  });
+
+  it('ctb stats counts it open and in the live exposure', async () => {
+    const r = await ctb(['stats', '--json']);
+    expect(r.code, r.out + r.err).toBe(0);
+    const live = JSON.parse(r.out).books.find((b: { book: string }) => b.book === 'live');
+    expect(live.trades.open).toBe(1);
+    expect(live.exposure.costBasis).toBe('535');
+  });
+});

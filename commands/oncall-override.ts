@@ -1,8 +1,10 @@
 // `oncall override @user 2h [--from ISO]`: puts someone on call for a time range, over the rotation.
+// `oncall override clear`: ends the override in force and drops the ones still to come.
 import { z } from 'zod';
 import { formatDuration, parseDuration } from '../src/config/duration.js';
 import { AppError } from '../src/errors.js';
-import { addOverride } from '../src/services/oncall/store.js';
+import { addOverride, clearOverrides } from '../src/services/oncall/store.js';
+import { checkPeople } from '../src/services/oncall/user-directory.js';
 import { parseUserRef } from '../src/services/oncall/user-ref.js';
 import { defineCommand } from './define.js';
 
@@ -13,6 +15,14 @@ export interface OncallOverrideResult {
   startsAt: string;
   endsAt: string;
   duration: string;
+  /** Things the operator should know but that did not stop the override (Slack could not be asked). */
+  warnings: string[];
+}
+
+export interface OncallOverrideClearResult {
+  ok: boolean;
+  /** The overrides as they were: one in force now ended at once, later ones deleted. */
+  cleared: Array<{ id: number; userId: string; startsAt: string; endsAt: string }>;
 }
 
 const MAX_OVERRIDE_MS = 30 * 86_400_000;
@@ -33,9 +43,28 @@ export const oncallOverrideCommand = defineCommand({
     if (Number.isNaN(startsAt.getTime())) {
       throw new AppError('usage', 'bad_from', `--from: "${args.from}" is not a time; expected ISO 8601 such as 2026-01-31T18:00:00Z.`);
     }
-    const row = await addOverride(ctx.db, { userId, startsAt, endsAt: new Date(startsAt.getTime() + ms), actor: ctx.actor.id, now });
+    const endsAt = new Date(startsAt.getTime() + ms);
+    if (endsAt.getTime() <= now.getTime()) {
+      throw new AppError('usage', 'override_in_past', `That override would end at ${endsAt.toISOString()}, before now (${now.toISOString()}): it would never put anyone on call. Check --from.`);
+    }
+    const warnings = await checkPeople(ctx.people, [userId]);
+    const row = await addOverride(ctx.db, { userId, startsAt, endsAt, actor: ctx.actor.id, now });
     return {
-      ok: true, id: row.id, userId, startsAt: row.startsAt.toISOString(), endsAt: row.endsAt.toISOString(), duration: formatDuration(ms),
+      ok: true, id: row.id, userId, startsAt: row.startsAt.toISOString(), endsAt: row.endsAt.toISOString(), duration: formatDuration(ms), warnings,
     } satisfies OncallOverrideResult;
+  },
+});
+
+export const oncallOverrideClearCommand = defineCommand({
+  name: 'oncall override clear',
+  summary: 'end the override in force now and drop the ones still to come (the rotation decides again)',
+  role: 'operator',
+  args: z.object({}),
+  async run(ctx) {
+    const cleared = await clearOverrides(ctx.db, ctx.clock.now());
+    return {
+      ok: true,
+      cleared: cleared.map((o) => ({ id: o.id, userId: o.userId, startsAt: o.startsAt.toISOString(), endsAt: o.endsAt.toISOString() })),
+    } satisfies OncallOverrideClearResult;
   },
 });

@@ -7,19 +7,22 @@
 // later next_attempt_at. Only a message that stopped making sense is let go: as it is about to go
 // out, a page (DM, "Paged …" note, alert email) whose group someone has since acknowledged or
 // resolved is marked cancelled with the reason (checked in the database, so it holds whichever
-// process took the action). Each lane has its notifier behind the one port (notifications/notification.ts):
+// process took the action). A page by DM that Slack refuses for good (no such user, deactivated)
+// fails at once, the thread says the person was NOT reached, and the escalation moves on. Each lane has its notifier behind the one port (notifications/notification.ts):
 // the chat notifier (src/slack) for `slack:*` lanes, the email notifier (src/email) for `email`;
 // the worker turns a delivery into a notification and hands it to its lane's notifier.
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import {
-  bookLaneSlot, cancelIfStale, dueLanes, ensureLanePacing, lockLanePacing, lockNextDelivery, markDeliveryDone, recordDeliveryFailed, recordDeliverySent,
+  bookLaneSlot, cancelIfStale, dueLanes, ensureLanePacing, lockLanePacing, lockNextDelivery, markDeliveryDone, recordDeliveryFailed, recordDeliveryGaveUp, recordDeliverySent,
 } from '../db/queries/alert-deliveries.js';
+import { bringNextStepForward } from '../db/queries/alert-escalations.js';
+import { enqueueThreadNote } from '../db/queries/alert-outbox.js';
 import { alertEventById } from '../db/queries/alert-events.js';
 import { alertGroupById } from '../db/queries/alert-groups.js';
 import type { AlertDelivery } from '../db/schema/alerts.js';
 import type { Logger } from '../logger.js';
-import { retryAfterOf, type Notifier } from '../notifications/notification.js';
+import { isPermanentFailure, retryAfterOf, type Notifier } from '../notifications/notification.js';
 import { backoffDelay, type Backoff } from '../retry.js';
 import type { AlertNotification } from './notifier.js';
 import { syncGroup, type SyncOutcome } from './sync-group.js';
@@ -133,6 +136,11 @@ export class DeliveryWorker {
         return 'sent';
       } catch (err) {
         const failure = { message: (err as Error)?.message ?? String(err), retryAfterMs: retryAfterOf(err) };
+        if (delivery.kind === 'slack_dm' && isPermanentFailure(err)) {
+          await this.#pageUndeliverable(db, delivery, failure.message, now);
+          await this.#bookSlot(db, lane, now.getTime() + SLACK_LANE_INTERVAL_MS);
+          return 'failed';
+        }
         const waitMs = failure.retryAfterMs ?? backoffMs(delivery.attempts + 1);
         const retryAt = new Date(now.getTime() + waitMs);
         await recordDeliveryFailed(db, { id: delivery.id, error: failure.message.slice(0, 500), retryAt });
@@ -143,6 +151,23 @@ export class DeliveryWorker {
         return 'failed';
       }
     });
+  }
+
+  /** A page Slack refuses for good: failed now (never retried), said in the thread, and the ladder moves on. */
+  async #pageUndeliverable(db: Db, d: AlertDelivery, error: string, now: Date): Promise<void> {
+    await recordDeliveryGaveUp(db, { id: d.id, error: error.slice(0, 500) });
+    const round = Number(d.payload.round);
+    const step = Number(d.payload.step);
+    const movedOn = Number.isInteger(round) && Number.isInteger(step)
+      && await bringNextStepForward(db, { groupId: d.groupId, round, step, deliveryId: d.id, now });
+    const group = await alertGroupById(db, d.groupId);
+    if (group) {
+      await enqueueThreadNote(db, {
+        groupId: group.id, channel: group.slackChannel, now,
+        text: `:x: The page could NOT be delivered to <@${d.target}> (${error}); it is not retried.${movedOn ? ' Escalating to the next step now.' : ''}`,
+      });
+    }
+    this.#log.error({ deliveryId: d.id, user: d.target, groupId: d.groupId, error, movedOn }, 'a page could not be delivered: Slack refused it for good');
   }
 
   async #bookSlot(db: Db, lane: string, atMs: number): Promise<void> {

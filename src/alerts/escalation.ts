@@ -13,7 +13,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import { describeDuration } from '../config/duration.js';
-import { advanceEscalation, endEscalation, escalationById, lockDueEscalations, recordPage, silenceEscalation } from '../db/queries/alert-escalations.js';
+import { advanceEscalation, endEscalation, escalationById, lockDueEscalations, pagedInRound, recordPage, silenceEscalation } from '../db/queries/alert-escalations.js';
 import { alertGroupById, latestAlertEvent } from '../db/queries/alert-groups.js';
 import type { AlertEscalation, AlertGroup } from '../db/schema/alerts.js';
 import { emailConfigured } from '../email/smtp.js';
@@ -125,7 +125,7 @@ export class EscalationTicker {
       return null;
     }
     const rung = policy.steps[step]!;
-    const targets = await this.#targets(db, rung, now);
+    const targets = await this.#targets(db, rung, { groupId: group.id, round, now });
     const label = `${RUNG_LABEL[rung]}, round ${round - roundBase}/${maxRounds}, step ${step + 1}/${policy.steps.length}`;
     const first = step === 0 && round - roundBase === 1;
     await this.#page(db, group, targets, { round, step, first, label, now, email: policy.email, slaMs: policy.ackSlaMs });
@@ -143,20 +143,32 @@ export class EscalationTicker {
     return overdue;
   }
 
-  async #targets(db: Db, rung: Rung, now: Date): Promise<Targets> {
+  /**
+   * Who a rung pages is decided when the step runs, from who is on call at that moment (a handoff or
+   * an override can fall between two steps). "Next in rotation" pages the person on call now when
+   * nobody has paged them yet in this round (the incoming on-call after a handoff, or an override
+   * that began mid-round); otherwise the first of onCallAt's successors (the scheduled member while
+   * an override holds the pager, then the rotation order) not yet paged in this round. Nobody is
+   * "next" twice in one round: with everyone paged it falls through to the approvers.
+   */
+  async #targets(db: Db, rung: Rung, at: { groupId: number; round: number; now: Date }): Promise<Targets> {
     const approvers = this.deps.config.SLACK_APPROVERS;
     const fallback = (why: string): Targets =>
       approvers.length > 0
         ? { users: approvers, reason: `${why}: paging all approvers`, channelWide: false }
         : { users: [], reason: `${why} and no approvers configured: paging the whole channel`, channelWide: true };
     if (rung === 'approvers') return approvers.length > 0 ? { users: approvers, reason: 'all approvers', channelWide: false } : fallback('no approvers');
-    const oncall = await whoIsOnCall(db, now);
+    const oncall = await whoIsOnCall(db, at.now);
+    const onCallReason = oncall.via === 'override' ? 'on-call (override)' : 'on-call';
     if (rung === 'oncall') {
-      return oncall.primary
-        ? { users: [oncall.primary], reason: oncall.via === 'override' ? 'on-call (override)' : 'on-call', channelWide: false }
-        : fallback('nobody is on call');
+      return oncall.primary ? { users: [oncall.primary], reason: onCallReason, channelWide: false } : fallback('nobody is on call');
     }
-    return oncall.next ? { users: [oncall.next], reason: 'next in rotation', channelWide: false } : fallback('nobody else in the rotation');
+    const paged = await pagedInRound(db, at);
+    if (oncall.primary && !paged.has(oncall.primary)) {
+      return { users: [oncall.primary], reason: `${onCallReason} now, not yet paged this round`, channelWide: false };
+    }
+    const next = oncall.successors.find((u) => !paged.has(u));
+    return next ? { users: [next], reason: 'next in rotation', channelWide: false } : fallback('nobody else in the rotation');
   }
 
   async #page(db: Db, group: AlertGroup, targets: Targets, at: { round: number; step: number; first: boolean; label: string; now: Date; email: boolean; slaMs: number }): Promise<void> {
@@ -166,7 +178,7 @@ export class EscalationTicker {
       if (!newPage) continue; // already paged for this rung (another replica)
       fresh.push(userId);
       if (group.slackChannel) {
-        await enqueueDelivery(db, { groupId: group.id, kind: 'slack_dm', target: userId, now: at.now, payload: { text: pageMessage(group, at.label) } });
+        await enqueueDelivery(db, { groupId: group.id, kind: 'slack_dm', target: userId, now: at.now, payload: { text: pageMessage(group, at.label), round: at.round, step: at.step } });
       }
     }
     const mentions = targets.channelWide ? '<!channel>' : fresh.map(who).join(' ');

@@ -1,6 +1,8 @@
 // Owns the escalation policy per severity. Stored rows win; without one, critical pages
 // on-call → next in rotation → all approvers every ESCALATION_ACK_SLA, for ESCALATION_MAX_ROUNDS,
-// with email; warning and info only post to the channel.
+// with email; warning and info only post to the channel. A stored row is never changed behind the
+// operator's back: once stored, ESCALATION_* no longer apply to it, and `source` (and `envIgnored`)
+// say so wherever the policy is shown.
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import { storedAlertPolicies, upsertAlertPolicy } from '../db/queries/alert-policies.js';
@@ -10,6 +12,9 @@ import type { Severity } from './types.js';
 export const RUNGS = ['oncall', 'next', 'approvers'] as const;
 export type Rung = (typeof RUNGS)[number];
 
+/** Where a value comes from: the stored policy row, the environment variable, or the built-in default. */
+export type PolicySource = 'stored' | 'env' | 'default';
+
 export interface EscalationPolicy {
   severity: Severity;
   steps: Rung[];
@@ -17,7 +22,13 @@ export interface EscalationPolicy {
   maxRounds: number;
   email: boolean;
   stored: boolean;
+  /** Where ackSlaMs and maxRounds come from (a stored row: who stored it, when). */
+  source: { ackSla: PolicySource; maxRounds: PolicySource; updatedBy?: string; updatedAt?: string };
+  /** ESCALATION_* set in this process's environment but not in effect, because a stored row wins. */
+  envIgnored: string[];
 }
+
+const envSource = (config: Config, name: 'ESCALATION_ACK_SLA' | 'ESCALATION_MAX_ROUNDS'): PolicySource => (config.escalationEnv?.[name] ? 'env' : 'default');
 
 export function defaultPolicy(severity: Severity, config: Config): EscalationPolicy {
   const critical = severity === 'critical';
@@ -28,10 +39,15 @@ export function defaultPolicy(severity: Severity, config: Config): EscalationPol
     maxRounds: config.ESCALATION_MAX_ROUNDS,
     email: critical,
     stored: false,
+    source: { ackSla: envSource(config, 'ESCALATION_ACK_SLA'), maxRounds: envSource(config, 'ESCALATION_MAX_ROUNDS') },
+    envIgnored: [],
   };
 }
 
-function fromRow(row: AlertPolicy): EscalationPolicy {
+function fromRow(row: AlertPolicy, config: Config): EscalationPolicy {
+  const ignored: string[] = [];
+  if (config.escalationEnv?.ESCALATION_ACK_SLA && config.ESCALATION_ACK_SLA !== row.ackSlaMs) ignored.push('ESCALATION_ACK_SLA');
+  if (config.escalationEnv?.ESCALATION_MAX_ROUNDS && config.ESCALATION_MAX_ROUNDS !== row.maxRounds) ignored.push('ESCALATION_MAX_ROUNDS');
   return {
     severity: row.severity,
     steps: row.steps.filter((s): s is Rung => (RUNGS as readonly string[]).includes(s)),
@@ -39,13 +55,15 @@ function fromRow(row: AlertPolicy): EscalationPolicy {
     maxRounds: row.maxRounds,
     email: row.email,
     stored: true,
+    source: { ackSla: 'stored', maxRounds: 'stored', updatedBy: row.updatedBy, updatedAt: row.updatedAt.toISOString() },
+    envIgnored: ignored,
   };
 }
 
 export async function loadPolicies(db: Db, config: Config): Promise<Record<Severity, EscalationPolicy>> {
   const rows = await storedAlertPolicies(db);
   const out = { info: defaultPolicy('info', config), warning: defaultPolicy('warning', config), critical: defaultPolicy('critical', config) };
-  for (const row of rows) out[row.severity] = fromRow(row);
+  for (const row of rows) out[row.severity] = fromRow(row, config);
   return out;
 }
 
@@ -54,10 +72,10 @@ export async function loadPolicy(db: Db, severity: Severity, config: Config): Pr
 }
 
 /** Stores a policy (the default one when only the severity is given), so it is explicit and auditable. */
-export async function savePolicy(db: Db, input: { policy: Omit<EscalationPolicy, 'stored'>; now: Date; actor: string }): Promise<EscalationPolicy> {
+export async function savePolicy(db: Db, input: { policy: Pick<EscalationPolicy, 'severity' | 'steps' | 'ackSlaMs' | 'maxRounds' | 'email'>; now: Date; actor: string; config: Config }): Promise<EscalationPolicy> {
   const values = {
     severity: input.policy.severity, steps: input.policy.steps, ackSlaMs: input.policy.ackSlaMs,
     maxRounds: input.policy.maxRounds, email: input.policy.email, updatedAt: input.now, updatedBy: input.actor,
   };
-  return fromRow(await upsertAlertPolicy(db, values));
+  return fromRow(await upsertAlertPolicy(db, values), input.config);
 }

@@ -21,6 +21,7 @@ import { slackCarriage } from '../slack/carriage.js';
 import type { AppContext } from './context.js';
 import { defaultLiveSwitchPorts } from './live-switch-ports.js';
 import type { LiveSwitchPorts } from '../services/mode/ports.js';
+import type { UserDirectory } from '../services/oncall/user-directory.js';
 import { defaultIncidentPorts, type IncidentPorts } from '../services/kill/incident-ports.js';
 import { HaltLatch, realKillTime, type IncidentPoster, type KillPorts, type KillTime } from '../services/kill/runtime.js';
 import { noSharedCounter, sharedKrakenCounter } from '../services/kill/shared-counter.js';
@@ -43,6 +44,8 @@ export interface BuildContextOptions {
   liveSwitch?: Partial<LiveSwitchPorts>;
   /** Replace the chat notifier (default: Slack's when Slack is configured). */
   notifier?: Notifier | null;
+  /** Replace the Slack user check of the on-call commands (default: users.info when Slack is configured). */
+  people?: UserDirectory | null;
   /** Replace the incident's capabilities (tests: a flatten that fails). */
   incident?: Partial<IncidentPorts>;
   /** Posts a new incident's thread (the running bot's kill feature gives it; a shell has none). */
@@ -69,6 +72,13 @@ function lazySlackNotifier(config: Config, logger: Logger): Notifier {
   let real: Promise<Notifier> | undefined;
   const load = () => (real ??= import('../slack/notifier.js').then((m) => m.slackNotifier({ config, logger })));
   return { carries: carriedKinds(slackCarriage(config)), notify: async (db, notification) => (await load()).notify(db, notification) };
+}
+
+/** users.info, loaded with the Web API client on the first on-call change that names someone. */
+function lazyUserDirectory(config: Config): UserDirectory {
+  let real: Promise<UserDirectory> | undefined;
+  const load = () => (real ??= import('../slack/user-directory.js').then((m) => m.slackUserDirectory(config)));
+  return { lookup: async (userId) => (await load()).lookup(userId) };
 }
 
 export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedContext> {
@@ -115,8 +125,9 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
   const kill: { latch: HaltLatch; incidentPoster: IncidentPoster | null; time: KillTime; counter: typeof counter } = {
     latch: new HaltLatch({ jobs, logger }), incidentPoster: null, time: opts.killTime ?? realKillTime, counter,
   };
+  const people = opts.people !== undefined ? opts.people : config.slackEnabled ? lazyUserDirectory(config) : null;
   const withExchanges = {
-    ...base, exchanges, notifier, kill: kill satisfies KillPorts, liveSwitch: defaultLiveSwitchPorts(notifier, database.db, opts.liveSwitch), incident: defaultIncidentPorts(opts.incident),
+    ...base, exchanges, notifier, people, kill: kill satisfies KillPorts, liveSwitch: defaultLiveSwitchPorts(notifier, database.db, opts.liveSwitch), incident: defaultIncidentPorts(opts.incident),
   };
   // The default sink stores every alert in the outbox first; the alerts feature delivers it.
   const alerts = opts.alerts?.(withExchanges) ?? createOutboxAlertSink({ db: database.db, clock, logger, config, metrics });

@@ -8,6 +8,7 @@ import type { ExchangeProvider } from '../exchange/provider.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
 import type { Notifier } from '../notifications/notification.js';
+import type { UserDirectory } from '../services/oncall/user-directory.js';
 import type { PriceBoard } from '../market/price-board.js';
 import type { IncidentPorts } from '../services/kill/incident-ports.js';
 import type { KillPorts } from '../services/kill/runtime.js';
@@ -27,6 +28,8 @@ export interface AppContext {
    * pipeline tell people, typed; null without Slack. Its `carries` says which kinds it delivers here.
    */
   notifier: Notifier | null;
+  /** Asks Slack whether a member id is a person (users.info) before the on-call rows name them; null without Slack. */
+  people?: UserDirectory | null;
   jobs: JobRegistry;
   metrics: Registry;
   /** Latest candles per pair: filled by the market feed, read by the engine and the paper exchange. */

@@ -374,7 +374,11 @@ export interface Config extends RawEnv {
   slackEnabled: boolean;
   /** Whether a hard risk breach or an overdue critical alert fires the kill (AUTO_KILL; on while live by default). */
   autoKill: boolean;
+  /** Which escalation variables the environment set (the others are the built-in defaults): `ctb oncall show` names the source. */
+  escalationEnv: { ESCALATION_ACK_SLA: boolean; ESCALATION_MAX_ROUNDS: boolean };
 }
+
+const EMAIL = /^[^\s@,<>]+@[^\s@,<>]+\.[^\s@,<>.]+$/;
 
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -431,8 +435,13 @@ export function readEnv(env: Record<string, string | undefined>): Config {
   if (cfg.KILL_HTTP_TOKEN && cfg.KILL_HTTP_TOKEN.reveal().length < 24) {
     problems.push('KILL_HTTP_TOKEN: expected at least 24 characters (a random token), or unset to disable POST /kill');
   }
+  const badEmails = (cfg.ALERT_EMAIL_TO ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '' && !EMAIL.test(s));
+  if (badEmails.length > 0) {
+    problems.push(`ALERT_EMAIL_TO: expected comma-separated email addresses such as ops@example.com,oncall@example.com, got ${badEmails.map((e) => `"${e}"`).join(', ')}`);
+  }
   const ws = krakenWsUrl(cfg);
   if (problems.length > 0) throw new ConfigError(problems);
+  const isSet = (name: string) => (env[name] ?? '').trim() !== '';
   return {
     ...cfg,
     KRAKEN_WS_URL: typeof ws === 'string' ? ws : undefined,
@@ -440,6 +449,7 @@ export function readEnv(env: Record<string, string | undefined>): Config {
     databaseKind: cfg.DATABASE_URL ? 'postgres' : 'pglite',
     slackEnabled: cfg.SLACK_BOT_TOKEN !== undefined,
     autoKill: cfg.AUTO_KILL === 'on' || (cfg.AUTO_KILL === 'live' && cfg.IS_LIVE),
+    escalationEnv: { ESCALATION_ACK_SLA: isSet('ESCALATION_ACK_SLA'), ESCALATION_MAX_ROUNDS: isSet('ESCALATION_MAX_ROUNDS') },
   };
 }
 

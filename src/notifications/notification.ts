@@ -73,6 +73,11 @@ export function assertCarried(notifier: string, carriage: Carriage, kind: Notifi
   if (c !== true) throw new NotCarriedError(notifier, kind, c);
 }
 
+/** The service refused for good (no such person, deactivated): sending again cannot succeed. */
+export function isPermanentFailure(err: unknown): boolean {
+  return (err as { permanent?: unknown } | null)?.permanent === true;
+}
+
 /** How long the service asked us to wait, when the failure says so. */
 export function retryAfterOf(err: unknown): number | undefined {
   const ms = (err as { retryAfterMs?: unknown } | null)?.retryAfterMs;

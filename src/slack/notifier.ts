@@ -20,18 +20,26 @@ import type { SlackMessage } from './views/message.js';
 import { rateLimitSeconds, slackWebClient, waitOutRateLimits } from './web-client.js';
 
 export class SlackDeliveryError extends Error {
-  constructor(message: string, readonly retryAfterMs?: number) {
+  constructor(message: string, readonly retryAfterMs?: number, readonly permanent = false) {
     super(message);
     this.name = 'SlackDeliveryError';
   }
 }
+
+/** Slack's answers that say this person (or their DM) does not exist or cannot receive: retrying cannot help. */
+const PERMANENT_ERRORS = new Set([
+  'user_not_found', 'users_not_found', 'channel_not_found', 'account_inactive', 'user_disabled', 'user_not_visible', 'cannot_dm_bot', 'is_archived',
+]);
 
 function translate(err: unknown): SlackDeliveryError {
   if (err instanceof SlackDeliveryError) return err;
   const seconds = rateLimitSeconds(err);
   if (seconds !== undefined) return new SlackDeliveryError(`slack rate limited (Retry-After ${seconds}s)`, seconds * 1000);
   const e = err as { code?: string; data?: { error?: string }; message?: string };
-  if (e?.code === ErrorCode.PlatformError) return new SlackDeliveryError(`slack refused: ${e.data?.error ?? 'unknown error'}`);
+  if (e?.code === ErrorCode.PlatformError) {
+    const code = e.data?.error ?? 'unknown error';
+    return new SlackDeliveryError(`slack refused: ${code}`, undefined, PERMANENT_ERRORS.has(code));
+  }
   return new SlackDeliveryError(`slack unreachable: ${e?.message ?? String(err)}`);
 }
 

@@ -36,6 +36,9 @@ const SHORTER: Record<string, string> = {
   'incident show': 'incident', 'backup create': 'backup', 'runbook go-live': 'runbook', 'runbook incident': 'runbook',
 };
 
+/** Operands for a subcommand whose arguments are optional only because an option replaces them (`override --clear`). */
+const OPERANDS: Record<string, string[]> = { 'oncall override': ['1', '1'] };
+
 function leaves(command: Commander, path: string[] = []): Array<{ path: string[]; command: Commander }> {
   if (command.commands.length === 0) return [{ path, command }];
   return command.commands.flatMap((c) => leaves(c, [...path, c.name()]));
@@ -57,7 +60,7 @@ describe('operator command names', () => {
     for (const leaf of leaves(program)) {
       const typed = leaf.path.join(' ');
       if (RUN_NO_OPERATOR_COMMAND.has(leaf.path[0]!) || RUN_NO_OPERATOR_COMMAND.has(typed)) continue;
-      const operands = leaf.command.registeredArguments.filter((a) => a.required).map(() => '1');
+      const operands = OPERANDS[typed] ?? leaf.command.registeredArguments.filter((a) => a.required).map(() => '1');
       handed.name = null;
       await runCli([...leaf.path, ...operands], recordingIo({}));
       if (handed.name === null) continue;

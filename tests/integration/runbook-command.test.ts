@@ -70,7 +70,7 @@ describe('ctb runbook on PostgreSQL', () => {
   });
 
   it('takes the escalation SLA, rounds and ladder from a stored critical policy over the env defaults', async () => {
-    await savePolicy(ctx.db, { policy: { severity: 'critical', steps: ['oncall', 'approvers'], ackSlaMs: 120_000, maxRounds: 2, email: true }, now: clock.now(), actor: 'cli:ops' });
+    await savePolicy(ctx.db, { policy: { severity: 'critical', steps: ['oncall', 'approvers'], ackSlaMs: 120_000, maxRounds: 2, email: true }, now: clock.now(), actor: 'cli:ops', config: ctx.config });
     const result = await runCommand(runbookCommand, ctx, actor, { name: 'incident' });
     expect(result.text).toContain('pages, rung by rung: the person on call, then all approvers (`U0APR0001`, `U0APR0002`)');
     expect(result.text).toContain('Each rung waits `2m` (the stored critical escalation policy)');

@@ -57,15 +57,17 @@ describe('on-call schedule', () => {
       override('UERIN', '2026-01-06T11:00:00Z', '2026-01-06T11:30:00Z', 2),
     ];
     expect(onCallAt(r, overrides, new Date('2026-01-06T09:59:00Z'))).toMatchObject({ primary: 'UALICE', via: 'rotation', next: 'UBOB' });
-    expect(onCallAt(r, overrides, new Date('2026-01-06T10:30:00Z'))).toMatchObject({ primary: 'UDAVE', via: 'override', next: 'UBOB' });
+    // Alice is on call by the rotation while Dave (not a member) holds the pager: she is next, not skipped.
+    expect(onCallAt(r, overrides, new Date('2026-01-06T10:30:00Z'))).toMatchObject({ primary: 'UDAVE', via: 'override', next: 'UALICE', successors: ['UALICE', 'UBOB', 'UCAROL'] });
     expect(onCallAt(r, overrides, new Date('2026-01-06T11:15:00Z'))).toMatchObject({ primary: 'UERIN', via: 'override' });
     expect(onCallAt(r, overrides, new Date('2026-01-06T12:00:00Z'))).toMatchObject({ primary: 'UALICE', via: 'rotation' });
   });
 
-  it('skips the primary when choosing next, and has nobody for an empty rotation', () => {
+  it('skips the primary when choosing next (the scheduled member first), and has nobody for an empty rotation', () => {
     const r = rotation();
     const o = [override('UBOB', '2026-01-06T00:00:00Z', '2026-01-07T00:00:00Z')];
-    expect(onCallAt(r, o, new Date('2026-01-06T12:00:00Z'))).toMatchObject({ primary: 'UBOB', next: 'UCAROL' });
+    expect(onCallAt(r, o, new Date('2026-01-06T12:00:00Z'))).toMatchObject({ primary: 'UBOB', next: 'UALICE', successors: ['UALICE', 'UCAROL'] });
+    expect(onCallAt(r, [], new Date('2026-01-06T12:00:00Z'))).toMatchObject({ primary: 'UALICE', next: 'UBOB', successors: ['UBOB', 'UCAROL'] });
     expect(onCallAt(rotation({ members: [] }), [], new Date('2026-01-06T12:00:00Z'))).toMatchObject({ primary: null, via: 'nobody', next: null });
     expect(onCallAt(null, [], new Date())).toMatchObject({ primary: null, next: null });
     expect(onCallAt(rotation({ members: ['UALICE'] }), [], new Date('2026-01-06T12:00:00Z'))).toMatchObject({ primary: 'UALICE', next: null });

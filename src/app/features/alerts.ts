@@ -2,6 +2,7 @@
 // every replica (FOR UPDATE SKIP LOCKED makes that safe: one replica sends each message, pages once).
 import type { Feature } from '../feature.js';
 import { createAlertRuntime } from '../../alerts/runtime.js';
+import { emailRecipients } from '../../email/smtp.js';
 
 export const alertsFeature: Feature = {
   name: 'alerts',
@@ -12,6 +13,9 @@ export const alertsFeature: Feature = {
     // Failures are logged flagged alertPipeline (not through the job registry's error line), so the
     // log-line alert source does not raise an alert about the alert pipeline, about itself, forever.
     const log = ctx.logger.child({ alertPipeline: true });
+    if (ctx.config.SMTP_URL !== undefined && emailRecipients(ctx.config).length === 0) {
+      log.warn('SMTP_URL is set but ALERT_EMAIL_TO is empty: alert email is OFF (critical alerts and escalations go to Slack only). Set ALERT_EMAIL_TO=ops@example.com,… to turn it on.');
+    }
     const guarded = (name: string, fn: () => Promise<unknown>) => async () => {
       try {
         await fn();

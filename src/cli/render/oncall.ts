@@ -1,5 +1,5 @@
 // Text for `ctb oncall …` results.
-import type { OncallOverrideResult } from '../../../commands/oncall-override.js';
+import type { OncallOverrideClearResult, OncallOverrideResult } from '../../../commands/oncall-override.js';
 import type { OncallSetResult } from '../../../commands/oncall-set.js';
 import type { OncallShowResult } from '../../../commands/oncall-show.js';
 import { formatDuration } from '../../config/duration.js';
@@ -27,19 +27,37 @@ export function renderOncallShow(r: OncallShowResult): string {
   lines.push('', 'Escalation policies:');
   for (const p of r.policies) {
     const ladder = p.steps.length > 0 ? `${p.steps.join(' → ')} every ${formatDuration(p.ackSlaMs)}, ${p.maxRounds} round(s)` : 'channel only, no paging';
-    lines.push(`  ${p.severity.padEnd(8)} ${ladder}${p.email ? ', email' : ''}${p.stored ? '' : ' (default from env)'}`);
+    lines.push(`  ${p.severity.padEnd(8)} ${ladder}${p.email ? ', email' : ''} (${policySources(p)})`);
+    if (p.envIgnored.length > 0) lines.push(`           warning: ${p.envIgnored.join(', ')} set here but ignored: the stored policy wins; change it with \`ctb oncall set --ack-sla … --max-rounds …\``);
   }
   return lines.join('\n');
 }
 
 export function renderOncallSet(r: OncallSetResult): string {
+  const rotation = r.members.length > 0 ? `${r.members.join(' → ')} · handoff ${r.handoff} ${r.timeZone}` : 'not set';
+  const policy = `${formatDuration(r.policy.ackSlaMs)} to acknowledge, ${r.policy.maxRounds} round(s)`;
   return [
-    `Rotation set: ${r.members.join(' → ')} · handoff ${r.handoff} ${r.timeZone}`,
+    r.rotationChanged ? `Rotation set: ${rotation}` : `Rotation unchanged: ${rotation}`,
     `On call now: ${r.onCallNow ?? 'nobody'} · next: ${r.next ?? 'nobody'}`,
+    `Critical escalation: ${policy} (${r.policyChange === 'changed' ? 'changed, stored' : r.policyChange === 'stored_from_env' ? 'stored now' : 'stored, unchanged'})`,
     ...r.warnings.map((w) => `warning: ${w}`),
   ].join('\n');
 }
 
+const SOURCE = { stored: 'stored', env: 'from env', default: 'built-in default' } as const;
+
+/** "SLA 5m (from env ESCALATION_ACK_SLA), 3 round(s) (built-in default)": where each value comes from. */
+function policySources(p: OncallShowResult['policies'][number]): string {
+  if (p.stored) return `stored by ${p.source.updatedBy ?? '?'}${p.source.updatedAt ? ` at ${t(p.source.updatedAt)}` : ''}; ESCALATION_* do not apply`;
+  return `SLA ${SOURCE[p.source.ackSla]}${p.source.ackSla === 'env' ? ' ESCALATION_ACK_SLA' : ''}, rounds ${SOURCE[p.source.maxRounds]}${p.source.maxRounds === 'env' ? ' ESCALATION_MAX_ROUNDS' : ''}; not stored`;
+}
+
 export function renderOncallOverride(r: OncallOverrideResult): string {
-  return `Override #${r.id}: ${r.userId} is on call ${t(r.startsAt)} → ${t(r.endsAt)} (${r.duration}).`;
+  return [`Override #${r.id}: ${r.userId} is on call ${t(r.startsAt)} → ${t(r.endsAt)} (${r.duration}).`, ...r.warnings.map((w) => `warning: ${w}`)].join('\n');
+}
+
+export function renderOncallOverrideClear(r: OncallOverrideClearResult): string {
+  if (r.cleared.length === 0) return 'No override in force or to come: nothing to clear.';
+  return [`Cleared ${r.cleared.length} override(s); the rotation decides who is on call again:`,
+    ...r.cleared.map((o) => `  #${o.id} ${o.userId} ${t(o.startsAt)} → ${t(o.endsAt)}`)].join('\n');
 }

@@ -110,6 +110,12 @@ export async function recordDeliverySent(db: Db, input: { id: number; at: Date; 
     where id = ${input.id}`);
 }
 
+/** A send was refused for good: not retried, the error kept. */
+export async function recordDeliveryGaveUp(db: Db, input: { id: number; error: string }): Promise<void> {
+  await execute(db, sql`
+    update alert_deliveries set status = 'failed', attempts = attempts + 1, last_error = ${input.error} where id = ${input.id}`);
+}
+
 /** A send failed: one more attempt counted, the error kept, the next try at `retryAt`. */
 export async function recordDeliveryFailed(db: Db, input: { id: number; error: string; retryAt: Date }): Promise<void> {
   await execute(db, sql`

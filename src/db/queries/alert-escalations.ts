@@ -105,3 +105,29 @@ export async function wasPaged(db: Db, input: { groupId: number; userId: string 
     select count(*)::int as n from alert_pages where group_id = ${input.groupId} and user_id = ${input.userId}`);
   return (paged?.n ?? 0) > 0;
 }
+
+/**
+ * A page of (round, step) could not be delivered: when that step is the latest one run and none of
+ * its other pages is pending or sent, the next step is due now instead of one ACK SLA later.
+ * True when it moved the escalation on.
+ */
+export async function bringNextStepForward(db: Db, input: { groupId: number; round: number; step: number; deliveryId: number; now: Date }): Promise<boolean> {
+  const now = input.now.toISOString();
+  const moved = await execute(db, sql`
+    update alert_escalations e set due_at = ${now}::timestamptz, updated_at = ${now}::timestamptz
+    where e.group_id = ${input.groupId} and e.status = 'active' and e.round = ${input.round} and e.step = ${input.step + 1}
+      and e.due_at > ${now}::timestamptz
+      and not exists (
+        select 1 from alert_deliveries d
+        where d.group_id = ${input.groupId} and d.kind = 'slack_dm' and d.status in ('pending', 'sent') and d.id <> ${input.deliveryId}
+          and d.payload->>'round' = ${String(input.round)} and d.payload->>'step' = ${String(input.step)})
+    returning e.id`);
+  return moved.length > 0;
+}
+
+/** Everyone paged for this group in `round` (on any rung). */
+export async function pagedInRound(db: Db, input: { groupId: number; round: number }): Promise<Set<string>> {
+  const rows = await execute<{ user_id: string }>(db, sql`
+    select distinct user_id from alert_pages where group_id = ${input.groupId} and round = ${input.round}`);
+  return new Set(rows.map((r) => r.user_id));
+}

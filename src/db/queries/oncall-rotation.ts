@@ -1,6 +1,6 @@
 // Owns the SQL of the on-call rows: the rotation (one row, id 1) and the overrides. The rotation's
 // anchor is computed by src/services/oncall/store.ts before it is written.
-import { and, desc, gt, lt } from 'drizzle-orm';
+import { and, desc, gt, lt, lte } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { oncallOverrides, oncallRotations, type OncallOverride, type OncallRotation } from '../schema/alerts.js';
 
@@ -29,4 +29,17 @@ export async function overridesBetween(db: Db, from: Date, to: Date): Promise<On
   return db.select().from(oncallOverrides)
     .where(and(lt(oncallOverrides.startsAt, to), gt(oncallOverrides.endsAt, from)))
     .orderBy(desc(oncallOverrides.createdAt));
+}
+
+/**
+ * Clears the overrides in force at `now` or starting later: one in force ends now (its row stays, as
+ * the record of who held the pager until when); one not started yet is deleted. The rows as they were.
+ */
+export async function clearOverrides(db: Db, now: Date): Promise<OncallOverride[]> {
+  return db.transaction(async (tx) => {
+    const ended = await tx.update(oncallOverrides).set({ endsAt: now })
+      .where(and(lte(oncallOverrides.startsAt, now), gt(oncallOverrides.endsAt, now))).returning();
+    const dropped = await tx.delete(oncallOverrides).where(gt(oncallOverrides.startsAt, now)).returning();
+    return [...ended, ...dropped].sort((a, b) => a.id - b.id);
+  });
 }

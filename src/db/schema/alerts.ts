@@ -68,9 +68,10 @@ export type DeliveryKind = (typeof DELIVERY_KINDS)[number];
 /**
  * The outbox. `slack_sync` brings a group's Slack parent and thread up to date (one pending per
  * group); the others are single messages (timeline notes, pages by DM, email). A delivery is
- * retried until sent: there is no terminal failure state, only attempts and last_error. A message
- * that stopped making sense before it went out (a page for a group since acknowledged or resolved)
- * is `cancelled`, with when and why, and kept.
+ * retried until sent: there is no terminal failure state but two. A message that stopped making
+ * sense before it went out (a page for a group since acknowledged or resolved) is `cancelled`, with
+ * when and why, and kept. A page by DM that Slack refuses for good (no such user, deactivated) is
+ * `failed` at once, and the escalation moves on.
  */
 export const alertDeliveries = pgTable(
   'alert_deliveries',
@@ -84,7 +85,8 @@ export const alertDeliveries = pgTable(
     target: text('target').notNull(),
     priority: smallint('priority').notNull().default(0),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
-    status: text('status', { enum: ['pending', 'sent', 'cancelled'] }).notNull().default('pending'),
+    /** 'failed': given up at once on a permanent refusal (a page to a person Slack does not know). */
+    status: text('status', { enum: ['pending', 'sent', 'cancelled', 'failed'] }).notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: at('next_attempt_at').notNull(),
     lastError: text('last_error'),

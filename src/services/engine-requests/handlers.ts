@@ -58,6 +58,8 @@ export interface CancelAllHandlerDeps {
 
 export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandler {
   return async (request) => {
+    // Before this moment the kill that handed this over had committed its halt and read its fence.
+    const takenAt = Date.now();
     // A kill's follow-up (it could not confirm within its wait): tried again and again until Kraken confirms (cancel-follow-up.ts).
     const followUp = request.params['followUp'] === true;
     const tries = followUpTries(request);
@@ -84,14 +86,20 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
       : null;
     const now = followUp
       ? (await tryCancelOnce(ctx.exchanges.kraken())).report
-      : await clearVenue('kraken', () => ctx.exchanges.kraken(), { logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS });
-    const merged = before ? mergeVenueReports(before, now) : now;
+      // Marked alerted: the kill that handed this over raises its own alert when Kraken is not confirmed clear.
+      : await clearVenue('kraken', () => ctx.exchanges.kraken(), { logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, alerted: true });
+    // The halt's cancel said none open with a read sent after this request was taken, so after the
+    // kill's halt and its fence (fence.ts): a recheck that merely failed to read does not undo that.
+    const holds = haltCancel !== null && before?.confirmed === true && before.confirmedAt !== undefined && Date.parse(before.confirmedAt) >= takenAt;
+    const merged = before ? mergeVenueReports(before, now, { firstHolds: holds }) : now;
     const report = { ...merged, errors: merged.errors.slice(-6) };
     const cancelled = report.canceled === null ? 'the cancel failed' : `${report.canceled} cancelled`;
     // A hand-over (no follow-up) answers for Kraken alone: the kill that handed it over read its own fence.
     const ok = fence ? confirmedClear(report.confirmed, fence) : report.confirmed;
+    // Confirmed by the halt's cancel alone: said, with the recheck that could not read after it.
+    const recheck = report.confirmed && !now.confirmed ? ` Kraken said so at ${report.confirmedAt ?? 'the halt\'s cancel'}; a recheck after it could not read the open orders${now.errors.length ? ` (${now.errors.at(-1)})` : ''}.` : '';
     const outcome = (report.confirmed
-      ? `Kraken: ${cancelled}, none open (confirmed).`
+      ? `Kraken: ${cancelled}, none open (confirmed).${recheck}`
       : `Kraken: ${cancelled}, zero open orders NOT confirmed after ${triesCount(report.attempts)}${report.survivors.length ? ` (${report.survivors.length} still open)` : ''}${now.errors.length ? ` (${now.errors.at(-1)})` : ''}.`)
       + (fence && ordersMayLand(fence) ? ` ${inFlightPhrase(fence)}: check \`ctb reconcile\`.` : '');
     const details = { report, ...(fence ? { fence } : {}), ...(followUp ? { tries: tries + 1 } : {}) };

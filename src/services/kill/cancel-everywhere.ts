@@ -30,6 +30,11 @@ export interface VenueCancelReport {
   canceled: number | null;
   /** True once a re-query found no open order. */
   confirmed: boolean;
+  /**
+   * When the OpenOrders that found no open order was sent (ISO, this process's wall clock): what
+   * says whether that confirmation came after a given moment (handlers.ts, a handed-over cancel).
+   */
+  confirmedAt?: string;
   attempts: number;
   survivors: SurvivingOrder[];
   errors: string[];
@@ -144,10 +149,12 @@ async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptio
       if (room && refusedForRateLimit(err)) continue;
     }
     try {
+      const sentAt = new Date().toISOString();
       const open = await withDeadline(exchange.fetchOpenOrders(), timeout, `${venue} open-orders query`);
       room?.sent();
       report.survivors = open.map(survivorOf);
       report.confirmed = open.length === 0;
+      if (report.confirmed) report.confirmedAt = sentAt;
     } catch (err) {
       room?.sent(err, 'OpenOrders');
       report.errors.push(`open-orders query (attempt ${attempt}): ${describeError(err)}`);
@@ -180,15 +187,23 @@ export async function cancelEverywhere(opts: CancelOptions): Promise<CancelRepor
 /**
  * One venue's report over two rounds of the same kill: what the exchange said it cancelled is the
  * sum of every answer (the first cancel removes most); what is still open is the later round's, when
- * it sent any.
+ * it read any. `firstHolds`: the caller knows the first round's "none open" still holds (fence.ts:
+ * Kraken said so after the halt was committed and once no order of ours was on its way); a later
+ * round that could not read the open orders then does not undo it — only one that shows an open
+ * order does. Without it, only the later round's answer counts (its first read may predate an order
+ * still on its way).
  */
-export function mergeVenueReports(first: VenueCancelReport, later: VenueCancelReport): VenueCancelReport {
+export function mergeVenueReports(first: VenueCancelReport, later: VenueCancelReport, opts: { firstHolds?: boolean } = {}): VenueCancelReport {
   const canceled = first.canceled === null && later.canceled === null ? null : (first.canceled ?? 0) + (later.canceled ?? 0);
   const handedOff = later.handedOff ?? first.handedOff;
+  // No survivors and not confirmed: the later round never read Kraken's open orders.
+  const laterReadNothing = !later.confirmed && later.survivors.length === 0;
+  const keepFirst = opts.firstHolds === true && first.confirmed && laterReadNothing;
+  const confirmedAt = later.confirmed ? later.confirmedAt : keepFirst ? first.confirmedAt : undefined;
   return {
-    venue: first.venue, canceled, confirmed: later.confirmed, attempts: first.attempts + later.attempts,
+    venue: first.venue, canceled, confirmed: later.confirmed || keepFirst, ...(confirmedAt ? { confirmedAt } : {}), attempts: first.attempts + later.attempts,
     // A later round that sent nothing (no room on Kraken's counter in time) leaves the last list Kraken gave.
-    survivors: later.attempts === 0 && first.attempts > 0 ? first.survivors : later.survivors,
+    survivors: keepFirst || (later.attempts === 0 && first.attempts > 0) ? first.survivors : later.survivors,
     errors: [...first.errors, ...later.errors], ...(handedOff ? { handedOff } : {}),
   };
 }

@@ -73,8 +73,15 @@ export interface OnCallNow {
   /** Who is paged first: the override holder, else the scheduled member; null when nobody is. */
   primary: string | null;
   via: 'override' | 'rotation' | 'nobody';
-  /** The next distinct rotation member after the primary (the escalation's second rung). */
+  /** successors[0]: who "next in rotation" pages when nobody has been paged yet. */
   next: string | null;
+  /**
+   * Everyone after the primary, in the order "next in rotation" tries them: while an override holds
+   * the pager the scheduled member comes first (they are on call by the rotation and must not be
+   * skipped, whether or not the holder is a member), then the members after the scheduled one in
+   * rotation order. The primary is never in it.
+   */
+  successors: string[];
   shift: Shift | null;
   override: OncallOverride | null;
 }
@@ -86,18 +93,13 @@ export function onCallAt(r: RotationShape | null, overrides: OncallOverride[], a
     .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.id - a.id)[0] ?? null;
   const shift = r ? scheduledShift(r, at) : null;
   const primary = override?.userId ?? shift?.userId ?? null;
-  let next: string | null = null;
-  if (r && shift && r.members.length > 1) {
+  const successors: string[] = [];
+  if (r && shift) {
     const i = r.members.indexOf(shift.userId);
-    for (let k = 1; k <= r.members.length; k += 1) {
+    for (let k = 0; k < r.members.length; k += 1) {
       const candidate = r.members[(i + k) % r.members.length]!;
-      if (candidate !== primary) {
-        next = candidate;
-        break;
-      }
+      if (candidate !== primary) successors.push(candidate);
     }
-  } else if (r && shift && override && shift.userId !== primary) {
-    next = shift.userId;
   }
-  return { primary, via: override ? 'override' : shift ? 'rotation' : 'nobody', next, shift, override };
+  return { primary, via: override ? 'override' : shift ? 'rotation' : 'nobody', next: successors[0] ?? null, successors, shift, override };
 }

@@ -6,7 +6,7 @@ import { upsertRotation } from '../../db/queries/oncall-rotation.js';
 import type { OncallRotation } from '../../db/schema/alerts.js';
 import { shiftStartAt } from './schedule.js';
 
-export { addOverride, getRotation, overridesBetween } from '../../db/queries/oncall-rotation.js';
+export { addOverride, clearOverrides, getRotation, overridesBetween } from '../../db/queries/oncall-rotation.js';
 
 export async function saveRotation(db: Db, input: {
   members: string[];

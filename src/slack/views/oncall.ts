@@ -1,6 +1,6 @@
 // Renders `/oncall who`, `/oncall schedule` and `/oncall override`: pure functions of the results
 // of commands/oncall-show.ts and commands/oncall-override.ts.
-import type { OncallOverrideResult } from '../../../commands/oncall-override.js';
+import type { OncallOverrideClearResult, OncallOverrideResult } from '../../../commands/oncall-override.js';
 import type { OncallShowResult } from '../../../commands/oncall-show.js';
 import type { EscalationPolicy } from '../../alerts/policy.js';
 import { formatDuration } from '../../config/duration.js';
@@ -75,6 +75,19 @@ export function renderOncallOverride(r: OncallOverrideResult, by: string): Slack
     blocks: [
       section(`:pager: ${actorLabel(r.userId)} is on call from ${slackDate(new Date(r.startsAt))} until ${slackDate(new Date(r.endsAt))} (${r.duration}), over the rotation.`),
       context(`Override ${r.id}, set by ${actorLabel(by)}. Pages for critical alerts go to them first while it lasts.`),
+      ...r.warnings.map((w) => context(`:warning: ${w}`)),
+    ],
+  };
+}
+
+export function renderOncallOverrideClear(r: OncallOverrideClearResult, by: string): SlackMessage {
+  if (r.cleared.length === 0) return { text: 'No override in force or to come: nothing to clear.', blocks: [section('No override in force or to come: nothing to clear.')] };
+  const people = r.cleared.map((o) => actorLabel(o.userId)).join(', ');
+  return {
+    text: `Overrides cleared by ${by}: ${r.cleared.map((o) => o.userId).join(', ')}; the rotation decides who is on call again`,
+    blocks: [
+      section(`:pager: Override(s) cleared: ${people}. The rotation decides who is on call again.`),
+      context(`Cleared by ${actorLabel(by)}: override(s) ${r.cleared.map((o) => o.id).join(', ')}.`),
     ],
   };
 }

@@ -84,6 +84,83 @@ describe('escalation of critical alerts', () => {
     expect(dms.sort()).toEqual(['UALICE', 'UALICE', 'UAPPROVER1', 'UAPPROVER1', 'UAPPROVER2', 'UAPPROVER2', 'UBOB', 'UBOB']);
   });
 
+  it('after a handoff mid-round, "next" pages the incoming on-call before anyone further down', async () => {
+    // Handoff Monday 16:07 UTC; Alice's week ends then and Bob's begins.
+    h.clock.set('2026-01-05T16:06:49Z');
+    await saveRotation(database().db, { members: ['UALICE', 'UBOB', 'UCAROL'], handoffWeekday: 1, handoffTime: '16:07', timeZone: 'UTC', now: h.clock.now(), actor: 'test' });
+    await critical();
+    await h.runtime.escalation.tick();
+    expect(await pages()).toEqual(['1.0:UALICE']);
+    h.clock.advance(5 * MIN); // 16:11:49, Bob on call since 16:07
+    await h.runtime.escalation.tick();
+    expect(await pages()).toEqual(['1.0:UALICE', '1.1:UBOB']);
+    const [page] = (await database().db.select().from(alertPages).orderBy(asc(alertPages.id))).slice(1);
+    expect(page!.reason).toMatch(/on-call now, not yet paged this round/);
+    // Round 2 starts from whoever is on call now, then the next one after them.
+    for (let i = 0; i < 3; i += 1) {
+      h.clock.advance(5 * MIN);
+      await h.runtime.escalation.tick();
+    }
+    expect((await pages()).slice(4)).toEqual(['2.0:UBOB', '2.1:UCAROL']);
+  });
+
+  it('with someone outside the rotation holding an override, "next" pages the scheduled member', async () => {
+    await rotation(['UALICE', 'UBOB', 'UCAROL']);
+    await database().db.insert(oncallOverrides).values({
+      userId: 'UDAVE', startsAt: new Date('2026-01-05T11:00:00Z'), endsAt: new Date('2026-01-05T18:00:00Z'), createdBy: 'test', createdAt: new Date('2026-01-05T11:00:00Z'),
+    });
+    await critical();
+    await h.runtime.escalation.tick();
+    h.clock.advance(5 * MIN);
+    await h.runtime.escalation.tick();
+    expect(await pages()).toEqual(['1.0:UDAVE', '1.1:UALICE']);
+  });
+
+  it('pages an override that began mid-round on the "next" rung, and never pages anyone twice in a round', async () => {
+    await rotation(['UALICE', 'UBOB']);
+    await critical();
+    await h.runtime.escalation.tick();
+    await database().db.insert(oncallOverrides).values({
+      userId: 'UDAVE', startsAt: new Date('2026-01-05T12:01:00Z'), endsAt: new Date('2026-01-05T18:00:00Z'), createdBy: 'test', createdAt: new Date('2026-01-05T12:01:00Z'),
+    });
+    h.clock.advance(5 * MIN);
+    await h.runtime.escalation.tick();
+    expect(await pages()).toEqual(['1.0:UALICE', '1.1:UDAVE']);
+  });
+
+  it('a page Slack refuses for good fails at once, says so in the thread, and the escalation moves on', async () => {
+    slack.on('chat.postMessage', (body) =>
+      body.channel === 'UNOPE'
+        ? { body: { ok: false, error: 'user_not_found' } }
+        : { body: { ok: true, channel: body.channel, ts: `${Date.now()}.${Math.floor(Math.random() * 1e6)}` } });
+    await rotation(['UNOPE', 'UBOB']);
+    const { groupId } = await critical();
+    await h.runtime.escalation.tick();
+    for (let i = 0; i < 10; i += 1) {
+      h.clock.advance(1_000);
+      await h.runtime.delivery.tick();
+    }
+    const dms = await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.target, 'UNOPE'));
+    expect(dms).toMatchObject([{ kind: 'slack_dm', status: 'failed', attempts: 1, lastError: 'slack refused: user_not_found' }]);
+    expect(slack.callsTo('chat.postMessage').filter((c) => c.body.channel === 'UNOPE')).toHaveLength(1);
+    // Well before the ACK SLA, the next step is due and pages Bob.
+    const [esc] = await database().db.select().from(alertEscalations).where(eq(alertEscalations.groupId, groupId));
+    expect(esc!.dueAt.getTime()).toBeLessThanOrEqual(h.clock.now().getTime());
+    await h.runtime.escalation.tick();
+    expect(await pages()).toEqual(['1.0:UNOPE', '1.1:UBOB']);
+    for (let i = 0; i < 10; i += 1) {
+      h.clock.advance(1_000);
+      await h.runtime.delivery.tick();
+    }
+    const [group] = await database().db.select().from(alertGroups);
+    const thread = slack.callsTo('chat.postMessage').filter((c) => c.body.thread_ts === group!.slackTs).map((c) => String(c.body.text));
+    expect(thread).toEqual(expect.arrayContaining([
+      expect.stringMatching(/The page could NOT be delivered to <@UNOPE> \(slack refused: user_not_found\); it is not retried\. Escalating to the next step now\./),
+      expect.stringMatching(/Paged <@UBOB>/),
+    ]));
+    expect(slack.callsTo('chat.postMessage').filter((c) => c.body.channel === 'UBOB')).toHaveLength(1);
+  });
+
   it('stops paging when the alert is acknowledged, and says who acked in the thread', async () => {
     await rotation(['UALICE', 'UBOB']);
     const { groupId } = await critical();

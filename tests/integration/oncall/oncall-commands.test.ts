@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { oncallOverrideCommand } from '../../../commands/oncall-override.js';
+import { oncallOverrideClearCommand, oncallOverrideCommand } from '../../../commands/oncall-override.js';
 import { oncallSetCommand } from '../../../commands/oncall-set.js';
 import { oncallShowCommand } from '../../../commands/oncall-show.js';
 import { runCommand } from '../../../commands/run-command.js';
@@ -45,7 +45,7 @@ describe('on-call commands on PostgreSQL', () => {
     const o = await runCommand(oncallOverrideCommand, ctx, operator, { user: '<@UDAVE>', duration: '2h' });
     expect(o).toMatchObject({ userId: 'UDAVE', startsAt: '2026-01-12T14:00:00.000Z', endsAt: '2026-01-12T16:00:00.000Z' });
     clock.set('2026-01-12T15:59:00Z');
-    expect(await whoIsOnCall(ctx.db, clock.now())).toMatchObject({ primary: 'UDAVE', via: 'override', next: 'UCAROL' });
+    expect(await whoIsOnCall(ctx.db, clock.now())).toMatchObject({ primary: 'UDAVE', via: 'override', next: 'UBOB' });
     clock.set('2026-01-12T16:00:00Z');
     expect(await whoIsOnCall(ctx.db, clock.now())).toMatchObject({ primary: 'UBOB', via: 'rotation' });
 
@@ -62,6 +62,60 @@ describe('on-call commands on PostgreSQL', () => {
     await expect(runCommand(oncallOverrideCommand, ctx, operator, { user: 'UA1', duration: 'forever' })).rejects.toThrow(/expected a duration up to 30d/);
     expect(await database.db.select().from(oncallRotations)).toEqual([]);
     expect(await database.db.select().from(oncallOverrides)).toEqual([]);
+  });
+
+  it('keeps the stored handoff and time zone when --members comes alone', async () => {
+    await runCommand(oncallSetCommand, ctx, operator, { members: 'UALICE,UBOB', handoff: 'fri 17:30', tz: 'Europe/London' });
+    const again = await runCommand(oncallSetCommand, ctx, operator, { members: 'UBOB,UALICE' });
+    expect(again).toMatchObject({ members: ['UBOB', 'UALICE'], handoff: 'fri 17:30', timeZone: 'Europe/London' });
+    expect(await database.db.select().from(oncallRotations)).toMatchObject([{ handoffWeekday: 5, handoffTime: '17:30', timeZone: 'Europe/London' }]);
+  });
+
+  it('refuses an override that lies entirely in the past, and clears the ones in force and to come', async () => {
+    await expect(runCommand(oncallOverrideCommand, ctx, operator, { user: 'UDAVE', duration: '2h', from: '2026-01-12T10:00:00Z' }))
+      .rejects.toThrow(/would end at 2026-01-12T12:00:00.000Z, before now \(2026-01-12T13:00:00.000Z\): it would never put anyone on call/);
+    expect(await database.db.select().from(oncallOverrides)).toEqual([]);
+    await runCommand(oncallSetCommand, ctx, operator, { members: 'UALICE,UBOB' });
+    await runCommand(oncallOverrideCommand, ctx, operator, { user: 'UDAVE', duration: '2h', from: '2026-01-12T12:00:00Z' });
+    await runCommand(oncallOverrideCommand, ctx, operator, { user: 'UERIN', duration: '1h', from: '2026-01-13T12:00:00Z' });
+    expect((await whoIsOnCall(ctx.db, clock.now())).primary).toBe('UDAVE');
+    const cleared = await runCommand(oncallOverrideClearCommand, ctx, operator, {});
+    expect(cleared.cleared.map((o) => o.userId)).toEqual(['UDAVE', 'UERIN']);
+    expect(await whoIsOnCall(ctx.db, clock.now())).toMatchObject({ primary: 'UALICE', via: 'rotation' });
+    // The one in force is kept as history, ended now; the one to come is gone.
+    expect(await database.db.select().from(oncallOverrides)).toMatchObject([{ userId: 'UDAVE', endsAt: new Date('2026-01-12T13:00:00Z') }]);
+  });
+
+  it('says where the escalation SLA and rounds come from, and changes the stored ones only when asked', async () => {
+    const envCtx = await buildAppContext({
+      config: testConfig({ SLACK_OPERATORS: 'UOPS1', SLACK_APPROVERS: 'UAPP1', ESCALATION_ACK_SLA: '10m' }), clock, logger: silentLogger(), database,
+    });
+    try {
+      const before = await runCommand(oncallShowCommand, envCtx, operator, {});
+      expect(before.policies[0]).toMatchObject({ severity: 'critical', ackSlaMs: 600_000, maxRounds: 3, stored: false, source: { ackSla: 'env', maxRounds: 'default' } });
+      const set = await runCommand(oncallSetCommand, envCtx, operator, { members: 'UALICE,UBOB' });
+      expect(set).toMatchObject({ policyChange: 'stored_from_env', policy: { ackSlaMs: 600_000, stored: true } });
+      expect(set.warnings.join('\n')).toMatch(/later changes to ESCALATION_ACK_SLA \/ ESCALATION_MAX_ROUNDS have no effect/);
+      // Another shell with another ESCALATION_ACK_SLA: the stored policy is not changed, and show says the env is ignored.
+      const show = await runCommand(oncallShowCommand, ctx, operator, {});
+      expect(show.policies[0]).toMatchObject({ ackSlaMs: 600_000, stored: true, source: { ackSla: 'stored', maxRounds: 'stored', updatedBy: 'UOPS1' }, envIgnored: [] });
+      const otherEnv = await buildAppContext({ config: testConfig({ SLACK_OPERATORS: 'UOPS1', ESCALATION_ACK_SLA: '2m' }), clock, logger: silentLogger(), database });
+      try {
+        expect((await runCommand(oncallShowCommand, otherEnv, operator, {})).policies[0]).toMatchObject({ ackSlaMs: 600_000, envIgnored: ['ESCALATION_ACK_SLA'] });
+        const again = await runCommand(oncallSetCommand, otherEnv, operator, { members: 'UALICE,UBOB' });
+        expect(again).toMatchObject({ policyChange: 'unchanged', policy: { ackSlaMs: 600_000 } });
+        expect(again.warnings.join('\n')).toMatch(/ESCALATION_ACK_SLA in this environment differs from the stored policy and is ignored/);
+      } finally {
+        await otherEnv.close();
+      }
+      const changed = await runCommand(oncallSetCommand, ctx, operator, { ackSla: '15m', maxRounds: 5 });
+      expect(changed).toMatchObject({ rotationChanged: false, members: ['UALICE', 'UBOB'], policyChange: 'changed', policy: { ackSlaMs: 900_000, maxRounds: 5 } });
+      expect(await database.db.select().from(alertPolicies)).toMatchObject([{ severity: 'critical', ackSlaMs: 900_000, maxRounds: 5, steps: ['oncall', 'next', 'approvers'] }]);
+      await expect(runCommand(oncallSetCommand, ctx, operator, { ackSla: '1s' })).rejects.toThrow(/--ack-sla: "1s" is not a usable acknowledge deadline/);
+      await expect(runCommand(oncallSetCommand, ctx, operator, {})).rejects.toThrow(/expected --members .* or --ack-sla \/ --max-rounds/);
+    } finally {
+      await envCtx.close();
+    }
   });
 
   it('lets only operators change the rotation from Slack', async () => {
@@ -93,6 +147,27 @@ describe('ctb oncall (terminal)', () => {
     const show = io();
     expect(await runCli(['oncall', '--json'], show.value)).toBe(0);
     expect(JSON.parse(show.out())).toMatchObject({ now: { primary: 'UC3', via: 'override' }, rotation: { members: ['UA1', 'UB2'] } });
+  });
+
+  it('shows where each policy value comes from, changes it with --ack-sla/--max-rounds, and clears overrides with --clear', async () => {
+    const run = async (...args: string[]) => {
+      const o = io();
+      const code = await runCli(args, o.value);
+      return { code, out: o.out(), err: o.err() };
+    };
+    expect((await run('oncall', 'show')).out).toMatch(/critical +oncall → next → approvers every 5m, 3 round\(s\), email \(SLA built-in default, rounds built-in default; not stored\)/);
+    expect((await run('oncall', 'set', '--members', 'UA1,UB2')).out).toMatch(/Critical escalation: 5m to acknowledge, 3 round\(s\) \(stored now\)/);
+    const set = await run('oncall', 'set', '--ack-sla', '10m', '--max-rounds', '2');
+    expect(set.out).toMatch(/Rotation unchanged: UA1 → UB2 · handoff mon 09:00 UTC/);
+    expect(set.out).toMatch(/Critical escalation: 10m to acknowledge, 2 round\(s\) \(changed, stored\)/);
+    expect((await run('oncall', 'show')).out).toMatch(/critical +oncall → next → approvers every 10m, 2 round\(s\), email \(stored by cli:\S+ at .*; ESCALATION_\* do not apply\)/);
+    expect((await run('oncall', 'set', '--max-rounds', 'lots')).err).toMatch(/--max-rounds: expected a whole number from 1 to 20/);
+    expect((await run('oncall', 'override', 'UC3', '2h')).code).toBe(0);
+    const clear = await run('oncall', 'override', '--clear');
+    expect(clear.code).toBe(0);
+    expect(clear.out).toMatch(/Cleared 1 override\(s\); the rotation decides who is on call again:\n  #\d+ UC3/);
+    expect((await run('oncall', 'override', '--clear')).out).toMatch(/nothing to clear/);
+    expect((await run('oncall', 'override', 'UC3', '--clear')).code).toBe(2);
   });
 
   it('exits 1 while nobody is on call, as its help says, and names how to set the rotation', async () => {

@@ -65,7 +65,7 @@ describe('/oncall in Slack', () => {
     expect(log).toMatchObject([{ actor: USERS.operator, command: 'oncall override', allowed: true, result: 'ok' }]);
     const rows = await h.ctx.db.select().from(oncallOverrides);
     expect(rows).toMatchObject([{ userId: 'UDAVE', createdBy: USERS.operator }]);
-    expect((await ask('who')).reply?.text).toMatch(/On call now: UDAVE \(override\); next: UCAROL$/);
+    expect((await ask('who')).reply?.text).toMatch(/On call now: UDAVE \(override\); next: UBOB$/);
     clock.set('2026-01-12T16:00:00Z');
     expect((await ask('who')).reply?.text).toMatch(/On call now: UBOB; next: UCAROL$/);
   });
@@ -78,7 +78,7 @@ describe('/oncall in Slack', () => {
 
   it('refuses an override from someone who is not an operator, and writes nothing', async () => {
     const { reply, log } = await ask('override <@UDAVE> 2h', USERS.reader);
-    expect(reply?.text).toMatch(/not allowed to run `\/oncall override @user <duration>`: it needs the operator role/);
+    expect(reply?.text).toMatch(/not allowed to run `\/oncall override @user <duration> \| clear`: it needs the operator role/);
     expect(log).toMatchObject([{ actor: USERS.reader, allowed: false, result: 'refused' }]);
     expect(await h.ctx.db.select().from(oncallOverrides)).toHaveLength(0);
   });
@@ -100,6 +100,32 @@ describe('/oncall in Slack', () => {
       expect(String(reply?.text), words).toContain('Usage: /oncall');
     }
     expect(await h.ctx.db.select().from(oncallOverrides)).toHaveLength(0);
+  });
+
+  it('refuses a person Slack does not know, and accepts with a warning when Slack cannot be asked', async () => {
+    h.fake.on('users.info', (body) => (body.user === 'UNOPE'
+      ? { body: { ok: false, error: 'user_not_found' } }
+      : body.user === 'UGONE' ? { body: { ok: true, user: { id: 'UGONE', deleted: true } } } : { body: { ok: false, error: 'fatal_error' } }));
+    const { reply } = await ask('override <@UNOPE> 2h', USERS.operator);
+    expect(reply?.response_type).toBe('ephemeral');
+    expect(reply?.text).toMatch(/Slack has no active user UNOPE \(user_not_found\): a page to them could not be delivered\. Nothing was changed\./);
+    expect((await ask('override <@UGONE> 2h', USERS.operator)).reply?.text).toMatch(/Slack has no active user UGONE \(deactivated\)/);
+    expect(await h.ctx.db.select().from(oncallOverrides)).toHaveLength(0);
+    await expect(runCommand(oncallSetCommand, h.ctx, { id: 'cli:ops', source: 'cli' }, { members: 'UBOB,UNOPE' })).rejects.toThrow(/Slack has no active user UNOPE/);
+    expect(h.fake.callsTo('users.info').map((c) => c.body.user)).toEqual(expect.arrayContaining(['UNOPE', 'UGONE']));
+
+    const unsure = await ask('override <@UMAYBE> 1h', USERS.operator);
+    expect(unsure.reply?.response_type).toBe('in_channel');
+    expect(text(unsure.reply)).toContain('Could not ask Slack whether UMAYBE exists (fatal_error); accepted unchecked.');
+    expect(await h.ctx.db.select().from(oncallOverrides)).toMatchObject([{ userId: 'UMAYBE' }]);
+
+    const cleared = await ask('override clear', USERS.operator);
+    expect(cleared.reply?.response_type).toBe('in_channel');
+    expect(cleared.reply?.text).toMatch(/Overrides cleared by UOPERATOR1: UMAYBE; the rotation decides who is on call again/);
+    expect(cleared.log).toMatchObject([{ command: 'oncall override clear', allowed: true, result: 'ok' }]);
+    expect((await ask('who')).reply?.text).toMatch(/On call now: UBOB; next: UCAROL$/);
+    expect((await ask('override clear', USERS.reader)).reply?.text).toMatch(/needs the operator role/);
+    await h.ctx.db.delete(oncallOverrides);
   });
 
   it('does not add a second override when Slack retries the same command', async () => {

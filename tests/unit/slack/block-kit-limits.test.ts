@@ -163,7 +163,8 @@ const CASES: Record<string, () => Case[]> = {
   'mode-status:renderGoLiveStatus': () => [{ payload: modeStatus.renderGoLiveStatus(statusResult() as never) }],
   'oncall:renderOncallWho': () => [{ payload: oncall.renderOncallWho(oncallShow()) }],
   'oncall:renderOncallSchedule': () => [{ payload: oncall.renderOncallSchedule(oncallShow()) }],
-  'oncall:renderOncallOverride': () => [{ payload: oncall.renderOncallOverride({ ok: true, id: 3, userId: 'UDAVE', startsAt: iso(0), endsAt: iso(1), duration: '24h' }, 'UOPS1') }],
+  'oncall:renderOncallOverride': () => [{ payload: oncall.renderOncallOverride({ ok: true, id: 3, userId: 'UDAVE', startsAt: iso(0), endsAt: iso(1), duration: '24h', warnings: [] }, 'UOPS1') }],
+  'oncall:renderOncallOverrideClear': () => [{ payload: oncall.renderOncallOverrideClear({ ok: true, cleared: [{ id: 3, userId: 'UDAVE', startsAt: iso(0), endsAt: iso(1) }] }, 'UOPS1') }],
   'pause:renderPause': () => [{ payload: pause.renderPause({ ok: true, state: 'halted', pausedBy: 'UOPS1', pausedAt: at, reason: long('reason', 3500), halted: true }) }],
   'pause:renderUnpause': () => [{
     payload: pause.renderUnpause({ ok: true, state: 'halted', was: { by: 'UOPS1', at, reason: long('reason', 1500) },

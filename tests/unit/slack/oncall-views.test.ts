@@ -4,8 +4,10 @@ import type { OncallShowResult } from '../../../commands/oncall-show.js';
 import { parseScheduleText } from '../../../src/slack/listeners/oncall-routes.js';
 import { policyLine, renderOncallOverride, renderOncallSchedule, renderOncallWho } from '../../../src/slack/views/oncall.js';
 
-const critical = { severity: 'critical' as const, steps: ['oncall', 'next', 'approvers'] as Array<'oncall' | 'next' | 'approvers'>, ackSlaMs: 300_000, maxRounds: 3, email: true, stored: true };
-const quiet = (severity: 'warning' | 'info') => ({ severity, steps: [], ackSlaMs: 300_000, maxRounds: 3, email: false, stored: false });
+const critical = { severity: 'critical' as const, steps: ['oncall', 'next', 'approvers'] as Array<'oncall' | 'next' | 'approvers'>, ackSlaMs: 300_000, maxRounds: 3, email: true, stored: true,
+  source: { ackSla: 'stored' as const, maxRounds: 'stored' as const }, envIgnored: [] as string[] };
+const quiet = (severity: 'warning' | 'info') => ({ severity, steps: [], ackSlaMs: 300_000, maxRounds: 3, email: false, stored: false,
+  source: { ackSla: 'default' as const, maxRounds: 'default' as const }, envIgnored: [] as string[] });
 
 const show = (over: Partial<OncallShowResult> = {}): OncallShowResult => ({
   ok: true,
@@ -76,7 +78,7 @@ describe('/oncall schedule view', () => {
 
 describe('/oncall override view', () => {
   it('announces the override with its range and who set it', () => {
-    const m = renderOncallOverride({ ok: true, id: 7, userId: 'UDAVE', startsAt: '2026-01-12T14:00:00.000Z', endsAt: '2026-01-12T16:00:00.000Z', duration: '2h' }, 'UOPS1');
+    const m = renderOncallOverride({ ok: true, id: 7, userId: 'UDAVE', startsAt: '2026-01-12T14:00:00.000Z', endsAt: '2026-01-12T16:00:00.000Z', duration: '2h', warnings: [] }, 'UOPS1');
     expect(m.text).toBe('UDAVE is on call from 2026-01-12T14:00:00.000Z to 2026-01-12T16:00:00.000Z (override for 2h, set by UOPS1)');
     expect(json(m.blocks)).toContain('<@UDAVE> is on call from <!date^1768226400^');
     expect(json(m.blocks)).toContain('Override 7, set by <@UOPS1>');

@@ -1,6 +1,7 @@
 // Step 1 and 2 of a kill: cancel every open order on every venue this process can reach, then
-// confirm none is left (re-query, bounded retries). Touches no database: it must work when the
-// database is down and must run before anything else. Kraken is cancelled whenever this process
+// confirm none is left (re-query, bounded retries). Needs no database: it must work when the
+// database is down and must run before anything else (the only read, Kraken's shared rate record
+// before a later round, has a deadline and is given up once it fails: kraken-room.ts). Kraken is cancelled whenever this process
 // holds the key — armed or not, whatever the mode: cancelling needs no arming, and orders can remain
 // from an earlier live session, another process or a person trading by hand on the same account.
 // A process without the key hands Kraken's cancel to the one that has it (handoff.ts). Venues run
@@ -70,7 +71,8 @@ export interface CancelOptions {
   now?: () => number;
   /**
    * Kraken's REST call counter as this kill's calls have seen it (kraken-room.ts), shared by every
-   * round of the kill. With it, once Kraken refuses a call for the rate limit, the next round waits
+   * round of the kill, and as the database last recorded it for every process using the key. With
+   * it, once Kraken refuses a call for the rate limit (this process or another), the next round waits
    * until the counter has room for a round, and none is sent that could not go before
    * `confirmUntil`; a round whose CancelAll was refused so sends no OpenOrders. Without it (or for
    * paper), rounds keep their usual pace whatever Kraken answers.
@@ -122,6 +124,8 @@ async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptio
   const room = venue === 'kraken' ? opts.krakenRoom : undefined;
   for (let attempt = 1; (attempt <= opts.attempts || moreTime()) && !report.confirmed; attempt++) {
     let waitMs = attempt > 1 ? Math.min(MAX_RETRY_DELAY_MS, (opts.retryDelayMs ?? 200) * (attempt - 1)) : 0;
+    // Every round but the very first reads what the other processes using the key were refused.
+    if (room?.sentAny) await room.refresh();
     const roomMs = room?.waitMs() ?? 0;
     if (roomMs > 0) {
       // Never past the deadline: a round sent into a full counter is refused and keeps it full.
@@ -139,7 +143,7 @@ async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptio
       room?.sent();
       report.canceled = (report.canceled ?? 0) + canceled;
     } catch (err) {
-      room?.sent(err);
+      room?.sent(err, 'CancelAll');
       report.errors.push(`cancel-all (attempt ${attempt}): ${describeError(err)}`);
       // Its OpenOrders would be refused too, and keep the counter full.
       if (room && refusedForRateLimit(err)) continue;
@@ -152,7 +156,7 @@ async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptio
       report.confirmed = open.length === 0;
       if (report.confirmed) report.confirmedAt = sentAt;
     } catch (err) {
-      room?.sent(err);
+      room?.sent(err, 'OpenOrders');
       report.errors.push(`open-orders query (attempt ${attempt}): ${describeError(err)}`);
       // A stalled database will not answer a retry either; retrying only delays the kill's answer.
       if (venue === 'paper' && err instanceof DeadlineError) break;

@@ -1,5 +1,6 @@
 // Builds the AppContext: the one place where the database is opened, the exchanges are wired and
 // the alert sink is chosen. Tests call it with their own database, clock and fakes.
+import { hostname } from 'node:os';
 import { attachLogAlerts } from '../alerts/log-source.js';
 import { createOutboxAlertSink } from '../alerts/sink.js';
 import type { AlertSink } from '../alerts/types.js';
@@ -8,6 +9,7 @@ import type { Config } from '../config/env.js';
 import type { Database } from '../db/client.js';
 import { openConfiguredDatabase } from './open-database.js';
 import type { RateLimitWait } from '../exchange/kraken/call-retry.js';
+import { krakenKeyId } from '../exchange/kraken/key-id.js';
 import { createPaperExchange } from '../exchange/paper/create.js';
 import { ExchangeProvider, type ExchangeProviderDeps } from '../exchange/provider.js';
 import { JobRegistry } from '../jobs/registry.js';
@@ -22,6 +24,7 @@ import type { LiveSwitchPorts } from '../services/mode/ports.js';
 import type { UserDirectory } from '../services/oncall/user-directory.js';
 import { defaultIncidentPorts, type IncidentPorts } from '../services/kill/incident-ports.js';
 import { HaltLatch, realKillTime, type IncidentPoster, type KillPorts, type KillTime } from '../services/kill/runtime.js';
+import { noSharedCounter, sharedKrakenCounter } from '../services/kill/shared-counter.js';
 
 export interface BuildContextOptions {
   config: Config;
@@ -97,9 +100,15 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
     if (ownsDatabase) await database.close();
     throw err;
   }
+  // Kraken's refusals for the key's rate limit, recorded for every process using the key (and theirs read).
+  const keyId = krakenKeyId(config);
+  const counter = keyId ? sharedKrakenCounter({ db: database.db, clock, logger }, { keyId, process: `${hostname()}:${process.pid}:${opts.role ?? 'ctb'}` }) : noSharedCounter;
   const krakenFactory = (o: { armed: boolean }) => {
     if (!createKraken) throw new Error('the Kraken adapter was asked for in a process without a Kraken key'); // ExchangeProvider.kraken() refuses first
-    return createKraken(config, { logger, armed: o.armed, clock, ...(opts.onKrakenRateLimitWait ? { onRateLimitedRead: opts.onKrakenRateLimitWait } : {}) });
+    return createKraken(config, {
+      logger, armed: o.armed, clock, onRateLimited: (endpoint, err) => counter.refused(endpoint, err),
+      ...(opts.onKrakenRateLimitWait ? { onRateLimitedRead: opts.onKrakenRateLimitWait } : {}),
+    });
   };
   const jobs = new JobRegistry(logger);
   const metrics = createMetricsRegistry();
@@ -113,8 +122,8 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
   // summaries all deliver through it.
   const notifier = opts.notifier !== undefined ? opts.notifier : config.slackEnabled ? lazySlackNotifier(config, logger) : null;
   // The kill's ports: the latch now; the incident poster once the context exists (below).
-  const kill: { latch: HaltLatch; incidentPoster: IncidentPoster | null; time: KillTime } = {
-    latch: new HaltLatch({ jobs, logger }), incidentPoster: null, time: opts.killTime ?? realKillTime,
+  const kill: { latch: HaltLatch; incidentPoster: IncidentPoster | null; time: KillTime; counter: typeof counter } = {
+    latch: new HaltLatch({ jobs, logger }), incidentPoster: null, time: opts.killTime ?? realKillTime, counter,
   };
   const people = opts.people !== undefined ? opts.people : config.slackEnabled ? lazyUserDirectory(config) : null;
   const withExchanges = {

@@ -14,13 +14,24 @@ export async function closedPaperTradeFacts(db: Db): Promise<{ count: number; pn
   return { count: row?.n ?? 0, pnl: row?.pnl ?? '0' };
 }
 
-export async function criticalAlertsSince(db: Db, since: Date): Promise<number> {
+/**
+ * Critical alert events since `since` (test alerts excluded). `incidentId`: the open incident a
+ * resume would close — its own alert group (`kill:<id>`, the kill's and its halt cancel's), once
+ * resolved, is counted apart as `excused`; an unresolved one counts like any other.
+ */
+export async function criticalAlertsSince(db: Db, since: Date, incidentId: number | null = null): Promise<{ counted: number; excused: number }> {
+  const excusedGroup = incidentId === null
+    ? sql<boolean>`false`
+    : sql<boolean>`(${alertGroups.fingerprint} = ${`kill:${incidentId}`} and ${alertGroups.status} = 'resolved')`;
   const [row] = await db
-    .select({ n: sql<number>`count(*)::int` })
+    .select({
+      counted: sql<number>`count(*) filter (where not ${excusedGroup})::int`,
+      excused: sql<number>`count(*) filter (where ${excusedGroup})::int`,
+    })
     .from(alertEvents)
     .innerJoin(alertGroups, eq(alertGroups.id, alertEvents.groupId))
     .where(and(eq(alertEvents.severity, 'critical'), gte(alertEvents.at, since), eq(alertGroups.test, false)));
-  return row?.n ?? 0;
+  return { counted: row?.counted ?? 0, excused: row?.excused ?? 0 };
 }
 
 /** Closed trades, how many lack capital_buffer, and the ids of up to `sample` of those. */

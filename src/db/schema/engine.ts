@@ -3,7 +3,7 @@
 // (work only the lease holder can do — cancel on Kraken for a process without the key, flatten,
 // reconcile, adopt or cancel an unexplained order — stored, claimed, and answered with a result).
 import { sql, type SQL } from 'drizzle-orm';
-import { bigserial, boolean, check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, type AnyPgColumn } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, type AnyPgColumn } from 'drizzle-orm/pg-core';
 
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -74,3 +74,26 @@ export const engineRequests = pgTable(
 export type EngineLease = typeof engineLease.$inferSelect;
 export type EngineRequest = typeof engineRequests.$inferSelect;
 export type EngineRequestKind = EngineRequest['kind'];
+
+/**
+ * Kraken's REST call counter as the processes using one API key last saw it (one row per key and
+ * process): the counter is one per key, filled by every process using it, and each process counts
+ * only its own calls. A row says when Kraken last refused this process a call for the key's rate
+ * limit (`EAPI:Rate limit exceeded`: the counter was full then) and which call. A kill's, a halt
+ * cancel's and a follow-up's pacing start from the most pessimistic of these (kill/shared-counter.ts).
+ */
+export const krakenRateCounter = pgTable(
+  'kraken_rate_counter',
+  {
+    /** A short hash of the API key (never the key): two keys on one database count apart. */
+    keyId: text('key_id').notNull(),
+    /** The process that saw it (host:pid:role). */
+    process: text('process').notNull(),
+    refusedAt: at('refused_at').notNull(),
+    /** The endpoint Kraken refused (CancelAll, OpenOrders, Balance, …). */
+    refusedCall: text('refused_call').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.keyId, t.process] }), index('kraken_rate_counter_key_refused').on(t.keyId, t.refusedAt)],
+);
+
+export type KrakenRateCounterRow = typeof krakenRateCounter.$inferSelect;

@@ -6,7 +6,8 @@ import type { Exchange } from '../types.js';
 import { KrakenExchange, type KrakenExchangeOptions } from './kraken-exchange.js';
 
 export function createKrakenExchange(
-  config: Config, opts: { logger: Logger; armed: boolean; clock?: Clock; onRateLimitedRead?: KrakenExchangeOptions['onRateLimitedRead'] },
+  config: Config,
+  opts: { logger: Logger; armed: boolean; clock?: Clock } & Pick<KrakenExchangeOptions, 'onRateLimitedRead' | 'onRateLimited'>,
 ): Exchange {
   return new KrakenExchange(config, {
     logger: opts.logger,
@@ -15,5 +16,6 @@ export function createKrakenExchange(
     rateTier: config.KRAKEN_RATE_TIER,
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.onRateLimitedRead ? { onRateLimitedRead: opts.onRateLimitedRead } : {}),
+    ...(opts.onRateLimited ? { onRateLimited: opts.onRateLimited } : {}),
   });
 }

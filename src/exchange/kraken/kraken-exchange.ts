@@ -44,6 +44,11 @@ export interface KrakenExchangeOptions {
    * counter to fall and is asked again (call-retry.ts), and this is told before each wait.
    */
   onRateLimitedRead?: (wait: RateLimitWait) => void;
+  /**
+   * Told of every private call Kraken refused for the key's rate limit, before anything else is done
+   * with it: the key's counter is full, for every process using the key (the shared rate record).
+   */
+  onRateLimited?: (endpoint: string, err: ExchangeError) => void;
   /** The waits between retries (tests drive them). */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -118,6 +123,7 @@ export class KrakenExchange implements Exchange {
       } catch (err) {
         const httpStatus = httpStatusOf(err);
         const mapped = mapKrakenError(err, endpoint, { httpStatus });
+        if (api === 'private' && rateLimited(mapped)) this.#opts.onRateLimited?.(endpoint, mapped as ExchangeError);
         // Sent again (signed again: a fresh nonce) only when Kraken refused the request outright: call-retry.ts.
         if (api === 'private' && refusedNonce(mapped, httpStatus) && nonceRetries < NONCE_RETRY_WAITS_MS.length) {
           this.#opts.logger.warn({ endpoint, retry: nonceRetries + 1 }, 'Kraken refused the nonce (another process using this key sent a higher one first); sending again with a fresh nonce');

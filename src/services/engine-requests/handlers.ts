@@ -28,14 +28,15 @@ import type { ExchangeProvider } from '../../exchange/provider.js';
 import type { JobRegistry } from '../../jobs/registry.js';
 import type { Logger } from '../../logger.js';
 import { reconcileHere, type IncidentDeps } from '../kill/incident-ports.js';
-import { clearVenue, mergeVenueReports } from '../kill/cancel-everywhere.js';
+import { clearVenue, keptErrors, mergeVenueReports, type VenueCancelReport } from '../kill/cancel-everywhere.js';
+import { KrakenRoom } from '../kill/kraken-room.js';
+import type { KillPorts } from '../kill/runtime.js';
 import { CANCEL_FOLLOW_UP_MS, earlierReport, followUpRetryDelayMs, followUpTries, supersededBy, tryCancelOnce } from '../kill/cancel-follow-up.js';
 import { withDeadline } from '../kill/deadline.js';
 import { awaitOrdersInFlight, confirmedClear, inFlightPhrase, ordersMayLand } from '../kill/fence.js';
 import { haltAlertFingerprint, haltCancelSince } from '../kill/halt-cancel.js';
-import { KrakenRoom } from '../kill/kraken-room.js';
 import { adoptOrderHandler, cancelOrderHandler } from '../reconcile/start/cancel.js';
-import { startRequestRunner, type EngineRequestHandler, type EngineRequestHandlers, type RequestRunner } from './runner.js';
+import { startRequestRunner, type EngineRequestHandler, type EngineRequestHandlers, type HandlerOutcome, type RequestRunner } from './runner.js';
 import { checklistFollowUp, checklistRetry } from '../kill/checklist-records.js';
 
 /**
@@ -45,6 +46,8 @@ import { checklistFollowUp, checklistRetry } from '../kill/checklist-records.js'
  */
 export interface CancelAllHandlerDeps {
   config: Pick<Config, 'KILL_CONFIRM_ATTEMPTS' | 'KILL_CONFIRM_WAIT' | 'KILL_DB_TIMEOUT' | 'KRAKEN_RATE_TIER'>;
+  /** Kraken's rate counter as every process using the key recorded it: a follow-up's try waits for room. */
+  kill: Pick<KillPorts, 'counter'>;
   exchanges: ExchangeProvider;
   logger: Logger;
   clock: Clock;
@@ -55,6 +58,8 @@ export interface CancelAllHandlerDeps {
 
 export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandler {
   return async (request) => {
+    // Before this moment the kill that handed this over had committed its halt and read its fence.
+    const takenAt = Date.now();
     // A kill's follow-up (it could not confirm within its wait): tried again and again until Kraken confirms (cancel-follow-up.ts).
     const followUp = request.params['followUp'] === true;
     const tries = followUpTries(request);
@@ -71,24 +76,35 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
     const killStartedAt = Date.parse(String(request.params['killStartedAt'] ?? ''));
     const haltCancel = tries === 0 && Number.isFinite(killStartedAt) ? haltCancelSince(ctx, killStartedAt) : null;
     const before = haltCancel ? await haltCancel.catch(() => null) : earlierReport(request);
+    if (followUp) {
+      const postponed = await postponedForRoom(ctx, request, tries, before);
+      if (postponed) return postponed;
+    }
     // A follow-up: the orders still on their way first, then one try (CancelAll, OpenOrders).
     const fence = followUp
       ? await awaitOrdersInFlight(ctx.db, Math.max(ctx.config.KILL_DB_TIMEOUT, ctx.config.KILL_CONFIRM_WAIT), 20, ctx.config.KILL_DB_TIMEOUT)
       : null;
     const now = followUp
       ? (await tryCancelOnce(ctx.exchanges.kraken())).report
-      // A kill's hand-over: no round into a full rate counter (its requester waits only briefly; once
-      // Kraken refuses one, the rest is the follow-up's, whose tries wait for room).
+      // Marked alerted: the kill that handed this over raises its own alert when Kraken is not confirmed clear.
+      // A hand-over: no round into a full rate counter (its requester waits only briefly; once Kraken
+      // refuses one, the rest is the follow-up's, whose tries wait for room).
       : await clearVenue('kraken', () => ctx.exchanges.kraken(), {
-        logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, krakenRoom: new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, () => ctx.clock.now().getTime()),
+        logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, alerted: true,
+        krakenRoom: new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, () => ctx.clock.now().getTime(), { counter: ctx.kill.counter, readTimeoutMs: ctx.config.KILL_DB_TIMEOUT }),
       });
-    const merged = before ? mergeVenueReports(before, now) : now;
-    const report = { ...merged, errors: merged.errors.slice(-6) };
+    // The halt's cancel said none open with a read sent after this request was taken, so after the
+    // kill's halt and its fence (fence.ts): a recheck that merely failed to read does not undo that.
+    const holds = haltCancel !== null && before?.confirmed === true && before.confirmedAt !== undefined && Date.parse(before.confirmedAt) >= takenAt;
+    const merged = before ? mergeVenueReports(before, now, { firstHolds: holds }) : now;
+    const report = { ...merged, errors: keptErrors(merged.errors) };
     const cancelled = report.canceled === null ? 'the cancel failed' : `${report.canceled} cancelled`;
     // A hand-over (no follow-up) answers for Kraken alone: the kill that handed it over read its own fence.
     const ok = fence ? confirmedClear(report.confirmed, fence) : report.confirmed;
+    // Confirmed by the halt's cancel alone: said, with the recheck that could not read after it.
+    const recheck = report.confirmed && !now.confirmed ? ` Kraken said so at ${report.confirmedAt ?? 'the halt\'s cancel'}; a recheck after it could not read the open orders${now.errors.length ? ` (${now.errors.at(-1)})` : ''}.` : '';
     const outcome = (report.confirmed
-      ? `Kraken: ${cancelled}, none open (confirmed).`
+      ? `Kraken: ${cancelled}, none open (confirmed).${recheck}`
       : `Kraken: ${cancelled}, zero open orders NOT confirmed after ${triesCount(report.attempts)}${report.survivors.length ? ` (${report.survivors.length} still open)` : ''}${now.errors.length ? ` (${now.errors.at(-1)})` : ''}.`)
       + (fence && ordersMayLand(fence) ? ` ${inFlightPhrase(fence)}: check \`ctb reconcile\`.` : '');
     const details = { report, ...(fence ? { fence } : {}), ...(followUp ? { tries: tries + 1 } : {}) };
@@ -109,6 +125,31 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
     ctx.logger.warn({ requestId: request.id, requestedBy: request.requestedBy, report, fence }, `${followUp ? 'kill follow-up' : 'cancel handed over by another process'}: ${outcome}`);
     if (followUp) await tellFollowUp(ctx, request, ok, outcome);
     return { ok, summary: outcome, details };
+  };
+}
+
+/**
+ * A follow-up's try waits for Kraken's counter to have room for it, as every process using the key
+ * recorded it (kill/shared-counter.ts): a try sent while another process's refusal says the counter
+ * is full would be refused too and keep it full. Then the request goes back pending until the
+ * counter has room, without counting a try. Only once in a row, and never past the give-up time: the
+ * estimate paces the cancel, it never holds it. Null: try now.
+ */
+async function postponedForRoom(
+  ctx: CancelAllHandlerDeps, request: EngineRequest, tries: number, before: VenueCancelReport | null,
+): Promise<HandlerOutcome | null> {
+  if (request.result?.['postponed'] === true) return null;
+  const room = new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, () => ctx.clock.now().getTime(), { counter: ctx.kill.counter, readTimeoutMs: ctx.config.KILL_DB_TIMEOUT });
+  await room.refresh();
+  const waitMs = room.waitMs();
+  const giveUpAt = request.requestedAt.getTime() + CANCEL_FOLLOW_UP_MS;
+  const retryAt = new Date(ctx.clock.now().getTime() + waitMs);
+  if (waitMs <= 0 || retryAt.getTime() > giveUpAt) return null;
+  const summary = `Cancel pending — the bot retries until Kraken confirms, next try at ${retryAt.toISOString()}: Kraken refused a call for the API key's rate limit (EAPI:Rate limit exceeded), and its call counter has room for a try (CancelAll + OpenOrders) only then (it gives up at ${new Date(giveUpAt).toISOString()}).`;
+  ctx.logger.warn({ requestId: request.id, tries, retryAt: retryAt.toISOString() }, `kill follow-up: ${summary}`);
+  return {
+    ok: false, summary, retryAt,
+    details: { ...(before ? { report: before } : {}), ...(tries > 0 ? { tries } : {}), postponed: true, nextTryAt: retryAt.toISOString(), giveUpAt: new Date(giveUpAt).toISOString() },
   };
 }
 

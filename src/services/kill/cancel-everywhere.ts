@@ -1,6 +1,7 @@
 // Step 1 and 2 of a kill: cancel every open order on every venue this process can reach, then
-// confirm none is left (re-query, bounded retries). Touches no database: it must work when the
-// database is down and must run before anything else. Kraken is cancelled whenever this process
+// confirm none is left (re-query, bounded retries). Needs no database: it must work when the
+// database is down and must run before anything else (the only read, Kraken's shared rate record
+// before a later round, has a deadline and is given up once it fails: kraken-room.ts). Kraken is cancelled whenever this process
 // holds the key — armed or not, whatever the mode: cancelling needs no arming, and orders can remain
 // from an earlier live session, another process or a person trading by hand on the same account.
 // A process without the key hands Kraken's cancel to the one that has it (handoff.ts). Venues run
@@ -29,6 +30,11 @@ export interface VenueCancelReport {
   canceled: number | null;
   /** True once a re-query found no open order. */
   confirmed: boolean;
+  /**
+   * When the OpenOrders that found no open order was sent (ISO, this process's wall clock): what
+   * says whether that confirmation came after a given moment (handlers.ts, a handed-over cancel).
+   */
+  confirmedAt?: string;
   attempts: number;
   survivors: SurvivingOrder[];
   errors: string[];
@@ -65,7 +71,8 @@ export interface CancelOptions {
   now?: () => number;
   /**
    * Kraken's REST call counter as this kill's calls have seen it (kraken-room.ts), shared by every
-   * round of the kill. With it, once Kraken refuses a call for the rate limit, the next round waits
+   * round of the kill, and as the database last recorded it for every process using the key. With
+   * it, once Kraken refuses a call for the rate limit (this process or another), the next round waits
    * until the counter has room for a round, and none is sent that could not go before
    * `confirmUntil` (without one, none at all); a round whose CancelAll was refused so sends no
    * OpenOrders. Without it (or for paper), rounds keep their usual pace whatever Kraken answers.
@@ -117,6 +124,8 @@ async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptio
   const room = venue === 'kraken' ? opts.krakenRoom : undefined;
   for (let attempt = 1; (attempt <= opts.attempts || moreTime()) && !report.confirmed; attempt++) {
     let waitMs = attempt > 1 ? Math.min(MAX_RETRY_DELAY_MS, (opts.retryDelayMs ?? 200) * (attempt - 1)) : 0;
+    // Every round but the very first reads what the other processes using the key were refused.
+    if (room?.sentAny) await room.refresh();
     const roomMs = room?.waitMs() ?? 0;
     if (roomMs > 0) {
       // Never past the deadline: a round sent into a full counter is refused and keeps it full.
@@ -134,18 +143,20 @@ async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptio
       room?.sent();
       report.canceled = (report.canceled ?? 0) + canceled;
     } catch (err) {
-      room?.sent(err);
+      room?.sent(err, 'CancelAll');
       report.errors.push(`cancel-all (attempt ${attempt}): ${describeError(err)}`);
       // Its OpenOrders would be refused too, and keep the counter full.
       if (room && refusedForRateLimit(err)) continue;
     }
     try {
+      const sentAt = new Date().toISOString();
       const open = await withDeadline(exchange.fetchOpenOrders(), timeout, `${venue} open-orders query`);
       room?.sent();
       report.survivors = open.map(survivorOf);
       report.confirmed = open.length === 0;
+      if (report.confirmed) report.confirmedAt = sentAt;
     } catch (err) {
-      room?.sent(err);
+      room?.sent(err, 'OpenOrders');
       report.errors.push(`open-orders query (attempt ${attempt}): ${describeError(err)}`);
       // A stalled database will not answer a retry either; retrying only delays the kill's answer.
       if (venue === 'paper' && err instanceof DeadlineError) break;
@@ -176,17 +187,41 @@ export async function cancelEverywhere(opts: CancelOptions): Promise<CancelRepor
 /**
  * One venue's report over two rounds of the same kill: what the exchange said it cancelled is the
  * sum of every answer (the first cancel removes most); what is still open is the later round's, when
- * it sent any.
+ * it read any. `firstHolds`: the caller knows the first round's "none open" still holds (fence.ts:
+ * Kraken said so after the halt was committed and once no order of ours was on its way); a later
+ * round that could not read the open orders then does not undo it — only one that shows an open
+ * order does. Without it, only the later round's answer counts (its first read may predate an order
+ * still on its way).
  */
-export function mergeVenueReports(first: VenueCancelReport, later: VenueCancelReport): VenueCancelReport {
+export function mergeVenueReports(first: VenueCancelReport, later: VenueCancelReport, opts: { firstHolds?: boolean } = {}): VenueCancelReport {
   const canceled = first.canceled === null && later.canceled === null ? null : (first.canceled ?? 0) + (later.canceled ?? 0);
   const handedOff = later.handedOff ?? first.handedOff;
+  // No survivors and not confirmed: the later round never read Kraken's open orders.
+  const laterReadNothing = !later.confirmed && later.survivors.length === 0;
+  const keepFirst = opts.firstHolds === true && first.confirmed && laterReadNothing;
+  const confirmedAt = later.confirmed ? later.confirmedAt : keepFirst ? first.confirmedAt : undefined;
   return {
-    venue: first.venue, canceled, confirmed: later.confirmed, attempts: first.attempts + later.attempts,
+    venue: first.venue, canceled, confirmed: later.confirmed || keepFirst, ...(confirmedAt ? { confirmedAt } : {}), attempts: first.attempts + later.attempts,
     // A later round that sent nothing (no room on Kraken's counter in time) leaves the last list Kraken gave.
-    survivors: later.attempts === 0 && first.attempts > 0 ? first.survivors : later.survivors,
+    survivors: keepFirst || (later.attempts === 0 && first.attempts > 0) ? first.survivors : later.survivors,
     errors: [...first.errors, ...later.errors], ...(handedOff ? { handedOff } : {}),
   };
+}
+
+/**
+ * The errors a report keeps when it is cut short: the first of each kind (Kraken's first answer —
+ * EService:Unavailable before a rate limit — says what went on) and the last `last`, in order. The
+ * kind is the line without its attempt number and other numbers.
+ */
+export function keptErrors(errors: string[], last = 6): string[] {
+  const kindOf = (e: string) => e.replace(/\d+(\.\d+)?/g, '#');
+  const seen = new Set<string>();
+  return errors.filter((e, i) => {
+    const kind = kindOf(e);
+    const first = !seen.has(kind);
+    seen.add(kind);
+    return first || i >= errors.length - last;
+  });
 }
 
 /** Two cancel reports of one kill merged venue by venue (a venue only one of them has is kept as is). */

@@ -35,8 +35,8 @@ export interface HaltCancelDeps extends HaltCancelKey, Omit<FollowUpDeps, 'confi
   exchanges: ExchangeProvider;
   logger: Logger;
   alerts: Pick<AlertSink, 'raise' | 'resolve'>;
-  /** The time its confirmation rounds run on. */
-  kill: Pick<KillPorts, 'time'>;
+  /** The time its confirmation rounds run on, and Kraken's rate counter as every process using the key recorded it. */
+  kill: Pick<KillPorts, 'time' | 'counter'>;
 }
 
 interface HaltCancel {
@@ -73,7 +73,7 @@ export function cancelOnHalt(ctx: HaltCancelDeps, reason: string): Promise<Venue
   const startedAt = Date.now();
   const promise = clearVenue('kraken', () => ctx.exchanges.kraken(), {
     logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, confirmUntil: now() + ctx.config.KILL_CONFIRM_WAIT, now, sleep, alerted: true,
-    krakenRoom: new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, now),
+    krakenRoom: new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, now, { counter: ctx.kill.counter, readTimeoutMs: ctx.config.KILL_DB_TIMEOUT }),
   })
     .then(async (report) => {
       if (report.confirmed) {

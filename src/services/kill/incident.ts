@@ -44,8 +44,8 @@ export interface IncidentView {
 /** `alerts`: where a confirmed cancel again resolves the kill's "could not confirm" group (absent: nothing to resolve). */
 export type ChecklistItemDeps = IncidentDeps & {
   logger: Logger; incident: IncidentPorts; alerts?: Pick<AlertSink, 'resolve'>;
-  /** The time a cancel again's rounds run on, as the kill's (runtime.ts). */
-  kill: Pick<KillPorts, 'time'>;
+  /** The time a cancel again's rounds run on and Kraken's shared rate record, as the kill's (runtime.ts). */
+  kill: Pick<KillPorts, 'time' | 'counter'>;
 };
 
 /**
@@ -181,7 +181,7 @@ async function cancelAgain(ctx: ChecklistItemDeps, actor: Actor, incident: Incid
   let report = await cancelEverywhere({
     exchanges: ctx.exchanges, logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, confirmUntil: now() + ctx.config.KILL_CONFIRM_WAIT, now, sleep,
     // Paced as the kill's rounds: once Kraken refuses a call for the rate limit, the next waits for room.
-    krakenRoom: new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, now),
+    krakenRoom: new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, now, { counter: ctx.kill.counter, readTimeoutMs: ctx.config.KILL_DB_TIMEOUT }),
   });
   if (!ctx.exchanges.hasKrakenKeys()) {
     const kraken = await handKrakenCancelOver(ctx, { killId: incident.killId, actor: actor.id, reason: `incident #${incident.id}: cancel again`, startedAt });

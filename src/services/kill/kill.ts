@@ -91,7 +91,8 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
   const cancelOptions: CancelOptions = {
     exchanges: ctx.exchanges, logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, confirmUntil, now, sleep, databaseTimeoutMs: ctx.config.KILL_DB_TIMEOUT,
     // One view of Kraken's call counter for both cancels: the one after the fence waits for room too.
-    krakenRoom: new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, now),
+    // and it starts from what the other processes using the key were refused (the shared record).
+    krakenRoom: new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, now, { counter: ctx.kill.counter, readTimeoutMs: ctx.config.KILL_DB_TIMEOUT }),
     // The kill raises its own alert, which says when orders could not be confirmed cancelled.
     alerted: true,
   };

@@ -3,12 +3,14 @@
 //   - the halt latch: set the moment a kill starts (before any database access), so the engine and
 //     the trading jobs of this process stop even when the halt cannot be written yet;
 //   - the incident poster: posts a new incident's checklist thread (Slack), given when the context
-//     is built by the features that run in this process (startBot), null where none does (a shell).
+//     is built by the features that run in this process (startBot), null where none does (a shell);
+//   - Kraken's shared rate record: this process's refusals written for the others, theirs read.
 // One latch per context, shared by every copy of it (runCommand's { ...ctx, actor }).
 import type { Incident, IncidentChecklistItem } from '../../db/schema/index.js';
 import type { JobRegistry } from '../../jobs/registry.js';
 import type { Logger } from '../../logger.js';
 import { sleep } from './deadline.js';
+import type { SharedKrakenCounter } from './shared-counter.js';
 
 export interface FlattenOutcome {
   ok: boolean;
@@ -81,6 +83,8 @@ export interface KillPorts {
   /** Null in a process that posts no incident threads (a shell, a bot without Slack's ops channel). */
   readonly incidentPoster: IncidentPoster | null;
   readonly time: KillTime;
+  /** Kraken's rate counter as every process using the key recorded it (shared-counter.ts). */
+  readonly counter: SharedKrakenCounter;
 }
 
 type WithKill = { kill: KillPorts };

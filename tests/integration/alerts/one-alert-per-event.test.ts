@@ -70,6 +70,10 @@ describe('one alert per event', () => {
       await cancelAllHandler(ctx)({
         id: 1, requestedAt: clock.now(), requestedBy: 'system:risk-guard', incidentId: null, params: { followUp: true, killId: 'k-1' },
       } as unknown as EngineRequest);
+      // A kill handed over by a process without the key: that kill raises its own alert when not confirmed.
+      await cancelAllHandler(ctx)({
+        id: 2, requestedAt: clock.now(), requestedBy: 'U0OPERATOR', incidentId: null, params: { killId: 'k-2', killStartedAt: new Date().toISOString() },
+      } as unknown as EngineRequest);
       exitForRestart({ logger: log }, { check: 'engine', status: 'failed', detail: 'no heartbeat for 5 min', attempts: 1 }, () => {});
       // The events' own error lines were logged (they are what would have been doubled) ...
       const errorLines = lines.filter((l) => l.level >= 50).map((l) => l.msg);

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Actor } from '../../../src/app/context.js';
-import { alertEvents, alertGroups, equitySnapshots, trades } from '../../../src/db/schema/index.js';
+import { alertEvents, alertGroups, botState, equitySnapshots, incidents, trades } from '../../../src/db/schema/index.js';
 import { credentialsStorageCheck, secretScanCheck } from '../../../src/services/audit/checks/credentials.js';
 import { goLiveCriteriaCheck } from '../../../src/services/audit/checks/criteria.js';
 import { logRotationCheck } from '../../../src/services/audit/checks/logging.js';
@@ -286,6 +286,40 @@ describe('golive.criteria', () => {
     const r = await run(goLiveCriteriaCheck, env);
     expect(r.status).toBe('fail');
     expect(r.value).toBe('1 paper trades (need ≥ 2); paper ROI 0.10% (need > 0.5%); 1 critical alerts in 7d (need 0)');
+  });
+});
+
+describe('golive.criteria while a kill is being resumed', () => {
+  const env = { GOLIVE_MIN_PAPER_TRADES: '0', GOLIVE_MIN_ROI_PCT: '-100', GOLIVE_ALERT_WINDOW: '7d', PAPER_STARTING_BALANCE: '10000' };
+  const at = new Date('2026-01-05T00:00:00Z');
+  async function critical(fingerprint: string, status: 'open' | 'resolved') {
+    const [g] = await database.db.insert(alertGroups).values({ fingerprint, source: 'kill', severity: 'critical', title: fingerprint, status, firstAt: at, lastAt: at, ...(status === 'resolved' ? { resolvedAt: at } : {}) }).returning();
+    await database.db.insert(alertEvents).values({ groupId: g!.id, at, source: 'kill', severity: 'critical', title: fingerprint });
+  }
+  afterEach(async () => {
+    await database.db.execute(sql`truncate incidents restart identity cascade`);
+    await database.db.update(botState).set({ halted: false, haltedAt: null, haltedReason: null });
+  });
+
+  it("does not count the open incident's own alert once resolved; counts it unresolved, and counts every other critical alert", async () => {
+    const [incident] = await database.db.insert(incidents).values({ killId: 'k-1', openedAt: at, openedBy: 'U0OPERATOR', trigger: 'manual', reason: 'x' }).returning();
+    await database.db.update(botState).set({ halted: true, haltedAt: at, haltedReason: 'x' });
+    await critical(`kill:${incident!.id}`, 'resolved');
+    const r = await run(goLiveCriteriaCheck, env);
+    expect(r, r.value).toMatchObject({ status: 'pass', details: { criticalAlerts: 0, excusedIncidentAlerts: 1, incidentId: incident!.id } });
+    expect(r.value).toContain(`0 critical alerts in 7d (need 0; 1 more of incident ${incident!.id}'s own alerts, resolved, not counted for its resume)`);
+
+    // Unresolved, the incident's own alert blocks; so does any other critical alert, resolved or not.
+    await critical(`kill:${incident!.id}`, 'open');
+    expect((await run(goLiveCriteriaCheck, env)).value).toContain('1 critical alerts in 7d (need 0; 1 more');
+    await database.db.execute(sql`truncate alert_events, alert_groups restart identity`);
+    await critical('kill:999', 'resolved');
+    await critical(`kill:${incident!.id}`, 'resolved');
+    expect(await run(goLiveCriteriaCheck, env)).toMatchObject({ status: 'fail' });
+
+    // The incident closed (resumed): its alerts count again, for go-live.
+    await database.db.update(botState).set({ halted: false });
+    expect((await run(goLiveCriteriaCheck, env)).value).toContain('2 critical alerts in 7d (need 0)');
   });
 });
 

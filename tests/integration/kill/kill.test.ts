@@ -15,6 +15,9 @@ import { replayPendingKills } from '../../../src/services/kill/replay-pending.js
 import { isHaltLatched } from '../../../src/services/kill/runtime.js';
 import { markIntent, writeIntent } from '../../../src/engine/ledger/intents.js';
 import { cancelAllHandler } from '../../../src/services/engine-requests/handlers.js';
+import { cancelOnHalt } from '../../../src/services/kill/halt-cancel.js';
+import type { EngineRequest } from '../../../src/db/schema/index.js';
+import { ExchangeError } from '../../../src/exchange/errors.js';
 import { checklistFollowUp } from '../../../src/services/kill/checklist-records.js';
 import { startRequestRunner } from '../../../src/services/engine-requests/runner.js';
 import { killTestContext, recordingDatabase, useKillTestDb, type KillTestContext } from '../../support/kill-context.js';
@@ -199,6 +202,72 @@ describe('kill', () => {
     } finally {
       await runner.stop();
     }
+  });
+
+  describe("a handed-over cancel and the bot's own halt cancel", () => {
+    /**
+     * The bot with the key learnt of the kill's halt: its halt cancel is under way (held at
+     * CancelAll) when the kill's hand-over is taken. `confirmFirst`: the halt cancel confirms before
+     * the hand-over is taken. Once it has answered, `thenKraken` changes what Kraken does.
+     */
+    async function handOverWhileHaltCancels(thenKraken: (k: KillTestContext['kraken']) => void, confirmFirst = false) {
+      const holder = await setup({ keys: true, env: { KILL_CONFIRM_ATTEMPTS: '2', KILL_CONFIRM_WAIT: '1ms' } });
+      holder.kraken.open.push(openOrder('K1'));
+      const killStartedAt = new Date(Date.now() - 1_000).toISOString();
+      let release = () => {};
+      if (!confirmFirst) holder.kraken.hold = new Promise<void>((r) => (release = r));
+      const halt = cancelOnHalt(holder.ctx, 'killed from a shell');
+      void halt.then(() => thenKraken(holder.kraken));
+      if (confirmFirst) {
+        await halt;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const request = { id: 7, kind: 'cancel_all', requestedAt: holder.clock.now(), requestedBy: operator.id, incidentId: null, params: { killId: 'k-1', killStartedAt } } as unknown as EngineRequest;
+      const handling = cancelAllHandler(holder.ctx)(request);
+      await new Promise((r) => setTimeout(r, 5));
+      holder.kraken.hold = null;
+      release();
+      expect((await halt)?.confirmed).toBe(true);
+      return handling;
+    }
+
+    it('a recheck that merely fails to read does not undo the confirmation the halt cancel made after the hand-over was taken', async () => {
+      const result = await handOverWhileHaltCancels((k) => void (k.mode = 'network_error'));
+      expect(result.ok, result.summary).toBe(true);
+      expect(result.summary).toMatch(/^Kraken: 1 cancelled, none open \(confirmed\)\. Kraken said so at \S+Z; a recheck after it could not read the open orders \(open-orders query \(attempt 2\): .*unreachable/);
+      expect(result.details?.['report']).toMatchObject({ confirmed: true, survivors: [] });
+    });
+
+    it('a recheck that shows an open order overrides it', async () => {
+      const result = await handOverWhileHaltCancels((k) => {
+        k.open.push(openOrder('LATE'));
+        k.sticky.add('LATE');
+      });
+      expect(result.ok).toBe(false);
+      expect(result.summary).toMatch(/NOT confirmed after 3 tries \(1 still open\)/);
+    });
+
+    it('a confirmation made before the hand-over was taken (maybe before the fence) is not enough when the recheck fails', async () => {
+      const result = await handOverWhileHaltCancels((k) => void (k.mode = 'network_error'), true);
+      expect(result.ok).toBe(false);
+      expect(result.summary).toMatch(/NOT confirmed/);
+    });
+  });
+
+  it("a handed-over cancel keeps Kraken's first error of each kind, not only the last six", async () => {
+    const holder = await setup({ keys: true, env: { KILL_CONFIRM_ATTEMPTS: '8' } });
+    let reads = 0;
+    holder.kraken.fetchOpenOrders = async () => {
+      reads += 1;
+      throw reads === 1 ? new ExchangeError('retryable', 'unavailable', 'EService:Unavailable') : new ExchangeError('retryable', 'rate_limited', 'EAPI:Rate limit exceeded');
+    };
+    const request = { id: 8, kind: 'cancel_all', requestedAt: holder.clock.now(), requestedBy: operator.id, incidentId: null, params: { killId: 'k-2' } } as unknown as EngineRequest;
+    const result = await cancelAllHandler(holder.ctx)(request);
+    const errors = (result.details?.['report'] as { errors: string[] }).errors;
+    expect(errors[0]).toMatch(/^open-orders query \(attempt 1\): .*EService:Unavailable/);
+    // The first rate limit (attempt 2) is the first of its kind; then the last six (attempts 3–8).
+    expect(errors).toHaveLength(8);
+    expect(errors.at(-1)).toMatch(/^open-orders query \(attempt 8\): .*EAPI:Rate limit exceeded/);
   });
 
   it('reports an order that survives every cancel after the bounded retries, and alerts about it', async () => {

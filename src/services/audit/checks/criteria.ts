@@ -1,7 +1,13 @@
 // Checklist 6: the paper → live criteria — at least GOLIVE_MIN_PAPER_TRADES closed paper trades on
 // live prices (the replay feed is not evidence), paper ROI above GOLIVE_MIN_ROI_PCT (realized PnL
 // over PAPER_STARTING_BALANCE), and no critical alert within GOLIVE_ALERT_WINDOW (test alerts aside).
+// One exception, for leaving a halt: while the bot is halted with an open incident, that incident's
+// own alert group (`kill:<id>`), once resolved, is not counted — the audit a resume needs would
+// otherwise fail for 7 days on the kill's own, handled alert. Unresolved, it counts; every other
+// critical alert counts; once the incident is closed (resumed), its alerts count again (go-live).
 import { closedPaperTradeFacts, criticalAlertsSince } from '../../../db/queries/audit-facts.js';
+import { openIncident } from '../../../db/queries/kill-incidents.js';
+import { getBotState } from '../../bot-state.js';
 import { Decimal } from '../../../money.js';
 import { defineCheck, type CheckOutcome } from '../types.js';
 
@@ -20,15 +26,17 @@ export const goLiveCriteriaCheck = defineCheck({
     const paper = await closedPaperTradeFacts(ctx.db);
     const count = paper.count;
     const roi = new Decimal(paper.pnl).div(c.PAPER_STARTING_BALANCE).mul(100);
-    const critical = await criticalAlertsSince(ctx.db, since);
+    const incident = (await getBotState(ctx.db)).halted ? await openIncident(ctx.db) : undefined;
+    const { counted: critical, excused } = await criticalAlertsSince(ctx.db, since, incident?.id ?? null);
+    const excusedText = excused > 0 ? `; ${excused} more of incident ${incident!.id}'s own alerts, resolved, not counted for its resume` : '';
     const criteria = [
       { name: 'paper trades', ok: count >= c.GOLIVE_MIN_PAPER_TRADES, text: `${count} paper trades (need ≥ ${c.GOLIVE_MIN_PAPER_TRADES})` },
       { name: 'ROI', ok: roi.gt(c.GOLIVE_MIN_ROI_PCT), text: `paper ROI ${roi.toFixed(2)}% (need > ${c.GOLIVE_MIN_ROI_PCT}%)` },
-      { name: 'critical alerts', ok: critical === 0, text: `${critical} critical alerts in ${windowText(c.GOLIVE_ALERT_WINDOW)} (need 0)` },
+      { name: 'critical alerts', ok: critical === 0, text: `${critical} critical alerts in ${windowText(c.GOLIVE_ALERT_WINDOW)} (need 0${excusedText})` },
     ];
     const details = {
       paperTrades: count, minPaperTrades: c.GOLIVE_MIN_PAPER_TRADES, paperRoiPct: roi.toFixed(4), minRoiPct: c.GOLIVE_MIN_ROI_PCT,
-      criticalAlerts: critical, alertWindow: windowText(c.GOLIVE_ALERT_WINDOW), criteria: criteria.map(({ name, ok }) => ({ name, ok })),
+      criticalAlerts: critical, ...(excused > 0 ? { excusedIncidentAlerts: excused, incidentId: incident!.id } : {}), alertWindow: windowText(c.GOLIVE_ALERT_WINDOW), criteria: criteria.map(({ name, ok }) => ({ name, ok })),
     };
     const value = criteria.map((x) => x.text).join('; ');
     const unmet = criteria.filter((x) => !x.ok);

@@ -98,11 +98,20 @@ describe('one open follow-up cancel per incident', () => {
       .where(and(eq(incidentChecklistItems.incidentId, result.incidentId!), eq(incidentChecklistItems.item, 'cancel_orders')));
     expect(item).toMatchObject({ state: 'pending', requestId });
 
-    // The bot's one try: one CancelAll (refused, the counter still full); one follow-up open after it.
-    const calls = w.cancelAlls();
-    await w.runner().drain();
-    expect(w.cancelAlls() - calls, 'CancelAll calls of one round of tries').toBe(1);
-    expect((await openFollowUps(w.database)).map((r) => [r.id, r.incidentId]), 'open follow-ups').toEqual([[requestId, result.incidentId]]);
+    // The bot's rounds of tries, each when due: one follow-up, never more than one CancelAll a round,
+    // until Kraken's counter has room and the try confirms.
+    const runner = w.runner();
+    for (let round = 0; round < 5; round++) {
+      const open = await openFollowUps(w.database);
+      if (open.length === 0) break;
+      expect(open.map((r) => [r.id, r.incidentId]), 'open follow-ups').toEqual([[requestId, result.incidentId]]);
+      if (open[0]!.notBefore) w.clock.set(open[0]!.notBefore);
+      const calls = w.cancelAlls();
+      await runner.drain();
+      expect(w.cancelAlls() - calls, 'CancelAll calls of one round of tries').toBeLessThanOrEqual(1);
+    }
+    const [done] = await w.database.db.select().from(engineRequests).where(eq(engineRequests.id, requestId));
+    expect(done, JSON.stringify(done?.result)).toMatchObject({ status: 'done' });
   }, 60_000);
 
   it('writes interleaved across two processes (the halt\'s written first, marked last) still leave one request for the bot', async () => {

@@ -51,11 +51,13 @@ export function withoutAges(text: string): string {
   return text.replace(/\b\d+s ago\b/g, 'Ns ago');
 }
 
-/** One line for terminals and logs: "host:pid (worker, feed kraken, armed, keys) — heartbeat 3s ago". */
+/**
+ * One line for terminals and logs, saying only what the lease shows (a stale holder: nothing has
+ * taken over; whether a standby runs at all, the lease cannot say): "host:pid (worker, feed kraken, armed, keys) — heartbeat 3s ago". */
 export function describeHolder(v: EngineHolderView): string {
   if (v.state === 'none') return 'no engine running';
   const who = `${v.host}:${v.pid} (${v.role}, feed ${v.feed}, ${v.armed ? 'armed for live' : 'not armed'}, ${v.hasKrakenKeys ? 'has Kraken keys' : 'no Kraken keys'})`;
   const age = v.heartbeatAgeMs === null ? '' : agoPhrase(v.heartbeatAgeMs);
-  if (v.state === 'stale') return `stale since ${v.staleSince} — ${who}, last heartbeat ${v.heartbeatAt} (${age}): died or hung; a standby takes over`;
+  if (v.state === 'stale') return `stale since ${v.staleSince} — ${who}, last heartbeat ${v.heartbeatAt} (${age}): died or hung, and no other process has taken the lease over`;
   return `${who}, heartbeat ${age}`;
 }

@@ -1,5 +1,8 @@
 // Fixtures for engine tests: a context on a real test database with a manual clock and recorded
 // alerts, synthetic candles, and a strategy definition with overrides.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildAppContext, type OwnedContext } from '../../src/app/build-context.js';
 import type { AlertInput, AlertSink } from '../../src/alerts/types.js';
 import { ManualClock } from '../../src/clock.js';
@@ -33,7 +36,9 @@ export async function engineContext(
   const clock = new ManualClock('2026-01-05T00:00:00Z');
   const alerts = recordingAlerts();
   const ctx = await buildAppContext({
-    config: testConfig({ LOG_DIR: '/tmp/ctb-test-logs', ...env }), database, clock, logger: silentLogger(), alerts: () => alerts, ...extra,
+    // DATA_DIR of its own: the repository's ./data is shared by every test file of a run, and a kill
+    // one file saved there (kill-pending.json) reached another file's halt watcher.
+    config: testConfig({ LOG_DIR: '/tmp/ctb-test-logs', DATA_DIR: mkdtempSync(join(tmpdir(), 'ctb-engine-')), ...env }), database, clock, logger: silentLogger(), alerts: () => alerts, ...extra,
   });
   return { ctx, clock, alerts };
 }

@@ -2,6 +2,7 @@
 // exchange — signatures, nonces, balances enforced, market orders filled with fees, optionally in
 // slices over ticks — an armed context (IS_LIVE=true, Kraken keys, bot_state live) pointed at it,
 // and an engine on a market feed whose closes are the simulator's prices as each candle arrives.
+import { ManualClock } from '../../src/clock.js';
 import type { Database } from '../../src/db/client.js';
 import { Engine, type EngineOptions } from '../../src/engine/engine.js';
 import type { StrategyDefinition } from '../../src/engine/strategies/config.js';
@@ -11,8 +12,10 @@ import type { FeedKind, MarketFeed, MarketTick } from '../../src/market/types.js
 import { updateBotState } from '../../src/services/bot-state.js';
 import { pairOfSymbol } from '../../src/simulator/catalogue.js';
 import { KrakenSimulator, type SimulatorOptions } from '../../src/simulator/simulator.js';
+import { createPostgresTestDb } from './db.js';
 import { engineContext, type EngineTestContext } from './engine.js';
 import { TEST_API_KEY, TEST_API_SECRET } from './kraken-test-keys.js';
+import { privateCall } from './simulator.js';
 
 export interface LiveKraken {
   sim: KrakenSimulator;
@@ -89,4 +92,20 @@ export function liveEngine(
     ctx: t.ctx, feed: new SimulatorMarketFeed(feed ?? 'kraken', candles, paceMs ?? 30, kraken.sim), strategies, marketClock: t.clock,
     stopWhenFeedEnds: true, housekeepingMs: 0, fillFollowMs: 50, ...rest,
   });
+}
+
+/**
+ * The kill tests' Kraken: a database, the simulator at the Starter rate tier with its counters on,
+ * one manual clock for both, and one resting limit buy at Kraken for a kill to cancel. Each closer is
+ * pushed onto `cleanup`.
+ */
+export async function rateLimitedKrakenWithRestingOrder(cleanup: Array<() => Promise<unknown>>) {
+  const clock = new ManualClock('2026-01-05T12:00:00Z');
+  const database = await createPostgresTestDb();
+  cleanup.push(() => database.close());
+  const kraken = await startLiveKraken({ rateLimits: true, tier: 'starter', clock });
+  cleanup.push(() => kraken.sim.close());
+  const resting = await privateCall(kraken.sim, 'AddOrder', { pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '30000', volume: '0.01' });
+  if (resting.body.error.length > 0) throw new Error(`the resting order was refused: ${resting.body.error.join(', ')}`);
+  return { clock, database, kraken };
 }

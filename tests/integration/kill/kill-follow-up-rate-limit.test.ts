@@ -8,7 +8,6 @@
 // simulator's counter, moved by the test.
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/clock.js';
 import { renderChecklist } from '../../../src/cli/render/kill.js';
 import { engineRequests, incidents } from '../../../src/db/schema/index.js';
 import { incidentThreadRefresher } from '../../../src/services/kill/incident-thread.js';
@@ -19,9 +18,8 @@ import { currentIncident, doChecklistItem } from '../../../src/services/kill/inc
 import { executeKill } from '../../../src/services/kill/kill.js';
 import { writeFollowUp } from '../../../src/services/kill/follow-up-request.js';
 import { isOpen } from '../../../src/simulator/types.js';
-import { createPostgresTestDb } from '../../support/db.js';
-import { liveContext, startLiveKraken } from '../../support/live-engine.js';
-import { privateCall, fillRateCounter } from '../../support/simulator.js';
+import { liveContext, rateLimitedKrakenWithRestingOrder, startLiveKraken } from '../../support/live-engine.js';
+import { fillRateCounter } from '../../support/simulator.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -31,13 +29,7 @@ afterEach(async () => {
 const operator = { id: 'U0OPERATOR', source: 'slack' as const };
 
 async function world() {
-  const clock = new ManualClock('2026-01-05T12:00:00Z');
-  const database = await createPostgresTestDb();
-  cleanup.push(() => database.close());
-  const kraken = await startLiveKraken({ rateLimits: true, tier: 'starter', clock });
-  cleanup.push(() => kraken.sim.close());
-  const resting = await privateCall(kraken.sim, 'AddOrder', { pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '30000', volume: '0.01' });
-  expect(resting.body.error).toEqual([]);
+  const { clock, database, kraken } = await rateLimitedKrakenWithRestingOrder(cleanup);
   // The kill gets one quick round (its own wait is not what is tested here).
   const t = await liveContext(database, kraken, { KILL_CONFIRM_ATTEMPTS: '1', KILL_CONFIRM_WAIT: '1ms', KRAKEN_RATE_TIER: 'starter' }, { clock });
   cleanup.push(() => t.ctx.close());

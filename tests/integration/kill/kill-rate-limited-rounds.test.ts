@@ -6,7 +6,6 @@
 // PostgreSQL, the Kraken simulator with its Starter counter on, the project's Kraken adapter; the
 // kill's pauses move one manual clock that the simulator's counter decays on.
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/clock.js';
 import { renderKill } from '../../../src/cli/render/kill.js';
 import { renderKillReply } from '../../../src/slack/views/kill.js';
 import { createKrakenExchange } from '../../../src/exchange/kraken/create.js';
@@ -22,8 +21,7 @@ import { engineRequests } from '../../../src/db/schema/index.js';
 import { startCancelAllRunner } from '../../../src/services/engine-requests/handlers.js';
 import { enqueueEngineRequest } from '../../../src/services/engine-requests/store.js';
 import { isOpen } from '../../../src/simulator/types.js';
-import { createPostgresTestDb } from '../../support/db.js';
-import { liveContext, startLiveKraken } from '../../support/live-engine.js';
+import { liveContext, rateLimitedKrakenWithRestingOrder, startLiveKraken } from '../../support/live-engine.js';
 import { privateCall, fillRateCounter } from '../../support/simulator.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -37,13 +35,7 @@ const operator = { id: 'U0OPERATOR', source: 'slack' as const };
 const ROOM_FOR_A_ROUND_MS = Math.ceil((2 / PRIVATE_COUNTER.starter.decayPerSecond) * 1000);
 
 async function world(env: Record<string, string> = {}, exchanges: { kraken?: () => Exchange } = {}) {
-  const clock = new ManualClock('2026-01-05T12:00:00Z');
-  const database = await createPostgresTestDb();
-  cleanup.push(() => database.close());
-  const kraken = await startLiveKraken({ rateLimits: true, tier: 'starter', clock });
-  cleanup.push(() => kraken.sim.close());
-  const resting = await privateCall(kraken.sim, 'AddOrder', { pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '30000', volume: '0.01' });
-  expect(resting.body.error).toEqual([]);
+  const { clock, database, kraken } = await rateLimitedKrakenWithRestingOrder(cleanup);
   // The kill's own clock: each pause moves the manual clock, so Kraken's counter falls by it.
   const slept: number[] = [];
   const killTime = { now: () => clock.now().getTime(), sleep: async (ms: number) => void (slept.push(ms), clock.advance(ms)) };

@@ -7,7 +7,6 @@
 // the project's Kraken adapter.
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/clock.js';
 import { engineRequests } from '../../../src/db/schema/index.js';
 import { lastRateLimitRefusal, recordRateLimitRefusal } from '../../../src/db/queries/kraken-rate-counter.js';
 import { PRIVATE_COUNTER } from '../../../src/exchange/kraken/rate-limiter.js';
@@ -16,8 +15,8 @@ import { executeKill } from '../../../src/services/kill/kill.js';
 import { roomForMs } from '../../../src/services/kill/kraken-room.js';
 import { isOpen } from '../../../src/simulator/types.js';
 import { createPgliteTestDb, createPostgresTestDb } from '../../support/db.js';
-import { liveContext, startLiveKraken } from '../../support/live-engine.js';
-import { fillRateCounter, privateCall } from '../../support/simulator.js';
+import { liveContext, rateLimitedKrakenWithRestingOrder, startLiveKraken } from '../../support/live-engine.js';
+import { fillRateCounter } from '../../support/simulator.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -28,13 +27,7 @@ const operator = { id: 'U0OPERATOR', source: 'slack' as const };
 const RATE_LIMITED = /EAPI:Rate limit exceeded/;
 
 async function world(env: Record<string, string> = {}) {
-  const clock = new ManualClock('2026-01-05T12:00:00Z');
-  const database = await createPostgresTestDb();
-  cleanup.push(() => database.close());
-  const kraken = await startLiveKraken({ rateLimits: true, tier: 'starter', clock });
-  cleanup.push(() => kraken.sim.close());
-  const resting = await privateCall(kraken.sim, 'AddOrder', { pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '30000', volume: '0.01' });
-  expect(resting.body.error).toEqual([]);
+  const { clock, database, kraken } = await rateLimitedKrakenWithRestingOrder(cleanup);
   const slept: number[] = [];
   const killTime = { now: () => clock.now().getTime(), sleep: async (ms: number) => void (slept.push(ms), clock.advance(ms)) };
   const settings = { KRAKEN_RATE_TIER: 'starter', KILL_CONFIRM_ATTEMPTS: '3', KILL_CONFIRM_WAIT: '20s', ...env };

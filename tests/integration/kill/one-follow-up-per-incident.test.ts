@@ -20,9 +20,9 @@ import { writeFollowUp } from '../../../src/services/kill/follow-up-request.js';
 import { cancelOnHalt, haltCancelSince } from '../../../src/services/kill/halt-cancel.js';
 import { startHaltWatcher } from '../../../src/services/kill/halt-watcher.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
-import { createPostgresTestDb, createTestDb, type DbKind } from '../../support/db.js';
+import { createTestDb, type DbKind } from '../../support/db.js';
 import { engineContext } from '../../support/engine.js';
-import { liveContext, startLiveKraken } from '../../support/live-engine.js';
+import { liveContext, rateLimitedKrakenWithRestingOrder, startLiveKraken } from '../../support/live-engine.js';
 import { fillRateCounter, privateCall } from '../../support/simulator.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -46,13 +46,7 @@ const openFollowUps = (database: Database) => database.db.select().from(engineRe
 
 /** The bot with the Kraken key, and a shell without it on its own connections to the same database. */
 async function world() {
-  const clock = new ManualClock('2026-01-05T12:00:00Z');
-  const database = await createPostgresTestDb();
-  cleanup.push(() => database.close());
-  const kraken = await startLiveKraken({ rateLimits: true, tier: 'starter', clock });
-  cleanup.push(() => kraken.sim.close());
-  const resting = await privateCall(kraken.sim, 'AddOrder', { pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '30000', volume: '0.01' });
-  expect(resting.body.error).toEqual([]);
+  const { clock, database, kraken } = await rateLimitedKrakenWithRestingOrder(cleanup);
   const env = { ...quick, ...dataDir() };
   const bot = await liveContext(database, kraken, env, { clock });
   cleanup.push(() => bot.ctx.close());

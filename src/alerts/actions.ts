@@ -1,8 +1,9 @@
 // Owns what a person does to an alert group: acknowledge (stops the escalation and lets go of the
 // pages still queued), resolve (closes the group: the next alert with its fingerprint opens a new
 // thread; queued pages and notes about the open incident are let go), silence for a while (no
-// thread noise, no paging; when it ends on a group still open, paging starts again). Each is one transaction that also queues the timeline line in the
-// thread and a refresh of the parent message. Repeating an action is harmless (Slack retries).
+// thread noise, no paging: the pages still queued are let go; when it ends on a group still open,
+// paging starts again from the first rung). Each is one transaction that also queues the timeline
+// line in the thread and a refresh of the parent message. Repeating an action is harmless (Slack retries).
 import type { Clock } from '../clock.js';
 import { formatDuration } from '../config/duration.js';
 import type { Db } from '../db/client.js';
@@ -88,10 +89,16 @@ export function silenceAlert(input: ActionInput & { durationMs: number }): Promi
     }
     const until = new Date(now.getTime() + input.durationMs);
     await silenceAlertGroup(db, { id: group.id, actor: input.actor, until });
-    await silenceGroupEscalation(db, { groupId: group.id, reason: `silenced by ${input.actor} until ${until.toISOString()}`, until, now });
-    return {
-      changed: true,
-      note: `:mute: Silenced for ${formatDuration(input.durationMs)} by ${who(input.actor)}: repeats are counted, not posted; paging paused until the silence ends.`,
-    };
+    const paused = await silenceGroupEscalation(db, { groupId: group.id, reason: `silenced by ${input.actor} until ${until.toISOString()}`, until, now });
+    const dropped = await cancelStaleDeliveries(db, { groupId: group.id, at: now });
+    return { changed: true, note: `:mute: Silenced for ${formatDuration(input.durationMs)} by ${who(input.actor)}: repeats are counted, not posted; ${pagingNow(group, paused, dropped)}` };
   });
+}
+
+/** What the silence did to paging, as it is: an acknowledged alert was not paging anyone. */
+function pagingNow(group: AlertGroup, paused: number, dropped: number): string {
+  if (group.status === 'acknowledged') return `nobody was being paged: ${who(group.acknowledgedBy ?? 'someone')} had acknowledged it.`;
+  const droppedNote = dropped > 0 ? ` ${dropped} queued page message${dropped === 1 ? '' : 's'} dropped.` : '';
+  if (paused === 0) return `no escalation was running for it.${droppedNote}`;
+  return `paging paused until the silence ends, then it starts again from the first rung if the alert is still open.${droppedNote}`;
 }

@@ -5,9 +5,9 @@
 // SLACK_LANE_INTERVAL_MS (Slack allows ~1 message/second/channel); a 429 pushes the lane's next
 // slot out by Retry-After. Nothing is dropped: a failure only records attempts, last_error and a
 // later next_attempt_at. Only a message that stopped making sense is let go: as it is about to go
-// out, a page (DM, "Paged …" note, alert email) whose group someone has since acknowledged or
-// resolved is marked cancelled with the reason (checked in the database, so it holds whichever
-// process took the action). A page by DM that Slack refuses for good (no such user, deactivated)
+// out, a page (DM, "Paged …" note, alert email) whose group someone has since acknowledged,
+// resolved or silenced is marked cancelled with the reason (checked in the database, so it holds
+// whichever process took the action). A page by DM that Slack refuses for good (no such user, deactivated)
 // fails at once, the thread says the person was NOT reached, and the escalation moves on. Each lane has its notifier behind the one port (notifications/notification.ts):
 // the chat notifier (src/slack) for `slack:*` lanes, the email notifier (src/email) for `email`;
 // the worker turns a delivery into a notification and hands it to its lane's notifier.

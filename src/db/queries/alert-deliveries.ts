@@ -56,38 +56,48 @@ export async function lockNextDelivery(db: Db, input: { lane: string; now: Date;
 
 /** A delivery's relevance (alert-outbox.ts): stored in its payload, else by kind. */
 const RELEVANCE = sql`coalesce(d.payload->>'relevance', case when d.kind in ('slack_dm', 'email') then 'until_ack' else 'always' end)`;
-/** The group (g) is past what the delivery (d) is about: resolved, or acknowledged for a page. */
-const STALE = sql`((g.status = 'resolved' and ${RELEVANCE} in ('until_ack', 'until_resolved'))
-  or (g.status = 'acknowledged' and ${RELEVANCE} = 'until_ack'))`;
+/**
+ * The group (g) is past what the delivery (d) is about at `at`: resolved; acknowledged, for a page;
+ * silenced, for a page of a group still open (the ladder pages afresh from its first rung when the
+ * silence ends, so a page queued before it is not held for later but let go).
+ */
+const stale = (at: string) => sql`((g.status = 'resolved' and ${RELEVANCE} in ('until_ack', 'until_resolved'))
+  or (g.status = 'acknowledged' and ${RELEVANCE} = 'until_ack')
+  or (g.status = 'open' and g.silenced_until > ${at}::timestamptz and ${RELEVANCE} = 'until_ack'))`;
 const WHY_STALE = sql`case when g.status = 'resolved' then 'group resolved by ' || coalesce(g.resolved_by, 'someone')
-  else 'group acknowledged by ' || coalesce(g.acknowledged_by, 'someone') end`;
+  when g.status = 'acknowledged' then 'group acknowledged by ' || coalesce(g.acknowledged_by, 'someone')
+  else 'group silenced by ' || coalesce(g.silenced_by, 'someone') || ' until '
+    || to_char(g.silenced_until at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') end`;
 
 /**
- * Checked as the delivery is about to go out (whichever process resolved the group): cancels it,
+ * Checked as the delivery is about to go out (whichever process acted on the group): cancels it,
  * keeping the row with when and why, when its group is past what it is about. The reason, or null
  * when it still makes sense.
  */
 export async function cancelIfStale(db: Db, input: { id: number; at: Date }): Promise<string | null> {
+  const at = input.at.toISOString();
   const rows = await execute<{ cancelled_reason: string }>(db, sql`
-    update alert_deliveries d set status = 'cancelled', cancelled_at = ${input.at.toISOString()}::timestamptz, cancelled_reason = ${WHY_STALE}
+    update alert_deliveries d set status = 'cancelled', cancelled_at = ${at}::timestamptz, cancelled_reason = ${WHY_STALE}
     from alert_groups g
-    where d.id = ${input.id} and g.id = d.group_id and d.status = 'pending' and d.kind <> 'slack_sync' and ${STALE}
+    where d.id = ${input.id} and g.id = d.group_id and d.status = 'pending' and d.kind <> 'slack_sync' and ${stale(at)}
     returning d.cancelled_reason`);
   return rows[0]?.cancelled_reason ?? null;
 }
 
 /**
- * Someone acknowledged or resolved the group (in this transaction): its queued messages that no
- * longer make sense are cancelled now. One a worker is sending right now is skipped, not waited for.
+ * Someone acknowledged, resolved or silenced the group (in this transaction): its queued messages
+ * that no longer make sense are cancelled now. One a worker is sending right now is skipped, not
+ * waited for.
  */
 export async function cancelStaleDeliveries(db: Db, input: { groupId: number; at: Date }): Promise<number> {
+  const at = input.at.toISOString();
   const rows = await execute<{ id: string | number }>(db, sql`
-    update alert_deliveries d set status = 'cancelled', cancelled_at = ${input.at.toISOString()}::timestamptz, cancelled_reason = ${WHY_STALE}
+    update alert_deliveries d set status = 'cancelled', cancelled_at = ${at}::timestamptz, cancelled_reason = ${WHY_STALE}
     from alert_groups g
     where g.id = d.group_id and d.id in (
         select id from alert_deliveries where group_id = ${input.groupId} and status = 'pending' and kind <> 'slack_sync'
         for update skip locked)
-      and ${STALE}
+      and ${stale(at)}
     returning d.id`);
   return rows.length;
 }

@@ -1,6 +1,7 @@
 // Paging follows what people did to the alert: a silence that ends on a group still open starts
 // the ladder again; a page still queued when someone acknowledged, resolved or silenced the group is
-// let go (kept, marked cancelled with why), checked when it is about to go out, by whichever process sends it.
+// let go (kept, marked cancelled with why), checked when it is about to go out, by whichever process
+// sends it; an action waits for a page being sent right now and says in the thread that it went out.
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acknowledgeAlert, resolveAlert, silenceAlert } from '../../../src/alerts/actions.js';
@@ -8,9 +9,13 @@ import { alertSilenceCommand } from '../../../commands/alert-actions.js';
 import { alertsListCommand } from '../../../commands/alerts-list.js';
 import { runCommand } from '../../../commands/run-command.js';
 import { markAlertResolved, silenceAlertGroup } from '../../../src/db/queries/alert-groups.js';
+import { silentLogger } from '../../../src/logger.js';
+import type { Notifier } from '../../../src/notifications/notification.js';
+import { slackNotifier } from '../../../src/slack/notifier.js';
 import { renderAlertActionDone } from '../../../src/slack/views/alert-action.js';
 import { alertDeliveries, alertEscalations, alertGroups, alertPages } from '../../../src/db/schema/index.js';
 import { usePostgresTestDb } from '../../support/db.js';
+import { ctbInShell, type ShellRun } from '../../support/ctb-shell.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
 import { startTestSmtp, type TestSmtp } from '../../support/smtp.js';
 import { ALERT_TABLES, ALERTS_CHANNEL, alertConfig, alertHarness, type AlertHarness } from '../../support/alert-fixtures.js';
@@ -259,3 +264,60 @@ describe('pages queued when the group is silenced', () => {
     expect(reply).toContain('Nobody was being paged: it is acknowledged by <@UAPPROVER2>.');
   });
 });
+
+describe('a page being sent as the group is resolved from another process', () => {
+  it('the resolve waits for the send under way, never commits between the check and the send, and says the page went out', async () => {
+    const config = alertConfig(slack, { SMTP_URL: smtp.url, ALERT_EMAIL_TO: 'oncall@example.com', ALERT_EMAIL_FROM: 'ctb <ctb@example.com>' });
+    const real = slackNotifier({ config, logger: silentLogger() });
+    let resolving: Promise<ShellRun> | undefined;
+    // The worker has checked the group and is handing the first page to the notifier: now an
+    // operator resolves the alert in a shell. Go on once that resolve has either finished or is
+    // waiting for a lock.
+    const notifier: Notifier = {
+      carries: real.carries,
+      async notify(db, n) {
+        if (n.kind === 'alert_page' && resolving === undefined) {
+          resolving = ctbInShell(['alerts', 'resolve', String(groupOf())], { DATABASE_URL: database().url });
+          let exited = false;
+          void resolving.then(() => (exited = true));
+          while (!exited && !(await resolveWaitsOnALock())) await new Promise((r) => setTimeout(r, 20));
+        }
+        return real.notify(db, n);
+      },
+    };
+    let statusWhenSlackGotThePage: string | undefined;
+    slack.on('chat.postMessage', async (body) => {
+      if (String(body.channel).startsWith('U') && statusWhenSlackGotThePage === undefined) {
+        const [g] = await database().db.select().from(alertGroups);
+        statusWhenSlackGotThePage = g!.status;
+      }
+      return { body: { ok: true, channel: body.channel, ts: `${Date.now() / 1000}` } };
+    });
+    h = await alertHarness({ database: database(), config, notifier });
+    const { groupId } = await critical();
+    groupOf = () => groupId;
+    await h.runtime.escalation.tick();
+    await drain(1);
+    expect(resolving).toBeDefined();
+    const shell = await resolving!;
+    expect(shell.code, shell.stderr).toBe(0);
+    await drain();
+
+    expect(statusWhenSlackGotThePage).toBe('open'); // the page left before the resolve committed, not after
+    expect(dms()).toHaveLength(1); // the other approver's page was let go
+    // The shell's note is queued on its own (real) clock, ahead of this test's: read it from the outbox.
+    const notes = (await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.kind, 'slack_thread_note')))
+      .map((d) => String(d.payload.text));
+    const resolved = notes.find((t) => t.includes('Resolved by'));
+    expect(resolved).toContain(`Already on its way when this was done, and delivered: the page to <@${dms()[0]}>.`);
+  });
+});
+
+let groupOf: () => number = () => 0;
+
+/** Whether a backend of this test's database (the shell's resolve) is waiting for a lock. */
+async function resolveWaitsOnALock(): Promise<boolean> {
+  const rows = await database().db.execute(sql`
+    select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+  return (Array.isArray(rows) ? rows : (rows as { rows: unknown[] }).rows).length > 0;
+}

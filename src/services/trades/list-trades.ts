@@ -17,7 +17,7 @@ import { loadMarks, type Mark, type MarksDeps } from './marks.js';
 import { loadReplaySnapshotMark } from './snapshot-marks.js';
 import { readPaperBalances } from '../../exchange/paper/paper-store.js';
 import { getBotState } from '../bot-state.js';
-import { describeSetAside } from '../mode/paper-set-aside.js';
+import { setAsideNote } from '../mode/paper-set-aside.js';
 import {
   EXIT_IN_FLIGHT_NOTE, IN_FLIGHT_NOTE, inFlightExits, inFlightPositions, loadInFlightFills, stillHeld, type InFlightExit, type InFlightPosition,
 } from './in-flight.js';
@@ -145,6 +145,6 @@ export async function listTrades(ctx: ListTradesDeps, opts: { closed?: number } 
     }));
   }
   const paper = state.mode === 'live' ? trades.filter((t) => t.mode === 'paper') : [];
-  const setAside = describeSetAside(paper.map((t) => ({ tradeId: t.id, symbol: t.symbol, quantity: dec(t.quantity).toFixed() })));
-  return { at: now, open: valued.map((v) => v.row), totals: totalsOf(valued), closed, paperSetAside: setAside === null ? null : `The bot is live: ${setAside}.` };
+  const paperSetAside = setAsideNote('live', paper.map((t) => ({ tradeId: t.id, symbol: t.symbol, quantity: dec(t.quantity).toFixed() })));
+  return { at: now, open: valued.map((v) => v.row), totals: totalsOf(valued), closed, paperSetAside };
 }

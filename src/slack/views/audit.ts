@@ -9,8 +9,13 @@ const SECTION_LIMIT = 2900;
 /** Slack's limit is 50; leave room for the badge the reply helpers add. */
 const MAX_BLOCKS = 48;
 
+/** Passing checks whose measured value people should still read when it lists something. */
+const FOR_INFORMATION: Record<string, (c: CheckResult) => boolean> = {
+  'golive.paper_positions': (c) => ((c.details?.['paperSetAside'] as unknown[] | undefined)?.length ?? 0) > 0,
+};
+
 function checkLine(c: CheckResult): string {
-  const icon = c.status === 'fail' ? ':x:' : ':warning:';
+  const icon = c.status === 'fail' ? ':x:' : c.status === 'warn' ? ':warning:' : ':information_source:';
   const fix = c.fix ? `\n      ↳ _Fix:_ ${escapeText(c.fix)}` : '';
   return `${icon} *${escapeText(c.title)}* — ${escapeText(c.value)} \`${c.id}\`${fix}`;
 }
@@ -43,6 +48,8 @@ export function renderAuditVerdict(r: AuditReport): SlackMessage {
   ];
   if (failing.length > 0) blocks.push(...packed(`*Failing checks (${failing.length})* — each blocks going live until fixed:`, failing.map(checkLine)));
   if (warnings.length > 0) blocks.push(...packed(`*Warnings (${warnings.length})* — allowed, but read them:`, warnings.map(checkLine)));
+  const notes = passed.filter((c) => FOR_INFORMATION[c.id]?.(c));
+  if (notes.length > 0) blocks.push(...packed('*For information* — passing:', notes.map(checkLine)));
   const passedText = passed.length > 0 ? `${passed.length} of ${r.summary.total} checks passed` : 'no check passed';
   const footer = context(
     `${passedText} · ${kind}, ${r.mode} mode${r.armed ? ', armed' : ''} · the whole report on the host: \`ctb audit --json\`${r.ok ? ' · next: `/mode live` asks two approvers' : ''}`,

@@ -46,6 +46,20 @@ export async function openIncidentFollowUp(db: Db): Promise<EngineRequest | unde
 }
 
 /**
+ * A second writer joined the open follow-up `id`: its give-up time (params.giveUpAt, ISO; a row
+ * written without one gives up `defaultSpanMs` after it was requested) becomes the later of the two,
+ * in one statement, so two joiners at once keep the latest. Undefined once it is no longer open.
+ */
+export async function extendFollowUpGiveUp(db: Db, id: number, giveUpAt: Date, defaultSpanMs: number): Promise<EngineRequest | undefined> {
+  const current = sql`coalesce((${engineRequests.params} ->> 'giveUpAt')::timestamptz, ${engineRequests.requestedAt} + ${defaultSpanMs} * interval '1 millisecond')`;
+  const later = sql`greatest(${current}, ${giveUpAt.toISOString()}::timestamptz)`;
+  const [row] = await db.update(engineRequests)
+    .set({ params: sql`${engineRequests.params} || jsonb_build_object('giveUpAt', to_char(${later} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))` })
+    .where(and(eq(engineRequests.id, id), openFollowUp(engineRequests))).returning();
+  return row;
+}
+
+/**
  * A halt's open follow-up without an incident becomes `incidentId`'s (its kill's, committed after the
  * halt's cancel looked for it). Undefined when there is none, or the incident has its own open.
  */

@@ -31,11 +31,12 @@ import { reconcileHere, type IncidentDeps } from '../kill/incident-ports.js';
 import { clearVenue, keptErrors, mergeVenueReports, type VenueCancelReport } from '../kill/cancel-everywhere.js';
 import { KrakenRoom } from '../kill/kraken-room.js';
 import type { KillPorts } from '../kill/runtime.js';
-import { CANCEL_FOLLOW_UP_MS, earlierReport, followUpRetryDelayMs, followUpTries, supersededBy, tryCancelOnce } from '../kill/cancel-follow-up.js';
+import { earlierReport, followUpGiveUpAt, followUpRetryDelayMs, followUpTries, supersededBy, tryCancelOnce } from '../kill/cancel-follow-up.js';
 import { withDeadline } from '../kill/deadline.js';
 import { awaitOrdersInFlight, confirmedClear, inFlightPhrase, ordersMayLand } from '../kill/fence.js';
 import { haltAlertFingerprint, haltCancelSince } from '../kill/halt-cancel.js';
 import { adoptOrderHandler, cancelOrderHandler } from '../reconcile/start/cancel.js';
+import { getEngineRequest } from './store.js';
 import { startRequestRunner, type EngineRequestHandler, type EngineRequestHandlers, type HandlerOutcome, type RequestRunner } from './runner.js';
 import { checklistFollowUp, checklistRetry } from '../kill/checklist-records.js';
 
@@ -109,14 +110,15 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
       + (fence && ordersMayLand(fence) ? ` ${inFlightPhrase(fence)}: check \`ctb reconcile\`.` : '');
     const details = { report, ...(fence ? { fence } : {}), ...(followUp ? { tries: tries + 1 } : {}) };
     if (followUp && !ok) {
-      const giveUpAt = request.requestedAt.getTime() + CANCEL_FOLLOW_UP_MS;
+      const giveUpAt = await giveUpAtNow(ctx, request);
       const retryAt = new Date(ctx.clock.now().getTime() + followUpRetryDelayMs(ctx.config.KRAKEN_RATE_TIER, tries + 1));
       if (retryAt.getTime() <= giveUpAt) {
         const summary = `Cancel pending — the bot retries until Kraken confirms, next try at ${retryAt.toISOString()} (try ${tries + 1} failed; it gives up at ${new Date(giveUpAt).toISOString()}). ${outcome}`;
         ctx.logger.warn({ requestId: request.id, report, fence, retryAt: retryAt.toISOString() }, `kill follow-up: ${summary}`);
         return { ok: false, summary, details: { ...details, nextTryAt: retryAt.toISOString(), giveUpAt: new Date(giveUpAt).toISOString() }, retryAt };
       }
-      const summary = `Gave up after ${triesCount(tries + 1)} over ${CANCEL_FOLLOW_UP_MS / 60_000} min: ${outcome} Orders may remain open on Kraken: check Kraken's UI, then cancel again here.`;
+      const minutes = Math.round((giveUpAt - request.requestedAt.getTime()) / 60_000);
+      const summary = `Gave up after ${triesCount(tries + 1)} over ${minutes} min: ${outcome} Orders may remain open on Kraken: check Kraken's UI, then cancel again here.`;
       // Marked alerted: tellFollowUp below raises the critical alert itself.
       ctx.logger.error({ ...ALERTED, requestId: request.id, report, fence }, `kill follow-up: ${summary}`);
       await tellFollowUp(ctx, request, false, summary);
@@ -142,7 +144,7 @@ async function postponedForRoom(
   const room = new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, () => ctx.clock.now().getTime(), { counter: ctx.kill.counter, readTimeoutMs: ctx.config.KILL_DB_TIMEOUT });
   await room.refresh();
   const waitMs = room.waitMs();
-  const giveUpAt = request.requestedAt.getTime() + CANCEL_FOLLOW_UP_MS;
+  const giveUpAt = await giveUpAtNow(ctx, request);
   const retryAt = new Date(ctx.clock.now().getTime() + waitMs);
   if (waitMs <= 0 || retryAt.getTime() > giveUpAt) return null;
   const summary = `Cancel pending — the bot retries until Kraken confirms, next try at ${retryAt.toISOString()}: Kraken refused a call for the API key's rate limit (EAPI:Rate limit exceeded), and its call counter has room for a try (CancelAll + OpenOrders) only then (it gives up at ${new Date(giveUpAt).toISOString()}).`;
@@ -151,6 +153,15 @@ async function postponedForRoom(
     ok: false, summary, retryAt,
     details: { ...(before ? { report: before } : {}), ...(tries > 0 ? { tries } : {}), postponed: true, nextTryAt: retryAt.toISOString(), giveUpAt: new Date(giveUpAt).toISOString() },
   };
+}
+
+/**
+ * When the follow-up gives up, as its row says now: a writer that joined it while this try ran moved
+ * it to the later of the two (engine-requests/store.ts). Unread, the one it was taken with.
+ */
+async function giveUpAtNow(ctx: CancelAllHandlerDeps, request: EngineRequest): Promise<number> {
+  const row = await withDeadline(getEngineRequest(ctx.db, request.id), ctx.config.KILL_DB_TIMEOUT, 'the database').catch(() => null);
+  return followUpGiveUpAt(row ?? request);
 }
 
 /**

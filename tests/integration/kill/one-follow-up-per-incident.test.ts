@@ -15,6 +15,7 @@ import { connectPostgres, type Database } from '../../../src/db/client.js';
 import { migrate } from '../../../src/db/migrate.js';
 import { engineRequests, incidentChecklistItems } from '../../../src/db/schema/index.js';
 import { startCancelAllRunner } from '../../../src/services/engine-requests/handlers.js';
+import { CANCEL_FOLLOW_UP_MS, followUpGiveUpAt } from '../../../src/services/kill/cancel-follow-up.js';
 import { markChecklistAttempt } from '../../../src/services/kill/checklist-records.js';
 import { writeFollowUp } from '../../../src/services/kill/follow-up-request.js';
 import { cancelOnHalt, haltCancelSince } from '../../../src/services/kill/halt-cancel.js';
@@ -143,6 +144,33 @@ describe('one open follow-up cancel per incident', () => {
     expect((await openFollowUps(w.database)).map((r) => [r.id, r.incidentId, r.checklistItem])).toEqual([[byHalt.requestId, incidentId, 'cancel_orders']]);
   }, 60_000);
 
+  it("a kill that joins the open follow-up 4 min after it was written gets its whole time: the bot gives up at the joiner's give-up time, not the first writer's", async () => {
+    const w = await world();
+    const kill = await executeKill(w.bot.ctx, { actor: operator, reason: 'x', trigger: 'manual' });
+    const incidentId = kill.incidentId!;
+    await privateCall(w.kraken.sim, 'AddOrder', { pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '30000', volume: '0.01' });
+    const firstAt = w.clock.now().getTime();
+    const byHalt = await writeFollowUp(w.bot.ctx, { incidentId, killId: kill.killId, actor: 'system:halt-cancel', reason: 'halt', startedAt: Date.now(), halt: true });
+    w.clock.advance(4 * 60_000);
+    const byKill = await writeFollowUp(w.shell.ctx, { incidentId, killId: 'kill-2', actor: operator.id, reason: 'x', startedAt: Date.now() });
+    expect(byKill).toMatchObject({ requestId: byHalt.requestId, joined: true });
+
+    // Kraken refuses every try (another program keeps the counter full): the bot tries until it gives up.
+    const runner = w.runner();
+    const request = async () => (await w.database.db.select().from(engineRequests).where(eq(engineRequests.id, byHalt.requestId)))[0]!;
+    for (let round = 0; round < 120 && (await request()).status === 'pending'; round++) {
+      const row = await request();
+      if (row.notBefore) w.clock.set(row.notBefore);
+      await fillRateCounter(w.kraken.sim);
+      await runner.drain();
+    }
+    const row = await request();
+    expect(row.status, JSON.stringify(row.result)).toBe('failed');
+    expect(w.clock.now().getTime(), 'gave up after the first writer\'s 10 min').toBeGreaterThan(firstAt + CANCEL_FOLLOW_UP_MS);
+    expect(w.clock.now().getTime(), 'and by the joiner\'s').toBeLessThanOrEqual(firstAt + 4 * 60_000 + CANCEL_FOLLOW_UP_MS);
+    expect(String(row.result?.['summary'])).toMatch(/^Gave up after \d+ tries over 14 min: /);
+  }, 120_000);
+
   it("a halt's follow-up written in the moment its kill's was (two open) stops without calling Kraken; the incident's tries", async () => {
     const w = await world();
     const kill = await executeKill(w.bot.ctx, { actor: operator, reason: 'x', trigger: 'manual' });
@@ -177,8 +205,23 @@ describe.each<DbKind>(['postgres', 'pglite'])('the follow-up index on %s', (kind
     const kill = await executeKill(a.ctx, { actor: operator, reason: 'x', trigger: 'manual' });
     const first = (kill.followUp as { requestId: number }).requestId;
     expect(first).toEqual(expect.any(Number));
-    return { database, a, b, kill, first };
+    return { database, a, b, kill, first, clock };
   }
+
+  it('a writer that joins the open follow-up moves its give-up time to the later of the two, never to an earlier one', async () => {
+    const { database, a, b, kill, first, clock } = await incidentWithFollowUp();
+    const giveUpAt = async () => followUpGiveUpAt((await database.db.select().from(engineRequests).where(eq(engineRequests.id, first)))[0]!);
+    const written = await giveUpAt();
+    expect(written).toBe(clock.now().getTime() + CANCEL_FOLLOW_UP_MS);
+    const write = (ctx: typeof a.ctx) => writeFollowUp(ctx, { incidentId: kill.incidentId!, killId: 'later', actor: 'b', reason: 'again', startedAt: Date.now() });
+    clock.advance(4 * 60_000);
+    expect(await write(b.ctx)).toMatchObject({ requestId: first, joined: true });
+    expect(await giveUpAt()).toBe(written + 4 * 60_000);
+    // A writer whose give-up time is earlier (its clock behind) leaves the later one.
+    clock.advance(-3 * 60_000);
+    expect(await write(a.ctx)).toMatchObject({ requestId: first, joined: true });
+    expect(await giveUpAt()).toBe(written + 4 * 60_000);
+  }, 60_000);
 
   it('writers at once from two contexts all join the open follow-up; once it is closed, the next write is a new one', async () => {
     const { database, a, b, kill, first } = await incidentWithFollowUp();

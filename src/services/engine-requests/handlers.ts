@@ -3,7 +3,8 @@
 // one kind. Two runners carry them out:
 //   - cancel_all, in every process that trades and has the Kraken key (the kill feature's runner):
 //     a kill in a process without the key: CancelAll on Kraken, then confirm zero open orders with
-//     OpenOrders (bounded rounds, in the urgent lane, none into a full rate counter); the result says what Kraken said it cancelled
+//     OpenOrders (bounded rounds, in the urgent lane, paced by the key's shared rate counter within
+//     the time the kill waits for the answer, none into a full counter); the result says what Kraken said it cancelled
 //     — counting the cancel this process already made when it learned of that kill's halt
 //     (halt-cancel.ts), which usually removes the orders first — and what is still open. A kill's
 //     follow-up is one try at a time, tried again later (the request back to pending) until Kraken
@@ -47,8 +48,11 @@ import { checklistFollowUp, checklistRetry } from '../kill/checklist-records.js'
  */
 export interface CancelAllHandlerDeps {
   config: Pick<Config, 'KILL_CONFIRM_ATTEMPTS' | 'KILL_CONFIRM_WAIT' | 'KILL_DB_TIMEOUT' | 'KRAKEN_RATE_TIER'>;
-  /** Kraken's rate counter as every process using the key recorded it: a follow-up's try waits for room. */
-  kill: Pick<KillPorts, 'counter'>;
+  /**
+   * Kraken's rate counter as every process using the key recorded it (a follow-up's try and a
+   * hand-over's rounds wait for room), and the time a hand-over's rounds run on.
+   */
+  kill: Pick<KillPorts, 'counter' | 'time'>;
   exchanges: ExchangeProvider;
   logger: Logger;
   clock: Clock;
@@ -63,6 +67,8 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
     const takenAt = Date.now();
     // A kill's follow-up (it could not confirm within its wait): tried again and again until Kraken confirms (cancel-follow-up.ts).
     const followUp = request.params['followUp'] === true;
+    // A hand-over's rounds must answer while the kill that handed it over still waits.
+    const answerBy = followUp ? undefined : handOverDeadline(ctx, request);
     const tries = followUpTries(request);
     if (tries === 0 && ctx.clock.now().getTime() - request.requestedAt.getTime() > CANCEL_ALL_STALE_MS) {
       return { ok: false, summary: `Not carried out: requested at ${request.requestedAt.toISOString()}, too long ago to act on.` };
@@ -85,21 +91,13 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
     const fence = followUp
       ? await awaitOrdersInFlight(ctx.db, Math.max(ctx.config.KILL_DB_TIMEOUT, ctx.config.KILL_CONFIRM_WAIT), 20, ctx.config.KILL_DB_TIMEOUT)
       : null;
-    const now = followUp
-      ? (await tryCancelOnce(ctx.exchanges.kraken())).report
-      // Marked alerted: the kill that handed this over raises its own alert when Kraken is not confirmed clear.
-      // A hand-over: no round into a full rate counter (its requester waits only briefly; once Kraken
-      // refuses one, the rest is the follow-up's, whose tries wait for room).
-      : await clearVenue('kraken', () => ctx.exchanges.kraken(), {
-        logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, alerted: true,
-        krakenRoom: new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, () => ctx.clock.now().getTime(), { counter: ctx.kill.counter, readTimeoutMs: ctx.config.KILL_DB_TIMEOUT }),
-      });
+    const now = followUp ? (await tryCancelOnce(ctx.exchanges.kraken())).report : await handedOverRounds(ctx, answerBy);
     // The halt's cancel said none open with a read sent after this request was taken, so after the
     // kill's halt and its fence (fence.ts): a recheck that merely failed to read does not undo that.
     const holds = haltCancel !== null && before?.confirmed === true && before.confirmedAt !== undefined && Date.parse(before.confirmedAt) >= takenAt;
     const merged = before ? mergeVenueReports(before, now, { firstHolds: holds }) : now;
     const report = { ...merged, errors: keptErrors(merged.errors) };
-    const cancelled = report.canceled === null ? 'the cancel failed' : `${report.canceled} cancelled`;
+    const cancelled = report.canceled !== null ? `${report.canceled} cancelled` : report.attempts === 0 ? 'no cancel sent' : 'the cancel failed';
     // A hand-over (no follow-up) answers for Kraken alone: the kill that handed it over read its own fence.
     const ok = fence ? confirmedClear(report.confirmed, fence) : report.confirmed;
     // Confirmed by the halt's cancel alone: said, with the recheck that could not read after it.
@@ -128,6 +126,41 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
     if (followUp) await tellFollowUp(ctx, request, ok, outcome);
     return { ok, summary: outcome, details };
   };
+}
+
+/** What a hand-over keeps free of its requester's wait: the runner's poll before it took it (250 ms), writing the answer, the requester's read. */
+export const HAND_OVER_ANSWER_MARGIN_MS = 1_000;
+
+/**
+ * When a hand-over's rounds must be done (on the kill's time, ctx.kill.time): the kill that handed it
+ * over said how long it would still wait (params.answerWithinMs, on its own clock: only the interval
+ * crosses processes); the time the request waited to be taken is not known here, so a margin is kept
+ * for it and for the answer's way back. At most KILL_CONFIRM_WAIT, as the kill's own rounds. Undefined
+ * for a request that says nothing of its wait: then no round waits for room.
+ */
+function handOverDeadline(ctx: CancelAllHandlerDeps, request: EngineRequest): number | undefined {
+  const within = Number(request.params['answerWithinMs']);
+  if (!Number.isFinite(within)) return undefined;
+  return ctx.kill.time.now() + Math.max(0, Math.min(ctx.config.KILL_CONFIRM_WAIT, within - HAND_OVER_ANSWER_MARGIN_MS));
+}
+
+/**
+ * A kill's hand-over, in the kill's rounds (bounded, in the urgent lane): later rounds of that kill —
+ * this process's halt cancel, and any process's call Kraken refused, came before them — so, as the
+ * kill's own rounds after its fence, they start from the rate counter every process using the key
+ * recorded, and wait for room when it is full, never past the kill's wait (`answerBy`): a round sent
+ * into a full counter is refused and keeps it full. Once none can go in time, the rest is the
+ * follow-up's, whose tries wait for room. Marked alerted: the kill that handed this over raises its
+ * own alert when Kraken is not confirmed clear.
+ */
+async function handedOverRounds(ctx: CancelAllHandlerDeps, answerBy: number | undefined): Promise<VenueCancelReport> {
+  const { now, sleep } = ctx.kill.time;
+  const krakenRoom = new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, now, { counter: ctx.kill.counter, readTimeoutMs: ctx.config.KILL_DB_TIMEOUT });
+  await krakenRoom.refresh();
+  return clearVenue('kraken', () => ctx.exchanges.kraken(), {
+    logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, alerted: true, krakenRoom, now, sleep,
+    ...(answerBy !== undefined ? { confirmUntil: answerBy, deadlineName: 'the time the kill waits for this answer (KILL_HANDOFF_TIMEOUT)' } : {}),
+  });
 }
 
 /**

@@ -78,6 +78,8 @@ export interface CancelOptions {
    * OpenOrders. Without it (or for paper), rounds keep their usual pace whatever Kraken answers.
    */
   krakenRoom?: KrakenRoom;
+  /** What `confirmUntil` is, as said when no round could go before it (default: the kill's KILL_CONFIRM_WAIT). */
+  deadlineName?: string;
   /**
    * The caller raises its own alert when a venue is not confirmed (the kill, a halt's cancel): the
    * "could not confirm" error line is then marked ALERTED, so it does not raise a second alert.
@@ -130,7 +132,7 @@ async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptio
     if (roomMs > 0) {
       // Never past the deadline: a round sent into a full counter is refused and keeps it full.
       if (until === undefined || now() + roomMs > until) {
-        report.errors.push(noRoomLine(roomMs, until !== undefined));
+        report.errors.push(noRoomLine(roomMs, until !== undefined ? opts.deadlineName ?? 'the confirmation deadline (KILL_CONFIRM_WAIT)' : null));
         break;
       }
       waitMs = Math.max(waitMs, roomMs);
@@ -167,8 +169,8 @@ async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptio
 }
 
 /** Why the rounds stopped: Kraken's counter would not have room for another before their deadline (or, with none, at once). */
-function noRoomLine(roomMs: number, deadline: boolean): string {
-  return `no further try sent: Kraken refused a call for the API key's rate limit (EAPI:Rate limit exceeded), and its call counter has room for another try (CancelAll + OpenOrders) only in ${(roomMs / 1000).toFixed(1)} s${deadline ? ', past the confirmation deadline (KILL_CONFIRM_WAIT)' : ''}`;
+function noRoomLine(roomMs: number, deadline: string | null): string {
+  return `no further try sent: Kraken refused a call for the API key's rate limit (EAPI:Rate limit exceeded), and its call counter has room for another try (CancelAll + OpenOrders) only in ${(roomMs / 1000).toFixed(1)} s${deadline ? `, past ${deadline}` : ''}`;
 }
 
 /**

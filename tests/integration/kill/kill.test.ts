@@ -122,6 +122,9 @@ describe('kill', () => {
     // Withdrawn, so a bot started later does not act on a stale cancel.
     const [request] = await kill.db().db.select().from(engineRequests);
     expect(request).toMatchObject({ kind: 'cancel_all', status: 'failed', error: expect.stringMatching(/no process with a Kraken key answered/) });
+    // It told the bot how long it would still wait, so the bot's rounds fit in that wait.
+    expect(request!.params['answerWithinMs']).toBeGreaterThan(0);
+    expect(request!.params['answerWithinMs']).toBeLessThanOrEqual(600);
     expect((await getBotState(kill.db().db)).halted).toBe(true);
     expect(t.alerts[0]?.title).toMatch(/could not be confirmed/);
   });

@@ -29,7 +29,7 @@ import type { ExchangeProvider } from '../../exchange/provider.js';
 import type { JobRegistry } from '../../jobs/registry.js';
 import type { Logger } from '../../logger.js';
 import { reconcileHere, type IncidentDeps } from '../kill/incident-ports.js';
-import { clearVenue, keptErrors, mergeVenueReports, type VenueCancelReport } from '../kill/cancel-everywhere.js';
+import { clearVenue, keptErrors, logUnconfirmed, mergeVenueReports, type VenueCancelReport } from '../kill/cancel-everywhere.js';
 import { KrakenRoom } from '../kill/kraken-room.js';
 import type { KillPorts } from '../kill/runtime.js';
 import { earlierReport, followUpGiveUpAt, followUpRetryDelayMs, followUpTries, supersededBy, tryCancelOnce } from '../kill/cancel-follow-up.js';
@@ -123,6 +123,8 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
       return { ok: false, summary, details };
     }
     ctx.logger.warn({ requestId: request.id, requestedBy: request.requestedBy, report, fence }, `${followUp ? 'kill follow-up' : 'cancel handed over by another process'}: ${outcome}`);
+    // A hand-over's answer, merged: said unconfirmed only when neither part confirmed (alerted by the kill that handed it over).
+    if (!followUp && !report.confirmed) logUnconfirmed({ logger: ctx.logger, alerted: true }, report, { requestId: request.id });
     if (followUp) await tellFollowUp(ctx, request, ok, outcome);
     return { ok, summary: outcome, details };
   };
@@ -158,7 +160,8 @@ async function handedOverRounds(ctx: CancelAllHandlerDeps, answerBy: number | un
   const krakenRoom = new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, now, { counter: ctx.kill.counter, readTimeoutMs: ctx.config.KILL_DB_TIMEOUT });
   await krakenRoom.refresh();
   return clearVenue('kraken', () => ctx.exchanges.kraken(), {
-    logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, alerted: true, krakenRoom, now, sleep,
+    // partial: merged with this process's halt cancel, the answer is said once (cancelAllHandler).
+    logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, alerted: true, partial: true, krakenRoom, now, sleep,
     ...(answerBy !== undefined ? { confirmUntil: answerBy, deadlineName: 'the time the kill waits for this answer (KILL_HANDOFF_TIMEOUT)' } : {}),
   });
 }

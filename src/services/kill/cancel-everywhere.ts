@@ -85,6 +85,14 @@ export interface CancelOptions {
    * "could not confirm" error line is then marked ALERTED, so it does not raise a second alert.
    */
   alerted?: boolean;
+  /**
+   * These rounds are a part of what the caller answers (a kill's rounds before and after its wait
+   * for orders on their way, a hand-over's rounds after the bot's halt cancel, the halt's cancel that
+   * says its own outcome): the caller says whether zero open orders were confirmed once every part is
+   * in, and an unconfirmed venue here is logged only as not confirmed so far — never "could not
+   * confirm" while a later round of the same kill may still confirm it.
+   */
+  partial?: boolean;
 }
 
 export type VenueOptions = Omit<CancelOptions, 'exchanges'>;
@@ -164,8 +172,16 @@ async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptio
       if (venue === 'paper' && err instanceof DeadlineError) break;
     }
   }
-  if (!report.confirmed) opts.logger.error({ ...(opts.alerted ? ALERTED : {}), venue, report }, 'kill could not confirm zero open orders');
+  if (!report.confirmed) {
+    if (opts.partial) opts.logger.warn({ venue, report }, 'cancel rounds: zero open orders not confirmed so far (the caller says the outcome once every round is in)');
+    else logUnconfirmed(opts, report);
+  }
   return report;
+}
+
+/** The one line that says a kill could not confirm a venue: written once its report is final (merged). */
+export function logUnconfirmed(opts: Pick<CancelOptions, 'logger' | 'alerted'>, report: VenueCancelReport, fields: Record<string, unknown> = {}): void {
+  opts.logger.error({ ...(opts.alerted ? ALERTED : {}), ...fields, venue: report.venue, report }, 'kill could not confirm zero open orders');
 }
 
 /** Why the rounds stopped: Kraken's counter would not have room for another before their deadline (or, with none, at once). */

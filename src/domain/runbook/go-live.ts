@@ -93,6 +93,8 @@ export function renderGoLiveRunbook(d: RunbookData, opts: RenderOptions = {}): s
     '4. At the second approval the bot re-runs the audit (it must pass, or the request fails with the reason),',
     '   takes a backup snapshot (reason `live-switch`), pauses the jobs that trade, switches the engine to live',
     '   **without a restart**, resumes the jobs, and posts the outcome in the request\'s thread naming the approvers.',
+    '   Open paper positions are set aside, not sold: Kraken holds none of their base, so no live order sells them',
+    '   and the live caps and exposure leave them out; the outcome lists them, and they stay open in the paper book.',
     '',
     '## 6. Verify',
     '',

@@ -1,8 +1,10 @@
 // `oncall show` / `/oncall who|schedule`: who is on call now and next, the coming shifts, active
-// and future overrides, and the escalation policies.
+// and future overrides, and the escalation policies; each person named is re-checked with Slack
+// (deactivated since they were added?), and warned about when a page to them could not be delivered.
 import { z } from 'zod';
 import { loadPolicies, type EscalationPolicy } from '../src/alerts/policy.js';
 import { formatHandoff, onCallAt, upcomingShifts, type Shift } from '../src/services/oncall/schedule.js';
+import { checkReachable, reachabilityWarnings } from '../src/services/oncall/reachability.js';
 import { getRotation, overridesBetween } from '../src/services/oncall/store.js';
 import { defineCommand } from './define.js';
 
@@ -14,6 +16,8 @@ export interface OncallShowResult {
   upcoming: Array<{ userId: string; startsAt: string; endsAt: string }>;
   overrides: Array<{ id: number; userId: string; startsAt: string; endsAt: string; createdBy: string }>;
   policies: EscalationPolicy[];
+  /** People on the rotation or an override whom Slack says cannot be paged (deactivated), or who could not be checked. */
+  warnings: string[];
 }
 
 const iso = (d: Date) => d.toISOString();
@@ -31,6 +35,8 @@ export const oncallShowCommand = defineCommand({
     const current = onCallAt(rotation, overrides, now);
     const policies = await loadPolicies(ctx.db, ctx.config);
     const until = current.override?.endsAt ?? current.shift?.endsAt ?? null;
+    const people = [...(current.primary ? [current.primary] : []), ...(rotation?.members ?? []), ...overrides.map((o) => o.userId)];
+    const reach = await checkReachable(ctx.people, people);
     return {
       ok: current.primary !== null,
       rotation: rotation && {
@@ -42,6 +48,7 @@ export const oncallShowCommand = defineCommand({
       upcoming: rotation ? upcomingShifts(rotation, now, args.weeks).map(shift) : [],
       overrides: overrides.map((o) => ({ id: o.id, userId: o.userId, startsAt: iso(o.startsAt), endsAt: iso(o.endsAt), createdBy: o.createdBy })),
       policies: [policies.critical, policies.warning, policies.info],
+      warnings: reachabilityWarnings(reach),
     } satisfies OncallShowResult;
   },
 });

@@ -1,15 +1,19 @@
 // Owns what a person does to an alert group: acknowledge (stops the escalation and lets go of the
 // pages still queued), resolve (closes the group: the next alert with its fingerprint opens a new
 // thread; queued pages and notes about the open incident are let go), silence for a while (no
-// thread noise, no paging; when it ends on a group still open, paging starts again). Each is one transaction that also queues the timeline line in the
-// thread and a refresh of the parent message. Repeating an action is harmless (Slack retries).
+// thread noise, no paging: the pages still queued are let go; when it ends on a group still open,
+// paging starts again from the first rung). Each is one transaction that first waits for the
+// group's messages being sent right now (the send lock, alert-deliveries.ts), so no page goes out
+// after it that it made stale, and says in the thread which pages were already on their way; it
+// also queues the timeline line and a refresh of the parent message. Repeating an action is
+// harmless (Slack retries).
 import type { Clock } from '../clock.js';
 import { formatDuration } from '../config/duration.js';
 import type { Db } from '../db/client.js';
 import {
   alertGroupById, bumpAlertGroupVersion, lockAlertGroup, markAlertAcknowledged, markAlertResolved, silenceAlertGroup,
 } from '../db/queries/alert-groups.js';
-import { cancelStaleDeliveries } from '../db/queries/alert-deliveries.js';
+import { cancelStaleDeliveries, waitForGroupSends, type SendUnderWay } from '../db/queries/alert-deliveries.js';
 import { silenceGroupEscalation, stopGroupEscalation } from '../db/queries/alert-escalations.js';
 import type { AlertGroup } from '../db/schema/alerts.js';
 import { AppError } from '../errors.js';
@@ -35,18 +39,37 @@ async function loadGroup(db: Db, groupId: number): Promise<AlertGroup> {
   return group;
 }
 
+/** How long an action waits for a page being handed to Slack or SMTP right now before it goes ahead anyway. */
+const SEND_WAIT_MS = 10_000;
+
+const pageName = (m: SendUnderWay) => (m.kind === 'email' ? 'the alert email' : `the page to ${who(m.target)}`);
+
+/** The pages (DMs, alert email) that were being sent as the action came: the action could not stop them. */
+function alreadyOnTheirWay(underWay: SendUnderWay[]): string {
+  const pages = underWay.filter((m) => m.kind === 'slack_dm' || m.kind === 'email');
+  const sent = pages.filter((m) => m.outcome === 'sent').map(pageName);
+  const unknown = pages.filter((m) => m.outcome === 'unknown').map(pageName);
+  let out = '';
+  if (sent.length > 0) out += ` Already on its way when this was done, and delivered: ${sent.join(', ')}.`;
+  if (unknown.length > 0) {
+    out += ` Still being sent when this was done (no answer within ${SEND_WAIT_MS / 1000}s), so it may have been delivered: ${unknown.join(', ')}.`;
+  }
+  return out;
+}
+
 async function transition(
   input: ActionInput,
   apply: (db: Db, group: AlertGroup, now: Date) => Promise<{ changed: boolean; note?: string }>,
 ): Promise<AlertActionResult> {
   const now = input.clock.now();
   return input.db.transaction(async (db) => {
+    const underWay = await waitForGroupSends(db, { groupId: input.groupId, waitMs: SEND_WAIT_MS });
     await lockAlertGroup(db, input.groupId);
     const before = await loadGroup(db, input.groupId);
     const { changed, note } = await apply(db, before, now);
     if (changed) {
       await bumpAlertGroupVersion(db, before.id);
-      if (note) await enqueueThreadNote(db, { groupId: before.id, channel: before.slackChannel, text: note, now });
+      if (note) await enqueueThreadNote(db, { groupId: before.id, channel: before.slackChannel, text: note + alreadyOnTheirWay(underWay), now });
       await requestSync(db, { groupId: before.id, now });
       await expediteGroup(db, { groupId: before.id });
     }
@@ -88,10 +111,16 @@ export function silenceAlert(input: ActionInput & { durationMs: number }): Promi
     }
     const until = new Date(now.getTime() + input.durationMs);
     await silenceAlertGroup(db, { id: group.id, actor: input.actor, until });
-    await silenceGroupEscalation(db, { groupId: group.id, reason: `silenced by ${input.actor} until ${until.toISOString()}`, until, now });
-    return {
-      changed: true,
-      note: `:mute: Silenced for ${formatDuration(input.durationMs)} by ${who(input.actor)}: repeats are counted, not posted; paging paused until the silence ends.`,
-    };
+    const paused = await silenceGroupEscalation(db, { groupId: group.id, reason: `silenced by ${input.actor} until ${until.toISOString()}`, until, now });
+    const dropped = await cancelStaleDeliveries(db, { groupId: group.id, at: now });
+    return { changed: true, note: `:mute: Silenced for ${formatDuration(input.durationMs)} by ${who(input.actor)}: repeats are counted, not posted; ${pagingNow(group, paused, dropped)}` };
   });
+}
+
+/** What the silence did to paging, as it is: an acknowledged alert was not paging anyone. */
+function pagingNow(group: AlertGroup, paused: number, dropped: number): string {
+  if (group.status === 'acknowledged') return `nobody was being paged: ${who(group.acknowledgedBy ?? 'someone')} had acknowledged it.`;
+  const droppedNote = dropped > 0 ? ` ${dropped} queued page message${dropped === 1 ? '' : 's'} dropped.` : '';
+  if (paused === 0) return `no escalation was running for it.${droppedNote}`;
+  return `paging paused until the silence ends, then it starts again from the first rung if the alert is still open.${droppedNote}`;
 }

@@ -5,16 +5,19 @@
 // SLACK_LANE_INTERVAL_MS (Slack allows ~1 message/second/channel); a 429 pushes the lane's next
 // slot out by Retry-After. Nothing is dropped: a failure only records attempts, last_error and a
 // later next_attempt_at. Only a message that stopped making sense is let go: as it is about to go
-// out, a page (DM, "Paged …" note, alert email) whose group someone has since acknowledged or
-// resolved is marked cancelled with the reason (checked in the database, so it holds whichever
-// process took the action). A page by DM that Slack refuses for good (no such user, deactivated)
+// out, a page (DM, "Paged …" note, alert email) whose group someone has since acknowledged,
+// resolved or silenced is marked cancelled with the reason (checked in the database, so it holds
+// whichever process took the action). From that check until the send is recorded the worker holds
+// the group's send lock (shared), which those actions take exclusively: an action never commits
+// between the check and the send, it waits for the send and then says in the thread what had
+// already gone out. A page by DM that Slack refuses for good (no such user, deactivated)
 // fails at once, the thread says the person was NOT reached, and the escalation moves on. Each lane has its notifier behind the one port (notifications/notification.ts):
 // the chat notifier (src/slack) for `slack:*` lanes, the email notifier (src/email) for `email`;
 // the worker turns a delivery into a notification and hands it to its lane's notifier.
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import {
-  bookLaneSlot, cancelIfStale, dueLanes, ensureLanePacing, lockLanePacing, lockNextDelivery, markDeliveryDone, recordDeliveryFailed, recordDeliveryGaveUp, recordDeliverySent,
+  bookLaneSlot, cancelIfStale, dueLanes, ensureLanePacing, holdGroupForSend, lockLanePacing, lockNextDelivery, markDeliveryDone, recordDeliveryFailed, recordDeliveryGaveUp, recordDeliverySent,
 } from '../db/queries/alert-deliveries.js';
 import { bringNextStepForward } from '../db/queries/alert-escalations.js';
 import { enqueueThreadNote } from '../db/queries/alert-outbox.js';
@@ -119,6 +122,11 @@ export class DeliveryWorker {
       if (nextAt > now.getTime() && nextAt - now.getTime() < MAX_LANE_WAIT_MS) return 'idle';
       const delivery = await lockNextDelivery(db, { lane, now, ...(groupId === undefined ? {} : { groupId }) });
       if (!delivery) return 'idle';
+      if (delivery.kind !== 'slack_sync' && !(await holdGroupForSend(db, delivery.groupId))) {
+        // Someone is acknowledging, resolving or silencing the group right now: their decision
+        // comes first; the message is looked at again on the next tick.
+        return 'idle';
+      }
       const stale = delivery.kind === 'slack_sync' ? null : await cancelIfStale(db, { id: delivery.id, at: now });
       if (stale !== null) {
         this.#log.info({ deliveryId: delivery.id, groupId: delivery.groupId, kind: delivery.kind, lane, reason: stale }, 'queued alert message no longer needed; cancelled');

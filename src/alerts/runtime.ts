@@ -1,7 +1,8 @@
 // Owns building the alert pipeline's moving parts from a context: the delivery worker with its two
 // notifiers behind the one port — the context's chat notifier (src/slack's, wired by src/app) and
 // the email notifier over the SMTP mailer (either may be absent: nothing is queued for an
-// unconfigured channel) — and the escalation ticker.
+// unconfigured channel) — the escalation ticker, and the check that whoever a handover puts on
+// call can still be paged.
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
@@ -10,9 +11,11 @@ import { createSmtpMailer, emailConfigured, emailRecipients, type Mailer } from 
 import type { Notifier } from '../notifications/notification.js';
 import { DeliveryWorker } from './delivery-worker.js';
 import { EscalationTicker } from './escalation.js';
+import { HandoverCheck } from './handover-check.js';
 import type { Logger } from '../logger.js';
 import type { Registry } from 'prom-client';
 import type { AlertSink } from './types.js';
+import type { UserDirectory } from '../services/oncall/user-directory.js';
 
 /** What the pipeline is built from: the database, time, logs, settings, metrics, the chat notifier and the sink whose overdue hooks the escalation feeds. */
 export interface AlertRuntimeDeps {
@@ -23,6 +26,8 @@ export interface AlertRuntimeDeps {
   metrics: Registry;
   notifier: Notifier | null;
   alerts: AlertSink;
+  /** Slack's users.info for the handover check; absent or null without Slack. */
+  people?: UserDirectory | null | undefined;
 }
 
 export interface AlertRuntimeOptions {
@@ -34,6 +39,7 @@ export interface AlertRuntimeOptions {
 export interface AlertRuntime {
   delivery: DeliveryWorker;
   escalation: EscalationTicker;
+  handover: HandoverCheck;
   slack: Notifier | null;
   mailer: Mailer | null;
   close(): void;
@@ -49,5 +55,6 @@ export function createAlertRuntime(ctx: AlertRuntimeDeps, opts: AlertRuntimeOpti
     db: ctx.db, clock: ctx.clock, logger: ctx.logger, config: ctx.config, metrics: ctx.metrics,
     overdue: ctx.alerts.overdueHooks,
   });
-  return { delivery, escalation, slack, mailer, close: () => mailer?.close() };
+  const handover = new HandoverCheck({ db: ctx.db, clock: ctx.clock, logger: ctx.logger, people: ctx.people, alerts: ctx.alerts });
+  return { delivery, escalation, handover, slack, mailer, close: () => mailer?.close() };
 }

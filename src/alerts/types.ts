@@ -7,7 +7,7 @@ export type Severity = 'info' | 'warning' | 'critical';
 
 export type AlertSource =
   | 'trade_failure' | 'exchange' | 'log' | 'risk' | 'reconciliation' | 'audit' | 'kill' | 'mode'
-  | 'engine' | 'self_heal' | 'test' | 'system';
+  | 'engine' | 'self_heal' | 'test' | 'oncall' | 'system';
 
 export interface AlertInput {
   source: AlertSource;

@@ -24,7 +24,7 @@ import { isHaltLatched } from '../services/kill/runtime.js';
 import { bookOf } from '../services/stats/compute-stats.js';
 import { engineMetrics, type EngineMetrics } from './engine-metrics.js';
 import { ExecutionsFollower } from './executions-follower.js';
-import { FeedWatch } from './feed-watch.js';
+import { FeedWatch, type FeedWatchThresholds } from './feed-watch.js';
 import { ENTRY_COST_ALLOWANCE_PCT } from './in-flight.js';
 import { unresolvedIntents } from './ledger/intents.js';
 import { withOrderLock } from './order-lock.js';
@@ -74,6 +74,8 @@ export interface EngineOptions {
   housekeepingMs?: number;
   /** How often orders in flight are asked about again (default 3 s: Kraken's starter tier decays one call per 3 s). */
   fillFollowMs?: number;
+  /** The silent-feed alert's hysteresis (feed-watch.ts); the defaults unless a test shortens them. */
+  feedWatch?: Partial<FeedWatchThresholds>;
   /**
    * Market time between equity snapshots (default EQUITY_SNAPSHOT_INTERVAL). The running bot's replay
    * sets one candle, so a replay played in minutes still draws a point per candle on the chart.
@@ -278,7 +280,9 @@ export class Engine implements RunningEngine {
     const stopBeside = () => beside.abort();
     signal.addEventListener('abort', stopBeside, { once: true });
     const pollMs = this.opts.feed.pollIntervalMs;
-    this.#feedWatch = pollMs ? new FeedWatch({ alerts: this.ctx.alerts, logger: this.ctx.logger, pollMs, feed: this.opts.feed.kind }) : undefined;
+    this.#feedWatch = pollMs ? new FeedWatch({
+      alerts: this.ctx.alerts, logger: this.ctx.logger, pollMs, feed: this.opts.feed.kind, ...(this.opts.feedWatch ? { thresholds: this.opts.feedWatch } : {}),
+    }) : undefined;
     const besides = [
       this.#every(this.opts.fillFollowMs ?? FILL_FOLLOW_MS, beside.signal, 'following orders in flight', () => this.followFills()),
       ...(this.#feedWatch ? [this.#feedWatch.run(beside.signal)] : []),

@@ -7,6 +7,7 @@ import type { Database } from '../../src/db/client.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
 import { createAlertRuntime, type AlertRuntime, type AlertRuntimeOptions } from '../../src/alerts/runtime.js';
 import type { OutboxAlertSink } from '../../src/alerts/sink.js';
+import type { Notifier } from '../../src/notifications/notification.js';
 import type { FakeSlack } from './fake-slack.js';
 
 export const ALERTS_CHANNEL = 'C0ALERTS';
@@ -38,9 +39,13 @@ export async function alertHarness(input: {
   clock?: ManualClock;
   runtime?: AlertRuntimeOptions;
   logger?: Logger;
+  /** Replaces the chat notifier (a test that acts while a page is being handed over). */
+  notifier?: Notifier;
 }): Promise<AlertHarness> {
   const clock = input.clock ?? new ManualClock('2026-01-05T12:00:00Z');
-  const ctx = await buildAppContext({ config: input.config, clock, logger: input.logger ?? silentLogger(), database: input.database });
+  const ctx = await buildAppContext({
+    config: input.config, clock, logger: input.logger ?? silentLogger(), database: input.database, ...(input.notifier ? { notifier: input.notifier } : {}),
+  });
   const runtime = createAlertRuntime(ctx, input.runtime);
   return {
     ctx,

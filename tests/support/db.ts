@@ -1,5 +1,6 @@
-// Real databases for tests: a fresh PostgreSQL database per call (cloned from a migrated template
-// on this machine's server), or an in-memory PGlite with the same migrations.
+// Real databases for tests: a PostgreSQL database per call, as fresh as a clone of a migrated template
+// on this machine's server (one another file closed, emptied, or a new clone), or an in-memory PGlite
+// with the same migrations.
 import { createHash, randomBytes } from 'node:crypto';
 import { openAsBlob, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +22,8 @@ function migrationsHash(): string {
   // The journal too: drizzle decides what is applied by each migration's `when`, so the same SQL
   // regenerated after a rebase (new `when`s) must not reuse a template migrated under the old ones.
   h.update(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json')));
+  // And the version of how a template is made: v2 records its schema's fingerprint as its comment.
+  h.update('template-v2');
   return h.digest('hex').slice(0, 10);
 }
 
@@ -38,10 +41,22 @@ async function ensureTemplate(admin: postgres.Sql): Promise<string> {
     if (exists.length === 0) {
       const building = `${name}_build_${randomBytes(3).toString('hex')}`;
       await admin.unsafe(`create database "${building}"`);
+      // As every clone is set (createPostgresTestDb), so that a clone's fingerprint is the template's.
+      await admin.unsafe(`alter database "${building}" set synchronous_commit = off`);
       const database = connectPostgres(urlFor(building), { max: 1 });
       await migrate(database);
       await database.close();
+      const reader = postgres(urlFor(building), { max: 1, onnotice: () => {} });
+      try {
+        const [row] = await reader.unsafe<Array<{ fingerprint: string }>>(PG_FINGERPRINT_SQL);
+        await reader.unsafe(`comment on database "${building}" is '${row!.fingerprint}'`);
+      } finally {
+        await reader.end();
+      }
       await admin.unsafe(`alter database "${building}" rename to "${name}"`);
+      // Emptied databases of other templates (migrations changed) are no use to anyone now.
+      const stale = await admin<Array<{ datname: string }>>`select datname from pg_database where starts_with(datname, 'ctb_p_') and not starts_with(datname, ${name.replace(/^ctb_tpl_/, 'ctb_p_')})`;
+      for (const { datname } of stale) await admin.unsafe(`drop database if exists "${datname}" with (force)`).catch(() => {});
     }
   } finally {
     await admin`select pg_advisory_unlock(727001)`;
@@ -49,25 +64,147 @@ async function ensureTemplate(admin: postgres.Sql): Promise<string> {
   return name;
 }
 
+// Emptied databases, used again. Creating a database from the template writes some 1,200 files and
+// dropping it deletes them: on this ext4 host that file churn cost the PostgreSQL server about 90
+// CPU-seconds of a test run (most of it the kernel searching its inode tables for a free inode past
+// the recently deleted ones), a quarter of the run's CPU. A file's database is instead emptied when it
+// closes and renamed `ctb_p_<template>_…`, and the next file takes it by renaming it again: a rename
+// succeeds for exactly one taker, and never while any session is connected to the database.
+
+/**
+ * Names of the emptied databases cloned from `template`, in the pool `pool`: `s`, shared by every
+ * file, or a pool of a test's own (`spares` of createPostgresTestDb), which no other file takes from.
+ */
+function spareDatabasePrefix(template: string, pool = 's'): string {
+  return `${template.replace(/^ctb_tpl_/, 'ctb_p_')}_${pool}_`;
+}
+
+/** Takes an emptied database of `template` and names it `name`: false when there is none to take. */
+async function takeSpareDatabase(admin: postgres.Sql, template: string, name: string, pool?: string): Promise<boolean> {
+  const spares = await admin<Array<{ datname: string }>>`
+    select datname from pg_database where starts_with(datname, ${spareDatabasePrefix(template, pool)}) order by random() limit 8`;
+  for (const { datname } of spares) {
+    try {
+      await admin.unsafe(`alter database "${datname}" rename to "${name}"`);
+      return true;
+    } catch {
+      // Another file took it first (it no longer exists under that name): try the next.
+    }
+  }
+  return false;
+}
+
+/**
+ * Empties a file's database and leaves it for the next file, or returns false (the caller drops
+ * it). In order: every session still on it is ended (a bot or `ctb` child a test left running), and
+ * it is renamed at once, so that nothing reconnects to it by the name the file used; it is kept only
+ * if its schema, settings and grants are still the template's (its fingerprint, recorded as the
+ * template's comment) and no prepared transaction is left in it; then every table of `public` is
+ * emptied (append-only triggers not fired: session_replication_role) and its sequences restarted.
+ * Rows are deleted, not truncated: a truncate writes a new file for every table and index.
+ */
+async function returnSpareDatabase(template: string, name: string, pool?: string): Promise<boolean> {
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {}, connection: { statement_timeout: 20_000 } });
+  const cleaning = `ctb_c_${randomBytes(6).toString('hex')}`;
+  let renamed = false;
+  try {
+    for (let attempt = 0; attempt < 20 && !renamed; attempt++) {
+      await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${name} and pid <> pg_backend_pid()`;
+      try {
+        await admin.unsafe(`alter database "${name}" rename to "${cleaning}"`);
+        renamed = true;
+      } catch {
+        // A session ended a moment ago is still leaving, or one came back: end it again.
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    }
+    if (!renamed) return false;
+    const [described] = await admin<Array<{ fingerprint: string | null }>>`
+      select shobj_description(oid, 'pg_database') as fingerprint from pg_database where datname = ${template}`;
+    const session = postgres(urlFor(cleaning), { max: 1, onnotice: () => {} });
+    let emptied = false;
+    try {
+      const [row] = await session.unsafe<Array<{ fingerprint: string; prepared: number }>>(
+        `select (${PG_FINGERPRINT_SQL}) as fingerprint, (select count(*)::int from pg_prepared_xacts where database = current_database()) as prepared`,
+      );
+      if (described?.fingerprint && row!.fingerprint === described.fingerprint && row!.prepared === 0) {
+        await session.unsafe(EMPTY_PUBLIC_SQL);
+        emptied = true;
+      }
+    } finally {
+      await session.end();
+    }
+    if (!emptied) {
+      await admin.unsafe(`drop database if exists "${cleaning}" with (force)`);
+      return true;
+    }
+    await admin.unsafe(`alter database "${cleaning}" rename to "${spareDatabasePrefix(template, pool)}${randomBytes(6).toString('hex')}"`);
+    return true;
+  } catch (err) {
+    if (!renamed) return false;
+    // Renamed but not emptied: it is nobody's now; drop it under its cleaning name.
+    await admin.unsafe(`drop database if exists "${cleaning}" with (force)`).catch(() => {
+      process.stderr.write(`test database ${cleaning} (was ${name}) left behind: ${(err as Error).message}\n`);
+    });
+    return true;
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Drops the emptied databases of the pool `pool` (createPostgresTestDb's `spares`). */
+export async function dropSpareDatabases(pool: string): Promise<void> {
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  try {
+    const prefix = spareDatabasePrefix(await ensureTemplate(admin), pool);
+    const spares = await admin<Array<{ datname: string }>>`select datname from pg_database where starts_with(datname, ${prefix})`;
+    for (const { datname } of spares) await admin.unsafe(`drop database if exists "${datname}" with (force)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Empties every table of `public` and restarts its sequences, as a clone of the template has them. */
+const EMPTY_PUBLIC_SQL = `
+  set session_replication_role = replica;
+  do $$
+  declare r record;
+  begin
+    for r in select format('%I.%I', schemaname, tablename) as t from pg_tables where schemaname = 'public' loop
+      execute 'delete from ' || r.t;
+    end loop;
+    for r in select s.seqrelid, s.seqstart from pg_sequence s join pg_class c on c.oid = s.seqrelid
+             join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'public' loop
+      perform setval(r.seqrelid::regclass, r.seqstart, false);
+    end loop;
+  end $$;
+  reset session_replication_role;`;
+
 export interface TestDatabase extends Database {
   url: string;
   name: string;
 }
 
-/** A new, migrated PostgreSQL database, dropped by close(). */
-export async function createPostgresTestDb(): Promise<TestDatabase> {
+/**
+ * A new, migrated PostgreSQL database: a clone of the template, or one another file closed, emptied
+ * (see returnSpareDatabase). close() empties it for the next file, or drops it. `spares` names a
+ * pool of the caller's own to take from and return to (a test of this; dropSpareDatabases clears it).
+ */
+export async function createPostgresTestDb(opts: { spares?: string } = {}): Promise<TestDatabase> {
   const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
   try {
     const template = await ensureTemplate(admin);
     const name = `ctb_t_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-    await admin.unsafe(`create database "${name}" template "${template}"`);
-    // Commits here do not wait for the WAL to reach the disk: each would otherwise wait for an fsync
-    // (about 2 ms on a 2-core VM, and four times the backend's CPU of the commit itself). A test
-    // database is thrown away after its file, and what a test checks (rows committed and visible to
-    // every connection, the bot killed at any moment) does not depend on it: only a crash of the
-    // PostgreSQL server can lose such a commit. Every connection to it inherits this, the bot and
-    // `ctb` children too.
-    await admin.unsafe(`alter database "${name}" set synchronous_commit = off`);
+    if (!(await takeSpareDatabase(admin, template, name, opts.spares))) {
+      await admin.unsafe(`create database "${name}" template "${template}"`);
+      // Commits here do not wait for the WAL to reach the disk: each would otherwise wait for an fsync
+      // (about 2 ms on a 2-core VM, and four times the backend's CPU of the commit itself). A test
+      // database is thrown away after its file, and what a test checks (rows committed and visible to
+      // every connection, the bot killed at any moment) does not depend on it: only a crash of the
+      // PostgreSQL server can lose such a commit. Every connection to it inherits this, the bot and
+      // `ctb` children too.
+      await admin.unsafe(`alter database "${name}" set synchronous_commit = off`);
+    }
     const url = urlFor(name);
     const database = connectPostgres(url, { max: 5 });
     return {
@@ -76,6 +213,7 @@ export async function createPostgresTestDb(): Promise<TestDatabase> {
       name,
       close: async () => {
         await database.close();
+        if (await returnSpareDatabase(template, name, opts.spares)) return;
         // DROP DATABASE waits until every backend on the server has absorbed a signal barrier, and a
         // backend blocked writing to a client that does not read (any process's, on a shared server)
         // holds that up for as long as it is stuck. Dropping is clean-up, not what a test checks: after
@@ -126,15 +264,8 @@ interface SparePglite {
   fingerprint: string | null;
 }
 
-/**
- * Everything of the database a test could change apart from rows: relations, columns, constraints,
- * indexes, triggers (and whether each is enabled), functions, the migrations applied, settings
- * stored for the database or a role, roles.
- */
-const FINGERPRINT_SQL = `
-  with ns as (select oid, nspname from pg_namespace
-              where nspname not in ('pg_catalog', 'information_schema') and nspname not like 'pg\\_%')
-  select md5(string_agg(item, E'\\n' order by item)) as fingerprint from (
+/** Items of a schema fingerprint that PGlite and PostgreSQL share (`ns`: the schemas of the database). */
+const SCHEMA_ITEMS = `
     select format('rel %s.%s %s', ns.nspname, c.relname, c.relkind) as item from pg_class c join ns on ns.oid = c.relnamespace
     union all select format('col %s.%s %s %s %s %s', ns.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid))
       from pg_attribute a join pg_class c on c.oid = a.attrelid join ns on ns.oid = c.relnamespace
@@ -144,9 +275,45 @@ const FINGERPRINT_SQL = `
     union all select format('idx %s', pg_get_indexdef(i.indexrelid)) from pg_index i join pg_class c on c.oid = i.indexrelid join ns on ns.oid = c.relnamespace
     union all select format('trg %s %s %s', tgname, tgenabled, pg_get_triggerdef(t.oid)) from pg_trigger t where not tgisinternal
     union all select format('fn %s %s', p.oid::regprocedure, md5(p.prosrc)) from pg_proc p join ns on ns.oid = p.pronamespace
-    union all select format('mig %s %s', hash, created_at) from drizzle.__drizzle_migrations
+    union all select format('mig %s %s', hash, created_at) from drizzle.__drizzle_migrations`;
+const SCHEMAS = `ns as (select oid, nspname from pg_namespace
+              where nspname not in ('pg_catalog', 'information_schema') and nspname not like 'pg\\_%')`;
+
+/**
+ * Everything of the database a test could change apart from rows: relations, columns, constraints,
+ * indexes, triggers (and whether each is enabled), functions, the migrations applied, settings
+ * stored for the database or a role, roles.
+ */
+const FINGERPRINT_SQL = `
+  with ${SCHEMAS}
+  select md5(string_agg(item, E'\\n' order by item)) as fingerprint from (${SCHEMA_ITEMS}
     union all select format('set %s %s %s', setdatabase, setrole, setconfig) from pg_db_role_setting
     union all select format('role %s', rolname) from pg_roles
+  ) items`;
+
+/**
+ * The same for one database of a PostgreSQL server, whose other databases and roles belong to
+ * others: its own stored settings (not its oid), and, in place of the server's roles, what this
+ * database grants and owns: the privileges and owners of its relations, schemas and the database
+ * itself, default privileges, row security, views' definitions, sequences' parameters, types,
+ * extensions.
+ */
+const PG_FINGERPRINT_SQL = `
+  with ${SCHEMAS}
+  select md5(string_agg(item, E'\\n' order by item)) as fingerprint from (${SCHEMA_ITEMS}
+    union all select format('set %s %s', setrole::regrole, setconfig) from pg_db_role_setting
+      where setdatabase = (select oid from pg_database where datname = current_database())
+    union all select format('acl %s.%s %s %s %s %s', ns.nspname, c.relname, c.relowner::regrole, c.relacl, c.relrowsecurity, c.relforcerowsecurity)
+      from pg_class c join ns on ns.oid = c.relnamespace
+    union all select format('nsp %s %s %s', n.nspname, n.nspowner::regrole, n.nspacl) from pg_namespace n join ns on ns.oid = n.oid
+    union all select format('db %s %s', datdba::regrole, datacl) from pg_database where datname = current_database()
+    union all select format('defacl %s %s %s %s', defaclrole::regrole, defaclnamespace, defaclobjtype, defaclacl) from pg_default_acl
+    union all select format('pol %s %s %s', polname, polrelid::regclass, pg_get_expr(polqual, polrelid)) from pg_policy
+    union all select format('view %s %s', c.oid::regclass, pg_get_viewdef(c.oid)) from pg_class c join ns on ns.oid = c.relnamespace where c.relkind in ('v', 'm')
+    union all select format('seq %s %s %s %s %s %s', seqrelid::regclass, seqstart, seqincrement, seqmin, seqmax, seqcycle) from pg_sequence
+    union all select format('typ %s.%s %s', ns.nspname, t.typname, t.typtype) from pg_type t join ns on ns.oid = t.typnamespace
+    union all select format('enum %s %s %s', enumtypid::regtype, enumsortorder, enumlabel) from pg_enum
+    union all select format('ext %s %s', extname, extversion) from pg_extension
   ) items`;
 
 async function schemaFingerprint(pg: PGlite): Promise<string> {

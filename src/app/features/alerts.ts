@@ -1,5 +1,6 @@
 // The alerts part of the running bot: a delivery tick and an escalation tick, every second, on
-// every replica (FOR UPDATE SKIP LOCKED makes that safe: one replica sends each message, pages once).
+// every replica (FOR UPDATE SKIP LOCKED makes that safe: one replica sends each message, pages once),
+// and each minute the check that whoever a handover put on call can still be paged.
 import type { Feature } from '../feature.js';
 import { createAlertRuntime } from '../../alerts/runtime.js';
 import { emailRecipients } from '../../email/smtp.js';
@@ -33,6 +34,8 @@ export const alertsFeature: Feature = {
       }),
     });
     ctx.jobs.register({ name: 'alert-escalation', schedule: '* * * * * *', trades: false, run: guarded('alert-escalation', () => runtime.escalation.tick()) });
+    // Handovers fall on whole minutes (a shift's "mon 09:00", an override's start): checked each minute.
+    ctx.jobs.register({ name: 'oncall-handover', schedule: '5 * * * * *', trades: false, run: guarded('oncall-handover', () => runtime.handover.tick()) });
     return { stop: async () => runtime.close() };
   },
 };

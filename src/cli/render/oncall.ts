@@ -14,6 +14,7 @@ export function renderOncallShow(r: OncallShowResult): string {
     lines.push(`On call now: nobody — critical alerts page the approvers (${r.fallback.join(', ') || 'none set: the whole channel'})`);
   }
   lines.push(`Next: ${r.now.next ?? 'nobody else in the rotation (escalation goes to the approvers)'}`);
+  lines.push(...r.warnings.map((w) => `warning: ${w}`));
   if (r.rotation) {
     lines.push('', `Rotation: ${r.rotation.members.join(' → ')} · handoff ${r.rotation.handoff} ${r.rotation.timeZone} · set by ${r.rotation.updatedBy}`);
     for (const s of r.upcoming) lines.push(`  ${t(s.startsAt)} → ${t(s.endsAt)}  ${s.userId}`);

@@ -18,6 +18,9 @@ export function renderRoi(r: RoiAuditReport): string {
   }
   if (r.exchange) {
     lines.push('', `live equity ${money(r.exchange.ledgerEquity)} vs Kraken ${money(r.exchange.exchangeEquity)} (${r.exchange.diffPct}% apart) ${r.exchange.status.toUpperCase()}`);
+    if (r.exchange.ordersInFlight > 0) {
+      lines.push(`  the ledger's side counts the fills of ${r.exchange.ordersInFlight} live order(s) in flight: what they bought or sold and the cash they moved, though no trade holds them yet`);
+    }
   }
   if (r.reportFile) lines.push('', `report: ${r.reportFile}`);
   lines.push('', r.summaryLine);

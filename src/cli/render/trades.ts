@@ -2,6 +2,7 @@
 import type { BalanceResult } from '../../../commands/balance.js';
 import type { TradesResult } from '../../../commands/trades.js';
 import { money, price, signedMoney, signedPct, trimmed } from '../../domain/amount-text.js';
+import { inFlightSize } from '../../domain/in-flight-size.js';
 import { formatAge } from '../../domain/trade-age.js';
 import type { CliIo } from '../io.js';
 import { tone } from './stats-text.js';
@@ -21,7 +22,7 @@ export function renderTrades(r: TradesResult, io?: CliIo): string {
     out.push(table(
       ['ID', 'BOOK', 'PAIR', 'SIDE', 'SIZE', 'ENTRY', 'MARK', 'UNREALISED', '%', 'AGE', 'STRATEGY'],
       r.open.map((t) => [
-        t.id === null ? 'in flight' : `#${t.id}`, t.book, t.symbol, t.side, t.inFlight ? `${trimmed(t.quantity)} of ${trimmed(t.inFlight.ordered)}` : trimmed(t.quantity), price(t.entryPrice), t.mark ? `${price(t.mark.price)} (${t.mark.source})` : '—',
+        t.id === null ? 'in flight' : `#${t.id}`, t.book, t.symbol, t.side, inFlightSize(t), price(t.entryPrice), t.mark ? `${price(t.mark.price)} (${t.mark.source})` : '—',
         pnl(t.unrealizedPnl), t.unrealizedPct === null ? '—' : tone(signedPct(t.unrealizedPct), style), formatAge(t.ageSeconds), t.strategy,
       ]),
       { right: [4, 5, 7, 8, 9], style },
@@ -31,7 +32,8 @@ export function renderTrades(r: TradesResult, io?: CliIo): string {
       out.push(`${b.book}: ${b.open} open, cost ${money(b.costBasis)}, unrealised ${pnl(b.unrealizedPnl)}${b.unmarked > 0 ? ` (${b.unmarked} without a mark price)` : ''}`);
     }
     for (const t of r.open) {
-      if (t.inFlight) out.push(`in flight: ${t.symbol} entry (order intent ${t.inFlight.intentId}) — ${t.inFlight.note}: the bot holds the ${trimmed(t.quantity)} filled; its trade is written when the order resolves`);
+      if (t.inFlight?.purpose === 'entry') out.push(`in flight: ${t.symbol} entry (order intent ${t.inFlight.intentId}) — ${t.inFlight.note}: the bot holds the ${trimmed(t.quantity)} filled; its trade is written when the order resolves`);
+      else if (t.inFlight) out.push(`in flight: ${t.symbol} exit of #${t.id} (order intent ${t.inFlight.intentId}) — ${t.inFlight.note}: ${trimmed(t.inFlight.filled)} sold, the trade holds the ${trimmed(t.quantity)} left; it closes when the order resolves`);
     }
     if (r.open.some((t) => !t.mark)) {
       out.push("— : no mark price, so no book total either (a replay trade opened after its book's latest equity snapshot, or Kraken unreachable)");

@@ -56,40 +56,121 @@ export async function lockNextDelivery(db: Db, input: { lane: string; now: Date;
 
 /** A delivery's relevance (alert-outbox.ts): stored in its payload, else by kind. */
 const RELEVANCE = sql`coalesce(d.payload->>'relevance', case when d.kind in ('slack_dm', 'email') then 'until_ack' else 'always' end)`;
-/** The group (g) is past what the delivery (d) is about: resolved, or acknowledged for a page. */
-const STALE = sql`((g.status = 'resolved' and ${RELEVANCE} in ('until_ack', 'until_resolved'))
-  or (g.status = 'acknowledged' and ${RELEVANCE} = 'until_ack'))`;
+/**
+ * The group (g) is past what the delivery (d) is about at `at`: resolved; acknowledged, for a page;
+ * silenced, for a page of a group still open (the ladder pages afresh from its first rung when the
+ * silence ends, so a page queued before it is not held for later but let go).
+ */
+const stale = (at: string) => sql`((g.status = 'resolved' and ${RELEVANCE} in ('until_ack', 'until_resolved'))
+  or (g.status = 'acknowledged' and ${RELEVANCE} = 'until_ack')
+  or (g.status = 'open' and g.silenced_until > ${at}::timestamptz and ${RELEVANCE} = 'until_ack'))`;
 const WHY_STALE = sql`case when g.status = 'resolved' then 'group resolved by ' || coalesce(g.resolved_by, 'someone')
-  else 'group acknowledged by ' || coalesce(g.acknowledged_by, 'someone') end`;
+  when g.status = 'acknowledged' then 'group acknowledged by ' || coalesce(g.acknowledged_by, 'someone')
+  else 'group silenced by ' || coalesce(g.silenced_by, 'someone') || ' until '
+    || to_char(g.silenced_until at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') end`;
 
 /**
- * Checked as the delivery is about to go out (whichever process resolved the group): cancels it,
+ * Checked as the delivery is about to go out (whichever process acted on the group): cancels it,
  * keeping the row with when and why, when its group is past what it is about. The reason, or null
  * when it still makes sense.
  */
 export async function cancelIfStale(db: Db, input: { id: number; at: Date }): Promise<string | null> {
+  const at = input.at.toISOString();
   const rows = await execute<{ cancelled_reason: string }>(db, sql`
-    update alert_deliveries d set status = 'cancelled', cancelled_at = ${input.at.toISOString()}::timestamptz, cancelled_reason = ${WHY_STALE}
+    update alert_deliveries d set status = 'cancelled', cancelled_at = ${at}::timestamptz, cancelled_reason = ${WHY_STALE}
     from alert_groups g
-    where d.id = ${input.id} and g.id = d.group_id and d.status = 'pending' and d.kind <> 'slack_sync' and ${STALE}
+    where d.id = ${input.id} and g.id = d.group_id and d.status = 'pending' and d.kind <> 'slack_sync' and ${stale(at)}
     returning d.cancelled_reason`);
   return rows[0]?.cancelled_reason ?? null;
 }
 
 /**
- * Someone acknowledged or resolved the group (in this transaction): its queued messages that no
- * longer make sense are cancelled now. One a worker is sending right now is skipped, not waited for.
+ * Someone acknowledged, resolved or silenced the group (in this transaction): its queued messages
+ * that no longer make sense are cancelled now. One a worker is sending right now is skipped, not
+ * waited for (actions.ts waits for sends first: see holdGroupForSend).
  */
 export async function cancelStaleDeliveries(db: Db, input: { groupId: number; at: Date }): Promise<number> {
+  const at = input.at.toISOString();
   const rows = await execute<{ id: string | number }>(db, sql`
-    update alert_deliveries d set status = 'cancelled', cancelled_at = ${input.at.toISOString()}::timestamptz, cancelled_reason = ${WHY_STALE}
+    update alert_deliveries d set status = 'cancelled', cancelled_at = ${at}::timestamptz, cancelled_reason = ${WHY_STALE}
     from alert_groups g
     where g.id = d.group_id and d.id in (
         select id from alert_deliveries where group_id = ${input.groupId} and status = 'pending' and kind <> 'slack_sync'
         for update skip locked)
-      and ${STALE}
+      and ${stale(at)}
     returning d.id`);
   return rows.length;
+}
+
+/**
+ * The send lock of one alert group (a transaction-level advisory lock on (ALERT_SEND_LOCK, group)):
+ * a worker holds it shared from its last look at the group until its send is recorded; a person's
+ * action (acknowledge, resolve, silence) holds it exclusively. So no message of the group is handed
+ * to Slack or SMTP after an action committed that makes it stale, and an action waits for the sends
+ * already under way. Only the worker's side is tried without waiting: it holds the delivery's row
+ * lock, which the action may need (deadlock otherwise); it tries again on its next tick.
+ */
+const ALERT_SEND_LOCK = 727_120;
+
+/** The worker's side: true when no action on the group is under way (the lock is held shared to the commit). */
+export async function holdGroupForSend(db: Db, groupId: number): Promise<boolean> {
+  const [row] = await execute<{ ok: boolean }>(db, sql`select pg_try_advisory_xact_lock_shared(${ALERT_SEND_LOCK}, ${groupId}::int) as ok`);
+  return row?.ok === true;
+}
+
+/** A message of the group a worker was sending as an action came (its row is locked by the worker). */
+export interface SendUnderWay {
+  id: number;
+  kind: AlertDelivery['kind'];
+  target: string;
+  /** What became of it once the action could go on: sent, or still unknown (the wait ran out). */
+  outcome: 'sent' | 'not_sent' | 'unknown';
+}
+
+const pgCode = (err: unknown): string | undefined => {
+  let e = err as { code?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; depth < 5 && e; depth += 1) {
+    if (typeof e.code === 'string') return e.code;
+    e = e.cause as typeof e;
+  }
+  return undefined;
+};
+
+/**
+ * The action's side, first thing in its transaction: takes the group's send lock exclusively,
+ * waiting up to `waitMs` for the sends under way (a Slack call that hangs must not hold an operator
+ * for ever). Returns the messages that were being sent meanwhile and what became of them.
+ */
+export async function waitForGroupSends(db: Db, input: { groupId: number; waitMs: number }): Promise<SendUnderWay[]> {
+  const [free] = await execute<{ ok: boolean }>(db, sql`select pg_try_advisory_xact_lock(${ALERT_SEND_LOCK}, ${input.groupId}::int) as ok`);
+  if (free?.ok === true) return [];
+  // Pending messages of the group that a worker has locked: the ones under way.
+  const pending = await execute<{ id: string | number }>(db, sql`
+    select id from alert_deliveries where group_id = ${input.groupId} and status = 'pending' and kind <> 'slack_sync'`);
+  const free2 = pending.length === 0 ? [] : await execute<{ id: string | number }>(db, sql`
+    select id from alert_deliveries where id in ${sql`(${sql.join(pending.map((p) => sql`${Number(p.id)}`), sql`, `)})`}
+    for update skip locked`);
+  const freeIds = new Set(free2.map((r) => Number(r.id)));
+  const underWay = pending.map((p) => Number(p.id)).filter((id) => !freeIds.has(id));
+  let waited = true;
+  try {
+    await db.transaction(async (sp) => {
+      const [before] = await execute<{ v: string }>(sp, sql`select current_setting('lock_timeout') as v`);
+      await execute(sp, sql`select set_config('lock_timeout', ${`${Math.max(1, Math.round(input.waitMs))}ms`}, true)`);
+      await execute(sp, sql`select pg_advisory_xact_lock(${ALERT_SEND_LOCK}, ${input.groupId}::int)`);
+      await execute(sp, sql`select set_config('lock_timeout', ${before?.v ?? '0'}, true)`);
+    });
+  } catch (err) {
+    if (pgCode(err) !== '55P03') throw err; // lock_not_available: the wait ran out
+    waited = false;
+  }
+  if (underWay.length === 0) return [];
+  const rows = await execute<{ id: string | number; kind: AlertDelivery['kind']; target: string; status: string }>(db, sql`
+    select id, kind, target, status from alert_deliveries where id in ${sql`(${sql.join(underWay.map((id) => sql`${id}`), sql`, `)})`} order by id`);
+  return rows.map((r) => ({
+    id: Number(r.id), kind: r.kind, target: r.target,
+    outcome: r.status === 'sent' ? 'sent' : waited ? 'not_sent' : 'unknown',
+  }));
 }
 
 /** Nothing was left to send (the group is gone or already shows it): the delivery is done. */

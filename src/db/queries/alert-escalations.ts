@@ -60,11 +60,14 @@ export async function stopGroupEscalation(db: Db, input: { groupId: number; reas
  * Pauses a group's escalation until `until` (a silence): due then, when the escalation tick starts
  * the ladder again if the group is still open. An exhausted ladder is paused too: once the silence
  * ends on an alert still open, paging starts over. An acknowledged or resolved group's stays stopped.
+ * How many it paused (0: no ladder was running or waiting for this group).
  */
-export async function silenceGroupEscalation(db: Db, input: { groupId: number; reason: string; until: Date; now: Date }): Promise<void> {
-  await execute(db, sql`update alert_escalations set status = 'silenced', stopped_reason = ${input.reason},
+export async function silenceGroupEscalation(db: Db, input: { groupId: number; reason: string; until: Date; now: Date }): Promise<number> {
+  const paused = await execute(db, sql`update alert_escalations set status = 'silenced', stopped_reason = ${input.reason},
     due_at = ${input.until.toISOString()}::timestamptz, updated_at = ${input.now.toISOString()}::timestamptz
-    where group_id = ${input.groupId} and status in ('active', 'silenced', 'exhausted')`);
+    where group_id = ${input.groupId} and status in ('active', 'silenced', 'exhausted')
+    returning id`);
+  return paused.length;
 }
 
 /** Pauses one escalation until its group's silence ends (see silenceGroupEscalation). */

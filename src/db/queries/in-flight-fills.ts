@@ -22,18 +22,24 @@ export interface InFlightFillRow {
   cost: string;
   fees: string;
   firstFillAt: Date;
+  lastFillAt: Date;
+  /** The entry price of the trade an exit or flatten closes (null for an entry). */
+  tradeEntryPrice: string | null;
 }
 
 /** Orders in flight with at least one fill booked, oldest first. */
 export async function inFlightFills(db: Db): Promise<InFlightFillRow[]> {
-  const rows = await execute<Omit<InFlightFillRow, 'intentId' | 'tradeId' | 'firstFillAt'> & { intentId: string | number; tradeId: string | number | null; firstFillAt: Date | string }>(db, sql`
+  const rows = await execute<Omit<InFlightFillRow, 'intentId' | 'tradeId' | 'firstFillAt' | 'lastFillAt'> & {
+    intentId: string | number; tradeId: string | number | null; firstFillAt: Date | string; lastFillAt: Date | string;
+  }>(db, sql`
     select i.id as "intentId", i.mode, i.feed, i.strategy, i.symbol, i.side, i.purpose, i.trade_id as "tradeId", i.quantity::text as ordered,
-      sum(f.quantity)::text as filled, sum(f.quantity * f.price)::text as cost, sum(f.fee)::text as fees, min(f.filled_at) as "firstFillAt"
-    from order_intents i join fills f on f.intent_id = i.id
+      sum(f.quantity)::text as filled, sum(f.quantity * f.price)::text as cost, sum(f.fee)::text as fees,
+      min(f.filled_at) as "firstFillAt", max(f.filled_at) as "lastFillAt", max(t.entry_price)::text as "tradeEntryPrice"
+    from order_intents i join fills f on f.intent_id = i.id left join trades t on t.id = i.trade_id
     where i.status in ${unsettledStatusList}
     group by i.id
     order by i.id`);
   return rows.map((r) => ({
-    ...r, intentId: Number(r.intentId), tradeId: r.tradeId === null ? null : Number(r.tradeId), firstFillAt: new Date(r.firstFillAt),
+    ...r, intentId: Number(r.intentId), tradeId: r.tradeId === null ? null : Number(r.tradeId), firstFillAt: new Date(r.firstFillAt), lastFillAt: new Date(r.lastFillAt),
   }));
 }

@@ -64,10 +64,17 @@ export async function previewExit(ctx: { db: Db }, target: ExitTarget): Promise<
       `Trading is halted${state.haltedReason ? ` (${state.haltedReason}${state.haltedBy ? `, by ${state.haltedBy}` : ''})` : ''}: no order can be sent, exits included.`,
       { hint: 'Close positions with the incident checklist (in a terminal: ctb incident done close_positions --yes; ctb kill --flatten when killing; or its "close positions" button), or lift the halt first (ctb resume).' });
   }
-  if (target === 'all') return (await openTradesById(ctx.db)).map(rowOf);
+  // While live, paper positions are set aside (mode/paper-set-aside.ts): Kraken holds none of them.
+  const setAside = (t: Trade) => state.mode === 'live' && t.mode === 'paper';
+  if (target === 'all') return (await openTradesById(ctx.db)).filter((t) => !setAside(t)).map(rowOf);
   const trade = await tradeById(ctx.db, target);
   if (!trade) throw new AppError('usage', 'unknown_trade', `There is no trade #${target}. /trades (ctb trades) lists the open ones.`);
   if (trade.status !== 'open') throw new AppError('conflict', 'trade_closed', `Trade #${target} is already closed${trade.exitAt ? ` (at ${trade.exitAt.toISOString()})` : ''}: nothing to exit.`);
+  if (setAside(trade)) {
+    throw new AppError('conflict', 'paper_trade_while_live',
+      `Trade #${target} is a paper position, set aside while the bot is live: it is simulated and Kraken holds none of it, so no live order sells it.`,
+      { hint: 'It stays open in the paper book; exit it after going back to paper (ctb mode paper).' });
+  }
   return [rowOf(trade)];
 }
 

@@ -12,6 +12,7 @@ import { announceClosed, announceSwitched, type AnnounceDeps } from './announce.
 import { engineFeedVerdict } from './engine-feed.js';
 import type { LiveSwitchPortDeps, LiveSwitchPorts, SnapshotRef } from './ports.js';
 import { APPROVALS_NEEDED } from './records.js';
+import { describeSetAside, paperPositionsSetAside } from './paper-set-aside.js';
 import { appendEvent, lockRequest, standingApprovals, transition } from '../../db/queries/mode-change.js';
 
 export type SwitchOutcome =
@@ -90,15 +91,17 @@ export async function executeLiveSwitch(ctx: LiveSwitchDeps, ports: LiveSwitchPo
 
       const now = ctx.clock.now();
       const approvals = standing.slice(0, APPROVALS_NEEDED).map((v) => ({ user: v.slackUser, at: v.addedAt }));
+      const setAside = await paperPositionsSetAside(tx);
+      const setAsideNote = describeSetAside(setAside);
       await updateBotState(tx, ctx.clock, { mode: 'live' });
       const switched = await transition(tx, requestId, ['approved'], 'switched', {
         switchAuditRunId: audit.auditRunId, switchAuditSummary: audit.summary, snapshotRef: snapshot.path, snapshotId: snapshot.id,
         decidedAt: now, decidedBy: approvals.map((a) => a.user).join(','),
-        outcome: `switched to live; approved by ${approvals.map((a) => `${a.user} at ${a.at.toISOString()}`).join(' and ')}`,
+        outcome: `switched to live; approved by ${approvals.map((a) => `${a.user} at ${a.at.toISOString()}`).join(' and ')}${setAsideNote ? `. ${setAsideNote}` : ''}`,
       });
       await appendEvent(tx, {
         requestId, at: now, kind: 'switched', actor: ACTOR,
-        details: { approvals: approvals.map((a) => ({ user: a.user, at: a.at.toISOString() })), auditRunId: audit.auditRunId, snapshot },
+        details: { approvals: approvals.map((a) => ({ user: a.user, at: a.at.toISOString() })), auditRunId: audit.auditRunId, snapshot, paperSetAside: setAside },
       });
       return { switched: true, request: switched!, approvals };
     });

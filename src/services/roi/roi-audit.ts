@@ -4,6 +4,8 @@
 // valued at Kraken's prices now. Ledger ROI = (realized PnL in the period +
 // change in unrealized PnL, where unrealized = snapshot position value − ledger cost of the open
 // positions) / starting equity — so the two agree exactly when cash flows match the ledger.
+// Live orders still in flight count as /trades, /balance and reconciliation count them (in-flight.ts):
+// what their fills bought or sold is held or gone, and their cash moved, though no trade has them yet.
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
@@ -11,6 +13,7 @@ import type { EquitySnapshot } from '../../db/schema/index.js';
 import { Decimal } from '../../money.js';
 import type { Balance, Exchange } from '../../exchange/types.js';
 import { writeReportFile } from '../reconcile/report-file.js';
+import { heldByBot, inFlightCashFlow, loadInFlightFills } from '../trades/in-flight.js';
 import * as Q from '../../db/queries/roi.js';
 
 export const ROI_PERIODS = { '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000, all: null } as const;
@@ -41,6 +44,8 @@ export interface ExchangeEquity {
   diffPct: string;
   status: 'agrees' | 'disagrees' | 'unpriced';
   unpriced: string[];
+  /** Live orders in flight whose fills the ledger's side counts (no trade holds them yet). */
+  ordersInFlight: number;
 }
 
 export interface RoiAuditReport {
@@ -121,14 +126,17 @@ async function exchangeEquity(ctx: RoiDeps, exchange: Exchange, balances: Balanc
     if (new Decimal(b.total).isZero()) continue;
     total = total.plus(b.asset === quote ? new Decimal(b.total) : await value(b.asset, `${b.asset}/${quote}`, b.total));
   }
-  const [flow, open] = await Promise.all([Q.cashFlowAfter(ctx.db, book, snap.at), Q.openQuantities(ctx.db, book)]);
-  let ledger = new Decimal(snap.cash).plus(flow);
-  for (const p of open) ledger = ledger.plus(await value(p.symbol.split('/')[0] ?? p.symbol, p.symbol, p.quantity));
+  const [flow, open, inFlight] = await Promise.all([Q.cashFlowAfter(ctx.db, book, snap.at), Q.openQuantities(ctx.db, book), loadInFlightFills(ctx.db)]);
+  const live = inFlight.filter((r) => r.mode === book.mode && r.feed === book.feed);
+  let ledger = new Decimal(snap.cash).plus(flow).plus(inFlightCashFlow(live, book.mode));
+  const { held } = heldByBot(open.map((p) => ({ ...p, mode: book.mode })), live, book.mode);
+  for (const [asset, quantity] of held) ledger = ledger.plus(await value(asset, `${asset}/${quote}`, quantity.toFixed()));
 
   const diffPct = ledger.isZero() ? new Decimal(total.isZero() ? 0 : 100) : total.minus(ledger).abs().div(ledger).mul(100);
   const status = unpriced.size > 0 ? 'unpriced' : diffPct.lte(tolerancePp) ? 'agrees' : 'disagrees';
   return {
     snapshotEquity: new Decimal(snap.equity).toFixed(), ledgerEquity: ledger.toFixed(), exchangeEquity: total.toFixed(), diffPct: diffPct.toFixed(4), status, unpriced: [...unpriced],
+    ordersInFlight: live.length,
   };
 }
 
@@ -156,7 +164,7 @@ export async function auditRoi(ctx: RoiDeps, opts: RoiAuditOptions): Promise<Roi
   const ok = disagreeing.length === 0 && exchange?.status !== 'disagrees';
   const compared = rows.filter((r) => r.status !== 'no_data').length;
   const summaryLine = `ROI AUDIT ${ok ? 'OK' : 'FAILED'} — ${compared} book-period(s) compared, ${disagreeing.length} disagree beyond ${tolerancePp} pp`
-    + (exchange ? `; exchange equity ${exchange.status} (${exchange.diffPct}% apart)` : '');
+    + (exchange ? `; exchange equity ${exchange.status} (${exchange.diffPct}% apart${exchange.ordersInFlight > 0 ? `, counting the fills of ${exchange.ordersInFlight} live order(s) in flight` : ''})` : '');
   const report: RoiAuditReport = { kind: 'roi_audit', schemaVersion: 1, ok, at: now.toISOString(), tolerancePp, rows, exchange, summaryLine, reportFile: null };
   if (opts.writeReport) report.reportFile = await writeReportFile(ctx.config.REPORTS_DIR, 'roi-audit', now, report);
   return report;

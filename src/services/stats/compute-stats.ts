@@ -14,7 +14,7 @@ import type { StatsPeriod } from '../../domain/stats-periods.js';
 import { holderView } from '../../domain/engine-holder.js';
 import { readLease } from '../../db/queries/engine-lease.js';
 import { inFlightFills } from '../../db/queries/in-flight-fills.js';
-import { inFlightPositions, type InFlightPosition } from '../trades/in-flight.js';
+import { inFlightExits, inFlightPositions, type InFlightExit, type InFlightPosition } from '../trades/in-flight.js';
 
 export type BookName = 'paper' | 'live' | 'replay';
 type Mode = 'paper' | 'live';
@@ -142,6 +142,8 @@ interface BookInputs {
   closed: ClosedGroupRow[];
   allTime: ClosedGroupRow[];
   open: OpenGroupRow[];
+  /** Exits in flight with fills: their trades are open, but exposure is what those still hold. */
+  exits: InFlightExit[];
   facts: Awaited<ReturnType<typeof equityFacts>>[number] | undefined;
   drawdown: Awaited<ReturnType<typeof drawdownInWindow>>[number] | undefined;
   paperStartingBalance: number;
@@ -161,6 +163,7 @@ function bookStats(i: BookInputs): BookStats {
   const allTime = sumClosed(i.allTime);
   const openCount = i.open.reduce((n, r) => n + r.open, 0);
   const costBasis = i.open.reduce((acc, r) => acc.plus(r.costBasis), ZERO);
+  const heldCostBasis = i.exits.reduce((acc, e) => acc.minus(e.soldCost), costBasis);
   const f = i.facts;
   const startingCapital = f?.firstEquity ? new Decimal(f.firstEquity) : i.book === 'live' ? null : new Decimal(i.paperStartingBalance);
   const periodStart = f?.startEquity ? new Decimal(f.startEquity) : startingCapital;
@@ -170,10 +173,14 @@ function bookStats(i: BookInputs): BookStats {
   // equity − cash is the positions' value at the snapshot's marks; it prices today's open trades
   // only if none was opened or closed after that snapshot (what /trades and /balance ask of the
   // replay book's snapshot, snapshot-marks.ts). Net of the entry fees, as realised PnL is net of
-  // fees and as /trades shows each trade: opening a trade is not a gain of its fee.
+  // fees and as /trades shows each trade: opening a trade is not a gain of its fee. An exit in
+  // flight's sale is not realised until its trade closes, so its trade counts whole here.
   const entryFees = i.open.reduce((acc, r) => acc.plus(r.entryFees), ZERO);
   let unrealized: Decimal | null = openCount === 0 ? ZERO : null;
-  const lastEntry = i.open.reduce<number>((m, r) => Math.max(m, new Date(r.lastEntryAt).getTime()), 0);
+  const lastEntry = Math.max(
+    i.open.reduce<number>((m, r) => Math.max(m, new Date(r.lastEntryAt).getTime()), 0),
+    i.exits.reduce<number>((m, e) => Math.max(m, e.lastFillAt.getTime()), 0),
+  );
   const tradeSince = f?.lastAt ? new Date(f.lastAt).getTime() < lastEntry || f.closedSinceLast : false;
   if (openCount > 0 && f?.lastAt && f.lastEquity && f.lastCash && !tradeSince) {
     unrealized = new Decimal(f.lastEquity).minus(f.lastCash).minus(costBasis).minus(entryFees);
@@ -210,7 +217,7 @@ function bookStats(i: BookInputs): BookStats {
       maxAmount: i.drawdown?.maxAmount ? money(i.drawdown.maxAmount) : null,
       currentPct: latest && peak ? pct(peak.minus(latest), peak) : null,
     },
-    exposure: { costBasis: money(costBasis), pctOfEquity: pct(costBasis, latest ?? startingCapital) },
+    exposure: { costBasis: money(heldCostBasis), pctOfEquity: pct(heldCostBasis, latest ?? startingCapital) },
     strategies: strategyStats(i.closed),
   };
 }
@@ -248,6 +255,7 @@ export async function computeStats(deps: { db: Db; config: Pick<Config, 'PAPER_S
   );
   // What entries in flight filled is open already, though no trade row holds it yet (in-flight.ts).
   const open = [...openTrades, ...inFlightPositions(inFlight).map(asOpenGroup)];
+  const exits = [...inFlightExits(inFlight).values()];
   // A graceful stop releases the lease at once; a dead engine's goes stale after ENGINE_LEASE_TTL.
   const engineRunning = lease ? holderView(lease.lease, lease.dbNow, deps.config.ENGINE_LEASE_TTL).state === 'running' : undefined;
   const inBook = (book: BookName) => <T extends { mode: Mode; feed: Feed }>(r: T) => bookOf(r.mode, r.feed) === book;
@@ -264,6 +272,7 @@ export async function computeStats(deps: { db: Db; config: Pick<Config, 'PAPER_S
       closed: closed.filter(inBook(book)),
       allTime: (allTime ?? closed).filter(inBook(book)),
       open: open.filter(inBook(book)),
+      exits: exits.filter(inBook(book)),
       facts: factsFor(book),
       drawdown: drawdownFor(book),
       paperStartingBalance: deps.config.PAPER_STARTING_BALANCE,

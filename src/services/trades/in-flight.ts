@@ -1,11 +1,12 @@
 // Owns the one rule /balance, /trades, /stats and reconciliation share for orders still in flight:
 // what such an order has filled is the bot's already, though no trade row holds it yet (a trade is
 // written when its order resolves). An entry's fills are a position the bot holds; an exit's fills
-// are base the bot no longer holds; either moved the bot's quote cash.
+// are base the bot no longer holds — its trade's open exposure is what the trade still holds — and
+// either moved the bot's quote cash.
 import type { Db } from '../../db/client.js';
 import { inFlightFills, type InFlightFillRow } from '../../db/queries/in-flight-fills.js';
 import type { Trade } from '../../db/schema/index.js';
-import { type Decimal, ZERO, dec } from '../../money.js';
+import { Decimal, ZERO, dec } from '../../money.js';
 
 export type { InFlightFillRow };
 
@@ -26,6 +27,22 @@ export interface InFlightPosition {
   entryAt: Date;
 }
 
+/** What the views say of an open trade whose exit is in flight and has partly filled. */
+export const EXIT_IN_FLIGHT_NOTE = 'exit in flight, partly filled';
+
+/** An exit (or flatten) in flight with fills: what it sold so far of its trade. */
+export interface InFlightExit {
+  intentId: number;
+  tradeId: number;
+  mode: Trade['mode'];
+  feed: Trade['feed'];
+  sold: Decimal;
+  ordered: Decimal;
+  /** The sold part at its trade's entry price: the cost basis the trade no longer holds. */
+  soldCost: Decimal;
+  lastFillAt: Date;
+}
+
 export const loadInFlightFills = (db: Db): Promise<InFlightFillRow[]> => inFlightFills(db);
 
 export function inFlightPositions(rows: readonly InFlightFillRow[]): InFlightPosition[] {
@@ -33,6 +50,30 @@ export function inFlightPositions(rows: readonly InFlightFillRow[]): InFlightPos
     intentId: r.intentId, mode: r.mode, feed: r.feed, strategy: r.strategy, symbol: r.symbol, quantity: dec(r.filled), ordered: dec(r.ordered),
     entryPrice: dec(r.cost).div(r.filled), entryFee: dec(r.fees), entryAt: r.firstFillAt,
   }));
+}
+
+/** Exits in flight with fills, by the trade they sell. */
+export function inFlightExits(rows: readonly InFlightFillRow[]): Map<number, InFlightExit> {
+  const out = new Map<number, InFlightExit>();
+  for (const r of rows) {
+    if (r.purpose === 'entry' || r.tradeId === null || !dec(r.filled).gt(0)) continue;
+    const sold = dec(r.filled);
+    const before = out.get(r.tradeId);
+    out.set(r.tradeId, {
+      intentId: r.intentId, tradeId: r.tradeId, mode: r.mode, feed: r.feed, sold: sold.plus(before?.sold ?? ZERO), ordered: dec(r.ordered).plus(before?.ordered ?? ZERO),
+      soldCost: sold.times(r.tradeEntryPrice ?? 0).plus(before?.soldCost ?? ZERO),
+      lastFillAt: before && before.lastFillAt > r.lastFillAt ? before.lastFillAt : r.lastFillAt,
+    });
+  }
+  return out;
+}
+
+/** What an open trade still holds while its exit is in flight: its quantity less what the exit sold, its entry fee pro rata. */
+export function stillHeld(trade: { quantity: string | Decimal; entryFee: string | Decimal }, exit: InFlightExit | undefined): { quantity: Decimal; entryFee: Decimal } {
+  const quantity = dec(trade.quantity);
+  if (!exit || quantity.isZero()) return { quantity, entryFee: dec(trade.entryFee) };
+  const held = Decimal.max(quantity.minus(exit.sold), ZERO);
+  return { quantity: held, entryFee: dec(trade.entryFee).times(held).div(quantity) };
 }
 
 const baseOf = (symbol: string) => symbol.split('/')[0] ?? symbol;

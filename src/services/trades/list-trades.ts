@@ -4,7 +4,8 @@
 // Marks are the ones /balance and /stats use: the engine's candle, Kraken's ticker for trades on
 // Kraken's market, the replay book's latest equity snapshot for replay trades outside the engine.
 // An entry still in flight that has filled part of its order is listed with what it filled
-// (in-flight.ts): no trade row holds it yet, but the bot holds it.
+// (in-flight.ts): no trade row holds it yet, but the bot holds it. An open trade whose exit is in
+// flight and has partly filled is listed with what it still holds (the same rule).
 import type { Db } from '../../db/client.js';
 import { lastClosedTrades, openTradesById } from '../../db/queries/trade-views.js';
 import type { Trade } from '../../db/schema/index.js';
@@ -13,13 +14,18 @@ import { bookOf, money, type BookName } from '../stats/compute-stats.js';
 import { loadMarks, type Mark, type MarksDeps } from './marks.js';
 import { loadReplaySnapshotMark } from './snapshot-marks.js';
 import { readPaperBalances } from '../../exchange/paper/paper-store.js';
-import { IN_FLIGHT_NOTE, inFlightPositions, loadInFlightFills, type InFlightPosition } from './in-flight.js';
+import {
+  EXIT_IN_FLIGHT_NOTE, IN_FLIGHT_NOTE, inFlightExits, inFlightPositions, loadInFlightFills, stillHeld, type InFlightExit, type InFlightPosition,
+} from './in-flight.js';
 
 export interface OpenTradeRow {
   /** The trade's id; null for an entry still in flight (no trade row yet: see inFlight). */
   id: number | null;
-  /** An entry in flight, partly filled: quantity is what filled so far of `ordered`. */
-  inFlight: { intentId: number; ordered: string; note: string } | null;
+  /**
+   * An order in flight, partly filled. An entry: quantity is what it filled so far of `ordered`.
+   * An exit: it sold `filled` of `ordered`, and quantity is what the trade still holds.
+   */
+  inFlight: { intentId: number; purpose: 'entry' | 'exit'; ordered: string; filled: string; note: string } | null;
   book: BookName;
   strategy: string;
   symbol: string;
@@ -77,9 +83,16 @@ interface Valued {
 
 type OpenPosition = Pick<Trade, 'mode' | 'feed' | 'strategy' | 'symbol' | 'entryAt'> & { id: number | null; inFlight: OpenTradeRow['inFlight']; quantity: string | Decimal; entryPrice: string | Decimal; entryFee: string | Decimal };
 
-const fromTrade = (t: Trade): OpenPosition => ({ ...t, inFlight: null });
+const fromTrade = (exits: Map<number, InFlightExit>) => (t: Trade): OpenPosition => {
+  const exit = exits.get(t.id);
+  if (!exit) return { ...t, inFlight: null };
+  return {
+    ...t, ...stillHeld(t, exit),
+    inFlight: { intentId: exit.intentId, purpose: 'exit', ordered: money(exit.ordered), filled: money(exit.sold), note: EXIT_IN_FLIGHT_NOTE },
+  };
+};
 const fromInFlight = (p: InFlightPosition): OpenPosition => ({
-  ...p, id: null, inFlight: { intentId: p.intentId, ordered: money(p.ordered), note: IN_FLIGHT_NOTE },
+  ...p, id: null, inFlight: { intentId: p.intentId, purpose: 'entry', ordered: money(p.ordered), filled: money(p.quantity), note: IN_FLIGHT_NOTE },
 });
 
 function openRow(t: OpenPosition, mark: Mark | null, now: Date): Valued {
@@ -110,7 +123,7 @@ export type ListTradesDeps = MarksDeps & { db: Db };
 export async function listTrades(ctx: ListTradesDeps, opts: { closed?: number } = {}): Promise<TradesView> {
   const now = ctx.clock.now();
   const [trades, inFlight] = await Promise.all([openTradesById(ctx.db), loadInFlightFills(ctx.db)]);
-  const open = [...trades.map(fromTrade), ...inFlightPositions(inFlight).map(fromInFlight)];
+  const open = [...trades.map(fromTrade(inFlightExits(inFlight))), ...inFlightPositions(inFlight).map(fromInFlight)];
   const markFor = await loadMarks(ctx, open);
   const fromSnapshot = open.some((t) => t.feed === 'replay' && t.mode === 'paper')
     ? await loadReplaySnapshotMark(ctx.db, { quote: ctx.config.QUOTE_CURRENCY, balances: await readPaperBalances(ctx.db), open })

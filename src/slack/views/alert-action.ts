@@ -13,6 +13,15 @@ function already(r: AlertActionCommandResult, action: AlertAction): string {
   return 'already silenced';
 }
 
+function silenceEffect(r: AlertActionCommandResult): string {
+  const until = r.silencedUntil ? slackDate(new Date(r.silencedUntil)) : 'the silence ends';
+  // An acknowledged alert was paging nobody: the silence pauses nothing.
+  if (r.status === 'acknowledged') {
+    return `Repeats are counted, not posted, until ${until}. Nobody was being paged: it is acknowledged${r.acknowledgedBy ? ` by ${actorLabel(r.acknowledgedBy)}` : ''}.`;
+  }
+  return `Repeats are counted, not posted, and nobody is paged until ${until}.`;
+}
+
 export function renderAlertActionDone(r: AlertActionCommandResult, action: AlertAction): SlackMessage {
   const title = escapeText(r.title);
   if (!r.changed) {
@@ -23,7 +32,7 @@ export function renderAlertActionDone(r: AlertActionCommandResult, action: Alert
     ? 'Escalation stopped; the alert stays open until someone resolves it.'
     : action === 'resolve'
       ? 'Escalation stopped; the next alert like it opens a new thread.'
-      : `Repeats are counted, not posted, and nobody is paged until ${r.silencedUntil ? slackDate(new Date(r.silencedUntil)) : 'the silence ends'}.`;
+      : silenceEffect(r);
   const text = `${DONE[action]} alert group ${r.groupId} (${r.title}).`;
   return {
     text,

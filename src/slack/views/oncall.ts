@@ -22,6 +22,15 @@ function rotationLine(r: NonNullable<OncallShowResult['rotation']>): string {
   return `Rotation: ${mentionList(r.members)} · handoff every ${r.handoff} (${r.timeZone}) · set by ${actorLabel(r.updatedBy)}`;
 }
 
+const MAX_WARNINGS = 5;
+
+/** The people Slack says cannot be paged (or who could not be checked): a few lines, never past the block limits. */
+function warningBlocks(warnings: string[]): KnownBlock[] {
+  const shown = warnings.slice(0, MAX_WARNINGS).map((w) => context(`:warning: ${w}`));
+  const more = warnings.length - MAX_WARNINGS;
+  return more > 0 ? [...shown, context(`:warning: …and ${more} more: \`ctb oncall show\` lists them all.`)] : shown;
+}
+
 export function policyLine(p: EscalationPolicy): string {
   if (p.steps.length === 0) return `${p.severity}: posted to the alerts channel, nobody paged`;
   const ladder = p.steps.map((s) => RUNG_WORDS[s]).join(' → ');
@@ -41,12 +50,13 @@ export function renderOncallWho(r: OncallShowResult): SlackMessage {
     text = `Nobody is on call. ${r.fallback.length > 0 ? `Alerts page the approvers: ${r.fallback.join(', ')}` : 'Alerts page the whole channel'}`;
     blocks.push(section(`:warning: *Nobody is on call.* ${fallbackLine(r.fallback)}`));
   }
+  blocks.push(...warningBlocks(r.warnings));
   blocks.push(context(r.rotation ? rotationLine(r.rotation) : 'No rotation is set: `ctb oncall set --members U012AB3CD,U045EF6GH [--handoff "mon 09:00"] [--tz Europe/London]`.'));
   return { text, blocks };
 }
 
 export function renderOncallSchedule(r: OncallShowResult): SlackMessage {
-  const blocks: KnownBlock[] = [header('On-call schedule')];
+  const blocks: KnownBlock[] = [header('On-call schedule'), ...warningBlocks(r.warnings)];
   if (!r.rotation) {
     blocks.push(section(`No rotation is set. ${fallbackLine(r.fallback)}`));
     blocks.push(context('Set one with `ctb oncall set --members U012AB3CD,U045EF6GH [--handoff "mon 09:00"] [--tz Europe/London]`.'));

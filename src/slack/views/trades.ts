@@ -4,6 +4,7 @@
 import type { BalanceResult } from '../../../commands/balance.js';
 import type { TradesResult } from '../../../commands/trades.js';
 import { money, price, signedMoney, signedPct, trimmed } from '../../domain/amount-text.js';
+import { inFlightSize } from '../../domain/in-flight-size.js';
 import { formatAge } from '../../domain/trade-age.js';
 import { slackDate } from './format.js';
 import { context, escapeText, fields, section, type KnownBlock, type SlackMessage } from './message.js';
@@ -33,8 +34,8 @@ export function renderTrades(r: TradesResult): SlackMessage {
     const lines = r.open.slice(0, TRADES_SHOWN).map((t) => {
       const mark = t.mark ? `mark ${price(t.mark.price)}` : 'no mark';
       const pnl = t.unrealizedPnl === null ? 'PnL —' : `*${signedMoney(t.unrealizedPnl)}* (${signedPct(t.unrealizedPct)})`;
-      const id = t.id === null ? `in flight (${t.inFlight?.note ?? ''})` : `#${t.id}`;
-      const size = t.inFlight ? `${trimmed(t.quantity)} of ${trimmed(t.inFlight.ordered)}` : trimmed(t.quantity);
+      const id = t.id === null ? `in flight (${t.inFlight?.note ?? ''})` : t.inFlight ? `#${t.id}, ${t.inFlight.note}` : `#${t.id}`;
+      const size = inFlightSize(t);
       return `• \`${id}\` *${escapeText(t.symbol)}* ${t.side} ${size} @ ${price(t.entryPrice)} → ${mark}: ${pnl} · ${formatAge(t.ageSeconds)} · ${escapeText(t.strategy)}, ${t.book}`;
     });
     const more = r.open.length > TRADES_SHOWN ? [`_…and ${r.open.length - TRADES_SHOWN} more: \`ctb trades\`_`] : [];

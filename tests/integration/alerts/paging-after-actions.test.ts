@@ -1,14 +1,21 @@
 // Paging follows what people did to the alert: a silence that ends on a group still open starts
-// the ladder again; a page still queued when someone acknowledged or resolved the group is let go
-// (kept, marked cancelled with why), checked when it is about to go out, by whichever process sends it.
+// the ladder again; a page still queued when someone acknowledged, resolved or silenced the group is
+// let go (kept, marked cancelled with why), checked when it is about to go out, by whichever process
+// sends it; an action waits for a page being sent right now and says in the thread that it went out.
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acknowledgeAlert, resolveAlert, silenceAlert } from '../../../src/alerts/actions.js';
+import { alertSilenceCommand } from '../../../commands/alert-actions.js';
 import { alertsListCommand } from '../../../commands/alerts-list.js';
 import { runCommand } from '../../../commands/run-command.js';
-import { markAlertResolved } from '../../../src/db/queries/alert-groups.js';
+import { markAlertResolved, silenceAlertGroup } from '../../../src/db/queries/alert-groups.js';
+import { silentLogger } from '../../../src/logger.js';
+import type { Notifier } from '../../../src/notifications/notification.js';
+import { slackNotifier } from '../../../src/slack/notifier.js';
+import { renderAlertActionDone } from '../../../src/slack/views/alert-action.js';
 import { alertDeliveries, alertEscalations, alertGroups, alertPages } from '../../../src/db/schema/index.js';
 import { usePostgresTestDb } from '../../support/db.js';
+import { ctbInShell, type ShellRun } from '../../support/ctb-shell.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
 import { startTestSmtp, type TestSmtp } from '../../support/smtp.js';
 import { ALERT_TABLES, ALERTS_CHANNEL, alertConfig, alertHarness, type AlertHarness } from '../../support/alert-fixtures.js';
@@ -192,3 +199,125 @@ describe('the acknowledge deadline in a page', () => {
     expect(threadTexts().find((t) => t.includes(':pager:'))).toContain('Acknowledge within 1m 30s or it escalates.');
   });
 });
+
+describe('pages queued when the group is silenced', () => {
+  it('silenced while Slack and SMTP were down: nothing queued goes out during the silence; paging starts over when it ends', async () => {
+    await start();
+    slack.on('chat.postMessage', () => ({ status: 503, body: { ok: false, error: 'service_unavailable' } }));
+    smtp.refuseWith = 'mailbox temporarily unavailable';
+    const { groupId } = await critical();
+    await h.runtime.escalation.tick();
+    await drain(3);
+    expect(dms()).not.toEqual([]); // tried, failed
+
+    await silenceAlert({ db: database().db, clock: h.clock, groupId, actor: 'cli:op', durationMs: 60_000 });
+    const until = new Date(h.clock.now().getTime() + 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: `${Date.now() / 1000}` } }));
+    smtp.refuseWith = null;
+    slack.calls.length = 0;
+    await drain(30); // Slack and SMTP are back; the silence has 27 s left
+
+    expect(dms()).toEqual([]);
+    expect(smtp.received).toHaveLength(0);
+    expect(threadTexts().some((t) => t.includes('Acknowledge within'))).toBe(false);
+    expect(threadTexts().find((t) => t.includes(':mute:'))).toContain('paging paused until the silence ends');
+    const rows = await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.groupId, groupId));
+    const cancelled = rows.filter((r) => r.status === 'cancelled');
+    expect(cancelled.map((r) => r.kind).sort()).toEqual(['email', 'slack_dm', 'slack_dm', 'slack_thread_note']);
+    for (const r of cancelled) expect(r).toMatchObject({ cancelledReason: `group silenced by cli:op until ${until}`, sentAt: null });
+
+    h.clock.advance(30_000); // the silence is over, nobody acknowledged: the ladder pages afresh
+    await h.runtime.escalation.tick();
+    await drain();
+    expect(dms().sort()).toEqual(['UAPPROVER1', 'UAPPROVER2']);
+    expect(smtp.received).toHaveLength(1);
+    expect(threadTexts().some((t) => t.includes('round 1/2, step 1/'))).toBe(true);
+  });
+
+  it('checks at send time: a group silenced by a process that cancelled nothing sends no page while the silence lasts', async () => {
+    await start();
+    const { groupId } = await critical();
+    await h.runtime.escalation.tick();
+    await silenceAlertGroup(database().db, { id: groupId, actor: 'UOTHER', until: new Date(h.clock.now().getTime() + 3_600_000) });
+    await drain();
+    expect(dms()).toEqual([]);
+    expect(smtp.received).toHaveLength(0);
+    const cancelled = await database().db.select().from(alertDeliveries)
+      .where(and(eq(alertDeliveries.groupId, groupId), eq(alertDeliveries.status, 'cancelled')));
+    expect(cancelled).toHaveLength(4);
+    expect(cancelled.every((r) => r.cancelledReason?.startsWith('group silenced by UOTHER until '))).toBe(true);
+  });
+
+  it('silencing an acknowledged alert says nobody was being paged, not that paging is paused', async () => {
+    await start();
+    const { groupId } = await critical();
+    await h.runtime.escalation.tick();
+    await acknowledgeAlert({ db: database().db, clock: h.clock, groupId, actor: 'UAPPROVER2' });
+    const r = await runCommand(alertSilenceCommand, h.ctx, operator, { group: groupId, duration: '1h' });
+    await drain();
+    const note = threadTexts().find((t) => t.includes(':mute:'));
+    expect(note).toBeDefined();
+    expect(note).not.toContain('paging paused');
+    expect(note).toContain('nobody was being paged: <@UAPPROVER2> had acknowledged it.');
+    const reply = JSON.stringify(renderAlertActionDone(r, 'silence').blocks);
+    expect(reply).not.toContain('nobody is paged until');
+    expect(reply).toContain('Nobody was being paged: it is acknowledged by <@UAPPROVER2>.');
+  });
+});
+
+describe('a page being sent as the group is resolved from another process', () => {
+  it('the resolve waits for the send under way, never commits between the check and the send, and says the page went out', async () => {
+    const config = alertConfig(slack, { SMTP_URL: smtp.url, ALERT_EMAIL_TO: 'oncall@example.com', ALERT_EMAIL_FROM: 'ctb <ctb@example.com>' });
+    const real = slackNotifier({ config, logger: silentLogger() });
+    let resolving: Promise<ShellRun> | undefined;
+    // The worker has checked the group and is handing the first page to the notifier: now an
+    // operator resolves the alert in a shell. Go on once that resolve has either finished or is
+    // waiting for a lock.
+    const notifier: Notifier = {
+      carries: real.carries,
+      async notify(db, n) {
+        if (n.kind === 'alert_page' && resolving === undefined) {
+          resolving = ctbInShell(['alerts', 'resolve', String(groupOf())], { DATABASE_URL: database().url });
+          let exited = false;
+          void resolving.then(() => (exited = true));
+          while (!exited && !(await resolveWaitsOnALock())) await new Promise((r) => setTimeout(r, 20));
+        }
+        return real.notify(db, n);
+      },
+    };
+    let statusWhenSlackGotThePage: string | undefined;
+    slack.on('chat.postMessage', async (body) => {
+      if (String(body.channel).startsWith('U') && statusWhenSlackGotThePage === undefined) {
+        const [g] = await database().db.select().from(alertGroups);
+        statusWhenSlackGotThePage = g!.status;
+      }
+      return { body: { ok: true, channel: body.channel, ts: `${Date.now() / 1000}` } };
+    });
+    h = await alertHarness({ database: database(), config, notifier });
+    const { groupId } = await critical();
+    groupOf = () => groupId;
+    await h.runtime.escalation.tick();
+    await drain(1);
+    expect(resolving).toBeDefined();
+    const shell = await resolving!;
+    expect(shell.code, shell.stderr).toBe(0);
+    await drain();
+
+    expect(statusWhenSlackGotThePage).toBe('open'); // the page left before the resolve committed, not after
+    expect(dms()).toHaveLength(1); // the other approver's page was let go
+    // The shell's note is queued on its own (real) clock, ahead of this test's: read it from the outbox.
+    const notes = (await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.kind, 'slack_thread_note')))
+      .map((d) => String(d.payload.text));
+    const resolved = notes.find((t) => t.includes('Resolved by'));
+    expect(resolved).toContain(`Already on its way when this was done, and delivered: the page to <@${dms()[0]}>.`);
+  });
+});
+
+let groupOf: () => number = () => 0;
+
+/** Whether a backend of this test's database (the shell's resolve) is waiting for a lock. */
+async function resolveWaitsOnALock(): Promise<boolean> {
+  const rows = await database().db.execute(sql`
+    select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+  return (Array.isArray(rows) ? rows : (rows as { rows: unknown[] }).rows).length > 0;
+}

@@ -4,7 +4,7 @@
 // pass); a balance the ledger does not explain still must.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Actor } from '../../../src/app/context.js';
-import { equitySnapshots } from '../../../src/db/schema/index.js';
+import { equitySnapshots, fills, orderIntents } from '../../../src/db/schema/index.js';
 import { roiCheck } from '../../../src/services/audit/checks/roi.js';
 import { runAudit } from '../../../src/services/audit/run-audit.js';
 import type { CheckResult } from '../../../src/services/audit/types.js';
@@ -15,7 +15,7 @@ import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js
 import { insertTrade } from '../../support/trade-rows.js';
 
 const actor: Actor = { id: 'cli:test', source: 'cli' };
-const database = usePostgresTestDb({ truncate: ['trades', 'equity_snapshots'] });
+const database = usePostgresTestDb({ truncate: ['trades', 'equity_snapshots', 'order_intents', 'fills'] });
 let fake: FakeKraken | undefined;
 afterEach(async () => {
   await fake?.close();
@@ -59,6 +59,31 @@ describe('roi.audit live equity against Kraken after a halt', () => {
     const r = await auditAgainst({ ZUSD: '10066.8700', XXBT: '0.0000000000' }, '50500.0');
     expect(r).toMatchObject({ status: 'pass' });
     expect(r.details?.['exchange']).toMatchObject({ status: 'agrees', ledgerEquity: '10066.87', exchangeEquity: '10066.87' });
+  });
+
+  it('counts the fills of live orders in flight, as /balance and reconciliation do, and says how many', async () => {
+    // The position's exit is in flight on Kraken: it sold 0.06 at 50,500 (fee 7.575). A new entry is
+    // in flight too: it bought 0.02 at 50,000 (fee 2.6). No trade holds either yet; Kraken holds
+    // 2,000 + 3,022.425 − 1,002.6 USD and 0.16 − 0.06 + 0.02 BTC.
+    const trade = await liveBookHaltedWith();
+    const at = new Date('2026-01-05T11:00:00Z');
+    const inFlight = async (n: number, o: { side: 'buy' | 'sell'; purpose: 'entry' | 'exit'; quantity: string; filled: string; price: string; fee: string }) => {
+      const clientOrderId = `a0b1c2d3-0000-4000-8000-00000000003${n}`;
+      const [intent] = await database().db.insert(orderIntents).values({
+        clientOrderId, exchangeOrderId: `OROI0${n}-AAAAA-BBBBBB`, mode: 'live', feed: 'kraken', strategy: 'test-ma', symbol: 'BTC/USD', side: o.side, purpose: o.purpose,
+        ...(o.purpose === 'exit' ? { tradeId: trade.id } : {}), type: 'market', quantity: o.quantity, status: 'open', createdAt: at, updatedAt: at,
+      }).returning();
+      await database().db.insert(fills).values({
+        intentId: intent!.id, clientOrderId, exchangeTradeId: `TROI0${n}-AAAAA-BBBBBB`, exchangeOrderId: intent!.exchangeOrderId!, mode: 'live', feed: 'kraken', symbol: 'BTC/USD',
+        side: o.side, quantity: o.filled, price: o.price, fee: o.fee, feeCurrency: 'USD', filledAt: at,
+      });
+    };
+    await inFlight(1, { side: 'sell', purpose: 'exit', quantity: '0.16', filled: '0.06', price: '50500', fee: '7.575' });
+    await inFlight(2, { side: 'buy', purpose: 'entry', quantity: '0.05', filled: '0.02', price: '50000', fee: '2.6' });
+    const r = await auditAgainst({ ZUSD: '4019.8250', XXBT: '0.1200000000' }, '50500.0');
+    expect(r).toMatchObject({ status: 'pass', value: expect.stringContaining('live equity matches Kraken (counting the fills of 2 live order(s) in flight)') });
+    // 4,019.825 + 0.12 × 50,500 on both sides.
+    expect(r.details?.['exchange']).toMatchObject({ status: 'agrees', ledgerEquity: '10079.825', exchangeEquity: '10079.825', diffPct: '0.0000', ordersInFlight: 2 });
   });
 
   it('still fails when Kraken holds BTC the ledger does not explain', async () => {

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { backups, modeChangeEvents, modeChangeRequests, modeChangeVotes } from '../../../src/db/schema/index.js';
+import { backups, modeChangeEvents, modeChangeRequests, modeChangeVotes, trades } from '../../../src/db/schema/index.js';
 import { isAppError } from '../../../src/errors.js';
 import { effectiveMode, getBotState, updateBotState } from '../../../src/services/bot-state.js';
 import { expireOverdueRequests } from '../../../src/services/mode/expire-requests.js';
@@ -12,6 +12,7 @@ import { openLiveRequest } from '../../../src/services/mode/open-live-request.js
 import { modeHistory } from '../../../src/services/mode/sign-off.js';
 import { switchToPaper } from '../../../src/services/mode/switch-to-paper.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { insertTrades, openTrade } from '../../support/factories/ledger.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
 import {
@@ -215,6 +216,27 @@ describe('approvals by reaction', () => {
     expect(reply).toContain(`<@${APPROVER_B}>`);
     expect(reply).toContain(`<@${APPROVER_C}>`);
     expect(h.alerts).toContainEqual(expect.objectContaining({ source: 'mode', title: `Switched to LIVE trading (request #${request.id})` }));
+  });
+
+  it('sets aside the open paper positions at the switch, and says which in the record and the thread', async () => {
+    await insertTrades(h.ctx.db, [openTrade({ symbol: 'BTC/USD', quantity: '0.0153' }), openTrade({ mode: 'live', symbol: 'ETH/USD', quantity: '0.2' })]);
+    try {
+      const [paper] = await h.ctx.db.select().from(trades).where(eq(trades.mode, 'paper'));
+      const request = await open();
+      await h.react(request, APPROVER_B);
+      expect(await h.react(request, APPROVER_C)).toMatchObject({ kind: 'quorum', switch: { switched: true } });
+      const said = `1 open paper position set aside, not sold (#${paper!.id} BTC/USD 0.0153): simulated, so Kraken holds none of it; `
+        + 'no live order sells them and the live caps and exposure leave them out; they stay open in the paper book';
+      expect((await storedRequest(request.id)).outcome).toContain(said);
+      const thread = slack.callsTo('chat.postMessage').filter((c) => c.body.thread_ts === request.slackTs);
+      expect(JSON.stringify(thread.at(-1)!.body.blocks)).toContain(said);
+      const [switched] = await h.ctx.db.select().from(modeChangeEvents).where(eq(modeChangeEvents.kind, 'switched'));
+      expect(switched!.details).toMatchObject({ paperSetAside: [{ tradeId: paper!.id, symbol: 'BTC/USD', quantity: '0.0153' }] });
+      // Set aside, not sold: the paper position is still open in the paper book.
+      expect((await h.ctx.db.select().from(trades).where(eq(trades.id, paper!.id)))[0]).toMatchObject({ mode: 'paper', status: 'open' });
+    } finally {
+      await h.ctx.db.delete(trades);
+    }
   });
 
   it('never counts the requester, even when the requester is an approver', async () => {

@@ -4,11 +4,13 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { runCli } from '../../../src/cli/program.js';
+import { systemClock } from '../../../src/clock.js';
 import { execute } from '../../../src/db/client.js';
 import { engineRequests, orderIntents, trades } from '../../../src/db/schema/index.js';
 import { updateBotState } from '../../../src/services/bot-state.js';
 import { waitForEngineRequest } from '../../../src/services/engine-requests/store.js';
 import { recordingIo } from '../../support/cli-io.js';
+import { insertTrades, openTrade } from '../../support/factories/ledger.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { roundTripCloses } from '../../support/engine.js';
 import { startIdleEngine, type IdleEngine } from '../../support/idle-engine.js';
@@ -182,6 +184,19 @@ describe('ctb exit', () => {
     const done = await waitForEngineRequest(database.db, 1, { timeoutMs: 10_000 });
     expect(done).toMatchObject({ status: 'done', result: { summary: expect.stringMatching(new RegExp(`^#${id} closed: sold`)) } });
     expect((await database.db.select().from(trades))[0]!.status).toBe('closed');
+  });
+
+  it('while live, sets aside a paper position: no exit of it is requested, and exit all leaves it out', async () => {
+    await insertTrades(database.db, [openTrade({ quantity: '0.0153', entryPrice: '60000' }), openTrade({ mode: 'live', quantity: '0.02', entryPrice: '61000' })]);
+    const [paper, live] = await database.db.select().from(trades).orderBy(trades.id);
+    await updateBotState(database.db, systemClock, { mode: 'live' });
+    const one = await cli('exit', String(paper!.id), '--yes', '--wait', '0');
+    expect(one.code).toBe(1);
+    expect(one.err).toContain(`Trade #${paper!.id} is a paper position, set aside while the bot is live: it is simulated and Kraken holds none of it, so no live order sells it.`);
+    expect(one.err).toContain('exit it after going back to paper (ctb mode paper)');
+    const all = await cli('exit', 'all');
+    expect(all.out).toMatch(new RegExp(`^Would sell at market:\\n  #${live!.id} live BTC/USD 0\\.02 \\(entry 61,000\\.00, ma-cross\\)\\nNothing`));
+    expect(await database.db.select().from(engineRequests)).toEqual([]);
   });
 
   it('refuses an unknown trade (exit 2), a bad target (exit 2), and any exit while halted (exit 1)', async () => {

@@ -2,9 +2,14 @@
 // not written until the order resolves — and the BTC it bought is the bot's all the same. `ctb
 // balance` counts it as bot-managed (with a note saying why), `ctb trades` lists the order with what
 // it filled, `ctb stats` counts it open and in exposure: one rule (services/trades/in-flight.ts), so
-// no operator is led to think the bot's BTC is someone else's. Against the simulator.
+// no operator is led to think the bot's BTC is someone else's. An exit in flight that has sold part
+// of its trade leaves the trade open, holding the rest: `ctb trades`, `ctb stats` and the Slack /stats
+// view count what it still holds. Against the simulator.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { fills, orderIntents } from '../../../src/db/schema/index.js';
+import { computeStats } from '../../../src/services/stats/compute-stats.js';
+import { fills, orderIntents, trades } from '../../../src/db/schema/index.js';
+import { windowFor } from '../../../src/domain/stats-periods.js';
+import { renderStats } from '../../../src/slack/views/stats.js';
 import type { TestDatabase } from '../../support/db.js';
 import type { FakeKraken } from '../../support/fake-kraken.js';
 import { liveKrakenBed } from '../../support/live-kraken-bed.js';
@@ -15,8 +20,11 @@ const { ctb } = bed;
 let database: TestDatabase;
 let kraken: FakeKraken;
 
-beforeEach(async () => {
+beforeEach(() => {
   ({ database, kraken } = bed.current);
+});
+
+async function entryInFlight() {
   // The bot's limit buy of 0.0322 BTC at 50,000: 0.0107 filled (cost 535, fee 1.391), the rest resting on Kraken.
   const txid = 'OBOT01-AAAAA-BBBBBB';
   const clientOrderId = 'a0b1c2d3-0000-4000-8000-000000000021';
@@ -34,9 +42,11 @@ beforeEach(async () => {
     opentm: at.getTime() / 1000, cost: '535.0000', fee: '1.3910',
   });
   await control(kraken.simulator, 'POST', 'balances', { USD: '9463.609', BTC: '0.0107' });
-});
+}
 
 describe('an entry in flight, partly filled', () => {
+  beforeEach(entryInFlight);
+
   it('ctb balance counts its BTC as bot-managed, with a note, not as the rest of the account', async () => {
     const r = await ctb(['balance']);
     expect(r.code, r.out + r.err).toBe(0);
@@ -64,5 +74,55 @@ describe('an entry in flight, partly filled', () => {
     const live = JSON.parse(r.out).books.find((b: { book: string }) => b.book === 'live');
     expect(live.trades.open).toBe(1);
     expect(live.exposure.costBasis).toBe('535');
+  });
+});
+
+describe('an exit in flight, partly filled', () => {
+  beforeEach(async () => {
+    // An open live trade of 0.0322 BTC bought at 50,000; its market sell is in flight on Kraken and
+    // has sold 0.0107 at 52,000 (fee 1.446), the rest still to come.
+    const at = new Date(Date.now() - 600_000);
+    await database.db.insert(trades).values({
+      mode: 'live', feed: 'kraken', strategy: 'test-ma', symbol: 'BTC/USD', status: 'open', quantity: '0.0322', entryPrice: '50000', entryFee: '4.186',
+      entryIntentId: 1, entryAt: new Date(at.getTime() - 3_600_000),
+    });
+    const [trade] = await database.db.select().from(trades);
+    const txid = 'OBOT02-AAAAA-BBBBBB';
+    const clientOrderId = 'a0b1c2d3-0000-4000-8000-000000000022';
+    const [intent] = await database.db.insert(orderIntents).values({
+      clientOrderId, exchangeOrderId: txid, mode: 'live', feed: 'kraken', strategy: 'test-ma', symbol: 'BTC/USD', side: 'sell', purpose: 'exit',
+      tradeId: trade!.id, type: 'market', quantity: '0.0322', status: 'open', createdAt: at, updatedAt: at,
+    }).returning();
+    await database.db.insert(fills).values({
+      intentId: intent!.id, clientOrderId, exchangeTradeId: 'TBOT02-AAAAA-BBBBBB', exchangeOrderId: txid, mode: 'live', feed: 'kraken', symbol: 'BTC/USD',
+      side: 'sell', quantity: '0.0107', price: '52000', fee: '1.446', feeCurrency: 'USD', filledAt: at,
+    });
+    kraken.addOrder({
+      txid, cl_ord_id: clientOrderId, pair: 'XBTUSD', type: 'sell', ordertype: 'market', price: '0', vol: '0.03220000', vol_exec: '0.01070000', status: 'open',
+      opentm: at.getTime() / 1000, cost: '556.4000', fee: '1.4460',
+    });
+    await control(kraken.simulator, 'POST', 'balances', { USD: '10554.954', BTC: '0.0215' });
+  });
+
+  it('ctb trades lists the trade by what it still holds, and what its exit sold of what it asked', async () => {
+    const r = await ctb(['trades']);
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out.split('\n').find((l) => l.startsWith('│ #1 '))).toMatch(/live[\s│]+BTC\/USD[\s│]+long[\s│]+0\.0215 \(0\.0107 of 0\.0322 sold\)[\s│]+50,000\.00/);
+    expect(r.out).toContain('in flight: BTC/USD exit of #1 (order intent 1) — exit in flight, partly filled: 0.0107 sold, the trade holds the 0.0215 left');
+    expect(r.out).toMatch(/live: 1 open, cost 1,075\.00/);
+    const json = JSON.parse((await ctb(['trades', '--json'])).out);
+    expect(json.open[0]).toMatchObject({ id: 1, quantity: '0.0215', inFlight: { intentId: 1, purpose: 'exit', ordered: '0.0322', filled: '0.0107', note: 'exit in flight, partly filled' } });
+  });
+
+  it('ctb stats and the Slack /stats view count in exposure only what the trade still holds', async () => {
+    const r = await ctb(['stats', '--json']);
+    expect(r.code, r.out + r.err).toBe(0);
+    const live = JSON.parse(r.out).books.find((b: { book: string }) => b.book === 'live');
+    expect(live.trades.open).toBe(1);
+    expect(live.exposure.costBasis).toBe('1075');
+    const ctx = await bed.context();
+    const report = await computeStats(ctx, { window: windowFor('all', ctx.clock.now()), period: 'all' });
+    expect(JSON.stringify(renderStats(report).blocks)).toContain(':red_circle: *Live*');
+    expect(JSON.stringify(renderStats(report).blocks)).toContain('*Exposure*\\n1,075.00"');
   });
 });

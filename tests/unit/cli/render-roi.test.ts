@@ -13,7 +13,7 @@ const report: RoiAuditReport = {
       { strategy: 'eth-breakout', closedTrades: 2, realizedPnl: '1234.5', deployed: '4000', roiPct: '30.8625' },
     ],
   }],
-  exchange: { snapshotEquity: '10010', ledgerEquity: '10000.123456', exchangeEquity: '9999.995', diffPct: '0.0013', status: 'agrees', unpriced: [] },
+  exchange: { snapshotEquity: '10010', ledgerEquity: '10000.123456', exchangeEquity: '9999.995', diffPct: '0.0013', status: 'agrees', unpriced: [], ordersInFlight: 0 },
   summaryLine: 'ROI AUDIT OK', reportFile: null,
 };
 
@@ -24,5 +24,11 @@ describe('renderRoi', () => {
     expect(text).toContain('eth-breakout         2 closed  pnl +1,234.50  roi 30.8625%');
     expect(text).toContain('live equity 10,000.12 vs Kraken 10,000.00 (0.0013% apart) AGREES');
     expect(text).not.toContain('20.927063');
+    expect(text).not.toContain('in flight');
+  });
+
+  it('says when the ledger side counts the fills of live orders in flight, and how many', () => {
+    const text = renderRoi({ ...report, exchange: { ...report.exchange!, ordersInFlight: 2 } });
+    expect(text).toContain("live equity 10,000.12 vs Kraken 10,000.00 (0.0013% apart) AGREES\n  the ledger's side counts the fills of 2 live order(s) in flight");
   });
 });

@@ -20,6 +20,7 @@ const show = (over: Partial<OncallShowResult> = {}): OncallShowResult => ({
   ],
   overrides: [],
   policies: [critical, quiet('warning'), quiet('info')],
+  warnings: [],
   ...over,
 });
 const json = (x: unknown) => JSON.stringify(x);

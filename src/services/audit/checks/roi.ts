@@ -25,6 +25,7 @@ export const roiCheck = defineCheck({
     if (report.exchange?.status === 'unpriced') {
       return { status: 'warn', value: `${compared.length} book-period(s) agree; could not price ${report.exchange.unpriced.join(', ')} on Kraken`, fix: 'Check those assets have a market against QUOTE_CURRENCY.', details };
     }
-    return { status: 'pass', value: `${compared.length} book-period(s) agree within ${report.tolerancePp} pp${report.exchange ? '; live equity matches Kraken' : ''}`, fix: null, details };
+    const inFlight = report.exchange && report.exchange.ordersInFlight > 0 ? ` (counting the fills of ${report.exchange.ordersInFlight} live order(s) in flight)` : '';
+    return { status: 'pass', value: `${compared.length} book-period(s) agree within ${report.tolerancePp} pp${report.exchange ? `; live equity matches Kraken${inFlight}` : ''}`, fix: null, details };
   },
 });

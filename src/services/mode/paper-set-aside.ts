@@ -1,0 +1,30 @@
+// Owns what becomes of the paper book's open positions at the switch to live. They are simulated:
+// Kraken holds none of their base, so nothing live may sell them. They are set aside, not sold —
+// they stay open in the paper book, which the live engine does not read (it loads live trades only:
+// no live order sells them, the live book's caps and exposure leave them out) — and the paper
+// engine takes them up again if the bot goes back to paper. The switch records and says which.
+import type { Db } from '../../db/client.js';
+import { openTrades } from '../../db/queries/ledger-trades.js';
+import { dec } from '../../money.js';
+
+export interface SetAsidePosition {
+  tradeId: number;
+  symbol: string;
+  quantity: string;
+}
+
+const LISTED = 5;
+
+export async function paperPositionsSetAside(db: Db): Promise<SetAsidePosition[]> {
+  return (await openTrades(db, 'paper')).map((t) => ({ tradeId: t.id, symbol: t.symbol, quantity: dec(t.quantity).toFixed() }));
+}
+
+/** The sentence the switch's record and announcement carry; null when no paper position is open. */
+export function describeSetAside(positions: readonly SetAsidePosition[]): string | null {
+  if (positions.length === 0) return null;
+  const listed = positions.slice(0, LISTED).map((p) => `#${p.tradeId} ${p.symbol} ${p.quantity}`).join(', ');
+  const more = positions.length > LISTED ? ` and ${positions.length - LISTED} more` : '';
+  const n = positions.length === 1 ? '1 open paper position' : `${positions.length} open paper positions`;
+  return `${n} set aside, not sold (${listed}${more}): simulated, so Kraken holds none of it; ` +
+    'no live order sells them and the live caps and exposure leave them out; they stay open in the paper book';
+}

@@ -1,0 +1,81 @@
+// Test support: a PostgreSQL test database closed by one file is emptied and handed to the next file
+// (tests/support/db.ts) instead of dropped, since creating and dropping databases was a quarter of
+// a test run's CPU. What the next file gets must be what a fresh clone of the template would be, and
+// nothing the first file left running may reach it.
+import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ADMIN_URL, createPostgresTestDb, dropSpareDatabases, type TestDatabase } from '../../support/db.js';
+
+// A pool of this file's own: no other file takes from it, so what comes back is what this file closed.
+const POOL = `t${randomBytes(4).toString('hex')}`;
+afterAll(() => dropSpareDatabases(POOL));
+
+const one = async <T>(database: TestDatabase, query: string): Promise<T> => {
+  const client = postgres(database.url, { max: 1, onnotice: () => {} });
+  try {
+    return (await client.unsafe(query))[0] as T;
+  } finally {
+    await client.end();
+  }
+};
+const oidOf = (database: TestDatabase) => one<{ oid: number }>(database, `select oid::int from pg_database where datname = current_database()`).then((r) => r.oid);
+const exists = async (oid: number): Promise<string | undefined> => {
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  try {
+    return (await admin<Array<{ datname: string }>>`select datname from pg_database where oid = ${oid}`)[0]?.datname;
+  } finally {
+    await admin.end();
+  }
+};
+
+describe('PostgreSQL test databases used again', () => {
+  it('comes back as the same database, empty, identities restarted, commits still not waiting for the disk', async () => {
+    const first = await createPostgresTestDb({ spares: POOL });
+    const oid = await oidOf(first);
+    await one(first, `insert into command_log (at, source, actor, command, args, allowed, result) values (now(), 'cli', 't', 'stats', '', true, 'ok'), (now(), 'cli', 't', 'stats', '', true, 'ok')`);
+    await one(first, `insert into bot_state (id, halted) values (1, true)`);
+    await first.close();
+    expect(await exists(oid)).toMatch(/^ctb_p_/);
+
+    const second = await createPostgresTestDb({ spares: POOL });
+    expect(await oidOf(second)).toBe(oid);
+    expect(await one(second, `select (select count(*)::int from command_log) as log, (select count(*)::int from bot_state) as state`)).toEqual({ log: 0, state: 0 });
+    expect(await one(second, `insert into command_log (at, source, actor, command, args, allowed, result) values (now(), 'cli', 't', 'stats', '', true, 'ok') returning id::int`)).toEqual({ id: 1 });
+    expect(await one(second, `show synchronous_commit`)).toEqual({ synchronous_commit: 'off' });
+    // command_log is still append-only for the file that uses it: emptying did not leave its trigger off.
+    await expect(one(second, `delete from command_log`)).rejects.toThrow();
+    await second.close();
+  });
+
+  it('a session the file left open is ended, and nothing reconnects under the name the file used', async () => {
+    const first = await createPostgresTestDb({ spares: POOL });
+    const oid = await oidOf(first);
+    const left = postgres(first.url, { max: 1, onnotice: () => {}, idle_timeout: 0 });
+    await left`select 1`;
+    await first.close();
+    await expect(left`insert into bot_state (id, halted) values (1, true)`).rejects.toThrow(/does not exist|terminat/);
+    await left.end();
+
+    const second = await createPostgresTestDb({ spares: POOL });
+    expect(await oidOf(second)).toBe(oid);
+    expect(await one(second, `select count(*)::int as n from bot_state`)).toEqual({ n: 0 });
+    await second.close();
+  });
+
+  it.each([
+    ['a column added', `alter table bot_state add column extra int`],
+    ['a trigger dropped', `drop trigger command_log_no_update_or_delete on command_log`],
+    ['a privilege granted', `grant select on fills to public`],
+    ['a setting stored for the database', `do $$ begin execute format('alter database %I set work_mem = %L', current_database(), '1MB'); end $$`],
+  ])('a database with %s is dropped, not handed on', async (_what, change) => {
+    const altered = await createPostgresTestDb({ spares: POOL });
+    const oid = await oidOf(altered);
+    await one(altered, change);
+    await altered.close();
+    expect(await exists(oid)).toBeUndefined();
+    const next = await createPostgresTestDb({ spares: POOL });
+    expect(await oidOf(next)).not.toBe(oid);
+    await next.close();
+  });
+});

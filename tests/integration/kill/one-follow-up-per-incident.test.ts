@@ -5,14 +5,13 @@
 // Kraken one try at a time. Real PostgreSQL with two connection pools (two processes) and the PGlite
 // path (contexts sharing one instance); the Kraken simulator with its rate counters on (Starter),
 // one manual clock.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
 import { connectPostgres, type Database } from '../../../src/db/client.js';
-import { migrate } from '../../../src/db/migrate.js';
 import { engineRequests, incidentChecklistItems } from '../../../src/db/schema/index.js';
 import { startCancelAllRunner } from '../../../src/services/engine-requests/handlers.js';
 import { CANCEL_FOLLOW_UP_MS, followUpGiveUpAt } from '../../../src/services/kill/cancel-follow-up.js';
@@ -254,13 +253,14 @@ describe.each<DbKind>(['postgres', 'pglite'])('the follow-up index on %s', (kind
     const { database, kill, first } = await incidentWithFollowUp();
     // As before the index: written beside the kill's, one older (a halt's) and one newer.
     await database.db.execute(sql`drop index "engine_requests_one_open_follow_up"`);
-    await database.db.execute(sql`delete from "drizzle"."__drizzle_migrations" where created_at = (select max(created_at) from "drizzle"."__drizzle_migrations")`);
     const [row] = await database.db.select().from(engineRequests).where(eq(engineRequests.id, first));
     const { id: _id, ...copy } = row!;
     const [newer] = await database.db.insert(engineRequests).values({ ...copy, status: 'running', claimedBy: 'bot-1:7', claimedAt: new Date() }).returning();
     const [other] = await database.db.insert(engineRequests).values({ ...copy, incidentId: kill.incidentId! + 1 }).returning();
 
-    await migrate(database);
+    // That migration's own statements, whatever migrations came after it.
+    const statements = readFileSync(new URL('../../../migrations/0020_one_open_follow_up.sql', import.meta.url), 'utf8').split('--> statement-breakpoint');
+    for (const statement of statements) await database.db.execute(sql.raw(statement));
     const rows = await database.db.select().from(engineRequests).where(inArray(engineRequests.id, [first, newer!.id, other!.id])).orderBy(engineRequests.id);
     expect(rows.map((r) => [r.id, r.status])).toEqual([[first, 'pending'], [newer!.id, 'failed'], [other!.id, 'pending']]);
     expect(rows[1]!.error).toBe(`Stopped: request #${first} goes on with this cancel (one open follow-up at a time).`);

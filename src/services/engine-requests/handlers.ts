@@ -32,7 +32,7 @@ import { reconcileHere, type IncidentDeps } from '../kill/incident-ports.js';
 import { clearVenue, keptErrors, logUnconfirmed, mergeVenueReports, type VenueCancelReport } from '../kill/cancel-everywhere.js';
 import { KrakenRoom } from '../kill/kraken-room.js';
 import type { KillPorts } from '../kill/runtime.js';
-import { earlierReport, followUpGiveUpAt, followUpRetryDelayMs, followUpTries, supersededBy, tryCancelOnce } from '../kill/cancel-follow-up.js';
+import { earlierReport, followUpGiveUpAt, followUpRetryDelayMs, followUpWrittenAt, followUpTries, supersededBy, tryCancelOnce } from '../kill/cancel-follow-up.js';
 import { withDeadline } from '../kill/deadline.js';
 import { awaitOrdersInFlight, confirmedClear, inFlightPhrase, ordersMayLand } from '../kill/fence.js';
 import { haltAlertFingerprint, haltCancelSince } from '../kill/halt-cancel.js';
@@ -70,8 +70,10 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
     // A hand-over's rounds must answer while the kill that handed it over still waits.
     const answerBy = followUp ? undefined : handOverDeadline(ctx, request);
     const tries = followUpTries(request);
-    if (tries === 0 && ctx.clock.now().getTime() - request.requestedAt.getTime() > CANCEL_ALL_STALE_MS) {
-      return { ok: false, summary: `Not carried out: requested at ${request.requestedAt.toISOString()}, too long ago to act on.` };
+    // A follow-up a later kill joined was asked for again then (cancel-follow-up.ts).
+    const askedAt = followUp ? followUpWrittenAt(request) : request.requestedAt.getTime();
+    if (tries === 0 && ctx.clock.now().getTime() - askedAt > CANCEL_ALL_STALE_MS) {
+      return { ok: false, summary: `Not carried out: requested at ${new Date(askedAt).toISOString()}, too long ago to act on.` };
     }
     if (!ctx.exchanges.hasKrakenKeys()) return { ok: false, summary: 'This process has no Kraken key either.' };
     const superseded = followUp ? await supersededBy(ctx.db, request) : null;

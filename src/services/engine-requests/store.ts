@@ -36,7 +36,8 @@ export async function enqueueEngineRequest(db: Db, clock: Clock, request: NewEng
  * incident existed (the bot latched the kill from DATA_DIR first) becomes the incident's; a halt
  * with no incident of its own joins an open incident's. It goes on until its give-up time
  * (params.giveUpAt, CANCEL_FOLLOW_UP_MS after its writing); a writer that joins it moves that to
- * the later of the two, so the later kill's cancel gets its whole time as if it had written its own.
+ * the later of the two, and its wait for a bot to take it runs from that join (params.joinedAt), so
+ * the later kill's cancel gets its whole time as if it had written its own.
  */
 export async function enqueueFollowUpCancel(
   db: Db, clock: Clock, request: Omit<NewEngineRequest, 'kind'>,
@@ -48,7 +49,9 @@ export async function enqueueFollowUpCancel(
     kind: 'cancel_all' as const, requestedBy: cleanText(request.requestedBy), requestedAt,
     params: cleanJson({ ...request.params, followUp: true, giveUpAt: giveUpAt.toISOString() }), incidentId, checklistItem: request.checklistItem ?? null,
   };
-  const join = async (open: EngineRequest) => ({ row: (await extendFollowUpGiveUp(db, open.id, giveUpAt, CANCEL_FOLLOW_UP_MS)) ?? open, joined: true });
+  const join = async (open: EngineRequest) => ({
+    row: (await extendFollowUpGiveUp(db, open.id, { joinedAt: requestedAt, giveUpAt, defaultSpanMs: CANCEL_FOLLOW_UP_MS })) ?? open, joined: true,
+  });
   const taken = incidentId !== null ? await adoptHaltFollowUp(db, incidentId) : await openIncidentFollowUp(db);
   if (taken) return join(taken);
   // The open one can finish between its conflict and its read: then nothing is open, and the next write takes.

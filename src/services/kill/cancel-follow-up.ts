@@ -46,6 +46,15 @@ export function followUpGiveUpAt(request: Pick<EngineRequest, 'params' | 'reques
   return Number.isFinite(at) ? at : request.requestedAt.getTime() + CANCEL_FOLLOW_UP_MS;
 }
 
+/**
+ * When the follow-up was last written: a writer that joined it (params.joinedAt) counts as writing it
+ * then, so its wait for a bot to take it (CANCEL_ALL_STALE_MS) runs from the later kill's write.
+ */
+export function followUpWrittenAt(request: Pick<EngineRequest, 'params' | 'requestedAt'>): number {
+  const joined = Date.parse(String(request.params['joinedAt'] ?? ''));
+  return Math.max(request.requestedAt.getTime(), Number.isFinite(joined) ? joined : 0);
+}
+
 /** How many tries a follow-up request has had (its last try's result counts them). */
 export function followUpTries(request: EngineRequest): number {
   const tries = Number(request.result?.['tries']);

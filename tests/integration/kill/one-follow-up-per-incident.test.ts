@@ -13,9 +13,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
 import { connectPostgres, type Database } from '../../../src/db/client.js';
 import { engineRequests, incidentChecklistItems } from '../../../src/db/schema/index.js';
-import { startCancelAllRunner } from '../../../src/services/engine-requests/handlers.js';
+import { cancelAllHandler, startCancelAllRunner } from '../../../src/services/engine-requests/handlers.js';
 import { CANCEL_FOLLOW_UP_MS, followUpGiveUpAt } from '../../../src/services/kill/cancel-follow-up.js';
-import { markChecklistAttempt } from '../../../src/services/kill/checklist-records.js';
+import { closeUnansweredFollowUps, markChecklistAttempt } from '../../../src/services/kill/checklist-records.js';
 import { writeFollowUp } from '../../../src/services/kill/follow-up-request.js';
 import { cancelOnHalt, haltCancelSince } from '../../../src/services/kill/halt-cancel.js';
 import { startHaltWatcher } from '../../../src/services/kill/halt-watcher.js';
@@ -220,6 +220,23 @@ describe.each<DbKind>(['postgres', 'pglite'])('the follow-up index on %s', (kind
     clock.advance(-3 * 60_000);
     expect(await write(a.ctx)).toMatchObject({ requestId: first, joined: true });
     expect(await giveUpAt()).toBe(written + 4 * 60_000);
+  }, 60_000);
+
+  it('a follow-up no bot has taken, joined 4 min after its writing, waits for a bot 5 min from the join, not from its first writing', async () => {
+    const { database, a, b, kill, first, clock } = await incidentWithFollowUp();
+    const row = async () => (await database.db.select().from(engineRequests).where(eq(engineRequests.id, first)))[0]!;
+    const items = async () => database.db.select().from(incidentChecklistItems).where(eq(incidentChecklistItems.incidentId, kill.incidentId!));
+    clock.advance(4 * 60_000);
+    expect(await writeFollowUp(b.ctx, { incidentId: kill.incidentId!, killId: 'later', actor: 'b', reason: 'again', startedAt: Date.now() })).toMatchObject({ requestId: first, joined: true });
+    // 6 min after the first writing, 2 after the join: still waiting for a bot; one that takes it now does not refuse it as stale.
+    clock.advance(2 * 60_000);
+    await closeUnansweredFollowUps(a.ctx, await items());
+    expect(await row()).toMatchObject({ status: 'pending' });
+    expect((await cancelAllHandler(a.ctx)(await row())).summary).toBe('This process has no Kraken key either.');
+    // 5 min after the join, nobody took it: closed, saying so.
+    clock.advance(3 * 60_000 + 1);
+    await closeUnansweredFollowUps(a.ctx, await items());
+    expect(await row()).toMatchObject({ status: 'failed', error: `no bot with the Kraken key took it within 5 min of the last kill that joined it (${new Date(clock.now().getTime() - 5 * 60_000 - 1).toISOString()})` });
   }, 60_000);
 
   it('writers at once from two contexts all join the open follow-up; once it is closed, the next write is a new one', async () => {

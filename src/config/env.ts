@@ -218,6 +218,9 @@ const cronExpression = (fallback: string) =>
     return expr;
   });
 
+/** The go-live thresholds' built-in defaults: the gate holds audits to them until an engine records its own. */
+export const GOLIVE_DEFAULTS = { GOLIVE_MIN_PAPER_TRADES: 50, GOLIVE_MIN_ROI_PCT: 0, GOLIVE_ALERT_WINDOW: '7d' } as const;
+
 export const envSchema = z.object({
   IS_LIVE: bool(false),
   KRAKEN_API_KEY: secret,
@@ -285,9 +288,9 @@ export const envSchema = z.object({
   MODE_CHANGE_TTL: duration('30m'),
   ESCALATION_ACK_SLA: duration('5m'),
   ESCALATION_MAX_ROUNDS: number(3, { min: 1, max: 20, int: true }),
-  GOLIVE_MIN_PAPER_TRADES: number(50, { min: 0, int: true }),
-  GOLIVE_MIN_ROI_PCT: number(0, { min: -100 }),
-  GOLIVE_ALERT_WINDOW: duration('7d'),
+  GOLIVE_MIN_PAPER_TRADES: number(GOLIVE_DEFAULTS.GOLIVE_MIN_PAPER_TRADES, { min: 0, int: true }),
+  GOLIVE_MIN_ROI_PCT: number(GOLIVE_DEFAULTS.GOLIVE_MIN_ROI_PCT, { min: -100 }),
+  GOLIVE_ALERT_WINDOW: duration(GOLIVE_DEFAULTS.GOLIVE_ALERT_WINDOW),
   // The go-live audit warns when the last `ctb alerts test` is older than this (test the channel periodically).
   ALERT_TEST_MAX_AGE: duration('7d'),
   ROI_TOLERANCE_PCT: number(0.5, { min: 0, max: 100 }),
@@ -378,6 +381,8 @@ export interface Config extends RawEnv {
   autoKill: boolean;
   /** Which escalation variables the environment set (the others are the built-in defaults): `ctb oncall show` names the source. */
   escalationEnv: { ESCALATION_ACK_SLA: boolean; ESCALATION_MAX_ROUNDS: boolean };
+  /** Which go-live thresholds the environment set: the audit says which of them the gate policy overrides. */
+  goliveEnv: { GOLIVE_MIN_PAPER_TRADES: boolean; GOLIVE_MIN_ROI_PCT: boolean; GOLIVE_ALERT_WINDOW: boolean };
 }
 
 const EMAIL = /^[^\s@,<>]+@[^\s@,<>]+\.[^\s@,<>.]+$/;
@@ -455,6 +460,7 @@ export function readEnv(env: Record<string, string | undefined>): Config {
     slackEnabled: cfg.SLACK_BOT_TOKEN !== undefined,
     autoKill: cfg.AUTO_KILL === 'on' || (cfg.AUTO_KILL === 'live' && cfg.IS_LIVE),
     escalationEnv: { ESCALATION_ACK_SLA: isSet('ESCALATION_ACK_SLA'), ESCALATION_MAX_ROUNDS: isSet('ESCALATION_MAX_ROUNDS') },
+    goliveEnv: { GOLIVE_MIN_PAPER_TRADES: isSet('GOLIVE_MIN_PAPER_TRADES'), GOLIVE_MIN_ROI_PCT: isSet('GOLIVE_MIN_ROI_PCT'), GOLIVE_ALERT_WINDOW: isSet('GOLIVE_ALERT_WINDOW') },
   };
 }
 

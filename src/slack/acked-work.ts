@@ -73,3 +73,43 @@ export class AckedWork {
       .finally(release);
   }
 }
+
+/**
+ * Hands out turns one per turn of the event loop, in the order asked. Work that resumes in a batch
+ * (every command whose claim shared one statement resumes when that statement returns, in one run
+ * of promise callbacks) takes a turn before its listener runs, so the listeners run one per turn
+ * and the I/O phase between two of them reads and acks the requests that arrived meanwhile: a new
+ * request waits for at most one listener, not for the whole batch.
+ */
+export class Turns {
+  #waiting: Array<() => void> = [];
+  #head = 0;
+  #scheduled = false;
+
+  /** Resolves at this caller's turn: a later turn of the event loop than any earlier caller's. */
+  take(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#waiting.push(resolve);
+      this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    // Queued from the check phase, an immediate runs on the loop's next turn, after its I/O phase.
+    setImmediate(() => {
+      this.#scheduled = false;
+      const resolve = this.#waiting[this.#head]!;
+      this.#waiting[this.#head] = undefined as never;
+      this.#head += 1;
+      if (this.#head === this.#waiting.length) {
+        this.#waiting = [];
+        this.#head = 0;
+      } else {
+        this.#schedule();
+      }
+      resolve();
+    });
+  }
+}

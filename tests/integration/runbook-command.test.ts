@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/logger.js';
 import { updateBotState } from '../../src/services/bot-state.js';
 import { runCli } from '../../src/cli/program.js';
 import { savePolicy } from '../../src/alerts/policy.js';
+import { recordGatePolicy } from '../../src/services/audit/gate-policy.js';
 import { addOverride, saveRotation } from '../../src/services/oncall/store.js';
 import { PROJECT_ROOT } from '../../src/services/release/version.js';
 import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
@@ -76,6 +77,20 @@ describe('ctb runbook on PostgreSQL', () => {
     expect(result.text).toContain('Each rung waits `2m` (the stored critical escalation policy)');
     expect(result.text).toContain('up to `2` rounds (the stored critical escalation policy)');
     expect(result.text).not.toContain('`7m`');
+  });
+
+  it('shows the go-live thresholds of the gate policy the engine recorded, not this process\'s GOLIVE_*', async () => {
+    const shell = await buildAppContext({ config: testConfig({ GOLIVE_MIN_PAPER_TRADES: '2', GOLIVE_ALERT_WINDOW: '1m' }), database, clock, logger: silentLogger() });
+    try {
+      const before = await runCommand(runbookCommand, shell, actor, { name: 'go-live' });
+      expect(before.text).toContain('1. **Paper-trading criteria** (GOLIVE_*): at least `2` closed paper trades');
+      await recordGatePolicy(ctx.db, { config: testConfig({ GOLIVE_MIN_PAPER_TRADES: '20', GOLIVE_ALERT_WINDOW: '3d' }), by: 'worker-host:4242 (worker)', at: clock.now() });
+      const after = await runCommand(runbookCommand, shell, actor, { name: 'go-live' });
+      expect(after.text).toContain("1. **Paper-trading criteria** (the gate policy recorded by the engine's process worker-host:4242 (worker)): at least `20` closed paper trades");
+      expect(after.text).toContain('zero critical alerts in the last `3d`.');
+    } finally {
+      await shell.close();
+    }
   });
 
   it('rejects an unknown runbook with the expected names, and records the attempt', async () => {

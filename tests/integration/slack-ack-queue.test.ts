@@ -69,3 +69,56 @@ describe('acks under a burst', () => {
     expect(h.responses()).toHaveLength(burst);
   });
 });
+
+describe('listeners of a batch of claims', () => {
+  // A turn of the event loop, counted by an immediate that queues itself again: each turn's check
+  // phase runs it once, after that turn's I/O phase (where requests are read and acked).
+  let turn = 0;
+  let ticking = true;
+  const tick = () => {
+    turn += 1;
+    if (ticking) setImmediate(tick);
+  };
+  const turns: number[] = [];
+  let h: SlackHarness;
+  const table: ListenerTable = {
+    commands: [
+      {
+        command: '/t',
+        summary: 'test',
+        subcommands: [
+          {
+            name: 'render',
+            usage: '/t render <n>',
+            summary: 'renders',
+            role: 'reader',
+            async handle(req) {
+              turns.push(turn);
+              await req.reply.ephemeral(textMessage(`done ${req.rest}`));
+            },
+          },
+        ],
+      },
+    ],
+    events: [],
+    actions: [],
+    views: [],
+  };
+  beforeAll(async () => {
+    h = await startSlackHarness({ table });
+  });
+  afterAll(async () => {
+    ticking = false;
+    await h?.close();
+  });
+
+  it('run one per turn of the event loop, so a request arriving meanwhile waits for one listener, not the batch', async () => {
+    setImmediate(tick);
+    // Claimed together (their claims share statements): without turns, all resumed in one run of callbacks.
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => h.slash('/t', `render ${i}`, { triggerId: `trg-turn-${i}` })));
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    await h.idle();
+    expect(turns).toHaveLength(8);
+    expect(new Set(turns).size).toBe(8);
+  });
+});

@@ -90,6 +90,8 @@ export async function modeHarness(opts: {
   exchanges?: Partial<ExchangeProviderDeps>;
   audit?: ModeHarness['audit'];
   kraken?: FakeKraken;
+  /** The gate's checks instead of the mode check and the controllable one (e.g. the real paper→live criteria). */
+  checks?: AuditCheck[];
 }): Promise<ModeHarness> {
   const clock = opts.clock ?? new ManualClock('2026-03-02T09:00:00Z');
   const dirs = { logs: mkdtempSync(join(tmpdir(), 'ctb-mode-logs-')), backups: mkdtempSync(join(tmpdir(), 'ctb-mode-backups-')) };
@@ -113,7 +115,7 @@ export async function modeHarness(opts: {
     logger: silentLogger(),
     alerts: () => ({ raise: async (a) => void alerts.push(a) }),
     exchanges: opts.exchanges ?? paperMarker(),
-    liveSwitch: { gate: auditGate({ checks: [modeCheck, controllable] }) },
+    liveSwitch: { gate: auditGate({ checks: opts.checks ?? [modeCheck, controllable] }) },
   });
   const engine = {
     feed: 'kraken' as 'kraken' | 'replay',

@@ -65,7 +65,7 @@ describe('runbooks follow the configuration', () => {
 
   it('list the checks failing in the latest audit run, failures first', () => {
     const audit = auditInfo({
-      id: 7, at: new Date('2026-01-05T02:55:00Z'), actor: 'cli:ops', mode: 'paper', dryRun: true, passed: false, summary: '8 pass, 1 warn, 1 fail',
+      id: 7, at: new Date('2026-01-05T02:55:00Z'), actor: 'cli:ops', mode: 'paper', dryRun: true, passed: false, summary: '8 pass, 1 warn, 1 fail', thresholds: null,
       results: [
         { title: 'Mode', status: 'pass', value: 'paper', fix: null },
         { title: 'Backups & release', status: 'warn', value: 'not a tagged release', fix: 'git tag v1.0 && git push --tags' },

@@ -12,6 +12,7 @@ import type { Feature } from '../feature.js';
 import type { BotState } from '../../db/schema/index.js';
 import type { Mode } from '../../services/bot-state.js';
 import { createMarketFeed, type MarketFeedOptions } from '../../market/create-feed.js';
+import { describeThresholds, recordGatePolicy } from '../../services/audit/gate-policy.js';
 import { createLeaseKeeper } from '../../services/engine-lease/keeper.js';
 import { setEngineLease } from '../../services/engine-lease/runtime.js';
 import { engineRequestHandlers } from '../../services/engine-requests/handlers.js';
@@ -78,6 +79,11 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
           const acquired = await lease.acquire(stopping.signal);
           // A stop that came while the lease was being taken: no engine may start after stop() looked.
           if (!acquired || stopping.signal.aborted) return;
+          // The go-live thresholds this engine runs with become the gate policy every audit is held to.
+          const { host, pid, role } = acquired.lease;
+          await recordGatePolicy(ctx.db, { config: ctx.config, by: `${host}:${pid} (${role})`, at: ctx.clock.now() })
+            .then((policy) => ctx.logger.info({ thresholds: policy.thresholds }, `go-live gate policy recorded: ${describeThresholds(policy.thresholds)}`))
+            .catch((err: unknown) => ctx.logger.error({ err }, 'could not record the go-live gate policy: the gate holds audits to the one stored before (or the built-in defaults)'));
           monitor = createReconciliationMonitor(ctx, opts.reconcile ?? {});
           setReconciliationMonitor(ctx, monitor);
           // After a dead predecessor this halts first (durably), before the engine reads bot_state.

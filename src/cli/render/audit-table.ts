@@ -2,6 +2,7 @@
 // measured and, under a check that does not pass, its fix), wrapped at word boundaries to the
 // terminal's width — never cut off mid-word. The summary line last.
 import type { AuditReport, CheckResult, CheckStatus } from '../../services/audit/types.js';
+import { auditThresholdLines } from '../../domain/golive-thresholds.js';
 import { plain, type Style } from './style.js';
 import { table } from './table.js';
 
@@ -9,6 +10,22 @@ const LABEL: Record<CheckStatus, string> = { pass: 'PASS', warn: 'WARN', fail: '
 
 function label(status: CheckStatus, s: Style): string {
   return status === 'pass' ? s.green(LABEL[status]) : status === 'warn' ? s.yellow(LABEL[status]) : s.bold(s.red(LABEL[status]));
+}
+
+/** A line broken at spaces to fit `width`, its continuation lines indented by two spaces. */
+function wrapWords(line: string, width: number): string[] {
+  const out: string[] = [];
+  let current = '';
+  for (const word of line.split(' ')) {
+    if (current !== '' && current.length + 1 + word.length > width) {
+      out.push(current);
+      current = `  ${word}`;
+    } else {
+      current = current === '' ? word : `${current} ${word}`;
+    }
+  }
+  out.push(current);
+  return out;
 }
 
 /** `width`: the terminal's columns (at least 80; 120 when unknown, e.g. piped). */
@@ -35,6 +52,8 @@ export function renderAuditTable(report: AuditReport, opts: { width?: number; st
   }
   if (report.results.length === 0) out.push('  (no checks selected)');
   out.push('');
+  // The thresholds that judged a stored run, and any of this environment the gate policy overrode.
+  if (report.only === null && report.thresholds) out.push(...auditThresholdLines(report.thresholds).flatMap((l) => wrapWords(l, width)), '');
   out.push(report.runId ? `${report.summaryLine} — run #${report.runId}` : report.summaryLine);
   return out.join('\n');
 }

@@ -4,8 +4,8 @@ import { desc, eq } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { auditRuns, type AuditRun } from '../schema/index.js';
 
-/** What a verdict shows of a run: everything but its results (a whole audit's worth of JSON). */
-export type AuditRunHeader = Omit<AuditRun, 'results'>;
+/** What a verdict shows of a run: everything but its results (a whole audit's worth of JSON) and thresholds. */
+export type AuditRunHeader = Omit<AuditRun, 'results' | 'thresholds'>;
 
 // Read by every /golive status and `ctb mode status`: prepared once per database handle (one round
 // trip; unprepared, its LIMIT parameter made postgres.js describe the statement first, every time).
@@ -30,7 +30,7 @@ export async function latestAuditRunHeader(db: Db): Promise<AuditRunHeader | nul
 /** Stores one run; returns its id. */
 export async function insertAuditRun(
   db: Db,
-  run: { at: Date; actor: string; mode: AuditRun['mode']; dryRun: boolean; passed: boolean; summary: string; results: unknown[] },
+  run: { at: Date; actor: string; mode: AuditRun['mode']; dryRun: boolean; passed: boolean; summary: string; results: unknown[]; thresholds: AuditRun['thresholds'] },
 ): Promise<number> {
   const rows = await db.insert(auditRuns).values(run).returning({ id: auditRuns.id });
   return rows[0]!.id;

@@ -1,5 +1,8 @@
-// Owns the operator-facing records: audit runs and the append-only command trail.
-import { bigserial, boolean, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+// Owns the operator-facing records: audit runs, the go-live gate policy they are held to, and the
+// append-only command trail.
+import { sql } from 'drizzle-orm';
+import type { GateThresholds } from '../../domain/golive-thresholds.js';
+import { bigint, bigserial, boolean, check, index, integer, jsonb, numeric, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -14,8 +17,29 @@ export const auditRuns = pgTable(
     passed: boolean('passed').notNull(),
     summary: text('summary').notNull(),
     results: jsonb('results').$type<unknown[]>().notNull(),
+    /** The go-live thresholds the run judged by; null on runs stored before they were recorded (never gating). */
+    thresholds: jsonb('thresholds').$type<GateThresholds>(),
   },
   (t) => [index('audit_runs_at').on(t.at)],
+);
+
+/**
+ * The gate policy: the go-live thresholds the engine runs with, recorded by the process holding the
+ * engine lease when it takes it. One row. Resume and the live switch hold every audit to it, so a
+ * shell's environment cannot loosen what counts as a pass.
+ */
+export const golivePolicy = pgTable(
+  'golive_policy',
+  {
+    id: integer('id').primaryKey().default(1),
+    minPaperTrades: integer('min_paper_trades').notNull(),
+    minRoiPct: numeric('min_roi_pct').notNull(),
+    alertWindowMs: bigint('alert_window_ms', { mode: 'number' }).notNull(),
+    /** The engine's process: host:pid (role). */
+    recordedBy: text('recorded_by').notNull(),
+    recordedAt: at('recorded_at').notNull(),
+  },
+  (t) => [check('golive_policy_singleton', sql`${t.id} = 1`)],
 );
 
 /** Every operator command, allowed or refused. Append-only: nothing updates or deletes rows. */
@@ -35,5 +59,7 @@ export const commandLog = pgTable(
   (t) => [index('command_log_at').on(t.at)],
 );
 
+export type { GateThresholds } from '../../domain/golive-thresholds.js';
 export type AuditRun = typeof auditRuns.$inferSelect;
+export type GolivePolicy = typeof golivePolicy.$inferSelect;
 export type CommandLogEntry = typeof commandLog.$inferSelect;

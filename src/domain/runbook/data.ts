@@ -47,7 +47,8 @@ export interface RunbookData {
   /** Where the SLA and rounds come from: the env variables, or a stored escalation policy. */
   escalationSource: 'env' | 'policy';
   risk: { maxDrawdownPct: string; dailyLossPct: string; hardDrawdownPct: string; appetiteMaxDrawdownPct: string; capitalReservePct: string };
-  golive: { minPaperTrades: string; minRoiPct: string; alertWindow: string };
+  /** The go-live thresholds audits are held to: the gate policy the engine recorded (`recordedBy`), or this process's settings while none is stored. */
+  golive: { minPaperTrades: string; minRoiPct: string; alertWindow: string; recordedBy: string | null };
   oncall: OnCallInfo;
   audit: AuditInfo;
   port: string;
@@ -85,7 +86,7 @@ export function placeholderRunbookData(): RunbookData {
       appetiteMaxDrawdownPct: '<RISK_APPETITE_MAX_DRAWDOWN_PCT>',
       capitalReservePct: '<CAPITAL_RESERVE_PCT>',
     },
-    golive: { minPaperTrades: '<GOLIVE_MIN_PAPER_TRADES>', minRoiPct: '<GOLIVE_MIN_ROI_PCT>', alertWindow: '<GOLIVE_ALERT_WINDOW>' },
+    golive: { minPaperTrades: '<GOLIVE_MIN_PAPER_TRADES>', minRoiPct: '<GOLIVE_MIN_ROI_PCT>', alertWindow: '<GOLIVE_ALERT_WINDOW>', recordedBy: null },
     oncall: { placeholder: '`ctb runbook` names the person on call now and next (`ctb oncall show`).' },
     audit: { placeholder: '`ctb runbook` lists the checks that failed in the latest audit run (`ctb audit`).' },
     port: '<PORT>',

@@ -3,6 +3,11 @@
 import type { RunbookData } from './data.js';
 import { auditLines, code, glance, people, type RenderOptions } from './format.js';
 
+/** Where the paper → live thresholds shown come from. */
+function goliveSource(d: RunbookData): string {
+  return d.golive.recordedBy ? `the gate policy recorded by the engine's process ${d.golive.recordedBy}` : 'GOLIVE_*';
+}
+
 export function renderGoLiveRunbook(d: RunbookData, opts: RenderOptions = {}): string {
   const emoji = `:${d.approvalEmoji}:`;
   return [
@@ -21,8 +26,12 @@ export function renderGoLiveRunbook(d: RunbookData, opts: RenderOptions = {}): s
     '',
     'All of these must hold:',
     '',
-    `1. **Paper-trading criteria** (GOLIVE_*): at least ${code(d.golive.minPaperTrades)} closed paper trades on the Kraken feed`,
+    `1. **Paper-trading criteria** (${goliveSource(d)}): at least ${code(d.golive.minPaperTrades)} closed paper trades on the Kraken feed`,
     `   (replay-feed trades never count), ROI above ${code(d.golive.minRoiPct)} %, and zero critical alerts in the last ${code(d.golive.alertWindow)}.`,
+    '   These thresholds are the gate policy: the engine\'s process records its GOLIVE_* in the database when it takes the',
+    '   engine lease. The audit judges by that policy wherever it runs — a shell\'s looser GOLIVE_* are ignored, and it says so —',
+    '   and `ctb resume` and `/mode live` refuse an audit that judged by looser thresholds. To change them, change GOLIVE_*',
+    '   in the engine\'s environment (or `.env`) and restart the engine, then run the audit again.',
     '2. **Audit passes**: `ctb audit --dry-run` (or `/golive audit`) exits 0 — credentials, key without withdrawal rights,',
     '   reconciliation, ROI, risk settings, logs, backups, release and on-call.',
     `3. **Risk thresholds match the appetite you agreed**: new entries pause at ${code(d.risk.maxDrawdownPct)} % drawdown from the`,

@@ -9,6 +9,7 @@ import type { Exchange } from '../../exchange/types.js';
 import { configSecrets, makeScrubber } from '../../logger.js';
 import { effectiveMode, getBotState } from '../bot-state.js';
 import { auditChecks } from './checks/index.js';
+import { auditThresholds, configuredThresholds, loadGatePolicy, type AuditThresholds } from './gate-policy.js';
 import {
   CHECKLIST_SECTIONS, type AuditCheck, type AuditContext, type AuditDeps, type AuditReport, type AuditSummary, type CheckOutcome, type CheckResult,
 } from './types.js';
@@ -26,13 +27,15 @@ export interface RunAuditParams {
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 
-export function auditContext(ctx: AuditDeps, params: Pick<RunAuditParams, 'actor' | 'cwd' | 'dryRun'>): AuditContext {
+/** `thresholds` defaults to this process's settings (a check run on its own); runAudit passes the gate policy's. */
+export function auditContext(ctx: AuditDeps, params: Pick<RunAuditParams, 'actor' | 'cwd' | 'dryRun'>, thresholds?: AuditThresholds): AuditContext {
   const memos = new Map<string, Promise<unknown>>();
   let kraken: Exchange | undefined;
   return {
     ...ctx,
     actor: params.actor,
     cwd: params.cwd,
+    thresholds: thresholds ?? auditThresholds({ thresholds: configuredThresholds(ctx.config), source: 'default', recordedBy: null, recordedAt: null }, ctx.config),
     kraken() {
       if (!ctx.exchanges.hasKrakenKeys()) return undefined;
       kraken ??= params.dryRun ? readOnlyExchange(ctx.exchanges.kraken()) : ctx.exchanges.kraken();
@@ -105,7 +108,8 @@ export async function runAudit(ctx: AuditDeps, params: RunAuditParams): Promise<
     if (unknown.length > 0) throw new AppError('usage', 'unknown_check', `Unknown audit check: ${unknown.join(', ')}.`);
   }
   const selected = only ? all.filter((c) => only.includes(c.id)) : all;
-  const actx = auditContext(ctx, params);
+  const thresholds = auditThresholds(await loadGatePolicy(ctx.db), ctx.config);
+  const actx = auditContext(ctx, params, thresholds);
   const scrub = makeScrubber(configSecrets(ctx.config));
   const at = ctx.clock.now();
   const state = await getBotState(ctx.db);
@@ -120,7 +124,7 @@ export async function runAudit(ctx: AuditDeps, params: RunAuditParams): Promise<
   const summaryLine = summaryLineOf(summary, { dryRun: params.dryRun, mode, partial: only !== null });
   const runId = only
     ? 0
-    : await insertAuditRun(ctx.db, { at, actor: params.actor.id, mode, dryRun: params.dryRun, passed: ok, summary: summaryLine, results });
+    : await insertAuditRun(ctx.db, { at, actor: params.actor.id, mode, dryRun: params.dryRun, passed: ok, summary: summaryLine, results, thresholds: thresholds.used });
   return {
     kind: 'audit',
     schemaVersion: 1,
@@ -134,6 +138,7 @@ export async function runAudit(ctx: AuditDeps, params: RunAuditParams): Promise<
     only,
     summary,
     summaryLine,
+    thresholds,
     results,
   };
 }

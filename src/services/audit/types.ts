@@ -10,6 +10,7 @@ import type { ExchangeProvider } from '../../exchange/provider.js';
 import type { Logger } from '../../logger.js';
 import type { Exchange } from '../../exchange/types.js';
 import type { Mode } from '../bot-state.js';
+import type { AuditThresholds } from '../../domain/golive-thresholds.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 
@@ -66,6 +67,8 @@ export interface AuditContext extends AuditDeps {
    * In a dry run every order-changing method of it throws before any request leaves.
    */
   kraken(): Exchange | undefined;
+  /** The go-live thresholds this run judges by: the stored gate policy (src/services/audit/gate-policy.ts). */
+  thresholds: AuditThresholds;
   memo<T>(key: string, compute: () => Promise<T>): Promise<T>;
 }
 
@@ -121,5 +124,7 @@ export interface AuditReport {
   summary: AuditSummary;
   /** "AUDIT PASSED — 14 pass, 3 warn, 0 fail (dry run, paper)". */
   summaryLine: string;
+  /** The go-live thresholds the run judged by (stored with the run), where they come from, and which of this environment's were ignored. */
+  thresholds: AuditThresholds;
   results: CheckResult[];
 }

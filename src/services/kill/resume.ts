@@ -1,6 +1,8 @@
 // Owns leaving a halt (`ctb resume`, `/mode resume`): only an operator, only when the kill is
 // fully written (no pending kill file), only after an audit recorded since the halt passed, and
-// only once the incident's checklist is done. Resuming clears halted and stays in paper: going
+// only once the incident's checklist is done. The audit must have judged by thresholds at least as
+// strict as the go-live gate policy in the database (src/services/audit/gate-policy.ts), never by
+// whatever the auditing shell's environment said. Resuming clears halted and stays in paper: going
 // live again needs the two-approver live switch. Nothing resumes a halt by itself.
 import type { AlertSink } from '../../alerts/types.js';
 import type { Clock } from '../../clock.js';
@@ -8,6 +10,7 @@ import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
 import { closeIncident, liftHalt } from '../../db/queries/kill-incidents.js';
 import type { Actor } from '../../domain/actor.js';
+import { loadGatePolicy, thresholdRefusal } from '../audit/gate-policy.js';
 import { latestAuditRun } from '../audit/store.js';
 import { AppError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
@@ -85,6 +88,9 @@ export async function resumeAfterHalt(ctx: ResumeDeps, actor: Actor): Promise<Re
       how: 'Fix what it found and run ctb audit again before resuming.',
       lines: [`No passing audit run after the halt: the latest (run ${audit.id}: ${audit.summary}) failed → fix what it found, then ctb audit`],
     });
+  } else {
+    const refusal = thresholdRefusal(audit, await loadGatePolicy(ctx.db), 'resume');
+    if (refusal) unmet.push({ ...refusal, lines: [`${refusal.what} → ${refusal.how}`] });
   }
 
   const view = await currentIncident({ db: ctx.db, clock: ctx.clock });

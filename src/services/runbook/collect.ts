@@ -5,6 +5,7 @@ import { formatDuration } from '../../config/duration.js';
 import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
 import { readBotStateRow } from '../../db/queries/bot-state-row.js';
+import { configuredThresholds, loadGatePolicy } from '../audit/gate-policy.js';
 import { latestAuditRun, type StoredAuditRun } from '../audit/store.js';
 import type { CheckResult } from '../audit/types.js';
 import { loadPolicy } from '../../alerts/policy.js';
@@ -53,6 +54,7 @@ export function runbookDataFromConfig(config: Config): Omit<RunbookData, 'genera
       minPaperTrades: String(config.GOLIVE_MIN_PAPER_TRADES),
       minRoiPct: String(config.GOLIVE_MIN_ROI_PCT),
       alertWindow: formatDuration(config.GOLIVE_ALERT_WINDOW),
+      recordedBy: null,
     },
     port: String(config.PORT),
     logDir: config.LOG_DIR,
@@ -116,12 +118,20 @@ async function readEscalation(ctx: RunbookDeps): Promise<Pick<RunbookData, 'esca
   };
 }
 
+/** The go-live thresholds audits are held to: the stored gate policy, or this process's settings while none is stored. */
+async function readGolive(ctx: RunbookDeps): Promise<RunbookData['golive']> {
+  const policy = await loadGatePolicy(ctx.db);
+  const used = policy.source === 'engine' ? policy.thresholds : configuredThresholds(ctx.config);
+  return { minPaperTrades: String(used.minPaperTrades), minRoiPct: used.minRoiPct, alertWindow: formatDuration(used.alertWindowMs), recordedBy: policy.recordedBy };
+}
+
 export async function collectRunbookData(ctx: RunbookDeps): Promise<RunbookData> {
-  const [state, latest, oncall, escalation, release] = await Promise.all([
+  const [state, latest, oncall, escalation, golive, release] = await Promise.all([
     readState(ctx),
     latestAuditRun(ctx.db),
     readOnCall(ctx),
     readEscalation(ctx),
+    readGolive(ctx),
     readReleaseInfo({ buildCommit: ctx.config.BUILD_COMMIT }),
   ]);
   return {
@@ -132,5 +142,6 @@ export async function collectRunbookData(ctx: RunbookDeps): Promise<RunbookData>
     audit: auditInfo(latest),
     ...runbookDataFromConfig(ctx.config),
     ...escalation,
+    golive,
   };
 }

@@ -1,6 +1,7 @@
 // Renders a go-live audit report (`/golive audit`) as Block Kit: the verdict, every failing check with
 // what was measured and its one-line fix, the warnings, and how many passed. A pure function of the
 // AuditReport JSON (docs/audit-json.md); the reply helpers add the paper/LIVE badge.
+import { auditThresholdLines } from '../../domain/golive-thresholds.js';
 import type { AuditReport, CheckResult } from '../../services/audit/types.js';
 import { actorLabel, slackDate } from './format.js';
 import { context, escapeText, header, section, type KnownBlock, type SlackMessage } from './message.js';
@@ -50,6 +51,8 @@ export function renderAuditVerdict(r: AuditReport): SlackMessage {
   if (warnings.length > 0) blocks.push(...packed(`*Warnings (${warnings.length})* — allowed, but read them:`, warnings.map(checkLine)));
   const notes = passed.filter((c) => FOR_INFORMATION[c.id]?.(c));
   if (notes.length > 0) blocks.push(...packed('*For information* — passing:', notes.map(checkLine)));
+  // Which thresholds judged the run, and any of this process's environment the gate policy overrode.
+  if (r.only === null && r.thresholds) blocks.push(context(escapeText(auditThresholdLines(r.thresholds).join('\n'))));
   const passedText = passed.length > 0 ? `${passed.length} of ${r.summary.total} checks passed` : 'no check passed';
   const footer = context(
     `${passedText} · ${kind}, ${r.mode} mode${r.armed ? ', armed' : ''} · the whole report on the host: \`ctb audit --json\`${r.ok ? ' · next: `/mode live` asks two approvers' : ''}`,

@@ -5,6 +5,8 @@ import { incidentDoneCommand } from '../../../commands/incident-done.js';
 import { resumeCommand } from '../../../commands/resume.js';
 import { auditRuns, commandLog } from '../../../src/db/schema/index.js';
 import { AppError } from '../../../src/errors.js';
+import { testConfig } from '../../../src/config/env.js';
+import { recordGatePolicy } from '../../../src/services/audit/gate-policy.js';
 import { getBotState } from '../../../src/services/bot-state.js';
 import { currentIncident } from '../../../src/services/kill/incident.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
@@ -40,7 +42,7 @@ afterEach(async () => {
   await engine?.stop();
   engine = undefined;
   await t?.ctx.close();
-  await testDb.db.execute(sql`truncate incident_checklist_items, incidents, bot_state, audit_runs, engine_requests restart identity cascade`);
+  await testDb.db.execute(sql`truncate incident_checklist_items, incidents, bot_state, audit_runs, engine_requests, golive_policy restart identity cascade`);
 });
 
 /** The engine's process on the same database: it carries out the flatten (and reconcile) handed to it. */
@@ -67,11 +69,15 @@ async function tickAll(): Promise<void> {
   await done('notify_stakeholders', bob, { note: 'told #trading-desk' });
 }
 
-async function audit(passed: boolean, minutesAfterKill: number): Promise<void> {
-  await testDb.db.insert(auditRuns).values({
+/** The go-live thresholds the gate holds audits to while no engine has recorded its own: the built-in defaults. */
+const DEFAULT_THRESHOLDS = { minPaperTrades: 50, minRoiPct: '0', alertWindowMs: 7 * 86_400_000 };
+
+async function audit(passed: boolean, minutesAfterKill: number, thresholds: typeof DEFAULT_THRESHOLDS | null = DEFAULT_THRESHOLDS): Promise<number> {
+  const [row] = await testDb.db.insert(auditRuns).values({
     at: new Date(t.clock.now().getTime() + minutesAfterKill * 60_000), actor: 'cli:ops', mode: 'paper', dryRun: true, passed,
-    summary: passed ? 'all checks passed' : 'reconciliation mismatch', results: [],
-  });
+    summary: passed ? 'all checks passed' : 'reconciliation mismatch', results: [], thresholds,
+  }).returning({ id: auditRuns.id });
+  return row!.id;
 }
 
 async function refusal(p: Promise<unknown>): Promise<AppError> {
@@ -228,6 +234,71 @@ describe('resume', () => {
     const next = await executeKill(t.ctx, { actor: bob, reason: 'again', trigger: 'manual' });
     expect(next.alreadyKilled).toBe(false);
     expect(next.incidentId).not.toBe(result.incidentId);
+  });
+
+  describe('holds the audit to the go-live gate policy in the database', () => {
+    const DAY = 86_400_000;
+    /** The engine's process records the thresholds it runs with (on taking the engine lease). */
+    const enginePolicy = () => recordGatePolicy(testDb.db, {
+      config: testConfig({ GOLIVE_MIN_PAPER_TRADES: '20', GOLIVE_MIN_ROI_PCT: '0.5', GOLIVE_ALERT_WINDOW: '7d' }), by: 'worker-host:4242 (worker)', at: new Date('2026-01-05T08:00:00Z'),
+    });
+    const atPolicy = { minPaperTrades: 20, minRoiPct: '0.5', alertWindowMs: 7 * DAY };
+
+    it('refuses an audit that judged by a looser alert window than the policy, saying which, where the policy comes from and what to run', async () => {
+      await killed();
+      await tickAll();
+      await enginePolicy();
+      const id = await audit(true, 1, { ...atPolicy, alertWindowMs: 60_000 });
+      const err = await refusal(runCommand(resumeCommand, t.ctx, alice, {}));
+      expect(err.code).toBe('audit_thresholds_looser');
+      expect(err.message).toBe(`Audit run ${id} judged by looser go-live thresholds than the gate policy (recorded by the engine's process worker-host:4242 (worker) at 2026-01-05T08:00:00.000Z): GOLIVE_ALERT_WINDOW 1m where the policy has 7d.`);
+      expect(err.hint).toMatch(/^Run ctb audit again without GOLIVE_ALERT_WINDOW set in that shell's environment \(or \.env\) — it then judges by the policy — and resume; or, to change the policy, set GOLIVE_ALERT_WINDOW in the engine's environment and restart the engine/);
+      expect((await getBotState(testDb.db)).halted).toBe(true);
+    });
+
+    it('names every looser threshold, ROI compared exactly', async () => {
+      await killed();
+      await tickAll();
+      await enginePolicy();
+      await audit(true, 1, { minPaperTrades: 2, minRoiPct: '0.49', alertWindowMs: 7 * DAY });
+      const err = await refusal(runCommand(resumeCommand, t.ctx, alice, {}));
+      expect(err.message).toMatch(/: GOLIVE_MIN_PAPER_TRADES 2 where the policy has 20; GOLIVE_MIN_ROI_PCT 0\.49% where the policy has 0\.5%\.$/);
+    });
+
+    it('refuses an audit that recorded no thresholds', async () => {
+      await killed();
+      await tickAll();
+      await enginePolicy();
+      const id = await audit(true, 1, null);
+      const err = await refusal(runCommand(resumeCommand, t.ctx, alice, {}));
+      expect(err.code).toBe('audit_thresholds_missing');
+      expect(err.message).toBe(`Audit run ${id} recorded no go-live thresholds, so it cannot show it met the gate policy (≥ 20 paper trades, paper ROI > 0.5%, no critical alert in 7d; recorded by the engine's process worker-host:4242 (worker) at 2026-01-05T08:00:00.000Z).`);
+      expect(err.hint).toBe('Run ctb audit (or /golive audit) again — it records the thresholds it judged by — then resume.');
+    });
+
+    it('holds audits to the built-in defaults while no engine has recorded a policy', async () => {
+      await killed();
+      await tickAll();
+      await audit(true, 1, { ...DEFAULT_THRESHOLDS, minPaperTrades: 5 });
+      const err = await refusal(runCommand(resumeCommand, t.ctx, alice, {}));
+      expect(err.message).toMatch(/\(the built-in defaults \(no engine has recorded a policy in this database yet\)\): GOLIVE_MIN_PAPER_TRADES 5 where the policy has 50\.$/);
+    });
+
+    it('lifts the halt after an audit at the policy', async () => {
+      await killed();
+      await tickAll();
+      await enginePolicy();
+      await audit(true, 1, atPolicy);
+      expect(await runCommand(resumeCommand, t.ctx, alice, {})).toMatchObject({ ok: true });
+    });
+
+    it('lifts the halt after an audit stricter than the policy', async () => {
+      await killed();
+      await tickAll();
+      await enginePolicy();
+      await audit(true, 1, { minPaperTrades: 100, minRoiPct: '1', alertWindowMs: 14 * DAY });
+      expect(await runCommand(resumeCommand, t.ctx, alice, {})).toMatchObject({ ok: true });
+    });
   });
 
   it('refuses when the bot is not halted', async () => {

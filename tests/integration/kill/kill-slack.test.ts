@@ -184,7 +184,10 @@ describe('/kill in Slack', () => {
     await h.idle();
     expect(String(h.fake.callsTo('chat.postMessage').at(-1)!.body.text)).toMatch(/already done by <@UOPERATOR1>/);
 
-    await database.db.insert(auditRuns).values({ at: new Date(), actor: 'cli:ops', mode: 'paper', dryRun: false, passed: true, summary: 'all checks passed', results: [] });
+    await database.db.insert(auditRuns).values({
+      at: new Date(), actor: 'cli:ops', mode: 'paper', dryRun: false, passed: true, summary: 'all checks passed', results: [],
+      thresholds: { minPaperTrades: 50, minRoiPct: '0', alertWindowMs: 7 * 86_400_000 }, // the built-in defaults: no engine recorded a policy here
+    });
     await h.slash('/mode', 'resume', { user: USERS.operator });
     await h.idle();
     expect(replyTexts().at(-1)).toMatch(/Halt lifted: trading resumes in paper/);

@@ -15,6 +15,7 @@ const report = (results: CheckResult[], over: Partial<AuditReport> = {}): AuditR
   return {
     kind: 'audit', schemaVersion: 1, ok: summary.fail === 0, runId: 42, at: '2026-11-20T10:00:00.000Z', actor: 'UOPERATOR1',
     mode: 'paper', armed: false, dryRun: false, only: null, summary,
+    thresholds: { used: { minPaperTrades: 50, minRoiPct: '0', alertWindowMs: 604_800_000 }, described: '≥ 50 paper trades, paper ROI > 0%, no critical alert in 7d', source: 'engine', recordedBy: 'bot-host:4242 (all)', recordedAt: '2026-11-20T09:00:00.000Z', envIgnored: [], envStricter: [] },
     summaryLine: `AUDIT ${summary.fail > 0 ? 'FAILED' : 'PASSED'} — ${summary.pass} pass, ${summary.warn} warn, ${summary.fail} fail (full run, paper mode)`,
     results, ...over,
   };
@@ -68,6 +69,19 @@ describe('/golive audit verdict', () => {
     expect(texts(some.blocks)).toContain(`*For information* — passing:\n:information_source: *Open paper positions at the switch to live (for information)* — ${value} \`golive.paper_positions\``);
     const none = renderAuditVerdict(report([result('golive.paper_positions', 'pass', { details: { paperSetAside: [] } })]));
     expect(JSON.stringify(none)).not.toContain('For information');
+  });
+
+  it('says which go-live thresholds judged the run, where they come from, and which of the environment it ignored', () => {
+    const m = renderAuditVerdict(report([result('golive.criteria', 'fail')], {
+      thresholds: {
+        used: { minPaperTrades: 50, minRoiPct: '0', alertWindowMs: 604_800_000 }, described: '≥ 50 paper trades, paper ROI > 0%, no critical alert in 7d', source: 'engine', recordedBy: 'bot-host:4242 (all)', recordedAt: '2026-11-20T09:00:00.000Z',
+        envIgnored: [{ env: 'GOLIVE_ALERT_WINDOW', value: '1m', policy: '7d' }], envStricter: [],
+      },
+    }));
+    expect(texts(m.blocks).at(-2)).toBe([
+      "Go-live thresholds: ≥ 50 paper trades, paper ROI &gt; 0%, no critical alert in 7d — the gate policy recorded by the engine's process bot-host:4242 (all) at 2026-11-20T09:00:00.000Z.",
+      "GOLIVE_ALERT_WINDOW=1m in this environment is looser than the gate policy (7d) and was ignored: the policy changes only in the engine's environment, with a restart of the engine.",
+    ].join('\n'));
   });
 
   it('stays within Slack\'s limits however many checks fail or however long a fix is', () => {

@@ -5,6 +5,8 @@
 // own alert group (`kill:<id>`), once resolved, is not counted — the audit a resume needs would
 // otherwise fail for 7 days on the kill's own, handled alert. Unresolved, it counts; every other
 // critical alert counts; once the incident is closed (resumed), its alerts count again (go-live).
+// The thresholds are the run's (ctx.thresholds): the gate policy the engine recorded, not whatever
+// this process's environment says (src/services/audit/gate-policy.ts).
 import { closedPaperTradeFacts, criticalAlertsSince } from '../../../db/queries/audit-facts.js';
 import { openIncident } from '../../../db/queries/kill-incidents.js';
 import { getBotState } from '../../bot-state.js';
@@ -16,13 +18,21 @@ function windowText(ms: number): string {
   return ms % day === 0 ? `${ms / day}d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : `${Math.round(ms / 60_000)}m`;
 }
 
+/** Where the thresholds come from, for the fix line. */
+function changeHint(source: 'engine' | 'process'): string {
+  return source === 'engine'
+    ? "the gate policy the engine recorded: GOLIVE_MIN_PAPER_TRADES, GOLIVE_MIN_ROI_PCT, GOLIVE_ALERT_WINDOW in the engine's environment"
+    : 'GOLIVE_MIN_PAPER_TRADES, GOLIVE_MIN_ROI_PCT, GOLIVE_ALERT_WINDOW';
+}
+
 export const goLiveCriteriaCheck = defineCheck({
   id: 'golive.criteria',
   title: 'Paper → live criteria: paper trades, ROI, no critical alerts',
   checklistSection: 6,
   async run(ctx): Promise<CheckOutcome> {
     const c = ctx.config;
-    const since = new Date(ctx.clock.now().getTime() - c.GOLIVE_ALERT_WINDOW);
+    const t = ctx.thresholds.used;
+    const since = new Date(ctx.clock.now().getTime() - t.alertWindowMs);
     const paper = await closedPaperTradeFacts(ctx.db);
     const count = paper.count;
     const roi = new Decimal(paper.pnl).div(c.PAPER_STARTING_BALANCE).mul(100);
@@ -30,18 +40,21 @@ export const goLiveCriteriaCheck = defineCheck({
     const { counted: critical, excused } = await criticalAlertsSince(ctx.db, since, incident?.id ?? null);
     const excusedText = excused > 0 ? `; ${excused} more of incident ${incident!.id}'s own alerts, resolved, not counted for its resume` : '';
     const criteria = [
-      { name: 'paper trades', ok: count >= c.GOLIVE_MIN_PAPER_TRADES, text: `${count} paper trades (need ≥ ${c.GOLIVE_MIN_PAPER_TRADES})` },
-      { name: 'ROI', ok: roi.gt(c.GOLIVE_MIN_ROI_PCT), text: `paper ROI ${roi.toFixed(2)}% (need > ${c.GOLIVE_MIN_ROI_PCT}%)` },
-      { name: 'critical alerts', ok: critical === 0, text: `${critical} critical alerts in ${windowText(c.GOLIVE_ALERT_WINDOW)} (need 0${excusedText})` },
+      { name: 'paper trades', ok: count >= t.minPaperTrades, text: `${count} paper trades (need ≥ ${t.minPaperTrades})` },
+      { name: 'ROI', ok: roi.gt(t.minRoiPct), text: `paper ROI ${roi.toFixed(2)}% (need > ${t.minRoiPct}%)` },
+      { name: 'critical alerts', ok: critical === 0, text: `${critical} critical alerts in ${windowText(t.alertWindowMs)} (need 0${excusedText})` },
     ];
     const details = {
-      paperTrades: count, minPaperTrades: c.GOLIVE_MIN_PAPER_TRADES, paperRoiPct: roi.toFixed(4), minRoiPct: c.GOLIVE_MIN_ROI_PCT,
-      criticalAlerts: critical, ...(excused > 0 ? { excusedIncidentAlerts: excused, incidentId: incident!.id } : {}), alertWindow: windowText(c.GOLIVE_ALERT_WINDOW), criteria: criteria.map(({ name, ok }) => ({ name, ok })),
+      paperTrades: count, minPaperTrades: t.minPaperTrades, paperRoiPct: roi.toFixed(4), minRoiPct: Number(t.minRoiPct),
+      criticalAlerts: critical, ...(excused > 0 ? { excusedIncidentAlerts: excused, incidentId: incident!.id } : {}), alertWindow: windowText(t.alertWindowMs), criteria: criteria.map(({ name, ok }) => ({ name, ok })),
+      thresholds: t, thresholdsFrom: ctx.thresholds.source === 'engine' ? 'gate policy' : 'this process',
+      ...(ctx.thresholds.envIgnored.length > 0 ? { envIgnored: ctx.thresholds.envIgnored.map((o) => `${o.env}=${o.value}`) } : {}),
     };
-    const value = criteria.map((x) => x.text).join('; ');
+    const ignored = ctx.thresholds.envIgnored.map((o) => `this environment's ${o.env}=${o.value} is looser than the gate policy's ${o.policy} and was ignored`);
+    const value = [...criteria.map((x) => x.text), ...ignored].join('; ');
     const unmet = criteria.filter((x) => !x.ok);
     if (unmet.length > 0) {
-      return { status: 'fail', value, fix: `Keep paper trading until ${unmet.map((x) => x.name).join(', ')} ${unmet.length === 1 ? 'is' : 'are'} met (thresholds: GOLIVE_MIN_PAPER_TRADES, GOLIVE_MIN_ROI_PCT, GOLIVE_ALERT_WINDOW).`, details };
+      return { status: 'fail', value, fix: `Keep paper trading until ${unmet.map((x) => x.name).join(', ')} ${unmet.length === 1 ? 'is' : 'are'} met (thresholds: ${changeHint(ctx.thresholds.source)}).`, details };
     }
     return { status: 'pass', value, fix: null, details };
   },

@@ -1,0 +1,46 @@
+// Owns the words of the go-live thresholds an audit judged by: their shape and what an audit report
+// says about them. Pure text (the terminal and Slack renderers use it); the policy itself, and how
+// each threshold reads, is src/services/audit/gate-policy.ts.
+
+/** The go-live thresholds: GOLIVE_MIN_PAPER_TRADES, GOLIVE_MIN_ROI_PCT (exact, as text), GOLIVE_ALERT_WINDOW. */
+export interface GateThresholds {
+  minPaperTrades: number;
+  minRoiPct: string;
+  alertWindowMs: number;
+}
+
+/** A threshold this process's environment sets differently from the stored policy. */
+export interface EnvOverride {
+  env: string;
+  /** As set here, and as the policy has it (e.g. "1m" and "7d"). */
+  value: string;
+  policy: string;
+}
+
+/** What an audit judges by, and why. */
+export interface AuditThresholds {
+  used: GateThresholds;
+  /** `used` as an operator reads it: "≥ 50 paper trades, paper ROI > 0%, no critical alert in 7d". */
+  described: string;
+  /** `engine`: the stored policy (with any stricter value of this process's); `process`: no policy stored, this process's settings. */
+  source: 'engine' | 'process';
+  recordedBy: string | null;
+  recordedAt: string | null;
+  /** Set looser here than the policy: not used. */
+  envIgnored: EnvOverride[];
+  /** Set stricter here than the policy: used. */
+  envStricter: EnvOverride[];
+}
+
+/** The lines an audit report shows about its thresholds (the terminal and Slack). */
+export function auditThresholdLines(a: AuditThresholds): string[] {
+  const lines = [a.source === 'engine'
+    ? `Go-live thresholds: ${a.described} — the gate policy recorded by the engine's process ${a.recordedBy} at ${a.recordedAt}${a.envStricter.length ? ', with this environment\'s stricter values' : ''}.`
+    : `Go-live thresholds: ${a.described} — this process's settings: no engine has recorded a gate policy in this database yet.`];
+  for (const o of a.envIgnored) {
+    lines.push(`${o.env}=${o.value} in this environment is looser than the gate policy (${o.policy}) and was ignored: the policy changes only in the engine's environment, with a restart of the engine.`);
+  }
+  for (const o of a.envStricter) lines.push(`${o.env}=${o.value} in this environment is stricter than the gate policy (${o.policy}) and was used.`);
+  return lines;
+}
+

@@ -13,6 +13,7 @@ import { paperPositionsCheck } from '../../../src/services/audit/checks/paper-po
 import { logRotationCheck } from '../../../src/services/audit/checks/logging.js';
 import { capitalBufferCheck, drawdownGuardCheck, strategyLimitsCheck } from '../../../src/services/audit/checks/risk.js';
 import { DEFAULT_STRATEGIES_FILE, strategiesPath } from '../../../src/engine/strategies/config.js';
+import { upsertGolivePolicy } from '../../../src/db/queries/golive-policy.js';
 import { roiCheck } from '../../../src/services/audit/checks/roi.js';
 import { runAudit } from '../../../src/services/audit/run-audit.js';
 import type { AuditCheck, CheckResult } from '../../../src/services/audit/types.js';
@@ -290,6 +291,18 @@ describe('golive.criteria', () => {
     expect(r.status).toBe('fail');
     expect(r.value).toBe('1 paper trades (need ≥ 2); paper ROI 0.10% (need > 0.5%); 1 critical alerts in 7d (need 0)');
   });
+
+  it('fails when a stored gate policy of 0 paper trades reaches it, though the configuration refuses 0', async () => {
+    await upsertGolivePolicy(database.db, { minPaperTrades: 0, minRoiPct: '-5', alertWindowMs: 7 * 86_400_000, recordedBy: 'host:1', recordedAt: new Date('2026-01-01T00:00:00Z') });
+    try {
+      const r = await run(goLiveCriteriaCheck, { PAPER_STARTING_BALANCE: '10000' });
+      expect(r.status).toBe('fail');
+      expect(r.value).toContain('0 paper trades (the threshold is 0, which is refused: GOLIVE_MIN_PAPER_TRADES must be at least 1)');
+      expect(r.fix).toMatch(/^Set GOLIVE_MIN_PAPER_TRADES to at least 1 in the engine's environment and restart the engine \(ctb start\), then audit again\./);
+    } finally {
+      await database.db.execute(sql`truncate golive_policy`);
+    }
+  });
 });
 
 describe('golive.paper_positions', () => {
@@ -318,8 +331,11 @@ describe('golive.paper_positions', () => {
 });
 
 describe('golive.criteria while a kill is being resumed', () => {
-  const env = { GOLIVE_MIN_PAPER_TRADES: '0', GOLIVE_MIN_ROI_PCT: '-100', GOLIVE_ALERT_WINDOW: '7d', PAPER_STARTING_BALANCE: '10000' };
+  const env = { GOLIVE_MIN_PAPER_TRADES: '1', GOLIVE_MIN_ROI_PCT: '-100', GOLIVE_ALERT_WINDOW: '7d', PAPER_STARTING_BALANCE: '10000' };
   const at = new Date('2026-01-05T00:00:00Z');
+  beforeEach(async () => {
+    await database.db.insert(trades).values(closedTrade());
+  });
   async function critical(fingerprint: string, status: 'open' | 'resolved') {
     const [g] = await database.db.insert(alertGroups).values({ fingerprint, source: 'kill', severity: 'critical', title: fingerprint, status, firstAt: at, lastAt: at, ...(status === 'resolved' ? { resolvedAt: at } : {}) }).returning();
     await database.db.insert(alertEvents).values({ groupId: g!.id, at, source: 'kill', severity: 'critical', title: fingerprint });

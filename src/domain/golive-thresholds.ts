@@ -44,3 +44,23 @@ export function auditThresholdLines(a: AuditThresholds): string[] {
   return lines;
 }
 
+
+/** What the gate (resume, /mode live) says of a stored run's thresholds under the policy stored now, when it refuses them. */
+export interface ThresholdStanding {
+  code: 'audit_thresholds_missing' | 'audit_thresholds_looser';
+  /** Each looser threshold against the policy; null when the run recorded none. */
+  differences: string | null;
+}
+
+/**
+ * A stored run's verdict as the gate reads it (/golive status, ctb mode status): "failed", "passed",
+ * or passed but not accepted for going live or resuming, and why.
+ */
+export function gateVerdictText(v: { passed: boolean; thresholdRefusal: ThresholdStanding | null }): string {
+  if (!v.passed) return 'failed';
+  if (!v.thresholdRefusal) return 'passed';
+  const why = v.thresholdRefusal.differences === null
+    ? 'passed, but recorded no go-live thresholds'
+    : `passed under looser thresholds than the policy (${v.thresholdRefusal.differences})`;
+  return `${why}: not accepted for going live / resume — re-run the audit`;
+}

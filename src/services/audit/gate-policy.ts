@@ -10,6 +10,7 @@ import { formatDuration, parseDuration } from '../../config/duration.js';
 import { GOLIVE_DEFAULTS, type Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
 import { golivePolicyRow, upsertGolivePolicy } from '../../db/queries/golive-policy.js';
+import type { GolivePolicy } from '../../db/schema/index.js';
 import { Decimal } from '../../money.js';
 import type { AuditThresholds, EnvOverride, GateThresholds } from '../../domain/golive-thresholds.js';
 
@@ -58,7 +59,11 @@ const DEFAULT_THRESHOLDS: GateThresholds = {
 };
 
 export async function loadGatePolicy(db: Db): Promise<GatePolicy> {
-  const row = await golivePolicyRow(db);
+  return gatePolicyOf(await golivePolicyRow(db));
+}
+
+/** The policy a stored golive_policy row (or none) stands for. */
+export function gatePolicyOf(row: GolivePolicy | null): GatePolicy {
   if (!row) return { thresholds: DEFAULT_THRESHOLDS, source: 'default', recordedBy: null, recordedAt: null };
   return {
     thresholds: { minPaperTrades: row.minPaperTrades, minRoiPct: new Decimal(row.minRoiPct).toString(), alertWindowMs: row.alertWindowMs },
@@ -113,6 +118,8 @@ export function auditThresholds(policy: GatePolicy, config: Config): AuditThresh
 /** Why a stored audit cannot open the gate under the current policy; null when it can. */
 export interface ThresholdRefusal {
   code: 'audit_thresholds_missing' | 'audit_thresholds_looser';
+  /** Each looser threshold against the policy ("GOLIVE_ALERT_WINDOW 1m where the policy has 7d; …"); null when none were recorded. */
+  differences: string | null;
   what: string;
   how: string;
 }
@@ -126,6 +133,7 @@ export function thresholdRefusal(run: { id: number; thresholds: GateThresholds |
   if (!run.thresholds) {
     return {
       code: 'audit_thresholds_missing',
+      differences: null,
       what: `Audit run ${run.id} recorded no go-live thresholds, so it cannot show it met the gate policy (${describeThresholds(policy.thresholds)}; ${source}).`,
       how: `Run ctb audit (or /golive audit) again — it records the thresholds it judged by — then ${purpose}.`,
     };
@@ -133,10 +141,11 @@ export function thresholdRefusal(run: { id: number; thresholds: GateThresholds |
   const looser = NAMES.filter((n) => compare(n, run.thresholds!, policy.thresholds) < 0);
   if (looser.length === 0) return null;
   const names = looser.map((n) => THRESHOLD_ENV[n]);
+  const differences = looser.map((n) => `${THRESHOLD_ENV[n]} ${thresholdText(n, run.thresholds!)} where the policy has ${thresholdText(n, policy.thresholds)}`).join('; ');
   return {
     code: 'audit_thresholds_looser',
-    what: `Audit run ${run.id} judged by looser go-live thresholds than the gate policy (${source}): `
-      + `${looser.map((n) => `${THRESHOLD_ENV[n]} ${thresholdText(n, run.thresholds!)} where the policy has ${thresholdText(n, policy.thresholds)}`).join('; ')}.`,
+    differences,
+    what: `Audit run ${run.id} judged by looser go-live thresholds than the gate policy (${source}): ${differences}.`,
     how: `Run ctb audit again without ${names.join(', ')} set in that shell's environment (or .env) — it then judges by the policy — and ${purpose}; `
       + `or, to change the policy, set ${names.join(', ')} in the engine's environment and restart the engine (ctb start), then audit again.`,
   };

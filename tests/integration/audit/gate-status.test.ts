@@ -12,10 +12,11 @@ import { readGoLiveStatus } from '../../../src/services/mode-status.js';
 import { renderGoLiveStatus } from '../../../src/slack/views/mode-status.js';
 import { recordingIo } from '../../support/cli-io.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { DEFAULT_AUDIT_SETTINGS } from '../../support/gate-thresholds.js';
 
 const DAY = 86_400_000;
 const POLICY_ENV = { GOLIVE_MIN_PAPER_TRADES: '20', GOLIVE_MIN_ROI_PCT: '0.5', GOLIVE_ALERT_WINDOW: '7d' };
-const AT_POLICY: GateThresholds = { minPaperTrades: 20, minRoiPct: '0.5', alertWindowMs: 7 * DAY };
+const AT_POLICY: GateThresholds = { minPaperTrades: 20, minRoiPct: '0.5', alertWindowMs: 7 * DAY, ...DEFAULT_AUDIT_SETTINGS };
 const NOT_ACCEPTED = 'not accepted for going live / resume — re-run the audit';
 
 let database: TestDatabase;

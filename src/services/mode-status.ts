@@ -5,7 +5,7 @@
 import type { BotState } from '../db/schema/index.js';
 import { readStatusRows, type StatusRows } from '../db/queries/mode-status.js';
 import type { AuditRunHeader } from './audit/store.js';
-import { gatePolicyOf, thresholdRefusal, type GatePolicy } from './audit/gate-policy.js';
+import { gatePolicyOf, thresholdStanding, type GatePolicy } from './audit/gate-policy.js';
 import type { ThresholdStanding } from '../domain/golive-thresholds.js';
 import { effectiveMode, getBotState, type Mode } from './bot-state.js';
 import { describeTradingState, type TradingStateInfo } from '../domain/trading-state.js';
@@ -112,9 +112,8 @@ export async function readGoLiveStatus(ctx: ModeStatusDeps): Promise<{ status: M
 /** A stored run's verdict, with what the gate says of its thresholds under `policy`. */
 export function auditVerdict(row: AuditRunHeader | null, policy: GatePolicy): AuditVerdict | null {
   if (!row) return null;
-  const refusal = thresholdRefusal(row, policy, 'resume');
   return {
     id: row.id, at: row.at, passed: row.passed, dryRun: row.dryRun, mode: row.mode, summary: row.summary, actor: row.actor,
-    thresholdRefusal: refusal ? { code: refusal.code, differences: refusal.differences } : null,
+    thresholdRefusal: thresholdStanding(row, policy),
   };
 }

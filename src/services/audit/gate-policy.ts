@@ -14,7 +14,7 @@ import type { Db } from '../../db/client.js';
 import { golivePolicyRow, upsertGolivePolicy } from '../../db/queries/golive-policy.js';
 import type { GolivePolicy } from '../../db/schema/index.js';
 import { Decimal } from '../../money.js';
-import type { AuditSettings, AuditThresholds, EnvOverride, GateThresholds } from '../../domain/golive-thresholds.js';
+import type { AuditSettings, AuditThresholds, EnvOverride, GateThresholds, ThresholdStanding } from '../../domain/golive-thresholds.js';
 
 export { auditThresholdLines, type AuditThresholds, type GateThresholds } from '../../domain/golive-thresholds.js';
 
@@ -197,6 +197,12 @@ export function auditThresholds(policy: GatePolicy, config: Config): AuditThresh
     used, described: describeThresholds(used), settings: describeSettings(used), source: 'engine', recordedBy: policy.recordedBy, recordedAt: policy.recordedAt?.toISOString() ?? null,
     envIgnored, envStricter,
   };
+}
+
+/** What the gate says of a stored run's thresholds under `policy` (thresholdRefusal, the rule it applies); null when it accepts them. */
+export function thresholdStanding(run: { id: number; thresholds: GateThresholds | null }, policy: GatePolicy): ThresholdStanding | null {
+  const refusal = thresholdRefusal(run, policy, 'resume');
+  return refusal ? { code: refusal.code, differences: refusal.differences } : null;
 }
 
 /** Why a stored audit cannot open the gate under the current policy; null when it can. */

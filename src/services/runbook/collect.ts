@@ -144,5 +144,7 @@ export async function collectRunbookData(ctx: RunbookDeps): Promise<RunbookData>
     ...runbookDataFromConfig(ctx.config),
     ...escalation,
     golive: readGolive(ctx, policy),
+    // The log check judges by the gate policy's LOG_CHECK_WINDOW (src/services/audit/gate-policy.ts).
+    logCheckWindow: formatDuration((policy.source === 'engine' ? policy.thresholds : configuredThresholds(ctx.config)).logCheckWindowMs),
   };
 }

@@ -223,11 +223,13 @@ export const GOLIVE_DEFAULTS = {
   GOLIVE_MIN_PAPER_TRADES: 50, GOLIVE_MIN_ROI_PCT: 0, GOLIVE_ALERT_WINDOW: '7d',
   // The other settings that decide what counts as a passing audit: held to the same gate policy.
   ROI_TOLERANCE_PCT: 0.5, LOG_CHECK_WINDOW: '24h', PAPER_STARTING_BALANCE: 10_000,
+  RISK_APPETITE_MAX_DRAWDOWN_PCT: 20, RISK_MAX_DRAWDOWN_PCT: 10, RISK_DAILY_LOSS_PCT: 3, RISK_HARD_DRAWDOWN_PCT: 15,
 } as const;
 
 /** The settings an audit judges by that the gate policy holds (src/services/audit/gate-policy.ts). */
 export const GATE_POLICY_ENV = [
   'GOLIVE_MIN_PAPER_TRADES', 'GOLIVE_MIN_ROI_PCT', 'GOLIVE_ALERT_WINDOW', 'ROI_TOLERANCE_PCT', 'LOG_CHECK_WINDOW', 'PAPER_STARTING_BALANCE', 'RECONCILE_LEGACY_CUTOFF',
+  'RISK_APPETITE_MAX_DRAWDOWN_PCT', 'RISK_MAX_DRAWDOWN_PCT', 'RISK_DAILY_LOSS_PCT', 'RISK_HARD_DRAWDOWN_PCT',
 ] as const;
 export type GatePolicyEnv = (typeof GATE_POLICY_ENV)[number];
 
@@ -266,10 +268,10 @@ export const envSchema = z.object({
   // Engine: how often equity is snapshotted (market time), how often the Kraken feed polls.
   EQUITY_SNAPSHOT_INTERVAL: duration('15m'),
   MARKET_POLL_INTERVAL: duration('15s'),
-  RISK_MAX_DRAWDOWN_PCT: number(10, { min: 0.1, max: 100 }),
-  RISK_DAILY_LOSS_PCT: number(3, { min: 0.1, max: 100 }),
-  RISK_APPETITE_MAX_DRAWDOWN_PCT: number(20, { min: 0.1, max: 100 }),
-  RISK_HARD_DRAWDOWN_PCT: number(15, { min: 0.1, max: 100 }),
+  RISK_MAX_DRAWDOWN_PCT: number(GOLIVE_DEFAULTS.RISK_MAX_DRAWDOWN_PCT, { min: 0.1, max: 100 }),
+  RISK_DAILY_LOSS_PCT: number(GOLIVE_DEFAULTS.RISK_DAILY_LOSS_PCT, { min: 0.1, max: 100 }),
+  RISK_APPETITE_MAX_DRAWDOWN_PCT: number(GOLIVE_DEFAULTS.RISK_APPETITE_MAX_DRAWDOWN_PCT, { min: 0.1, max: 100 }),
+  RISK_HARD_DRAWDOWN_PCT: number(GOLIVE_DEFAULTS.RISK_HARD_DRAWDOWN_PCT, { min: 0.1, max: 100 }),
   // The pre-trade gate (src/engine/pre-trade-gate.ts), before every order intent, paper and live.
   RISK_MAX_ORDER_NOTIONAL: number(2500, { min: 1 }),
   RISK_PRICE_BAND_PCT: number(2, { min: 0.01, max: 50 }),

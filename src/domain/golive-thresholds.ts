@@ -16,19 +16,30 @@ export interface GateThresholds {
   logCheckWindowMs?: number;
   paperStartingBalance?: string;
   legacyCutoff?: string | null;
+  riskAppetitePct?: string;
+  riskMaxDrawdownPct?: string;
+  riskDailyLossPct?: string;
+  riskHardDrawdownPct?: string;
 }
 
 /**
  * The settings besides the go-live thresholds that decide whether an audit passes: ROI_TOLERANCE_PCT
  * (how far ledger ROI may stray, in points; larger passes more), LOG_CHECK_WINDOW (how far back the
  * log check looks; shorter passes more), PAPER_STARTING_BALANCE (what paper ROI is measured against)
- * and RECONCILE_LEGACY_CUTOFF (trades before it only warn; null: the ledger's first live fill).
+ * and RECONCILE_LEGACY_CUTOFF (trades before it only warn; null: the ledger's first live fill);
+ * RISK_APPETITE_MAX_DRAWDOWN_PCT (the agreed appetite the drawdown guard's limits must stay inside;
+ * larger passes more) and those limits themselves, the engine's RISK_MAX_DRAWDOWN_PCT,
+ * RISK_DAILY_LOSS_PCT and RISK_HARD_DRAWDOWN_PCT (the audit judges the engine's, not a shell's).
  */
 export interface AuditSettings {
   roiTolerancePct: string;
   logCheckWindowMs: number;
   paperStartingBalance: string;
   legacyCutoff: string | null;
+  riskAppetitePct: string;
+  riskMaxDrawdownPct: string;
+  riskDailyLossPct: string;
+  riskHardDrawdownPct: string;
 }
 
 /** A threshold this process's environment sets differently from the stored policy. */

@@ -26,3 +26,13 @@ describe('a gate-policy setting that must match', () => {
     expect(thresholdRefusal(run('2026-01-01T00:00:00Z'), policy, 'resume')).toBeNull();
   });
 });
+
+describe('a run stored before the audit settings were recorded', () => {
+  it('is refused, naming each setting it lacks, with advice to audit again rather than to change an environment', () => {
+    const { minPaperTrades, minRoiPct, alertWindowMs } = policy.thresholds;
+    const refusal = thresholdRefusal({ id: 3, thresholds: { minPaperTrades, minRoiPct, alertWindowMs } }, policy, 'resume')!;
+    expect(refusal.code).toBe('audit_thresholds_looser');
+    expect(refusal.differences).toContain('ROI_TOLERANCE_PCT not recorded where the policy has 0.5 pp; LOG_CHECK_WINDOW not recorded where the policy has 1d');
+    expect(refusal.how).toBe('Run ctb audit (or /golive audit) again — it records every setting it judged by — then resume.');
+  });
+});

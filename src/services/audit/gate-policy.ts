@@ -1,10 +1,12 @@
 // Owns the go-live gate policy: the settings that decide what counts as a passing audit — the go-live
 // thresholds (GOLIVE_MIN_PAPER_TRADES, GOLIVE_MIN_ROI_PCT, GOLIVE_ALERT_WINDOW) and the audit settings
 // a check can pass by (ROI_TOLERANCE_PCT, LOG_CHECK_WINDOW, PAPER_STARTING_BALANCE,
-// RECONCILE_LEGACY_CUTOFF). They are a safety fact, so they have one home, the database: the process
-// holding the engine lease records the ones it runs with when it takes the lease. An audit judges by
-// the stored policy — a value this process's environment sets looser (or, for a setting that must
-// match, different) is ignored and said so, a stricter one is used — and records what it used.
+// RECONCILE_LEGACY_CUTOFF, and the drawdown guard's RISK_APPETITE_MAX_DRAWDOWN_PCT with the engine's
+// RISK_MAX_DRAWDOWN_PCT, RISK_DAILY_LOSS_PCT, RISK_HARD_DRAWDOWN_PCT). They are a safety fact, so
+// they have one home, the database: the process holding the engine lease records the ones it runs
+// with when it takes the lease. An audit judges by the stored policy — a value this process's
+// environment sets looser (or, for a setting that must match, different) is ignored and said so, a
+// stricter one is used — and records what it used.
 // Resume and the live switch refuse an audit whose recorded settings are looser than the policy,
 // or that recorded none. Until an engine has recorded a policy, the gate holds audits to the
 // built-in defaults, and an audit judges by this process's settings.
@@ -43,13 +45,20 @@ const SPECS: Record<Name, Spec> = {
   logCheckWindowMs: { env: 'LOG_CHECK_WINDOW', order: 'min', text: (v) => formatDuration(v as number) },
   paperStartingBalance: { env: 'PAPER_STARTING_BALANCE', order: 'same', text: (v) => String(v) },
   legacyCutoff: { env: 'RECONCILE_LEGACY_CUTOFF', order: 'same', text: (v) => (v === null ? 'unset (the first live ledger fill)' : String(v)) },
+  riskAppetitePct: { env: 'RISK_APPETITE_MAX_DRAWDOWN_PCT', order: 'max', text: (v) => `${v}%` },
+  riskMaxDrawdownPct: { env: 'RISK_MAX_DRAWDOWN_PCT', order: 'same', text: (v) => `${v}%` },
+  riskDailyLossPct: { env: 'RISK_DAILY_LOSS_PCT', order: 'same', text: (v) => `${v}%` },
+  riskHardDrawdownPct: { env: 'RISK_HARD_DRAWDOWN_PCT', order: 'same', text: (v) => `${v}%` },
 };
+
+/** Settings compared as exact decimals (the others are whole numbers, or text that must match). */
+const DECIMAL: ReadonlySet<Name> = new Set<Name>(['minRoiPct', 'roiTolerancePct', 'paperStartingBalance', 'riskAppetitePct', 'riskMaxDrawdownPct', 'riskDailyLossPct', 'riskHardDrawdownPct']);
 
 /** Each threshold's variable, in the order they are shown. */
 export const THRESHOLD_ENV = Object.fromEntries(Object.entries(SPECS).map(([n, s]) => [n, s.env])) as Record<Name, GatePolicyEnv>;
 
 const NAMES = Object.keys(SPECS) as Name[];
-const SETTING_NAMES: Name[] = ['roiTolerancePct', 'logCheckWindowMs', 'paperStartingBalance', 'legacyCutoff'];
+const SETTING_NAMES: Name[] = ['roiTolerancePct', 'logCheckWindowMs', 'paperStartingBalance', 'legacyCutoff', 'riskAppetitePct', 'riskMaxDrawdownPct', 'riskDailyLossPct', 'riskHardDrawdownPct'];
 
 export function thresholdText(name: Name, t: GateThresholds): string {
   return t[name] === undefined ? 'not recorded' : SPECS[name].text(t[name]);
@@ -81,6 +90,10 @@ function configuredSettings(config: PolicyConfig): AuditSettings {
     logCheckWindowMs: config.LOG_CHECK_WINDOW,
     paperStartingBalance: new Decimal(config.PAPER_STARTING_BALANCE).toString(),
     legacyCutoff: config.RECONCILE_LEGACY_CUTOFF ?? null,
+    riskAppetitePct: new Decimal(config.RISK_APPETITE_MAX_DRAWDOWN_PCT).toString(),
+    riskMaxDrawdownPct: new Decimal(config.RISK_MAX_DRAWDOWN_PCT).toString(),
+    riskDailyLossPct: new Decimal(config.RISK_DAILY_LOSS_PCT).toString(),
+    riskHardDrawdownPct: new Decimal(config.RISK_HARD_DRAWDOWN_PCT).toString(),
   };
 }
 
@@ -98,6 +111,10 @@ const DEFAULT_SETTINGS: AuditSettings = {
   logCheckWindowMs: parseDuration(GOLIVE_DEFAULTS.LOG_CHECK_WINDOW)!,
   paperStartingBalance: String(GOLIVE_DEFAULTS.PAPER_STARTING_BALANCE),
   legacyCutoff: null,
+  riskAppetitePct: String(GOLIVE_DEFAULTS.RISK_APPETITE_MAX_DRAWDOWN_PCT),
+  riskMaxDrawdownPct: String(GOLIVE_DEFAULTS.RISK_MAX_DRAWDOWN_PCT),
+  riskDailyLossPct: String(GOLIVE_DEFAULTS.RISK_DAILY_LOSS_PCT),
+  riskHardDrawdownPct: String(GOLIVE_DEFAULTS.RISK_HARD_DRAWDOWN_PCT),
 };
 
 const DEFAULT_THRESHOLDS: Required<GateThresholds> = {
@@ -115,6 +132,10 @@ export function auditConfig<C extends PolicyConfig>(config: C, used: GateThresho
     ...(used.logCheckWindowMs !== undefined ? { LOG_CHECK_WINDOW: used.logCheckWindowMs } : {}),
     ...(used.paperStartingBalance !== undefined ? { PAPER_STARTING_BALANCE: Number(used.paperStartingBalance) } : {}),
     ...(used.legacyCutoff !== undefined ? { RECONCILE_LEGACY_CUTOFF: used.legacyCutoff ?? undefined } : {}),
+    ...(used.riskAppetitePct !== undefined ? { RISK_APPETITE_MAX_DRAWDOWN_PCT: Number(used.riskAppetitePct) } : {}),
+    ...(used.riskMaxDrawdownPct !== undefined ? { RISK_MAX_DRAWDOWN_PCT: Number(used.riskMaxDrawdownPct) } : {}),
+    ...(used.riskDailyLossPct !== undefined ? { RISK_DAILY_LOSS_PCT: Number(used.riskDailyLossPct) } : {}),
+    ...(used.riskHardDrawdownPct !== undefined ? { RISK_HARD_DRAWDOWN_PCT: Number(used.riskHardDrawdownPct) } : {}),
   };
 }
 
@@ -131,7 +152,7 @@ export function gatePolicyOf(row: GolivePolicy | null): GatePolicy {
   return {
     thresholds: {
       minPaperTrades: row.minPaperTrades, minRoiPct: new Decimal(row.minRoiPct).toString(), alertWindowMs: row.alertWindowMs,
-      ...(row.auditSettings ?? DEFAULT_SETTINGS),
+      ...DEFAULT_SETTINGS, ...row.auditSettings,
     },
     source: 'engine', recordedBy: row.recordedBy, recordedAt: row.recordedAt,
   };
@@ -158,10 +179,10 @@ function compare(name: Name, a: GateThresholds, b: GateThresholds): number {
   if (y === undefined) return 1;
   const spec = SPECS[name];
   if (spec.order === 'same') {
-    const equal = name === 'paperStartingBalance' ? decimalOrder(x, y) === 0 : x === y || (x !== null && y !== null && Date.parse(x as string) === Date.parse(y as string));
+    const equal = DECIMAL.has(name) ? decimalOrder(x, y) === 0 : x === y || (x !== null && y !== null && Date.parse(x as string) === Date.parse(y as string));
     return equal ? 0 : -1;
   }
-  const order = name === 'minRoiPct' || name === 'roiTolerancePct' ? decimalOrder(x, y) : Math.sign((x as number) - (y as number));
+  const order = DECIMAL.has(name) ? decimalOrder(x, y) : Math.sign((x as number) - (y as number));
   return spec.order === 'min' ? order : -order;
 }
 
@@ -230,7 +251,8 @@ export function thresholdRefusal(run: { id: number; thresholds: GateThresholds |
   }
   const looser = NAMES.filter((n) => compare(n, run.thresholds!, policy.thresholds) < 0);
   if (looser.length === 0) return null;
-  const names = looser.map((n) => THRESHOLD_ENV[n]);
+  // Settings the run did not record (it predates them) are fixed by auditing again, not by any environment.
+  const names = looser.filter((n) => run.thresholds![n] !== undefined).map((n) => THRESHOLD_ENV[n]);
   const differences = looser
     .map((n) => `${THRESHOLD_ENV[n]} ${thresholdText(n, run.thresholds!)} where the policy has ${thresholdText(n, policy.thresholds)}${SPECS[n].order === 'same' ? ' (must match)' : ''}`)
     .join('; ');
@@ -238,7 +260,9 @@ export function thresholdRefusal(run: { id: number; thresholds: GateThresholds |
     code: 'audit_thresholds_looser',
     differences,
     what: `Audit run ${run.id} judged by looser go-live thresholds than the gate policy (${source}): ${differences}.`,
-    how: `Run ctb audit again without ${names.join(', ')} set in that shell's environment (or .env) — it then judges by the policy — and ${purpose}; `
-      + `or, to change the policy, set ${names.join(', ')} in the engine's environment and restart the engine (ctb start), then audit again.`,
+    how: names.length === 0
+      ? `Run ctb audit (or /golive audit) again — it records every setting it judged by — then ${purpose}.`
+      : `Run ctb audit again without ${names.join(', ')} set in that shell's environment (or .env) — it then judges by the policy — and ${purpose}; `
+        + `or, to change the policy, set ${names.join(', ')} in the engine's environment and restart the engine (ctb start), then audit again.`,
   };
 }

@@ -1,8 +1,9 @@
 // The audit settings that can turn a failing check into a passing one (ROI_TOLERANCE_PCT,
-// LOG_CHECK_WINDOW, PAPER_STARTING_BALANCE, RECONCILE_LEGACY_CUTOFF) are held to the gate policy
-// like the go-live thresholds, across real processes on one PostgreSQL database: the engine's process
-// (`ctb start --role worker`) records them; `ctb audit` in a shell whose environment sets a shorter
-// LOG_CHECK_WINDOW judges its log check by the policy's window and says it ignored the override;
+// LOG_CHECK_WINDOW, PAPER_STARTING_BALANCE, RECONCILE_LEGACY_CUTOFF, the drawdown guard's appetite and
+// limits) are held to the gate policy like the go-live thresholds, across real processes on one
+// PostgreSQL database: the engine's process (`ctb start --role worker`) records them; `ctb audit` in a
+// shell whose environment sets a shorter LOG_CHECK_WINDOW and a wider RISK_APPETITE_MAX_DRAWDOWN_PCT
+// judges its log check and drawdown guard by the policy (the engine's limits) and says it ignored them;
 // `ctb resume` in a shell refuses an audit that judged by a looser ROI_TOLERANCE_PCT or a different
 // PAPER_STARTING_BALANCE than the policy, and accepts one at the policy.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import type { CheckResult } from '../../../src/services/audit/types.js';
 import { ctbInShell } from '../../support/ctb-shell.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { baseEnv, bot, killBotsAfterEach } from '../engine-lease/one-engine-bots.js';
+import { BOT_RISK_SETTINGS } from '../../support/gate-thresholds.js';
 
 killBotsAfterEach();
 
@@ -27,6 +29,7 @@ const ENGINE_ENV = {
 };
 const POLICY: GateThresholds = {
   minPaperTrades: 0, minRoiPct: '-100', alertWindowMs: 7 * DAY, roiTolerancePct: '0.25', logCheckWindowMs: 2 * DAY, paperStartingBalance: '5000', legacyCutoff: null,
+  riskAppetitePct: '20', ...BOT_RISK_SETTINGS,
 };
 
 let database: TestDatabase;
@@ -58,7 +61,8 @@ describe('the audit settings of the gate policy across processes', () => {
     await engine.waitFor(/go-live gate policy recorded/, 120_000);
     const [stored] = await database.db.select().from(golivePolicy);
     const recordedBy = `${hostname()}:${engine.pid} (worker)`;
-    expect(stored).toMatchObject({ recordedBy, auditSettings: { roiTolerancePct: '0.25', logCheckWindowMs: 2 * DAY, paperStartingBalance: '5000', legacyCutoff: null } });
+    const { minPaperTrades: _t, minRoiPct: _r, alertWindowMs: _w, ...settings } = POLICY;
+    expect(stored).toMatchObject({ recordedBy, auditSettings: settings });
     engine.kill('SIGTERM');
     await engine.exited;
 
@@ -66,16 +70,22 @@ describe('the audit settings of the gate policy across processes', () => {
     const logs = join(dir, 'audit-logs');
     mkdirSync(logs, { recursive: true });
     writeFileSync(join(logs, 'system.log'), `${JSON.stringify({ level: 50, time: Date.now() - 3_600_000, pid: 1, msg: 'order book went away' })}\n`);
-    const audit = await shell(['audit', '--dry-run'], { ...ENGINE_ENV, LOG_DIR: logs, LOG_CHECK_WINDOW: '1m' });
+    // The shell also widens the risk appetite: the drawdown guard is judged by the engine's limits and the policy's appetite.
+    const audit = await shell(['audit', '--dry-run'], { ...ENGINE_ENV, LOG_DIR: logs, LOG_CHECK_WINDOW: '1m', RISK_APPETITE_MAX_DRAWDOWN_PCT: '100' });
     expect(audit.code, audit.stderr).toBe(1);
     const said = audit.stdout.replace(/\n {2}/g, ' ');
-    expect(said).toContain('Audit settings judged by: ROI_TOLERANCE_PCT 0.25 pp, LOG_CHECK_WINDOW 2d, PAPER_STARTING_BALANCE 5000, RECONCILE_LEGACY_CUTOFF unset (the first live ledger fill).');
+    expect(said).toContain('Audit settings judged by: ROI_TOLERANCE_PCT 0.25 pp, LOG_CHECK_WINDOW 2d, PAPER_STARTING_BALANCE 5000, RECONCILE_LEGACY_CUTOFF unset (the first live ledger fill), '
+      + 'RISK_APPETITE_MAX_DRAWDOWN_PCT 20%, RISK_MAX_DRAWDOWN_PCT 100%, RISK_DAILY_LOSS_PCT 100%, RISK_HARD_DRAWDOWN_PCT 100%.');
     expect(said).toContain('LOG_CHECK_WINDOW=1m in this environment is looser than the gate policy (2d) and was ignored');
+    expect(said).toContain('RISK_APPETITE_MAX_DRAWDOWN_PCT=100% in this environment is looser than the gate policy (20%) and was ignored');
     const [run] = await database.db.select().from(auditRuns).orderBy(desc(auditRuns.id)).limit(1);
     expect(run!.thresholds).toEqual(POLICY);
     const logCheck = (run!.results as CheckResult[]).find((r) => r.id === 'logs.unhandled_errors')!;
     expect(logCheck.status).toBe('fail');
     expect(logCheck.value).toContain('1 unhandled error in the last 2d');
+    const drawdown = (run!.results as CheckResult[]).find((r) => r.id === 'risk.drawdown_guard')!;
+    expect(drawdown.status).toBe('fail');
+    expect(drawdown.value).toBe('pause at 100% drawdown, hard stop at 100%, daily loss 100%; appetite 20%: RISK_MAX_DRAWDOWN_PCT, RISK_HARD_DRAWDOWN_PCT, RISK_DAILY_LOSS_PCT beyond the appetite');
 
     // An audit that judged by a looser ROI tolerance, or another paper starting balance, does not lift a halt.
     await halt();

@@ -5,7 +5,7 @@ import { formatDuration } from '../../config/duration.js';
 import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
 import { readBotStateRow } from '../../db/queries/bot-state-row.js';
-import { configuredThresholds, gatePolicyOf, loadGatePolicy, thresholdStanding, type GatePolicy } from '../audit/gate-policy.js';
+import { auditConfig, configuredThresholds, gatePolicyOf, loadGatePolicy, thresholdStanding, type GatePolicy } from '../audit/gate-policy.js';
 import { latestAuditRun, type StoredAuditRun } from '../audit/store.js';
 import type { CheckResult } from '../audit/types.js';
 import { loadPolicy } from '../../alerts/policy.js';
@@ -141,10 +141,10 @@ export async function collectRunbookData(ctx: RunbookDeps): Promise<RunbookData>
     state,
     oncall,
     audit: auditInfo(latest, policy),
-    ...runbookDataFromConfig(ctx.config),
+    // The audit judges by the gate policy's settings (LOG_CHECK_WINDOW, the drawdown guard's RISK_*, …),
+    // not this process's: show those (src/services/audit/gate-policy.ts).
+    ...runbookDataFromConfig(auditConfig(ctx.config, policy.source === 'engine' ? policy.thresholds : configuredThresholds(ctx.config))),
     ...escalation,
     golive: readGolive(ctx, policy),
-    // The log check judges by the gate policy's LOG_CHECK_WINDOW (src/services/audit/gate-policy.ts).
-    logCheckWindow: formatDuration((policy.source === 'engine' ? policy.thresholds : configuredThresholds(ctx.config)).logCheckWindowMs),
   };
 }

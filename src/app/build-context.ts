@@ -102,7 +102,7 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
   }
   // Kraken's refusals for the key's rate limit, recorded for every process using the key (and theirs read).
   const keyId = krakenKeyId(config);
-  const counter = keyId ? sharedKrakenCounter({ db: database.db, clock, logger }, { keyId, process: `${hostname()}:${process.pid}:${opts.role ?? 'ctb'}` }) : noSharedCounter;
+  const counter = keyId ? sharedKrakenCounter({ db: database.db, logger }, { keyId, process: `${hostname()}:${process.pid}:${opts.role ?? 'ctb'}` }) : noSharedCounter;
   const krakenFactory = (o: { armed: boolean }) => {
     if (!createKraken) throw new Error('the Kraken adapter was asked for in a process without a Kraken key'); // ExchangeProvider.kraken() refuses first
     return createKraken(config, {

@@ -36,22 +36,52 @@ function normaliseHelp(argv: string[]): string[] {
   return ['help', topic, ...argv.slice(1, at), ...argv.slice(at + 1)];
 }
 
+/** Whether `word` is an option of `command` that takes a value (`--period 7d`: 7d is its value, not a word). */
+function takesValue(command: Command, word: string): boolean {
+  if (word.includes('=')) return false;
+  const option = command.options.find((o) => o.long === word || o.short === word);
+  return option !== undefined && (option.required || option.optional);
+}
+
 /**
  * `ctb help mode live` as `ctb mode live --help`: commander shows the topic's help whatever words
  * follow it. Each word after the topic must name a subcommand of the one before it; the first that
- * does not is an unknown command there, as `ctb mode bogus` is (runCli reports it).
+ * does not, under a command that has subcommands, is an unknown command there, as `ctb mode bogus`
+ * is (runCli reports it). Under a command without subcommands the rest is what one would type after
+ * it (`ctb help stats --period 7d`, `ctb help oncall override U1 1h`): its help is shown and the
+ * words are named as ignored. An option's value is never taken for a word.
  */
-function helpOfSubcommand(program: Command, argv: string[]): string[] {
-  if (argv[0] !== 'help') return argv;
-  const words = argv.slice(1).filter((w) => !w.startsWith('-'));
-  if (words.length < 2) return argv;
+function helpOfSubcommand(program: Command, argv: string[]): { argv: string[]; path: string[]; ignored: string[] } {
+  if (argv[0] !== 'help') return { argv, path: [], ignored: [] };
+  const rest = argv.slice(1);
+  const path: string[] = [];
+  const flags: string[] = [];
+  const ignored: string[] = [];
+  let valued = false;
   let command = program;
-  for (const word of words) {
-    const sub = command.commands.find((c) => c.name() === word || c.aliases().includes(word));
-    if (!sub) throw new CommanderError(1, 'commander.unknownCommand', `unknown command '${word}'`);
-    command = sub;
+  for (let i = 0; i < rest.length; i += 1) {
+    const word = rest[i]!;
+    if (word.startsWith('-')) {
+      // Options that take a value do not change what help shows: left out, with their value.
+      if (takesValue(command, word)) {
+        valued = true;
+        i += 1;
+      } else if (word.includes('=')) valued = true;
+      else flags.push(word);
+      continue;
+    }
+    const sub = ignored.length > 0 ? undefined : command.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (sub) {
+      path.push(word);
+      command = sub;
+    } else if (command.commands.length > 0) {
+      throw new CommanderError(1, 'commander.unknownCommand', `unknown command '${word}'`);
+    } else {
+      ignored.push(word);
+    }
   }
-  return [...words, ...argv.slice(1).filter((w) => w.startsWith('-')), '--help'];
+  if (path.length < 2 && ignored.length === 0 && !valued) return { argv, path, ignored };
+  return { argv: [...path, ...flags, '--help'], path, ignored };
 }
 
 /** The command `argv` runs (or asks help for), if it names one. */
@@ -112,7 +142,11 @@ export async function runCli(argv: string[], callerIo: CliIo): Promise<number> {
     if (helpTopic(argv) !== undefined && !commandOf(argv)) {
       throw new CommanderError(1, 'commander.unknownCommand', `unknown command '${argv[1]}'`);
     }
-    await program.parseAsync(helpOfSubcommand(program, argv), { from: 'user' });
+    const help = helpOfSubcommand(program, argv);
+    if (help.ignored.length > 0) {
+      io.stderr.write(`ctb help takes a command name: showing the help of ctb ${help.path.join(' ')}; ignored: ${help.ignored.join(' ')}\n`);
+    }
+    await program.parseAsync(help.argv, { from: 'user' });
     return code;
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -87,10 +87,8 @@ export function describeUsageError(program: Command, argv: string[], err: Comman
     suggestion = similarWords(word, subcommands);
     code = 'commander.unknownCommand';
     expected = `one of: ${subcommands.join(', ')}`;
-    // `ctb help stats bogus`: a command without subcommands has no name to expect.
-    if (subcommands.length === 0) expected = `${path(command)} has no subcommands`;
     // Under a command the few valid names fit on the line; the whole program's are in ctb --help.
-    let hint = suggestion.length > 0 ? didYouMean(word, subcommands) : command === program ? '' : subcommands.length === 0 ? ` (${expected})` : ` (expected ${expected})`;
+    let hint = suggestion.length > 0 ? didYouMean(word, subcommands) : command === program ? '' : ` (expected ${expected})`;
     const slack = command === program ? SLACK_ONLY[word] : undefined;
     if (slack) {
       suggestion = slack.commands;

@@ -289,6 +289,8 @@ export const envSchema = z.object({
   SLACK_SIGNING_SECRET: secret,
   SLACK_APP_TOKEN: secret,
   SLACK_API_URL: url(undefined),
+  // How long one Slack Web API call is waited for; then it has failed (it may have reached Slack).
+  SLACK_API_TIMEOUT: duration('10s'),
   SLACK_OPS_CHANNEL: channel,
   SLACK_ALERTS_CHANNEL: channel,
   SLACK_OPERATORS: userList,
@@ -445,6 +447,9 @@ export function readEnv(env: Record<string, string | undefined>): Config {
   }
   if (cfg.KRAKEN_REQUEST_TIMEOUT < 1_000 || cfg.KRAKEN_REQUEST_TIMEOUT > 120_000) {
     problems.push(`KRAKEN_REQUEST_TIMEOUT: expected between 1s and 2m, got ${cfg.KRAKEN_REQUEST_TIMEOUT / 1000}s`);
+  }
+  if (cfg.SLACK_API_TIMEOUT < 1_000 || cfg.SLACK_API_TIMEOUT > 120_000) {
+    problems.push(`SLACK_API_TIMEOUT: expected between 1s and 2m, got ${cfg.SLACK_API_TIMEOUT / 1000}s`);
   }
   if (cfg.ENGINE_LEASE_TTL < 1_000 || cfg.ENGINE_LEASE_TTL > 600_000) {
     problems.push(`ENGINE_LEASE_TTL: expected between 1s and 10m, got ${cfg.ENGINE_LEASE_TTL}ms`);

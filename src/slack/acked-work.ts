@@ -15,10 +15,9 @@ export interface AckedWorkOptions {
 
 export class AckedWork {
   readonly #opts: AckedWorkOptions;
-  #queue: Array<(() => Promise<void>) | undefined> = [];
-  #head = 0;
+  readonly #queue = new Fifo<() => Promise<void>>();
   #active = 0;
-  #scheduled = false;
+  readonly #pumping = new NextTurn(() => this.#pump());
 
   constructor(opts: AckedWorkOptions) {
     this.#opts = opts;
@@ -26,34 +25,16 @@ export class AckedWork {
 
   /** Items waiting for a slot. */
   get waiting(): number {
-    return this.#queue.length - this.#head;
+    return this.#queue.size;
   }
 
   run(task: () => Promise<void>): void {
     this.#queue.push(task);
-    this.#schedule();
-  }
-
-  #schedule(): void {
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      this.#pump();
-    });
+    this.#pumping.request();
   }
 
   #pump(): void {
-    while (this.#active < this.#opts.concurrency && this.#head < this.#queue.length) {
-      const task = this.#queue[this.#head]!;
-      this.#queue[this.#head] = undefined;
-      this.#head += 1;
-      this.#start(task);
-    }
-    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head);
-      this.#head = 0;
-    }
+    while (this.#active < this.#opts.concurrency && this.#queue.size > 0) this.#start(this.#queue.shift()!);
   }
 
   #start(task: () => Promise<void>): void {
@@ -64,7 +45,7 @@ export class AckedWork {
       released = true;
       clearTimeout(lease);
       this.#active -= 1;
-      if (this.waiting > 0) this.#schedule();
+      if (this.waiting > 0) this.#pumping.request();
     };
     const lease = setTimeout(release, this.#opts.leaseMs);
     lease.unref();
@@ -82,34 +63,63 @@ export class AckedWork {
  * request waits for at most one listener, not for the whole batch.
  */
 export class Turns {
-  #waiting: Array<() => void> = [];
-  #head = 0;
-  #scheduled = false;
+  readonly #waiting = new Fifo<() => void>();
+  // Requested from the check phase (below), an immediate runs on the loop's next turn, after its I/O phase.
+  readonly #next: NextTurn = new NextTurn(() => {
+    const resolve = this.#waiting.shift()!;
+    if (this.#waiting.size > 0) this.#next.request();
+    resolve();
+  });
 
   /** Resolves at this caller's turn: a later turn of the event loop than any earlier caller's. */
   take(): Promise<void> {
     return new Promise((resolve) => {
       this.#waiting.push(resolve);
-      this.#schedule();
+      this.#next.request();
     });
   }
+}
 
-  #schedule(): void {
+/** Runs `run` once in the next check phase (setImmediate), however often it is requested before then. */
+class NextTurn {
+  #scheduled = false;
+  constructor(private readonly run: () => void) {}
+
+  request(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    // Queued from the check phase, an immediate runs on the loop's next turn, after its I/O phase.
     setImmediate(() => {
       this.#scheduled = false;
-      const resolve = this.#waiting[this.#head]!;
-      this.#waiting[this.#head] = undefined as never;
-      this.#head += 1;
-      if (this.#head === this.#waiting.length) {
-        this.#waiting = [];
-        this.#head = 0;
-      } else {
-        this.#schedule();
-      }
-      resolve();
+      this.run();
     });
+  }
+}
+
+/** A first-in first-out queue that takes from the front without shifting the array each time. */
+class Fifo<T> {
+  #items: Array<T | undefined> = [];
+  #head = 0;
+
+  get size(): number {
+    return this.#items.length - this.#head;
+  }
+
+  push(item: T): void {
+    this.#items.push(item);
+  }
+
+  shift(): T | undefined {
+    if (this.#head === this.#items.length) return undefined;
+    const item = this.#items[this.#head];
+    this.#items[this.#head] = undefined;
+    this.#head += 1;
+    if (this.#head === this.#items.length) {
+      this.#items = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
   }
 }

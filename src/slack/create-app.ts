@@ -3,7 +3,7 @@
 // Mode when SLACK_APP_TOKEN is set; SLACK_API_URL and our Web API retry policy for every call;
 // the delivery guard (ack, then idempotency); the listener table; one backstop error handler.
 import type { RequestListener } from 'node:http';
-import { App, LogLevel, SocketModeReceiver, type Receiver } from '@slack/bolt';
+import { App, SocketModeReceiver, type Receiver } from '@slack/bolt';
 import type { AppContext } from '../app/context.js';
 import { AppError } from '../errors.js';
 import { boltLogger } from './bolt-logger.js';
@@ -18,7 +18,7 @@ import { guardSlackRequests } from './request-gate.js';
 import { describeSlackError } from './report-error.js';
 import { postToResponseUrl } from './response-url.js';
 import { withBadge } from './views/badge.js';
-import { SLACK_RETRY_POLICY, slackWebClient } from './web-client.js';
+import { slackClientOptions, slackWebClient } from './web-client.js';
 
 export interface SlackAppOptions {
   /** The listeners (default: the bot's table). Tests and the bench pass their own. */
@@ -69,11 +69,7 @@ export async function createSlackApp(ctx: AppContext, opts: SlackAppOptions = {}
   }
   const logger = boltLogger(ctx.logger);
   const identity = opts.identity ?? (await resolveBotIdentity(config, ctx.logger));
-  const clientOptions = {
-    ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}),
-    retryConfig: SLACK_RETRY_POLICY,
-    logLevel: LogLevel.ERROR,
-  };
+  const clientOptions = slackClientOptions(config);
 
   let receiver: Receiver;
   let requestListener: RequestListener | undefined;

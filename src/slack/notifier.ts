@@ -8,6 +8,7 @@
 import type { WebClient } from '@slack/web-api';
 import { ErrorCode } from '@slack/web-api';
 import type { Config } from '../config/env.js';
+import { describeDuration } from '../config/duration.js';
 import type { Db } from '../db/client.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -17,7 +18,7 @@ import { readBadgeState } from './reply.js';
 import { renderNotification } from './render-notification.js';
 import { withBadge } from './views/badge.js';
 import type { SlackMessage } from './views/message.js';
-import { rateLimitSeconds, slackWebClient, waitOutRateLimits } from './web-client.js';
+import { isSlackTimeout, rateLimitSeconds, slackTimeoutMessage, slackWebClient, waitOutRateLimits } from './web-client.js';
 
 export class SlackDeliveryError extends Error {
   constructor(message: string, readonly retryAfterMs?: number, readonly permanent = false) {
@@ -31,8 +32,9 @@ const PERMANENT_ERRORS = new Set([
   'user_not_found', 'users_not_found', 'channel_not_found', 'account_inactive', 'user_disabled', 'user_not_visible', 'cannot_dm_bot', 'is_archived',
 ]);
 
-function translate(err: unknown): SlackDeliveryError {
+function translate(err: unknown, config: Config): SlackDeliveryError {
   if (err instanceof SlackDeliveryError) return err;
+  if (isSlackTimeout(err)) return new SlackDeliveryError(`slack ${slackTimeoutMessage(config)}; it may have been delivered`);
   const seconds = rateLimitSeconds(err);
   if (seconds !== undefined) return new SlackDeliveryError(`slack rate limited (Retry-After ${seconds}s)`, seconds * 1000);
   const e = err as { code?: string; data?: { error?: string }; message?: string };
@@ -106,13 +108,17 @@ export function slackNotifier(deps: { config: Config; logger: Logger; client?: W
         try {
           return await send(web(), n, message, opsChannel);
         } catch (err) {
-          throw translate(err);
+          throw translate(err, deps.config);
         }
       }
       try {
         return await waitOutRateLimits(() => send(web(), n, message, opsChannel));
       } catch (err) {
         if (!n.kind.startsWith('mode_') || err instanceof AppError) throw err;
+        if (isSlackTimeout(err)) {
+          deps.logger.warn({ err, kind: n.kind }, 'Slack chat.postMessage timed out');
+          throw new AppError('retryable', 'slack_post_failed', `No answer from Slack within ${describeDuration(deps.config.SLACK_API_TIMEOUT)}: the message may have been posted.`, { cause: err });
+        }
         // The live switch's callers show the refusal to the person who asked.
         const code = (err as { data?: { error?: string } }).data?.error ?? (err as Error).message;
         deps.logger.warn({ err, kind: n.kind }, 'Slack chat.postMessage failed');

@@ -2,7 +2,7 @@
 // commands (src/services/oncall/user-directory.ts).
 import type { Config } from '../config/env.js';
 import type { UserDirectory, UserLookup } from '../services/oncall/user-directory.js';
-import { slackWebClient } from './web-client.js';
+import { isSlackTimeout, slackTimeoutMessage, slackWebClient } from './web-client.js';
 
 const GONE = new Set(['user_not_found', 'users_not_found', 'account_inactive', 'user_disabled', 'user_not_visible']);
 
@@ -18,6 +18,7 @@ export function slackUserDirectory(config: Config): UserDirectory {
       } catch (err) {
         const code = (err as { data?: { error?: string } }).data?.error;
         if (code && GONE.has(code)) return { kind: 'missing', why: code };
+        if (isSlackTimeout(err)) return { kind: 'unknown', why: slackTimeoutMessage(config) };
         return { kind: 'unknown', why: code ?? (err as Error)?.message ?? String(err) };
       }
     },

@@ -6,11 +6,46 @@
 // messages itself and a 30-minute in-client retry would hold a worker and hide an outage. A 429 is
 // returned as an error, never slept on inside the client: the alert queue closes the lane for
 // Retry-After; the other messages (and the listeners' replies) wait it out through waitOutRateLimits.
-import { ErrorCode, LogLevel, WebClient, type RetryOptions } from '@slack/web-api';
+// Every call is bounded: an attempt that gets no answer within SLACK_API_TIMEOUT fails (the client
+// has no timeout of its own, and a Slack that accepts the connection and never answers would hold a
+// delivery, with its transaction and the group's send lock, for good). Such an attempt is not sent
+// again by the client: it may have reached Slack, and a second chat.postMessage would post twice;
+// the caller goes on as after any failure (the outbox retries later, a reply says it failed).
+import { ErrorCode, LogLevel, WebClient, type RetryOptions, type WebClientOptions } from '@slack/web-api';
 import type { Config } from '../config/env.js';
+import { describeDuration } from '../config/duration.js';
 import { AppError } from '../errors.js';
 
-export const SLACK_RETRY_POLICY: RetryOptions = { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 2_000 };
+const SLACK_RETRY_POLICY: RetryOptions = { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 2_000 };
+
+/** Whether `err` is a Slack call that got no answer in time (the request may have reached Slack). */
+export function isSlackTimeout(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; original?: { name?: string } } | null;
+  return e?.name === 'TimeoutError' || (e?.code === ErrorCode.RequestError && e.original?.name === 'TimeoutError');
+}
+
+/** Why a call that got no answer in time failed, as an operator reads it. */
+export function slackTimeoutMessage(config: Config): string {
+  return `timed out after ${describeDuration(config.SLACK_API_TIMEOUT)}`;
+}
+
+// p-retry (under the client's retryConfig) ends the retries with whatever onFailedAttempt throws.
+const retryPolicy: RetryOptions & { onFailedAttempt(err: Error): void } = {
+  ...SLACK_RETRY_POLICY,
+  onFailedAttempt(err) {
+    if (isSlackTimeout(err)) throw err;
+  },
+};
+
+/** The options of every Web API client the process builds: Bolt's and Socket Mode's included. */
+export function slackClientOptions(config: Config): WebClientOptions {
+  return {
+    ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}),
+    retryConfig: retryPolicy,
+    timeout: config.SLACK_API_TIMEOUT,
+    logLevel: LogLevel.ERROR,
+  };
+}
 
 const clients = new Map<string, WebClient>();
 
@@ -22,15 +57,10 @@ export function slackWebClient(config: Config): WebClient {
     });
   }
   const token = config.SLACK_BOT_TOKEN.reveal();
-  const key = `${config.SLACK_API_URL ?? ''} ${token}`;
+  const key = `${config.SLACK_API_URL ?? ''} ${config.SLACK_API_TIMEOUT} ${token}`;
   let client = clients.get(key);
   if (!client) {
-    client = new WebClient(token, {
-      ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}),
-      retryConfig: SLACK_RETRY_POLICY,
-      rejectRateLimitedCalls: true,
-      logLevel: LogLevel.ERROR,
-    });
+    client = new WebClient(token, { ...slackClientOptions(config), rejectRateLimitedCalls: true });
     clients.set(key, client);
   }
   return client;

@@ -138,7 +138,7 @@ beforeAll(async () => {
   // What the kill answered, every run: when it does not confirm, its reasons (survivors, errors per
   // round, orders still on their way) are the evidence, and a passing run shows how long it took.
   log(`kill exit ${kill.code} after ${Date.now() - killStarted} ms:\n  ${kill.stdout.split('\n').filter((l) => l && !/^\s+\[ \]/.test(l)).join('\n  ')}`);
-  const firstCancel = kill.stderr.split('\n').find((l) => l.includes('"kill: exchange orders cancelled"'));
+  const firstCancel = kill.stderr.split('\n').find((l) => l.includes('"kill: first cancel answered"'));
   if (firstCancel) log(`kill's first cancel: ${JSON.stringify((JSON.parse(firstCancel) as { cancel?: unknown }).cancel)}`);
   if (kill.code !== 0) log(`kill stderr (last 3000 characters):\n${kill.stderr.slice(-3000)}`);
   phaseDone('kill');

@@ -2,6 +2,7 @@
 // exchange — signatures, nonces, balances enforced, market orders filled with fees, optionally in
 // slices over ticks — an armed context (IS_LIVE=true, Kraken keys, bot_state live) pointed at it,
 // and an engine on a market feed whose closes are the simulator's prices as each candle arrives.
+import { sql } from 'drizzle-orm';
 import { ManualClock } from '../../src/clock.js';
 import type { Database } from '../../src/db/client.js';
 import { Engine, type EngineOptions } from '../../src/engine/engine.js';
@@ -108,4 +109,13 @@ export async function rateLimitedKrakenWithRestingOrder(cleanup: Array<() => Pro
   const resting = await privateCall(kraken.sim, 'AddOrder', { pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '30000', volume: '0.01' });
   if (resting.body.error.length > 0) throw new Error(`the resting order was refused: ${resting.body.error.join(', ')}`);
   return { clock, database, kraken };
+}
+
+/**
+ * Time passes for the shared record of Kraken's rate-limit refusals too: its ages are the database's
+ * (db/queries/kraken-rate-counter.ts), which a test's manual clock does not move, so a test that
+ * advances the clock Kraken counts on by `ms` ages the recorded refusals by as much.
+ */
+export async function ageRecordedRefusals(database: Database, ms: number): Promise<void> {
+  await database.db.execute(sql`update kraken_rate_counter set refused_at = refused_at - ${Math.round(ms)} * interval '1 millisecond'`);
 }

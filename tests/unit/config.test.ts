@@ -72,6 +72,13 @@ describe('configuration', () => {
     expect(problemsOf({ KRAKEN_REQUEST_TIMEOUT: '5m' })).toEqual(['KRAKEN_REQUEST_TIMEOUT: expected between 1s and 2m, got 300s']);
   });
 
+  it('waits 10 s for a Slack Web API call unless SLACK_API_TIMEOUT says otherwise, between 1 s and 2 m', () => {
+    expect(readEnv({}).SLACK_API_TIMEOUT).toBe(10_000);
+    expect(readEnv({ SLACK_API_TIMEOUT: '3s' }).SLACK_API_TIMEOUT).toBe(3_000);
+    expect(problemsOf({ SLACK_API_TIMEOUT: '500ms' })).toEqual(['SLACK_API_TIMEOUT: expected between 1s and 2m, got 0.5s']);
+    expect(problemsOf({ SLACK_API_TIMEOUT: '5m' })).toEqual(['SLACK_API_TIMEOUT: expected between 1s and 2m, got 300s']);
+  });
+
   it('parses durations as written in env and Slack text', () => {
     expect(parseDuration('30s')).toBe(30_000);
     expect(parseDuration('5m')).toBe(300_000);

@@ -5,7 +5,7 @@
 // back claims of a runner that died, withdrawing one nobody claimed, reading one; the advisory lock
 // and the read that let an operator's exit join an identical one still open; and the ledger's live
 // counts, by which a reconcile request without a Kraken key tells "paper only" from "cannot read Kraken".
-import { and, asc, count, eq, inArray, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { engineRequests, fills, incidents, openFollowUp, orderIntents, type EngineRequest, type EngineRequestKind } from '../schema/index.js';
 
@@ -43,6 +43,24 @@ export async function openIncidentFollowUp(db: Db): Promise<EngineRequest | unde
     .innerJoin(incidents, eq(incidents.id, engineRequests.incidentId))
     .where(and(eq(incidents.status, 'open'), openFollowUp(engineRequests))).limit(1);
   return row?.request;
+}
+
+/**
+ * A second writer joined the open follow-up `id` at `joinedAt`: its give-up time (params.giveUpAt,
+ * ISO; a row written without one gives up `defaultSpanMs` after it was requested) becomes the later
+ * of the two, and params.joinedAt the latest join — in one statement, so two joiners at once keep the
+ * latest of each. Undefined once it is no longer open.
+ */
+export async function extendFollowUpGiveUp(db: Db, id: number, input: { joinedAt: Date; giveUpAt: Date; defaultSpanMs: number }): Promise<EngineRequest | undefined> {
+  const iso = (at: SQL) => sql`to_char(${at} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+  const giveUp = sql`coalesce((${engineRequests.params} ->> 'giveUpAt')::timestamptz, ${engineRequests.requestedAt} + ${input.defaultSpanMs} * interval '1 millisecond')`;
+  const joined = sql`coalesce((${engineRequests.params} ->> 'joinedAt')::timestamptz, ${engineRequests.requestedAt})`;
+  const [row] = await db.update(engineRequests)
+    .set({ params: sql`${engineRequests.params} || jsonb_build_object(
+      'giveUpAt', ${iso(sql`greatest(${giveUp}, ${input.giveUpAt.toISOString()}::timestamptz)`)},
+      'joinedAt', ${iso(sql`greatest(${joined}, ${input.joinedAt.toISOString()}::timestamptz)`)})` })
+    .where(and(eq(engineRequests.id, id), openFollowUp(engineRequests))).returning();
+  return row;
 }
 
 /**

@@ -99,6 +99,7 @@ export function renderGoLiveRunbook(d: RunbookData, opts: RenderOptions = {}): s
     '   **without a restart**, resumes the jobs, and posts the outcome in the request\'s thread naming the approvers.',
     '   Open paper positions are set aside, not sold: Kraken holds none of their base, so no live order sells them',
     '   and the live caps and exposure leave them out; the outcome lists them, and they stay open in the paper book.',
+    '   The audit lists them beforehand, for information (`golive.paper_positions`); `ctb trades` and `/trades` say so while live.',
     '',
     '## 6. Verify',
     '',

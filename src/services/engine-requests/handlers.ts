@@ -3,7 +3,8 @@
 // one kind. Two runners carry them out:
 //   - cancel_all, in every process that trades and has the Kraken key (the kill feature's runner):
 //     a kill in a process without the key: CancelAll on Kraken, then confirm zero open orders with
-//     OpenOrders (bounded rounds, in the urgent lane, none into a full rate counter); the result says what Kraken said it cancelled
+//     OpenOrders (bounded rounds, in the urgent lane, paced by the key's shared rate counter within
+//     the time the kill waits for the answer, none into a full counter); the result says what Kraken said it cancelled
 //     — counting the cancel this process already made when it learned of that kill's halt
 //     (halt-cancel.ts), which usually removes the orders first — and what is still open. A kill's
 //     follow-up is one try at a time, tried again later (the request back to pending) until Kraken
@@ -28,14 +29,15 @@ import type { ExchangeProvider } from '../../exchange/provider.js';
 import type { JobRegistry } from '../../jobs/registry.js';
 import type { Logger } from '../../logger.js';
 import { reconcileHere, type IncidentDeps } from '../kill/incident-ports.js';
-import { clearVenue, keptErrors, mergeVenueReports, type VenueCancelReport } from '../kill/cancel-everywhere.js';
+import { clearVenue, keptErrors, logUnconfirmed, mergeVenueReports, type VenueCancelReport } from '../kill/cancel-everywhere.js';
 import { KrakenRoom } from '../kill/kraken-room.js';
 import type { KillPorts } from '../kill/runtime.js';
-import { CANCEL_FOLLOW_UP_MS, earlierReport, followUpRetryDelayMs, followUpTries, supersededBy, tryCancelOnce } from '../kill/cancel-follow-up.js';
+import { earlierReport, followUpGiveUpAt, followUpRetryDelayMs, followUpWrittenAt, followUpTries, supersededBy, tryCancelOnce } from '../kill/cancel-follow-up.js';
 import { withDeadline } from '../kill/deadline.js';
 import { awaitOrdersInFlight, confirmedClear, inFlightPhrase, ordersMayLand } from '../kill/fence.js';
 import { haltAlertFingerprint, haltCancelSince } from '../kill/halt-cancel.js';
 import { adoptOrderHandler, cancelOrderHandler } from '../reconcile/start/cancel.js';
+import { getEngineRequest } from './store.js';
 import { startRequestRunner, type EngineRequestHandler, type EngineRequestHandlers, type HandlerOutcome, type RequestRunner } from './runner.js';
 import { checklistFollowUp, checklistRetry } from '../kill/checklist-records.js';
 
@@ -46,8 +48,11 @@ import { checklistFollowUp, checklistRetry } from '../kill/checklist-records.js'
  */
 export interface CancelAllHandlerDeps {
   config: Pick<Config, 'KILL_CONFIRM_ATTEMPTS' | 'KILL_CONFIRM_WAIT' | 'KILL_DB_TIMEOUT' | 'KRAKEN_RATE_TIER'>;
-  /** Kraken's rate counter as every process using the key recorded it: a follow-up's try waits for room. */
-  kill: Pick<KillPorts, 'counter'>;
+  /**
+   * Kraken's rate counter as every process using the key recorded it (a follow-up's try and a
+   * hand-over's rounds wait for room), and the time a hand-over's rounds run on.
+   */
+  kill: Pick<KillPorts, 'counter' | 'time'>;
   exchanges: ExchangeProvider;
   logger: Logger;
   clock: Clock;
@@ -62,9 +67,13 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
     const takenAt = Date.now();
     // A kill's follow-up (it could not confirm within its wait): tried again and again until Kraken confirms (cancel-follow-up.ts).
     const followUp = request.params['followUp'] === true;
+    // A hand-over's rounds must answer while the kill that handed it over still waits.
+    const answerBy = followUp ? undefined : handOverDeadline(ctx, request);
     const tries = followUpTries(request);
-    if (tries === 0 && ctx.clock.now().getTime() - request.requestedAt.getTime() > CANCEL_ALL_STALE_MS) {
-      return { ok: false, summary: `Not carried out: requested at ${request.requestedAt.toISOString()}, too long ago to act on.` };
+    // A follow-up a later kill joined was asked for again then (cancel-follow-up.ts).
+    const askedAt = followUp ? followUpWrittenAt(request) : request.requestedAt.getTime();
+    if (tries === 0 && ctx.clock.now().getTime() - askedAt > CANCEL_ALL_STALE_MS) {
+      return { ok: false, summary: `Not carried out: requested at ${new Date(askedAt).toISOString()}, too long ago to act on.` };
     }
     if (!ctx.exchanges.hasKrakenKeys()) return { ok: false, summary: 'This process has no Kraken key either.' };
     const superseded = followUp ? await supersededBy(ctx.db, request) : null;
@@ -84,21 +93,13 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
     const fence = followUp
       ? await awaitOrdersInFlight(ctx.db, Math.max(ctx.config.KILL_DB_TIMEOUT, ctx.config.KILL_CONFIRM_WAIT), 20, ctx.config.KILL_DB_TIMEOUT)
       : null;
-    const now = followUp
-      ? (await tryCancelOnce(ctx.exchanges.kraken())).report
-      // Marked alerted: the kill that handed this over raises its own alert when Kraken is not confirmed clear.
-      // A hand-over: no round into a full rate counter (its requester waits only briefly; once Kraken
-      // refuses one, the rest is the follow-up's, whose tries wait for room).
-      : await clearVenue('kraken', () => ctx.exchanges.kraken(), {
-        logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, alerted: true,
-        krakenRoom: new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, () => ctx.clock.now().getTime(), { counter: ctx.kill.counter, readTimeoutMs: ctx.config.KILL_DB_TIMEOUT }),
-      });
+    const now = followUp ? (await tryCancelOnce(ctx.exchanges.kraken())).report : await handedOverRounds(ctx, answerBy);
     // The halt's cancel said none open with a read sent after this request was taken, so after the
     // kill's halt and its fence (fence.ts): a recheck that merely failed to read does not undo that.
     const holds = haltCancel !== null && before?.confirmed === true && before.confirmedAt !== undefined && Date.parse(before.confirmedAt) >= takenAt;
     const merged = before ? mergeVenueReports(before, now, { firstHolds: holds }) : now;
     const report = { ...merged, errors: keptErrors(merged.errors) };
-    const cancelled = report.canceled === null ? 'the cancel failed' : `${report.canceled} cancelled`;
+    const cancelled = report.canceled !== null ? `${report.canceled} cancelled` : report.attempts === 0 ? 'no cancel sent' : 'the cancel failed';
     // A hand-over (no follow-up) answers for Kraken alone: the kill that handed it over read its own fence.
     const ok = fence ? confirmedClear(report.confirmed, fence) : report.confirmed;
     // Confirmed by the halt's cancel alone: said, with the recheck that could not read after it.
@@ -109,23 +110,62 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
       + (fence && ordersMayLand(fence) ? ` ${inFlightPhrase(fence)}: check \`ctb reconcile\`.` : '');
     const details = { report, ...(fence ? { fence } : {}), ...(followUp ? { tries: tries + 1 } : {}) };
     if (followUp && !ok) {
-      const giveUpAt = request.requestedAt.getTime() + CANCEL_FOLLOW_UP_MS;
+      const giveUpAt = await giveUpAtNow(ctx, request);
       const retryAt = new Date(ctx.clock.now().getTime() + followUpRetryDelayMs(ctx.config.KRAKEN_RATE_TIER, tries + 1));
       if (retryAt.getTime() <= giveUpAt) {
         const summary = `Cancel pending — the bot retries until Kraken confirms, next try at ${retryAt.toISOString()} (try ${tries + 1} failed; it gives up at ${new Date(giveUpAt).toISOString()}). ${outcome}`;
         ctx.logger.warn({ requestId: request.id, report, fence, retryAt: retryAt.toISOString() }, `kill follow-up: ${summary}`);
         return { ok: false, summary, details: { ...details, nextTryAt: retryAt.toISOString(), giveUpAt: new Date(giveUpAt).toISOString() }, retryAt };
       }
-      const summary = `Gave up after ${triesCount(tries + 1)} over ${CANCEL_FOLLOW_UP_MS / 60_000} min: ${outcome} Orders may remain open on Kraken: check Kraken's UI, then cancel again here.`;
+      const minutes = Math.round((giveUpAt - request.requestedAt.getTime()) / 60_000);
+      const summary = `Gave up after ${triesCount(tries + 1)} over ${minutes} min: ${outcome} Orders may remain open on Kraken: check Kraken's UI, then cancel again here.`;
       // Marked alerted: tellFollowUp below raises the critical alert itself.
       ctx.logger.error({ ...ALERTED, requestId: request.id, report, fence }, `kill follow-up: ${summary}`);
       await tellFollowUp(ctx, request, false, summary);
       return { ok: false, summary, details };
     }
     ctx.logger.warn({ requestId: request.id, requestedBy: request.requestedBy, report, fence }, `${followUp ? 'kill follow-up' : 'cancel handed over by another process'}: ${outcome}`);
+    // A hand-over's answer, merged: said unconfirmed only when neither part confirmed (alerted by the kill that handed it over).
+    if (!followUp && !report.confirmed) logUnconfirmed({ logger: ctx.logger, alerted: true }, report, { requestId: request.id });
     if (followUp) await tellFollowUp(ctx, request, ok, outcome);
     return { ok, summary: outcome, details };
   };
+}
+
+/** What a hand-over keeps free of its requester's wait: the runner's poll before it took it (250 ms), writing the answer, the requester's read. */
+export const HAND_OVER_ANSWER_MARGIN_MS = 1_000;
+
+/**
+ * When a hand-over's rounds must be done (on the kill's time, ctx.kill.time): the kill that handed it
+ * over said how long it would still wait (params.answerWithinMs, on its own clock: only the interval
+ * crosses processes); the time the request waited to be taken is not known here, so a margin is kept
+ * for it and for the answer's way back. At most KILL_CONFIRM_WAIT, as the kill's own rounds. Undefined
+ * for a request that says nothing of its wait: then no round waits for room.
+ */
+function handOverDeadline(ctx: CancelAllHandlerDeps, request: EngineRequest): number | undefined {
+  const within = Number(request.params['answerWithinMs']);
+  if (!Number.isFinite(within)) return undefined;
+  return ctx.kill.time.now() + Math.max(0, Math.min(ctx.config.KILL_CONFIRM_WAIT, within - HAND_OVER_ANSWER_MARGIN_MS));
+}
+
+/**
+ * A kill's hand-over, in the kill's rounds (bounded, in the urgent lane): later rounds of that kill —
+ * this process's halt cancel, and any process's call Kraken refused, came before them — so, as the
+ * kill's own rounds after its fence, they start from the rate counter every process using the key
+ * recorded, and wait for room when it is full, never past the kill's wait (`answerBy`): a round sent
+ * into a full counter is refused and keeps it full. Once none can go in time, the rest is the
+ * follow-up's, whose tries wait for room. Marked alerted: the kill that handed this over raises its
+ * own alert when Kraken is not confirmed clear.
+ */
+async function handedOverRounds(ctx: CancelAllHandlerDeps, answerBy: number | undefined): Promise<VenueCancelReport> {
+  const { now, sleep } = ctx.kill.time;
+  const krakenRoom = new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, now, { counter: ctx.kill.counter, readTimeoutMs: ctx.config.KILL_DB_TIMEOUT });
+  await krakenRoom.refresh();
+  return clearVenue('kraken', () => ctx.exchanges.kraken(), {
+    // partial: merged with this process's halt cancel, the answer is said once (cancelAllHandler).
+    logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, alerted: true, partial: true, krakenRoom, now, sleep,
+    ...(answerBy !== undefined ? { confirmUntil: answerBy, deadlineName: 'the time the kill waits for this answer (KILL_HANDOFF_TIMEOUT)' } : {}),
+  });
 }
 
 /**
@@ -142,7 +182,7 @@ async function postponedForRoom(
   const room = new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, () => ctx.clock.now().getTime(), { counter: ctx.kill.counter, readTimeoutMs: ctx.config.KILL_DB_TIMEOUT });
   await room.refresh();
   const waitMs = room.waitMs();
-  const giveUpAt = request.requestedAt.getTime() + CANCEL_FOLLOW_UP_MS;
+  const giveUpAt = await giveUpAtNow(ctx, request);
   const retryAt = new Date(ctx.clock.now().getTime() + waitMs);
   if (waitMs <= 0 || retryAt.getTime() > giveUpAt) return null;
   const summary = `Cancel pending — the bot retries until Kraken confirms, next try at ${retryAt.toISOString()}: Kraken refused a call for the API key's rate limit (EAPI:Rate limit exceeded), and its call counter has room for a try (CancelAll + OpenOrders) only then (it gives up at ${new Date(giveUpAt).toISOString()}).`;
@@ -151,6 +191,15 @@ async function postponedForRoom(
     ok: false, summary, retryAt,
     details: { ...(before ? { report: before } : {}), ...(tries > 0 ? { tries } : {}), postponed: true, nextTryAt: retryAt.toISOString(), giveUpAt: new Date(giveUpAt).toISOString() },
   };
+}
+
+/**
+ * When the follow-up gives up, as its row says now: a writer that joined it while this try ran moved
+ * it to the later of the two (engine-requests/store.ts). Unread, the one it was taken with.
+ */
+async function giveUpAtNow(ctx: CancelAllHandlerDeps, request: EngineRequest): Promise<number> {
+  const row = await withDeadline(getEngineRequest(ctx.db, request.id), ctx.config.KILL_DB_TIMEOUT, 'the database').catch(() => null);
+  return followUpGiveUpAt(row ?? request);
 }
 
 /**

@@ -7,10 +7,11 @@ import type { Clock } from '../../clock.js';
 import { cleanJson, cleanText } from '../../db/clean-text.js';
 import type { Db } from '../../db/client.js';
 import {
-  adoptHaltFollowUp, engineRequestById, failPendingEngineRequest, finishRunningEngineRequest, insertEngineRequest, insertFollowUpUnlessOpen,
+  adoptHaltFollowUp, engineRequestById, extendFollowUpGiveUp, failPendingEngineRequest, finishRunningEngineRequest, insertEngineRequest, insertFollowUpUnlessOpen,
   lockNextPendingEngineRequest, markEngineRequestRunning, openFollowUpOf, openIncidentFollowUp, requeueEngineRequestsClaimedBefore, retryRunningEngineRequest,
 } from '../../db/queries/engine-requests.js';
 import type { EngineRequest, EngineRequestKind } from '../../db/schema/index.js';
+import { CANCEL_FOLLOW_UP_MS } from '../../domain/cancel-handover.js';
 import { AppError } from '../../errors.js';
 
 export interface NewEngineRequest {
@@ -33,24 +34,32 @@ export async function enqueueEngineRequest(db: Db, clock: Clock, request: NewEng
  * The database holds it — at most one open per incident, and one for a halt without an incident
  * (schema/engine.ts) — whichever process writes. A halt's follow-up written before its kill's
  * incident existed (the bot latched the kill from DATA_DIR first) becomes the incident's; a halt
- * with no incident of its own joins an open incident's.
+ * with no incident of its own joins an open incident's. It goes on until its give-up time
+ * (params.giveUpAt, CANCEL_FOLLOW_UP_MS after its writing); a writer that joins it moves that to
+ * the later of the two, and its wait for a bot to take it runs from that join (params.joinedAt), so
+ * the later kill's cancel gets its whole time as if it had written its own.
  */
 export async function enqueueFollowUpCancel(
   db: Db, clock: Clock, request: Omit<NewEngineRequest, 'kind'>,
 ): Promise<{ row: EngineRequest; joined: boolean }> {
   const incidentId = request.incidentId ?? null;
+  const requestedAt = clock.now();
+  const giveUpAt = new Date(requestedAt.getTime() + CANCEL_FOLLOW_UP_MS);
   const values = {
-    kind: 'cancel_all' as const, requestedBy: cleanText(request.requestedBy), requestedAt: clock.now(), params: cleanJson({ ...request.params, followUp: true }),
-    incidentId, checklistItem: request.checklistItem ?? null,
+    kind: 'cancel_all' as const, requestedBy: cleanText(request.requestedBy), requestedAt,
+    params: cleanJson({ ...request.params, followUp: true, giveUpAt: giveUpAt.toISOString() }), incidentId, checklistItem: request.checklistItem ?? null,
   };
+  const join = async (open: EngineRequest) => ({
+    row: (await extendFollowUpGiveUp(db, open.id, { joinedAt: requestedAt, giveUpAt, defaultSpanMs: CANCEL_FOLLOW_UP_MS })) ?? open, joined: true,
+  });
   const taken = incidentId !== null ? await adoptHaltFollowUp(db, incidentId) : await openIncidentFollowUp(db);
-  if (taken) return { row: taken, joined: true };
+  if (taken) return join(taken);
   // The open one can finish between its conflict and its read: then nothing is open, and the next write takes.
   for (let attempt = 0; attempt < 3; attempt++) {
     const row = await insertFollowUpUnlessOpen(db, values);
     if (row) return { row, joined: false };
     const open = await openFollowUpOf(db, incidentId);
-    if (open) return { row: open, joined: true };
+    if (open) return join(open);
   }
   throw new AppError('retryable', 'follow_up_unwritten', `The follow-up cancel${incidentId !== null ? ` of incident #${incidentId}` : ''} could be neither written nor joined.`);
 }

@@ -78,11 +78,21 @@ export interface CancelOptions {
    * OpenOrders. Without it (or for paper), rounds keep their usual pace whatever Kraken answers.
    */
   krakenRoom?: KrakenRoom;
+  /** What `confirmUntil` is, as said when no round could go before it (default: the kill's KILL_CONFIRM_WAIT). */
+  deadlineName?: string;
   /**
    * The caller raises its own alert when a venue is not confirmed (the kill, a halt's cancel): the
    * "could not confirm" error line is then marked ALERTED, so it does not raise a second alert.
    */
   alerted?: boolean;
+  /**
+   * These rounds are a part of what the caller answers (a kill's rounds before and after its wait
+   * for orders on their way, a hand-over's rounds after the bot's halt cancel, the halt's cancel that
+   * says its own outcome): the caller says whether zero open orders were confirmed once every part is
+   * in, and an unconfirmed venue here is logged only as not confirmed so far — never "could not
+   * confirm" while a later round of the same kill may still confirm it.
+   */
+  partial?: boolean;
 }
 
 export type VenueOptions = Omit<CancelOptions, 'exchanges'>;
@@ -130,7 +140,7 @@ async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptio
     if (roomMs > 0) {
       // Never past the deadline: a round sent into a full counter is refused and keeps it full.
       if (until === undefined || now() + roomMs > until) {
-        report.errors.push(noRoomLine(roomMs, until !== undefined));
+        report.errors.push(noRoomLine(roomMs, until !== undefined ? opts.deadlineName ?? 'the confirmation deadline (KILL_CONFIRM_WAIT)' : null));
         break;
       }
       waitMs = Math.max(waitMs, roomMs);
@@ -162,13 +172,21 @@ async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptio
       if (venue === 'paper' && err instanceof DeadlineError) break;
     }
   }
-  if (!report.confirmed) opts.logger.error({ ...(opts.alerted ? ALERTED : {}), venue, report }, 'kill could not confirm zero open orders');
+  if (!report.confirmed) {
+    if (opts.partial) opts.logger.warn({ venue, report }, 'cancel rounds: zero open orders not confirmed so far (the caller says the outcome once every round is in)');
+    else logUnconfirmed(opts, report);
+  }
   return report;
 }
 
+/** The one line that says a kill could not confirm a venue: written once its report is final (merged). */
+export function logUnconfirmed(opts: Pick<CancelOptions, 'logger' | 'alerted'>, report: VenueCancelReport, fields: Record<string, unknown> = {}): void {
+  opts.logger.error({ ...(opts.alerted ? ALERTED : {}), ...fields, venue: report.venue, report }, 'kill could not confirm zero open orders');
+}
+
 /** Why the rounds stopped: Kraken's counter would not have room for another before their deadline (or, with none, at once). */
-function noRoomLine(roomMs: number, deadline: boolean): string {
-  return `no further try sent: Kraken refused a call for the API key's rate limit (EAPI:Rate limit exceeded), and its call counter has room for another try (CancelAll + OpenOrders) only in ${(roomMs / 1000).toFixed(1)} s${deadline ? ', past the confirmation deadline (KILL_CONFIRM_WAIT)' : ''}`;
+function noRoomLine(roomMs: number, deadline: string | null): string {
+  return `no further try sent: Kraken refused a call for the API key's rate limit (EAPI:Rate limit exceeded), and its call counter has room for another try (CancelAll + OpenOrders) only in ${(roomMs / 1000).toFixed(1)} s${deadline ? `, past ${deadline}` : ''}`;
 }
 
 /**

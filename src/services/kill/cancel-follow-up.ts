@@ -8,8 +8,10 @@
 // (Starter ~45 s), since every refused call only keeps it full. One is open at a time (a later kill
 // joins it: engine-requests/store.ts). It stops when Kraken confirms none open, when the kill is
 // superseded (its incident closed by a resume, its cancel item done or handed to a later request),
-// or CANCEL_FOLLOW_UP_MS after it was written; then it gives up loudly (the handler's critical alert).
-export { CANCEL_FOLLOW_UP_MS } from '../../domain/cancel-handover.js';
+// or at its give-up time — CANCEL_FOLLOW_UP_MS after it was written, or after a later writer joined
+// it (followUpGiveUpAt) — then it gives up loudly (the handler's critical alert).
+import { CANCEL_FOLLOW_UP_MS } from '../../domain/cancel-handover.js';
+export { CANCEL_FOLLOW_UP_MS };
 import { checklistItem } from '../../db/queries/kill-checklist.js';
 import { openIncidentFollowUp } from '../../db/queries/engine-requests.js';
 import { incidentById } from '../../db/queries/kill-incidents.js';
@@ -32,6 +34,25 @@ export const FOLLOW_UP_TRY_COST = CANCEL_ROUND_COST;
 /** The wait after try `tries` (1-based) failed: room for one try on the tier's counter, doubled each try, at most a full counter's fall. */
 export function followUpRetryDelayMs(tier: KrakenTier, tries: number): number {
   return backoffDelay({ baseMs: counterRoomMs(tier, FOLLOW_UP_TRY_COST), maxMs: counterRoomMs(tier, PRIVATE_COUNTER[tier].max) }, tries);
+}
+
+/**
+ * When the follow-up gives up: its params.giveUpAt (CANCEL_FOLLOW_UP_MS after it was written, moved
+ * later by a writer that joined it: engine-requests/store.ts), or for a request written without one,
+ * CANCEL_FOLLOW_UP_MS after it was requested.
+ */
+export function followUpGiveUpAt(request: Pick<EngineRequest, 'params' | 'requestedAt'>): number {
+  const at = Date.parse(String(request.params['giveUpAt'] ?? ''));
+  return Number.isFinite(at) ? at : request.requestedAt.getTime() + CANCEL_FOLLOW_UP_MS;
+}
+
+/**
+ * When the follow-up was last written: a writer that joined it (params.joinedAt) counts as writing it
+ * then, so its wait for a bot to take it (CANCEL_ALL_STALE_MS) runs from the later kill's write.
+ */
+export function followUpWrittenAt(request: Pick<EngineRequest, 'params' | 'requestedAt'>): number {
+  const joined = Date.parse(String(request.params['joinedAt'] ?? ''));
+  return Math.max(request.requestedAt.getTime(), Number.isFinite(joined) ? joined : 0);
 }
 
 /** How many tries a follow-up request has had (its last try's result counts them). */

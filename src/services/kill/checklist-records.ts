@@ -19,6 +19,7 @@ import type { Actor } from '../../domain/actor.js';
 import { AppError } from '../../errors.js';
 import type { HandlerOutcome } from '../engine-requests/runner.js';
 import type { CapabilityOutcome } from './incident-ports.js';
+import { followUpWrittenAt } from './cancel-follow-up.js';
 
 export interface TickOutcome {
   item: IncidentChecklistItem;
@@ -130,8 +131,8 @@ export function checklistFollowUp(ctx: Ctx): (request: EngineRequest, outcome: H
 }
 
 /**
- * A kill's follow-up cancel that no bot took within CANCEL_ALL_STALE_MS (of its writing, or of its
- * next try when a bot is retrying it) will never be carried out (the handler refuses it as stale): the request is closed failed and its item says so, instead of
+ * A kill's follow-up cancel that no bot took within CANCEL_ALL_STALE_MS (of its writing or of the
+ * last kill that joined it, or of its next try when a bot is retrying it) will never be carried out (the handler refuses it as stale): the request is closed failed and its item says so, instead of
  * showing pending for ever while nobody confirms Kraken. Whoever reads the incident does it (any
  * process; one write, only while the request is still unclaimed, so a bot that takes it first
  * answers it itself). Returns the items as they now stand.
@@ -142,13 +143,18 @@ export async function closeUnansweredFollowUps(ctx: Ctx, items: IncidentChecklis
     if (item.item !== 'cancel_orders' || item.state !== 'pending' || item.requestId === null) return item;
     const request = await engineRequestById(ctx.db, item.requestId);
     const now = ctx.clock.now();
-    // A follow-up the bot is retrying waits for its next try (not_before): only a try nobody takes counts.
-    const due = request?.notBefore ?? request?.requestedAt;
-    if (request?.kind !== 'cancel_all' || request.status !== 'pending' || !due || now.getTime() - due.getTime() <= CANCEL_ALL_STALE_MS) return item;
+    if (request?.kind !== 'cancel_all' || request.status !== 'pending') return item;
+    // A follow-up the bot is retrying waits for its next try (not_before): only a try nobody takes
+    // counts; one a later kill joined waits for a bot from that join.
+    const writtenAt = followUpWrittenAt(request);
+    const due = Math.max(request.notBefore?.getTime() ?? 0, writtenAt);
+    if (now.getTime() - due <= CANCEL_ALL_STALE_MS) return item;
     const minutes = CANCEL_ALL_STALE_MS / 60_000;
-    const why = request.notBefore
+    const why = request.notBefore && request.notBefore.getTime() >= writtenAt
       ? `no bot with the Kraken key took its next try within ${minutes} min of ${request.notBefore.toISOString()}`
-      : `no bot with the Kraken key took it within ${minutes} min`;
+      : writtenAt > request.requestedAt.getTime()
+        ? `no bot with the Kraken key took it within ${minutes} min of the last kill that joined it (${new Date(writtenAt).toISOString()})`
+        : `no bot with the Kraken key took it within ${minutes} min`;
     if (!(await failPendingEngineRequest(ctx.db, request.id, { at: now, error: why }))) return item;
     const summary = `Zero open orders on Kraken were never confirmed: ${why} (request #${request.id}), so orders may remain open on Kraken. Run \`ctb kill\` again where the key is, or cancel in Kraken's UI, then cancel again here.`;
     return (await finishChecklistRequest(ctx, request, { ok: false, summary })) ?? item;

@@ -72,7 +72,8 @@ export function cancelOnHalt(ctx: HaltCancelDeps, reason: string): Promise<Venue
   const { now, sleep } = ctx.kill.time;
   const startedAt = Date.now();
   const promise = clearVenue('kraken', () => ctx.exchanges.kraken(), {
-    logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, confirmUntil: now() + ctx.config.KILL_CONFIRM_WAIT, now, sleep, alerted: true,
+    // partial: the halt's cancel says its own outcome (unconfirmedLine), as the halt's, not a kill's.
+    logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, confirmUntil: now() + ctx.config.KILL_CONFIRM_WAIT, now, sleep, alerted: true, partial: true,
     krakenRoom: new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, now, { counter: ctx.kill.counter, readTimeoutMs: ctx.config.KILL_DB_TIMEOUT }),
   })
     .then(async (report) => {

@@ -54,7 +54,10 @@ export async function handKrakenCancelOver(
   let requestId: number;
   try {
     const request = await withDeadline(
-      enqueueEngineRequest(ctx.db, ctx.clock, { kind: 'cancel_all', requestedBy: p.actor, params: { killId: p.killId, reason: p.reason, killStartedAt: new Date(p.startedAt).toISOString() } }),
+      // answerWithinMs: how long this kill still waits for the answer, so the bot's rounds fit in it.
+      enqueueEngineRequest(ctx.db, ctx.clock, { kind: 'cancel_all', requestedBy: p.actor, params: {
+        killId: p.killId, reason: p.reason, killStartedAt: new Date(p.startedAt).toISOString(), answerWithinMs: Math.max(0, Math.round(deadline - performance.now())),
+      } }),
       ctx.config.KILL_DB_TIMEOUT, 'the database');
     requestId = request.id;
   } catch (err) {

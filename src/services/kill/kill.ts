@@ -14,7 +14,7 @@ import type { AlertSink } from '../../alerts/types.js';
 import type { IncidentChecklistItem } from '../../db/schema/index.js';
 import type { Actor } from '../../domain/actor.js';
 import type { JobRegistry } from '../../jobs/registry.js';
-import { afterRequestsLeave, cancelEverywhere, mergeCancelReports, type CancelOptions, type CancelReport } from './cancel-everywhere.js';
+import { afterRequestsLeave, cancelEverywhere, logUnconfirmed, mergeCancelReports, type CancelOptions, type CancelReport } from './cancel-everywhere.js';
 import { describeError, withDeadline } from './deadline.js';
 import { awaitOrdersInFlight, confirmedClear, type FenceReport } from './fence.js';
 import { adoptHaltCancel } from './halt-cancel.js';
@@ -95,6 +95,8 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
     krakenRoom: new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, now, { counter: ctx.kill.counter, readTimeoutMs: ctx.config.KILL_DB_TIMEOUT }),
     // The kill raises its own alert, which says when orders could not be confirmed cancelled.
     alerted: true,
+    // Its rounds before and after the fence (and a hand-over) make one answer, said once it is in.
+    partial: true,
   };
 
   // The exchange calls leave now, before anything else runs here (one turn of the event loop).
@@ -122,7 +124,7 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
     cancelling,
     halting.then((outcome): { outcome: PersistOutcome } | { error: unknown } => ({ outcome }), (error: unknown) => ({ error })),
   ]);
-  ctx.logger.warn({ killId, actor: request.actor.id, cancel: firstCancel }, 'kill: exchange orders cancelled');
+  ctx.logger.warn({ killId, actor: request.actor.id, cancel: firstCancel }, 'kill: first cancel answered');
 
   const result: KillResult = {
     // A keyless kill's notice and access are set once the hand-over's outcome is known (below).
@@ -161,6 +163,8 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
 
   // Without the halt in the database there is no fence to read: the kill says what Kraken said (and its state, pending).
   result.ok = result.fence ? confirmedClear(result.cancel.allConfirmed, result.fence) : result.cancel.allConfirmed;
+  // Every round in (its own, the bot's for a hand-over): only a venue none of them confirmed is said to be unconfirmed.
+  for (const v of result.cancel.venues) if (!v.confirmed) logUnconfirmed(cancelOptions, v, { killId });
   if (!result.ok && result.incidentId !== null) {
     result.followUp = await keepConfirming(ctx, result, request, startedAt);
     // The checklist shown with the reply is the one after the follow-up marked the cancel item.

@@ -4,15 +4,17 @@
 // that the counter is full — a call refused with `EAPI:Rate limit exceeded`. Each process records its
 // refusals here (only then: an ordinary call costs no database round trip; refusals close together
 // are written one after another, never in parallel), and a kill's rounds, a halt's cancel and a
-// follow-up's tries read the latest one before they decide their pace (kraken-room.ts).
-import type { Clock } from '../../clock.js';
+// follow-up's tries read the latest one before they decide their pace (kraken-room.ts). Its time
+// is the database's (db/queries/kraken-rate-counter.ts): each process's clock may be skewed, and a
+// refusal must age the same for every reader; this process measures only the interval from the
+// refusal to its write, on its monotonic clock.
 import type { Db } from '../../db/client.js';
 import { lastRateLimitRefusal, recordRateLimitRefusal } from '../../db/queries/kraken-rate-counter.js';
 import type { Logger } from '../../logger.js';
 import { withDeadline } from './deadline.js';
 
 export interface SharedRefusal {
-  /** How long ago Kraken refused it (on this process's clock; never negative). */
+  /** How long ago Kraken refused it (on the database's clock; never negative). */
   ageMs: number;
   call: string;
   /** Which process Kraken refused (host:pid:role). */
@@ -32,10 +34,11 @@ export interface SharedKrakenCounter {
 export const noSharedCounter: SharedKrakenCounter = { refused: () => undefined, lastRefusal: async () => null, settled: async () => undefined };
 
 /** `keyId`: the API key's id (exchange/kraken/key-id.ts); `process`: this process (host:pid:role). */
-export function sharedKrakenCounter(deps: { db: Db; clock: Clock; logger: Logger }, who: { keyId: string; process: string }): SharedKrakenCounter {
+export function sharedKrakenCounter(deps: { db: Db; logger: Logger }, who: { keyId: string; process: string }): SharedKrakenCounter {
   const { keyId } = who;
   const noted = new WeakSet<object>();
-  type Refusal = { at: Date; call: string };
+  /** `at`: performance.now() when Kraken's refusal arrived. */
+  type Refusal = { at: number; call: string };
   let latest: Refusal | null = null;
   let written: Refusal | null = null;
   let writing: Promise<void> | null = null;
@@ -43,7 +46,7 @@ export function sharedKrakenCounter(deps: { db: Db; clock: Clock; logger: Logger
     try {
       while (latest && latest !== written) {
         const next = latest;
-        await recordRateLimitRefusal(deps.db, { keyId, process: who.process, at: next.at, call: next.call });
+        await recordRateLimitRefusal(deps.db, { keyId, process: who.process, agoMs: performance.now() - next.at, call: next.call });
         written = next;
       }
     } catch (err) {
@@ -58,7 +61,7 @@ export function sharedKrakenCounter(deps: { db: Db; clock: Clock; logger: Logger
         if (noted.has(err)) return;
         noted.add(err);
       }
-      latest = { at: deps.clock.now(), call };
+      latest = { at: performance.now(), call };
       writing ??= flush();
     },
     settled: async () => {
@@ -70,7 +73,7 @@ export function sharedKrakenCounter(deps: { db: Db; clock: Clock; logger: Logger
         throw err;
       });
       if (!row) return null;
-      return { ageMs: Math.max(0, deps.clock.now().getTime() - row.at.getTime()), call: row.call, process: row.process };
+      return { ageMs: row.ageMs, call: row.call, process: row.process };
     },
   };
 }

@@ -2,7 +2,8 @@
 // Kraken holds none of their base, so nothing live may sell them. They are set aside, not sold —
 // they stay open in the paper book, which the live engine does not read (it loads live trades only:
 // no live order sells them, the live book's caps and exposure leave them out) — and the paper
-// engine takes them up again if the bot goes back to paper. The switch records and says which.
+// engine takes them up again if the bot goes back to paper. The switch records and says which; the
+// trades views (while live) and the go-live audit (before) say it in the same words.
 import type { Db } from '../../db/client.js';
 import { openTrades } from '../../db/queries/ledger-trades.js';
 import { dec } from '../../money.js';
@@ -27,4 +28,10 @@ export function describeSetAside(positions: readonly SetAsidePosition[]): string
   const n = positions.length === 1 ? '1 open paper position' : `${positions.length} open paper positions`;
   return `${n} set aside, not sold (${listed}${more}): simulated, so Kraken holds none of it; ` +
     'no live order sells them and the live caps and exposure leave them out; they stay open in the paper book';
+}
+
+/** The switch's sentence as the trades views and the audit put it: already done while live, or to come. */
+export function setAsideNote(mode: 'paper' | 'live', positions: readonly SetAsidePosition[]): string | null {
+  const said = describeSetAside(positions);
+  return said === null ? null : `${mode === 'live' ? 'The bot is live' : 'If the bot goes live'}: ${said}.`;
 }

@@ -6,6 +6,8 @@
 // An entry still in flight that has filled part of its order is listed with what it filled
 // (in-flight.ts): no trade row holds it yet, but the bot holds it. An open trade whose exit is in
 // flight and has partly filled is listed with what it still holds (the same rule).
+// While the bot is live, the paper positions still open are listed in their book with the switch's
+// note (mode/paper-set-aside.ts): set aside, not sold.
 import type { Db } from '../../db/client.js';
 import { lastClosedTrades, openTradesById } from '../../db/queries/trade-views.js';
 import type { Trade } from '../../db/schema/index.js';
@@ -14,6 +16,8 @@ import { bookOf, money, type BookName } from '../stats/compute-stats.js';
 import { loadMarks, type Mark, type MarksDeps } from './marks.js';
 import { loadReplaySnapshotMark } from './snapshot-marks.js';
 import { readPaperBalances } from '../../exchange/paper/paper-store.js';
+import { getBotState } from '../bot-state.js';
+import { setAsideNote } from '../mode/paper-set-aside.js';
 import {
   EXIT_IN_FLIGHT_NOTE, IN_FLIGHT_NOTE, inFlightExits, inFlightPositions, loadInFlightFills, stillHeld, type InFlightExit, type InFlightPosition,
 } from './in-flight.js';
@@ -70,6 +74,8 @@ export interface TradesView {
   open: OpenTradeRow[];
   totals: BookTotals[];
   closed: ClosedTradeRow[] | null;
+  /** While the bot is live and paper positions are open: what became of them (the live switch's words); else null. */
+  paperSetAside: string | null;
 }
 
 export const CLOSED_MAX = 100;
@@ -122,7 +128,7 @@ export type ListTradesDeps = MarksDeps & { db: Db };
 
 export async function listTrades(ctx: ListTradesDeps, opts: { closed?: number } = {}): Promise<TradesView> {
   const now = ctx.clock.now();
-  const [trades, inFlight] = await Promise.all([openTradesById(ctx.db), loadInFlightFills(ctx.db)]);
+  const [trades, inFlight, state] = await Promise.all([openTradesById(ctx.db), loadInFlightFills(ctx.db), getBotState(ctx.db)]);
   const open = [...trades.map(fromTrade(inFlightExits(inFlight))), ...inFlightPositions(inFlight).map(fromInFlight)];
   const markFor = await loadMarks(ctx, open);
   const fromSnapshot = open.some((t) => t.feed === 'replay' && t.mode === 'paper')
@@ -138,5 +144,7 @@ export async function listTrades(ctx: ListTradesDeps, opts: { closed?: number } 
       exitPrice: t.exitPrice === null ? null : money(t.exitPrice), entryAt: t.entryAt, exitAt: t.exitAt, realizedPnl: t.realizedPnl === null ? null : money(t.realizedPnl),
     }));
   }
-  return { at: now, open: valued.map((v) => v.row), totals: totalsOf(valued), closed };
+  const paper = state.mode === 'live' ? trades.filter((t) => t.mode === 'paper') : [];
+  const paperSetAside = setAsideNote('live', paper.map((t) => ({ tradeId: t.id, symbol: t.symbol, quantity: dec(t.quantity).toFixed() })));
+  return { at: now, open: valued.map((v) => v.row), totals: totalsOf(valued), closed, paperSetAside };
 }

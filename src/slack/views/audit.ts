@@ -10,8 +10,13 @@ const SECTION_LIMIT = 2900;
 /** Slack's limit is 50; leave room for the badge the reply helpers add. */
 const MAX_BLOCKS = 48;
 
+/** Passing checks whose measured value people should still read when it lists something. */
+const FOR_INFORMATION: Record<string, (c: CheckResult) => boolean> = {
+  'golive.paper_positions': (c) => ((c.details?.['paperSetAside'] as unknown[] | undefined)?.length ?? 0) > 0,
+};
+
 function checkLine(c: CheckResult): string {
-  const icon = c.status === 'fail' ? ':x:' : ':warning:';
+  const icon = c.status === 'fail' ? ':x:' : c.status === 'warn' ? ':warning:' : ':information_source:';
   const fix = c.fix ? `\n      ↳ _Fix:_ ${escapeText(c.fix)}` : '';
   return `${icon} *${escapeText(c.title)}* — ${escapeText(c.value)} \`${c.id}\`${fix}`;
 }
@@ -44,6 +49,8 @@ export function renderAuditVerdict(r: AuditReport): SlackMessage {
   ];
   if (failing.length > 0) blocks.push(...packed(`*Failing checks (${failing.length})* — each blocks going live until fixed:`, failing.map(checkLine)));
   if (warnings.length > 0) blocks.push(...packed(`*Warnings (${warnings.length})* — allowed, but read them:`, warnings.map(checkLine)));
+  const notes = passed.filter((c) => FOR_INFORMATION[c.id]?.(c));
+  if (notes.length > 0) blocks.push(...packed('*For information* — passing:', notes.map(checkLine)));
   // Which thresholds judged the run, and any of this process's environment the gate policy overrode.
   if (r.only === null && r.thresholds) blocks.push(context(escapeText(auditThresholdLines(r.thresholds).join('\n'))));
   const passedText = passed.length > 0 ? `${passed.length} of ${r.summary.total} checks passed` : 'no check passed';

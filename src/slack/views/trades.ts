@@ -43,6 +43,7 @@ export function renderTrades(r: TradesResult): SlackMessage {
     blocks.push(fields(r.totals.map((b) => [
       b.book, `${b.open} open, cost ${money(b.costBasis)}\nunrealised ${signedMoney(b.unrealizedPnl)}${b.unmarked > 0 ? ` (${b.unmarked} unmarked)` : ''}`,
     ])));
+    if (r.paperSetAside) blocks.push(section(`:information_source: ${escapeText(r.paperSetAside)}`));
   }
   if (r.closed) {
     const lines = r.closed.map((t) => `• \`#${t.id}\` *${escapeText(t.symbol)}* ${trimmed(t.quantity)} ${price(t.entryPrice)} → ${price(t.exitPrice)}: *${signedMoney(t.realizedPnl)}* · ${t.exitAt ? slackDate(t.exitAt) : '—'} · ${escapeText(t.strategy)}, ${t.book}`);

@@ -8,6 +8,8 @@ import type { Actor } from '../../../src/app/context.js';
 import { alertEvents, alertGroups, botState, equitySnapshots, incidents, trades } from '../../../src/db/schema/index.js';
 import { credentialsStorageCheck, secretScanCheck } from '../../../src/services/audit/checks/credentials.js';
 import { goLiveCriteriaCheck } from '../../../src/services/audit/checks/criteria.js';
+import { auditChecks } from '../../../src/services/audit/checks/index.js';
+import { paperPositionsCheck } from '../../../src/services/audit/checks/paper-positions.js';
 import { logRotationCheck } from '../../../src/services/audit/checks/logging.js';
 import { capitalBufferCheck, drawdownGuardCheck, strategyLimitsCheck } from '../../../src/services/audit/checks/risk.js';
 import { DEFAULT_STRATEGIES_FILE, strategiesPath } from '../../../src/engine/strategies/config.js';
@@ -17,6 +19,7 @@ import type { AuditCheck, CheckResult } from '../../../src/services/audit/types.
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { testContext } from '../../support/app-context.js';
 import { tempCheckout, type TempCheckout } from '../../support/temp-checkout.js';
+import { insertTrade } from '../../support/trade-rows.js';
 
 const actor: Actor = { id: 'cli:test', source: 'cli' };
 const KEY = 'Ab1+'.repeat(14); // 56 base64 characters: shaped like a Kraken key
@@ -286,6 +289,31 @@ describe('golive.criteria', () => {
     const r = await run(goLiveCriteriaCheck, env);
     expect(r.status).toBe('fail');
     expect(r.value).toBe('1 paper trades (need ≥ 2); paper ROI 0.10% (need > 0.5%); 1 critical alerts in 7d (need 0)');
+  });
+});
+
+describe('golive.paper_positions', () => {
+  afterEach(async () => {
+    await database.db.update(botState).set({ mode: 'paper' });
+  });
+
+  it('lists, without failing, the open paper positions going live sets aside, in the switch\'s words', async () => {
+    expect(await run(paperPositionsCheck)).toMatchObject({ status: 'pass', value: 'No open paper positions: the switch to live has none to set aside.', fix: null });
+    const a = await insertTrade(database.db, { quantity: '0.0153' });
+    const b = await insertTrade(database.db, { feed: 'replay', symbol: 'ETH/USD', quantity: '0.5' });
+    await insertTrade(database.db, { mode: 'live', quantity: '0.01' });
+    await insertTrade(database.db, { status: 'closed' });
+    const said = `2 open paper positions set aside, not sold (#${a.id} BTC/USD 0.0153, #${b.id} ETH/USD 0.5): simulated, so Kraken holds none of it; `
+      + 'no live order sells them and the live caps and exposure leave them out; they stay open in the paper book.';
+    const r = await run(paperPositionsCheck);
+    expect(r).toMatchObject({ status: 'pass', value: `If the bot goes live: ${said}`, fix: null });
+    expect(r.details).toMatchObject({ paperSetAside: [{ tradeId: a.id, symbol: 'BTC/USD', quantity: '0.0153' }, { tradeId: b.id, symbol: 'ETH/USD', quantity: '0.5' }] });
+    // Once live, the same positions are the ones the switch set aside.
+    await database.db.update(botState).set({ mode: 'live' });
+    expect(await run(paperPositionsCheck)).toMatchObject({ status: 'pass', value: `The bot is live: ${said}` });
+    // A line of every audit, after the paper → live criteria.
+    const ids = auditChecks.map((c) => c.id);
+    expect(ids.indexOf('golive.paper_positions')).toBe(ids.indexOf('golive.criteria') + 1);
   });
 });
 

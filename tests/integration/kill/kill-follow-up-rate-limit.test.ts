@@ -18,7 +18,7 @@ import { currentIncident, doChecklistItem } from '../../../src/services/kill/inc
 import { executeKill } from '../../../src/services/kill/kill.js';
 import { writeFollowUp } from '../../../src/services/kill/follow-up-request.js';
 import { isOpen } from '../../../src/simulator/types.js';
-import { liveContext, rateLimitedKrakenWithRestingOrder, startLiveKraken } from '../../support/live-engine.js';
+import { ageRecordedRefusals, liveContext, rateLimitedKrakenWithRestingOrder, startLiveKraken } from '../../support/live-engine.js';
 import { fillRateCounter } from '../../support/simulator.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -44,6 +44,9 @@ async function world() {
    */
   const fullAgainUnrecorded = async () => {
     clock.advance(roomForMs('starter'));
+    // On the database's clock too, which reads a refusal's age in whole seconds rounded down.
+    await t.ctx.kill.counter.settled();
+    await ageRecordedRefusals(database, roomForMs('starter') + 1_000);
     await fillCounter();
   };
   const cancelItem = async () => (await currentIncident(t.ctx))!.items.find((i) => i.item === 'cancel_orders')!;
@@ -115,6 +118,9 @@ describe('a kill on a full Kraken rate counter', () => {
     await runner.stop();
     runner = w.bot();
     w.clock.advance(1);
+    // The bot's own refusal is as old on the database's clock (read in whole seconds, rounded down).
+    await w.t.ctx.kill.counter.settled();
+    await ageRecordedRefusals(w.database, wait + 1_000);
     expect(await runner.drain()).toBe(1);
     expect(w.openAtKraken(), 'orders open at Kraken').toBe(0);
     const item = await w.cancelItem();

@@ -152,6 +152,53 @@ describe("a kill's confirmation rounds on a full Kraken rate counter", () => {
     expect(w.openAtKraken()).toBe(1);
   }, 60_000);
 
+  it("a cancel handed over after another call was refused paces from the shared counter: it waits for room within the kill's wait, then confirms", async () => {
+    const w = await world();
+    // The bot's own reads fill the counter and Kraken refuses one: recorded for every process using the key.
+    let refused: unknown = null;
+    for (let i = 0; i < 20 && !refused; i++) refused = await w.t.ctx.exchanges.kraken().fetchOpenOrders().then(() => null, (e: unknown) => e);
+    expect(String(refused)).toMatch(/EAPI:Rate limit exceeded/);
+    await w.t.ctx.kill.counter.settled();
+    // A kill in a process without the key hands its cancel over and waits 10 s for the answer.
+    await enqueueEngineRequest(w.t.ctx.db, w.clock, {
+      kind: 'cancel_all', requestedBy: operator.id, params: { killId: 'k-1', reason: 'x', killStartedAt: new Date().toISOString(), answerWithinMs: 10_000 },
+    });
+    const runner = startCancelAllRunner(w.t.ctx, { holder: 'bot-1:7', timer: false });
+    cleanup.push(() => runner.stop());
+    const { calls, slept } = await w.during(() => runner.drain());
+    // Without the record its first CancelAll went into the full counter and was refused.
+    expect(calls).toEqual(['CancelAll', 'OpenOrders']);
+    expect(slept).toEqual([ROOM_FOR_A_ROUND_MS]);
+    const [request] = await w.t.ctx.db.select().from(engineRequests);
+    expect(request).toMatchObject({ status: 'done' });
+    expect(request!.result?.['report']).toMatchObject({ confirmed: true, attempts: 1, errors: [] });
+    expect(w.openAtKraken()).toBe(0);
+  }, 60_000);
+
+  it("a cancel handed over sends no round that could not answer before the kill stops waiting, and says so", async () => {
+    const w = await world();
+    let refused: unknown = null;
+    for (let i = 0; i < 20 && !refused; i++) refused = await w.t.ctx.exchanges.kraken().fetchOpenOrders().then(() => null, (e: unknown) => e);
+    await w.t.ctx.kill.counter.settled();
+    // The kill waits 3 s more: the counter has room for a round only in 6 s.
+    await enqueueEngineRequest(w.t.ctx.db, w.clock, {
+      kind: 'cancel_all', requestedBy: operator.id, params: { killId: 'k-1', reason: 'x', killStartedAt: new Date().toISOString(), answerWithinMs: 3_000 },
+    });
+    const runner = startCancelAllRunner(w.t.ctx, { holder: 'bot-1:7', timer: false });
+    cleanup.push(() => runner.stop());
+    const { calls, slept } = await w.during(() => runner.drain());
+    expect(calls).toEqual([]);
+    expect(slept).toEqual([]);
+    const [request] = await w.t.ctx.db.select().from(engineRequests);
+    const report = request!.result?.['report'] as { confirmed: boolean; attempts: number; errors: string[] };
+    expect(report).toMatchObject({ confirmed: false, attempts: 0 });
+    expect(report.errors.at(-1)).toBe(
+      `no further try sent: Kraken refused a call for the API key's rate limit (EAPI:Rate limit exceeded), and its call counter has room for another try (CancelAll + OpenOrders) only in ${(ROOM_FOR_A_ROUND_MS / 1000).toFixed(1)} s, past the time the kill waits for this answer (KILL_HANDOFF_TIMEOUT)`);
+    // Nothing was sent, and the answer does not say a cancel failed.
+    expect(String(request!.result?.['summary'])).toMatch(/^Kraken: no cancel sent, zero open orders NOT confirmed after 0 tries \(no further try sent: /);
+    expect(w.openAtKraken()).toBe(1);
+  }, 60_000);
+
   it('other failures (a 5xx) keep the usual pace between rounds', async () => {
     const w = await world();
     w.kraken.sim.faults.add({ endpoint: 'CancelAll', kind: 'http_5xx', times: 2 });

@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { execute } from '../../../src/db/client.js';
 import { botState, engineRequests, incidentChecklistItems, incidents } from '../../../src/db/schema/index.js';
 import { getBotState } from '../../../src/services/bot-state.js';
@@ -52,6 +52,15 @@ async function unconfirmedKill(reason: string, beforeKill: () => Promise<unknown
   const requestId = result.followUp && 'requestId' in result.followUp ? result.followUp.requestId : NaN;
   return { t, result, requestId };
 }
+
+/** The messages of every line `ctx`'s logger writes at error level from now on. */
+function errorLines(t: KillTestContext): string[] {
+  const lines: string[] = [];
+  vi.spyOn(t.ctx.logger, 'error').mockImplementation(((...args: unknown[]) => void lines.push(String(args.find((a) => typeof a === 'string') ?? ''))) as never);
+  return lines;
+}
+
+const COULD_NOT_CONFIRM = 'kill could not confirm zero open orders';
 
 describe('kill', () => {
   it('cancels on Kraken and paper before its first database query, then halts in paper with an incident', async () => {
@@ -122,6 +131,9 @@ describe('kill', () => {
     // Withdrawn, so a bot started later does not act on a stale cancel.
     const [request] = await kill.db().db.select().from(engineRequests);
     expect(request).toMatchObject({ kind: 'cancel_all', status: 'failed', error: expect.stringMatching(/no process with a Kraken key answered/) });
+    // It told the bot how long it would still wait, so the bot's rounds fit in that wait.
+    expect(request!.params['answerWithinMs']).toBeGreaterThan(0);
+    expect(request!.params['answerWithinMs']).toBeLessThanOrEqual(600);
     expect((await getBotState(kill.db().db)).halted).toBe(true);
     expect(t.alerts[0]?.title).toMatch(/could not be confirmed/);
   });
@@ -204,14 +216,41 @@ describe('kill', () => {
     }
   });
 
+  it("without a Kraken key: the shell's first round could not confirm paper, its later one and the bot's cancel confirmed — no line says the kill could not confirm", async () => {
+    const t = await setup({ env: { KILL_HANDOFF_TIMEOUT: '5s', KILL_CONFIRM_ATTEMPTS: '1', KILL_CONFIRM_WAIT: '1ms' } });
+    const holder = await setup({ keys: true });
+    await acquireLease(kill.db().db, liveKeyedBot, 15_000);
+    holder.kraken.open.push(openOrder('K1'));
+    t.paper.open.push(openOrder('P1'));
+    // Paper's first read of its open orders fails; the later round's answers.
+    const read = t.paper.fetchOpenOrders.bind(t.paper);
+    let reads = 0;
+    t.paper.fetchOpenOrders = async () => (++reads === 1 ? Promise.reject(new Error('paper: database busy')) : read());
+    const shellLines = errorLines(t);
+    const botLines = errorLines(holder);
+    const runner = startRequestRunner(holder.ctx, { holder: 'worker-1:42', handlers: { cancel_all: cancelAllHandler(holder.ctx) }, pollMs: 20 });
+    try {
+      const result = await executeKill(t.ctx, { actor: operator, reason: 'handed over', trigger: 'manual' });
+      expect(result.ok, JSON.stringify(result.cancel)).toBe(true);
+      expect(result.cancel.venues.map((v) => [v.venue, v.confirmed])).toEqual([['paper', true], ['kraken', true]]);
+      expect(reads).toBe(2);
+      expect(shellLines).not.toContain(COULD_NOT_CONFIRM);
+      expect(botLines).not.toContain(COULD_NOT_CONFIRM);
+      expect(t.alerts.map((a) => a.title)).toEqual(['Kill switch: trading halted, every open order cancelled']);
+    } finally {
+      await runner.stop();
+    }
+  });
+
   describe("a handed-over cancel and the bot's own halt cancel", () => {
     /**
      * The bot with the key learnt of the kill's halt: its halt cancel is under way (held at
      * CancelAll) when the kill's hand-over is taken. `confirmFirst`: the halt cancel confirms before
      * the hand-over is taken. Once it has answered, `thenKraken` changes what Kraken does.
      */
-    async function handOverWhileHaltCancels(thenKraken: (k: KillTestContext['kraken']) => void, confirmFirst = false) {
+    async function handOverWhileHaltCancels(thenKraken: (k: KillTestContext['kraken']) => void, confirmFirst = false, onHolder: (h: KillTestContext) => void = () => {}) {
       const holder = await setup({ keys: true, env: { KILL_CONFIRM_ATTEMPTS: '2', KILL_CONFIRM_WAIT: '1ms' } });
+      onHolder(holder);
       holder.kraken.open.push(openOrder('K1'));
       const killStartedAt = new Date(Date.now() - 1_000).toISOString();
       let release = () => {};
@@ -232,18 +271,24 @@ describe('kill', () => {
     }
 
     it('a recheck that merely fails to read does not undo the confirmation the halt cancel made after the hand-over was taken', async () => {
-      const result = await handOverWhileHaltCancels((k) => void (k.mode = 'network_error'));
+      let lines: string[] = [];
+      const result = await handOverWhileHaltCancels((k) => void (k.mode = 'network_error'), false, (holder) => void (lines = errorLines(holder)));
+      // Confirmed, merged: no line says the kill could not confirm.
+      expect(lines).not.toContain(COULD_NOT_CONFIRM);
       expect(result.ok, result.summary).toBe(true);
       expect(result.summary).toMatch(/^Kraken: 1 cancelled, none open \(confirmed\)\. Kraken said so at \S+Z; a recheck after it could not read the open orders \(open-orders query \(attempt 2\): .*unreachable/);
       expect(result.details?.['report']).toMatchObject({ confirmed: true, survivors: [] });
     });
 
     it('a recheck that shows an open order overrides it', async () => {
+      let lines: string[] = [];
       const result = await handOverWhileHaltCancels((k) => {
         k.open.push(openOrder('LATE'));
         k.sticky.add('LATE');
-      });
+      }, false, (holder) => void (lines = errorLines(holder)));
       expect(result.ok).toBe(false);
+      // Not confirmed, merged: said once.
+      expect(lines.filter((l) => l === COULD_NOT_CONFIRM)).toHaveLength(1);
       expect(result.summary).toMatch(/NOT confirmed after 3 tries \(1 still open\)/);
     });
 
@@ -286,6 +331,19 @@ describe('kill', () => {
     expect(result.state).toBe('written');
     expect(t.alerts[0]?.title).toMatch(/could not be confirmed/);
     expect(t.alerts[0]?.details?.['survivors']).toEqual([expect.objectContaining({ venue: 'kraken', exchangeOrderId: 'STUCK' })]);
+  });
+
+  it('says once, after all its rounds, that it could not confirm a venue — not once for each part of the kill', async () => {
+    const t = await setup({ armed: true, env: { KILL_CONFIRM_ATTEMPTS: '1', KILL_CONFIRM_WAIT: '1ms' } });
+    t.kraken.open.push(openOrder('STUCK'));
+    t.kraken.sticky.add('STUCK');
+    const lines = errorLines(t);
+    const result = await executeKill(t.ctx, { actor: operator, reason: 'x', trigger: 'manual' });
+    const kraken = result.cancel.venues.find((v) => v.venue === 'kraken')!;
+    // Rounds before and after the wait for orders on their way, merged.
+    expect(kraken.confirmed).toBe(false);
+    expect(kraken.attempts).toBeGreaterThan(1);
+    expect(lines.filter((l) => l === COULD_NOT_CONFIRM)).toHaveLength(1);
   });
 
   it('keeps cancelling and re-querying past its rounds while Kraken answers nothing usable, and confirms once Kraken does (within KILL_CONFIRM_WAIT)', async () => {

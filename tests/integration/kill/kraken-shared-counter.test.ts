@@ -7,6 +7,7 @@
 // the project's Kraken adapter.
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../src/clock.js';
 import { engineRequests } from '../../../src/db/schema/index.js';
 import { lastRateLimitRefusal, recordRateLimitRefusal } from '../../../src/db/queries/kraken-rate-counter.js';
 import { PRIVATE_COUNTER } from '../../../src/exchange/kraken/rate-limiter.js';
@@ -26,12 +27,14 @@ afterEach(async () => {
 const operator = { id: 'U0OPERATOR', source: 'slack' as const };
 const RATE_LIMITED = /EAPI:Rate limit exceeded/;
 
-async function world(env: Record<string, string> = {}) {
+/** `aSkewMs`: how far A's clock is ahead of the one B and Kraken run on (negative: behind). */
+async function world(env: Record<string, string> = {}, opts: { aSkewMs?: number } = {}) {
   const { clock, database, kraken } = await rateLimitedKrakenWithRestingOrder(cleanup);
   const slept: number[] = [];
   const killTime = { now: () => clock.now().getTime(), sleep: async (ms: number) => void (slept.push(ms), clock.advance(ms)) };
   const settings = { KRAKEN_RATE_TIER: 'starter', KILL_CONFIRM_ATTEMPTS: '3', KILL_CONFIRM_WAIT: '20s', ...env };
-  const a = await liveContext(database, kraken, settings, { clock, killTime, role: 'worker' });
+  const aClock = opts.aSkewMs ? new ManualClock(new Date(clock.now().getTime() + opts.aSkewMs)) : clock;
+  const a = await liveContext(database, kraken, settings, { clock: aClock, killTime, role: 'worker' });
   cleanup.push(() => a.ctx.close());
   const b = await liveContext(database, kraken, settings, { clock, killTime });
   cleanup.push(() => b.ctx.close());
@@ -70,6 +73,25 @@ describe("Kraken's rate counter, shared by the processes using the key", () => {
     expect(result.ok).toBe(true);
     expect(kraken).toMatchObject({ confirmed: true, attempts: 2, canceled: 1 });
     expect(w.openAtKraken()).toBe(0);
+  }, 60_000);
+
+  it("A's clock an hour behind (or ahead of) B's: B's kill still waits for room after A's refusal, the record's age being the database's", async () => {
+    for (const aSkewMs of [-3_600_000, 3_600_000]) {
+      const w = await world({}, { aSkewMs });
+      await w.refuseA();
+      // Room for B's first round, not for two (as above); on A's clock the refusal was an hour off.
+      w.clock.advance(Math.ceil((2 / PRIVATE_COUNTER.starter.decayPerSecond) * 1000) + 50);
+      const before = w.privateCalls().length;
+      w.slept.length = 0;
+      const result = await executeKill(w.b.ctx, { actor: operator, reason: 'x', trigger: 'manual' });
+      const kraken = result.cancel.venues.find((v) => v.venue === 'kraken')!;
+      expect(kraken.errors, `A's clock ${aSkewMs} ms off: ${JSON.stringify(kraken)}`).toEqual([]);
+      expect(w.privateCalls().slice(before)).toEqual(['CancelAll', 'OpenOrders', 'CancelAll', 'OpenOrders']);
+      expect(w.slept).toHaveLength(1);
+      expect(w.slept[0]).toBeGreaterThan(5_000);
+      expect(result.ok).toBe(true);
+      while (cleanup.length) await cleanup.pop()!().catch(() => {});
+    }
   }, 60_000);
 
   it("the bot's follow-up of a kill waits for room after A's refusal instead of sending a try Kraken refuses, and confirms once the counter has room", async () => {
@@ -128,13 +150,17 @@ describe("Kraken's rate counter, shared by the processes using the key", () => {
   it('the record keeps the latest refusal per key and process, on PGlite as on PostgreSQL', async () => {
     for (const database of [await createPgliteTestDb(), await createPostgresTestDb()]) {
       cleanup.push(() => database.close());
-      const at = (s: number) => new Date(Date.UTC(2026, 0, 5, 12, 0, s));
-      await recordRateLimitRefusal(database.db, { keyId: 'k1', process: 'h:1:worker', at: at(10), call: 'Balance' });
+      // Ages as the writers measured them (seconds before their write), whatever their clocks say.
+      await recordRateLimitRefusal(database.db, { keyId: 'k1', process: 'h:1:worker', agoMs: 20_000, call: 'Balance' });
       // An older refusal written late never replaces a newer one.
-      await recordRateLimitRefusal(database.db, { keyId: 'k1', process: 'h:1:worker', at: at(5), call: 'OpenOrders' });
-      await recordRateLimitRefusal(database.db, { keyId: 'k1', process: 'h:2:ctb', at: at(8), call: 'CancelAll' });
-      await recordRateLimitRefusal(database.db, { keyId: 'k2', process: 'h:2:ctb', at: at(30), call: 'CancelAll' });
-      expect(await lastRateLimitRefusal(database.db, 'k1')).toEqual({ keyId: 'k1', process: 'h:1:worker', at: at(10), call: 'Balance' });
+      await recordRateLimitRefusal(database.db, { keyId: 'k1', process: 'h:1:worker', agoMs: 25_000, call: 'OpenOrders' });
+      await recordRateLimitRefusal(database.db, { keyId: 'k1', process: 'h:2:ctb', agoMs: 22_000, call: 'CancelAll' });
+      await recordRateLimitRefusal(database.db, { keyId: 'k2', process: 'h:2:ctb', agoMs: 0, call: 'CancelAll' });
+      const latest = await lastRateLimitRefusal(database.db, 'k1');
+      expect(latest).toMatchObject({ keyId: 'k1', process: 'h:1:worker', call: 'Balance' });
+      // Its age is the database's: 20 s, plus the moments these statements took.
+      expect(latest!.ageMs).toBeGreaterThanOrEqual(20_000);
+      expect(latest!.ageMs).toBeLessThan(30_000);
       expect(await lastRateLimitRefusal(database.db, 'k3')).toBeNull();
     }
   }, 60_000);

@@ -5,17 +5,17 @@
 // Kraken one try at a time. Real PostgreSQL with two connection pools (two processes) and the PGlite
 // path (contexts sharing one instance); the Kraken simulator with its rate counters on (Starter),
 // one manual clock.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
 import { connectPostgres, type Database } from '../../../src/db/client.js';
-import { migrate } from '../../../src/db/migrate.js';
 import { engineRequests, incidentChecklistItems } from '../../../src/db/schema/index.js';
-import { startCancelAllRunner } from '../../../src/services/engine-requests/handlers.js';
-import { markChecklistAttempt } from '../../../src/services/kill/checklist-records.js';
+import { cancelAllHandler, startCancelAllRunner } from '../../../src/services/engine-requests/handlers.js';
+import { CANCEL_FOLLOW_UP_MS, followUpGiveUpAt } from '../../../src/services/kill/cancel-follow-up.js';
+import { closeUnansweredFollowUps, markChecklistAttempt } from '../../../src/services/kill/checklist-records.js';
 import { writeFollowUp } from '../../../src/services/kill/follow-up-request.js';
 import { cancelOnHalt, haltCancelSince } from '../../../src/services/kill/halt-cancel.js';
 import { startHaltWatcher } from '../../../src/services/kill/halt-watcher.js';
@@ -143,6 +143,33 @@ describe('one open follow-up cancel per incident', () => {
     expect((await openFollowUps(w.database)).map((r) => [r.id, r.incidentId, r.checklistItem])).toEqual([[byHalt.requestId, incidentId, 'cancel_orders']]);
   }, 60_000);
 
+  it("a kill that joins the open follow-up 4 min after it was written gets its whole time: the bot gives up at the joiner's give-up time, not the first writer's", async () => {
+    const w = await world();
+    const kill = await executeKill(w.bot.ctx, { actor: operator, reason: 'x', trigger: 'manual' });
+    const incidentId = kill.incidentId!;
+    await privateCall(w.kraken.sim, 'AddOrder', { pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '30000', volume: '0.01' });
+    const firstAt = w.clock.now().getTime();
+    const byHalt = await writeFollowUp(w.bot.ctx, { incidentId, killId: kill.killId, actor: 'system:halt-cancel', reason: 'halt', startedAt: Date.now(), halt: true });
+    w.clock.advance(4 * 60_000);
+    const byKill = await writeFollowUp(w.shell.ctx, { incidentId, killId: 'kill-2', actor: operator.id, reason: 'x', startedAt: Date.now() });
+    expect(byKill).toMatchObject({ requestId: byHalt.requestId, joined: true });
+
+    // Kraken refuses every try (another program keeps the counter full): the bot tries until it gives up.
+    const runner = w.runner();
+    const request = async () => (await w.database.db.select().from(engineRequests).where(eq(engineRequests.id, byHalt.requestId)))[0]!;
+    for (let round = 0; round < 120 && (await request()).status === 'pending'; round++) {
+      const row = await request();
+      if (row.notBefore) w.clock.set(row.notBefore);
+      await fillRateCounter(w.kraken.sim);
+      await runner.drain();
+    }
+    const row = await request();
+    expect(row.status, JSON.stringify(row.result)).toBe('failed');
+    expect(w.clock.now().getTime(), 'gave up after the first writer\'s 10 min').toBeGreaterThan(firstAt + CANCEL_FOLLOW_UP_MS);
+    expect(w.clock.now().getTime(), 'and by the joiner\'s').toBeLessThanOrEqual(firstAt + 4 * 60_000 + CANCEL_FOLLOW_UP_MS);
+    expect(String(row.result?.['summary'])).toMatch(/^Gave up after \d+ tries over 14 min: /);
+  }, 120_000);
+
   it("a halt's follow-up written in the moment its kill's was (two open) stops without calling Kraken; the incident's tries", async () => {
     const w = await world();
     const kill = await executeKill(w.bot.ctx, { actor: operator, reason: 'x', trigger: 'manual' });
@@ -177,8 +204,40 @@ describe.each<DbKind>(['postgres', 'pglite'])('the follow-up index on %s', (kind
     const kill = await executeKill(a.ctx, { actor: operator, reason: 'x', trigger: 'manual' });
     const first = (kill.followUp as { requestId: number }).requestId;
     expect(first).toEqual(expect.any(Number));
-    return { database, a, b, kill, first };
+    return { database, a, b, kill, first, clock };
   }
+
+  it('a writer that joins the open follow-up moves its give-up time to the later of the two, never to an earlier one', async () => {
+    const { database, a, b, kill, first, clock } = await incidentWithFollowUp();
+    const giveUpAt = async () => followUpGiveUpAt((await database.db.select().from(engineRequests).where(eq(engineRequests.id, first)))[0]!);
+    const written = await giveUpAt();
+    expect(written).toBe(clock.now().getTime() + CANCEL_FOLLOW_UP_MS);
+    const write = (ctx: typeof a.ctx) => writeFollowUp(ctx, { incidentId: kill.incidentId!, killId: 'later', actor: 'b', reason: 'again', startedAt: Date.now() });
+    clock.advance(4 * 60_000);
+    expect(await write(b.ctx)).toMatchObject({ requestId: first, joined: true });
+    expect(await giveUpAt()).toBe(written + 4 * 60_000);
+    // A writer whose give-up time is earlier (its clock behind) leaves the later one.
+    clock.advance(-3 * 60_000);
+    expect(await write(a.ctx)).toMatchObject({ requestId: first, joined: true });
+    expect(await giveUpAt()).toBe(written + 4 * 60_000);
+  }, 60_000);
+
+  it('a follow-up no bot has taken, joined 4 min after its writing, waits for a bot 5 min from the join, not from its first writing', async () => {
+    const { database, a, b, kill, first, clock } = await incidentWithFollowUp();
+    const row = async () => (await database.db.select().from(engineRequests).where(eq(engineRequests.id, first)))[0]!;
+    const items = async () => database.db.select().from(incidentChecklistItems).where(eq(incidentChecklistItems.incidentId, kill.incidentId!));
+    clock.advance(4 * 60_000);
+    expect(await writeFollowUp(b.ctx, { incidentId: kill.incidentId!, killId: 'later', actor: 'b', reason: 'again', startedAt: Date.now() })).toMatchObject({ requestId: first, joined: true });
+    // 6 min after the first writing, 2 after the join: still waiting for a bot; one that takes it now does not refuse it as stale.
+    clock.advance(2 * 60_000);
+    await closeUnansweredFollowUps(a.ctx, await items());
+    expect(await row()).toMatchObject({ status: 'pending' });
+    expect((await cancelAllHandler(a.ctx)(await row())).summary).toBe('This process has no Kraken key either.');
+    // 5 min after the join, nobody took it: closed, saying so.
+    clock.advance(3 * 60_000 + 1);
+    await closeUnansweredFollowUps(a.ctx, await items());
+    expect(await row()).toMatchObject({ status: 'failed', error: `no bot with the Kraken key took it within 5 min of the last kill that joined it (${new Date(clock.now().getTime() - 5 * 60_000 - 1).toISOString()})` });
+  }, 60_000);
 
   it('writers at once from two contexts all join the open follow-up; once it is closed, the next write is a new one', async () => {
     const { database, a, b, kill, first } = await incidentWithFollowUp();
@@ -211,13 +270,14 @@ describe.each<DbKind>(['postgres', 'pglite'])('the follow-up index on %s', (kind
     const { database, kill, first } = await incidentWithFollowUp();
     // As before the index: written beside the kill's, one older (a halt's) and one newer.
     await database.db.execute(sql`drop index "engine_requests_one_open_follow_up"`);
-    await database.db.execute(sql`delete from "drizzle"."__drizzle_migrations" where created_at = (select max(created_at) from "drizzle"."__drizzle_migrations")`);
     const [row] = await database.db.select().from(engineRequests).where(eq(engineRequests.id, first));
     const { id: _id, ...copy } = row!;
     const [newer] = await database.db.insert(engineRequests).values({ ...copy, status: 'running', claimedBy: 'bot-1:7', claimedAt: new Date() }).returning();
     const [other] = await database.db.insert(engineRequests).values({ ...copy, incidentId: kill.incidentId! + 1 }).returning();
 
-    await migrate(database);
+    // That migration's own statements, whatever migrations came after it.
+    const statements = readFileSync(new URL('../../../migrations/0020_one_open_follow_up.sql', import.meta.url), 'utf8').split('--> statement-breakpoint');
+    for (const statement of statements) await database.db.execute(sql.raw(statement));
     const rows = await database.db.select().from(engineRequests).where(inArray(engineRequests.id, [first, newer!.id, other!.id])).orderBy(engineRequests.id);
     expect(rows.map((r) => [r.id, r.status])).toEqual([[first, 'pending'], [newer!.id, 'failed'], [other!.id, 'pending']]);
     expect(rows[1]!.error).toBe(`Stopped: request #${first} goes on with this cancel (one open follow-up at a time).`);

@@ -6,6 +6,8 @@ import { sql } from 'drizzle-orm';
 import { runCli } from '../../../src/cli/program.js';
 import { execute } from '../../../src/db/client.js';
 import { equitySnapshots, paperBalances } from '../../../src/db/schema/index.js';
+import { systemClock } from '../../../src/clock.js';
+import { updateBotState } from '../../../src/services/bot-state.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { recordingIo } from '../../support/cli-io.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
@@ -238,6 +240,25 @@ describe('/trades and /balance in Slack', () => {
     await h.slash('/balance', '', { user: USERS.reader });
     await h.idle();
     expect(String(h.responses().at(-1)!.text)).toMatch(/Balance: paper 10,017\.00 USD; Kraken bot-managed 5,610\.00, account 8,050\.00/);
+  });
+
+  it('while live, says that the open paper positions listed are set aside, not sold, in ctb trades and /trades', async () => {
+    const { paper, replay } = await seed();
+    // The replay book's position is a paper one too; the live trade is not listed.
+    const note = `The bot is live: 2 open paper positions set aside, not sold (#${paper.id} BTC/USD 0.02, #${replay.id} BTC/USD 0.1): simulated, so Kraken holds none of it; `
+      + 'no live order sells them and the live caps and exposure leave them out; they stay open in the paper book.';
+    expect((await cli(['trades'])).out).not.toContain('set aside');
+    await updateBotState(database.db, systemClock, { mode: 'live' });
+    try {
+      const r = await cli(['trades']);
+      expect(r.out).toContain(`\n${note}\n`);
+      expect(JSON.parse((await cli(['trades', '--json'])).out).paperSetAside).toBe(note);
+      await h.slash('/trades', '', { user: USERS.reader });
+      await h.idle();
+      expect(JSON.stringify(h.responses().at(-1)!.blocks)).toContain(JSON.stringify(`:information_source: ${note}`).slice(1, -1));
+    } finally {
+      await updateBotState(database.db, systemClock, { mode: 'paper' });
+    }
   });
 
   it('answers bad text with the usage', async () => {

@@ -105,11 +105,8 @@ describe('ctb usage errors', () => {
         expected: 'one of: status, paper, live, history', suggestion: ['live'], exitCode: 2,
       });
     }
-    // Deeper, and under a command without subcommands.
-    expect((await run('help', 'oncall', 'override', 'bogus')).code).toBe(2);
-    const leaf = await run('help', 'stats', 'bogus');
-    expect(leaf.code).toBe(2);
-    expect(leaf.err).toBe("error: unknown command 'bogus' for 'ctb stats' (ctb stats has no subcommands)\n(run ctb stats --help for its usage and options)\n");
+    // Deeper.
+    expect((await run('help', 'oncall', 'bogus')).code).toBe(2);
     // A known subcommand's help is that subcommand's own help.
     const known = await run('help', 'mode', 'live');
     expect(known.code).toBe(0);
@@ -117,6 +114,23 @@ describe('ctb usage errors', () => {
     const alone = await run('help', 'mode');
     expect(alone.code).toBe(0);
     expect(alone.out).toContain('Usage: ctb mode');
+  });
+
+  it('ctb help <command> with what one would type after it shows that command\'s help, never calling an option\'s value a command', async () => {
+    const withOption = await run('help', 'stats', '--period', '7d');
+    expect(withOption.code).toBe(0);
+    expect(withOption.out).toContain('Usage: ctb stats');
+    expect(withOption.err).toBe('');
+    expect((await run('help', 'stats', '--period=7d')).out).toContain('Usage: ctb stats');
+    // Words under a command without subcommands are its arguments: its help, and they are named as ignored.
+    const leaf = await run('help', 'stats', '7d');
+    expect(leaf.code).toBe(0);
+    expect(leaf.out).toContain('Usage: ctb stats');
+    expect(leaf.err).toBe('ctb help takes a command name: showing the help of ctb stats; ignored: 7d\n');
+    const deeper = await run('help', 'oncall', 'override', 'U1', '1h');
+    expect(deeper.code).toBe(0);
+    expect(deeper.out).toContain('Usage: ctb oncall override');
+    expect(deeper.err).toBe('ctb help takes a command name: showing the help of ctb oncall override; ignored: U1 1h\n');
   });
 
   it("names the terminal's commands for Slack's /golive", async () => {

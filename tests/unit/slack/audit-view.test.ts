@@ -59,6 +59,18 @@ describe('/golive audit verdict', () => {
     expect(m.text).toBe('AUDIT PASSED — 2 pass, 0 warn, 0 fail (dry run, paper mode)');
   });
 
+  it('shows the open paper positions going live would set aside, for information, only when there are some', () => {
+    const value = 'If the bot goes live: 1 open paper position set aside, not sold (#4 BTC/USD 0.02): simulated, so Kraken holds none of it; '
+      + 'no live order sells them and the live caps and exposure leave them out; they stay open in the paper book.';
+    const some = renderAuditVerdict(report([
+      result('a.one', 'pass'),
+      result('golive.paper_positions', 'pass', { title: 'Open paper positions at the switch to live (for information)', value, details: { paperSetAside: [{ tradeId: 4, symbol: 'BTC/USD', quantity: '0.02' }] } }),
+    ]));
+    expect(texts(some.blocks)).toContain(`*For information* — passing:\n:information_source: *Open paper positions at the switch to live (for information)* — ${value} \`golive.paper_positions\``);
+    const none = renderAuditVerdict(report([result('golive.paper_positions', 'pass', { details: { paperSetAside: [] } })]));
+    expect(JSON.stringify(none)).not.toContain('For information');
+  });
+
   it('says which go-live thresholds judged the run, where they come from, and which of the environment it ignored', () => {
     const m = renderAuditVerdict(report([result('golive.criteria', 'fail')], {
       thresholds: {

@@ -11,6 +11,7 @@ import { logRotationCheck } from './logging.js';
 import { unhandledErrorsCheck } from './logs.js';
 import { modeCheck } from './mode.js';
 import { onCallCheck } from './oncall.js';
+import { paperPositionsCheck } from './paper-positions.js';
 import { preTradeGateCheck } from './pre-trade-gate.js';
 import { reconciliationCheck } from './reconciliation.js';
 import { capitalBufferCheck, drawdownGuardCheck, killSwitchReadyCheck, strategyLimitsCheck } from './risk.js';
@@ -39,6 +40,7 @@ export const auditChecks: AuditCheck[] = [
   roiCheck,
   // 6. Paper → live
   goLiveCriteriaCheck,
+  paperPositionsCheck,
   // 7. Backup & versioning
   backupsCheck,
   releaseCheck,

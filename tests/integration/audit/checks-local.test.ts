@@ -1,5 +1,5 @@
 // The audit's checks that need no exchange, each driven through pass, warn and fail.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
@@ -120,7 +120,7 @@ describe('credentials.leak_scan', () => {
   });
 
   it('lets key-shaped fixtures in files listed in .leakscanignore be, and says how many it let be', async () => {
-    checkout.write('.leakscanignore', '# test fixtures: key-shaped literals that are not keys\ntests/\n', { track: true });
+    checkout.write('.leakscanignore', '# test fixtures: key-shaped literals that are not keys\ntests/backup.test.ts\n', { track: true });
     checkout.write('tests/backup.test.ts', `const KRAKEN_KEY = '${KEY}';\n`, { track: true });
     checkout.write('src/app.ts', 'export const x = 1;\n', { track: true });
     const r = await run(secretScanCheck);
@@ -129,7 +129,7 @@ describe('credentials.leak_scan', () => {
   });
 
   it('still fails on the configured key inside a file listed in .leakscanignore, and on key shapes outside it', async () => {
-    checkout.write('.leakscanignore', 'tests/\n', { track: true });
+    checkout.write('.leakscanignore', 'tests/fixture.ts\n', { track: true });
     checkout.write('tests/fixture.ts', `const k = "${KEY}";\n`, { track: true });
     checkout.write('deploy/env.sh', `export KRAKEN_API_SECRET='${SECRET}'\n`, { track: true });
     const r = await run(secretScanCheck, { KRAKEN_API_KEY: KEY });
@@ -142,6 +142,19 @@ describe('credentials.leak_scan', () => {
     const r = await run(secretScanCheck, {}, { cwd: repo });
     expect(r.status, r.value).toBe('pass');
     expect((r.details as { fixtureFiles: number }).fixtureFiles).toBeGreaterThan(0);
+  });
+
+  it("finds a key-shaped literal added to any of this project's test files: its .leakscanignore names fixture files, not folders", async () => {
+    const repo = fileURLToPath(new URL('../../..', import.meta.url));
+    const listed = readFileSync(join(repo, '.leakscanignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+    for (const path of listed) expect(statSync(join(repo, path)).isFile(), `${path} in .leakscanignore is not one file`).toBe(true);
+    checkout.write('.leakscanignore', readFileSync(join(repo, '.leakscanignore'), 'utf8'), { track: true });
+    for (const path of listed) checkout.write(path, `const KRAKEN_KEY = '${KEY}';\n`, { track: true });
+    checkout.write('tests/unit/new-feature.test.ts', `// setup\nconst apiKey = '${KEY}';\n`, { track: true });
+    checkout.write('tests/integration/audit/new-check.test.ts', `const KRAKEN_API_SECRET = '${SECRET}';\n`, { track: true });
+    const r = await run(secretScanCheck);
+    expect(r.status).toBe('fail');
+    expect(r.value).toBe('2 finding(s): tests/integration/audit/new-check.test.ts:1 (secret_shaped), tests/unit/new-feature.test.ts:2 (key_shaped)');
   });
 
   it('outside a git checkout (the README\'s rehearsal directory) scans the checkout ctb runs from, and says so', async () => {

@@ -2,7 +2,7 @@
 // FOR UPDATE SKIP LOCKED, so two replicas never send on one lane at once), the next due delivery of
 // a lane (locked the same way), and recording each outcome. Values are always parameters; the hot
 // statements run prepared.
-import { eq, sql } from 'drizzle-orm';
+import { eq, sql, TransactionRollbackError } from 'drizzle-orm';
 import { execute, type Db } from '../client.js';
 import { executePrepared } from '../prepared.js';
 import { alertDeliveries, type AlertDelivery } from '../schema/alerts.js';
@@ -136,6 +136,30 @@ const pgCode = (err: unknown): string | undefined => {
   return undefined;
 };
 
+const idList = (ids: number[]) => sql`(${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`;
+
+/**
+ * The group's pending messages that another transaction has locked (a worker sending them). Found
+ * with FOR UPDATE SKIP LOCKED inside a savepoint rolled back at once: the probe keeps no row lock,
+ * so an action that holds the send lock meanwhile cancels all it should (its cancel skips locked rows).
+ */
+async function lockedPendingIds(db: Db, groupId: number): Promise<number[]> {
+  const pending = (await execute<{ id: string | number }>(db, sql`
+    select id from alert_deliveries where group_id = ${groupId} and status = 'pending' and kind <> 'slack_sync'`)).map((p) => Number(p.id));
+  if (pending.length === 0) return [];
+  let free = new Set<number>();
+  try {
+    await db.transaction(async (sp) => {
+      const rows = await execute<{ id: string | number }>(sp, sql`select id from alert_deliveries where id in ${idList(pending)} for update skip locked`);
+      free = new Set(rows.map((r) => Number(r.id)));
+      sp.rollback();
+    });
+  } catch (err) {
+    if (!(err instanceof TransactionRollbackError)) throw err;
+  }
+  return pending.filter((id) => !free.has(id));
+}
+
 /**
  * The action's side, first thing in its transaction: takes the group's send lock exclusively,
  * waiting up to `waitMs` for the sends under way (a Slack call that hangs must not hold an operator
@@ -144,14 +168,7 @@ const pgCode = (err: unknown): string | undefined => {
 export async function waitForGroupSends(db: Db, input: { groupId: number; waitMs: number }): Promise<SendUnderWay[]> {
   const [free] = await execute<{ ok: boolean }>(db, sql`select pg_try_advisory_xact_lock(${ALERT_SEND_LOCK}, ${input.groupId}::int) as ok`);
   if (free?.ok === true) return [];
-  // Pending messages of the group that a worker has locked: the ones under way.
-  const pending = await execute<{ id: string | number }>(db, sql`
-    select id from alert_deliveries where group_id = ${input.groupId} and status = 'pending' and kind <> 'slack_sync'`);
-  const free2 = pending.length === 0 ? [] : await execute<{ id: string | number }>(db, sql`
-    select id from alert_deliveries where id in ${sql`(${sql.join(pending.map((p) => sql`${Number(p.id)}`), sql`, `)})`}
-    for update skip locked`);
-  const freeIds = new Set(free2.map((r) => Number(r.id)));
-  const underWay = pending.map((p) => Number(p.id)).filter((id) => !freeIds.has(id));
+  const underWay = await lockedPendingIds(db, input.groupId);
   let waited = true;
   try {
     await db.transaction(async (sp) => {
@@ -166,7 +183,7 @@ export async function waitForGroupSends(db: Db, input: { groupId: number; waitMs
   }
   if (underWay.length === 0) return [];
   const rows = await execute<{ id: string | number; kind: AlertDelivery['kind']; target: string; status: string }>(db, sql`
-    select id, kind, target, status from alert_deliveries where id in ${sql`(${sql.join(underWay.map((id) => sql`${id}`), sql`, `)})`} order by id`);
+    select id, kind, target, status from alert_deliveries where id in ${idList(underWay)} order by id`);
   return rows.map((r) => ({
     id: Number(r.id), kind: r.kind, target: r.target,
     outcome: r.status === 'sent' ? 'sent' : waited ? 'not_sent' : 'unknown',

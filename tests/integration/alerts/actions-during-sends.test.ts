@@ -1,10 +1,11 @@
 // An acknowledge, resolve or silence that comes while the delivery worker is handing one of the
 // group's messages to Slack, on PostgreSQL with the two on separate connections: the action never
-// deadlocks with a parent refresh under way.
-import { eq, sql } from 'drizzle-orm';
+// deadlocks with a parent refresh under way, and two actions at once each count what they
+// themselves dropped.
+import { and, eq, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acknowledgeAlert } from '../../../src/alerts/actions.js';
-import { alertGroups } from '../../../src/db/schema/index.js';
+import { acknowledgeAlert, silenceAlert } from '../../../src/alerts/actions.js';
+import { alertDeliveries, alertGroups } from '../../../src/db/schema/index.js';
 import { usePostgresTestDb } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
 import { startTestSmtp, type TestSmtp } from '../../support/smtp.js';
@@ -39,6 +40,8 @@ function gate<T = void>(): Gate<T> {
 const critical = () => h.sink.record({ source: 'engine', severity: 'critical', title: 'engine loop stopped', fingerprint: 'G' });
 const parents = () => slack.callsTo('chat.postMessage').filter((c) => c.body.channel === ALERTS_CHANNEL && !c.body.thread_ts);
 const group = async (id: number) => (await database().db.select().from(alertGroups).where(eq(alertGroups.id, id)))[0]!;
+const notes = async () => (await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.kind, 'slack_thread_note')))
+  .map((d) => String(d.payload.text));
 async function drain(rounds = 10) {
   for (let i = 0; i < rounds; i += 1) {
     h.clock.advance(1_000);
@@ -104,5 +107,36 @@ describe('an action while the parent message is being posted', () => {
     const updates = slack.callsTo('chat.update').filter((c) => c.body.ts === g.slackTs);
     expect(updates.length).toBeGreaterThan(0);
     expect(JSON.stringify(updates.at(-1)!.body)).toContain('Acknowledged');
+  });
+});
+
+describe('two actions on one group at once', () => {
+  it('the silence counts every queued page it dropped, though an acknowledge was looking for sends under way meanwhile', async () => {
+    const { groupId } = await critical();
+    await h.runtime.escalation.tick(); // queues 2 DMs, 1 email and a "Paged …" line
+    // Another writer of the group (a repeat of the alert being recorded) holds its row for a moment.
+    const rowHeld = gate();
+    const letGo = gate();
+    const writer = database().db.transaction(async (tx) => {
+      await tx.execute(sql`select id from alert_groups where id = ${groupId} for update`);
+      rowHeld.open();
+      await letGo.promise;
+    });
+    await rowHeld.promise;
+    const silence = silenceAlert({ db: database().db, clock: h.clock, groupId, actor: 'cli:op', durationMs: 3_600_000 });
+    await settledOrLockWaiters(silence, 1); // holds the send lock, waits for the group row
+    const ack = acknowledgeAlert({ db: database().db, clock: h.clock, groupId, actor: 'UAPPROVER1' });
+    await settledOrLockWaiters(ack, 2); // has looked for sends under way, waits for the silence's send lock
+    letGo.open();
+    await writer;
+    await Promise.all([silence, ack]);
+
+    const silenced = (await notes()).find((t) => t.includes(':mute:'));
+    expect(silenced).toContain('4 queued page messages dropped.');
+    const cancelled = await database().db.select().from(alertDeliveries)
+      .where(and(eq(alertDeliveries.groupId, groupId), eq(alertDeliveries.status, 'cancelled')));
+    expect(cancelled.map((r) => r.kind).sort()).toEqual(['email', 'slack_dm', 'slack_dm', 'slack_thread_note']);
+    expect(cancelled.every((r) => r.cancelledReason?.startsWith('group silenced by cli:op until '))).toBe(true);
+    expect(await group(groupId)).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'UAPPROVER1' });
   });
 });

@@ -1,11 +1,12 @@
 // An acknowledge, resolve or silence that comes while the delivery worker is handing one of the
 // group's messages to Slack, on PostgreSQL with the two on separate connections: the action never
-// deadlocks with a parent refresh under way, and two actions at once each count what they
-// themselves dropped.
+// deadlocks with a parent refresh under way, never goes ahead without the send lock (a page could
+// then follow it out unsaid), and two actions at once each count what they themselves dropped.
 import { and, eq, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acknowledgeAlert, silenceAlert } from '../../../src/alerts/actions.js';
-import { alertDeliveries, alertGroups } from '../../../src/db/schema/index.js';
+import { acknowledgeAlert, resolveAlert, silenceAlert } from '../../../src/alerts/actions.js';
+import { AppError } from '../../../src/errors.js';
+import { alertDeliveries, alertEscalations, alertGroups } from '../../../src/db/schema/index.js';
 import { usePostgresTestDb } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
 import { startTestSmtp, type TestSmtp } from '../../support/smtp.js';
@@ -110,6 +111,50 @@ describe('an action while the parent message is being posted', () => {
   });
 });
 
+describe('a send still under way when the action has waited long enough', () => {
+  const cases: Array<[string, (body: Record<string, unknown>) => boolean, (target: string) => string]> = [
+    ['a page by DM', (body) => String(body.channel).startsWith('U'), (target) => `the page to <@${target}>, being sent right now,`],
+    ['a "Paged …" line in the thread', (body) => Boolean(body.thread_ts) && String(body.text).includes(':pager:'), () => 'a message in its Slack thread, being sent right now,'],
+  ];
+  it.each(cases)('a resolve that cannot wait out %s changes nothing, says to try again, and no page follows the resolve out', async (_what, hold, named) => {
+    const { groupId } = await critical();
+    await drain(1); // the parent message
+    const slackCall = holdFirst(hold);
+    const statusAtSlack: string[] = [];
+    await h.runtime.escalation.tick(); // pages both approvers: DMs, "Paged …" lines, email
+    h.clock.advance(1_000);
+    const worker = h.runtime.delivery.tick();
+    const body = await slackCall.held;
+
+    const first = await resolveAlert({ db: database().db, clock: h.clock, groupId, actor: 'cli:op', sendWaitMs: 300 }).then(
+      () => undefined, (err: unknown) => err);
+    expect(first).toBeInstanceOf(AppError);
+    expect(first).toMatchObject({ kind: 'retryable', code: 'alert_send_under_way' });
+    expect((first as AppError).message).toBe(
+      `Alert group ${groupId} was not resolved: ${named(String(body.channel))} had not finished within 300ms. Nothing was changed.`);
+    expect((first as AppError).hint).toBe('Try again in a moment.');
+    expect(await group(groupId)).toMatchObject({ status: 'open', resolvedBy: null });
+    const [esc] = await database().db.select().from(alertEscalations).where(eq(alertEscalations.groupId, groupId));
+    expect(esc!.status).toBe('active');
+    expect((await notes()).some((t) => t.includes('Resolved by'))).toBe(false);
+
+    // Every page Slack gets from here on is checked against the group as Slack gets it.
+    slack.on('chat.postMessage', async (b) => {
+      if (String(b.channel).startsWith('U') || String(b.text).includes(':pager:')) statusAtSlack.push((await group(groupId)).status);
+      return { body: { ok: true, channel: b.channel, ts: `1800000001.${String(++tsSeq).padStart(6, '0')}` } };
+    });
+    slackCall.answer();
+    await worker;
+    await resolveAlert({ db: database().db, clock: h.clock, groupId, actor: 'cli:op' });
+    await drain(20);
+    expect(await group(groupId)).toMatchObject({ status: 'resolved', resolvedBy: 'cli:op' });
+    expect(statusAtSlack.every((s) => s === 'open')).toBe(true); // none reached Slack after the resolve
+    const pending = await database().db.select().from(alertDeliveries)
+      .where(and(eq(alertDeliveries.groupId, groupId), eq(alertDeliveries.status, 'pending')));
+    expect(pending).toEqual([]);
+  });
+});
+
 describe('two actions on one group at once', () => {
   it('the silence counts every queued page it dropped, though an acknowledge was looking for sends under way meanwhile', async () => {
     const { groupId } = await critical();
@@ -138,5 +183,29 @@ describe('two actions on one group at once', () => {
     expect(cancelled.map((r) => r.kind).sort()).toEqual(['email', 'slack_dm', 'slack_dm', 'slack_thread_note']);
     expect(cancelled.every((r) => r.cancelledReason?.startsWith('group silenced by cli:op until '))).toBe(true);
     expect(await group(groupId)).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'UAPPROVER1' });
+  });
+
+  it('an action that cannot wait out another one on the group changes nothing and says what held it', async () => {
+    const { groupId } = await critical();
+    const rowHeld = gate();
+    const letGo = gate();
+    const writer = database().db.transaction(async (tx) => {
+      await tx.execute(sql`select id from alert_groups where id = ${groupId} for update`);
+      rowHeld.open();
+      await letGo.promise;
+    });
+    await rowHeld.promise;
+    const silence = silenceAlert({ db: database().db, clock: h.clock, groupId, actor: 'cli:op', durationMs: 3_600_000 });
+    await settledOrLockWaiters(silence, 1); // holds the send lock, waits for the group row
+    const resolved = await resolveAlert({ db: database().db, clock: h.clock, groupId, actor: 'UAPPROVER1', sendWaitMs: 300 }).then(
+      () => undefined, (err: unknown) => err);
+    letGo.open();
+    await writer;
+    await silence;
+
+    expect(resolved).toBeInstanceOf(AppError);
+    expect((resolved as AppError).message).toBe(
+      `Alert group ${groupId} was not resolved: another acknowledge, resolve or silence of it had not finished within 300ms. Nothing was changed.`);
+    expect(await group(groupId)).toMatchObject({ status: 'open', resolvedBy: null, silencedBy: 'cli:op' });
   });
 });

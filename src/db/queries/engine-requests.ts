@@ -96,12 +96,18 @@ export async function markEngineRequestRunning(db: Db, id: number, input: { hold
   return claimed;
 }
 
-/** Finishes a request only while it is running; undefined when it was not (finished or put back meanwhile). */
+/**
+ * Finishes a request only while it is running, and, given `paramsStill`, only while each of those
+ * params still holds the value given (null: absent) — another writer may have changed one since the
+ * handler read it; undefined when it was not (finished, put back or changed meanwhile).
+ */
 export async function finishRunningEngineRequest(
-  db: Db, id: number, input: { status: 'done' | 'failed'; at: Date; result: Record<string, unknown> | null; error: string | null },
+  db: Db, id: number,
+  input: { status: 'done' | 'failed'; at: Date; result: Record<string, unknown> | null; error: string | null; paramsStill?: Record<string, string | null> },
 ): Promise<EngineRequest | undefined> {
+  const still = Object.entries(input.paramsStill ?? {}).map(([key, value]) => sql`(${engineRequests.params} ->> ${key}) is not distinct from ${value}::text`);
   const [row] = await db.update(engineRequests).set({ status: input.status, finishedAt: input.at, result: input.result, error: input.error })
-    .where(and(eq(engineRequests.id, id), eq(engineRequests.status, 'running'))).returning();
+    .where(and(eq(engineRequests.id, id), eq(engineRequests.status, 'running'), ...still)).returning();
   return row;
 }
 

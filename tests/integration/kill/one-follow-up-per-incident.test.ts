@@ -14,8 +14,9 @@ import { ManualClock } from '../../../src/clock.js';
 import { connectPostgres, type Database } from '../../../src/db/client.js';
 import { engineRequests, incidentChecklistItems } from '../../../src/db/schema/index.js';
 import { cancelAllHandler, startCancelAllRunner } from '../../../src/services/engine-requests/handlers.js';
+import { startRequestRunner } from '../../../src/services/engine-requests/runner.js';
 import { CANCEL_FOLLOW_UP_MS, followUpGiveUpAt } from '../../../src/services/kill/cancel-follow-up.js';
-import { closeUnansweredFollowUps, markChecklistAttempt } from '../../../src/services/kill/checklist-records.js';
+import { checklistFollowUp, checklistRetry, closeUnansweredFollowUps, markChecklistAttempt } from '../../../src/services/kill/checklist-records.js';
 import { writeFollowUp } from '../../../src/services/kill/follow-up-request.js';
 import { cancelOnHalt, haltCancelSince } from '../../../src/services/kill/halt-cancel.js';
 import { startHaltWatcher } from '../../../src/services/kill/halt-watcher.js';
@@ -169,6 +170,70 @@ describe('one open follow-up cancel per incident', () => {
     expect(w.clock.now().getTime(), 'and by the joiner\'s').toBeLessThanOrEqual(firstAt + 4 * 60_000 + CANCEL_FOLLOW_UP_MS);
     expect(String(row.result?.['summary'])).toMatch(/^Gave up after \d+ tries over 14 min: /);
   }, 120_000);
+
+  it('a kill that joins while the bot gives up (after it read the give-up time, before it closed the request) finds the bot still trying: no give-up, no alert', async () => {
+    const w = await world();
+    const kill = await executeKill(w.bot.ctx, { actor: operator, reason: 'x', trigger: 'manual' });
+    const incidentId = kill.incidentId!;
+    await privateCall(w.kraken.sim, 'AddOrder', { pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '30000', volume: '0.01' });
+    const byHalt = await writeFollowUp(w.bot.ctx, { incidentId, killId: kill.killId, actor: 'system:halt-cancel', reason: 'halt', startedAt: Date.now(), halt: true });
+    // Its last try: 3 tried, a second before its give-up time, and Kraken refuses this one too.
+    await w.database.db.update(engineRequests).set({ result: { summary: 'try 3 failed', tries: 3 } }).where(eq(engineRequests.id, byHalt.requestId));
+    w.clock.advance(CANCEL_FOLLOW_UP_MS - 1_000);
+    await fillRateCounter(w.kraken.sim);
+
+    // The shell's kill joins in the moment between the bot's try (its give-up decision) and its close.
+    const handler = cancelAllHandler(w.bot.ctx);
+    let joined: Awaited<ReturnType<typeof writeFollowUp>> | undefined;
+    const runner = startRequestRunner(w.bot.ctx, {
+      holder: 'bot-1:7', timer: false, onFinished: checklistFollowUp(w.bot.ctx), onRetry: checklistRetry(w.bot.ctx),
+      handlers: {
+        cancel_all: async (request) => {
+          const outcome = await handler(request);
+          joined = await writeFollowUp(w.shell.ctx, { incidentId, killId: 'kill-2', actor: operator.id, reason: 'x', startedAt: Date.now() });
+          return outcome;
+        },
+      },
+    });
+    cleanup.push(() => runner.stop());
+    const raised = w.bot.alerts.raised.length;
+    expect(await runner.drain()).toBe(1);
+    expect(joined).toMatchObject({ requestId: byHalt.requestId, joined: true });
+
+    const [row] = await w.database.db.select().from(engineRequests).where(eq(engineRequests.id, byHalt.requestId));
+    expect(row, JSON.stringify(row?.result)).toMatchObject({ status: 'pending', error: null });
+    expect(String(row!.result?.['summary'])).toMatch(/^Cancel pending — the bot retries until Kraken confirms, next try at .* \(try 4 failed; a later kill joined it and moved its give-up time\)\. /);
+    expect(row!.notBefore!.getTime()).toBeGreaterThan(w.clock.now().getTime());
+    expect(followUpGiveUpAt(row!)).toBe(w.clock.now().getTime() + CANCEL_FOLLOW_UP_MS);
+    expect(w.bot.alerts.raised.slice(raised).filter((a) => a.severity === 'critical'), 'alerts raised').toEqual([]);
+    const [item] = await w.database.db.select().from(incidentChecklistItems)
+      .where(and(eq(incidentChecklistItems.incidentId, incidentId), eq(incidentChecklistItems.item, 'cancel_orders')));
+    expect(item?.state).not.toBe('failed');
+  }, 60_000);
+
+  it('a writer that found the follow-up open but whose join lands after the bot closed it writes its own, not "joined"', async () => {
+    const w = await world();
+    const kill = await executeKill(w.bot.ctx, { actor: operator, reason: 'x', trigger: 'manual' });
+    const byKill = await writeFollowUp(w.shell.ctx, { incidentId: kill.incidentId!, killId: kill.killId, actor: operator.id, reason: 'x', startedAt: Date.now() });
+    // The bot closes it (gave up) in a transaction of its own, committed only once the halt's writer,
+    // having read it open, waits on the row to join it.
+    const botDb = connectPostgres(w.database.url, { max: 1 });
+    cleanup.push(() => botDb.close());
+    let writing: ReturnType<typeof writeFollowUp> | undefined;
+    await botDb.db.transaction(async (tx) => {
+      await tx.update(engineRequests).set({ status: 'failed', finishedAt: new Date(), error: 'gave up' }).where(eq(engineRequests.id, byKill.requestId));
+      writing = writeFollowUp(w.bot.ctx, { incidentId: null, killId: 'halt:x', actor: 'system:halt-cancel', reason: 'halt', startedAt: Date.now(), halt: true });
+      for (;;) {
+        const waiting = await w.database.db.execute(sql`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+        if ((Array.isArray(waiting) ? waiting : (waiting as { rows: unknown[] }).rows).length > 0) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    });
+    const byHalt = await writing!;
+    expect(byHalt.joined).toBe(false);
+    expect(byHalt.requestId).not.toBe(byKill.requestId);
+    expect((await openFollowUps(w.database)).map((r) => r.id)).toEqual([byHalt.requestId]);
+  }, 60_000);
 
   it("a halt's follow-up written in the moment its kill's was (two open) stops without calling Kraken; the incident's tries", async () => {
     const w = await world();

@@ -136,10 +136,18 @@ export async function engineRequestById(db: Db, id: number): Promise<EngineReque
   return row;
 }
 
-/** Fails a request only while nobody has claimed it; false when it was claimed (or finished). */
-export async function failPendingEngineRequest(db: Db, id: number, input: { at: Date; error: string }): Promise<boolean> {
+/**
+ * Fails a request only while nobody has claimed it; false when it was claimed (or finished). With
+ * `unansweredBefore`, only while it is still unanswered since before then, as the row stands when
+ * written: its next try (not_before) and its last join (params.joinedAt) or else its writing were
+ * all due before it — a kill that joined it after it was read is not overwritten.
+ */
+export async function failPendingEngineRequest(db: Db, id: number, input: { at: Date; error: string; unansweredBefore?: Date }): Promise<boolean> {
+  const due = sql`greatest(coalesce(${engineRequests.notBefore}, ${engineRequests.requestedAt}), coalesce((${engineRequests.params} ->> 'joinedAt')::timestamptz, ${engineRequests.requestedAt}))`;
   const rows = await db.update(engineRequests).set({ status: 'failed', finishedAt: input.at, error: input.error })
-    .where(and(eq(engineRequests.id, id), eq(engineRequests.status, 'pending'))).returning({ id: engineRequests.id });
+    .where(and(eq(engineRequests.id, id), eq(engineRequests.status, 'pending'),
+      ...(input.unansweredBefore ? [sql`${due} < ${input.unansweredBefore.toISOString()}::timestamptz`] : [])))
+    .returning({ id: engineRequests.id });
   return rows.length > 0;
 }
 

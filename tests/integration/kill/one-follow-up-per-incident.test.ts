@@ -12,6 +12,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
 import { connectPostgres, type Database } from '../../../src/db/client.js';
+import { extendFollowUpGiveUp } from '../../../src/db/queries/engine-requests.js';
 import { engineRequests, incidentChecklistItems } from '../../../src/db/schema/index.js';
 import { cancelAllHandler, startCancelAllRunner } from '../../../src/services/engine-requests/handlers.js';
 import { startRequestRunner } from '../../../src/services/engine-requests/runner.js';
@@ -253,27 +254,27 @@ describe('one open follow-up cancel per incident', () => {
   }, 60_000);
 });
 
-describe.each<DbKind>(['postgres', 'pglite'])('the follow-up index on %s', (kind) => {
-  /** An incident from a kill in a process without the key (paper only): its kill hands on a follow-up. */
-  async function incidentWithFollowUp() {
-    const database = await createTestDb(kind);
-    cleanup.push(() => database.close());
-    const clock = new ManualClock('2026-01-05T12:00:00Z');
-    // A second process: its own pool on PostgreSQL; on PGlite, a context on the one instance.
-    const second = kind === 'postgres' ? connectPostgres((database as { url: string } & Database).url, { max: 2 }) : database;
-    if (second !== database) cleanup.push(() => second.close());
-    const env = { ...quick, ...dataDir() };
-    const a = await engineContext(database, env, { clock });
-    const b = await engineContext(second, env, { clock });
-    cleanup.push(() => a.ctx.close(), () => b.ctx.close());
-    const kill = await executeKill(a.ctx, { actor: operator, reason: 'x', trigger: 'manual' });
-    const first = (kill.followUp as { requestId: number }).requestId;
-    expect(first).toEqual(expect.any(Number));
-    return { database, a, b, kill, first, clock };
-  }
+/** An incident from a kill in a process without the key (paper only): its kill hands on a follow-up. */
+async function incidentWithFollowUp(kind: DbKind) {
+  const database = await createTestDb(kind);
+  cleanup.push(() => database.close());
+  const clock = new ManualClock('2026-01-05T12:00:00Z');
+  // A second process: its own pool on PostgreSQL; on PGlite, a context on the one instance.
+  const second = kind === 'postgres' ? connectPostgres((database as { url: string } & Database).url, { max: 2 }) : database;
+  if (second !== database) cleanup.push(() => second.close());
+  const env = { ...quick, ...dataDir() };
+  const a = await engineContext(database, env, { clock });
+  const b = await engineContext(second, env, { clock });
+  cleanup.push(() => a.ctx.close(), () => b.ctx.close());
+  const kill = await executeKill(a.ctx, { actor: operator, reason: 'x', trigger: 'manual' });
+  const first = (kill.followUp as { requestId: number }).requestId;
+  expect(first).toEqual(expect.any(Number));
+  return { database, a, b, kill, first, clock };
+}
 
+describe.each<DbKind>(['postgres', 'pglite'])('the follow-up index on %s', (kind) => {
   it('a writer that joins the open follow-up moves its give-up time to the later of the two, never to an earlier one', async () => {
-    const { database, a, b, kill, first, clock } = await incidentWithFollowUp();
+    const { database, a, b, kill, first, clock } = await incidentWithFollowUp(kind);
     const giveUpAt = async () => followUpGiveUpAt((await database.db.select().from(engineRequests).where(eq(engineRequests.id, first)))[0]!);
     const written = await giveUpAt();
     expect(written).toBe(clock.now().getTime() + CANCEL_FOLLOW_UP_MS);
@@ -288,7 +289,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('the follow-up index on %s', (kind
   }, 60_000);
 
   it('a follow-up no bot has taken, joined 4 min after its writing, waits for a bot 5 min from the join, not from its first writing', async () => {
-    const { database, a, b, kill, first, clock } = await incidentWithFollowUp();
+    const { database, a, b, kill, first, clock } = await incidentWithFollowUp(kind);
     const row = async () => (await database.db.select().from(engineRequests).where(eq(engineRequests.id, first)))[0]!;
     const items = async () => database.db.select().from(incidentChecklistItems).where(eq(incidentChecklistItems.incidentId, kill.incidentId!));
     clock.advance(4 * 60_000);
@@ -305,7 +306,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('the follow-up index on %s', (kind
   }, 60_000);
 
   it('writers at once from two contexts all join the open follow-up; once it is closed, the next write is a new one', async () => {
-    const { database, a, b, kill, first } = await incidentWithFollowUp();
+    const { database, a, b, kill, first } = await incidentWithFollowUp(kind);
     const write = (ctx: typeof a.ctx, actor: string) =>
       writeFollowUp(ctx, { incidentId: kill.incidentId!, killId: kill.killId, actor, reason: 'again', startedAt: Date.now() });
     const written = await Promise.all([write(a.ctx, 'a1'), write(b.ctx, 'b1'), write(a.ctx, 'a2'), write(b.ctx, 'b2')]);
@@ -320,7 +321,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('the follow-up index on %s', (kind
   }, 60_000);
 
   it("a halt without an incident joins the open incident's; one open beside it is not made the incident's second", async () => {
-    const { database, a, b, kill, first } = await incidentWithFollowUp();
+    const { database, a, b, kill, first } = await incidentWithFollowUp(kind);
     const halt = { incidentId: null, killId: 'halt:x', actor: 'system:halt-cancel', reason: 'halt', startedAt: Date.now(), halt: true };
     expect(await writeFollowUp(b.ctx, halt)).toMatchObject({ requestId: first, joined: true });
     const [beside] = await database.db.insert(engineRequests).values({
@@ -332,7 +333,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('the follow-up index on %s', (kind
   }, 60_000);
 
   it('migrating a database that already has two open for one incident keeps the one its cancel item waits on', async () => {
-    const { database, kill, first } = await incidentWithFollowUp();
+    const { database, kill, first } = await incidentWithFollowUp(kind);
     // As before the index: written beside the kill's, one older (a halt's) and one newer.
     await database.db.execute(sql`drop index "engine_requests_one_open_follow_up"`);
     const [row] = await database.db.select().from(engineRequests).where(eq(engineRequests.id, first));
@@ -347,5 +348,31 @@ describe.each<DbKind>(['postgres', 'pglite'])('the follow-up index on %s', (kind
     expect(rows.map((r) => [r.id, r.status])).toEqual([[first, 'pending'], [newer!.id, 'failed'], [other!.id, 'pending']]);
     expect(rows[1]!.error).toBe(`Stopped: request #${first} goes on with this cancel (one open follow-up at a time).`);
     await expect(database.db.insert(engineRequests).values({ ...copy })).rejects.toThrow();
+  }, 60_000);
+});
+
+describe('the incident read and a join at once (PostgreSQL, two connections)', () => {
+  it('a follow-up the incident read judged unanswered, joined before its close is written, stays pending: the join is not overwritten', async () => {
+    const { database, a, kill, first, clock } = await incidentWithFollowUp('postgres');
+    const items = async () => database.db.select().from(incidentChecklistItems).where(eq(incidentChecklistItems.incidentId, kill.incidentId!));
+    const row = async () => (await database.db.select().from(engineRequests).where(eq(engineRequests.id, first)))[0]!;
+    clock.advance(5 * 60_000 + 1);
+    // A later kill joins it in a transaction of its own, committed only once the incident read,
+    // having read it unanswered, waits on the row to close it.
+    const joinerDb = connectPostgres((database as { url: string } & Database).url, { max: 1 });
+    cleanup.push(() => joinerDb.close());
+    let reading: Promise<unknown> | undefined;
+    await joinerDb.db.transaction(async (tx) => {
+      await extendFollowUpGiveUp(tx, first, { joinedAt: clock.now(), giveUpAt: new Date(clock.now().getTime() + CANCEL_FOLLOW_UP_MS), defaultSpanMs: CANCEL_FOLLOW_UP_MS });
+      reading = closeUnansweredFollowUps(a.ctx, await items());
+      for (;;) {
+        const waiting = await database.db.execute(sql`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+        if ((Array.isArray(waiting) ? waiting : (waiting as { rows: unknown[] }).rows).length > 0) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    });
+    await reading;
+    expect(await row()).toMatchObject({ status: 'pending', error: null });
+    expect((await items()).find((i) => i.item === 'cancel_orders')).toMatchObject({ state: 'pending', requestId: first });
   }, 60_000);
 });

@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { execute } from '../../../src/db/client.js';
 import { botState, engineRequests, incidentChecklistItems, incidents } from '../../../src/db/schema/index.js';
 import { getBotState } from '../../../src/services/bot-state.js';
@@ -61,6 +61,11 @@ function errorLines(t: KillTestContext): string[] {
 }
 
 const COULD_NOT_CONFIRM = 'kill could not confirm zero open orders';
+
+// errorLines' spies go with their test (this file shares its worker with other files).
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 describe('kill', () => {
   it('cancels on Kraken and paper before its first database query, then halts in paper with an incident', async () => {

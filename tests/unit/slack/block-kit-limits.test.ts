@@ -175,7 +175,7 @@ const CASES: Record<string, () => Case[]> = {
   }],
   'runbook:renderRunbookMessage': () => (['go-live', 'incident'] as const).map((name) => ({ payload: runbook.renderRunbookMessage({ name, data: placeholderRunbookData() }) })),
   'runbook:renderGoLiveHelp': () => [{
-    payload: runbook.renderGoLiveHelp({ name: 'go-live', data: { ...placeholderRunbookData(), audit: { status: 'ran', at: iso(0), actor: 'UOPS1', passed: false, summary: long('s', 200),
+    payload: runbook.renderGoLiveHelp({ name: 'go-live', data: { ...placeholderRunbookData(), audit: { status: 'ran', at: iso(0), actor: 'UOPS1', passed: false, summary: long('s', 200), thresholdRefusal: null,
       failing: Array.from({ length: 60 }, (_, i) => ({ name: long(`check ${i}`, 80), status: 'fail', detail: long('detail', 300) })) } } }, helpCommands),
   }],
   'stats:renderStats': () => [{ payload: stats.renderStats(statsReport()) }],

@@ -1,5 +1,7 @@
-// Owns the scheduled jobs (node-cron). Jobs that trade or alter state are marked `trades: true`
-// so the live switch and the kill switch can pause them as a group and resume them after.
+// Owns the scheduled jobs (node-cron). A job that would place or cancel orders is marked
+// `trades: true` so a kill's halt latch can hold it in this process. None is today: every scheduled
+// job delivers alerts, summaries, on-call handovers or expires mode requests, and the live switch
+// pauses nothing (docs/checklist-coverage.md, §6) — the engine, which trades, is no job here.
 // node-cron is required when the first job is registered: every command builds a registry, only
 // the running bot schedules anything.
 import { createRequire } from 'node:module';

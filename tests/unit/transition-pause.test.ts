@@ -1,6 +1,6 @@
 // The go-live checklist's §6 ("crons paused during the transition") is answered by a fact, not a
-// rule that pauses nothing: no scheduled job places or cancels orders, so the live switch pauses
-// nothing, and docs/checklist-coverage.md says so. If a job ever trades, this fails and the switch
+// rule that pauses nothing: no scheduled job places orders (the alert escalation's auto-kill, which
+// cancels, must never wait), so the live switch pauses nothing, and docs/checklist-coverage.md says so. If a job ever trades, this fails and the switch
 // needs a real pause (a database fact every process's job runner reads).
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,7 +32,8 @@ describe('checklist §6: what the live switch pauses', () => {
   it('docs/checklist-coverage.md says nothing is paused and why, instead of claiming a pause', () => {
     const row = readFileSync(join(ROOT, 'docs/checklist-coverage.md'), 'utf8').split('\n').find((l) => l.startsWith('| 6 | Crons paused'));
     expect(row).toBeDefined();
-    expect(row).toMatch(/nothing needs pausing, and nothing is paused: no scheduled job places or cancels orders/);
+    expect(row).toMatch(/nothing needs pausing, and nothing is paused: no scheduled job places orders/);
+    expect(row).toMatch(/auto-kill .* must never wait: it records its halt under the bot_state row lock the switch also takes/);
     expect(row).toMatch(/re-reads bot_state under the order lock before every order/);
     expect(row).not.toMatch(/pauses the trading jobs/);
   });

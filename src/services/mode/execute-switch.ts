@@ -2,9 +2,10 @@
 // now, not only when the request was opened), take the snapshot, flip bot_state to live in the same
 // transaction that marks the request switched. No restart: the engine reads bot_state every tick and
 // picks the Kraken adapter from the provider. Nothing is paused around the flip, because no scheduled
-// job places or cancels orders: the engine re-reads bot_state under the order lock before every
-// order, so each order is placed in the mode before the flip or in the one after it
-// (docs/checklist-coverage.md, §6).
+// job places orders: the engine re-reads bot_state under the order lock before every order, so each
+// order is placed in the mode before the flip or in the one after it; a kill (the alert escalation's
+// auto-kill among them) takes the bot_state row lock this transaction holds, so it lands before the
+// flip (refused below: halted) or after it (docs/checklist-coverage.md, §6).
 import type { Db } from '../../db/client.js';
 import type { ModeChangeRequest } from '../../db/schema/index.js';
 import { lockBotState } from '../../db/queries/bot-state-row.js';

@@ -15,6 +15,8 @@ export interface ExitResult {
   target: ExitTarget;
   status: 'needs_confirmation' | 'nothing_open' | 'pending' | 'done' | 'failed';
   trades: ExitTargetRow[];
+  /** While the engine trades live: the open paper positions `all` left out, as the live switch says it; else null. */
+  paperSetAside: string | null;
   request: ExitRequestState | null;
 }
 
@@ -31,12 +33,12 @@ export const exitCommand = defineCommand({
   }).strict(),
   async run(ctx, args): Promise<ExitResult> {
     const target = parseExitTarget(args.target);
-    const rows = await previewExit(ctx, target);
-    if (rows.length === 0) return { ok: true, target, status: 'nothing_open', trades: [], request: null };
-    if (!args.confirmed) return { ok: false, target, status: 'needs_confirmation', trades: rows, request: null };
+    const { trades: rows, paperSetAside } = await previewExit(ctx, target);
+    if (rows.length === 0) return { ok: true, target, status: 'nothing_open', trades: [], paperSetAside, request: null };
+    if (!args.confirmed) return { ok: false, target, status: 'needs_confirmation', trades: rows, paperSetAside, request: null };
     const requested = await requestExit(ctx, ctx.actor, target, cleanReason(args.reason));
     const request = await awaitExit(ctx, requested, args.waitSeconds * 1000);
-    return { ok: request.status === 'done', target, status: request.status, trades: rows, request };
+    return { ok: request.status === 'done', target, status: request.status, trades: rows, paperSetAside, request };
   },
 });
 

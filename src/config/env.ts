@@ -219,7 +219,19 @@ const cronExpression = (fallback: string) =>
   });
 
 /** The go-live thresholds' built-in defaults: the gate holds audits to them until an engine records its own. */
-export const GOLIVE_DEFAULTS = { GOLIVE_MIN_PAPER_TRADES: 50, GOLIVE_MIN_ROI_PCT: 0, GOLIVE_ALERT_WINDOW: '7d' } as const;
+export const GOLIVE_DEFAULTS = {
+  GOLIVE_MIN_PAPER_TRADES: 50, GOLIVE_MIN_ROI_PCT: 0, GOLIVE_ALERT_WINDOW: '7d',
+  // The other settings that decide what counts as a passing audit: held to the same gate policy.
+  ROI_TOLERANCE_PCT: 0.5, LOG_CHECK_WINDOW: '24h', PAPER_STARTING_BALANCE: 10_000,
+  RISK_APPETITE_MAX_DRAWDOWN_PCT: 20, RISK_MAX_DRAWDOWN_PCT: 10, RISK_DAILY_LOSS_PCT: 3, RISK_HARD_DRAWDOWN_PCT: 15,
+} as const;
+
+/** The settings an audit judges by that the gate policy holds (src/services/audit/gate-policy.ts). */
+export const GATE_POLICY_ENV = [
+  'GOLIVE_MIN_PAPER_TRADES', 'GOLIVE_MIN_ROI_PCT', 'GOLIVE_ALERT_WINDOW', 'ROI_TOLERANCE_PCT', 'LOG_CHECK_WINDOW', 'PAPER_STARTING_BALANCE', 'RECONCILE_LEGACY_CUTOFF',
+  'RISK_APPETITE_MAX_DRAWDOWN_PCT', 'RISK_MAX_DRAWDOWN_PCT', 'RISK_DAILY_LOSS_PCT', 'RISK_HARD_DRAWDOWN_PCT',
+] as const;
+export type GatePolicyEnv = (typeof GATE_POLICY_ENV)[number];
 
 export const envSchema = z.object({
   IS_LIVE: bool(false),
@@ -244,7 +256,7 @@ export const envSchema = z.object({
   TRADING_PAIRS: pairs,
   STRATEGIES_FILE: optionalText,
   QUOTE_CURRENCY: optionalText.transform((v) => (v ?? 'USD').toUpperCase()),
-  PAPER_STARTING_BALANCE: number(10_000, { min: 1 }),
+  PAPER_STARTING_BALANCE: number(GOLIVE_DEFAULTS.PAPER_STARTING_BALANCE, { min: 1 }),
   CAPITAL_RESERVE_PCT: number(20, { min: 0, max: 100 }),
   // Paper exchange: fees in percent of notional (0.26/0.16 is Kraken's older lowest-volume schedule;
   // the simulator charges today's lowest tier, 0.40/0.25) and a slippage model in basis points:
@@ -256,10 +268,10 @@ export const envSchema = z.object({
   // Engine: how often equity is snapshotted (market time), how often the Kraken feed polls.
   EQUITY_SNAPSHOT_INTERVAL: duration('15m'),
   MARKET_POLL_INTERVAL: duration('15s'),
-  RISK_MAX_DRAWDOWN_PCT: number(10, { min: 0.1, max: 100 }),
-  RISK_DAILY_LOSS_PCT: number(3, { min: 0.1, max: 100 }),
-  RISK_APPETITE_MAX_DRAWDOWN_PCT: number(20, { min: 0.1, max: 100 }),
-  RISK_HARD_DRAWDOWN_PCT: number(15, { min: 0.1, max: 100 }),
+  RISK_MAX_DRAWDOWN_PCT: number(GOLIVE_DEFAULTS.RISK_MAX_DRAWDOWN_PCT, { min: 0.1, max: 100 }),
+  RISK_DAILY_LOSS_PCT: number(GOLIVE_DEFAULTS.RISK_DAILY_LOSS_PCT, { min: 0.1, max: 100 }),
+  RISK_APPETITE_MAX_DRAWDOWN_PCT: number(GOLIVE_DEFAULTS.RISK_APPETITE_MAX_DRAWDOWN_PCT, { min: 0.1, max: 100 }),
+  RISK_HARD_DRAWDOWN_PCT: number(GOLIVE_DEFAULTS.RISK_HARD_DRAWDOWN_PCT, { min: 0.1, max: 100 }),
   // The pre-trade gate (src/engine/pre-trade-gate.ts), before every order intent, paper and live.
   RISK_MAX_ORDER_NOTIONAL: number(2500, { min: 1 }),
   RISK_PRICE_BAND_PCT: number(2, { min: 0.01, max: 50 }),
@@ -293,7 +305,7 @@ export const envSchema = z.object({
   GOLIVE_ALERT_WINDOW: duration(GOLIVE_DEFAULTS.GOLIVE_ALERT_WINDOW),
   // The go-live audit warns when the last `ctb alerts test` is older than this (test the channel periodically).
   ALERT_TEST_MAX_AGE: duration('7d'),
-  ROI_TOLERANCE_PCT: number(0.5, { min: 0, max: 100 }),
+  ROI_TOLERANCE_PCT: number(GOLIVE_DEFAULTS.ROI_TOLERANCE_PCT, { min: 0, max: 100 }),
   RECONCILE_LEGACY_CUTOFF: optionalText.refine((v) => v === undefined || !Number.isNaN(Date.parse(v)), {
     message: 'expected an ISO date such as 2026-01-31',
   }),
@@ -321,7 +333,7 @@ export const envSchema = z.object({
   BACKUP_RECENT_WITHIN: duration('24h'),
   REPORTS_DIR: optionalText.transform((v) => v ?? './reports'),
   // How far back the go-live log check looks for unhandled errors in LOG_DIR.
-  LOG_CHECK_WINDOW: duration('24h'),
+  LOG_CHECK_WINDOW: duration(GOLIVE_DEFAULTS.LOG_CHECK_WINDOW),
   // The commit this build was made from, for `ctb version` outside a git checkout (set by the deploy).
   BUILD_COMMIT: optionalText.refine((v) => v === undefined || /^[0-9a-f]{7,40}$/i.test(v), {
     message: 'expected a git commit hash (7 to 40 hex characters)',
@@ -381,8 +393,8 @@ export interface Config extends RawEnv {
   autoKill: boolean;
   /** Which escalation variables the environment set (the others are the built-in defaults): `ctb oncall show` names the source. */
   escalationEnv: { ESCALATION_ACK_SLA: boolean; ESCALATION_MAX_ROUNDS: boolean };
-  /** Which go-live thresholds the environment set: the audit says which of them the gate policy overrides. */
-  goliveEnv: { GOLIVE_MIN_PAPER_TRADES: boolean; GOLIVE_MIN_ROI_PCT: boolean; GOLIVE_ALERT_WINDOW: boolean };
+  /** Which gate-policy settings the environment set: the audit says which of them the gate policy overrides. */
+  goliveEnv: Record<GatePolicyEnv, boolean>;
 }
 
 const EMAIL = /^[^\s@,<>]+@[^\s@,<>]+\.[^\s@,<>.]+$/;
@@ -460,7 +472,7 @@ export function readEnv(env: Record<string, string | undefined>): Config {
     slackEnabled: cfg.SLACK_BOT_TOKEN !== undefined,
     autoKill: cfg.AUTO_KILL === 'on' || (cfg.AUTO_KILL === 'live' && cfg.IS_LIVE),
     escalationEnv: { ESCALATION_ACK_SLA: isSet('ESCALATION_ACK_SLA'), ESCALATION_MAX_ROUNDS: isSet('ESCALATION_MAX_ROUNDS') },
-    goliveEnv: { GOLIVE_MIN_PAPER_TRADES: isSet('GOLIVE_MIN_PAPER_TRADES'), GOLIVE_MIN_ROI_PCT: isSet('GOLIVE_MIN_ROI_PCT'), GOLIVE_ALERT_WINDOW: isSet('GOLIVE_ALERT_WINDOW') },
+    goliveEnv: Object.fromEntries(GATE_POLICY_ENV.map((name) => [name, isSet(name)])) as Record<GatePolicyEnv, boolean>,
   };
 }
 

@@ -5,6 +5,8 @@
 import type { BotState } from '../db/schema/index.js';
 import { readStatusRows, type StatusRows } from '../db/queries/mode-status.js';
 import type { AuditRunHeader } from './audit/store.js';
+import { gatePolicyOf, thresholdStanding, type GatePolicy } from './audit/gate-policy.js';
+import type { ThresholdStanding } from '../domain/golive-thresholds.js';
 import { effectiveMode, getBotState, type Mode } from './bot-state.js';
 import { describeTradingState, type TradingStateInfo } from '../domain/trading-state.js';
 import { holderView, type EngineHolderView } from '../domain/engine-holder.js';
@@ -12,12 +14,18 @@ import { shellView, type EngineHolderDeps, type ShellDeps, type ShellView } from
 import { standingOf, type ReconciliationStanding } from '../domain/reconciliation-standing.js';
 
 export interface AuditVerdict {
+  id: number;
   at: Date;
   passed: boolean;
   dryRun: boolean;
   mode: Mode;
   summary: string;
   actor: string;
+  /**
+   * Why resume and /mode live would refuse this run under the gate policy stored now (its thresholds
+   * looser, or none recorded: thresholdRefusal, the rule they apply); null when they accept them.
+   */
+  thresholdRefusal: ThresholdStanding | null;
 }
 
 export interface ModeStatus {
@@ -97,11 +105,15 @@ export async function readModeStatus(ctx: ModeStatusDeps): Promise<ModeStatus> {
 
 /** The mode status and the latest go-live audit verdict (`/golive status`), from one statement. */
 export async function readGoLiveStatus(ctx: ModeStatusDeps): Promise<{ status: ModeStatus; latestAudit: AuditVerdict | null }> {
-  const { state, lease, dbNow, audit } = await readStatus(ctx);
-  return { status: modeStatusOf(ctx, state, holderView(lease, dbNow, ctx.config.ENGINE_LEASE_TTL)), latestAudit: verdictOf(audit) };
+  const { state, lease, dbNow, audit, policy } = await readStatus(ctx);
+  return { status: modeStatusOf(ctx, state, holderView(lease, dbNow, ctx.config.ENGINE_LEASE_TTL)), latestAudit: auditVerdict(audit, gatePolicyOf(policy)) };
 }
 
-function verdictOf(row: AuditRunHeader | null): AuditVerdict | null {
+/** A stored run's verdict, with what the gate says of its thresholds under `policy`. */
+export function auditVerdict(row: AuditRunHeader | null, policy: GatePolicy): AuditVerdict | null {
   if (!row) return null;
-  return { at: row.at, passed: row.passed, dryRun: row.dryRun, mode: row.mode, summary: row.summary, actor: row.actor };
+  return {
+    id: row.id, at: row.at, passed: row.passed, dryRun: row.dryRun, mode: row.mode, summary: row.summary, actor: row.actor,
+    thresholdRefusal: thresholdStanding(row, policy),
+  };
 }

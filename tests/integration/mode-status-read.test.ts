@@ -61,7 +61,10 @@ describe.each<DbKind>(['postgres', 'pglite'])('the status read on %s', (kind) =>
 
     const { status, latestAudit } = await readGoLiveStatus(ctx());
     expect(status).toMatchObject({ requestedMode: 'paper', armed: true, halted: true, haltedReason: 'drill', entriesPaused: true, engine: { state: 'running', holderId: 'w:1:0', pid: 7 } });
-    expect(latestAudit).toEqual({ at, passed: true, dryRun: false, mode: 'live', summary: 'same instant, higher id', actor: 'second' });
+    expect(latestAudit).toEqual({
+      id: rows.audit!.id, at, passed: true, dryRun: false, mode: 'live', summary: 'same instant, higher id', actor: 'second',
+      thresholdRefusal: { code: 'audit_thresholds_missing', differences: null },
+    });
   });
 
   it('gives a Slack status command the status its delivery claim read, once: a second read in the request goes to the database', async () => {

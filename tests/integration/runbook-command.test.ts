@@ -93,6 +93,20 @@ describe('ctb runbook on PostgreSQL', () => {
     }
   });
 
+  it('shows the log check window and drawdown guard of the gate policy the engine recorded, not this process\'s', async () => {
+    const shell = await buildAppContext({ config: testConfig({ LOG_CHECK_WINDOW: '1h', RISK_APPETITE_MAX_DRAWDOWN_PCT: '90' }), database, clock, logger: silentLogger() });
+    try {
+      await recordGatePolicy(ctx.db, { config: testConfig({ LOG_CHECK_WINDOW: '3d', RISK_MAX_DRAWDOWN_PCT: '6', RISK_APPETITE_MAX_DRAWDOWN_PCT: '12' }), by: 'worker-host:4242 (worker)', at: clock.now() });
+      const text = (await runCommand(runbookCommand, shell, actor, { name: 'go-live' })).text;
+      expect(text).toMatch(/in the last `3d` \(the audit's log check\)\./);
+      expect(text).not.toContain('`1h` (the audit');
+      expect(text).toContain('new entries pause at `6` % drawdown');
+      expect(text).toContain('appetite ceiling `12` %');
+    } finally {
+      await shell.close();
+    }
+  });
+
   it('rejects an unknown runbook with the expected names, and records the attempt', async () => {
     await expect(runCommand(runbookCommand, ctx, actor, { name: 'deploy' })).rejects.toMatchObject({ kind: 'usage', message: expect.stringMatching(/expected one of go-live, incident/) });
     const rows = await ctx.db.select().from(commandLog);

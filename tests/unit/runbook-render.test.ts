@@ -5,6 +5,9 @@ import { testConfig } from '../../src/config/env.js';
 import { PROJECT_ROOT } from '../../src/services/release/version.js';
 import { auditInfo, runbookDataFromConfig } from '../../src/services/runbook/collect.js';
 import type { RunbookData } from '../../src/domain/runbook/data.js';
+import type { GateThresholds } from '../../src/domain/golive-thresholds.js';
+import { DEFAULT_AUDIT_SETTINGS } from '../support/gate-thresholds.js';
+import { configuredThresholds, gatePolicyOf } from '../../src/services/audit/gate-policy.js';
 import { placeholderRunbookData, renderRunbook, RUNBOOK_DOCS, RUNBOOKS } from '../../src/domain/runbook/index.js';
 
 function data(env: Record<string, string> = {}, over: Partial<RunbookData> = {}): RunbookData {
@@ -78,6 +81,21 @@ describe('runbooks follow the configuration', () => {
     expect(failing).toBeGreaterThan(0);
     expect(text.indexOf('[warn] **Backups & release**')).toBeGreaterThan(failing);
     expect(text).not.toContain('**Mode**');
+  });
+
+  it('say of a pass by looser settings than the gate policy that resume and going live would not accept it', () => {
+    const policy = gatePolicyOf({
+      id: 1, minPaperTrades: 50, minRoiPct: '0', alertWindowMs: 7 * 86_400_000, recordedBy: 'worker-host:4242 (worker)', recordedAt: new Date('2026-01-05T01:00:00Z'),
+      auditSettings: DEFAULT_AUDIT_SETTINGS,
+    });
+    const run = (over: Partial<GateThresholds>) => ({
+      id: 7, at: new Date('2026-01-05T02:55:00Z'), actor: 'cli:ops', mode: 'paper' as const, dryRun: true, passed: true, summary: '10 pass, 0 warn, 0 fail', results: [],
+      thresholds: { ...configuredThresholds(testConfig()), ...over },
+    });
+    const looser = renderRunbook('go-live', data({}, { audit: auditInfo(run({ logCheckWindowMs: 60_000 }), policy) }));
+    expect(looser).toContain('— **passed under looser thresholds than the policy (LOG_CHECK_WINDOW 1m where the policy has 1d): not accepted for going live / resume — re-run the audit** (10 pass, 0 warn, 0 fail).');
+    expect(looser).not.toContain('**PASSED**');
+    expect(renderRunbook('go-live', data({}, { audit: auditInfo(run({}), policy) }))).toContain('— **PASSED** (10 pass, 0 warn, 0 fail).');
   });
 
   it('tell the operator to run the audit when none has run', () => {

@@ -12,7 +12,7 @@ import type { Feature } from '../feature.js';
 import type { BotState } from '../../db/schema/index.js';
 import type { Mode } from '../../services/bot-state.js';
 import { createMarketFeed, type MarketFeedOptions } from '../../market/create-feed.js';
-import { describeThresholds, recordGatePolicy } from '../../services/audit/gate-policy.js';
+import { describeSettings, describeThresholds, recordGatePolicy } from '../../services/audit/gate-policy.js';
 import { createLeaseKeeper } from '../../services/engine-lease/keeper.js';
 import { setEngineLease } from '../../services/engine-lease/runtime.js';
 import { engineRequestHandlers } from '../../services/engine-requests/handlers.js';
@@ -86,7 +86,7 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
           // The go-live thresholds this engine runs with become the gate policy every audit is held to.
           const { host, pid, role } = acquired.lease;
           await recordGatePolicy(ctx.db, { config: ctx.config, by: `${host}:${pid} (${role})`, at: ctx.clock.now() })
-            .then((policy) => ctx.logger.info({ thresholds: policy.thresholds }, `go-live gate policy recorded: ${describeThresholds(policy.thresholds)}`))
+            .then((policy) => ctx.logger.info({ thresholds: policy.thresholds }, `go-live gate policy recorded: ${describeThresholds(policy.thresholds)}; ${describeSettings(policy.thresholds)}`))
             .catch((err: unknown) => ctx.logger.error({ err }, 'could not record the go-live gate policy: the gate holds audits to the one stored before (or the built-in defaults)'));
           monitor = createReconciliationMonitor(ctx, opts.reconcile ?? {});
           setReconciliationMonitor(ctx, monitor);

@@ -9,6 +9,8 @@ import { describeHolder } from '../../domain/engine-holder.js';
 import { describeStanding } from '../../domain/reconciliation-standing.js';
 import type { SignOffRecord } from '../../services/mode/sign-off.js';
 import { tradingStateText } from '../../domain/trading-state.js';
+import { gateVerdictText } from '../../domain/golive-thresholds.js';
+import type { AuditVerdict } from '../../services/mode-status.js';
 import type { CliIo } from '../io.js';
 import type { CliRegistration } from '../program.js';
 import { runCliCommand } from '../with-context.js';
@@ -31,6 +33,12 @@ function haltNote(r: ModeStatusResult): string[] {
   return [`  (as found at ${r.reconciliation.at}; the halt cancels every open order on Kraken, so ${orders.length === 1 ? 'this order' : 'these orders'} may be gone already — ctb reconcile looks at Kraken now and lifts the block once nothing is unexplained)`];
 }
 
+/** The latest go-live audit as the gate (resume, /mode live) would judge it now. */
+function auditLine(a: AuditVerdict | null): string {
+  if (!a) return 'latest audit: none (run ctb audit)';
+  return `latest audit: run #${a.id} ${gateVerdictText(a)} — ${a.dryRun ? 'dry run ' : ''}at ${a.at.toISOString()} by ${a.actor}: ${a.summary}`;
+}
+
 export function renderStatus(r: ModeStatusResult): string {
   const lines = [
     `mode: ${r.mode.toUpperCase()}${r.storedMode !== r.mode ? ` (database says ${r.storedMode}; trading ${r.mode} because ${pausedBecause(r)})` : ''}`,
@@ -41,6 +49,7 @@ export function renderStatus(r: ModeStatusResult): string {
     ...describeStanding(r.reconciliation),
     ...haltNote(r),
     `trading state: ${tradingStateText(r.tradingState)}`,
+    auditLine(r.latestAudit),
     `approvers: ${r.approvers.length > 0 ? r.approvers.join(', ') : '(none: set SLACK_APPROVERS)'} — approve with :${r.approvalEmoji}:`,
   ];
   if (r.openRequest) {

@@ -4,8 +4,8 @@ import { desc, eq } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { auditRuns, type AuditRun } from '../schema/index.js';
 
-/** What a verdict shows of a run: everything but its results (a whole audit's worth of JSON) and thresholds. */
-export type AuditRunHeader = Omit<AuditRun, 'results' | 'thresholds'>;
+/** What a verdict shows of a run: everything but its results (a whole audit's worth of JSON). */
+export type AuditRunHeader = Omit<AuditRun, 'results'>;
 
 // Read by every /golive status and `ctb mode status`: prepared once per database handle (one round
 // trip; unprepared, its LIMIT parameter made postgres.js describe the statement first, every time).
@@ -16,7 +16,7 @@ export async function latestAuditRunHeader(db: Db): Promise<AuditRunHeader | nul
   let query = headerQueries.get(db);
   if (!query) {
     query = db
-      .select({ id: auditRuns.id, at: auditRuns.at, actor: auditRuns.actor, mode: auditRuns.mode, dryRun: auditRuns.dryRun, passed: auditRuns.passed, summary: auditRuns.summary })
+      .select({ id: auditRuns.id, at: auditRuns.at, actor: auditRuns.actor, mode: auditRuns.mode, dryRun: auditRuns.dryRun, passed: auditRuns.passed, summary: auditRuns.summary, thresholds: auditRuns.thresholds })
       .from(auditRuns)
       .orderBy(desc(auditRuns.at), desc(auditRuns.id))
       .limit(1)

@@ -96,12 +96,18 @@ export async function markEngineRequestRunning(db: Db, id: number, input: { hold
   return claimed;
 }
 
-/** Finishes a request only while it is running; undefined when it was not (finished or put back meanwhile). */
+/**
+ * Finishes a request only while it is running, and, given `paramsStill`, only while each of those
+ * params still holds the value given (null: absent) — another writer may have changed one since the
+ * handler read it; undefined when it was not (finished, put back or changed meanwhile).
+ */
 export async function finishRunningEngineRequest(
-  db: Db, id: number, input: { status: 'done' | 'failed'; at: Date; result: Record<string, unknown> | null; error: string | null },
+  db: Db, id: number,
+  input: { status: 'done' | 'failed'; at: Date; result: Record<string, unknown> | null; error: string | null; paramsStill?: Record<string, string | null> },
 ): Promise<EngineRequest | undefined> {
+  const still = Object.entries(input.paramsStill ?? {}).map(([key, value]) => sql`(${engineRequests.params} ->> ${key}) is not distinct from ${value}::text`);
   const [row] = await db.update(engineRequests).set({ status: input.status, finishedAt: input.at, result: input.result, error: input.error })
-    .where(and(eq(engineRequests.id, id), eq(engineRequests.status, 'running'))).returning();
+    .where(and(eq(engineRequests.id, id), eq(engineRequests.status, 'running'), ...still)).returning();
   return row;
 }
 
@@ -130,10 +136,18 @@ export async function engineRequestById(db: Db, id: number): Promise<EngineReque
   return row;
 }
 
-/** Fails a request only while nobody has claimed it; false when it was claimed (or finished). */
-export async function failPendingEngineRequest(db: Db, id: number, input: { at: Date; error: string }): Promise<boolean> {
+/**
+ * Fails a request only while nobody has claimed it; false when it was claimed (or finished). With
+ * `unansweredBefore`, only while it is still unanswered since before then, as the row stands when
+ * written: its next try (not_before) and its last join (params.joinedAt) or else its writing were
+ * all due before it — a kill that joined it after it was read is not overwritten.
+ */
+export async function failPendingEngineRequest(db: Db, id: number, input: { at: Date; error: string; unansweredBefore?: Date }): Promise<boolean> {
+  const due = sql`greatest(coalesce(${engineRequests.notBefore}, ${engineRequests.requestedAt}), coalesce((${engineRequests.params} ->> 'joinedAt')::timestamptz, ${engineRequests.requestedAt}))`;
   const rows = await db.update(engineRequests).set({ status: 'failed', finishedAt: input.at, error: input.error })
-    .where(and(eq(engineRequests.id, id), eq(engineRequests.status, 'pending'))).returning({ id: engineRequests.id });
+    .where(and(eq(engineRequests.id, id), eq(engineRequests.status, 'pending'),
+      ...(input.unansweredBefore ? [sql`${due} < ${input.unansweredBefore.toISOString()}::timestamptz`] : [])))
+    .returning({ id: engineRequests.id });
   return rows.length > 0;
 }
 

@@ -1,6 +1,6 @@
 // Owns the one statement behind the status views (`/golive status`, `/mode status`, `ctb mode
 // status`, the dashboard): the bot_state row, the engine lease with the database's clock, and the
-// latest go-live audit's header, read together. Each was its own statement (three round trips on
+// latest go-live audit's header with the gate policy it is held to, read together. Each was its own statement (three round trips on
 // three pooled connections per /golive status, the costliest part of a slash command's work after
 // the ack in bench:slack-ack); one statement also reads them from one snapshot. Prepared once per
 // database (db/prepared.ts). The same select also follows a Slack status command's delivery claim
@@ -12,7 +12,8 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { executePrepared } from '../prepared.js';
-import type { BotState, EngineLease } from '../schema/index.js';
+import type { BotState, EngineLease, GateThresholds, GolivePolicy } from '../schema/index.js';
+import type { AuditSettings } from '../../domain/golive-thresholds.js';
 import type { AuditRunHeader } from './audit-runs.js';
 
 export interface StatusRows {
@@ -22,6 +23,8 @@ export interface StatusRows {
   /** The database's now(), so the lease's age is measured on one clock. */
   dbNow: Date;
   audit: AuditRunHeader | null;
+  /** The go-live gate policy the latest audit is held to; null while no engine has recorded one. */
+  policy: GolivePolicy | null;
 }
 
 /**
@@ -37,11 +40,15 @@ export const STATUS_COLUMNS_FROM = sql.raw(`b.id as b_id, b.mode as b_mode, b.ha
   l.id as l_id, l.holder_id as l_holder_id, l.host as l_host, l.pid as l_pid, l.role as l_role, l.feed as l_feed, l.armed as l_armed,
   l.has_kraken_keys as l_has_kraken_keys, l.acquired_at as l_acquired_at, l.heartbeat_at as l_heartbeat_at, l.taken_over_from as l_taken_over_from,
   now() as db_now,
-  a.id as a_id, a.at as a_at, a.actor as a_actor, a.mode as a_mode, a.dry_run as a_dry_run, a.passed as a_passed, a.summary as a_summary
+  a.id as a_id, a.at as a_at, a.actor as a_actor, a.mode as a_mode, a.dry_run as a_dry_run, a.passed as a_passed, a.summary as a_summary,
+  a.thresholds as a_thresholds,
+  p.id as p_id, p.min_paper_trades as p_min_paper_trades, p.min_roi_pct as p_min_roi_pct, p.alert_window_ms as p_alert_window_ms,
+  p.audit_settings as p_audit_settings, p.recorded_by as p_recorded_by, p.recorded_at as p_recorded_at
 from (select 1) as one
   left join bot_state as b on b.id = 1
   left join engine_lease as l on l.id = 1
-  left join audit_runs as a on a.id = (select id from audit_runs order by at desc, id desc limit 1)`);
+  left join audit_runs as a on a.id = (select id from audit_runs order by at desc, id desc limit 1)
+  left join golive_policy as p on p.id = 1`);
 
 /** A row of STATUS_COLUMNS_FROM as the driver gives it (timestamps as text, as drizzle has the drivers read them). */
 export type StatusColumns = Record<string, unknown>;
@@ -99,18 +106,32 @@ function auditOf(r: StatusColumns): AuditRunHeader | null {
     dryRun: r.a_dry_run as boolean,
     passed: r.a_passed as boolean,
     summary: r.a_summary as string,
+    thresholds: json(r.a_thresholds) as unknown as GateThresholds | null,
+  };
+}
+
+function policyOf(r: StatusColumns): GolivePolicy | null {
+  if (r.p_id === null || r.p_id === undefined) return null;
+  return {
+    id: r.p_id as number,
+    minPaperTrades: r.p_min_paper_trades as number,
+    minRoiPct: String(r.p_min_roi_pct),
+    alertWindowMs: Number(r.p_alert_window_ms),
+    auditSettings: json(r.p_audit_settings) as unknown as AuditSettings | null,
+    recordedBy: r.p_recorded_by as string,
+    recordedAt: date(r.p_recorded_at),
   };
 }
 
 /** A status row as readers take it (no bot_state row yet: state undefined). */
 export function statusRowsOf(row: StatusColumns | undefined): StatusRows {
   if (!row) throw new Error('the status read returned no row');
-  return { state: stateOf(row), lease: leaseOf(row), dbNow: date(row.db_now), audit: auditOf(row) };
+  return { state: stateOf(row), lease: leaseOf(row), dbNow: date(row.db_now), audit: auditOf(row), policy: policyOf(row) };
 }
 
 const STATUS_SELECT: SQL = sql`select ${STATUS_COLUMNS_FROM}`;
 
-/** bot_state, the engine lease with the database's clock, and the latest audit header: one statement. */
+/** bot_state, the engine lease with the database's clock, the latest audit header and the gate policy: one statement. */
 export async function readStatusRows(db: Db): Promise<StatusRows> {
   const [row] = await executePrepared<StatusColumns>(db, STATUS_SELECT);
   return statusRowsOf(row);

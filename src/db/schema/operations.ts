@@ -1,7 +1,7 @@
 // Owns the operator-facing records: audit runs, the go-live gate policy they are held to, and the
 // append-only command trail.
 import { sql } from 'drizzle-orm';
-import type { GateThresholds } from '../../domain/golive-thresholds.js';
+import type { AuditSettings, GateThresholds } from '../../domain/golive-thresholds.js';
 import { bigint, bigserial, boolean, check, index, integer, jsonb, numeric, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -24,7 +24,7 @@ export const auditRuns = pgTable(
 );
 
 /**
- * The gate policy: the go-live thresholds the engine runs with, recorded by the process holding the
+ * The gate policy: the go-live thresholds and audit settings the engine runs with, recorded by the process holding the
  * engine lease when it takes it. One row. Resume and the live switch hold every audit to it, so a
  * shell's environment cannot loosen what counts as a pass.
  */
@@ -35,6 +35,8 @@ export const golivePolicy = pgTable(
     minPaperTrades: integer('min_paper_trades').notNull(),
     minRoiPct: numeric('min_roi_pct').notNull(),
     alertWindowMs: bigint('alert_window_ms', { mode: 'number' }).notNull(),
+    /** The other settings an audit can pass by; null on a row recorded before they were part of the policy. */
+    auditSettings: jsonb('audit_settings').$type<AuditSettings>(),
     /** The engine's process: host:pid (role). */
     recordedBy: text('recorded_by').notNull(),
     recordedAt: at('recorded_at').notNull(),

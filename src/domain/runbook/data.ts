@@ -2,6 +2,7 @@
 // installation comes from one RunbookData object, so the text is a pure function of it: the CLI
 // fills it from the running configuration and database; docs/*.md are the same text rendered
 // from placeholderRunbookData().
+import type { ThresholdStanding } from '../golive-thresholds.js';
 
 export type Placeholder = { placeholder: string };
 
@@ -24,7 +25,11 @@ export interface AuditCheckLine {
 
 export type AuditInfo =
   | { status: 'never_run' }
-  | { status: 'ran'; at: string; actor: string; passed: boolean; summary: string; failing: AuditCheckLine[] }
+  | {
+      status: 'ran'; at: string; actor: string; passed: boolean; summary: string; failing: AuditCheckLine[];
+      /** Why resume and /mode live would refuse the run under the gate policy stored now; null when they accept it. */
+      thresholdRefusal: ThresholdStanding | null;
+    }
   | Placeholder;
 
 export type StateInfo = { armed: boolean; mode: 'paper' | 'live'; halted: boolean; haltedReason: string | null } | Placeholder;

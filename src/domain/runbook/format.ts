@@ -1,5 +1,6 @@
 // Owns the small pieces both runbooks share: how people, channels, on-call, the latest audit and the
 // process state are written, and the "at a glance" header. Pure functions of RunbookData.
+import { gateVerdictText } from '../golive-thresholds.js';
 import { isPlaceholder, type RunbookData } from './data.js';
 
 export interface RenderOptions {
@@ -34,7 +35,9 @@ export function auditLines(d: RunbookData): string[] {
   const a = d.audit;
   if (isPlaceholder(a)) return [`_${a.placeholder}_`];
   if (a.status === 'never_run') return ['**No audit has run yet.** Run `ctb audit --dry-run` (or `/golive audit`) before anything else.'];
-  const head = `Latest audit: ${a.at} by ${code(a.actor)} — **${a.passed ? 'PASSED' : 'FAILED'}**${a.summary ? ` (${a.summary})` : ''}.`;
+  // As the gate would judge it: a pass by looser settings than the gate policy is not a pass for resume or going live.
+  const verdict = !a.passed ? 'FAILED' : a.thresholdRefusal ? gateVerdictText(a) : 'PASSED';
+  const head = `Latest audit: ${a.at} by ${code(a.actor)} — **${verdict}**${a.summary ? ` (${a.summary})` : ''}.`;
   if (a.failing.length === 0) return [head, a.passed ? 'No check is failing.' : 'It failed, but recorded no failing check: run `ctb audit` again.'];
   return [head, 'Checks failing or warning now — fix these first:', ...a.failing.map((c) => `- [${c.status}] **${c.name}**: ${c.detail}`)];
 }

@@ -1,31 +1,67 @@
-// Owns the go-live gate policy: the thresholds that decide what counts as a passing audit
-// (GOLIVE_MIN_PAPER_TRADES, GOLIVE_MIN_ROI_PCT, GOLIVE_ALERT_WINDOW). They are a safety fact, so they
-// have one home, the database: the process holding the engine lease records the ones it runs with
-// when it takes the lease. An audit judges by the stored policy — a value this process's environment
-// sets looser is ignored (and said so), a stricter one is used — and records the thresholds it used.
-// Resume and the live switch refuse an audit whose recorded thresholds are looser than the policy,
+// Owns the go-live gate policy: the settings that decide what counts as a passing audit — the go-live
+// thresholds (GOLIVE_MIN_PAPER_TRADES, GOLIVE_MIN_ROI_PCT, GOLIVE_ALERT_WINDOW) and the audit settings
+// a check can pass by (ROI_TOLERANCE_PCT, LOG_CHECK_WINDOW, PAPER_STARTING_BALANCE,
+// RECONCILE_LEGACY_CUTOFF, and the drawdown guard's RISK_APPETITE_MAX_DRAWDOWN_PCT with the engine's
+// RISK_MAX_DRAWDOWN_PCT, RISK_DAILY_LOSS_PCT, RISK_HARD_DRAWDOWN_PCT). They are a safety fact, so
+// they have one home, the database: the process holding the engine lease records the ones it runs
+// with when it takes the lease. An audit judges by the stored policy — a value this process's
+// environment sets looser (or, for a setting that must match, different) is ignored and said so, a
+// stricter one is used — and records what it used.
+// Resume and the live switch refuse an audit whose recorded settings are looser than the policy,
 // or that recorded none. Until an engine has recorded a policy, the gate holds audits to the
 // built-in defaults, and an audit judges by this process's settings.
 import { formatDuration, parseDuration } from '../../config/duration.js';
-import { GOLIVE_DEFAULTS, type Config } from '../../config/env.js';
+import { GOLIVE_DEFAULTS, type Config, type GatePolicyEnv } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
 import { golivePolicyRow, upsertGolivePolicy } from '../../db/queries/golive-policy.js';
+import type { GolivePolicy } from '../../db/schema/index.js';
 import { Decimal } from '../../money.js';
-import type { AuditThresholds, EnvOverride, GateThresholds } from '../../domain/golive-thresholds.js';
+import type { AuditSettings, AuditThresholds, EnvOverride, GateThresholds, ThresholdStanding } from '../../domain/golive-thresholds.js';
 
 export { auditThresholdLines, type AuditThresholds, type GateThresholds } from '../../domain/golive-thresholds.js';
 
 type Name = keyof GateThresholds;
+type Value = GateThresholds[Name];
 
-/** Each threshold's variable, in the order they are shown. */
-export const THRESHOLD_ENV: Record<Name, 'GOLIVE_MIN_PAPER_TRADES' | 'GOLIVE_MIN_ROI_PCT' | 'GOLIVE_ALERT_WINDOW'> = {
-  minPaperTrades: 'GOLIVE_MIN_PAPER_TRADES',
-  minRoiPct: 'GOLIVE_MIN_ROI_PCT',
-  alertWindowMs: 'GOLIVE_ALERT_WINDOW',
+/**
+ * How each setting is held to the policy. `min`: more is stricter; `max`: less is stricter; `same`:
+ * neither (what paper ROI is measured against, where "legacy" trades end), so only the policy's own
+ * value is accepted.
+ */
+interface Spec {
+  env: GatePolicyEnv;
+  order: 'min' | 'max' | 'same';
+  text(v: NonNullable<Value> | null): string;
+}
+
+const decimalOrder = (a: Value, b: Value) => new Decimal(a as string).cmp(b as string);
+
+/** Each setting, in the order they are shown. */
+const SPECS: Record<Name, Spec> = {
+  minPaperTrades: { env: 'GOLIVE_MIN_PAPER_TRADES', order: 'min', text: (v) => String(v) },
+  minRoiPct: { env: 'GOLIVE_MIN_ROI_PCT', order: 'min', text: (v) => `${v}%` },
+  alertWindowMs: { env: 'GOLIVE_ALERT_WINDOW', order: 'min', text: (v) => formatDuration(v as number) },
+  roiTolerancePct: { env: 'ROI_TOLERANCE_PCT', order: 'max', text: (v) => `${v} pp` },
+  logCheckWindowMs: { env: 'LOG_CHECK_WINDOW', order: 'min', text: (v) => formatDuration(v as number) },
+  paperStartingBalance: { env: 'PAPER_STARTING_BALANCE', order: 'same', text: (v) => String(v) },
+  legacyCutoff: { env: 'RECONCILE_LEGACY_CUTOFF', order: 'same', text: (v) => (v === null ? 'unset (the first live ledger fill)' : String(v)) },
+  riskAppetitePct: { env: 'RISK_APPETITE_MAX_DRAWDOWN_PCT', order: 'max', text: (v) => `${v}%` },
+  riskMaxDrawdownPct: { env: 'RISK_MAX_DRAWDOWN_PCT', order: 'same', text: (v) => `${v}%` },
+  riskDailyLossPct: { env: 'RISK_DAILY_LOSS_PCT', order: 'same', text: (v) => `${v}%` },
+  riskHardDrawdownPct: { env: 'RISK_HARD_DRAWDOWN_PCT', order: 'same', text: (v) => `${v}%` },
 };
 
+/** Settings compared as exact decimals (the others are whole numbers, or text that must match). */
+const DECIMAL: ReadonlySet<Name> = new Set<Name>(['minRoiPct', 'roiTolerancePct', 'paperStartingBalance', 'riskAppetitePct', 'riskMaxDrawdownPct', 'riskDailyLossPct', 'riskHardDrawdownPct']);
+
+/** Each threshold's variable, in the order they are shown. */
+export const THRESHOLD_ENV = Object.fromEntries(Object.entries(SPECS).map(([n, s]) => [n, s.env])) as Record<Name, GatePolicyEnv>;
+
+const NAMES = Object.keys(SPECS) as Name[];
+const SETTING_NAMES: Name[] = ['roiTolerancePct', 'logCheckWindowMs', 'paperStartingBalance', 'legacyCutoff', 'riskAppetitePct', 'riskMaxDrawdownPct', 'riskDailyLossPct', 'riskHardDrawdownPct'];
+
 export function thresholdText(name: Name, t: GateThresholds): string {
-  return name === 'alertWindowMs' ? formatDuration(t.alertWindowMs) : name === 'minRoiPct' ? `${t.minRoiPct}%` : String(t.minPaperTrades);
+  return t[name] === undefined ? 'not recorded' : SPECS[name].text(t[name]);
 }
 
 /** "≥ 50 paper trades, paper ROI > 0%, no critical alert in 7d". */
@@ -33,50 +69,121 @@ export function describeThresholds(t: GateThresholds): string {
   return `≥ ${t.minPaperTrades} paper trades, paper ROI > ${t.minRoiPct}%, no critical alert in ${formatDuration(t.alertWindowMs)}`;
 }
 
-const NAMES = Object.keys(THRESHOLD_ENV) as Name[];
+/** "ROI_TOLERANCE_PCT 0.5 pp, LOG_CHECK_WINDOW 24h, PAPER_STARTING_BALANCE 10000, RECONCILE_LEGACY_CUTOFF unset (…)". */
+export function describeSettings(t: GateThresholds): string {
+  return SETTING_NAMES.map((n) => `${SPECS[n].env} ${thresholdText(n, t)}`).join(', ');
+}
 
 export interface GatePolicy {
-  thresholds: GateThresholds;
+  thresholds: Required<GateThresholds>;
   /** `engine`: recorded by the engine's process; `default`: none recorded yet, the built-in defaults. */
   source: 'engine' | 'default';
   recordedBy: string | null;
   recordedAt: Date | null;
 }
 
-export function configuredThresholds(config: Pick<Config, 'GOLIVE_MIN_PAPER_TRADES' | 'GOLIVE_MIN_ROI_PCT' | 'GOLIVE_ALERT_WINDOW'>): GateThresholds {
+type PolicyConfig = Pick<Config, GatePolicyEnv>;
+
+function configuredSettings(config: PolicyConfig): AuditSettings {
+  return {
+    roiTolerancePct: new Decimal(config.ROI_TOLERANCE_PCT).toString(),
+    logCheckWindowMs: config.LOG_CHECK_WINDOW,
+    paperStartingBalance: new Decimal(config.PAPER_STARTING_BALANCE).toString(),
+    legacyCutoff: config.RECONCILE_LEGACY_CUTOFF ?? null,
+    riskAppetitePct: new Decimal(config.RISK_APPETITE_MAX_DRAWDOWN_PCT).toString(),
+    riskMaxDrawdownPct: new Decimal(config.RISK_MAX_DRAWDOWN_PCT).toString(),
+    riskDailyLossPct: new Decimal(config.RISK_DAILY_LOSS_PCT).toString(),
+    riskHardDrawdownPct: new Decimal(config.RISK_HARD_DRAWDOWN_PCT).toString(),
+  };
+}
+
+export function configuredThresholds(config: PolicyConfig): Required<GateThresholds> {
   return {
     minPaperTrades: config.GOLIVE_MIN_PAPER_TRADES,
     minRoiPct: new Decimal(config.GOLIVE_MIN_ROI_PCT).toString(),
     alertWindowMs: config.GOLIVE_ALERT_WINDOW,
+    ...configuredSettings(config),
   };
 }
 
-const DEFAULT_THRESHOLDS: GateThresholds = {
+const DEFAULT_SETTINGS: AuditSettings = {
+  roiTolerancePct: String(GOLIVE_DEFAULTS.ROI_TOLERANCE_PCT),
+  logCheckWindowMs: parseDuration(GOLIVE_DEFAULTS.LOG_CHECK_WINDOW)!,
+  paperStartingBalance: String(GOLIVE_DEFAULTS.PAPER_STARTING_BALANCE),
+  legacyCutoff: null,
+  riskAppetitePct: String(GOLIVE_DEFAULTS.RISK_APPETITE_MAX_DRAWDOWN_PCT),
+  riskMaxDrawdownPct: String(GOLIVE_DEFAULTS.RISK_MAX_DRAWDOWN_PCT),
+  riskDailyLossPct: String(GOLIVE_DEFAULTS.RISK_DAILY_LOSS_PCT),
+  riskHardDrawdownPct: String(GOLIVE_DEFAULTS.RISK_HARD_DRAWDOWN_PCT),
+};
+
+const DEFAULT_THRESHOLDS: Required<GateThresholds> = {
   minPaperTrades: GOLIVE_DEFAULTS.GOLIVE_MIN_PAPER_TRADES,
   minRoiPct: String(GOLIVE_DEFAULTS.GOLIVE_MIN_ROI_PCT),
   alertWindowMs: parseDuration(GOLIVE_DEFAULTS.GOLIVE_ALERT_WINDOW)!,
+  ...DEFAULT_SETTINGS,
 };
 
+/** The config an audit's checks read: this process's, with the policy's audit settings in place of its own. */
+export function auditConfig<C extends PolicyConfig>(config: C, used: GateThresholds): C {
+  return {
+    ...config,
+    ...(used.roiTolerancePct !== undefined ? { ROI_TOLERANCE_PCT: Number(used.roiTolerancePct) } : {}),
+    ...(used.logCheckWindowMs !== undefined ? { LOG_CHECK_WINDOW: used.logCheckWindowMs } : {}),
+    ...(used.paperStartingBalance !== undefined ? { PAPER_STARTING_BALANCE: Number(used.paperStartingBalance) } : {}),
+    ...(used.legacyCutoff !== undefined ? { RECONCILE_LEGACY_CUTOFF: used.legacyCutoff ?? undefined } : {}),
+    ...(used.riskAppetitePct !== undefined ? { RISK_APPETITE_MAX_DRAWDOWN_PCT: Number(used.riskAppetitePct) } : {}),
+    ...(used.riskMaxDrawdownPct !== undefined ? { RISK_MAX_DRAWDOWN_PCT: Number(used.riskMaxDrawdownPct) } : {}),
+    ...(used.riskDailyLossPct !== undefined ? { RISK_DAILY_LOSS_PCT: Number(used.riskDailyLossPct) } : {}),
+    ...(used.riskHardDrawdownPct !== undefined ? { RISK_HARD_DRAWDOWN_PCT: Number(used.riskHardDrawdownPct) } : {}),
+  };
+}
+
 export async function loadGatePolicy(db: Db): Promise<GatePolicy> {
-  const row = await golivePolicyRow(db);
+  return gatePolicyOf(await golivePolicyRow(db));
+}
+
+/**
+ * The policy a stored golive_policy row (or none) stands for. A row an engine recorded before the
+ * audit settings were part of the policy holds them at the built-in defaults until the engine restarts.
+ */
+export function gatePolicyOf(row: GolivePolicy | null): GatePolicy {
   if (!row) return { thresholds: DEFAULT_THRESHOLDS, source: 'default', recordedBy: null, recordedAt: null };
   return {
-    thresholds: { minPaperTrades: row.minPaperTrades, minRoiPct: new Decimal(row.minRoiPct).toString(), alertWindowMs: row.alertWindowMs },
+    thresholds: {
+      minPaperTrades: row.minPaperTrades, minRoiPct: new Decimal(row.minRoiPct).toString(), alertWindowMs: row.alertWindowMs,
+      ...DEFAULT_SETTINGS, ...row.auditSettings,
+    },
     source: 'engine', recordedBy: row.recordedBy, recordedAt: row.recordedAt,
   };
 }
 
-/** The engine's process records the thresholds it runs with (on taking the engine lease). */
+/** The engine's process records the settings it runs with (on taking the engine lease). */
 export async function recordGatePolicy(db: Db, input: { config: Config; by: string; at: Date }): Promise<GatePolicy> {
   const t = configuredThresholds(input.config);
-  await upsertGolivePolicy(db, { minPaperTrades: t.minPaperTrades, minRoiPct: t.minRoiPct, alertWindowMs: t.alertWindowMs, recordedBy: input.by, recordedAt: input.at });
+  await upsertGolivePolicy(db, {
+    minPaperTrades: t.minPaperTrades, minRoiPct: t.minRoiPct, alertWindowMs: t.alertWindowMs, auditSettings: configuredSettings(input.config),
+    recordedBy: input.by, recordedAt: input.at,
+  });
   return loadGatePolicy(db);
 }
 
-/** Positive when `a` is stricter than `b` (every threshold is a minimum: more is stricter). */
+/**
+ * Positive when `a` is stricter than `b`, zero when as strict, negative when looser — or, for a
+ * setting that must match, different — or when `a` did not record it.
+ */
 function compare(name: Name, a: GateThresholds, b: GateThresholds): number {
-  if (name === 'minRoiPct') return new Decimal(a.minRoiPct).cmp(b.minRoiPct);
-  return Math.sign(a[name] - b[name]);
+  const x = a[name];
+  const y = b[name];
+  if (x === undefined) return y === undefined ? 0 : -1;
+  if (y === undefined) return 1;
+  const spec = SPECS[name];
+  if (spec.order === 'same') {
+    const equal = DECIMAL.has(name) ? decimalOrder(x, y) === 0 : x === y || (x !== null && y !== null && Date.parse(x as string) === Date.parse(y as string));
+    return equal ? 0 : -1;
+  }
+  const order = DECIMAL.has(name) ? decimalOrder(x, y) : Math.sign((x as number) - (y as number));
+  return spec.order === 'min' ? order : -order;
 }
 
 /** Where the policy comes from, as an operator reads it. */
@@ -89,9 +196,9 @@ export function policySourceText(policy: GatePolicy): string {
 export function auditThresholds(policy: GatePolicy, config: Config): AuditThresholds {
   const mine = configuredThresholds(config);
   if (policy.source === 'default') {
-    return { used: mine, described: describeThresholds(mine), source: 'process', recordedBy: null, recordedAt: null, envIgnored: [], envStricter: [] };
+    return { used: mine, described: describeThresholds(mine), settings: describeSettings(mine), source: 'process', recordedBy: null, recordedAt: null, envIgnored: [], envStricter: [] };
   }
-  const used = { ...policy.thresholds };
+  const used: GateThresholds = { ...policy.thresholds };
   const envIgnored: EnvOverride[] = [];
   const envStricter: EnvOverride[] = [];
   for (const name of NAMES) {
@@ -101,18 +208,29 @@ export function auditThresholds(policy: GatePolicy, config: Config): AuditThresh
     if (order === 0) continue;
     const override = { env, value: thresholdText(name, mine), policy: thresholdText(name, policy.thresholds) };
     if (order < 0) {
-      envIgnored.push(override);
+      envIgnored.push(SPECS[name].order === 'same' ? { ...override, relation: 'different' } : override);
     } else {
       envStricter.push(override);
-      (used as Record<Name, number | string>)[name] = mine[name];
+      (used as Record<Name, Value>)[name] = mine[name];
     }
   }
-  return { used, described: describeThresholds(used), source: 'engine', recordedBy: policy.recordedBy, recordedAt: policy.recordedAt?.toISOString() ?? null, envIgnored, envStricter };
+  return {
+    used, described: describeThresholds(used), settings: describeSettings(used), source: 'engine', recordedBy: policy.recordedBy, recordedAt: policy.recordedAt?.toISOString() ?? null,
+    envIgnored, envStricter,
+  };
+}
+
+/** What the gate says of a stored run's thresholds under `policy` (thresholdRefusal, the rule it applies); null when it accepts them. */
+export function thresholdStanding(run: { id: number; thresholds: GateThresholds | null }, policy: GatePolicy): ThresholdStanding | null {
+  const refusal = thresholdRefusal(run, policy, 'resume');
+  return refusal ? { code: refusal.code, differences: refusal.differences } : null;
 }
 
 /** Why a stored audit cannot open the gate under the current policy; null when it can. */
 export interface ThresholdRefusal {
   code: 'audit_thresholds_missing' | 'audit_thresholds_looser';
+  /** Each looser threshold against the policy ("GOLIVE_ALERT_WINDOW 1m where the policy has 7d; …"); null when none were recorded. */
+  differences: string | null;
   what: string;
   how: string;
 }
@@ -126,18 +244,25 @@ export function thresholdRefusal(run: { id: number; thresholds: GateThresholds |
   if (!run.thresholds) {
     return {
       code: 'audit_thresholds_missing',
+      differences: null,
       what: `Audit run ${run.id} recorded no go-live thresholds, so it cannot show it met the gate policy (${describeThresholds(policy.thresholds)}; ${source}).`,
       how: `Run ctb audit (or /golive audit) again — it records the thresholds it judged by — then ${purpose}.`,
     };
   }
   const looser = NAMES.filter((n) => compare(n, run.thresholds!, policy.thresholds) < 0);
   if (looser.length === 0) return null;
-  const names = looser.map((n) => THRESHOLD_ENV[n]);
+  // Settings the run did not record (it predates them) are fixed by auditing again, not by any environment.
+  const names = looser.filter((n) => run.thresholds![n] !== undefined).map((n) => THRESHOLD_ENV[n]);
+  const differences = looser
+    .map((n) => `${THRESHOLD_ENV[n]} ${thresholdText(n, run.thresholds!)} where the policy has ${thresholdText(n, policy.thresholds)}${SPECS[n].order === 'same' ? ' (must match)' : ''}`)
+    .join('; ');
   return {
     code: 'audit_thresholds_looser',
-    what: `Audit run ${run.id} judged by looser go-live thresholds than the gate policy (${source}): `
-      + `${looser.map((n) => `${THRESHOLD_ENV[n]} ${thresholdText(n, run.thresholds!)} where the policy has ${thresholdText(n, policy.thresholds)}`).join('; ')}.`,
-    how: `Run ctb audit again without ${names.join(', ')} set in that shell's environment (or .env) — it then judges by the policy — and ${purpose}; `
-      + `or, to change the policy, set ${names.join(', ')} in the engine's environment and restart the engine (ctb start), then audit again.`,
+    differences,
+    what: `Audit run ${run.id} judged by looser go-live thresholds than the gate policy (${source}): ${differences}.`,
+    how: names.length === 0
+      ? `Run ctb audit (or /golive audit) again — it records every setting it judged by — then ${purpose}.`
+      : `Run ctb audit again without ${names.join(', ')} set in that shell's environment (or .env) — it then judges by the policy — and ${purpose}; `
+        + `or, to change the policy, set ${names.join(', ')} in the engine's environment and restart the engine (ctb start), then audit again.`,
   };
 }

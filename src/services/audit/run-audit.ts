@@ -9,7 +9,7 @@ import type { Exchange } from '../../exchange/types.js';
 import { configSecrets, makeScrubber } from '../../logger.js';
 import { effectiveMode, getBotState } from '../bot-state.js';
 import { auditChecks } from './checks/index.js';
-import { auditThresholds, configuredThresholds, loadGatePolicy, type AuditThresholds } from './gate-policy.js';
+import { auditConfig, auditThresholds, configuredThresholds, loadGatePolicy, type AuditThresholds } from './gate-policy.js';
 import {
   CHECKLIST_SECTIONS, type AuditCheck, type AuditContext, type AuditDeps, type AuditReport, type AuditSummary, type CheckOutcome, type CheckResult,
 } from './types.js';
@@ -33,6 +33,8 @@ export function auditContext(ctx: AuditDeps, params: Pick<RunAuditParams, 'actor
   let kraken: Exchange | undefined;
   return {
     ...ctx,
+    // The checks read the gate policy's audit settings (ROI_TOLERANCE_PCT, LOG_CHECK_WINDOW, …), not this shell's.
+    config: thresholds ? auditConfig(ctx.config, thresholds.used) : ctx.config,
     actor: params.actor,
     cwd: params.cwd,
     thresholds: thresholds ?? auditThresholds({ thresholds: configuredThresholds(ctx.config), source: 'default', recordedBy: null, recordedAt: null }, ctx.config),

@@ -110,7 +110,7 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
       + (fence && ordersMayLand(fence) ? ` ${inFlightPhrase(fence)}: check \`ctb reconcile\`.` : '');
     const details = { report, ...(fence ? { fence } : {}), ...(followUp ? { tries: tries + 1 } : {}) };
     if (followUp && !ok) {
-      const giveUpAt = await giveUpAtNow(ctx, request);
+      const { at: giveUpAt, written } = await giveUpAtNow(ctx, request);
       const retryAt = new Date(ctx.clock.now().getTime() + followUpRetryDelayMs(ctx.config.KRAKEN_RATE_TIER, tries + 1));
       if (retryAt.getTime() <= giveUpAt) {
         const summary = `Cancel pending — the bot retries until Kraken confirms, next try at ${retryAt.toISOString()} (try ${tries + 1} failed; it gives up at ${new Date(giveUpAt).toISOString()}). ${outcome}`;
@@ -119,10 +119,18 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
       }
       const minutes = Math.round((giveUpAt - request.requestedAt.getTime()) / 60_000);
       const summary = `Gave up after ${triesCount(tries + 1)} over ${minutes} min: ${outcome} Orders may remain open on Kraken: check Kraken's UI, then cancel again here.`;
-      // Marked alerted: tellFollowUp below raises the critical alert itself.
-      ctx.logger.error({ ...ALERTED, requestId: request.id, report, fence }, `kill follow-up: ${summary}`);
-      await tellFollowUp(ctx, request, false, summary);
-      return { ok: false, summary, details };
+      // A kill that joins it before it is closed moves its give-up time and was told the bot goes on
+      // trying: then it does (the runner puts it back), and nothing says it gave up.
+      const goesOn = `Cancel pending — the bot retries until Kraken confirms, next try at ${retryAt.toISOString()} (try ${tries + 1} failed; a later kill joined it and moved its give-up time). ${outcome}`;
+      return {
+        ok: false, summary, details,
+        finishIf: { params: { giveUpAt: written }, otherwise: { ok: false, summary: goesOn, details: { ...details, nextTryAt: retryAt.toISOString() }, retryAt } },
+        afterFinish: async () => {
+          // Marked alerted: tellFollowUp raises the critical alert itself.
+          ctx.logger.error({ ...ALERTED, requestId: request.id, report, fence }, `kill follow-up: ${summary}`);
+          await tellFollowUp(ctx, request, false, summary);
+        },
+      };
     }
     ctx.logger.warn({ requestId: request.id, requestedBy: request.requestedBy, report, fence }, `${followUp ? 'kill follow-up' : 'cancel handed over by another process'}: ${outcome}`);
     // A hand-over's answer, merged: said unconfirmed only when neither part confirmed (alerted by the kill that handed it over).
@@ -182,7 +190,7 @@ async function postponedForRoom(
   const room = new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, () => ctx.clock.now().getTime(), { counter: ctx.kill.counter, readTimeoutMs: ctx.config.KILL_DB_TIMEOUT });
   await room.refresh();
   const waitMs = room.waitMs();
-  const giveUpAt = await giveUpAtNow(ctx, request);
+  const giveUpAt = (await giveUpAtNow(ctx, request)).at;
   const retryAt = new Date(ctx.clock.now().getTime() + waitMs);
   if (waitMs <= 0 || retryAt.getTime() > giveUpAt) return null;
   const summary = `Cancel pending — the bot retries until Kraken confirms, next try at ${retryAt.toISOString()}: Kraken refused a call for the API key's rate limit (EAPI:Rate limit exceeded), and its call counter has room for a try (CancelAll + OpenOrders) only then (it gives up at ${new Date(giveUpAt).toISOString()}).`;
@@ -196,10 +204,12 @@ async function postponedForRoom(
 /**
  * When the follow-up gives up, as its row says now: a writer that joined it while this try ran moved
  * it to the later of the two (engine-requests/store.ts). Unread, the one it was taken with.
+ * `written`: params.giveUpAt as read (null: none), which a give-up is closed on only while it holds.
  */
-async function giveUpAtNow(ctx: CancelAllHandlerDeps, request: EngineRequest): Promise<number> {
-  const row = await withDeadline(getEngineRequest(ctx.db, request.id), ctx.config.KILL_DB_TIMEOUT, 'the database').catch(() => null);
-  return followUpGiveUpAt(row ?? request);
+async function giveUpAtNow(ctx: CancelAllHandlerDeps, request: EngineRequest): Promise<{ at: number; written: string | null }> {
+  const row = (await withDeadline(getEngineRequest(ctx.db, request.id), ctx.config.KILL_DB_TIMEOUT, 'the database').catch(() => null)) ?? request;
+  const written = row.params['giveUpAt'];
+  return { at: followUpGiveUpAt(row), written: written === undefined || written === null ? null : String(written) };
 }
 
 /**

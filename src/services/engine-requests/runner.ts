@@ -1,6 +1,7 @@
 // Owns carrying out engine requests in the process that can: it polls for pending requests of the
 // kinds it has handlers for, claims one at a time, runs its handler and records done/failed with the
-// result — or, when the handler asks to try again later, puts it back pending until then. Handlers are the capabilities of this process (a port per kind), given when it starts;
+// result — or, when the handler asks to try again later (or another writer changed what it decided
+// on while it ran: finishIf), puts it back pending until then. Handlers are the capabilities of this process (a port per kind), given when it starts;
 // a kind without a handler here stays pending for a process that has one.
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/client.js';
@@ -17,7 +18,18 @@ export interface HandlerOutcome {
    * try's result (summary, details) and is not claimed before then, by this process or the next.
    */
   retryAt?: Date;
+  /**
+   * Finished only while the request's params still hold these values as the handler read them (null:
+   * absent): a writer that changed one while the try ran voids the handler's decision, and the
+   * request goes back pending as `otherwise` says instead (its result, and when it is tried again).
+   */
+  finishIf?: { params: Record<string, string | null>; otherwise: RetryOutcome };
+  /** Done once the request is finished as this outcome says (not when `finishIf` put it back). */
+  afterFinish?: () => Promise<void>;
 }
+
+/** A try whose handler tries again later. */
+export type RetryOutcome = Pick<HandlerOutcome, 'ok' | 'summary' | 'details'> & { retryAt: Date };
 
 export type EngineRequestHandler = (request: EngineRequest) => Promise<HandlerOutcome>;
 export type EngineRequestHandlers = Partial<Record<EngineRequestKind, EngineRequestHandler>>;
@@ -41,7 +53,7 @@ export interface RequestRunnerOptions {
   /** Told after each finished request (the incident checklist updates its item). */
   onFinished?: (request: EngineRequest, outcome: HandlerOutcome) => Promise<void>;
   /** Told after a try whose handler asked to try again later (outcome.retryAt). */
-  onRetry?: (request: EngineRequest, outcome: HandlerOutcome & { retryAt: Date }) => Promise<void>;
+  onRetry?: (request: EngineRequest, outcome: RetryOutcome) => Promise<void>;
 }
 
 export interface RequestRunner {
@@ -64,17 +76,22 @@ export function startRequestRunner(deps: RequestRunnerDeps, opts: RequestRunnerO
       outcome = { ok: false, summary: `Failed: ${err instanceof Error ? err.message : String(err)}` };
     }
     const retryAt = outcome.retryAt;
-    if (retryAt) {
-      await retryEngineRequestLater(deps.db, request.id, { notBefore: retryAt, result: { summary: outcome.summary, ...(outcome.details ?? {}) } });
-      deps.logger.info({ requestId: request.id, kind: request.kind, retryAt: retryAt.toISOString(), summary: outcome.summary }, 'engine request tried; tried again later');
-      await opts.onRetry?.(request, { ...outcome, retryAt }).catch((err: unknown) => deps.logger.error({ err, requestId: request.id }, 'engine request follow-up failed'));
-      return;
-    }
-    await finishEngineRequest(deps.db, deps.clock, request.id, {
+    if (retryAt) return tryLater(request, { ok: outcome.ok, summary: outcome.summary, ...(outcome.details ? { details: outcome.details } : {}), retryAt });
+    const finished = await finishEngineRequest(deps.db, deps.clock, request.id, {
       ok: outcome.ok, result: { summary: outcome.summary, ...(outcome.details ?? {}) }, ...(outcome.ok ? {} : { error: outcome.summary }),
+      ...(outcome.finishIf ? { paramsStill: outcome.finishIf.params } : {}),
     });
+    // Changed while it ran (or no longer running: then putting it back does nothing either).
+    if (!finished && outcome.finishIf) return tryLater(request, outcome.finishIf.otherwise);
     deps.logger.info({ requestId: request.id, kind: request.kind, ok: outcome.ok, summary: outcome.summary }, 'engine request finished');
+    if (finished) await outcome.afterFinish?.().catch((err: unknown) => deps.logger.error({ err, requestId: request.id }, 'engine request follow-up failed'));
     await opts.onFinished?.(request, outcome).catch((err: unknown) => deps.logger.error({ err, requestId: request.id }, 'engine request follow-up failed'));
+  };
+
+  const tryLater = async (request: EngineRequest, outcome: RetryOutcome): Promise<void> => {
+    await retryEngineRequestLater(deps.db, request.id, { notBefore: outcome.retryAt, result: { summary: outcome.summary, ...(outcome.details ?? {}) } });
+    deps.logger.info({ requestId: request.id, kind: request.kind, retryAt: outcome.retryAt.toISOString(), summary: outcome.summary }, 'engine request tried; tried again later');
+    await opts.onRetry?.(request, outcome).catch((err: unknown) => deps.logger.error({ err, requestId: request.id }, 'engine request follow-up failed'));
   };
 
   const loop = async (): Promise<number> => {

@@ -49,17 +49,21 @@ export async function enqueueFollowUpCancel(
     kind: 'cancel_all' as const, requestedBy: cleanText(request.requestedBy), requestedAt,
     params: cleanJson({ ...request.params, followUp: true, giveUpAt: giveUpAt.toISOString() }), incidentId, checklistItem: request.checklistItem ?? null,
   };
-  const join = async (open: EngineRequest) => ({
-    row: (await extendFollowUpGiveUp(db, open.id, { joinedAt: requestedAt, giveUpAt, defaultSpanMs: CANCEL_FOLLOW_UP_MS })) ?? open, joined: true,
-  });
+  // Joined only once the join is written: one closed meanwhile (the bot gave up) goes on as no other kill's.
+  const join = async (open: EngineRequest) => {
+    const row = await extendFollowUpGiveUp(db, open.id, { joinedAt: requestedAt, giveUpAt, defaultSpanMs: CANCEL_FOLLOW_UP_MS });
+    return row ? { row, joined: true } : undefined;
+  };
   const taken = incidentId !== null ? await adoptHaltFollowUp(db, incidentId) : await openIncidentFollowUp(db);
-  if (taken) return join(taken);
-  // The open one can finish between its conflict and its read: then nothing is open, and the next write takes.
+  const joinedTaken = taken ? await join(taken) : undefined;
+  if (joinedTaken) return joinedTaken;
+  // The open one can finish between its conflict and its read (or its join): then nothing is open, and the next write takes.
   for (let attempt = 0; attempt < 3; attempt++) {
     const row = await insertFollowUpUnlessOpen(db, values);
     if (row) return { row, joined: false };
     const open = await openFollowUpOf(db, incidentId);
-    if (open) return join(open);
+    const joined = open ? await join(open) : undefined;
+    if (joined) return joined;
   }
   throw new AppError('retryable', 'follow_up_unwritten', `The follow-up cancel${incidentId !== null ? ` of incident #${incidentId}` : ''} could be neither written nor joined.`);
 }
@@ -74,13 +78,14 @@ export async function claimEngineRequest(db: Db, clock: Clock, holder: string, k
   });
 }
 
+/** Finishes a running request; with `paramsStill`, only while those params hold what its handler read. */
 export async function finishEngineRequest(
-  db: Db, clock: Clock, id: number, outcome: { ok: boolean; result?: Record<string, unknown>; error?: string },
+  db: Db, clock: Clock, id: number, outcome: { ok: boolean; result?: Record<string, unknown>; error?: string; paramsStill?: Record<string, string | null> },
 ): Promise<EngineRequest | null> {
   const row = await finishRunningEngineRequest(db, id, {
     // A result quotes what Kraken or an error said: cleaned so the answer is always stored.
     status: outcome.ok ? 'done' : 'failed', at: clock.now(), result: outcome.result ? cleanJson(outcome.result) : null,
-    error: outcome.error ? cleanText(outcome.error.slice(0, 2000)) : null,
+    error: outcome.error ? cleanText(outcome.error.slice(0, 2000)) : null, ...(outcome.paramsStill ? { paramsStill: outcome.paramsStill } : {}),
   });
   return row ?? null;
 }

@@ -14,7 +14,11 @@ import type { ManualExitOutcome } from '../../engine/manual-exit.js';
 import { exitRequestParams, type ExitRequestParams } from '../../engine/exit-request.js';
 import { AppError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { dec } from '../../money.js';
 import { getBotState } from '../bot-state.js';
+import { readEngineHolder, type EngineHolderDeps } from '../engine-lease/holder-view.js';
+import { engineMode } from '../mode-status.js';
+import { setAsideNote } from '../mode/paper-set-aside.js';
 import { enqueueEngineRequest, getEngineRequest, waitForEngineRequest } from '../engine-requests/store.js';
 import { bookOf, money, type BookName } from '../stats/compute-stats.js';
 
@@ -56,8 +60,19 @@ export function parseExitTarget(text: string): ExitTarget {
 
 const rowOf = (t: Trade): ExitTargetRow => ({ id: t.id, book: bookOf(t.mode, t.feed), strategy: t.strategy, symbol: t.symbol, quantity: money(t.quantity), entryPrice: money(t.entryPrice) });
 
-/** What an exit would sell, refused with a reason while halted or for a trade that is not open. */
-export async function previewExit(ctx: { db: Db }, target: ExitTarget): Promise<ExitTargetRow[]> {
+/** What an exit would sell, and, while the engine trades live, the paper positions `all` leaves out. */
+export interface ExitPreview {
+  trades: ExitTargetRow[];
+  /** The switch's note on the open paper positions left out (mode/paper-set-aside.ts); null when none is. */
+  paperSetAside: string | null;
+}
+
+/**
+ * What an exit would sell, refused with a reason while halted or for a trade that is not open. Live
+ * or paper is the running engine's mode (mode-status.ts: its holder armed, the database saying live),
+ * the one its exit trades in, not the mode the database asks for.
+ */
+export async function previewExit(ctx: EngineHolderDeps, target: ExitTarget): Promise<ExitPreview> {
   const state = await getBotState(ctx.db);
   if (state.halted) {
     throw new AppError('conflict', 'halted',
@@ -65,8 +80,13 @@ export async function previewExit(ctx: { db: Db }, target: ExitTarget): Promise<
       { hint: 'Close positions with the incident checklist (in a terminal: ctb incident done close_positions --yes; ctb kill --flatten when killing; or its "close positions" button), or lift the halt first (ctb resume).' });
   }
   // While live, paper positions are set aside (mode/paper-set-aside.ts): Kraken holds none of them.
-  const setAside = (t: Trade) => state.mode === 'live' && t.mode === 'paper';
-  if (target === 'all') return (await openTradesById(ctx.db)).filter((t) => !setAside(t)).map(rowOf);
+  const live = engineMode(state, await readEngineHolder(ctx)) === 'live';
+  const setAside = (t: Trade) => live && t.mode === 'paper';
+  if (target === 'all') {
+    const open = await openTradesById(ctx.db);
+    const left = open.filter(setAside).map((t) => ({ tradeId: t.id, symbol: t.symbol, quantity: dec(t.quantity).toFixed() }));
+    return { trades: open.filter((t) => !setAside(t)).map(rowOf), paperSetAside: setAsideNote('live', left) };
+  }
   const trade = await tradeById(ctx.db, target);
   if (!trade) throw new AppError('usage', 'unknown_trade', `There is no trade #${target}. /trades (ctb trades) lists the open ones.`);
   if (trade.status !== 'open') throw new AppError('conflict', 'trade_closed', `Trade #${target} is already closed${trade.exitAt ? ` (at ${trade.exitAt.toISOString()})` : ''}: nothing to exit.`);
@@ -75,7 +95,7 @@ export async function previewExit(ctx: { db: Db }, target: ExitTarget): Promise<
       `Trade #${target} is a paper position, set aside while the bot is live: it is simulated and Kraken holds none of it, so no live order sells it.`,
       { hint: 'It stays open in the paper book; exit it after going back to paper (ctb mode paper).' });
   }
-  return [rowOf(trade)];
+  return { trades: [rowOf(trade)], paperSetAside: null };
 }
 
 function stateOf(row: EngineRequest, joined: boolean): ExitRequestState {

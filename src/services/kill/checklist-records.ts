@@ -155,7 +155,9 @@ export async function closeUnansweredFollowUps(ctx: Ctx, items: IncidentChecklis
       : writtenAt > request.requestedAt.getTime()
         ? `no bot with the Kraken key took it within ${minutes} min of the last kill that joined it (${new Date(writtenAt).toISOString()})`
         : `no bot with the Kraken key took it within ${minutes} min`;
-    if (!(await failPendingEngineRequest(ctx.db, request.id, { at: now, error: why }))) return item;
+    // Judged again as it is written: a kill that joined it since this read moved its wait on.
+    const unansweredBefore = new Date(now.getTime() - CANCEL_ALL_STALE_MS);
+    if (!(await failPendingEngineRequest(ctx.db, request.id, { at: now, error: why, unansweredBefore }))) return item;
     const summary = `Zero open orders on Kraken were never confirmed: ${why} (request #${request.id}), so orders may remain open on Kraken. Run \`ctb kill\` again where the key is, or cancel in Kraken's UI, then cancel again here.`;
     return (await finishChecklistRequest(ctx, request, { ok: false, summary })) ?? item;
   }));

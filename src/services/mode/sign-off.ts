@@ -8,7 +8,9 @@ import { getBotState, type Mode } from '../bot-state.js';
 import { describeTradingState, type TradingStateInfo } from '../../domain/trading-state.js';
 import type { EngineHolderView } from '../../domain/engine-holder.js';
 import { readEngineHolder, shellView, type ShellView } from '../engine-lease/holder-view.js';
-import { engineMode } from '../mode-status.js';
+import { auditVerdict, engineMode, type AuditVerdict } from '../mode-status.js';
+import { loadGatePolicy } from '../audit/gate-policy.js';
+import { latestAuditRunHeader } from '../audit/store.js';
 import { standingOf, type ReconciliationStanding } from '../../domain/reconciliation-standing.js';
 import { APPROVALS_NEEDED } from './records.js';
 import { findOpenRequest, loadSignOffs, standingApprovals, type SignOff } from '../../db/queries/mode-change.js';
@@ -87,6 +89,8 @@ export interface ModeStatus {
   approvers: string[];
   approvalEmoji: string;
   tradingState: TradingStateInfo;
+  /** The latest go-live audit, as resume and /mode live would judge it under the gate policy stored now. */
+  latestAudit: AuditVerdict | null;
 }
 
 export async function modeStatus(ctx: SignOffDeps): Promise<ModeStatus> {
@@ -100,9 +104,11 @@ export async function modeStatus(ctx: SignOffDeps): Promise<ModeStatus> {
     openRequest = { ...toRecord(signOff!), standingApprovals: standing.length, approvalsNeeded: APPROVALS_NEEDED };
   }
   const [last] = await loadSignOffs(ctx.db, { limit: 1, status: 'switched' });
+  const [audit, policy] = await Promise.all([latestAuditRunHeader(ctx.db), loadGatePolicy(ctx.db)]);
   return {
     mode: engineMode(state, engine), storedMode: state.mode, armed: engine.state === 'running' && engine.armed, engine, shell: shellView(ctx), reconciliation: standingOf(state), halted: state.halted,
     haltedReason: state.haltedReason, openRequest, lastChange: last ? toRecord(last) : null,
     approvers: ctx.config.SLACK_APPROVERS, approvalEmoji: ctx.config.APPROVAL_EMOJI, tradingState: describeTradingState(state),
+    latestAudit: auditVerdict(audit, policy),
   };
 }

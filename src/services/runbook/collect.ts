@@ -5,7 +5,7 @@ import { formatDuration } from '../../config/duration.js';
 import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
 import { readBotStateRow } from '../../db/queries/bot-state-row.js';
-import { configuredThresholds, loadGatePolicy } from '../audit/gate-policy.js';
+import { auditConfig, configuredThresholds, gatePolicyOf, loadGatePolicy, thresholdStanding, type GatePolicy } from '../audit/gate-policy.js';
 import { latestAuditRun, type StoredAuditRun } from '../audit/store.js';
 import type { CheckResult } from '../audit/types.js';
 import { loadPolicy } from '../../alerts/policy.js';
@@ -72,7 +72,8 @@ export function failingChecks(results: Array<Pick<CheckResult, 'title' | 'status
     .sort((a, b) => Number(b.status === 'fail') - Number(a.status === 'fail'));
 }
 
-export function auditInfo(run: StoredAuditRun | null): AuditInfo {
+/** `policy`: the gate policy stored now, which the run is held to (none: the built-in defaults). */
+export function auditInfo(run: StoredAuditRun | null, policy: GatePolicy = gatePolicyOf(null)): AuditInfo {
   if (!run) return { status: 'never_run' };
   return {
     status: 'ran',
@@ -81,6 +82,7 @@ export function auditInfo(run: StoredAuditRun | null): AuditInfo {
     passed: run.passed,
     summary: run.summary,
     failing: failingChecks(Array.isArray(run.results) ? run.results : []),
+    thresholdRefusal: thresholdStanding(run, policy),
   };
 }
 
@@ -119,19 +121,18 @@ async function readEscalation(ctx: RunbookDeps): Promise<Pick<RunbookData, 'esca
 }
 
 /** The go-live thresholds audits are held to: the stored gate policy, or this process's settings while none is stored. */
-async function readGolive(ctx: RunbookDeps): Promise<RunbookData['golive']> {
-  const policy = await loadGatePolicy(ctx.db);
+function readGolive(ctx: RunbookDeps, policy: GatePolicy): RunbookData['golive'] {
   const used = policy.source === 'engine' ? policy.thresholds : configuredThresholds(ctx.config);
   return { minPaperTrades: String(used.minPaperTrades), minRoiPct: used.minRoiPct, alertWindow: formatDuration(used.alertWindowMs), recordedBy: policy.recordedBy };
 }
 
 export async function collectRunbookData(ctx: RunbookDeps): Promise<RunbookData> {
-  const [state, latest, oncall, escalation, golive, release] = await Promise.all([
+  const [state, latest, oncall, escalation, policy, release] = await Promise.all([
     readState(ctx),
     latestAuditRun(ctx.db),
     readOnCall(ctx),
     readEscalation(ctx),
-    readGolive(ctx),
+    loadGatePolicy(ctx.db),
     readReleaseInfo({ buildCommit: ctx.config.BUILD_COMMIT }),
   ]);
   return {
@@ -139,9 +140,11 @@ export async function collectRunbookData(ctx: RunbookDeps): Promise<RunbookData>
     release: release.label,
     state,
     oncall,
-    audit: auditInfo(latest),
-    ...runbookDataFromConfig(ctx.config),
+    audit: auditInfo(latest, policy),
+    // The audit judges by the gate policy's settings (LOG_CHECK_WINDOW, the drawdown guard's RISK_*, …),
+    // not this process's: show those (src/services/audit/gate-policy.ts).
+    ...runbookDataFromConfig(auditConfig(ctx.config, policy.source === 'engine' ? policy.thresholds : configuredThresholds(ctx.config))),
     ...escalation,
-    golive,
+    golive: readGolive(ctx, policy),
   };
 }

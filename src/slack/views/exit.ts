@@ -18,7 +18,12 @@ export interface ExitButtonValue {
 const what = (r: Pick<ExitResult, 'target'>) => (r.target === 'all' ? 'every open trade' : `trade #${r.target}`);
 
 export function renderExitConfirm(r: ExitResult, reason: string | undefined): SlackMessage {
-  if (r.status === 'nothing_open') return { text: 'No open trades: nothing to exit.', blocks: [section('No open trades: nothing to exit.')] };
+  // While live, the paper positions left out, and how they are exited.
+  const setAside = r.paperSetAside ? `${r.paperSetAside} Exit them after going back to paper (\`/mode paper\`).` : null;
+  if (r.status === 'nothing_open') {
+    const said = setAside ? `No live position open: nothing to exit live. ${setAside}` : 'No open trades: nothing to exit.';
+    return { text: fitText(said, 2900), blocks: [section(escapeText(said))] };
+  }
   const lines = r.trades.map((t) => `• \`#${t.id}\` *${escapeText(t.symbol)}* ${trimmed(t.quantity)} (entry ${price(t.entryPrice)}, ${escapeText(t.strategy)}, ${t.book})`);
   const value: ExitButtonValue = { t: r.target, ...(reason ? { r: reason.slice(0, 500) } : {}) };
   const label = r.target === 'all' ? `Exit all ${r.trades.length}` : `Exit #${r.target}`;
@@ -38,6 +43,7 @@ export function renderExitConfirm(r: ExitResult, reason: string | undefined): Sl
         },
       }],
     },
+    ...(setAside ? [context(`:information_source: Left out: ${escapeText(setAside)}`)] : []),
     context('Nothing is sent until you confirm.'),
   ];
   return { text: `Exit ${what(r)}? Confirm with the button: nothing is sent until then.`, blocks };

@@ -4,6 +4,7 @@ import type { ModeStatusResult, OpenModeRequest } from '../../../commands/mode-s
 import type { EngineHolderView } from '../../domain/engine-holder.js';
 import type { ShellView } from '../../services/engine-lease/holder-view.js';
 import type { AuditVerdict, ModeStatus } from '../../services/mode-status.js';
+import { gateVerdictText } from '../../domain/golive-thresholds.js';
 import { actorLabel, slackDate } from './format.js';
 import { tradingStateField } from './trading-state.js';
 import { context, escapeText, fields, section, type SlackMessage } from './message.js';
@@ -84,14 +85,16 @@ export function renderModeStatus(result: ModeStatusResult): SlackMessage {
 
 export function auditLine(audit: AuditVerdict | null): string {
   if (!audit) return 'No go-live audit has run yet. Run `/golive audit`.';
-  const verdict = audit.passed ? ':white_check_mark: *passed*' : ':x: *failed*';
+  // What the gate would say of it: a pass by looser thresholds than the policy is not a pass for it.
+  const verdict = !audit.passed ? ':x: *failed*' : audit.thresholdRefusal ? `:warning: *${escapeText(gateVerdictText(audit))}*` : ':white_check_mark: *passed*';
   const kind = audit.dryRun ? ' (dry run)' : '';
   return `${verdict}${kind} ${slackDate(audit.at)} by ${actorLabel(audit.actor)} — ${escapeText(audit.summary)}`;
 }
 
 export function renderGoLiveStatus(result: GoLiveStatusResult): SlackMessage {
   const audit = result.latestAudit;
-  const auditText = audit ? `${audit.passed ? 'passed' : 'failed'} at ${audit.at.toISOString()}` : 'never run';
+  const refused = audit?.passed && audit.thresholdRefusal;
+  const auditText = !audit ? 'never run' : refused ? `${gateVerdictText(audit)} (run at ${audit.at.toISOString()})` : `${gateVerdictText(audit)} at ${audit.at.toISOString()}`;
   return {
     text: `Go-live status: mode ${result.mode}${result.halted ? ' (halted)' : ''}, ${armedText(result)}, latest audit ${auditText}`,
     blocks: [

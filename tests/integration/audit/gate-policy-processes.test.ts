@@ -14,13 +14,14 @@ import type { CheckResult } from '../../../src/services/audit/types.js';
 import { ctbInShell } from '../../support/ctb-shell.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { baseEnv, bot, killBotsAfterEach } from '../engine-lease/one-engine-bots.js';
+import { BOT_RISK_SETTINGS, DEFAULT_AUDIT_SETTINGS } from '../../support/gate-thresholds.js';
 
 killBotsAfterEach();
 
 const DAY = 86_400_000;
 /** What the engine runs with: no paper trades or ROI needed here, no critical alert in 7 days. */
 const ENGINE_GOLIVE = { GOLIVE_MIN_PAPER_TRADES: '0', GOLIVE_MIN_ROI_PCT: '-100', GOLIVE_ALERT_WINDOW: '7d' };
-const POLICY: GateThresholds = { minPaperTrades: 0, minRoiPct: '-100', alertWindowMs: 7 * DAY };
+const POLICY: GateThresholds = { minPaperTrades: 0, minRoiPct: '-100', alertWindowMs: 7 * DAY, ...DEFAULT_AUDIT_SETTINGS, ...BOT_RISK_SETTINGS };
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -89,7 +90,7 @@ describe('the go-live gate policy across processes', () => {
     expect((await getBotState(database.db)).halted).toBe(false);
 
     await halt();
-    await auditRow({ minPaperTrades: 10, minRoiPct: '0', alertWindowMs: 14 * DAY });
+    await auditRow({ ...POLICY, minPaperTrades: 10, minRoiPct: '0', alertWindowMs: 14 * DAY });
     const stricter = await shell(['resume'], { GOLIVE_ALERT_WINDOW: '1m' });
     expect(stricter.code, stricter.stderr).toBe(0);
     expect((await getBotState(database.db)).halted).toBe(false);

@@ -23,6 +23,8 @@ import { openOrder } from '../../support/recording-exchange.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { GateThresholds } from '../../../src/db/schema/index.js';
+import { DEFAULT_AUDIT_SETTINGS } from '../../support/gate-thresholds.js';
 
 const alice = { id: 'U0ALICE', source: 'slack' as const };
 const bob = { id: 'U0BOB', source: 'slack' as const };
@@ -70,9 +72,9 @@ async function tickAll(): Promise<void> {
 }
 
 /** The go-live thresholds the gate holds audits to while no engine has recorded its own: the built-in defaults. */
-const DEFAULT_THRESHOLDS = { minPaperTrades: 50, minRoiPct: '0', alertWindowMs: 7 * 86_400_000 };
+const DEFAULT_THRESHOLDS: GateThresholds = { minPaperTrades: 50, minRoiPct: '0', alertWindowMs: 7 * 86_400_000, ...DEFAULT_AUDIT_SETTINGS };
 
-async function audit(passed: boolean, minutesAfterKill: number, thresholds: typeof DEFAULT_THRESHOLDS | null = DEFAULT_THRESHOLDS): Promise<number> {
+async function audit(passed: boolean, minutesAfterKill: number, thresholds: GateThresholds | null = DEFAULT_THRESHOLDS): Promise<number> {
   const [row] = await testDb.db.insert(auditRuns).values({
     at: new Date(t.clock.now().getTime() + minutesAfterKill * 60_000), actor: 'cli:ops', mode: 'paper', dryRun: true, passed,
     summary: passed ? 'all checks passed' : 'reconciliation mismatch', results: [], thresholds,
@@ -242,7 +244,7 @@ describe('resume', () => {
     const enginePolicy = () => recordGatePolicy(testDb.db, {
       config: testConfig({ GOLIVE_MIN_PAPER_TRADES: '20', GOLIVE_MIN_ROI_PCT: '0.5', GOLIVE_ALERT_WINDOW: '7d' }), by: 'worker-host:4242 (worker)', at: new Date('2026-01-05T08:00:00Z'),
     });
-    const atPolicy = { minPaperTrades: 20, minRoiPct: '0.5', alertWindowMs: 7 * DAY };
+    const atPolicy = { minPaperTrades: 20, minRoiPct: '0.5', alertWindowMs: 7 * DAY, ...DEFAULT_AUDIT_SETTINGS };
 
     it('refuses an audit that judged by a looser alert window than the policy, saying which, where the policy comes from and what to run', async () => {
       await killed();
@@ -260,7 +262,7 @@ describe('resume', () => {
       await killed();
       await tickAll();
       await enginePolicy();
-      await audit(true, 1, { minPaperTrades: 2, minRoiPct: '0.49', alertWindowMs: 7 * DAY });
+      await audit(true, 1, { minPaperTrades: 2, minRoiPct: '0.49', alertWindowMs: 7 * DAY, ...DEFAULT_AUDIT_SETTINGS });
       const err = await refusal(runCommand(resumeCommand, t.ctx, alice, {}));
       expect(err.message).toMatch(/: GOLIVE_MIN_PAPER_TRADES 2 where the policy has 20; GOLIVE_MIN_ROI_PCT 0\.49% where the policy has 0\.5%\.$/);
     });
@@ -296,7 +298,7 @@ describe('resume', () => {
       await killed();
       await tickAll();
       await enginePolicy();
-      await audit(true, 1, { minPaperTrades: 100, minRoiPct: '1', alertWindowMs: 14 * DAY });
+      await audit(true, 1, { minPaperTrades: 100, minRoiPct: '1', alertWindowMs: 14 * DAY, ...DEFAULT_AUDIT_SETTINGS });
       expect(await runCommand(resumeCommand, t.ctx, alice, {})).toMatchObject({ ok: true });
     });
   });

@@ -22,6 +22,7 @@ import { killTestContext } from '../../support/kill-context.js';
 import { startStallProxy } from '../../support/stall-proxy.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
 import { OPS_CHANNEL, startSlackHarness, USERS, type SlackHarness } from '../../support/slack-harness.js';
+import { DEFAULT_AUDIT_SETTINGS } from '../../support/gate-thresholds.js';
 
 let database: TestDatabase;
 let kraken: FakeKraken;
@@ -186,7 +187,7 @@ describe('/kill in Slack', () => {
 
     await database.db.insert(auditRuns).values({
       at: new Date(), actor: 'cli:ops', mode: 'paper', dryRun: false, passed: true, summary: 'all checks passed', results: [],
-      thresholds: { minPaperTrades: 50, minRoiPct: '0', alertWindowMs: 7 * 86_400_000 }, // the built-in defaults: no engine recorded a policy here
+      thresholds: { minPaperTrades: 50, minRoiPct: '0', alertWindowMs: 7 * 86_400_000, ...DEFAULT_AUDIT_SETTINGS }, // the built-in defaults: no engine recorded a policy here
     });
     await h.slash('/mode', 'resume', { user: USERS.operator });
     await h.idle();

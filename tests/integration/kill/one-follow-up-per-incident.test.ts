@@ -12,10 +12,12 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
 import { connectPostgres, type Database } from '../../../src/db/client.js';
+import { extendFollowUpGiveUp } from '../../../src/db/queries/engine-requests.js';
 import { engineRequests, incidentChecklistItems } from '../../../src/db/schema/index.js';
 import { cancelAllHandler, startCancelAllRunner } from '../../../src/services/engine-requests/handlers.js';
+import { startRequestRunner } from '../../../src/services/engine-requests/runner.js';
 import { CANCEL_FOLLOW_UP_MS, followUpGiveUpAt } from '../../../src/services/kill/cancel-follow-up.js';
-import { closeUnansweredFollowUps, markChecklistAttempt } from '../../../src/services/kill/checklist-records.js';
+import { checklistFollowUp, checklistRetry, closeUnansweredFollowUps, markChecklistAttempt } from '../../../src/services/kill/checklist-records.js';
 import { writeFollowUp } from '../../../src/services/kill/follow-up-request.js';
 import { cancelOnHalt, haltCancelSince } from '../../../src/services/kill/halt-cancel.js';
 import { startHaltWatcher } from '../../../src/services/kill/halt-watcher.js';
@@ -170,6 +172,70 @@ describe('one open follow-up cancel per incident', () => {
     expect(String(row.result?.['summary'])).toMatch(/^Gave up after \d+ tries over 14 min: /);
   }, 120_000);
 
+  it('a kill that joins while the bot gives up (after it read the give-up time, before it closed the request) finds the bot still trying: no give-up, no alert', async () => {
+    const w = await world();
+    const kill = await executeKill(w.bot.ctx, { actor: operator, reason: 'x', trigger: 'manual' });
+    const incidentId = kill.incidentId!;
+    await privateCall(w.kraken.sim, 'AddOrder', { pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '30000', volume: '0.01' });
+    const byHalt = await writeFollowUp(w.bot.ctx, { incidentId, killId: kill.killId, actor: 'system:halt-cancel', reason: 'halt', startedAt: Date.now(), halt: true });
+    // Its last try: 3 tried, a second before its give-up time, and Kraken refuses this one too.
+    await w.database.db.update(engineRequests).set({ result: { summary: 'try 3 failed', tries: 3 } }).where(eq(engineRequests.id, byHalt.requestId));
+    w.clock.advance(CANCEL_FOLLOW_UP_MS - 1_000);
+    await fillRateCounter(w.kraken.sim);
+
+    // The shell's kill joins in the moment between the bot's try (its give-up decision) and its close.
+    const handler = cancelAllHandler(w.bot.ctx);
+    let joined: Awaited<ReturnType<typeof writeFollowUp>> | undefined;
+    const runner = startRequestRunner(w.bot.ctx, {
+      holder: 'bot-1:7', timer: false, onFinished: checklistFollowUp(w.bot.ctx), onRetry: checklistRetry(w.bot.ctx),
+      handlers: {
+        cancel_all: async (request) => {
+          const outcome = await handler(request);
+          joined = await writeFollowUp(w.shell.ctx, { incidentId, killId: 'kill-2', actor: operator.id, reason: 'x', startedAt: Date.now() });
+          return outcome;
+        },
+      },
+    });
+    cleanup.push(() => runner.stop());
+    const raised = w.bot.alerts.raised.length;
+    expect(await runner.drain()).toBe(1);
+    expect(joined).toMatchObject({ requestId: byHalt.requestId, joined: true });
+
+    const [row] = await w.database.db.select().from(engineRequests).where(eq(engineRequests.id, byHalt.requestId));
+    expect(row, JSON.stringify(row?.result)).toMatchObject({ status: 'pending', error: null });
+    expect(String(row!.result?.['summary'])).toMatch(/^Cancel pending — the bot retries until Kraken confirms, next try at .* \(try 4 failed; a later kill joined it and moved its give-up time\)\. /);
+    expect(row!.notBefore!.getTime()).toBeGreaterThan(w.clock.now().getTime());
+    expect(followUpGiveUpAt(row!)).toBe(w.clock.now().getTime() + CANCEL_FOLLOW_UP_MS);
+    expect(w.bot.alerts.raised.slice(raised).filter((a) => a.severity === 'critical'), 'alerts raised').toEqual([]);
+    const [item] = await w.database.db.select().from(incidentChecklistItems)
+      .where(and(eq(incidentChecklistItems.incidentId, incidentId), eq(incidentChecklistItems.item, 'cancel_orders')));
+    expect(item?.state).not.toBe('failed');
+  }, 60_000);
+
+  it('a writer that found the follow-up open but whose join lands after the bot closed it writes its own, not "joined"', async () => {
+    const w = await world();
+    const kill = await executeKill(w.bot.ctx, { actor: operator, reason: 'x', trigger: 'manual' });
+    const byKill = await writeFollowUp(w.shell.ctx, { incidentId: kill.incidentId!, killId: kill.killId, actor: operator.id, reason: 'x', startedAt: Date.now() });
+    // The bot closes it (gave up) in a transaction of its own, committed only once the halt's writer,
+    // having read it open, waits on the row to join it.
+    const botDb = connectPostgres(w.database.url, { max: 1 });
+    cleanup.push(() => botDb.close());
+    let writing: ReturnType<typeof writeFollowUp> | undefined;
+    await botDb.db.transaction(async (tx) => {
+      await tx.update(engineRequests).set({ status: 'failed', finishedAt: new Date(), error: 'gave up' }).where(eq(engineRequests.id, byKill.requestId));
+      writing = writeFollowUp(w.bot.ctx, { incidentId: null, killId: 'halt:x', actor: 'system:halt-cancel', reason: 'halt', startedAt: Date.now(), halt: true });
+      for (;;) {
+        const waiting = await w.database.db.execute(sql`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+        if ((Array.isArray(waiting) ? waiting : (waiting as { rows: unknown[] }).rows).length > 0) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    });
+    const byHalt = await writing!;
+    expect(byHalt.joined).toBe(false);
+    expect(byHalt.requestId).not.toBe(byKill.requestId);
+    expect((await openFollowUps(w.database)).map((r) => r.id)).toEqual([byHalt.requestId]);
+  }, 60_000);
+
   it("a halt's follow-up written in the moment its kill's was (two open) stops without calling Kraken; the incident's tries", async () => {
     const w = await world();
     const kill = await executeKill(w.bot.ctx, { actor: operator, reason: 'x', trigger: 'manual' });
@@ -188,27 +254,27 @@ describe('one open follow-up cancel per incident', () => {
   }, 60_000);
 });
 
-describe.each<DbKind>(['postgres', 'pglite'])('the follow-up index on %s', (kind) => {
-  /** An incident from a kill in a process without the key (paper only): its kill hands on a follow-up. */
-  async function incidentWithFollowUp() {
-    const database = await createTestDb(kind);
-    cleanup.push(() => database.close());
-    const clock = new ManualClock('2026-01-05T12:00:00Z');
-    // A second process: its own pool on PostgreSQL; on PGlite, a context on the one instance.
-    const second = kind === 'postgres' ? connectPostgres((database as { url: string } & Database).url, { max: 2 }) : database;
-    if (second !== database) cleanup.push(() => second.close());
-    const env = { ...quick, ...dataDir() };
-    const a = await engineContext(database, env, { clock });
-    const b = await engineContext(second, env, { clock });
-    cleanup.push(() => a.ctx.close(), () => b.ctx.close());
-    const kill = await executeKill(a.ctx, { actor: operator, reason: 'x', trigger: 'manual' });
-    const first = (kill.followUp as { requestId: number }).requestId;
-    expect(first).toEqual(expect.any(Number));
-    return { database, a, b, kill, first, clock };
-  }
+/** An incident from a kill in a process without the key (paper only): its kill hands on a follow-up. */
+async function incidentWithFollowUp(kind: DbKind) {
+  const database = await createTestDb(kind);
+  cleanup.push(() => database.close());
+  const clock = new ManualClock('2026-01-05T12:00:00Z');
+  // A second process: its own pool on PostgreSQL; on PGlite, a context on the one instance.
+  const second = kind === 'postgres' ? connectPostgres((database as { url: string } & Database).url, { max: 2 }) : database;
+  if (second !== database) cleanup.push(() => second.close());
+  const env = { ...quick, ...dataDir() };
+  const a = await engineContext(database, env, { clock });
+  const b = await engineContext(second, env, { clock });
+  cleanup.push(() => a.ctx.close(), () => b.ctx.close());
+  const kill = await executeKill(a.ctx, { actor: operator, reason: 'x', trigger: 'manual' });
+  const first = (kill.followUp as { requestId: number }).requestId;
+  expect(first).toEqual(expect.any(Number));
+  return { database, a, b, kill, first, clock };
+}
 
+describe.each<DbKind>(['postgres', 'pglite'])('the follow-up index on %s', (kind) => {
   it('a writer that joins the open follow-up moves its give-up time to the later of the two, never to an earlier one', async () => {
-    const { database, a, b, kill, first, clock } = await incidentWithFollowUp();
+    const { database, a, b, kill, first, clock } = await incidentWithFollowUp(kind);
     const giveUpAt = async () => followUpGiveUpAt((await database.db.select().from(engineRequests).where(eq(engineRequests.id, first)))[0]!);
     const written = await giveUpAt();
     expect(written).toBe(clock.now().getTime() + CANCEL_FOLLOW_UP_MS);
@@ -223,7 +289,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('the follow-up index on %s', (kind
   }, 60_000);
 
   it('a follow-up no bot has taken, joined 4 min after its writing, waits for a bot 5 min from the join, not from its first writing', async () => {
-    const { database, a, b, kill, first, clock } = await incidentWithFollowUp();
+    const { database, a, b, kill, first, clock } = await incidentWithFollowUp(kind);
     const row = async () => (await database.db.select().from(engineRequests).where(eq(engineRequests.id, first)))[0]!;
     const items = async () => database.db.select().from(incidentChecklistItems).where(eq(incidentChecklistItems.incidentId, kill.incidentId!));
     clock.advance(4 * 60_000);
@@ -240,7 +306,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('the follow-up index on %s', (kind
   }, 60_000);
 
   it('writers at once from two contexts all join the open follow-up; once it is closed, the next write is a new one', async () => {
-    const { database, a, b, kill, first } = await incidentWithFollowUp();
+    const { database, a, b, kill, first } = await incidentWithFollowUp(kind);
     const write = (ctx: typeof a.ctx, actor: string) =>
       writeFollowUp(ctx, { incidentId: kill.incidentId!, killId: kill.killId, actor, reason: 'again', startedAt: Date.now() });
     const written = await Promise.all([write(a.ctx, 'a1'), write(b.ctx, 'b1'), write(a.ctx, 'a2'), write(b.ctx, 'b2')]);
@@ -255,7 +321,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('the follow-up index on %s', (kind
   }, 60_000);
 
   it("a halt without an incident joins the open incident's; one open beside it is not made the incident's second", async () => {
-    const { database, a, b, kill, first } = await incidentWithFollowUp();
+    const { database, a, b, kill, first } = await incidentWithFollowUp(kind);
     const halt = { incidentId: null, killId: 'halt:x', actor: 'system:halt-cancel', reason: 'halt', startedAt: Date.now(), halt: true };
     expect(await writeFollowUp(b.ctx, halt)).toMatchObject({ requestId: first, joined: true });
     const [beside] = await database.db.insert(engineRequests).values({
@@ -267,7 +333,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('the follow-up index on %s', (kind
   }, 60_000);
 
   it('migrating a database that already has two open for one incident keeps the one its cancel item waits on', async () => {
-    const { database, kill, first } = await incidentWithFollowUp();
+    const { database, kill, first } = await incidentWithFollowUp(kind);
     // As before the index: written beside the kill's, one older (a halt's) and one newer.
     await database.db.execute(sql`drop index "engine_requests_one_open_follow_up"`);
     const [row] = await database.db.select().from(engineRequests).where(eq(engineRequests.id, first));
@@ -282,5 +348,31 @@ describe.each<DbKind>(['postgres', 'pglite'])('the follow-up index on %s', (kind
     expect(rows.map((r) => [r.id, r.status])).toEqual([[first, 'pending'], [newer!.id, 'failed'], [other!.id, 'pending']]);
     expect(rows[1]!.error).toBe(`Stopped: request #${first} goes on with this cancel (one open follow-up at a time).`);
     await expect(database.db.insert(engineRequests).values({ ...copy })).rejects.toThrow();
+  }, 60_000);
+});
+
+describe('the incident read and a join at once (PostgreSQL, two connections)', () => {
+  it('a follow-up the incident read judged unanswered, joined before its close is written, stays pending: the join is not overwritten', async () => {
+    const { database, a, kill, first, clock } = await incidentWithFollowUp('postgres');
+    const items = async () => database.db.select().from(incidentChecklistItems).where(eq(incidentChecklistItems.incidentId, kill.incidentId!));
+    const row = async () => (await database.db.select().from(engineRequests).where(eq(engineRequests.id, first)))[0]!;
+    clock.advance(5 * 60_000 + 1);
+    // A later kill joins it in a transaction of its own, committed only once the incident read,
+    // having read it unanswered, waits on the row to close it.
+    const joinerDb = connectPostgres((database as { url: string } & Database).url, { max: 1 });
+    cleanup.push(() => joinerDb.close());
+    let reading: Promise<unknown> | undefined;
+    await joinerDb.db.transaction(async (tx) => {
+      await extendFollowUpGiveUp(tx, first, { joinedAt: clock.now(), giveUpAt: new Date(clock.now().getTime() + CANCEL_FOLLOW_UP_MS), defaultSpanMs: CANCEL_FOLLOW_UP_MS });
+      reading = closeUnansweredFollowUps(a.ctx, await items());
+      for (;;) {
+        const waiting = await database.db.execute(sql`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+        if ((Array.isArray(waiting) ? waiting : (waiting as { rows: unknown[] }).rows).length > 0) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    });
+    await reading;
+    expect(await row()).toMatchObject({ status: 'pending', error: null });
+    expect((await items()).find((i) => i.item === 'cancel_orders')).toMatchObject({ state: 'pending', requestId: first });
   }, 60_000);
 });

@@ -29,7 +29,7 @@ afterAll(async () => {
   await database?.close();
 });
 beforeEach(async () => {
-  await execute(database.db, sql`truncate order_intents, fills, trades, equity_snapshots, paper_balances, paper_orders, risk_events, bot_state, engine_requests restart identity`);
+  await execute(database.db, sql`truncate order_intents, fills, trades, equity_snapshots, paper_balances, paper_orders, risk_events, bot_state, engine_requests, engine_lease restart identity`);
   h.fake.calls.length = 0;
 });
 afterEach(async () => {
@@ -44,6 +44,12 @@ async function workerWithOpenTrade(): Promise<number> {
   const open = await database.db.select().from(trades);
   expect(open).toHaveLength(1);
   return open[0]!.id;
+}
+
+/** A running engine as the lease shows it (heartbeat now), armed for live (IS_LIVE=true) or not. */
+async function engineHolding(armed: boolean): Promise<void> {
+  await execute(database.db, sql`insert into engine_lease (holder_id, host, pid, role, feed, armed, has_kraken_keys, acquired_at, heartbeat_at)
+    values ('worker-1:7:abc', 'worker-1', 7, 'worker', 'kraken', ${armed}, ${armed}, now(), now())`);
 }
 
 const exitIntents = async () => (await database.db.select().from(orderIntents)).filter((i) => i.purpose === 'exit');
@@ -186,17 +192,53 @@ describe('ctb exit', () => {
     expect((await database.db.select().from(trades))[0]!.status).toBe('closed');
   });
 
-  it('while live, sets aside a paper position: no exit of it is requested, and exit all leaves it out', async () => {
+  it('while live, sets aside a paper position: no exit of it is requested, and exit all leaves it out, saying which it left out', async () => {
     await insertTrades(database.db, [openTrade({ quantity: '0.0153', entryPrice: '60000' }), openTrade({ mode: 'live', quantity: '0.02', entryPrice: '61000' })]);
     const [paper, live] = await database.db.select().from(trades).orderBy(trades.id);
     await updateBotState(database.db, systemClock, { mode: 'live' });
+    await engineHolding(true);
     const one = await cli('exit', String(paper!.id), '--yes', '--wait', '0');
     expect(one.code).toBe(1);
     expect(one.err).toContain(`Trade #${paper!.id} is a paper position, set aside while the bot is live: it is simulated and Kraken holds none of it, so no live order sells it.`);
     expect(one.err).toContain('exit it after going back to paper (ctb mode paper)');
     const all = await cli('exit', 'all');
-    expect(all.out).toMatch(new RegExp(`^Would sell at market:\\n  #${live!.id} live BTC/USD 0\\.02 \\(entry 61,000\\.00, ma-cross\\)\\nNothing`));
+    expect(all.out).toBe(`Would sell at market:\n  #${live!.id} live BTC/USD 0.02 (entry 61,000.00, ma-cross)\n`
+      + `Left out: The bot is live: 1 open paper position set aside, not sold (#${paper!.id} BTC/USD 0.0153): simulated, so Kraken holds none of it; `
+      + 'no live order sells them and the live caps and exposure leave them out; they stay open in the paper book. Exit them after going back to paper (ctb mode paper).\n'
+      + 'Nothing was sent. Re-run with --yes to exit every open trade.\n');
+    await h.slash('/exit', 'all', { user: USERS.operator });
+    await h.idle();
+    const notes = (lastReply().blocks as Array<{ type: string; elements?: Array<{ text?: string }> }>).filter((b) => b.type === 'context').map((b) => b.elements![0]!.text);
+    expect(notes).toContain(`:information_source: Left out: The bot is live: 1 open paper position set aside, not sold (#${paper!.id} BTC/USD 0.0153): simulated, so Kraken holds none of it; `
+      + 'no live order sells them and the live caps and exposure leave them out; they stay open in the paper book. Exit them after going back to paper (`/mode paper`).');
     expect(await database.db.select().from(engineRequests)).toEqual([]);
+  });
+
+  it('while live with only paper positions open, exit all says they are set aside, naming them, not that no trade is open', async () => {
+    await insertTrades(database.db, [openTrade({ quantity: '0.0153', entryPrice: '60000' })]);
+    const [paper] = await database.db.select().from(trades);
+    await updateBotState(database.db, systemClock, { mode: 'live' });
+    await engineHolding(true);
+    const said = `No live position open: nothing to exit live. The bot is live: 1 open paper position set aside, not sold (#${paper!.id} BTC/USD 0.0153): `
+      + 'simulated, so Kraken holds none of it; no live order sells them and the live caps and exposure leave them out; they stay open in the paper book.';
+    const all = await cli('exit', 'all', '--yes');
+    expect(all).toMatchObject({ code: 0, out: `${said} Exit them after going back to paper (ctb mode paper).\n` });
+    await h.slash('/exit', 'all', { user: USERS.operator });
+    await h.idle();
+    expect(lastReply().text).toContain(`${said} Exit them after going back to paper (\`/mode paper\`).`);
+    expect(await database.db.select().from(engineRequests)).toEqual([]);
+  });
+
+  it('with the database asking for live but the running engine not armed (it trades paper), a paper position is exited, not set aside', async () => {
+    await insertTrades(database.db, [openTrade({ quantity: '0.0153', entryPrice: '60000' })]);
+    const [paper] = await database.db.select().from(trades);
+    await updateBotState(database.db, systemClock, { mode: 'live' });
+    await engineHolding(false);
+    expect((await cli('exit', 'all')).out).toBe(`Would sell at market:\n  #${paper!.id} paper BTC/USD 0.0153 (entry 60,000.00, ma-cross)\nNothing was sent. Re-run with --yes to exit every open trade.\n`);
+    const one = await cli('exit', String(paper!.id), '--yes', '--wait', '0');
+    expect(one.err).toBe('');
+    expect(one.out).toMatch(new RegExp(`^Exit of trade #${paper!.id} requested \\(request #1\\): PENDING`));
+    expect((await database.db.select().from(engineRequests)).map((r) => [r.kind, r.params])).toEqual([['exit_trade', { target: paper!.id }]]);
   });
 
   it('refuses an unknown trade (exit 2), a bad target (exit 2), and any exit while halted (exit 1)', async () => {

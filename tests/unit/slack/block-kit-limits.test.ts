@@ -175,7 +175,7 @@ const CASES: Record<string, () => Case[]> = {
   }],
   'runbook:renderRunbookMessage': () => (['go-live', 'incident'] as const).map((name) => ({ payload: runbook.renderRunbookMessage({ name, data: placeholderRunbookData() }) })),
   'runbook:renderGoLiveHelp': () => [{
-    payload: runbook.renderGoLiveHelp({ name: 'go-live', data: { ...placeholderRunbookData(), audit: { status: 'ran', at: iso(0), actor: 'UOPS1', passed: false, summary: long('s', 200),
+    payload: runbook.renderGoLiveHelp({ name: 'go-live', data: { ...placeholderRunbookData(), audit: { status: 'ran', at: iso(0), actor: 'UOPS1', passed: false, summary: long('s', 200), thresholdRefusal: null,
       failing: Array.from({ length: 60 }, (_, i) => ({ name: long(`check ${i}`, 80), status: 'fail', detail: long('detail', 300) })) } } }, helpCommands),
   }],
   'stats:renderStats': () => [{ payload: stats.renderStats(statsReport()) }],
@@ -196,13 +196,13 @@ const CASES: Record<string, () => Case[]> = {
   }],
   'exit:renderExitConfirm': () => [{
     payload: exit.renderExitConfirm({
-      ok: false, target: 'all', status: 'needs_confirmation', request: null,
+      ok: false, target: 'all', status: 'needs_confirmation', request: null, paperSetAside: long('The bot is live: 200 open paper positions set aside', 2000),
       trades: Array.from({ length: 200 }, (_, i) => ({ id: 100000 + i, book: 'paper', strategy: long('strategy', 120), symbol: 'BTC/USD', quantity: '0.123456789', entryPrice: '50000.12345678' })),
     }, long('reason', 2000)),
   }],
   'exit:renderExitProgress': () => (['pending', 'done', 'failed'] as const).map((status) => ({
     payload: exit.renderExitProgress({
-      ok: status === 'done', target: 'all', status, trades: [],
+      ok: status === 'done', target: 'all', status, trades: [], paperSetAside: null,
       request: {
         requestId: 123456, status, joined: true, summary: long('summary', 3000),
         results: Array.from({ length: 200 }, (_, i) => ({ tradeId: 100000 + i, ok: false, status: 'rejected' as const, message: long('Kraken said', 300), symbol: 'BTC/USD' })),

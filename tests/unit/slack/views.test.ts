@@ -99,7 +99,7 @@ describe('mode and go-live status views', () => {
   it('shows the latest audit verdict, or that none has run', () => {
     expect(JSON.stringify(renderGoLiveStatus(status()).blocks)).toContain('No go-live audit has run yet');
     const m = renderGoLiveStatus(status({
-      latestAudit: { at: new Date('2026-01-05T12:00:00Z'), passed: true, dryRun: true, mode: 'paper', summary: '14/14 checks passed', actor: 'cli:ops' },
+      latestAudit: { id: 7, thresholdRefusal: null, at: new Date('2026-01-05T12:00:00Z'), passed: true, dryRun: true, mode: 'paper', summary: '14/14 checks passed', actor: 'cli:ops' },
     }));
     const json = JSON.stringify(m.blocks);
     expect(json).toContain(':white_check_mark: *passed* (dry run)');

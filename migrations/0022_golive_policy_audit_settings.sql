@@ -1,0 +1,1 @@
+ALTER TABLE "golive_policy" ADD COLUMN "audit_settings" jsonb;

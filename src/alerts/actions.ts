@@ -2,22 +2,24 @@
 // pages still queued), resolve (closes the group: the next alert with its fingerprint opens a new
 // thread; queued pages and notes about the open incident are let go), silence for a while (no
 // thread noise, no paging: the pages still queued are let go; when it ends on a group still open,
-// paging starts again from the first rung). Each is one transaction that first waits for the
-// group's messages being sent right now (the send lock, alert-deliveries.ts), so no page goes out
-// after it that it made stale, and says in the thread which pages were already on their way; it
-// also queues the timeline line and a refresh of the parent message. Repeating an action is
-// harmless (Slack retries).
+// paging starts again from the first rung). Each is one transaction that first takes the group's
+// send lock (alert-deliveries.ts), waiting for the messages being sent right now, so no page goes
+// out after it that it made stale, and says in the thread which pages were already on their way. A
+// send still under way after SEND_WAIT_MS cannot be waited for any longer nor called back: the
+// action then changes nothing and says to try again. It also queues the timeline line and a
+// refresh of the parent message. Repeating an action is harmless (Slack retries).
 import type { Clock } from '../clock.js';
 import { formatDuration } from '../config/duration.js';
 import type { Db } from '../db/client.js';
 import {
   alertGroupById, bumpAlertGroupVersion, lockAlertGroup, markAlertAcknowledged, markAlertResolved, silenceAlertGroup,
 } from '../db/queries/alert-groups.js';
-import { cancelStaleDeliveries, waitForGroupSends, type SendUnderWay } from '../db/queries/alert-deliveries.js';
+import { cancelStaleDeliveries, waitForGroupSends, type GroupSendWait, type SendUnderWay } from '../db/queries/alert-deliveries.js';
 import { silenceGroupEscalation, stopGroupEscalation } from '../db/queries/alert-escalations.js';
 import type { AlertGroup } from '../db/schema/alerts.js';
 import { AppError } from '../errors.js';
 import { enqueueThreadNote, expediteGroup, requestSync } from '../db/queries/alert-outbox.js';
+import type { AlertAction } from './permissions.js';
 import { who } from './render.js';
 
 export interface AlertActionResult {
@@ -31,6 +33,8 @@ interface ActionInput {
   clock: Clock;
   groupId: number;
   actor: string;
+  /** How long to wait for a message of the group being sent right now (default SEND_WAIT_MS). */
+  sendWaitMs?: number;
 }
 
 async function loadGroup(db: Db, groupId: number): Promise<AlertGroup> {
@@ -39,31 +43,44 @@ async function loadGroup(db: Db, groupId: number): Promise<AlertGroup> {
   return group;
 }
 
-/** How long an action waits for a page being handed to Slack or SMTP right now before it goes ahead anyway. */
+/** How long an action waits for a message of the group being handed to Slack or SMTP right now. */
 const SEND_WAIT_MS = 10_000;
 
-const pageName = (m: SendUnderWay) => (m.kind === 'email' ? 'the alert email' : `the page to ${who(m.target)}`);
+const messageName = (m: SendUnderWay) =>
+  m.kind === 'email' ? 'the alert email' : m.kind === 'slack_dm' ? `the page to ${who(m.target)}` : 'a message in its Slack thread';
 
-/** The pages (DMs, alert email) that were being sent as the action came: the action could not stop them. */
+/** The pages (DMs, alert email) that were being sent as the action came and went out: the action could not stop them. */
 function alreadyOnTheirWay(underWay: SendUnderWay[]): string {
-  const pages = underWay.filter((m) => m.kind === 'slack_dm' || m.kind === 'email');
-  const sent = pages.filter((m) => m.outcome === 'sent').map(pageName);
-  const unknown = pages.filter((m) => m.outcome === 'unknown').map(pageName);
-  let out = '';
-  if (sent.length > 0) out += ` Already on its way when this was done, and delivered: ${sent.join(', ')}.`;
-  if (unknown.length > 0) {
-    out += ` Still being sent when this was done (no answer within ${SEND_WAIT_MS / 1000}s), so it may have been delivered: ${unknown.join(', ')}.`;
-  }
-  return out;
+  const sent = underWay.filter((m) => (m.kind === 'slack_dm' || m.kind === 'email') && m.outcome === 'sent').map(messageName);
+  return sent.length > 0 ? ` Already on its way when this was done, and delivered: ${sent.join(', ')}.` : '';
+}
+
+const DONE_WORD: Record<AlertAction, string> = { ack: 'acknowledged', resolve: 'resolved', silence: 'silenced' };
+
+/**
+ * The send lock was not had within the wait. Going ahead without it could let a page out after
+ * this action commits with nothing in the thread about it, so the action changes nothing.
+ */
+function busy(input: ActionInput, action: AlertAction, wait: Extract<GroupSendWait, { held: false }>, waitMs: number): AppError {
+  const what = wait.heldBy === 'action'
+    ? 'another acknowledge, resolve or silence of it'
+    : `${wait.underWay.length > 0 ? wait.underWay.map(messageName).join(', ') : 'a message of it'}, being sent right now,`;
+  return new AppError('retryable', 'alert_send_under_way',
+    `Alert group ${input.groupId} was not ${DONE_WORD[action]}: ${what} had not finished within ${formatDuration(waitMs)}. Nothing was changed.`,
+    { hint: 'Try again in a moment.' });
 }
 
 async function transition(
   input: ActionInput,
+  action: AlertAction,
   apply: (db: Db, group: AlertGroup, now: Date) => Promise<{ changed: boolean; note?: string }>,
 ): Promise<AlertActionResult> {
   const now = input.clock.now();
+  const waitMs = input.sendWaitMs ?? SEND_WAIT_MS;
   return input.db.transaction(async (db) => {
-    const underWay = await waitForGroupSends(db, { groupId: input.groupId, waitMs: SEND_WAIT_MS });
+    const wait = await waitForGroupSends(db, { groupId: input.groupId, waitMs });
+    if (!wait.held) throw busy(input, action, wait, waitMs);
+    const { underWay } = wait;
     await lockAlertGroup(db, input.groupId);
     const before = await loadGroup(db, input.groupId);
     const { changed, note } = await apply(db, before, now);
@@ -78,7 +95,7 @@ async function transition(
 }
 
 export function acknowledgeAlert(input: ActionInput): Promise<AlertActionResult> {
-  return transition(input, async (db, group, now) => {
+  return transition(input, 'ack', async (db, group, now) => {
     if (group.status === 'resolved') {
       throw new AppError('conflict', 'alert_resolved', `Alert group ${group.id} is already resolved by ${group.resolvedBy ?? 'someone'}.`);
     }
@@ -91,7 +108,7 @@ export function acknowledgeAlert(input: ActionInput): Promise<AlertActionResult>
 }
 
 export function resolveAlert(input: ActionInput & { note?: string }): Promise<AlertActionResult> {
-  return transition(input, async (db, group, now) => {
+  return transition(input, 'resolve', async (db, group, now) => {
     if (group.status === 'resolved') return { changed: false };
     await markAlertResolved(db, { id: group.id, actor: input.actor, at: now });
     await stopGroupEscalation(db, { groupId: group.id, reason: `resolved by ${input.actor}`, now });
@@ -105,7 +122,7 @@ export function silenceAlert(input: ActionInput & { durationMs: number }): Promi
   if (!Number.isFinite(input.durationMs) || input.durationMs <= 0 || input.durationMs > 7 * 86_400_000) {
     throw new AppError('usage', 'bad_silence', 'A silence lasts between 1s and 7d, such as 30m, 1h or 24h.');
   }
-  return transition(input, async (db, group, now) => {
+  return transition(input, 'silence', async (db, group, now) => {
     if (group.status === 'resolved') {
       throw new AppError('conflict', 'alert_resolved', `Alert group ${group.id} is already resolved; there is nothing to silence.`);
     }

@@ -44,7 +44,7 @@ const duration = (fallback: string) =>
       return ms;
     });
 
-const number = (fallback: number, opts: { min?: number; max?: number; int?: boolean } = {}) =>
+const number = (fallback: number, opts: { min?: number; max?: number; int?: boolean; why?: string } = {}) =>
   z
     .string()
     .optional()
@@ -57,7 +57,7 @@ const number = (fallback: number, opts: { min?: number; max?: number; int?: bool
       if (opts.min !== undefined && n < opts.min) problems.push(`at least ${opts.min}`);
       if (opts.max !== undefined && n > opts.max) problems.push(`at most ${opts.max}`);
       if (problems.length > 0) {
-        ctx.addIssue({ code: 'custom', message: `expected ${problems.join(', ')}, got "${v}"` });
+        ctx.addIssue({ code: 'custom', message: `expected ${problems.join(', ')}${opts.why ? ` (${opts.why})` : ''}, got "${v}"` });
         return z.NEVER;
       }
       return n;
@@ -300,7 +300,10 @@ export const envSchema = z.object({
   MODE_CHANGE_TTL: duration('30m'),
   ESCALATION_ACK_SLA: duration('5m'),
   ESCALATION_MAX_ROUNDS: number(3, { min: 1, max: 20, int: true }),
-  GOLIVE_MIN_PAPER_TRADES: number(GOLIVE_DEFAULTS.GOLIVE_MIN_PAPER_TRADES, { min: 0, int: true }),
+  // Never 0: the gate would then pass with no paper trade at all (a rehearsal may lower it, to 1 at least).
+  GOLIVE_MIN_PAPER_TRADES: number(GOLIVE_DEFAULTS.GOLIVE_MIN_PAPER_TRADES, {
+    min: 1, int: true, why: 'closed paper trades before go-live; a rehearsal may lower it, never to 0',
+  }),
   GOLIVE_MIN_ROI_PCT: number(GOLIVE_DEFAULTS.GOLIVE_MIN_ROI_PCT, { min: -100 }),
   GOLIVE_ALERT_WINDOW: duration(GOLIVE_DEFAULTS.GOLIVE_ALERT_WINDOW),
   // The go-live audit warns when the last `ctb alerts test` is older than this (test the channel periodically).

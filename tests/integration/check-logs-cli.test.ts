@@ -43,6 +43,20 @@ describe('ctb check-logs', () => {
     expect(out.join('')).toMatch(/FAILED .*1 unhandled error\n  .* anomalies\.log:1 \[uncaughtException\] uncaught exception: price is NaN/);
   });
 
+  it('warns (exit 0) on a line it cannot read, saying how many and where, and exits 1 on a plain-text Uncaught TypeError', async () => {
+    const slow = JSON.stringify({ level: 40, time: ago(60_000), msg: 'slow' });
+    writeFileSync(join(root, 'logs/anomalies.log'), `${slow}\nnot a log line\n`);
+    out.length = 0;
+    expect(await runCli(['check-logs', '1h'], io())).toBe(0);
+    expect(out.join('')).toMatch(/^WARN .*no unhandled errors in the last 1h/);
+    expect(out.join('')).toContain('\n  warning: 1 unreadable line (not pino JSON with a time: searched only for an uncaught/unhandled marker) at anomalies.log:2\n');
+
+    writeFileSync(join(root, 'logs/anomalies.log'), `Uncaught TypeError: Cannot read properties of undefined (reading 'price')\n${slow}\n`);
+    out.length = 0;
+    expect(await runCli(['check-logs', '1h'], io())).toBe(1);
+    expect(out.join('')).toMatch(/^FAILED .*1 unhandled error\n {2}\(no time\) anomalies\.log:1 \[uncaughtException\] Uncaught TypeError: Cannot read properties of undefined/);
+  });
+
   it('exits 2 on a malformed window, naming the expected form', async () => {
     err.length = 0;
     expect(await runCli(['check-logs', '--period', 'soon'], io())).toBe(2);

@@ -55,6 +55,14 @@ describe('configuration', () => {
     expect(problemsOf({ LOG_FORMAT: 'xml' })).toEqual(['LOG_FORMAT: expected one of auto, pretty, json, got "xml"']);
   });
 
+  it('refuses GOLIVE_MIN_PAPER_TRADES=0, which would open the go-live gate on no paper trade at all', () => {
+    expect(problemsOf({ GOLIVE_MIN_PAPER_TRADES: '0', GOLIVE_MIN_ROI_PCT: '-5' })).toEqual([
+      'GOLIVE_MIN_PAPER_TRADES: expected at least 1 (closed paper trades before go-live; a rehearsal may lower it, never to 0), got "0"',
+    ]);
+    expect(problemsOf({ GOLIVE_MIN_PAPER_TRADES: '-3' })).toHaveLength(1);
+    expect(readEnv({ GOLIVE_MIN_PAPER_TRADES: '1' }).GOLIVE_MIN_PAPER_TRADES).toBe(1);
+  });
+
   it('holds secrets so that printing, inspecting or serialising shows [redacted]', () => {
     const key = 'A'.repeat(56);
     const config = readEnv({ KRAKEN_API_KEY: key, KRAKEN_API_SECRET: 'c2VjcmV0'.repeat(11), SLACK_BOT_TOKEN: 'xoxb-1-2-abc', SLACK_SIGNING_SECRET: 'sign' });

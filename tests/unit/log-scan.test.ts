@@ -87,12 +87,50 @@ describe('log check for unhandled errors', () => {
     expect(result.findings.map((f) => f.file)).toEqual(['archive/system-20260105T115000-1.log']);
   });
 
-  it('survives malformed and non-JSON lines and says so', async () => {
+  it('survives malformed and non-JSON lines and warns how many and where', async () => {
     const dir = logDir();
     writeFileSync(join(dir, 'system.log'), ['not json', '{"level":50}', '{broken', line(1, 30, 'fine')].join('\n') + '\n');
     const result = await scanLogs({ logDir: dir, now: NOW, windowMs: 3_600_000 });
     expect(result.ok).toBe(true);
     expect(result.files[0]).toMatchObject({ file: 'system.log', lines: 4, malformed: 3, inWindow: 1 });
+    expect(result.warnings).toEqual([{ kind: 'unreadable', total: 3, at: ['system.log:1', 'system.log:2', 'system.log:3'] }]);
+  });
+
+  it('fails on a plain-text "Uncaught TypeError" line (Node\'s own crash output), with no time to give', async () => {
+    const dir = logDir();
+    writeFileSync(join(dir, 'system.log'), [
+      line(30, 30, 'tick'),
+      "Uncaught TypeError: Cannot read properties of undefined (reading 'price')",
+      '    at tick (file:///app/dist/engine.js:10:5)',
+      line(10, 30, 'restarted'),
+    ].join('\n') + '\n');
+    const result = await scanLogs({ logDir: dir, now: NOW, windowMs: 3_600_000 });
+    expect(result.ok).toBe(false);
+    expect(result.findings).toEqual([{ file: 'system.log', line: 2, time: null, level: 0, kind: 'uncaughtException', msg: "Uncaught TypeError: Cannot read properties of undefined (reading 'price')" }]);
+    expect(result.summary).toBe("1 unhandled error in the last 1h: (no time) system.log:2 [uncaughtException] Uncaught TypeError: Cannot read properties of undefined (reading 'price')");
+    expect(result.warnings).toEqual([{ kind: 'unreadable', total: 1, at: ['system.log:3'] }]);
+  });
+
+  it('leaves a line without a time alone when the next timed line is older than the window', async () => {
+    const dir = logDir();
+    writeFileSync(join(dir, 'system.log'), ['Uncaught TypeError: old', 'garbage', line(180, 30, 'old tick'), line(1, 30, 'fine')].join('\n') + '\n');
+    const result = await scanLogs({ logDir: dir, now: NOW, windowMs: 3_600_000 });
+    expect(result).toMatchObject({ ok: true, total: 0, warnings: [] });
+  });
+
+  it('fails on an uncaught or unhandled marker at any level and in any field; warns on a program error logged below error level', async () => {
+    const dir = logDir();
+    const typeError = { type: 'TypeError', message: "Cannot read properties of undefined (reading 'qty')" };
+    writeFileSync(join(dir, 'system.log'), [
+      line(20, 40, 'tick failed', { err: typeError }),
+      line(15, 40, 'kraken poll failed', { err: { type: 'TypeError', message: 'fetch failed' } }),
+      line(10, 30, 'listener failed', { err: { type: 'Error', message: 'x', stack: 'UnhandledPromiseRejection: x\n    at y' } }),
+    ].join('\n') + '\n');
+    const result = await scanLogs({ logDir: dir, now: NOW, windowMs: 3_600_000 });
+    expect(result.ok).toBe(false);
+    expect(result.findings).toMatchObject([{ line: 3, kind: 'unhandledRejection', msg: 'listener failed' }]);
+    // Node's fetch says a network failure as "TypeError: fetch failed": not a bug in the program.
+    expect(result.warnings).toEqual([{ kind: 'program_error', total: 1, at: ['system.log:1'] }]);
   });
 });
 

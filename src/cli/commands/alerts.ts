@@ -7,15 +7,29 @@ import type { AlertTestResult } from '../../alerts/test-alert.js';
 import type { CliRegistration } from '../program.js';
 import { runCliCommand } from '../with-context.js';
 
+const NO_CHANNEL = 'no alert channel is configured (Slack: SLACK_BOT_TOKEN and SLACK_ALERTS_CHANNEL; email: SMTP_URL and ALERT_EMAIL_TO)';
+
+/** What the escalation of a critical test did, as far as this run saw: a page needs a channel that delivered. */
+function escalationLine(r: AlertTestResult): string {
+  if (r.escalation !== 'started') return '';
+  const reached = (['slack', 'email'] as const).filter((name) => r.channels[name].status === 'sent');
+  const none = r.channels.slack.status === 'not_configured' && r.channels.email.status === 'not_configured';
+  if (reached.length === 0) {
+    return `Escalation recorded, but nobody was paged: ${none ? NO_CHANNEL : 'no channel delivered the alert'}. Acknowledge it with \`ctb alerts ack ${r.groupId}\`.`;
+  }
+  return `Escalation started and the alert reached ${reached.join(' and ')}; the running bot continues the ladder until someone presses Acknowledge (or \`ctb alerts ack ${r.groupId}\`).`;
+}
+
 export function renderAlertTest(r: AlertTestResult): string {
   const line = (name: string, c: AlertTestResult['channels']['slack']) =>
     `  ${name.padEnd(6)} ${c.status === 'sent' ? 'sent' : c.status === 'not_configured' ? 'not configured' : `FAILED — ${c.error ?? 'unknown'}`}`;
+  const none = r.channels.slack.status === 'not_configured' && r.channels.email.status === 'not_configured';
   return [
-    `Test alert (${r.severity}) ${r.ok ? 'delivered' : 'NOT delivered everywhere'} — group ${r.groupId}, recorded as test #${r.testId}`,
+    `Test alert (${r.severity}) ${r.ok ? 'delivered' : none ? `NOT delivered: ${NO_CHANNEL}` : 'NOT delivered everywhere'} — group ${r.groupId}, recorded as test #${r.testId}`,
     line('slack', r.channels.slack),
     line('email', r.channels.email),
     'Only this test alert was sent from here; alerts the bot has queued are left to the bot to send.',
-    r.escalation === 'started' ? `Escalation started: the on-call person is paged now; the running bot continues the ladder until someone presses Acknowledge (or \`ctb alerts ack ${r.groupId}\`).` : '',
+    escalationLine(r),
   ].filter(Boolean).join('\n');
 }
 

@@ -1,15 +1,17 @@
 // `ctb check-logs [2h] [--period 2h] [--limit 5] [--json]` (--window is the deprecated name of --period).
 import { checkLogsCommand, type CheckLogsResult } from '../../../commands/check-logs.js';
-import { describeFinding } from '../../domain/log-finding.js';
+import { describeFinding, describeLogWarning } from '../../domain/log-finding.js';
 import { addPeriod, periodOrExit, type PeriodOptionSpec } from '../period-option.js';
 import type { CliRegistration } from '../program.js';
 import { runCliCommand } from '../with-context.js';
 
 export function renderCheckLogs(r: CheckLogsResult): string {
   const read = r.files.map((f) => `${f.file} (${f.inWindow} of ${f.lines} lines in the window${f.malformed ? `, ${f.malformed} unreadable` : ''})`).join(', ');
-  const head = `${r.ok ? 'OK' : 'FAILED'} ${r.logDir}, ${r.from} → ${r.to}: ${r.ok ? r.summary : `${r.total} unhandled error${r.total === 1 ? '' : 's'}`}`;
+  const status = !r.ok ? 'FAILED' : r.warnings.length > 0 ? 'WARN' : 'OK';
+  const head = `${status} ${r.logDir}, ${r.from} → ${r.to}: ${r.ok ? r.summary : `${r.total} unhandled error${r.total === 1 ? '' : 's'}`}`;
   const lines = [head];
   if (!r.ok) lines.push(...r.findings.map((f) => `  ${describeFinding(f)}`), ...(r.total > r.findings.length ? [`  … and ${r.total - r.findings.length} more`] : []));
+  lines.push(...r.warnings.map((w) => `  warning: ${describeLogWarning(w)}`));
   if (read) lines.push(`  read: ${read}`);
   return lines.join('\n');
 }

@@ -2,7 +2,7 @@
 // FOR UPDATE SKIP LOCKED, so two replicas never send on one lane at once), the next due delivery of
 // a lane (locked the same way), and recording each outcome. Values are always parameters; the hot
 // statements run prepared.
-import { eq, sql } from 'drizzle-orm';
+import { eq, sql, TransactionRollbackError } from 'drizzle-orm';
 import { execute, type Db } from '../client.js';
 import { executePrepared } from '../prepared.js';
 import { alertDeliveries, type AlertDelivery } from '../schema/alerts.js';
@@ -107,8 +107,9 @@ export async function cancelStaleDeliveries(db: Db, input: { groupId: number; at
  * a worker holds it shared from its last look at the group until its send is recorded; a person's
  * action (acknowledge, resolve, silence) holds it exclusively. So no message of the group is handed
  * to Slack or SMTP after an action committed that makes it stale, and an action waits for the sends
- * already under way. Only the worker's side is tried without waiting: it holds the delivery's row
- * lock, which the action may need (deadlock otherwise); it tries again on its next tick.
+ * already under way (for a while: past it, the action changes nothing). Only the worker's side is
+ * tried without waiting: it holds the delivery's row lock, which the action may need (deadlock
+ * otherwise); it tries again on its next tick.
  */
 const ALERT_SEND_LOCK = 727_120;
 
@@ -123,9 +124,19 @@ export interface SendUnderWay {
   id: number;
   kind: AlertDelivery['kind'];
   target: string;
-  /** What became of it once the action could go on: sent, or still unknown (the wait ran out). */
-  outcome: 'sent' | 'not_sent' | 'unknown';
+  /** What became of it once the action held the send lock: sent, or not (it failed, or is still queued). */
+  outcome: 'sent' | 'not_sent';
 }
+
+/**
+ * What an action found when it asked for the group's send lock: held (exclusively, to its commit),
+ * with the messages that were being sent meanwhile; or not held when the wait ran out, with what was
+ * holding it (`send`: a worker handing a message to Slack or SMTP; `action`: another acknowledge,
+ * resolve or silence of the group).
+ */
+export type GroupSendWait =
+  | { held: true; underWay: SendUnderWay[] }
+  | { held: false; underWay: SendUnderWay[]; heldBy: 'send' | 'action' };
 
 const pgCode = (err: unknown): string | undefined => {
   let e = err as { code?: unknown; cause?: unknown } | undefined;
@@ -136,23 +147,50 @@ const pgCode = (err: unknown): string | undefined => {
   return undefined;
 };
 
+const idList = (ids: number[]) => sql`(${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`;
+
+/**
+ * The group's pending messages that another transaction has locked (a worker sending them). Found
+ * with FOR UPDATE SKIP LOCKED inside a savepoint rolled back at once: the probe keeps no row lock,
+ * so an action that holds the send lock meanwhile cancels all it should (its cancel skips locked rows).
+ */
+async function lockedPendingIds(db: Db, groupId: number): Promise<number[]> {
+  const pending = (await execute<{ id: string | number }>(db, sql`
+    select id from alert_deliveries where group_id = ${groupId} and status = 'pending' and kind <> 'slack_sync'`)).map((p) => Number(p.id));
+  if (pending.length === 0) return [];
+  let free = new Set<number>();
+  try {
+    await db.transaction(async (sp) => {
+      const rows = await execute<{ id: string | number }>(sp, sql`select id from alert_deliveries where id in ${idList(pending)} for update skip locked`);
+      free = new Set(rows.map((r) => Number(r.id)));
+      sp.rollback();
+    });
+  } catch (err) {
+    if (!(err instanceof TransactionRollbackError)) throw err;
+  }
+  return pending.filter((id) => !free.has(id));
+}
+
+/** Who holds the group's send lock now: a worker (shared) or another action (exclusive). */
+async function sendLockHolder(db: Db, groupId: number): Promise<'send' | 'action'> {
+  const [row] = await execute<{ exclusive: boolean | null }>(db, sql`
+    select bool_or(mode = 'ExclusiveLock') as exclusive from pg_locks
+    where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())
+      and classid::bigint = ${ALERT_SEND_LOCK} and objid::bigint = ${groupId} and objsubid = 2`);
+  return row?.exclusive === true ? 'action' : 'send';
+}
+
 /**
  * The action's side, first thing in its transaction: takes the group's send lock exclusively,
  * waiting up to `waitMs` for the sends under way (a Slack call that hangs must not hold an operator
- * for ever). Returns the messages that were being sent meanwhile and what became of them.
+ * for ever). When the wait runs out the lock is not held, and the caller must not go on: a page
+ * could then go out after its commit unsaid.
  */
-export async function waitForGroupSends(db: Db, input: { groupId: number; waitMs: number }): Promise<SendUnderWay[]> {
+export async function waitForGroupSends(db: Db, input: { groupId: number; waitMs: number }): Promise<GroupSendWait> {
   const [free] = await execute<{ ok: boolean }>(db, sql`select pg_try_advisory_xact_lock(${ALERT_SEND_LOCK}, ${input.groupId}::int) as ok`);
-  if (free?.ok === true) return [];
-  // Pending messages of the group that a worker has locked: the ones under way.
-  const pending = await execute<{ id: string | number }>(db, sql`
-    select id from alert_deliveries where group_id = ${input.groupId} and status = 'pending' and kind <> 'slack_sync'`);
-  const free2 = pending.length === 0 ? [] : await execute<{ id: string | number }>(db, sql`
-    select id from alert_deliveries where id in ${sql`(${sql.join(pending.map((p) => sql`${Number(p.id)}`), sql`, `)})`}
-    for update skip locked`);
-  const freeIds = new Set(free2.map((r) => Number(r.id)));
-  const underWay = pending.map((p) => Number(p.id)).filter((id) => !freeIds.has(id));
-  let waited = true;
+  if (free?.ok === true) return { held: true, underWay: [] };
+  const underWay = await lockedPendingIds(db, input.groupId);
+  let held = true;
   try {
     await db.transaction(async (sp) => {
       const [before] = await execute<{ v: string }>(sp, sql`select current_setting('lock_timeout') as v`);
@@ -162,15 +200,12 @@ export async function waitForGroupSends(db: Db, input: { groupId: number; waitMs
     });
   } catch (err) {
     if (pgCode(err) !== '55P03') throw err; // lock_not_available: the wait ran out
-    waited = false;
+    held = false;
   }
-  if (underWay.length === 0) return [];
-  const rows = await execute<{ id: string | number; kind: AlertDelivery['kind']; target: string; status: string }>(db, sql`
-    select id, kind, target, status from alert_deliveries where id in ${sql`(${sql.join(underWay.map((id) => sql`${id}`), sql`, `)})`} order by id`);
-  return rows.map((r) => ({
-    id: Number(r.id), kind: r.kind, target: r.target,
-    outcome: r.status === 'sent' ? 'sent' : waited ? 'not_sent' : 'unknown',
-  }));
+  const rows = underWay.length === 0 ? [] : await execute<{ id: string | number; kind: AlertDelivery['kind']; target: string; status: string }>(db, sql`
+    select id, kind, target, status from alert_deliveries where id in ${idList(underWay)} order by id`);
+  const messages = rows.map((r): SendUnderWay => ({ id: Number(r.id), kind: r.kind, target: r.target, outcome: r.status === 'sent' ? 'sent' : 'not_sent' }));
+  return held ? { held, underWay: messages } : { held, underWay: messages, heldBy: await sendLockHolder(db, input.groupId) };
 }
 
 /** Nothing was left to send (the group is gone or already shows it): the delivery is done. */

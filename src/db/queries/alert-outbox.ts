@@ -61,10 +61,16 @@ export async function requestSync(db: Pick<Db, 'execute'>, input: { groupId: num
 
 /**
  * Someone pressed a button on this group: its pending thread lines and parent refresh go ahead of
- * any backlog on the channel (an alert storm), so they see their action reflected in seconds.
+ * any backlog on the channel (an alert storm), so they see their action reflected in seconds. One a
+ * worker is sending right now is skipped, not waited for: a parent refresh under way updates the
+ * group row before it commits, and that update waits for this action, so waiting here would deadlock
+ * (it finds the group changed and stays queued, due at once).
  */
 export async function expediteGroup(db: Pick<Db, 'execute'>, input: { groupId: number }): Promise<void> {
   await db.execute(sql`
     update alert_deliveries set priority = greatest(priority, ${PRIORITY.action})
-    where group_id = ${input.groupId} and status = 'pending' and kind in ('slack_sync', 'slack_thread_note')`);
+    where id in (
+      select id from alert_deliveries
+      where group_id = ${input.groupId} and status = 'pending' and kind in ('slack_sync', 'slack_thread_note')
+      for update skip locked)`);
 }

@@ -11,5 +11,11 @@ export const UNHANDLED_MESSAGE: Record<UnhandledEvent, string> = {
   unhandledRejection: 'unhandled rejection',
 };
 
-/** Text markers that also identify an unhandled error in a message written by other code or Node itself. */
-export const UNHANDLED_TEXT = /\b(uncaught ?exception|unhandled ?(promise )?rejection)\b/i;
+/**
+ * Text markers that also identify an unhandled error written by other code or Node itself, anywhere in
+ * a line: "uncaught exception", "Uncaught TypeError: …", "unhandled rejection", "UnhandledPromiseRejection".
+ */
+export const UNHANDLED_TEXT = /\b(uncaught ?exception|uncaught \w*(error|exception)|unhandled ?(promise ?)?rejection)/i;
+
+/** Error types that mean a bug in the program, not a failure outside it: worth reading even when logged below error level. */
+export const PROGRAM_ERROR_TYPES = ['TypeError', 'ReferenceError', 'SyntaxError', 'RangeError'] as const;

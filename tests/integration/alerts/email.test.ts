@@ -82,6 +82,7 @@ describe('ctb alerts test', () => {
     const pages = await database().db.select().from(alertPages);
     expect(pages.map((p) => p.userId).sort()).toEqual(['UAPPROVER1', 'UAPPROVER2']);
     expect(smtp.received).toHaveLength(1); // the escalation's email, not a second one
+    expect(renderAlertTest(result)).toContain(`Escalation started and the alert reached slack and email; the running bot continues the ladder until someone presses Acknowledge (or \`ctb alerts ack ${result.groupId}\`).`);
   });
 
   it("delivers only its own alert: the bot's queued alert and its escalation are left to the bot", async () => {

@@ -71,6 +71,26 @@ describe('audit check logs.unhandled_errors', () => {
     rmSync(join(root, 'logs/anomalies.log'));
   });
 
+  it('warns on unreadable lines and program errors below error level, naming where; fails on a plain-text Uncaught TypeError', async () => {
+    const at = new Date(clock.now().getTime() - 1_800_000);
+    writeFileSync(join(root, 'logs/system.log'), [
+      line(at, 30, 'tick'),
+      'not a log line',
+      line(at, 40, 'tick failed', { err: { type: 'TypeError', message: "Cannot read properties of undefined (reading 'qty')" } }),
+    ].join('\n') + '\n');
+    expect(await run(unhandledErrorsCheck)).toMatchObject({
+      status: 'warn',
+      value: 'no unhandled errors in the last 6h (1 log file read); but 1 unreadable line (not pino JSON with a time: searched only for an uncaught/unhandled marker) at system.log:2; '
+        + '1 line below error level carries a program error (TypeError, ReferenceError, SyntaxError or RangeError) at system.log:3',
+      fix: expect.stringContaining('Read those lines in'),
+    });
+    writeFileSync(join(root, 'logs/system.log'), ["Uncaught TypeError: Cannot read properties of undefined (reading 'price')", line(at, 30, 'tick')].join('\n') + '\n');
+    expect(await run(unhandledErrorsCheck)).toMatchObject({
+      status: 'fail',
+      value: "1 unhandled error in the last 6h: (no time) system.log:1 [uncaughtException] Uncaught TypeError: Cannot read properties of undefined (reading 'price')",
+    });
+  });
+
   it('passes again once the error is older than the window', async () => {
     clock.advance(6 * 3_600_000);
     writeFileSync(join(root, 'logs/system.log'), line(clock.now(), 30, 'tick') + '\n');

@@ -1,5 +1,5 @@
 // The audit's checks that need no exchange, each driven through pass, warn and fail.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
@@ -13,6 +13,7 @@ import { paperPositionsCheck } from '../../../src/services/audit/checks/paper-po
 import { logRotationCheck } from '../../../src/services/audit/checks/logging.js';
 import { capitalBufferCheck, drawdownGuardCheck, strategyLimitsCheck } from '../../../src/services/audit/checks/risk.js';
 import { DEFAULT_STRATEGIES_FILE, strategiesPath } from '../../../src/engine/strategies/config.js';
+import { upsertGolivePolicy } from '../../../src/db/queries/golive-policy.js';
 import { roiCheck } from '../../../src/services/audit/checks/roi.js';
 import { runAudit } from '../../../src/services/audit/run-audit.js';
 import type { AuditCheck, CheckResult } from '../../../src/services/audit/types.js';
@@ -119,7 +120,7 @@ describe('credentials.leak_scan', () => {
   });
 
   it('lets key-shaped fixtures in files listed in .leakscanignore be, and says how many it let be', async () => {
-    checkout.write('.leakscanignore', '# test fixtures: key-shaped literals that are not keys\ntests/\n', { track: true });
+    checkout.write('.leakscanignore', '# test fixtures: key-shaped literals that are not keys\ntests/backup.test.ts\n', { track: true });
     checkout.write('tests/backup.test.ts', `const KRAKEN_KEY = '${KEY}';\n`, { track: true });
     checkout.write('src/app.ts', 'export const x = 1;\n', { track: true });
     const r = await run(secretScanCheck);
@@ -128,7 +129,7 @@ describe('credentials.leak_scan', () => {
   });
 
   it('still fails on the configured key inside a file listed in .leakscanignore, and on key shapes outside it', async () => {
-    checkout.write('.leakscanignore', 'tests/\n', { track: true });
+    checkout.write('.leakscanignore', 'tests/fixture.ts\n', { track: true });
     checkout.write('tests/fixture.ts', `const k = "${KEY}";\n`, { track: true });
     checkout.write('deploy/env.sh', `export KRAKEN_API_SECRET='${SECRET}'\n`, { track: true });
     const r = await run(secretScanCheck, { KRAKEN_API_KEY: KEY });
@@ -141,6 +142,19 @@ describe('credentials.leak_scan', () => {
     const r = await run(secretScanCheck, {}, { cwd: repo });
     expect(r.status, r.value).toBe('pass');
     expect((r.details as { fixtureFiles: number }).fixtureFiles).toBeGreaterThan(0);
+  });
+
+  it("finds a key-shaped literal added to any of this project's test files: its .leakscanignore names fixture files, not folders", async () => {
+    const repo = fileURLToPath(new URL('../../..', import.meta.url));
+    const listed = readFileSync(join(repo, '.leakscanignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+    for (const path of listed) expect(statSync(join(repo, path)).isFile(), `${path} in .leakscanignore is not one file`).toBe(true);
+    checkout.write('.leakscanignore', readFileSync(join(repo, '.leakscanignore'), 'utf8'), { track: true });
+    for (const path of listed) checkout.write(path, `const KRAKEN_KEY = '${KEY}';\n`, { track: true });
+    checkout.write('tests/unit/new-feature.test.ts', `// setup\nconst apiKey = '${KEY}';\n`, { track: true });
+    checkout.write('tests/integration/audit/new-check.test.ts', `const KRAKEN_API_SECRET = '${SECRET}';\n`, { track: true });
+    const r = await run(secretScanCheck);
+    expect(r.status).toBe('fail');
+    expect(r.value).toBe('2 finding(s): tests/integration/audit/new-check.test.ts:1 (secret_shaped), tests/unit/new-feature.test.ts:2 (key_shaped)');
   });
 
   it('outside a git checkout (the README\'s rehearsal directory) scans the checkout ctb runs from, and says so', async () => {
@@ -290,6 +304,18 @@ describe('golive.criteria', () => {
     expect(r.status).toBe('fail');
     expect(r.value).toBe('1 paper trades (need ≥ 2); paper ROI 0.10% (need > 0.5%); 1 critical alerts in 7d (need 0)');
   });
+
+  it('fails when a stored gate policy of 0 paper trades reaches it, though the configuration refuses 0', async () => {
+    await upsertGolivePolicy(database.db, { minPaperTrades: 0, minRoiPct: '-5', alertWindowMs: 7 * 86_400_000, recordedBy: 'host:1', recordedAt: new Date('2026-01-01T00:00:00Z') });
+    try {
+      const r = await run(goLiveCriteriaCheck, { PAPER_STARTING_BALANCE: '10000' });
+      expect(r.status).toBe('fail');
+      expect(r.value).toContain('0 paper trades (the threshold is 0, which is refused: GOLIVE_MIN_PAPER_TRADES must be at least 1)');
+      expect(r.fix).toMatch(/^Set GOLIVE_MIN_PAPER_TRADES to at least 1 in the engine's environment and restart the engine \(ctb start\), then audit again\./);
+    } finally {
+      await database.db.execute(sql`truncate golive_policy`);
+    }
+  });
 });
 
 describe('golive.paper_positions', () => {
@@ -318,8 +344,11 @@ describe('golive.paper_positions', () => {
 });
 
 describe('golive.criteria while a kill is being resumed', () => {
-  const env = { GOLIVE_MIN_PAPER_TRADES: '0', GOLIVE_MIN_ROI_PCT: '-100', GOLIVE_ALERT_WINDOW: '7d', PAPER_STARTING_BALANCE: '10000' };
+  const env = { GOLIVE_MIN_PAPER_TRADES: '1', GOLIVE_MIN_ROI_PCT: '-100', GOLIVE_ALERT_WINDOW: '7d', PAPER_STARTING_BALANCE: '10000' };
   const at = new Date('2026-01-05T00:00:00Z');
+  beforeEach(async () => {
+    await database.db.insert(trades).values(closedTrade());
+  });
   async function critical(fingerprint: string, status: 'open' | 'resolved') {
     const [g] = await database.db.insert(alertGroups).values({ fingerprint, source: 'kill', severity: 'critical', title: fingerprint, status, firstAt: at, lastAt: at, ...(status === 'resolved' ? { resolvedAt: at } : {}) }).returning();
     await database.db.insert(alertEvents).values({ groupId: g!.id, at, source: 'kill', severity: 'critical', title: fingerprint });

@@ -19,9 +19,9 @@ import { BOT_RISK_SETTINGS, DEFAULT_AUDIT_SETTINGS } from '../../support/gate-th
 killBotsAfterEach();
 
 const DAY = 86_400_000;
-/** What the engine runs with: no paper trades or ROI needed here, no critical alert in 7 days. */
-const ENGINE_GOLIVE = { GOLIVE_MIN_PAPER_TRADES: '0', GOLIVE_MIN_ROI_PCT: '-100', GOLIVE_ALERT_WINDOW: '7d' };
-const POLICY: GateThresholds = { minPaperTrades: 0, minRoiPct: '-100', alertWindowMs: 7 * DAY, ...DEFAULT_AUDIT_SETTINGS, ...BOT_RISK_SETTINGS };
+/** What the engine runs with: one paper trade (the least allowed), any ROI, no critical alert in 7 days. */
+const ENGINE_GOLIVE = { GOLIVE_MIN_PAPER_TRADES: '1', GOLIVE_MIN_ROI_PCT: '-100', GOLIVE_ALERT_WINDOW: '7d' };
+const POLICY: GateThresholds = { minPaperTrades: 1, minRoiPct: '-100', alertWindowMs: 7 * DAY, ...DEFAULT_AUDIT_SETTINGS, ...BOT_RISK_SETTINGS };
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -54,7 +54,7 @@ describe('the go-live gate policy across processes', () => {
     await engine.waitFor(/go-live gate policy recorded/, 120_000);
     const [stored] = await database.db.select().from(golivePolicy);
     const recordedBy = `${hostname()}:${engine.pid} (worker)`;
-    expect(stored).toMatchObject({ minPaperTrades: 0, minRoiPct: '-100', alertWindowMs: 7 * DAY, recordedBy });
+    expect(stored).toMatchObject({ minPaperTrades: 1, minRoiPct: '-100', alertWindowMs: 7 * DAY, recordedBy });
     engine.kill('SIGTERM');
     await engine.exited;
 
@@ -66,7 +66,7 @@ describe('the go-live gate policy across processes', () => {
     const audit = await shell(['audit', '--dry-run'], { ...ENGINE_GOLIVE, GOLIVE_ALERT_WINDOW: '1m' });
     expect(audit.code, audit.stderr).toBe(1);
     const said = audit.stdout.replace(/\n {2}/g, ' '); // its lines wrap at the terminal's width
-    expect(said).toContain(`Go-live thresholds: ≥ 0 paper trades, paper ROI > -100%, no critical alert in 7d — the gate policy recorded by the engine's process ${recordedBy} at ${stored!.recordedAt.toISOString()}.`);
+    expect(said).toContain(`Go-live thresholds: ≥ 1 paper trades, paper ROI > -100%, no critical alert in 7d — the gate policy recorded by the engine's process ${recordedBy} at ${stored!.recordedAt.toISOString()}.`);
     expect(said).toContain('GOLIVE_ALERT_WINDOW=1m in this environment is looser than the gate policy (7d) and was ignored');
     const [run] = await database.db.select().from(auditRuns).orderBy(desc(auditRuns.id)).limit(1);
     expect(run!.thresholds).toEqual(POLICY);

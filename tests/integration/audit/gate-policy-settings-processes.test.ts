@@ -24,11 +24,11 @@ killBotsAfterEach();
 const DAY = 86_400_000;
 /** What the engine runs with: go-live criteria out of the way, the audit settings named. */
 const ENGINE_ENV = {
-  GOLIVE_MIN_PAPER_TRADES: '0', GOLIVE_MIN_ROI_PCT: '-100', GOLIVE_ALERT_WINDOW: '7d',
+  GOLIVE_MIN_PAPER_TRADES: '1', GOLIVE_MIN_ROI_PCT: '-100', GOLIVE_ALERT_WINDOW: '7d',
   ROI_TOLERANCE_PCT: '0.25', LOG_CHECK_WINDOW: '2d', PAPER_STARTING_BALANCE: '5000',
 };
 const POLICY: GateThresholds = {
-  minPaperTrades: 0, minRoiPct: '-100', alertWindowMs: 7 * DAY, roiTolerancePct: '0.25', logCheckWindowMs: 2 * DAY, paperStartingBalance: '5000', legacyCutoff: null,
+  minPaperTrades: 1, minRoiPct: '-100', alertWindowMs: 7 * DAY, roiTolerancePct: '0.25', logCheckWindowMs: 2 * DAY, paperStartingBalance: '5000', legacyCutoff: null,
   riskAppetitePct: '20', ...BOT_RISK_SETTINGS,
 };
 

@@ -14,10 +14,11 @@ import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
 import { modeHarness, OPERATOR_APPROVER, resetModeTables, slackActor, type ModeHarness } from '../../support/mode-harness.js';
 import { DEFAULT_AUDIT_SETTINGS } from '../../support/gate-thresholds.js';
+import { insertTrade } from '../../support/trade-rows.js';
 
 const HOUR = 3_600_000;
-/** The thresholds the engine's process runs with: no trades or ROI needed here, no critical alert in 1h. */
-const ENGINE_ENV = { GOLIVE_MIN_PAPER_TRADES: '0', GOLIVE_MIN_ROI_PCT: '-100', GOLIVE_ALERT_WINDOW: '1h' };
+/** The thresholds the engine's process runs with: one paper trade (the least allowed), any ROI, no critical alert in 1h. */
+const ENGINE_ENV = { GOLIVE_MIN_PAPER_TRADES: '1', GOLIVE_MIN_ROI_PCT: '-100', GOLIVE_ALERT_WINDOW: '1h' };
 
 let database: TestDatabase;
 let slack: FakeSlack;
@@ -31,7 +32,8 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await resetModeTables(database.db);
-  await database.db.execute(sql`truncate golive_policy, alert_events, alert_groups restart identity cascade`);
+  await database.db.execute(sql`truncate golive_policy, alert_events, alert_groups, trades restart identity cascade`);
+  await insertTrade(database.db, { status: 'closed' });
   slack = await startFakeSlack();
 });
 afterEach(async () => {
@@ -67,8 +69,8 @@ describe('/mode live and the go-live gate policy', () => {
     expect(result.opened).toBe(false);
     const criteria = result.audit.checks.find((c) => c.id === 'golive.criteria')!;
     expect(criteria.status).toBe('fail');
-    expect(criteria.value).toBe("0 paper trades (need ≥ 0); paper ROI 0.00% (need > -100%); 1 critical alerts in 1h (need 0); this environment's GOLIVE_ALERT_WINDOW=1m is looser than the gate policy's 1h and was ignored");
-    expect(await storedThresholds()).toEqual([{ minPaperTrades: 0, minRoiPct: '-100', alertWindowMs: HOUR, ...DEFAULT_AUDIT_SETTINGS }]);
+    expect(criteria.value).toBe("1 paper trades (need ≥ 1); paper ROI 0.04% (need > -100%); 1 critical alerts in 1h (need 0); this environment's GOLIVE_ALERT_WINDOW=1m is looser than the gate policy's 1h and was ignored");
+    expect(await storedThresholds()).toEqual([{ minPaperTrades: 1, minRoiPct: '-100', alertWindowMs: HOUR, ...DEFAULT_AUDIT_SETTINGS }]);
     expect(await database.db.select().from(modeChangeRequests)).toHaveLength(0);
   });
 
@@ -78,7 +80,7 @@ describe('/mode live and the go-live gate policy', () => {
     await criticalAlert(new Date(harness.clock.now().getTime() - 3 * HOUR));
     const result = await request(harness);
     expect(result.opened, result.audit.summary).toBe(true);
-    expect(await storedThresholds()).toEqual([{ minPaperTrades: 0, minRoiPct: '-100', alertWindowMs: HOUR, ...DEFAULT_AUDIT_SETTINGS }]);
+    expect(await storedThresholds()).toEqual([{ minPaperTrades: 1, minRoiPct: '-100', alertWindowMs: HOUR, ...DEFAULT_AUDIT_SETTINGS }]);
   });
 
   it('opens the request when the audit judges by a stricter window than the policy, and records it', async () => {
@@ -87,7 +89,7 @@ describe('/mode live and the go-live gate policy', () => {
     await criticalAlert(new Date(harness.clock.now().getTime() - 3 * HOUR));
     const result = await request(harness);
     expect(result.opened, result.audit.summary).toBe(true);
-    expect(await storedThresholds()).toEqual([{ minPaperTrades: 0, minRoiPct: '-100', alertWindowMs: 2 * HOUR, ...DEFAULT_AUDIT_SETTINGS }]);
+    expect(await storedThresholds()).toEqual([{ minPaperTrades: 1, minRoiPct: '-100', alertWindowMs: 2 * HOUR, ...DEFAULT_AUDIT_SETTINGS }]);
   });
 
   it('refuses an audit whose thresholds the policy was tightened past while it ran, naming the threshold and the policy', async () => {

@@ -40,7 +40,10 @@ export const goLiveCriteriaCheck = defineCheck({
     const { counted: critical, excused } = await criticalAlertsSince(ctx.db, since, incident?.id ?? null);
     const excusedText = excused > 0 ? `; ${excused} more of incident ${incident!.id}'s own alerts, resolved, not counted for its resume` : '';
     const criteria = [
-      { name: 'paper trades', ok: count >= t.minPaperTrades, text: `${count} paper trades (need ≥ ${t.minPaperTrades})` },
+      t.minPaperTrades >= 1
+        ? { name: 'paper trades', ok: count >= t.minPaperTrades, text: `${count} paper trades (need ≥ ${t.minPaperTrades})` }
+        // The configuration refuses 0; a stored policy or threshold of 0 still never passes on no evidence.
+        : { name: 'paper trades', ok: false, text: `${count} paper trades (the threshold is ${t.minPaperTrades}, which is refused: GOLIVE_MIN_PAPER_TRADES must be at least 1)` },
       { name: 'ROI', ok: roi.gt(t.minRoiPct), text: `paper ROI ${roi.toFixed(2)}% (need > ${t.minRoiPct}%)` },
       { name: 'critical alerts', ok: critical === 0, text: `${critical} critical alerts in ${windowText(t.alertWindowMs)} (need 0${excusedText})` },
     ];
@@ -54,7 +57,8 @@ export const goLiveCriteriaCheck = defineCheck({
     const value = [...criteria.map((x) => x.text), ...ignored].join('; ');
     const unmet = criteria.filter((x) => !x.ok);
     if (unmet.length > 0) {
-      return { status: 'fail', value, fix: `Keep paper trading until ${unmet.map((x) => x.name).join(', ')} ${unmet.length === 1 ? 'is' : 'are'} met (thresholds: ${changeHint(ctx.thresholds.source)}).`, details };
+      const floor = t.minPaperTrades < 1 ? `Set GOLIVE_MIN_PAPER_TRADES to at least 1${ctx.thresholds.source === 'engine' ? " in the engine's environment and restart the engine (ctb start)" : ''}, then audit again. ` : '';
+      return { status: 'fail', value, fix: `${floor}Keep paper trading until ${unmet.map((x) => x.name).join(', ')} ${unmet.length === 1 ? 'is' : 'are'} met (thresholds: ${changeHint(ctx.thresholds.source)}).`, details };
     }
     return { status: 'pass', value, fix: null, details };
   },

@@ -25,9 +25,13 @@ export class AppError extends Error {
     this.hint = opts.hint;
   }
 
-  /** The line a person sees: what is wrong and what to do. */
+  /**
+   * What a person sees: what is wrong and what to do. After a list (a message of several lines) the
+   * hint goes on a line of its own, so it never runs on from the list's last item.
+   */
   get userMessage(): string {
-    return this.hint ? `${this.message} ${this.hint}` : this.message;
+    if (!this.hint) return this.message;
+    return this.message.includes('\n') ? `${this.message}\n${this.hint}` : `${this.message} ${this.hint}`;
   }
 }
 

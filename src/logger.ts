@@ -1,10 +1,9 @@
 // Owns logging: stdout and the CLI's stderr (readable lines on a terminal, JSON otherwise:
-// LOG_FORMAT), LOG_DIR/system.log (rotated below LOG_MAX_BYTES into timestamped archives) and
-// LOG_DIR/anomalies.log (warn and above). Secrets never reach a line:
+// LOG_FORMAT), LOG_DIR/system.log (rotated below LOG_MAX_BYTES into timestamped archives, by the
+// running bot only: src/log-file.ts) and LOG_DIR/anomalies.log (warn and above). Secrets never reach a line:
 // known secret fields are redacted by path, Secret objects print [redacted], and every line is
 // scrubbed of the configured secret values and of token-shaped strings before it is written.
-import { mkdirSync } from 'node:fs';
-import { createStream, type Generator } from 'rotating-file-stream';
+import { LogFile } from './log-file.js';
 import type pino from 'pino';
 import type { Logger, StreamEntry } from 'pino';
 import { createRequire } from 'node:module';
@@ -55,14 +54,6 @@ export function configSecrets(config: Config): Array<Secret | undefined> {
     config.SLACK_SIGNING_SECRET, config.SLACK_APP_TOKEN, config.SMTP_URL,
   ];
 }
-
-const archiveName =
-  (base: string): Generator =>
-  (time, index) => {
-    if (!time) return `${base}.log`;
-    const stamp = (time as Date).toISOString().replace(/[-:]/g, '').replace(/\..+/, '');
-    return `archive/${base}-${stamp}-${index ?? 1}.log`;
-  };
 
 /**
  * Receives every line at error level or above, already redacted and scrubbed. The alert pipeline
@@ -176,6 +167,11 @@ export interface LoggerOptions {
   /** Write LOG_DIR files (default true). */
   files?: boolean;
   /**
+   * Rotate the LOG_DIR files at LOG_MAX_BYTES (default false): only the running bot does, so a
+   * command never moves the bot's log away. Every writer follows a rotation made elsewhere.
+   */
+  rotate?: boolean;
+  /**
    * Make pino's logger when a line is first written or the logger first read (a one-shot command
    * that logs nothing never loads pino). The files are opened at once either way, and what is
    * written is the same.
@@ -196,17 +192,14 @@ export function createLogger(opts: LoggerOptions): Logger {
   }
   const cap = lineCapFor(config.LOG_MAX_BYTES);
   if (opts.files !== false) {
-    mkdirSync(config.LOG_DIR, { recursive: true });
-    const rotating = (base: string) =>
-      createStream(archiveName(base), {
-        path: config.LOG_DIR,
-        // rotating-file-stream rotates after the write that reaches `size`: leave room for one line.
-        size: `${config.LOG_MAX_BYTES - cap}B`,
-        maxFiles: config.LOG_ARCHIVES,
-        history: `${base}.history`,
-      });
-    streams.push({ level: config.LOG_LEVEL, stream: rotating('system') });
-    streams.push({ level: 'warn', stream: rotating('anomalies') });
+    const file = (base: string) =>
+      new LogFile({
+        dir: config.LOG_DIR, base, rotate: opts.rotate === true, archives: config.LOG_ARCHIVES,
+        // Rotated after the write that reaches this: leave room for one (capped) line.
+        rotateAtBytes: config.LOG_MAX_BYTES - cap,
+      }) as unknown as NodeJS.WritableStream;
+    streams.push({ level: config.LOG_LEVEL, stream: file('system') });
+    streams.push({ level: 'warn', stream: file('anomalies') });
   }
   const tap = new ErrorLineTap();
   streams.push({ level: 'error', stream: tap as unknown as NodeJS.WritableStream });

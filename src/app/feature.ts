@@ -1,6 +1,7 @@
 // A feature is a part of the running bot with a start and a stop (HTTP routes, engine, Slack, jobs).
 import type { HttpServer } from '../http/server.js';
 import type { IncidentPoster } from '../services/kill/runtime.js';
+import type { Config } from '../config/env.js';
 import type { AppContext } from './context.js';
 
 export interface StartOptions {
@@ -18,6 +19,11 @@ export interface Feature {
   roles: Array<StartOptions['role']>;
   /** What the feature gives the context it is started with, passed in when that context is built (never set later). */
   provides?: ContextProvisions;
+  /**
+   * Checks the files the feature reads (the engine's strategies file) before anything starts: throws
+   * the problem, so a bad file refuses the start before the database is opened or any part runs.
+   */
+  check?(config: Config): void;
   start(ctx: AppContext, http: HttpServer, opts: StartOptions): Promise<RunningFeature | void>;
 }
 

@@ -52,11 +52,14 @@ async function bindPort(http: HttpServer, port: number, host: string): Promise<n
 }
 
 export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
+  const features = opts.features ?? defaultFeatures;
+  // The files this role's parts read are checked first: a bad one is reported in the first second,
+  // before the port is taken, the database migrated or any part started.
+  for (const feature of features) if (feature.roles.includes(opts.role)) feature.check?.(opts.config);
   const logger = opts.logger ?? createLogger({ config: opts.config });
   const http = createHttpServer(logger, { starting: true });
   const port = await bindPort(http, opts.port ?? opts.config.PORT, opts.config.HOST);
   const opening = performance.now();
-  const features = opts.features ?? defaultFeatures;
   let ctx: OwnedContext;
   try {
     ctx = await buildAppContext({

@@ -21,7 +21,7 @@ export interface BannerFacts {
 }
 
 export const NEXT_COMMANDS: ReadonlyArray<readonly [string, string]> = [
-  ['ctb trades', 'open positions with unrealised PnL, and the last closed trades'],
+  ['ctb trades --closed 10', 'open positions with unrealised PnL, and the last 10 closed trades'],
   ['ctb stats', 'trades, wins/losses, ROI, PnL, fees and drawdown, paper and live side by side'],
   ['ctb stats --chart equity.png', 'the equity and drawdown chart, with every entry and exit marked'],
 ];

@@ -1,5 +1,8 @@
-// Owns the scheduled jobs (node-cron). Jobs that trade or alter state are marked `trades: true`
-// so the live switch and the kill switch can pause them as a group and resume them after.
+// Owns the scheduled jobs (node-cron). A job that would place orders is marked `trades: true` so a
+// kill's halt latch can hold it in this process. None is today: the scheduled jobs deliver and
+// escalate alerts (an escalation may fire the auto-kill, which must never be held), post summaries
+// and on-call handovers, and expire mode requests; the live switch pauses nothing
+// (docs/checklist-coverage.md, §6). The engine, which trades, is no job here.
 // node-cron is required when the first job is registered: every command builds a registry, only
 // the running bot schedules anything.
 import { createRequire } from 'node:module';
@@ -14,7 +17,7 @@ export interface JobSpec {
   name: string;
   /** node-cron expression; 6 fields with seconds are allowed (e.g. every second: '* * * * * *'). */
   schedule: string;
-  /** True for jobs that place orders or change trading state: paused during transitions and kills. */
+  /** True for a job that places orders: held while a kill has latched this process (none is, today). */
   trades: boolean;
   run(): Promise<void>;
   timezone?: string;

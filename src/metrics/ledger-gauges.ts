@@ -7,8 +7,11 @@
 import type { Registry } from 'prom-client';
 import type { StatsReport } from '../services/stats/compute-stats.js';
 import { ScrapeGauge, type ScrapeDeps, type ScrapeSource } from './scrape.js';
+import { UNSETTLED_STATUSES } from '../domain/order-status.js';
+import { DELIVERY_KINDS } from '../db/schema/alerts.js';
 
 type Book = StatsReport['books'][number];
+const MODES = ['paper', 'live'] as const;
 
 const num = (v: string | null | undefined): number | null => (v === null || v === undefined ? null : Number(v));
 const ratio = (pct: string | null | undefined): number | null => {
@@ -74,7 +77,9 @@ export function registerOperationalGauges(registry: Registry, source: ScrapeSour
   const gauge = <L extends string>(name: string, help: string, labelNames: L[], fill: ConstructorParameters<typeof ScrapeGauge<L>>[3]) =>
     new ScrapeGauge<L>(registry, source, { name, help, labelNames }, fill);
 
+  // Counts print 0 for every known label set while nothing is counted, so a panel shows 0, not "No data".
   gauge('ctb_open_orders', 'Order intents not yet settled (pending, sent, open), by mode and status.', ['mode', 'status'], (g, s) => {
+    for (const mode of MODES) for (const status of UNSETTLED_STATUSES) g.set({ mode, status }, 0);
     for (const o of s.ops.openOrders) g.set({ mode: o.mode, status: o.status }, o.n);
   });
   // +Inf before the first beat, so a rule such as `> 60` fires for an engine that never started.
@@ -91,6 +96,7 @@ export function registerOperationalGauges(registry: Registry, source: ScrapeSour
   });
   gauge('ctb_escalations_active', 'Critical alerts whose escalation timer is running.', [], (g, s) => g.set(s.ops.escalationsActive));
   gauge('ctb_alert_outbox_pending', 'Alert deliveries stored but not yet sent (Slack posts, DMs, email), by kind.', ['kind'], (g, s) => {
+    for (const kind of DELIVERY_KINDS) g.set({ kind }, 0);
     for (const o of s.ops.outbox) g.set({ kind: o.kind }, o.n);
   });
   gauge('ctb_alert_outbox_oldest_age_seconds', 'Age of the oldest alert delivery not yet sent (0 when none waits).', [], (g, s) => {

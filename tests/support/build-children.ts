@@ -16,6 +16,7 @@ export const CHILD_ENTRIES = {
   'engine-child': 'tests/support/engine-child.ts',
   'order-pump-child': 'tests/support/order-pump-child.ts',
   'cruise-child': 'tests/support/cruise-child.ts',
+  'log-writer-child': 'tests/support/log-writer-child.ts',
 } as const;
 
 export const CHILDREN_KEY = 'ctbTestChildren';

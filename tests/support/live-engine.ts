@@ -119,3 +119,27 @@ export async function rateLimitedKrakenWithRestingOrder(cleanup: Array<() => Pro
 export async function ageRecordedRefusals(database: Database, ms: number): Promise<void> {
   await database.db.execute(sql`update kraken_rate_counter set refused_at = refused_at - ${Math.round(ms)} * interval '1 millisecond'`);
 }
+
+/**
+ * Time passes for the follow-up cancels' give-up and join times too: they are the database's
+ * (engine-requests/store.ts), which a test's manual clock does not move, so a test that advances
+ * the clock the bot counts on by `ms` moves them `ms` into the past as well.
+ */
+export async function ageFollowUps(database: Database, ms: number): Promise<void> {
+  for (const key of ['giveUpAt', 'joinedAt']) {
+    await database.db.execute(sql`update engine_requests set params = jsonb_set(params, ${`{${key}}`}::text[], to_jsonb(to_char(
+      ((params ->> ${key})::timestamptz - ${Math.round(ms)} * interval '1 millisecond') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
+      where params ->> 'followUp' = 'true' and params ->> ${key} is not null`);
+  }
+}
+
+/** A follow-up's give-up time and last join as ages on the database's clock (ms; null when it has none). */
+export async function followUpAges(database: Database, id: number): Promise<{ giveUpInMs: number | null; joinedAgoMs: number | null }> {
+  const result = await database.db.execute(sql`select
+    (extract(epoch from ((params ->> 'giveUpAt')::timestamptz - now())) * 1000)::float8 as "giveUpInMs",
+    (extract(epoch from (now() - (params ->> 'joinedAt')::timestamptz)) * 1000)::float8 as "joinedAgoMs"
+    from engine_requests where id = ${id}`);
+  const [row] = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ giveUpInMs: number | null; joinedAgoMs: number | null }>;
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return { giveUpInMs: num(row?.giveUpInMs), joinedAgoMs: num(row?.joinedAgoMs) };
+}

@@ -78,7 +78,7 @@ describe('log rotation', () => {
   it('rotates files below LOG_MAX_BYTES into timestamped archives', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ctb-rot-'));
     const config = testConfig({ LOG_DIR: dir, LOG_MAX_BYTES: '4096', LOG_ARCHIVES: '100', LOG_LEVEL: 'info' });
-    const log = createLogger({ config, stdout: false });
+    const log = createLogger({ config, stdout: false, rotate: true });
     for (let i = 0; i < 400; i++) log.warn({ i, detail: `event ${i} `.repeat(5) }, 'rotation filler line');
     log.flush();
     const linesOf = (name: string) => () => filesUnder(dir).filter((f) => f.includes(name) && f.endsWith('.log'))

@@ -50,8 +50,12 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
   return {
     name: 'engine',
     roles: ['all', 'worker'],
+    // Refuse the start, with the file and field named, before the database is opened (startBot).
+    check(config) {
+      loadStrategies(config);
+    },
     async start(ctx, _http, startOpts) {
-      // Fail at start, with the file and field named, rather than on the first candle.
+      // Read again as it is now, with the file and field named, rather than on the first candle.
       const strategies = loadStrategies(ctx.config).strategies;
       await assertLiveFeed(ctx, startOpts.feed);
       const feed = await createMarketFeed(ctx.config, startOpts.feed, opts.market);

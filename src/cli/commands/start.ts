@@ -11,7 +11,7 @@ import { loadCliConfig, printError } from '../with-context.js';
 import type { CliRegistration } from '../program.js';
 
 const STOP_TIMEOUT_MS = 10_000;
-// rotating-file-stream writes asynchronously: give the fatal line a moment to reach LOG_DIR.
+// Standard output to a pipe is written asynchronously: give the fatal line a moment to leave.
 const LOG_DRAIN_MS = 250;
 
 export const startCli: CliRegistration = {
@@ -31,7 +31,8 @@ export const startCli: CliRegistration = {
         } catch (err) {
           return setExit(printError(io, err, config));
         }
-        const logger = createLogger({ config });
+        // The running bot is the one process that rotates LOG_DIR (commands only append and follow).
+        const logger = createLogger({ config, rotate: true });
         const feed = opts.feed ?? config.MARKET_FEED;
         const database = describeDatabase(config, config.DATABASE_URL ? 'postgres' : 'pglite', io.cwd);
         logger.info(

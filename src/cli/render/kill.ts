@@ -59,7 +59,7 @@ export function renderKill(r: KillResult): string {
         : `${r.followUp.botKnown ? 'NO BOT WITH THE KRAKEN KEY IS RUNNING' : 'WHETHER A BOT WITH THE KRAKEN KEY IS RUNNING IS NOT KNOWN'} (${r.followUp.engine}): orders may remain open on Kraken. Request #${r.followUp.requestId} waits ${CANCEL_ALL_STALE_MS / 60_000} min for one to take it; run \`ctb kill\` again where the key is, or cancel in Kraken's UI.`)
       : `The confirmation could not be handed on to the running bot (${r.followUp.error}): run \`ctb kill\` again or check Kraken.`);
   }
-  if (r.state === 'written') lines.push('Halted in paper mode; trading jobs paused.');
+  if (r.state === 'written') lines.push('Halted in paper mode: the halt is recorded in the database.');
   else lines.push(`The database did not answer (${r.stateError}): the halt is saved in ${r.pendingFile} and will be written when the database returns. The bot stays halted meanwhile.`);
   if (r.flatten) lines.push(`Close positions: ${r.flatten.summary}`);
   if (r.checklist.length > 0) {

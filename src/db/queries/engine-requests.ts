@@ -23,10 +23,19 @@ export async function insertEngineRequest(db: Db, values: EngineRequestValues): 
   return row!;
 }
 
-/** A kill's follow-up cancel, unless one is open for its incident (or, without one, for a halt): then nothing (undefined). */
-export async function insertFollowUpUnlessOpen(db: Db, values: EngineRequestValues): Promise<EngineRequest | undefined> {
+/** A time as the follow-up's params hold it (ISO, UTC, milliseconds). */
+const isoOf = (at: SQL) => sql`to_char((${at}) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+const spanOf = (ms: number) => sql`${Math.round(ms)} * interval '1 millisecond'`;
+
+/**
+ * A kill's follow-up cancel, unless one is open for its incident (or, without one, for a halt): then
+ * nothing (undefined). Its give-up time (params.giveUpAt) is `giveUpAfterMs` after the database's
+ * now(), never the writer's clock: every writer's and the bot's reading of it are on one clock.
+ */
+export async function insertFollowUpUnlessOpen(db: Db, values: EngineRequestValues, giveUpAfterMs: number): Promise<EngineRequest | undefined> {
+  const params = sql`${JSON.stringify(values.params)}::jsonb || jsonb_build_object('giveUpAt', ${isoOf(sql`now() + ${spanOf(giveUpAfterMs)}`)})`;
   // Any unique violation: the partial index on coalesce(incident_id, 0) is the one a follow-up can meet.
-  const [row] = await db.insert(engineRequests).values(values).onConflictDoNothing().returning();
+  const [row] = await db.insert(engineRequests).values({ ...values, params }).onConflictDoNothing().returning();
   return row;
 }
 
@@ -46,21 +55,37 @@ export async function openIncidentFollowUp(db: Db): Promise<EngineRequest | unde
 }
 
 /**
- * A second writer joined the open follow-up `id` at `joinedAt`: its give-up time (params.giveUpAt,
- * ISO; a row written without one gives up `defaultSpanMs` after it was requested) becomes the later
- * of the two, and params.joinedAt the latest join — in one statement, so two joiners at once keep the
- * latest of each. Undefined once it is no longer open.
+ * A second writer joined the open follow-up `id` now (the database's now()): its give-up time
+ * (params.giveUpAt, ISO; a row written without one gives up `spanMs` after it was requested) becomes
+ * the later of it and `spanMs` from now, and params.joinedAt the latest join — in one statement, so
+ * two joiners at once keep the latest of each, on the database's clock whichever writer's is skewed.
+ * Undefined once it is no longer open.
  */
-export async function extendFollowUpGiveUp(db: Db, id: number, input: { joinedAt: Date; giveUpAt: Date; defaultSpanMs: number }): Promise<EngineRequest | undefined> {
-  const iso = (at: SQL) => sql`to_char(${at} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-  const giveUp = sql`coalesce((${engineRequests.params} ->> 'giveUpAt')::timestamptz, ${engineRequests.requestedAt} + ${input.defaultSpanMs} * interval '1 millisecond')`;
-  const joined = sql`coalesce((${engineRequests.params} ->> 'joinedAt')::timestamptz, ${engineRequests.requestedAt})`;
+export async function extendFollowUpGiveUp(db: Db, id: number, input: { spanMs: number }): Promise<EngineRequest | undefined> {
+  const giveUp = sql`coalesce((${engineRequests.params} ->> 'giveUpAt')::timestamptz, ${engineRequests.requestedAt} + ${spanOf(input.spanMs)})`;
+  const joined = sql`coalesce((${engineRequests.params} ->> 'joinedAt')::timestamptz, '-infinity'::timestamptz)`;
   const [row] = await db.update(engineRequests)
     .set({ params: sql`${engineRequests.params} || jsonb_build_object(
-      'giveUpAt', ${iso(sql`greatest(${giveUp}, ${input.giveUpAt.toISOString()}::timestamptz)`)},
-      'joinedAt', ${iso(sql`greatest(${joined}, ${input.joinedAt.toISOString()}::timestamptz)`)})` })
+      'giveUpAt', ${isoOf(sql`greatest(${giveUp}, now() + ${spanOf(input.spanMs)})`)},
+      'joinedAt', ${isoOf(sql`greatest(${joined}, now())`)})` })
     .where(and(eq(engineRequests.id, id), openFollowUp(engineRequests))).returning();
   return row;
+}
+
+/**
+ * A follow-up as it stands, with its times as ages on the database's clock (the clock they were
+ * written on): how long until it gives up (negative once past; null when written without a give-up
+ * time) and since its last join (null: never joined).
+ */
+export async function followUpWithAges(db: Db, id: number): Promise<{ request: EngineRequest; giveUpInMs: number | null; joinedAgoMs: number | null } | undefined> {
+  const [row] = await db.select({
+    request: engineRequests,
+    giveUpInMs: sql<number | null>`(extract(epoch from ((${engineRequests.params} ->> 'giveUpAt')::timestamptz - now())) * 1000)::float8`,
+    joinedAgoMs: sql<number | null>`(extract(epoch from (now() - (${engineRequests.params} ->> 'joinedAt')::timestamptz)) * 1000)::float8`,
+  }).from(engineRequests).where(eq(engineRequests.id, id));
+  if (!row) return undefined;
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return { request: row.request, giveUpInMs: num(row.giveUpInMs), joinedAgoMs: num(row.joinedAgoMs) };
 }
 
 /**
@@ -138,15 +163,21 @@ export async function engineRequestById(db: Db, id: number): Promise<EngineReque
 
 /**
  * Fails a request only while nobody has claimed it; false when it was claimed (or finished). With
- * `unansweredBefore`, only while it is still unanswered since before then, as the row stands when
- * written: its next try (not_before) and its last join (params.joinedAt) or else its writing were
- * all due before it — a kill that joined it after it was read is not overwritten.
+ * `unanswered`, only while it is still unanswered as the row stands when written: its next try
+ * (not_before) or else its writing due before `before` (the writer's clock they were written on),
+ * and its last join (params.joinedAt, the database's clock) longer ago than `joinAgeMs` — a kill
+ * that joined it after it was read is not overwritten.
  */
-export async function failPendingEngineRequest(db: Db, id: number, input: { at: Date; error: string; unansweredBefore?: Date }): Promise<boolean> {
-  const due = sql`greatest(coalesce(${engineRequests.notBefore}, ${engineRequests.requestedAt}), coalesce((${engineRequests.params} ->> 'joinedAt')::timestamptz, ${engineRequests.requestedAt}))`;
+export async function failPendingEngineRequest(
+  db: Db, id: number, input: { at: Date; error: string; unanswered?: { before: Date; joinAgeMs: number } },
+): Promise<boolean> {
+  const u = input.unanswered;
+  const unanswered = u ? [
+    sql`coalesce(${engineRequests.notBefore}, ${engineRequests.requestedAt}) < ${u.before.toISOString()}::timestamptz`,
+    sql`coalesce((${engineRequests.params} ->> 'joinedAt')::timestamptz < now() - ${spanOf(u.joinAgeMs)}, true)`,
+  ] : [];
   const rows = await db.update(engineRequests).set({ status: 'failed', finishedAt: input.at, error: input.error })
-    .where(and(eq(engineRequests.id, id), eq(engineRequests.status, 'pending'),
-      ...(input.unansweredBefore ? [sql`${due} < ${input.unansweredBefore.toISOString()}::timestamptz`] : [])))
+    .where(and(eq(engineRequests.id, id), eq(engineRequests.status, 'pending'), ...unanswered))
     .returning({ id: engineRequests.id });
   return rows.length > 0;
 }

@@ -32,12 +32,11 @@ import { reconcileHere, type IncidentDeps } from '../kill/incident-ports.js';
 import { clearVenue, keptErrors, logUnconfirmed, mergeVenueReports, type VenueCancelReport } from '../kill/cancel-everywhere.js';
 import { KrakenRoom } from '../kill/kraken-room.js';
 import type { KillPorts } from '../kill/runtime.js';
-import { earlierReport, followUpGiveUpAt, followUpRetryDelayMs, followUpWrittenAt, followUpTries, supersededBy, tryCancelOnce } from '../kill/cancel-follow-up.js';
+import { earlierReport, followUpRetryDelayMs, followUpTimes, followUpTries, supersededBy, tryCancelOnce } from '../kill/cancel-follow-up.js';
 import { withDeadline } from '../kill/deadline.js';
 import { awaitOrdersInFlight, confirmedClear, inFlightPhrase, ordersMayLand } from '../kill/fence.js';
 import { haltAlertFingerprint, haltCancelSince } from '../kill/halt-cancel.js';
 import { adoptOrderHandler, cancelOrderHandler } from '../reconcile/start/cancel.js';
-import { getEngineRequest } from './store.js';
 import { startRequestRunner, type EngineRequestHandler, type EngineRequestHandlers, type HandlerOutcome, type RequestRunner } from './runner.js';
 import { checklistFollowUp, checklistRetry } from '../kill/checklist-records.js';
 
@@ -70,10 +69,12 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
     // A hand-over's rounds must answer while the kill that handed it over still waits.
     const answerBy = followUp ? undefined : handOverDeadline(ctx, request);
     const tries = followUpTries(request);
-    // A follow-up a later kill joined was asked for again then (cancel-follow-up.ts).
-    const askedAt = followUp ? followUpWrittenAt(request) : request.requestedAt.getTime();
-    if (tries === 0 && ctx.clock.now().getTime() - askedAt > CANCEL_ALL_STALE_MS) {
-      return { ok: false, summary: `Not carried out: requested at ${new Date(askedAt).toISOString()}, too long ago to act on.` };
+    if (tries === 0 && ctx.clock.now().getTime() - request.requestedAt.getTime() > CANCEL_ALL_STALE_MS) {
+      // A follow-up a later kill joined was asked for again then (cancel-follow-up.ts).
+      const askedAt = followUp ? (await followUpTimes(timesDeps(ctx), request)).writtenAt : request.requestedAt.getTime();
+      if (ctx.clock.now().getTime() - askedAt > CANCEL_ALL_STALE_MS) {
+        return { ok: false, summary: `Not carried out: requested at ${new Date(askedAt).toISOString()}, too long ago to act on.` };
+      }
     }
     if (!ctx.exchanges.hasKrakenKeys()) return { ok: false, summary: 'This process has no Kraken key either.' };
     const superseded = followUp ? await supersededBy(ctx.db, request) : null;
@@ -207,10 +208,12 @@ async function postponedForRoom(
  * `written`: params.giveUpAt as read (null: none), which a give-up is closed on only while it holds.
  */
 async function giveUpAtNow(ctx: CancelAllHandlerDeps, request: EngineRequest): Promise<{ at: number; written: string | null }> {
-  const row = (await withDeadline(getEngineRequest(ctx.db, request.id), ctx.config.KILL_DB_TIMEOUT, 'the database').catch(() => null)) ?? request;
-  const written = row.params['giveUpAt'];
-  return { at: followUpGiveUpAt(row), written: written === undefined || written === null ? null : String(written) };
+  const times = await followUpTimes(timesDeps(ctx), request);
+  const written = times.request.params['giveUpAt'];
+  return { at: times.giveUpAt, written: written === undefined || written === null ? null : String(written) };
 }
+
+const timesDeps = (ctx: CancelAllHandlerDeps) => ({ db: ctx.db, clock: ctx.clock, readTimeoutMs: ctx.config.KILL_DB_TIMEOUT });
 
 /**
  * The runner of cancel_all in a trading process with the Kraken key (the kill feature's): a kill's

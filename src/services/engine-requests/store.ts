@@ -37,21 +37,20 @@ export async function enqueueEngineRequest(db: Db, clock: Clock, request: NewEng
  * with no incident of its own joins an open incident's. It goes on until its give-up time
  * (params.giveUpAt, CANCEL_FOLLOW_UP_MS after its writing); a writer that joins it moves that to
  * the later of the two, and its wait for a bot to take it runs from that join (params.joinedAt), so
- * the later kill's cancel gets its whole time as if it had written its own.
+ * the later kill's cancel gets its whole time as if it had written its own. Both times are the
+ * database's (now()), not a writer's clock, and are read back as ages (followUpWithAges).
  */
 export async function enqueueFollowUpCancel(
   db: Db, clock: Clock, request: Omit<NewEngineRequest, 'kind'>,
 ): Promise<{ row: EngineRequest; joined: boolean }> {
   const incidentId = request.incidentId ?? null;
-  const requestedAt = clock.now();
-  const giveUpAt = new Date(requestedAt.getTime() + CANCEL_FOLLOW_UP_MS);
   const values = {
-    kind: 'cancel_all' as const, requestedBy: cleanText(request.requestedBy), requestedAt,
-    params: cleanJson({ ...request.params, followUp: true, giveUpAt: giveUpAt.toISOString() }), incidentId, checklistItem: request.checklistItem ?? null,
+    kind: 'cancel_all' as const, requestedBy: cleanText(request.requestedBy), requestedAt: clock.now(),
+    params: cleanJson({ ...request.params, followUp: true }), incidentId, checklistItem: request.checklistItem ?? null,
   };
   // Joined only once the join is written: one closed meanwhile (the bot gave up) goes on as no other kill's.
   const join = async (open: EngineRequest) => {
-    const row = await extendFollowUpGiveUp(db, open.id, { joinedAt: requestedAt, giveUpAt, defaultSpanMs: CANCEL_FOLLOW_UP_MS });
+    const row = await extendFollowUpGiveUp(db, open.id, { spanMs: CANCEL_FOLLOW_UP_MS });
     return row ? { row, joined: true } : undefined;
   };
   const taken = incidentId !== null ? await adoptHaltFollowUp(db, incidentId) : await openIncidentFollowUp(db);
@@ -59,7 +58,7 @@ export async function enqueueFollowUpCancel(
   if (joinedTaken) return joinedTaken;
   // The open one can finish between its conflict and its read (or its join): then nothing is open, and the next write takes.
   for (let attempt = 0; attempt < 3; attempt++) {
-    const row = await insertFollowUpUnlessOpen(db, values);
+    const row = await insertFollowUpUnlessOpen(db, values, CANCEL_FOLLOW_UP_MS);
     if (row) return { row, joined: false };
     const open = await openFollowUpOf(db, incidentId);
     const joined = open ? await join(open) : undefined;

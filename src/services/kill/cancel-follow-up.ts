@@ -9,13 +9,15 @@
 // joins it: engine-requests/store.ts). It stops when Kraken confirms none open, when the kill is
 // superseded (its incident closed by a resume, its cancel item done or handed to a later request),
 // or at its give-up time — CANCEL_FOLLOW_UP_MS after it was written, or after a later writer joined
-// it (followUpGiveUpAt) — then it gives up loudly (the handler's critical alert).
+// it (followUpGiveUpAt), on the database's clock (followUpTimes) — then it gives up loudly (the
+// handler's critical alert).
 import { CANCEL_FOLLOW_UP_MS } from '../../domain/cancel-handover.js';
 export { CANCEL_FOLLOW_UP_MS };
 import { checklistItem } from '../../db/queries/kill-checklist.js';
-import { openIncidentFollowUp } from '../../db/queries/engine-requests.js';
+import { followUpWithAges, openIncidentFollowUp } from '../../db/queries/engine-requests.js';
 import { incidentById } from '../../db/queries/kill-incidents.js';
 import { getBotState } from '../bot-state.js';
+import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/client.js';
 import type { EngineRequest } from '../../db/schema/index.js';
 import { AppError } from '../../errors.js';
@@ -46,13 +48,35 @@ export function followUpGiveUpAt(request: Pick<EngineRequest, 'params' | 'reques
   return Number.isFinite(at) ? at : request.requestedAt.getTime() + CANCEL_FOLLOW_UP_MS;
 }
 
+/** A follow-up's times on this process's clock (ms): see followUpTimes. */
+export interface FollowUpTimes {
+  /** The row as read now (the one given when it could not be read). */
+  request: EngineRequest;
+  giveUpAt: number;
+  /** Its last join; null when no writer joined it. */
+  joinedAt: number | null;
+  /**
+   * When it was last written: a writer that joined it counts as writing it then, so its wait for a
+   * bot to take it (CANCEL_ALL_STALE_MS) runs from the later kill's write.
+   */
+  writtenAt: number;
+}
+
 /**
- * When the follow-up was last written: a writer that joined it (params.joinedAt) counts as writing it
- * then, so its wait for a bot to take it (CANCEL_ALL_STALE_MS) runs from the later kill's write.
+ * The follow-up's give-up time and last join as this process counts them. They are written on the
+ * database's clock (engine-requests/store.ts), which this process's may be skewed from, so they are
+ * read as ages there and counted from this process's now. When the database does not answer (in
+ * `readTimeoutMs`), the times as written in `request`.
  */
-export function followUpWrittenAt(request: Pick<EngineRequest, 'params' | 'requestedAt'>): number {
-  const joined = Date.parse(String(request.params['joinedAt'] ?? ''));
-  return Math.max(request.requestedAt.getTime(), Number.isFinite(joined) ? joined : 0);
+export async function followUpTimes(deps: { db: Db; clock: Clock; readTimeoutMs?: number }, request: EngineRequest): Promise<FollowUpTimes> {
+  const reading = followUpWithAges(deps.db, request.id);
+  const read = await (deps.readTimeoutMs === undefined ? reading : withDeadline(reading, deps.readTimeoutMs, 'the database')).catch(() => undefined);
+  const now = deps.clock.now().getTime();
+  const row = read?.request ?? request;
+  const written = Date.parse(String(row.params['joinedAt'] ?? ''));
+  const joinedAt = read ? (read.joinedAgoMs === null ? null : now - read.joinedAgoMs) : Number.isFinite(written) ? written : null;
+  const giveUpAt = read && read.giveUpInMs !== null ? now + read.giveUpInMs : followUpGiveUpAt(row);
+  return { request: row, giveUpAt, joinedAt, writtenAt: Math.max(row.requestedAt.getTime(), joinedAt ?? 0) };
 }
 
 /** How many tries a follow-up request has had (its last try's result counts them). */

@@ -19,7 +19,7 @@ import type { Actor } from '../../domain/actor.js';
 import { AppError } from '../../errors.js';
 import type { HandlerOutcome } from '../engine-requests/runner.js';
 import type { CapabilityOutcome } from './incident-ports.js';
-import { followUpWrittenAt } from './cancel-follow-up.js';
+import { followUpTimes } from './cancel-follow-up.js';
 
 export interface TickOutcome {
   item: IncidentChecklistItem;
@@ -145,8 +145,8 @@ export async function closeUnansweredFollowUps(ctx: Ctx, items: IncidentChecklis
     const now = ctx.clock.now();
     if (request?.kind !== 'cancel_all' || request.status !== 'pending') return item;
     // A follow-up the bot is retrying waits for its next try (not_before): only a try nobody takes
-    // counts; one a later kill joined waits for a bot from that join.
-    const writtenAt = followUpWrittenAt(request);
+    // counts; one a later kill joined waits for a bot from that join (on the database's clock).
+    const { writtenAt } = await followUpTimes(ctx, request);
     const due = Math.max(request.notBefore?.getTime() ?? 0, writtenAt);
     if (now.getTime() - due <= CANCEL_ALL_STALE_MS) return item;
     const minutes = CANCEL_ALL_STALE_MS / 60_000;
@@ -156,8 +156,8 @@ export async function closeUnansweredFollowUps(ctx: Ctx, items: IncidentChecklis
         ? `no bot with the Kraken key took it within ${minutes} min of the last kill that joined it (${new Date(writtenAt).toISOString()})`
         : `no bot with the Kraken key took it within ${minutes} min`;
     // Judged again as it is written: a kill that joined it since this read moved its wait on.
-    const unansweredBefore = new Date(now.getTime() - CANCEL_ALL_STALE_MS);
-    if (!(await failPendingEngineRequest(ctx.db, request.id, { at: now, error: why, unansweredBefore }))) return item;
+    const unanswered = { before: new Date(now.getTime() - CANCEL_ALL_STALE_MS), joinAgeMs: CANCEL_ALL_STALE_MS };
+    if (!(await failPendingEngineRequest(ctx.db, request.id, { at: now, error: why, unanswered }))) return item;
     const summary = `Zero open orders on Kraken were never confirmed: ${why} (request #${request.id}), so orders may remain open on Kraken. Run \`ctb kill\` again where the key is, or cancel in Kraken's UI, then cancel again here.`;
     return (await finishChecklistRequest(ctx, request, { ok: false, summary })) ?? item;
   }));

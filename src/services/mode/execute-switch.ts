@@ -1,8 +1,11 @@
 // Owns the transition window of an approved live request: re-run the go-live audit (it must pass
-// now, not only when the request was opened), take the snapshot, pause the trading jobs, flip
-// bot_state to live in the same transaction that marks the request switched, resume the jobs.
-// No restart: the engine reads bot_state every tick and picks the Kraken adapter from the provider.
-import type { JobRegistry } from '../../jobs/registry.js';
+// now, not only when the request was opened), take the snapshot, flip bot_state to live in the same
+// transaction that marks the request switched. No restart: the engine reads bot_state every tick and
+// picks the Kraken adapter from the provider. Nothing is paused around the flip, because no scheduled
+// job places orders: the engine re-reads bot_state under the order lock before every order, so each
+// order is placed in the mode before the flip or in the one after it; a kill (the alert escalation's
+// auto-kill among them) takes the bot_state row lock this transaction holds, so it lands before the
+// flip (refused below: halted) or after it (docs/checklist-coverage.md, §6).
 import type { Db } from '../../db/client.js';
 import type { ModeChangeRequest } from '../../db/schema/index.js';
 import { lockBotState } from '../../db/queries/bot-state-row.js';
@@ -21,8 +24,8 @@ export type SwitchOutcome =
 
 const ACTOR = 'system:live-switch';
 
-/** What the switch needs: what its gate and snapshot are handed, the announcer's alerts, and the trading jobs to pause. */
-export type LiveSwitchDeps = LiveSwitchPortDeps & AnnounceDeps & { jobs: Pick<JobRegistry, 'pauseTrading' | 'resumeTrading' | 'tradingPaused'> };
+/** What the switch needs: what its gate and snapshot are handed, and the announcer's alerts. */
+export type LiveSwitchDeps = LiveSwitchPortDeps & AnnounceDeps;
 
 /** Marks an approved request failed (only if it is still approved) and says why. */
 async function failRequest(ctx: Pick<LiveSwitchDeps, 'clock'>, db: Db, id: number, reason: string, details: Record<string, unknown> = {}): Promise<ModeChangeRequest | undefined> {
@@ -66,49 +69,41 @@ export async function executeLiveSwitch(ctx: LiveSwitchDeps, ports: LiveSwitchPo
     return failOutside(ctx, ports, requestId, `the snapshot before the switch failed: ${err instanceof AppError ? err.message : (err as Error).message}`);
   }
 
-  const pauseReason = `live switch #${requestId}`;
-  ctx.jobs.pauseTrading(pauseReason);
-  let outcome: SwitchOutcome;
   let closed: ModeChangeRequest | undefined;
-  try {
-    outcome = await ctx.db.transaction(async (tx): Promise<SwitchOutcome> => {
-      const request = await lockRequest(tx, { id: requestId });
-      if (!request || request.status !== 'approved') {
-        return { switched: false, status: request?.status ?? 'missing', reason: `the request became ${request?.status ?? 'missing'} during the transition` };
-      }
-      const refuse = async (reason: string): Promise<SwitchOutcome> => {
-        closed = await failRequest(ctx, tx, requestId, reason);
-        return { switched: false, status: 'failed', reason };
-      };
-      const standing = await standingApprovals(tx, request, ctx.config.SLACK_APPROVERS);
-      if (standing.length < APPROVALS_NEEDED) return refuse(`an approval was withdrawn during the transition (${standing.length} of ${APPROVALS_NEEDED} stand)`);
-      if (!ctx.config.IS_LIVE) return refuse('this process is not armed (IS_LIVE is not true)');
-      await getBotState(tx);
-      const state = await lockBotState(tx);
-      if (state?.halted) return refuse(`the bot was halted during the transition${state.haltedReason ? ` (${state.haltedReason})` : ''}`);
-      const feed = await engineFeedVerdict(ctx, tx);
-      if (!feed.ok) return refuse(feed.reason);
+  const outcome = await ctx.db.transaction(async (tx): Promise<SwitchOutcome> => {
+    const request = await lockRequest(tx, { id: requestId });
+    if (!request || request.status !== 'approved') {
+      return { switched: false, status: request?.status ?? 'missing', reason: `the request became ${request?.status ?? 'missing'} during the transition` };
+    }
+    const refuse = async (reason: string): Promise<SwitchOutcome> => {
+      closed = await failRequest(ctx, tx, requestId, reason);
+      return { switched: false, status: 'failed', reason };
+    };
+    const standing = await standingApprovals(tx, request, ctx.config.SLACK_APPROVERS);
+    if (standing.length < APPROVALS_NEEDED) return refuse(`an approval was withdrawn during the transition (${standing.length} of ${APPROVALS_NEEDED} stand)`);
+    if (!ctx.config.IS_LIVE) return refuse('this process is not armed (IS_LIVE is not true)');
+    await getBotState(tx);
+    const state = await lockBotState(tx);
+    if (state?.halted) return refuse(`the bot was halted during the transition${state.haltedReason ? ` (${state.haltedReason})` : ''}`);
+    const feed = await engineFeedVerdict(ctx, tx);
+    if (!feed.ok) return refuse(feed.reason);
 
-      const now = ctx.clock.now();
-      const approvals = standing.slice(0, APPROVALS_NEEDED).map((v) => ({ user: v.slackUser, at: v.addedAt }));
-      const setAside = await paperPositionsSetAside(tx);
-      const setAsideNote = describeSetAside(setAside);
-      await updateBotState(tx, ctx.clock, { mode: 'live' });
-      const switched = await transition(tx, requestId, ['approved'], 'switched', {
-        switchAuditRunId: audit.auditRunId, switchAuditSummary: audit.summary, snapshotRef: snapshot.path, snapshotId: snapshot.id,
-        decidedAt: now, decidedBy: approvals.map((a) => a.user).join(','),
-        outcome: `switched to live; approved by ${approvals.map((a) => `${a.user} at ${a.at.toISOString()}`).join(' and ')}${setAsideNote ? `. ${setAsideNote}` : ''}`,
-      });
-      await appendEvent(tx, {
-        requestId, at: now, kind: 'switched', actor: ACTOR,
-        details: { approvals: approvals.map((a) => ({ user: a.user, at: a.at.toISOString() })), auditRunId: audit.auditRunId, snapshot, paperSetAside: setAside },
-      });
-      return { switched: true, request: switched!, approvals };
+    const now = ctx.clock.now();
+    const approvals = standing.slice(0, APPROVALS_NEEDED).map((v) => ({ user: v.slackUser, at: v.addedAt }));
+    const setAside = await paperPositionsSetAside(tx);
+    const setAsideNote = describeSetAside(setAside);
+    await updateBotState(tx, ctx.clock, { mode: 'live' });
+    const switched = await transition(tx, requestId, ['approved'], 'switched', {
+      switchAuditRunId: audit.auditRunId, switchAuditSummary: audit.summary, snapshotRef: snapshot.path, snapshotId: snapshot.id,
+      decidedAt: now, decidedBy: approvals.map((a) => a.user).join(','),
+      outcome: `switched to live; approved by ${approvals.map((a) => `${a.user} at ${a.at.toISOString()}`).join(' and ')}${setAsideNote ? `. ${setAsideNote}` : ''}`,
     });
-  } finally {
-    // Resume only our own pause: a kill that paused the jobs meanwhile keeps them paused.
-    if (ctx.jobs.tradingPaused === pauseReason) ctx.jobs.resumeTrading();
-  }
+    await appendEvent(tx, {
+      requestId, at: now, kind: 'switched', actor: ACTOR,
+      details: { approvals: approvals.map((a) => ({ user: a.user, at: a.at.toISOString() })), auditRunId: audit.auditRunId, snapshot, paperSetAside: setAside },
+    });
+    return { switched: true, request: switched!, approvals };
+  });
 
   if (outcome.switched) {
     ctx.logger.warn({ requestId, approvals: outcome.approvals }, 'switched to LIVE trading');

@@ -188,7 +188,7 @@ describe('logging.rotation', () => {
     });
   });
 
-  it('warns when the logs have rotated (rotating-file-stream kept its history) but no archive is left', async () => {
+  it('warns when the logs have rotated (the rotation kept its history) but no archive is left', async () => {
     mkdirSync(logs(), { recursive: true });
     writeFileSync(join(logs(), 'system.log'), 'x');
     writeFileSync(join(logs(), 'system.history'), `${join(logs(), 'archive', 'system-20260104T120000-1.log')}\n`);

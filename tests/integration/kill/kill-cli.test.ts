@@ -96,6 +96,8 @@ describe('ctb kill / incident / resume', () => {
     expect(lines.find((l) => l.includes('Checklist item close_positions'))).toContain('ctb incident done close_positions --yes');
     // The person reading the terminal still gets the text.
     expect(resume.err()).toMatch(/^error: Resuming needs \d+ conditions that are not met:\n {2}1\. No passing audit run after the halt/);
+    // …with what to do on a line of its own, not run on from the last condition.
+    expect(resume.err()).toMatch(/\(or its button in the incident thread\)\nMeet each, then resume\.\n$/);
   });
 
   it('with the database down, still answers and saves the halt to DATA_DIR', async () => {

@@ -90,6 +90,9 @@ describe('kill', () => {
     expect(t.ctx.jobs.tradingPaused).toMatch(/^kill: /);
     expect(isHaltLatched(t.ctx)).toBe(true);
     expect(result.checklist.map((c) => c.item)).toEqual(['cancel_orders', 'close_positions', 'reconcile_ledger', 'notify_stakeholders']);
+    // The operator's line says what the database holds; it claims no paused jobs (none places orders).
+    expect(renderKill(result)).toMatch(/^Halted in paper mode: the halt is recorded in the database\.$/m);
+    expect(renderKill(result)).not.toMatch(/jobs paused/);
     expect(t.alerts).toEqual([expect.objectContaining({ source: 'kill', severity: 'critical', title: expect.stringMatching(/every open order cancelled/) })]);
   });
 

@@ -24,7 +24,7 @@ import { startHaltWatcher } from '../../../src/services/kill/halt-watcher.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
 import { createTestDb, type DbKind } from '../../support/db.js';
 import { engineContext } from '../../support/engine.js';
-import { liveContext, rateLimitedKrakenWithRestingOrder, startLiveKraken } from '../../support/live-engine.js';
+import { ageFollowUps, followUpAges, liveContext, rateLimitedKrakenWithRestingOrder, startLiveKraken } from '../../support/live-engine.js';
 import { fillRateCounter, privateCall } from '../../support/simulator.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -153,6 +153,7 @@ describe('one open follow-up cancel per incident', () => {
     const firstAt = w.clock.now().getTime();
     const byHalt = await writeFollowUp(w.bot.ctx, { incidentId, killId: kill.killId, actor: 'system:halt-cancel', reason: 'halt', startedAt: Date.now(), halt: true });
     w.clock.advance(4 * 60_000);
+    await ageFollowUps(w.database, 4 * 60_000);
     const byKill = await writeFollowUp(w.shell.ctx, { incidentId, killId: 'kill-2', actor: operator.id, reason: 'x', startedAt: Date.now() });
     expect(byKill).toMatchObject({ requestId: byHalt.requestId, joined: true });
 
@@ -161,7 +162,10 @@ describe('one open follow-up cancel per incident', () => {
     const request = async () => (await w.database.db.select().from(engineRequests).where(eq(engineRequests.id, byHalt.requestId)))[0]!;
     for (let round = 0; round < 120 && (await request()).status === 'pending'; round++) {
       const row = await request();
-      if (row.notBefore) w.clock.set(row.notBefore);
+      if (row.notBefore) {
+        await ageFollowUps(w.database, row.notBefore.getTime() - w.clock.now().getTime());
+        w.clock.set(row.notBefore);
+      }
       await fillRateCounter(w.kraken.sim);
       await runner.drain();
     }
@@ -181,6 +185,7 @@ describe('one open follow-up cancel per incident', () => {
     // Its last try: 3 tried, a second before its give-up time, and Kraken refuses this one too.
     await w.database.db.update(engineRequests).set({ result: { summary: 'try 3 failed', tries: 3 } }).where(eq(engineRequests.id, byHalt.requestId));
     w.clock.advance(CANCEL_FOLLOW_UP_MS - 1_000);
+    await ageFollowUps(w.database, CANCEL_FOLLOW_UP_MS - 1_000);
     await fillRateCounter(w.kraken.sim);
 
     // The shell's kill joins in the moment between the bot's try (its give-up decision) and its close.
@@ -205,7 +210,7 @@ describe('one open follow-up cancel per incident', () => {
     expect(row, JSON.stringify(row?.result)).toMatchObject({ status: 'pending', error: null });
     expect(String(row!.result?.['summary'])).toMatch(/^Cancel pending — the bot retries until Kraken confirms, next try at .* \(try 4 failed; a later kill joined it and moved its give-up time\)\. /);
     expect(row!.notBefore!.getTime()).toBeGreaterThan(w.clock.now().getTime());
-    expect(followUpGiveUpAt(row!)).toBe(w.clock.now().getTime() + CANCEL_FOLLOW_UP_MS);
+    expect((await followUpAges(w.database, byHalt.requestId)).giveUpInMs, 'its give-up time, moved by the join').toBeGreaterThan(CANCEL_FOLLOW_UP_MS - 60_000);
     expect(w.bot.alerts.raised.slice(raised).filter((a) => a.severity === 'critical'), 'alerts raised').toEqual([]);
     const [item] = await w.database.db.select().from(incidentChecklistItems)
       .where(and(eq(incidentChecklistItems.incidentId, incidentId), eq(incidentChecklistItems.item, 'cancel_orders')));
@@ -274,18 +279,37 @@ async function incidentWithFollowUp(kind: DbKind) {
 
 describe.each<DbKind>(['postgres', 'pglite'])('the follow-up index on %s', (kind) => {
   it('a writer that joins the open follow-up moves its give-up time to the later of the two, never to an earlier one', async () => {
-    const { database, a, b, kill, first, clock } = await incidentWithFollowUp(kind);
+    const { database, a, b, kill, first } = await incidentWithFollowUp(kind);
     const giveUpAt = async () => followUpGiveUpAt((await database.db.select().from(engineRequests).where(eq(engineRequests.id, first)))[0]!);
-    const written = await giveUpAt();
-    expect(written).toBe(clock.now().getTime() + CANCEL_FOLLOW_UP_MS);
     const write = (ctx: typeof a.ctx) => writeFollowUp(ctx, { incidentId: kill.incidentId!, killId: 'later', actor: 'b', reason: 'again', startedAt: Date.now() });
-    clock.advance(4 * 60_000);
+    // Written 4 min ago: a join now gives it up 10 min from now, 4 min later than it would have.
+    await ageFollowUps(database, 4 * 60_000);
+    const written = await giveUpAt();
     expect(await write(b.ctx)).toMatchObject({ requestId: first, joined: true });
-    expect(await giveUpAt()).toBe(written + 4 * 60_000);
-    // A writer whose give-up time is earlier (its clock behind) leaves the later one.
-    clock.advance(-3 * 60_000);
+    const joined = await giveUpAt();
+    expect(joined - written).toBeGreaterThanOrEqual(4 * 60_000);
+    // A join whose give-up time would be earlier (one that gives up sooner) leaves the later one.
+    await database.db.update(engineRequests).set({ params: sql`${engineRequests.params} || jsonb_build_object('giveUpAt', ${new Date(joined + 60 * 60_000).toISOString()}::text)` })
+      .where(eq(engineRequests.id, first));
     expect(await write(a.ctx)).toMatchObject({ requestId: first, joined: true });
-    expect(await giveUpAt()).toBe(written + 4 * 60_000);
+    expect(await giveUpAt()).toBe(joined + 60 * 60_000);
+  }, 60_000);
+
+  it("the give-up and join times are the database's, whatever the writing process's clock says", async () => {
+    // The writers' clock is months off the database's (a manual clock); the joiner's is an hour behind that.
+    const { database, a, b, kill, first, clock } = await incidentWithFollowUp(kind);
+    const written = await followUpAges(database, first);
+    expect(written.giveUpInMs).toBeGreaterThan(CANCEL_FOLLOW_UP_MS - 60_000);
+    expect(written.giveUpInMs).toBeLessThanOrEqual(CANCEL_FOLLOW_UP_MS);
+    expect(written.joinedAgoMs).toBeNull();
+    await ageFollowUps(database, 4 * 60_000);
+    clock.advance(-60 * 60_000);
+    expect(await writeFollowUp(b.ctx, { incidentId: kill.incidentId!, killId: 'later', actor: 'b', reason: 'again', startedAt: Date.now() }))
+      .toMatchObject({ requestId: first, joined: true });
+    const joined = await followUpAges(database, first);
+    expect(joined.giveUpInMs).toBeGreaterThan(CANCEL_FOLLOW_UP_MS - 60_000);
+    expect(joined.joinedAgoMs).toBeGreaterThanOrEqual(0);
+    expect(joined.joinedAgoMs).toBeLessThan(60_000);
   }, 60_000);
 
   it('a follow-up no bot has taken, joined 4 min after its writing, waits for a bot 5 min from the join, not from its first writing', async () => {
@@ -301,8 +325,9 @@ describe.each<DbKind>(['postgres', 'pglite'])('the follow-up index on %s', (kind
     expect((await cancelAllHandler(a.ctx)(await row())).summary).toBe('This process has no Kraken key either.');
     // 5 min after the join, nobody took it: closed, saying so.
     clock.advance(3 * 60_000 + 1);
+    await ageFollowUps(database, 5 * 60_000 + 1);
     await closeUnansweredFollowUps(a.ctx, await items());
-    expect(await row()).toMatchObject({ status: 'failed', error: `no bot with the Kraken key took it within 5 min of the last kill that joined it (${new Date(clock.now().getTime() - 5 * 60_000 - 1).toISOString()})` });
+    expect(await row()).toMatchObject({ status: 'failed', error: expect.stringMatching(/^no bot with the Kraken key took it within 5 min of the last kill that joined it \(\d{4}-\d\d-\d\dT[\d:.]+Z\)$/) });
   }, 60_000);
 
   it('writers at once from two contexts all join the open follow-up; once it is closed, the next write is a new one', async () => {
@@ -363,7 +388,7 @@ describe('the incident read and a join at once (PostgreSQL, two connections)', (
     cleanup.push(() => joinerDb.close());
     let reading: Promise<unknown> | undefined;
     await joinerDb.db.transaction(async (tx) => {
-      await extendFollowUpGiveUp(tx, first, { joinedAt: clock.now(), giveUpAt: new Date(clock.now().getTime() + CANCEL_FOLLOW_UP_MS), defaultSpanMs: CANCEL_FOLLOW_UP_MS });
+      await extendFollowUpGiveUp(tx, first, { spanMs: CANCEL_FOLLOW_UP_MS });
       reading = closeUnansweredFollowUps(a.ctx, await items());
       for (;;) {
         const waiting = await database.db.execute(sql`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);

@@ -104,6 +104,16 @@ describe('GET /metrics', () => {
     expect(sample(text, 'ctb_alert_outbox_oldest_age_seconds')).toBe(0);
   });
 
+  it('exports 0 open orders and 0 pending alert deliveries for every label while none wait, not "No data"', async () => {
+    const text = await afterCache();
+    for (const mode of ['paper', 'live']) {
+      for (const status of ['pending', 'sent', 'open']) expect(sample(text, 'ctb_open_orders', { mode, status }), `${mode} ${status}`).toBe(0);
+    }
+    for (const kind of ['slack_sync', 'slack_thread_note', 'slack_dm', 'email']) {
+      expect(sample(text, 'ctb_alert_outbox_pending', { kind }), kind).toBe(0);
+    }
+  });
+
   it('exports the counters and the Slack ack histogram other areas record', async () => {
     const m = ctbMetrics(ctx.metrics);
     m.exchangeErrors.inc({ kind: 'retryable' });

@@ -3,6 +3,7 @@
 // and for the replay book the marks of its latest equity snapshot — the figures `ctb stats` shows.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
+import { NEXT_COMMANDS } from '../../../src/app/start-banner.js';
 import { runCli } from '../../../src/cli/program.js';
 import { execute } from '../../../src/db/client.js';
 import { equitySnapshots, paperBalances } from '../../../src/db/schema/index.js';
@@ -51,6 +52,17 @@ async function seed() {
 }
 
 describe('ctb trades', () => {
+  it('the command the start banner suggests shows what the banner says: open positions and the last closed trades', async () => {
+    const [command, says] = NEXT_COMMANDS.find(([c]) => c.startsWith('ctb trades'))!;
+    expect(says).toMatch(/open positions .*and the last (\d+ )?closed trades/);
+    const { paper, closed } = await seed();
+    const r = await cli(command.split(' ').slice(1));
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(new RegExp(`^│ #${paper.id} `, 'm'));
+    expect(r.out).toMatch(/^Last 1 closed:$/m);
+    expect(r.out).toMatch(new RegExp(`^│ #${closed.id} `, 'm'));
+  });
+
   it('lists open trades with Kraken marks, unrealised PnL after the entry fee, %, totals per book; a replay trade with no snapshot has no mark', async () => {
     const { paper, live, replay } = await seed();
     const r = await cli(['trades']);

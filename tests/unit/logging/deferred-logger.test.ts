@@ -40,7 +40,7 @@ async function run(deferred: boolean) {
   const logger: Logger = createLogger({
     config: testConfig({ LOG_DIR: dir, LOG_LEVEL: 'info' }), stdout: false, destination: out.stream, destinationLevel: 'warn', deferred,
   });
-  // Nothing written yet: the files are opened all the same (rotating-file-stream opens them soon after).
+  // Nothing written yet: the files are opened all the same.
   const opened = () => ['system.log', 'anomalies.log'].filter((f) => existsSync(join(dir, f)));
   await eventually(() => opened().length === 2);
   const filesAtStart = opened();

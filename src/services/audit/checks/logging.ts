@@ -1,7 +1,7 @@
 // Checklist 3: log rotation configured (below 10 MB), the current log files under 10 MB, and
 // timestamped archives present once rotation has happened. A fresh install, whose logs have never
 // reached the rotation size, has no history to archive yet: that passes, saying so. A log that has
-// rotated (rotating-file-stream then keeps `<base>.history` in LOG_DIR) but left no archive warns.
+// rotated (the bot's rotation then keeps `<base>.history` in LOG_DIR: src/log-file.ts) but left no archive warns.
 import { access, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defineCheck, type CheckOutcome } from '../types.js';
@@ -44,7 +44,7 @@ export const logRotationCheck = defineCheck({
       return { status: 'fail', value: `rotation at ${mb(maxBytes)}: above 10 MB`, fix: 'Set LOG_MAX_BYTES to 10485760 or less.', details };
     }
     if (big.length > 0) {
-      return { status: 'fail', value: `${big.map(([f, s]) => `${f} is ${mb(s!)}`).join(', ')} (limit 10 MB)`, fix: 'Check that the log rotation runs (rotating-file-stream in src/logger.ts) and restart the bot.', details };
+      return { status: 'fail', value: `${big.map(([f, s]) => `${f} is ${mb(s!)}`).join(', ')} (limit 10 MB)`, fix: 'Check that the bot is running: it rotates LOG_DIR (src/log-file.ts); `ctb` commands only append.', details };
     }
     const current = Object.entries(sizes).map(([f, s]) => `${f} ${s === null ? 'absent' : mb(s)}`).join(', ');
     if (archives.length === 0 && !rotated) {

@@ -6,6 +6,7 @@ import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Actor } from '../../../src/app/context.js';
 import { equitySnapshots, fills } from '../../../src/db/schema/index.js';
+import { auditChecks } from '../../../src/services/audit/checks/index.js';
 import { keyRightsCheck } from '../../../src/services/audit/checks/key-rights.js';
 import { reconciliationCheck } from '../../../src/services/audit/checks/reconciliation.js';
 import { roiCheck } from '../../../src/services/audit/checks/roi.js';
@@ -120,8 +121,17 @@ describe('reconciliation.ledger', () => {
     expect(samples.mismatched.map((m) => m.fields)).toEqual([['fee'], ['quantity']]);
   });
 
-  it('warns (skips) when no key is configured', async () => {
-    expect(await run(reconciliationCheck, null)).toMatchObject({ status: 'warn', value: 'skipped: no Kraken key configured' });
+  it('says it was not checked when no key is configured, and the audit without a key cannot pass', async () => {
+    expect(await run(reconciliationCheck, null)).toMatchObject({
+      status: 'warn',
+      value: "not checked: no Kraken key configured, so the ledger was not compared with Kraken's trades and balances; going live needs it, and no audit without a key passes (exchange.key_rights fails)",
+      fix: expect.stringContaining('KRAKEN_API_KEY'),
+    });
+    // The go-live gate runs every registered check: key_rights among them fails the run.
+    expect(auditChecks).toEqual(expect.arrayContaining([keyRightsCheck, reconciliationCheck]));
+    const report = await runAudit(await testContext({ database: database(), env: {} }), { actor, dryRun: true, cwd: '.', checks: [keyRightsCheck, reconciliationCheck] });
+    expect(report.ok).toBe(false);
+    expect(report.results.map((r) => [r.id, r.status])).toEqual([['exchange.key_rights', 'fail'], ['reconciliation.ledger', 'warn']]);
   });
 });
 

@@ -408,6 +408,27 @@ describe('roi.audit', () => {
     expect(r.details?.['rows']).toEqual(expect.arrayContaining([expect.objectContaining({ period: '7d', snapshotRoiPct: '0.8000', ledgerRoiPct: '0.8000', status: 'agrees' })]));
   });
 
+  it('does not pass on the replay book alone: it says what was compared and that no paper or live book was', async () => {
+    // The replay book agrees in every period, and the paper book on Kraken prices has one snapshot: nothing to compare there.
+    const replay = (at: string, equity: string) => ({ ...snap(at, equity, equity), feed: 'replay' as const });
+    await database.db.insert(equitySnapshots).values([replay('2026-01-01T00:00:00Z', '10000'), replay('2026-01-05T00:00:00Z', '10000'), snap('2026-01-05T06:00:00Z', '10000', '10000')]);
+    const r = await run(roiCheck, {}, { clockAt: '2026-01-05T12:00:00Z' });
+    expect(r.status).toBe('warn');
+    expect(r.value).toBe('nothing that counts for go-live was compared: 4 book-period(s) of the replay feed agree (paper/replay 24h, 7d, 30d, all), '
+      + 'but the replay feed never counts for go-live, and no paper or live book on Kraken prices has two equity snapshots to compare');
+    expect(r.fix).toContain('MARKET_FEED=kraken');
+  });
+
+  it('passes on the paper book on Kraken prices, naming it, and says the replay book was not counted', async () => {
+    const replay = (at: string, equity: string) => ({ ...snap(at, equity, equity), feed: 'replay' as const });
+    await database.db.insert(equitySnapshots).values([
+      replay('2026-01-01T00:00:00Z', '10000'), replay('2026-01-05T00:00:00Z', '10000'), snap('2026-01-01T00:00:00Z', '10000', '10000'), snap('2026-01-05T00:00:00Z', '10030', '10030'),
+    ]);
+    await database.db.insert(trades).values(closedTrade());
+    const r = await run(roiCheck, {}, { clockAt: '2026-01-05T12:00:00Z' });
+    expect(r).toMatchObject({ status: 'pass', value: '4 book-period(s) agree within 0.5 pp (paper/kraken 24h, 7d, 30d, all); 4 replay book-period(s) also agree (paper/replay 24h, 7d, 30d, all), not counted for go-live' });
+  });
+
   it('fails when equity grew more than the ledger explains', async () => {
     await database.db.insert(equitySnapshots).values([snap('2026-01-01T00:00:00Z', '10000', '10000'), snap('2026-01-05T00:00:00Z', '10500', '10500')]);
     await database.db.insert(trades).values(closedTrade());

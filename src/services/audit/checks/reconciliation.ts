@@ -18,7 +18,15 @@ export const reconciliationCheck = defineCheck({
   timeoutMs: 10 * 60_000,
   async run(ctx, opts): Promise<CheckOutcome> {
     const pending = reconcileOnce(ctx, opts.dryRun);
-    if (!pending) return { status: 'warn', value: 'skipped: no Kraken key configured', fix: 'Configure a Kraken key (see exchange.key_rights), then reconcile.' };
+    // Not a pass: nothing was compared. The audit as a whole fails without a key (exchange.key_rights),
+    // so no audit without this comparison opens the go-live gate.
+    if (!pending) {
+      return {
+        status: 'warn',
+        value: "not checked: no Kraken key configured, so the ledger was not compared with Kraken's trades and balances; going live needs it, and no audit without a key passes (exchange.key_rights fails)",
+        fix: 'Configure a Kraken key (KRAKEN_API_KEY/KRAKEN_API_SECRET; see exchange.key_rights), then run ctb audit again.',
+      };
+    }
     const r = await pending;
     const c = r.counts;
     const details = { counts: c, legacyCutoff: r.legacyCutoff, cutoffSource: r.cutoffSource, balances: r.balances, reportFile: r.reportFile,

@@ -1,8 +1,20 @@
 // Checklist 5: the ROI audit — ledger ROI against equity-snapshot ROI per book and period, and the
 // live book's equity against Kraken's balances; any disagreement beyond ROI_TOLERANCE_PCT fails.
-import { auditRoi } from '../../roi/roi-audit.js';
+// It passes only on the books that count for go-live, paper or live on Kraken prices: the replay
+// feed's book is compared (a disagreement there still fails) but never passes the check on its own.
+import { auditRoi, type RoiRow } from '../../roi/roi-audit.js';
 import { exchangeBalances } from '../sources/kraken.js';
 import { defineCheck, type CheckOutcome } from '../types.js';
+
+/** As golive.criteria: the replay feed's prices are a rehearsal, not evidence. */
+const countsForGoLive = (r: Pick<RoiRow, 'feed'>) => r.feed === 'kraken';
+
+/** "paper/kraken 24h, 7d, all; live/kraken all". */
+function periodsText(rows: RoiRow[]): string {
+  const byBook = new Map<string, string[]>();
+  for (const r of rows) byBook.set(`${r.mode}/${r.feed}`, [...(byBook.get(`${r.mode}/${r.feed}`) ?? []), r.period]);
+  return [...byBook].map(([book, periods]) => `${book} ${periods.join(', ')}`).join('; ');
+}
 
 export const roiCheck = defineCheck({
   id: 'roi.audit',
@@ -22,10 +34,27 @@ export const roiCheck = defineCheck({
     if (compared.length === 0) {
       return { status: 'warn', value: 'no equity snapshots to compare yet', fix: 'Let the engine run in paper mode: it records equity snapshots as it trades.', details };
     }
+    const counted = compared.filter(countsForGoLive);
+    const notCounted = compared.filter((r) => !countsForGoLive(r));
+    const replayText = notCounted.length > 0 ? `; ${notCounted.length} replay book-period(s) also agree (${periodsText(notCounted)}), not counted for go-live` : '';
+    if (counted.length === 0) {
+      return {
+        status: 'warn',
+        value: `nothing that counts for go-live was compared: ${notCounted.length} book-period(s) of the replay feed agree (${periodsText(notCounted)}), `
+          + 'but the replay feed never counts for go-live, and no paper or live book on Kraken prices has two equity snapshots to compare',
+        fix: 'Run the engine in paper mode on Kraken prices (MARKET_FEED=kraken): it records equity snapshots as it trades, and the audit compares them once there are two.',
+        details,
+      };
+    }
     if (report.exchange?.status === 'unpriced') {
-      return { status: 'warn', value: `${compared.length} book-period(s) agree; could not price ${report.exchange.unpriced.join(', ')} on Kraken`, fix: 'Check those assets have a market against QUOTE_CURRENCY.', details };
+      return { status: 'warn', value: `${counted.length} book-period(s) agree (${periodsText(counted)}); could not price ${report.exchange.unpriced.join(', ')} on Kraken${replayText}`, fix: 'Check those assets have a market against QUOTE_CURRENCY.', details };
     }
     const inFlight = report.exchange && report.exchange.ordersInFlight > 0 ? ` (counting the fills of ${report.exchange.ordersInFlight} live order(s) in flight)` : '';
-    return { status: 'pass', value: `${compared.length} book-period(s) agree within ${report.tolerancePp} pp${report.exchange ? `; live equity matches Kraken${inFlight}` : ''}`, fix: null, details };
+    return {
+      status: 'pass',
+      value: `${counted.length} book-period(s) agree within ${report.tolerancePp} pp (${periodsText(counted)})${report.exchange ? `; live equity matches Kraken${inFlight}` : ''}${replayText}`,
+      fix: null,
+      details,
+    };
   },
 });

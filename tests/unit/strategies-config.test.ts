@@ -45,6 +45,17 @@ describe('strategy configuration', () => {
     expect(problems.join('\n')).toMatch(/strategies\[0:ok\]\.limits: /);
   });
 
+  it('refuses an enabled strategy whose confidence threshold is 0, naming strategy, field and what is expected', () => {
+    const path = file('noconfidence.json', { strategies: [{ ...valid, limits: { ...valid.limits, minConfidence: 0 } }] });
+    expect(inspectStrategies(path).problems).toEqual([
+      `${path}: strategies[0:ok].limits.minConfidence: expected more than 0 for an enabled strategy (0 lets every signal trade), e.g. 0.3`,
+    ]);
+    expect(() => loadStrategies({ STRATEGIES_FILE: path })).toThrow(expect.objectContaining({ kind: 'config', code: 'bad_strategies_file' }));
+    // A disabled strategy never trades: its threshold is not held against the file.
+    const disabled = file('disabled.json', { strategies: [valid, { ...valid, name: 'off', enabled: false, limits: { ...valid.limits, minConfidence: 0 } }] });
+    expect(inspectStrategies(disabled).ok).toBe(true);
+  });
+
   it('rejects an unknown strategy type, a fast period not below the slow one, and duplicate names', () => {
     expect(inspectStrategies(file('type.json', { strategies: [{ ...valid, type: 'martingale' }] })).problems.join('\n'))
       .toMatch(/expected type "ma_crossover" or "momentum"/);

@@ -1,7 +1,8 @@
 // Owns the strategy configuration file (config/strategies.json, or STRATEGIES_FILE): its zod schema,
 // and reading it with messages that name the file, the field and what is expected. Every strategy
 // must carry its limits — position size (% of equity and notional), open positions, minimum
-// confidence and minimum 24h volume — so the go-live audit can check them.
+// confidence and minimum 24h volume — so the go-live audit can check them; an enabled one may not
+// switch its confidence threshold off (REQUIRED_ENABLED_LIMITS).
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -55,10 +56,30 @@ export const strategyDefinitionSchema = z.discriminatedUnion('type', [maCrossove
   error: (issue) => (issue.code === 'invalid_union' ? 'expected type "ma_crossover" or "momentum"' : undefined),
 });
 
+/**
+ * Limits an enabled strategy may not switch off, though 0 is a valid number for them. One rule: the
+ * loader refuses a file breaking it (so the engine never starts on it), and the go-live audit reads
+ * strategies through the same loader (risk.strategy_limits). A disabled strategy is not checked.
+ */
+export const REQUIRED_ENABLED_LIMITS = [
+  {
+    field: 'minConfidence',
+    holds: (l: { minConfidence: number }) => l.minConfidence > 0,
+    expected: 'expected more than 0 for an enabled strategy (0 lets every signal trade), e.g. 0.3',
+  },
+] as const;
+
 export const strategiesFileSchema = z.strictObject({
   strategies: z.array(strategyDefinitionSchema).min(1, 'expected at least one strategy'),
 }).refine((f) => new Set(f.strategies.map((s) => s.name)).size === f.strategies.length, {
   message: 'expected every strategy name to be unique', path: ['strategies'],
+}).superRefine((f, ctx) => {
+  f.strategies.forEach((s, i) => {
+    if (!s.enabled) return;
+    for (const rule of REQUIRED_ENABLED_LIMITS) {
+      if (!rule.holds(s.limits)) ctx.addIssue({ code: 'custom', message: rule.expected, path: ['strategies', i, 'limits', rule.field] });
+    }
+  });
 });
 
 export type StrategyDefinition = z.infer<typeof strategyDefinitionSchema>;

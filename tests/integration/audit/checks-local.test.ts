@@ -253,9 +253,18 @@ describe('risk.strategy_limits', () => {
     expect(await run(strategyLimitsCheck, env)).toMatchObject({ status: 'pass', value: '1 enabled strategy, all limited', details: { file: env.STRATEGIES_FILE } });
   });
 
-  it('fails a strategy whose confidence threshold or volume filter is switched off', async () => {
-    const env = strategiesFile('s.json', { strategies: [strategy('a', { ...full, minConfidence: 0 }), strategy('b', { ...full, minVolume24hQuote: 0 })] });
-    expect(await run(strategyLimitsCheck, env)).toMatchObject({ status: 'fail', value: 'a lacks confidence threshold; b lacks volume filter' });
+  it('fails a strategy whose volume filter is switched off', async () => {
+    const env = strategiesFile('s.json', { strategies: [strategy('a', full), strategy('b', { ...full, minVolume24hQuote: 0 })] });
+    expect(await run(strategyLimitsCheck, env)).toMatchObject({ status: 'fail', value: 'b lacks volume filter' });
+  });
+
+  it('fails a confidence threshold of 0 with the very problem the engine refuses to start on', async () => {
+    const env = strategiesFile('s.json', { strategies: [strategy('a', { ...full, minConfidence: 0 })] });
+    expect(await run(strategyLimitsCheck, env)).toMatchObject({
+      status: 'fail',
+      value: `${env.STRATEGIES_FILE}: strategies[0:a].limits.minConfidence: expected more than 0 for an enabled strategy (0 lets every signal trade), e.g. 0.3`,
+      fix: expect.stringContaining('the engine refuses to start with it'),
+    });
   });
 
   it('fails a strategy the engine would refuse (a limit missing), naming file, strategy and field', async () => {

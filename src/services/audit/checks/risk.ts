@@ -47,14 +47,14 @@ export const drawdownGuardCheck = defineCheck({
 });
 
 /**
- * What an enabled strategy lacks. The engine's schema already requires every limit field; the audit
- * also refuses the values that switch a limit off (a confidence threshold or volume filter of 0).
+ * What an enabled strategy lacks beyond what the engine's loader already refuses (every limit field,
+ * position sizes above 0, and a confidence threshold above 0: REQUIRED_ENABLED_LIMITS, reported from
+ * the loader's own problems). The audit also fails a volume filter of 0, which the engine allows.
  */
 export function missingLimits(s: StrategyDefinition): string[] {
   const l = s.limits;
   const missing: string[] = [];
   if (!(l.maxPositionPctOfEquity > 0) || !(l.maxNotional > 0)) missing.push('position-size limit');
-  if (!(l.minConfidence > 0)) missing.push('confidence threshold');
   if (!(l.minVolume24hQuote > 0)) missing.push('volume filter');
   return missing;
 }
@@ -85,7 +85,7 @@ export const strategyLimitsCheck = defineCheck({
       return {
         status: 'fail',
         value: gaps.map((g) => `${g.name} lacks ${g.missing.join(', ')}`).join('; '),
-        fix: `Set limits.minConfidence (> 0) and limits.minVolume24hQuote (> 0) for every enabled strategy in ${file}.`,
+        fix: `Set limits.minVolume24hQuote (> 0) for every enabled strategy in ${file}.`,
         details,
       };
     }

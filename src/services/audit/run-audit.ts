@@ -11,7 +11,7 @@ import { effectiveMode, getBotState } from '../bot-state.js';
 import { auditChecks } from './checks/index.js';
 import { auditConfig, auditThresholds, configuredThresholds, loadGatePolicy, type AuditThresholds } from './gate-policy.js';
 import {
-  CHECKLIST_SECTIONS, type AuditCheck, type AuditContext, type AuditDeps, type AuditReport, type AuditSummary, type CheckOutcome, type CheckResult,
+  CHECKLIST_SECTIONS, type AuditCheck, type AuditContext, type AuditDeps, type AuditOptions, type AuditPurpose, type AuditReport, type AuditSummary, type CheckOutcome, type CheckResult,
 } from './types.js';
 
 export interface RunAuditParams {
@@ -23,6 +23,8 @@ export interface RunAuditParams {
   only?: string[];
   /** Defaults to every registered check (checks/index.ts). */
   checks?: AuditCheck[];
+  /** `golive` for the live switch's gate; defaults to `check` (see AuditPurpose). */
+  purpose?: AuditPurpose;
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -54,14 +56,14 @@ export function auditContext(ctx: AuditDeps, params: Pick<RunAuditParams, 'actor
   };
 }
 
-async function runOne(check: AuditCheck, actx: AuditContext, dryRun: boolean, scrub: (s: string) => string): Promise<CheckResult> {
+async function runOne(check: AuditCheck, actx: AuditContext, opts: AuditOptions, scrub: (s: string) => string): Promise<CheckResult> {
   const started = performance.now();
   const timeoutMs = check.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let timer: NodeJS.Timeout | undefined;
   let outcome: CheckOutcome;
   try {
     outcome = await Promise.race([
-      check.run(actx, { dryRun }),
+      check.run(actx, opts),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new AppError('retryable', 'check_timeout', `timed out after ${timeoutMs} ms`)), timeoutMs);
       }),
@@ -119,7 +121,8 @@ export async function runAudit(ctx: AuditDeps, params: RunAuditParams): Promise<
 
   // One after another: several checks talk to Kraken, whose rate limit is per key.
   const results: CheckResult[] = [];
-  for (const check of selected) results.push(await runOne(check, actx, params.dryRun, scrub));
+  const opts: AuditOptions = { dryRun: params.dryRun, purpose: params.purpose ?? 'check' };
+  for (const check of selected) results.push(await runOne(check, actx, opts, scrub));
 
   const summary = summarize(results);
   const ok = summary.fail === 0;

@@ -11,6 +11,7 @@ import type { Logger } from '../../logger.js';
 import type { Exchange } from '../../exchange/types.js';
 import type { Mode } from '../bot-state.js';
 import type { AuditThresholds, EngineLimits } from '../../domain/golive-thresholds.js';
+import type { UserDirectory } from '../oncall/user-directory.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 
@@ -61,6 +62,8 @@ export interface AuditDeps {
   clock: Clock;
   logger: Logger;
   exchanges: ExchangeProvider;
+  /** Slack's users.info, to confirm the on-call members can be paged; null or absent without Slack. */
+  people?: UserDirectory | null | undefined;
 }
 
 /**

@@ -13,7 +13,10 @@ export interface UserDirectory {
 
 /** Refuses an id Slack says does not exist; returns warnings for the ids it could not check. */
 export async function checkPeople(directory: UserDirectory | null | undefined, ids: string[]): Promise<string[]> {
-  if (!directory) return [`Slack is not configured here: could not check that ${ids.join(', ')} ${ids.length === 1 ? 'is a' : 'are'} Slack user${ids.length === 1 ? '' : 's'}.`];
+  if (!directory) {
+    const one = ids.length === 1;
+    return [`Stored unverified: Slack is not configured here (SLACK_BOT_TOKEN), so nobody checked that ${ids.join(', ')} ${one ? 'is a Slack user' : 'are Slack users'} who can be paged. The go-live audit (oncall.rotation) warns until Slack has checked them.`];
+  }
   const warnings: string[] = [];
   for (const id of ids) {
     const found = await directory.lookup(id);

@@ -79,7 +79,8 @@ describe('go-live audit: alert test recency', () => {
 
 describe('go-live audit: on-call', () => {
   it('fails without a rotation or with one person, passes with two and the critical policy', async () => {
-    const ctx = await auditCtx({ SLACK_APPROVERS: 'UAPP1' });
+    slack.on('users.info', (body) => ({ body: { ok: true, user: { id: body.user, is_bot: false, deleted: false } } }));
+    const ctx = await auditCtx({ ...slackEnv(), SLACK_APPROVERS: 'UAPP1' });
     expect(await onCallCheck.run(ctx, { dryRun: true })).toMatchObject({ status: 'fail', value: 'no on-call rotation' });
     const set = (members: string[]) =>
       saveRotation(database.db, { members, handoffWeekday: 1, handoffTime: '09:00', timeZone: 'Europe/London', now: ctx.clock.now(), actor: 't' });
@@ -97,5 +98,26 @@ describe('go-live audit: on-call', () => {
       status: 'warn', value: expect.stringMatching(/no approvers as last rung$/), fix: expect.stringContaining('SLACK_APPROVERS'),
     });
     await bare.close();
+  });
+
+  it('warns that members stored without Slack were never verified, and names one Slack says cannot be paged', async () => {
+    await saveRotation(database.db, { members: ['UA1', 'UB2'], handoffWeekday: 1, handoffTime: '09:00', timeZone: 'UTC', now: clock.now(), actor: 't' });
+    const noSlack = await auditCtx({ SLACK_APPROVERS: 'UAPP1' });
+    expect(await onCallCheck.run(noSlack, { dryRun: true })).toMatchObject({
+      status: 'warn',
+      value: expect.stringMatching(/; members never verified with Slack: UA1, UB2 \(Slack is not configured here\)$/),
+      fix: expect.stringContaining('Configure Slack (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET)'),
+      details: { unverified: ['UA1', 'UB2'] },
+    });
+    await noSlack.close();
+
+    slack.on('users.info', (body) => (body.user === 'UB2'
+      ? { body: { ok: false, error: 'user_not_found' } }
+      : { body: { ok: true, user: { id: body.user, is_bot: false, deleted: false } } }));
+    const withSlack = await auditCtx({ ...slackEnv(), SLACK_APPROVERS: 'UAPP1' });
+    expect(await onCallCheck.run(withSlack, { dryRun: true })).toMatchObject({
+      status: 'warn', value: expect.stringMatching(/; UB2 cannot be paged \(Slack says user_not_found\)$/), fix: expect.stringContaining('ctb oncall set --members'),
+    });
+    await withSlack.close();
   });
 });

@@ -9,6 +9,7 @@ import { alertEvents, alertGroups, botState, equitySnapshots, incidents, trades 
 import { credentialsStorageCheck, secretScanCheck } from '../../../src/services/audit/checks/credentials.js';
 import { goLiveCriteriaCheck } from '../../../src/services/audit/checks/criteria.js';
 import { auditChecks } from '../../../src/services/audit/checks/index.js';
+import { approversCheck } from '../../../src/services/audit/checks/approvers.js';
 import { paperPositionsCheck } from '../../../src/services/audit/checks/paper-positions.js';
 import { logRotationCheck } from '../../../src/services/audit/checks/logging.js';
 import { capitalBufferCheck, drawdownGuardCheck, strategyLimitsCheck } from '../../../src/services/audit/checks/risk.js';
@@ -324,6 +325,18 @@ describe('golive.criteria', () => {
     } finally {
       await database.db.execute(sql`truncate golive_policy`);
     }
+  });
+});
+
+describe('mode.approvers', () => {
+  it('fails while SLACK_APPROVERS lists fewer than two people, saying what to set; passes with two', async () => {
+    const fix = 'Set SLACK_APPROVERS to the Slack member ids of at least 2 people who approve going live (comma-separated, e.g. U012AB3CD,U045EF6GH) and restart.';
+    expect(await run(approversCheck, { SLACK_APPROVERS: '' })).toMatchObject({
+      status: 'fail', value: 'SLACK_APPROVERS is empty: a live switch cannot be approved (it needs 2 approvers besides the requester)', fix,
+    });
+    expect(await run(approversCheck, { SLACK_APPROVERS: 'UAPP1' })).toMatchObject({ status: 'fail', value: expect.stringMatching(/^SLACK_APPROVERS lists only UAPP1: /), fix });
+    expect(await run(approversCheck, { SLACK_APPROVERS: 'UAPP1,UAPP2' })).toMatchObject({ status: 'pass', fix: null });
+    expect(auditChecks.map((c) => c.id)).toContain('mode.approvers');
   });
 });
 

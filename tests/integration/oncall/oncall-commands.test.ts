@@ -71,6 +71,15 @@ describe('on-call commands on PostgreSQL', () => {
     expect(await database.db.select().from(oncallRotations)).toMatchObject([{ handoffWeekday: 5, handoffTime: '17:30', timeZone: 'Europe/London' }]);
   });
 
+  it('says the rotation was stored with its members never verified when Slack is not configured', async () => {
+    const set = await runCommand(oncallSetCommand, ctx, operator, { members: 'UALICE,UBOB' });
+    expect(set.members).toEqual(['UALICE', 'UBOB']);
+    expect(set.warnings).toContain(
+      'Stored unverified: Slack is not configured here (SLACK_BOT_TOKEN), so nobody checked that UALICE, UBOB are Slack users who can be paged. '
+      + 'The go-live audit (oncall.rotation) warns until Slack has checked them.',
+    );
+  });
+
   it('refuses an override that lies entirely in the past, and clears the ones in force and to come', async () => {
     await expect(runCommand(oncallOverrideCommand, ctx, operator, { user: 'UDAVE', duration: '2h', from: '2026-01-12T10:00:00Z' }))
       .rejects.toThrow(/would end at 2026-01-12T12:00:00.000Z, before now \(2026-01-12T13:00:00.000Z\): it would never put anyone on call/);

@@ -3,6 +3,7 @@
 // the owning area replaces them with the real check.
 import type { AuditCheck } from '../types.js';
 import { alertingCheck } from './alerting.js';
+import { approversCheck } from './approvers.js';
 import { backupsCheck, releaseCheck } from './backups-release.js';
 import { credentialsStorageCheck, secretScanCheck } from './credentials.js';
 import { goLiveCriteriaCheck } from './criteria.js';
@@ -41,6 +42,7 @@ export const auditChecks: AuditCheck[] = [
   // 6. Paper → live
   goLiveCriteriaCheck,
   paperPositionsCheck,
+  approversCheck,
   // 7. Backup & versioning
   backupsCheck,
   releaseCheck,

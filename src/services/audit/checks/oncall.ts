@@ -1,8 +1,10 @@
 // Checklist 9: someone is paged when something breaks. Passes with a rotation of two people or
-// more and a critical escalation policy that pages; warns when no approvers back it up.
+// more and a critical escalation policy that pages; warns when Slack has not confirmed that each
+// member can be paged (or says one cannot), and when no approvers back it up.
 import { formatDuration } from '../../../config/duration.js';
 import { loadPolicy } from '../../../alerts/policy.js';
 import { formatHandoff } from '../../oncall/schedule.js';
+import { checkReachable } from '../../oncall/reachability.js';
 import { getRotation } from '../../oncall/store.js';
 import { defineCheck } from '../types.js';
 
@@ -27,9 +29,26 @@ export const onCallCheck = defineCheck({
       return { status: 'fail', value: ladder, fix: 'Store a critical policy that pages: `ctb oncall set` stores the default (on-call → next → approvers).', details };
     }
     const value = `${rotation.members.length} people, handoff ${formatHandoff(rotation.handoffWeekday, rotation.handoffTime)} ${rotation.timeZone}; ${ladder}`;
-    if (ctx.config.SLACK_APPROVERS.length === 0) {
-      return { status: 'warn', value: `${value}; no approvers as last rung`, fix: 'Set SLACK_APPROVERS so escalation ends with people, not the whole channel.', details };
+    // A rotation is stored even when Slack could not check its members: say so here, every run.
+    const reach = await checkReachable(ctx.people, rotation.members);
+    const notes: string[] = [];
+    const fixes: string[] = [];
+    if (reach.unreachable.length > 0) {
+      notes.push(reach.unreachable.map((u) => `${u.userId} cannot be paged (Slack says ${u.why})`).join(', '));
+      fixes.push('Take them off with `ctb oncall set --members …`.');
     }
-    return { status: 'pass', value, fix: null, details };
+    if (reach.unchecked) {
+      notes.push(`members never verified with Slack: ${reach.unchecked.ids.join(', ')} (${reach.unchecked.why})`);
+      fixes.push(ctx.people
+        ? 'Run the audit again once Slack answers.'
+        : 'Configure Slack (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET) so it can check that each member is a person who can be paged.');
+    }
+    if (ctx.config.SLACK_APPROVERS.length === 0) {
+      notes.push('no approvers as last rung');
+      fixes.push('Set SLACK_APPROVERS so escalation ends with people, not the whole channel.');
+    }
+    const withReach = { ...details, unreachable: reach.unreachable, unverified: reach.unchecked?.ids ?? [] };
+    if (notes.length > 0) return { status: 'warn', value: `${value}; ${notes.join('; ')}`, fix: fixes.join(' '), details: withReach };
+    return { status: 'pass', value, fix: null, details: withReach };
   },
 });

@@ -103,3 +103,19 @@ export function gateVerdictText(v: { passed: boolean; thresholdRefusal: Threshol
     : `passed under looser thresholds than the policy (${v.thresholdRefusal.differences})`;
   return `${why}: not accepted for going live / resume — re-run the audit`;
 }
+
+/**
+ * What the engine's process recorded of its own pre-trade limits and strategies when it took the lease
+ * (golive_policy.engine_limits): the audit's risk checks judge these, not the auditing shell's
+ * RISK_* or STRATEGIES_FILE, which may differ from what the engine runs.
+ */
+export interface EngineLimits {
+  maxOrderNotional: number;
+  priceBandPct: number;
+  maxOpenOrders: { perPair: number; total: number };
+  maxOrdersPerMinute: number;
+  selfTradePrevention: string;
+  /** The strategies file the engine loaded, as an absolute path, and the sha256 of its bytes then. */
+  strategiesFile: string;
+  strategiesSha256: string;
+}

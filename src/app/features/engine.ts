@@ -21,7 +21,7 @@ import { checklistFollowUp } from '../../services/kill/checklist-records.js';
 import { createReconciliationMonitor, setReconciliationMonitor, type ReconciliationMonitor } from '../../services/reconcile/start/monitor.js';
 import { Engine } from '../../engine/engine.js';
 import { assertLiveFeed } from '../../engine/live-feed.js';
-import { loadStrategies } from '../../engine/strategies/config.js';
+import { loadStrategies, loadStrategiesFile } from '../../engine/strategies/config.js';
 import type { RiskBreach } from '../../engine/risk-guard.js';
 
 /** The replay file's candle interval (src/market/replay-file.ts: 1-minute candles). */
@@ -56,7 +56,8 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
     },
     async start(ctx, _http, startOpts) {
       // Read again as it is now, with the file and field named, rather than on the first candle.
-      const strategies = loadStrategies(ctx.config).strategies;
+      const loaded = loadStrategiesFile(ctx.config);
+      const strategies = loaded.config.strategies;
       await assertLiveFeed(ctx, startOpts.feed);
       const feed = await createMarketFeed(ctx.config, startOpts.feed, opts.market);
       const lease = createLeaseKeeper(ctx, {
@@ -85,7 +86,7 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
           if (!acquired || stopping.signal.aborted) return;
           // The go-live thresholds this engine runs with become the gate policy every audit is held to.
           const { host, pid, role } = acquired.lease;
-          await recordGatePolicy(ctx.db, { config: ctx.config, by: `${host}:${pid} (${role})`, at: ctx.clock.now() })
+          await recordGatePolicy(ctx.db, { config: ctx.config, strategies: { file: loaded.file, sha256: loaded.sha256 }, by: `${host}:${pid} (${role})`, at: ctx.clock.now() })
             .then((policy) => ctx.logger.info({ thresholds: policy.thresholds }, `go-live gate policy recorded: ${describeThresholds(policy.thresholds)}; ${describeSettings(policy.thresholds)}`))
             .catch((err: unknown) => ctx.logger.error({ err }, 'could not record the go-live gate policy: the gate holds audits to the one stored before (or the built-in defaults)'));
           monitor = createReconciliationMonitor(ctx, opts.reconcile ?? {});

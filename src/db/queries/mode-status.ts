@@ -13,7 +13,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { executePrepared } from '../prepared.js';
 import type { BotState, EngineLease, GateThresholds, GolivePolicy } from '../schema/index.js';
-import type { AuditSettings } from '../../domain/golive-thresholds.js';
+import type { AuditSettings, EngineLimits } from '../../domain/golive-thresholds.js';
 import type { AuditRunHeader } from './audit-runs.js';
 
 export interface StatusRows {
@@ -43,7 +43,7 @@ export const STATUS_COLUMNS_FROM = sql.raw(`b.id as b_id, b.mode as b_mode, b.ha
   a.id as a_id, a.at as a_at, a.actor as a_actor, a.mode as a_mode, a.dry_run as a_dry_run, a.passed as a_passed, a.summary as a_summary,
   a.thresholds as a_thresholds,
   p.id as p_id, p.min_paper_trades as p_min_paper_trades, p.min_roi_pct as p_min_roi_pct, p.alert_window_ms as p_alert_window_ms,
-  p.audit_settings as p_audit_settings, p.recorded_by as p_recorded_by, p.recorded_at as p_recorded_at
+  p.audit_settings as p_audit_settings, p.engine_limits as p_engine_limits, p.recorded_by as p_recorded_by, p.recorded_at as p_recorded_at
 from (select 1) as one
   left join bot_state as b on b.id = 1
   left join engine_lease as l on l.id = 1
@@ -118,6 +118,7 @@ function policyOf(r: StatusColumns): GolivePolicy | null {
     minRoiPct: String(r.p_min_roi_pct),
     alertWindowMs: Number(r.p_alert_window_ms),
     auditSettings: json(r.p_audit_settings) as unknown as AuditSettings | null,
+    engineLimits: json(r.p_engine_limits) as unknown as EngineLimits | null,
     recordedBy: r.p_recorded_by as string,
     recordedAt: date(r.p_recorded_at),
   };

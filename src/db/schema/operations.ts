@@ -1,7 +1,7 @@
 // Owns the operator-facing records: audit runs, the go-live gate policy they are held to, and the
 // append-only command trail.
 import { sql } from 'drizzle-orm';
-import type { AuditSettings, GateThresholds } from '../../domain/golive-thresholds.js';
+import type { AuditSettings, EngineLimits, GateThresholds } from '../../domain/golive-thresholds.js';
 import { bigint, bigserial, boolean, check, index, integer, jsonb, numeric, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -37,6 +37,8 @@ export const golivePolicy = pgTable(
     alertWindowMs: bigint('alert_window_ms', { mode: 'number' }).notNull(),
     /** The other settings an audit can pass by; null on a row recorded before they were part of the policy. */
     auditSettings: jsonb('audit_settings').$type<AuditSettings>(),
+    /** The engine's pre-trade limits and the strategies file it loaded; null on a row recorded before they were part of the policy. */
+    engineLimits: jsonb('engine_limits').$type<EngineLimits>(),
     /** The engine's process: host:pid (role). */
     recordedBy: text('recorded_by').notNull(),
     recordedAt: at('recorded_at').notNull(),

@@ -3,6 +3,7 @@
 // must carry its limits — position size (% of equity and notional), open positions, minimum
 // confidence and minimum 24h volume — so the go-live audit can check them; an enabled one may not
 // switch its confidence threshold off (REQUIRED_ENABLED_LIMITS).
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -113,37 +114,46 @@ export interface StrategiesInspection {
   ok: boolean;
   problems: string[];
   config: StrategiesFile | null;
+  /** The sha256 of the bytes read; null when the file could not be read. */
+  sha256: string | null;
 }
 
 /** Reads and checks the file without throwing: for the go-live audit. */
 export function inspectStrategies(file: string): StrategiesInspection {
-  let raw: string;
+  let bytes: Buffer;
   try {
-    raw = readFileSync(resolve(file), 'utf8');
+    bytes = readFileSync(resolve(file));
   } catch (err) {
-    return { file, ok: false, problems: [`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}); expected a JSON strategies file`], config: null };
+    return { file, ok: false, problems: [`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}); expected a JSON strategies file`], config: null, sha256: null };
   }
+  const raw = bytes.toString('utf8');
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
   let data: unknown;
   try {
     data = JSON.parse(raw);
   } catch (err) {
-    return { file, ok: false, problems: [`${file}: not valid JSON (${(err as Error).message})`], config: null };
+    return { file, ok: false, problems: [`${file}: not valid JSON (${(err as Error).message})`], config: null, sha256 };
   }
   const parsed = strategiesFileSchema.safeParse(data);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${file}: ${fieldPath(i.path, data)}: ${i.message}`);
-    return { file, ok: false, problems, config: null };
+    return { file, ok: false, problems, config: null, sha256 };
   }
-  return { file, ok: true, problems: [], config: parsed.data };
+  return { file, ok: true, problems: [], config: parsed.data, sha256 };
 }
 
 /** Loads the configured strategies file or throws a config error listing every problem. */
 export function loadStrategies(config: Pick<Config, 'STRATEGIES_FILE'>): StrategiesFile {
+  return loadStrategiesFile(config).config;
+}
+
+/** As loadStrategies, with the file's absolute path and the sha256 of the bytes loaded (the engine records both). */
+export function loadStrategiesFile(config: Pick<Config, 'STRATEGIES_FILE'>): { config: StrategiesFile; file: string; sha256: string } {
   const inspection = inspectStrategies(strategiesPath(config));
   if (!inspection.config) {
     throw new AppError('config', 'bad_strategies_file', `Invalid strategies file:\n  - ${inspection.problems.join('\n  - ')}`, {
       hint: 'See config/strategies.json in the repository for the expected shape.',
     });
   }
-  return inspection.config;
+  return { config: inspection.config, file: resolve(inspection.file), sha256: inspection.sha256! };
 }

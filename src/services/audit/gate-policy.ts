@@ -10,13 +10,17 @@
 // Resume and the live switch refuse an audit whose recorded settings are looser than the policy,
 // or that recorded none. Until an engine has recorded a policy, the gate holds audits to the
 // built-in defaults, and an audit judges by this process's settings.
+// With them it records its pre-trade limits (RISK_PRICE_BAND_PCT, RISK_MAX_ORDERS_PER_MINUTE,
+// RISK_MAX_OPEN_ORDERS, RISK_MAX_ORDER_NOTIONAL, RISK_SELF_TRADE_PREVENTION) and the strategies file it
+// loaded (path, sha256): the risk checks judge those, never the auditing shell's (sources/engine-limits.ts).
 import { formatDuration, parseDuration } from '../../config/duration.js';
 import { GOLIVE_DEFAULTS, type Config, type GatePolicyEnv } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
 import { golivePolicyRow, upsertGolivePolicy } from '../../db/queries/golive-policy.js';
+import { loadStrategiesFile } from '../../engine/strategies/config.js';
 import type { GolivePolicy } from '../../db/schema/index.js';
 import { Decimal } from '../../money.js';
-import type { AuditSettings, AuditThresholds, EnvOverride, GateThresholds, ThresholdStanding } from '../../domain/golive-thresholds.js';
+import type { AuditSettings, AuditThresholds, EngineLimits, EnvOverride, GateThresholds, ThresholdStanding } from '../../domain/golive-thresholds.js';
 
 export { auditThresholdLines, type AuditThresholds, type GateThresholds } from '../../domain/golive-thresholds.js';
 
@@ -80,6 +84,32 @@ export interface GatePolicy {
   source: 'engine' | 'default';
   recordedBy: string | null;
   recordedAt: Date | null;
+  /** The engine's pre-trade limits and strategies file, as it recorded them; null when none recorded them yet. */
+  engineLimits?: EngineLimits | null;
+}
+
+/** The engine's limits as its process recorded them, and who and when: what the audit's risk checks judge. */
+export interface RecordedEngineLimits {
+  limits: EngineLimits;
+  recordedBy: string;
+  recordedAt: Date;
+}
+
+export function recordedEngineLimits(policy: GatePolicy): RecordedEngineLimits | null {
+  return policy.engineLimits && policy.recordedBy && policy.recordedAt ? { limits: policy.engineLimits, recordedBy: policy.recordedBy, recordedAt: policy.recordedAt } : null;
+}
+
+/** This process's pre-trade limits, with the strategies file it would load. */
+export function configuredEngineLimits(
+  config: Pick<Config, 'RISK_MAX_ORDER_NOTIONAL' | 'RISK_PRICE_BAND_PCT' | 'RISK_MAX_OPEN_ORDERS' | 'RISK_MAX_ORDERS_PER_MINUTE' | 'RISK_SELF_TRADE_PREVENTION'>,
+  strategies: { file: string; sha256: string },
+): EngineLimits {
+  return {
+    maxOrderNotional: config.RISK_MAX_ORDER_NOTIONAL, priceBandPct: config.RISK_PRICE_BAND_PCT,
+    maxOpenOrders: { perPair: config.RISK_MAX_OPEN_ORDERS.perPair, total: config.RISK_MAX_OPEN_ORDERS.total },
+    maxOrdersPerMinute: config.RISK_MAX_ORDERS_PER_MINUTE, selfTradePrevention: config.RISK_SELF_TRADE_PREVENTION,
+    strategiesFile: strategies.file, strategiesSha256: strategies.sha256,
+  };
 }
 
 type PolicyConfig = Pick<Config, GatePolicyEnv>;
@@ -148,21 +178,25 @@ export async function loadGatePolicy(db: Db): Promise<GatePolicy> {
  * audit settings were part of the policy holds them at the built-in defaults until the engine restarts.
  */
 export function gatePolicyOf(row: GolivePolicy | null): GatePolicy {
-  if (!row) return { thresholds: DEFAULT_THRESHOLDS, source: 'default', recordedBy: null, recordedAt: null };
+  if (!row) return { thresholds: DEFAULT_THRESHOLDS, source: 'default', recordedBy: null, recordedAt: null, engineLimits: null };
   return {
     thresholds: {
       minPaperTrades: row.minPaperTrades, minRoiPct: new Decimal(row.minRoiPct).toString(), alertWindowMs: row.alertWindowMs,
       ...DEFAULT_SETTINGS, ...row.auditSettings,
     },
-    source: 'engine', recordedBy: row.recordedBy, recordedAt: row.recordedAt,
+    source: 'engine', recordedBy: row.recordedBy, recordedAt: row.recordedAt, engineLimits: row.engineLimits ?? null,
   };
 }
 
-/** The engine's process records the settings it runs with (on taking the engine lease). */
-export async function recordGatePolicy(db: Db, input: { config: Config; by: string; at: Date }): Promise<GatePolicy> {
+/**
+ * The engine's process records the settings it runs with (on taking the engine lease), with its
+ * pre-trade limits and the strategies file it loaded (`strategies`: absolute path and sha256; read now when not given).
+ */
+export async function recordGatePolicy(db: Db, input: { config: Config; strategies?: { file: string; sha256: string }; by: string; at: Date }): Promise<GatePolicy> {
   const t = configuredThresholds(input.config);
   await upsertGolivePolicy(db, {
     minPaperTrades: t.minPaperTrades, minRoiPct: t.minRoiPct, alertWindowMs: t.alertWindowMs, auditSettings: configuredSettings(input.config),
+    engineLimits: configuredEngineLimits(input.config, input.strategies ?? loadStrategiesFile(input.config)),
     recordedBy: input.by, recordedAt: input.at,
   });
   return loadGatePolicy(db);

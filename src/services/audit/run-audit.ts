@@ -10,7 +10,7 @@ import type { Exchange } from '../../exchange/types.js';
 import { configSecrets, makeScrubber } from '../../logger.js';
 import { effectiveMode, getBotState } from '../bot-state.js';
 import { auditChecks } from './checks/index.js';
-import { auditConfig, auditThresholds, configuredThresholds, loadGatePolicy, type AuditThresholds } from './gate-policy.js';
+import { auditConfig, auditThresholds, configuredThresholds, loadGatePolicy, recordedEngineLimits, type AuditThresholds, type RecordedEngineLimits } from './gate-policy.js';
 import {
   CHECKLIST_SECTIONS, type AuditCheck, type AuditContext, type AuditDeps, type AuditOptions, type AuditPurpose, type AuditReport, type AuditSummary, type CheckOutcome, type CheckResult,
 } from './types.js';
@@ -31,8 +31,13 @@ export interface RunAuditParams {
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 
-/** `thresholds` defaults to this process's settings (a check run on its own); runAudit passes the gate policy's. */
-export function auditContext(ctx: AuditDeps, params: Pick<RunAuditParams, 'actor' | 'cwd' | 'dryRun'>, thresholds?: AuditThresholds): AuditContext {
+/**
+ * `thresholds` defaults to this process's settings (a check run on its own); runAudit passes the gate
+ * policy's, and the engine's recorded limits (`engineLimits`, else none: the checks judge this process's).
+ */
+export function auditContext(
+  ctx: AuditDeps, params: Pick<RunAuditParams, 'actor' | 'cwd' | 'dryRun'>, thresholds?: AuditThresholds, engineLimits: RecordedEngineLimits | null = null,
+): AuditContext {
   const memos = new Map<string, Promise<unknown>>();
   let kraken: Exchange | undefined;
   return {
@@ -41,6 +46,7 @@ export function auditContext(ctx: AuditDeps, params: Pick<RunAuditParams, 'actor
     config: thresholds ? auditConfig(ctx.config, thresholds.used) : ctx.config,
     actor: params.actor,
     cwd: params.cwd,
+    engineLimits,
     thresholds: thresholds ?? auditThresholds({ thresholds: configuredThresholds(ctx.config), source: 'default', recordedBy: null, recordedAt: null }, ctx.config),
     kraken() {
       if (!ctx.exchanges.hasKrakenKeys()) return undefined;
@@ -127,8 +133,9 @@ export async function runAudit(ctx: AuditDeps, params: RunAuditParams): Promise<
     if (unknown.length > 0) throw new AppError('usage', 'unknown_check', `Unknown audit check: ${unknown.join(', ')}.`);
   }
   const selected = only ? all.filter((c) => only.includes(c.id)) : all;
-  const thresholds = auditThresholds(await loadGatePolicy(ctx.db), ctx.config);
-  const actx = auditContext(ctx, params, thresholds);
+  const policy = await loadGatePolicy(ctx.db);
+  const thresholds = auditThresholds(policy, ctx.config);
+  const actx = auditContext(ctx, params, thresholds, recordedEngineLimits(policy));
   const scrub = makeScrubber(configSecrets(ctx.config));
   const at = ctx.clock.now();
   const state = await getBotState(ctx.db);

@@ -10,7 +10,7 @@ import type { ExchangeProvider } from '../../exchange/provider.js';
 import type { Logger } from '../../logger.js';
 import type { Exchange } from '../../exchange/types.js';
 import type { Mode } from '../bot-state.js';
-import type { AuditThresholds } from '../../domain/golive-thresholds.js';
+import type { AuditThresholds, EngineLimits } from '../../domain/golive-thresholds.js';
 import type { UserDirectory } from '../oncall/user-directory.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
@@ -81,6 +81,11 @@ export interface AuditContext extends AuditDeps {
   kraken(): Exchange | undefined;
   /** The go-live thresholds this run judges by: the stored gate policy (src/services/audit/gate-policy.ts). */
   thresholds: AuditThresholds;
+  /**
+   * The pre-trade limits and strategies file the engine's process recorded with the gate policy, which
+   * the risk checks judge; null when no engine recorded them (the checks then judge this process's).
+   */
+  engineLimits: { limits: EngineLimits; recordedBy: string; recordedAt: Date } | null;
   memo<T>(key: string, compute: () => Promise<T>): Promise<T>;
 }
 

@@ -3,7 +3,8 @@
 // switch ready (the key can cancel orders).
 import { capitalBufferFacts } from '../../../db/queries/audit-facts.js';
 import { keyRights, NO_KEYS_FIX } from '../sources/kraken.js';
-import { inspectStrategies, strategiesPath, type StrategyDefinition } from '../../../engine/strategies/config.js';
+import type { StrategyDefinition } from '../../../engine/strategies/config.js';
+import { judgedLimits, judgedStrategies } from '../sources/engine-limits.js';
 import { defineCheck, type CheckOutcome } from '../types.js';
 
 export const capitalBufferCheck = defineCheck({
@@ -64,32 +65,51 @@ export const strategyLimitsCheck = defineCheck({
   title: 'Every enabled strategy has position-size limits, a confidence threshold and a volume filter',
   checklistSection: 4,
   async run(ctx): Promise<CheckOutcome> {
-    // The very file and reader the engine trades from (STRATEGIES_FILE, else the repository's
-    // config/strategies.json), whatever directory ctb runs in.
-    const file = strategiesPath(ctx.config);
-    const inspection = inspectStrategies(file);
+    // The very file and reader the engine trades from: the file the engine's process recorded loading
+    // (else this process's STRATEGIES_FILE, else the repository's config/strategies.json), whatever
+    // directory ctb runs in; and only the bytes it loaded.
+    const j = judgedLimits(ctx);
+    const file = j.strategiesFile;
+    const inspection = judgedStrategies(j);
+    const from = j.source === 'engine' ? ` (${j.from})` : '';
+    if (inspection.changed && inspection.sha256 === null) {
+      return {
+        status: 'fail',
+        value: `the strategies file the engine loaded cannot be read here: ${inspection.problems[0] ?? file}${from}`,
+        fix: "Run the audit where the engine's strategies file is (the engine's host), or give this process the same file at that path.",
+        details: { file, problems: inspection.problems, recordedSha256: j.recordedSha256, limitsFrom: j.from },
+      };
+    }
+    if (inspection.changed) {
+      return {
+        status: 'fail',
+        value: `${file} is not what the engine loaded: sha256 ${inspection.sha256!.slice(0, 12)} now, ${j.recordedSha256!.slice(0, 12)} when loaded${from}`,
+        fix: 'The engine trades the strategies it loaded at start: restart the engine (ctb start) so it loads and records this file, then audit again; or put back the file it loaded.',
+        details: { file, sha256: inspection.sha256, recordedSha256: j.recordedSha256, limitsFrom: j.from },
+      };
+    }
     if (!inspection.config) {
       const more = inspection.problems.length > 3 ? ` (+${inspection.problems.length - 3} more)` : '';
       return {
         status: 'fail',
         value: `${inspection.problems.slice(0, 3).join('; ')}${more}`,
         fix: 'Fix the strategies file (see config/strategies.json in the repository); the engine refuses to start with it as it is.',
-        details: { file, problems: inspection.problems },
+        details: { file, problems: inspection.problems, limitsFrom: j.from },
       };
     }
     const enabled = inspection.config.strategies.filter((s) => s.enabled);
     const gaps = enabled.map((s) => ({ name: s.name, missing: missingLimits(s) })).filter((g) => g.missing.length > 0);
-    const details = { file, enabled: enabled.map((s) => s.name), gaps };
+    const details = { file, sha256: inspection.sha256, enabled: enabled.map((s) => s.name), gaps, limitsFrom: j.from };
     if (enabled.length === 0) return { status: 'warn', value: `no enabled strategy in ${file}`, fix: 'Enable at least one strategy to trade.', details };
     if (gaps.length > 0) {
       return {
         status: 'fail',
-        value: gaps.map((g) => `${g.name} lacks ${g.missing.join(', ')}`).join('; '),
-        fix: `Set limits.minVolume24hQuote (> 0) for every enabled strategy in ${file}.`,
+        value: `${gaps.map((g) => `${g.name} lacks ${g.missing.join(', ')}`).join('; ')}${from}`,
+        fix: `Set limits.minVolume24hQuote (> 0) for every enabled strategy in ${file}${j.source === 'engine' ? ', restart the engine (ctb start) so it loads it, then audit again' : ''}.`,
         details,
       };
     }
-    return { status: 'pass', value: `${enabled.length} enabled strateg${enabled.length === 1 ? 'y' : 'ies'}, all limited`, fix: null, details };
+    return { status: 'pass', value: `${enabled.length} enabled strateg${enabled.length === 1 ? 'y' : 'ies'}, all limited${j.source === 'engine' ? ` in ${file}${from}` : ''}`, fix: null, details };
   },
 });
 

@@ -1,0 +1,1 @@
+ALTER TABLE "golive_policy" ADD COLUMN "engine_limits" jsonb;

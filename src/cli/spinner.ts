@@ -31,7 +31,17 @@ export function startSpinner(io: CliIo, text: string, opts: SpinnerOptions = {})
   const draw = () => {
     shown = true;
     const seconds = ((now() - started) / 1000).toFixed(1);
-    stream.write(`\r\x1b[2K${FRAMES[frame++ % FRAMES.length]} ${label} ${seconds}s`);
+    raw(`\r\x1b[2K${FRAMES[frame++ % FRAMES.length]} ${label} ${seconds}s`);
+  };
+  // Anything else written to the stream while the spinner shows (a log line, a rate-limit note)
+  // first erases the spinner's line, so it lands on a line of its own; the next frame draws below.
+  const own = Object.prototype.hasOwnProperty.call(stream, 'write');
+  const write = stream.write;
+  const raw = (text: string) => write.call(stream, text);
+  stream.write = (...args: Parameters<typeof write>) => {
+    if (shown) raw('\r\x1b[2K');
+    shown = false;
+    return write.apply(stream, args);
   };
   let timer: NodeJS.Timeout | undefined;
   const delay = setTimeout(() => {
@@ -47,8 +57,10 @@ export function startSpinner(io: CliIo, text: string, opts: SpinnerOptions = {})
     stop() {
       clearTimeout(delay);
       if (timer) clearInterval(timer);
-      if (shown) stream.write('\r\x1b[2K');
+      if (shown) raw('\r\x1b[2K');
       shown = false;
+      if (own) stream.write = write;
+      else delete (stream as { write?: unknown }).write;
     },
   };
 }

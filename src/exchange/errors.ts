@@ -35,3 +35,14 @@ export function venueWideRefusal(err: unknown): string | null {
   }
   return null;
 }
+
+/**
+ * Why Kraken could not be reached — no answer came back (DNS, a refused or reset connection, a
+ * timeout) — in the words of the failure itself, without the request line; null when Kraken, or
+ * something in between, answered.
+ */
+export function unreachableReason(err: unknown): string | null {
+  if (!(err instanceof ExchangeError) || (err.code !== 'network' && err.code !== 'timeout')) return null;
+  const detail = err.cause instanceof Error ? err.cause.message : err.message;
+  return detail.replace(/^\S+ (?:GET|POST|PUT|DELETE|PATCH) \S+ /, '').trim() || err.message;
+}

@@ -3,6 +3,7 @@
 // a spinner on stderr while the audit runs on a terminal, and none in a pipe.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -71,6 +72,33 @@ describe('ctb on a terminal and in a pipe', () => {
     expect(noColour.text).toMatch(/realised PnL/);
     expect(noColour.text).not.toMatch(ANSI);
   }, 60_000);
+
+  it('says Kraken could not be reached when it never answered: no stack on stderr, no key or secret anywhere', async () => {
+    // A local port nothing listens on: the connection is refused, Kraken never answers.
+    const closed = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const key = 'k3yNeverSentAnywhere';
+    const secret = 'c2VjcmV0TmV2ZXJTZW50QW55d2hlcmU=';
+    const r = await run(['audit', '--dry-run', '--json'], {
+      IS_LIVE: 'true', KRAKEN_API_KEY: key, KRAKEN_API_SECRET: secret, KRAKEN_API_URL: `http://127.0.0.1:${closed}`,
+    });
+    expect(r.code, r.stderr).toBe(1);
+    const results = (JSON.parse(r.stdout) as { results: Array<{ id: string; value: string; fix: string | null }> }).results;
+    const keyRights = results.find((c) => c.id === 'exchange.key_rights')!;
+    expect(keyRights.value).toMatch(/^could not reach Kraken: .*ECONNREFUSED/);
+    expect(keyRights.fix).toMatch(/can reach Kraken/);
+    expect(results.find((c) => c.id === 'risk.kill_switch_ready')!.value).toMatch(/^could not reach Kraken: /);
+    expect(r.stdout).not.toMatch(/Kraken refused/);
+    expect(r.stderr).not.toMatch(/\n\s+at |"stack"/);
+    for (const text of [r.stdout, r.stderr]) {
+      expect(text).not.toContain(key);
+      expect(text).not.toContain(secret);
+    }
+  }, 120_000);
 
   it('shows a spinner while the audit runs on a terminal, and none in a pipe or with --json', async () => {
     // The audit asks Kraken (a local fake holding each answer 500 ms), so each run lasts past the

@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { Actor } from '../../domain/actor.js';
 import { insertAuditRun } from '../../db/queries/audit-runs.js';
 import { AppError } from '../../errors.js';
+import { unreachableReason } from '../../exchange/errors.js';
 import { readOnlyExchange } from '../../exchange/read-only.js';
 import type { Exchange } from '../../exchange/types.js';
 import { configSecrets, makeScrubber } from '../../logger.js';
@@ -13,6 +14,7 @@ import { auditConfig, auditThresholds, configuredThresholds, loadGatePolicy, rec
 import {
   CHECKLIST_SECTIONS, type AuditCheck, type AuditContext, type AuditDeps, type AuditOptions, type AuditPurpose, type AuditReport, type AuditSummary, type CheckOutcome, type CheckResult,
 } from './types.js';
+import { UNREACHABLE_FIX } from './sources/kraken.js';
 
 export interface RunAuditParams {
   actor: Actor;
@@ -75,13 +77,7 @@ async function runOne(check: AuditCheck, actx: AuditContext, opts: AuditOptions,
       }),
     ]);
   } catch (err) {
-    const message = err instanceof AppError ? err.message : (err as Error)?.message ?? String(err);
-    actx.logger.warn({ err, check: check.id }, 'audit check could not run');
-    outcome = {
-      status: 'fail',
-      value: `check could not run: ${scrub(message)}`,
-      fix: err instanceof AppError && err.hint ? scrub(err.hint) : 'See the log for the error, fix its cause and run the audit again.',
-    };
+    outcome = failedToRun(check, actx, err, scrub);
   } finally {
     clearTimeout(timer);
   }
@@ -95,6 +91,25 @@ async function runOne(check: AuditCheck, actx: AuditContext, opts: AuditOptions,
     fix: outcome.status === 'pass' ? null : outcome.fix === null ? null : scrub(outcome.fix),
     ...(outcome.details ? { details: outcome.details } : {}),
     durationMs: Math.round(performance.now() - started),
+  };
+}
+
+/**
+ * A check that threw. Kraken not answering at all is expected (no network, DNS): the report says
+ * so and the log keeps one line, without a stack; anything else is logged whole.
+ */
+function failedToRun(check: AuditCheck, actx: AuditContext, err: unknown, scrub: (s: string) => string): CheckOutcome {
+  const unreachable = unreachableReason(err);
+  if (unreachable !== null) {
+    actx.logger.info({ check: check.id, reason: scrub(unreachable) }, 'audit check could not reach Kraken');
+    return { status: 'fail', value: `could not reach Kraken: ${unreachable}`, fix: UNREACHABLE_FIX };
+  }
+  const message = err instanceof AppError ? err.message : (err as Error)?.message ?? String(err);
+  actx.logger.warn({ err, check: check.id }, 'audit check could not run');
+  return {
+    status: 'fail',
+    value: `check could not run: ${scrub(message)}`,
+    fix: err instanceof AppError && err.hint ? scrub(err.hint) : 'See the log for the error, fix its cause and run the audit again.',
   };
 }
 

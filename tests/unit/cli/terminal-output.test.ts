@@ -106,6 +106,21 @@ describe('the command trail', () => {
 });
 
 describe('spinner', () => {
+  it('erases its line before anything else is written to the terminal, so a log line is never written into it', async () => {
+    let err = '';
+    const stderr = { write: (s: string) => (err += s), isTTY: true };
+    const io = { env: {}, cwd: '/', stdout: { write: () => true }, stderr };
+    const ownWrite = stderr.write;
+    const spinner = startSpinner(io, 'running the go-live audit', { delayMs: 1, intervalMs: 1000 });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(err).toMatch(/running the go-live audit \d+\.\ds$/);
+    io.stderr.write('WARN something happened\n');
+    expect(err).toMatch(/running the go-live audit \d+\.\ds\r\x1b\[2KWARN something happened\n$/);
+    spinner.stop();
+    expect(stderr.write).toBe(ownWrite);
+    expect(err.endsWith('WARN something happened\n')).toBe(true); // nothing left to erase: the line was cleared already
+  });
+
   it('draws on a terminal stderr after its delay, shows the elapsed time, and erases itself', async () => {
     let err = '';
     const io = { env: {}, cwd: '/', stdout: { write: () => true }, stderr: { write: (s: string) => (err += s), isTTY: true } };

@@ -2,6 +2,7 @@
 // rights — from GetApiKeyInfo, or a withdraw-info probe answering `EGeneral:Permission denied`.
 // Withdraw itself is never called. `ctb verify-credentials` runs this with credentials.storage.
 import { AppError } from '../../../errors.js';
+import { unreachableReason } from '../../../exchange/errors.js';
 import { exchangeBalances, keyRights, NO_KEYS_FIX } from '../sources/kraken.js';
 import { defineCheck, type CheckOutcome } from '../types.js';
 
@@ -18,6 +19,8 @@ export const keyRightsCheck = defineCheck({
       rights = await keyRights(ctx)!;
       await exchangeBalances(ctx)!; // the authenticated read
     } catch (err) {
+      // No answer is not a refusal: the audit says Kraken could not be reached (run-audit.ts).
+      if (unreachableReason(err) !== null) throw err;
       if (err instanceof AppError) {
         return { status: 'fail', value: `Kraken refused: ${err.message}`, fix: err.hint ?? 'Check the key on Kraken and try again.', details: { code: err.code } };
       }

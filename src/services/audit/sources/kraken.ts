@@ -14,3 +14,6 @@ export function exchangeBalances(ctx: AuditContext): Promise<Balance[]> | null {
 }
 
 export const NO_KEYS_FIX = 'Set KRAKEN_API_KEY and KRAKEN_API_SECRET to a Trade-only Kraken key (environment or .env, mode 0600).';
+
+/** For a check that got no answer from Kraken at all (no network, DNS, a timeout). */
+export const UNREACHABLE_FIX = 'Check that this host can reach Kraken (KRAKEN_API_URL; DNS, firewall, proxy), then run the audit again.';

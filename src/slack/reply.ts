@@ -1,5 +1,5 @@
 // Owns every message the bot sends in answer to someone: ephemeral replies, channel posts, thread
-// replies, updates. Each one carries the paper/LIVE badge (read from bot_state once per request),
+// replies, updates. Each one carries the paper/LIVE badge (the running engine's mode, read once per request),
 // so a listener cannot forget it.
 import type { webApi } from '@slack/bolt';
 import type { AppContext } from '../app/context.js';

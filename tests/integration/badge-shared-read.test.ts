@@ -26,7 +26,7 @@ vi.mock('../../src/services/bot-state.js', async (importOriginal) => {
 describe('the badge read', () => {
   let database: TestDatabase;
   const clock = { now: () => new Date('2026-03-01T10:00:00Z') };
-  const deps = () => ({ db: database.db, config: { KILL_DB_TIMEOUT: 3_000, IS_LIVE: false }, logger: silentLogger() });
+  const deps = () => ({ db: database.db, config: { KILL_DB_TIMEOUT: 3_000, ENGINE_LEASE_TTL: 15_000 }, logger: silentLogger() });
 
   beforeAll(async () => {
     database = await createPostgresTestDb();

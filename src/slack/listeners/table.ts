@@ -31,13 +31,13 @@ import { balanceRoute, tradesRoute } from './trades-routes.js';
 import { exitConfirmAction, exitRoute } from './exit-routes.js';
 import { commandRoute } from './routes.js';
 import { statsRoute } from './stats-route.js';
-import type { ActionRow, EventRow, ListenerTable, SlashCommandRow, SlashRequest, ViewRow } from './types.js';
+import type { ActionRow, EventRow, ListenerTable, SlashCommandRow, ViewRow } from './types.js';
 import type { ModeStatus } from '../../services/mode-status.js';
 import { badgeStateOf } from '../reply.js';
 
-/** A status command read bot_state after the ack: its reply's badge is that row, as this process sees it. */
-const statusBadge = (status: Pick<ModeStatus, 'requestedMode' | 'halted' | 'entriesPaused'>, req: SlashRequest) =>
-  badgeStateOf({ mode: status.requestedMode, halted: status.halted, entriesPaused: status.entriesPaused }, req.ctx.config.IS_LIVE);
+/** A status command read bot_state and the engine lease after the ack: its reply's badge is that read. */
+const statusBadge = (status: Pick<ModeStatus, 'requestedMode' | 'halted' | 'entriesPaused' | 'engine'>) =>
+  badgeStateOf({ mode: status.requestedMode, halted: status.halted, entriesPaused: status.entriesPaused }, status.engine);
 
 const commands: SlashCommandRow[] = [
   {

@@ -4,7 +4,7 @@ import type { TradingState } from '../../domain/trading-state.js';
 import type { KnownBlock, SlackMessage } from './message.js';
 
 export interface BadgeState {
-  /** The mode the engine actually trades in (effectiveMode), or null when it could not be read. */
+  /** The mode the running engine trades in (services/mode-status.ts engineMode), or null when it could not be read. */
   mode: 'paper' | 'live' | null;
   halted: boolean;
   /** active | reducing | halted (domain/trading-state.ts); absent when it could not be read. */

@@ -46,3 +46,18 @@ export function unreachableReason(err: unknown): string | null {
   const detail = err.cause instanceof Error ? err.cause.message : err.message;
   return detail.replace(/^\S+ (?:GET|POST|PUT|DELETE|PATCH) \S+ /, '').trim() || err.message;
 }
+
+// A refused connection or a host name that does not resolve: nothing at that address answers now.
+const NO_CONNECTION = /\b(?:ECONNREFUSED|ENOTFOUND|EAI_AGAIN)\b/;
+
+/**
+ * Whether a call found no way to Kraken at all — the connection refused, or Kraken's host name not
+ * resolving — as opposed to a timeout or a dropped connection, which a moment later may not repeat.
+ */
+export function cannotConnect(err: unknown): boolean {
+  if (!(err instanceof ExchangeError) || err.code !== 'network') return false;
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (NO_CONNECTION.test(e.message) || NO_CONNECTION.test(String((e as { code?: unknown }).code ?? ''))) return true;
+  }
+  return false;
+}

@@ -2,7 +2,7 @@
 // script(1)) or with FORCE_COLOR, never with NO_COLOR or in a pipe; amounts rounded in the table;
 // a spinner on stderr while the audit runs on a terminal, and none in a pipe.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,8 +83,9 @@ describe('ctb on a terminal and in a pipe', () => {
     });
     const key = 'k3yNeverSentAnywhere';
     const secret = 'c2VjcmV0TmV2ZXJTZW50QW55d2hlcmU=';
+    const logDir = join(dir, 'logs-unreachable');
     const r = await run(['audit', '--dry-run', '--json'], {
-      IS_LIVE: 'true', KRAKEN_API_KEY: key, KRAKEN_API_SECRET: secret, KRAKEN_API_URL: `http://127.0.0.1:${closed}`,
+      IS_LIVE: 'true', KRAKEN_API_KEY: key, KRAKEN_API_SECRET: secret, KRAKEN_API_URL: `http://127.0.0.1:${closed}`, LOG_DIR: logDir, LOG_LEVEL: 'info',
     });
     expect(r.code, r.stderr).toBe(1);
     const results = (JSON.parse(r.stdout) as { results: Array<{ id: string; value: string; fix: string | null }> }).results;
@@ -92,6 +93,13 @@ describe('ctb on a terminal and in a pipe', () => {
     expect(keyRights.value).toMatch(/^could not reach Kraken: .*ECONNREFUSED/);
     expect(keyRights.fix).toMatch(/can reach Kraken/);
     expect(results.find((c) => c.id === 'risk.kill_switch_ready')!.value).toMatch(/^could not reach Kraken: /);
+    // The reconciliation asks for the trade history once more, then says so, rather than backing off
+    // for half a minute (1 + 2 + 4 + 8 + 16 s) against a port that refuses every connection.
+    expect(results.find((c) => c.id === 'reconciliation.ledger')!.value).toMatch(/^could not reach Kraken: .*ECONNREFUSED/);
+    const logged = readFileSync(join(logDir, 'system.log'), 'utf8').split('\n').filter((l) => l.includes('"endpoint":"TradesHistory"'));
+    const attempts = logged.map((l) => JSON.parse(l) as { attempt: number; willRetry: boolean; reason: string });
+    expect(attempts.map((a) => [a.attempt, a.willRetry])).toEqual([[1, true], [2, false]]);
+    expect(attempts[0]!.reason).toMatch(/ECONNREFUSED/);
     expect(r.stdout).not.toMatch(/Kraken refused/);
     expect(r.stderr).not.toMatch(/\n\s+at |"stack"/);
     for (const text of [r.stdout, r.stderr]) {

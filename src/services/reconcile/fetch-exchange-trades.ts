@@ -3,6 +3,7 @@
 // when Kraken answers with a retryable error (rate limit, nonce, unavailable, timeout), and
 // de-duplicating trades that shift between pages while new ones arrive.
 import { isAppError } from '../../errors.js';
+import { cannotConnect } from '../../exchange/errors.js';
 import type { Exchange, ExchangeTrade } from '../../exchange/types.js';
 import { retry, type Backoff } from '../../retry.js';
 
@@ -20,6 +21,14 @@ export interface FetchTradesOptions {
   /** How long to wait before retry n (1-based). Default: 1 s, 2 s, 4 s, 8 s, 16 s. */
   backoffMs?: (attempt: number) => number;
   maxRetries?: number;
+  /**
+   * Retries when the first call found no way to the exchange at all (connection refused, host name
+   * not resolving: cannotConnect). Default: maxRetries, as for any retryable failure. The audit
+   * sets 1, so an operator hears at once that Kraken cannot be reached.
+   */
+  unreachableRetries?: number;
+  /** Told of every failed call, and whether it is asked again. */
+  onFailure?: (err: unknown, info: { attempt: number; willRetry: boolean }) => void;
   sleep?: (ms: number) => Promise<void>;
   /** Safety stop for a runaway history. */
   maxPages?: number;
@@ -33,14 +42,17 @@ export async function fetchAllTrades(exchange: Exchange, opts: FetchTradesOption
   const maxPages = opts.maxPages ?? 10_000;
   const seen = new Map<string, ExchangeTrade>();
   const progress: FetchProgress = { pages: 0, fetched: 0, total: undefined, retries: 0 };
+  const unreachableRetries = opts.unreachableRetries ?? maxRetries;
+  let unreachable = 0;
   let cursor: string | undefined;
   do {
     const page = await retry(() => exchange.fetchMyTrades({ ...(opts.since ? { since: opts.since } : {}), ...(cursor !== undefined ? { cursor } : {}) }), {
       attempts: maxRetries + 1,
       backoff: opts.backoffMs ?? RETRY_BACKOFF,
-      retryable: (err) => isAppError(err, 'retryable'),
-      onFailure: (_err, { willRetry }) => {
-        if (willRetry) progress.retries += 1;
+      retryable: (err) => isAppError(err, 'retryable') && !(progress.pages === 0 && cannotConnect(err) && ++unreachable > unreachableRetries),
+      onFailure: (err, info) => {
+        if (info.willRetry) progress.retries += 1;
+        opts.onFailure?.(err, info);
       },
       ...(opts.sleep ? { sleep: opts.sleep } : {}),
     });

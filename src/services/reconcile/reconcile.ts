@@ -44,7 +44,9 @@ export interface ReconcileReport {
   reportFile: string | null;
 }
 
-export interface ReconcileOptions extends Pick<FetchTradesOptions, 'onProgress' | 'sleep' | 'backoffMs'> {
+type PassedOn = 'onProgress' | 'sleep' | 'backoffMs' | 'unreachableRetries' | 'onFailure';
+
+export interface ReconcileOptions extends Pick<FetchTradesOptions, PassedOn> {
   writeReport: boolean;
   /** Reuse balances already fetched (the audit's memo). */
   balances?: () => Promise<Balance[]>;
@@ -99,10 +101,12 @@ export async function reconcile(ctx: ReconcileDeps, exchange: Exchange, opts: Re
   return report;
 }
 
-function pick(opts: ReconcileOptions): Pick<FetchTradesOptions, 'onProgress' | 'sleep' | 'backoffMs'> {
+function pick(opts: ReconcileOptions): Pick<FetchTradesOptions, PassedOn> {
   return {
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     ...(opts.sleep ? { sleep: opts.sleep } : {}),
     ...(opts.backoffMs ? { backoffMs: opts.backoffMs } : {}),
+    ...(opts.unreachableRetries !== undefined ? { unreachableRetries: opts.unreachableRetries } : {}),
+    ...(opts.onFailure ? { onFailure: opts.onFailure } : {}),
   };
 }

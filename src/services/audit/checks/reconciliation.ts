@@ -1,6 +1,8 @@
 // Checklist 5: the ledger reconciles with Kraken — no mismatched trade, none missing on the
 // exchange, no recent trade the ledger lacks, no balance shortfall. Legacy unmatched trades (before
 // the ledger's first entry or RECONCILE_LEGACY_CUTOFF) are reported as a warning.
+import { isAppError } from '../../../errors.js';
+import { unreachableReason } from '../../../exchange/errors.js';
 import { reconcile, type ReconcileReport } from '../../reconcile/reconcile.js';
 import { exchangeBalances } from '../sources/kraken.js';
 import { defineCheck, type AuditContext, type CheckOutcome } from '../types.js';
@@ -8,7 +10,17 @@ import { defineCheck, type AuditContext, type CheckOutcome } from '../types.js';
 export function reconcileOnce(ctx: AuditContext, dryRun: boolean): Promise<ReconcileReport> | null {
   const kraken = ctx.kraken();
   if (!kraken) return null;
-  return ctx.memo('reconcile', () => reconcile(ctx, kraken, { writeReport: !dryRun, balances: () => exchangeBalances(ctx)! }));
+  return ctx.memo('reconcile', () => reconcile(ctx, kraken, {
+    writeReport: !dryRun,
+    balances: () => exchangeBalances(ctx)!,
+    // Kraken refusing the connection or not resolving is not waited out (the engine's reconciliation
+    // is): the operator hears after one short retry that it could not be reached.
+    unreachableRetries: 1,
+    onFailure: (err, { attempt, willRetry }) => ctx.logger.info(
+      { check: 'reconciliation.ledger', endpoint: 'TradesHistory', attempt, willRetry, code: isAppError(err) ? err.code : undefined, reason: unreachableReason(err) ?? undefined },
+      willRetry ? 'Kraken trade history call failed; asking again' : 'Kraken trade history call failed; giving up',
+    ),
+  }));
 }
 
 export const reconciliationCheck = defineCheck({

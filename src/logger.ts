@@ -8,7 +8,7 @@ import type pino from 'pino';
 import type { Logger, StreamEntry } from 'pino';
 import { createRequire } from 'node:module';
 import type { Config } from './config/env.js';
-import { REDACTED, type Secret } from './config/secret.js';
+import { MIN_MATCHED_SECRET_CHARS, REDACTED, type Secret } from './config/secret.js';
 
 export type { Logger } from 'pino';
 
@@ -35,14 +35,23 @@ export const REDACT_PATHS = [
 // Slack tokens, and long base64 runs shaped like Kraken keys (56 chars) and secrets (88 chars).
 const TOKEN_SHAPES = [/xox[abposr]-[A-Za-z0-9-]{10,}/g, /xapp-[A-Za-z0-9-]{10,}/g, /[A-Za-z0-9+/]{54,}={0,2}/g];
 
+/**
+ * Masks every configured secret value, whatever its length: from MIN_MATCHED_SECRET_CHARS wherever it
+ * occurs, a shorter one where it stands as a word of its own (not inside a longer run of letters and
+ * digits, so that a one-letter test value does not blank every word), and the token shapes.
+ */
 export function makeScrubber(secrets: Array<Secret | undefined>): (line: string) => string {
-  const values = secrets
+  const values = [...new Set(secrets
     .map((s) => s?.reveal())
-    .filter((v): v is string => typeof v === 'string' && v.length >= 6)
-    .flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]);
+    .filter((v): v is string => typeof v === 'string' && v.length > 0)
+    .flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]))];
+  const anywhere = values.filter((v) => v.length >= MIN_MATCHED_SECRET_CHARS);
+  const asWords = values.filter((v) => v.length < MIN_MATCHED_SECRET_CHARS)
+    .map((v) => new RegExp(`(?<![A-Za-z0-9])${v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9])`, 'g'));
   return (line: string) => {
     let out = line;
-    for (const v of values) if (out.includes(v)) out = out.split(v).join(REDACTED);
+    for (const v of anywhere) if (out.includes(v)) out = out.split(v).join(REDACTED);
+    for (const word of asWords) out = out.replace(word, REDACTED);
     for (const shape of TOKEN_SHAPES) out = out.replace(shape, REDACTED);
     return out;
   };

@@ -4,6 +4,14 @@ import { inspect } from 'node:util';
 
 export const REDACTED = '[redacted]';
 
+/**
+ * The shortest configured secret that is matched as text wherever it occurs: by the audit's leak scan
+ * and by log masking alike. Kraken keys are 56 characters and secrets 88; a shorter value turns up
+ * inside unrelated text (`abc` in a hundred tracked files), so the leak scan does not search for it
+ * and logs mask it only where it stands as a word of its own.
+ */
+export const MIN_MATCHED_SECRET_CHARS = 16;
+
 export class Secret {
   readonly #value: string;
 
@@ -18,6 +26,11 @@ export class Secret {
   /** Whether the value occurs in `text` (secret scans), without handing the value out. */
   occursIn(text: string): boolean {
     return this.#value.length > 0 && text.includes(this.#value);
+  }
+
+  /** Shorter than MIN_MATCHED_SECRET_CHARS: too short to be a Kraken key or secret. */
+  tooShortToMatch(): boolean {
+    return this.#value.length < MIN_MATCHED_SECRET_CHARS;
   }
 
   toString(): string {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { testConfig } from '../../src/config/env.js';
 import { Secret } from '../../src/config/secret.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, makeScrubber } from '../../src/logger.js';
 
 // Real-looking credentials: a Kraken key is 56 base64 characters, its secret 88 (64 bytes, base64).
 const KRAKEN_KEY = 'aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5bC7dE9fG1hJ3kL5mN7pQ';
@@ -71,6 +71,18 @@ describe('logging never writes a secret', () => {
       for (const secret of SECRETS) expect(text.includes(secret), `${name} contains a secret`).toBe(false);
       expect(text).toContain('[redacted]');
     }
+  });
+});
+
+describe('masking configured secrets whatever their length', () => {
+  it('masks a value shorter than 16 characters where it stands as a word, and one of 16 or more anywhere', () => {
+    const scrub = makeScrubber([new Secret('abc'), new Secret('k'), new Secret('orphan-secret'), new Secret('c2VjcmV0c2VjcmV0')]);
+    expect(scrub('key=abc refused; "abc"; abc')).toBe('key=[redacted] refused; "[redacted]"; [redacted]');
+    expect(scrub('took 2 k retries: k')).toBe('took 2 [redacted] retries: [redacted]');
+    expect(scrub('SLACK_SIGNING_SECRET=orphan-secret.')).toBe('SLACK_SIGNING_SECRET=[redacted].');
+    // Inside a longer word a short value is not that secret: "abcdef", "kraken" stay readable.
+    expect(scrub('abcdef kraken')).toBe('abcdef kraken');
+    expect(scrub('xc2VjcmV0c2VjcmV0x')).toBe('x[redacted]x');
   });
 });
 

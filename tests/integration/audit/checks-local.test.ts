@@ -112,6 +112,20 @@ describe('credentials.leak_scan', () => {
     expect(JSON.stringify(r)).not.toContain(KEY);
   });
 
+  it('does not search for a configured key too short to be a Kraken key, says so, and still finds key-shaped literals', async () => {
+    checkout.write('src/abc.ts', `// abc: the abc of it\nexport const abc = 'abc';\n`, { track: true });
+    const short = await run(secretScanCheck, { KRAKEN_API_KEY: 'abc', KRAKEN_API_SECRET: SECRET });
+    expect(short.status, short.value).toBe('warn');
+    expect(short.value).toBe('1 tracked files clean of key-shaped literals; KRAKEN_API_KEY is shorter than 16 characters, too short to be a Kraken key (56) '
+      + 'or secret (88): not searched for as text, and logs mask it only where it stands as a word of its own');
+    expect(short.fix).toMatch(/56 and 88 characters/);
+    expect(short.details).toMatchObject({ findings: [], notSearchedFor: ['KRAKEN_API_KEY'] });
+    checkout.write('deploy/env.sh', `export KRAKEN_API_SECRET='${SECRET}'\n`, { track: true });
+    const shaped = await run(secretScanCheck, { KRAKEN_API_KEY: 'abc', KRAKEN_API_SECRET: 'xyz' });
+    expect(shaped.status).toBe('fail');
+    expect(shaped.value).toMatch(/^1 finding\(s\): deploy\/env\.sh:1 \(secret_shaped\); KRAKEN_API_KEY and KRAKEN_API_SECRET are shorter than 16 characters/);
+  });
+
   it('fails on a key-shaped or secret-shaped literal assigned to a key-ish name, even if it is not the configured key', async () => {
     checkout.write('deploy/env.sh', `export KRAKEN_API_KEY=${KEY}\nexport KRAKEN_API_SECRET='${SECRET}'\nINTEGRITY=sha512-${SECRET}\n`, { track: true });
     const r = await run(secretScanCheck);

@@ -4,7 +4,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parse } from 'dotenv';
-import type { Secret } from '../../../config/secret.js';
+import type { Config } from '../../../config/env.js';
+import { MIN_MATCHED_SECRET_CHARS, type Secret } from '../../../config/secret.js';
 import { PROJECT_ROOT } from '../../../paths.js';
 import { isIgnored, isTracked } from '../sources/git.js';
 import { defineCheck, type CheckOutcome } from '../types.js';
@@ -66,6 +67,13 @@ export const credentialsStorageCheck = defineCheck({
   },
 });
 
+const SHORT_KEY_FIX = 'Set KRAKEN_API_KEY and KRAKEN_API_SECRET to the Trade-only key Kraken issued (56 and 88 characters), then run the audit again.';
+
+/** The configured Kraken credentials too short to be matched as text (MIN_MATCHED_SECRET_CHARS). */
+function tooShortNames(config: Pick<Config, 'KRAKEN_API_KEY' | 'KRAKEN_API_SECRET'>): string[] {
+  return (['KRAKEN_API_KEY', 'KRAKEN_API_SECRET'] as const).filter((name) => config[name]?.tooShortToMatch());
+}
+
 export const secretScanCheck = defineCheck({
   id: 'credentials.leak_scan',
   title: 'No tracked file contains the key or anything shaped like a Kraken key',
@@ -83,15 +91,24 @@ export const secretScanCheck = defineCheck({
     if (scan === null) {
       return { status: 'warn', value: 'not a git checkout: tracked files unknown', fix: 'Run the audit from the git checkout of the deployed code.' };
     }
-    const details = { filesScanned: scan.filesScanned, findings: scan.findings.slice(0, 50), fixtureFiles: scan.shapesSkipped.length };
+    const tooShort = tooShortNames(ctx.config);
+    const details = { filesScanned: scan.filesScanned, findings: scan.findings.slice(0, 50), fixtureFiles: scan.shapesSkipped.length, notSearchedFor: tooShort };
     // Fixture files are still searched for the configured key; only their key-shaped literals are let be.
     const fixtures = scan.shapesSkipped.length > 0 ? ` (${scan.shapesSkipped.length} fixture files listed in ${LEAK_SCAN_IGNORE} checked for the configured key only)` : '';
-    if (scan.findings.length === 0) return { status: 'pass', value: `${scan.filesScanned} tracked files${scanned} clean${fixtures}`, fix: null, details };
+    const short = tooShort.length > 0
+      ? `; ${tooShort.join(' and ')} ${tooShort.length > 1 ? 'are' : 'is'} shorter than ${MIN_MATCHED_SECRET_CHARS} characters, too short to be a Kraken key (56) or secret (88): not searched for as text, and logs mask ${tooShort.length > 1 ? 'them' : 'it'} only where ${tooShort.length > 1 ? 'they stand' : 'it stands'} as a word of ${tooShort.length > 1 ? 'their' : 'its'} own`
+      : '';
+    if (scan.findings.length === 0) {
+      if (tooShort.length > 0) {
+        return { status: 'warn', value: `${scan.filesScanned} tracked files${scanned} clean of key-shaped literals${fixtures}${short}`, fix: SHORT_KEY_FIX, details };
+      }
+      return { status: 'pass', value: `${scan.filesScanned} tracked files${scanned} clean${fixtures}`, fix: null, details };
+    }
     const where = scan.findings.slice(0, 5).map((f) => `${f.file}:${f.line} (${f.kind})`).join(', ');
     const more = scan.findings.length > 5 ? ` and ${scan.findings.length - 5} more` : '';
     return {
       status: 'fail',
-      value: `${scan.findings.length} finding(s)${scanned}: ${where}${more}`,
+      value: `${scan.findings.length} finding(s)${scanned}: ${where}${more}${short}`,
       fix: scan.findings.some((f) => f.kind === 'configured_key' || f.kind === 'configured_secret')
         ? 'The configured Kraken key is in a tracked file: remove it from those files and from git history, then rotate the Kraken key.'
         : `Remove the key-shaped literal from those files (and from git history if it is a real key, then rotate it); a test fixture that is not a key goes in ${LEAK_SCAN_IGNORE}.`,

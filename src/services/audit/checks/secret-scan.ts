@@ -1,6 +1,7 @@
 // Owns scanning the tracked files of a checkout for Kraken credentials: the configured key and
 // secret (matched without revealing them), and literals shaped like a Kraken key (56 base64
 // characters) or secret (88, ending in ==) assigned to a key-ish name. Reports file and line only.
+// A configured value shorter than MIN_MATCHED_SECRET_CHARS is not searched for (the shapes still are).
 // Files matched by LEAK_SCAN_IGNORE (gitignore syntax, kept in the repo: the test suite's fixtures)
 // skip the shape heuristics only: the configured key and secret are looked for in every file.
 import { existsSync } from 'node:fs';
@@ -35,11 +36,14 @@ export function scanText(
   opts: { shapes?: boolean } = {},
 ): SecretFinding[] {
   const findings: SecretFinding[] = [];
+  // A value too short to be a Kraken key or secret is not searched for: it occurs in unrelated text.
+  const key = secrets.key?.tooShortToMatch() ? undefined : secrets.key;
+  const secret = secrets.secret?.tooShortToMatch() ? undefined : secrets.secret;
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
-    if (secrets.key?.occursIn(line)) findings.push({ file, line: i + 1, kind: 'configured_key' });
-    if (secrets.secret?.occursIn(line)) findings.push({ file, line: i + 1, kind: 'configured_secret' });
+    if (key?.occursIn(line)) findings.push({ file, line: i + 1, kind: 'configured_key' });
+    if (secret?.occursIn(line)) findings.push({ file, line: i + 1, kind: 'configured_secret' });
     if (opts.shapes === false) continue;
     for (const m of line.matchAll(ASSIGNED)) {
       const kind = shapeOf(m[1]!);

@@ -25,7 +25,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 // pino (worker-thread transports), node-cron (forks its daemon by path), and any package added
 // later until it is checked and listed here — stays in node_modules and is imported from there.
 const BUNDLED = new Set([
-  'commander', 'zod', 'drizzle-orm', 'postgres', 'decimal.js', 'dotenv', 'luxon', 'prom-client', '@opentelemetry/api', 'rotating-file-stream', 'cli-progress',
+  'commander', 'zod', 'drizzle-orm', 'postgres', 'decimal.js', 'dotenv', 'luxon', 'prom-client', '@opentelemetry/api', 'cli-progress',
 ]);
 
 const packageName = (spec) => (spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
@@ -109,12 +109,11 @@ function withoutUnusedRequire(outputFiles) {
 
 /**
  * Node built-ins that a bundled package imports at its top but calls only on a path the CLI seldom
- * takes: postgres.js's tls (a TLS connection, when DATABASE_URL asks for one) and rotating-file-stream's
- * zlib (compressed archives, which the logger does not ask for). Compiling Node's own modules for
- * them cost every command that reaches those chunks a few milliseconds at start (tls ~3 ms, zlib
- * ~2 ms); each import is bundled as a function that requires the built-in when first called. The
- * text replaced must be found exactly once, so a new version of either package fails the build
- * here instead of bundling it unchanged.
+ * takes: postgres.js's tls (a TLS connection, when DATABASE_URL asks for one). Compiling Node's own
+ * module for it cost every command that reaches that chunk about 3 ms at start; the import is
+ * bundled as a function that requires the built-in when first called. The text replaced must be
+ * found exactly once, so a new version of the package fails the build here instead of bundling it
+ * unchanged.
  */
 const LAZY_BUILTINS = [
   {
@@ -122,16 +121,11 @@ const LAZY_BUILTINS = [
     from: "import tls from 'tls'\n",
     to: "const tls = { connect: (...args) => require('node:tls').connect(...args) }\n",
   },
-  {
-    file: /[\\/]node_modules[\\/]rotating-file-stream[\\/]dist[\\/]esm[\\/]index\.js$/,
-    from: 'import { createGzip } from "zlib";\n',
-    to: "const createGzip = (...args) => require('node:zlib').createGzip(...args);\n",
-  },
 ];
 const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(b) {
-    b.onLoad({ filter: /[\\/]node_modules[\\/](postgres|rotating-file-stream)[\\/].*\.js$/ }, (args) => {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]postgres[\\/].*\.js$/ }, (args) => {
       const lazy = LAZY_BUILTINS.find((l) => l.file.test(args.path));
       if (!lazy) return undefined;
       const text = readFileSync(args.path, 'utf8');

@@ -118,4 +118,12 @@ export interface EngineLimits {
   /** The strategies file the engine loaded, as an absolute path, and the sha256 of its bytes then. */
   strategiesFile: string;
   strategiesSha256: string;
+  /**
+   * Where the engine's process writes its logs (LOG_DIR, absolute), who can approve a live switch
+   * (SLACK_APPROVERS) and where its alerts go (Slack channel, email recipients when SMTP is set; null:
+   * none): what the log, approvers and alerting checks judge. Absent on rows recorded before they were.
+   */
+  logDir?: string;
+  slackApprovers?: string[];
+  alertChannels?: { slack: string | null; email: string[] | null };
 }

@@ -13,12 +13,15 @@
 // With them it records its pre-trade limits (RISK_PRICE_BAND_PCT, RISK_MAX_ORDERS_PER_MINUTE,
 // RISK_MAX_OPEN_ORDERS, RISK_MAX_ORDER_NOTIONAL, RISK_SELF_TRADE_PREVENTION) and the strategies file it
 // loaded (path, sha256): the risk checks judge those, never the auditing shell's (sources/engine-limits.ts).
+import { resolve } from 'node:path';
+import { slackAlertsChannel } from '../../alerts/sink.js';
 import { formatDuration, parseDuration } from '../../config/duration.js';
 import { GOLIVE_DEFAULTS, type Config, type GatePolicyEnv } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
 import { golivePolicyRow, upsertGolivePolicy } from '../../db/queries/golive-policy.js';
 import { loadStrategiesFile } from '../../engine/strategies/config.js';
 import type { GolivePolicy } from '../../db/schema/index.js';
+import { emailConfigured, emailRecipients } from '../../email/smtp.js';
 import { Decimal } from '../../money.js';
 import type { AuditSettings, AuditThresholds, EngineLimits, EnvOverride, GateThresholds, ThresholdStanding } from '../../domain/golive-thresholds.js';
 
@@ -100,15 +103,14 @@ export function recordedEngineLimits(policy: GatePolicy): RecordedEngineLimits |
 }
 
 /** This process's pre-trade limits, with the strategies file it would load. */
-export function configuredEngineLimits(
-  config: Pick<Config, 'RISK_MAX_ORDER_NOTIONAL' | 'RISK_PRICE_BAND_PCT' | 'RISK_MAX_OPEN_ORDERS' | 'RISK_MAX_ORDERS_PER_MINUTE' | 'RISK_SELF_TRADE_PREVENTION'>,
-  strategies: { file: string; sha256: string },
-): EngineLimits {
+export function configuredEngineLimits(config: Config, strategies: { file: string; sha256: string }): EngineLimits {
   return {
     maxOrderNotional: config.RISK_MAX_ORDER_NOTIONAL, priceBandPct: config.RISK_PRICE_BAND_PCT,
     maxOpenOrders: { perPair: config.RISK_MAX_OPEN_ORDERS.perPair, total: config.RISK_MAX_OPEN_ORDERS.total },
     maxOrdersPerMinute: config.RISK_MAX_ORDERS_PER_MINUTE, selfTradePrevention: config.RISK_SELF_TRADE_PREVENTION,
     strategiesFile: strategies.file, strategiesSha256: strategies.sha256,
+    logDir: resolve(config.LOG_DIR), slackApprovers: [...config.SLACK_APPROVERS],
+    alertChannels: { slack: slackAlertsChannel(config), email: emailConfigured(config) ? emailRecipients(config) : null },
   };
 }
 

@@ -71,9 +71,20 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
     const tries = followUpTries(request);
     if (tries === 0 && ctx.clock.now().getTime() - request.requestedAt.getTime() > CANCEL_ALL_STALE_MS) {
       // A follow-up a later kill joined was asked for again then (cancel-follow-up.ts).
-      const askedAt = followUp ? (await followUpTimes(timesDeps(ctx), request)).writtenAt : request.requestedAt.getTime();
+      const times = followUp ? await followUpTimes(timesDeps(ctx), request) : null;
+      const askedAt = times ? times.writtenAt : request.requestedAt.getTime();
       if (ctx.clock.now().getTime() - askedAt > CANCEL_ALL_STALE_MS) {
-        return { ok: false, summary: `Not carried out: requested at ${new Date(askedAt).toISOString()}, too long ago to act on.` };
+        const summary = `Not carried out: requested at ${new Date(askedAt).toISOString()}, too long ago to act on.`;
+        if (!times) return { ok: false, summary };
+        // A kill that joins it before it is closed was told it joined: then it is carried out (the
+        // runner puts it back, due now), and nothing says it was too old.
+        const joinedAt = times.request.params['joinedAt'];
+        const retryAt = ctx.clock.now();
+        const joined = `Cancel pending — not tried yet: a later kill joined it as the bot found it too long ago to act on, so it is due again now (${retryAt.toISOString()}).`;
+        return {
+          ok: false, summary,
+          finishIf: { params: { joinedAt: joinedAt === undefined || joinedAt === null ? null : String(joinedAt) }, otherwise: { ok: false, summary: joined, retryAt } },
+        };
       }
     }
     if (!ctx.exchanges.hasKrakenKeys()) return { ok: false, summary: 'This process has no Kraken key either.' };

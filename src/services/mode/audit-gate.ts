@@ -11,7 +11,7 @@ import type { GoLiveGate } from './ports.js';
 export function auditGate(opts: { checks?: AuditCheck[]; cwd?: string } = {}): GoLiveGate {
   return async (ctx, { actor }) => {
     const report = await runAudit(ctx, {
-      actor, dryRun: true, purpose: 'golive', cwd: opts.cwd ?? process.cwd(), ...(opts.checks ? { checks: opts.checks } : {}),
+      actor, dryRun: true, cwd: opts.cwd ?? process.cwd(), ...(opts.checks ? { checks: opts.checks } : {}),
     });
     const checks: RecordedCheck[] = report.results.map((r) => ({
       id: r.id, name: r.title, status: r.status, value: r.value, ...(r.fix ? { fix: r.fix } : {}),

@@ -5,13 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../../src/app/context.js';
 import { ALERTED } from '../../../src/alerts/log-source.js';
 import { ManualClock } from '../../../src/clock.js';
-import { backupsCheck, releaseCheck, releaseCheckOf } from '../../../src/services/audit/checks/backups-release.js';
+import { backupsCheck, releaseCheck } from '../../../src/services/audit/checks/backups-release.js';
 import { unhandledErrorsCheck } from '../../../src/services/audit/checks/logs.js';
-import { auditContext, runAudit } from '../../../src/services/audit/run-audit.js';
-import { auditGate } from '../../../src/services/mode/audit-gate.js';
+import { auditContext } from '../../../src/services/audit/run-audit.js';
 import type { AuditCheck } from '../../../src/services/audit/types.js';
 import { createSnapshot } from '../../../src/services/backup/index.js';
-import { readReleaseInfo, type ReleaseInfo } from '../../../src/services/release/version.js';
+import { readReleaseInfo } from '../../../src/services/release/version.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { testContext } from '../../support/app-context.js';
 
@@ -133,48 +132,5 @@ describe('audit check release.tag', () => {
     expect(outcome.status).toBe(info.tagged ? 'pass' : 'warn');
     expect(outcome.value.startsWith(info.label)).toBe(true);
     if (!info.tagged) expect(outcome.fix).toMatch(/git tag v1\.0-go-live && git push --tags/);
-  });
-});
-
-describe('audit check release.tag at the go-live gate', () => {
-  const HEAD = 'c0ffee0123456789abcdef0123456789abcdef01';
-  const release = (over: Partial<ReleaseInfo>): ReleaseInfo => ({
-    source: 'git', label: 'v1.0-go-live', tag: 'v1.0-go-live', commit: HEAD, dirty: false, tagged: true, packageVersion: '0.1.0', distCommit: HEAD, ...over,
-  });
-  const untagged = release({ label: 'v1.0-go-live-3-gc0ffee0', tag: null, tagged: false });
-  const dirty = release({ label: 'v1.0-go-live-dirty', dirty: true, tagged: false });
-  const tarball = release({ source: 'package', label: '0.1.0+c0ffee012345', tag: null, tagged: false });
-  const gateLine = async (info: ReleaseInfo) => {
-    const result = await auditGate({ checks: [releaseCheckOf(async () => info)], cwd: root })(ctx, { actor, purpose: 'request' });
-    return { passed: result.passed, line: result.checks.find((c) => c.id === 'release.tag')! };
-  };
-
-  it('fails an untagged release at the live switch, with the commands that tag and deploy it', async () => {
-    const { passed, line } = await gateLine(untagged);
-    expect(passed).toBe(false);
-    expect(line).toMatchObject({ status: 'fail', value: `v1.0-go-live-3-gc0ffee0 (commit ${HEAD.slice(0, 12)}, not on a release tag)` });
-    expect(line.fix).toMatch(/^Going live needs a tagged release\. Choose the commit to release, tag it \(git tag v1\.0-go-live && git push --tags\).*restart the bot on it \(ctb start\)/);
-  });
-
-  it('fails a dirty checkout at the live switch, saying to commit or discard the changes first', async () => {
-    const { passed, line } = await gateLine(dirty);
-    expect(passed).toBe(false);
-    expect(line).toMatchObject({ status: 'fail', value: expect.stringContaining('with uncommitted changes: not a release') });
-    expect(line.fix).toContain('Commit or discard the local changes (git status lists them)');
-  });
-
-  it('fails code outside a git checkout at the live switch: its tag cannot be read', async () => {
-    const { line } = await gateLine(tarball);
-    expect(line).toMatchObject({ status: 'fail', fix: expect.stringContaining('Run the bot from a git checkout of the release') });
-  });
-
-  it('passes a tagged release at the live switch', async () => {
-    expect((await gateLine(release({}))).line).toMatchObject({ status: 'pass', value: `v1.0-go-live (tagged release, commit ${HEAD.slice(0, 12)})` });
-  });
-
-  it('only warns in an operator\'s audit, saying the live switch fails it', async () => {
-    const report = await runAudit(ctx, { actor, dryRun: true, cwd: root, checks: [releaseCheckOf(async () => untagged)] });
-    expect(report.ok).toBe(true);
-    expect(report.results[0]).toMatchObject({ status: 'warn', fix: expect.stringContaining("The live switch's audit fails an untagged or dirty release.") });
   });
 });

@@ -6,7 +6,7 @@
 // judges its log check and drawdown guard by the policy (the engine's limits) and says it ignored them;
 // `ctb resume` in a shell refuses an audit that judged by a looser ROI_TOLERANCE_PCT or a different
 // PAPER_STARTING_BALANCE than the policy, and accepts one at the policy.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { desc } from 'drizzle-orm';
@@ -57,7 +57,8 @@ async function auditRow(thresholds: GateThresholds): Promise<number> {
 describe('the audit settings of the gate policy across processes', () => {
   it('are recorded by the engine, held over a shell\'s shorter LOG_CHECK_WINDOW by ctb audit, and over a looser or different one by ctb resume', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ctb-gate-settings-'));
-    const engine = bot(['start', '--role', 'worker'], baseEnv(dir, { DATABASE_URL: database.url, ...ENGINE_ENV }), dir);
+    const env = baseEnv(dir, { DATABASE_URL: database.url, ...ENGINE_ENV });
+    const engine = bot(['start', '--role', 'worker'], env, dir);
     await engine.waitFor(/go-live gate policy recorded/, 120_000);
     const [stored] = await database.db.select().from(golivePolicy);
     const recordedBy = `${hostname()}:${engine.pid} (worker)`;
@@ -66,12 +67,11 @@ describe('the audit settings of the gate policy across processes', () => {
     engine.kill('SIGTERM');
     await engine.exited;
 
-    // An unhandled error an hour ago: outside a 1-minute log window, inside the policy's 2 days.
-    const logs = join(dir, 'audit-logs');
-    mkdirSync(logs, { recursive: true });
-    writeFileSync(join(logs, 'system.log'), `${JSON.stringify({ level: 50, time: Date.now() - 3_600_000, pid: 1, msg: 'order book went away' })}\n`);
+    // An unhandled error an hour ago in the engine's log (the one the audit reads): outside a
+    // 1-minute log window, inside the policy's 2 days.
+    appendFileSync(join(env.LOG_DIR!, 'system.log'), `${JSON.stringify({ level: 50, time: Date.now() - 3_600_000, pid: 1, msg: 'order book went away' })}\n`);
     // The shell also widens the risk appetite: the drawdown guard is judged by the engine's limits and the policy's appetite.
-    const audit = await shell(['audit', '--dry-run'], { ...ENGINE_ENV, LOG_DIR: logs, LOG_CHECK_WINDOW: '1m', RISK_APPETITE_MAX_DRAWDOWN_PCT: '100' });
+    const audit = await shell(['audit', '--dry-run'], { ...ENGINE_ENV, LOG_CHECK_WINDOW: '1m', RISK_APPETITE_MAX_DRAWDOWN_PCT: '100' });
     expect(audit.code, audit.stderr).toBe(1);
     const said = audit.stdout.replace(/\n {2}/g, ' ');
     expect(said).toContain('Audit settings judged by: ROI_TOLERANCE_PCT 0.25 pp, LOG_CHECK_WINDOW 2d, PAPER_STARTING_BALANCE 5000, RECONCILE_LEGACY_CUTOFF unset (the first live ledger fill), '

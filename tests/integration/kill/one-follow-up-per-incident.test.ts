@@ -17,6 +17,7 @@ import { engineRequests, incidentChecklistItems } from '../../../src/db/schema/i
 import { cancelAllHandler, startCancelAllRunner } from '../../../src/services/engine-requests/handlers.js';
 import { startRequestRunner } from '../../../src/services/engine-requests/runner.js';
 import { CANCEL_FOLLOW_UP_MS, followUpGiveUpAt } from '../../../src/services/kill/cancel-follow-up.js';
+import { CANCEL_ALL_STALE_MS } from '../../../src/domain/cancel-handover.js';
 import { checklistFollowUp, checklistRetry, closeUnansweredFollowUps, markChecklistAttempt } from '../../../src/services/kill/checklist-records.js';
 import { writeFollowUp } from '../../../src/services/kill/follow-up-request.js';
 import { cancelOnHalt, haltCancelSince } from '../../../src/services/kill/halt-cancel.js';
@@ -212,6 +213,46 @@ describe('one open follow-up cancel per incident', () => {
     expect(row!.notBefore!.getTime()).toBeGreaterThan(w.clock.now().getTime());
     expect((await followUpAges(w.database, byHalt.requestId)).giveUpInMs, 'its give-up time, moved by the join').toBeGreaterThan(CANCEL_FOLLOW_UP_MS - 60_000);
     expect(w.bot.alerts.raised.slice(raised).filter((a) => a.severity === 'critical'), 'alerts raised').toEqual([]);
+    const [item] = await w.database.db.select().from(incidentChecklistItems)
+      .where(and(eq(incidentChecklistItems.incidentId, incidentId), eq(incidentChecklistItems.item, 'cancel_orders')));
+    expect(item?.state).not.toBe('failed');
+  }, 60_000);
+
+  it('a kill that joins while the bot finds the follow-up too old (after it read its times, before it closed it) has it carried out, not closed as too old', async () => {
+    const w = await world();
+    const kill = await executeKill(w.bot.ctx, { actor: operator, reason: 'x', trigger: 'manual' });
+    const incidentId = kill.incidentId!;
+    await privateCall(w.kraken.sim, 'AddOrder', { pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '30000', volume: '0.01' });
+    const byHalt = await writeFollowUp(w.bot.ctx, { incidentId, killId: kill.killId, actor: 'system:halt-cancel', reason: 'halt', startedAt: Date.now(), halt: true });
+    // No bot took it within CANCEL_ALL_STALE_MS of its writing: the next to take it finds it too old.
+    w.clock.advance(CANCEL_ALL_STALE_MS + 60_000);
+
+    // The shell's kill joins in the moment between the bot's verdict (too old) and its close.
+    const handler = cancelAllHandler(w.bot.ctx);
+    let joined: Awaited<ReturnType<typeof writeFollowUp>> | undefined;
+    let verdict: string | undefined;
+    const runner = startRequestRunner(w.bot.ctx, {
+      holder: 'bot-1:7', timer: false, onFinished: checklistFollowUp(w.bot.ctx), onRetry: checklistRetry(w.bot.ctx),
+      handlers: {
+        cancel_all: async (request) => {
+          const outcome = await handler(request);
+          verdict ??= outcome.summary;
+          if (!joined) joined = await writeFollowUp(w.shell.ctx, { incidentId, killId: 'kill-2', actor: operator.id, reason: 'x', startedAt: Date.now() });
+          return outcome;
+        },
+      },
+    });
+    cleanup.push(() => runner.stop());
+    const calls = w.cancelAlls();
+    expect(await runner.drain()).toBeGreaterThanOrEqual(1);
+    expect(verdict).toMatch(/^Not carried out: requested at .*, too long ago to act on\.$/);
+    expect(joined).toMatchObject({ requestId: byHalt.requestId, joined: true });
+
+    // Put back due at once, then tried: Kraken gets the joined kill's cancel.
+    const [row] = await w.database.db.select().from(engineRequests).where(eq(engineRequests.id, byHalt.requestId));
+    expect(String(row!.result?.['summary'])).not.toMatch(/too long ago/);
+    expect(row!.error).toBeNull();
+    expect(w.cancelAlls() - calls, 'CancelAll calls for the joined follow-up').toBeGreaterThanOrEqual(1);
     const [item] = await w.database.db.select().from(incidentChecklistItems)
       .where(and(eq(incidentChecklistItems.incidentId, incidentId), eq(incidentChecklistItems.item, 'cancel_orders')));
     expect(item?.state).not.toBe('failed');

@@ -1,10 +1,9 @@
 // Checklist 7: a recent snapshot of the configuration and of the logs/reports exists and still
-// matches its manifest (`ctb backup`); the running code is a tagged release (`ctb version`): the
-// go-live gate fails an untagged or dirty one, an operator's audit warns of it.
+// matches its manifest (`ctb backup`); the running code is a tagged release (`ctb version`).
 import { formatDuration } from '../../../config/duration.js';
 import { inspectLatestBackup } from '../../backup/index.js';
-import { describeRelease, readReleaseInfo, type ReleaseInfo } from '../../release/version.js';
-import { defineCheck, type AuditContext } from '../types.js';
+import { describeRelease, readReleaseInfo } from '../../release/version.js';
+import { defineCheck } from '../types.js';
 
 function age(ms: number): string {
   const rounded = ms >= 86_400_000 ? Math.floor(ms / 3_600_000) * 3_600_000 : Math.floor(ms / 60_000) * 60_000;
@@ -50,31 +49,21 @@ export const backupsCheck = defineCheck({
   },
 });
 
-/** What to run to make `info` a tagged release this bot runs. */
-function releaseFix(info: ReleaseInfo): string {
-  const tag = 'tag it (git tag v1.0-go-live && git push --tags), check that tag out where the bot runs and restart the bot on it (ctb start): `ctb version` then prints the tag';
-  if (info.source === 'package') return `Run the bot from a git checkout of the release: ${tag}. Outside a checkout the tag cannot be read.`;
-  if (info.dirty) return `Commit or discard the local changes (git status lists them), then ${tag}.`;
-  return `Choose the commit to release, ${tag}.`;
-}
-
-/**
- * The release check over a reader of the running release (tests give their own). Untagged or dirty,
- * it fails the go-live gate (purpose `golive`) and warns an operator's audit, saying the gate fails it.
- */
-export function releaseCheckOf(readRelease: (ctx: AuditContext) => Promise<ReleaseInfo>) {
-  return defineCheck({
-    id: 'release.tag',
-    title: 'Running code is a tagged release',
-    checklistSection: 7,
-    async run(ctx, opts) {
-      const info = await readRelease(ctx);
-      const details = { ...info };
-      if (info.tagged) return { status: 'pass', value: describeRelease(info), fix: null, details };
-      if (opts.purpose === 'golive') return { status: 'fail', value: describeRelease(info), fix: `Going live needs a tagged release. ${releaseFix(info)}`, details };
-      return { status: 'warn', value: describeRelease(info), fix: `${releaseFix(info)} The live switch's audit fails an untagged or dirty release.`, details };
-    },
-  });
-}
-
-export const releaseCheck = releaseCheckOf((ctx) => readReleaseInfo({ buildCommit: ctx.config.BUILD_COMMIT }));
+export const releaseCheck = defineCheck({
+  id: 'release.tag',
+  title: 'Running code is a tagged release',
+  checklistSection: 7,
+  async run(ctx) {
+    const info = await readReleaseInfo({ buildCommit: ctx.config.BUILD_COMMIT });
+    const details = { ...info };
+    if (info.tagged) return { status: 'pass', value: describeRelease(info), fix: null, details };
+    return {
+      status: 'warn',
+      value: describeRelease(info),
+      fix: info.dirty
+        ? 'Commit or discard the local changes, tag the release (git tag v1.0-go-live && git push --tags) and deploy that tag.'
+        : 'Tag the release (git tag v1.0-go-live && git push --tags) and deploy that tag (`ctb version` then prints the tag).',
+      details,
+    };
+  },
+});

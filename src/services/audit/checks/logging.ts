@@ -4,6 +4,7 @@
 // rotated (the bot's rotation then keeps `<base>.history` in LOG_DIR: src/log-file.ts) but left no archive warns.
 import { access, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { logDirToRead, unreadableLogDirOutcome } from '../sources/engine-operations.js';
 import { defineCheck, type CheckOutcome } from '../types.js';
 
 export const LOG_LIMIT_BYTES = 10 * 1024 * 1024;
@@ -27,7 +28,10 @@ export const logRotationCheck = defineCheck({
   title: 'Log rotation below 10 MB, current logs small, timestamped archives exist',
   checklistSection: 3,
   async run(ctx): Promise<CheckOutcome> {
-    const dir = ctx.config.LOG_DIR;
+    // The engine's LOG_DIR when its process recorded one: the logs it rotates are there.
+    const logs = await logDirToRead(ctx);
+    if (logs.unreadable) return unreadableLogDirOutcome(logs);
+    const dir = logs.dir;
     const maxBytes = ctx.config.LOG_MAX_BYTES;
     const sizes = Object.fromEntries(await Promise.all(CURRENT.map(async (f) => [f, await sizeOf(join(dir, f))] as const)));
     let archives: string[] = [];
@@ -37,7 +41,7 @@ export const logRotationCheck = defineCheck({
       archives = [];
     }
     const rotated = (await Promise.all(CURRENT.map((f) => exists(join(dir, f.replace(/\.log$/, '.history')))))).some(Boolean);
-    const details = { logDir: dir, rotateAtBytes: maxBytes, sizes, archives: archives.length, newestArchive: archives.at(-1) ?? null, rotated };
+    const details = { logDir: dir, logDirFrom: logs.from, rotateAtBytes: maxBytes, sizes, archives: archives.length, newestArchive: archives.at(-1) ?? null, rotated };
     const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
     const big = Object.entries(sizes).filter(([, s]) => s !== null && s >= LOG_LIMIT_BYTES);
     if (maxBytes > LOG_LIMIT_BYTES) {

@@ -3,6 +3,7 @@
 import { formatDuration } from '../../../config/duration.js';
 import { describeFinding, describeLogWarning } from '../../../domain/log-finding.js';
 import { scanLogs } from '../../logcheck/scan-logs.js';
+import { logDirToRead, unreadableLogDirOutcome } from '../sources/engine-operations.js';
 import { defineCheck } from '../types.js';
 
 export const unhandledErrorsCheck = defineCheck({
@@ -10,30 +11,37 @@ export const unhandledErrorsCheck = defineCheck({
   title: 'No unhandled errors in system.log / anomalies.log',
   checklistSection: 3,
   async run(ctx) {
-    const result = await scanLogs({ logDir: ctx.config.LOG_DIR, now: ctx.clock.now(), windowMs: ctx.config.LOG_CHECK_WINDOW, limit: 3 });
-    const details = { window: result.window, from: result.from, total: result.total, findings: result.findings, files: result.files, warnings: result.warnings };
+    // The engine's LOG_DIR when its process recorded one: a shell's LOG_DIR may name an empty directory.
+    const logs = await logDirToRead(ctx);
+    if (logs.unreadable) return unreadableLogDirOutcome(logs);
+    const logDir = logs.dir;
+    const whose = logs.source === 'engine' ? ` (LOG_DIR ${logDir}: ${logs.from})` : '';
+    const result = await scanLogs({ logDir, now: ctx.clock.now(), windowMs: ctx.config.LOG_CHECK_WINDOW, limit: 3 });
+    const details = {
+      window: result.window, from: result.from, total: result.total, findings: result.findings, files: result.files, warnings: result.warnings, logDir, logDirFrom: logs.from,
+    };
     if (result.files.length === 0) {
       return {
         status: 'warn',
-        value: `no system.log or anomalies.log in ${ctx.config.LOG_DIR}`,
+        value: `no system.log or anomalies.log in ${logDir}${logs.source === 'engine' ? ` (${logs.from})` : ''}`,
         fix: 'Run the bot (npm start) so it writes LOG_DIR, or point LOG_DIR at the directory the bot writes to.',
         details,
       };
     }
     const warned = result.warnings.map(describeLogWarning);
-    if (result.ok && warned.length === 0) return { status: 'pass', value: result.summary, fix: null, details };
+    if (result.ok && warned.length === 0) return { status: 'pass', value: `${result.summary}${whose}`, fix: null, details };
     if (result.ok) {
       return {
         status: 'warn',
-        value: `${result.summary}; but ${warned.join('; ')}`,
-        fix: `Read those lines in ${ctx.config.LOG_DIR} (file:line above): an error written there is not caught by this check. Fix what wrote them, or move them out of LOG_DIR once read.`,
+        value: `${result.summary}; but ${warned.join('; ')}${whose}`,
+        fix: `Read those lines in ${logDir} (file:line above): an error written there is not caught by this check. Fix what wrote them, or move them out of LOG_DIR once read.`,
         details,
       };
     }
     return {
       status: 'fail',
-      value: `${result.total} unhandled error${result.total === 1 ? '' : 's'} in the last ${formatDuration(ctx.config.LOG_CHECK_WINDOW)}: ${result.findings.map(describeFinding).join('; ')}${result.total > result.findings.length ? `; and ${result.total - result.findings.length} more` : ''}${warned.length > 0 ? `; also ${warned.join('; ')}` : ''}`,
-      fix: `Read each one in ${ctx.config.LOG_DIR} (file:line above), fix its cause, and re-run the audit once the window (LOG_CHECK_WINDOW) holds none.`,
+      value: `${result.total} unhandled error${result.total === 1 ? '' : 's'} in the last ${formatDuration(ctx.config.LOG_CHECK_WINDOW)}: ${result.findings.map(describeFinding).join('; ')}${result.total > result.findings.length ? `; and ${result.total - result.findings.length} more` : ''}${warned.length > 0 ? `; also ${warned.join('; ')}` : ''}${whose}`,
+      fix: `Read each one in ${logDir} (file:line above), fix its cause, and re-run the audit once the window (LOG_CHECK_WINDOW) holds none.`,
       details,
     };
   },

@@ -6,6 +6,7 @@ import { loadPolicy } from '../../../alerts/policy.js';
 import { formatHandoff } from '../../oncall/schedule.js';
 import { checkReachable } from '../../oncall/reachability.js';
 import { getRotation } from '../../oncall/store.js';
+import { judgedApprovers } from '../sources/engine-operations.js';
 import { defineCheck } from '../types.js';
 
 export const onCallCheck = defineCheck({
@@ -18,7 +19,9 @@ export const onCallCheck = defineCheck({
     const ladder = policy.steps.length > 0
       ? `critical: ${policy.steps.join(' → ')} every ${formatDuration(policy.ackSlaMs)} ×${policy.maxRounds}${policy.stored ? '' : ' (env defaults)'}`
       : 'critical alerts page nobody';
-    const details = { members: rotation?.members ?? [], policy, approvers: ctx.config.SLACK_APPROVERS.length };
+    // The approvers escalation ends with are the engine's process's (when it recorded them), not this shell's.
+    const approvers = judgedApprovers(ctx);
+    const details = { members: rotation?.members ?? [], policy, approvers: approvers.value.length };
     if (!rotation || rotation.members.length === 0) {
       return { status: 'fail', value: 'no on-call rotation', fix: 'Run `ctb oncall set --members U012AB3CD,U045EF6GH --handoff "mon 09:00" --tz <zone>`.', details };
     }
@@ -43,8 +46,8 @@ export const onCallCheck = defineCheck({
         ? 'Run the audit again once Slack answers.'
         : 'Configure Slack (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET) so it can check that each member is a person who can be paged.');
     }
-    if (ctx.config.SLACK_APPROVERS.length === 0) {
-      notes.push('no approvers as last rung');
+    if (approvers.value.length === 0) {
+      notes.push(`no approvers as last rung${approvers.source === 'engine' ? ` (SLACK_APPROVERS of ${approvers.from})` : ''}`);
       fixes.push('Set SLACK_APPROVERS so escalation ends with people, not the whole channel.');
     }
     const withReach = { ...details, unreachable: reach.unreachable, unverified: reach.unchecked?.ids ?? [] };

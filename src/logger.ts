@@ -8,7 +8,7 @@ import type pino from 'pino';
 import type { Logger, StreamEntry } from 'pino';
 import { createRequire } from 'node:module';
 import type { Config } from './config/env.js';
-import { MIN_MATCHED_SECRET_CHARS, REDACTED, type Secret } from './config/secret.js';
+import { MIN_MASKED_ANYWHERE_CHARS, REDACTED, type Secret } from './config/secret.js';
 
 export type { Logger } from 'pino';
 
@@ -36,7 +36,7 @@ export const REDACT_PATHS = [
 const TOKEN_SHAPES = [/xox[abposr]-[A-Za-z0-9-]{10,}/g, /xapp-[A-Za-z0-9-]{10,}/g, /[A-Za-z0-9+/]{54,}={0,2}/g];
 
 /**
- * Masks every configured secret value, whatever its length: from MIN_MATCHED_SECRET_CHARS wherever it
+ * Masks every configured secret value, whatever its length: from MIN_MASKED_ANYWHERE_CHARS wherever it
  * occurs, a shorter one where it stands as a word of its own (not inside a longer run of letters and
  * digits, so that a one-letter test value does not blank every word), and the token shapes.
  */
@@ -45,8 +45,8 @@ export function makeScrubber(secrets: Array<Secret | undefined>): (line: string)
     .map((s) => s?.reveal())
     .filter((v): v is string => typeof v === 'string' && v.length > 0)
     .flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]))];
-  const anywhere = values.filter((v) => v.length >= MIN_MATCHED_SECRET_CHARS);
-  const asWords = values.filter((v) => v.length < MIN_MATCHED_SECRET_CHARS)
+  const anywhere = values.filter((v) => v.length >= MIN_MASKED_ANYWHERE_CHARS);
+  const asWords = values.filter((v) => v.length < MIN_MASKED_ANYWHERE_CHARS)
     .map((v) => new RegExp(`(?<![A-Za-z0-9])${v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9])`, 'g'));
   return (line: string) => {
     let out = line;

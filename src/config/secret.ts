@@ -5,12 +5,19 @@ import { inspect } from 'node:util';
 export const REDACTED = '[redacted]';
 
 /**
- * The shortest configured secret that is matched as text wherever it occurs: by the audit's leak scan
- * and by log masking alike. Kraken keys are 56 characters and secrets 88; a shorter value turns up
- * inside unrelated text (`abc` in a hundred tracked files), so the leak scan does not search for it
- * and logs mask it only where it stands as a word of its own.
+ * The shortest configured secret the audit's leak scan searches tracked files for. Kraken keys are 56
+ * characters and secrets 88; a shorter value turns up inside unrelated text (`abc` in a hundred
+ * tracked files), so the scan does not search for it (the key shapes still apply).
  */
 export const MIN_MATCHED_SECRET_CHARS = 16;
+
+/**
+ * Logs mask a configured secret of this length or more wherever it occurs, inside longer text too (a
+ * 12-character database password inside a URL); a shorter one only where it stands as a word of its
+ * own, so that a one-letter test value does not blank every word. Missing a secret in a log costs
+ * more than masking a few letters too many.
+ */
+export const MIN_MASKED_ANYWHERE_CHARS = 6;
 
 export class Secret {
   readonly #value: string;

@@ -75,7 +75,7 @@ describe('logging never writes a secret', () => {
 });
 
 describe('masking configured secrets whatever their length', () => {
-  it('masks a value shorter than 16 characters where it stands as a word, and one of 16 or more anywhere', () => {
+  it('masks a value shorter than 6 characters where it stands as a word, and one of 6 or more anywhere', () => {
     const scrub = makeScrubber([new Secret('abc'), new Secret('k'), new Secret('orphan-secret'), new Secret('c2VjcmV0c2VjcmV0')]);
     expect(scrub('key=abc refused; "abc"; abc')).toBe('key=[redacted] refused; "[redacted]"; [redacted]');
     expect(scrub('took 2 k retries: k')).toBe('took 2 [redacted] retries: [redacted]');
@@ -83,6 +83,8 @@ describe('masking configured secrets whatever their length', () => {
     // Inside a longer word a short value is not that secret: "abcdef", "kraken" stay readable.
     expect(scrub('abcdef kraken')).toBe('abcdef kraken');
     expect(scrub('xc2VjcmV0c2VjcmV0x')).toBe('x[redacted]x');
+    // A password of 6 to 15 characters inside a URL or a longer word is still that secret.
+    expect(makeScrubber([new Secret('pw4db9')]).call(null, 'postgres://ctb:xpw4db9@db/ctb')).toBe('postgres://ctb:x[redacted]@db/ctb');
   });
 });
 

@@ -117,7 +117,7 @@ describe('credentials.leak_scan', () => {
     const short = await run(secretScanCheck, { KRAKEN_API_KEY: 'abc', KRAKEN_API_SECRET: SECRET });
     expect(short.status, short.value).toBe('warn');
     expect(short.value).toBe('1 tracked files clean of key-shaped literals; KRAKEN_API_KEY is shorter than 16 characters, too short to be a Kraken key (56) '
-      + 'or secret (88): not searched for as text, and logs mask it only where it stands as a word of its own');
+      + 'or secret (88): not searched for as text (logs still mask it)');
     expect(short.fix).toMatch(/56 and 88 characters/);
     expect(short.details).toMatchObject({ findings: [], notSearchedFor: ['KRAKEN_API_KEY'] });
     checkout.write('deploy/env.sh', `export KRAKEN_API_SECRET='${SECRET}'\n`, { track: true });

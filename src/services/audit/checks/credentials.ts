@@ -96,7 +96,7 @@ export const secretScanCheck = defineCheck({
     // Fixture files are still searched for the configured key; only their key-shaped literals are let be.
     const fixtures = scan.shapesSkipped.length > 0 ? ` (${scan.shapesSkipped.length} fixture files listed in ${LEAK_SCAN_IGNORE} checked for the configured key only)` : '';
     const short = tooShort.length > 0
-      ? `; ${tooShort.join(' and ')} ${tooShort.length > 1 ? 'are' : 'is'} shorter than ${MIN_MATCHED_SECRET_CHARS} characters, too short to be a Kraken key (56) or secret (88): not searched for as text, and logs mask ${tooShort.length > 1 ? 'them' : 'it'} only where ${tooShort.length > 1 ? 'they stand' : 'it stands'} as a word of ${tooShort.length > 1 ? 'their' : 'its'} own`
+      ? `; ${tooShort.join(' and ')} ${tooShort.length > 1 ? 'are' : 'is'} shorter than ${MIN_MATCHED_SECRET_CHARS} characters, too short to be a Kraken key (56) or secret (88): not searched for as text (logs still mask ${tooShort.length > 1 ? 'them' : 'it'})`
       : '';
     if (scan.findings.length === 0) {
       if (tooShort.length > 0) {

@@ -8,44 +8,31 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { desc } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditRuns, golivePolicy } from '../../../src/db/schema/index.js';
+import { describe, expect, it } from 'vitest';
+import { golivePolicy } from '../../../src/db/schema/index.js';
 import { DEFAULT_STRATEGIES_FILE } from '../../../src/engine/strategies/config.js';
-import type { CheckResult } from '../../../src/services/audit/types.js';
 import { ctbInShell } from '../../support/ctb-shell.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { useGateProcesses } from '../../support/gate-processes.js';
 import { baseEnv, bot, killBotsAfterEach } from '../engine-lease/one-engine-bots.js';
 
 killBotsAfterEach();
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createPostgresTestDb();
-});
-afterAll(async () => {
-  await database?.close();
-});
+const bed = useGateProcesses();
 
 /** What a shell sets: limits that pass, and the repository's well-limited strategies file. */
 const STRICT_SHELL = {
   RISK_PRICE_BAND_PCT: '1', RISK_MAX_ORDERS_PER_MINUTE: '10', RISK_MAX_OPEN_ORDERS: '1,2', STRATEGIES_FILE: DEFAULT_STRATEGIES_FILE,
 };
 
-async function latestRun(): Promise<Map<string, CheckResult>> {
-  const [run] = await database.db.select().from(auditRuns).orderBy(desc(auditRuns.id)).limit(1);
-  return new Map((run!.results as CheckResult[]).map((r) => [r.id, r]));
-}
-
 describe('the engine\'s pre-trade limits and strategies across processes', () => {
   it('are recorded by the engine and judged by ctb audit in a shell that sets stricter ones', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ctb-gate-limits-'));
     // The engine runs a 25 % band and 1000 orders a minute (baseEnv), and a strategy without a volume filter.
-    const env = baseEnv(dir, { DATABASE_URL: database.url, RISK_PRICE_BAND_PCT: '25', RISK_MAX_OPEN_ORDERS: '4,12' });
+    const env = baseEnv(dir, { DATABASE_URL: bed.database.url, RISK_PRICE_BAND_PCT: '25', RISK_MAX_OPEN_ORDERS: '4,12' });
     const engine = bot(['start', '--role', 'worker'], env, dir);
     await engine.waitFor(/go-live gate policy recorded/, 120_000);
     const loaded = readFileSync(env.STRATEGIES_FILE!);
-    const [stored] = await database.db.select().from(golivePolicy);
+    const [stored] = await bed.database.db.select().from(golivePolicy);
     const recordedBy = `${hostname()}:${engine.pid} (worker)`;
     expect(stored).toMatchObject({
       recordedBy,
@@ -58,9 +45,9 @@ describe('the engine\'s pre-trade limits and strategies across processes', () =>
     await engine.exited;
     const whose = `(the engine's, recorded by its process ${recordedBy} at ${stored!.recordedAt.toISOString()})`;
 
-    const audit = await ctbInShell(['audit', '--dry-run'], { DATABASE_URL: database.url, ...STRICT_SHELL });
+    const audit = await ctbInShell(['audit', '--dry-run'], { DATABASE_URL: bed.database.url, ...STRICT_SHELL });
     expect(audit.code, audit.stderr).toBe(1);
-    let results = await latestRun();
+    let results = await bed.latestRun();
     const gate = results.get('risk.pre_trade_gate')!;
     expect(gate.status).toBe('fail');
     expect(gate.value).toContain(`notional ≤ 2500, band 25%, open orders 4/pair 12 in all, 1000 orders/min per pair, STP cancel-newest ${whose}`);
@@ -71,8 +58,8 @@ describe('the engine\'s pre-trade limits and strategies across processes', () =>
 
     // The file changes under the stopped engine: what it loaded is no longer what the file says.
     writeFileSync(env.STRATEGIES_FILE!, readFileSync(DEFAULT_STRATEGIES_FILE));
-    await ctbInShell(['audit', '--dry-run'], { DATABASE_URL: database.url, ...STRICT_SHELL });
-    results = await latestRun();
+    await ctbInShell(['audit', '--dry-run'], { DATABASE_URL: bed.database.url, ...STRICT_SHELL });
+    results = await bed.latestRun();
     const strategies = results.get('risk.strategy_limits')!;
     expect(strategies.status).toBe('fail');
     expect(strategies.value).toMatch(new RegExp(`^${env.STRATEGIES_FILE!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not what the engine loaded: sha256 [0-9a-f]{12} now, [0-9a-f]{12} when loaded`));

@@ -8,36 +8,23 @@
 import { appendFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { desc } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alertTests, auditRuns, golivePolicy } from '../../../src/db/schema/index.js';
-import type { CheckResult } from '../../../src/services/audit/types.js';
+import { describe, expect, it } from 'vitest';
+import { alertTests, golivePolicy } from '../../../src/db/schema/index.js';
 import { ctbInShell } from '../../support/ctb-shell.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { useGateProcesses } from '../../support/gate-processes.js';
 import { baseEnv, bot, killBotsAfterEach } from '../engine-lease/one-engine-bots.js';
 
 killBotsAfterEach();
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createPostgresTestDb();
-});
-afterAll(async () => {
-  await database?.close();
-});
-
-async function latestRun(): Promise<Map<string, CheckResult>> {
-  const [run] = await database.db.select().from(auditRuns).orderBy(desc(auditRuns.id)).limit(1);
-  return new Map((run!.results as CheckResult[]).map((r) => [r.id, r]));
-}
+const bed = useGateProcesses();
 
 describe('the engine\'s LOG_DIR, approvers and alert channels across processes', () => {
   it('are recorded by the engine and judged by ctb audit in a shell that sets looser ones', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ctb-gate-operations-'));
-    const env = baseEnv(dir, { DATABASE_URL: database.url, SLACK_APPROVERS: 'U0ENGINE1' });
+    const env = baseEnv(dir, { DATABASE_URL: bed.database.url, SLACK_APPROVERS: 'U0ENGINE1' });
     const engine = bot(['start', '--role', 'worker'], env, dir);
     await engine.waitFor(/go-live gate policy recorded/, 120_000);
-    const [stored] = await database.db.select().from(golivePolicy);
+    const [stored] = await bed.database.db.select().from(golivePolicy);
     const recordedBy = `${hostname()}:${engine.pid} (worker)`;
     expect(stored).toMatchObject({
       recordedBy, engineLimits: { logDir: env.LOG_DIR, slackApprovers: ['U0ENGINE1'], alertChannels: { slack: null, email: null } },
@@ -51,13 +38,13 @@ describe('the engine\'s LOG_DIR, approvers and alert channels across processes',
     appendFileSync(join(env.LOG_DIR!, 'system.log'), `${JSON.stringify({ level: 50, time: Date.now() - 60_000, pid: 1, msg: 'order book went away' })}\n`);
     const empty = join(dir, 'empty-logs');
     mkdirSync(empty);
-    await database.db.insert(alertTests).values({ at: new Date(), actor: 'cli:laptop', severity: 'critical', ok: true, channels: { email: { status: 'sent' } } });
+    await bed.database.db.insert(alertTests).values({ at: new Date(), actor: 'cli:laptop', severity: 'critical', ok: true, channels: { email: { status: 'sent' } } });
     const shell = {
-      DATABASE_URL: database.url, LOG_DIR: empty, SLACK_APPROVERS: 'U0SHELL1,U0SHELL2,U0SHELL3', SMTP_URL: 'smtp://mail.example.com:25', ALERT_EMAIL_TO: 'ops@example.com',
+      DATABASE_URL: bed.database.url, LOG_DIR: empty, SLACK_APPROVERS: 'U0SHELL1,U0SHELL2,U0SHELL3', SMTP_URL: 'smtp://mail.example.com:25', ALERT_EMAIL_TO: 'ops@example.com',
     };
     const audit = await ctbInShell(['audit', '--dry-run'], shell);
     expect(audit.code, audit.stderr).toBe(1);
-    let results = await latestRun();
+    let results = await bed.latestRun();
     const logs = results.get('logs.unhandled_errors')!;
     expect(logs.status).toBe('fail');
     expect(logs.value).toContain('1 unhandled error in the last 1d: ');
@@ -69,9 +56,9 @@ describe('the engine\'s LOG_DIR, approvers and alert channels across processes',
 
     // The engine ran on another host: its LOG_DIR is not here. The log checks fail, saying so.
     const elsewhere = join(dir, 'on-the-engine-host', 'logs');
-    await database.db.update(golivePolicy).set({ engineLimits: { ...stored!.engineLimits!, logDir: elsewhere } });
+    await bed.database.db.update(golivePolicy).set({ engineLimits: { ...stored!.engineLimits!, logDir: elsewhere } });
     await ctbInShell(['audit', '--dry-run'], shell);
-    results = await latestRun();
+    results = await bed.latestRun();
     const unreadable = `LOG_DIR ${elsewhere} (${whose}) cannot be read from this host: it does not exist on this host`;
     expect(results.get('logs.unhandled_errors')).toMatchObject({ status: 'fail', value: unreadable });
     expect(results.get('logging.rotation')).toMatchObject({ status: 'fail', value: unreadable });

@@ -7,12 +7,11 @@ import { mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { desc } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alertEvents, alertGroups, auditRuns, botState, golivePolicy, type GateThresholds } from '../../../src/db/schema/index.js';
+import { describe, expect, it } from 'vitest';
+import { alertEvents, alertGroups, auditRuns, golivePolicy, type GateThresholds } from '../../../src/db/schema/index.js';
 import { getBotState } from '../../../src/services/bot-state.js';
 import type { CheckResult } from '../../../src/services/audit/types.js';
-import { ctbInShell } from '../../support/ctb-shell.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { useGateProcesses } from '../../support/gate-processes.js';
 import { baseEnv, bot, killBotsAfterEach } from '../engine-lease/one-engine-bots.js';
 import { BOT_RISK_SETTINGS, DEFAULT_AUDIT_SETTINGS } from '../../support/gate-thresholds.js';
 
@@ -23,36 +22,15 @@ const DAY = 86_400_000;
 const ENGINE_GOLIVE = { GOLIVE_MIN_PAPER_TRADES: '1', GOLIVE_MIN_ROI_PCT: '-100', GOLIVE_ALERT_WINDOW: '7d' };
 const POLICY: GateThresholds = { minPaperTrades: 1, minRoiPct: '-100', alertWindowMs: 7 * DAY, ...DEFAULT_AUDIT_SETTINGS, ...BOT_RISK_SETTINGS };
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createPostgresTestDb();
-});
-afterAll(async () => {
-  await database?.close();
-});
-
-/** A shell on an operator's laptop: the database, and whatever GOLIVE_* it exports. */
-const shell = (args: string[], env: Record<string, string> = {}) => ctbInShell(args, { DATABASE_URL: database.url, ...env });
-
-async function halt(): Promise<void> {
-  await getBotState(database.db);
-  await database.db.update(botState).set({ halted: true, haltedAt: new Date(Date.now() - 10 * 60_000), haltedReason: 'drill', haltedBy: 'cli:ops' });
-}
-
-async function auditRow(thresholds: GateThresholds): Promise<number> {
-  const [row] = await database.db.insert(auditRuns).values({
-    at: new Date(), actor: 'cli:laptop', mode: 'paper', dryRun: true, passed: true, summary: 'AUDIT PASSED — 19 pass, 0 warn, 0 fail (dry run, paper mode)', results: [], thresholds,
-  }).returning({ id: auditRuns.id });
-  return row!.id;
-}
+const bed = useGateProcesses();
 
 describe('the go-live gate policy across processes', () => {
   it('is recorded by the engine, held over a shell\'s looser GOLIVE_ALERT_WINDOW by ctb audit and by ctb resume', async () => {
     // The engine's process records its thresholds when it takes the engine lease.
     const dir = mkdtempSync(join(tmpdir(), 'ctb-gate-policy-'));
-    const engine = bot(['start', '--role', 'worker'], baseEnv(dir, { DATABASE_URL: database.url, ...ENGINE_GOLIVE }), dir);
+    const engine = bot(['start', '--role', 'worker'], baseEnv(dir, { DATABASE_URL: bed.database.url, ...ENGINE_GOLIVE }), dir);
     await engine.waitFor(/go-live gate policy recorded/, 120_000);
-    const [stored] = await database.db.select().from(golivePolicy);
+    const [stored] = await bed.database.db.select().from(golivePolicy);
     const recordedBy = `${hostname()}:${engine.pid} (worker)`;
     expect(stored).toMatchObject({ minPaperTrades: 1, minRoiPct: '-100', alertWindowMs: 7 * DAY, recordedBy });
     engine.kill('SIGTERM');
@@ -60,39 +38,39 @@ describe('the go-live gate policy across processes', () => {
 
     // A critical alert half an hour ago: outside a 1-minute window, inside the policy's 7 days.
     const at = new Date(Date.now() - 30 * 60_000);
-    const [g] = await database.db.insert(alertGroups).values({ fingerprint: 'exchange-down', source: 'exchange', severity: 'critical', title: 'down', firstAt: at, lastAt: at }).returning();
-    await database.db.insert(alertEvents).values({ groupId: g!.id, at, source: 'exchange', severity: 'critical', title: 'down' });
+    const [g] = await bed.database.db.insert(alertGroups).values({ fingerprint: 'exchange-down', source: 'exchange', severity: 'critical', title: 'down', firstAt: at, lastAt: at }).returning();
+    await bed.database.db.insert(alertEvents).values({ groupId: g!.id, at, source: 'exchange', severity: 'critical', title: 'down' });
 
-    const audit = await shell(['audit', '--dry-run'], { ...ENGINE_GOLIVE, GOLIVE_ALERT_WINDOW: '1m' });
+    const audit = await bed.shell(['audit', '--dry-run'], { ...ENGINE_GOLIVE, GOLIVE_ALERT_WINDOW: '1m' });
     expect(audit.code, audit.stderr).toBe(1);
     const said = audit.stdout.replace(/\n {2}/g, ' '); // its lines wrap at the terminal's width
     expect(said).toContain(`Go-live thresholds: ≥ 1 paper trades, paper ROI > -100%, no critical alert in 7d — the gate policy recorded by the engine's process ${recordedBy} at ${stored!.recordedAt.toISOString()}.`);
     expect(said).toContain('GOLIVE_ALERT_WINDOW=1m in this environment is looser than the gate policy (7d) and was ignored');
-    const [run] = await database.db.select().from(auditRuns).orderBy(desc(auditRuns.id)).limit(1);
+    const [run] = await bed.database.db.select().from(auditRuns).orderBy(desc(auditRuns.id)).limit(1);
     expect(run!.thresholds).toEqual(POLICY);
     const criteria = (run!.results as CheckResult[]).find((r) => r.id === 'golive.criteria')!;
     expect(criteria.status).toBe('fail');
     expect(criteria.value).toContain('1 critical alerts in 7d (need 0)');
 
     // An audit that judged by a looser window (a shell of an older version, say) does not lift a halt.
-    await halt();
-    const looser = await auditRow({ ...POLICY, alertWindowMs: 60_000 });
-    const refused = await shell(['resume'], { GOLIVE_ALERT_WINDOW: '1m' });
+    await bed.halt();
+    const looser = await bed.auditRow({ ...POLICY, alertWindowMs: 60_000 });
+    const refused = await bed.shell(['resume'], { GOLIVE_ALERT_WINDOW: '1m' });
     expect(refused.code, refused.stdout).toBe(1);
     expect(refused.stderr).toContain(`Audit run ${looser} judged by looser go-live thresholds than the gate policy (recorded by the engine's process ${recordedBy} at ${stored!.recordedAt.toISOString()}): GOLIVE_ALERT_WINDOW 1m where the policy has 7d.`);
     expect(refused.stderr).toContain('Run ctb audit again without GOLIVE_ALERT_WINDOW set in that shell\'s environment (or .env)');
-    expect((await getBotState(database.db)).halted).toBe(true);
+    expect((await getBotState(bed.database.db)).halted).toBe(true);
 
     // At the policy, or stricter, it does.
-    await auditRow(POLICY);
-    const atPolicy = await shell(['resume']);
+    await bed.auditRow(POLICY);
+    const atPolicy = await bed.shell(['resume']);
     expect(atPolicy.code, atPolicy.stderr).toBe(0);
-    expect((await getBotState(database.db)).halted).toBe(false);
+    expect((await getBotState(bed.database.db)).halted).toBe(false);
 
-    await halt();
-    await auditRow({ ...POLICY, minPaperTrades: 10, minRoiPct: '0', alertWindowMs: 14 * DAY });
-    const stricter = await shell(['resume'], { GOLIVE_ALERT_WINDOW: '1m' });
+    await bed.halt();
+    await bed.auditRow({ ...POLICY, minPaperTrades: 10, minRoiPct: '0', alertWindowMs: 14 * DAY });
+    const stricter = await bed.shell(['resume'], { GOLIVE_ALERT_WINDOW: '1m' });
     expect(stricter.code, stricter.stderr).toBe(0);
-    expect((await getBotState(database.db)).halted).toBe(false);
+    expect((await getBotState(bed.database.db)).halted).toBe(false);
   }, 240_000);
 });

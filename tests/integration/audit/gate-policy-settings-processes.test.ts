@@ -10,12 +10,11 @@ import { appendFileSync, mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { desc } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditRuns, botState, golivePolicy, type GateThresholds } from '../../../src/db/schema/index.js';
+import { describe, expect, it } from 'vitest';
+import { auditRuns, golivePolicy, type GateThresholds } from '../../../src/db/schema/index.js';
 import { getBotState } from '../../../src/services/bot-state.js';
 import type { CheckResult } from '../../../src/services/audit/types.js';
-import { ctbInShell } from '../../support/ctb-shell.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { useGateProcesses } from '../../support/gate-processes.js';
 import { baseEnv, bot, killBotsAfterEach } from '../engine-lease/one-engine-bots.js';
 import { BOT_RISK_SETTINGS } from '../../support/gate-thresholds.js';
 
@@ -32,35 +31,15 @@ const POLICY: GateThresholds = {
   riskAppetitePct: '20', ...BOT_RISK_SETTINGS,
 };
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createPostgresTestDb();
-});
-afterAll(async () => {
-  await database?.close();
-});
-
-const shell = (args: string[], env: Record<string, string> = {}) => ctbInShell(args, { DATABASE_URL: database.url, ...env });
-
-async function halt(): Promise<void> {
-  await getBotState(database.db);
-  await database.db.update(botState).set({ halted: true, haltedAt: new Date(Date.now() - 10 * 60_000), haltedReason: 'drill', haltedBy: 'cli:ops' });
-}
-
-async function auditRow(thresholds: GateThresholds): Promise<number> {
-  const [row] = await database.db.insert(auditRuns).values({
-    at: new Date(), actor: 'cli:laptop', mode: 'paper', dryRun: true, passed: true, summary: 'AUDIT PASSED — 19 pass, 0 warn, 0 fail (dry run, paper mode)', results: [], thresholds,
-  }).returning({ id: auditRuns.id });
-  return row!.id;
-}
+const bed = useGateProcesses();
 
 describe('the audit settings of the gate policy across processes', () => {
   it('are recorded by the engine, held over a shell\'s shorter LOG_CHECK_WINDOW by ctb audit, and over a looser or different one by ctb resume', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ctb-gate-settings-'));
-    const env = baseEnv(dir, { DATABASE_URL: database.url, ...ENGINE_ENV });
+    const env = baseEnv(dir, { DATABASE_URL: bed.database.url, ...ENGINE_ENV });
     const engine = bot(['start', '--role', 'worker'], env, dir);
     await engine.waitFor(/go-live gate policy recorded/, 120_000);
-    const [stored] = await database.db.select().from(golivePolicy);
+    const [stored] = await bed.database.db.select().from(golivePolicy);
     const recordedBy = `${hostname()}:${engine.pid} (worker)`;
     const { minPaperTrades: _t, minRoiPct: _r, alertWindowMs: _w, ...settings } = POLICY;
     expect(stored).toMatchObject({ recordedBy, auditSettings: settings });
@@ -71,14 +50,14 @@ describe('the audit settings of the gate policy across processes', () => {
     // 1-minute log window, inside the policy's 2 days.
     appendFileSync(join(env.LOG_DIR!, 'system.log'), `${JSON.stringify({ level: 50, time: Date.now() - 3_600_000, pid: 1, msg: 'order book went away' })}\n`);
     // The shell also widens the risk appetite: the drawdown guard is judged by the engine's limits and the policy's appetite.
-    const audit = await shell(['audit', '--dry-run'], { ...ENGINE_ENV, LOG_CHECK_WINDOW: '1m', RISK_APPETITE_MAX_DRAWDOWN_PCT: '100' });
+    const audit = await bed.shell(['audit', '--dry-run'], { ...ENGINE_ENV, LOG_CHECK_WINDOW: '1m', RISK_APPETITE_MAX_DRAWDOWN_PCT: '100' });
     expect(audit.code, audit.stderr).toBe(1);
     const said = audit.stdout.replace(/\n {2}/g, ' ');
     expect(said).toContain('Audit settings judged by: ROI_TOLERANCE_PCT 0.25 pp, LOG_CHECK_WINDOW 2d, PAPER_STARTING_BALANCE 5000, RECONCILE_LEGACY_CUTOFF unset (the first live ledger fill), '
       + 'RISK_APPETITE_MAX_DRAWDOWN_PCT 20%, RISK_MAX_DRAWDOWN_PCT 100%, RISK_DAILY_LOSS_PCT 100%, RISK_HARD_DRAWDOWN_PCT 100%.');
     expect(said).toContain('LOG_CHECK_WINDOW=1m in this environment is looser than the gate policy (2d) and was ignored');
     expect(said).toContain('RISK_APPETITE_MAX_DRAWDOWN_PCT=100% in this environment is looser than the gate policy (20%) and was ignored');
-    const [run] = await database.db.select().from(auditRuns).orderBy(desc(auditRuns.id)).limit(1);
+    const [run] = await bed.database.db.select().from(auditRuns).orderBy(desc(auditRuns.id)).limit(1);
     expect(run!.thresholds).toEqual(POLICY);
     const logCheck = (run!.results as CheckResult[]).find((r) => r.id === 'logs.unhandled_errors')!;
     expect(logCheck.status).toBe('fail');
@@ -88,23 +67,23 @@ describe('the audit settings of the gate policy across processes', () => {
     expect(drawdown.value).toBe('pause at 100% drawdown, hard stop at 100%, daily loss 100%; appetite 20%: RISK_MAX_DRAWDOWN_PCT, RISK_HARD_DRAWDOWN_PCT, RISK_DAILY_LOSS_PCT beyond the appetite');
 
     // An audit that judged by a looser ROI tolerance, or another paper starting balance, does not lift a halt.
-    await halt();
-    const looser = await auditRow({ ...POLICY, roiTolerancePct: '5' });
-    const refused = await shell(['resume']);
+    await bed.halt();
+    const looser = await bed.auditRow({ ...POLICY, roiTolerancePct: '5' });
+    const refused = await bed.shell(['resume']);
     expect(refused.code, refused.stdout).toBe(1);
     expect(refused.stderr).toContain(`Audit run ${looser} judged by looser go-live thresholds than the gate policy (recorded by the engine's process ${recordedBy} at ${stored!.recordedAt.toISOString()}): ROI_TOLERANCE_PCT 5 pp where the policy has 0.25 pp.`);
     expect(refused.stderr).toContain('Run ctb audit again without ROI_TOLERANCE_PCT set in that shell\'s environment (or .env)');
 
-    const other = await auditRow({ ...POLICY, paperStartingBalance: '500' });
-    const refusedToo = await shell(['resume']);
+    const other = await bed.auditRow({ ...POLICY, paperStartingBalance: '500' });
+    const refusedToo = await bed.shell(['resume']);
     expect(refusedToo.code, refusedToo.stdout).toBe(1);
     expect(refusedToo.stderr).toContain(`Audit run ${other} judged by looser go-live thresholds than the gate policy (recorded by the engine's process ${recordedBy} at ${stored!.recordedAt.toISOString()}): PAPER_STARTING_BALANCE 500 where the policy has 5000 (must match).`);
-    expect((await getBotState(database.db)).halted).toBe(true);
+    expect((await getBotState(bed.database.db)).halted).toBe(true);
 
     // At the policy, with a stricter tolerance and a longer log window, it does.
-    await auditRow({ ...POLICY, roiTolerancePct: '0.1', logCheckWindowMs: 3 * DAY });
-    const accepted = await shell(['resume']);
+    await bed.auditRow({ ...POLICY, roiTolerancePct: '0.1', logCheckWindowMs: 3 * DAY });
+    const accepted = await bed.shell(['resume']);
     expect(accepted.code, accepted.stderr).toBe(0);
-    expect((await getBotState(database.db)).halted).toBe(false);
+    expect((await getBotState(bed.database.db)).halted).toBe(false);
   }, 240_000);
 });

@@ -1,0 +1,52 @@
+// The set-up the go-live gate policy's cross-process tests share: one PostgreSQL database for the
+// file (made before its first test, closed after its last), an operator's laptop shell on it, a
+// halted bot for `ctb resume` to lift, a stored audit run judged by given thresholds, and the latest
+// run's check results by id.
+import { desc } from 'drizzle-orm';
+import { afterAll, beforeAll } from 'vitest';
+import { auditRuns, botState, type GateThresholds } from '../../src/db/schema/index.js';
+import { getBotState } from '../../src/services/bot-state.js';
+import type { CheckResult } from '../../src/services/audit/types.js';
+import { ctbInShell } from './ctb-shell.js';
+import { createPostgresTestDb, type TestDatabase } from './db.js';
+
+export interface GateProcesses {
+  /** The file's database: set once beforeAll has run. */
+  database: TestDatabase;
+  /** `ctb …` in a shell of its own on the database, with whatever else it exports. */
+  shell(args: string[], env?: Record<string, string>): ReturnType<typeof ctbInShell>;
+  /** Halts the bot as a kill ten minutes ago would have. */
+  halt(): Promise<void>;
+  /** A passing audit run stored as judged by `thresholds`; its id. */
+  auditRow(thresholds: GateThresholds): Promise<number>;
+  /** The latest audit run's results by check id. */
+  latestRun(): Promise<Map<string, CheckResult>>;
+}
+
+export function useGateProcesses(): GateProcesses {
+  const gate: GateProcesses = {
+    database: undefined as unknown as TestDatabase,
+    shell: (args, env = {}) => ctbInShell(args, { DATABASE_URL: gate.database.url, ...env }),
+    async halt() {
+      await getBotState(gate.database.db);
+      await gate.database.db.update(botState).set({ halted: true, haltedAt: new Date(Date.now() - 10 * 60_000), haltedReason: 'drill', haltedBy: 'cli:ops' });
+    },
+    async auditRow(thresholds) {
+      const [row] = await gate.database.db.insert(auditRuns).values({
+        at: new Date(), actor: 'cli:laptop', mode: 'paper', dryRun: true, passed: true, summary: 'AUDIT PASSED — 19 pass, 0 warn, 0 fail (dry run, paper mode)', results: [], thresholds,
+      }).returning({ id: auditRuns.id });
+      return row!.id;
+    },
+    async latestRun() {
+      const [run] = await gate.database.db.select().from(auditRuns).orderBy(desc(auditRuns.id)).limit(1);
+      return new Map((run!.results as CheckResult[]).map((r) => [r.id, r]));
+    },
+  };
+  beforeAll(async () => {
+    gate.database = await createPostgresTestDb();
+  });
+  afterAll(async () => {
+    await gate.database?.close();
+  });
+  return gate;
+}

@@ -8,6 +8,16 @@ import { textMessage } from '../../src/slack/views/message.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A listener table of one reader subcommand, `/t <name> <n>`, handled by `handle`. */
+function oneCommand(name: string, handle: ListenerTable['commands'][number]['subcommands'][number]['handle']): ListenerTable {
+  return {
+    commands: [{ command: '/t', summary: 'test', subcommands: [{ name, usage: `/t ${name} <n>`, summary: name, role: 'reader', handle }] }],
+    events: [],
+    actions: [],
+    views: [],
+  };
+}
+
 describe('acks under a burst', () => {
   const applied: string[] = [];
   let running = 0;
@@ -15,34 +25,15 @@ describe('acks under a burst', () => {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   let h: SlackHarness;
-  const table: ListenerTable = {
-    commands: [
-      {
-        command: '/t',
-        summary: 'test',
-        subcommands: [
-          {
-            name: 'work',
-            usage: '/t work <n>',
-            summary: 'takes a while',
-            role: 'reader',
-            async handle(req) {
-              running += 1;
-              peak = Math.max(peak, running);
-              await gate;
-              await sleep(20);
-              running -= 1;
-              applied.push(req.rest);
-              await req.reply.ephemeral(textMessage(`done ${req.rest}`));
-            },
-          },
-        ],
-      },
-    ],
-    events: [],
-    actions: [],
-    views: [],
-  };
+  const table = oneCommand('work', async (req) => {
+    running += 1;
+    peak = Math.max(peak, running);
+    await gate;
+    await sleep(20);
+    running -= 1;
+    applied.push(req.rest);
+    await req.reply.ephemeral(textMessage(`done ${req.rest}`));
+  });
   beforeAll(async () => {
     h = await startSlackHarness({ table });
   });
@@ -81,29 +72,10 @@ describe('listeners of a batch of claims', () => {
   };
   const turns: number[] = [];
   let h: SlackHarness;
-  const table: ListenerTable = {
-    commands: [
-      {
-        command: '/t',
-        summary: 'test',
-        subcommands: [
-          {
-            name: 'render',
-            usage: '/t render <n>',
-            summary: 'renders',
-            role: 'reader',
-            async handle(req) {
-              turns.push(turn);
-              await req.reply.ephemeral(textMessage(`done ${req.rest}`));
-            },
-          },
-        ],
-      },
-    ],
-    events: [],
-    actions: [],
-    views: [],
-  };
+  const table = oneCommand('render', async (req) => {
+    turns.push(turn);
+    await req.reply.ephemeral(textMessage(`done ${req.rest}`));
+  });
   beforeAll(async () => {
     h = await startSlackHarness({ table });
   });

@@ -13,6 +13,7 @@ import { alertScrubber, sanitizeDetails, sanitizeText, type TextScrubber } from 
 import { AlertWriter, persistAlerts, type PersistResult, type StoredAlert } from './store.js';
 import { OverdueHooks } from './overdue.js';
 import { resolveAlert } from './actions.js';
+import { AppError } from '../errors.js';
 import { liveAlertGroupId } from '../db/queries/alert-groups.js';
 import type { AlertInput, AlertSink, Severity } from './types.js';
 
@@ -37,7 +38,18 @@ export interface OutboxSinkDeps {
   config: Config;
   /** ctb_alerts_raised_total{severity} is counted here (once per stored alert) when given. */
   metrics?: Registry | undefined;
+  /** How long each try of a recovery's resolve waits for a send under way (tests; default actions.ts's). */
+  resolveSendWaitMs?: number;
 }
+
+/**
+ * Tries of a recovery's resolve while a message of its group is being handed to Slack. An action
+ * does nothing while a send holds the group (actions.ts: a person pressing gets "try again"); a
+ * condition that cleared must not stay open and paging, or overdue and killing, for that, so the
+ * recovery tries again, each try waiting out the send as long as an action does: twelve tries
+ * outlast the longest Slack call (SLACK_API_TIMEOUT, at most 2 minutes).
+ */
+const RESOLVE_TRIES = 12;
 
 export function slackAlertsChannel(config: Config): string | null {
   return config.slackEnabled && config.SLACK_ALERTS_CHANNEL ? config.SLACK_ALERTS_CHANNEL : null;
@@ -98,9 +110,20 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
     async resolve(recovery) {
       const groupId = await liveAlertGroupId(deps.db, sanitizeText(recovery.fingerprint, scrub, 200));
       if (groupId === null) return null;
-      const { changed } = await resolveAlert({
+      const input = {
         db: deps.db, clock: deps.clock, groupId, actor: sanitizeText(recovery.by, scrub, 100), note: sanitizeText(recovery.note, scrub, 500),
-      });
+        ...(deps.resolveSendWaitMs !== undefined ? { sendWaitMs: deps.resolveSendWaitMs } : {}),
+      };
+      let changed = false;
+      for (let tries = 1; ; tries += 1) {
+        try {
+          ({ changed } = await resolveAlert(input));
+          break;
+        } catch (err) {
+          if (!(err instanceof AppError && err.code === 'alert_send_under_way') || tries >= RESOLVE_TRIES) throw err;
+          log.info({ groupId, tries }, 'alert resolve waits for a message of its group being sent to Slack');
+        }
+      }
       if (changed) log.info({ groupId, fingerprint: recovery.fingerprint, by: recovery.by }, `alert group resolved: ${recovery.note}`);
       return changed ? groupId : null;
     },

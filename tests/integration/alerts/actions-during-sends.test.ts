@@ -6,6 +6,8 @@ import { and, eq, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acknowledgeAlert, resolveAlert, silenceAlert } from '../../../src/alerts/actions.js';
 import { AppError } from '../../../src/errors.js';
+import { createOutboxAlertSink } from '../../../src/alerts/sink.js';
+import { silentLogger } from '../../../src/logger.js';
 import { alertDeliveries, alertEscalations, alertGroups } from '../../../src/db/schema/index.js';
 import { usePostgresTestDb } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
@@ -207,5 +209,26 @@ describe('two actions on one group at once', () => {
     expect((resolved as AppError).message).toBe(
       `Alert group ${groupId} was not resolved: another acknowledge, resolve or silence of it had not finished within 300ms. Nothing was changed.`);
     expect(await group(groupId)).toMatchObject({ status: 'open', resolvedBy: null, silencedBy: 'cli:op' });
+  });
+});
+
+describe('a recovery while a send is under way', () => {
+  it('resolves once the send is done instead of failing: a condition that cleared does not stay open and paging', async () => {
+    const { groupId } = await critical();
+    await drain(1); // the parent message
+    const slackCall = holdFirst((body) => String(body.channel).startsWith('U'));
+    await h.runtime.escalation.tick(); // pages: the first DM is held at Slack
+    h.clock.advance(1_000);
+    const worker = h.runtime.delivery.tick();
+    await slackCall.held;
+    const sink = createOutboxAlertSink({ db: database().db, clock: h.clock, logger: silentLogger(), config: h.ctx.config, resolveSendWaitMs: 300 });
+    const resolving = sink.resolve!({ fingerprint: 'G', by: 'system:engine', note: 'engine loop running again' });
+    // Two tries waited out the held DM (300 ms each) and neither changed anything.
+    await new Promise((r) => setTimeout(r, 700));
+    expect(await group(groupId)).toMatchObject({ status: 'open' });
+    slackCall.answer();
+    await worker;
+    expect(await resolving).toBe(groupId);
+    expect(await group(groupId)).toMatchObject({ status: 'resolved', resolvedBy: 'system:engine' });
   });
 });

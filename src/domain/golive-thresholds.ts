@@ -86,8 +86,8 @@ export function auditThresholdLines(a: AuditThresholds): string[] {
 
 /** What the gate (resume, /mode live) says of a stored run's thresholds under the policy stored now, when it refuses them. */
 export interface ThresholdStanding {
-  code: 'audit_thresholds_missing' | 'audit_thresholds_looser';
-  /** Each looser threshold against the policy; null when the run recorded none. */
+  code: 'audit_thresholds_missing' | 'audit_thresholds_looser' | 'policy_incomplete';
+  /** Each looser threshold against the policy (for `policy_incomplete`, what the policy lacks); null when the run recorded none. */
   differences: string | null;
 }
 
@@ -98,6 +98,7 @@ export interface ThresholdStanding {
 export function gateVerdictText(v: { passed: boolean; thresholdRefusal: ThresholdStanding | null }): string {
   if (!v.passed) return 'failed';
   if (!v.thresholdRefusal) return 'passed';
+  if (v.thresholdRefusal.code === 'policy_incomplete') return `passed, but ${v.thresholdRefusal.differences}: not accepted for going live / resume`;
   const why = v.thresholdRefusal.differences === null
     ? 'passed, but recorded no go-live thresholds'
     : `passed under looser thresholds than the policy (${v.thresholdRefusal.differences})`;

@@ -7,7 +7,7 @@ import { auditInfo, runbookDataFromConfig } from '../../src/services/runbook/col
 import type { RunbookData } from '../../src/domain/runbook/data.js';
 import type { GateThresholds } from '../../src/domain/golive-thresholds.js';
 import { DEFAULT_AUDIT_SETTINGS } from '../support/gate-thresholds.js';
-import { configuredThresholds, gatePolicyOf } from '../../src/services/audit/gate-policy.js';
+import { configuredEngineLimits, configuredThresholds, gatePolicyOf } from '../../src/services/audit/gate-policy.js';
 import { placeholderRunbookData, renderRunbook, RUNBOOK_DOCS, RUNBOOKS } from '../../src/domain/runbook/index.js';
 
 function data(env: Record<string, string> = {}, over: Partial<RunbookData> = {}): RunbookData {
@@ -86,7 +86,7 @@ describe('runbooks follow the configuration', () => {
   it('say of a pass by looser settings than the gate policy that resume and going live would not accept it', () => {
     const policy = gatePolicyOf({
       id: 1, minPaperTrades: 50, minRoiPct: '0', alertWindowMs: 7 * 86_400_000, recordedBy: 'worker-host:4242 (worker)', recordedAt: new Date('2026-01-05T01:00:00Z'),
-      auditSettings: DEFAULT_AUDIT_SETTINGS, engineLimits: null,
+      auditSettings: DEFAULT_AUDIT_SETTINGS, engineLimits: configuredEngineLimits(testConfig(), { file: '/srv/ctb/strategies.json', sha256: '0'.repeat(64) }),
     });
     const run = (over: Partial<GateThresholds>) => ({
       id: 7, at: new Date('2026-01-05T02:55:00Z'), actor: 'cli:ops', mode: 'paper' as const, dryRun: true, passed: true, summary: '10 pass, 0 warn, 0 fail', results: [],

@@ -10,6 +10,8 @@
 // Resume and the live switch refuse an audit whose recorded settings are looser than the policy,
 // or that recorded none. Until an engine has recorded a policy, the gate holds audits to the
 // built-in defaults, and an audit judges by this process's settings.
+// A row recorded by an engine older than the audit settings or the engine limits leaves them unknown:
+// the checks judging them fail and the gate refuses until that engine restarts and records them.
 // With them it records its pre-trade limits (RISK_PRICE_BAND_PCT, RISK_MAX_ORDERS_PER_MINUTE,
 // RISK_MAX_OPEN_ORDERS, RISK_MAX_ORDER_NOTIONAL, RISK_SELF_TRADE_PREVENTION) and the strategies file it
 // loaded (path, sha256): the risk checks judge those, never the auditing shell's (sources/engine-limits.ts).
@@ -89,6 +91,42 @@ export interface GatePolicy {
   recordedAt: Date | null;
   /** The engine's pre-trade limits and strategies file, as it recorded them; null when none recorded them yet. */
   engineLimits?: EngineLimits | null;
+  /**
+   * What a stored row lacks because an engine older than them recorded it (before migrations 0022/0023):
+   * unknown until the engine restarts, never the built-in defaults nor this process's values.
+   */
+  missing?: PolicyPart[];
+}
+
+export type PolicyPart = 'audit_settings' | 'engine_limits';
+
+const PART_TEXT: Record<PolicyPart, string> = {
+  audit_settings: 'its audit settings (ROI_TOLERANCE_PCT, LOG_CHECK_WINDOW, PAPER_STARTING_BALANCE, RECONCILE_LEGACY_CUTOFF, RISK_APPETITE_MAX_DRAWDOWN_PCT, RISK_MAX_DRAWDOWN_PCT, RISK_DAILY_LOSS_PCT, RISK_HARD_DRAWDOWN_PCT)',
+  engine_limits: 'its pre-trade limits, STRATEGIES_FILE, LOG_DIR, SLACK_APPROVERS and alert channels',
+};
+
+/** The checks that judge each part: with the part unknown they cannot be judged. */
+const PART_CHECKS: Record<PolicyPart, readonly string[]> = {
+  audit_settings: ['roi.audit', 'logs.unhandled_errors', 'golive.criteria', 'reconciliation.ledger', 'risk.drawdown_guard'],
+  engine_limits: ['risk.pre_trade_gate', 'risk.strategy_limits', 'logging.rotation', 'logs.unhandled_errors', 'mode.approvers', 'oncall.rotation', 'alerting.channels'],
+};
+
+/** "the engine recorded its go-live policy before this version: restart the engine so it records …"; null when nothing is missing. */
+export function policyIncompleteText(policy: GatePolicy, parts: PolicyPart[] = policy.missing ?? []): string | null {
+  if (parts.length === 0) return null;
+  return `the engine recorded its go-live policy before this version: restart the engine (ctb start) so it records ${parts.map((p) => PART_TEXT[p]).join(', and ')}`;
+}
+
+/** A failing outcome for a check that judges a part of the policy the stored row lacks; null when it can be judged. */
+export function unknownPolicyOutcome(checkId: string, policy: GatePolicy): { status: 'fail'; value: string; fix: string } | null {
+  const parts = (policy.missing ?? []).filter((p) => PART_CHECKS[p].includes(checkId));
+  const text = policyIncompleteText(policy, parts);
+  if (text === null) return null;
+  return {
+    status: 'fail',
+    value: `not judged: ${text}. Its values are unknown until then (${policySourceText(policy)}).`,
+    fix: "Restart the engine (ctb start) so it records them, then run ctb audit again.",
+  };
 }
 
 /** The engine's limits as its process recorded them, and who and when: what the audit's risk checks judge. */
@@ -177,16 +215,18 @@ export async function loadGatePolicy(db: Db): Promise<GatePolicy> {
 
 /**
  * The policy a stored golive_policy row (or none) stands for. A row an engine recorded before the
- * audit settings were part of the policy holds them at the built-in defaults until the engine restarts.
+ * audit settings (or its limits) were part of the policy lacks them: `missing` says so, and until the
+ * engine restarts the checks that judge them fail and the gate refuses (policy_incomplete).
  */
 export function gatePolicyOf(row: GolivePolicy | null): GatePolicy {
   if (!row) return { thresholds: DEFAULT_THRESHOLDS, source: 'default', recordedBy: null, recordedAt: null, engineLimits: null };
+  const missing: PolicyPart[] = [...(row.auditSettings ? [] : ['audit_settings' as const]), ...(row.engineLimits ? [] : ['engine_limits' as const])];
   return {
     thresholds: {
       minPaperTrades: row.minPaperTrades, minRoiPct: new Decimal(row.minRoiPct).toString(), alertWindowMs: row.alertWindowMs,
       ...DEFAULT_SETTINGS, ...row.auditSettings,
     },
-    source: 'engine', recordedBy: row.recordedBy, recordedAt: row.recordedAt, engineLimits: row.engineLimits ?? null,
+    source: 'engine', recordedBy: row.recordedBy, recordedAt: row.recordedAt, engineLimits: row.engineLimits ?? null, missing,
   };
 }
 
@@ -264,7 +304,7 @@ export function thresholdStanding(run: { id: number; thresholds: GateThresholds 
 
 /** Why a stored audit cannot open the gate under the current policy; null when it can. */
 export interface ThresholdRefusal {
-  code: 'audit_thresholds_missing' | 'audit_thresholds_looser';
+  code: ThresholdStanding['code'];
   /** Each looser threshold against the policy ("GOLIVE_ALERT_WINDOW 1m where the policy has 7d; …"); null when none were recorded. */
   differences: string | null;
   what: string;
@@ -277,6 +317,15 @@ export interface ThresholdRefusal {
  */
 export function thresholdRefusal(run: { id: number; thresholds: GateThresholds | null }, policy: GatePolicy, purpose: string): ThresholdRefusal | null {
   const source = policySourceText(policy);
+  const incomplete = policyIncompleteText(policy);
+  if (incomplete !== null) {
+    return {
+      code: 'policy_incomplete',
+      differences: incomplete,
+      what: `The gate policy (${source}) is incomplete: ${incomplete}. Until then audit run ${run.id} cannot show it met it.`,
+      how: `Restart the engine (ctb start), run ctb audit (or /golive audit) again, then ${purpose}.`,
+    };
+  }
   if (!run.thresholds) {
     return {
       code: 'audit_thresholds_missing',

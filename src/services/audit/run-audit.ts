@@ -10,7 +10,7 @@ import type { Exchange } from '../../exchange/types.js';
 import { configSecrets, makeScrubber } from '../../logger.js';
 import { effectiveMode, getBotState } from '../bot-state.js';
 import { auditChecks } from './checks/index.js';
-import { auditConfig, auditThresholds, configuredThresholds, loadGatePolicy, recordedEngineLimits, type AuditThresholds, type RecordedEngineLimits } from './gate-policy.js';
+import { auditConfig, auditThresholds, configuredThresholds, loadGatePolicy, recordedEngineLimits, unknownPolicyOutcome, type AuditThresholds, type RecordedEngineLimits } from './gate-policy.js';
 import {
   CHECKLIST_SECTIONS, type AuditCheck, type AuditContext, type AuditDeps, type AuditReport, type AuditSummary, type CheckOutcome, type CheckResult,
 } from './types.js';
@@ -141,7 +141,11 @@ export async function runAudit(ctx: AuditDeps, params: RunAuditParams): Promise<
 
   // One after another: several checks talk to Kraken, whose rate limit is per key.
   const results: CheckResult[] = [];
-  for (const check of selected) results.push(await runOne(check, actx, params.dryRun, scrub));
+  for (const check of selected) {
+    // A check judging what the stored policy lacks fails rather than judge defaults or this shell's values.
+    const unknown = unknownPolicyOutcome(check.id, policy);
+    results.push(await runOne(unknown ? { ...check, run: async () => unknown } : check, actx, params.dryRun, scrub));
+  }
 
   const summary = summarize(results);
   const ok = summary.fail === 0;

@@ -20,7 +20,8 @@ export function auditGate(opts: { checks?: AuditCheck[]; cwd?: string } = {}): G
     if (refusal) checks.push({ id: 'golive.policy', name: 'Go-live thresholds at least the gate policy', status: 'fail', value: refusal.what, fix: refusal.how });
     return {
       passed: report.ok && !refusal,
-      summary: refusal ? `${report.summaryLine}, but judged by thresholds looser than the gate policy` : report.summaryLine,
+      summary: !refusal ? report.summaryLine
+        : refusal.code === 'policy_incomplete' ? `${report.summaryLine}, but the gate policy is incomplete` : `${report.summaryLine}, but judged by thresholds looser than the gate policy`,
       auditRunId: report.runId > 0 ? report.runId : null,
       checks,
     };

@@ -22,6 +22,7 @@ import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { testContext } from '../../support/app-context.js';
 import { tempCheckout, type TempCheckout } from '../../support/temp-checkout.js';
 import { insertTrade } from '../../support/trade-rows.js';
+import { DEFAULT_AUDIT_SETTINGS } from '../../support/gate-thresholds.js';
 
 const actor: Actor = { id: 'cli:test', source: 'cli' };
 const KEY = 'Ab1+'.repeat(14); // 56 base64 characters: shaped like a Kraken key
@@ -330,7 +331,7 @@ describe('golive.criteria', () => {
   });
 
   it('fails when a stored gate policy of 0 paper trades reaches it, though the configuration refuses 0', async () => {
-    await upsertGolivePolicy(database.db, { minPaperTrades: 0, minRoiPct: '-5', alertWindowMs: 7 * 86_400_000, recordedBy: 'host:1', recordedAt: new Date('2026-01-01T00:00:00Z') });
+    await upsertGolivePolicy(database.db, { minPaperTrades: 0, minRoiPct: '-5', alertWindowMs: 7 * 86_400_000, auditSettings: DEFAULT_AUDIT_SETTINGS, recordedBy: 'host:1', recordedAt: new Date('2026-01-01T00:00:00Z') });
     try {
       const r = await run(goLiveCriteriaCheck, { PAPER_STARTING_BALANCE: '10000' });
       expect(r.status).toBe('fail');

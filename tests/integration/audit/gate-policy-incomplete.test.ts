@@ -3,7 +3,7 @@
 // fail saying so — never judging the built-in defaults or the auditing shell's values — and /mode live
 // and resume refuse (policy_incomplete).
 import { sql } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { testConfig } from '../../../src/config/env.js';
 import { modeChangeRequests } from '../../../src/db/schema/index.js';
 import { approversCheck } from '../../../src/services/audit/checks/approvers.js';
@@ -11,39 +11,17 @@ import { goLiveCriteriaCheck } from '../../../src/services/audit/checks/criteria
 import { modeCheck } from '../../../src/services/audit/checks/mode.js';
 import { loadGatePolicy, recordGatePolicy, thresholdRefusal } from '../../../src/services/audit/gate-policy.js';
 import { openLiveRequest } from '../../../src/services/mode/open-live-request.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
-import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
-import { modeHarness, OPERATOR_APPROVER, resetModeTables, slackActor, type ModeHarness } from '../../support/mode-harness.js';
-import { insertTrade } from '../../support/trade-rows.js';
+import { useLiveGateBed } from '../../support/live-gate-bed.js';
+import { OPERATOR_APPROVER, slackActor, type ModeHarness } from '../../support/mode-harness.js';
 
 const ENGINE_ENV = { GOLIVE_MIN_PAPER_TRADES: '1', GOLIVE_MIN_ROI_PCT: '-100', GOLIVE_ALERT_WINDOW: '1h' };
 
-let database: TestDatabase;
-let slack: FakeSlack;
-let h: ModeHarness | undefined;
-
-beforeAll(async () => {
-  database = await createPostgresTestDb();
-});
-afterAll(async () => {
-  await database.close();
-});
-beforeEach(async () => {
-  await resetModeTables(database.db);
-  await database.db.execute(sql`truncate golive_policy, alert_events, alert_groups, trades restart identity cascade`);
-  await insertTrade(database.db, { status: 'closed' });
-  slack = await startFakeSlack();
-});
-afterEach(async () => {
-  await h?.ctx.close();
-  h = undefined;
-  await slack.close();
-});
+const bed = useLiveGateBed();
 
 /** A policy row as an engine older than migrations 0022/0023 left it: `column` null. */
 async function oldEnginePolicy(column: 'audit_settings' | 'engine_limits'): Promise<void> {
-  await recordGatePolicy(database.db, { config: testConfig(ENGINE_ENV), by: 'worker-host:4242 (worker)', at: new Date('2026-03-02T08:00:00Z') });
-  await database.db.execute(sql`update golive_policy set ${sql.identifier(column)} = null`);
+  await recordGatePolicy(bed.database.db, { config: testConfig(ENGINE_ENV), by: 'worker-host:4242 (worker)', at: new Date('2026-03-02T08:00:00Z') });
+  await bed.database.db.execute(sql`update golive_policy set ${sql.identifier(column)} = null`);
 }
 
 const request = (harness: ModeHarness) => openLiveRequest(harness.ctx, harness.ctx.liveSwitch, { actor: slackActor(OPERATOR_APPROVER), reason: 'criteria met' });
@@ -51,19 +29,19 @@ const request = (harness: ModeHarness) => openLiveRequest(harness.ctx, harness.c
 describe('a gate policy recorded before the audit settings and engine limits', () => {
   it('fails the checks judging audit settings it lacks, and /mode live refuses', async () => {
     await oldEnginePolicy('audit_settings');
-    h = await modeHarness({ database, slack, env: ENGINE_ENV, checks: [modeCheck, goLiveCriteriaCheck] });
+    const h = await bed.handler(ENGINE_ENV, [modeCheck, goLiveCriteriaCheck]);
     const result = await request(h);
     expect(result.opened).toBe(false);
     const criteria = result.audit.checks.find((c) => c.id === 'golive.criteria')!;
     expect(criteria.status).toBe('fail');
     expect(criteria.value).toContain('the engine recorded its go-live policy before this version: restart the engine (ctb start) so it records its audit settings');
     expect(result.audit.checks.find((c) => c.id === 'mode.state')!.status).not.toBe('fail');
-    expect(await database.db.select().from(modeChangeRequests)).toHaveLength(0);
+    expect(await bed.database.db.select().from(modeChangeRequests)).toHaveLength(0);
   });
 
   it('fails the checks judging engine limits it lacks instead of judging the shell\'s approvers', async () => {
     await oldEnginePolicy('engine_limits');
-    h = await modeHarness({ database, slack, env: ENGINE_ENV, checks: [modeCheck, goLiveCriteriaCheck, approversCheck] });
+    const h = await bed.handler(ENGINE_ENV, [modeCheck, goLiveCriteriaCheck, approversCheck]);
     const result = await request(h);
     expect(result.opened).toBe(false);
     const approvers = result.audit.checks.find((c) => c.id === 'mode.approvers')!;
@@ -74,7 +52,7 @@ describe('a gate policy recorded before the audit settings and engine limits', (
 
   it('refuses a passed audit for resume and the live switch (policy_incomplete)', async () => {
     await oldEnginePolicy('audit_settings');
-    const policy = await loadGatePolicy(database.db);
+    const policy = await loadGatePolicy(bed.database.db);
     const run = { id: 7, thresholds: { ...policy.thresholds } };
     const refusal = thresholdRefusal(run, policy, 'resume');
     expect(refusal).toMatchObject({ code: 'policy_incomplete' });

@@ -1,8 +1,7 @@
 // /mode live holds its go-live audit to the gate policy the engine's process recorded in the
 // database, not to the GOLIVE_* of the process that handles the request: a looser value there is
 // ignored (and said so), a stricter one is used, and a policy tightened while the audit ran refuses it.
-import { sql } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { testConfig } from '../../../src/config/env.js';
 import { alertEvents, alertGroups, auditRuns, modeChangeRequests } from '../../../src/db/schema/index.js';
 import { goLiveCriteriaCheck } from '../../../src/services/audit/checks/criteria.js';
@@ -10,55 +9,32 @@ import { modeCheck } from '../../../src/services/audit/checks/mode.js';
 import { recordGatePolicy } from '../../../src/services/audit/gate-policy.js';
 import { defineCheck, type AuditCheck } from '../../../src/services/audit/types.js';
 import { openLiveRequest } from '../../../src/services/mode/open-live-request.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
-import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
-import { modeHarness, OPERATOR_APPROVER, resetModeTables, slackActor, type ModeHarness } from '../../support/mode-harness.js';
+import { useLiveGateBed } from '../../support/live-gate-bed.js';
+import { OPERATOR_APPROVER, slackActor, type ModeHarness } from '../../support/mode-harness.js';
 import { DEFAULT_AUDIT_SETTINGS } from '../../support/gate-thresholds.js';
-import { insertTrade } from '../../support/trade-rows.js';
 
 const HOUR = 3_600_000;
 /** The thresholds the engine's process runs with: one paper trade (the least allowed), any ROI, no critical alert in 1h. */
 const ENGINE_ENV = { GOLIVE_MIN_PAPER_TRADES: '1', GOLIVE_MIN_ROI_PCT: '-100', GOLIVE_ALERT_WINDOW: '1h' };
 
-let database: TestDatabase;
-let slack: FakeSlack;
-let h: ModeHarness | undefined;
-
-beforeAll(async () => {
-  database = await createPostgresTestDb();
-});
-afterAll(async () => {
-  await database.close();
-});
-beforeEach(async () => {
-  await resetModeTables(database.db);
-  await database.db.execute(sql`truncate golive_policy, alert_events, alert_groups, trades restart identity cascade`);
-  await insertTrade(database.db, { status: 'closed' });
-  slack = await startFakeSlack();
-});
-afterEach(async () => {
-  await h?.ctx.close();
-  h = undefined;
-  await slack.close();
-});
+const bed = useLiveGateBed();
 
 /** The process that handles /mode live, with its own GOLIVE_* and the real paper→live criteria in its audit. */
 async function requestHandler(env: Record<string, string>, extraChecks: AuditCheck[] = []): Promise<ModeHarness> {
-  h = await modeHarness({ database, slack, env, checks: [modeCheck, goLiveCriteriaCheck, ...extraChecks] });
-  return h;
+  return bed.handler(env, [modeCheck, goLiveCriteriaCheck, ...extraChecks]);
 }
 
 async function enginePolicy(env: Record<string, string> = ENGINE_ENV): Promise<void> {
-  await recordGatePolicy(database.db, { config: testConfig(env), by: 'worker-host:4242 (worker)', at: new Date('2026-03-02T08:00:00Z') });
+  await recordGatePolicy(bed.database.db, { config: testConfig(env), by: 'worker-host:4242 (worker)', at: new Date('2026-03-02T08:00:00Z') });
 }
 
 async function criticalAlert(at: Date): Promise<void> {
-  const [g] = await database.db.insert(alertGroups).values({ fingerprint: 'exchange-down', source: 'exchange', severity: 'critical', title: 'down', firstAt: at, lastAt: at }).returning();
-  await database.db.insert(alertEvents).values({ groupId: g!.id, at, source: 'exchange', severity: 'critical', title: 'down' });
+  const [g] = await bed.database.db.insert(alertGroups).values({ fingerprint: 'exchange-down', source: 'exchange', severity: 'critical', title: 'down', firstAt: at, lastAt: at }).returning();
+  await bed.database.db.insert(alertEvents).values({ groupId: g!.id, at, source: 'exchange', severity: 'critical', title: 'down' });
 }
 
 const request = (harness: ModeHarness) => openLiveRequest(harness.ctx, harness.ctx.liveSwitch, { actor: slackActor(OPERATOR_APPROVER), reason: 'criteria met' });
-const storedThresholds = async () => (await database.db.select({ thresholds: auditRuns.thresholds }).from(auditRuns)).map((r) => r.thresholds);
+const storedThresholds = async () => (await bed.database.db.select({ thresholds: auditRuns.thresholds }).from(auditRuns)).map((r) => r.thresholds);
 
 describe('/mode live and the go-live gate policy', () => {
   it('refuses when the requesting process sets a looser GOLIVE_ALERT_WINDOW than the policy, judging by the policy and saying the override was ignored', async () => {
@@ -71,7 +47,7 @@ describe('/mode live and the go-live gate policy', () => {
     expect(criteria.status).toBe('fail');
     expect(criteria.value).toBe("1 paper trades (need ≥ 1); paper ROI 0.04% (need > -100%); 1 critical alerts in 1h (need 0); this environment's GOLIVE_ALERT_WINDOW=1m is looser than the gate policy's 1h and was ignored");
     expect(await storedThresholds()).toEqual([{ minPaperTrades: 1, minRoiPct: '-100', alertWindowMs: HOUR, ...DEFAULT_AUDIT_SETTINGS }]);
-    expect(await database.db.select().from(modeChangeRequests)).toHaveLength(0);
+    expect(await bed.database.db.select().from(modeChangeRequests)).toHaveLength(0);
   });
 
   it('opens the request when the audit judges at the policy', async () => {
@@ -111,6 +87,6 @@ describe('/mode live and the go-live gate policy', () => {
       value: expect.stringMatching(/judged by looser go-live thresholds than the gate policy \(recorded by the engine's process worker-host:4242 \(worker\) at 2026-03-02T08:00:00\.000Z\): GOLIVE_ALERT_WINDOW 1h where the policy has 1d\.$/),
       fix: expect.stringMatching(/^Run ctb audit again without GOLIVE_ALERT_WINDOW set/),
     });
-    expect(await database.db.select().from(modeChangeRequests)).toHaveLength(0);
+    expect(await bed.database.db.select().from(modeChangeRequests)).toHaveLength(0);
   });
 });

@@ -157,21 +157,29 @@ describe('a send still under way when the action has waited long enough', () => 
   });
 });
 
+/**
+ * Another writer of the group (a repeat of the alert being recorded) holds its row; a silence then
+ * takes the group's send lock and waits for that row. `letGo` ends the writer's transaction.
+ */
+async function silenceBehindAGroupWriter(groupId: number) {
+  const rowHeld = gate();
+  const letGo = gate();
+  const writer = database().db.transaction(async (tx) => {
+    await tx.execute(sql`select id from alert_groups where id = ${groupId} for update`);
+    rowHeld.open();
+    await letGo.promise;
+  });
+  await rowHeld.promise;
+  const silence = silenceAlert({ db: database().db, clock: h.clock, groupId, actor: 'cli:op', durationMs: 3_600_000 });
+  await settledOrLockWaiters(silence, 1); // holds the send lock, waits for the group row
+  return { writer, letGo, silence };
+}
+
 describe('two actions on one group at once', () => {
   it('the silence counts every queued page it dropped, though an acknowledge was looking for sends under way meanwhile', async () => {
     const { groupId } = await critical();
     await h.runtime.escalation.tick(); // queues 2 DMs, 1 email and a "Paged …" line
-    // Another writer of the group (a repeat of the alert being recorded) holds its row for a moment.
-    const rowHeld = gate();
-    const letGo = gate();
-    const writer = database().db.transaction(async (tx) => {
-      await tx.execute(sql`select id from alert_groups where id = ${groupId} for update`);
-      rowHeld.open();
-      await letGo.promise;
-    });
-    await rowHeld.promise;
-    const silence = silenceAlert({ db: database().db, clock: h.clock, groupId, actor: 'cli:op', durationMs: 3_600_000 });
-    await settledOrLockWaiters(silence, 1); // holds the send lock, waits for the group row
+    const { writer, letGo, silence } = await silenceBehindAGroupWriter(groupId);
     const ack = acknowledgeAlert({ db: database().db, clock: h.clock, groupId, actor: 'UAPPROVER1' });
     await settledOrLockWaiters(ack, 2); // has looked for sends under way, waits for the silence's send lock
     letGo.open();
@@ -189,16 +197,7 @@ describe('two actions on one group at once', () => {
 
   it('an action that cannot wait out another one on the group changes nothing and says what held it', async () => {
     const { groupId } = await critical();
-    const rowHeld = gate();
-    const letGo = gate();
-    const writer = database().db.transaction(async (tx) => {
-      await tx.execute(sql`select id from alert_groups where id = ${groupId} for update`);
-      rowHeld.open();
-      await letGo.promise;
-    });
-    await rowHeld.promise;
-    const silence = silenceAlert({ db: database().db, clock: h.clock, groupId, actor: 'cli:op', durationMs: 3_600_000 });
-    await settledOrLockWaiters(silence, 1); // holds the send lock, waits for the group row
+    const { writer, letGo, silence } = await silenceBehindAGroupWriter(groupId);
     const resolved = await resolveAlert({ db: database().db, clock: h.clock, groupId, actor: 'UAPPROVER1', sendWaitMs: 300 }).then(
       () => undefined, (err: unknown) => err);
     letGo.open();

@@ -74,6 +74,32 @@ describe('engine requests', () => {
     expect((await getEngineRequest(db, r.id))?.status).toBe('pending');
   });
 
+  it('a runner that lost its claim while it ran says nothing of putting the request back', async () => {
+    const { db } = database();
+    const r = await enqueueEngineRequest(db, clock, { kind: 'cancel_all', requestedBy: 'U1' });
+    const retried: number[] = [];
+    let runs = 0;
+    const runner = startRequestRunner(deps(), {
+      holder: 'slow', timer: false,
+      onRetry: async (request) => { retried.push(request.id); },
+      handlers: {
+        cancel_all: async () => {
+          runs += 1;
+          if (runs > 1) return { ok: true, summary: 'none left open' };
+          // Meanwhile it was requeued as stale (another runner's clock ran ahead) and is pending again.
+          clock.advance(61_000);
+          await requeueStaleEngineRequests(db, clock, 60_000);
+          return { ok: false, summary: 'Cancel pending: tried again later', retryAt: new Date(clock.now().getTime() + 5_000) };
+        },
+      },
+    });
+    await runner.drain();
+    // The second claim (the requeued request, run again) finished it; the first run put nothing back.
+    expect(retried).toEqual([]);
+    expect(runs).toBe(2);
+    expect(await getEngineRequest(db, r.id)).toMatchObject({ status: 'done' });
+  });
+
   it('waits for the answer, and returns the request still pending when the wait runs out', async () => {
     const { db } = database();
     const r = await enqueueEngineRequest(db, clock, { kind: 'cancel_all', requestedBy: 'U1' });

@@ -89,7 +89,13 @@ export function startRequestRunner(deps: RequestRunnerDeps, opts: RequestRunnerO
   };
 
   const tryLater = async (request: EngineRequest, outcome: RetryOutcome): Promise<void> => {
-    await retryEngineRequestLater(deps.db, request.id, { notBefore: outcome.retryAt, result: { summary: outcome.summary, ...(outcome.details ?? {}) } });
+    const requeued = await retryEngineRequestLater(deps.db, request.id, { notBefore: outcome.retryAt, result: { summary: outcome.summary, ...(outcome.details ?? {}) } });
+    // No longer this runner's (requeued as stale and taken by another, or finished): nothing was put
+    // back by it, so nothing is said of it either; whoever holds the request now reports it.
+    if (!requeued) {
+      deps.logger.warn({ requestId: request.id, kind: request.kind, summary: outcome.summary }, 'engine request was no longer this runner\'s when it tried to put it back: left to whoever holds it');
+      return;
+    }
     deps.logger.info({ requestId: request.id, kind: request.kind, retryAt: outcome.retryAt.toISOString(), summary: outcome.summary }, 'engine request tried; tried again later');
     await opts.onRetry?.(request, outcome).catch((err: unknown) => deps.logger.error({ err, requestId: request.id }, 'engine request follow-up failed'));
   };

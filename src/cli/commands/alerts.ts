@@ -14,8 +14,11 @@ function escalationLine(r: AlertTestResult): string {
   if (r.escalation !== 'started') return '';
   const reached = (['slack', 'email'] as const).filter((name) => r.channels[name].status === 'sent');
   const none = r.channels.slack.status === 'not_configured' && r.channels.email.status === 'not_configured';
+  if (none) return `Escalation recorded, but nobody was paged: ${NO_CHANNEL}. Acknowledge it with \`ctb alerts ack ${r.groupId}\`.`;
+  // The pages are direct messages the escalation sends, apart from the channels this run tried: with
+  // every channel failed here, whether one went out is not something this run saw.
   if (reached.length === 0) {
-    return `Escalation recorded, but nobody was paged: ${none ? NO_CHANNEL : 'no channel delivered the alert'}. Acknowledge it with \`ctb alerts ack ${r.groupId}\`.`;
+    return `Escalation recorded, but no channel delivered the alert from here; the running bot's escalation pages on-call by direct message, which this run did not see: check \`ctb alerts list\`, and acknowledge with \`ctb alerts ack ${r.groupId}\`.`;
   }
   return `Escalation started and the alert reached ${reached.join(' and ')}; the running bot continues the ladder until someone presses Acknowledge (or \`ctb alerts ack ${r.groupId}\`).`;
 }

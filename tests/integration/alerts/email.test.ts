@@ -102,6 +102,13 @@ describe('ctb alerts test', () => {
     expect(renderAlertTest(result)).toContain('Only this test alert was sent from here');
   });
 
+  it('with every channel failed here, does not claim whether on-call was paged by direct message', () => {
+    const failed = { status: 'failed' as const, error: 'channel_not_found' };
+    const said = renderAlertTest({ ok: false, testId: 1, groupId: 7, severity: 'critical', channels: { slack: failed, email: failed }, escalation: 'started' });
+    expect(said).not.toContain('nobody was paged');
+    expect(said).toContain("no channel delivered the alert from here; the running bot's escalation pages on-call by direct message, which this run did not see");
+  });
+
   it('records a failed channel with the reason when Slack refuses', async () => {
     slack.on('chat.postMessage', () => ({ body: { ok: false, error: 'channel_not_found' } }));
     const result = await runCommand(alertsTestCommand, h.ctx, operator, { severity: 'info', waitMs: 0 });

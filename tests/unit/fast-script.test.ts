@@ -8,15 +8,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fastScriptFiles, fastScriptFor, MANIFEST } from '../../bin/fast-script.js';
+import { fastScriptFiles, fastScriptFor, MANIFEST, type FastScriptEntry } from '../../bin/fast-script.js';
 
-interface Entry {
-  argv: string[];
-  script: string;
-  scriptSha256: string;
-  cache: string;
-  cacheSha256: string;
-}
+type Entry = FastScriptEntry;
 
 let dir: string;
 let nonce: string;
@@ -29,7 +23,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Writes a script as the build does (bin/fast-script.js's format); returns its manifest entry. */
 function writeScript(name: string, argv: string[], bundle: string): Entry {
-  const { files, entry } = fastScriptFiles(name, argv, `${bundle}\n// ${nonce}`, join(dir, `${name}.cjs`)) as { files: Array<{ name: string; contents: Buffer }>; entry: Entry };
+  const { files, entry } = fastScriptFiles(name, argv, `${bundle}\n// ${nonce}`, join(dir, `${name}.cjs`));
   for (const f of files) writeFileSync(join(dir, f.name), f.contents);
   const manifestFile = join(dir, MANIFEST);
   let manifest: Record<string, Entry> = {};

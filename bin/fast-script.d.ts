@@ -15,7 +15,7 @@ export function fastScriptFiles(
   argv: string[],
   bundleText: string,
   filename: string,
-): { files: Array<{ name: string; contents: Buffer }>; entry: FastScriptEntry };
+): Promise<{ files: Array<{ name: string; contents: Buffer }>; entry: FastScriptEntry }>;
 
 export function fastScriptFor(dir: string, argv: string[]): FastScriptEntry | null;
 

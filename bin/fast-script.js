@@ -23,11 +23,16 @@ const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 /**
  * The files of one command's script for dist/fast/: the script (the bundle's CommonJS text in a
  * function), its code cache, and the manifest entry naming them. `argv` is the start of the command
- * lines it serves (['mode', 'status']).
+ * lines it serves (['mode', 'status']). Before its code is cached the script runs, and when it exports
+ * importCommandModules (src/cli/run-main.ts), so do its command's modules (imported, nothing else):
+ * V8 compiles a function when it first runs, and caches only what it has compiled.
  */
-export function fastScriptFiles(name, argv, bundleText, filename) {
+export async function fastScriptFiles(name, argv, bundleText, filename) {
   const script = `(function (${PARAMETERS.join(', ')}) {${bundleText}\n})`;
-  const cache = new Script(script, { filename }).createCachedData();
+  const compiled = new Script(script, { filename });
+  const exports = run(compiled, filename);
+  if (typeof exports.importCommandModules === 'function') await exports.importCommandModules(argv);
+  const cache = compiled.createCachedData();
   return {
     files: [
       { name: `${name}.cjs`, contents: Buffer.from(script) },
@@ -35,6 +40,16 @@ export function fastScriptFiles(name, argv, bundleText, filename) {
     ],
     entry: { argv, script: `${name}.cjs`, scriptSha256: sha256(script), cache: `${name}.cache`, cacheSha256: sha256(cache) },
   };
+}
+
+/** Runs the compiled script's function; returns its exports. */
+function run(script, filename) {
+  const module = { exports: {} };
+  // Packages the bundle leaves out resolve from here as from dist/: both are inside the checkout.
+  const importExternal = (specifier) => import(specifier);
+  const resolveExternal = (specifier) => import.meta.resolve(specifier);
+  script.runInThisContext().call(module.exports, module.exports, createRequire(filename), module, filename, dirname(filename), importExternal, resolveExternal, pathToFileURL(filename).href);
+  return module.exports;
 }
 
 const readJson = (file) => {
@@ -78,11 +93,5 @@ export function loadFastScript(dir, entry) {
   const filename = join(dir, entry.script);
   const script = new Script(source.toString('utf8'), { filename, ...(cachedData ? { cachedData } : {}) });
   if (cachedData) cache = script.cachedDataRejected ? 'rejected' : 'used';
-  const module = { exports: {} };
-  const url = pathToFileURL(filename).href;
-  // Packages the bundle leaves out resolve from here as from dist/: both are inside the checkout.
-  const importExternal = (specifier) => import(specifier);
-  const resolveExternal = (specifier) => import.meta.resolve(specifier);
-  script.runInThisContext().call(module.exports, module.exports, createRequire(filename), module, filename, dirname(filename), importExternal, resolveExternal, url);
-  return { exports: module.exports, cache };
+  return { exports: run(script, filename), cache };
 }

@@ -314,7 +314,7 @@ if (readInfo()?.hash === digest && existsSync(join(out, 'ctb.js'))) {
   }
   const manifest = {};
   for (const b of fastBundles) {
-    const { files: fastFiles, entry } = fastScriptFiles(b.fast.name, b.fast.argv, b.text, b.file);
+    const { files: fastFiles, entry } = await fastScriptFiles(b.fast.name, b.fast.argv, b.text, b.file);
     for (const f of fastFiles) writeFileSync(join(tmp, 'fast', f.name), f.contents);
     manifest[b.fast.name] = entry;
   }

@@ -22,8 +22,8 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Writes a script as the build does (bin/fast-script.js's format); returns its manifest entry. */
-function writeScript(name: string, argv: string[], bundle: string): Entry {
-  const { files, entry } = fastScriptFiles(name, argv, `${bundle}\n// ${nonce}`, join(dir, `${name}.cjs`));
+async function writeScript(name: string, argv: string[], bundle: string): Promise<Entry> {
+  const { files, entry } = await fastScriptFiles(name, argv, `${bundle}\n// ${nonce}`, join(dir, `${name}.cjs`));
   for (const f of files) writeFileSync(join(dir, f.name), f.contents);
   const manifestFile = join(dir, MANIFEST);
   let manifest: Record<string, Entry> = {};
@@ -68,9 +68,9 @@ function loadInChild(entry: Entry): { loaded: false } | { loaded: true; cache: s
 }
 
 describe('one-command scripts', () => {
-  it('serve the command lines their manifest names, and only those', () => {
-    writeScript('stats', ['stats'], BUNDLE);
-    writeScript('mode', ['mode', 'status'], BUNDLE);
+  it('serve the command lines their manifest names, and only those', async () => {
+    await writeScript('stats', ['stats'], BUNDLE);
+    await writeScript('mode', ['mode', 'status'], BUNDLE);
     expect(fastScriptFor(dir, ['stats', '--json'])?.script).toBe('stats.cjs');
     expect(fastScriptFor(dir, ['mode', 'status', '--json'])?.script).toBe('mode.cjs');
     expect(fastScriptFor(dir, ['mode', 'live'])).toBeNull();
@@ -79,15 +79,15 @@ describe('one-command scripts', () => {
     expect(fastScriptFor(join(dir, 'none'), ['stats'])).toBeNull();
   });
 
-  it('run with their code cache when it is the one built for them', () => {
-    const entry = writeScript('stats', ['stats'], BUNDLE);
+  it('run with their code cache when it is the one built for them', async () => {
+    const entry = await writeScript('stats', ['stats'], BUNDLE);
     expect(loadInChild(entry)).toEqual({
       loaded: true, cache: 'used', answer: ANSWER, url: `file://${join(dir, 'stats.cjs')}`, sep: '/', resolved: 'node:path', requireWorks: true,
     });
   });
 
-  it('never hand V8 a damaged cache (it would crash): the script is compiled as usual', () => {
-    const entry = writeScript('stats', ['stats'], BUNDLE);
+  it('never hand V8 a damaged cache (it would crash): the script is compiled as usual', async () => {
+    const entry = await writeScript('stats', ['stats'], BUNDLE);
     const cacheFile = join(dir, entry.cache);
     const bytes = readFileSync(cacheFile);
     bytes[bytes.length >> 1]! ^= 0xff; // a byte in the middle: V8 finds nothing wrong in its header
@@ -98,17 +98,17 @@ describe('one-command scripts', () => {
     expect(loadInChild(entry)).toMatchObject({ loaded: true, cache: 'mismatch', answer: ANSWER });
   });
 
-  it('compile as usual with a stale cache (built for another script) or none', () => {
-    const entry = writeScript('stats', ['stats'], BUNDLE);
+  it('compile as usual with a stale cache (built for another script) or none', async () => {
+    const entry = await writeScript('stats', ['stats'], BUNDLE);
     // Another script's cache, recorded as this one's (as V8 sees a cache of another Node or another build).
-    const other = writeScript('other', ['other'], `${BUNDLE}\nexports.more = 1;`);
+    const other = await writeScript('other', ['other'], `${BUNDLE}\nexports.more = 1;`);
     expect(loadInChild({ ...entry, cache: other.cache, cacheSha256: other.cacheSha256 })).toMatchObject({ loaded: true, cache: 'rejected', answer: ANSWER });
     rmSync(join(dir, entry.cache));
     expect(loadInChild(entry)).toMatchObject({ loaded: true, cache: 'missing', answer: ANSWER });
   });
 
-  it('do not run a script that is not the one the manifest names, nor a missing one', () => {
-    const entry = writeScript('stats', ['stats'], BUNDLE);
+  it('do not run a script that is not the one the manifest names, nor a missing one', async () => {
+    const entry = await writeScript('stats', ['stats'], BUNDLE);
     const scriptFile = join(dir, entry.script);
     writeFileSync(scriptFile, readFileSync(scriptFile, 'utf8').replace('i * 2', 'i * 3'));
     expect(loadInChild(entry)).toEqual({ loaded: false });

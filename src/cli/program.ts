@@ -142,6 +142,10 @@ export async function runCli(argv: string[], callerIo: CliIo): Promise<number> {
     if (helpTopic(argv) !== undefined && !commandOf(argv)) {
       throw new CommanderError(1, 'commander.unknownCommand', `unknown command '${argv[1]}'`);
     }
+    // `ctb bogus --help` likewise: commander would show the whole help and exit 0, as if asked for it.
+    if (argv[0] !== undefined && !argv[0].startsWith('-') && argv[0] !== 'help' && !commandOf(argv)) {
+      throw new CommanderError(1, 'commander.unknownCommand', `unknown command '${argv[0]}'`);
+    }
     const help = helpOfSubcommand(program, argv);
     if (help.ignored.length > 0) {
       io.stderr.write(`ctb help takes a command name: showing the help of ctb ${help.path.join(' ')}; ignored: ${help.ignored.join(' ')}\n`);

@@ -1,5 +1,5 @@
 // Owns the `ctb` command line: one subcommand per operator command (commander), --json for
-// machine output, exit codes 0 ok / 1 check failed / 2 usage or config error.
+// machine output, exit codes 0 ok / 1 check failed or work not done / 2 usage or config error (README).
 // Loading is lazy: `ctb <name> …` imports only the module that registers <name> (see
 // commands/index.ts); `ctb --help`, `ctb` alone and an unknown name get every command's name and
 // one-line summary without importing any of them.

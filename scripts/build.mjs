@@ -7,6 +7,8 @@
 // one is written to a temporary directory and swapped in, so a process starting meanwhile never
 // sees a half-written dist/. dist/build-info.json records the build's hash and the commit it was
 // built at (bin/ctb.js warns when the checkout has moved on since).
+// dist/fast/ holds the one-script builds of `ctb stats` and `ctb mode status` with V8's code cache
+// for each (FAST below, bin/fast-script.js).
 // Beside the JavaScript, dist/pglite-template/ is the embedded database initialised and migrated
 // (scripts/pglite-template.mjs), rebuilt only when PGlite's version or migrations/ change.
 import { execFileSync } from 'node:child_process';
@@ -177,7 +179,7 @@ const result = await build({
  * and `ctb mode status` loaded some fifty chunks, and Node's ES module loader spent about as long
  * resolving, reading and linking them as V8 spent compiling them, which the script's code cache
  * mostly saves too. `argv`: the command lines the script serves (bin/ctb.js runs dist/ctb.js for the rest).
- * The script holds the whole CLI but the other commands' modules (ONLY_COMMAND stubs them), in
+ * The script holds the whole CLI but the other commands' modules (onlyCommand stubs them), in
  * CommonJS form: each module the entry reaches is in it, those it imports with import() wrapped to
  * run when first imported, as in the chunks.
  */

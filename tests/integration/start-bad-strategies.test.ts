@@ -18,7 +18,7 @@ describe('ctb start with a bad strategies file', () => {
     const file = join(dir, 'strategies.json');
     writeFileSync(file, JSON.stringify({ strategies: [{
       name: 'ok', type: 'ma_crossover', pairs: ['BTC/USD'], params: { fastPeriod: 5, slowPeriod: 20 },
-      limits: { maxPositionPctOfEquity: 10, maxNotional: 'lots', maxOpenPositions: 1, minConfidence: 0.5, minVolume24hQuote: 0 },
+      limits: { maxPositionPctOfEquity: 10, maxNotional: 'lots', maxOpenPositions: 1, minConfidence: 0.5, minVolume24hQuote: 1_000_000 },
     }] }));
     // A database that does not exist: opening it would fail with its own error, so the strategies
     // error shows the file was checked before the database was touched.

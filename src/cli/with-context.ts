@@ -50,7 +50,7 @@ export function loadCliConfig(io: CliIo, json = false): Config | number {
 
 /**
  * Prints an error on stderr; with `json`, also as one JSON object on stdout — a usage or
- * configuration error (exit 2) and a refusal or failure (exit 1) alike, in the usage error's shape
+ * configuration error (exit 2) and a refusal by the state or a failure (exit 1) alike, in the usage error's shape
  * (ok false, error, code, expected: what would let it through), so a script always gets one object.
  */
 export function printError(io: CliIo, err: unknown, config?: Config, json = false): number {

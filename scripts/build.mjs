@@ -6,7 +6,10 @@
 // runs a stale build); `npm run build` by hand. An unchanged build leaves dist/ as it is; a changed
 // one is written to a temporary directory and swapped in, so a process starting meanwhile never
 // sees a half-written dist/. dist/build-info.json records the build's hash and the commit it was
-// built at (bin/ctb.js warns when the checkout has moved on since).
+// built at (bin/ctb.js warns when the checkout has moved on since), with the release tag that commit
+// sits on and whether the tree had uncommitted changes: the release facts of the code in dist/, which
+// the go-live audit's release check reads (src/services/release/version.ts), also where no .git is
+// deployed beside it.
 // dist/fast/ holds the one-script builds of `ctb stats` and `ctb mode status` with V8's code cache
 // for each (FAST below, bin/fast-script.js).
 // Beside the JavaScript, dist/pglite-template/ is the embedded database initialised and migrated
@@ -251,14 +254,29 @@ for (const f of files) hash.update(relative(out, f.path)).update('\0').update(f.
 hash.update(`${process.version} ${process.arch}`);
 const digest = hash.digest('hex').slice(0, 16);
 
-function headCommit() {
+function git(args) {
   try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
-    return null; // not a git checkout (a tarball): nothing to compare against later
+    return null;
   }
 }
-const info = `${JSON.stringify({ hash: digest, commit: headCommit() }, null, 2)}\n`;
+
+/**
+ * The checkout's release facts at build time: HEAD's commit, the tag it sits on exactly (null: none),
+ * and whether tracked files differed from it (what `git describe --dirty` calls dirty). All null
+ * outside a git checkout (a tarball): nothing to compare against later, and no tag to show.
+ */
+function releaseFacts() {
+  if (!existsSync(join(root, '.git'))) return { commit: null, tag: null, dirty: null };
+  const commit = git(['rev-parse', 'HEAD']);
+  if (commit === null) return { commit: null, tag: null, dirty: null };
+  const described = git(['describe', '--tags', '--always', '--dirty', '--long']) ?? '';
+  const dirty = described.endsWith('-dirty');
+  const exact = /^(.+)-0-g[0-9a-f]+$/.exec(dirty ? described.slice(0, -'-dirty'.length) : described);
+  return { commit, tag: exact ? exact[1] : null, dirty };
+}
+const info = `${JSON.stringify({ hash: digest, ...releaseFacts() }, null, 2)}\n`;
 
 function readInfo() {
   try {

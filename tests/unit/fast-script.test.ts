@@ -79,6 +79,10 @@ describe('one-command scripts', () => {
     expect(fastScriptFor(join(dir, 'none'), ['stats'])).toBeNull();
   });
 
+  it('are ASCII only (read back as Latin-1): a bundle with any other character is refused', async () => {
+    await expect(writeScript('stats', ['stats'], `${BUNDLE}\nexports.word = 'café';`)).rejects.toThrow(/outside ASCII/);
+  });
+
   it('run with their code cache when it is the one built for them', async () => {
     const entry = await writeScript('stats', ['stats'], BUNDLE);
     expect(loadInChild(entry)).toEqual({

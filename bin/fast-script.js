@@ -32,9 +32,9 @@ const sha256 = (bytes) => builtin('node:crypto').createHash('sha256').update(byt
  */
 export async function fastScriptFiles(name, argv, bundleText, filename) {
   const script = `(function (${PARAMETERS.join(', ')}) {${bundleText}\n})`;
-  // ASCII only (esbuild escapes the rest), so it is read back as Latin-1: a copy, not a UTF-8 decode.
-  const wide = /[^\x00-\x7f]/.exec(script);
-  if (wide) throw new Error(`fast-script: ${name}'s script has a character outside ASCII at ${wide.index}: ${JSON.stringify(script.slice(wide.index - 20, wide.index + 20))}`);
+  // Read back as Latin-1 when it is ASCII (a copy, not a UTF-8 decode): esbuild escapes strings, but
+  // a comment it keeps may hold any character.
+  const encoding = /[^\x00-\x7f]/.test(script) ? 'utf8' : 'latin1';
   const compiled = compile(script, { filename });
   const exports = run(compiled, filename);
   if (typeof exports.importCommandModules === 'function') await exports.importCommandModules(argv);
@@ -44,7 +44,7 @@ export async function fastScriptFiles(name, argv, bundleText, filename) {
       { name: `${name}.cjs`, contents: Buffer.from(script) },
       { name: `${name}.cache`, contents: cache },
     ],
-    entry: { argv, script: `${name}.cjs`, scriptSha256: sha256(script), cache: `${name}.cache`, cacheSha256: sha256(cache) },
+    entry: { argv, script: `${name}.cjs`, encoding, scriptSha256: sha256(script), cache: `${name}.cache`, cacheSha256: sha256(cache) },
   };
 }
 
@@ -97,7 +97,7 @@ export function loadFastScript(dir, entry) {
     // no cache: compiled as usual
   }
   const filename = join(dir, entry.script);
-  const script = compile(source.toString('latin1'), { filename, ...(cachedData ? { cachedData } : {}) });
+  const script = compile(source.toString(entry.encoding === 'latin1' ? 'latin1' : 'utf8'), { filename, ...(cachedData ? { cachedData } : {}) });
   if (cachedData) cache = script.cachedDataRejected ? 'rejected' : 'used';
   return { exports: run(script, filename), cache };
 }

@@ -79,8 +79,12 @@ describe('one-command scripts', () => {
     expect(fastScriptFor(join(dir, 'none'), ['stats'])).toBeNull();
   });
 
-  it('are ASCII only (read back as Latin-1): a bundle with any other character is refused', async () => {
-    await expect(writeScript('stats', ['stats'], `${BUNDLE}\nexports.word = 'café';`)).rejects.toThrow(/outside ASCII/);
+  it('are read back as Latin-1 when ASCII, as UTF-8 otherwise: the same text either way', async () => {
+    const ascii = await writeScript('stats', ['stats'], BUNDLE);
+    expect(ascii.encoding).toBe('latin1');
+    const wide = await writeScript('wide', ['wide'], `${BUNDLE}\n// café — a comment esbuild kept\nexports.word = () => 'caf\\u00e9';`);
+    expect(wide.encoding).toBe('utf8');
+    expect(loadInChild(wide)).toMatchObject({ loaded: true, cache: 'used', answer: ANSWER });
   });
 
   it('run with their code cache when it is the one built for them', async () => {

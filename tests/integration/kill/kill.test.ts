@@ -12,7 +12,7 @@ import { claimEngineRequest } from '../../../src/services/engine-requests/store.
 import { renderIncident as renderSlackIncident, renderKillReply } from '../../../src/slack/views/kill.js';
 import { pendingKillPath, readPendingKills } from '../../../src/services/kill/pending-kill.js';
 import { replayPendingKills } from '../../../src/services/kill/replay-pending.js';
-import { isHaltLatched } from '../../../src/services/kill/runtime.js';
+import { isHaltLatched, type KillTime } from '../../../src/services/kill/runtime.js';
 import { markIntent, writeIntent } from '../../../src/engine/ledger/intents.js';
 import { cancelAllHandler } from '../../../src/services/engine-requests/handlers.js';
 import { cancelOnHalt } from '../../../src/services/kill/halt-cancel.js';
@@ -30,7 +30,7 @@ const liveKeyedBot = { holderId: 'worker-1', host: 'worker-1', pid: 42, role: 'w
 
 const kill = useKillTestDb(['incident_checklist_items', 'incidents', 'bot_state', 'audit_runs', 'order_intents', 'engine_requests', 'engine_lease']);
 
-async function setup(opts: { armed?: boolean; keys?: boolean; env?: Record<string, string> } = {}): Promise<KillTestContext> {
+async function setup(opts: { armed?: boolean; keys?: boolean; env?: Record<string, string>; killTime?: KillTime } = {}): Promise<KillTestContext> {
   const events: string[] = [];
   const database = recordingDatabase(kill.db().url, events);
   kill.track(database);
@@ -308,7 +308,10 @@ describe('kill', () => {
   });
 
   it("a handed-over cancel keeps Kraken's first error of each kind, not only the last six", async () => {
-    const holder = await setup({ keys: true, env: { KILL_CONFIRM_ATTEMPTS: '8' } });
+    // Its pauses between the eight rounds (5 s in all) pass on a clock of the test's own.
+    let now = 0;
+    const killTime: KillTime = { now: () => now, sleep: async (ms) => void (now += ms) };
+    const holder = await setup({ keys: true, env: { KILL_CONFIRM_ATTEMPTS: '8' }, killTime });
     let reads = 0;
     holder.kraken.fetchOpenOrders = async () => {
       reads += 1;

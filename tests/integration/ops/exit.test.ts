@@ -241,6 +241,26 @@ describe('ctb exit', () => {
     expect((await database.db.select().from(engineRequests)).map((r) => [r.kind, r.params])).toEqual([['exit_trade', { target: paper!.id }]]);
   });
 
+  it('while paper with a live position still open, exit all previews exactly what the confirm closes: the paper book, the live one left out', async () => {
+    const id = await workerWithOpenTrade();
+    await insertTrades(database.db, [openTrade({ mode: 'live', quantity: '0.02', entryPrice: '61000', entryIntentId: 9001 })]);
+    const live = (await database.db.select().from(trades).orderBy(trades.id)).find((t) => t.mode === 'live')!;
+    const preview = JSON.parse((await cli('exit', 'all', '--json')).out);
+    // The preview lists what the engine then closes, nothing more and nothing less.
+    expect(preview.trades.map((t: { id: number }) => t.id)).toEqual([id]);
+    expect(preview).toMatchObject({ status: 'needs_confirmation', mode: 'paper', paperSetAside: null });
+    expect(preview.liveLeftOut).toContain(`1 open live position left out (#${live.id} BTC/USD 0.02)`);
+    const done = JSON.parse((await cli('exit', 'all', '--yes', '--json')).out);
+    expect(done.status).toBe('done');
+    expect(done.request.results.map((r: { tradeId: number }) => r.tradeId)).toEqual([id]);
+    const byId = new Map((await database.db.select().from(trades)).map((t) => [t.id, t.status]));
+    expect([byId.get(id), byId.get(live.id)]).toEqual(['closed', 'open']);
+    const one = await cli('exit', String(live.id), '--yes', '--wait', '0');
+    expect(one.code).toBe(1);
+    expect(one.err).toContain(`Trade #${live.id} is a live position and the bot trades paper: Kraken holds it, so no paper order sells it.`);
+    expect(await database.db.select().from(engineRequests)).toHaveLength(1);
+  });
+
   it('refuses an unknown trade (exit 2), a bad target (exit 2), and any exit while halted (exit 1)', async () => {
     const unknown = await cli('exit', '999', '--yes');
     expect(unknown.code).toBe(2);

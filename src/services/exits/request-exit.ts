@@ -15,7 +15,7 @@ import { exitRequestParams, type ExitRequestParams } from '../../engine/exit-req
 import { AppError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { dec } from '../../money.js';
-import { getBotState, type Mode } from '../bot-state.js';
+import { effectiveMode, getBotState, type Mode } from '../bot-state.js';
 import type { EngineHolderView } from '../../domain/engine-holder.js';
 import { readEngineHolder, type EngineHolderDeps } from '../engine-lease/holder-view.js';
 import { engineMode } from '../mode-status.js';
@@ -75,12 +75,21 @@ export interface ExitPreview {
 }
 
 /**
- * The book an exit trades in: the engine trades its own book only (it loads one mode's open trades),
- * so that is the one an exit closes — the running engine's mode (mode-status.ts: its holder armed,
- * the database saying live).
+ * The book an exit trades in, as the database has it: the engine trades its own book only (it loads
+ * one mode's open trades), so that is the one an exit closes. While the engine runs, its mode
+ * (mode-status.ts: its holder armed, the database saying live). With its lease stale, the mode its
+ * holder was trading — the one it trades again when it takes the lease back — and the exit is queued
+ * for it, which the preview says. With no lease at all, the mode the database asks for.
  */
 export function exitBook(state: Pick<BotState, 'mode' | 'halted'>, holder: EngineHolderView): { mode: Mode; engineNote: string | null } {
-  return { mode: engineMode(state, holder), engineNote: null };
+  if (holder.state === 'running') return { mode: engineMode(state, holder), engineNote: null };
+  if (holder.state === 'none') return { mode: state.mode, engineNote: null };
+  const mode = effectiveMode(state, holder.armed);
+  return {
+    mode,
+    engineNote: `The engine's lease is stale since ${holder.staleSince} (${holder.host}:${holder.pid}, last heartbeat ${holder.heartbeatAt}): no engine is trading now. `
+      + `A confirmed exit is queued for the engine and stays pending until it takes the lease again; listed: the ${mode} book, as the database has the engine trade (${state.mode}, ${holder.armed ? 'armed' : 'not armed'}).`,
+  };
 }
 
 /** While the engine trades paper, what becomes of the open live positions: Kraken holds them, no paper order sells them. */

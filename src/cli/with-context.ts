@@ -121,6 +121,15 @@ export async function withCliContext<T>(io: CliIo, fn: (ctx: OwnedContext, confi
   }
 }
 
+/**
+ * The modules withCliContext and runCliCommand import once a command runs, imported without running
+ * anything: a one-command script's build imports them before it caches the script's compiled code
+ * (run-main.ts), so that theirs is in the cache too.
+ */
+export function importContextModules(): Promise<unknown> {
+  return Promise.all([import('../app/build-context.js'), import('../app/open-database.js'), import('../../commands/run-command.js')]);
+}
+
 /** Runs `command` with `args` for the terminal user and prints its result. Returns the exit code. */
 export async function runCliCommand<S extends z.ZodType, R extends CommandResult>(
   io: CliIo,

@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // The ctb binary: runs the JavaScript build in dist/ (scripts/build.mjs). `npm ci` builds it through
-// the `prepare` script and `npm run build` rebuilds it; nothing is compiled at run time.
+// the `prepare` script and `npm run build` rebuilds it; nothing is compiled at run time. A command
+// with a one-script build in dist/fast/ (`ctb stats`, `ctb mode status`) runs from it
+// (bin/fast-script.js); every other command, and any command whose script is missing, from dist/ctb.js.
 // In a git checkout whose HEAD has moved since the build (a pull without `npm ci`), it says so on
 // stderr and runs the build it has: refusing would also refuse `ctb kill`.
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fastScriptFor, loadFastScript } from './fast-script.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const entry = join(root, 'dist', 'ctb.js');
@@ -52,4 +55,8 @@ if (built) {
   }
 }
 
-await import(new URL('../dist/ctb.js', import.meta.url).href);
+const fastDir = join(root, 'dist', 'fast');
+const fastEntry = fastScriptFor(fastDir, process.argv.slice(2));
+const fast = fastEntry ? loadFastScript(fastDir, fastEntry) : null;
+if (fast) await fast.exports.runMain();
+else await import(new URL('../dist/ctb.js', import.meta.url).href);

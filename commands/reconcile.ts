@@ -8,6 +8,8 @@
 // The transport may pass a progress callback (the CLI's progress bar).
 import { z } from 'zod';
 import { withOrderLock } from '../src/engine/order-lock.js';
+import { AppError } from '../src/errors.js';
+import { unreachableReason } from '../src/exchange/errors.js';
 import { readOnlyExchange } from '../src/exchange/read-only.js';
 import type { OrderState } from '../src/exchange/types.js';
 import type { FetchProgress } from '../src/services/reconcile/fetch-exchange-trades.js';
@@ -17,7 +19,7 @@ import type { ReconciliationStanding } from '../src/domain/reconciliation-standi
 import type { Difference } from '../src/services/reconcile/start/differences.js';
 import { unexplainedOpenOrders } from '../src/services/reconcile/start/open-orders.js';
 import { readReconciliationStanding } from '../src/services/reconcile/start/state.js';
-import { defineCommand } from './define.js';
+import { defineCommand, type CommandContext } from './define.js';
 
 export const reconcileArgs = z.object({}).strict();
 
@@ -38,39 +40,65 @@ export const NO_KEY_FOR_LEDGER_JSON = `${NO_KEY} (the reconciliation standing in
 /** What would let the ledger comparison run (the `expected` of --json's error object). */
 export const NO_KEY_EXPECTED = 'KRAKEN_API_KEY and KRAKEN_API_SECRET set (environment or .env, mode 0600) to a Kraken key with Query rights';
 
+/** What an operator checks when no call reached Kraken (the audit says the same). */
+export const KRAKEN_UNREACHABLE_HINT = 'Check that this host can reach Kraken (KRAKEN_API_URL; DNS, firewall, proxy), then run ctb reconcile again.';
+
+/**
+ * A Kraken that does not answer at all (refused, not resolving, timed out), said as such: where it
+ * was asked, why no answer came, that nothing was compared, and what to check. Any other error as it is.
+ */
+function unreachableKraken(err: unknown, url: string): unknown {
+  const reason = unreachableReason(err);
+  if (reason === null) return err;
+  return new AppError('retryable', 'kraken_unreachable', `Could not reach Kraken at ${url} (${reason}): nothing was compared with Kraken.`, { hint: KRAKEN_UNREACHABLE_HINT, cause: err });
+}
+
 async function checkOpenOrders(ctx: Parameters<typeof unexplainedOpenOrders>[0], listed: OrderState[]): Promise<OpenOrdersCheck> {
   return { onKraken: listed.length, unexplained: await unexplainedOpenOrders(ctx, listed) };
 }
 
-export function makeReconcileCommand(opts: { onProgress?: (p: FetchProgress) => void } = {}) {
+/** sleep: how the trade-history fetch waits before a retry (tests pass one that records the waits). */
+export function makeReconcileCommand(opts: { onProgress?: (p: FetchProgress) => void; sleep?: (ms: number) => Promise<void> } = {}) {
   return defineCommand<typeof reconcileArgs, ReconcileCommandResult>({
     name: 'reconcile',
     summary: 'where reconciliation with Kraken stands, then the ledger against Kraken trade history and balances',
     role: 'reader',
     args: reconcileArgs,
     async run(ctx) {
-      let start = await readReconciliationStanding(ctx);
-      if (!ctx.exchanges.hasKrakenKeys()) return { kind: 'reconcile', ok: false, start, ledgerSkipped: NO_KEY_FOR_LEDGER };
-      const exchange = readOnlyExchange(ctx.exchanges.kraken());
-      let openOrders: OpenOrdersCheck | undefined;
-      if (start.blocked) {
-        // An operator looking again with the key: reconcile now — what was resolved on Kraken or by hand
-        // since lifts the block (and its halt); what remains is listed as Kraken shows it now.
-        // Under the order lock, as adopt and cancel run it (across processes on PostgreSQL); the operator named where its alert is resolved.
-        // The open orders listed below are the ones it compared, read once under that lock: a second
-        // OpenOrders would only add to the key's rate counter.
-        await withOrderLock(ctx, async () => {
-          const run = await runReconciliation(ctx, { cause: 'operator', exchange, by: ctx.actor.id });
-          openOrders = await checkOpenOrders(ctx, run.observed.openOrders);
-        }).catch(() => undefined);
-        start = await readReconciliationStanding(ctx);
+      try {
+        return await reconcileWithKraken(ctx);
+      } catch (err) {
+        throw unreachableKraken(err, ctx.config.KRAKEN_API_URL ?? 'https://api.kraken.com');
       }
-      openOrders ??= await checkOpenOrders(ctx, await exchange.fetchOpenOrders());
-      const report = await reconcile(ctx, exchange, { writeReport: true, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
-      const n = openOrders.unexplained.length;
-      // The verdict covers the open orders too: "RECONCILE OK" above an order nobody can explain would be a claim nobody checked.
-      const summaryLine = n === 0 ? report.summaryLine : `RECONCILE FAILED — ${n} open order(s) on Kraken the bot cannot explain; ledger: ${report.summaryLine.replace(/^RECONCILE \w+ — /, '')}`;
-      return { ...report, ok: report.ok && !start.blocked && n === 0, summaryLine, start, openOrders, ledgerSkipped: null };
     },
   });
+
+  async function reconcileWithKraken(ctx: CommandContext): Promise<ReconcileCommandResult> {
+    let start = await readReconciliationStanding(ctx);
+    if (!ctx.exchanges.hasKrakenKeys()) return { kind: 'reconcile', ok: false, start, ledgerSkipped: NO_KEY_FOR_LEDGER };
+    const exchange = readOnlyExchange(ctx.exchanges.kraken());
+    let openOrders: OpenOrdersCheck | undefined;
+    if (start.blocked) {
+      // An operator looking again with the key: reconcile now — what was resolved on Kraken or by hand
+      // since lifts the block (and its halt); what remains is listed as Kraken shows it now.
+      // Under the order lock, as adopt and cancel run it (across processes on PostgreSQL); the operator named where its alert is resolved.
+      // The open orders listed below are the ones it compared, read once under that lock: a second
+      // OpenOrders would only add to the key's rate counter.
+      await withOrderLock(ctx, async () => {
+        const run = await runReconciliation(ctx, { cause: 'operator', exchange, by: ctx.actor.id });
+        openOrders = await checkOpenOrders(ctx, run.observed.openOrders);
+      }).catch(() => undefined);
+      start = await readReconciliationStanding(ctx);
+    }
+    openOrders ??= await checkOpenOrders(ctx, await exchange.fetchOpenOrders());
+    // As in the audit: a Kraken that refuses the connection or does not resolve is asked once more,
+    // not waited out for half a minute of backoff (the engine's reconciliation waits it out).
+    const report = await reconcile(ctx, exchange, {
+      writeReport: true, unreachableRetries: 1, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(opts.sleep ? { sleep: opts.sleep } : {}),
+    });
+    const n = openOrders.unexplained.length;
+    // The verdict covers the open orders too: "RECONCILE OK" above an order nobody can explain would be a claim nobody checked.
+    const summaryLine = n === 0 ? report.summaryLine : `RECONCILE FAILED — ${n} open order(s) on Kraken the bot cannot explain; ledger: ${report.summaryLine.replace(/^RECONCILE \w+ — /, '')}`;
+    return { ...report, ok: report.ok && !start.blocked && n === 0, summaryLine, start, openOrders, ledgerSkipped: null };
+  }
 }

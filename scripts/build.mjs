@@ -6,7 +6,12 @@
 // runs a stale build); `npm run build` by hand. An unchanged build leaves dist/ as it is; a changed
 // one is written to a temporary directory and swapped in, so a process starting meanwhile never
 // sees a half-written dist/. dist/build-info.json records the build's hash and the commit it was
-// built at (bin/ctb.js warns when the checkout has moved on since).
+// built at (bin/ctb.js warns when the checkout has moved on since), with the release tag that commit
+// sits on and whether the tree had uncommitted changes: the release facts of the code in dist/, which
+// the go-live audit's release check reads (src/services/release/version.ts), also where no .git is
+// deployed beside it.
+// dist/fast/ holds the one-script builds of `ctb stats` and `ctb mode status` with V8's code cache
+// for each (FAST below, bin/fast-script.js).
 // Beside the JavaScript, dist/pglite-template/ is the embedded database initialised and migrated
 // (scripts/pglite-template.mjs), rebuilt only when PGlite's version or migrations/ change.
 import { execFileSync } from 'node:child_process';
@@ -14,6 +19,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { migrationsHash, pgliteVersion } from './pglite-template-key.mjs';
+import { fastScriptFiles, MANIFEST } from '../bin/fast-script.js';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -171,21 +177,109 @@ const result = await build({
   logLevel: 'warning',
 });
 
-const files = [...withoutUnusedRequire(result.outputFiles), { path: join(out, 'package.json'), contents: Buffer.from('{ "type": "module" }\n') }].sort((a, b) =>
-  a.path.localeCompare(b.path),
-);
+/**
+ * The commands people wait on most, each also built as one script (bin/fast-script.js): `ctb stats`
+ * and `ctb mode status` loaded some fifty chunks, and Node's ES module loader spent about as long
+ * resolving, reading and linking them as V8 spent compiling them, which the script's code cache
+ * mostly saves too. `argv`: the command lines the script serves (bin/ctb.js runs dist/ctb.js for the rest).
+ * The script holds the whole CLI but the other commands' modules (onlyCommand stubs them), in
+ * CommonJS form: each module the entry reaches is in it, those it imports with import() wrapped to
+ * run when first imported, as in the chunks.
+ */
+const FAST = [
+  { name: 'stats', argv: ['stats'], module: './stats.js' },
+  { name: 'mode', argv: ['mode', 'status'], module: './mode.js' },
+];
+
+/** The command index's modules (src/cli/commands/index.ts) other than `keep`, each as a module that throws when imported. */
+const onlyCommand = (keep) => ({
+  name: 'only-command',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/[\w-]+\.js$/ }, (args) => {
+      if (!/[\\/]src[\\/]cli[\\/]commands[\\/]index\.ts$/.test(args.importer) || args.path === keep) return undefined;
+      return { path: args.path, namespace: 'only-command' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'only-command' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${args.path} is not in this one-command script of ctb (scripts/build.mjs, FAST): run dist/ctb.js`)});\n`,
+      loader: 'js',
+    }));
+  },
+});
+
+async function buildFastBundle(fast) {
+  const file = join(out, 'fast', `${fast.name}.cjs`);
+  const built = await build({
+    absWorkingDir: root,
+    entryPoints: ['src/cli/run-main.ts'],
+    outfile: file,
+    write: false,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    plugins: [externals, zodWithoutLocales, zodUnused, lazyBuiltins, onlyCommand(fast.module)],
+    // The script's own URL and its loader's resolver (parameters of the script's function).
+    define: { 'import.meta.url': '__ctbModuleUrl', 'import.meta.resolve': '__ctbResolve' },
+    keepNames: true,
+    metafile: true,
+    logLevel: 'silent',
+  });
+  if (built.warnings.length > 0) {
+    throw new Error(`build: the one-script build of ${fast.name} warns (it must not: an empty import.meta is one): ${built.warnings.map((w) => w.text).join('; ')}`);
+  }
+  let text = built.outputFiles[0].text;
+  // A script's import() has no module to resolve from: the packages left out of the bundle are
+  // imported by the loader (bin/fast-script.js) instead, as the chunks import them.
+  const dynamic = new Set(Object.values(built.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external && i.kind === 'dynamic-import').map((i) => i.path)));
+  for (const spec of dynamic) {
+    const from = `import(${JSON.stringify(spec)})`;
+    if (!text.includes(from)) throw new Error(`build: no ${from} in the one-script build of ${fast.name}`);
+    text = text.split(from).join(`__ctbImport(${JSON.stringify(spec)})`);
+  }
+  const left = text.match(/(?<![\w$.])import\(\s*["'`]/);
+  if (left) throw new Error(`build: the one-script build of ${fast.name} keeps an import() it cannot run: ${text.slice(left.index, left.index + 60)}`);
+  // esbuild writes code in ASCII (escaping every other character) but keeps some comments as written:
+  // their other characters become '?', so that the script reads back as Latin-1 (bin/fast-script.js).
+  text = text.split('\n').map((line) => (/^\s*(\/\/|\/\*|\*)/.test(line) ? line.replace(/[^\x00-\x7f]/g, '?') : line)).join('\n');
+  return { fast, file, text };
+}
+
+const fastBundles = await Promise.all(FAST.map(buildFastBundle));
+
+const files = [
+  ...withoutUnusedRequire(result.outputFiles),
+  ...fastBundles.map((f) => ({ path: f.file, contents: Buffer.from(f.text) })),
+  { path: join(out, 'package.json'), contents: Buffer.from('{ "type": "module" }\n') },
+].sort((a, b) => a.path.localeCompare(b.path));
 const hash = createHash('sha256');
 for (const f of files) hash.update(relative(out, f.path)).update('\0').update(f.contents).update('\0');
+// The code caches are V8's for this Node: another Node rebuilds them.
+hash.update(`${process.version} ${process.arch}`);
 const digest = hash.digest('hex').slice(0, 16);
 
-function headCommit() {
+function git(args) {
   try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
-    return null; // not a git checkout (a tarball): nothing to compare against later
+    return null;
   }
 }
-const info = `${JSON.stringify({ hash: digest, commit: headCommit() }, null, 2)}\n`;
+
+/**
+ * The checkout's release facts at build time: HEAD's commit, the tag it sits on exactly (null: none),
+ * and whether tracked files differed from it (what `git describe --dirty` calls dirty). All null
+ * outside a git checkout (a tarball): nothing to compare against later, and no tag to show.
+ */
+function releaseFacts() {
+  if (!existsSync(join(root, '.git'))) return { commit: null, tag: null, dirty: null };
+  const commit = git(['rev-parse', 'HEAD']);
+  if (commit === null) return { commit: null, tag: null, dirty: null };
+  const described = git(['describe', '--tags', '--always', '--dirty', '--long']) ?? '';
+  const dirty = described.endsWith('-dirty');
+  const exact = /^(.+)-0-g[0-9a-f]+$/.exec(dirty ? described.slice(0, -'-dirty'.length) : described);
+  return { commit, tag: exact ? exact[1] : null, dirty };
+}
+const info = `${JSON.stringify({ hash: digest, ...releaseFacts() }, null, 2)}\n`;
 
 function readInfo() {
   try {
@@ -238,8 +332,16 @@ if (readInfo()?.hash === digest && existsSync(join(out, 'ctb.js'))) {
   for (const f of files) {
     const target = join(tmp, relative(out, f.path));
     mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, f.contents);
+    // A one-command bundle is written as its script and code cache (below), not as bundled.
+    if (!fastBundles.some((b) => b.file === f.path)) writeFileSync(target, f.contents);
   }
+  const manifest = {};
+  for (const b of fastBundles) {
+    const { files: fastFiles, entry } = await fastScriptFiles(b.fast.name, b.fast.argv, b.text, b.file);
+    for (const f of fastFiles) writeFileSync(join(tmp, 'fast', f.name), f.contents);
+    manifest[b.fast.name] = entry;
+  }
+  writeFileSync(join(tmp, 'fast', MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
   writeFileSync(join(tmp, 'build-info.json'), info);
   const old = join(root, `.dist-old-${process.pid}`);
   // The database template outlives a JavaScript rebuild: it depends on PGlite and migrations/ only.

@@ -46,3 +46,14 @@ export function exitCodeFor(err: unknown): number {
   }
   return 1;
 }
+
+/**
+ * Whether `err` is a bug in this program (TypeError, ReferenceError, RangeError, SyntaxError) rather
+ * than trouble outside it: retrying does not repair it, so it is an error that pages, not a warning.
+ * Node's fetch reports a failed connection as "TypeError: fetch failed": that is the network, not a bug.
+ */
+export function isProgramError(err: unknown): boolean {
+  if (err instanceof AppError) return false;
+  const bug = err instanceof TypeError || err instanceof ReferenceError || err instanceof RangeError || err instanceof SyntaxError;
+  return bug && !(err instanceof TypeError && err.message === 'fetch failed');
+}

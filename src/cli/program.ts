@@ -1,5 +1,5 @@
 // Owns the `ctb` command line: one subcommand per operator command (commander), --json for
-// machine output, exit codes 0 ok / 1 check failed / 2 usage or config error.
+// machine output, exit codes 0 ok / 1 check failed or work not done / 2 usage or config error (README).
 // Loading is lazy: `ctb <name> …` imports only the module that registers <name> (see
 // commands/index.ts); `ctb --help`, `ctb` alone and an unknown name get every command's name and
 // one-line summary without importing any of them.
@@ -141,6 +141,10 @@ export async function runCli(argv: string[], callerIo: CliIo): Promise<number> {
     // if asked for it; it is an unknown command, as `ctb bogus` is.
     if (helpTopic(argv) !== undefined && !commandOf(argv)) {
       throw new CommanderError(1, 'commander.unknownCommand', `unknown command '${argv[1]}'`);
+    }
+    // `ctb bogus --help` likewise: commander would show the whole help and exit 0, as if asked for it.
+    if (argv[0] !== undefined && !argv[0].startsWith('-') && argv[0] !== 'help' && !commandOf(argv)) {
+      throw new CommanderError(1, 'commander.unknownCommand', `unknown command '${argv[0]}'`);
     }
     const help = helpOfSubcommand(program, argv);
     if (help.ignored.length > 0) {

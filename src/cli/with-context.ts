@@ -50,7 +50,7 @@ export function loadCliConfig(io: CliIo, json = false): Config | number {
 
 /**
  * Prints an error on stderr; with `json`, also as one JSON object on stdout — a usage or
- * configuration error (exit 2) and a refusal or failure (exit 1) alike, in the usage error's shape
+ * configuration error (exit 2) and a refusal by the state or a failure (exit 1) alike, in the usage error's shape
  * (ok false, error, code, expected: what would let it through), so a script always gets one object.
  */
 export function printError(io: CliIo, err: unknown, config?: Config, json = false): number {
@@ -119,6 +119,15 @@ export async function withCliContext<T>(io: CliIo, fn: (ctx: OwnedContext, confi
     await ctx?.close();
     await database?.close();
   }
+}
+
+/**
+ * The modules withCliContext and runCliCommand import once a command runs, imported without running
+ * anything: a one-command script's build imports them before it caches the script's compiled code
+ * (run-main.ts), so that theirs is in the cache too.
+ */
+export function importContextModules(): Promise<unknown> {
+  return Promise.all([import('../app/build-context.js'), import('../app/open-database.js'), import('../../commands/run-command.js')]);
 }
 
 /** Runs `command` with `args` for the terminal user and prints its result. Returns the exit code. */

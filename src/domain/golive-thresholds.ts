@@ -1,6 +1,7 @@
 // Owns the words of the go-live thresholds an audit judged by: their shape and what an audit report
 // says about them. Pure text (the terminal and Slack renderers use it); the policy itself, and how
 // each threshold reads, is src/services/audit/gate-policy.ts.
+import type { ReleaseInfo } from './release.js';
 
 /**
  * The go-live thresholds: GOLIVE_MIN_PAPER_TRADES, GOLIVE_MIN_ROI_PCT (exact, as text), GOLIVE_ALERT_WINDOW;
@@ -127,4 +128,10 @@ export interface EngineLimits {
   logDir?: string;
   slackApprovers?: string[];
   alertChannels?: { slack: string | null; email: string[] | null };
+  /**
+   * The release the engine's process runs (its build's tag, commit and whether it was built from a
+   * clean tree), as it read it when it took the lease: what the release check judges. Absent on rows
+   * recorded before it was.
+   */
+  release?: ReleaseInfo;
 }

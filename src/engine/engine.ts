@@ -12,7 +12,7 @@ import { ALERTED } from '../alerts/log-source.js';
 import { clockPast, type ManualClock } from '../clock.js';
 import type { Config } from '../config/env.js';
 import type { BotState } from '../db/schema/index.js';
-import { isAppError } from '../errors.js';
+import { isAppError, isProgramError } from '../errors.js';
 import type { ExchangeProvider } from '../exchange/provider.js';
 import type { Exchange, Market } from '../exchange/types.js';
 import type { MarketFeed, MarketTick } from '../market/types.js';
@@ -233,10 +233,30 @@ export class Engine implements RunningEngine {
   }
 
   async #every(ms: number, signal: AbortSignal, what: string, fn: () => Promise<void>): Promise<void> {
+    let bugs = 0;
     while (!signal.aborted) {
       await sleep(ms, signal);
       if (signal.aborted) break;
-      await fn().catch((err: unknown) => this.ctx.logger.warn({ err }, `${what} failed; will retry`));
+      try {
+        await fn();
+        bugs = 0;
+      } catch (err) {
+        if (!isProgramError(err)) {
+          this.ctx.logger.warn({ err }, `${what} failed; will retry`);
+          continue;
+        }
+        // A bug (TypeError…) fails every pass alike: following orders in flight is how their fills
+        // are booked, so it is an error that pages once (and is logged every 100th pass), not a
+        // warning repeated every few seconds while nothing is booked.
+        bugs += 1;
+        if (bugs !== 1 && bugs % 100 !== 0) continue;
+        this.ctx.logger.error({ ...ALERTED, err, passes: bugs }, `${what} failed: a program error, not a passing one; still trying`);
+        if (bugs === 1) {
+          await this.ctx.alerts.raise({
+            source: 'engine', severity: 'critical', title: `Engine error while ${what}: ${(err as Error).message}`, fingerprint: `engine_error:${what}`,
+          }).catch(() => undefined);
+        }
+      }
     }
   }
 
@@ -306,7 +326,8 @@ export class Engine implements RunningEngine {
         if (batch === null) {
           this.#feedWatch?.ended();
           if (this.opts.stopWhenFeedEnds) {
-            await this.followFills().catch((err: unknown) => this.ctx.logger.warn({ err }, 'the last pass over orders in flight failed'));
+            await this.followFills().catch((err: unknown) => (isProgramError(err) ? this.ctx.logger.error({ err }, 'the last pass over orders in flight failed: a program error')
+              : this.ctx.logger.warn({ err }, 'the last pass over orders in flight failed')));
             break;
           }
           // The whole replay's curve is on the chart once the feed says it is done.

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fastScriptFor } from '../../bin/fast-script.js';
 import { cliCommands } from '../../src/cli/commands/index.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
@@ -19,6 +20,7 @@ import { TEST_API_KEY, TEST_API_SECRET } from '../support/kraken-test-keys.js';
 const ROOT = new URL('../..', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin/ctb.js');
 const TRACER = join(ROOT, 'tests/support/trace-imports.mjs');
+const FAST = join(ROOT, 'dist/fast');
 
 /**
  * Packages that take from 0.1 s to over a second to import and that these commands never use
@@ -28,9 +30,19 @@ const HEAVY = ['ccxt', 'vega', 'vega-lite', '@resvg/resvg-js', '@slack/bolt', '@
 
 const heavyIn = (urls: string[]) => HEAVY.filter((pkg) => urls.some((u) => u.includes(`/node_modules/${pkg}/`)));
 
-/** The package files bundled into the dist/ chunks among `urls` (esbuild heads each with a `// node_modules/…` line). */
-const bundledIn = (urls: string[]) =>
-  [...new Set(urls.filter((u) => u.includes('/dist/chunks/')).flatMap((u) => [...readFileSync(new URL(u), 'utf8').matchAll(/^\/\/ (node_modules\/\S+)$/gm)].map((m) => m[1]!)))];
+/** Whether `args` ran from a one-command script (bin/fast-script.js) rather than the ES module build. */
+const ranFromScript = (urls: string[]) => !urls.some((u) => u.endsWith('/dist/ctb.js'));
+
+/**
+ * The package files bundled into what `args` loaded (esbuild heads each with a `// node_modules/…`
+ * line): the dist/ chunks among `urls`, or the whole one-command script it ran from.
+ */
+const bundledIn = (urls: string[], args: string[]) => {
+  const files = ranFromScript(urls)
+    ? [join(FAST, fastScriptFor(FAST, args)!.script)]
+    : urls.filter((u) => u.includes('/dist/chunks/')).map((u) => new URL(u));
+  return [...new Set(files.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/^\/\/ (node_modules\/\S+)$/gm)].map((m) => m[1]!)))];
+};
 
 let dir: string;
 
@@ -176,11 +188,26 @@ describe('the built ctb loads only what a command uses', () => {
     for (const args of [['stats', '--json'], ['mode', 'status', '--json']]) {
       const run = traced(args, { DATABASE_URL: db.url });
       expect(run.status, run.stderr).toBe(0);
-      const bundled = bundledIn(run.urls);
+      const bundled = bundledIn(run.urls, args);
       // Control: the registry every context has is in what was loaded, so the search below is live.
       expect(bundled, args.join(' ')).toContain('node_modules/prom-client/lib/registry.js');
       expect(bundled.filter((f) => f === 'node_modules/prom-client/index.js' || f.includes('/prom-client/lib/metrics/') || f.includes('@opentelemetry/')), args.join(' ')).toEqual([]);
     }
+  });
+
+  it('ctb stats --json and mode status --json load no ES module chunk: each runs from its one-command script', () => {
+    for (const args of [['stats', '--json'], ['mode', 'status', '--json']]) {
+      const run = traced(args, { DATABASE_URL: db.url });
+      expect(run.status, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout), args.join(' ')).toMatchObject({ ok: true });
+      // Control: the tracer saw the binary and its script loader.
+      expect(run.urls.filter((u) => u.includes('/bin/')).map((u) => u.replace(/.*\/bin\//, 'bin/')).sort(), args.join(' ')).toEqual(['bin/ctb.js', 'bin/fast-script.js']);
+      expect(run.urls.filter((u) => u.includes('/dist/')), args.join(' ')).toEqual([]);
+    }
+    // Any other command still runs the ES module build.
+    const version = traced(['version']);
+    expect(version.status, version.stderr).toBe(0);
+    expect(version.urls.some((u) => u.endsWith('/dist/ctb.js'))).toBe(true);
   });
 
   it('ctb stats --json and mode status write no log line, so they never load pino', () => {
@@ -211,6 +238,23 @@ describe('the built ctb loads only what a command uses', () => {
     const url = new URL(db.url);
     url.searchParams.set('sslmode', 'require');
     expect(builtins({ DATABASE_URL: url.toString() }).loaded).toContain('NativeModule tls');
+  });
+
+  it("ctb --help and ctb version compile neither Node's crypto nor vm (only a one-command script's loader needs them)", () => {
+    const listBuiltins = `data:text/javascript,${encodeURIComponent("process.on('exit', () => process.stderr.write('BUILTINS ' + JSON.stringify(process.moduleLoadList) + '\\n'));")}`;
+    const builtins = (args: string[], env: Record<string, string> = {}) => {
+      const run = spawnSync(process.execPath, ['--import', listBuiltins, BIN, ...args], {
+        cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir, DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), ...env }, encoding: 'utf8', timeout: 60_000,
+      });
+      expect(run.status, run.stderr).toBe(0);
+      const line = run.stderr.split('\n').find((l) => l.startsWith('BUILTINS '));
+      expect(line, run.stderr).toBeDefined();
+      return (JSON.parse(line!.slice('BUILTINS '.length)) as string[]).filter((m) => /^NativeModule (crypto|vm)$/.test(m)).sort();
+    };
+    expect(builtins(['--help'])).toEqual([]);
+    expect(builtins(['version'])).toEqual([]);
+    // Control: the loader of ctb stats's script compiles both.
+    expect(builtins(['stats', '--json'], { DATABASE_URL: db.url })).toEqual(['NativeModule crypto', 'NativeModule vm']);
   });
 
   it('ctb stats --json loads no text renderer or colours; ctb stats (text) does', () => {

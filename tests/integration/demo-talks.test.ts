@@ -27,7 +27,7 @@ beforeAll(async () => {
   const replay = join(dir, 'replay.csv');
   writeFileSync(replay, ['time,symbol,open,high,low,close,volume', ...candles.map((c) => [c.openTime.toISOString(), c.symbol, c.open, c.high, c.low, c.close, c.volume].join(','))].join('\n'));
   const strategiesFile = join(dir, 'strategies.json');
-  writeFileSync(strategiesFile, JSON.stringify({ strategies: [maCross()] }));
+  writeFileSync(strategiesFile, JSON.stringify({ strategies: [maCross({ limits: { minVolume24hQuote: 1 } })] }));
   // The shipped default interval (15 minutes): the replay must not need a shorter one to draw its curve.
   const config = testConfig({ DATABASE_URL: database.url, STRATEGIES_FILE: strategiesFile, REPLAY_FILE: replay, REPLAY_INTERVAL: '20ms', TRADING_PAIRS: 'BTC/USD', DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), LOG_LEVEL: 'info' });
   expect(config.EQUITY_SNAPSHOT_INTERVAL).toBe(15 * 60_000);

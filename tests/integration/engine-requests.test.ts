@@ -1,3 +1,5 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { silentLogger } from '../../src/logger.js';
@@ -60,6 +62,27 @@ describe('engine requests', () => {
     const runner = startRequestRunner(deps(), { holder: 'standby', timer: false, active: () => false, handlers: { cancel_all: async () => ({ ok: true, summary: 'x' }) } });
     await runner.drain();
     expect((await getEngineRequest(db, r.id))?.status).toBe('pending');
+  });
+
+  it('logs a program error (TypeError) while polling as an error, and a database away as a warning', async () => {
+    const lines: Array<{ level: number; msg: string }> = [];
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        for (const line of String(chunk).split('\n')) if (line.trim()) lines.push(JSON.parse(line) as { level: number; msg: string });
+        cb();
+      },
+    });
+    const logger = pino({ level: 'info' }, sink);
+    const handlers = { cancel_all: async () => ({ ok: true, summary: 'x' }) };
+    const buggy = startRequestRunner({ ...deps(), logger }, { holder: 'w', timer: false, active: () => { throw new TypeError("Cannot read properties of null (reading 'holder')"); }, handlers });
+    await buggy.drain();
+    const away = startRequestRunner({ ...deps(), logger }, { holder: 'w', timer: false, active: () => { throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }); }, handlers });
+    await away.drain();
+    await Promise.all([buggy.stop(), away.stop()]);
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([
+      [50, 'could not poll engine requests: a program error; still polling'],
+      [40, 'could not poll engine requests'],
+    ]);
   });
 
   it('puts a request claimed by a runner that died back to pending after the stale time', async () => {

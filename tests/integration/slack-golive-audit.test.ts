@@ -85,7 +85,7 @@ describe('/golive audit', () => {
     runs.length = 0;
     await h.slash('/golive', 'audit dry-run', { user: USERS.operator });
     await h.idle();
-    expect(runs).toEqual([{ dryRun: true }]);
+    expect(runs).toEqual([{ dryRun: true, purpose: 'check' }]);
     expect(h.responses().at(-1)?.text).toContain('(dry run, paper mode)');
   });
 

@@ -1,7 +1,9 @@
 // A bad strategies file refuses `ctb start` before anything starts — no port taken, no database
 // opened or migrated, no part started — instead of ~4 s in, after the engine's turn came. The error
-// lists each problem and gives the hint on a line of its own, not run on from the last problem.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+// lists each problem and gives the hint on a line of its own, not run on from the last problem. The
+// binary says nothing of loading or migrating before it refuses, and leaves LOG_DIR and DATA_DIR alone.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,7 +20,7 @@ describe('ctb start with a bad strategies file', () => {
     const file = join(dir, 'strategies.json');
     writeFileSync(file, JSON.stringify({ strategies: [{
       name: 'ok', type: 'ma_crossover', pairs: ['BTC/USD'], params: { fastPeriod: 5, slowPeriod: 20 },
-      limits: { maxPositionPctOfEquity: 10, maxNotional: 'lots', maxOpenPositions: 1, minConfidence: 0.5, minVolume24hQuote: 0 },
+      limits: { maxPositionPctOfEquity: 10, maxNotional: 'lots', maxOpenPositions: 1, minConfidence: 0.5, minVolume24hQuote: 1_000_000 },
     }] }));
     // A database that does not exist: opening it would fail with its own error, so the strategies
     // error shows the file was checked before the database was touched.
@@ -35,5 +37,28 @@ describe('ctb start with a bad strategies file', () => {
       + `  - ${file}: strategies[0:ok].limits.maxNotional: expected a number (quote currency)\n`
       + 'See config/strategies.json in the repository for the expected shape.\n',
     );
+  });
+
+  it('ctb start refuses before it says it is loading and migrating, touching neither LOG_DIR nor DATA_DIR', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctb-bad-strategies-cli-'));
+    const file = join(dir, 'strategies.json');
+    writeFileSync(file, JSON.stringify({ strategies: [{
+      name: 'thin', type: 'ma_crossover', pairs: ['BTC/USD'], params: { fastPeriod: 5, slowPeriod: 20 },
+      limits: { maxPositionPctOfEquity: 10, maxNotional: 1000, maxOpenPositions: 1, minConfidence: 0.5, minVolume24hQuote: 'lots' },
+    }] }));
+    const child = spawn(process.execPath, [new URL('../../bin/ctb.js', import.meta.url).pathname, 'start', '--feed', 'replay'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', HOME: dir, PORT: '0', HOST: '127.0.0.1', STRATEGIES_FILE: file, DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += String(d)));
+    child.stderr.on('data', (d) => (err += String(d)));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(err).toContain(`error: Invalid strategies file:\n  - ${file}: strategies[0:thin].limits.minVolume24hQuote: expected a number (24h traded value in quote currency)\n`);
+    expect([existsSync(join(dir, 'logs')), existsSync(join(dir, 'data'))]).toEqual([false, false]);
   });
 });

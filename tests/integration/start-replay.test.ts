@@ -30,9 +30,13 @@ describe('ctb start on the replay feed (embedded database)', () => {
 
     const deadline = Date.now() + 240_000;
     let result: { ok: boolean; checked: number; offending: unknown[] } | undefined;
-    while (Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 2000));
-      if (!/ctb running on port/.test(output)) continue;
+    // validate-trades goes once the bot has said it serves and closed a trade (its JSON close line),
+    // and again while it finds none: one second process in most runs, not one every 2 s from the start.
+    let tried = false;
+    while (Date.now() < deadline && bot.exitCode === null) {
+      await new Promise((r) => setTimeout(r, tried ? 500 : 100));
+      if (!/ctb running on port/.test(output) || !/"event":"close"/.test(output)) continue;
+      tried = true;
       const run = spawnSync(process.execPath, [BIN, 'validate-trades', '--json'], { cwd: dir, env, encoding: 'utf8', timeout: 60_000 });
       // Until the bot serves its database, the CLI answers with an error on stderr: keep polling.
       if ((run.status !== 0 && run.status !== 1) || !run.stdout.trim().startsWith('{')) continue;

@@ -1,4 +1,4 @@
-// Owns the bot under soak: `ctb start` as a child process with the rehearsal's environment, each
+// Owns the bot under soak: `ctb start` of the release it rehearses as a child process with the rehearsal's environment, each
 // incarnation's port (PORT=0: the bot prints the one it took), its /healthz, and the two ways it
 // ends — SIGKILL at a random point (kill -9: no cleanup, nothing flushed) or SIGTERM at the end.
 import { startChild, waitUntil, type Env, type LongChild } from './child.js';
@@ -24,7 +24,8 @@ export interface BotIncarnation {
 export class SoakBot {
   readonly incarnations: BotIncarnation[] = [];
 
-  constructor(private readonly env: Env, private readonly cwd: string, private readonly onLine?: (line: string) => void) {}
+  /** `bin`: the release's bin/ctb.js (tests/support/release-dir.ts), the build the engine runs and the release check judges. */
+  constructor(private readonly env: Env, private readonly cwd: string, private readonly bin: string, private readonly onLine?: (line: string) => void) {}
 
   get current(): BotIncarnation {
     const last = this.incarnations.at(-1);
@@ -32,9 +33,9 @@ export class SoakBot {
     return last;
   }
 
-  /** Starts `ctb start` (the built CLI) and waits until its HTTP server answers; the bound only catches a hang. */
+  /** Starts `ctb start` (the release's built CLI) and waits until its HTTP server answers; the bound only catches a hang. */
   async start(): Promise<BotIncarnation> {
-    const child = startChild(['start'], { ...this.env, PORT: '0' }, this.cwd, this.onLine);
+    const child = startChild(['start'], { ...this.env, PORT: '0' }, this.cwd, this.onLine, this.bin);
     const [, port] = await child.waitFor(/"msg":"ctb running on port (\d+)/, 240_000);
     const incarnation = { child, url: `http://127.0.0.1:${port}`, startedAt: Date.now() };
     this.incarnations.push(incarnation);

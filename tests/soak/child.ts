@@ -1,7 +1,8 @@
 // Owns running the shipped `ctb` binary as a person would from a shell: a long-lived child (the
 // simulator, the bot) whose output is kept and can be waited on, and one-shot commands (`ctb kill`,
 // `ctb reconcile --json`) with their exit code and output. Nothing inherits the test's environment:
-// each child gets PATH and HOME plus exactly what the caller passes.
+// each child gets PATH and HOME plus exactly what the caller passes. The binary is this checkout's
+// unless a caller names another (the release directory the soak goes live from: tests/support/release-dir.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -33,8 +34,8 @@ export interface LongChild {
   signal(signal: NodeJS.Signals): void;
 }
 
-export function startChild(args: string[], env: Env, cwd: string, onLine?: (line: string) => void): LongChild {
-  const proc = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...baseEnv(cwd), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startChild(args: string[], env: Env, cwd: string, onLine?: (line: string) => void, bin = BIN): LongChild {
+  const proc = spawn(process.execPath, [bin, ...args], { cwd, env: { ...baseEnv(cwd), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let partial = '';
   const take = (d: Buffer) => {
@@ -73,9 +74,10 @@ export interface CtbRun {
   stderr: string;
 }
 
-/** `ctb <args>` to completion (killed after `timeoutMs`, then code is null). */
-export function runCtb(args: string[], env: Env, cwd: string, timeoutMs = 300_000): Promise<CtbRun> {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...baseEnv(cwd), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `ctb <args>` (of `bin`) to completion (killed after `timeoutMs`, then code is null). */
+export function runCtb(args: string[], env: Env, cwd: string, opts: { bin?: string; timeoutMs?: number } = {}): Promise<CtbRun> {
+  const { bin = BIN, timeoutMs = 300_000 } = opts;
+  const child = spawn(process.execPath, [bin, ...args], { cwd, env: { ...baseEnv(cwd), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += String(d)));

@@ -2,7 +2,9 @@
 // paper trades on the simulator's prices (the replay feed is not evidence), a delivered test alert,
 // an on-call rotation, a verified backup — then `/mode live` from an operator in Slack and two
 // distinct approvers' reactions on the request the bot posted. The audit runs at the request and
-// at the switch; nothing about it is stubbed.
+// at the switch; nothing about it is stubbed — its release check among them, which fails a live switch
+// unless the engine runs a tagged release built from a clean tree: the bot and the operator's shell
+// run a release directory of the tree under test, committed and tagged (tests/support/release-dir.ts).
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../src/db/client.js';
 import { trades } from '../../src/db/schema/index.js';
@@ -17,6 +19,8 @@ export interface GoLiveInput {
   /** The operator's shell: the same environment as the bot (its .env), in the same directory. */
   shellEnv: Env;
   cwd: string;
+  /** The release's bin/ctb.js, which the operator's shell runs as the bot does. */
+  bin: string;
   minPaperTrades: number;
   log: (line: string) => void;
   /** Once the paper trades are there, before `/mode live` (the soak slows its market back down). */
@@ -32,7 +36,7 @@ async function closedPaperTradesOnLivePrices(db: Db): Promise<number> {
 }
 
 async function ctbOk(args: string[], input: GoLiveInput): Promise<string> {
-  const run = await runCtb(args, input.shellEnv, input.cwd);
+  const run = await runCtb(args, input.shellEnv, input.cwd, { bin: input.bin });
   if (run.code !== 0) throw new Error(`a go-live prerequisite failed: ${describeRun(run)}`);
   return run.stdout;
 }

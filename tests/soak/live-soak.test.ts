@@ -3,6 +3,9 @@
 // two-approver flow with the go-live audit passing honestly — for a stretch of accelerated market,
 // with faults injected and the bot kill -9-ed and restarted at seeded random points, then killed
 // from a shell. Afterwards Kraken and the ledger must agree to the trade.
+// The bot and every operator's command run a release of the tree under test, as going live needs: its
+// files committed in a repository of their own, tagged, and built there (tests/support/release-dir.ts),
+// so the switch's release check judges a tagged release built from a clean tree, as in production.
 //
 //   SOAK_SECONDS (default 60) live run length · SOAK_SEED replays a run's choices · SOAK_PACE
 //   candles/s (default 10; ×3 with no fault injected) · SOAK_LOG_LEVEL the bot's LOG_LEVEL (its
@@ -14,12 +17,14 @@ import { join } from 'node:path';
 import { and, eq, isNull } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfig } from '../../src/config/env.js';
-import { fills, modeChangeRequests, modeChangeVotes, type OrderIntent } from '../../src/db/schema/index.js';
+import { auditRuns, fills, modeChangeRequests, modeChangeVotes, type OrderIntent } from '../../src/db/schema/index.js';
+import type { CheckResult } from '../../src/services/audit/types.js';
 import { unresolvedIntents } from '../../src/engine/ledger/intents.js';
 import { loadStrategies, type StrategyDefinition } from '../../src/engine/strategies/config.js';
 import { getBotState } from '../../src/services/bot-state.js';
 import type { SimOrder, SimTrade } from '../../src/simulator/types.js';
 import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
+import { releaseDir, type ReleaseDir } from '../support/release-dir.js';
 import { SoakBot } from './bot-process.js';
 import { runChaos, type ChaosReport } from './chaos.js';
 import { describeRun, runCtb, waitUntil, type CtbRun, type Env } from './child.js';
@@ -43,6 +48,8 @@ const PACE = Number(process.env['SOAK_PACE'] ?? 10);
 const QUIET_PACE = PACE * 3;
 const STARTING_USD = '10000';
 const MIN_PAPER_TRADES = 2;
+/** The release the soak goes live on. */
+const TAG = 'v0.0.0-soak';
 // Each restart costs the bot's start-up (tsx compiles it: 20–60 s on this loaded machine).
 const RESTARTS = Math.max(1, Math.round(SECONDS / 90));
 const BUDGET_MS = (Math.max(SECONDS * 2, SECONDS + 300) + 1200) * 1000;
@@ -76,6 +83,7 @@ interface Outcome {
 }
 
 let database: TestDatabase;
+let release: ReleaseDir | undefined;
 let sim: SimProcess | undefined;
 let slack: SoakSlack | undefined;
 let bot: SoakBot | undefined;
@@ -91,6 +99,9 @@ beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ctb-soak-'));
   for (const sub of ['sim', 'rehearsal']) mkdirSync(join(dir, sub));
   const cwd = join(dir, 'rehearsal');
+  release = releaseDir({ tag: TAG, prefix: 'ctb-soak-release-' });
+  const { bin } = release;
+  log(`release ${TAG}: the tree under test committed, tagged and built in ${release.dir}`);
   database = await createPostgresTestDb();
   sim = await startSimProcess({ pace: PACE, seed: SEED, usd: Number(STARTING_USD), fillSlices: 3 }, join(dir, 'sim'));
   slack = await startSoakSlack();
@@ -108,7 +119,7 @@ beforeAll(async () => {
     ...(process.env['SOAK_LOG_LEVEL'] ? { LOG_LEVEL: process.env['SOAK_LOG_LEVEL'] } : {}),
   };
   log(`simulator ${sim.url}; rehearsal directory ${cwd}; database ${database.name}`);
-  bot = new SoakBot(env, cwd);
+  bot = new SoakBot(env, cwd, bin);
   await bot.start();
   log(`bot started (pid ${bot.current.child.pid}) in paper mode`);
   phaseDone('start (database, simulator, bot)');
@@ -116,7 +127,7 @@ beforeAll(async () => {
 
   await sim.setPace(QUIET_PACE);
   const { requestId } = await goLiveThroughApprovals({
-    db: database.db, bot, slack, shellEnv: env, cwd, minPaperTrades: MIN_PAPER_TRADES, log, phaseDone, afterPaper: () => sim!.setPace(PACE),
+    db: database.db, bot, slack, shellEnv: env, cwd, bin, minPaperTrades: MIN_PAPER_TRADES, log, phaseDone, afterPaper: () => sim!.setPace(PACE),
   });
   const liveSince = new Date();
   const monitor = startMonitor(database.db, sim, strategies);
@@ -134,7 +145,7 @@ beforeAll(async () => {
   phaseDone(`live run (${SECONDS} s of trouble, then ${(chaos.waitedMs / 1000).toFixed(1)} s waiting for the bot to trade)`);
   log('ctb kill --reason soak (from a shell)');
   const killStarted = Date.now();
-  const kill = await runCtb(['kill', '--reason', 'soak'], env, cwd);
+  const kill = await runCtb(['kill', '--reason', 'soak'], env, cwd, { bin });
   // What the kill answered, every run: when it does not confirm, its reasons (survivors, errors per
   // round, orders still on their way) are the evidence, and a passing run shows how long it took.
   log(`kill exit ${kill.code} after ${Date.now() - killStarted} ms:\n  ${kill.stdout.split('\n').filter((l) => l && !/^\s+\[ \]/.test(l)).join('\n  ')}`);
@@ -155,7 +166,7 @@ beforeAll(async () => {
   log(`bot stopped (exit ${stopped})`);
   phaseDone('bot stop (SIGTERM)');
   // Two shells at once: both only read the ledger and Kraken (reconcile writes its report file).
-  const [reconcile, validate] = await Promise.all([runCtb(['reconcile', '--json'], env, cwd), runCtb(['validate-trades', '--json'], env, cwd)]);
+  const [reconcile, validate] = await Promise.all([runCtb(['reconcile', '--json'], env, cwd, { bin }), runCtb(['validate-trades', '--json'], env, cwd, { bin })]);
   const state = await sim.state();
   outcome = {
     chaos, kill, reconcile, validate, requestId, strategies, unresolved,
@@ -177,6 +188,7 @@ afterAll(async () => {
   await sim?.stop().catch(() => undefined);
   await slack?.close().catch(() => undefined);
   await database?.close();
+  release?.remove();
 }, 120_000);
 
 describe(`live soak against the Kraken simulator (seed ${SEED})`, () => {
@@ -186,6 +198,14 @@ describe(`live soak against the Kraken simulator (seed ${SEED})`, () => {
     const votes = await database.db.select().from(modeChangeVotes)
       .where(and(eq(modeChangeVotes.requestId, outcome.requestId), eq(modeChangeVotes.kind, 'approve'), isNull(modeChangeVotes.withdrawnAt)));
     expect(new Set(votes.map((v) => v.slackUser)), `approvals on request #${outcome.requestId}`).toEqual(new Set([SLACK.approverA, SLACK.approverB]));
+  });
+
+  it(`went live from the tagged release ${TAG}: the switch's release check judged the engine's build and passed`, async () => {
+    const [request] = await database.db.select().from(modeChangeRequests).where(eq(modeChangeRequests.id, outcome.requestId));
+    expect(request?.switchAuditRunId, `request #${outcome.requestId} records no audit at the switch`).toEqual(expect.any(Number));
+    const [run] = await database.db.select().from(auditRuns).where(eq(auditRuns.id, request!.switchAuditRunId!));
+    const check = (run!.results as CheckResult[]).find((r) => r.id === 'release.tag');
+    expect(check).toMatchObject({ status: 'pass', value: expect.stringMatching(new RegExp(`^${TAG.replace(/\./g, '\\.')} \\(tagged release, commit [0-9a-f]{12}\\) \\(the engine's process `)) });
   });
 
   it('kill from a shell: confirmed, zero open orders at Kraken, the bot halted in paper', async () => {

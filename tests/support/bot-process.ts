@@ -16,8 +16,9 @@ export interface BotProcess {
   kill(signal?: NodeJS.Signals): void;
 }
 
-export function startBotProcess(args: string[], env: Record<string, string>, cwd: string): BotProcess {
-  const proc = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `bin`: another build's bin/ctb.js (a release directory: tests/support/release-dir.ts); this checkout's by default. */
+export function startBotProcess(args: string[], env: Record<string, string>, cwd: string, bin = BIN): BotProcess {
+  const proc = spawn(process.execPath, [bin, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   proc.stdout?.on('data', (d) => (output += String(d)));
   proc.stderr?.on('data', (d) => (output += String(d)));

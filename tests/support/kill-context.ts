@@ -14,6 +14,7 @@ import { ManualClock } from '../../src/clock.js';
 import { testConfig } from '../../src/config/env.js';
 import type { Database, Db } from '../../src/db/client.js';
 import { silentLogger } from '../../src/logger.js';
+import type { KillTime } from '../../src/services/kill/runtime.js';
 import { createPostgresTestDb, type TestDatabase } from './db.js';
 import { recordingExchange, type RecordingExchange } from './recording-exchange.js';
 
@@ -48,6 +49,8 @@ export async function killTestContext(opts: {
   events?: string[];
   env?: Record<string, string>;
   dataDir?: string;
+  /** The time the kill's confirmation rounds run on (default: the real one). */
+  killTime?: KillTime;
 }): Promise<KillTestContext> {
   const events = opts.events ?? [];
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'ctb-kill-'));
@@ -68,6 +71,7 @@ export async function killTestContext(opts: {
     config, clock, logger: silentLogger(), database: opts.database,
     exchanges: { kraken: () => kraken, paper: () => paper },
     alerts: () => ({ raise: async (a) => void alerts.push(a) }),
+    ...(opts.killTime ? { killTime: opts.killTime } : {}),
   });
   return { ctx, clock, kraken, paper, alerts, events, dataDir };
 }

@@ -13,6 +13,6 @@ export function writeTradingReplay(dir: string, opts: { roundTrips?: number } = 
   writeFileSync(replayFile, ['time,symbol,open,high,low,close,volume',
     ...candles.map((c) => `${c.openTime.toISOString()},${c.symbol},${c.open},${c.high},${c.low},${c.close},${c.volume}`)].join('\n') + '\n');
   const strategiesFile = join(dir, 'strategies.json');
-  writeFileSync(strategiesFile, JSON.stringify({ strategies: [maCross()] }, null, 2));
+  writeFileSync(strategiesFile, JSON.stringify({ strategies: [maCross({ limits: { minVolume24hQuote: 1 } })] }, null, 2));
   return { replayFile, strategiesFile };
 }

@@ -124,6 +124,44 @@ describe('ctb version (release info)', () => {
     );
   });
 
+  it('outside a git checkout, shows the tag dist/ was built on, as build-info.json recorded it: a tagged release when built from a clean tree', async () => {
+    const d = dir();
+    mkdirSync(join(d, 'dist'));
+    const commit = 'c'.repeat(40);
+    writeFileSync(join(d, 'dist', 'build-info.json'), JSON.stringify({ hash: 'h', commit, tag: 'v2.0', dirty: false }));
+    const info = await readReleaseInfo({ root: d, buildCommit: 'd'.repeat(40) });
+    expect(info).toMatchObject({ source: 'package', label: 'v2.0', tag: 'v2.0', commit, tagged: true, dirty: false });
+    expect(describeRelease(info)).toBe('v2.0 (tagged release, commit cccccccccccc, as dist/ was built; not a git checkout)');
+
+    writeFileSync(join(d, 'dist', 'build-info.json'), JSON.stringify({ hash: 'h', commit, tag: 'v2.0', dirty: true }));
+    const dirty = await readReleaseInfo({ root: d });
+    expect(dirty).toMatchObject({ label: 'v2.0', tagged: false, dirty: true });
+    expect(describeRelease(dirty)).toBe('v2.0 (dist/ built at commit cccccccccccc with uncommitted changes: not a release; not a git checkout)');
+
+    writeFileSync(join(d, 'dist', 'build-info.json'), JSON.stringify({ hash: 'h', commit, tag: null, dirty: false }));
+    expect(describeRelease(await readReleaseInfo({ root: d }))).toBe('1.2.3+cccccccccccc (dist/ built at commit cccccccccccc, not on a release tag; not a git checkout)');
+  });
+
+  it('a clean checkout on a tag is no release when dist/ was built from uncommitted changes, or before builds recorded it', async () => {
+    const d = dir();
+    git(d, 'init', '-q');
+    git(d, 'add', '.');
+    git(d, 'commit', '-qm', 'first');
+    git(d, 'tag', 'v1.0-go-live');
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: d, encoding: 'utf8' }).trim();
+    mkdirSync(join(d, 'dist'));
+    writeFileSync(join(d, 'dist', 'build-info.json'), JSON.stringify({ hash: 'h', commit: head, tag: 'v1.0-go-live', dirty: false }));
+    expect(await readReleaseInfo({ root: d })).toMatchObject({ tagged: true, build: { commit: head, tag: 'v1.0-go-live', dirty: false } });
+
+    writeFileSync(join(d, 'dist', 'build-info.json'), JSON.stringify({ hash: 'h', commit: head, tag: 'v1.0-go-live', dirty: true }));
+    const dirty = await readReleaseInfo({ root: d });
+    expect(dirty).toMatchObject({ tag: 'v1.0-go-live', dirty: false, tagged: false });
+    expect(describeRelease(dirty)).toBe(`v1.0-go-live (commit ${head.slice(0, 12)}; but dist/ (what ctb runs) was built from uncommitted changes: not a release)`);
+
+    writeFileSync(join(d, 'dist', 'build-info.json'), JSON.stringify({ hash: 'h', commit: head }));
+    expect(await readReleaseInfo({ root: d })).toMatchObject({ tag: 'v1.0-go-live', tagged: false, build: null });
+  });
+
   it('reports the build commit outside a git checkout when BUILD_COMMIT is unset', async () => {
     const d = dir();
     mkdirSync(join(d, 'dist'));

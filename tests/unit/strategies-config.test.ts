@@ -15,7 +15,7 @@ function file(name: string, content: unknown): string {
 
 const valid = {
   name: 'ok', type: 'ma_crossover', pairs: ['BTC/USD'], params: { fastPeriod: 5, slowPeriod: 20 },
-  limits: { maxPositionPctOfEquity: 10, maxNotional: 1000, maxOpenPositions: 1, minConfidence: 0.5, minVolume24hQuote: 0 },
+  limits: { maxPositionPctOfEquity: 10, maxNotional: 1000, maxOpenPositions: 1, minConfidence: 0.5, minVolume24hQuote: 1_000_000 },
 };
 
 describe('strategy configuration', () => {
@@ -53,6 +53,16 @@ describe('strategy configuration', () => {
     expect(() => loadStrategies({ STRATEGIES_FILE: path })).toThrow(expect.objectContaining({ kind: 'config', code: 'bad_strategies_file' }));
     // A disabled strategy never trades: its threshold is not held against the file.
     const disabled = file('disabled.json', { strategies: [valid, { ...valid, name: 'off', enabled: false, limits: { ...valid.limits, minConfidence: 0 } }] });
+    expect(inspectStrategies(disabled).ok).toBe(true);
+  });
+
+  it('refuses an enabled strategy whose volume filter is 0 (the liquidity floor off), naming strategy, field and what is expected', () => {
+    const path = file('novolume.json', { strategies: [{ ...valid, limits: { ...valid.limits, minVolume24hQuote: 0 } }] });
+    expect(inspectStrategies(path).problems).toEqual([
+      `${path}: strategies[0:ok].limits.minVolume24hQuote: expected more than 0 for an enabled strategy (0 switches the liquidity floor off: any pair trades however thin), e.g. 1000000 (24h traded value in quote currency)`,
+    ]);
+    expect(() => loadStrategies({ STRATEGIES_FILE: path })).toThrow(expect.objectContaining({ kind: 'config', code: 'bad_strategies_file' }));
+    const disabled = file('novolume-disabled.json', { strategies: [valid, { ...valid, name: 'off', enabled: false, limits: { ...valid.limits, minVolume24hQuote: 0 } }] });
     expect(inspectStrategies(disabled).ok).toBe(true);
   });
 

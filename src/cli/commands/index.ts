@@ -71,7 +71,7 @@ export const cliCommands: CliCommandEntry[] = [
   },
   {
     name: 'version',
-    summary: 'print the release tag or commit (git describe --tags --always --dirty, or package version + BUILD_COMMIT), and the commit dist/ was built at when it differs',
+    summary: 'print the release tag or commit (git describe --tags --always --dirty; outside a checkout the tag dist/build-info.json recorded at build, or package version + BUILD_COMMIT), and the commit dist/ was built at when it differs',
     load: () => import('./version.js').then((m) => m.versionCli),
   },
   {

@@ -6,7 +6,7 @@
 // became of the cancel). A configuration with problems does
 // not stop it: settings the kill does not need fall back to their defaults (the problems are printed
 // first), only a bad DATABASE_URL or DATA_DIR — where the halt goes — cannot be worked around. Exit 0
-// only when every venue confirmed zero open orders.
+// only when every venue confirmed zero open orders; 2 when the database cannot be used as configured.
 // Only what the early cancel needs is imported with this module; the database layer, the kill
 // service and its rendering are imported once Kraken's CancelAll is on its way, so a cold shell's
 // cancel waits for none of them.
@@ -115,7 +115,10 @@ export const killCli: CliRegistration = {
           ctx = await buildAppContext({ config, logger, runMigrations: false, ...(kraken ? { exchanges: { kraken: () => kraken! } } : {}) });
           const result = await runCommand(killCommand, ctx, cliActor(), { reason: opts.reason, flatten: opts.flatten });
           io.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderKill(result)}\n`);
-          setExit(result.ok ? 0 : 1);
+          // A database that cannot be used as configured is a configuration error (exit 2), as a
+          // DATABASE_URL that cannot be read is here and as in every other command.
+          if (result.stateConfigProblem) io.stderr.write(`error: ${result.stateConfigProblem}\n`);
+          setExit(result.ok ? 0 : result.stateConfigProblem ? 2 : 1);
         } catch (err) {
           setExit(printError(io, err, config, opts.json));
         } finally {

@@ -1,4 +1,5 @@
-// `ctb self-heal [--attempts n] [--json]`: exit 0 when nothing is left broken, 1 otherwise. Like
+// `ctb self-heal [--attempts n] [--json]`: exit 0 when nothing is left broken, 2 when the database
+// cannot be used as configured (missing, login refused), 1 otherwise. Like
 // `ctb kill` it does not migrate first: it must run while the database is away.
 import { runCommand } from '../../../commands/run-command.js';
 import { renderSelfHeal, selfHealCommand } from '../../../commands/self-heal.js';
@@ -23,7 +24,9 @@ export const selfHealCli: CliRegistration = {
           ctx = await buildAppContext({ config, logger, runMigrations: false });
           const result = await runCommand(selfHealCommand, ctx, cliActor(), { attempts: Number(opts.attempts) });
           io.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderSelfHeal(result)}\n`);
-          setExit(result.ok ? 0 : 1);
+          // A database that cannot be used as configured is a configuration error, as in every command.
+          if (result.configurationError) io.stderr.write(`error: ${result.configurationError}\n`);
+          setExit(result.ok ? 0 : result.configurationError ? 2 : 1);
         } catch (err) {
           setExit(printError(io, err, config, opts.json));
         } finally {

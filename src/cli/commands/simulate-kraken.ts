@@ -12,6 +12,7 @@ import { DEFAULT_BALANCES, KrakenSimulator, type SimulatorOptions } from '../../
 import { StateFile } from '../../simulator/state-file.js';
 import type { CliIo } from '../io.js';
 import type { CliRegistration } from '../program.js';
+import { reportUsageError, usageProblem } from '../usage-errors.js';
 
 interface Flags {
   port: string;
@@ -104,7 +105,9 @@ async function run(io: CliIo, flags: Flags): Promise<number> {
   try {
     built = buildOptions(flags);
   } catch (err) {
-    io.stderr.write(`${isAppError(err) ? err.userMessage : (err as Error).message}\n`);
+    // A bad flag reads as every other usage error: "error: …", then where to read the usage.
+    const message = isAppError(err) ? err.userMessage : (err as Error).message;
+    reportUsageError(io, usageProblem(isAppError(err) ? err.code : 'bad_simulator_flag', message), false, io.usageHint);
     return 2;
   }
   const stamp = () => new Date().toISOString().slice(11, 19);
@@ -113,8 +116,8 @@ async function run(io: CliIo, flags: Flags): Promise<number> {
     sim = await KrakenSimulator.start({ ...built.options, onEvent: (m) => io.stdout.write(`[${stamp()}] ${m}\n`) });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EADDRINUSE') io.stderr.write(`Port ${built.options.port} is in use: stop what listens there or choose another with --port.\n`);
-    else io.stderr.write(`${isAppError(e) ? (e as AppError).userMessage : e.message}\n`);
+    if (e.code === 'EADDRINUSE') io.stderr.write(`error: Port ${built.options.port} is in use: stop what listens there or choose another with --port.\n`);
+    else io.stderr.write(`error: ${isAppError(e) ? (e as AppError).userMessage : e.message}\n`);
     return 2;
   }
   io.stdout.write([

@@ -5,6 +5,7 @@
 // Slack, exchange libraries) is imported after it, so a person sees at once that it is starting.
 import { Option } from 'commander';
 import { describeDatabase } from '../../app/start-banner.js';
+import { checkStartFiles } from '../../app/start-checks.js';
 import { refuseSecondBotOnDataDir } from '../../app/start-guard.js';
 import { createLogger } from '../../logger.js';
 import { loadCliConfig, printError } from '../with-context.js';
@@ -28,6 +29,9 @@ export const startCli: CliRegistration = {
         // already serving this embedded database is the one engine on it.
         try {
           refuseSecondBotOnDataDir(config);
+          // The files first, then the database: a bad strategies file is refused before the line that
+          // says the database is being opened, and before LOG_DIR is touched.
+          checkStartFiles(config, opts.role);
         } catch (err) {
           return setExit(printError(io, err, config));
         }

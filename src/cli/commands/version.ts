@@ -32,7 +32,7 @@ export const versionCli: CliRegistration = {
   register(program, io, setExit) {
     program
       .command('version')
-      .description('print the release tag or commit (git describe --tags --always --dirty, or package version + BUILD_COMMIT), and the commit dist/ was built at when it differs')
+      .description('print the release tag or commit (git describe --tags --always --dirty; outside a checkout the tag dist/build-info.json recorded at build, or package version + BUILD_COMMIT), and the commit dist/ was built at when it differs')
       .option('--json', 'machine-readable output')
       .action(async (opts: { json?: boolean }) => {
         try {

@@ -2,7 +2,7 @@
 // and reading it with messages that name the file, the field and what is expected. Every strategy
 // must carry its limits — position size (% of equity and notional), open positions, minimum
 // confidence and minimum 24h volume — so the go-live audit can check them; an enabled one may not
-// switch its confidence threshold off (REQUIRED_ENABLED_LIMITS).
+// switch its confidence threshold or its volume filter off (REQUIRED_ENABLED_LIMITS).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -67,6 +67,12 @@ export const REQUIRED_ENABLED_LIMITS = [
     field: 'minConfidence',
     holds: (l: { minConfidence: number }) => l.minConfidence > 0,
     expected: 'expected more than 0 for an enabled strategy (0 lets every signal trade), e.g. 0.3',
+  },
+  {
+    // A liquidity floor of 0 lets any pair trade however thin its market: the guard silently off.
+    field: 'minVolume24hQuote',
+    holds: (l: { minVolume24hQuote: number }) => l.minVolume24hQuote > 0,
+    expected: 'expected more than 0 for an enabled strategy (0 switches the liquidity floor off: any pair trades however thin), e.g. 1000000 (24h traded value in quote currency)',
   },
 ] as const;
 

@@ -14,7 +14,8 @@
 // the checks judging them fail and the gate refuses until that engine restarts and records them.
 // With them it records its pre-trade limits (RISK_PRICE_BAND_PCT, RISK_MAX_ORDERS_PER_MINUTE,
 // RISK_MAX_OPEN_ORDERS, RISK_MAX_ORDER_NOTIONAL, RISK_SELF_TRADE_PREVENTION) and the strategies file it
-// loaded (path, sha256): the risk checks judge those, never the auditing shell's (sources/engine-limits.ts).
+// loaded (path, sha256): the risk checks judge those, never the auditing shell's (sources/engine-limits.ts);
+// and the release it runs, which the release check judges (checks/backups-release.ts).
 import { resolve } from 'node:path';
 import { slackAlertsChannel } from '../../alerts/sink.js';
 import { formatDuration, parseDuration } from '../../config/duration.js';
@@ -25,6 +26,7 @@ import { loadStrategiesFile } from '../../engine/strategies/config.js';
 import type { GolivePolicy } from '../../db/schema/index.js';
 import { emailConfigured, emailRecipients } from '../../email/smtp.js';
 import { Decimal } from '../../money.js';
+import { readReleaseInfo, type ReleaseInfo } from '../release/version.js';
 import type { AuditSettings, AuditThresholds, EngineLimits, EnvOverride, GateThresholds, ThresholdStanding } from '../../domain/golive-thresholds.js';
 
 export { auditThresholdLines, type AuditThresholds, type GateThresholds } from '../../domain/golive-thresholds.js';
@@ -232,13 +234,17 @@ export function gatePolicyOf(row: GolivePolicy | null): GatePolicy {
 
 /**
  * The engine's process records the settings it runs with (on taking the engine lease), with its
- * pre-trade limits and the strategies file it loaded (`strategies`: absolute path and sha256; read now when not given).
+ * pre-trade limits, the strategies file it loaded (`strategies`: absolute path and sha256; read now
+ * when not given) and the release it runs (`release`: read from its own build when not given).
  */
-export async function recordGatePolicy(db: Db, input: { config: Config; strategies?: { file: string; sha256: string }; by: string; at: Date }): Promise<GatePolicy> {
+export async function recordGatePolicy(
+  db: Db, input: { config: Config; strategies?: { file: string; sha256: string }; release?: ReleaseInfo; by: string; at: Date },
+): Promise<GatePolicy> {
   const t = configuredThresholds(input.config);
+  const release = input.release ?? await readReleaseInfo({ buildCommit: input.config.BUILD_COMMIT });
   await upsertGolivePolicy(db, {
     minPaperTrades: t.minPaperTrades, minRoiPct: t.minRoiPct, alertWindowMs: t.alertWindowMs, auditSettings: configuredSettings(input.config),
-    engineLimits: configuredEngineLimits(input.config, input.strategies ?? loadStrategiesFile(input.config)),
+    engineLimits: { ...configuredEngineLimits(input.config, input.strategies ?? loadStrategiesFile(input.config)), release },
     recordedBy: input.by, recordedAt: input.at,
   });
   return loadGatePolicy(db);

@@ -12,7 +12,8 @@ import { effectiveMode, getBotState } from '../bot-state.js';
 import { auditChecks } from './checks/index.js';
 import { auditConfig, auditThresholds, configuredThresholds, loadGatePolicy, recordedEngineLimits, unknownPolicyOutcome, type AuditThresholds, type RecordedEngineLimits } from './gate-policy.js';
 import {
-  CHECKLIST_SECTIONS, type AuditCheck, type AuditContext, type AuditDeps, type AuditReport, type AuditSummary, type CheckOutcome, type CheckResult,
+  CHECKLIST_SECTIONS, type AuditCheck, type AuditContext, type AuditDeps, type AuditOptions, type AuditPurpose, type AuditReport, type AuditSummary, type CheckOutcome,
+  type CheckResult,
 } from './types.js';
 import { UNREACHABLE_FIX } from './sources/kraken.js';
 
@@ -25,6 +26,8 @@ export interface RunAuditParams {
   only?: string[];
   /** Defaults to every registered check (checks/index.ts). */
   checks?: AuditCheck[];
+  /** `golive` for the live switch's gate; defaults to `check` (see AuditPurpose). */
+  purpose?: AuditPurpose;
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -62,14 +65,14 @@ export function auditContext(
   };
 }
 
-async function runOne(check: AuditCheck, actx: AuditContext, dryRun: boolean, scrub: (s: string) => string): Promise<CheckResult> {
+async function runOne(check: AuditCheck, actx: AuditContext, opts: AuditOptions, scrub: (s: string) => string): Promise<CheckResult> {
   const started = performance.now();
   const timeoutMs = check.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let timer: NodeJS.Timeout | undefined;
   let outcome: CheckOutcome;
   try {
     outcome = await Promise.race([
-      check.run(actx, { dryRun }),
+      check.run(actx, opts),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new AppError('retryable', 'check_timeout', `timed out after ${timeoutMs} ms`)), timeoutMs);
       }),
@@ -141,10 +144,11 @@ export async function runAudit(ctx: AuditDeps, params: RunAuditParams): Promise<
 
   // One after another: several checks talk to Kraken, whose rate limit is per key.
   const results: CheckResult[] = [];
+  const opts: AuditOptions = { dryRun: params.dryRun, purpose: params.purpose ?? 'check' };
   for (const check of selected) {
     // A check judging what the stored policy lacks fails rather than judge defaults or this shell's values.
     const unknown = unknownPolicyOutcome(check.id, policy);
-    results.push(await runOne(unknown ? { ...check, run: async () => unknown } : check, actx, params.dryRun, scrub));
+    results.push(await runOne(unknown ? { ...check, run: async () => unknown } : check, actx, opts, scrub));
   }
 
   const summary = summarize(results);

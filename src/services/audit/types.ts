@@ -41,9 +41,19 @@ export interface CheckOutcome {
   details?: Record<string, unknown>;
 }
 
+/**
+ * What the audit is run for. `golive`: the live switch's gate (src/services/mode/audit-gate.ts, at the
+ * request and at the switch), where a check may hold its item to what going live needs; `check`: an
+ * operator's audit (`ctb audit`, `/golive audit`, the one a resume in paper needs), where such a check
+ * warns and says the gate fails it.
+ */
+export type AuditPurpose = 'golive' | 'check';
+
 export interface AuditOptions {
   /** Only read-only exchange calls; nothing but the stored run record changes. */
   dryRun: boolean;
+  /** Absent: `check`. */
+  purpose?: AuditPurpose;
 }
 
 /** What running the audit needs: the checks read the configuration, the database and the exchanges. */

@@ -6,6 +6,7 @@
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/client.js';
 import type { EngineRequest, EngineRequestKind } from '../../db/schema/index.js';
+import { isProgramError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { claimEngineRequest, finishEngineRequest, requeueStaleEngineRequests, retryEngineRequestLater } from './store.js';
 
@@ -120,7 +121,12 @@ export function startRequestRunner(deps: RequestRunnerDeps, opts: RequestRunnerO
       })
       .catch((err: unknown) => {
         failures += 1;
-        if (failures === 1 || failures % 100 === 0) deps.logger.warn({ err, failures }, 'could not poll engine requests');
+        // The database away is retried with a warning; a bug (TypeError…) is an error, and so an
+        // alert: the requests waiting here include a kill's cancel handed over to this process.
+        if (failures === 1 || failures % 100 === 0) {
+          if (isProgramError(err)) deps.logger.error({ err, failures }, 'could not poll engine requests: a program error; still polling');
+          else deps.logger.warn({ err, failures }, 'could not poll engine requests');
+        }
         return 0;
       })
       .finally(() => {

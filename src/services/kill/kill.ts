@@ -11,10 +11,12 @@
 // written when it returns. Then alert. The engine is not involved: a stuck engine cannot delay it.
 import { randomUUID } from 'node:crypto';
 import type { AlertSink } from '../../alerts/types.js';
+import type { Config } from '../../config/env.js';
 import type { IncidentChecklistItem } from '../../db/schema/index.js';
 import type { Actor } from '../../domain/actor.js';
 import type { JobRegistry } from '../../jobs/registry.js';
 import { afterRequestsLeave, cancelEverywhere, logUnconfirmed, mergeCancelReports, type CancelOptions, type CancelReport } from './cancel-everywhere.js';
+import { databaseProblem } from '../../db/connect-errors.js';
 import { describeError, withDeadline } from './deadline.js';
 import { awaitOrdersInFlight, confirmedClear, type FenceReport } from './fence.js';
 import { adoptHaltCancel } from './halt-cancel.js';
@@ -34,6 +36,8 @@ import { krakenAccessOf, noKeyNotice, queuedHandOff, type KillFollowUp, type Kra
  * per job registry), the hand-over of Kraken's cancel, the incident's thread and checklist, the alert.
  */
 export type KillDeps = ChecklistItemDeps & HandoffDeps & AnnounceDeps & {
+  /** Where the database is, to name it when it cannot be used (never its password). */
+  config: Pick<Config, 'DATABASE_URL'>;
   alerts: Pick<AlertSink, 'raise'>;
   kill: KillPorts;
   jobs: JobRegistry;
@@ -62,6 +66,12 @@ export interface KillResult {
   /** written: halted is in the database; pending: saved to pendingFile, written when the database returns. */
   state: 'written' | 'pending';
   stateError?: string;
+  /**
+   * Set when the halt could not be written because the database cannot be used as configured (it does
+   * not exist, the login is refused, the host is unknown): what is wrong and what to fix. Waiting does
+   * not bring that database back; the CLI exits 2, as for any configuration error.
+   */
+  stateConfigProblem?: string;
   pendingFile?: string;
   incidentId: number | null;
   checklist: Array<Pick<IncidentChecklistItem, 'item' | 'label' | 'doneAt' | 'doneBy'>>;
@@ -147,6 +157,8 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
   } else {
     result.state = 'pending';
     result.stateError = describeError(halt.error);
+    const problem = databaseProblem(halt.error, ctx.config.DATABASE_URL);
+    if (problem?.kind === 'config') result.stateConfigProblem = problem.userMessage;
     result.pendingFile = pendingKillPath(ctx.config.DATA_DIR);
     if (!direct) {
       result.cancel = mergeCancelReports(result.cancel, {

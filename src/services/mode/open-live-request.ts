@@ -23,8 +23,9 @@ export async function checkLivePreconditions(ctx: Pick<OpenLiveRequestDeps, 'con
   const { config } = ctx;
   if (actor.source !== 'slack') {
     // The requester must be a Slack identity: "the requester never counts" can only be enforced
-    // when the requester and the approvers are the same kind of id.
-    throw new AppError('conflict', 'live_needs_slack', 'Live trading is requested in Slack, not from the terminal.', {
+    // when the requester and the approvers are the same kind of id. Refused by design, whatever the
+    // state: not a conflict that passes, so forbidden (exit 2 in the terminal).
+    throw new AppError('forbidden', 'live_needs_slack', 'Live trading is requested in Slack, not from the terminal.', {
       hint: `Run /mode live in Slack; two approvers other than you then react with :${config.APPROVAL_EMOJI}: on the request. ctb mode paper rolls back at once.`,
     });
   }

@@ -1,35 +1,21 @@
 // Owns "which code is running": the release tag or commit of the checkout this module was loaded
 // from (`git describe --tags --always --dirty`), or, outside a git checkout (a deployed tarball),
-// package.json's version plus BUILD_COMMIT. `ctb version`, backups and the audit's release check use it.
+// package.json's version plus BUILD_COMMIT — and the release facts scripts/build.mjs recorded in
+// dist/build-info.json (commit, tag, dirty at build), since dist/ is the code `ctb` runs: a tarball
+// built on a tag shows that tag, and a build from a dirty tree is no release even once the tree is
+// clean again. `ctb version`, backups, the engine's recorded release and the audit's release check use it.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import type { BuildFacts, ReleaseInfo } from '../../domain/release.js';
 import { PROJECT_ROOT } from '../../paths.js';
 
 const run = promisify(execFile);
 
 export { PROJECT_ROOT };
 
-export interface ReleaseInfo {
-  /** `git` when read from a checkout, `package` when from package.json (+ BUILD_COMMIT). */
-  source: 'git' | 'package';
-  /** What to print: the tag (`v1.0-go-live`), `v1.0-3-gabc1234`, `abc1234-dirty`, or `0.1.0+abc1234`. */
-  label: string;
-  /** The tag HEAD sits on exactly, when it does. */
-  tag: string | null;
-  commit: string | null;
-  /** Tracked files differ from the commit. */
-  dirty: boolean;
-  /** A tagged release: HEAD is exactly on a tag and nothing is modified. */
-  tagged: boolean;
-  packageVersion: string;
-  /**
-   * The commit dist/ (what `ctb` runs) was built at, from dist/build-info.json; null when there is no
-   * build or it names none. It differs from `commit` after a pull without `npm run build`.
-   */
-  distCommit: string | null;
-}
+export type { BuildFacts, ReleaseInfo } from '../../domain/release.js';
 
 export interface ReleaseOptions {
   /** Directory of the checkout (default: this project's root). */
@@ -46,13 +32,25 @@ function packageVersion(root: string): string {
   }
 }
 
-function distCommit(root: string): string | null {
+function readBuildInfo(root: string): Record<string, unknown> | null {
   try {
-    const info = JSON.parse(readFileSync(join(root, 'dist', 'build-info.json'), 'utf8')) as { commit?: unknown };
-    return typeof info.commit === 'string' && info.commit !== '' ? info.commit : null;
+    const info = JSON.parse(readFileSync(join(root, 'dist', 'build-info.json'), 'utf8')) as unknown;
+    return info !== null && typeof info === 'object' ? (info as Record<string, unknown>) : null;
   } catch {
     return null;
   }
+}
+
+const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+
+function distCommit(info: Record<string, unknown> | null): string | null {
+  return text(info?.['commit']);
+}
+
+/** The build's release facts; null when build-info.json is missing or older than them (no `dirty` key). */
+function buildFacts(info: Record<string, unknown> | null): BuildFacts | null {
+  if (!info || !('dirty' in info)) return null;
+  return { commit: text(info['commit']), tag: text(info['tag']), dirty: typeof info['dirty'] === 'boolean' ? info['dirty'] : null };
 }
 
 async function git(root: string, args: string[]): Promise<string | null> {
@@ -136,6 +134,8 @@ export async function readReleaseInfo(opts: ReleaseOptions = {}): Promise<Releas
 
 async function readCheckout(root: string, buildCommit: string | undefined): Promise<ReleaseInfo> {
   const version = packageVersion(root);
+  const buildInfo = readBuildInfo(root);
+  const build = buildFacts(buildInfo);
   // One git process (each costs a command a process start), and only when `root` is itself the top
   // of a work tree (it has a .git), not a directory inside some enclosing repository. HEAD's full
   // commit is read from .git's files when it is the commit describe abbreviated, else asked of git.
@@ -146,7 +146,18 @@ async function readCheckout(root: string, buildCommit: string | undefined): Prom
     const abbreviated = describedHash(raw);
     const fromFiles = headCommitFromFiles(root);
     const commit = abbreviated && fromFiles?.startsWith(abbreviated) ? fromFiles : await git(root, ['rev-parse', 'HEAD']);
-    return { source: 'git', label, tag, commit, dirty, tagged: tag !== null && !dirty, packageVersion: version, distCommit: distCommit(root) };
+    // dist/ is what runs: built from this commit, from a clean tree (a build that predates recording
+    // that is not known to be clean). No build at all: the sources run (tsx, tests).
+    const builtHere = buildInfo === null || (build !== null && build.commit === commit && build.dirty === false);
+    return { source: 'git', label, tag, commit, dirty, tagged: tag !== null && !dirty && builtHere, packageVersion: version, distCommit: distCommit(buildInfo), build };
+  }
+  if (build?.commit) {
+    // A deployed build without .git: its tag and cleanliness are the ones recorded when it was built.
+    const label = build.tag ?? `${version}+${build.commit.slice(0, 12)}`;
+    return {
+      source: 'package', label, tag: build.tag, commit: build.commit, dirty: build.dirty === true, tagged: build.tag !== null && build.dirty === false,
+      packageVersion: version, distCommit: build.commit, build,
+    };
   }
   return {
     source: 'package',
@@ -156,8 +167,14 @@ async function readCheckout(root: string, buildCommit: string | undefined): Prom
     dirty: false,
     tagged: false,
     packageVersion: version,
-    distCommit: distCommit(root),
+    distCommit: distCommit(buildInfo),
+    build,
   };
+}
+
+/** dist/ was built from uncommitted changes (recorded at build): no commit holds the code it runs. */
+export function builtDirty(info: ReleaseInfo): boolean {
+  return info.build?.dirty === true;
 }
 
 /** One line for people: what runs and whether it is a tagged release (and dist/'s commit when it differs). */
@@ -169,6 +186,13 @@ export function describeRelease(info: ReleaseInfo): string {
 }
 
 function describeCheckout(info: ReleaseInfo): string {
+  if (info.source === 'package' && info.build?.commit) {
+    const commit = info.build.commit.slice(0, 12);
+    if (info.tagged) return `${info.label} (tagged release, commit ${commit}, as dist/ was built; not a git checkout)`;
+    if (builtDirty(info)) return `${info.label} (dist/ built at commit ${commit} with uncommitted changes: not a release; not a git checkout)`;
+    if (info.build.dirty === null) return `${info.label} (dist/ built at commit ${commit}; whether its tree was clean is unknown: not a release; not a git checkout)`;
+    return `${info.label} (dist/ built at commit ${commit}, not on a release tag; not a git checkout)`;
+  }
   if (info.source === 'package') {
     return info.commit
       ? `${info.label} (package version ${info.packageVersion}, commit ${info.commit} from BUILD_COMMIT; not a git checkout)`
@@ -177,5 +201,9 @@ function describeCheckout(info: ReleaseInfo): string {
   const commit = info.commit ? info.commit.slice(0, 12) : 'unknown commit';
   if (info.tagged) return `${info.label} (tagged release, commit ${commit})`;
   if (info.dirty) return `${info.label} (commit ${commit} with uncommitted changes: not a release)`;
-  return `${info.label} (commit ${commit}, not on a release tag)`;
+  if (info.tag === null) return `${info.label} (commit ${commit}, not on a release tag)`;
+  // On a clean tag, but dist/ (what runs) is not that tag's clean build.
+  if (info.distCommit !== info.commit) return `${info.label} (commit ${commit} on the tag, not a release until dist/ is built from it)`;
+  if (builtDirty(info)) return `${info.label} (commit ${commit}; but dist/ (what ctb runs) was built from uncommitted changes: not a release)`;
+  return `${info.label} (commit ${commit}; but dist/ (what ctb runs) does not record whether its tree was clean: not a release until rebuilt)`;
 }

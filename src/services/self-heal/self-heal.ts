@@ -11,6 +11,7 @@
 // deferred for TRANSIENT_PAGE_AFTER_MS (15 minutes) without a pass in between — a limit that long
 // means something keeps Kraken's counter full, or a maintenance outlasted Kraken's usual windows.
 import type { Config } from '../../config/env.js';
+import { databaseProblem } from '../../db/connect-errors.js';
 import { pingDatabase } from '../../db/queries/ping.js';
 import { liveIntentsMark, unresolvedIntents } from '../../engine/ledger/intents.js';
 import { resolveIntents } from '../../engine/recovery.js';
@@ -30,7 +31,7 @@ import { replayPendingKills, type ReplayDeps } from '../kill/replay-pending.js';
  */
 export type SelfHealDeps = ReplayDeps & Parameters<typeof resolveIntents>[0]['ctx'] & ReconcileDeps & {
   exchanges: ExchangeProvider;
-  config: Pick<Config, 'IS_LIVE' | 'ENGINE_STALE_AFTER' | 'KILL_DB_TIMEOUT' | 'DATA_DIR'>;
+  config: Pick<Config, 'IS_LIVE' | 'ENGINE_STALE_AFTER' | 'KILL_DB_TIMEOUT' | 'DATA_DIR' | 'DATABASE_URL'>;
 };
 
 export type HealCheck = 'database' | 'pending_kill' | 'exchange' | 'reconcile' | 'engine';
@@ -52,6 +53,11 @@ export interface SelfHealResult {
   /** bot_state.halted as found (null when the database did not answer). Self-heal never changes it. */
   halted: boolean | null;
   actions: HealAction[];
+  /**
+   * The database cannot be used as configured (it does not exist, the login is refused, the host is
+   * unknown): no retry repairs that, only a change of DATABASE_URL or of the server (the CLI exits 2).
+   */
+  configurationError: string | null;
 }
 
 export interface SelfHealOptions {
@@ -78,7 +84,12 @@ export interface SelfHealOptions {
 /** How long a check may stay deferred (Kraken's rate limit or maintenance) before it pages. */
 export const TRANSIENT_PAGE_AFTER_MS = 15 * 60_000;
 
-async function withBackoff<T>(what: () => Promise<T>, opts: Required<Pick<SelfHealOptions, 'attempts' | 'baseDelayMs' | 'sleep'>>): Promise<{ value?: T; attempts: number; errors: string[]; lastError?: unknown }> {
+async function withBackoff<T>(
+  what: () => Promise<T>,
+  opts: Required<Pick<SelfHealOptions, 'attempts' | 'baseDelayMs' | 'sleep'>>,
+  /** A failure no retry repairs: given up at once. */
+  hopeless: (err: unknown) => boolean = () => false,
+): Promise<{ value?: T; attempts: number; errors: string[]; lastError?: unknown }> {
   const errors: string[] = [];
   let attempts = 0;
   try {
@@ -89,7 +100,7 @@ async function withBackoff<T>(what: () => Promise<T>, opts: Required<Pick<SelfHe
       attempts: opts.attempts, backoff: { baseMs: opts.baseDelayMs }, sleep: opts.sleep, onFailure: (err) => errors.push(describeError(err)),
       // Each call Kraken refuses counts on its REST counter (and, over the limit, keeps the limit up):
       // a venue-wide refusal is asked again on the next pass, not within this one.
-      retryable: (err) => venueWideRefusal(err) === null,
+      retryable: (err) => venueWideRefusal(err) === null && !hopeless(err),
     });
     return { value, attempts, errors };
   } catch (lastError) {
@@ -132,11 +143,14 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   };
 
   // 1. The database: postgres.js reconnects on the next query, so a retry is the reconnect.
-  const db = await withBackoff(() => withDeadline(pingDatabase(ctx.db).then(() => true), timeout, 'the database'), opts);
+  // A database that is missing, or refuses the login, is not waited for: a retry cannot repair it.
+  const misconfigured = (err: unknown) => databaseProblem(err, ctx.config.DATABASE_URL)?.kind === 'config';
+  const db = await withBackoff(() => withDeadline(pingDatabase(ctx.db).then(() => true), timeout, 'the database'), opts, misconfigured);
   const dbUp = db.value !== undefined;
+  const configurationError = !dbUp && misconfigured(db.lastError) ? databaseProblem(db.lastError, ctx.config.DATABASE_URL)!.userMessage : null;
   await record(dbUp
     ? { check: 'database', status: db.attempts > 1 ? 'healed' : 'ok', attempts: db.attempts, detail: db.attempts > 1 ? `answers again after ${db.attempts} attempts (${db.errors.at(-1)})` : 'answers' }
-    : { check: 'database', status: 'failed', attempts: db.attempts, detail: `no answer after ${db.attempts} attempts: ${db.errors.at(-1)}` });
+    : { check: 'database', status: 'failed', attempts: db.attempts, detail: configurationError ?? `no answer after ${db.attempts} attempts: ${db.errors.at(-1)}` });
 
   // 2. A kill saved while the database was away: write it now (this also latches the halt).
   if (readPendingKills(ctx.config.DATA_DIR).length > 0) {
@@ -241,7 +255,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   }
 
   // A deferred check is not known to be fine: not ok (the CLI exits 1), though nobody is paged.
-  return { ok: actions.every((a) => a.status !== 'failed' && a.status !== 'deferred'), halted, actions };
+  return { ok: actions.every((a) => a.status !== 'failed' && a.status !== 'deferred'), halted, actions, configurationError };
 }
 
 

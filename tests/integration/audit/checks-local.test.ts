@@ -269,9 +269,13 @@ describe('risk.strategy_limits', () => {
     expect(await run(strategyLimitsCheck, env)).toMatchObject({ status: 'pass', value: '1 enabled strategy, all limited', details: { file: env.STRATEGIES_FILE } });
   });
 
-  it('fails a strategy whose volume filter is switched off', async () => {
+  it('fails a volume filter of 0 with the very problem the engine refuses to start on', async () => {
     const env = strategiesFile('s.json', { strategies: [strategy('a', full), strategy('b', { ...full, minVolume24hQuote: 0 })] });
-    expect(await run(strategyLimitsCheck, env)).toMatchObject({ status: 'fail', value: 'b lacks volume filter' });
+    expect(await run(strategyLimitsCheck, env)).toMatchObject({
+      status: 'fail',
+      value: `${env.STRATEGIES_FILE}: strategies[1:b].limits.minVolume24hQuote: expected more than 0 for an enabled strategy (0 switches the liquidity floor off: any pair trades however thin), e.g. 1000000 (24h traded value in quote currency)`,
+      fix: expect.stringContaining('the engine refuses to start with it'),
+    });
   });
 
   it('fails a confidence threshold of 0 with the very problem the engine refuses to start on', async () => {

@@ -3,6 +3,7 @@
 // real database — exit 0 when ok, 1 when a check fails, 2 for bad arguments or configuration; the
 // --json shapes other tools read; reports written under REPORTS_DIR.
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { sql } from 'drizzle-orm';
@@ -273,7 +274,27 @@ describe('ctb reconcile', () => {
     expect(r.err).toMatch(/^error: .*Permission denied/);
     expect(r.err).not.toContain(TEST_API_KEY);
   });
+
+  it('exits 1 when Kraken refuses the connection, naming the address it tried and what to check', async () => {
+    withKeysInDotEnv();
+    const port = await closedPort();
+    const r = await ctb(['reconcile'], { KRAKEN_API_URL: `http://127.0.0.1:${port}` });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`error: Could not reach Kraken at http://127.0.0.1:${port}/ (fetch failed: connect ECONNREFUSED 127.0.0.1:${port}): nothing was compared with Kraken.`);
+    expect(r.err).toContain('Check that this host can reach Kraken (KRAKEN_API_URL; DNS, firewall, proxy), then run ctb reconcile again.');
+    const json = await ctb(['reconcile', '--json'], { KRAKEN_API_URL: `http://127.0.0.1:${port}` });
+    expect(json.json()).toMatchObject({ ok: false, code: 'kraken_unreachable', exitCode: 1 });
+  });
 });
+
+/** A loopback port nothing listens on: a connection to it is refused at once. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 
 describe('ctb audit-roi', () => {
   const ago = (ms: number) => new Date(Date.now() - ms);

@@ -125,6 +125,17 @@ describe('ctb against a database it cannot use', { timeout: 120_000 }, () => {
     expect(r.stdout).toMatch(/FAILED\s+database\s+.*refused the connection at 127\.0\.0\.1:\d+/);
   });
 
+  it('self-heal with a database that does not exist says so after one attempt and exits 2 (configuration, as every command)', async () => {
+    const u = new URL(ADMIN_URL);
+    u.pathname = `/ctb_missing_${process.pid}`;
+    const r = await ctb(['self-heal', '--json'], { DATABASE_URL: u.toString() }, dir);
+    expect(r.code).toBe(2);
+    const database = (JSON.parse(r.stdout) as { actions: Array<{ check: string; status: string; attempts: number; detail: string }> }).actions[0];
+    expect(database).toMatchObject({ check: 'database', status: 'failed', attempts: 1 });
+    expect(database!.detail).toMatch(new RegExp(`^The database "ctb_missing_${process.pid}" does not exist on .*Create it`));
+    expect(firstErrorLine(r)).toBe(`error: ${database!.detail}`);
+  });
+
   describe('ctb kill with the database down', () => {
     let kraken: FakeKraken;
     beforeAll(async () => {
@@ -147,6 +158,22 @@ describe('ctb against a database it cannot use', { timeout: 120_000 }, () => {
       expect(r.stdout).toMatch(/refused the connection at 127\.0\.0\.1:\d+/);
       const saved = JSON.parse(readFileSync(join(killDir, 'data', 'kill-pending.json'), 'utf8')) as unknown;
       expect(JSON.stringify(saved)).toContain('database drill');
+    });
+
+    it('still cancels on Kraken when the database does not exist, saves the halt, then names the database and exits 2', async () => {
+      kraken.addOrder({ txid: 'OC4MQX-TR7PD-9KLZ2A', pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '42000', vol: '0.1', vol_exec: '0', status: 'open', opentm: 3 });
+      const cancelsBefore = kraken.callsTo('CancelAll').length;
+      const killDir = mkdtempSync(join(tmpdir(), 'ctb-dberr-kill-missing-'));
+      const u = new URL(ADMIN_URL);
+      u.pathname = `/ctb_missing_${process.pid}`;
+      const r = await ctb(['kill', '--reason', 'missing database drill'], {
+        DATABASE_URL: u.toString(), IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url,
+      }, killDir);
+      expect(kraken.callsTo('CancelAll').length).toBeGreaterThan(cancelsBefore);
+      expect([...kraken.state.orders.values()].filter((o) => o.status === 'open')).toEqual([]);
+      expect(r.stdout).toMatch(/halt is saved in .*kill-pending\.json/);
+      expect(r.code).toBe(2);
+      expect(firstErrorLine(r)).toMatch(new RegExp(`^error: The database "ctb_missing_${process.pid}" does not exist on ${adminUrl.hostname}:${adminUrl.port || 5432} .*Create it \\(createdb ctb_missing_${process.pid}\\)`));
     });
 
     it('still cancels on Kraken when DATABASE_URL cannot be read, then names the bad URL and exits 2', async () => {

@@ -43,7 +43,7 @@ async function startTradingBot(database: TestDatabase): Promise<RunningBot> {
   const dir = mkdtempSync(join(tmpdir(), 'ctb-halt-'));
   const strategiesFile = join(dir, 'strategies.json');
   // Fast averages on the bundled replay sample: the engine enters and exits within seconds.
-  writeFileSync(strategiesFile, JSON.stringify({ strategies: [maCross({ params: { fastPeriod: 2, slowPeriod: 5, signalWindow: 2 }, limits: { minConfidence: 0.000001 } })] }));
+  writeFileSync(strategiesFile, JSON.stringify({ strategies: [maCross({ params: { fastPeriod: 2, slowPeriod: 5, signalWindow: 2 }, limits: { minConfidence: 0.000001, minVolume24hQuote: 1 } })] }));
   const config = testConfig({
     STRATEGIES_FILE: strategiesFile, REPLAY_INTERVAL: '5ms', TRADING_PAIRS: 'BTC/USD', DATA_DIR: join(dir, 'data'),
     LOG_DIR: join(dir, 'logs'), HALT_POLL_INTERVAL: '500ms', EQUITY_SNAPSHOT_INTERVAL: '1h',

@@ -28,7 +28,7 @@ beforeAll(async () => {
   // Buys on the first rise and never sells (a fall of 100 % cannot happen, no exits configured): the
   // position the test finds open is still open when the kill and the flatten come, however loaded
   // the machine (with crossing averages it could close on its own in between).
-  const holdOnce = { ...maCross({ limits: { minConfidence: 0.000001 } }), type: 'momentum', params: { lookback: 3, entryPct: 0.0001, exitPct: 100 } };
+  const holdOnce = { ...maCross({ limits: { minConfidence: 0.000001, minVolume24hQuote: 1 } }), type: 'momentum', params: { lookback: 3, entryPct: 0.0001, exitPct: 100 } };
   writeFileSync(strategiesFile, JSON.stringify({ strategies: [holdOnce] }));
   const config = testConfig({
     STRATEGIES_FILE: strategiesFile, REPLAY_INTERVAL: '50ms', TRADING_PAIRS: 'BTC/USD', DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'),

@@ -12,7 +12,7 @@ import { claimEngineRequest } from '../../../src/services/engine-requests/store.
 import { renderIncident as renderSlackIncident, renderKillReply } from '../../../src/slack/views/kill.js';
 import { pendingKillPath, readPendingKills } from '../../../src/services/kill/pending-kill.js';
 import { replayPendingKills } from '../../../src/services/kill/replay-pending.js';
-import { isHaltLatched } from '../../../src/services/kill/runtime.js';
+import { isHaltLatched, type KillTime } from '../../../src/services/kill/runtime.js';
 import { markIntent, writeIntent } from '../../../src/engine/ledger/intents.js';
 import { cancelAllHandler } from '../../../src/services/engine-requests/handlers.js';
 import { cancelOnHalt } from '../../../src/services/kill/halt-cancel.js';
@@ -30,7 +30,7 @@ const liveKeyedBot = { holderId: 'worker-1', host: 'worker-1', pid: 42, role: 'w
 
 const kill = useKillTestDb(['incident_checklist_items', 'incidents', 'bot_state', 'audit_runs', 'order_intents', 'engine_requests', 'engine_lease']);
 
-async function setup(opts: { armed?: boolean; keys?: boolean; env?: Record<string, string> } = {}): Promise<KillTestContext> {
+async function setup(opts: { armed?: boolean; keys?: boolean; env?: Record<string, string>; killTime?: KillTime } = {}): Promise<KillTestContext> {
   const events: string[] = [];
   const database = recordingDatabase(kill.db().url, events);
   kill.track(database);
@@ -308,7 +308,10 @@ describe('kill', () => {
   });
 
   it("a handed-over cancel keeps Kraken's first error of each kind, not only the last six", async () => {
-    const holder = await setup({ keys: true, env: { KILL_CONFIRM_ATTEMPTS: '8' } });
+    // Its pauses between the eight rounds (5 s in all) pass on a clock of the test's own.
+    let now = 0;
+    const killTime: KillTime = { now: () => now, sleep: async (ms) => void (now += ms) };
+    const holder = await setup({ keys: true, env: { KILL_CONFIRM_ATTEMPTS: '8' }, killTime });
     let reads = 0;
     holder.kraken.fetchOpenOrders = async () => {
       reads += 1;
@@ -358,23 +361,31 @@ describe('kill', () => {
     // Kraken is reachable but every call fails for 2.5 s (slow, 5xx, a nonce refused because another
     // process signs with the same key): three quick rounds before and after the halt end in about a
     // second, so a kill that stopped at KILL_CONFIRM_ATTEMPTS answered "could not be confirmed".
-    const t = await setup({ armed: true, env: { KILL_CONFIRM_ATTEMPTS: '3', KILL_CONFIRM_WAIT: '10s' } });
+    // The kill's rounds run on a clock of the test's own (its pauses pass at once); Kraken answers again
+    // once 2.5 s of it have passed.
+    let now = 0;
+    let kraken!: KillTestContext['kraken'];
+    const killTime: KillTime = {
+      now: () => now,
+      sleep: async (ms) => {
+        now += ms;
+        if (now >= 2_500) kraken.mode = 'ok';
+      },
+    };
+    const t = await setup({ armed: true, env: { KILL_CONFIRM_ATTEMPTS: '3', KILL_CONFIRM_WAIT: '10s' }, killTime });
+    kraken = t.kraken;
     t.kraken.open.push(openOrder('K1'));
     t.kraken.mode = 'network_error';
-    const recovers = setTimeout(() => void (t.kraken.mode = 'ok'), 2_500);
-    try {
-      const started = performance.now();
-      const result = await executeKill(t.ctx, { actor: operator, reason: 'flaky kraken', trigger: 'manual' });
-      const kraken = result.cancel.venues.find((v) => v.venue === 'kraken')!;
-      expect(kraken, JSON.stringify(kraken)).toMatchObject({ confirmed: true, canceled: 1, survivors: [] });
-      expect(kraken.attempts).toBeGreaterThan(3);
-      expect(result.ok).toBe(true);
-      expect(t.kraken.open).toEqual([]);
-      expect(performance.now() - started).toBeLessThan(10_000);
-      expect(t.alerts[0]?.title).toMatch(/every open order cancelled/);
-    } finally {
-      clearTimeout(recovers);
-    }
+    const result = await executeKill(t.ctx, { actor: operator, reason: 'flaky kraken', trigger: 'manual' });
+    const venue = result.cancel.venues.find((v) => v.venue === 'kraken')!;
+    expect(venue, JSON.stringify(venue)).toMatchObject({ confirmed: true, canceled: 1, survivors: [] });
+    expect(venue.attempts).toBeGreaterThan(3);
+    expect(result.ok).toBe(true);
+    expect(t.kraken.open).toEqual([]);
+    // Confirmed past 2.5 s, within KILL_CONFIRM_WAIT, on the kill's clock.
+    expect(now).toBeGreaterThanOrEqual(2_500);
+    expect(now).toBeLessThan(10_000);
+    expect(t.alerts[0]?.title).toMatch(/every open order cancelled/);
   });
 
   it('not confirmed within KILL_CONFIRM_WAIT: the cancel item shows pending, the running bot goes on confirming, and the item and the alert then tell the true outcome', async () => {

@@ -124,11 +124,14 @@ describe('ctb mode', () => {
     expect(t.out()).toContain('this shell: IS_LIVE=true, Kraken keys');
   });
 
-  it('live explains that going live is requested in Slack and signed by two approvers', async () => {
+  it('live explains that going live is requested in Slack and signed by two approvers, and exits 2: never done from the terminal', async () => {
     const t = cli(cliEnv());
-    expect(await runCli(['mode', 'live'], t.io)).toBe(1);
-    expect(t.err()).toMatch(/requested in Slack/);
-    expect(t.err()).toMatch(/\/mode live/);
+    expect(await runCli(['mode', 'live'], t.io)).toBe(2);
+    expect(t.err()).toMatch(/^error: Live trading is requested in Slack, not from the terminal\. Run \/mode live in Slack; two approvers other than you then react with/);
+    expect(t.err()).toContain('ctb mode paper rolls back at once.');
+    const json = cli(cliEnv());
+    expect(await runCli(['mode', 'live', '--json'], json.io)).toBe(2);
+    expect(JSON.parse(json.out())).toMatchObject({ ok: false, code: 'live_needs_slack', exitCode: 2 });
   });
 
   it('paper rolls back at once and is recorded with the terminal user', async () => {

@@ -23,7 +23,7 @@ beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ctb-exit-bot-'));
   const strategiesFile = join(dir, 'strategies.json');
   // Averages that cross every few dozen candles: positions open and stay open for a second or more.
-  writeFileSync(strategiesFile, JSON.stringify({ strategies: [maCross({ params: { fastPeriod: 5, slowPeriod: 30, signalWindow: 2 }, limits: { minConfidence: 0.000001 }})] }));
+  writeFileSync(strategiesFile, JSON.stringify({ strategies: [maCross({ params: { fastPeriod: 5, slowPeriod: 30, signalWindow: 2 }, limits: { minConfidence: 0.000001, minVolume24hQuote: 1 } })] }));
   const config = testConfig({ STRATEGIES_FILE: strategiesFile, REPLAY_INTERVAL: '50ms', TRADING_PAIRS: 'BTC/USD', DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), EQUITY_SNAPSHOT_INTERVAL: '1h' });
   bot = await startBot({ config, role: 'worker', feed: 'replay', port: 0, logger: silentLogger(), database, features: [engineFeature({ standbyPollMs: 50 })] });
 }, 120_000);

@@ -56,6 +56,15 @@ describe('ctb simulate-kraken', () => {
     expect(run.stdout).not.toContain('KRAKEN_API_SECRET=');
   }, SLOW);
 
+  it('says a bad flag the way every usage error is said: error:, what is wrong, where to read the usage', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(['simulate-kraken', '--port', 'abc'], { env: {}, cwd: ROOT, stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) } });
+    expect(code).toBe(2);
+    expect(err.join('')).toBe('error: --port: expected a port from 1 to 65535 (0: any free port), got "abc"\n(run ctb simulate-kraken --help for its usage and options)\n');
+    expect(out.join('')).toBe('');
+  });
+
   it.each([
     [['--port', '99999'], /--port: expected a port/],
     [['--balances', 'DOGE=5'], /--balances: unknown asset "DOGE"/],

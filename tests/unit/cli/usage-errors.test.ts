@@ -59,6 +59,16 @@ describe('ctb usage errors', () => {
     expect(JSON.parse((await run(...argv, '--json')).out)).toMatchObject({ error: message, code: 'commander.missingArgument' });
   });
 
+  it('ctb <unknown> --help is an unknown command (exit 2), with a suggestion, not the whole help', async () => {
+    const typo = await run('stast', '--help');
+    expect(typo.code).toBe(2);
+    expect(typo.err).toBe("error: unknown command 'stast' (Did you mean one of start, stats?)\n(run ctb --help for the commands and their options)\n");
+    expect(typo.out).toBe('');
+    const bogus = await run('bogus', '-h');
+    expect(bogus.code).toBe(2);
+    expect(bogus.err).toBe("error: unknown command 'bogus'\n(run ctb --help for the commands and their options)\n");
+  });
+
   it('ctb help <unknown> is an unknown command (exit 2), with a suggestion, not the whole help', async () => {
     const typo = await run('help', 'stast');
     expect(typo.code).toBe(2);

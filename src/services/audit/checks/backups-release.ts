@@ -1,9 +1,11 @@
 // Checklist 7: a recent snapshot of the configuration and of the logs/reports exists and still
-// matches its manifest (`ctb backup`); the running code is a tagged release (`ctb version`).
+// matches its manifest (`ctb backup`); the engine runs a tagged release built from a clean tree
+// (`ctb version`): the live switch's gate fails anything else, an operator's audit warns of it.
 import { formatDuration } from '../../../config/duration.js';
 import { inspectLatestBackup } from '../../backup/index.js';
-import { describeRelease, readReleaseInfo } from '../../release/version.js';
-import { defineCheck } from '../types.js';
+import { builtDirty, describeRelease, readReleaseInfo, type ReleaseInfo } from '../../release/version.js';
+import { judgedRelease } from '../sources/engine-release.js';
+import { defineCheck, type AuditContext } from '../types.js';
 
 function age(ms: number): string {
   const rounded = ms >= 86_400_000 ? Math.floor(ms / 3_600_000) * 3_600_000 : Math.floor(ms / 60_000) * 60_000;
@@ -49,21 +51,50 @@ export const backupsCheck = defineCheck({
   },
 });
 
-export const releaseCheck = defineCheck({
-  id: 'release.tag',
-  title: 'Running code is a tagged release',
-  checklistSection: 7,
-  async run(ctx) {
-    const info = await readReleaseInfo({ buildCommit: ctx.config.BUILD_COMMIT });
-    const details = { ...info };
-    if (info.tagged) return { status: 'pass', value: describeRelease(info), fix: null, details };
-    return {
-      status: 'warn',
-      value: describeRelease(info),
-      fix: info.dirty
-        ? 'Commit or discard the local changes, tag the release (git tag v1.0-go-live && git push --tags) and deploy that tag.'
-        : 'Tag the release (git tag v1.0-go-live && git push --tags) and deploy that tag (`ctb version` then prints the tag).',
-      details,
-    };
-  },
-});
+const TAG = 'git tag v1.0-go-live && git push --tags';
+
+/** What makes the judged release a tagged one built from a clean tree, running as the engine. */
+function releaseFix(info: ReleaseInfo): string {
+  const build = 'build it there (npm ci, or npm run build: dist/build-info.json records the tag) and restart the engine on it (ctb start)';
+  if (info.source === 'package' && info.build === null) {
+    return `This build records no tag (dist/build-info.json has none) and has no .git to read one from: tag the release (${TAG}), check that tag out, ${build}, and deploy that build.`;
+  }
+  if (info.source === 'git' && info.dirty) return `Commit or discard the local changes (git status lists them), tag the release (${TAG}), ${build}: \`ctb version\` then prints the tag.`;
+  if (builtDirty(info)) return `dist/ was built from uncommitted changes: on a clean checkout of the release tag (git status lists nothing; tag it first if it has none: ${TAG}), ${build}.`;
+  if (info.tag !== null) return `Rebuild dist/ from the tagged checkout (npm run build) and restart the engine on it (ctb start).`;
+  return `Tag the commit to release (${TAG}), check that tag out where the engine runs, ${build}: \`ctb version\` then prints the tag.`;
+}
+
+/**
+ * The release check over a reader of this process's release (tests give their own). It judges the
+ * engine's recorded release (sources/engine-release.ts). Not a tagged release built from a clean tree:
+ * the live switch's gate (purpose `golive`) fails it; an operator's audit warns, saying the gate fails it.
+ */
+export function releaseCheckOf(readOwn: (ctx: AuditContext) => Promise<ReleaseInfo>) {
+  return defineCheck({
+    id: 'release.tag',
+    title: 'Running code is a tagged release',
+    checklistSection: 7,
+    async run(ctx, opts) {
+      const judged = await judgedRelease(ctx, () => readOwn(ctx));
+      const gate = opts.purpose === 'golive';
+      const status = gate ? 'fail' : 'warn';
+      const because = (fix: string) => (gate ? `Going live needs the engine to run a tagged release built from a clean tree. ${fix}` : `${fix} The live switch's audit fails it until then.`);
+      if (judged.info === null) {
+        return {
+          status,
+          value: `not judged: ${judged.from} recorded no release (an engine older than this version recorded its go-live policy)`,
+          fix: because('Restart the engine (ctb start) on the release to go live with: it records the release it runs.'),
+          details: { releaseFrom: judged.from, releaseSource: judged.source },
+        };
+      }
+      const info = judged.info;
+      const value = `${describeRelease(info)} (${judged.from})`;
+      const details = { ...info, releaseFrom: judged.from, releaseSource: judged.source };
+      if (info.tagged) return { status: 'pass', value, fix: null, details };
+      return { status, value, fix: because(releaseFix(info)), details };
+    },
+  });
+}
+
+export const releaseCheck = releaseCheckOf((ctx) => readReleaseInfo({ buildCommit: ctx.config.BUILD_COMMIT }));

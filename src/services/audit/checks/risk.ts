@@ -49,14 +49,13 @@ export const drawdownGuardCheck = defineCheck({
 
 /**
  * What an enabled strategy lacks beyond what the engine's loader already refuses (every limit field,
- * position sizes above 0, and a confidence threshold above 0: REQUIRED_ENABLED_LIMITS, reported from
- * the loader's own problems). The audit also fails a volume filter of 0, which the engine allows.
+ * position sizes above 0, and a confidence threshold and volume filter above 0: REQUIRED_ENABLED_LIMITS,
+ * reported from the loader's own problems).
  */
 export function missingLimits(s: StrategyDefinition): string[] {
   const l = s.limits;
   const missing: string[] = [];
   if (!(l.maxPositionPctOfEquity > 0) || !(l.maxNotional > 0)) missing.push('position-size limit');
-  if (!(l.minVolume24hQuote > 0)) missing.push('volume filter');
   return missing;
 }
 
@@ -105,7 +104,7 @@ export const strategyLimitsCheck = defineCheck({
       return {
         status: 'fail',
         value: `${gaps.map((g) => `${g.name} lacks ${g.missing.join(', ')}`).join('; ')}${from}`,
-        fix: `Set limits.minVolume24hQuote (> 0) for every enabled strategy in ${file}${j.source === 'engine' ? ', restart the engine (ctb start) so it loads it, then audit again' : ''}.`,
+        fix: `Set limits.maxPositionPctOfEquity and limits.maxNotional (> 0) for every enabled strategy in ${file}${j.source === 'engine' ? ', restart the engine (ctb start) so it loads it, then audit again' : ''}.`,
         details,
       };
     }

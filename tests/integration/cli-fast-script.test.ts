@@ -1,0 +1,158 @@
+// `ctb stats` and `ctb mode status` run from their one-command scripts (bin/fast-script.js, built by
+// scripts/build.mjs) and answer exactly as the ES module build (dist/ctb.js) does: the same output,
+// errors and exit codes on a migrated database, a new empty one (migrated by the command), the
+// embedded database (PGlite, imported by the script's loader) and databases it cannot use.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fastScriptFor } from '../../bin/fast-script.js';
+import { ADMIN_URL, createPostgresTestDb, type TestDatabase } from '../support/db.js';
+import { seedHandComputedLedger } from '../support/factories/stats-ledger-fixture.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const BIN = join(ROOT, 'bin/ctb.js'); // a one-command script where there is one
+const ESM = join(ROOT, 'dist/ctb.js'); // always the ES module build
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+function run(entry: string, args: string[], env: Record<string, string>, cwd: string): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [entry, ...args], {
+      cwd, env: { PATH: process.env.PATH ?? '', HOME: cwd, LOG_DIR: join(cwd, 'logs'), DATA_DIR: join(cwd, 'data'), ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += String(d)));
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** What depends on the instant a stats answer is computed at (its window ends now, a snapshot's age): the one thing two runs cannot share. */
+const withoutNow = (r: Run): Run => ({
+  ...r,
+  stdout: r.stdout.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g, '<instant>').replace(/"ageSeconds": \d+/g, '"ageSeconds": <age>'),
+});
+
+let dir: string;
+const urlOf = (name: string) => {
+  const u = new URL(ADMIN_URL);
+  u.pathname = `/${name}`;
+  return u.toString();
+};
+const empties: string[] = [];
+const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+
+async function emptyDatabase(): Promise<string> {
+  const name = `ctb_fast_${randomBytes(4).toString('hex')}`;
+  await admin.unsafe(`create database "${name}"`);
+  empties.push(name);
+  return urlOf(name);
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ctb-fast-'));
+});
+afterAll(async () => {
+  for (const name of empties) await admin.unsafe(`drop database if exists "${name}" with (force)`);
+  await admin.end();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the one-command scripts answer as the ES module build', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createPostgresTestDb();
+  });
+  afterAll(async () => db?.close());
+
+  it('the build has a script for ctb stats and ctb mode status, and for no other command', () => {
+    const fast = join(ROOT, 'dist/fast');
+    expect(fastScriptFor(fast, ['stats', '--json'])?.script).toBe('stats.cjs');
+    expect(fastScriptFor(fast, ['mode', 'status'])?.script).toBe('mode.cjs');
+    for (const argv of [['mode', 'live'], ['help', 'stats'], ['version'], ['kill'], ['--help']]) expect(fastScriptFor(fast, argv), argv.join(' ')).toBeNull();
+  });
+
+  it.each([
+    [['stats', '--json']],
+    [['stats', '30d']],
+    [['stats', '7dd']],
+    [['stats', '--chart', 'equity.jpg', '--json']],
+    [['stats', '--help']],
+    [['mode', 'status', '--json']],
+    [['mode', 'status']],
+    [['mode', 'status', '--bogus']],
+  ])('ctb %j on a migrated PostgreSQL database', async (args) => {
+    const env = { DATABASE_URL: db.url };
+    const [fast, esm] = [await run(BIN, args, env, dir), await run(ESM, args, env, dir)];
+    expect(withoutNow(fast)).toEqual(withoutNow(esm));
+  });
+
+  it('ctb stats on a ledger with trades and equity snapshots, as text, JSON and with --chart (the chart libraries imported by the loader)', async () => {
+    const seeded = await createPostgresTestDb();
+    try {
+      await seedHandComputedLedger(seeded.db);
+      const env = { DATABASE_URL: seeded.url };
+      for (const args of [['stats', 'all'], ['stats', '--json']]) {
+        const [fast, esm] = [await run(BIN, args, env, dir), await run(ESM, args, env, dir)];
+        expect(fast.code, fast.stderr).toBe(0);
+        expect(withoutNow(fast)).toEqual(withoutNow(esm));
+      }
+      const charts = [join(dir, 'chart-fast'), join(dir, 'chart-esm')];
+      for (const d of charts) mkdirSync(d);
+      const args = ['stats', 'all', '--json', '--chart', 'equity.png'];
+      const [fast, esm] = [await run(BIN, args, env, charts[0]!), await run(ESM, args, env, charts[1]!)];
+      expect(fast.code, fast.stderr).toBe(0);
+      expect(JSON.parse(fast.stdout).chart).toMatchObject({ points: 6 });
+      expect(withoutNow(fast).stdout.replace(charts[0]!, '<dir>')).toEqual(withoutNow(esm).stdout.replace(charts[1]!, '<dir>'));
+      const png = readFileSync(join(charts[0]!, 'equity.png'));
+      expect(png.subarray(0, 4)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47]));
+      expect(png.length).toBeGreaterThan(20_000);
+    } finally {
+      await seeded.close();
+    }
+  });
+
+  it('ctb stats --json and mode status --json on a new empty database: both migrate it and answer alike', async () => {
+    for (const args of [['stats', '--json'], ['mode', 'status', '--json']]) {
+      const fast = await run(BIN, args, { DATABASE_URL: await emptyDatabase() }, dir);
+      const esm = await run(ESM, args, { DATABASE_URL: await emptyDatabase() }, dir);
+      expect(fast.code, fast.stderr).toBe(0);
+      expect(withoutNow(fast)).toEqual(withoutNow(esm));
+    }
+  });
+
+  it('ctb stats --json and mode status --json on the embedded database', async () => {
+    for (const args of [['stats', '--json'], ['mode', 'status', '--json']]) {
+      const fast = await run(BIN, args, { DATA_DIR: join(dir, `data-fast-${args[0]}`) }, dir);
+      const esm = await run(ESM, args, { DATA_DIR: join(dir, `data-esm-${args[0]}`) }, dir);
+      expect(fast.code, fast.stderr).toBe(0);
+      expect(withoutNow(fast)).toEqual({ ...withoutNow(esm), stderr: esm.stderr.replaceAll('data-esm-', 'data-fast-') });
+    }
+  });
+
+  it('ctb stats and mode status on databases they cannot use: the same message and exit code', async () => {
+    const s = createServer();
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    const closed = (s.address() as AddressInfo).port;
+    await new Promise<void>((r) => s.close(() => r()));
+    const urls = [
+      'postgres://app:pw-secret@127.0.0.1:notaport/ctb',
+      `postgres://postgres@127.0.0.1:${closed}/ctb`,
+      urlOf(`ctb_fast_missing_${randomBytes(4).toString('hex')}`),
+      'mysql://app@127.0.0.1/ctb',
+    ];
+    for (const url of urls) {
+      for (const args of [['stats'], ['stats', '--json'], ['mode', 'status', '--json']]) {
+        const [fast, esm] = [await run(BIN, args, { DATABASE_URL: url }, dir), await run(ESM, args, { DATABASE_URL: url }, dir)];
+        expect(fast.code, `${url} ${args.join(' ')}`).not.toBe(0);
+        expect(fast, `${url} ${args.join(' ')}`).toEqual(esm);
+      }
+    }
+  });
+});

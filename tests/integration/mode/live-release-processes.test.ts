@@ -1,0 +1,83 @@
+// The live switch's release check judges the build of the engine's process — the one that will trade —
+// across real processes: a release directory of the tree under test (its files committed in a git
+// repository of their own: tests/support/release-dir.ts) runs the engine (`ctb start --role worker`,
+// its bin/ctb.js), which records the release it runs with the gate policy; /mode live is handled by
+// this process, whose own checkout is not that release. Untagged, the switch is refused; tagged and
+// rebuilt, it passes the release check; a build made while the tree had uncommitted changes is refused
+// even once the tree is clean on the tag again.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { releaseCheck } from '../../../src/services/audit/checks/backups-release.js';
+import { modeCheck } from '../../../src/services/audit/checks/mode.js';
+import { openLiveRequest } from '../../../src/services/mode/open-live-request.js';
+import { startBotProcess, type BotProcess } from '../../support/bot-process.js';
+import { useLiveGateBed } from '../../support/live-gate-bed.js';
+import { OPERATOR_APPROVER, slackActor } from '../../support/mode-harness.js';
+import { releaseDir, type ReleaseDir } from '../../support/release-dir.js';
+import { baseEnv } from '../engine-lease/one-engine-bots.js';
+
+const TAG = 'v7.7.7-rehearsal';
+const bed = useLiveGateBed();
+let release: ReleaseDir;
+let commit: string;
+let engine: BotProcess | undefined;
+
+beforeAll(() => {
+  release = releaseDir({ tag: null, prefix: 'ctb-release-gate-' });
+  commit = release.git('rev-parse', 'HEAD').trim();
+});
+afterEach(() => engine?.kill('SIGKILL'));
+afterAll(() => release?.remove());
+
+/** The engine's process runs the release directory's build until it has recorded its policy; it is stopped then. */
+async function engineRecords(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'ctb-release-engine-'));
+  engine = startBotProcess(['start', '--role', 'worker'], baseEnv(dir, { DATABASE_URL: bed.database.url }), dir, release.bin);
+  await engine.waitFor(/go-live gate policy recorded/, 120_000);
+  engine.kill('SIGTERM');
+  await engine.exited;
+  return `the engine's process ${hostname()}:${engine.pid} (worker)`;
+}
+
+async function requestLive() {
+  const harness = await bed.handler({}, [modeCheck, releaseCheck]);
+  const result = await openLiveRequest(harness.ctx, harness.ctx.liveSwitch, { actor: slackActor(OPERATOR_APPROVER), reason: 'release rehearsal' });
+  return { result, line: result.audit.checks.find((c) => c.id === 'release.tag')! };
+}
+
+describe('/mode live judges the release the engine\'s process runs', () => {
+  it('refuses the switch while the engine runs an untagged build, naming the engine\'s commit and how to tag and build a release', async () => {
+    const whose = await engineRecords();
+    const { result, line } = await requestLive();
+    expect(result.opened).toBe(false);
+    expect(line.status).toBe('fail');
+    expect(line.value).toMatch(new RegExp(`^${commit.slice(0, 7)}[0-9a-f]* \\(commit ${commit.slice(0, 12)}, not on a release tag\\) \\(${whose.replace(/[()]/g, '\\$&')}, recorded at `));
+    expect(line.fix).toMatch(/^Going live needs the engine to run a tagged release built from a clean tree\. Tag the commit to release \(git tag v1\.0-go-live && git push --tags\)/);
+  }, 180_000);
+
+  it('passes the release check once the release is tagged and rebuilt, though this process\'s checkout is not that tag', async () => {
+    release.git('tag', TAG);
+    release.build();
+    const whose = await engineRecords();
+    const { result, line } = await requestLive();
+    expect(line).toMatchObject({ status: 'pass', value: expect.stringContaining(`${TAG} (tagged release, commit ${commit.slice(0, 12)}) (${whose}, recorded at `) });
+    expect(result.opened, result.audit.summary).toBe(true);
+  }, 180_000);
+
+  it('refuses a build made while the tree had uncommitted changes, though the tree is clean on the tag again', async () => {
+    const file = join(release.dir, 'src/cli/main.ts');
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(file, `${text}\nexport const uncommitted = 'built from a dirty tree';\n`);
+    release.build();
+    writeFileSync(file, text);
+    expect(release.git('status', '--porcelain', '--untracked-files=no')).toBe('');
+    const whose = await engineRecords();
+    const { result, line } = await requestLive();
+    expect(result.opened).toBe(false);
+    expect(line.status).toBe('fail');
+    expect(line.value).toContain(`${TAG} (commit ${commit.slice(0, 12)}; but dist/ (what ctb runs) was built from uncommitted changes: not a release) (${whose}, recorded at `);
+    expect(line.fix).toContain('dist/ was built from uncommitted changes');
+  }, 180_000);
+});

@@ -1,0 +1,51 @@
+// A release directory of the tree under test, made as an operator makes a release: every file of this
+// checkout's working tree (tracked and untracked, not ignored: uncommitted changes included, so what is
+// rehearsed is the code under test) copied into a git repository of its own, committed there, tagged
+// when asked, node_modules linked (what `npm ci` would install), and built there by scripts/build.mjs,
+// so dist/build-info.json records that repository's commit, tag and whether its tree was clean. Its
+// bin/ctb.js is the shipped binary of that release: what the go-live gate's release check judges.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+export interface ReleaseDir {
+  dir: string;
+  /** Its shipped binary (bin/ctb.js). */
+  bin: string;
+  /** `git …` in the release's repository (a committer configured, no signing). */
+  git(...args: string[]): string;
+  /** scripts/build.mjs in the release directory, as `npm run build` there. */
+  build(): void;
+  remove(): void;
+}
+
+/** A copy of the tree under test committed in a repository of its own (tagged `tag` unless null) and built. */
+export function releaseDir(opts: { tag: string | null; prefix?: string }): ReleaseDir {
+  const dir = mkdtempSync(join(tmpdir(), opts.prefix ?? 'ctb-release-'));
+  const git = (...args: string[]) => execFileSync('git', [
+    '-c', 'user.email=release@example.com', '-c', 'user.name=release', '-c', 'commit.gpgsign=false', '-c', 'tag.gpgsign=false', ...args,
+  ], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' }).split('\0').filter(Boolean);
+  for (const file of files) {
+    // A tracked file deleted in the working tree is not part of the tree under test.
+    if (!existsSync(join(ROOT, file))) continue;
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    copyFileSync(join(ROOT, file), join(dir, file));
+  }
+  git('init', '-q');
+  git('add', '-A');
+  git('commit', '-qm', 'release under test');
+  if (opts.tag !== null) git('tag', opts.tag);
+  symlinkSync(realpathSync(join(ROOT, 'node_modules')), join(dir, 'node_modules'));
+  // The embedded database's template depends only on PGlite and migrations/, the same here: copied,
+  // so the build does not initialise one again.
+  for (const name of ['pglite-template', 'pglite-template.json']) {
+    if (existsSync(join(ROOT, 'dist', name))) cpSync(join(ROOT, 'dist', name), join(dir, 'dist', name), { recursive: true });
+  }
+  const build = () => void execFileSync(process.execPath, [join(dir, 'scripts/build.mjs'), '--quiet'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  build();
+  return { dir, bin: join(dir, 'bin/ctb.js'), git, build, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}

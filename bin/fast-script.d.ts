@@ -5,6 +5,8 @@ export interface FastScriptEntry {
   /** The start of the command lines the script serves (['mode', 'status']). */
   argv: string[];
   script: string;
+  /** 'latin1' for an ASCII script (read faster), else 'utf8'. */
+  encoding: 'latin1' | 'utf8';
   scriptSha256: string;
   cache: string;
   cacheSha256: string;

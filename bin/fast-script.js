@@ -6,19 +6,22 @@
 // loadFastScript. The cache is used only when it is the one built for this very script (SHA-256
 // of both, in the manifest) and V8 accepts it (same Node and V8 flags); otherwise the script is
 // compiled as usual. A script that does not match its manifest is not run: ctb runs dist/ctb.js.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Script } from 'node:vm';
+
+// Node's crypto and vm modules only where a script is built or run: bin/ctb.js imports this module
+// for every command, and compiling crypto's own code costs a few milliseconds (`ctb kill`, `--help`).
+const builtin = createRequire(import.meta.url);
+const compile = (source, options) => new (builtin('node:vm').Script)(source, options);
 
 export const MANIFEST = 'manifest.json';
 
 /** What the script's function is called with; the bundle's `import()`s and `import.meta` go through the last three. */
 const PARAMETERS = ['exports', 'require', 'module', '__filename', '__dirname', '__ctbImport', '__ctbResolve', '__ctbModuleUrl'];
 
-const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
+const sha256 = (bytes) => builtin('node:crypto').createHash('sha256').update(bytes).digest('hex');
 
 /**
  * The files of one command's script for dist/fast/: the script (the bundle's CommonJS text in a
@@ -29,7 +32,10 @@ const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
  */
 export async function fastScriptFiles(name, argv, bundleText, filename) {
   const script = `(function (${PARAMETERS.join(', ')}) {${bundleText}\n})`;
-  const compiled = new Script(script, { filename });
+  // Read back as Latin-1 when it is ASCII (a copy, not a UTF-8 decode): esbuild escapes strings, but
+  // a comment it keeps may hold any character.
+  const encoding = /[^\x00-\x7f]/.test(script) ? 'utf8' : 'latin1';
+  const compiled = compile(script, { filename });
   const exports = run(compiled, filename);
   if (typeof exports.importCommandModules === 'function') await exports.importCommandModules(argv);
   const cache = compiled.createCachedData();
@@ -38,7 +44,7 @@ export async function fastScriptFiles(name, argv, bundleText, filename) {
       { name: `${name}.cjs`, contents: Buffer.from(script) },
       { name: `${name}.cache`, contents: cache },
     ],
-    entry: { argv, script: `${name}.cjs`, scriptSha256: sha256(script), cache: `${name}.cache`, cacheSha256: sha256(cache) },
+    entry: { argv, script: `${name}.cjs`, encoding, scriptSha256: sha256(script), cache: `${name}.cache`, cacheSha256: sha256(cache) },
   };
 }
 
@@ -91,7 +97,7 @@ export function loadFastScript(dir, entry) {
     // no cache: compiled as usual
   }
   const filename = join(dir, entry.script);
-  const script = new Script(source.toString('utf8'), { filename, ...(cachedData ? { cachedData } : {}) });
+  const script = compile(source.toString(entry.encoding === 'latin1' ? 'latin1' : 'utf8'), { filename, ...(cachedData ? { cachedData } : {}) });
   if (cachedData) cache = script.cachedDataRejected ? 'rejected' : 'used';
   return { exports: run(script, filename), cache };
 }

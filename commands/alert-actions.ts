@@ -20,6 +20,8 @@ export interface AlertActionCommandResult {
   acknowledgedBy: string | null;
   resolvedBy: string | null;
   silencedBy: string | null;
+  /** A silence of an alert whose escalation had already run out: its last step and round, and when (ISO). */
+  escalationEnded: { round: number; step: number; at: string } | null;
 }
 
 const groupId = z.coerce.number({ message: 'expected the alert group number shown on the alert' }).int().positive();
@@ -28,6 +30,7 @@ const summarise = (r: Awaited<ReturnType<typeof acknowledgeAlert>>, now: Date): 
   ok: true, groupId: r.group.id, status: r.group.status, changed: r.changed, title: r.group.title,
   silencedUntil: r.group.silencedUntil && r.group.silencedUntil > now ? r.group.silencedUntil.toISOString() : null,
   acknowledgedBy: r.group.acknowledgedBy ?? null, resolvedBy: r.group.resolvedBy ?? null, silencedBy: r.group.silencedBy ?? null,
+  escalationEnded: r.escalationEnded ? { round: r.escalationEnded.round, step: r.escalationEnded.step, at: r.escalationEnded.at.toISOString() } : null,
 });
 
 function allowFor(action: AlertAction) {

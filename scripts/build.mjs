@@ -238,6 +238,9 @@ async function buildFastBundle(fast) {
   }
   const left = text.match(/(?<![\w$.])import\(\s*["'`]/);
   if (left) throw new Error(`build: the one-script build of ${fast.name} keeps an import() it cannot run: ${text.slice(left.index, left.index + 60)}`);
+  // esbuild writes code in ASCII (escaping every other character) but keeps some comments as written:
+  // their other characters become '?', so that the script reads back as Latin-1 (bin/fast-script.js).
+  text = text.split('\n').map((line) => (/^\s*(\/\/|\/\*|\*)/.test(line) ? line.replace(/[^\x00-\x7f]/g, '?') : line)).join('\n');
   return { fast, file, text };
 }
 

@@ -15,8 +15,8 @@ import {
   alertGroupById, bumpAlertGroupVersion, lockAlertGroup, markAlertAcknowledged, markAlertResolved, silenceAlertGroup,
 } from '../db/queries/alert-groups.js';
 import { cancelStaleDeliveries, waitForGroupSends, type GroupSendWait, type SendUnderWay } from '../db/queries/alert-deliveries.js';
-import { silenceGroupEscalation, stopGroupEscalation } from '../db/queries/alert-escalations.js';
-import type { AlertGroup } from '../db/schema/alerts.js';
+import { escalationOfGroup, silenceGroupEscalation, stopGroupEscalation } from '../db/queries/alert-escalations.js';
+import type { AlertEscalation, AlertGroup } from '../db/schema/alerts.js';
 import { AppError } from '../errors.js';
 import { enqueueThreadNote, expediteGroup, requestSync } from '../db/queries/alert-outbox.js';
 import type { AlertAction } from './permissions.js';
@@ -26,6 +26,14 @@ export interface AlertActionResult {
   group: AlertGroup;
   /** False when the group was already in that state (a repeated click or a Slack retry). */
   changed: boolean;
+  /** A silence of a group whose escalation had already run out: where (last step, round) and when it ended. */
+  escalationEnded?: EscalationEnded;
+}
+
+export interface EscalationEnded {
+  round: number;
+  step: number;
+  at: Date;
 }
 
 interface ActionInput {
@@ -73,7 +81,7 @@ function busy(input: ActionInput, action: AlertAction, wait: Extract<GroupSendWa
 async function transition(
   input: ActionInput,
   action: AlertAction,
-  apply: (db: Db, group: AlertGroup, now: Date) => Promise<{ changed: boolean; note?: string }>,
+  apply: (db: Db, group: AlertGroup, now: Date) => Promise<{ changed: boolean; note?: string; escalationEnded?: EscalationEnded }>,
 ): Promise<AlertActionResult> {
   const now = input.clock.now();
   const waitMs = input.sendWaitMs ?? SEND_WAIT_MS;
@@ -83,14 +91,14 @@ async function transition(
     const { underWay } = wait;
     await lockAlertGroup(db, input.groupId);
     const before = await loadGroup(db, input.groupId);
-    const { changed, note } = await apply(db, before, now);
+    const { changed, note, escalationEnded } = await apply(db, before, now);
     if (changed) {
       await bumpAlertGroupVersion(db, before.id);
       if (note) await enqueueThreadNote(db, { groupId: before.id, channel: before.slackChannel, text: note + alreadyOnTheirWay(underWay), now });
       await requestSync(db, { groupId: before.id, now });
       await expediteGroup(db, { groupId: before.id });
     }
-    return { group: await loadGroup(db, input.groupId), changed };
+    return { group: await loadGroup(db, input.groupId), changed, ...(escalationEnded ? { escalationEnded } : {}) };
   });
 }
 
@@ -127,17 +135,33 @@ export function silenceAlert(input: ActionInput & { durationMs: number }): Promi
       throw new AppError('conflict', 'alert_resolved', `Alert group ${group.id} is already resolved; there is nothing to silence.`);
     }
     const until = new Date(now.getTime() + input.durationMs);
+    const ended = endedLadder(await escalationOfGroup(db, group.id));
     await silenceAlertGroup(db, { id: group.id, actor: input.actor, until });
     const paused = await silenceGroupEscalation(db, { groupId: group.id, reason: `silenced by ${input.actor} until ${until.toISOString()}`, until, now });
     const dropped = await cancelStaleDeliveries(db, { groupId: group.id, at: now });
-    return { changed: true, note: `:mute: Silenced for ${formatDuration(input.durationMs)} by ${who(input.actor)}: repeats are counted, not posted; ${pagingNow(group, paused, dropped)}` };
+    const note = `:mute: Silenced for ${formatDuration(input.durationMs)} by ${who(input.actor)}: repeats are counted, not posted; ${pagingNow(group, paused, dropped, ended)}`;
+    return { changed: true, note, ...(ended ? { escalationEnded: ended } : {}) };
   });
 }
 
-/** What the silence did to paging, as it is: an acknowledged alert was not paging anyone. */
-function pagingNow(group: AlertGroup, paused: number, dropped: number): string {
+/** Where and when the group's ladder ran out, when it had (the row keeps its last step and round). */
+function endedLadder(esc: AlertEscalation | undefined): EscalationEnded | undefined {
+  return esc?.status === 'exhausted' ? { round: esc.round - esc.roundBase, step: esc.step, at: esc.updatedAt } : undefined;
+}
+
+const isoSeconds = (at: Date) => at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/**
+ * What the silence did to paging, as it is: an acknowledged alert was not paging anyone; a ladder
+ * that had run out was paging nobody either (it starts again when the silence ends, as any silence's).
+ */
+function pagingNow(group: AlertGroup, paused: number, dropped: number, ended: EscalationEnded | undefined): string {
   if (group.status === 'acknowledged') return `nobody was being paged: ${who(group.acknowledgedBy ?? 'someone')} had acknowledged it.`;
   const droppedNote = dropped > 0 ? ` ${dropped} queued page message${dropped === 1 ? '' : 's'} dropped.` : '';
+  if (ended) {
+    return `nothing was being paged: the escalation had already run out, at step ${ended.step} of round ${ended.round}, at ${isoSeconds(ended.at)}, so there was no paging to pause. `
+      + `If the alert is still open when the silence ends, paging starts again from the first rung.${droppedNote}`;
+  }
   if (paused === 0) return `no escalation was running for it.${droppedNote}`;
   return `paging paused until the silence ends, then it starts again from the first rung if the alert is still open.${droppedNote}`;
 }

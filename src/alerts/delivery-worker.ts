@@ -11,13 +11,17 @@
 // the group's send lock (shared), which those actions take exclusively: an action never commits
 // between the check and the send, it waits for the send and then says in the thread what had
 // already gone out. A page by DM that Slack refuses for good (no such user, deactivated)
-// fails at once, the thread says the person was NOT reached, and the escalation moves on. Each lane has its notifier behind the one port (notifications/notification.ts):
+// fails at once, the thread says the person was NOT reached, and the escalation moves on. A page is
+// claimed in a commit of its own just before it is sent (the lane is simply taken again): a worker
+// that dies between Slack taking the page and recording it leaves the claim, and whichever worker
+// tries next asks Slack whether it holds that page before posting it, so nobody is paged twice. Each lane has its notifier behind the one port (notifications/notification.ts):
 // the chat notifier (src/slack) for `slack:*` lanes, the email notifier (src/email) for `email`;
 // the worker turns a delivery into a notification and hands it to its lane's notifier.
+import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import {
-  bookLaneSlot, cancelIfStale, dueLanes, ensureLanePacing, holdGroupForSend, lockLanePacing, lockNextDelivery, markDeliveryDone, recordDeliveryFailed, recordDeliveryGaveUp, recordDeliverySent,
+  bookLaneSlot, cancelIfStale, claimDeliverySend, claimOf, dueLanes, ensureLanePacing, holdGroupForSend, lockLanePacing, lockNextDelivery, markDeliveryDone, recordDeliveryFailed, recordDeliveryGaveUp, recordDeliverySent,
 } from '../db/queries/alert-deliveries.js';
 import { bringNextStepForward } from '../db/queries/alert-escalations.js';
 import { enqueueThreadNote } from '../db/queries/alert-outbox.js';
@@ -71,8 +75,15 @@ export function backoffMs(attempts: number): number {
 
 type Outcome = SyncOutcome;
 
+/** Pages claimed on one lane in one tick, at most (each is sent right after, in the next transaction). */
+const MAX_CLAIMS_PER_LANE = 5;
+
 export class DeliveryWorker {
   readonly #log: Logger;
+  /** This worker's name in the claims it writes (a restarted process is another worker). */
+  readonly #token = randomUUID();
+  /** The claim number this worker wrote on each page it is about to send. */
+  readonly #claimed = new Map<number, number>();
   constructor(private readonly deps: DeliveryWorkerDeps) {
     this.#log = deps.logger.child({ alertPipeline: true, component: 'alert-delivery' });
   }
@@ -87,8 +98,13 @@ export class DeliveryWorker {
       const rounds = lane === 'email' ? EMAILS_PER_TICK : 1;
       let sentHere = 0;
       let cancelledHere = 0;
-      while (sentHere < rounds && cancelledHere < MAX_CANCELLED_PER_LANE) {
+      let claimedHere = 0;
+      while (sentHere < rounds && cancelledHere < MAX_CANCELLED_PER_LANE && claimedHere < MAX_CLAIMS_PER_LANE) {
         const r = await this.#processLane(lane, now, groupId);
+        if (r === 'claimed') {
+          claimedHere += 1;
+          continue;
+        }
         if (r === 'cancelled') {
           cancelledHere += 1;
           report.cancelled += 1;
@@ -111,7 +127,7 @@ export class DeliveryWorker {
     return this.#notifierOf(lane) !== null;
   }
 
-  async #processLane(lane: string, now: Date, groupId: number | undefined): Promise<'sent' | 'failed' | 'cancelled' | 'idle'> {
+  async #processLane(lane: string, now: Date, groupId: number | undefined): Promise<'sent' | 'failed' | 'cancelled' | 'claimed' | 'idle'> {
     await ensureLanePacing(this.deps.db, lane);
     return this.deps.db.transaction(async (db) => {
       const slot = await lockLanePacing(db, lane);
@@ -130,7 +146,12 @@ export class DeliveryWorker {
       const stale = delivery.kind === 'slack_sync' ? null : await cancelIfStale(db, { id: delivery.id, at: now });
       if (stale !== null) {
         this.#log.info({ deliveryId: delivery.id, groupId: delivery.groupId, kind: delivery.kind, lane, reason: stale }, 'queued alert message no longer needed; cancelled');
+        this.#claimed.delete(delivery.id);
         return 'cancelled';
+      }
+      if (delivery.kind === 'slack_dm' && !this.#holdsClaim(delivery)) {
+        await this.#claim(db, delivery);
+        return 'claimed';
       }
       try {
         const outcome = await this.#send(db, this.#notifierOf(lane)!, delivery, now);
@@ -139,10 +160,13 @@ export class DeliveryWorker {
           return 'idle';
         }
         await recordDeliverySent(db, { id: delivery.id, at: now, keepPending: outcome.keepPending === true, result: outcome.result });
+        this.#claimed.delete(delivery.id);
         if (!outcome.usedSlot) return 'idle';
         if (lane !== 'email') await this.#bookSlot(db, lane, now.getTime() + SLACK_LANE_INTERVAL_MS);
         return 'sent';
       } catch (err) {
+        // It may have reached Slack all the same (a timeout): the next try claims afresh and looks first.
+        this.#claimed.delete(delivery.id);
         const failure = { message: (err as Error)?.message ?? String(err), retryAfterMs: retryAfterOf(err) };
         if (delivery.kind === 'slack_dm' && isPermanentFailure(err)) {
           await this.#pageUndeliverable(db, delivery, failure.message, now);
@@ -159,6 +183,20 @@ export class DeliveryWorker {
         return 'failed';
       }
     });
+  }
+
+  /** True when the page's claim is the one this worker wrote for its send now (and committed). */
+  #holdsClaim(d: AlertDelivery): boolean {
+    const claim = claimOf(d);
+    return claim !== undefined && claim.by === this.#token && this.#claimed.get(d.id) === claim.n;
+  }
+
+  /** Claims the page before sending it; a claim found unresolved makes this try look in Slack first. */
+  async #claim(db: Db, d: AlertDelivery): Promise<void> {
+    const previous = claimOf(d);
+    const claim = { by: this.#token, n: (previous?.n ?? 0) + 1, uncertain: previous !== undefined };
+    await claimDeliverySend(db, { id: d.id, claim });
+    this.#claimed.set(d.id, claim.n);
   }
 
   /** A page Slack refuses for good: failed now (never retried), said in the thread, and the ladder moves on. */
@@ -201,7 +239,7 @@ export class DeliveryWorker {
         return group ? { kind: 'alert_note', channel: group.slackChannel ?? d.target, threadTs: group.slackTs!, text } : undefined;
       }
       case 'slack_dm':
-        return { kind: 'alert_page', user: d.target, text };
+        return { kind: 'alert_page', user: d.target, text, deliveryId: d.id, checkSent: claimOf(d)?.uncertain === true };
       case 'email': {
         const group = await alertGroupById(db, d.groupId);
         if (!group) return undefined;

@@ -13,7 +13,10 @@ export type AlertNotification =
   | { kind: 'alert_repeated'; channel: string; threadTs: string; events: AlertEvent[]; total: number }
   /** A line in the group's thread: acknowledged, resolved, silenced, paged. */
   | { kind: 'alert_note'; channel: string; threadTs: string; text: string }
-  /** A page, sent to one person directly. */
-  | { kind: 'alert_page'; user: string; text: string }
+  /**
+   * A page, sent to one person directly, marked with its outbox delivery's id. `checkSent`: an
+   * earlier try may have reached Slack unrecorded (a crash, a timeout): look for it before posting.
+   */
+  | { kind: 'alert_page'; user: string; text: string; deliveryId: number; checkSent: boolean }
   /** The alert by mail: why it is mailed (the escalation's step), to whom. */
   | { kind: 'alert_email'; to: string[]; group: AlertGroup; latest: AlertEvent | undefined; reason: string };

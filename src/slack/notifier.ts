@@ -14,6 +14,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { assertCarried, carriedKinds, NotCarriedError, type Delivered, type Notification, type Notifier } from '../notifications/notification.js';
 import { slackCarriage } from './carriage.js';
+import { findPage, pageMetadata } from './find-page.js';
 import { readBadgeState } from './reply.js';
 import { renderNotification } from './render-notification.js';
 import { withBadge } from './views/badge.js';
@@ -51,8 +52,10 @@ const noTs = (what: string) => new AppError('retryable', 'slack_post_failed', `S
 
 /** One Slack call for one notification; answers where it went. */
 async function send(web: WebClient, n: SlackNotification, m: SlackMessage, opsChannel: string): Promise<Delivered> {
-  const post = (channel: string, threadTs?: string) =>
-    web.chat.postMessage({ channel, text: m.text, blocks: m.blocks, unfurl_links: false, ...(threadTs ? { thread_ts: threadTs } : {}) });
+  const post = (channel: string, threadTs?: string, pageOf?: number) =>
+    web.chat.postMessage({
+      channel, text: m.text, blocks: m.blocks, unfurl_links: false, ...(threadTs ? { thread_ts: threadTs } : {}), ...(pageOf === undefined ? {} : { metadata: pageMetadata(pageOf) }),
+    });
   const update = async (channel: string, ts: string) => {
     await web.chat.update({ channel, ts, text: m.text, blocks: m.blocks });
     return { channel, ts };
@@ -67,7 +70,7 @@ async function send(web: WebClient, n: SlackNotification, m: SlackMessage, opsCh
     case 'alert_note':
     case 'alert_page': {
       const channel = n.kind === 'alert_page' ? n.user : n.channel;
-      const res = await post(channel, n.kind === 'alert_repeated' || n.kind === 'alert_note' ? n.threadTs : undefined);
+      const res = await post(channel, n.kind === 'alert_repeated' || n.kind === 'alert_note' ? n.threadTs : undefined, n.kind === 'alert_page' ? n.deliveryId : undefined);
       if (!res.ts) throw new SlackDeliveryError('slack answered without a message ts');
       return { channel: String(res.channel ?? channel), ts: res.ts };
     }
@@ -94,6 +97,25 @@ async function send(web: WebClient, n: SlackNotification, m: SlackMessage, opsCh
 
 const fromOutbox = (n: SlackNotification) => n.kind.startsWith('alert_');
 
+/**
+ * The page Slack already holds from a try nobody recorded, if any. Slack refusing to answer (a
+ * missing scope, say) must not keep the person from being paged: it is logged, and the page goes
+ * out, at worst a second time. Not reaching Slack is thrown: the page is tried again later.
+ */
+async function lookUpPage(web: WebClient, n: Extract<SlackNotification, { kind: 'alert_page' }>, logger: Logger): Promise<Delivered | undefined> {
+  try {
+    const found = await findPage(web, { user: n.user, deliveryId: n.deliveryId });
+    logger.info({ deliveryId: n.deliveryId, user: n.user, found: found !== undefined },
+      found ? 'an interrupted page had reached Slack; not sending it again' : 'an interrupted page is not in Slack; sending it');
+    return found;
+  } catch (err) {
+    if ((err as { code?: string })?.code !== ErrorCode.PlatformError) throw err;
+    logger.warn({ deliveryId: n.deliveryId, user: n.user, error: (err as { data?: { error?: string } }).data?.error },
+      'could not check whether an interrupted page reached Slack; sending it (it may arrive twice)');
+    return undefined;
+  }
+}
+
 export function slackNotifier(deps: { config: Config; logger: Logger; client?: WebClient }): Notifier {
   const carriage = slackCarriage(deps.config);
   const web = () => deps.client ?? slackWebClient(deps.config);
@@ -106,6 +128,10 @@ export function slackNotifier(deps: { config: Config; logger: Logger; client?: W
       const opsChannel = deps.config.SLACK_OPS_CHANNEL ?? '';
       if (fromOutbox(n)) {
         try {
+          if (n.kind === 'alert_page' && n.checkSent) {
+            const found = await lookUpPage(web(), n, deps.logger);
+            if (found) return found;
+          }
           return await send(web(), n, message, opsChannel);
         } catch (err) {
           throw translate(err, deps.config);

@@ -4,7 +4,7 @@
 // embedded database (PGlite, imported by the script's loader) and databases it cannot use.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fastScriptFor } from '../../bin/fast-script.js';
 import { ADMIN_URL, createPostgresTestDb, type TestDatabase } from '../support/db.js';
+import { seedHandComputedLedger } from '../support/factories/stats-ledger-fixture.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin/ctb.js'); // a one-command script where there is one
@@ -32,8 +33,11 @@ function run(entry: string, args: string[], env: Record<string, string>, cwd: st
   });
 }
 
-/** The instants a stats answer is computed at (its window ends now): the one thing two runs cannot share. */
-const withoutNow = (r: Run): Run => ({ ...r, stdout: r.stdout.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g, '<instant>') });
+/** What depends on the instant a stats answer is computed at (its window ends now, a snapshot's age): the one thing two runs cannot share. */
+const withoutNow = (r: Run): Run => ({
+  ...r,
+  stdout: r.stdout.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g, '<instant>').replace(/"ageSeconds": \d+/g, '"ageSeconds": <age>'),
+});
 
 let dir: string;
 const urlOf = (name: string) => {
@@ -87,6 +91,31 @@ describe('the one-command scripts answer as the ES module build', () => {
     const env = { DATABASE_URL: db.url };
     const [fast, esm] = [await run(BIN, args, env, dir), await run(ESM, args, env, dir)];
     expect(withoutNow(fast)).toEqual(withoutNow(esm));
+  });
+
+  it('ctb stats on a ledger with trades and equity snapshots, as text, JSON and with --chart (the chart libraries imported by the loader)', async () => {
+    const seeded = await createPostgresTestDb();
+    try {
+      await seedHandComputedLedger(seeded.db);
+      const env = { DATABASE_URL: seeded.url };
+      for (const args of [['stats', 'all'], ['stats', '--json']]) {
+        const [fast, esm] = [await run(BIN, args, env, dir), await run(ESM, args, env, dir)];
+        expect(fast.code, fast.stderr).toBe(0);
+        expect(withoutNow(fast)).toEqual(withoutNow(esm));
+      }
+      const charts = [join(dir, 'chart-fast'), join(dir, 'chart-esm')];
+      for (const d of charts) mkdirSync(d);
+      const args = ['stats', 'all', '--json', '--chart', 'equity.png'];
+      const [fast, esm] = [await run(BIN, args, env, charts[0]!), await run(ESM, args, env, charts[1]!)];
+      expect(fast.code, fast.stderr).toBe(0);
+      expect(JSON.parse(fast.stdout).chart).toMatchObject({ points: 6 });
+      expect(withoutNow(fast).stdout.replace(charts[0]!, '<dir>')).toEqual(withoutNow(esm).stdout.replace(charts[1]!, '<dir>'));
+      const png = readFileSync(join(charts[0]!, 'equity.png'));
+      expect(png.subarray(0, 4)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47]));
+      expect(png.length).toBeGreaterThan(20_000);
+    } finally {
+      await seeded.close();
+    }
   });
 
   it('ctb stats --json and mode status --json on a new empty database: both migrate it and answer alike', async () => {

@@ -240,6 +240,23 @@ describe('the built ctb loads only what a command uses', () => {
     expect(builtins({ DATABASE_URL: url.toString() }).loaded).toContain('NativeModule tls');
   });
 
+  it("ctb --help and ctb version compile neither Node's crypto nor vm (only a one-command script's loader needs them)", () => {
+    const listBuiltins = `data:text/javascript,${encodeURIComponent("process.on('exit', () => process.stderr.write('BUILTINS ' + JSON.stringify(process.moduleLoadList) + '\\n'));")}`;
+    const builtins = (args: string[], env: Record<string, string> = {}) => {
+      const run = spawnSync(process.execPath, ['--import', listBuiltins, BIN, ...args], {
+        cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir, DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), ...env }, encoding: 'utf8', timeout: 60_000,
+      });
+      expect(run.status, run.stderr).toBe(0);
+      const line = run.stderr.split('\n').find((l) => l.startsWith('BUILTINS '));
+      expect(line, run.stderr).toBeDefined();
+      return (JSON.parse(line!.slice('BUILTINS '.length)) as string[]).filter((m) => /^NativeModule (crypto|vm)$/.test(m)).sort();
+    };
+    expect(builtins(['--help'])).toEqual([]);
+    expect(builtins(['version'])).toEqual([]);
+    // Control: the loader of ctb stats's script compiles both.
+    expect(builtins(['stats', '--json'], { DATABASE_URL: db.url })).toEqual(['NativeModule crypto', 'NativeModule vm']);
+  });
+
   it('ctb stats --json loads no text renderer or colours; ctb stats (text) does', () => {
     const json = traced(['stats', '--json'], { DATABASE_URL: db.url });
     expect(json.status, json.stderr).toBe(0);

@@ -17,6 +17,7 @@ export const CHILD_ENTRIES = {
   'order-pump-child': 'tests/support/order-pump-child.ts',
   'cruise-child': 'tests/support/cruise-child.ts',
   'log-writer-child': 'tests/support/log-writer-child.ts',
+  'alert-worker-child': 'tests/support/alert-worker-child.ts',
 } as const;
 
 export const CHILDREN_KEY = 'ctbTestChildren';

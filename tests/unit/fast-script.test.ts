@@ -79,6 +79,14 @@ describe('one-command scripts', () => {
     expect(fastScriptFor(join(dir, 'none'), ['stats'])).toBeNull();
   });
 
+  it('are read back as Latin-1 when ASCII, as UTF-8 otherwise: the same text either way', async () => {
+    const ascii = await writeScript('stats', ['stats'], BUNDLE);
+    expect(ascii.encoding).toBe('latin1');
+    const wide = await writeScript('wide', ['wide'], `${BUNDLE}\n// café — a comment esbuild kept\nexports.word = () => 'caf\\u00e9';`);
+    expect(wide.encoding).toBe('utf8');
+    expect(loadInChild(wide)).toMatchObject({ loaded: true, cache: 'used', answer: ANSWER });
+  });
+
   it('run with their code cache when it is the one built for them', async () => {
     const entry = await writeScript('stats', ['stats'], BUNDLE);
     expect(loadInChild(entry)).toEqual({

@@ -208,6 +208,27 @@ export async function waitForGroupSends(db: Db, input: { groupId: number; waitMs
   return held ? { held, underWay: messages } : { held, underWay: messages, heldBy: await sendLockHolder(db, input.groupId) };
 }
 
+/**
+ * A page about to go out, claimed in a commit of its own before the send: which worker (a token of
+ * the process), its how-manieth try, and whether an earlier try was left unresolved (its worker died
+ * or heard nothing back: Slack may hold that page, so the next try looks before it posts).
+ */
+export interface SendClaim {
+  by: string;
+  n: number;
+  uncertain: boolean;
+}
+
+export function claimOf(d: Pick<AlertDelivery, 'result'>): SendClaim | undefined {
+  const c = (d.result as { claim?: Partial<SendClaim> } | null)?.claim;
+  return c && typeof c.by === 'string' && typeof c.n === 'number' ? { by: c.by, n: c.n, uncertain: c.uncertain === true } : undefined;
+}
+
+/** Records the claim (the caller commits it before sending). */
+export async function claimDeliverySend(db: Db, input: { id: number; claim: SendClaim }): Promise<void> {
+  await execute(db, sql`update alert_deliveries set result = ${JSON.stringify({ claim: input.claim })}::jsonb where id = ${input.id}`);
+}
+
 /** Nothing was left to send (the group is gone or already shows it): the delivery is done. */
 export async function markDeliveryDone(db: Db, input: { id: number; at: Date }): Promise<void> {
   await executePrepared(db, sql`update alert_deliveries set status = 'sent', sent_at = ${input.at.toISOString()}::timestamptz where id = ${input.id}`);

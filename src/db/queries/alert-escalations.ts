@@ -24,6 +24,12 @@ export async function escalationById(db: Db, id: number): Promise<AlertEscalatio
   return row;
 }
 
+/** The group's escalation (one at most), whatever its state. */
+export async function escalationOfGroup(db: Db, groupId: number): Promise<AlertEscalation | undefined> {
+  const [row] = await db.select().from(alertEscalations).where(eq(alertEscalations.groupId, groupId)).limit(1);
+  return row;
+}
+
 /**
  * The step ran: the next one is due at `dueAt`; `overdueAt` is kept once set (the first deadline
  * passed once). The timer is active again (a step after a silence resumes it), counting rounds from `roundBase`.

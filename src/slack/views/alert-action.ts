@@ -19,6 +19,12 @@ function silenceEffect(r: AlertActionCommandResult): string {
   if (r.status === 'acknowledged') {
     return `Repeats are counted, not posted, until ${until}. Nobody was being paged: it is acknowledged${r.acknowledgedBy ? ` by ${actorLabel(r.acknowledgedBy)}` : ''}.`;
   }
+  // A ladder that had run out was paging nobody: the silence pauses nothing.
+  if (r.escalationEnded) {
+    const e = r.escalationEnded;
+    return `Repeats are counted, not posted, until ${until}. Nothing was being paged: the escalation had already run out, at step ${e.step} of round ${e.round}, ${slackDate(new Date(e.at))}. `
+      + 'If the alert is still open when the silence ends, paging starts again from the first rung.';
+  }
   return `Repeats are counted, not posted, and nobody is paged until ${until}.`;
 }
 

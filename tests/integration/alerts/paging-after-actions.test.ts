@@ -248,6 +248,30 @@ describe('pages queued when the group is silenced', () => {
     expect(cancelled.every((r) => r.cancelledReason?.startsWith('group silenced by UOTHER until '))).toBe(true);
   });
 
+  it('silencing after the escalation ran out says nothing was left to pause, and where and when the ladder ended', async () => {
+    await start();
+    const { groupId } = await critical();
+    for (let i = 0; i < 20 && (await escalation(groupId)).status !== 'exhausted'; i += 1) {
+      await h.runtime.escalation.tick();
+      await drain();
+      h.clock.advance(5 * 60_000);
+    }
+    const ended = await escalation(groupId);
+    expect(ended).toMatchObject({ status: 'exhausted', round: 2 });
+    const endedAt = ended.updatedAt.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    h.clock.advance(60_000);
+
+    const r = await runCommand(alertSilenceCommand, h.ctx, operator, { group: groupId, duration: '1h' });
+    await drain();
+    const note = threadTexts().find((t) => t.includes(':mute:'))!;
+    expect(note).not.toContain('paging paused');
+    expect(note).toContain(`nothing was being paged: the escalation had already run out, at step ${ended.step} of round 2, at ${endedAt}`);
+    expect(r).toMatchObject({ escalationEnded: { step: ended.step, round: 2, at: ended.updatedAt.toISOString() } });
+    const reply = JSON.stringify(renderAlertActionDone(r, 'silence').blocks);
+    expect(reply).not.toContain('nobody is paged until');
+    expect(reply).toContain(`Nothing was being paged: the escalation had already run out, at step ${ended.step} of round 2,`);
+  });
+
   it('silencing an acknowledged alert says nobody was being paged, not that paging is paused', async () => {
     await start();
     const { groupId } = await critical();

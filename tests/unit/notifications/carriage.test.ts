@@ -16,7 +16,7 @@ const noDb = {} as Db;
 const group = alertGroupRow({ severity: 'critical', title: 'kill switch pulled' });
 const mailOf = (over: Partial<Extract<Notification, { kind: 'alert_email' }>> = {}): Notification =>
   ({ kind: 'alert_email', to: ['oncall@example.com'], group, latest: alertEventRow({ details: { drawdownPct: '16.2' } }), reason: 'critical alert', ...over });
-const ALERT_PAGE: Notification = { kind: 'alert_page', user: 'U0OPS0001', text: 'You are paged' };
+const ALERT_PAGE: Notification = { kind: 'alert_page', user: 'U0OPS0001', text: 'You are paged', deliveryId: 1, checkSent: false };
 const SUMMARY = { kind: 'summary', summary: 'daily', periodKey: '2026-01-10', report: {} } as unknown as Notification;
 
 function recordingMailer(): Mailer & { sent: Mail[] } {

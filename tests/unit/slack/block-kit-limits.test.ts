@@ -118,7 +118,7 @@ type Case = { surface?: 'message' | 'home'; payload: { text?: string; blocks: un
 const CASES: Record<string, () => Case[]> = {
   'alert-action:renderAlertActionDone': () => (['ack', 'resolve', 'silence'] as const).flatMap((action) => [true, false].map((changed) => ({
     payload: alertAction.renderAlertActionDone({
-      ok: true, groupId: 99999, status: 'acknowledged', changed, title: long('title', 500), silencedUntil: iso(1), acknowledgedBy: 'UOPS1', resolvedBy: 'UOPS1', silencedBy: 'UOPS1',
+      ok: true, groupId: 99999, status: 'acknowledged', changed, title: long('title', 500), silencedUntil: iso(1), acknowledgedBy: 'UOPS1', resolvedBy: 'UOPS1', silencedBy: 'UOPS1', escalationEnded: { round: 99, step: 3, at: iso(1) },
     }, action),
   }))),
   'alert-action:renderAlertActionRefused': () => [{ payload: alertAction.renderAlertActionRefused(long('reason', 2000)) }],

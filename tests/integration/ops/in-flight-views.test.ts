@@ -7,7 +7,7 @@
 // view count what it still holds. Against the simulator.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { computeStats } from '../../../src/services/stats/compute-stats.js';
-import { fills, orderIntents, trades } from '../../../src/db/schema/index.js';
+import { equitySnapshots, fills, orderIntents, trades } from '../../../src/db/schema/index.js';
 import { windowFor } from '../../../src/domain/stats-periods.js';
 import { renderStats } from '../../../src/slack/views/stats.js';
 import type { TestDatabase } from '../../support/db.js';
@@ -112,6 +112,23 @@ describe('an exit in flight, partly filled', () => {
     expect(r.out).toMatch(/live: 1 open, cost 1,075\.00/);
     const json = JSON.parse((await ctb(['trades', '--json'])).out);
     expect(json.open[0]).toMatchObject({ id: 1, quantity: '0.0215', inFlight: { intentId: 1, purpose: 'exit', ordered: '0.0322', filled: '0.0107', note: 'exit in flight, partly filled' } });
+  });
+
+  it('ctb trades and ctb stats agree on its unrealised PnL: the whole trade, the part sold at what it sold for, until the exit is booked', async () => {
+    // The engine's snapshot after that fill, BTC at Kraken's 50,000: cash as if the exit were unsettled
+    // (its proceeds not in it yet), the whole trade at the mark, the exit's fills at their price less
+    // their fee — equity − cash = 0.0322 × 50,000 + 0.0107 × (52,000 − 50,000) − 1.446 = 1,629.954.
+    await database.db.insert(equitySnapshots).values({
+      mode: 'live', feed: 'kraken', at: new Date(Date.now() - 60_000), equity: '10554.954', cash: '8925', peakEquity: '10554.954', drawdownPct: '0',
+    });
+    // 1,629.954 less the whole trade's cost (1,610) and entry fee (4.186): 21.4 gained on the part sold,
+    // less its exit fee, less the entry fee; the 0.0215 still held is at its entry price.
+    const truth = '15.768';
+    const stats = JSON.parse((await ctb(['stats', '--json'])).out).books.find((b: { book: string }) => b.book === 'live');
+    expect(stats.pnl.unrealized).toBe(truth);
+    const trades = JSON.parse((await ctb(['trades', '--json'])).out);
+    expect(trades.open[0]).toMatchObject({ id: 1, quantity: '0.0215', mark: { price: '50000', source: 'kraken' }, unrealizedPnl: truth, inFlight: { purpose: 'exit' } });
+    expect(trades.totals).toContainEqual(expect.objectContaining({ book: 'live', unrealizedPnl: truth }));
   });
 
   it('ctb stats and the Slack /stats view count in exposure only what the trade still holds', async () => {

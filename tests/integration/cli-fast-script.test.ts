@@ -37,6 +37,9 @@ function run(entry: string, args: string[], env: Record<string, string>, cwd: st
 const withoutNow = (r: Run): Run => ({
   ...r,
   stdout: r.stdout.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g, '<instant>').replace(/"ageSeconds": \d+/g, '"ageSeconds": <age>'),
+  // The command log's write is bounded (2 s, commands/run-command.ts): on a loaded machine a fresh
+  // embedded database may miss it in either build, which logs it. Not a difference of the builds.
+  stderr: r.stderr.replace(/^\{"level":\d+,[^\n]*"msg":"could not write the command log"\}\n/gm, ''),
 });
 
 let dir: string;
@@ -132,9 +135,10 @@ describe('the one-command scripts answer as the ES module build', () => {
       const fast = await run(BIN, args, { DATA_DIR: join(dir, `data-fast-${args[0]}`) }, dir);
       const esm = await run(ESM, args, { DATA_DIR: join(dir, `data-esm-${args[0]}`) }, dir);
       expect(fast.code, fast.stderr).toBe(0);
-      expect(withoutNow(fast)).toEqual({ ...withoutNow(esm), stderr: esm.stderr.replaceAll('data-esm-', 'data-fast-') });
+      expect(withoutNow(fast)).toEqual({ ...withoutNow(esm), stderr: withoutNow(esm).stderr.replaceAll('data-esm-', 'data-fast-') });
     }
-  });
+    // Four fresh embedded databases, one after another: seconds each on a busy machine.
+  }, 120_000);
 
   it('ctb stats and mode status on databases they cannot use: the same message and exit code', async () => {
     const s = createServer();

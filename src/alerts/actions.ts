@@ -7,7 +7,7 @@
 // out after it that it made stale, and says in the thread which pages were already on their way. A
 // send still under way after SEND_WAIT_MS cannot be waited for any longer nor called back: the
 // action then changes nothing and says to try again. It also queues the timeline line and a
-// refresh of the parent message. Repeating an action is harmless (Slack retries).
+// refresh of the parent message. Repeating an action is harmless (Slack retries, presses repeated while Slack is slow).
 import type { Clock } from '../clock.js';
 import { formatDuration } from '../config/duration.js';
 import type { Db } from '../db/client.js';
@@ -126,6 +126,13 @@ export function resolveAlert(input: ActionInput & { note?: string }): Promise<Al
   });
 }
 
+/**
+ * A silence asked for within this long of the one in force ends when that one does: the same
+ * decision pressed again (a double click, presses repeated while Slack was slow to show the first).
+ * It changes nothing and says nothing in the thread; a different length is a new decision.
+ */
+const SAME_SILENCE_MS = 60_000;
+
 export function silenceAlert(input: ActionInput & { durationMs: number }): Promise<AlertActionResult> {
   if (!Number.isFinite(input.durationMs) || input.durationMs <= 0 || input.durationMs > 7 * 86_400_000) {
     throw new AppError('usage', 'bad_silence', 'A silence lasts between 1s and 7d, such as 30m, 1h or 24h.');
@@ -135,6 +142,9 @@ export function silenceAlert(input: ActionInput & { durationMs: number }): Promi
       throw new AppError('conflict', 'alert_resolved', `Alert group ${group.id} is already resolved; there is nothing to silence.`);
     }
     const until = new Date(now.getTime() + input.durationMs);
+    if (group.silencedUntil !== null && group.silencedUntil > now && Math.abs(until.getTime() - group.silencedUntil.getTime()) < SAME_SILENCE_MS) {
+      return { changed: false };
+    }
     const ended = endedLadder(await escalationOfGroup(db, group.id));
     await silenceAlertGroup(db, { id: group.id, actor: input.actor, until });
     const paused = await silenceGroupEscalation(db, { groupId: group.id, reason: `silenced by ${input.actor} until ${until.toISOString()}`, until, now });

@@ -1,6 +1,7 @@
 // Owns what a person does to an alert group: acknowledge (stops the escalation and lets go of the
 // pages still queued), resolve (closes the group: the next alert with its fingerprint opens a new
-// thread; queued pages and notes about the open incident are let go), silence for a while (no
+// thread; queued pages and notes about the open incident are let go; each page already delivered is
+// followed, in its own thread, by the resolution), silence for a while (no
 // thread noise, no paging: the pages still queued are let go; when it ends on a group still open,
 // paging starts again from the first rung). Each is one transaction that first takes the group's
 // send lock (alert-deliveries.ts), waiting for the messages being sent right now, so no page goes
@@ -14,11 +15,11 @@ import type { Db } from '../db/client.js';
 import {
   alertGroupById, bumpAlertGroupVersion, lockAlertGroup, markAlertAcknowledged, markAlertResolved, silenceAlertGroup,
 } from '../db/queries/alert-groups.js';
-import { cancelStaleDeliveries, waitForGroupSends, type GroupSendWait, type SendUnderWay } from '../db/queries/alert-deliveries.js';
+import { cancelStaleDeliveries, deliveredPages, waitForGroupSends, type GroupSendWait, type SendUnderWay } from '../db/queries/alert-deliveries.js';
 import { escalationOfGroup, silenceGroupEscalation, stopGroupEscalation } from '../db/queries/alert-escalations.js';
 import type { AlertEscalation, AlertGroup } from '../db/schema/alerts.js';
 import { AppError } from '../errors.js';
-import { enqueueThreadNote, expediteGroup, requestSync } from '../db/queries/alert-outbox.js';
+import { enqueuePageFollowUp, enqueueThreadNote, expediteGroup, requestSync } from '../db/queries/alert-outbox.js';
 import type { AlertAction } from './permissions.js';
 import { who } from './render.js';
 
@@ -121,6 +122,10 @@ export function resolveAlert(input: ActionInput & { note?: string }): Promise<Al
     await markAlertResolved(db, { id: group.id, actor: input.actor, at: now });
     await stopGroupEscalation(db, { groupId: group.id, reason: `resolved by ${input.actor}`, now });
     await cancelStaleDeliveries(db, { groupId: group.id, at: now });
+    // A page Slack took cannot be recalled: each person paged learns, under their page, that it is over.
+    for (const page of await deliveredPages(db, group.id)) {
+      await enqueuePageFollowUp(db, { groupId: group.id, page, now, text: `:white_check_mark: Resolved by ${who(input.actor)}: nothing left to do for this page.` });
+    }
     const what = input.note ? `: ${input.note.slice(0, 500)}` : '';
     return { changed: true, note: `:white_check_mark: Resolved by ${who(input.actor)}${what}. The next alert like this opens a new thread.` };
   });

@@ -2,6 +2,7 @@
 // all) at market through the engine's own order path. Unconfirmed, it only says what it would sell;
 // confirmed, it hands the exit to the engine's process and answers pending, then done or failed.
 import { z } from 'zod';
+import type { Mode } from '../src/services/bot-state.js';
 import { cleanReason } from '../src/services/entries-pause.js';
 import {
   awaitExit, parseExitTarget, previewExit, requestExit, type ExitRequestState, type ExitTarget, type ExitTargetRow,
@@ -14,9 +15,15 @@ export interface ExitResult {
   ok: boolean;
   target: ExitTarget;
   status: 'needs_confirmation' | 'nothing_open' | 'pending' | 'done' | 'failed';
+  /** The book the exit trades in: the engine's, as the database has it (request-exit.ts exitBook). */
+  mode: Mode;
   trades: ExitTargetRow[];
   /** While the engine trades live: the open paper positions `all` left out, as the live switch says it; else null. */
   paperSetAside: string | null;
+  /** While the engine trades paper: the open live positions `all` left out; else null. */
+  liveLeftOut: string | null;
+  /** Why no engine takes the exit now (its lease stale): queued, pending until it does; else null. */
+  engineNote: string | null;
   request: ExitRequestState | null;
 }
 
@@ -33,12 +40,12 @@ export const exitCommand = defineCommand({
   }).strict(),
   async run(ctx, args): Promise<ExitResult> {
     const target = parseExitTarget(args.target);
-    const { trades: rows, paperSetAside } = await previewExit(ctx, target);
-    if (rows.length === 0) return { ok: true, target, status: 'nothing_open', trades: [], paperSetAside, request: null };
-    if (!args.confirmed) return { ok: false, target, status: 'needs_confirmation', trades: rows, paperSetAside, request: null };
+    const { trades: rows, ...preview } = await previewExit(ctx, target);
+    if (rows.length === 0) return { ok: true, target, status: 'nothing_open', trades: [], ...preview, request: null };
+    if (!args.confirmed) return { ok: false, target, status: 'needs_confirmation', trades: rows, ...preview, request: null };
     const requested = await requestExit(ctx, ctx.actor, target, cleanReason(args.reason));
     const request = await awaitExit(ctx, requested, args.waitSeconds * 1000);
-    return { ok: request.status === 'done', target, status: request.status, trades: rows, paperSetAside, request };
+    return { ok: request.status === 'done', target, status: request.status, trades: rows, ...preview, request };
   },
 });
 

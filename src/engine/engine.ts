@@ -212,7 +212,7 @@ export class Engine implements RunningEngine {
   async followFills(): Promise<void> {
     const { ctx } = this;
     if (!this.#portfolio) return;
-    await this.#followLiveLeftBehind();
+    await this.#followLeftBehind();
     if (this.#portfolio.inFlight.size === 0 && (await unresolvedIntents(ctx.db, this.#mode)).length === 0) return;
     const report = await withOrderLock(ctx, () => followIntents({
       ctx, mode: this.#mode, exchange: this.#exchange, portfolio: this.#portfolio, stuckAlerted: this.#stuckAlerted,
@@ -222,14 +222,18 @@ export class Engine implements RunningEngine {
   }
 
   /**
-   * Live orders still in flight when the bot went back to paper (a kill does) are Kraken's all the
-   * same: while this process holds the key they are followed up and booked, outside the paper book.
+   * Orders still in flight in the other mode are booked in their own book, never this one. Live
+   * orders left when the bot went back to paper (a kill does) are Kraken's all the same: while this
+   * process holds the key they are followed up and booked, outside the paper book. Paper orders left
+   * when the bot went live are the paper venue's (in the database, no key needed): followed up and
+   * booked into the paper book, which stays set aside while live (mode/paper-set-aside.ts).
    */
-  async #followLiveLeftBehind(): Promise<void> {
+  async #followLeftBehind(): Promise<void> {
     const { ctx } = this;
-    if (this.#mode !== 'paper' || !ctx.exchanges.hasKrakenKeys()) return;
-    if ((await unresolvedIntents(ctx.db, 'live')).length === 0) return;
-    await withOrderLock(ctx, () => resolveIntents({ ctx, mode: 'live', exchange: ctx.exchanges.kraken() }));
+    const other = this.#mode === 'paper' ? 'live' : 'paper';
+    if (other === 'live' && !ctx.exchanges.hasKrakenKeys()) return;
+    if ((await unresolvedIntents(ctx.db, other)).length === 0) return;
+    await withOrderLock(ctx, () => resolveIntents({ ctx, mode: other, exchange: ctx.exchanges.forMode(other) }));
   }
 
   async #every(ms: number, signal: AbortSignal, what: string, fn: () => Promise<void>): Promise<void> {

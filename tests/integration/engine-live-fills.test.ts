@@ -143,6 +143,27 @@ describe('live engine with orders in flight and faults', () => {
     expect(await database().db.select().from(fills).where(eq(fills.intentId, intent!.id))).toHaveLength(3);
   }, 180_000);
 
+  it('books a paper order still in flight at the switch to live into the paper book, set aside, never the live one', async () => {
+    const { t, engine } = await liveRun(database());
+    // The paper venue filled a buy whose answer the bot never read (its intent still `sent`), then the bot went live.
+    const at = t.clock.now();
+    t.ctx.prices.update({ candle: { symbol: 'BTC/USD', openTime: at, open: 50000, high: 50000, low: 50000, close: 50000, volume: 10 } });
+    const [intent] = await database().db.insert(orderIntents).values({
+      clientOrderId: 'a0b1c2d3-0000-4000-8000-0000000000a1', mode: 'paper', feed: 'kraken', strategy: 'test-ma', symbol: 'BTC/USD', side: 'buy', purpose: 'entry',
+      type: 'market', quantity: '0.01', status: 'sent', createdAt: at, updatedAt: at,
+    }).returning();
+    await t.ctx.exchanges.paper().createOrder({ clientOrderId: intent!.clientOrderId, symbol: 'BTC/USD', side: 'buy', type: 'market', quantity: '0.01' });
+    await engine.prepare();
+    expect(engine.mode).toBe('live');
+    await engine.followFills();
+    expect((await database().db.select().from(orderIntents).where(eq(orderIntents.id, intent!.id)))[0]!.status).toBe('filled');
+    // Booked once, in the paper book the live engine does not load: no live trade, nothing in the live portfolio.
+    expect(await database().db.select().from(trades)).toEqual([expect.objectContaining({ mode: 'paper', status: 'open', entryIntentId: intent!.id, quantity: '0.010000000000000000' })]);
+    expect(await database().db.select().from(fills).where(eq(fills.intentId, intent!.id))).toEqual([expect.objectContaining({ mode: 'paper' })]);
+    expect(engine.portfolio.positions.size).toBe(0);
+    expect(engine.portfolio.inFlight.size).toBe(0);
+  }, 60_000);
+
   it('lets an entry in flight hold its strategy and pair even below maxOpenPositions', async () => {
     const { k, engine } = await liveRun(database(), { sim: { fillSlices: 3 }, strategies: [maCross({ limits: { maxOpenPositions: 3 } })] });
     await engine.start();

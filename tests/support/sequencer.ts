@@ -10,9 +10,11 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 export const LONGEST_FIRST = [
   'tests/soak/live-soak.test.ts',
   'tests/integration/kill/kill.test.ts',
+  'tests/integration/cli-fast-script.test.ts',
   'tests/integration/db/pglite-socket-sessions.test.ts',
   'tests/integration/audit/fresh-clone.test.ts',
   'tests/integration/cli-lazy.test.ts',
+  'tests/integration/mode/live-release-processes.test.ts',
   'tests/integration/audit/audit-e2e-fake-kraken.test.ts',
   'tests/integration/start-replay.test.ts',
   'tests/integration/engine-lease/one-engine-workers.test.ts',

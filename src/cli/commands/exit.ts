@@ -9,16 +9,18 @@ import { runCliCommand } from '../with-context.js';
 export function renderExit(r: ExitResult): string {
   const list = r.trades.map((t) => `  #${t.id} ${t.book} ${t.symbol} ${trimmed(t.quantity)} (entry ${price(t.entryPrice)}, ${t.strategy})`).join('\n');
   const what = r.target === 'all' ? 'every open trade' : `trade #${r.target}`;
-  // While live, the paper positions left out, and how they are exited.
-  const setAside = r.paperSetAside ? `${r.paperSetAside} Exit them after going back to paper (ctb mode paper).` : null;
+  // The other book's open positions left out, and how they are exited; why no engine takes it now.
+  const leftOut = r.paperSetAside ? `${r.paperSetAside} Exit them after going back to paper (ctb mode paper).` : r.liveLeftOut;
+  const engine = r.engineNote ? `${r.engineNote}\n` : '';
   switch (r.status) {
     case 'nothing_open':
-      return setAside ? `No live position open: nothing to exit live. ${setAside}` : 'No open trades: nothing to exit.';
+      return `${engine}${leftOut ? `No ${r.mode} position open: nothing to exit ${r.mode === 'live' ? 'live' : 'in paper'}. ${leftOut}` : 'No open trades: nothing to exit.'}`;
     case 'needs_confirmation':
-      return `Would sell at market:\n${list}\n${setAside ? `Left out: ${setAside}\n` : ''}Nothing was sent. Re-run with --yes to exit ${what}.`;
+      return `Would sell at market:\n${list}\n${leftOut ? `Left out: ${leftOut}\n` : ''}${engine}Nothing was sent. Re-run with --yes to exit ${what}.`;
     case 'pending':
       return `Exit of ${what} requested (request #${r.request!.requestId}${r.request!.joined ? ', already pending' : ''}): PENDING — `
-        + 'no engine has answered yet. It runs as soon as the engine process takes it; `ctb trades` shows when the trade closes.';
+        + 'no engine has answered yet. It runs as soon as the engine process takes it; `ctb trades` shows when the trade closes.'
+        + (r.engineNote ? `\n${r.engineNote}` : '');
     default: {
       const q = r.request!;
       const lines = q.results.length > 0 ? q.results.map((x) => `  ${describeExit(x)}`) : [`  ${q.summary ?? ''}`];

@@ -107,6 +107,7 @@ export function renderGoLiveRunbook(d: RunbookData, opts: RenderOptions = {}): s
     '   Open paper positions are set aside, not sold: Kraken holds none of their base, so no live order sells them',
     '   and the live caps and exposure leave them out; the outcome lists them, and they stay open in the paper book.',
     '   The audit lists them beforehand, for information (`golive.paper_positions`); `ctb trades` and `/trades` say so while live.',
+    '   A paper order still in flight at the switch is followed up on the paper venue and booked into the paper book, never the live one.',
     '',
     '## 6. Verify',
     '',

@@ -8,14 +8,15 @@ import type { Db } from '../../db/client.js';
 import { lockExitRequests, openExitRequests } from '../../db/queries/engine-requests.js';
 import { tradeById } from '../../db/queries/exit-targets.js';
 import { openTradesById } from '../../db/queries/trade-views.js';
-import type { EngineRequest, Trade } from '../../db/schema/index.js';
+import type { BotState, EngineRequest, Trade } from '../../db/schema/index.js';
 import type { Actor } from '../../domain/actor.js';
 import type { ManualExitOutcome } from '../../engine/manual-exit.js';
 import { exitRequestParams, type ExitRequestParams } from '../../engine/exit-request.js';
 import { AppError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { dec } from '../../money.js';
-import { getBotState } from '../bot-state.js';
+import { effectiveMode, getBotState, type Mode } from '../bot-state.js';
+import type { EngineHolderView } from '../../domain/engine-holder.js';
 import { readEngineHolder, type EngineHolderDeps } from '../engine-lease/holder-view.js';
 import { engineMode } from '../mode-status.js';
 import { setAsideNote } from '../mode/paper-set-aside.js';
@@ -60,17 +61,49 @@ export function parseExitTarget(text: string): ExitTarget {
 
 const rowOf = (t: Trade): ExitTargetRow => ({ id: t.id, book: bookOf(t.mode, t.feed), strategy: t.strategy, symbol: t.symbol, quantity: money(t.quantity), entryPrice: money(t.entryPrice) });
 
-/** What an exit would sell, and, while the engine trades live, the paper positions `all` leaves out. */
+/** What an exit would sell: the trades of the book the engine trades in, and what `all` leaves out of the other. */
 export interface ExitPreview {
+  /** The book the exit trades in (exitBook): the confirm closes these trades and no others. */
+  mode: Mode;
   trades: ExitTargetRow[];
-  /** The switch's note on the open paper positions left out (mode/paper-set-aside.ts); null when none is. */
+  /** The switch's note on the open paper positions left out while live (mode/paper-set-aside.ts); null when none is. */
   paperSetAside: string | null;
+  /** While the engine trades paper, the open live positions left out; null when none is. */
+  liveLeftOut: string | null;
+  /** Why no engine takes the exit now (its lease stale): the exit is queued and stays pending. Else null. */
+  engineNote: string | null;
 }
 
 /**
- * What an exit would sell, refused with a reason while halted or for a trade that is not open. Live
- * or paper is the running engine's mode (mode-status.ts: its holder armed, the database saying live),
- * the one its exit trades in, not the mode the database asks for.
+ * The book an exit trades in, as the database has it: the engine trades its own book only (it loads
+ * one mode's open trades), so that is the one an exit closes. While the engine runs, its mode
+ * (mode-status.ts: its holder armed, the database saying live). With its lease stale, the mode its
+ * holder was trading — the one it trades again when it takes the lease back — and the exit is queued
+ * for it, which the preview says. With no lease at all, the mode the database asks for.
+ */
+export function exitBook(state: Pick<BotState, 'mode' | 'halted'>, holder: EngineHolderView): { mode: Mode; engineNote: string | null } {
+  if (holder.state === 'running') return { mode: engineMode(state, holder), engineNote: null };
+  if (holder.state === 'none') return { mode: state.mode, engineNote: null };
+  const mode = effectiveMode(state, holder.armed);
+  return {
+    mode,
+    engineNote: `The engine's lease is stale since ${holder.staleSince} (${holder.host}:${holder.pid}, last heartbeat ${holder.heartbeatAt}): no engine is trading now. `
+      + `A confirmed exit is queued for the engine and stays pending until it takes the lease again; listed: the ${mode} book, as the database has the engine trade (${state.mode}, ${holder.armed ? 'armed' : 'not armed'}).`,
+  };
+}
+
+/** While the engine trades paper, what becomes of the open live positions: Kraken holds them, no paper order sells them. */
+function liveLeftOutNote(positions: readonly Trade[]): string | null {
+  if (positions.length === 0) return null;
+  const listed = positions.slice(0, 5).map((t) => `#${t.id} ${t.symbol} ${dec(t.quantity).toFixed()}`).join(', ');
+  const more = positions.length > 5 ? ` and ${positions.length - 5} more` : '';
+  const n = positions.length === 1 ? '1 open live position' : `${positions.length} open live positions`;
+  return `The bot trades paper: ${n} left out (${listed}${more}): Kraken holds them, so no paper order sells them; they stay open in the live book.`;
+}
+
+/**
+ * What an exit would sell, refused with a reason while halted or for a trade that is not open or not
+ * in the book the exit trades in (exitBook) — exactly what the engine's exit then closes.
  */
 export async function previewExit(ctx: EngineHolderDeps, target: ExitTarget): Promise<ExitPreview> {
   const state = await getBotState(ctx.db);
@@ -79,23 +112,30 @@ export async function previewExit(ctx: EngineHolderDeps, target: ExitTarget): Pr
       `Trading is halted${state.haltedReason ? ` (${state.haltedReason}${state.haltedBy ? `, by ${state.haltedBy}` : ''})` : ''}: no order can be sent, exits included.`,
       { hint: 'Close positions with the incident checklist (in a terminal: ctb incident done close_positions --yes; ctb kill --flatten when killing; or its "close positions" button), or lift the halt first (ctb resume).' });
   }
+  const { mode, engineNote } = exitBook(state, await readEngineHolder(ctx));
   // While live, paper positions are set aside (mode/paper-set-aside.ts): Kraken holds none of them.
-  const live = engineMode(state, await readEngineHolder(ctx)) === 'live';
-  const setAside = (t: Trade) => live && t.mode === 'paper';
+  // While paper, live positions are Kraken's: the paper engine neither loads nor sells them.
   if (target === 'all') {
     const open = await openTradesById(ctx.db);
-    const left = open.filter(setAside).map((t) => ({ tradeId: t.id, symbol: t.symbol, quantity: dec(t.quantity).toFixed() }));
-    return { trades: open.filter((t) => !setAside(t)).map(rowOf), paperSetAside: setAsideNote('live', left) };
+    const other = open.filter((t) => t.mode !== mode);
+    const paperSetAside = mode === 'live' ? setAsideNote('live', other.map((t) => ({ tradeId: t.id, symbol: t.symbol, quantity: dec(t.quantity).toFixed() }))) : null;
+    const liveLeftOut = mode === 'paper' ? liveLeftOutNote(other) : null;
+    return { mode, trades: open.filter((t) => t.mode === mode).map(rowOf), paperSetAside, liveLeftOut, engineNote };
   }
   const trade = await tradeById(ctx.db, target);
   if (!trade) throw new AppError('usage', 'unknown_trade', `There is no trade #${target}. /trades (ctb trades) lists the open ones.`);
   if (trade.status !== 'open') throw new AppError('conflict', 'trade_closed', `Trade #${target} is already closed${trade.exitAt ? ` (at ${trade.exitAt.toISOString()})` : ''}: nothing to exit.`);
-  if (setAside(trade)) {
+  if (trade.mode !== mode && mode === 'live') {
     throw new AppError('conflict', 'paper_trade_while_live',
       `Trade #${target} is a paper position, set aside while the bot is live: it is simulated and Kraken holds none of it, so no live order sells it.`,
       { hint: 'It stays open in the paper book; exit it after going back to paper (ctb mode paper).' });
   }
-  return { trades: [rowOf(trade)], paperSetAside: null };
+  if (trade.mode !== mode) {
+    throw new AppError('conflict', 'live_trade_while_paper',
+      `Trade #${target} is a live position and the bot trades paper: Kraken holds it, so no paper order sells it.`,
+      { hint: 'It stays open in the live book; exit it when the bot is live again, or sell it on Kraken with ctb kill --flatten.' });
+  }
+  return { mode, trades: [rowOf(trade)], paperSetAside: null, liveLeftOut: null, engineNote };
 }
 
 function stateOf(row: EngineRequest, joined: boolean): ExitRequestState {

@@ -15,6 +15,7 @@ import { holderView } from '../../domain/engine-holder.js';
 import { readLease } from '../../db/queries/engine-lease.js';
 import { inFlightFills } from '../../db/queries/in-flight-fills.js';
 import { inFlightExits, inFlightPositions, type InFlightExit, type InFlightPosition } from '../trades/in-flight.js';
+import { unrealizedPnl } from '../trades/open-pnl.js';
 
 export type BookName = 'paper' | 'live' | 'replay';
 type Mode = 'paper' | 'live';
@@ -174,7 +175,8 @@ function bookStats(i: BookInputs): BookStats {
   // only if none was opened or closed after that snapshot (what /trades and /balance ask of the
   // replay book's snapshot, snapshot-marks.ts). Net of the entry fees, as realised PnL is net of
   // fees and as /trades shows each trade: opening a trade is not a gain of its fee. An exit in
-  // flight's sale is not realised until its trade closes, so its trade counts whole here.
+  // flight's sale is not realised until its trade closes, so its trade counts whole here, the part
+  // sold at what it sold for (the snapshot holds its unbooked fills so): open-pnl.ts, as /trades.
   const entryFees = i.open.reduce((acc, r) => acc.plus(r.entryFees), ZERO);
   let unrealized: Decimal | null = openCount === 0 ? ZERO : null;
   const lastEntry = Math.max(
@@ -183,7 +185,7 @@ function bookStats(i: BookInputs): BookStats {
   );
   const tradeSince = f?.lastAt ? new Date(f.lastAt).getTime() < lastEntry || f.closedSinceLast : false;
   if (openCount > 0 && f?.lastAt && f.lastEquity && f.lastCash && !tradeSince) {
-    unrealized = new Decimal(f.lastEquity).minus(f.lastCash).minus(costBasis).minus(entryFees);
+    unrealized = unrealizedPnl({ value: new Decimal(f.lastEquity).minus(f.lastCash), costBasis, entryFees });
   }
   const decided = period.wins + period.losses;
   return {

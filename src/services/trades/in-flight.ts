@@ -30,6 +30,9 @@ export interface InFlightPosition {
 /** What the views say of an open trade whose exit is in flight and has partly filled. */
 export const EXIT_IN_FLIGHT_NOTE = 'exit in flight, partly filled';
 
+/** What the views say of an open trade whose exit is in flight with nothing filled yet: whole, open, at the mark. */
+export const EXIT_SENT_NOTE = 'exit in flight, nothing filled yet';
+
 /** An exit (or flatten) in flight with fills: what it sold so far of its trade. */
 export interface InFlightExit {
   intentId: number;
@@ -40,6 +43,8 @@ export interface InFlightExit {
   ordered: Decimal;
   /** The sold part at its trade's entry price: the cost basis the trade no longer holds. */
   soldCost: Decimal;
+  /** What the sold part brought: the quote its fills sold for, less their fees (open-pnl.ts values it so). */
+  soldFor: Decimal;
   lastFillAt: Date;
 }
 
@@ -62,6 +67,7 @@ export function inFlightExits(rows: readonly InFlightFillRow[]): Map<number, InF
     out.set(r.tradeId, {
       intentId: r.intentId, tradeId: r.tradeId, mode: r.mode, feed: r.feed, sold: sold.plus(before?.sold ?? ZERO), ordered: dec(r.ordered).plus(before?.ordered ?? ZERO),
       soldCost: sold.times(r.tradeEntryPrice ?? 0).plus(before?.soldCost ?? ZERO),
+      soldFor: dec(r.cost).minus(r.fees).plus(before?.soldFor ?? ZERO),
       lastFillAt: before && before.lastFillAt > r.lastFillAt ? before.lastFillAt : r.lastFillAt,
     });
   }

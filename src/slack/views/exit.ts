@@ -18,11 +18,12 @@ export interface ExitButtonValue {
 const what = (r: Pick<ExitResult, 'target'>) => (r.target === 'all' ? 'every open trade' : `trade #${r.target}`);
 
 export function renderExitConfirm(r: ExitResult, reason: string | undefined): SlackMessage {
-  // While live, the paper positions left out, and how they are exited.
-  const setAside = r.paperSetAside ? `${r.paperSetAside} Exit them after going back to paper (\`/mode paper\`).` : null;
+  // The other book's open positions left out, and how they are exited; why no engine takes it now.
+  const setAside = r.paperSetAside ? `${r.paperSetAside} Exit them after going back to paper (\`/mode paper\`).` : r.liveLeftOut;
+  const engine = r.engineNote ? [context(`:warning: ${escapeText(r.engineNote)}`)] : [];
   if (r.status === 'nothing_open') {
-    const said = setAside ? `No live position open: nothing to exit live. ${setAside}` : 'No open trades: nothing to exit.';
-    return { text: fitText(said, 2900), blocks: [section(escapeText(said))] };
+    const said = setAside ? `No ${r.mode} position open: nothing to exit ${r.mode === 'live' ? 'live' : 'in paper'}. ${setAside}` : 'No open trades: nothing to exit.';
+    return { text: fitText(said, 2900), blocks: [section(escapeText(said)), ...engine] };
   }
   const lines = r.trades.map((t) => `• \`#${t.id}\` *${escapeText(t.symbol)}* ${trimmed(t.quantity)} (entry ${price(t.entryPrice)}, ${escapeText(t.strategy)}, ${t.book})`);
   const value: ExitButtonValue = { t: r.target, ...(reason ? { r: reason.slice(0, 500) } : {}) };
@@ -44,6 +45,7 @@ export function renderExitConfirm(r: ExitResult, reason: string | undefined): Sl
       }],
     },
     ...(setAside ? [context(`:information_source: Left out: ${escapeText(setAside)}`)] : []),
+    ...engine,
     context('Nothing is sent until you confirm.'),
   ];
   return { text: `Exit ${what(r)}? Confirm with the button: nothing is sent until then.`, blocks };
@@ -59,5 +61,6 @@ export function renderExitProgress(r: ExitResult, by: string): SlackMessage {
       : `:x: *Exit of ${what(r)}* by ${actorLabel(by)} (request #${q.requestId}): *failed*`;
   const lines = q.results.length > 0 ? q.results.map((x) => `• ${escapeText(describeExit(x))}`) : q.summary && q.status !== 'pending' ? [escapeText(q.summary)] : [];
   const text = `Exit of ${what(r)} (request #${q.requestId}): ${q.status}${q.summary && q.status !== 'pending' ? ` — ${q.summary}` : ''}`;
-  return { text: fitText(text, 2900), blocks: [listSection(head, lines, { more: '`ctb trades`' })] };
+  const engine = q.status === 'pending' && r.engineNote ? [context(`:warning: ${escapeText(r.engineNote)}`)] : [];
+  return { text: fitText(text, 2900), blocks: [listSection(head, lines, { more: '`ctb trades`' }), ...engine] };
 }

@@ -241,6 +241,49 @@ describe('ctb exit', () => {
     expect((await database.db.select().from(engineRequests)).map((r) => [r.kind, r.params])).toEqual([['exit_trade', { target: paper!.id }]]);
   });
 
+  it('while paper with a live position still open, exit all previews exactly what the confirm closes: the paper book, the live one left out', async () => {
+    const id = await workerWithOpenTrade();
+    await insertTrades(database.db, [openTrade({ mode: 'live', quantity: '0.02', entryPrice: '61000', entryIntentId: 9001 })]);
+    const live = (await database.db.select().from(trades).orderBy(trades.id)).find((t) => t.mode === 'live')!;
+    const preview = JSON.parse((await cli('exit', 'all', '--json')).out);
+    // The preview lists what the engine then closes, nothing more and nothing less.
+    expect(preview.trades.map((t: { id: number }) => t.id)).toEqual([id]);
+    expect(preview).toMatchObject({ status: 'needs_confirmation', mode: 'paper', paperSetAside: null });
+    expect(preview.liveLeftOut).toContain(`1 open live position left out (#${live.id} BTC/USD 0.02)`);
+    const done = JSON.parse((await cli('exit', 'all', '--yes', '--json')).out);
+    expect(done.status).toBe('done');
+    expect(done.request.results.map((r: { tradeId: number }) => r.tradeId)).toEqual([id]);
+    const byId = new Map((await database.db.select().from(trades)).map((t) => [t.id, t.status]));
+    expect([byId.get(id), byId.get(live.id)]).toEqual(['closed', 'open']);
+    const one = await cli('exit', String(live.id), '--yes', '--wait', '0');
+    expect(one.code).toBe(1);
+    expect(one.err).toContain(`Trade #${live.id} is a live position and the bot trades paper: Kraken holds it, so no paper order sells it.`);
+    expect(await database.db.select().from(engineRequests)).toHaveLength(1);
+  });
+
+  it('with the engine lease stale and the database live, lists the live book, says the lease is stale, and queues the exit as pending, never done', async () => {
+    await insertTrades(database.db, [openTrade({ quantity: '0.0153', entryPrice: '60000' }), openTrade({ mode: 'live', quantity: '0.02', entryPrice: '61000' })]);
+    const [paper, live] = await database.db.select().from(trades).orderBy(trades.id);
+    await updateBotState(database.db, systemClock, { mode: 'live' });
+    await execute(database.db, sql`insert into engine_lease (holder_id, host, pid, role, feed, armed, has_kraken_keys, acquired_at, heartbeat_at)
+      values ('worker-1:7:abc', 'worker-1', 7, 'worker', 'kraken', true, true, now() - interval '2 hours', now() - interval '1 hour')`);
+    const preview = await cli('exit', 'all');
+    expect(preview.out).toMatch(new RegExp(`^Would sell at market:\\n  #${live!.id} live BTC/USD 0\\.02 \\(entry 61,000\\.00, ma-cross\\)\\n`));
+    expect(preview.out).toContain(`1 open paper position set aside, not sold (#${paper!.id} BTC/USD 0.0153)`);
+    expect(preview.out).toMatch(/The engine's lease is stale since \S+ \(worker-1:7, last heartbeat \S+\): no engine is trading now\. A confirmed exit is queued for the engine and stays pending until it takes the lease again; listed: the live book, as the database has the engine trade \(live, armed\)\./);
+    const queued = await cli('exit', 'all', '--yes', '--wait', '1');
+    expect(queued.code).toBe(1);
+    expect(queued.out).toMatch(/requested \(request #1\): PENDING — no engine has answered yet\./);
+    expect(queued.out).toContain("The engine's lease is stale since");
+    expect((await database.db.select().from(engineRequests)).map((r) => r.status)).toEqual(['pending']);
+    await h.slash('/exit', 'all', { user: USERS.operator });
+    await h.idle();
+    const notes = JSON.stringify(lastReply().blocks);
+    expect(notes).toContain(`#${live!.id}`);
+    expect(notes).not.toContain(`#${paper!.id}\` *BTC/USD* 0.0153`);
+    expect(notes).toContain("The engine's lease is stale since");
+  });
+
   it('refuses an unknown trade (exit 2), a bad target (exit 2), and any exit while halted (exit 1)', async () => {
     const unknown = await cli('exit', '999', '--yes');
     expect(unknown.code).toBe(2);

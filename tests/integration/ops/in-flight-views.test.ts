@@ -7,7 +7,7 @@
 // view count what it still holds. Against the simulator.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { computeStats } from '../../../src/services/stats/compute-stats.js';
-import { fills, orderIntents, trades } from '../../../src/db/schema/index.js';
+import { equitySnapshots, fills, orderIntents, trades } from '../../../src/db/schema/index.js';
 import { windowFor } from '../../../src/domain/stats-periods.js';
 import { renderStats } from '../../../src/slack/views/stats.js';
 import type { TestDatabase } from '../../support/db.js';
@@ -114,6 +114,23 @@ describe('an exit in flight, partly filled', () => {
     expect(json.open[0]).toMatchObject({ id: 1, quantity: '0.0215', inFlight: { intentId: 1, purpose: 'exit', ordered: '0.0322', filled: '0.0107', note: 'exit in flight, partly filled' } });
   });
 
+  it('ctb trades and ctb stats agree on its unrealised PnL: the whole trade, the part sold at what it sold for, until the exit is booked', async () => {
+    // The engine's snapshot after that fill, BTC at Kraken's 50,000: cash as if the exit were unsettled
+    // (its proceeds not in it yet), the whole trade at the mark, the exit's fills at their price less
+    // their fee — equity − cash = 0.0322 × 50,000 + 0.0107 × (52,000 − 50,000) − 1.446 = 1,629.954.
+    await database.db.insert(equitySnapshots).values({
+      mode: 'live', feed: 'kraken', at: new Date(Date.now() - 60_000), equity: '10554.954', cash: '8925', peakEquity: '10554.954', drawdownPct: '0',
+    });
+    // 1,629.954 less the whole trade's cost (1,610) and entry fee (4.186): 21.4 gained on the part sold,
+    // less its exit fee, less the entry fee; the 0.0215 still held is at its entry price.
+    const truth = '15.768';
+    const stats = JSON.parse((await ctb(['stats', '--json'])).out).books.find((b: { book: string }) => b.book === 'live');
+    expect(stats.pnl.unrealized).toBe(truth);
+    const trades = JSON.parse((await ctb(['trades', '--json'])).out);
+    expect(trades.open[0]).toMatchObject({ id: 1, quantity: '0.0215', mark: { price: '50000', source: 'kraken' }, unrealizedPnl: truth, inFlight: { purpose: 'exit' } });
+    expect(trades.totals).toContainEqual(expect.objectContaining({ book: 'live', unrealizedPnl: truth }));
+  });
+
   it('ctb stats and the Slack /stats view count in exposure only what the trade still holds', async () => {
     const r = await ctb(['stats', '--json']);
     expect(r.code, r.out + r.err).toBe(0);
@@ -124,5 +141,36 @@ describe('an exit in flight, partly filled', () => {
     const report = await computeStats(ctx, { window: windowFor('all', ctx.clock.now()), period: 'all' });
     expect(JSON.stringify(renderStats(report).blocks)).toContain(':red_circle: *Live*');
     expect(JSON.stringify(renderStats(report).blocks)).toContain('*Exposure*\\n1,075.00"');
+  });
+});
+
+describe('an exit sent to Kraken, nothing filled yet', () => {
+  it('ctb trades marks the trade "exit in flight", whole and open at the mark, with the unrealised PnL ctb stats gives', async () => {
+    const at = new Date(Date.now() - 600_000);
+    await database.db.insert(trades).values({
+      mode: 'live', feed: 'kraken', strategy: 'test-ma', symbol: 'BTC/USD', status: 'open', quantity: '0.0322', entryPrice: '50000', entryFee: '4.186',
+      entryIntentId: 1, entryAt: new Date(at.getTime() - 3_600_000),
+    });
+    const txid = 'OBOT03-AAAAA-BBBBBB';
+    const clientOrderId = 'a0b1c2d3-0000-4000-8000-000000000023';
+    await database.db.insert(orderIntents).values({
+      clientOrderId, exchangeOrderId: txid, mode: 'live', feed: 'kraken', strategy: 'test-ma', symbol: 'BTC/USD', side: 'sell', purpose: 'exit',
+      tradeId: 1, type: 'market', quantity: '0.0322', status: 'sent', createdAt: at, updatedAt: at,
+    });
+    kraken.addOrder({
+      txid, cl_ord_id: clientOrderId, pair: 'XBTUSD', type: 'sell', ordertype: 'market', price: '0', vol: '0.03220000', vol_exec: '0.00000000', status: 'open',
+      opentm: at.getTime() / 1000, cost: '0', fee: '0',
+    });
+    await control(kraken.simulator, 'POST', 'balances', { USD: '8385.814', BTC: '0.0322' });
+    // The engine's snapshot: the whole trade at Kraken's 50,000.
+    await database.db.insert(equitySnapshots).values({ mode: 'live', feed: 'kraken', at: new Date(Date.now() - 60_000), equity: '9995.814', cash: '8385.814', peakEquity: '9995.814', drawdownPct: '0' });
+    const r = await ctb(['trades']);
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out).toContain('in flight: BTC/USD exit of #1 (order intent 1) — exit in flight, nothing filled yet: the trade holds all 0.0322 and is valued at the mark until the order resolves');
+    const json = JSON.parse((await ctb(['trades', '--json'])).out);
+    expect(json.open[0]).toMatchObject({ id: 1, quantity: '0.0322', unrealizedPnl: '-4.186', inFlight: { intentId: 1, purpose: 'exit', ordered: '0.0322', filled: '0', note: 'exit in flight, nothing filled yet' } });
+    const live = JSON.parse((await ctb(['stats', '--json'])).out).books.find((b: { book: string }) => b.book === 'live');
+    expect(live.pnl.unrealized).toBe('-4.186');
+    expect(live.exposure.costBasis).toBe('1610');
   });
 });

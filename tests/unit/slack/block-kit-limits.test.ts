@@ -196,13 +196,14 @@ const CASES: Record<string, () => Case[]> = {
   }],
   'exit:renderExitConfirm': () => [{
     payload: exit.renderExitConfirm({
-      ok: false, target: 'all', status: 'needs_confirmation', request: null, paperSetAside: long('The bot is live: 200 open paper positions set aside', 2000),
+      ok: false, target: 'all', status: 'needs_confirmation', request: null, mode: 'live', paperSetAside: long('The bot is live: 200 open paper positions set aside', 2000),
+      liveLeftOut: null, engineNote: long("The engine's lease is stale since", 4000),
       trades: Array.from({ length: 200 }, (_, i) => ({ id: 100000 + i, book: 'paper', strategy: long('strategy', 120), symbol: 'BTC/USD', quantity: '0.123456789', entryPrice: '50000.12345678' })),
     }, long('reason', 2000)),
   }],
   'exit:renderExitProgress': () => (['pending', 'done', 'failed'] as const).map((status) => ({
     payload: exit.renderExitProgress({
-      ok: status === 'done', target: 'all', status, trades: [], paperSetAside: null,
+      ok: status === 'done', target: 'all', status, mode: 'paper', trades: [], paperSetAside: null, liveLeftOut: null, engineNote: long('No engine holds the lease', 4000),
       request: {
         requestId: 123456, status, joined: true, summary: long('summary', 3000),
         results: Array.from({ length: 200 }, (_, i) => ({ tradeId: 100000 + i, ok: false, status: 'rejected' as const, message: long('Kraken said', 300), symbol: 'BTC/USD' })),

@@ -15,13 +15,16 @@
 // replies are timed too, from each request's due time to its arrival at the fake Slack (no floor:
 // it shows what the bot's group commit of claims and trail rows adds under load).
 // Floors (issue 15), at every rate: bot p99 ≤ 1.5× bare p99; bot CPU per request ≤ 3× bare's.
-//   npm run bench:slack-ack -- [--rates 100,300] [--seconds 10] [--rounds 3] [--command "/golive status"] [--against DIR]
+// Each round also prints each server's GC pauses; --timeline splits the slowest 1 % of each round
+// into their parts (bench/slack-ack-timeline.ts; the per-request stamps cost each server a little).
+//   npm run bench:slack-ack -- [--rates 100,300] [--seconds 10] [--rounds 3] [--command "/golive status"] [--against DIR] [--timeline]
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Agent, createServer, request } from 'node:http';
 import { availableParallelism, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { gcLine, observeGc, slowestLine, stampRequests, takeRecords, type Arrival, type ClientTimes, type GcPause } from './slack-ack-timeline.js';
 
 const SECRET = 'bench-signing-secret-0123456789abcdef';
 const TOKEN = 'xoxb-0000-bench-not-a-real-token';
@@ -34,8 +37,11 @@ const RATES = arg('rates', '100,300').split(',').map(Number).filter((r) => r > 0
 const SECONDS = Number(arg('seconds', '10'));
 const ROUNDS = Number(arg('rounds', '3'));
 const [COMMAND, ...TEXT] = arg('command', '/golive status').split(' ');
+const TIMELINE = process.argv.includes('--timeline');
 
-type Msg = { kind: 'ready'; port: number; url?: string } | { kind: 'idle'; ms: number; cpuMs: number; loop: { p99: number; max: number } } | { kind: 'count'; replies: number; calls: number; arrivals: Record<string, number> } | { kind: 'done' };
+/** What a server recorded over a round (its GC pauses always; request stamps with --timeline). */
+type Records = { pauses: GcPause[]; arrivals: Arrival[] };
+type Msg = { kind: 'ready'; port: number; url?: string } | { kind: 'idle'; ms: number; cpuMs: number; loop: { p99: number; max: number }; records?: Records } | { kind: 'count'; replies: number; calls: number; arrivals: Record<string, number> } | { kind: 'done' };
 
 function send(child: ChildProcess, msg: unknown): void {
   child.send(msg as never);
@@ -62,7 +68,11 @@ let cpuMark = process.cpuUsage();
 // alike to bare and bot, which pulled their CPU ratio towards 1. The stalls it is there to show
 // (the machine, not the code, holding a request) are tens of milliseconds long.
 const loopDelay = monitorEventLoopDelay({ resolution: 20 });
-if (process.argv[2] === 'bot' || process.argv[2] === 'bare') loopDelay.enable();
+if (process.argv[2] === 'bot' || process.argv[2] === 'bare') {
+  loopDelay.enable();
+  observeGc();
+  if (process.env.BENCH_TIMELINE === '1') stampRequests();
+}
 /** The event loop's delay (p99, max in ms) since the last call: how long a ready request could wait. */
 function loopSince(): { p99: number; max: number } {
   const out = { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
@@ -109,7 +119,7 @@ async function runBare(): Promise<void> {
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   process.on('message', (m: { kind: string }) => {
-    if (m.kind === 'idle') send(process as unknown as ChildProcess, { kind: 'idle', ms: 0, cpuMs: cpuSince(), loop: loopSince() });
+    if (m.kind === 'idle') send(process as unknown as ChildProcess, { kind: 'idle', ms: 0, cpuMs: cpuSince(), loop: loopSince(), records: takeRecords() });
     if (m.kind === 'stop') server.close(() => process.exit(0));
   });
   send(process as unknown as ChildProcess, { kind: 'ready', port: (server.address() as { port: number }).port });
@@ -175,7 +185,7 @@ async function runBot(): Promise<void> {
   process.on('message', (m: { kind: string }) => {
     if (m.kind === 'idle') {
       const t0 = performance.now();
-      void slack!.idle().then(() => send(process as unknown as ChildProcess, { kind: 'idle', ms: performance.now() - t0, cpuMs: cpuSince(), loop: loopSince() }));
+      void slack!.idle().then(() => send(process as unknown as ChildProcess, { kind: 'idle', ms: performance.now() - t0, cpuMs: cpuSince(), loop: loopSince(), records: takeRecords() }));
     }
     if (m.kind === 'stop') void bot.stop().then(() => process.exit(0));
   });
@@ -234,7 +244,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * the loop's turn), and a request sent early had its latency counted from a later instant than its
  * send — a fast answer came out negative (p50 −0.1 ms at 300 req/s). `lags` is how late each left.
  */
-async function round(port: number, responseBase: string, rate: number, total: number): Promise<{ latencies: number[]; lags: number[]; due: Map<string, number> }> {
+async function round(port: number, responseBase: string, rate: number, total: number): Promise<{ latencies: number[]; lags: number[]; due: Map<string, number>; client: ClientTimes[] }> {
   const requests = Array.from({ length: total }, (_, i) => {
     const trigger = `trg${randomBytes(8).toString('hex')}${i}`;
     return signed(trigger, slashBody(responseBase, trigger));
@@ -243,15 +253,21 @@ async function round(port: number, responseBase: string, rate: number, total: nu
   const lags: number[] = [];
   // Each request's due time on the wall clock, to time its reply's arrival at the fake Slack.
   const due = new Map<string, number>();
+  // With --timeline: each request's due, sent and answered times, by trigger id.
+  const client: ClientTimes[] = [];
   const start = performance.now() + 5;
   for (let i = 0; i < total; i++) {
     const at = start + (i * 1000) / rate;
     for (let wait = at - performance.now(); wait > 0; wait = at - performance.now()) await sleep(wait);
     lags.push(performance.now() - at);
     due.set(requests[i]!.trigger, performance.timeOrigin + at);
-    pending.push(post(port, requests[i]!, at));
+    const sent = performance.now();
+    const trigger = requests[i]!.trigger;
+    const answered = post(port, requests[i]!, at);
+    if (TIMELINE) void answered.then((ms) => client.push({ trigger, due: performance.timeOrigin + at, sent: performance.timeOrigin + sent, answered: performance.timeOrigin + at + ms }), () => undefined);
+    pending.push(answered);
   }
-  return { latencies: await Promise.all(pending), lags, due };
+  return { latencies: await Promise.all(pending), lags, due, client };
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
@@ -286,6 +302,9 @@ interface Measured {
   /** Request due → its reply at the fake Slack (ms), for the bot. */
   replyLatencies: number[];
   logLines: number;
+  /** The server's records over the round (absent from a bot whose bench predates them, under --against). */
+  records?: Records;
+  client: ClientTimes[];
 }
 
 async function main(): Promise<void> {
@@ -297,7 +316,7 @@ async function main(): Promise<void> {
   const againstDir = arg('against', '');
   const profile = (role: string) => (process.env.BENCH_PROFILE === role ? ['--cpu-prof', '--cpu-prof-dir=/tmp/ctb-slack-ack-prof'] : process.env.BENCH_TRACE_GC === role ? ['--trace-gc'] : []);
   const spawn = (role: string, env: Record<string, string> = {}, script = self, label = role) =>
-    fork(script, [role], { execArgv: ['--import', 'tsx', ...profile(label)], env: { ...process.env, ...env }, stdio: ['ignore', role === 'bot' ? 'pipe' : 'inherit', 'inherit', 'ipc'] });
+    fork(script, [role], { execArgv: ['--import', 'tsx', ...profile(label)], env: { ...process.env, ...env, BENCH_TIMELINE: TIMELINE ? '1' : '0' }, stdio: ['ignore', role === 'bot' ? 'pipe' : 'inherit', 'inherit', 'ipc'] });
   const fake = spawn('fake');
   const fakeReady = (await next(fake, 'ready')) as { url: string };
   const bare = spawn('bare');
@@ -331,10 +350,10 @@ async function main(): Promise<void> {
   const measureBare = async (rate: number, total: number): Promise<Measured> => {
     send(bare, { kind: 'idle' });
     await next(bare, 'idle');
-    const { latencies, lags } = await round(bareReady.port, responseBase, rate, total);
+    const { latencies, lags, client } = await round(bareReady.port, responseBase, rate, total);
     send(bare, { kind: 'idle' });
-    const idle = (await next(bare, 'idle')) as { cpuMs: number; loop: { p99: number; max: number } };
-    return { latencies, lags, cpuMs: idle.cpuMs, loopMax: idle.loop.max, drainMs: 0, replies: 0, replyLatencies: [], logLines: 0 };
+    const idle = (await next(bare, 'idle')) as { cpuMs: number; loop: { p99: number; max: number }; records?: Records };
+    return { latencies, lags, cpuMs: idle.cpuMs, loopMax: idle.loop.max, drainMs: 0, replies: 0, replyLatencies: [], logLines: 0, records: idle.records, client };
   };
   const measureBot = async (target: BotTarget, rate: number, total: number): Promise<Measured> => {
     send(target.child, { kind: 'idle' });
@@ -342,13 +361,13 @@ async function main(): Promise<void> {
     send(fake, { kind: 'count' });
     await next(fake, 'count');
     const linesBefore = target.log.lines;
-    const { latencies, lags, due } = await round(target.port, responseBase, rate, total);
+    const { latencies, lags, due, client } = await round(target.port, responseBase, rate, total);
     send(target.child, { kind: 'idle' });
-    const drained = (await next(target.child, 'idle')) as { ms: number; cpuMs: number; loop: { p99: number; max: number } };
+    const drained = (await next(target.child, 'idle')) as { ms: number; cpuMs: number; loop: { p99: number; max: number }; records?: Records };
     send(fake, { kind: 'count' });
     const counted = (await next(fake, 'count')) as { replies: number; arrivals: Record<string, number> };
     const replyLatencies = Object.entries(counted.arrivals).flatMap(([trigger, at]) => (due.has(trigger) ? [at - due.get(trigger)!] : []));
-    return { latencies, lags, cpuMs: drained.cpuMs, loopMax: drained.loop.max, drainMs: drained.ms, replies: counted.replies, replyLatencies, logLines: target.log.lines - linesBefore };
+    return { latencies, lags, cpuMs: drained.cpuMs, loopMax: drained.loop.max, drainMs: drained.ms, replies: counted.replies, replyLatencies, logLines: target.log.lines - linesBefore, records: drained.records, client };
   };
 
   try {
@@ -395,6 +414,11 @@ async function main(): Promise<void> {
           ` | bot finished its acked work ${ms(t.drainMs)} after the last ack | replies ${t.replies}/${total}, at Slack p50/p99 ${replyLine(t.replyLatencies)}` +
           ` | CPU per request: bare ${(b.cpuMs / total).toFixed(2)} ms, bot ${(t.cpuMs / total).toFixed(2)} ms | event-loop delay max: bare ${ms(b.loopMax)}, bot ${ms(t.loopMax)}` +
           ` | bot log lines ${t.logLines} | sent late by p50/p99: bare ${lagLine(b.lags)}, bot ${lagLine(t.lags)} | load ${loadLine()}`);
+        // Each server's GC pauses over the round and, with --timeline, what its slowest 1 % were made of.
+        const servers: Array<[string, Measured]> = [['bare', b], ...bots.map((x): [string, Measured] => [x.name, got.get(x.name)!])];
+        for (const [name, m] of servers) {
+          if (m.records) console.log(`${rate} req/s round ${r} ${name}: GC ${gcLine(m.records.pauses)}${TIMELINE ? ` | ${slowestLine(m.client, m.records)}` : ''}`);
+        }
         const base = got.get('base');
         if (base) {
           const sa = sorted(base.latencies);

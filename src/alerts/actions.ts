@@ -1,24 +1,25 @@
 // Owns what a person does to an alert group: acknowledge (stops the escalation and lets go of the
 // pages still queued), resolve (closes the group: the next alert with its fingerprint opens a new
-// thread; queued pages and notes about the open incident are let go), silence for a while (no
+// thread; queued pages and notes about the open incident are let go; each page already delivered is
+// followed, in its own thread, by the resolution), silence for a while (no
 // thread noise, no paging: the pages still queued are let go; when it ends on a group still open,
 // paging starts again from the first rung). Each is one transaction that first takes the group's
 // send lock (alert-deliveries.ts), waiting for the messages being sent right now, so no page goes
 // out after it that it made stale, and says in the thread which pages were already on their way. A
 // send still under way after SEND_WAIT_MS cannot be waited for any longer nor called back: the
 // action then changes nothing and says to try again. It also queues the timeline line and a
-// refresh of the parent message. Repeating an action is harmless (Slack retries).
+// refresh of the parent message. Repeating an action is harmless (Slack retries, presses repeated while Slack is slow).
 import type { Clock } from '../clock.js';
 import { formatDuration } from '../config/duration.js';
 import type { Db } from '../db/client.js';
 import {
   alertGroupById, bumpAlertGroupVersion, lockAlertGroup, markAlertAcknowledged, markAlertResolved, silenceAlertGroup,
 } from '../db/queries/alert-groups.js';
-import { cancelStaleDeliveries, waitForGroupSends, type GroupSendWait, type SendUnderWay } from '../db/queries/alert-deliveries.js';
+import { cancelStaleDeliveries, deliveredPages, waitForGroupSends, type GroupSendWait, type SendUnderWay } from '../db/queries/alert-deliveries.js';
 import { escalationOfGroup, silenceGroupEscalation, stopGroupEscalation } from '../db/queries/alert-escalations.js';
 import type { AlertEscalation, AlertGroup } from '../db/schema/alerts.js';
 import { AppError } from '../errors.js';
-import { enqueueThreadNote, expediteGroup, requestSync } from '../db/queries/alert-outbox.js';
+import { enqueuePageFollowUp, enqueueThreadNote, expediteGroup, requestSync } from '../db/queries/alert-outbox.js';
 import type { AlertAction } from './permissions.js';
 import { who } from './render.js';
 
@@ -121,10 +122,21 @@ export function resolveAlert(input: ActionInput & { note?: string }): Promise<Al
     await markAlertResolved(db, { id: group.id, actor: input.actor, at: now });
     await stopGroupEscalation(db, { groupId: group.id, reason: `resolved by ${input.actor}`, now });
     await cancelStaleDeliveries(db, { groupId: group.id, at: now });
+    // A page Slack took cannot be recalled: each person paged learns, under their page, that it is over.
+    for (const page of await deliveredPages(db, group.id)) {
+      await enqueuePageFollowUp(db, { groupId: group.id, page, now, text: `:white_check_mark: Resolved by ${who(input.actor)}: nothing left to do for this page.` });
+    }
     const what = input.note ? `: ${input.note.slice(0, 500)}` : '';
     return { changed: true, note: `:white_check_mark: Resolved by ${who(input.actor)}${what}. The next alert like this opens a new thread.` };
   });
 }
+
+/**
+ * A silence asked for within this long of the one in force ends when that one does: the same
+ * decision pressed again (a double click, presses repeated while Slack was slow to show the first).
+ * It changes nothing and says nothing in the thread; a different length is a new decision.
+ */
+const SAME_SILENCE_MS = 60_000;
 
 export function silenceAlert(input: ActionInput & { durationMs: number }): Promise<AlertActionResult> {
   if (!Number.isFinite(input.durationMs) || input.durationMs <= 0 || input.durationMs > 7 * 86_400_000) {
@@ -135,6 +147,9 @@ export function silenceAlert(input: ActionInput & { durationMs: number }): Promi
       throw new AppError('conflict', 'alert_resolved', `Alert group ${group.id} is already resolved; there is nothing to silence.`);
     }
     const until = new Date(now.getTime() + input.durationMs);
+    if (group.silencedUntil !== null && group.silencedUntil > now && Math.abs(until.getTime() - group.silencedUntil.getTime()) < SAME_SILENCE_MS) {
+      return { changed: false };
+    }
     const ended = endedLadder(await escalationOfGroup(db, group.id));
     await silenceAlertGroup(db, { id: group.id, actor: input.actor, until });
     const paused = await silenceGroupEscalation(db, { groupId: group.id, reason: `silenced by ${input.actor} until ${until.toISOString()}`, until, now });

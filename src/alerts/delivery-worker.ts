@@ -235,6 +235,8 @@ export class DeliveryWorker {
       case 'slack_sync':
         return undefined;
       case 'slack_thread_note': {
+        // Under a page already delivered, in the person's DM (alert-outbox.ts enqueuePageFollowUp).
+        if (typeof d.payload.threadTs === 'string') return { kind: 'alert_note', channel: d.target, threadTs: d.payload.threadTs, text };
         const group = await alertGroupById(db, d.groupId);
         return group ? { kind: 'alert_note', channel: group.slackChannel ?? d.target, threadTs: group.slackTs!, text } : undefined;
       }

@@ -4,7 +4,8 @@
 // every page to them fails. When Slack says they cannot be paged, a warning alert is raised, which
 // the outbox posts in the alerts channel (once per handover: a live group with the handover's
 // fingerprint means another replica, or this one before a restart, already raised it). When Slack
-// does not answer, that is logged and asked again on the next run.
+// does not answer, it is asked again on the next run; the outage is logged once as it starts and
+// once as it ends (with how many runs it lasted), not every minute in between.
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { liveAlertGroupId } from '../db/queries/alert-groups.js';
@@ -28,6 +29,8 @@ export class HandoverCheck {
   readonly #log: Logger;
   /** The handover last settled here (checked, or Slack not configured): only saves asking Slack every run. */
   #settled: string | null = null;
+  /** Slack not answering the check: since when and how many runs (logged at its start and its end only). */
+  #outage: { since: Date; tries: number } | null = null;
 
   constructor(private readonly deps: HandoverCheckDeps) {
     this.#log = deps.logger.child({ component: 'oncall-handover' });
@@ -46,9 +49,13 @@ export class HandoverCheck {
     }
     const found = await this.deps.people.lookup(oncall.primary);
     if (found.kind === 'unknown') {
-      this.#log.warn({ userId: oncall.primary, error: found.why },
-        `could not check with Slack that ${oncall.primary}, on call since ${since.toISOString()}, can be paged (${found.why}); asking again on the next run`);
+      this.#unanswered(oncall.primary, since, found.why, now);
       return 'unchecked';
+    }
+    if (this.#outage) {
+      this.#log.info({ userId: oncall.primary, tries: this.#outage.tries, since: this.#outage.since.toISOString() },
+        `Slack answered the check of ${oncall.primary} again after ${this.#outage.tries} failed tries since ${this.#outage.since.toISOString()}`);
+      this.#outage = null;
     }
     this.#settled = handover;
     if (found.kind === 'person') return 'reachable';
@@ -70,5 +77,16 @@ export class HandoverCheck {
     }
     this.#log.warn({ userId: oncall.primary, why: found.why }, `${oncall.primary} is on call but Slack says ${found.why}: pages to them cannot be delivered`);
     return 'unreachable';
+  }
+
+  #unanswered(userId: string, since: Date, why: string, now: Date): void {
+    if (this.#outage) {
+      this.#outage.tries += 1;
+      this.#log.debug({ userId, error: why, tries: this.#outage.tries }, 'Slack still does not answer the on-call check');
+      return;
+    }
+    this.#outage = { since: now, tries: 1 };
+    this.#log.warn({ userId, error: why },
+      `could not check with Slack that ${userId}, on call since ${since.toISOString()}, can be paged (${why}); asking again every run, quietly until Slack answers`);
   }
 }

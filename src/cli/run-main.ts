@@ -3,7 +3,6 @@
 // bin/fast-script.js with its compiled code cached). Runs the command line and sets the exit code.
 import { processIo } from './io.js';
 import { commandOf, runCli } from './program.js';
-import { importContextModules } from './with-context.js';
 
 export async function runMain(argv: string[] = process.argv.slice(2)): Promise<void> {
   // `ctb … | head` closes the pipe early: the rest of the output is dropped, never the command's work
@@ -23,5 +22,8 @@ export async function runMain(argv: string[] = process.argv.slice(2)): Promise<v
  */
 export async function importCommandModules(argv: string[]): Promise<void> {
   await commandOf(argv)?.load();
+  // Imported here, not above: the ES module build's entry imports this module, and `ctb --help`
+  // needs none of the context's modules (nor the config's schema library they import).
+  const { importContextModules } = await import('./with-context.js');
   await importContextModules();
 }

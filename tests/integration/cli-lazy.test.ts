@@ -113,6 +113,8 @@ describe('the built ctb loads only what a command uses', () => {
     expect(run.urls.some((u) => u.endsWith('/dist/ctb.js'))).toBe(true);
     expect(run.urls.some((u) => u.endsWith('.ts'))).toBe(false);
     expect(run.urls.filter((u) => u.includes('/node_modules/'))).toEqual([]);
+    // Nor the config's schema library or the database driver, bundled in the chunks of the commands that use them.
+    expect(bundledIn(run.urls, ['--help']).filter((f) => /^node_modules\/(zod|drizzle-orm|postgres)\//.test(f))).toEqual([]);
   });
 
   it('ctb version and ctb --version: the same line, no heavy library', () => {

@@ -34,6 +34,7 @@ export function renderTrades(r: TradesResult, io?: CliIo): string {
     if (r.paperSetAside) out.push(r.paperSetAside);
     for (const t of r.open) {
       if (t.inFlight?.purpose === 'entry') out.push(`in flight: ${t.symbol} entry (order intent ${t.inFlight.intentId}) — ${t.inFlight.note}: the bot holds the ${trimmed(t.quantity)} filled; its trade is written when the order resolves`);
+      else if (t.inFlight && t.inFlight.filled === '0') out.push(`in flight: ${t.symbol} exit of #${t.id} (order intent ${t.inFlight.intentId}) — ${t.inFlight.note}: the trade holds all ${trimmed(t.quantity)} and is valued at the mark until the order resolves`);
       else if (t.inFlight) out.push(`in flight: ${t.symbol} exit of #${t.id} (order intent ${t.inFlight.intentId}) — ${t.inFlight.note}: ${trimmed(t.inFlight.filled)} sold, the trade holds the ${trimmed(t.quantity)} left; it closes when the order resolves`);
     }
     if (r.open.some((t) => !t.mark)) {

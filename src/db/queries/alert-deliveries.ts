@@ -229,6 +229,15 @@ export async function claimDeliverySend(db: Db, input: { id: number; claim: Send
   await execute(db, sql`update alert_deliveries set result = ${JSON.stringify({ claim: input.claim })}::jsonb where id = ${input.id}`);
 }
 
+/** The latest page delivered to each person paged for the group: where it landed (DM channel and ts). */
+export async function deliveredPages(db: Db, groupId: number): Promise<Array<{ user: string; channel: string; ts: string }>> {
+  const rows = await execute<{ target: string; channel: string; ts: string }>(db, sql`
+    select distinct on (target) target, result->>'channel' as channel, result->>'ts' as ts from alert_deliveries
+    where group_id = ${groupId} and kind = 'slack_dm' and status = 'sent' and result->>'channel' is not null and result->>'ts' is not null
+    order by target, sent_at desc nulls last, id desc`);
+  return rows.map((r) => ({ user: r.target, channel: r.channel, ts: r.ts }));
+}
+
 /** Nothing was left to send (the group is gone or already shows it): the delivery is done. */
 export async function markDeliveryDone(db: Db, input: { id: number; at: Date }): Promise<void> {
   await executePrepared(db, sql`update alert_deliveries set status = 'sent', sent_at = ${input.at.toISOString()}::timestamptz where id = ${input.id}`);

@@ -49,6 +49,16 @@ export async function enqueueThreadNote(tx: Tx, input: { groupId: number; channe
   });
 }
 
+/**
+ * Queues a line under a page already delivered (in its own thread, in the person's DM): a page
+ * cannot be recalled, so what became of its alert follows it there.
+ */
+export async function enqueuePageFollowUp(tx: Tx, input: { groupId: number; page: { channel: string; ts: string }; text: string; now: Date }): Promise<void> {
+  await enqueueDelivery(tx, {
+    groupId: input.groupId, kind: 'slack_thread_note', target: input.page.channel, payload: { text: input.text, threadTs: input.page.ts }, now: input.now,
+  });
+}
+
 /** Makes sure the group's Slack parent/thread will be brought up to date (one pending sync per group). */
 export async function requestSync(db: Pick<Db, 'execute'>, input: { groupId: number; now: Date }): Promise<void> {
   const iso = input.now.toISOString();

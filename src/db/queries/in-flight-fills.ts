@@ -1,9 +1,11 @@
 // Owns the read of what orders still in flight have filled: intents not settled yet (pending, sent,
 // open) with the fills already booked under them, summed per order. A trade row is written only when
-// its order resolves, so these fills are in no trade yet — but they are the bot's all the same.
-import { sql } from 'drizzle-orm';
+// its order resolves, so these fills are in no trade yet — but they are the bot's all the same. And
+// the exits in flight, filled or not: their trades stay open until the exit resolves.
+import { and, eq, inArray, isNotNull, ne, sql } from 'drizzle-orm';
 import { execute, type Db } from '../client.js';
-import { unsettledStatusList, type OrderIntent } from '../schema/index.js';
+import { UNSETTLED_STATUSES } from '../../domain/order-status.js';
+import { orderIntents, unsettledStatusList, type OrderIntent } from '../schema/index.js';
 
 export interface InFlightFillRow {
   intentId: number;
@@ -42,4 +44,19 @@ export async function inFlightFills(db: Db): Promise<InFlightFillRow[]> {
   return rows.map((r) => ({
     ...r, intentId: Number(r.intentId), tradeId: r.tradeId === null ? null : Number(r.tradeId), firstFillAt: new Date(r.firstFillAt), lastFillAt: new Date(r.lastFillAt),
   }));
+}
+
+/** An exit (or flatten) in flight, filled or not: the trade it sells and what it asked. */
+export interface ExitInFlightRow {
+  intentId: number;
+  tradeId: number;
+  ordered: string;
+}
+
+/** Exits and flattens in flight (sent, not resolved), with or without fills, oldest first. */
+export async function exitsInFlight(db: Db): Promise<ExitInFlightRow[]> {
+  const rows = await db.select({ intentId: orderIntents.id, tradeId: orderIntents.tradeId, ordered: orderIntents.quantity }).from(orderIntents)
+    .where(and(inArray(orderIntents.status, [...UNSETTLED_STATUSES]), ne(orderIntents.purpose, 'entry'), isNotNull(orderIntents.tradeId), eq(orderIntents.side, 'sell')))
+    .orderBy(orderIntents.id);
+  return rows.map((r) => ({ intentId: r.intentId, tradeId: r.tradeId!, ordered: r.ordered }));
 }

@@ -30,6 +30,9 @@ export interface InFlightPosition {
 /** What the views say of an open trade whose exit is in flight and has partly filled. */
 export const EXIT_IN_FLIGHT_NOTE = 'exit in flight, partly filled';
 
+/** What the views say of an open trade whose exit is in flight with nothing filled yet: whole, open, at the mark. */
+export const EXIT_SENT_NOTE = 'exit in flight, nothing filled yet';
+
 /** An exit (or flatten) in flight with fills: what it sold so far of its trade. */
 export interface InFlightExit {
   intentId: number;

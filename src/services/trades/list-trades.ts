@@ -6,10 +6,12 @@
 // An entry still in flight that has filled part of its order is listed with what it filled
 // (in-flight.ts): no trade row holds it yet, but the bot holds it. An open trade whose exit is in
 // flight and has partly filled is listed with what it still holds (the same rule), and its unrealised
-// PnL is the whole trade's until the exit is booked (open-pnl.ts), the figure stats gives.
+// PnL is the whole trade's until the exit is booked (open-pnl.ts), the figure stats gives; one whose
+// exit is in flight with nothing filled yet is listed whole, marked so.
 // While the bot is live, the paper positions still open are listed in their book with the switch's
 // note (mode/paper-set-aside.ts): set aside, not sold.
 import type { Db } from '../../db/client.js';
+import { exitsInFlight, type ExitInFlightRow } from '../../db/queries/in-flight-fills.js';
 import { lastClosedTrades, openTradesById } from '../../db/queries/trade-views.js';
 import type { Trade } from '../../db/schema/index.js';
 import { Decimal, ZERO, dec } from '../../money.js';
@@ -21,7 +23,7 @@ import { getBotState } from '../bot-state.js';
 import { setAsideNote } from '../mode/paper-set-aside.js';
 import { openTradeValue, unrealizedPnl } from './open-pnl.js';
 import {
-  EXIT_IN_FLIGHT_NOTE, IN_FLIGHT_NOTE, inFlightExits, inFlightPositions, loadInFlightFills, stillHeld, type InFlightExit, type InFlightPosition,
+  EXIT_IN_FLIGHT_NOTE, EXIT_SENT_NOTE, IN_FLIGHT_NOTE, inFlightExits, inFlightPositions, loadInFlightFills, stillHeld, type InFlightExit, type InFlightPosition,
 } from './in-flight.js';
 
 export interface OpenTradeRow {
@@ -94,10 +96,14 @@ type OpenPosition = Pick<Trade, 'mode' | 'feed' | 'strategy' | 'symbol' | 'entry
   whole: { quantity: string | Decimal; entryFee: string | Decimal; exit: InFlightExit | undefined };
 };
 
-const fromTrade = (exits: Map<number, InFlightExit>) => (t: Trade): OpenPosition => {
+const fromTrade = (exits: Map<number, InFlightExit>, sent: Map<number, ExitInFlightRow>) => (t: Trade): OpenPosition => {
   const exit = exits.get(t.id);
   const whole = { quantity: t.quantity, entryFee: t.entryFee, exit };
-  if (!exit) return { ...t, whole, inFlight: null };
+  if (!exit) {
+    // Sent, nothing filled yet: the trade is whole and open, valued at the mark until the order resolves.
+    const order = sent.get(t.id);
+    return { ...t, whole, inFlight: order ? { intentId: order.intentId, purpose: 'exit', ordered: money(order.ordered), filled: '0', note: EXIT_SENT_NOTE } : null };
+  }
   return {
     ...t, ...stillHeld(t, exit), whole,
     inFlight: { intentId: exit.intentId, purpose: 'exit', ordered: money(exit.ordered), filled: money(exit.sold), note: EXIT_IN_FLIGHT_NOTE },
@@ -137,8 +143,8 @@ export type ListTradesDeps = MarksDeps & { db: Db };
 
 export async function listTrades(ctx: ListTradesDeps, opts: { closed?: number } = {}): Promise<TradesView> {
   const now = ctx.clock.now();
-  const [trades, inFlight, state] = await Promise.all([openTradesById(ctx.db), loadInFlightFills(ctx.db), getBotState(ctx.db)]);
-  const open = [...trades.map(fromTrade(inFlightExits(inFlight))), ...inFlightPositions(inFlight).map(fromInFlight)];
+  const [trades, inFlight, sent, state] = await Promise.all([openTradesById(ctx.db), loadInFlightFills(ctx.db), exitsInFlight(ctx.db), getBotState(ctx.db)]);
+  const open = [...trades.map(fromTrade(inFlightExits(inFlight), new Map(sent.map((e) => [e.tradeId, e])))), ...inFlightPositions(inFlight).map(fromInFlight)];
   const markFor = await loadMarks(ctx, open);
   const fromSnapshot = open.some((t) => t.feed === 'replay' && t.mode === 'paper')
     ? await loadReplaySnapshotMark(ctx.db, { quote: ctx.config.QUOTE_CURRENCY, balances: await readPaperBalances(ctx.db), open })

@@ -10,7 +10,7 @@ const DONE: Record<AlertAction, string> = { ack: 'Acknowledged', resolve: 'Resol
 function already(r: AlertActionCommandResult, action: AlertAction): string {
   if (action === 'ack') return `already acknowledged${r.acknowledgedBy ? ` by ${actorLabel(r.acknowledgedBy)}` : ''}`;
   if (action === 'resolve') return `already resolved${r.resolvedBy ? ` by ${actorLabel(r.resolvedBy)}` : ''}`;
-  return 'already silenced';
+  return `already silenced${r.silencedBy ? ` by ${actorLabel(r.silencedBy)}` : ''}${r.silencedUntil ? ` until ${slackDate(new Date(r.silencedUntil))}` : ''}`;
 }
 
 function silenceEffect(r: AlertActionCommandResult): string {

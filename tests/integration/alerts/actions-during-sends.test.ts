@@ -140,9 +140,10 @@ describe('a send still under way when the action has waited long enough', () => 
     expect(esc!.status).toBe('active');
     expect((await notes()).some((t) => t.includes('Resolved by'))).toBe(false);
 
-    // Every page Slack gets from here on is checked against the group as Slack gets it.
+    // Every page Slack gets from here on is checked against the group as Slack gets it (a reply
+    // under a page already delivered, saying it was resolved, is no page).
     slack.on('chat.postMessage', async (b) => {
-      if (String(b.channel).startsWith('U') || String(b.text).includes(':pager:')) statusAtSlack.push((await group(groupId)).status);
+      if ((String(b.channel).startsWith('U') && !b.thread_ts) || String(b.text).includes(':pager:')) statusAtSlack.push((await group(groupId)).status);
       return { body: { ok: true, channel: b.channel, ts: `1800000001.${String(++tsSeq).padStart(6, '0')}` } };
     });
     slackCall.answer();

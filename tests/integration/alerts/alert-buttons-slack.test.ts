@@ -123,6 +123,41 @@ describe('alert buttons in Slack', () => {
     expect(await group(groupId)).toMatchObject({ acknowledgedBy: USERS.operator, version: 2 });
   });
 
+  it('answers each of several Acknowledge presses made before the first was applied once, and acknowledges once', async () => {
+    const { groupId, ts } = await criticalAlert();
+    const before = h.responses().length;
+    const presses = [USERS.operator, USERS.operator, USERS.approver1].map((user, i) =>
+      h.action({ actionId: 'alert_ack', value: String(groupId), user, channel: ALERTS, messageTs: ts, triggerId: `trgmany${n}-${i}` }));
+    expect((await Promise.all(presses)).map((r) => r.status)).toEqual([200, 200, 200]);
+    await h.idle();
+    const replies = h.responses().slice(before).map((r) => String(r.text));
+    expect(replies).toHaveLength(3);
+    expect(replies.filter((t) => t.includes('Acknowledged alert group'))).toHaveLength(1);
+    expect(replies.filter((t) => t.includes('was already acknowledged'))).toHaveLength(2);
+    await drain();
+    expect(threadTexts(ts).filter((t) => t.includes('Acknowledged by'))).toHaveLength(1);
+    expect(await group(groupId)).toMatchObject({ status: 'acknowledged', version: 2 });
+  });
+
+  it('takes a Silence pressed again with the same choice as the same silence: one thread line, the second press told so', async () => {
+    const { groupId, ts } = await criticalAlert();
+    const first = await press({ actionId: 'alert_silence', user: USERS.approver2, ts, option: `${groupId}:1h` });
+    expect(String(first.replies[0]!.text)).toContain(`Silenced alert group ${groupId}`);
+    const until = (await group(groupId)).silencedUntil!;
+    clock.advance(2_000); // pressed again while Slack was slow to show the first
+    const again = await press({ actionId: 'alert_silence', user: USERS.approver2, ts, option: `${groupId}:1h` });
+    expect(String(again.replies[0]!.text)).toContain(`was already silenced by ${USERS.approver2} until`);
+    expect(String(again.replies[0]!.text)).toContain('nothing changed');
+    await drain();
+    expect(threadTexts(ts).filter((t) => t.includes(':mute: Silenced for 1h'))).toHaveLength(1);
+    expect(await group(groupId)).toMatchObject({ silencedUntil: until, version: 2 });
+    // A different choice is a new decision: a longer silence is applied and said.
+    const longer = await press({ actionId: 'alert_silence', user: USERS.approver2, ts, option: `${groupId}:4h` });
+    expect(String(longer.replies[0]!.text)).toContain(`Silenced alert group ${groupId}`);
+    await drain();
+    expect(threadTexts(ts).filter((t) => t.includes(':mute: Silenced for 4h'))).toHaveLength(1);
+  });
+
   it('refuses people who are neither operators, approvers nor on call, and changes nothing', async () => {
     const { groupId, ts } = await criticalAlert();
     for (const [actionId, extra] of [['alert_ack', {}], ['alert_resolve', {}], ['alert_silence', { option: `${groupId}:1h` }]] as const) {

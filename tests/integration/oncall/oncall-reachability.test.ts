@@ -1,6 +1,7 @@
 // A rotation member deactivated in Slack after being added: `ctb oncall show` (and /oncall) warns,
 // and the handover that puts them on call raises a warning in the alerts channel, once across
 // replicas; Slack not answering leaves them unchecked with a warning and is asked again.
+import { Writable } from 'node:stream';
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { oncallSetCommand } from '../../../commands/oncall-set.js';
@@ -10,6 +11,7 @@ import { alertsFeature } from '../../../src/app/features/alerts.js';
 import { renderOncallShow } from '../../../src/cli/render/oncall.js';
 import type { HttpServer } from '../../../src/http/server.js';
 import { alertGroups } from '../../../src/db/schema/index.js';
+import { createLogger } from '../../../src/logger.js';
 import { renderOncallSchedule, renderOncallWho } from '../../../src/slack/views/oncall.js';
 import { usePostgresTestDb } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
@@ -20,8 +22,12 @@ let slack: FakeSlack;
 const harnesses: AlertHarness[] = [];
 const operator = { id: 'cli:op', source: 'cli' as const };
 
-async function replica(): Promise<AlertHarness> {
-  const h = await alertHarness({ database: database(), config: alertConfig(slack) });
+async function replica(logged?: Array<{ msg: string; level: number }>): Promise<AlertHarness> {
+  const config = alertConfig(slack);
+  const logger = logged
+    ? createLogger({ config, stdout: false, files: false, destination: new Writable({ write(chunk, _enc, done) { logged.push(JSON.parse(String(chunk))); done(); } }) })
+    : undefined;
+  const h = await alertHarness({ database: database(), config, ...(logger ? { logger } : {}) });
   harnesses.push(h);
   return h;
 }
@@ -112,6 +118,28 @@ describe('the handover that puts a deactivated member on call', () => {
       await h.ctx.jobs.stopAll();
     }
     expect(await unreachableGroups()).toMatchObject([{ fingerprint: 'oncall-unreachable:UGONE@2026-01-05T13:00:00.000Z' }]);
+  });
+
+  it('logs a Slack outage once when the check first fails and once when Slack answers again, with the count, not a line a run', async () => {
+    const logged: Array<{ msg: string; level: number }> = [];
+    const h = await replica(logged);
+    await rotation(h);
+    slack.on('users.info', slackDown);
+    for (let minute = 0; minute < 5; minute += 1) {
+      h.clock.set(`2026-01-05T13:0${minute}:05Z`);
+      expect(await h.runtime.handover.tick()).toBe('unchecked');
+    }
+    const about = () => logged.filter((l) => l.msg.includes('UGONE') && l.level >= 30).map((l) => [l.level, l.msg]);
+    expect(about()).toEqual([
+      [40, 'could not check with Slack that UGONE, on call since 2026-01-05T13:00:00.000Z, can be paged (fatal_error); asking again every run, quietly until Slack answers'],
+    ]);
+    slack.on('users.info', deactivated);
+    h.clock.set('2026-01-05T13:05:05Z');
+    expect(await h.runtime.handover.tick()).toBe('unreachable');
+    expect(about().slice(1, 2)).toEqual([
+      [30, 'Slack answered the check of UGONE again after 5 failed tries since 2026-01-05T13:00:05.000Z'],
+    ]);
+    expect(await unreachableGroups()).toHaveLength(1);
   });
 
   it('asks again when Slack did not answer at the handover', async () => {

@@ -143,3 +143,34 @@ describe('an exit in flight, partly filled', () => {
     expect(JSON.stringify(renderStats(report).blocks)).toContain('*Exposure*\\n1,075.00"');
   });
 });
+
+describe('an exit sent to Kraken, nothing filled yet', () => {
+  it('ctb trades marks the trade "exit in flight", whole and open at the mark, with the unrealised PnL ctb stats gives', async () => {
+    const at = new Date(Date.now() - 600_000);
+    await database.db.insert(trades).values({
+      mode: 'live', feed: 'kraken', strategy: 'test-ma', symbol: 'BTC/USD', status: 'open', quantity: '0.0322', entryPrice: '50000', entryFee: '4.186',
+      entryIntentId: 1, entryAt: new Date(at.getTime() - 3_600_000),
+    });
+    const txid = 'OBOT03-AAAAA-BBBBBB';
+    const clientOrderId = 'a0b1c2d3-0000-4000-8000-000000000023';
+    await database.db.insert(orderIntents).values({
+      clientOrderId, exchangeOrderId: txid, mode: 'live', feed: 'kraken', strategy: 'test-ma', symbol: 'BTC/USD', side: 'sell', purpose: 'exit',
+      tradeId: 1, type: 'market', quantity: '0.0322', status: 'sent', createdAt: at, updatedAt: at,
+    });
+    kraken.addOrder({
+      txid, cl_ord_id: clientOrderId, pair: 'XBTUSD', type: 'sell', ordertype: 'market', price: '0', vol: '0.03220000', vol_exec: '0.00000000', status: 'open',
+      opentm: at.getTime() / 1000, cost: '0', fee: '0',
+    });
+    await control(kraken.simulator, 'POST', 'balances', { USD: '8385.814', BTC: '0.0322' });
+    // The engine's snapshot: the whole trade at Kraken's 50,000.
+    await database.db.insert(equitySnapshots).values({ mode: 'live', feed: 'kraken', at: new Date(Date.now() - 60_000), equity: '9995.814', cash: '8385.814', peakEquity: '9995.814', drawdownPct: '0' });
+    const r = await ctb(['trades']);
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out).toContain('in flight: BTC/USD exit of #1 (order intent 1) — exit in flight, nothing filled yet: the trade holds all 0.0322 and is valued at the mark until the order resolves');
+    const json = JSON.parse((await ctb(['trades', '--json'])).out);
+    expect(json.open[0]).toMatchObject({ id: 1, quantity: '0.0322', unrealizedPnl: '-4.186', inFlight: { intentId: 1, purpose: 'exit', ordered: '0.0322', filled: '0', note: 'exit in flight, nothing filled yet' } });
+    const live = JSON.parse((await ctb(['stats', '--json'])).out).books.find((b: { book: string }) => b.book === 'live');
+    expect(live.pnl.unrealized).toBe('-4.186');
+    expect(live.exposure.costBasis).toBe('1610');
+  });
+});

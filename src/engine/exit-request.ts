@@ -2,6 +2,7 @@
 // the process that runs the engine exits the trade(s) through the engine's own order path
 // (manual-exit.ts) and answers with what happened to each — never "done" for an order not filled.
 import { z } from 'zod';
+import type { Clock } from '../clock.js';
 import type { EngineRequest } from '../db/schema/index.js';
 import type { EngineRequestHandler, HandlerOutcome } from '../services/engine-requests/runner.js';
 import { describeExit } from '../domain/exit-outcome.js';
@@ -21,16 +22,28 @@ export type ExitRequestParams = z.infer<typeof exitRequestParams>;
  */
 export interface ExitRequestDeps {
   logger: Logger;
+  clock: Clock;
 }
+
+/** While the engine is starting in the process that holds the lease, the exit is tried again this much later. */
+export const EXIT_WAIT_FOR_ENGINE_MS = 1_000;
 
 export function exitTradeHandler(ctx: ExitRequestDeps): EngineRequestHandler {
   return async (request: EngineRequest): Promise<HandlerOutcome> => {
     const parsed = exitRequestParams.safeParse(request.params);
     if (!parsed.success) return { ok: false, summary: `Bad exit request: ${z.prettifyError(parsed.error)}` };
     const engine = runningEngine(ctx);
-    if (!engine) return { ok: false, summary: 'No engine is running in the process that took the request: nothing was sent.' };
+    const open = engine?.openTradeIds() ?? null;
+    // The runner takes requests as soon as this process holds the lease; the engine registers and
+    // loads its book a moment later (gate policy, reconciliation's start): the exit waits for it.
+    if (!engine || !open) {
+      return {
+        ok: false, retryAt: new Date(ctx.clock.now().getTime() + EXIT_WAIT_FOR_ENGINE_MS),
+        summary: `Pending: the engine is starting in the process that holds its lease (it has ${engine ? 'not loaded its book yet' : 'not started yet'}); the exit is carried out once it runs.`,
+      };
+    }
     const { target, reason } = parsed.data;
-    const ids = target === 'all' ? engine.openTradeIds() ?? [] : [target];
+    const ids = target === 'all' ? open : [target];
     if (ids.length === 0) return { ok: true, summary: `No open trades in the engine's ${engine.mode} book: nothing to exit.`, details: { results: [] } };
     const why = `manual exit by ${request.requestedBy}${reason ? `: ${reason}` : ''}`;
     const results: ManualExitOutcome[] = [];

@@ -88,7 +88,9 @@ export function exitBook(state: Pick<BotState, 'mode' | 'halted'>, holder: Engin
   return {
     mode,
     engineNote: `The engine's lease is stale since ${holder.staleSince} (${holder.host}:${holder.pid}, last heartbeat ${holder.heartbeatAt}): no engine is trading now. `
-      + `A confirmed exit is queued for the engine and stays pending until it takes the lease again; listed: the ${mode} book, as the database has the engine trade (${state.mode}, ${holder.armed ? 'armed' : 'not armed'}).`,
+      + `A confirmed exit is queued for the engine and stays pending until an engine takes the lease and has started; listed: the ${mode} book, as the database has the engine trade (${state.mode}, ${holder.armed ? 'armed' : 'not armed'}).`
+      // Taking over from an armed holder halts first (reconcile/start/monitor.ts begin): a halted bot sends no order.
+      + (holder.armed ? ' An engine that takes over from this one halts trading until reconciliation with Kraken passes: the exit is then refused (no order leaves a halted bot); ask for it again once the halt is lifted.' : ''),
   };
 }
 

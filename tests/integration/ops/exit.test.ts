@@ -9,6 +9,9 @@ import { execute } from '../../../src/db/client.js';
 import { engineRequests, orderIntents, trades } from '../../../src/db/schema/index.js';
 import { updateBotState } from '../../../src/services/bot-state.js';
 import { waitForEngineRequest } from '../../../src/services/engine-requests/store.js';
+import { startRequestRunner } from '../../../src/services/engine-requests/runner.js';
+import { EXIT_WAIT_FOR_ENGINE_MS, exitTradeHandler } from '../../../src/engine/exit-request.js';
+import { setRunningEngine } from '../../../src/engine/manual-exit.js';
 import { recordingIo } from '../../support/cli-io.js';
 import { insertTrades, openTrade } from '../../support/factories/ledger.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
@@ -270,7 +273,7 @@ describe('ctb exit', () => {
     const preview = await cli('exit', 'all');
     expect(preview.out).toMatch(new RegExp(`^Would sell at market:\\n  #${live!.id} live BTC/USD 0\\.02 \\(entry 61,000\\.00, ma-cross\\)\\n`));
     expect(preview.out).toContain(`1 open paper position set aside, not sold (#${paper!.id} BTC/USD 0.0153)`);
-    expect(preview.out).toMatch(/The engine's lease is stale since \S+ \(worker-1:7, last heartbeat \S+\): no engine is trading now\. A confirmed exit is queued for the engine and stays pending until it takes the lease again; listed: the live book, as the database has the engine trade \(live, armed\)\./);
+    expect(preview.out).toMatch(/The engine's lease is stale since \S+ \(worker-1:7, last heartbeat \S+\): no engine is trading now\. A confirmed exit is queued for the engine and stays pending until an engine takes the lease and has started; listed: the live book, as the database has the engine trade \(live, armed\)\. An engine that takes over from this one halts trading until reconciliation with Kraken passes: the exit is then refused \(no order leaves a halted bot\); ask for it again once the halt is lifted\./);
     const queued = await cli('exit', 'all', '--yes', '--wait', '1');
     expect(queued.code).toBe(1);
     expect(queued.out).toMatch(/requested \(request #1\): PENDING — no engine has answered yet\./);
@@ -282,6 +285,33 @@ describe('ctb exit', () => {
     expect(notes).toContain(`#${live!.id}`);
     expect(notes).not.toContain(`#${paper!.id}\` *BTC/USD* 0.0153`);
     expect(notes).toContain("The engine's lease is stale since");
+  });
+
+  it('an exit waiting when the engine takes the lease stays pending while the engine starts, and ends done, not failed', async () => {
+    const id = await workerWithOpenTrade();
+    await worker!.runner.stop();
+    // The lease is held and the runner polls, but the engine has not registered yet (engine.ts: gate
+    // policy and reconciliation's start come first), nor loaded its book after that.
+    setRunningEngine(worker!.t.ctx, null);
+    expect((await cli('exit', String(id), '--yes', '--wait', '0')).out).toMatch(/\(request #1\): PENDING/);
+    const runner = startRequestRunner(worker!.t.ctx, { holder: 'test-worker-starting', handlers: { exit_trade: exitTradeHandler(worker!.t.ctx) }, timer: false });
+    expect(await runner.drain()).toBe(1);
+    expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ status: 'pending', error: null, result: { summary: expect.stringContaining('(it has not started yet)') } });
+    const starting = { exitTrade: () => Promise.reject(new Error('not loaded')), openTradeIds: () => null, mode: 'paper' as const, ledgerChanged: () => undefined };
+    setRunningEngine(worker!.t.ctx, starting);
+    worker!.t.clock.advance(EXIT_WAIT_FOR_ENGINE_MS);
+    expect(await runner.drain()).toBe(1);
+    const [waiting] = await database.db.select().from(engineRequests);
+    expect(waiting).toMatchObject({ status: 'pending', error: null, result: { summary: expect.stringContaining('Pending: the engine is starting in the process that holds its lease (it has not loaded its book yet)') } });
+    expect((await database.db.select().from(trades))[0]!.status).toBe('open');
+    // Not tried again before its time, then carried out once the engine runs.
+    setRunningEngine(worker!.t.ctx, worker!.engine);
+    expect(await runner.drain()).toBe(0);
+    worker!.t.clock.advance(EXIT_WAIT_FOR_ENGINE_MS);
+    expect(await runner.drain()).toBe(1);
+    await runner.stop();
+    expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ status: 'done', result: { summary: expect.stringMatching(new RegExp(`^#${id} closed: sold`)) } });
+    expect((await database.db.select().from(trades))[0]!.status).toBe('closed');
   });
 
   it('refuses an unknown trade (exit 2), a bad target (exit 2), and any exit while halted (exit 1)', async () => {

@@ -88,7 +88,7 @@ describe('/mode live judges the release the engine\'s process runs', () => {
   it('records the build a standby loaded at its start, not one rebuilt on disk before it takes the lease', async () => {
     // dist/ is the dirty build of the test before: a standby starts on it, then the tag is rebuilt clean
     // under it (no restart) and the engine ahead of it stops: the code that trades is still the dirty build.
-    const env = (dir: string) => baseEnv(dir, { DATABASE_URL: bed.database.url });
+    const env = (dir: string) => baseEnv(dir, { DATABASE_URL: bed.database.url, SLACK_APPROVERS: APPROVERS });
     const first = mkdtempSync(join(tmpdir(), 'ctb-release-engine-'));
     engine = startBotProcess(['start', '--role', 'worker'], env(first), first, release.bin);
     await engine.waitFor(/go-live gate policy recorded/, 120_000);

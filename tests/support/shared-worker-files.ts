@@ -170,8 +170,8 @@ export const SHARED_WORKER_FILES = [
   // processes. Left isolated: pglite-socket-sessions (a healthz deadline under load), kraken-rate-limit
   // (it measures the rate limiter's level per key, which is per process), kill-rate-limited-rounds and
   // kraken-shared-counter (the same: the limiter's counter for the tests' one key is per process, and a
-  // level another file left would change their rounds) and array-types-once (what a postgres.js
-  // client reads once).
+  // level another file left would change their rounds), array-types-once (what a postgres.js client
+  // reads once) and cli-fast-script (a case near the test timeout under load).
   'tests/integration/alerts/actions-during-sends.test.ts',
   'tests/integration/alerts/alerts-test-no-channel.test.ts',
   'tests/integration/alerts/email-config-warning.test.ts',
@@ -216,6 +216,11 @@ export const SHARED_WORKER_FILES = [
   'tests/integration/start-bad-strategies.test.ts',
   'tests/integration/stats/live-drawdown.test.ts',
   'tests/integration/stats/snapshot-age.test.ts',
+  'tests/integration/alerts/page-crash-after-send.test.ts',
+  'tests/integration/engine-follower-bug.test.ts',
+  'tests/integration/mode/live-release-gate.test.ts',
+  'tests/integration/mode/live-release-processes.test.ts',
+  'tests/integration/reconcile/reconcile-unreachable.test.ts',
 ];
 
 /** The files SHARED_WORKER_FILES names, relative to `root` (the repository). */

@@ -88,7 +88,7 @@ describe('/exit in Slack', () => {
     expect(trade).toMatchObject({ id, status: 'closed' });
     // The engine's own order path: an exit intent with a client order id, filled, in the ledger.
     expect(await exitIntents()).toEqual([expect.objectContaining({ tradeId: id, status: 'filled', clientOrderId: expect.stringMatching(/^[0-9a-f-]{36}$/) })]);
-    expect(await database.db.select().from(engineRequests)).toEqual([expect.objectContaining({ kind: 'exit_trade', status: 'done', requestedBy: USERS.operator, params: { target: id, reason: 'spread widening' } })]);
+    expect(await database.db.select().from(engineRequests)).toEqual([expect.objectContaining({ kind: 'exit_trade', status: 'done', requestedBy: USERS.operator, params: { target: id, reason: 'spread widening', mode: 'paper' } })]);
     expect(worker!.engine.openTradeIds()).toEqual([]);
   });
 
@@ -241,7 +241,7 @@ describe('ctb exit', () => {
     const one = await cli('exit', String(paper!.id), '--yes', '--wait', '0');
     expect(one.err).toBe('');
     expect(one.out).toMatch(new RegExp(`^Exit of trade #${paper!.id} requested \\(request #1\\): PENDING`));
-    expect((await database.db.select().from(engineRequests)).map((r) => [r.kind, r.params])).toEqual([['exit_trade', { target: paper!.id }]]);
+    expect((await database.db.select().from(engineRequests)).map((r) => [r.kind, r.params])).toEqual([['exit_trade', { target: paper!.id, mode: 'paper' }]]);
   });
 
   it('while paper with a live position still open, exit all previews exactly what the confirm closes: the paper book, the live one left out', async () => {
@@ -312,6 +312,43 @@ describe('ctb exit', () => {
     await runner.stop();
     expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ status: 'done', result: { summary: expect.stringMatching(new RegExp(`^#${id} closed: sold`)) } });
     expect((await database.db.select().from(trades))[0]!.status).toBe('closed');
+  });
+
+  it('an exit confirmed for the live book (lease stale) is refused by an engine that trades paper, and nothing is sold', async () => {
+    const id = await workerWithOpenTrade();
+    await insertTrades(database.db, [openTrade({ mode: 'live', quantity: '0.02', entryPrice: '61000', entryIntentId: 9002 })]);
+    const live = (await database.db.select().from(trades).orderBy(trades.id)).find((t) => t.mode === 'live')!;
+    await updateBotState(database.db, systemClock, { mode: 'live' });
+    await execute(database.db, sql`insert into engine_lease (holder_id, host, pid, role, feed, armed, has_kraken_keys, acquired_at, heartbeat_at)
+      values ('worker-1:7:abc', 'worker-1', 7, 'worker', 'kraken', true, true, now() - interval '2 hours', now() - interval '1 hour')`);
+    // Listed: the live book the stale holder traded; the engine that answers trades paper.
+    const refused = JSON.parse((await cli('exit', 'all', '--yes', '--json', '--wait', '10')).out);
+    expect(refused).toMatchObject({ mode: 'live', trades: [expect.objectContaining({ id: live.id })], status: 'failed' });
+    expect(refused.request.summary).toBe('Refused: the exit was confirmed for the live book, but the engine trades paper now (the mode changed since): nothing was sent. Look again with /exit or ctb exit.');
+    const [request] = await database.db.select().from(engineRequests);
+    expect(request).toMatchObject({ status: 'failed', params: { target: 'all', mode: 'live', tradeIds: [live.id] }, error: refused.request.summary });
+    expect(await exitIntents()).toEqual([]);
+    expect((await database.db.select().from(trades)).map((t) => [t.id, t.status]).sort()).toEqual([[id, 'open'], [live.id, 'open']].sort());
+  });
+
+  it('exit all closes the trades it listed and no others: one opened since stays open, and the answer says so', async () => {
+    await insertTrades(database.db, [openTrade({ quantity: '0.001', entryPrice: '100', entryIntentId: 9003 })]);
+    const [listed] = await database.db.select().from(trades);
+    const asked = await cli('exit', 'all', '--yes', '--wait', '0');
+    expect(asked.out).toMatch(/\(request #1\): PENDING/);
+    expect((await database.db.select().from(engineRequests))[0]!.params).toEqual({ target: 'all', mode: 'paper', tradeIds: [listed!.id] });
+    // The engine starts after the confirm and opens a position of its own before it takes the request.
+    worker = await startIdleEngine(database, roundTripCloses().slice(0, 24));
+    await worker.runner.stop();
+    await worker.settled();
+    const opened = (await database.db.select().from(trades)).find((t) => t.id !== listed!.id && t.status === 'open')!;
+    expect(worker.engine.openTradeIds()!.sort()).toEqual([listed!.id, opened.id].sort());
+    worker.restartRunner();
+    const done = await waitForEngineRequest(database.db, 1, { timeoutMs: 10_000 });
+    expect(done).toMatchObject({ status: 'done', params: { tradeIds: [listed!.id] } });
+    expect(String(done!.result!['summary'])).toMatch(new RegExp(`^#${listed!.id} closed: sold .* Left open, not listed when the exit was confirmed: #${opened.id}; exit them with /exit or ctb exit\\.$`));
+    const byId = new Map((await database.db.select().from(trades)).map((t) => [t.id, t.status]));
+    expect([byId.get(listed!.id), byId.get(opened.id)]).toEqual(['closed', 'open']);
   });
 
   it('refuses an unknown trade (exit 2), a bad target (exit 2), and any exit while halted (exit 1)', async () => {

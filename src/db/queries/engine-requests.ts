@@ -18,14 +18,20 @@ export interface EngineRequestValues {
   checklistItem: string | null;
 }
 
+/**
+ * A request, with the moment it was written (params.writtenAt) on the database's clock: its
+ * requested_at is the writer's clock, which may be minutes off the clock of the process that
+ * carries it out, so how long ago it was asked for is read there as an age (askedAgoMs).
+ */
 export async function insertEngineRequest(db: Db, values: EngineRequestValues): Promise<EngineRequest> {
-  const [row] = await db.insert(engineRequests).values(values).returning();
+  const [row] = await db.insert(engineRequests).values({ ...values, params: writtenNow(values.params) }).returning();
   return row!;
 }
 
 /** A time as the follow-up's params hold it (ISO, UTC, milliseconds). */
 const isoOf = (at: SQL) => sql`to_char((${at}) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const spanOf = (ms: number) => sql`${Math.round(ms)} * interval '1 millisecond'`;
+const writtenNow = (params: Record<string, unknown>) => sql`${JSON.stringify(params)}::jsonb || jsonb_build_object('writtenAt', ${isoOf(sql`now()`)})`;
 
 /**
  * A kill's follow-up cancel, unless one is open for its incident (or, without one, for a halt): then
@@ -33,7 +39,7 @@ const spanOf = (ms: number) => sql`${Math.round(ms)} * interval '1 millisecond'`
  * now(), never the writer's clock: every writer's and the bot's reading of it are on one clock.
  */
 export async function insertFollowUpUnlessOpen(db: Db, values: EngineRequestValues, giveUpAfterMs: number): Promise<EngineRequest | undefined> {
-  const params = sql`${JSON.stringify(values.params)}::jsonb || jsonb_build_object('giveUpAt', ${isoOf(sql`now() + ${spanOf(giveUpAfterMs)}`)})`;
+  const params = sql`${writtenNow(values.params)} || jsonb_build_object('giveUpAt', ${isoOf(sql`now() + ${spanOf(giveUpAfterMs)}`)})`;
   // Any unique violation: the partial index on coalesce(incident_id, 0) is the one a follow-up can meet.
   const [row] = await db.insert(engineRequests).values({ ...values, params }).onConflictDoNothing().returning();
   return row;
@@ -86,6 +92,19 @@ export async function followUpWithAges(db: Db, id: number): Promise<{ request: E
   if (!row) return undefined;
   const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
   return { request: row.request, giveUpInMs: num(row.giveUpInMs), joinedAgoMs: num(row.joinedAgoMs) };
+}
+
+/**
+ * How long ago request `id` was asked for, on the database's clock: since it was written
+ * (params.writtenAt; a row written without one, since its requested_at) or, for a follow-up a later
+ * kill joined, since that join (params.joinedAt), whichever is later. Undefined when there is no such row.
+ */
+export async function askedAgoMs(db: Db, id: number): Promise<{ request: EngineRequest; agoMs: number } | undefined> {
+  const written = sql`coalesce((${engineRequests.params} ->> 'writtenAt')::timestamptz, ${engineRequests.requestedAt})`;
+  const asked = sql`greatest(${written}, coalesce((${engineRequests.params} ->> 'joinedAt')::timestamptz, '-infinity'::timestamptz))`;
+  const [row] = await db.select({ request: engineRequests, agoMs: sql<number>`(extract(epoch from (now() - ${asked})) * 1000)::float8` })
+    .from(engineRequests).where(eq(engineRequests.id, id));
+  return row ? { request: row.request, agoMs: Number(row.agoMs) } : undefined;
 }
 
 /**

@@ -17,7 +17,7 @@
 //     process cannot read Kraken either). A kind missing from both stays pending until a process that has it runs.
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
-import { liveLedgerCounts } from '../../db/queries/engine-requests.js';
+import { askedAgoMs, liveLedgerCounts } from '../../db/queries/engine-requests.js';
 import { ALERTED } from '../../alerts/log-source.js';
 import type { AlertSink } from '../../alerts/types.js';
 import type { Db } from '../../db/client.js';
@@ -69,23 +69,22 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
     // A hand-over's rounds must answer while the kill that handed it over still waits.
     const answerBy = followUp ? undefined : handOverDeadline(ctx, request);
     const tries = followUpTries(request);
-    if (tries === 0 && ctx.clock.now().getTime() - request.requestedAt.getTime() > CANCEL_ALL_STALE_MS) {
-      // A follow-up a later kill joined was asked for again then (cancel-follow-up.ts).
-      const times = followUp ? await followUpTimes(timesDeps(ctx), request) : null;
-      const askedAt = times ? times.writtenAt : request.requestedAt.getTime();
-      if (ctx.clock.now().getTime() - askedAt > CANCEL_ALL_STALE_MS) {
-        const summary = `Not carried out: requested at ${new Date(askedAt).toISOString()}, too long ago to act on.`;
-        if (!times) return { ok: false, summary };
-        // A kill that joins it before it is closed was told it joined: then it is carried out (the
-        // runner puts it back, due now), and nothing says it was too old.
-        const joinedAt = times.request.params['joinedAt'];
-        const retryAt = ctx.clock.now();
-        const joined = `Cancel pending — not tried yet: a later kill joined it as the bot found it too long ago to act on, so it is due again now (${retryAt.toISOString()}).`;
-        return {
-          ok: false, summary,
-          finishIf: { params: { joinedAt: joinedAt === undefined || joinedAt === null ? null : String(joinedAt) }, otherwise: { ok: false, summary: joined, retryAt } },
-        };
-      }
+    // How long ago it was asked for is the database's count (a follow-up a later kill joined was
+    // asked for again then): the writer's clock (a shell's) may be minutes off this process's.
+    const asked = tries === 0 ? await askedAgo(ctx, request) : null;
+    if (asked && asked.agoMs > CANCEL_ALL_STALE_MS) {
+      const askedAt = ctx.clock.now().getTime() - asked.agoMs;
+      const summary = `Not carried out: requested at ${new Date(askedAt).toISOString()}, too long ago to act on.`;
+      if (!followUp) return { ok: false, summary };
+      // A kill that joins it before it is closed was told it joined: then it is carried out (the
+      // runner puts it back, due now), and nothing says it was too old.
+      const joinedAt = asked.request.params['joinedAt'];
+      const retryAt = ctx.clock.now();
+      const joined = `Cancel pending — not tried yet: a later kill joined it as the bot found it too long ago to act on, so it is due again now (${retryAt.toISOString()}).`;
+      return {
+        ok: false, summary,
+        finishIf: { params: { joinedAt: joinedAt === undefined || joinedAt === null ? null : String(joinedAt) }, otherwise: { ok: false, summary: joined, retryAt } },
+      };
     }
     if (!ctx.exchanges.hasKrakenKeys()) return { ok: false, summary: 'This process has no Kraken key either.' };
     const superseded = followUp ? await supersededBy(ctx.db, request) : null;
@@ -222,6 +221,16 @@ async function giveUpAtNow(ctx: CancelAllHandlerDeps, request: EngineRequest): P
   const times = await followUpTimes(timesDeps(ctx), request);
   const written = times.request.params['giveUpAt'];
   return { at: times.giveUpAt, written: written === undefined || written === null ? null : String(written) };
+}
+
+/**
+ * How long ago the request was asked for (ms), on the database's clock, with the row as read; when
+ * the database does not answer (or the row is not there), counted on this process's clock from its
+ * requested_at.
+ */
+async function askedAgo(ctx: CancelAllHandlerDeps, request: EngineRequest): Promise<{ request: EngineRequest; agoMs: number }> {
+  const read = await withDeadline(askedAgoMs(ctx.db, request.id), ctx.config.KILL_DB_TIMEOUT, 'the database').catch(() => undefined);
+  return read ?? { request, agoMs: ctx.clock.now().getTime() - request.requestedAt.getTime() };
 }
 
 const timesDeps = (ctx: CancelAllHandlerDeps) => ({ db: ctx.db, clock: ctx.clock, readTimeoutMs: ctx.config.KILL_DB_TIMEOUT });

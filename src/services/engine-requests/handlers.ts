@@ -35,7 +35,7 @@ import type { KillPorts } from '../kill/runtime.js';
 import { earlierReport, followUpRetryDelayMs, followUpTimes, followUpTries, supersededBy, tryCancelOnce } from '../kill/cancel-follow-up.js';
 import { withDeadline } from '../kill/deadline.js';
 import { awaitOrdersInFlight, confirmedClear, inFlightPhrase, ordersMayLand } from '../kill/fence.js';
-import { haltAlertFingerprint, haltCancelSince } from '../kill/halt-cancel.js';
+import { haltAlertFingerprint, haltAlertGroupsToResolve, haltCancelSince } from '../kill/halt-cancel.js';
 import { adoptOrderHandler, cancelOrderHandler } from '../reconcile/start/cancel.js';
 import { startRequestRunner, type EngineRequestHandler, type EngineRequestHandlers, type HandlerOutcome, type RequestRunner } from './runner.js';
 import { checklistFollowUp, checklistRetry } from '../kill/checklist-records.js';
@@ -248,7 +248,8 @@ export function startCancelAllRunner(ctx: CancelAllHandlerDeps, opts: { holder: 
  * The kill's alert group hears how its follow-up ended: still not confirmed is another critical
  * occurrence; confirmed resolves the group (its escalation stops, and the thread says which bot
  * confirmed it) — a recovery is not another occurrence of the problem. A halt's follow-up tells the
- * halt's group: its kill's when it has an incident, else its own (halt-cancel.ts).
+ * halt's group: its kill's when it has an incident, else its own (halt-cancel.ts); confirmed, it
+ * resolves both, since the halt's own may have been raised before the incident existed.
  */
 export async function tellFollowUp(ctx: CancelAllHandlerDeps, request: EngineRequest, ok: boolean, summary: string): Promise<void> {
   const halt = request.params['halt'] === true;
@@ -257,8 +258,11 @@ export async function tellFollowUp(ctx: CancelAllHandlerDeps, request: EngineReq
   const fingerprint = halt ? haltAlertFingerprint(request.incidentId ?? null) : `kill:${String(group)}`;
   const title = ok ? `${what}: zero open orders on Kraken now confirmed (the running bot went on confirming)` : `${what}: open orders on Kraken still not confirmed cancelled`;
   if (ok && ctx.alerts.resolve) {
-    await withDeadline(ctx.alerts.resolve({ fingerprint, by: request.claimedBy ?? 'the running bot', note: `${title}, answering request #${request.id}. ${summary}` }),
-      ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err: unknown) => ctx.logger.error({ err }, 'could not resolve the kill alert after its follow-up confirmed'));
+    const resolve = ctx.alerts.resolve;
+    for (const group of halt ? haltAlertGroupsToResolve(request.incidentId ?? null) : [fingerprint]) {
+      await withDeadline(resolve({ fingerprint: group, by: request.claimedBy ?? 'the running bot', note: `${title}, answering request #${request.id}. ${summary}` }),
+        ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err: unknown) => ctx.logger.error({ err, fingerprint: group }, 'could not resolve the kill alert after its follow-up confirmed'));
+    }
     return;
   }
   await withDeadline(ctx.alerts.raise({

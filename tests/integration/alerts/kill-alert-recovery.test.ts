@@ -280,4 +280,18 @@ describe("a halt's own alert group (raised before any incident existed)", () => 
     }
     expect(await pages()).toEqual(['1.0:UALICE', '1.1:UBOB']);
   });
+
+  it('is resolved by a cancel again that confirms clear, which withdraws the follow-up that would have resolved it', async () => {
+    stuckOrder();
+    expect((await cancelOnHalt(ctx, 'reconciliation'))?.confirmed).toBe(false);
+    // An operator's kill, unconfirmed too: its incident's follow-up takes over the halt's.
+    const kill = await executeKill(ctx, { actor: { id: 'UALICE', source: 'slack' }, reason: 'drill', trigger: 'manual' });
+    expect(kill.ok).toBe(false);
+    expect((await liveGroups()).sort()).toEqual(['halt-cancel:unconfirmed', `kill:${kill.incidentId}`]);
+    kraken.sticky.clear();
+    const done = await doChecklistItem(ctx, { item: 'cancel_orders', actor: { id: 'UBOB', source: 'slack' }, confirmed: true });
+    expect(done.state).toBe('done');
+    expect(await liveGroups()).toEqual([]);
+    expect(await groupOf('halt-cancel:unconfirmed')).toMatchObject({ status: 'resolved', resolvedBy: 'UBOB' });
+  });
 });

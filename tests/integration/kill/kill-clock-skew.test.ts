@@ -12,6 +12,8 @@ import { updateBotState } from '../../../src/services/bot-state.js';
 import { enqueueEngineRequest } from '../../../src/services/engine-requests/store.js';
 import { startCancelAllRunner } from '../../../src/services/engine-requests/handlers.js';
 import { writeFollowUp } from '../../../src/services/kill/follow-up-request.js';
+import { currentIncident } from '../../../src/services/kill/incident.js';
+import { executeKill } from '../../../src/services/kill/kill.js';
 import { isOpen } from '../../../src/simulator/types.js';
 import { createPostgresTestDb } from '../../support/db.js';
 import { engineContext } from '../../support/engine.js';
@@ -25,7 +27,7 @@ afterEach(async () => {
 
 const SKEW_MS = 10 * 60_000;
 
-async function world() {
+async function world(shellSkewMs = -SKEW_MS) {
   const database = await createPostgresTestDb();
   cleanup.push(() => database.close());
   const botClock = new ManualClock(new Date());
@@ -37,7 +39,7 @@ async function world() {
   cleanup.push(() => bot.ctx.close());
   const shellDb = connectPostgres(database.url, { max: 2 });
   cleanup.push(() => shellDb.close());
-  const shellClock = new ManualClock(new Date(Date.now() - SKEW_MS));
+  const shellClock = new ManualClock(new Date(Date.now() + shellSkewMs));
   const shell = await engineContext(shellDb, { KILL_DB_TIMEOUT: '30s' }, { clock: shellClock });
   cleanup.push(() => shell.ctx.close());
   expect(shell.ctx.exchanges.hasKrakenKeys()).toBe(false);
@@ -45,7 +47,7 @@ async function world() {
   cleanup.push(() => runner.stop());
   const openAtKraken = () => [...kraken.sim.state.orders.values()].filter(isOpen).length;
   const request = async (id: number) => (await database.db.select().from(engineRequests).where(eq(engineRequests.id, id)))[0]!;
-  return { database, bot, shell, runner, openAtKraken, request };
+  return { database, kraken, bot, shell, runner, openAtKraken, request };
 }
 
 describe('a kill from a shell whose clock runs 10 minutes slow', () => {
@@ -70,5 +72,22 @@ describe('a kill from a shell whose clock runs 10 minutes slow', () => {
     expect(String(done.result?.['summary'] ?? done.error)).not.toMatch(/too long ago/);
     expect(done, JSON.stringify(done.result)).toMatchObject({ status: 'done' });
     expect(w.openAtKraken(), 'orders open at Kraken').toBe(0);
+  }, 60_000);
+});
+
+describe('an incident read from a shell whose clock runs 10 minutes fast', () => {
+  it("leaves the bot's follow-up waiting for its next try pending, not closed as never taken", async () => {
+    const w = await world(SKEW_MS);
+    w.kraken.sim.state.systemStatus = 'maintenance';
+    const kill = await executeKill(w.bot.ctx, { actor: { id: 'U0OPERATOR', source: 'slack' }, reason: 'x', trigger: 'manual' });
+    expect(kill.followUp).toMatchObject({ requestId: expect.any(Number) });
+    const requestId = (kill.followUp as { requestId: number }).requestId;
+    // The bot's first try: Kraken still in maintenance, so the follow-up waits for its next try.
+    expect(await w.runner.drain()).toBe(1);
+    expect(await w.request(requestId)).toMatchObject({ status: 'pending', notBefore: expect.any(Date) });
+
+    const view = await currentIncident(w.shell.ctx);
+    expect(view!.items.find((i) => i.item === 'cancel_orders')).toMatchObject({ state: 'pending', requestId });
+    expect(await w.request(requestId)).toMatchObject({ status: 'pending' });
   }, 60_000);
 });

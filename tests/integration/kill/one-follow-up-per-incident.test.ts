@@ -426,6 +426,7 @@ describe('the incident read and a join at once (PostgreSQL, two connections)', (
     const items = async () => database.db.select().from(incidentChecklistItems).where(eq(incidentChecklistItems.incidentId, kill.incidentId!));
     const row = async () => (await database.db.select().from(engineRequests).where(eq(engineRequests.id, first)))[0]!;
     clock.advance(5 * 60_000 + 1);
+    await ageFollowUps(database, 5 * 60_000 + 1);
     // A later kill joins it in a transaction of its own, committed only once the incident read,
     // having read it unanswered, waits on the row to close it.
     const joinerDb = connectPostgres((database as { url: string } & Database).url, { max: 1 });

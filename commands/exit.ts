@@ -43,7 +43,7 @@ export const exitCommand = defineCommand({
     const { trades: rows, ...preview } = await previewExit(ctx, target);
     if (rows.length === 0) return { ok: true, target, status: 'nothing_open', trades: [], ...preview, request: null };
     if (!args.confirmed) return { ok: false, target, status: 'needs_confirmation', trades: rows, ...preview, request: null };
-    const requested = await requestExit(ctx, ctx.actor, target, cleanReason(args.reason));
+    const requested = await requestExit(ctx, ctx.actor, target, cleanReason(args.reason), { mode: preview.mode, tradeIds: rows.map((r) => r.id) });
     const request = await awaitExit(ctx, requested, args.waitSeconds * 1000);
     return { ok: request.status === 'done', target, status: request.status, trades: rows, ...preview, request };
   },

@@ -61,4 +61,31 @@ describe('ctb start with a bad strategies file', () => {
     expect(err).toContain(`error: Invalid strategies file:\n  - ${file}: strategies[0:thin].limits.minVolume24hQuote: expected a number (24h traded value in quote currency)\n`);
     expect([existsSync(join(dir, 'logs')), existsSync(join(dir, 'data'))]).toEqual([false, false]);
   });
+
+  it('ctb start --feed replay refuses a strategy pair the feed does not serve (exit 2), with what is expected and a suggestion', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctb-bad-pair-cli-'));
+    const file = join(dir, 'strategies.json');
+    writeFileSync(file, JSON.stringify({ strategies: [{
+      name: 'typo', type: 'ma_crossover', pairs: ['BTC/USDD'], params: { fastPeriod: 5, slowPeriod: 20 },
+      limits: { maxPositionPctOfEquity: 10, maxNotional: 1000, maxOpenPositions: 1, minConfidence: 0.5, minVolume24hQuote: 1_000_000 },
+    }] }));
+    const child = spawn(process.execPath, [new URL('../../bin/ctb.js', import.meta.url).pathname, 'start', '--feed', 'replay'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', HOME: dir, PORT: '0', HOST: '127.0.0.1', STRATEGIES_FILE: file, DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += String(d)));
+    child.stderr.on('data', (d) => (err += String(d)));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(err).toContain(
+      `error: Invalid strategies file:\n  - ${file}: strategies[0:typo].pairs[0]: "BTC/USDD" is not a pair the market feed serves; `
+      + 'expected one of TRADING_PAIRS (BTC/USD) (Did you mean BTC/USD?)\n'
+      + 'Fix the pair in the strategies file, or add it to TRADING_PAIRS (the pairs the market feed serves).\n',
+    );
+    expect([existsSync(join(dir, 'logs')), existsSync(join(dir, 'data'))]).toEqual([false, false]);
+  });
 });

@@ -30,6 +30,8 @@ export const OPERATOR_APPROVER = 'UAPPR0001';
 export const APPROVER_B = 'UAPPR0002';
 export const APPROVER_C = 'UAPPR0003';
 export const OUTSIDER = 'UOUTS0001';
+/** The harness's SLACK_APPROVERS; an engine recording its gate policy lists the same ones. */
+export const APPROVERS = `${OPERATOR_APPROVER},${APPROVER_B},${APPROVER_C}`;
 export { TEST_API_KEY as KRAKEN_KEY, TEST_API_SECRET as KRAKEN_SECRET } from './kraken-test-keys.js';
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
 
@@ -64,7 +66,7 @@ export function modeEnv(slack: FakeSlack, dirs: { logs: string; backups: string 
     SLACK_API_URL: slack.url,
     SLACK_OPS_CHANNEL: OPS,
     SLACK_OPERATORS: `${OPERATOR},${OPERATOR_APPROVER}`,
-    SLACK_APPROVERS: `${OPERATOR_APPROVER},${APPROVER_B},${APPROVER_C}`,
+    SLACK_APPROVERS: APPROVERS,
     MODE_CHANGE_TTL: '30m',
     LOG_DIR: dirs.logs,
     BACKUP_DIR: dirs.backups,

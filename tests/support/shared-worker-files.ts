@@ -168,8 +168,10 @@ export const SHARED_WORKER_FILES = [
   // Files written since the review above, reviewed the same way: no mock, stub or process change, what
   // they start in-process (bots, fakes, runners, clients) stopped by their own hooks, the rest child
   // processes. Left isolated: pglite-socket-sessions (a healthz deadline under load), kraken-rate-limit
-  // (it measures the rate limiter's level per key, which is per process) and array-types-once (what a
-  // postgres.js client reads once).
+  // (it measures the rate limiter's level per key, which is per process), kill-rate-limited-rounds and
+  // kraken-shared-counter (the same: the limiter's counter for the tests' one key is per process, and a
+  // level another file left would change their rounds), array-types-once (what a postgres.js client
+  // reads once) and cli-fast-script (a case near the test timeout under load).
   'tests/integration/alerts/actions-during-sends.test.ts',
   'tests/integration/alerts/alerts-test-no-channel.test.ts',
   'tests/integration/alerts/email-config-warning.test.ts',
@@ -196,8 +198,6 @@ export const SHARED_WORKER_FILES = [
   'tests/integration/kill/halt-cancel-report.test.ts',
   'tests/integration/kill/incident-thread-pace.test.ts',
   'tests/integration/kill/kill-follow-up-rate-limit.test.ts',
-  'tests/integration/kill/kill-rate-limited-rounds.test.ts',
-  'tests/integration/kill/kraken-shared-counter.test.ts',
   'tests/integration/kill/one-follow-up-per-incident.test.ts',
   'tests/integration/kill/self-heal-kraken-limits.test.ts',
   'tests/integration/kraken/add-order-refusals.test.ts',
@@ -216,6 +216,11 @@ export const SHARED_WORKER_FILES = [
   'tests/integration/start-bad-strategies.test.ts',
   'tests/integration/stats/live-drawdown.test.ts',
   'tests/integration/stats/snapshot-age.test.ts',
+  'tests/integration/alerts/page-crash-after-send.test.ts',
+  'tests/integration/engine-follower-bug.test.ts',
+  'tests/integration/mode/live-release-gate.test.ts',
+  'tests/integration/mode/live-release-processes.test.ts',
+  'tests/integration/reconcile/reconcile-unreachable.test.ts',
 ];
 
 /** The files SHARED_WORKER_FILES names, relative to `root` (the repository). */

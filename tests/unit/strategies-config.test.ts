@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_STRATEGIES_FILE, inspectStrategies, loadStrategies } from '../../src/engine/strategies/config.js';
+import { loadTradedStrategies } from '../../src/engine/strategies/traded-pairs.js';
 import { MaCrossover } from '../../src/engine/strategies/ma-crossover.js';
 import { candlesFrom, roundTripCloses } from '../support/engine.js';
 
@@ -37,6 +38,20 @@ describe('strategy configuration', () => {
     expect(result.ok).toBe(false);
     expect(result.problems).toContain(`${path}: strategies[0:ok].limits.maxNotional: expected a number (quote currency)`);
     expect(result.problems).toContain(`${path}: strategies[0:ok].limits.minConfidence: expected at most 1`);
+  });
+
+  it('refuses an enabled strategy whose pair is not among TRADING_PAIRS, with what is expected and a suggestion; a disabled one is not checked', () => {
+    const path = file('typo-pair.json', { strategies: [
+      { ...valid, pairs: ['BTC/USD', 'BTC/USDD'] },
+      { ...valid, name: 'off', enabled: false, pairs: ['DOGE/JPY'] },
+    ] });
+    const err = (() => { try { loadTradedStrategies({ STRATEGIES_FILE: path, TRADING_PAIRS: ['BTC/USD', 'ETH/USD'] }); return null; } catch (e) { return e; } })();
+    expect(err).toMatchObject({ kind: 'config', code: 'bad_strategies_file' });
+    expect((err as Error).message).toBe(
+      `Invalid strategies file:\n  - ${path}: strategies[0:ok].pairs[1]: "BTC/USDD" is not a pair the market feed serves; `
+      + 'expected one of TRADING_PAIRS (BTC/USD, ETH/USD) (Did you mean BTC/USD?)',
+    );
+    expect(loadTradedStrategies({ STRATEGIES_FILE: path, TRADING_PAIRS: ['BTC/USD', 'BTC/USDD'] }).config.strategies).toHaveLength(2);
   });
 
   it('refuses a strategy without its position limits', () => {

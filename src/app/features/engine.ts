@@ -21,7 +21,7 @@ import { checklistFollowUp } from '../../services/kill/checklist-records.js';
 import { createReconciliationMonitor, setReconciliationMonitor, type ReconciliationMonitor } from '../../services/reconcile/start/monitor.js';
 import { Engine } from '../../engine/engine.js';
 import { assertLiveFeed } from '../../engine/live-feed.js';
-import { loadStrategies, loadStrategiesFile } from '../../engine/strategies/config.js';
+import { loadTradedStrategies } from '../../engine/strategies/traded-pairs.js';
 import type { RiskBreach } from '../../engine/risk-guard.js';
 
 /** The replay file's candle interval (src/market/replay-file.ts: 1-minute candles). */
@@ -52,11 +52,11 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
     roles: ['all', 'worker'],
     // Refuse the start, with the file and field named, before the database is opened (startBot).
     check(config) {
-      loadStrategies(config);
+      loadTradedStrategies(config);
     },
     async start(ctx, _http, startOpts) {
       // Read again as it is now, with the file and field named, rather than on the first candle.
-      const loaded = loadStrategiesFile(ctx.config);
+      const loaded = loadTradedStrategies(ctx.config);
       const strategies = loaded.config.strategies;
       await assertLiveFeed(ctx, startOpts.feed);
       const feed = await createMarketFeed(ctx.config, startOpts.feed, opts.market);

@@ -88,7 +88,9 @@ export function exitBook(state: Pick<BotState, 'mode' | 'halted'>, holder: Engin
   return {
     mode,
     engineNote: `The engine's lease is stale since ${holder.staleSince} (${holder.host}:${holder.pid}, last heartbeat ${holder.heartbeatAt}): no engine is trading now. `
-      + `A confirmed exit is queued for the engine and stays pending until it takes the lease again; listed: the ${mode} book, as the database has the engine trade (${state.mode}, ${holder.armed ? 'armed' : 'not armed'}).`,
+      + `A confirmed exit is queued for the engine and stays pending until an engine takes the lease and has started; listed: the ${mode} book, as the database has the engine trade (${state.mode}, ${holder.armed ? 'armed' : 'not armed'}).`
+      // Taking over from an armed holder halts first (reconcile/start/monitor.ts begin): a halted bot sends no order.
+      + (holder.armed ? ' An engine that takes over from this one halts trading until reconciliation with Kraken passes: the exit is then refused (no order leaves a halted bot); ask for it again once the halt is lifted.' : ''),
   };
 }
 
@@ -144,14 +146,32 @@ function stateOf(row: EngineRequest, joined: boolean): ExitRequestState {
   return { requestId: row.id, status, joined, summary: result.summary ?? row.error ?? null, results: result.results ?? [] };
 }
 
-/** Hands the exit to the engine's process; an identical exit still pending is joined, not repeated. */
-export async function requestExit(ctx: RequestExitDeps, actor: Actor, target: ExitTarget, reason: string | undefined): Promise<ExitRequestState> {
-  const params: ExitRequestParams = exitRequestParams.parse({ target, ...(reason ? { reason } : {}) });
+/** What the operator was shown and confirmed: the book, and for `all` the trades it listed. */
+export interface ShownExit {
+  mode: Mode;
+  tradeIds: readonly number[];
+}
+
+/** A pending request's params ask the very same exit: target, book and the trades listed. */
+function sameExit(pending: unknown, asked: ExitRequestParams): boolean {
+  const p = exitRequestParams.safeParse(pending);
+  return p.success && p.data.target === asked.target && p.data.mode === asked.mode
+    && JSON.stringify(p.data.tradeIds ?? null) === JSON.stringify(asked.tradeIds ?? null);
+}
+
+/**
+ * Hands the exit to the engine's process with the book it was shown (the engine refuses it in the
+ * other, and `all` closes only the trades listed); an identical exit still pending is joined, not repeated.
+ */
+export async function requestExit(ctx: RequestExitDeps, actor: Actor, target: ExitTarget, reason: string | undefined, shown: ShownExit): Promise<ExitRequestState> {
+  const params: ExitRequestParams = exitRequestParams.parse({
+    target, ...(reason ? { reason } : {}), mode: shown.mode, ...(target === 'all' ? { tradeIds: [...shown.tradeIds].sort((a, b) => a - b) } : {}),
+  });
   // Two clicks at once must not both see "nothing pending" and both enqueue: look and write under one lock.
   const { row, joined } = await ctx.db.transaction(async (tx) => {
     await lockExitRequests(tx);
     const open = await openExitRequests(tx);
-    const same = open.find((r) => (r.params as { target?: unknown }).target === target);
+    const same = open.find((r) => sameExit(r.params, params));
     if (same) return { row: same, joined: true };
     return { row: await enqueueEngineRequest(tx, ctx.clock, { kind: 'exit_trade', requestedBy: actor.id, params }), joined: false };
   });

@@ -14,6 +14,7 @@ import { getBotState, updateBotState } from '../bot-state.js';
 import { announceClosed, announceSwitched, type AnnounceDeps } from './announce.js';
 import { engineFeedVerdict } from './engine-feed.js';
 import type { LiveSwitchPortDeps, LiveSwitchPorts, SnapshotRef } from './ports.js';
+import { liveApprovers } from './live-approvers.js';
 import { APPROVALS_NEEDED } from './records.js';
 import { describeSetAside, paperPositionsSetAside } from './paper-set-aside.js';
 import { appendEvent, lockRequest, standingApprovals, transition } from '../../db/queries/mode-change.js';
@@ -79,7 +80,7 @@ export async function executeLiveSwitch(ctx: LiveSwitchDeps, ports: LiveSwitchPo
       closed = await failRequest(ctx, tx, requestId, reason);
       return { switched: false, status: 'failed', reason };
     };
-    const standing = await standingApprovals(tx, request, ctx.config.SLACK_APPROVERS);
+    const standing = await standingApprovals(tx, request, (await liveApprovers(tx, ctx.config)).approvers);
     if (standing.length < APPROVALS_NEEDED) return refuse(`an approval was withdrawn during the transition (${standing.length} of ${APPROVALS_NEEDED} stand)`);
     if (!ctx.config.IS_LIVE) return refuse('this process is not armed (IS_LIVE is not true)');
     await getBotState(tx);

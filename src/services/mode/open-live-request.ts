@@ -8,6 +8,7 @@ import { getBotState } from '../bot-state.js';
 import { engineFeedVerdict } from './engine-feed.js';
 import { expireOverdueRequests, type ExpireRequestsDeps } from './expire-requests.js';
 import type { GoLiveAuditResult, LiveSwitchPortDeps, LiveSwitchPorts } from './ports.js';
+import { liveApprovers } from './live-approvers.js';
 import { APPROVALS_NEEDED } from './records.js';
 import { appendEvent, findOpenRequest, insertRequest, setRequestMessage, transition } from '../../db/queries/mode-change.js';
 
@@ -45,10 +46,13 @@ export async function checkLivePreconditions(ctx: Pick<OpenLiveRequestDeps, 'con
   }
   const feed = await engineFeedVerdict(ctx, ctx.db);
   if (!feed.ok) throw new AppError('conflict', 'live_needs_market_feed', `Live trading is refused: ${feed.reason}.`, { hint: feed.hint });
-  const approvers = config.SLACK_APPROVERS.filter((a) => a !== actor.id);
+  // The approvers the audit judged: the engine's recorded SLACK_APPROVERS, not this process's.
+  const eligible = await liveApprovers(ctx.db, config);
+  const approvers = eligible.approvers.filter((a) => a !== actor.id);
   if (approvers.length < APPROVALS_NEEDED) {
-    throw new AppError('config', 'not_enough_approvers', `A live switch needs ${APPROVALS_NEEDED} approvers other than the requester; SLACK_APPROVERS lists ${approvers.length}.`, {
-      hint: 'Add Slack user ids of at least two other people to SLACK_APPROVERS (comma-separated, e.g. U012ABCDEF,U034GHIJKL) and restart.',
+    const engine = eligible.source !== 'SLACK_APPROVERS';
+    throw new AppError('config', 'not_enough_approvers', `A live switch needs ${APPROVALS_NEEDED} approvers other than the requester; ${eligible.source} lists ${approvers.length}.`, {
+      hint: `Add Slack user ids of at least two other people to SLACK_APPROVERS (comma-separated, e.g. U012ABCDEF,U034GHIJKL)${engine ? " in the engine's environment and restart the engine (ctb start): its list is the one approvals are judged by" : ' and restart'}.`,
     });
   }
   if (!ports.announcer.available) {

@@ -6,6 +6,7 @@ import type { ModeChangeRequest } from '../../db/schema/index.js';
 import { executeLiveSwitch, type LiveSwitchDeps, type SwitchOutcome } from './execute-switch.js';
 import { announceClosed } from './announce.js';
 import type { LiveSwitchPorts } from './ports.js';
+import { liveApprovers } from './live-approvers.js';
 import { APPROVALS_NEEDED, compareSlackTs } from './records.js';
 import { appendEvent, findVote, lockRequest, standingApprovals, transition, upsertVote, withdrawVote } from '../../db/queries/mode-change.js';
 
@@ -74,7 +75,11 @@ export async function recordReaction(ctx: LiveSwitchDeps, ports: LiveSwitchPorts
       }
       return ignore('the requester never counts');
     }
-    if (!ctx.config.SLACK_APPROVERS.includes(input.user)) return ignore('not an approver (SLACK_APPROVERS)');
+    // The approvers the audit judged (the engine's recorded SLACK_APPROVERS), not this process's.
+    const eligible = await liveApprovers(tx, ctx.config);
+    if (!eligible.approvers.includes(input.user)) {
+      return ignore(eligible.ignored === null ? 'not an approver (SLACK_APPROVERS)' : `not an approver (${eligible.source}; this process's own SLACK_APPROVERS are not used)`);
+    }
 
     const existing = await findVote(tx, { requestId: request.id, user: input.user, kind: vote });
     if (existing?.lastEventTs && compareSlackTs(input.eventTs, existing.lastEventTs) <= 0) {
@@ -92,13 +97,13 @@ export async function recordReaction(ctx: LiveSwitchDeps, ports: LiveSwitchPorts
     if (!input.added) {
       if (!existing || existing.withdrawnAt) return ignore('no standing approval to withdraw');
       await withdrawVote(tx, { id: existing.id, at: now, eventTs: input.eventTs });
-      const standing = await standingApprovals(tx, request, ctx.config.SLACK_APPROVERS);
+      const standing = await standingApprovals(tx, request, eligible.approvers);
       await appendEvent(tx, { requestId: request.id, at: now, kind: 'vote_withdrawn', actor: input.user, details: { ...base, approvals: standing.length } });
       return { kind: 'withdrawn', requestId: request.id, approvals: standing.length };
     }
 
     await upsertVote(tx, { requestId: request.id, user: input.user, kind: 'approve', at: now, eventTs: input.eventTs });
-    const standing = await standingApprovals(tx, request, ctx.config.SLACK_APPROVERS);
+    const standing = await standingApprovals(tx, request, eligible.approvers);
     await appendEvent(tx, { requestId: request.id, at: now, kind: 'vote_added', actor: input.user, details: { ...base, approvals: standing.length } });
     if (standing.length >= APPROVALS_NEEDED) {
       const approved = await transition(tx, request.id, ['requested'], 'approved', { approvedAt: now });

@@ -12,6 +12,7 @@ import { auditVerdict, engineMode, type AuditVerdict } from '../mode-status.js';
 import { loadGatePolicy } from '../audit/gate-policy.js';
 import { latestAuditRunHeader } from '../audit/store.js';
 import { standingOf, type ReconciliationStanding } from '../../domain/reconciliation-standing.js';
+import { liveApprovers } from './live-approvers.js';
 import { APPROVALS_NEEDED } from './records.js';
 import { findOpenRequest, loadSignOffs, standingApprovals, type SignOff } from '../../db/queries/mode-change.js';
 
@@ -97,10 +98,12 @@ export async function modeStatus(ctx: SignOffDeps): Promise<ModeStatus> {
   const state = await getBotState(ctx.db);
   const engine = await readEngineHolder(ctx);
   const open = await findOpenRequest(ctx.db);
+  // Who may approve is the engine's recorded list (the audit's), not this process's SLACK_APPROVERS.
+  const eligible = await liveApprovers(ctx.db, ctx.config);
   let openRequest: ModeStatus['openRequest'] = null;
   if (open) {
     const [signOff] = await loadSignOffs(ctx.db, { limit: 1, id: open.id });
-    const standing = await standingApprovals(ctx.db, open, ctx.config.SLACK_APPROVERS);
+    const standing = await standingApprovals(ctx.db, open, eligible.approvers);
     openRequest = { ...toRecord(signOff!), standingApprovals: standing.length, approvalsNeeded: APPROVALS_NEEDED };
   }
   const [last] = await loadSignOffs(ctx.db, { limit: 1, status: 'switched' });
@@ -108,7 +111,7 @@ export async function modeStatus(ctx: SignOffDeps): Promise<ModeStatus> {
   return {
     mode: engineMode(state, engine), storedMode: state.mode, armed: engine.state === 'running' && engine.armed, engine, shell: shellView(ctx), reconciliation: standingOf(state), halted: state.halted,
     haltedReason: state.haltedReason, openRequest, lastChange: last ? toRecord(last) : null,
-    approvers: ctx.config.SLACK_APPROVERS, approvalEmoji: ctx.config.APPROVAL_EMOJI, tradingState: describeTradingState(state),
+    approvers: eligible.approvers, approvalEmoji: ctx.config.APPROVAL_EMOJI, tradingState: describeTradingState(state),
     latestAudit: auditVerdict(audit, policy),
   };
 }

@@ -10,7 +10,7 @@ import { recordGatePolicy } from '../../../src/services/audit/gate-policy.js';
 import { defineCheck, type AuditCheck } from '../../../src/services/audit/types.js';
 import { openLiveRequest } from '../../../src/services/mode/open-live-request.js';
 import { useLiveGateBed } from '../../support/live-gate-bed.js';
-import { OPERATOR_APPROVER, slackActor, type ModeHarness } from '../../support/mode-harness.js';
+import { APPROVERS, OPERATOR_APPROVER, slackActor, type ModeHarness } from '../../support/mode-harness.js';
 import { DEFAULT_AUDIT_SETTINGS } from '../../support/gate-thresholds.js';
 
 const HOUR = 3_600_000;
@@ -25,7 +25,8 @@ async function requestHandler(env: Record<string, string>, extraChecks: AuditChe
 }
 
 async function enginePolicy(env: Record<string, string> = ENGINE_ENV): Promise<void> {
-  await recordGatePolicy(bed.database.db, { config: testConfig(env), by: 'worker-host:4242 (worker)', at: new Date('2026-03-02T08:00:00Z') });
+  // The engine lists the approvers the request handler does: approvals are judged by the engine's list.
+  await recordGatePolicy(bed.database.db, { config: testConfig({ SLACK_APPROVERS: APPROVERS, ...env }), by: 'worker-host:4242 (worker)', at: new Date('2026-03-02T08:00:00Z') });
 }
 
 async function criticalAlert(at: Date): Promise<void> {

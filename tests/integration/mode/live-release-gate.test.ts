@@ -13,7 +13,7 @@ import { recordGatePolicy } from '../../../src/services/audit/gate-policy.js';
 import { runAudit } from '../../../src/services/audit/run-audit.js';
 import { openLiveRequest } from '../../../src/services/mode/open-live-request.js';
 import { useLiveGateBed } from '../../support/live-gate-bed.js';
-import { OPERATOR_APPROVER, slackActor } from '../../support/mode-harness.js';
+import { APPROVERS, OPERATOR_APPROVER, slackActor } from '../../support/mode-harness.js';
 
 const HEAD = 'c0ffee0123456789abcdef0123456789abcdef01';
 const SHORT = HEAD.slice(0, 12);
@@ -37,7 +37,7 @@ const TARBALL_UNTAGGED = release({ source: 'package', label: `0.1.0+${SHORT}`, t
 const bed = useLiveGateBed();
 
 async function engineRuns(info: ReleaseInfo): Promise<void> {
-  await recordGatePolicy(bed.database.db, { config: testConfig(), release: info, by: ENGINE, at: RECORDED_AT });
+  await recordGatePolicy(bed.database.db, { config: testConfig({ SLACK_APPROVERS: APPROVERS }), release: info, by: ENGINE, at: RECORDED_AT });
 }
 
 /** /mode live handled by a process whose own build is `own` (the engine's is what counts). */

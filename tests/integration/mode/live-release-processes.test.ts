@@ -14,7 +14,7 @@ import { modeCheck } from '../../../src/services/audit/checks/mode.js';
 import { openLiveRequest } from '../../../src/services/mode/open-live-request.js';
 import { startBotProcess, type BotProcess } from '../../support/bot-process.js';
 import { useLiveGateBed } from '../../support/live-gate-bed.js';
-import { OPERATOR_APPROVER, slackActor } from '../../support/mode-harness.js';
+import { APPROVERS, OPERATOR_APPROVER, slackActor } from '../../support/mode-harness.js';
 import { releaseDir, type ReleaseDir } from '../../support/release-dir.js';
 import { baseEnv } from '../engine-lease/one-engine-bots.js';
 
@@ -34,7 +34,7 @@ afterAll(() => release?.remove());
 /** The engine's process runs the release directory's build until it has recorded its policy; it is stopped then. */
 async function engineRecords(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'ctb-release-engine-'));
-  engine = startBotProcess(['start', '--role', 'worker'], baseEnv(dir, { DATABASE_URL: bed.database.url }), dir, release.bin);
+  engine = startBotProcess(['start', '--role', 'worker'], baseEnv(dir, { DATABASE_URL: bed.database.url, SLACK_APPROVERS: APPROVERS }), dir, release.bin);
   await engine.waitFor(/go-live gate policy recorded/, 120_000);
   engine.kill('SIGTERM');
   await engine.exited;

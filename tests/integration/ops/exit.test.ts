@@ -9,6 +9,9 @@ import { execute } from '../../../src/db/client.js';
 import { engineRequests, orderIntents, trades } from '../../../src/db/schema/index.js';
 import { updateBotState } from '../../../src/services/bot-state.js';
 import { waitForEngineRequest } from '../../../src/services/engine-requests/store.js';
+import { startRequestRunner } from '../../../src/services/engine-requests/runner.js';
+import { EXIT_WAIT_FOR_ENGINE_MS, exitTradeHandler } from '../../../src/engine/exit-request.js';
+import { setRunningEngine } from '../../../src/engine/manual-exit.js';
 import { recordingIo } from '../../support/cli-io.js';
 import { insertTrades, openTrade } from '../../support/factories/ledger.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
@@ -85,7 +88,7 @@ describe('/exit in Slack', () => {
     expect(trade).toMatchObject({ id, status: 'closed' });
     // The engine's own order path: an exit intent with a client order id, filled, in the ledger.
     expect(await exitIntents()).toEqual([expect.objectContaining({ tradeId: id, status: 'filled', clientOrderId: expect.stringMatching(/^[0-9a-f-]{36}$/) })]);
-    expect(await database.db.select().from(engineRequests)).toEqual([expect.objectContaining({ kind: 'exit_trade', status: 'done', requestedBy: USERS.operator, params: { target: id, reason: 'spread widening' } })]);
+    expect(await database.db.select().from(engineRequests)).toEqual([expect.objectContaining({ kind: 'exit_trade', status: 'done', requestedBy: USERS.operator, params: { target: id, reason: 'spread widening', mode: 'paper' } })]);
     expect(worker!.engine.openTradeIds()).toEqual([]);
   });
 
@@ -238,7 +241,7 @@ describe('ctb exit', () => {
     const one = await cli('exit', String(paper!.id), '--yes', '--wait', '0');
     expect(one.err).toBe('');
     expect(one.out).toMatch(new RegExp(`^Exit of trade #${paper!.id} requested \\(request #1\\): PENDING`));
-    expect((await database.db.select().from(engineRequests)).map((r) => [r.kind, r.params])).toEqual([['exit_trade', { target: paper!.id }]]);
+    expect((await database.db.select().from(engineRequests)).map((r) => [r.kind, r.params])).toEqual([['exit_trade', { target: paper!.id, mode: 'paper' }]]);
   });
 
   it('while paper with a live position still open, exit all previews exactly what the confirm closes: the paper book, the live one left out', async () => {
@@ -270,7 +273,7 @@ describe('ctb exit', () => {
     const preview = await cli('exit', 'all');
     expect(preview.out).toMatch(new RegExp(`^Would sell at market:\\n  #${live!.id} live BTC/USD 0\\.02 \\(entry 61,000\\.00, ma-cross\\)\\n`));
     expect(preview.out).toContain(`1 open paper position set aside, not sold (#${paper!.id} BTC/USD 0.0153)`);
-    expect(preview.out).toMatch(/The engine's lease is stale since \S+ \(worker-1:7, last heartbeat \S+\): no engine is trading now\. A confirmed exit is queued for the engine and stays pending until it takes the lease again; listed: the live book, as the database has the engine trade \(live, armed\)\./);
+    expect(preview.out).toMatch(/The engine's lease is stale since \S+ \(worker-1:7, last heartbeat \S+\): no engine is trading now\. A confirmed exit is queued for the engine and stays pending until an engine takes the lease and has started; listed: the live book, as the database has the engine trade \(live, armed\)\. An engine that takes over from this one halts trading until reconciliation with Kraken passes: the exit is then refused \(no order leaves a halted bot\); ask for it again once the halt is lifted\./);
     const queued = await cli('exit', 'all', '--yes', '--wait', '1');
     expect(queued.code).toBe(1);
     expect(queued.out).toMatch(/requested \(request #1\): PENDING — no engine has answered yet\./);
@@ -282,6 +285,70 @@ describe('ctb exit', () => {
     expect(notes).toContain(`#${live!.id}`);
     expect(notes).not.toContain(`#${paper!.id}\` *BTC/USD* 0.0153`);
     expect(notes).toContain("The engine's lease is stale since");
+  });
+
+  it('an exit waiting when the engine takes the lease stays pending while the engine starts, and ends done, not failed', async () => {
+    const id = await workerWithOpenTrade();
+    await worker!.runner.stop();
+    // The lease is held and the runner polls, but the engine has not registered yet (engine.ts: gate
+    // policy and reconciliation's start come first), nor loaded its book after that.
+    setRunningEngine(worker!.t.ctx, null);
+    expect((await cli('exit', String(id), '--yes', '--wait', '0')).out).toMatch(/\(request #1\): PENDING/);
+    const runner = startRequestRunner(worker!.t.ctx, { holder: 'test-worker-starting', handlers: { exit_trade: exitTradeHandler(worker!.t.ctx) }, timer: false });
+    expect(await runner.drain()).toBe(1);
+    expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ status: 'pending', error: null, result: { summary: expect.stringContaining('(it has not started yet)') } });
+    const starting = { exitTrade: () => Promise.reject(new Error('not loaded')), openTradeIds: () => null, mode: 'paper' as const, ledgerChanged: () => undefined };
+    setRunningEngine(worker!.t.ctx, starting);
+    worker!.t.clock.advance(EXIT_WAIT_FOR_ENGINE_MS);
+    expect(await runner.drain()).toBe(1);
+    const [waiting] = await database.db.select().from(engineRequests);
+    expect(waiting).toMatchObject({ status: 'pending', error: null, result: { summary: expect.stringContaining('Pending: the engine is starting in the process that holds its lease (it has not loaded its book yet)') } });
+    expect((await database.db.select().from(trades))[0]!.status).toBe('open');
+    // Not tried again before its time, then carried out once the engine runs.
+    setRunningEngine(worker!.t.ctx, worker!.engine);
+    expect(await runner.drain()).toBe(0);
+    worker!.t.clock.advance(EXIT_WAIT_FOR_ENGINE_MS);
+    expect(await runner.drain()).toBe(1);
+    await runner.stop();
+    expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ status: 'done', result: { summary: expect.stringMatching(new RegExp(`^#${id} closed: sold`)) } });
+    expect((await database.db.select().from(trades))[0]!.status).toBe('closed');
+  });
+
+  it('an exit confirmed for the live book (lease stale) is refused by an engine that trades paper, and nothing is sold', async () => {
+    const id = await workerWithOpenTrade();
+    await insertTrades(database.db, [openTrade({ mode: 'live', quantity: '0.02', entryPrice: '61000', entryIntentId: 9002 })]);
+    const live = (await database.db.select().from(trades).orderBy(trades.id)).find((t) => t.mode === 'live')!;
+    await updateBotState(database.db, systemClock, { mode: 'live' });
+    await execute(database.db, sql`insert into engine_lease (holder_id, host, pid, role, feed, armed, has_kraken_keys, acquired_at, heartbeat_at)
+      values ('worker-1:7:abc', 'worker-1', 7, 'worker', 'kraken', true, true, now() - interval '2 hours', now() - interval '1 hour')`);
+    // Listed: the live book the stale holder traded; the engine that answers trades paper.
+    const refused = JSON.parse((await cli('exit', 'all', '--yes', '--json', '--wait', '10')).out);
+    expect(refused).toMatchObject({ mode: 'live', trades: [expect.objectContaining({ id: live.id })], status: 'failed' });
+    expect(refused.request.summary).toBe('Refused: the exit was confirmed for the live book, but the engine trades paper now (the mode changed since): nothing was sent. Look again with /exit or ctb exit.');
+    const [request] = await database.db.select().from(engineRequests);
+    expect(request).toMatchObject({ status: 'failed', params: { target: 'all', mode: 'live', tradeIds: [live.id] }, error: refused.request.summary });
+    expect(await exitIntents()).toEqual([]);
+    expect((await database.db.select().from(trades)).map((t) => [t.id, t.status]).sort()).toEqual([[id, 'open'], [live.id, 'open']].sort());
+  });
+
+  it('exit all closes the trades it listed and no others: one opened since stays open, and the answer says so', async () => {
+    await insertTrades(database.db, [openTrade({ quantity: '0.001', entryPrice: '100', entryIntentId: 9003 })]);
+    const [listed] = await database.db.select().from(trades);
+    const asked = await cli('exit', 'all', '--yes', '--wait', '0');
+    expect(asked.out).toMatch(/\(request #1\): PENDING/);
+    expect((await database.db.select().from(engineRequests))[0]!.params).toEqual({ target: 'all', mode: 'paper', tradeIds: [listed!.id] });
+    // The engine starts after the confirm and opens a position of its own before it takes the request.
+    worker = await startIdleEngine(database, roundTripCloses().slice(0, 24));
+    await worker.runner.stop();
+    await worker.settled();
+    const opened = (await database.db.select().from(trades)).find((t) => t.id !== listed!.id && t.status === 'open')!;
+    expect(worker.engine.openTradeIds()!.sort()).toEqual([listed!.id, opened.id].sort());
+    worker.restartRunner();
+    const done = await waitForEngineRequest(database.db, 1, { timeoutMs: 10_000 });
+    expect(done).toMatchObject({ status: 'done', params: { tradeIds: [listed!.id] } });
+    expect(String(done!.result!['summary'])).toMatch(new RegExp(`^#${listed!.id} closed: sold .* Left open, not listed when the exit was confirmed: #${opened.id}; exit them with /exit or ctb exit\\.$`));
+    const byId = new Map((await database.db.select().from(trades)).map((t) => [t.id, t.status]));
+    expect([byId.get(listed!.id), byId.get(opened.id)]).toEqual(['closed', 'open']);
   });
 
   it('refuses an unknown trade (exit 2), a bad target (exit 2), and any exit while halted (exit 1)', async () => {

@@ -432,6 +432,11 @@ export function readEnv(env: Record<string, string | undefined>): Config {
   if (cfg.IS_LIVE) {
     if (!cfg.KRAKEN_API_KEY) problems.push('KRAKEN_API_KEY: required when IS_LIVE=true (a Kraken API key with Trade rights only)');
     if (!cfg.KRAKEN_API_SECRET) problems.push('KRAKEN_API_SECRET: required when IS_LIVE=true (the private key of that API key)');
+  } else if (!cfg.KRAKEN_API_KEY !== !cfg.KRAKEN_API_SECRET) {
+    // One of the pair alone is no key at all: the bot would run paper only and say "no Kraken keys".
+    problems.push(cfg.KRAKEN_API_KEY
+      ? 'KRAKEN_API_SECRET: required when KRAKEN_API_KEY is set (the private key of that API key); set both, or neither for paper only'
+      : 'KRAKEN_API_KEY: required when KRAKEN_API_SECRET is set (the API key the secret belongs to); set both, or neither for paper only');
   }
   if (cfg.SLACK_BOT_TOKEN && !cfg.SLACK_SIGNING_SECRET && !cfg.SLACK_APP_TOKEN) {
     problems.push('SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN unless SLACK_APP_TOKEN selects Socket Mode');

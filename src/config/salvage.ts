@@ -17,8 +17,9 @@ const WHERE_THE_HALT_GOES = new Set(['DATABASE_URL', 'DATA_DIR']);
 
 /** Cross-field problems name one variable; these are the settings that clear each of them. */
 const PARTNERS: Record<string, string[]> = {
-  KRAKEN_API_KEY: ['IS_LIVE'],
-  KRAKEN_API_SECRET: ['IS_LIVE'],
+  // A missing key or secret: live needs both, and one of the pair alone is no key at all.
+  KRAKEN_API_KEY: ['IS_LIVE', 'KRAKEN_API_SECRET'],
+  KRAKEN_API_SECRET: ['IS_LIVE', 'KRAKEN_API_KEY'],
   SLACK_SIGNING_SECRET: ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET'],
   SLACK_BOT_TOKEN: ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET'],
   RISK_HARD_DRAWDOWN_PCT: ['RISK_HARD_DRAWDOWN_PCT', 'RISK_MAX_DRAWDOWN_PCT'],

@@ -29,6 +29,14 @@ describe('ctb usage and configuration errors', () => {
     expect(t.err()).toMatch(/KRAKEN_API_SECRET: required when IS_LIVE=true/);
   });
 
+  it('ctb start exits 2 naming the missing KRAKEN_API_SECRET when only the key is set, never echoing the key', async () => {
+    const key = 'Q'.repeat(56);
+    const t = io({ KRAKEN_API_KEY: key });
+    expect(await runCli(['start', '--feed', 'replay'], t.value)).toBe(2);
+    expect(t.err()).toMatch(/KRAKEN_API_SECRET: required when KRAKEN_API_KEY is set/);
+    expect(t.out() + t.err()).not.toContain(key);
+  });
+
   it('exits 2 on malformed values, naming each', async () => {
     const t = io({ IS_LIVE: 'maybe', PORT: 'abc' });
     expect(await runCli(['migrate'], t.value)).toBe(2);

@@ -33,6 +33,19 @@ describe('configuration', () => {
     expect(problems.some((p) => p.startsWith('KRAKEN_API_SECRET:'))).toBe(true);
   });
 
+  it('refuses a Kraken key without its secret (or the reverse) in paper too, naming the missing variable and never the key', () => {
+    const key = 'K'.repeat(56);
+    const secret = 'c2VjcmV0'.repeat(11);
+    expect(problemsOf({ KRAKEN_API_KEY: key })).toEqual([
+      'KRAKEN_API_SECRET: required when KRAKEN_API_KEY is set (the private key of that API key); set both, or neither for paper only',
+    ]);
+    expect(problemsOf({ KRAKEN_API_SECRET: secret })).toEqual([
+      'KRAKEN_API_KEY: required when KRAKEN_API_SECRET is set (the API key the secret belongs to); set both, or neither for paper only',
+    ]);
+    expect(problemsOf({ KRAKEN_API_KEY: key, KRAKEN_API_SECRET: secret })).toEqual([]);
+    expect(problemsOf({ IS_LIVE: 'true', KRAKEN_API_KEY: key })).toEqual(['KRAKEN_API_SECRET: required when IS_LIVE=true (the private key of that API key)']);
+  });
+
   it('reports every malformed field by name with what is expected', () => {
     const problems = problemsOf({ IS_LIVE: 'maybe', PORT: 'abc', MODE_CHANGE_TTL: 'soon', SLACK_OPERATORS: 'bob', MARKET_FEED: 'binance' });
     expect(problems).toEqual(

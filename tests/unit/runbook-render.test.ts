@@ -86,7 +86,7 @@ describe('runbooks follow the configuration', () => {
   it('say of a pass by looser settings than the gate policy that resume and going live would not accept it', () => {
     const policy = gatePolicyOf({
       id: 1, minPaperTrades: 50, minRoiPct: '0', alertWindowMs: 7 * 86_400_000, recordedBy: 'worker-host:4242 (worker)', recordedAt: new Date('2026-01-05T01:00:00Z'),
-      auditSettings: DEFAULT_AUDIT_SETTINGS, engineLimits: configuredEngineLimits(testConfig(), { file: '/srv/ctb/strategies.json', sha256: '0'.repeat(64) }),
+      auditSettings: DEFAULT_AUDIT_SETTINGS, engineLimits: configuredEngineLimits(testConfig(), { file: '/srv/ctb/strategies.json', sha256: '0'.repeat(64) }), logScan: null,
     });
     const run = (over: Partial<GateThresholds>) => ({
       id: 7, at: new Date('2026-01-05T02:55:00Z'), actor: 'cli:ops', mode: 'paper' as const, dryRun: true, passed: true, summary: '10 pass, 0 warn, 0 fail', results: [],

@@ -13,6 +13,7 @@ import type { BotState } from '../../db/schema/index.js';
 import type { Mode } from '../../services/bot-state.js';
 import { createMarketFeed, type MarketFeedOptions } from '../../market/create-feed.js';
 import { describeSettings, describeThresholds, recordGatePolicy } from '../../services/audit/gate-policy.js';
+import { startLogScanPublisher, type LogScanPublisher } from '../../services/logcheck/publish-log-scan.js';
 import { createLeaseKeeper } from '../../services/engine-lease/keeper.js';
 import { setEngineLease } from '../../services/engine-lease/runtime.js';
 import { engineRequestHandlers } from '../../services/engine-requests/handlers.js';
@@ -79,6 +80,7 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
       };
       const stopping = new AbortController();
       let engine: Engine | null = null;
+      let logScans: LogScanPublisher | null = null;
       const run = (async () => {
         while (!stopping.signal.aborted) {
           const acquired = await lease.acquire(stopping.signal);
@@ -89,6 +91,9 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
           await recordGatePolicy(ctx.db, { config: ctx.config, strategies: { file: loaded.file, sha256: loaded.sha256 }, by: `${host}:${pid} (${role})`, at: ctx.clock.now() })
             .then((policy) => ctx.logger.info({ thresholds: policy.thresholds }, `go-live gate policy recorded: ${describeThresholds(policy.thresholds)}; ${describeSettings(policy.thresholds)}`))
             .catch((err: unknown) => ctx.logger.error({ err }, 'could not record the go-live gate policy: the gate holds audits to the one stored before (or the built-in defaults)'));
+          // Only this process can read its LOG_DIR: the audit's log checks judge what it publishes.
+          await (logScans as LogScanPublisher | null)?.stop();
+          logScans = startLogScanPublisher(ctx, `${host}:${pid} (${role})`);
           monitor = createReconciliationMonitor(ctx, opts.reconcile ?? {});
           setReconciliationMonitor(ctx, monitor);
           // After a dead predecessor this halts first (durably), before the engine reads bot_state.
@@ -104,6 +109,8 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
           engine = current;
           const lost = await Promise.race([current.start().then(() => null), lease.lost()]);
           if (lost === null) return;
+          await logScans.stop();
+          logScans = null;
           await current.stop();
           engine = null;
           await monitor.stop();
@@ -116,6 +123,7 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
           stopping.abort();
           await (engine as Engine | null)?.stop();
           await run;
+          await (logScans as LogScanPublisher | null)?.stop();
           await (monitor as ReconciliationMonitor | null)?.stop();
           setReconciliationMonitor(ctx, null);
           await runner.stop();

@@ -118,6 +118,8 @@ function policyOf(r: StatusColumns): GolivePolicy | null {
     minRoiPct: String(r.p_min_roi_pct),
     alertWindowMs: Number(r.p_alert_window_ms),
     auditSettings: json(r.p_audit_settings) as unknown as AuditSettings | null,
+    // The status reads the policy's thresholds, never the engine's log scan: not selected.
+    logScan: null,
     engineLimits: json(r.p_engine_limits) as unknown as EngineLimits | null,
     recordedBy: r.p_recorded_by as string,
     recordedAt: date(r.p_recorded_at),

@@ -1,6 +1,7 @@
 // Owns the operator-facing records: audit runs, the go-live gate policy they are held to, and the
 // append-only command trail.
 import { sql } from 'drizzle-orm';
+import type { EngineLogScan } from '../../domain/engine-log-scan.js';
 import type { AuditSettings, EngineLimits, GateThresholds } from '../../domain/golive-thresholds.js';
 import { bigint, bigserial, boolean, check, index, integer, jsonb, numeric, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
@@ -39,6 +40,8 @@ export const golivePolicy = pgTable(
     auditSettings: jsonb('audit_settings').$type<AuditSettings>(),
     /** The engine's pre-trade limits and the strategies file it loaded; null on a row recorded before they were part of the policy. */
     engineLimits: jsonb('engine_limits').$type<EngineLimits>(),
+    /** The engine's newest scan of its own LOG_DIR (published at start and every few minutes); null until one is. */
+    logScan: jsonb('log_scan').$type<EngineLogScan>(),
     /** The engine's process: host:pid (role). */
     recordedBy: text('recorded_by').notNull(),
     recordedAt: at('recorded_at').notNull(),

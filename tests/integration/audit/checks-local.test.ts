@@ -148,7 +148,7 @@ describe('credentials.leak_scan', () => {
     checkout.write('.leakscanignore', 'tests/fixture.ts\n', { track: true });
     checkout.write('tests/fixture.ts', `const k = "${KEY}";\n`, { track: true });
     checkout.write('deploy/env.sh', `export KRAKEN_API_SECRET='${SECRET}'\n`, { track: true });
-    const r = await run(secretScanCheck, { KRAKEN_API_KEY: KEY });
+    const r = await run(secretScanCheck, { KRAKEN_API_KEY: KEY, KRAKEN_API_SECRET: 'c2VjcmV0'.repeat(11) });
     expect(r.value).toBe('2 finding(s): deploy/env.sh:1 (secret_shaped), tests/fixture.ts:1 (configured_key)');
     expect(r.fix).toContain('rotate the Kraken key');
   });

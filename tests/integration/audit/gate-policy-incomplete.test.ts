@@ -12,7 +12,7 @@ import { modeCheck } from '../../../src/services/audit/checks/mode.js';
 import { loadGatePolicy, recordGatePolicy, thresholdRefusal } from '../../../src/services/audit/gate-policy.js';
 import { openLiveRequest } from '../../../src/services/mode/open-live-request.js';
 import { useLiveGateBed } from '../../support/live-gate-bed.js';
-import { OPERATOR_APPROVER, slackActor, type ModeHarness } from '../../support/mode-harness.js';
+import { APPROVERS, OPERATOR_APPROVER, slackActor, type ModeHarness } from '../../support/mode-harness.js';
 
 const ENGINE_ENV = { GOLIVE_MIN_PAPER_TRADES: '1', GOLIVE_MIN_ROI_PCT: '-100', GOLIVE_ALERT_WINDOW: '1h' };
 
@@ -20,7 +20,8 @@ const bed = useLiveGateBed();
 
 /** A policy row as an engine older than migrations 0022/0023 left it: `column` null. */
 async function oldEnginePolicy(column: 'audit_settings' | 'engine_limits'): Promise<void> {
-  await recordGatePolicy(bed.database.db, { config: testConfig(ENGINE_ENV), by: 'worker-host:4242 (worker)', at: new Date('2026-03-02T08:00:00Z') });
+  // The engine lists the handler's approvers: a live switch is approved by the engine's list.
+  await recordGatePolicy(bed.database.db, { config: testConfig({ SLACK_APPROVERS: APPROVERS, ...ENGINE_ENV }), by: 'worker-host:4242 (worker)', at: new Date('2026-03-02T08:00:00Z') });
   await bed.database.db.execute(sql`update golive_policy set ${sql.identifier(column)} = null`);
 }
 

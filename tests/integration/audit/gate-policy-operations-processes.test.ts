@@ -1,11 +1,13 @@
-// The log directory, the live-switch approvers and the alert channels the audit judges are the
-// engine's, across real processes on one PostgreSQL database: the engine's process (`ctb start --role
-// worker`) records its LOG_DIR, SLACK_APPROVERS and alert channels with the gate policy; `ctb audit` in a
-// shell that points LOG_DIR at an empty directory, lists three approvers and configures email all
-// the same reads the engine's logs (and fails on the error there), judges the engine's single approver
-// and its lack of any alert channel, and says whose values they are. When the engine's LOG_DIR cannot
-// be read from the auditing host, the log checks fail saying so rather than warn about an empty directory.
-import { appendFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+// The logs, the live-switch approvers and the alert channels the audit judges are the engine's,
+// across real processes on one PostgreSQL database: the engine's process (`ctb start --role worker`)
+// records its SLACK_APPROVERS and alert channels with the gate policy, and scans its own LOG_DIR and
+// publishes what it found (when, by whom, over which window). `ctb audit` in a shell that points
+// LOG_DIR at an empty directory, lists three approvers and configures email all the same judges the
+// engine's scan (and fails on the error there), the engine's single approver and its lack of any alert
+// channel, and says whose values they are and how old. A directory at the engine's LOG_DIR path on the
+// auditing host (another host's, or a clean one) is never read as the engine's; with no scan
+// published, or one too old, the log checks fail as not judged, saying how to fix it.
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,24 +20,28 @@ killBotsAfterEach();
 
 const bed = useGateProcesses();
 
-describe('the engine\'s LOG_DIR, approvers and alert channels across processes', () => {
+describe('the engine\'s logs, approvers and alert channels across processes', () => {
   it('are recorded by the engine and judged by ctb audit in a shell that sets looser ones', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ctb-gate-operations-'));
     const env = baseEnv(dir, { DATABASE_URL: bed.database.url, SLACK_APPROVERS: 'U0ENGINE1' });
+    // An unhandled error in the engine's log: the engine's scan at start finds it.
+    mkdirSync(env.LOG_DIR!, { recursive: true });
+    appendFileSync(join(env.LOG_DIR!, 'system.log'), `${JSON.stringify({ level: 50, time: Date.now() - 60_000, pid: 1, msg: 'order book went away' })}\n`);
     const engine = bot(['start', '--role', 'worker'], env, dir);
     await engine.waitFor(/go-live gate policy recorded/, 120_000);
+    await engine.waitFor(/engine log scan published/, 120_000);
     const [stored] = await bed.database.db.select().from(golivePolicy);
     const recordedBy = `${hostname()}:${engine.pid} (worker)`;
     expect(stored).toMatchObject({
       recordedBy, engineLimits: { logDir: env.LOG_DIR, slackApprovers: ['U0ENGINE1'], alertChannels: { slack: null, email: null } },
+      logScan: { by: recordedBy, logDir: env.LOG_DIR, windowMs: 86_400_000, scan: { ok: false, total: 1 } },
     });
     engine.kill('SIGTERM');
     await engine.exited;
     const whose = `the engine's process ${recordedBy}, recorded at ${stored!.recordedAt.toISOString()}`;
+    const scanned = `(the engine's process ${recordedBy}, scanned ${env.LOG_DIR} at ${stored!.logScan!.at}, `;
 
-    // An unhandled error in the engine's log; a shell whose LOG_DIR is empty, that lists three
-    // approvers and sends email (and a test that delivered by email).
-    appendFileSync(join(env.LOG_DIR!, 'system.log'), `${JSON.stringify({ level: 50, time: Date.now() - 60_000, pid: 1, msg: 'order book went away' })}\n`);
+    // A shell whose LOG_DIR is empty, that lists three approvers and sends email (and a test that delivered by email).
     const empty = join(dir, 'empty-logs');
     mkdirSync(empty);
     await bed.database.db.insert(alertTests).values({ at: new Date(), actor: 'cli:laptop', severity: 'critical', ok: true, channels: { email: { status: 'sent' } } });
@@ -48,19 +54,44 @@ describe('the engine\'s LOG_DIR, approvers and alert channels across processes',
     const logs = results.get('logs.unhandled_errors')!;
     expect(logs.status).toBe('fail');
     expect(logs.value).toContain('1 unhandled error in the last 1d: ');
-    expect(logs.value).toContain(`(LOG_DIR ${env.LOG_DIR}: ${whose})`);
+    expect(logs.value).toContain(scanned);
+    expect(results.get('logging.rotation')).toMatchObject({ status: 'pass' });
+    expect(results.get('logging.rotation')!.value).toContain(scanned);
     expect(results.get('mode.approvers')).toMatchObject({
       status: 'warn', value: `SLACK_APPROVERS lists only U0ENGINE1: a live switch cannot be approved (it needs 2 approvers besides the requester) (SLACK_APPROVERS of ${whose})`,
     });
     expect(results.get('alerting.channels')).toMatchObject({ status: 'fail', value: `no alert channel configured (alert channels of ${whose})` });
 
-    // The engine ran on another host: its LOG_DIR is not here. The log checks fail, saying so.
-    const elsewhere = join(dir, 'on-the-engine-host', 'logs');
-    await bed.database.db.update(golivePolicy).set({ engineLimits: { ...stored!.engineLimits!, logDir: elsewhere } });
+    // The auditing host has a clean directory at the engine's LOG_DIR path (its own logs, as a web
+    // process on another host would): it is not the engine's, and the engine's error still fails the check.
+    rmSync(env.LOG_DIR!, { recursive: true, force: true });
+    mkdirSync(env.LOG_DIR!);
+    writeFileSync(join(env.LOG_DIR!, 'system.log'), `${JSON.stringify({ level: 30, time: Date.now(), pid: 2, msg: 'web started' })}\n`);
+    await ctbInShell(['audit', '--dry-run'], { ...shell, LOG_DIR: env.LOG_DIR! });
+    results = await bed.latestRun();
+    expect(results.get('logs.unhandled_errors')).toMatchObject({ status: 'fail' });
+    expect(results.get('logs.unhandled_errors')!.value).toContain(scanned);
+
+    // No scan published (an engine of an older version): not judged, and how to fix it.
+    await bed.database.db.update(golivePolicy).set({ logScan: null });
     await ctbInShell(['audit', '--dry-run'], shell);
     results = await bed.latestRun();
-    const unreadable = `LOG_DIR ${elsewhere} (${whose}) cannot be read from this host: it does not exist on this host`;
-    expect(results.get('logs.unhandled_errors')).toMatchObject({ status: 'fail', value: unreadable });
-    expect(results.get('logging.rotation')).toMatchObject({ status: 'fail', value: unreadable });
+    const none = `not judged: the engine's process ${recordedBy} has published no scan of its logs to the database`;
+    for (const id of ['logs.unhandled_errors', 'logging.rotation']) {
+      expect(results.get(id)).toMatchObject({ status: 'fail' });
+      expect(results.get(id)!.value).toContain(none);
+      expect(results.get(id)!.fix).toContain('Start the engine (ctb start)');
+    }
+
+    // A scan an hour old: the engine stopped publishing; not judged.
+    const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+    await bed.database.db.update(golivePolicy).set({ logScan: { ...stored!.logScan!, scan: { ...stored!.logScan!.scan, ok: true, total: 0, findings: [] }, at: hourAgo } });
+    await ctbInShell(['audit', '--dry-run'], shell);
+    results = await bed.latestRun();
+    for (const id of ['logs.unhandled_errors', 'logging.rotation']) {
+      expect(results.get(id)).toMatchObject({ status: 'fail' });
+      expect(results.get(id)!.value).toContain("not judged: the newest scan of the engine's logs is 1h old");
+      expect(results.get(id)!.fix).toContain('Check that the engine is running');
+    }
   }, 240_000);
 });

@@ -6,7 +6,7 @@
 // judges its log check and drawdown guard by the policy (the engine's limits) and says it ignored them;
 // `ctb resume` in a shell refuses an audit that judged by a looser ROI_TOLERANCE_PCT or a different
 // PAPER_STARTING_BALANCE than the policy, and accepts one at the policy.
-import { appendFileSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { desc } from 'drizzle-orm';
@@ -37,8 +37,13 @@ describe('the audit settings of the gate policy across processes', () => {
   it('are recorded by the engine, held over a shell\'s shorter LOG_CHECK_WINDOW by ctb audit, and over a looser or different one by ctb resume', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ctb-gate-settings-'));
     const env = baseEnv(dir, { DATABASE_URL: bed.database.url, ...ENGINE_ENV });
+    // An unhandled error an hour ago in the engine's log, which the engine scans and publishes at
+    // start: outside a 1-minute log window, inside the policy's 2 days.
+    mkdirSync(env.LOG_DIR!, { recursive: true });
+    appendFileSync(join(env.LOG_DIR!, 'system.log'), `${JSON.stringify({ level: 50, time: Date.now() - 3_600_000, pid: 1, msg: 'order book went away' })}\n`);
     const engine = bot(['start', '--role', 'worker'], env, dir);
     await engine.waitFor(/go-live gate policy recorded/, 120_000);
+    await engine.waitFor(/engine log scan published/, 120_000);
     const [stored] = await bed.database.db.select().from(golivePolicy);
     const recordedBy = `${hostname()}:${engine.pid} (worker)`;
     const { minPaperTrades: _t, minRoiPct: _r, alertWindowMs: _w, ...settings } = POLICY;
@@ -46,9 +51,6 @@ describe('the audit settings of the gate policy across processes', () => {
     engine.kill('SIGTERM');
     await engine.exited;
 
-    // An unhandled error an hour ago in the engine's log (the one the audit reads): outside a
-    // 1-minute log window, inside the policy's 2 days.
-    appendFileSync(join(env.LOG_DIR!, 'system.log'), `${JSON.stringify({ level: 50, time: Date.now() - 3_600_000, pid: 1, msg: 'order book went away' })}\n`);
     // The shell also widens the risk appetite: the drawdown guard is judged by the engine's limits and the policy's appetite.
     const audit = await bed.shell(['audit', '--dry-run'], { ...ENGINE_ENV, LOG_CHECK_WINDOW: '1m', RISK_APPETITE_MAX_DRAWDOWN_PCT: '100' });
     expect(audit.code, audit.stderr).toBe(1);

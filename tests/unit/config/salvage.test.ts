@@ -25,6 +25,13 @@ describe('salvageConfigForKill', () => {
     expect(problems.some((p) => p.startsWith('KRAKEN_API_KEY:'))).toBe(true);
   });
 
+  it('gets a kill past a Kraken key set without its secret: the lone key is dropped, the kill is paper-only', () => {
+    const { config, problems, dropped } = salvageConfigForKill({ KRAKEN_API_KEY: 'K'.repeat(56), DATA_DIR: '/tmp/ctb-salvage' });
+    expect(config.KRAKEN_API_KEY).toBeUndefined();
+    expect(dropped).toEqual(['KRAKEN_API_KEY']);
+    expect(problems).toEqual([expect.stringMatching(/^KRAKEN_API_SECRET: required when KRAKEN_API_KEY is set/)]);
+  });
+
   it('never drops DATA_DIR or DATABASE_URL: a problem there is thrown', () => {
     expect(() => salvageConfigForKill({ DATABASE_URL: 'mysql://db/ctb', PORT: 'eighty' })).toThrow(/DATABASE_URL/);
     expect(() => salvageConfigForKill({ DATABASE_URL: 'mysql://db/ctb' })).toThrow(ConfigError);

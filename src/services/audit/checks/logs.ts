@@ -1,9 +1,9 @@
 // Checklist 3: "Tail logs/system.log and logs/anomalies.log — ensure no unhandled errors remain."
-// Reads both files (and fresh archives) for the last LOG_CHECK_WINDOW and fails naming the first few.
+// Judges the last LOG_CHECK_WINDOW of both files (and fresh archives) as the engine's process scanned
+// them and published the scan (sources/engine-logs.ts), and fails naming the first few.
 import { formatDuration } from '../../../config/duration.js';
 import { describeFinding, describeLogWarning } from '../../../domain/log-finding.js';
-import { scanLogs } from '../../logcheck/scan-logs.js';
-import { logDirToRead, unreadableLogDirOutcome } from '../sources/engine-operations.js';
+import { logFactsToJudge } from '../sources/engine-logs.js';
 import { defineCheck } from '../types.js';
 
 export const unhandledErrorsCheck = defineCheck({
@@ -11,19 +11,18 @@ export const unhandledErrorsCheck = defineCheck({
   title: 'No unhandled errors in system.log / anomalies.log',
   checklistSection: 3,
   async run(ctx) {
-    // The engine's LOG_DIR when its process recorded one: a shell's LOG_DIR may name an empty directory.
-    const logs = await logDirToRead(ctx);
-    if (logs.unreadable) return unreadableLogDirOutcome(logs);
-    const logDir = logs.dir;
-    const whose = logs.source === 'engine' ? ` (LOG_DIR ${logDir}: ${logs.from})` : '';
-    const result = await scanLogs({ logDir, now: ctx.clock.now(), windowMs: ctx.config.LOG_CHECK_WINDOW, limit: 3 });
+    // The engine's own scan of its LOG_DIR: this process's LOG_DIR is not the engine's, wherever it runs.
+    const logs = await logFactsToJudge(ctx, { windowMs: ctx.config.LOG_CHECK_WINDOW });
+    if (!logs.judged) return logs.outcome;
+    const { scan: result, logDir } = logs.facts;
+    const whose = logs.source === 'engine' ? ` (${logs.from})` : '';
     const details = {
       window: result.window, from: result.from, total: result.total, findings: result.findings, files: result.files, warnings: result.warnings, logDir, logDirFrom: logs.from,
     };
     if (result.files.length === 0) {
       return {
         status: 'warn',
-        value: `no system.log or anomalies.log in ${logDir}${logs.source === 'engine' ? ` (${logs.from})` : ''}`,
+        value: `no system.log or anomalies.log in ${logDir}${whose}`,
         fix: 'Run the bot (npm start) so it writes LOG_DIR, or point LOG_DIR at the directory the bot writes to.',
         details,
       };
@@ -40,7 +39,7 @@ export const unhandledErrorsCheck = defineCheck({
     }
     return {
       status: 'fail',
-      value: `${result.total} unhandled error${result.total === 1 ? '' : 's'} in the last ${formatDuration(ctx.config.LOG_CHECK_WINDOW)}: ${result.findings.map(describeFinding).join('; ')}${result.total > result.findings.length ? `; and ${result.total - result.findings.length} more` : ''}${warned.length > 0 ? `; also ${warned.join('; ')}` : ''}${whose}`,
+      value: `${result.total} unhandled error${result.total === 1 ? '' : 's'} in the last ${formatDuration(logs.facts.windowMs)}: ${result.findings.map(describeFinding).join('; ')}${result.total > result.findings.length ? `; and ${result.total - result.findings.length} more` : ''}${warned.length > 0 ? `; also ${warned.join('; ')}` : ''}${whose}`,
       fix: `Read each one in ${logDir} (file:line above), fix its cause, and re-run the audit once the window (LOG_CHECK_WINDOW) holds none.`,
       details,
     };

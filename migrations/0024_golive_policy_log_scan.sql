@@ -1,0 +1,1 @@
+ALTER TABLE "golive_policy" ADD COLUMN "log_scan" jsonb;

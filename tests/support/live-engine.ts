@@ -121,12 +121,12 @@ export async function ageRecordedRefusals(database: Database, ms: number): Promi
 }
 
 /**
- * Time passes for the follow-up cancels' give-up and join times too: they are the database's
- * (engine-requests/store.ts), which a test's manual clock does not move, so a test that advances
- * the clock the bot counts on by `ms` moves them `ms` into the past as well.
+ * Time passes for the follow-up cancels' writing, give-up, join and next-try times too: they are the
+ * database's (engine-requests/store.ts), which a test's manual clock does not move, so a test that
+ * advances the clock the bot counts on by `ms` moves them `ms` into the past as well.
  */
 export async function ageFollowUps(database: Database, ms: number): Promise<void> {
-  for (const key of ['giveUpAt', 'joinedAt']) {
+  for (const key of ['giveUpAt', 'joinedAt', 'writtenAt', 'dueAt']) {
     await database.db.execute(sql`update engine_requests set params = jsonb_set(params, ${`{${key}}`}::text[], to_jsonb(to_char(
       ((params ->> ${key})::timestamptz - ${Math.round(ms)} * interval '1 millisecond') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
       where params ->> 'followUp' = 'true' and params ->> ${key} is not null`);

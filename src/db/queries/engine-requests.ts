@@ -18,14 +18,20 @@ export interface EngineRequestValues {
   checklistItem: string | null;
 }
 
+/**
+ * A request, with the moment it was written (params.writtenAt) on the database's clock: its
+ * requested_at is the writer's clock, which may be minutes off the clock of the process that
+ * carries it out, so how long ago it was asked for is read there as an age (askedAgoMs).
+ */
 export async function insertEngineRequest(db: Db, values: EngineRequestValues): Promise<EngineRequest> {
-  const [row] = await db.insert(engineRequests).values(values).returning();
+  const [row] = await db.insert(engineRequests).values({ ...values, params: writtenNow(values.params) }).returning();
   return row!;
 }
 
 /** A time as the follow-up's params hold it (ISO, UTC, milliseconds). */
 const isoOf = (at: SQL) => sql`to_char((${at}) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const spanOf = (ms: number) => sql`${Math.round(ms)} * interval '1 millisecond'`;
+const writtenNow = (params: Record<string, unknown>) => sql`${JSON.stringify(params)}::jsonb || jsonb_build_object('writtenAt', ${isoOf(sql`now()`)})`;
 
 /**
  * A kill's follow-up cancel, unless one is open for its incident (or, without one, for a halt): then
@@ -33,7 +39,7 @@ const spanOf = (ms: number) => sql`${Math.round(ms)} * interval '1 millisecond'`
  * now(), never the writer's clock: every writer's and the bot's reading of it are on one clock.
  */
 export async function insertFollowUpUnlessOpen(db: Db, values: EngineRequestValues, giveUpAfterMs: number): Promise<EngineRequest | undefined> {
-  const params = sql`${JSON.stringify(values.params)}::jsonb || jsonb_build_object('giveUpAt', ${isoOf(sql`now() + ${spanOf(giveUpAfterMs)}`)})`;
+  const params = sql`${writtenNow(values.params)} || jsonb_build_object('giveUpAt', ${isoOf(sql`now() + ${spanOf(giveUpAfterMs)}`)})`;
   // Any unique violation: the partial index on coalesce(incident_id, 0) is the one a follow-up can meet.
   const [row] = await db.insert(engineRequests).values({ ...values, params }).onConflictDoNothing().returning();
   return row;
@@ -89,6 +95,19 @@ export async function followUpWithAges(db: Db, id: number): Promise<{ request: E
 }
 
 /**
+ * How long ago request `id` was asked for, on the database's clock: since it was written
+ * (params.writtenAt; a row written without one, since its requested_at) or, for a follow-up a later
+ * kill joined, since that join (params.joinedAt), whichever is later. Undefined when there is no such row.
+ */
+export async function askedAgoMs(db: Db, id: number): Promise<{ request: EngineRequest; agoMs: number } | undefined> {
+  const written = sql`coalesce((${engineRequests.params} ->> 'writtenAt')::timestamptz, ${engineRequests.requestedAt})`;
+  const asked = sql`greatest(${written}, coalesce((${engineRequests.params} ->> 'joinedAt')::timestamptz, '-infinity'::timestamptz))`;
+  const [row] = await db.select({ request: engineRequests, agoMs: sql<number>`(extract(epoch from (now() - ${asked})) * 1000)::float8` })
+    .from(engineRequests).where(eq(engineRequests.id, id));
+  return row ? { request: row.request, agoMs: Number(row.agoMs) } : undefined;
+}
+
+/**
  * A halt's open follow-up without an incident becomes `incidentId`'s (its kill's, committed after the
  * halt's cancel looked for it). Undefined when there is none, or the incident has its own open.
  */
@@ -138,12 +157,15 @@ export async function finishRunningEngineRequest(
 
 /**
  * A running request its handler will try again later: back to pending, not to be claimed before
- * `notBefore`, with the last try's result (what it found) and no error. Only while it is running.
+ * `notBefore` (`inMs` from now), with the last try's result (what it found) and no error. Only while it is running.
  */
 export async function retryRunningEngineRequest(
-  db: Db, id: number, input: { notBefore: Date; result: Record<string, unknown> },
+  db: Db, id: number, input: { notBefore: Date; inMs: number; result: Record<string, unknown> },
 ): Promise<EngineRequest | undefined> {
-  const [row] = await db.update(engineRequests).set({ status: 'pending', notBefore: input.notBefore, result: input.result, error: null, claimedBy: null, claimedAt: null })
+  // params.dueAt: the same next try on the database's clock, `inMs` from its now(), which another
+  // process judges a wait by (not_before is the retrying process's clock: followUpWaitAges).
+  const params = sql`${engineRequests.params} || jsonb_build_object('dueAt', ${isoOf(sql`now() + ${spanOf(Math.max(0, input.inMs))}`)})`;
+  const [row] = await db.update(engineRequests).set({ status: 'pending', notBefore: input.notBefore, params, result: input.result, error: null, claimedBy: null, claimedAt: null })
     .where(and(eq(engineRequests.id, id), eq(engineRequests.status, 'running'))).returning();
   return row;
 }
@@ -161,21 +183,39 @@ export async function engineRequestById(db: Db, id: number): Promise<EngineReque
   return row;
 }
 
+/** A request's writing on the database's clock (params.writtenAt; a row written without one, its requested_at). */
+const writtenAtDb = sql`coalesce((${engineRequests.params} ->> 'writtenAt')::timestamptz, ${engineRequests.requestedAt})`;
+const optionalAt = (key: string) => sql`coalesce((${engineRequests.params} ->> ${key})::timestamptz, '-infinity'::timestamptz)`;
+/** Since when a pending request waits for a process to take it: its writing, its last join or its next try, whichever is latest. */
+const waitsSince = sql`greatest(${writtenAtDb}, ${optionalAt('joinedAt')}, ${optionalAt('dueAt')})`;
+
+/**
+ * How long a pending follow-up has waited for a bot to take it, on the database's clock (ms): since
+ * its writing, its last join and its next try's due time (params.dueAt), each also given alone
+ * (null: it has none). Undefined when there is no such row.
+ */
+export async function followUpWaitAges(db: Db, id: number): Promise<{ waitedMs: number; writtenAgoMs: number; joinedAgoMs: number | null; dueAgoMs: number | null } | undefined> {
+  const ago = (at: SQL) => sql<number | null>`(extract(epoch from (now() - ${at})) * 1000)::float8`;
+  const [row] = await db.select({
+    waitedMs: ago(waitsSince), writtenAgoMs: ago(writtenAtDb),
+    joinedAgoMs: ago(sql`(${engineRequests.params} ->> 'joinedAt')::timestamptz`), dueAgoMs: ago(sql`(${engineRequests.params} ->> 'dueAt')::timestamptz`),
+  }).from(engineRequests).where(eq(engineRequests.id, id));
+  if (!row) return undefined;
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return { waitedMs: Number(row.waitedMs), writtenAgoMs: Number(row.writtenAgoMs), joinedAgoMs: num(row.joinedAgoMs), dueAgoMs: num(row.dueAgoMs) };
+}
+
 /**
  * Fails a request only while nobody has claimed it; false when it was claimed (or finished). With
- * `unanswered`, only while it is still unanswered as the row stands when written: its next try
- * (not_before) or else its writing due before `before` (the writer's clock they were written on),
- * and its last join (params.joinedAt, the database's clock) longer ago than `joinAgeMs` — a kill
- * that joined it after it was read is not overwritten.
+ * `unanswered`, only while it has still waited longer than `waitedMs` for a process to take it as
+ * the row stands when written (followUpWaitAges, the database's clock) — a kill that joined it, or
+ * a try that put it back, after it was read is not overwritten.
  */
 export async function failPendingEngineRequest(
-  db: Db, id: number, input: { at: Date; error: string; unanswered?: { before: Date; joinAgeMs: number } },
+  db: Db, id: number, input: { at: Date; error: string; unanswered?: { waitedMs: number } },
 ): Promise<boolean> {
   const u = input.unanswered;
-  const unanswered = u ? [
-    sql`coalesce(${engineRequests.notBefore}, ${engineRequests.requestedAt}) < ${u.before.toISOString()}::timestamptz`,
-    sql`coalesce((${engineRequests.params} ->> 'joinedAt')::timestamptz < now() - ${spanOf(u.joinAgeMs)}, true)`,
-  ] : [];
+  const unanswered = u ? [sql`${waitsSince} < now() - ${spanOf(u.waitedMs)}`] : [];
   const rows = await db.update(engineRequests).set({ status: 'failed', finishedAt: input.at, error: input.error })
     .where(and(eq(engineRequests.id, id), eq(engineRequests.status, 'pending'), ...unanswered))
     .returning({ id: engineRequests.id });

@@ -17,7 +17,7 @@
 //     process cannot read Kraken either). A kind missing from both stays pending until a process that has it runs.
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
-import { liveLedgerCounts } from '../../db/queries/engine-requests.js';
+import { askedAgoMs, liveLedgerCounts } from '../../db/queries/engine-requests.js';
 import { ALERTED } from '../../alerts/log-source.js';
 import type { AlertSink } from '../../alerts/types.js';
 import type { Db } from '../../db/client.js';
@@ -35,7 +35,7 @@ import type { KillPorts } from '../kill/runtime.js';
 import { earlierReport, followUpRetryDelayMs, followUpTimes, followUpTries, supersededBy, tryCancelOnce } from '../kill/cancel-follow-up.js';
 import { withDeadline } from '../kill/deadline.js';
 import { awaitOrdersInFlight, confirmedClear, inFlightPhrase, ordersMayLand } from '../kill/fence.js';
-import { haltAlertFingerprint, haltCancelSince } from '../kill/halt-cancel.js';
+import { haltAlertFingerprint, haltAlertGroupsToResolve, haltCancelSince } from '../kill/halt-cancel.js';
 import { adoptOrderHandler, cancelOrderHandler } from '../reconcile/start/cancel.js';
 import { startRequestRunner, type EngineRequestHandler, type EngineRequestHandlers, type HandlerOutcome, type RequestRunner } from './runner.js';
 import { checklistFollowUp, checklistRetry } from '../kill/checklist-records.js';
@@ -69,23 +69,22 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
     // A hand-over's rounds must answer while the kill that handed it over still waits.
     const answerBy = followUp ? undefined : handOverDeadline(ctx, request);
     const tries = followUpTries(request);
-    if (tries === 0 && ctx.clock.now().getTime() - request.requestedAt.getTime() > CANCEL_ALL_STALE_MS) {
-      // A follow-up a later kill joined was asked for again then (cancel-follow-up.ts).
-      const times = followUp ? await followUpTimes(timesDeps(ctx), request) : null;
-      const askedAt = times ? times.writtenAt : request.requestedAt.getTime();
-      if (ctx.clock.now().getTime() - askedAt > CANCEL_ALL_STALE_MS) {
-        const summary = `Not carried out: requested at ${new Date(askedAt).toISOString()}, too long ago to act on.`;
-        if (!times) return { ok: false, summary };
-        // A kill that joins it before it is closed was told it joined: then it is carried out (the
-        // runner puts it back, due now), and nothing says it was too old.
-        const joinedAt = times.request.params['joinedAt'];
-        const retryAt = ctx.clock.now();
-        const joined = `Cancel pending — not tried yet: a later kill joined it as the bot found it too long ago to act on, so it is due again now (${retryAt.toISOString()}).`;
-        return {
-          ok: false, summary,
-          finishIf: { params: { joinedAt: joinedAt === undefined || joinedAt === null ? null : String(joinedAt) }, otherwise: { ok: false, summary: joined, retryAt } },
-        };
-      }
+    // How long ago it was asked for is the database's count (a follow-up a later kill joined was
+    // asked for again then): the writer's clock (a shell's) may be minutes off this process's.
+    const asked = tries === 0 ? await askedAgo(ctx, request) : null;
+    if (asked && asked.agoMs > CANCEL_ALL_STALE_MS) {
+      const askedAt = ctx.clock.now().getTime() - asked.agoMs;
+      const summary = `Not carried out: requested at ${new Date(askedAt).toISOString()}, too long ago to act on.`;
+      if (!followUp) return { ok: false, summary };
+      // A kill that joins it before it is closed was told it joined: then it is carried out (the
+      // runner puts it back, due now), and nothing says it was too old.
+      const joinedAt = asked.request.params['joinedAt'];
+      const retryAt = ctx.clock.now();
+      const joined = `Cancel pending — not tried yet: a later kill joined it as the bot found it too long ago to act on, so it is due again now (${retryAt.toISOString()}).`;
+      return {
+        ok: false, summary,
+        finishIf: { params: { joinedAt: joinedAt === undefined || joinedAt === null ? null : String(joinedAt) }, otherwise: { ok: false, summary: joined, retryAt } },
+      };
     }
     if (!ctx.exchanges.hasKrakenKeys()) return { ok: false, summary: 'This process has no Kraken key either.' };
     const superseded = followUp ? await supersededBy(ctx.db, request) : null;
@@ -224,6 +223,16 @@ async function giveUpAtNow(ctx: CancelAllHandlerDeps, request: EngineRequest): P
   return { at: times.giveUpAt, written: written === undefined || written === null ? null : String(written) };
 }
 
+/**
+ * How long ago the request was asked for (ms), on the database's clock, with the row as read; when
+ * the database does not answer (or the row is not there), counted on this process's clock from its
+ * requested_at.
+ */
+async function askedAgo(ctx: CancelAllHandlerDeps, request: EngineRequest): Promise<{ request: EngineRequest; agoMs: number }> {
+  const read = await withDeadline(askedAgoMs(ctx.db, request.id), ctx.config.KILL_DB_TIMEOUT, 'the database').catch(() => undefined);
+  return read ?? { request, agoMs: ctx.clock.now().getTime() - request.requestedAt.getTime() };
+}
+
 const timesDeps = (ctx: CancelAllHandlerDeps) => ({ db: ctx.db, clock: ctx.clock, readTimeoutMs: ctx.config.KILL_DB_TIMEOUT });
 
 /**
@@ -239,7 +248,8 @@ export function startCancelAllRunner(ctx: CancelAllHandlerDeps, opts: { holder: 
  * The kill's alert group hears how its follow-up ended: still not confirmed is another critical
  * occurrence; confirmed resolves the group (its escalation stops, and the thread says which bot
  * confirmed it) — a recovery is not another occurrence of the problem. A halt's follow-up tells the
- * halt's group: its kill's when it has an incident, else its own (halt-cancel.ts).
+ * halt's group: its kill's when it has an incident, else its own (halt-cancel.ts); confirmed, it
+ * resolves both, since the halt's own may have been raised before the incident existed.
  */
 export async function tellFollowUp(ctx: CancelAllHandlerDeps, request: EngineRequest, ok: boolean, summary: string): Promise<void> {
   const halt = request.params['halt'] === true;
@@ -248,8 +258,11 @@ export async function tellFollowUp(ctx: CancelAllHandlerDeps, request: EngineReq
   const fingerprint = halt ? haltAlertFingerprint(request.incidentId ?? null) : `kill:${String(group)}`;
   const title = ok ? `${what}: zero open orders on Kraken now confirmed (the running bot went on confirming)` : `${what}: open orders on Kraken still not confirmed cancelled`;
   if (ok && ctx.alerts.resolve) {
-    await withDeadline(ctx.alerts.resolve({ fingerprint, by: request.claimedBy ?? 'the running bot', note: `${title}, answering request #${request.id}. ${summary}` }),
-      ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err: unknown) => ctx.logger.error({ err }, 'could not resolve the kill alert after its follow-up confirmed'));
+    const resolve = ctx.alerts.resolve;
+    for (const group of halt ? haltAlertGroupsToResolve(request.incidentId ?? null) : [fingerprint]) {
+      await withDeadline(resolve({ fingerprint: group, by: request.claimedBy ?? 'the running bot', note: `${title}, answering request #${request.id}. ${summary}` }),
+        ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err: unknown) => ctx.logger.error({ err, fingerprint: group }, 'could not resolve the kill alert after its follow-up confirmed'));
+    }
     return;
   }
   await withDeadline(ctx.alerts.raise({

@@ -90,7 +90,7 @@ export function startRequestRunner(deps: RequestRunnerDeps, opts: RequestRunnerO
   };
 
   const tryLater = async (request: EngineRequest, outcome: RetryOutcome): Promise<void> => {
-    const requeued = await retryEngineRequestLater(deps.db, request.id, { notBefore: outcome.retryAt, result: { summary: outcome.summary, ...(outcome.details ?? {}) } });
+    const requeued = await retryEngineRequestLater(deps.db, deps.clock, request.id, { notBefore: outcome.retryAt, result: { summary: outcome.summary, ...(outcome.details ?? {}) } });
     // No longer this runner's (requeued as stale and taken by another, or finished): nothing was put
     // back by it, so nothing is said of it either; whoever holds the request now reports it.
     if (!requeued) {

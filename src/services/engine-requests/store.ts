@@ -89,9 +89,13 @@ export async function finishEngineRequest(
   return row ?? null;
 }
 
-/** Its handler tries again at `notBefore`: pending until then, with the last try's result. */
-export async function retryEngineRequestLater(db: Db, id: number, input: { notBefore: Date; result: Record<string, unknown> }): Promise<EngineRequest | null> {
-  return (await retryRunningEngineRequest(db, id, { notBefore: input.notBefore, result: cleanJson(input.result) })) ?? null;
+/**
+ * Its handler tries again at `notBefore` (on `clock`): pending until then, with the last try's result.
+ * The wait is also written on the database's clock, where other processes judge it.
+ */
+export async function retryEngineRequestLater(db: Db, clock: Clock, id: number, input: { notBefore: Date; result: Record<string, unknown> }): Promise<EngineRequest | null> {
+  const inMs = input.notBefore.getTime() - clock.now().getTime();
+  return (await retryRunningEngineRequest(db, id, { notBefore: input.notBefore, inMs, result: cleanJson(input.result) })) ?? null;
 }
 
 /**

@@ -8,7 +8,7 @@
 import type { Clock } from '../../clock.js';
 import { cleanJson } from '../../db/clean-text.js';
 import type { Db } from '../../db/client.js';
-import { engineRequestById, failPendingEngineRequest } from '../../db/queries/engine-requests.js';
+import { engineRequestById, failPendingEngineRequest, followUpWaitAges } from '../../db/queries/engine-requests.js';
 import {
   checklistItem, claimChecklistAnnouncement, finishChecklistItemOfRequest, markChecklistItemAttempt, markChecklistItemDone, notePendingChecklistItemOfRequest,
   reopenChecklistItem,
@@ -144,19 +144,20 @@ export async function closeUnansweredFollowUps(ctx: Ctx, items: IncidentChecklis
     const request = await engineRequestById(ctx.db, item.requestId);
     const now = ctx.clock.now();
     if (request?.kind !== 'cancel_all' || request.status !== 'pending') return item;
-    // A follow-up the bot is retrying waits for its next try (not_before): only a try nobody takes
-    // counts; one a later kill joined waits for a bot from that join (on the database's clock).
-    const { writtenAt } = await followUpTimes(ctx, request);
-    const due = Math.max(request.notBefore?.getTime() ?? 0, writtenAt);
-    if (now.getTime() - due <= CANCEL_ALL_STALE_MS) return item;
+    // A follow-up the bot is retrying waits for its next try: only a try nobody takes counts; one a
+    // later kill joined waits for a bot from that join. All on the database's clock: the reader's
+    // (a shell's) may be minutes off the bot's that wrote the next try.
+    const ages = await followUpWaitAges(ctx.db, request.id);
+    if (!ages || ages.waitedMs <= CANCEL_ALL_STALE_MS) return item;
     const minutes = CANCEL_ALL_STALE_MS / 60_000;
-    const why = request.notBefore && request.notBefore.getTime() >= writtenAt
-      ? `no bot with the Kraken key took its next try within ${minutes} min of ${request.notBefore.toISOString()}`
-      : writtenAt > request.requestedAt.getTime()
-        ? `no bot with the Kraken key took it within ${minutes} min of the last kill that joined it (${new Date(writtenAt).toISOString()})`
+    const latest = (ago: number | null) => ago !== null && ago <= ages.writtenAgoMs && ago === Math.min(ago, ages.joinedAgoMs ?? Infinity, ages.dueAgoMs ?? Infinity);
+    const why = latest(ages.dueAgoMs)
+      ? `no bot with the Kraken key took its next try within ${minutes} min of ${request.notBefore?.toISOString() ?? new Date(now.getTime() - ages.dueAgoMs!).toISOString()}`
+      : latest(ages.joinedAgoMs)
+        ? `no bot with the Kraken key took it within ${minutes} min of the last kill that joined it (${new Date(now.getTime() - ages.joinedAgoMs!).toISOString()})`
         : `no bot with the Kraken key took it within ${minutes} min`;
     // Judged again as it is written: a kill that joined it since this read moved its wait on.
-    const unanswered = { before: new Date(now.getTime() - CANCEL_ALL_STALE_MS), joinAgeMs: CANCEL_ALL_STALE_MS };
+    const unanswered = { waitedMs: CANCEL_ALL_STALE_MS };
     if (!(await failPendingEngineRequest(ctx.db, request.id, { at: now, error: why, unanswered }))) return item;
     const summary = `Zero open orders on Kraken were never confirmed: ${why} (request #${request.id}), so orders may remain open on Kraken. Run \`ctb kill\` again where the key is, or cancel in Kraken's UI, then cancel again here.`;
     return (await finishChecklistRequest(ctx, request, { ok: false, summary })) ?? item;

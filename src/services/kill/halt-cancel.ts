@@ -147,6 +147,15 @@ export function haltAlertFingerprint(incidentId: number | null): string {
 }
 
 /**
+ * The groups a halt's follow-up that confirmed clear resolves: the one it tells (haltAlertFingerprint),
+ * and, once it is an incident's, the halt's own too — raised when no incident existed yet, before a
+ * kill's incident took the follow-up over (or was committed between the raise and the write).
+ */
+export function haltAlertGroupsToResolve(incidentId: number | null): string[] {
+  return incidentId !== null ? [haltAlertFingerprint(incidentId), HALT_CANCEL_FINGERPRINT] : [HALT_CANCEL_FINGERPRINT];
+}
+
+/**
  * The halt's cancel did not confirm: written as a follow-up request the running bot with the key
  * retries until Kraken confirms. With an open incident it is that incident's cancel item's; a halt
  * without one (a reconciliation halt) is followed up alone and stops when the halt is lifted.

@@ -24,6 +24,7 @@ import {
   claimAnnouncement, closeUnansweredFollowUps, finishChecklistRequest, markChecklistAttempt, recordCapabilityOutcome, reopenChecklistItemRecord, type ChecklistDeps,
 } from './checklist-records.js';
 import { describeError, withDeadline } from './deadline.js';
+import { haltAlertGroupsToResolve } from './halt-cancel.js';
 import { confirmedClear, inFlightPhrase, ordersInFlightNow, ordersMayLand } from './fence.js';
 import { writeFollowUp } from './follow-up-request.js';
 import { waitingOn, withWaitingRequests, type ShownChecklistItem, type WaitingDeps } from './waiting-request.js';
@@ -190,10 +191,14 @@ async function cancelAgain(ctx: ChecklistItemDeps, actor: Actor, incident: Incid
   const counts = report.venues.map(venueCount).join(', ');
   if (confirmedClear(report.allConfirmed, fence)) {
     await withdrawFollowUp(ctx, incident.id, `cancelled again and confirmed by ${actor.id}`);
-    // Zero open orders confirmed and none on its way: the kill's "could not confirm" group is over (its escalation stops).
-    if (ctx.alerts?.resolve) {
-      await withDeadline(ctx.alerts.resolve({ fingerprint: `kill:${incident.id}`, by: actor.id, note: `cancelled again and confirmed, no order on its way — ${counts}` }),
-        ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err: unknown) => ctx.logger.error({ err, incidentId: incident.id }, 'could not resolve the kill alert after a confirmed cancel again'));
+    // Zero open orders confirmed and none on its way: the kill's "could not confirm" group is over (its
+    // escalation stops), and so is the halt's own, whose follow-up (taken over by this incident) was just withdrawn.
+    const resolve = ctx.alerts?.resolve;
+    if (resolve) {
+      for (const fingerprint of haltAlertGroupsToResolve(incident.id)) {
+        await withDeadline(resolve({ fingerprint, by: actor.id, note: `cancelled again and confirmed, no order on its way — ${counts}` }),
+          ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err: unknown) => ctx.logger.error({ err, incidentId: incident.id, fingerprint }, 'could not resolve the kill alert after a confirmed cancel again'));
+      }
     }
     return { state: 'done', summary: `Cancelled again — ${counts}.`, details: { cancel: report } };
   }

@@ -14,7 +14,7 @@ import { ManualClock } from '../../../src/clock.js';
 import { testConfig } from '../../../src/config/env.js';
 import { insertIncident } from '../../../src/db/queries/kill-incidents.js';
 import { markIntent } from '../../../src/db/queries/ledger-intents.js';
-import { alertDeliveries, alertEscalations, alertGroups, alertPages, orderIntents, type EngineRequest } from '../../../src/db/schema/index.js';
+import { alertDeliveries, alertEscalations, alertGroups, alertPages, engineRequests, orderIntents, type EngineRequest } from '../../../src/db/schema/index.js';
 import { silentLogger } from '../../../src/logger.js';
 import { cancelAllHandler, tellFollowUp } from '../../../src/services/engine-requests/handlers.js';
 import { getEngineRequest } from '../../../src/services/engine-requests/store.js';
@@ -245,5 +245,53 @@ describe('a kill that could not confirm zero open orders', () => {
     expect(first.ok).toBe(true);
     await executeKill(ctx, { actor: alice, reason: 'drill', trigger: 'manual' });
     expect(await liveGroups()).toEqual([`kill:${first.incidentId}`]);
+  });
+});
+
+describe("a halt's own alert group (raised before any incident existed)", () => {
+  it('is resolved once its follow-up, taken over by a kill\'s incident, confirms on Kraken that no order is open — and not before', async () => {
+    // A reconciliation halt with no incident: an order survives, so the halt's group opens and its follow-up is written.
+    stuckOrder();
+    expect((await cancelOnHalt(ctx, 'reconciliation'))?.confirmed).toBe(false);
+    expect(await liveGroups()).toEqual(['halt-cancel:unconfirmed']);
+    // An operator's kill opens an incident; its follow-up takes over the halt's (one follow-up at a time).
+    const { id } = await incident();
+    const [halt] = await ctx.db.select().from(engineRequests);
+    const { requestId, joined } = await writeFollowUp(ctx, { incidentId: id, killId: 'k-1', actor: 'cli:alice', reason: 'drill', startedAt: Date.now() });
+    expect({ requestId, joined }).toEqual({ requestId: halt!.id, joined: true });
+    await runtime.escalation.tick();
+
+    // A try while the order is still open confirms nothing: the halt's group stays open and keeps paging.
+    const request = async () => ({ ...(await getEngineRequest(ctx.db, requestId))!, claimedBy: 'bot-1:7' });
+    expect(await cancelAllHandler(ctx)(await request())).toMatchObject({ ok: false });
+    expect(await groupOf('halt-cancel:unconfirmed')).toMatchObject({ status: 'open' });
+    clock.advance(5 * MIN);
+    expect(await runtime.escalation.tick()).toBe(1);
+
+    // Kraken lets go of the order; the next try confirms none open: the halt's group is resolved, paging stops.
+    kraken.sticky.clear();
+    expect(await cancelAllHandler(ctx)(await request())).toMatchObject({ ok: true });
+    expect(kraken.open).toEqual([]);
+    expect(await liveGroups()).toEqual([]);
+    expect(await groupOf('halt-cancel:unconfirmed')).toMatchObject({ status: 'resolved', resolvedBy: 'bot-1:7' });
+    for (let i = 0; i < 6; i += 1) {
+      clock.advance(5 * MIN);
+      await runtime.escalation.tick();
+    }
+    expect(await pages()).toEqual(['1.0:UALICE', '1.1:UBOB']);
+  });
+
+  it('is resolved by a cancel again that confirms clear, which withdraws the follow-up that would have resolved it', async () => {
+    stuckOrder();
+    expect((await cancelOnHalt(ctx, 'reconciliation'))?.confirmed).toBe(false);
+    // An operator's kill, unconfirmed too: its incident's follow-up takes over the halt's.
+    const kill = await executeKill(ctx, { actor: { id: 'UALICE', source: 'slack' }, reason: 'drill', trigger: 'manual' });
+    expect(kill.ok).toBe(false);
+    expect((await liveGroups()).sort()).toEqual(['halt-cancel:unconfirmed', `kill:${kill.incidentId}`]);
+    kraken.sticky.clear();
+    const done = await doChecklistItem(ctx, { item: 'cancel_orders', actor: { id: 'UBOB', source: 'slack' }, confirmed: true });
+    expect(done.state).toBe('done');
+    expect(await liveGroups()).toEqual([]);
+    expect(await groupOf('halt-cancel:unconfirmed')).toMatchObject({ status: 'resolved', resolvedBy: 'UBOB' });
   });
 });

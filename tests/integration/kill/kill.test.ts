@@ -21,6 +21,7 @@ import { ExchangeError } from '../../../src/exchange/errors.js';
 import { checklistFollowUp } from '../../../src/services/kill/checklist-records.js';
 import { startRequestRunner } from '../../../src/services/engine-requests/runner.js';
 import { killTestContext, recordingDatabase, useKillTestDb, type KillTestContext } from '../../support/kill-context.js';
+import { ageFollowUps } from '../../support/live-engine.js';
 import { openOrder } from '../../support/recording-exchange.js';
 import { startStallProxy, type StallProxy } from '../../support/stall-proxy.js';
 
@@ -433,9 +434,12 @@ describe('kill', () => {
   it('a follow-up no bot takes within 5 minutes is closed failed when the incident is read, and its item says orders may remain — not pending for ever', async () => {
     const { t, result, requestId } = await unconfirmedKill('kraken down, no bot');
     const cancelItem = async () => (await currentIncident(t.ctx))!.items.find((i) => i.item === 'cancel_orders')!;
+    // Its wait is counted on the database's clock, which the test's manual clock does not move.
     t.clock.advance(4 * 60_000);
+    await ageFollowUps(kill.db(), 4 * 60_000);
     expect(await cancelItem()).toMatchObject({ state: 'pending', requestId });
     t.clock.advance(60_000 + 1);
+    await ageFollowUps(kill.db(), 60_000 + 1);
     const item = await cancelItem();
     expect(item).toMatchObject({ state: 'failed', requestId, doneAt: null });
     expect(String(item.outcome?.['summary'])).toMatch(/never confirmed: no bot with the Kraken key took it within 5 min \(request #\d+\), so orders may remain open on Kraken/);

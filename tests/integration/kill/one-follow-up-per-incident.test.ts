@@ -224,8 +224,10 @@ describe('one open follow-up cancel per incident', () => {
     const incidentId = kill.incidentId!;
     await privateCall(w.kraken.sim, 'AddOrder', { pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '30000', volume: '0.01' });
     const byHalt = await writeFollowUp(w.bot.ctx, { incidentId, killId: kill.killId, actor: 'system:halt-cancel', reason: 'halt', startedAt: Date.now(), halt: true });
-    // No bot took it within CANCEL_ALL_STALE_MS of its writing: the next to take it finds it too old.
+    // No bot took it within CANCEL_ALL_STALE_MS of its writing (on the database's clock): the next to take it finds it too old.
     w.clock.advance(CANCEL_ALL_STALE_MS + 60_000);
+    await w.database.db.execute(sql`update engine_requests set params = params || jsonb_build_object('writtenAt',
+      to_char((now() - ${CANCEL_ALL_STALE_MS + 60_000} * interval '1 millisecond') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) where id = ${byHalt.requestId}`);
 
     // The shell's kill joins in the moment between the bot's verdict (too old) and its close.
     const handler = cancelAllHandler(w.bot.ctx);
@@ -289,7 +291,8 @@ describe('one open follow-up cancel per incident', () => {
     const byKill = await writeFollowUp(w.shell.ctx, { incidentId: kill.incidentId!, killId: kill.killId, actor: operator.id, reason: 'x', startedAt: Date.now() });
     // As the halt's hand-on writes it when it looked for an incident before the kill's was committed.
     const [byHalt] = await w.database.db.insert(engineRequests).values({
-      kind: 'cancel_all', requestedBy: 'system:halt-cancel', requestedAt: w.clock.now(), params: { followUp: true, halt: true, killId: 'halt:x' },
+      // Written now: a request's age is read on the database's clock, not the test's manual one.
+      kind: 'cancel_all', requestedBy: 'system:halt-cancel', requestedAt: new Date(), params: { followUp: true, halt: true, killId: 'halt:x' },
     }).returning();
     const calls = w.cancelAlls();
     expect(await w.runner().drain()).toBe(2);
@@ -423,6 +426,7 @@ describe('the incident read and a join at once (PostgreSQL, two connections)', (
     const items = async () => database.db.select().from(incidentChecklistItems).where(eq(incidentChecklistItems.incidentId, kill.incidentId!));
     const row = async () => (await database.db.select().from(engineRequests).where(eq(engineRequests.id, first)))[0]!;
     clock.advance(5 * 60_000 + 1);
+    await ageFollowUps(database, 5 * 60_000 + 1);
     // A later kill joins it in a transaction of its own, committed only once the incident read,
     // having read it unanswered, waits on the row to close it.
     const joinerDb = connectPostgres((database as { url: string } & Database).url, { max: 1 });

@@ -1,0 +1,93 @@
+// A kill's cancel handed to the bot from a shell whose clock is minutes off: the bot judges how long
+// ago it was asked for on the database's clock (now()), never by comparing the shell's clock with its
+// own, so a shell running 10 minutes slow neither has its cancel refused as "too long ago" nor its
+// follow-up closed before a single try. Real PostgreSQL (two connection pools), the Kraken simulator,
+// the bot on a clock that reads the real time, the shell on one 10 minutes behind it.
+import { eq } from 'drizzle-orm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../src/clock.js';
+import { connectPostgres } from '../../../src/db/client.js';
+import { engineRequests } from '../../../src/db/schema/index.js';
+import { updateBotState } from '../../../src/services/bot-state.js';
+import { enqueueEngineRequest } from '../../../src/services/engine-requests/store.js';
+import { startCancelAllRunner } from '../../../src/services/engine-requests/handlers.js';
+import { writeFollowUp } from '../../../src/services/kill/follow-up-request.js';
+import { currentIncident } from '../../../src/services/kill/incident.js';
+import { executeKill } from '../../../src/services/kill/kill.js';
+import { isOpen } from '../../../src/simulator/types.js';
+import { createPostgresTestDb } from '../../support/db.js';
+import { engineContext } from '../../support/engine.js';
+import { liveContext, startLiveKraken } from '../../support/live-engine.js';
+import { privateCall } from '../../support/simulator.js';
+
+const cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!().catch(() => {});
+});
+
+const SKEW_MS = 10 * 60_000;
+
+async function world(shellSkewMs = -SKEW_MS) {
+  const database = await createPostgresTestDb();
+  cleanup.push(() => database.close());
+  const botClock = new ManualClock(new Date());
+  const kraken = await startLiveKraken({ clock: botClock });
+  cleanup.push(() => kraken.sim.close());
+  const resting = await privateCall(kraken.sim, 'AddOrder', { pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '30000', volume: '0.01' });
+  expect(resting.body.error).toEqual([]);
+  const bot = await liveContext(database, kraken, { KILL_CONFIRM_ATTEMPTS: '1', KILL_CONFIRM_WAIT: '1ms', KILL_DB_TIMEOUT: '30s' }, { clock: botClock });
+  cleanup.push(() => bot.ctx.close());
+  const shellDb = connectPostgres(database.url, { max: 2 });
+  cleanup.push(() => shellDb.close());
+  const shellClock = new ManualClock(new Date(Date.now() + shellSkewMs));
+  const shell = await engineContext(shellDb, { KILL_DB_TIMEOUT: '30s' }, { clock: shellClock });
+  cleanup.push(() => shell.ctx.close());
+  expect(shell.ctx.exchanges.hasKrakenKeys()).toBe(false);
+  const runner = startCancelAllRunner(bot.ctx, { holder: 'bot-1:7', timer: false });
+  cleanup.push(() => runner.stop());
+  const openAtKraken = () => [...kraken.sim.state.orders.values()].filter(isOpen).length;
+  const request = async (id: number) => (await database.db.select().from(engineRequests).where(eq(engineRequests.id, id)))[0]!;
+  return { database, kraken, bot, shell, runner, openAtKraken, request };
+}
+
+describe('a kill from a shell whose clock runs 10 minutes slow', () => {
+  it('has its handed-over cancel carried out by the bot, not refused as asked for too long ago', async () => {
+    const w = await world();
+    const row = await enqueueEngineRequest(w.shell.ctx.db, w.shell.ctx.clock, {
+      kind: 'cancel_all', requestedBy: 'U0OPERATOR', params: { killId: 'k-skew', reason: 'x', killStartedAt: w.shell.ctx.clock.now().toISOString(), answerWithinMs: 5_000 },
+    });
+    expect(await w.runner.drain()).toBe(1);
+    const done = await w.request(row.id);
+    expect(done.error ?? '').not.toMatch(/too long ago/);
+    expect(done, JSON.stringify(done.result)).toMatchObject({ status: 'done' });
+    expect(w.openAtKraken(), 'orders open at Kraken').toBe(0);
+  }, 60_000);
+
+  it('has its follow-up tried by the bot at once, not closed as too old before its first try', async () => {
+    const w = await world();
+    await updateBotState(w.database.db, w.bot.clock, { halted: true, haltedReason: 'kill', haltedAt: w.bot.clock.now(), haltedBy: 'U0OPERATOR' });
+    const { requestId } = await writeFollowUp(w.shell.ctx, { incidentId: null, killId: 'k-skew', actor: 'U0OPERATOR', reason: 'x', startedAt: w.shell.ctx.clock.now().getTime(), halt: true });
+    expect(await w.runner.drain()).toBe(1);
+    const done = await w.request(requestId);
+    expect(String(done.result?.['summary'] ?? done.error)).not.toMatch(/too long ago/);
+    expect(done, JSON.stringify(done.result)).toMatchObject({ status: 'done' });
+    expect(w.openAtKraken(), 'orders open at Kraken').toBe(0);
+  }, 60_000);
+});
+
+describe('an incident read from a shell whose clock runs 10 minutes fast', () => {
+  it("leaves the bot's follow-up waiting for its next try pending, not closed as never taken", async () => {
+    const w = await world(SKEW_MS);
+    w.kraken.sim.state.systemStatus = 'maintenance';
+    const kill = await executeKill(w.bot.ctx, { actor: { id: 'U0OPERATOR', source: 'slack' }, reason: 'x', trigger: 'manual' });
+    expect(kill.followUp).toMatchObject({ requestId: expect.any(Number) });
+    const requestId = (kill.followUp as { requestId: number }).requestId;
+    // The bot's first try: Kraken still in maintenance, so the follow-up waits for its next try.
+    expect(await w.runner.drain()).toBe(1);
+    expect(await w.request(requestId)).toMatchObject({ status: 'pending', notBefore: expect.any(Date) });
+
+    const view = await currentIncident(w.shell.ctx);
+    expect(view!.items.find((i) => i.item === 'cancel_orders')).toMatchObject({ state: 'pending', requestId });
+    expect(await w.request(requestId)).toMatchObject({ status: 'pending' });
+  }, 60_000);
+});

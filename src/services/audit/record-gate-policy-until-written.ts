@@ -8,6 +8,7 @@ import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
 import type { Logger } from '../../logger.js';
+import type { ReleaseInfo } from '../release/version.js';
 import { recordGatePolicy, type GatePolicy } from './gate-policy.js';
 
 export interface RecordUntilWrittenDeps {
@@ -21,6 +22,8 @@ export interface RecordUntilWrittenDeps {
 export interface RecordUntilWrittenOptions {
   by: string;
   strategies: { file: string; sha256: string };
+  /** The release the engine runs (read from its own build when not given). */
+  release?: ReleaseInfo;
   /** Stops the retry (the engine is stopping): resolves null. */
   signal: AbortSignal;
   /** The first wait between attempts (default 1 s), doubled up to `maxRetryMs` (default 60 s). */
@@ -49,7 +52,7 @@ export async function recordGatePolicyUntilWritten(ctx: RecordUntilWrittenDeps, 
   let delay = opts.retryMs ?? 1_000;
   for (let attempt = 1; !opts.signal.aborted; attempt += 1) {
     try {
-      const policy = await record(ctx.db, { config: ctx.config, strategies: opts.strategies, by: opts.by, at: ctx.clock.now() });
+      const policy = await record(ctx.db, { config: ctx.config, strategies: opts.strategies, ...(opts.release ? { release: opts.release } : {}), by: opts.by, at: ctx.clock.now() });
       if (attempt > 1) {
         await ctx.alerts.resolve?.({ fingerprint: GATE_POLICY_UNRECORDED, by: 'system:engine', note: `the go-live gate policy was recorded at attempt ${attempt}` })
           .catch((err: unknown) => ctx.logger.error({ err }, 'could not resolve the gate-policy alert'));

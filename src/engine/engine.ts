@@ -568,10 +568,17 @@ export class Engine implements RunningEngine {
     const start = this.#risk?.peak;
     const at = this.#lastMarketTime.toISOString().slice(0, 16).replace('T', ' ');
     const open = this.#portfolio.positions.size;
+    // A halt (ctb kill, a hard breach) stops every order: the line watched between trades says so.
+    const halted = this.#state.halted || isHaltLatched(ctx);
+    const why = this.#state.haltedReason ? `: ${this.#state.haltedReason}${this.#state.haltedBy ? ` (by ${this.#state.haltedBy})` : ''}` : '';
     ctx.logger.info(
-      { event: 'progress', feed: this.opts.feed.kind, marketTime: this.#lastMarketTime.toISOString(), candles: this.counts.candles, equity: equity.toFixed(2), currency: quote, open, orders: this.counts.orders },
+      {
+        event: 'progress', feed: this.opts.feed.kind, marketTime: this.#lastMarketTime.toISOString(), candles: this.counts.candles, equity: equity.toFixed(2), currency: quote, open, orders: this.counts.orders,
+        ...(halted ? { halted: true } : {}),
+      },
       `${this.opts.feed.kind} at ${at} UTC: ${this.counts.candles} candles, equity ${readableAmount(equity)} ${quote}` +
-        `${start ? ` (peak ${readableAmount(start)})` : ''}, ${open} open, ${this.counts.orders} orders`,
+        `${start ? ` (peak ${readableAmount(start)})` : ''}, ${open} open, ${this.counts.orders} orders` +
+        (halted ? `; HALTED${why}, no orders until \`ctb resume\`` : ''),
     );
   }
 

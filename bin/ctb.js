@@ -44,7 +44,23 @@ function headCommit() {
   return packed?.split('\n').find((line) => line.endsWith(` ${ref}`))?.split(' ')[0] ?? null;
 }
 
-const built = JSON.parse(read(join(root, 'dist', 'build-info.json')) ?? '{}').commit ?? null;
+/**
+ * The commit dist/ was built at, or null: build-info.json missing, empty, cut short or not the
+ * build's JSON is "no build commit" (only the HEAD warning below needs it), never a reason to stop
+ * a command — `ctb kill` above all.
+ */
+function builtCommit() {
+  const text = read(join(root, 'dist', 'build-info.json'));
+  if (!text) return null;
+  try {
+    const commit = JSON.parse(text)?.commit;
+    return typeof commit === 'string' && commit !== '' ? commit : null;
+  } catch {
+    return null;
+  }
+}
+
+const built = builtCommit();
 if (built) {
   const head = headCommit();
   if (head && head !== built) {

@@ -9,6 +9,7 @@
 // booked) and the feed watch (a polling feed silent for several intervals raises an alert).
 import { performance } from 'node:perf_hooks';
 import { ALERTED } from '../alerts/log-source.js';
+import type { AlertInput } from '../alerts/types.js';
 import { clockPast, type ManualClock } from '../clock.js';
 import type { Config } from '../config/env.js';
 import type { BotState } from '../db/schema/index.js';
@@ -254,14 +255,22 @@ export class Engine implements RunningEngine {
         // warning repeated every few seconds while nothing is booked.
         bugs += 1;
         if (bugs !== 1 && bugs % 100 !== 0) continue;
-        this.ctx.logger.error({ ...ALERTED, err, passes: bugs }, `${what} failed: a program error, not a passing one; still trying`);
-        if (bugs === 1) {
-          await this.ctx.alerts.raise({
-            source: 'engine', severity: 'critical', title: `Engine error while ${what}: ${(err as Error).message}`, fingerprint: `engine_error:${what}`,
-          }).catch(() => undefined);
-        }
+        const msg = `${what} failed: a program error, not a passing one; still trying`;
+        if (bugs !== 1) this.ctx.logger.error({ ...ALERTED, err, passes: bugs }, msg);
+        else await this.#page({ source: 'engine', severity: 'critical', title: `Engine error while ${what}: ${(err as Error).message}`, fingerprint: `engine_error:${what}` }, { err, passes: bugs }, msg);
       }
     }
+  }
+
+  /**
+   * An error with its own page: logged marked ALERTED (the log source lets it be), then paged. A page
+   * that cannot be raised is logged again unmarked, so the log source pages it instead of no one.
+   */
+  async #page(alert: AlertInput, fields: Record<string, unknown>, msg: string): Promise<void> {
+    this.ctx.logger.error({ ...ALERTED, ...fields }, msg);
+    await this.ctx.alerts.raise(alert).catch((raiseErr: unknown) => {
+      this.ctx.logger.error({ ...fields, alertError: raiseErr instanceof Error ? raiseErr.message : String(raiseErr) }, `${msg} (its alert could not be raised)`);
+    });
   }
 
   private get ctx(): EngineDeps {
@@ -373,8 +382,7 @@ export class Engine implements RunningEngine {
       await updateBotState(ctx.db, ctx.clock, { halted: true, haltedReason: (err as Error).message, haltedAt: ctx.clock.now(), haltedBy: 'system:engine' }).catch(() => undefined);
       await ctx.alerts.raise({ source: 'exchange', severity: 'critical', title: `Trading halted: ${(err as Error).message}`, fingerprint: 'engine_halted_auth' });
     } else if (!isAppError(err, 'retryable')) {
-      ctx.logger.error({ ...ALERTED, err }, 'engine loop error');
-      await ctx.alerts.raise({ source: 'engine', severity: 'critical', title: `Engine error: ${(err as Error)?.message ?? String(err)}`, fingerprint: 'engine_loop_error' }).catch(() => undefined);
+      await this.#page({ source: 'engine', severity: 'critical', title: `Engine error: ${(err as Error)?.message ?? String(err)}`, fingerprint: 'engine_loop_error' }, { err }, 'engine loop error');
     } else {
       ctx.logger.warn({ err }, 'transient market/exchange trouble; backing off');
     }
@@ -560,10 +568,17 @@ export class Engine implements RunningEngine {
     const start = this.#risk?.peak;
     const at = this.#lastMarketTime.toISOString().slice(0, 16).replace('T', ' ');
     const open = this.#portfolio.positions.size;
+    // A halt (ctb kill, a hard breach) stops every order: the line watched between trades says so.
+    const halted = this.#state.halted || isHaltLatched(ctx);
+    const why = this.#state.haltedReason ? `: ${this.#state.haltedReason}${this.#state.haltedBy ? ` (by ${this.#state.haltedBy})` : ''}` : '';
     ctx.logger.info(
-      { event: 'progress', feed: this.opts.feed.kind, marketTime: this.#lastMarketTime.toISOString(), candles: this.counts.candles, equity: equity.toFixed(2), currency: quote, open, orders: this.counts.orders },
+      {
+        event: 'progress', feed: this.opts.feed.kind, marketTime: this.#lastMarketTime.toISOString(), candles: this.counts.candles, equity: equity.toFixed(2), currency: quote, open, orders: this.counts.orders,
+        ...(halted ? { halted: true } : {}),
+      },
       `${this.opts.feed.kind} at ${at} UTC: ${this.counts.candles} candles, equity ${readableAmount(equity)} ${quote}` +
-        `${start ? ` (peak ${readableAmount(start)})` : ''}, ${open} open, ${this.counts.orders} orders`,
+        `${start ? ` (peak ${readableAmount(start)})` : ''}, ${open} open, ${this.counts.orders} orders` +
+        (halted ? `; HALTED${why}, no orders until \`ctb resume\`` : ''),
     );
   }
 

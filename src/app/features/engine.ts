@@ -13,6 +13,7 @@ import type { BotState } from '../../db/schema/index.js';
 import type { Mode } from '../../services/bot-state.js';
 import { createMarketFeed, type MarketFeedOptions } from '../../market/create-feed.js';
 import { describeSettings, describeThresholds, recordGatePolicy } from '../../services/audit/gate-policy.js';
+import { readReleaseInfo } from '../../services/release/version.js';
 import { startLogScanPublisher, type LogScanPublisher } from '../../services/logcheck/publish-log-scan.js';
 import { createLeaseKeeper } from '../../services/engine-lease/keeper.js';
 import { setEngineLease } from '../../services/engine-lease/runtime.js';
@@ -59,6 +60,9 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
       // Read again as it is now, with the file and field named, rather than on the first candle.
       const loaded = loadTradedStrategies(ctx.config);
       const strategies = loaded.config.strategies;
+      // The release this process runs is the build it loaded now: a rebuild on disk before it takes
+      // the lease (a standby, a re-take) must not be recorded as the code that trades.
+      const release = await readReleaseInfo({ buildCommit: ctx.config.BUILD_COMMIT });
       await assertLiveFeed(ctx, startOpts.feed);
       const feed = await createMarketFeed(ctx.config, startOpts.feed, opts.market);
       const lease = createLeaseKeeper(ctx, {
@@ -88,7 +92,7 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
           if (!acquired || stopping.signal.aborted) return;
           // The go-live thresholds this engine runs with become the gate policy every audit is held to.
           const { host, pid, role } = acquired.lease;
-          await recordGatePolicy(ctx.db, { config: ctx.config, strategies: { file: loaded.file, sha256: loaded.sha256 }, by: `${host}:${pid} (${role})`, at: ctx.clock.now() })
+          await recordGatePolicy(ctx.db, { config: ctx.config, strategies: { file: loaded.file, sha256: loaded.sha256 }, release, by: `${host}:${pid} (${role})`, at: ctx.clock.now() })
             .then((policy) => ctx.logger.info({ thresholds: policy.thresholds }, `go-live gate policy recorded: ${describeThresholds(policy.thresholds)}; ${describeSettings(policy.thresholds)}`))
             .catch((err: unknown) => ctx.logger.error({ err }, 'could not record the go-live gate policy: the gate holds audits to the one stored before (or the built-in defaults)'));
           // Only this process can read its LOG_DIR: the audit's log checks judge what it publishes.

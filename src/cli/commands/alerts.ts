@@ -23,6 +23,13 @@ function escalationLine(r: AlertTestResult): string {
   return `Escalation started and the alert reached ${reached.join(' and ')}; the running bot continues the ladder until someone presses Acknowledge (or \`ctb alerts ack ${r.groupId}\`).`;
 }
 
+/** What left this process: the test alert, on the channels that took it; never the bot's queue. */
+function sentLine(r: AlertTestResult): string {
+  const sent = (['slack', 'email'] as const).filter((name) => r.channels[name].status === 'sent');
+  if (sent.length === 0) return 'Nothing was sent from here (the test is recorded only); alerts the bot has queued are left to the bot to send.';
+  return `Only this test alert was sent from here, to ${sent.join(' and ')}; alerts the bot has queued are left to the bot to send.`;
+}
+
 export function renderAlertTest(r: AlertTestResult): string {
   const line = (name: string, c: AlertTestResult['channels']['slack']) =>
     `  ${name.padEnd(6)} ${c.status === 'sent' ? 'sent' : c.status === 'not_configured' ? 'not configured' : `FAILED — ${c.error ?? 'unknown'}`}`;
@@ -31,7 +38,7 @@ export function renderAlertTest(r: AlertTestResult): string {
     `Test alert (${r.severity}) ${r.ok ? 'delivered' : none ? `NOT delivered: ${NO_CHANNEL}` : 'NOT delivered everywhere'} — group ${r.groupId}, recorded as test #${r.testId}`,
     line('slack', r.channels.slack),
     line('email', r.channels.email),
-    'Only this test alert was sent from here; alerts the bot has queued are left to the bot to send.',
+    sentLine(r),
     escalationLine(r),
   ].filter(Boolean).join('\n');
 }

@@ -34,6 +34,9 @@ describe('ctb alerts test with no alert channel configured', () => {
     expect(said).toContain(`Test alert (critical) NOT delivered: no alert channel is configured (Slack: SLACK_BOT_TOKEN and SLACK_ALERTS_CHANNEL; email: SMTP_URL and ALERT_EMAIL_TO) — group ${row!.groupId}`);
     expect(said).toContain(`Escalation recorded, but nobody was paged: no alert channel is configured (Slack: SLACK_BOT_TOKEN and SLACK_ALERTS_CHANNEL; email: SMTP_URL and ALERT_EMAIL_TO). Acknowledge it with \`ctb alerts ack ${row!.groupId}\`.`);
     expect(said).not.toMatch(/paged now|Escalation started/);
+    // Nothing left this process: the closing line may not claim a test alert was sent.
+    expect(said).toContain('Nothing was sent from here (the test is recorded only); alerts the bot has queued are left to the bot to send.');
+    expect(said).not.toContain('Only this test alert was sent');
     expect(row).toMatchObject({ ok: false, severity: 'critical' });
   });
 });

@@ -99,13 +99,14 @@ describe('ctb alerts test', () => {
     expect(await database().db.select().from(alertPages).where(eq(alertPages.groupId, bot.groupId))).toEqual(botPages);
     const botQueue = await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.groupId, bot.groupId));
     expect(botQueue.map((d) => [d.id, d.status, d.attempts])).toEqual(botQueued.map((d) => [d.id, 'pending', 0]));
-    expect(renderAlertTest(result)).toContain('Only this test alert was sent from here');
+    expect(renderAlertTest(result)).toContain('Only this test alert was sent from here, to slack and email; alerts the bot has queued are left to the bot to send.');
   });
 
   it('with every channel failed here, does not claim whether on-call was paged by direct message', () => {
     const failed = { status: 'failed' as const, error: 'channel_not_found' };
     const said = renderAlertTest({ ok: false, testId: 1, groupId: 7, severity: 'critical', channels: { slack: failed, email: failed }, escalation: 'started' });
     expect(said).not.toContain('nobody was paged');
+    expect(said).toContain('Nothing was sent from here (the test is recorded only)');
     expect(said).toContain("no channel delivered the alert from here; the running bot's escalation pages on-call by direct message, which this run did not see");
   });
 

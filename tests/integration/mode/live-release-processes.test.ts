@@ -23,12 +23,16 @@ const bed = useLiveGateBed();
 let release: ReleaseDir;
 let commit: string;
 let engine: BotProcess | undefined;
+let standby: BotProcess | undefined;
 
 beforeAll(() => {
   release = releaseDir({ tag: null, prefix: 'ctb-release-gate-' });
   commit = release.git('rev-parse', 'HEAD').trim();
 });
-afterEach(() => engine?.kill('SIGKILL'));
+afterEach(() => {
+  engine?.kill('SIGKILL');
+  standby?.kill('SIGKILL');
+});
 afterAll(() => release?.remove());
 
 /** The engine's process runs the release directory's build until it has recorded its policy; it is stopped then. */
@@ -80,4 +84,24 @@ describe('/mode live judges the release the engine\'s process runs', () => {
     expect(line.value).toContain(`${TAG} (commit ${commit.slice(0, 12)}; but dist/ (what ctb runs) was built from uncommitted changes: not a release) (${whose}, recorded at `);
     expect(line.fix).toContain('dist/ was built from uncommitted changes');
   }, 180_000);
+
+  it('records the build a standby loaded at its start, not one rebuilt on disk before it takes the lease', async () => {
+    // dist/ is the dirty build of the test before: a standby starts on it, then the tag is rebuilt clean
+    // under it (no restart) and the engine ahead of it stops: the code that trades is still the dirty build.
+    const env = (dir: string) => baseEnv(dir, { DATABASE_URL: bed.database.url, SLACK_APPROVERS: APPROVERS });
+    const first = mkdtempSync(join(tmpdir(), 'ctb-release-engine-'));
+    engine = startBotProcess(['start', '--role', 'worker'], env(first), first, release.bin);
+    await engine.waitFor(/go-live gate policy recorded/, 120_000);
+    const second = mkdtempSync(join(tmpdir(), 'ctb-release-standby-'));
+    standby = startBotProcess(['start', '--role', 'worker'], env(second), second, release.bin);
+    await standby.waitFor(/standing by/, 120_000);
+    release.build();
+    expect(JSON.parse(readFileSync(join(release.dir, 'dist/build-info.json'), 'utf8'))).toMatchObject({ tag: TAG, dirty: false });
+    engine.kill('SIGTERM');
+    await engine.exited;
+    await standby.waitFor(/go-live gate policy recorded/, 120_000);
+    const { result, line } = await requestLive();
+    expect(result.opened).toBe(false);
+    expect(line).toMatchObject({ status: 'fail', value: expect.stringContaining(`was built from uncommitted changes: not a release) (the engine's process ${hostname()}:${standby.pid} (worker), recorded at `) });
+  }, 240_000);
 });

@@ -88,7 +88,7 @@ describe('/exit in Slack', () => {
     expect(trade).toMatchObject({ id, status: 'closed' });
     // The engine's own order path: an exit intent with a client order id, filled, in the ledger.
     expect(await exitIntents()).toEqual([expect.objectContaining({ tradeId: id, status: 'filled', clientOrderId: expect.stringMatching(/^[0-9a-f-]{36}$/) })]);
-    expect(await database.db.select().from(engineRequests)).toEqual([expect.objectContaining({ kind: 'exit_trade', status: 'done', requestedBy: USERS.operator, params: { target: id, reason: 'spread widening', mode: 'paper' } })]);
+    expect(await database.db.select().from(engineRequests)).toEqual([expect.objectContaining({ kind: 'exit_trade', status: 'done', requestedBy: USERS.operator, params: { target: id, reason: 'spread widening', mode: 'paper', writtenAt: expect.any(String) } })]);
     expect(worker!.engine.openTradeIds()).toEqual([]);
   });
 
@@ -241,7 +241,7 @@ describe('ctb exit', () => {
     const one = await cli('exit', String(paper!.id), '--yes', '--wait', '0');
     expect(one.err).toBe('');
     expect(one.out).toMatch(new RegExp(`^Exit of trade #${paper!.id} requested \\(request #1\\): PENDING`));
-    expect((await database.db.select().from(engineRequests)).map((r) => [r.kind, r.params])).toEqual([['exit_trade', { target: paper!.id, mode: 'paper' }]]);
+    expect((await database.db.select().from(engineRequests)).map((r) => [r.kind, r.params])).toEqual([['exit_trade', { target: paper!.id, mode: 'paper', writtenAt: expect.any(String) }]]);
   });
 
   it('while paper with a live position still open, exit all previews exactly what the confirm closes: the paper book, the live one left out', async () => {
@@ -336,7 +336,7 @@ describe('ctb exit', () => {
     const [listed] = await database.db.select().from(trades);
     const asked = await cli('exit', 'all', '--yes', '--wait', '0');
     expect(asked.out).toMatch(/\(request #1\): PENDING/);
-    expect((await database.db.select().from(engineRequests))[0]!.params).toEqual({ target: 'all', mode: 'paper', tradeIds: [listed!.id] });
+    expect((await database.db.select().from(engineRequests))[0]!.params).toEqual({ target: 'all', mode: 'paper', tradeIds: [listed!.id], writtenAt: expect.any(String) });
     // The engine starts after the confirm and opens a position of its own before it takes the request.
     worker = await startIdleEngine(database, roundTripCloses().slice(0, 24));
     await worker.runner.stop();

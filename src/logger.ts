@@ -3,6 +3,7 @@
 // running bot only: src/log-file.ts) and LOG_DIR/anomalies.log (warn and above). Secrets never reach a line:
 // known secret fields are redacted by path, Secret objects print [redacted], and every line is
 // scrubbed of the configured secret values and of token-shaped strings before it is written.
+import { errSerializer } from './log-error.js';
 import { LogFile } from './log-file.js';
 import type pino from 'pino';
 import type { Logger, StreamEntry } from 'pino';
@@ -222,6 +223,7 @@ export function createLogger(opts: LoggerOptions): Logger {
         base: { service: 'ctb' },
         redact: { paths: REDACT_PATHS, censor: REDACTED },
         timestamp: pino.stdTimeFunctions.isoTime,
+        serializers: { err: errSerializer(pino.stdSerializers.err) },
         hooks: { streamWrite: (line) => capLine(scrub(line), cap) },
       },
       pino.multistream(streams, { dedupe: false }),

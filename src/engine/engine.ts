@@ -96,6 +96,13 @@ const MINUTE = 60_000;
 const BACKOFF: Backoff = { baseMs: 1000, maxMs: 60_000 };
 const FILL_FOLLOW_MS = 3_000;
 
+/** The head of an error's message, before what it quotes from its cause: the log line's reason (the err field has the rest). */
+function shortReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const head = message.split(': ')[0] ?? message;
+  return head.length > 120 ? `${head.slice(0, 119)}…` : head;
+}
+
 export class Engine implements RunningEngine {
   readonly #ctx: EngineDeps;
   /** The loop's ticks and operators' exits take turns: an exit never lands inside a tick. */
@@ -383,11 +390,11 @@ export class Engine implements RunningEngine {
       await ctx.alerts.raise({ source: 'exchange', severity: 'critical', title: `Trading halted: ${(err as Error).message}`, fingerprint: 'engine_halted_auth' });
     } else if (!isAppError(err, 'retryable')) {
       await this.#page({ source: 'engine', severity: 'critical', title: `Engine error: ${(err as Error)?.message ?? String(err)}`, fingerprint: 'engine_loop_error' }, { err }, 'engine loop error');
-    } else {
-      ctx.logger.warn({ err }, 'transient market/exchange trouble; backing off');
     }
     this.#loopFailures += 1;
-    await this.#waitAlive(backoffDelay(BACKOFF, this.#loopFailures), signal);
+    const delay = backoffDelay(BACKOFF, this.#loopFailures);
+    if (isAppError(err, 'retryable')) ctx.logger.warn({ err, delayMs: delay }, `transient market/exchange trouble (${shortReason(err)}); backing off ${delay / 1000} s`);
+    await this.#waitAlive(delay, signal);
   }
 
   /**
@@ -568,10 +575,17 @@ export class Engine implements RunningEngine {
     const start = this.#risk?.peak;
     const at = this.#lastMarketTime.toISOString().slice(0, 16).replace('T', ' ');
     const open = this.#portfolio.positions.size;
+    // A halt (ctb kill, a hard breach) stops every order: the line watched between trades says so.
+    const halted = this.#state.halted || isHaltLatched(ctx);
+    const why = this.#state.haltedReason ? `: ${this.#state.haltedReason}${this.#state.haltedBy ? ` (by ${this.#state.haltedBy})` : ''}` : '';
     ctx.logger.info(
-      { event: 'progress', feed: this.opts.feed.kind, marketTime: this.#lastMarketTime.toISOString(), candles: this.counts.candles, equity: equity.toFixed(2), currency: quote, open, orders: this.counts.orders },
+      {
+        event: 'progress', feed: this.opts.feed.kind, marketTime: this.#lastMarketTime.toISOString(), candles: this.counts.candles, equity: equity.toFixed(2), currency: quote, open, orders: this.counts.orders,
+        ...(halted ? { halted: true } : {}),
+      },
       `${this.opts.feed.kind} at ${at} UTC: ${this.counts.candles} candles, equity ${readableAmount(equity)} ${quote}` +
-        `${start ? ` (peak ${readableAmount(start)})` : ''}, ${open} open, ${this.counts.orders} orders`,
+        `${start ? ` (peak ${readableAmount(start)})` : ''}, ${open} open, ${this.counts.orders} orders` +
+        (halted ? `; HALTED${why}, no orders until \`ctb resume\`` : ''),
     );
   }
 

@@ -2,8 +2,11 @@
 // answered (a hiccup an hour later is not paid for with a minute's sleep), and it keeps the
 // heartbeat while it waits — a backing-off engine is not a stuck one for self-heal or the watchdog.
 import { performance } from 'node:perf_hooks';
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { testConfig } from '../../src/config/env.js';
 import { Engine } from '../../src/engine/engine.js';
+import { createLogger } from '../../src/logger.js';
 import { ExchangeError } from '../../src/exchange/errors.js';
 import type { MarketFeed, MarketTick } from '../../src/market/types.js';
 import { getBotState } from '../../src/services/bot-state.js';
@@ -73,6 +76,35 @@ describe('engine backoff after a failed market poll', () => {
       }
       expect((await getBotState(t.ctx.db)).engineHeartbeatAt, 'the heartbeat during the 4 s wait').toEqual(later);
       expect(feed.askedAt.length, 'still backing off, not polling').toBe(3);
+    } finally {
+      await engine.stop();
+      await t.ctx.close();
+    }
+  }, 60_000);
+
+  it('says why it backs off and for how long in the line itself', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    let logged!: () => void;
+    const backingOff = new Promise<void>((resolve) => (logged = resolve));
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        for (const l of String(chunk).split('\n').filter(Boolean)) {
+          const line = JSON.parse(l) as Record<string, unknown>;
+          lines.push(line);
+          if (line.level === 40 && String(line.msg).startsWith('transient market/exchange trouble')) logged();
+        }
+        done();
+      },
+    });
+    const logger = createLogger({ config: testConfig({ LOG_FORMAT: 'json' }), stdout: false, files: false, destination: sink, destinationLevel: 'warn' });
+    const t = await engineContext(database(), {}, { logger });
+    const engine = new Engine({ ctx: t.ctx, feed: scriptedFeed([false]), strategies: [maCross()], housekeepingMs: 50 });
+    try {
+      void engine.start();
+      await backingOff;
+      const line = lines.find((l) => String(l.msg).startsWith('transient market/exchange trouble'))!;
+      expect(line.msg).toBe("transient market/exchange trouble (Kraken's public API did not answer OHLC for BTC/USD); backing off 1 s");
+      expect(line).toMatchObject({ delayMs: 1000, err: { code: 'exchange_unavailable' } });
     } finally {
       await engine.stop();
       await t.ctx.close();

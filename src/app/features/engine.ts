@@ -12,7 +12,8 @@ import type { Feature } from '../feature.js';
 import type { BotState } from '../../db/schema/index.js';
 import type { Mode } from '../../services/bot-state.js';
 import { createMarketFeed, type MarketFeedOptions } from '../../market/create-feed.js';
-import { describeSettings, describeThresholds, recordGatePolicy } from '../../services/audit/gate-policy.js';
+import { describeSettings, describeThresholds } from '../../services/audit/gate-policy.js';
+import { recordGatePolicyUntilWritten } from '../../services/audit/record-gate-policy-until-written.js';
 import { readReleaseInfo } from '../../services/release/version.js';
 import { startLogScanPublisher, type LogScanPublisher } from '../../services/logcheck/publish-log-scan.js';
 import { createLeaseKeeper } from '../../services/engine-lease/keeper.js';
@@ -92,9 +93,10 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
           if (!acquired || stopping.signal.aborted) return;
           // The go-live thresholds this engine runs with become the gate policy every audit is held to.
           const { host, pid, role } = acquired.lease;
-          await recordGatePolicy(ctx.db, { config: ctx.config, strategies: { file: loaded.file, sha256: loaded.sha256 }, release, by: `${host}:${pid} (${role})`, at: ctx.clock.now() })
-            .then((policy) => ctx.logger.info({ thresholds: policy.thresholds }, `go-live gate policy recorded: ${describeThresholds(policy.thresholds)}; ${describeSettings(policy.thresholds)}`))
-            .catch((err: unknown) => ctx.logger.error({ err }, 'could not record the go-live gate policy: the gate holds audits to the one stored before (or the built-in defaults)'));
+          // Retried until written, and no engine before it is: the gate must know the policy the engine runs with.
+          const policy = await recordGatePolicyUntilWritten(ctx, { by: `${host}:${pid} (${role})`, strategies: { file: loaded.file, sha256: loaded.sha256 }, release, signal: stopping.signal });
+          if (!policy) return;
+          ctx.logger.info({ thresholds: policy.thresholds }, `go-live gate policy recorded: ${describeThresholds(policy.thresholds)}; ${describeSettings(policy.thresholds)}`);
           // Only this process can read its LOG_DIR: the audit's log checks judge what it publishes.
           await (logScans as LogScanPublisher | null)?.stop();
           logScans = startLogScanPublisher(ctx, `${host}:${pid} (${role})`);

@@ -82,12 +82,16 @@ export function cancelOnHalt(ctx: HaltCancelDeps, reason: string): Promise<Venue
         await resolveHaltAlert(ctx, reason);
       } else {
         ctx.logger.error({ ...ALERTED, report }, unconfirmedLine(report));
+        // Handed on first, so the alert says what is still pending: the request that goes on cancelling, or that none does.
+        const requestId = await keepCancelling(ctx, reason, startedAt);
+        const pending = requestId !== null
+          ? `pending: the bot with the Kraken key goes on cancelling as request #${requestId} until Kraken confirms none open`
+          : 'the cancel could not be handed on, so nothing retries it: orders may remain open on Kraken';
         await withDeadline(ctx.alerts.raise({
           source: 'kill', severity: 'critical', fingerprint: await unconfirmedFingerprint(ctx),
-          title: `Halted, but ${report.survivors.length > 0 ? `${report.survivors.length} order(s) are still open on Kraken` : 'zero open orders on Kraken could not be confirmed'} after cancelling`,
-          details: { reason, survivors: report.survivors, errors: report.errors.slice(-3) },
+          title: `Halted, but ${report.survivors.length > 0 ? `${report.survivors.length} order(s) are still open on Kraken` : 'zero open orders on Kraken could not be confirmed'} after cancelling — ${pending}`,
+          details: { reason, survivors: report.survivors, errors: report.errors.slice(-3), ...(requestId !== null ? { confirmationContinues: `request #${requestId}` } : {}) },
         }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the halt-cancel alert'));
-        await keepCancelling(ctx, reason, startedAt);
       }
       return report;
     });
@@ -157,10 +161,10 @@ export function haltAlertGroupsToResolve(incidentId: number | null): string[] {
 
 /**
  * The halt's cancel did not confirm: written as a follow-up request the running bot with the key
- * retries until Kraken confirms. With an open incident it is that incident's cancel item's; a halt
+ * retries until Kraken confirms; its id, or null when it could not be written. With an open incident it is that incident's cancel item's; a halt
  * without one (a reconciliation halt) is followed up alone and stops when the halt is lifted.
  */
-async function keepCancelling(ctx: HaltCancelDeps, reason: string, startedAt: number): Promise<void> {
+async function keepCancelling(ctx: HaltCancelDeps, reason: string, startedAt: number): Promise<number | null> {
   try {
     const incident = await withDeadline(openIncident(ctx.db), ctx.config.KILL_DB_TIMEOUT, 'the database');
     const { requestId, joined, who } = await writeFollowUp(ctx, {
@@ -174,8 +178,10 @@ async function keepCancelling(ctx: HaltCancelDeps, reason: string, startedAt: nu
       }), ctx.config.KILL_DB_TIMEOUT, 'the database').catch((err: unknown) => ctx.logger.error({ err, requestId }, "halted: the follow-up is written, but the incident's cancel item could not be marked pending"));
     }
     ctx.logger.warn({ requestId, joined, incidentId: incident?.id ?? null }, `halted: the cancel goes on as request #${requestId}; ${who}`);
+    return requestId;
   } catch (err) {
     ctx.logger.error({ err }, "halted: the cancel could not be handed on as a follow-up request; nothing retries it until the next halt or a cancel again");
+    return null;
   }
 }
 

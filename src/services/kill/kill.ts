@@ -263,6 +263,15 @@ async function resolveKillAlert(ctx: KillDeps, request: KillRequest, result: Kil
   }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err: unknown) => ctx.logger.error({ err }, 'kill: could not resolve the earlier kill alert'));
 }
 
+/** What a kill that could not confirm still has pending, as its alert says it: who goes on cancelling, or that nobody does. */
+function stillPending(followUp: KillResult['followUp']): string {
+  if (!followUp) return 'nothing goes on cancelling: orders may remain open on Kraken';
+  if (!('requestId' in followUp)) return `the cancel could not be handed on (${followUp.error}): orders may remain open on Kraken`;
+  return followUp.runningBot
+    ? `pending: the running bot with the Kraken key (${followUp.runningBot}) goes on cancelling as request #${followUp.requestId} until Kraken confirms none open`
+    : `pending: request #${followUp.requestId} waits for a bot with the Kraken key to go on cancelling; until Kraken confirms none open, orders may remain`;
+}
+
 async function raiseKillAlert(ctx: KillDeps, request: KillRequest, result: KillResult): Promise<void> {
   const survivors = result.cancel.venues.flatMap((v) => v.survivors.map((s) => ({ venue: v.venue, ...s })));
   const inFlight = result.fence?.unresolved ?? [];
@@ -272,7 +281,7 @@ async function raiseKillAlert(ctx: KillDeps, request: KillRequest, result: KillR
         source: 'kill',
         severity: 'critical',
         title: !result.ok
-          ? 'Kill switch: trading halted, but open orders could not be confirmed cancelled'
+          ? `Kill switch: trading halted, but open orders could not be confirmed cancelled — ${stillPending(result.followUp)}`
           : 'Kill switch: trading halted, every open order cancelled',
         fingerprint: `kill:${result.incidentId ?? result.killId}`,
         details: { killId: result.killId, by: request.actor.id, reason: request.reason, trigger: request.trigger, state: result.state,

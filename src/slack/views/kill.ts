@@ -41,7 +41,7 @@ export function renderKillReply(r: KillResult): SlackMessage {
   const fence = fenceLine(r);
   const confirmed = r.cancel.allConfirmed && fence === null;
   const headline = r.alreadyKilled
-    ? `Already killed${r.incidentId !== null ? ` (incident #${r.incidentId})` : ''}: cancelled again, the bot stays halted in paper.`
+    ? `Already killed${r.incidentId !== null ? ` (incident #${r.incidentId})` : ''}: cancelled again, ${confirmed ? 'every open order cancelled' : 'but some open orders could not be confirmed cancelled'}; the bot stays halted in paper.`
     : confirmed
       ? 'Killed: every open order cancelled, trading halted, switched to paper.'
       : 'Killed, but some open orders could not be confirmed cancelled: trading halted, switched to paper.';

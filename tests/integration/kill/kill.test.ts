@@ -431,6 +431,12 @@ describe('kill', () => {
     expect(String(item!.outcome?.['summary'])).toMatch(/the running bot with the Kraken key \(bot-host:4242\) picks it up to cancel and confirm, trying again until Kraken confirms \(up to 10 min\)/);
   });
 
+  it("its critical alert says what is confirmed (halted) and what is still pending: the request that goes on cancelling until Kraken confirms", async () => {
+    const { t, requestId } = await unconfirmedKill('kraken down', () => acquireLease(kill.db().db, { holderId: 'h-1', host: 'bot-host', pid: 4242, role: 'worker', feed: 'kraken', armed: true, hasKrakenKeys: true }, 15_000));
+    expect(t.alerts.map((a) => [a.severity, a.title])).toEqual([['critical',
+      `Kill switch: trading halted, but open orders could not be confirmed cancelled — pending: the running bot with the Kraken key (bot-host:4242) goes on cancelling as request #${requestId} until Kraken confirms none open`]]);
+  });
+
   it('a follow-up no bot takes within 5 minutes is closed failed when the incident is read, and its item says orders may remain — not pending for ever', async () => {
     const { t, result, requestId } = await unconfirmedKill('kraken down, no bot');
     const cancelItem = async () => (await currentIncident(t.ctx))!.items.find((i) => i.item === 'cancel_orders')!;

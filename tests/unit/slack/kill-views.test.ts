@@ -59,6 +59,15 @@ describe('kill views', () => {
     expect(JSON.stringify(pending.blocks)).toMatch(/saved on the bot host and will be written when the database returns/);
   });
 
+  it("an already-killed reply says whether this kill's cancel was confirmed, in the text a notification shows too", () => {
+    const unconfirmed = renderKillReply(kill({
+      ok: false, alreadyKilled: true,
+      cancel: { allConfirmed: false, venues: [{ venue: 'kraken', canceled: 0, confirmed: false, attempts: 1, survivors: [], errors: ['open-orders query: EService:Unavailable'] }] },
+    }));
+    expect(unconfirmed.text).toBe('Already killed (incident #4): cancelled again, but some open orders could not be confirmed cancelled; the bot stays halted in paper.');
+    expect(renderKillReply(kill({ alreadyKilled: true })).text).toBe('Already killed (incident #4): cancelled again, every open order cancelled; the bot stays halted in paper.');
+  });
+
   it('a kill without the Kraken key says so first, names the bot that cancelled, and flags orders still in flight', () => {
     const handed = renderKillReply(kill({
       notice: 'This process has no Kraken key: the cancel on Kraken was handed to the running bot that has it (worker-1:42, request #7).',

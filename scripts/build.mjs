@@ -271,13 +271,26 @@ function git(args) {
  * outside a git checkout (a tarball): nothing to compare against later, and no tag to show.
  */
 function releaseFacts() {
-  if (!existsSync(join(root, '.git'))) return { commit: null, tag: null, dirty: null };
+  // No .git (a tarball deploy, where `npm ci` runs prepare): keep the facts the build shipped with
+  // it recorded on its checkout, rather than erase the tag it was released on.
+  if (!existsSync(join(root, '.git'))) return shippedFacts();
   const commit = git(['rev-parse', 'HEAD']);
   if (commit === null) return { commit: null, tag: null, dirty: null };
   const described = git(['describe', '--tags', '--always', '--dirty', '--long']) ?? '';
   const dirty = described.endsWith('-dirty');
   const exact = /^(.+)-0-g[0-9a-f]+$/.exec(dirty ? described.slice(0, -'-dirty'.length) : described);
   return { commit, tag: exact ? exact[1] : null, dirty };
+}
+/** The release facts of the build-info.json already in dist/ (a build shipped from its checkout), else all null. */
+function shippedFacts() {
+  let have = null;
+  try {
+    have = JSON.parse(readFileSync(join(out, 'build-info.json'), 'utf8'));
+  } catch {
+    // none, or unreadable: nothing recorded
+  }
+  const text = (v) => (typeof v === 'string' && v !== '' ? v : null);
+  return { commit: text(have?.commit), tag: text(have?.tag), dirty: typeof have?.dirty === 'boolean' ? have.dirty : null };
 }
 const info = `${JSON.stringify({ hash: digest, ...releaseFacts() }, null, 2)}\n`;
 

@@ -14,6 +14,7 @@ import type { Mode } from '../../services/bot-state.js';
 import { createMarketFeed, type MarketFeedOptions } from '../../market/create-feed.js';
 import { describeSettings, describeThresholds } from '../../services/audit/gate-policy.js';
 import { recordGatePolicyUntilWritten } from '../../services/audit/record-gate-policy-until-written.js';
+import { alertUntaggedLiveRelease } from '../../services/release/live-release-alert.js';
 import { readReleaseInfo } from '../../services/release/version.js';
 import { startLogScanPublisher, type LogScanPublisher } from '../../services/logcheck/publish-log-scan.js';
 import { createLeaseKeeper } from '../../services/engine-lease/keeper.js';
@@ -97,6 +98,8 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
           const policy = await recordGatePolicyUntilWritten(ctx, { by: `${host}:${pid} (${role})`, strategies: { file: loaded.file, sha256: loaded.sha256 }, release, signal: stopping.signal });
           if (!policy) return;
           ctx.logger.info({ thresholds: policy.thresholds }, `go-live gate policy recorded: ${describeThresholds(policy.thresholds)}; ${describeSettings(policy.thresholds)}`);
+          await alertUntaggedLiveRelease(ctx, release, `${host}:${pid} (${role})`)
+            .catch((err: unknown) => ctx.logger.error({ err }, 'could not check the live release of this engine'));
           // Only this process can read its LOG_DIR: the audit's log checks judge what it publishes.
           await (logScans as LogScanPublisher | null)?.stop();
           logScans = startLogScanPublisher(ctx, `${host}:${pid} (${role})`);

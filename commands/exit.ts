@@ -3,6 +3,7 @@
 // confirmed, it hands the exit to the engine's process and answers pending, then done or failed.
 import { z } from 'zod';
 import type { Mode } from '../src/services/bot-state.js';
+import { AppError } from '../src/errors.js';
 import { cleanReason } from '../src/services/entries-pause.js';
 import {
   awaitExit, parseExitTarget, previewExit, requestExit, type ExitRequestState, type ExitTarget, type ExitTargetRow,
@@ -36,16 +37,24 @@ export const exitCommand = defineCommand({
     confirmed: z.boolean().optional().default(false),
     reason: z.string().optional(),
     /** How long to wait for the engine's answer before reporting the request as pending. */
+    /** What the operator was shown (Slack's button): the exit is refused when the book changed, and `all` asks only for these trades. */
+    shown: z.object({ mode: z.enum(['paper', 'live']), tradeIds: z.array(z.number().int().positive()).max(10_000).optional() }).strict().optional(),
     waitSeconds: z.coerce.number().int('expected whole seconds').min(0, 'expected 0 to 300 seconds').max(300, 'expected 0 to 300 seconds').optional().default(EXIT_WAIT_SECONDS),
   }).strict(),
   async run(ctx, args): Promise<ExitResult> {
     const target = parseExitTarget(args.target);
     const { trades: rows, ...preview } = await previewExit(ctx, target);
+    if (args.confirmed && args.shown && args.shown.mode !== preview.mode) {
+      throw new AppError('conflict', 'exit_book_changed',
+        `The exit you confirmed listed the ${args.shown.mode} book, but the bot trades ${preview.mode} now: nothing was sent.`, { hint: 'Run /exit again to see what it would sell now.' });
+    }
     if (rows.length === 0) return { ok: true, target, status: 'nothing_open', trades: [], ...preview, request: null };
     if (!args.confirmed) return { ok: false, target, status: 'needs_confirmation', trades: rows, ...preview, request: null };
-    const requested = await requestExit(ctx, ctx.actor, target, cleanReason(args.reason), { mode: preview.mode, tradeIds: rows.map((r) => r.id) });
+    const tradeIds = args.shown?.tradeIds ?? rows.map((r) => r.id);
+    const requested = await requestExit(ctx, ctx.actor, target, cleanReason(args.reason), { mode: preview.mode, tradeIds });
     const request = await awaitExit(ctx, requested, args.waitSeconds * 1000);
-    return { ok: request.status === 'done', target, status: request.status, trades: rows, ...preview, request };
+    const asked = target === 'all' ? rows.filter((r) => tradeIds.includes(r.id)) : rows;
+    return { ok: request.status === 'done', target, status: request.status, trades: asked, ...preview, request };
   },
 });
 

@@ -82,7 +82,8 @@ export function releaseLock(dataDir: string): void {
  */
 export function refuseSecondBot(dataDir: string, owner: LockInfo | null): void {
   if (!owner || owner.pid === process.pid) return;
-  throw new AppError('config', 'data_dir_in_use', `DATA_DIR ${dataDir} is already in use by ${describeLockOwner(owner)}: one bot per embedded database.`, {
+  // A state that refuses the start (README: exit 1), not a configuration error: it passes once that bot stops.
+  throw new AppError('conflict', 'data_dir_in_use', `DATA_DIR ${dataDir} is already in use by ${describeLockOwner(owner)}: one bot per embedded database.`, {
     hint: owner.role
       ? 'Stop that bot first, or use ctb commands beside it (ctb stats, ctb kill, ctb mode status); for several processes use PostgreSQL (DATABASE_URL).'
       : 'Wait for that command to finish, then start the bot.',

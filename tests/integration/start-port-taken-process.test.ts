@@ -1,7 +1,8 @@
 // A second real `ctb start` (the shipped binary, its own process) where the first already runs: on the
 // same DATA_DIR and the same PORT — the demo started twice — it is refused for the directory, naming the
 // running bot (the more useful of its two conflicts); on a DATA_DIR of its own but the first's PORT, for
-// the port, before it opens a database. Either way: one error line, exit 2, and the first keeps serving
+// the port, before it opens a database. Either way: one error line (exit 1 for the directory in use, a state;
+// exit 2 for the PORT setting), and the first keeps serving
 // (/healthz answers, its engine lease untouched). start-port-taken.test.ts holds the port refusal in-process.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -61,7 +62,7 @@ function refusalOf(b: BotProcess): string {
 }
 
 describe('a second ctb start (child process) while the first runs', () => {
-  it('on the same DATA_DIR and the same PORT: exit 2 with one line naming the running bot and what to do; the first keeps serving', async () => {
+  it('on the same DATA_DIR and the same PORT: exit 1 (the running bot is a state that refuses it) with one line naming the running bot and what to do; the first keeps serving', async () => {
     const port = await freePort();
     const e = env('same', port);
     const first = bot(e);
@@ -70,7 +71,7 @@ describe('a second ctb start (child process) while the first runs', () => {
     expect(before.status).toBe(200);
 
     const second = bot(e);
-    expect(await second.exited).toBe(2);
+    expect(await second.exited).toBe(1);
     expect(refusalOf(second)).toMatch(new RegExp(`^error: DATA_DIR ${e.DATA_DIR} is already in use by pid ${first.pid} on host ${hostname()} \\(ctb start --role all\\) since 20.*: one bot per embedded database\\. Stop that bot first`));
 
     expect(first.proc.exitCode).toBeNull();

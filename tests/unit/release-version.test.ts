@@ -162,6 +162,23 @@ describe('ctb version (release info)', () => {
     expect(await readReleaseInfo({ root: d })).toMatchObject({ tag: 'v1.0-go-live', tagged: false, build: null });
   });
 
+  it('a clean checkout on a tag is no release when dist/ is built but its build-info.json is missing or unreadable', async () => {
+    const d = dir();
+    git(d, 'init', '-q');
+    git(d, 'add', '.');
+    git(d, 'commit', '-qm', 'first');
+    git(d, 'tag', 'v1.0-go-live');
+    mkdirSync(join(d, 'dist'));
+    writeFileSync(join(d, 'dist', 'ctb.js'), '// built somewhere, from some tree\n');
+    const missing = await readReleaseInfo({ root: d });
+    expect(missing).toMatchObject({ tag: 'v1.0-go-live', dirty: false, tagged: false, build: null });
+    expect(describeRelease(missing)).toMatch(/^v1\.0-go-live \(commit [0-9a-f]{12} on the tag; but dist\/build-info\.json \(what dist\/ was built from\) is missing or unreadable: not a release until rebuilt\)$/);
+    for (const text of ['', '{"hash": "h", "commit": "ab']) {
+      writeFileSync(join(d, 'dist', 'build-info.json'), text);
+      expect(await readReleaseInfo({ root: d })).toMatchObject({ tag: 'v1.0-go-live', tagged: false });
+    }
+  });
+
   it('reports the build commit outside a git checkout when BUILD_COMMIT is unset', async () => {
     const d = dir();
     mkdirSync(join(d, 'dist'));

@@ -147,8 +147,10 @@ async function readCheckout(root: string, buildCommit: string | undefined): Prom
     const fromFiles = headCommitFromFiles(root);
     const commit = abbreviated && fromFiles?.startsWith(abbreviated) ? fromFiles : await git(root, ['rev-parse', 'HEAD']);
     // dist/ is what runs: built from this commit, from a clean tree (a build that predates recording
-    // that is not known to be clean). No build at all: the sources run (tsx, tests).
-    const builtHere = buildInfo === null || (build !== null && build.commit === commit && build.dirty === false);
+    // that is not known to be clean). No build at all: the sources run (tsx, tests). A build whose
+    // build-info.json is missing or unreadable was made who knows where or how: no release.
+    const noBuild = buildInfo === null && !existsSync(join(root, 'dist', 'ctb.js'));
+    const builtHere = noBuild || (build !== null && build.commit === commit && build.dirty === false);
     return { source: 'git', label, tag, commit, dirty, tagged: tag !== null && !dirty && builtHere, packageVersion: version, distCommit: distCommit(buildInfo), build };
   }
   if (build?.commit) {
@@ -203,6 +205,9 @@ function describeCheckout(info: ReleaseInfo): string {
   if (info.dirty) return `${info.label} (commit ${commit} with uncommitted changes: not a release)`;
   if (info.tag === null) return `${info.label} (commit ${commit}, not on a release tag)`;
   // On a clean tag, but dist/ (what runs) is not that tag's clean build.
+  if (info.distCommit === null && info.build === null) {
+    return `${info.label} (commit ${commit} on the tag; but dist/build-info.json (what dist/ was built from) is missing or unreadable: not a release until rebuilt)`;
+  }
   if (info.distCommit !== info.commit) return `${info.label} (commit ${commit} on the tag, not a release until dist/ is built from it)`;
   if (builtDirty(info)) return `${info.label} (commit ${commit}; but dist/ (what ctb runs) was built from uncommitted changes: not a release)`;
   return `${info.label} (commit ${commit}; but dist/ (what ctb runs) does not record whether its tree was clean: not a release until rebuilt)`;

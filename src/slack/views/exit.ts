@@ -9,10 +9,24 @@ import { context, escapeText, fitText, listSection, section, type KnownBlock, ty
 
 export const EXIT_CONFIRM_ACTION = 'exit_trade_confirm';
 
-/** The button's value: what the click confirms (the target, and the reason typed with /exit). */
+/**
+ * The button's value: what the click confirms — the target, the reason typed with /exit, the book
+ * listed (m) and, for `all`, the trade ids listed (i), left out only when they do not fit the value.
+ */
 export interface ExitButtonValue {
   t: number | 'all';
   r?: string;
+  m?: 'paper' | 'live';
+  i?: number[];
+}
+
+/** Slack's limit on a button's value. */
+const BUTTON_VALUE_LIMIT = 2000;
+
+function buttonValueOf(r: ExitResult, reason: string | undefined): string {
+  const value: ExitButtonValue = { t: r.target, ...(reason ? { r: reason.slice(0, 500) } : {}), m: r.mode };
+  const withIds = JSON.stringify({ ...value, ...(r.target === 'all' ? { i: r.trades.map((t) => t.id) } : {}) });
+  return withIds.length <= BUTTON_VALUE_LIMIT ? withIds : JSON.stringify(value);
 }
 
 const what = (r: Pick<ExitResult, 'target'>) => (r.target === 'all' ? 'every open trade' : `trade #${r.target}`);
@@ -26,7 +40,6 @@ export function renderExitConfirm(r: ExitResult, reason: string | undefined): Sl
     return { text: fitText(said, 2900), blocks: [section(escapeText(said)), ...engine] };
   }
   const lines = r.trades.map((t) => `• \`#${t.id}\` *${escapeText(t.symbol)}* ${trimmed(t.quantity)} (entry ${price(t.entryPrice)}, ${escapeText(t.strategy)}, ${t.book})`);
-  const value: ExitButtonValue = { t: r.target, ...(reason ? { r: reason.slice(0, 500) } : {}) };
   const label = r.target === 'all' ? `Exit all ${r.trades.length}` : `Exit #${r.target}`;
   const blocks: KnownBlock[] = [
     listSection(`*Exit ${what(r)}?* This sells at market, through the engine's order path:`, lines, { more: '`/trades`' }),
@@ -34,7 +47,7 @@ export function renderExitConfirm(r: ExitResult, reason: string | undefined): Sl
       type: 'actions',
       block_id: 'exit_confirm',
       elements: [{
-        type: 'button', action_id: EXIT_CONFIRM_ACTION, style: 'danger', value: JSON.stringify(value),
+        type: 'button', action_id: EXIT_CONFIRM_ACTION, style: 'danger', value: buttonValueOf(r, reason),
         text: { type: 'plain_text', text: label },
         confirm: {
           title: { type: 'plain_text', text: r.target === 'all' ? 'Exit every open trade?' : `Exit trade #${r.target}?` },

@@ -1,5 +1,5 @@
 // One engine per embedded DATA_DIR, with real processes (the shipped `ctb start`): a second bot on the
-// same DATA_DIR is refused with exit 2 naming the first, which keeps running and serving the CLI.
+// same DATA_DIR is refused with exit 1 (a state that refuses it, not a configuration error) naming the first, which keeps running and serving the CLI.
 // (PostgreSQL: one-engine-workers.test.ts; an armed takeover: one-engine-takeover.test.ts.)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { baseEnv, bot, killBotsAfterEach } from './one-engine-bots.js';
 killBotsAfterEach();
 
 describe('one engine per embedded DATA_DIR', () => {
-  it('refuses a second ctb start on the same DATA_DIR with exit 2, naming the running bot (pid, host, role, since), and leaves it serving', async () => {
+  it('refuses a second ctb start on the same DATA_DIR with exit 1, naming the running bot (pid, host, role, since), and leaves it serving', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ctb-one-engine-'));
     const env = baseEnv(dir);
     const first = bot(['start'], env, dir);
@@ -20,7 +20,7 @@ describe('one engine per embedded DATA_DIR', () => {
     await first.waitFor(/engine lease taken/);
 
     const second = bot(['start', '--role', 'worker'], env, dir);
-    expect(await second.exited).toBe(2);
+    expect(await second.exited).toBe(1);
     expect(second.output()).toContain(`DATA_DIR ${env.DATA_DIR} is already in use by pid ${first.pid} on host ${hostname()} (ctb start --role all) since 20`);
     expect(second.output()).not.toMatch(/engine ready|ctb running on port/);
 

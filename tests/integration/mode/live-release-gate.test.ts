@@ -5,7 +5,8 @@
 // resume in paper needs) only warns of it, saying the live switch fails it.
 import { describe, expect, it } from 'vitest';
 import { testConfig } from '../../../src/config/env.js';
-import { golivePolicy, modeChangeRequests } from '../../../src/db/schema/index.js';
+import { acquireLease } from '../../../src/db/queries/engine-lease.js';
+import { engineLease, golivePolicy, modeChangeRequests } from '../../../src/db/schema/index.js';
 import type { ReleaseInfo } from '../../../src/domain/release.js';
 import { releaseCheckOf } from '../../../src/services/audit/checks/backups-release.js';
 import { modeCheck } from '../../../src/services/audit/checks/mode.js';
@@ -36,7 +37,14 @@ const TARBALL_UNTAGGED = release({ source: 'package', label: `0.1.0+${SHORT}`, t
 
 const bed = useLiveGateBed();
 
+/** The engine's process holds the engine lease (the switch judges only the lease holder's release). */
+async function engineHoldsLease(host = 'worker-host', pid = 4242): Promise<void> {
+  await bed.database.db.delete(engineLease);
+  await acquireLease(bed.database.db, { holderId: `${host}-${pid}`, host, pid, role: 'worker', feed: 'replay', armed: false, hasKrakenKeys: false }, 60_000);
+}
+
 async function engineRuns(info: ReleaseInfo): Promise<void> {
+  await engineHoldsLease();
   await recordGatePolicy(bed.database.db, { config: testConfig({ SLACK_APPROVERS: APPROVERS }), release: info, by: ENGINE, at: RECORDED_AT });
 }
 
@@ -106,9 +114,20 @@ describe('/mode live and the release the engine runs', () => {
     expect(line.fix).toContain('Restart the engine (ctb start) on the release to go live with');
   });
 
-  it('judges this process\'s build while no engine has recorded a policy', async () => {
-    const { line } = await requestLive(UNTAGGED);
-    expect(line).toMatchObject({ status: 'fail', value: `v1.0-go-live-3-gc0ffee0 (commit ${SHORT}, not on a release tag) (this process's build: no engine has recorded its release in this database yet)` });
+  it('does not judge this process\'s own build, even tagged, while no engine has recorded a policy', async () => {
+    const { result, line } = await requestLive(TAGGED);
+    expect(result.opened).toBe(false);
+    expect(line).toMatchObject({ status: 'fail', value: 'not judged: no engine has recorded the release it runs in this database (the build of the process asking is not the one that trades)' });
+    expect(line.fix).toContain('Start the engine (ctb start) on the release to go live with');
+  });
+
+  it('does not judge a tagged release recorded by an engine that stopped: another process holds the lease now', async () => {
+    await engineRuns(TAGGED);
+    await engineHoldsLease('other-host', 77);
+    const { result, line } = await requestLive(TAGGED);
+    expect(result.opened).toBe(false);
+    expect(line).toMatchObject({ status: 'fail', value: `not judged: ${WHOSE}, but the engine lease is held by other-host:77 (worker), which has not recorded its release` });
+    expect(line.fix).toContain('Restart the engine (ctb start) on the release to go live with');
   });
 
   it('only warns in an operator\'s audit (paper is never held to it), saying the live switch fails it', async () => {

@@ -29,19 +29,20 @@ beforeAll(() => {
   release = releaseDir({ tag: null, prefix: 'ctb-release-gate-' });
   commit = release.git('rev-parse', 'HEAD').trim();
 });
-afterEach(() => {
-  engine?.kill('SIGKILL');
-  standby?.kill('SIGKILL');
+// Stopped gracefully: each releases the engine lease, so the next test's engine takes it at once.
+afterEach(async () => {
+  for (const p of [standby, engine]) {
+    p?.kill('SIGTERM');
+    await p?.exited;
+  }
 });
 afterAll(() => release?.remove());
 
-/** The engine's process runs the release directory's build until it has recorded its policy; it is stopped then. */
+/** The engine's process runs the release directory's build and has recorded its policy; it runs on (the switch judges the lease holder's release). */
 async function engineRecords(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'ctb-release-engine-'));
   engine = startBotProcess(['start', '--role', 'worker'], baseEnv(dir, { DATABASE_URL: bed.database.url, SLACK_APPROVERS: APPROVERS }), dir, release.bin);
   await engine.waitFor(/go-live gate policy recorded/, 120_000);
-  engine.kill('SIGTERM');
-  await engine.exited;
   return `the engine's process ${hostname()}:${engine.pid} (worker)`;
 }
 

@@ -92,6 +92,34 @@ describe('/exit in Slack', () => {
     expect(worker!.engine.openTradeIds()).toEqual([]);
   });
 
+  it('the confirm asks for the trades its preview listed: a trade opened after the preview is not in the request', async () => {
+    const id = await workerWithOpenTrade();
+    await h.slash('/exit', 'all', { user: USERS.operator });
+    await h.idle();
+    const button = (lastReply().blocks as Array<{ type: string; elements?: Array<Record<string, any>> }>).find((b) => b.type === 'actions')!.elements![0]!;
+    expect(JSON.parse(button.value)).toEqual({ t: 'all', m: 'paper', i: [id] });
+    await worker!.runner.stop();
+    await insertTrades(database.db, [openTrade({ quantity: '0.001', entryPrice: '100', entryIntentId: 9004 })]);
+    await h.action({ actionId: 'exit_trade_confirm', value: button.value, user: USERS.operator });
+    for (let i = 0; i < 500 && posts().length < 1; i++) await new Promise((r) => setTimeout(r, 20));
+    expect((await database.db.select().from(engineRequests)).map((r) => r.params)).toEqual([{ target: 'all', mode: 'paper', tradeIds: [id], writtenAt: expect.any(String) }]);
+    worker!.restartRunner();
+    await h.idle();
+  });
+
+  it('a confirm whose preview listed another book than the bot trades now is refused at the click, and nothing is asked', async () => {
+    await workerWithOpenTrade();
+    await h.slash('/exit', 'all', { user: USERS.operator });
+    await h.idle();
+    const button = (lastReply().blocks as Array<{ type: string; elements?: Array<Record<string, any>> }>).find((b) => b.type === 'actions')!.elements![0]!;
+    await updateBotState(database.db, systemClock, { mode: 'live' });
+    await engineHolding(true);
+    await h.action({ actionId: 'exit_trade_confirm', value: button.value, user: USERS.operator });
+    await h.idle();
+    expect(String(lastReply().text)).toContain('The exit you confirmed listed the paper book, but the bot trades live now: nothing was sent.');
+    expect(await database.db.select().from(engineRequests)).toEqual([]);
+  });
+
   it('refuses a reader at the slash command and at the button, and sends nothing', async () => {
     const id = await workerWithOpenTrade();
     await h.slash('/exit', String(id), { user: USERS.reader });

@@ -76,15 +76,15 @@ export function releaseCheckOf(readOwn: (ctx: AuditContext) => Promise<ReleaseIn
     title: 'Running code is a tagged release',
     checklistSection: 7,
     async run(ctx, opts) {
-      const judged = await judgedRelease(ctx, () => readOwn(ctx));
       const gate = opts.purpose === 'golive';
+      const judged = await judgedRelease(ctx, () => readOwn(ctx), gate ? 'golive' : 'operator');
       const status = gate ? 'fail' : 'warn';
       const because = (fix: string) => (gate ? `Going live needs the engine to run a tagged release built from a clean tree. ${fix}` : `${fix} The live switch's audit fails it until then.`);
       if (judged.info === null) {
         return {
           status,
-          value: `not judged: ${judged.from} recorded no release (an engine older than this version recorded its go-live policy)`,
-          fix: because('Restart the engine (ctb start) on the release to go live with: it records the release it runs.'),
+          value: `not judged: ${judged.why}`,
+          fix: because(judged.fix),
           details: { releaseFrom: judged.from, releaseSource: judged.source },
         };
       }

@@ -67,7 +67,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('the one-command scripts answer as the ES module build', () => {
+// Every test runs two to twenty-four `ctb` processes one after another (four of them starting fresh embedded
+// databases): tenths of a second each on a quiet machine, seconds each on a busy one.
+describe('the one-command scripts answer as the ES module build', { timeout: 120_000 }, () => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createPostgresTestDb();
@@ -148,8 +150,7 @@ describe('the one-command scripts answer as the ES module build', () => {
       expect(fast.code, fast.stderr).toBe(0);
       expect(withoutNow(fast)).toEqual({ ...withoutNow(esm), stderr: withoutNow(esm).stderr.replaceAll('data-esm-', 'data-fast-') });
     }
-    // Four fresh embedded databases, one after another: seconds each on a busy machine.
-  }, 120_000);
+  });
 
   it('ctb stats and mode status on databases they cannot use: the same message and exit code', async () => {
     const s = createServer();

@@ -5,8 +5,8 @@
 //     a kill in a process without the key: CancelAll on Kraken, then confirm zero open orders with
 //     OpenOrders (bounded rounds, in the urgent lane, paced by the key's shared rate counter within
 //     the time the kill waits for the answer, none into a full counter); the result says what Kraken said it cancelled
-//     — counting the cancel this process already made when it learned of that kill's halt
-//     (halt-cancel.ts), which usually removes the orders first — and what is still open. A kill's
+//     — counting the cancel this process made when it learned of that kill's halt (halt-cancel.ts),
+//     before or while this runs, which usually removes the orders first — and what is still open. A kill's
 //     follow-up is one try at a time, tried again later (the request back to pending) until Kraken
 //     confirms, the kill is superseded, or the follow-up's time is over (kill/cancel-follow-up.ts).
 //   - the kinds in ENGINE_HANDLERS, only in the process that holds the engine lease (the engine
@@ -105,10 +105,14 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
       ? await awaitOrdersInFlight(ctx.db, Math.max(ctx.config.KILL_DB_TIMEOUT, ctx.config.KILL_CONFIRM_WAIT), 20, ctx.config.KILL_DB_TIMEOUT)
       : null;
     const now = followUp ? (await tryCancelOnce(ctx.exchanges.kraken())).report : await handedOverRounds(ctx, answerBy);
+    // The halt reached this process only after it took this hand-over: its halt cancel (same kill)
+    // may have reached Kraken first and cancelled what this one then found gone — counted too.
+    const late = haltCancel === null && !followUp && Number.isFinite(killStartedAt) ? await lateHaltCancel(ctx, killStartedAt, answerBy) : null;
+    const first = late ? (before ? mergeVenueReports(before, late) : late) : before;
     // The halt's cancel said none open with a read sent after this request was taken, so after the
     // kill's halt and its fence (fence.ts): a recheck that merely failed to read does not undo that.
-    const holds = haltCancel !== null && before?.confirmed === true && before.confirmedAt !== undefined && Date.parse(before.confirmedAt) >= takenAt;
-    const merged = before ? mergeVenueReports(before, now, { firstHolds: holds }) : now;
+    const holds = (haltCancel !== null || late !== null) && first?.confirmed === true && first.confirmedAt !== undefined && Date.parse(first.confirmedAt) >= takenAt;
+    const merged = first ? mergeVenueReports(first, now, { firstHolds: holds }) : now;
     const report = { ...merged, errors: keptErrors(merged.errors) };
     const cancelled = report.canceled !== null ? `${report.canceled} cancelled` : report.attempts === 0 ? 'no cancel sent' : 'the cancel failed';
     // A hand-over (no follow-up) answers for Kraken alone: the kill that handed it over read its own fence.
@@ -161,6 +165,19 @@ export const HAND_OVER_ANSWER_MARGIN_MS = 1_000;
  * for it and for the answer's way back. At most KILL_CONFIRM_WAIT, as the kill's own rounds. Undefined
  * for a request that says nothing of its wait: then no round waits for room.
  */
+/**
+ * This process's halt cancel for the kill (started at or after `killStartedAt`) that began after the
+ * hand-over was taken: its answer, awaited no later than the kill waits for this one (`answerBy`,
+ * else KILL_CONFIRM_WAIT). Null: none began, or it has not answered in time (then only what this
+ * request's own cancel counted is said: never more than Kraken confirmed).
+ */
+async function lateHaltCancel(ctx: CancelAllHandlerDeps, killStartedAt: number, answerBy: number | undefined): Promise<VenueCancelReport | null> {
+  const halt = haltCancelSince(ctx, killStartedAt);
+  if (!halt) return null;
+  const waitMs = Math.max(0, (answerBy ?? ctx.kill.time.now() + ctx.config.KILL_CONFIRM_WAIT) - ctx.kill.time.now());
+  return withDeadline(halt, waitMs, "the bot's halt cancel").catch(() => null);
+}
+
 function handOverDeadline(ctx: CancelAllHandlerDeps, request: EngineRequest): number | undefined {
   const within = Number(request.params['answerWithinMs']);
   if (!Number.isFinite(within)) return undefined;

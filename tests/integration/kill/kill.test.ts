@@ -301,6 +301,29 @@ describe('kill', () => {
       expect(result.summary).toMatch(/NOT confirmed after 3 tries \(1 still open\)/);
     });
 
+    it("counts the halt cancel that started after the hand-over was taken and reached Kraken first: the orders it cancelled are the kill's, never 0", async () => {
+      const holder = await setup({ keys: true, env: { KILL_CONFIRM_ATTEMPTS: '2', KILL_CONFIRM_WAIT: '1ms' } });
+      holder.kraken.open.push(openOrder('K1'), openOrder('K2'));
+      const killStartedAt = new Date(Date.now() - 1_000).toISOString();
+      // The hand-over is taken before the bot learns of the halt; the halt's CancelAll is answered
+      // before the hand-over's (its first CancelAll waits for the halt cancel to finish).
+      const original = holder.kraken.cancelAllOrders.bind(holder.kraken);
+      let haltStarted = false;
+      holder.kraken.cancelAllOrders = async () => {
+        if (!haltStarted) {
+          haltStarted = true;
+          expect(await cancelOnHalt(holder.ctx, 'killed from a shell')).toMatchObject({ canceled: 2, confirmed: true });
+        }
+        return original();
+      };
+      const request = { id: 9, kind: 'cancel_all', requestedAt: holder.clock.now(), requestedBy: operator.id, incidentId: null, params: { killId: 'k-3', killStartedAt } } as unknown as EngineRequest;
+      const result = await cancelAllHandler(holder.ctx)(request);
+      expect(holder.kraken.open).toEqual([]);
+      expect(result.ok, result.summary).toBe(true);
+      expect(result.summary).toBe('Kraken: 2 cancelled, none open (confirmed).');
+      expect(result.details?.['report']).toMatchObject({ canceled: 2, confirmed: true, survivors: [] });
+    });
+
     it('a confirmation made before the hand-over was taken (maybe before the fence) is not enough when the recheck fails', async () => {
       const result = await handOverWhileHaltCancels((k) => void (k.mode = 'network_error'), true);
       expect(result.ok).toBe(false);

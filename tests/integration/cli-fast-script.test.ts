@@ -2,7 +2,6 @@
 // scripts/build.mjs) and answer exactly as the ES module build (dist/ctb.js) does: the same output,
 // errors and exit codes on a migrated database, a new empty one (migrated by the command), the
 // embedded database (PGlite, imported by the script's loader) and databases it cannot use.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -11,6 +10,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fastScriptFor } from '../../bin/fast-script.js';
+import { ctbIn, type ShellRun } from '../support/ctb-shell.js';
 import { ADMIN_URL, createPostgresTestDb, type TestDatabase } from '../support/db.js';
 import { seedHandComputedLedger } from '../support/factories/stats-ledger-fixture.js';
 
@@ -18,20 +18,8 @@ const ROOT = new URL('../..', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin/ctb.js'); // a one-command script where there is one
 const ESM = join(ROOT, 'dist/ctb.js'); // always the ES module build
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function run(entry: string, args: string[], env: Record<string, string>, cwd: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [entry, ...args], {
-      cwd, env: { PATH: process.env.PATH ?? '', HOME: cwd, LOG_DIR: join(cwd, 'logs'), DATA_DIR: join(cwd, 'data'), ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += String(d)));
-    child.stderr.on('data', (d) => (stderr += String(d)));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+type Run = ShellRun;
+const run = (entry: string, args: string[], env: Record<string, string>, cwd: string) => ctbIn(cwd, args, env, entry);
 
 /** What depends on the instant a stats answer is computed at (its window ends now, a snapshot's age): the one thing two runs cannot share. */
 const withoutNow = (r: Run): Run => ({

@@ -2,7 +2,6 @@
 // opened or migrated, no part started — instead of ~4 s in, after the engine's turn came. The error
 // lists each problem and gives the hint on a line of its own, not run on from the last problem. The
 // binary says nothing of loading or migrating before it refuses, and leaves LOG_DIR and DATA_DIR alone.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { testConfig } from '../../src/config/env.js';
 import { AppError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logger.js';
 import { recordingIo } from '../support/cli-io.js';
+import { ctbIn } from '../support/ctb-shell.js';
 
 describe('ctb start with a bad strategies file', () => {
   it('refuses before the database is opened, naming the field, with the hint on its own line', async () => {
@@ -46,16 +46,7 @@ describe('ctb start with a bad strategies file', () => {
       name: 'thin', type: 'ma_crossover', pairs: ['BTC/USD'], params: { fastPeriod: 5, slowPeriod: 20 },
       limits: { maxPositionPctOfEquity: 10, maxNotional: 1000, maxOpenPositions: 1, minConfidence: 0.5, minVolume24hQuote: 'lots' },
     }] }));
-    const child = spawn(process.execPath, [new URL('../../bin/ctb.js', import.meta.url).pathname, 'start', '--feed', 'replay'], {
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? '', HOME: dir, PORT: '0', HOST: '127.0.0.1', STRATEGIES_FILE: file, DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += String(d)));
-    child.stderr.on('data', (d) => (err += String(d)));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const { code, stdout: out, stderr: err } = await ctbIn(dir, ['start', '--feed', 'replay'], { PORT: '0', HOST: '127.0.0.1', STRATEGIES_FILE: file });
     expect(code).toBe(2);
     expect(out).toBe('');
     expect(err).toContain(`error: Invalid strategies file:\n  - ${file}: strategies[0:thin].limits.minVolume24hQuote: expected a number (24h traded value in quote currency)\n`);
@@ -69,16 +60,7 @@ describe('ctb start with a bad strategies file', () => {
       name: 'typo', type: 'ma_crossover', pairs: ['BTC/USDD'], params: { fastPeriod: 5, slowPeriod: 20 },
       limits: { maxPositionPctOfEquity: 10, maxNotional: 1000, maxOpenPositions: 1, minConfidence: 0.5, minVolume24hQuote: 1_000_000 },
     }] }));
-    const child = spawn(process.execPath, [new URL('../../bin/ctb.js', import.meta.url).pathname, 'start', '--feed', 'replay'], {
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? '', HOME: dir, PORT: '0', HOST: '127.0.0.1', STRATEGIES_FILE: file, DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += String(d)));
-    child.stderr.on('data', (d) => (err += String(d)));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const { code, stdout: out, stderr: err } = await ctbIn(dir, ['start', '--feed', 'replay'], { PORT: '0', HOST: '127.0.0.1', STRATEGIES_FILE: file });
     expect(code).toBe(2);
     expect(out).toBe('');
     expect(err).toContain(

@@ -17,9 +17,18 @@ export interface ShellRun {
 export function ctbInShell(args: string[], env: Record<string, string>, dotEnv?: string): Promise<ShellRun> {
   const dir = mkdtempSync(join(tmpdir(), 'ctb-shell-'));
   if (dotEnv !== undefined) writeFileSync(join(dir, '.env'), dotEnv);
-  const child = spawn(process.execPath, [BIN, ...args], {
+  return ctbIn(dir, args, { LOG_LEVEL: 'warn', ...env });
+}
+
+/**
+ * `ctb` run in `dir` (its working directory and HOME, DATA_DIR and LOG_DIR under it unless `env` says
+ * otherwise), with nothing of this process's environment but PATH. `entry` is the script node runs:
+ * bin/ctb.js unless given (dist/ctb.js to run the ES module build itself).
+ */
+export function ctbIn(dir: string, args: string[], env: Record<string, string>, entry = BIN): Promise<ShellRun> {
+  const child = spawn(process.execPath, [entry, ...args], {
     cwd: dir,
-    env: { PATH: process.env['PATH'] ?? '', HOME: dir, DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), LOG_LEVEL: 'warn', ...env },
+    env: { PATH: process.env['PATH'] ?? '', HOME: dir, DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -4,34 +4,19 @@
 // loopback login, so it never asks for one). Each names the cause in one line with exit 2 for
 // configuration and 1 for a server that is down; `ctb kill` and `ctb self-heal` never end in a
 // silent exit code, and the kill still cancels on Kraken and saves the halt to DATA_DIR.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ctbIn, type ShellRun as Run } from '../../support/ctb-shell.js';
 import { ADMIN_URL } from '../../support/db.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
 
-const ROOT = new URL('../../..', import.meta.url).pathname;
-const BIN = join(ROOT, 'bin/ctb.js');
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function ctb(args: string[], env: Record<string, string>, cwd: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd, env: { PATH: process.env.PATH ?? '', HOME: cwd, LOG_DIR: join(cwd, 'logs'), DATA_DIR: join(cwd, 'data'), ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += String(d)));
-    child.stderr.on('data', (d) => (stderr += String(d)));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const ctb = (args: string[], env: Record<string, string>, cwd: string) => ctbIn(cwd, args, env);
 
 /** A port nothing listens on: bound, then closed. */
 async function closedPort(): Promise<number> {

@@ -2,11 +2,11 @@
 // empty or cut-short file (a disk that filled up, a build killed mid-write) is "no build commit",
 // never a reason to stop a command — `ctb kill` above all. An install of this tree whose
 // build-info.json is broken runs `ctb kill` to Kraken's CancelAll, and other commands run too.
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ctbIn, type ShellRun } from '../../support/ctb-shell.js';
 import { createPostgresTestDb } from '../../support/db.js';
 import { startFakeKraken } from '../../support/fake-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
@@ -33,18 +33,10 @@ function installWithBuildInfo(text: string): string {
   return dir;
 }
 
-function ctb(install: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function ctb(install: string, args: string[], env: Record<string, string>): Promise<ShellRun> {
   const cwd = mkdtempSync(join(tmpdir(), 'ctb-build-info-shell-'));
   cleanup.push(() => rmSync(cwd, { recursive: true, force: true }));
-  const child = spawn(process.execPath, [join(install, 'bin/ctb.js'), ...args], {
-    cwd, env: { PATH: process.env['PATH'] ?? '', HOME: cwd, DATA_DIR: join(cwd, 'data'), LOG_DIR: join(cwd, 'logs'), LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += String(d)));
-  child.stderr.on('data', (d) => (stderr += String(d)));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+  return ctbIn(cwd, args, { LOG_LEVEL: 'warn', ...env }, join(install, 'bin/ctb.js'));
 }
 
 const BROKEN = [

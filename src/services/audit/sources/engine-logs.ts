@@ -4,14 +4,17 @@
 // laptop is not the engine's even when the path is the same. Once an engine has recorded the gate
 // policy, a missing, too old or too short scan is not judged: the check fails saying why and how to
 // fix it. Before any engine recorded a policy (one process, or no engine yet), this process scans its own.
-import { resolve } from 'node:path';
 import { formatDuration } from '../../../config/duration.js';
 import { golivePolicyRow } from '../../../db/queries/golive-policy.js';
 import { ENGINE_LOG_SCAN_EVERY_MS, ENGINE_LOG_SCAN_MAX_AGE_MS, type EngineLogScan } from '../../../domain/engine-log-scan.js';
 import { scanOwnLogs } from '../../logcheck/publish-log-scan.js';
 import type { AuditContext } from '../types.js';
 
-type Ctx = Pick<AuditContext, 'config' | 'db' | 'clock'> & { engineLimits?: AuditContext['engineLimits'] };
+type Ctx = Pick<AuditContext, 'config' | 'db' | 'clock' | 'memo'> & { engineLimits?: AuditContext['engineLimits'] };
+
+/** The scan both log checks judge, read once per audit: this process's own, or the engine's published one (null: none). */
+const scanToJudge = (ctx: Ctx, now: Date): Promise<EngineLogScan | null> => ctx.memo('logs.scan', async () =>
+  ctx.engineLimits ? (await golivePolicyRow(ctx.db))?.logScan ?? null : scanOwnLogs(ctx.config, now, 'this process'));
 
 export type LogFacts =
   | { judged: true; facts: EngineLogScan; source: 'engine' | 'process'; from: string }
@@ -29,12 +32,11 @@ const notJudged = (value: string, fix: string, details: Record<string, unknown>)
  */
 export async function logFactsToJudge(ctx: Ctx, opts: { windowMs?: number } = {}): Promise<LogFacts> {
   const now = ctx.clock.now();
+  const facts = await scanToJudge(ctx, now);
   if (!ctx.engineLimits) {
-    const facts = await scanOwnLogs({ ...ctx.config, LOG_DIR: resolve(ctx.config.LOG_DIR) }, now, 'this process');
-    return { judged: true, facts, source: 'process', from: "this process's LOG_DIR (no engine has recorded a policy in this database yet)" };
+    return { judged: true, facts: facts!, source: 'process', from: "this process's LOG_DIR (no engine has recorded a policy in this database yet)" };
   }
   const engine = `the engine's process ${ctx.engineLimits.recordedBy}`;
-  const facts = (await golivePolicyRow(ctx.db))?.logScan ?? null;
   const restart = `Start the engine (ctb start) on this version and leave it running: it scans its own LOG_DIR at start and every ${formatDuration(ENGINE_LOG_SCAN_EVERY_MS)} and publishes what it found; then run ctb audit again.`;
   if (!facts) {
     return notJudged(`${engine} has published no scan of its logs to the database (engines publish one since this version), and this process cannot read the engine's LOG_DIR`, restart, { engine: ctx.engineLimits.recordedBy });

@@ -2,6 +2,8 @@
 // refused order never reaches the venue — on the live path (the real Kraken adapter against the fake
 // Kraken, whose ticker is the mid) and on paper. A refusal is an intent closed as `refused` with its
 // reason, a log line, ctb_risk_refusals_total{check}, and an alert once a check keeps refusing.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeAll, afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
@@ -171,5 +173,12 @@ describe('go-live audit: risk.pre_trade_gate', () => {
   it('warns when full-size entries would be refused, or the budget fits only a higher Kraken tier', async () => {
     expect(await audit({ RISK_MAX_ORDER_NOTIONAL: '1000' })).toMatchObject({ status: 'warn', value: expect.stringContaining('below the largest strategy maxNotional (2500): full-size entries will be refused') });
     expect(await audit({ RISK_MAX_ORDERS_PER_MINUTE: '100' })).toMatchObject({ status: 'warn', value: expect.stringContaining("above Kraken's Starter counter (60)") });
+  });
+
+  it('does not pass the notional when the strategies file could not be read: nothing was compared', async () => {
+    const missing = join(tmpdir(), 'ctb-no-such-strategies.json');
+    expect(await audit({ STRATEGIES_FILE: missing })).toMatchObject({
+      status: 'warn', value: expect.stringContaining(`the strategies' full-size entries were not compared with RISK_MAX_ORDER_NOTIONAL: the strategies file ${missing} could not be read here`),
+    });
   });
 });

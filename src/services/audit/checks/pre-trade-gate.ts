@@ -32,9 +32,12 @@ export const preTradeGateCheck = defineCheck({
     else if (c.RISK_MAX_ORDERS_PER_MINUTE > KRAKEN.starterRate) warns.push(`RISK_MAX_ORDERS_PER_MINUTE ${c.RISK_MAX_ORDERS_PER_MINUTE} is above Kraken's Starter counter (${KRAKEN.starterRate}): right only for an Intermediate or Pro account`);
     if (c.RISK_MAX_OPEN_ORDERS.perPair > KRAKEN.proOpenOrders) fails.push(`RISK_MAX_OPEN_ORDERS ${c.RISK_MAX_OPEN_ORDERS.perPair} per pair is above Kraken's highest open-order limit (${KRAKEN.proOpenOrders})`);
     else if (c.RISK_MAX_OPEN_ORDERS.perPair > KRAKEN.starterOpenOrders) warns.push(`RISK_MAX_OPEN_ORDERS ${c.RISK_MAX_OPEN_ORDERS.perPair} per pair is above ${KRAKEN.starterOpenOrders}: check your Kraken tier's open-order limit`);
-    const strategies = judgedStrategies(j).config?.strategies.filter((s) => s.enabled) ?? [];
+    const inspection = judgedStrategies(j);
+    const strategies = inspection.config?.strategies.filter((s) => s.enabled) ?? [];
     const largest = strategies.reduce((m, s) => Math.max(m, s.limits.maxNotional), 0);
-    if (largest > c.RISK_MAX_ORDER_NOTIONAL) warns.push(`RISK_MAX_ORDER_NOTIONAL ${c.RISK_MAX_ORDER_NOTIONAL} is below the largest strategy maxNotional (${largest}): full-size entries will be refused`);
+    // Not read as the engine loaded it: nothing was compared, so this check cannot pass on it.
+    if (inspection.changed || !inspection.config) warns.push(`the strategies' full-size entries were not compared with RISK_MAX_ORDER_NOTIONAL: the strategies file ${j.strategiesFile} could not be read here as the engine loaded it (risk.strategy_limits says why)`);
+    else if (largest > c.RISK_MAX_ORDER_NOTIONAL) warns.push(`RISK_MAX_ORDER_NOTIONAL ${c.RISK_MAX_ORDER_NOTIONAL} is below the largest strategy maxNotional (${largest}): full-size entries will be refused`);
     const all = { ...details, largestStrategyNotional: largest };
     const where = j.source === 'engine' ? " in the engine's environment and restart the engine (ctb start), then audit again" : '';
     if (fails.length > 0) return { status: 'fail', value: `${value}: ${fails.join('; ')}`, fix: `Tighten the pre-trade gate limits named above${where} (.env.example explains each).`, details: all };

@@ -53,7 +53,8 @@ export const exitCommand = defineCommand({
     const tradeIds = args.shown?.tradeIds ?? rows.map((r) => r.id);
     const requested = await requestExit(ctx, ctx.actor, target, cleanReason(args.reason), { mode: preview.mode, tradeIds });
     const request = await awaitExit(ctx, requested, args.waitSeconds * 1000);
-    const asked = target === 'all' ? rows.filter((r) => tradeIds.includes(r.id)) : rows;
+    const listed = new Set(tradeIds);
+    const asked = target === 'all' ? rows.filter((r) => listed.has(r.id)) : rows;
     return { ok: request.status === 'done', target, status: request.status, trades: asked, ...preview, request };
   },
 });

@@ -41,7 +41,7 @@ export const NO_KEY_FOR_LEDGER_JSON = `${NO_KEY} (the reconciliation standing in
 export const NO_KEY_EXPECTED = 'KRAKEN_API_KEY and KRAKEN_API_SECRET set (environment or .env, mode 0600) to a Kraken key with Query rights';
 
 /** What an operator checks when no call reached Kraken (the audit says the same). */
-export const KRAKEN_UNREACHABLE_HINT = 'Check that this host can reach Kraken (KRAKEN_API_URL; DNS, firewall, proxy), then run ctb reconcile again.';
+const KRAKEN_UNREACHABLE_HINT = 'Check that this host can reach Kraken (KRAKEN_API_URL; DNS, firewall, proxy), then run ctb reconcile again.';
 
 /**
  * A Kraken that does not answer at all (refused, not resolving, timed out), said as such: where it

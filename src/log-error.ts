@@ -5,7 +5,7 @@
 import type pino from 'pino';
 
 /** The error's message, then each cause's message that it does not already contain. */
-export function messageWithNewCauses(err: Error): string {
+function messageWithNewCauses(err: Error): string {
   let message = err.message;
   const seen = new Set<unknown>([err]);
   for (let cause: unknown = err.cause; cause instanceof Error && !seen.has(cause); cause = cause.cause) {

@@ -7,7 +7,7 @@ import { didYouMean } from '../../suggest-similar.js';
 import { loadStrategiesFile, type StrategiesFile } from './config.js';
 
 /** One line per pair of an enabled strategy that TRADING_PAIRS does not list ([] when all are listed). */
-export function untradedPairProblems(file: string, strategies: StrategiesFile, tradingPairs: readonly string[]): string[] {
+function untradedPairProblems(file: string, strategies: StrategiesFile, tradingPairs: readonly string[]): string[] {
   const problems: string[] = [];
   strategies.strategies.forEach((s, i) => {
     if (!s.enabled) return;

@@ -48,35 +48,25 @@ export function followUpGiveUpAt(request: Pick<EngineRequest, 'params' | 'reques
   return Number.isFinite(at) ? at : request.requestedAt.getTime() + CANCEL_FOLLOW_UP_MS;
 }
 
-/** A follow-up's times on this process's clock (ms): see followUpTimes. */
+/** A follow-up's give-up time on this process's clock (ms): see followUpTimes. */
 export interface FollowUpTimes {
   /** The row as read now (the one given when it could not be read). */
   request: EngineRequest;
   giveUpAt: number;
-  /** Its last join; null when no writer joined it. */
-  joinedAt: number | null;
-  /**
-   * When it was last written: a writer that joined it counts as writing it then, so its wait for a
-   * bot to take it (CANCEL_ALL_STALE_MS) runs from the later kill's write.
-   */
-  writtenAt: number;
 }
 
 /**
- * The follow-up's give-up time and last join as this process counts them. They are written on the
- * database's clock (engine-requests/store.ts), which this process's may be skewed from, so they are
- * read as ages there and counted from this process's now. When the database does not answer (in
- * `readTimeoutMs`), the times as written in `request`.
+ * The follow-up's give-up time as this process counts it. It is written on the database's clock
+ * (engine-requests/store.ts), which this process's may be skewed from, so it is read as an age there
+ * and counted from this process's now. When the database does not answer (in `readTimeoutMs`), the
+ * time as written in `request`.
  */
 export async function followUpTimes(deps: { db: Db; clock: Clock; readTimeoutMs?: number }, request: EngineRequest): Promise<FollowUpTimes> {
   const reading = followUpWithAges(deps.db, request.id);
   const read = await (deps.readTimeoutMs === undefined ? reading : withDeadline(reading, deps.readTimeoutMs, 'the database')).catch(() => undefined);
-  const now = deps.clock.now().getTime();
   const row = read?.request ?? request;
-  const written = Date.parse(String(row.params['joinedAt'] ?? ''));
-  const joinedAt = read ? (read.joinedAgoMs === null ? null : now - read.joinedAgoMs) : Number.isFinite(written) ? written : null;
-  const giveUpAt = read && read.giveUpInMs !== null ? now + read.giveUpInMs : followUpGiveUpAt(row);
-  return { request: row, giveUpAt, joinedAt, writtenAt: Math.max(row.requestedAt.getTime(), joinedAt ?? 0) };
+  const giveUpAt = read && read.giveUpInMs !== null ? deps.clock.now().getTime() + read.giveUpInMs : followUpGiveUpAt(row);
+  return { request: row, giveUpAt };
 }
 
 /** How many tries a follow-up request has had (its last try's result counts them). */

@@ -19,7 +19,6 @@ import type { Actor } from '../../domain/actor.js';
 import { AppError } from '../../errors.js';
 import type { HandlerOutcome } from '../engine-requests/runner.js';
 import type { CapabilityOutcome } from './incident-ports.js';
-import { followUpTimes } from './cancel-follow-up.js';
 
 export interface TickOutcome {
   item: IncidentChecklistItem;

@@ -3,7 +3,6 @@
 // switch ready (the key can cancel orders).
 import { capitalBufferFacts } from '../../../db/queries/audit-facts.js';
 import { keyRights, NO_KEYS_FIX } from '../sources/kraken.js';
-import type { StrategyDefinition } from '../../../engine/strategies/config.js';
 import { judgedLimits, judgedStrategies } from '../sources/engine-limits.js';
 import { defineCheck, type CheckOutcome } from '../types.js';
 
@@ -47,18 +46,6 @@ export const drawdownGuardCheck = defineCheck({
   },
 });
 
-/**
- * What an enabled strategy lacks beyond what the engine's loader already refuses (every limit field,
- * position sizes above 0, and a confidence threshold and volume filter above 0: REQUIRED_ENABLED_LIMITS,
- * reported from the loader's own problems).
- */
-export function missingLimits(s: StrategyDefinition): string[] {
-  const l = s.limits;
-  const missing: string[] = [];
-  if (!(l.maxPositionPctOfEquity > 0) || !(l.maxNotional > 0)) missing.push('position-size limit');
-  return missing;
-}
-
 export const strategyLimitsCheck = defineCheck({
   id: 'risk.strategy_limits',
   title: 'Every enabled strategy has position-size limits, a confidence threshold and a volume filter',
@@ -97,17 +84,10 @@ export const strategyLimitsCheck = defineCheck({
       };
     }
     const enabled = inspection.config.strategies.filter((s) => s.enabled);
-    const gaps = enabled.map((s) => ({ name: s.name, missing: missingLimits(s) })).filter((g) => g.missing.length > 0);
-    const details = { file, sha256: inspection.sha256, enabled: enabled.map((s) => s.name), gaps, limitsFrom: j.from };
+    // Every limit an enabled strategy needs is refused by the loader when missing or off
+    // (strategies/config.ts: the schema and REQUIRED_ENABLED_LIMITS), so a file that loads has them all.
+    const details = { file, sha256: inspection.sha256, enabled: enabled.map((s) => s.name), limitsFrom: j.from };
     if (enabled.length === 0) return { status: 'warn', value: `no enabled strategy in ${file}`, fix: 'Enable at least one strategy to trade.', details };
-    if (gaps.length > 0) {
-      return {
-        status: 'fail',
-        value: `${gaps.map((g) => `${g.name} lacks ${g.missing.join(', ')}`).join('; ')}${from}`,
-        fix: `Set limits.maxPositionPctOfEquity and limits.maxNotional (> 0) for every enabled strategy in ${file}${j.source === 'engine' ? ', restart the engine (ctb start) so it loads it, then audit again' : ''}.`,
-        details,
-      };
-    }
     return { status: 'pass', value: `${enabled.length} enabled strateg${enabled.length === 1 ? 'y' : 'ies'}, all limited${j.source === 'engine' ? ` in ${file}${from}` : ''}`, fix: null, details };
   },
 });

@@ -291,6 +291,9 @@ export const envSchema = z.object({
   SLACK_API_URL: url(undefined),
   // How long one Slack Web API call is waited for; then it has failed (it may have reached Slack).
   SLACK_API_TIMEOUT: duration('10s'),
+  // The pause before a Slack Web API call that failed (a 5xx, a refused connection) is sent again; the
+  // second retry, the last, waits twice as long (src/slack/web-client.ts).
+  SLACK_RETRY_PAUSE: duration('200ms'),
   SLACK_OPS_CHANNEL: channel,
   SLACK_ALERTS_CHANNEL: channel,
   SLACK_OPERATORS: userList,
@@ -465,6 +468,9 @@ export function readEnv(env: Record<string, string | undefined>): Config {
   }
   if (cfg.PGLITE_IDLE_IN_TRANSACTION < 1_000 || cfg.PGLITE_IDLE_IN_TRANSACTION > 600_000) {
     problems.push(`PGLITE_IDLE_IN_TRANSACTION: expected between 1s and 10m, got ${cfg.PGLITE_IDLE_IN_TRANSACTION / 1000}s`);
+  }
+  if (cfg.SLACK_RETRY_PAUSE > 10_000) {
+    problems.push(`SLACK_RETRY_PAUSE: expected at most 10s (a call is tried three times in all), got ${cfg.SLACK_RETRY_PAUSE / 1000}s`);
   }
   if (cfg.ENGINE_LEASE_TTL < 1_000 || cfg.ENGINE_LEASE_TTL > 600_000) {
     problems.push(`ENGINE_LEASE_TTL: expected between 1s and 10m, got ${cfg.ENGINE_LEASE_TTL}ms`);

@@ -63,9 +63,10 @@ describe("a halt's cancel that Kraken could not confirm", () => {
     const requestId = written[0]!.id;
     expect(written[0]).toMatchObject({ kind: 'cancel_all', status: 'pending', incidentId: null, params: expect.objectContaining({ followUp: true, halt: true }) });
     expect(w.t.alerts.raised.at(-1)).toMatchObject({ severity: 'critical', fingerprint: 'halt-cancel:unconfirmed' });
-    // What is confirmed (halted), what is not (Kraken's open orders), and what is still pending (the request that goes on).
+    // What is confirmed (halted), what is not (the simulator's open orders, named as itself, not as Kraken), and what is still pending (the request that goes on).
+    const venue = `the exchange at ${new URL(w.kraken.sim.url).origin} (KRAKEN_API_URL, not Kraken)`;
     expect(w.t.alerts.raised.at(-1)?.title).toBe(
-      `Halted, but zero open orders on Kraken could not be confirmed after cancelling — pending: the bot with the Kraken key goes on cancelling as request #${requestId} until Kraken confirms none open`);
+      `Halted, but zero open orders on ${venue} could not be confirmed after cancelling — pending: the bot with the Kraken key goes on cancelling as request #${requestId} until ${venue} confirms none open`);
 
     // The bot's runner takes it while Kraken is still in maintenance: pending, with its next try.
     const runner = startCancelAllRunner(w.t.ctx, { holder: 'bot-1:7', timer: false });

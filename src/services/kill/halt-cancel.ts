@@ -13,14 +13,15 @@ import type { Config } from '../../config/env.js';
 import type { ExchangeProvider } from '../../exchange/provider.js';
 import type { JobRegistry } from '../../jobs/registry.js';
 import type { Logger } from '../../logger.js';
+import type { KillFollowUp } from '../../domain/kraken-handoff.js';
 import { liveAlertGroupId } from '../../db/queries/alert-groups.js';
 import { openIncident } from '../../db/queries/kill-incidents.js';
 import { clearVenue, type VenueCancelReport } from './cancel-everywhere.js';
 import { tryCancelOnce } from './cancel-follow-up.js';
 import { markChecklistAttempt } from './checklist-records.js';
-import { withDeadline } from './deadline.js';
+import { describeError, withDeadline } from './deadline.js';
 import { awaitOrdersInFlight, confirmedClear, inFlightPhrase, ordersMayLand } from './fence.js';
-import { writeFollowUp, type FollowUpDeps } from './follow-up-request.js';
+import { killFollowUpOf, stillPending, writeFollowUp, type FollowUpDeps } from './follow-up-request.js';
 import { KrakenRoom } from './kraken-room.js';
 import { krakenVenueName } from '../../domain/venue-name.js';
 import type { KillPorts } from './runtime.js';
@@ -84,14 +85,13 @@ export function cancelOnHalt(ctx: HaltCancelDeps, reason: string): Promise<Venue
         await resolveHaltAlert(ctx, reason);
       } else {
         ctx.logger.error({ ...ALERTED, report }, unconfirmedLine(report, kraken));
-        // Handed on first, so the alert says what is still pending: the request that goes on cancelling, or that none does.
-        const requestId = await keepCancelling(ctx, reason, startedAt);
-        const pending = requestId !== null
-          ? `pending: the bot with the Kraken key goes on cancelling as request #${requestId} until ${kraken} confirms none open`
-          : `the cancel could not be handed on, so nothing retries it: orders may remain open on ${kraken}`;
+        // Handed on first, so the alert says what is still pending, as a kill's says it: the running
+        // bot with the key that goes on (read from the engine lease), a request waiting for one, or nothing.
+        const followUp = await keepCancelling(ctx, reason, startedAt);
+        const requestId = 'requestId' in followUp ? followUp.requestId : null;
         await withDeadline(ctx.alerts.raise({
           source: 'kill', severity: 'critical', fingerprint: await unconfirmedFingerprint(ctx),
-          title: `Halted, but ${report.survivors.length > 0 ? `${report.survivors.length} order(s) are still open on ${kraken}` : `zero open orders on ${kraken} could not be confirmed`} after cancelling — ${pending}`,
+          title: `Halted, but ${report.survivors.length > 0 ? `${report.survivors.length} order(s) are still open on ${kraken}` : `zero open orders on ${kraken} could not be confirmed`} after cancelling — ${stillPending(followUp, kraken)}`,
           details: { reason, survivors: report.survivors, errors: report.errors.slice(-3), ...(requestId !== null ? { confirmationContinues: `request #${requestId}` } : {}) },
         }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the halt-cancel alert'));
       }
@@ -163,16 +163,17 @@ export function haltAlertGroupsToResolve(incidentId: number | null): string[] {
 
 /**
  * The halt's cancel did not confirm: written as a follow-up request the running bot with the key
- * retries until Kraken confirms; its id, or null when it could not be written. With an open incident it is that incident's cancel item's; a halt
+ * retries until Kraken confirms; the request and who takes it, or why it could not be written. With an open incident it is that incident's cancel item's; a halt
  * without one (a reconciliation halt) is followed up alone and stops when the halt is lifted.
  */
-async function keepCancelling(ctx: HaltCancelDeps, reason: string, startedAt: number): Promise<number | null> {
+async function keepCancelling(ctx: HaltCancelDeps, reason: string, startedAt: number): Promise<KillFollowUp> {
   try {
     const incident = await withDeadline(openIncident(ctx.db), ctx.config.KILL_DB_TIMEOUT, 'the database');
-    const { requestId, joined, who } = await writeFollowUp(ctx, {
+    const written = await writeFollowUp(ctx, {
       incidentId: incident?.id ?? null, killId: incident?.killId ?? `halt:${new Date(startedAt).toISOString()}`,
       actor: 'system:halt-cancel', reason, startedAt, halt: true,
     });
+    const { requestId, joined, who } = written;
     if (incident) {
       const kraken = krakenVenueName(ctx.config.KRAKEN_API_URL);
       await withDeadline(markChecklistAttempt(ctx, {
@@ -181,10 +182,10 @@ async function keepCancelling(ctx: HaltCancelDeps, reason: string, startedAt: nu
       }), ctx.config.KILL_DB_TIMEOUT, 'the database').catch((err: unknown) => ctx.logger.error({ err, requestId }, "halted: the follow-up is written, but the incident's cancel item could not be marked pending"));
     }
     ctx.logger.warn({ requestId, joined, incidentId: incident?.id ?? null }, `halted: the cancel goes on as request #${requestId}; ${who}`);
-    return requestId;
+    return killFollowUpOf(written);
   } catch (err) {
     ctx.logger.error({ err }, "halted: the cancel could not be handed on as a follow-up request; nothing retries it until the next halt or a cancel again");
-    return null;
+    return { error: describeError(err) };
   }
 }
 

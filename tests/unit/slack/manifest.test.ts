@@ -8,6 +8,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { listenerTable } from '../../../src/slack/listeners/table.js';
 import { DELIVERY_KINDS } from '../../../src/db/schema/alerts.js';
+import { BOT_SCOPES } from '../../../src/domain/slack-scopes.js';
 
 /** Every TypeScript file the bot runs (src/ and commands/). */
 function sourceFiles(): string[] {
@@ -81,6 +82,10 @@ describe('slack/manifest.yaml', () => {
       .filter((s): s is string => typeof s === 'string'));
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([...needed].sort());
     expect(manifest.oauth_config.scopes.bot).not.toContain('im:write');
+  });
+
+  it('asks for the scopes the audit and the bot\'s start check the token for (src/domain/slack-scopes.ts)', () => {
+    expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([...BOT_SCOPES].sort());
   });
 
   it('turns the Messages tab on, read-only, because pages go out by direct message', () => {

@@ -66,7 +66,7 @@ describe('slack/manifest.yaml', () => {
     // new call without its scope (or a scope nothing uses) fails this test.
     const METHOD_SCOPES: Record<string, string | null> = {
       'chat.postMessage': 'chat:write', 'chat.postEphemeral': 'chat:write', 'chat.update': 'chat:write',
-      'users.info': 'users:read', 'conversations.list': 'im:read', 'conversations.history': 'im:history', 'views.publish': null, 'auth.test': null, filesUploadV2: 'files:write',
+      'users.info': 'users:read', 'conversations.history': 'im:history', 'views.publish': null, 'auth.test': null, filesUploadV2: 'files:write',
     };
     const EVENT_SCOPES: Record<string, string | null> = { app_home_opened: null, reaction_added: 'reactions:read', reaction_removed: 'reactions:read' };
     const called = new Set<string>();

@@ -39,6 +39,7 @@ import { haltAlertFingerprint, haltAlertGroupsToResolve, haltCancelSince } from 
 import { adoptOrderHandler, cancelOrderHandler } from '../reconcile/start/cancel.js';
 import { startRequestRunner, type EngineRequestHandler, type EngineRequestHandlers, type HandlerOutcome, type RequestRunner } from './runner.js';
 import { checklistFollowUp, checklistRetry } from '../kill/checklist-records.js';
+import { exitFollowUp } from '../exits/tell-exit.js';
 
 /**
  * A handed-over cancel: Kraken through this process's key, and this process's own halt cancel (kept
@@ -353,4 +354,17 @@ export function engineRequestHandlers(ctx: EngineHandlerDeps): EngineRequestHand
   const handlers: EngineRequestHandlers = {};
   for (const [kind, factory] of Object.entries(ENGINE_HANDLERS) as Array<[EngineRequestKind, EngineRequestHandlerFactory]>) handlers[kind] = factory(ctx);
   return handlers;
+}
+
+/**
+ * What the engine's runner does after it finished a request: the incident's checklist item follows
+ * the answer, and an exit nobody waits for any more is told to the alert channel (exits/tell-exit.ts).
+ */
+export function engineRequestFollowUp(ctx: Parameters<typeof checklistFollowUp>[0] & Parameters<typeof exitFollowUp>[0]): NonNullable<Parameters<typeof startRequestRunner>[1]['onFinished']> {
+  const checklist = checklistFollowUp(ctx);
+  const exit = exitFollowUp(ctx);
+  return async (request, outcome) => {
+    await checklist(request, outcome);
+    await exit(request, outcome);
+  };
 }

@@ -70,10 +70,10 @@ export function killFollowUpOf(written: WrittenFollowUp): Extract<KillFollowUp, 
  * it: the running bot with the Kraken key that goes on (the engine lease names it), a request that
  * waits for such a bot, or that nothing goes on cancelling.
  */
-export function stillPending(followUp: KillFollowUp | undefined): string {
-  if (!followUp) return 'nothing goes on cancelling: orders may remain open on Kraken';
-  if (!('requestId' in followUp)) return `the cancel could not be handed on (${followUp.error}): orders may remain open on Kraken`;
+export function stillPending(followUp: KillFollowUp | undefined, venue = 'Kraken'): string {
+  if (!followUp) return `nothing goes on cancelling: orders may remain open on ${venue}`;
+  if (!('requestId' in followUp)) return `the cancel could not be handed on (${followUp.error}): orders may remain open on ${venue}`;
   return followUp.runningBot
-    ? `pending: the running bot with the Kraken key (${followUp.runningBot}) goes on cancelling as request #${followUp.requestId} until Kraken confirms none open`
-    : `pending: request #${followUp.requestId} waits for a bot with the Kraken key to go on cancelling; until Kraken confirms none open, orders may remain`;
+    ? `pending: the running bot with the Kraken key (${followUp.runningBot}) goes on cancelling as request #${followUp.requestId} until ${venue} confirms none open`
+    : `pending: request #${followUp.requestId} waits for a bot with the Kraken key to go on cancelling; until ${venue} confirms none open, orders may remain`;
 }

@@ -29,6 +29,7 @@ import { markChecklistAttempt, reopenChecklistItemRecord } from './checklist-rec
 import { announceIncident, type AnnounceDeps } from './announce-incident.js';
 import { latchHalt, type FlattenOutcome, type KillPorts } from './runtime.js';
 import { closePositionsAfterKill, type ChecklistItemDeps } from './incident.js';
+import { LOCAL_HALT_PHRASE } from '../../domain/local-halt.js';
 import { krakenAccessOf, noKeyNotice, queuedHandOff, type KillFollowUp, type KrakenAccess } from '../../domain/kraken-handoff.js';
 
 /**
@@ -264,6 +265,25 @@ async function resolveKillAlert(ctx: KillDeps, request: KillRequest, result: Kil
   }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err: unknown) => ctx.logger.error({ err }, 'kill: could not resolve the earlier kill alert'));
 }
 
+/**
+ * The kill's alert title: what is confirmed and what is not. "Trading halted" only once the database
+ * holds the halt; a halt saved only in DATA_DIR is said as such, pending until it is written, with
+ * the venues that could not be confirmed clear (none was handed on: without the database there is no
+ * follow-up).
+ */
+function killAlertTitle(result: KillResult): string {
+  if (result.state === 'pending') {
+    const unconfirmed = result.cancel.venues.filter((v) => !v.confirmed);
+    const cancel = unconfirmed.length === 0
+      ? 'every open order cancelled'
+      : `open orders on ${unconfirmed.map((v) => v.venue).join(' and ')} could not be confirmed cancelled${unconfirmed.some((v) => v.venue === 'kraken') ? ` — ${stillPending(result.followUp)}` : ''}`;
+    return `Kill switch: ${cancel}; ${LOCAL_HALT_PHRASE}`;
+  }
+  return result.ok
+    ? 'Kill switch: trading halted, every open order cancelled'
+    : `Kill switch: trading halted, but open orders could not be confirmed cancelled — ${stillPending(result.followUp)}`;
+}
+
 async function raiseKillAlert(ctx: KillDeps, request: KillRequest, result: KillResult): Promise<void> {
   const survivors = result.cancel.venues.flatMap((v) => v.survivors.map((s) => ({ venue: v.venue, ...s })));
   const inFlight = result.fence?.unresolved ?? [];
@@ -272,9 +292,7 @@ async function raiseKillAlert(ctx: KillDeps, request: KillRequest, result: KillR
       ctx.alerts.raise({
         source: 'kill',
         severity: 'critical',
-        title: !result.ok
-          ? `Kill switch: trading halted, but open orders could not be confirmed cancelled — ${stillPending(result.followUp)}`
-          : 'Kill switch: trading halted, every open order cancelled',
+        title: killAlertTitle(result),
         fingerprint: `kill:${result.incidentId ?? result.killId}`,
         details: { killId: result.killId, by: request.actor.id, reason: request.reason, trigger: request.trigger, state: result.state,
           incidentId: result.incidentId, survivors, krakenAccess: result.krakenAccess, ordersInFlight: inFlight,

@@ -39,6 +39,9 @@ async function world() {
   return { clock, database, kraken, t, openAtKraken, requests, request };
 }
 
+/** What the halt's outputs call the simulator KRAKEN_API_URL points at: never Kraken. */
+const venueOf = (w: Awaited<ReturnType<typeof world>>) => `the exchange at ${new URL(w.kraken.sim.url).origin} (KRAKEN_API_URL, not Kraken)`;
+
 /** The bot restarts halted by reconciliation during a Kraken maintenance: its halt watcher latches, halt means cancel. */
 async function restartIntoHaltDuringMaintenance(w: Awaited<ReturnType<typeof world>>) {
   await updateBotState(w.database.db, w.clock, { halted: true, haltedReason: 'reconciliation: ledger and Kraken disagree', haltedAt: w.clock.now(), haltedBy: 'system:reconcile' });
@@ -64,10 +67,12 @@ describe("a halt's cancel that Kraken could not confirm", () => {
     const requestId = written[0]!.id;
     expect(written[0]).toMatchObject({ kind: 'cancel_all', status: 'pending', incidentId: null, params: expect.objectContaining({ followUp: true, halt: true }) });
     expect(w.t.alerts.raised.at(-1)).toMatchObject({ severity: 'critical', fingerprint: 'halt-cancel:unconfirmed' });
-    // What is confirmed (halted), what is not (Kraken's open orders), and what is still pending: no
-    // engine holds the lease, so the request waits for a bot with the key — no bot is said to go on.
+    // What is confirmed (halted), what is not (the simulator's open orders, named as itself, not as
+    // Kraken), and what is still pending: no engine holds the lease, so the request waits for a bot
+    // with the key — no bot is said to go on.
+    const venue = venueOf(w);
     expect(w.t.alerts.raised.at(-1)?.title).toBe(
-      `Halted, but zero open orders on Kraken could not be confirmed after cancelling — pending: request #${requestId} waits for a bot with the Kraken key to go on cancelling; until Kraken confirms none open, orders may remain`);
+      `Halted, but zero open orders on ${venue} could not be confirmed after cancelling — pending: request #${requestId} waits for a bot with the Kraken key to go on cancelling; until ${venue} confirms none open, orders may remain`);
 
     // The bot's runner takes it while Kraken is still in maintenance: pending, with its next try.
     const runner = startCancelAllRunner(w.t.ctx, { holder: 'bot-1:7', timer: false });
@@ -93,7 +98,7 @@ describe("a halt's cancel that Kraken could not confirm", () => {
     await restartIntoHaltDuringMaintenance(w);
     const [written] = await w.requests();
     expect(w.t.alerts.raised.at(-1)?.title).toBe(
-      `Halted, but zero open orders on Kraken could not be confirmed after cancelling — pending: the running bot with the Kraken key (bot-host:4242) goes on cancelling as request #${written!.id} until Kraken confirms none open`);
+      `Halted, but zero open orders on ${venueOf(w)} could not be confirmed after cancelling — pending: the running bot with the Kraken key (bot-host:4242) goes on cancelling as request #${written!.id} until ${venueOf(w)} confirms none open`);
   }, 60_000);
 
   it('says nothing goes on when the follow-up cannot be written, and why', async () => {
@@ -105,7 +110,7 @@ describe("a halt's cancel that Kraken could not confirm", () => {
     expect(await w.requests()).toHaveLength(0);
     // What the database said, not the query it refused.
     expect(w.t.alerts.raised.at(-1)?.title).toBe(
-      "Halted, but zero open orders on Kraken could not be confirmed after cancelling — the cancel could not be handed on (a database query failed: follow-ups refused for the test): orders may remain open on Kraken");
+      `Halted, but zero open orders on ${venueOf(w)} could not be confirmed after cancelling — the cancel could not be handed on (a database query failed: follow-ups refused for the test): orders may remain open on ${venueOf(w)}`);
   }, 60_000);
 
   it('stops without calling Kraken once the halt is lifted', async () => {

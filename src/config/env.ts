@@ -386,6 +386,9 @@ export const envSchema = z.object({
   RECONCILE_PROBE_INTERVAL: duration('30s'),
   // How long `ctb reconcile adopt|cancel` in a shell without the Kraken key waits for the engine's process.
   RECONCILE_ANSWER_TIMEOUT: duration('30s'),
+  // A confirmed exit (ctb exit, /exit) no engine carried out within this is never carried out: selling
+  // at whatever the price is hours later is not what the operator confirmed.
+  EXIT_REQUEST_TTL: duration('10m'),
 });
 
 export type RawEnv = z.infer<typeof envSchema>;

@@ -36,10 +36,12 @@ export const exitCommand = defineCommand({
     target: z.string({ error: 'expected a trade id or "all"' }),
     confirmed: z.boolean().optional().default(false),
     reason: z.string().optional(),
-    /** How long to wait for the engine's answer before reporting the request as pending. */
     /** What the operator was shown (Slack's button): the exit is refused when the book changed, and `all` asks only for these trades. */
     shown: z.object({ mode: z.enum(['paper', 'live']), tradeIds: z.array(z.number().int().positive()).max(10_000).optional() }).strict().optional(),
+    /** How long to wait for the engine's answer before reporting the request as pending. */
     waitSeconds: z.coerce.number().int('expected whole seconds').min(0, 'expected 0 to 300 seconds').max(300, 'expected 0 to 300 seconds').optional().default(EXIT_WAIT_SECONDS),
+    /** The caller waits on for the answer itself (awaitExitAnswer, Slack's button): a pending exit is not yet left to the alert channel. */
+    answerLater: z.boolean().optional().default(false),
   }).strict(),
   async run(ctx, args): Promise<ExitResult> {
     const target = parseExitTarget(args.target);
@@ -52,7 +54,8 @@ export const exitCommand = defineCommand({
     if (!args.confirmed) return { ok: false, target, status: 'needs_confirmation', trades: rows, ...preview, request: null };
     const tradeIds = args.shown?.tradeIds ?? rows.map((r) => r.id);
     const requested = await requestExit(ctx, ctx.actor, target, cleanReason(args.reason), { mode: preview.mode, tradeIds });
-    const request = await awaitExit(ctx, requested, args.waitSeconds * 1000);
+    // Still pending when the wait ends: left to the alert channel, which hears how it ends (or expires).
+    const request = await awaitExit(ctx, requested, args.waitSeconds * 1000, { last: !args.answerLater });
     const listed = new Set(tradeIds);
     const asked = target === 'all' ? rows.filter((r) => listed.has(r.id)) : rows;
     return { ok: request.status === 'done', target, status: request.status, trades: asked, ...preview, request };
@@ -62,8 +65,9 @@ export const exitCommand = defineCommand({
 /**
  * The rest of a confirmed exit's answer when its first reply did not wait (Slack's button answers
  * pending at once): the engine's answer, read until it comes or `waitMs` passes. Part of the exit
- * already run through runCommand and trailed; it changes nothing.
+ * already run through runCommand and trailed; it sends nothing — one still pending then is left to
+ * the alert channel (or closed, when it waited past EXIT_REQUEST_TTL).
  */
-export function awaitExitAnswer(ctx: Pick<CommandContext, 'db'>, request: ExitRequestState, waitMs: number): Promise<ExitRequestState> {
-  return awaitExit(ctx, request, waitMs);
+export function awaitExitAnswer(ctx: Pick<CommandContext, 'db' | 'clock' | 'logger' | 'config' | 'alerts'>, request: ExitRequestState, waitMs: number): Promise<ExitRequestState> {
+  return awaitExit(ctx, request, waitMs, { last: true });
 }

@@ -29,28 +29,41 @@ function describeArgs(raw: unknown): string {
   }
 }
 
+/**
+ * Writes the command's trail row, waiting at most COMMAND_LOG_TIMEOUT_MS so the reply still goes out
+ * (a kill while the database is down). A write not done by then may still land (it was sent; a
+ * stalled connection may deliver it later): the log says so, and says again how it ended.
+ */
 export async function recordCommand(
-  ctx: AppContext,
+  ctx: Pick<AppContext, 'db' | 'clock' | 'logger'>,
   entry: { actor: Actor; command: string; args: string; allowed: boolean; result: string; details?: Record<string, unknown> },
 ): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    // Every command writes one row.
-    const insert = insertCommandLog(ctx.db, {
+  const fields = { command: entry.command, actor: entry.actor.id };
+  // Every command writes one row.
+  const insert = Promise.resolve().then(() =>
+    insertCommandLog(ctx.db, {
       at: ctx.clock.now(), source: entry.actor.source, actor: entry.actor.id, command: entry.command,
       args: entry.args, allowed: entry.allowed, result: entry.result, details: entry.details ?? {},
-    });
-    // A stalled database never rejects by itself: bound the wait so the reply still goes out.
-    const stalled = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${COMMAND_LOG_TIMEOUT_MS} ms`)), COMMAND_LOG_TIMEOUT_MS);
-    });
-    await Promise.race([insert.then(() => undefined), stalled]);
-  } catch (err) {
-    // The trail must not block an emergency command (a kill while the database is down).
-    ctx.logger.error({ err, command: entry.command, actor: entry.actor.id }, 'could not write the command log');
-  } finally {
-    clearTimeout(timer);
+    }),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  // A stalled database never rejects by itself: bound the wait.
+  const bound = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), COMMAND_LOG_TIMEOUT_MS);
+  });
+  const outcome = await Promise.race([insert.then(() => 'written' as const, (err: unknown) => ({ err })), bound]);
+  clearTimeout(timer);
+  if (outcome === 'written') return;
+  if (outcome === 'late') {
+    ctx.logger.error(fields, `the command log entry was not written within ${COMMAND_LOG_TIMEOUT_MS / 1000} s; it may still be written`);
+    const started = Date.now();
+    insert.then(
+      () => ctx.logger.warn({ ...fields, lateMs: COMMAND_LOG_TIMEOUT_MS + Date.now() - started }, 'the late command log entry was written'),
+      (err: unknown) => ctx.logger.error({ err, ...fields }, 'could not write the command log'),
+    );
+    return;
   }
+  ctx.logger.error({ err: outcome.err, ...fields }, 'could not write the command log');
 }
 
 /**

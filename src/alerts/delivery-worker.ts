@@ -14,14 +14,15 @@
 // fails at once, the thread says the person was NOT reached, and the escalation moves on. A page is
 // claimed in a commit of its own just before it is sent (the lane is simply taken again): a worker
 // that dies between Slack taking the page and recording it leaves the claim, and whichever worker
-// tries next asks Slack whether it holds that page before posting it, so nobody is paged twice. Each lane has its notifier behind the one port (notifications/notification.ts):
+// tries next looks for that page in the person's DM (the channel Slack named for an earlier page to
+// them, recorded here) before posting it, so nobody is paged twice. Each lane has its notifier behind the one port (notifications/notification.ts):
 // the chat notifier (src/slack) for `slack:*` lanes, the email notifier (src/email) for `email`;
 // the worker turns a delivery into a notification and hands it to its lane's notifier.
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import {
-  bookLaneSlot, cancelIfStale, claimDeliverySend, claimOf, dueLanes, ensureLanePacing, holdGroupForSend, lockLanePacing, lockNextDelivery, markDeliveryDone, recordDeliveryFailed, recordDeliveryGaveUp, recordDeliverySent,
+  bookLaneSlot, cancelIfStale, claimDeliverySend, claimOf, dueLanes, ensureLanePacing, holdGroupForSend, lockLanePacing, lockNextDelivery, markDeliveryDone, recordDeliveryFailed, recordDeliveryGaveUp, recordDeliverySent, recordedDmChannel,
 } from '../db/queries/alert-deliveries.js';
 import { bringNextStepForward } from '../db/queries/alert-escalations.js';
 import { enqueueThreadNote } from '../db/queries/alert-outbox.js';
@@ -240,8 +241,10 @@ export class DeliveryWorker {
         const group = await alertGroupById(db, d.groupId);
         return group ? { kind: 'alert_note', channel: group.slackChannel ?? d.target, threadTs: group.slackTs!, text } : undefined;
       }
-      case 'slack_dm':
-        return { kind: 'alert_page', user: d.target, text, deliveryId: d.id, checkSent: claimOf(d)?.uncertain === true };
+      case 'slack_dm': {
+        const checkSent = claimOf(d)?.uncertain === true;
+        return { kind: 'alert_page', user: d.target, text, deliveryId: d.id, checkSent, ...(checkSent ? { dmChannel: await recordedDmChannel(db, d.target) } : {}) };
+      }
       case 'email': {
         const group = await alertGroupById(db, d.groupId);
         if (!group) return undefined;

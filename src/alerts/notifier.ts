@@ -15,8 +15,9 @@ export type AlertNotification =
   | { kind: 'alert_note'; channel: string; threadTs: string; text: string }
   /**
    * A page, sent to one person directly, marked with its outbox delivery's id. `checkSent`: an
-   * earlier try may have reached Slack unrecorded (a crash, a timeout): look for it before posting.
+   * earlier try may have reached Slack unrecorded (a crash, a timeout): look for it before posting,
+   * in `dmChannel`, the person's DM as recorded from an earlier page (undefined: none recorded yet).
    */
-  | { kind: 'alert_page'; user: string; text: string; deliveryId: number; checkSent: boolean }
+  | { kind: 'alert_page'; user: string; text: string; deliveryId: number; checkSent: boolean; dmChannel?: string | undefined }
   /** The alert by mail: why it is mailed (the escalation's step), to whom. */
   | { kind: 'alert_email'; to: string[]; group: AlertGroup; latest: AlertEvent | undefined; reason: string };

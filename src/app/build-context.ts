@@ -22,6 +22,7 @@ import type { AppContext } from './context.js';
 import { defaultLiveSwitchPorts } from './live-switch-ports.js';
 import type { LiveSwitchPorts } from '../services/mode/ports.js';
 import type { UserDirectory } from '../services/oncall/user-directory.js';
+import type { SlackTokenScopes } from '../domain/slack-scopes.js';
 import { defaultIncidentPorts, type IncidentPorts } from '../services/kill/incident-ports.js';
 import { HaltLatch, realKillTime, type IncidentPoster, type KillPorts, type KillTime } from '../services/kill/runtime.js';
 import { noSharedCounter, sharedKrakenCounter } from '../services/kill/shared-counter.js';
@@ -46,6 +47,8 @@ export interface BuildContextOptions {
   notifier?: Notifier | null;
   /** Replace the Slack user check of the on-call commands (default: users.info when Slack is configured). */
   people?: UserDirectory | null;
+  /** Replace the token scope check of the go-live audit (default: auth.test when Slack is configured). */
+  slackScopes?: SlackTokenScopes | null;
   /** Replace the incident's capabilities (tests: a flatten that fails). */
   incident?: Partial<IncidentPorts>;
   /** Posts a new incident's thread (the running bot's kill feature gives it; a shell has none). */
@@ -79,6 +82,13 @@ function lazyUserDirectory(config: Config): UserDirectory {
   let real: Promise<UserDirectory> | undefined;
   const load = () => (real ??= import('../slack/user-directory.js').then((m) => m.slackUserDirectory(config)));
   return { lookup: async (userId) => (await load()).lookup(userId) };
+}
+
+/** auth.test's x-oauth-scopes, loaded with the Web API client when the audit first asks. */
+function lazyTokenScopes(config: Config): SlackTokenScopes {
+  let real: Promise<SlackTokenScopes> | undefined;
+  const load = () => (real ??= import('../slack/token-scopes.js').then((m) => m.slackTokenScopes(config)));
+  return { granted: async () => (await load()).granted() };
 }
 
 export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedContext> {
@@ -126,8 +136,9 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
     latch: new HaltLatch({ jobs, logger }), incidentPoster: null, time: opts.killTime ?? realKillTime, counter,
   };
   const people = opts.people !== undefined ? opts.people : config.slackEnabled ? lazyUserDirectory(config) : null;
+  const slackScopes = opts.slackScopes !== undefined ? opts.slackScopes : config.slackEnabled ? lazyTokenScopes(config) : null;
   const withExchanges = {
-    ...base, exchanges, notifier, people, kill: kill satisfies KillPorts, liveSwitch: defaultLiveSwitchPorts(notifier, database.db, opts.liveSwitch), incident: defaultIncidentPorts(opts.incident),
+    ...base, exchanges, notifier, people, slackScopes, kill: kill satisfies KillPorts, liveSwitch: defaultLiveSwitchPorts(notifier, database.db, opts.liveSwitch), incident: defaultIncidentPorts(opts.incident),
   };
   // The default sink stores every alert in the outbox first; the alerts feature delivers it.
   const alerts = opts.alerts?.(withExchanges) ?? createOutboxAlertSink({ db: database.db, clock, logger, config, metrics });

@@ -9,6 +9,7 @@ import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
 import type { Notifier } from '../notifications/notification.js';
 import type { UserDirectory } from '../services/oncall/user-directory.js';
+import type { SlackTokenScopes } from '../domain/slack-scopes.js';
 import type { PriceBoard } from '../market/price-board.js';
 import type { IncidentPorts } from '../services/kill/incident-ports.js';
 import type { KillPorts } from '../services/kill/runtime.js';
@@ -30,6 +31,8 @@ export interface AppContext {
   notifier: Notifier | null;
   /** Asks Slack whether a member id is a person (users.info) before the on-call rows name them; null without Slack. */
   people?: UserDirectory | null;
+  /** Which scopes the bot token holds (auth.test), for the go-live audit; null without Slack. */
+  slackScopes?: SlackTokenScopes | null;
   jobs: JobRegistry;
   metrics: Registry;
   /** Latest candles per pair: filled by the market feed, read by the engine and the paper exchange. */

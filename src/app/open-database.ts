@@ -17,11 +17,15 @@ export interface OpenConfiguredOptions {
   oneShot?: boolean | undefined;
 }
 
-export async function openConfiguredDatabase(config: Pick<Config, 'DATABASE_URL' | 'DATA_DIR'>, opts: OpenConfiguredOptions): Promise<Database> {
+export async function openConfiguredDatabase(
+  config: Pick<Config, 'DATABASE_URL' | 'DATA_DIR' | 'PGLITE_IDLE_IN_TRANSACTION'>,
+  opts: OpenConfiguredOptions,
+): Promise<Database> {
   const database = await openDatabase({
     databaseUrl: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
     serve: opts.serve ?? false,
+    idleInTransactionMs: config.PGLITE_IDLE_IN_TRANSACTION,
     ...(opts.role === undefined ? {} : { role: opts.role }),
     ...(opts.oneShot ? { oneShot: true } : {}),
   });

@@ -291,6 +291,9 @@ export const envSchema = z.object({
   SLACK_API_URL: url(undefined),
   // How long one Slack Web API call is waited for; then it has failed (it may have reached Slack).
   SLACK_API_TIMEOUT: duration('10s'),
+  // The pause before a Slack Web API call that failed (a 5xx, a refused connection) is sent again; the
+  // second retry, the last, waits twice as long (src/slack/web-client.ts).
+  SLACK_RETRY_PAUSE: duration('200ms'),
   SLACK_OPS_CHANNEL: channel,
   SLACK_ALERTS_CHANNEL: channel,
   SLACK_OPERATORS: userList,
@@ -321,6 +324,10 @@ export const envSchema = z.object({
   PORT: number(3000, { min: 0, max: 65_535, int: true }),
   HOST: optionalText.transform((v) => v ?? '0.0.0.0'),
   DATA_DIR: optionalText.transform((v) => v ?? './data'),
+  // How long a client of the bot's embedded database (a ctb command on its socket) may hold it, inside a
+  // transaction or a protocol cycle, without sending anything before it is cut off (its transaction
+  // rolled back, the session handed on): the bot's own writes wait meanwhile (src/db/pglite-serve.ts).
+  PGLITE_IDLE_IN_TRANSACTION: duration('5s'),
   LOG_DIR: optionalText.transform((v) => v ?? './logs'),
   BACKUP_DIR: optionalText.transform((v) => v ?? './backups'),
   // How many snapshots to keep and/or for how long: "20", "30d" or "20,30d" (both limits apply).
@@ -379,6 +386,9 @@ export const envSchema = z.object({
   RECONCILE_PROBE_INTERVAL: duration('30s'),
   // How long `ctb reconcile adopt|cancel` in a shell without the Kraken key waits for the engine's process.
   RECONCILE_ANSWER_TIMEOUT: duration('30s'),
+  // A confirmed exit (ctb exit, /exit) no engine carried out within this is never carried out: selling
+  // at whatever the price is hours later is not what the operator confirmed.
+  EXIT_REQUEST_TTL: duration('10m'),
 });
 
 export type RawEnv = z.infer<typeof envSchema>;
@@ -458,6 +468,12 @@ export function readEnv(env: Record<string, string | undefined>): Config {
   }
   if (cfg.SLACK_API_TIMEOUT < 1_000 || cfg.SLACK_API_TIMEOUT > 120_000) {
     problems.push(`SLACK_API_TIMEOUT: expected between 1s and 2m, got ${cfg.SLACK_API_TIMEOUT / 1000}s`);
+  }
+  if (cfg.PGLITE_IDLE_IN_TRANSACTION < 1_000 || cfg.PGLITE_IDLE_IN_TRANSACTION > 600_000) {
+    problems.push(`PGLITE_IDLE_IN_TRANSACTION: expected between 1s and 10m, got ${cfg.PGLITE_IDLE_IN_TRANSACTION / 1000}s`);
+  }
+  if (cfg.SLACK_RETRY_PAUSE > 10_000) {
+    problems.push(`SLACK_RETRY_PAUSE: expected at most 10s (a call is tried three times in all), got ${cfg.SLACK_RETRY_PAUSE / 1000}s`);
   }
   if (cfg.ENGINE_LEASE_TTL < 1_000 || cfg.ENGINE_LEASE_TTL > 600_000) {
     problems.push(`ENGINE_LEASE_TTL: expected between 1s and 10m, got ${cfg.ENGINE_LEASE_TTL}ms`);

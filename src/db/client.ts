@@ -102,14 +102,16 @@ export interface OpenOptions {
   role?: string;
   /** The process runs one command and exits (ConnectOptions.oneShot). */
   oneShot?: boolean;
+  /** When serving: how long a client may hold the session idle (PGLITE_IDLE_IN_TRANSACTION; pglite-serve.ts). */
+  idleInTransactionMs?: number | undefined;
 }
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (opts.databaseUrl) return connectPostgres(opts.databaseUrl, { oneShot: opts.oneShot ?? false });
-  return openEmbedded(opts.dataDir, opts.serve ?? false, opts.role);
+  return openEmbedded(opts.dataDir, opts.serve ?? false, opts.role, opts.idleInTransactionMs);
 }
 
-async function openEmbedded(dataDir: string, serve: boolean, role: string | undefined): Promise<Database> {
+async function openEmbedded(dataDir: string, serve: boolean, role: string | undefined, idleInTransactionMs: number | undefined): Promise<Database> {
   const owner = readLock(dataDir);
   if (serve) refuseSecondBot(dataDir, owner);
   if (owner && owner.pid !== process.pid) return connectThroughOwner(owner.socketPath, owner.pid);
@@ -142,7 +144,7 @@ async function openEmbedded(dataDir: string, serve: boolean, role: string | unde
     const { rmSync } = await import('node:fs');
     rmSync(socketPath, { force: true });
     const { createPgliteSocketServer } = await import('./pglite-serve.js');
-    const s = createPgliteSocketServer({ pg, path: socketPath, maxConnections: 16 });
+    const s = createPgliteSocketServer({ pg, path: socketPath, maxConnections: 16, ...(idleInTransactionMs === undefined ? {} : { idleInTransactionMs }) });
     await s.start();
     server = s;
   }

@@ -209,7 +209,7 @@ export function createPgliteSocketServer(opts: PgliteSocketServerOptions): Pglit
       this.idleTimer = setTimeout(() => {
         this.idleTimer = null;
         if (this.closed || !this.release) return;
-        const why = `terminating connection: it held the bot's embedded database (one session) for more than ${idleMs} ms without sending anything, inside a transaction or a protocol cycle; the bot's own work was waiting. Its transaction was rolled back.`;
+        const why = `terminating connection: it held the bot's embedded database (one session) for more than ${idleMs} ms (PGLITE_IDLE_IN_TRANSACTION) without sending anything, inside a transaction or a protocol cycle; the bot's own work was waiting. Its transaction was rolled back.`;
         if (this.socket.writable) this.socket.write(errorResponse('FATAL', '25P03', why));
         this.socket.end();
         this.close();

@@ -5,7 +5,11 @@
 // the exit closes those trades and no others, and is refused when the engine trades the other book.
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
+import type { Config } from '../config/env.js';
+import type { Db } from '../db/client.js';
+import { askedAgoMs } from '../db/queries/engine-requests.js';
 import type { EngineRequest } from '../db/schema/index.js';
+import { exitExpiredSummary } from '../services/exits/exit-expiry.js';
 import type { EngineRequestHandler, HandlerOutcome } from '../services/engine-requests/runner.js';
 import { describeExit } from '../domain/exit-outcome.js';
 import type { Logger } from '../logger.js';
@@ -29,6 +33,18 @@ export type ExitRequestParams = z.infer<typeof exitRequestParams>;
 export interface ExitRequestDeps {
   logger: Logger;
   clock: Clock;
+  db: Db;
+  config: Pick<Config, 'EXIT_REQUEST_TTL'>;
+}
+
+/**
+ * How long the exit has waited since it was confirmed (ms): on the database's clock, where it was
+ * written (the requester's clock may be minutes off this one); when the database does not answer,
+ * on this process's clock from its requested_at.
+ */
+async function waitedMs(ctx: ExitRequestDeps, request: EngineRequest): Promise<number> {
+  const read = await askedAgoMs(ctx.db, request.id).catch(() => undefined);
+  return read?.agoMs ?? ctx.clock.now().getTime() - request.requestedAt.getTime();
 }
 
 /** While the engine is starting in the process that holds the lease, the exit is tried again this much later. */
@@ -41,6 +57,13 @@ export function exitTradeHandler(ctx: ExitRequestDeps): EngineRequestHandler {
     const { target, reason, mode, tradeIds } = parsed.data;
     if (!mode || (target === 'all' && !tradeIds)) {
       return { ok: false, summary: 'Not carried out: the request does not say which book (and, for all, which trades) the operator was shown, so it could close trades nobody confirmed: nothing was sent. Ask for the exit again.' };
+    }
+    // Older than its TTL (no engine ran, or it started too late): never sold at the price of hours later.
+    const waited = await waitedMs(ctx, request);
+    if (waited > ctx.config.EXIT_REQUEST_TTL) {
+      const summary = exitExpiredSummary(waited, ctx.config.EXIT_REQUEST_TTL);
+      ctx.logger.warn({ requestId: request.id, by: request.requestedBy, waitedMs: waited }, `manual exit: ${summary}`);
+      return { ok: false, summary, details: { expired: true } };
     }
     const engine = runningEngine(ctx);
     const open = engine?.openTradeIds() ?? null;

@@ -3,9 +3,13 @@
 // token stops the start with a clear message instead of failing at the first slash command, and
 // there is nothing to keep in sync when the app is reinstalled. Bolt's own token check is off
 // (tokenVerificationEnabled: false) because it would call auth.test again on every construction.
+// Its answer also names the token's scopes: one the manifest asks for and the token lacks (an app
+// installed before the manifest asked for it) is warned about here, naming the scopes and the reinstall.
 import type { Config } from '../config/env.js';
+import { missingScopes, reinstallHint } from '../domain/slack-scopes.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { scopesOf } from './token-scopes.js';
 import { slackWebClient } from './web-client.js';
 
 export interface BotIdentity {
@@ -22,6 +26,9 @@ export async function resolveBotIdentity(config: Config, logger: Logger): Promis
     const res = await client.auth.test();
     const identity = { botId: res.bot_id, botUserId: res.user_id, teamId: res.team_id };
     logger.info({ slack: identity }, `Slack: connected as ${res.user ?? res.user_id ?? 'the bot'} in ${res.team ?? res.team_id ?? 'the workspace'}`);
+    const granted = scopesOf(res);
+    const missing = granted.kind === 'known' ? missingScopes(granted.scopes) : [];
+    if (missing.length > 0) logger.warn({ missingScopes: missing }, `Slack: ${reinstallHint(missing)}`);
     return identity;
   } catch (err) {
     const code = (err as { data?: { error?: string } }).data?.error;

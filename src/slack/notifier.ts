@@ -99,12 +99,18 @@ const fromOutbox = (n: SlackNotification) => n.kind.startsWith('alert_');
 
 /**
  * The page Slack already holds from a try nobody recorded, if any. Slack refusing to answer (a
- * missing scope, say) must not keep the person from being paged: it is logged, and the page goes
- * out, at worst a second time. Not reaching Slack is thrown: the page is tried again later.
+ * missing scope, say), or no DM with the person recorded yet (no earlier page to them was), must not
+ * keep the person from being paged: it is logged, and the page goes out, at worst a second time. Not
+ * reaching Slack is thrown: the page is tried again later.
  */
 async function lookUpPage(web: WebClient, n: Extract<SlackNotification, { kind: 'alert_page' }>, logger: Logger): Promise<Delivered | undefined> {
+  if (!n.dmChannel) {
+    logger.warn({ deliveryId: n.deliveryId, user: n.user },
+      'could not check whether an interrupted page reached Slack: no earlier page to this person recorded their DM; sending it (it may arrive twice)');
+    return undefined;
+  }
   try {
-    const found = await findPage(web, { user: n.user, deliveryId: n.deliveryId });
+    const found = await findPage(web, { channel: n.dmChannel, deliveryId: n.deliveryId });
     logger.info({ deliveryId: n.deliveryId, user: n.user, found: found !== undefined },
       found ? 'an interrupted page had reached Slack; not sending it again' : 'an interrupted page is not in Slack; sending it');
     return found;

@@ -2,7 +2,7 @@
 // SLACK_API_URL; staging and tests point it at a local fake), shared by the notifier (alerts, the
 // incident thread, the live switch, the summaries), the start-up identity check and Bolt's
 // listeners (create-app.ts gives it to the app).
-// The retry policy is chosen on purpose: a short one, because the alert outbox retries undelivered
+// The retry policy is chosen on purpose: a short one (SLACK_RETRY_PAUSE), because the alert outbox retries undelivered
 // messages itself and a 30-minute in-client retry would hold a worker and hide an outage. A 429 is
 // returned as an error, never slept on inside the client: the alert queue closes the lane for
 // Retry-After; the other messages (and the listeners' replies) wait it out through waitOutRateLimits.
@@ -16,7 +16,10 @@ import type { Config } from '../config/env.js';
 import { describeDuration } from '../config/duration.js';
 import { AppError } from '../errors.js';
 
-const SLACK_RETRY_POLICY: RetryOptions = { retries: 2, factor: 2, minTimeout: 200, maxTimeout: 2_000 };
+/** Two retries of a failed call, after SLACK_RETRY_PAUSE and twice that (200 ms and 400 ms as shipped). */
+function slackRetryPolicy(pauseMs: number): RetryOptions {
+  return { retries: 2, factor: 2, minTimeout: pauseMs, maxTimeout: Math.max(2_000, 2 * pauseMs) };
+}
 
 /** Whether `err` is a Slack call that got no answer in time (the request may have reached Slack). */
 export function isSlackTimeout(err: unknown): boolean {
@@ -30,18 +33,20 @@ export function slackTimeoutMessage(config: Config): string {
 }
 
 // p-retry (under the client's retryConfig) ends the retries with whatever onFailedAttempt throws.
-const retryPolicy: RetryOptions & { onFailedAttempt(err: Error): void } = {
-  ...SLACK_RETRY_POLICY,
-  onFailedAttempt(err) {
-    if (isSlackTimeout(err)) throw err;
-  },
-};
+function retryPolicy(pauseMs: number): RetryOptions & { onFailedAttempt(err: Error): void } {
+  return {
+    ...slackRetryPolicy(pauseMs),
+    onFailedAttempt(err) {
+      if (isSlackTimeout(err)) throw err;
+    },
+  };
+}
 
 /** The options of every Web API client the process builds: Bolt's and Socket Mode's included. */
 export function slackClientOptions(config: Config): WebClientOptions {
   return {
     ...(config.SLACK_API_URL ? { slackApiUrl: config.SLACK_API_URL } : {}),
-    retryConfig: retryPolicy,
+    retryConfig: retryPolicy(config.SLACK_RETRY_PAUSE),
     timeout: config.SLACK_API_TIMEOUT,
     logLevel: LogLevel.ERROR,
   };
@@ -57,7 +62,7 @@ export function slackWebClient(config: Config): WebClient {
     });
   }
   const token = config.SLACK_BOT_TOKEN.reveal();
-  const key = `${config.SLACK_API_URL ?? ''} ${config.SLACK_API_TIMEOUT} ${token}`;
+  const key = `${config.SLACK_API_URL ?? ''} ${config.SLACK_API_TIMEOUT} ${config.SLACK_RETRY_PAUSE} ${token}`;
   let client = clients.get(key);
   if (!client) {
     client = new WebClient(token, { ...slackClientOptions(config), rejectRateLimitedCalls: true });

@@ -93,6 +93,19 @@ describe('configuration', () => {
     expect(problemsOf({ KRAKEN_REQUEST_TIMEOUT: '5m' })).toEqual(['KRAKEN_REQUEST_TIMEOUT: expected between 1s and 2m, got 300s']);
   });
 
+  it('pauses 200 ms before sending a failed Slack call again unless SLACK_RETRY_PAUSE says otherwise, at most 10 s', () => {
+    expect(readEnv({}).SLACK_RETRY_PAUSE).toBe(200);
+    expect(readEnv({ SLACK_RETRY_PAUSE: '10ms' }).SLACK_RETRY_PAUSE).toBe(10);
+    expect(problemsOf({ SLACK_RETRY_PAUSE: '11s' })).toEqual(['SLACK_RETRY_PAUSE: expected at most 10s (a call is tried three times in all), got 11s']);
+  });
+
+  it("cuts off a client idle in the embedded database's one session after 5 s unless PGLITE_IDLE_IN_TRANSACTION says otherwise, between 1 s and 10 m", () => {
+    expect(readEnv({}).PGLITE_IDLE_IN_TRANSACTION).toBe(5_000);
+    expect(readEnv({ PGLITE_IDLE_IN_TRANSACTION: '2s' }).PGLITE_IDLE_IN_TRANSACTION).toBe(2_000);
+    expect(problemsOf({ PGLITE_IDLE_IN_TRANSACTION: '500ms' })).toEqual(['PGLITE_IDLE_IN_TRANSACTION: expected between 1s and 10m, got 0.5s']);
+    expect(problemsOf({ PGLITE_IDLE_IN_TRANSACTION: '1h' })).toEqual(['PGLITE_IDLE_IN_TRANSACTION: expected between 1s and 10m, got 3600s']);
+  });
+
   it('waits 10 s for a Slack Web API call unless SLACK_API_TIMEOUT says otherwise, between 1 s and 2 m', () => {
     expect(readEnv({}).SLACK_API_TIMEOUT).toBe(10_000);
     expect(readEnv({ SLACK_API_TIMEOUT: '3s' }).SLACK_API_TIMEOUT).toBe(3_000);

@@ -89,9 +89,26 @@ describe('strategy configuration', () => {
     expect(inspectStrategies(file('dupes.json', { strategies: [valid, valid] })).problems.join('\n')).toMatch(/unique/);
   });
 
+  it('suggests the close strategy type for a typo, and says what was written', () => {
+    const problems = inspectStrategies(file('typo.json', { strategies: [{ ...valid, type: 'ma_crosover' }, { ...valid, name: 'other', type: 'martingale' }] })).problems;
+    expect(problems[0]).toBe(`${join(dir, 'typo.json')}: strategies[0:${valid.name}].type: expected type "ma_crossover" or "momentum", got "ma_crosover" (Did you mean ma_crossover?)`);
+    expect(problems[1]).toBe(`${join(dir, 'typo.json')}: strategies[1:other].type: expected type "ma_crossover" or "momentum", got "martingale"`);
+    const { type: _type, ...untyped } = valid;
+    expect(inspectStrategies(file('untyped.json', { strategies: [untyped] })).problems[0]).toMatch(/\.type: expected type "ma_crossover" or "momentum", and the strategy has none$/);
+  });
+
+  it('reports a JSON syntax error by line and column, with the text of that line', () => {
+    const text = '{\n  "strategies": [\n    { "name": "a", "type": "momentum" }\n    { "name": "b" }\n  ]\n}\n';
+    expect(inspectStrategies(file('comma.json', text)).problems).toEqual([
+      `${join(dir, 'comma.json')}:4:5: not valid JSON (Expected ',' or ']' after array element); line 4 reads:     { "name": "b" }`,
+    ]);
+    // Cut short: where the text ends.
+    expect(inspectStrategies(file('short.json', '{\n  "strategies": [\n')).problems[0]).toBe(`${join(dir, 'short.json')}:3:1: not valid JSON (Unexpected end of JSON input); line 3 reads: (an empty line)`);
+  });
+
   it('reports an unreadable file and invalid JSON, and loadStrategies throws a config error (exit 2)', () => {
     expect(inspectStrategies(join(dir, 'missing.json')).problems[0]).toMatch(/missing\.json: cannot be read \(ENOENT\)/);
-    expect(inspectStrategies(file('broken.json', '{ "strategies": [')).problems[0]).toMatch(/broken\.json: not valid JSON/);
+    expect(inspectStrategies(file('broken.json', '{ "strategies": [')).problems[0]).toMatch(/broken\.json:1:\d+: not valid JSON/);
     expect(() => loadStrategies({ STRATEGIES_FILE: join(dir, 'broken.json') })).toThrow(expect.objectContaining({ kind: 'config' }));
   });
 });

@@ -19,9 +19,8 @@ import { readReleaseInfo } from '../../services/release/version.js';
 import { startLogScanPublisher, type LogScanPublisher } from '../../services/logcheck/publish-log-scan.js';
 import { createLeaseKeeper } from '../../services/engine-lease/keeper.js';
 import { setEngineLease } from '../../services/engine-lease/runtime.js';
-import { engineRequestHandlers } from '../../services/engine-requests/handlers.js';
+import { engineRequestFollowUp, engineRequestHandlers } from '../../services/engine-requests/handlers.js';
 import { startRequestRunner } from '../../services/engine-requests/runner.js';
-import { checklistFollowUp } from '../../services/kill/checklist-records.js';
 import { createReconciliationMonitor, setReconciliationMonitor, type ReconciliationMonitor } from '../../services/reconcile/start/monitor.js';
 import { Engine } from '../../engine/engine.js';
 import { assertLiveFeed } from '../../engine/live-feed.js';
@@ -72,8 +71,9 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
       });
       setEngineLease(ctx, lease);
       const runner = startRequestRunner(ctx, {
-        // The incident's flatten and reconcile are among them: the checklist item follows the answer.
-        holder: lease.holderId, handlers: engineRequestHandlers(ctx), active: () => lease.holdsLease(), onFinished: checklistFollowUp(ctx),
+        // The incident's flatten and reconcile are among them: the checklist item follows the answer;
+        // an exit whose requester stopped waiting is told to the alert channel.
+        holder: lease.holderId, handlers: engineRequestHandlers(ctx), active: () => lease.holdsLease(), onFinished: engineRequestFollowUp(ctx),
         ...(opts.requestPollMs !== undefined ? { pollMs: opts.requestPollMs } : {}),
       });
       let monitor: ReconciliationMonitor | null = null;

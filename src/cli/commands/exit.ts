@@ -17,10 +17,14 @@ export function renderExit(r: ExitResult): string {
       return `${engine}${leftOut ? `No ${r.mode} position open: nothing to exit ${r.mode === 'live' ? 'live' : 'in paper'}. ${leftOut}` : 'No open trades: nothing to exit.'}`;
     case 'needs_confirmation':
       return `Would sell at market:\n${list}\n${leftOut ? `Left out: ${leftOut}\n` : ''}${engine}Nothing was sent. Re-run with --yes to exit ${what}.`;
-    case 'pending':
-      return `Exit of ${what} requested (request #${r.request!.requestId}${r.request!.joined ? ', already pending' : ''}): PENDING — `
-        + 'no engine has answered yet. It runs as soon as the engine process takes it; `ctb trades` shows when the trade closes.'
+    case 'pending': {
+      const q = r.request!;
+      const queued = q.queued === null ? '' : ` Still queued: ${q.queued}.`;
+      return `Exit of ${what} requested (request #${q.requestId}${q.joined ? ', already pending' : ''}): PENDING — `
+        + `no engine has answered yet.${queued} It runs as soon as the engine process takes it; `
+        + `${q.toldLater ? 'the alert channel is told how it ends; ' : ''}\`ctb trades\` shows when the trade closes.`
         + (r.engineNote ? `\n${r.engineNote}` : '');
+    }
     default: {
       const q = r.request!;
       const lines = q.results.length > 0 ? q.results.map((x) => `  ${describeExit(x)}`) : [`  ${q.summary ?? ''}`];

@@ -7,6 +7,7 @@ import type { ResumeResult } from '../../services/kill/resume.js';
 import type { VenueCancelReport } from '../../services/kill/cancel-everywhere.js';
 import { answeredRequest, awaitingFills } from '../../domain/incident-checklist.js';
 import { handedOffPhrase } from '../../domain/kraken-handoff.js';
+import { localHaltText } from '../../domain/local-halt.js';
 
 function venueLine(v: VenueCancelReport): string {
   const cancelled = v.canceled === null ? 'cancel failed' : `${v.canceled} cancelled`;
@@ -49,7 +50,9 @@ export function renderKill(r: KillResult): string {
   if (r.notice) lines.push(r.notice);
   const fenceHolds = fenceLines(r).length === 0;
   const head = r.cancel.allConfirmed && fenceHolds ? 'every open order cancelled' : 'OPEN ORDERS MAY REMAIN: NOT ALL CONFIRMED CANCELLED';
-  lines.push(r.alreadyKilled ? `Already killed (incident #${r.incidentId}) — cancelled again: ${head}.` : `KILLED — ${head}.`);
+  // Killed only once the database holds the halt; saved in DATA_DIR alone, it is said as pending.
+  lines.push(r.alreadyKilled ? `Already killed (incident #${r.incidentId}) — cancelled again: ${head}.`
+    : r.state === 'pending' ? `HALT NOT YET IN THE DATABASE, SAVED IN DATA_DIR ONLY — ${head}.` : `KILLED — ${head}.`);
   lines.push(...r.cancel.venues.map(venueLine));
   lines.push(...fenceLines(r));
   if (r.followUp) {
@@ -60,7 +63,7 @@ export function renderKill(r: KillResult): string {
       : `The confirmation could not be handed on to the running bot (${r.followUp.error}): run \`ctb kill\` again or check Kraken.`);
   }
   if (r.state === 'written') lines.push('Halted in paper mode: the halt is recorded in the database.');
-  else lines.push(`The database did not answer (${r.stateError}): the halt is saved in ${r.pendingFile} and will be written when the database returns. The bot stays halted meanwhile.`);
+  else lines.push(localHaltText(r.pendingFile ?? 'DATA_DIR', r.stateError ?? 'no answer'));
   if (r.flatten) lines.push(`Close positions: ${r.flatten.summary}`);
   if (r.checklist.length > 0) {
     lines.push(`Incident #${r.incidentId} — manual-intervention checklist:`);

@@ -8,6 +8,7 @@ import type { CliIo } from '../io.js';
 import { tone } from './stats-text.js';
 import { plain, styleFor, type Style } from './style.js';
 import { table } from './table.js';
+import { upperFirst } from '../../domain/venue-name.js';
 
 const styleOf = (io?: CliIo): Style => (io ? styleFor(io) : plain);
 
@@ -69,10 +70,10 @@ export function renderBalance(r: BalanceResult, io?: CliIo): string {
   if (k.status === 'no_key') {
     out.push('Kraken: no key set (KRAKEN_API_KEY / KRAKEN_API_SECRET) — only the paper book is shown.');
   } else if (k.status === 'error') {
-    out.push(`Kraken: could not read the balances — ${k.message}`);
+    out.push(`${upperFirst(r.venue)}: could not read the balances — ${k.message}`);
   } else {
     const inFlight = k.ordersInFlight > 0 ? `, ${k.ordersInFlight} live order(s) in flight with fills` : '';
-    out.push(`Kraken — ${k.openTrades} open live trade(s)${inFlight}; bot-managed = ${r.quote} (trading capital) and what open live trades${inFlight ? ' and orders in flight' : ''} hold:`);
+    out.push(`${upperFirst(r.venue)} — ${k.openTrades} open live trade(s)${inFlight}; bot-managed = ${r.quote} (trading capital) and what open live trades${inFlight ? ' and orders in flight' : ''} hold:`);
     out.push(table(
       ['ASSET', 'TOTAL', 'FREE', 'IN ORDERS', 'BOT-MANAGED', 'OTHER', `VALUE (${r.quote})`],
       k.assets.map((a) => [
@@ -83,7 +84,7 @@ export function renderBalance(r: BalanceResult, io?: CliIo): string {
     ));
     out.push(`bot-managed value: ${money(k.botManagedValue)}   whole account: ${k.accountValue === null || k.accountValue === undefined ? '— (an asset has no mark price)' : money(k.accountValue)}`);
     for (const a of k.assets) if (a.note) out.push(`* ${a.asset} bot-managed: ${a.note} — the bot bought it; its trade is written when the order resolves.`);
-    if (k.assets.some((a) => a.shortfall)) out.push('(!) the ledger says open live trades hold more than Kraken shows: run ctb reconcile.');
+    if (k.assets.some((a) => a.shortfall)) out.push(`(!) the ledger says open live trades hold more than ${r.venue} shows: run ctb reconcile.`);
   }
   return out.join('\n');
 }

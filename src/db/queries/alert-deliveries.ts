@@ -238,6 +238,19 @@ export async function deliveredPages(db: Db, groupId: number): Promise<Array<{ u
   return rows.map((r) => ({ user: r.target, channel: r.channel, ts: r.ts }));
 }
 
+/**
+ * The person's DM with the bot, as Slack named it in its answer to the latest page recorded sent to
+ * them (a page goes to the member id; Slack answers with the DM channel); undefined before any was.
+ * Read only after a page's send went unrecorded (rare): no index of its own.
+ */
+export async function recordedDmChannel(db: Db, user: string): Promise<string | undefined> {
+  const [row] = await execute<{ channel: string }>(db, sql`
+    select result->>'channel' as channel from alert_deliveries
+    where kind = 'slack_dm' and target = ${user} and status = 'sent' and result->>'channel' is not null
+    order by sent_at desc nulls last, id desc limit 1`);
+  return row?.channel;
+}
+
 /** Nothing was left to send (the group is gone or already shows it): the delivery is done. */
 export async function markDeliveryDone(db: Db, input: { id: number; at: Date }): Promise<void> {
   await executePrepared(db, sql`update alert_deliveries set status = 'sent', sent_at = ${input.at.toISOString()}::timestamptz where id = ${input.id}`);

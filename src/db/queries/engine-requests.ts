@@ -242,3 +242,28 @@ export async function liveLedgerCounts(db: Db): Promise<{ intents: number; fills
   const [liveFills] = await db.select({ n: count() }).from(fills).where(eq(fills.mode, 'live'));
   return { intents: intents?.n ?? 0, fills: liveFills?.n ?? 0 };
 }
+
+/** A pending exit written before `now() - ttl` on the database's clock: its writing is what a TTL runs from. */
+const exitExpired = (ttlMs: number) => and(eq(engineRequests.kind, 'exit_trade'), eq(engineRequests.status, 'pending'), sql`${writtenAtDb} < now() - ${spanOf(ttlMs)}`);
+
+/**
+ * Closes as failed every exit still pending (nobody carrying it out) written longer than `ttlMs` ago
+ * on the database's clock, with `error` and the result `result`; the rows it closed. A claimed one
+ * is left to the engine that runs it (its handler refuses it as expired).
+ */
+export async function expirePendingExitRequests(
+  db: Db, input: { at: Date; ttlMs: number; error: string; result: Record<string, unknown>; id?: number },
+): Promise<EngineRequest[]> {
+  return db.update(engineRequests).set({ status: 'failed', finishedAt: input.at, error: input.error, result: input.result })
+    .where(and(exitExpired(input.ttlMs), ...(input.id !== undefined ? [eq(engineRequests.id, input.id)] : []))).returning();
+}
+
+/**
+ * Its requester stopped waiting for the answer (params.unwatched): whoever finishes it then tells the
+ * alert channel. Only while it is open; undefined once it finished (the requester reads that answer).
+ */
+export async function markExitRequestUnwatched(db: Db, id: number): Promise<EngineRequest | undefined> {
+  const [row] = await db.update(engineRequests).set({ params: sql`${engineRequests.params} || jsonb_build_object('unwatched', true)` })
+    .where(and(eq(engineRequests.id, id), inArray(engineRequests.status, ['pending', 'running']))).returning();
+  return row;
+}

@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { Config } from '../../config/env.js';
 import { AppError } from '../../errors.js';
+import { didYouMean } from '../../suggest-similar.js';
 import { projectPath } from '../../paths.js';
 
 const pair = z.string().regex(/^[A-Z0-9]{2,10}\/[A-Z0-9]{2,10}$/, 'expected a pair such as BTC/USD');
@@ -115,6 +116,40 @@ function fieldPath(path: PropertyKey[], data: unknown): string {
   return out || '(file)';
 }
 
+/** The value at a zod issue's path in the parsed file. */
+function valueAt(path: PropertyKey[], data: unknown): unknown {
+  let node = data;
+  for (const key of path) node = node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined;
+  return node;
+}
+
+/** A mistyped strategy `type`: what was written, and the close one (`, got "ma_crosover" (Did you mean ma_crossover?)`). */
+function closeChoice(issue: z.core.$ZodIssue, data: unknown): string {
+  const options = (issue as { options?: unknown }).options;
+  if (issue.code !== 'invalid_union' || !Array.isArray(options)) return '';
+  const value = valueAt(issue.path, data);
+  if (typeof value !== 'string') return value === undefined ? ', and the strategy has none' : `, got ${JSON.stringify(value)}`;
+  return `, got ${JSON.stringify(value)}${didYouMean(value, options.filter((o): o is string => typeof o === 'string'))}`;
+}
+
+const LINE_SHOWN = 80;
+
+/**
+ * Where JSON.parse stopped, as an editor shows it — `<line>:<column>: not valid JSON (<why>); line <n>
+ * reads: <its text>` — rather than the character offset it reports (Node 20: "… in JSON at position 211").
+ */
+export function jsonSyntaxProblem(raw: string, err: Error): string {
+  const why = err.message.replace(/\s*in JSON at position \d+.*$/s, '').replace(/\s*\(line \d+ column \d+\)$/, '');
+  const at = /at position (\d+)/.exec(err.message);
+  const offset = at ? Math.min(Number(at[1]), raw.length) : raw.length; // "Unexpected end of JSON input": at the end
+  const before = raw.slice(0, offset).split('\n');
+  const line = before.length;
+  const column = before.at(-1)!.length + 1;
+  const text = (raw.split('\n')[line - 1] ?? '').replace(/\r$/, '');
+  const shown = text.length > LINE_SHOWN ? `${text.slice(0, LINE_SHOWN)}…` : text;
+  return `${line}:${column}: not valid JSON (${why}); line ${line} reads: ${shown.trim() === '' ? '(an empty line)' : shown}`;
+}
+
 export interface StrategiesInspection {
   file: string;
   ok: boolean;
@@ -138,11 +173,11 @@ export function inspectStrategies(file: string): StrategiesInspection {
   try {
     data = JSON.parse(raw);
   } catch (err) {
-    return { file, ok: false, problems: [`${file}: not valid JSON (${(err as Error).message})`], config: null, sha256 };
+    return { file, ok: false, problems: [`${file}:${jsonSyntaxProblem(raw, err as Error)}`], config: null, sha256 };
   }
   const parsed = strategiesFileSchema.safeParse(data);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${file}: ${fieldPath(i.path, data)}: ${i.message}`);
+    const problems = parsed.error.issues.map((i) => `${file}: ${fieldPath(i.path, data)}: ${i.message}${closeChoice(i, data)}`);
     return { file, ok: false, problems, config: null, sha256 };
   }
   return { file, ok: true, problems: [], config: parsed.data, sha256 };

@@ -12,6 +12,7 @@ import type { Exchange } from '../../exchange/types.js';
 import type { Mode } from '../bot-state.js';
 import type { AuditThresholds, EngineLimits } from '../../domain/golive-thresholds.js';
 import type { UserDirectory } from '../oncall/user-directory.js';
+import type { SlackTokenScopes } from '../../domain/slack-scopes.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 
@@ -65,6 +66,8 @@ export interface AuditDeps {
   exchanges: ExchangeProvider;
   /** Slack's users.info, to confirm the on-call members can be paged; null or absent without Slack. */
   people?: UserDirectory | null | undefined;
+  /** Which scopes the bot token holds (auth.test); null or absent without Slack. */
+  slackScopes?: SlackTokenScopes | null | undefined;
 }
 
 /**

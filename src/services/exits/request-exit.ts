@@ -3,9 +3,11 @@
 // open), then handed to the process that runs the engine as an engine request (kind exit_trade), so
 // the exit takes the engine's own order path: the intent under the halt fence, a client order id,
 // the same executor and ledger. The answer is the request's: pending, then done or failed.
+import type { AlertSink } from '../../alerts/types.js';
 import type { Clock } from '../../clock.js';
+import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
-import { lockExitRequests, openExitRequests } from '../../db/queries/engine-requests.js';
+import { askedAgoMs, expirePendingExitRequests, lockExitRequests, markExitRequestUnwatched, openExitRequests } from '../../db/queries/engine-requests.js';
 import { tradeById } from '../../db/queries/exit-targets.js';
 import { openTradesById } from '../../db/queries/trade-views.js';
 import type { BotState, EngineRequest, Trade } from '../../db/schema/index.js';
@@ -22,14 +24,22 @@ import { engineMode } from '../mode-status.js';
 import { setAsideNote } from '../mode/paper-set-aside.js';
 import { enqueueEngineRequest, getEngineRequest, waitForEngineRequest } from '../engine-requests/store.js';
 import { bookOf, money, type BookName } from '../stats/compute-stats.js';
+import { exitExpiredSummary, exitQueuedPhrase } from './exit-expiry.js';
+import { tellExitOutcome } from './tell-exit.js';
 
 export type ExitTarget = number | 'all';
 
-/** Asking for an exit writes an engine request (and logs it); previewing and waiting only read. */
+/**
+ * Asking for an exit writes an engine request (and logs it); previewing only reads. Asking and
+ * waiting close exits that waited past EXIT_REQUEST_TTL, and an expired one nobody waits for any
+ * more is told to the alert channel.
+ */
 export interface RequestExitDeps {
   db: Db;
   clock: Clock;
   logger: Logger;
+  config: Pick<Config, 'EXIT_REQUEST_TTL'>;
+  alerts: Pick<AlertSink, 'raise'>;
 }
 
 export interface ExitTargetRow {
@@ -48,6 +58,14 @@ export interface ExitRequestState {
   joined: boolean;
   summary: string | null;
   results: ManualExitOutcome[];
+  /** While pending: how long it has waited since it was confirmed (the database's clock); else null. */
+  waitedMs: number | null;
+  /** EXIT_REQUEST_TTL: a pending exit that waited this long is never carried out. */
+  ttlMs: number;
+  /** Nobody waits for its answer any more: whoever finishes it tells the alert channel how it ended. */
+  toldLater: boolean;
+  /** While pending: how long it has waited and when it expires, in words (exit-expiry.ts); else null. */
+  queued: string | null;
 }
 
 /** Parses `12`, `#12` or `all`; anything else is a usage error naming what is expected. */
@@ -140,10 +158,30 @@ export async function previewExit(ctx: EngineHolderDeps, target: ExitTarget): Pr
   return { mode, trades: [rowOf(trade)], paperSetAside: null, liveLeftOut: null, engineNote };
 }
 
-function stateOf(row: EngineRequest, joined: boolean): ExitRequestState {
+/** The request as it stands; a pending one with how long it has waited, read on the database's clock. */
+async function stateOf(ctx: Pick<RequestExitDeps, 'db' | 'config'>, row: EngineRequest, joined: boolean): Promise<ExitRequestState> {
   const result = (row.result ?? {}) as { summary?: string; results?: ManualExitOutcome[] };
   const status = row.status === 'done' ? 'done' : row.status === 'failed' ? 'failed' : 'pending';
-  return { requestId: row.id, status, joined, summary: result.summary ?? row.error ?? null, results: result.results ?? [] };
+  const waitedMs = status === 'pending' ? ((await askedAgoMs(ctx.db, row.id))?.agoMs ?? null) : null;
+  return { requestId: row.id, status, joined, summary: result.summary ?? row.error ?? null, results: result.results ?? [], waitedMs, ttlMs: ctx.config.EXIT_REQUEST_TTL,
+    toldLater: row.params['unwatched'] === true, queued: waitedMs === null ? null : exitQueuedPhrase(waitedMs, ctx.config.EXIT_REQUEST_TTL),
+  };
+}
+
+/** What closes pending exits that waited past EXIT_REQUEST_TTL: no engine may carry them out later. */
+function expiryOf(ctx: Pick<RequestExitDeps, 'clock' | 'config'>, id?: number) {
+  const ttlMs = ctx.config.EXIT_REQUEST_TTL;
+  // The rows say since when each waited (params.writtenAt); the statement only knows it was longer.
+  const summary = exitExpiredSummary(null, ttlMs);
+  return { at: ctx.clock.now(), ttlMs, error: summary, result: { summary, expired: true }, ...(id !== undefined ? { id } : {}) };
+}
+
+/** Exits closed as expired: logged, and told to the alert channel when their requester no longer waits. */
+async function toldExpired(ctx: RequestExitDeps, expired: readonly EngineRequest[]): Promise<void> {
+  for (const row of expired) {
+    ctx.logger.warn({ requestId: row.id, by: row.requestedBy }, `manual exit: ${row.error ?? 'expired'}`);
+    await tellExitOutcome(ctx, row);
+  }
 }
 
 /** What the operator was shown and confirmed: the book, and for `all` the trades it listed. */
@@ -168,21 +206,37 @@ export async function requestExit(ctx: RequestExitDeps, actor: Actor, target: Ex
     target, ...(reason ? { reason } : {}), mode: shown.mode, ...(target === 'all' ? { tradeIds: [...shown.tradeIds].sort((a, b) => a - b) } : {}),
   });
   // Two clicks at once must not both see "nothing pending" and both enqueue: look and write under one lock.
-  const { row, joined } = await ctx.db.transaction(async (tx) => {
+  const { row, joined, expired } = await ctx.db.transaction(async (tx) => {
     await lockExitRequests(tx);
+    // One that waited past its TTL is never carried out, so it is closed, not joined.
+    const expired = await expirePendingExitRequests(tx, expiryOf(ctx));
     const open = await openExitRequests(tx);
     const same = open.find((r) => sameExit(r.params, params));
-    if (same) return { row: same, joined: true };
-    return { row: await enqueueEngineRequest(tx, ctx.clock, { kind: 'exit_trade', requestedBy: actor.id, params }), joined: false };
+    if (same) return { row: same, joined: true, expired };
+    return { row: await enqueueEngineRequest(tx, ctx.clock, { kind: 'exit_trade', requestedBy: actor.id, params }), joined: false, expired };
   });
+  await toldExpired(ctx, expired);
   if (!joined) ctx.logger.warn({ requestId: row.id, actor: actor.id, target }, 'manual exit requested');
-  return stateOf(row, joined);
+  return stateOf(ctx, row, joined);
 }
 
-/** Waits up to `waitMs` for the engine's answer; returns the request as it stands then. */
-export async function awaitExit(ctx: { db: Db }, state: ExitRequestState, waitMs: number): Promise<ExitRequestState> {
+/**
+ * Waits up to `waitMs` for the engine's answer; returns the request as it stands then. With `last`
+ * (nobody waits after this), one still pending is closed when it waited past EXIT_REQUEST_TTL, else
+ * marked unwatched: whoever finishes it later tells the alert channel how it ended.
+ */
+export async function awaitExit(ctx: RequestExitDeps, state: ExitRequestState, waitMs: number, opts: { last: boolean }): Promise<ExitRequestState> {
   if (state.status !== 'pending') return state;
   const row = waitMs > 0 ? await waitForEngineRequest(ctx.db, state.requestId, { timeoutMs: waitMs, pollMs: 100 }) : await getEngineRequest(ctx.db, state.requestId);
-  return row ? stateOf(row, state.joined) : state;
+  if (!row) return state;
+  if (!opts.last || (row.status !== 'pending' && row.status !== 'running')) return stateOf(ctx, row, state.joined);
+  const [expired] = await expirePendingExitRequests(ctx.db, expiryOf(ctx, row.id));
+  if (expired) {
+    await toldExpired(ctx, [expired]);
+    return stateOf(ctx, expired, state.joined);
+  }
+  // Finished meanwhile: the requester reads that answer itself.
+  const marked = await markExitRequestUnwatched(ctx.db, row.id) ?? await getEngineRequest(ctx.db, row.id);
+  return marked ? stateOf(ctx, marked, state.joined) : state;
 }
 

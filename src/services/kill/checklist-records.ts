@@ -150,10 +150,13 @@ export async function closeUnansweredFollowUps(ctx: Ctx, items: IncidentChecklis
     if (!ages || ages.waitedMs <= CANCEL_ALL_STALE_MS) return item;
     const minutes = CANCEL_ALL_STALE_MS / 60_000;
     const latest = (ago: number | null) => ago !== null && ago <= ages.writtenAgoMs && ago === Math.min(ago, ages.joinedAgoMs ?? Infinity, ages.dueAgoMs ?? Infinity);
+    // The moment named is the one judged: as the database's clock wrote it (params.dueAt, params.joinedAt),
+    // not not_before (the retrying bot's clock) nor this reader's clock less an age.
+    const dbTime = (key: 'dueAt' | 'joinedAt') => (typeof request.params[key] === 'string' ? request.params[key] : null);
     const why = latest(ages.dueAgoMs)
-      ? `no bot with the Kraken key took its next try within ${minutes} min of ${request.notBefore?.toISOString() ?? new Date(now.getTime() - ages.dueAgoMs!).toISOString()}`
+      ? `no bot with the Kraken key took its next try within ${minutes} min of ${dbTime('dueAt') ?? 'its due time'}`
       : latest(ages.joinedAgoMs)
-        ? `no bot with the Kraken key took it within ${minutes} min of the last kill that joined it (${new Date(now.getTime() - ages.joinedAgoMs!).toISOString()})`
+        ? `no bot with the Kraken key took it within ${minutes} min of the last kill that joined it (${dbTime('joinedAt') ?? 'its time unread'})`
         : `no bot with the Kraken key took it within ${minutes} min`;
     // Judged again as it is written: a kill that joined it since this read moved its wait on.
     const unanswered = { waitedMs: CANCEL_ALL_STALE_MS };

@@ -1,6 +1,7 @@
 // Bounded waits for the kill path. A kill must answer even when the database stalls (a hung
 // query never rejects by itself) or the paper exchange waits on that database: every step that
 // is not the exchange cancel runs under a deadline, and a missed deadline is an ordinary error.
+import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { databaseProblem } from '../../db/connect-errors.js';
 import { AppError } from '../../errors.js';
 
@@ -29,6 +30,9 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 export function describeError(err: unknown): string {
   // A query that failed because the database is unreachable says why, not which query it was.
   err = databaseProblem(err) ?? err;
+  // A query the database answered with an error: what it said, not the query and its parameters
+  // (a whole INSERT in an alert title or a reply).
+  if (err instanceof DrizzleQueryError && err.cause instanceof Error) return `a database query failed: ${err.cause.message}`;
   if (err instanceof AppError) return `${err.code}: ${err.message}`;
   if (err instanceof Error) return err.message;
   return String(err);

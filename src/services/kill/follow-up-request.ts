@@ -12,6 +12,7 @@ import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
 import { CANCEL_ALL_STALE_MS, CANCEL_FOLLOW_UP_MS } from '../../domain/cancel-handover.js';
 import { describeHolder } from '../../domain/engine-holder.js';
+import type { KillFollowUp } from '../../domain/kraken-handoff.js';
 import { readEngineHolder } from '../engine-lease/holder-view.js';
 import { enqueueFollowUpCancel } from '../engine-requests/store.js';
 import { describeError, withDeadline } from './deadline.js';
@@ -57,4 +58,22 @@ export async function writeFollowUp(
       ? `no bot with the Kraken key is running now (${engine}); one that starts within ${minutes} min picks it up, otherwise it is closed unanswered`
       : `whether a bot with the Kraken key is running is not known (${engine}); one that runs or starts within ${minutes} min picks it up, otherwise it is closed unanswered`;
   return { requestId: row.id, joined, runningBot, engine, botKnown, who };
+}
+
+/** The follow-up as a kill's result carries it: the request and who goes on with it. */
+export function killFollowUpOf(written: WrittenFollowUp): Extract<KillFollowUp, { requestId: number }> {
+  return { requestId: written.requestId, runningBot: written.runningBot, engine: written.engine, botKnown: written.botKnown };
+}
+
+/**
+ * What a cancel that could not confirm still has pending, as the alert of a kill or of a halt says
+ * it: the running bot with the Kraken key that goes on (the engine lease names it), a request that
+ * waits for such a bot, or that nothing goes on cancelling.
+ */
+export function stillPending(followUp: KillFollowUp | undefined, venue = 'Kraken'): string {
+  if (!followUp) return `nothing goes on cancelling: orders may remain open on ${venue}`;
+  if (!('requestId' in followUp)) return `the cancel could not be handed on (${followUp.error}): orders may remain open on ${venue}`;
+  return followUp.runningBot
+    ? `pending: the running bot with the Kraken key (${followUp.runningBot}) goes on cancelling as request #${followUp.requestId} until ${venue} confirms none open`
+    : `pending: request #${followUp.requestId} waits for a bot with the Kraken key to go on cancelling; until ${venue} confirms none open, orders may remain`;
 }

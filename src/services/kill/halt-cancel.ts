@@ -13,15 +13,17 @@ import type { Config } from '../../config/env.js';
 import type { ExchangeProvider } from '../../exchange/provider.js';
 import type { JobRegistry } from '../../jobs/registry.js';
 import type { Logger } from '../../logger.js';
+import type { KillFollowUp } from '../../domain/kraken-handoff.js';
 import { liveAlertGroupId } from '../../db/queries/alert-groups.js';
 import { openIncident } from '../../db/queries/kill-incidents.js';
 import { clearVenue, type VenueCancelReport } from './cancel-everywhere.js';
 import { tryCancelOnce } from './cancel-follow-up.js';
 import { markChecklistAttempt } from './checklist-records.js';
-import { withDeadline } from './deadline.js';
+import { describeError, withDeadline } from './deadline.js';
 import { awaitOrdersInFlight, confirmedClear, inFlightPhrase, ordersMayLand } from './fence.js';
-import { writeFollowUp, type FollowUpDeps } from './follow-up-request.js';
+import { killFollowUpOf, stillPending, writeFollowUp, type FollowUpDeps } from './follow-up-request.js';
 import { KrakenRoom } from './kraken-room.js';
+import { krakenVenueName } from '../../domain/venue-name.js';
 import type { KillPorts } from './runtime.js';
 
 /** The halt's cancel is kept per job registry (every copy of a context shares it). */
@@ -31,7 +33,7 @@ export interface HaltCancelKey {
 
 /** Cancelling on a halt: Kraken through this process's key, the log, and the alert when orders survive. */
 export interface HaltCancelDeps extends HaltCancelKey, Omit<FollowUpDeps, 'config'> {
-  config: Pick<Config, 'KILL_CONFIRM_ATTEMPTS' | 'KILL_CONFIRM_WAIT' | 'KILL_DB_TIMEOUT' | 'KRAKEN_RATE_TIER' | 'ENGINE_LEASE_TTL'>;
+  config: Pick<Config, 'KILL_CONFIRM_ATTEMPTS' | 'KILL_CONFIRM_WAIT' | 'KILL_DB_TIMEOUT' | 'KRAKEN_RATE_TIER' | 'ENGINE_LEASE_TTL' | 'KRAKEN_API_URL'>;
   exchanges: ExchangeProvider;
   logger: Logger;
   alerts: Pick<AlertSink, 'raise' | 'resolve'>;
@@ -68,7 +70,8 @@ export function cancelOnHalt(ctx: HaltCancelDeps, reason: string): Promise<Venue
   const running = current.get(ctx.jobs);
   if (running && running.outcome === undefined) return running.promise;
   if (!ctx.exchanges.hasKrakenKeys()) return Promise.resolve(null);
-  ctx.logger.warn({ reason }, 'halted: cancelling every order on Kraken');
+  const kraken = krakenVenueName(ctx.config.KRAKEN_API_URL);
+  ctx.logger.warn({ reason }, `halted: cancelling every order on ${kraken}`);
   const { now, sleep } = ctx.kill.time;
   const startedAt = Date.now();
   const promise = clearVenue('kraken', () => ctx.exchanges.kraken(), {
@@ -78,18 +81,17 @@ export function cancelOnHalt(ctx: HaltCancelDeps, reason: string): Promise<Venue
   })
     .then(async (report) => {
       if (report.confirmed) {
-        ctx.logger.warn({ canceled: report.canceled }, 'halted: Kraken confirms no open order');
+        ctx.logger.warn({ canceled: report.canceled }, `halted: ${kraken} confirms no open order`);
         await resolveHaltAlert(ctx, reason);
       } else {
-        ctx.logger.error({ ...ALERTED, report }, unconfirmedLine(report));
-        // Handed on first, so the alert says what is still pending: the request that goes on cancelling, or that none does.
-        const requestId = await keepCancelling(ctx, reason, startedAt);
-        const pending = requestId !== null
-          ? `pending: the bot with the Kraken key goes on cancelling as request #${requestId} until Kraken confirms none open`
-          : 'the cancel could not be handed on, so nothing retries it: orders may remain open on Kraken';
+        ctx.logger.error({ ...ALERTED, report }, unconfirmedLine(report, kraken));
+        // Handed on first, so the alert says what is still pending, as a kill's says it: the running
+        // bot with the key that goes on (read from the engine lease), a request waiting for one, or nothing.
+        const followUp = await keepCancelling(ctx, reason, startedAt);
+        const requestId = 'requestId' in followUp ? followUp.requestId : null;
         await withDeadline(ctx.alerts.raise({
           source: 'kill', severity: 'critical', fingerprint: await unconfirmedFingerprint(ctx),
-          title: `Halted, but ${report.survivors.length > 0 ? `${report.survivors.length} order(s) are still open on Kraken` : 'zero open orders on Kraken could not be confirmed'} after cancelling — ${pending}`,
+          title: `Halted, but ${report.survivors.length > 0 ? `${report.survivors.length} order(s) are still open on ${kraken}` : `zero open orders on ${kraken} could not be confirmed`} after cancelling — ${stillPending(followUp, kraken)}`,
           details: { reason, survivors: report.survivors, errors: report.errors.slice(-3), ...(requestId !== null ? { confirmationContinues: `request #${requestId}` } : {}) },
         }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the halt-cancel alert'));
       }
@@ -118,16 +120,16 @@ async function resolveHaltAlert(ctx: HaltCancelDeps, reason: string): Promise<vo
     if (live === null) return;
     const fence = await awaitOrdersInFlight(ctx.db, Math.max(ctx.config.KILL_DB_TIMEOUT, ctx.config.KILL_CONFIRM_WAIT), 20, ctx.config.KILL_DB_TIMEOUT);
     if (ordersMayLand(fence)) {
-      ctx.logger.warn({ fence }, `halted: Kraken confirmed no open order, but ${inFlightPhrase(fence)}: the halt's alert stays open`);
+      ctx.logger.warn({ fence }, `halted: ${krakenVenueName(ctx.config.KRAKEN_API_URL)} confirmed no open order, but ${inFlightPhrase(fence)}: the halt's alert stays open`);
       return;
     }
     const { report } = await tryCancelOnce(ctx.exchanges.kraken());
     if (!confirmedClear(report.confirmed, fence)) {
-      ctx.logger.warn({ report }, "halted: Kraken's second look after the wait for orders on their way did not confirm zero open orders: the halt's alert stays open");
+      ctx.logger.warn({ report }, `halted: ${krakenVenueName(ctx.config.KRAKEN_API_URL)}'s second look after the wait for orders on their way did not confirm zero open orders: the halt's alert stays open`);
       return;
     }
     await withDeadline(ctx.alerts.resolve({
-      fingerprint: HALT_CANCEL_FINGERPRINT, by: 'system:halt-cancel', note: `Kraken confirms zero open orders after the halt's cancel (${reason}), and no order of ours is on its way`,
+      fingerprint: HALT_CANCEL_FINGERPRINT, by: 'system:halt-cancel', note: `${krakenVenueName(ctx.config.KRAKEN_API_URL)} confirms zero open orders after the halt's cancel (${reason}), and no order of ours is on its way`,
     }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline');
   } catch (err) {
     ctx.logger.error({ err }, 'could not resolve the halt-cancel alert');
@@ -161,27 +163,29 @@ export function haltAlertGroupsToResolve(incidentId: number | null): string[] {
 
 /**
  * The halt's cancel did not confirm: written as a follow-up request the running bot with the key
- * retries until Kraken confirms; its id, or null when it could not be written. With an open incident it is that incident's cancel item's; a halt
+ * retries until Kraken confirms; the request and who takes it, or why it could not be written. With an open incident it is that incident's cancel item's; a halt
  * without one (a reconciliation halt) is followed up alone and stops when the halt is lifted.
  */
-async function keepCancelling(ctx: HaltCancelDeps, reason: string, startedAt: number): Promise<number | null> {
+async function keepCancelling(ctx: HaltCancelDeps, reason: string, startedAt: number): Promise<KillFollowUp> {
   try {
     const incident = await withDeadline(openIncident(ctx.db), ctx.config.KILL_DB_TIMEOUT, 'the database');
-    const { requestId, joined, who } = await writeFollowUp(ctx, {
+    const written = await writeFollowUp(ctx, {
       incidentId: incident?.id ?? null, killId: incident?.killId ?? `halt:${new Date(startedAt).toISOString()}`,
       actor: 'system:halt-cancel', reason, startedAt, halt: true,
     });
+    const { requestId, joined, who } = written;
     if (incident) {
+      const kraken = krakenVenueName(ctx.config.KRAKEN_API_URL);
       await withDeadline(markChecklistAttempt(ctx, {
         incidentId: incident.id, item: 'cancel_orders', state: 'pending', requestId,
-        outcome: { summary: `The halt's cancel could not confirm zero open orders on Kraken: handed on as request #${requestId}; ${who}. Until it answers, orders may remain open on Kraken.`, requestId },
+        outcome: { summary: `The halt's cancel could not confirm zero open orders on ${kraken}: handed on as request #${requestId}; ${who}. Until it answers, orders may remain open on ${kraken}.`, requestId },
       }), ctx.config.KILL_DB_TIMEOUT, 'the database').catch((err: unknown) => ctx.logger.error({ err, requestId }, "halted: the follow-up is written, but the incident's cancel item could not be marked pending"));
     }
     ctx.logger.warn({ requestId, joined, incidentId: incident?.id ?? null }, `halted: the cancel goes on as request #${requestId}; ${who}`);
-    return requestId;
+    return killFollowUpOf(written);
   } catch (err) {
     ctx.logger.error({ err }, "halted: the cancel could not be handed on as a follow-up request; nothing retries it until the next halt or a cancel again");
-    return null;
+    return { error: describeError(err) };
   }
 }
 
@@ -190,13 +194,13 @@ async function keepCancelling(ctx: HaltCancelDeps, reason: string, startedAt: nu
  * (ids), or, when none was listed, that Kraken's open orders could not be read (and why). A read
  * that failed is not Kraken showing orders.
  */
-export function unconfirmedLine(report: VenueCancelReport): string {
+export function unconfirmedLine(report: VenueCancelReport, kraken: string): string {
   if (report.survivors.length > 0) {
     const ids = report.survivors.map((s) => s.exchangeOrderId).join(', ');
-    return `halted, but Kraken still shows ${report.survivors.length} open order(s) after cancelling: ${ids}`;
+    return `halted, but ${kraken} still shows ${report.survivors.length} open order(s) after cancelling: ${ids}`;
   }
   const why = report.errors.at(-1) ?? 'no answer';
-  return `halted: Kraken cancelled ${report.canceled ?? 'no'} order(s), but zero open orders could not be confirmed: Kraken's open orders could not be read (${why})`;
+  return `halted: ${kraken} cancelled ${report.canceled ?? 'no'} order(s), but zero open orders could not be confirmed: its open orders could not be read (${why})`;
 }
 
 /**

@@ -24,11 +24,12 @@ import { KrakenRoom } from './kraken-room.js';
 import { handKrakenCancelOver, type HandoffDeps } from './handoff.js';
 import { dropRunningKill, pendingKillPath, releaseRunningKill, saveRunningKill, type PendingKill } from './pending-kill.js';
 import { checklistOf, persistKill, recordCancelReport, type KillRecord, type PersistOutcome } from './persist-kill.js';
-import { writeFollowUp } from './follow-up-request.js';
+import { killFollowUpOf, stillPending, writeFollowUp } from './follow-up-request.js';
 import { markChecklistAttempt, reopenChecklistItemRecord } from './checklist-records.js';
 import { announceIncident, type AnnounceDeps } from './announce-incident.js';
 import { latchHalt, type FlattenOutcome, type KillPorts } from './runtime.js';
 import { closePositionsAfterKill, type ChecklistItemDeps } from './incident.js';
+import { LOCAL_HALT_PHRASE } from '../../domain/local-halt.js';
 import { krakenAccessOf, noKeyNotice, queuedHandOff, type KillFollowUp, type KrakenAccess } from '../../domain/kraken-handoff.js';
 
 /**
@@ -233,9 +234,10 @@ async function recordOutcome(ctx: KillDeps, result: KillResult, outcome: Persist
 async function keepConfirming(ctx: KillDeps, result: KillResult, request: KillRequest, startedAt: number): Promise<KillResult['followUp']> {
   const incidentId = result.incidentId!;
   try {
-    const { requestId, joined, runningBot, engine, botKnown, who } = await writeFollowUp(ctx, {
+    const written = await writeFollowUp(ctx, {
       incidentId, killId: result.killId, actor: request.actor.id, reason: request.reason, startedAt,
     });
+    const { requestId, joined, runningBot, who } = written;
     const seconds = Math.round(ctx.config.KILL_CONFIRM_WAIT / 100) / 10;
     // A kill that joined an open incident whose cancel item an earlier kill ticked: that tick no
     // longer holds (this kill could not confirm zero open orders), so it is reopened first.
@@ -249,7 +251,7 @@ async function keepConfirming(ctx: KillDeps, result: KillResult, request: KillRe
     ctx.logger.warn({ killId: result.killId, requestId, joined, runningBot }, runningBot
       ? 'kill: not confirmed in time; the confirmation is handed on to the running bot with the Kraken key'
       : 'kill: not confirmed; the cancel is queued in the database until a bot with the Kraken key takes it');
-    return { requestId, runningBot, engine, botKnown };
+    return killFollowUpOf(written);
   } catch (err) {
     ctx.logger.error({ err, killId: result.killId }, 'kill: could not hand the confirmation on to the running bot');
     return { error: describeError(err) };
@@ -263,13 +265,23 @@ async function resolveKillAlert(ctx: KillDeps, request: KillRequest, result: Kil
   }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err: unknown) => ctx.logger.error({ err }, 'kill: could not resolve the earlier kill alert'));
 }
 
-/** What a kill that could not confirm still has pending, as its alert says it: who goes on cancelling, or that nobody does. */
-function stillPending(followUp: KillResult['followUp']): string {
-  if (!followUp) return 'nothing goes on cancelling: orders may remain open on Kraken';
-  if (!('requestId' in followUp)) return `the cancel could not be handed on (${followUp.error}): orders may remain open on Kraken`;
-  return followUp.runningBot
-    ? `pending: the running bot with the Kraken key (${followUp.runningBot}) goes on cancelling as request #${followUp.requestId} until Kraken confirms none open`
-    : `pending: request #${followUp.requestId} waits for a bot with the Kraken key to go on cancelling; until Kraken confirms none open, orders may remain`;
+/**
+ * The kill's alert title: what is confirmed and what is not. "Trading halted" only once the database
+ * holds the halt; a halt saved only in DATA_DIR is said as such, pending until it is written, with
+ * the venues that could not be confirmed clear (none was handed on: without the database there is no
+ * follow-up).
+ */
+function killAlertTitle(result: KillResult): string {
+  if (result.state === 'pending') {
+    const unconfirmed = result.cancel.venues.filter((v) => !v.confirmed);
+    const cancel = unconfirmed.length === 0
+      ? 'every open order cancelled'
+      : `open orders on ${unconfirmed.map((v) => v.venue).join(' and ')} could not be confirmed cancelled${unconfirmed.some((v) => v.venue === 'kraken') ? ` — ${stillPending(result.followUp)}` : ''}`;
+    return `Kill switch: ${cancel}; ${LOCAL_HALT_PHRASE}`;
+  }
+  return result.ok
+    ? 'Kill switch: trading halted, every open order cancelled'
+    : `Kill switch: trading halted, but open orders could not be confirmed cancelled — ${stillPending(result.followUp)}`;
 }
 
 async function raiseKillAlert(ctx: KillDeps, request: KillRequest, result: KillResult): Promise<void> {
@@ -280,9 +292,7 @@ async function raiseKillAlert(ctx: KillDeps, request: KillRequest, result: KillR
       ctx.alerts.raise({
         source: 'kill',
         severity: 'critical',
-        title: !result.ok
-          ? `Kill switch: trading halted, but open orders could not be confirmed cancelled — ${stillPending(result.followUp)}`
-          : 'Kill switch: trading halted, every open order cancelled',
+        title: killAlertTitle(result),
         fingerprint: `kill:${result.incidentId ?? result.killId}`,
         details: { killId: result.killId, by: request.actor.id, reason: request.reason, trigger: request.trigger, state: result.state,
           incidentId: result.incidentId, survivors, krakenAccess: result.krakenAccess, ordersInFlight: inFlight,

@@ -16,6 +16,7 @@ import { money } from '../stats/compute-stats.js';
 import { loadMarks, type MarkFor, type MarksDeps } from './marks.js';
 import { loadReplaySnapshotMark } from './snapshot-marks.js';
 import { heldByBot, IN_FLIGHT_NOTE, loadInFlightFills } from './in-flight.js';
+import { krakenVenueName } from '../../domain/venue-name.js';
 
 export interface AssetBalance {
   asset: string;
@@ -44,6 +45,8 @@ export interface BalanceView {
    * MARKET_FEED). A replay book is valued at the replay's prices only, never at Kraken's.
    */
   paper: { seeded: boolean; feed: FeedKind; assets: AssetBalance[]; value: string | null; openTrades: number };
+  /** Whose balances `kraken` holds, as outputs name it: Kraken, or the server KRAKEN_API_URL points at (a rehearsal's simulator). */
+  venue: string;
   kraken:
     | { status: 'no_key' }
     | { status: 'error'; message: string }
@@ -102,6 +105,7 @@ export async function readBalances(ctx: BalancesDeps): Promise<BalanceView> {
       seeded: rows.length > 0, feed, assets: paperValues.map((a) => ({ ...a, value: a.value === null ? null : money(a.value) })),
       value: total(paperValues.map((a) => a.value)), openTrades: open.filter((t) => t.mode === 'paper').length,
     },
+    venue: krakenVenueName(ctx.config.KRAKEN_API_URL),
     kraken: krakenError !== null ? { status: 'error', message: krakenError } : { status: 'no_key' },
   };
   if (krakenBalances) {

@@ -38,7 +38,7 @@ export const exitConfirmAction: ActionRow = {
     // The button sits behind Slack's confirm dialog: a click is the confirmation.
     // What the preview listed: the exit is refused in another book, and `all` closes only those.
     const shown = v.m ? { shown: { mode: v.m, ...(Array.isArray(v.i) ? { tradeIds: v.i } : {}) } } : {};
-    const result = await req.run(exitCommand, { target: String(v.t), confirmed: true, waitSeconds: 0, ...(v.r ? { reason: v.r } : {}), ...shown });
+    const result = await req.run(exitCommand, { target: String(v.t), confirmed: true, waitSeconds: 0, answerLater: true, ...(v.r ? { reason: v.r } : {}), ...shown });
     const channel = req.body.channel?.id;
     const posted = channel ? await req.reply.post(channel, renderExitProgress(result, req.actor.id)) : null;
     if (!posted) await req.reply.inChannel(renderExitProgress(result, req.actor.id));

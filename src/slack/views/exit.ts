@@ -75,5 +75,7 @@ export function renderExitProgress(r: ExitResult, by: string): SlackMessage {
   const lines = q.results.length > 0 ? q.results.map((x) => `• ${escapeText(describeExit(x))}`) : q.summary && q.status !== 'pending' ? [escapeText(q.summary)] : [];
   const text = `Exit of ${what(r)} (request #${q.requestId}): ${q.status}${q.summary && q.status !== 'pending' ? ` — ${q.summary}` : ''}`;
   const engine = q.status === 'pending' && r.engineNote ? [context(`:warning: ${escapeText(r.engineNote)}`)] : [];
-  return { text: fitText(text, 2900), blocks: [listSection(head, lines, { more: '`ctb trades`' }), ...engine] };
+  const queued = q.status === 'pending' && q.queued !== null
+    ? [context(`Still queued: ${escapeText(q.queued)}.${q.toldLater ? ' The alert channel is told how it ends.' : ''}`)] : [];
+  return { text: fitText(text, 2900), blocks: [listSection(head, lines, { more: '`ctb trades`' }), ...queued, ...engine] };
 }

@@ -6,6 +6,7 @@ import { CANCEL_ALL_STALE_MS, CANCEL_FOLLOW_UP_MS, triesCount } from '../../doma
 import type { CancelReport } from '../../services/kill/cancel-everywhere.js';
 import { answeredRequest, awaitingFills, checklistSpec, type ShownChecklistItem } from '../../domain/incident-checklist.js';
 import { handedOffPhrase } from '../../domain/kraken-handoff.js';
+import { localHaltText } from '../../domain/local-halt.js';
 import type { DoItemResult } from '../../services/kill/incident.js';
 import type { KillResult } from '../../services/kill/kill.js';
 import type { ResumeResult } from '../../services/kill/resume.js';
@@ -40,7 +41,10 @@ function fenceLine(r: KillResult): string | null {
 export function renderKillReply(r: KillResult): SlackMessage {
   const fence = fenceLine(r);
   const confirmed = r.cancel.allConfirmed && fence === null;
-  const headline = r.alreadyKilled
+  const headline = r.state === 'pending'
+    // Neither halted nor switched to paper in the database yet: said as saved locally, pending.
+    ? `Kill saved on the bot's host only, not yet in the database: ${confirmed ? 'every open order cancelled' : 'some open orders could not be confirmed cancelled'}; this process is halted, the halt and the switch to paper are pending until written.`
+    : r.alreadyKilled
     ? `Already killed${r.incidentId !== null ? ` (incident #${r.incidentId})` : ''}: cancelled again, ${confirmed ? 'every open order cancelled' : 'but some open orders could not be confirmed cancelled'}; the bot stays halted in paper.`
     : confirmed
       ? 'Killed: every open order cancelled, trading halted, switched to paper.'
@@ -57,7 +61,7 @@ export function renderKillReply(r: KillResult): SlackMessage {
       : `:warning: The confirmation could not be handed on to the running bot (${escapeText(r.followUp.error)}): kill again or check Kraken.`));
   }
   if (r.state === 'pending') {
-    blocks.push(section(`:warning: The database did not answer (${escapeText(r.stateError ?? 'no answer')}): the halt is saved on the bot host and will be written when the database returns. This process is halted meanwhile.`));
+    blocks.push(section(`:warning: ${escapeText(localHaltText("DATA_DIR on the bot's host", r.stateError ?? 'no answer'))} This process is halted meanwhile.`));
   } else if (r.incidentId !== null && !r.alreadyKilled) {
     blocks.push(section(`Incident #${r.incidentId} is open: the manual-intervention checklist is in the ops channel. \`/mode resume\` lifts the halt once it is done and an audit passes.`));
   }

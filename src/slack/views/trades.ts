@@ -8,6 +8,7 @@ import { inFlightSize } from '../../domain/in-flight-size.js';
 import { formatAge } from '../../domain/trade-age.js';
 import { slackDate } from './format.js';
 import { context, escapeText, fields, section, type KnownBlock, type SlackMessage } from './message.js';
+import { upperFirst } from '../../domain/venue-name.js';
 
 /** Slack allows 50 blocks a message; one line per trade, in sections well under 3,000 characters. */
 export const TRADES_SHOWN = 25;
@@ -63,17 +64,17 @@ export function renderBalance(r: BalanceResult): SlackMessage {
   ];
   const k = r.kraken;
   if (k.status === 'no_key') blocks.push(section('*Kraken*\nNo key set: only the paper book is shown.'));
-  else if (k.status === 'error') blocks.push(section(`*Kraken*\n:x: Could not read the balances — ${escapeText(k.message)}`));
+  else if (k.status === 'error') blocks.push(section(`*${escapeText(upperFirst(r.venue))}*\n:x: Could not read the balances — ${escapeText(k.message)}`));
   else {
     const lines = k.assets.map((a) => {
       const [total, free, used, bot, other] = [a.total, a.free, a.used, a.botManaged, a.other].map((v) => amount(a.asset, v));
       return `• *${escapeText(a.asset)}* ${total} (free ${free}, in orders ${used}) — bot-managed ${bot}${a.note ? ` (${a.note})` : ''}${a.shortfall ? ' :warning:' : ''}, other ${other}${a.value ? ` · ≈ ${money(a.value)} ${r.quote}` : ''}`;
     });
-    chunks([`*Kraken* — ${k.openTrades} open live trade(s)${k.ordersInFlight > 0 ? `, ${k.ordersInFlight} live order(s) in flight with fills` : ''}`, ...lines]).forEach((c) => blocks.push(section(c)));
+    chunks([`*${escapeText(upperFirst(r.venue))}* — ${k.openTrades} open live trade(s)${k.ordersInFlight > 0 ? `, ${k.ordersInFlight} live order(s) in flight with fills` : ''}`, ...lines]).forEach((c) => blocks.push(section(c)));
     blocks.push(fields([['Bot-managed', `${money(k.botManagedValue)} ${r.quote}`], ['Whole account', `${money(k.accountValue)} ${r.quote}`]]));
-    if (k.assets.some((a) => a.shortfall)) blocks.push(section(':warning: The ledger says open live trades hold more than Kraken shows: run `ctb reconcile`.'));
+    if (k.assets.some((a) => a.shortfall)) blocks.push(section(`:warning: The ledger says open live trades hold more than ${escapeText(r.venue)} shows: run \`ctb reconcile\`.`));
   }
   blocks.push(context(`As of ${slackDate(r.at)} · bot-managed = ${r.quote} (trading capital) and what open live trades hold`));
-  const text = `Balance: paper ${money(r.paper.value)} ${r.quote}${k.status === 'ok' ? `; Kraken bot-managed ${money(k.botManagedValue)}, account ${money(k.accountValue)}` : k.status === 'error' ? '; Kraken unreadable' : ''}`;
+  const text = `Balance: paper ${money(r.paper.value)} ${r.quote}${k.status === 'ok' ? `; ${r.venue} bot-managed ${money(k.botManagedValue)}, account ${money(k.accountValue)}` : k.status === 'error' ? `; ${r.venue} unreadable` : ''}`;
   return { text, blocks };
 }

@@ -1,13 +1,17 @@
 // A worker that dies after Slack accepted a page but before it recorded that must not leave the
 // person paged twice (nor not at all): the delivery is claimed in its own commit before the send,
 // and a worker that finds a claim nobody resolved looks for the message in Slack (the page carries
-// its delivery id as message metadata) before posting it again. The crash is a real one: the worker
-// is a process of its own, killed (SIGKILL) the moment Slack takes its page, before it hears back.
+// its delivery id as message metadata) before posting it again, in the DM Slack named for an earlier
+// page to that person (recorded in alert_deliveries: no conversations.list, no im:read). The crash is a
+// real one: the worker is a process of its own, killed (SIGKILL) the moment Slack takes its page,
+// before it hears back.
+import { Writable } from 'node:stream';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alertDeliveries } from '../../../src/db/schema/index.js';
+import { createLogger } from '../../../src/logger.js';
 import { childScript } from '../../support/children.js';
 import { usePostgresTestDb } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
@@ -21,6 +25,7 @@ let worker: ChildProcess | undefined;
 /** What Slack holds in each person's DM (the fake names it `D<user id>`), newest first. */
 let inbox: Map<string, Array<{ ts: string; text: string; metadata?: unknown }>>;
 let seq = 0;
+let logs: Array<Record<string, unknown>>;
 
 /** Slack as it is: a DM lands in the person's inbox; channel posts are answered. */
 function post(body: Record<string, unknown>) {
@@ -34,11 +39,16 @@ beforeEach(async () => {
   inbox = new Map();
   slack = await startFakeSlack();
   slack.on('chat.postMessage', post);
-  slack.on('conversations.list', () => ({
-    body: { ok: true, channels: [...inbox.keys()].map((id) => ({ id, is_im: true, user: id.slice(1) })), response_metadata: { next_cursor: '' } },
-  }));
   slack.on('conversations.history', (body) => ({ body: { ok: true, messages: inbox.get(String(body.channel)) ?? [], has_more: false } }));
-  h = await alertHarness({ database: database(), config: alertConfig(slack, { SLACK_APPROVERS: 'UAPPROVER1' }) });
+  logs = [];
+  const config = alertConfig(slack, { SLACK_APPROVERS: 'UAPPROVER1' });
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      for (const line of String(chunk).split('\n')) if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>);
+      cb();
+    },
+  });
+  h = await alertHarness({ database: database(), config, logger: createLogger({ config, stdout: false, files: false, destination: sink }) });
 });
 afterEach(async () => {
   if (worker && worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
@@ -72,33 +82,62 @@ async function restartAndDrain(): Promise<void> {
   }
 }
 
-const page = async () => (await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.kind, 'slack_dm')))[0]!;
+/** The latest page queued. */
+const page = async () => (await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.kind, 'slack_dm'))).sort((a, b) => b.id - a.id)[0]!;
+
+/** An earlier alert paged the person, and the page was recorded: its DM is known. */
+async function pagedBefore(): Promise<void> {
+  await h!.sink.record({ source: 'engine', severity: 'critical', title: 'feed stalled', fingerprint: 'EARLIER' });
+  await h!.runtime.escalation.tick();
+  await restartAndDrain();
+  expect(await page()).toMatchObject({ status: 'sent', result: { channel: 'DUAPPROVER1' } });
+}
 
 describe('a worker that dies between Slack accepting a page and recording it', () => {
-  it('pages the person once: the worker that takes over finds the page in Slack instead of sending it again', async () => {
+  it('pages the person once: the worker that takes over finds the page in their recorded DM instead of sending it again', async () => {
+    await pagedBefore();
     await h!.sink.record({ source: 'engine', severity: 'critical', title: 'engine loop stopped', fingerprint: 'G' });
     await h!.runtime.escalation.tick();
     await crashWhilePaging(true);
-    expect(inbox.get('DUAPPROVER1')).toHaveLength(1);
+    expect(inbox.get('DUAPPROVER1')).toHaveLength(2);
     expect((await page()).status).toBe('pending'); // nothing recorded: the crash came first
 
     await restartAndDrain();
 
-    expect(inbox.get('DUAPPROVER1')).toHaveLength(1);
+    expect(inbox.get('DUAPPROVER1')).toHaveLength(2);
     expect(await page()).toMatchObject({ status: 'sent', result: { channel: 'DUAPPROVER1', ts: inbox.get('DUAPPROVER1')![0]!.ts } });
+    // The DM is the one recorded: Slack was asked what it holds, never to list the bot's DMs.
+    expect(slack.callsTo('conversations.history').map((c) => c.body.channel)).toEqual(['DUAPPROVER1']);
+    expect(slack.callsTo('conversations.list')).toEqual([]);
   });
 
-  it('pages again rather than not at all when Slack will not say what the DM holds (an install without im:read)', async () => {
-    slack.on('conversations.list', () => ({ body: { ok: false, error: 'missing_scope', needed: 'im:read' } }));
+  it('pages again rather than not at all when Slack will not say what the DM holds (an install without im:history)', async () => {
+    await pagedBefore();
+    slack.on('conversations.history', () => ({ body: { ok: false, error: 'missing_scope', needed: 'im:history' } }));
     await h!.sink.record({ source: 'engine', severity: 'critical', title: 'engine loop stopped', fingerprint: 'G' });
     await h!.runtime.escalation.tick();
     await crashWhilePaging(true);
 
     await restartAndDrain();
 
-    expect(slack.callsTo('conversations.list')).toHaveLength(1);
+    expect(slack.callsTo('conversations.history')).toHaveLength(1);
+    expect(inbox.get('DUAPPROVER1')).toHaveLength(3);
+    expect((await page()).status).toBe('sent');
+  });
+
+  it('pages again, and says it could not check, when no earlier page to the person recorded their DM', async () => {
+    await h!.sink.record({ source: 'engine', severity: 'critical', title: 'engine loop stopped', fingerprint: 'G' });
+    await h!.runtime.escalation.tick();
+    await crashWhilePaging(true);
+
+    await restartAndDrain();
+
+    expect(slack.callsTo('conversations.history')).toEqual([]);
+    expect(slack.callsTo('conversations.list')).toEqual([]);
     expect(inbox.get('DUAPPROVER1')).toHaveLength(2);
     expect((await page()).status).toBe('sent');
+    expect(logs.filter((l) => l.level === 40).map((l) => l.msg)).toContain(
+      'could not check whether an interrupted page reached Slack: no earlier page to this person recorded their DM; sending it (it may arrive twice)');
   });
 
   it('still pages a person whose page never reached Slack before the crash', async () => {

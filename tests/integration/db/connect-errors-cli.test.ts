@@ -139,7 +139,7 @@ describe('ctb against a database it cannot use', { timeout: 120_000 }, () => {
       expect(r.code).toBe(1);
       expect(kraken.callsTo('CancelAll').length).toBeGreaterThanOrEqual(1);
       expect([...kraken.state.orders.values()].filter((o) => o.status === 'open')).toEqual([]);
-      expect(r.stdout).toMatch(/halt is saved in .*kill-pending\.json/);
+      expect(r.stdout).toMatch(/halt is saved only in .*kill-pending\.json, NOT in the database/);
       expect(r.stdout).toMatch(/refused the connection at 127\.0\.0\.1:\d+/);
       const saved = JSON.parse(readFileSync(join(killDir, 'data', 'kill-pending.json'), 'utf8')) as unknown;
       expect(JSON.stringify(saved)).toContain('database drill');
@@ -156,7 +156,7 @@ describe('ctb against a database it cannot use', { timeout: 120_000 }, () => {
       }, killDir);
       expect(kraken.callsTo('CancelAll').length).toBeGreaterThan(cancelsBefore);
       expect([...kraken.state.orders.values()].filter((o) => o.status === 'open')).toEqual([]);
-      expect(r.stdout).toMatch(/halt is saved in .*kill-pending\.json/);
+      expect(r.stdout).toMatch(/halt is saved only in .*kill-pending\.json, NOT in the database/);
       expect(r.code).toBe(2);
       expect(firstErrorLine(r)).toMatch(new RegExp(`^error: The database "ctb_missing_${process.pid}" does not exist on ${adminUrl.hostname}:${adminUrl.port || 5432} .*Create it \\(createdb ctb_missing_${process.pid}\\)`));
     });

@@ -139,7 +139,7 @@ describe("dead man's switch", () => {
     clock.advance(30_000);
     expect(await dms.tick()).toMatchObject({ armed: true, reason: 'halted', lastError: expect.stringMatching(/left to run out/) });
     expect(timeouts).toEqual([60]);
-    expect(alerts.raised).toContainEqual(expect.objectContaining({ severity: 'critical', fingerprint: 'halt-cancel:unconfirmed', title: expect.stringMatching(/1 order\(s\) are still open on Kraken/) }));
+    expect(alerts.raised).toContainEqual(expect.objectContaining({ severity: 'critical', fingerprint: 'halt-cancel:unconfirmed', title: expect.stringMatching(/1 order\(s\) are still open on the exchange at https:\/\/kraken\.deadman\.test \(KRAKEN_API_URL, not Kraken\)/) }));
   });
 
   it('a standby worker (another holds the engine lease) leaves the switch alone, and arms when it takes over', async () => {

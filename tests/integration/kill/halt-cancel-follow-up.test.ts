@@ -3,9 +3,10 @@
 // cancel_all runner retries it until Kraken, back online, confirms zero open orders — the outcome
 // logged and told to the halt's alert. Real PostgreSQL, the Kraken simulator, the project's Kraken
 // adapter, one manual clock moved by the test.
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
+import { acquireLease } from '../../../src/db/queries/engine-lease.js';
 import { engineRequests } from '../../../src/db/schema/index.js';
 import { updateBotState } from '../../../src/services/bot-state.js';
 import { startCancelAllRunner } from '../../../src/services/engine-requests/handlers.js';
@@ -38,6 +39,9 @@ async function world() {
   return { clock, database, kraken, t, openAtKraken, requests, request };
 }
 
+/** What the halt's outputs call the simulator KRAKEN_API_URL points at: never Kraken. */
+const venueOf = (w: Awaited<ReturnType<typeof world>>) => `the exchange at ${new URL(w.kraken.sim.url).origin} (KRAKEN_API_URL, not Kraken)`;
+
 /** The bot restarts halted by reconciliation during a Kraken maintenance: its halt watcher latches, halt means cancel. */
 async function restartIntoHaltDuringMaintenance(w: Awaited<ReturnType<typeof world>>) {
   await updateBotState(w.database.db, w.clock, { halted: true, haltedReason: 'reconciliation: ledger and Kraken disagree', haltedAt: w.clock.now(), haltedBy: 'system:reconcile' });
@@ -63,9 +67,12 @@ describe("a halt's cancel that Kraken could not confirm", () => {
     const requestId = written[0]!.id;
     expect(written[0]).toMatchObject({ kind: 'cancel_all', status: 'pending', incidentId: null, params: expect.objectContaining({ followUp: true, halt: true }) });
     expect(w.t.alerts.raised.at(-1)).toMatchObject({ severity: 'critical', fingerprint: 'halt-cancel:unconfirmed' });
-    // What is confirmed (halted), what is not (Kraken's open orders), and what is still pending (the request that goes on).
+    // What is confirmed (halted), what is not (the simulator's open orders, named as itself, not as
+    // Kraken), and what is still pending: no engine holds the lease, so the request waits for a bot
+    // with the key — no bot is said to go on.
+    const venue = venueOf(w);
     expect(w.t.alerts.raised.at(-1)?.title).toBe(
-      `Halted, but zero open orders on Kraken could not be confirmed after cancelling — pending: the bot with the Kraken key goes on cancelling as request #${requestId} until Kraken confirms none open`);
+      `Halted, but zero open orders on ${venue} could not be confirmed after cancelling — pending: request #${requestId} waits for a bot with the Kraken key to go on cancelling; until ${venue} confirms none open, orders may remain`);
 
     // The bot's runner takes it while Kraken is still in maintenance: pending, with its next try.
     const runner = startCancelAllRunner(w.t.ctx, { holder: 'bot-1:7', timer: false });
@@ -83,6 +90,27 @@ describe("a halt's cancel that Kraken could not confirm", () => {
     const done = await w.request(requestId);
     expect(done, JSON.stringify(done.result)).toMatchObject({ status: 'done' });
     expect(w.t.alerts.raised.at(-1)).toMatchObject({ severity: 'info', fingerprint: 'halt-cancel:unconfirmed', title: expect.stringMatching(/^Halted: zero open orders on Kraken now confirmed/) });
+  }, 60_000);
+
+  it('names the running bot with the Kraken key that goes on cancelling when the engine lease says one runs', async () => {
+    const w = await world();
+    await acquireLease(w.database.db, { holderId: 'h-1', host: 'bot-host', pid: 4242, role: 'worker', feed: 'kraken', armed: true, hasKrakenKeys: true }, 15_000);
+    await restartIntoHaltDuringMaintenance(w);
+    const [written] = await w.requests();
+    expect(w.t.alerts.raised.at(-1)?.title).toBe(
+      `Halted, but zero open orders on ${venueOf(w)} could not be confirmed after cancelling — pending: the running bot with the Kraken key (bot-host:4242) goes on cancelling as request #${written!.id} until ${venueOf(w)} confirms none open`);
+  }, 60_000);
+
+  it('says nothing goes on when the follow-up cannot be written, and why', async () => {
+    const w = await world();
+    // A follow-up's write meets a table it cannot write: the cancel is not handed on.
+    await w.database.db.execute(sql`create function refuse_follow_up() returns trigger language plpgsql as $$ begin raise exception 'follow-ups refused for the test'; end $$`);
+    await w.database.db.execute(sql`create trigger refuse_follow_up before insert on engine_requests for each row execute function refuse_follow_up()`);
+    await restartIntoHaltDuringMaintenance(w);
+    expect(await w.requests()).toHaveLength(0);
+    // What the database said, not the query it refused.
+    expect(w.t.alerts.raised.at(-1)?.title).toBe(
+      `Halted, but zero open orders on ${venueOf(w)} could not be confirmed after cancelling — the cancel could not be handed on (a database query failed: follow-ups refused for the test): orders may remain open on ${venueOf(w)}`);
   }, 60_000);
 
   it('stops without calling Kraken once the halt is lifted', async () => {

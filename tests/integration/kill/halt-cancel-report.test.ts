@@ -15,6 +15,8 @@ import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js
 
 let database: TestDatabase;
 let kraken: FakeKraken;
+/** What the halt's outputs call the simulator KRAKEN_API_URL points at: never Kraken. */
+const simulator = () => `the exchange at ${new URL(kraken.url).origin} (KRAKEN_API_URL, not Kraken)`;
 let ctx: OwnedContext;
 beforeAll(async () => {
   database = await createPostgresTestDb();
@@ -57,8 +59,10 @@ describe("a halt's cancel that could not confirm zero open orders", () => {
     expect(report).toMatchObject({ canceled: 1, confirmed: false, survivors: [] });
     const said = lines.filter((l) => l.level >= 50).map((l) => l.msg);
     expect(said.some((m) => /still shows/.test(m))).toBe(false);
-    expect(said).toContainEqual(expect.stringMatching(/^halted: Kraken cancelled 1 order\(s\), but zero open orders could not be confirmed: Kraken's open orders could not be read \(open-orders query \(attempt 1\): .*[Rr]ate limit/));
-    expect(alerts).toEqual([expect.objectContaining({ title: expect.stringMatching(/zero open orders on Kraken could not be confirmed/) })]);
+    // The simulator, not Kraken: named as KRAKEN_API_URL's server.
+    expect(said).toContainEqual(expect.stringMatching(/^halted: (.+) cancelled 1 order\(s\), but zero open orders could not be confirmed: its open orders could not be read \(open-orders query \(attempt 1\): .*[Rr]ate limit/));
+    expect(said.find((m) => m.startsWith('halted: ') && m.includes(' cancelled 1 '))).toContain(`halted: ${simulator()} cancelled`);
+    expect(alerts).toEqual([expect.objectContaining({ title: expect.stringContaining(`zero open orders on ${simulator()} could not be confirmed`) })]);
   });
 
   it('names the orders Kraken still lists after cancelling', async () => {
@@ -66,6 +70,6 @@ describe("a halt's cancel that could not confirm zero open orders", () => {
     kraken.failNext('CancelAll', 'EService:Unavailable', 5);
     const report = await cancelOnHalt(ctx, 'test');
     expect(report).toMatchObject({ confirmed: false, survivors: [expect.objectContaining({ exchangeOrderId: 'OLEFT-1' })] });
-    expect(lines.filter((l) => l.level >= 50).map((l) => l.msg)).toContainEqual('halted, but Kraken still shows 1 open order(s) after cancelling: OLEFT-1');
+    expect(lines.filter((l) => l.level >= 50).map((l) => l.msg)).toContainEqual(`halted, but ${simulator()} still shows 1 open order(s) after cancelling: OLEFT-1`);
   });
 });

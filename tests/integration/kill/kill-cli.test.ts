@@ -106,7 +106,8 @@ describe('ctb kill / incident / resume', () => {
     const started = Date.now();
     await runCli(['kill', '--reason', 'db gone'], kill);
     expect(Date.now() - started).toBeLessThan(15_000);
-    expect(kill.out()).toMatch(/The database did not answer .* saved in .*kill-pending\.json/);
+    expect(kill.out()).toMatch(/The database did not answer .* the halt is saved only in .*kill-pending\.json, NOT in the database/);
+    expect(kill.out()).not.toMatch(/KILLED|stays halted/);
     // No key here and no database to reach a bot through: it says the cancel was not handed over.
     expect(kill.out().split('\n')[1]).toBe('This process has no Kraken key and the cancel on Kraken could not be handed to a bot that has it: orders may remain open on Kraken.');
     expect(readPendingKills(dataDir)).toEqual([expect.objectContaining({ reason: 'db gone', actorSource: 'cli' })]);

@@ -11,7 +11,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startBot, type RunningBot } from '../../../src/app/runtime.js';
 import { testConfig } from '../../../src/config/env.js';
 import { engineRequests, incidentChecklistItems } from '../../../src/db/schema/index.js';
-import { acquireLease } from '../../../src/db/queries/engine-lease.js';
 import { silentLogger } from '../../../src/logger.js';
 import { getBotState, updateBotState } from '../../../src/services/bot-state.js';
 import { killFeature } from '../../../src/app/features/kill.js';
@@ -19,6 +18,7 @@ import { systemClock } from '../../../src/clock.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
 import { ctbInShell } from '../../support/ctb-shell.js';
+import { holdLease } from '../../support/held-lease.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -99,8 +99,8 @@ describe('ctb kill from a shell that is not armed', () => {
     });
     const bot: RunningBot = await startBot({ config, role: 'worker', feed: 'replay', port: 0, logger: silentLogger(), database, features: [killFeature] });
     cleanup.push(() => bot.stop());
-    // Its engine lease, written for it here (an engine on a live feed needs a market this test does not run).
-    await acquireLease(database.db, { holderId: 'bot-under-test', host: hostname(), pid: process.pid, role: 'worker', feed: 'kraken', armed: true, hasKrakenKeys: true }, 60_000);
+    // Its engine lease, held for it here (an engine on a live feed needs a market this test does not run).
+    cleanup.push(await holdLease(database.db, { holderId: 'bot-under-test', host: hostname(), pid: process.pid, role: 'worker', feed: 'kraken', armed: true, hasKrakenKeys: true }, 60_000));
 
     const run = await ctbInShell(['kill', '--reason', 'no key here'], { DATABASE_URL: database.url });
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
@@ -128,7 +128,7 @@ describe('ctb kill from a shell that is not armed', () => {
 
   it('with a key, Kraken refusing cancels past the wait: the shell names the running bot that goes on, and that bot (another process) confirms and finishes the cancel item', async () => {
     const { database, kraken } = await world();
-    // The bot: the key, its kill feature's request runner; it holds the engine lease (written for it
+    // The bot: the key, its kill feature's request runner; it holds the engine lease (held for it
     // here: an engine on a live feed needs a market this test does not run).
     const config = testConfig({
       IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url,
@@ -136,7 +136,7 @@ describe('ctb kill from a shell that is not armed', () => {
     });
     const bot: RunningBot = await startBot({ config, role: 'worker', feed: 'replay', port: 0, logger: silentLogger(), database, features: [killFeature] });
     cleanup.push(() => bot.stop());
-    await acquireLease(database.db, { holderId: 'bot-under-test', host: hostname(), pid: process.pid, role: 'worker', feed: 'kraken', armed: true, hasKrakenKeys: true }, 60_000);
+    cleanup.push(await holdLease(database.db, { holderId: 'bot-under-test', host: hostname(), pid: process.pid, role: 'worker', feed: 'kraken', armed: true, hasKrakenKeys: true }, 60_000));
     // Kraken refuses every cancel until the shell has answered (its 1 s wait), then takes them again.
     kraken.failNext('CancelAll', 'EService:Unavailable', 1_000_000);
 

@@ -250,7 +250,7 @@ describe('a kill from the terminal', () => {
 });
 
 describe('/kill while the database is stalled', () => {
-  it('cancels on Kraken at once and replies that the halt is saved until the database returns', async () => {
+  it('cancels on Kraken at once and replies that the halt is saved on its host only, pending until the database returns', async () => {
     database = await createPostgresTestDb();
     const proxy = await startStallProxy();
     const viaProxy = connectPostgres(proxy.urlFor(database.url), { max: 5 });
@@ -272,9 +272,9 @@ describe('/kill while the database is stalled', () => {
       expect(isHaltLatched(h.ctx)).toBe(true);
       for (let i = 0; i < 400 && h.responses().length === 0; i++) await new Promise((r) => setTimeout(r, 25));
       // Kraken is confirmed clear; the paper venue lives in the stalled database, so it is not.
-      expect(replyTexts().at(-1)).toMatch(/Killed, but some open orders could not be confirmed cancelled/);
+      expect(replyTexts().at(-1)).toMatch(/Kill saved on the bot's host only, not yet in the database: some open orders could not be confirmed cancelled; this process is halted/);
       expect(JSON.stringify(h.responses().at(-1))).toMatch(/\*kraken\*: 1 cancelled, none left open/);
-      expect(JSON.stringify(h.responses().at(-1))).toMatch(/saved on the bot host and will be written when the database returns/);
+      expect(JSON.stringify(h.responses().at(-1))).toMatch(/the halt is saved only in DATA_DIR on the bot's host, NOT in the database/);
       expect(readPendingKills(h.ctx.config.DATA_DIR)).toHaveLength(1);
       proxy.set('forward');
       // The halt watcher writes the saved kill once the database answers again.

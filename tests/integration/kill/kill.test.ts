@@ -708,6 +708,16 @@ describe('kill while the database is unreachable', () => {
     expect(isHaltLatched(t2.ctx)).toBe(true);
     expect(t2.ctx.jobs.tradingPaused).toMatch(/^kill: /);
     expect((await getBotState(kill.db().db)).halted).toBe(false);
+    // The database holds no halt: nothing says "trading halted" or "switched to paper" of it; each
+    // says it is saved in DATA_DIR only, pending until written, and what writes it.
+    expect(t2.alerts.map((a) => a.title)).toEqual([
+      'Kill switch: every open order cancelled; the halt is saved only in DATA_DIR, NOT yet in the database (it did not answer): pending until it is written']);
+    const terminal = renderKill(result);
+    const reply = renderKillReply(result);
+    expect(terminal.split('\n')[0]).toBe('HALT NOT YET IN THE DATABASE, SAVED IN DATA_DIR ONLY — every open order cancelled.');
+    expect(terminal).toContain(`the halt is saved only in ${result.pendingFile}, NOT in the database. Until it is written, only a process that reads that DATA_DIR is halted by it: a bot running with it latches the halt within a poll and writes it to the database once the database answers, as does the next \`ctb start\` with it.`);
+    expect(reply.text).toBe("Kill saved on the bot's host only, not yet in the database: every open order cancelled; this process is halted, the halt and the switch to paper are pending until written.");
+    for (const text of [...t2.alerts.map((a) => a.title), terminal, JSON.stringify(reply)]) expect(text).not.toMatch(/trading halted|KILLED|switched to paper\.|stays halted/);
 
     proxy.set('forward');
     // The same process writes it once the database answers. Only the kill needed the 3 s deadline (to

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBot, type RunningBot } from '../../../src/app/runtime.js';
 import { runCli } from '../../../src/cli/program.js';
 import { testConfig } from '../../../src/config/env.js';
-import { engineRequests, trades } from '../../../src/db/schema/index.js';
+import { alertEvents, engineRequests, trades } from '../../../src/db/schema/index.js';
+import { waitForEngineRequest } from '../../../src/services/engine-requests/store.js';
 import { engineFeature } from '../../../src/app/features/engine.js';
 import { silentLogger } from '../../../src/logger.js';
 import { recordingIo } from '../../support/cli-io.js';
@@ -55,5 +56,21 @@ describe('exit handed to the running bot', () => {
     const requests = await database.db.select().from(engineRequests);
     expect(requests.at(-1)).toMatchObject({ kind: 'exit_trade', status: 'done', claimedBy: expect.stringMatching(/:\d+:[0-9a-f]{8}$/) }); // the engine lease's holder id (host:pid:start)
     expect((await database.db.select().from(trades).where(eq(trades.id, done!.id)))[0]!.status).toBe('closed');
+  });
+
+  it('an exit that waited past EXIT_REQUEST_TTL is refused by the bot, nothing sold, and the alert channel hears it', async () => {
+    // Confirmed an hour ago (the database's clock), its requester gone: the bot's engine just took the lease.
+    const writtenAt = new Date(Date.now() - 3_600_000).toISOString();
+    const [row] = await database.db.insert(engineRequests).values({
+      kind: 'exit_trade', requestedBy: 'cli:gone', requestedAt: new Date(writtenAt), params: { target: 'all', mode: 'paper', tradeIds: [1], writtenAt, unwatched: true },
+    }).returning();
+    const done = await waitForEngineRequest(database.db, row!.id, { timeoutMs: 20_000 });
+    expect(done).toMatchObject({ status: 'failed', result: { expired: true, summary: expect.stringMatching(/^Expired: not carried out — it waited 1h/) } });
+    let told: Array<typeof alertEvents.$inferSelect> = [];
+    for (let i = 0; i < 200 && told.length === 0; i++) {
+      told = (await database.db.select().from(alertEvents)).filter((e) => e.title.includes(`request #${row!.id}: expired`));
+      if (told.length === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(told).toEqual([expect.objectContaining({ source: 'engine', severity: 'warning', title: expect.stringContaining('asked by cli:gone') })]);
   });
 });

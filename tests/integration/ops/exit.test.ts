@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import { runCli } from '../../../src/cli/program.js';
 import { systemClock } from '../../../src/clock.js';
 import { execute } from '../../../src/db/client.js';
-import { engineRequests, orderIntents, trades } from '../../../src/db/schema/index.js';
+import { alertEvents, engineRequests, orderIntents, trades } from '../../../src/db/schema/index.js';
 import { updateBotState } from '../../../src/services/bot-state.js';
 import { waitForEngineRequest } from '../../../src/services/engine-requests/store.js';
 import { startRequestRunner } from '../../../src/services/engine-requests/runner.js';
@@ -32,7 +32,7 @@ afterAll(async () => {
   await database?.close();
 });
 beforeEach(async () => {
-  await execute(database.db, sql`truncate order_intents, fills, trades, equity_snapshots, paper_balances, paper_orders, risk_events, bot_state, engine_requests, engine_lease restart identity`);
+  await execute(database.db, sql`truncate order_intents, fills, trades, equity_snapshots, paper_balances, paper_orders, risk_events, bot_state, engine_requests, engine_lease, alert_events restart identity`);
   h.fake.calls.length = 0;
 });
 afterEach(async () => {
@@ -55,13 +55,25 @@ async function engineHolding(armed: boolean): Promise<void> {
     values ('worker-1:7:abc', 'worker-1', 7, 'worker', 'kraken', ${armed}, ${armed}, now(), now())`);
 }
 
+/** Request `id` as if it had been written `ago` earlier, on the database's clock (its TTL runs from there). */
+async function writtenAgo(id: number, ago: string): Promise<void> {
+  await execute(database.db, sql`update engine_requests set params = params || jsonb_build_object('writtenAt', to_char((now() - ${ago}::interval) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) where id = ${id}`);
+}
+
+/** What the running engine's process told the alert channel about exits. */
+const exitAlerts = () => worker!.t.alerts.raised.filter((a) => String(a.fingerprint).startsWith('exit_request:'));
+
 const exitIntents = async () => (await database.db.select().from(orderIntents)).filter((i) => i.purpose === 'exit');
 const lastReply = () => h.responses().at(-1)!;
 const posts = () => h.fake.callsTo('chat.postMessage');
 const updates = () => h.fake.callsTo('chat.update');
 
 async function cli(...argv: string[]) {
-  const io = recordingIo({ DATABASE_URL: database.url });
+  return cliWith({}, ...argv);
+}
+
+async function cliWith(env: Record<string, string>, ...argv: string[]) {
+  const io = recordingIo({ DATABASE_URL: database.url, ...env });
   const code = await runCli(argv, io);
   return { code, out: io.out(), err: io.err() };
 }
@@ -82,6 +94,8 @@ describe('/exit in Slack', () => {
     await h.action({ actionId: 'exit_trade_confirm', value: button.value, user: USERS.operator });
     await h.idle();
     expect(String(posts().at(-1)!.body.text)).toMatch(new RegExp(`Exit of trade #${id} \\(request #1\\): pending`));
+    // Pending shows how long it has waited and when it expires.
+    expect(JSON.stringify(posts().at(-1)!.body.blocks)).toMatch(/Still queued: queued \ds ago; expires in (9m 5\ds|10m) \(EXIT_REQUEST_TTL 10m\) unless an engine carries it out first, and then nothing is sold\./);
     expect(String(updates().at(-1)!.body.text)).toMatch(new RegExp(`Exit of trade #${id} \\(request #1\\): done — #${id} closed: sold 0\\.0\\d+ BTC/USD at \\d+`));
 
     const [trade] = await database.db.select().from(trades);
@@ -195,6 +209,8 @@ describe('ctb exit', () => {
     expect(done.code).toBe(0);
     expect(done.out).toMatch(new RegExp(`Exit of trade #${id} \\(request #1\\): DONE\\n  #${id} closed: sold`));
     expect((await database.db.select().from(trades))[0]!.status).toBe('closed');
+    // The requester saw the answer: the alert channel is not told.
+    expect(worker!.t.alerts.raised.filter((a) => String(a.fingerprint).startsWith('exit_request:'))).toEqual([]);
 
     const again = await cli('exit', String(id), '--yes');
     expect(again.code).toBe(1);
@@ -221,6 +237,66 @@ describe('ctb exit', () => {
     const done = await waitForEngineRequest(database.db, 1, { timeoutMs: 10_000 });
     expect(done).toMatchObject({ status: 'done', result: { summary: expect.stringMatching(new RegExp(`^#${id} closed: sold`)) } });
     expect((await database.db.select().from(trades))[0]!.status).toBe('closed');
+  });
+
+  it('an exit no engine took within EXIT_REQUEST_TTL is never carried out: the engine that starts later sells nothing and the alert channel is told', async () => {
+    const id = await workerWithOpenTrade();
+    await worker!.runner.stop();
+    const queued = await cli('exit', String(id), '--yes', '--wait', '1');
+    expect(queued.code).toBe(1);
+    expect(queued.out).toMatch(/PENDING — no engine has answered yet\. Still queued: queued [12]s ago; expires in 9m 5\ds \(EXIT_REQUEST_TTL 10m\) unless an engine carries it out first, and then nothing is sold\./);
+    expect(queued.out).toContain('the alert channel is told how it ends');
+    expect((await database.db.select().from(engineRequests))[0]!.params).toMatchObject({ unwatched: true });
+    // The engine's process comes back two hours later.
+    await writtenAgo(1, '2 hours');
+    worker!.restartRunner();
+    const expired = await waitForEngineRequest(database.db, 1, { timeoutMs: 10_000 });
+    expect(expired).toMatchObject({ status: 'failed', result: { expired: true } });
+    expect(String(expired!.result!['summary'])).toMatch(/^Expired: not carried out — it waited 2h( \d+s)? for an engine, longer than EXIT_REQUEST_TTL \(10m\): nothing was sent\. Ask for the exit again/);
+    expect(await exitIntents()).toEqual([]);
+    expect((await database.db.select().from(trades))[0]!.status).toBe('open');
+    expect(exitAlerts()).toEqual([expect.objectContaining({
+      source: 'engine', severity: 'warning', fingerprint: 'exit_request:1',
+      title: expect.stringMatching(new RegExp(`^Exit of trade #${id} asked by cli:\\S+ \\(confirmed at \\S+\\), request #1: expired: nothing was sold — Expired: not carried out`)),
+    })]);
+  });
+
+  it('an exit carried out after its requester stopped waiting is told to the alert channel', async () => {
+    const id = await workerWithOpenTrade();
+    await worker!.runner.stop();
+    expect((await cli('exit', String(id), '--yes', '--wait', '0')).code).toBe(1);
+    worker!.restartRunner();
+    expect(await waitForEngineRequest(database.db, 1, { timeoutMs: 10_000 })).toMatchObject({ status: 'done' });
+    for (let i = 0; i < 100 && exitAlerts().length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(exitAlerts()).toEqual([expect.objectContaining({
+      severity: 'info', fingerprint: 'exit_request:1', title: expect.stringMatching(new RegExp(`request #1: carried out — #${id} closed: sold`)),
+    })]);
+  });
+
+  it('an identical exit asked again after the first expired unanswered closes the first as expired, tells the alert channel, and queues a new one', async () => {
+    await insertTrades(database.db, [openTrade({ quantity: '0.001', entryPrice: '100', entryIntentId: 9005 })]);
+    expect((await cli('exit', 'all', '--yes', '--wait', '0')).code).toBe(1);
+    await writtenAgo(1, '11 minutes');
+    const again = await cli('exit', 'all', '--yes', '--wait', '0');
+    expect(again.out).toMatch(/requested \(request #2\): PENDING/);
+    expect(again.out).not.toContain('already pending');
+    const rows = await database.db.select().from(engineRequests).orderBy(engineRequests.id);
+    expect(rows.map((r) => [r.id, r.status, r.error])).toEqual([
+      [1, 'failed', 'Expired: not carried out — it waited for an engine longer than EXIT_REQUEST_TTL (10m): nothing was sent. Ask for the exit again if the trade should still be closed.'],
+      [2, 'pending', null],
+    ]);
+    const told = await database.db.select().from(alertEvents);
+    expect(told).toEqual([expect.objectContaining({ source: 'engine', severity: 'warning', title: expect.stringContaining('request #1: expired: nothing was sold') })]);
+  });
+
+  it('the CLI waits no longer than --wait; an exit that outlives EXIT_REQUEST_TTL in that wait is closed as expired by the CLI, and it exits 1', async () => {
+    await insertTrades(database.db, [openTrade({ quantity: '0.001', entryPrice: '100', entryIntentId: 9006 })]);
+    const started = Date.now();
+    const r = await cliWith({ EXIT_REQUEST_TTL: '1s' }, 'exit', 'all', '--yes', '--wait', '2');
+    expect(Date.now() - started).toBeLessThan(8_000);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('(request #1): FAILED\n  Expired: not carried out — it waited for an engine longer than EXIT_REQUEST_TTL (1s): nothing was sent.');
+    expect(await database.db.select().from(engineRequests)).toEqual([expect.objectContaining({ status: 'failed', result: expect.objectContaining({ expired: true }) })]);
   });
 
   it('while live, sets aside a paper position: no exit of it is requested, and exit all leaves it out, saying which it left out', async () => {
@@ -269,7 +345,7 @@ describe('ctb exit', () => {
     const one = await cli('exit', String(paper!.id), '--yes', '--wait', '0');
     expect(one.err).toBe('');
     expect(one.out).toMatch(new RegExp(`^Exit of trade #${paper!.id} requested \\(request #1\\): PENDING`));
-    expect((await database.db.select().from(engineRequests)).map((r) => [r.kind, r.params])).toEqual([['exit_trade', { target: paper!.id, mode: 'paper', writtenAt: expect.any(String) }]]);
+    expect((await database.db.select().from(engineRequests)).map((r) => [r.kind, r.params])).toEqual([['exit_trade', { target: paper!.id, mode: 'paper', writtenAt: expect.any(String), unwatched: true }]]);
   });
 
   it('while paper with a live position still open, exit all previews exactly what the confirm closes: the paper book, the live one left out', async () => {
@@ -364,7 +440,7 @@ describe('ctb exit', () => {
     const [listed] = await database.db.select().from(trades);
     const asked = await cli('exit', 'all', '--yes', '--wait', '0');
     expect(asked.out).toMatch(/\(request #1\): PENDING/);
-    expect((await database.db.select().from(engineRequests))[0]!.params).toEqual({ target: 'all', mode: 'paper', tradeIds: [listed!.id], writtenAt: expect.any(String) });
+    expect((await database.db.select().from(engineRequests))[0]!.params).toEqual({ target: 'all', mode: 'paper', tradeIds: [listed!.id], writtenAt: expect.any(String), unwatched: true });
     // The engine starts after the confirm and opens a position of its own before it takes the request.
     worker = await startIdleEngine(database, roundTripCloses().slice(0, 24));
     await worker.runner.stop();

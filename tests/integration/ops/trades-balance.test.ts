@@ -231,7 +231,9 @@ describe('ctb balance', () => {
     kraken.failNext('BalanceEx', 'EService:Unavailable', 1);
     const r = await cli(['balance'], keys());
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/Kraken: could not read the balances — .*unavailable/i);
+    // The fake behind KRAKEN_API_URL is named as itself: its balances are not Kraken's.
+    expect(r.out).toContain(`The exchange at ${new URL(kraken.url).origin} (KRAKEN_API_URL, not Kraken): could not read the balances — `);
+    expect(r.out).toMatch(/could not read the balances — .*unavailable/i);
   });
 });
 
@@ -251,7 +253,7 @@ describe('/trades and /balance in Slack', () => {
 
     await h.slash('/balance', '', { user: USERS.reader });
     await h.idle();
-    expect(String(h.responses().at(-1)!.text)).toMatch(/Balance: paper 10,017\.00 USD; Kraken bot-managed 5,610\.00, account 8,050\.00/);
+    expect(String(h.responses().at(-1)!.text)).toContain(`Balance: paper 10,017.00 USD; the exchange at ${new URL(kraken.url).origin} (KRAKEN_API_URL, not Kraken) bot-managed 5,610.00, account 8,050.00`);
   });
 
   it('while live, says that the open paper positions listed are set aside, not sold, in ctb trades and /trades', async () => {

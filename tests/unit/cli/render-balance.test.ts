@@ -10,6 +10,7 @@ const result = {
     seeded: true, openTrades: 1, feed: 'kraken', value: '2234.5678912',
     assets: [{ asset: 'USD', total: '1234.5678912', value: '1234.5678912' }, { asset: 'BTC', total: '0.01538460', value: '1000' }],
   },
+  venue: 'Kraken',
   kraken: {
     status: 'ok', openTrades: 0, botManagedValue: '1234.5678912', accountValue: '1300.004',
     assets: [

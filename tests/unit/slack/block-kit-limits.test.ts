@@ -205,7 +205,7 @@ const CASES: Record<string, () => Case[]> = {
     payload: exit.renderExitProgress({
       ok: status === 'done', target: 'all', status, mode: 'paper', trades: [], paperSetAside: null, liveLeftOut: null, engineNote: long('No engine holds the lease', 4000),
       request: {
-        requestId: 123456, status, joined: true, summary: long('summary', 3000),
+        requestId: 123456, status, joined: true, summary: long('summary', 3000), waitedMs: status === 'pending' ? 86_400_000 * 3 : null, ttlMs: 600_000, toldLater: true, queued: status === 'pending' ? long('queued 3d ago', 400) : null,
         results: Array.from({ length: 200 }, (_, i) => ({ tradeId: 100000 + i, ok: false, status: 'rejected' as const, message: long('Kraken said', 300), symbol: 'BTC/USD' })),
       },
     }, 'UOPERATOR1'),

@@ -56,7 +56,9 @@ describe('kill views', () => {
     expect(survivors.text).toMatch(/could not be confirmed cancelled/);
     expect(JSON.stringify(survivors.blocks)).toContain('still open: BTC/USD buy 0.1 (O&lt;1&gt;)');
     const pending = renderKillReply(kill({ state: 'pending', incidentId: null, stateError: 'deadline: the database did not answer within 3000 ms.' }));
-    expect(JSON.stringify(pending.blocks)).toMatch(/saved on the bot host and will be written when the database returns/);
+    expect(JSON.stringify(pending.blocks)).toMatch(/the halt is saved only in DATA_DIR on the bot's host, NOT in the database\. Until it is written, only a process that reads that DATA_DIR is halted by it/);
+    // Not "trading halted, switched to paper": the database holds neither yet.
+    expect(pending.text).toBe("Kill saved on the bot's host only, not yet in the database: every open order cancelled; this process is halted, the halt and the switch to paper are pending until written.");
   });
 
   it("an already-killed reply says whether this kill's cancel was confirmed, in the text a notification shows too", () => {

@@ -8,6 +8,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { listenerTable } from '../../../src/slack/listeners/table.js';
 import { DELIVERY_KINDS } from '../../../src/db/schema/alerts.js';
+import { BOT_SCOPES } from '../../../src/domain/slack-scopes.js';
 
 /** Every TypeScript file the bot runs (src/ and commands/). */
 function sourceFiles(): string[] {
@@ -65,7 +66,7 @@ describe('slack/manifest.yaml', () => {
     // new call without its scope (or a scope nothing uses) fails this test.
     const METHOD_SCOPES: Record<string, string | null> = {
       'chat.postMessage': 'chat:write', 'chat.postEphemeral': 'chat:write', 'chat.update': 'chat:write',
-      'users.info': 'users:read', 'conversations.list': 'im:read', 'conversations.history': 'im:history', 'views.publish': null, 'auth.test': null, filesUploadV2: 'files:write',
+      'users.info': 'users:read', 'conversations.history': 'im:history', 'views.publish': null, 'auth.test': null, filesUploadV2: 'files:write',
     };
     const EVENT_SCOPES: Record<string, string | null> = { app_home_opened: null, reaction_added: 'reactions:read', reaction_removed: 'reactions:read' };
     const called = new Set<string>();
@@ -81,6 +82,10 @@ describe('slack/manifest.yaml', () => {
       .filter((s): s is string => typeof s === 'string'));
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([...needed].sort());
     expect(manifest.oauth_config.scopes.bot).not.toContain('im:write');
+  });
+
+  it('asks for the scopes the audit and the bot\'s start check the token for (src/domain/slack-scopes.ts)', () => {
+    expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([...BOT_SCOPES].sort());
   });
 
   it('turns the Messages tab on, read-only, because pages go out by direct message', () => {

@@ -76,7 +76,7 @@ describe('an entry in flight, partly filled', () => {
     });
     expect(texts(t.blocks)[0]).toContain('• `in flight (order in flight, partly filled)` *BTC/USD* long 0.0107 of 0.0322 @ 50,000.00');
     const b = renderBalance({
-      ok: true, at, quote: 'USD', paper: { seeded: true, feed: 'kraken', openTrades: 0, value: '0', assets: [] },
+      ok: true, at, quote: 'USD', paper: { seeded: true, feed: 'kraken', openTrades: 0, value: '0', assets: [] }, venue: 'Kraken',
       kraken: {
         status: 'ok', openTrades: 0, ordersInFlight: 1, botManagedValue: '535', accountValue: '535',
         assets: [{ asset: 'BTC', total: '0.0107', free: '0.0107', used: '0', botManaged: '0.0107', note: 'order in flight, partly filled', other: '0', shortfall: false, value: '535' }],
@@ -97,6 +97,7 @@ describe('/balance view', () => {
         { asset: 'ETH', total: '0.5', value: null },
       ],
     },
+    venue: 'Kraken',
     kraken,
   });
 

@@ -4,6 +4,7 @@ import { ErrorCode } from '@slack/web-api';
 import { describe, expect, it } from 'vitest';
 import { testConfig } from '../../../src/config/env.js';
 import { rateLimitSeconds, slackWebClient, waitOutRateLimits } from '../../../src/slack/web-client.js';
+import { startFakeSlack } from '../../support/fake-slack.js';
 
 const limited = (retryAfter: number) => Object.assign(new Error('rate limited'), { code: ErrorCode.RateLimitedError, retryAfter });
 
@@ -12,6 +13,22 @@ describe('the Slack Web API client', () => {
     const config = testConfig({ SLACK_BOT_TOKEN: 'xoxb-0000-test-not-a-real-token', SLACK_SIGNING_SECRET: 's', SLACK_API_URL: 'http://127.0.0.1:9/api/' });
     expect(slackWebClient(config)).toBe(slackWebClient(testConfig({ SLACK_BOT_TOKEN: 'xoxb-0000-test-not-a-real-token', SLACK_SIGNING_SECRET: 's', SLACK_API_URL: 'http://127.0.0.1:9/api/' })));
     expect(slackWebClient(config)).not.toBe(slackWebClient(testConfig({ SLACK_BOT_TOKEN: 'xoxb-0000-test-not-a-real-token', SLACK_SIGNING_SECRET: 's', SLACK_API_URL: 'http://127.0.0.1:8/api/' })));
+  });
+
+  it('sends a failed call again twice, after SLACK_RETRY_PAUSE and twice that (200 ms as shipped)', async () => {
+    expect(testConfig({}).SLACK_RETRY_PAUSE).toBe(200);
+    const slack = await startFakeSlack();
+    try {
+      slack.on('chat.postMessage', () => ({ status: 503, body: { ok: false, error: 'service_unavailable' } }));
+      const config = testConfig({ SLACK_BOT_TOKEN: 'xoxb-0000-test-not-a-real-token', SLACK_SIGNING_SECRET: 's', SLACK_API_URL: slack.url, SLACK_RETRY_PAUSE: '450ms' });
+      await expect(slackWebClient(config).chat.postMessage({ channel: 'C1', text: 'x' })).rejects.toThrow();
+      const at = slack.callsTo('chat.postMessage').map((c) => c.at);
+      expect(at).toHaveLength(3);
+      expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(450);
+      expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(900);
+    } finally {
+      await slack.close();
+    }
   });
 
   it('waits out a rate limit for as long as Slack asks, then sends', async () => {

@@ -18,6 +18,7 @@ import { reconciliationCheck } from './reconciliation.js';
 import { capitalBufferCheck, drawdownGuardCheck, killSwitchReadyCheck, strategyLimitsCheck } from './risk.js';
 import { reviewScheduleCheck } from './review-schedule.js';
 import { roiCheck } from './roi.js';
+import { slackScopesCheck } from './slack-scopes.js';
 
 export const auditChecks: AuditCheck[] = [
   // 1. Credentials & secrets
@@ -29,6 +30,7 @@ export const auditChecks: AuditCheck[] = [
   // 3. Logging & monitoring
   logRotationCheck,
   alertingCheck,
+  slackScopesCheck,
   unhandledErrorsCheck,
   // 4. Risk controls
   capitalBufferCheck,

@@ -1,0 +1,19 @@
+// Owns the words for a kill whose halt the database did not take: it is saved only in DATA_DIR's
+// pending-kill file (services/kill/pending-kill.ts). Such a kill is never announced as "trading
+// halted" or "switched to paper" as if the database held it: until the halt is written, only a
+// process that reads that DATA_DIR is halted by it, and what writes it is named — a bot running with
+// that DATA_DIR (its halt watcher, each poll) or the next `ctb start` with it (replay-pending.ts).
+
+/** Said in a title or a headline where a written kill says "trading halted". */
+export const LOCAL_HALT_PHRASE = 'the halt is saved only in DATA_DIR, NOT yet in the database (it did not answer): pending until it is written';
+
+/**
+ * What holds of the halt and what writes it, for the kill's reply: `where` names the file (the
+ * terminal) or the host (Slack); `error` is what the database did.
+ */
+export function localHaltText(where: string, error: string): string {
+  return `The database did not answer (${error}): the halt is saved only in ${where}, NOT in the database. `
+    + 'Until it is written, only a process that reads that DATA_DIR is halted by it: a bot running with it latches the halt within a poll '
+    + 'and writes it to the database once the database answers, as does the next `ctb start` with it. '
+    + 'A process with another DATA_DIR, or on another host, does not see this halt until then.';
+}

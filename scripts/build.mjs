@@ -21,6 +21,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname, join, relative } from 'node:path';
 import { inputsUnchanged, recordInputs } from './build-inputs.mjs';
 import { migrationsHash, pgliteVersion } from './pglite-template-key.mjs';
+import { readDescribe } from '../src/domain/git-describe.js';
 import { fastScriptFiles, MANIFEST } from '../bin/fast-script.js';
 import { fileURLToPath } from 'node:url';
 
@@ -284,10 +285,9 @@ function releaseFacts() {
   if (!existsSync(join(root, '.git'))) return shippedFacts();
   const commit = git(['rev-parse', 'HEAD']);
   if (commit === null) return { commit: null, tag: null, dirty: null };
-  const described = git(['describe', '--tags', '--always', '--dirty', '--long']) ?? '';
-  const dirty = described.endsWith('-dirty');
-  const exact = /^(.+)-0-g[0-9a-f]+$/.exec(dirty ? described.slice(0, -'-dirty'.length) : described);
-  return { commit, tag: exact ? exact[1] : null, dirty };
+  // Read as `ctb version` reads it (src/domain/git-describe.js): the tag recorded is the tag shown.
+  const described = readDescribe(git(['describe', '--tags', '--always', '--dirty', '--long']));
+  return { commit, tag: described?.tag ?? null, dirty: described?.dirty ?? false };
 }
 /** The release facts of the build-info.json already in dist/ (a build shipped from its checkout), else all null. */
 function shippedFacts() {

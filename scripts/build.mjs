@@ -3,7 +3,8 @@
 // dynamic import so a subcommand loads only its own chunks; the packages listed in BUNDLED go into
 // the bundle, the others load from node_modules at run time. No type checking here (`npm test` runs tsc first).
 // `npm ci` runs this through the `prepare` script; vitest runs it before the tests (so a test never
-// runs a stale build); `npm run build` by hand. An unchanged build leaves dist/ as it is; a changed
+// runs a stale build); `npm run build` by hand. When no file the last build read has changed
+// (dist/build-inputs.json), esbuild is not run again; an unchanged build leaves dist/ as it is; a changed
 // one is written to a temporary directory and swapped in, so a process starting meanwhile never
 // sees a half-written dist/. dist/build-info.json records the build's hash and the commit it was
 // built at (bin/ctb.js warns when the checkout has moved on since), with the release tag that commit
@@ -18,7 +19,9 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { inputsUnchanged, recordInputs } from './build-inputs.mjs';
 import { migrationsHash, pgliteVersion } from './pglite-template-key.mjs';
+import { readDescribe } from '../src/domain/git-describe.js';
 import { fastScriptFiles, MANIFEST } from '../bin/fast-script.js';
 import { fileURLToPath } from 'node:url';
 
@@ -156,7 +159,11 @@ try {
   process.exit(1);
 }
 
-const result = await build({
+// No file the last build read has changed (scripts/build-inputs.mjs): dist/ is kept as it is.
+const startedAt = Date.now();
+const unchanged = existsSync(join(out, 'ctb.js')) && existsSync(join(out, 'build-info.json')) && inputsUnchanged(root, out);
+
+const result = unchanged ? null : await build({
   absWorkingDir: root,
   entryPoints: { ctb: 'src/cli/main.ts' },
   outdir: out,
@@ -174,6 +181,7 @@ const result = await build({
   sourcemap: 'linked',
   // Class and function names stay as written: logs and errors show them.
   keepNames: true,
+  metafile: true,
   logLevel: 'warning',
 });
 
@@ -241,12 +249,12 @@ async function buildFastBundle(fast) {
   // esbuild writes code in ASCII (escaping every other character) but keeps some comments as written:
   // their other characters become '?', so that the script reads back as Latin-1 (bin/fast-script.js).
   text = text.split('\n').map((line) => (/^\s*(\/\/|\/\*|\*)/.test(line) ? line.replace(/[^\x00-\x7f]/g, '?') : line)).join('\n');
-  return { fast, file, text };
+  return { fast, file, text, inputs: Object.keys(built.metafile.inputs) };
 }
 
-const fastBundles = await Promise.all(FAST.map(buildFastBundle));
+const fastBundles = unchanged ? [] : await Promise.all(FAST.map(buildFastBundle));
 
-const files = [
+const files = unchanged ? [] : [
   ...withoutUnusedRequire(result.outputFiles),
   ...fastBundles.map((f) => ({ path: f.file, contents: Buffer.from(f.text) })),
   { path: join(out, 'package.json'), contents: Buffer.from('{ "type": "module" }\n') },
@@ -255,7 +263,8 @@ const hash = createHash('sha256');
 for (const f of files) hash.update(relative(out, f.path)).update('\0').update(f.contents).update('\0');
 // The code caches are V8's for this Node: another Node rebuilds them.
 hash.update(`${process.version} ${process.arch}`);
-const digest = hash.digest('hex').slice(0, 16);
+// Unchanged inputs: the output is the one dist/ holds.
+const digest = unchanged ? String(readInfo()?.hash) : hash.digest('hex').slice(0, 16);
 
 function git(args) {
   try {
@@ -276,10 +285,9 @@ function releaseFacts() {
   if (!existsSync(join(root, '.git'))) return shippedFacts();
   const commit = git(['rev-parse', 'HEAD']);
   if (commit === null) return { commit: null, tag: null, dirty: null };
-  const described = git(['describe', '--tags', '--always', '--dirty', '--long']) ?? '';
-  const dirty = described.endsWith('-dirty');
-  const exact = /^(.+)-0-g[0-9a-f]+$/.exec(dirty ? described.slice(0, -'-dirty'.length) : described);
-  return { commit, tag: exact ? exact[1] : null, dirty };
+  // Read as `ctb version` reads it (src/domain/git-describe.js): the tag recorded is the tag shown.
+  const described = readDescribe(git(['describe', '--tags', '--always', '--dirty', '--long']));
+  return { commit, tag: described?.tag ?? null, dirty: described?.dirty ?? false };
 }
 /** The release facts of the build-info.json already in dist/ (a build shipped from its checkout), else all null. */
 function shippedFacts() {
@@ -333,7 +341,12 @@ function ensureTemplate() {
 }
 
 let what;
-if (readInfo()?.hash === digest && existsSync(join(out, 'ctb.js'))) {
+if (unchanged) {
+  const tmpInfo = join(out, `.build-info-${process.pid}.json`);
+  writeFileSync(tmpInfo, info);
+  renameSync(tmpInfo, join(out, 'build-info.json'));
+  what = 'dist/ is up to date (no file it was built from has changed)';
+} else if (readInfo()?.hash === digest && existsSync(join(out, 'ctb.js'))) {
   // Same output: keep the files (a running test or bot may be loading them); refresh the commit.
   const tmpInfo = join(out, `.build-info-${process.pid}.json`);
   writeFileSync(tmpInfo, info);
@@ -363,6 +376,10 @@ if (readInfo()?.hash === digest && existsSync(join(out, 'ctb.js'))) {
   renameSync(tmp, out);
   rmSync(old, { recursive: true, force: true });
   what = `built dist/ (${files.length} files)`;
+}
+if (!unchanged) {
+  const inputs = [result, ...fastBundles].flatMap((b) => Object.keys(b.metafile?.inputs ?? {}).concat(b.inputs ?? []));
+  recordInputs(root, out, inputs.filter((p) => existsSync(join(root, p))), startedAt);
 }
 if (!quiet) process.stderr.write(`${what} in ${Math.round(performance.now() - started)} ms\n`);
 const template = ensureTemplate();

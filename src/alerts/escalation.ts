@@ -7,6 +7,9 @@
 // to the whole channel: a page is never dropped. A silence pauses the timer until it ends; if the
 // group is still open then (nobody acknowledged or resolved it), the ladder starts again from its
 // first rung, as a fresh run of rounds (pages are recorded by absolute round, so none is deduplicated away).
+// Every replica pages by the one stored policy per severity (policy.ts pagingPolicy): the first to
+// need one stores its configured default; a replica whose ESCALATION_* differ says so at start.
+import { hostname } from 'node:os';
 import type { Registry } from 'prom-client';
 import { ctbMetrics } from '../metrics/instruments.js';
 import type { Clock } from '../clock.js';
@@ -21,7 +24,8 @@ import type { Logger } from '../logger.js';
 import { whoIsOnCall } from '../services/oncall/who-is-on-call.js';
 import { enqueueDelivery, enqueueThreadNote } from '../db/queries/alert-outbox.js';
 import type { OverdueCritical, OverdueHooks } from './overdue.js';
-import { loadPolicy, type Rung } from './policy.js';
+import { pagingPolicy, type EscalationPolicy, type Rung } from './policy.js';
+import type { Severity } from './types.js';
 import { emailPayload, headline, pageMessage, who } from './render.js';
 
 export interface EscalationDeps {
@@ -43,10 +47,37 @@ interface Targets {
   channelWide: boolean;
 }
 
+const SEVERITIES: Severity[] = ['critical', 'warning', 'info'];
+
 export class EscalationTicker {
   readonly #log: Logger;
+  /** Who stored a policy, as its row names it: this process's configuration. */
+  readonly #by = `config of ${hostname()}:${process.pid}`;
   constructor(private readonly deps: EscalationDeps) {
     this.#log = deps.logger.child({ alertPipeline: true, component: 'alert-escalation' });
+  }
+
+  #policy(db: Db, severity: Severity, now: Date): Promise<EscalationPolicy> {
+    return pagingPolicy(db, { severity, config: this.deps.config, now, by: this.#by });
+  }
+
+  /**
+   * At start: stores this process's configured policy for each severity that has none (the first
+   * writer wins) and warns when ESCALATION_* set here differ from the stored one, which paging follows.
+   */
+  async adoptPolicies(): Promise<EscalationPolicy[]> {
+    const now = this.deps.clock.now();
+    const policies: EscalationPolicy[] = [];
+    for (const severity of SEVERITIES) policies.push(await this.#policy(this.deps.db, severity, now));
+    const differing = policies.filter((p) => p.envIgnored.length > 0);
+    if (differing.length > 0) {
+      const env = [...new Set(differing.flatMap((p) => p.envIgnored))];
+      const own = env.map((name) => `${name}=${name === 'ESCALATION_ACK_SLA' ? describeDuration(this.deps.config.ESCALATION_ACK_SLA) : this.deps.config.ESCALATION_MAX_ROUNDS}`).join(', ');
+      const stored = differing.map((p) => `${p.severity}: ACK SLA ${describeDuration(p.ackSlaMs)}, ${p.maxRounds} round(s), stored by ${p.source.updatedBy ?? '?'} at ${p.source.updatedAt ?? '?'}`).join('; ');
+      this.#log.warn({ envIgnored: env, stored: differing.map((p) => ({ severity: p.severity, ackSlaMs: p.ackSlaMs, maxRounds: p.maxRounds })) },
+        `This process's ${own} differ${env.length > 1 ? '' : 's'} from the stored escalation policy (${stored}); paging follows the stored policy on every replica. Change it with \`ctb oncall set --ack-sla … --max-rounds …\`, or set ${env.join(' / ')} to match.`);
+    }
+    return policies;
   }
 
   /**
@@ -92,7 +123,7 @@ export class EscalationTicker {
       await silenceEscalation(db, { id: esc.id, reason, until: group.silencedUntil, now });
       return null;
     }
-    const policy = await loadPolicy(db, esc.severity, this.deps.config);
+    const policy = await this.#policy(db, esc.severity, now);
     // A rehearsal pages each rung once (one round) and is never "overdue": it shows the team the
     // ladder without paging all night or firing what a real unanswered critical fires (auto-kill).
     const maxRounds = group.test ? 1 : policy.maxRounds;

@@ -1,11 +1,14 @@
-// Owns the escalation policy per severity. Stored rows win; without one, critical pages
-// on-call → next in rotation → all approvers every ESCALATION_ACK_SLA, for ESCALATION_MAX_ROUNDS,
-// with email; warning and info only post to the channel. A stored row is never changed behind the
-// operator's back: once stored, ESCALATION_* no longer apply to it, and `source` (and `envIgnored`)
-// say so wherever the policy is shown.
+// Owns the escalation policy per severity. The default: critical pages on-call → next in rotation →
+// all approvers every ESCALATION_ACK_SLA, for ESCALATION_MAX_ROUNDS, with email; warning and info
+// only post to the channel. Paging follows one stored row per severity, in the database: every
+// replica runs the escalation tick, so the first pager (or `ctb oncall set`) stores its configured
+// default where none is stored, and every replica — and the go-live audit — reads that row, whatever
+// its own ESCALATION_* say. A stored row is never changed behind the operator's back: once stored,
+// ESCALATION_* no longer apply to it, and `source` (and `envIgnored`) say so wherever the policy is
+// shown; a process whose ESCALATION_* differ from the stored row says so when it starts.
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
-import { storedAlertPolicies, upsertAlertPolicy } from '../db/queries/alert-policies.js';
+import { storeAlertPolicyOnce, storedAlertPolicies, upsertAlertPolicy } from '../db/queries/alert-policies.js';
 import type { AlertPolicy } from '../db/schema/alerts.js';
 import type { Severity } from './types.js';
 
@@ -69,6 +72,26 @@ export async function loadPolicies(db: Db, config: Config): Promise<Record<Sever
 
 export async function loadPolicy(db: Db, severity: Severity, config: Config): Promise<EscalationPolicy> {
   return (await loadPolicies(db, config))[severity];
+}
+
+/** The stored policy of `severity`, or null while none is stored (no pager has run, no `ctb oncall set`). */
+export async function storedPolicy(db: Db, severity: Severity, config: Config): Promise<EscalationPolicy | null> {
+  const row = (await storedAlertPolicies(db)).find((r) => r.severity === severity);
+  return row ? fromRow(row, config) : null;
+}
+
+/**
+ * The policy paging follows: the stored row, or — none stored yet — this process's configured
+ * default, stored now unless another process stored one first (then that one). `by` names the process.
+ */
+export async function pagingPolicy(db: Db, input: { severity: Severity; config: Config; now: Date; by: string }): Promise<EscalationPolicy> {
+  const stored = await storedPolicy(db, input.severity, input.config);
+  if (stored) return stored;
+  const own = defaultPolicy(input.severity, input.config);
+  const row = await storeAlertPolicyOnce(db, {
+    severity: own.severity, steps: own.steps, ackSlaMs: own.ackSlaMs, maxRounds: own.maxRounds, email: own.email, updatedAt: input.now, updatedBy: input.by,
+  });
+  return fromRow(row, input.config);
 }
 
 /** Stores a policy (the default one when only the severity is given), so it is explicit and auditable. */

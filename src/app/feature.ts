@@ -3,11 +3,14 @@ import type { HttpServer } from '../http/server.js';
 import type { IncidentPoster } from '../services/kill/runtime.js';
 import type { Config } from '../config/env.js';
 import type { AppContext } from './context.js';
+import type { StartFiles } from './start-checks.js';
 
 export interface StartOptions {
   /** 'all' runs everything in one process; Procfile splits web (HTTP, Slack) and worker (engine, jobs). */
   role: 'all' | 'web' | 'worker';
   feed: 'kraken' | 'replay';
+  /** The files read and checked before the start (start-checks.ts): a feature uses these rather than reading them again. */
+  files?: StartFiles;
 }
 
 export interface RunningFeature {
@@ -20,10 +23,11 @@ export interface Feature {
   /** What the feature gives the context it is started with, passed in when that context is built (never set later). */
   provides?: ContextProvisions;
   /**
-   * Checks the files the feature reads (the engine's strategies file) before anything starts: throws
-   * the problem, so a bad file refuses the start before the database is opened or any part runs.
+   * Reads and checks the files the feature reads (the engine's strategies file) before anything
+   * starts: throws the problem, so a bad file refuses the start before the database is opened or any
+   * part runs. What it returns reaches start() as `opts.files`.
    */
-  check?(config: Config): void;
+  check?(config: Config): StartFiles;
   start(ctx: AppContext, http: HttpServer, opts: StartOptions): Promise<RunningFeature | void>;
 }
 

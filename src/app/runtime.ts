@@ -10,6 +10,7 @@ import { buildAppContext, type BuildContextOptions, type OwnedContext } from './
 import type { Feature, RunningFeature, StartOptions } from './feature.js';
 import { features as defaultFeatures } from './features.js';
 import { startBanner } from './start-banner.js';
+import type { StartFiles } from './start-checks.js';
 import { effectiveMode, getBotState } from '../services/bot-state.js';
 import { tradingStateOf } from '../domain/trading-state.js';
 import { onlyReplayOrders } from '../db/queries/ledger-intents.js';
@@ -53,9 +54,10 @@ async function bindPort(http: HttpServer, port: number, host: string): Promise<n
 
 export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
   const features = opts.features ?? defaultFeatures;
-  // The files this role's parts read are checked first: a bad one is reported in the first second,
-  // before the port is taken, the database migrated or any part started.
-  for (const feature of features) if (feature.roles.includes(opts.role)) feature.check?.(opts.config);
+  // The files this role's parts read are checked first (unless the caller has: `ctb start`): a bad one
+  // is reported in the first second, before the port is taken, the database migrated or any part started.
+  const files: StartFiles = opts.files ?? Object.assign({}, ...features.filter((f) => f.roles.includes(opts.role)).map((f) => f.check?.(opts.config) ?? {}));
+  const startOpts: StartOptions = { role: opts.role, feed: opts.feed, files };
   const logger = opts.logger ?? createLogger({ config: opts.config });
   const http = createHttpServer(logger, { starting: true });
   const port = await bindPort(http, opts.port ?? opts.config.PORT, opts.config.HOST);
@@ -98,7 +100,7 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
   try {
     for (const feature of features) {
       if (!feature.roles.includes(opts.role)) continue;
-      const started = await feature.start(ctx, http, opts);
+      const started = await feature.start(ctx, http, startOpts);
       if (started) running.push({ name: feature.name, feature: started });
     }
     http.ready();

@@ -9,6 +9,11 @@
 // Every caller still awaits its own row: nothing runs on a claim before the claim is written, and a
 // trail row is written before the reply goes out, as before. A failed statement of several rows is
 // retried row by row, so one row the database refuses fails only its own caller.
+// A statement of several rows resumes all its callers when it returns; with `handBackOnePerTurn`
+// they get their outcomes one per turn of the event loop instead (in order, an immediate apart), so
+// what each caller does next — a Slack command's listener after its claim, its reply after its trail
+// row — does not run back to back with the others' while a request that arrived meanwhile waits to
+// be read: that request waits for one caller's work at most, not for the batch's.
 /**
  * The window the Slack claims and the command trail use: at a steady 300 commands a second about
  * six rows share a statement, and a command's reply waits at most this long more for each of the
@@ -22,7 +27,35 @@ export interface CoalescerOptions {
   busyWindowMs?: number;
   /** Milliseconds, monotonic (tests). */
   now?: () => number;
+  /** Hand outcomes (and failures) back one per turn of the event loop, shared by every coalescer that asks. */
+  handBackOnePerTurn?: boolean;
 }
+
+/**
+ * Runs the functions given one per turn of the event loop, first given first: each in its own check
+ * phase (setImmediate), so the I/O phase between two of them reads what arrived meanwhile.
+ */
+class OnePerTurn {
+  #queue: Array<() => void> = [];
+  #scheduled = false;
+
+  push(fn: () => void): void {
+    this.#queue.push(fn);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(this.#run);
+  }
+
+  readonly #run = (): void => {
+    const fn = this.#queue.shift()!;
+    if (this.#queue.length > 0) setImmediate(this.#run);
+    else this.#scheduled = false;
+    fn();
+  };
+}
+
+/** One queue for every coalescer that hands back one per turn: two batches returning together still take turns. */
+const onePerTurn = new OnePerTurn();
 
 export class Coalescer<I, O> {
   #pending: Array<{ item: I; resolve(out: O): void; reject(err: unknown): void }> = [];
@@ -33,6 +66,7 @@ export class Coalescer<I, O> {
   #gap = Number.POSITIVE_INFINITY;
   readonly #windowMs: number;
   readonly #now: () => number;
+  readonly #handBack: (fn: () => void) => void;
 
   /** `write` gets the rows in order and returns one outcome per row, in the same order. */
   constructor(
@@ -41,6 +75,7 @@ export class Coalescer<I, O> {
   ) {
     this.#windowMs = opts.busyWindowMs ?? 0;
     this.#now = opts.now ?? (() => performance.now());
+    this.#handBack = opts.handBackOnePerTurn ? (fn) => onePerTurn.push(fn) : (fn) => fn();
   }
 
   add(item: I): Promise<O> {
@@ -68,11 +103,17 @@ export class Coalescer<I, O> {
     this.#lastFlush = this.#now();
     const batch = this.#pending;
     this.#pending = [];
+    const handBack = this.#handBack;
     this.write(batch.map((b) => b.item)).then(
-      (outs) => batch.forEach((b, i) => b.resolve(outs[i]!)),
+      (outs) => batch.forEach((b, i) => handBack(() => b.resolve(outs[i]!))),
       (err: unknown) => {
-        if (batch.length === 1) return batch[0]!.reject(err);
-        for (const b of batch) this.write([b.item]).then((outs) => b.resolve(outs[0]!), b.reject);
+        if (batch.length === 1) return handBack(() => batch[0]!.reject(err));
+        for (const b of batch) {
+          this.write([b.item]).then(
+            (outs) => handBack(() => b.resolve(outs[0]!)),
+            (e: unknown) => handBack(() => b.reject(e)),
+          );
+        }
       },
     );
   }

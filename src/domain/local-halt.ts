@@ -3,6 +3,7 @@
 // halted" or "switched to paper" as if the database held it: until the halt is written, only a
 // process that reads that DATA_DIR is halted by it, and what writes it is named — a bot running with
 // that DATA_DIR (its halt watcher, each poll) or the next `ctb start` with it (replay-pending.ts).
+// When DATA_DIR could not be written either, the halt is saved nowhere and is said so.
 
 /** Said in a title or a headline where a written kill says "trading halted". */
 export const LOCAL_HALT_PHRASE = 'the halt is saved only in DATA_DIR, NOT yet in the database (it did not answer): pending until it is written';
@@ -16,4 +17,14 @@ export function localHaltText(where: string, error: string): string {
     + 'Until it is written, only a process that reads that DATA_DIR is halted by it: a bot running with it latches the halt within a poll '
     + 'and writes it to the database once the database answers, as does the next `ctb start` with it. '
     + 'A process with another DATA_DIR, or on another host, does not see this halt until then.';
+}
+
+/** Said where a written kill says "trading halted", when neither the database nor DATA_DIR took the halt. */
+export const UNSAVED_HALT_PHRASE = 'the halt is NOT saved (the database did not answer and DATA_DIR could not be written): only the process that killed is halted, while it runs';
+
+/** What holds of a halt saved nowhere, for the kill's reply. */
+export function unsavedHaltText(error: string, saveError: string): string {
+  return `The database did not answer (${error}) and the halt could not be saved in DATA_DIR either (${saveError}): it is saved nowhere. `
+    + 'Only the process that killed is halted, and only while it runs; no other process sees this halt. '
+    + 'Kill again once the database or DATA_DIR can be written.';
 }

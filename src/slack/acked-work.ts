@@ -55,31 +55,6 @@ export class AckedWork {
   }
 }
 
-/**
- * Hands out turns one per turn of the event loop, in the order asked. Work that resumes in a batch
- * (every command whose claim shared one statement resumes when that statement returns, in one run
- * of promise callbacks) takes a turn before its listener runs, so the listeners run one per turn
- * and the I/O phase between two of them reads and acks the requests that arrived meanwhile: a new
- * request waits for at most one listener, not for the whole batch.
- */
-export class Turns {
-  readonly #waiting = new Fifo<() => void>();
-  // Requested from the check phase (below), an immediate runs on the loop's next turn, after its I/O phase.
-  readonly #next: NextTurn = new NextTurn(() => {
-    const resolve = this.#waiting.shift()!;
-    if (this.#waiting.size > 0) this.#next.request();
-    resolve();
-  });
-
-  /** Resolves at this caller's turn: a later turn of the event loop than any earlier caller's. */
-  take(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#waiting.push(resolve);
-      this.#next.request();
-    });
-  }
-}
-
 /** Runs `run` once in the next check phase (setImmediate), however often it is requested before then. */
 class NextTurn {
   #scheduled = false;

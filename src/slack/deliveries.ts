@@ -10,7 +10,7 @@ import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
 import type { AppContext } from '../app/context.js';
 import { claimSlackDelivery, claimSlackDeliveryReadingStatus, pruneSlackDeliveries } from '../db/queries/slack-deliveries.js';
 import { ctbMetrics } from '../metrics/instruments.js';
-import { AckedWork, Turns } from './acked-work.js';
+import { AckedWork } from './acked-work.js';
 
 export interface Delivery {
   key: string;
@@ -94,8 +94,6 @@ export function deliveryGuard(
     leaseMs: 1_000,
     onError: (err) => ctx.logger.error({ err }, 'Slack work failed after its ack'),
   });
-  // Claims resume in batches (they share statements, coalesce.ts); listeners then run one per turn.
-  const turns = new Turns();
   const ackSeconds = ctx.metrics ? ctbMetrics(ctx.metrics).slackAckSeconds : undefined;
   return async (args) => {
     const { body, context, next } = args;
@@ -154,7 +152,8 @@ export function deliveryGuard(
           if (ack && listenerAcks) await ack();
           return;
         }
-        if (!listenerAcks) await turns.take();
+        // Claims share statements, and a statement's claims resume one per turn of the event loop
+        // (shared-writes.ts): this listener runs in a turn of its own, after that turn's reads and acks.
         await next();
       } finally {
         done?.();

@@ -1,6 +1,8 @@
 // Under a burst, every request is acked at once while the work behind the acks runs a few at a time
 // (src/slack/acked-work.ts), each applied once; a Slack retry of a queued command is not applied again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineCommand } from '../../commands/define.js';
 import { startSlackHarness, type SlackHarness } from '../support/slack-harness.js';
 import { ACKED_WORK_SLOTS } from '../../src/slack/deliveries.js';
 import type { ListenerTable } from '../../src/slack/listeners/types.js';
@@ -61,36 +63,72 @@ describe('acks under a burst', () => {
   });
 });
 
-describe('listeners of a batch of claims', () => {
-  // A turn of the event loop, counted by an immediate that queues itself again: each turn's check
-  // phase runs it once, after that turn's I/O phase (where requests are read and acked).
-  let turn = 0;
-  let ticking = true;
+// A turn of the event loop, counted by an immediate that queues itself again: each turn's check
+// phase runs it once, after that turn's I/O phase (where requests are read and acked).
+function turnCounter() {
+  const c = { turn: 0, ticking: true, start: () => setImmediate(tick) };
   const tick = () => {
-    turn += 1;
-    if (ticking) setImmediate(tick);
+    c.turn += 1;
+    if (c.ticking) setImmediate(tick);
   };
+  return c;
+}
+
+describe('listeners of a batch of claims', () => {
+  const counter = turnCounter();
   const turns: number[] = [];
   let h: SlackHarness;
   const table = oneCommand('render', async (req) => {
-    turns.push(turn);
+    turns.push(counter.turn);
     await req.reply.ephemeral(textMessage(`done ${req.rest}`));
   });
   beforeAll(async () => {
     h = await startSlackHarness({ table });
   });
   afterAll(async () => {
-    ticking = false;
+    counter.ticking = false;
     await h?.close();
   });
 
   it('run one per turn of the event loop, so a request arriving meanwhile waits for one listener, not the batch', async () => {
-    setImmediate(tick);
+    counter.start();
     // Claimed together (their claims share statements): without turns, all resumed in one run of callbacks.
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => h.slash('/t', `render ${i}`, { triggerId: `trg-turn-${i}` })));
     expect(results.every((r) => r.status === 200)).toBe(true);
     await h.idle();
     expect(turns).toHaveLength(8);
     expect(new Set(turns).size).toBe(8);
+  });
+});
+
+describe('replies after a batch of trail rows', () => {
+  // A command's reply goes out after its trail row is written (runCommand), and trail rows share
+  // statements as claims do: every command of a statement resumed at once and rendered and sent its
+  // reply in one run of callbacks, while a request arriving meanwhile waited to be read.
+  const counter = turnCounter();
+  const turns: number[] = [];
+  let h: SlackHarness;
+  const noted = defineCommand({ name: 't noted', summary: 'writes its trail row', role: 'reader', args: z.object({}).strict(), run: async () => ({ ok: true }) });
+  const table = oneCommand('noted', async (req) => {
+    await req.run(noted, {});
+    turns.push(counter.turn);
+    await req.reply.ephemeral(textMessage(`noted ${req.rest}`));
+  });
+  beforeAll(async () => {
+    h = await startSlackHarness({ table });
+  });
+  afterAll(async () => {
+    counter.ticking = false;
+    await h?.close();
+  });
+
+  it('are rendered and sent one per turn of the event loop, not the batch in one run', async () => {
+    counter.start();
+    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => h.slash('/t', `noted ${i}`, { triggerId: `trg-noted-${i}` })));
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    await h.idle();
+    expect(turns).toHaveLength(8);
+    expect(new Set(turns).size).toBe(8);
+    expect(h.responses()).toHaveLength(8);
   });
 });

@@ -26,10 +26,10 @@ afterAll(async () => {
   await database?.close();
 });
 
-/** auth.test as Slack answers it: the granted scopes comma-separated in x-oauth-scopes. */
+/** auth.test as Slack answers it: the granted scopes comma-separated in x-oauth-scopes (null: no such header). */
 function grant(scopes: string[] | null) {
+  slack.grantedScopes = scopes;
   slack.on('auth.test', () => ({
-    headers: scopes === null ? {} as Record<string, string> : { 'x-oauth-scopes': scopes.join(',') },
     body: { ok: true, url: 'https://test.slack.com/', team: 'Test', user: 'ctb', team_id: 'T0TEST', user_id: 'UBOT', bot_id: 'B0' },
   }));
 }

@@ -62,5 +62,5 @@ export async function alertHarness(input: {
 /** The alert pipeline's and on-call's tables: emptied between alert tests (usePostgresTestDb). */
 export const ALERT_TABLES = [
   'alert_deliveries', 'alert_events', 'alert_groups', 'alert_escalations', 'alert_pages', 'alert_slack_pacing', 'alert_tests',
-  'oncall_rotations', 'oncall_overrides',
+  'oncall_rotations', 'oncall_overrides', 'alert_policies',
 ];

@@ -18,6 +18,7 @@ export const CHILD_ENTRIES = {
   'cruise-child': 'tests/support/cruise-child.ts',
   'log-writer-child': 'tests/support/log-writer-child.ts',
   'alert-worker-child': 'tests/support/alert-worker-child.ts',
+  'pager-child': 'tests/support/pager-child.ts',
 } as const;
 
 export const CHILDREN_KEY = 'ctbTestChildren';

@@ -3,8 +3,12 @@
 // File uploads (files.uploadV2) work end to end: files.getUploadURLExternal answers with an upload_url
 // on this server (`<url>upload/<file id>`), the bytes POSTed there are kept in the call's `raw`, and
 // files.completeUploadExternal answers with the files it completed.
+// Like Slack, every Web API answer names the token's granted scopes in an x-oauth-scopes header
+// (comma-separated): by default every scope the manifest asks for; set `grantedScopes` to name others,
+// or null to send no header. A responder's own x-oauth-scopes header wins.
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { BOT_SCOPES } from '../../src/domain/slack-scopes.js';
 
 export interface SlackCall {
   method: string;
@@ -23,6 +27,8 @@ export interface FakeSlack {
   calls: SlackCall[];
   callsTo(method: string): SlackCall[];
   on(method: string, responder: SlackResponder): void;
+  /** The scopes each answer's x-oauth-scopes header names (null: no header). Default: the manifest's. */
+  grantedScopes: string[] | null;
   close(): Promise<void>;
 }
 
@@ -53,6 +59,7 @@ let ts = 1_700_000_000;
 export async function startFakeSlack(): Promise<FakeSlack> {
   const calls: SlackCall[] = [];
   const responders = new Map<string, SlackResponder>();
+  const fake = { grantedScopes: [...BOT_SCOPES] } as FakeSlack;
   let fileSeq = 0;
   let baseUrl = '';
   // files.uploadV2's three steps, answered by this server itself unless a test overrides them.
@@ -81,21 +88,23 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     const answer = responder
       ? await responder(body, call)
       : { body: { ok: true, channel: body.channel ?? 'C0FAKE', ts: `${ts++}.000100`, message: { text: body.text } } };
-    res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...(answer.headers ?? {}) });
+    const scopes = fake.grantedScopes === null ? {} : { 'x-oauth-scopes': fake.grantedScopes.join(',') };
+    res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...scopes, ...(answer.headers ?? {}) });
     res.end(JSON.stringify(answer.body));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   baseUrl = `http://127.0.0.1:${port}/api/`;
-  return {
+  Object.assign(fake, {
     url: baseUrl,
     calls,
-    callsTo: (method) => calls.filter((c) => c.method === method),
-    on: (method, responder) => void responders.set(method, responder),
+    callsTo: (method: string) => calls.filter((c) => c.method === method),
+    on: (method: string, responder: SlackResponder) => void responders.set(method, responder),
     close: () =>
-      new Promise((resolve) => {
+      new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
-  };
+  });
+  return fake;
 }

@@ -75,4 +75,29 @@ describe('Coalescer busy window', () => {
     await Promise.all([b, cRow]);
     expect(batches).toEqual([['a'], ['b'], ['c']]);
   });
+
+  it('with handBackOnePerTurn, resumes the callers of one statement one per turn of the event loop, in order', async () => {
+    let turnNo = 0;
+    let ticking = true;
+    const tick = () => {
+      turnNo += 1;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const c = new Coalescer<string, string>(async (items) => items.map((i) => `${i}!`), { handBackOnePerTurn: true });
+    const resumed: Array<[string, number]> = [];
+    await Promise.all(['a', 'b', 'c'].map((i) => c.add(i).then((out) => void resumed.push([out, turnNo]))));
+    ticking = false;
+    expect(resumed.map(([out]) => out)).toEqual(['a!', 'b!', 'c!']);
+    expect(new Set(resumed.map(([, t]) => t)).size).toBe(3);
+  });
+
+  it('with handBackOnePerTurn, fails each row of a refused statement on its own turn, the others resumed', async () => {
+    const c = new Coalescer<string, string>(async (items) => {
+      if (items.includes('bad')) throw new Error('refused');
+      return items.map((i) => `${i}!`);
+    }, { handBackOnePerTurn: true });
+    const outcomes = await Promise.allSettled([c.add('a'), c.add('bad'), c.add('b')]);
+    expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as Error).message))).toEqual(['a!', 'refused', 'b!']);
+  });
 });

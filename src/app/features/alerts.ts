@@ -1,6 +1,7 @@
 // The alerts part of the running bot: a delivery tick and an escalation tick, every second, on
 // every replica (FOR UPDATE SKIP LOCKED makes that safe: one replica sends each message, pages once),
-// and each minute the check that whoever a handover put on call can still be paged.
+// and each minute the check that whoever a handover put on call can still be paged. At start, the
+// escalation policy every replica pages by is stored once (the first process's configuration).
 import type { Feature } from '../feature.js';
 import { createAlertRuntime } from '../../alerts/runtime.js';
 import { emailRecipients } from '../../email/smtp.js';
@@ -24,6 +25,9 @@ export const alertsFeature: Feature = {
         log.error({ err, job: name }, `${name} tick failed; retried next tick`);
       }
     };
+    // The escalation policy every replica pages by is the stored one: stored from this process's
+    // configuration if none is yet, and a warning when this process's ESCALATION_* differ from it.
+    await guarded('alert-escalation-policy', () => runtime.escalation.adoptPolicies())();
     ctx.jobs.register({
       name: 'alert-delivery',
       schedule: '* * * * * *',

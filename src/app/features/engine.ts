@@ -26,6 +26,7 @@ import { Engine } from '../../engine/engine.js';
 import { assertLiveFeed } from '../../engine/live-feed.js';
 import { loadTradedStrategies } from '../../engine/strategies/traded-pairs.js';
 import type { RiskBreach } from '../../engine/risk-guard.js';
+import { ENGINE_ROLES } from '../start-checks.js';
 
 /** The replay file's candle interval (src/market/replay-file.ts: 1-minute candles). */
 const REPLAY_CANDLE_MS = 60_000;
@@ -52,14 +53,12 @@ export interface EngineFeatureOptions {
 export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
   return {
     name: 'engine',
-    roles: ['all', 'worker'],
+    roles: [...ENGINE_ROLES],
     // Refuse the start, with the file and field named, before the database is opened (startBot).
-    check(config) {
-      loadTradedStrategies(config);
-    },
+    check: (config) => ({ strategies: loadTradedStrategies(config) }),
     async start(ctx, _http, startOpts) {
-      // Read again as it is now, with the file and field named, rather than on the first candle.
-      const loaded = loadTradedStrategies(ctx.config);
+      // As checked before the start; read here only when nothing was (a caller that starts this feature itself).
+      const loaded = startOpts.files?.strategies ?? loadTradedStrategies(ctx.config);
       const strategies = loaded.config.strategies;
       // The release this process runs is the build it loaded now: a rebuild on disk before it takes
       // the lease (a standby, a re-take) must not be recorded as the code that trades.

@@ -5,7 +5,7 @@
 // Slack, exchange libraries) is imported after it, so a person sees at once that it is starting.
 import { Option } from 'commander';
 import { describeDatabase } from '../../app/start-banner.js';
-import { checkStartFiles } from '../../app/start-checks.js';
+import { checkStartFiles, type StartFiles } from '../../app/start-checks.js';
 import { refuseSecondBotOnDataDir } from '../../app/start-guard.js';
 import { createLogger } from '../../logger.js';
 import { loadCliConfig, printError } from '../with-context.js';
@@ -27,11 +27,12 @@ export const startCli: CliRegistration = {
         if (typeof config === 'number') return setExit(config);
         // Before the logger, the database or anything else under DATA_DIR/LOG_DIR is touched: a bot
         // already serving this embedded database is the one engine on it.
+        let files: StartFiles;
         try {
           refuseSecondBotOnDataDir(config);
           // The files first, then the database: a bad strategies file is refused before the line that
-          // says the database is being opened, and before LOG_DIR is touched.
-          checkStartFiles(config, opts.role);
+          // says the database is being opened, and before LOG_DIR is touched. Read once: the bot trades what was checked.
+          files = checkStartFiles(config, opts.role);
         } catch (err) {
           return setExit(printError(io, err, config));
         }
@@ -56,7 +57,7 @@ export const startCli: CliRegistration = {
           },
         });
         try {
-          bot = await startBot({ config: { ...config, MARKET_FEED: feed }, logger, role: opts.role, feed });
+          bot = await startBot({ config: { ...config, MARKET_FEED: feed }, logger, role: opts.role, feed, files });
           const running = bot;
           await new Promise<void>((resolve) => {
             const shutdown = (signal: string) => {

@@ -7,7 +7,7 @@ import type { ResumeResult } from '../../services/kill/resume.js';
 import type { VenueCancelReport } from '../../services/kill/cancel-everywhere.js';
 import { answeredRequest, awaitingFills } from '../../domain/incident-checklist.js';
 import { handedOffPhrase } from '../../domain/kraken-handoff.js';
-import { localHaltText } from '../../domain/local-halt.js';
+import { localHaltText, unsavedHaltText } from '../../domain/local-halt.js';
 
 function venueLine(v: VenueCancelReport): string {
   const cancelled = v.canceled === null ? 'cancel failed' : `${v.canceled} cancelled`;
@@ -52,7 +52,8 @@ export function renderKill(r: KillResult): string {
   const head = r.cancel.allConfirmed && fenceHolds ? 'every open order cancelled' : 'OPEN ORDERS MAY REMAIN: NOT ALL CONFIRMED CANCELLED';
   // Killed only once the database holds the halt; saved in DATA_DIR alone, it is said as pending.
   lines.push(r.alreadyKilled ? `Already killed (incident #${r.incidentId}) — cancelled again: ${head}.`
-    : r.state === 'pending' ? `HALT NOT YET IN THE DATABASE, SAVED IN DATA_DIR ONLY — ${head}.` : `KILLED — ${head}.`);
+    : r.state === 'pending' ? `HALT NOT YET IN THE DATABASE, SAVED IN DATA_DIR ONLY — ${head}.`
+      : r.state === 'unsaved' ? `HALT NOT SAVED, NEITHER IN THE DATABASE NOR IN DATA_DIR — ${head}.` : `KILLED — ${head}.`);
   lines.push(...r.cancel.venues.map(venueLine));
   lines.push(...fenceLines(r));
   if (r.followUp) {
@@ -63,7 +64,8 @@ export function renderKill(r: KillResult): string {
       : `The confirmation could not be handed on to the running bot (${r.followUp.error}): run \`ctb kill\` again or check Kraken.`);
   }
   if (r.state === 'written') lines.push('Halted in paper mode: the halt is recorded in the database.');
-  else lines.push(localHaltText(r.pendingFile ?? 'DATA_DIR', r.stateError ?? 'no answer'));
+  else if (r.state === 'pending') lines.push(localHaltText(r.pendingFile ?? 'DATA_DIR', r.stateError ?? 'no answer'));
+  else lines.push(unsavedHaltText(r.stateError ?? 'no answer', r.saveError ?? 'no answer'));
   if (r.flatten) lines.push(`Close positions: ${r.flatten.summary}`);
   if (r.checklist.length > 0) {
     lines.push(`Incident #${r.incidentId} — manual-intervention checklist:`);

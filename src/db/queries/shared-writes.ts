@@ -150,8 +150,10 @@ async function writeTogether(db: Db, writes: Write[]): Promise<Array<ClaimOutcom
 }
 
 // One coalescer for both kinds, so a command's claim and another's trail row share a statement; its
-// busy measure counts rows of both kinds (a steady 100 commands a second is 200 rows a second).
-const shared = perDatabase(writeTogether, { busyWindowMs: BUSY_WINDOW_MS });
+// busy measure counts rows of both kinds (a steady 100 commands a second is 200 rows a second). Its
+// callers resume one per turn (coalesce.ts): after its claim a Slack command runs its listener, after
+// its trail row it renders and sends its reply, and a statement holds several of each.
+const shared = perDatabase(writeTogether, { busyWindowMs: BUSY_WINDOW_MS, handBackOnePerTurn: true });
 
 /** A delivery claim, written with the claims and trail rows issued with it. */
 export async function claimDelivery(db: Db, claim: ClaimRequest): Promise<ClaimOutcome> {

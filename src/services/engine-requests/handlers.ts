@@ -32,7 +32,7 @@ import { reconcileHere, type IncidentDeps } from '../kill/incident-ports.js';
 import { clearVenue, keptErrors, logUnconfirmed, mergeVenueReports, type VenueCancelReport } from '../kill/cancel-everywhere.js';
 import { KrakenRoom } from '../kill/kraken-room.js';
 import type { KillPorts } from '../kill/runtime.js';
-import { earlierReport, followUpRetryDelayMs, followUpTimes, followUpTries, supersededBy, tryCancelOnce } from '../kill/cancel-follow-up.js';
+import { earlierReport, followUpRetryDelayMs, followUpSpanMs, followUpTimes, followUpTries, supersededBy, tryCancelOnce } from '../kill/cancel-follow-up.js';
 import { withDeadline } from '../kill/deadline.js';
 import { awaitOrdersInFlight, confirmedClear, inFlightPhrase, ordersMayLand } from '../kill/fence.js';
 import { haltAlertFingerprint, haltAlertGroupsToResolve, haltCancelSince } from '../kill/halt-cancel.js';
@@ -126,14 +126,15 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
       + (fence && ordersMayLand(fence) ? ` ${inFlightPhrase(fence)}: check \`ctb reconcile\`.` : '');
     const details = { report, ...(fence ? { fence } : {}), ...(followUp ? { tries: tries + 1 } : {}) };
     if (followUp && !ok) {
-      const { at: giveUpAt, written } = await giveUpAtNow(ctx, request);
+      const { at: giveUpAt, written, spanMs } = await giveUpAtNow(ctx, request);
       const retryAt = new Date(ctx.clock.now().getTime() + followUpRetryDelayMs(ctx.config.KRAKEN_RATE_TIER, tries + 1));
       if (retryAt.getTime() <= giveUpAt) {
         const summary = `Cancel pending — the bot retries until Kraken confirms, next try at ${retryAt.toISOString()} (try ${tries + 1} failed; it gives up at ${new Date(giveUpAt).toISOString()}). ${outcome}`;
         ctx.logger.warn({ requestId: request.id, report, fence, retryAt: retryAt.toISOString() }, `kill follow-up: ${summary}`);
         return { ok: false, summary, details: { ...details, nextTryAt: retryAt.toISOString(), giveUpAt: new Date(giveUpAt).toISOString() }, retryAt };
       }
-      const minutes = Math.round((giveUpAt - request.requestedAt.getTime()) / 60_000);
+      // From its writing to its give-up time, on the database's clock (a skewed writer's requested_at would shorten or stretch it).
+      const minutes = Math.round(spanMs / 60_000);
       const summary = `Gave up after ${triesCount(tries + 1)} over ${minutes} min: ${outcome} Orders may remain open on Kraken: check Kraken's UI, then cancel again here.`;
       // A kill that joins it before it is closed moves its give-up time and was told the bot goes on
       // trying: then it does (the runner puts it back), and nothing says it gave up.
@@ -233,12 +234,13 @@ async function postponedForRoom(
 /**
  * When the follow-up gives up, as its row says now: a writer that joined it while this try ran moved
  * it to the later of the two (engine-requests/store.ts). Unread, the one it was taken with.
- * `written`: params.giveUpAt as read (null: none), which a give-up is closed on only while it holds.
+ * `written`: params.giveUpAt as read (null: none), which a give-up is closed on only while it holds;
+ * `spanMs`: from its writing to that give-up time (followUpSpanMs).
  */
-async function giveUpAtNow(ctx: CancelAllHandlerDeps, request: EngineRequest): Promise<{ at: number; written: string | null }> {
+async function giveUpAtNow(ctx: CancelAllHandlerDeps, request: EngineRequest): Promise<{ at: number; written: string | null; spanMs: number }> {
   const times = await followUpTimes(timesDeps(ctx), request);
   const written = times.request.params['giveUpAt'];
-  return { at: times.giveUpAt, written: written === undefined || written === null ? null : String(written) };
+  return { at: times.giveUpAt, written: written === undefined || written === null ? null : String(written), spanMs: followUpSpanMs(times.request) };
 }
 
 /**

@@ -48,6 +48,18 @@ export function followUpGiveUpAt(request: Pick<EngineRequest, 'params' | 'reques
   return Number.isFinite(at) ? at : request.requestedAt.getTime() + CANCEL_FOLLOW_UP_MS;
 }
 
+/**
+ * How long the follow-up is given from its writing to its give-up time (ms), both on the database's
+ * clock (params.writtenAt, params.giveUpAt): the writer's requested_at is its own clock, which may be
+ * minutes off the database's and the bot's. A request written without them: its requested_at to
+ * followUpGiveUpAt.
+ */
+export function followUpSpanMs(request: Pick<EngineRequest, 'params' | 'requestedAt'>): number {
+  const written = Date.parse(String(request.params['writtenAt'] ?? ''));
+  const giveUp = Date.parse(String(request.params['giveUpAt'] ?? ''));
+  return Number.isFinite(written) && Number.isFinite(giveUp) ? giveUp - written : followUpGiveUpAt(request) - request.requestedAt.getTime();
+}
+
 /** A follow-up's give-up time on this process's clock (ms): see followUpTimes. */
 export interface FollowUpTimes {
   /** The row as read now (the one given when it could not be read). */

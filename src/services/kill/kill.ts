@@ -29,7 +29,7 @@ import { markChecklistAttempt, reopenChecklistItemRecord } from './checklist-rec
 import { announceIncident, type AnnounceDeps } from './announce-incident.js';
 import { latchHalt, type FlattenOutcome, type KillPorts } from './runtime.js';
 import { closePositionsAfterKill, type ChecklistItemDeps } from './incident.js';
-import { LOCAL_HALT_PHRASE } from '../../domain/local-halt.js';
+import { LOCAL_HALT_PHRASE, UNSAVED_HALT_PHRASE } from '../../domain/local-halt.js';
 import { krakenAccessOf, noKeyNotice, queuedHandOff, type KillFollowUp, type KrakenAccess } from '../../domain/kraken-handoff.js';
 
 /**
@@ -64,9 +64,14 @@ export interface KillResult {
   cancel: CancelReport;
   /** The wait for orders already on their way when the halt was written (null: the halt is not in the database). */
   fence: FenceReport | null;
-  /** written: halted is in the database; pending: saved to pendingFile, written when the database returns. */
-  state: 'written' | 'pending';
+  /**
+   * written: halted is in the database; pending: saved to pendingFile, written when the database
+   * returns; unsaved: neither the database nor DATA_DIR took it (saveError says why DATA_DIR did not),
+   * so only this process's latch holds it, while it runs.
+   */
+  state: 'written' | 'pending' | 'unsaved';
   stateError?: string;
+  saveError?: string;
   /**
    * Set when the halt could not be written because the database cannot be used as configured (it does
    * not exist, the login is refused, the host is unknown): what is wrong and what to fix. Waiting does
@@ -120,9 +125,9 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
   const record: KillRecord = { killId, at, actor: request.actor.id, trigger: request.trigger, reason, cancelReport: {} };
   const saved: Omit<PendingKill, 'owner'> = { ...record, at: at.toISOString(), actorSource: request.actor.source };
   const onDisk = saveRunningKill(ctx.config.DATA_DIR, saved, ctx.config.KILL_DB_TIMEOUT * 4 + 10_000)
-    .then(() => true, (err: unknown) => {
+    .then((): { error?: string } => ({}), (err: unknown) => {
       ctx.logger.error({ err, killId }, 'kill: could not save the kill to DATA_DIR; the database write goes ahead');
-      return false;
+      return { error: describeError(err) };
     });
   const halting = onDisk
     .then(() => withDeadline(persistKill(ctx.db, record), ctx.config.KILL_DB_TIMEOUT, 'the database'))
@@ -169,9 +174,21 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
         allConfirmed: false,
       });
     }
-    await releaseRunningKill(ctx.config.DATA_DIR, { ...saved, cancelReport: { ...result.cancel } })
-      .catch((err: unknown) => ctx.logger.error({ err, killId }, 'kill: could not update its saved copy'));
-    ctx.logger.error({ err: halt.error, killId, file: result.pendingFile }, 'kill: database unreachable; halt saved to the pending-kill file');
+    // Saved when either write reached the disk: the one at the start, or this one.
+    const first = await onDisk;
+    const again = await releaseRunningKill(ctx.config.DATA_DIR, { ...saved, cancelReport: { ...result.cancel } })
+      .then((): { error?: string } => ({}), (err: unknown) => {
+        ctx.logger.error({ err, killId }, 'kill: could not update its saved copy');
+        return { error: describeError(err) };
+      });
+    if (first.error !== undefined && again.error !== undefined) {
+      result.state = 'unsaved';
+      result.saveError = again.error;
+      delete result.pendingFile;
+      ctx.logger.error({ err: halt.error, killId, saveError: again.error }, 'kill: database unreachable and DATA_DIR not writable: the halt is saved nowhere, only this process is halted');
+    } else {
+      ctx.logger.error({ err: halt.error, killId, file: result.pendingFile }, 'kill: database unreachable; halt saved to the pending-kill file');
+    }
   }
 
   // Without the halt in the database there is no fence to read: the kill says what Kraken said (and its state, pending).
@@ -267,17 +284,18 @@ async function resolveKillAlert(ctx: KillDeps, request: KillRequest, result: Kil
 
 /**
  * The kill's alert title: what is confirmed and what is not. "Trading halted" only once the database
- * holds the halt; a halt saved only in DATA_DIR is said as such, pending until it is written, with
+ * holds the halt; a halt saved only in DATA_DIR is said as such, pending until it is written (one
+ * saved nowhere, as held by this process alone), with
  * the venues that could not be confirmed clear (none was handed on: without the database there is no
  * follow-up).
  */
 function killAlertTitle(result: KillResult): string {
-  if (result.state === 'pending') {
+  if (result.state !== 'written') {
     const unconfirmed = result.cancel.venues.filter((v) => !v.confirmed);
     const cancel = unconfirmed.length === 0
       ? 'every open order cancelled'
       : `open orders on ${unconfirmed.map((v) => v.venue).join(' and ')} could not be confirmed cancelled${unconfirmed.some((v) => v.venue === 'kraken') ? ` — ${stillPending(result.followUp)}` : ''}`;
-    return `Kill switch: ${cancel}; ${LOCAL_HALT_PHRASE}`;
+    return `Kill switch: ${cancel}; ${result.state === 'pending' ? LOCAL_HALT_PHRASE : UNSAVED_HALT_PHRASE}`;
   }
   return result.ok
     ? 'Kill switch: trading halted, every open order cancelled'

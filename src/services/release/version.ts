@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { BuildFacts, ReleaseInfo } from '../../domain/release.js';
 import { PROJECT_ROOT } from '../../paths.js';
+import { describedHash, readDescribe } from '../../domain/git-describe.js';
 
 const run = promisify(execFile);
 
@@ -95,23 +96,7 @@ function headCommitFromFiles(root: string): string | null {
   return null;
 }
 
-/** The abbreviated commit `git describe --long --always` printed (`<tag>-<n>-g<hash>` or `<hash>`). */
-const describedHash = (raw: string): string | undefined => /(?:^|-g)([0-9a-f]{4,})$/.exec(raw.replace(/-dirty$/, ''))?.[1];
-
-/**
- * `git describe --tags --always --dirty --long` read as the plain `git describe --tags --always
- * --dirty` (the label) and `git describe --tags --exact-match HEAD` (the tag) would answer: with
- * --long, a tag HEAD sits on exactly reads `<tag>-0-g<hash>`, one it is past `<tag>-<n>-g<hash>`
- * (as without --long), and with no tag at all the abbreviated hash. Either may end in -dirty.
- */
-export function readDescribe(raw: string | null): { label: string; tag: string | null; dirty: boolean } | null {
-  if (!raw) return null;
-  const dirty = raw.endsWith('-dirty');
-  const core = dirty ? raw.slice(0, -'-dirty'.length) : raw;
-  const m = /^(.+)-(\d+)-g[0-9a-f]+$/.exec(core);
-  if (m && m[2] === '0') return { label: `${m[1]}${dirty ? '-dirty' : ''}`, tag: m[1]!, dirty };
-  return { label: raw, tag: null, dirty };
-}
+export { readDescribe };
 
 /**
  * The release of this project's own checkout, read once per process (per BUILD_COMMIT): a process

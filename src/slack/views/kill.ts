@@ -6,7 +6,7 @@ import { CANCEL_ALL_STALE_MS, CANCEL_FOLLOW_UP_MS, triesCount } from '../../doma
 import type { CancelReport } from '../../services/kill/cancel-everywhere.js';
 import { answeredRequest, awaitingFills, checklistSpec, type ShownChecklistItem } from '../../domain/incident-checklist.js';
 import { handedOffPhrase } from '../../domain/kraken-handoff.js';
-import { localHaltText } from '../../domain/local-halt.js';
+import { localHaltText, unsavedHaltText } from '../../domain/local-halt.js';
 import type { DoItemResult } from '../../services/kill/incident.js';
 import type { KillResult } from '../../services/kill/kill.js';
 import type { ResumeResult } from '../../services/kill/resume.js';
@@ -41,9 +41,12 @@ function fenceLine(r: KillResult): string | null {
 export function renderKillReply(r: KillResult): SlackMessage {
   const fence = fenceLine(r);
   const confirmed = r.cancel.allConfirmed && fence === null;
+  const cancelled = confirmed ? 'every open order cancelled' : 'some open orders could not be confirmed cancelled';
   const headline = r.state === 'pending'
     // Neither halted nor switched to paper in the database yet: said as saved locally, pending.
-    ? `Kill saved on the bot's host only, not yet in the database: ${confirmed ? 'every open order cancelled' : 'some open orders could not be confirmed cancelled'}; this process is halted, the halt and the switch to paper are pending until written.`
+    ? `Kill saved on the bot's host only, not yet in the database: ${cancelled}; this process is halted, the halt and the switch to paper are pending until written.`
+    : r.state === 'unsaved'
+    ? `Kill not saved, neither in the database nor on the bot's host: ${cancelled}; only this process is halted, while it runs.`
     : r.alreadyKilled
     ? `Already killed${r.incidentId !== null ? ` (incident #${r.incidentId})` : ''}: cancelled again, ${confirmed ? 'every open order cancelled' : 'but some open orders could not be confirmed cancelled'}; the bot stays halted in paper.`
     : confirmed
@@ -62,6 +65,8 @@ export function renderKillReply(r: KillResult): SlackMessage {
   }
   if (r.state === 'pending') {
     blocks.push(section(`:warning: ${escapeText(localHaltText("DATA_DIR on the bot's host", r.stateError ?? 'no answer'))} This process is halted meanwhile.`));
+  } else if (r.state === 'unsaved') {
+    blocks.push(section(`:rotating_light: ${escapeText(unsavedHaltText(r.stateError ?? 'no answer', r.saveError ?? 'no answer'))}`));
   } else if (r.incidentId !== null && !r.alreadyKilled) {
     blocks.push(section(`Incident #${r.incidentId} is open: the manual-intervention checklist is in the ops channel. \`/mode resume\` lifts the halt once it is done and an audit passes.`));
   }

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { ManualClock } from '../../../src/clock.js';
 import { createAlertRuntime } from '../../../src/alerts/runtime.js';
+import { pagingPolicy } from '../../../src/alerts/policy.js';
+import { testConfig } from '../../../src/config/env.js';
 import { runAlertTest } from '../../../src/alerts/test-alert.js';
 import { alertingCheck } from '../../../src/services/audit/checks/alerting.js';
 import { onCallCheck } from '../../../src/services/audit/checks/oncall.js';
@@ -78,6 +80,11 @@ describe('go-live audit: alert test recency', () => {
 });
 
 describe('go-live audit: on-call', () => {
+  // The policy the bot's alert pipeline stores when it starts (ESCALATION_ACK_SLA 5m, 3 rounds).
+  beforeEach(async () => {
+    await pagingPolicy(database.db, { severity: 'critical', config: testConfig({}), now: clock.now(), by: 'config of bot:1' });
+  });
+
   it('fails without a rotation or with one person, passes with two and the critical policy', async () => {
     slack.on('users.info', (body) => ({ body: { ok: true, user: { id: body.user, is_bot: false, deleted: false } } }));
     const ctx = await auditCtx({ ...slackEnv(), SLACK_APPROVERS: 'UAPP1' });

@@ -3,11 +3,12 @@
 // own, so a shell running 10 minutes slow neither has its cancel refused as "too long ago" nor its
 // follow-up closed before a single try. Real PostgreSQL (two connection pools), the Kraken simulator,
 // the bot on a clock that reads the real time, the shell on one 10 minutes behind it.
-import { eq } from 'drizzle-orm';
-import { afterEach, describe, expect, it } from 'vitest';
+import { and, eq } from 'drizzle-orm';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
+import { CANCEL_ALL_STALE_MS } from '../../../src/domain/cancel-handover.js';
 import { connectPostgres } from '../../../src/db/client.js';
-import { engineRequests } from '../../../src/db/schema/index.js';
+import { engineRequests, incidentChecklistItems } from '../../../src/db/schema/index.js';
 import { updateBotState } from '../../../src/services/bot-state.js';
 import { enqueueEngineRequest } from '../../../src/services/engine-requests/store.js';
 import { startCancelAllRunner } from '../../../src/services/engine-requests/handlers.js';
@@ -17,7 +18,7 @@ import { executeKill } from '../../../src/services/kill/kill.js';
 import { isOpen } from '../../../src/simulator/types.js';
 import { createPostgresTestDb } from '../../support/db.js';
 import { engineContext } from '../../support/engine.js';
-import { liveContext, startLiveKraken } from '../../support/live-engine.js';
+import { ageFollowUps, liveContext, startLiveKraken } from '../../support/live-engine.js';
 import { privateCall } from '../../support/simulator.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -47,7 +48,8 @@ async function world(shellSkewMs = -SKEW_MS) {
   cleanup.push(() => runner.stop());
   const openAtKraken = () => [...kraken.sim.state.orders.values()].filter(isOpen).length;
   const request = async (id: number) => (await database.db.select().from(engineRequests).where(eq(engineRequests.id, id)))[0]!;
-  return { database, kraken, bot, shell, runner, openAtKraken, request };
+  const requests = () => database.db.select().from(engineRequests);
+  return { database, kraken, bot, shell, runner, openAtKraken, request, requests };
 }
 
 describe('a kill from a shell whose clock runs 10 minutes slow', () => {
@@ -91,3 +93,77 @@ describe('an incident read from a shell whose clock runs 10 minutes fast', () =>
     expect(await w.request(requestId)).toMatchObject({ status: 'pending' });
   }, 60_000);
 });
+
+describe('a follow-up written by a shell whose clock runs 10 minutes fast', () => {
+  it('gives up saying how long it was given on the database clock, not the span from the shell clock', async () => {
+    const w = await world(SKEW_MS);
+    const botClock = w.bot.ctx.clock as ManualClock;
+    await updateBotState(w.database.db, botClock, { halted: true, haltedReason: 'kill', haltedAt: botClock.now(), haltedBy: 'U0OPERATOR' });
+    w.kraken.sim.state.systemStatus = 'maintenance';
+    const { requestId } = await writeFollowUp(w.shell.ctx, { incidentId: null, killId: 'k-skew', actor: 'U0OPERATOR', reason: 'x', startedAt: w.shell.ctx.clock.now().getTime(), halt: true });
+    // Kraken stays in maintenance: the bot tries at each next try until its give-up time, which passes
+    // on the database's clock as the bot's clock is moved.
+    for (let round = 0; round < 60 && (await w.request(requestId)).status === 'pending'; round++) {
+      const row = await w.request(requestId);
+      if (row.notBefore && row.notBefore.getTime() > botClock.now().getTime()) {
+        await ageFollowUps(w.database, row.notBefore.getTime() - botClock.now().getTime());
+        botClock.set(row.notBefore);
+      }
+      await w.runner.drain();
+    }
+    const row = await w.request(requestId);
+    expect(row.status, JSON.stringify(row.result)).toBe('failed');
+    // CANCEL_FOLLOW_UP_MS from its writing: not that less the shell's 10 minutes ahead.
+    expect(String(row.result?.['summary'])).toMatch(/^Gave up after \d+ tries over 10 min: /);
+    expect(w.openAtKraken()).toBe(1);
+  }, 120_000);
+});
+
+describe('a bot whose clock runs 10 minutes slow retrying a follow-up no bot then takes', () => {
+  it("is closed naming the next try's time on the database's clock, not the bot's not_before", async () => {
+    const w = await world();
+    const botClock = w.bot.ctx.clock as ManualClock;
+    w.kraken.sim.state.systemStatus = 'maintenance';
+    const kill = await executeKill(w.bot.ctx, { actor: { id: 'U0OPERATOR', source: 'slack' }, reason: 'x', trigger: 'manual' });
+    const requestId = (kill.followUp as { requestId: number }).requestId;
+    // The bot's first try, on its clock 10 minutes behind the database's: its not_before is too.
+    botClock.set(new Date(Date.now() - SKEW_MS));
+    expect(await w.runner.drain()).toBe(1);
+    const retried = await w.request(requestId);
+    expect(retried).toMatchObject({ status: 'pending', notBefore: expect.any(Date) });
+    // No bot takes the next try for over 5 minutes of the database's clock.
+    await ageFollowUps(w.database, CANCEL_ALL_STALE_MS + 60_000);
+    const dueAt = String((await w.request(requestId)).params['dueAt']);
+    expect(Math.abs(Date.parse(dueAt) - retried.notBefore!.getTime())).toBeGreaterThan(4 * 60_000);
+
+    const view = await currentIncident(w.shell.ctx);
+    expect(await w.request(requestId)).toMatchObject({ status: 'failed', error: `no bot with the Kraken key took its next try within 5 min of ${dueAt}` });
+    expect(String(view!.items.find((i) => i.item === 'cancel_orders')!.outcome?.['summary'])).toContain(`within 5 min of ${dueAt} (request #${requestId})`);
+  }, 60_000);
+});
+
+describe("a kill's follow-up written by a shell whose clock runs 10 minutes fast", () => {
+  it("has the bot's answer told by the incident thread: nobody waits for it, whatever the shell's clock said", async () => {
+    const w = await world(SKEW_MS);
+    const kill = await executeKill(w.bot.ctx, { actor: { id: 'U0OPERATOR', source: 'slack' }, reason: 'x', trigger: 'manual' });
+    expect(await w.requests()).toEqual([]);
+    // A cancel again from the shell hands a follow-up on, the first one: written while the shell's process clock reads 10 minutes ahead.
+    const realNow = Date.now.bind(Date);
+    const skewed = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + SKEW_MS);
+    let requestId: number;
+    try {
+      ({ requestId } = await writeFollowUp(w.shell.ctx, { incidentId: kill.incidentId, killId: kill.killId, actor: 'U0OPERATOR', reason: 'x', startedAt: Date.now() }));
+    } finally {
+      skewed.mockRestore();
+    }
+    expect(await w.requests()).toHaveLength(1);
+    await w.database.db.update(incidentChecklistItems).set({ state: 'pending', requestId, doneAt: null, doneBy: null })
+      .where(and(eq(incidentChecklistItems.incidentId, kill.incidentId!), eq(incidentChecklistItems.item, 'cancel_orders')));
+    expect(await w.runner.drain()).toBe(1);
+    expect(await w.request(requestId)).toMatchObject({ status: 'done' });
+    const [item] = await w.database.db.select().from(incidentChecklistItems)
+      .where(and(eq(incidentChecklistItems.incidentId, kill.incidentId!), eq(incidentChecklistItems.item, 'cancel_orders')));
+    expect(item, JSON.stringify(item!.outcome)).toMatchObject({ state: 'done', requestId, outcome: expect.objectContaining({ threadNote: true }) });
+  }, 60_000);
+});
+

@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { execute } from '../../../src/db/client.js';
 import { botState, engineRequests, incidentChecklistItems, incidents } from '../../../src/db/schema/index.js';
@@ -672,6 +673,35 @@ describe('kill while the database is unreachable', () => {
   });
   afterAll(async () => {
     await proxy?.close();
+  });
+
+  it('database down and DATA_DIR not writable: says the halt is saved nowhere, held by this process alone — never "saved" nor "halted"', async () => {
+    proxy.set('forward');
+    const t = await setup({ armed: true });
+    const viaProxy = recordingDatabase(proxy.urlFor(kill.db().url), []);
+    kill.track(viaProxy);
+    // DATA_DIR is a file now: neither the kill's first save nor its second can write there.
+    const dataDir = join(t.dataDir, 'data');
+    writeFileSync(dataDir, 'not a directory');
+    const t2 = await killTestContext({ database: viaProxy, armed: true, dataDir, env: { KILL_DB_TIMEOUT: '2s' } });
+    kill.track(t2.ctx);
+    await getBotState(t2.ctx.db);
+    t2.kraken.open.push(openOrder('K1'));
+    proxy.set('down');
+    const result = await executeKill(t2.ctx, { actor: operator, reason: 'db and disk gone', trigger: 'manual' });
+    proxy.set('forward');
+    expect(result).toMatchObject({ state: 'unsaved', ok: true, saveError: expect.stringMatching(/EEXIST|ENOTDIR/) });
+    expect(result.pendingFile).toBeUndefined();
+    expect(t2.kraken.open).toEqual([]);
+    expect(isHaltLatched(t2.ctx)).toBe(true);
+    expect(t2.alerts.map((a) => a.title)).toEqual([
+      'Kill switch: every open order cancelled; the halt is NOT saved (the database did not answer and DATA_DIR could not be written): only the process that killed is halted, while it runs']);
+    const terminal = renderKill(result);
+    expect(terminal.split('\n')[0]).toBe('HALT NOT SAVED, NEITHER IN THE DATABASE NOR IN DATA_DIR — every open order cancelled.');
+    expect(terminal).toContain('it is saved nowhere. Only the process that killed is halted, and only while it runs; no other process sees this halt.');
+    const reply = renderKillReply(result);
+    expect(reply.text).toBe("Kill not saved, neither in the database nor on the bot's host: every open order cancelled; only this process is halted, while it runs.");
+    for (const text of [...t2.alerts.map((a) => a.title), terminal, JSON.stringify(reply)]) expect(text).not.toMatch(/trading halted|KILLED|switched to paper\.|kill-pending\.json|saved only in|saved on the bot/);
   });
 
   it.each(['stall', 'down'] as const)('database %s: cancels at once, saves the halt to DATA_DIR, writes it when the database returns', async (failure) => {

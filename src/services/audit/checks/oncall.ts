@@ -1,8 +1,10 @@
 // Checklist 9: someone is paged when something breaks. Passes with a rotation of two people or
-// more and a critical escalation policy that pages; warns when Slack has not confirmed that each
-// member can be paged (or says one cannot), and when no approvers back it up.
+// more and a stored critical escalation policy that pages — the stored one, which every replica's
+// pager follows, never this process's ESCALATION_* (none stored yet fails: nobody can say which
+// replica's configuration will page); warns when Slack has not confirmed that each member can be
+// paged (or says one cannot), and when no approvers back it up.
 import { formatDuration } from '../../../config/duration.js';
-import { loadPolicy } from '../../../alerts/policy.js';
+import { storedPolicy } from '../../../alerts/policy.js';
 import { formatHandoff } from '../../oncall/schedule.js';
 import { checkReachable } from '../../oncall/reachability.js';
 import { getRotation } from '../../oncall/store.js';
@@ -15,10 +17,10 @@ export const onCallCheck = defineCheck({
   checklistSection: 9,
   async run(ctx) {
     const rotation = await getRotation(ctx.db);
-    const policy = await loadPolicy(ctx.db, 'critical', ctx.config);
-    const ladder = policy.steps.length > 0
-      ? `critical: ${policy.steps.join(' → ')} every ${formatDuration(policy.ackSlaMs)} ×${policy.maxRounds}${policy.stored ? '' : ' (env defaults)'}`
-      : 'critical alerts page nobody';
+    const policy = await storedPolicy(ctx.db, 'critical', ctx.config);
+    const ladder = !policy ? 'no critical escalation policy stored'
+      : policy.steps.length > 0 ? `critical: ${policy.steps.join(' → ')} every ${formatDuration(policy.ackSlaMs)} ×${policy.maxRounds}`
+        : 'critical alerts page nobody';
     // The approvers escalation ends with are the engine's process's (when it recorded them), not this shell's.
     const approvers = judgedApprovers(ctx);
     const details = { members: rotation?.members ?? [], policy, approvers: approvers.value.length };
@@ -27,6 +29,12 @@ export const onCallCheck = defineCheck({
     }
     if (rotation.members.length < 2) {
       return { status: 'fail', value: `rotation has 1 member (${rotation.members[0]})`, fix: 'Add a second person: `ctb oncall set --members U012AB3CD,U045EF6GH,…` (Slack member ids).', details };
+    }
+    if (!policy) {
+      return {
+        status: 'fail', value: ladder, details,
+        fix: 'Start the bot (its alert pipeline stores the escalation policy of its configuration, which every replica then follows) or run `ctb oncall set`, which stores it.',
+      };
     }
     if (policy.steps.length === 0) {
       return { status: 'fail', value: ladder, fix: 'Store a critical policy that pages: `ctb oncall set` stores the default (on-call → next → approvers).', details };

@@ -1,0 +1,80 @@
+// The build of dist/ (scripts/build.mjs) is not run again when no file it read has changed
+// (scripts/build-inputs.mjs): every test run starts with it, and a build that finds the same output
+// cost some 4 CPU-seconds. Any change to a file it read — a source, a bundled package's file, the
+// build's own settings — runs it again, and so does a change made while it ran.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BUILD_SETTINGS, INPUTS_RECORD, inputsUnchanged, recordInputs } from '../../scripts/build-inputs.mjs';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function tree(): { root: string; out: string } {
+  const root = mkdtempSync(join(tmpdir(), 'ctb-build-inputs-'));
+  dirs.push(root);
+  mkdirSync(join(root, 'src'));
+  mkdirSync(join(root, 'scripts'));
+  mkdirSync(join(root, 'dist'));
+  writeFileSync(join(root, 'src', 'a.ts'), 'export const a = 1;\n');
+  writeFileSync(join(root, 'src', 'b.ts'), 'export const b = 2;\n');
+  writeFileSync(join(root, 'package.json'), '{ "name": "x" }\n');
+  return { root, out: join(root, 'dist') };
+}
+
+describe('what a build of dist/ read', () => {
+  it('is unchanged until a file it read, or one of the build settings, changes or goes', () => {
+    const { root, out } = tree();
+    expect(inputsUnchanged(root, out)).toBe(false); // no build recorded
+    expect(recordInputs(root, out, ['src/a.ts', 'src/b.ts'], Date.now() + 1_000)).toBe(true);
+    expect(inputsUnchanged(root, out)).toBe(true);
+
+    writeFileSync(join(root, 'src', 'unread.ts'), 'export {};\n'); // not an input of the build
+    expect(inputsUnchanged(root, out)).toBe(true);
+
+    writeFileSync(join(root, 'src', 'b.ts'), 'export const b = 3;\n');
+    expect(inputsUnchanged(root, out)).toBe(false);
+    recordInputs(root, out, ['src/a.ts', 'src/b.ts'], Date.now() + 1_000);
+    expect(inputsUnchanged(root, out)).toBe(true);
+
+    expect(BUILD_SETTINGS).toContain('package.json');
+    writeFileSync(join(root, 'package.json'), '{ "name": "y" }\n');
+    expect(inputsUnchanged(root, out)).toBe(false);
+    recordInputs(root, out, ['src/a.ts', 'src/b.ts'], Date.now() + 1_000);
+
+    unlinkSync(join(root, 'src', 'a.ts'));
+    expect(inputsUnchanged(root, out)).toBe(false);
+  });
+
+  it('is not recorded when a file it read changed after the build began: the next build runs in full', () => {
+    const { root, out } = tree();
+    const began = Date.now() + 1_000;
+    recordInputs(root, out, ['src/a.ts', 'src/b.ts'], began);
+    expect(inputsUnchanged(root, out)).toBe(true);
+    // A build that began before src/b.ts was last written (as if it was edited while esbuild read the tree).
+    expect(recordInputs(root, out, ['src/a.ts', 'src/b.ts'], Date.now() - 60_000)).toBe(false);
+    expect(() => readFileSync(join(out, INPUTS_RECORD))).toThrow(/ENOENT/);
+    expect(inputsUnchanged(root, out)).toBe(false);
+  });
+
+  it('of this checkout lists its sources and the bundled packages, and a second build runs no esbuild', () => {
+    // vitest's globalSetup built dist/ (tests/support/build-cli.ts); a build now finds every file it read
+    // as it was (the first one here records them, should a change during that build have kept it from it).
+    const build = () => spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, encoding: 'utf8' });
+    expect(build().status).toBe(0);
+    const again = build();
+    expect(again.status).toBe(0);
+    expect(again.stderr).toMatch(/^dist\/ is up to date \(no file it was built from has changed\) in \d+ ms\n/);
+    const record = JSON.parse(readFileSync(join(ROOT, 'dist', INPUTS_RECORD), 'utf8')) as { inputs: string[] };
+    expect(record.inputs).toContain('src/cli/main.ts');
+    expect(record.inputs).toContain('commands/run-command.ts');
+    expect(record.inputs.some((p) => /node_modules\/zod\//.test(p))).toBe(true);
+    expect(inputsUnchanged(ROOT, join(ROOT, 'dist'))).toBe(true);
+  }, 60_000);
+});

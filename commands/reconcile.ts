@@ -20,11 +20,14 @@ import type { Difference } from '../src/services/reconcile/start/differences.js'
 import { unexplainedOpenOrders } from '../src/services/reconcile/start/open-orders.js';
 import { readReconciliationStanding } from '../src/services/reconcile/start/state.js';
 import { defineCommand, type CommandContext } from './define.js';
+import { krakenVenueName } from '../src/domain/venue-name.js';
 
 export const reconcileArgs = z.object({}).strict();
 
 /** Kraken's open orders as `ctb reconcile` found them now, and those the bot cannot explain. */
 export interface OpenOrdersCheck {
+  /** Whose open orders: Kraken, or the server KRAKEN_API_URL points at (a rehearsal's simulator), as outputs name it. */
+  venue: string;
   onKraken: number;
   unexplained: Difference[];
 }
@@ -53,8 +56,8 @@ function unreachableKraken(err: unknown, url: string): unknown {
   return new AppError('retryable', 'kraken_unreachable', `${unreachable}: nothing was compared with Kraken.`, { hint: KRAKEN_UNREACHABLE_HINT, cause: err });
 }
 
-async function checkOpenOrders(ctx: Parameters<typeof unexplainedOpenOrders>[0], listed: OrderState[]): Promise<OpenOrdersCheck> {
-  return { onKraken: listed.length, unexplained: await unexplainedOpenOrders(ctx, listed) };
+async function checkOpenOrders(ctx: Parameters<typeof unexplainedOpenOrders>[0] & { config: { KRAKEN_API_URL: string | undefined } }, listed: OrderState[]): Promise<OpenOrdersCheck> {
+  return { venue: krakenVenueName(ctx.config.KRAKEN_API_URL), onKraken: listed.length, unexplained: await unexplainedOpenOrders(ctx, listed) };
 }
 
 /** sleep: how the trade-history fetch waits before a retry (tests pass one that records the waits). */
@@ -98,7 +101,7 @@ export function makeReconcileCommand(opts: { onProgress?: (p: FetchProgress) => 
     });
     const n = openOrders.unexplained.length;
     // The verdict covers the open orders too: "RECONCILE OK" above an order nobody can explain would be a claim nobody checked.
-    const summaryLine = n === 0 ? report.summaryLine : `RECONCILE FAILED — ${n} open order(s) on Kraken the bot cannot explain; ledger: ${report.summaryLine.replace(/^RECONCILE \w+ — /, '')}`;
+    const summaryLine = n === 0 ? report.summaryLine : `RECONCILE FAILED — ${n} open order(s) on ${openOrders.venue} the bot cannot explain; ledger: ${report.summaryLine.replace(/^RECONCILE \w+ — /, '')}`;
     return { ...report, ok: report.ok && !start.blocked && n === 0, summaryLine, start, openOrders, ledgerSkipped: null };
   }
 }

@@ -1,5 +1,6 @@
 // Owns what a person does to an alert group: acknowledge (stops the escalation and lets go of the
-// pages still queued), resolve (closes the group: the next alert with its fingerprint opens a new
+// pages still queued; each page already delivered is followed, in its own thread, by who took it),
+// resolve (closes the group: the next alert with its fingerprint opens a new
 // thread; queued pages and notes about the open incident are let go; each page already delivered is
 // followed, in its own thread, by the resolution), silence for a while (no
 // thread noise, no paging: the pages still queued are let go; when it ends on a group still open,
@@ -112,6 +113,10 @@ export function acknowledgeAlert(input: ActionInput): Promise<AlertActionResult>
     await markAlertAcknowledged(db, { id: group.id, actor: input.actor, at: now });
     await stopGroupEscalation(db, { groupId: group.id, reason: `acknowledged by ${input.actor}`, now });
     await cancelStaleDeliveries(db, { groupId: group.id, at: now });
+    // Each person paged learns, under their page, that someone has it and nobody else will be paged.
+    for (const page of await deliveredPages(db, group.id)) {
+      await enqueuePageFollowUp(db, { groupId: group.id, page, now, text: `:eyes: Acknowledged by ${who(input.actor)}: escalation stopped, nobody else is paged for this alert.` });
+    }
     return { changed: true, note: `:eyes: Acknowledged by ${who(input.actor)}. Escalation stopped.` };
   });
 }

@@ -6,7 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import type { CliIo } from './io.js';
 import { cliCommands, type CliCommandEntry } from './commands/index.js';
-import { describeUsageError, helpHintFor, reportUsageError, wantsJson } from './usage-errors.js';
+import { commandAt, commandPath, describeUsageError, helpHintFor, reportUsageError, usageProblem, wantsJson } from './usage-errors.js';
 
 const HELP_HINT = '(run ctb --help for the commands and their options)';
 
@@ -155,7 +155,15 @@ export async function runCli(argv: string[], callerIo: CliIo): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version are not errors; everything else commander rejects is a usage error.
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      // `ctb help` asked for the help; `ctb` or `ctb alerts` alone did nothing but show it, for want
+      // of a command: a usage error, with the help that lists the commands.
+      if (err.code === 'commander.help' && err.exitCode === 0) return 0;
+      if (err.code === 'commander.help') {
+        const help = held;
+        held = '';
+        return missingCommand(program, argv, io, help);
+      }
       held = '';
       const words = err.code === 'commander.unknownCommand' && argv[0] === 'help' ? argv.slice(1) : argv;
       reportUsageError(io, describeUsageError(program, words, err), wantsJson(argv), helpHintFor(program, words));
@@ -165,4 +173,17 @@ export async function runCli(argv: string[], callerIo: CliIo): Promise<number> {
   } finally {
     if (held) io.stderr.write(held);
   }
+}
+
+/** `ctb` or `ctb alerts` with no command after it: its help (already held for stderr), then the error. */
+function missingCommand(program: Command, argv: string[], io: CliIo, help: string): 2 {
+  const { command } = commandAt(program, argv);
+  const names = command.commands.map((c) => c.name()).filter((n) => n !== 'help');
+  // The program's commands are too many for one line: the help above lists them.
+  const message = command === program ? 'ctb needs a command (the commands are listed above)' : `${commandPath(command)} needs a command: one of ${names.join(', ')}`;
+  const problem = usageProblem('commander.missingCommand', message, `one of: ${names.join(', ')}`);
+  // The help first, the error last: the line that says what went wrong is the one left on screen.
+  io.stderr.write(help);
+  reportUsageError(io, problem, wantsJson(argv));
+  return 2;
 }

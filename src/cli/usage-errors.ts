@@ -48,7 +48,8 @@ export function commandAt(program: Command, argv: string[]): { command: Command;
   return { command, operands };
 }
 
-function path(command: Command): string {
+/** The words that name `command` from the program down (`ctb oncall override`). */
+export function commandPath(command: Command): string {
   const names: string[] = [];
   for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
   return names.join(' ');
@@ -75,7 +76,7 @@ function negativeDuration(commanderMessage: string): string | undefined {
 export function describeUsageError(program: Command, argv: string[], err: CommanderError): UsageProblem {
   const { command, operands } = commandAt(program, argv);
   let message = err.message.replace(/^error: /, '');
-  let expected = `${path(command)} ${command.usage()}`;
+  let expected = `${commandPath(command)} ${command.usage()}`;
   let suggestion: string[] = [];
   let code = err.code;
   const subcommands = visibleSubcommands(command);
@@ -94,13 +95,13 @@ export function describeUsageError(program: Command, argv: string[], err: Comman
       suggestion = slack.commands;
       hint = ` (${slack.text})`;
     }
-    message = `unknown command '${word}'${command === program ? '' : ` for '${path(command)}'`}${hint}`;
+    message = `unknown command '${word}'${command === program ? '' : ` for '${commandPath(command)}'`}${hint}`;
   } else if (err.code === 'commander.excessArguments') {
     // Commander names the leaf alone ("too many arguments for 'override'"): name it as typed.
-    message = message.replace(`for '${command.name()}'`, `for '${path(command)}'`);
+    message = message.replace(`for '${command.name()}'`, `for '${commandPath(command)}'`);
   } else if (err.code === 'commander.missingArgument') {
     // Commander names the argument alone ("missing required argument 'item'"): name the command as typed too.
-    message = `${message} for '${path(command)}'`;
+    message = `${message} for '${commandPath(command)}'`;
   } else if (err.code === 'commander.invalidArgument') {
     const m = /argument '(.*)' is invalid\. Allowed choices are (.*)\.$/s.exec(err.message);
     if (m) {
@@ -124,7 +125,7 @@ export function describeUsageError(program: Command, argv: string[], err: Comman
       suggestion = m[1]!.startsWith('--') ? similarWords(m[1]!.slice(2), options.map((o) => o.slice(2))).map((o) => `--${o}`) : [];
       message = `unknown option '${m[1]}'${suggestion.length > 0 ? didYouMean(m[1]!, suggestion) : ''}`;
     }
-    expected = options.length > 0 ? `options of ${path(command)}: ${options.join(', ')}` : `${path(command)} takes no options`;
+    expected = options.length > 0 ? `options of ${commandPath(command)}: ${options.join(', ')}` : `${commandPath(command)} takes no options`;
   }
   return { ok: false, error: message, code, expected, suggestion, exitCode: 2 };
 }
@@ -132,7 +133,7 @@ export function describeUsageError(program: Command, argv: string[], err: Comman
 /** Where to read the usage of the command the words name: its own --help, or the program's. */
 export function helpHintFor(program: Command, argv: string[]): string {
   const { command } = commandAt(program, argv);
-  return command === program ? '(run ctb --help for the commands and their options)' : `(run ${path(command)} --help for its usage and options)`;
+  return command === program ? '(run ctb --help for the commands and their options)' : `(run ${commandPath(command)} --help for its usage and options)`;
 }
 
 /** Prints a usage error: the text on stderr for a person and, with --json, one JSON object on stdout. */

@@ -9,12 +9,16 @@ import { AppError } from '../errors.js';
 
 const EXPECTED = 'expected postgres://user:password@host:5432/database (or postgresql://…)';
 
-// libpq's sslmode values. postgres.js reads any other value as "TLS with full certificate checks",
-// so a typo would silently mean something the operator did not write.
-const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+// libpq's sslmode values that postgres.js does as libpq does. It reads any other value as "TLS with
+// full certificate checks", so a typo would silently mean something the operator did not write.
+const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'];
 // What postgres.js connects without TLS, or falls back to plain on (prefer), for sslmode= or ssl=;
 // every other value demands TLS (allow too, unlike libpq).
 const NO_TLS_DEMAND = new Set(['', 'disable', 'false', 'prefer']);
+// libpq's allow tries without TLS first, then with TLS. postgres.js has no such mode: it starts TLS
+// whatever the server answers, so a server without TLS drops every connection. Refused, with the
+// modes that do what an operator writing allow wants.
+const ALLOW_HINT = 'Fix DATABASE_URL: write sslmode=prefer (TLS when the server offers it, else without) or sslmode=disable (never TLS) instead of allow.';
 
 /**
  * The URL's sslmode (or ssl) parameter when it makes postgres.js demand TLS, as [name, value]:
@@ -37,8 +41,15 @@ function badUrl(reason: string, hint = `Fix DATABASE_URL: ${EXPECTED}.`): AppErr
   return new AppError('config', 'db_bad_url', `DATABASE_URL cannot be used: ${reason}.`, { hint });
 }
 
-/** The first sslmode in the query that libpq would refuse; only that value is named, never the rest. */
+/** sslmode=allow (or ssl=allow), or the first sslmode the driver does not do as libpq does; only that value is named, never the rest. */
 function sslModeProblem(url: URL): AppError | null {
+  const allow = ['sslmode', 'ssl'].find((name) => url.searchParams.getAll(name).includes('allow'));
+  if (allow) {
+    return badUrl(
+      `its ${allow}=allow asks for libpq's allow (without TLS first, then with TLS), which the PostgreSQL driver here does not do: it would demand TLS, and a server without TLS would drop every connection`,
+      ALLOW_HINT,
+    );
+  }
   const bad = url.searchParams.getAll('sslmode').find((mode) => !SSL_MODES.includes(mode));
   if (bad === undefined) return null;
   return badUrl(

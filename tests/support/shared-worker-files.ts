@@ -221,6 +221,18 @@ export const SHARED_WORKER_FILES = [
   'tests/integration/mode/live-release-gate.test.ts',
   'tests/integration/mode/live-release-processes.test.ts',
   'tests/integration/reconcile/reconcile-unreachable.test.ts',
+  // Reviewed later the same way (no mock, stub or process change; what they start in-process — a
+  // bot, an engine, fakes, harnesses — stopped by their own hooks; the rest child processes), and
+  // run shuffled twice among the files above.
+  'tests/integration/alerts/resolve-during-page-processes.test.ts',
+  'tests/integration/audit/gate-policy-record-retry.test.ts',
+  'tests/integration/engine-progress-halt.test.ts',
+  'tests/integration/mode/live-approvers-policy.test.ts',
+  'tests/integration/release/build-without-git.test.ts',
+  'tests/integration/release/cli-bad-build-info.test.ts',
+  'tests/integration/release/live-release-alert.test.ts',
+  'tests/integration/start-data-dir-in-use.test.ts',
+  'tests/integration/start-files-once.test.ts',
 ];
 
 /** The files SHARED_WORKER_FILES names, relative to `root` (the repository). */

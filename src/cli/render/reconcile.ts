@@ -6,11 +6,13 @@ import type { OpenOrdersCheck, ReconcileCommandResult } from '../../../commands/
 import type { ResolveResult } from '../../../commands/reconcile-resolve.js';
 import type { ReconcileReport } from '../../services/reconcile/reconcile.js';
 import { describeStanding, remedyFor, type ReconciliationStanding } from '../../domain/reconciliation-standing.js';
+import { upperFirst } from '../../domain/venue-name.js';
 
 /** Amounts as people write them: the ledger's numeric(36,18) and Kraken's padded decimals trimmed. */
 const num = (v: unknown) => (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? canonicalDecimal(v) : String(v));
 
-export function renderReconcile(r: ReconcileReport): string {
+/** `venue`: whose trades and balances the report compared (OpenOrdersCheck's venue). */
+export function renderReconcile(r: ReconcileReport, venue: string): string {
   const c = r.counts;
   const lines = [
     `ledger fills ${c.ledgerFills} · exchange trades ${c.exchangeTrades} (since ${r.fetchedSince.slice(0, 10)}, ${r.fetch.pages} page(s)${r.fetch.retries ? `, ${r.fetch.retries} retried` : ''})`,
@@ -35,7 +37,7 @@ export function renderReconcile(r: ReconcileReport): string {
     lines.push('', 'balances (ledger vs exchange):');
     for (const b of r.balances) {
       lines.push(`  ${b.asset.padEnd(6)} ledger ${b.ledger}  exchange ${b.exchange}  diff ${b.diff}  ${b.status.replace(/_/g, ' ')}`);
-      if (b.status === 'exchange_holds_less') lines.push(`         SHORTFALL: Kraken holds ${num(b.diff.replace(/^-/, ''))} ${b.asset} less than the ledger says the bot holds`);
+      if (b.status === 'exchange_holds_less') lines.push(`         SHORTFALL: ${upperFirst(venue)} holds ${num(b.diff.replace(/^-/, ''))} ${b.asset} less than the ledger says the bot holds`);
     }
     if (r.quoteUnchecked) lines.push(`  ${r.quoteUnchecked.padEnd(6)} not checked: no live equity snapshot, so the ledger has no figure for it yet`);
   }
@@ -47,17 +49,17 @@ export function renderReconcile(r: ReconcileReport): string {
 /** `ctb reconcile`: the reconciliation standing first (what blocks trading), Kraken's open orders now, then the ledger report. */
 export function renderReconcileCommand(r: ReconcileCommandResult): string {
   const standing = describeStanding(r.start).join('\n');
-  return r.ledgerSkipped === null ? `${standing}\n\n${describeOpenOrders(r.openOrders, r.start).join('\n')}\n\n${renderReconcile(r)}` : standing;
+  return r.ledgerSkipped === null ? `${standing}\n\n${describeOpenOrders(r.openOrders, r.start).join('\n')}\n\n${renderReconcile(r, r.openOrders.venue)}` : standing;
 }
 
 /** The open orders no intent explains, each with what to do — once: those the blocked standing lists are not repeated. */
 export function describeOpenOrders(o: OpenOrdersCheck, start: ReconciliationStanding): string[] {
   const n = o.unexplained.length;
-  if (n === 0) return [`Kraken's open orders: ${o.onKraken}, none the bot cannot explain`];
+  if (n === 0) return [`Open orders on ${o.venue}: ${o.onKraken}, none the bot cannot explain`];
   const listed = new Set(start.differences.map((d) => `${d.kind}:${d.id}`));
   const rest = o.unexplained.filter((d) => !listed.has(`${d.kind}:${d.id}`));
-  if (rest.length === 0) return [`Kraken's open orders: ${o.onKraken}, ${n} the bot cannot explain (listed above)`];
-  const lines = [`Kraken's open orders: ${o.onKraken}, ${n} the bot cannot explain — resolve each: adopt it for the bot to follow, or cancel it on Kraken:`];
+  if (rest.length === 0) return [`Open orders on ${o.venue}: ${o.onKraken}, ${n} the bot cannot explain (listed above)`];
+  const lines = [`Open orders on ${o.venue}: ${o.onKraken}, ${n} the bot cannot explain — resolve each: adopt it for the bot to follow, or cancel it on ${o.venue}:`];
   for (const d of rest) lines.push(`  ${d.kind} ${d.id}: ${d.summary}`, `      → ${remedyFor(d)}`);
   if (!start.blocked) lines.push('An armed engine trading live halts for reconciliation when its next look at open orders (every RECONCILE_PROBE_INTERVAL) finds one.');
   return lines;

@@ -131,6 +131,20 @@ export function unknownPolicyOutcome(checkId: string, policy: GatePolicy): { sta
   };
 }
 
+/**
+ * For the live switch: a failing outcome for a check that judges the engine's record (its limits,
+ * STRATEGIES_FILE, LOG_DIR scan, SLACK_APPROVERS, alert channels) when that record is not the current
+ * lease holder's (`notHolders`: why, from sources/lease-holder-record.ts); null when it can be judged.
+ */
+export function notHoldersRecordOutcome(checkId: string, policy: GatePolicy, notHolders: string | null): { status: 'fail'; value: string; fix: string } | null {
+  if (notHolders === null || !PART_CHECKS.engine_limits.includes(checkId)) return null;
+  return {
+    status: 'fail',
+    value: `not judged: the values it judges were ${policySourceText(policy)}, but ${notHolders}. Going live is judged by the engine that would trade, and only its own record counts.`,
+    fix: 'Start the engine (ctb start) with the settings to go live with and leave it running: it records them when it takes the engine lease; then ask again.',
+  };
+}
+
 /** The engine's limits as its process recorded them, and who and when: what the audit's risk checks judge. */
 export interface RecordedEngineLimits {
   limits: EngineLimits;

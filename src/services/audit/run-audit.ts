@@ -10,7 +10,10 @@ import type { Exchange } from '../../exchange/types.js';
 import { configSecrets, makeScrubber } from '../../logger.js';
 import { effectiveMode, getBotState } from '../bot-state.js';
 import { auditChecks } from './checks/index.js';
-import { auditConfig, auditThresholds, configuredThresholds, loadGatePolicy, recordedEngineLimits, unknownPolicyOutcome, type AuditThresholds, type RecordedEngineLimits } from './gate-policy.js';
+import {
+  auditConfig, auditThresholds, configuredThresholds, loadGatePolicy, notHoldersRecordOutcome, recordedEngineLimits, unknownPolicyOutcome, type AuditThresholds, type RecordedEngineLimits,
+} from './gate-policy.js';
+import { notTheHoldersRecord } from './sources/lease-holder-record.js';
 import {
   CHECKLIST_SECTIONS, type AuditCheck, type AuditContext, type AuditDeps, type AuditOptions, type AuditPurpose, type AuditReport, type AuditSummary, type CheckOutcome,
   type CheckResult,
@@ -145,9 +148,11 @@ export async function runAudit(ctx: AuditDeps, params: RunAuditParams): Promise<
   // One after another: several checks talk to Kraken, whose rate limit is per key.
   const results: CheckResult[] = [];
   const opts: AuditOptions = { dryRun: params.dryRun, purpose: params.purpose ?? 'check' };
+  // The live switch judges only the record of the engine holding the lease now, not one a stopped engine left.
+  const notHolders = opts.purpose === 'golive' && policy.recordedBy !== null ? await notTheHoldersRecord(ctx, policy.recordedBy, 'go-live policy') : null;
   for (const check of selected) {
     // A check judging what the stored policy lacks fails rather than judge defaults or this shell's values.
-    const unknown = unknownPolicyOutcome(check.id, policy);
+    const unknown = unknownPolicyOutcome(check.id, policy) ?? notHoldersRecordOutcome(check.id, policy, notHolders);
     results.push(await runOne(unknown ? { ...check, run: async () => unknown } : check, actx, opts, scrub));
   }
 

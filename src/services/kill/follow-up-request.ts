@@ -41,8 +41,8 @@ export interface WrittenFollowUp {
 export async function writeFollowUp(
   ctx: FollowUpDeps, p: { incidentId: number | null; killId: string; actor: string; reason: string; startedAt: number; halt?: boolean },
 ): Promise<WrittenFollowUp> {
-  // waitUntil now: nobody waits for this answer here, so the incident thread tells it.
-  const params = { killId: p.killId, reason: p.reason, killStartedAt: new Date(p.startedAt).toISOString(), followUp: true, waitUntil: Date.now(), ...(p.halt ? { halt: true } : {}) };
+  // waitMs 0: nobody waits for this answer here, so the incident thread tells it (checklist-records.ts).
+  const params = { killId: p.killId, reason: p.reason, killStartedAt: new Date(p.startedAt).toISOString(), followUp: true, waitMs: 0, ...(p.halt ? { halt: true } : {}) };
   const { row, joined } = await withDeadline(enqueueFollowUpCancel(ctx.db, ctx.clock, {
     requestedBy: p.actor, ...(p.incidentId !== null ? { incidentId: p.incidentId, checklistItem: 'cancel_orders' } : {}), params,
   }), ctx.config.KILL_DB_TIMEOUT, 'the database');

@@ -72,8 +72,9 @@ export async function handOver(ctx: Pick<IncidentDeps, 'db' | 'clock' | 'config'
   const waitMs = request.waitMs ?? ctx.config.INCIDENT_HANDOVER_WAIT;
   try {
     row = await enqueueEngineRequest(ctx.db, ctx.clock, {
-      // waitUntil: an answer before it is told by this requester; one after it, by the incident thread.
-      kind, requestedBy: request.actor.id, params: { actorSource: request.actor.source, waitUntil: Date.now() + waitMs },
+      // waitMs (counted from its writing, on the database's clock): an answer within it is told by
+      // this requester; one after it, by the incident thread.
+      kind, requestedBy: request.actor.id, params: { actorSource: request.actor.source, waitMs },
       ...(request.incidentId !== undefined ? { incidentId: request.incidentId } : {}),
       ...(request.checklistItem ? { checklistItem: request.checklistItem } : {}),
     });

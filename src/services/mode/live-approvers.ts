@@ -2,9 +2,11 @@
 // the engine's process's SLACK_APPROVERS, recorded with the gate policy when it took the engine lease
 // — not this process's. A web replica started with another SLACK_APPROVERS would otherwise count
 // approvals from people no audit ever judged. Before any engine recorded them, this process's own.
+// The rule is the audit's own (judgedApprovers): one place decides whose list counts.
 import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
-import { golivePolicyRow } from '../../db/queries/golive-policy.js';
+import { loadGatePolicy, recordedEngineLimits } from '../audit/gate-policy.js';
+import { judgedApprovers } from '../audit/sources/engine-operations.js';
 
 export interface LiveApprovers {
   approvers: string[];
@@ -19,12 +21,11 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
 }
 
 export async function liveApprovers(db: Db, config: Pick<Config, 'SLACK_APPROVERS'>): Promise<LiveApprovers> {
-  const row = await golivePolicyRow(db);
-  const recorded = row?.engineLimits?.slackApprovers;
-  if (!row || !recorded) return { approvers: [...config.SLACK_APPROVERS], source: 'SLACK_APPROVERS', ignored: null };
+  const judged = judgedApprovers({ config, engineLimits: recordedEngineLimits(await loadGatePolicy(db)) });
+  if (judged.source === 'process') return { approvers: judged.value, source: 'SLACK_APPROVERS', ignored: null };
   return {
-    approvers: [...recorded],
-    source: `SLACK_APPROVERS of the engine's process ${row.recordedBy}, recorded at ${row.recordedAt.toISOString()}`,
-    ignored: sameSet(recorded, config.SLACK_APPROVERS) ? null : [...config.SLACK_APPROVERS],
+    approvers: judged.value,
+    source: `SLACK_APPROVERS of ${judged.from}`,
+    ignored: sameSet(judged.value, config.SLACK_APPROVERS) ? null : [...config.SLACK_APPROVERS],
   };
 }

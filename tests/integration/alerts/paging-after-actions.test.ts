@@ -188,6 +188,26 @@ describe('pages queued when the group is acknowledged or resolved', () => {
   });
 });
 
+describe('acknowledging a page already delivered', () => {
+  it('follows each page, in its own thread in the DM, with who acknowledged; the alert thread says it too', async () => {
+    await start();
+    const { groupId } = await critical();
+    await h.runtime.escalation.tick();
+    await drain();
+    const delivered = await database().db.select().from(alertDeliveries).where(and(eq(alertDeliveries.kind, 'slack_dm'), eq(alertDeliveries.status, 'sent')));
+    expect(delivered.map((d) => d.target).sort()).toEqual(['UAPPROVER1', 'UAPPROVER2']);
+
+    await acknowledgeAlert({ db: database().db, clock: h.clock, groupId, actor: 'UAPPROVER2' });
+    await drain();
+    for (const page of delivered) {
+      const { channel, ts } = page.result as { channel: string; ts: string };
+      const under = slack.callsTo('chat.postMessage').filter((c) => c.body.channel === channel && c.body.thread_ts === ts).map((c) => String(c.body.text));
+      expect(under, `under the page to ${page.target}`).toEqual([expect.stringContaining('Acknowledged by <@UAPPROVER2>: escalation stopped, nobody else is paged for this alert.')]);
+    }
+    expect(threadTexts().some((t) => t.includes('Acknowledged by <@UAPPROVER2>. Escalation stopped.'))).toBe(true);
+  });
+});
+
 describe('the acknowledge deadline in a page', () => {
   it('says the real SLA: 30s, 1m 30s', async () => {
     await start({ ESCALATION_ACK_SLA: '30s' });

@@ -8,6 +8,7 @@ import { connectPostgres } from '../../../src/db/client.js';
 import { databaseUrlProblem } from '../../../src/db/database-url.js';
 import { describeError } from '../../../src/services/kill/deadline.js';
 import { AppError, exitCodeFor } from '../../../src/errors.js';
+import { createPostgresTestDb } from '../../support/db.js';
 
 async function failureOf(url: string): Promise<unknown> {
   const database = connectPostgres(url, { max: 1 });
@@ -93,7 +94,9 @@ describe('databaseProblem', () => {
     ['several hosts', 'postgres://app:pw-secret@10.0.0.1:5432,10.0.0.2:5432/db', /names several hosts \(10\.0\.0\.1:5432,10\.0\.0\.2:5432\); one host is supported/],
     ['a URL that is not well formed', 'postgres://app:pw-secret@db host/trading', /not a well-formed URL/],
     ['another scheme', 'mysql://app:pw-secret@127.0.0.1/db', /not a postgres:\/\/ or postgresql:\/\/ URL/],
-    ['an sslmode libpq does not know', 'postgres://app:pw-secret@127.0.0.1:5432/db?sslmode=bogus', /its sslmode "bogus" is not one of disable, allow, prefer, require, verify-ca, verify-full/],
+    ['an sslmode libpq does not know', 'postgres://app:pw-secret@127.0.0.1:5432/db?sslmode=bogus', /its sslmode "bogus" is not one of disable, prefer, require, verify-ca, verify-full/],
+    ['sslmode=allow, which the driver would turn into a TLS demand', 'postgres://app:pw-secret@127.0.0.1:5432/db?sslmode=allow', /its sslmode=allow asks for libpq's allow \(without TLS first, then with TLS\), which the PostgreSQL driver here does not do/],
+    ['ssl=allow', 'postgres://app:pw-secret@127.0.0.1:5432/db?ssl=allow', /its ssl=allow asks for libpq's allow/],
     ['a misspelt sslmode after a valid one', 'postgres://app:pw-secret@127.0.0.1:5432/db?sslmode=require&sslmode=verify_full', /its sslmode "verify_full" is not one of/],
   ])('refuses a DATABASE_URL with %s before the driver sees it: a configuration error (exit 2) naming the variable, never the password', (_what, url, reason) => {
     let raw: unknown = null;
@@ -107,16 +110,45 @@ describe('databaseProblem', () => {
     const problem = databaseProblem(raw)!;
     expect(problem.message).toMatch(/^DATABASE_URL cannot be used: /);
     expect(problem.message).toMatch(reason);
-    expect(problem.userMessage).toMatch(/Fix DATABASE_URL: (expected postgres:\/\/user:password@host:5432\/database|write \?sslmode= one of disable, allow, prefer, require, verify-ca, verify-full)/);
+    expect(problem.userMessage).toMatch(/Fix DATABASE_URL: (expected postgres:\/\/user:password@host:5432\/database|write \?sslmode= one of disable, prefer, require, verify-ca, verify-full|write sslmode=prefer \(TLS when the server offers it, else without\) or sslmode=disable \(never TLS\) instead of allow)/);
     expect(problem.userMessage).not.toContain('pw-secret');
     expect(exitCodeFor(problem)).toBe(2);
   });
 
-  it('accepts every DATABASE_URL form the driver reads: host and port, no port, IPv6, an encoded password, a socket directory, the libpq defaults, every libpq sslmode', () => {
+  it('accepts every DATABASE_URL form the driver reads: host and port, no port, IPv6, an encoded password, a socket directory, the libpq defaults, every libpq sslmode but allow', () => {
     for (const url of [
       'postgres://app:s3cret@db.internal:6543/trading', 'postgresql://app@db.internal/trading', 'postgres://app:pw@[::1]:5432/db',
       'postgres://app:p%40ss%25word@127.0.0.1:5432/db', 'postgres:///ctb?host=/var/run/postgresql', 'postgres://',
-      ...['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'].map((mode) => `postgres://app:pw@db.internal/trading?sslmode=${mode}`),
+      ...['disable', 'prefer', 'require', 'verify-ca', 'verify-full'].map((mode) => `postgres://app:pw@db.internal/trading?sslmode=${mode}`),
     ]) expect(databaseUrlProblem(url), url).toBeNull();
+  });
+
+  // libpq's allow connects to a server without TLS (it tries without first); the driver would demand
+  // TLS and the server drop the connection. The local PostgreSQL has no TLS: the URL with allow is
+  // refused before any connection, and prefer, which the refusal offers, connects there without TLS.
+  it('refuses sslmode=allow before connecting, and the sslmode it offers connects to a server without TLS', async () => {
+    const own = await createPostgresTestDb();
+    const local = new URL(own.url);
+    local.searchParams.set('sslmode', 'allow');
+    let refused: unknown = null;
+    let database: ReturnType<typeof connectPostgres> | undefined;
+    try {
+      database = connectPostgres(local.toString(), { max: 1 });
+      await database.db.execute(sql`select 1`);
+    } catch (err) {
+      refused = err;
+    } finally {
+      await database?.close().catch(() => {});
+    }
+    expect(refused).toMatchObject({ kind: 'config', code: 'db_bad_url', hint: expect.stringContaining('write sslmode=prefer') });
+    local.searchParams.set('sslmode', 'prefer');
+    const prefer = connectPostgres(local.toString(), { max: 1 });
+    try {
+      const rows = await prefer.db.execute(sql`select coalesce((select ssl from pg_stat_ssl where pid = pg_backend_pid()), false) as ssl`);
+      expect(Array.from(rows as unknown as Array<{ ssl: boolean }>)).toEqual([{ ssl: false }]);
+    } finally {
+      await prefer.close();
+      await own.close();
+    }
   });
 });

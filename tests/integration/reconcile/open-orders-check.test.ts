@@ -19,6 +19,8 @@ const bed = liveKrakenBed('ctb-open-orders-');
 const { ctb } = bed;
 let database: TestDatabase;
 let kraken: FakeKraken;
+/** What `ctb reconcile` calls the simulator KRAKEN_API_URL points at: never Kraken. */
+const simulator = () => `the exchange at ${new URL(kraken.url).origin} (KRAKEN_API_URL, not Kraken)`;
 let ctx: OwnedContext;
 let alerts: AlertInput[];
 
@@ -73,7 +75,7 @@ describe("the engine's periodic look at Kraken's open orders", () => {
     const still = await ctb(['reconcile']);
     expect(still.code).toBe(1);
     expect(still.out).toContain(`→ ctb reconcile adopt ${FOREIGN}  |  ctb reconcile cancel ${FOREIGN}`);
-    expect(still.out).toContain("Kraken's open orders: 2, 1 the bot cannot explain (listed above)"); // listed once, in the standing
+    expect(still.out).toContain(`Open orders on ${simulator()}: 2, 1 the bot cannot explain (listed above)`); // listed once, in the standing
 
     // The order goes away; an operator looks again (ctb reconcile with the key reconciles first): it lifts.
     kraken.state.orders.get(FOREIGN)!.status = 'canceled';
@@ -92,11 +94,11 @@ describe('ctb reconcile and open orders', () => {
     kraken.addOrder(order({ txid: FOREIGN }));
     const r = await ctb(['reconcile']);
     expect(r.code, r.out + r.err).toBe(1);
-    expect(r.out).toContain("Kraken's open orders: 2, 1 the bot cannot explain — resolve each");
+    expect(r.out).toContain(`Open orders on ${simulator()}: 2, 1 the bot cannot explain — resolve each`);
     expect(r.out).toContain(`unknown_order ${FOREIGN}: open buy 0.01000000 BTC/USD`);
     // Placed by hand without a client order id: the bot could not follow it, so only cancel is offered.
     expect(r.out).toContain(`→ ctb reconcile cancel ${FOREIGN}  (adopt is not possible: the order has no client order id`);
-    expect(r.out).toContain('RECONCILE FAILED — 1 open order(s) on Kraken the bot cannot explain');
+    expect(r.out).toContain(`RECONCILE FAILED — 1 open order(s) on ${simulator()} the bot cannot explain`);
     expect(r.out).not.toContain(OURS);
 
     const json = await ctb(['reconcile', '--json']);
@@ -108,6 +110,6 @@ describe('ctb reconcile and open orders', () => {
   it('exits 0 when every open order is the bot’s own', async () => {
     const r = await ctb(['reconcile']);
     expect(r.code, r.out + r.err).toBe(0);
-    expect(r.out).toContain("Kraken's open orders: 1, none the bot cannot explain");
+    expect(r.out).toContain(`Open orders on ${simulator()}: 1, none the bot cannot explain`);
   });
 });

@@ -32,7 +32,8 @@ describe('ctb reconcile: the quote currency', () => {
     const r = await ctb(['reconcile']);
     expect(r.code, r.out + r.err).toBe(1);
     expect(r.out).toMatch(/USD +ledger 9509\.49 +exchange 500 +diff -9009\.49 +exchange holds less/);
-    expect(r.out).toContain('SHORTFALL: Kraken holds 9009.49 USD less than the ledger says the bot holds');
+    // The simulator KRAKEN_API_URL points at is named as itself, not as Kraken.
+    expect(r.out).toContain(`SHORTFALL: The exchange at ${new URL(kraken.url).origin} (KRAKEN_API_URL, not Kraken) holds 9009.49 USD less than the ledger says the bot holds`);
     expect(r.out).toMatch(/RECONCILE FAILED — .*1 balance shortfall\(s\)/);
     expect(r.out).not.toContain('RECONCILE OK');
     const json = await ctb(['reconcile', '--json']);

@@ -4,6 +4,7 @@
 // them, this process's own. (The log checks judge the engine's published log scan: engine-logs.ts.)
 import { slackAlertsChannel } from '../../../alerts/sink.js';
 import { emailConfigured, emailRecipients } from '../../../email/smtp.js';
+import type { Config } from '../../../config/env.js';
 import type { AuditContext } from '../types.js';
 
 type Ctx = Pick<AuditContext, 'config'> & { engineLimits?: AuditContext['engineLimits'] };
@@ -15,7 +16,7 @@ export interface Judged<T> {
   from: string;
 }
 
-function judged<T>(ctx: Ctx, recorded: T | undefined, mine: () => T): Judged<T> {
+function judged<T>(ctx: { engineLimits?: AuditContext['engineLimits'] }, recorded: T | undefined, mine: () => T): Judged<T> {
   const r = ctx.engineLimits ?? null;
   if (r && recorded !== undefined) {
     return { value: recorded, source: 'engine', from: `the engine's process ${r.recordedBy}, recorded at ${r.recordedAt.toISOString()}` };
@@ -23,7 +24,8 @@ function judged<T>(ctx: Ctx, recorded: T | undefined, mine: () => T): Judged<T> 
   return { value: mine(), source: 'process', from: "this process's (no engine has recorded it in this database yet)" };
 }
 
-export function judgedApprovers(ctx: Ctx): Judged<string[]> {
+/** Whose SLACK_APPROVERS count — the audit's and the live switch's alike (mode/live-approvers.ts). */
+export function judgedApprovers(ctx: { config: Pick<Config, 'SLACK_APPROVERS'>; engineLimits?: AuditContext['engineLimits'] }): Judged<string[]> {
   return judged(ctx, ctx.engineLimits?.limits.slackApprovers, () => [...ctx.config.SLACK_APPROVERS]);
 }
 

@@ -4,9 +4,8 @@
 // judges only the release of the process holding the engine lease now: one recorded by a process that
 // has since stopped, or none at all, is not judged (it fails, saying to start the engine on the
 // release). An operator's audit falls back to this process's own build before any engine recorded one.
-import { holderView } from '../../../domain/engine-holder.js';
 import type { ReleaseInfo } from '../../../domain/release.js';
-import { readLease } from '../../../db/queries/engine-lease.js';
+import { notTheHoldersRecord } from './lease-holder-record.js';
 import type { AuditContext } from '../types.js';
 
 type Ctx = Pick<AuditContext, 'engineLimits' | 'db' | 'config'>;
@@ -32,16 +31,8 @@ export async function judgedRelease(ctx: Ctx, own: () => Promise<ReleaseInfo>, p
   const from = `the engine's process ${r.recordedBy}, recorded at ${r.recordedAt.toISOString()}`;
   if (!r.limits.release) return { info: null, source: 'engine', from, why: `${from} recorded no release (an engine older than this version recorded its go-live policy)`, fix: RESTART };
   if (purpose === 'golive') {
-    const { lease, dbNow } = await readLease(ctx.db);
-    const holder = holderView(lease, dbNow, ctx.config.ENGINE_LEASE_TTL);
-    const holderName = holder.state === 'none' ? null : `${holder.host}:${holder.pid} (${holder.role})`;
-    if (holder.state !== 'running') {
-      const now = holder.state === 'none' ? 'no engine holds the engine lease now' : `the engine lease of ${holderName} is stale since ${holder.staleSince}`;
-      return { info: null, source: 'engine', from, why: `${from}, but ${now}: the engine is not running`, fix: RESTART };
-    }
-    if (holderName !== r.recordedBy) {
-      return { info: null, source: 'engine', from, why: `${from}, but the engine lease is held by ${holderName}, which has not recorded its release`, fix: RESTART };
-    }
+    const not = await notTheHoldersRecord(ctx, r.recordedBy, 'release');
+    if (not !== null) return { info: null, source: 'engine', from, why: `${from}, but ${not}`, fix: RESTART };
   }
   return { info: r.limits.release, source: 'engine', from };
 }

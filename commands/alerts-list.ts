@@ -6,7 +6,7 @@ import { defineCommand } from './define.js';
 
 export interface AlertsListResult {
   ok: true;
-  /** Open and acknowledged groups, test alerts left out. */
+  /** Open and acknowledged groups, test alerts among them once they page (a critical test). */
   total: number;
   groups: Array<{
     id: number;
@@ -17,6 +17,8 @@ export interface AlertsListResult {
     firstAt: string;
     lastAt: string;
     acknowledgedBy: string | null;
+    /** A test alert's group (`ctb alerts test`), paged like any other. */
+    test: boolean;
     /** Only while the silence lasts: null once it has ended. */
     silencedUntil: string | null;
   }>;
@@ -36,7 +38,7 @@ export const alertsListCommand = defineCommand({
       groups: rows.map((g) => ({
         id: g.id, severity: g.severity, status: g.status, title: g.title, count: g.count,
         firstAt: g.firstAt.toISOString(), lastAt: g.lastAt.toISOString(),
-        acknowledgedBy: g.acknowledgedBy ?? null, silencedUntil: g.silencedUntil && g.silencedUntil > now ? g.silencedUntil.toISOString() : null, // a silence that ended is no silence
+        acknowledgedBy: g.acknowledgedBy ?? null, test: g.test, silencedUntil: g.silencedUntil && g.silencedUntil > now ? g.silencedUntil.toISOString() : null, // a silence that ended is no silence
       })),
     };
   },

@@ -7,6 +7,8 @@
 // first refusal), not one per try; the tries are logged.
 import type { AlertSink } from '../alerts/types.js';
 import type { Clock } from '../clock.js';
+import type { Config } from '../config/env.js';
+import { krakenVenueName } from '../domain/venue-name.js';
 import type { Exchange, SystemStatus } from '../exchange/types.js';
 import type { Logger } from '../logger.js';
 import { backoffDelay, type Backoff } from '../retry.js';
@@ -31,6 +33,8 @@ interface Hold {
 type HoldKey = Pick<OrderRequestSpec, 'purpose' | 'strategy' | 'symbol'>;
 
 export interface VenueHoldDeps {
+  /** KRAKEN_API_URL: whose refusal the hold's words name (venue-name.ts). */
+  config: Pick<Config, 'KRAKEN_API_URL'>;
   clock: Clock;
   logger: Logger;
   alerts: Pick<AlertSink, 'raise'>;
@@ -43,16 +47,16 @@ const backoff = `after ${HOLD_BACKOFF.baseMs / 1000} s, doubling up to ${HOLD_BA
  * its status stays online: only the pause decides. Offline, cancel_only or post_only: the order goes
  * as soon as Kraken's status is seen back online, and the pause decides only while it does not read down.
  */
-export function heldTitle(spec: HoldKey, code: string, message: string): string {
+export function heldTitle(spec: HoldKey, code: string, message: string, venue: string): string {
   const head = `${spec.purpose === 'exit' ? 'Exit' : 'Entry'} ${spec.symbol} (${spec.strategy}) held`;
-  if (code === 'rate_limited') return `${head}: Kraken refused it for its rate limit (${message}); tried again ${backoff}, while Kraken's counter falls`;
-  return `${head}: Kraken refused it (${message}); sent as soon as Kraken's status is back online, and while it does not read down, tried again ${backoff}`;
+  if (code === 'rate_limited') return `${head}: ${venue} refused it for its rate limit (${message}); tried again ${backoff}, while its call counter falls`;
+  return `${head}: ${venue} refused it (${message}); sent as soon as its status is back online, and while it does not read down, tried again ${backoff}`;
 }
 
 /** The log's word on the next try of a hold that waits `waitMs`. */
 function nextTry(code: string, waitMs: number): string {
-  if (code === 'rate_limited') return `next try in ${waitMs / 1000} s, while Kraken's counter falls`;
-  return `next try as soon as Kraken's status is back online, or in ${waitMs / 1000} s while it does not read down`;
+  if (code === 'rate_limited') return `next try in ${waitMs / 1000} s, while its call counter falls`;
+  return `next try as soon as its status is back online, or in ${waitMs / 1000} s while it does not read down`;
 }
 
 export class VenueHolds {
@@ -89,11 +93,12 @@ export class VenueHolds {
       const wait = backoffDelay(HOLD_BACKOFF, tries);
       this.#holds.set(key, { code: outcome.venueWide, message: outcome.message, tries, until: now + wait, sawDown: hold?.sawDown ?? false });
       const details = { purpose: spec.purpose, strategy: spec.strategy, symbol: spec.symbol, code: outcome.venueWide, tries, retryInSeconds: wait / 1000 };
-      this.deps.logger.warn(details, `${spec.purpose} held: Kraken refused it (${outcome.venueWide}); ${nextTry(outcome.venueWide, wait)}`);
+      const venue = krakenVenueName(this.deps.config.KRAKEN_API_URL);
+      this.deps.logger.warn(details, `${spec.purpose} held: ${venue} refused it (${outcome.venueWide}); ${nextTry(outcome.venueWide, wait)}`);
       if (hold) return;
       await this.deps.alerts.raise({
         source: 'trade_failure', severity: 'warning', fingerprint: `order_held:${key}`,
-        title: heldTitle(spec, outcome.venueWide, outcome.message),
+        title: heldTitle(spec, outcome.venueWide, outcome.message, venue),
         details: { ...details, message: outcome.message },
       });
       return;
@@ -112,7 +117,7 @@ export class VenueHolds {
       // The candle loop waits on this, and Kraken is slowest when it is down: a short bound, not the request timeout.
       value = await withDeadline(exchange.fetchSystemStatus(), STATUS_DEADLINE_MS, "Kraken's SystemStatus");
     } catch (err) {
-      this.deps.logger.warn({ err }, "could not read Kraken's system status for a held order; its pause decides");
+      this.deps.logger.warn({ err }, `could not read the system status of ${krakenVenueName(this.deps.config.KRAKEN_API_URL)} for a held order; its pause decides`);
     }
     // Stamped when the answer (or the give-up) came, so a slow answer is not asked for again on the next candle.
     this.#status = { value, at: this.deps.clock.now().getTime() };

@@ -82,9 +82,9 @@ describe('an order Kraken refuses for a venue-wide reason', () => {
     expect(exits[1]!.at).toBeGreaterThanOrEqual(onlineAt);
     expect(exits[1]!.at).toBeLessThan(onlineAt + 2);
     const tradeAlerts = t.alerts.raised.filter((a) => a.source === 'trade_failure');
-    expect(tradeAlerts).toEqual([expect.objectContaining({ severity: 'warning', fingerprint: 'order_held:exit:test-ma:BTC/USD', title: expect.stringMatching(/^Exit BTC\/USD \(test-ma\) held: Kraken refused it \(.*cancel_only/) })]);
+    expect(tradeAlerts).toEqual([expect.objectContaining({ severity: 'warning', fingerprint: 'order_held:exit:test-ma:BTC/USD', title: expect.stringMatching(/^Exit BTC\/USD \(test-ma\) held: the exchange at http:\/\/127\.0\.0\.1:\d+ \(KRAKEN_API_URL, not Kraken\) refused it \(.*cancel_only/) })]);
     // Held for Kraken's status: it says it goes when the status is back online, the pause deciding only meanwhile.
-    expect(tradeAlerts[0]!.title).toMatch(/\); sent as soon as Kraken's status is back online, and while it does not read down, tried again after 2 s, doubling up to 60 s$/);
+    expect(tradeAlerts[0]!.title).toMatch(/\); sent as soon as its status is back online, and while it does not read down, tried again after 2 s, doubling up to 60 s$/);
   }, 60_000);
 
   it('while the status says online, is tried again after 2 s, 4 s, 8 s … and not in between', async () => {
@@ -109,7 +109,8 @@ describe('an order Kraken refuses for a venue-wide reason', () => {
     // Worded by its reason: a rate limit passes as Kraken's counter falls; Kraken's status stayed online throughout.
     expect(tradeAlerts).toEqual([expect.objectContaining({
       severity: 'warning', fingerprint: 'order_held:entry:test-ma:BTC/USD',
-      title: `Entry BTC/USD (test-ma) held: Kraken refused it for its rate limit (Kraken AddOrder refused: ${code}; no order was placed.); tried again after 2 s, doubling up to 60 s, while Kraken's counter falls`,
+      // The simulator KRAKEN_API_URL points at refused it: named as itself, not as Kraken.
+      title: `Entry BTC/USD (test-ma) held: the exchange at ${new URL(k.sim.url).origin} (KRAKEN_API_URL, not Kraken) refused it for its rate limit (Kraken AddOrder refused: ${code}; no order was placed.); tried again after 2 s, doubling up to 60 s, while its call counter falls`,
     })]);
     expect(tradeAlerts[0]!.title).not.toMatch(/status/);
   }, 60_000);

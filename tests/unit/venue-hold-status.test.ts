@@ -15,7 +15,7 @@ describe('a held order and a Kraken that does not answer its status', () => {
   it('decides by its pause once the status deadline passes, and does not ask again on the next candle', async () => {
     vi.useFakeTimers();
     const clock = new ManualClock('2026-12-05T12:00:00Z');
-    const holds = new VenueHolds({ clock, logger: silentLogger(), alerts: { raise: async () => undefined } });
+    const holds = new VenueHolds({ config: { KRAKEN_API_URL: undefined }, clock, logger: silentLogger(), alerts: { raise: async () => undefined } });
     const spec = { purpose: 'exit' as const, strategy: 's', symbol: 'BTC/USD' };
     await holds.settle({ ...spec, side: 'sell', quantity: '1' } as never, { kind: 'rejected', venueWide: 'exchange_maintenance', message: 'EService:Unavailable' } as never);
     let asked = 0;

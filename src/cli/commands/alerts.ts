@@ -48,7 +48,7 @@ export function renderAlertsList(r: AlertsListResult): string {
   const rows = r.groups.map((g) => {
     const state = g.status === 'acknowledged' ? `acked by ${g.acknowledgedBy ?? 'someone'}` : 'NOT acknowledged';
     const silenced = g.silencedUntil ? `, silenced until ${g.silencedUntil}` : '';
-    return `${String(g.id).padStart(6)}  ${g.severity.padEnd(8)} ${`×${g.count}`.padEnd(6)} last ${g.lastAt}  ${g.title} (${state}${silenced})`;
+    return `${String(g.id).padStart(6)}  ${g.severity.padEnd(8)} ${`×${g.count}`.padEnd(6)} last ${g.lastAt}  ${g.test ? '[TEST] ' : ''}${g.title} (${state}${silenced})`;
   });
   const more = r.total > r.groups.length ? [`…and ${r.total - r.groups.length} more: ctb alerts list --limit ${Math.min(500, r.total)}`] : [];
   return [`Open alerts: ${r.total} (critical first; act with ctb alerts ack|resolve|silence <group>)`, `${'group'.padStart(6)}  severity count  last`, ...rows, ...more].join('\n');

@@ -1,8 +1,10 @@
 // Reads for the App Home dashboard: the open positions (newest first) and the alert groups that are
 // not resolved (critical first), each capped, with the total so the view can say how many it left out.
-import { and, count, desc, eq, ne, sql } from 'drizzle-orm';
+// A test alert's group is among them once it pages (a critical test starts the escalation, whose
+// page says to acknowledge it by number); a test that pages nobody is the audit's record only.
+import { and, count, desc, eq, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
-import { alertGroups, trades } from '../schema/index.js';
+import { alertEscalations, alertGroups, trades } from '../schema/index.js';
 
 export async function openPositions(db: Db, limit: number) {
   const [rows, total] = await Promise.all([
@@ -23,13 +25,14 @@ export async function openPositions(db: Db, limit: number) {
 const SEVERITY_RANK = sql`case ${alertGroups.severity} when 'critical' then 0 when 'warning' then 1 else 2 end`;
 
 export async function openAlertGroups(db: Db, limit: number) {
-  const open = and(ne(alertGroups.status, 'resolved'), eq(alertGroups.test, false));
+  const paged = sql`exists (select 1 from ${alertEscalations} where ${alertEscalations.groupId} = ${alertGroups.id})`;
+  const open = and(ne(alertGroups.status, 'resolved'), or(eq(alertGroups.test, false), paged));
   const [rows, total] = await Promise.all([
     db
       .select({
         id: alertGroups.id, severity: alertGroups.severity, title: alertGroups.title, status: alertGroups.status,
         count: alertGroups.count, firstAt: alertGroups.firstAt, lastAt: alertGroups.lastAt,
-        acknowledgedBy: alertGroups.acknowledgedBy, silencedUntil: alertGroups.silencedUntil,
+        acknowledgedBy: alertGroups.acknowledgedBy, silencedUntil: alertGroups.silencedUntil, test: alertGroups.test,
         slackChannel: alertGroups.slackChannel, slackTs: alertGroups.slackTs,
       })
       .from(alertGroups)

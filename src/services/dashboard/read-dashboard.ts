@@ -39,7 +39,7 @@ export interface Dashboard {
   };
   alerts: {
     total: number;
-    shown: Array<{ id: number; severity: 'info' | 'warning' | 'critical'; title: string; status: 'open' | 'acknowledged'; count: number; lastAt: string; acknowledgedBy: string | null; silencedUntil: string | null; link: { channel: string; ts: string } | null }>;
+    shown: Array<{ id: number; severity: 'info' | 'warning' | 'critical'; title: string; status: 'open' | 'acknowledged'; count: number; lastAt: string; acknowledgedBy: string | null; silencedUntil: string | null; test: boolean; link: { channel: string; ts: string } | null }>;
   };
 }
 
@@ -87,7 +87,7 @@ export async function readDashboard(ctx: DashboardDeps): Promise<Dashboard> {
       total: alerts.total,
       shown: alerts.rows.map((a) => ({
         id: a.id, severity: a.severity, title: a.title, status: a.status === 'acknowledged' ? 'acknowledged' : 'open', count: a.count,
-        lastAt: a.lastAt.toISOString(), acknowledgedBy: a.acknowledgedBy,
+        lastAt: a.lastAt.toISOString(), acknowledgedBy: a.acknowledgedBy, test: a.test,
         silencedUntil: a.silencedUntil && a.silencedUntil > now ? a.silencedUntil.toISOString() : null, // a silence that ended is no silence
         link: a.slackChannel && a.slackTs ? { channel: a.slackChannel, ts: a.slackTs } : null,
       })),

@@ -299,8 +299,13 @@ export type FlattenHandlerDeps = Parameters<typeof flattenPositions>[0] & { cloc
 
 export function flattenHandler(ctx: FlattenHandlerDeps, flatten: (c: FlattenHandlerDeps) => Promise<FlattenReport> = flattenPositions): EngineRequestHandler {
   return async (request) => {
-    if (ctx.clock.now().getTime() - request.requestedAt.getTime() > FLATTEN_STALE_MS) {
-      return { ok: false, summary: `Not carried out: requested at ${request.requestedAt.toISOString()}, more than ${FLATTEN_STALE_MS / 60_000} minutes ago; ask again if positions should still be closed.` };
+    // How long ago it was asked for is the database's count: the requester's clock (a shell's, a web
+    // replica's) may be minutes off this process's. Unread, counted here from its requested_at.
+    const asked = await askedAgoMs(ctx.db, request.id).catch(() => undefined);
+    const agoMs = asked?.agoMs ?? ctx.clock.now().getTime() - request.requestedAt.getTime();
+    if (agoMs > FLATTEN_STALE_MS) {
+      const writtenAt = typeof request.params['writtenAt'] === 'string' ? request.params['writtenAt'] : request.requestedAt.toISOString();
+      return { ok: false, summary: `Not carried out: requested at ${writtenAt}, more than ${FLATTEN_STALE_MS / 60_000} minutes ago; ask again if positions should still be closed.` };
     }
     const report = await flatten(ctx);
     const { closed, failed, pending } = report;

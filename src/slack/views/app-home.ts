@@ -68,7 +68,7 @@ function alertsBlock(d: Dashboard): KnownBlock {
     const times = a.count > 1 ? ` ×${a.count}` : '';
     const ack = a.status === 'acknowledged' ? ` — acknowledged${a.acknowledgedBy ? ` by ${actorLabel(a.acknowledgedBy)}` : ''}` : ' — *not acknowledged*';
     const silenced = a.silencedUntil ? `, silenced until ${slackDate(new Date(a.silencedUntil))}` : '';
-    return `${SEVERITY_ICON[a.severity]} ${escapeText(a.title)}${times}${ack}${silenced} · last ${slackDate(new Date(a.lastAt))}`;
+    return `${SEVERITY_ICON[a.severity]} ${a.test ? '[TEST] ' : ''}${escapeText(a.title)}${times}${ack}${silenced} · last ${slackDate(new Date(a.lastAt))}`;
   });
   return listSection(`*Open alerts (${total})*`, lines, { total, more: '`ctb alerts list`' });
 }

@@ -3,7 +3,7 @@
 // own, so a shell running 10 minutes slow neither has its cancel refused as "too long ago" nor its
 // follow-up closed before a single try. Real PostgreSQL (two connection pools), the Kraken simulator,
 // the bot on a clock that reads the real time, the shell on one 10 minutes behind it.
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
 import { CANCEL_ALL_STALE_MS } from '../../../src/domain/cancel-handover.js';
@@ -11,7 +11,7 @@ import { connectPostgres } from '../../../src/db/client.js';
 import { engineRequests, incidentChecklistItems } from '../../../src/db/schema/index.js';
 import { updateBotState } from '../../../src/services/bot-state.js';
 import { enqueueEngineRequest } from '../../../src/services/engine-requests/store.js';
-import { startCancelAllRunner } from '../../../src/services/engine-requests/handlers.js';
+import { flattenHandler, startCancelAllRunner } from '../../../src/services/engine-requests/handlers.js';
 import { writeFollowUp } from '../../../src/services/kill/follow-up-request.js';
 import { currentIncident } from '../../../src/services/kill/incident.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
@@ -164,6 +164,25 @@ describe("a kill's follow-up written by a shell whose clock runs 10 minutes fast
     const [item] = await w.database.db.select().from(incidentChecklistItems)
       .where(and(eq(incidentChecklistItems.incidentId, kill.incidentId!), eq(incidentChecklistItems.item, 'cancel_orders')));
     expect(item, JSON.stringify(item!.outcome)).toMatchObject({ state: 'done', requestId, outcome: expect.objectContaining({ threadNote: true }) });
+  }, 60_000);
+});
+
+describe('closing positions asked for from a shell whose clock runs 11 minutes slow', () => {
+  it('is carried out by the engine, not refused as asked for more than 10 minutes ago', async () => {
+    const w = await world(-11 * 60_000);
+    const row = await enqueueEngineRequest(w.shell.ctx.db, w.shell.ctx.clock, { kind: 'flatten', requestedBy: 'U0OPERATOR', params: { actorSource: 'slack', waitMs: 5_000 } });
+    const outcome = await flattenHandler(w.bot.ctx)(row);
+    expect(outcome.summary).not.toMatch(/Not carried out/);
+    expect(outcome).toMatchObject({ ok: true });
+  }, 60_000);
+
+  it('is still refused when the database says it was asked for more than 10 minutes ago', async () => {
+    const w = await world();
+    const row = await enqueueEngineRequest(w.shell.ctx.db, w.shell.ctx.clock, { kind: 'flatten', requestedBy: 'U0OPERATOR', params: { actorSource: 'slack', waitMs: 5_000 } });
+    await w.database.db.update(engineRequests).set({ params: sql`jsonb_set(params, '{writtenAt}', to_jsonb(to_char((now() - interval '11 minutes') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))` }).where(eq(engineRequests.id, row.id));
+    const aged = await w.request(row.id);
+    const outcome = await flattenHandler(w.bot.ctx)(aged);
+    expect(outcome).toMatchObject({ ok: false, summary: `Not carried out: requested at ${String(aged.params['writtenAt'])}, more than 10 minutes ago; ask again if positions should still be closed.` });
   }, 60_000);
 });
 

@@ -45,7 +45,7 @@ export function bigDashboard(n = 25): Dashboard {
       total: 300,
       shown: Array.from({ length: n }, (_, i) => ({
         id: i, severity: 'critical' as const, title: long(`Engine heartbeat stale ${i}`), status: 'acknowledged' as const, count: 1000 + i,
-        lastAt: '2026-01-05T11:58:00.000Z', acknowledgedBy: 'UOPS1', silencedUntil: '2026-01-05T14:00:00.000Z', link: null,
+        lastAt: '2026-01-05T11:58:00.000Z', acknowledgedBy: 'UOPS1', silencedUntil: '2026-01-05T14:00:00.000Z', test: false, link: null,
       })),
     },
   });

@@ -35,8 +35,8 @@ const dashboard = (over: Partial<Dashboard> = {}): Dashboard => ({
   alerts: {
     total: 2,
     shown: [
-      { id: 3, severity: 'critical', title: 'Engine heartbeat stale', status: 'open', count: 4, lastAt: '2026-01-05T11:58:00.000Z', acknowledgedBy: null, silencedUntil: null, link: null },
-      { id: 2, severity: 'warning', title: 'Kraken 5xx & retries', status: 'acknowledged', count: 1, lastAt: '2026-01-05T11:00:00.000Z', acknowledgedBy: 'UOPS1', silencedUntil: null, link: null },
+      { id: 3, severity: 'critical', title: 'Engine heartbeat stale', status: 'open', count: 4, lastAt: '2026-01-05T11:58:00.000Z', acknowledgedBy: null, silencedUntil: null, test: false, link: null },
+      { id: 2, severity: 'warning', title: 'Kraken 5xx & retries', status: 'acknowledged', count: 1, lastAt: '2026-01-05T11:00:00.000Z', acknowledgedBy: 'UOPS1', silencedUntil: null, test: false, link: null },
     ],
   },
   ...over,

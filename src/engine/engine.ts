@@ -428,8 +428,9 @@ export class Engine implements RunningEngine {
     }
     // A halt may have been used to flatten positions behind the engine's back: re-read the account.
     if (previous.halted && !this.#state.halted) this.#resolveNeeded = true;
-    if (previous.entriesPaused && !this.#state.entriesPaused) {
-      this.#risk.rearm(this.#portfolio.equity(ctx.prices), ctx.clock.now(), this.#portfolio.exactEquity(ctx.prices));
+    // Entries resumed: only a forced unpause's recorded re-arm resets the guard's peak or day's opening.
+    if ((previous.entriesPaused || this.#risk.paused) && !this.#state.entriesPaused) {
+      await this.#risk.followRearm(this.#portfolio.equity(ctx.prices), ctx.clock.now(), () => this.#portfolio.exactEquity(ctx.prices));
     }
     this.#risk.entriesPaused = this.#state.entriesPaused;
     if (this.#followSoon) {

@@ -3,11 +3,14 @@
 // breach pauses new entries — persisted in bot_state.entriesPaused, so a restart keeps it — records
 // a risk_events row and raises a critical alert. Exits stay allowed: they only reduce risk.
 // A drawdown past RISK_HARD_DRAWDOWN_PCT is also reported to onHardBreach (the kill switch's hook).
+// Resuming entries re-arms nothing unless an operator forced an unpause past an uncleared breach:
+// that unpause's risk event says what it reset (domain/risk-rearm.ts), and the guard follows it —
+// at once in the running engine, or from the ledger after a restart.
 import { ALERTED } from '../alerts/log-source.js';
 import type { AlertSink } from '../alerts/types.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
-import { insertRiskEvent } from '../db/queries/risk-events.js';
+import { insertRiskEvent, latestRearm } from '../db/queries/risk-events.js';
 import type { Logger } from '../logger.js';
 import { Decimal, ZERO, dec, str } from '../money.js';
 import { updateBotState, type Mode } from '../services/bot-state.js';
@@ -72,6 +75,8 @@ export class RiskGuard {
   #dayOpenExact: Decimal = ZERO;
   #paused = false;
   #hardReported = false;
+  /** The newest re-arm (risk event id) this guard has taken into account. */
+  #rearmSeen = 0;
 
   constructor(private readonly deps: RiskGuardDeps, private readonly mode: Mode) {}
 
@@ -84,28 +89,51 @@ export class RiskGuard {
     return this.#peakExact;
   }
 
-  /** Resumes from the ledger: the latest snapshot's peak, today's first equity, the persisted pause. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /**
+   * Resumes from the ledger: the latest snapshot's peak, today's first equity, the persisted pause.
+   * After a forced unpause's re-arm, the day's opening equity is the first snapshot since the re-arm
+   * (when that was today), and a re-armed peak no snapshot has stored yet is taken at the first mark.
+   */
   async load(at: Date, entriesPaused: boolean): Promise<void> {
     const latest = await latestSnapshot(this.deps.db, this.mode);
-    this.#peakExact = latest ? dec(latest.peakEquity) : ZERO;
+    const rearm = await latestRearm(this.deps.db, this.mode);
+    this.#rearmSeen = rearm?.id ?? 0;
+    const peakPending = rearm?.scope === 'drawdown_and_daily' && (!latest || latest.at < rearm.at);
+    this.#peakExact = latest && !peakPending ? dec(latest.peakEquity) : ZERO;
     this.#peak = this.#peakExact.toNumber();
     const dayStart = Math.floor(at.getTime() / DAY_MS) * DAY_MS;
-    const first = await firstSnapshotSince(this.deps.db, this.mode, new Date(dayStart));
+    const since = rearm && rearm.at.getTime() > dayStart ? rearm.at : new Date(dayStart);
+    const first = await firstSnapshotSince(this.deps.db, this.mode, since);
     this.#day = dayStart / DAY_MS;
     this.#dayOpenExact = first ? dec(first.equity) : ZERO;
     this.#dayOpen = this.#dayOpenExact.toNumber();
     this.#paused = entriesPaused;
   }
 
-  /** An operator resumed entries: measure drawdown from here on, not from the old peak. */
-  rearm(equity: number, at: Date, exact: Decimal = dec(equity)): void {
-    this.#paused = false;
-    this.#hardReported = false;
-    this.#peak = equity;
-    this.#peakExact = exact;
+  /**
+   * Entries were resumed: if an operator's forced unpause re-armed the guard since it last looked,
+   * what that unpause names is reset to the equity now. Otherwise nothing is: a plain unpause keeps
+   * the peak and the day's opening equity. Returns whether anything was reset.
+   */
+  async followRearm(equity: number, at: Date, exact: () => Decimal): Promise<boolean> {
+    const rearm = await latestRearm(this.deps.db, this.mode);
+    if (!rearm || rearm.id <= this.#rearmSeen) return false;
+    this.#rearmSeen = rearm.id;
+    const now = exact();
+    if (rearm.scope === 'drawdown_and_daily') {
+      this.#peak = equity;
+      this.#peakExact = now;
+      this.#hardReported = false;
+    }
     this.#day = Math.floor(at.getTime() / DAY_MS);
     this.#dayOpen = equity;
-    this.#dayOpenExact = exact;
+    this.#dayOpenExact = now;
+    this.deps.logger.warn({ rearm: rearm.scope, equity: str(now) }, 'risk guard re-armed by a forced unpause');
+    return true;
   }
 
   set entriesPaused(value: boolean) {
@@ -207,7 +235,7 @@ export class RiskGuard {
   }
 }
 
-/** Clears a risk pause (an operator's decision), recording it. The engine re-arms from current equity. */
+/** Clears a risk pause (an operator's decision), recording it. It re-arms nothing: the guard keeps its peak. */
 export async function resumeEntries(db: Db, clock: Clock, p: { actor: string; reason?: string }): Promise<void> {
   await updateBotState(db, clock, { entriesPaused: false, entriesPausedReason: null, entriesPausedBy: null, entriesPausedAt: null });
   await insertRiskEvent(db, {

@@ -1,12 +1,16 @@
 // Owns pausing and resuming new entries (the `reducing` trading state): who, why and when are written
 // with the pause, in bot_state, so every process and a restart see it. An operator pauses in one
 // step; the risk guard pauses on a daily-loss or drawdown breach (as `system:risk-guard`). Resuming
-// after a risk-guard pause needs the breach cleared, or `force` with a reason — both recorded.
+// after a risk-guard pause needs the breach cleared, or `force` with a reason — both recorded. Only
+// a forced unpause past an uncleared breach re-arms the guard (recorded in its risk event, which the
+// engine follows): a plain pause and unpause leave the equity peak and the day's opening equity as
+// they were.
 import type { AlertSink } from '../alerts/types.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { clearEntriesPausedIfSet, setEntriesPausedIfNot } from '../db/queries/bot-state-row.js';
 import { insertRiskEvent } from '../db/queries/risk-events.js';
+import { rearmScopeFor, rearmText, type RearmScope } from '../domain/risk-rearm.js';
 import type { BotState } from '../db/schema/index.js';
 import type { Actor } from '../domain/actor.js';
 import { AppError } from '../errors.js';
@@ -76,6 +80,12 @@ export interface UnpauseResult {
   breach: RiskPauseStatus | null;
   forced: boolean;
   forceReason: string | null;
+  /**
+   * What the forced unpause reset in the risk guard (null: nothing, it measures from the same peak
+   * and day's opening equity as before the pause): `drawdown_and_daily` — the equity peak and the
+   * day's opening equity become the equity at the resume; `daily` — the day's opening equity only.
+   */
+  rearm: RearmScope | null;
 }
 
 export async function unpauseEntries(ctx: EntriesPauseDeps, actor: Actor, p: { force: boolean; reason?: string | undefined }): Promise<UnpauseResult> {
@@ -86,27 +96,31 @@ export async function unpauseEntries(ctx: EntriesPauseDeps, actor: Actor, p: { f
   if (breach && !breach.cleared && !p.force) {
     throw new AppError('conflict', 'breach_not_cleared',
       `New entries were paused by the risk guard: ${breach.pausedFor}. It has not cleared: ${breach.now}.`,
-      { hint: 'Wait until it clears, or unpause with force and a reason (ctb unpause --force --reason "…", /unpause force <reason>); the guard then measures from current equity.' });
+      { hint: `Wait until it clears, or unpause with force and a reason (ctb unpause --force --reason "…", /unpause force <reason>); then ${rearmText(rearmScopeFor(breach.kind))}.` });
   }
+  const forced = p.force && breach !== null && !breach.cleared;
+  const rearm = forced && breach ? rearmScopeFor(breach.kind) : null;
   const now = ctx.clock.now();
   const cleared = await ctx.db.transaction(async (tx) => {
     if (!(await clearEntriesPausedIfSet(tx, now))) return false;
     await insertRiskEvent(tx, {
       at: now, kind: 'cleared', value: '0', threshold: '0', action: 'entries_resumed',
-      details: { actor: actor.id, reason: p.reason ?? null, forced: p.force && breach !== null && !breach.cleared, breach: breach?.kind ?? null, pausedBy: state.entriesPausedBy },
+      details: {
+        actor: actor.id, reason: p.reason ?? null, forced, breach: breach?.kind ?? null, pausedBy: state.entriesPausedBy,
+        ...(rearm ? { rearm, mode: breach?.mode ?? state.mode } : {}),
+      },
     });
     return true;
   });
   if (!cleared) throw new AppError('conflict', 'not_paused', 'New entries were unpaused meanwhile by someone else: nothing changed.');
-  const forced = p.force && breach !== null && !breach.cleared;
-  ctx.logger.warn({ actor: actor.id, forced, breach: breach?.kind ?? null }, 'new entries resumed');
+  ctx.logger.warn({ actor: actor.id, forced, breach: breach?.kind ?? null, rearm }, 'new entries resumed');
   await ctx.alerts.raise({
     source: 'risk', severity: forced ? 'warning' : 'info', fingerprint: 'entries_resumed',
-    title: `New entries resumed by ${actor.id}${forced ? ` past an uncleared ${breach!.kind} breach: ${p.reason}` : ''}`,
-    details: { actor: actor.id, forced, breach: breach?.kind ?? null, reason: p.reason ?? null },
+    title: `New entries resumed by ${actor.id}${forced ? ` past an uncleared ${breach!.kind} breach: ${p.reason}` : ''}${rearm ? `; ${rearmText(rearm)}` : ''}`,
+    details: { actor: actor.id, forced, breach: breach?.kind ?? null, reason: p.reason ?? null, rearm },
   }).catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the unpause alert'));
   return {
     ok: true, state: state.halted ? 'halted' : 'active', was: { by: state.entriesPausedBy, at: state.entriesPausedAt, reason: state.entriesPausedReason },
-    breach, forced, forceReason: forced ? p.reason ?? null : null,
+    breach, forced, forceReason: forced ? p.reason ?? null : null, rearm,
   };
 }

@@ -4,7 +4,7 @@
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
-import { latestRiskEvent } from '../db/queries/risk-events.js';
+import { latestRearm, latestRiskEvent } from '../db/queries/risk-events.js';
 import type { BotState } from '../db/schema/index.js';
 import { firstSnapshotSince, latestSnapshot } from '../db/queries/ledger-snapshots.js';
 import type { Mode } from './bot-state.js';
@@ -17,6 +17,8 @@ export interface RiskPauseStatus {
   /** What the guard saw: "drawdown 10.50% reached the 10% limit at 2026-…". */
   pausedFor: string;
   breachAt: Date | null;
+  /** The book whose equity breached (null when the breach is not recorded). */
+  mode: Mode | null;
   cleared: boolean;
   /** What the ledger says now, in words. */
   now: string;
@@ -40,25 +42,27 @@ export async function riskPauseStatus(ctx: RiskPauseDeps, state: Pick<BotState, 
   if (!byGuard) return null;
   const breach = event?.action === 'entries_paused' ? event : await latestRiskEvent(ctx.db, 'entries_paused');
   if (!breach || (breach.kind !== 'max_drawdown' && breach.kind !== 'daily_loss')) {
-    return { kind: 'unknown', pausedFor: state.entriesPausedReason ?? 'a risk breach', breachAt: breach?.at ?? null, cleared: false, now: 'the breach that paused entries is not recorded in the risk events' };
+    return { kind: 'unknown', pausedFor: state.entriesPausedReason ?? 'a risk breach', breachAt: breach?.at ?? null, mode: null, cleared: false, now: 'the breach that paused entries is not recorded in the risk events' };
   }
   const mode = ((breach.details as { mode?: Mode }).mode ?? 'paper') as Mode;
   const pausedFor = `${state.entriesPausedReason ?? breach.kind} at ${breach.at.toISOString()}`;
   const latest = await latestSnapshot(ctx.db, mode);
   if (breach.kind === 'max_drawdown') {
     const limit = ctx.config.RISK_MAX_DRAWDOWN_PCT;
-    if (!latest || latest.at <= breach.at) return { kind: 'max_drawdown', pausedFor, breachAt: breach.at, cleared: false, now: `no equity snapshot of the ${mode} book since the breach` };
+    if (!latest || latest.at <= breach.at) return { kind: 'max_drawdown', pausedFor, breachAt: breach.at, mode, cleared: false, now: `no equity snapshot of the ${mode} book since the breach` };
     const dd = Number(latest.drawdownPct);
-    return { kind: 'max_drawdown', pausedFor, breachAt: breach.at, cleared: dd < limit, now: `drawdown ${pct(dd)} at ${latest.at.toISOString()} (limit ${limit}%)` };
+    return { kind: 'max_drawdown', pausedFor, breachAt: breach.at, mode, cleared: dd < limit, now: `drawdown ${pct(dd)} at ${latest.at.toISOString()} (limit ${limit}%)` };
   }
   // daily_loss: a new UTC day starts a new daily budget.
   const now = ctx.clock.now();
   const dayStart = new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS);
-  if (breach.at < dayStart) return { kind: 'daily_loss', pausedFor, breachAt: breach.at, cleared: true, now: `a new day began at ${dayStart.toISOString()}` };
-  const open = await firstSnapshotSince(ctx.db, mode, dayStart);
-  if (!latest || !open || latest.at <= breach.at) return { kind: 'daily_loss', pausedFor, breachAt: breach.at, cleared: false, now: `no equity snapshot of the ${mode} book since the breach` };
+  if (breach.at < dayStart) return { kind: 'daily_loss', pausedFor, breachAt: breach.at, mode, cleared: true, now: `a new day began at ${dayStart.toISOString()}` };
+  // A forced unpause earlier today re-armed the day's opening equity: today's loss counts from it.
+  const rearm = await latestRearm(ctx.db, mode);
+  const open = await firstSnapshotSince(ctx.db, mode, rearm && rearm.at > dayStart ? rearm.at : dayStart);
+  if (!latest || !open || latest.at <= breach.at) return { kind: 'daily_loss', pausedFor, breachAt: breach.at, mode, cleared: false, now: `no equity snapshot of the ${mode} book since the breach` };
   const first = Number(open.equity);
   const loss = first > 0 ? ((first - Number(latest.equity)) / first) * 100 : 0;
   const limit = ctx.config.RISK_DAILY_LOSS_PCT;
-  return { kind: 'daily_loss', pausedFor, breachAt: breach.at, cleared: loss < limit, now: `today's loss ${pct(Math.max(0, loss))} at ${latest.at.toISOString()} (limit ${limit}%)` };
+  return { kind: 'daily_loss', pausedFor, breachAt: breach.at, mode, cleared: loss < limit, now: `today's loss ${pct(Math.max(0, loss))} at ${latest.at.toISOString()} (limit ${limit}%)` };
 }

@@ -8,6 +8,8 @@ import { RiskGuard, resumeEntries, type RiskBreach } from '../../src/engine/risk
 import { silentLogger } from '../../src/logger.js';
 import { PacedFeed } from '../../src/market/paced-feed.js';
 import { getBotState } from '../../src/services/bot-state.js';
+import { unpauseEntries } from '../../src/services/entries-pause.js';
+import { dec } from '../../src/money.js';
 import { createTestDb, type DbKind } from '../support/db.js';
 import { candlesFrom, engineContext, maCross, recordingAlerts, roundTripCloses, type RecordingAlerts } from '../support/engine.js';
 
@@ -117,16 +119,40 @@ describe.each<DbKind>(['postgres', 'pglite'])('risk guard on %s', (kind) => {
     expect((await database.db.select().from(riskEvents)).length).toBe(before.events + 1);
   });
 
-  it('records an operator’s resume and measures from the current equity afterwards', async () => {
+  it('records an operator’s resume and keeps measuring from the same peak: a plain resume re-arms nothing', async () => {
     const g = guard();
     await g.load(clock.now(), false);
     g.observe(10_000, clock.now());
     for (const b of g.observe(8_900, clock.now())) await g.handle(b);
     await resumeEntries(database.db, clock, { actor: 'U123', reason: 'reviewed' });
-    g.rearm(8_900, clock.now());
+    expect(await g.followRearm(8_900, clock.now(), () => dec(8_900))).toBe(false);
+    g.entriesPaused = false;
     expect((await getBotState(database.db)).entriesPaused).toBe(false);
-    expect(g.observe(8_800, clock.now())).toEqual([]);
+    expect(g.peak).toBe(10_000);
+    expect(g.observe(8_800, clock.now()).map((b) => [b.kind, b.reference])).toEqual([['max_drawdown', 10_000]]);
     expect((await database.db.select().from(riskEvents)).map((e) => e.kind)).toContain('cleared');
+  });
+
+  it('re-arms after a forced unpause past an uncleared breach: the peak and the day’s opening become the equity at the resume, here and after a restart', async () => {
+    const config = { RISK_MAX_DRAWDOWN_PCT: limits.maxDrawdownPct, RISK_DAILY_LOSS_PCT: limits.dailyLossPct };
+    const g = guard();
+    await g.load(clock.now(), false);
+    g.observe(10_000, clock.now());
+    for (const b of g.observe(8_900, clock.now())) await g.handle(b);
+    await database.db.insert(equitySnapshots).values({ mode: 'paper', feed: 'kraken', at: new Date(clock.now().getTime() + 1_000), equity: '8900', cash: '8900', peakEquity: '10000', drawdownPct: '11' });
+    clock.set(new Date(clock.now().getTime() + 2_000));
+    const result = await unpauseEntries({ db: database.db, clock, config, logger: silentLogger(), alerts }, { id: 'U123', source: 'cli' }, { force: true, reason: 'reviewed the book' });
+    expect(result.rearm).toBe('drawdown_and_daily');
+    expect(await g.followRearm(8_900, clock.now(), () => dec(8_900))).toBe(true);
+    expect(await g.followRearm(8_900, clock.now(), () => dec(8_900))).toBe(false);
+    g.entriesPaused = false;
+    expect(g.peak).toBe(8_900);
+    expect(g.observe(8_800, clock.now())).toEqual([]);
+    // A restart before any snapshot stored the re-armed peak: the first mark is the peak again.
+    const restarted = guard();
+    await restarted.load(clock.now(), false);
+    expect(restarted.observe(8_850, clock.now())).toEqual([]);
+    expect(restarted.peak).toBe(8_850);
   });
 
   it('pauses entries from inside the engine when a position loses past the limit', async () => {

@@ -6,15 +6,18 @@
 // became of the cancel). A configuration with problems does
 // not stop it: settings the kill does not need fall back to their defaults (the problems are printed
 // first), only a bad DATABASE_URL or DATA_DIR — where the halt goes — cannot be worked around. Exit 0
-// only when every venue confirmed zero open orders; 2 when the database cannot be used as configured.
+// only when every venue confirmed zero open orders; 2 when the database cannot be used as configured,
+// and when the embedded database at DATA_DIR is one no bot has used (ctb kill run outside the bot's
+// directory): none is created, Kraken is still cancelled with the key, and no halt is claimed.
 // Only what the early cancel needs is imported with this module; the database layer, the kill
 // service and its rendering are imported once Kraken's CancelAll is on its way, so a cold shell's
 // cancel waits for none of them.
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { OwnedContext } from '../../app/build-context.js';
+import { embeddedDatabaseExists } from '../../app/embedded-database.js';
 import type { Exchange } from '../../exchange/types.js';
 import { createLogger } from '../../logger.js';
-import { cancelOnKrakenOnly, krakenWithEarlyCancel } from '../../services/kill/early-cancel.js';
+import { cancelAndCount, cancelOnKrakenOnly, krakenWithEarlyCancel } from '../../services/kill/early-cancel.js';
 import type { CliRegistration } from '../program.js';
 import { ConfigError, type Config } from '../../config/env.js';
 import { envLayers } from '../../config/load.js';
@@ -78,6 +81,48 @@ async function cancelOnlyOnKraken(io: CliIo, problem: ConfigError, read: Record<
   return 2;
 }
 
+/**
+ * What a kill says when the database it reached is one no bot has used (DATA_DIR of another directory
+ * than the bot's): it halted no bot, and the bot that runs elsewhere goes on trading.
+ */
+export function noBotDatabaseText(dataDir: string, cwd: string, wrote: boolean): string {
+  const where = `DATA_DIR ${dataDir} (from ${cwd})`;
+  const what = wrote
+    ? `no bot has ever used the embedded database in ${where}: the halt was written there, where no bot reads it.`
+    : `no bot has used ${where}: there is no embedded database there, so this kill recorded no halt and created none.`;
+  return `NO BOT HALTED — ${what} The running bot (if any) is NOT halted and keeps trading: run ctb kill with the bot's DATA_DIR (or DATABASE_URL).`;
+}
+
+/**
+ * The embedded database at DATA_DIR does not exist: no bot has used it, so there is no bot to halt
+ * through it and none to hand a cancel to; making an empty one would only hide that. With a key the
+ * orders on Kraken are still cancelled (the early cancel's answer) and confirmed. Always exit 2.
+ */
+async function killWithoutBotDatabase(io: CliIo, kraken: Exchange | undefined, dataDir: string, json: boolean): Promise<number> {
+  const head = noBotDatabaseText(dataDir, io.cwd, false);
+  let cancel: { canceled: number; open: number } | { error: string } | null = null;
+  if (kraken) {
+    try {
+      cancel = await cancelAndCount(kraken);
+    } catch (err) {
+      cancel = { error: (err as Error).message };
+    }
+  }
+  const krakenLine = cancel === null
+    ? 'Kraken: nothing cancelled — this process has no Kraken key, and without the bot\'s database there is no bot to hand the cancel to: orders may remain open on Kraken.'
+    : 'error' in cancel
+      ? `Kraken: the cancel failed — ${cancel.error}. Orders may remain open on Kraken.`
+      : cancel.open === 0
+        ? `Kraken: ${cancel.canceled} order(s) cancelled, none open (confirmed).`
+        : `Kraken: ${cancel.canceled} order(s) cancelled, but ${cancel.open} still open (NOT CONFIRMED): orders may remain open on Kraken.`;
+  if (json) {
+    io.stdout.write(`${JSON.stringify({ ok: false, code: 'no_bot_database', exitCode: 2, halted: false, dataDir, error: head, kraken: cancel === null ? { cancelled: false, reason: 'no Kraken key' } : cancel }, null, 2)}\n`);
+  } else {
+    io.stdout.write(`${head}\n${krakenLine}\n`);
+  }
+  return 2;
+}
+
 export const killCli: CliRegistration = {
   register(program, io, setExit) {
     program
@@ -101,11 +146,15 @@ export const killCli: CliRegistration = {
         // then loads is what the kill's confirmation reads): the rest would compete with it for
         // this process's one thread.
         if (kraken) await kraken.warm?.().catch(() => {});
-        const [{ buildAppContext }, { runCommand }, { killCommand, NO_KEY_LOOKING }, { renderKill }] = await Promise.all([
+        // No embedded database at DATA_DIR yet: no bot has used it (ctb kill run outside the bot's directory).
+        const dataDir = resolve(io.cwd, config.DATA_DIR);
+        if (!config.DATABASE_URL && !embeddedDatabaseExists(dataDir)) return setExit(await killWithoutBotDatabase(io, kraken, dataDir, opts.json));
+        const [{ buildAppContext }, { runCommand }, { killCommand, NO_KEY_LOOKING }, { renderKill }, { engineEverRan }] = await Promise.all([
           import('../../app/build-context.js'),
           import('../../../commands/run-command.js'),
           import('../../../commands/kill.js'),
           import('../render/kill.js'),
+          import('../../app/engine-ever-ran.js'),
         ]);
         // Said before anything else (the hand-over waits for the running bot's answer); only the
         // intent: the result's notice says what became of the cancel.
@@ -114,11 +163,16 @@ export const killCli: CliRegistration = {
         try {
           ctx = await buildAppContext({ config, logger, runMigrations: false, ...(kraken ? { exchanges: { kraken: () => kraken! } } : {}) });
           const result = await runCommand(killCommand, ctx, cliActor(), { reason: opts.reason, flatten: opts.flatten });
-          io.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderKill(result)}\n`);
+          // An embedded database no engine has ever run on: the halt written there halts no bot.
+          const noBot = !config.DATABASE_URL && result.state === 'written' && !(await engineEverRan(ctx.db).catch(() => true))
+            ? noBotDatabaseText(dataDir, io.cwd, true) : undefined;
+          io.stdout.write(opts.json
+            ? `${JSON.stringify(noBot ? { ...result, ok: false, botHalted: false, error: noBot } : result, null, 2)}\n`
+            : `${renderKill(result, noBot === undefined ? {} : { noBot })}\n`);
           // A database that cannot be used as configured is a configuration error (exit 2), as a
           // DATABASE_URL that cannot be read is here and as in every other command.
           if (result.stateConfigProblem) io.stderr.write(`error: ${result.stateConfigProblem}\n`);
-          setExit(result.ok ? 0 : result.stateConfigProblem ? 2 : 1);
+          setExit(noBot ? 2 : result.ok ? 0 : result.stateConfigProblem ? 2 : 1);
         } catch (err) {
           setExit(printError(io, err, config, opts.json));
         } finally {

@@ -2,6 +2,7 @@
 // the terminal (no new entries; exits and stop-losses continue).
 import { pauseCommand } from '../../../commands/pause.js';
 import { unpauseCommand } from '../../../commands/unpause.js';
+import { rearmText } from '../../domain/risk-rearm.js';
 import type { OperatorPauseResult, UnpauseResult } from '../../services/entries-pause.js';
 import type { CliRegistration } from '../program.js';
 import { runCliCommand } from '../with-context.js';
@@ -22,6 +23,7 @@ export function renderUnpause(r: UnpauseResult): string {
       ? `forced past the ${r.breach.kind} breach (${r.breach.now}): ${r.forceReason}`
       : `the ${r.breach.kind} breach has cleared: ${r.breach.now}`);
   }
+  lines.push(r.rearm ? `Re-armed: ${rearmText(r.rearm)}.` : 'The risk guard still measures from the same equity peak and day\'s opening equity.');
   if (r.state === 'halted') lines.push('The bot is still halted: `ctb resume` lifts the halt.');
   return lines.join('\n');
 }

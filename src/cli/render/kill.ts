@@ -45,13 +45,19 @@ export function renderChecklist(view: IncidentView): string {
   return lines.join('\n');
 }
 
-export function renderKill(r: KillResult): string {
+/**
+ * `noBot`: the database the halt went to is one no bot has used (ctb kill run outside the bot's
+ * directory): said first, and neither "KILLED" nor "Halted" is claimed.
+ */
+export function renderKill(r: KillResult, opts: { noBot?: string } = {}): string {
   const lines: string[] = [];
+  if (opts.noBot) lines.push(opts.noBot);
   if (r.notice) lines.push(r.notice);
   const fenceHolds = fenceLines(r).length === 0;
   const head = r.cancel.allConfirmed && fenceHolds ? 'every open order cancelled' : 'OPEN ORDERS MAY REMAIN: NOT ALL CONFIRMED CANCELLED';
   // Killed only once the database holds the halt; saved in DATA_DIR alone, it is said as pending.
-  lines.push(r.alreadyKilled ? `Already killed (incident #${r.incidentId}) — cancelled again: ${head}.`
+  lines.push(opts.noBot ? `Cancelled from this process — ${head}.`
+    : r.alreadyKilled ? `Already killed (incident #${r.incidentId}) — cancelled again: ${head}.`
     : r.state === 'pending' ? `HALT NOT YET IN THE DATABASE, SAVED IN DATA_DIR ONLY — ${head}.`
       : r.state === 'unsaved' ? `HALT NOT SAVED, NEITHER IN THE DATABASE NOR IN DATA_DIR — ${head}.` : `KILLED — ${head}.`);
   lines.push(...r.cancel.venues.map(venueLine));
@@ -63,7 +69,8 @@ export function renderKill(r: KillResult): string {
         : `${r.followUp.botKnown ? 'NO BOT WITH THE KRAKEN KEY IS RUNNING' : 'WHETHER A BOT WITH THE KRAKEN KEY IS RUNNING IS NOT KNOWN'} (${r.followUp.engine}): orders may remain open on Kraken. Request #${r.followUp.requestId} waits ${CANCEL_ALL_STALE_MS / 60_000} min for one to take it; run \`ctb kill\` again where the key is, or cancel in Kraken's UI.`)
       : `The confirmation could not be handed on to the running bot (${r.followUp.error}): run \`ctb kill\` again or check Kraken.`);
   }
-  if (r.state === 'written') lines.push('Halted in paper mode: the halt is recorded in the database.');
+  if (opts.noBot) lines.push('The halt is recorded only in that database, which no bot reads.');
+  else if (r.state === 'written') lines.push('Halted in paper mode: the halt is recorded in the database.');
   else if (r.state === 'pending') lines.push(localHaltText(r.pendingFile ?? 'DATA_DIR', r.stateError ?? 'no answer'));
   else lines.push(unsavedHaltText(r.stateError ?? 'no answer', r.saveError ?? 'no answer'));
   if (r.flatten) lines.push(`Close positions: ${r.flatten.summary}`);

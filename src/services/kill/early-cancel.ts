@@ -23,7 +23,14 @@ export function krakenWithEarlyCancel(config: Config, logger: Logger): Exchange 
 
 /** The cancel alone, when nothing can be recorded: what Kraken cancelled and how many are still open. Throws on failure. */
 export async function cancelOnKrakenOnly(config: Config, logger: Logger): Promise<{ canceled: number; open: number }> {
-  const kraken = createKrakenExchange(config, { logger, armed: false });
+  return cancelAndCount(createKrakenExchange(config, { logger, armed: false }));
+}
+
+/**
+ * CancelAll through `kraken` (its early cancel's answer, when it has one: krakenWithEarlyCancel) and a
+ * confirming look at what is still open. Throws on failure.
+ */
+export async function cancelAndCount(kraken: Exchange): Promise<{ canceled: number; open: number }> {
   const { canceled } = await urgently(() => kraken.cancelAllOrders());
   const open = await urgently(() => kraken.fetchOpenOrders());
   return { canceled, open: open.length };

@@ -1,5 +1,6 @@
 // Block Kit for /pause and /unpause: the new trading state, who set it and why, and — after a
 // risk-guard pause — which breach set it and whether it cleared. Pure functions of result objects.
+import { rearmText } from '../../domain/risk-rearm.js';
 import type { OperatorPauseResult, UnpauseResult } from '../../services/entries-pause.js';
 import { actorLabel, slackDate } from './format.js';
 import { context, escapeText, section, type SlackMessage } from './message.js';
@@ -25,6 +26,7 @@ export function renderUnpause(r: UnpauseResult): SlackMessage {
       ? `:warning: *Forced* past the uncleared ${r.breach.kind} breach (${escapeText(r.breach.now)}): ${escapeText(r.forceReason ?? '')}`
       : `The ${r.breach.kind} breach has cleared: ${escapeText(r.breach.now)}`);
   }
+  if (r.rearm) lines.push(`*Re-armed:* ${rearmText(r.rearm)}.`);
   if (r.state === 'halted') lines.push('The bot is still halted: `/mode resume` lifts the halt.');
   const text = `New entries resumed: trading state ${r.state}${r.forced ? ' (forced past a risk breach)' : ''}`;
   return { text, blocks: [section(lines.join('\n'))] };

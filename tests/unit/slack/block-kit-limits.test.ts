@@ -171,7 +171,7 @@ const CASES: Record<string, () => Case[]> = {
   'pause:renderPause': () => [{ payload: pause.renderPause({ ok: true, state: 'halted', pausedBy: 'UOPS1', pausedAt: at, reason: long('reason', 3500), halted: true }) }],
   'pause:renderUnpause': () => [{
     payload: pause.renderUnpause({ ok: true, state: 'halted', was: { by: 'UOPS1', at, reason: long('reason', 1500) },
-      breach: { kind: 'max_drawdown', pausedFor: long('p', 500), breachAt: at, cleared: false, now: long('now', 1500) }, forced: true, forceReason: long('force', 1500) }),
+      breach: { kind: 'max_drawdown', pausedFor: long('p', 500), breachAt: at, mode: 'paper', cleared: false, now: long('now', 1500) }, forced: true, forceReason: long('force', 1500), rearm: 'drawdown_and_daily' }),
   }],
   'runbook:renderRunbookMessage': () => (['go-live', 'incident'] as const).map((name) => ({ payload: runbook.renderRunbookMessage({ name, data: placeholderRunbookData() }) })),
   'runbook:renderGoLiveHelp': () => [{
@@ -212,7 +212,7 @@ const CASES: Record<string, () => Case[]> = {
   })),
   'trades:renderBalance': () => [{
     payload: trades.renderBalance({
-      ok: true, at, quote: 'USD',
+      ok: true, at, quote: 'USD', venue: long('the exchange at https://kraken.example', 300),
       paper: { seeded: true, openTrades: 200, value: '1000000.12', assets: Array.from({ length: 150 }, (_, i) => ({ asset: `ASSET${i}`, total: '123456.12345678', value: '1234.5678' })) },
       kraken: {
         status: 'ok', openTrades: 200, botManagedValue: '1000000', accountValue: '2000000',

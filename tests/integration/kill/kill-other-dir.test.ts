@@ -1,0 +1,94 @@
+// `ctb kill` typed in another directory than the running bot's (the same .env, DATA_DIR ./data): the
+// embedded database there is not the bot's. The kill still cancels on Kraken with the key, but never
+// says KILLED or halted: it names the DATA_DIR it reached, says no bot has used it and that the
+// running bot is not halted, and exits 2. Real processes: the bot (`ctb start`) in A, the kills in B.
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ctbIn } from '../../support/ctb-shell.js';
+import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
+import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
+import { baseEnv, bot, killBotsAfterEach } from '../engine-lease/one-engine-bots.js';
+
+killBotsAfterEach();
+const cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!().catch(() => {});
+});
+
+const openAtKraken = (kraken: FakeKraken) => [...kraken.state.orders.values()].filter((o) => o.status === 'open' || o.status === 'pending');
+
+async function fakeKraken(): Promise<FakeKraken> {
+  const kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET });
+  cleanup.push(() => kraken.close());
+  for (const txid of ['OPEN-1', 'OPEN-2']) {
+    kraken.addOrder({ txid, pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '40000', vol: '0.01', vol_exec: '0', status: 'open', opentm: 1 });
+  }
+  return kraken;
+}
+
+/** What both directories share, as one .env: paper, the default DATA_DIR (./data of where ctb runs). */
+function shell(dir: string, env: Record<string, string>, dotEnv: string): Record<string, string> {
+  writeFileSync(join(dir, '.env'), dotEnv);
+  return { LOG_LEVEL: 'warn', DATA_DIR: './data', LOG_DIR: join(dir, 'logs'), ...env };
+}
+
+describe('ctb kill outside the running bot\'s directory', () => {
+  it('with the key: cancels on Kraken, creates no database, says no bot is halted (naming DATA_DIR), exits 2; the bot keeps running unhalted', async () => {
+    const kraken = await fakeKraken();
+    const a = mkdtempSync(join(tmpdir(), 'ctb-kill-dir-a-'));
+    const b = mkdtempSync(join(tmpdir(), 'ctb-kill-dir-b-'));
+    const envA = baseEnv(a);
+    const running = bot(['start'], envA, a);
+    await running.waitFor(/engine lease taken/, 150_000);
+
+    const dotEnv = `KRAKEN_API_KEY=${TEST_API_KEY}\nKRAKEN_API_SECRET=${TEST_API_SECRET}\nKRAKEN_API_URL=${kraken.url}\n`;
+    const run = await ctbIn(b, ['kill', '--reason', 'wrong dir'], shell(b, {}, dotEnv));
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(2);
+    const lines = run.stdout.split('\n');
+    expect(lines[0]).toBe(`NO BOT HALTED — no bot has used DATA_DIR ${join(b, 'data')} (from ${b}): there is no embedded database there, so this kill recorded no halt and created none. `
+      + "The running bot (if any) is NOT halted and keeps trading: run ctb kill with the bot's DATA_DIR (or DATABASE_URL).");
+    expect(lines[1]).toBe('Kraken: 2 order(s) cancelled, none open (confirmed).');
+    expect(run.stdout).not.toMatch(/KILLED|Halted in paper mode/);
+    expect(openAtKraken(kraken)).toEqual([]);
+    expect(existsSync(join(b, 'data'))).toBe(false);
+
+    // The bot in A was not halted, and still runs.
+    const status = await ctbIn(a, ['incident', '--json'], { ...envA, LOG_LEVEL: 'warn' });
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ halted: false });
+    expect(running.proc.exitCode).toBeNull();
+
+    // The advice works: the same kill from B with the bot's DATA_DIR halts it.
+    const right = await ctbIn(b, ['kill', '--reason', 'right dir'], shell(b, { DATA_DIR: join(a, 'data') }, dotEnv));
+    expect(right.code, `${right.stdout}\n${right.stderr}`).toBe(0);
+    expect(right.stdout.split('\n')[0]).toBe('KILLED — every open order cancelled.');
+    expect(right.stdout).toContain('Halted in paper mode: the halt is recorded in the database.');
+    const after = await ctbIn(a, ['incident', '--json'], { ...envA, LOG_LEVEL: 'warn' });
+    expect(JSON.parse(after.stdout)).toMatchObject({ halted: true });
+  }, 400_000);
+
+  it('into an embedded database no bot has ever run on: says it wrote the halt there, that no bot is halted, never KILLED; exits 2', async () => {
+    const b = mkdtempSync(join(tmpdir(), 'ctb-kill-dir-b-'));
+    const env = shell(b, { KILL_HANDOFF_TIMEOUT: '1s' }, 'LOG_LEVEL=warn\n');
+    // An earlier command made the database here (it said it starts an empty one).
+    const stats = await ctbIn(b, ['stats'], env);
+    expect(stats.stderr).toContain('no embedded database in ./data');
+
+    for (const json of [false, true]) {
+      const run = await ctbIn(b, ['kill', '--reason', 'wrong dir', ...(json ? ['--json'] : [])], env);
+      expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(2);
+      const said = `NO BOT HALTED — no bot has ever used the embedded database in DATA_DIR ${join(b, 'data')} (from ${b}): the halt was written there, where no bot reads it. `
+        + "The running bot (if any) is NOT halted and keeps trading: run ctb kill with the bot's DATA_DIR (or DATABASE_URL).";
+      if (json) {
+        expect(JSON.parse(run.stdout)).toMatchObject({ ok: false, botHalted: false, error: said });
+      } else {
+        // After the line a keyless kill prints while it looks for a bot with the key, first.
+        expect(run.stdout.split('\n')[1]).toBe(said);
+        expect(run.stdout).not.toMatch(/KILLED|Halted in paper mode/);
+        expect(run.stdout).toContain('The halt is recorded only in that database, which no bot reads.');
+      }
+    }
+  }, 300_000);
+});

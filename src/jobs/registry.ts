@@ -4,14 +4,33 @@
 // and on-call handovers, and expire mode requests; the live switch pauses nothing
 // (docs/checklist-coverage.md, §6). The engine, which trades, is no job here.
 // node-cron is required when the first job is registered: every command builds a registry, only
-// the running bot schedules anything.
+// the running bot schedules anything. What node-cron has to say (a missed execution when the event
+// loop stalls, an overlap) goes through our logger, never raw to the console: raw text would break
+// JSON output and never reach LOG_DIR.
 import { createRequire } from 'node:module';
 import type { ScheduledTask } from 'node-cron';
 import type { Logger } from '../logger.js';
 
 type NodeCron = typeof import('node-cron');
+type CronLogger = NonNullable<Parameters<NodeCron['schedule']>[2]>['logger'] & object;
 let nodeCron: NodeCron | undefined;
-const loadCron = () => (nodeCron ??= createRequire(import.meta.url)('node-cron') as NodeCron);
+const loadCron = (logger: Logger): NodeCron => {
+  if (nodeCron) return nodeCron;
+  nodeCron = createRequire(import.meta.url)('node-cron') as NodeCron;
+  // Its module-wide logger too (a task that fails to start logs there), not only each task's.
+  nodeCron.setLogger(cronLogger(logger));
+  return nodeCron;
+};
+
+/** node-cron's logger interface on ours: each line marked as node-cron's, with the job when known. */
+export function cronLogger(logger: Logger, job?: string): CronLogger {
+  const fields = { source: 'node-cron', ...(job ? { job } : {}) };
+  const at = (level: 'info' | 'warn' | 'error' | 'debug') => (message: string | Error, err?: Error): void => {
+    if (message instanceof Error) logger[level]({ ...fields, err: message }, `node-cron: ${message.message}`);
+    else logger[level]({ ...fields, ...(err ? { err } : {}) }, `node-cron: ${message}`);
+  };
+  return { info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') };
+}
 
 export interface JobSpec {
   name: string;
@@ -31,7 +50,7 @@ export class JobRegistry {
 
   register(spec: JobSpec): void {
     if (this.#tasks.has(spec.name)) throw new Error(`job ${spec.name} is registered twice`);
-    const task = loadCron().schedule(
+    const task = loadCron(this.logger).schedule(
       spec.schedule,
       async () => {
         if (spec.trades && this.#tradingPausedReason) return;
@@ -41,7 +60,7 @@ export class JobRegistry {
           this.logger.error({ err, job: spec.name }, `job ${spec.name} failed`);
         }
       },
-      { name: spec.name, noOverlap: true, ...(spec.timezone ? { timezone: spec.timezone } : {}) },
+      { name: spec.name, noOverlap: true, logger: cronLogger(this.logger, spec.name), ...(spec.timezone ? { timezone: spec.timezone } : {}) },
     );
     this.#tasks.set(spec.name, { spec, task });
   }

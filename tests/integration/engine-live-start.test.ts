@@ -46,3 +46,37 @@ describe('starting an armed engine on a replay feed', () => {
     await bot.stop();
   });
 });
+
+describe('starting an armed engine with a pair Kraken does not list', () => {
+  let database: TestDatabase;
+  let kraken: LiveKraken;
+  beforeAll(async () => {
+    database = await createPostgresTestDb();
+    kraken = await startLiveKraken();
+  });
+  afterAll(async () => {
+    await kraken.sim.close();
+    await database.close();
+  });
+
+  const start = (pairs: string) => startBot({
+    config: testConfig({
+      IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.sim.url, KRAKEN_RATE_LIMIT: 'false',
+      LOG_DIR: '/tmp/ctb-test-logs', REPLAY_INTERVAL: '1s', TRADING_PAIRS: pairs,
+    }),
+    logger: silentLogger(), clock: new ManualClock('2026-01-05T00:00:00Z'), database, role: 'worker', feed: 'replay', port: 0, features: [engineFeature()],
+  });
+
+  it("refuses to start, naming the pair and the closest pairs Kraken's AssetPairs list", async () => {
+    const err = await start('BTC/USD,ETH/USDT').catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'config', code: 'pair_not_on_kraken' });
+    expect((err as Error).message).toBe('Kraken does not list the pair ETH/USDT (Did you mean ETH/USD?) in TRADING_PAIRS: this process is armed for live (IS_LIVE=true) and would trade it on Kraken.');
+    expect((err as { hint: string }).hint).toContain('Set TRADING_PAIRS');
+    expect(kraken.addOrders()).toHaveLength(0);
+  });
+
+  it('starts when Kraken lists every pair', async () => {
+    const bot = await start('BTC/USD');
+    await bot.stop();
+  });
+});

@@ -24,6 +24,7 @@ import { startRequestRunner } from '../../services/engine-requests/runner.js';
 import { createReconciliationMonitor, setReconciliationMonitor, type ReconciliationMonitor } from '../../services/reconcile/start/monitor.js';
 import { Engine } from '../../engine/engine.js';
 import { assertLiveFeed } from '../../engine/live-feed.js';
+import { assertKrakenListsPairs } from '../../engine/listed-pairs.js';
 import { loadTradedStrategies } from '../../engine/strategies/traded-pairs.js';
 import type { RiskBreach } from '../../engine/risk-guard.js';
 import { ENGINE_ROLES } from '../start-checks.js';
@@ -64,6 +65,8 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
       // the lease (a standby, a re-take) must not be recorded as the code that trades.
       const release = await readReleaseInfo({ buildCommit: ctx.config.BUILD_COMMIT });
       await assertLiveFeed(ctx, startOpts.feed);
+      // Armed with the key: every traded pair must be a market Kraken lists, known now, not at the first order.
+      await assertKrakenListsPairs(ctx);
       const feed = await createMarketFeed(ctx.config, startOpts.feed, opts.market);
       const lease = createLeaseKeeper(ctx, {
         role: startOpts.role, feed: startOpts.feed, ...(opts.standbyPollMs !== undefined ? { standbyPollMs: opts.standbyPollMs } : {}),

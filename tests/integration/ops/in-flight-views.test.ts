@@ -50,7 +50,7 @@ describe('an entry in flight, partly filled', () => {
   it('ctb balance counts its BTC as bot-managed, with a note, not as the rest of the account', async () => {
     const r = await ctb(['balance']);
     expect(r.code, r.out + r.err).toBe(0);
-    expect(r.out).toContain('Kraken — 0 open live trade(s), 1 live order(s) in flight with fills;');
+    expect(r.out).toContain('(KRAKEN_API_URL, not Kraken) — 0 open live trade(s), 1 live order(s) in flight with fills;');
     const btc = r.out.split('\n').find((l) => l.startsWith('│ BTC '))!;
     // TOTAL, FREE, IN ORDERS, BOT-MANAGED (with its note mark), OTHER.
     expect(btc).toMatch(/│ BTC +│ +0\.0107 │ +0\.0107 │ +0 │ +0\.0107 \* │ +0 │/);

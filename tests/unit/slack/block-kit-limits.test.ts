@@ -212,7 +212,7 @@ const CASES: Record<string, () => Case[]> = {
   })),
   'trades:renderBalance': () => [{
     payload: trades.renderBalance({
-      ok: true, at, quote: 'USD',
+      ok: true, at, quote: 'USD', venue: long('the exchange at https://kraken.example', 300),
       paper: { seeded: true, openTrades: 200, value: '1000000.12', assets: Array.from({ length: 150 }, (_, i) => ({ asset: `ASSET${i}`, total: '123456.12345678', value: '1234.5678' })) },
       kraken: {
         status: 'ok', openTrades: 200, botManagedValue: '1000000', accountValue: '2000000',

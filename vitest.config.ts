@@ -5,10 +5,11 @@ import { SHARED_WORKER_FILES } from './tests/support/shared-worker-files.js';
 export default defineConfig({
   test: {
     setupFiles: ['tests/support/setup.ts'],
+    // The tests' PostgreSQL is checked first (tests/support/check-test-database.ts): one line when it is missing.
     // Child processes run bin/ctb.js, i.e. dist/: built here first from the sources under test, and
     // so are the tests' own helper processes (tests/support/build-children.ts). And the migrated
     // PGlite image every test's embedded database starts from, built once, not per file.
-    globalSetup: ['tests/support/build-cli.ts', 'tests/support/build-children.ts', 'tests/support/pglite-image.ts'],
+    globalSetup: ['tests/support/check-test-database.ts', 'tests/support/build-cli.ts', 'tests/support/build-children.ts', 'tests/support/pglite-image.ts'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,

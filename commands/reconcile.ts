@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { withOrderLock } from '../src/engine/order-lock.js';
 import { AppError } from '../src/errors.js';
-import { unreachableReason } from '../src/exchange/errors.js';
+import { KRAKEN_UNREACHABLE_CHECK, krakenUnreachable } from '../src/exchange/errors.js';
 import { readOnlyExchange } from '../src/exchange/read-only.js';
 import type { OrderState } from '../src/exchange/types.js';
 import type { FetchProgress } from '../src/services/reconcile/fetch-exchange-trades.js';
@@ -44,16 +44,16 @@ export const NO_KEY_FOR_LEDGER_JSON = `${NO_KEY} (the reconciliation standing in
 export const NO_KEY_EXPECTED = 'KRAKEN_API_KEY and KRAKEN_API_SECRET set (environment or .env, mode 0600) to a Kraken key with Query rights';
 
 /** What an operator checks when no call reached Kraken (the audit says the same). */
-const KRAKEN_UNREACHABLE_HINT = 'Check that this host can reach Kraken (KRAKEN_API_URL; DNS, firewall, proxy), then run ctb reconcile again.';
+const KRAKEN_UNREACHABLE_HINT = `${KRAKEN_UNREACHABLE_CHECK}, then run ctb reconcile again.`;
 
 /**
  * A Kraken that does not answer at all (refused, not resolving, timed out), said as such: where it
  * was asked, why no answer came, that nothing was compared, and what to check. Any other error as it is.
  */
 function unreachableKraken(err: unknown, url: string): unknown {
-  const reason = unreachableReason(err);
-  if (reason === null) return err;
-  return new AppError('retryable', 'kraken_unreachable', `Could not reach Kraken at ${url} (${reason}): nothing was compared with Kraken.`, { hint: KRAKEN_UNREACHABLE_HINT, cause: err });
+  const unreachable = krakenUnreachable(err, url);
+  if (unreachable === null) return err;
+  return new AppError('retryable', 'kraken_unreachable', `${unreachable}: nothing was compared with Kraken.`, { hint: KRAKEN_UNREACHABLE_HINT, cause: err });
 }
 
 async function checkOpenOrders(ctx: Parameters<typeof unexplainedOpenOrders>[0] & { config: { KRAKEN_API_URL: string | undefined } }, listed: OrderState[]): Promise<OpenOrdersCheck> {

@@ -37,7 +37,7 @@ export function cliActor(): Actor {
 /** Loads the config or prints every problem and returns exit code 2 (with --json, also as JSON on stdout). */
 export function loadCliConfig(io: CliIo, json = false): Config | number {
   try {
-    return loadConfig(io.env, join(io.cwd, '.env'));
+    return loadConfig(io.env, join(io.cwd, '.env'), (warning) => io.stderr.write(`warning: ${warning}\n`));
   } catch (err) {
     if (err instanceof ConfigError) {
       if (json) io.stdout.write(`${JSON.stringify({ ...usageProblem('config', err.message, 'every variable in its form in .env.example'), problems: err.problems }, null, 2)}\n`);

@@ -15,10 +15,14 @@ export function parseEnvFile(text: string, file: string): Record<string, string>
   return vars;
 }
 
-/** The well-formed lines' variables, and a problem for each malformed line (for a caller that must go on: the kill). */
-export function readEnvFile(text: string, file: string): { vars: Record<string, string>; problems: string[] } {
+/**
+ * The well-formed lines' variables, the line each was (last) set on, and a problem for each malformed
+ * line (for a caller that must go on: the kill).
+ */
+export function readEnvFile(text: string, file: string): { vars: Record<string, string>; lineOf: Record<string, number>; problems: string[] } {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   const vars: Record<string, string> = {};
+  const lineOf: Record<string, number> = {};
   const problems: string[] = [];
   const bad = (line: number, what: string) => problems.push(`${file}:${line}: ${what}; ${EXPECTED}`);
   for (let i = 0; i < lines.length; i += 1) {
@@ -69,14 +73,16 @@ export function readEnvFile(text: string, file: string): { vars: Record<string, 
         continue;
       }
       vars[name] = quote === '"' ? unescapeDouble(value) : value;
+      lineOf[name] = lineNo;
       continue;
     }
     // Unquoted: the value ends at an inline comment (whitespace then #), never at a bare '#'.
     const comment = rest.search(/\s#/);
     const value = (comment === -1 ? rest : rest.slice(0, comment)).trim();
     vars[name] = value;
+    lineOf[name] = lineNo;
   }
-  return { vars, problems };
+  return { vars, lineOf, problems };
 }
 
 /** Index of the quote that closes a value in `text`, or -1; in double quotes \" does not close. */

@@ -1,8 +1,10 @@
 // Reads .env (if present) beneath the real environment, then parses it once. The file is read
-// strictly (env-file.ts): a malformed line is a configuration error, not a line to skip.
+// strictly (env-file.ts): a malformed line is a configuration error, not a line to skip; a name that
+// is no setting is named (setting-names.ts).
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnvFile, readEnvFile } from './env-file.js';
-import { readEnv, type Config } from './env.js';
+import { ConfigError, readEnv, type Config } from './env.js';
+import { checkSettingNames, type EnvFileNames } from './setting-names.js';
 
 /**
  * The variables as the process sees them: .env beneath the real environment. A malformed .env line
@@ -29,6 +31,27 @@ export function envLayers(
   return { ...fromFile, ...env };
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, envFile = '.env'): Config {
-  return readEnv(envLayers(env, envFile));
+/**
+ * The configuration, or ConfigError naming every problem: bad values and malformed lines as before,
+ * and a misspelt safety setting. A name that is no setting otherwise goes to `onWarning` (once per name).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, envFile = '.env', onWarning: (warning: string) => void = () => {}): Config {
+  let file: EnvFileNames | undefined;
+  if (existsSync(envFile)) {
+    const read = readEnvFile(readFileSync(envFile, 'utf8'), envFile);
+    if (read.problems.length > 0) throw new ConfigError(read.problems);
+    file = { file: envFile, vars: read.vars, lineOf: read.lineOf };
+  }
+  const names = checkSettingNames(file, env);
+  let config: Config | undefined;
+  let problems = names.problems;
+  try {
+    config = readEnv({ ...file?.vars, ...env });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems = [...problems, ...err.problems];
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  for (const warning of names.warnings) onWarning(warning);
+  return config!;
 }

@@ -1,9 +1,10 @@
 // Owns naming why the database could not be used, in one line a person can act on: refused at
-// host:port, no answer in time, database missing, authentication failed, host unknown. The driver's
-// own error hides under the query wrapper ("Failed query: CREATE SCHEMA …"), so the cause chain is
-// walked to find it. A wrong URL, a missing database or a bad login is configuration (exit 2); a
-// server that is down or slow is a failed operation (exit 1). Passwords never appear: only the
-// host, port, database and user are named.
+// host:port, no answer in time, database missing, authentication failed, host unknown, a server
+// that does not speak PostgreSQL. The driver's own error hides under the query wrapper ("Failed
+// query: CREATE SCHEMA …"), so the cause chain is walked to find it. A wrong URL, a missing
+// database, a bad login or a port that is not PostgreSQL's is configuration (exit 2); a server that
+// is down or slow is a failed operation (exit 1). Passwords never appear: only the host, port,
+// database and user are named.
 import { AppError } from '../errors.js';
 import { tlsDemandOf } from './database-url.js';
 
@@ -14,6 +15,8 @@ interface DriverError {
   port?: unknown;
   hostname?: unknown;
   cause?: unknown;
+  /** NOT_POSTGRES (postgres-sockets.ts): what the server sent instead, or null when it closed. */
+  answer?: unknown;
 }
 
 /** Where DATABASE_URL points, without its password: {host, port, database, user}. */
@@ -101,6 +104,11 @@ export function databaseProblem(err: unknown, databaseUrl?: string): AppError | 
     case 'CONNECTION_CLOSED':
     case 'CONNECTION_DESTROYED':
       return make('retryable', 'db_reset', `The database at ${at(e, target)} closed the connection (${code}).`, resetHint(databaseUrl));
+    case 'NOT_POSTGRES':
+      // A wrong port or a proxy in front: only a change of DATABASE_URL (or of what listens) fixes it.
+      return make('config', 'db_not_postgres',
+        `The server at ${at(e, target)} did not answer as PostgreSQL (${typeof e.answer === 'string' ? `it sent ${e.answer}` : 'it closed the connection without answering'}).`,
+        "Check DATABASE_URL's host and port.");
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return make('config', 'db_host_unknown', `The database host "${typeof e.hostname === 'string' ? e.hostname : target?.host ?? '?'}" could not be found (${code}).`,

@@ -121,11 +121,10 @@ export interface EngineLimits {
   strategiesFile: string;
   strategiesSha256: string;
   /**
-   * Where the engine's process writes its logs (LOG_DIR, absolute), who can approve a live switch
-   * (SLACK_APPROVERS) and where its alerts go (Slack channel, email recipients when SMTP is set; null:
-   * none): what the log, approvers and alerting checks judge. Absent on rows recorded before they were.
+   * Who can approve a live switch (SLACK_APPROVERS) and where its alerts go (Slack channel, email
+   * recipients when SMTP is set; null: none): what the approvers and alerting checks judge. Absent on
+   * rows recorded before they were. (The log checks judge the engine's published scan, golive_policy.log_scan.)
    */
-  logDir?: string;
   slackApprovers?: string[];
   alertChannels?: { slack: string | null; email: string[] | null };
   /**

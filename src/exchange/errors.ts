@@ -47,6 +47,20 @@ export function unreachableReason(err: unknown): string | null {
   return detail.replace(/^\S+ (?:GET|POST|PUT|DELETE|PATCH) \S+ /, '').trim() || err.message;
 }
 
+/** What an operator checks when no call reached Kraken (`ctb reconcile`, `ctb balance`, the audit). */
+export const KRAKEN_UNREACHABLE_CHECK = 'Check that this host can reach Kraken (KRAKEN_API_URL; DNS, firewall, proxy)';
+
+/**
+ * A call to Kraken that got no answer at all, said as such: where it was asked (`url`, the
+ * KRAKEN_API_URL in use) and why no answer came (the host not resolving, the connection refused, a
+ * timeout), e.g. "Could not reach Kraken at http://127.0.0.1:1/ (fetch failed: connect ECONNREFUSED
+ * 127.0.0.1:1)"; null when Kraken, or something in between, answered.
+ */
+export function krakenUnreachable(err: unknown, url: string): string | null {
+  const reason = unreachableReason(err);
+  return reason === null ? null : `Could not reach Kraken at ${url} (${reason})`;
+}
+
 // A refused connection or a host name that does not resolve: nothing at that address answers now.
 const NO_CONNECTION = /\b(?:ECONNREFUSED|ENOTFOUND|EAI_AGAIN)\b/;
 

@@ -69,5 +69,5 @@ describe('operator command names', () => {
     }
     expect(checked).toEqual(expect.arrayContaining(['incident done', 'backup verify', 'alerts ack', 'oncall override', 'mode status', 'trades']));
     expect(wrong).toEqual([]);
-  });
+  }, 120_000);
 });

@@ -178,7 +178,7 @@ describe('the built ctb loads only what a command uses', () => {
     }
     const urls = readFileSync(trace, 'utf8').split('\n').filter(Boolean);
     expect(heavyIn(urls)).toEqual(['ccxt']);
-  });
+  }, 120_000);
 
   it('ctb stats --json on PostgreSQL: no chart library unless --chart', () => {
     const run = traced(['stats', '--json'], { DATABASE_URL: db.url });
@@ -352,5 +352,5 @@ describe('the command index', () => {
     const index = cliCommands.map((c) => ({ name: c.name, summary: c.summary }));
     expect(index.map((c) => c.name).sort()).toEqual(registered.map((c) => c.name).sort());
     for (const r of registered) expect(index.find((c) => c.name === r.name)?.summary, `summary of ${r.name} in src/cli/commands/index.ts`).toBe(r.summary);
-  });
+  }, 120_000);
 });

@@ -12,7 +12,9 @@ import { MIGRATIONS_DIR, migrate } from '../../src/db/migrate.js';
 import type { PGlite } from '@electric-sql/pglite';
 import { ensurePgliteImage, pgliteDatabase } from './pglite-image.js';
 
-export const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { ADMIN_URL } from './test-database-url.js';
+
+export { ADMIN_URL };
 
 function migrationsHash(): string {
   const h = createHash('sha1');

@@ -139,3 +139,15 @@ describe('describeDuration', () => {
     expect(describeDuration(400)).toBe('0s');
   });
 });
+
+describe('.env.example as a .env', () => {
+  it('holds only names of settings: copied to .env it draws no warning', async () => {
+    const { readEnvFile } = await import('../../src/config/env-file.js');
+    const { checkSettingNames } = await import('../../src/config/setting-names.js');
+    const example = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
+    const uncommented = example.split('\n').map((l) => l.replace(/^#\s*(?=[A-Z][A-Z0-9_]+=)/, '')).join('\n');
+    const read = readEnvFile(uncommented, '.env');
+    expect(Object.keys(read.vars).length).toBeGreaterThan(80);
+    expect(checkSettingNames({ file: '.env', ...read }, {})).toEqual({ warnings: [], problems: [] });
+  });
+});

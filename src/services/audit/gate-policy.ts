@@ -16,7 +16,6 @@
 // RISK_MAX_OPEN_ORDERS, RISK_MAX_ORDER_NOTIONAL, RISK_SELF_TRADE_PREVENTION) and the strategies file it
 // loaded (path, sha256): the risk checks judge those, never the auditing shell's (sources/engine-limits.ts);
 // and the release it runs, which the release check judges (checks/backups-release.ts).
-import { resolve } from 'node:path';
 import { slackAlertsChannel } from '../../alerts/sink.js';
 import { formatDuration, parseDuration } from '../../config/duration.js';
 import { GOLIVE_DEFAULTS, type Config, type GatePolicyEnv } from '../../config/env.js';
@@ -156,15 +155,26 @@ export function recordedEngineLimits(policy: GatePolicy): RecordedEngineLimits |
   return policy.engineLimits && policy.recordedBy && policy.recordedAt ? { limits: policy.engineLimits, recordedBy: policy.recordedBy, recordedAt: policy.recordedAt } : null;
 }
 
-/** This process's pre-trade limits, with the strategies file it would load. */
-export function configuredEngineLimits(config: Config, strategies: { file: string; sha256: string }): EngineLimits {
+/** This process's pre-trade limits (RISK_*): what the engine runs with, recorded, or judged before any engine recorded them. */
+export function configuredPreTradeLimits(config: Config): Pick<EngineLimits, 'maxOrderNotional' | 'priceBandPct' | 'maxOpenOrders' | 'maxOrdersPerMinute' | 'selfTradePrevention'> {
   return {
     maxOrderNotional: config.RISK_MAX_ORDER_NOTIONAL, priceBandPct: config.RISK_PRICE_BAND_PCT,
     maxOpenOrders: { perPair: config.RISK_MAX_OPEN_ORDERS.perPair, total: config.RISK_MAX_OPEN_ORDERS.total },
     maxOrdersPerMinute: config.RISK_MAX_ORDERS_PER_MINUTE, selfTradePrevention: config.RISK_SELF_TRADE_PREVENTION,
+  };
+}
+
+/** Where this process's alerts go: its Slack alerts channel, and email recipients when SMTP is set (null: none). */
+export function configuredAlertChannels(config: Config): NonNullable<EngineLimits['alertChannels']> {
+  return { slack: slackAlertsChannel(config), email: emailConfigured(config) ? emailRecipients(config) : null };
+}
+
+/** This process's pre-trade limits, with the strategies file it would load, its approvers and alert channels. */
+export function configuredEngineLimits(config: Config, strategies: { file: string; sha256: string }): EngineLimits {
+  return {
+    ...configuredPreTradeLimits(config),
     strategiesFile: strategies.file, strategiesSha256: strategies.sha256,
-    logDir: resolve(config.LOG_DIR), slackApprovers: [...config.SLACK_APPROVERS],
-    alertChannels: { slack: slackAlertsChannel(config), email: emailConfigured(config) ? emailRecipients(config) : null },
+    slackApprovers: [...config.SLACK_APPROVERS], alertChannels: configuredAlertChannels(config),
   };
 }
 

@@ -11,6 +11,7 @@ import { latestPaperSnapshot, openTradesById } from '../../db/queries/trade-view
 import type { FeedKind } from '../../market/types.js';
 import { readPaperBalances } from '../../exchange/paper/paper-store.js';
 import { isAppError } from '../../errors.js';
+import { KRAKEN_UNREACHABLE_CHECK, krakenUnreachable } from '../../exchange/errors.js';
 import { Decimal, ZERO, dec } from '../../money.js';
 import { money } from '../stats/compute-stats.js';
 import { loadMarks, type MarkFor, type MarksDeps } from './marks.js';
@@ -90,7 +91,10 @@ export async function readBalances(ctx: BalancesDeps): Promise<BalanceView> {
     try {
       krakenBalances = await ctx.exchanges.kraken().fetchBalances();
     } catch (err) {
-      krakenError = isAppError(err) ? err.userMessage : err instanceof Error ? err.message : String(err);
+      // No answer at all: where it was asked and why, as `ctb reconcile` says it.
+      const unreachable = krakenUnreachable(err, ctx.config.KRAKEN_API_URL ?? 'https://api.kraken.com');
+      krakenError = unreachable !== null ? `${unreachable}. ${KRAKEN_UNREACHABLE_CHECK}.`
+        : isAppError(err) ? err.userMessage : err instanceof Error ? err.message : String(err);
     }
   }
   const krakenHeld = (krakenBalances ?? []).filter((b) => b.asset !== quote && !dec(b.total).isZero()).map((b) => ({ symbol: `${b.asset}/${quote}`, feed: 'kraken' as const }));

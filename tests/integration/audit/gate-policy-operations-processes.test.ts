@@ -33,9 +33,11 @@ describe('the engine\'s logs, approvers and alert channels across processes', ()
     const [stored] = await bed.database.db.select().from(golivePolicy);
     const recordedBy = `${hostname()}:${engine.pid} (worker)`;
     expect(stored).toMatchObject({
-      recordedBy, engineLimits: { logDir: env.LOG_DIR, slackApprovers: ['U0ENGINE1'], alertChannels: { slack: null, email: null } },
+      recordedBy, engineLimits: { slackApprovers: ['U0ENGINE1'], alertChannels: { slack: null, email: null } },
       logScan: { by: recordedBy, logDir: env.LOG_DIR, windowMs: 86_400_000, scan: { ok: false, total: 1 } },
     });
+    // Its LOG_DIR is judged by the scan it publishes (logScan), not recorded with its limits.
+    expect(stored!.engineLimits).not.toHaveProperty('logDir');
     engine.kill('SIGTERM');
     await engine.exited;
     const whose = `the engine's process ${recordedBy}, recorded at ${stored!.recordedAt.toISOString()}`;

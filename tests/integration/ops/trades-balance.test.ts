@@ -1,6 +1,7 @@
 // /trades and /balance (and `ctb trades`, `ctb balance`): what an operator sees of open trades and
 // balances, with mark prices from Kraken's public ticker (the fake Kraken behind the real adapter),
 // and for the replay book the marks of its latest equity snapshot — the figures `ctb stats` shows.
+import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { NEXT_COMMANDS } from '../../../src/app/start-banner.js';
@@ -234,6 +235,18 @@ describe('ctb balance', () => {
     // The fake behind KRAKEN_API_URL is named as itself: its balances are not Kraken's.
     expect(r.out).toContain(`The exchange at ${new URL(kraken.url).origin} (KRAKEN_API_URL, not Kraken): could not read the balances — `);
     expect(r.out).toMatch(/could not read the balances — .*unavailable/i);
+  });
+
+  it('names where Kraken was asked and why no answer came when nothing listens at KRAKEN_API_URL (exit 1)', async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const r = await cli(['balance'], { ...keys(), KRAKEN_API_URL: `http://127.0.0.1:${port}` });
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`could not read the balances — Could not reach Kraken at http://127.0.0.1:${port}/ (fetch failed: connect ECONNREFUSED 127.0.0.1:${port}). `
+      + 'Check that this host can reach Kraken (KRAKEN_API_URL; DNS, firewall, proxy).');
+    expect(r.out).not.toMatch(/NetworkError|retry with backoff/);
   });
 });
 

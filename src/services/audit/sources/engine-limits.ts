@@ -4,6 +4,7 @@
 // them, this process's own.
 import { inspectStrategies, strategiesPath, type StrategiesInspection } from '../../../engine/strategies/config.js';
 import type { EngineLimits } from '../../../domain/golive-thresholds.js';
+import { configuredPreTradeLimits } from '../gate-policy.js';
 import type { AuditContext } from '../types.js';
 
 export interface JudgedLimits {
@@ -27,10 +28,7 @@ export function judgedLimits(ctx: Pick<AuditContext, 'config'> & { engineLimits?
   }
   const c = ctx.config;
   return {
-    limits: {
-      maxOrderNotional: c.RISK_MAX_ORDER_NOTIONAL, priceBandPct: c.RISK_PRICE_BAND_PCT, maxOpenOrders: c.RISK_MAX_OPEN_ORDERS,
-      maxOrdersPerMinute: c.RISK_MAX_ORDERS_PER_MINUTE, selfTradePrevention: c.RISK_SELF_TRADE_PREVENTION,
-    },
+    limits: configuredPreTradeLimits(c),
     strategiesFile: strategiesPath(c), recordedSha256: null, source: 'process',
     from: "this process's settings (no engine has recorded its limits in this database yet)",
   };

@@ -2,9 +2,8 @@
 // engine's, as its process recorded them with the gate policy when it took the engine lease — a shell
 // may list approvers and alert channels the engine does not have — else, before any engine recorded
 // them, this process's own. (The log checks judge the engine's published log scan: engine-logs.ts.)
-import { slackAlertsChannel } from '../../../alerts/sink.js';
-import { emailConfigured, emailRecipients } from '../../../email/smtp.js';
 import type { Config } from '../../../config/env.js';
+import { configuredAlertChannels } from '../gate-policy.js';
 import type { AuditContext } from '../types.js';
 
 type Ctx = Pick<AuditContext, 'config'> & { engineLimits?: AuditContext['engineLimits'] };
@@ -30,7 +29,5 @@ export function judgedApprovers(ctx: { config: Pick<Config, 'SLACK_APPROVERS'>; 
 }
 
 export function judgedAlertChannels(ctx: Ctx): Judged<{ slack: string | null; email: string[] | null }> {
-  return judged(ctx, ctx.engineLimits?.limits.alertChannels, () => ({
-    slack: slackAlertsChannel(ctx.config), email: emailConfigured(ctx.config) ? emailRecipients(ctx.config) : null,
-  }));
+  return judged(ctx, ctx.engineLimits?.limits.alertChannels, () => configuredAlertChannels(ctx.config));
 }

@@ -1,5 +1,6 @@
 // Owns the audit's shared Kraken answers: each is asked once per run (memo) and reused by every
 // check that needs it, so an audit costs Kraken's rate limit as little as possible.
+import { KRAKEN_UNREACHABLE_CHECK } from '../../../exchange/errors.js';
 import type { ApiKeyRights, Balance } from '../../../exchange/types.js';
 import type { AuditContext } from '../types.js';
 
@@ -16,4 +17,4 @@ export function exchangeBalances(ctx: AuditContext): Promise<Balance[]> | null {
 export const NO_KEYS_FIX = 'Set KRAKEN_API_KEY and KRAKEN_API_SECRET to a Trade-only Kraken key (environment or .env, mode 0600).';
 
 /** For a check that got no answer from Kraken at all (no network, DNS, a timeout). */
-export const UNREACHABLE_FIX = 'Check that this host can reach Kraken (KRAKEN_API_URL; DNS, firewall, proxy), then run the audit again.';
+export const UNREACHABLE_FIX = `${KRAKEN_UNREACHABLE_CHECK}, then run the audit again.`;

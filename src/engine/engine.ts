@@ -430,6 +430,7 @@ export class Engine implements RunningEngine {
     if (previous.halted && !this.#state.halted) this.#resolveNeeded = true;
     // Entries resumed: only a forced unpause's recorded re-arm resets the guard's peak or day's opening.
     if ((previous.entriesPaused || this.#risk.paused) && !this.#state.entriesPaused) {
+      await this.#snapshots.flush();
       await this.#risk.followRearm(this.#portfolio.equity(ctx.prices), ctx.clock.now(), () => this.#portfolio.exactEquity(ctx.prices));
     }
     this.#risk.entriesPaused = this.#state.entriesPaused;

@@ -10,12 +10,13 @@ import { ALERTED } from '../alerts/log-source.js';
 import type { AlertSink } from '../alerts/types.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
-import { insertRiskEvent, latestRearm } from '../db/queries/risk-events.js';
+import { insertRiskEvent, latestRearm, markRearmFollowed } from '../db/queries/risk-events.js';
 import type { Logger } from '../logger.js';
 import { Decimal, ZERO, dec, str } from '../money.js';
 import { updateBotState, type Mode } from '../services/bot-state.js';
 import { pauseEntries, RISK_GUARD_ACTOR } from '../services/entries-pause.js';
-import { firstSnapshotSince, latestSnapshot } from '../db/queries/ledger-snapshots.js';
+import { firstSnapshotAfterId, latestSnapshot } from '../db/queries/ledger-snapshots.js';
+import { dayOpeningSnapshot } from '../services/risk-pause-status.js';
 
 export interface RiskLimits {
   maxDrawdownPct: number;
@@ -95,19 +96,25 @@ export class RiskGuard {
 
   /**
    * Resumes from the ledger: the latest snapshot's peak, today's first equity, the persisted pause.
-   * After a forced unpause's re-arm, the day's opening equity is the first snapshot since the re-arm
-   * (when that was today), and a re-armed peak no snapshot has stored yet is taken at the first mark.
+   * After a forced unpause's re-arm only snapshots written after the engine took it in measure from
+   * the re-armed figures (judged by the database's order of writing, never by process clocks): a
+   * re-arm no engine took in yet is taken in here, and what no such snapshot stores yet — the peak,
+   * the day's opening equity — is taken at the first mark.
    */
   async load(at: Date, entriesPaused: boolean): Promise<void> {
-    const latest = await latestSnapshot(this.deps.db, this.mode);
-    const rearm = await latestRearm(this.deps.db, this.mode);
+    const { db } = this.deps;
+    const latest = await latestSnapshot(db, this.mode);
+    let rearm = await latestRearm(db, this.mode);
+    if (rearm && rearm.followedSnapshotId === null) {
+      rearm = { ...rearm, followedSnapshotId: await markRearmFollowed(db, rearm.id, this.mode) };
+      this.deps.logger.warn({ rearm: rearm.scope }, 'risk guard re-armed by a forced unpause made while the engine was not following');
+    }
     this.#rearmSeen = rearm?.id ?? 0;
-    const peakPending = rearm?.scope === 'drawdown_and_daily' && (!latest || latest.at < rearm.at);
+    const peakPending = rearm?.scope === 'drawdown_and_daily' && !(await firstSnapshotAfterId(db, this.mode, rearm.followedSnapshotId ?? 0));
     this.#peakExact = latest && !peakPending ? dec(latest.peakEquity) : ZERO;
     this.#peak = this.#peakExact.toNumber();
     const dayStart = Math.floor(at.getTime() / DAY_MS) * DAY_MS;
-    const since = rearm && rearm.at.getTime() > dayStart ? rearm.at : new Date(dayStart);
-    const first = await firstSnapshotSince(this.deps.db, this.mode, since);
+    const first = await dayOpeningSnapshot(db, this.mode, rearm, new Date(dayStart));
     this.#day = dayStart / DAY_MS;
     this.#dayOpenExact = first ? dec(first.equity) : ZERO;
     this.#dayOpen = this.#dayOpenExact.toNumber();
@@ -117,7 +124,9 @@ export class RiskGuard {
   /**
    * Entries were resumed: if an operator's forced unpause re-armed the guard since it last looked,
    * what that unpause names is reset to the equity now. Otherwise nothing is: a plain unpause keeps
-   * the peak and the day's opening equity. Returns whether anything was reset.
+   * the peak and the day's opening equity. The caller writes its queued snapshots first: they were
+   * measured from the earlier figures, and the re-arm is recorded as taken in after the newest one.
+   * Returns whether anything was reset.
    */
   async followRearm(equity: number, at: Date, exact: () => Decimal): Promise<boolean> {
     const rearm = await latestRearm(this.deps.db, this.mode);
@@ -132,6 +141,7 @@ export class RiskGuard {
     this.#day = Math.floor(at.getTime() / DAY_MS);
     this.#dayOpen = equity;
     this.#dayOpenExact = now;
+    await markRearmFollowed(this.deps.db, rearm.id, this.mode);
     this.deps.logger.warn({ rearm: rearm.scope, equity: str(now) }, 'risk guard re-armed by a forced unpause');
     return true;
   }

@@ -9,7 +9,7 @@ import type { AlertSink } from '../alerts/types.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import { clearEntriesPausedIfSet, setEntriesPausedIfNot } from '../db/queries/bot-state-row.js';
-import { insertRiskEvent } from '../db/queries/risk-events.js';
+import { insertRiskEventAtDbNow } from '../db/queries/risk-events.js';
 import { rearmScopeFor, rearmText, type RearmScope } from '../domain/risk-rearm.js';
 import type { BotState } from '../db/schema/index.js';
 import type { Actor } from '../domain/actor.js';
@@ -103,8 +103,9 @@ export async function unpauseEntries(ctx: EntriesPauseDeps, actor: Actor, p: { f
   const now = ctx.clock.now();
   const cleared = await ctx.db.transaction(async (tx) => {
     if (!(await clearEntriesPausedIfSet(tx, now))) return false;
-    await insertRiskEvent(tx, {
-      at: now, kind: 'cleared', value: '0', threshold: '0', action: 'entries_resumed',
+    // Stamped by the database's clock, which every process shares: this process's may be minutes off.
+    await insertRiskEventAtDbNow(tx, {
+      kind: 'cleared', value: '0', threshold: '0', action: 'entries_resumed',
       details: {
         actor: actor.id, reason: p.reason ?? null, forced, breach: breach?.kind ?? null, pausedBy: state.entriesPausedBy,
         ...(rearm ? { rearm, mode: breach?.mode ?? state.mode } : {}),

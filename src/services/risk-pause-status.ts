@@ -4,9 +4,10 @@
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
-import { latestRearm, latestRiskEvent } from '../db/queries/risk-events.js';
+import { latestRearm, latestRiskEvent, type Rearm } from '../db/queries/risk-events.js';
 import type { BotState } from '../db/schema/index.js';
-import { firstSnapshotSince, latestSnapshot } from '../db/queries/ledger-snapshots.js';
+import { firstSnapshotAfterId, firstSnapshotSince, latestSnapshot } from '../db/queries/ledger-snapshots.js';
+import type { EquitySnapshot } from '../db/schema/index.js';
 import type { Mode } from './bot-state.js';
 
 /** The actor the risk guard pauses entries as. */
@@ -32,6 +33,22 @@ export interface RiskPauseDeps {
 }
 
 const DAY_MS = 86_400_000;
+
+/**
+ * The snapshot whose equity opens the day for the daily loss limit: the day's first, or after a
+ * forced unpause re-armed the guard, the first the engine wrote once it had taken the re-arm in (when
+ * that is today). Which snapshots come after the re-arm is judged by the database's order of writing,
+ * not by times from processes whose clocks may differ: before the engine takes a re-arm in, none does
+ * (undefined: the opening is the equity at the engine's next mark).
+ */
+export async function dayOpeningSnapshot(db: Db, mode: Mode, rearm: Rearm | undefined, dayStart: Date): Promise<EquitySnapshot | undefined> {
+  if (!rearm) return firstSnapshotSince(db, mode, dayStart);
+  if (rearm.followedSnapshotId === null) return undefined;
+  const after = await firstSnapshotAfterId(db, mode, rearm.followedSnapshotId);
+  if (!after || after.at >= dayStart) return after;
+  return firstSnapshotSince(db, mode, dayStart);
+}
+
 const pct = (v: number) => `${v.toFixed(2)}%`;
 
 export async function riskPauseStatus(ctx: RiskPauseDeps, state: Pick<BotState, 'entriesPaused' | 'entriesPausedBy' | 'entriesPausedReason'>): Promise<RiskPauseStatus | null> {
@@ -59,7 +76,7 @@ export async function riskPauseStatus(ctx: RiskPauseDeps, state: Pick<BotState, 
   if (breach.at < dayStart) return { kind: 'daily_loss', pausedFor, breachAt: breach.at, mode, cleared: true, now: `a new day began at ${dayStart.toISOString()}` };
   // A forced unpause earlier today re-armed the day's opening equity: today's loss counts from it.
   const rearm = await latestRearm(ctx.db, mode);
-  const open = await firstSnapshotSince(ctx.db, mode, rearm && rearm.at > dayStart ? rearm.at : dayStart);
+  const open = await dayOpeningSnapshot(ctx.db, mode, rearm, dayStart);
   if (!latest || !open || latest.at <= breach.at) return { kind: 'daily_loss', pausedFor, breachAt: breach.at, mode, cleared: false, now: `no equity snapshot of the ${mode} book since the breach` };
   const first = Number(open.equity);
   const loss = first > 0 ? ((first - Number(latest.equity)) / first) * 100 : 0;

@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/logger.js';
 import { PacedFeed } from '../../src/market/paced-feed.js';
 import { getBotState } from '../../src/services/bot-state.js';
 import { unpauseEntries } from '../../src/services/entries-pause.js';
+import { riskPauseStatus } from '../../src/services/risk-pause-status.js';
 import { dec } from '../../src/money.js';
 import { createTestDb, type DbKind } from '../support/db.js';
 import { candlesFrom, engineContext, maCross, recordingAlerts, roundTripCloses, type RecordingAlerts } from '../support/engine.js';
@@ -153,6 +154,73 @@ describe.each<DbKind>(['postgres', 'pglite'])('risk guard on %s', (kind) => {
     await restarted.load(clock.now(), false);
     expect(restarted.observe(8_850, clock.now())).toEqual([]);
     expect(restarted.peak).toBe(8_850);
+  });
+
+  it('keeps a forced unpause’s re-arm across a restart when the unpauser’s clock runs 3 minutes behind the engine’s and the engine wrote a snapshot with the earlier peak after it', async () => {
+    const config = { RISK_MAX_DRAWDOWN_PCT: limits.maxDrawdownPct, RISK_DAILY_LOSS_PCT: limits.dailyLossPct };
+    const g = guard();
+    await g.load(clock.now(), false);
+    g.observe(10_000, clock.now());
+    for (const b of g.observe(8_900, clock.now())) await g.handle(b);
+    const shell = new ManualClock(new Date(clock.now().getTime() - 180_000));
+    const result = await unpauseEntries({ db: database.db, clock: shell, config, logger: silentLogger(), alerts }, { id: 'U123', source: 'cli' }, { force: true, reason: 'reviewed the book' });
+    expect(result.rearm).toBe('drawdown_and_daily');
+    // The engine, not yet following the re-arm, writes a snapshot measured from the earlier peak, then restarts.
+    await snapshot(new Date(clock.now().getTime() + 1_000).toISOString(), 8_900, 10_000);
+    clock.set(new Date(clock.now().getTime() + 2_000));
+    const restarted = guard();
+    await restarted.load(clock.now(), false);
+    expect(restarted.observe(8_850, clock.now())).toEqual([]);
+    expect(restarted.peak).toBe(8_850);
+    // Taken in once: a later restart resumes from the snapshots written since, not from the earlier peak.
+    await snapshot(new Date(clock.now().getTime() + 1_000).toISOString(), 8_850, 8_850);
+    const again = guard();
+    await again.load(clock.now(), false);
+    expect(again.peak).toBe(8_850);
+  });
+
+  it('a forced unpause past a daily-loss breach keeps the peak and counts today’s loss from the equity at the resume, in the guard, after a restart and in the breach judgement', async () => {
+    const config = { RISK_MAX_DRAWDOWN_PCT: limits.maxDrawdownPct, RISK_DAILY_LOSS_PCT: limits.dailyLossPct };
+    const deps = { db: database.db, clock, config, logger: silentLogger(), alerts };
+    const later = (ms: number) => new Date(clock.now().getTime() + ms).toISOString();
+    await snapshot('2026-01-04T12:00:00Z', 10_300, 10_300);
+    const g = guard();
+    await g.load(clock.now(), false);
+    g.observe(10_000, clock.now());
+    await snapshot(later(0), 10_000, 10_300);
+    const first = g.observe(9_650, clock.now());
+    expect(first.map((b) => b.kind)).toEqual(['daily_loss']);
+    for (const b of first) await g.handle(b);
+    await snapshot(later(1_000), 9_650, 10_300);
+    const shell = new ManualClock(new Date(clock.now().getTime() - 180_000));
+    const result = await unpauseEntries({ ...deps, clock: shell }, { id: 'U123', source: 'cli' }, { force: true, reason: 'reviewed the book' });
+    expect(result.rearm).toBe('daily');
+    expect(await g.followRearm(9_650, clock.now(), () => dec(9_650))).toBe(true);
+    g.entriesPaused = false;
+    // The peak stands; today's loss counts from 9,650: 9,400 is 2.6% under it (6% under the day's 10,000).
+    expect(g.peak).toBe(10_300);
+    expect(g.observe(9_400, clock.now())).toEqual([]);
+
+    // A restart before the next snapshot: the re-arm holds (the day's opening is taken at the first mark).
+    const restarted = guard();
+    await restarted.load(clock.now(), false);
+    expect(restarted.peak).toBe(10_300);
+    expect(restarted.observe(9_650, clock.now())).toEqual([]);
+    expect(restarted.observe(9_400, clock.now())).toEqual([]);
+
+    // Past the re-armed budget the guard pauses again, measured from the equity at the resume.
+    await snapshot(later(3_000), 9_650, 10_300);
+    const second = g.observe(9_350, clock.now());
+    expect(second.map((b) => [b.kind, b.reference])).toEqual([['daily_loss', 9_650]]);
+    for (const b of second) await g.handle(b);
+    await snapshot(later(4_000), 9_350, 10_300);
+    const state = await getBotState(database.db);
+    expect(await riskPauseStatus(deps, state)).toMatchObject({ kind: 'daily_loss', cleared: false });
+    // 9,500 is 1.55% under the opening at the resume (5% under the day's first 10,000): cleared.
+    await snapshot(later(5_000), 9_500, 10_300);
+    const status = await riskPauseStatus(deps, state);
+    expect(status).toMatchObject({ kind: 'daily_loss', cleared: true });
+    expect(status!.now).toContain("today's loss 1.55%");
   });
 
   it('pauses entries from inside the engine when a position loses past the limit', async () => {

@@ -1,6 +1,6 @@
 // Queries over equity_snapshots: a batch of snapshots in one statement, the latest one (where the
 // risk guard resumes its peak) and the first of a day (the daily loss limit's opening equity).
-import { and, asc, desc, eq, gte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, sql } from 'drizzle-orm';
 import { asyncCommitCte } from '../async-commit.js';
 import type { Db } from '../client.js';
 import { executePrepared } from '../prepared.js';
@@ -102,5 +102,12 @@ export async function latestSnapshot(db: Db, mode: Mode): Promise<EquitySnapshot
 export async function firstSnapshotSince(db: Db, mode: Mode, since: Date): Promise<EquitySnapshot | undefined> {
   const rows = await db.select().from(equitySnapshots)
     .where(and(eq(equitySnapshots.mode, mode), gte(equitySnapshots.at, since))).orderBy(asc(equitySnapshots.at), asc(equitySnapshots.id)).limit(1);
+  return rows[0];
+}
+
+/** The first snapshot written after snapshot `afterId` (ids are the database's order of writing). */
+export async function firstSnapshotAfterId(db: Db, mode: Mode, afterId: number): Promise<EquitySnapshot | undefined> {
+  const rows = await db.select().from(equitySnapshots)
+    .where(and(eq(equitySnapshots.mode, mode), gt(equitySnapshots.id, afterId))).orderBy(asc(equitySnapshots.id)).limit(1);
   return rows[0];
 }

@@ -31,7 +31,7 @@ async function finishedFromDbNowMs(id: number): Promise<number> {
 }
 
 describe('an exit closed as expired', () => {
-  it('is finished at the database clock, not at the clock of a process that runs days off', async () => {
+  it('is finished at the database clock, not at the clock of a process that runs years off', async () => {
     const ctx: RequestExitDeps = {
       db: database.db, clock: new ManualClock('2020-01-01T00:00:00Z'), logger: silentLogger(),
       config: { EXIT_REQUEST_TTL: 10 * 60_000 }, alerts: { raise: async () => {} },

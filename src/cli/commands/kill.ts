@@ -87,10 +87,14 @@ async function cancelOnlyOnKraken(io: CliIo, problem: ConfigError, read: Record<
  */
 export function noBotDatabaseText(dataDir: string, cwd: string, wrote: boolean): string {
   const where = `DATA_DIR ${dataDir} (from ${cwd})`;
-  const what = wrote
-    ? `no bot has ever used the embedded database in ${where}: the halt was written there, where no bot reads it.`
-    : `no bot has used ${where}: there is no embedded database there, so this kill recorded no halt and created none.`;
-  return `NO BOT HALTED — ${what} The running bot (if any) is NOT halted and keeps trading: run ctb kill with the bot's DATA_DIR (or DATABASE_URL).`;
+  // With a database no engine has used yet, a bot starting on it (not yet heartbeating) will read the
+  // halt: only what was checked is said — no engine ran there, so a bot running elsewhere is not halted.
+  if (wrote) {
+    return `NO BOT HALTED — no engine has ever run on the embedded database in ${where}: the halt was written there, and only a bot that starts with this DATA_DIR will read it. `
+      + "A bot running with another DATA_DIR or DATABASE_URL is NOT halted and keeps trading: run ctb kill with that bot's DATA_DIR (or DATABASE_URL).";
+  }
+  return `NO BOT HALTED — no bot has used ${where}: there is no embedded database there, so this kill recorded no halt and created none. `
+    + "The running bot (if any) is NOT halted and keeps trading: run ctb kill with the bot's DATA_DIR (or DATABASE_URL).";
 }
 
 /**

@@ -23,6 +23,8 @@ export const exitRequestParams = z.object({
   mode: z.enum(['paper', 'live']).optional(),
   /** For `all`: the trades the preview listed, the only ones the exit may close. */
   tradeIds: z.array(z.number().int().positive()).max(10_000).optional(),
+  /** How long its requester waits for the answer (ms, from its writing): finished later, it is told to the alert channel. */
+  waitMs: z.number().int().min(0).optional(),
 });
 export type ExitRequestParams = z.infer<typeof exitRequestParams>;
 

@@ -257,13 +257,3 @@ export async function expirePendingExitRequests(
   return db.update(engineRequests).set({ status: 'failed', finishedAt: input.at, error: input.error, result: input.result })
     .where(and(exitExpired(input.ttlMs), ...(input.id !== undefined ? [eq(engineRequests.id, input.id)] : []))).returning();
 }
-
-/**
- * Its requester stopped waiting for the answer (params.unwatched): whoever finishes it then tells the
- * alert channel. Only while it is open; undefined once it finished (the requester reads that answer).
- */
-export async function markExitRequestUnwatched(db: Db, id: number): Promise<EngineRequest | undefined> {
-  const [row] = await db.update(engineRequests).set({ params: sql`${engineRequests.params} || jsonb_build_object('unwatched', true)` })
-    .where(and(eq(engineRequests.id, id), inArray(engineRequests.status, ['pending', 'running']))).returning();
-  return row;
-}

@@ -243,8 +243,21 @@ export async function liveLedgerCounts(db: Db): Promise<{ intents: number; fills
   return { intents: intents?.n ?? 0, fills: liveFills?.n ?? 0 };
 }
 
-/** A pending exit written before `now() - ttl` on the database's clock: its writing is what a TTL runs from. */
-const exitExpired = (ttlMs: number) => and(eq(engineRequests.kind, 'exit_trade'), eq(engineRequests.status, 'pending'), sql`${writtenAtDb} < now() - ${spanOf(ttlMs)}`);
+/**
+ * How long an exit has waited, on the database's clock: since its writing, what EXIT_REQUEST_TTL runs
+ * from. The one measure of it: what closes expired exits, the engine's handler and the pending answer read it.
+ */
+const exitWaited = sql`now() - ${writtenAtDb}`;
+const exitPastTtl = (ttlMs: number) => sql`${exitWaited} > ${spanOf(ttlMs)}`;
+/** A pending exit that waited past `ttlMs`. */
+const exitExpired = (ttlMs: number) => and(eq(engineRequests.kind, 'exit_trade'), eq(engineRequests.status, 'pending'), exitPastTtl(ttlMs));
+
+/** How long exit `id` has waited (ms) and whether that is past `ttlMs`, by the rule that closes expired exits; undefined when there is no such row. */
+export async function exitWaitOf(db: Db, id: number, ttlMs: number): Promise<{ waitedMs: number; expired: boolean } | undefined> {
+  const [row] = await db.select({ waitedMs: sql<number>`(extract(epoch from ${exitWaited}) * 1000)::float8`, expired: sql<boolean>`${exitPastTtl(ttlMs)}` })
+    .from(engineRequests).where(eq(engineRequests.id, id));
+  return row ? { waitedMs: Number(row.waitedMs), expired: row.expired === true } : undefined;
+}
 
 /**
  * Closes as failed every exit still pending (nobody carrying it out) written longer than `ttlMs` ago

@@ -7,7 +7,7 @@ import type { AlertSink } from '../../alerts/types.js';
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
-import { askedAgoMs, expirePendingExitRequests, lockExitRequests, openExitRequests } from '../../db/queries/engine-requests.js';
+import { exitWaitOf, expirePendingExitRequests, lockExitRequests, openExitRequests } from '../../db/queries/engine-requests.js';
 import { tradeById } from '../../db/queries/exit-targets.js';
 import { openTradesById } from '../../db/queries/trade-views.js';
 import type { BotState, EngineRequest, Trade } from '../../db/schema/index.js';
@@ -162,7 +162,7 @@ export async function previewExit(ctx: EngineHolderDeps, target: ExitTarget): Pr
 async function stateOf(ctx: Pick<RequestExitDeps, 'db' | 'config'>, row: EngineRequest, joined: boolean): Promise<ExitRequestState> {
   const result = (row.result ?? {}) as { summary?: string; results?: ManualExitOutcome[] };
   const status = row.status === 'done' ? 'done' : row.status === 'failed' ? 'failed' : 'pending';
-  const waitedMs = status === 'pending' ? ((await askedAgoMs(ctx.db, row.id))?.agoMs ?? null) : null;
+  const waitedMs = status === 'pending' ? ((await exitWaitOf(ctx.db, row.id, ctx.config.EXIT_REQUEST_TTL))?.waitedMs ?? null) : null;
   return { requestId: row.id, status, joined, summary: result.summary ?? row.error ?? null, results: result.results ?? [], waitedMs, ttlMs: ctx.config.EXIT_REQUEST_TTL,
     toldLater: status === 'pending' && (waitedMs ?? 0) >= Number(row.params['waitMs'] ?? 0), queued: waitedMs === null ? null : exitQueuedPhrase(waitedMs, ctx.config.EXIT_REQUEST_TTL),
   };

@@ -305,6 +305,21 @@ describe('ctb exit', () => {
     })]);
   }, 60_000);
 
+  it('EXIT_REQUEST_TTL runs from the writing alone, the same for the engine as for what closes expired exits: a later joinedAt buys no time', async () => {
+    const id = await workerWithOpenTrade();
+    await worker!.runner.stop();
+    expect((await cli('exit', String(id), '--yes', '--wait', '0')).code).toBe(1);
+    // Written 11 minutes ago; a join time as a kill's follow-up carries, a minute ago.
+    await writtenAgo(1, '11 minutes');
+    await execute(database.db, sql`update engine_requests set params = params || jsonb_build_object('joinedAt', to_char((now() - interval '1 minute') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) where id = 1`);
+    worker!.restartRunner();
+    const done = await waitForEngineRequest(database.db, 1, { timeoutMs: 10_000 });
+    expect(done).toMatchObject({ status: 'failed', result: { expired: true } });
+    expect(String(done!.result!['summary'])).toMatch(/^Expired: not carried out — it waited 11m( \d+s)? for an engine/);
+    expect(await exitIntents()).toEqual([]);
+    expect((await database.db.select().from(trades))[0]!.status).toBe('open');
+  });
+
   it('an identical exit asked again after the first expired unanswered closes the first as expired, tells the alert channel, and queues a new one', async () => {
     await insertTrades(database.db, [openTrade({ quantity: '0.001', entryPrice: '100', entryIntentId: 9005 })]);
     expect((await cli('exit', 'all', '--yes', '--wait', '0')).code).toBe(1);

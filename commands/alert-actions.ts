@@ -64,13 +64,13 @@ export const alertResolveCommand = defineCommand({
 
 export const alertSilenceCommand = defineCommand({
   name: 'alerts silence',
-  summary: 'silence an alert group for a while (30m, 1h, 4h, 24h): repeats are counted, not posted or paged (operators, approvers)',
+  summary: 'silence an alert group for a while (1s to 7d, e.g. 30m, 2h, 1d): repeats are counted, not posted or paged (operators, approvers)',
   role: 'reader',
   args: z.object({ group: groupId, duration: z.string() }),
   allow: allowFor('silence'),
   async run(ctx, args) {
     const ms = parseDuration(args.duration);
-    if (ms === undefined) throw new AppError('usage', 'bad_duration', `"${args.duration}" is not a duration: expected 30m, 1h, 4h or 24h.`);
+    if (ms === undefined) throw new AppError('usage', 'bad_duration', `"${args.duration}" is not a duration: expected one from 1s to 7d in s, m, h or d, such as 30m, 2h, 1h30m or 1d.`);
     return summarise(await silenceAlert({ db: ctx.db, clock: ctx.clock, groupId: args.group, actor: ctx.actor.id, durationMs: ms }), ctx.clock.now());
   },
 });

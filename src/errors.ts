@@ -16,13 +16,16 @@ export class AppError extends Error {
   readonly kind: ErrorKind;
   readonly code: string;
   readonly hint: string | undefined;
+  /** The hint in the terminal's terms (`ctb trades`) where `hint` speaks Slack's (`/trades`, the alert message). */
+  readonly terminalHint: string | undefined;
 
-  constructor(kind: ErrorKind, code: string, message: string, opts: { hint?: string; cause?: unknown } = {}) {
+  constructor(kind: ErrorKind, code: string, message: string, opts: { hint?: string; terminalHint?: string; cause?: unknown } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'AppError';
     this.kind = kind;
     this.code = code;
     this.hint = opts.hint;
+    this.terminalHint = opts.terminalHint;
   }
 
   /**
@@ -30,8 +33,17 @@ export class AppError extends Error {
    * hint goes on a line of its own, so it never runs on from the list's last item.
    */
   get userMessage(): string {
-    if (!this.hint) return this.message;
-    return this.message.includes('\n') ? `${this.message}\n${this.hint}` : `${this.message} ${this.hint}`;
+    return this.withHint(this.hint);
+  }
+
+  /** userMessage as the terminal shows it: its own hint where it has one. */
+  get terminalMessage(): string {
+    return this.withHint(this.terminalHint ?? this.hint);
+  }
+
+  private withHint(hint: string | undefined): string {
+    if (!hint) return this.message;
+    return this.message.includes('\n') ? `${this.message}\n${hint}` : `${this.message} ${hint}`;
   }
 }
 

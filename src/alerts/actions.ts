@@ -49,7 +49,7 @@ interface ActionInput {
 
 async function loadGroup(db: Db, groupId: number): Promise<AlertGroup> {
   const group = await alertGroupById(db, groupId);
-  if (!group) throw new AppError('usage', 'alert_not_found', `There is no alert group ${groupId}.`, { hint: 'The group number is shown on the alert message.' });
+  if (!group) throw new AppError('usage', 'alert_not_found', `There is no alert group ${groupId}.`, { hint: 'The group number is shown on the alert message.', terminalHint: 'ctb alerts list shows the groups not resolved, with their numbers.' });
   return group;
 }
 

@@ -59,10 +59,10 @@ export function printError(io: CliIo, err: unknown, config?: Config, json = fals
   // shown as the query that happened to run first.
   err = databaseProblem(err, config?.DATABASE_URL) ?? err;
   if (err instanceof AppError || err instanceof ConfigError) {
-    const text = err instanceof AppError ? err.userMessage : err.message;
+    const text = err instanceof AppError ? err.terminalMessage : err.message;
     const code = exitCodeFor(err) === 2 || err instanceof ConfigError ? 2 : 1;
     if (json) {
-      const problem = err instanceof AppError ? usageProblem(err.code, scrub(err.message), err.hint === undefined ? undefined : scrub(err.hint)) : usageProblem('config', scrub(text));
+      const problem = err instanceof AppError ? usageProblem(err.code, scrub(err.message), (err.terminalHint ?? err.hint) === undefined ? undefined : scrub((err.terminalHint ?? err.hint)!)) : usageProblem('config', scrub(text));
       io.stdout.write(`${JSON.stringify({ ...problem, exitCode: code }, null, 2)}\n`);
     }
     const hint = err instanceof AppError && err.kind === 'usage' && io.usageHint ? `${io.usageHint}\n` : '';

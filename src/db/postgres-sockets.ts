@@ -43,7 +43,9 @@ export function describeAnswer(bytes: Buffer): string {
 /** Whether the first bytes a server sent can begin a PostgreSQL answer. */
 function looksLikePostgres(bytes: Buffer): boolean {
   if (!FIRST_BYTES.has(bytes[0]!)) return false;
-  if (bytes.length < 5 || bytes[0] === 0x53 || bytes[0] === 0x4e) return true;
+  // The answer to a TLS request is that one byte alone (the server then waits for the client): a
+  // longer first chunk is a message with its length, which an SSH banner ("SSH-2.0-…") is not.
+  if (bytes.length < 5) return true;
   const length = bytes.readUInt32BE(1);
   return length >= 4 && length <= FIRST_MESSAGE_MAX;
 }

@@ -38,6 +38,20 @@ export function holderView(lease: EngineLease | null, dbNow: Date, ttlMs: number
   };
 }
 
+/** host:pid of the running engine when it has no Kraken key (it runs, but cannot cancel on Kraken); null otherwise. */
+export function keylessRunningBot(v: EngineHolderView): string | null {
+  return v.state === 'running' && !v.hasKrakenKeys ? `${v.host}:${v.pid}` : null;
+}
+
+/**
+ * Why no bot with the Kraken key can take a cancel now, as the lease shows it: a running bot without
+ * the key is named as such — never "no bot is running" beside the running one it names.
+ */
+export function noBotWithKeyPhrase(v: EngineHolderView): string {
+  const keyless = keylessRunningBot(v);
+  return keyless ? `the running bot ${keyless} has no Kraken key` : `no bot with the key is running (${describeHolder(v)})`;
+}
+
 /** A heartbeat's age as the views say it: "3s ago". */
 export function agoPhrase(ageMs: number): string {
   return `${Math.round(ageMs / 1000)}s ago`;

@@ -25,7 +25,11 @@ export interface HandedOff {
  * could be read); `error` when even that could not be written.
  */
 export type KillFollowUp =
-  | { requestId: number; runningBot: string | null; engine: string; /** false: the engine lease could not be read, so whether a bot runs is unknown. */ botKnown: boolean }
+  | {
+    requestId: number; runningBot: string | null; engine: string; /** false: the engine lease could not be read, so whether a bot runs is unknown. */ botKnown: boolean;
+    /** host:pid of the running bot when it has no Kraken key (it cannot take the cancel); null or absent otherwise. */
+    keylessBot?: string | null;
+  }
   | { error: string };
 
 /**
@@ -44,6 +48,15 @@ export function krakenAccessOf(handedOff: HandedOff | undefined, followUp: KillF
   return 'not_handed_off';
 }
 
+/**
+ * Why no bot takes a follow-up cancel now: the running bot has no Kraken key, no bot with the key is
+ * running, or whether one is cannot be told (the engine lease described in brackets).
+ */
+export function nobodyWithKey(f: { keylessBot?: string | null | undefined; botKnown: boolean; engine: string }): string {
+  if (f.keylessBot) return `the running bot ${f.keylessBot} has no Kraken key`;
+  return f.botKnown ? `no bot with the key is running (${f.engine})` : `whether a bot with the key is running is not known (${f.engine})`;
+}
+
 /** The first thing a keyless kill says: what became of its Kraken cancel. */
 export function noKeyNotice(handedOff: HandedOff | undefined, followUp: KillFollowUp | undefined): string {
   const access = krakenAccessOf(handedOff, followUp);
@@ -55,9 +68,7 @@ export function noKeyNotice(handedOff: HandedOff | undefined, followUp: KillFoll
     if (followUp.runningBot) {
       return `This process has no Kraken key: the cancel on Kraken is queued in the database for the running bot that has it (${followUp.runningBot}, request #${followUp.requestId}), which has not taken it yet; until it does, orders may stay open on Kraken.`;
     }
-    const nobody = followUp.botKnown
-      ? `no bot with the key is running (${followUp.engine})`
-      : `whether a bot with the key is running is not known (${followUp.engine})`;
+    const nobody = nobodyWithKey(followUp);
     return `This process has no Kraken key and ${nobody}: the cancel on Kraken is queued in the database (request #${followUp.requestId}) and waits up to ${minutes} min for one to take it; until one does, orders may stay open on Kraken.`;
   }
   const why = followUp && 'error' in followUp ? ` (${followUp.error})` : '';

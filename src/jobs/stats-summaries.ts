@@ -32,7 +32,7 @@ export interface StatsSummariesOptions {
 /** What the summaries read: the ledger (for the stats), the schedule, the clock, a logger, the counters. */
 export interface StatsSummariesDeps {
   db: Db;
-  config: Pick<Config, 'PAPER_STARTING_BALANCE' | 'EQUITY_SNAPSHOT_INTERVAL' | 'ENGINE_LEASE_TTL' | 'SCHEDULE_TZ' | 'DAILY_SUMMARY_CRON' | 'WEEKLY_SUMMARY_CRON'>;
+  config: Pick<Config, 'PAPER_STARTING_BALANCE' | 'QUOTE_CURRENCY' | 'EQUITY_SNAPSHOT_INTERVAL' | 'ENGINE_LEASE_TTL' | 'SCHEDULE_TZ' | 'DAILY_SUMMARY_CRON' | 'WEEKLY_SUMMARY_CRON'>;
   clock: Clock;
   logger: Logger;
   metrics: Registry;

@@ -70,4 +70,31 @@ describe('ctb start with a bad strategies file', () => {
     );
     expect([existsSync(join(dir, 'logs')), existsSync(join(dir, 'data'))]).toEqual([false, false]);
   });
+
+  it('ctb start names every problem at once: an unknown type, the fields beside it, a pair the feed does not serve, a limit switched off', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctb-all-problems-cli-'));
+    const file = join(dir, 'strategies.json');
+    writeFileSync(file, JSON.stringify({ strategies: [
+      { name: 'typo', type: 'ma_crosover', pairs: ['XBT/USDQ'], params: { fastPeriod: 5, slowPeriod: 20 }, limits: { maxPositionPctOfEquity: 10 } },
+      {
+        name: 'loose', type: 'momentum', pairs: ['BTC/USD'], params: { lookback: 'ten', entryPct: 1, exitPct: 1 },
+        limits: { maxPositionPctOfEquity: 10, maxNotional: 1000, maxOpenPositions: 1, minConfidence: 0, minVolume24hQuote: 1_000_000 },
+      },
+    ] }));
+    const { code, stdout: out, stderr: err } = await ctbIn(dir, ['start', '--feed', 'replay'], { PORT: '0', HOST: '127.0.0.1', STRATEGIES_FILE: file });
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    const listed = err.split('\n').filter((l) => l.startsWith('  - ')).map((l) => l.slice(`  - ${file}: `.length)).sort();
+    expect(listed).toEqual([
+      'strategies[0:typo].limits.maxNotional: expected a number (quote currency)',
+      'strategies[0:typo].limits.maxOpenPositions: expected a whole number',
+      'strategies[0:typo].limits.minConfidence: expected a number from 0 to 1',
+      'strategies[0:typo].limits.minVolume24hQuote: expected a number (24h traded value in quote currency)',
+      'strategies[0:typo].pairs[0]: "XBT/USDQ" is not a pair the market feed serves; expected one of TRADING_PAIRS (BTC/USD) (Did you mean BTC/USD?)',
+      'strategies[0:typo].type: expected type "ma_crossover" or "momentum", got "ma_crosover" (Did you mean ma_crossover?)',
+      'strategies[1:loose].limits.minConfidence: expected more than 0 for an enabled strategy (0 lets every signal trade), e.g. 0.3',
+      'strategies[1:loose].params.lookback: expected a whole number',
+    ]);
+    expect([existsSync(join(dir, 'logs')), existsSync(join(dir, 'data'))]).toEqual([false, false]);
+  });
 });

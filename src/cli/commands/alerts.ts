@@ -77,7 +77,7 @@ export const alertsCli: CliRegistration = {
       .description('resolve: close the group and its thread')
       .action(async (group: string, opts: { note?: string; json: boolean }) =>
         setExit(await runCliCommand(io, alertResolveCommand, { group, ...(opts.note ? { note: opts.note } : {}) }, { json: opts.json, render: renderAction })));
-    alerts.command('silence').argument('<group>', 'alert group number').argument('<duration>', '30m, 1h, 4h, 24h').option('--json', 'print JSON', false)
+    alerts.command('silence').argument('<group>', 'alert group number').argument('<duration>', 'from 1s to 7d, such as 30m, 2h, 1h30m or 1d').option('--json', 'print JSON', false)
       .description('silence: count repeats without posting or paging, for a while')
       .action(async (group: string, duration: string, opts: { json: boolean }) =>
         setExit(await runCliCommand(io, alertSilenceCommand, { group, duration }, { json: opts.json, render: renderAction })));

@@ -9,6 +9,12 @@ import { answeredRequest, awaitingFills } from '../../domain/incident-checklist.
 import { handedOffPhrase } from '../../domain/kraken-handoff.js';
 import { localHaltText, unsavedHaltText } from '../../domain/local-halt.js';
 
+/** Why no bot takes the follow-up now, said loudly: the host:pid and the engine lease's description as they are. */
+function shout(f: { keylessBot?: string | null | undefined; botKnown: boolean; engine: string }): string {
+  if (f.keylessBot) return `THE RUNNING BOT ${f.keylessBot} HAS NO KRAKEN KEY`;
+  return `${f.botKnown ? 'NO BOT WITH THE KRAKEN KEY IS RUNNING' : 'WHETHER A BOT WITH THE KRAKEN KEY IS RUNNING IS NOT KNOWN'} (${f.engine})`;
+}
+
 function venueLine(v: VenueCancelReport): string {
   const cancelled = v.canceled === null ? 'cancel failed' : `${v.canceled} cancelled`;
   const by = v.handedOff ? ` (${handedOffPhrase(v.handedOff, { request: true })})` : '';
@@ -66,7 +72,10 @@ export function renderKill(r: KillResult, opts: { noBot?: string } = {}): string
     lines.push('requestId' in r.followUp
       ? (r.followUp.runningBot
         ? `Cancelling is handed on (request #${r.followUp.requestId}) to the running bot with the Kraken key (${r.followUp.runningBot}): it cancels and confirms, trying again until Kraken confirms (up to ${CANCEL_FOLLOW_UP_MS / 60_000} min), and \`ctb incident\` shows its answer on cancel_orders. Until then orders may remain open on Kraken.`
-        : `${r.followUp.botKnown ? 'NO BOT WITH THE KRAKEN KEY IS RUNNING' : 'WHETHER A BOT WITH THE KRAKEN KEY IS RUNNING IS NOT KNOWN'} (${r.followUp.engine}): orders may remain open on Kraken. Request #${r.followUp.requestId} waits ${CANCEL_ALL_STALE_MS / 60_000} min for one to take it; run \`ctb kill\` again where the key is, or cancel in Kraken's UI.`)
+        : `${shout(r.followUp)}: orders may remain open on Kraken. Request #${r.followUp.requestId} waits ${CANCEL_ALL_STALE_MS / 60_000} min for a bot with the key to take it; ${r.krakenAccess === 'direct'
+          // This process has the key: what stopped it is on the kraken line above, not a missing key.
+          ? "this process has the key, but Kraken did not confirm (the kraken line above says why): run `ctb kill` again once Kraken answers here, or cancel in Kraken's UI."
+          : "run `ctb kill` again where the key is, or cancel in Kraken's UI."}`)
       : `The confirmation could not be handed on to the running bot (${r.followUp.error}): run \`ctb kill\` again or check Kraken.`);
   }
   if (opts.noBot) lines.push('The halt is recorded only in that database, which no bot reads.');

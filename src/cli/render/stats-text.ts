@@ -46,6 +46,12 @@ export function staleSnapshotNote(b: BookStats): string | null {
   return `* ${b.book}: equity ${money(b.equity?.latest)} ${asOfText(b.asOf)} (unrealised PnL, current drawdown and exposure % are from the same snapshot)`;
 }
 
+/** Said when paper ROI is over this process's setting: no engine has funded (and recorded) the paper account yet. */
+export function startingCapitalNote(b: BookStats): string | null {
+  if (b.roi.startingCapitalFrom !== 'config') return null;
+  return `${b.book}: ROI is over this process's PAPER_STARTING_BALANCE (${money(b.roi.startingCapital)}): no engine has funded the paper account yet`;
+}
+
 export function renderStatsText(report: StatsReport, style: Style = plain): string {
   const span = report.from ? `${report.from} → ${report.to}` : `all time → ${report.to}`;
   const heads = report.books.map((b) => (b.countsTowardGoLive ? b.book : `${b.book} (not for go-live)`));
@@ -54,7 +60,7 @@ export function renderStatsText(report: StatsReport, style: Style = plain): stri
     style.bold(`stats ${report.period}`) + ` (${span})`,
     table(['', ...heads], rows, { right: heads.map((_, i) => i + 1), style }),
   ];
-  const notes = report.books.map(staleSnapshotNote).filter((n): n is string => n !== null);
+  const notes = report.books.flatMap((b) => [staleSnapshotNote(b), startingCapitalNote(b)]).filter((n): n is string => n !== null);
   if (notes.length > 0) out.push(...notes.map((n) => style.yellow(n)));
   const strategies = report.books.flatMap((b) => b.strategies.map((s) => ({ book: b.book, ...s })));
   if (strategies.length > 0) {

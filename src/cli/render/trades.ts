@@ -17,7 +17,8 @@ export function renderTrades(r: TradesResult, io?: CliIo): string {
   const pnl = (v: string | null) => (v === null ? '—' : tone(signedMoney(v), style));
   const out: string[] = [];
   if (r.open.length === 0) {
-    out.push('No open trades.');
+    // Nothing open is often the question "what did it trade?": say where the closed ones are.
+    out.push(r.closed ? 'No open trades.' : 'No open trades. (ctb trades --closed 10 lists the last 10 closed trades.)');
   } else {
     out.push(`Open trades (${r.open.length}):`);
     out.push(table(

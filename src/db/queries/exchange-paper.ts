@@ -41,10 +41,16 @@ export interface BalanceDelta {
 /** Seeds the starting balance the first time the paper account is used. */
 export async function seedPaperAccount(db: Db, p: { asset: string; amount: string; at: Date }): Promise<void> {
   await db.execute(sql`
-    insert into ${paperBalances} (asset, total, updated_at)
-    select ${p.asset}::text, ${p.amount}::numeric, ${p.at.toISOString()}::timestamptz
+    insert into ${paperBalances} (asset, total, starting, updated_at)
+    select ${p.asset}::text, ${p.amount}::numeric, ${p.amount}::numeric, ${p.at.toISOString()}::timestamptz
     where not exists (select 1 from ${paperBalances})
     on conflict (asset) do nothing`);
+}
+
+/** The amount the paper account was first funded with in `asset`, as recorded then; undefined before (or on a database funded before it was recorded). */
+export async function recordedPaperStart(db: Db, asset: string): Promise<string | undefined> {
+  const rows = await db.select({ starting: paperBalances.starting }).from(paperBalances).where(eq(paperBalances.asset, asset)).limit(1);
+  return rows[0]?.starting ?? undefined;
 }
 
 export async function readPaperBalances(db: Db): Promise<BalanceRow[]> {

@@ -157,10 +157,15 @@ export const equitySnapshots = pgTable(
   (t) => [index('equity_snapshots_at').on(t.mode, t.at)],
 );
 
-/** Paper account balances, persisted so a restart keeps the simulated account. */
+/**
+ * Paper account balances, persisted so a restart keeps the simulated account. `starting` is the
+ * amount the account was first funded with (PAPER_STARTING_BALANCE of the process that funded it),
+ * set once on that asset's row and never changed: paper ROI is measured against it in every process.
+ */
 export const paperBalances = pgTable('paper_balances', {
   asset: text('asset').primaryKey(),
   total: money('total').notNull(),
+  starting: money('starting'),
   updatedAt: at('updated_at').notNull(),
 });
 

@@ -45,7 +45,7 @@ export function renderIncidentRunbook(d: RunbookData, opts: RenderOptions = {}):
     '   for it (6 s at the Starter tier) and none is sent past `KILL_CONFIRM_WAIT`; a refusal of any process using the key',
     '   counts (each records it in the database), so a kill in a shell paces from the bot\'s refusals and the bot from the shell\'s;',
     '   past that it answers "could not be confirmed" and hands the confirmation on: the reply names the running bot with',
-    '   the key that goes on (read from the engine lease), or says in capitals that none is running (or that it cannot tell). The incident\'s cancel',
+    '   the key that goes on (read from the engine lease), or says in capitals that none is running, that the running bot has no key (naming it), or that it cannot tell. The incident\'s cancel',
     '   item shows pending — queued in the database, not yet taken, until a bot claims it, then taken by that bot — until',
     '   it answers (done by that bot, or failed with what is still open); a follow-up no bot takes within',
     '   5 minutes is closed failed the next time the incident is read (`ctb incident`, the Slack thread), saying orders may',

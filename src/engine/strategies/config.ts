@@ -54,6 +54,9 @@ const momentum = z.strictObject({
   params: z.strictObject({ lookback: count.max(10_000, 'expected at most 10000'), entryPct: pct(100), exitPct: pct(100) }),
 });
 
+/** The fields every type shares: checked on their own when the type is unknown, so those are named too. */
+const commonFieldsSchema = z.object(common);
+
 export const strategyDefinitionSchema = z.discriminatedUnion('type', [maCrossover, momentum], {
   error: (issue) => (issue.code === 'invalid_union' ? 'expected type "ma_crossover" or "momentum"' : undefined),
 });
@@ -150,11 +153,43 @@ export function jsonSyntaxProblem(raw: string, err: Error): string {
   return `${line}:${column}: not valid JSON (${why}); line ${line} reads: ${shown.trim() === '' ? '(an empty line)' : shown}`;
 }
 
+/**
+ * Issues the schema's parse leaves unsaid once one is found: the shared fields of a strategy whose
+ * type is unknown (the union stops at the type), and the limits an enabled strategy may not switch
+ * off (the file-wide check runs only on a file that parsed).
+ */
+function unsaidIssues(data: unknown, said: z.core.$ZodIssue[]): Array<{ path: PropertyKey[]; message: string }> {
+  const strategies = (data as { strategies?: unknown } | null)?.strategies;
+  if (!Array.isArray(strategies)) return [];
+  const out: Array<{ path: PropertyKey[]; message: string }> = [];
+  strategies.forEach((s: unknown, i) => {
+    if (!s || typeof s !== 'object') return;
+    const typeUnknown = said.some((issue) => issue.code === 'invalid_union' && issue.path.length === 3 && issue.path[1] === i && issue.path[2] === 'type');
+    if (typeUnknown) {
+      const common = commonFieldsSchema.safeParse(s);
+      if (!common.success) out.push(...common.error.issues.map((issue) => ({ path: ['strategies', i, ...issue.path], message: issue.message })));
+    }
+    const { enabled, limits } = s as { enabled?: unknown; limits?: Record<string, unknown> };
+    if (enabled === false || !limits || typeof limits !== 'object') return;
+    for (const rule of REQUIRED_ENABLED_LIMITS) {
+      const value = limits[rule.field];
+      if (typeof value === 'number' && value >= 0 && !rule.holds({ [rule.field]: value } as never)) {
+        out.push({ path: ['strategies', i, 'limits', rule.field], message: rule.expected });
+      }
+    }
+  });
+  const key = (path: PropertyKey[]) => path.map(String).join('.');
+  const seen = new Set(said.map((issue) => key(issue.path)));
+  return out.filter((issue) => !seen.has(key(issue.path)) && seen.add(key(issue.path)));
+}
+
 export interface StrategiesInspection {
   file: string;
   ok: boolean;
   problems: string[];
   config: StrategiesFile | null;
+  /** The file's JSON as read (null when it could not be read or parsed), for checks beyond the schema's. */
+  data: unknown;
   /** The sha256 of the bytes read; null when the file could not be read. */
   sha256: string | null;
 }
@@ -165,7 +200,7 @@ export function inspectStrategies(file: string): StrategiesInspection {
   try {
     bytes = readFileSync(resolve(file));
   } catch (err) {
-    return { file, ok: false, problems: [`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}); expected a JSON strategies file`], config: null, sha256: null };
+    return { file, ok: false, problems: [`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}); expected a JSON strategies file`], config: null, data: null, sha256: null };
   }
   const raw = bytes.toString('utf8');
   const sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -173,14 +208,17 @@ export function inspectStrategies(file: string): StrategiesInspection {
   try {
     data = JSON.parse(raw);
   } catch (err) {
-    return { file, ok: false, problems: [`${file}:${jsonSyntaxProblem(raw, err as Error)}`], config: null, sha256 };
+    return { file, ok: false, problems: [`${file}:${jsonSyntaxProblem(raw, err as Error)}`], config: null, data: null, sha256 };
   }
   const parsed = strategiesFileSchema.safeParse(data);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${file}: ${fieldPath(i.path, data)}: ${i.message}${closeChoice(i, data)}`);
-    return { file, ok: false, problems, config: null, sha256 };
+    const problems = [
+      ...parsed.error.issues.map((i) => `${file}: ${fieldPath(i.path, data)}: ${i.message}${closeChoice(i, data)}`),
+      ...unsaidIssues(data, parsed.error.issues).map((i) => `${file}: ${fieldPath(i.path, data)}: ${i.message}`),
+    ];
+    return { file, ok: false, problems, config: null, data, sha256 };
   }
-  return { file, ok: true, problems: [], config: parsed.data, sha256 };
+  return { file, ok: true, problems: [], config: parsed.data, data, sha256 };
 }
 
 /** Loads the configured strategies file or throws a config error listing every problem. */

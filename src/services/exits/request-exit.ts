@@ -143,7 +143,7 @@ export async function previewExit(ctx: EngineHolderDeps, target: ExitTarget): Pr
     return { mode, trades: open.filter((t) => t.mode === mode).map(rowOf), paperSetAside, liveLeftOut, engineNote };
   }
   const trade = await tradeById(ctx.db, target);
-  if (!trade) throw new AppError('usage', 'unknown_trade', `There is no trade #${target}. /trades (ctb trades) lists the open ones.`);
+  if (!trade) throw new AppError('usage', 'unknown_trade', `There is no trade #${target}.`, { hint: '/trades lists the open ones.', terminalHint: 'ctb trades lists the open ones.' });
   if (trade.status !== 'open') throw new AppError('conflict', 'trade_closed', `Trade #${target} is already closed${trade.exitAt ? ` (at ${trade.exitAt.toISOString()})` : ''}: nothing to exit.`);
   if (trade.mode !== mode && mode === 'live') {
     throw new AppError('conflict', 'paper_trade_while_live',

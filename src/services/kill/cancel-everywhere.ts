@@ -10,6 +10,7 @@
 import type { HandedOff } from '../../domain/kraken-handoff.js';
 import type { ExchangeProvider } from '../../exchange/provider.js';
 import type { Exchange, OrderState, Venue } from '../../exchange/types.js';
+import { krakenUnreachable } from '../../exchange/errors.js';
 import { urgently } from '../../exchange/urgency.js';
 import type { Logger } from '../../logger.js';
 import { ALERTED } from '../../alerts/log-source.js';
@@ -78,6 +79,8 @@ export interface CancelOptions {
    * OpenOrders. Without it (or for paper), rounds keep their usual pace whatever Kraken answers.
    */
   krakenRoom?: KrakenRoom;
+  /** KRAKEN_API_URL in use: a Kraken call that got no answer names it and why (the host not resolving, the connection refused). */
+  krakenUrl?: string | undefined;
   /** What `confirmUntil` is, as said when no round could go before it (default: the kill's KILL_CONFIRM_WAIT). */
   deadlineName?: string;
   /**
@@ -132,6 +135,8 @@ async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptio
   const now = opts.now ?? (() => performance.now());
   const moreTime = () => until !== undefined && now() < until;
   const room = venue === 'kraken' ? opts.krakenRoom : undefined;
+  // Kraken not reached at all: where it was asked and why no answer came (the shared describer), not ccxt's bare "NetworkError".
+  const why = (err: unknown): string => (venue === 'kraken' && opts.krakenUrl ? krakenUnreachable(err, opts.krakenUrl) : null) ?? describeError(err);
   for (let attempt = 1; (attempt <= opts.attempts || moreTime()) && !report.confirmed; attempt++) {
     let waitMs = attempt > 1 ? Math.min(MAX_RETRY_DELAY_MS, (opts.retryDelayMs ?? 200) * (attempt - 1)) : 0;
     // Every round but the very first reads what the other processes using the key were refused.
@@ -154,7 +159,7 @@ async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptio
       report.canceled = (report.canceled ?? 0) + canceled;
     } catch (err) {
       room?.sent(err, 'CancelAll');
-      report.errors.push(`cancel-all (attempt ${attempt}): ${describeError(err)}`);
+      report.errors.push(`cancel-all (attempt ${attempt}): ${why(err)}`);
       // Its OpenOrders would be refused too, and keep the counter full.
       if (room && refusedForRateLimit(err)) continue;
     }
@@ -167,7 +172,7 @@ async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptio
       if (report.confirmed) report.confirmedAt = sentAt;
     } catch (err) {
       room?.sent(err, 'OpenOrders');
-      report.errors.push(`open-orders query (attempt ${attempt}): ${describeError(err)}`);
+      report.errors.push(`open-orders query (attempt ${attempt}): ${why(err)}`);
       // A stalled database will not answer a retry either; retrying only delays the kill's answer.
       if (venue === 'paper' && err instanceof DeadlineError) break;
     }
@@ -222,7 +227,9 @@ export function mergeVenueReports(first: VenueCancelReport, later: VenueCancelRe
     venue: first.venue, canceled, confirmed: later.confirmed || keepFirst, ...(confirmedAt ? { confirmedAt } : {}), attempts: first.attempts + later.attempts,
     // A later round that sent nothing (no room on Kraken's counter in time) leaves the last list Kraken gave.
     survivors: keepFirst || (later.attempts === 0 && first.attempts > 0) ? first.survivors : later.survivors,
-    errors: [...first.errors, ...later.errors], ...(handedOff ? { handedOff } : {}),
+    // The later rounds' tries count on from the first's, as the merged report's attempts do: "after 11 tries — … (attempt 11)".
+    errors: [...first.errors, ...later.errors.map((e) => e.replace(/\(attempt (\d+)\)/, (_, n: string) => `(attempt ${Number(n) + first.attempts})`))],
+    ...(handedOff ? { handedOff } : {}),
   };
 }
 

@@ -11,7 +11,7 @@ import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
 import { CANCEL_ALL_STALE_MS, CANCEL_FOLLOW_UP_MS } from '../../domain/cancel-handover.js';
-import { describeHolder } from '../../domain/engine-holder.js';
+import { describeHolder, keylessRunningBot } from '../../domain/engine-holder.js';
 import type { KillFollowUp } from '../../domain/kraken-handoff.js';
 import { readEngineHolder } from '../engine-lease/holder-view.js';
 import { enqueueFollowUpCancel } from '../engine-requests/store.js';
@@ -33,6 +33,8 @@ export interface WrittenFollowUp {
   engine: string;
   /** false: the engine lease could not be read. */
   botKnown: boolean;
+  /** host:pid of the running bot when it has no Kraken key; null otherwise. */
+  keylessBot: string | null;
   /** Who carries it out, said as a clause ("the running bot … picks it up to cancel and confirm"). */
   who: string;
 }
@@ -51,18 +53,21 @@ export async function writeFollowUp(
   const engine = 'unread' in holder ? `the engine lease could not be read: ${holder.unread}` : describeHolder(holder);
   const runningBot = !('unread' in holder) && holder.state === 'running' && holder.hasKrakenKeys ? `${holder.host}:${holder.pid}` : null;
   const botKnown = !('unread' in holder);
+  const keylessBot = 'unread' in holder ? null : keylessRunningBot(holder);
   const minutes = CANCEL_ALL_STALE_MS / 60_000;
   const who = runningBot
     ? `the running bot with the Kraken key (${runningBot}) picks it up to cancel and confirm, trying again until Kraken confirms (up to ${CANCEL_FOLLOW_UP_MS / 60_000} min)`
+    : keylessBot
+      ? `the running bot ${keylessBot} has no Kraken key; a bot with the key that starts within ${minutes} min picks it up, otherwise it is closed unanswered`
     : botKnown
       ? `no bot with the Kraken key is running now (${engine}); one that starts within ${minutes} min picks it up, otherwise it is closed unanswered`
       : `whether a bot with the Kraken key is running is not known (${engine}); one that runs or starts within ${minutes} min picks it up, otherwise it is closed unanswered`;
-  return { requestId: row.id, joined, runningBot, engine, botKnown, who };
+  return { requestId: row.id, joined, runningBot, engine, botKnown, keylessBot, who };
 }
 
 /** The follow-up as a kill's result carries it: the request and who goes on with it. */
 export function killFollowUpOf(written: WrittenFollowUp): Extract<KillFollowUp, { requestId: number }> {
-  return { requestId: written.requestId, runningBot: written.runningBot, engine: written.engine, botKnown: written.botKnown };
+  return { requestId: written.requestId, runningBot: written.runningBot, engine: written.engine, botKnown: written.botKnown, keylessBot: written.keylessBot };
 }
 
 /**

@@ -9,7 +9,7 @@ import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
 import type { Logger } from '../../logger.js';
-import { describeHolder } from '../../domain/engine-holder.js';
+import { describeHolder, noBotWithKeyPhrase } from '../../domain/engine-holder.js';
 import { readEngineHolder } from '../engine-lease/holder-view.js';
 import { enqueueEngineRequest, getEngineRequest, withdrawEngineRequest } from '../engine-requests/store.js';
 import type { VenueCancelReport } from './cancel-everywhere.js';
@@ -49,7 +49,7 @@ export async function handKrakenCancelOver(
   const holder = await withDeadline(readEngineHolder(ctx), ctx.config.KILL_DB_TIMEOUT, 'the database').catch(() => null);
   if (holder && !(holder.state === 'running' && holder.hasKrakenKeys)) {
     ctx.logger.warn({ killId: p.killId, engine: describeHolder(holder) }, 'kill: no Kraken key here and no running bot has it: nobody can take the cancel now');
-    return unanswered(null, 'no_bot', `${NO_KEY} and no bot with the key is running (${describeHolder(holder)}), so nobody could cancel there now`);
+    return unanswered(null, 'no_bot', `${NO_KEY} and ${noBotWithKeyPhrase(holder)}, so nobody could cancel there now`);
   }
   let requestId: number;
   try {

@@ -38,7 +38,7 @@ import { krakenAccessOf, noKeyNotice, queuedHandOff, type KillFollowUp, type Kra
  */
 export type KillDeps = ChecklistItemDeps & HandoffDeps & AnnounceDeps & {
   /** Where the database is, to name it when it cannot be used (never its password). */
-  config: Pick<Config, 'DATABASE_URL'>;
+  config: Pick<Config, 'DATABASE_URL' | 'KRAKEN_API_URL'>;
   alerts: Pick<AlertSink, 'raise'>;
   kill: KillPorts;
   jobs: JobRegistry;
@@ -106,6 +106,7 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
   const confirmUntil = now() + ctx.config.KILL_CONFIRM_WAIT;
   const cancelOptions: CancelOptions = {
     exchanges: ctx.exchanges, logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, confirmUntil, now, sleep, databaseTimeoutMs: ctx.config.KILL_DB_TIMEOUT,
+    krakenUrl: ctx.config.KRAKEN_API_URL ?? 'https://api.kraken.com',
     // One view of Kraken's call counter for both cancels: the one after the fence waits for room too.
     // and it starts from what the other processes using the key were refused (the shared record).
     krakenRoom: new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, now, { counter: ctx.kill.counter, readTimeoutMs: ctx.config.KILL_DB_TIMEOUT }),

@@ -14,6 +14,7 @@ import type { StatsPeriod } from '../../domain/stats-periods.js';
 import { holderView } from '../../domain/engine-holder.js';
 import { readLease } from '../../db/queries/engine-lease.js';
 import { inFlightFills } from '../../db/queries/in-flight-fills.js';
+import { recordedPaperStart } from '../../db/queries/exchange-paper.js';
 import { inFlightExits, inFlightPositions, type InFlightExit, type InFlightPosition } from '../trades/in-flight.js';
 import { unrealizedPnl } from '../trades/open-pnl.js';
 
@@ -53,6 +54,12 @@ export interface BookStats {
     /** Realised PnL in the period over equity at the period's start, percent. */
     periodPct: string | null;
     startingCapital: string | null;
+    /**
+     * Where startingCapital comes from: the book's first equity snapshot; the amount the paper
+     * account was funded with, as recorded then (`recorded`); or — before any engine funded it —
+     * this process's PAPER_STARTING_BALANCE (`config`, said under the table).
+     */
+    startingCapitalFrom: 'first_snapshot' | 'recorded' | 'config' | null;
     periodStartEquity: string | null;
   };
   /** `peak` is the risk guard's, stored with the latest snapshot. */
@@ -147,7 +154,8 @@ interface BookInputs {
   exits: InFlightExit[];
   facts: Awaited<ReturnType<typeof equityFacts>>[number] | undefined;
   drawdown: Awaited<ReturnType<typeof drawdownInWindow>>[number] | undefined;
-  paperStartingBalance: number;
+  /** The paper account's recorded funding, or this process's PAPER_STARTING_BALANCE before one is recorded. */
+  paperStart: { amount: string; from: 'recorded' | 'config' };
   now: Date;
   snapshotIntervalMs: number;
   bot: SnapshotBotFacts | null;
@@ -166,7 +174,8 @@ function bookStats(i: BookInputs): BookStats {
   const costBasis = i.open.reduce((acc, r) => acc.plus(r.costBasis), ZERO);
   const heldCostBasis = i.exits.reduce((acc, e) => acc.minus(e.soldCost), costBasis);
   const f = i.facts;
-  const startingCapital = f?.firstEquity ? new Decimal(f.firstEquity) : i.book === 'live' ? null : new Decimal(i.paperStartingBalance);
+  const startingCapital = f?.firstEquity ? new Decimal(f.firstEquity) : i.book === 'live' ? null : new Decimal(i.paperStart.amount);
+  const startingCapitalFrom = f?.firstEquity ? 'first_snapshot' as const : i.book === 'live' ? null : i.paperStart.from;
   const periodStart = f?.startEquity ? new Decimal(f.startEquity) : startingCapital;
   const latest = f?.lastEquity ? new Decimal(f.lastEquity) : null;
   const peak = f?.peakEquity ? new Decimal(f.peakEquity) : null;
@@ -210,6 +219,7 @@ function bookStats(i: BookInputs): BookStats {
       totalPct: pct(allTime.realized, startingCapital),
       periodPct: pct(period.realized, periodStart),
       startingCapital: startingCapital ? money(startingCapital) : null,
+      startingCapitalFrom,
       periodStartEquity: periodStart ? money(periodStart) : null,
     },
     equity: latest && f?.lastAt && peak ? { latest: money(latest), at: iso(f.lastAt), peak: money(peak) } : null,
@@ -235,14 +245,14 @@ export interface ComputeStatsInput {
   endsNow?: boolean;
 }
 
-export async function computeStats(deps: { db: Db; config: Pick<Config, 'PAPER_STARTING_BALANCE' | 'EQUITY_SNAPSHOT_INTERVAL' | 'ENGINE_LEASE_TTL'> }, input: ComputeStatsInput): Promise<StatsReport> {
+export async function computeStats(deps: { db: Db; config: Pick<Config, 'PAPER_STARTING_BALANCE' | 'QUOTE_CURRENCY' | 'EQUITY_SNAPSHOT_INTERVAL' | 'ENGINE_LEASE_TTL'> }, input: ComputeStatsInput): Promise<StatsReport> {
   const { window } = input;
   // One read-only repeatable-read transaction on one connection: the figures come from one snapshot
   // of the ledger (a trade closing between two of the reads can't be counted in one and missed by
   // another), and a cold process (ctb stats) opens one connection, not one per statement. The reads
   // are sent together and answered in one round trip (stats-ledger.ts).
   const endsNow = input.endsNow ?? true;
-  const [closed, allTime, openTrades, inFlight, facts, drawdowns, recent, bot, lease] = await inOneSnapshot(deps.db, (db) =>
+  const [closed, allTime, openTrades, inFlight, facts, drawdowns, recent, bot, lease, recordedStart] = await inOneSnapshot(deps.db, (db) =>
     Promise.all([
       closedTradesByStrategy(db, window),
       window.from ? closedTradesByStrategy(db, { from: null, to: window.to }) : null,
@@ -253,8 +263,13 @@ export async function computeStats(deps: { db: Db; config: Pick<Config, 'PAPER_S
       recentClosedTrades(db, { to: window.to, limit: input.recentLimit ?? 5 }),
       botFacts(db),
       endsNow ? readLease(db) : null,
+      recordedPaperStart(db, deps.config.QUOTE_CURRENCY),
     ]),
   );
+  // The paper account's funding is a fact the engine recorded; this process's setting only stands in before.
+  const paperStart = recordedStart !== undefined
+    ? { amount: recordedStart, from: 'recorded' as const }
+    : { amount: String(deps.config.PAPER_STARTING_BALANCE), from: 'config' as const };
   // What entries in flight filled is open already, though no trade row holds it yet (in-flight.ts).
   const open = [...openTrades, ...inFlightPositions(inFlight).map(asOpenGroup)];
   const exits = [...inFlightExits(inFlight).values()];
@@ -277,7 +292,7 @@ export async function computeStats(deps: { db: Db; config: Pick<Config, 'PAPER_S
       exits: exits.filter(inBook(book)),
       facts: factsFor(book),
       drawdown: drawdownFor(book),
-      paperStartingBalance: deps.config.PAPER_STARTING_BALANCE,
+      paperStart,
       // A snapshot's age is told at the window's end: now, for every period but a past summary's.
       now: window.to,
       snapshotIntervalMs: deps.config.EQUITY_SNAPSHOT_INTERVAL,

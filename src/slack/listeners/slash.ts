@@ -65,7 +65,7 @@ export async function dispatchSlash(row: SlashCommandRow, table: ListenerTable, 
   } catch (err) {
     if (isAppError(err, 'usage')) {
       const help = usage();
-      await base.reply.ephemeral(renderCommandUsage({ ...help, subcommands: help.subcommands.filter((s) => s.usage === sub.usage) }, err.message));
+      await base.reply.ephemeral(renderCommandUsage({ ...help, subcommands: help.subcommands.filter((s) => s.usage === sub.usage) }, err.userMessage));
       if (base.runs() === 0) await record(true, `usage: ${err.message}`);
       return;
     }

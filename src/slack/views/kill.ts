@@ -60,7 +60,9 @@ export function renderKillReply(r: KillResult): SlackMessage {
     blocks.push(section('requestId' in r.followUp
       ? (r.followUp.runningBot
         ? `:hourglass_flowing_sand: Cancelling is handed on (request #${r.followUp.requestId}) to the running bot with the Kraken key (${escapeText(r.followUp.runningBot)}): it cancels and confirms, trying again until Kraken confirms (up to ${CANCEL_FOLLOW_UP_MS / 60_000} min), and its answer shows on the incident's cancel item and in the alerts channel. Until then orders may remain open on Kraken.`
-        : `:warning: *${r.followUp.botKnown ? 'No bot with the Kraken key is running' : 'Whether a bot with the Kraken key is running is not known'}* (${escapeText(r.followUp.engine)}): orders may remain open on Kraken. Request #${r.followUp.requestId} waits ${CANCEL_ALL_STALE_MS / 60_000} min for one to take it; kill again where the key is, or cancel in Kraken's UI.`)
+        : `:warning: ${r.followUp.keylessBot ? `*The running bot ${escapeText(r.followUp.keylessBot)} has no Kraken key*` : `*${r.followUp.botKnown ? 'No bot with the Kraken key is running' : 'Whether a bot with the Kraken key is running is not known'}* (${escapeText(r.followUp.engine)})`}: orders may remain open on Kraken. Request #${r.followUp.requestId} waits ${CANCEL_ALL_STALE_MS / 60_000} min for a bot with the key to take it; ${r.krakenAccess === 'direct'
+          ? "this bot has the key, but Kraken did not confirm (the kraken line above says why): kill again once Kraken answers, or cancel in Kraken's UI."
+          : "kill again where the key is, or cancel in Kraken's UI."}`)
       : `:warning: The confirmation could not be handed on to the running bot (${escapeText(r.followUp.error)}): kill again or check Kraken.`));
   }
   if (r.state === 'pending') {

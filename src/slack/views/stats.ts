@@ -42,6 +42,9 @@ function bookBlocks(b: BookStats): KnownBlock[] {
   if (stale) {
     blocks.push(context(`:warning: Equity ${money(b.equity?.latest)} ${asOfText(stale, slackDate)}. Unrealised PnL, drawdown now and exposure % are from the same snapshot.`));
   }
+  if (b.roi.startingCapitalFrom === 'config') {
+    blocks.push(context(`ROI all time is over this process's PAPER_STARTING_BALANCE (${money(b.roi.startingCapital)}): no engine has funded the paper account yet.`));
+  }
   return blocks;
 }
 

@@ -15,6 +15,7 @@ import { logRotationCheck } from '../../../src/services/audit/checks/logging.js'
 import { capitalBufferCheck, drawdownGuardCheck, strategyLimitsCheck } from '../../../src/services/audit/checks/risk.js';
 import { DEFAULT_STRATEGIES_FILE, strategiesPath } from '../../../src/engine/strategies/config.js';
 import { upsertGolivePolicy } from '../../../src/db/queries/golive-policy.js';
+import { seedPaperAccount } from '../../../src/db/queries/exchange-paper.js';
 import { roiCheck } from '../../../src/services/audit/checks/roi.js';
 import { runAudit } from '../../../src/services/audit/run-audit.js';
 import type { AuditCheck, CheckResult } from '../../../src/services/audit/types.js';
@@ -38,7 +39,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   checkout = tempCheckout();
-  await database.db.execute(sql`truncate trades, equity_snapshots, alert_events, alert_groups, audit_runs restart identity`);
+  await database.db.execute(sql`truncate trades, equity_snapshots, alert_events, alert_groups, audit_runs, paper_balances restart identity`);
 });
 afterEach(() => checkout.remove());
 
@@ -322,7 +323,7 @@ describe('golive.criteria', () => {
       { groupId: test!.id, at: new Date('2026-01-05T00:00:00Z'), source: 'test', severity: 'critical', title: 'drill' },
     ]);
     const r = await run(goLiveCriteriaCheck, env);
-    expect(r).toMatchObject({ status: 'pass', value: '2 paper trades (need ≥ 2); paper ROI 0.60% (need > 0.5%); 0 critical alerts in 7d (need 0)' });
+    expect(r).toMatchObject({ status: 'pass', value: '2 paper trades (need ≥ 2); paper ROI 0.60% (need > 0.5%, over PAPER_STARTING_BALANCE 10000: no engine has funded the paper account yet); 0 critical alerts in 7d (need 0)' });
   });
 
   it('fails showing each current value beside its threshold', async () => {
@@ -331,7 +332,15 @@ describe('golive.criteria', () => {
     await database.db.insert(alertEvents).values({ groupId: g!.id, at: new Date('2026-01-04T00:00:00Z'), source: 'exchange', severity: 'critical', title: 'down' });
     const r = await run(goLiveCriteriaCheck, env);
     expect(r.status).toBe('fail');
-    expect(r.value).toBe('1 paper trades (need ≥ 2); paper ROI 0.10% (need > 0.5%); 1 critical alerts in 7d (need 0)');
+    expect(r.value).toBe('1 paper trades (need ≥ 2); paper ROI 0.10% (need > 0.5%, over PAPER_STARTING_BALANCE 10000: no engine has funded the paper account yet); 1 critical alerts in 7d (need 0)');
+  });
+
+  it('measures paper ROI over the funding the paper venue recorded, not this process’s PAPER_STARTING_BALANCE', async () => {
+    await seedPaperAccount(database.db, { asset: 'USD', amount: '6000', at: new Date('2026-01-01T00:00:00Z') });
+    await database.db.insert(trades).values([closedTrade({ realizedPnl: '30' }), closedTrade({ entryIntentId: 2, realizedPnl: '30' })]);
+    const r = await run(goLiveCriteriaCheck, env);
+    expect(r).toMatchObject({ status: 'pass', value: '2 paper trades (need ≥ 2); paper ROI 1.00% (need > 0.5%); 0 critical alerts in 7d (need 0)' });
+    expect(r.details).toMatchObject({ paperStartingBalance: '6000', paperStartingBalanceFrom: 'recorded' });
   });
 
   it('fails when a stored gate policy of 0 paper trades reaches it, though the configuration refuses 0', async () => {

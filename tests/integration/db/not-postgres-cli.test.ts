@@ -39,7 +39,7 @@ function ctb(args: string[], env: Record<string, string>): Promise<Run> {
   }));
 }
 
-type Answer = 'http-then-close' | 'http-keep-open' | 'close-silently';
+type Answer = 'http-then-close' | 'http-keep-open' | 'close-silently' | 'ssh-banner';
 
 /** A TCP server that reads the first bytes of each connection and answers as `answer` says. */
 async function notPostgres(answer: Answer): Promise<{ server: Server; sockets: Set<Socket> }> {
@@ -47,6 +47,8 @@ async function notPostgres(answer: Answer): Promise<{ server: Server; sockets: S
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on('error', () => undefined).on('close', () => sockets.delete(socket));
+    // An SSH server speaks first, and its first byte is the one of PostgreSQL's answer to a TLS request.
+    if (answer === 'ssh-banner') return void socket.write('SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n');
     socket.once('data', () => {
       if (answer === 'close-silently') return socket.end();
       socket.write('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
@@ -58,6 +60,12 @@ async function notPostgres(answer: Answer): Promise<{ server: Server; sockets: S
 }
 
 const PASSWORD = 'pw-not-to-print';
+const SAID: Record<Answer, string> = {
+  'http-then-close': 'it sent "HTTP/1.1 400 Bad Request"',
+  'http-keep-open': 'it sent "HTTP/1.1 400 Bad Request"',
+  'close-silently': 'it closed the connection without answering',
+  'ssh-banner': 'it sent "SSH-2.0-OpenSSH_9.2p1 Debian-2"',
+};
 const firstErrorLine = (r: Run) => r.stderr.split('\n').find((l) => l.startsWith('error:')) ?? '';
 
 describe('ctb with DATABASE_URL at a server that is not PostgreSQL', { timeout: BOUND_MS + 30_000 }, () => {
@@ -65,7 +73,7 @@ describe('ctb with DATABASE_URL at a server that is not PostgreSQL', { timeout: 
   const portOf = (answer: Answer) => (servers.get(answer)!.server.address() as AddressInfo).port;
   const urlOf = (answer: Answer) => `postgres://ctb:${PASSWORD}@127.0.0.1:${portOf(answer)}/ctb`;
   const expected = (answer: Answer) =>
-    `error: The server at 127.0.0.1:${portOf(answer)} did not answer as PostgreSQL (${answer === 'close-silently' ? 'it closed the connection without answering' : 'it sent "HTTP/1.1 400 Bad Request"'}). Check DATABASE_URL's host and port.`;
+    `error: The server at 127.0.0.1:${portOf(answer)} did not answer as PostgreSQL (${SAID[answer]}). Check DATABASE_URL's host and port.`;
   const expectNamed = (r: Run, answer: Answer) => {
     expect(r.signal, `killed after ${BOUND_MS} ms: ${r.stdout}${r.stderr}`).toBeNull();
     expect(r.code).toBe(2);
@@ -74,14 +82,14 @@ describe('ctb with DATABASE_URL at a server that is not PostgreSQL', { timeout: 
   };
 
   beforeAll(async () => {
-    for (const answer of ['http-then-close', 'http-keep-open', 'close-silently'] as const) servers.set(answer, await notPostgres(answer));
+    for (const answer of ['http-then-close', 'http-keep-open', 'close-silently', 'ssh-banner'] as const) servers.set(answer, await notPostgres(answer));
   });
   afterAll(async () => {
     for (const { sockets } of servers.values()) sockets.forEach((s) => s.destroy());
     await Promise.all([...servers.values()].map(({ server }) => new Promise<void>((r) => server.close(() => r()))));
   });
 
-  it.each(['http-then-close', 'http-keep-open', 'close-silently'] as const)('stats ends with exit 2 naming what the server at host:port did (%s)', async (answer) => {
+  it.each(['http-then-close', 'http-keep-open', 'close-silently', 'ssh-banner'] as const)('stats ends with exit 2 naming what the server at host:port did (%s)', async (answer) => {
     expectNamed(await ctb(['stats'], { DATABASE_URL: urlOf(answer) }), answer);
   });
 

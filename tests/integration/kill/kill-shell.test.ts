@@ -181,7 +181,7 @@ describe('ctb kill from a shell that is not armed', () => {
     expect(run.stdout).toMatch(new RegExp(`kraken \\(queued for a bot with the key, not yet taken, request #${request}\\): no cancel sent from this process, NOT CONFIRMED .*no bot with the key is running \\(no engine running\\).*orders may remain open on Kraken`));
     expect(run.stdout).not.toMatch(/not handed to a bot/);
     // The confirmation is handed on, and the shell says no bot with the key is there to take it (read from the engine lease).
-    expect(run.stdout).toMatch(/NO BOT WITH THE KRAKEN KEY IS RUNNING \(no engine running\): orders may remain open on Kraken\. Request #\d+ waits 5 min for one to take it/);
+    expect(run.stdout).toMatch(/NO BOT WITH THE KRAKEN KEY IS RUNNING \(no engine running\): orders may remain open on Kraken\. Request #\d+ waits 5 min for a bot with the key to take it/);
     expect(kraken.orderChangingCalls()).toEqual([]);
     expect(openAtKraken(kraken)).toHaveLength(2);
     expect((await getBotState(database.db)).halted).toBe(true);

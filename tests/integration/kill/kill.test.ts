@@ -417,8 +417,8 @@ describe('kill', () => {
     const { t, result, requestId } = await unconfirmedKill('kraken down for a while');
     expect(result.ok).toBe(false);
     // No engine holds the lease here: the reply says no bot with the key is running, not that one goes on.
-    expect(result.followUp).toEqual({ requestId: expect.any(Number), runningBot: null, engine: 'no engine running', botKnown: true });
-    expect(renderKill(result)).toMatch(/NO BOT WITH THE KRAKEN KEY IS RUNNING \(no engine running\): orders may remain open on Kraken\. Request #\d+ waits 5 min for one to take it/);
+    expect(result.followUp).toEqual({ requestId: expect.any(Number), runningBot: null, engine: 'no engine running', botKnown: true, keylessBot: null });
+    expect(renderKill(result)).toMatch(/NO BOT WITH THE KRAKEN KEY IS RUNNING \(no engine running\): orders may remain open on Kraken\. Request #\d+ waits 5 min for a bot with the key to take it/);
     expect(JSON.stringify(renderKillReply(result))).toMatch(/No bot with the Kraken key is running\* \(no engine running\)/);
     const cancelItem = async () => (await kill.db().db.select().from(incidentChecklistItems)
       .where(and(eq(incidentChecklistItems.incidentId, result.incidentId!), eq(incidentChecklistItems.item, 'cancel_orders'))))[0]!;

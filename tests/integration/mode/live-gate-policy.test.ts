@@ -46,7 +46,7 @@ describe('/mode live and the go-live gate policy', () => {
     expect(result.opened).toBe(false);
     const criteria = result.audit.checks.find((c) => c.id === 'golive.criteria')!;
     expect(criteria.status).toBe('fail');
-    expect(criteria.value).toBe("1 paper trades (need ≥ 1); paper ROI 0.04% (need > -100%); 1 critical alerts in 1h (need 0); this environment's GOLIVE_ALERT_WINDOW=1m is looser than the gate policy's 1h and was ignored");
+    expect(criteria.value).toBe("1 paper trades (need ≥ 1); paper ROI 0.04% (need > -100%, over PAPER_STARTING_BALANCE 10000: no engine has funded the paper account yet); 1 critical alerts in 1h (need 0); this environment's GOLIVE_ALERT_WINDOW=1m is looser than the gate policy's 1h and was ignored");
     expect(await storedThresholds()).toEqual([{ minPaperTrades: 1, minRoiPct: '-100', alertWindowMs: HOUR, ...DEFAULT_AUDIT_SETTINGS }]);
     expect(await bed.database.db.select().from(modeChangeRequests)).toHaveLength(0);
   });

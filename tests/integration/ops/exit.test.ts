@@ -154,7 +154,9 @@ describe('/exit in Slack', () => {
   it('answers an unknown trade id, bad text and a closed trade with what is wrong', async () => {
     await h.slash('/exit', '4242', { user: USERS.operator });
     await h.idle();
-    expect(String(lastReply().text)).toMatch(/There is no trade #4242\. \/trades \(ctb trades\) lists the open ones/);
+    // Slack's words in Slack: the terminal's (`ctb trades`) are the CLI's own.
+    expect(String(lastReply().text)).toMatch(/There is no trade #4242\. \/trades lists the open ones\./);
+    expect(String(lastReply().text)).not.toContain('ctb trades');
     await h.slash('/exit', 'the-big-one', { user: USERS.operator });
     await h.idle();
     expect(JSON.stringify(lastReply().blocks)).toMatch(/Expected a trade id such as 12 \(see \/trades or ctb trades\) or \\"all\\", got \\"the-big-one\\"/);
@@ -505,7 +507,8 @@ describe('ctb exit', () => {
   it('refuses an unknown trade (exit 2), a bad target (exit 2), and any exit while halted (exit 1)', async () => {
     const unknown = await cli('exit', '999', '--yes');
     expect(unknown.code).toBe(2);
-    expect(unknown.err).toMatch(/There is no trade #999/);
+    expect(unknown.err).toContain('error: There is no trade #999. ctb trades lists the open ones.');
+    expect(unknown.err).not.toContain('/trades');
     const bad = await cli('exit', 'everything');
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/Expected a trade id such as 12/);

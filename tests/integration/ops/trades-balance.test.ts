@@ -171,8 +171,9 @@ describe('ctb trades', () => {
     expect(json).toMatchObject({ ok: false, code: 'bad_arguments', expected: 'at least 1 closed trade' });
   });
 
-  it('says so plainly when nothing is open', async () => {
-    expect((await cli(['trades'])).out).toBe('No open trades.\n');
+  it('says so plainly when nothing is open, and where the closed trades are', async () => {
+    expect((await cli(['trades'])).out).toBe('No open trades. (ctb trades --closed 10 lists the last 10 closed trades.)\n');
+    expect((await cli(['trades', '--closed', '3'])).out).toMatch(/^No open trades\.\n/);
   });
 });
 

@@ -65,7 +65,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('stats from a hand-computed ledger
 
   it('computes ROI over starting capital, over equity at the period start, and per strategy', async () => {
     const all = book(await stats('all'), 'paper');
-    expect(all.roi).toEqual({ totalPct: '0.0929', periodPct: '0.0929', startingCapital: '10000', periodStartEquity: '10000' });
+    expect(all.roi).toEqual({ totalPct: '0.0929', periodPct: '0.0929', startingCapital: '10000', startingCapitalFrom: 'first_snapshot', periodStartEquity: '10000' });
     const week = book(await stats('7d'), 'paper');
     // −0.61 over 10500 (the snapshot of 2026-01-03, the last one before the window opens).
     expect(week.roi).toMatchObject({ totalPct: '0.0929', periodPct: '-0.0058', periodStartEquity: '10500' });
@@ -149,9 +149,10 @@ describe('stats on PostgreSQL', () => {
     }
     const texts = statements.map((s) => s.text.trim().replace(/\s+/g, ' '));
     // Control: the seven reads of a window with a start (its period and all time; the orders in
-    // flight with fills among them), bot_state (which book the engine snapshots) and the engine lease
-    // (whether an engine writes any), to tell a snapshot's age, were all seen.
-    expect(texts.filter((t) => /^select/i.test(t))).toHaveLength(9);
+    // flight with fills among them), bot_state (which book the engine snapshots), the engine lease
+    // (whether an engine writes any), to tell a snapshot's age, and the paper account's recorded
+    // funding (paper ROI's base), were all seen.
+    expect(texts.filter((t) => /^select/i.test(t))).toHaveLength(10);
     expect(texts[0]).toMatch(/^begin/i);
     expect(texts.some((t) => /^set transaction isolation level repeatable read read only/i.test(t))).toBe(true);
     expect(texts.at(-1)).toMatch(/^commit/i);

@@ -69,7 +69,7 @@ const book = (name: BookStats['book']): BookStats => ({
   book: name, countsTowardGoLive: name !== 'replay',
   trades: { total: 123456, open: 12, closed: 123444, wins: 60000, losses: 63000, breakeven: 444, winRatePct: '48.6051' },
   pnl: { realized: '-123456.12345678', unrealized: '-1.25', unrealizedMarkedAt: iso(0), fees: '9876.54321' },
-  roi: { totalPct: '-12.3456', periodPct: '-1.1', startingCapital: '1000000', periodStartEquity: '990000' },
+  roi: { totalPct: '-12.3456', periodPct: '-1.1', startingCapital: '1000000', startingCapitalFrom: 'config', periodStartEquity: '990000' },
   equity: { latest: '876543.87654321', at: iso(0), peak: '1000000' },
   asOf: {
     at: iso(0), ageSeconds: 9_999_999, fresh: false, staleAfterSeconds: 1800,

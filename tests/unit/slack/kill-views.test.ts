@@ -49,6 +49,26 @@ describe('kill views', () => {
     expect(none).toContain('NO BOT WITH THE KRAKEN KEY IS RUNNING (no engine running)');
   });
 
+  it('a follow-up no bot takes: a keyless running bot is named as such, and a process with the key is not sent "where the key is"', () => {
+    const followUp = { requestId: 7, runningBot: null, engine: 'vm:30626 (all, feed replay, not armed, no Kraken keys), heartbeat 4s ago', botKnown: true, keylessBot: 'vm:30626' };
+    for (const krakenAccess of ['direct', 'queued'] as const) {
+      const result = kill({ ok: false, krakenAccess, followUp });
+      const slack = JSON.stringify(renderKillReply(result).blocks);
+      const terminal = renderKill(result);
+      expect(slack).toContain('*The running bot vm:30626 has no Kraken key*: orders may remain open on Kraken.');
+      expect(terminal).toContain('THE RUNNING BOT vm:30626 HAS NO KRAKEN KEY: orders may remain open on Kraken.');
+      for (const text of [slack, terminal]) {
+        expect(text).not.toMatch(/no bot with the kraken key is running/i);
+        if (krakenAccess === 'direct') expect(text).not.toContain('where the key is');
+        else expect(text).toContain('again where the key is');
+      }
+      if (krakenAccess === 'direct') {
+        expect(slack).toContain('this bot has the key, but Kraken did not confirm (the kraken line above says why): kill again once Kraken answers');
+        expect(terminal).toContain('this process has the key, but Kraken did not confirm (the kraken line above says why): run `ctb kill` again once Kraken answers here');
+      }
+    }
+  });
+
   it('the /kill reply says what happened: killed, already killed, survivors, database pending', () => {
     expect(renderKillReply(kill()).text).toMatch(/^Killed: every open order cancelled/);
     expect(renderKillReply(kill({ alreadyKilled: true })).text).toMatch(/^Already killed \(incident #4\)/);

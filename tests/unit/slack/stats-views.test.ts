@@ -9,7 +9,7 @@ const book = (name: BookStats['book'], over: Partial<BookStats> = {}): BookStats
   countsTowardGoLive: name !== 'replay',
   trades: { total: 4, open: 1, closed: 3, wins: 2, losses: 1, breakeven: 0, winRatePct: '66.6667' },
   pnl: { realized: '12.5', unrealized: '-1.25', unrealizedMarkedAt: '2026-01-10T11:30:00.000Z', fees: '0.75' },
-  roi: { totalPct: '0.125', periodPct: '0.1', startingCapital: '10000', periodStartEquity: '10010' },
+  roi: { totalPct: '0.125', periodPct: '0.1', startingCapital: '10000', startingCapitalFrom: 'first_snapshot', periodStartEquity: '10010' },
   equity: { latest: '10011.25', at: '2026-01-10T11:30:00.000Z', peak: '10100' },
   asOf: { at: '2026-01-10T11:30:00.000Z', ageSeconds: 1800, fresh: true, reasons: [], staleAfterSeconds: 1800 },
   drawdown: { maxPct: '3.5', maxAmount: '350', currentPct: '0.8787' },
@@ -20,7 +20,7 @@ const book = (name: BookStats['book'], over: Partial<BookStats> = {}): BookStats
 
 const report = (over: Partial<StatsReport> = {}): StatsReport => ({
   period: '7d', from: '2026-01-03T12:00:00.000Z', to: '2026-01-10T12:00:00.000Z', closed: 5, open: 1,
-  books: [book('paper'), book('live', { pnl: { realized: '-3', unrealized: null, unrealizedMarkedAt: null, fees: '1' }, roi: { totalPct: null, periodPct: null, startingCapital: null, periodStartEquity: null }, equity: null, asOf: null })],
+  books: [book('paper'), book('live', { pnl: { realized: '-3', unrealized: null, unrealizedMarkedAt: null, fees: '1' }, roi: { totalPct: null, periodPct: null, startingCapital: null, startingCapitalFrom: null, periodStartEquity: null }, equity: null, asOf: null })],
   recentClosed: [],
   ...over,
 });
@@ -28,6 +28,13 @@ const report = (over: Partial<StatsReport> = {}): StatsReport => ({
 type Block = { type: string; text?: { text: string }; fields?: Array<{ text: string }>; elements?: Array<{ text: string }> };
 
 describe('/stats view', () => {
+  it('says when paper ROI is over this process’s PAPER_STARTING_BALANCE because no engine has funded the paper account yet', () => {
+    const unfunded = book('paper', { roi: { totalPct: '0', periodPct: '0', startingCapital: '5000', startingCapitalFrom: 'config', periodStartEquity: '5000' } });
+    const said = (m: ReturnType<typeof renderStats>) => (m.blocks as Block[]).flatMap((b) => b.elements ?? []).map((e) => e.text);
+    expect(said(renderStats(report({ books: [unfunded] })))).toContain("ROI all time is over this process's PAPER_STARTING_BALANCE (5,000.00): no engine has funded the paper account yet.");
+    expect(said(renderStats(report())).join('\n')).not.toContain('PAPER_STARTING_BALANCE');
+  });
+
   it('shows paper and live side by side with every figure, and a header naming the period', () => {
     const m = renderStats(report());
     const blocks = m.blocks as Block[];
@@ -71,7 +78,7 @@ describe('/stats view', () => {
     const long = book('paper', {
       trades: { total: 3, open: 0, closed: 3, wins: 1, losses: 2, breakeven: 0, winRatePct: '33.3333' },
       pnl: { realized: '8797.1234567', unrealized: '-0.004', unrealizedMarkedAt: null, fees: '1234567.891' },
-      roi: { totalPct: '-12.3456789', periodPct: '0.004', startingCapital: '10000', periodStartEquity: '10000' },
+      roi: { totalPct: '-12.3456789', periodPct: '0.004', startingCapital: '10000', startingCapitalFrom: 'first_snapshot', periodStartEquity: '10000' },
       equity: null,
       drawdown: { maxPct: '12.3456789', maxAmount: '1234.5678912', currentPct: null },
       exposure: { costBasis: '1234567.891', pctOfEquity: null },

@@ -1,6 +1,7 @@
 // Checklist 6: the paper → live criteria — at least GOLIVE_MIN_PAPER_TRADES closed paper trades on
 // live prices (the replay feed is not evidence), paper ROI above GOLIVE_MIN_ROI_PCT (realized PnL
-// over PAPER_STARTING_BALANCE), and no critical alert within GOLIVE_ALERT_WINDOW (test alerts aside).
+// over the amount the paper account was funded with, as recorded when funded; PAPER_STARTING_BALANCE
+// only before any engine funded it, and then it says so), and no critical alert within GOLIVE_ALERT_WINDOW (test alerts aside).
 // One exception, for leaving a halt: while the bot is halted with an open incident, that incident's
 // own alert group (`kill:<id>`), once resolved, is not counted — the audit a resume needs would
 // otherwise fail for 7 days on the kill's own, handled alert. Unresolved, it counts; every other
@@ -8,6 +9,7 @@
 // The thresholds are the run's (ctx.thresholds): the gate policy the engine recorded, not whatever
 // this process's environment says (src/services/audit/gate-policy.ts).
 import { closedPaperTradeFacts, criticalAlertsSince } from '../../../db/queries/audit-facts.js';
+import { recordedPaperStart } from '../../../db/queries/exchange-paper.js';
 import { openIncident } from '../../../db/queries/kill-incidents.js';
 import { getBotState } from '../../bot-state.js';
 import { Decimal } from '../../../money.js';
@@ -35,7 +37,10 @@ export const goLiveCriteriaCheck = defineCheck({
     const since = new Date(ctx.clock.now().getTime() - t.alertWindowMs);
     const paper = await closedPaperTradeFacts(ctx.db);
     const count = paper.count;
-    const roi = new Decimal(paper.pnl).div(c.PAPER_STARTING_BALANCE).mul(100);
+    const recorded = await recordedPaperStart(ctx.db, c.QUOTE_CURRENCY);
+    const start = new Decimal(recorded ?? c.PAPER_STARTING_BALANCE);
+    const roi = new Decimal(paper.pnl).div(start).mul(100);
+    const over = recorded === undefined ? `, over PAPER_STARTING_BALANCE ${start.toString()}: no engine has funded the paper account yet` : '';
     const incident = (await getBotState(ctx.db)).halted ? await openIncident(ctx.db) : undefined;
     const { counted: critical, excused } = await criticalAlertsSince(ctx.db, since, incident?.id ?? null);
     const excusedText = excused > 0 ? `; ${excused} more of incident ${incident!.id}'s own alerts, resolved, not counted for its resume` : '';
@@ -44,11 +49,12 @@ export const goLiveCriteriaCheck = defineCheck({
         ? { name: 'paper trades', ok: count >= t.minPaperTrades, text: `${count} paper trades (need ≥ ${t.minPaperTrades})` }
         // The configuration refuses 0; a stored policy or threshold of 0 still never passes on no evidence.
         : { name: 'paper trades', ok: false, text: `${count} paper trades (the threshold is ${t.minPaperTrades}, which is refused: GOLIVE_MIN_PAPER_TRADES must be at least 1)` },
-      { name: 'ROI', ok: roi.gt(t.minRoiPct), text: `paper ROI ${roi.toFixed(2)}% (need > ${t.minRoiPct}%)` },
+      { name: 'ROI', ok: roi.gt(t.minRoiPct), text: `paper ROI ${roi.toFixed(2)}% (need > ${t.minRoiPct}%${over})` },
       { name: 'critical alerts', ok: critical === 0, text: `${critical} critical alerts in ${windowText(t.alertWindowMs)} (need 0${excusedText})` },
     ];
     const details = {
       paperTrades: count, minPaperTrades: t.minPaperTrades, paperRoiPct: roi.toFixed(4), minRoiPct: Number(t.minRoiPct),
+      paperStartingBalance: start.toString(), paperStartingBalanceFrom: recorded === undefined ? 'config' : 'recorded',
       criticalAlerts: critical, ...(excused > 0 ? { excusedIncidentAlerts: excused, incidentId: incident!.id } : {}), alertWindow: windowText(t.alertWindowMs), criteria: criteria.map(({ name, ok }) => ({ name, ok })),
       thresholds: t, thresholdsFrom: ctx.thresholds.source === 'engine' ? 'gate policy' : 'this process',
       ...(ctx.thresholds.envIgnored.length > 0 ? { envIgnored: ctx.thresholds.envIgnored.map((o) => `${o.env}=${o.value}`) } : {}),

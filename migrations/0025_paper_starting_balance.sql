@@ -1,0 +1,1 @@
+ALTER TABLE "paper_balances" ADD COLUMN "starting" numeric(38, 18);

@@ -1,0 +1,52 @@
+// What `ctb kill` in a shell advises when Kraken is not confirmed clear and no bot takes the cancel
+// on: a shell WITH the key that cannot reach Kraken is told what stopped it (the address and the DNS
+// error), never to "run ctb kill again where the key is", and its tries agree with themselves; a
+// running bot without the key is named as such, never as "no bot with the key is running".
+import { hostname } from 'node:os';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { ctbInShell } from '../../support/ctb-shell.js';
+import { holdLease } from '../../support/held-lease.js';
+import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
+
+const cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!().catch(() => {});
+});
+
+async function database(): Promise<TestDatabase> {
+  const db = await createPostgresTestDb();
+  cleanup.push(() => db.close());
+  return db;
+}
+
+describe('ctb kill: the advice when Kraken is not confirmed', () => {
+  it('with the key and Kraken unreachable (DNS): names the address and the error, counts its tries once, and never sends the operator to "where the key is"', async () => {
+    const { url } = await database();
+    const run = await ctbInShell(['kill', '--reason', 'no dns'], {
+      DATABASE_URL: url, KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: 'http://kraken.invalid',
+      KILL_CONFIRM_WAIT: '1s', KILL_CONFIRM_ATTEMPTS: '2',
+    });
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(1);
+    const line = run.stdout.split('\n').find((l) => l.startsWith('  kraken:'))!;
+    const tries = /NOT CONFIRMED after (\d+) tries — /.exec(line)?.[1];
+    expect(Number(tries), line).toBeGreaterThan(2);
+    // The last error is of the last try, numbered as the count is.
+    expect(line).toMatch(new RegExp(`\\(attempt ${tries}\\): Could not reach Kraken at http://kraken\\.invalid/? \\(fetch failed: getaddrinfo (ENOTFOUND|EAI_AGAIN) kraken\\.invalid\\)$`));
+    expect(run.stdout).toMatch(/^NO BOT WITH THE KRAKEN KEY IS RUNNING \(no engine running\): orders may remain open on Kraken\. Request #\d+ waits 5 min for a bot with the key to take it; this process has the key, but Kraken did not confirm \(the kraken line above says why\): run `ctb kill` again once Kraken answers here, or cancel in Kraken's UI\.$/m);
+    expect(run.stdout).not.toContain('where the key is');
+  }, 120_000);
+
+  it('without the key, beside a running bot that has none either: says that bot has no Kraken key, never that no bot is running', async () => {
+    const db = await database();
+    cleanup.push(await holdLease(db.db, { holderId: 'keyless-bot', host: hostname(), pid: process.pid, role: 'all', feed: 'replay', armed: false, hasKrakenKeys: false }, 60_000));
+    const run = await ctbInShell(['kill', '--reason', 'keyless bot'], { DATABASE_URL: db.url });
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(1);
+    const bot = `${hostname()}:${process.pid}`;
+    const lines = run.stdout.split('\n');
+    expect(lines[1]).toMatch(new RegExp(`^This process has no Kraken key and the running bot ${bot} has no Kraken key: the cancel on Kraken is queued in the database \\(request #\\d+\\)`));
+    expect(run.stdout).toContain(`this process has no Kraken key and the running bot ${bot} has no Kraken key, so nobody could cancel there now`);
+    expect(run.stdout).toMatch(new RegExp(`^THE RUNNING BOT ${bot} HAS NO KRAKEN KEY: orders may remain open on Kraken\\. Request #\\d+ waits 5 min for a bot with the key to take it; run \`ctb kill\` again where the key is`, 'm'));
+    expect(run.stdout).not.toMatch(/no bot with the (Kraken )?key is running/i);
+  }, 120_000);
+});

@@ -22,6 +22,8 @@ export interface WaitingRequest {
   runningBot: string | null;
   /** false: the engine lease could not be read (or was not read here), so whether one runs is unknown. */
   botKnown: boolean;
+  /** A cancel's: host:pid of the running bot when it has no Kraken key (it runs, but cannot take it). */
+  keylessBot?: string | null | undefined;
   engine: string;
   /** Tries made so far and, between two of them, when the next is due (the request waits pending meanwhile). */
   retried?: { tries: number; nextTryAt: string | null } | undefined;
@@ -58,6 +60,8 @@ export function waitingText(w: WaitingRequest): string {
     ? `retried by ${words.taker} (request #${w.requestId}): ${triesCount(w.retried.tries)} so far${notConfirmed}, next try ${w.retried.nextTryAt ? `at ${w.retried.nextTryAt}` : `when ${words.short} takes it`}`
     : `queued in the database for ${words.taker} (request #${w.requestId}), not yet taken`;
   if (w.runningBot) return w.retried ? `${queued} (${words.running}: ${w.runningBot})` : `${queued}; ${words.running} (${w.runningBot}) has not taken it yet`;
+  // Never "no bot with the key is running" beside the running bot it names: that bot has no key.
+  if (w.keylessBot) return `${queued}: the running bot ${w.keylessBot} has no Kraken key; until ${words.taker} takes it, ${UNTIL_TAKEN[w.work]}`;
   const start = w.waitsFor === 'engine' ? '; start one (ctb start --role worker)' : '';
   if (w.botKnown) return `${queued}: ${words.none} (${w.engine})${start}; until one takes it, ${UNTIL_TAKEN[w.work]}`;
   return `${queued}: ${words.unknown} (${w.engine}); until one takes it, ${UNTIL_TAKEN[w.work]}`;

@@ -5,6 +5,7 @@
 // old that snapshot is and why no newer one came.
 import type { BookStats, StatsReport } from '../../services/stats/compute-stats.js';
 import { money, pct, signedMoney, signedPct } from '../../domain/amount-text.js';
+import { paperStartReason } from '../../domain/paper-start.js';
 import { asOfText } from '../../domain/snapshot-age.js';
 import { plain, type Style } from './style.js';
 import { table } from './table.js';
@@ -46,10 +47,11 @@ export function staleSnapshotNote(b: BookStats): string | null {
   return `* ${b.book}: equity ${money(b.equity?.latest)} ${asOfText(b.asOf)} (unrealised PnL, current drawdown and exposure % are from the same snapshot)`;
 }
 
-/** Said when paper ROI is over this process's setting: no engine has funded (and recorded) the paper account yet. */
+/** Said when paper ROI is over this process's setting, not the funding an engine recorded, and why. */
 export function startingCapitalNote(b: BookStats): string | null {
-  if (b.roi.startingCapitalFrom !== 'config') return null;
-  return `${b.book}: ROI is over this process's PAPER_STARTING_BALANCE (${money(b.roi.startingCapital)}): no engine has funded the paper account yet`;
+  const from = b.roi.startingCapitalFrom;
+  const why = from && from !== 'first_snapshot' ? paperStartReason(from) : null;
+  return why ? `${b.book}: ROI is over this process's PAPER_STARTING_BALANCE (${money(b.roi.startingCapital)}): ${why}` : null;
 }
 
 export function renderStatsText(report: StatsReport, style: Style = plain): string {

@@ -47,10 +47,10 @@ export async function seedPaperAccount(db: Db, p: { asset: string; amount: strin
     on conflict (asset) do nothing`);
 }
 
-/** The amount the paper account was first funded with in `asset`, as recorded then; undefined before (or on a database funded before it was recorded). */
-export async function recordedPaperStart(db: Db, asset: string): Promise<string | undefined> {
+/** The paper account's row for `asset` with the amount it was funded with (null: funded before that was recorded); undefined: not funded. */
+export async function paperFundingRow(db: Db, asset: string): Promise<{ starting: string | null } | undefined> {
   const rows = await db.select({ starting: paperBalances.starting }).from(paperBalances).where(eq(paperBalances.asset, asset)).limit(1);
-  return rows[0]?.starting ?? undefined;
+  return rows[0];
 }
 
 export async function readPaperBalances(db: Db): Promise<BalanceRow[]> {

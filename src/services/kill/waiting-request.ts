@@ -7,7 +7,7 @@ import type { Db } from '../../db/client.js';
 import { engineRequestById } from '../../db/queries/engine-requests.js';
 import type { ChecklistItemKey, EngineRequestKind, IncidentChecklistItem } from '../../db/schema/index.js';
 import type { ShownChecklistItem } from '../../domain/incident-checklist.js';
-import { describeHolder, type EngineHolderView } from '../../domain/engine-holder.js';
+import { describeHolder, keylessRunningBot, type EngineHolderView } from '../../domain/engine-holder.js';
 import { waitingText, type WaitingRequest, type WaitingWork, type WaitsFor } from '../../domain/waiting-request.js';
 import { readEngineHolder } from '../engine-lease/holder-view.js';
 import { followUpTries } from './cancel-follow-up.js';
@@ -50,10 +50,10 @@ export async function waitingOn(ctx: WaitingDeps, requestId: number, kind?: Engi
   // Between two tries a follow-up waits pending again: tried, not "not yet taken".
   const tries = request.status === 'pending' ? followUpTries(request) : 0;
   const retried = tries > 0 ? { tries, nextTryAt: request.notBefore?.toISOString() ?? null } : undefined;
-  let lease: Pick<WaitingRequest, 'runningBot' | 'botKnown' | 'engine'> = { runningBot: null, botKnown: false, engine: 'the engine lease was not read here' };
+  let lease: Pick<WaitingRequest, 'runningBot' | 'botKnown' | 'engine' | 'keylessBot'> = { runningBot: null, botKnown: false, engine: 'the engine lease was not read here' };
   if (!takenBy && ctx.config) {
     lease = await readEngineHolder({ db: ctx.db, config: ctx.config }).then(
-      (h) => ({ runningBot: runningTaker(h, waits.waitsFor), botKnown: true, engine: describeHolder(h) }),
+      (h) => ({ runningBot: runningTaker(h, waits.waitsFor), botKnown: true, engine: describeHolder(h), keylessBot: waits.waitsFor === 'bot_with_key' ? keylessRunningBot(h) : null }),
       (err: unknown) => ({ runningBot: null, botKnown: false, engine: `the engine lease could not be read: ${describeError(err)}` }),
     );
   }

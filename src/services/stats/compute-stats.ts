@@ -14,7 +14,8 @@ import type { StatsPeriod } from '../../domain/stats-periods.js';
 import { holderView } from '../../domain/engine-holder.js';
 import { readLease } from '../../db/queries/engine-lease.js';
 import { inFlightFills } from '../../db/queries/in-flight-fills.js';
-import { recordedPaperStart } from '../../db/queries/exchange-paper.js';
+import { paperFundingRow } from '../../db/queries/exchange-paper.js';
+import { paperStartOf, type PaperStart, type PaperStartFrom } from '../../domain/paper-start.js';
 import { inFlightExits, inFlightPositions, type InFlightExit, type InFlightPosition } from '../trades/in-flight.js';
 import { unrealizedPnl } from '../trades/open-pnl.js';
 
@@ -56,10 +57,11 @@ export interface BookStats {
     startingCapital: string | null;
     /**
      * Where startingCapital comes from: the book's first equity snapshot; the amount the paper
-     * account was funded with, as recorded then (`recorded`); or — before any engine funded it —
-     * this process's PAPER_STARTING_BALANCE (`config`, said under the table).
+     * account was funded with, as recorded then (`recorded`); or this process's
+     * PAPER_STARTING_BALANCE — before any engine funded it (`config`), or when it was funded before
+     * the amount was recorded (`unrecorded`) — said under the table (domain/paper-start.ts).
      */
-    startingCapitalFrom: 'first_snapshot' | 'recorded' | 'config' | null;
+    startingCapitalFrom: 'first_snapshot' | PaperStartFrom | null;
     periodStartEquity: string | null;
   };
   /** `peak` is the risk guard's, stored with the latest snapshot. */
@@ -155,7 +157,7 @@ interface BookInputs {
   facts: Awaited<ReturnType<typeof equityFacts>>[number] | undefined;
   drawdown: Awaited<ReturnType<typeof drawdownInWindow>>[number] | undefined;
   /** The paper account's recorded funding, or this process's PAPER_STARTING_BALANCE before one is recorded. */
-  paperStart: { amount: string; from: 'recorded' | 'config' };
+  paperStart: PaperStart;
   now: Date;
   snapshotIntervalMs: number;
   bot: SnapshotBotFacts | null;
@@ -252,7 +254,7 @@ export async function computeStats(deps: { db: Db; config: Pick<Config, 'PAPER_S
   // another), and a cold process (ctb stats) opens one connection, not one per statement. The reads
   // are sent together and answered in one round trip (stats-ledger.ts).
   const endsNow = input.endsNow ?? true;
-  const [closed, allTime, openTrades, inFlight, facts, drawdowns, recent, bot, lease, recordedStart] = await inOneSnapshot(deps.db, (db) =>
+  const [closed, allTime, openTrades, inFlight, facts, drawdowns, recent, bot, lease, funding] = await inOneSnapshot(deps.db, (db) =>
     Promise.all([
       closedTradesByStrategy(db, window),
       window.from ? closedTradesByStrategy(db, { from: null, to: window.to }) : null,
@@ -263,13 +265,11 @@ export async function computeStats(deps: { db: Db; config: Pick<Config, 'PAPER_S
       recentClosedTrades(db, { to: window.to, limit: input.recentLimit ?? 5 }),
       botFacts(db),
       endsNow ? readLease(db) : null,
-      recordedPaperStart(db, deps.config.QUOTE_CURRENCY),
+      paperFundingRow(db, deps.config.QUOTE_CURRENCY),
     ]),
   );
   // The paper account's funding is a fact the engine recorded; this process's setting only stands in before.
-  const paperStart = recordedStart !== undefined
-    ? { amount: recordedStart, from: 'recorded' as const }
-    : { amount: String(deps.config.PAPER_STARTING_BALANCE), from: 'config' as const };
+  const paperStart = paperStartOf(funding, deps.config.PAPER_STARTING_BALANCE);
   // What entries in flight filled is open already, though no trade row holds it yet (in-flight.ts).
   const open = [...openTrades, ...inFlightPositions(inFlight).map(asOpenGroup)];
   const exits = [...inFlightExits(inFlight).values()];

@@ -48,5 +48,10 @@ describe('ctb kill: the advice when Kraken is not confirmed', () => {
     expect(run.stdout).toContain(`this process has no Kraken key and the running bot ${bot} has no Kraken key, so nobody could cancel there now`);
     expect(run.stdout).toMatch(new RegExp(`^THE RUNNING BOT ${bot} HAS NO KRAKEN KEY: orders may remain open on Kraken\\. Request #\\d+ waits 5 min for a bot with the key to take it; run \`ctb kill\` again where the key is`, 'm'));
     expect(run.stdout).not.toMatch(/no bot with the (Kraken )?key is running/i);
+
+    // The incident's cancel item, read afterwards, says the same of that bot.
+    const shown = await ctbInShell(['incident'], { DATABASE_URL: db.url });
+    expect(shown.stdout).toMatch(new RegExp(`\\[~\\] cancel_orders .* PENDING: queued in the database for a bot with the Kraken key \\(request #\\d+\\), not yet taken: the running bot ${bot} has no Kraken key; until a bot with the Kraken key takes it, orders may stay open on Kraken`));
+    expect(shown.stdout).not.toMatch(/no bot with the (Kraken )?key is running/i);
   }, 120_000);
 });

@@ -3,6 +3,7 @@
 // has. Before any engine funded it, the shell's setting stands in, and the output says so.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
+import { paperBalances } from '../../../src/db/schema/index.js';
 import { PaperExchange } from '../../../src/exchange/paper/paper-exchange.js';
 import { ctbInShell } from '../../support/ctb-shell.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
@@ -36,5 +37,10 @@ describe('`ctb stats` and the paper starting balance', () => {
     expect(paper.roi).toMatchObject({ startingCapital: '10000', startingCapitalFrom: 'recorded' });
     const text = await ctbInShell(['stats', 'all'], env);
     expect(text.stdout).not.toContain('PAPER_STARTING_BALANCE');
+
+    // A database funded before the amount was recorded: the shell's setting stands in, and it says why.
+    await database.db.update(paperBalances).set({ starting: null });
+    const unrecorded = await ctbInShell(['stats', 'all'], env);
+    expect(unrecorded.stdout).toContain("paper: ROI is over this process's PAPER_STARTING_BALANCE (5,000.00): the paper account was funded before its amount was recorded");
   }, 120_000);
 });

@@ -9,7 +9,8 @@
 // The thresholds are the run's (ctx.thresholds): the gate policy the engine recorded, not whatever
 // this process's environment says (src/services/audit/gate-policy.ts).
 import { closedPaperTradeFacts, criticalAlertsSince } from '../../../db/queries/audit-facts.js';
-import { recordedPaperStart } from '../../../db/queries/exchange-paper.js';
+import { paperFundingRow } from '../../../db/queries/exchange-paper.js';
+import { paperStartOf, paperStartReason } from '../../../domain/paper-start.js';
 import { openIncident } from '../../../db/queries/kill-incidents.js';
 import { getBotState } from '../../bot-state.js';
 import { Decimal } from '../../../money.js';
@@ -37,10 +38,11 @@ export const goLiveCriteriaCheck = defineCheck({
     const since = new Date(ctx.clock.now().getTime() - t.alertWindowMs);
     const paper = await closedPaperTradeFacts(ctx.db);
     const count = paper.count;
-    const recorded = await recordedPaperStart(ctx.db, c.QUOTE_CURRENCY);
-    const start = new Decimal(recorded ?? c.PAPER_STARTING_BALANCE);
+    const paperStart = paperStartOf(await paperFundingRow(ctx.db, c.QUOTE_CURRENCY), c.PAPER_STARTING_BALANCE);
+    const start = new Decimal(paperStart.amount);
     const roi = new Decimal(paper.pnl).div(start).mul(100);
-    const over = recorded === undefined ? `, over PAPER_STARTING_BALANCE ${start.toString()}: no engine has funded the paper account yet` : '';
+    const why = paperStartReason(paperStart.from);
+    const over = why ? `, over PAPER_STARTING_BALANCE ${start.toString()}: ${why}` : '';
     const incident = (await getBotState(ctx.db)).halted ? await openIncident(ctx.db) : undefined;
     const { counted: critical, excused } = await criticalAlertsSince(ctx.db, since, incident?.id ?? null);
     const excusedText = excused > 0 ? `; ${excused} more of incident ${incident!.id}'s own alerts, resolved, not counted for its resume` : '';
@@ -54,7 +56,7 @@ export const goLiveCriteriaCheck = defineCheck({
     ];
     const details = {
       paperTrades: count, minPaperTrades: t.minPaperTrades, paperRoiPct: roi.toFixed(4), minRoiPct: Number(t.minRoiPct),
-      paperStartingBalance: start.toString(), paperStartingBalanceFrom: recorded === undefined ? 'config' : 'recorded',
+      paperStartingBalance: start.toString(), paperStartingBalanceFrom: paperStart.from,
       criticalAlerts: critical, ...(excused > 0 ? { excusedIncidentAlerts: excused, incidentId: incident!.id } : {}), alertWindow: windowText(t.alertWindowMs), criteria: criteria.map(({ name, ok }) => ({ name, ok })),
       thresholds: t, thresholdsFrom: ctx.thresholds.source === 'engine' ? 'gate policy' : 'this process',
       ...(ctx.thresholds.envIgnored.length > 0 ? { envIgnored: ctx.thresholds.envIgnored.map((o) => `${o.env}=${o.value}`) } : {}),

@@ -261,12 +261,12 @@ export async function exitWaitOf(db: Db, id: number, ttlMs: number): Promise<{ w
 
 /**
  * Closes as failed every exit still pending (nobody carrying it out) written longer than `ttlMs` ago
- * on the database's clock, with `error` and the result `result`; the rows it closed. A claimed one
- * is left to the engine that runs it (its handler refuses it as expired).
+ * on the database's clock, finished at that clock's now too, with `error` and the result `result`;
+ * the rows it closed. A claimed one is left to the engine that runs it (its handler refuses it as expired).
  */
 export async function expirePendingExitRequests(
-  db: Db, input: { at: Date; ttlMs: number; error: string; result: Record<string, unknown>; id?: number },
+  db: Db, input: { ttlMs: number; error: string; result: Record<string, unknown>; id?: number },
 ): Promise<EngineRequest[]> {
-  return db.update(engineRequests).set({ status: 'failed', finishedAt: input.at, error: input.error, result: input.result })
+  return db.update(engineRequests).set({ status: 'failed', finishedAt: sql`now()`, error: input.error, result: input.result })
     .where(and(exitExpired(input.ttlMs), ...(input.id !== undefined ? [eq(engineRequests.id, input.id)] : []))).returning();
 }

@@ -169,11 +169,12 @@ async function stateOf(ctx: Pick<RequestExitDeps, 'db' | 'config'>, row: EngineR
 }
 
 /** What closes pending exits that waited past EXIT_REQUEST_TTL: no engine may carry them out later. */
-function expiryOf(ctx: Pick<RequestExitDeps, 'clock' | 'config'>, id?: number) {
+function expiryOf(ctx: Pick<RequestExitDeps, 'config'>, id?: number) {
   const ttlMs = ctx.config.EXIT_REQUEST_TTL;
   // The rows say since when each waited (params.writtenAt); the statement only knows it was longer.
+  // Finished at the database's now, the clock that judged them expired (engine-requests.ts).
   const summary = exitExpiredSummary(null, ttlMs);
-  return { at: ctx.clock.now(), ttlMs, error: summary, result: { summary, expired: true }, ...(id !== undefined ? { id } : {}) };
+  return { ttlMs, error: summary, result: { summary, expired: true }, ...(id !== undefined ? { id } : {}) };
 }
 
 /** Exits closed as expired: logged, and told to the alert channel when their requester no longer waits. */

@@ -39,9 +39,9 @@ describe('an exit closed as expired', () => {
     const actor = { id: 'cli:ops', source: 'cli' as const };
     const shown = { mode: 'paper' as const, tradeIds: [1] };
     // Closed by the next request for the same exit.
-    const first = await requestExit(ctx, actor, 'all', undefined, shown);
+    const first = await requestExit(ctx, actor, 'all', undefined, shown, 0);
     await writtenAgo(first.requestId, '11 minutes');
-    const second = await requestExit(ctx, actor, 'all', undefined, shown);
+    const second = await requestExit(ctx, actor, 'all', undefined, shown, 0);
     expect(second.requestId).not.toBe(first.requestId);
     // Closed by its requester's last wait.
     await writtenAgo(second.requestId, '11 minutes');

@@ -11,6 +11,8 @@ import {
 import { defineCommand, type CommandContext } from './define.js';
 
 export const EXIT_WAIT_SECONDS = 30;
+/** How long Slack's button waits on for the engine's answer after its first (pending) reply. */
+export const EXIT_ANSWER_LATER_SECONDS = EXIT_WAIT_SECONDS * 2;
 
 export interface ExitResult {
   ok: boolean;
@@ -40,8 +42,8 @@ export const exitCommand = defineCommand({
     shown: z.object({ mode: z.enum(['paper', 'live']), tradeIds: z.array(z.number().int().positive()).max(10_000).optional() }).strict().optional(),
     /** How long to wait for the engine's answer before reporting the request as pending. */
     waitSeconds: z.coerce.number().int('expected whole seconds').min(0, 'expected 0 to 300 seconds').max(300, 'expected 0 to 300 seconds').optional().default(EXIT_WAIT_SECONDS),
-    /** The caller waits on for the answer itself (awaitExitAnswer, Slack's button): a pending exit is not yet left to the alert channel. */
-    answerLater: z.boolean().optional().default(false),
+    /** How long the caller waits on for the answer itself after this (awaitExitAnswer, Slack's button): a pending exit is not yet left to the alert channel. */
+    answerLaterSeconds: z.coerce.number().int('expected whole seconds').min(0, 'expected 0 to 300 seconds').max(300, 'expected 0 to 300 seconds').optional().default(0),
   }).strict(),
   async run(ctx, args): Promise<ExitResult> {
     const target = parseExitTarget(args.target);
@@ -53,9 +55,9 @@ export const exitCommand = defineCommand({
     if (rows.length === 0) return { ok: true, target, status: 'nothing_open', trades: [], ...preview, request: null };
     if (!args.confirmed) return { ok: false, target, status: 'needs_confirmation', trades: rows, ...preview, request: null };
     const tradeIds = args.shown?.tradeIds ?? rows.map((r) => r.id);
-    const requested = await requestExit(ctx, ctx.actor, target, cleanReason(args.reason), { mode: preview.mode, tradeIds });
-    // Still pending when the wait ends: left to the alert channel, which hears how it ends (or expires).
-    const request = await awaitExit(ctx, requested, args.waitSeconds * 1000, { last: !args.answerLater });
+    // The request carries the whole wait: finished after it (this process may die before), the alert channel is told.
+    const requested = await requestExit(ctx, ctx.actor, target, cleanReason(args.reason), { mode: preview.mode, tradeIds }, (args.waitSeconds + args.answerLaterSeconds) * 1000);
+    const request = await awaitExit(ctx, requested, args.waitSeconds * 1000, { last: args.answerLaterSeconds === 0 });
     const listed = new Set(tradeIds);
     const asked = target === 'all' ? rows.filter((r) => listed.has(r.id)) : rows;
     return { ok: request.status === 'done', target, status: request.status, trades: asked, ...preview, request };

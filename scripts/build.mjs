@@ -4,7 +4,7 @@
 // the bundle, the others load from node_modules at run time. No type checking here (`npm test` runs tsc first).
 // `npm ci` runs this through the `prepare` script; vitest runs it before the tests (so a test never
 // runs a stale build); `npm run build` by hand. When no file the last build read has changed
-// (dist/build-inputs.json), esbuild is not run again; an unchanged build leaves dist/ as it is; a changed
+// (dist/build-inputs.json) and every file it wrote is there as written, esbuild is not run again; an unchanged build leaves dist/ as it is; a changed
 // one is written to a temporary directory and swapped in, so a process starting meanwhile never
 // sees a half-written dist/. dist/build-info.json records the build's hash and the commit it was
 // built at (bin/ctb.js warns when the checkout has moved on since), with the release tag that commit
@@ -19,7 +19,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { inputsUnchanged, recordInputs } from './build-inputs.mjs';
+import { inputsUnchanged, outputsIntact, recordInputs } from './build-inputs.mjs';
 import { migrationsHash, pgliteVersion } from './pglite-template-key.mjs';
 import { readDescribe } from '../src/domain/git-describe.js';
 import { fastScriptFiles, MANIFEST } from '../bin/fast-script.js';
@@ -159,9 +159,10 @@ try {
   process.exit(1);
 }
 
-// No file the last build read has changed (scripts/build-inputs.mjs): dist/ is kept as it is.
+// No file the last build read has changed, and every file it wrote is there as written
+// (scripts/build-inputs.mjs): dist/ is kept as it is.
 const startedAt = Date.now();
-const unchanged = existsSync(join(out, 'ctb.js')) && existsSync(join(out, 'build-info.json')) && inputsUnchanged(root, out);
+const unchanged = existsSync(join(out, 'ctb.js')) && existsSync(join(out, 'build-info.json')) && inputsUnchanged(root, out) && outputsIntact(out);
 
 const result = unchanged ? null : await build({
   absWorkingDir: root,
@@ -346,8 +347,9 @@ if (unchanged) {
   writeFileSync(tmpInfo, info);
   renameSync(tmpInfo, join(out, 'build-info.json'));
   what = 'dist/ is up to date (no file it was built from has changed)';
-} else if (readInfo()?.hash === digest && existsSync(join(out, 'ctb.js'))) {
-  // Same output: keep the files (a running test or bot may be loading them); refresh the commit.
+} else if (readInfo()?.hash === digest && existsSync(join(out, 'ctb.js')) && outputsIntact(out)) {
+  // Same output, every file of it there as written: keep the files (a running test or bot may be
+  // loading them); refresh the commit.
   const tmpInfo = join(out, `.build-info-${process.pid}.json`);
   writeFileSync(tmpInfo, info);
   renameSync(tmpInfo, join(out, 'build-info.json'));

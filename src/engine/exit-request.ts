@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
-import { askedAgoMs } from '../db/queries/engine-requests.js';
+import { exitWaitOf } from '../db/queries/engine-requests.js';
 import type { EngineRequest } from '../db/schema/index.js';
 import { exitExpiredSummary } from '../services/exits/exit-expiry.js';
 import type { EngineRequestHandler, HandlerOutcome } from '../services/engine-requests/runner.js';
@@ -23,6 +23,8 @@ export const exitRequestParams = z.object({
   mode: z.enum(['paper', 'live']).optional(),
   /** For `all`: the trades the preview listed, the only ones the exit may close. */
   tradeIds: z.array(z.number().int().positive()).max(10_000).optional(),
+  /** How long its requester waits for the answer (ms, from its writing): finished later, it is told to the alert channel. */
+  waitMs: z.number().int().min(0).optional(),
 });
 export type ExitRequestParams = z.infer<typeof exitRequestParams>;
 
@@ -38,13 +40,16 @@ export interface ExitRequestDeps {
 }
 
 /**
- * How long the exit has waited since it was confirmed (ms): on the database's clock, where it was
- * written (the requester's clock may be minutes off this one); when the database does not answer,
- * on this process's clock from its requested_at.
+ * How long the exit has waited since it was confirmed (ms) and whether past its TTL: on the database's
+ * clock by the rule that closes expired exits (exitWaitOf; the requester's clock may be minutes off
+ * this one); when the database does not answer, on this process's clock from its requested_at.
  */
-async function waitedMs(ctx: ExitRequestDeps, request: EngineRequest): Promise<number> {
-  const read = await askedAgoMs(ctx.db, request.id).catch(() => undefined);
-  return read?.agoMs ?? ctx.clock.now().getTime() - request.requestedAt.getTime();
+async function waitOf(ctx: ExitRequestDeps, request: EngineRequest): Promise<{ waitedMs: number; expired: boolean }> {
+  const ttlMs = ctx.config.EXIT_REQUEST_TTL;
+  const read = await exitWaitOf(ctx.db, request.id, ttlMs).catch(() => undefined);
+  if (read) return read;
+  const waitedMs = ctx.clock.now().getTime() - request.requestedAt.getTime();
+  return { waitedMs, expired: waitedMs > ttlMs };
 }
 
 /** While the engine is starting in the process that holds the lease, the exit is tried again this much later. */
@@ -59,10 +64,10 @@ export function exitTradeHandler(ctx: ExitRequestDeps): EngineRequestHandler {
       return { ok: false, summary: 'Not carried out: the request does not say which book (and, for all, which trades) the operator was shown, so it could close trades nobody confirmed: nothing was sent. Ask for the exit again.' };
     }
     // Older than its TTL (no engine ran, or it started too late): never sold at the price of hours later.
-    const waited = await waitedMs(ctx, request);
-    if (waited > ctx.config.EXIT_REQUEST_TTL) {
-      const summary = exitExpiredSummary(waited, ctx.config.EXIT_REQUEST_TTL);
-      ctx.logger.warn({ requestId: request.id, by: request.requestedBy, waitedMs: waited }, `manual exit: ${summary}`);
+    const waited = await waitOf(ctx, request);
+    if (waited.expired) {
+      const summary = exitExpiredSummary(waited.waitedMs, ctx.config.EXIT_REQUEST_TTL);
+      ctx.logger.warn({ requestId: request.id, by: request.requestedBy, waitedMs: waited.waitedMs }, `manual exit: ${summary}`);
       return { ok: false, summary, details: { expired: true } };
     }
     const engine = runningEngine(ctx);

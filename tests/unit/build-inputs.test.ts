@@ -1,13 +1,14 @@
 // The build of dist/ (scripts/build.mjs) is not run again when no file it read has changed
 // (scripts/build-inputs.mjs): every test run starts with it, and a build that finds the same output
 // cost some 4 CPU-seconds. Any change to a file it read — a source, a bundled package's file, the
-// build's own settings — runs it again, and so does a change made while it ran.
+// build's own settings — runs it again, and so does a change made while it ran, and so does a file
+// of dist/ the last build wrote that is gone or no longer as written.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BUILD_SETTINGS, INPUTS_RECORD, inputsUnchanged, recordInputs } from '../../scripts/build-inputs.mjs';
+import { BUILD_SETTINGS, INPUTS_RECORD, inputsUnchanged, outputsIntact, recordInputs } from '../../scripts/build-inputs.mjs';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
@@ -62,6 +63,56 @@ describe('what a build of dist/ read', () => {
     expect(() => readFileSync(join(out, INPUTS_RECORD))).toThrow(/ENOENT/);
     expect(inputsUnchanged(root, out)).toBe(false);
   });
+
+  it('records the files the build left in dist/: one gone, cut short or written over is no longer intact', () => {
+    const { root, out } = tree();
+    mkdirSync(join(out, 'chunks'));
+    writeFileSync(join(out, 'ctb.js'), 'import "./chunks/c.js";\n');
+    writeFileSync(join(out, 'chunks', 'c.js'), 'export const c = 1;\n');
+    writeFileSync(join(out, 'build-info.json'), '{}\n');
+    expect(outputsIntact(out)).toBe(false); // no build recorded
+    recordInputs(root, out, ['src/a.ts'], Date.now() + 1_000);
+    expect(outputsIntact(out)).toBe(true);
+    writeFileSync(join(out, 'build-info.json'), '{ "commit": "next" }\n'); // rewritten by every build: not an output
+    expect(outputsIntact(out)).toBe(true);
+
+    unlinkSync(join(out, 'chunks', 'c.js'));
+    expect(outputsIntact(out)).toBe(false);
+    expect(inputsUnchanged(root, out)).toBe(true); // what it read is the same: only dist/ lost a file
+
+    writeFileSync(join(out, 'chunks', 'c.js'), 'export const c = 1;\n');
+    recordInputs(root, out, ['src/a.ts'], Date.now() + 1_000);
+    expect(outputsIntact(out)).toBe(true);
+    truncateSync(join(out, 'chunks', 'c.js'), 5);
+    expect(outputsIntact(out)).toBe(false);
+
+    writeFileSync(join(out, 'chunks', 'c.js'), 'export const c = 1;\n');
+    recordInputs(root, out, ['src/a.ts'], Date.now() + 1_000);
+    const before = statSync(join(out, 'ctb.js'));
+    writeFileSync(join(out, 'ctb.js'), 'import "./chunks/X.js";\n'); // same size, other bytes, written later
+    utimesSync(join(out, 'ctb.js'), before.atime, new Date(before.mtimeMs + 5_000));
+    expect(statSync(join(out, 'ctb.js')).size).toBe(before.size);
+    expect(outputsIntact(out)).toBe(false);
+  });
+
+  it('of this checkout rebuilds a chunk of dist/ deleted since the last build', () => {
+    const build = () => spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, encoding: 'utf8' });
+    expect(build().status).toBe(0);
+    const record = JSON.parse(readFileSync(join(ROOT, 'dist', INPUTS_RECORD), 'utf8')) as { outputs: Record<string, [number, number]> };
+    const chunk = Object.keys(record.outputs).find((p) => /^chunks\/.*\.js$/.test(p));
+    const cache = Object.keys(record.outputs).find((p) => /^fast\/.*\.cache$/.test(p));
+    expect(chunk).toBeDefined();
+    expect(cache).toBeDefined();
+    unlinkSync(join(ROOT, 'dist', chunk!));
+    truncateSync(join(ROOT, 'dist', cache!), 10);
+    const rebuilt = build();
+    expect(rebuilt.status).toBe(0);
+    expect(rebuilt.stderr).toMatch(/^built dist\/ \(\d+ files\) in \d+ ms\n/);
+    expect(existsSync(join(ROOT, 'dist', chunk!))).toBe(true);
+    expect(statSync(join(ROOT, 'dist', cache!)).size).toBeGreaterThan(10);
+    expect(outputsIntact(join(ROOT, 'dist'))).toBe(true);
+    expect(build().stderr).toMatch(/^dist\/ is up to date \(no file it was built from has changed\) in \d+ ms\n/);
+  }, 120_000);
 
   it('of this checkout lists its sources and the bundled packages, and a second build runs no esbuild', () => {
     // vitest's globalSetup built dist/ (tests/support/build-cli.ts); a build now finds every file it read

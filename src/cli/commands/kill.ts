@@ -17,7 +17,7 @@ import type { OwnedContext } from '../../app/build-context.js';
 import { embeddedDatabaseExists } from '../../app/embedded-database.js';
 import type { Exchange } from '../../exchange/types.js';
 import { createLogger } from '../../logger.js';
-import { cancelAndCount, cancelOnKrakenOnly, krakenWithEarlyCancel } from '../../services/kill/early-cancel.js';
+import { cancelAndCount, cancelOnKrakenOnly, krakenFailure, krakenWithEarlyCancel } from '../../services/kill/early-cancel.js';
 import type { CliRegistration } from '../program.js';
 import { ConfigError, type Config } from '../../config/env.js';
 import { envLayers } from '../../config/load.js';
@@ -76,7 +76,7 @@ async function cancelOnlyOnKraken(io: CliIo, problem: ConfigError, read: Record<
       ? `NOT HALTED — Kraken cancelled ${canceled} order(s), none open (confirmed); the bot may place new ones until the halt is recorded.\n`
       : `NOT HALTED — Kraken cancelled ${canceled} order(s) but ${open} are still open; the bot may place new ones.\n`);
   } catch (err) {
-    io.stdout.write(`NOT KILLED — the cancel on Kraken failed: ${(err as Error).message}. Orders may remain open on Kraken.\n`);
+    io.stdout.write(`NOT KILLED — the cancel on Kraken failed: ${krakenFailure(err, config)}. Orders may remain open on Kraken.\n`);
   }
   return 2;
 }
@@ -87,10 +87,14 @@ async function cancelOnlyOnKraken(io: CliIo, problem: ConfigError, read: Record<
  */
 export function noBotDatabaseText(dataDir: string, cwd: string, wrote: boolean): string {
   const where = `DATA_DIR ${dataDir} (from ${cwd})`;
-  const what = wrote
-    ? `no bot has ever used the embedded database in ${where}: the halt was written there, where no bot reads it.`
-    : `no bot has used ${where}: there is no embedded database there, so this kill recorded no halt and created none.`;
-  return `NO BOT HALTED — ${what} The running bot (if any) is NOT halted and keeps trading: run ctb kill with the bot's DATA_DIR (or DATABASE_URL).`;
+  // With a database no engine has used yet, a bot starting on it (not yet heartbeating) will read the
+  // halt: only what was checked is said — no engine ran there, so a bot running elsewhere is not halted.
+  if (wrote) {
+    return `NO BOT HALTED — no engine has ever run on the embedded database in ${where}: the halt was written there, and only a bot that starts with this DATA_DIR will read it. `
+      + "A bot running with another DATA_DIR or DATABASE_URL is NOT halted and keeps trading: run ctb kill with that bot's DATA_DIR (or DATABASE_URL).";
+  }
+  return `NO BOT HALTED — no bot has used ${where}: there is no embedded database there, so this kill recorded no halt and created none. `
+    + "The running bot (if any) is NOT halted and keeps trading: run ctb kill with the bot's DATA_DIR (or DATABASE_URL).";
 }
 
 /**
@@ -98,14 +102,14 @@ export function noBotDatabaseText(dataDir: string, cwd: string, wrote: boolean):
  * through it and none to hand a cancel to; making an empty one would only hide that. With a key the
  * orders on Kraken are still cancelled (the early cancel's answer) and confirmed. Always exit 2.
  */
-async function killWithoutBotDatabase(io: CliIo, kraken: Exchange | undefined, dataDir: string, json: boolean): Promise<number> {
+async function killWithoutBotDatabase(io: CliIo, config: Config, kraken: Exchange | undefined, dataDir: string, json: boolean): Promise<number> {
   const head = noBotDatabaseText(dataDir, io.cwd, false);
   let cancel: { canceled: number; open: number } | { error: string } | null = null;
   if (kraken) {
     try {
       cancel = await cancelAndCount(kraken);
     } catch (err) {
-      cancel = { error: (err as Error).message };
+      cancel = { error: krakenFailure(err, config) };
     }
   }
   const krakenLine = cancel === null
@@ -148,7 +152,7 @@ export const killCli: CliRegistration = {
         if (kraken) await kraken.warm?.().catch(() => {});
         // No embedded database at DATA_DIR yet: no bot has used it (ctb kill run outside the bot's directory).
         const dataDir = resolve(io.cwd, config.DATA_DIR);
-        if (!config.DATABASE_URL && !embeddedDatabaseExists(dataDir)) return setExit(await killWithoutBotDatabase(io, kraken, dataDir, opts.json));
+        if (!config.DATABASE_URL && !embeddedDatabaseExists(dataDir)) return setExit(await killWithoutBotDatabase(io, config, kraken, dataDir, opts.json));
         const [{ buildAppContext }, { runCommand }, { killCommand, NO_KEY_LOOKING }, { renderKill }, { engineEverRan }] = await Promise.all([
           import('../../app/build-context.js'),
           import('../../../commands/run-command.js'),

@@ -78,7 +78,7 @@ export function renderKill(r: KillResult, opts: { noBot?: string } = {}): string
           : "run `ctb kill` again where the key is, or cancel in Kraken's UI."}`)
       : `The confirmation could not be handed on to the running bot (${r.followUp.error}): run \`ctb kill\` again or check Kraken.`);
   }
-  if (opts.noBot) lines.push('The halt is recorded only in that database, which no bot reads.');
+  if (opts.noBot) lines.push('The halt is recorded only in that database, on which no engine has run yet.');
   else if (r.state === 'written') lines.push('Halted in paper mode: the halt is recorded in the database.');
   else if (r.state === 'pending') lines.push(localHaltText(r.pendingFile ?? 'DATA_DIR', r.stateError ?? 'no answer'));
   else lines.push(unsavedHaltText(r.stateError ?? 'no answer', r.saveError ?? 'no answer'));

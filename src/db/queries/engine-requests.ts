@@ -243,27 +243,30 @@ export async function liveLedgerCounts(db: Db): Promise<{ intents: number; fills
   return { intents: intents?.n ?? 0, fills: liveFills?.n ?? 0 };
 }
 
-/** A pending exit written before `now() - ttl` on the database's clock: its writing is what a TTL runs from. */
-const exitExpired = (ttlMs: number) => and(eq(engineRequests.kind, 'exit_trade'), eq(engineRequests.status, 'pending'), sql`${writtenAtDb} < now() - ${spanOf(ttlMs)}`);
-
 /**
- * Closes as failed every exit still pending (nobody carrying it out) written longer than `ttlMs` ago
- * on the database's clock, with `error` and the result `result`; the rows it closed. A claimed one
- * is left to the engine that runs it (its handler refuses it as expired).
+ * How long an exit has waited, on the database's clock: since its writing, what EXIT_REQUEST_TTL runs
+ * from. The one measure of it: what closes expired exits, the engine's handler and the pending answer read it.
  */
-export async function expirePendingExitRequests(
-  db: Db, input: { at: Date; ttlMs: number; error: string; result: Record<string, unknown>; id?: number },
-): Promise<EngineRequest[]> {
-  return db.update(engineRequests).set({ status: 'failed', finishedAt: input.at, error: input.error, result: input.result })
-    .where(and(exitExpired(input.ttlMs), ...(input.id !== undefined ? [eq(engineRequests.id, input.id)] : []))).returning();
+const exitWaited = sql`now() - ${writtenAtDb}`;
+const exitPastTtl = (ttlMs: number) => sql`${exitWaited} > ${spanOf(ttlMs)}`;
+/** A pending exit that waited past `ttlMs`. */
+const exitExpired = (ttlMs: number) => and(eq(engineRequests.kind, 'exit_trade'), eq(engineRequests.status, 'pending'), exitPastTtl(ttlMs));
+
+/** How long exit `id` has waited (ms) and whether that is past `ttlMs`, by the rule that closes expired exits; undefined when there is no such row. */
+export async function exitWaitOf(db: Db, id: number, ttlMs: number): Promise<{ waitedMs: number; expired: boolean } | undefined> {
+  const [row] = await db.select({ waitedMs: sql<number>`(extract(epoch from ${exitWaited}) * 1000)::float8`, expired: sql<boolean>`${exitPastTtl(ttlMs)}` })
+    .from(engineRequests).where(eq(engineRequests.id, id));
+  return row ? { waitedMs: Number(row.waitedMs), expired: row.expired === true } : undefined;
 }
 
 /**
- * Its requester stopped waiting for the answer (params.unwatched): whoever finishes it then tells the
- * alert channel. Only while it is open; undefined once it finished (the requester reads that answer).
+ * Closes as failed every exit still pending (nobody carrying it out) written longer than `ttlMs` ago
+ * on the database's clock, finished at that clock's now too, with `error` and the result `result`;
+ * the rows it closed. A claimed one is left to the engine that runs it (its handler refuses it as expired).
  */
-export async function markExitRequestUnwatched(db: Db, id: number): Promise<EngineRequest | undefined> {
-  const [row] = await db.update(engineRequests).set({ params: sql`${engineRequests.params} || jsonb_build_object('unwatched', true)` })
-    .where(and(eq(engineRequests.id, id), inArray(engineRequests.status, ['pending', 'running']))).returning();
-  return row;
+export async function expirePendingExitRequests(
+  db: Db, input: { ttlMs: number; error: string; result: Record<string, unknown>; id?: number },
+): Promise<EngineRequest[]> {
+  return db.update(engineRequests).set({ status: 'failed', finishedAt: sql`now()`, error: input.error, result: input.result })
+    .where(and(exitExpired(input.ttlMs), ...(input.id !== undefined ? [eq(engineRequests.id, input.id)] : []))).returning();
 }

@@ -7,6 +7,7 @@ import type { Clock } from '../../clock.js';
 import { cleanJson, cleanText } from '../../db/clean-text.js';
 import type { Db } from '../../db/client.js';
 import {
+  askedAgoMs,
   adoptHaltFollowUp, engineRequestById, extendFollowUpGiveUp, failPendingEngineRequest, finishRunningEngineRequest, insertEngineRequest, insertFollowUpUnlessOpen,
   lockNextPendingEngineRequest, markEngineRequestRunning, openFollowUpOf, openIncidentFollowUp, requeueEngineRequestsClaimedBefore, retryRunningEngineRequest,
 } from '../../db/queries/engine-requests.js';
@@ -135,4 +136,22 @@ export async function waitForEngineRequest(db: Db, id: number, opts: WaitOptions
  */
 export async function withdrawEngineRequest(db: Db, clock: Clock, id: number, why: string): Promise<boolean> {
   return failPendingEngineRequest(db, id, { at: clock.now(), error: why.slice(0, 2000) });
+}
+
+/**
+ * Whether the requester of `request` has stopped waiting for its answer: its wait (params.waitMs,
+ * written with the request; 0 when nobody waits) is over since it was written, on the database's
+ * clock — the requester's clock may be minutes off this process's, and the requester may have died
+ * mid-wait (a restarted replica, a killed shell), so nothing depends on it saying so. A request
+ * written with the requester's own deadline (params.waitUntil) is judged by it; one with neither, as over.
+ */
+export async function requesterStoppedWaiting(db: Db, request: EngineRequest): Promise<boolean> {
+  const waitMs = Number(request.params['waitMs']);
+  if (Number.isFinite(waitMs)) {
+    if (waitMs <= 0) return true;
+    const asked = await askedAgoMs(db, request.id).catch(() => undefined);
+    return !asked || asked.agoMs >= waitMs;
+  }
+  const waitUntil = Number(request.params['waitUntil']);
+  return !Number.isFinite(waitUntil) || Date.now() >= waitUntil;
 }

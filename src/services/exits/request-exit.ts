@@ -7,7 +7,7 @@ import type { AlertSink } from '../../alerts/types.js';
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
-import { askedAgoMs, expirePendingExitRequests, lockExitRequests, markExitRequestUnwatched, openExitRequests } from '../../db/queries/engine-requests.js';
+import { exitWaitOf, expirePendingExitRequests, lockExitRequests, openExitRequests } from '../../db/queries/engine-requests.js';
 import { tradeById } from '../../db/queries/exit-targets.js';
 import { openTradesById } from '../../db/queries/trade-views.js';
 import type { BotState, EngineRequest, Trade } from '../../db/schema/index.js';
@@ -62,7 +62,7 @@ export interface ExitRequestState {
   waitedMs: number | null;
   /** EXIT_REQUEST_TTL: a pending exit that waited this long is never carried out. */
   ttlMs: number;
-  /** Nobody waits for its answer any more: whoever finishes it tells the alert channel how it ended. */
+  /** Its requester's wait (params.waitMs) is over, or ends with this answer: whoever finishes it tells the alert channel how it ended. */
   toldLater: boolean;
   /** While pending: how long it has waited and when it expires, in words (exit-expiry.ts); else null. */
   queued: string | null;
@@ -162,18 +162,19 @@ export async function previewExit(ctx: EngineHolderDeps, target: ExitTarget): Pr
 async function stateOf(ctx: Pick<RequestExitDeps, 'db' | 'config'>, row: EngineRequest, joined: boolean): Promise<ExitRequestState> {
   const result = (row.result ?? {}) as { summary?: string; results?: ManualExitOutcome[] };
   const status = row.status === 'done' ? 'done' : row.status === 'failed' ? 'failed' : 'pending';
-  const waitedMs = status === 'pending' ? ((await askedAgoMs(ctx.db, row.id))?.agoMs ?? null) : null;
+  const waitedMs = status === 'pending' ? ((await exitWaitOf(ctx.db, row.id, ctx.config.EXIT_REQUEST_TTL))?.waitedMs ?? null) : null;
   return { requestId: row.id, status, joined, summary: result.summary ?? row.error ?? null, results: result.results ?? [], waitedMs, ttlMs: ctx.config.EXIT_REQUEST_TTL,
-    toldLater: row.params['unwatched'] === true, queued: waitedMs === null ? null : exitQueuedPhrase(waitedMs, ctx.config.EXIT_REQUEST_TTL),
+    toldLater: status === 'pending' && (waitedMs ?? 0) >= Number(row.params['waitMs'] ?? 0), queued: waitedMs === null ? null : exitQueuedPhrase(waitedMs, ctx.config.EXIT_REQUEST_TTL),
   };
 }
 
 /** What closes pending exits that waited past EXIT_REQUEST_TTL: no engine may carry them out later. */
-function expiryOf(ctx: Pick<RequestExitDeps, 'clock' | 'config'>, id?: number) {
+function expiryOf(ctx: Pick<RequestExitDeps, 'config'>, id?: number) {
   const ttlMs = ctx.config.EXIT_REQUEST_TTL;
   // The rows say since when each waited (params.writtenAt); the statement only knows it was longer.
+  // Finished at the database's now, the clock that judged them expired (engine-requests.ts).
   const summary = exitExpiredSummary(null, ttlMs);
-  return { at: ctx.clock.now(), ttlMs, error: summary, result: { summary, expired: true }, ...(id !== undefined ? { id } : {}) };
+  return { ttlMs, error: summary, result: { summary, expired: true }, ...(id !== undefined ? { id } : {}) };
 }
 
 /** Exits closed as expired: logged, and told to the alert channel when their requester no longer waits. */
@@ -199,11 +200,15 @@ function sameExit(pending: unknown, asked: ExitRequestParams): boolean {
 
 /**
  * Hands the exit to the engine's process with the book it was shown (the engine refuses it in the
- * other, and `all` closes only the trades listed); an identical exit still pending is joined, not repeated.
+ * other, and `all` closes only the trades listed) and how long its requester waits for the answer
+ * (`waitMs`: finished later, the alert channel is told); an identical exit still pending is joined, not repeated.
  */
-export async function requestExit(ctx: RequestExitDeps, actor: Actor, target: ExitTarget, reason: string | undefined, shown: ShownExit): Promise<ExitRequestState> {
+export async function requestExit(
+  ctx: RequestExitDeps, actor: Actor, target: ExitTarget, reason: string | undefined, shown: ShownExit, waitMs: number,
+): Promise<ExitRequestState> {
   const params: ExitRequestParams = exitRequestParams.parse({
     target, ...(reason ? { reason } : {}), mode: shown.mode, ...(target === 'all' ? { tradeIds: [...shown.tradeIds].sort((a, b) => a - b) } : {}),
+    waitMs: Math.max(0, Math.round(waitMs)),
   });
   // Two clicks at once must not both see "nothing pending" and both enqueue: look and write under one lock.
   const { row, joined, expired } = await ctx.db.transaction(async (tx) => {
@@ -222,8 +227,8 @@ export async function requestExit(ctx: RequestExitDeps, actor: Actor, target: Ex
 
 /**
  * Waits up to `waitMs` for the engine's answer; returns the request as it stands then. With `last`
- * (nobody waits after this), one still pending is closed when it waited past EXIT_REQUEST_TTL, else
- * marked unwatched: whoever finishes it later tells the alert channel how it ended.
+ * (nobody waits after this), one still pending is closed when it waited past EXIT_REQUEST_TTL; else
+ * its requester's wait (params.waitMs) is over, so whoever finishes it tells the alert channel.
  */
 export async function awaitExit(ctx: RequestExitDeps, state: ExitRequestState, waitMs: number, opts: { last: boolean }): Promise<ExitRequestState> {
   if (state.status !== 'pending') return state;
@@ -235,8 +240,7 @@ export async function awaitExit(ctx: RequestExitDeps, state: ExitRequestState, w
     await toldExpired(ctx, [expired]);
     return stateOf(ctx, expired, state.joined);
   }
-  // Finished meanwhile: the requester reads that answer itself.
-  const marked = await markExitRequestUnwatched(ctx.db, row.id) ?? await getEngineRequest(ctx.db, row.id);
-  return marked ? stateOf(ctx, marked, state.joined) : state;
+  const now = await stateOf(ctx, row, state.joined);
+  return now.status === 'pending' ? { ...now, toldLater: true } : now;
 }
 

@@ -1,11 +1,12 @@
-// Owns telling how a confirmed exit ended when nobody is waiting for its answer any more: its
-// requester's wait ran out (ctb exit's --wait, the Slack button's) and marked it unwatched, so when an
-// engine carries it out later — or it expires — the alert channel hears the outcome and who asked.
+// Owns telling how a confirmed exit ended when nobody is waiting for its answer any more: the
+// request carries its requester's wait (params.waitMs: ctb exit's --wait, the Slack button's), so
+// when it finishes after that wait on the database's clock — carried out, refused or expired — the
+// alert channel hears the outcome and who asked, even when the requester died while waiting.
 import type { AlertSink } from '../../alerts/types.js';
 import type { Db } from '../../db/client.js';
 import type { EngineRequest } from '../../db/schema/index.js';
 import type { Logger } from '../../logger.js';
-import { getEngineRequest } from '../engine-requests/store.js';
+import { getEngineRequest, requesterStoppedWaiting } from '../engine-requests/store.js';
 import type { HandlerOutcome } from '../engine-requests/runner.js';
 
 export interface TellExitDeps {
@@ -14,9 +15,9 @@ export interface TellExitDeps {
   logger: Logger;
 }
 
-/** The alert that tells a finished exit's outcome, or null while it is open or someone still waits for it. */
+/** The alert that tells a finished exit's outcome, or null while it is open. */
 export function exitOutcomeAlert(row: EngineRequest): Parameters<AlertSink['raise']>[0] | null {
-  if (row.kind !== 'exit_trade' || row.params['unwatched'] !== true || (row.status !== 'done' && row.status !== 'failed')) return null;
+  if (row.kind !== 'exit_trade' || (row.status !== 'done' && row.status !== 'failed')) return null;
   const result = (row.result ?? {}) as { summary?: unknown; expired?: unknown };
   const summary = typeof result.summary === 'string' ? result.summary : row.error ?? '';
   const how = row.status === 'done' ? 'carried out' : result.expired === true ? 'expired: nothing was sold' : 'not carried out';
@@ -32,14 +33,12 @@ export function exitOutcomeAlert(row: EngineRequest): Parameters<AlertSink['rais
 /** Tells the alert channel how a finished exit ended when its requester no longer waits for it. */
 export async function tellExitOutcome(ctx: TellExitDeps, row: EngineRequest): Promise<void> {
   const alert = exitOutcomeAlert(row);
-  if (!alert) return;
+  // Its requester still waits (its wait is not over on the database's clock): it reads the answer itself.
+  if (!alert || !(await requesterStoppedWaiting(ctx.db, row))) return;
   await ctx.alerts.raise(alert).catch((err: unknown) => ctx.logger.error({ err, requestId: row.id }, 'could not tell the alert channel how an exit ended'));
 }
 
-/**
- * The engine's runner, after it finished a request: an exit's outcome is told when its requester
- * stopped waiting — read again now, since the requester may have stopped while it ran.
- */
+/** The engine's runner, after it finished a request: an exit's outcome is told when its requester stopped waiting. */
 export function exitFollowUp(ctx: TellExitDeps): (request: EngineRequest, outcome: HandlerOutcome) => Promise<void> {
   return async (request) => {
     if (request.kind !== 'exit_trade') return;

@@ -8,7 +8,7 @@
 import type { Clock } from '../../clock.js';
 import { cleanJson } from '../../db/clean-text.js';
 import type { Db } from '../../db/client.js';
-import { askedAgoMs, engineRequestById, failPendingEngineRequest, followUpWaitAges } from '../../db/queries/engine-requests.js';
+import { engineRequestById, failPendingEngineRequest, followUpWaitAges } from '../../db/queries/engine-requests.js';
 import {
   checklistItem, claimChecklistAnnouncement, finishChecklistItemOfRequest, markChecklistItemAttempt, markChecklistItemDone, notePendingChecklistItemOfRequest,
   reopenChecklistItem,
@@ -18,6 +18,7 @@ import type { ChecklistItemKey, EngineRequest, IncidentChecklistItem } from '../
 import type { Actor } from '../../domain/actor.js';
 import { AppError } from '../../errors.js';
 import type { HandlerOutcome } from '../engine-requests/runner.js';
+import { requesterStoppedWaiting } from '../engine-requests/store.js';
 import type { CapabilityOutcome } from './incident-ports.js';
 
 export interface TickOutcome {
@@ -95,7 +96,7 @@ export async function finishChecklistRequest(ctx: Ctx, request: EngineRequest, o
   const item = request.checklistItem as ChecklistItemKey;
   // threadNote: the requester stopped waiting before this answer, so the incident thread tells it
   // (an answer inside the wait is told by the requester itself).
-  const threadNote = await requesterStoppedWaiting(ctx, request);
+  const threadNote = await requesterStoppedWaiting(ctx.db, request);
   const record = cleanJson({
     summary: outcome.summary, ...(outcome.details ?? {}), requestId: request.id, carriedOutBy: request.claimedBy, requestedBy: request.requestedBy, ...(threadNote ? { threadNote: true } : {}),
   });
@@ -104,24 +105,6 @@ export async function finishChecklistRequest(ctx: Ctx, request: EngineRequest, o
     incidentId: request.incidentId, item, requestId: request.id, ok: outcome.ok, at: ctx.clock.now(), by, outcome: record,
   });
   return updated ?? null;
-}
-
-/**
- * Whether the requester of `request` has stopped waiting for its answer: its wait (params.waitMs,
- * 0 for a follow-up nobody waits for) is over since it was written, on the database's clock — the
- * requester's clock may be minutes off this process's, which would keep a fast writer's answer from
- * ever being told. A request written with the requester's own deadline (params.waitUntil) is judged
- * by it; one with neither, as over.
- */
-async function requesterStoppedWaiting(ctx: Ctx, request: EngineRequest): Promise<boolean> {
-  const waitMs = Number(request.params['waitMs']);
-  if (Number.isFinite(waitMs)) {
-    if (waitMs <= 0) return true;
-    const asked = await askedAgoMs(ctx.db, request.id).catch(() => undefined);
-    return !asked || asked.agoMs >= waitMs;
-  }
-  const waitUntil = Number(request.params['waitUntil']);
-  return !Number.isFinite(waitUntil) || Date.now() >= waitUntil;
 }
 
 /** A request whose handler tries again later: its item stays pending and says so, while it still waits on that request. */

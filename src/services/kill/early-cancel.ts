@@ -11,7 +11,9 @@ import type { Config } from '../../config/env.js';
 import { createKrakenExchange } from '../../exchange/kraken/create.js';
 import { cancelAllDirect } from '../../exchange/kraken/direct-cancel-all.js';
 import type { Exchange } from '../../exchange/types.js';
+import { krakenUnreachable } from '../../exchange/errors.js';
 import { urgently } from '../../exchange/urgency.js';
+import { describeError } from './deadline.js';
 import type { Logger } from '../../logger.js';
 import { refusedForRateLimit } from './kraken-room.js';
 
@@ -34,6 +36,11 @@ export async function cancelAndCount(kraken: Exchange): Promise<{ canceled: numb
   const { canceled } = await urgently(() => kraken.cancelAllOrders());
   const open = await urgently(() => kraken.fetchOpenOrders());
   return { canceled, open: open.length };
+}
+
+/** Why a cancel on Kraken failed, for a shell's reply: Kraken not reached said with its address and cause (the shared describer). */
+export function krakenFailure(err: unknown, config: Pick<Config, 'KRAKEN_API_URL'>): string {
+  return krakenUnreachable(err, config.KRAKEN_API_URL ?? 'https://api.kraken.com') ?? describeError(err);
 }
 
 export function withEarlyCancel(inner: Exchange, sendEarly?: () => Promise<{ canceled: number }>): Exchange {

@@ -78,7 +78,9 @@ export function killFollowUpOf(written: WrittenFollowUp): Extract<KillFollowUp, 
 export function stillPending(followUp: KillFollowUp | undefined, venue = 'Kraken'): string {
   if (!followUp) return `nothing goes on cancelling: orders may remain open on ${venue}`;
   if (!('requestId' in followUp)) return `the cancel could not be handed on (${followUp.error}): orders may remain open on ${venue}`;
+  // The key the bot needs is for the venue named: KRAKEN_API_URL's stand-in (venue-name.ts) is not Kraken.
+  const kraken = venue === 'Kraken';
   return followUp.runningBot
-    ? `pending: the running bot with the Kraken key (${followUp.runningBot}) goes on cancelling as request #${followUp.requestId} until ${venue} confirms none open`
-    : `pending: request #${followUp.requestId} waits for a bot with the Kraken key to go on cancelling; until ${venue} confirms none open, orders may remain`;
+    ? `pending: the running bot ${kraken ? `with the Kraken key (${followUp.runningBot})` : `(${followUp.runningBot}) with the key for ${venue}`} goes on cancelling as request #${followUp.requestId} until ${venue} confirms none open`
+    : `pending: request #${followUp.requestId} waits for a bot with ${kraken ? 'the Kraken key' : `the key for ${venue}`} to go on cancelling; until ${venue} confirms none open, orders may remain`;
 }

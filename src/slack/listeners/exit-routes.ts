@@ -2,7 +2,7 @@
 // what would be sold, with a button behind Slack's confirm dialog; the click sends the exit to the
 // engine's process and posts its progress in the channel — pending, then updated to done or failed.
 // Slack retries are dropped by the delivery guard; a second click joins the exit still pending.
-import { awaitExitAnswer, EXIT_WAIT_SECONDS, exitCommand } from '../../../commands/exit.js';
+import { awaitExitAnswer, EXIT_ANSWER_LATER_SECONDS, exitCommand } from '../../../commands/exit.js';
 import { EXIT_CONFIRM_ACTION, renderExitConfirm, renderExitProgress, type ExitButtonValue } from '../views/exit.js';
 import { usageError } from './routes.js';
 import type { ActionRow, SlashSubcommand } from './types.js';
@@ -38,12 +38,12 @@ export const exitConfirmAction: ActionRow = {
     // The button sits behind Slack's confirm dialog: a click is the confirmation.
     // What the preview listed: the exit is refused in another book, and `all` closes only those.
     const shown = v.m ? { shown: { mode: v.m, ...(Array.isArray(v.i) ? { tradeIds: v.i } : {}) } } : {};
-    const result = await req.run(exitCommand, { target: String(v.t), confirmed: true, waitSeconds: 0, answerLater: true, ...(v.r ? { reason: v.r } : {}), ...shown });
+    const result = await req.run(exitCommand, { target: String(v.t), confirmed: true, waitSeconds: 0, answerLaterSeconds: EXIT_ANSWER_LATER_SECONDS, ...(v.r ? { reason: v.r } : {}), ...shown });
     const channel = req.body.channel?.id;
     const posted = channel ? await req.reply.post(channel, renderExitProgress(result, req.actor.id)) : null;
     if (!posted) await req.reply.inChannel(renderExitProgress(result, req.actor.id));
     if (!result.request) return;
-    const request = await awaitExitAnswer(req.ctx, result.request, EXIT_WAIT_SECONDS * 2 * 1000);
+    const request = await awaitExitAnswer(req.ctx, result.request, EXIT_ANSWER_LATER_SECONDS * 1000);
     const final = renderExitProgress({ ...result, status: request.status, ok: request.status === 'done', request }, req.actor.id);
     if (posted) await req.reply.update(posted.channel, posted.ts, final);
     else await req.reply.inChannel(final);

@@ -72,7 +72,7 @@ describe("a halt's cancel that Kraken could not confirm", () => {
     // with the key — no bot is said to go on.
     const venue = venueOf(w);
     expect(w.t.alerts.raised.at(-1)?.title).toBe(
-      `Halted, but zero open orders on ${venue} could not be confirmed after cancelling — pending: request #${requestId} waits for a bot with the Kraken key to go on cancelling; until ${venue} confirms none open, orders may remain`);
+      `Halted, but zero open orders on ${venue} could not be confirmed after cancelling — pending: request #${requestId} waits for a bot with the key for ${venue} to go on cancelling; until ${venue} confirms none open, orders may remain`);
 
     // The bot's runner takes it while Kraken is still in maintenance: pending, with its next try.
     const runner = startCancelAllRunner(w.t.ctx, { holder: 'bot-1:7', timer: false });
@@ -92,13 +92,13 @@ describe("a halt's cancel that Kraken could not confirm", () => {
     expect(w.t.alerts.raised.at(-1)).toMatchObject({ severity: 'info', fingerprint: 'halt-cancel:unconfirmed', title: expect.stringMatching(/^Halted: zero open orders on Kraken now confirmed/) });
   }, 60_000);
 
-  it('names the running bot with the Kraken key that goes on cancelling when the engine lease says one runs', async () => {
+  it('names the running bot with the key for the venue (here KRAKEN_API_URL\'s stand-in) that goes on cancelling when the engine lease says one runs', async () => {
     const w = await world();
     await acquireLease(w.database.db, { holderId: 'h-1', host: 'bot-host', pid: 4242, role: 'worker', feed: 'kraken', armed: true, hasKrakenKeys: true }, 15_000);
     await restartIntoHaltDuringMaintenance(w);
     const [written] = await w.requests();
     expect(w.t.alerts.raised.at(-1)?.title).toBe(
-      `Halted, but zero open orders on ${venueOf(w)} could not be confirmed after cancelling — pending: the running bot with the Kraken key (bot-host:4242) goes on cancelling as request #${written!.id} until ${venueOf(w)} confirms none open`);
+      `Halted, but zero open orders on ${venueOf(w)} could not be confirmed after cancelling — pending: the running bot (bot-host:4242) with the key for ${venueOf(w)} goes on cancelling as request #${written!.id} until ${venueOf(w)} confirms none open`);
   }, 60_000);
 
   it('says nothing goes on when the follow-up cannot be written, and why', async () => {

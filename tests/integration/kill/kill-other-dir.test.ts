@@ -79,15 +79,15 @@ describe('ctb kill outside the running bot\'s directory', () => {
     for (const json of [false, true]) {
       const run = await ctbIn(b, ['kill', '--reason', 'wrong dir', ...(json ? ['--json'] : [])], env);
       expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(2);
-      const said = `NO BOT HALTED — no bot has ever used the embedded database in DATA_DIR ${join(b, 'data')} (from ${b}): the halt was written there, where no bot reads it. `
-        + "The running bot (if any) is NOT halted and keeps trading: run ctb kill with the bot's DATA_DIR (or DATABASE_URL).";
+      const said = `NO BOT HALTED — no engine has ever run on the embedded database in DATA_DIR ${join(b, 'data')} (from ${b}): the halt was written there, and only a bot that starts with this DATA_DIR will read it. `
+        + "A bot running with another DATA_DIR or DATABASE_URL is NOT halted and keeps trading: run ctb kill with that bot's DATA_DIR (or DATABASE_URL).";
       if (json) {
         expect(JSON.parse(run.stdout)).toMatchObject({ ok: false, botHalted: false, error: said });
       } else {
         // After the line a keyless kill prints while it looks for a bot with the key, first.
         expect(run.stdout.split('\n')[1]).toBe(said);
         expect(run.stdout).not.toMatch(/KILLED|Halted in paper mode/);
-        expect(run.stdout).toContain('The halt is recorded only in that database, which no bot reads.');
+        expect(run.stdout).toContain('The halt is recorded only in that database, on which no engine has run yet.');
       }
     }
   }, 300_000);

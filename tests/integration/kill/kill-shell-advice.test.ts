@@ -37,6 +37,19 @@ describe('ctb kill: the advice when Kraken is not confirmed', () => {
     expect(run.stdout).not.toContain('where the key is');
   }, 120_000);
 
+  it('cancelling on Kraken alone (no database to record the halt in) and Kraken unreachable: names the address and the DNS error', async () => {
+    const key = { KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: 'http://kraken.invalid' };
+    const unreachable = /Could not reach Kraken at http:\/\/kraken\.invalid\/? \(fetch failed: getaddrinfo (ENOTFOUND|EAI_AGAIN) kraken\.invalid\)/;
+    // No embedded database in DATA_DIR (another directory than the bot's).
+    const noDatabase = await ctbInShell(['kill', '--reason', 'no dns, no bot here'], key);
+    expect(noDatabase.code, `${noDatabase.stdout}\n${noDatabase.stderr}`).toBe(2);
+    expect(noDatabase.stdout.split('\n')[1]).toMatch(new RegExp(`^Kraken: the cancel failed — ${unreachable.source}\. Orders may remain open on Kraken\.$`));
+    // A DATABASE_URL it cannot use.
+    const badUrl = await ctbInShell(['kill', '--reason', 'no dns, bad url'], { ...key, DATABASE_URL: 'mysql://ctb@127.0.0.1/ctb' });
+    expect(badUrl.code, `${badUrl.stdout}\n${badUrl.stderr}`).toBe(2);
+    expect(badUrl.stdout).toMatch(new RegExp(`^NOT KILLED — the cancel on Kraken failed: ${unreachable.source}\. Orders may remain open on Kraken\.$`, 'm'));
+  }, 120_000);
+
   it('without the key, beside a running bot that has none either: says that bot has no Kraken key, never that no bot is running', async () => {
     const db = await database();
     cleanup.push(await holdLease(db.db, { holderId: 'keyless-bot', host: hostname(), pid: process.pid, role: 'all', feed: 'replay', armed: false, hasKrakenKeys: false }, 60_000));

@@ -62,7 +62,7 @@ describe('exit handed to the running bot', () => {
     // Confirmed an hour ago (the database's clock), its requester gone: the bot's engine just took the lease.
     const writtenAt = new Date(Date.now() - 3_600_000).toISOString();
     const [row] = await database.db.insert(engineRequests).values({
-      kind: 'exit_trade', requestedBy: 'cli:gone', requestedAt: new Date(writtenAt), params: { target: 'all', mode: 'paper', tradeIds: [1], writtenAt, unwatched: true },
+      kind: 'exit_trade', requestedBy: 'cli:gone', requestedAt: new Date(writtenAt), params: { target: 'all', mode: 'paper', tradeIds: [1], writtenAt, waitMs: 30_000 },
     }).returning();
     const done = await waitForEngineRequest(database.db, row!.id, { timeoutMs: 20_000 });
     expect(done).toMatchObject({ status: 'failed', result: { expired: true, summary: expect.stringMatching(/^Expired: not carried out — it waited 1h/) } });

@@ -2,6 +2,8 @@
 // path. The engine runs in its own context (the worker) beside the request runner; Slack and the CLI
 // are other processes on the same database that hand the exit over as an engine request.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { runCli } from '../../../src/cli/program.js';
 import { systemClock } from '../../../src/clock.js';
@@ -19,6 +21,7 @@ import { roundTripCloses } from '../../support/engine.js';
 import { startIdleEngine, type IdleEngine } from '../../support/idle-engine.js';
 import { startSlackHarness, USERS, type SlackHarness } from '../../support/slack-harness.js';
 
+const CTB = fileURLToPath(new URL('../../../bin/ctb.js', import.meta.url));
 let database: TestDatabase;
 let h: SlackHarness;
 let worker: IdleEngine | undefined;
@@ -102,8 +105,10 @@ describe('/exit in Slack', () => {
     expect(trade).toMatchObject({ id, status: 'closed' });
     // The engine's own order path: an exit intent with a client order id, filled, in the ledger.
     expect(await exitIntents()).toEqual([expect.objectContaining({ tradeId: id, status: 'filled', clientOrderId: expect.stringMatching(/^[0-9a-f-]{36}$/) })]);
-    expect(await database.db.select().from(engineRequests)).toEqual([expect.objectContaining({ kind: 'exit_trade', status: 'done', requestedBy: USERS.operator, params: { target: id, reason: 'spread widening', mode: 'paper', writtenAt: expect.any(String) } })]);
+    expect(await database.db.select().from(engineRequests)).toEqual([expect.objectContaining({ kind: 'exit_trade', status: 'done', requestedBy: USERS.operator, params: { target: id, reason: 'spread widening', mode: 'paper', waitMs: 60_000, writtenAt: expect.any(String) } })]);
     expect(worker!.engine.openTradeIds()).toEqual([]);
+    // The button's wait read the answer itself: the alert channel is not told it too.
+    expect(exitAlerts()).toEqual([]);
   });
 
   it('the confirm asks for the trades its preview listed: a trade opened after the preview is not in the request', async () => {
@@ -116,7 +121,7 @@ describe('/exit in Slack', () => {
     await insertTrades(database.db, [openTrade({ quantity: '0.001', entryPrice: '100', entryIntentId: 9004 })]);
     await h.action({ actionId: 'exit_trade_confirm', value: button.value, user: USERS.operator });
     for (let i = 0; i < 500 && posts().length < 1; i++) await new Promise((r) => setTimeout(r, 20));
-    expect((await database.db.select().from(engineRequests)).map((r) => r.params)).toEqual([{ target: 'all', mode: 'paper', tradeIds: [id], writtenAt: expect.any(String) }]);
+    expect((await database.db.select().from(engineRequests)).map((r) => r.params)).toEqual([{ target: 'all', mode: 'paper', tradeIds: [id], waitMs: 60_000, writtenAt: expect.any(String) }]);
     worker!.restartRunner();
     await h.idle();
   });
@@ -248,7 +253,7 @@ describe('ctb exit', () => {
     expect(queued.code).toBe(1);
     expect(queued.out).toMatch(/PENDING — no engine has answered yet\. Still queued: queued [12]s ago; expires in 9m 5\ds \(EXIT_REQUEST_TTL 10m\) unless an engine carries it out first, and then nothing is sold\./);
     expect(queued.out).toContain('the alert channel is told how it ends');
-    expect((await database.db.select().from(engineRequests))[0]!.params).toMatchObject({ unwatched: true });
+    expect((await database.db.select().from(engineRequests))[0]!.params).toMatchObject({ waitMs: 1000 });
     // The engine's process comes back two hours later.
     await writtenAgo(1, '2 hours');
     worker!.restartRunner();
@@ -273,6 +278,48 @@ describe('ctb exit', () => {
     expect(exitAlerts()).toEqual([expect.objectContaining({
       severity: 'info', fingerprint: 'exit_request:1', title: expect.stringMatching(new RegExp(`request #1: carried out — #${id} closed: sold`)),
     })]);
+  });
+
+  it('a `ctb exit --wait` killed while pending leaves its wait in the request: the engine that runs it after that wait tells the alert channel', async () => {
+    const id = await workerWithOpenTrade();
+    await worker!.runner.stop();
+    // The operator's shell, another process, dies (SIGKILL: no handler runs) while the exit is pending.
+    const child = spawn(process.execPath, [CTB, 'exit', String(id), '--yes', '--wait', '2'], {
+      env: { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'ignore'],
+    });
+    const died = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    for (let i = 0; i < 1500 && (await database.db.select().from(engineRequests)).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGKILL');
+    expect(await died).toBe('SIGKILL');
+    const [asked] = await database.db.select().from(engineRequests);
+    expect(asked).toMatchObject({ status: 'pending', params: { target: id, mode: 'paper', waitMs: 2000, writtenAt: expect.any(String) } });
+    // The engine's process takes it once the dead requester's wait is over on the database's clock.
+    for (let i = 0; i < 500; i++) {
+      const [over] = await execute<{ over: boolean }>(database.db, sql`select now() > (params ->> 'writtenAt')::timestamptz + interval '2 seconds' as over from engine_requests where id = 1`);
+      if (over?.over) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    worker!.restartRunner();
+    expect(await waitForEngineRequest(database.db, 1, { timeoutMs: 10_000 })).toMatchObject({ status: 'done' });
+    for (let i = 0; i < 100 && exitAlerts().length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(exitAlerts()).toEqual([expect.objectContaining({
+      severity: 'info', fingerprint: 'exit_request:1', title: expect.stringMatching(new RegExp(`^Exit of trade #${id} asked by cli:\\S+ \\(confirmed at \\S+\\), request #1: carried out — #${id} closed: sold`)),
+    })]);
+  }, 60_000);
+
+  it('EXIT_REQUEST_TTL runs from the writing alone, the same for the engine as for what closes expired exits: a later joinedAt buys no time', async () => {
+    const id = await workerWithOpenTrade();
+    await worker!.runner.stop();
+    expect((await cli('exit', String(id), '--yes', '--wait', '0')).code).toBe(1);
+    // Written 11 minutes ago; a join time as a kill's follow-up carries, a minute ago.
+    await writtenAgo(1, '11 minutes');
+    await execute(database.db, sql`update engine_requests set params = params || jsonb_build_object('joinedAt', to_char((now() - interval '1 minute') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) where id = 1`);
+    worker!.restartRunner();
+    const done = await waitForEngineRequest(database.db, 1, { timeoutMs: 10_000 });
+    expect(done).toMatchObject({ status: 'failed', result: { expired: true } });
+    expect(String(done!.result!['summary'])).toMatch(/^Expired: not carried out — it waited 11m( \d+s)? for an engine/);
+    expect(await exitIntents()).toEqual([]);
+    expect((await database.db.select().from(trades))[0]!.status).toBe('open');
   });
 
   it('an identical exit asked again after the first expired unanswered closes the first as expired, tells the alert channel, and queues a new one', async () => {
@@ -347,7 +394,7 @@ describe('ctb exit', () => {
     const one = await cli('exit', String(paper!.id), '--yes', '--wait', '0');
     expect(one.err).toBe('');
     expect(one.out).toMatch(new RegExp(`^Exit of trade #${paper!.id} requested \\(request #1\\): PENDING`));
-    expect((await database.db.select().from(engineRequests)).map((r) => [r.kind, r.params])).toEqual([['exit_trade', { target: paper!.id, mode: 'paper', writtenAt: expect.any(String), unwatched: true }]]);
+    expect((await database.db.select().from(engineRequests)).map((r) => [r.kind, r.params])).toEqual([['exit_trade', { target: paper!.id, mode: 'paper', writtenAt: expect.any(String), waitMs: 0 }]]);
   });
 
   it('while paper with a live position still open, exit all previews exactly what the confirm closes: the paper book, the live one left out', async () => {
@@ -442,7 +489,7 @@ describe('ctb exit', () => {
     const [listed] = await database.db.select().from(trades);
     const asked = await cli('exit', 'all', '--yes', '--wait', '0');
     expect(asked.out).toMatch(/\(request #1\): PENDING/);
-    expect((await database.db.select().from(engineRequests))[0]!.params).toEqual({ target: 'all', mode: 'paper', tradeIds: [listed!.id], writtenAt: expect.any(String), unwatched: true });
+    expect((await database.db.select().from(engineRequests))[0]!.params).toEqual({ target: 'all', mode: 'paper', tradeIds: [listed!.id], writtenAt: expect.any(String), waitMs: 0 });
     // The engine starts after the confirm and opens a position of its own before it takes the request.
     worker = await startIdleEngine(database, roundTripCloses().slice(0, 24));
     await worker.runner.stop();

@@ -1,12 +1,16 @@
 // A manual pause and unpause, typed as `ctb pause` / `ctb unpause` in a shell while the engine runs,
 // must not re-arm the risk guard: the equity peak and the day's opening equity stay, so the drawdown
 // limit still counts from the old peak. Only a forced unpause past an uncleared breach re-arms it.
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { riskEvents } from '../../../src/db/schema/index.js';
 import { Engine } from '../../../src/engine/engine.js';
 import type { Candle } from '../../../src/exchange/types.js';
 import type { MarketFeed, MarketTick } from '../../../src/market/types.js';
+import { RiskGuard } from '../../../src/engine/risk-guard.js';
+import { silentLogger } from '../../../src/logger.js';
 import { getBotState } from '../../../src/services/bot-state.js';
+import { unpauseEntries } from '../../../src/services/entries-pause.js';
 import { ctbInShell } from '../../support/ctb-shell.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { candlesFrom, engineContext, maCross, roundTripCloses, type EngineTestContext } from '../../support/engine.js';
@@ -17,6 +21,9 @@ class GatedFeed implements MarketFeed {
   #i = 0;
   #allowed = 0;
   polls = 0;
+
+  /** Run once, just before the candle at this index is handed out (an operator acting between two candles). */
+  before: { index: number; run: () => Promise<void> } | null = null;
 
   constructor(private readonly candles: Candle[]) {}
 
@@ -33,7 +40,14 @@ class GatedFeed implements MarketFeed {
 
   async next(signal: AbortSignal): Promise<MarketTick[] | null> {
     this.polls += 1;
-    if (this.#i < this.#allowed) return [{ candle: this.candles[this.#i++]! }];
+    if (this.#i < this.#allowed) {
+      if (this.before?.index === this.#i) {
+        const { run } = this.before;
+        this.before = null;
+        await run();
+      }
+      return [{ candle: this.candles[this.#i++]! }];
+    }
     await new Promise((r) => setTimeout(r, 20));
     return signal.aborted ? null : [];
   }
@@ -114,5 +128,46 @@ describe('a manual pause and unpause through `ctb` while the engine runs', () =>
       await engine.stop();
       await running.catch(() => undefined);
     }
+  }, 120_000);
+
+  it('a forced unpause the engine takes in with a snapshot queued: after a restart the guard does not return to the earlier peak', async () => {
+    await t?.ctx.close();
+    await database.db.execute(sql`truncate equity_snapshots, risk_events, bot_state, order_intents, trades, fills, paper_orders, paper_balances restart identity`);
+    t = await engineContext(database, { RISK_MAX_DRAWDOWN_PCT: '1', RISK_DAILY_LOSS_PCT: '20', RISK_HARD_DRAWDOWN_PCT: '50', RISK_MAX_ORDER_NOTIONAL: '20000' });
+    const closes = roundTripCloses().slice(0, 24);
+    for (let i = 0; i < 10; i++) closes.push(closes[closes.length - 1]! + 60);
+    const peakPrice = closes[closes.length - 1]!;
+    closes.push(peakPrice * 0.986);
+    const breachAt = closes.length;
+    closes.push(peakPrice * 0.9855);
+    const feed = new GatedFeed(candlesFrom(closes));
+    const strategy = maCross({ limits: { maxPositionPctOfEquity: 90, maxNotional: 20_000 } });
+    // A snapshot every candle and housekeeping after every batch: the candle handed out right after the unpause is snapshotted
+    // (measured from the earlier peak) before the engine sees the unpause in that same pass.
+    const engine = new Engine({ ctx: t.ctx, feed, strategies: [strategy], marketClock: t.clock, housekeepingMs: 0, snapshotEveryMs: 0 });
+    const running = engine.start();
+    const ctx = t.ctx;
+    try {
+      feed.release(breachAt);
+      await feed.handled();
+      expect((await getBotState(database.db)).entriesPausedBy).toBe('system:risk-guard');
+      feed.before = {
+        index: breachAt,
+        run: async () => {
+          const result = await unpauseEntries(ctx, { id: 'U123', source: 'cli' }, { force: true, reason: 'reviewed the book' });
+          expect(result.rearm).toBe('drawdown_and_daily');
+        },
+      };
+      feed.release(closes.length);
+      await feed.handled();
+      expect((await getBotState(database.db)).entriesPaused).toBe(false);
+    } finally {
+      await engine.stop();
+      await running.catch(() => undefined);
+    }
+    const restarted = new RiskGuard({ db: database.db, clock: t.clock, alerts: t.alerts, logger: silentLogger(), limits: { maxDrawdownPct: 1, dailyLossPct: 20, hardDrawdownPct: 50 } }, 'paper');
+    await restarted.load(t.clock.now(), false);
+    // No snapshot was written after the engine took the re-arm in: the peak is the next mark, not the earlier one.
+    expect(restarted.peak).toBe(0);
   }, 120_000);
 });

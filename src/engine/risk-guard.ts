@@ -15,7 +15,7 @@ import type { Logger } from '../logger.js';
 import { Decimal, ZERO, dec, str } from '../money.js';
 import { updateBotState, type Mode } from '../services/bot-state.js';
 import { pauseEntries, RISK_GUARD_ACTOR } from '../services/entries-pause.js';
-import { firstSnapshotAfterId, latestSnapshot } from '../db/queries/ledger-snapshots.js';
+import { latestSnapshot } from '../db/queries/ledger-snapshots.js';
 import { dayOpeningSnapshot } from '../services/risk-pause-status.js';
 
 export interface RiskLimits {
@@ -103,15 +103,15 @@ export class RiskGuard {
    */
   async load(at: Date, entriesPaused: boolean): Promise<void> {
     const { db } = this.deps;
-    const latest = await latestSnapshot(db, this.mode);
     let rearm = await latestRearm(db, this.mode);
     if (rearm && rearm.followedSnapshotId === null) {
       rearm = { ...rearm, followedSnapshotId: await markRearmFollowed(db, rearm.id, this.mode) };
       this.deps.logger.warn({ rearm: rearm.scope }, 'risk guard re-armed by a forced unpause made while the engine was not following');
     }
     this.#rearmSeen = rearm?.id ?? 0;
-    const peakPending = rearm?.scope === 'drawdown_and_daily' && !(await firstSnapshotAfterId(db, this.mode, rearm.followedSnapshotId ?? 0));
-    this.#peakExact = latest && !peakPending ? dec(latest.peakEquity) : ZERO;
+    // After a re-arm of the peak, only snapshots written since the engine took it in carry it (none: pending).
+    const latest = await latestSnapshot(db, this.mode, rearm?.scope === 'drawdown_and_daily' ? rearm.followedSnapshotId ?? 0 : undefined);
+    this.#peakExact = latest ? dec(latest.peakEquity) : ZERO;
     this.#peak = this.#peakExact.toNumber();
     const dayStart = Math.floor(at.getTime() / DAY_MS) * DAY_MS;
     const first = await dayOpeningSnapshot(db, this.mode, rearm, new Date(dayStart));

@@ -93,8 +93,10 @@ export async function insertSnapshots(db: Db, rows: SnapshotColumns, paper: bool
     select count(*)::int as n ${paper ? sql`, (select async_commit from s)` : sql``} from w`);
 }
 
-export async function latestSnapshot(db: Db, mode: Mode): Promise<EquitySnapshot | undefined> {
-  const rows = await db.select().from(equitySnapshots).where(eq(equitySnapshots.mode, mode)).orderBy(desc(equitySnapshots.at), desc(equitySnapshots.id)).limit(1);
+/** The latest snapshot of the book, or the latest of those written after snapshot `afterId`. */
+export async function latestSnapshot(db: Db, mode: Mode, afterId?: number): Promise<EquitySnapshot | undefined> {
+  const rows = await db.select().from(equitySnapshots)
+    .where(afterId === undefined ? eq(equitySnapshots.mode, mode) : and(eq(equitySnapshots.mode, mode), gt(equitySnapshots.id, afterId))).orderBy(desc(equitySnapshots.at), desc(equitySnapshots.id)).limit(1);
   return rows[0];
 }
 

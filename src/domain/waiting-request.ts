@@ -61,7 +61,8 @@ export function waitingText(w: WaitingRequest): string {
     : `queued in the database for ${words.taker} (request #${w.requestId}), not yet taken`;
   if (w.runningBot) return w.retried ? `${queued} (${words.running}: ${w.runningBot})` : `${queued}; ${words.running} (${w.runningBot}) has not taken it yet`;
   // Never "no bot with the key is running" beside the running bot it names: that bot has no key.
-  if (w.keylessBot) return `${queued}: the running bot ${w.keylessBot} has no Kraken key; until ${words.taker} takes it, ${UNTIL_TAKEN[w.work]}`;
+  // The lease's description too: its heartbeat's age says that bot is still running.
+  if (w.keylessBot) return `${queued}: the running bot ${w.keylessBot} has no Kraken key (${w.engine}); until ${words.taker} takes it, ${UNTIL_TAKEN[w.work]}`;
   const start = w.waitsFor === 'engine' ? '; start one (ctb start --role worker)' : '';
   if (w.botKnown) return `${queued}: ${words.none} (${w.engine})${start}; until one takes it, ${UNTIL_TAKEN[w.work]}`;
   return `${queued}: ${words.unknown} (${w.engine}); until one takes it, ${UNTIL_TAKEN[w.work]}`;

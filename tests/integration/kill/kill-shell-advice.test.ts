@@ -64,7 +64,7 @@ describe('ctb kill: the advice when Kraken is not confirmed', () => {
 
     // The incident's cancel item, read afterwards, says the same of that bot.
     const shown = await ctbInShell(['incident'], { DATABASE_URL: db.url });
-    expect(shown.stdout).toMatch(new RegExp(`\\[~\\] cancel_orders .* PENDING: queued in the database for a bot with the Kraken key \\(request #\\d+\\), not yet taken: the running bot ${bot} has no Kraken key; until a bot with the Kraken key takes it, orders may stay open on Kraken`));
+    expect(shown.stdout).toMatch(new RegExp(`\\[~\\] cancel_orders .* PENDING: queued in the database for a bot with the Kraken key \\(request #\\d+\\), not yet taken: the running bot ${bot} has no Kraken key \\(${bot} \\(.*no Kraken keys\\), heartbeat \\d+s ago\\); until a bot with the Kraken key takes it, orders may stay open on Kraken`));
     expect(shown.stdout).not.toMatch(/no bot with the (Kraken )?key is running/i);
   }, 120_000);
 });

@@ -1,22 +1,16 @@
 // The engine's progress line, the one a person watches between trades, says when the bot is halted:
 // after `ctb kill` it is not "N open, M orders" as if trading went on.
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
 import { createLogger } from '../../src/logger.js';
 import { PacedFeed } from '../../src/market/paced-feed.js';
 import { updateBotState } from '../../src/services/bot-state.js';
 import { testConfig } from '../../src/config/env.js';
-import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
+import { usePostgresTestDb } from '../support/db.js';
 import { candlesFrom, engineContext, maCross, roundTripCloses } from '../support/engine.js';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createPostgresTestDb();
-}, 120_000);
-afterAll(async () => {
-  await database?.close();
-});
+const database = usePostgresTestDb();
 
 async function progressLines(): Promise<Array<Record<string, unknown>>> {
   const lines: Array<Record<string, unknown>> = [];
@@ -27,7 +21,7 @@ async function progressLines(): Promise<Array<Record<string, unknown>>> {
     },
   });
   const logger = createLogger({ config: testConfig({ LOG_LEVEL: 'info' }), stdout: false, files: false, destination: sink, destinationLevel: 'info' });
-  const t = await engineContext(database, {}, { logger });
+  const t = await engineContext(database(), {}, { logger });
   const start = '2026-01-05T00:00:00Z';
   // Every batch may print its line: the test is about what the line says, not how often.
   const engine = new Engine({
@@ -41,7 +35,7 @@ async function progressLines(): Promise<Array<Record<string, unknown>>> {
 
 describe('the engine progress line', () => {
   it('adds the halt, its reason and who halted, while the bot is halted', async () => {
-    const t = await engineContext(database);
+    const t = await engineContext(database());
     await updateBotState(t.ctx.db, t.clock, { halted: true, haltedReason: 'kill switch', haltedBy: 'cli:ops', haltedAt: t.clock.now() });
     await t.ctx.close();
     const lines = await progressLines();
@@ -53,7 +47,7 @@ describe('the engine progress line', () => {
   });
 
   it('says nothing of a halt while trading', async () => {
-    const t = await engineContext(database);
+    const t = await engineContext(database());
     await updateBotState(t.ctx.db, t.clock, { halted: false, haltedReason: null, haltedBy: null, haltedAt: null });
     await t.ctx.close();
     const lines = await progressLines();

@@ -1,21 +1,15 @@
 // A critical `ctb alerts test` pages on-call and says "Acknowledge it with `ctb alerts ack N`": the
 // group it pages for is listed by `ctb alerts list` (marked [TEST]) until it is resolved. A test
 // that pages nobody (warning) stays out of the list: it is the audit's record of the channels only.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ctbInShell } from '../../support/ctb-shell.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { usePostgresTestDb } from '../../support/db.js';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createPostgresTestDb();
-}, 120_000);
-afterAll(async () => {
-  await database?.close();
-});
+const database = usePostgresTestDb();
 
 describe('ctb alerts list after ctb alerts test', () => {
   it('lists the group a critical test pages for, marked as a test, until it is resolved', async () => {
-    const env = { DATABASE_URL: database.url };
+    const env = { DATABASE_URL: database().url };
     const warning = await ctbInShell(['alerts', 'test', '--severity', 'warning'], env);
     const warningGroup = /— group (\d+),/.exec(warning.stdout)?.[1];
     const critical = await ctbInShell(['alerts', 'test', '--severity', 'critical'], env);

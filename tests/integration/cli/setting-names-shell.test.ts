@@ -1,19 +1,13 @@
 // A setting spelt wrong is not set: its default stays in force. Every name in .env must be a
 // setting (a warning with file:line and the closest one otherwise); in the environment only a
 // near-miss of one of ours is named; a near-miss of a safety setting left unset is refused, exit 2.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ctbInShell } from '../../support/ctb-shell.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { usePostgresTestDb } from '../../support/db.js';
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createPostgresTestDb();
-}, 120_000);
-afterAll(async () => {
-  await database?.close();
-});
+const database = usePostgresTestDb();
 
-const list = (dotEnv: string | undefined, env: Record<string, string> = {}) => ctbInShell(['alerts', 'list'], { DATABASE_URL: database.url, ...env }, dotEnv);
+const list = (dotEnv: string | undefined, env: Record<string, string> = {}) => ctbInShell(['alerts', 'list'], { DATABASE_URL: database().url, ...env }, dotEnv);
 
 describe('names of settings', () => {
   it('refuses a misspelt risk limit or IS_LIVE in .env, naming the line and the setting meant', async () => {

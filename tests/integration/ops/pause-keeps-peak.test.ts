@@ -2,7 +2,7 @@
 // must not re-arm the risk guard: the equity peak and the day's opening equity stay, so the drawdown
 // limit still counts from the old peak. Only a forced unpause past an uncleared breach re-arms it.
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { riskEvents } from '../../../src/db/schema/index.js';
 import { Engine } from '../../../src/engine/engine.js';
 import type { Candle } from '../../../src/exchange/types.js';
@@ -12,7 +12,7 @@ import { silentLogger } from '../../../src/logger.js';
 import { getBotState } from '../../../src/services/bot-state.js';
 import { unpauseEntries } from '../../../src/services/entries-pause.js';
 import { ctbInShell } from '../../support/ctb-shell.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { usePostgresTestDb } from '../../support/db.js';
 import { candlesFrom, engineContext, maCross, roundTripCloses, type EngineTestContext } from '../../support/engine.js';
 
 /** A market that hands out candles only as far as released; meanwhile it answers empty batches, as a quiet feed does. */
@@ -53,13 +53,7 @@ class GatedFeed implements MarketFeed {
   }
 }
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createPostgresTestDb();
-}, 120_000);
-afterAll(async () => {
-  await database?.close();
-});
+const database = usePostgresTestDb();
 
 describe('a manual pause and unpause through `ctb` while the engine runs', () => {
   let t: EngineTestContext | undefined;
@@ -68,7 +62,7 @@ describe('a manual pause and unpause through `ctb` while the engine runs', () =>
   });
 
   it('leave the risk guard measuring from the old peak: it still pauses at the configured drawdown', async () => {
-    t = await engineContext(database, { RISK_MAX_DRAWDOWN_PCT: '1', RISK_DAILY_LOSS_PCT: '20', RISK_HARD_DRAWDOWN_PCT: '50', RISK_MAX_ORDER_NOTIONAL: '20000' });
+    t = await engineContext(database(), { RISK_MAX_DRAWDOWN_PCT: '1', RISK_DAILY_LOSS_PCT: '20', RISK_HARD_DRAWDOWN_PCT: '50', RISK_MAX_ORDER_NOTIONAL: '20000' });
     // The V's cross up opens a position of ~90% of equity; the price climbs to a peak, then dips 0.6%
     // (a ~0.55% drawdown, under the 1% limit); after the pause and unpause it falls to 1.4% under the
     // peak: ~1.26% from the old peak (a breach), ~0.7% from the equity at the unpause (none).
@@ -88,9 +82,9 @@ describe('a manual pause and unpause through `ctb` while the engine runs', () =>
       feed.release(beforePause);
       await feed.handled();
       expect(engine.openTradeIds()).toHaveLength(1);
-      expect(await database.db.select().from(riskEvents)).toEqual([]);
+      expect(await database().db.select().from(riskEvents)).toEqual([]);
 
-      const env = { DATABASE_URL: database.url };
+      const env = { DATABASE_URL: database().url };
       const paused = await ctbInShell(['pause', '--reason', 'lunch'], env);
       expect(paused.code).toBe(0);
       await feed.handled();
@@ -99,13 +93,13 @@ describe('a manual pause and unpause through `ctb` while the engine runs', () =>
       // It says what it reset: nothing.
       expect(unpaused.stdout).toContain("The risk guard still measures from the same equity peak and day's opening equity.");
       await feed.handled();
-      expect((await getBotState(database.db)).entriesPaused).toBe(false);
+      expect((await getBotState(database().db)).entriesPaused).toBe(false);
 
       feed.release(breachAt);
       await feed.handled();
-      const state = await getBotState(database.db);
+      const state = await getBotState(database().db);
       expect(state).toMatchObject({ entriesPaused: true, entriesPausedBy: 'system:risk-guard' });
-      const [breach] = (await database.db.select().from(riskEvents)).filter((e) => e.action === 'entries_paused');
+      const [breach] = (await database().db.select().from(riskEvents)).filter((e) => e.action === 'entries_paused');
       expect(breach).toMatchObject({ kind: 'max_drawdown' });
       expect(Number(breach!.value)).toBeGreaterThan(1);
       expect(Number(breach!.value)).toBeLessThan(1.4);
@@ -122,8 +116,8 @@ describe('a manual pause and unpause through `ctb` while the engine runs', () =>
       await feed.handled();
       feed.release(closes.length);
       await feed.handled();
-      expect((await getBotState(database.db)).entriesPaused).toBe(false);
-      expect((await database.db.select().from(riskEvents)).map((e) => e.action)).toEqual(['entries_resumed', 'entries_paused', 'entries_resumed']);
+      expect((await getBotState(database().db)).entriesPaused).toBe(false);
+      expect((await database().db.select().from(riskEvents)).map((e) => e.action)).toEqual(['entries_resumed', 'entries_paused', 'entries_resumed']);
     } finally {
       await engine.stop();
       await running.catch(() => undefined);
@@ -132,8 +126,8 @@ describe('a manual pause and unpause through `ctb` while the engine runs', () =>
 
   it('a forced unpause the engine takes in with a snapshot queued: after a restart the guard does not return to the earlier peak', async () => {
     await t?.ctx.close();
-    await database.db.execute(sql`truncate equity_snapshots, risk_events, bot_state, order_intents, trades, fills, paper_orders, paper_balances restart identity`);
-    t = await engineContext(database, { RISK_MAX_DRAWDOWN_PCT: '1', RISK_DAILY_LOSS_PCT: '20', RISK_HARD_DRAWDOWN_PCT: '50', RISK_MAX_ORDER_NOTIONAL: '20000' });
+    await database().db.execute(sql`truncate equity_snapshots, risk_events, bot_state, order_intents, trades, fills, paper_orders, paper_balances restart identity`);
+    t = await engineContext(database(), { RISK_MAX_DRAWDOWN_PCT: '1', RISK_DAILY_LOSS_PCT: '20', RISK_HARD_DRAWDOWN_PCT: '50', RISK_MAX_ORDER_NOTIONAL: '20000' });
     const closes = roundTripCloses().slice(0, 24);
     for (let i = 0; i < 10; i++) closes.push(closes[closes.length - 1]! + 60);
     const peakPrice = closes[closes.length - 1]!;
@@ -150,7 +144,7 @@ describe('a manual pause and unpause through `ctb` while the engine runs', () =>
     try {
       feed.release(breachAt);
       await feed.handled();
-      expect((await getBotState(database.db)).entriesPausedBy).toBe('system:risk-guard');
+      expect((await getBotState(database().db)).entriesPausedBy).toBe('system:risk-guard');
       feed.before = {
         index: breachAt,
         run: async () => {
@@ -160,12 +154,12 @@ describe('a manual pause and unpause through `ctb` while the engine runs', () =>
       };
       feed.release(closes.length);
       await feed.handled();
-      expect((await getBotState(database.db)).entriesPaused).toBe(false);
+      expect((await getBotState(database().db)).entriesPaused).toBe(false);
     } finally {
       await engine.stop();
       await running.catch(() => undefined);
     }
-    const restarted = new RiskGuard({ db: database.db, clock: t.clock, alerts: t.alerts, logger: silentLogger(), limits: { maxDrawdownPct: 1, dailyLossPct: 20, hardDrawdownPct: 50 } }, 'paper');
+    const restarted = new RiskGuard({ db: database().db, clock: t.clock, alerts: t.alerts, logger: silentLogger(), limits: { maxDrawdownPct: 1, dailyLossPct: 20, hardDrawdownPct: 50 } }, 'paper');
     await restarted.load(t.clock.now(), false);
     // No snapshot was written after the engine took the re-arm in: the peak is the next mark, not the earlier one.
     expect(restarted.peak).toBe(0);

@@ -2,6 +2,7 @@
 // database for the file; before each test the mode tables, the policy, the alerts and the trades
 // emptied, one closed paper trade, and a fake Slack; after it the request handler and the fake closed.
 import { sql } from 'drizzle-orm';
+import type { ManualClock } from '../../src/clock.js';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import type { AuditCheck } from '../../src/services/audit/types.js';
 import { createPostgresTestDb, type TestDatabase } from './db.js';
@@ -14,8 +15,12 @@ export interface LiveGateBed {
   database: TestDatabase;
   /** A new one for each test. */
   slack: FakeSlack;
-  /** The process that handles /mode live, with its own environment and audit checks; closed after the test. */
-  handler(env: Record<string, string>, checks: AuditCheck[]): Promise<ModeHarness>;
+  /**
+   * The process that handles /mode live, with its own environment and audit checks; closed after the test.
+   * `clock`: the handler's (default the harness's fixed March morning); a test beside a real engine
+   * process gives the real time, or that engine's request sweeper finds the new request long expired.
+   */
+  handler(env: Record<string, string>, checks: AuditCheck[], clock?: ManualClock): Promise<ModeHarness>;
 }
 
 export function useLiveGateBed(): LiveGateBed {
@@ -23,8 +28,8 @@ export function useLiveGateBed(): LiveGateBed {
   const bed: LiveGateBed = {
     database: undefined as unknown as TestDatabase,
     slack: undefined as unknown as FakeSlack,
-    async handler(env, checks) {
-      open = await modeHarness({ database: bed.database, slack: bed.slack, env, checks });
+    async handler(env, checks, clock) {
+      open = await modeHarness({ database: bed.database, slack: bed.slack, env, checks, ...(clock ? { clock } : {}) });
       return open;
     },
   };

@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../src/clock.js';
 import { releaseCheck } from '../../../src/services/audit/checks/backups-release.js';
 import { modeCheck } from '../../../src/services/audit/checks/mode.js';
 import { openLiveRequest } from '../../../src/services/mode/open-live-request.js';
@@ -47,7 +48,8 @@ async function engineRecords(): Promise<string> {
 }
 
 async function requestLive() {
-  const harness = await bed.handler({}, [modeCheck, releaseCheck]);
+  // On the real time: the engine process beside it expires requests by the real clock.
+  const harness = await bed.handler({}, [modeCheck, releaseCheck], new ManualClock(new Date()));
   const result = await openLiveRequest(harness.ctx, harness.ctx.liveSwitch, { actor: slackActor(OPERATOR_APPROVER), reason: 'release rehearsal' });
   return { result, line: result.audit.checks.find((c) => c.id === 'release.tag')! };
 }

@@ -558,6 +558,9 @@ describe('ctb exit', () => {
     expect(notes).toContain("The engine's lease is stale since");
   });
 
+  /** Time passes for a request's next try: not_before is the database's clock, which the manual clock does not move. */
+  const dueSooner = (ms: number) => execute(database.db, sql`update engine_requests set not_before = not_before - ${ms} * interval '1 millisecond' where not_before is not null`);
+
   it('an exit waiting when the engine takes the lease stays pending while the engine starts, and ends done, not failed', async () => {
     const id = await workerWithOpenTrade();
     await worker!.runner.stop();
@@ -571,6 +574,7 @@ describe('ctb exit', () => {
     const starting = { exitTrade: () => Promise.reject(new Error('not loaded')), openTradeIds: () => null, mode: 'paper' as const, ledgerChanged: () => undefined };
     setRunningEngine(worker!.t.ctx, starting);
     worker!.t.clock.advance(EXIT_WAIT_FOR_ENGINE_MS);
+    await dueSooner(EXIT_WAIT_FOR_ENGINE_MS);
     expect(await runner.drain()).toBe(1);
     const [waiting] = await database.db.select().from(engineRequests);
     expect(waiting).toMatchObject({ status: 'pending', error: null, result: { summary: expect.stringContaining('Pending: the engine is starting in the process that holds its lease (it has not loaded its book yet)') } });
@@ -579,6 +583,7 @@ describe('ctb exit', () => {
     setRunningEngine(worker!.t.ctx, worker!.engine);
     expect(await runner.drain()).toBe(0);
     worker!.t.clock.advance(EXIT_WAIT_FOR_ENGINE_MS);
+    await dueSooner(EXIT_WAIT_FOR_ENGINE_MS);
     expect(await runner.drain()).toBe(1);
     await runner.stop();
     expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ status: 'done', result: { summary: expect.stringMatching(new RegExp(`^#${id} closed: sold`)) } });

@@ -25,7 +25,8 @@ import { setAsideNote } from '../mode/paper-set-aside.js';
 import { enqueueEngineRequest, getEngineRequest, waitForEngineRequest } from '../engine-requests/store.js';
 import { bookOf, money, type BookName } from '../stats/compute-stats.js';
 import { exitExpiredSummary, exitQueuedPhrase } from './exit-expiry.js';
-import { tellExitOutcome } from './tell-exit.js';
+import { markExitAnswerShown } from '../../db/queries/exit-outcomes.js';
+import { tellUnshownExits } from './tell-exit.js';
 
 export type ExitTarget = number | 'all';
 
@@ -179,10 +180,18 @@ function expiryOf(ctx: Pick<RequestExitDeps, 'config'>, id?: number) {
 
 /** Exits closed as expired: logged, and told to the alert channel when their requester no longer waits. */
 async function toldExpired(ctx: RequestExitDeps, expired: readonly EngineRequest[]): Promise<void> {
-  for (const row of expired) {
-    ctx.logger.warn({ requestId: row.id, by: row.requestedBy }, `manual exit: ${row.error ?? 'expired'}`);
-    await tellExitOutcome(ctx, row);
-  }
+  for (const row of expired) ctx.logger.warn({ requestId: row.id, by: row.requestedBy }, `manual exit: ${row.error ?? 'expired'}`);
+  if (expired.length > 0) await tellUnshownExits(ctx, { ids: expired.map((r) => r.id) });
+}
+
+/**
+ * Its requester showed the answer of `state` (done or failed): the alert channel is not told it
+ * (tell-exit.ts). Called by whoever put it in front of the operator, once it did.
+ */
+export async function exitAnswerShown(ctx: Pick<RequestExitDeps, 'db' | 'logger'>, state: Pick<ExitRequestState, 'requestId' | 'status'>): Promise<void> {
+  if (state.status === 'pending') return;
+  // Not recorded: the alert channel is told it too, a second time at worst.
+  await markExitAnswerShown(ctx.db, state.requestId).catch((err: unknown) => ctx.logger.warn({ err, requestId: state.requestId }, 'could not record that an exit\'s answer was shown; the alert channel may be told it too'));
 }
 
 /** What the operator was shown and confirmed: the book, and for `all` the trades it listed. */

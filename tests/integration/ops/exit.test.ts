@@ -14,6 +14,7 @@ import { waitForEngineRequest } from '../../../src/services/engine-requests/stor
 import { startRequestRunner } from '../../../src/services/engine-requests/runner.js';
 import { EXIT_WAIT_FOR_ENGINE_MS, exitTradeHandler } from '../../../src/engine/exit-request.js';
 import { setRunningEngine } from '../../../src/engine/manual-exit.js';
+import { EXIT_SHOWN_GRACE_MS } from '../../../src/services/exits/tell-exit.js';
 import { recordingIo } from '../../support/cli-io.js';
 import { insertTrades, openTrade } from '../../support/factories/ledger.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
@@ -65,6 +66,23 @@ async function writtenAgo(id: number, ago: string): Promise<void> {
 
 /** What the running engine's process told the alert channel about exits. */
 const exitAlerts = () => worker!.t.alerts.raised.filter((a) => String(a.fingerprint).startsWith('exit_request:'));
+/** Waits up to `ms` for the engine's process to tell the alert channel about an exit (its sweep runs every 200 ms). */
+async function exitAlertsWithin(ms: number) {
+  for (const until = Date.now() + ms; Date.now() < until && exitAlerts().length === 0;) await new Promise((r) => setTimeout(r, 20));
+  return exitAlerts();
+}
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Spawns `ctb exit <id> --yes --wait <wait>` as the operator's shell and SIGKILLs it once its request is written. */
+async function killedWhilePending(id: number, wait: string): Promise<void> {
+  const child = spawn(process.execPath, [CTB, 'exit', String(id), '--yes', '--wait', wait], {
+    env: { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  const died = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+  for (let i = 0; i < 1500 && (await database.db.select().from(engineRequests)).length === 0; i++) await pause(20);
+  child.kill('SIGKILL');
+  expect(await died).toBe('SIGKILL');
+}
 
 const exitIntents = async () => (await database.db.select().from(orderIntents)).filter((i) => i.purpose === 'exit');
 const lastReply = () => h.responses().at(-1)!;
@@ -107,7 +125,8 @@ describe('/exit in Slack', () => {
     expect(await exitIntents()).toEqual([expect.objectContaining({ tradeId: id, status: 'filled', clientOrderId: expect.stringMatching(/^[0-9a-f-]{36}$/) })]);
     expect(await database.db.select().from(engineRequests)).toEqual([expect.objectContaining({ kind: 'exit_trade', status: 'done', requestedBy: USERS.operator, params: { target: id, reason: 'spread widening', mode: 'paper', waitMs: 60_000, writtenAt: expect.any(String) } })]);
     expect(worker!.engine.openTradeIds()).toEqual([]);
-    // The button's wait read the answer itself: the alert channel is not told it too.
+    // The button's wait read the answer itself, and its message shows it: the alert channel is not told it too.
+    expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ answerShownAt: expect.any(Date) });
     expect(exitAlerts()).toEqual([]);
   });
 
@@ -274,23 +293,45 @@ describe('ctb exit', () => {
     expect((await cli('exit', String(id), '--yes', '--wait', '0')).code).toBe(1);
     worker!.restartRunner();
     expect(await waitForEngineRequest(database.db, 1, { timeoutMs: 10_000 })).toMatchObject({ status: 'done' });
-    for (let i = 0; i < 100 && exitAlerts().length === 0; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(exitAlerts()).toEqual([expect.objectContaining({
+    expect(await exitAlertsWithin(10_000)).toEqual([expect.objectContaining({
       severity: 'info', fingerprint: 'exit_request:1', title: expect.stringMatching(new RegExp(`request #1: carried out — #${id} closed: sold`)),
     })]);
   });
+
+  it('a `ctb exit` killed while pending and answered within its wait: the alert channel is told shortly after the answer, once', async () => {
+    const id = await workerWithOpenTrade();
+    await worker!.runner.stop();
+    // A 60-second wait the shell will never finish: it dies at once, and the engine answers well within the wait.
+    await killedWhilePending(id, '60');
+    worker!.restartRunner();
+    expect(await waitForEngineRequest(database.db, 1, { timeoutMs: 10_000 })).toMatchObject({ status: 'done' });
+    const answered = Date.now();
+    expect(await exitAlertsWithin(15_000)).toEqual([expect.objectContaining({
+      severity: 'info', fingerprint: 'exit_request:1', title: expect.stringMatching(new RegExp(`^Exit of trade #${id} asked by cli:\\S+ \\(confirmed at \\S+\\), request #1: carried out — #${id} closed: sold`)),
+    })]);
+    // Within the grace after the answer, long before the dead shell's minute would have run out.
+    expect(Date.now() - answered).toBeLessThan(15_000);
+    const [row] = await database.db.select().from(engineRequests);
+    expect(row).toMatchObject({ answerShownAt: null, outcomeToldAt: expect.any(Date) });
+    await pause(1_000);
+    expect(exitAlerts()).toHaveLength(1);
+  }, 60_000);
+
+  it('a `ctb exit` that printed the answer marks it shown: the alert channel is not told it, after the grace either', async () => {
+    const id = await workerWithOpenTrade();
+    const done = await cli('exit', String(id), '--yes', '--wait', '5');
+    expect(done.out).toMatch(/\(request #1\): DONE/);
+    expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ answerShownAt: expect.any(Date), outcomeToldAt: null });
+    await pause(EXIT_SHOWN_GRACE_MS + 1_500);
+    expect(exitAlerts()).toEqual([]);
+    expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ outcomeToldAt: null });
+  }, 30_000);
 
   it('a `ctb exit --wait` killed while pending leaves its wait in the request: the engine that runs it after that wait tells the alert channel', async () => {
     const id = await workerWithOpenTrade();
     await worker!.runner.stop();
     // The operator's shell, another process, dies (SIGKILL: no handler runs) while the exit is pending.
-    const child = spawn(process.execPath, [CTB, 'exit', String(id), '--yes', '--wait', '2'], {
-      env: { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'ignore'],
-    });
-    const died = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
-    for (let i = 0; i < 1500 && (await database.db.select().from(engineRequests)).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
-    child.kill('SIGKILL');
-    expect(await died).toBe('SIGKILL');
+    await killedWhilePending(id, '2');
     const [asked] = await database.db.select().from(engineRequests);
     expect(asked).toMatchObject({ status: 'pending', params: { target: id, mode: 'paper', waitMs: 2000, writtenAt: expect.any(String) } });
     // The engine's process takes it once the dead requester's wait is over on the database's clock.
@@ -301,8 +342,7 @@ describe('ctb exit', () => {
     }
     worker!.restartRunner();
     expect(await waitForEngineRequest(database.db, 1, { timeoutMs: 10_000 })).toMatchObject({ status: 'done' });
-    for (let i = 0; i < 100 && exitAlerts().length === 0; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(exitAlerts()).toEqual([expect.objectContaining({
+    expect(await exitAlertsWithin(10_000)).toEqual([expect.objectContaining({
       severity: 'info', fingerprint: 'exit_request:1', title: expect.stringMatching(new RegExp(`^Exit of trade #${id} asked by cli:\\S+ \\(confirmed at \\S+\\), request #1: carried out — #${id} closed: sold`)),
     })]);
   }, 60_000);
@@ -440,6 +480,9 @@ describe('ctb exit', () => {
     expect(notes).toContain("The engine's lease is stale since");
   });
 
+  /** Time passes for a request's next try: not_before is the database's clock, which the manual clock does not move. */
+  const dueSooner = (ms: number) => execute(database.db, sql`update engine_requests set not_before = not_before - ${ms} * interval '1 millisecond' where not_before is not null`);
+
   it('an exit waiting when the engine takes the lease stays pending while the engine starts, and ends done, not failed', async () => {
     const id = await workerWithOpenTrade();
     await worker!.runner.stop();
@@ -453,6 +496,7 @@ describe('ctb exit', () => {
     const starting = { exitTrade: () => Promise.reject(new Error('not loaded')), openTradeIds: () => null, mode: 'paper' as const, ledgerChanged: () => undefined };
     setRunningEngine(worker!.t.ctx, starting);
     worker!.t.clock.advance(EXIT_WAIT_FOR_ENGINE_MS);
+    await dueSooner(EXIT_WAIT_FOR_ENGINE_MS);
     expect(await runner.drain()).toBe(1);
     const [waiting] = await database.db.select().from(engineRequests);
     expect(waiting).toMatchObject({ status: 'pending', error: null, result: { summary: expect.stringContaining('Pending: the engine is starting in the process that holds its lease (it has not loaded its book yet)') } });
@@ -461,6 +505,7 @@ describe('ctb exit', () => {
     setRunningEngine(worker!.t.ctx, worker!.engine);
     expect(await runner.drain()).toBe(0);
     worker!.t.clock.advance(EXIT_WAIT_FOR_ENGINE_MS);
+    await dueSooner(EXIT_WAIT_FOR_ENGINE_MS);
     expect(await runner.drain()).toBe(1);
     await runner.stop();
     expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ status: 'done', result: { summary: expect.stringMatching(new RegExp(`^#${id} closed: sold`)) } });

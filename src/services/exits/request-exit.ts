@@ -25,9 +25,12 @@ import { setAsideNote } from '../mode/paper-set-aside.js';
 import { enqueueEngineRequest, getEngineRequest, waitForEngineRequest } from '../engine-requests/store.js';
 import { bookOf, money, type BookName } from '../stats/compute-stats.js';
 import { exitExpiredSummary, exitQueuedPhrase } from './exit-expiry.js';
-import { tellExitOutcome } from './tell-exit.js';
+import type { ExitRequestState, ExitTarget } from '../../domain/exit-request-state.js';
+import { markExitAnswerShown, recordExitReplyMessage } from '../../db/queries/exit-outcomes.js';
+import type { Notifier } from '../../notifications/notification.js';
+import { tellUnshownExits } from './tell-exit.js';
 
-export type ExitTarget = number | 'all';
+export type { ExitRequestState, ExitTarget } from '../../domain/exit-request-state.js';
 
 /**
  * Asking for an exit writes an engine request (and logs it); previewing only reads. Asking and
@@ -40,6 +43,8 @@ export interface RequestExitDeps {
   logger: Logger;
   config: Pick<Config, 'EXIT_REQUEST_TTL'>;
   alerts: Pick<AlertSink, 'raise'>;
+  /** The chat notifier: an expired exit asked from Slack has its message updated (tell-exit.ts). */
+  notifier?: Notifier | null;
 }
 
 export interface ExitTargetRow {
@@ -49,23 +54,6 @@ export interface ExitTargetRow {
   symbol: string;
   quantity: string;
   entryPrice: string;
-}
-
-export interface ExitRequestState {
-  requestId: number;
-  status: 'pending' | 'done' | 'failed';
-  /** True when an identical exit was already pending: this asked nothing new. */
-  joined: boolean;
-  summary: string | null;
-  results: ManualExitOutcome[];
-  /** While pending: how long it has waited since it was confirmed (the database's clock); else null. */
-  waitedMs: number | null;
-  /** EXIT_REQUEST_TTL: a pending exit that waited this long is never carried out. */
-  ttlMs: number;
-  /** Its requester's wait (params.waitMs) is over, or ends with this answer: whoever finishes it tells the alert channel how it ended. */
-  toldLater: boolean;
-  /** While pending: how long it has waited and when it expires, in words (exit-expiry.ts); else null. */
-  queued: string | null;
 }
 
 /** Parses `12`, `#12` or `all`; anything else is a usage error naming what is expected. */
@@ -179,10 +167,18 @@ function expiryOf(ctx: Pick<RequestExitDeps, 'config'>, id?: number) {
 
 /** Exits closed as expired: logged, and told to the alert channel when their requester no longer waits. */
 async function toldExpired(ctx: RequestExitDeps, expired: readonly EngineRequest[]): Promise<void> {
-  for (const row of expired) {
-    ctx.logger.warn({ requestId: row.id, by: row.requestedBy }, `manual exit: ${row.error ?? 'expired'}`);
-    await tellExitOutcome(ctx, row);
-  }
+  for (const row of expired) ctx.logger.warn({ requestId: row.id, by: row.requestedBy }, `manual exit: ${row.error ?? 'expired'}`);
+  if (expired.length > 0) await tellUnshownExits(ctx, { ids: expired.map((r) => r.id) });
+}
+
+/**
+ * Its requester showed the answer of `state` (done or failed): the alert channel is not told it
+ * (tell-exit.ts). Called by whoever put it in front of the operator, once it did.
+ */
+export async function exitAnswerShown(ctx: Pick<RequestExitDeps, 'db' | 'logger'>, state: Pick<ExitRequestState, 'requestId' | 'status'>): Promise<void> {
+  if (state.status === 'pending') return;
+  // Not recorded: the alert channel is told it too, a second time at worst.
+  await markExitAnswerShown(ctx.db, state.requestId).catch((err: unknown) => ctx.logger.warn({ err, requestId: state.requestId }, 'could not record that an exit\'s answer was shown; the alert channel may be told it too'));
 }
 
 /** What the operator was shown and confirmed: the book, and for `all` the trades it listed. */
@@ -244,3 +240,13 @@ export async function awaitExit(ctx: RequestExitDeps, state: ExitRequestState, w
   return now.status === 'pending' ? { ...now, toldLater: true } : now;
 }
 
+
+/**
+ * A Slack message now shows exit `requestId` (the button's progress message): when the exit ends
+ * unwatched, that message is brought up to the answer (tell-exit.ts). Not recorded: the alert channel is told instead.
+ */
+export async function exitReplyPosted(ctx: Pick<RequestExitDeps, 'db' | 'logger'>, requestId: number, message: { channel: string; ts: string }): Promise<void> {
+  if (!message.ts) return;
+  await recordExitReplyMessage(ctx.db, requestId, message)
+    .catch((err: unknown) => ctx.logger.warn({ err, requestId }, 'could not record the Slack message of an exit; its answer goes to the alert channel if the button does not show it'));
+}

@@ -46,13 +46,19 @@ export function observeGc(): void {
   }).observe({ entryTypes: ['gc'] });
 }
 
-function schedstat(): [number, number] {
+/** This thread's CPU time and time runnable but not running (ms, cumulative, Linux); NaN elsewhere. */
+export function schedstat(): [number, number] {
   try {
     const [cpu, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ');
     return [Number(cpu) / 1e6, Number(wait) / 1e6];
   } catch {
     return [Number.NaN, Number.NaN];
   }
+}
+
+/** Time a thread waited for a core (runnable, not running), in ms; — where it was not read (off Linux, or a server whose bench predates it). */
+export function waitLine(ms: number): string {
+  return Number.isNaN(ms) ? '—' : `${ms.toFixed(0)} ms`;
 }
 
 /**

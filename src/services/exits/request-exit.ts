@@ -25,10 +25,12 @@ import { setAsideNote } from '../mode/paper-set-aside.js';
 import { enqueueEngineRequest, getEngineRequest, waitForEngineRequest } from '../engine-requests/store.js';
 import { bookOf, money, type BookName } from '../stats/compute-stats.js';
 import { exitExpiredSummary, exitQueuedPhrase } from './exit-expiry.js';
-import { markExitAnswerShown } from '../../db/queries/exit-outcomes.js';
+import type { ExitRequestState, ExitTarget } from '../../domain/exit-request-state.js';
+import { markExitAnswerShown, recordExitReplyMessage } from '../../db/queries/exit-outcomes.js';
+import type { Notifier } from '../../notifications/notification.js';
 import { tellUnshownExits } from './tell-exit.js';
 
-export type ExitTarget = number | 'all';
+export type { ExitRequestState, ExitTarget } from '../../domain/exit-request-state.js';
 
 /**
  * Asking for an exit writes an engine request (and logs it); previewing only reads. Asking and
@@ -41,6 +43,8 @@ export interface RequestExitDeps {
   logger: Logger;
   config: Pick<Config, 'EXIT_REQUEST_TTL'>;
   alerts: Pick<AlertSink, 'raise'>;
+  /** The chat notifier: an expired exit asked from Slack has its message updated (tell-exit.ts). */
+  notifier?: Notifier | null;
 }
 
 export interface ExitTargetRow {
@@ -50,23 +54,6 @@ export interface ExitTargetRow {
   symbol: string;
   quantity: string;
   entryPrice: string;
-}
-
-export interface ExitRequestState {
-  requestId: number;
-  status: 'pending' | 'done' | 'failed';
-  /** True when an identical exit was already pending: this asked nothing new. */
-  joined: boolean;
-  summary: string | null;
-  results: ManualExitOutcome[];
-  /** While pending: how long it has waited since it was confirmed (the database's clock); else null. */
-  waitedMs: number | null;
-  /** EXIT_REQUEST_TTL: a pending exit that waited this long is never carried out. */
-  ttlMs: number;
-  /** Its requester's wait (params.waitMs) is over, or ends with this answer: whoever finishes it tells the alert channel how it ended. */
-  toldLater: boolean;
-  /** While pending: how long it has waited and when it expires, in words (exit-expiry.ts); else null. */
-  queued: string | null;
 }
 
 /** Parses `12`, `#12` or `all`; anything else is a usage error naming what is expected. */
@@ -253,3 +240,13 @@ export async function awaitExit(ctx: RequestExitDeps, state: ExitRequestState, w
   return now.status === 'pending' ? { ...now, toldLater: true } : now;
 }
 
+
+/**
+ * A Slack message now shows exit `requestId` (the button's progress message): when the exit ends
+ * unwatched, that message is brought up to the answer (tell-exit.ts). Not recorded: the alert channel is told instead.
+ */
+export async function exitReplyPosted(ctx: Pick<RequestExitDeps, 'db' | 'logger'>, requestId: number, message: { channel: string; ts: string }): Promise<void> {
+  if (!message.ts) return;
+  await recordExitReplyMessage(ctx.db, requestId, message)
+    .catch((err: unknown) => ctx.logger.warn({ err, requestId }, 'could not record the Slack message of an exit; its answer goes to the alert channel if the button does not show it'));
+}

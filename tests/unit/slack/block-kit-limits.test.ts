@@ -210,6 +210,15 @@ const CASES: Record<string, () => Case[]> = {
       },
     }, 'UOPERATOR1'),
   })),
+  'exit:renderExitRequest': () => (['pending', 'done', 'failed'] as const).map((status) => ({
+    payload: exit.renderExitRequest({
+      target: 'all', engineNote: long('No engine holds the lease', 4000),
+      request: {
+        requestId: 123456, status, joined: true, summary: long('summary', 3000), waitedMs: status === 'pending' ? 86_400_000 * 3 : null, ttlMs: 600_000, toldLater: true, queued: status === 'pending' ? long('queued 3d ago', 400) : null,
+        results: Array.from({ length: 200 }, (_, i) => ({ tradeId: 100000 + i, ok: false, status: 'rejected' as const, message: long('Kraken said', 300), symbol: 'BTC/USD' })),
+      },
+    }, 'UOPERATOR1'),
+  })),
   'trades:renderBalance': () => [{
     payload: trades.renderBalance({
       ok: true, at, quote: 'USD', venue: long('the exchange at https://kraken.example', 300),

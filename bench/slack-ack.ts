@@ -42,7 +42,7 @@ const TIMELINE = process.argv.includes('--timeline');
 
 /** What a server recorded over a round (its GC pauses always; request stamps with --timeline). */
 type Records = { pauses: GcPause[]; arrivals: Arrival[] };
-type Msg = { kind: 'ready'; port: number; url?: string } | { kind: 'idle'; ms: number; cpuMs: number; waitMs?: number; loop: { p99: number; max: number }; records?: Records } | { kind: 'count'; replies: number; calls: number; arrivals: Record<string, number> } | { kind: 'done' };
+type Msg = { kind: 'ready'; port: number; url?: string } | { kind: 'idle'; ms: number; cpuMs: number; waitMs?: number; turns?: number; loop: { p99: number; max: number }; records?: Records } | { kind: 'count'; replies: number; calls: number; arrivals: Record<string, number> } | { kind: 'done' };
 
 function send(child: ChildProcess, msg: unknown): void {
   child.send(msg as never);
@@ -80,15 +80,15 @@ function loopSince(): { p99: number; max: number } {
   loopDelay.reset();
   return out;
 }
-let waitMark = schedstat()[1];
+let waitMark = schedstat();
 /**
  * How long this process's main thread (the one that reads requests) was runnable but not running
  * since the last call, in ms (Linux's /proc/thread-self/schedstat; NaN elsewhere): the time it
  * waited for one of the machine's cores, whoever held them.
  */
-function waitSince(): number {
-  const now = schedstat()[1];
-  const d = now - waitMark;
+function waitSince(): { waitMs: number; turns: number } {
+  const now = schedstat();
+  const d = { waitMs: now[1] - waitMark[1], turns: now[2] - waitMark[2] };
   waitMark = now;
   return d;
 }
@@ -132,7 +132,7 @@ async function runBare(): Promise<void> {
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   process.on('message', (m: { kind: string }) => {
-    if (m.kind === 'idle') send(process as unknown as ChildProcess, { kind: 'idle', ms: 0, cpuMs: cpuSince(), waitMs: waitSince(), loop: loopSince(), records: takeRecords() });
+    if (m.kind === 'idle') send(process as unknown as ChildProcess, { kind: 'idle', ms: 0, cpuMs: cpuSince(), ...waitSince(), loop: loopSince(), records: takeRecords() });
     if (m.kind === 'stop') server.close(() => process.exit(0));
   });
   send(process as unknown as ChildProcess, { kind: 'ready', port: (server.address() as { port: number }).port });
@@ -199,7 +199,7 @@ async function runBot(): Promise<void> {
   process.on('message', (m: { kind: string }) => {
     if (m.kind === 'idle') {
       const t0 = performance.now();
-      void slack!.idle().then(() => send(process as unknown as ChildProcess, { kind: 'idle', ms: performance.now() - t0, cpuMs: cpuSince(), waitMs: waitSince(), loop: loopSince(), records: takeRecords() }));
+      void slack!.idle().then(() => send(process as unknown as ChildProcess, { kind: 'idle', ms: performance.now() - t0, cpuMs: cpuSince(), ...waitSince(), loop: loopSince(), records: takeRecords() }));
     }
     if (m.kind === 'stop') void bot.stop().then(() => process.exit(0));
   });
@@ -319,8 +319,9 @@ interface Measured {
   /** The server's records over the round (absent from a bot whose bench predates them, under --against). */
   records?: Records;
   client: ClientTimes[];
-  /** The server's main thread runnable but not running over the round, ms (NaN off Linux, or from a bot whose bench predates it). */
+  /** The server's main thread runnable but not running over the round, ms, and its turns on a core (NaN off Linux, or from a bot whose bench predates it). */
   waitMs: number;
+  turns: number;
   /** The generator's own thread runnable but not running while it sent this round's requests, ms. */
   genWaitMs: number;
 }
@@ -374,8 +375,8 @@ async function main(): Promise<void> {
     const { latencies, lags, client } = await round(bareReady.port, responseBase, rate, total);
     const genWaitMs = schedstat()[1] - gen;
     send(bare, { kind: 'idle' });
-    const idle = (await next(bare, 'idle')) as { cpuMs: number; waitMs?: number; loop: { p99: number; max: number }; records?: Records };
-    return { latencies, lags, cpuMs: idle.cpuMs, loopMax: idle.loop.max, drainMs: 0, replies: 0, replyLatencies: [], logLines: 0, records: idle.records, client, waitMs: idle.waitMs ?? Number.NaN, genWaitMs };
+    const idle = (await next(bare, 'idle')) as { cpuMs: number; waitMs?: number; turns?: number; loop: { p99: number; max: number }; records?: Records };
+    return { latencies, lags, cpuMs: idle.cpuMs, loopMax: idle.loop.max, drainMs: 0, replies: 0, replyLatencies: [], logLines: 0, records: idle.records, client, waitMs: idle.waitMs ?? Number.NaN, turns: idle.turns ?? Number.NaN, genWaitMs };
   };
   const measureBot = async (target: BotTarget, rate: number, total: number): Promise<Measured> => {
     send(target.child, { kind: 'idle' });
@@ -387,11 +388,11 @@ async function main(): Promise<void> {
     const { latencies, lags, due, client } = await round(target.port, responseBase, rate, total);
     const genWaitMs = schedstat()[1] - gen;
     send(target.child, { kind: 'idle' });
-    const drained = (await next(target.child, 'idle')) as { ms: number; cpuMs: number; waitMs?: number; loop: { p99: number; max: number }; records?: Records };
+    const drained = (await next(target.child, 'idle')) as { ms: number; cpuMs: number; waitMs?: number; turns?: number; loop: { p99: number; max: number }; records?: Records };
     send(fake, { kind: 'count' });
     const counted = (await next(fake, 'count')) as { replies: number; arrivals: Record<string, number> };
     const replyLatencies = Object.entries(counted.arrivals).flatMap(([trigger, at]) => (due.has(trigger) ? [at - due.get(trigger)!] : []));
-    return { latencies, lags, cpuMs: drained.cpuMs, loopMax: drained.loop.max, drainMs: drained.ms, replies: counted.replies, replyLatencies, logLines: target.log.lines - linesBefore, records: drained.records, client, waitMs: drained.waitMs ?? Number.NaN, genWaitMs };
+    return { latencies, lags, cpuMs: drained.cpuMs, loopMax: drained.loop.max, drainMs: drained.ms, replies: counted.replies, replyLatencies, logLines: target.log.lines - linesBefore, records: drained.records, client, waitMs: drained.waitMs ?? Number.NaN, turns: drained.turns ?? Number.NaN, genWaitMs };
   };
 
   try {
@@ -439,7 +440,7 @@ async function main(): Promise<void> {
           ` | bot finished its acked work ${ms(t.drainMs)} after the last ack | replies ${t.replies}/${total}, at Slack p50/p99 ${replyLine(t.replyLatencies)}` +
           ` | CPU per request: bare ${(b.cpuMs / total).toFixed(2)} ms, bot ${(t.cpuMs / total).toFixed(2)} ms | event-loop delay max: bare ${ms(b.loopMax)}, bot ${ms(t.loopMax)}` +
           ` | bot log lines ${t.logLines} | sent late by p50/p99: bare ${lagLine(b.lags)}, bot ${lagLine(t.lags)}` +
-          ` | waited for a core (runnable, not running): bare's main thread ${waitLine(b.waitMs)}, bot's ${waitLine(t.waitMs)}, the generator in bare's round ${waitLine(b.genWaitMs)}, in bot's ${waitLine(t.genWaitMs)} | load ${loadLine()}`);
+          ` | waited for a core (runnable, not running): bare's main thread ${waitLine(b.waitMs, b.turns)}, bot's ${waitLine(t.waitMs, t.turns)}, the generator in bare's round ${waitLine(b.genWaitMs)}, in bot's ${waitLine(t.genWaitMs)} | load ${loadLine()}`);
         // Each server's GC pauses over the round and, with --timeline, what its slowest 1 % were made of.
         const servers: Array<[string, Measured]> = [['bare', b], ...bots.map((x): [string, Measured] => [x.name, got.get(x.name)!])];
         for (const [name, m] of servers) {
@@ -454,7 +455,7 @@ async function main(): Promise<void> {
           pairs.cpu.push(t.cpuMs / base.cpuMs);
           pairs.p99.push(pct(st, 99) / pct(sa, 99));
           console.log(`${rate} req/s round ${r} A/B (${order.map((x) => x.name).join(' then ')}): base p50 ${ms(pct(sa, 50))} p99 ${ms(pct(sa, 99))} | CPU per request base ${(base.cpuMs / total).toFixed(2)} ms, bot ${(t.cpuMs / total).toFixed(2)} ms` +
-            ` | bot/base CPU ${(t.cpuMs / base.cpuMs).toFixed(3)} p99 ${(pct(st, 99) / pct(sa, 99)).toFixed(3)} | replies ${base.replies}/${total}, at Slack p50/p99 ${replyLine(base.replyLatencies)} | base log lines ${base.logLines} | sent late p50/p99 ${lagLine(base.lags)} | waited for a core: base's main thread ${waitLine(base.waitMs)}, the generator in base's round ${waitLine(base.genWaitMs)}`);
+            ` | bot/base CPU ${(t.cpuMs / base.cpuMs).toFixed(3)} p99 ${(pct(st, 99) / pct(sa, 99)).toFixed(3)} | replies ${base.replies}/${total}, at Slack p50/p99 ${replyLine(base.replyLatencies)} | base log lines ${base.logLines} | sent late p50/p99 ${lagLine(base.lags)} | waited for a core: base's main thread ${waitLine(base.waitMs, base.turns)}, the generator in base's round ${waitLine(base.genWaitMs)}`);
         }
       }
       const sb = all.bare.sort((x, y) => x - y);

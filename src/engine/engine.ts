@@ -439,7 +439,8 @@ export class Engine implements RunningEngine {
       await this.followFills();
     }
     if (this.#resolveNeeded) await this.#reloadBook();
-    await this.#snapshots.flush();
+    // Started, not waited for (unless the writes have fallen behind): a replay's candles go on meanwhile.
+    await this.#snapshots.writeBehind();
   }
 
   /**

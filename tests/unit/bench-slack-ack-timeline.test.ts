@@ -26,17 +26,19 @@ describe('bench:slack-ack timeline', () => {
   });
 
   it("reads this thread's CPU and run-queue time from Linux and prints a wait, or a dash where none was read", () => {
-    const [cpu, wait] = schedstat();
+    const [cpu, wait, turns] = schedstat();
     if (process.platform === 'linux') {
-      expect(Number.isFinite(cpu) && Number.isFinite(wait)).toBe(true);
+      expect([cpu, wait, turns].every(Number.isFinite)).toBe(true);
       let spin = 0;
       for (let i = 0; i < 2e6; i++) spin += i;
       expect(spin).toBeGreaterThan(0);
-      const [cpuAfter, waitAfter] = schedstat();
+      const [cpuAfter, waitAfter, turnsAfter] = schedstat();
       expect(cpuAfter).toBeGreaterThan(cpu);
       expect(waitAfter).toBeGreaterThanOrEqual(wait);
+      expect(turnsAfter).toBeGreaterThanOrEqual(turns);
     }
     expect(waitLine(612.4)).toBe('612 ms');
+    expect(waitLine(612.4, 3001)).toBe('612 ms over 3001 turns');
     expect(waitLine(Number.NaN)).toBe('—');
   });
 

@@ -1,4 +1,4 @@
-// Owns the words for an operator's exit request as every part shows it: what it targets, and how
+// Owns the words for an operator's exit request as every part shows it: what it targets (and in words), and how
 // it stands (pending with how long it has waited, then done or failed with what happened to each trade).
 import type { ManualExitOutcome } from '../engine/manual-exit.js';
 
@@ -21,3 +21,10 @@ export interface ExitRequestState {
   queued: string | null;
 }
 
+
+/** "trade #12" or "every listed trade (#12, #13)": what an exit request closes. */
+export function describePendingExit(row: { target: ExitTarget; tradeIds: readonly number[] }): string {
+  if (row.target !== 'all') return `trade #${row.target}`;
+  const ids = row.tradeIds.slice(0, 10).map((id) => `#${id}`).join(', ') + (row.tradeIds.length > 10 ? ` and ${row.tradeIds.length - 10} more` : '');
+  return `every listed trade (${ids})`;
+}

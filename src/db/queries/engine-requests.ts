@@ -267,6 +267,13 @@ export async function exitWaitOf(db: Db, id: number, ttlMs: number): Promise<{ w
   return row ? { waitedMs: Number(row.waitedMs), expired: row.expired === true } : undefined;
 }
 
+/** Exits still pending or running, oldest first, each with how long it has waited by the rule that closes expired exits (ms). */
+export async function openExitRequestsWithWait(db: Db): Promise<Array<{ request: EngineRequest; waitedMs: number }>> {
+  const rows = await db.select({ request: engineRequests, waitedMs: sql<number>`(extract(epoch from ${exitWaited}) * 1000)::float8` }).from(engineRequests)
+    .where(and(eq(engineRequests.kind, 'exit_trade'), inArray(engineRequests.status, ['pending', 'running']))).orderBy(engineRequests.id);
+  return rows.map((r) => ({ request: r.request, waitedMs: Number(r.waitedMs) }));
+}
+
 /**
  * Closes as failed every exit still pending (nobody carrying it out) written longer than `ttlMs` ago
  * on the database's clock, finished at that clock's now too, with `error` and the result `result`;

@@ -25,7 +25,8 @@ import { setAsideNote } from '../mode/paper-set-aside.js';
 import { enqueueEngineRequest, getEngineRequest, waitForEngineRequest } from '../engine-requests/store.js';
 import { bookOf, money, type BookName } from '../stats/compute-stats.js';
 import { exitExpiredSummary, exitQueuedPhrase } from './exit-expiry.js';
-import type { ExitRequestState, ExitTarget } from '../../domain/exit-request-state.js';
+import { exitCovers } from './pending-exits.js';
+import { describePendingExit, type ExitRequestState, type ExitTarget } from '../../domain/exit-request-state.js';
 import { markExitAnswerShown, recordExitReplyMessage } from '../../db/queries/exit-outcomes.js';
 import type { Notifier } from '../../notifications/notification.js';
 import { tellUnshownExits } from './tell-exit.js';
@@ -214,11 +215,29 @@ export async function requestExit(
     const open = await openExitRequests(tx);
     const same = open.find((r) => sameExit(r.params, params));
     if (same) return { row: same, joined: true, expired };
+    // Another exit still queued for one of these trades: a second one would only fail or sell what the first sells.
+    const asked = new Set(target === 'all' ? params.tradeIds ?? [] : [target]);
+    const overlapping = open.flatMap((r) => {
+      const covers = exitCovers(r.params);
+      const both = covers ? covers.tradeIds.filter((id) => asked.has(id)) : [];
+      return covers && both.length > 0 ? [{ row: r, covers, both }] : [];
+    });
+    if (overlapping.length > 0) throw exitAlreadyQueued(target, overlapping);
     return { row: await enqueueEngineRequest(tx, ctx.clock, { kind: 'exit_trade', requestedBy: actor.id, params }), joined: false, expired };
   });
   await toldExpired(ctx, expired);
   if (!joined) ctx.logger.warn({ requestId: row.id, actor: actor.id, target }, 'manual exit requested');
   return stateOf(ctx, row, joined);
+}
+
+/** The refusal of an exit of trades another queued exit already covers: which, by which request and whom. */
+function exitAlreadyQueued(target: ExitTarget, overlapping: ReadonlyArray<{ row: EngineRequest; covers: { target: ExitTarget; tradeIds: number[] }; both: number[] }>): AppError {
+  const trades = [...new Set(overlapping.flatMap((o) => o.both))].sort((a, b) => a - b).map((id) => `#${id}`);
+  const which = overlapping.map((o) => `request #${o.row.id}, the exit of ${describePendingExit(o.covers)} asked by ${o.row.requestedBy}`).join('; ');
+  const subject = trades.length === 1 ? `Trade ${trades[0]} already has an exit queued` : `Trades ${trades.join(', ')} already have an exit queued`;
+  const others = target === 'all' ? ' Exit the other trades one by one, or ask again once it has ended.' : ' Ask again once it has ended if the trade is still open.';
+  return new AppError('conflict', 'exit_already_queued', `${subject} (${which}): nothing new was asked.${others}`,
+    { hint: '/trades shows the queued exits and when each expires.', terminalHint: 'ctb trades shows the queued exits and when each expires.' });
 }
 
 /**

@@ -425,6 +425,47 @@ describe('ctb exit', () => {
     })]);
   }, 60_000);
 
+  it('ctb trades and /trades list a queued exit: the trades it closes, who asked, since when and when it expires', async () => {
+    const id = await workerWithOpenTrade();
+    await worker!.runner.stop();
+    expect((await cli('exit', String(id), '--yes', '--wait', '0')).code).toBe(1);
+    const listed = await cli('trades');
+    expect(listed.code).toBe(0);
+    expect(listed.out).toMatch(new RegExp(`Exits queued \\(1\\) — asking again for these trades is refused while they are:\\n  request #1: exit of trade #${id}, asked by cli:\\S+: queued [0-2]s ago; expires in (9m 5\\ds|10m) \\(EXIT_REQUEST_TTL 10m\\) unless an engine carries it out first`));
+    const json = JSON.parse((await cli('trades', '--json')).out) as { pendingExits: unknown[] };
+    expect(json.pendingExits).toEqual([expect.objectContaining({ requestId: 1, target: id, tradeIds: [id], status: 'pending', ttlMs: 600_000, waitedMs: expect.any(Number) })]);
+    await h.slash('/trades', '', { user: USERS.reader });
+    await h.idle();
+    expect(JSON.stringify(lastReply().blocks)).toMatch(new RegExp(`request #1: exit of trade #${id}, asked by \u0060cli:[^\u0060]+\u0060: queued \\ds ago; expires in`));
+    // Carried out, it is no longer listed.
+    worker!.restartRunner();
+    expect(await waitForEngineRequest(database.db, 1, { timeoutMs: 10_000 })).toMatchObject({ status: 'done' });
+    expect((await cli('trades')).out).not.toContain('Exits queued');
+  });
+
+  it('refuses a second exit of a trade another queued exit closes, naming that exit; an identical one still joins it', async () => {
+    const id = await workerWithOpenTrade();
+    await worker!.runner.stop();
+    expect((await cli('exit', 'all', '--yes', '--wait', '0')).code).toBe(1);
+    const one = await cli('exit', String(id), '--yes', '--wait', '0');
+    expect(one.code).toBe(1);
+    expect(one.err).toMatch(new RegExp(`Trade #${id} already has an exit queued \\(request #1, the exit of every listed trade \\(#${id}\\) asked by cli:\\S+\\): nothing new was asked\\. Ask again once it has ended if the trade is still open\\.`));
+    expect(one.err).toContain('ctb trades shows the queued exits and when each expires.');
+    const same = await cli('exit', 'all', '--yes', '--wait', '0');
+    expect(same.out).toMatch(/request #1, already pending/);
+    expect(await database.db.select().from(engineRequests)).toHaveLength(1);
+    // The other way round: `all` while one of its trades has its own exit queued.
+    await execute(database.db, sql`update engine_requests set status = 'failed', finished_at = now() where id = 1`);
+    expect((await cli('exit', String(id), '--yes', '--wait', '0')).code).toBe(1);
+    const all = await cli('exit', 'all', '--yes', '--wait', '0');
+    expect(all.code).toBe(1);
+    expect(all.err).toMatch(new RegExp(`Trade #${id} already has an exit queued \\(request #2, the exit of trade #${id} asked by cli:\\S+\\): nothing new was asked\\. Exit the other trades one by one`));
+    expect((await database.db.select().from(engineRequests).orderBy(engineRequests.id)).map((r) => r.id)).toEqual([1, 2]);
+    worker!.restartRunner();
+    expect(await waitForEngineRequest(database.db, 2, { timeoutMs: 10_000 })).toMatchObject({ status: 'done' });
+    expect(await exitIntents()).toHaveLength(1);
+  });
+
   it('EXIT_REQUEST_TTL runs from the writing alone, the same for the engine as for what closes expired exits: a later joinedAt buys no time', async () => {
     const id = await workerWithOpenTrade();
     await worker!.runner.stop();

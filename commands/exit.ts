@@ -6,7 +6,7 @@ import type { Mode } from '../src/services/bot-state.js';
 import { AppError } from '../src/errors.js';
 import { cleanReason } from '../src/services/entries-pause.js';
 import {
-  awaitExit, parseExitTarget, previewExit, requestExit, type ExitRequestState, type ExitTarget, type ExitTargetRow,
+  awaitExit, exitAnswerShown, exitReplyPosted, parseExitTarget, previewExit, requestExit, type ExitRequestState, type ExitTarget, type ExitTargetRow,
 } from '../src/services/exits/request-exit.js';
 import { defineCommand, type CommandContext } from './define.js';
 
@@ -58,6 +58,8 @@ export const exitCommand = defineCommand({
     // The request carries the whole wait: finished after it (this process may die before), the alert channel is told.
     const requested = await requestExit(ctx, ctx.actor, target, cleanReason(args.reason), { mode: preview.mode, tradeIds }, (args.waitSeconds + args.answerLaterSeconds) * 1000);
     const request = await awaitExit(ctx, requested, args.waitSeconds * 1000, { last: args.answerLaterSeconds === 0 });
+    // The caller shows this answer now (the terminal prints it); Slack's button marks it once its message shows it (exitShown).
+    if (args.answerLaterSeconds === 0) await exitAnswerShown(ctx, request);
     const listed = new Set(tradeIds);
     const asked = target === 'all' ? rows.filter((r) => listed.has(r.id)) : rows;
     return { ok: request.status === 'done', target, status: request.status, trades: asked, ...preview, request };
@@ -72,4 +74,14 @@ export const exitCommand = defineCommand({
  */
 export function awaitExitAnswer(ctx: Pick<CommandContext, 'db' | 'clock' | 'logger' | 'config' | 'alerts'>, request: ExitRequestState, waitMs: number): Promise<ExitRequestState> {
   return awaitExit(ctx, request, waitMs, { last: true });
+}
+
+/** The operator was shown this answer (Slack's message says done or failed): the alert channel is not told it too. */
+export function exitShown(ctx: Pick<CommandContext, 'db' | 'logger'>, request: ExitRequestState): Promise<void> {
+  return exitAnswerShown(ctx, request);
+}
+
+/** Slack's button posted the message that shows this exit: updated with the answer if the exit ends after the button stopped waiting. */
+export function exitMessagePosted(ctx: Pick<CommandContext, 'db' | 'logger'>, request: ExitRequestState, message: { channel: string; ts: string }): Promise<void> {
+  return exitReplyPosted(ctx, request.requestId, message);
 }

@@ -7,6 +7,7 @@ import { modeFeature } from './features/mode.js';
 import { slackFeature } from '../slack/feature.js';
 import type { Feature } from './feature.js';
 import { engineFeature } from './features/engine.js';
+import { exitsFeature } from './features/exits.js';
 import { killOnHardBreach } from '../services/kill/auto-kill.js';
 import { createKillFeature } from './features/kill.js';
 import { notifiedIncidentPoster, notifiedIncidentThread } from './notifier-ports.js';
@@ -15,4 +16,4 @@ import { notifiedIncidentPoster, notifiedIncidentThread } from './notifier-ports
 // notifier (Slack with SLACK_OPS_CHANNEL); without one there is no thread.
 const killFeature = createKillFeature({ incidentPoster: notifiedIncidentPoster, incidentThread: notifiedIncidentThread });
 
-export const features: Feature[] = [healthFeature, metricsFeature, alertsFeature, killFeature, modeFeature, slackFeature, statsSummariesFeature, engineFeature({ onHardBreach: killOnHardBreach })];
+export const features: Feature[] = [healthFeature, metricsFeature, alertsFeature, killFeature, modeFeature, exitsFeature, slackFeature, statsSummariesFeature, engineFeature({ onHardBreach: killOnHardBreach })];

@@ -1,12 +1,14 @@
 // An engine process for tests of work handed to it: an Engine that trades the given candles, then
 // idles with its heartbeat (as a worker does), and the engine-request runner the bot starts beside it
-// (with what it does after each request: features/engine.ts).
+// (with what it does after each request: features/engine.ts), and the sweep that tells exits' unshown
+// outcomes (features/exits.ts), on a shorter period.
 import type { Database } from '../../src/db/client.js';
 import { Engine } from '../../src/engine/engine.js';
 import { PacedFeed } from '../../src/market/paced-feed.js';
 import { exitTradeHandler } from '../../src/engine/exit-request.js';
 import { startRequestRunner, type RequestRunner } from '../../src/services/engine-requests/runner.js';
 import { engineRequestFollowUp } from '../../src/services/engine-requests/handlers.js';
+import { tellUnshownExits } from '../../src/services/exits/tell-exit.js';
 import type { StrategyDefinition } from '../../src/engine/strategies/config.js';
 import { candlesFrom, engineContext, maCross, type EngineTestContext } from './engine.js';
 
@@ -26,6 +28,7 @@ export async function startIdleEngine(database: Database, closes: number[], opts
   const feed = new PacedFeed('kraken', candlesFrom(closes), 0);
   const engine = new Engine({ ctx: t.ctx, feed, strategies: opts.strategies ?? [maCross()], marketClock: t.clock, housekeepingMs: 20 });
   const running = engine.start();
+  const sweep = setInterval(() => void tellUnshownExits(t.ctx).catch(() => undefined), 200);
   const startRunner = () => startRequestRunner(t.ctx, { holder: `test-worker-${Math.random().toString(36).slice(2, 8)}`, handlers: { exit_trade: exitTradeHandler(t.ctx) }, onFinished: engineRequestFollowUp(t.ctx), pollMs: 30 });
   const idle: IdleEngine = {
     t, engine, runner: startRunner(),
@@ -36,6 +39,7 @@ export async function startIdleEngine(database: Database, closes: number[], opts
       for (let i = 0; i < 500 && (feed.remaining > 0 || engine.counts.candles < closes.length); i++) await new Promise((r) => setTimeout(r, 10));
     },
     async stop() {
+      clearInterval(sweep);
       await idle.runner.stop();
       await engine.stop();
       await running.catch(() => undefined);

@@ -53,7 +53,8 @@ export const engineRequests = pgTable(
     params: jsonb('params').$type<Record<string, unknown>>().notNull().default({}),
     /**
      * Not to be claimed before this moment (null: at once): a handler that must try again later (a
-     * kill's follow-up cancel Kraken refused) puts its request back pending until then.
+     * kill's follow-up cancel Kraken refused) puts its request back pending until then. On the
+     * database's clock, as claimed_at is: every runner judges both by now().
      */
     notBefore: at('not_before'),
     claimedBy: text('claimed_by'),
@@ -61,6 +62,17 @@ export const engineRequests = pgTable(
     finishedAt: at('finished_at'),
     result: jsonb('result').$type<Record<string, unknown>>(),
     error: text('error'),
+    /**
+     * An operator's request whose answer someone must hear (an exit): when its requester — or its
+     * Slack message, updated later — showed the answer (the database's now()); null while nobody did.
+     */
+    answerShownAt: at('answer_shown_at'),
+    /** When a sweep first found it answered and not shown (the database's now()): its grace runs from here. */
+    answerNoticedAt: at('answer_noticed_at'),
+    /** When whoever claimed it told the outcome nobody showed (alert channel, or its Slack messages updated): once. */
+    outcomeToldAt: at('outcome_told_at'),
+    /** The Slack messages that show this request (channel, ts), brought up to date when it finishes unwatched. */
+    replyMessages: jsonb('reply_messages').$type<Array<{ channel: string; ts: string }>>(),
   },
   (t) => [
     index('engine_requests_open').on(t.status, t.id),

@@ -1,18 +1,27 @@
-// Owns telling how a confirmed exit ended when nobody is waiting for its answer any more: the
-// request carries its requester's wait (params.waitMs: ctb exit's --wait, the Slack button's), so
-// when it finishes after that wait on the database's clock — carried out, refused or expired — the
-// alert channel hears the outcome and who asked, even when the requester died while waiting.
+// Owns telling how a confirmed exit ended when its requester did not show the answer: it died
+// while waiting (a SIGKILLed shell, a restarted replica), or stopped waiting (params.waitMs: ctb exit's
+// --wait, the Slack button's) before the exit was carried out, refused or expired. The requester marks
+// the answer shown when it showed it (exit-outcomes.ts); an answer nobody showed within a grace of its
+// finishing — or of its requester's wait, whichever comes first — is claimed once across processes and
+// told to the alert channel. A shown answer is never told again.
 import type { AlertSink } from '../../alerts/types.js';
 import type { Db } from '../../db/client.js';
 import type { EngineRequest } from '../../db/schema/index.js';
 import type { Logger } from '../../logger.js';
-import { getEngineRequest, requesterStoppedWaiting } from '../engine-requests/store.js';
+import type { Config } from '../../config/env.js';
+import type { Notifier } from '../../notifications/notification.js';
+import type { ManualExitOutcome } from '../../engine/manual-exit.js';
+import type { ExitRequestState, ExitTarget } from '../../domain/exit-request-state.js';
+import { claimUntoldExitOutcomes, markExitAnswerShown, noticeUnshownExitAnswers, releaseExitOutcomeClaim } from '../../db/queries/exit-outcomes.js';
 import type { HandlerOutcome } from '../engine-requests/runner.js';
 
 export interface TellExitDeps {
   db: Db;
   alerts: Pick<AlertSink, 'raise'>;
   logger: Logger;
+  config: Pick<Config, 'EXIT_REQUEST_TTL'>;
+  /** The process's chat notifier: an exit asked from Slack has its messages brought up to the answer there. */
+  notifier?: Notifier | null;
 }
 
 /** The alert that tells a finished exit's outcome, or null while it is open. */
@@ -30,19 +39,77 @@ export function exitOutcomeAlert(row: EngineRequest): Parameters<AlertSink['rais
   };
 }
 
-/** Tells the alert channel how a finished exit ended when its requester no longer waits for it. */
-export async function tellExitOutcome(ctx: TellExitDeps, row: EngineRequest): Promise<void> {
-  const alert = exitOutcomeAlert(row);
-  // Its requester still waits (its wait is not over on the database's clock): it reads the answer itself.
-  if (!alert || !(await requesterStoppedWaiting(ctx.db, row))) return;
-  await ctx.alerts.raise(alert).catch((err: unknown) => ctx.logger.error({ err, requestId: row.id }, 'could not tell the alert channel how an exit ended'));
+/**
+ * How long after an answer was first found unshown (or after its requester's wait) it is left to its
+ * requester: a live one reads it within its poll (100 ms) and marks it shown at once; Slack's button
+ * updates its message first.
+ */
+export const EXIT_SHOWN_GRACE_MS = 5_000;
+
+/** A finished exit as its Slack message shows it (what renderExitProgress reads), from its row. */
+export function answeredExitState(row: EngineRequest, ttlMs: number): ExitRequestState {
+  const result = (row.result ?? {}) as { summary?: string; results?: ManualExitOutcome[] };
+  return {
+    requestId: row.id, status: row.status === 'done' ? 'done' : 'failed', joined: false, summary: result.summary ?? row.error ?? null,
+    results: Array.isArray(result.results) ? result.results : [], waitedMs: null, ttlMs, toldLater: false, queued: null,
+  };
 }
 
-/** The engine's runner, after it finished a request: an exit's outcome is told when its requester stopped waiting. */
+/**
+ * Brings the Slack messages that show exit `row` (its button's, and a joining click's) up to its
+ * answer; true when at least one now shows it. A message Slack refused is logged.
+ */
+async function updateMessages(ctx: TellExitDeps, row: EngineRequest): Promise<boolean> {
+  const messages = row.replyMessages ?? [];
+  const notifier = ctx.notifier;
+  if (messages.length === 0 || !notifier?.carries.has('exit_outcome')) return false;
+  const target: ExitTarget = row.params['target'] === 'all' ? 'all' : Number(row.params['target']);
+  const request = answeredExitState(row, ctx.config.EXIT_REQUEST_TTL);
+  let shown = false;
+  for (const message of messages) {
+    try {
+      await notifier.notify(ctx.db, { kind: 'exit_outcome', message, target, requestedBy: row.requestedBy, request });
+      shown = true;
+    } catch (err) {
+      ctx.logger.warn({ err, requestId: row.id, channel: message.channel, ts: message.ts }, 'could not update an exit\'s Slack message with its answer');
+    }
+  }
+  return shown;
+}
+
+/**
+ * Tells the outcome of every answered exit nobody showed once its grace is over (with `ids`, only
+ * those): an exit asked from Slack has its message updated with the answer (then it is shown there),
+ * any other — or one whose message Slack refused — goes to the alert channel. Claimed first, so each
+ * is told by one process once; a telling that failed is put back for the next sweep. Returns how many were told.
+ */
+export async function tellUnshownExits(ctx: TellExitDeps, opts: { ids?: readonly number[] } = {}): Promise<number> {
+  await noticeUnshownExitAnswers(ctx.db);
+  const claimed = await claimUntoldExitOutcomes(ctx.db, { graceMs: EXIT_SHOWN_GRACE_MS, ...(opts.ids ? { ids: opts.ids } : {}) });
+  let told = 0;
+  for (const row of claimed) {
+    const alert = exitOutcomeAlert(row);
+    if (!alert) continue;
+    if (await updateMessages(ctx, row)) {
+      await markExitAnswerShown(ctx.db, row.id).catch((err: unknown) => ctx.logger.warn({ err, requestId: row.id }, 'could not record that an exit\'s answer was shown in Slack'));
+      told += 1;
+      continue;
+    }
+    try {
+      await ctx.alerts.raise(alert);
+      told += 1;
+    } catch (err) {
+      ctx.logger.error({ err, requestId: row.id }, 'could not tell the alert channel how an exit ended; told on the next sweep');
+      await releaseExitOutcomeClaim(ctx.db, row.id).catch((e: unknown) => ctx.logger.error({ err: e, requestId: row.id }, 'could not put back the claim to tell an exit\'s outcome'));
+    }
+  }
+  return told;
+}
+
+/** The engine's runner, after it finished a request: an exit's outcome is told at once when its requester's wait was already over. */
 export function exitFollowUp(ctx: TellExitDeps): (request: EngineRequest, outcome: HandlerOutcome) => Promise<void> {
   return async (request) => {
     if (request.kind !== 'exit_trade') return;
-    const row = await getEngineRequest(ctx.db, request.id);
-    if (row) await tellExitOutcome(ctx, row);
+    await tellUnshownExits(ctx, { ids: [request.id] });
   };
 }

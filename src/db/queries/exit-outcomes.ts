@@ -1,0 +1,68 @@
+// Owns the statements that make an exit's outcome reach someone: the requester marks that it showed
+// the answer (answer_shown_at), a Slack message that shows the request is recorded on it
+// (reply_messages), a sweep notices answers nobody showed (answer_noticed_at) and claims, once
+// across processes, those whose grace is over (outcome_told_at). Every time is the database's now().
+import { and, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../client.js';
+import { engineRequests, type EngineRequest } from '../schema/index.js';
+
+const spanOf = (ms: number) => sql`${Math.round(ms)} * interval '1 millisecond'`;
+
+/** An exit answered (done or failed) that nobody showed and nobody told yet. */
+const untold = (): SQL => and(
+  eq(engineRequests.kind, 'exit_trade'), inArray(engineRequests.status, ['done', 'failed']),
+  isNull(engineRequests.answerShownAt), isNull(engineRequests.outcomeToldAt),
+)!;
+
+/** The requester showed the answer of exit `id` (idempotent: the first showing stands); false when it is not answered. */
+export async function markExitAnswerShown(db: Db, id: number): Promise<boolean> {
+  const rows = await db.update(engineRequests).set({ answerShownAt: sql`coalesce(${engineRequests.answerShownAt}, now())` })
+    .where(and(eq(engineRequests.id, id), inArray(engineRequests.status, ['done', 'failed']))).returning({ id: engineRequests.id });
+  return rows.length > 0;
+}
+
+/** Records a Slack message that shows request `id`, beside any other (a second click that joined it posts its own). */
+export async function recordExitReplyMessage(db: Db, id: number, message: { channel: string; ts: string }): Promise<void> {
+  await db.update(engineRequests)
+    .set({ replyMessages: sql`coalesce(${engineRequests.replyMessages}, '[]'::jsonb) || jsonb_build_array(jsonb_build_object('channel', ${message.channel}::text, 'ts', ${message.ts}::text))` })
+    .where(eq(engineRequests.id, id));
+}
+
+/** Answers nobody showed get the moment a sweep first saw them: their grace runs from there, on the database's clock. */
+export async function noticeUnshownExitAnswers(db: Db): Promise<void> {
+  await db.update(engineRequests).set({ answerNoticedAt: sql`now()` }).where(and(untold(), isNull(engineRequests.answerNoticedAt)));
+}
+
+/**
+ * Claims, for this caller alone (FOR UPDATE SKIP LOCKED, then outcome_told_at), the answered exits
+ * nobody showed whose requester can no longer be about to: noticed more than `graceMs` ago, or its
+ * requester's wait (params.waitMs from its writing) over by `graceMs`. With `ids`, only those.
+ */
+export async function claimUntoldExitOutcomes(db: Db, input: { graceMs: number; ids?: readonly number[]; limit?: number }): Promise<EngineRequest[]> {
+  const written = sql`coalesce((${engineRequests.params} ->> 'writtenAt')::timestamptz, ${engineRequests.requestedAt})`;
+  const waitMs = sql`coalesce((${engineRequests.params} ->> 'waitMs')::bigint, 0)`;
+  const due = sql`(${engineRequests.answerNoticedAt} <= now() - ${spanOf(input.graceMs)} or ${written} + (${waitMs} + ${Math.round(input.graceMs)}) * interval '1 millisecond' <= now())`;
+  if (input.ids && input.ids.length === 0) return [];
+  const claimable = db.select({ id: engineRequests.id }).from(engineRequests)
+    .where(and(untold(), due, ...(input.ids ? [inArray(engineRequests.id, [...input.ids])] : [])))
+    .orderBy(engineRequests.id).limit(input.limit ?? 50).for('update', { skipLocked: true });
+  return db.update(engineRequests).set({ outcomeToldAt: sql`now()` }).where(and(inArray(engineRequests.id, claimable), isNull(engineRequests.outcomeToldAt))).returning();
+}
+
+/** A claim whose telling failed goes back, so the next sweep tells it. */
+export async function releaseExitOutcomeClaim(db: Db, id: number): Promise<void> {
+  await db.update(engineRequests).set({ outcomeToldAt: null }).where(eq(engineRequests.id, id));
+}
+
+/**
+ * A requester that joined exit `id` waits `waitMs` from now: the request's wait (params.waitMs, from
+ * its writing) becomes the later of its own and that, on the database's clock. Undefined when there is no such row.
+ */
+export async function extendExitWait(db: Db, id: number, waitMs: number): Promise<EngineRequest | undefined> {
+  const written = sql`coalesce((${engineRequests.params} ->> 'writtenAt')::timestamptz, ${engineRequests.requestedAt})`;
+  const until = sql`(extract(epoch from (now() - ${written})) * 1000)::bigint + ${Math.max(0, Math.round(waitMs))}`;
+  const [row] = await db.update(engineRequests)
+    .set({ params: sql`${engineRequests.params} || jsonb_build_object('waitMs', greatest(coalesce((${engineRequests.params} ->> 'waitMs')::bigint, 0), ${until}))` })
+    .where(eq(engineRequests.id, id)).returning();
+  return row;
+}

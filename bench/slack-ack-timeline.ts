@@ -46,13 +46,26 @@ export function observeGc(): void {
   }).observe({ entryTypes: ['gc'] });
 }
 
-function schedstat(): [number, number] {
+/**
+ * This thread's CPU time and time runnable but not running (ms), and how many times it was put on a
+ * core (each wake-up or return from preemption), all cumulative (Linux); NaN elsewhere.
+ */
+export function schedstat(): [number, number, number] {
   try {
-    const [cpu, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ');
-    return [Number(cpu) / 1e6, Number(wait) / 1e6];
+    const [cpu, wait, turns] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ');
+    return [Number(cpu) / 1e6, Number(wait) / 1e6, Number(turns)];
   } catch {
-    return [Number.NaN, Number.NaN];
+    return [Number.NaN, Number.NaN, Number.NaN];
   }
+}
+
+/**
+ * Time a thread waited for a core (runnable, not running), in ms, and over how many turns on a core
+ * when known; — where it was not read (off Linux, or a server whose bench predates it).
+ */
+export function waitLine(ms: number, turns = Number.NaN): string {
+  if (Number.isNaN(ms)) return '—';
+  return Number.isNaN(turns) ? `${ms.toFixed(0)} ms` : `${ms.toFixed(0)} ms over ${turns} turns`;
 }
 
 /**

@@ -15,7 +15,8 @@
 // replies are timed too, from each request's due time to its arrival at the fake Slack (no floor:
 // it shows what the bot's group commit of claims and trail rows adds under load).
 // Floors (issue 15), at every rate: bot p99 ≤ 1.5× bare p99; bot CPU per request ≤ 3× bare's.
-// Each round also prints each server's GC pauses; --timeline splits the slowest 1 % of each round
+// Each round also prints how long each server's main thread and the generator waited for a core
+// (runnable, not running: the machine's share of the latency) and each server's GC pauses; --timeline splits the slowest 1 % of each round
 // into their parts (bench/slack-ack-timeline.ts; the per-request stamps cost each server a little).
 //   npm run bench:slack-ack -- [--rates 100,300] [--seconds 10] [--rounds 3] [--command "/golive status"] [--against DIR] [--timeline]
 import { fork, type ChildProcess } from 'node:child_process';
@@ -24,7 +25,7 @@ import { Agent, createServer, request } from 'node:http';
 import { availableParallelism, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { gcLine, observeGc, slowestLine, stampRequests, takeRecords, type Arrival, type ClientTimes, type GcPause } from './slack-ack-timeline.js';
+import { gcLine, observeGc, schedstat, slowestLine, stampRequests, takeRecords, waitLine, type Arrival, type ClientTimes, type GcPause } from './slack-ack-timeline.js';
 
 const SECRET = 'bench-signing-secret-0123456789abcdef';
 const TOKEN = 'xoxb-0000-bench-not-a-real-token';
@@ -41,7 +42,7 @@ const TIMELINE = process.argv.includes('--timeline');
 
 /** What a server recorded over a round (its GC pauses always; request stamps with --timeline). */
 type Records = { pauses: GcPause[]; arrivals: Arrival[] };
-type Msg = { kind: 'ready'; port: number; url?: string } | { kind: 'idle'; ms: number; cpuMs: number; loop: { p99: number; max: number }; records?: Records } | { kind: 'count'; replies: number; calls: number; arrivals: Record<string, number> } | { kind: 'done' };
+type Msg = { kind: 'ready'; port: number; url?: string } | { kind: 'idle'; ms: number; cpuMs: number; waitMs?: number; turns?: number; loop: { p99: number; max: number }; records?: Records } | { kind: 'count'; replies: number; calls: number; arrivals: Record<string, number> } | { kind: 'done' };
 
 function send(child: ChildProcess, msg: unknown): void {
   child.send(msg as never);
@@ -78,6 +79,18 @@ function loopSince(): { p99: number; max: number } {
   const out = { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
   loopDelay.reset();
   return out;
+}
+let waitMark = schedstat();
+/**
+ * How long this process's main thread (the one that reads requests) was runnable but not running
+ * since the last call, in ms (Linux's /proc/thread-self/schedstat; NaN elsewhere): the time it
+ * waited for one of the machine's cores, whoever held them.
+ */
+function waitSince(): { waitMs: number; turns: number } {
+  const now = schedstat();
+  const d = { waitMs: now[1] - waitMark[1], turns: now[2] - waitMark[2] };
+  waitMark = now;
+  return d;
 }
 /** CPU time (user + system) this process used since the last call, in ms. */
 function cpuSince(): number {
@@ -119,7 +132,7 @@ async function runBare(): Promise<void> {
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   process.on('message', (m: { kind: string }) => {
-    if (m.kind === 'idle') send(process as unknown as ChildProcess, { kind: 'idle', ms: 0, cpuMs: cpuSince(), loop: loopSince(), records: takeRecords() });
+    if (m.kind === 'idle') send(process as unknown as ChildProcess, { kind: 'idle', ms: 0, cpuMs: cpuSince(), ...waitSince(), loop: loopSince(), records: takeRecords() });
     if (m.kind === 'stop') server.close(() => process.exit(0));
   });
   send(process as unknown as ChildProcess, { kind: 'ready', port: (server.address() as { port: number }).port });
@@ -186,7 +199,7 @@ async function runBot(): Promise<void> {
   process.on('message', (m: { kind: string }) => {
     if (m.kind === 'idle') {
       const t0 = performance.now();
-      void slack!.idle().then(() => send(process as unknown as ChildProcess, { kind: 'idle', ms: performance.now() - t0, cpuMs: cpuSince(), loop: loopSince(), records: takeRecords() }));
+      void slack!.idle().then(() => send(process as unknown as ChildProcess, { kind: 'idle', ms: performance.now() - t0, cpuMs: cpuSince(), ...waitSince(), loop: loopSince(), records: takeRecords() }));
     }
     if (m.kind === 'stop') void bot.stop().then(() => process.exit(0));
   });
@@ -306,6 +319,11 @@ interface Measured {
   /** The server's records over the round (absent from a bot whose bench predates them, under --against). */
   records?: Records;
   client: ClientTimes[];
+  /** The server's main thread runnable but not running over the round, ms, and its turns on a core (NaN off Linux, or from a bot whose bench predates it). */
+  waitMs: number;
+  turns: number;
+  /** The generator's own thread runnable but not running while it sent this round's requests, ms. */
+  genWaitMs: number;
 }
 
 async function main(): Promise<void> {
@@ -353,10 +371,12 @@ async function main(): Promise<void> {
   const measureBare = async (rate: number, total: number): Promise<Measured> => {
     send(bare, { kind: 'idle' });
     await next(bare, 'idle');
+    const gen = schedstat()[1];
     const { latencies, lags, client } = await round(bareReady.port, responseBase, rate, total);
+    const genWaitMs = schedstat()[1] - gen;
     send(bare, { kind: 'idle' });
-    const idle = (await next(bare, 'idle')) as { cpuMs: number; loop: { p99: number; max: number }; records?: Records };
-    return { latencies, lags, cpuMs: idle.cpuMs, loopMax: idle.loop.max, drainMs: 0, replies: 0, replyLatencies: [], logLines: 0, records: idle.records, client };
+    const idle = (await next(bare, 'idle')) as { cpuMs: number; waitMs?: number; turns?: number; loop: { p99: number; max: number }; records?: Records };
+    return { latencies, lags, cpuMs: idle.cpuMs, loopMax: idle.loop.max, drainMs: 0, replies: 0, replyLatencies: [], logLines: 0, records: idle.records, client, waitMs: idle.waitMs ?? Number.NaN, turns: idle.turns ?? Number.NaN, genWaitMs };
   };
   const measureBot = async (target: BotTarget, rate: number, total: number): Promise<Measured> => {
     send(target.child, { kind: 'idle' });
@@ -364,13 +384,15 @@ async function main(): Promise<void> {
     send(fake, { kind: 'count' });
     await next(fake, 'count');
     const linesBefore = target.log.lines;
+    const gen = schedstat()[1];
     const { latencies, lags, due, client } = await round(target.port, responseBase, rate, total);
+    const genWaitMs = schedstat()[1] - gen;
     send(target.child, { kind: 'idle' });
-    const drained = (await next(target.child, 'idle')) as { ms: number; cpuMs: number; loop: { p99: number; max: number }; records?: Records };
+    const drained = (await next(target.child, 'idle')) as { ms: number; cpuMs: number; waitMs?: number; turns?: number; loop: { p99: number; max: number }; records?: Records };
     send(fake, { kind: 'count' });
     const counted = (await next(fake, 'count')) as { replies: number; arrivals: Record<string, number> };
     const replyLatencies = Object.entries(counted.arrivals).flatMap(([trigger, at]) => (due.has(trigger) ? [at - due.get(trigger)!] : []));
-    return { latencies, lags, cpuMs: drained.cpuMs, loopMax: drained.loop.max, drainMs: drained.ms, replies: counted.replies, replyLatencies, logLines: target.log.lines - linesBefore, records: drained.records, client };
+    return { latencies, lags, cpuMs: drained.cpuMs, loopMax: drained.loop.max, drainMs: drained.ms, replies: counted.replies, replyLatencies, logLines: target.log.lines - linesBefore, records: drained.records, client, waitMs: drained.waitMs ?? Number.NaN, turns: drained.turns ?? Number.NaN, genWaitMs };
   };
 
   try {
@@ -417,7 +439,8 @@ async function main(): Promise<void> {
         console.log(`${rate} req/s round ${r}: bare p50 ${ms(pct(sb, 50))} p99 ${ms(pct(sb, 99))} | bot p50 ${ms(pct(st, 50))} p99 ${ms(pct(st, 99))}` +
           ` | bot finished its acked work ${ms(t.drainMs)} after the last ack | replies ${t.replies}/${total}, at Slack p50/p99 ${replyLine(t.replyLatencies)}` +
           ` | CPU per request: bare ${(b.cpuMs / total).toFixed(2)} ms, bot ${(t.cpuMs / total).toFixed(2)} ms | event-loop delay max: bare ${ms(b.loopMax)}, bot ${ms(t.loopMax)}` +
-          ` | bot log lines ${t.logLines} | sent late by p50/p99: bare ${lagLine(b.lags)}, bot ${lagLine(t.lags)} | load ${loadLine()}`);
+          ` | bot log lines ${t.logLines} | sent late by p50/p99: bare ${lagLine(b.lags)}, bot ${lagLine(t.lags)}` +
+          ` | waited for a core (runnable, not running): bare's main thread ${waitLine(b.waitMs, b.turns)}, bot's ${waitLine(t.waitMs, t.turns)}, the generator in bare's round ${waitLine(b.genWaitMs)}, in bot's ${waitLine(t.genWaitMs)} | load ${loadLine()}`);
         // Each server's GC pauses over the round and, with --timeline, what its slowest 1 % were made of.
         const servers: Array<[string, Measured]> = [['bare', b], ...bots.map((x): [string, Measured] => [x.name, got.get(x.name)!])];
         for (const [name, m] of servers) {
@@ -432,7 +455,7 @@ async function main(): Promise<void> {
           pairs.cpu.push(t.cpuMs / base.cpuMs);
           pairs.p99.push(pct(st, 99) / pct(sa, 99));
           console.log(`${rate} req/s round ${r} A/B (${order.map((x) => x.name).join(' then ')}): base p50 ${ms(pct(sa, 50))} p99 ${ms(pct(sa, 99))} | CPU per request base ${(base.cpuMs / total).toFixed(2)} ms, bot ${(t.cpuMs / total).toFixed(2)} ms` +
-            ` | bot/base CPU ${(t.cpuMs / base.cpuMs).toFixed(3)} p99 ${(pct(st, 99) / pct(sa, 99)).toFixed(3)} | replies ${base.replies}/${total}, at Slack p50/p99 ${replyLine(base.replyLatencies)} | base log lines ${base.logLines} | sent late p50/p99 ${lagLine(base.lags)}`);
+            ` | bot/base CPU ${(t.cpuMs / base.cpuMs).toFixed(3)} p99 ${(pct(st, 99) / pct(sa, 99)).toFixed(3)} | replies ${base.replies}/${total}, at Slack p50/p99 ${replyLine(base.replyLatencies)} | base log lines ${base.logLines} | sent late p50/p99 ${lagLine(base.lags)} | waited for a core: base's main thread ${waitLine(base.waitMs, base.turns)}, the generator in base's round ${waitLine(base.genWaitMs)}`);
         }
       }
       const sb = all.bare.sort((x, y) => x - y);

@@ -6,7 +6,7 @@ import type { Mode } from '../src/services/bot-state.js';
 import { AppError } from '../src/errors.js';
 import { cleanReason } from '../src/services/entries-pause.js';
 import {
-  awaitExit, exitAnswerShown, parseExitTarget, previewExit, requestExit, type ExitRequestState, type ExitTarget, type ExitTargetRow,
+  awaitExit, exitAnswerShown, exitReplyPosted, parseExitTarget, previewExit, requestExit, type ExitRequestState, type ExitTarget, type ExitTargetRow,
 } from '../src/services/exits/request-exit.js';
 import { defineCommand, type CommandContext } from './define.js';
 
@@ -79,4 +79,9 @@ export function awaitExitAnswer(ctx: Pick<CommandContext, 'db' | 'clock' | 'logg
 /** The operator was shown this answer (Slack's message says done or failed): the alert channel is not told it too. */
 export function exitShown(ctx: Pick<CommandContext, 'db' | 'logger'>, request: ExitRequestState): Promise<void> {
   return exitAnswerShown(ctx, request);
+}
+
+/** Slack's button posted the message that shows this exit: updated with the answer if the exit ends after the button stopped waiting. */
+export function exitMessagePosted(ctx: Pick<CommandContext, 'db' | 'logger'>, request: ExitRequestState, message: { channel: string; ts: string }): Promise<void> {
+  return exitReplyPosted(ctx, request.requestId, message);
 }

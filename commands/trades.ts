@@ -1,11 +1,14 @@
 // /trades and `ctb trades [--closed N]`: the open trades with mark, unrealised PnL and age, totals per
-// book, and the last N closed trades. Anyone may read.
+// book, the exits queued for them, and the last N closed trades. Anyone may read.
 import { z } from 'zod';
+import { pendingExits, type PendingExitRow } from '../src/services/exits/pending-exits.js';
 import { CLOSED_MAX, listTrades, type TradesView } from '../src/services/trades/list-trades.js';
 import { defineCommand } from './define.js';
 
 export interface TradesResult extends TradesView {
   ok: true;
+  /** Exits confirmed and not yet ended (queued for the engine, or being carried out), oldest first. */
+  pendingExits: PendingExitRow[];
 }
 
 export const tradesCommand = defineCommand({
@@ -17,6 +20,7 @@ export const tradesCommand = defineCommand({
       .int(`expected a whole number of closed trades from 1 to ${CLOSED_MAX}`).min(1, `expected at least 1 closed trade`).max(CLOSED_MAX, `expected at most ${CLOSED_MAX} closed trades`).optional(),
   }).strict(),
   async run(ctx, args): Promise<TradesResult> {
-    return { ok: true, ...(await listTrades(ctx, args.closed === undefined ? {} : { closed: args.closed })) };
+    const [view, exits] = await Promise.all([listTrades(ctx, args.closed === undefined ? {} : { closed: args.closed }), pendingExits(ctx)]);
+    return { ok: true, ...view, pendingExits: exits };
   },
 });

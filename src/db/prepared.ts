@@ -125,10 +125,14 @@ export function queryOf(dialect: DialectLike, query: SQL): { sql: string; params
  * inlined parameters, an object): null, and the dialect renders it.
  */
 export function plainQuery(query: SQL): { sql: string; params: unknown[] } | null {
-  const text: string[] = [];
-  const params: unknown[] = [];
-  const ok = render([query], text, params);
-  return ok ? { sql: text.join(''), params } : null;
+  const out: Rendered = { text: '', params: [] };
+  return render([query], out) ? { sql: out.text, params: out.params } : null;
+}
+
+/** What render adds to: the statement's text so far (built by concatenation, which V8 keeps as a rope until read) and its parameters. */
+interface Rendered {
+  text: string;
+  params: unknown[];
 }
 
 const TABLE_SCHEMA = Symbol.for('drizzle:Schema');
@@ -139,44 +143,45 @@ const quoteName = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 /** A value the dialect passes to the driver as it is: null, a primitive, or an array (of anything: the driver serializes it). */
 const isPlainParam = (value: unknown): boolean => value === null || typeof value !== 'object' || Array.isArray(value);
 
-function render(chunks: readonly unknown[], text: string[], params: unknown[]): boolean {
+function render(chunks: readonly unknown[], out: Rendered): boolean {
+  const { params } = out;
   for (const chunk of chunks) {
     if (chunk === undefined) continue;
     if (chunk === null || typeof chunk === 'string' || typeof chunk === 'number' || typeof chunk === 'boolean' || typeof chunk === 'bigint') {
       params.push(chunk);
-      text.push(`$${params.length}`);
+      out.text += `$${params.length}`;
       continue;
     }
     if (typeof chunk !== 'object') return false;
     const kind = Object.getPrototypeOf(chunk) as unknown;
     if (kind === StringChunk.prototype) {
-      for (const part of (chunk as StringChunk).value) text.push(part);
+      for (const part of (chunk as StringChunk).value) out.text += part;
     } else if (kind === SQL.prototype) {
-      if ((chunk as unknown as { shouldInlineParams: boolean }).shouldInlineParams || !render((chunk as SQL).queryChunks, text, params)) return false;
+      if ((chunk as unknown as { shouldInlineParams: boolean }).shouldInlineParams || !render((chunk as SQL).queryChunks, out)) return false;
     } else if (kind === Param.prototype && (chunk as Param).encoder === noopEncoder && isPlainParam((chunk as Param).value)) {
       params.push((chunk as Param).value);
-      text.push(`$${params.length}`);
+      out.text += `$${params.length}`;
     } else if (kind === Name.prototype) {
-      text.push(quoteName((chunk as Name).value));
+      out.text += quoteName((chunk as Name).value);
     } else if (Array.isArray(chunk)) {
-      text.push('(');
+      out.text += '(';
       for (let i = 0; i < chunk.length; i++) {
-        if (i > 0) text.push(', ');
-        if (!render([chunk[i]], text, params)) return false;
+        if (i > 0) out.text += ', ';
+        if (!render([chunk[i]], out)) return false;
       }
-      text.push(')');
+      out.text += ')';
     } else if (chunk instanceof Table) {
       const table = chunk as unknown as Record<symbol, unknown>;
       const schema = table[TABLE_SCHEMA] as string | undefined;
       const name = table[TABLE_NAME] as string;
       const alias = table[TABLE_IS_ALIAS] as boolean | undefined;
-      text.push(schema === undefined || alias ? quoteName(name) : `${quoteName(schema)}.${quoteName(name)}`);
+      out.text += schema === undefined || alias ? quoteName(name) : `${quoteName(schema)}.${quoteName(name)}`;
     } else if (chunk instanceof Column && !chunk.keyAsName) {
       // A column named in the schema (no casing applies), qualified by its table as the dialect does.
       const table = chunk.table as unknown as Record<symbol, unknown>;
       const schema = table[TABLE_SCHEMA] as string | undefined;
       const qualifier = schema === undefined || table[TABLE_IS_ALIAS] ? '' : `${quoteName(schema)}.`;
-      text.push(`${qualifier}${quoteName(table[TABLE_NAME] as string)}.${quoteName(chunk.name)}`);
+      out.text += `${qualifier}${quoteName(table[TABLE_NAME] as string)}.${quoteName(chunk.name)}`;
     } else {
       return false;
     }

@@ -23,6 +23,7 @@ export const EMAIL_CARRIAGE: Carriage = {
   mode_request: BUTTONS,
   mode_changed: 'told in the change request\'s thread, and as an alert (which is mailed by its policy)',
   summary: 'posted to the ops channel only (no mail recipient list for summaries)',
+  exit_outcome: CHAT_THREAD,
 };
 
 export function emailNotifier(deps: { mailer: Mailer }): Notifier {

@@ -406,7 +406,7 @@ export class Engine implements RunningEngine {
     const beat = Math.max(50, Math.min(this.opts.housekeepingMs ?? 1000, 5_000));
     for (let left = ms; left > 0 && !signal.aborted; left = until - performance.now()) {
       await sleep(Math.min(beat, left), signal);
-      if (!signal.aborted && until - performance.now() > 0) await touchHeartbeat(this.ctx.db, this.ctx.clock).catch(() => undefined);
+      if (!signal.aborted && until - performance.now() > 0) await touchHeartbeat(this.ctx.db).catch(() => undefined);
     }
   }
 
@@ -415,7 +415,7 @@ export class Engine implements RunningEngine {
     if (!force && now - this.#lastHousekeeping < (this.opts.housekeepingMs ?? 1000)) return;
     this.#lastHousekeeping = now;
     const { ctx } = this;
-    await touchHeartbeat(ctx.db, ctx.clock);
+    await touchHeartbeat(ctx.db);
     this.#metrics.executionsUp.set(this.#mode === 'live' && this.#executions.healthy ? 1 : 0);
     const previous = this.#state;
     this.#state = await getBotState(ctx.db);
@@ -439,7 +439,8 @@ export class Engine implements RunningEngine {
       await this.followFills();
     }
     if (this.#resolveNeeded) await this.#reloadBook();
-    await this.#snapshots.flush();
+    // Started, not waited for (unless the writes have fallen behind): a replay's candles go on meanwhile.
+    await this.#snapshots.writeBehind();
   }
 
   /**

@@ -47,6 +47,12 @@ const same = (a: Decimal, b: Decimal): boolean => a === b || a.eq(b);
 export class SnapshotRows {
   #cash: Cached | undefined;
   #peak: Cached | undefined;
+  /**
+   * The figures of the last flat book (no position, nothing in flight) and the cash and peak they
+   * were worked out from: a flat book's figures follow from those two alone, and between trades
+   * they stay the same for many candles.
+   */
+  #flat: { cash: string; peak: string; figures: SnapshotFigures } | undefined;
   /** Positions' quantities, read once each. */
   readonly #quantities = new WeakMap<Decimal, Fixed | null>();
 
@@ -82,6 +88,14 @@ export class SnapshotRows {
   figures(now: SnapshotInputs): SnapshotFigures {
     const cash = (this.#cash = this.#cached(this.#cash, now.cash));
     const peak = (this.#peak = this.#cached(this.#peak, now.peak));
+    const flat = now.marks !== null && now.marks.length === 0;
+    if (flat && this.#flat && this.#flat.cash === cash.text && this.#flat.peak === peak.text) return this.#flat.figures;
+    const figures = this.#figures(now, cash, peak);
+    if (flat) this.#flat = { cash: cash.text, peak: peak.text, figures };
+    return figures;
+  }
+
+  #figures(now: SnapshotInputs, cash: Cached, peak: Cached): SnapshotFigures {
     const fixed = this.#fixedEquity(cash.fixed, now.marks);
     if (fixed && peak.fixed) {
       const equity = now.marks!.length === 0 ? cash.text : fixedText(fixed);

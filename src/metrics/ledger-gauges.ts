@@ -83,8 +83,9 @@ export function registerOperationalGauges(registry: Registry, source: ScrapeSour
     for (const o of s.ops.openOrders) g.set({ mode: o.mode, status: o.status }, o.n);
   });
   // +Inf before the first beat, so a rule such as `> 60` fires for an engine that never started.
+  // On the database's clock, which the engine beats on: this replica's clock may be minutes off the engine's.
   gauge('ctb_engine_heartbeat_age_seconds', 'Seconds since the engine last beat (+Inf before its first beat).', [], (g, s) => {
-    g.set(s.ops.heartbeatAt ? Math.max(0, (s.now.getTime() - s.ops.heartbeatAt.getTime()) / 1000) : Number.POSITIVE_INFINITY);
+    g.set(s.ops.heartbeatAgeMs !== null ? Math.max(0, s.ops.heartbeatAgeMs / 1000) : Number.POSITIVE_INFINITY);
   });
   gauge('ctb_bot_halted', '1 when the bot is halted (kill switch).', [], (g, s) => g.set(s.ops.halted ? 1 : 0));
   gauge('ctb_bot_mode', 'The recorded trading mode: 1 on the current mode (paper or live), 0 on the other.', ['mode'], (g, s) => {

@@ -8,6 +8,7 @@ import type { AlertNotification } from '../alerts/notifier.js';
 import type { Db } from '../db/client.js';
 import type { Incident, IncidentChecklistItem } from '../db/schema/index.js';
 import type { ShownChecklistItem } from '../domain/incident-checklist.js';
+import type { ExitRequestState, ExitTarget } from '../domain/exit-request-state.js';
 import type { OutcomeAnnouncement, RequestAnnouncement } from '../services/mode/ports.js';
 import type { StatsReport } from '../services/stats/compute-stats.js';
 import type { ReportKind } from '../services/stats/scheduled-reports.js';
@@ -30,6 +31,8 @@ export type Notification =
   | { kind: 'mode_request'; request: RequestAnnouncement }
   /** What became of a mode change: in its request's thread, or (a rollback to paper) on its own. */
   | { kind: 'mode_changed'; thread: ThreadRef | null; outcome: OutcomeAnnouncement }
+  /** An exit's Slack message brought up to its answer after the button stopped waiting (or its process died). */
+  | { kind: 'exit_outcome'; message: ThreadRef; target: ExitTarget; requestedBy: string; request: ExitRequestState }
   /** The daily or weekly summary: the period's stats. */
   | { kind: 'summary'; summary: ReportKind; periodKey: string; report: StatsReport };
 

@@ -44,7 +44,7 @@ export async function pauseEntries(db: Db, clock: Clock, p: { by: string; reason
 }
 
 /** What an operator's pause and an unpause need: the breach judgement's reads, the log, the alert. */
-export type EntriesPauseDeps = RiskPauseDeps & { logger: Logger; alerts: Pick<AlertSink, 'raise'> };
+export type EntriesPauseDeps = RiskPauseDeps & { clock: Clock; logger: Logger; alerts: Pick<AlertSink, 'raise'> };
 
 export interface OperatorPauseResult {
   ok: true;

@@ -1,7 +1,6 @@
 // Owns answering "has the breach that paused entries cleared?" from the ledger, so any process (the
 // CLI, a web replica) can judge an unpause the same way: the breach is the latest risk event that
 // paused entries; its measure now comes from the latest equity snapshots of that book.
-import type { Clock } from '../clock.js';
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import { latestRearm, latestRiskEvent, type Rearm } from '../db/queries/risk-events.js';
@@ -25,10 +24,12 @@ export interface RiskPauseStatus {
   now: string;
 }
 
-/** What judging a breach reads: the ledger, the guard's two limits, the clock (a new UTC day clears a daily loss). */
+/**
+ * What judging a breach reads: the ledger and the guard's two limits. No process clock: a new UTC
+ * day clears a daily loss once the engine's snapshots say its day began.
+ */
 export interface RiskPauseDeps {
   db: Db;
-  clock: Clock;
   config: Pick<Config, 'RISK_MAX_DRAWDOWN_PCT' | 'RISK_DAILY_LOSS_PCT'>;
 }
 
@@ -70,14 +71,17 @@ export async function riskPauseStatus(ctx: RiskPauseDeps, state: Pick<BotState, 
     const dd = Number(latest.drawdownPct);
     return { kind: 'max_drawdown', pausedFor, breachAt: breach.at, mode, cleared: dd < limit, now: `drawdown ${pct(dd)} at ${latest.at.toISOString()} (limit ${limit}%)` };
   }
-  // daily_loss: a new UTC day starts a new daily budget.
-  const now = ctx.clock.now();
-  const dayStart = new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS);
+  // daily_loss: a new UTC day starts a new daily budget — the engine's day, which its clock decides
+  // (risk-guard.ts: a mark's time) and its latest snapshot of the book is stamped by; never this
+  // reader's clock, which may be minutes off the engine's around midnight. A day the engine has not
+  // marked yet (just past midnight, or no engine running) has not begun for the guard either.
+  if (!latest || latest.at <= breach.at) return { kind: 'daily_loss', pausedFor, breachAt: breach.at, mode, cleared: false, now: `no equity snapshot of the ${mode} book since the breach` };
+  const dayStart = new Date(Math.floor(latest.at.getTime() / DAY_MS) * DAY_MS);
   if (breach.at < dayStart) return { kind: 'daily_loss', pausedFor, breachAt: breach.at, mode, cleared: true, now: `a new day began at ${dayStart.toISOString()}` };
   // A forced unpause earlier today re-armed the day's opening equity: today's loss counts from it.
   const rearm = await latestRearm(ctx.db, mode);
   const open = await dayOpeningSnapshot(ctx.db, mode, rearm, dayStart);
-  if (!latest || !open || latest.at <= breach.at) return { kind: 'daily_loss', pausedFor, breachAt: breach.at, mode, cleared: false, now: `no equity snapshot of the ${mode} book since the breach` };
+  if (!open) return { kind: 'daily_loss', pausedFor, breachAt: breach.at, mode, cleared: false, now: `no equity snapshot of the ${mode} book since the breach` };
   const first = Number(open.equity);
   const loss = first > 0 ? ((first - Number(latest.equity)) / first) * 100 : 0;
   const limit = ctx.config.RISK_DAILY_LOSS_PCT;

@@ -22,5 +22,7 @@ export function slackCarriage(config: Pick<Config, 'SLACK_OPS_CHANNEL'>): Carria
     mode_request: ops,
     mode_changed: ops,
     summary: ops,
+    // The message's channel travels with it (the one the button was clicked in).
+    exit_outcome: true,
   };
 }

@@ -65,6 +65,8 @@ async function send(web: WebClient, n: SlackNotification, m: SlackMessage, opsCh
       return update(n.channel, n.ts);
     case 'incident_update':
       return update(n.thread.channel, n.thread.ts);
+    case 'exit_outcome':
+      return update(n.message.channel, n.message.ts);
     case 'alert_raised':
     case 'alert_repeated':
     case 'alert_note':

@@ -5,6 +5,7 @@ import { parentMessage, repeatsMessage } from './views/alert.js';
 import { renderChecklistAnswer, renderIncident } from './views/kill.js';
 import { section, type SlackMessage } from './views/message.js';
 import { renderChangeRequest, renderModeOutcome } from './views/mode-change.js';
+import { renderExitRequest } from './views/exit.js';
 import { renderStatsSummary } from './views/stats.js';
 
 /** Pure: the message a notification reads as (the alert mail is not Slack's: see carriage.ts). */
@@ -29,6 +30,8 @@ export function renderNotification(n: Exclude<Notification, { kind: 'alert_email
       return renderChangeRequest(n.request);
     case 'mode_changed':
       return renderModeOutcome(n.outcome);
+    case 'exit_outcome':
+      return renderExitRequest({ target: n.target, request: n.request, engineNote: null }, n.requestedBy);
     case 'summary':
       return renderStatsSummary({ kind: n.summary, periodKey: n.periodKey, report: n.report });
   }

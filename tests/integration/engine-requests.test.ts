@@ -1,7 +1,9 @@
 import { Writable } from 'node:stream';
+import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
+import type { Db } from '../../src/db/client.js';
 import { silentLogger } from '../../src/logger.js';
 import { startRequestRunner } from '../../src/services/engine-requests/runner.js';
 import { enqueueEngineRequest, getEngineRequest, requeueStaleEngineRequests, waitForEngineRequest } from '../../src/services/engine-requests/store.js';
@@ -10,6 +12,8 @@ import { createPgliteTestDb, usePostgresTestDb } from '../support/db.js';
 const database = usePostgresTestDb({ truncate: ['engine_requests'] });
 const clock = new ManualClock(new Date('2026-12-03T10:00:00Z'));
 const deps = () => ({ db: database().db, clock, logger: silentLogger() });
+/** Time passes for the claims: claimed_at is the database's clock, which the manual clock does not move. */
+const ageClaims = (db: Db, ms: number) => db.execute(sql`update engine_requests set claimed_at = claimed_at - ${ms} * interval '1 millisecond' where claimed_at is not null`);
 
 describe('engine requests', () => {
   it('runs each request once even when two runners poll at the same moment', async () => {
@@ -91,10 +95,25 @@ describe('engine requests', () => {
     const hung = startRequestRunner(deps(), { holder: 'dead', timer: false, handlers: { cancel_all: () => new Promise(() => {}) } });
     void hung.drain();
     await expect.poll(async () => (await getEngineRequest(db, r.id))?.status).toBe('running');
-    expect(await requeueStaleEngineRequests(db, clock, 60_000)).toBe(0);
-    clock.advance(61_000);
-    expect(await requeueStaleEngineRequests(db, clock, 60_000)).toBe(1);
+    expect(await requeueStaleEngineRequests(db, 60_000)).toBe(0);
+    await ageClaims(db, 61_000);
+    expect(await requeueStaleEngineRequests(db, 60_000)).toBe(1);
     expect((await getEngineRequest(db, r.id))?.status).toBe('pending');
+  });
+
+  it("a runner whose clock runs 3 minutes ahead neither puts back nor runs again a request another runner claimed a moment ago", async () => {
+    const { db } = database();
+    const r = await enqueueEngineRequest(db, clock, { kind: 'cancel_all', requestedBy: 'U1' });
+    const busy = startRequestRunner({ ...deps(), clock: new ManualClock(new Date()) }, { holder: 'busy', timer: false, handlers: { cancel_all: () => new Promise(() => {}) } });
+    void busy.drain();
+    await expect.poll(async () => (await getEngineRequest(db, r.id))?.status).toBe('running');
+    let ranAhead = 0;
+    const ahead = startRequestRunner({ ...deps(), clock: new ManualClock(new Date(Date.now() + 3 * 60_000)) }, {
+      holder: 'ahead', timer: false, staleClaimMs: 120_000, handlers: { cancel_all: async () => { ranAhead += 1; return { ok: true, summary: 'done' }; } },
+    });
+    expect(await ahead.drain()).toBe(0);
+    expect(ranAhead).toBe(0);
+    expect(await getEngineRequest(db, r.id)).toMatchObject({ status: 'running', claimedBy: 'busy' });
   });
 
   it('a runner that lost its claim while it ran says nothing of putting the request back', async () => {
@@ -109,9 +128,9 @@ describe('engine requests', () => {
         cancel_all: async () => {
           runs += 1;
           if (runs > 1) return { ok: true, summary: 'none left open' };
-          // Meanwhile it was requeued as stale (another runner's clock ran ahead) and is pending again.
-          clock.advance(61_000);
-          await requeueStaleEngineRequests(db, clock, 60_000);
+          // Meanwhile it was requeued as stale (it ran past the stale time) and is pending again.
+          await ageClaims(db, 61_000);
+          await requeueStaleEngineRequests(db, 60_000);
           return { ok: false, summary: 'Cancel pending: tried again later', retryAt: new Date(clock.now().getTime() + 5_000) };
         },
       },

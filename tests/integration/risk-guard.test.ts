@@ -224,6 +224,49 @@ describe.each<DbKind>(['postgres', 'pglite'])('risk guard on %s', (kind) => {
     expect(status!.now).toContain("today's loss 1.55%");
   });
 
+  describe('a daily-loss breach judged around midnight UTC by a shell whose clock is 5 minutes off the engine', () => {
+    const config = { RISK_MAX_DRAWDOWN_PCT: limits.maxDrawdownPct, RISK_DAILY_LOSS_PCT: limits.dailyLossPct };
+    /** The engine (its clock at `engineAt`) breaches the daily loss limit and snapshots the book after it. */
+    async function breachAt(engineAt: string) {
+      const engineClock = new ManualClock(engineAt);
+      const g = new RiskGuard({ db: database.db, clock: engineClock, alerts, logger: silentLogger(), limits }, 'paper');
+      await g.load(engineClock.now(), false);
+      g.observe(10_000, engineClock.now());
+      await snapshot(engineClock.now().toISOString(), 10_000, 10_000);
+      engineClock.advance(30_000);
+      const breaches = g.observe(9_650, engineClock.now());
+      expect(breaches.map((b) => b.kind)).toEqual(['daily_loss']);
+      for (const b of breaches) await g.handle(b);
+      engineClock.advance(30_000);
+      await snapshot(engineClock.now().toISOString(), 9_650, 10_000);
+      return { g, engineClock };
+    }
+    const shellAt = (engineClock: ManualClock, offsetMs: number) => new ManualClock(new Date(engineClock.now().getTime() + offsetMs));
+
+    it("before the engine's midnight: still the breach's day, though the shell's clock reads the next", async () => {
+      const { engineClock } = await breachAt('2026-01-05T23:56:00Z');
+      const shell = shellAt(engineClock, 5 * 60_000);
+      expect(shell.now().toISOString()).toBe('2026-01-06T00:02:00.000Z');
+      const deps = { db: database.db, clock: shell, config, logger: silentLogger(), alerts };
+      expect(await riskPauseStatus(deps, await getBotState(database.db))).toMatchObject({ kind: 'daily_loss', cleared: false, now: "today's loss 3.50% at 2026-01-05T23:57:00.000Z (limit 3%)" });
+      await expect(unpauseEntries(deps, { id: 'U123', source: 'cli' }, { force: false })).rejects.toMatchObject({ code: 'breach_not_cleared' });
+      expect((await getBotState(database.db)).entriesPaused).toBe(true);
+    });
+
+    it("after the engine's midnight: a new day for the guard, though the shell's clock still reads the breach's", async () => {
+      const { g, engineClock } = await breachAt('2026-01-05T23:58:00Z');
+      // The engine's first mark of the new day, and its snapshot.
+      engineClock.advance(2 * 60_000);
+      expect(g.observe(9_650, engineClock.now())).toEqual([]);
+      await snapshot(engineClock.now().toISOString(), 9_650, 10_000);
+      const shell = shellAt(engineClock, -5 * 60_000);
+      expect(shell.now().toISOString()).toBe('2026-01-05T23:56:00.000Z');
+      const deps = { db: database.db, clock: shell, config, logger: silentLogger(), alerts };
+      expect(await riskPauseStatus(deps, await getBotState(database.db))).toMatchObject({ kind: 'daily_loss', cleared: true, now: 'a new day began at 2026-01-06T00:00:00.000Z' });
+      expect(await unpauseEntries(deps, { id: 'U123', source: 'cli' }, { force: false })).toMatchObject({ forced: false, rearm: null });
+    });
+  });
+
   it('pauses entries from inside the engine when a position loses past the limit', async () => {
     const { ctx, clock: engineClock } = await engineContext(database, { RISK_MAX_DRAWDOWN_PCT: '1', RISK_HARD_DRAWDOWN_PCT: '50' });
     try {

@@ -1,6 +1,7 @@
 // Equity snapshots: a full batch is written while the engine goes on, one write at a time; a write
 // that fails loses nothing (its rows are written by the next one, in order, once) and its error
-// reaches the engine; flush waits until every queued row is committed.
+// reaches the engine; flush waits until every queued row is committed; housekeeping's writeBehind
+// starts the queued rows on their way without waiting, unless the writes are two batches behind.
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { execute, type Database } from '../../src/db/client.js';
@@ -54,5 +55,49 @@ describe.each<DbKind>(['postgres', 'pglite'])('equity snapshot writes, on %s', (
     expect(() => writer.flushIfFull()).not.toThrow();
     await writer.flush();
     expect(await stored()).toEqual({ n: 2_003, first: '10000', last: '12002', distinct_at: 2_003 });
+  });
+});
+
+describe('housekeeping\'s snapshot write, on postgres', () => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await createTestDb('postgres');
+  }, 60_000);
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  const start = Date.parse('2025-01-01T00:00:00Z');
+  const queue = (writer: SnapshotWriter, from: number, to: number) => {
+    for (let i = from; i < to; i++) {
+      writer.offer(new Date(start + i * 60_000), () => ({
+        mode: 'paper', feed: 'replay', at: new Date(start + i * 60_000), equity: String(10_000 + i), cash: '10000', peakEquity: '10000', drawdownPct: '0.000000',
+      }));
+    }
+  };
+  const count = async () => (await execute<{ n: number }>(database.db, sql`select count(*)::int as n from equity_snapshots`))[0]!.n;
+
+  it('starts the queued rows on their way without waiting for the database, and waits once two batches are queued', async () => {
+    await execute(database.db, sql`truncate equity_snapshots restart identity`);
+    const writer = new SnapshotWriter(database.db, 60_000);
+    queue(writer, 0, 1_500);
+    const events: string[] = [];
+    let behind: Promise<void> | undefined;
+    // While another transaction holds the table, no insert into it can commit.
+    await database.db.transaction(async (tx) => {
+      await execute(tx, sql`lock table equity_snapshots in exclusive mode`);
+      await writer.writeBehind();
+      events.push(`returned with ${writer.pendingCount} queued`);
+      queue(writer, 1_500, 5_500);
+      behind = writer.writeBehind().then(() => {
+        events.push('behind: returned');
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      events.push('lock released');
+    });
+    await behind;
+    expect(events).toEqual(['returned with 0 queued', 'lock released', 'behind: returned']);
+    expect(writer.pendingCount).toBe(0);
+    expect(await count()).toBe(5_500);
   });
 });

@@ -131,6 +131,9 @@ export async function ageFollowUps(database: Database, ms: number): Promise<void
       ((params ->> ${key})::timestamptz - ${Math.round(ms)} * interval '1 millisecond') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
       where params ->> 'followUp' = 'true' and params ->> ${key} is not null`);
   }
+  // Its next try too (not_before, written on the database's clock as params.dueAt is).
+  await database.db.execute(sql`update engine_requests set not_before = not_before - ${Math.round(ms)} * interval '1 millisecond'
+    where params ->> 'followUp' = 'true' and not_before is not null`);
 }
 
 /** A follow-up's give-up time and last join as ages on the database's clock (ms; null when it has none). */
@@ -142,4 +145,20 @@ export async function followUpAges(database: Database, id: number): Promise<{ gi
   const [row] = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ giveUpInMs: number | null; joinedAgoMs: number | null }>;
   const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
   return { giveUpInMs: num(row?.giveUpInMs), joinedAgoMs: num(row?.joinedAgoMs) };
+}
+
+/**
+ * Time passes until request `id`'s next try is due on the database's clock (not_before, which the
+ * runner judges due by): the follow-ups' times age by its wait and a second more (the time the test
+ * took since it was written, with room to spare), and `clock` (the bot's) moves as far. Returns how far (0: already due).
+ */
+export async function passUntilDue(database: Database, id: number, clock: ManualClock): Promise<number> {
+  const result = await database.db.execute(sql`select (extract(epoch from (not_before - now())) * 1000)::float8 as "inMs" from engine_requests where id = ${id}`);
+  const [row] = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ inMs: number | null }>;
+  const inMs = row?.inMs === null || row?.inMs === undefined ? 0 : Number(row.inMs);
+  if (inMs <= 0) return 0;
+  const ms = Math.ceil(inMs) + 1_000;
+  await ageFollowUps(database, ms);
+  clock.advance(ms);
+  return ms;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gcLine, slowestLine, type Arrival, type ClientTimes, type GcPause } from '../../bench/slack-ack-timeline.js';
+import { gcLine, schedstat, slowestLine, waitLine, type Arrival, type ClientTimes, type GcPause } from '../../bench/slack-ack-timeline.js';
 
 const arrival = (trigger: string, at: number, ack: number, cpu: number, runQueue: number): Arrival => ({ trigger, at, ack, cpu, runQueue });
 const sent = (trigger: string, due: number, sentAt: number, answered: number): ClientTimes => ({ trigger, due, sent: sentAt, answered });
@@ -23,6 +23,23 @@ describe('bench:slack-ack timeline', () => {
     expect(line).toContain('read → ack 3.0');
     expect(line).toContain('ack → answer received 5.0');
     expect(line).toContain('1/1 overlap a GC pause (median 8.0 ms of GC inside)');
+  });
+
+  it("reads this thread's CPU and run-queue time from Linux and prints a wait, or a dash where none was read", () => {
+    const [cpu, wait, turns] = schedstat();
+    if (process.platform === 'linux') {
+      expect([cpu, wait, turns].every(Number.isFinite)).toBe(true);
+      let spin = 0;
+      for (let i = 0; i < 2e6; i++) spin += i;
+      expect(spin).toBeGreaterThan(0);
+      const [cpuAfter, waitAfter, turnsAfter] = schedstat();
+      expect(cpuAfter).toBeGreaterThan(cpu);
+      expect(waitAfter).toBeGreaterThanOrEqual(wait);
+      expect(turnsAfter).toBeGreaterThanOrEqual(turns);
+    }
+    expect(waitLine(612.4)).toBe('612 ms');
+    expect(waitLine(612.4, 3001)).toBe('612 ms over 3001 turns');
+    expect(waitLine(Number.NaN)).toBe('—');
   });
 
   it('counts scavenges apart from major GCs', () => {

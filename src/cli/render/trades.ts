@@ -4,6 +4,7 @@ import type { TradesResult } from '../../../commands/trades.js';
 import { money, price, signedMoney, signedPct, trimmed } from '../../domain/amount-text.js';
 import { inFlightSize } from '../../domain/in-flight-size.js';
 import { formatAge } from '../../domain/trade-age.js';
+import { describePendingExit } from '../../domain/exit-request-state.js';
 import type { CliIo } from '../io.js';
 import { tone } from './stats-text.js';
 import { plain, styleFor, type Style } from './style.js';
@@ -42,6 +43,11 @@ export function renderTrades(r: TradesResult, io?: CliIo): string {
     if (r.open.some((t) => !t.mark)) {
       out.push("— : no mark price, so no book total either (a replay trade opened after its book's latest equity snapshot, or Kraken unreachable)");
     }
+  }
+  if (r.pendingExits.length > 0) {
+    out.push('');
+    out.push(`Exits queued (${r.pendingExits.length}) — asking again for these trades is refused while they are:`);
+    for (const x of r.pendingExits) out.push(`  request #${x.requestId}: exit of ${describePendingExit(x)}, asked by ${x.requestedBy}: ${x.queued}`);
   }
   if (r.closed) {
     out.push('');

@@ -37,10 +37,22 @@ export async function updateBotStateRow(db: Db, patch: BotStatePatch, at: Date):
   return row;
 }
 
-/** The engine's heartbeat (no version bump: nothing listens for it). */
-export async function writeEngineHeartbeat(db: Db, at: Date): Promise<void> {
-  await db.update(botState).set({ engineHeartbeatAt: at }).where(eq(botState.id, 1));
+/**
+ * The engine's heartbeat (no version bump: nothing listens for it), at the database's now(): its age
+ * is read on that clock too (engineHeartbeatAgeMs), by processes whose clocks may be minutes off the engine's.
+ */
+export async function writeEngineHeartbeat(db: Db): Promise<void> {
+  await db.update(botState).set({ engineHeartbeatAt: sql`now()` }).where(eq(botState.id, 1));
 }
+
+/** How long ago the engine last beat, on the database's clock (ms); null before its first beat (or without the row). */
+export async function engineHeartbeatAgeMs(db: Db): Promise<number | null> {
+  const [row] = await db.select({ ageMs: heartbeatAgeMs }).from(botState).where(eq(botState.id, 1));
+  return row?.ageMs === null || row?.ageMs === undefined ? null : Number(row.ageMs);
+}
+
+/** The heartbeat's age on the database's clock (ms), as a column of bot_state. */
+export const heartbeatAgeMs = sql<number | null>`(extract(epoch from (now() - ${botState.engineHeartbeatAt})) * 1000)::float8`;
 
 /** The row, locked; undefined only if it was never created (call getBotState first). */
 export async function lockBotState(db: Db): Promise<BotState | undefined> {

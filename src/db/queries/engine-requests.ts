@@ -6,7 +6,7 @@
 // and the read that let an operator's exit join an identical one still open; and the ledger's live
 // counts, by which a reconcile request without a Kraken key tells "paper only" from "cannot read Kraken".
 import { and, asc, count, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
-import type { Db } from '../client.js';
+import { execute, type Db } from '../client.js';
 import { engineRequests, fills, incidents, openFollowUp, orderIntents, type EngineRequest, type EngineRequestKind } from '../schema/index.js';
 
 export interface EngineRequestValues {
@@ -123,19 +123,22 @@ export async function adoptHaltFollowUp(db: Db, incidentId: number): Promise<Eng
 }
 
 /**
- * The oldest pending request of the given kinds that is due at `now` (no not_before, or one passed),
- * locked (skipping those another runner holds). Inside a transaction.
+ * The oldest pending request of the given kinds that is due (no not_before, or one the database's
+ * now() has reached: not_before is written on that clock too, so a runner whose clock is minutes off
+ * the one that put it back neither takes it early nor leaves it waiting), locked (skipping those
+ * another runner holds). Inside a transaction.
  */
-export async function lockNextPendingEngineRequest(db: Db, kinds: readonly EngineRequestKind[], now: Date): Promise<EngineRequest | undefined> {
+export async function lockNextPendingEngineRequest(db: Db, kinds: readonly EngineRequestKind[]): Promise<EngineRequest | undefined> {
   const [next] = await db.select().from(engineRequests)
     .where(and(eq(engineRequests.status, 'pending'), inArray(engineRequests.kind, [...kinds]),
-      or(isNull(engineRequests.notBefore), sql`${engineRequests.notBefore} <= ${now.toISOString()}::timestamptz`)))
+      or(isNull(engineRequests.notBefore), sql`${engineRequests.notBefore} <= now()`)))
     .orderBy(asc(engineRequests.id)).limit(1).for('update', { skipLocked: true });
   return next;
 }
 
-export async function markEngineRequestRunning(db: Db, id: number, input: { holder: string; at: Date }): Promise<EngineRequest | undefined> {
-  const [claimed] = await db.update(engineRequests).set({ status: 'running', claimedBy: input.holder, claimedAt: input.at })
+/** Marks a request running for `holder`, claimed at the database's now() (what a stale claim is judged by). */
+export async function markEngineRequestRunning(db: Db, id: number, input: { holder: string }): Promise<EngineRequest | undefined> {
+  const [claimed] = await db.update(engineRequests).set({ status: 'running', claimedBy: input.holder, claimedAt: sql`now()` })
     .where(eq(engineRequests.id, id)).returning();
   return claimed;
 }
@@ -155,25 +158,30 @@ export async function finishRunningEngineRequest(
   return row;
 }
 
+/** The database's now() (inside a transaction: the moment every statement of it reads). */
+export async function databaseNow(db: Db): Promise<Date> {
+  const [row] = await execute<{ now: string }>(db, sql`select ${isoOf(sql`now()`)} as now`);
+  return new Date(row!.now);
+}
+
 /**
  * A running request its handler will try again later: back to pending, not to be claimed before
- * `notBefore` (`inMs` from now), with the last try's result (what it found) and no error. Only while it is running.
+ * `notBefore` — a moment on the database's clock (see retryEngineRequestLater) — with the last try's
+ * result (what it found) and no error. params.dueAt is that same moment. Only while it is running.
  */
 export async function retryRunningEngineRequest(
-  db: Db, id: number, input: { notBefore: Date; inMs: number; result: Record<string, unknown> },
+  db: Db, id: number, input: { notBefore: Date; result: Record<string, unknown> },
 ): Promise<EngineRequest | undefined> {
-  // params.dueAt: the same next try on the database's clock, `inMs` from its now(), which another
-  // process judges a wait by (not_before is the retrying process's clock: followUpWaitAges).
-  const params = sql`${engineRequests.params} || jsonb_build_object('dueAt', ${isoOf(sql`now() + ${spanOf(Math.max(0, input.inMs))}`)})`;
+  const params = sql`${engineRequests.params} || jsonb_build_object('dueAt', ${input.notBefore.toISOString()}::text)`;
   const [row] = await db.update(engineRequests).set({ status: 'pending', notBefore: input.notBefore, params, result: input.result, error: null, claimedBy: null, claimedAt: null })
     .where(and(eq(engineRequests.id, id), eq(engineRequests.status, 'running'))).returning();
   return row;
 }
 
-/** Running requests claimed before `cutoff` go back to pending; how many did. */
-export async function requeueEngineRequestsClaimedBefore(db: Db, cutoff: Date): Promise<number> {
+/** Running requests claimed longer than `staleMs` ago on the database's clock (claimed_at is written on it) go back to pending; how many did. */
+export async function requeueEngineRequestsClaimedBefore(db: Db, staleMs: number): Promise<number> {
   const rows = await db.update(engineRequests).set({ status: 'pending', claimedBy: null, claimedAt: null })
-    .where(and(eq(engineRequests.status, 'running'), sql`${engineRequests.claimedAt} < ${cutoff.toISOString()}::timestamptz`))
+    .where(and(eq(engineRequests.status, 'running'), sql`${engineRequests.claimedAt} < now() - ${spanOf(staleMs)}`))
     .returning({ id: engineRequests.id });
   return rows.length;
 }
@@ -257,6 +265,13 @@ export async function exitWaitOf(db: Db, id: number, ttlMs: number): Promise<{ w
   const [row] = await db.select({ waitedMs: sql<number>`(extract(epoch from ${exitWaited}) * 1000)::float8`, expired: sql<boolean>`${exitPastTtl(ttlMs)}` })
     .from(engineRequests).where(eq(engineRequests.id, id));
   return row ? { waitedMs: Number(row.waitedMs), expired: row.expired === true } : undefined;
+}
+
+/** Exits still pending or running, oldest first, each with how long it has waited by the rule that closes expired exits (ms). */
+export async function openExitRequestsWithWait(db: Db): Promise<Array<{ request: EngineRequest; waitedMs: number }>> {
+  const rows = await db.select({ request: engineRequests, waitedMs: sql<number>`(extract(epoch from ${exitWaited}) * 1000)::float8` }).from(engineRequests)
+    .where(and(eq(engineRequests.kind, 'exit_trade'), inArray(engineRequests.status, ['pending', 'running']))).orderBy(engineRequests.id);
+  return rows.map((r) => ({ request: r.request, waitedMs: Number(r.waitedMs) }));
 }
 
 /**

@@ -8,6 +8,8 @@ import { unsettledStatusList } from '../schema/index.js';
 export interface OperationalFacts {
   openOrders: Array<{ mode: string; status: string; n: number }>;
   heartbeatAt: Date | null;
+  /** How long ago the engine beat, on the database's clock, which it beats on (ms); null before its first beat. */
+  heartbeatAgeMs: number | null;
   halted: boolean;
   entriesPaused: boolean;
   mode: 'paper' | 'live';
@@ -23,9 +25,10 @@ export async function operationalFacts(db: Db): Promise<OperationalFacts> {
       db,
       sql`select mode, status, count(*)::int as n from order_intents where status in ${unsettledStatusList} group by 1, 2`,
     ),
-    execute<{ heartbeat: Date | string | null; halted: boolean; entries_paused: boolean; mode: 'paper' | 'live' }>(
+    execute<{ heartbeat: Date | string | null; heartbeat_age_ms: number | string | null; halted: boolean; entries_paused: boolean; mode: 'paper' | 'live' }>(
       db,
-      sql`select engine_heartbeat_at as heartbeat, halted, entries_paused, mode from bot_state where id = 1`,
+      sql`select engine_heartbeat_at as heartbeat, (extract(epoch from (now() - engine_heartbeat_at)) * 1000)::float8 as heartbeat_age_ms,
+        halted, entries_paused, mode from bot_state where id = 1`,
     ),
     execute<{ severity: string; status: string; n: number }>(
       db,
@@ -41,6 +44,7 @@ export async function operationalFacts(db: Db): Promise<OperationalFacts> {
   return {
     openOrders: orders,
     heartbeatAt: s?.heartbeat ? new Date(s.heartbeat) : null,
+    heartbeatAgeMs: s?.heartbeat_age_ms === null || s?.heartbeat_age_ms === undefined ? null : Number(s.heartbeat_age_ms),
     halted: s?.halted ?? false,
     entriesPaused: s?.entries_paused ?? false,
     mode: s?.mode ?? 'paper',

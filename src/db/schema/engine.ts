@@ -53,7 +53,8 @@ export const engineRequests = pgTable(
     params: jsonb('params').$type<Record<string, unknown>>().notNull().default({}),
     /**
      * Not to be claimed before this moment (null: at once): a handler that must try again later (a
-     * kill's follow-up cancel Kraken refused) puts its request back pending until then.
+     * kill's follow-up cancel Kraken refused) puts its request back pending until then. On the
+     * database's clock, as claimed_at is: every runner judges both by now().
      */
     notBefore: at('not_before'),
     claimedBy: text('claimed_by'),

@@ -3,14 +3,17 @@
 // flushed by housekeeping, on a risk breach and on stop. The latest snapshot's peak is where the risk
 // guard resumes after a restart. A full batch is written while the engine goes on (one write at a
 // time): nothing in the engine reads snapshots back while it runs, and rows not yet committed were
-// already at risk in a crash while they waited in memory for their batch to fill. Housekeeping,
-// a breach and stop still wait until every row queued so far is committed.
+// already at risk in a crash while they waited in memory for their batch to fill. Housekeeping
+// starts writing what is queued the same way (it waits only when the writes have fallen two batches
+// behind); a breach, a mode change and stop still wait until every row queued so far is committed.
 import type { Db } from '../../db/client.js';
 import { insertSnapshots, SnapshotColumns, type SnapshotRow } from '../../db/queries/ledger-snapshots.js';
 
 export type { SnapshotRow };
 
 const BATCH = 2000;
+/** Rows queued at which housekeeping waits for the writes to catch up instead of starting one. */
+const BEHIND = 2 * BATCH;
 
 export class SnapshotWriter {
   /** Rows waiting, column by column (a replay queues one per candle). */
@@ -55,6 +58,23 @@ export class SnapshotWriter {
   flushIfFull(): void {
     this.#throwFailure();
     if (this.#pending.length < BATCH || this.#writing) return;
+    this.#startWrite();
+  }
+
+  /**
+   * Housekeeping's write: the rows queued so far start on their way without the engine waiting for
+   * them (after the write under way, if any: then they wait for the next call). Once two batches or
+   * more are queued, the database is slower than the feed: it waits until every row is committed,
+   * as flush does, so the queue does not grow without end. Throws a failed earlier write's error once.
+   */
+  async writeBehind(): Promise<void> {
+    if (this.#pending.length >= BEHIND) return this.flush();
+    this.#throwFailure();
+    if (this.#pending.length > 0 && !this.#writing) this.#startWrite();
+  }
+
+  /** Writes the next batch (at most BATCH rows) in the background, one write at a time. */
+  #startWrite(): void {
     const batch = this.#pending.take(BATCH);
     const live = this.#live.splice(0, BATCH);
     this.#writing = insertSnapshots(this.db, batch, !live.includes(true)).catch((err: unknown) => {

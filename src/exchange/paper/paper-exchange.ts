@@ -2,7 +2,7 @@
 // Kraken's fees and modelled slippage, and keeps its account and orders in the database so a restart
 // resumes the same simulated account. Market orders fill at once; limit orders fill at once when
 // marketable (taker) or rest until a later candle trades through them (maker).
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { SQL } from 'drizzle-orm';
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/client.js';
@@ -30,7 +30,7 @@ const PAGE = 50;
 
 /** Deterministic venue ids: the same client order id always maps to the same order and trade. */
 export function paperIds(clientOrderId: string): { orderId: string; tradeId: string } {
-  const h = createHash('sha256').update(clientOrderId).digest('hex').toUpperCase();
+  const h = hash('sha256', clientOrderId, 'hex').toUpperCase();
   return { orderId: `PO${h.slice(0, 5)}-${h.slice(5, 10)}-${h.slice(10, 16)}`, tradeId: `PT${h.slice(16, 21)}-${h.slice(21, 26)}-${h.slice(26, 32)}` };
 }
 

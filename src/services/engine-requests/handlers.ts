@@ -126,12 +126,12 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
       + (fence && ordersMayLand(fence) ? ` ${inFlightPhrase(fence)}: check \`ctb reconcile\`.` : '');
     const details = { report, ...(fence ? { fence } : {}), ...(followUp ? { tries: tries + 1 } : {}) };
     if (followUp && !ok) {
-      const { at: giveUpAt, written, spanMs } = await giveUpAtNow(ctx, request);
+      const { at: giveUpAt, written, spanMs, said: giveUpSaid } = await giveUpAtNow(ctx, request);
       const retryAt = new Date(ctx.clock.now().getTime() + followUpRetryDelayMs(ctx.config.KRAKEN_RATE_TIER, tries + 1));
       if (retryAt.getTime() <= giveUpAt) {
-        const summary = `Cancel pending — the bot retries until Kraken confirms, next try at ${retryAt.toISOString()} (try ${tries + 1} failed; it gives up at ${new Date(giveUpAt).toISOString()}). ${outcome}`;
+        const summary = `Cancel pending — the bot retries until Kraken confirms, next try at ${retryAt.toISOString()} (try ${tries + 1} failed; it gives up at ${giveUpSaid}). ${outcome}`;
         ctx.logger.warn({ requestId: request.id, report, fence, retryAt: retryAt.toISOString() }, `kill follow-up: ${summary}`);
-        return { ok: false, summary, details: { ...details, nextTryAt: retryAt.toISOString(), giveUpAt: new Date(giveUpAt).toISOString() }, retryAt };
+        return { ok: false, summary, details: { ...details, nextTryAt: retryAt.toISOString(), giveUpAt: giveUpSaid }, retryAt };
       }
       // From its writing to its give-up time, on the database's clock (a skewed writer's requested_at would shorten or stretch it).
       const minutes = Math.round(spanMs / 60_000);
@@ -220,27 +220,33 @@ async function postponedForRoom(
   const room = new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, () => ctx.clock.now().getTime(), { counter: ctx.kill.counter, readTimeoutMs: ctx.config.KILL_DB_TIMEOUT });
   await room.refresh();
   const waitMs = room.waitMs();
-  const giveUpAt = (await giveUpAtNow(ctx, request)).at;
+  const { at: giveUpAt, said: giveUpSaid } = await giveUpAtNow(ctx, request);
   const retryAt = new Date(ctx.clock.now().getTime() + waitMs);
   if (waitMs <= 0 || retryAt.getTime() > giveUpAt) return null;
-  const summary = `Cancel pending — the bot retries until Kraken confirms, next try at ${retryAt.toISOString()}: Kraken refused a call for the API key's rate limit (EAPI:Rate limit exceeded), and its call counter has room for a try (CancelAll + OpenOrders) only then (it gives up at ${new Date(giveUpAt).toISOString()}).`;
+  const summary = `Cancel pending — the bot retries until Kraken confirms, next try at ${retryAt.toISOString()}: Kraken refused a call for the API key's rate limit (EAPI:Rate limit exceeded), and its call counter has room for a try (CancelAll + OpenOrders) only then (it gives up at ${giveUpSaid}).`;
   ctx.logger.warn({ requestId: request.id, tries, retryAt: retryAt.toISOString() }, `kill follow-up: ${summary}`);
   return {
     ok: false, summary, retryAt,
-    details: { ...(before ? { report: before } : {}), ...(tries > 0 ? { tries } : {}), postponed: true, nextTryAt: retryAt.toISOString(), giveUpAt: new Date(giveUpAt).toISOString() },
+    details: { ...(before ? { report: before } : {}), ...(tries > 0 ? { tries } : {}), postponed: true, nextTryAt: retryAt.toISOString(), giveUpAt: giveUpSaid },
   };
 }
 
 /**
  * When the follow-up gives up, as its row says now: a writer that joined it while this try ran moved
  * it to the later of the two (engine-requests/store.ts). Unread, the one it was taken with.
+ * `at`: on this process's clock (what its next try is weighed against); `said`: as the operator is
+ * told it, the database's moment as written (params.giveUpAt), like the next try the runner names
+ * (on this process's clock only for a row written without one);
  * `written`: params.giveUpAt as read (null: none), which a give-up is closed on only while it holds;
  * `spanMs`: from its writing to that give-up time (followUpSpanMs).
  */
-async function giveUpAtNow(ctx: CancelAllHandlerDeps, request: EngineRequest): Promise<{ at: number; written: string | null; spanMs: number }> {
+async function giveUpAtNow(ctx: CancelAllHandlerDeps, request: EngineRequest): Promise<{ at: number; said: string; written: string | null; spanMs: number }> {
   const times = await followUpTimes(timesDeps(ctx), request);
-  const written = times.request.params['giveUpAt'];
-  return { at: times.giveUpAt, written: written === undefined || written === null ? null : String(written), spanMs: followUpSpanMs(times.request) };
+  const raw = times.request.params['giveUpAt'];
+  const written = raw === undefined || raw === null ? null : String(raw);
+  const parsed = written === null ? NaN : Date.parse(written);
+  const said = Number.isFinite(parsed) ? new Date(parsed).toISOString() : new Date(times.giveUpAt).toISOString();
+  return { at: times.giveUpAt, said, written, spanMs: followUpSpanMs(times.request) };
 }
 
 /**

@@ -8,15 +8,17 @@ import type { Db } from '../../db/client.js';
 import type { EngineRequest, EngineRequestKind } from '../../db/schema/index.js';
 import { isProgramError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { claimEngineRequest, finishEngineRequest, requeueStaleEngineRequests, retryEngineRequestLater } from './store.js';
+import { claimEngineRequest, finishEngineRequest, requeueStaleEngineRequests, retryEngineRequestLater, sayNextTryAt } from './store.js';
 
 export interface HandlerOutcome {
   ok: boolean;
   summary: string;
   details?: Record<string, unknown>;
   /**
-   * Not finished: the handler tries again at this moment. The request goes back to pending with this
-   * try's result (summary, details) and is not claimed before then, by this process or the next.
+   * Not finished: the handler tries again at this moment (on this process's clock: the wait from its
+   * now is what counts). The request goes back to pending with this try's result (summary, details)
+   * and is not claimed before that wait has passed on the database's clock, by this process or the
+   * next; the moment as the summary and details.nextTryAt name it is said as the database's.
    */
   retryAt?: Date;
   /**
@@ -97,16 +99,21 @@ export function startRequestRunner(deps: RequestRunnerDeps, opts: RequestRunnerO
       deps.logger.warn({ requestId: request.id, kind: request.kind, summary: outcome.summary }, 'engine request was no longer this runner\'s when it tried to put it back: left to whoever holds it');
       return;
     }
-    deps.logger.info({ requestId: request.id, kind: request.kind, retryAt: outcome.retryAt.toISOString(), summary: outcome.summary }, 'engine request tried; tried again later');
-    await opts.onRetry?.(request, outcome).catch((err: unknown) => deps.logger.error({ err, requestId: request.id }, 'engine request follow-up failed'));
+    // Told as written: the next try on the database's clock, which is when a runner takes it.
+    const written: RetryOutcome = {
+      ...outcome, retryAt: requeued.nextTryAt, summary: sayNextTryAt({ summary: outcome.summary }, outcome.retryAt, requeued.nextTryAt)['summary'] as string,
+      ...(outcome.details ? { details: sayNextTryAt(outcome.details, outcome.retryAt, requeued.nextTryAt) } : {}),
+    };
+    deps.logger.info({ requestId: request.id, kind: request.kind, retryAt: written.retryAt.toISOString(), summary: written.summary }, 'engine request tried; tried again later');
+    await opts.onRetry?.(request, written).catch((err: unknown) => deps.logger.error({ err, requestId: request.id }, 'engine request follow-up failed'));
   };
 
   const loop = async (): Promise<number> => {
     if (opts.active && !opts.active()) return 0;
     let ran = 0;
-    await requeueStaleEngineRequests(deps.db, deps.clock, opts.staleClaimMs ?? 120_000);
+    await requeueStaleEngineRequests(deps.db, opts.staleClaimMs ?? 120_000);
     for (;;) {
-      const request = await claimEngineRequest(deps.db, deps.clock, opts.holder, kinds);
+      const request = await claimEngineRequest(deps.db, opts.holder, kinds);
       if (!request) return ran;
       await runOne(request);
       ran += 1;

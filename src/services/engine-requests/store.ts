@@ -7,7 +7,7 @@ import type { Clock } from '../../clock.js';
 import { cleanJson, cleanText } from '../../db/clean-text.js';
 import type { Db } from '../../db/client.js';
 import {
-  askedAgoMs,
+  askedAgoMs, databaseNow,
   adoptHaltFollowUp, engineRequestById, extendFollowUpGiveUp, failPendingEngineRequest, finishRunningEngineRequest, insertEngineRequest, insertFollowUpUnlessOpen,
   lockNextPendingEngineRequest, markEngineRequestRunning, openFollowUpOf, openIncidentFollowUp, requeueEngineRequestsClaimedBefore, retryRunningEngineRequest,
 } from '../../db/queries/engine-requests.js';
@@ -68,13 +68,16 @@ export async function enqueueFollowUpCancel(
   throw new AppError('retryable', 'follow_up_unwritten', `The follow-up cancel${incidentId !== null ? ` of incident #${incidentId}` : ''} could be neither written nor joined.`);
 }
 
-/** Claims the oldest pending request of the given kinds for `holder`, or null when there is none. */
-export async function claimEngineRequest(db: Db, clock: Clock, holder: string, kinds: readonly EngineRequestKind[]): Promise<EngineRequest | null> {
+/**
+ * Claims the oldest pending request of the given kinds that is due for `holder`, or null when there
+ * is none. Due and claimed on the database's clock (not_before, claimed_at), whatever this process's clock reads.
+ */
+export async function claimEngineRequest(db: Db, holder: string, kinds: readonly EngineRequestKind[]): Promise<EngineRequest | null> {
   if (kinds.length === 0) return null;
   return db.transaction(async (tx) => {
-    const next = await lockNextPendingEngineRequest(tx, kinds, clock.now());
+    const next = await lockNextPendingEngineRequest(tx, kinds);
     if (!next) return null;
-    return (await markEngineRequestRunning(tx, next.id, { holder, at: clock.now() })) ?? null;
+    return (await markEngineRequestRunning(tx, next.id, { holder })) ?? null;
   });
 }
 
@@ -91,21 +94,43 @@ export async function finishEngineRequest(
 }
 
 /**
- * Its handler tries again at `notBefore` (on `clock`): pending until then, with the last try's result.
- * The wait is also written on the database's clock, where other processes judge it.
+ * Its handler tries again at `notBefore`, a moment its handler counted on `clock`: what goes in is
+ * the wait, `notBefore` less `clock`'s now, from the database's now() — the clock every runner
+ * judges it due by (claimEngineRequest) and every reader names it by, so a bot whose clock is minutes
+ * off neither holds a kill's next try back for those minutes nor lets another bot take it before its
+ * wait. The moment the handler said (in the result's summary and nextTryAt) is said as written: the
+ * database's. Null when it was no longer running; else the row and that moment.
  */
-export async function retryEngineRequestLater(db: Db, clock: Clock, id: number, input: { notBefore: Date; result: Record<string, unknown> }): Promise<EngineRequest | null> {
-  const inMs = input.notBefore.getTime() - clock.now().getTime();
-  return (await retryRunningEngineRequest(db, id, { notBefore: input.notBefore, inMs, result: cleanJson(input.result) })) ?? null;
+export async function retryEngineRequestLater(
+  db: Db, clock: Clock, id: number, input: { notBefore: Date; result: Record<string, unknown> },
+): Promise<{ row: EngineRequest; nextTryAt: Date } | null> {
+  const inMs = Math.max(0, input.notBefore.getTime() - clock.now().getTime());
+  return db.transaction(async (tx) => {
+    const nextTryAt = new Date((await databaseNow(tx)).getTime() + inMs);
+    const result = cleanJson(sayNextTryAt(input.result, input.notBefore, nextTryAt));
+    const row = await retryRunningEngineRequest(tx, id, { notBefore: nextTryAt, result });
+    return row ? { row, nextTryAt } : null;
+  });
+}
+
+/** `result` with the moment `said` (as its handler wrote it, ISO) named as `written` instead, in its summary and nextTryAt. */
+export function sayNextTryAt(result: Record<string, unknown>, said: Date, written: Date): Record<string, unknown> {
+  const from = said.toISOString();
+  const to = written.toISOString();
+  const out = { ...result };
+  if (typeof out['summary'] === 'string') out['summary'] = out['summary'].split(from).join(to);
+  if (out['nextTryAt'] === from) out['nextTryAt'] = to;
+  return out;
 }
 
 /**
- * Requests claimed by a runner that died before finishing (claimed longer ago than `staleMs`) go
- * back to pending, so the next engine process does them instead of leaving them running forever.
+ * Requests claimed by a runner that died before finishing (claimed longer ago than `staleMs`, on the
+ * database's clock, which claimed_at is written on) go back to pending, so the next engine process
+ * does them instead of leaving them running forever: a runner whose clock runs ahead does not take
+ * a live runner's claim from it.
  */
-export async function requeueStaleEngineRequests(db: Db, clock: Clock, staleMs: number): Promise<number> {
-  const cutoff = new Date(clock.now().getTime() - staleMs);
-  return requeueEngineRequestsClaimedBefore(db, cutoff);
+export async function requeueStaleEngineRequests(db: Db, staleMs: number): Promise<number> {
+  return requeueEngineRequestsClaimedBefore(db, staleMs);
 }
 
 export async function getEngineRequest(db: Db, id: number): Promise<EngineRequest | null> {

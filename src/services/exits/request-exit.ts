@@ -25,10 +25,13 @@ import { setAsideNote } from '../mode/paper-set-aside.js';
 import { enqueueEngineRequest, getEngineRequest, waitForEngineRequest } from '../engine-requests/store.js';
 import { bookOf, money, type BookName } from '../stats/compute-stats.js';
 import { exitExpiredSummary, exitQueuedPhrase } from './exit-expiry.js';
-import { markExitAnswerShown } from '../../db/queries/exit-outcomes.js';
+import { exitCovers } from './pending-exits.js';
+import { describePendingExit, type ExitRequestState, type ExitTarget } from '../../domain/exit-request-state.js';
+import { extendExitWait, markExitAnswerShown, recordExitReplyMessage } from '../../db/queries/exit-outcomes.js';
+import type { Notifier } from '../../notifications/notification.js';
 import { tellUnshownExits } from './tell-exit.js';
 
-export type ExitTarget = number | 'all';
+export type { ExitRequestState, ExitTarget } from '../../domain/exit-request-state.js';
 
 /**
  * Asking for an exit writes an engine request (and logs it); previewing only reads. Asking and
@@ -41,6 +44,8 @@ export interface RequestExitDeps {
   logger: Logger;
   config: Pick<Config, 'EXIT_REQUEST_TTL'>;
   alerts: Pick<AlertSink, 'raise'>;
+  /** The chat notifier: an expired exit asked from Slack has its message updated (tell-exit.ts). */
+  notifier?: Notifier | null;
 }
 
 export interface ExitTargetRow {
@@ -50,23 +55,6 @@ export interface ExitTargetRow {
   symbol: string;
   quantity: string;
   entryPrice: string;
-}
-
-export interface ExitRequestState {
-  requestId: number;
-  status: 'pending' | 'done' | 'failed';
-  /** True when an identical exit was already pending: this asked nothing new. */
-  joined: boolean;
-  summary: string | null;
-  results: ManualExitOutcome[];
-  /** While pending: how long it has waited since it was confirmed (the database's clock); else null. */
-  waitedMs: number | null;
-  /** EXIT_REQUEST_TTL: a pending exit that waited this long is never carried out. */
-  ttlMs: number;
-  /** Its requester's wait (params.waitMs) is over, or ends with this answer: whoever finishes it tells the alert channel how it ended. */
-  toldLater: boolean;
-  /** While pending: how long it has waited and when it expires, in words (exit-expiry.ts); else null. */
-  queued: string | null;
 }
 
 /** Parses `12`, `#12` or `all`; anything else is a usage error naming what is expected. */
@@ -226,12 +214,31 @@ export async function requestExit(
     const expired = await expirePendingExitRequests(tx, expiryOf(ctx));
     const open = await openExitRequests(tx);
     const same = open.find((r) => sameExit(r.params, params));
-    if (same) return { row: same, joined: true, expired };
+    // The joiner waits too: the request's wait runs to the later of the two, so neither shown answer is told again.
+    if (same) return { row: (await extendExitWait(tx, same.id, params.waitMs ?? 0)) ?? same, joined: true, expired };
+    // Another exit still queued for one of these trades: a second one would only fail or sell what the first sells.
+    const asked = new Set(target === 'all' ? params.tradeIds ?? [] : [target]);
+    const overlapping = open.flatMap((r) => {
+      const covers = exitCovers(r.params);
+      const both = covers ? covers.tradeIds.filter((id) => asked.has(id)) : [];
+      return covers && both.length > 0 ? [{ row: r, covers, both }] : [];
+    });
+    if (overlapping.length > 0) throw exitAlreadyQueued(target, overlapping);
     return { row: await enqueueEngineRequest(tx, ctx.clock, { kind: 'exit_trade', requestedBy: actor.id, params }), joined: false, expired };
   });
   await toldExpired(ctx, expired);
   if (!joined) ctx.logger.warn({ requestId: row.id, actor: actor.id, target }, 'manual exit requested');
   return stateOf(ctx, row, joined);
+}
+
+/** The refusal of an exit of trades another queued exit already covers: which, by which request and whom. */
+function exitAlreadyQueued(target: ExitTarget, overlapping: ReadonlyArray<{ row: EngineRequest; covers: { target: ExitTarget; tradeIds: number[] }; both: number[] }>): AppError {
+  const trades = [...new Set(overlapping.flatMap((o) => o.both))].sort((a, b) => a - b).map((id) => `#${id}`);
+  const which = overlapping.map((o) => `request #${o.row.id}, the exit of ${describePendingExit(o.covers)} asked by ${o.row.requestedBy}`).join('; ');
+  const subject = trades.length === 1 ? `Trade ${trades[0]} already has an exit queued` : `Trades ${trades.join(', ')} already have an exit queued`;
+  const others = target === 'all' ? ' Exit the other trades one by one, or ask again once it has ended.' : ' Ask again once it has ended if the trade is still open.';
+  return new AppError('conflict', 'exit_already_queued', `${subject} (${which}): nothing new was asked.${others}`,
+    { hint: '/trades shows the queued exits and when each expires.', terminalHint: 'ctb trades shows the queued exits and when each expires.' });
 }
 
 /**
@@ -253,3 +260,13 @@ export async function awaitExit(ctx: RequestExitDeps, state: ExitRequestState, w
   return now.status === 'pending' ? { ...now, toldLater: true } : now;
 }
 
+
+/**
+ * A Slack message now shows exit `requestId` (the button's progress message): when the exit ends
+ * unwatched, that message is brought up to the answer (tell-exit.ts). Not recorded: the alert channel is told instead.
+ */
+export async function exitReplyPosted(ctx: Pick<RequestExitDeps, 'db' | 'logger'>, requestId: number, message: { channel: string; ts: string }): Promise<void> {
+  if (!message.ts) return;
+  await recordExitReplyMessage(ctx.db, requestId, message)
+    .catch((err: unknown) => ctx.logger.warn({ err, requestId }, 'could not record the Slack message of an exit; its answer goes to the alert channel if the button does not show it'));
+}

@@ -8,13 +8,20 @@ import type { AlertSink } from '../../alerts/types.js';
 import type { Db } from '../../db/client.js';
 import type { EngineRequest } from '../../db/schema/index.js';
 import type { Logger } from '../../logger.js';
-import { claimUntoldExitOutcomes, noticeUnshownExitAnswers, releaseExitOutcomeClaim } from '../../db/queries/exit-outcomes.js';
+import type { Config } from '../../config/env.js';
+import type { Notifier } from '../../notifications/notification.js';
+import type { ManualExitOutcome } from '../../engine/manual-exit.js';
+import type { ExitRequestState, ExitTarget } from '../../domain/exit-request-state.js';
+import { claimUntoldExitOutcomes, markExitAnswerShown, noticeUnshownExitAnswers, releaseExitOutcomeClaim } from '../../db/queries/exit-outcomes.js';
 import type { HandlerOutcome } from '../engine-requests/runner.js';
 
 export interface TellExitDeps {
   db: Db;
   alerts: Pick<AlertSink, 'raise'>;
   logger: Logger;
+  config: Pick<Config, 'EXIT_REQUEST_TTL'>;
+  /** The process's chat notifier: an exit asked from Slack has its messages brought up to the answer there. */
+  notifier?: Notifier | null;
 }
 
 /** The alert that tells a finished exit's outcome, or null while it is open. */
@@ -39,10 +46,42 @@ export function exitOutcomeAlert(row: EngineRequest): Parameters<AlertSink['rais
  */
 export const EXIT_SHOWN_GRACE_MS = 5_000;
 
+/** A finished exit as its Slack message shows it (what renderExitProgress reads), from its row. */
+export function answeredExitState(row: EngineRequest, ttlMs: number): ExitRequestState {
+  const result = (row.result ?? {}) as { summary?: string; results?: ManualExitOutcome[] };
+  return {
+    requestId: row.id, status: row.status === 'done' ? 'done' : 'failed', joined: false, summary: result.summary ?? row.error ?? null,
+    results: Array.isArray(result.results) ? result.results : [], waitedMs: null, ttlMs, toldLater: false, queued: null,
+  };
+}
+
 /**
- * Tells the alert channel the outcome of every answered exit nobody showed once its grace is over
- * (with `ids`, only those): claimed first, so each is told by one process once; a telling that failed
- * is put back for the next sweep. Returns how many were told.
+ * Brings the Slack messages that show exit `row` (its button's, and a joining click's) up to its
+ * answer; true when at least one now shows it. A message Slack refused is logged.
+ */
+async function updateMessages(ctx: TellExitDeps, row: EngineRequest): Promise<boolean> {
+  const messages = row.replyMessages ?? [];
+  const notifier = ctx.notifier;
+  if (messages.length === 0 || !notifier?.carries.has('exit_outcome')) return false;
+  const target: ExitTarget = row.params['target'] === 'all' ? 'all' : Number(row.params['target']);
+  const request = answeredExitState(row, ctx.config.EXIT_REQUEST_TTL);
+  let shown = false;
+  for (const message of messages) {
+    try {
+      await notifier.notify(ctx.db, { kind: 'exit_outcome', message, target, requestedBy: row.requestedBy, request });
+      shown = true;
+    } catch (err) {
+      ctx.logger.warn({ err, requestId: row.id, channel: message.channel, ts: message.ts }, 'could not update an exit\'s Slack message with its answer');
+    }
+  }
+  return shown;
+}
+
+/**
+ * Tells the outcome of every answered exit nobody showed once its grace is over (with `ids`, only
+ * those): an exit asked from Slack has its message updated with the answer (then it is shown there),
+ * any other — or one whose message Slack refused — goes to the alert channel. Claimed first, so each
+ * is told by one process once; a telling that failed is put back for the next sweep. Returns how many were told.
  */
 export async function tellUnshownExits(ctx: TellExitDeps, opts: { ids?: readonly number[] } = {}): Promise<number> {
   await noticeUnshownExitAnswers(ctx.db);
@@ -51,6 +90,11 @@ export async function tellUnshownExits(ctx: TellExitDeps, opts: { ids?: readonly
   for (const row of claimed) {
     const alert = exitOutcomeAlert(row);
     if (!alert) continue;
+    if (await updateMessages(ctx, row)) {
+      await markExitAnswerShown(ctx.db, row.id).catch((err: unknown) => ctx.logger.warn({ err, requestId: row.id }, 'could not record that an exit\'s answer was shown in Slack'));
+      told += 1;
+      continue;
+    }
     try {
       await ctx.alerts.raise(alert);
       told += 1;

@@ -151,7 +151,7 @@ export async function closeUnansweredFollowUps(ctx: Ctx, items: IncidentChecklis
     const minutes = CANCEL_ALL_STALE_MS / 60_000;
     const latest = (ago: number | null) => ago !== null && ago <= ages.writtenAgoMs && ago === Math.min(ago, ages.joinedAgoMs ?? Infinity, ages.dueAgoMs ?? Infinity);
     // The moment named is the one judged: as the database's clock wrote it (params.dueAt, params.joinedAt),
-    // not not_before (the retrying bot's clock) nor this reader's clock less an age.
+    // not this reader's clock less an age (params.dueAt is not_before as written).
     const dbTime = (key: 'dueAt' | 'joinedAt') => (typeof request.params[key] === 'string' ? request.params[key] : null);
     const why = latest(ages.dueAgoMs)
       ? `no bot with the Kraken key took its next try within ${minutes} min of ${dbTime('dueAt') ?? 'its due time'}`

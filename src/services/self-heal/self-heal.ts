@@ -12,6 +12,7 @@
 // means something keeps Kraken's counter full, or a maintenance outlasted Kraken's usual windows.
 import type { Config } from '../../config/env.js';
 import { databaseProblem } from '../../db/connect-errors.js';
+import { engineHeartbeatAgeMs } from '../../db/queries/bot-state-row.js';
 import { pingDatabase } from '../../db/queries/ping.js';
 import { liveIntentsMark, unresolvedIntents } from '../../engine/ledger/intents.js';
 import { resolveIntents } from '../../engine/recovery.js';
@@ -166,14 +167,18 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
 
   let halted: boolean | null = null;
   let mode: Mode = 'paper';
-  let heartbeatAt: Date | null = null;
+  // The heartbeat's age on the database's clock, which the engine writes it on: this process's clock
+  // may be minutes off the engine's (a web replica, a shell), and would call a live engine stale.
+  let heartbeatAgeMs: number | null = null;
+  let heartbeatUnread: string | null = null;
   if (dbUp) {
     try {
       const state = await withDeadline(getBotState(ctx.db), timeout, 'the database');
       halted = state.halted;
       mode = effectiveMode(state, ctx.config.IS_LIVE);
-      heartbeatAt = state.engineHeartbeatAt;
+      heartbeatAgeMs = state.engineHeartbeatAt ? await withDeadline(engineHeartbeatAgeMs(ctx.db), timeout, 'the database') : null;
     } catch (err) {
+      heartbeatUnread = describeError(err);
       ctx.logger.warn({ error: describeError(err) }, 'self-heal: could not read bot_state');
     }
   }
@@ -245,10 +250,12 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   // 4. The engine's heartbeat (written every second by the engine worker, halted or not).
   if (!dbUp) {
     await record({ check: 'engine', status: 'skipped', detail: 'the heartbeat is in the database, which did not answer' });
-  } else if (!heartbeatAt) {
+  } else if (heartbeatUnread !== null) {
+    await record({ check: 'engine', status: 'skipped', detail: `the heartbeat could not be read: ${heartbeatUnread}` });
+  } else if (heartbeatAgeMs === null) {
     await record({ check: 'engine', status: 'skipped', detail: 'no engine has written a heartbeat yet' });
   } else {
-    const age = ctx.clock.now().getTime() - heartbeatAt.getTime();
+    const age = Math.max(0, heartbeatAgeMs);
     await record(age > ctx.config.ENGINE_STALE_AFTER
       ? { check: 'engine', status: 'failed', detail: `heartbeat stale for ${Math.round(age / 1000)}s (over ${ctx.config.ENGINE_STALE_AFTER / 1000}s): restart the worker (the process manager restarts a crashed one)` }
       : { check: 'engine', status: 'ok', detail: `heartbeat ${Math.round(age / 1000)}s old` });

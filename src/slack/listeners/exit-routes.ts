@@ -2,7 +2,7 @@
 // what would be sold, with a button behind Slack's confirm dialog; the click sends the exit to the
 // engine's process and posts its progress in the channel — pending, then updated to done or failed.
 // Slack retries are dropped by the delivery guard; a second click joins the exit still pending.
-import { awaitExitAnswer, EXIT_ANSWER_LATER_SECONDS, exitCommand, exitShown } from '../../../commands/exit.js';
+import { awaitExitAnswer, EXIT_ANSWER_LATER_SECONDS, exitCommand, exitMessagePosted, exitShown } from '../../../commands/exit.js';
 import { EXIT_CONFIRM_ACTION, renderExitConfirm, renderExitProgress, type ExitButtonValue } from '../views/exit.js';
 import { usageError } from './routes.js';
 import type { ActionRow, SlashSubcommand } from './types.js';
@@ -44,6 +44,8 @@ export const exitConfirmAction: ActionRow = {
     if (!posted) await req.reply.inChannel(renderExitProgress(result, req.actor.id));
     if (!result.request) return;
     if (result.request.status !== 'pending') return exitShown(req.ctx, result.request);
+    // Recorded before the wait: if this process dies or stops waiting first, whoever tells the answer updates this message.
+    if (posted) await exitMessagePosted(req.ctx, result.request, posted);
     const request = await awaitExitAnswer(req.ctx, result.request, EXIT_ANSWER_LATER_SECONDS * 1000);
     const final = renderExitProgress({ ...result, status: request.status, ok: request.status === 'done', request }, req.actor.id);
     if (posted) await req.reply.update(posted.channel, posted.ts, final);

@@ -4,6 +4,7 @@
 import type { ExitResult } from '../../../commands/exit.js';
 import { price, trimmed } from '../../domain/amount-text.js';
 import { describeExit } from '../../domain/exit-outcome.js';
+import type { ExitRequestState } from '../../domain/exit-request-state.js';
 import { actorLabel } from './format.js';
 import { context, escapeText, fitText, listSection, section, type KnownBlock, type SlackMessage } from './message.js';
 
@@ -67,6 +68,15 @@ export function renderExitConfirm(r: ExitResult, reason: string | undefined): Sl
 export function renderExitProgress(r: ExitResult, by: string): SlackMessage {
   const q = r.request;
   if (!q) return renderExitConfirm(r, undefined);
+  return renderExitRequest({ target: r.target, request: q, engineNote: r.engineNote }, by);
+}
+
+/**
+ * A confirmed exit's message: pending (how long queued; still pending after the button's wait, the
+ * message itself is brought up to the answer: tell-exit.ts), then done / failed with each trade's outcome.
+ */
+export function renderExitRequest(r: { target: ExitResult['target']; request: ExitRequestState; engineNote: string | null }, by: string): SlackMessage {
+  const q = r.request;
   const head = q.status === 'pending'
     ? `:hourglass_flowing_sand: *Exit of ${what(r)}* requested by ${actorLabel(by)} (request #${q.requestId}${q.joined ? ', already pending' : ''}): *pending* — waiting for the engine's process`
     : q.status === 'done'
@@ -76,6 +86,6 @@ export function renderExitProgress(r: ExitResult, by: string): SlackMessage {
   const text = `Exit of ${what(r)} (request #${q.requestId}): ${q.status}${q.summary && q.status !== 'pending' ? ` — ${q.summary}` : ''}`;
   const engine = q.status === 'pending' && r.engineNote ? [context(`:warning: ${escapeText(r.engineNote)}`)] : [];
   const queued = q.status === 'pending' && q.queued !== null
-    ? [context(`Still queued: ${escapeText(q.queued)}.${q.toldLater ? ' The alert channel is told how it ends.' : ''}`)] : [];
+    ? [context(`Still queued: ${escapeText(q.queued)}.${q.toldLater ? ' This message is updated with how it ends (or, when it cannot be, the alert channel is told).' : ''}`)] : [];
   return { text: fitText(text, 2900), blocks: [listSection(head, lines, { more: '`ctb trades`' }), ...queued, ...engine] };
 }

@@ -6,7 +6,8 @@ import type { TradesResult } from '../../../commands/trades.js';
 import { money, price, signedMoney, signedPct, trimmed } from '../../domain/amount-text.js';
 import { inFlightSize } from '../../domain/in-flight-size.js';
 import { formatAge } from '../../domain/trade-age.js';
-import { slackDate } from './format.js';
+import { describePendingExit } from '../../domain/exit-request-state.js';
+import { actorLabel, slackDate } from './format.js';
 import { context, escapeText, fields, section, type KnownBlock, type SlackMessage } from './message.js';
 import { upperFirst } from '../../domain/venue-name.js';
 
@@ -45,6 +46,11 @@ export function renderTrades(r: TradesResult): SlackMessage {
       b.book, `${b.open} open, cost ${money(b.costBasis)}\nunrealised ${signedMoney(b.unrealizedPnl)}${b.unmarked > 0 ? ` (${b.unmarked} unmarked)` : ''}`,
     ])));
     if (r.paperSetAside) blocks.push(section(`:information_source: ${escapeText(r.paperSetAside)}`));
+  }
+  if (r.pendingExits.length > 0) {
+    const lines = r.pendingExits.slice(0, TRADES_SHOWN).map((x) => `• request #${x.requestId}: exit of ${escapeText(describePendingExit(x))}, asked by ${actorLabel(x.requestedBy)}: ${escapeText(x.queued)}`);
+    const more = r.pendingExits.length > TRADES_SHOWN ? [`_…and ${r.pendingExits.length - TRADES_SHOWN} more: \`ctb trades\`_`] : [];
+    chunks([`*Exits queued (${r.pendingExits.length})* — asking again for these trades is refused while they are`, ...lines, ...more]).slice(0, 5).forEach((c) => blocks.push(section(c)));
   }
   if (r.closed) {
     const lines = r.closed.map((t) => `• \`#${t.id}\` *${escapeText(t.symbol)}* ${trimmed(t.quantity)} ${price(t.entryPrice)} → ${price(t.exitPrice)}: *${signedMoney(t.realizedPnl)}* · ${t.exitAt ? slackDate(t.exitAt) : '—'} · ${escapeText(t.strategy)}, ${t.book}`);

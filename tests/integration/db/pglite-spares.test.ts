@@ -9,18 +9,23 @@ const count = async (db: Awaited<ReturnType<typeof createPgliteTestDb>>['db'], t
   (await execute<{ n: number }>(db, sql.raw(`select count(*)::int as n from ${table}`)))[0]!.n;
 
 describe('PGlite test databases used again', () => {
-  it('comes back empty, identities restarted, session reset, and the closed one refuses queries', async () => {
+  it('comes back empty (its rows deleted, its tables\' files kept), identities restarted, session reset, and the closed one refuses queries', async () => {
     const first = await createPgliteTestDb();
     await execute(first.db, sql`insert into command_log (at, source, actor, command, args, allowed, result) values (now(), 'cli', 't', 'stats', '', true, 'ok')`);
     await execute(first.db, sql`insert into bot_state (id, halted) values (1, true)`);
     await execute(first.db, sql`set statement_timeout = 1234`);
     await execute(first.db, sql`select pg_advisory_lock(42)`);
+    const [{ node: filenode }] = await execute<{ node: number }>(first.db, sql`select pg_relation_filenode('command_log')::int as node`) as [{ node: number }];
     await execute(first.db, sql`begin`);
     await first.close();
     await expect(execute(first.db, sql`select 1`)).rejects.toMatchObject({ cause: { message: expect.stringMatching(/test database was closed/) } });
 
     const second = await createPgliteTestDb();
     expect(await count(second.db, 'command_log')).toBe(0);
+    // Emptied in place (rows deleted): a truncate would have written every table's file anew, about
+    // ten times the CPU of deleting a file's few rows.
+    const [kept] = await execute<{ node: number }>(second.db, sql`select pg_relation_filenode('command_log')::int as node`);
+    expect(kept!.node).toBe(filenode);
     expect(await count(second.db, 'bot_state')).toBe(0);
     const [row] = await execute<{ timeout: string; locks: number }>(second.db, sql`select current_setting('statement_timeout') as timeout, (select count(*)::int from pg_locks where locktype = 'advisory') as locks`);
     expect(row).toEqual({ timeout: '0', locks: 0 });

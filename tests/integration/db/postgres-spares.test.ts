@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ADMIN_URL, createPostgresTestDb, dropSpareDatabases, type TestDatabase } from '../../support/db.js';
+import { ADMIN_URL, createPostgresTestDb, dropSpareDatabases, usePostgresTestDb, type TestDatabase } from '../../support/db.js';
 
 // A pool of this file's own: no other file takes from it, so what comes back is what this file closed.
 const POOL = `t${randomBytes(4).toString('hex')}`;
@@ -77,5 +77,26 @@ describe('PostgreSQL test databases used again', () => {
     const next = await createPostgresTestDb({ spares: POOL });
     expect(await oidOf(next)).not.toBe(oid);
     await next.close();
+  });
+});
+
+describe('a file\'s PostgreSQL database emptied between its tests (usePostgresTestDb `truncate`)', () => {
+  const database = usePostgresTestDb({ truncate: ['order_intents', 'bot_state'] });
+  const intent = (clientOrderId: string) => `insert into order_intents (client_order_id, mode, feed, strategy, symbol, side, purpose, type, quantity, created_at, updated_at)
+    values ('${clientOrderId}', 'paper', 'replay', 's', 'BTC/USD', 'buy', 'entry', 'market', 1, now(), now()) returning id::int`;
+  const filenodes = () => one<{ intents: number; state: number }>(database(), `select pg_relation_filenode('order_intents')::int as intents, pg_relation_filenode('bot_state')::int as state`);
+  let before: { intents: number; state: number } | undefined;
+
+  it('a test leaves rows behind (and uses up identities)', async () => {
+    before = await filenodes();
+    await one(database(), `insert into bot_state (id, halted) values (1, true)`);
+    expect(await one(database(), intent('a'))).toEqual({ id: 1 });
+    expect(await one(database(), intent('b'))).toEqual({ id: 2 });
+  });
+
+  it('the next finds them gone and the identities restarted, as a truncate leaves them, the tables\' files kept (rows deleted, no file written anew)', async () => {
+    expect(await one(database(), `select (select count(*)::int from order_intents) as intents, (select count(*)::int from bot_state) as state`)).toEqual({ intents: 0, state: 0 });
+    expect(await one(database(), intent('c'))).toEqual({ id: 1 });
+    expect(await filenodes()).toEqual(before);
   });
 });

@@ -15,7 +15,7 @@ import { cancelOnHalt, haltCancelSince } from '../../../src/services/kill/halt-c
 import { startHaltWatcher } from '../../../src/services/kill/halt-watcher.js';
 import { isOpen } from '../../../src/simulator/types.js';
 import { createPostgresTestDb } from '../../support/db.js';
-import { liveContext, startLiveKraken } from '../../support/live-engine.js';
+import { liveContext, passUntilDue, startLiveKraken } from '../../support/live-engine.js';
 import { privateCall } from '../../support/simulator.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -78,13 +78,15 @@ describe("a halt's cancel that Kraken could not confirm", () => {
     const runner = startCancelAllRunner(w.t.ctx, { holder: 'bot-1:7', timer: false });
     cleanup.push(() => runner.stop());
     expect(await runner.drain()).toBe(1);
-    const nextTryAt = new Date(w.clock.now().getTime() + followUpRetryDelayMs('starter', 1));
-    expect(await w.request(requestId)).toMatchObject({ status: 'pending', notBefore: nextTryAt });
+    // Its next try, named as the database holds it (the moment it is due on that clock).
+    const pending = await w.request(requestId);
+    expect(pending).toMatchObject({ status: 'pending', notBefore: expect.any(Date) });
+    expect(pending.result).toMatchObject({ nextTryAt: pending.notBefore!.toISOString() });
     expect(w.openAtKraken()).toBe(1);
 
     // Kraken is back; at its next try the bot cancels and confirms.
     w.kraken.sim.state.systemStatus = 'online';
-    w.clock.set(nextTryAt);
+    await passUntilDue(w.database, requestId, w.clock);
     expect(await runner.drain()).toBe(1);
     expect(w.openAtKraken(), 'orders open at Kraken').toBe(0);
     const done = await w.request(requestId);

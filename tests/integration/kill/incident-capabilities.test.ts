@@ -265,7 +265,7 @@ describe('an item waiting on the engine\'s process', () => {
       expect((await doChecklistItem(webCtx, { item: key, actor: alice, confirmed: true })).summary).toBe(`Q${running.slice(1)}.`);
 
       // It claims the request: from then on the item says which process took it.
-      expect(await claimEngineRequest(testDb.db, w.clock, 'worker-host:4242', [key === 'close_positions' ? 'flatten' : 'reconcile'])).toMatchObject({ id: requestId });
+      expect(await claimEngineRequest(testDb.db, 'worker-host:4242', [key === 'close_positions' ? 'flatten' : 'reconcile'])).toMatchObject({ id: requestId });
       const taken = await shown();
       const by = `taken by worker-host:4242, the engine's process (request #${requestId}); its answer shows here when it finishes`;
       expect(taken.row.waiting).toMatchObject({ requestId, takenBy: 'worker-host:4242', text: by });

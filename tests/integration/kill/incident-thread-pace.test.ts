@@ -81,7 +81,7 @@ describe('the incident thread across processes', () => {
 
     // A bot with the key takes the cancel: shown on the next poll, by one process.
     const before = updates().length;
-    const taken = await claimEngineRequest(db, a.clock, 'bot-1:7', ['cancel_all']);
+    const taken = await claimEngineRequest(db, 'bot-1:7', ['cancel_all']);
     expect(taken?.id).toBe(requestId);
     await poll(1_250);
     expect(updates().length).toBe(before + 1);

@@ -12,13 +12,15 @@ import { engineRequests, incidentChecklistItems } from '../../../src/db/schema/i
 import { updateBotState } from '../../../src/services/bot-state.js';
 import { enqueueEngineRequest } from '../../../src/services/engine-requests/store.js';
 import { flattenHandler, startCancelAllRunner } from '../../../src/services/engine-requests/handlers.js';
+import { followUpRetryDelayMs } from '../../../src/services/kill/cancel-follow-up.js';
 import { writeFollowUp } from '../../../src/services/kill/follow-up-request.js';
 import { currentIncident } from '../../../src/services/kill/incident.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
+import { waitingOn } from '../../../src/services/kill/waiting-request.js';
 import { isOpen } from '../../../src/simulator/types.js';
 import { createPostgresTestDb } from '../../support/db.js';
 import { engineContext } from '../../support/engine.js';
-import { ageFollowUps, liveContext, startLiveKraken } from '../../support/live-engine.js';
+import { ageFollowUps, liveContext, passUntilDue, startLiveKraken } from '../../support/live-engine.js';
 import { privateCall } from '../../support/simulator.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -105,9 +107,8 @@ describe('a follow-up written by a shell whose clock runs 10 minutes fast', () =
     // on the database's clock as the bot's clock is moved.
     for (let round = 0; round < 60 && (await w.request(requestId)).status === 'pending'; round++) {
       const row = await w.request(requestId);
-      if (row.notBefore && row.notBefore.getTime() > botClock.now().getTime()) {
-        await ageFollowUps(w.database, row.notBefore.getTime() - botClock.now().getTime());
-        botClock.set(row.notBefore);
+      if (row.notBefore) {
+        await passUntilDue(w.database, row.id, botClock);
       }
       await w.runner.drain();
     }
@@ -186,3 +187,56 @@ describe('closing positions asked for from a shell whose clock runs 11 minutes s
   }, 60_000);
 });
 
+
+describe("a follow-up a bot whose clock is 10 minutes off put back for its next try, taken on by a bot on the database's time", () => {
+  /** The first try by a second bot (its own pool) on a clock `skewMs` off, Kraken in maintenance: the follow-up waits for its next try. */
+  async function retriedBySkewedBot(skewMs: number) {
+    const w = await world();
+    w.kraken.sim.state.systemStatus = 'maintenance';
+    const kill = await executeKill(w.bot.ctx, { actor: { id: 'U0OPERATOR', source: 'slack' }, reason: 'x', trigger: 'manual' });
+    const requestId = (kill.followUp as { requestId: number }).requestId;
+    const otherDb = connectPostgres(w.database.url, { max: 2 });
+    cleanup.push(() => otherDb.close());
+    const other = await liveContext(otherDb, w.kraken, { KILL_CONFIRM_ATTEMPTS: '1', KILL_CONFIRM_WAIT: '1ms', KILL_DB_TIMEOUT: '30s' }, { clock: new ManualClock(new Date(Date.now() + skewMs)) });
+    cleanup.push(() => other.ctx.close());
+    const otherRunner = startCancelAllRunner(other.ctx, { holder: 'bot-2:9', timer: false });
+    cleanup.push(() => otherRunner.stop());
+    expect(await otherRunner.drain()).toBe(1);
+    const row = await w.request(requestId);
+    expect(row, JSON.stringify(row.result)).toMatchObject({ status: 'pending', notBefore: expect.any(Date) });
+    // One moment, the database's, wherever it is said: not_before, params.dueAt, the try's summary and
+    // nextTryAt, and what a reader of the incident is told.
+    const nextTryAt = row.notBefore!.toISOString();
+    expect(row.params['dueAt']).toBe(nextTryAt);
+    expect(row.result).toMatchObject({ nextTryAt, summary: expect.stringContaining(`next try at ${nextTryAt} `) });
+    expect((await waitingOn({ db: w.shell.ctx.db }, requestId))?.retried).toEqual({ tries: 1, nextTryAt });
+    expect(Math.abs(row.notBefore!.getTime() - Date.now()), 'its next try, seconds from the database\'s now').toBeLessThan(60_000);
+    return { w, requestId };
+  }
+
+  /** The wait of a first retry passes (and a second more), on the database's clock and the bot's alike. */
+  async function waitOutRetry(w: Awaited<ReturnType<typeof world>>) {
+    const ms = followUpRetryDelayMs('starter', 1) + 1_000;
+    await ageFollowUps(w.database, ms);
+    (w.bot.ctx.clock as ManualClock).advance(ms);
+  }
+
+  it('fast: the other bot takes its next try when due on the database clock, not 10 minutes later', async () => {
+    const { w, requestId } = await retriedBySkewedBot(SKEW_MS);
+    w.kraken.sim.state.systemStatus = 'online';
+    await waitOutRetry(w);
+    expect(await w.runner.drain()).toBe(1);
+    expect(await w.request(requestId)).toMatchObject({ status: 'done' });
+    expect(w.openAtKraken(), 'orders open at Kraken').toBe(0);
+  }, 60_000);
+
+  it('slow: the other bot does not take its next try before its wait is over', async () => {
+    const { w, requestId } = await retriedBySkewedBot(-SKEW_MS);
+    w.kraken.sim.state.systemStatus = 'online';
+    expect(await w.runner.drain()).toBe(0);
+    expect(await w.request(requestId)).toMatchObject({ status: 'pending' });
+    await waitOutRetry(w);
+    expect(await w.runner.drain()).toBe(1);
+    expect(await w.request(requestId)).toMatchObject({ status: 'done' });
+  }, 60_000);
+});

@@ -18,7 +18,7 @@ import { currentIncident, doChecklistItem } from '../../../src/services/kill/inc
 import { executeKill } from '../../../src/services/kill/kill.js';
 import { writeFollowUp } from '../../../src/services/kill/follow-up-request.js';
 import { isOpen } from '../../../src/simulator/types.js';
-import { ageFollowUps, ageRecordedRefusals, liveContext, rateLimitedKrakenWithRestingOrder, startLiveKraken } from '../../support/live-engine.js';
+import { ageFollowUps, ageRecordedRefusals, liveContext, rateLimitedKrakenWithRestingOrder, passUntilDue, startLiveKraken } from '../../support/live-engine.js';
 import { fillRateCounter } from '../../support/simulator.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -97,8 +97,12 @@ describe('a kill on a full Kraken rate counter', () => {
     expect(await runner.drain()).toBe(1);
     expect(w.krakenCalls() - callsBefore, 'calls of the first try').toBe(1);
     const wait = followUpRetryDelayMs('starter', 1);
-    const nextTryAt = new Date(w.clock.now().getTime() + wait);
-    expect(await w.request(requestId)).toMatchObject({ status: 'pending', notBefore: nextTryAt, error: null });
+    const retried = await w.request(requestId);
+    expect(retried).toMatchObject({ status: 'pending', notBefore: expect.any(Date), error: null });
+    // Its next try is the database's moment, named alike wherever it is said.
+    const nextTryAt = retried.notBefore!;
+    expect(retried.params['dueAt']).toBe(nextTryAt.toISOString());
+    expect(retried.result).toMatchObject({ nextTryAt: nextTryAt.toISOString() });
     const pending = await w.cancelItem();
     expect(pending).toMatchObject({ state: 'pending', requestId, doneAt: null });
     const shown = renderChecklist((await currentIncident(w.t.ctx))!);
@@ -118,6 +122,7 @@ describe('a kill on a full Kraken rate counter', () => {
     await runner.stop();
     runner = w.bot();
     w.clock.advance(1);
+    await ageFollowUps(w.database, wait);
     // The bot's own refusal is as old on the database's clock (read in whole seconds, rounded down).
     await w.t.ctx.kill.counter.settled();
     await ageRecordedRefusals(w.database, wait + 1_000);
@@ -144,8 +149,7 @@ describe('a kill on a full Kraken rate counter', () => {
       const row = await w.request(requestId);
       if (row.notBefore) {
         // Its give-up time is the database's: it passes as the bot's clock does.
-        await ageFollowUps(w.database, row.notBefore.getTime() - w.clock.now().getTime());
-        w.clock.set(row.notBefore);
+        await passUntilDue(w.database, row.id, w.clock);
       }
       await w.fillCounter();
       await runner.drain();
@@ -167,7 +171,7 @@ describe('a kill on a full Kraken rate counter', () => {
     await w.fullAgainUnrecorded();
     expect(await runner.drain()).toBe(1);
     // Its next try is due; meanwhile another kill, on a counter still full, hands the cancel on too.
-    w.clock.advance(followUpRetryDelayMs('starter', 1));
+    await passUntilDue(w.database, first.requestId, w.clock);
     const second = await unconfirmedKill(w);
     expect(second.result.alreadyKilled).toBe(true);
     expect(second.requestId, 'the later kill joins the open follow-up').toBe(first.requestId);
@@ -194,7 +198,7 @@ describe('a kill on a full Kraken rate counter', () => {
     // The bot takes it at once (refused: the counter is still full), then once the counter has room.
     expect(await runner.drain()).toBe(1);
     expect(await w.request(again.requestId!)).toMatchObject({ status: 'pending' });
-    w.clock.advance(followUpRetryDelayMs('starter', 1));
+    await passUntilDue(w.database, again.requestId!, w.clock);
     expect(await runner.drain()).toBe(1);
     expect(w.openAtKraken()).toBe(0);
     const item = await w.cancelItem();

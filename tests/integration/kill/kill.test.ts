@@ -197,7 +197,7 @@ describe('kill', () => {
     expect((await shown()).item.waiting!.text).toBe(`queued in the database for a bot with the Kraken key (request #${requestId}), not yet taken; the running bot with the key (worker-1:42) has not taken it yet`);
 
     // It claims the request: from then on the item says which bot took it.
-    expect(await claimEngineRequest(kill.db().db, t.ctx.clock, 'worker-1:42:abc', ['cancel_all'])).toMatchObject({ id: requestId });
+    expect(await claimEngineRequest(kill.db().db, 'worker-1:42:abc', ['cancel_all'])).toMatchObject({ id: requestId });
     const taken = await shown();
     expect(taken.item.waiting).toMatchObject({ requestId, takenBy: 'worker-1:42:abc' });
     expect(taken.terminal).toContain(`PENDING: taken by worker-1:42:abc (request #${requestId})`);

@@ -12,7 +12,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
 import { connectPostgres, type Database } from '../../../src/db/client.js';
-import { extendFollowUpGiveUp } from '../../../src/db/queries/engine-requests.js';
+import { extendFollowUpGiveUp, followUpWaitAges } from '../../../src/db/queries/engine-requests.js';
 import { engineRequests, incidentChecklistItems } from '../../../src/db/schema/index.js';
 import { cancelAllHandler, startCancelAllRunner } from '../../../src/services/engine-requests/handlers.js';
 import { startRequestRunner } from '../../../src/services/engine-requests/runner.js';
@@ -25,7 +25,7 @@ import { startHaltWatcher } from '../../../src/services/kill/halt-watcher.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
 import { createTestDb, type DbKind } from '../../support/db.js';
 import { engineContext } from '../../support/engine.js';
-import { ageFollowUps, followUpAges, liveContext, rateLimitedKrakenWithRestingOrder, startLiveKraken } from '../../support/live-engine.js';
+import { ageFollowUps, followUpAges, liveContext, rateLimitedKrakenWithRestingOrder, passUntilDue, startLiveKraken } from '../../support/live-engine.js';
 import { fillRateCounter, privateCall } from '../../support/simulator.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -102,7 +102,7 @@ describe('one open follow-up cancel per incident', () => {
       const open = await openFollowUps(w.database);
       if (open.length === 0) break;
       expect(open.map((r) => [r.id, r.incidentId]), 'open follow-ups').toEqual([[requestId, result.incidentId]]);
-      if (open[0]!.notBefore) w.clock.set(open[0]!.notBefore);
+      if (open[0]!.notBefore) await passUntilDue(w.database, open[0]!.id, w.clock);
       const calls = w.cancelAlls();
       await runner.drain();
       expect(w.cancelAlls() - calls, 'CancelAll calls of one round of tries').toBeLessThanOrEqual(1);
@@ -164,8 +164,7 @@ describe('one open follow-up cancel per incident', () => {
     for (let round = 0; round < 120 && (await request()).status === 'pending'; round++) {
       const row = await request();
       if (row.notBefore) {
-        await ageFollowUps(w.database, row.notBefore.getTime() - w.clock.now().getTime());
-        w.clock.set(row.notBefore);
+        await passUntilDue(w.database, row.id, w.clock);
       }
       await fillRateCounter(w.kraken.sim);
       await runner.drain();
@@ -210,7 +209,7 @@ describe('one open follow-up cancel per incident', () => {
     const [row] = await w.database.db.select().from(engineRequests).where(eq(engineRequests.id, byHalt.requestId));
     expect(row, JSON.stringify(row?.result)).toMatchObject({ status: 'pending', error: null });
     expect(String(row!.result?.['summary'])).toMatch(/^Cancel pending — the bot retries until Kraken confirms, next try at .* \(try 4 failed; a later kill joined it and moved its give-up time\)\. /);
-    expect(row!.notBefore!.getTime()).toBeGreaterThan(w.clock.now().getTime());
+    expect((await followUpWaitAges(w.database.db, byHalt.requestId))!.dueAgoMs, 'its next try, still ahead on the database\'s clock').toBeLessThan(0);
     expect((await followUpAges(w.database, byHalt.requestId)).giveUpInMs, 'its give-up time, moved by the join').toBeGreaterThan(CANCEL_FOLLOW_UP_MS - 60_000);
     expect(w.bot.alerts.raised.slice(raised).filter((a) => a.severity === 'critical'), 'alerts raised').toEqual([]);
     const [item] = await w.database.db.select().from(incidentChecklistItems)

@@ -5,6 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import type { CliIo } from '../../../src/cli/io.js';
 import { runCli } from '../../../src/cli/program.js';
@@ -155,19 +156,34 @@ describe('self-heal', () => {
 
   it('reports a stale engine heartbeat as a failure and a fresh one as ok', async () => {
     const t = await setup();
-    await kill.db().db.insert(botState).values({ id: 1, engineHeartbeatAt: new Date(t.clock.now().getTime() - 5 * 60_000) });
+    // The engine beats on the database's clock (this shell's reads 2026-03-02).
+    await kill.db().db.insert(botState).values({ id: 1, engineHeartbeatAt: sql`now() - interval '5 minutes'` });
     const stale = await selfHeal(t.ctx, { attempts: 1, sleep: noWait });
     expect(stale.actions.find((a) => a.check === 'engine')).toMatchObject({ status: 'failed', detail: expect.stringMatching(/stale for 300s/) });
     expect(t.alerts).toContainEqual(expect.objectContaining({ severity: 'critical', fingerprint: 'self-heal:engine:failed' }));
-    await kill.db().db.update(botState).set({ engineHeartbeatAt: new Date(t.clock.now().getTime() - 2_000) });
+    await kill.db().db.update(botState).set({ engineHeartbeatAt: sql`now() - interval '2 seconds'` });
     const fresh = await selfHeal(t.ctx, { attempts: 1, sleep: noWait });
     expect(fresh.actions.find((a) => a.check === 'engine')).toMatchObject({ status: 'ok' });
     expect(fresh.ok).toBe(true);
   });
 
+  it("judges the engine's heartbeat on the database's clock from a process whose clock runs 10 minutes ahead of the engine's, or behind it", async () => {
+    const t = await setup();
+    await kill.db().db.insert(botState).values({ id: 1, engineHeartbeatAt: sql`now() - interval '2 seconds'` });
+    for (const skewMs of [10 * 60_000, -10 * 60_000]) {
+      t.clock.set(new Date(Date.now() + skewMs));
+      await kill.db().db.update(botState).set({ engineHeartbeatAt: sql`now() - interval '2 seconds'` });
+      const fresh = await selfHeal(t.ctx, { attempts: 1, sleep: noWait });
+      expect(fresh.actions.find((a) => a.check === 'engine'), `${skewMs > 0 ? 'ahead' : 'behind'}`).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^heartbeat [23]s old$/) });
+      await kill.db().db.update(botState).set({ engineHeartbeatAt: sql`now() - interval '5 minutes'` });
+      const stale = await selfHeal(t.ctx, { attempts: 1, sleep: noWait });
+      expect(stale.actions.find((a) => a.check === 'engine'), `${skewMs > 0 ? 'ahead' : 'behind'}`).toMatchObject({ status: 'failed', detail: expect.stringMatching(/stale for 300s/) });
+    }
+  });
+
   it('a worker whose engine heartbeat is stale exits for its process manager to restart it (not right after start, not on the web side)', async () => {
     const t = await setup();
-    await kill.db().db.insert(botState).values({ id: 1, engineHeartbeatAt: new Date(t.clock.now().getTime() - 5 * 60_000) });
+    await kill.db().db.insert(botState).values({ id: 1, engineHeartbeatAt: sql`now() - interval '5 minutes'` });
     const exits: number[] = [];
     let runsEngine = true;
     const startedAt = t.clock.now();

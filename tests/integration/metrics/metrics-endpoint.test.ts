@@ -1,6 +1,7 @@
 // GET /metrics on one process: the figures from the ledger, named per Prometheus conventions (ratios,
 // seconds, the currency as a label), checked by promtool itself, and the Grafana dashboard reading
 // only names this registry exports.
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import type { OwnedContext } from '../../../src/app/build-context.js';
@@ -95,13 +96,35 @@ describe('GET /metrics', () => {
 
   it('reports the engine heartbeat age, halted state, mode and the alert outbox backlog at scrape time', async () => {
     expect(sample(await scrape(), 'ctb_engine_heartbeat_age_seconds')).toBe(Number.POSITIVE_INFINITY); // never beat yet
-    await updateBotState(ctx.db, ctx.clock, { engineHeartbeatAt: new Date('2026-01-10T11:59:15Z'), halted: true });
+    // The engine beats on the database's clock; its age is that clock's too (this replica's reads FIXTURE_NOW).
+    await updateBotState(ctx.db, ctx.clock, { halted: true });
+    await database.db.execute(sql`update bot_state set engine_heartbeat_at = now() - interval '45 seconds'`);
     const text = await afterCache();
-    expect(sample(text, 'ctb_engine_heartbeat_age_seconds')).toBe(45);
+    expect(sample(text, 'ctb_engine_heartbeat_age_seconds')).toBeGreaterThanOrEqual(45);
+    expect(sample(text, 'ctb_engine_heartbeat_age_seconds')).toBeLessThan(50);
     expect(sample(text, 'ctb_bot_halted')).toBe(1);
     expect(sample(text, 'ctb_bot_mode', { mode: 'paper' })).toBe(1);
     expect(sample(text, 'ctb_bot_mode', { mode: 'live' })).toBe(0);
     expect(sample(text, 'ctb_alert_outbox_oldest_age_seconds')).toBe(0);
+  });
+
+  it("reports the heartbeat's age on the database's clock from a replica whose clock runs 10 minutes ahead of the engine's, or behind it", async () => {
+    const clock = ctx.clock as ManualClock;
+    try {
+      for (const skewMs of [10 * 60_000, -10 * 60_000]) {
+        // The engine beat 2 s ago (the database's time), and this replica reads the engine's clock `skewMs` off.
+        await database.db.execute(sql`update bot_state set engine_heartbeat_at = now() - interval '2 seconds'`);
+        clock.set(new Date(Date.now() + skewMs));
+        const age = sample(await afterCache(), 'ctb_engine_heartbeat_age_seconds');
+        expect(age, `replica ${skewMs > 0 ? 'ahead' : 'behind'}`).toBeGreaterThanOrEqual(2);
+        expect(age, `replica ${skewMs > 0 ? 'ahead' : 'behind'}`).toBeLessThan(10);
+        // Stale is stale whatever this replica's clock says: a replica behind does not hide it.
+        await database.db.execute(sql`update bot_state set engine_heartbeat_at = now() - interval '5 minutes'`);
+        expect(sample(await afterCache(), 'ctb_engine_heartbeat_age_seconds'), `replica ${skewMs > 0 ? 'ahead' : 'behind'}`).toBeGreaterThanOrEqual(300);
+      }
+    } finally {
+      clock.set(FIXTURE_NOW);
+    }
   });
 
   it('exports 0 open orders and 0 pending alert deliveries for every label while none wait, not "No data"', async () => {

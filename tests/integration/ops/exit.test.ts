@@ -3,6 +3,10 @@
 // are other processes on the same database that hand the exit over as an engine request.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { runCli } from '../../../src/cli/program.js';
@@ -14,18 +18,21 @@ import { waitForEngineRequest } from '../../../src/services/engine-requests/stor
 import { startRequestRunner } from '../../../src/services/engine-requests/runner.js';
 import { EXIT_WAIT_FOR_ENGINE_MS, exitTradeHandler } from '../../../src/engine/exit-request.js';
 import { setRunningEngine } from '../../../src/engine/manual-exit.js';
-import { EXIT_SHOWN_GRACE_MS } from '../../../src/services/exits/tell-exit.js';
+import { EXIT_SHOWN_GRACE_MS, tellUnshownExits } from '../../../src/services/exits/tell-exit.js';
 import { recordingIo } from '../../support/cli-io.js';
 import { insertTrades, openTrade } from '../../support/factories/ledger.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { roundTripCloses } from '../../support/engine.js';
 import { startIdleEngine, type IdleEngine } from '../../support/idle-engine.js';
-import { startSlackHarness, USERS, type SlackHarness } from '../../support/slack-harness.js';
+import { BOT_TOKEN, OPS_CHANNEL, SIGNING_SECRET, startSlackHarness, USERS, type SlackHarness } from '../../support/slack-harness.js';
+import { startBotProcess, waitUntil, type BotProcess } from '../../support/bot-process.js';
+import { signedHeaders } from '../../support/slack-signing.js';
 
 const CTB = fileURLToPath(new URL('../../../bin/ctb.js', import.meta.url));
 let database: TestDatabase;
 let h: SlackHarness;
 let worker: IdleEngine | undefined;
+const webs: BotProcess[] = [];
 
 beforeAll(async () => {
   database = await createPostgresTestDb();
@@ -40,13 +47,17 @@ beforeEach(async () => {
   h.fake.calls.length = 0;
 });
 afterEach(async () => {
+  for (const web of webs.splice(0)) {
+    web.kill('SIGKILL');
+    await web.exited;
+  }
   await worker?.stop();
   worker = undefined;
 });
 
 /** A worker whose engine opened one position on the V's cross up and now idles. */
-async function workerWithOpenTrade(): Promise<number> {
-  worker = await startIdleEngine(database, roundTripCloses().slice(0, 24));
+async function workerWithOpenTrade(env: Record<string, string> = {}): Promise<number> {
+  worker = await startIdleEngine(database, roundTripCloses().slice(0, 24), { env });
   await worker.settled();
   const open = await database.db.select().from(trades);
   expect(open).toHaveLength(1);
@@ -72,6 +83,30 @@ async function exitAlertsWithin(ms: number) {
   return exitAlerts();
 }
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A free loopback port. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** `ctb start --role web` (Slack over HTTP, no engine) on the test database, talking to the fake Slack. */
+async function webReplica(): Promise<{ bot: BotProcess; url: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'exits-web-'));
+  const port = await freePort();
+  const bot = startBotProcess(['start', '--role', 'web'], {
+    PATH: process.env.PATH ?? '', HOME: dir, DATABASE_URL: database.url, MARKET_FEED: 'replay', PORT: String(port), HOST: '127.0.0.1',
+    DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), LOG_LEVEL: 'warn',
+    SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: h.fake.url, SLACK_OPERATORS: USERS.operator, SLACK_OPS_CHANNEL: OPS_CHANNEL,
+  }, dir);
+  webs.push(bot);
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntil(async () => (await fetch(`${url}/healthz`).then((r) => r.status).catch(() => 0)) > 0, 60_000, () => bot.output().slice(-3000));
+  return { bot, url };
+}
 
 /** Spawns `ctb exit <id> --yes --wait <wait>` as the operator's shell and SIGKILLs it once its request is written. */
 async function killedWhilePending(id: number, wait: string): Promise<void> {
@@ -198,6 +233,49 @@ describe('/exit in Slack', () => {
     expect(await database.db.select().from(engineRequests)).toEqual([]);
     expect(await exitIntents()).toEqual([]);
   });
+
+  it('an exit answered after the Slack process that posted its pending message died: the message is updated with the answer, once, and the alert channel is not told', async () => {
+    // Every process has the Slack token (one environment): the engine's worker too.
+    const id = await workerWithOpenTrade({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: h.fake.url });
+    await worker!.runner.stop();
+    // The web replica that takes the click is another process, killed (SIGKILL) while its button waits for the answer.
+    const web = await webReplica();
+    const click = new URLSearchParams({ payload: JSON.stringify({
+      type: 'block_actions', user: { id: USERS.operator, username: 'op', team_id: 'T0TEST' }, api_app_id: 'A0TEST', token: 'legacy', trigger_id: 'trgWEB1',
+      team: { id: 'T0TEST', domain: 'test' }, channel: { id: OPS_CHANNEL, name: 'ops' },
+      container: { type: 'message', message_ts: '1700000000.000100', channel_id: OPS_CHANNEL, is_ephemeral: false },
+      message: { type: 'message', ts: '1700000000.000100', text: '' }, response_url: `${h.fake.url.replace(/\/api\/$/, '')}/respond/trgWEB1`,
+      actions: [{ action_id: 'exit_trade_confirm', block_id: 'exit_confirm', type: 'button', value: JSON.stringify({ t: id, m: 'paper' }), action_ts: '1700000000.000300' }],
+    }) }).toString();
+    // Answered 503 until its Slack app has started (gated-receiver.ts): nothing is handled before that.
+    let status = 0;
+    await waitUntil(async () => {
+      status = (await fetch(`${web.url}/slack/events`, { method: 'POST', body: click, headers: { 'content-type': 'application/x-www-form-urlencoded', ...signedHeaders(SIGNING_SECRET, click) } })).status;
+      return status !== 503;
+    }, 60_000, () => web.bot.output().slice(-3000));
+    expect(status).toBe(200);
+    await waitUntil(async () => ((await database.db.select().from(engineRequests))[0]?.replyMessages ?? []).length > 0, 30_000, () => web.bot.output().slice(-3000));
+    const pending = posts().find((p) => /request #1\): pending/.test(String(p.body.text)))!;
+    const [asked] = await database.db.select().from(engineRequests);
+    expect(asked!.replyMessages).toEqual([{ channel: OPS_CHANNEL, ts: expect.any(String) }]);
+    const ts = asked!.replyMessages![0]!.ts;
+    expect(pending).toBeDefined();
+    web.bot.kill('SIGKILL');
+    await web.bot.exited;
+
+    worker!.restartRunner();
+    expect(await waitForEngineRequest(database.db, 1, { timeoutMs: 10_000 })).toMatchObject({ status: 'done' });
+    const ofMessage = () => updates().filter((u) => u.body.ts === ts);
+    await waitUntil(() => ofMessage().length > 0, 15_000, () => 'the exit message to be updated');
+    expect(String(ofMessage()[0]!.body.text)).toMatch(new RegExp(`Exit of trade #${id} \\(request #1\\): done — #${id} closed: sold`));
+    expect(ofMessage()[0]!.body.channel).toBe(OPS_CHANNEL);
+    // Another replica sweeping at the same time tells nothing more: claimed once.
+    await tellUnshownExits(h.ctx);
+    await pause(1_000);
+    expect(ofMessage()).toHaveLength(1);
+    expect(exitAlerts()).toEqual([]);
+    expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ answerShownAt: expect.any(Date), outcomeToldAt: expect.any(Date) });
+  }, 90_000);
 
   it('applies a retried click once, and a second click joins the exit still pending', async () => {
     const id = await workerWithOpenTrade();
@@ -327,6 +405,24 @@ describe('ctb exit', () => {
     expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ outcomeToldAt: null });
   }, 30_000);
 
+  it('a requester that joins a queued exit extends its wait: the answer it shows is not told to the alert channel too', async () => {
+    const id = await workerWithOpenTrade();
+    await worker!.runner.stop();
+    expect((await cli('exit', String(id), '--yes', '--wait', '0')).code).toBe(1);
+    // The first requester's wait (none) is long over; a second operator asks the same exit and waits 20 s.
+    await writtenAgo(1, '1 minute');
+    const joining = cli('exit', String(id), '--yes', '--wait', '20');
+    const waitOf = async () => Number((await database.db.select().from(engineRequests))[0]!.params['waitMs']);
+    await waitUntil(async () => (await waitOf()) > 0, 10_000, () => 'the join to extend the wait');
+    expect(await waitOf()).toBeGreaterThanOrEqual(80_000);
+    worker!.restartRunner();
+    const joined = await joining;
+    expect(joined.out).toMatch(/\(request #1\): DONE/);
+    await pause(EXIT_SHOWN_GRACE_MS + 1_500);
+    expect(exitAlerts()).toEqual([]);
+    expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ answerShownAt: expect.any(Date), outcomeToldAt: null });
+  }, 40_000);
+
   it('a `ctb exit --wait` killed while pending leaves its wait in the request: the engine that runs it after that wait tells the alert channel', async () => {
     const id = await workerWithOpenTrade();
     await worker!.runner.stop();
@@ -346,6 +442,47 @@ describe('ctb exit', () => {
       severity: 'info', fingerprint: 'exit_request:1', title: expect.stringMatching(new RegExp(`^Exit of trade #${id} asked by cli:\\S+ \\(confirmed at \\S+\\), request #1: carried out — #${id} closed: sold`)),
     })]);
   }, 60_000);
+
+  it('ctb trades and /trades list a queued exit: the trades it closes, who asked, since when and when it expires', async () => {
+    const id = await workerWithOpenTrade();
+    await worker!.runner.stop();
+    expect((await cli('exit', String(id), '--yes', '--wait', '0')).code).toBe(1);
+    const listed = await cli('trades');
+    expect(listed.code).toBe(0);
+    expect(listed.out).toMatch(new RegExp(`Exits queued \\(1\\) — asking again for these trades is refused while they are:\\n  request #1: exit of trade #${id}, asked by cli:\\S+: queued [0-2]s ago; expires in (9m 5\\ds|10m) \\(EXIT_REQUEST_TTL 10m\\) unless an engine carries it out first`));
+    const json = JSON.parse((await cli('trades', '--json')).out) as { pendingExits: unknown[] };
+    expect(json.pendingExits).toEqual([expect.objectContaining({ requestId: 1, target: id, tradeIds: [id], status: 'pending', ttlMs: 600_000, waitedMs: expect.any(Number) })]);
+    await h.slash('/trades', '', { user: USERS.reader });
+    await h.idle();
+    expect(JSON.stringify(lastReply().blocks)).toMatch(new RegExp(`request #1: exit of trade #${id}, asked by \u0060cli:[^\u0060]+\u0060: queued \\ds ago; expires in`));
+    // Carried out, it is no longer listed.
+    worker!.restartRunner();
+    expect(await waitForEngineRequest(database.db, 1, { timeoutMs: 10_000 })).toMatchObject({ status: 'done' });
+    expect((await cli('trades')).out).not.toContain('Exits queued');
+  });
+
+  it('refuses a second exit of a trade another queued exit closes, naming that exit; an identical one still joins it', async () => {
+    const id = await workerWithOpenTrade();
+    await worker!.runner.stop();
+    expect((await cli('exit', 'all', '--yes', '--wait', '0')).code).toBe(1);
+    const one = await cli('exit', String(id), '--yes', '--wait', '0');
+    expect(one.code).toBe(1);
+    expect(one.err).toMatch(new RegExp(`Trade #${id} already has an exit queued \\(request #1, the exit of every listed trade \\(#${id}\\) asked by cli:\\S+\\): nothing new was asked\\. Ask again once it has ended if the trade is still open\\.`));
+    expect(one.err).toContain('ctb trades shows the queued exits and when each expires.');
+    const same = await cli('exit', 'all', '--yes', '--wait', '0');
+    expect(same.out).toMatch(/request #1, already pending/);
+    expect(await database.db.select().from(engineRequests)).toHaveLength(1);
+    // The other way round: `all` while one of its trades has its own exit queued.
+    await execute(database.db, sql`update engine_requests set status = 'failed', finished_at = now() where id = 1`);
+    expect((await cli('exit', String(id), '--yes', '--wait', '0')).code).toBe(1);
+    const all = await cli('exit', 'all', '--yes', '--wait', '0');
+    expect(all.code).toBe(1);
+    expect(all.err).toMatch(new RegExp(`Trade #${id} already has an exit queued \\(request #2, the exit of trade #${id} asked by cli:\\S+\\): nothing new was asked\\. Exit the other trades one by one`));
+    expect((await database.db.select().from(engineRequests).orderBy(engineRequests.id)).map((r) => r.id)).toEqual([1, 2]);
+    worker!.restartRunner();
+    expect(await waitForEngineRequest(database.db, 2, { timeoutMs: 10_000 })).toMatchObject({ status: 'done' });
+    expect(await exitIntents()).toHaveLength(1);
+  });
 
   it('EXIT_REQUEST_TTL runs from the writing alone, the same for the engine as for what closes expired exits: a later joinedAt buys no time', async () => {
     const id = await workerWithOpenTrade();
@@ -480,6 +617,9 @@ describe('ctb exit', () => {
     expect(notes).toContain("The engine's lease is stale since");
   });
 
+  /** Time passes for a request's next try: not_before is the database's clock, which the manual clock does not move. */
+  const dueSooner = (ms: number) => execute(database.db, sql`update engine_requests set not_before = not_before - ${ms} * interval '1 millisecond' where not_before is not null`);
+
   it('an exit waiting when the engine takes the lease stays pending while the engine starts, and ends done, not failed', async () => {
     const id = await workerWithOpenTrade();
     await worker!.runner.stop();
@@ -493,6 +633,7 @@ describe('ctb exit', () => {
     const starting = { exitTrade: () => Promise.reject(new Error('not loaded')), openTradeIds: () => null, mode: 'paper' as const, ledgerChanged: () => undefined };
     setRunningEngine(worker!.t.ctx, starting);
     worker!.t.clock.advance(EXIT_WAIT_FOR_ENGINE_MS);
+    await dueSooner(EXIT_WAIT_FOR_ENGINE_MS);
     expect(await runner.drain()).toBe(1);
     const [waiting] = await database.db.select().from(engineRequests);
     expect(waiting).toMatchObject({ status: 'pending', error: null, result: { summary: expect.stringContaining('Pending: the engine is starting in the process that holds its lease (it has not loaded its book yet)') } });
@@ -501,6 +642,7 @@ describe('ctb exit', () => {
     setRunningEngine(worker!.t.ctx, worker!.engine);
     expect(await runner.drain()).toBe(0);
     worker!.t.clock.advance(EXIT_WAIT_FOR_ENGINE_MS);
+    await dueSooner(EXIT_WAIT_FOR_ENGINE_MS);
     expect(await runner.drain()).toBe(1);
     await runner.stop();
     expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ status: 'done', result: { summary: expect.stringMatching(new RegExp(`^#${id} closed: sold`)) } });

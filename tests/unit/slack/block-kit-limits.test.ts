@@ -189,6 +189,9 @@ const CASES: Record<string, () => Case[]> = {
         unrealizedPnl: '-123.45678901', unrealizedPct: '-2.0001', ageSeconds: 86_400 * 30, strategy: long('strategy', 120), book: 'paper',
       })),
       totals: (['paper', 'live', 'replay'] as const).map((b) => ({ book: b, open: 200, costBasis: '1000000.12345678', unrealizedPnl: '-1234.5678', unmarked: 3 })),
+      pendingExits: Array.from({ length: 200 }, (_, i) => ({
+        requestId: 100000 + i, target: 'all', tradeIds: Array.from({ length: 500 }, (_, j) => 100000 + j), requestedBy: long('cli:someone', 200), status: 'pending', waitedMs: 1, ttlMs: 600_000, queued: long('queued 1s ago', 400),
+      })),
       closed: Array.from({ length: 100 }, (_, i) => ({
         id: i, symbol: 'BTC/USD', quantity: '0.123456789', entryPrice: '50000.12345678', exitPrice: '49000.1', realizedPnl: '-12.3456', exitAt: at, strategy: long('strategy', 120), book: 'paper',
       })),
@@ -204,6 +207,15 @@ const CASES: Record<string, () => Case[]> = {
   'exit:renderExitProgress': () => (['pending', 'done', 'failed'] as const).map((status) => ({
     payload: exit.renderExitProgress({
       ok: status === 'done', target: 'all', status, mode: 'paper', trades: [], paperSetAside: null, liveLeftOut: null, engineNote: long('No engine holds the lease', 4000),
+      request: {
+        requestId: 123456, status, joined: true, summary: long('summary', 3000), waitedMs: status === 'pending' ? 86_400_000 * 3 : null, ttlMs: 600_000, toldLater: true, queued: status === 'pending' ? long('queued 3d ago', 400) : null,
+        results: Array.from({ length: 200 }, (_, i) => ({ tradeId: 100000 + i, ok: false, status: 'rejected' as const, message: long('Kraken said', 300), symbol: 'BTC/USD' })),
+      },
+    }, 'UOPERATOR1'),
+  })),
+  'exit:renderExitRequest': () => (['pending', 'done', 'failed'] as const).map((status) => ({
+    payload: exit.renderExitRequest({
+      target: 'all', engineNote: long('No engine holds the lease', 4000),
       request: {
         requestId: 123456, status, joined: true, summary: long('summary', 3000), waitedMs: status === 'pending' ? 86_400_000 * 3 : null, ttlMs: 600_000, toldLater: true, queued: status === 'pending' ? long('queued 3d ago', 400) : null,
         results: Array.from({ length: 200 }, (_, i) => ({ tradeId: 100000 + i, ok: false, status: 'rejected' as const, message: long('Kraken said', 300), symbol: 'BTC/USD' })),

@@ -23,7 +23,7 @@ const LONG_DIGITS = /8797\.1234567|1234567\.891|300\.0332553|68019\.23764718|0\.
 
 describe('/trades view', () => {
   const result: TradesResult = {
-    ok: true, at, paperSetAside: null,
+    ok: true, at, paperSetAside: null, pendingExits: [],
     open: [
       open({}),
       open({ id: 8, book: 'live', symbol: 'ETH/USD', quantity: '0.50000000', entryPrice: '0.00012345678', mark: null, unrealizedPnl: null, unrealizedPct: null }),
@@ -58,10 +58,27 @@ describe('/trades view', () => {
   });
 });
 
+describe('exits queued', () => {
+  it('lists each queued exit: its request, the trades it closes, who asked, since when and when it expires', () => {
+    const t = renderTrades({
+      ok: true, at, closed: null, paperSetAside: null, totals: [{ book: 'paper', open: 1, costBasis: '1075', unrealizedPnl: '0', unmarked: 0 }],
+      open: [open({ id: 3 })],
+      pendingExits: [
+        { requestId: 7, target: 3, tradeIds: [3], requestedBy: 'UOPERATOR1', status: 'pending', waitedMs: 65_000, ttlMs: 600_000, queued: 'queued 1m 5s ago; expires in 8m 55s (EXIT_REQUEST_TTL 10m) unless an engine carries it out first, and then nothing is sold' },
+        { requestId: 8, target: 'all', tradeIds: [3, 4], requestedBy: 'cli:ops', status: 'running', waitedMs: 1_000, ttlMs: 600_000, queued: 'the engine is carrying it out now' },
+      ],
+    });
+    const shown = texts(t.blocks).join('\n');
+    expect(shown).toContain('*Exits queued (2)* — asking again for these trades is refused while they are');
+    expect(shown).toContain('• request #7: exit of trade #3, asked by <@UOPERATOR1>: queued 1m 5s ago; expires in 8m 55s (EXIT_REQUEST_TTL 10m)');
+    expect(shown).toContain('• request #8: exit of every listed trade (#3, #4), asked by `cli:ops`: the engine is carrying it out now');
+  });
+});
+
 describe('an exit in flight, partly filled', () => {
   it('lists its trade by what it still holds and what the exit sold of what it asked', () => {
     const t = renderTrades({
-      ok: true, at, closed: null, paperSetAside: null, totals: [{ book: 'live', open: 1, costBasis: '1075', unrealizedPnl: '0', unmarked: 0 }],
+      ok: true, at, closed: null, paperSetAside: null, pendingExits: [], totals: [{ book: 'live', open: 1, costBasis: '1075', unrealizedPnl: '0', unmarked: 0 }],
       open: [open({ id: 3, inFlight: { intentId: 9, purpose: 'exit', ordered: '0.0322', filled: '0.0107', note: 'exit in flight, partly filled' }, book: 'live', quantity: '0.0215', entryPrice: '50000' })],
     });
     expect(texts(t.blocks)[0]).toContain('• `#3, exit in flight, partly filled` *BTC/USD* long 0.0215 (0.0107 of 0.0322 sold) @ 50,000.00');
@@ -71,7 +88,7 @@ describe('an exit in flight, partly filled', () => {
 describe('an entry in flight, partly filled', () => {
   it('is listed by what it filled of what it asked, and its asset is bot-managed with the note', () => {
     const t = renderTrades({
-      ok: true, at, closed: null, paperSetAside: null, totals: [{ book: 'live', open: 1, costBasis: '535', unrealizedPnl: '0', unmarked: 0 }],
+      ok: true, at, closed: null, paperSetAside: null, pendingExits: [], totals: [{ book: 'live', open: 1, costBasis: '535', unrealizedPnl: '0', unmarked: 0 }],
       open: [open({ id: null, inFlight: { intentId: 4, purpose: 'entry', ordered: '0.0322', filled: '0.0107', note: 'order in flight, partly filled' }, book: 'live', quantity: '0.0107', entryPrice: '50000' })],
     });
     expect(texts(t.blocks)[0]).toContain('• `in flight (order in flight, partly filled)` *BTC/USD* long 0.0107 of 0.0322 @ 50,000.00');

@@ -19,6 +19,7 @@ import { capitalBufferCheck, drawdownGuardCheck, killSwitchReadyCheck, strategyL
 import { reviewScheduleCheck } from './review-schedule.js';
 import { roiCheck } from './roi.js';
 import { slackScopesCheck } from './slack-scopes.js';
+import { tradingPairsCheck } from './trading-pairs.js';
 
 export const auditChecks: AuditCheck[] = [
   // 1. Credentials & secrets
@@ -36,6 +37,7 @@ export const auditChecks: AuditCheck[] = [
   capitalBufferCheck,
   drawdownGuardCheck,
   strategyLimitsCheck,
+  tradingPairsCheck,
   preTradeGateCheck,
   killSwitchReadyCheck,
   // 5. Health audits

@@ -1,0 +1,30 @@
+// Owns the words for an operator's exit request as every part shows it: what it targets (and in words), and how
+// it stands (pending with how long it has waited, then done or failed with what happened to each trade).
+import type { ManualExitOutcome } from '../engine/manual-exit.js';
+
+export type ExitTarget = number | 'all';
+
+export interface ExitRequestState {
+  requestId: number;
+  status: 'pending' | 'done' | 'failed';
+  /** True when an identical exit was already pending: this asked nothing new. */
+  joined: boolean;
+  summary: string | null;
+  results: ManualExitOutcome[];
+  /** While pending: how long it has waited since it was confirmed (the database's clock); else null. */
+  waitedMs: number | null;
+  /** EXIT_REQUEST_TTL: a pending exit that waited this long is never carried out. */
+  ttlMs: number;
+  /** Its requester's wait (params.waitMs) is over, or ends with this answer: whoever finishes it tells how it ended (tell-exit.ts). */
+  toldLater: boolean;
+  /** While pending: how long it has waited and when it expires, in words (exit-expiry.ts); else null. */
+  queued: string | null;
+}
+
+
+/** "trade #12" or "every listed trade (#12, #13)": what an exit request closes. */
+export function describePendingExit(row: { target: ExitTarget; tradeIds: readonly number[] }): string {
+  if (row.target !== 'all') return `trade #${row.target}`;
+  const ids = row.tradeIds.slice(0, 10).map((id) => `#${id}`).join(', ') + (row.tradeIds.length > 10 ? ` and ${row.tradeIds.length - 10} more` : '');
+  return `every listed trade (${ids})`;
+}

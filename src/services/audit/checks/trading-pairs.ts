@@ -1,0 +1,36 @@
+// Checklist 4: every pair the bot trades (TRADING_PAIRS) is a market Kraken lists — its AssetPairs,
+// by the rule an armed engine refuses to start on (engine/listed-pairs.ts) — so the gate that
+// allows /mode live says it before the switch, not the engine's start after it.
+import { AppError } from '../../../errors.js';
+import { unreachableReason } from '../../../exchange/errors.js';
+import { UNLISTED_PAIRS_FIX, unlistedPairs } from '../../../engine/listed-pairs.js';
+import { NO_KEYS_FIX } from '../sources/kraken.js';
+import { defineCheck, type CheckOutcome } from '../types.js';
+
+export const tradingPairsCheck = defineCheck({
+  id: 'exchange.trading_pairs',
+  title: 'Kraken lists every traded pair (TRADING_PAIRS)',
+  checklistSection: 4,
+  async run(ctx): Promise<CheckOutcome> {
+    const pairs = ctx.config.TRADING_PAIRS;
+    const kraken = ctx.kraken();
+    if (!kraken) return { status: 'warn', value: `not checked: no Kraken key configured (TRADING_PAIRS ${pairs.join(', ')})`, fix: NO_KEYS_FIX };
+    let listed: string[];
+    try {
+      listed = (await ctx.memo('kraken.markets', () => kraken.loadMarkets())).map((m) => m.symbol);
+    } catch (err) {
+      // No answer is not a refusal: the audit says Kraken could not be reached (run-audit.ts).
+      if (unreachableReason(err) !== null) throw err;
+      if (err instanceof AppError) return { status: 'fail', value: `could not read Kraken's markets: ${err.message}`, fix: err.hint ?? 'Run the audit again.', details: { code: err.code } };
+      throw err;
+    }
+    const unlisted = unlistedPairs(pairs, listed);
+    if (unlisted) {
+      return {
+        status: 'fail', value: `Kraken does not list ${unlisted.what} in TRADING_PAIRS of this process: an engine armed with it refuses to start`,
+        fix: `${UNLISTED_PAIRS_FIX}, restart the engine, then run the audit again.`, details: { unlisted: unlisted.pairs, pairs },
+      };
+    }
+    return { status: 'pass', value: `Kraken lists ${pairs.length === 1 ? 'the traded pair' : `all ${pairs.length} traded pairs`}: ${pairs.join(', ')} (TRADING_PAIRS of this process)`, fix: null, details: { pairs } };
+  },
+});

@@ -1,0 +1,65 @@
+// exchange.trading_pairs: the go-live audit judges TRADING_PAIRS against the markets Kraken lists
+// (its AssetPairs, here the local fake Kraken's), by the rule an armed engine refuses to start on.
+import nock from 'nock';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Actor } from '../../../src/app/context.js';
+import { auditChecks } from '../../../src/services/audit/checks/index.js';
+import { tradingPairsCheck } from '../../../src/services/audit/checks/trading-pairs.js';
+import { runAudit } from '../../../src/services/audit/run-audit.js';
+import { testContext } from '../../support/app-context.js';
+import { usePostgresTestDb } from '../../support/db.js';
+import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
+import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
+
+const actor: Actor = { id: 'cli:test', source: 'cli' };
+const database = usePostgresTestDb();
+let kraken: FakeKraken;
+
+beforeAll(async () => {
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+  kraken = await startFakeKraken();
+});
+afterAll(async () => {
+  await kraken?.close();
+  nock.enableNetConnect();
+});
+
+async function audit(env: Record<string, string>) {
+  const keys = { KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false' };
+  const ctx = await testContext({ database: database(), env: { LOG_DIR: '/tmp/ctb-audit-test-logs', ...keys, ...env } });
+  try {
+    const report = await runAudit(ctx, { actor, dryRun: true, cwd: '.', checks: [tradingPairsCheck], only: [tradingPairsCheck.id] });
+    return report.results[0]!;
+  } finally {
+    await ctx.close();
+  }
+}
+
+describe('exchange.trading_pairs', () => {
+  it('is one of the go-live audit\'s checks', () => {
+    expect(auditChecks.map((c) => c.id)).toContain('exchange.trading_pairs');
+  });
+
+  it('passes when Kraken\'s AssetPairs list every pair of TRADING_PAIRS', async () => {
+    const calls = kraken.callsTo('AssetPairs').length;
+    expect(await audit({ TRADING_PAIRS: 'BTC/USD,ETH/USD' })).toMatchObject({
+      status: 'pass', value: 'Kraken lists all 2 traded pairs: BTC/USD, ETH/USD (TRADING_PAIRS of this process)', section: 4,
+    });
+    expect(kraken.callsTo('AssetPairs').length).toBeGreaterThan(calls);
+  });
+
+  it('fails a pair Kraken does not list, naming it and the closest listed one, as an armed engine\'s start refuses it', async () => {
+    const r = await audit({ TRADING_PAIRS: 'BTC/USD,ETH/USDT' });
+    expect(r).toMatchObject({
+      status: 'fail',
+      value: 'Kraken does not list the pair ETH/USDT (Did you mean ETH/USD?) in TRADING_PAIRS of this process: an engine armed with it refuses to start',
+      fix: "Set TRADING_PAIRS (and the strategies file's pairs) to markets Kraken lists, written as BTC/USD, restart the engine, then run the audit again.",
+    });
+    expect(kraken.orderChangingCalls()).toEqual([]);
+  });
+
+  it('warns, not checked, without a Kraken key', async () => {
+    expect(await audit({ KRAKEN_API_KEY: '', KRAKEN_API_SECRET: '' })).toMatchObject({ status: 'warn', value: expect.stringMatching(/^not checked: no Kraken key configured \(TRADING_PAIRS /) });
+  });
+});

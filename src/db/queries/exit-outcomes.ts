@@ -53,3 +53,16 @@ export async function claimUntoldExitOutcomes(db: Db, input: { graceMs: number; 
 export async function releaseExitOutcomeClaim(db: Db, id: number): Promise<void> {
   await db.update(engineRequests).set({ outcomeToldAt: null }).where(eq(engineRequests.id, id));
 }
+
+/**
+ * A requester that joined exit `id` waits `waitMs` from now: the request's wait (params.waitMs, from
+ * its writing) becomes the later of its own and that, on the database's clock. Undefined when there is no such row.
+ */
+export async function extendExitWait(db: Db, id: number, waitMs: number): Promise<EngineRequest | undefined> {
+  const written = sql`coalesce((${engineRequests.params} ->> 'writtenAt')::timestamptz, ${engineRequests.requestedAt})`;
+  const until = sql`(extract(epoch from (now() - ${written})) * 1000)::bigint + ${Math.max(0, Math.round(waitMs))}`;
+  const [row] = await db.update(engineRequests)
+    .set({ params: sql`${engineRequests.params} || jsonb_build_object('waitMs', greatest(coalesce((${engineRequests.params} ->> 'waitMs')::bigint, 0), ${until}))` })
+    .where(eq(engineRequests.id, id)).returning();
+  return row;
+}

@@ -27,7 +27,7 @@ import { bookOf, money, type BookName } from '../stats/compute-stats.js';
 import { exitExpiredSummary, exitQueuedPhrase } from './exit-expiry.js';
 import { exitCovers } from './pending-exits.js';
 import { describePendingExit, type ExitRequestState, type ExitTarget } from '../../domain/exit-request-state.js';
-import { markExitAnswerShown, recordExitReplyMessage } from '../../db/queries/exit-outcomes.js';
+import { extendExitWait, markExitAnswerShown, recordExitReplyMessage } from '../../db/queries/exit-outcomes.js';
 import type { Notifier } from '../../notifications/notification.js';
 import { tellUnshownExits } from './tell-exit.js';
 
@@ -214,7 +214,8 @@ export async function requestExit(
     const expired = await expirePendingExitRequests(tx, expiryOf(ctx));
     const open = await openExitRequests(tx);
     const same = open.find((r) => sameExit(r.params, params));
-    if (same) return { row: same, joined: true, expired };
+    // The joiner waits too: the request's wait runs to the later of the two, so neither shown answer is told again.
+    if (same) return { row: (await extendExitWait(tx, same.id, params.waitMs ?? 0)) ?? same, joined: true, expired };
     // Another exit still queued for one of these trades: a second one would only fail or sell what the first sells.
     const asked = new Set(target === 'all' ? params.tradeIds ?? [] : [target]);
     const overlapping = open.flatMap((r) => {

@@ -405,6 +405,24 @@ describe('ctb exit', () => {
     expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ outcomeToldAt: null });
   }, 30_000);
 
+  it('a requester that joins a queued exit extends its wait: the answer it shows is not told to the alert channel too', async () => {
+    const id = await workerWithOpenTrade();
+    await worker!.runner.stop();
+    expect((await cli('exit', String(id), '--yes', '--wait', '0')).code).toBe(1);
+    // The first requester's wait (none) is long over; a second operator asks the same exit and waits 20 s.
+    await writtenAgo(1, '1 minute');
+    const joining = cli('exit', String(id), '--yes', '--wait', '20');
+    const waitOf = async () => Number((await database.db.select().from(engineRequests))[0]!.params['waitMs']);
+    await waitUntil(async () => (await waitOf()) > 0, 10_000, () => 'the join to extend the wait');
+    expect(await waitOf()).toBeGreaterThanOrEqual(80_000);
+    worker!.restartRunner();
+    const joined = await joining;
+    expect(joined.out).toMatch(/\(request #1\): DONE/);
+    await pause(EXIT_SHOWN_GRACE_MS + 1_500);
+    expect(exitAlerts()).toEqual([]);
+    expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ answerShownAt: expect.any(Date), outcomeToldAt: null });
+  }, 40_000);
+
   it('a `ctb exit --wait` killed while pending leaves its wait in the request: the engine that runs it after that wait tells the alert channel', async () => {
     const id = await workerWithOpenTrade();
     await worker!.runner.stop();

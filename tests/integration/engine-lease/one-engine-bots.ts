@@ -17,12 +17,19 @@ export function killBotsAfterEach(): void {
   });
 }
 
-export function baseEnv(dir: string, extra: Record<string, string> = {}): Record<string, string> {
+/**
+ * A bot that trades at once and goes on trading (the one-engine files: who trades is what they judge).
+ * `idle`: for a bot whose trading no test looks at (one that holds the lease, records its policy,
+ * takes a kill): a short replay (two round trips, 76 candles) played one candle an hour. Parsing the
+ * 38,000 candles of the long one cost each bot's start about a CPU-second, and trading at 20 ms a
+ * candle kept it and the database busy for as long as it ran.
+ */
+export function baseEnv(dir: string, extra: Record<string, string> = {}, opts: { idle?: boolean } = {}): Record<string, string> {
   // Long enough (about 12 minutes at 20 ms a candle) that the first bot still trades however slowly the second starts.
-  const { replayFile, strategiesFile } = writeTradingReplay(dir, { roundTrips: 1000 });
+  const { replayFile, strategiesFile } = writeTradingReplay(dir, { roundTrips: opts.idle ? 2 : 1000 });
   return {
     PATH: process.env.PATH ?? '', HOME: dir, MARKET_FEED: 'replay', REPLAY_FILE: replayFile, STRATEGIES_FILE: strategiesFile,
-    REPLAY_INTERVAL: '20ms', PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), LOG_LEVEL: 'info',
+    REPLAY_INTERVAL: opts.idle ? '1h' : '20ms', PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), LOG_LEVEL: 'info',
     // The replay trades several times a minute: the pre-trade gate's order-rate budget (20 a minute by
     // default) would refuse it and back it off for up to a minute, and who trades could not be seen.
     RISK_MAX_ORDERS_PER_MINUTE: '1000',

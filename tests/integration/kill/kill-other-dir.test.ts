@@ -39,7 +39,8 @@ describe('ctb kill outside the running bot\'s directory', () => {
     const kraken = await fakeKraken();
     const a = mkdtempSync(join(tmpdir(), 'ctb-kill-dir-a-'));
     const b = mkdtempSync(join(tmpdir(), 'ctb-kill-dir-b-'));
-    const envA = baseEnv(a);
+    // Whether the bot trades is not looked at here: only that it runs, unhalted, then halted.
+    const envA = baseEnv(a, {}, { idle: true });
     const running = bot(['start'], envA, a);
     await running.waitFor(/engine lease taken/, 150_000);
 

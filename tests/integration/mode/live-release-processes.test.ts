@@ -39,10 +39,13 @@ afterEach(async () => {
 });
 afterAll(() => release?.remove());
 
+/** An engine's environment: what is judged is the release it started with and the policy it recorded at its start, not its trading. */
+const engineEnv = (dir: string) => baseEnv(dir, { DATABASE_URL: bed.database.url, SLACK_APPROVERS: APPROVERS }, { idle: true });
+
 /** The engine's process runs the release directory's build and has recorded its policy; it runs on (the switch judges the lease holder's release). */
 async function engineRecords(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'ctb-release-engine-'));
-  engine = startBotProcess(['start', '--role', 'worker'], baseEnv(dir, { DATABASE_URL: bed.database.url, SLACK_APPROVERS: APPROVERS }), dir, release.bin);
+  engine = startBotProcess(['start', '--role', 'worker'], engineEnv(dir), dir, release.bin);
   await engine.waitFor(/go-live gate policy recorded/, 120_000);
   return `the engine's process ${hostname()}:${engine.pid} (worker)`;
 }
@@ -91,12 +94,11 @@ describe('/mode live judges the release the engine\'s process runs', () => {
   it('records the build a standby loaded at its start, not one rebuilt on disk before it takes the lease', async () => {
     // dist/ is the dirty build of the test before: a standby starts on it, then the tag is rebuilt clean
     // under it (no restart) and the engine ahead of it stops: the code that trades is still the dirty build.
-    const env = (dir: string) => baseEnv(dir, { DATABASE_URL: bed.database.url, SLACK_APPROVERS: APPROVERS });
     const first = mkdtempSync(join(tmpdir(), 'ctb-release-engine-'));
-    engine = startBotProcess(['start', '--role', 'worker'], env(first), first, release.bin);
+    engine = startBotProcess(['start', '--role', 'worker'], engineEnv(first), first, release.bin);
     await engine.waitFor(/go-live gate policy recorded/, 120_000);
     const second = mkdtempSync(join(tmpdir(), 'ctb-release-standby-'));
-    standby = startBotProcess(['start', '--role', 'worker'], env(second), second, release.bin);
+    standby = startBotProcess(['start', '--role', 'worker'], engineEnv(second), second, release.bin);
     await standby.waitFor(/standing by/, 120_000);
     release.build();
     expect(JSON.parse(readFileSync(join(release.dir, 'dist/build-info.json'), 'utf8'))).toMatchObject({ tag: TAG, dirty: false });

@@ -17,6 +17,8 @@ interface DriverError {
   cause?: unknown;
   /** NOT_POSTGRES (postgres-sockets.ts): what the server sent instead, or null when it closed. */
   answer?: unknown;
+  /** STARTUP_CLOSED (postgres-sockets.ts): the start-up messages the server sent before it closed. */
+  after?: unknown;
 }
 
 /** Where DATABASE_URL points, without its password: {host, port, database, user}. */
@@ -104,6 +106,12 @@ export function databaseProblem(err: unknown, databaseUrl?: string): AppError | 
     case 'CONNECTION_CLOSED':
     case 'CONNECTION_DESTROYED':
       return make('retryable', 'db_reset', `The database at ${at(e, target)} closed the connection (${code}).`, resetHint(databaseUrl));
+    case 'STARTUP_CLOSED':
+      // Answered as PostgreSQL, then dropped before it was ready (postgres-sockets.ts): a proxy whose
+      // server went away, or a server restarting. Said at once, not retried for ever.
+      return make('retryable', 'db_reset',
+        `The database at ${at(e, target)} closed the connection during start-up${typeof e.after === 'string' ? ` after it sent ${e.after}` : ''}, without an error message (STARTUP_CLOSED).`,
+        resetHint(databaseUrl));
     case 'NOT_POSTGRES':
       // A wrong port or a proxy in front: only a change of DATABASE_URL (or of what listens) fixes it.
       return make('config', 'db_not_postgres',

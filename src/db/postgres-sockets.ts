@@ -1,6 +1,7 @@
 // Owns the sockets under a postgres.js client (its `socket` option), so closing the client can end
 // once each connection's goodbye has left instead of waiting for the server to close its end; and
-// so that a server that does not speak PostgreSQL fails the connection at once (NotPostgresError).
+// so that a server that does not speak PostgreSQL fails the connection at once (NotPostgresError),
+// as does one that closes it during the start-up without saying why (StartupClosedError).
 import { Socket } from 'node:net';
 
 interface SocketTarget {
@@ -51,23 +52,69 @@ function looksLikePostgres(bytes: Buffer): boolean {
 }
 
 /**
- * Watches a new connection until the server's first bytes: if they cannot begin a PostgreSQL answer,
- * or the server ends the connection before sending any, the socket is destroyed with a
- * NotPostgresError, which postgres.js hands to the query waiting for the connection.
+ * The server answered as PostgreSQL, then ended the connection during its start-up (before it was
+ * ready for a query) without an error message: a proxy whose upstream went away, a server that
+ * drops connections. postgres.js would connect again and again, at once, for ever: every command
+ * hung. `after`: what it had sent, in words.
+ */
+export class StartupClosedError extends Error {
+  readonly code = 'STARTUP_CLOSED';
+  constructor(readonly address: string, readonly port: number | undefined, readonly after: string) {
+    super(`the server at ${port === undefined ? address : `${address}:${port}`} closed the connection during PostgreSQL's start-up after it sent ${after}, without an error message`);
+    this.name = 'StartupClosedError';
+  }
+}
+
+/** What the start-up messages a server may send before it is ready are, for a person. */
+const STARTUP_MESSAGES: Record<number, string> = { 0x52: 'an authentication request', 0x53: 'its parameters', 0x4b: 'its key', 0x4e: 'a notice', 0x76: 'its protocol version' };
+const READY_FOR_QUERY = 0x5a; // Z
+const ERROR_RESPONSE = 0x45; // E
+const TLS_ANSWERS = new Set([0x53, 0x4e]); // S, N: the one-byte answer to a TLS request
+
+/**
+ * Watches a new connection until the server is ready for a query: if its first bytes cannot begin a
+ * PostgreSQL answer, or the server ends the connection before sending any, the socket is destroyed
+ * with a NotPostgresError; if it ends it later in the start-up without an error message (one with
+ * an ErrorResponse is postgres.js's to report), with a StartupClosedError. postgres.js hands either
+ * to the query waiting for the connection, instead of connecting again. A TLS answer ends the
+ * watch (what follows is encrypted).
  */
 function expectPostgres(s: Socket, address: string, port: number | undefined): void {
+  let first = true;
+  let pending: Buffer = Buffer.alloc(0);
+  const seen: string[] = [];
   const stop = () => {
     s.off('data', onData).off('end', onEnd);
   };
   const onData = (chunk: Buffer) => {
-    stop();
-    if (!looksLikePostgres(chunk)) s.destroy(new NotPostgresError(address, port, describeAnswer(chunk)));
+    if (first) {
+      first = false;
+      if (!looksLikePostgres(chunk)) {
+        stop();
+        s.destroy(new NotPostgresError(address, port, describeAnswer(chunk)));
+        return;
+      }
+      if (chunk.length === 1 && TLS_ANSWERS.has(chunk[0]!)) return stop();
+    }
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    while (pending.length >= 5) {
+      const type = pending[0]!;
+      const length = pending.readUInt32BE(1);
+      // Not a message postgres.js can read either: left to it (it reports what it makes of it).
+      if (length < 4 || length > FIRST_MESSAGE_MAX) return stop();
+      if (type === READY_FOR_QUERY || type === ERROR_RESPONSE) return stop();
+      if (pending.length < 1 + length) break;
+      const name = STARTUP_MESSAGES[type] ?? `a message of type ${JSON.stringify(String.fromCharCode(type))}`;
+      if (!seen.includes(name) && seen.length < 4) seen.push(name);
+      pending = pending.subarray(1 + length);
+    }
   };
   const onEnd = () => {
     stop();
     // A cancel request (16 bytes) is answered by the server closing the connection.
     if (s.bytesWritten === CANCEL_REQUEST_BYTES) return;
-    s.destroy(new NotPostgresError(address, port, null));
+    if (first) s.destroy(new NotPostgresError(address, port, null));
+    else s.destroy(new StartupClosedError(address, port, seen.length > 0 ? seen.join(', ') : 'part of a message'));
   };
   s.on('data', onData).on('end', onEnd);
 }

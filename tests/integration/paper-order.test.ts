@@ -12,7 +12,7 @@ import type { OrderRequestSpec } from '../../src/engine/order-executor.js';
 import { PaperExchange } from '../../src/exchange/paper/paper-exchange.js';
 import { dec } from '../../src/money.js';
 import { updateBotState } from '../../src/services/bot-state.js';
-import { createTestDb, type DbKind } from '../support/db.js';
+import { createTestDb, emptyTablesSql, type DbKind } from '../support/db.js';
 import { engineContext, type EngineTestContext } from '../support/engine.js';
 
 describe.each<DbKind>(['postgres', 'pglite'])('a paper order in one statement, on %s', (kind) => {
@@ -25,7 +25,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('a paper order in one statement, o
     await database?.close();
   });
   beforeEach(async () => {
-    await execute(database.db, sql`truncate order_intents, fills, trades, paper_orders, paper_balances, equity_snapshots, bot_state restart identity`);
+    await execute(database.db, sql.raw(emptyTablesSql(['order_intents', 'fills', 'trades', 'paper_orders', 'paper_balances', 'equity_snapshots', 'bot_state'])));
     // The notional limit is lifted so the venue, not the gate, is what refuses an order it cannot pay.
     t = await engineContext(database, { RISK_MAX_ORDER_NOTIONAL: '1000000' });
     await updateBotState(database.db, t.clock, { mode: 'paper' });

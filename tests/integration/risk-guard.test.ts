@@ -11,7 +11,7 @@ import { getBotState } from '../../src/services/bot-state.js';
 import { unpauseEntries } from '../../src/services/entries-pause.js';
 import { riskPauseStatus } from '../../src/services/risk-pause-status.js';
 import { dec } from '../../src/money.js';
-import { createTestDb, type DbKind } from '../support/db.js';
+import { createTestDb, emptyTablesSql, type DbKind } from '../support/db.js';
 import { candlesFrom, engineContext, maCross, recordingAlerts, roundTripCloses, type RecordingAlerts } from '../support/engine.js';
 
 const limits = { maxDrawdownPct: 10, dailyLossPct: 3, hardDrawdownPct: 15 };
@@ -30,7 +30,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('risk guard on %s', (kind) => {
     await database?.close();
   });
   beforeEach(async () => {
-    await execute(database.db, sql`truncate equity_snapshots, risk_events, bot_state, order_intents, trades, fills, paper_orders, paper_balances restart identity`);
+    await execute(database.db, sql.raw(emptyTablesSql(['equity_snapshots', 'risk_events', 'bot_state', 'order_intents', 'trades', 'fills', 'paper_orders', 'paper_balances'])));
     alerts = recordingAlerts();
     hard = [];
   });

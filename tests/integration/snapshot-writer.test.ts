@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { execute, type Database } from '../../src/db/client.js';
 import { SnapshotWriter, type SnapshotRow } from '../../src/engine/ledger/snapshots.js';
-import { createTestDb, type DbKind } from '../support/db.js';
+import { createTestDb, emptyTablesSql, type DbKind } from '../support/db.js';
 
 describe.each<DbKind>(['postgres', 'pglite'])('equity snapshot writes, on %s', (kind) => {
   let database: Database;
@@ -18,7 +18,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('equity snapshot writes, on %s', (
   });
   beforeEach(async () => {
     await execute(database.db, sql`drop trigger if exists refuse_snapshots on equity_snapshots`);
-    await execute(database.db, sql`truncate equity_snapshots restart identity`);
+    await execute(database.db, sql.raw(emptyTablesSql(['equity_snapshots'])));
   });
 
   const start = Date.parse('2025-01-01T00:00:00Z');
@@ -78,7 +78,7 @@ describe('housekeeping\'s snapshot write, on postgres', () => {
   const count = async () => (await execute<{ n: number }>(database.db, sql`select count(*)::int as n from equity_snapshots`))[0]!.n;
 
   it('starts the queued rows on their way without waiting for the database, and waits once two batches are queued', async () => {
-    await execute(database.db, sql`truncate equity_snapshots restart identity`);
+    await execute(database.db, sql.raw(emptyTablesSql(['equity_snapshots'])));
     const writer = new SnapshotWriter(database.db, 60_000);
     queue(writer, 0, 1_500);
     const events: string[] = [];

@@ -13,7 +13,7 @@ import { buildAppContext, type OwnedContext } from '../../src/app/build-context.
 import { runCli } from '../../src/cli/program.js';
 import { ManualClock } from '../../src/clock.js';
 import { testConfig } from '../../src/config/env.js';
-import { createPostgresTestDb, type TestDatabase } from './db.js';
+import { createPostgresTestDb, emptyTablesSql, type TestDatabase } from './db.js';
 import { startFakeKraken, type FakeKraken } from './fake-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from './kraken-test-keys.js';
 import { silentLogger } from '../../src/logger.js';
@@ -41,7 +41,7 @@ export function liveKrakenBed(tmpPrefix: string): LiveKrakenBed {
     await current.database?.close();
   });
   beforeEach(async () => {
-    await current.database.db.execute(sql`truncate order_intents, fills, trades, equity_snapshots, bot_state, engine_requests, engine_lease restart identity`);
+    await current.database.db.execute(sql.raw(emptyTablesSql(['order_intents', 'fills', 'trades', 'equity_snapshots', 'bot_state', 'engine_requests', 'engine_lease'])));
     current.kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET, balances: { ZUSD: '10000.0000', XXBT: '0.0000000000' } });
     current.dir = mkdtempSync(join(tmpdir(), tmpPrefix));
     mkdirSync(join(current.dir, 'logs'));

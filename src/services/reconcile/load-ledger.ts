@@ -1,11 +1,11 @@
 // Owns reading what reconciliation needs from the ledger: live fills (paper fills never reach the
 // exchange), oldest first — the first one's time is where "legacy" exchange history ends.
 // One narrow prepared query (src/db/queries/reconcile-ledger.ts): only what the matcher and the
-// balance check read, packed into one text per row and read by hand into LedgerFill's shape (no ORM
-// row mapping: at 100,000 fills that mapping and its garbage cost ~1 s; ten columns per row decoded by
-// the driver were most of what was left). No ORDER BY: sorting 100,000 rows spilled to disk on the
-// server (work_mem); the rows arrive in about insertion order, which is nearly time order, and are
-// sorted here only when one pass finds them out of order.
+// balance check read, packed into one text per range of fill ids and read by hand into LedgerFill's
+// shape (no ORM row mapping: at 100,000 fills that mapping and its garbage cost ~1 s; then the
+// driver's work per row was about half of what was left). No ORDER BY: sorting 100,000 rows
+// spilled to disk on the server (work_mem); the fills arrive in about id order, which is nearly time
+// order, and are sorted here only when one pass finds them out of order.
 import { type Db } from '../../db/client.js';
 import { liveFillRows } from '../../db/queries/reconcile-ledger.js';
 import type { LedgerFill } from './match.js';

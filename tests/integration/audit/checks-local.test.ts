@@ -19,7 +19,7 @@ import { seedPaperAccount } from '../../../src/db/queries/exchange-paper.js';
 import { roiCheck } from '../../../src/services/audit/checks/roi.js';
 import { runAudit } from '../../../src/services/audit/run-audit.js';
 import type { AuditCheck, CheckResult } from '../../../src/services/audit/types.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { createPostgresTestDb, emptyTablesSql, type TestDatabase } from '../../support/db.js';
 import { testContext } from '../../support/app-context.js';
 import { tempCheckout, type TempCheckout } from '../../support/temp-checkout.js';
 import { insertTrade } from '../../support/trade-rows.js';
@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   checkout = tempCheckout();
-  await database.db.execute(sql`truncate trades, equity_snapshots, alert_events, alert_groups, audit_runs, paper_balances restart identity`);
+  await database.db.execute(sql.raw(emptyTablesSql(['trades', 'equity_snapshots', 'alert_events', 'alert_groups', 'audit_runs', 'paper_balances'])));
 });
 afterEach(() => checkout.remove());
 
@@ -419,7 +419,7 @@ describe('golive.criteria while a kill is being resumed', () => {
     // Unresolved, the incident's own alert blocks; so does any other critical alert, resolved or not.
     await critical(`kill:${incident!.id}`, 'open');
     expect((await run(goLiveCriteriaCheck, env)).value).toContain('1 critical alerts in 7d (need 0; 1 more');
-    await database.db.execute(sql`truncate alert_events, alert_groups restart identity`);
+    await database.db.execute(sql.raw(emptyTablesSql(['alert_events', 'alert_groups'])));
     await critical('kill:999', 'resolved');
     await critical(`kill:${incident!.id}`, 'resolved');
     expect(await run(goLiveCriteriaCheck, env)).toMatchObject({ status: 'fail' });

@@ -11,7 +11,7 @@ import { recordGatePolicy } from '../../../src/services/audit/gate-policy.js';
 import { readGoLiveStatus } from '../../../src/services/mode-status.js';
 import { renderGoLiveStatus } from '../../../src/slack/views/mode-status.js';
 import { recordingIo } from '../../support/cli-io.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { createPostgresTestDb, emptyTablesSql, type TestDatabase } from '../../support/db.js';
 import { DEFAULT_AUDIT_SETTINGS } from '../../support/gate-thresholds.js';
 
 const DAY = 86_400_000;
@@ -27,7 +27,7 @@ afterAll(async () => {
   await database?.close();
 });
 beforeEach(async () => {
-  await execute(database.db, sql`truncate audit_runs, golive_policy, bot_state restart identity`);
+  await execute(database.db, sql.raw(emptyTablesSql(['audit_runs', 'golive_policy', 'bot_state'])));
   await recordGatePolicy(database.db, { config: testConfig(POLICY_ENV), by: 'worker-host:4242 (worker)', at: new Date('2026-01-05T08:00:00Z') });
 });
 

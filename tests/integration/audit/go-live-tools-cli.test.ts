@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { runCli } from '../../../src/cli/program.js';
 import { auditRuns, equitySnapshots, fills } from '../../../src/db/schema/index.js';
 import { latestAuditRun } from '../../../src/services/audit/store.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { createPostgresTestDb, emptyTablesSql, type TestDatabase } from '../../support/db.js';
 import { fakeTrades, startFakeKraken, TRADE_KEY_PERMISSIONS, type FakeKraken, type FakeKrakenOptions, type FakeTrade } from '../../support/fake-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
 import { tempCheckout, type TempCheckout } from '../../support/temp-checkout.js';
@@ -26,7 +26,7 @@ afterAll(async () => {
   await database?.close();
 });
 beforeEach(async () => {
-  await database.db.execute(sql`truncate fills, equity_snapshots, audit_runs restart identity`);
+  await database.db.execute(sql.raw(emptyTablesSql(['fills', 'equity_snapshots', 'audit_runs'])));
   checkout = tempCheckout();
   checkout.write('.gitignore', '.env\n', { track: true });
   mkdirSync(join(checkout.dir, 'logs'));

@@ -63,20 +63,41 @@ describe.each<DbKind>(['postgres', 'pglite'])('the ledger reconciliation reads, 
     expect(await liveFillRows(database.db)).toEqual(await liveFillColumns(database.db));
   });
 
+  // What a chunk's text (live-fill-chunks.ts) would read back wrong: each of these makes the columns be read instead.
+  const rowLike = `T9b\u00011\u00012\u00010\u00010002f0b0c0d0e0f0\u000199\u0001buy\u0001BTC/USD\u0001c-9b`;
   it.each([
-    ['a text holding the packing separator', 'BTC\u0001USD', '2026-01-06T00:00:00.123456Z', '2026-01-06T00:00:00.123Z'],
+    ['a text holding the packing separator', { symbol: 'BTC\u0001USD' }, '2026-01-06T00:00:00.123456Z', '2026-01-06T00:00:00.123Z'],
+    ['the separator in a fill with no order id, which would read as its order id', { clientOrderId: 'c-9\u0001O-not', orderId: null }, '2026-01-06T00:00:00Z', '2026-01-06T00:00:00Z'],
+    ['a text holding the fill separator, what follows it read as a fill of its own', { clientOrderId: `c-9\u0002${rowLike}` }, '2026-01-06T00:00:00Z', '2026-01-06T00:00:00Z'],
     // Past 2^53 microseconds a double rounds …999 up to the next millisecond.
-    ['a time a double cannot count in microseconds', 'BTC/USD', '2600-01-01T00:00:00.000999Z', '2600-01-01T00:00:00.000Z'],
-    ['a time long before 2000', 'BTC/USD', '1900-01-01T00:00:00.0015Z', '1900-01-01T00:00:00.001Z'],
-  ])('reads %s as the columns carry it', async (_, symbol, filledAt, ms) => {
+    ['a time a double cannot count in microseconds', {}, '2600-01-01T00:00:00.000999Z', '2600-01-01T00:00:00.000Z'],
+    ['a time long before 2000', {}, '1900-01-01T00:00:00.0015Z', '1900-01-01T00:00:00.001Z'],
+  ])('reads %s as the columns carry it', async (_, texts: { symbol?: string; clientOrderId?: string; orderId?: string | null }, filledAt, ms) => {
+    const { symbol = 'BTC/USD', clientOrderId = 'c-9', orderId = 'O9' } = texts;
     await database.db.execute(sql`insert into fills (intent_id, client_order_id, exchange_trade_id, exchange_order_id, mode, feed, symbol, side, quantity, price, fee, fee_currency, filled_at)
-      values (9, 'c-9', 'T9', 'O9', 'live', 'kraken', ${symbol}, 'buy', 1, 2, 0, 'USD', ${filledAt})`);
+      values (9, ${clientOrderId}, 'T9', ${orderId}, 'live', 'kraken', ${symbol}, 'buy', 1, 2, 0, 'USD', ${filledAt})`);
     try {
       const packed = await liveFillRows(database.db);
       expect(packed).toEqual(await liveFillColumns(database.db));
-      expect(packed.find((f) => f.clientOrderId === 'c-9')).toMatchObject({ exchangeTradeId: 'T9', exchangeOrderId: 'O9', symbol, side: 'buy', quantity: '1.000000000000000000', filledAtMs: Date.parse(ms) });
+      expect(packed.filter((f) => f.exchangeTradeId.startsWith('T9'))).toEqual([expect.objectContaining({
+        clientOrderId, exchangeTradeId: 'T9', exchangeOrderId: orderId, symbol, side: 'buy', quantity: '1.000000000000000000', filledAtMs: Date.parse(ms),
+      })]);
     } finally {
       await database.db.execute(sql`delete from fills where intent_id = 9`);
+    }
+  });
+
+  it('reads every fill whatever its id: ids far apart, on either side of where one chunk of ids ends and the next begins', async () => {
+    // Ids from the lowest on: 4095 is the last of its first chunk, 4096 the first of the second; chunks between are empty.
+    await database.db.execute(sql`insert into fills (id, intent_id, client_order_id, exchange_trade_id, exchange_order_id, mode, feed, symbol, side, quantity, price, fee, fee_currency, filled_at)
+      select (select min(id) from fills) + d, 10, 'c-far-' || d, 'T-far-' || d, null, m, 'kraken', 'BTC/USD', 'sell', 1, 2, 0, 'USD', '2026-02-01T00:00:00Z'
+      from (values (4095, 'live'), (4096, 'live'), (4097, 'paper'), (100000, 'live'), (100001, 'paper')) as far(d, m)`);
+    try {
+      const ledger = await loadLiveFills(database.db);
+      expect(ledger).toEqual((await liveFillColumns(database.db)).sort((a, b) => a.filledAtMs - b.filledAtMs || a.id - b.id));
+      expect(ledger.filter((f) => f.clientOrderId.startsWith('c-far-')).map((f) => f.clientOrderId)).toEqual(['c-far-4095', 'c-far-4096', 'c-far-100000']);
+    } finally {
+      await database.db.execute(sql`delete from fills where intent_id = 10`);
     }
   });
 });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ExchangeTrade } from '../../../src/exchange/types.js';
 import { balanceDiffs, ledgerHoldings } from '../../../src/services/reconcile/balances.js';
@@ -149,6 +150,34 @@ describe('ledgerHoldings', () => {
     const exact = (signs: number[]) => quantities.reduce((sum, q, i) => sum.plus(new Decimal(q).times(signs[i]!)), new Decimal(0));
     expect(held.get('BTC')?.toFixed()).toBe(exact(quantities.map(() => 1)).toFixed());
     expect(held.get('ETH')?.toFixed()).toBe(exact(quantities.map((_, i) => (i % 2 ? -1 : 1))).toFixed());
+  });
+
+  // Quantities as a ledger spells them (scale 18, trailing zeros), shorter and longer ones, both
+  // signs, and the units a double holds exactly and the first ones it does not (2^53 and past).
+  const digits = (maxLength: number) => fc.string({ unit: fc.constantFrom(...'0123456789'), maxLength });
+  const plainDecimal = fc.tuple(fc.boolean(), digits(21), fc.option(digits(20), { nil: null }))
+    .filter(([, whole, fraction]) => whole.length + (fraction?.length ?? 0) > 0)
+    .map(([minus, whole, fraction]) => `${minus ? '-' : ''}${whole}${fraction === null ? '' : `.${fraction}`}`);
+  const quantity = fc.oneof(
+    plainDecimal,
+    fc.bigInt({ min: 0n, max: 10n ** 20n }).map((units) => `${units / 10n ** 18n}.${(units % 10n ** 18n).toString().padStart(18, '0')}`),
+    fc.constantFrom('0', '-0', '0.000000000000000000', '9007199254740991', '9007199254740992', '90071992547409.91', '0.9007199254740993',
+      '-9007199254740991', '0.000000000000000001', '1e-8', '-2.5E+3', '.5', '2.'),
+  );
+
+  it('sums exactly as Decimal does, term by term, whatever the quantities (double, BigInt and Decimal paths alike)', () => {
+    fc.assert(fc.property(fc.array(fc.tuple(quantity, fc.boolean()), { minLength: 1, maxLength: 40 }), (terms) => {
+      const fills = terms.map(([q, sell], i) => fill(i, `T${i}`, { quantity: q, side: sell ? 'sell' : 'buy' }));
+      const exact = terms.reduce((sum, [q, sell]) => (sell ? sum.minus(q) : sum.plus(q)), new Decimal(0));
+      expect(ledgerHoldings(fills).get('BTC')?.toFixed()).toBe(exact.toFixed());
+    }), { numRuns: 2_000 });
+  });
+
+  it('sums exactly where the units leave what a double holds exactly, and come back', () => {
+    const sums = (quantities: string[]) => ledgerHoldings(quantities.map((q, i) => fill(i, `T${i}`, { quantity: q }))).get('BTC')?.toFixed();
+    expect(sums(['90071992547409.91', '0.01', '0.01'])).toBe('90071992547409.93');
+    expect(sums(['9007199254740991', '0.5', '-9007199254740991.5'])).toBe('0');
+    expect(sums(['900719925474099.1', '0.000000000000000001'])).toBe('900719925474099.100000000000000001');
   });
 
   it('adds a hundred thousand tenths to exactly ten thousand (no binary rounding)', () => {

@@ -71,6 +71,13 @@ export const engineRequests = pgTable(
     answerNoticedAt: at('answer_noticed_at'),
     /** When whoever claimed it told the outcome nobody showed (alert channel, or its Slack messages updated): once. */
     outcomeToldAt: at('outcome_told_at'),
+    /**
+     * A sweep telling the outcome holds it from here (the database's now()) until it sets outcome_told_at:
+     * one whose process died before the telling is taken by another sweep once this is EXIT_TELL_LEASE old.
+     */
+    outcomeClaimedAt: at('outcome_claimed_at'),
+    /** Which sweep holds the telling (a fresh token per claim): only it sets outcome_told_at for that claim. */
+    outcomeClaimedBy: text('outcome_claimed_by'),
     /** The Slack messages that show this request (channel, ts), brought up to date when it finishes unwatched. */
     replyMessages: jsonb('reply_messages').$type<Array<{ channel: string; ts: string }>>(),
   },

@@ -76,6 +76,11 @@ export function awaitExitAnswer(ctx: Pick<CommandContext, 'db' | 'clock' | 'logg
   return awaitExit(ctx, request, waitMs, { last: true });
 }
 
+/** The exit as it stands now, read once (nothing is closed or told). */
+export function exitAnswerNow(ctx: Pick<CommandContext, 'db' | 'clock' | 'logger' | 'config' | 'alerts'>, request: ExitRequestState): Promise<ExitRequestState> {
+  return awaitExit(ctx, request, 0, { last: false });
+}
+
 /** The operator was shown this answer (Slack's message says done or failed): the alert channel is not told it too. */
 export function exitShown(ctx: Pick<CommandContext, 'db' | 'logger'>, request: ExitRequestState): Promise<void> {
   return exitAnswerShown(ctx, request);

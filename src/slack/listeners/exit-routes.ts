@@ -2,7 +2,7 @@
 // what would be sold, with a button behind Slack's confirm dialog; the click sends the exit to the
 // engine's process and posts its progress in the channel — pending, then updated to done or failed.
 // Slack retries are dropped by the delivery guard; a second click joins the exit still pending.
-import { awaitExitAnswer, EXIT_ANSWER_LATER_SECONDS, exitCommand, exitMessagePosted, exitShown } from '../../../commands/exit.js';
+import { awaitExitAnswer, EXIT_ANSWER_LATER_SECONDS, exitAnswerNow, exitCommand, exitMessagePosted, exitShown } from '../../../commands/exit.js';
 import { EXIT_CONFIRM_ACTION, renderExitConfirm, renderExitProgress, type ExitButtonValue } from '../views/exit.js';
 import { usageError } from './routes.js';
 import type { ActionRow, SlashSubcommand } from './types.js';
@@ -46,10 +46,20 @@ export const exitConfirmAction: ActionRow = {
     if (result.request.status !== 'pending') return exitShown(req.ctx, result.request);
     // Recorded before the wait: if this process dies or stops waiting first, whoever tells the answer updates this message.
     if (posted) await exitMessagePosted(req.ctx, result.request, posted);
-    const request = await awaitExitAnswer(req.ctx, result.request, EXIT_ANSWER_LATER_SECONDS * 1000);
-    const final = renderExitProgress({ ...result, status: request.status, ok: request.status === 'done', request }, req.actor.id);
-    if (posted) await req.reply.update(posted.channel, posted.ts, final);
-    else await req.reply.inChannel(final);
+    let request = await awaitExitAnswer(req.ctx, result.request, EXIT_ANSWER_LATER_SECONDS * 1000);
+    const render = (r: typeof request) => renderExitProgress({ ...result, status: r.status, ok: r.status === 'done', request: r }, req.actor.id);
+    if (posted) {
+      await req.reply.update(posted.channel, posted.ts, render(request));
+      // The sweep brings this message to the answer once the exit ends; if it ended while this pending
+      // update was on its way, the sweep's may have landed first: read it again, so the answer lands last.
+      if (request.status === 'pending') {
+        const now = await exitAnswerNow(req.ctx, request);
+        if (now.status !== 'pending') {
+          request = now;
+          await req.reply.update(posted.channel, posted.ts, render(request));
+        }
+      }
+    } else await req.reply.inChannel(render(request));
     // Shown only once Slack took the message: one that failed leaves the outcome to the alert channel.
     await exitShown(req.ctx, request);
   },

@@ -277,6 +277,41 @@ describe('/exit in Slack', () => {
     expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ answerShownAt: expect.any(Date), outcomeToldAt: expect.any(Date) });
   }, 90_000);
 
+  it("the button's late pending update cannot leave the message pending: an answer the sweep showed meanwhile is shown again after it", async () => {
+    const id = await workerWithOpenTrade({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: h.fake.url });
+    await worker!.runner.stop();
+    // Slack applies each update when it answers it; the button's pending one is held until the sweep's answer was applied.
+    const applied: Array<{ ts: string; text: string }> = [];
+    let holding = false;
+    let release: () => void = () => {};
+    const released = new Promise<void>((r) => (release = r));
+    h.fake.on('chat.update', async (body) => {
+      const text = String(body.text);
+      if (/\): pending/.test(text) && !holding) {
+        holding = true;
+        await released;
+      }
+      applied.push({ ts: String(body.ts), text });
+      return { body: { ok: true, channel: body.channel, ts: body.ts } };
+    });
+    try {
+      await h.action({ actionId: 'exit_trade_confirm', value: JSON.stringify({ t: id, m: 'paper' }), user: USERS.operator });
+      await waitUntil(() => holding, 120_000, () => 'the button to update its message as still pending');
+      worker!.restartRunner();
+      expect(await waitForEngineRequest(database.db, 1, { timeoutMs: 10_000 })).toMatchObject({ status: 'done' });
+      await waitUntil(() => applied.some((u) => /\(request #1\): done/.test(u.text)), 30_000, () => 'the sweep to show the answer');
+      release();
+      await h.idle();
+      const ts = ((await database.db.select().from(engineRequests))[0]!.replyMessages ?? [])[0]!.ts;
+      const ofMessage = applied.filter((u) => u.ts === ts);
+      expect(ofMessage.map((u) => /\): (\w+)/.exec(u.text)?.[1])).toEqual(['done', 'pending', 'done']);
+      expect(exitAlerts()).toEqual([]);
+    } finally {
+      release();
+      h.fake.on('chat.update', (body) => ({ body: { ok: true, channel: body.channel ?? 'C0FAKE', ts: String(body.ts), message: { text: body.text } } }));
+    }
+  }, 180_000);
+
   it('applies a retried click once, and a second click joins the exit still pending', async () => {
     const id = await workerWithOpenTrade();
     await worker!.runner.stop(); // the engine's process is slow to take it: the request stays pending

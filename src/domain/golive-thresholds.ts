@@ -127,6 +127,8 @@ export interface EngineLimits {
    */
   slackApprovers?: string[];
   alertChannels?: { slack: string | null; email: string[] | null };
+  /** The pairs the engine trades (its TRADING_PAIRS): what the trading-pairs check judges. Absent on rows recorded before it was. */
+  tradingPairs?: string[];
   /**
    * The release the engine's process runs (its build's tag, commit and whether it was built from a
    * clean tree), as it read it when it took the lease: what the release check judges. Absent on rows

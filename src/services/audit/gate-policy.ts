@@ -174,7 +174,7 @@ export function configuredEngineLimits(config: Config, strategies: { file: strin
   return {
     ...configuredPreTradeLimits(config),
     strategiesFile: strategies.file, strategiesSha256: strategies.sha256,
-    slackApprovers: [...config.SLACK_APPROVERS], alertChannels: configuredAlertChannels(config),
+    slackApprovers: [...config.SLACK_APPROVERS], alertChannels: configuredAlertChannels(config), tradingPairs: [...config.TRADING_PAIRS],
   };
 }
 

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../../src/app/context.js';
 import { auditChecks } from '../../../src/services/audit/checks/index.js';
 import { tradingPairsCheck } from '../../../src/services/audit/checks/trading-pairs.js';
-import { runAudit } from '../../../src/services/audit/run-audit.js';
+import { configuredEngineLimits } from '../../../src/services/audit/gate-policy.js';
+import { auditContext, runAudit } from '../../../src/services/audit/run-audit.js';
 import { testContext } from '../../support/app-context.js';
 import { usePostgresTestDb } from '../../support/db.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
@@ -41,10 +42,10 @@ describe('exchange.trading_pairs', () => {
     expect(auditChecks.map((c) => c.id)).toContain('exchange.trading_pairs');
   });
 
-  it('passes when Kraken\'s AssetPairs list every pair of TRADING_PAIRS', async () => {
+  it("lists every pair of this process's TRADING_PAIRS in Kraken's AssetPairs, and warns that no engine recorded its own", async () => {
     const calls = kraken.callsTo('AssetPairs').length;
     expect(await audit({ TRADING_PAIRS: 'BTC/USD,ETH/USD' })).toMatchObject({
-      status: 'pass', value: 'Kraken lists all 2 traded pairs: BTC/USD, ETH/USD (TRADING_PAIRS of this process)', section: 4,
+      status: 'warn', value: "Kraken lists all 2 traded pairs: BTC/USD, ETH/USD (TRADING_PAIRS of this process — no engine has recorded its own in this database yet); the engine's own were not judged", section: 4,
     });
     expect(kraken.callsTo('AssetPairs').length).toBeGreaterThan(calls);
   });
@@ -53,10 +54,29 @@ describe('exchange.trading_pairs', () => {
     const r = await audit({ TRADING_PAIRS: 'BTC/USD,ETH/USDT' });
     expect(r).toMatchObject({
       status: 'fail',
-      value: 'Kraken does not list the pair ETH/USDT (Did you mean ETH/USD?) in TRADING_PAIRS of this process: an engine armed with it refuses to start',
+      value: 'Kraken does not list the pair ETH/USDT (Did you mean ETH/USD?) in TRADING_PAIRS of this process — no engine has recorded its own in this database yet: an engine armed with it refuses to start',
       fix: "Set TRADING_PAIRS (and the strategies file's pairs) to markets Kraken lists, written as BTC/USD, restart the engine, then run the audit again.",
     });
     expect(kraken.orderChangingCalls()).toEqual([]);
+  });
+
+  it("judges the pairs the engine recorded, not this shell's, and says whose they are", async () => {
+    const keys = { KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false' };
+    const ctx = await testContext({ database: database(), env: { LOG_DIR: '/tmp/ctb-audit-test-logs', ...keys, TRADING_PAIRS: 'BTC/USD,ETH/USD' } });
+    try {
+      const recordedAt = new Date('2026-12-05T10:00:00Z');
+      const engine = (tradingPairs: string[]) => auditContext(ctx, { actor, cwd: '.', dryRun: true }, undefined, {
+        limits: { ...configuredEngineLimits(ctx.config, { file: '/srv/strategies.json', sha256: 'x' }), tradingPairs }, recordedBy: 'worker-1:7 (worker)', recordedAt,
+      });
+      const from = "the engine's TRADING_PAIRS, from the engine's process worker-1:7 (worker), recorded at 2026-12-05T10:00:00.000Z";
+      expect(await tradingPairsCheck.run(engine(['BTC/USD', 'ETH/USDT']), { dryRun: true })).toMatchObject({
+        status: 'fail', value: `Kraken does not list the pair ETH/USDT (Did you mean ETH/USD?) in ${from}: an engine armed with it refuses to start`,
+        details: { unlisted: ['ETH/USDT'], pairs: ['BTC/USD', 'ETH/USDT'], pairsFrom: "the engine's process worker-1:7 (worker), recorded at 2026-12-05T10:00:00.000Z" },
+      });
+      expect(await tradingPairsCheck.run(engine(['BTC/USD']), { dryRun: true })).toMatchObject({ status: 'pass', value: `Kraken lists the traded pair: BTC/USD (${from})` });
+    } finally {
+      await ctx.close();
+    }
   });
 
   it('warns, not checked, without a Kraken key', async () => {

@@ -31,3 +31,8 @@ export function judgedApprovers(ctx: { config: Pick<Config, 'SLACK_APPROVERS'>; 
 export function judgedAlertChannels(ctx: Ctx): Judged<{ slack: string | null; email: string[] | null }> {
   return judged(ctx, ctx.engineLimits?.limits.alertChannels, () => configuredAlertChannels(ctx.config));
 }
+
+/** Whose TRADING_PAIRS the trading-pairs check judges: the pairs the engine trades, as its process recorded them. */
+export function judgedTradingPairs(ctx: Ctx): Judged<string[]> {
+  return judged(ctx, ctx.engineLimits?.limits.tradingPairs, () => [...ctx.config.TRADING_PAIRS]);
+}

@@ -32,7 +32,12 @@ export async function recordExitReplyMessage(db: Db, id: number, message: { chan
 
 /** Answers nobody showed get the moment a sweep first saw them: their grace runs from there, on the database's clock. */
 export async function noticeUnshownExitAnswers(db: Db): Promise<void> {
-  await db.update(engineRequests).set({ answerNoticedAt: sql`now()` }).where(and(untold(), isNull(engineRequests.answerNoticedAt)));
+  await noticeStatement(db);
+}
+
+/** The sweep's notice statement, unexecuted (its plan reads the partial index engine_requests_exit_untold, not every request). */
+export function noticeStatement(db: Db) {
+  return db.update(engineRequests).set({ answerNoticedAt: sql`now()` }).where(and(untold(), isNull(engineRequests.answerNoticedAt)));
 }
 
 /** An exit being told, as its claim returned it: `claim` is the token that lets only that claimer finish or release it. */

@@ -87,6 +87,9 @@ export const engineRequests = pgTable(
     // halt's cancel and a kill's hand-over that both could not confirm share one request, not two
     // that each call Kraken on the key's one rate counter.
     uniqueIndex(OPEN_FOLLOW_UP_INDEX).on(sql`coalesce(${t.incidentId}, 0)`).where(openFollowUp(t)),
+    // Exits whose outcome nobody showed or told yet: the few rows the every-2s sweep on every replica
+    // reads and updates (exit-outcomes.ts), found without scanning every request ever written.
+    index('engine_requests_exit_untold').on(t.id).where(sql`${t.kind} = 'exit_trade' and ${t.outcomeToldAt} is null and ${t.answerShownAt} is null`),
   ],
 );
 

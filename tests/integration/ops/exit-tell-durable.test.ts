@@ -7,7 +7,7 @@ import { createOutboxAlertSink } from '../../../src/alerts/sink.js';
 import { ManualClock } from '../../../src/clock.js';
 import { testConfig } from '../../../src/config/env.js';
 import { execute } from '../../../src/db/client.js';
-import { claimUntoldExitOutcomes } from '../../../src/db/queries/exit-outcomes.js';
+import { claimUntoldExitOutcomes, noticeStatement } from '../../../src/db/queries/exit-outcomes.js';
 import { alertEvents, engineRequests } from '../../../src/db/schema/index.js';
 import { silentLogger } from '../../../src/logger.js';
 import { EXIT_SHOWN_GRACE_MS, tellUnshownExits, type TellExitDeps } from '../../../src/services/exits/tell-exit.js';
@@ -76,5 +76,22 @@ describe('telling an exit nobody showed', () => {
     expect(await toldAt(id)).not.toBeNull();
     expect(await storedExitAlerts(id)).toHaveLength(1);
     expect(await tellUnshownExits(ctx)).toBe(0);
+  }, 60_000);
+
+  it("the sweep's notice statement reads the partial index of untold exits, not every request ever written", async () => {
+    const db = database().db;
+    await execute(db, sql`insert into engine_requests (kind, status, requested_by, requested_at, outcome_told_at)
+      select 'cancel_all', 'done', 'cli:ops', now(), null from generate_series(1, 2000)`);
+    await execute(db, sql`insert into engine_requests (kind, status, requested_by, requested_at, outcome_told_at)
+      select 'exit_trade', 'done', 'cli:ops', now(), now() from generate_series(1, 2000)`);
+    await answeredUnshown();
+    await execute(db, sql`analyze engine_requests`);
+    const { sql: text, params } = noticeStatement(db).toSQL();
+    const plan = await db.transaction(async (tx) => {
+      await execute(tx, sql`set local enable_seqscan = off`);
+      const explained = sql.raw(`explain ${text.replace(/\$(\d+)/g, (_m, n: string) => `'${String(params[Number(n) - 1]).replace(/'/g, "''")}'`)}`);
+      return (await execute<{ 'QUERY PLAN': string }>(tx, explained)).map((r) => r['QUERY PLAN']).join('\n');
+    });
+    expect(plan).toContain('engine_requests_exit_untold');
   }, 60_000);
 });

@@ -1,5 +1,6 @@
 // Owns the alert hook that every part of the bot raises alerts through. The pipeline behind it
 // (outbox, Slack threads, email, escalation) lives in src/alerts; until it is wired, alerts are logged.
+import type { Db } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import type { OverdueHooks } from './overdue.js';
 
@@ -29,6 +30,12 @@ export interface AlertRecovery {
 
 export interface AlertSink {
   raise(alert: AlertInput): Promise<void>;
+  /**
+   * Stores the alert in the outbox through `db` — a transaction of the caller's — and throws when it
+   * cannot (raise keeps a refused alert in memory instead): the alert is stored exactly when that
+   * transaction commits, with whatever else the caller wrote in it. Absent on the log fallback.
+   */
+  raiseWithin?(db: Db, alert: AlertInput): Promise<void>;
   /**
    * Resolves the live group with this fingerprint (as `ctb alerts resolve` does: its escalation stops
    * and the thread says who resolved it and why). Returns the group's id, or null when no live group

@@ -19,6 +19,8 @@ export interface ExitRequestState {
   toldLater: boolean;
   /** While pending: how long it has waited and when it expires, in words (exit-expiry.ts); else null. */
   queued: string | null;
+  /** An `exit all` that left out trades another queued exit already closes: which, and by which request, in words. */
+  skipped?: string;
 }
 
 

@@ -233,6 +233,16 @@ export const SHARED_WORKER_FILES = [
   'tests/integration/release/live-release-alert.test.ts',
   'tests/integration/start-data-dir-in-use.test.ts',
   'tests/integration/start-files-once.test.ts',
+  // Isolated files of the kill, mode and ops tests (and one db file) reviewed the same way for the
+  // suite's CPU (issue 15): child processes (a bot, `ctb` commands) and servers the file closes; a
+  // lease held by its own hook until it ends; an in-process engine stopped and contexts closed by their
+  // hooks; no Kraken key used in this process. Each paid a fresh worker and its imports again.
+  'tests/integration/db/not-postgres-cli.test.ts',
+  'tests/integration/kill/kill-other-dir.test.ts',
+  'tests/integration/kill/kill-shell-advice.test.ts',
+  'tests/integration/mode/live-gate-holder-record.test.ts',
+  'tests/integration/ops/exit-expiry-clock.test.ts',
+  'tests/integration/ops/pause-keeps-peak.test.ts',
 ];
 
 /** The files SHARED_WORKER_FILES names, relative to `root` (the repository). */

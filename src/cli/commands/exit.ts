@@ -23,12 +23,13 @@ export function renderExit(r: ExitResult): string {
       return `Exit of ${what} requested (request #${q.requestId}${q.joined ? ', already pending' : ''}): PENDING — `
         + `no engine has answered yet.${queued} It runs as soon as the engine process takes it; `
         + `${q.toldLater ? 'the alert channel is told how it ends; ' : ''}\`ctb trades\` shows when the trade closes.`
+        + (q.skipped ? `\nLeft out: ${q.skipped}` : '')
         + (r.engineNote ? `\n${r.engineNote}` : '');
     }
     default: {
       const q = r.request!;
       const lines = q.results.length > 0 ? q.results.map((x) => `  ${describeExit(x)}`) : [`  ${q.summary ?? ''}`];
-      return `Exit of ${what} (request #${q.requestId}): ${q.status.toUpperCase()}\n${lines.join('\n')}`;
+      return `Exit of ${what} (request #${q.requestId}): ${q.status.toUpperCase()}\n${lines.join('\n')}${q.skipped ? `\nLeft out: ${q.skipped}` : ''}`;
     }
   }
 }

@@ -1,8 +1,10 @@
 // Owns the statements that make an exit's outcome reach someone: the requester marks that it showed
 // the answer (answer_shown_at), a Slack message that shows the request is recorded on it
 // (reply_messages), a sweep notices answers nobody showed (answer_noticed_at) and claims, once
-// across processes, those whose grace is over (outcome_told_at). Every time is the database's now().
-import { and, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
+// across processes, those whose grace is over (a lease: outcome_claimed_at/by), and marks them told
+// (outcome_told_at) once told. Every time is the database's now().
+import { randomUUID } from 'node:crypto';
+import { and, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { engineRequests, type EngineRequest } from '../schema/index.js';
 
@@ -30,28 +32,63 @@ export async function recordExitReplyMessage(db: Db, id: number, message: { chan
 
 /** Answers nobody showed get the moment a sweep first saw them: their grace runs from there, on the database's clock. */
 export async function noticeUnshownExitAnswers(db: Db): Promise<void> {
-  await db.update(engineRequests).set({ answerNoticedAt: sql`now()` }).where(and(untold(), isNull(engineRequests.answerNoticedAt)));
+  await noticeStatement(db);
+}
+
+/** The sweep's notice statement, unexecuted (its plan reads the partial index engine_requests_exit_untold, not every request). */
+export function noticeStatement(db: Db) {
+  return db.update(engineRequests).set({ answerNoticedAt: sql`now()` }).where(and(untold(), isNull(engineRequests.answerNoticedAt)));
+}
+
+/** An exit being told, as its claim returned it: `claim` is the token that lets only that claimer finish or release it. */
+export interface ExitOutcomeClaim {
+  row: EngineRequest;
+  claim: string;
 }
 
 /**
- * Claims, for this caller alone (FOR UPDATE SKIP LOCKED, then outcome_told_at), the answered exits
+ * Claims, for this caller alone (FOR UPDATE SKIP LOCKED, then outcome_claimed_at/by), the answered exits
  * nobody showed whose requester can no longer be about to: noticed more than `graceMs` ago, or its
- * requester's wait (params.waitMs from its writing) over by `graceMs`. With `ids`, only those.
+ * requester's wait (params.waitMs from its writing) over by `graceMs`. With `ids`, only those. A claim
+ * is a lease: outcome_told_at is set only once the telling happened (finishExitOutcome), and a claim
+ * older than `leaseMs` — its process died before it told — is taken again by the next sweep.
  */
-export async function claimUntoldExitOutcomes(db: Db, input: { graceMs: number; ids?: readonly number[]; limit?: number }): Promise<EngineRequest[]> {
+export async function claimUntoldExitOutcomes(
+  db: Db, input: { graceMs: number; leaseMs: number; ids?: readonly number[]; limit?: number },
+): Promise<ExitOutcomeClaim[]> {
   const written = sql`coalesce((${engineRequests.params} ->> 'writtenAt')::timestamptz, ${engineRequests.requestedAt})`;
   const waitMs = sql`coalesce((${engineRequests.params} ->> 'waitMs')::bigint, 0)`;
   const due = sql`(${engineRequests.answerNoticedAt} <= now() - ${spanOf(input.graceMs)} or ${written} + (${waitMs} + ${Math.round(input.graceMs)}) * interval '1 millisecond' <= now())`;
+  const free = or(isNull(engineRequests.outcomeClaimedAt), sql`${engineRequests.outcomeClaimedAt} <= now() - ${spanOf(input.leaseMs)}`)!;
   if (input.ids && input.ids.length === 0) return [];
   const claimable = db.select({ id: engineRequests.id }).from(engineRequests)
-    .where(and(untold(), due, ...(input.ids ? [inArray(engineRequests.id, [...input.ids])] : [])))
+    .where(and(untold(), due, free, ...(input.ids ? [inArray(engineRequests.id, [...input.ids])] : [])))
     .orderBy(engineRequests.id).limit(input.limit ?? 50).for('update', { skipLocked: true });
-  return db.update(engineRequests).set({ outcomeToldAt: sql`now()` }).where(and(inArray(engineRequests.id, claimable), isNull(engineRequests.outcomeToldAt))).returning();
+  const claim = randomUUID();
+  const rows = await db.update(engineRequests).set({ outcomeClaimedAt: sql`now()`, outcomeClaimedBy: claim })
+    .where(and(inArray(engineRequests.id, claimable), untold(), free)).returning();
+  return rows.map((row) => ({ row, claim }));
 }
 
-/** A claim whose telling failed goes back, so the next sweep tells it. */
-export async function releaseExitOutcomeClaim(db: Db, id: number): Promise<void> {
-  await db.update(engineRequests).set({ outcomeToldAt: null }).where(eq(engineRequests.id, id));
+/**
+ * The claimer of exit `id` told its outcome: outcome_told_at is set (and answer_shown_at too when
+ * `shown`: its Slack message shows the answer). False when the claim is no longer this caller's — another
+ * sweep took it over, or it was told — or (unless `shown`) the requester showed the answer meanwhile.
+ * Run it in the transaction that wrote the telling's alert, so the alert and the mark commit together.
+ */
+export async function finishExitOutcome(db: Db, id: number, claim: string, opts: { shown: boolean }): Promise<boolean> {
+  const rows = await db.update(engineRequests)
+    .set({ outcomeToldAt: sql`now()`, ...(opts.shown ? { answerShownAt: sql`coalesce(${engineRequests.answerShownAt}, now())` } : {}) })
+    .where(and(eq(engineRequests.id, id), eq(engineRequests.outcomeClaimedBy, claim), isNull(engineRequests.outcomeToldAt),
+      ...(opts.shown ? [] : [isNull(engineRequests.answerShownAt)])))
+    .returning({ id: engineRequests.id });
+  return rows.length > 0;
+}
+
+/** A claim whose telling failed goes back (if still this caller's), so the next sweep tells it. */
+export async function releaseExitOutcomeClaim(db: Db, id: number, claim: string): Promise<void> {
+  await db.update(engineRequests).set({ outcomeClaimedAt: null, outcomeClaimedBy: null })
+    .where(and(eq(engineRequests.id, id), eq(engineRequests.outcomeClaimedBy, claim), isNull(engineRequests.outcomeToldAt)));
 }
 
 /**

@@ -71,6 +71,13 @@ export const engineRequests = pgTable(
     answerNoticedAt: at('answer_noticed_at'),
     /** When whoever claimed it told the outcome nobody showed (alert channel, or its Slack messages updated): once. */
     outcomeToldAt: at('outcome_told_at'),
+    /**
+     * A sweep telling the outcome holds it from here (the database's now()) until it sets outcome_told_at:
+     * one whose process died before the telling is taken by another sweep once this is EXIT_TELL_LEASE old.
+     */
+    outcomeClaimedAt: at('outcome_claimed_at'),
+    /** Which sweep holds the telling (a fresh token per claim): only it sets outcome_told_at for that claim. */
+    outcomeClaimedBy: text('outcome_claimed_by'),
     /** The Slack messages that show this request (channel, ts), brought up to date when it finishes unwatched. */
     replyMessages: jsonb('reply_messages').$type<Array<{ channel: string; ts: string }>>(),
   },
@@ -80,6 +87,9 @@ export const engineRequests = pgTable(
     // halt's cancel and a kill's hand-over that both could not confirm share one request, not two
     // that each call Kraken on the key's one rate counter.
     uniqueIndex(OPEN_FOLLOW_UP_INDEX).on(sql`coalesce(${t.incidentId}, 0)`).where(openFollowUp(t)),
+    // Exits whose outcome nobody showed or told yet: the few rows the every-2s sweep on every replica
+    // reads and updates (exit-outcomes.ts), found without scanning every request ever written.
+    index('engine_requests_exit_untold').on(t.id).where(sql`${t.kind} = 'exit_trade' and ${t.outcomeToldAt} is null and ${t.answerShownAt} is null`),
   ],
 );
 

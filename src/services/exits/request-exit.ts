@@ -208,14 +208,14 @@ export async function requestExit(
     waitMs: Math.max(0, Math.round(waitMs)),
   });
   // Two clicks at once must not both see "nothing pending" and both enqueue: look and write under one lock.
-  const { row, joined, expired } = await ctx.db.transaction(async (tx) => {
+  const { row, joined, expired, skipped } = await ctx.db.transaction(async (tx) => {
     await lockExitRequests(tx);
     // One that waited past its TTL is never carried out, so it is closed, not joined.
     const expired = await expirePendingExitRequests(tx, expiryOf(ctx));
     const open = await openExitRequests(tx);
     const same = open.find((r) => sameExit(r.params, params));
     // The joiner waits too: the request's wait runs to the later of the two, so neither shown answer is told again.
-    if (same) return { row: (await extendExitWait(tx, same.id, params.waitMs ?? 0)) ?? same, joined: true, expired };
+    if (same) return { row: (await extendExitWait(tx, same.id, params.waitMs ?? 0)) ?? same, joined: true, expired, skipped: undefined };
     // Another exit still queued for one of these trades: a second one would only fail or sell what the first sells.
     const asked = new Set(target === 'all' ? params.tradeIds ?? [] : [target]);
     const overlapping = open.flatMap((r) => {
@@ -223,12 +223,25 @@ export async function requestExit(
       const both = covers ? covers.tradeIds.filter((id) => asked.has(id)) : [];
       return covers && both.length > 0 ? [{ row: r, covers, both }] : [];
     });
-    if (overlapping.length > 0) throw exitAlreadyQueued(target, overlapping);
-    return { row: await enqueueEngineRequest(tx, ctx.clock, { kind: 'exit_trade', requestedBy: actor.id, params }), joined: false, expired };
+    if (overlapping.length === 0) return { row: await enqueueEngineRequest(tx, ctx.clock, { kind: 'exit_trade', requestedBy: actor.id, params }), joined: false, expired, skipped: undefined };
+    // `all` leaves out the trades a queued exit already closes and asks for the rest; refused only when none is left.
+    const covered = new Set(overlapping.flatMap((o) => o.both));
+    const rest = (params.tradeIds ?? []).filter((id) => !covered.has(id));
+    if (target !== 'all' || rest.length === 0) throw exitAlreadyQueued(target, overlapping);
+    const narrowed: ExitRequestParams = { ...params, tradeIds: rest };
+    return { row: await enqueueEngineRequest(tx, ctx.clock, { kind: 'exit_trade', requestedBy: actor.id, params: narrowed }), joined: false, expired, skipped: alreadyQueuedNote(overlapping) };
   });
   await toldExpired(ctx, expired);
-  if (!joined) ctx.logger.warn({ requestId: row.id, actor: actor.id, target }, 'manual exit requested');
-  return stateOf(ctx, row, joined);
+  if (!joined) ctx.logger.warn({ requestId: row.id, actor: actor.id, target, ...(skipped ? { skipped } : {}) }, 'manual exit requested');
+  const state = await stateOf(ctx, row, joined);
+  return skipped ? { ...state, skipped } : state;
+}
+
+/** The trades an `exit all` left out because another queued exit already closes them: which, by which request and whom. */
+function alreadyQueuedNote(overlapping: ReadonlyArray<{ row: EngineRequest; covers: { target: ExitTarget; tradeIds: number[] }; both: number[] }>): string {
+  const trades = [...new Set(overlapping.flatMap((o) => o.both))].sort((a, b) => a - b).map((id) => `#${id}`);
+  const which = overlapping.map((o) => `request #${o.row.id}, the exit of ${describePendingExit(o.covers)} asked by ${o.row.requestedBy}`).join('; ');
+  return `${trades.length === 1 ? `trade ${trades[0]}, which already has` : `trades ${trades.join(', ')}, which already have`} an exit queued (${which}): not asked again.`;
 }
 
 /** The refusal of an exit of trades another queued exit already covers: which, by which request and whom. */
@@ -236,7 +249,7 @@ function exitAlreadyQueued(target: ExitTarget, overlapping: ReadonlyArray<{ row:
   const trades = [...new Set(overlapping.flatMap((o) => o.both))].sort((a, b) => a - b).map((id) => `#${id}`);
   const which = overlapping.map((o) => `request #${o.row.id}, the exit of ${describePendingExit(o.covers)} asked by ${o.row.requestedBy}`).join('; ');
   const subject = trades.length === 1 ? `Trade ${trades[0]} already has an exit queued` : `Trades ${trades.join(', ')} already have an exit queued`;
-  const others = target === 'all' ? ' Exit the other trades one by one, or ask again once it has ended.' : ' Ask again once it has ended if the trade is still open.';
+  const others = target === 'all' ? ' Every listed trade has one, so nothing is left to ask; ask again once it has ended if they are still open.' : ' Ask again once it has ended if the trade is still open.';
   return new AppError('conflict', 'exit_already_queued', `${subject} (${which}): nothing new was asked.${others}`,
     { hint: '/trades shows the queued exits and when each expires.', terminalHint: 'ctb trades shows the queued exits and when each expires.' });
 }
@@ -248,6 +261,12 @@ function exitAlreadyQueued(target: ExitTarget, overlapping: ReadonlyArray<{ row:
  */
 export async function awaitExit(ctx: RequestExitDeps, state: ExitRequestState, waitMs: number, opts: { last: boolean }): Promise<ExitRequestState> {
   if (state.status !== 'pending') return state;
+  // What an `exit all` left out when it was asked is still said with its answer.
+  const answered = await awaitedExit(ctx, state, waitMs, opts);
+  return state.skipped ? { ...answered, skipped: state.skipped } : answered;
+}
+
+async function awaitedExit(ctx: RequestExitDeps, state: ExitRequestState, waitMs: number, opts: { last: boolean }): Promise<ExitRequestState> {
   const row = waitMs > 0 ? await waitForEngineRequest(ctx.db, state.requestId, { timeoutMs: waitMs, pollMs: 100 }) : await getEngineRequest(ctx.db, state.requestId);
   if (!row) return state;
   if (!opts.last || (row.status !== 'pending' && row.status !== 'running')) return stateOf(ctx, row, state.joined);

@@ -12,12 +12,13 @@ import type { Config } from '../../config/env.js';
 import type { Notifier } from '../../notifications/notification.js';
 import type { ManualExitOutcome } from '../../engine/manual-exit.js';
 import type { ExitRequestState, ExitTarget } from '../../domain/exit-request-state.js';
-import { claimUntoldExitOutcomes, markExitAnswerShown, noticeUnshownExitAnswers, releaseExitOutcomeClaim } from '../../db/queries/exit-outcomes.js';
+import { claimUntoldExitOutcomes, finishExitOutcome, noticeUnshownExitAnswers, releaseExitOutcomeClaim } from '../../db/queries/exit-outcomes.js';
 import type { HandlerOutcome } from '../engine-requests/runner.js';
 
 export interface TellExitDeps {
   db: Db;
-  alerts: Pick<AlertSink, 'raise'>;
+  /** raiseWithin, when the sink has it, stores the alert in the transaction that marks the exit told. */
+  alerts: Pick<AlertSink, 'raise' | 'raiseWithin'>;
   logger: Logger;
   config: Pick<Config, 'EXIT_REQUEST_TTL'>;
   /** The process's chat notifier: an exit asked from Slack has its messages brought up to the answer there. */
@@ -78,29 +79,41 @@ async function updateMessages(ctx: TellExitDeps, row: EngineRequest): Promise<bo
 }
 
 /**
+ * How long a sweep's claim on telling an exit holds before another sweep may take it over (its process
+ * died between the claim and the telling). Longer than a Slack update takes at the default
+ * SLACK_API_TIMEOUT (10s): a slower one is at worst made twice, with the same answer.
+ */
+export const EXIT_TELL_LEASE_MS = 60_000;
+
+/**
  * Tells the outcome of every answered exit nobody showed once its grace is over (with `ids`, only
  * those): an exit asked from Slack has its message updated with the answer (then it is shown there),
- * any other — or one whose message Slack refused — goes to the alert channel. Claimed first, so each
- * is told by one process once; a telling that failed is put back for the next sweep. Returns how many were told.
+ * any other — or one whose message Slack refused — goes to the alert channel, its alert stored in the
+ * outbox in the transaction that marks it told (both or neither). Claimed first for one process, as
+ * a lease: a telling that failed is put back for the next sweep, and one whose process died is taken
+ * over once the lease is out. Returns how many were told.
  */
 export async function tellUnshownExits(ctx: TellExitDeps, opts: { ids?: readonly number[] } = {}): Promise<number> {
   await noticeUnshownExitAnswers(ctx.db);
-  const claimed = await claimUntoldExitOutcomes(ctx.db, { graceMs: EXIT_SHOWN_GRACE_MS, ...(opts.ids ? { ids: opts.ids } : {}) });
+  const claimed = await claimUntoldExitOutcomes(ctx.db, { graceMs: EXIT_SHOWN_GRACE_MS, leaseMs: EXIT_TELL_LEASE_MS, ...(opts.ids ? { ids: opts.ids } : {}) });
   let told = 0;
-  for (const row of claimed) {
+  for (const { row, claim } of claimed) {
     const alert = exitOutcomeAlert(row);
     if (!alert) continue;
-    if (await updateMessages(ctx, row)) {
-      await markExitAnswerShown(ctx.db, row.id).catch((err: unknown) => ctx.logger.warn({ err, requestId: row.id }, 'could not record that an exit\'s answer was shown in Slack'));
-      told += 1;
-      continue;
-    }
     try {
-      await ctx.alerts.raise(alert);
-      told += 1;
+      if (await updateMessages(ctx, row)) {
+        if (await finishExitOutcome(ctx.db, row.id, claim, { shown: true })) told += 1;
+        continue;
+      }
+      const alerted = await ctx.db.transaction(async (tx) => {
+        if (!(await finishExitOutcome(tx, row.id, claim, { shown: false }))) return false;
+        await (ctx.alerts.raiseWithin ? ctx.alerts.raiseWithin(tx, alert) : ctx.alerts.raise(alert));
+        return true;
+      });
+      if (alerted) told += 1;
     } catch (err) {
-      ctx.logger.error({ err, requestId: row.id }, 'could not tell the alert channel how an exit ended; told on the next sweep');
-      await releaseExitOutcomeClaim(ctx.db, row.id).catch((e: unknown) => ctx.logger.error({ err: e, requestId: row.id }, 'could not put back the claim to tell an exit\'s outcome'));
+      ctx.logger.error({ err, requestId: row.id }, 'could not tell how an exit ended; told on the next sweep');
+      await releaseExitOutcomeClaim(ctx.db, row.id, claim).catch((e: unknown) => ctx.logger.error({ err: e, requestId: row.id }, 'could not put back the claim to tell an exit\'s outcome; another sweep takes it once its lease is out'));
     }
   }
   return told;

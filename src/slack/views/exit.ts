@@ -87,5 +87,6 @@ export function renderExitRequest(r: { target: ExitResult['target']; request: Ex
   const engine = q.status === 'pending' && r.engineNote ? [context(`:warning: ${escapeText(r.engineNote)}`)] : [];
   const queued = q.status === 'pending' && q.queued !== null
     ? [context(`Still queued: ${escapeText(q.queued)}.${q.toldLater ? ' This message is updated with how it ends (or, when it cannot be, the alert channel is told).' : ''}`)] : [];
-  return { text: fitText(text, 2900), blocks: [listSection(head, lines, { more: '`ctb trades`' }), ...queued, ...engine] };
+  const skipped = q.skipped ? [context(`:information_source: Left out: ${escapeText(q.skipped)}`)] : [];
+  return { text: fitText(text, 2900), blocks: [listSection(head, lines, { more: '`ctb trades`' }), ...skipped, ...queued, ...engine] };
 }

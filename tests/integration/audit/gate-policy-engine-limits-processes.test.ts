@@ -27,8 +27,9 @@ const STRICT_SHELL = {
 describe('the engine\'s pre-trade limits and strategies across processes', () => {
   it('are recorded by the engine and judged by ctb audit in a shell that sets stricter ones', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ctb-gate-limits-'));
-    // The engine runs a 25 % band and 1000 orders a minute (baseEnv), and its own strategies file.
-    const env = baseEnv(dir, { DATABASE_URL: bed.database.url, RISK_PRICE_BAND_PCT: '25', RISK_MAX_OPEN_ORDERS: '4,12' });
+    // The engine runs a 25 % band and 1000 orders a minute (baseEnv), and its own strategies file; it
+    // records them when it takes the lease, so it need not trade (idle: a short replay, a candle an hour).
+    const env = baseEnv(dir, { DATABASE_URL: bed.database.url, RISK_PRICE_BAND_PCT: '25', RISK_MAX_OPEN_ORDERS: '4,12' }, { idle: true });
     const engine = bot(['start', '--role', 'worker'], env, dir);
     await engine.waitFor(/go-live gate policy recorded/, 120_000);
     const loaded = readFileSync(env.STRATEGIES_FILE!);

@@ -23,7 +23,7 @@ const bed = useGateProcesses();
 describe('the engine\'s logs, approvers and alert channels across processes', () => {
   it('are recorded by the engine and judged by ctb audit in a shell that sets looser ones', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ctb-gate-operations-'));
-    const env = baseEnv(dir, { DATABASE_URL: bed.database.url, SLACK_APPROVERS: 'U0ENGINE1' });
+    const env = baseEnv(dir, { DATABASE_URL: bed.database.url, SLACK_APPROVERS: 'U0ENGINE1' }, { idle: true });
     // An unhandled error in the engine's log: the engine's scan at start finds it.
     mkdirSync(env.LOG_DIR!, { recursive: true });
     appendFileSync(join(env.LOG_DIR!, 'system.log'), `${JSON.stringify({ level: 50, time: Date.now() - 60_000, pid: 1, msg: 'order book went away' })}\n`);

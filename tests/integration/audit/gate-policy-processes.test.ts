@@ -28,7 +28,7 @@ describe('the go-live gate policy across processes', () => {
   it('is recorded by the engine, held over a shell\'s looser GOLIVE_ALERT_WINDOW by ctb audit and by ctb resume', async () => {
     // The engine's process records its thresholds when it takes the engine lease.
     const dir = mkdtempSync(join(tmpdir(), 'ctb-gate-policy-'));
-    const engine = bot(['start', '--role', 'worker'], baseEnv(dir, { DATABASE_URL: bed.database.url, ...ENGINE_GOLIVE }), dir);
+    const engine = bot(['start', '--role', 'worker'], baseEnv(dir, { DATABASE_URL: bed.database.url, ...ENGINE_GOLIVE }, { idle: true }), dir);
     await engine.waitFor(/go-live gate policy recorded/, 120_000);
     const [stored] = await bed.database.db.select().from(golivePolicy);
     const recordedBy = `${hostname()}:${engine.pid} (worker)`;

@@ -36,7 +36,7 @@ const bed = useGateProcesses();
 describe('the audit settings of the gate policy across processes', () => {
   it('are recorded by the engine, held over a shell\'s shorter LOG_CHECK_WINDOW by ctb audit, and over a looser or different one by ctb resume', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ctb-gate-settings-'));
-    const env = baseEnv(dir, { DATABASE_URL: bed.database.url, ...ENGINE_ENV });
+    const env = baseEnv(dir, { DATABASE_URL: bed.database.url, ...ENGINE_ENV }, { idle: true });
     // An unhandled error an hour ago in the engine's log, which the engine scans and publishes at
     // start: outside a 1-minute log window, inside the policy's 2 days.
     mkdirSync(env.LOG_DIR!, { recursive: true });

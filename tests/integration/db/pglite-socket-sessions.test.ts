@@ -41,7 +41,10 @@ afterEach(() => {
 describe('CLI and socket clients beside a trading bot on PGlite', () => {
   it('gets every answer right, with no error, while the bot keeps writing; an idle transaction is cut off, not the bot', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ctb-sock-'));
-    const { replayFile, strategiesFile } = writeTradingReplay(dir, { roundTrips: 1000 });
+    // 250 round trips (9,500 candles) play for at least 190 s at 20 ms a candle, past the test's 180 s
+    // timeout, so the bot trades until the end however slowly it runs: the 38,000 candles of 1000
+    // cost its start some 0.6 CPU-s more to write and parse.
+    const { replayFile, strategiesFile } = writeTradingReplay(dir, { roundTrips: 250 });
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '', HOME: dir, MARKET_FEED: 'replay', REPLAY_FILE: replayFile, STRATEGIES_FILE: strategiesFile,
       REPLAY_INTERVAL: '20ms', PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), LOG_LEVEL: 'info',

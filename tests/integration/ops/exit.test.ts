@@ -477,11 +477,29 @@ describe('ctb exit', () => {
     expect((await cli('exit', String(id), '--yes', '--wait', '0')).code).toBe(1);
     const all = await cli('exit', 'all', '--yes', '--wait', '0');
     expect(all.code).toBe(1);
-    expect(all.err).toMatch(new RegExp(`Trade #${id} already has an exit queued \\(request #2, the exit of trade #${id} asked by cli:\\S+\\): nothing new was asked\\. Exit the other trades one by one`));
+    expect(all.err).toMatch(new RegExp(`Trade #${id} already has an exit queued \\(request #2, the exit of trade #${id} asked by cli:\\S+\\): nothing new was asked\\. Every listed trade has one, so nothing is left to ask`));
     expect((await database.db.select().from(engineRequests).orderBy(engineRequests.id)).map((r) => r.id)).toEqual([1, 2]);
     worker!.restartRunner();
     expect(await waitForEngineRequest(database.db, 2, { timeoutMs: 10_000 })).toMatchObject({ status: 'done' });
     expect(await exitIntents()).toHaveLength(1);
+  });
+
+  it('exit all leaves out a trade another queued exit already closes and asks for the rest, naming what it left out and why', async () => {
+    await insertTrades(database.db, [openTrade({ quantity: '0.001', entryPrice: '100', entryIntentId: 9101 }), openTrade({ quantity: '0.002', entryPrice: '100', entryIntentId: 9102 })]);
+    const [a, b] = (await database.db.select().from(trades).orderBy(trades.id)).map((t) => t.id);
+    expect((await cli('exit', String(a), '--yes', '--wait', '0')).code).toBe(1);
+    const all = await cli('exit', 'all', '--yes', '--wait', '0');
+    expect(all.code).toBe(1);
+    expect(all.err).toBe('');
+    expect(all.out).toMatch(/\(request #2\): PENDING/);
+    expect(all.out).toMatch(new RegExp(`\\nLeft out: trade #${a}, which already has an exit queued \\(request #1, the exit of trade #${a} asked by cli:\\S+\\): not asked again\\.`));
+    const rows = await database.db.select().from(engineRequests).orderBy(engineRequests.id);
+    expect(rows.map((r) => [r.id, r.params['target'], r.params['tradeIds'] ?? null])).toEqual([[1, a, null], [2, 'all', [b]]]);
+    // Asked again, every listed trade has an exit queued: refused, naming both.
+    const again = await cli('exit', 'all', '--yes', '--wait', '0');
+    expect(again.code).toBe(1);
+    expect(again.err).toMatch(new RegExp(`Trades #${a}, #${b} already have an exit queued \\(request #1, the exit of trade #${a} asked by cli:\\S+; request #2, the exit of every listed trade \\(#${b}\\) asked by cli:\\S+\\): nothing new was asked\\. Every listed trade has one`));
+    expect(await database.db.select().from(engineRequests)).toHaveLength(2);
   });
 
   it('EXIT_REQUEST_TTL runs from the writing alone, the same for the engine as for what closes expired exits: a later joinedAt buys no time', async () => {

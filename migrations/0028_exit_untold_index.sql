@@ -1,0 +1,1 @@
+CREATE INDEX "engine_requests_exit_untold" ON "engine_requests" USING btree ("id") WHERE "engine_requests"."kind" = 'exit_trade' and "engine_requests"."outcome_told_at" is null and "engine_requests"."answer_shown_at" is null;

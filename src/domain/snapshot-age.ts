@@ -14,6 +14,11 @@ export interface SnapshotBotFacts {
   mode: 'paper' | 'live';
   halted: boolean;
   heartbeatAt: Date | string | null;
+  /**
+   * The heartbeat's age when the snapshot's age is told now, computed on the database's clock (the
+   * engine beats on it): a reader whose clock runs off would misjudge it. Undefined: judged from heartbeatAt at `now`.
+   */
+  heartbeatAgeMs?: number | null;
 }
 
 export interface SnapshotAsOf {
@@ -78,7 +83,8 @@ export function snapshotAsOf(i: SnapshotAgeInput): SnapshotAsOf {
   if (i.tradeSince) reasons.push('a trade was opened or closed since');
   if (!stopped && i.engineRunning !== false && ageMs > staleAfterMs) {
     const beat = i.bot?.heartbeatAt ? new Date(i.bot.heartbeatAt).getTime() : null;
-    const engineDown = i.engineRunning === undefined && (beat === null || i.now.getTime() - beat > staleAfterMs);
+    const beatAgeMs = i.bot?.heartbeatAgeMs !== undefined ? i.bot.heartbeatAgeMs : beat === null ? null : i.now.getTime() - beat;
+    const engineDown = i.engineRunning === undefined && (beatAgeMs === null || beatAgeMs > staleAfterMs);
     reasons.push(`no snapshot for over ${formatAgo(staleAfterMs / 1000)}${engineDown ? ': the engine is not running' : ` (one is due every ${formatAgo(i.intervalMs / 1000)})`}`);
   }
   return { at: at.toISOString(), ageSeconds: Math.floor(ageMs / 1000), fresh: reasons.length === 0, reasons, staleAfterSeconds: staleAfterMs / 1000 };

@@ -44,6 +44,9 @@ export interface JobSpec {
 
 export class JobRegistry {
   readonly #tasks = new Map<string, { spec: JobSpec; task: ScheduledTask }>();
+  /** Runs started by the schedule and not yet ended: stopAll waits for them (they use the database it closes next). */
+  readonly #running = new Map<Promise<void>, string>();
+  #stopping = false;
   #tradingPausedReason: string | null = null;
 
   constructor(private readonly logger: Logger) {}
@@ -53,11 +56,19 @@ export class JobRegistry {
     const task = loadCron(this.logger).schedule(
       spec.schedule,
       async () => {
-        if (spec.trades && this.#tradingPausedReason) return;
+        if (this.#stopping || (spec.trades && this.#tradingPausedReason)) return;
+        const run = (async () => {
+          try {
+            await spec.run();
+          } catch (err) {
+            this.logger.error({ err, job: spec.name }, `job ${spec.name} failed`);
+          }
+        })();
+        this.#running.set(run, spec.name);
         try {
-          await spec.run();
-        } catch (err) {
-          this.logger.error({ err, job: spec.name }, `job ${spec.name} failed`);
+          await run;
+        } finally {
+          this.#running.delete(run);
         }
       },
       { name: spec.name, noOverlap: true, logger: cronLogger(this.logger, spec.name), ...(spec.timezone ? { timezone: spec.timezone } : {}) },
@@ -92,8 +103,23 @@ export class JobRegistry {
     await entry.spec.run();
   }
 
-  async stopAll(): Promise<void> {
+  /**
+   * Stops every schedule, then waits for the runs already under way to end (a run cut off by the
+   * database closing under it would log a failure that never happened to the job, and leave its
+   * work half done); at most `waitMs`, after which the ones still running are named in a warning.
+   */
+  async stopAll(waitMs = 10_000): Promise<void> {
+    this.#stopping = true;
     await Promise.all([...this.#tasks.values()].map(({ task }) => task.stop()));
     this.#tasks.clear();
+    if (this.#running.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), waitMs); });
+    const ended = await Promise.race([Promise.all([...this.#running.keys()]).then(() => 'ended' as const), timedOut]);
+    clearTimeout(timer);
+    if (ended === 'timeout') {
+      const names = [...new Set(this.#running.values())];
+      this.logger.warn({ jobs: names, waitMs }, `stopping with job(s) ${names.join(', ')} still running after ${waitMs} ms`);
+    }
   }
 }

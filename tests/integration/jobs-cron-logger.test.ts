@@ -30,3 +30,38 @@ describe('scheduled jobs under a stalled event loop', () => {
     expect(missed[0]).toMatchObject({ level: 40, source: 'node-cron', job: 'every-second' });
   }, 20_000);
 });
+
+describe('stopping the scheduled jobs', () => {
+  it('waits for a run under way to end before it returns (the database closes next), and starts none after', async () => {
+    const logger = pino({ level: 'silent' });
+    const jobs = new JobRegistry(logger);
+    let started = 0;
+    let ended = 0;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    jobs.register({ name: 'slow', schedule: '* * * * * *', trades: false, run: async () => { started += 1; await held; ended += 1; } });
+    const until = Date.now() + 5_000;
+    while (started === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(started).toBe(1);
+    let stopped = false;
+    const stopping = jobs.stopAll().then(() => void (stopped = true));
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect(stopped, 'stopAll returned while a run was still under way').toBe(false);
+    release();
+    await stopping;
+    expect(ended).toBe(1);
+    expect(started, 'no run starts once stopping began').toBe(1);
+  }, 20_000);
+
+  it('gives up waiting after its bound and names the job still running', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const jobs = new JobRegistry(logger);
+    let started = false;
+    jobs.register({ name: 'stuck', schedule: '* * * * * *', trades: false, run: () => { started = true; return new Promise<void>(() => undefined); } });
+    const until = Date.now() + 5_000;
+    while (!started && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    await jobs.stopAll(200);
+    expect(lines.find((l) => /still running after 200 ms/.test(String(l['msg'])))).toMatchObject({ level: 40, jobs: ['stuck'] });
+  }, 20_000);
+});

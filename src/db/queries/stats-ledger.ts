@@ -165,12 +165,16 @@ export interface BotFactsRow {
   mode: 'paper' | 'live';
   halted: boolean;
   heartbeatAt: Date | string | null;
+  /** The heartbeat's age now, on the database's clock (the one the engine beats on). */
+  heartbeatAgeMs: number | null;
 }
 
 /** Which book the engine snapshots now and whether it runs (bot_state), to say why a snapshot is old. */
 export async function botFacts(db: Db): Promise<BotFactsRow | null> {
-  const rows = await execute<BotFactsRow>(db, sql`select mode, halted, engine_heartbeat_at as "heartbeatAt" from bot_state where id = 1`);
-  return rows[0] ?? null;
+  const rows = await execute<Omit<BotFactsRow, 'heartbeatAgeMs'> & { heartbeatAgeMs: number | string | null }>(db, sql`select mode, halted, engine_heartbeat_at as "heartbeatAt",
+    (extract(epoch from (now() - engine_heartbeat_at)) * 1000)::float8 as "heartbeatAgeMs" from bot_state where id = 1`);
+  const row = rows[0];
+  return row ? { ...row, heartbeatAgeMs: row.heartbeatAgeMs === null ? null : Number(row.heartbeatAgeMs) } : null;
 }
 
 export interface DrawdownRow {

@@ -164,6 +164,16 @@ interface BookInputs {
   engineRunning: boolean | undefined;
 }
 
+/**
+ * The heartbeat's age at the window's end: its age read on the database's clock (the one the engine
+ * beats on) less how long before this reading the window ended — both of those on this process's
+ * clock, so an offset of that clock from the database's cancels out.
+ */
+function heartbeatAtEnd<B extends SnapshotBotFacts & { heartbeatAgeMs: number | null }>(bot: B | null, end: Date, readAt: number): SnapshotBotFacts | null {
+  if (!bot) return null;
+  return { ...bot, heartbeatAgeMs: bot.heartbeatAgeMs === null ? null : bot.heartbeatAgeMs - (readAt - end.getTime()) };
+}
+
 /** An entry in flight with fills as one more open position of its book (its filled part at its fills' prices). */
 const asOpenGroup = (p: InFlightPosition): OpenGroupRow => ({
   mode: p.mode, feed: p.feed, strategy: p.strategy, open: 1, costBasis: p.quantity.times(p.entryPrice).toFixed(), entryFees: p.entryFee.toFixed(), lastEntryAt: p.entryAt,
@@ -268,6 +278,7 @@ export async function computeStats(deps: { db: Db; config: Pick<Config, 'PAPER_S
       paperFundingRow(db, deps.config.QUOTE_CURRENCY),
     ]),
   );
+  const readAt = Date.now();
   // The paper account's funding is a fact the engine recorded; this process's setting only stands in before.
   const paperStart = paperStartOf(funding, deps.config.PAPER_STARTING_BALANCE);
   // What entries in flight filled is open already, though no trade row holds it yet (in-flight.ts).
@@ -296,7 +307,7 @@ export async function computeStats(deps: { db: Db; config: Pick<Config, 'PAPER_S
       // A snapshot's age is told at the window's end: now, for every period but a past summary's.
       now: window.to,
       snapshotIntervalMs: deps.config.EQUITY_SNAPSHOT_INTERVAL,
-      bot,
+      bot: heartbeatAtEnd(bot, window.to, readAt),
       engineRunning,
     }),
   );

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CliIo } from '../../../src/cli/io.js';
 import { runCli } from '../../../src/cli/program.js';
 import { testConfig } from '../../../src/config/env.js';
@@ -113,6 +113,22 @@ describe('the age of the snapshot behind the stats', () => {
     expect(book(await stats(), 'paper').asOf).toMatchObject({ fresh: true, ageSeconds: 29 * 60 });
     const later = new Date(NOW.getTime() + 2 * MIN);
     expect(book(await stats(later), 'paper').asOf).toMatchObject({ fresh: false, reasons: ['no snapshot for over 30m (one is due every 15m)'] });
+  });
+
+  it("a summary ending at the reader's now judges the engine's heartbeat on the database's clock: a reader whose clock runs an hour ahead does not call a beating engine stopped", async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 60 * MIN);
+      const readerNow = new Date();
+      const summary = () => computeStats({ db: database.db, config }, { window: { from: null, to: readerNow }, period: 'custom', endsNow: false });
+      await insertSnapshots(database.db, [{ mode: 'paper', at: ago(40 * MIN, readerNow), equity: '10000' }]);
+      await database.db.insert(botStateTable).values({ id: 1, mode: 'paper', halted: false, engineHeartbeatAt: sql`now() - interval '1 second'` });
+      expect(book(await summary(), 'paper').asOf).toMatchObject({ fresh: false, reasons: ['no snapshot for over 30m (one is due every 15m)'] });
+      await database.db.update(botStateTable).set({ engineHeartbeatAt: sql`now() - interval '40 minutes'` });
+      expect(book(await summary(), 'paper').asOf).toMatchObject({ reasons: ['no snapshot for over 30m: the engine is not running'] });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("a past period's summary, which today's lease says nothing of, tells a stopped engine by its heartbeat", async () => {

@@ -100,7 +100,7 @@ export class EscalationTicker {
   async #batch(groupId: number | undefined): Promise<{ steps: number; overdue: OverdueCritical[] }> {
     const now = this.deps.clock.now();
     return this.deps.db.transaction(async (db) => {
-      const due = await lockDueEscalations(db, { now, limit: BATCH, ...(groupId === undefined ? {} : { groupId }) });
+      const due = await lockDueEscalations(db, { limit: BATCH, ...(groupId === undefined ? {} : { groupId }) });
       const overdue: OverdueCritical[] = [];
       for (const id of due) {
         const esc = (await escalationById(db, id))!;
@@ -163,15 +163,12 @@ export class EscalationTicker {
     if (this.deps.metrics) ctbMetrics(this.deps.metrics).escalations.inc({ step: rung });
 
     // The first rung's deadline has passed once a later rung runs (or the ladder comes round again).
-    let overdue: OverdueCritical | null = null;
-    const pastFirstDeadline = !first;
-    if (pastFirstDeadline && esc.overdueAt === null && !group.test) {
-      overdue = { groupId: group.id, fingerprint: group.fingerprint, title: group.title, source: group.source, firstAt: group.firstAt, overdueAt: now };
-    }
-    await advanceEscalation(db, {
-      id: esc.id, round, roundBase, step: step + 1, dueAt: new Date(now.getTime() + policy.ackSlaMs), overdueAt: overdue ? now : null, now,
-    });
-    return overdue;
+    // Both moments are the database's (the next step one ACK SLA after its now(), overdue at that now()).
+    const becameOverdue = !first && esc.overdueAt === null && !group.test;
+    const overdueAt = await advanceEscalation(db, { id: esc.id, round, roundBase, step: step + 1, inMs: policy.ackSlaMs, overdue: becameOverdue, now });
+    return becameOverdue && overdueAt
+      ? { groupId: group.id, fingerprint: group.fingerprint, title: group.title, source: group.source, firstAt: group.firstAt, overdueAt }
+      : null;
   }
 
   /**

@@ -3,7 +3,8 @@
 import { buildAppContext, type OwnedContext } from '../../src/app/build-context.js';
 import { ManualClock } from '../../src/clock.js';
 import { testConfig, type Config } from '../../src/config/env.js';
-import type { Database } from '../../src/db/client.js';
+import { execute, type Database, type Db } from '../../src/db/client.js';
+import { sql } from 'drizzle-orm';
 import { silentLogger, type Logger } from '../../src/logger.js';
 import { createAlertRuntime, type AlertRuntime, type AlertRuntimeOptions } from '../../src/alerts/runtime.js';
 import type { OutboxAlertSink } from '../../src/alerts/sink.js';
@@ -64,3 +65,14 @@ export const ALERT_TABLES = [
   'alert_deliveries', 'alert_events', 'alert_groups', 'alert_escalations', 'alert_pages', 'alert_slack_pacing', 'alert_tests',
   'oncall_rotations', 'oncall_overrides', 'alert_policies',
 ];
+
+/**
+ * `ms` pass for the escalation ladder, whose due times are on the database's clock: every waiting
+ * escalation's due_at moves `ms` closer to the database's now(), and `clock` (the replicas') moves
+ * as far, so a step the test waits out is due on both (as passUntilDue does for engine requests).
+ */
+export async function passEscalationTime(db: Db, clock: ManualClock | null, ms: number): Promise<void> {
+  await execute(db, sql`update alert_escalations set due_at = due_at - ${Math.round(ms)} * interval '1 millisecond'
+    where status in ('active', 'silenced')`);
+  clock?.advance(ms);
+}

@@ -28,6 +28,7 @@ export interface LiveKraken {
 }
 
 export async function startLiveKraken(opts: SimulatorOptions = {}): Promise<LiveKraken> {
+  if (opts.clock instanceof ManualClock) realTimeCounted.set(opts.clock, performance.now());
   let hidden = false;
   const stash = new Map<string, string[]>();
   let sim: KrakenSimulator | undefined;
@@ -148,12 +149,30 @@ export async function followUpAges(database: Database, id: number): Promise<{ gi
 }
 
 /**
+ * Up to when (performance.now()) the real time that passed is counted on a manual clock the
+ * simulator runs on: from the simulator's start, then from each passUntilDue. The database's now()
+ * runs on in real time (a test taking seconds under load), while the manual clock moves only when
+ * told: without this, the bot would judge Kraken's counter by refusal ages and next tries the
+ * database has seen age in real time, and the simulator's counter, on the manual clock, would not
+ * have fallen as far.
+ */
+const realTimeCounted = new WeakMap<ManualClock, number>();
+
+/**
  * Time passes until request `id`'s next try is due on the database's clock (not_before, which the
- * runner judges due by): the follow-ups' times age by its wait and a second more (the time the test
- * took since it was written, with room to spare), and `clock` (the bot's) moves as far. Returns how far (0: already due).
+ * runner judges due by). First `clock` (the bot's, and the simulator's when it runs on it) counts the
+ * real time that passed since it last did (see realTimeCounted), which the database has already
+ * counted; then the follow-ups' times age by what is left of the wait and a second more, and `clock`
+ * moves as far. Returns how far the wait moved them (0: already due; the real time is counted all the same).
  */
 export async function passUntilDue(database: Database, id: number, clock: ManualClock): Promise<number> {
   const result = await database.db.execute(sql`select (extract(epoch from (not_before - now())) * 1000)::float8 as "inMs" from engine_requests where id = ${id}`);
+  const counted = realTimeCounted.get(clock);
+  if (counted !== undefined) {
+    const at = performance.now();
+    clock.advance(Math.ceil(at - counted));
+    realTimeCounted.set(clock, at);
+  }
   const [row] = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ inMs: number | null }>;
   const inMs = row?.inMs === null || row?.inMs === undefined ? 0 : Number(row.inMs);
   if (inMs <= 0) return 0;

@@ -5,15 +5,19 @@ import { eq, sql } from 'drizzle-orm';
 import { execute, type Db } from '../client.js';
 import { alertEscalations, type AlertEscalation } from '../schema/alerts.js';
 
+const spanOf = (ms: number) => sql`${Math.round(Math.max(0, ms))} * interval '1 millisecond'`;
+
 /**
  * Locks up to `limit` due escalations — active ones, and silenced ones whose silence is due to end —
  * for the rest of the transaction; their ids, oldest due first. `groupId` limits it to one group.
+ * Due is judged by the database's now(), the clock due_at is written on: a replica whose clock is
+ * minutes off neither pages early nor late.
  */
-export async function lockDueEscalations(db: Db, input: { now: Date; limit: number; groupId?: number }): Promise<number[]> {
+export async function lockDueEscalations(db: Db, input: { limit: number; groupId?: number }): Promise<number[]> {
   const oneGroup = input.groupId === undefined ? sql`` : sql` and group_id = ${input.groupId}`;
   const rows = await execute<{ id: string | number }>(db, sql`
     select id from alert_escalations
-    where status in ('active', 'silenced') and due_at <= ${input.now.toISOString()}::timestamptz${oneGroup}
+    where status in ('active', 'silenced') and due_at <= now()${oneGroup}
     order by due_at, id limit ${input.limit}
     for update skip locked`);
   return rows.map((r) => Number(r.id));
@@ -31,20 +35,23 @@ export async function escalationOfGroup(db: Db, groupId: number): Promise<AlertE
 }
 
 /**
- * The step ran: the next one is due at `dueAt`; `overdueAt` is kept once set (the first deadline
- * passed once). The timer is active again (a step after a silence resumes it), counting rounds from `roundBase`.
+ * The step ran: the next one is due `inMs` after the database's now(); with `overdue`, the first
+ * deadline passed and overdue_at is that now() (kept once set). Returns overdue_at (null when not
+ * overdue). The timer is active again (a step after a silence resumes it), counting rounds from `roundBase`.
  */
 export async function advanceEscalation(
   db: Db,
-  input: { id: number; round: number; roundBase: number; step: number; dueAt: Date; overdueAt: Date | null; now: Date },
-): Promise<void> {
-  await execute(db, sql`
+  input: { id: number; round: number; roundBase: number; step: number; inMs: number; overdue: boolean; now: Date },
+): Promise<Date | null> {
+  const [row] = await execute<{ overdue_at: string | Date | null }>(db, sql`
     update alert_escalations set status = 'active', stopped_reason = null,
       round = ${input.round}, round_base = ${input.roundBase}, step = ${input.step},
-      due_at = ${input.dueAt.toISOString()}::timestamptz,
-      overdue_at = coalesce(overdue_at, ${input.overdueAt ? input.overdueAt.toISOString() : null}::timestamptz),
+      due_at = now() + ${spanOf(input.inMs)},
+      overdue_at = coalesce(overdue_at, case when ${input.overdue}::boolean then now() end),
       updated_at = ${input.now.toISOString()}::timestamptz
-    where id = ${input.id}`);
+    where id = ${input.id}
+    returning overdue_at`);
+  return row?.overdue_at == null ? null : new Date(row.overdue_at);
 }
 
 export async function endEscalation(
@@ -62,6 +69,9 @@ export async function stopGroupEscalation(db: Db, input: { groupId: number; reas
     where group_id = ${input.groupId} and status in ('active', 'silenced')`);
 }
 
+/** A silence's end as a due time: what is left of it (`until` less the writer's `now`) after the database's now(). */
+const silenceEnds = (input: { until: Date; now: Date }) => sql`now() + ${spanOf(input.until.getTime() - input.now.getTime())}`;
+
 /**
  * Pauses a group's escalation until `until` (a silence): due then, when the escalation tick starts
  * the ladder again if the group is still open. An exhausted ladder is paused too: once the silence
@@ -70,7 +80,7 @@ export async function stopGroupEscalation(db: Db, input: { groupId: number; reas
  */
 export async function silenceGroupEscalation(db: Db, input: { groupId: number; reason: string; until: Date; now: Date }): Promise<number> {
   const paused = await execute(db, sql`update alert_escalations set status = 'silenced', stopped_reason = ${input.reason},
-    due_at = ${input.until.toISOString()}::timestamptz, updated_at = ${input.now.toISOString()}::timestamptz
+    due_at = ${silenceEnds(input)}, updated_at = ${input.now.toISOString()}::timestamptz
     where group_id = ${input.groupId} and status in ('active', 'silenced', 'exhausted')
     returning id`);
   return paused.length;
@@ -79,7 +89,7 @@ export async function silenceGroupEscalation(db: Db, input: { groupId: number; r
 /** Pauses one escalation until its group's silence ends (see silenceGroupEscalation). */
 export async function silenceEscalation(db: Db, input: { id: number; reason: string; until: Date; now: Date }): Promise<void> {
   await execute(db, sql`update alert_escalations set status = 'silenced', stopped_reason = ${input.reason},
-    due_at = ${input.until.toISOString()}::timestamptz, updated_at = ${input.now.toISOString()}::timestamptz
+    due_at = ${silenceEnds(input)}, updated_at = ${input.now.toISOString()}::timestamptz
     where id = ${input.id}`);
 }
 
@@ -123,9 +133,9 @@ export async function wasPaged(db: Db, input: { groupId: number; userId: string 
 export async function bringNextStepForward(db: Db, input: { groupId: number; round: number; step: number; deliveryId: number; now: Date }): Promise<boolean> {
   const now = input.now.toISOString();
   const moved = await execute(db, sql`
-    update alert_escalations e set due_at = ${now}::timestamptz, updated_at = ${now}::timestamptz
+    update alert_escalations e set due_at = now(), updated_at = ${now}::timestamptz
     where e.group_id = ${input.groupId} and e.status = 'active' and e.round = ${input.round} and e.step = ${input.step + 1}
-      and e.due_at > ${now}::timestamptz
+      and e.due_at > now()
       and not exists (
         select 1 from alert_deliveries d
         where d.group_id = ${input.groupId} and d.kind = 'slack_dm' and d.status in ('pending', 'sent') and d.id <> ${input.deliveryId}

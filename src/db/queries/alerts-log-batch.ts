@@ -69,7 +69,8 @@ export async function insertAlertBatch(db: Db, batch: AlertBatchItem[], slackCha
       on conflict (group_id) where kind = 'slack_sync' and status = 'pending' do nothing
     ), x as (
       insert into alert_escalations (group_id, severity, due_at, started_at, updated_at)
-      select g.id, g.severity, ${now}::timestamptz, ${now}::timestamptz, ${now}::timestamptz from g
+      -- due at once on the database's clock (what every replica judges "due" by), whatever the writer's
+      select g.id, g.severity, now(), ${now}::timestamptz, ${now}::timestamptz from g
       where g.status = 'open'
         -- the timer row exists for the group's lifetime: when this statement's snapshot already sees
         -- it, skip the insert, so an escalation tick updating that row never makes a writer wait

@@ -12,6 +12,7 @@ import { ManualClock } from '../../../src/clock.js';
 import { alertDeliveries, alertEscalations, alertGroups, alertPages } from '../../../src/db/schema/index.js';
 import { parseAlertActionValue } from '../../../src/slack/listeners/alert-actions.js';
 import { startSlackHarness, USERS, type SlackHarness } from '../../support/slack-harness.js';
+import { passEscalationTime } from '../../support/alert-fixtures.js';
 
 const ALERTS = 'C0ALERTS';
 const MIN = 60_000;
@@ -50,7 +51,7 @@ describe('alert buttons in Slack', () => {
   /** Delivers until the channel's lane is empty (one message a second), at most 30 s. */
   async function drain() {
     for (let i = 0; i < 30; i += 1) {
-      clock.advance(1_000);
+      await passEscalationTime(h.ctx.db, clock, 1_000);
       await runtime.delivery.tick();
       const pending = await h.ctx.db.select().from(alertDeliveries)
         .where(and(eq(alertDeliveries.lane, `slack:${ALERTS}`), eq(alertDeliveries.status, 'pending')));
@@ -102,7 +103,7 @@ describe('alert buttons in Slack', () => {
 
     // Past every ACK SLA: nobody else is paged.
     for (let i = 0; i < 4; i += 1) {
-      clock.advance(5 * MIN);
+      await passEscalationTime(h.ctx.db, clock, 5 * MIN);
       await runtime.escalation.tick();
     }
     const pages = await h.ctx.db.select().from(alertPages).where(eq(alertPages.groupId, groupId));
@@ -144,7 +145,7 @@ describe('alert buttons in Slack', () => {
     const first = await press({ actionId: 'alert_silence', user: USERS.approver2, ts, option: `${groupId}:1h` });
     expect(String(first.replies[0]!.text)).toContain(`Silenced alert group ${groupId}`);
     const until = (await group(groupId)).silencedUntil!;
-    clock.advance(2_000); // pressed again while Slack was slow to show the first
+    await passEscalationTime(h.ctx.db, clock, 2_000); // pressed again while Slack was slow to show the first
     const again = await press({ actionId: 'alert_silence', user: USERS.approver2, ts, option: `${groupId}:1h` });
     expect(String(again.replies[0]!.text)).toContain(`was already silenced by ${USERS.approver2} until`);
     expect(String(again.replies[0]!.text)).toContain('nothing changed');
@@ -185,7 +186,7 @@ describe('alert buttons in Slack', () => {
     expect(g.silencedUntil!.getTime() - clock.now().getTime()).toBe(4 * 60 * MIN);
     await drain();
     expect(threadTexts(ts).some((t) => t.includes(`Silenced for 4h by <@${USERS.approver2}>`))).toBe(true);
-    clock.advance(10 * MIN);
+    await passEscalationTime(h.ctx.db, clock, 10 * MIN);
     await runtime.escalation.tick();
     expect((await h.ctx.db.select().from(alertPages).where(eq(alertPages.groupId, groupId))).map((p) => p.userId)).toEqual(['UALICE']);
   });
@@ -214,7 +215,7 @@ describe('alert buttons in Slack', () => {
     await press({ actionId: 'alert_ack', value: String(groupId), user: USERS.operator, ts });
     const before = h.fake.calls.length;
     for (let i = 0; i < 2; i += 1) {
-      clock.advance(1_000);
+      await passEscalationTime(h.ctx.db, clock, 1_000);
       await runtime.delivery.tick();
     }
     const sent = h.fake.calls.slice(before).filter((c) => c.body.channel === ALERTS);

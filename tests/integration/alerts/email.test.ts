@@ -7,7 +7,7 @@ import { renderAlertTest } from '../../../src/cli/commands/alerts.js';
 import { usePostgresTestDb } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
 import { startTestSmtp, type TestSmtp } from '../../support/smtp.js';
-import { ALERT_TABLES, alertConfig, alertHarness, type AlertHarness } from '../../support/alert-fixtures.js';
+import { ALERT_TABLES, alertConfig, alertHarness, type AlertHarness, passEscalationTime } from '../../support/alert-fixtures.js';
 
 const database = usePostgresTestDb({ truncate: ALERT_TABLES });
 let slack: FakeSlack;
@@ -90,7 +90,7 @@ describe('ctb alerts test', () => {
     await h.runtime.escalation.tick(); // the bot paged its first rung; its DMs and email wait in the queue
     const botPages = await database().db.select().from(alertPages).where(eq(alertPages.groupId, bot.groupId));
     const botQueued = await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.groupId, bot.groupId));
-    h.clock.advance(5 * 60_000); // its next rung is due too
+    await passEscalationTime(database().db, h.clock, 5 * 60_000); // its next rung is due too
     const result = await runCommand(alertsTestCommand, h.ctx, operator, { severity: 'critical' });
     expect(result).toMatchObject({ ok: true, escalation: 'started', channels: { slack: { status: 'sent' }, email: { status: 'sent' } } });
     expect(smtp.received).toHaveLength(1);

@@ -14,7 +14,7 @@ import { saveRotation } from '../../../src/services/oncall/store.js';
 import { childScript } from '../../support/children.js';
 import { usePostgresTestDb } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
-import { ALERT_TABLES, alertConfig, alertHarness, type AlertHarness } from '../../support/alert-fixtures.js';
+import { ALERT_TABLES, alertConfig, alertHarness, type AlertHarness, passEscalationTime } from '../../support/alert-fixtures.js';
 
 const database = usePostgresTestDb({ truncate: ALERT_TABLES });
 const START = '2026-01-05T12:00:00Z';
@@ -99,6 +99,7 @@ describe('the escalation policy of two replicas with different ESCALATION_*', ()
     await shell.sink.record({ source: 'engine', severity: 'critical', title: 'engine loop stopped', fingerprint: 'G' });
     await second.tickAt(t0);
     expect(await pages()).toEqual(['1.0:UALICE']);
+    await passEscalationTime(database().db, null, 5 * MIN); // due times are on the database's clock
     await second.tickAt(t0 + 5 * MIN);
     expect(await pages()).toEqual(['1.0:UALICE', '1.1:UBOB']);
 

@@ -24,7 +24,7 @@ import { executeKill } from '../../../src/services/kill/kill.js';
 import { cancelOnHalt } from '../../../src/services/kill/halt-cancel.js';
 import { saveRotation } from '../../../src/services/oncall/store.js';
 import { usePostgresTestDb } from '../../support/db.js';
-import { ALERT_TABLES } from '../../support/alert-fixtures.js';
+import { ALERT_TABLES, passEscalationTime } from '../../support/alert-fixtures.js';
 import { TEST_KRAKEN_KEY, TEST_KRAKEN_SECRET } from '../../support/kill-context.js';
 import { openOrder, recordingExchange, type RecordingExchange } from '../../support/recording-exchange.js';
 
@@ -93,7 +93,7 @@ describe('a kill that could not confirm zero open orders', () => {
     expect((await cancelOnHalt(ctx, 'drill'))?.confirmed).toBe(false);
     expect(await liveGroups()).toEqual([`kill:${id}`]);
     expect(await runtime.escalation.tick()).toBe(1);
-    clock.advance(5 * MIN);
+    await passEscalationTime(ctx.db, clock, 5 * MIN);
     expect(await runtime.escalation.tick()).toBe(1);
     expect(await pages()).toEqual(['1.0:UALICE', '1.1:UBOB']);
   });
@@ -104,12 +104,12 @@ describe('a kill that could not confirm zero open orders', () => {
     expect(await liveGroups()).toEqual(['halt-cancel:unconfirmed']);
     await runtime.escalation.tick();
     kraken.sticky.clear();
-    clock.advance(2 * MIN);
+    await passEscalationTime(ctx.db, clock, 2 * MIN);
     expect((await cancelOnHalt(ctx, 'drill'))?.confirmed).toBe(true);
     const [group] = await ctx.db.select().from(alertGroups).where(eq(alertGroups.fingerprint, 'halt-cancel:unconfirmed'));
     expect(group).toMatchObject({ status: 'resolved', resolvedBy: 'system:halt-cancel' });
     for (let i = 0; i < 6; i += 1) {
-      clock.advance(5 * MIN);
+      await passEscalationTime(ctx.db, clock, 5 * MIN);
       await runtime.escalation.tick();
     }
     expect(await pages()).toEqual(['1.0:UALICE']);
@@ -149,7 +149,7 @@ describe('a kill that could not confirm zero open orders', () => {
     const { id } = await incident();
     await killGroup(id);
     await runtime.escalation.tick();
-    clock.advance(2 * MIN);
+    await passEscalationTime(ctx.db, clock, 2 * MIN);
     const request = { id: 9, incidentId: id, params: { killId: 'k-1', followUp: true }, claimedBy: 'bot-1:7' } as unknown as EngineRequest;
     await tellFollowUp(ctx, request, true, 'Kraken: 1 cancelled, none open (confirmed).');
     const [group] = await ctx.db.select().from(alertGroups).where(eq(alertGroups.fingerprint, `kill:${id}`));
@@ -160,7 +160,7 @@ describe('a kill that could not confirm zero open orders', () => {
     expect(notes.some((n) => n.includes('Resolved by bot-1:7: Kill switch: zero open orders on Kraken now confirmed'))).toBe(true);
     // Past the ACK SLA (the reviewer's 4 minutes after the confirmation) and two more rounds: nobody else is paged.
     for (let i = 0; i < 6; i += 1) {
-      clock.advance(5 * MIN);
+      await passEscalationTime(ctx.db, clock, 5 * MIN);
       await runtime.escalation.tick();
     }
     expect(await pages()).toEqual(['1.0:UALICE']);
@@ -183,13 +183,13 @@ describe('a kill that could not confirm zero open orders', () => {
     expect(await liveGroups()).toEqual([`kill:${result.incidentId}`]);
     await runtime.escalation.tick();
     kraken.sticky.clear();
-    clock.advance(2 * MIN);
+    await passEscalationTime(ctx.db, clock, 2 * MIN);
     const done = await doChecklistItem(ctx, { item: 'cancel_orders', actor: { id: 'UBOB', source: 'slack' }, confirmed: true });
     expect(done.state).toBe('done');
     const [group] = await ctx.db.select().from(alertGroups).where(eq(alertGroups.fingerprint, `kill:${result.incidentId}`));
     expect(group).toMatchObject({ status: 'resolved', resolvedBy: 'UBOB' });
     for (let i = 0; i < 6; i += 1) {
-      clock.advance(5 * MIN);
+      await passEscalationTime(ctx.db, clock, 5 * MIN);
       await runtime.escalation.tick();
     }
     expect(await pages()).toEqual(['1.0:UALICE']);
@@ -202,20 +202,20 @@ describe('a kill that could not confirm zero open orders', () => {
     await runtime.escalation.tick();
     kraken.sticky.clear();
     const intent = await orderOnItsWay();
-    clock.advance(2 * MIN);
+    await passEscalationTime(ctx.db, clock, 2 * MIN);
     const bob = { id: 'UBOB', source: 'slack' as const };
     const notClear = await doChecklistItem(ctx, { item: 'cancel_orders', actor: bob, confirmed: true });
     expect(notClear).toMatchObject({ ok: false, state: 'pending' });
     expect(notClear.summary).toMatch(/^Cancel again NOT CONFIRMED CLEAR — kraken: none open, paper: none open, but 1 order\(s\) still on their way and may reach the exchange after this cancel\. The cancel goes on as request #\d+: .* Until then an order may still reach the exchange\.$/);
     expect(await liveGroups()).toEqual([`kill:${result.incidentId}`]);
     await orderLands(intent);
-    clock.advance(1 * MIN);
+    await passEscalationTime(ctx.db, clock, 1 * MIN);
     const done = await doChecklistItem(ctx, { item: 'cancel_orders', actor: bob, confirmed: true });
     expect(done).toMatchObject({ ok: true, state: 'done' });
     expect(kraken.open).toEqual([]);
     expect(await groupOf(`kill:${result.incidentId}`)).toMatchObject({ status: 'resolved', resolvedBy: 'UBOB' });
     for (let i = 0; i < 6; i += 1) {
-      clock.advance(5 * MIN);
+      await passEscalationTime(ctx.db, clock, 5 * MIN);
       await runtime.escalation.tick();
     }
     expect(await pages()).toEqual(['1.0:UALICE']);
@@ -227,13 +227,13 @@ describe('a kill that could not confirm zero open orders', () => {
     expect(first.ok).toBe(false);
     await runtime.escalation.tick();
     kraken.sticky.clear();
-    clock.advance(2 * MIN);
+    await passEscalationTime(ctx.db, clock, 2 * MIN);
     const second = await executeKill(ctx, { actor: { id: 'UBOB', source: 'slack' }, reason: 'again', trigger: 'manual' });
     expect(second).toMatchObject({ ok: true, alreadyKilled: true, incidentId: first.incidentId });
     const [group] = await ctx.db.select().from(alertGroups).where(eq(alertGroups.fingerprint, `kill:${first.incidentId}`));
     expect(group).toMatchObject({ status: 'resolved', resolvedBy: 'UBOB' });
     for (let i = 0; i < 6; i += 1) {
-      clock.advance(5 * MIN);
+      await passEscalationTime(ctx.db, clock, 5 * MIN);
       await runtime.escalation.tick();
     }
     expect(await pages()).toEqual(['1.0:UALICE']);
@@ -265,7 +265,7 @@ describe("a halt's own alert group (raised before any incident existed)", () => 
     const request = async () => ({ ...(await getEngineRequest(ctx.db, requestId))!, claimedBy: 'bot-1:7' });
     expect(await cancelAllHandler(ctx)(await request())).toMatchObject({ ok: false });
     expect(await groupOf('halt-cancel:unconfirmed')).toMatchObject({ status: 'open' });
-    clock.advance(5 * MIN);
+    await passEscalationTime(ctx.db, clock, 5 * MIN);
     expect(await runtime.escalation.tick()).toBe(1);
 
     // Kraken lets go of the order; the next try confirms none open: the halt's group is resolved, paging stops.
@@ -275,7 +275,7 @@ describe("a halt's own alert group (raised before any incident existed)", () => 
     expect(await liveGroups()).toEqual([]);
     expect(await groupOf('halt-cancel:unconfirmed')).toMatchObject({ status: 'resolved', resolvedBy: 'bot-1:7' });
     for (let i = 0; i < 6; i += 1) {
-      clock.advance(5 * MIN);
+      await passEscalationTime(ctx.db, clock, 5 * MIN);
       await runtime.escalation.tick();
     }
     expect(await pages()).toEqual(['1.0:UALICE', '1.1:UBOB']);

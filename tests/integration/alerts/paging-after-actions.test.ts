@@ -18,7 +18,7 @@ import { usePostgresTestDb } from '../../support/db.js';
 import { ctbInShell, type ShellRun } from '../../support/ctb-shell.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
 import { startTestSmtp, type TestSmtp } from '../../support/smtp.js';
-import { ALERT_TABLES, ALERTS_CHANNEL, alertConfig, alertHarness, type AlertHarness } from '../../support/alert-fixtures.js';
+import { ALERT_TABLES, ALERTS_CHANNEL, alertConfig, alertHarness, type AlertHarness, passEscalationTime } from '../../support/alert-fixtures.js';
 
 const database = usePostgresTestDb({ truncate: ALERT_TABLES });
 let slack: FakeSlack;
@@ -58,7 +58,7 @@ const dms = () => slack.callsTo('chat.postMessage').filter((c) => String(c.body.
 const threadTexts = () => slack.callsTo('chat.postMessage').filter((c) => c.body.thread_ts).map((c) => String(c.body.text));
 async function drain(rounds = 10) {
   for (let i = 0; i < rounds; i += 1) {
-    h.clock.advance(1_000);
+    await passEscalationTime(database().db, h.clock, 1_000);
     await h.runtime.delivery.tick();
   }
 }
@@ -73,13 +73,13 @@ describe('a silence that ends on an alert still open', () => {
     expect(smtp.received).toHaveLength(1);
 
     await silenceAlert({ db: database().db, clock: h.clock, groupId, actor: 'cli:op', durationMs: 20_000 });
-    h.clock.advance(10_000);
+    await passEscalationTime(database().db, h.clock, 10_000);
     await critical(); // repeats during the silence: counted, nobody paged
     await h.runtime.escalation.tick();
     expect(await pages()).toHaveLength(2);
     expect(await escalation(groupId)).toMatchObject({ status: 'silenced' });
 
-    h.clock.advance(15_000); // the silence ended 5 s ago
+    await passEscalationTime(database().db, h.clock, 15_000); // the silence ended 5 s ago
     await critical();
     await critical();
     await h.runtime.escalation.tick();
@@ -103,11 +103,11 @@ describe('a silence that ends on an alert still open', () => {
     const { groupId } = await critical();
     await h.runtime.escalation.tick();
     await silenceAlert({ db: database().db, clock: h.clock, groupId, actor: 'cli:op', durationMs: 60_000 });
-    h.clock.advance(59_000);
+    await passEscalationTime(database().db, h.clock, 59_000);
     expect(await h.runtime.escalation.tick()).toBe(0);
     const list = await runCommand(alertsListCommand, h.ctx, operator, { limit: 50 });
     expect(list.groups[0]!.silencedUntil).not.toBeNull(); // still silenced: shown
-    h.clock.advance(1_000);
+    await passEscalationTime(database().db, h.clock, 1_000);
     expect(await h.runtime.escalation.tick()).toBe(1);
     expect((await pages()).slice(2)).toEqual(['2.0:UAPPROVER1', '2.0:UAPPROVER2']);
   });
@@ -118,7 +118,7 @@ describe('a silence that ends on an alert still open', () => {
     await h.runtime.escalation.tick();
     await silenceAlert({ db: database().db, clock: h.clock, groupId, actor: 'cli:op', durationMs: 20_000 });
     await acknowledgeAlert({ db: database().db, clock: h.clock, groupId, actor: 'UAPPROVER1' });
-    h.clock.advance(30_000);
+    await passEscalationTime(database().db, h.clock, 30_000);
     await critical();
     await h.runtime.escalation.tick();
     expect(await pages()).toHaveLength(2);
@@ -140,7 +140,7 @@ describe('pages queued when the group is acknowledged or resolved', () => {
     slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: `${Date.now() / 1000}` } }));
     smtp.refuseWith = null;
     slack.calls.length = 0;
-    h.clock.advance(8_000);
+    await passEscalationTime(database().db, h.clock, 8_000);
     await drain(20);
 
     expect(dms()).toEqual([]);
@@ -252,7 +252,7 @@ describe('pages queued when the group is silenced', () => {
     expect(cancelled.map((r) => r.kind).sort()).toEqual(['email', 'slack_dm', 'slack_dm', 'slack_thread_note']);
     for (const r of cancelled) expect(r).toMatchObject({ cancelledReason: `group silenced by cli:op until ${until}`, sentAt: null });
 
-    h.clock.advance(30_000); // the silence is over, nobody acknowledged: the ladder pages afresh
+    await passEscalationTime(database().db, h.clock, 30_000); // the silence is over, nobody acknowledged: the ladder pages afresh
     await h.runtime.escalation.tick();
     await drain();
     expect(dms().sort()).toEqual(['UAPPROVER1', 'UAPPROVER2']);
@@ -280,12 +280,12 @@ describe('pages queued when the group is silenced', () => {
     for (let i = 0; i < 20 && (await escalation(groupId)).status !== 'exhausted'; i += 1) {
       await h.runtime.escalation.tick();
       await drain();
-      h.clock.advance(5 * 60_000);
+      await passEscalationTime(database().db, h.clock, 5 * 60_000);
     }
     const ended = await escalation(groupId);
     expect(ended).toMatchObject({ status: 'exhausted', round: 2 });
     const endedAt = ended.updatedAt.toISOString().replace(/\.\d{3}Z$/, 'Z');
-    h.clock.advance(60_000);
+    await passEscalationTime(database().db, h.clock, 60_000);
 
     const r = await runCommand(alertSilenceCommand, h.ctx, operator, { group: groupId, duration: '1h' });
     await drain();

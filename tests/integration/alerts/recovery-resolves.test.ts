@@ -15,6 +15,7 @@ import { saveRotation } from '../../../src/services/oncall/store.js';
 import { adoptFromKraken } from '../../../src/services/reconcile/start/adopt.js';
 import { runReconciliation } from '../../../src/services/reconcile/start/run.js';
 import { liveKrakenBed } from '../../support/live-kraken-bed.js';
+import { passEscalationTime } from '../../support/alert-fixtures.js';
 
 const MIN = 60_000;
 const bed = liveKrakenBed('ctb-recovery-resolves-');
@@ -48,7 +49,7 @@ describe('a recovery resolves the alert it recovers', () => {
       await escalation.tick();
       expect(await pages()).toEqual(['1.0']);
 
-      clock.advance(2 * MIN);
+      await passEscalationTime(ctx.db, clock, 2 * MIN);
       const adopted = await adoptFromKraken(ctx, 'OMANU9-AAAAA-BBBBBB', { actor: 'UBOB' });
       expect(adopted.summary).toContain('the reconciliation halt is lifted');
       const [group] = await ctx.db.select().from(alertGroups).where(eq(alertGroups.id, blocked!.id));
@@ -60,7 +61,7 @@ describe('a recovery resolves the alert it recovers', () => {
 
       // Past the ACK SLA (the reviewer's 3 minutes after the lift), and for two more rounds: no one else is paged.
       for (let i = 0; i < 6; i += 1) {
-        clock.advance(5 * MIN);
+        await passEscalationTime(ctx.db, clock, 5 * MIN);
         await escalation.tick();
       }
       expect(await pages()).toEqual(['1.0']);

@@ -11,7 +11,7 @@ import { alertEscalations, alertPages } from '../../../src/db/schema/index.js';
 import { childScript } from '../../support/children.js';
 import { usePostgresTestDb } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack, type SlackCall } from '../../support/fake-slack.js';
-import { ALERT_TABLES, ALERTS_CHANNEL, alertConfig, alertHarness, type AlertHarness } from '../../support/alert-fixtures.js';
+import { ALERT_TABLES, ALERTS_CHANNEL, alertConfig, alertHarness, type AlertHarness, passEscalationTime } from '../../support/alert-fixtures.js';
 
 const database = usePostgresTestDb({ truncate: ALERT_TABLES });
 let slack: FakeSlack;
@@ -83,7 +83,7 @@ describe('an alert resolved in the web process while the worker process hands it
     expect(inPageThread.at).toBeGreaterThan(dm.at);
 
     // The escalation stays stopped: the next rung's deadline passes and nobody else is paged.
-    h.clock.advance(30 * 60_000);
+    await passEscalationTime(database().db, h.clock, 30 * 60_000);
     await h.runtime.escalation.tick();
     expect((await database().db.select().from(alertPages)).map((p) => p.userId)).toEqual(['UAPPROVER1']);
   });

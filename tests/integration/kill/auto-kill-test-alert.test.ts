@@ -19,6 +19,7 @@ import { subscribeAutoKill } from '../../../src/services/kill/auto-kill.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { TEST_KRAKEN_KEY, TEST_KRAKEN_SECRET } from '../../support/kill-context.js';
 import { openOrder, recordingExchange, type RecordingExchange } from '../../support/recording-exchange.js';
+import { passEscalationTime } from '../../support/alert-fixtures.js';
 
 let testDb: TestDatabase;
 let ctx: OwnedContext | undefined;
@@ -57,7 +58,7 @@ async function setup(): Promise<OwnedContext> {
 async function leaveUnacknowledged(c: OwnedContext): Promise<void> {
   const runtime = createAlertRuntime(c, { slack: null, mailer: null });
   for (let i = 0; i < 12; i++) {
-    clock.advance(6 * 60_000);
+    await passEscalationTime(testDb.db, clock, 6 * 60_000);
     await runtime.escalation.tick();
   }
   runtime.close();

@@ -60,7 +60,8 @@ export const exitCommand = defineCommand({
     const request = await awaitExit(ctx, requested, args.waitSeconds * 1000, { last: args.answerLaterSeconds === 0 });
     // The caller shows this answer now (the terminal prints it); Slack's button marks it once its message shows it (exitShown).
     if (args.answerLaterSeconds === 0) await exitAnswerShown(ctx, request);
-    const listed = new Set(tradeIds);
+    // What it asked: the trades listed, less those another queued exit already closes (request.skipped says which).
+    const listed = new Set(tradeIds.filter((id) => !request.skippedTradeIds?.includes(id)));
     const asked = target === 'all' ? rows.filter((r) => listed.has(r.id)) : rows;
     return { ok: request.status === 'done', target, status: request.status, trades: asked, ...preview, request };
   },

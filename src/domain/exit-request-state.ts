@@ -21,6 +21,8 @@ export interface ExitRequestState {
   queued: string | null;
   /** An `exit all` that left out trades another queued exit already closes: which, and by which request, in words. */
   skipped?: string;
+  /** The trades it left out (what `skipped` names). */
+  skippedTradeIds?: number[];
 }
 
 

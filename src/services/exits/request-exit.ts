@@ -229,12 +229,13 @@ export async function requestExit(
     const rest = (params.tradeIds ?? []).filter((id) => !covered.has(id));
     if (target !== 'all' || rest.length === 0) throw exitAlreadyQueued(target, overlapping);
     const narrowed: ExitRequestParams = { ...params, tradeIds: rest };
-    return { row: await enqueueEngineRequest(tx, ctx.clock, { kind: 'exit_trade', requestedBy: actor.id, params: narrowed }), joined: false, expired, skipped: alreadyQueuedNote(overlapping) };
+    const skipped = { note: alreadyQueuedNote(overlapping), tradeIds: [...covered].sort((a, b) => a - b) };
+    return { row: await enqueueEngineRequest(tx, ctx.clock, { kind: 'exit_trade', requestedBy: actor.id, params: narrowed }), joined: false, expired, skipped };
   });
   await toldExpired(ctx, expired);
-  if (!joined) ctx.logger.warn({ requestId: row.id, actor: actor.id, target, ...(skipped ? { skipped } : {}) }, 'manual exit requested');
+  if (!joined) ctx.logger.warn({ requestId: row.id, actor: actor.id, target, ...(skipped ? { skipped: skipped.tradeIds } : {}) }, 'manual exit requested');
   const state = await stateOf(ctx, row, joined);
-  return skipped ? { ...state, skipped } : state;
+  return skipped ? { ...state, skipped: skipped.note, skippedTradeIds: skipped.tradeIds } : state;
 }
 
 /** The trades an `exit all` left out because another queued exit already closes them: which, by which request and whom. */
@@ -263,7 +264,7 @@ export async function awaitExit(ctx: RequestExitDeps, state: ExitRequestState, w
   if (state.status !== 'pending') return state;
   // What an `exit all` left out when it was asked is still said with its answer.
   const answered = await awaitedExit(ctx, state, waitMs, opts);
-  return state.skipped ? { ...answered, skipped: state.skipped } : answered;
+  return state.skipped ? { ...answered, skipped: state.skipped, ...(state.skippedTradeIds ? { skippedTradeIds: state.skippedTradeIds } : {}) } : answered;
 }
 
 async function awaitedExit(ctx: RequestExitDeps, state: ExitRequestState, waitMs: number, opts: { last: boolean }): Promise<ExitRequestState> {

@@ -535,6 +535,10 @@ describe('ctb exit', () => {
     expect(again.code).toBe(1);
     expect(again.err).toMatch(new RegExp(`Trades #${a}, #${b} already have an exit queued \\(request #1, the exit of trade #${a} asked by cli:\\S+; request #2, the exit of every listed trade \\(#${b}\\) asked by cli:\\S+\\): nothing new was asked\\. Every listed trade has one`));
     expect(await database.db.select().from(engineRequests)).toHaveLength(2);
+    // Once the exit of the rest ended, --json lists as asked only the trade it asks for now, and which it left out.
+    await execute(database.db, sql`update engine_requests set status = 'failed', finished_at = now() where id = 2`);
+    const json = JSON.parse((await cli('exit', 'all', '--yes', '--wait', '0', '--json')).out) as { trades: Array<{ id: number }>; request: { requestId: number; skippedTradeIds: number[] } };
+    expect([json.request.requestId, json.trades.map((t) => t.id), json.request.skippedTradeIds]).toEqual([3, [b], [a]]);
   });
 
   it('EXIT_REQUEST_TTL runs from the writing alone, the same for the engine as for what closes expired exits: a later joinedAt buys no time', async () => {

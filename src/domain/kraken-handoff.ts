@@ -35,14 +35,23 @@ export type KillFollowUp =
 /**
  * direct: this process cancelled on Kraken itself; handed_off: it has no key and a running bot with
  * the key took the cancel; queued: no bot took it, it waits in the database for one; not_handed_off:
- * it could not be handed over.
+ * it could not be handed over; never_live: no key here nor in a running bot, and the database records no
+ * live order ever, so nothing was sent to Kraken nor queued (neverLiveNotice).
  */
-export type KrakenAccess = 'direct' | 'handed_off' | 'queued' | 'not_handed_off';
+export type KrakenAccess = 'direct' | 'handed_off' | 'queued' | 'not_handed_off' | 'never_live';
 
 /** Printed by the terminal while a keyless kill looks for the bot (only an intent: the outcome is said after). */
 export const NO_KEY_LOOKING = 'Looking for a running bot with the Kraken key (this process has none) to cancel on Kraken through the database…';
 
-export function krakenAccessOf(handedOff: HandedOff | undefined, followUp: KillFollowUp | undefined): Exclude<KrakenAccess, 'direct'> {
+/**
+ * A keyless kill where no running bot has the key and the ledger records no live order ever: what is
+ * known, and only that (`nobody`: who has no key, as the engine lease shows it).
+ */
+export function neverLiveNotice(nobody: string): string {
+  return `No Kraken key here, and ${nobody}: nothing was sent to Kraken. This database records no live order ever placed, so there is nothing on Kraken to cancel from this bot.`;
+}
+
+export function krakenAccessOf(handedOff: HandedOff | undefined, followUp: KillFollowUp | undefined): Exclude<KrakenAccess, 'direct' | 'never_live'> {
   if (handedOff?.by) return 'handed_off';
   if (followUp && 'requestId' in followUp) return 'queued';
   return 'not_handed_off';

@@ -10,6 +10,7 @@ import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
 import type { Logger } from '../../logger.js';
 import { describeHolder, noBotWithKeyPhrase } from '../../domain/engine-holder.js';
+import { anyLiveOrderEver } from '../../db/queries/kill-fence.js';
 import { readEngineHolder } from '../engine-lease/holder-view.js';
 import { enqueueEngineRequest, getEngineRequest, withdrawEngineRequest } from '../engine-requests/store.js';
 import type { VenueCancelReport } from './cancel-everywhere.js';
@@ -31,6 +32,24 @@ function unanswered(requestId: number | null, status: string, why: string, by: s
     venue: 'kraken', canceled: null, confirmed: false, attempts: 0, survivors: [], errors: [`${why}: orders may remain open on Kraken`],
     handedOff: { requestId, by, status },
   };
+}
+
+/**
+ * What a keyless kill can say of Kraken without asking it: null unless the engine lease was read and
+ * shows no running bot with the key, and this database's ledger records no live order intent and no
+ * live fill ever (every live order is written as an intent before it is sent). Then this bot never
+ * placed anything on Kraken, and nothing could take a cancel now: the phrase says who has no key.
+ * Any read that fails answers null (not known: the cancel is handed over as before).
+ */
+export async function neverLiveHere(ctx: HandoffDeps): Promise<{ nobody: string } | null> {
+  try {
+    const holder = await withDeadline(readEngineHolder(ctx), ctx.config.KILL_DB_TIMEOUT, 'the database');
+    if (holder.state === 'running' && holder.hasKrakenKeys) return null;
+    if (await withDeadline(anyLiveOrderEver(ctx.db), ctx.config.KILL_DB_TIMEOUT, 'the database')) return null;
+    return { nobody: noBotWithKeyPhrase(holder) };
+  } catch {
+    return null;
+  }
 }
 
 /** The venue report a finished request carries (handlers.ts puts it in result.report). */

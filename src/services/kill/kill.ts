@@ -21,7 +21,7 @@ import { describeError, withDeadline } from './deadline.js';
 import { awaitOrdersInFlight, confirmedClear, type FenceReport } from './fence.js';
 import { adoptHaltCancel } from './halt-cancel.js';
 import { KrakenRoom } from './kraken-room.js';
-import { handKrakenCancelOver, type HandoffDeps } from './handoff.js';
+import { handKrakenCancelOver, neverLiveHere, type HandoffDeps } from './handoff.js';
 import { dropRunningKill, pendingKillPath, releaseRunningKill, saveRunningKill, type PendingKill } from './pending-kill.js';
 import { checklistOf, persistKill, recordCancelReport, type KillRecord, type PersistOutcome } from './persist-kill.js';
 import { killFollowUpOf, stillPending, writeFollowUp } from './follow-up-request.js';
@@ -30,7 +30,7 @@ import { announceIncident, type AnnounceDeps } from './announce-incident.js';
 import { latchHalt, type FlattenOutcome, type KillPorts } from './runtime.js';
 import { closePositionsAfterKill, type ChecklistItemDeps } from './incident.js';
 import { LOCAL_HALT_PHRASE, UNSAVED_HALT_PHRASE } from '../../domain/local-halt.js';
-import { krakenAccessOf, noKeyNotice, queuedHandOff, type KillFollowUp, type KrakenAccess } from '../../domain/kraken-handoff.js';
+import { krakenAccessOf, neverLiveNotice, noKeyNotice, queuedHandOff, type KillFollowUp, type KrakenAccess } from '../../domain/kraken-handoff.js';
 
 /**
  * A kill: the exchanges and the halt (database, DATA_DIR, this process's latch and halt cancel, kept
@@ -149,6 +149,7 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
     cancel: firstCancel, fence: null, state: 'written', incidentId: null, checklist: [], flatten: null,
   };
 
+  let neverLive: { nobody: string } | null = null;
   if ('outcome' in halt) {
     // Every intent written before the halt reaches its venue (or the wait runs out); then cancel again.
     // An order on its way to a slow Kraken is pending for as long as Kraken takes: the fence waits
@@ -156,7 +157,10 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
     const fenceMs = Math.max(ctx.config.KILL_DB_TIMEOUT, confirmUntil - now());
     result.fence = await awaitOrdersInFlight(ctx.db, fenceMs, 20, ctx.config.KILL_DB_TIMEOUT);
     result.cancel = mergeCancelReports(result.cancel, await cancelEverywhere(cancelOptions));
-    if (!direct) {
+    // No key here nor in any running bot, and no live order in the ledger: nothing of this bot is on
+    // Kraken and nothing could take a cancel, so none is sent or queued (and none is said to be).
+    neverLive = direct ? null : await neverLiveHere(ctx);
+    if (!direct && !neverLive) {
       const kraken = await handKrakenCancelOver(ctx, { killId, actor: request.actor.id, reason, startedAt });
       result.cancel = mergeCancelReports(result.cancel, { venues: [kraken], allConfirmed: kraken.confirmed });
     }
@@ -194,8 +198,6 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
 
   // Without the halt in the database there is no fence to read: the kill says what Kraken said (and its state, pending).
   result.ok = result.fence ? confirmedClear(result.cancel.allConfirmed, result.fence) : result.cancel.allConfirmed;
-  // Every round in (its own, the bot's for a hand-over): only a venue none of them confirmed is said to be unconfirmed.
-  for (const v of result.cancel.venues) if (!v.confirmed) logUnconfirmed(cancelOptions, v, { killId });
   if (!result.ok && result.incidentId !== null) {
     result.followUp = await keepConfirming(ctx, result, request, startedAt);
     // The checklist shown with the reply is the one after the follow-up marked the cancel item.
@@ -203,7 +205,10 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
       .then((items) => items.map(({ item, label, doneAt, doneBy }) => ({ item, label, doneAt, doneBy })))
       .catch(() => result.checklist);
   }
-  if (!direct) {
+  if (neverLive) {
+    result.krakenAccess = 'never_live';
+    result.notice = neverLiveNotice(neverLive.nobody);
+  } else if (!direct) {
     const handedOff = result.cancel.venues.find((v) => v.venue === 'kraken')?.handedOff;
     result.krakenAccess = krakenAccessOf(handedOff, result.followUp);
     result.notice = noKeyNotice(handedOff, result.followUp);
@@ -213,6 +218,10 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
       venues: result.cancel.venues.map((v) => (v.venue === 'kraken' && v.handedOff ? { ...v, handedOff: queuedHandOff(v.handedOff, result.followUp) } : v)),
     };
   }
+  // The log says what the reply says (the same notice and venue reports, once final).
+  // Every round in (its own, the bot's for a hand-over): only a venue none of them confirmed is said to be unconfirmed.
+  for (const v of result.cancel.venues) if (!v.confirmed) logUnconfirmed(cancelOptions, v, { killId, notice: result.notice });
+  if (result.notice) ctx.logger.warn({ killId, krakenAccess: result.krakenAccess, notice: result.notice }, 'kill: Kraken, as the reply says it');
   if (!result.alreadyKilled || !result.ok) await raiseKillAlert(ctx, request, result);
   // A later kill joined the open incident and confirmed zero open orders: an earlier kill's "could
   // not be confirmed" group is over (a Slack retry of one kill, replayed, confirms nothing new).
@@ -255,7 +264,7 @@ async function keepConfirming(ctx: KillDeps, result: KillResult, request: KillRe
     const written = await writeFollowUp(ctx, {
       incidentId, killId: result.killId, actor: request.actor.id, reason: request.reason, startedAt,
     });
-    const { requestId, joined, runningBot, who } = written;
+    const { requestId, joined, runningBot, keylessBot, engine, who } = written;
     const seconds = Math.round(ctx.config.KILL_CONFIRM_WAIT / 100) / 10;
     // A kill that joined an open incident whose cancel item an earlier kill ticked: that tick no
     // longer holds (this kill could not confirm zero open orders), so it is reopened first.
@@ -266,9 +275,12 @@ async function keepConfirming(ctx: KillDeps, result: KillResult, request: KillRe
       incidentId, item: 'cancel_orders', state: 'pending', requestId,
       outcome: { summary: `Zero open orders not confirmed within ${seconds} s of the kill: ${runningBot ? 'handed on' : 'queued'} as request #${requestId}; ${who}. Its answer shows here; until then orders may remain open on Kraken.`, requestId, runningBot },
     }), ctx.config.KILL_DB_TIMEOUT, 'the database');
-    ctx.logger.warn({ killId: result.killId, requestId, joined, runningBot }, runningBot
+    // runningBot is the running bot WITH the key; a running bot without it is keylessBot (as the reply names it).
+    ctx.logger.warn({ killId: result.killId, requestId, joined, runningBot, keylessBot, engine, who }, runningBot
       ? 'kill: not confirmed in time; the confirmation is handed on to the running bot with the Kraken key'
-      : 'kill: not confirmed; the cancel is queued in the database until a bot with the Kraken key takes it');
+      : keylessBot
+        ? 'kill: not confirmed; the running bot has no Kraken key, so the cancel is queued in the database until a bot with the key takes it'
+        : 'kill: not confirmed; the cancel is queued in the database until a bot with the Kraken key takes it');
     return killFollowUpOf(written);
   } catch (err) {
     ctx.logger.error({ err, killId: result.killId }, 'kill: could not hand the confirmation on to the running bot');

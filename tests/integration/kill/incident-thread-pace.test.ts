@@ -16,6 +16,7 @@ import { incidentThreadRefresher } from '../../../src/services/kill/incident-thr
 import { executeKill } from '../../../src/services/kill/kill.js';
 import { startFakeSlack, type FakeSlack, type SlackCall } from '../../support/fake-slack.js';
 import { killTestContext, useKillTestDb } from '../../support/kill-context.js';
+import { recordLiveOrderEver } from '../../support/live-order-ever.js';
 
 const kill = useKillTestDb(['incident_checklist_items', 'incidents', 'bot_state', 'audit_runs', 'order_intents', 'engine_requests', 'engine_lease']);
 const operator = { id: 'U0OPERATOR', source: 'slack' as const };
@@ -42,6 +43,7 @@ async function afterKill() {
   kill.track(b.ctx);
   const db = kill.db().db;
   await acquireLease(db, keylessEngine, 15_000);
+  await recordLiveOrderEver(db);
   const result = await executeKill(a.ctx, { actor: operator, reason: 'fills look wrong', trigger: 'manual' });
   expect(result).toMatchObject({ krakenAccess: 'queued' });
   const requestId = (result.followUp as { requestId: number }).requestId;

@@ -2,12 +2,15 @@
 // on: a shell WITH the key that cannot reach Kraken is told what stopped it (the address and the DNS
 // error), never to "run ctb kill again where the key is", and its tries agree with themselves; a
 // running bot without the key is named as such, never as "no bot with the key is running".
-import { hostname } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { ctbInShell } from '../../support/ctb-shell.js';
 import { holdLease } from '../../support/held-lease.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
+import { recordLiveOrderEver } from '../../support/live-order-ever.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -52,12 +55,27 @@ describe('ctb kill: the advice when Kraken is not confirmed', () => {
 
   it('without the key, beside a running bot that has none either: says that bot has no Kraken key, never that no bot is running', async () => {
     const db = await database();
+    await recordLiveOrderEver(db.db);
     cleanup.push(await holdLease(db.db, { holderId: 'keyless-bot', host: hostname(), pid: process.pid, role: 'all', feed: 'replay', armed: false, hasKrakenKeys: false }, 60_000));
-    const run = await ctbInShell(['kill', '--reason', 'keyless bot'], { DATABASE_URL: db.url });
+    const logDir = mkdtempSync(join(tmpdir(), 'ctb-kill-logs-'));
+    const run = await ctbInShell(['kill', '--reason', 'keyless bot'], { DATABASE_URL: db.url, LOG_LEVEL: 'info', LOG_DIR: logDir });
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(1);
     const bot = `${hostname()}:${process.pid}`;
     const lines = run.stdout.split('\n');
     expect(lines[1]).toMatch(new RegExp(`^This process has no Kraken key and the running bot ${bot} has no Kraken key: the cancel on Kraken is queued in the database \\(request #\\d+\\)`));
+    const request = Number(/request #(\d+)/.exec(lines[1]!)![1]);
+
+    // The log lines carry the terminal's facts: the request it queued (never "no_bot", no request), the running bot it named.
+    const logs = existsSync(logDir) ? readdirSync(logDir).filter((f) => f.endsWith('.log')).flatMap((f) => readFileSync(join(logDir, f), 'utf8').split('\n'))
+      // The same line may be in more than one file (system.log and anomalies.log): each is counted once.
+      .filter((l, i, all) => l.startsWith('{') && all.indexOf(l) === i).map((l) => JSON.parse(l) as Record<string, unknown>) : [];
+    const unconfirmed = logs.filter((l) => l['msg'] === 'kill could not confirm zero open orders' && l['venue'] === 'kraken');
+    expect(unconfirmed, JSON.stringify(logs)).toHaveLength(1);
+    expect((unconfirmed[0]!['report'] as { handedOff: unknown }).handedOff).toEqual({ requestId: request, by: null, status: 'queued', queuedFor: null });
+    expect(unconfirmed[0]!['notice']).toBe(lines[1]);
+    const queued = logs.find((l) => typeof l['msg'] === 'string' && (l['msg'] as string).startsWith('kill: not confirmed'));
+    expect(queued, JSON.stringify(logs)).toMatchObject({ requestId: request, runningBot: null, keylessBot: bot });
+    expect(logs.some((l) => l['notice'] === lines[1] && l['krakenAccess'] === 'queued')).toBe(true);
     expect(run.stdout).toContain(`this process has no Kraken key and the running bot ${bot} has no Kraken key, so nobody could cancel there now`);
     expect(run.stdout).toMatch(new RegExp(`^THE RUNNING BOT ${bot} HAS NO KRAKEN KEY: orders may remain open on Kraken\\. Request #\\d+ waits 5 min for a bot with the key to take it; run \`ctb kill\` again where the key is`, 'm'));
     expect(run.stdout).not.toMatch(/no bot with the (Kraken )?key is running/i);

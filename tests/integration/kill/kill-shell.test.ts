@@ -20,6 +20,7 @@ import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
 import { ctbInShell } from '../../support/ctb-shell.js';
 import { holdLease } from '../../support/held-lease.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
+import { recordLiveOrderEver } from '../../support/live-order-ever.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -29,6 +30,8 @@ afterEach(async () => {
 async function world(): Promise<{ database: TestDatabase; kraken: FakeKraken }> {
   const database = await createPostgresTestDb();
   cleanup.push(() => database.close());
+  // Kraken holds orders of this bot: its ledger records live orders.
+  await recordLiveOrderEver(database.db);
   const kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET });
   cleanup.push(() => kraken.close());
   for (const txid of ['OPEN-1', 'OPEN-2']) {

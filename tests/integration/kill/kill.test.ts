@@ -25,6 +25,7 @@ import { killTestContext, recordingDatabase, useKillTestDb, type KillTestContext
 import { ageFollowUps } from '../../support/live-engine.js';
 import { openOrder } from '../../support/recording-exchange.js';
 import { startStallProxy, type StallProxy } from '../../support/stall-proxy.js';
+import { recordLiveOrderEver } from '../../support/live-order-ever.js';
 
 const operator = { id: 'U0OPERATOR', source: 'slack' as const };
 /** The engine lease of a running bot with the Kraken key (worker-1:42), written for the tests whose runner plays it. */
@@ -148,8 +149,21 @@ describe('kill', () => {
     expect(t.alerts[0]?.title).toMatch(/could not be confirmed/);
   });
 
+  it('without a Kraken key, no running bot with it and no live order ever in the ledger: says nothing was sent to Kraken and queues nothing', async () => {
+    const t = await setup({ env: { KILL_HANDOFF_TIMEOUT: '10s' } });
+    t.paper.open.push(openOrder('P1'));
+    const result = await executeKill(t.ctx, { actor: operator, reason: 'paper only', trigger: 'manual' });
+    expect(result).toMatchObject({ ok: true, krakenAccess: 'never_live', state: 'written' });
+    expect(result.notice).toBe('No Kraken key here, and no bot with the key is running (no engine running): nothing was sent to Kraken. This database records no live order ever placed, so there is nothing on Kraken to cancel from this bot.');
+    expect(result.cancel.venues.map((v) => v.venue)).toEqual(['paper']);
+    expect(result.followUp).toBeUndefined();
+    expect(await kill.db().db.select().from(engineRequests)).toEqual([]);
+  });
+
   it('without a Kraken key and no running bot with the key in the engine lease: says at once that orders may remain, without waiting for an answer nobody would give', async () => {
     const t = await setup({ env: { KILL_HANDOFF_TIMEOUT: '10s' } });
+    // A ledger with a live order: whether any of it is still on Kraken cannot be told without the key.
+    await recordLiveOrderEver(kill.db().db);
     t.paper.open.push(openOrder('P1'));
     const started = performance.now();
     const result = await executeKill(t.ctx, { actor: operator, reason: 'no bot running', trigger: 'manual' });
@@ -176,6 +190,7 @@ describe('kill', () => {
 
   it('the incident\'s cancel item says what its queued request stands at now, in the terminal, Slack and --json alike: not yet taken (and whether a bot with the key runs), then taken by the bot that claimed it', async () => {
     const t = await setup({ env: { KILL_HANDOFF_TIMEOUT: '10s' } });
+    await recordLiveOrderEver(kill.db().db);
     const result = await executeKill(t.ctx, { actor: operator, reason: 'no bot running', trigger: 'manual' });
     const requestId = (result.followUp as { requestId: number }).requestId;
     const shown = async () => {

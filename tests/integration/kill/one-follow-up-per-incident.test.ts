@@ -27,6 +27,7 @@ import { createTestDb, type DbKind } from '../../support/db.js';
 import { engineContext } from '../../support/engine.js';
 import { ageFollowUps, followUpAges, liveContext, rateLimitedKrakenWithRestingOrder, passUntilDue, startLiveKraken } from '../../support/live-engine.js';
 import { fillRateCounter, privateCall } from '../../support/simulator.js';
+import { recordLiveOrderEver } from '../../support/live-order-ever.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -50,6 +51,7 @@ const openFollowUps = (database: Database) => database.db.select().from(engineRe
 /** The bot with the Kraken key, and a shell without it on its own connections to the same database. */
 async function world() {
   const { clock, database, kraken } = await rateLimitedKrakenWithRestingOrder(cleanup);
+  await recordLiveOrderEver(database.db);
   const env = { ...quick, ...dataDir() };
   const bot = await liveContext(database, kraken, env, { clock });
   cleanup.push(() => bot.ctx.close());
@@ -314,6 +316,7 @@ async function incidentWithFollowUp(kind: DbKind) {
   const a = await engineContext(database, env, { clock });
   const b = await engineContext(second, env, { clock });
   cleanup.push(() => a.ctx.close(), () => b.ctx.close());
+  await recordLiveOrderEver(database.db);
   const kill = await executeKill(a.ctx, { actor: operator, reason: 'x', trigger: 'manual' });
   const first = (kill.followUp as { requestId: number }).requestId;
   expect(first).toEqual(expect.any(Number));

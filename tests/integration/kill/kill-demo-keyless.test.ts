@@ -1,0 +1,58 @@
+// The README's demo, then `ctb kill` in a second shell: the bot (`ctb start --feed replay`, paper,
+// embedded database) and the kill are real processes, and no process anywhere has a Kraken key. The
+// database's ledger records no live order ever, so the kill says what is known — nothing was sent to
+// Kraken, nothing of this bot is there to cancel — queues no request nobody could take, and its log
+// lines say the same facts as its terminal (the same notice, no hand-over or request it did not make).
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ctbIn } from '../../support/ctb-shell.js';
+import { baseEnv, bot, killBotsAfterEach } from '../engine-lease/one-engine-bots.js';
+
+killBotsAfterEach();
+
+/** Every JSON line the kill's process wrote to its LOG_DIR. */
+function logLines(dir: string): Array<Record<string, unknown>> {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => f.endsWith('.log')).flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n'))
+    .filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+describe('ctb kill beside the key-less demo', () => {
+  it('says nothing was sent to Kraken and nothing of this bot is there, queues nothing, exits 0; its log lines agree with its terminal', async () => {
+    const a = mkdtempSync(join(tmpdir(), 'ctb-kill-demo-'));
+    // The demo trades paper orders on the replay: its ledger has orders, none of them live.
+    const env = baseEnv(a);
+    const running = bot(['start'], env, a);
+    await running.waitFor(/engine lease taken/, 150_000);
+    await running.waitFor(/order|fill/i, 150_000);
+
+    const killLogs = join(a, 'kill-logs');
+    const run = await ctbIn(a, ['kill', '--reason', 'trying the kill'], { ...env, LOG_LEVEL: 'info', LOG_DIR: killLogs });
+    const said = `${run.stdout}\n${run.stderr}`;
+    expect(run.code, said).toBe(0);
+    const lines = run.stdout.split('\n');
+    const notice = /^No Kraken key here, and the running bot (\S+) has no Kraken key: nothing was sent to Kraken\. This database records no live order ever placed, so there is nothing on Kraken to cancel from this bot\.$/;
+    const noticeLine = lines.find((l) => notice.test(l));
+    expect(noticeLine, run.stdout).toBeDefined();
+    expect(notice.exec(noticeLine!)![1]).toMatch(new RegExp(`:${running.proc.pid}$`));
+    expect(run.stdout).toContain('KILLED — every open order cancelled.');
+    // Nothing it did not do: no request queued, no hand-over, no Kraken orders that may remain.
+    expect(run.stdout).not.toMatch(/request #|queued|may (remain|stay) open on Kraken|Kraken's UI|NOT CONFIRMED|NO BOT WITH THE KRAKEN KEY/);
+
+    // The log says the same: the notice as the terminal printed it, no hand-over status, no request.
+    const logs = logLines(killLogs);
+    expect(logs.length, 'the kill wrote log lines').toBeGreaterThan(0);
+    expect(logs.some((l) => l['notice'] === noticeLine && l['krakenAccess'] === 'never_live'), JSON.stringify(logs)).toBe(true);
+    const text = JSON.stringify(logs);
+    expect(text).not.toMatch(/"handedOff"|"requestId"|no_bot|queued in the database|may remain open on Kraken/);
+    expect(logs.filter((l) => Number(l['level']) >= 50), text).toEqual([]);
+
+    // No request was left for a bot with the key: the incident's cancel item is done, not pending.
+    const shown = await ctbIn(a, ['incident', '--json'], { ...env, LOG_LEVEL: 'warn', LOG_DIR: killLogs });
+    const cancelItem = JSON.parse(shown.stdout).current.items.find((i: { item: string }) => i.item === 'cancel_orders');
+    expect(cancelItem.state).not.toBe('pending');
+    expect(running.proc.exitCode).toBeNull();
+  }, 400_000);
+});

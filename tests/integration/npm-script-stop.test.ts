@@ -58,6 +58,8 @@ describe('npm scripts that run the bot', () => {
       await waitUntil(() => processesWith(dataDir).length === 0, 20_000, () => `the bot to stop after npm's SIGTERM; still running: ${processesWith(dataDir).join(', ')}\n${output.slice(-3000)}`);
       expect(output).toMatch(/"signal":"SIGTERM".*"msg":"stopping"/);
       expect(output).toContain('"engine lease released"');
+      // And it says it stopped, once it has (the last line an operator reads).
+      expect(output).toMatch(/"signal":"SIGTERM".*"msg":"stopped after SIGTERM in \d+ ms/);
     } finally {
       for (const pid of processesWith(dataDir)) process.kill(pid, 'SIGKILL');
     }

@@ -5,11 +5,11 @@
 // exit 2 for the PORT setting), and the first keeps serving
 // (/healthz answers, its engine lease untouched). start-port-taken.test.ts holds the port refusal in-process.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startBotProcess, type BotProcess } from '../support/bot-process.js';
+import { freePort } from '../support/bounded-ctb.js';
 
 const running: BotProcess[] = [];
 afterEach(() => {
@@ -22,14 +22,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A port nobody listens on right now (the first bot takes it; the second must be refused it). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function env(name: string, port: number): Record<string, string> {
   return {

@@ -61,8 +61,12 @@ export const startCli: CliRegistration = {
           const running = bot;
           await new Promise<void>((resolve) => {
             const shutdown = (signal: string) => {
+              const since = Date.now();
               running.ctx.logger.info({ signal }, 'stopping');
-              running.stop().finally(resolve);
+              running.stop().then(
+                () => running.ctx.logger.info({ signal, ms: Date.now() - since }, `stopped after ${signal} in ${Date.now() - since} ms`),
+                (err: unknown) => running.ctx.logger.error({ err, signal }, `stopping after ${signal} did not finish cleanly`),
+              ).finally(resolve);
             };
             process.once('SIGINT', shutdown);
             process.once('SIGTERM', shutdown);

@@ -5,39 +5,16 @@
 // that closed: `ctb stats` printed nothing for minutes, `ctb start` stopped at opening the database
 // and `ctb kill` printed its summary but never exited. Each now ends within a bound, non-zero, with
 // one line naming host:port and what the server sent, and never the URL's password.
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { boundedCtb, type BoundedRun as Run } from '../../support/bounded-ctb.js';
 
-const BIN = new URL('../../../bin/ctb.js', import.meta.url).pathname;
 // Well under what the hang lasted (600 s for stats; start and kill never ended), and well over a
 // CLI's start on a loaded two-core machine.
 const BOUND_MS = 45_000;
 
-interface Run { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; ms: number }
-
-/** `ctb` in a fresh directory, as ctb-shell.ts runs it, killed if it has not exited within BOUND_MS. */
-function ctb(args: string[], env: Record<string, string>): Promise<Run> {
-  const dir = mkdtempSync(join(tmpdir(), 'ctb-not-pg-'));
-  const started = performance.now();
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: dir,
-    env: { PATH: process.env['PATH'] ?? '', HOME: dir, DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += String(d)));
-  child.stderr.on('data', (d) => (stderr += String(d)));
-  const bound = setTimeout(() => child.kill('SIGKILL'), BOUND_MS);
-  return new Promise((resolve) => child.on('exit', (code, signal) => {
-    clearTimeout(bound);
-    resolve({ code, signal, stdout, stderr, ms: performance.now() - started });
-  }));
-}
+/** `ctb` in a fresh directory, killed if it has not exited within BOUND_MS. */
+const ctb = (args: string[], env: Record<string, string>): Promise<Run> => boundedCtb(args, env, { boundMs: BOUND_MS, dirPrefix: 'ctb-not-pg-' });
 
 type Answer = 'http-then-close' | 'http-keep-open' | 'close-silently' | 'ssh-banner';
 

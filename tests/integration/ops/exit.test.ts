@@ -4,7 +4,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +26,7 @@ import { startIdleEngine, type IdleEngine } from '../../support/idle-engine.js';
 import { BOT_TOKEN, OPS_CHANNEL, SIGNING_SECRET, startSlackHarness, USERS, type SlackHarness } from '../../support/slack-harness.js';
 import { startBotProcess, waitUntil, type BotProcess } from '../../support/bot-process.js';
 import { signedHeaders } from '../../support/slack-signing.js';
+import { freePort } from '../../support/bounded-ctb.js';
 
 const CTB = fileURLToPath(new URL('../../../bin/ctb.js', import.meta.url));
 let database: TestDatabase;
@@ -84,14 +84,6 @@ async function exitAlertsWithin(ms: number) {
 }
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A free loopback port. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** `ctb start --role web` (Slack over HTTP, no engine) on the test database, talking to the fake Slack. */
 async function webReplica(): Promise<{ bot: BotProcess; url: string }> {

@@ -33,7 +33,8 @@ export function envLayers(
 
 /**
  * The configuration, or ConfigError naming every problem: bad values and malformed lines as before,
- * and a misspelt safety setting. A name that is no setting otherwise goes to `onWarning` (once per name).
+ * and a misspelt safety setting. A name that is no setting otherwise goes to `onWarning` (once per name),
+ * before any refusal.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, envFile = '.env', onWarning: (warning: string) => void = () => {}): Config {
   let file: EnvFileNames | undefined;
@@ -51,7 +52,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, envFile = '.env
     if (!(err instanceof ConfigError)) throw err;
     problems = [...problems, ...err.problems];
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  // Warnings first, refused or not: a stray name may be the setting the refusal is about.
   for (const warning of names.warnings) onWarning(warning);
+  if (problems.length > 0) throw new ConfigError(problems);
   return config!;
 }

@@ -28,6 +28,13 @@ describe('names of settings', () => {
     expect(run.stderr).toMatch(/warning: \S*\.env:4: RISK_MAX_DRAWDOWN is not a setting of this bot: ignored \(Did you mean RISK_MAX_DRAWDOWN_PCT\?\)/);
   }, 60_000);
 
+  it('still warns about a stray name when the configuration is refused: it may be the setting meant', async () => {
+    const run = await list('PORT=abc\nLOG_LEVL=debug\n');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/PORT: expected a whole number/);
+    expect(run.stderr).toMatch(/warning: \S*\.env:2: LOG_LEVL is not a setting of this bot: ignored \(Did you mean LOG_LEVEL\?\)/);
+  }, 60_000);
+
   it('judges the environment by near-misses of its own names only', async () => {
     const refused = await list(undefined, { IS_LVE: 'true' });
     expect(refused.code).toBe(2);

@@ -168,15 +168,11 @@ export async function withdrawEngineRequest(db: Db, clock: Clock, id: number, wh
  * written with the request; 0 when nobody waits) is over since it was written, on the database's
  * clock — the requester's clock may be minutes off this process's, and the requester may have died
  * mid-wait (a restarted replica, a killed shell), so nothing depends on it saying so. A request
- * written with the requester's own deadline (params.waitUntil) is judged by it; one with neither, as over.
+ * written without a wait is judged as over.
  */
 export async function requesterStoppedWaiting(db: Db, request: EngineRequest): Promise<boolean> {
   const waitMs = Number(request.params['waitMs']);
-  if (Number.isFinite(waitMs)) {
-    if (waitMs <= 0) return true;
-    const asked = await askedAgoMs(db, request.id).catch(() => undefined);
-    return !asked || asked.agoMs >= waitMs;
-  }
-  const waitUntil = Number(request.params['waitUntil']);
-  return !Number.isFinite(waitUntil) || Date.now() >= waitUntil;
+  if (!Number.isFinite(waitMs) || waitMs <= 0) return true;
+  const asked = await askedAgoMs(db, request.id).catch(() => undefined);
+  return !asked || asked.agoMs >= waitMs;
 }

@@ -145,15 +145,17 @@ describe('a manual pause and unpause through `ctb` while the engine runs', () =>
       feed.release(breachAt);
       await feed.handled();
       expect((await getBotState(database().db)).entriesPausedBy).toBe('system:risk-guard');
+      // Asserted after the pass, not inside it: the engine's loop catches what its feed throws.
+      let rearm: unknown = 'the unpause never ran';
       feed.before = {
         index: breachAt,
         run: async () => {
-          const result = await unpauseEntries(ctx, { id: 'U123', source: 'cli' }, { force: true, reason: 'reviewed the book' });
-          expect(result.rearm).toBe('drawdown_and_daily');
+          rearm = (await unpauseEntries(ctx, { id: 'U123', source: 'cli' }, { force: true, reason: 'reviewed the book' })).rearm;
         },
       };
       feed.release(closes.length);
       await feed.handled();
+      expect(rearm).toBe('drawdown_and_daily');
       expect((await getBotState(database().db)).entriesPaused).toBe(false);
     } finally {
       await engine.stop();

@@ -334,7 +334,9 @@ async function main(): Promise<void> {
   // the bot role, so its own src/), measured in the same rounds: paired A/B of two builds.
   const againstDir = arg('against', '');
   // A run that adds work beside the servers (--timeline's stamps, --against's third server) prints its figures, not a verdict.
-  const unjudged = TIMELINE || againstDir !== '';
+  // So does one with a profiler or GC tracing in a server (BENCH_PROFILE, BENCH_TRACE_GC), which the shipped bot has not.
+  const profiled = [process.env.BENCH_PROFILE ? `BENCH_PROFILE=${process.env.BENCH_PROFILE} (--cpu-prof)` : '', process.env.BENCH_TRACE_GC ? `BENCH_TRACE_GC=${process.env.BENCH_TRACE_GC} (--trace-gc)` : ''].filter(Boolean).join(', ');
+  const unjudged = TIMELINE || againstDir !== '' || profiled !== '';
   const profile = (role: string) => (process.env.BENCH_PROFILE === role ? ['--cpu-prof', '--cpu-prof-dir=/tmp/ctb-slack-ack-prof'] : process.env.BENCH_TRACE_GC === role ? ['--trace-gc'] : []);
   const spawn = (role: string, env: Record<string, string> = {}, script = self, label = role) =>
     fork(script, [role], { execArgv: ['--import', 'tsx', ...profile(label)], env: { ...process.env, ...env, BENCH_TIMELINE: TIMELINE ? '1' : '0' }, stdio: ['ignore', role === 'bot' ? 'pipe' : 'inherit', 'inherit', 'ipc'] });
@@ -397,6 +399,7 @@ async function main(): Promise<void> {
 
   try {
     console.log(`Slack ack bench, open loop: signed \`${[COMMAND, ...TEXT].join(' ')}\` at ${RATES.join(' and ')} req/s for ${SECONDS} s per target per round, ${ROUNDS} rounds (+1 warm-up at the first rate, discarded), bare/bot alternating; shipped bot configuration (the sources under tsx, Node's source maps off as in the built ctb), except that its replies go over plain HTTP to a local stand-in for Slack (Slack's are HTTPS: TLS costs the bot more than counted here); both servers observe their GC pauses (perf_hooks)` +
+      (profiled ? `; ${profiled} in a server, which the shipped bot does not run with: the floors are not judged` : '') +
       (TIMELINE ? '; --timeline: both servers stamp every request and read /proc for it, which the shipped bot does not: latency and CPU here are not the floors\' and the floors are not judged' : '') +
       (againstDir ? `; A/B: a second bot ("base") from ${againstDir} in the same rounds, bot and base in alternating order — a third server on the cores, so the floors are not judged` : ''));
     console.log(`load average before: ${loadLine()}`);
@@ -475,7 +478,7 @@ async function main(): Promise<void> {
       }
     }
     console.log(`load average after: ${loadLine()}`);
-    const verdict = TIMELINE ? 'NOT JUDGED (--timeline adds work to every request)' : againstDir ? 'NOT JUDGED (--against runs a third server beside bare and bot)' : pass ? 'PASS' : 'FAIL';
+    const verdict = TIMELINE ? 'NOT JUDGED (--timeline adds work to every request)' : againstDir ? 'NOT JUDGED (--against runs a third server beside bare and bot)' : profiled ? `NOT JUDGED (${profiled})` : pass ? 'PASS' : 'FAIL';
     console.log(`floors (at every rate: bot p99 ≤ 1.5× bare, CPU per request ≤ 3× bare, every request answered once): ${verdict}`);
     process.exitCode = pass && !unjudged ? 0 : 1;
   } finally {

@@ -192,7 +192,7 @@ export async function engineRequestById(db: Db, id: number): Promise<EngineReque
 }
 
 /** A request's writing on the database's clock (params.writtenAt; a row written without one, its requested_at). */
-const writtenAtDb = sql`coalesce((${engineRequests.params} ->> 'writtenAt')::timestamptz, ${engineRequests.requestedAt})`;
+export const writtenAtDb = sql`coalesce((${engineRequests.params} ->> 'writtenAt')::timestamptz, ${engineRequests.requestedAt})`;
 const optionalAt = (key: string) => sql`coalesce((${engineRequests.params} ->> ${key})::timestamptz, '-infinity'::timestamptz)`;
 /** Since when a pending request waits for a process to take it: its writing, its last join or its next try, whichever is latest. */
 const waitsSince = sql`greatest(${writtenAtDb}, ${optionalAt('joinedAt')}, ${optionalAt('dueAt')})`;

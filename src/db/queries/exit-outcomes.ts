@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { engineRequests, type EngineRequest } from '../schema/index.js';
+import { writtenAtDb } from './engine-requests.js';
 
 const spanOf = (ms: number) => sql`${Math.round(ms)} * interval '1 millisecond'`;
 
@@ -56,7 +57,7 @@ export interface ExitOutcomeClaim {
 export async function claimUntoldExitOutcomes(
   db: Db, input: { graceMs: number; leaseMs: number; ids?: readonly number[]; limit?: number },
 ): Promise<ExitOutcomeClaim[]> {
-  const written = sql`coalesce((${engineRequests.params} ->> 'writtenAt')::timestamptz, ${engineRequests.requestedAt})`;
+  const written = writtenAtDb;
   const waitMs = sql`coalesce((${engineRequests.params} ->> 'waitMs')::bigint, 0)`;
   const due = sql`(${engineRequests.answerNoticedAt} <= now() - ${spanOf(input.graceMs)} or ${written} + (${waitMs} + ${Math.round(input.graceMs)}) * interval '1 millisecond' <= now())`;
   const free = or(isNull(engineRequests.outcomeClaimedAt), sql`${engineRequests.outcomeClaimedAt} <= now() - ${spanOf(input.leaseMs)}`)!;
@@ -96,7 +97,7 @@ export async function releaseExitOutcomeClaim(db: Db, id: number, claim: string)
  * its writing) becomes the later of its own and that, on the database's clock. Undefined when there is no such row.
  */
 export async function extendExitWait(db: Db, id: number, waitMs: number): Promise<EngineRequest | undefined> {
-  const written = sql`coalesce((${engineRequests.params} ->> 'writtenAt')::timestamptz, ${engineRequests.requestedAt})`;
+  const written = writtenAtDb;
   const until = sql`(extract(epoch from (now() - ${written})) * 1000)::bigint + ${Math.max(0, Math.round(waitMs))}`;
   const [row] = await db.update(engineRequests)
     .set({ params: sql`${engineRequests.params} || jsonb_build_object('waitMs', greatest(coalesce((${engineRequests.params} ->> 'waitMs')::bigint, 0), ${until}))` })

@@ -29,7 +29,7 @@ import { exitCovers } from './pending-exits.js';
 import { describePendingExit, type ExitRequestState, type ExitTarget } from '../../domain/exit-request-state.js';
 import { extendExitWait, markExitAnswerShown, recordExitReplyMessage } from '../../db/queries/exit-outcomes.js';
 import type { Notifier } from '../../notifications/notification.js';
-import { tellUnshownExits } from './tell-exit.js';
+import { skippedState, tellUnshownExits } from './tell-exit.js';
 
 export type { ExitRequestState, ExitTarget } from '../../domain/exit-request-state.js';
 
@@ -154,6 +154,8 @@ async function stateOf(ctx: Pick<RequestExitDeps, 'db' | 'config'>, row: EngineR
   const waitedMs = status === 'pending' ? ((await exitWaitOf(ctx.db, row.id, ctx.config.EXIT_REQUEST_TTL))?.waitedMs ?? null) : null;
   return { requestId: row.id, status, joined, summary: result.summary ?? row.error ?? null, results: result.results ?? [], waitedMs, ttlMs: ctx.config.EXIT_REQUEST_TTL,
     toldLater: status === 'pending' && (waitedMs ?? 0) >= Number(row.params['waitMs'] ?? 0), queued: waitedMs === null ? null : exitQueuedPhrase(waitedMs, ctx.config.EXIT_REQUEST_TTL),
+    // What an `exit all` left out when it was asked, as its request records it: said with its answer too, whoever tells it.
+    ...skippedState(row),
   };
 }
 
@@ -228,14 +230,13 @@ export async function requestExit(
     const covered = new Set(overlapping.flatMap((o) => o.both));
     const rest = (params.tradeIds ?? []).filter((id) => !covered.has(id));
     if (target !== 'all' || rest.length === 0) throw exitAlreadyQueued(target, overlapping);
-    const narrowed: ExitRequestParams = { ...params, tradeIds: rest };
     const skipped = { note: alreadyQueuedNote(overlapping), tradeIds: [...covered].sort((a, b) => a - b) };
+    const narrowed: ExitRequestParams = { ...params, tradeIds: rest, skipped };
     return { row: await enqueueEngineRequest(tx, ctx.clock, { kind: 'exit_trade', requestedBy: actor.id, params: narrowed }), joined: false, expired, skipped };
   });
   await toldExpired(ctx, expired);
   if (!joined) ctx.logger.warn({ requestId: row.id, actor: actor.id, target, ...(skipped ? { skipped: skipped.tradeIds } : {}) }, 'manual exit requested');
-  const state = await stateOf(ctx, row, joined);
-  return skipped ? { ...state, skipped: skipped.note, skippedTradeIds: skipped.tradeIds } : state;
+  return stateOf(ctx, row, joined);
 }
 
 /** The trades an `exit all` left out because another queued exit already closes them: which, by which request and whom. */
@@ -262,9 +263,7 @@ function exitAlreadyQueued(target: ExitTarget, overlapping: ReadonlyArray<{ row:
  */
 export async function awaitExit(ctx: RequestExitDeps, state: ExitRequestState, waitMs: number, opts: { last: boolean }): Promise<ExitRequestState> {
   if (state.status !== 'pending') return state;
-  // What an `exit all` left out when it was asked is still said with its answer.
-  const answered = await awaitedExit(ctx, state, waitMs, opts);
-  return state.skipped ? { ...answered, skipped: state.skipped, ...(state.skippedTradeIds ? { skippedTradeIds: state.skippedTradeIds } : {}) } : answered;
+  return awaitedExit(ctx, state, waitMs, opts);
 }
 
 async function awaitedExit(ctx: RequestExitDeps, state: ExitRequestState, waitMs: number, opts: { last: boolean }): Promise<ExitRequestState> {

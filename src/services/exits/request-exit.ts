@@ -27,9 +27,9 @@ import { bookOf, money, type BookName } from '../stats/compute-stats.js';
 import { exitExpiredSummary, exitQueuedPhrase } from './exit-expiry.js';
 import { exitCovers } from './pending-exits.js';
 import { describePendingExit, type ExitRequestState, type ExitTarget } from '../../domain/exit-request-state.js';
-import { extendExitWait, markExitAnswerShown, recordExitReplyMessage } from '../../db/queries/exit-outcomes.js';
+import { extendExitWait, holdExitAnswer, markExitAnswerShown, recordExitReplyMessage, releaseExitOutcomeClaim } from '../../db/queries/exit-outcomes.js';
 import type { Notifier } from '../../notifications/notification.js';
-import { skippedState, tellUnshownExits } from './tell-exit.js';
+import { EXIT_TELL_LEASE_MS, skippedState, tellUnshownExits } from './tell-exit.js';
 
 export type { ExitRequestState, ExitTarget } from '../../domain/exit-request-state.js';
 
@@ -184,6 +184,26 @@ export async function exitAnswerShown(ctx: Pick<RequestExitDeps, 'db' | 'logger'
   await markExitAnswerShown(ctx.db, state.requestId).catch((err: unknown) => ctx.logger.warn({ err, requestId: state.requestId }, 'could not record that an exit\'s answer was shown; the alert channel may be told it too'));
 }
 
+/**
+ * Shows the answer of `state` to its requester with `show` (a terminal's print, a Slack update) and
+ * marks it shown after — not before: one that failed to show is still told (tell-exit.ts). While it
+ * shows, the requester holds the telling (a lease of EXIT_TELL_LEASE_MS), so a showing slower than
+ * the sweep's grace is not told a second time; one that failed gives it back for the next sweep.
+ */
+export async function showExitAnswer(ctx: Pick<RequestExitDeps, 'db' | 'logger'>, state: Pick<ExitRequestState, 'requestId' | 'status'>, show: () => Promise<void>): Promise<void> {
+  if (state.status === 'pending') return show();
+  // Not held (a database error, or a sweep telling it already): shown all the same, told twice at worst.
+  const hold = await holdExitAnswer(ctx.db, state.requestId, EXIT_TELL_LEASE_MS)
+    .catch((err: unknown) => (ctx.logger.warn({ err, requestId: state.requestId }, 'could not hold an exit\'s answer while showing it; the alert channel may be told it too'), null));
+  try {
+    await show();
+  } catch (err) {
+    if (hold) await releaseExitOutcomeClaim(ctx.db, state.requestId, hold).catch((e: unknown) => ctx.logger.warn({ err: e, requestId: state.requestId }, 'could not give back the hold on an exit\'s answer; the alert channel is told it once the hold is out'));
+    throw err;
+  }
+  await exitAnswerShown(ctx, state);
+}
+
 /** What the operator was shown and confirmed: the book, and for `all` the trades it listed. */
 export interface ShownExit {
   mode: Mode;
@@ -282,10 +302,14 @@ async function awaitedExit(ctx: RequestExitDeps, state: ExitRequestState, waitMs
 
 /**
  * A Slack message now shows exit `requestId` (the button's progress message): when the exit ends
- * unwatched, that message is brought up to the answer (tell-exit.ts). Not recorded: the alert channel is told instead.
+ * unwatched, that message is brought up to the answer (tell-exit.ts). True when recorded; not recorded,
+ * nothing updates it and the alert channel is told instead — what the message must then say.
  */
-export async function exitReplyPosted(ctx: Pick<RequestExitDeps, 'db' | 'logger'>, requestId: number, message: { channel: string; ts: string }): Promise<void> {
-  if (!message.ts) return;
-  await recordExitReplyMessage(ctx.db, requestId, message)
-    .catch((err: unknown) => ctx.logger.warn({ err, requestId }, 'could not record the Slack message of an exit; its answer goes to the alert channel if the button does not show it'));
+export async function exitReplyPosted(ctx: Pick<RequestExitDeps, 'db' | 'logger'>, requestId: number, message: { channel: string; ts: string }): Promise<boolean> {
+  if (!message.ts) return false;
+  return recordExitReplyMessage(ctx.db, requestId, message)
+    .catch((err: unknown) => {
+      ctx.logger.warn({ err, requestId }, 'could not record the Slack message of an exit; its answer goes to the alert channel if the button does not show it');
+      return false;
+    });
 }

@@ -19,7 +19,7 @@ const BIN = join(ROOT, 'bin/ctb.js'); // a one-command script where there is one
 const ESM = join(ROOT, 'dist/ctb.js'); // always the ES module build
 
 type Run = ShellRun;
-const run = (entry: string, args: string[], env: Record<string, string>, cwd: string) => ctbIn(cwd, args, env, entry);
+const run = (entry: string, args: string[], env: Record<string, string>, cwd: string) => ctbIn(cwd, args, env, { entry });
 
 /** What depends on the instant a stats answer is computed at (its window ends now, a snapshot's age): the one thing two runs cannot share. */
 const withoutNow = (r: Run): Run => ({

@@ -108,7 +108,7 @@ export async function withCliContext<T>(io: CliIo, fn: (ctx: OwnedContext, confi
   let database: Database | undefined;
   try {
     // The CLI logs to LOG_DIR like the bot, and to stderr only at warn and above.
-    const logger = createLogger({ config, stdout: false, destination: process.stderr, destinationLevel: 'warn', deferred: true });
+    const logger = createLogger({ config, stdout: false, destination: process.stderr, destinationIsCommandStderr: true, destinationLevel: 'warn', deferred: true });
     // Imported here, not above: `ctb version` and usage errors need this module but no context. It
     // loads while the database is opened and checked for migrations (on PostgreSQL: connecting, the
     // start-up exchange, the check's query), which a cold process otherwise began only once loaded.

@@ -26,7 +26,7 @@ import { startIdleEngine, type IdleEngine } from '../../support/idle-engine.js';
 import { BOT_TOKEN, OPS_CHANNEL, SIGNING_SECRET, startSlackHarness, USERS, type SlackHarness } from '../../support/slack-harness.js';
 import { startBotProcess, waitUntil, type BotProcess } from '../../support/bot-process.js';
 import { signedHeaders } from '../../support/slack-signing.js';
-import { freePort } from '../../support/bounded-ctb.js';
+import { freePort } from '../../support/free-port.js';
 
 const CTB = fileURLToPath(new URL('../../../bin/ctb.js', import.meta.url));
 let database: TestDatabase;

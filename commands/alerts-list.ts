@@ -31,14 +31,13 @@ export const alertsListCommand = defineCommand({
   args: z.object({ limit: z.coerce.number({ message: 'expected a whole number from 1 to 500' }).int('expected a whole number from 1 to 500').min(1, 'at least 1').max(500, 'at most 500').default(50) }),
   async run(ctx, args): Promise<AlertsListResult> {
     const { rows, total } = await openAlertGroups(ctx.db, args.limit);
-    const now = ctx.clock.now();
     return {
       ok: true,
       total,
       groups: rows.map((g) => ({
         id: g.id, severity: g.severity, status: g.status, title: g.title, count: g.count,
         firstAt: g.firstAt.toISOString(), lastAt: g.lastAt.toISOString(),
-        acknowledgedBy: g.acknowledgedBy ?? null, test: g.test, silencedUntil: g.silencedUntil && g.silencedUntil > now ? g.silencedUntil.toISOString() : null, // a silence that ended is no silence
+        acknowledgedBy: g.acknowledgedBy ?? null, test: g.test, silencedUntil: g.silencedUntil ? g.silencedUntil.toISOString() : null, // a silence that ended is no silence (judged by the database)
       })),
     };
   },

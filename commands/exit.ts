@@ -6,7 +6,7 @@ import type { Mode } from '../src/services/bot-state.js';
 import { AppError } from '../src/errors.js';
 import { cleanReason } from '../src/services/entries-pause.js';
 import {
-  awaitExit, exitAnswerShown, exitReplyPosted, parseExitTarget, previewExit, requestExit, type ExitRequestState, type ExitTarget, type ExitTargetRow,
+  awaitExit, exitReplyPosted, parseExitTarget, previewExit, requestExit, showExitAnswer, type ExitRequestState, type ExitTarget, type ExitTargetRow,
 } from '../src/services/exits/request-exit.js';
 import { defineCommand, type CommandContext } from './define.js';
 
@@ -58,8 +58,7 @@ export const exitCommand = defineCommand({
     // The request carries the whole wait: finished after it (this process may die before), the alert channel is told.
     const requested = await requestExit(ctx, ctx.actor, target, cleanReason(args.reason), { mode: preview.mode, tradeIds }, (args.waitSeconds + args.answerLaterSeconds) * 1000);
     const request = await awaitExit(ctx, requested, args.waitSeconds * 1000, { last: args.answerLaterSeconds === 0 });
-    // The caller shows this answer now (the terminal prints it); Slack's button marks it once its message shows it (exitShown).
-    if (args.answerLaterSeconds === 0) await exitAnswerShown(ctx, request);
+    // Marked shown by whoever shows it, once it did: the terminal once it printed it (exitPrinted), Slack's button once its message shows it (exitShown).
     // What it asked: the trades listed, less those another queued exit already closes (request.skipped says which).
     const listed = new Set(tradeIds.filter((id) => !request.skippedTradeIds?.includes(id)));
     const asked = target === 'all' ? rows.filter((r) => listed.has(r.id)) : rows;
@@ -82,12 +81,24 @@ export function exitAnswerNow(ctx: Pick<CommandContext, 'db' | 'clock' | 'logger
   return awaitExit(ctx, request, 0, { last: false });
 }
 
-/** The operator was shown this answer (Slack's message says done or failed): the alert channel is not told it too. */
-export function exitShown(ctx: Pick<CommandContext, 'db' | 'logger'>, request: ExitRequestState): Promise<void> {
-  return exitAnswerShown(ctx, request);
+/**
+ * Shows this answer with `show` (Slack's message says done or failed) and marks it shown once it did:
+ * the alert channel is not told it too. While it shows, no sweep tells it (request-exit.ts showExitAnswer).
+ */
+export function exitShown(ctx: Pick<CommandContext, 'db' | 'logger'>, request: ExitRequestState, show: () => Promise<void> = async () => undefined): Promise<void> {
+  return showExitAnswer(ctx, request, show);
 }
 
-/** Slack's button posted the message that shows this exit: updated with the answer if the exit ends after the button stopped waiting. */
-export function exitMessagePosted(ctx: Pick<CommandContext, 'db' | 'logger'>, request: ExitRequestState, message: { channel: string; ts: string }): Promise<void> {
+/** The terminal prints the exit's answer with `print`; marked shown only once printed (a shell that dies first leaves it to the alert channel). */
+export function exitPrinted(ctx: Pick<CommandContext, 'db' | 'logger'>, result: ExitResult, print: () => void): Promise<void> {
+  if (!result.request) return Promise.resolve(print());
+  return showExitAnswer(ctx, result.request, async () => print());
+}
+
+/**
+ * Slack's button posted the message that shows this exit: updated with the answer if the exit ends
+ * after the button stopped waiting. False when not recorded: nothing updates it, the alert channel is told.
+ */
+export function exitMessagePosted(ctx: Pick<CommandContext, 'db' | 'logger'>, request: ExitRequestState, message: { channel: string; ts: string }): Promise<boolean> {
   return exitReplyPosted(ctx, request.requestId, message);
 }

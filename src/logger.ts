@@ -1,6 +1,7 @@
-// Owns logging: stdout and the CLI's stderr (readable lines on a terminal, JSON otherwise:
-// LOG_FORMAT), LOG_DIR/system.log (rotated below LOG_MAX_BYTES into timestamped archives, by the
-// running bot only: src/log-file.ts) and LOG_DIR/anomalies.log (warn and above). Secrets never reach a line:
+// Owns logging: stdout (readable lines on a terminal, JSON otherwise: LOG_FORMAT), a command's
+// stderr (readable lines for the person who ran it, unless LOG_FORMAT=json), LOG_DIR/system.log
+// (rotated below LOG_MAX_BYTES into timestamped archives, by the running bot only: src/log-file.ts)
+// and LOG_DIR/anomalies.log (warn and above). Secrets never reach a line:
 // known secret fields are redacted by path, Secret objects print [redacted], and every line is
 // scrubbed of the configured secret values and of token-shaped strings before it is written.
 import { errSerializer } from './log-error.js';
@@ -118,6 +119,15 @@ export function stdoutFormat(format: Config['LOG_FORMAT'], stream: { isTTY?: boo
   return stream.isTTY === true ? 'pretty' : 'json';
 }
 
+/**
+ * How a one-shot command's warnings are written on its stderr: for the person who ran it, wherever
+ * they send it (`ctb … 2>err.txt` is read by a person too) — readable lines, JSON only when
+ * LOG_FORMAT=json asks for it. The bot's own output (stdoutFormat) stays JSON off a terminal.
+ */
+export function commandStderrFormat(format: Config['LOG_FORMAT']): 'pretty' | 'json' {
+  return format === 'json' ? 'json' : 'pretty';
+}
+
 let pinoPretty: typeof import('pino-pretty') | undefined;
 
 /** pino-pretty and its ~50 files, loaded when a pretty stream is made: a command logging JSON never reads them. */
@@ -170,6 +180,8 @@ export interface LoggerOptions {
    */
   destination?: NodeJS.WritableStream & { isTTY?: boolean };
   destinationLevel?: pino.Level;
+  /** The destination is a command's stderr, read by a person: written as commandStderrFormat says. */
+  destinationIsCommandStderr?: boolean;
   /** Write to stdout (default true). */
   stdout?: boolean;
   /** Where "stdout" goes (tests); its isTTY decides the format when LOG_FORMAT=auto. */
@@ -198,7 +210,8 @@ export function createLogger(opts: LoggerOptions): Logger {
   }
   if (opts.destination) {
     const dest = opts.destination;
-    streams.push({ level: opts.destinationLevel ?? 'trace', stream: stdoutFormat(config.LOG_FORMAT, dest) === 'pretty' ? briefOnFirstLine(dest) : dest });
+    const format = opts.destinationIsCommandStderr ? commandStderrFormat(config.LOG_FORMAT) : stdoutFormat(config.LOG_FORMAT, dest);
+    streams.push({ level: opts.destinationLevel ?? 'trace', stream: format === 'pretty' ? briefOnFirstLine(dest) : dest });
   }
   const cap = lineCapFor(config.LOG_MAX_BYTES);
   if (opts.files !== false) {
@@ -240,24 +253,26 @@ export function createLogger(opts: LoggerOptions): Logger {
  * — contexts make their children at start, most one-shot commands never write a line.
  */
 function deferredLogger(make: () => Logger): Logger {
+  // `real ??= make()` written out, not a named arrow: one is made per Slack request (childOnFirstUse),
+  // and the build keeps function names (esbuild keepNames), which redefines `name` on each named
+  // arrow as it is made — a runtime call, and a dictionary-mode function, ~0.6 µs a time here.
   let real: Logger | undefined;
-  const materialize = () => (real ??= make());
   return new Proxy(Object.create(null) as Logger, {
     get(_target, prop) {
       if (prop === 'child' && real === undefined) {
-        return (bindings: pino.Bindings, options?: pino.ChildLoggerOptions<never>) => deferredLogger(() => materialize().child<never>(bindings, options));
+        return (bindings: pino.Bindings, options?: pino.ChildLoggerOptions<never>) => deferredLogger(() => (real ??= make()).child<never>(bindings, options));
       }
-      const logger = materialize();
+      const logger = (real ??= make());
       const value: unknown = Reflect.get(logger, prop, logger);
       // pino's methods read their logger as `this` (and a level change replaces them: bind each read).
       return typeof value === 'function' ? value.bind(logger) : value;
     },
     set(_target, prop, value) {
-      const logger = materialize();
+      const logger = (real ??= make());
       return Reflect.set(logger, prop, value, logger);
     },
     has(_target, prop) {
-      return Reflect.has(materialize(), prop);
+      return Reflect.has((real ??= make()), prop);
     },
   });
 }

@@ -39,7 +39,27 @@ export function similarWords(word: string, candidates: readonly string[]): strin
 
 /** " (Did you mean live?)" — or '' when nothing is close. */
 export function didYouMean(word: string, candidates: readonly string[]): string {
-  const found = similarWords(word, candidates);
+  return meantOneOf(similarWords(word, candidates));
+}
+
+/** " (Did you mean live?)" for the words found, " (Did you mean one of …?)" for several; '' for none. */
+export function meantOneOf(found: readonly string[]): string {
   if (found.length === 0) return '';
   return found.length === 1 ? ` (Did you mean ${found[0]}?)` : ` (Did you mean one of ${found.join(', ')}?)`;
+}
+
+/**
+ * The candidates that have `word` (or its singular or plural) as one of their dash-separated parts
+ * ("verify" → verify-credentials, "log" → audit-log, check-logs), or that `word` has as one of its
+ * own ("kill-all" → kill): a name a person half remembered. Words under 3 letters match nothing.
+ */
+export function partialMatches(word: string, candidates: readonly string[]): string[] {
+  const w = word.toLowerCase();
+  if (w.length < 3) return [];
+  const forms = new Set([w, w.replace(/s$/, ''), `${w}s`]);
+  const own = new Set(w.split('-'));
+  return [...new Set(candidates)].filter((candidate) => {
+    const c = candidate.toLowerCase();
+    return c.length >= 3 && (c.split('-').some((part) => forms.has(part)) || own.has(c));
+  });
 }

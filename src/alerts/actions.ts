@@ -18,6 +18,7 @@ import {
 } from '../db/queries/alert-groups.js';
 import { cancelStaleDeliveries, deliveredPages, waitForGroupSends, type GroupSendWait, type SendUnderWay } from '../db/queries/alert-deliveries.js';
 import { escalationOfGroup, silenceGroupEscalation, stopGroupEscalation } from '../db/queries/alert-escalations.js';
+import { databaseNow } from '../db/queries/database-clock.js';
 import type { AlertEscalation, AlertGroup } from '../db/schema/alerts.js';
 import { AppError } from '../errors.js';
 import { enqueuePageFollowUp, enqueueThreadNote, expediteGroup, requestSync } from '../db/queries/alert-outbox.js';
@@ -151,13 +152,16 @@ export function silenceAlert(input: ActionInput & { durationMs: number }): Promi
     if (group.status === 'resolved') {
       throw new AppError('conflict', 'alert_resolved', `Alert group ${group.id} is already resolved; there is nothing to silence.`);
     }
-    const until = new Date(now.getTime() + input.durationMs);
-    if (group.silencedUntil !== null && group.silencedUntil > now && Math.abs(until.getTime() - group.silencedUntil.getTime()) < SAME_SILENCE_MS) {
+    // The silence is the database's: it ends durationMs after its now(), and the one in force is
+    // judged on that clock too (a replica minutes off would take the same press for a new silence).
+    const dbNow = await databaseNow(db);
+    const asked = dbNow.getTime() + input.durationMs;
+    if (group.silencedUntil !== null && group.silencedUntil > dbNow && Math.abs(asked - group.silencedUntil.getTime()) < SAME_SILENCE_MS) {
       return { changed: false };
     }
     const ended = endedLadder(await escalationOfGroup(db, group.id));
-    await silenceAlertGroup(db, { id: group.id, actor: input.actor, until });
-    const paused = await silenceGroupEscalation(db, { groupId: group.id, reason: `silenced by ${input.actor} until ${until.toISOString()}`, until, now });
+    const until = await silenceAlertGroup(db, { id: group.id, actor: input.actor, forMs: input.durationMs });
+    const paused = await silenceGroupEscalation(db, { groupId: group.id, reason: `silenced by ${input.actor} until ${until.toISOString()}`, until, now: dbNow });
     const dropped = await cancelStaleDeliveries(db, { groupId: group.id, at: now });
     const note = `:mute: Silenced for ${formatDuration(input.durationMs)} by ${who(input.actor)}: repeats are counted, not posted; ${pagingNow(group, paused, dropped, ended)}`;
     return { changed: true, note, ...(ended ? { escalationEnded: ended } : {}) };

@@ -18,6 +18,7 @@ import type { Db } from '../db/client.js';
 import { describeDuration } from '../config/duration.js';
 import { advanceEscalation, endEscalation, escalationById, lockDueEscalations, pagedInRound, recordPage, silenceEscalation } from '../db/queries/alert-escalations.js';
 import { alertGroupById, latestAlertEvent } from '../db/queries/alert-groups.js';
+import { databaseNow } from '../db/queries/database-clock.js';
 import type { AlertEscalation, AlertGroup } from '../db/schema/alerts.js';
 import { emailConfigured } from '../email/smtp.js';
 import type { Logger } from '../logger.js';
@@ -102,25 +103,27 @@ export class EscalationTicker {
     return this.deps.db.transaction(async (db) => {
       const due = await lockDueEscalations(db, { limit: BATCH, ...(groupId === undefined ? {} : { groupId }) });
       const overdue: OverdueCritical[] = [];
+      // A silence is judged on the database's clock, which it was written on (silenced_until).
+      const dbNow = due.length > 0 ? await databaseNow(db) : now;
       for (const id of due) {
         const esc = (await escalationById(db, id))!;
-        const found = await this.#step(db, esc, now);
+        const found = await this.#step(db, esc, now, dbNow);
         if (found) overdue.push(found);
       }
       return { steps: due.length, overdue };
     });
   }
 
-  async #step(db: Db, esc: AlertEscalation, now: Date): Promise<OverdueCritical | null> {
+  async #step(db: Db, esc: AlertEscalation, now: Date, dbNow: Date): Promise<OverdueCritical | null> {
     const group = await alertGroupById(db, esc.groupId);
     if (!group || group.status !== 'open') {
       await this.#update(db, esc.id, { status: 'stopped', stoppedReason: !group ? 'group gone' : group.status, now });
       return null;
     }
-    if (group.silencedUntil != null && group.silencedUntil > now) {
-      // Paused, not stopped: due again when the silence ends.
+    if (group.silencedUntil != null && group.silencedUntil > dbNow) {
+      // Paused, not stopped: due again when the silence ends (on the database's clock, as it was written).
       const reason = `silenced by ${group.silencedBy ?? 'someone'} until ${group.silencedUntil.toISOString()}`;
-      await silenceEscalation(db, { id: esc.id, reason, until: group.silencedUntil, now });
+      await silenceEscalation(db, { id: esc.id, reason, until: group.silencedUntil, now: dbNow });
       return null;
     }
     const policy = await this.#policy(db, esc.severity, now);

@@ -98,8 +98,11 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
     async raiseWithin(db, input) {
       const alert = normalise(input);
       const [result] = await persistAlerts({ db, batch: [{ alert, at: deps.clock.now() }], slackChannel: slackAlertsChannel(deps.config) });
-      raised?.inc({ severity: alert.severity });
-      log.info({ alert: { source: alert.source, severity: alert.severity, fingerprint: alert.fingerprint }, groupId: result?.groupId }, `alert stored: ${alert.title}`);
+      // Stored only once the caller's transaction commits: counted and logged then, not before.
+      return () => {
+        raised?.inc({ severity: alert.severity });
+        log.info({ alert: { source: alert.source, severity: alert.severity, fingerprint: alert.fingerprint }, groupId: result?.groupId }, `alert stored: ${alert.title}`);
+      };
     },
     async raise(input) {
       const alert = normalise(input);

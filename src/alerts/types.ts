@@ -33,9 +33,11 @@ export interface AlertSink {
   /**
    * Stores the alert in the outbox through `db` — a transaction of the caller's — and throws when it
    * cannot (raise keeps a refused alert in memory instead): the alert is stored exactly when that
-   * transaction commits, with whatever else the caller wrote in it. Absent on the log fallback.
+   * transaction commits, with whatever else the caller wrote in it. Returns what the caller calls once
+   * that transaction committed: only then is the alert counted (ctb_alerts_raised_total) and logged as
+   * stored — one rolled back was not. Absent on the log fallback.
    */
-  raiseWithin?(db: Db, alert: AlertInput): Promise<void>;
+  raiseWithin?(db: Db, alert: AlertInput): Promise<() => void>;
   /**
    * Resolves the live group with this fingerprint (as `ctb alerts resolve` does: its escalation stops
    * and the thread says who resolved it and why). Returns the group's id, or null when no live group

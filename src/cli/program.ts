@@ -166,7 +166,8 @@ export async function runCli(argv: string[], callerIo: CliIo): Promise<number> {
       }
       held = '';
       const words = err.code === 'commander.unknownCommand' && argv[0] === 'help' ? argv.slice(1) : argv;
-      reportUsageError(io, describeUsageError(program, words, err), wantsJson(argv), helpHintFor(program, words));
+      const problem = describeUsageError(program, words, err);
+      reportUsageError(io, problem, wantsJson(argv), helpHintFor(program, words, problem));
       return 2;
     }
     throw err;

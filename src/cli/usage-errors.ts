@@ -3,7 +3,7 @@
 // object on stdout instead of text.
 import type { Command, CommanderError } from 'commander';
 import { parseDuration } from '../config/duration.js';
-import { didYouMean, similarWords } from '../suggest-similar.js';
+import { didYouMean, meantOneOf, partialMatches, similarWords } from '../suggest-similar.js';
 import type { CliIo } from './io.js';
 
 export interface UsageProblem {
@@ -86,10 +86,12 @@ export function describeUsageError(program: Command, argv: string[], err: Comman
     // (or, with --json after it, an unknown option of the parent).
     const word = operands[0] ?? '';
     suggestion = similarWords(word, subcommands);
+    // A command's name half remembered (`ctb verify`, `ctb logs`) is the nearest one when no typo is.
+    if (suggestion.length === 0 && command === program) suggestion = partialMatches(word, subcommands);
     code = 'commander.unknownCommand';
     expected = `one of: ${subcommands.join(', ')}`;
-    // Under a command the few valid names fit on the line; the whole program's are in ctb --help.
-    let hint = suggestion.length > 0 ? didYouMean(word, subcommands) : command === program ? '' : ` (expected ${expected})`;
+    // Under a command the few valid names fit on the line; the program's are listed on the next (helpHintFor).
+    let hint = suggestion.length > 0 ? meantOneOf(suggestion) : command === program ? '' : ` (expected ${expected})`;
     const slack = command === program ? SLACK_ONLY[word] : undefined;
     if (slack) {
       suggestion = slack.commands;
@@ -130,10 +132,15 @@ export function describeUsageError(program: Command, argv: string[], err: Comman
   return { ok: false, error: message, code, expected, suggestion, exitCode: 2 };
 }
 
-/** Where to read the usage of the command the words name: its own --help, or the program's. */
-export function helpHintFor(program: Command, argv: string[]): string {
+/**
+ * Where to read the usage of the command the words name: its own --help, or the program's. After an
+ * unknown command of the program's (`ctb frobnicate`), the program's commands are named first.
+ */
+export function helpHintFor(program: Command, argv: string[], problem?: Pick<UsageProblem, 'code'>): string {
   const { command } = commandAt(program, argv);
-  return command === program ? '(run ctb --help for the commands and their options)' : `(run ${commandPath(command)} --help for its usage and options)`;
+  if (command !== program) return `(run ${commandPath(command)} --help for its usage and options)`;
+  if (problem?.code === 'commander.unknownCommand') return `ctb's commands: ${visibleSubcommands(program).join(', ')}\n(run ctb --help for what each does)`;
+  return '(run ctb --help for the commands and their options)';
 }
 
 /** Prints a usage error: the text on stderr for a person and, with --json, one JSON object on stdout. */

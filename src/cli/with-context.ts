@@ -22,6 +22,11 @@ export interface CliRunOptions<R extends CommandResult> {
   render: (result: R, io: CliIo) => string;
   /** A spinner with this text on stderr while the command runs (terminal only; src/cli/spinner.ts). */
   progress?: string;
+  /**
+   * Prints the result with `print` (which writes it to stdout), for a command that records once its
+   * answer was printed (an exit's answer, marked shown only after: commands/exit.ts). Default: `print()`.
+   */
+  show?: (result: R, ctx: OwnedContext, print: () => void) => Promise<void>;
 }
 
 export function cliActor(): Actor {
@@ -101,7 +106,7 @@ export async function withCliContext<T>(io: CliIo, fn: (ctx: OwnedContext, confi
   let database: Database | undefined;
   try {
     // The CLI logs to LOG_DIR like the bot, and to stderr only at warn and above.
-    const logger = createLogger({ config, stdout: false, destination: process.stderr, destinationLevel: 'warn', deferred: true });
+    const logger = createLogger({ config, stdout: false, destination: process.stderr, destinationIsCommandStderr: true, destinationLevel: 'warn', deferred: true });
     // Imported here, not above: `ctb version` and usage errors need this module but no context. It
     // loads while the database is opened and checked for migrations (on PostgreSQL: connecting, the
     // start-up exchange, the check's query), which a cold process otherwise began only once loaded.
@@ -143,7 +148,9 @@ export async function runCliCommand<S extends z.ZodType, R extends CommandResult
       const result = opts.progress === undefined
         ? await runCommand(command, ctx, cliActor(), args)
         : await withSpinner(io, opts.progress, opts.json, () => runCommand(command, ctx, cliActor(), args));
-      io.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${opts.render(result, io)}\n`);
+      const print = () => void io.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${opts.render(result, io)}\n`);
+      if (opts.show) await opts.show(result, ctx, print);
+      else print();
       return result.ok ? 0 : 1;
     } catch (err) {
       return printError(io, err, config, opts.json);

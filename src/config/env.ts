@@ -350,6 +350,7 @@ export const envSchema = z.object({
   }),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).optional().default('info'),
   // Standard output's log format: auto = readable lines on a terminal, JSON otherwise (files are always JSON).
+  // A command's stderr is readable lines unless json.
   LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).optional().default('auto'),
   LOG_MAX_BYTES: number(10 * 1024 * 1024, { min: 1024, max: 10 * 1024 * 1024, int: true }),
   LOG_ARCHIVES: number(20, { min: 1, max: 1000, int: true }),

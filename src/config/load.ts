@@ -54,6 +54,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, envFile = '.env
   }
   // Warnings first, refused or not: a stray name may be the setting the refusal is about.
   for (const warning of names.warnings) onWarning(warning);
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw new ConfigError(inFixingOrder(problems, file, env));
   return config!;
 }
+
+/**
+ * The problems in the order an operator fixes them, each named where its setting is set: `.env` from
+ * top to bottom (file:line, as the name checks write it), then the environment's settings (which win
+ * over .env) by name, then the settings set nowhere (a required one missing) by name. The schema's
+ * order is the code's, not the operator's: an editor opened on .env meets them in this order.
+ */
+export function inFixingOrder(problems: string[], file: EnvFileNames | undefined, env: NodeJS.ProcessEnv): string[] {
+  const located = problems.map((problem, at) => {
+    const fileLine = file ? new RegExp(`^${escapeRegExp(file.file)}:(\\d+):`).exec(problem) : null;
+    if (fileLine) return { text: problem, rank: 0, line: Number(fileLine[1]), name: '', at };
+    const fromEnvironment = /^environment: (\w+)/.exec(problem);
+    if (fromEnvironment) return { text: problem, rank: 1, line: 0, name: fromEnvironment[1]!, at };
+    const setting = /^(\w+):/.exec(problem)?.[1];
+    if (setting === undefined) return { text: problem, rank: 2, line: 0, name: '', at };
+    if (env[setting] !== undefined) return { text: `environment: ${problem}`, rank: 1, line: 0, name: setting, at };
+    const line = file?.lineOf[setting];
+    if (file && line !== undefined) return { text: `${file.file}:${line}: ${problem}`, rank: 0, line, name: setting, at };
+    return { text: problem, rank: 2, line: 0, name: setting, at };
+  });
+  located.sort((a, b) => a.rank - b.rank || a.line - b.line || a.name.localeCompare(b.name) || a.at - b.at);
+  return located.map((p) => p.text);
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

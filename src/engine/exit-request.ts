@@ -25,6 +25,8 @@ export const exitRequestParams = z.object({
   tradeIds: z.array(z.number().int().positive()).max(10_000).optional(),
   /** How long its requester waits for the answer (ms, from its writing): finished later, it is told to the alert channel. */
   waitMs: z.number().int().min(0).optional(),
+  /** For `all`: the trades listed it left out because another queued exit already closed them, and that note, said again with its answer. */
+  skipped: z.object({ note: z.string().max(4000), tradeIds: z.array(z.number().int().positive()).max(10_000) }).optional(),
 });
 export type ExitRequestParams = z.infer<typeof exitRequestParams>;
 

@@ -166,7 +166,7 @@ async function placed(deps: PaperDeps, intent: OrderIntent, guard: { armed: bool
         with ${asyncCommitCte}, ${intentAllowedCte(intent, guard)},
         u as (select id, symbol, status, created_at from ${orderIntents} where mode = 'paper' and status in ${unsettledStatusList}),
         fresh as (select coalesce(string_agg(id::text || ':' || status, ',' order by id), '') = ${fingerprint(unsettled)}::text as ok from u),
-        ids as materialized (select nextval(pg_get_serial_sequence('order_intents', 'id')) as intent_id from allowed, fresh where fresh.ok),
+        ids as materialized (select nextval('order_intents_id_seq') as intent_id from allowed, fresh where fresh.ok),
         ${ctes(sql`exists (select 1 from ids)`)},
         f as (${fills}),
         t as (${trade}),
@@ -176,7 +176,7 @@ async function placed(deps: PaperDeps, intent: OrderIntent, guard: { armed: bool
             ${intent.purpose}, 'market', ${intent.quantity}::numeric, null, 'filled', ${state.exchangeOrderId}, ${tradeId},
             ${at}::timestamptz, ${at}::timestamptz
           from ids where ${venueWrote} returning id)
-        select (select intent_id from ids)::float8 as intent_id, (select count(*) from i)::int as intent_written,
+        select (select intent_id from ids)::float8 as intent_id, (select 1 from i)::int as intent_written,
           (select json_agg(json_build_object('asset', asset, 'total', total::text)) from b)::text as balances, s.async_commit,
           (select ok from fresh) as unsettled_ok,
           case when (select ok from fresh) then null else (select json_agg(json_build_object('id', id, 'symbol', symbol, 'status', status, 'created_at', created_at)) from u)::text end as unsettled,

@@ -130,40 +130,43 @@ export function deliveryGuard(
       }
       return;
     }
-    const work = async () => {
-      try {
-        let fresh = true;
+    // A method, not a named arrow made per request (the build's keepNames: see src/logger.ts, deferredLogger).
+    const item = {
+      async work(): Promise<void> {
         try {
-          const claim = { db: ctx.db, key: delivery.key, surface: delivery.surface, receivedAt: ctx.clock.now(), retryNum: delivery.retryNum };
-          if (hooks.readsStatus?.(body as unknown as Body)) {
-            const outcome = await claimSlackDeliveryReadingStatus(claim);
-            fresh = outcome.taken;
-            context.statusRead = outcome.status;
-          } else {
-            fresh = await claimSlackDelivery(claim);
+          let fresh = true;
+          try {
+            const claim = { db: ctx.db, key: delivery.key, surface: delivery.surface, receivedAt: ctx.clock.now(), retryNum: delivery.retryNum };
+            if (hooks.readsStatus?.(body as unknown as Body)) {
+              const outcome = await claimSlackDeliveryReadingStatus(claim);
+              fresh = outcome.taken;
+              context.statusRead = outcome.status;
+            } else {
+              fresh = await claimSlackDelivery(claim);
+            }
+          } catch (err) {
+            // Without the database only the in-memory set guards against repeats; still act, because
+            // the commands that matter during an outage (kill) are idempotent and must not be blocked.
+            ctx.logger.warn({ err, delivery }, 'could not record the Slack delivery; relying on the in-process duplicate check');
           }
-        } catch (err) {
-          // Without the database only the in-memory set guards against repeats; still act, because
-          // the commands that matter during an outage (kill) are idempotent and must not be blocked.
-          ctx.logger.warn({ err, delivery }, 'could not record the Slack delivery; relying on the in-process duplicate check');
+          if (!fresh) {
+            ctx.logger.info({ delivery }, 'duplicate Slack delivery ignored (already taken in)');
+            if (ack && listenerAcks) await ack();
+            return;
+          }
+          // Claims share statements, and a statement's claims resume one per turn of the event loop
+          // (shared-writes.ts): this listener runs in a turn of its own, after that turn's reads and acks.
+          await next();
+        } finally {
+          done?.();
         }
-        if (!fresh) {
-          ctx.logger.info({ delivery }, 'duplicate Slack delivery ignored (already taken in)');
-          if (ack && listenerAcks) await ack();
-          return;
-        }
-        // Claims share statements, and a statement's claims resume one per turn of the event loop
-        // (shared-writes.ts): this listener runs in a turn of its own, after that turn's reads and acks.
-        await next();
-      } finally {
-        done?.();
-      }
+      },
     };
     // A view submission's or option request's answer is its ack: it runs now, Slack is waiting.
     // Everything else was acked above; its work is queued so it cannot delay the next acks.
-    if (listenerAcks) return work();
+    if (listenerAcks) return item.work();
     queue.run(() =>
-      work().catch(async (err: unknown) => {
+      item.work().catch(async (err: unknown) => {
         const error = err instanceof Error ? err : new Error(String(err));
         if (hooks.onError) await hooks.onError(error, body);
         else throw error;

@@ -60,29 +60,37 @@ export class GatedReceiver implements Receiver {
       return;
     }
     let acked = false;
-    const unacked = setTimeout(() => {
+    // The response until the ack has answered it, then nothing: Bolt's arguments (this event with its
+    // ack among them) stay held for as long as the request's work is queued after its ack
+    // (deliveries.ts), and under load that is hundreds of requests; each kept its response, and with
+    // it the request and their headers, alive through every young-generation collection meanwhile.
+    let pending: ServerResponse | undefined = res;
+    let unacked: NodeJS.Timeout | undefined = setTimeout(() => {
       if (acked) return;
       this.logger.error('An incoming event was not acknowledged within 3 seconds. Ensure that the ack() argument is called in a listener.');
-      if (!res.headersSent) {
-        res.writeHead(404);
-        res.end();
+      if (pending && !pending.headersSent) {
+        pending.writeHead(404);
+        pending.end();
       }
     }, UNACKED_AFTER_MS);
     const retryNum = header(req, 'x-slack-retry-num');
     const retryReason = header(req, 'x-slack-retry-reason');
     const event: ReceiverEvent = {
       body,
-      ack: async (response?: unknown) => {
+      async ack(response?: unknown) {
         if (acked) throw new ReceiverMultipleAckError();
         acked = true;
         clearTimeout(unacked);
-        answer(res, response);
+        unacked = undefined;
+        answer(pending!, response);
+        pending = undefined;
       },
       ...(retryNum !== undefined ? { retryNum: Number.parseInt(retryNum, 10) } : {}),
       ...(retryReason !== undefined ? { retryReason } : {}),
     };
     app.processEvent(event).catch((error: unknown) => {
-      if (res.headersSent) {
+      // Answered by the ack (pending let go of), or by the 3-second 404.
+      if (pending === undefined || pending.headersSent) {
         this.logger.error('An unhandled error occurred after ack() called in a listener');
         this.logger.debug(`Error details: ${String(error)}`);
         return;
@@ -91,8 +99,10 @@ export class GatedReceiver implements Receiver {
       this.logger.debug(`Error details: ${String(error)}`);
       acked = true;
       clearTimeout(unacked);
-      res.writeHead(500);
-      res.end();
+      unacked = undefined;
+      pending.writeHead(500);
+      pending.end();
+      pending = undefined;
     });
   }
 }

@@ -50,17 +50,18 @@ export interface ReplyTarget {
 
 export function createReplier(target: ReplyTarget): Replier {
   let badge: Promise<BadgeState> | undefined;
-  const badgeState = () => (badge ??= readBadgeState(target.ctx));
-  const badged = async (message: SlackMessage) => withBadge(message, await badgeState());
   const { client, respond, channel, user, threadTs } = target;
-
-  return {
-    badge: badgeState,
+  // Methods only, no named arrows: a replier is made per request, and under the build's keepNames
+  // each named arrow costs a runtime call as it is made (src/logger.ts, deferredLogger).
+  const replier: Replier = {
+    badge() {
+      return (badge ??= readBadgeState(target.ctx));
+    },
     useBadge(state) {
       badge ??= Promise.resolve(state);
     },
     async ephemeral(message) {
-      const m = await badged(message);
+      const m = withBadge(message, await replier.badge());
       if (respond) {
         await respond({ response_type: 'ephemeral', replace_original: false, text: m.text, blocks: m.blocks });
       } else if (channel && user) {
@@ -70,7 +71,7 @@ export function createReplier(target: ReplyTarget): Replier {
       }
     },
     async inChannel(message) {
-      const m = await badged(message);
+      const m = withBadge(message, await replier.badge());
       if (respond && !threadTs) {
         await respond({ response_type: 'in_channel', replace_original: false, text: m.text, blocks: m.blocks });
       } else if (channel) {
@@ -80,13 +81,14 @@ export function createReplier(target: ReplyTarget): Replier {
       }
     },
     async post(to, message, opts = {}) {
-      const m = await badged(message);
+      const m = withBadge(message, await replier.badge());
       const res = await waitOutRateLimits(() => client.chat.postMessage({ channel: to, text: m.text, blocks: m.blocks, ...(opts.threadTs ? { thread_ts: opts.threadTs } : {}) }));
       return { channel: res.channel ?? to, ts: res.ts ?? '' };
     },
     async update(to, ts, message) {
-      const m = await badged(message);
+      const m = withBadge(message, await replier.badge());
       await waitOutRateLimits(() => client.chat.update({ channel: to, ts, text: m.text, blocks: m.blocks }));
     },
   };
+  return replier;
 }

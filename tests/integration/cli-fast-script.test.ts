@@ -19,7 +19,7 @@ const BIN = join(ROOT, 'bin/ctb.js'); // a one-command script where there is one
 const ESM = join(ROOT, 'dist/ctb.js'); // always the ES module build
 
 type Run = ShellRun;
-const run = (entry: string, args: string[], env: Record<string, string>, cwd: string) => ctbIn(cwd, args, env, entry);
+const run = (entry: string, args: string[], env: Record<string, string>, cwd: string) => ctbIn(cwd, args, env, { entry });
 
 /** What depends on the instant a stats answer is computed at (its window ends now, a snapshot's age): the one thing two runs cannot share. */
 const withoutNow = (r: Run): Run => ({
@@ -27,7 +27,7 @@ const withoutNow = (r: Run): Run => ({
   stdout: r.stdout.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g, '<instant>').replace(/"ageSeconds": \d+/g, '"ageSeconds": <age>'),
   // The command log's write is bounded (2 s, commands/run-command.ts): on a loaded machine a fresh
   // embedded database may miss it in either build, which logs it. Not a difference of the builds.
-  stderr: r.stderr.replace(/^\{"level":\d+,[^\n]*"msg":"(could not write the command log|the command log entry was not written within 2 s; it may still be written|the late command log entry was written)"\}\n/gm, ''),
+  stderr: r.stderr.replace(/^\[\d\d:\d\d:\d\d\] (?:WARN|ERROR): (could not write the command log|the command log entry was not written within 2 s; it may still be written|the late command log entry was written)\b[^\n]*\n/gm, ''),
 });
 
 let dir: string;

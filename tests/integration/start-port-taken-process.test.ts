@@ -9,7 +9,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startBotProcess, type BotProcess } from '../support/bot-process.js';
-import { freePort } from '../support/bounded-ctb.js';
+import { freePort } from '../support/free-port.js';
 
 const running: BotProcess[] = [];
 afterEach(() => {

@@ -67,12 +67,15 @@ export const ALERT_TABLES = [
 ];
 
 /**
- * `ms` pass for the escalation ladder, whose due times are on the database's clock: every waiting
- * escalation's due_at moves `ms` closer to the database's now(), and `clock` (the replicas') moves
- * as far, so a step the test waits out is due on both (as passUntilDue does for engine requests).
+ * `ms` pass for the escalation ladder and the silences, whose times are on the database's clock: every
+ * waiting escalation's due_at and every silence's end move `ms` closer to the database's now(), and
+ * `clock` (the replicas') moves as far, so a step the test waits out is due on both (as passUntilDue
+ * does for engine requests).
  */
 export async function passEscalationTime(db: Db, clock: ManualClock | null, ms: number): Promise<void> {
   await execute(db, sql`update alert_escalations set due_at = due_at - ${Math.round(ms)} * interval '1 millisecond'
     where status in ('active', 'silenced')`);
+  await execute(db, sql`update alert_groups set silenced_until = silenced_until - ${Math.round(ms)} * interval '1 millisecond'
+    where silenced_until is not null`);
   clock?.advance(ms);
 }

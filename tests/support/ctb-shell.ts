@@ -1,6 +1,9 @@
 // `ctb` as an operator types it in a shell: a child process (node bin/ctb.js) in a fresh working
 // directory with its own HOME, DATA_DIR and LOG_DIR and nothing of this process's environment but PATH,
 // so what it does comes from its arguments, `env` and the `.env` file given, as on a new machine.
+// Optionally killed if it has not exited within a bound (`boundMs`): for tests of commands that used
+// to hang (a server that is not PostgreSQL, one that closes during start-up), where the bound is the
+// test's verdict, not a timeout — `signal` then says it was killed.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,23 +13,32 @@ const BIN = new URL('../../bin/ctb.js', import.meta.url).pathname;
 
 export interface ShellRun {
   code: number | null;
+  /** The signal that ended it: SIGKILL when it outlived its `boundMs`; null when it exited. */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
 
-export function ctbInShell(args: string[], env: Record<string, string>, dotEnv?: string): Promise<ShellRun> {
+export interface CtbRunOptions {
+  /** The script node runs: bin/ctb.js unless given (dist/ctb.js to run the ES module build itself). */
+  entry?: string;
+  /** SIGKILL the child if it has not exited within this many ms. */
+  boundMs?: number;
+}
+
+/** `ctb args` in a fresh directory (a `.env` in it when `dotEnv` is given), at LOG_LEVEL=warn unless `env` says otherwise. */
+export function ctbInShell(args: string[], env: Record<string, string>, dotEnv?: string, opts: CtbRunOptions = {}): Promise<ShellRun> {
   const dir = mkdtempSync(join(tmpdir(), 'ctb-shell-'));
   if (dotEnv !== undefined) writeFileSync(join(dir, '.env'), dotEnv);
-  return ctbIn(dir, args, { LOG_LEVEL: 'warn', ...env });
+  return ctbIn(dir, args, { LOG_LEVEL: 'warn', ...env }, opts);
 }
 
 /**
  * `ctb` run in `dir` (its working directory and HOME, DATA_DIR and LOG_DIR under it unless `env` says
- * otherwise), with nothing of this process's environment but PATH. `entry` is the script node runs:
- * bin/ctb.js unless given (dist/ctb.js to run the ES module build itself).
+ * otherwise), with nothing of this process's environment but PATH.
  */
-export function ctbIn(dir: string, args: string[], env: Record<string, string>, entry = BIN): Promise<ShellRun> {
-  const child = spawn(process.execPath, [entry, ...args], {
+export function ctbIn(dir: string, args: string[], env: Record<string, string>, opts: CtbRunOptions = {}): Promise<ShellRun> {
+  const child = spawn(process.execPath, [opts.entry ?? BIN, ...args], {
     cwd: dir,
     env: { PATH: process.env['PATH'] ?? '', HOME: dir, DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -35,5 +47,9 @@ export function ctbIn(dir: string, args: string[], env: Record<string, string>, 
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += String(d)));
   child.stderr.on('data', (d) => (stderr += String(d)));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+  const bound = opts.boundMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), opts.boundMs);
+  return new Promise((resolve) => child.on('exit', (code, signal) => {
+    clearTimeout(bound);
+    resolve({ code, signal, stdout, stderr });
+  }));
 }

@@ -146,6 +146,20 @@ export async function holdEngineLease(db: Database['db'], feed: 'kraken' | 'repl
     on conflict (id) do update set feed = excluded.feed, heartbeat_at = excluded.heartbeat_at`);
 }
 
+/**
+ * `ms` pass for the open change requests, whose times are written and judged on the database's clock
+ * (expiry, a stalled switch): their times and their votes' move `ms` back from the database's now(),
+ * as if that long had passed since they were written (a manual clock cannot move the database's).
+ * The trail is append-only and keeps its times; a closed request can no longer change.
+ */
+export async function passModeTime(db: Database['db'], ms: number): Promise<void> {
+  const back = sql`${Math.round(ms)} * interval '1 millisecond'`;
+  await db.execute(sql`update mode_change_votes v set added_at = added_at - ${back}, withdrawn_at = withdrawn_at - ${back}
+    from mode_change_requests r where r.id = v.request_id and r.status in ('requested', 'approved')`);
+  await db.execute(sql`update mode_change_requests set created_at = created_at - ${back}, expires_at = expires_at - ${back},
+    approved_at = approved_at - ${back} where status in ('requested', 'approved')`);
+}
+
 /** Empties the sign-off record and the bot state between tests that share one database (command_log is append-only even here). */
 export async function resetModeTables(db: Database['db']): Promise<void> {
   await db.execute(sql.raw(emptyTablesSql(['mode_change_events', 'mode_change_votes', 'mode_change_requests', 'audit_runs', 'bot_state'])));

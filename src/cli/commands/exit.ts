@@ -1,6 +1,6 @@
 // `ctb exit <trade-id|all> [--yes] [--reason …] [--wait <seconds>] [--json]`: without --yes it shows
 // what would be sold and sends nothing; with --yes the engine's process exits the trade(s).
-import { exitCommand, type ExitResult } from '../../../commands/exit.js';
+import { exitCommand, exitPrinted, type ExitResult } from '../../../commands/exit.js';
 import { price, trimmed } from '../../domain/amount-text.js';
 import { describeExit } from '../../domain/exit-outcome.js';
 import type { CliRegistration } from '../program.js';
@@ -47,6 +47,6 @@ export const exitCli: CliRegistration = {
       .action(async (target: string, opts: { yes: boolean; reason?: string; wait: string; json: boolean }) =>
         setExit(await runCliCommand(io, exitCommand, {
           target, confirmed: opts.yes, waitSeconds: opts.wait, ...(opts.reason === undefined ? {} : { reason: opts.reason }),
-        }, { json: opts.json, render: renderExit })));
+        }, { json: opts.json, render: renderExit, show: (result, ctx, print) => exitPrinted(ctx, result, print) })));
   },
 };

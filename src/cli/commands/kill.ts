@@ -69,7 +69,7 @@ async function cancelOnlyOnKraken(io: CliIo, problem: ConfigError, read: Record<
     io.stdout.write('NOT KILLED — no Kraken key here and no database to hand the cancel to: orders may remain open on Kraken.\n');
     return 2;
   }
-  const logger = createLogger({ config, stdout: false, destination: process.stderr, destinationLevel: 'warn' });
+  const logger = createLogger({ config, stdout: false, destination: process.stderr, destinationIsCommandStderr: true, destinationLevel: 'warn' });
   try {
     const { canceled, open } = await cancelOnKrakenOnly(config, logger);
     io.stdout.write(open === 0
@@ -139,7 +139,7 @@ export const killCli: CliRegistration = {
         const loaded = loadKillConfig(io);
         if ('problem' in loaded) return setExit(await cancelOnlyOnKraken(io, loaded.problem, loaded.layers));
         const { config } = loaded;
-        const logger = createLogger({ config, stdout: false, destination: process.stderr, destinationLevel: 'warn' });
+        const logger = createLogger({ config, stdout: false, destination: process.stderr, destinationIsCommandStderr: true, destinationLevel: 'warn' });
         let kraken: Exchange | undefined;
         try {
           kraken = krakenWithEarlyCancel(config, logger);

@@ -18,7 +18,7 @@ export const selfHealCli: CliRegistration = {
       .action(async (opts: { attempts: string; json: boolean }) => {
         const config = loadCliConfig(io, opts.json);
         if (typeof config === 'number') return setExit(config);
-        const logger = createLogger({ config, stdout: false, destination: process.stderr, destinationLevel: 'fatal' });
+        const logger = createLogger({ config, stdout: false, destination: process.stderr, destinationIsCommandStderr: true, destinationLevel: 'fatal' });
         let ctx: OwnedContext | undefined;
         try {
           ctx = await buildAppContext({ config, logger, runMigrations: false });

@@ -5,7 +5,7 @@
 // old that snapshot is and why no newer one came.
 import type { BookStats, StatsReport } from '../../services/stats/compute-stats.js';
 import { money, pct, signedMoney, signedPct } from '../../domain/amount-text.js';
-import { paperStartReason } from '../../domain/paper-start.js';
+import { startingCapitalNote } from '../../domain/paper-start.js';
 import { asOfText } from '../../domain/snapshot-age.js';
 import { plain, type Style } from './style.js';
 import { table } from './table.js';
@@ -47,11 +47,10 @@ export function staleSnapshotNote(b: BookStats): string | null {
   return `* ${b.book}: equity ${money(b.equity?.latest)} ${asOfText(b.asOf)} (unrealised PnL, current drawdown and exposure % are from the same snapshot)`;
 }
 
-/** Said when paper ROI is over this process's setting, not the funding an engine recorded, and why. */
-export function startingCapitalNote(b: BookStats): string | null {
-  const from = b.roi.startingCapitalFrom;
-  const why = from && from !== 'first_snapshot' ? paperStartReason(from) : null;
-  return why ? `${b.book}: ROI is over this process's PAPER_STARTING_BALANCE (${money(b.roi.startingCapital)}): ${why}` : null;
+/** "paper: ROI is over this process's PAPER_STARTING_BALANCE (…): why" (domain/paper-start.ts has the words). */
+export function startingCapitalLine(b: BookStats): string | null {
+  const note = startingCapitalNote(b.roi);
+  return note === null ? null : `${b.book}: ${note}`;
 }
 
 export function renderStatsText(report: StatsReport, style: Style = plain): string {
@@ -62,7 +61,7 @@ export function renderStatsText(report: StatsReport, style: Style = plain): stri
     style.bold(`stats ${report.period}`) + ` (${span})`,
     table(['', ...heads], rows, { right: heads.map((_, i) => i + 1), style }),
   ];
-  const notes = report.books.flatMap((b) => [staleSnapshotNote(b), startingCapitalNote(b)]).filter((n): n is string => n !== null);
+  const notes = report.books.flatMap((b) => [staleSnapshotNote(b), startingCapitalLine(b)]).filter((n): n is string => n !== null);
   if (notes.length > 0) out.push(...notes.map((n) => style.yellow(n)));
   const strategies = report.books.flatMap((b) => b.strategies.map((s) => ({ book: b.book, ...s })));
   if (strategies.length > 0) {

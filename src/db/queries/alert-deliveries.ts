@@ -57,13 +57,14 @@ export async function lockNextDelivery(db: Db, input: { lane: string; now: Date;
 /** A delivery's relevance (alert-outbox.ts): stored in its payload, else by kind. */
 const RELEVANCE = sql`coalesce(d.payload->>'relevance', case when d.kind in ('slack_dm', 'email') then 'until_ack' else 'always' end)`;
 /**
- * The group (g) is past what the delivery (d) is about at `at`: resolved; acknowledged, for a page;
+ * The group (g) is past what the delivery (d) is about: resolved; acknowledged, for a page;
  * silenced, for a page of a group still open (the ladder pages afresh from its first rung when the
- * silence ends, so a page queued before it is not held for later but let go).
+ * silence ends, so a page queued before it is not held for later but let go). The silence lasts
+ * until the database's now() reaches silenced_until (written on that clock), whichever replica sends.
  */
-const stale = (at: string) => sql`((g.status = 'resolved' and ${RELEVANCE} in ('until_ack', 'until_resolved'))
+const stale = sql`((g.status = 'resolved' and ${RELEVANCE} in ('until_ack', 'until_resolved'))
   or (g.status = 'acknowledged' and ${RELEVANCE} = 'until_ack')
-  or (g.status = 'open' and g.silenced_until > ${at}::timestamptz and ${RELEVANCE} = 'until_ack'))`;
+  or (g.status = 'open' and g.silenced_until > now() and ${RELEVANCE} = 'until_ack'))`;
 const WHY_STALE = sql`case when g.status = 'resolved' then 'group resolved by ' || coalesce(g.resolved_by, 'someone')
   when g.status = 'acknowledged' then 'group acknowledged by ' || coalesce(g.acknowledged_by, 'someone')
   else 'group silenced by ' || coalesce(g.silenced_by, 'someone') || ' until '
@@ -79,7 +80,7 @@ export async function cancelIfStale(db: Db, input: { id: number; at: Date }): Pr
   const rows = await execute<{ cancelled_reason: string }>(db, sql`
     update alert_deliveries d set status = 'cancelled', cancelled_at = ${at}::timestamptz, cancelled_reason = ${WHY_STALE}
     from alert_groups g
-    where d.id = ${input.id} and g.id = d.group_id and d.status = 'pending' and d.kind <> 'slack_sync' and ${stale(at)}
+    where d.id = ${input.id} and g.id = d.group_id and d.status = 'pending' and d.kind <> 'slack_sync' and ${stale}
     returning d.cancelled_reason`);
   return rows[0]?.cancelled_reason ?? null;
 }
@@ -97,7 +98,7 @@ export async function cancelStaleDeliveries(db: Db, input: { groupId: number; at
     where g.id = d.group_id and d.id in (
         select id from alert_deliveries where group_id = ${input.groupId} and status = 'pending' and kind <> 'slack_sync'
         for update skip locked)
-      and ${stale(at)}
+      and ${stale}
     returning d.id`);
   return rows.length;
 }

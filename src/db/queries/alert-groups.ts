@@ -41,9 +41,16 @@ export async function markAlertResolved(db: Db, input: { id: number; actor: stri
     resolved_at = ${input.at.toISOString()}::timestamptz where id = ${input.id}`);
 }
 
-export async function silenceAlertGroup(db: Db, input: { id: number; actor: string; until: Date }): Promise<void> {
-  await execute(db, sql`update alert_groups set silenced_until = ${input.until.toISOString()}::timestamptz, silenced_by = ${input.actor}
-    where id = ${input.id}`);
+/**
+ * Silences the group for `forMs` from the database's now(): the clock every replica judges "still
+ * silenced" by (escalation, the outbox's stale check, the lists), whatever the silencer's clock reads.
+ * Returns the silence's end.
+ */
+export async function silenceAlertGroup(db: Db, input: { id: number; actor: string; forMs: number }): Promise<Date> {
+  const [row] = await execute<{ silenced_until: string | Date }>(db, sql`update alert_groups
+    set silenced_until = now() + ${Math.round(input.forMs)} * interval '1 millisecond', silenced_by = ${input.actor}
+    where id = ${input.id} returning silenced_until`);
+  return new Date(row!.silenced_until);
 }
 
 export async function maxAlertEventId(db: Db, groupId: number): Promise<number> {

@@ -24,6 +24,10 @@ export async function openPositions(db: Db, limit: number) {
 
 const SEVERITY_RANK = sql`case ${alertGroups.severity} when 'critical' then 0 when 'warning' then 1 else 2 end`;
 
+/** A group's silence while it lasts on the database's clock (it was written on it); null once it has ended. */
+const silenceInForce = sql<Date | null>`case when ${alertGroups.silencedUntil} > now() then ${alertGroups.silencedUntil} end`.mapWith(alertGroups.silencedUntil);
+
+/** The alert groups not resolved, capped at `limit`, and how many there are; silencedUntil only while the silence lasts. */
 export async function openAlertGroups(db: Db, limit: number) {
   const paged = sql`exists (select 1 from ${alertEscalations} where ${alertEscalations.groupId} = ${alertGroups.id})`;
   const open = and(ne(alertGroups.status, 'resolved'), or(eq(alertGroups.test, false), paged));
@@ -32,7 +36,7 @@ export async function openAlertGroups(db: Db, limit: number) {
       .select({
         id: alertGroups.id, severity: alertGroups.severity, title: alertGroups.title, status: alertGroups.status,
         count: alertGroups.count, firstAt: alertGroups.firstAt, lastAt: alertGroups.lastAt,
-        acknowledgedBy: alertGroups.acknowledgedBy, silencedUntil: alertGroups.silencedUntil, test: alertGroups.test,
+        acknowledgedBy: alertGroups.acknowledgedBy, silencedUntil: silenceInForce, test: alertGroups.test,
         slackChannel: alertGroups.slackChannel, slackTs: alertGroups.slackTs,
       })
       .from(alertGroups)

@@ -6,7 +6,7 @@
 // and the read that let an operator's exit join an identical one still open; and the ledger's live
 // counts, by which a reconcile request without a Kraken key tells "paper only" from "cannot read Kraken".
 import { and, asc, count, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
-import { execute, type Db } from '../client.js';
+import type { Db } from '../client.js';
 import { engineRequests, fills, incidents, openFollowUp, orderIntents, type EngineRequest, type EngineRequestKind } from '../schema/index.js';
 
 export interface EngineRequestValues {
@@ -156,12 +156,6 @@ export async function finishRunningEngineRequest(
   const [row] = await db.update(engineRequests).set({ status: input.status, finishedAt: input.at, result: input.result, error: input.error })
     .where(and(eq(engineRequests.id, id), eq(engineRequests.status, 'running'), ...still)).returning();
   return row;
-}
-
-/** The database's now() (inside a transaction: the moment every statement of it reads). */
-export async function databaseNow(db: Db): Promise<Date> {
-  const [row] = await execute<{ now: string }>(db, sql`select ${isoOf(sql`now()`)} as now`);
-  return new Date(row!.now);
 }
 
 /**

@@ -146,16 +146,21 @@ export async function upsertVote(
     });
 }
 
-/** Requests still `requested` past their expiry, and approved ones whose switch stalled (approved before `stalledBefore`). */
-export async function overdueRequestIds(db: Db, input: { now: Date; stalledBefore: Date }): Promise<{ expired: number[]; stalled: number[] }> {
+/**
+ * Requests still `requested` past their expiry, and approved ones whose switch stalled (approved
+ * `stallMs` or longer ago). Judged by the database's now(), the clock expires_at and approved_at are
+ * written on: a process whose clock is minutes off neither closes a request early nor leaves it open.
+ */
+export async function overdueRequestIds(db: Db, input: { stallMs: number }): Promise<{ expired: number[]; stalled: number[] }> {
   const expired = await db
     .select({ id: modeChangeRequests.id })
     .from(modeChangeRequests)
-    .where(and(eq(modeChangeRequests.status, 'requested'), lte(modeChangeRequests.expiresAt, input.now)));
+    .where(and(eq(modeChangeRequests.status, 'requested'), lte(modeChangeRequests.expiresAt, sql`now()`)));
   const stalled = await db
     .select({ id: modeChangeRequests.id })
     .from(modeChangeRequests)
-    .where(and(eq(modeChangeRequests.status, 'approved'), lte(modeChangeRequests.approvedAt, input.stalledBefore)));
+    .where(and(eq(modeChangeRequests.status, 'approved'),
+      lte(modeChangeRequests.approvedAt, sql`now() - ${Math.round(input.stallMs)} * interval '1 millisecond'`)));
   return { expired: expired.map((r) => r.id), stalled: stalled.map((r) => r.id) };
 }
 

@@ -1,5 +1,5 @@
 // Owns the stats area's tables: the daily rollup of closed trades (kept in step with `trades` by
-// statement-level triggers, see migrations/*_stats_rollup.sql) and the claims of scheduled reports.
+// row triggers on the closed trades, see migrations/*_stats_rollup*.sql, *_stats_rollup_per_row.sql) and the claims of scheduled reports.
 import { sql } from 'drizzle-orm';
 import { bigserial, index, integer, numeric, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 

@@ -17,6 +17,7 @@ import {
 } from './call-retry.js';
 import { createCcxtKraken, httpStatusOf, type KrakenClientOptions } from './ccxt-client.js';
 import { changesOrders, mapKrakenError, unexpectedFormat, unreadableAnswer } from './map-error.js';
+import { listedMarkets } from './listed-markets.js';
 import { keyRightsFromPermissions, KRAKEN_PAGE_SIZE, orderStateOf, tradeIdsOf, tradeOf, validateClientOrderId } from './parse.js';
 import * as S from './schemas.js';
 import type { KrakenOrder, KrakenTrade } from './schemas.js';
@@ -165,22 +166,10 @@ export class KrakenExchange implements Exchange {
         throw mapKrakenError(err, 'AssetPairs');
       }
       const index: MarketIndex = { bySymbol: new Map(), byKrakenName: new Map() };
-      for (const m of Object.values(client.markets ?? {})) {
-        if (!m || m.spot === false) continue;
-        const info = S.assetPairInfo.safeParse(m.info);
-        if (!info.success) continue;
-        const market: Market = {
-          symbol: m.symbol,
-          base: m.base,
-          quote: m.quote,
-          exchangeId: m.id,
-          minQuantity: info.data.ordermin ?? '0',
-          quantityStep: new Decimal(10).pow(-info.data.lot_decimals).toFixed(),
-          priceStep: info.data.tick_size ?? new Decimal(10).pow(-info.data.pair_decimals).toFixed(),
-        };
+      for (const { altname, ...market } of listedMarkets(client)) {
         index.bySymbol.set(market.symbol, market);
-        index.byKrakenName.set(m.id, market);
-        index.byKrakenName.set(info.data.altname, market);
+        index.byKrakenName.set(market.exchangeId!, market);
+        index.byKrakenName.set(altname, market);
       }
       return index;
     })();

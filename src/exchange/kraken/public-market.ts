@@ -1,9 +1,12 @@
-// Owns Kraken's public market data through ccxt — OHLC candles and the ticker — with no API key and
-// no armed client: the market feed's only way to Kraken. ccxt's errors are translated here.
+// Owns Kraken's public market data through ccxt — OHLC candles, the ticker and the listed pairs
+// (AssetPairs) — with no API key and no armed client: the market feed's only way to Kraken, and the
+// go-live audit's to AssetPairs in a shell without the key. ccxt's errors are translated here.
 import type { Config } from '../../config/env.js';
 import { ExchangeError } from '../errors.js';
 import type { Candle } from '../types.js';
 import { createCcxtKraken, loadCcxt, type KrakenClientOptions } from './ccxt-client.js';
+import { listedMarkets } from './listed-markets.js';
+import { mapKrakenError } from './map-error.js';
 
 export interface KrakenPublicMarket {
   /** 1-minute candles since `since` (Kraken returns up to 720; the last one is still forming). */
@@ -11,6 +14,12 @@ export interface KrakenPublicMarket {
   fetchQuoteVolume24h(symbol: string): Promise<number | undefined>;
   /** The ticker's last trade price (a mark for open positions), as a decimal string. */
   fetchLastPrice(symbol: string): Promise<string | undefined>;
+  /**
+   * The pairs Kraken lists (its AssetPairs), as ccxt names them, by the rule the keyed adapter's
+   * markets follow (listed-markets.ts). Fails as the keyed adapter's markets do (map-error.ts): no
+   * answer at all is `network` or `timeout`.
+   */
+  listedPairs(): Promise<string[]>;
 }
 
 async function translate<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -59,5 +68,13 @@ export async function createKrakenPublicMarket(
         const last = (await client.fetchTicker(symbol)).last;
         return typeof last === 'number' && Number.isFinite(last) && last > 0 ? String(last) : undefined;
       }),
+    async listedPairs() {
+      try {
+        await client.loadMarkets();
+      } catch (err) {
+        throw mapKrakenError(err, 'AssetPairs');
+      }
+      return listedMarkets(client).map((m) => m.symbol);
+    },
   };
 }

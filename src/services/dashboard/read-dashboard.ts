@@ -88,7 +88,7 @@ export async function readDashboard(ctx: DashboardDeps): Promise<Dashboard> {
       shown: alerts.rows.map((a) => ({
         id: a.id, severity: a.severity, title: a.title, status: a.status === 'acknowledged' ? 'acknowledged' : 'open', count: a.count,
         lastAt: a.lastAt.toISOString(), acknowledgedBy: a.acknowledgedBy, test: a.test,
-        silencedUntil: a.silencedUntil && a.silencedUntil > now ? a.silencedUntil.toISOString() : null, // a silence that ended is no silence
+        silencedUntil: a.silencedUntil ? a.silencedUntil.toISOString() : null, // a silence that ended is no silence (judged by the database)
         link: a.slackChannel && a.slackTs ? { channel: a.slackChannel, ts: a.slackTs } : null,
       })),
     },

@@ -7,10 +7,11 @@ import type { Clock } from '../../clock.js';
 import { cleanJson, cleanText } from '../../db/clean-text.js';
 import type { Db } from '../../db/client.js';
 import {
-  askedAgoMs, databaseNow,
+  askedAgoMs,
   adoptHaltFollowUp, engineRequestById, extendFollowUpGiveUp, failPendingEngineRequest, finishRunningEngineRequest, insertEngineRequest, insertFollowUpUnlessOpen,
   lockNextPendingEngineRequest, markEngineRequestRunning, openFollowUpOf, openIncidentFollowUp, requeueEngineRequestsClaimedBefore, retryRunningEngineRequest,
 } from '../../db/queries/engine-requests.js';
+import { databaseNow } from '../../db/queries/database-clock.js';
 import type { EngineRequest, EngineRequestKind } from '../../db/schema/index.js';
 import { CANCEL_FOLLOW_UP_MS } from '../../domain/cancel-handover.js';
 import { AppError } from '../../errors.js';

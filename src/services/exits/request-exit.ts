@@ -27,9 +27,9 @@ import { bookOf, money, type BookName } from '../stats/compute-stats.js';
 import { exitExpiredSummary, exitQueuedPhrase } from './exit-expiry.js';
 import { exitCovers } from './pending-exits.js';
 import { describePendingExit, type ExitRequestState, type ExitTarget } from '../../domain/exit-request-state.js';
-import { extendExitWait, markExitAnswerShown, recordExitReplyMessage } from '../../db/queries/exit-outcomes.js';
+import { extendExitWait, holdExitAnswer, markExitAnswerShown, recordExitReplyMessage, releaseExitOutcomeClaim } from '../../db/queries/exit-outcomes.js';
 import type { Notifier } from '../../notifications/notification.js';
-import { tellUnshownExits } from './tell-exit.js';
+import { EXIT_TELL_LEASE_MS, skippedState, tellUnshownExits } from './tell-exit.js';
 
 export type { ExitRequestState, ExitTarget } from '../../domain/exit-request-state.js';
 
@@ -154,6 +154,8 @@ async function stateOf(ctx: Pick<RequestExitDeps, 'db' | 'config'>, row: EngineR
   const waitedMs = status === 'pending' ? ((await exitWaitOf(ctx.db, row.id, ctx.config.EXIT_REQUEST_TTL))?.waitedMs ?? null) : null;
   return { requestId: row.id, status, joined, summary: result.summary ?? row.error ?? null, results: result.results ?? [], waitedMs, ttlMs: ctx.config.EXIT_REQUEST_TTL,
     toldLater: status === 'pending' && (waitedMs ?? 0) >= Number(row.params['waitMs'] ?? 0), queued: waitedMs === null ? null : exitQueuedPhrase(waitedMs, ctx.config.EXIT_REQUEST_TTL),
+    // What an `exit all` left out when it was asked, as its request records it: said with its answer too, whoever tells it.
+    ...skippedState(row),
   };
 }
 
@@ -180,6 +182,26 @@ export async function exitAnswerShown(ctx: Pick<RequestExitDeps, 'db' | 'logger'
   if (state.status === 'pending') return;
   // Not recorded: the alert channel is told it too, a second time at worst.
   await markExitAnswerShown(ctx.db, state.requestId).catch((err: unknown) => ctx.logger.warn({ err, requestId: state.requestId }, 'could not record that an exit\'s answer was shown; the alert channel may be told it too'));
+}
+
+/**
+ * Shows the answer of `state` to its requester with `show` (a terminal's print, a Slack update) and
+ * marks it shown after — not before: one that failed to show is still told (tell-exit.ts). While it
+ * shows, the requester holds the telling (a lease of EXIT_TELL_LEASE_MS), so a showing slower than
+ * the sweep's grace is not told a second time; one that failed gives it back for the next sweep.
+ */
+export async function showExitAnswer(ctx: Pick<RequestExitDeps, 'db' | 'logger'>, state: Pick<ExitRequestState, 'requestId' | 'status'>, show: () => Promise<void>): Promise<void> {
+  if (state.status === 'pending') return show();
+  // Not held (a database error, or a sweep telling it already): shown all the same, told twice at worst.
+  const hold = await holdExitAnswer(ctx.db, state.requestId, EXIT_TELL_LEASE_MS)
+    .catch((err: unknown) => (ctx.logger.warn({ err, requestId: state.requestId }, 'could not hold an exit\'s answer while showing it; the alert channel may be told it too'), null));
+  try {
+    await show();
+  } catch (err) {
+    if (hold) await releaseExitOutcomeClaim(ctx.db, state.requestId, hold).catch((e: unknown) => ctx.logger.warn({ err: e, requestId: state.requestId }, 'could not give back the hold on an exit\'s answer; the alert channel is told it once the hold is out'));
+    throw err;
+  }
+  await exitAnswerShown(ctx, state);
 }
 
 /** What the operator was shown and confirmed: the book, and for `all` the trades it listed. */
@@ -228,14 +250,13 @@ export async function requestExit(
     const covered = new Set(overlapping.flatMap((o) => o.both));
     const rest = (params.tradeIds ?? []).filter((id) => !covered.has(id));
     if (target !== 'all' || rest.length === 0) throw exitAlreadyQueued(target, overlapping);
-    const narrowed: ExitRequestParams = { ...params, tradeIds: rest };
     const skipped = { note: alreadyQueuedNote(overlapping), tradeIds: [...covered].sort((a, b) => a - b) };
+    const narrowed: ExitRequestParams = { ...params, tradeIds: rest, skipped };
     return { row: await enqueueEngineRequest(tx, ctx.clock, { kind: 'exit_trade', requestedBy: actor.id, params: narrowed }), joined: false, expired, skipped };
   });
   await toldExpired(ctx, expired);
   if (!joined) ctx.logger.warn({ requestId: row.id, actor: actor.id, target, ...(skipped ? { skipped: skipped.tradeIds } : {}) }, 'manual exit requested');
-  const state = await stateOf(ctx, row, joined);
-  return skipped ? { ...state, skipped: skipped.note, skippedTradeIds: skipped.tradeIds } : state;
+  return stateOf(ctx, row, joined);
 }
 
 /** The trades an `exit all` left out because another queued exit already closes them: which, by which request and whom. */
@@ -262,9 +283,7 @@ function exitAlreadyQueued(target: ExitTarget, overlapping: ReadonlyArray<{ row:
  */
 export async function awaitExit(ctx: RequestExitDeps, state: ExitRequestState, waitMs: number, opts: { last: boolean }): Promise<ExitRequestState> {
   if (state.status !== 'pending') return state;
-  // What an `exit all` left out when it was asked is still said with its answer.
-  const answered = await awaitedExit(ctx, state, waitMs, opts);
-  return state.skipped ? { ...answered, skipped: state.skipped, ...(state.skippedTradeIds ? { skippedTradeIds: state.skippedTradeIds } : {}) } : answered;
+  return awaitedExit(ctx, state, waitMs, opts);
 }
 
 async function awaitedExit(ctx: RequestExitDeps, state: ExitRequestState, waitMs: number, opts: { last: boolean }): Promise<ExitRequestState> {
@@ -283,10 +302,14 @@ async function awaitedExit(ctx: RequestExitDeps, state: ExitRequestState, waitMs
 
 /**
  * A Slack message now shows exit `requestId` (the button's progress message): when the exit ends
- * unwatched, that message is brought up to the answer (tell-exit.ts). Not recorded: the alert channel is told instead.
+ * unwatched, that message is brought up to the answer (tell-exit.ts). True when recorded; not recorded,
+ * nothing updates it and the alert channel is told instead — what the message must then say.
  */
-export async function exitReplyPosted(ctx: Pick<RequestExitDeps, 'db' | 'logger'>, requestId: number, message: { channel: string; ts: string }): Promise<void> {
-  if (!message.ts) return;
-  await recordExitReplyMessage(ctx.db, requestId, message)
-    .catch((err: unknown) => ctx.logger.warn({ err, requestId }, 'could not record the Slack message of an exit; its answer goes to the alert channel if the button does not show it'));
+export async function exitReplyPosted(ctx: Pick<RequestExitDeps, 'db' | 'logger'>, requestId: number, message: { channel: string; ts: string }): Promise<boolean> {
+  if (!message.ts) return false;
+  return recordExitReplyMessage(ctx.db, requestId, message)
+    .catch((err: unknown) => {
+      ctx.logger.warn({ err, requestId }, 'could not record the Slack message of an exit; its answer goes to the alert channel if the button does not show it');
+      return false;
+    });
 }

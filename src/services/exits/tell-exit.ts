@@ -3,7 +3,9 @@
 // --wait, the Slack button's) before the exit was carried out, refused or expired. The requester marks
 // the answer shown when it showed it (exit-outcomes.ts); an answer nobody showed within a grace of its
 // finishing — or of its requester's wait, whichever comes first — is claimed once across processes and
-// told to the alert channel. A shown answer is never told again.
+// told: its Slack message updated by a process that can (one that cannot leaves it to one that can,
+// for a bound), else the alert channel. A requester showing the answer holds it meanwhile (its lease),
+// so a slow showing is not told twice. A shown answer is never told again.
 import type { AlertSink } from '../../alerts/types.js';
 import type { Db } from '../../db/client.js';
 import type { EngineRequest } from '../../db/schema/index.js';
@@ -12,7 +14,7 @@ import type { Config } from '../../config/env.js';
 import type { Notifier } from '../../notifications/notification.js';
 import type { ManualExitOutcome } from '../../engine/manual-exit.js';
 import type { ExitRequestState, ExitTarget } from '../../domain/exit-request-state.js';
-import { claimUntoldExitOutcomes, finishExitOutcome, noticeUnshownExitAnswers, releaseExitOutcomeClaim } from '../../db/queries/exit-outcomes.js';
+import { claimUntoldExitOutcomes, finishExitOutcome, noticeUnshownExitAnswers, releaseExitOutcomeClaim, untoldExitAnswers } from '../../db/queries/exit-outcomes.js';
 import type { HandlerOutcome } from '../engine-requests/runner.js';
 
 export interface TellExitDeps {
@@ -25,19 +27,32 @@ export interface TellExitDeps {
   notifier?: Notifier | null;
 }
 
-/** The alert that tells a finished exit's outcome, or null while it is open. */
-export function exitOutcomeAlert(row: EngineRequest): Parameters<AlertSink['raise']>[0] | null {
+/**
+ * The alert that tells a finished exit's outcome, or null while it is open. `unshown` says why a Slack
+ * message that shows the exit does not show the answer (that message is left pending).
+ */
+export function exitOutcomeAlert(row: EngineRequest, unshown?: string): Parameters<AlertSink['raise']>[0] | null {
   if (row.kind !== 'exit_trade' || (row.status !== 'done' && row.status !== 'failed')) return null;
   const result = (row.result ?? {}) as { summary?: unknown; expired?: unknown };
   const summary = typeof result.summary === 'string' ? result.summary : row.error ?? '';
   const how = row.status === 'done' ? 'carried out' : result.expired === true ? 'expired: nothing was sold' : 'not carried out';
   const target = row.params['target'] === 'all' ? 'every listed trade' : `trade #${String(row.params['target'])}`;
   const confirmed = typeof row.params['writtenAt'] === 'string' ? ` (confirmed at ${row.params['writtenAt']})` : '';
+  const skipped = skippedOf(row);
+  const leftOut = skipped ? ` Left out: ${skipped.note}` : '';
+  const note = unshown ? ` ${unshown}` : '';
   return {
     source: 'engine', severity: row.status === 'done' ? 'info' : 'warning', fingerprint: `exit_request:${row.id}`,
-    title: `Exit of ${target} asked by ${row.requestedBy}${confirmed}, request #${row.id}: ${how} — ${summary}`.slice(0, 1500),
-    details: { requestId: row.id, requestedBy: row.requestedBy, status: row.status, summary },
+    title: `Exit of ${target} asked by ${row.requestedBy}${confirmed}, request #${row.id}: ${how} — ${summary}${leftOut}${note}`.slice(0, 1500),
+    details: { requestId: row.id, requestedBy: row.requestedBy, status: row.status, summary, ...(skipped ? { skippedTradeIds: skipped.tradeIds } : {}) },
   };
+}
+
+/** What an `exit all` left out when it was asked (the trades another queued exit already closed), as its request records it. */
+export function skippedOf(row: Pick<EngineRequest, 'params'>): { note: string; tradeIds: number[] } | null {
+  const s = row.params['skipped'] as { note?: unknown; tradeIds?: unknown } | undefined;
+  if (!s || typeof s.note !== 'string') return null;
+  return { note: s.note, tradeIds: Array.isArray(s.tradeIds) ? s.tradeIds.filter((id): id is number => typeof id === 'number') : [] };
 }
 
 /**
@@ -52,8 +67,14 @@ export function answeredExitState(row: EngineRequest, ttlMs: number): ExitReques
   const result = (row.result ?? {}) as { summary?: string; results?: ManualExitOutcome[] };
   return {
     requestId: row.id, status: row.status === 'done' ? 'done' : 'failed', joined: false, summary: result.summary ?? row.error ?? null,
-    results: Array.isArray(result.results) ? result.results : [], waitedMs: null, ttlMs, toldLater: false, queued: null,
+    results: Array.isArray(result.results) ? result.results : [], waitedMs: null, ttlMs, toldLater: false, queued: null, ...skippedState(row),
   };
+}
+
+/** The `skipped` fields of an exit's state (exit-request-state.ts) from its request: what an `exit all` left out. */
+export function skippedState(row: Pick<EngineRequest, 'params'>): Pick<ExitRequestState, 'skipped' | 'skippedTradeIds'> {
+  const skipped = skippedOf(row);
+  return skipped ? { skipped: skipped.note, skippedTradeIds: skipped.tradeIds } : {};
 }
 
 /**
@@ -86,19 +107,44 @@ async function updateMessages(ctx: TellExitDeps, row: EngineRequest): Promise<bo
 export const EXIT_TELL_LEASE_MS = 60_000;
 
 /**
+ * How long past its grace an exit a Slack message shows is left to a process that can update that
+ * message (one with a Slack notifier; the button's replicas sweep every 2 s): a process without one —
+ * a `ctb` shell, a worker without Slack tokens — tells it to the alert channel only after this, saying so.
+ */
+export const EXIT_SLACK_UPDATE_BOUND_MS = 30_000;
+
+const seconds = (ms: number) => `${Math.round(ms / 1000)}s`;
+
+/**
  * Tells the outcome of every answered exit nobody showed once its grace is over (with `ids`, only
  * those): an exit asked from Slack has its message updated with the answer (then it is shown there),
  * any other — or one whose message Slack refused — goes to the alert channel, its alert stored in the
- * outbox in the transaction that marks it told (both or neither). Claimed first for one process, as
- * a lease: a telling that failed is put back for the next sweep, and one whose process died is taken
- * over once the lease is out. Returns how many were told.
+ * outbox in the transaction that marks it told (both or neither). A process that cannot update Slack
+ * leaves an exit a Slack message shows to one that can, for EXIT_SLACK_UPDATE_BOUND_MS; then it tells
+ * the alert channel, saying the message was not updated. Claimed first for one process, as a lease:
+ * a telling that failed is put back for the next sweep, and one whose process died is taken over once
+ * the lease is out; an exit its requester holds while showing the answer is not taken before its lease
+ * is out either. Idle (nothing untold), one read of the partial index of untold exits. Returns how many were told.
  */
 export async function tellUnshownExits(ctx: TellExitDeps, opts: { ids?: readonly number[] } = {}): Promise<number> {
-  await noticeUnshownExitAnswers(ctx.db);
-  const claimed = await claimUntoldExitOutcomes(ctx.db, { graceMs: EXIT_SHOWN_GRACE_MS, leaseMs: EXIT_TELL_LEASE_MS, ...(opts.ids ? { ids: opts.ids } : {}) });
+  const canUpdateSlack = ctx.notifier?.carries.has('exit_outcome') === true;
+  const window = { graceMs: EXIT_SHOWN_GRACE_MS, leaseMs: EXIT_TELL_LEASE_MS, slackBoundMs: EXIT_SLACK_UPDATE_BOUND_MS, ...(opts.ids ? { ids: opts.ids } : {}) };
+  const found = await untoldExitAnswers(ctx.db, window);
+  if (found.length === 0) return 0;
+  const unnoticed = found.filter((f) => !f.noticed).map((f) => f.id);
+  if (unnoticed.length > 0) await noticeUnshownExitAnswers(ctx.db, unnoticed);
+  const ours = found.filter((f) => f.claimable && (canUpdateSlack || !f.slack || f.slackOverdue)).map((f) => f.id);
+  if (ours.length === 0) return 0;
+  const claimed = await claimUntoldExitOutcomes(ctx.db, {
+    graceMs: EXIT_SHOWN_GRACE_MS, leaseMs: EXIT_TELL_LEASE_MS, ids: ours, ...(canUpdateSlack ? {} : { slackBoundMs: EXIT_SLACK_UPDATE_BOUND_MS }),
+  });
   let told = 0;
   for (const { row, claim } of claimed) {
-    const alert = exitOutcomeAlert(row);
+    const shownInSlack = (row.replyMessages ?? []).length > 0;
+    const unshown = !shownInSlack ? undefined : canUpdateSlack
+      ? 'Its Slack message could not be updated with this answer: it still shows the exit pending.'
+      : `Its Slack message still shows the exit pending: no process that can update Slack told it within ${seconds(EXIT_SHOWN_GRACE_MS + EXIT_SLACK_UPDATE_BOUND_MS)} of its answer.`;
+    const alert = exitOutcomeAlert(row, unshown);
     if (!alert) continue;
     try {
       if (await updateMessages(ctx, row)) {
@@ -106,11 +152,16 @@ export async function tellUnshownExits(ctx: TellExitDeps, opts: { ids?: readonly
         continue;
       }
       const alerted = await ctx.db.transaction(async (tx) => {
-        if (!(await finishExitOutcome(tx, row.id, claim, { shown: false }))) return false;
-        await (ctx.alerts.raiseWithin ? ctx.alerts.raiseWithin(tx, alert) : ctx.alerts.raise(alert));
-        return true;
+        if (!(await finishExitOutcome(tx, row.id, claim, { shown: false }))) return null;
+        if (ctx.alerts.raiseWithin) return ctx.alerts.raiseWithin(tx, alert);
+        await ctx.alerts.raise(alert);
+        return () => undefined;
       });
-      if (alerted) told += 1;
+      // Committed: the mark and the alert are stored together, and only now is the alert counted.
+      if (alerted) {
+        alerted();
+        told += 1;
+      }
     } catch (err) {
       ctx.logger.error({ err, requestId: row.id }, 'could not tell how an exit ended; told on the next sweep');
       await releaseExitOutcomeClaim(ctx.db, row.id, claim).catch((e: unknown) => ctx.logger.error({ err: e, requestId: row.id }, 'could not put back the claim to tell an exit\'s outcome; another sweep takes it once its lease is out'));

@@ -4,12 +4,14 @@
 // No answer in KILL_HANDOFF_TIMEOUT is reported as such — orders may remain — and the request is
 // withdrawn so a process that starts later does not act on it. When the engine lease shows no
 // running bot with the key, nobody would answer: it is said at once, without the wait (the kill's
-// follow-up request still waits for a bot that starts).
+// follow-up request still waits for a bot that starts). The lease is read once by the caller
+// (leaseForHandoff) and that one reading decides everything here, so two decisions of one kill
+// cannot rest on two different leases.
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
 import type { Logger } from '../../logger.js';
-import { describeHolder, noBotWithKeyPhrase } from '../../domain/engine-holder.js';
+import { describeHolder, noBotWithKeyPhrase, type EngineHolderView } from '../../domain/engine-holder.js';
 import { anyLiveOrderEver } from '../../db/queries/kill-fence.js';
 import { readEngineHolder } from '../engine-lease/holder-view.js';
 import { enqueueEngineRequest, getEngineRequest, withdrawEngineRequest } from '../engine-requests/store.js';
@@ -35,16 +37,27 @@ function unanswered(requestId: number | null, status: string, why: string, by: s
 }
 
 /**
- * What a keyless kill can say of Kraken without asking it: null unless the engine lease was read and
- * shows no running bot with the key, and this database's ledger records no live order intent and no
- * live fill ever (every live order is written as an intent before it is sent). Then this bot never
- * placed anything on Kraken, and nothing could take a cancel now: the phrase says who has no key.
- * Any read that fails answers null (not known: the cancel is handed over as before).
+ * The engine lease as a keyless kill reads it, once, for every decision it makes about Kraken (is
+ * there a running bot with the key to hand the cancel to; was this bot never live here). Null when
+ * it could not be read: whether a bot runs is then unknown.
  */
-export async function neverLiveHere(ctx: HandoffDeps): Promise<{ nobody: string } | null> {
+export function leaseForHandoff(ctx: HandoffDeps): Promise<EngineHolderView | null> {
+  return withDeadline(readEngineHolder(ctx), ctx.config.KILL_DB_TIMEOUT, 'the database').catch(() => null);
+}
+
+const runsWithKey = (holder: EngineHolderView) => holder.state === 'running' && holder.hasKrakenKeys;
+
+/**
+ * What a keyless kill can say of Kraken without asking it: null unless the engine lease (`holder`,
+ * read by leaseForHandoff) shows no running bot with the key, and this database's ledger records no
+ * live order intent and no live fill ever (every live order is written as an intent before it is
+ * sent). Then this bot never placed anything on Kraken, and nothing could take a cancel now: the
+ * phrase says who has no key. An unread lease or a failed ledger read answers null (not known: the
+ * cancel is handed over as before).
+ */
+export async function neverLiveHere(ctx: HandoffDeps, holder: EngineHolderView | null): Promise<{ nobody: string } | null> {
+  if (holder === null || runsWithKey(holder)) return null;
   try {
-    const holder = await withDeadline(readEngineHolder(ctx), ctx.config.KILL_DB_TIMEOUT, 'the database');
-    if (holder.state === 'running' && holder.hasKrakenKeys) return null;
     if (await withDeadline(anyLiveOrderEver(ctx.db), ctx.config.KILL_DB_TIMEOUT, 'the database')) return null;
     return { nobody: noBotWithKeyPhrase(holder) };
   } catch {
@@ -58,15 +71,16 @@ function reportOf(result: Record<string, unknown> | null): VenueCancelReport | n
   return report && report.venue === 'kraken' && Array.isArray(report.survivors) ? report : null;
 }
 
+/** `holder`: the engine lease as leaseForHandoff read it for this kill. */
 export async function handKrakenCancelOver(
   ctx: HandoffDeps,
+  holder: EngineHolderView | null,
   p: { killId: string; actor: string; reason: string; startedAt: number },
 ): Promise<VenueCancelReport> {
   const timeoutMs = ctx.config.KILL_HANDOFF_TIMEOUT;
   const deadline = performance.now() + timeoutMs;
   // Unreadable lease: whether a bot runs is unknown, so the cancel is handed over and waited for.
-  const holder = await withDeadline(readEngineHolder(ctx), ctx.config.KILL_DB_TIMEOUT, 'the database').catch(() => null);
-  if (holder && !(holder.state === 'running' && holder.hasKrakenKeys)) {
+  if (holder && !runsWithKey(holder)) {
     ctx.logger.warn({ killId: p.killId, engine: describeHolder(holder) }, 'kill: no Kraken key here and no running bot has it: nobody can take the cancel now');
     return unanswered(null, 'no_bot', `${NO_KEY} and ${noBotWithKeyPhrase(holder)}, so nobody could cancel there now`);
   }

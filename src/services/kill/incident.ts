@@ -15,7 +15,7 @@ import { AppError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { getEngineRequest, withdrawEngineRequest } from '../engine-requests/store.js';
 import { cancelEverywhere, mergeCancelReports, type VenueCancelReport } from './cancel-everywhere.js';
-import { handKrakenCancelOver } from './handoff.js';
+import { handKrakenCancelOver, leaseForHandoff } from './handoff.js';
 import { KrakenRoom } from './kraken-room.js';
 import type { KillPorts } from './runtime.js';
 import { checklistSpec } from '../../domain/incident-checklist.js';
@@ -185,7 +185,7 @@ async function cancelAgain(ctx: ChecklistItemDeps, actor: Actor, incident: Incid
     krakenRoom: new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, now, { counter: ctx.kill.counter, readTimeoutMs: ctx.config.KILL_DB_TIMEOUT }),
   });
   if (!ctx.exchanges.hasKrakenKeys()) {
-    const kraken = await handKrakenCancelOver(ctx, { killId: incident.killId, actor: actor.id, reason: `incident #${incident.id}: cancel again`, startedAt });
+    const kraken = await handKrakenCancelOver(ctx, await leaseForHandoff(ctx), { killId: incident.killId, actor: actor.id, reason: `incident #${incident.id}: cancel again`, startedAt });
     report = mergeCancelReports(report, { venues: [kraken], allConfirmed: kraken.confirmed });
   }
   const counts = report.venues.map(venueCount).join(', ');

@@ -21,7 +21,7 @@ import { describeError, withDeadline } from './deadline.js';
 import { awaitOrdersInFlight, confirmedClear, type FenceReport } from './fence.js';
 import { adoptHaltCancel } from './halt-cancel.js';
 import { KrakenRoom } from './kraken-room.js';
-import { handKrakenCancelOver, neverLiveHere, type HandoffDeps } from './handoff.js';
+import { handKrakenCancelOver, leaseForHandoff, neverLiveHere, type HandoffDeps } from './handoff.js';
 import { dropRunningKill, pendingKillPath, releaseRunningKill, saveRunningKill, type PendingKill } from './pending-kill.js';
 import { checklistOf, persistKill, recordCancelReport, type KillRecord, type PersistOutcome } from './persist-kill.js';
 import { killFollowUpOf, stillPending, writeFollowUp } from './follow-up-request.js';
@@ -159,10 +159,14 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
     result.cancel = mergeCancelReports(result.cancel, await cancelEverywhere(cancelOptions));
     // No key here nor in any running bot, and no live order in the ledger: nothing of this bot is on
     // Kraken and nothing could take a cancel, so none is sent or queued (and none is said to be).
-    neverLive = direct ? null : await neverLiveHere(ctx);
-    if (!direct && !neverLive) {
-      const kraken = await handKrakenCancelOver(ctx, { killId, actor: request.actor.id, reason, startedAt });
-      result.cancel = mergeCancelReports(result.cancel, { venues: [kraken], allConfirmed: kraken.confirmed });
+    // One reading of the engine lease decides both, so they cannot disagree should it change meanwhile.
+    if (!direct) {
+      const holder = await leaseForHandoff(ctx);
+      neverLive = await neverLiveHere(ctx, holder);
+      if (!neverLive) {
+        const kraken = await handKrakenCancelOver(ctx, holder, { killId, actor: request.actor.id, reason, startedAt });
+        result.cancel = mergeCancelReports(result.cancel, { venues: [kraken], allConfirmed: kraken.confirmed });
+      }
     }
     await recordOutcome(ctx, result, halt.outcome);
   } else {

@@ -17,6 +17,7 @@ import type { LiveSwitchPortDeps, LiveSwitchPorts, SnapshotRef } from './ports.j
 import { liveApprovers } from './live-approvers.js';
 import { APPROVALS_NEEDED } from './records.js';
 import { describeSetAside, paperPositionsSetAside } from './paper-set-aside.js';
+import { databaseNow } from '../../db/queries/database-clock.js';
 import { appendEvent, lockRequest, standingApprovals, transition } from '../../db/queries/mode-change.js';
 
 export type SwitchOutcome =
@@ -28,9 +29,9 @@ const ACTOR = 'system:live-switch';
 /** What the switch needs: what its gate and snapshot are handed, and the announcer's alerts. */
 export type LiveSwitchDeps = LiveSwitchPortDeps & AnnounceDeps;
 
-/** Marks an approved request failed (only if it is still approved) and says why. */
-async function failRequest(ctx: Pick<LiveSwitchDeps, 'clock'>, db: Db, id: number, reason: string, details: Record<string, unknown> = {}): Promise<ModeChangeRequest | undefined> {
-  const now = ctx.clock.now();
+/** Marks an approved request failed (only if it is still approved) and says why, at the database's now(). */
+async function failRequest(db: Db, id: number, reason: string, details: Record<string, unknown> = {}): Promise<ModeChangeRequest | undefined> {
+  const now = await databaseNow(db);
   const failed = await transition(db, id, ['approved'], 'failed', { decidedAt: now, decidedBy: ACTOR, outcome: reason });
   if (failed) await appendEvent(db, { requestId: id, at: now, kind: 'failed', actor: ACTOR, details: { reason, ...details } });
   return failed;
@@ -39,7 +40,7 @@ async function failRequest(ctx: Pick<LiveSwitchDeps, 'clock'>, db: Db, id: numbe
 async function failOutside(ctx: LiveSwitchDeps, ports: LiveSwitchPorts, id: number, reason: string, details: Record<string, unknown> = {}): Promise<SwitchOutcome> {
   const failed = await ctx.db.transaction(async (tx) => {
     await lockRequest(tx, { id });
-    return failRequest(ctx, tx, id, reason, details);
+    return failRequest(tx, id, reason, details);
   });
   ctx.logger.warn({ requestId: id, reason }, 'live switch failed');
   if (failed) await announceClosed(ctx, ports, failed);
@@ -77,7 +78,7 @@ export async function executeLiveSwitch(ctx: LiveSwitchDeps, ports: LiveSwitchPo
       return { switched: false, status: request?.status ?? 'missing', reason: `the request became ${request?.status ?? 'missing'} during the transition` };
     }
     const refuse = async (reason: string): Promise<SwitchOutcome> => {
-      closed = await failRequest(ctx, tx, requestId, reason);
+      closed = await failRequest(tx, requestId, reason);
       return { switched: false, status: 'failed', reason };
     };
     const standing = await standingApprovals(tx, request, (await liveApprovers(tx, ctx.config)).approvers);
@@ -89,7 +90,7 @@ export async function executeLiveSwitch(ctx: LiveSwitchDeps, ports: LiveSwitchPo
     const feed = await engineFeedVerdict(ctx, tx);
     if (!feed.ok) return refuse(feed.reason);
 
-    const now = ctx.clock.now();
+    const now = await databaseNow(tx);
     const approvals = standing.slice(0, APPROVALS_NEEDED).map((v) => ({ user: v.slackUser, at: v.addedAt }));
     const setAside = await paperPositionsSetAside(tx);
     const setAsideNote = describeSetAside(setAside);

@@ -1,28 +1,30 @@
 // Owns closing requests that time has overtaken: a request still waiting for approvals at its
 // expiry, and an approved one whose switch never finished (the process stopped mid-transition).
 // Runs from a job and before each new request; the row's timestamps, not a timer, are the record.
-import type { Clock } from '../../clock.js';
+// Both are judged on the database's clock, which the request's times are written on (every process
+// reads the same one), and the moment a request is closed is that clock's too.
 import type { Db } from '../../db/client.js';
 import type { ModeChangeRequest } from '../../db/schema/index.js';
 import { announceClosed, type AnnounceDeps } from './announce.js';
 import type { LiveSwitchPorts } from './ports.js';
 import { APPROVALS_NEEDED } from './records.js';
+import { databaseNow } from '../../db/queries/database-clock.js';
 import { appendEvent, lockRequest, overdueRequestIds, transition } from '../../db/queries/mode-change.js';
 
 /** Longer than any audit + snapshot takes; an approved request older than this was interrupted. */
 export const SWITCH_STALL_MS = 15 * 60_000;
 
-/** What closing overdue requests needs: the requests, the time, and the announcer's alerts. */
-export type ExpireRequestsDeps = AnnounceDeps & { db: Db; clock: Clock };
+/** What closing overdue requests needs: the requests (and the database's clock) and the announcer's alerts. */
+export type ExpireRequestsDeps = AnnounceDeps & { db: Db };
 
 export async function expireOverdueRequests(ctx: ExpireRequestsDeps, ports: LiveSwitchPorts): Promise<ModeChangeRequest[]> {
-  const now = ctx.clock.now();
-  const { expired: candidates, stalled } = await overdueRequestIds(ctx.db, { now, stalledBefore: new Date(now.getTime() - SWITCH_STALL_MS) });
+  const { expired: candidates, stalled } = await overdueRequestIds(ctx.db, { stallMs: SWITCH_STALL_MS });
 
   const closed: ModeChangeRequest[] = [];
   for (const id of candidates) {
     const row = await ctx.db.transaction(async (tx) => {
       const request = await lockRequest(tx, { id });
+      const now = await databaseNow(tx);
       if (!request || request.status !== 'requested' || request.expiresAt.getTime() > now.getTime()) return undefined;
       const expired = await transition(tx, id, ['requested'], 'expired', {
         decidedAt: now, decidedBy: 'system', outcome: `expired at ${request.expiresAt.toISOString()} without ${APPROVALS_NEEDED} approvals`,
@@ -34,7 +36,9 @@ export async function expireOverdueRequests(ctx: ExpireRequestsDeps, ports: Live
   }
   for (const id of stalled) {
     const row = await ctx.db.transaction(async (tx) => {
-      await lockRequest(tx, { id });
+      const request = await lockRequest(tx, { id });
+      const now = await databaseNow(tx);
+      if (!request?.approvedAt || request.approvedAt.getTime() > now.getTime() - SWITCH_STALL_MS) return undefined;
       const failed = await transition(tx, id, ['approved'], 'failed', {
         decidedAt: now, decidedBy: 'system', outcome: 'the switch was interrupted (the process stopped during the transition); the mode did not change',
       });

@@ -1,6 +1,8 @@
 // Owns opening a paper → live change request: the preconditions (armed, not halted, enough
 // approvers, Slack reachable, no other open request), the go-live audit at request time, the row,
-// and the message in SLACK_OPS_CHANNEL whose reactions are the approvals.
+// and the message in SLACK_OPS_CHANNEL whose reactions are the approvals. The request's times are
+// the database's (it expires MODE_CHANGE_TTL after the database's now() when it was written), the
+// clock every replica judges its expiry by.
 import type { Actor } from '../../domain/actor.js';
 import type { ModeChangeRequest } from '../../db/schema/index.js';
 import { AppError } from '../../errors.js';
@@ -10,6 +12,7 @@ import { expireOverdueRequests, type ExpireRequestsDeps } from './expire-request
 import type { GoLiveAuditResult, LiveSwitchPortDeps, LiveSwitchPorts } from './ports.js';
 import { liveApprovers } from './live-approvers.js';
 import { APPROVALS_NEEDED } from './records.js';
+import { databaseNow } from '../../db/queries/database-clock.js';
 import { appendEvent, findOpenRequest, insertRequest, setRequestMessage, transition } from '../../db/queries/mode-change.js';
 
 export type OpenLiveResult =
@@ -85,11 +88,11 @@ export async function openLiveRequest(
   const audit = await ports.gate(ctx, { actor, purpose: 'request' });
   if (!audit.passed) return { ok: false, opened: false, refusal: 'audit_failed', audit };
 
-  const now = ctx.clock.now();
-  const expiresAt = new Date(now.getTime() + ctx.config.MODE_CHANGE_TTL);
   let request: ModeChangeRequest;
   try {
     request = await ctx.db.transaction(async (tx) => {
+      const now = await databaseNow(tx);
+      const expiresAt = new Date(now.getTime() + ctx.config.MODE_CHANGE_TTL);
       const row = await insertRequest(tx, {
         requester: actor.id, requesterSource: actor.source, fromMode: 'paper', toMode: 'live', status: 'requested',
         reason: input.reason ?? null, createdAt: now, expiresAt, auditRunId: audit.auditRunId, auditSummary: audit.summary,
@@ -112,15 +115,16 @@ export async function openLiveRequest(
       requestId: request.id, requester: actor.id, reason: request.reason, fromMode: 'paper', toMode: 'live',
       audit: { passed: audit.passed, summary: audit.summary, auditRunId: audit.auditRunId }, checks: audit.checks,
       approvers, approvalsNeeded: APPROVALS_NEEDED, approvalEmoji: ctx.config.APPROVAL_EMOJI,
-      rejectionEmoji: ctx.config.REJECTION_EMOJI, expiresAt,
+      rejectionEmoji: ctx.config.REJECTION_EMOJI, expiresAt: request.expiresAt,
     });
   } catch (err) {
     const message = err instanceof AppError ? err.message : 'the Slack API call failed';
     await ctx.db.transaction(async (tx) => {
+      const now = await databaseNow(tx);
       const failed = await transition(tx, request.id, ['requested'], 'failed', {
-        outcome: `could not post the request to Slack: ${message}`, decidedAt: ctx.clock.now(), decidedBy: 'system',
+        outcome: `could not post the request to Slack: ${message}`, decidedAt: now, decidedBy: 'system',
       });
-      if (failed) await appendEvent(tx, { requestId: request.id, at: ctx.clock.now(), kind: 'failed', actor: 'system', details: { reason: 'post_failed', message } });
+      if (failed) await appendEvent(tx, { requestId: request.id, at: now, kind: 'failed', actor: 'system', details: { reason: 'post_failed', message } });
     });
     ctx.logger.error({ err, requestId: request.id }, 'could not post the live change request');
     throw new AppError('retryable', 'request_not_posted', `Change request #${request.id} could not be posted to Slack (${message}), so it was closed.`, {
@@ -130,7 +134,7 @@ export async function openLiveRequest(
   }
   const updated = await ctx.db.transaction(async (tx) => {
     const row = await setRequestMessage(tx, { id: request.id, channel: posted.channel, ts: posted.ts });
-    await appendEvent(tx, { requestId: request.id, at: ctx.clock.now(), kind: 'posted', actor: 'system', details: posted });
+    await appendEvent(tx, { requestId: request.id, at: await databaseNow(tx), kind: 'posted', actor: 'system', details: posted });
     return row;
   });
   ctx.logger.info({ requestId: request.id, requester: actor.id, channel: posted.channel, ts: posted.ts }, 'live change request opened');

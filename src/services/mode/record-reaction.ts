@@ -1,13 +1,16 @@
 // Owns what a reaction on a change-request message means. Every decision runs in one transaction
 // holding the request row FOR UPDATE, so two approvals delivered at the same moment (or to two
 // replicas) are applied one after the other, and only the one that moves the request from
-// `requested` to `approved` (a conditional update) goes on to switch.
+// `requested` to `approved` (a conditional update) goes on to switch. Its moments are the database's
+// now() in that transaction: expiry is judged on the clock expires_at was written on, whatever clock
+// the replica that got the reaction keeps, and the votes and decisions are stamped on it too.
 import type { ModeChangeRequest } from '../../db/schema/index.js';
 import { executeLiveSwitch, type LiveSwitchDeps, type SwitchOutcome } from './execute-switch.js';
 import { announceClosed } from './announce.js';
 import type { LiveSwitchPorts } from './ports.js';
 import { liveApprovers } from './live-approvers.js';
 import { APPROVALS_NEEDED, compareSlackTs } from './records.js';
+import { databaseNow } from '../../db/queries/database-clock.js';
 import { appendEvent, findVote, lockRequest, standingApprovals, transition, upsertVote, withdrawVote } from '../../db/queries/mode-change.js';
 
 export interface ReactionInput {
@@ -51,7 +54,7 @@ export async function recordReaction(ctx: LiveSwitchDeps, ports: LiveSwitchPorts
   const decision = await ctx.db.transaction(async (tx): Promise<Decision | { kind: 'not_a_request' }> => {
     const request = await lockRequest(tx, { channel: input.channel, ts: input.messageTs });
     if (!request) return { kind: 'not_a_request' };
-    const now = ctx.clock.now();
+    const now = await databaseNow(tx);
     const base = { user: input.user, emoji, added: input.added, eventId: input.eventId ?? null, eventTs: input.eventTs };
     const ignore = async (reason: string): Promise<Decision> => {
       await appendEvent(tx, { requestId: request.id, at: now, kind: 'vote_ignored', actor: input.user, details: { ...base, reason } });

@@ -1,6 +1,7 @@
 // Owns the rollback: one operator, no approvals, immediate. The mode flips in one transaction that
 // also records the change (as an already-switched request) and withdraws any open live request.
 // Nothing here waits on Slack or the audit: posting happens after the switch and cannot block it.
+// Its moments are the database's now() in that transaction, the clock the sign-off record is kept on.
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/client.js';
 import type { Actor } from '../../domain/actor.js';
@@ -9,6 +10,7 @@ import { lockBotState } from '../../db/queries/bot-state-row.js';
 import { getBotState, updateBotState, type Mode } from '../bot-state.js';
 import { announceClosed, announceSwitched, type AnnounceDeps } from './announce.js';
 import type { LiveSwitchPorts } from './ports.js';
+import { databaseNow } from '../../db/queries/database-clock.js';
 import { appendEvent, insertRequest, lockOpenRequests, transition } from '../../db/queries/mode-change.js';
 
 export interface PaperResult {
@@ -35,7 +37,7 @@ export async function switchToPaper(
     const open = await lockOpenRequests(tx);
     await getBotState(tx);
     const state = await lockBotState(tx);
-    const now = ctx.clock.now();
+    const now = await databaseNow(tx);
     const previousMode = state!.mode;
 
     const withdrawn: ModeChangeRequest[] = [];

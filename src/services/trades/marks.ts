@@ -35,7 +35,7 @@ export interface MarksDeps {
 export async function loadMarks(
   ctx: MarksDeps,
   positions: Array<{ symbol: string; feed: FeedKind }>,
-  opts: { publicMarket?: () => Promise<KrakenPublicMarket> } = {},
+  opts: { publicMarket?: () => Promise<Pick<KrakenPublicMarket, 'fetchLastPrice'>> } = {},
 ): Promise<MarkFor> {
   const fromEngine = (symbol: string): Mark | null => {
     const candle = ctx.prices.lastCandle(symbol);

@@ -40,27 +40,34 @@ export const exitConfirmAction: ActionRow = {
     const shown = v.m ? { shown: { mode: v.m, ...(Array.isArray(v.i) ? { tradeIds: v.i } : {}) } } : {};
     const result = await req.run(exitCommand, { target: String(v.t), confirmed: true, waitSeconds: 0, answerLaterSeconds: EXIT_ANSWER_LATER_SECONDS, ...(v.r ? { reason: v.r } : {}), ...shown });
     const channel = req.body.channel?.id;
-    const posted = channel ? await req.reply.post(channel, renderExitProgress(result, req.actor.id)) : null;
-    if (!posted) await req.reply.inChannel(renderExitProgress(result, req.actor.id));
+    const first = renderExitProgress(result, req.actor.id);
+    const answered = result.request !== null && result.request.status !== 'pending';
+    // An answer read at the click is held while this message shows it, and marked shown once it did.
+    let posted: { channel: string; ts: string } | null = null;
+    const postFirst = async () => {
+      posted = channel ? await req.reply.post(channel, first) : null;
+      if (!posted) await req.reply.inChannel(first);
+    };
+    if (result.request && answered) return exitShown(req.ctx, result.request, postFirst);
+    await postFirst();
     if (!result.request) return;
-    if (result.request.status !== 'pending') return exitShown(req.ctx, result.request);
-    // Recorded before the wait: if this process dies or stops waiting first, whoever tells the answer updates this message.
-    if (posted) await exitMessagePosted(req.ctx, result.request, posted);
+    const message = posted as { channel: string; ts: string } | null;
+    // Recorded before the wait: if this process dies or stops waiting first, whoever tells the answer
+    // updates this message. Not recorded (posted through response_url, or the record failed), nothing
+    // does: the message then says the alert channel is told.
+    const updated = message ? await exitMessagePosted(req.ctx, result.request, message) : false;
     let request = await awaitExitAnswer(req.ctx, result.request, EXIT_ANSWER_LATER_SECONDS * 1000);
-    const render = (r: typeof request) => renderExitProgress({ ...result, status: r.status, ok: r.status === 'done', request: r }, req.actor.id);
-    if (posted) {
-      await req.reply.update(posted.channel, posted.ts, render(request));
-      // The sweep brings this message to the answer once the exit ends; if it ended while this pending
-      // update was on its way, the sweep's may have landed first: read it again, so the answer lands last.
-      if (request.status === 'pending') {
-        const now = await exitAnswerNow(req.ctx, request);
-        if (now.status !== 'pending') {
-          request = now;
-          await req.reply.update(posted.channel, posted.ts, render(request));
-        }
-      }
-    } else await req.reply.inChannel(render(request));
+    const render = (r: typeof request) => renderExitProgress({ ...result, status: r.status, ok: r.status === 'done', request: r }, req.actor.id, { updated });
     // Shown only once Slack took the message: one that failed leaves the outcome to the alert channel.
-    await exitShown(req.ctx, request);
+    // While this shows an answer, no sweep tells it (however slow Slack is), and it is marked shown once it did.
+    if (!message) return exitShown(req.ctx, request, () => req.reply.inChannel(render(request)));
+    await exitShown(req.ctx, request, () => req.reply.update(message.channel, message.ts, render(request)));
+    // The sweep brings this message to the answer once the exit ends; if it ended while this pending
+    // update was on its way, the sweep's may have landed first: read it again, so the answer lands last.
+    if (request.status !== 'pending') return;
+    request = await exitAnswerNow(req.ctx, request);
+    if (request.status === 'pending') return;
+    const answer = request;
+    await exitShown(req.ctx, answer, () => req.reply.update(message.channel, message.ts, render(answer)));
   },
 };

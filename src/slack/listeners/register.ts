@@ -67,9 +67,10 @@ export function listenerDispatch(ctx: AppContext, table: ListenerTable): Middlew
     if (!rows) return;
     const respond = responseUrlPoster(command.response_url);
     const statusRead = statusReadOf(context);
-    const base = () => buildRequest({ ctx, client, userId: command.user_id, deliveryKey: keyOf(context), respond, channel: command.channel_id, statusRead });
-    if (rows.length === 1) return dispatchSlash(rows[0]!, table, command, base());
-    await Promise.all(rows.map((row) => dispatchSlash(row, table, command, base())));
+    // Each row gets a request of its own (not a named arrow made per command: see src/logger.ts, deferredLogger).
+    const source = { ctx, client, userId: command.user_id, deliveryKey: keyOf(context), respond, channel: command.channel_id, statusRead };
+    if (rows.length === 1) return dispatchSlash(rows[0]!, table, command, buildRequest(source));
+    await Promise.all(rows.map((row) => dispatchSlash(row, table, command, buildRequest(source))));
   };
 
   const onEvent = async (rows: EventRow[], e: Record<string, unknown> & { type: string }, body: unknown, client: webApi.WebClient, context: Record<string, unknown>) => {

@@ -54,7 +54,7 @@ export function buildRequest(src: RequestSource): BuiltRequest {
     logger,
     ...(statusRead
       ? {
-          takeStatusRead: () => {
+          takeStatusRead() {
             const rows = statusRead;
             statusRead = undefined;
             return rows;
@@ -68,7 +68,9 @@ export function buildRequest(src: RequestSource): BuiltRequest {
     client: src.client,
     reply,
     logger,
-    runs: () => runs,
+    runs() {
+      return runs;
+    },
     run<S extends z.ZodType, R extends CommandResult>(command: Command<S, R>, rawArgs: unknown): Promise<R> {
       runs += 1;
       return runCommand(command, commandCtx, actor, rawArgs);

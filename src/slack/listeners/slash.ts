@@ -36,18 +36,24 @@ export function matchSubcommand(row: SlashCommandRow, text: string): SlashMatch 
   return { sub: null, word, words: others, rest: others.join(' '), problem: `I don't know \`${row.command} ${first}\`.` };
 }
 
+/** The row's usage, for the replies that show it (help, unknown or malformed text): not built for every command. */
+function usageOf(row: SlashCommandRow) {
+  return helpModel([row])[0]!;
+}
+
 export async function dispatchSlash(row: SlashCommandRow, table: ListenerTable, body: SlashCommand, base: BuiltRequest): Promise<void> {
   const { ctx, actor } = base;
   const match = matchSubcommand(row, body.text ?? '');
   const label = `${row.command.slice(1)}${match.word ? ` ${match.word}` : ''}`;
-  const record = (allowed: boolean, result: string) =>
-    recordCommand(ctx, { actor, command: label, args: match.rest, allowed, result, details: { slash: row.command, channel: body.channel_id } });
-
-  // The row's usage, for the replies that show it (help, unknown or malformed text): not built for every command.
-  const usage = () => helpModel([row])[0]!;
+  // A method, not named arrows made per command (see src/logger.ts, deferredLogger).
+  const trail = {
+    record(allowed: boolean, result: string) {
+      return recordCommand(ctx, { actor, command: label, args: match.rest, allowed, result, details: { slash: row.command, channel: body.channel_id } });
+    },
+  };
   if (!match.sub) {
-    await base.reply.ephemeral(renderCommandUsage(usage(), match.problem));
-    await record(true, match.problem ? `usage: ${match.problem}` : 'help');
+    await base.reply.ephemeral(renderCommandUsage(usageOf(row), match.problem));
+    await trail.record(true, match.problem ? `usage: ${match.problem}` : 'help');
     return;
   }
   const sub = match.sub;
@@ -55,21 +61,21 @@ export async function dispatchSlash(row: SlashCommandRow, table: ListenerTable, 
     await base.reply.ephemeral(
       renderRefused({ command: sub.usage, role: sub.role, hint: sub.role === 'approver' ? 'Approvers are listed in SLACK_APPROVERS.' : 'Operators are listed in SLACK_OPERATORS.' }),
     );
-    await record(false, 'refused');
+    await trail.record(false, 'refused');
     return;
   }
   const req: SlashRequest = { ...base, command: row.command, sub: match.word, words: match.words, rest: match.rest, body, table };
   try {
     await sub.handle(req);
-    if (base.runs() === 0) await record(true, 'ok');
+    if (base.runs() === 0) await trail.record(true, 'ok');
   } catch (err) {
     if (isAppError(err, 'usage')) {
-      const help = usage();
+      const help = usageOf(row);
       await base.reply.ephemeral(renderCommandUsage({ ...help, subcommands: help.subcommands.filter((s) => s.usage === sub.usage) }, err.userMessage));
-      if (base.runs() === 0) await record(true, `usage: ${err.message}`);
+      if (base.runs() === 0) await trail.record(true, `usage: ${err.message}`);
       return;
     }
-    if (base.runs() === 0) await record(true, isAppError(err) ? `${err.code}: ${err.message}` : 'internal error');
+    if (base.runs() === 0) await trail.record(true, isAppError(err) ? `${err.code}: ${err.message}` : 'internal error');
     await replyWithError(base, err, { slash: row.command, sub: match.word });
   }
 }

@@ -65,17 +65,19 @@ export function renderExitConfirm(r: ExitResult, reason: string | undefined): Sl
   return { text: `Exit ${what(r)}? Confirm with the button: nothing is sent until then.`, blocks };
 }
 
-export function renderExitProgress(r: ExitResult, by: string): SlackMessage {
+/** `updated`: the message is recorded on its request, so whoever tells the exit's end updates it (tell-exit.ts); else the alert channel is told. */
+export function renderExitProgress(r: ExitResult, by: string, opts: { updated?: boolean } = {}): SlackMessage {
   const q = r.request;
   if (!q) return renderExitConfirm(r, undefined);
-  return renderExitRequest({ target: r.target, request: q, engineNote: r.engineNote }, by);
+  return renderExitRequest({ target: r.target, request: q, engineNote: r.engineNote, updated: opts.updated === true }, by);
 }
 
 /**
  * A confirmed exit's message: pending (how long queued; still pending after the button's wait, the
- * message itself is brought up to the answer: tell-exit.ts), then done / failed with each trade's outcome.
+ * message itself is brought up to the answer when it is recorded on its request — `updated` — else the
+ * alert channel is told: tell-exit.ts), then done / failed with each trade's outcome.
  */
-export function renderExitRequest(r: { target: ExitResult['target']; request: ExitRequestState; engineNote: string | null }, by: string): SlackMessage {
+export function renderExitRequest(r: { target: ExitResult['target']; request: ExitRequestState; engineNote: string | null; updated?: boolean }, by: string): SlackMessage {
   const q = r.request;
   const head = q.status === 'pending'
     ? `:hourglass_flowing_sand: *Exit of ${what(r)}* requested by ${actorLabel(by)} (request #${q.requestId}${q.joined ? ', already pending' : ''}): *pending* — waiting for the engine's process`
@@ -85,8 +87,10 @@ export function renderExitRequest(r: { target: ExitResult['target']; request: Ex
   const lines = q.results.length > 0 ? q.results.map((x) => `• ${escapeText(describeExit(x))}`) : q.summary && q.status !== 'pending' ? [escapeText(q.summary)] : [];
   const text = `Exit of ${what(r)} (request #${q.requestId}): ${q.status}${q.summary && q.status !== 'pending' ? ` — ${q.summary}` : ''}`;
   const engine = q.status === 'pending' && r.engineNote ? [context(`:warning: ${escapeText(r.engineNote)}`)] : [];
-  const queued = q.status === 'pending' && q.queued !== null
-    ? [context(`Still queued: ${escapeText(q.queued)}.${q.toldLater ? ' This message is updated with how it ends (or, when it cannot be, the alert channel is told).' : ''}`)] : [];
+  const later = !q.toldLater ? '' : r.updated === true
+    ? ' This message is updated with how it ends (or, when it cannot be, the alert channel is told).'
+    : ' The alert channel is told how it ends (this message is not updated).';
+  const queued = q.status === 'pending' && q.queued !== null ? [context(`Still queued: ${escapeText(q.queued)}.${later}`)] : [];
   const skipped = q.skipped ? [context(`:information_source: Left out: ${escapeText(q.skipped)}`)] : [];
   return { text: fitText(text, 2900), blocks: [listSection(head, lines, { more: '`ctb trades`' }), ...skipped, ...queued, ...engine] };
 }

@@ -4,7 +4,7 @@
 // shows them: money to the cent, PnL and ROI signed, percentages to 2 decimals. Figures read from
 // an equity snapshot that is not fresh say how old it is, and why no newer one came.
 import { money, pct, signedMoney, signedPct } from '../../domain/amount-text.js';
-import { paperStartReason } from '../../domain/paper-start.js';
+import { startingCapitalNote } from '../../domain/paper-start.js';
 import { asOfText, formatAgo } from '../../domain/snapshot-age.js';
 import { slackDate } from './format.js';
 import type { BookStats, StatsReport } from '../../services/stats/compute-stats.js';
@@ -43,9 +43,8 @@ function bookBlocks(b: BookStats): KnownBlock[] {
   if (stale) {
     blocks.push(context(`:warning: Equity ${money(b.equity?.latest)} ${asOfText(stale, slackDate)}. Unrealised PnL, drawdown now and exposure % are from the same snapshot.`));
   }
-  const from = b.roi.startingCapitalFrom;
-  const why = from && from !== 'first_snapshot' ? paperStartReason(from) : null;
-  if (why) blocks.push(context(`ROI all time is over this process's PAPER_STARTING_BALANCE (${money(b.roi.startingCapital)}): ${why}.`));
+  const note = startingCapitalNote(b.roi);
+  if (note) blocks.push(context(`${note}.`));
   return blocks;
 }
 

@@ -236,8 +236,8 @@ describe('pages queued when the group is silenced', () => {
     await drain(3);
     expect(dms()).not.toEqual([]); // tried, failed
 
-    await silenceAlert({ db: database().db, clock: h.clock, groupId, actor: 'cli:op', durationMs: 60_000 });
-    const until = new Date(h.clock.now().getTime() + 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const silenced = await silenceAlert({ db: database().db, clock: h.clock, groupId, actor: 'cli:op', durationMs: 60_000 });
+    const until = silenced.group.silencedUntil!.toISOString().replace(/\.\d{3}Z$/, 'Z'); // a minute after the database's now()
     slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: `${Date.now() / 1000}` } }));
     smtp.refuseWith = null;
     slack.calls.length = 0;
@@ -264,7 +264,7 @@ describe('pages queued when the group is silenced', () => {
     await start();
     const { groupId } = await critical();
     await h.runtime.escalation.tick();
-    await silenceAlertGroup(database().db, { id: groupId, actor: 'UOTHER', until: new Date(h.clock.now().getTime() + 3_600_000) });
+    await silenceAlertGroup(database().db, { id: groupId, actor: 'UOTHER', forMs: 3_600_000 });
     await drain();
     expect(dms()).toEqual([]);
     expect(smtp.received).toHaveLength(0);

@@ -79,7 +79,30 @@ describe('exchange.trading_pairs', () => {
     }
   });
 
-  it('warns, not checked, without a Kraken key', async () => {
-    expect(await audit({ KRAKEN_API_KEY: '', KRAKEN_API_SECRET: '' })).toMatchObject({ status: 'warn', value: expect.stringMatching(/^not checked: no Kraken key configured \(TRADING_PAIRS /) });
+  it("judges the pairs without a Kraken key: AssetPairs is public, read at KRAKEN_API_URL with no key and no private call", async () => {
+    const before = kraken.calls.length;
+    const r = await audit({ KRAKEN_API_KEY: '', KRAKEN_API_SECRET: '', TRADING_PAIRS: 'BTC/USD,ETH/USDT' });
+    expect(r).toMatchObject({
+      status: 'fail',
+      value: 'Kraken does not list the pair ETH/USDT (Did you mean ETH/USD?) in TRADING_PAIRS of this process — no engine has recorded its own in this database yet: an engine armed with it refuses to start',
+      details: { unlisted: ['ETH/USDT'] },
+    });
+    const calls = kraken.calls.slice(before);
+    expect(calls.map((c) => c.endpoint)).toContain('AssetPairs');
+    expect(calls.filter((c) => c.api !== 'public')).toEqual([]);
+    expect(await audit({ KRAKEN_API_KEY: '', KRAKEN_API_SECRET: '', TRADING_PAIRS: 'BTC/USD' })).toMatchObject({
+      status: 'warn', value: "Kraken lists the traded pair: BTC/USD (TRADING_PAIRS of this process — no engine has recorded its own in this database yet); the engine's own were not judged",
+    });
+  });
+
+  it('says it could not check, and why, only when AssetPairs cannot be read: Kraken refusing it, or no answer at KRAKEN_API_URL', async () => {
+    kraken.failNext('AssetPairs', 'EService:Unavailable');
+    const refused = await audit({ KRAKEN_API_KEY: '', KRAKEN_API_SECRET: '', TRADING_PAIRS: 'BTC/USD' });
+    expect(refused).toMatchObject({ status: 'fail', value: expect.stringMatching(/^not checked: Kraken's AssetPairs could not be read: .*EService:Unavailable.* \(TRADING_PAIRS of this process .*: BTC\/USD\)$/) });
+    const closed = await startFakeKraken();
+    const url = closed.url;
+    await closed.close();
+    const unreachable = await audit({ KRAKEN_API_KEY: '', KRAKEN_API_SECRET: '', KRAKEN_API_URL: url, TRADING_PAIRS: 'BTC/USD' });
+    expect(unreachable).toMatchObject({ status: 'fail', value: expect.stringMatching(/^could not reach Kraken: .*ECONNREFUSED/) });
   });
 });

@@ -7,14 +7,14 @@
 // one line naming host:port and what the server sent, and never the URL's password.
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { boundedCtb, type BoundedRun as Run } from '../../support/bounded-ctb.js';
+import { ctbInShell, type ShellRun as Run } from '../../support/ctb-shell.js';
 
 // Well under what the hang lasted (600 s for stats; start and kill never ended), and well over a
 // CLI's start on a loaded two-core machine.
 const BOUND_MS = 45_000;
 
 /** `ctb` in a fresh directory, killed if it has not exited within BOUND_MS. */
-const ctb = (args: string[], env: Record<string, string>): Promise<Run> => boundedCtb(args, env, { boundMs: BOUND_MS, dirPrefix: 'ctb-not-pg-' });
+const ctb = (args: string[], env: Record<string, string>): Promise<Run> => ctbInShell(args, env, undefined, { boundMs: BOUND_MS });
 
 type Answer = 'http-then-close' | 'http-keep-open' | 'close-silently' | 'ssh-banner';
 

@@ -6,13 +6,13 @@
 // still saves its halt in DATA_DIR.
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { boundedCtb, type BoundedRun as Run } from '../../support/bounded-ctb.js';
+import { ctbInShell, type ShellRun as Run } from '../../support/ctb-shell.js';
 
 // The hang had no end; a CLI starts in a few seconds even on a loaded two-core machine.
 const BOUND_MS = 30_000;
 
 /** `ctb` in a fresh directory, killed if it has not exited within BOUND_MS. */
-const ctb = (args: string[], env: Record<string, string>): Promise<Run> => boundedCtb(args, env, { boundMs: BOUND_MS, dirPrefix: 'ctb-startup-closed-' });
+const ctb = (args: string[], env: Record<string, string>): Promise<Run> => ctbInShell(args, env, undefined, { boundMs: BOUND_MS });
 
 type Answer = 'auth-then-close' | 'half-message-then-close';
 

@@ -16,7 +16,7 @@ import { insertTrades, openTrade } from '../../support/factories/ledger.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
 import {
-  APPROVER_B, APPROVER_C, holdEngineLease, KRAKEN_KEY, KRAKEN_SECRET, modeHarness, OPERATOR, resetModeTables, OPERATOR_APPROVER, OPS, OUTSIDER, slackActor,
+  APPROVER_B, APPROVER_C, holdEngineLease, KRAKEN_KEY, KRAKEN_SECRET, modeHarness, OPERATOR, passModeTime, resetModeTables, OPERATOR_APPROVER, OPS, OUTSIDER, slackActor,
   type ModeHarness,
 } from '../../support/mode-harness.js';
 
@@ -80,7 +80,9 @@ describe('opening a live change request', () => {
     expect(text).toContain(`<@${APPROVER_B}>`);
     expect(text).toContain(`<@${APPROVER_C}>`);
     expect(text).toContain(':white_check_mark:');
-    expect(text).toContain('2026-03-02T09:30:00.000Z');
+    // MODE_CHANGE_TTL 30m after it was written, on the database's clock.
+    expect(request.expiresAt.getTime() - request.createdAt.getTime()).toBe(30 * 60_000);
+    expect(text).toContain(request.expiresAt.toISOString());
     expect(request.slackChannel).toBe(OPS);
     expect(request.slackTs).toBeTruthy();
     expect(request.status).toBe('requested');
@@ -313,7 +315,7 @@ describe('approvals by reaction', () => {
   it('counts nothing after expiry', async () => {
     const request = await open(OPERATOR);
     await h.react(request, APPROVER_B);
-    h.clock.advance(30 * 60_000);
+    await passModeTime(database.db, 30 * 60_000);
     expect(await h.react(request, APPROVER_C)).toMatchObject({ kind: 'expired' });
     expect(await h.react(request, OPERATOR_APPROVER)).toMatchObject({ kind: 'ignored', reason: 'the request is already expired' });
     expect((await storedRequest(request.id)).status).toBe('expired');
@@ -322,9 +324,9 @@ describe('approvals by reaction', () => {
 
   it('expires overdue requests from the sweep and says so in the thread', async () => {
     const request = await open(OPERATOR);
-    h.clock.advance(29 * 60_000);
+    await passModeTime(database.db, 29 * 60_000);
     expect(await expireOverdueRequests(h.ctx, h.ctx.liveSwitch)).toHaveLength(0);
-    h.clock.advance(60_000);
+    await passModeTime(database.db, 60_000);
     expect((await expireOverdueRequests(h.ctx, h.ctx.liveSwitch)).map((r) => r.id)).toEqual([request.id]);
     expect(slack.callsTo('chat.postMessage').some((c) => c.body.thread_ts === request.slackTs && String(c.body.text).includes('expired'))).toBe(true);
   });

@@ -10,10 +10,10 @@ import { commandLog } from '../../../src/db/schema/index.js';
 import { getBotState } from '../../../src/services/bot-state.js';
 import { acquireLease, releaseLease } from '../../../src/db/queries/engine-lease.js';
 import { openLiveRequest } from '../../../src/services/mode/open-live-request.js';
-import type { SignOffRecord } from '../../../src/services/mode/sign-off.js';
+import { modeHistory, type SignOffRecord } from '../../../src/services/mode/sign-off.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
-import { APPROVER_B, APPROVER_C, modeEnv, modeHarness, OPERATOR, OPS, OUTSIDER, slackActor, type ModeHarness } from '../../support/mode-harness.js';
+import { APPROVER_B, APPROVER_C, modeEnv, modeHarness, OPERATOR, OPS, OUTSIDER, passModeTime, slackActor, type ModeHarness } from '../../support/mode-harness.js';
 
 let database: TestDatabase;
 let slack: FakeSlack;
@@ -39,9 +39,9 @@ beforeAll(async () => {
   const request = opened.request;
   requestId = request.id;
   await h.react(request, OUTSIDER);
-  h.clock.advance(60_000);
+  await passModeTime(database.db, 60_000);
   await h.react(request, APPROVER_B);
-  h.clock.advance(60_000);
+  await passModeTime(database.db, 60_000);
   await h.react(request, APPROVER_C);
   // The stand-in engine that vouched for the Kraken feed stops: the tests below bring their own lease or none.
   await h.engine.stop();
@@ -61,22 +61,29 @@ describe('ctb mode', () => {
     const r = records.find((x) => x.id === requestId)!;
     expect(r).toMatchObject({
       status: 'switched', fromMode: 'paper', toMode: 'live', requester: OPERATOR, requesterSource: 'slack',
-      reason: 'criteria met for 30 days', createdAt: '2026-03-02T09:00:00.000Z', expiresAt: '2026-03-02T09:30:00.000Z',
+      reason: 'criteria met for 30 days',
       message: { channel: OPS, ts: expect.any(String) },
       approvals: [
-        { user: APPROVER_B, addedAt: '2026-03-02T09:01:00.000Z', withdrawnAt: null },
-        { user: APPROVER_C, addedAt: '2026-03-02T09:02:00.000Z', withdrawnAt: null },
+        { user: APPROVER_B, addedAt: expect.any(String), withdrawnAt: null },
+        { user: APPROVER_C, addedAt: expect.any(String), withdrawnAt: null },
       ],
       rejections: [],
-      approvedAt: '2026-03-02T09:02:00.000Z',
-      decidedAt: '2026-03-02T09:02:00.000Z',
       snapshot: { path: expect.stringContaining(h.dirs.backups), id: expect.stringMatching(/^\d+$/) },
     });
     expect(r.audit.atRequest.runId).toEqual(expect.any(Number));
     expect(r.audit.atSwitch.runId).toBeGreaterThan(r.audit.atRequest.runId!);
     expect(r.audit.atSwitch.summary).toMatch(/AUDIT PASSED/);
     expect(r.criteria.map((c) => c.id)).toContain('test.controlled');
-    expect(r.outcome).toBe(`switched to live; approved by ${APPROVER_B} at 2026-03-02T09:01:00.000Z and ${APPROVER_C} at 2026-03-02T09:02:00.000Z`);
+    // The record's times are the database's: it expires MODE_CHANGE_TTL after it was written, a minute
+    // or more passed before each approval, quorum came with the second, and the switch after it.
+    const ms = (at: string | null) => Date.parse(at!);
+    const [b, c] = r.approvals;
+    expect(ms(r.expiresAt) - ms(r.createdAt)).toBe(30 * 60_000);
+    expect(ms(b!.addedAt) - ms(r.createdAt)).toBeGreaterThanOrEqual(60_000);
+    expect(ms(c!.addedAt) - ms(b!.addedAt)).toBeGreaterThanOrEqual(60_000);
+    expect(r.approvedAt).toBe(c!.addedAt);
+    expect(ms(r.decidedAt)).toBeGreaterThanOrEqual(ms(r.approvedAt));
+    expect(r.outcome).toBe(`switched to live; approved by ${APPROVER_B} at ${b!.addedAt} and ${APPROVER_C} at ${c!.addedAt}`);
     expect(r.trail.map((e) => e.kind)).toEqual(['requested', 'posted', 'vote_ignored', 'vote_added', 'vote_added', 'approved', 'switched']);
     expect(r.trail[2]).toMatchObject({ actor: OUTSIDER, details: { reason: 'not an approver (SLACK_APPROVERS)' } });
   });
@@ -85,7 +92,8 @@ describe('ctb mode', () => {
     const t = cli(cliEnv());
     expect(await runCli(['mode', 'history'], t.io)).toBe(0);
     expect(t.out()).toContain(`#${requestId} paper → live: SWITCHED`);
-    expect(t.out()).toContain(`approval ${APPROVER_B} at 2026-03-02T09:01:00.000Z`);
+    const [signOff] = await modeHistory(h.ctx, { limit: 1, id: requestId });
+    expect(t.out()).toContain(`approval ${APPROVER_B} at ${signOff!.approvals[0]!.addedAt}`);
     expect(t.out()).toMatch(/snapshot .*ctb-mode-backups-/);
   });
 

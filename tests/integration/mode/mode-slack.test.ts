@@ -18,7 +18,7 @@ import type { SignOffRecord } from '../../../src/services/mode/sign-off.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
-import { holdEngineLease, paperMarker, resetModeTables } from '../../support/mode-harness.js';
+import { holdEngineLease, paperMarker, passModeTime, resetModeTables } from '../../support/mode-harness.js';
 import { OPS_CHANNEL, startSlackHarness, USERS, type SlackHarness } from '../../support/slack-harness.js';
 
 const APPROVER_3 = 'UAPPROVER3';
@@ -262,7 +262,7 @@ describe('the live switch in Slack', () => {
     const request = (await requestLive())!;
     await react(request, USERS.approver1);
     await h.idle();
-    clock.advance(31 * 60_000);
+    await passModeTime(database.db, 31 * 60_000);
     await react(request, USERS.approver2);
     await h.idle();
     expect(await status(request.id)).toBe('expired');

@@ -26,7 +26,7 @@ import { startIdleEngine, type IdleEngine } from '../../support/idle-engine.js';
 import { BOT_TOKEN, OPS_CHANNEL, SIGNING_SECRET, startSlackHarness, USERS, type SlackHarness } from '../../support/slack-harness.js';
 import { startBotProcess, waitUntil, type BotProcess } from '../../support/bot-process.js';
 import { signedHeaders } from '../../support/slack-signing.js';
-import { freePort } from '../../support/bounded-ctb.js';
+import { freePort } from '../../support/free-port.js';
 
 const CTB = fileURLToPath(new URL('../../../bin/ctb.js', import.meta.url));
 let database: TestDatabase;
@@ -304,6 +304,70 @@ describe('/exit in Slack', () => {
     }
   }, 180_000);
 
+  it('a button message nothing will update says the alert channel is told, not that it is updated: posted through response_url, or not recorded on its request', async () => {
+    await insertTrades(database.db, [openTrade({ quantity: '0.001', entryIntentId: 9201 }), openTrade({ quantity: '0.002', entryIntentId: 9202 }), openTrade({ quantity: '0.003', entryIntentId: 9203 })]);
+    const [viaUrl, unrecorded, recorded] = (await database.db.select().from(trades).orderBy(trades.id)).map((t) => t.id);
+    // No engine takes them: each button waits its minute and ends pending.
+    // A click that names no channel: its messages go through response_url, which nothing records.
+    await h.action({ actionId: 'exit_trade_confirm', value: JSON.stringify({ t: viaUrl, m: 'paper' }), user: USERS.operator, extra: { channel: undefined } });
+    await waitUntil(async () => (await database.db.select().from(engineRequests)).length === 1, 30_000, () => 'the first exit to be asked');
+    // The next message's record on its request fails.
+    await execute(database.db, sql.raw(`create function exits_refuse_reply() returns trigger language plpgsql as $$ begin
+      if new.reply_messages is distinct from old.reply_messages and (new.params ->> 'target')::bigint = ${unrecorded} then raise exception 'reply not recorded'; end if; return new; end $$;
+      create trigger exits_refuse_reply before update on engine_requests for each row execute function exits_refuse_reply()`));
+    try {
+      await h.action({ actionId: 'exit_trade_confirm', value: JSON.stringify({ t: unrecorded, m: 'paper' }), user: USERS.operator });
+      await h.action({ actionId: 'exit_trade_confirm', value: JSON.stringify({ t: recorded, m: 'paper' }), user: USERS.operator });
+      await h.idle();
+    } finally {
+      await execute(database.db, sql.raw('drop trigger if exists exits_refuse_reply on engine_requests; drop function if exists exits_refuse_reply()'));
+    }
+    const requestOf = async (trade: number) => (await database.db.select().from(engineRequests)).find((r) => r.params['target'] === trade)!;
+    const [a, b, c] = [await requestOf(viaUrl!), await requestOf(unrecorded!), await requestOf(recorded!)];
+    expect([a.status, b.status, c.status]).toEqual(['pending', 'pending', 'pending']);
+    expect([a.replyMessages ?? [], b.replyMessages ?? [], (c.replyMessages ?? []).length]).toEqual([[], [], 1]);
+    const lastOf = (id: number, sent: Array<{ body: Record<string, unknown> }>) => JSON.stringify(sent.filter((m) => String(m.body['text']).includes(`(request #${id}): pending`)).at(-1)?.body['blocks']);
+    const told = 'The alert channel is told how it ends (this message is not updated).';
+    const updated = 'This message is updated with how it ends';
+    const viaUrlLast = lastOf(a.id, h.responses().map((body) => ({ body })));
+    expect(viaUrlLast).toContain(told);
+    expect(viaUrlLast).not.toContain(updated);
+    expect(lastOf(b.id, updates())).toContain(told);
+    expect(lastOf(b.id, updates())).not.toContain(updated);
+    expect(lastOf(c.id, updates())).toContain(updated);
+  }, 180_000);
+
+  it('an answer the button is still showing when the grace is over is not told again: a sweep leaves it to the button, however slow Slack is', async () => {
+    // The engine's worker can update Slack too (one environment): it would update the message itself.
+    const id = await workerWithOpenTrade({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: h.fake.url });
+    let holding = false;
+    let release: () => void = () => {};
+    const released = new Promise<void>((r) => (release = r));
+    h.fake.on('chat.update', async (body) => {
+      if (/\(request #1\): done/.test(String(body.text)) && !holding) {
+        holding = true;
+        await released;
+      }
+      return { body: { ok: true, channel: body.channel, ts: body.ts } };
+    });
+    try {
+      await h.action({ actionId: 'exit_trade_confirm', value: JSON.stringify({ t: id, m: 'paper' }), user: USERS.operator });
+      await waitUntil(() => holding, 60_000, () => 'the button to update its message with the answer');
+      // Slack takes longer than the grace: on the database's clock, the answer was noticed well before it.
+      await execute(database.db, sql`update engine_requests set answer_noticed_at = now() - ${EXIT_SHOWN_GRACE_MS * 3} * interval '1 millisecond' where id = 1`);
+      expect(await tellUnshownExits(h.ctx)).toBe(0);
+      release();
+      await h.idle();
+    } finally {
+      release();
+      h.fake.on('chat.update', (body) => ({ body: { ok: true, channel: body.channel ?? 'C0FAKE', ts: String(body.ts), message: { text: body.text } } }));
+    }
+    expect(updates().filter((u) => /\(request #1\): done/.test(String(u.body.text)))).toHaveLength(1);
+    expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ answerShownAt: expect.any(Date), outcomeToldAt: null });
+    expect(await tellUnshownExits(h.ctx)).toBe(0);
+    expect(exitAlerts()).toEqual([]);
+  }, 120_000);
+
   it('applies a retried click once, and a second click joins the exit still pending', async () => {
     const id = await workerWithOpenTrade();
     await worker!.runner.stop(); // the engine's process is slow to take it: the request stays pending
@@ -431,6 +495,19 @@ describe('ctb exit', () => {
     expect(exitAlerts()).toEqual([]);
     expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ outcomeToldAt: null });
   }, 30_000);
+
+  it('a `ctb exit` whose answer never reached the terminal does not mark it shown: the alert channel is told it', async () => {
+    const id = await workerWithOpenTrade();
+    const io = recordingIo({ DATABASE_URL: database.url });
+    // The terminal went away before the answer was printed.
+    io.stdout = { write: () => { throw new Error('the terminal went away'); } };
+    expect(await runCli(['exit', String(id), '--yes', '--wait', '20'], io)).toBe(1);
+    expect(io.err()).toContain('the terminal went away');
+    expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ status: 'done', answerShownAt: null });
+    expect(await exitAlertsWithin(20_000)).toEqual([expect.objectContaining({
+      severity: 'info', fingerprint: 'exit_request:1', title: expect.stringMatching(new RegExp(`request #1: carried out — #${id} closed: sold`)),
+    })]);
+  }, 60_000);
 
   it('a requester that joins a queued exit extends its wait: the answer it shows is not told to the alert channel too', async () => {
     const id = await workerWithOpenTrade();

@@ -36,7 +36,7 @@ function installWithBuildInfo(text: string): string {
 function ctb(install: string, args: string[], env: Record<string, string>): Promise<ShellRun> {
   const cwd = mkdtempSync(join(tmpdir(), 'ctb-build-info-shell-'));
   cleanup.push(() => rmSync(cwd, { recursive: true, force: true }));
-  return ctbIn(cwd, args, { LOG_LEVEL: 'warn', ...env }, join(install, 'bin/ctb.js'));
+  return ctbIn(cwd, args, { LOG_LEVEL: 'warn', ...env }, { entry: join(install, 'bin/ctb.js') });
 }
 
 const BROKEN = [

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execute, type Database } from '../../../src/db/client.js';
 import { closedTradesByStrategy, type ClosedGroupRow, type StatsWindow } from '../../../src/db/queries/stats-ledger.js';
 import { trades } from '../../../src/db/schema/index.js';
-import { createPostgresTestDb } from '../../support/db.js';
+import { createTestDb, type DbKind } from '../../support/db.js';
 import { closedTrade, insertTrades, openTrade } from '../../support/factories/ledger.js';
 
 /** The same figures summed straight from `trades`: what the rollup must always agree with. */
@@ -20,11 +20,11 @@ async function rawAggregate(database: Database, w: StatsWindow): Promise<ClosedG
 const normalise = (rows: ClosedGroupRow[]) =>
   rows.map((r) => ({ ...r, realized: Number(r.realized).toFixed(8), fees: Number(r.fees).toFixed(8), deployed: Number(r.deployed).toFixed(8) }));
 
-describe('daily rollup of closed trades', () => {
+describe.each<DbKind>(['postgres', 'pglite'])('daily rollup of closed trades, on %s', (kind) => {
   let database: Database;
   beforeAll(async () => {
-    database = await createPostgresTestDb();
-  });
+    database = await createTestDb(kind);
+  }, 60_000);
   afterAll(async () => {
     await database?.close();
   });
@@ -78,5 +78,31 @@ describe('daily rollup of closed trades', () => {
 
     await database.db.delete(trades).where(eq(trades.id, row!.id));
     expect(mine(await closedTradesByStrategy(database.db, w))).toBeUndefined();
+  });
+
+  it('follows statements that change many trades at once: some reopened, some moved to another day, some deleted', async () => {
+    const start = Date.parse('2026-04-01T00:00:00Z');
+    const rows = Array.from({ length: 60 }, (_, i) => closedTrade({
+      strategy: ['m1', 'm2'][i % 2]!, at: new Date(start + i * 97 * 60_000), exitPrice: String(95 + (i % 11)), quantity: '0.5', entryFee: '0.01', exitFee: '0.02',
+    }));
+    await insertTrades(database.db, [...rows, openTrade({ strategy: 'm1', at: '2026-04-02T05:00:00Z' })]);
+    const w: StatsWindow = { from: new Date('2026-03-30T00:00:00Z'), to: new Date('2026-04-10T00:00:00Z') };
+    const agrees = async (what: string) => {
+      expect(normalise(await closedTradesByStrategy(database.db, w)), what).toEqual(normalise(await rawAggregate(database, w)));
+    };
+    await agrees('inserted');
+    // Every m1 trade's exit moves 20 hours later (many cross midnight), in one statement.
+    await execute(database.db, sql`update trades set exit_at = exit_at + interval '20 hours' where strategy = 'm1' and status = 'closed'`);
+    await agrees('moved');
+    // Some closed trades reopened and the open one closed, in one statement.
+    await execute(database.db, sql`
+      update trades set status = case when status = 'open' then 'closed' else 'open' end,
+        exit_price = case when status = 'open' then 101 end, exit_fee = case when status = 'open' then 0.03 end,
+        exit_at = case when status = 'open' then '2026-04-03T01:00:00Z'::timestamptz end,
+        realized_pnl = case when status = 'open' then 0.47 end, capital_buffer = case when status = 'open' then 100 end
+      where strategy = 'm1' and (status = 'open' or id % 3 = 0)`);
+    await agrees('reopened and closed');
+    await execute(database.db, sql`delete from trades where strategy = 'm2' and id % 2 = 0`);
+    await agrees('deleted');
   });
 });

@@ -3,10 +3,14 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { cliCommands } from '../../../src/cli/commands/index.js';
 import { runCli } from '../../../src/cli/program.js';
 import { recordingIo } from '../../support/cli-io.js';
 
 const BIN = new URL('../../../bin/ctb.js', import.meta.url).pathname;
+
+/** What follows an unknown command of the program's: its commands, then where to read what each does. */
+const PROGRAM_HINT = `ctb's commands: ${cliCommands.map((c) => c.name).join(', ')}\n(run ctb --help for what each does)\n`;
 
 async function run(...argv: string[]) {
   const io = recordingIo({});
@@ -28,7 +32,7 @@ describe('ctb usage errors', () => {
     const r = await run(...argv);
     expect(r.code).toBe(2);
     expect(r.err).toContain(message);
-    expect(r.err).toContain(command ? `(run ${command} --help for its usage and options)` : '(run ctb --help for the commands and their options)');
+    expect(r.err).toContain(command ? `(run ${command} --help for its usage and options)` : PROGRAM_HINT);
     expect(r.out).toBe('');
   });
 
@@ -36,7 +40,22 @@ describe('ctb usage errors', () => {
     const r = await run('mode', 'banana');
     expect(r.code).toBe(2);
     expect(r.err).toBe("error: unknown command 'banana' for 'ctb mode' (expected one of: status, paper, live, history)\n(run ctb mode --help for its usage and options)\n");
-    expect((await run('bogus')).err).toBe("error: unknown command 'bogus'\n(run ctb --help for the commands and their options)\n");
+    expect((await run('bogus')).err).toBe(`error: unknown command 'bogus'\n${PROGRAM_HINT}`);
+  });
+
+  it('an unknown command of ctb says it is unknown, names every command, suggests the nearest one, and exits 2 (usage)', async () => {
+    const r = await run('frobnicate');
+    expect(r.code).toBe(2);
+    // Nothing is near "frobnicate": no guess is made, the commands are listed.
+    expect(r.err).toBe(`error: unknown command 'frobnicate'\n${PROGRAM_HINT}`);
+    expect(r.out).toBe('');
+    // A typo, or a part of a command's name remembered, gets the nearest name.
+    for (const [word, meant] of [['stast', 'one of start, stats'], ['verify-credential', 'verify-credentials'], ['credentials', 'verify-credentials'], ['logs', 'one of check-logs, audit-log'], ['roi', 'audit-roi'], ['kill-all', 'kill']]) {
+      const typed = await run(word!);
+      expect(typed.code, word).toBe(2);
+      expect(typed.err, word).toBe(`error: unknown command '${word}' (Did you mean ${meant}?)\n${PROGRAM_HINT}`);
+    }
+    expect(JSON.parse((await run('roi', '--json')).out)).toMatchObject({ code: 'commander.unknownCommand', suggestion: ['audit-roi'], exitCode: 2 });
   });
 
   it.each([
@@ -62,21 +81,21 @@ describe('ctb usage errors', () => {
   it('ctb <unknown> --help is an unknown command (exit 2), with a suggestion, not the whole help', async () => {
     const typo = await run('stast', '--help');
     expect(typo.code).toBe(2);
-    expect(typo.err).toBe("error: unknown command 'stast' (Did you mean one of start, stats?)\n(run ctb --help for the commands and their options)\n");
+    expect(typo.err).toBe(`error: unknown command 'stast' (Did you mean one of start, stats?)\n${PROGRAM_HINT}`);
     expect(typo.out).toBe('');
     const bogus = await run('bogus', '-h');
     expect(bogus.code).toBe(2);
-    expect(bogus.err).toBe("error: unknown command 'bogus'\n(run ctb --help for the commands and their options)\n");
+    expect(bogus.err).toBe(`error: unknown command 'bogus'\n${PROGRAM_HINT}`);
   });
 
   it('ctb help <unknown> is an unknown command (exit 2), with a suggestion, not the whole help', async () => {
     const typo = await run('help', 'stast');
     expect(typo.code).toBe(2);
-    expect(typo.err).toBe("error: unknown command 'stast' (Did you mean one of start, stats?)\n(run ctb --help for the commands and their options)\n");
+    expect(typo.err).toBe(`error: unknown command 'stast' (Did you mean one of start, stats?)\n${PROGRAM_HINT}`);
     expect(typo.out).toBe('');
     const bogus = await run('help', 'bogus');
     expect(bogus.code).toBe(2);
-    expect(bogus.err).toBe("error: unknown command 'bogus'\n(run ctb --help for the commands and their options)\n");
+    expect(bogus.err).toBe(`error: unknown command 'bogus'\n${PROGRAM_HINT}`);
     expect(bogus.out).toBe('');
     // A known command's help is still help.
     const known = await run('help', 'stats');
@@ -88,7 +107,7 @@ describe('ctb usage errors', () => {
     for (const argv of [['help', '--json', 'bogus'], ['help', 'bogus', '--json']]) {
       const r = await run(...argv);
       expect(r.code, argv.join(' ')).toBe(2);
-      expect(r.err).toBe("error: unknown command 'bogus'\n(run ctb --help for the commands and their options)\n");
+      expect(r.err).toBe(`error: unknown command 'bogus'\n${PROGRAM_HINT}`);
       expect(JSON.parse(r.out)).toMatchObject({ ok: false, error: "unknown command 'bogus'", code: 'commander.unknownCommand', exitCode: 2 });
     }
     expect(JSON.parse((await run('help', '--json', 'stast')).out)).toMatchObject({ code: 'commander.unknownCommand', suggestion: ['start', 'stats'] });

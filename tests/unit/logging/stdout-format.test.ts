@@ -1,5 +1,5 @@
-// Standard output (and the CLI's stderr) is readable on a terminal and JSON everywhere else; LOG_DIR's
-// files stay JSON; the terminal format scrubs secrets like the JSON one.
+// Standard output is readable on a terminal and JSON everywhere else, a command's stderr readable
+// unless LOG_FORMAT=json; LOG_DIR's files stay JSON; the terminal format scrubs secrets like the JSON one.
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,19 +74,30 @@ describe('the format of standard output', () => {
     expect(out.text()).not.toContain(token);
   });
 
-  it("a command's warnings on a terminal's stderr: one short line (level, message, fields; an error's type and message, no stack), secrets scrubbed; JSON on a pipe", () => {
+  it("a command's warnings on its stderr, a terminal or a pipe (2>err.txt): one short line (level, message, fields; an error's type and message, no stack), secrets scrubbed; JSON with LOG_FORMAT=json", () => {
     const token = 'xoxb-1234567890123-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx';
     const config = testConfig({ SLACK_BOT_TOKEN: token, SLACK_SIGNING_SECRET: '8f14e45fceea167a5a36dedd4bea2543' });
-    const tty = capture(true);
-    const onTerminal = createLogger({ config, stdout: false, files: false, destination: tty.stream, destinationLevel: 'warn', deferred: true });
-    onTerminal.info('not at warn');
-    onTerminal.warn({ requestId: 3, err: new Error(`refused ${token}`) }, 'kill: the cancel is handed to the running bot');
-    const lines = tty.text().trimEnd().split('\n');
-    expect(lines).toEqual([expect.stringMatching(/^\[\d\d:\d\d:\d\d\] WARN: kill: the cancel is handed to the running bot \{"requestId":3,"err":\{"type":"Error","message":"refused \[redacted\]"\}\}$/)]);
-    expect(tty.text()).not.toContain(token);
-    const pipe = capture(false);
-    const inScript = createLogger({ config, stdout: false, files: false, destination: pipe.stream, destinationLevel: 'warn' });
+    for (const isTTY of [true, false]) {
+      const stderr = capture(isTTY);
+      const logger = createLogger({ config, stdout: false, files: false, destination: stderr.stream, destinationIsCommandStderr: true, destinationLevel: 'warn', deferred: true });
+      logger.info('not at warn');
+      logger.warn({ requestId: 3, err: new Error(`refused ${token}`) }, 'kill: the cancel is handed to the running bot');
+      const lines = stderr.text().trimEnd().split('\n');
+      expect(lines, `isTTY ${isTTY}`).toEqual([expect.stringMatching(/^\[\d\d:\d\d:\d\d\] WARN: kill: the cancel is handed to the running bot \{"requestId":3,"err":\{"type":"Error","message":"refused \[redacted\]"\}\}$/)]);
+      expect(stderr.text()).not.toContain(token);
+      // No colour codes in a file.
+      if (!isTTY) expect(stderr.text()).not.toMatch(/\u001b\[/);
+    }
+    const asked = capture(false);
+    const inScript = createLogger({ config: testConfig({ LOG_FORMAT: 'json' }), stdout: false, files: false, destination: asked.stream, destinationIsCommandStderr: true, destinationLevel: 'warn' });
     inScript.warn({ requestId: 3 }, 'kill: the cancel is handed to the running bot');
+    expect(JSON.parse(asked.text().trim())).toMatchObject({ level: 40, msg: 'kill: the cancel is handed to the running bot', requestId: 3 });
+  });
+
+  it('another destination (a capture, a log shipper) keeps following LOG_FORMAT as standard output does: JSON off a terminal', () => {
+    const pipe = capture(false);
+    const logger = createLogger({ config: testConfig(), stdout: false, files: false, destination: pipe.stream, destinationLevel: 'warn' });
+    logger.warn({ requestId: 3 }, 'kill: the cancel is handed to the running bot');
     expect(JSON.parse(pipe.text().trim())).toMatchObject({ level: 40, msg: 'kill: the cancel is handed to the running bot', requestId: 3 });
   });
 });

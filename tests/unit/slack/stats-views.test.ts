@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { BookStats, StatsReport } from '../../../src/services/stats/compute-stats.js';
 import { parseStatsText } from '../../../src/slack/listeners/stats-route.js';
 import { renderNoChart, renderStats, renderStatsSummary } from '../../../src/slack/views/stats.js';
+import { renderStatsText } from '../../../src/cli/render/stats-text.js';
 
 const book = (name: BookStats['book'], over: Partial<BookStats> = {}): BookStats => ({
   book: name,
@@ -31,8 +32,20 @@ describe('/stats view', () => {
   it('says when paper ROI is over this process’s PAPER_STARTING_BALANCE because no engine has funded the paper account yet', () => {
     const unfunded = book('paper', { roi: { totalPct: '0', periodPct: '0', startingCapital: '5000', startingCapitalFrom: 'config', periodStartEquity: '5000' } });
     const said = (m: ReturnType<typeof renderStats>) => (m.blocks as Block[]).flatMap((b) => b.elements ?? []).map((e) => e.text);
-    expect(said(renderStats(report({ books: [unfunded] })))).toContain("ROI all time is over this process's PAPER_STARTING_BALANCE (5,000.00): no engine has funded the paper account yet.");
+    expect(said(renderStats(report({ books: [unfunded] })))).toContain("ROI is over this process's PAPER_STARTING_BALANCE (5,000.00): no engine has funded the paper account yet.");
     expect(said(renderStats(report())).join('\n')).not.toContain('PAPER_STARTING_BALANCE');
+  });
+
+  it('says the starting-capital note in the words `ctb stats` says it, for each reason, framed its own way', () => {
+    for (const from of ['config', 'unrecorded'] as const) {
+      const paper = book('paper', { roi: { totalPct: '0', periodPct: '0', startingCapital: '5000', startingCapitalFrom: from, periodStartEquity: '5000' } });
+      const slack = (renderStats(report({ books: [paper] })).blocks as Block[]).flatMap((b) => b.elements ?? []).map((e) => e.text)
+        .filter((t) => t.includes('PAPER_STARTING_BALANCE'));
+      const terminal = renderStatsText(report({ books: [paper] })).split('\n').filter((l) => l.includes('PAPER_STARTING_BALANCE'));
+      expect(terminal, from).toHaveLength(1);
+      expect(terminal[0]!.startsWith('paper: ROI is over'), terminal[0]).toBe(true);
+      expect(slack, from).toEqual([`${terminal[0]!.slice('paper: '.length)}.`]);
+    }
   });
 
   it('shows paper and live side by side with every figure, and a header naming the period', () => {

@@ -1,11 +1,13 @@
 // Checklist 4: every pair the bot trades (TRADING_PAIRS) is a market Kraken lists — its AssetPairs,
 // by the rule an armed engine refuses to start on (engine/listed-pairs.ts) — so the gate that
-// allows /mode live says it before the switch, not the engine's start after it.
+// allows /mode live says it before the switch, not the engine's start after it. AssetPairs is public:
+// it is read without a key, so a shell without one judges the pairs as well; only a failed read
+// leaves them unjudged, and says why.
 import { AppError } from '../../../errors.js';
 import { unreachableReason } from '../../../exchange/errors.js';
 import { UNLISTED_PAIRS_FIX, unlistedPairs } from '../../../engine/listed-pairs.js';
 import { judgedTradingPairs } from '../sources/engine-operations.js';
-import { NO_KEYS_FIX } from '../sources/kraken.js';
+import { listedPairs } from '../sources/kraken.js';
 import { defineCheck, type CheckOutcome } from '../types.js';
 
 export const tradingPairsCheck = defineCheck({
@@ -17,15 +19,18 @@ export const tradingPairsCheck = defineCheck({
     const pairs = judged.value;
     const whose = judged.source === 'engine' ? `the engine's TRADING_PAIRS, from ${judged.from}` : 'TRADING_PAIRS of this process — no engine has recorded its own in this database yet';
     const details = { pairs, pairsFrom: judged.from };
-    const kraken = ctx.kraken();
-    if (!kraken) return { status: 'warn', value: `not checked: no Kraken key configured (${whose}: ${pairs.join(', ')})`, fix: NO_KEYS_FIX, details };
     let listed: string[];
     try {
-      listed = (await ctx.memo('kraken.markets', () => kraken.loadMarkets())).map((m) => m.symbol);
+      listed = await listedPairs(ctx);
     } catch (err) {
-      // No answer is not a refusal: the audit says Kraken could not be reached (run-audit.ts).
+      // No answer is not a refusal: the audit says Kraken could not be reached, and why (run-audit.ts).
       if (unreachableReason(err) !== null) throw err;
-      if (err instanceof AppError) return { status: 'fail', value: `could not read Kraken's markets: ${err.message}`, fix: err.hint ?? 'Run the audit again.', details: { code: err.code, ...details } };
+      if (err instanceof AppError) {
+        return {
+          status: 'fail', value: `not checked: Kraken's AssetPairs could not be read: ${err.message} (${whose}: ${pairs.join(', ')})`,
+          fix: err.hint ?? 'Run the audit again.', details: { code: err.code, ...details },
+        };
+      }
       throw err;
     }
     const unlisted = unlistedPairs(pairs, listed);

@@ -1,0 +1,154 @@
+// The sweep that tells an exit's outcome nobody showed (src/services/exits/tell-exit.ts), as each
+// process runs it: one that cannot update Slack leaves a Slack-shown exit to one that can (for a
+// bound, then says so in the alert), what an `exit all` left out is told with its outcome, an alert
+// is counted only once stored, and the idle sweep is one read that touches nothing.
+import { afterEach, describe, expect, it } from 'vitest';
+import { eq, sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import { Registry } from 'prom-client';
+import { createOutboxAlertSink } from '../../../src/alerts/sink.js';
+import { ManualClock } from '../../../src/clock.js';
+import { testConfig } from '../../../src/config/env.js';
+import { execute, type Db } from '../../../src/db/client.js';
+import { untoldExitAnswersStatement } from '../../../src/db/queries/exit-outcomes.js';
+import { alertEvents, engineRequests } from '../../../src/db/schema/index.js';
+import { silentLogger } from '../../../src/logger.js';
+import type { Notification, Notifier } from '../../../src/notifications/notification.js';
+import { EXIT_SHOWN_GRACE_MS, EXIT_SLACK_UPDATE_BOUND_MS, EXIT_TELL_LEASE_MS, tellUnshownExits, type TellExitDeps } from '../../../src/services/exits/tell-exit.js';
+import { usePostgresTestDb } from '../../support/db.js';
+
+const database = usePostgresTestDb({ truncate: ['engine_requests', 'alert_events', 'alert_groups', 'alert_deliveries'] });
+
+/** A process's sweep: with `notifier`, one that can update Slack (a web replica); without, a `ctb` shell or a worker without Slack tokens. */
+function sweeper(opts: { notifier?: Notifier; db?: Db } = {}) {
+  const config = testConfig();
+  const metrics = new Registry();
+  const db = opts.db ?? database().db;
+  const alerts = createOutboxAlertSink({ db, clock: new ManualClock('2026-01-05T00:00:00Z'), logger: silentLogger(), config, metrics });
+  const ctx: TellExitDeps = { db, alerts, logger: silentLogger(), config: { EXIT_REQUEST_TTL: config.EXIT_REQUEST_TTL }, ...(opts.notifier ? { notifier: opts.notifier } : {}) };
+  const counted = async () => (await metrics.getMetricsAsJSON()).find((m) => m.name === 'ctb_alerts_raised_total')!.values.reduce((n, v) => n + Number(v.value), 0);
+  return { ctx, counted };
+}
+
+/** A notifier that updates Slack messages (records what it was asked to). */
+function slackNotifier(): Notifier & { sent: Notification[] } {
+  const sent: Notification[] = [];
+  return { sent, carries: new Set(['exit_outcome'] as const), notify: async (_db, n) => (sent.push(n), { channel: 'C0OPS', ts: '1.2' }) };
+}
+
+/** An exit of trade #7 done, asked `ago` earlier by a requester that waited none of it: due now, nobody showed it; `slack`: its button's message records it. */
+async function answeredUnshown(opts: { slack?: boolean; ago?: string; params?: Record<string, unknown> } = {}): Promise<number> {
+  const [row] = await database().db.insert(engineRequests).values({
+    kind: 'exit_trade', status: 'done', requestedBy: opts.slack ? 'UOPERATOR1' : 'cli:ops', requestedAt: sql`now() - ${opts.ago ?? '10 seconds'}::interval`, finishedAt: sql`now()`,
+    params: { target: 7, waitMs: 0, ...opts.params }, result: { summary: 'trade #7 sold' },
+    ...(opts.slack ? { replyMessages: [{ channel: 'C0OPS', ts: '1700000000.000900' }] } : {}),
+  }).returning();
+  return row!.id;
+}
+
+const rowOf = async (id: number) => (await database().db.select().from(engineRequests).where(eq(engineRequests.id, id)))[0]!;
+const storedExitAlerts = async (id: number) => (await database().db.select().from(alertEvents)).filter((e) => (e.details as { requestId?: number }).requestId === id);
+
+afterEach(async () => {
+  await execute(database().db, sql.raw('drop trigger if exists sweep_refuse_commit on alert_events; drop function if exists sweep_refuse_commit()'));
+});
+
+describe('the exit outcome sweep', () => {
+  it('a process that cannot update Slack leaves a Slack-shown exit unclaimed for one that can; that one updates the message, and no alert is told', async () => {
+    const id = await answeredUnshown({ slack: true });
+    const shell = sweeper();
+    expect(await tellUnshownExits(shell.ctx)).toBe(0);
+    expect(await rowOf(id)).toMatchObject({ outcomeClaimedBy: null, outcomeToldAt: null, answerNoticedAt: expect.any(Date) });
+    expect(await storedExitAlerts(id)).toEqual([]);
+
+    const notifier = slackNotifier();
+    const web = sweeper({ notifier });
+    expect(await tellUnshownExits(web.ctx)).toBe(1);
+    expect(notifier.sent).toEqual([expect.objectContaining({ kind: 'exit_outcome', message: { channel: 'C0OPS', ts: '1700000000.000900' } })]);
+    expect(await rowOf(id)).toMatchObject({ outcomeToldAt: expect.any(Date), answerShownAt: expect.any(Date) });
+    expect(await storedExitAlerts(id)).toEqual([]);
+  }, 60_000);
+
+  it('a Slack-shown exit no process that can update Slack told within the bound goes to the alert channel, saying its message still shows it pending', async () => {
+    const id = await answeredUnshown({ slack: true });
+    // Noticed longer ago than the grace and the bound, on the database's clock.
+    const past = EXIT_SHOWN_GRACE_MS + EXIT_SLACK_UPDATE_BOUND_MS + 1_000;
+    await execute(database().db, sql`update engine_requests set answer_noticed_at = now() - ${past} * interval '1 millisecond', requested_at = now() - interval '1 hour' where id = ${id}`);
+    const shell = sweeper();
+    expect(await tellUnshownExits(shell.ctx)).toBe(1);
+    const [told] = await storedExitAlerts(id);
+    expect(told!.title).toBe(`Exit of trade #7 asked by UOPERATOR1, request #${id}: carried out — trade #7 sold `
+      + `Its Slack message still shows the exit pending: no process that can update Slack told it within ${(EXIT_SHOWN_GRACE_MS + EXIT_SLACK_UPDATE_BOUND_MS) / 1000}s of its answer.`);
+    expect(await rowOf(id)).toMatchObject({ outcomeToldAt: expect.any(Date), answerShownAt: null });
+  }, 60_000);
+
+  it('an exit all told by the sweep says what it left out, in the alert and in the Slack message', async () => {
+    const skipped = { note: 'trade #3, which already has an exit queued (request #1, the exit of trade #3 asked by cli:ops): not asked again.', tradeIds: [3] };
+    const byCli = await answeredUnshown({ params: { target: 'all', tradeIds: [7], skipped } });
+    const bySlack = await answeredUnshown({ slack: true, params: { target: 'all', tradeIds: [7], skipped } });
+    const notifier = slackNotifier();
+    expect(await tellUnshownExits(sweeper({ notifier }).ctx)).toBe(2);
+    const [alert] = await storedExitAlerts(byCli);
+    expect(alert!.title).toBe(`Exit of every listed trade asked by cli:ops, request #${byCli}: carried out — trade #7 sold Left out: ${skipped.note}`);
+    expect(notifier.sent).toEqual([expect.objectContaining({ request: expect.objectContaining({ requestId: bySlack, skipped: skipped.note, skippedTradeIds: [3] }) })]);
+  }, 60_000);
+
+  it('an alert whose transaction did not commit is not counted; the next sweep tells it and counts it once', async () => {
+    const id = await answeredUnshown();
+    // The outbox takes the alert, then its transaction fails at commit.
+    await execute(database().db, sql.raw(`create function sweep_refuse_commit() returns trigger language plpgsql as $$ begin raise exception 'commit refused'; end $$;
+      create constraint trigger sweep_refuse_commit after insert on alert_events deferrable initially deferred for each row execute function sweep_refuse_commit()`));
+    const { ctx, counted } = sweeper();
+    expect(await tellUnshownExits(ctx)).toBe(0);
+    expect(await storedExitAlerts(id)).toEqual([]);
+    expect(await counted()).toBe(0);
+
+    await execute(database().db, sql.raw('drop trigger sweep_refuse_commit on alert_events'));
+    // Its claim was given back: told at once, not after the lease.
+    expect(await tellUnshownExits(ctx)).toBe(1);
+    expect(await storedExitAlerts(id)).toHaveLength(1);
+    expect(await counted()).toBe(1);
+  }, 60_000);
+
+  it('the sweep for one exit (the engine finishing it) notices that exit only, not every untold one', async () => {
+    const other = await answeredUnshown();
+    const mine = await answeredUnshown({ ago: '0 seconds', params: { waitMs: 600_000 } });
+    expect(await tellUnshownExits(sweeper().ctx, { ids: [mine] })).toBe(0);
+    expect((await rowOf(mine)).answerNoticedAt).toBeInstanceOf(Date);
+    expect((await rowOf(other)).answerNoticedAt).toBeNull();
+  }, 60_000);
+
+  it('the idle sweep is one read: no exit untold, it runs one SELECT and writes nothing', async () => {
+    const db = database().db;
+    await execute(db, sql`insert into engine_requests (kind, status, requested_by, requested_at, outcome_told_at)
+      select 'exit_trade', 'done', 'cli:ops', now(), now() from generate_series(1, 50)`);
+    const statements: string[] = [];
+    const client = postgres(database().url, { max: 1, onnotice: () => {} });
+    try {
+      const counting = drizzle(client, { logger: { logQuery: (query) => void statements.push(query) } }) as unknown as Db;
+      expect(await tellUnshownExits(sweeper({ db: counting }).ctx)).toBe(0);
+    } finally {
+      await client.end();
+    }
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatch(/^select /);
+  }, 60_000);
+
+  it("the sweep's read uses the partial index of untold exits, not every request ever written", async () => {
+    const db = database().db;
+    await execute(db, sql`insert into engine_requests (kind, status, requested_by, requested_at, outcome_told_at)
+      select 'cancel_all', 'done', 'cli:ops', now(), null from generate_series(1, 2000)`);
+    await execute(db, sql`insert into engine_requests (kind, status, requested_by, requested_at, outcome_told_at)
+      select 'exit_trade', 'done', 'cli:ops', now(), now() from generate_series(1, 2000)`);
+    await answeredUnshown();
+    await execute(db, sql`analyze engine_requests`);
+    const { sql: text, params } = untoldExitAnswersStatement(db, { graceMs: EXIT_SHOWN_GRACE_MS, leaseMs: EXIT_TELL_LEASE_MS, slackBoundMs: EXIT_SLACK_UPDATE_BOUND_MS }).toSQL();
+    const plan = await db.transaction(async (tx) => {
+      await execute(tx, sql`set local enable_seqscan = off`);
+      const explained = sql.raw(`explain ${text.replace(/\$(\d+)/g, (_m, n: string) => `'${String(params[Number(n) - 1]).replace(/'/g, "''")}'`)}`);
+      return (await execute<{ 'QUERY PLAN': string }>(tx, explained)).map((r) => r['QUERY PLAN']).join('\n');
+    });
+    expect(plan).toContain('engine_requests_exit_untold');
+  }, 60_000);
+});

@@ -11,7 +11,7 @@ import postgres from 'postgres';
 import { AppError } from '../errors.js';
 import { databaseUrlProblem } from './database-url.js';
 import { readArrayTypesOnce, registerBuiltInArrayTypes } from './postgres-array-types.js';
-import { ownSockets } from './postgres-sockets.js';
+import { databaseSocket, ownSockets } from './postgres-sockets.js';
 import { acquireLock, readLock, refuseSecondBot, releaseLock } from './pglite-lock.js';
 import { initialiseInChild, isInitialised, pgliteDirOf, pgliteStartParams } from './pglite-start.js';
 import { copyTemplate } from './pglite-template.js';
@@ -167,7 +167,9 @@ function connectThroughOwner(socketPath: string | null, pid: number): Database {
     });
   }
   // The owner's socket speaks the PostgreSQL protocol; postgres.js connects to a unix socket by path.
-  const client = postgres({ path: socketPath, username: 'postgres', database: 'postgres', max: 1, onnotice: () => {}, connect_timeout: 10 });
+  // Its sockets are made here only so that their errors are marked as the database's (postgres-sockets.ts).
+  const options = { path: socketPath, username: 'postgres', database: 'postgres', max: 1, onnotice: () => {}, connect_timeout: 10, socket: (target: { path?: string | false }) => databaseSocket().connect(target.path as string) };
+  const client = postgres(options as Omit<typeof options, 'socket'>);
   readArrayTypesOnce(client);
   return {
     db: drizzlePostgres(client) as unknown as Db,

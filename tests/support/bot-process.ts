@@ -16,9 +16,12 @@ export interface BotProcess {
   kill(signal?: NodeJS.Signals): void;
 }
 
-/** `bin`: another build's bin/ctb.js (a release directory: tests/support/release-dir.ts); this checkout's by default. */
-export function startBotProcess(args: string[], env: Record<string, string>, cwd: string, bin = BIN): BotProcess {
-  const proc = spawn(process.execPath, [bin, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * `bin`: another build's bin/ctb.js (a release directory: tests/support/release-dir.ts); this checkout's by default.
+ * `nodeArgs`: options for node itself, before the script (a V8 trace).
+ */
+export function startBotProcess(args: string[], env: Record<string, string>, cwd: string, bin = BIN, nodeArgs: string[] = []): BotProcess {
+  const proc = spawn(process.execPath, [...nodeArgs, bin, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   proc.stdout?.on('data', (d) => (output += String(d)));
   proc.stderr?.on('data', (d) => (output += String(d)));

@@ -61,8 +61,9 @@ export const orderIntents = pgTable(
     /** When its status last changed, on the engine's clock (the market clock in a replay): what reports and replays read. */
     updatedAt: at('updated_at').notNull(),
     /**
-     * When it was written or last changed, on the database's clock (set by the database: the default on
-     * insert, a trigger on every update), whichever process wrote it: what recovery judges its grace by.
+     * When it was written or (live only) last changed, on the database's clock, whichever process wrote
+     * it — set by the database: the default on insert, a trigger on every update of a live intent. What
+     * recovery judges a live order's grace by; a paper intent keeps the time it was written.
      */
     stateChangedAt: at('state_changed_at').notNull().defaultNow(),
   },

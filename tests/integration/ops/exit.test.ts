@@ -3,6 +3,7 @@
 // are other processes on the same database that hand the exit over as an engine request.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
+import { Writable } from 'node:stream';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -507,6 +508,39 @@ describe('ctb exit', () => {
     expect(await exitAlertsWithin(20_000)).toEqual([expect.objectContaining({
       severity: 'info', fingerprint: 'exit_request:1', title: expect.stringMatching(new RegExp(`request #1: carried out — #${id} closed: sold`)),
     })]);
+  }, 60_000);
+
+  it('a `ctb exit` whose stdout pipe closed during its wait (its `| tee`, its ssh session died) does not mark the answer shown: the alert channel is told it', async () => {
+    const id = await workerWithOpenTrade();
+    await worker!.runner.stop();
+    const child = spawn(process.execPath, [CTB, 'exit', String(id), '--yes', '--wait', '60'], {
+      env: { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d) => (err += String(d)));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await waitUntil(async () => (await database.db.select().from(engineRequests)).length === 1, 30_000, () => err);
+    // The reader of its stdout goes away while it waits; the engine answers after.
+    child.stdout.destroy();
+    worker!.restartRunner();
+    expect(await exited).toBe(1);
+    expect(err).toContain('The answer of exit request #1 could not be printed (write EPIPE): the alert channel is told how it ends.');
+    expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ status: 'done', answerShownAt: null });
+    expect(await exitAlertsWithin(20_000)).toEqual([expect.objectContaining({
+      severity: 'info', fingerprint: 'exit_request:1', title: expect.stringMatching(new RegExp(`request #1: carried out — #${id} closed: sold`)),
+    })]);
+  }, 90_000);
+
+  it('a `ctb exit` whose stdout reports the write failed after taking it (EPIPE on its callback) does not mark the answer shown', async () => {
+    const id = await workerWithOpenTrade();
+    const io = recordingIo({ DATABASE_URL: database.url });
+    const stdout = new Writable({ write: (_chunk, _encoding, done) => done(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })) });
+    stdout.on('error', () => undefined); // as ctb's own stdout (run-main.ts)
+    io.stdout = stdout;
+    expect(await runCli(['exit', String(id), '--yes', '--wait', '20'], io)).toBe(1);
+    expect(io.err()).toContain('could not be printed (write EPIPE): the alert channel is told how it ends.');
+    expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ status: 'done', answerShownAt: null });
+    expect(await exitAlertsWithin(20_000)).toEqual([expect.objectContaining({ severity: 'info', fingerprint: 'exit_request:1' })]);
   }, 60_000);
 
   it('a requester that joins a queued exit extends its wait: the answer it shows is not told to the alert channel too', async () => {

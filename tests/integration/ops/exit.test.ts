@@ -16,7 +16,7 @@ import { alertEvents, engineRequests, orderIntents, trades } from '../../../src/
 import { updateBotState } from '../../../src/services/bot-state.js';
 import { waitForEngineRequest } from '../../../src/services/engine-requests/store.js';
 import { startRequestRunner } from '../../../src/services/engine-requests/runner.js';
-import { EXIT_WAIT_FOR_ENGINE_MS, exitTradeHandler } from '../../../src/engine/exit-request.js';
+import { EXIT_WAIT_FOR_ENGINE_MS, exitRequestParams, exitTradeHandler } from '../../../src/engine/exit-request.js';
 import { setRunningEngine } from '../../../src/engine/manual-exit.js';
 import { EXIT_SHOWN_GRACE_MS, tellUnshownExits } from '../../../src/services/exits/tell-exit.js';
 import { recordingIo } from '../../support/cli-io.js';
@@ -643,6 +643,27 @@ describe('ctb exit', () => {
     const json = JSON.parse((await cli('exit', 'all', '--yes', '--wait', '0', '--json')).out) as { trades: Array<{ id: number }>; request: { requestId: number; skippedTradeIds: number[] } };
     expect([json.request.requestId, json.trades.map((t) => t.id), json.request.skippedTradeIds]).toEqual([3, [b], [a]]);
   });
+
+  it('exit all overlapping another queued exit all of hundreds of trades names a few and counts the rest: its request stays one the engine and ctb trades read', async () => {
+    const many = 600;
+    await insertTrades(database.db, Array.from({ length: many }, (_, i) => openTrade({ quantity: '0.001', entryIntentId: 20_000 + i })));
+    expect((await cli('exit', 'all', '--yes', '--wait', '0')).code).toBe(1);
+    // One more trade opens; `all` again leaves out the 600 the first exit closes and asks for the new one.
+    await insertTrades(database.db, [openTrade({ quantity: '0.001', entryIntentId: 20_000 + many })]);
+    const ids = (await database.db.select().from(trades).orderBy(trades.id)).map((t) => t.id);
+    const newest = ids.at(-1)!;
+    const all = await cli('exit', 'all', '--yes', '--wait', '0');
+    expect(all.err).toBe('');
+    expect(all.out).toMatch(/\(request #2\): PENDING/);
+    const left = `Left out: trades ${ids.slice(0, 10).map((id) => `#${id}`).join(', ')} and ${many - 10} more, which already have an exit queued (request #1, the exit of every listed trade (${ids.slice(0, 10).map((id) => `#${id}`).join(', ')} and ${many - 10} more) asked by cli:`;
+    expect(all.out).toContain(left);
+    const request = (await database.db.select().from(engineRequests).orderBy(engineRequests.id))[1]!;
+    // What the engine reads: the request parses, and asks for the new trade alone.
+    const parsed = exitRequestParams.safeParse(request.params);
+    expect(parsed.success).toBe(true);
+    expect([parsed.data?.tradeIds, parsed.data?.skipped?.tradeIds.length]).toEqual([[newest], many]);
+    expect((await cli('trades')).out).toContain(`request #2: exit of every listed trade (#${newest}), asked by cli:`);
+  }, 60_000);
 
   it('EXIT_REQUEST_TTL runs from the writing alone, the same for the engine as for what closes expired exits: a later joinedAt buys no time', async () => {
     const id = await workerWithOpenTrade();

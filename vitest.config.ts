@@ -11,6 +11,12 @@ export default defineConfig({
     // PGlite image every test's embedded database starts from, built once, not per file.
     globalSetup: ['tests/support/check-test-database.ts', 'tests/support/build-cli.ts', 'tests/support/build-children.ts', 'tests/support/pglite-image.ts'],
     pool: 'forks',
+    // Workers run PGlite in-process for minutes at most, not for a bot's hours: V8's baseline
+    // WebAssembly compiler only (as a one-shot ctb command, src/db/pglite-start.ts). Its optimising
+    // compiler's work on PostgreSQL's hot functions cost more than it saved: eight PGlite-heavy
+    // files took ~26 CPU-s with it, ~18 without; the 29 files that open PGlite ~74 and ~66.
+    // Processes the tests spawn (ctb commands, bots) are not given it: they run as shipped.
+    execArgv: ['--liftoff-only'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Each file gets its own database (see tests/support/db.ts), so files may run side by side.

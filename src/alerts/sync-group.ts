@@ -8,6 +8,7 @@
 // round trip each), and the worker records the outcome the same way.
 import { alertEventsBetween, alertGroupById, latestAlertEvent, maxAlertEventId, recordGroupReported } from '../db/queries/alert-groups.js';
 import type { Db } from '../db/client.js';
+import { databaseNow } from '../db/queries/database-clock.js';
 import type { AlertDelivery } from '../db/schema/alerts.js';
 import type { Notifier } from '../notifications/notification.js';
 
@@ -18,9 +19,12 @@ export type SyncOutcome =
 type Action = 'parent' | 'thread' | 'update' | 'absorb' | 'none';
 
 export async function syncGroup(input: { db: Db; notifier: Notifier; delivery: AlertDelivery; now: Date }): Promise<SyncOutcome> {
-  const { db, notifier, delivery, now } = input;
+  const { db, notifier, delivery } = input;
   const group = await alertGroupById(db, delivery.groupId);
   if (!group) return { kind: 'noop' };
+  // A group that was silenced is judged and shown on the database's clock, which its silence was
+  // set on: a replica whose clock runs slow would keep absorbing repeats after the silence ended.
+  const now = group.silencedUntil !== null ? await databaseNow(db) : input.now;
   const maxEvent = await maxAlertEventId(db, group.id);
   const channel = group.slackChannel ?? delivery.target;
   const silenced = group.silencedUntil !== null && group.silencedUntil > now;

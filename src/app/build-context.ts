@@ -39,6 +39,8 @@ export interface BuildContextOptions {
   role?: string;
   /** Migrate the database it opens (ignored with `database`: whoever opened that one migrated it). */
   runMigrations?: boolean;
+  /** The process runs one command and exits (`ctb kill`, `ctb self-heal`; OpenConfiguredOptions.oneShot). */
+  oneShot?: boolean;
   alerts?: (ctx: Omit<AppContext, 'alerts'>) => AlertSink;
   exchanges?: Partial<ExchangeProviderDeps>;
   /** Replace parts of the live switch's ports (tests: a scripted audit gate, a failing snapshot). */
@@ -102,7 +104,7 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
   const krakenModule = opts.exchanges?.kraken || !(config.KRAKEN_API_KEY && config.KRAKEN_API_SECRET) ? undefined : import('../exchange/kraken/create.js');
   krakenModule?.catch(() => undefined); // awaited below; a failure surfaces there, not as an unhandled rejection meanwhile
   const database =
-    opts.database ?? (await openConfiguredDatabase(config, { migrate: opts.runMigrations ?? false, serve: opts.serveDatabase, role: opts.role }));
+    opts.database ?? (await openConfiguredDatabase(config, { migrate: opts.runMigrations ?? false, serve: opts.serveDatabase, role: opts.role, oneShot: opts.oneShot }));
   let createKraken: typeof import('../exchange/kraken/create.js').createKrakenExchange | undefined;
   try {
     createKraken = (await krakenModule)?.createKrakenExchange;

@@ -9,7 +9,7 @@ import type { Actor } from '../app/context.js';
 import { ConfigError, type Config } from '../config/env.js';
 import { loadConfig } from '../config/load.js';
 import type { Database } from '../db/client.js';
-import { databaseProblem } from '../db/connect-errors.js';
+import { databaseProblem, networkFailure } from '../db/connect-errors.js';
 import { embeddedDatabaseExists } from '../app/embedded-database.js';
 import { AppError, exitCodeFor } from '../errors.js';
 import { createLogger, makeScrubber, configSecrets } from '../logger.js';
@@ -76,7 +76,9 @@ export function printError(io: CliIo, err: unknown, config?: Config, json = fals
     io.stderr.write(`${scrub(`error: ${text}`)}\n${hint}`);
     return code;
   }
-  const message = scrub((err as Error)?.message ?? String(err));
+  // Another remote that could not be reached (Kraken, Slack, a webhook) is named as itself, with
+  // the address and code under fetch's bare "fetch failed".
+  const message = scrub(networkFailure(err, config?.DATABASE_URL) ?? (err as Error)?.message ?? String(err));
   if (json) io.stdout.write(`${JSON.stringify({ ...usageProblem('error', message), exitCode: 1 }, null, 2)}\n`);
   io.stderr.write(`error: ${message}\n`);
   return 1;

@@ -11,9 +11,9 @@ import postgres from 'postgres';
 import { AppError } from '../errors.js';
 import { databaseUrlProblem } from './database-url.js';
 import { readArrayTypesOnce, registerBuiltInArrayTypes } from './postgres-array-types.js';
-import { ownSockets } from './postgres-sockets.js';
+import { databaseSocket, ownSockets } from './postgres-sockets.js';
 import { acquireLock, readLock, refuseSecondBot, releaseLock } from './pglite-lock.js';
-import { initialiseInChild, isInitialised, pgliteDirOf, pgliteStartParams } from './pglite-start.js';
+import { initialiseInChild, isInitialised, pgliteDirOf, pgliteStartParams, useBaselineWasmCompiler } from './pglite-start.js';
 import { copyTemplate } from './pglite-template.js';
 
 // drizzle() is given no schema: its relational layer (db.query) would build every table's relations
@@ -100,7 +100,10 @@ export interface OpenOptions {
   serve?: boolean;
   /** The `ctb start` role of the serving process, written into the lock so others can name it. */
   role?: string;
-  /** The process runs one command and exits (ConnectOptions.oneShot). */
+  /**
+   * The process runs one command and exits (ConnectOptions.oneShot). The embedded database it opens
+   * itself runs on V8's baseline WebAssembly compiler only (pglite-start.ts, BASELINE_WASM_FLAG).
+   */
   oneShot?: boolean;
   /** When serving: how long a client may hold the session idle (PGLITE_IDLE_IN_TRANSACTION; pglite-serve.ts). */
   idleInTransactionMs?: number | undefined;
@@ -108,10 +111,12 @@ export interface OpenOptions {
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (opts.databaseUrl) return connectPostgres(opts.databaseUrl, { oneShot: opts.oneShot ?? false });
-  return openEmbedded(opts.dataDir, opts.serve ?? false, opts.role, opts.idleInTransactionMs);
+  return openEmbedded(opts.dataDir, opts.serve ?? false, opts.role, opts.idleInTransactionMs, opts.oneShot ?? false);
 }
 
-async function openEmbedded(dataDir: string, serve: boolean, role: string | undefined, idleInTransactionMs: number | undefined): Promise<Database> {
+async function openEmbedded(
+  dataDir: string, serve: boolean, role: string | undefined, idleInTransactionMs: number | undefined, oneShot: boolean,
+): Promise<Database> {
   const owner = readLock(dataDir);
   if (serve) refuseSecondBot(dataDir, owner);
   if (owner && owner.pid !== process.pid) return connectThroughOwner(owner.socketPath, owner.pid);
@@ -124,6 +129,8 @@ async function openEmbedded(dataDir: string, serve: boolean, role: string | unde
   }
   const pgDir = pgliteDirOf(dataDir);
   mkdirSync(pgDir, { recursive: true });
+  // Before PGlite compiles its WebAssembly, which this process alone runs from here on.
+  if (oneShot) useBaselineWasmCompiler();
   // PGlite (and drizzle's driver for it, which imports it) only when the embedded database is opened.
   const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([import('@electric-sql/pglite'), import('drizzle-orm/pglite')]);
   let pg: InstanceType<typeof PGlite>;
@@ -167,7 +174,9 @@ function connectThroughOwner(socketPath: string | null, pid: number): Database {
     });
   }
   // The owner's socket speaks the PostgreSQL protocol; postgres.js connects to a unix socket by path.
-  const client = postgres({ path: socketPath, username: 'postgres', database: 'postgres', max: 1, onnotice: () => {}, connect_timeout: 10 });
+  // Its sockets are made here only so that their errors are marked as the database's (postgres-sockets.ts).
+  const options = { path: socketPath, username: 'postgres', database: 'postgres', max: 1, onnotice: () => {}, connect_timeout: 10, socket: (target: { path?: string | false }) => databaseSocket().connect(target.path as string) };
+  const client = postgres(options as Omit<typeof options, 'socket'>);
   readArrayTypesOnce(client);
   return {
     db: drizzlePostgres(client) as unknown as Db,

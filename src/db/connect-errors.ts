@@ -5,6 +5,13 @@
 // database, a bad login or a port that is not PostgreSQL's is configuration (exit 2); a server that
 // is down or slow is a failed operation (exit 1). Passwords never appear: only the host, port,
 // database and user are named.
+// The socket codes (ECONNREFUSED, ECONNRESET, EPIPE, ENOTFOUND, …) are every network client's, not
+// the database's alone: fetch to Kraken, Slack or a webhook fails with the same ones under its
+// "fetch failed". They name the database only when the error is known to be its own — raised under
+// a query (drizzle's wrapper), on a database socket (marked where it is made: postgres-sockets.ts,
+// client.ts), or at the address DATABASE_URL names; any other is described as the failure it is,
+// with the remote it names (networkFailure).
+import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { AppError } from '../errors.js';
 import { tlsDemandOf } from './database-url.js';
 
@@ -42,6 +49,31 @@ export function databaseTarget(url: string | undefined): DatabaseTarget | null {
   } catch {
     return null;
   }
+}
+
+const DATABASE_ERROR = Symbol.for('ctb.databaseError');
+
+/** Marks `err` as raised on a connection to the database (its sockets' errors, at their source). */
+export function markDatabaseError(err: unknown): void {
+  if (err && typeof err === 'object' && !Object.isFrozen(err)) Object.defineProperty(err, DATABASE_ERROR, { value: true, configurable: true });
+}
+
+/** Codes any network client raises: the database's only when the error is known to be (fromDatabase). */
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * Whether `err` came from the database: a query's wrapper or a marked socket error in its cause
+ * chain, or a socket error at the very host and port DATABASE_URL names.
+ */
+function fromDatabase(err: unknown, e: DriverError, target: DatabaseTarget | null): boolean {
+  let current: unknown = err;
+  for (let depth = 0; depth < 8 && current && typeof current === 'object'; depth++) {
+    if (current instanceof DrizzleQueryError || (current as { [DATABASE_ERROR]?: unknown })[DATABASE_ERROR] === true) return true;
+    current = (current as DriverError).cause;
+  }
+  if (!target) return false;
+  const host = typeof e.address === 'string' ? e.address : typeof e.hostname === 'string' ? e.hostname : null;
+  return host === target.host && (e.port === undefined || e.port === null || String(e.port) === target.port);
 }
 
 /** The first error in the cause chain that carries a driver or socket code. */
@@ -84,6 +116,7 @@ export function databaseProblem(err: unknown, databaseUrl?: string): AppError | 
   if (!e) return null;
   const target = databaseTarget(databaseUrl);
   const code = String(e.code);
+  if (SOCKET_CODES.has(code) && !fromDatabase(err, e, target)) return null;
   const serverText = typeof e.message === 'string' ? e.message.split('\n')[0] : '';
   const make = (kind: 'config' | 'retryable', dbCode: string, message: string, hint: string) =>
     new AppError(kind, dbCode, message, { hint, cause: err });
@@ -136,4 +169,27 @@ export function databaseProblem(err: unknown, databaseUrl?: string): AppError | 
     default:
       return null;
   }
+}
+
+/**
+ * A failure to reach something that is not the database (fetch to Kraken, Slack or a webhook, a
+ * mail server, a closed pipe), in its own words down the cause chain — "fetch failed: connect
+ * ECONNREFUSED 127.0.0.1:8080" rather than "fetch failed" — or null when `err` carries no socket
+ * code, or is the database's (databaseProblem names those).
+ */
+export function networkFailure(err: unknown, databaseUrl?: string): string | null {
+  const e = driverErrorOf(err);
+  if (!e || !SOCKET_CODES.has(String(e.code)) || databaseProblem(err, databaseUrl)) return null;
+  const words: string[] = [];
+  let current: unknown = err;
+  for (let depth = 0; depth < 8 && current && typeof current === 'object'; depth++) {
+    const message = (current as DriverError).message;
+    if (typeof message === 'string' && message !== '' && !words.some((w) => w.includes(message.split('\n')[0]!))) words.push(message.split('\n')[0]!);
+    if (current === e) break;
+    current = (current as DriverError).cause;
+  }
+  const text = words.join(': ');
+  const where = typeof e.address === 'string' && e.port !== undefined && e.port !== null ? `${e.address}:${String(e.port)}` : null;
+  const named = where === null || text.includes(where) ? text : `${text} (at ${where})`;
+  return named.includes(String(e.code)) ? named : `${named} (${String(e.code)})`;
 }

@@ -3,6 +3,7 @@
 // so that a server that does not speak PostgreSQL fails the connection at once (NotPostgresError),
 // as does one that closes it during the start-up without saying why (StartupClosedError).
 import { Socket } from 'node:net';
+import { markDatabaseError } from './connect-errors.js';
 
 interface SocketTarget {
   host: string[];
@@ -120,6 +121,21 @@ function expectPostgres(s: Socket, address: string, port: number | undefined): v
 }
 
 /**
+ * A socket to the database whose errors are marked as the database's (connect-errors.ts): a refused
+ * or reset connection says "the database" even where no query wrapper is around it (a transaction's
+ * BEGIN), and no other client's socket error does. The mark is set before postgres.js sees the error;
+ * with no other listener the error is thrown, as an unlistened one is.
+ */
+export function databaseSocket(): Socket {
+  const s = new Socket();
+  s.prependListener('error', function marked(err: Error) {
+    markDatabaseError(err);
+    if (s.listenerCount('error') === 1) throw err;
+  });
+  return s;
+}
+
+/**
  * postgres.js's sockets, made here as postgres.js makes them (the configured hosts in turn, or the
  * Unix socket's path; postgres.js writes its start-up message once connected), so that closing
  * the client can end when every connection's Terminate message and FIN have left, rather than when
@@ -133,7 +149,7 @@ export function ownSockets(): { socket: (target: SocketTarget) => Socket; termin
   let next = 0;
   return {
     socket(target) {
-      const s = new Socket();
+      const s = databaseSocket();
       open.add(s);
       s.once('close', () => open.delete(s));
       if (target.path) {

@@ -41,7 +41,8 @@ describe('npm scripts that run the bot', () => {
     const dataDir = join(dir, 'data');
     const npm = spawn('npm', ['run', '-s', 'demo'], {
       cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '', HOME: dir, DATA_DIR: dataDir, LOG_DIR: join(dir, 'logs'), PORT: '0', HOST: '127.0.0.1' },
+      // npm itself asks registry.npmjs.org for a newer npm from a fresh HOME: not from a test.
+      env: { PATH: process.env['PATH'] ?? '', HOME: dir, DATA_DIR: dataDir, LOG_DIR: join(dir, 'logs'), PORT: '0', HOST: '127.0.0.1', npm_config_update_notifier: 'false' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

@@ -4,10 +4,13 @@
 // Optionally killed if it has not exited within a bound (`boundMs`): for tests of commands that used
 // to hang (a server that is not PostgreSQL, one that closes during start-up), where the bound is the
 // test's verdict, not a timeout — `signal` then says it was killed.
+// It never reaches beyond this machine: Kraken and Slack default to a closed local port unless the
+// test sets them (env or .env), and a run that connected elsewhere anyway fails (local-only.ts).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { localOnly, netWatch, offMachineError } from './local-only.js';
 
 const BIN = new URL('../../bin/ctb.js', import.meta.url).pathname;
 
@@ -35,21 +38,21 @@ export function ctbInShell(args: string[], env: Record<string, string>, dotEnv?:
 
 /**
  * `ctb` run in `dir` (its working directory and HOME, DATA_DIR and LOG_DIR under it unless `env` says
- * otherwise), with nothing of this process's environment but PATH.
+ * otherwise), with nothing of this process's environment but PATH, and Kraken and Slack on a closed
+ * local port unless `env` or `dir`'s .env names them. Rejects if it connected beyond this machine.
  */
 export function ctbIn(dir: string, args: string[], env: Record<string, string>, opts: CtbRunOptions = {}): Promise<ShellRun> {
-  const child = spawn(process.execPath, [opts.entry ?? BIN, ...args], {
-    cwd: dir,
-    env: { PATH: process.env['PATH'] ?? '', HOME: dir, DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const watch = netWatch(localOnly({ PATH: process.env['PATH'] ?? '', HOME: dir, DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), ...env }, dir));
+  const child = spawn(process.execPath, [opts.entry ?? BIN, ...args], { cwd: dir, env: watch.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += String(d)));
   child.stderr.on('data', (d) => (stderr += String(d)));
   const bound = opts.boundMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), opts.boundMs);
-  return new Promise((resolve) => child.on('exit', (code, signal) => {
+  return new Promise((resolve, reject) => child.on('exit', (code, signal) => {
     clearTimeout(bound);
-    resolve({ code, signal, stdout, stderr });
+    const away = watch.offMachine();
+    if (away.length > 0) reject(offMachineError(`ctb ${args.join(' ')}`, away));
+    else resolve({ code, signal, stdout, stderr });
   }));
 }

@@ -165,7 +165,7 @@ export const killCli: CliRegistration = {
         if (!kraken && !opts.json) io.stdout.write(`${NO_KEY_LOOKING}\n`);
         let ctx: OwnedContext | undefined;
         try {
-          ctx = await buildAppContext({ config, logger, runMigrations: false, ...(kraken ? { exchanges: { kraken: () => kraken! } } : {}) });
+          ctx = await buildAppContext({ config, logger, runMigrations: false, oneShot: true, ...(kraken ? { exchanges: { kraken: () => kraken! } } : {}) });
           const result = await runCommand(killCommand, ctx, cliActor(), { reason: opts.reason, flatten: opts.flatten });
           // An embedded database no engine has ever run on: the halt written there halts no bot.
           const noBot = !config.DATABASE_URL && result.state === 'written' && !(await engineEverRan(ctx.db).catch(() => true))

@@ -21,7 +21,7 @@ export const selfHealCli: CliRegistration = {
         const logger = createLogger({ config, stdout: false, destination: process.stderr, destinationIsCommandStderr: true, destinationLevel: 'fatal' });
         let ctx: OwnedContext | undefined;
         try {
-          ctx = await buildAppContext({ config, logger, runMigrations: false });
+          ctx = await buildAppContext({ config, logger, runMigrations: false, oneShot: true });
           const result = await runCommand(selfHealCommand, ctx, cliActor(), { attempts: Number(opts.attempts) });
           io.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderSelfHeal(result)}\n`);
           // A database that cannot be used as configured is a configuration error, as in every command.

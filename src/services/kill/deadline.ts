@@ -2,7 +2,7 @@
 // query never rejects by itself) or the paper exchange waits on that database: every step that
 // is not the exchange cancel runs under a deadline, and a missed deadline is an ordinary error.
 import { DrizzleQueryError } from 'drizzle-orm/errors';
-import { databaseProblem } from '../../db/connect-errors.js';
+import { databaseProblem, networkFailure } from '../../db/connect-errors.js';
 import { AppError } from '../../errors.js';
 
 export class DeadlineError extends AppError {
@@ -34,6 +34,10 @@ export function describeError(err: unknown): string {
   // (a whole INSERT in an alert title or a reply).
   if (err instanceof DrizzleQueryError && err.cause instanceof Error) return `a database query failed: ${err.cause.message}`;
   if (err instanceof AppError) return `${err.code}: ${err.message}`;
+  // Any other remote that could not be reached (Kraken, Slack, a webhook, a closed pipe) is named as
+  // itself — never as the database — with the address and code under fetch's bare "fetch failed".
+  const network = networkFailure(err);
+  if (network !== null) return network;
   if (err instanceof Error) return err.message;
   return String(err);
 }

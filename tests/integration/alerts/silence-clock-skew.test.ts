@@ -79,6 +79,26 @@ describe('a silence shared by a replica 10 minutes fast and one 10 minutes slow'
     expect(await steps()).toEqual(['1.0', '2.0']);
   });
 
+  it('repeats after the silence ended are posted in the thread by the slow replica, not absorbed', async () => {
+    const groupId = await critical(slow);
+    /** The slow replica's outbox, a second of its clock per round (the lane's pace). */
+    const drain = async () => {
+      for (let i = 0; i < 6; i += 1) {
+        slow.clock.advance(1_000);
+        await slow.runtime.delivery.tick();
+      }
+    };
+    await drain();
+    await silence(slow, groupId);
+    await drain();
+    await passEscalationTime(database().db, null, 30 * MIN + 1_000);
+    slack.calls.length = 0;
+    await critical(slow);
+    await drain();
+    const thread = slack.callsTo('chat.postMessage').filter((c) => c.body.thread_ts).map((c) => String(c.body.text));
+    expect(thread.filter((t) => t.includes('Again:')), 'the repeat, posted in the thread once the silence ended').toHaveLength(1);
+  });
+
   it('the same silence pressed on the other replica is the same decision, whichever is ahead', async () => {
     const groupId = await critical(fast);
     expect((await silence(fast, groupId)).changed).toBe(true);

@@ -1,6 +1,7 @@
 // databaseProblem over the errors the driver really throws (through drizzle's query wrapper):
 // each becomes one line naming the cause, kind 'config' (exit 2) or 'retryable' (exit 1).
 import { sql } from 'drizzle-orm';
+import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { databaseProblem, databaseTarget } from '../../../src/db/connect-errors.js';
@@ -70,7 +71,8 @@ describe('databaseProblem', () => {
   });
 
   it('says a dropped connection may be a server refusing the TLS that sslmode demands, and only then', () => {
-    const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    // The driver's reset under drizzle's query wrapper, as a query on a dropped connection fails.
+    const reset = new DrizzleQueryError('select 1', [], Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
     for (const mode of ['require', 'verify-full', 'allow', 'bogus']) {
       const hint = databaseProblem(reset, `postgres://app:pw-secret@127.0.0.1:5432/db?sslmode=${mode}`)!.hint;
       expect(hint).toBe(`It may be restarting, or it does not accept TLS, which sslmode=${mode} in DATABASE_URL demands: try again, or check the server's TLS and the sslmode.`);

@@ -3,13 +3,14 @@
 // pending, sent or open is asked about again (by exchange order id in one batch where the venue allows,
 // else by client order id), its new fills are booked once, and it becomes final only when every fill
 // the exchange reports is booked. An intent the exchange does not know is closed as never placed, but
-// only after NOT_FOUND_GRACE_MS on a real venue: an order whose request timed out may still be in
-// Kraken's queue, and closing it early would let the same entry be sent twice.
+// only after NOT_FOUND_GRACE_MS on a real venue, counted on the database's clock from when the intent
+// was written or last changed: an order whose request timed out may still be in Kraken's queue, and
+// closing it early would let the same entry be sent twice.
 import type { OrderIntent } from '../db/schema/index.js';
 import type { Exchange, OrderState } from '../exchange/types.js';
 import type { Mode } from '../services/bot-state.js';
 import { inFlightOf, type InFlightOrder } from './in-flight.js';
-import { markIntent, unresolvedIntents } from './ledger/intents.js';
+import { failIntentAfterGrace, markIntent, unresolvedIntents } from './ledger/intents.js';
 import { openTrades } from './ledger/trades.js';
 import { recordOrder, type RecordOrderDeps } from './order-executor.js';
 import { Portfolio } from './portfolio.js';
@@ -115,9 +116,7 @@ async function resolveOne(p: Pass, intent: OrderIntent, order: OrderState | null
   const { ctx } = p;
   const now = ctx.clock.now();
   if (!order) {
-    const grace = p.mode === 'live' ? NOT_FOUND_GRACE_MS : 0;
-    if (now.getTime() - intent.updatedAt.getTime() >= grace) {
-      await markIntent(ctx.db, { id: intent.id, status: 'failed', error: 'not on the exchange when resolved: never placed', at: now });
+    if (await closeNeverPlaced(p, intent, now)) {
       p.portfolio.settle(intent.id);
       report.neverPlaced += 1;
     } else {
@@ -134,6 +133,22 @@ async function resolveOne(p: Pass, intent: OrderIntent, order: OrderState | null
   } else {
     report.recorded += 1;
   }
+}
+
+/**
+ * Closes an intent the exchange does not know as never placed. Live, only once NOT_FOUND_GRACE_MS have
+ * passed since it was written or last changed, judged on the database's clock: the engine that sent it
+ * may have been another process whose clock (or this one's) is minutes off, and one running fast
+ * would close an order still in Kraken's queue and send the same entry again. Paper orders are never
+ * queued (no grace), so the paper path, replays included, closes at once as it always did.
+ */
+async function closeNeverPlaced(p: Pass, intent: OrderIntent, now: Date): Promise<boolean> {
+  const error = 'not on the exchange when resolved: never placed';
+  if (p.mode !== 'live') {
+    await markIntent(p.ctx.db, { id: intent.id, status: 'failed', error, at: now });
+    return true;
+  }
+  return failIntentAfterGrace(p.ctx.db, { id: intent.id, error, at: now, graceMs: NOT_FOUND_GRACE_MS });
 }
 
 async function alertIfStuck(p: Pass, intent: OrderIntent, order: OrderState): Promise<void> {

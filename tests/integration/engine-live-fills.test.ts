@@ -7,6 +7,7 @@ import type { Database } from '../../src/db/client.js';
 import { fills, orderIntents, trades } from '../../src/db/schema/index.js';
 import type { OrderHooks } from '../../src/engine/order-executor.js';
 import { validateClosedTrades } from '../../src/engine/ledger/validate-trades.js';
+import { NOT_FOUND_GRACE_MS } from '../../src/engine/recovery.js';
 import { dec, sum } from '../../src/money.js';
 import { updateBotState } from '../../src/services/bot-state.js';
 import { reconcile } from '../../src/services/reconcile/reconcile.js';
@@ -14,7 +15,7 @@ import type { FaultSpec } from '../../src/simulator/faults.js';
 import type { SimulatorOptions } from '../../src/simulator/simulator.js';
 import { createTestDb, ENGINE_TABLES, usePostgresTestDb, type DbKind } from '../support/db.js';
 import { candlesFrom, maCross, roundTripCloses } from '../support/engine.js';
-import { liveContext, liveEngine, startLiveKraken, type LiveKraken } from '../support/live-engine.js';
+import { ageIntentStates, liveContext, liveEngine, startLiveKraken, type LiveKraken } from '../support/live-engine.js';
 
 let kraken: LiveKraken | undefined;
 let closeCtx: (() => Promise<void>) | undefined;
@@ -243,9 +244,14 @@ describe('live engine with orders in flight and faults', () => {
     const warnings = t.alerts.raised.filter((a) => a.fingerprint === 'order_unknown:BTC/USD');
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatchObject({ severity: 'warning', source: 'trade_failure' });
-    // Kraken never had it: closed as never placed once the grace period passed (market time moves a minute a candle).
+    // Kraken never had it, but it may still be in Kraken's queue: in flight until the grace has passed
+    // on the database's clock (the market moving a minute a candle is no time there), then closed as never placed.
+    const [sent] = await database().db.select().from(orderIntents).orderBy(orderIntents.id);
+    expect(sent).toMatchObject({ status: 'sent' });
+    await ageIntentStates(database(), NOT_FOUND_GRACE_MS);
+    await engine.followFills();
     const [first] = await database().db.select().from(orderIntents).orderBy(orderIntents.id);
-    expect(first).toMatchObject({ status: 'failed', error: expect.stringMatching(/never placed/) });
+    expect(first).toMatchObject({ id: sent!.id, status: 'failed', error: expect.stringMatching(/never placed/) });
   }, 180_000);
 
   it.each<[string, FaultSpec, RegExp]>([

@@ -10,7 +10,7 @@ import { equitySnapshots, trades } from '../../src/db/schema/index.js';
 import { Engine } from '../../src/engine/engine.js';
 import { PacedFeed } from '../../src/market/paced-feed.js';
 import { auditRoi } from '../../src/services/roi/roi-audit.js';
-import { createTestDb } from '../support/db.js';
+import { createTestDb, emptyTablesSql } from '../support/db.js';
 import { candlesFrom, engineContext, maCross, roundTripCloses, type EngineTestContext } from '../support/engine.js';
 
 describe('equity snapshots and the orders of the same step', () => {
@@ -24,7 +24,7 @@ describe('equity snapshots and the orders of the same step', () => {
   });
   afterEach(async () => {
     await t?.ctx.close();
-    await execute(database.db, sql`truncate order_intents, fills, trades, equity_snapshots, paper_balances, paper_orders, risk_events, bot_state restart identity`);
+    await execute(database.db, sql.raw(emptyTablesSql(['order_intents', 'fills', 'trades', 'equity_snapshots', 'paper_balances', 'paper_orders', 'risk_events', 'bot_state'])));
   });
 
   it('stamps every fill after the snapshot taken before it, so the ROI audit agrees at a snapshot taken while a position was opening', async () => {

@@ -15,7 +15,7 @@ import { testConfig } from '../../src/config/env.js';
 import type { Database, Db } from '../../src/db/client.js';
 import { silentLogger } from '../../src/logger.js';
 import type { KillTime } from '../../src/services/kill/runtime.js';
-import { createPostgresTestDb, type TestDatabase } from './db.js';
+import { createPostgresTestDb, emptyTablesSql, type TestDatabase } from './db.js';
 import { recordingExchange, type RecordingExchange } from './recording-exchange.js';
 
 export const TEST_KRAKEN_KEY = 'k'.repeat(56);
@@ -91,7 +91,7 @@ export function useKillTestDb(truncate: string[]): { db: () => TestDatabase; tra
   });
   afterEach(async () => {
     while (open.length) await open.pop()!.close().catch(() => {});
-    await testDb!.db.execute(sql.raw(`truncate ${truncate.join(', ')} restart identity cascade`));
+    await testDb!.db.execute(sql.raw(emptyTablesSql(truncate)));
   });
   return {
     db: () => {

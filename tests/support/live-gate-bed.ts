@@ -5,7 +5,7 @@ import { sql } from 'drizzle-orm';
 import type { ManualClock } from '../../src/clock.js';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import type { AuditCheck } from '../../src/services/audit/types.js';
-import { createPostgresTestDb, type TestDatabase } from './db.js';
+import { createPostgresTestDb, emptyTablesSql, type TestDatabase } from './db.js';
 import { startFakeSlack, type FakeSlack } from './fake-slack.js';
 import { modeHarness, resetModeTables, type ModeHarness } from './mode-harness.js';
 import { insertTrade } from './trade-rows.js';
@@ -41,7 +41,7 @@ export function useLiveGateBed(): LiveGateBed {
   });
   beforeEach(async () => {
     await resetModeTables(bed.database.db);
-    await bed.database.db.execute(sql`truncate golive_policy, alert_events, alert_groups, trades restart identity cascade`);
+    await bed.database.db.execute(sql.raw(emptyTablesSql(['golive_policy', 'alert_events', 'alert_groups', 'trades'])));
     await insertTrade(bed.database.db, { status: 'closed' });
     bed.slack = await startFakeSlack();
   });

@@ -19,6 +19,7 @@ import { modeCheck } from '../../src/services/audit/checks/mode.js';
 import { auditGate } from '../../src/services/mode/audit-gate.js';
 import { recordReaction, type ReactionOutcome } from '../../src/services/mode/record-reaction.js';
 import type { ModeChangeRequest } from '../../src/db/schema/index.js';
+import { emptyTablesSql } from './db.js';
 import type { FakeSlack } from './fake-slack.js';
 import type { FakeKraken } from './fake-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from './kraken-test-keys.js';
@@ -161,6 +162,5 @@ export async function passModeTime(db: Database['db'], ms: number): Promise<void
 
 /** Empties the sign-off record and the bot state between tests that share one database (command_log is append-only even here). */
 export async function resetModeTables(db: Database['db']): Promise<void> {
-  const { sql } = await import('drizzle-orm');
-  await db.execute(sql`truncate mode_change_events, mode_change_votes, mode_change_requests, audit_runs, bot_state restart identity cascade`);
+  await db.execute(sql.raw(emptyTablesSql(['mode_change_events', 'mode_change_votes', 'mode_change_requests', 'audit_runs', 'bot_state'])));
 }

@@ -48,6 +48,19 @@ export async function markIntent(db: Db, p: { id: number; status: OrderIntent['s
 }
 
 /**
+ * Closes intent `id` as failed with `error`, but only once `graceMs` have passed on the database's
+ * clock since it was written or last changed (state_changed_at, which the database sets): judged in
+ * the statement itself, so neither this process's clock nor that of the process that wrote the intent
+ * counts. `at` (the engine's clock) goes to updated_at as markIntent writes it. True when it was closed.
+ */
+export async function failIntentAfterGrace(db: Db, p: { id: number; error: string; at: Date; graceMs: number }): Promise<boolean> {
+  const rows = await db.update(orderIntents).set({ status: 'failed', updatedAt: p.at, error: p.error.slice(0, 1000) })
+    .where(and(eq(orderIntents.id, p.id), sql`${orderIntents.stateChangedAt} <= now() - ${Math.round(p.graceMs)} * interval '1 millisecond'`))
+    .returning({ id: orderIntents.id });
+  return rows.length > 0;
+}
+
+/**
  * A mark that changes whenever a live order intent is written or changes status: compared before and
  * after a reconciliation, it tells whether an order went out or was booked while Kraken was read.
  */

@@ -56,8 +56,15 @@ export const orderIntents = pgTable(
     exchangeOrderId: text('exchange_order_id'),
     tradeId: integer('trade_id'),
     error: text('error'),
+    /** When the intent was written, on the clock of the engine that wrote it (the market clock in a replay). */
     createdAt: at('created_at').notNull(),
+    /** When its status last changed, on the engine's clock (the market clock in a replay): what reports and replays read. */
     updatedAt: at('updated_at').notNull(),
+    /**
+     * When it was written or last changed, on the database's clock (set by the database: the default on
+     * insert, a trigger on every update), whichever process wrote it: what recovery judges its grace by.
+     */
+    stateChangedAt: at('state_changed_at').notNull().defaultNow(),
   },
   (t) => [
     uniqueIndex('order_intents_client_order_id').on(t.clientOrderId),
@@ -182,7 +189,11 @@ export const riskEvents = pgTable('risk_events', {
 });
 
 export type BotState = typeof botState.$inferSelect;
-export type OrderIntent = typeof orderIntents.$inferSelect;
+/**
+ * An order intent as the engine holds it. state_changed_at is left out: only the database writes it
+ * and only SQL judges it (recovery's grace), so no process's copy of it is ever compared with a clock.
+ */
+export type OrderIntent = Omit<typeof orderIntents.$inferSelect, 'stateChangedAt'>;
 export type Fill = typeof fills.$inferSelect;
 export type Trade = typeof trades.$inferSelect;
 export type EquitySnapshot = typeof equitySnapshots.$inferSelect;

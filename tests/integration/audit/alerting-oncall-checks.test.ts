@@ -10,7 +10,7 @@ import { onCallCheck } from '../../../src/services/audit/checks/oncall.js';
 import { saveRotation } from '../../../src/services/oncall/store.js';
 import type { AppContext } from '../../../src/app/context.js';
 import type { AuditContext } from '../../../src/services/audit/types.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { createPostgresTestDb, emptyTablesSql, type TestDatabase } from '../../support/db.js';
 import { testContext } from '../../support/app-context.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
 
@@ -25,7 +25,7 @@ afterAll(async () => {
   await database?.close();
 });
 beforeEach(async () => {
-  await database.db.execute(sql`truncate alert_tests, alert_groups, alert_events, alert_deliveries, alert_slack_pacing, alert_escalations, oncall_rotations, alert_policies`);
+  await database.db.execute(sql.raw(emptyTablesSql(['alert_tests', 'alert_groups', 'alert_events', 'alert_deliveries', 'alert_slack_pacing', 'alert_escalations', 'oncall_rotations', 'alert_policies'], { restartIdentity: false })));
 });
 
 const slackEnv = () => ({ SLACK_BOT_TOKEN: 'xoxb-0000-test-not-a-real-token', SLACK_SIGNING_SECRET: 'sig', SLACK_API_URL: slack.url, SLACK_ALERTS_CHANNEL: 'C0ALERTS' });

@@ -404,7 +404,7 @@ describe('golive.criteria while a kill is being resumed', () => {
     await database.db.insert(alertEvents).values({ groupId: g!.id, at, source: 'kill', severity: 'critical', title: fingerprint });
   }
   afterEach(async () => {
-    await database.db.execute(sql`truncate incidents restart identity cascade`);
+    await database.db.execute(sql.raw(emptyTablesSql(['incident_checklist_items', 'incidents'])));
     await database.db.update(botState).set({ halted: false, haltedAt: null, haltedReason: null });
   });
 

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ADMIN_URL, createPostgresTestDb, dropSpareDatabases, usePostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { ADMIN_URL, createPostgresTestDb, dropSpareDatabases, emptyTablesSql, usePostgresTestDb, type TestDatabase } from '../../support/db.js';
 
 // A pool of this file's own: no other file takes from it, so what comes back is what this file closed.
 const POOL = `t${randomBytes(4).toString('hex')}`;
@@ -98,5 +98,12 @@ describe('a file\'s PostgreSQL database emptied between its tests (usePostgresTe
     expect(await one(database(), `select (select count(*)::int from order_intents) as intents, (select count(*)::int from bot_state) as state`)).toEqual({ intents: 0, state: 0 });
     expect(await one(database(), intent('c'))).toEqual({ id: 1 });
     expect(await filenodes()).toEqual(before);
+  });
+
+  it('emptied without restarting the identities (emptyTablesSql restartIdentity: false), as a plain truncate leaves them', async () => {
+    await one(database(), intent('d'));
+    await one(database(), emptyTablesSql(['order_intents'], { restartIdentity: false }));
+    expect(await one(database(), `select count(*)::int as intents from order_intents`)).toEqual({ intents: 0 });
+    expect(await one(database(), intent('e'))).toEqual({ id: 2 });
   });
 });

@@ -16,7 +16,7 @@ import { incidents } from '../../../src/db/schema/index.js';
 import { silentLogger } from '../../../src/logger.js';
 import { getBotState } from '../../../src/services/bot-state.js';
 import { subscribeAutoKill } from '../../../src/services/kill/auto-kill.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { createPostgresTestDb, emptyTablesSql, type TestDatabase } from '../../support/db.js';
 import { TEST_KRAKEN_KEY, TEST_KRAKEN_SECRET } from '../../support/kill-context.js';
 import { openOrder, recordingExchange, type RecordingExchange } from '../../support/recording-exchange.js';
 import { passEscalationTime } from '../../support/alert-fixtures.js';
@@ -35,8 +35,8 @@ afterAll(async () => {
 afterEach(async () => {
   await ctx?.close();
   ctx = undefined;
-  await testDb.db.execute(sql`truncate incident_checklist_items, incidents, bot_state, alert_tests, alert_pages, alert_escalations,
-    alert_deliveries, alert_events, alert_groups restart identity cascade`);
+  await testDb.db.execute(sql.raw(emptyTablesSql(['incident_checklist_items', 'incidents', 'bot_state', 'alert_tests', 'alert_pages', 'alert_escalations',
+    'alert_deliveries', 'alert_events', 'alert_groups'])));
 });
 
 async function setup(): Promise<OwnedContext> {

@@ -16,7 +16,7 @@ import { RiskGuard } from '../../../src/engine/risk-guard.js';
 import { silentLogger } from '../../../src/logger.js';
 import { getBotState } from '../../../src/services/bot-state.js';
 import { killOnHardBreach, subscribeAutoKill } from '../../../src/services/kill/auto-kill.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { createPostgresTestDb, emptyTablesSql, type TestDatabase } from '../../support/db.js';
 import { TEST_KRAKEN_KEY, TEST_KRAKEN_SECRET } from '../../support/kill-context.js';
 import { openOrder, recordingExchange, type RecordingExchange } from '../../support/recording-exchange.js';
 
@@ -33,7 +33,7 @@ afterAll(async () => {
 afterEach(async () => {
   await ctx?.close();
   ctx = undefined;
-  await testDb.db.execute(sql`truncate incident_checklist_items, incidents, bot_state, risk_events, alert_groups restart identity cascade`);
+  await testDb.db.execute(sql.raw(emptyTablesSql(['incident_checklist_items', 'incidents', 'bot_state', 'risk_events', 'alert_groups'])));
 });
 
 const ARMED = { IS_LIVE: 'true', KRAKEN_API_KEY: TEST_KRAKEN_KEY, KRAKEN_API_SECRET: TEST_KRAKEN_SECRET };

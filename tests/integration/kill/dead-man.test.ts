@@ -19,7 +19,7 @@ import { haltCancelState } from '../../../src/services/kill/halt-cancel.js';
 import { setEngineLease } from '../../../src/services/engine-lease/runtime.js';
 import { latchHalt } from '../../../src/services/kill/runtime.js';
 import * as R from '../../support/kraken-recordings.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { createPostgresTestDb, emptyTablesSql, type TestDatabase } from '../../support/db.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
 import { recordingAlerts, type RecordingAlerts } from '../../support/engine.js';
@@ -48,7 +48,7 @@ afterAll(async () => {
 afterEach(async () => {
   nock.cleanAll();
   await ctx?.close();
-  await database.db.execute(sql`truncate bot_state`);
+  await database.db.execute(sql.raw(emptyTablesSql(['bot_state'], { restartIdentity: false })));
 });
 
 async function setup(env: Record<string, string> = {}): Promise<DeadMansSwitch> {

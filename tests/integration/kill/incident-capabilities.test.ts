@@ -31,7 +31,7 @@ import { checklistFollowUp } from '../../../src/services/kill/checklist-records.
 import { incidentThreadRefresher } from '../../../src/services/kill/incident-thread.js';
 import { currentIncident, doChecklistItem } from '../../../src/services/kill/incident.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
-import { createPostgresTestDb, ENGINE_TABLES, type TestDatabase } from '../../support/db.js';
+import { createPostgresTestDb, emptyTablesSql, ENGINE_TABLES, type TestDatabase } from '../../support/db.js';
 import { candlesFrom, engineContext, maCross, roundTripCloses, type EngineTestContext } from '../../support/engine.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
@@ -52,7 +52,7 @@ afterAll(async () => {
 });
 afterEach(async () => {
   while (open.length) await open.pop()!.close().catch(() => {});
-  await testDb.db.execute(sql.raw(`truncate incident_checklist_items, incidents, engine_requests, engine_lease, ${ENGINE_TABLES.join(', ')} restart identity cascade`));
+  await testDb.db.execute(sql.raw(emptyTablesSql(['incident_checklist_items', 'incidents', 'engine_requests', 'engine_lease', ...ENGINE_TABLES])));
   kraken.calls.length = 0;
 });
 

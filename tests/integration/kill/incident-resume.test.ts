@@ -17,7 +17,7 @@ import { startRequestRunner, type RequestRunner } from '../../../src/services/en
 import { checklistFollowUp } from '../../../src/services/kill/checklist-records.js';
 import { renderChecklist, renderItemDone } from '../../../src/cli/render/kill.js';
 import { renderChecklistAnswer, renderIncident } from '../../../src/slack/views/kill.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { createPostgresTestDb, emptyTablesSql, type TestDatabase } from '../../support/db.js';
 import { killTestContext, type KillTestContext } from '../../support/kill-context.js';
 import { openOrder } from '../../support/recording-exchange.js';
 import { mkdtempSync } from 'node:fs';
@@ -44,7 +44,7 @@ afterEach(async () => {
   await engine?.stop();
   engine = undefined;
   await t?.ctx.close();
-  await testDb.db.execute(sql`truncate incident_checklist_items, incidents, bot_state, audit_runs, engine_requests, golive_policy restart identity cascade`);
+  await testDb.db.execute(sql.raw(emptyTablesSql(['incident_checklist_items', 'incidents', 'bot_state', 'audit_runs', 'engine_requests', 'golive_policy'])));
 });
 
 /** The engine's process on the same database: it carries out the flatten (and reconcile) handed to it. */

@@ -14,7 +14,7 @@ import { silentLogger } from '../../../src/logger.js';
 import { updateBotState } from '../../../src/services/bot-state.js';
 import { TRANSIENT_PAGE_AFTER_MS } from '../../../src/services/self-heal/self-heal.js';
 import { startWatchdog } from '../../../src/services/self-heal/watchdog.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { createPostgresTestDb, emptyTablesSql, type TestDatabase } from '../../support/db.js';
 import { recordingAlerts, type RecordingAlerts } from '../../support/engine.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
@@ -33,7 +33,7 @@ afterAll(async () => {
 afterEach(async () => {
   await ctx?.close();
   await kraken?.close();
-  await database.db.execute(sql`truncate bot_state`);
+  await database.db.execute(sql.raw(emptyTablesSql(['bot_state'], { restartIdentity: false })));
 });
 
 async function setup() {

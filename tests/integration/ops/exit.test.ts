@@ -21,7 +21,7 @@ import { setRunningEngine } from '../../../src/engine/manual-exit.js';
 import { EXIT_SHOWN_GRACE_MS, tellUnshownExits } from '../../../src/services/exits/tell-exit.js';
 import { recordingIo } from '../../support/cli-io.js';
 import { insertTrades, openTrade } from '../../support/factories/ledger.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { createPostgresTestDb, emptyTablesSql, type TestDatabase } from '../../support/db.js';
 import { roundTripCloses } from '../../support/engine.js';
 import { startIdleEngine, type IdleEngine } from '../../support/idle-engine.js';
 import { BOT_TOKEN, OPS_CHANNEL, SIGNING_SECRET, startSlackHarness, USERS, type SlackHarness } from '../../support/slack-harness.js';
@@ -44,7 +44,7 @@ afterAll(async () => {
   await database?.close();
 });
 beforeEach(async () => {
-  await execute(database.db, sql`truncate order_intents, fills, trades, equity_snapshots, paper_balances, paper_orders, risk_events, bot_state, engine_requests, engine_lease, alert_events restart identity`);
+  await execute(database.db, sql.raw(emptyTablesSql(['order_intents', 'fills', 'trades', 'equity_snapshots', 'paper_balances', 'paper_orders', 'risk_events', 'bot_state', 'engine_requests', 'engine_lease', 'alert_events'])));
   h.fake.calls.length = 0;
 });
 afterEach(async () => {

@@ -12,7 +12,7 @@ import { Portfolio } from '../../../src/engine/portfolio.js';
 import { followIntents } from '../../../src/engine/recovery.js';
 import { dec } from '../../../src/money.js';
 import { updateBotState } from '../../../src/services/bot-state.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { createPostgresTestDb, emptyTablesSql, type TestDatabase } from '../../support/db.js';
 import { engineContext, type EngineTestContext } from '../../support/engine.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
@@ -30,7 +30,7 @@ afterAll(async () => {
   await database?.close();
 });
 beforeEach(async () => {
-  await execute(database.db, sql`truncate order_intents, fills, trades, bot_state restart identity`);
+  await execute(database.db, sql.raw(emptyTablesSql(['order_intents', 'fills', 'trades', 'bot_state'])));
   kraken.state.orders.clear();
 });
 afterEach(async () => {

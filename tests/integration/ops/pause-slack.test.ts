@@ -8,7 +8,7 @@ import { execute } from '../../../src/db/client.js';
 import { equitySnapshots, riskEvents } from '../../../src/db/schema/index.js';
 import { getBotState } from '../../../src/services/bot-state.js';
 import { pauseEntries, RISK_GUARD_ACTOR } from '../../../src/services/entries-pause.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { createPostgresTestDb, emptyTablesSql, type TestDatabase } from '../../support/db.js';
 import { startSlackHarness, USERS, type SlackHarness } from '../../support/slack-harness.js';
 
 let database: TestDatabase;
@@ -26,7 +26,7 @@ afterAll(async () => {
   await database?.close();
 });
 beforeEach(async () => {
-  await execute(database.db, sql`truncate bot_state, risk_events, equity_snapshots restart identity`);
+  await execute(database.db, sql.raw(emptyTablesSql(['bot_state', 'risk_events', 'equity_snapshots'])));
   // command_log is append-only: each test reads the rows written after it started.
   logFrom = (await h.commandLog()).at(-1)?.id ?? 0;
   h.fake.calls.length = 0;

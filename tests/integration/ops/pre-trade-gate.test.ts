@@ -19,7 +19,7 @@ import { updateBotState } from '../../../src/services/bot-state.js';
 import { testConfig } from '../../../src/config/env.js';
 import { preTradeGateCheck } from '../../../src/services/audit/checks/pre-trade-gate.js';
 import type { AuditContext } from '../../../src/services/audit/types.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { createPostgresTestDb, emptyTablesSql, type TestDatabase } from '../../support/db.js';
 import { engineContext, type EngineTestContext } from '../../support/engine.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
@@ -38,7 +38,7 @@ afterAll(async () => {
   await database?.close();
 });
 beforeEach(async () => {
-  await execute(database.db, sql`truncate order_intents, fills, trades, paper_orders, paper_balances, bot_state restart identity`);
+  await execute(database.db, sql.raw(emptyTablesSql(['order_intents', 'fills', 'trades', 'paper_orders', 'paper_balances', 'bot_state'])));
   kraken.calls.length = 0;
 });
 afterEach(async () => {

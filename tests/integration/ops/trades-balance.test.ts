@@ -10,7 +10,7 @@ import { execute } from '../../../src/db/client.js';
 import { equitySnapshots, paperBalances } from '../../../src/db/schema/index.js';
 import { systemClock } from '../../../src/clock.js';
 import { updateBotState } from '../../../src/services/bot-state.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { createPostgresTestDb, emptyTablesSql, type TestDatabase } from '../../support/db.js';
 import { recordingIo } from '../../support/cli-io.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
@@ -33,7 +33,7 @@ afterAll(async () => {
   await database?.close();
 });
 beforeEach(async () => {
-  await execute(database.db, sql`truncate trades, paper_balances, equity_snapshots restart identity`);
+  await execute(database.db, sql.raw(emptyTablesSql(['trades', 'paper_balances', 'equity_snapshots'])));
   kraken.calls.length = 0;
 });
 

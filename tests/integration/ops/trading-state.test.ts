@@ -14,7 +14,7 @@ import { getBotState, updateBotState } from '../../../src/services/bot-state.js'
 import { tradingStateOf } from '../../../src/domain/trading-state.js';
 import { testContext } from '../../support/app-context.js';
 import { recordingIo } from '../../support/cli-io.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { createPostgresTestDb, emptyTablesSql, type TestDatabase } from '../../support/db.js';
 
 let database: TestDatabase;
 let ctx: OwnedContext;
@@ -34,7 +34,7 @@ afterAll(async () => {
   await database?.close();
 });
 beforeEach(async () => {
-  await execute(database.db, sql`truncate bot_state, risk_events restart identity`);
+  await execute(database.db, sql.raw(emptyTablesSql(['bot_state', 'risk_events'])));
 });
 
 const cli = async (...argv: string[]) => {

@@ -7,7 +7,7 @@ import { sql } from 'drizzle-orm';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { equitySnapshots, fills, orderIntents } from '../../../src/db/schema/index.js';
 import { updateBotState } from '../../../src/services/bot-state.js';
-import type { TestDatabase } from '../../support/db.js';
+import { emptyTablesSql, type TestDatabase } from '../../support/db.js';
 import type { FakeKraken } from '../../support/fake-kraken.js';
 import { liveKrakenBed } from '../../support/live-kraken-bed.js';
 import { control } from '../../support/simulator.js';
@@ -20,7 +20,7 @@ const hourAgo = new Date(Date.now() - 3_600_000);
 
 beforeEach(async () => {
   ({ database, kraken } = bed.current);
-  await database.db.execute(sql`truncate equity_snapshots restart identity`);
+  await database.db.execute(sql.raw(emptyTablesSql(['equity_snapshots'])));
   const ctx = await bed.context();
   await updateBotState(database.db, ctx.clock, { mode: 'live' });
   await database.db.insert(equitySnapshots).values({ mode: 'live', feed: 'kraken', at: hourAgo, equity: '9509.49', cash: '9509.49', peakEquity: '10000', drawdownPct: '4.9051' });

@@ -15,7 +15,7 @@ import { botState as botStateTable } from '../../../src/db/schema/index.js';
 import { windowFor } from '../../../src/domain/stats-periods.js';
 import { renderStats } from '../../../src/slack/views/stats.js';
 import { computeStats, type BookStats, type StatsReport } from '../../../src/services/stats/compute-stats.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { createPostgresTestDb, emptyTablesSql, type TestDatabase } from '../../support/db.js';
 import { insertSnapshots, insertTrades, openTrade } from '../../support/factories/ledger.js';
 
 const NOW = new Date('2026-12-05T13:54:10Z');
@@ -31,7 +31,7 @@ afterAll(async () => {
   await database?.close();
 });
 beforeEach(async () => {
-  await database.db.execute(sql`truncate trades, equity_snapshots, bot_state, engine_lease restart identity cascade`);
+  await database.db.execute(sql.raw(emptyTablesSql(['trades', 'equity_snapshots', 'bot_state', 'engine_lease'])));
   await engineStarts();
 });
 

@@ -89,10 +89,19 @@ export function exitShown(ctx: Pick<CommandContext, 'db' | 'logger'>, request: E
   return showExitAnswer(ctx, request, show);
 }
 
-/** The terminal prints the exit's answer with `print`; marked shown only once printed (a shell that dies first leaves it to the alert channel). */
-export function exitPrinted(ctx: Pick<CommandContext, 'db' | 'logger'>, result: ExitResult, print: () => void): Promise<void> {
-  if (!result.request) return Promise.resolve(print());
-  return showExitAnswer(ctx, result.request, async () => print());
+/**
+ * The terminal prints the exit's answer with `print`, which settles once stdout took it; marked shown
+ * only then. One that never reached the reader (a shell that died first, a pipe closed during the
+ * wait) is not marked: the alert channel is told it.
+ */
+export async function exitPrinted(ctx: Pick<CommandContext, 'db' | 'logger'>, result: ExitResult, print: () => Promise<void>): Promise<void> {
+  if (!result.request) return print();
+  try {
+    await showExitAnswer(ctx, result.request, print);
+  } catch (err) {
+    throw new AppError('internal', 'exit_answer_not_printed',
+      `The answer of exit request #${result.request.requestId} could not be printed (${(err as Error)?.message ?? String(err)}): the alert channel is told how it ends.`);
+  }
 }
 
 /**

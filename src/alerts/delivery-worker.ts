@@ -1,7 +1,8 @@
 // Owns draining the alert outbox. Each tick takes every lane (a Slack channel or DM, or email)
 // that has due work; per lane, inside one transaction, it locks the lane's pacing row and one due
 // delivery with FOR UPDATE SKIP LOCKED (so two replicas never send the same message, nor send to
-// one channel at once), sends, and records the outcome. A lane sends at most one Slack message per
+// one channel at once), sends, and records the outcome. What is due (a delivery's next try, a lane's
+// next slot) is written and judged on the database's clock, so every replica agrees when. A lane sends at most one Slack message per
 // SLACK_LANE_INTERVAL_MS (Slack allows ~1 message/second/channel); a 429 pushes the lane's next
 // slot out by Retry-After. Nothing is dropped: a failure only records attempts, last_error and a
 // later next_attempt_at. Only a message that stopped making sense is let go: as it is about to go
@@ -92,7 +93,7 @@ export class DeliveryWorker {
   async tick(scope?: TickScope): Promise<TickReport> {
     const now = this.deps.clock.now();
     const groupId = scope?.groupId;
-    const lanes = await dueLanes(this.deps.db, { now, limit: 200, ...(groupId === undefined ? {} : { groupId }) });
+    const lanes = await dueLanes(this.deps.db, { limit: 200, ...(groupId === undefined ? {} : { groupId }) });
     const report: TickReport = { sent: 0, failed: 0, cancelled: 0, lanes: lanes.length };
     for (const lane of lanes) {
       if (!this.#laneUsable(lane)) continue;
@@ -131,13 +132,12 @@ export class DeliveryWorker {
   async #processLane(lane: string, now: Date, groupId: number | undefined): Promise<'sent' | 'failed' | 'cancelled' | 'claimed' | 'idle'> {
     await ensureLanePacing(this.deps.db, lane);
     return this.deps.db.transaction(async (db) => {
-      const slot = await lockLanePacing(db, lane);
-      // Another replica is sending on this lane right now, or its slot is not open yet. A slot
-      // further out than any Retry-After we honour means a clock moved backwards: ignore it.
-      if (slot === null) return 'idle';
-      const nextAt = slot.getTime();
-      if (nextAt > now.getTime() && nextAt - now.getTime() < MAX_LANE_WAIT_MS) return 'idle';
-      const delivery = await lockNextDelivery(db, { lane, now, ...(groupId === undefined ? {} : { groupId }) });
+      // Another replica is sending on this lane right now, or its slot is not open yet (on the
+      // database's clock). A slot further out than any Retry-After we honour means that clock moved
+      // backwards: it is ignored.
+      const slot = await lockLanePacing(db, { lane, maxWaitMs: MAX_LANE_WAIT_MS });
+      if (slot === null || !slot.open) return 'idle';
+      const delivery = await lockNextDelivery(db, { lane, ...(groupId === undefined ? {} : { groupId }) });
       if (!delivery) return 'idle';
       if (delivery.kind !== 'slack_sync' && !(await holdGroupForSend(db, delivery.groupId))) {
         // Someone is acknowledging, resolving or silencing the group right now: their decision
@@ -163,7 +163,7 @@ export class DeliveryWorker {
         await recordDeliverySent(db, { id: delivery.id, at: now, keepPending: outcome.keepPending === true, result: outcome.result });
         this.#claimed.delete(delivery.id);
         if (!outcome.usedSlot) return 'idle';
-        if (lane !== 'email') await this.#bookSlot(db, lane, now.getTime() + SLACK_LANE_INTERVAL_MS);
+        if (lane !== 'email') await bookLaneSlot(db, { lane, inMs: SLACK_LANE_INTERVAL_MS });
         return 'sent';
       } catch (err) {
         // It may have reached Slack all the same (a timeout): the next try claims afresh and looks first.
@@ -171,14 +171,13 @@ export class DeliveryWorker {
         const failure = { message: (err as Error)?.message ?? String(err), retryAfterMs: retryAfterOf(err) };
         if (delivery.kind === 'slack_dm' && isPermanentFailure(err)) {
           await this.#pageUndeliverable(db, delivery, failure.message, now);
-          await this.#bookSlot(db, lane, now.getTime() + SLACK_LANE_INTERVAL_MS);
+          await bookLaneSlot(db, { lane, inMs: SLACK_LANE_INTERVAL_MS });
           return 'failed';
         }
         const waitMs = failure.retryAfterMs ?? backoffMs(delivery.attempts + 1);
-        const retryAt = new Date(now.getTime() + waitMs);
-        await recordDeliveryFailed(db, { id: delivery.id, error: failure.message.slice(0, 500), retryAt });
+        const retryAt = await recordDeliveryFailed(db, { id: delivery.id, error: failure.message.slice(0, 500), inMs: waitMs });
         // A 429 closes the whole lane until Retry-After; other failures keep the normal spacing.
-        await this.#bookSlot(db, lane, now.getTime() + (failure.retryAfterMs ?? SLACK_LANE_INTERVAL_MS));
+        await bookLaneSlot(db, { lane, inMs: failure.retryAfterMs ?? SLACK_LANE_INTERVAL_MS });
         this.#log.warn({ deliveryId: delivery.id, kind: delivery.kind, lane, attempts: delivery.attempts + 1, error: failure.message, retryAt: retryAt.toISOString() },
           'alert delivery failed; will retry');
         return 'failed';
@@ -215,10 +214,6 @@ export class DeliveryWorker {
       });
     }
     this.#log.error({ deliveryId: d.id, user: d.target, groupId: d.groupId, error, movedOn }, 'a page could not be delivered: Slack refused it for good');
-  }
-
-  async #bookSlot(db: Db, lane: string, atMs: number): Promise<void> {
-    await bookLaneSlot(db, { lane, at: new Date(atMs) });
   }
 
   async #send(db: Db, notifier: Notifier, d: AlertDelivery, now: Date): Promise<Outcome> {

@@ -47,7 +47,10 @@ export function sanitizeDetails(details: Record<string, unknown> | undefined, sc
   return JSON.parse(scrub(json)) as Record<string, unknown>;
 }
 
-export function sanitizeText(text: string, scrub: TextScrubber, max = 300): string {
+/** The most of an alert's title that is stored and shown (sanitizeText cuts the rest off its end). */
+export const ALERT_TITLE_MAX = 300;
+
+export function sanitizeText(text: string, scrub: TextScrubber, max = ALERT_TITLE_MAX): string {
   const one = cleanText(scrub(String(text))).replace(/\s+/g, ' ').trim();
   return one.length > max ? `${one.slice(0, max - 1)}…` : one || '(no title)';
 }

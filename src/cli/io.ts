@@ -3,7 +3,11 @@ import { processEnv } from '../config/process-env.js';
 
 export interface CliIo {
   env: Record<string, string | undefined>;
-  stdout: { write(text: string): unknown; isTTY?: boolean; columns?: number };
+  /**
+   * `done`, when given, is called once the text was written, or with the error that kept it from the
+   * reader (a closed pipe's EPIPE): what a command that records "shown" waits on (with-context.ts).
+   */
+  stdout: { write(text: string, done?: (err?: Error | null) => void): unknown; isTTY?: boolean; columns?: number };
   stderr: { write(text: string): unknown; isTTY?: boolean };
   /** Working directory for .env and relative paths. */
   cwd: string;

@@ -24,9 +24,11 @@ export interface CliRunOptions<R extends CommandResult> {
   progress?: string;
   /**
    * Prints the result with `print` (which writes it to stdout), for a command that records once its
-   * answer was printed (an exit's answer, marked shown only after: commands/exit.ts). Default: `print()`.
+   * answer was printed (an exit's answer, marked shown only after: commands/exit.ts). `print` settles
+   * once stdout took the text, and rejects when it did not reach the reader (a closed pipe, a terminal
+   * gone): stdout's errors are otherwise swallowed (run-main.ts). Default: `print()`.
    */
-  show?: (result: R, ctx: OwnedContext, print: () => void) => Promise<void>;
+  show?: (result: R, ctx: OwnedContext, print: () => Promise<void>) => Promise<void>;
 }
 
 export function cliActor(): Actor {
@@ -137,6 +139,16 @@ export function importContextModules(): Promise<unknown> {
   return Promise.all([import('../app/build-context.js'), import('../app/open-database.js'), import('../../commands/run-command.js')]);
 }
 
+/**
+ * Writes `text` to stdout; settles once it was written, rejects with the error that kept it from the
+ * reader. A write that throws (a stand-in terminal) rejects too.
+ */
+function written(io: CliIo, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    io.stdout.write(text, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
 /** Runs `command` with `args` for the terminal user and prints its result. Returns the exit code. */
 export async function runCliCommand<S extends z.ZodType, R extends CommandResult>(
   io: CliIo,
@@ -150,9 +162,9 @@ export async function runCliCommand<S extends z.ZodType, R extends CommandResult
       const result = opts.progress === undefined
         ? await runCommand(command, ctx, cliActor(), args)
         : await withSpinner(io, opts.progress, opts.json, () => runCommand(command, ctx, cliActor(), args));
-      const print = () => void io.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${opts.render(result, io)}\n`);
-      if (opts.show) await opts.show(result, ctx, print);
-      else print();
+      const text = opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${opts.render(result, io)}\n`;
+      if (opts.show) await opts.show(result, ctx, () => written(io, text));
+      else io.stdout.write(text);
       return result.ok ? 0 : 1;
     } catch (err) {
       return printError(io, err, config, opts.json);

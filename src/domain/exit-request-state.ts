@@ -26,9 +26,13 @@ export interface ExitRequestState {
 }
 
 
+/** "#12, #13" — the first ten, then "and N more": a list of trade ids that stays short however many. */
+export function tradeIdList(ids: readonly number[], first = 10): string {
+  return ids.slice(0, first).map((id) => `#${id}`).join(', ') + (ids.length > first ? ` and ${ids.length - first} more` : '');
+}
+
 /** "trade #12" or "every listed trade (#12, #13)": what an exit request closes. */
 export function describePendingExit(row: { target: ExitTarget; tradeIds: readonly number[] }): string {
   if (row.target !== 'all') return `trade #${row.target}`;
-  const ids = row.tradeIds.slice(0, 10).map((id) => `#${id}`).join(', ') + (row.tradeIds.length > 10 ? ` and ${row.tradeIds.length - 10} more` : '');
-  return `every listed trade (${ids})`;
+  return `every listed trade (${tradeIdList(row.tradeIds)})`;
 }

@@ -11,7 +11,8 @@ import { slackNotifier } from '../../src/slack/notifier.js';
 import { slackUserDirectory } from '../../src/slack/user-directory.js';
 import { usePostgresTestDb } from '../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
-import { ALERT_TABLES, alertConfig, alertHarness, type AlertHarness } from '../support/alert-fixtures.js';
+import { ALERT_TABLES, alertConfig, alertHarness, passDeliveryTime, type AlertHarness } from '../support/alert-fixtures.js';
+import { databaseNow } from '../../src/db/queries/database-clock.js';
 
 const database = usePostgresTestDb({ truncate: ALERT_TABLES });
 let slack: FakeSlack;
@@ -42,16 +43,17 @@ describe('a Slack Web API call that gets no answer', () => {
     // Each tick returns: the hung page fails in its own tick instead of holding the worker.
     const page = async () => (await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.kind, 'slack_dm')))[0]!;
     while ((await page()).attempts === 0) {
-      h.clock.advance(1_000);
+      await passDeliveryTime(database().db, h.clock, 1_000);
       await h.runtime.delivery.tick();
     }
     const failed = await page();
     expect(failed).toMatchObject({ status: 'pending', attempts: 1, lastError: 'slack timed out after 1s; it may have been delivered' });
-    expect(failed.nextAttemptAt.getTime()).toBeGreaterThan(h.clock.now().getTime());
+    const now = await databaseNow(database().db);
+    expect(failed.nextAttemptAt.getTime(), 'retried later, on the database\'s clock').toBeGreaterThan(now.getTime());
     expect(dmTo('UALICE')).toHaveLength(1); // not sent again by the client: it may have reached Slack
 
     hung = false;
-    h.clock.set(failed.nextAttemptAt);
+    await passDeliveryTime(database().db, h.clock, failed.nextAttemptAt.getTime() - now.getTime());
     await h.runtime.delivery.tick();
     expect(await page()).toMatchObject({ status: 'sent', attempts: 1 });
     expect(dmTo('UALICE')).toHaveLength(2);

@@ -67,15 +67,34 @@ export const ALERT_TABLES = [
 ];
 
 /**
- * `ms` pass for the escalation ladder and the silences, whose times are on the database's clock: every
- * waiting escalation's due_at and every silence's end move `ms` closer to the database's now(), and
- * `clock` (the replicas') moves as far, so a step the test waits out is due on both (as passUntilDue
+ * `ms` pass for the escalation ladder, the silences and the outbox, whose times are on the database's
+ * clock: every waiting escalation's due_at, every silence's end, every queued delivery's next try and
+ * every lane's next slot move `ms` closer to the database's now(), and `clock` (the replicas') moves
+ * as far, so a step, a retry or a paced message the test waits out is due on both (as passUntilDue
  * does for engine requests).
  */
 export async function passEscalationTime(db: Db, clock: ManualClock | null, ms: number): Promise<void> {
+  await ageOutbox(db, ms);
   await execute(db, sql`update alert_escalations set due_at = due_at - ${Math.round(ms)} * interval '1 millisecond'
     where status in ('active', 'silenced')`);
   await execute(db, sql`update alert_groups set silenced_until = silenced_until - ${Math.round(ms)} * interval '1 millisecond'
     where silenced_until is not null`);
   clock?.advance(ms);
+}
+
+/**
+ * `ms` pass for the alert outbox alone (a test of sending, pacing and retries): every queued
+ * delivery's next try and every lane's next slot move `ms` closer to the database's now(), and
+ * `clock` moves as far.
+ */
+export async function passDeliveryTime(db: Db, clock: ManualClock | null, ms: number): Promise<void> {
+  await ageOutbox(db, ms);
+  clock?.advance(ms);
+}
+
+async function ageOutbox(db: Db, ms: number): Promise<void> {
+  await execute(db, sql`update alert_deliveries set next_attempt_at = next_attempt_at - ${Math.round(ms)} * interval '1 millisecond'
+    where status = 'pending'`);
+  await execute(db, sql`update alert_slack_pacing set next_at = next_at - ${Math.round(ms)} * interval '1 millisecond'
+    where next_at > 'epoch'`);
 }

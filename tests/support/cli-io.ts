@@ -15,7 +15,7 @@ export function recordingIo(env: Record<string, string | undefined>): RecordingI
   const cwd = mkdtempSync(join(tmpdir(), 'ctb-cli-'));
   return {
     env: { LOG_LEVEL: 'error', LOG_DIR: join(cwd, 'logs'), DATA_DIR: join(cwd, 'data'), ...env }, cwd,
-    stdout: { write: (s: string) => (out += s) },
+    stdout: { write: (s: string, done?: (err?: Error | null) => void) => { out += s; done?.(); return true; } },
     stderr: { write: (s: string) => (err += s) },
     out: () => out,
     err: () => err,

@@ -1,20 +1,24 @@
 // Owns the SQL of draining the alert outbox: which lanes have due work, a lane's pacing row (locked
 // FOR UPDATE SKIP LOCKED, so two replicas never send on one lane at once), the next due delivery of
 // a lane (locked the same way), and recording each outcome. Values are always parameters; the hot
-// statements run prepared.
+// statements run prepared. Due times (a delivery's next_attempt_at, a lane's next_at) are written as
+// the database's now() plus a span and judged against now() in SQL: every replica sends a message
+// when it is due on that one clock, whatever its own clock says.
 import { eq, sql, TransactionRollbackError } from 'drizzle-orm';
 import { execute, type Db } from '../client.js';
 import { executePrepared } from '../prepared.js';
 import { alertDeliveries, type AlertDelivery } from '../schema/alerts.js';
 
+const spanOf = (ms: number) => sql`${Math.round(Math.max(0, ms))} * interval '1 millisecond'`;
+
 const ofGroup = (column: string, groupId: number | undefined) =>
   groupId === undefined ? sql`` : sql` and ${sql.raw(column)} = ${groupId}`;
 
-/** Lanes (a Slack channel or DM, or `email`) with a pending delivery due at `now` (of one group when `groupId` is given). */
-export async function dueLanes(db: Db, input: { now: Date; limit: number; groupId?: number }): Promise<string[]> {
+/** Lanes (a Slack channel or DM, or `email`) with a pending delivery due on the database's clock (of one group when `groupId` is given). */
+export async function dueLanes(db: Db, input: { limit: number; groupId?: number }): Promise<string[]> {
   const rows = await execute<{ lane: string }>(db, sql`
     select distinct lane from alert_deliveries
-    where status = 'pending' and next_attempt_at <= ${input.now.toISOString()}::timestamptz${ofGroup('group_id', input.groupId)}
+    where status = 'pending' and next_attempt_at <= now()${ofGroup('group_id', input.groupId)}
     limit ${input.limit}`);
   return rows.map((r) => r.lane);
 }
@@ -24,26 +28,31 @@ export async function ensureLanePacing(db: Db, lane: string): Promise<void> {
   await execute(db, sql`insert into alert_slack_pacing (lane, next_at) values (${lane}, 'epoch') on conflict do nothing`);
 }
 
-/** Locks the lane's pacing row for the transaction; null when another replica holds it. */
-export async function lockLanePacing(db: Db, lane: string): Promise<Date | null> {
-  const rows = await execute<{ next_at: Date | string }>(db, sql`
-    select next_at from alert_slack_pacing where lane = ${lane} for update skip locked`);
-  return rows.length === 0 ? null : new Date(rows[0]!.next_at);
+/**
+ * Locks the lane's pacing row for the transaction; null when another replica holds it, else whether
+ * its slot is open on the database's clock. A slot `maxWaitMs` or more ahead was not booked by any
+ * wait we honour (the database's clock was set back since): it is taken for open.
+ */
+export async function lockLanePacing(db: Db, input: { lane: string; maxWaitMs: number }): Promise<{ open: boolean } | null> {
+  const rows = await execute<{ open: boolean }>(db, sql`
+    select (next_at <= now() or next_at >= now() + ${spanOf(input.maxWaitMs)}) as open
+    from alert_slack_pacing where lane = ${input.lane} for update skip locked`);
+  return rows.length === 0 ? null : { open: rows[0]!.open === true };
 }
 
-/** The lane's next slot opens at `at`. */
-export async function bookLaneSlot(db: Db, input: { lane: string; at: Date }): Promise<void> {
-  await executePrepared(db, sql`update alert_slack_pacing set next_at = ${input.at.toISOString()}::timestamptz where lane = ${input.lane}`);
+/** The lane's next slot opens `inMs` after the database's now(). */
+export async function bookLaneSlot(db: Db, input: { lane: string; inMs: number }): Promise<void> {
+  await executePrepared(db, sql`update alert_slack_pacing set next_at = now() + ${spanOf(input.inMs)} where lane = ${input.lane}`);
 }
 
 /**
  * Locks the lane's most urgent due delivery for the transaction (a thread note waits for its
  * group's parent message); undefined when there is none free. `groupId` takes only that group's.
  */
-export async function lockNextDelivery(db: Db, input: { lane: string; now: Date; groupId?: number }): Promise<AlertDelivery | undefined> {
+export async function lockNextDelivery(db: Db, input: { lane: string; groupId?: number }): Promise<AlertDelivery | undefined> {
   const picked = await execute<{ id: string | number }>(db, sql`
     select d.id from alert_deliveries d join alert_groups g on g.id = d.group_id
-    where d.lane = ${input.lane} and d.status = 'pending' and d.next_attempt_at <= ${input.now.toISOString()}::timestamptz${ofGroup('d.group_id', input.groupId)}
+    where d.lane = ${input.lane} and d.status = 'pending' and d.next_attempt_at <= now()${ofGroup('d.group_id', input.groupId)}
       and (d.kind <> 'slack_thread_note' or g.slack_ts is not null)
     order by d.priority desc, d.next_attempt_at, d.id
     limit 1
@@ -257,14 +266,14 @@ export async function markDeliveryDone(db: Db, input: { id: number; at: Date }):
   await executePrepared(db, sql`update alert_deliveries set status = 'sent', sent_at = ${input.at.toISOString()}::timestamptz where id = ${input.id}`);
 }
 
-/** A send went through; `keepPending` leaves it queued for more (a sync that posted part of its work). */
+/** A send went through; `keepPending` leaves it queued for more (a sync that posted part of its work), due at once. */
 export async function recordDeliverySent(db: Db, input: { id: number; at: Date; keepPending: boolean; result: unknown }): Promise<void> {
   const at = input.at.toISOString();
   await executePrepared(db, sql`
     update alert_deliveries set
       status = ${input.keepPending ? 'pending' : 'sent'},
       sent_at = ${input.keepPending ? null : at}::timestamptz,
-      next_attempt_at = ${at}::timestamptz,
+      next_attempt_at = now(),
       result = ${JSON.stringify(input.result)}::jsonb,
       last_error = null
     where id = ${input.id}`);
@@ -276,10 +285,15 @@ export async function recordDeliveryGaveUp(db: Db, input: { id: number; error: s
     update alert_deliveries set status = 'failed', attempts = attempts + 1, last_error = ${input.error} where id = ${input.id}`);
 }
 
-/** A send failed: one more attempt counted, the error kept, the next try at `retryAt`. */
-export async function recordDeliveryFailed(db: Db, input: { id: number; error: string; retryAt: Date }): Promise<void> {
-  await execute(db, sql`
+/**
+ * A send failed: one more attempt counted, the error kept, the next try `inMs` after the database's
+ * now() (the same wait whichever replica tried). Returns when that is.
+ */
+export async function recordDeliveryFailed(db: Db, input: { id: number; error: string; inMs: number }): Promise<Date> {
+  const [row] = await execute<{ next_attempt_at: string | Date }>(db, sql`
     update alert_deliveries set attempts = attempts + 1, last_error = ${input.error},
-      next_attempt_at = ${input.retryAt.toISOString()}::timestamptz
-    where id = ${input.id}`);
+      next_attempt_at = now() + ${spanOf(input.inMs)}
+    where id = ${input.id}
+    returning next_attempt_at`);
+  return new Date(row!.next_attempt_at);
 }

@@ -35,7 +35,8 @@ export async function enqueueDelivery(tx: Tx, input: {
     target: input.target,
     priority,
     payload: input.relevance ? { ...input.payload, relevance: input.relevance } : input.payload,
-    nextAttemptAt: input.now,
+    // due at once on the database's clock (what every replica judges "due" by), whatever the writer's
+    nextAttemptAt: sql`now()`,
     createdAt: input.now,
   });
 }
@@ -64,7 +65,7 @@ export async function requestSync(db: Pick<Db, 'execute'>, input: { groupId: num
   const iso = input.now.toISOString();
   await db.execute(sql`
     insert into alert_deliveries (group_id, kind, lane, target, priority, payload, next_attempt_at, created_at)
-    select g.id, 'slack_sync', 'slack:' || g.slack_channel, g.slack_channel, 2, '{}'::jsonb, ${iso}::timestamptz, ${iso}::timestamptz
+    select g.id, 'slack_sync', 'slack:' || g.slack_channel, g.slack_channel, 2, '{}'::jsonb, now(), ${iso}::timestamptz
     from alert_groups g where g.id = ${input.groupId} and g.slack_channel is not null
     on conflict (group_id) where kind = 'slack_sync' and status = 'pending' do nothing`);
 }

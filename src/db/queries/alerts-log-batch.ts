@@ -63,8 +63,9 @@ export async function insertAlertBatch(db: Db, batch: AlertBatchItem[], slackCha
       returning id
     ), d as (
       insert into alert_deliveries (group_id, kind, lane, target, priority, payload, next_attempt_at, created_at)
+      -- due at once on the database's clock, like the escalation below
       select g.id, 'slack_sync', 'slack:' || ${slackChannel}::text, ${slackChannel}::text, ${sevRank('g.severity')}, '{}'::jsonb,
-             ${now}::timestamptz, ${now}::timestamptz
+             now(), ${now}::timestamptz
       from g where ${slackChannel}::text is not null
       on conflict (group_id) where kind = 'slack_sync' and status = 'pending' do nothing
     ), x as (

@@ -3,6 +3,7 @@
 // open), then handed to the process that runs the engine as an engine request (kind exit_trade), so
 // the exit takes the engine's own order path: the intent under the halt fence, a client order id,
 // the same executor and ledger. The answer is the request's: pending, then done or failed.
+import { z } from 'zod';
 import type { AlertSink } from '../../alerts/types.js';
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
@@ -26,7 +27,7 @@ import { enqueueEngineRequest, getEngineRequest, waitForEngineRequest } from '..
 import { bookOf, money, type BookName } from '../stats/compute-stats.js';
 import { exitExpiredSummary, exitQueuedPhrase } from './exit-expiry.js';
 import { exitCovers } from './pending-exits.js';
-import { describePendingExit, type ExitRequestState, type ExitTarget } from '../../domain/exit-request-state.js';
+import { describePendingExit, tradeIdList, type ExitRequestState, type ExitTarget } from '../../domain/exit-request-state.js';
 import { extendExitWait, holdExitAnswer, markExitAnswerShown, recordExitReplyMessage, releaseExitOutcomeClaim } from '../../db/queries/exit-outcomes.js';
 import type { Notifier } from '../../notifications/notification.js';
 import { EXIT_TELL_LEASE_MS, skippedState, tellUnshownExits } from './tell-exit.js';
@@ -251,7 +252,7 @@ export async function requestExit(
     const rest = (params.tradeIds ?? []).filter((id) => !covered.has(id));
     if (target !== 'all' || rest.length === 0) throw exitAlreadyQueued(target, overlapping);
     const skipped = { note: alreadyQueuedNote(overlapping), tradeIds: [...covered].sort((a, b) => a - b) };
-    const narrowed: ExitRequestParams = { ...params, tradeIds: rest, skipped };
+    const narrowed = checkedExitParams({ ...params, tradeIds: rest, skipped });
     return { row: await enqueueEngineRequest(tx, ctx.clock, { kind: 'exit_trade', requestedBy: actor.id, params: narrowed }), joined: false, expired, skipped };
   });
   await toldExpired(ctx, expired);
@@ -259,21 +260,48 @@ export async function requestExit(
   return stateOf(ctx, row, joined);
 }
 
+type Overlapping = ReadonlyArray<{ row: EngineRequest; covers: { target: ExitTarget; tradeIds: number[] }; both: number[] }>;
+
+/** How many of the queued exits an overlap names: the rest are counted ("and 40 other queued exits"). */
+const NAMED_OVERLAPS = 3;
+
+/**
+ * The trades and queued exits of an overlap, in words that stay short however many (an `exit all` of
+ * hundreds of trades): the first trade ids and exits, then how many more (tradeIdList).
+ */
+function overlapWords(overlapping: Overlapping): { trades: string; count: number; which: string } {
+  const ids = [...new Set(overlapping.flatMap((o) => o.both))].sort((a, b) => a - b);
+  const named = overlapping.slice(0, NAMED_OVERLAPS).map((o) => `request #${o.row.id}, the exit of ${describePendingExit(o.covers)} asked by ${o.row.requestedBy}`);
+  const more = overlapping.length - named.length;
+  const which = named.join('; ') + (more > 0 ? `; and ${more} other queued exit${more === 1 ? '' : 's'}` : '');
+  return { trades: tradeIdList(ids), count: ids.length, which };
+}
+
 /** The trades an `exit all` left out because another queued exit already closes them: which, by which request and whom. */
-function alreadyQueuedNote(overlapping: ReadonlyArray<{ row: EngineRequest; covers: { target: ExitTarget; tradeIds: number[] }; both: number[] }>): string {
-  const trades = [...new Set(overlapping.flatMap((o) => o.both))].sort((a, b) => a - b).map((id) => `#${id}`);
-  const which = overlapping.map((o) => `request #${o.row.id}, the exit of ${describePendingExit(o.covers)} asked by ${o.row.requestedBy}`).join('; ');
-  return `${trades.length === 1 ? `trade ${trades[0]}, which already has` : `trades ${trades.join(', ')}, which already have`} an exit queued (${which}): not asked again.`;
+function alreadyQueuedNote(overlapping: Overlapping): string {
+  const { trades, count, which } = overlapWords(overlapping);
+  return `${count === 1 ? `trade ${trades}, which already has` : `trades ${trades}, which already have`} an exit queued (${which}): not asked again.`;
 }
 
 /** The refusal of an exit of trades another queued exit already covers: which, by which request and whom. */
-function exitAlreadyQueued(target: ExitTarget, overlapping: ReadonlyArray<{ row: EngineRequest; covers: { target: ExitTarget; tradeIds: number[] }; both: number[] }>): AppError {
-  const trades = [...new Set(overlapping.flatMap((o) => o.both))].sort((a, b) => a - b).map((id) => `#${id}`);
-  const which = overlapping.map((o) => `request #${o.row.id}, the exit of ${describePendingExit(o.covers)} asked by ${o.row.requestedBy}`).join('; ');
-  const subject = trades.length === 1 ? `Trade ${trades[0]} already has an exit queued` : `Trades ${trades.join(', ')} already have an exit queued`;
+function exitAlreadyQueued(target: ExitTarget, overlapping: Overlapping): AppError {
+  const { trades, count, which } = overlapWords(overlapping);
+  const subject = count === 1 ? `Trade ${trades} already has an exit queued` : `Trades ${trades} already have an exit queued`;
   const others = target === 'all' ? ' Every listed trade has one, so nothing is left to ask; ask again once it has ended if they are still open.' : ' Ask again once it has ended if the trade is still open.';
   return new AppError('conflict', 'exit_already_queued', `${subject} (${which}): nothing new was asked.${others}`,
     { hint: '/trades shows the queued exits and when each expires.', terminalHint: 'ctb trades shows the queued exits and when each expires.' });
+}
+
+/**
+ * `params` as the engine reads them (exit-request.ts exitRequestParams): a request it could not read
+ * fails here, at its requester, with nothing sent — not in the engine as a "Bad exit request" while
+ * the trades it was to close stay open.
+ */
+function checkedExitParams(params: ExitRequestParams): ExitRequestParams {
+  const checked = exitRequestParams.safeParse(params);
+  if (checked.success) return checked.data;
+  throw new AppError('internal', 'exit_request_invalid',
+    `The exit could not be asked: its request would not be valid for the engine (${z.prettifyError(checked.error).replace(/\s+/g, ' ')}). Nothing was sent.`);
 }
 
 /**

@@ -6,6 +6,7 @@
 // told: its Slack message updated by a process that can (one that cannot leaves it to one that can,
 // for a bound), else the alert channel. A requester showing the answer holds it meanwhile (its lease),
 // so a slow showing is not told twice. A shown answer is never told again.
+import { ALERT_TITLE_MAX } from '../../alerts/sanitize.js';
 import type { AlertSink } from '../../alerts/types.js';
 import type { Db } from '../../db/client.js';
 import type { EngineRequest } from '../../db/schema/index.js';
@@ -39,13 +40,39 @@ export function exitOutcomeAlert(row: EngineRequest, unshown?: string): Paramete
   const target = row.params['target'] === 'all' ? 'every listed trade' : `trade #${String(row.params['target'])}`;
   const confirmed = typeof row.params['writtenAt'] === 'string' ? ` (confirmed at ${row.params['writtenAt']})` : '';
   const skipped = skippedOf(row);
-  const leftOut = skipped ? ` Left out: ${skipped.note}` : '';
-  const note = unshown ? ` ${unshown}` : '';
+  const head = `Exit of ${target} asked by ${row.requestedBy}${confirmed}, request #${row.id}: ${how} — `;
+  const notes = titleNotes(head, unshown, skipped);
   return {
     source: 'engine', severity: row.status === 'done' ? 'info' : 'warning', fingerprint: `exit_request:${row.id}`,
-    title: `Exit of ${target} asked by ${row.requestedBy}${confirmed}, request #${row.id}: ${how} — ${summary}${leftOut}${note}`.slice(0, 1500),
-    details: { requestId: row.id, requestedBy: row.requestedBy, status: row.status, summary, ...(skipped ? { skippedTradeIds: skipped.tradeIds } : {}) },
+    // Only the summary is cut to make room (it is whole in details): the notes always show.
+    title: `${head}${cutTo(summary, ALERT_TITLE_MAX - head.length - notes.length)}${notes}`,
+    details: {
+      requestId: row.id, requestedBy: row.requestedBy, status: row.status, summary,
+      ...(unshown ? { slackMessage: unshown } : {}), ...(skipped ? { leftOut: skipped.note, skippedTradeIds: skipped.tradeIds } : {}),
+    },
   };
+}
+
+/** The least of an exit's summary its alert's title keeps when its notes are long: past it, "left out" is said in short. */
+const SUMMARY_AT_LEAST = 40;
+
+/**
+ * The notes that end an exit's alert title (stored up to ALERT_TITLE_MAX): why its Slack message
+ * shows it pending, then what it left out — in full when that leaves the summary SUMMARY_AT_LEAST,
+ * else counted, the note whole in details (leftOut).
+ */
+function titleNotes(head: string, unshown: string | undefined, skipped: { note: string; tradeIds: number[] } | null): string {
+  const slack = unshown ? ` ${unshown}` : '';
+  if (!skipped) return slack;
+  const whole = `${slack} Left out: ${skipped.note}`;
+  if (head.length + SUMMARY_AT_LEAST + whole.length <= ALERT_TITLE_MAX) return whole;
+  const n = skipped.tradeIds.length;
+  return `${slack} Left out: ${n} trade${n === 1 ? '' : 's'} another queued exit already closes (details: leftOut).`;
+}
+
+/** `text` cut to `max` characters, ending "…" when cut. */
+function cutTo(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, Math.max(0, max - 1))}…` : text;
 }
 
 /** What an `exit all` left out when it was asked (the trades another queued exit already closed), as its request records it. */

@@ -12,7 +12,7 @@ import { alertDeliveries, alertEscalations, alertGroups } from '../../../src/db/
 import { usePostgresTestDb } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
 import { startTestSmtp, type TestSmtp } from '../../support/smtp.js';
-import { ALERT_TABLES, ALERTS_CHANNEL, alertConfig, alertHarness, type AlertHarness } from '../../support/alert-fixtures.js';
+import { ALERT_TABLES, ALERTS_CHANNEL, alertConfig, alertHarness, passDeliveryTime, type AlertHarness } from '../../support/alert-fixtures.js';
 
 const database = usePostgresTestDb({ truncate: ALERT_TABLES });
 let slack: FakeSlack;
@@ -47,7 +47,7 @@ const notes = async () => (await database().db.select().from(alertDeliveries).wh
   .map((d) => String(d.payload.text));
 async function drain(rounds = 10) {
   for (let i = 0; i < rounds; i += 1) {
-    h.clock.advance(1_000);
+    await passDeliveryTime(database().db, h.clock, 1_000);
     await h.runtime.delivery.tick();
   }
 }
@@ -90,7 +90,7 @@ describe('an action while the parent message is being posted', () => {
   it('an acknowledge from another connection neither deadlocks with the refresh nor makes a second parent message', async () => {
     const slackCall = holdFirst((body) => body.channel === ALERTS_CHANNEL && !body.thread_ts);
     const { groupId } = await critical();
-    h.clock.advance(1_000);
+    await passDeliveryTime(database().db, h.clock, 1_000);
     const worker = h.runtime.delivery.tick(); // locks the group's slack_sync and posts the parent
     await slackCall.held;
 
@@ -124,7 +124,7 @@ describe('a send still under way when the action has waited long enough', () => 
     const slackCall = holdFirst(hold);
     const statusAtSlack: string[] = [];
     await h.runtime.escalation.tick(); // pages both approvers: DMs, "Paged …" lines, email
-    h.clock.advance(1_000);
+    await passDeliveryTime(database().db, h.clock, 1_000);
     const worker = h.runtime.delivery.tick();
     const body = await slackCall.held;
 
@@ -218,7 +218,7 @@ describe('a recovery while a send is under way', () => {
     await drain(1); // the parent message
     const slackCall = holdFirst((body) => String(body.channel).startsWith('U'));
     await h.runtime.escalation.tick(); // pages: the first DM is held at Slack
-    h.clock.advance(1_000);
+    await passDeliveryTime(database().db, h.clock, 1_000);
     const worker = h.runtime.delivery.tick();
     await slackCall.held;
     const sink = createOutboxAlertSink({ db: database().db, clock: h.clock, logger: silentLogger(), config: h.ctx.config, resolveSendWaitMs: 300 });

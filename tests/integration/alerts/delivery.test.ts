@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
 import { ctbMetrics } from '../../../src/metrics/instruments.js';
@@ -6,7 +6,9 @@ import { updateBotState } from '../../../src/services/bot-state.js';
 import { alertDeliveries, alertEvents, alertGroups } from '../../../src/db/schema/index.js';
 import { usePostgresTestDb } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
-import { ALERT_TABLES, ALERTS_CHANNEL, alertConfig, alertHarness, type AlertHarness } from '../../support/alert-fixtures.js';
+import { execute } from '../../../src/db/client.js';
+import { databaseNow } from '../../../src/db/queries/database-clock.js';
+import { ALERT_TABLES, ALERTS_CHANNEL, alertConfig, alertHarness, passDeliveryTime, type AlertHarness } from '../../support/alert-fixtures.js';
 
 const database = usePostgresTestDb({ truncate: ALERT_TABLES });
 let slack: FakeSlack;
@@ -15,13 +17,26 @@ let h: AlertHarness;
 beforeEach(async () => {
   slack = await startFakeSlack();
   h = await alertHarness({ database: database(), config: alertConfig(slack) });
+  aged = 0;
 });
 afterEach(async () => {
   await h?.close();
   await slack?.close();
 });
 
-const second = () => h.clock.advance(1_000);
+/** `ms` pass for the outbox (its due times are on the database's clock) and the harness's clock. */
+let aged = 0;
+const pass = async (ms: number) => {
+  aged += ms;
+  await passDeliveryTime(database().db, h.clock, ms);
+};
+const second = () => pass(1_000);
+/** When the lane's next slot opens, on the database's clock as the test has moved it on (ms). */
+const laneOpensAt = async () => {
+  const [row] = await execute<{ ms: string | number }>(database().db, sql`
+    select floor(extract(epoch from next_at) * 1000)::bigint as ms from alert_slack_pacing where lane = ${`slack:${ALERTS_CHANNEL}`}`);
+  return Number(row!.ms) + aged;
+};
 
 describe('alert outbox delivery to Slack', () => {
   it('stores an alert before anything is sent', async () => {
@@ -50,19 +65,19 @@ describe('alert outbox delivery to Slack', () => {
 
     await h.sink.raise({ source: 'trade_failure', severity: 'warning', title: 'order rejected', fingerprint: 'order-rejected', details: { n: 3 } });
     await h.sink.raise({ source: 'trade_failure', severity: 'warning', title: 'order rejected', fingerprint: 'order-rejected', details: { n: 4 } });
-    second();
+    await second();
     await h.runtime.delivery.tick();
     const reply = slack.callsTo('chat.postMessage')[1]!;
     expect(reply.body.thread_ts).toBe(group!.slackTs);
     expect(String(reply.body.text)).toContain('2 more occurrences');
 
-    second();
+    await second();
     await h.runtime.delivery.tick();
     const [update] = slack.callsTo('chat.update');
     expect(update!.body.ts).toBe(group!.slackTs);
     expect(String(update!.body.text)).toContain('(×5)');
 
-    second();
+    await second();
     await h.runtime.delivery.tick();
     expect(slack.calls).toHaveLength(3); // up to date: nothing more to send
     expect(await database().db.select().from(alertGroups)).toHaveLength(1);
@@ -82,7 +97,7 @@ describe('alert outbox delivery to Slack', () => {
 
     await updateBotState(database().db, h.clock, { halted: true, haltedReason: 'test' });
     await h.sink.raise({ source: 'exchange', severity: 'critical', title: 'Kraken unreachable', fingerprint: 'kraken' });
-    second();
+    await second();
     await h.runtime.delivery.tick();
     const reply = slack.callsTo('chat.postMessage')[1]!;
     const [group] = await database().db.select().from(alertGroups);
@@ -102,29 +117,39 @@ describe('alert outbox delivery to Slack', () => {
   });
 
   it('sends at most one message per second to the channel and waits out a 429 Retry-After without dropping', async () => {
+    // When each message went out: the database's now() of its send, read back from the slot it
+    // booked (that now() + 1 s), on the database's clock as the test moves it on.
     const sentAt: number[] = [];
+    let posted = 0;
     let refused = 0;
     slack.on('chat.postMessage', (body) => {
       if (refused < 1) {
         refused += 1;
         return { status: 429, headers: { 'retry-after': '3' }, body: { ok: false, error: 'ratelimited' } };
       }
-      sentAt.push(h.clock.now().getTime());
-      return { body: { ok: true, channel: body.channel, ts: `${1_700_000_000 + sentAt.length}.000200` } };
+      posted += 1;
+      return { body: { ok: true, channel: body.channel, ts: `${1_700_000_000 + posted}.000200` } };
     });
     for (let i = 0; i < 4; i += 1) await h.sink.raise({ source: 'engine', severity: 'info', title: `event ${i}`, fingerprint: `fp-${i}` });
 
-    const start = h.clock.now().getTime();
+    const before = (await databaseNow(database().db)).getTime();
     const report = await h.runtime.delivery.tick();
+    const after = (await databaseNow(database().db)).getTime();
     expect(report.failed).toBe(1);
     const [refusedDelivery] = await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.attempts, 1));
     expect(refusedDelivery!.lastError).toContain('Retry-After 3s');
+    // Its next try and the lane's next slot are both Retry-After after the database's now() of the try.
+    const start = (await laneOpensAt()) - 3_000;
     expect(refusedDelivery!.nextAttemptAt.getTime()).toBe(start + 3_000);
+    expect(start).toBeGreaterThanOrEqual(before);
+    expect(start).toBeLessThanOrEqual(after);
 
     // Ticks every 250 ms for 10 s: the lane stays closed for Retry-After, then opens once a second.
     for (let i = 0; i < 40; i += 1) {
-      h.clock.advance(250);
+      await pass(250);
+      const had = posted;
       await h.runtime.delivery.tick();
+      if (posted > had) sentAt.push((await laneOpensAt()) - 1_000);
     }
     expect(sentAt).toHaveLength(4);
     expect(sentAt[0]! - start).toBeGreaterThanOrEqual(3_000);
@@ -140,14 +165,14 @@ describe('alert outbox delivery to Slack', () => {
     await h.sink.raise({ source: 'kill', severity: 'critical', title: 'kill switch pulled', fingerprint: 'kill' });
     for (let i = 0; i < 5; i += 1) {
       await h.runtime.delivery.tick();
-      h.clock.advance(60_000);
+      await pass(60_000);
     }
     const [d] = await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.kind, 'slack_sync'));
     expect(d).toMatchObject({ status: 'pending' });
     expect(d!.attempts).toBeGreaterThanOrEqual(3);
     expect(d!.lastError).toContain('fatal_error');
     down = false;
-    h.clock.advance(5 * 60_000);
+    await pass(5 * 60_000);
     await h.runtime.delivery.tick();
     const [group] = await database().db.select().from(alertGroups);
     expect(group!.slackTs).toBe('1700000100.000100');
@@ -162,7 +187,7 @@ describe('alert outbox delivery to Slack', () => {
     // A new process on the same database: the queue is in the database, not in memory.
     h = await alertHarness({ database: database(), config: alertConfig(slack), clock: new ManualClock(h.clock.now()) });
     for (let i = 0; i < 5; i += 1) {
-      h.clock.advance(1_000);
+      await pass(1_000);
       await h.runtime.delivery.tick();
     }
     const posts = slack.callsTo('chat.postMessage');

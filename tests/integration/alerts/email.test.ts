@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alertDeliveries, alertPages, alertTests } from '../../../src/db/schema/index.js';
 import { runCommand } from '../../../commands/run-command.js';
@@ -7,7 +7,7 @@ import { renderAlertTest } from '../../../src/cli/commands/alerts.js';
 import { usePostgresTestDb } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
 import { startTestSmtp, type TestSmtp } from '../../support/smtp.js';
-import { ALERT_TABLES, alertConfig, alertHarness, type AlertHarness, passEscalationTime } from '../../support/alert-fixtures.js';
+import { ALERT_TABLES, alertConfig, alertHarness, type AlertHarness, passDeliveryTime, passEscalationTime } from '../../support/alert-fixtures.js';
 
 const database = usePostgresTestDb({ truncate: ALERT_TABLES });
 let slack: FakeSlack;
@@ -59,7 +59,7 @@ describe('alert email over SMTP', () => {
     expect(pending!.lastError).toMatch(/451|temporarily unavailable/);
     expect(pending!.lastError).not.toContain('s3cret-smtp-pass');
     smtp.refuseWith = null;
-    h.clock.advance(60_000);
+    await passDeliveryTime(database().db, h.clock, 60_000);
     await h.runtime.delivery.tick();
     expect(smtp.received).toHaveLength(1);
   });
@@ -89,7 +89,7 @@ describe('ctb alerts test', () => {
     const bot = await h.sink.record({ source: 'engine', severity: 'critical', title: 'engine loop stopped', fingerprint: 'bot-alert' });
     await h.runtime.escalation.tick(); // the bot paged its first rung; its DMs and email wait in the queue
     const botPages = await database().db.select().from(alertPages).where(eq(alertPages.groupId, bot.groupId));
-    const botQueued = await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.groupId, bot.groupId));
+    const botQueued = await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.groupId, bot.groupId)).orderBy(asc(alertDeliveries.id));
     await passEscalationTime(database().db, h.clock, 5 * 60_000); // its next rung is due too
     const result = await runCommand(alertsTestCommand, h.ctx, operator, { severity: 'critical' });
     expect(result).toMatchObject({ ok: true, escalation: 'started', channels: { slack: { status: 'sent' }, email: { status: 'sent' } } });
@@ -97,7 +97,7 @@ describe('ctb alerts test', () => {
     expect(smtp.received[0]!.raw).toContain('[TEST]');
     expect(slack.callsTo('chat.postMessage').map((c) => String(c.body.text)).filter((t) => t.includes('engine loop stopped'))).toEqual([]);
     expect(await database().db.select().from(alertPages).where(eq(alertPages.groupId, bot.groupId))).toEqual(botPages);
-    const botQueue = await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.groupId, bot.groupId));
+    const botQueue = await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.groupId, bot.groupId)).orderBy(asc(alertDeliveries.id));
     expect(botQueue.map((d) => [d.id, d.status, d.attempts])).toEqual(botQueued.map((d) => [d.id, 'pending', 0]));
     expect(renderAlertTest(result)).toContain('Only this test alert was sent from here, to slack and email; alerts the bot has queued are left to the bot to send.');
   });

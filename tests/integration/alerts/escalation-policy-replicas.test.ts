@@ -95,13 +95,15 @@ describe('the escalation policy of two replicas with different ESCALATION_*', ()
     expect(warns(second)).toEqual([expect.stringMatching(
       /^This process's ESCALATION_ACK_SLA=20 ?m(in(utes)?)? differs from the stored escalation policy \(critical: ACK SLA 5 ?m(in(utes)?)?, 2 round\(s\), stored by config of .+; paging follows the stored policy on every replica\. Change it with `ctb oncall set --ack-sla … --max-rounds …`/)]);
 
-    // Only the second replica ticks: it pages the next rung one stored ACK SLA (5m) later, not 20m.
+    // The second replica ticks: the next rung is paged one stored ACK SLA (5m) later, not 20m. Each
+    // replica's own every-second tick may take a step first (it skips one another holds), so the
+    // pages are waited for, not read once.
     await shell.sink.record({ source: 'engine', severity: 'critical', title: 'engine loop stopped', fingerprint: 'G' });
     await second.tickAt(t0);
-    expect(await pages()).toEqual(['1.0:UALICE']);
+    await expect.poll(pages, { timeout: 15_000 }).toEqual(['1.0:UALICE']);
     await passEscalationTime(database().db, null, 5 * MIN); // due times are on the database's clock
     await second.tickAt(t0 + 5 * MIN);
-    expect(await pages()).toEqual(['1.0:UALICE', '1.1:UBOB']);
+    await expect.poll(pages, { timeout: 15_000 }).toEqual(['1.0:UALICE', '1.1:UBOB']);
 
     // The audit, from the shell set to 1m, judges the stored policy.
     const audit = Object.assign(shell.ctx, { actor: { id: 'cli:a', source: 'cli' as const }, cwd: '.', kraken: () => undefined, memo: <T>(_k: string, f: () => Promise<T>) => f() }) as unknown as AuditContext;

@@ -15,7 +15,7 @@ import { createLogger } from '../../../src/logger.js';
 import { childScript } from '../../support/children.js';
 import { usePostgresTestDb } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
-import { ALERT_TABLES, alertConfig, alertHarness, type AlertHarness } from '../../support/alert-fixtures.js';
+import { ALERT_TABLES, alertConfig, alertHarness, passDeliveryTime, type AlertHarness } from '../../support/alert-fixtures.js';
 
 const database = usePostgresTestDb({ truncate: ALERT_TABLES });
 const START = '2026-01-05T12:00:00Z';
@@ -77,7 +77,7 @@ async function crashWhilePaging(landed: boolean): Promise<void> {
 
 async function restartAndDrain(): Promise<void> {
   for (let i = 0; i < 8; i += 1) {
-    h!.clock.advance(1_000);
+    await passDeliveryTime(database().db, h!.clock, 1_000);
     await h!.runtime.delivery.tick();
   }
 }

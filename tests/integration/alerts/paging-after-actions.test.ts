@@ -354,12 +354,15 @@ describe('a page being sent as the group is resolved from another process', () =
     await drain();
 
     expect(statusWhenSlackGotThePage).toBe('open'); // the page left before the resolve committed, not after
-    expect(dms()).toHaveLength(1); // the other approver's page was let go
-    // The shell's note is queued on its own (real) clock, ahead of this test's: read it from the outbox.
+    const pages = slack.callsTo('chat.postMessage').filter((c) => String(c.body.channel).startsWith('U') && !c.body.thread_ts);
+    expect(pages.map((c) => String(c.body.channel))).toHaveLength(1); // the other approver's page was let go
+    // The shell queued its notes due on the database's clock, whatever its own: this test's worker sends them.
     const notes = (await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.kind, 'slack_thread_note')))
       .map((d) => String(d.payload.text));
     const resolved = notes.find((t) => t.includes('Resolved by'));
-    expect(resolved).toContain(`Already on its way when this was done, and delivered: the page to <@${dms()[0]}>.`);
+    expect(resolved).toContain(`Already on its way when this was done, and delivered: the page to <@${pages[0]!.body.channel}>.`);
+    expect(slack.callsTo('chat.postMessage').filter((c) => c.body.channel === pages[0]!.body.channel && c.body.thread_ts).length,
+      'the page is followed in its DM thread').toBe(1);
   });
 });
 

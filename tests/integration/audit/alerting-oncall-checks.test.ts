@@ -13,6 +13,7 @@ import type { AuditContext } from '../../../src/services/audit/types.js';
 import { createPostgresTestDb, emptyTablesSql, type TestDatabase } from '../../support/db.js';
 import { testContext } from '../../support/app-context.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
+import { passDeliveryTime } from '../../support/alert-fixtures.js';
 
 let database: TestDatabase;
 let slack: FakeSlack;
@@ -51,11 +52,11 @@ describe('go-live audit: alerting', () => {
     expect(failed.value).toMatch(/failed — slack: .*not_in_channel/);
 
     slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: '1700000001.000100' } }));
-    clock.advance(60_000);
+    await passDeliveryTime(database.db, clock, 60_000);
     // The running bot's worker delivers the failed test's message once Slack is back…
     const runtime = createAlertRuntime(ctx);
     await runtime.delivery.tick();
-    clock.advance(1_000);
+    await passDeliveryTime(database.db, clock, 1_000);
     // …and a new test succeeds.
     const second = await runAlertTest(ctx, { severity: 'info', actor: 'cli:a', waitMs: 0 });
     expect(second.ok).toBe(true);

@@ -7,6 +7,7 @@ import { eq, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { Registry } from 'prom-client';
+import { ALERT_TITLE_MAX } from '../../../src/alerts/sanitize.js';
 import { createOutboxAlertSink } from '../../../src/alerts/sink.js';
 import { ManualClock } from '../../../src/clock.js';
 import { testConfig } from '../../../src/config/env.js';
@@ -92,6 +93,29 @@ describe('the exit outcome sweep', () => {
     const [alert] = await storedExitAlerts(byCli);
     expect(alert!.title).toBe(`Exit of every listed trade asked by cli:ops, request #${byCli}: carried out — trade #7 sold Left out: ${skipped.note}`);
     expect(notifier.sent).toEqual([expect.objectContaining({ request: expect.objectContaining({ requestId: bySlack, skipped: skipped.note, skippedTradeIds: [3] }) })]);
+  }, 60_000);
+
+  it('a long exit-all summary is what its alert\'s title cuts: the Slack message note and what it left out survive', async () => {
+    const skipped = { note: 'trade #3, which already has an exit queued (request #1, the exit of trade #3 asked by cli:ops): not asked again.', tradeIds: [3] };
+    const id = await answeredUnshown({ slack: true, params: { target: 'all', tradeIds: [7], skipped } });
+    const summary = Array.from({ length: 30 }, (_, i) => `#${100 + i} closed: sold 0.00100000 BTC/USD at 42,000.00`).join('; ');
+    const past = EXIT_SHOWN_GRACE_MS + EXIT_SLACK_UPDATE_BOUND_MS + 1_000;
+    await execute(database().db, sql`update engine_requests set result = ${JSON.stringify({ summary })}::jsonb, answer_noticed_at = now() - ${past} * interval '1 millisecond', requested_at = now() - interval '1 hour' where id = ${id}`);
+    expect(await tellUnshownExits(sweeper().ctx)).toBe(1);
+    const [told] = await storedExitAlerts(id);
+    const unshown = `Its Slack message still shows the exit pending: no process that can update Slack told it within ${(EXIT_SHOWN_GRACE_MS + EXIT_SLACK_UPDATE_BOUND_MS) / 1000}s of its answer.`;
+    expect(told!.title).toMatch(new RegExp(`^Exit of every listed trade asked by UOPERATOR1, request #${id}: carried out — #100 closed: sold [^…]*… `));
+    // Too long for the title beside the summary's first words, what it left out is counted there, whole in details.
+    expect(told!.title.endsWith(` ${unshown} Left out: 1 trade another queued exit already closes (details: leftOut).`)).toBe(true);
+    expect(told!.title.length).toBeLessThanOrEqual(ALERT_TITLE_MAX);
+    expect(told!.details).toMatchObject({ summary, slackMessage: unshown, leftOut: skipped.note, skippedTradeIds: [3] });
+    // Told by the requester's side alone (no Slack message), the note fits whole after the cut summary.
+    const byCli = await answeredUnshown({ params: { target: 'all', tradeIds: [7], skipped } });
+    await execute(database().db, sql`update engine_requests set result = ${JSON.stringify({ summary })}::jsonb where id = ${byCli}`);
+    expect(await tellUnshownExits(sweeper().ctx)).toBe(1);
+    const [alone] = await storedExitAlerts(byCli);
+    expect(alone!.title).toMatch(new RegExp(`^Exit of every listed trade asked by cli:ops, request #${byCli}: carried out — #100 closed: sold [^…]*… Left out: `));
+    expect(alone!.title.endsWith(` Left out: ${skipped.note}`)).toBe(true);
   }, 60_000);
 
   it('an alert whose transaction did not commit is not counted; the next sweep tells it and counts it once', async () => {

@@ -3,6 +3,7 @@
 // are other processes on the same database that hand the exit over as an engine request.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
+import { Writable } from 'node:stream';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ import { alertEvents, engineRequests, orderIntents, trades } from '../../../src/
 import { updateBotState } from '../../../src/services/bot-state.js';
 import { waitForEngineRequest } from '../../../src/services/engine-requests/store.js';
 import { startRequestRunner } from '../../../src/services/engine-requests/runner.js';
-import { EXIT_WAIT_FOR_ENGINE_MS, exitTradeHandler } from '../../../src/engine/exit-request.js';
+import { EXIT_WAIT_FOR_ENGINE_MS, exitRequestParams, exitTradeHandler } from '../../../src/engine/exit-request.js';
 import { setRunningEngine } from '../../../src/engine/manual-exit.js';
 import { EXIT_SHOWN_GRACE_MS, tellUnshownExits } from '../../../src/services/exits/tell-exit.js';
 import { recordingIo } from '../../support/cli-io.js';
@@ -509,6 +510,39 @@ describe('ctb exit', () => {
     })]);
   }, 60_000);
 
+  it('a `ctb exit` whose stdout pipe closed during its wait (its `| tee`, its ssh session died) does not mark the answer shown: the alert channel is told it', async () => {
+    const id = await workerWithOpenTrade();
+    await worker!.runner.stop();
+    const child = spawn(process.execPath, [CTB, 'exit', String(id), '--yes', '--wait', '60'], {
+      env: { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d) => (err += String(d)));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await waitUntil(async () => (await database.db.select().from(engineRequests)).length === 1, 30_000, () => err);
+    // The reader of its stdout goes away while it waits; the engine answers after.
+    child.stdout.destroy();
+    worker!.restartRunner();
+    expect(await exited).toBe(1);
+    expect(err).toContain('The answer of exit request #1 could not be printed (write EPIPE): the alert channel is told how it ends.');
+    expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ status: 'done', answerShownAt: null });
+    expect(await exitAlertsWithin(20_000)).toEqual([expect.objectContaining({
+      severity: 'info', fingerprint: 'exit_request:1', title: expect.stringMatching(new RegExp(`request #1: carried out — #${id} closed: sold`)),
+    })]);
+  }, 90_000);
+
+  it('a `ctb exit` whose stdout reports the write failed after taking it (EPIPE on its callback) does not mark the answer shown', async () => {
+    const id = await workerWithOpenTrade();
+    const io = recordingIo({ DATABASE_URL: database.url });
+    const stdout = new Writable({ write: (_chunk, _encoding, done) => done(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })) });
+    stdout.on('error', () => undefined); // as ctb's own stdout (run-main.ts)
+    io.stdout = stdout;
+    expect(await runCli(['exit', String(id), '--yes', '--wait', '20'], io)).toBe(1);
+    expect(io.err()).toContain('could not be printed (write EPIPE): the alert channel is told how it ends.');
+    expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ status: 'done', answerShownAt: null });
+    expect(await exitAlertsWithin(20_000)).toEqual([expect.objectContaining({ severity: 'info', fingerprint: 'exit_request:1' })]);
+  }, 60_000);
+
   it('a requester that joins a queued exit extends its wait: the answer it shows is not told to the alert channel too', async () => {
     const id = await workerWithOpenTrade();
     await worker!.runner.stop();
@@ -609,6 +643,27 @@ describe('ctb exit', () => {
     const json = JSON.parse((await cli('exit', 'all', '--yes', '--wait', '0', '--json')).out) as { trades: Array<{ id: number }>; request: { requestId: number; skippedTradeIds: number[] } };
     expect([json.request.requestId, json.trades.map((t) => t.id), json.request.skippedTradeIds]).toEqual([3, [b], [a]]);
   });
+
+  it('exit all overlapping another queued exit all of hundreds of trades names a few and counts the rest: its request stays one the engine and ctb trades read', async () => {
+    const many = 600;
+    await insertTrades(database.db, Array.from({ length: many }, (_, i) => openTrade({ quantity: '0.001', entryIntentId: 20_000 + i })));
+    expect((await cli('exit', 'all', '--yes', '--wait', '0')).code).toBe(1);
+    // One more trade opens; `all` again leaves out the 600 the first exit closes and asks for the new one.
+    await insertTrades(database.db, [openTrade({ quantity: '0.001', entryIntentId: 20_000 + many })]);
+    const ids = (await database.db.select().from(trades).orderBy(trades.id)).map((t) => t.id);
+    const newest = ids.at(-1)!;
+    const all = await cli('exit', 'all', '--yes', '--wait', '0');
+    expect(all.err).toBe('');
+    expect(all.out).toMatch(/\(request #2\): PENDING/);
+    const left = `Left out: trades ${ids.slice(0, 10).map((id) => `#${id}`).join(', ')} and ${many - 10} more, which already have an exit queued (request #1, the exit of every listed trade (${ids.slice(0, 10).map((id) => `#${id}`).join(', ')} and ${many - 10} more) asked by cli:`;
+    expect(all.out).toContain(left);
+    const request = (await database.db.select().from(engineRequests).orderBy(engineRequests.id))[1]!;
+    // What the engine reads: the request parses, and asks for the new trade alone.
+    const parsed = exitRequestParams.safeParse(request.params);
+    expect(parsed.success).toBe(true);
+    expect([parsed.data?.tradeIds, parsed.data?.skipped?.tradeIds.length]).toEqual([[newest], many]);
+    expect((await cli('trades')).out).toContain(`request #2: exit of every listed trade (#${newest}), asked by cli:`);
+  }, 60_000);
 
   it('EXIT_REQUEST_TTL runs from the writing alone, the same for the engine as for what closes expired exits: a later joinedAt buys no time', async () => {
     const id = await workerWithOpenTrade();

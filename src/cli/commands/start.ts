@@ -1,4 +1,4 @@
-// `ctb start [--feed kraken|replay] [--role all|web|worker]`: runs the bot until SIGINT/SIGTERM.
+// `ctb start [--feed kraken|replay] [--role all|web|worker]`: runs the bot until SIGINT/SIGTERM/SIGHUP.
 // An uncaught exception is logged with its marker, the bot is stopped and the process exits 1; an
 // unhandled rejection is logged, raised as an alert, and the bot keeps serving (src/app/crash-handlers.ts).
 // The first line is written as soon as the config is read: the rest of the bot (database, engine,
@@ -68,8 +68,11 @@ export const startCli: CliRegistration = {
                 (err: unknown) => running.ctx.logger.error({ err, signal }, `stopping after ${signal} did not finish cleanly`),
               ).finally(resolve);
             };
+            // SIGHUP: the bot's terminal was closed. Node's default for it is to die at once, which
+            // left the engine lease to go stale and the PGlite lock and socket behind; it is a stop request.
             process.once('SIGINT', shutdown);
             process.once('SIGTERM', shutdown);
+            process.once('SIGHUP', shutdown);
           });
           setExit(0);
         } catch (err) {

@@ -1,0 +1,28 @@
+// Closing the terminal of `ctb start` sends it SIGHUP: the bot stops the way it does on SIGINT/SIGTERM
+// (logs the stop, releases the engine lease, removes its PGlite lock and socket), with the shipped binary.
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { baseEnv, bot, killBotsAfterEach } from './engine-lease/one-engine-bots.js';
+
+killBotsAfterEach();
+
+describe('ctb start on SIGHUP', () => {
+  it('stops cleanly: logs stopping/stopped, releases the engine lease, removes pglite.lock and its socket', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctb-sighup-'));
+    const env = baseEnv(dir, {}, { idle: true });
+    const b = bot(['start'], env, dir);
+    await b.waitFor(/ctb running on port/, 120_000);
+    await b.waitFor(/engine lease taken/);
+    expect(existsSync(join(env.DATA_DIR!, 'pglite.lock'))).toBe(true);
+
+    b.kill('SIGHUP');
+    expect(await b.exited).toBe(0);
+    expect(b.output()).toMatch(/"signal":"SIGHUP"[^\n]*"msg":"stopping"/);
+    expect(b.output()).toContain('engine lease released');
+    expect(b.output()).toMatch(/stopped after SIGHUP in \d+ ms/);
+    expect(existsSync(join(env.DATA_DIR!, 'pglite.lock'))).toBe(false);
+    expect(existsSync(join(env.DATA_DIR!, 'pglite.sock'))).toBe(false);
+  }, 240_000);
+});

@@ -2,6 +2,8 @@
 // and future overrides, and the escalation policies; each person named is re-checked with Slack
 // (deactivated since they were added?), and warned about when a page to them could not be delivered.
 import { z } from 'zod';
+import { emailConfigured } from '../src/email/smtp.js';
+import { slackAlertsChannel } from '../src/alerts/sink.js';
 import { loadPolicies, type EscalationPolicy } from '../src/alerts/policy.js';
 import { formatHandoff, onCallAt, upcomingShifts, type Shift } from '../src/services/oncall/schedule.js';
 import { checkReachable, reachabilityWarnings } from '../src/services/oncall/reachability.js';
@@ -16,9 +18,20 @@ export interface OncallShowResult {
   upcoming: Array<{ userId: string; startsAt: string; endsAt: string }>;
   overrides: Array<{ id: number; userId: string; startsAt: string; endsAt: string; createdBy: string }>;
   policies: EscalationPolicy[];
+  /**
+   * The routes a page can take (the facts escalation pages by, src/alerts/escalation.ts): Slack needs
+   * SLACK_BOT_TOKEN and SLACK_ALERTS_CHANNEL, email SMTP_URL and ALERT_EMAIL_TO. With neither, nobody is paged.
+   */
+  routes: { slack: boolean; email: boolean };
   /** People on the rotation or an override whom Slack says cannot be paged (deactivated), or who could not be checked. */
   warnings: string[];
 }
+
+/**
+ * Said instead of any paging when neither route is configured (escalation then logs "nobody paged for
+ * …"): `ctb oncall show` and Slack's /oncall, from the same facts (OncallShowResult.routes).
+ */
+export const NOBODY_PAGED = 'nobody can be paged: no Slack alerts channel (SLACK_BOT_TOKEN + SLACK_ALERTS_CHANNEL) and no email (SMTP_URL + ALERT_EMAIL_TO) are configured; alerts are only logged and stored until one is';
 
 const iso = (d: Date) => d.toISOString();
 const shift = (s: Shift) => ({ userId: s.userId, startsAt: iso(s.startsAt), endsAt: iso(s.endsAt) });
@@ -48,6 +61,7 @@ export const oncallShowCommand = defineCommand({
       upcoming: rotation ? upcomingShifts(rotation, now, args.weeks).map(shift) : [],
       overrides: overrides.map((o) => ({ id: o.id, userId: o.userId, startsAt: iso(o.startsAt), endsAt: iso(o.endsAt), createdBy: o.createdBy })),
       policies: [policies.critical, policies.warning, policies.info],
+      routes: { slack: slackAlertsChannel(ctx.config) !== null, email: emailConfigured(ctx.config) },
       warnings: reachabilityWarnings(reach),
     } satisfies OncallShowResult;
   },

@@ -1,17 +1,21 @@
 // Text for `ctb oncall …` results.
 import type { OncallOverrideClearResult, OncallOverrideResult } from '../../../commands/oncall-override.js';
 import type { OncallSetResult } from '../../../commands/oncall-set.js';
-import type { OncallShowResult } from '../../../commands/oncall-show.js';
+import { NOBODY_PAGED, type OncallShowResult } from '../../../commands/oncall-show.js';
 import { formatDuration } from '../../config/duration.js';
 
 const t = (iso: string) => iso.replace('T', ' ').replace(/:\d\d\.\d+Z$/, ' UTC');
 
 export function renderOncallShow(r: OncallShowResult): string {
   const lines: string[] = [];
-  if (r.now.primary) {
+  const unpaged = !r.routes.slack && !r.routes.email;
+  if (unpaged) {
+    lines.push(`On call now: ${r.now.primary ?? 'nobody'} — but ${NOBODY_PAGED}`);
+  } else if (r.now.primary) {
     lines.push(`On call now: ${r.now.primary} (${r.now.via}${r.now.until ? `, until ${t(r.now.until)}` : ''})`);
   } else {
-    lines.push(`On call now: nobody — critical alerts page the approvers (${r.fallback.join(', ') || 'none set: the whole channel'})`);
+    const fallback = r.routes.slack ? `the approvers (${r.fallback.join(', ') || 'none set: the whole alerts channel'})` : 'ALERT_EMAIL_TO by email (no Slack alerts channel)';
+    lines.push(`On call now: nobody — critical alerts page ${fallback}`);
   }
   lines.push(`Next: ${r.now.next ?? 'nobody else in the rotation (escalation goes to the approvers)'}`);
   lines.push(...r.warnings.map((w) => `warning: ${w}`));
@@ -27,8 +31,7 @@ export function renderOncallShow(r: OncallShowResult): string {
   }
   lines.push('', 'Escalation policies:');
   for (const p of r.policies) {
-    const ladder = p.steps.length > 0 ? `${p.steps.join(' → ')} every ${formatDuration(p.ackSlaMs)}, ${p.maxRounds} round(s)` : 'channel only, no paging';
-    lines.push(`  ${p.severity.padEnd(8)} ${ladder}${p.email ? ', email' : ''} (${policySources(p)})`);
+    lines.push(`  ${p.severity.padEnd(8)} ${policyRoutes(p, r.routes)} (${policySources(p)})`);
     if (p.envIgnored.length > 0) lines.push(`           warning: ${p.envIgnored.join(', ')} set here but ignored: the stored policy wins; change it with \`ctb oncall set --ack-sla … --max-rounds …\``);
   }
   return lines.join('\n');
@@ -43,6 +46,15 @@ export function renderOncallSet(r: OncallSetResult): string {
     `Critical escalation: ${policy} (${r.policyChange === 'changed' ? 'changed, stored' : r.policyChange === 'stored_from_env' ? 'stored now' : 'stored, unchanged'})`,
     ...r.warnings.map((w) => `warning: ${w}`),
   ].join('\n');
+}
+
+/** A policy's paging over the routes that are configured only: a ladder without Slack reaches nobody on it. */
+function policyRoutes(p: OncallShowResult['policies'][number], routes: OncallShowResult['routes']): string {
+  const every = `every ${formatDuration(p.ackSlaMs)}, ${p.maxRounds} round(s)`;
+  const email = p.email && routes.email;
+  if (p.steps.length === 0) return routes.slack ? 'channel only, no paging' : 'no paging';
+  if (routes.slack) return `${p.steps.join(' → ')} ${every}${email ? ', email' : ''}`;
+  return email ? `email only (no Slack alerts channel) ${every}` : `nobody paged: no Slack alerts channel, no email (configured ladder: ${p.steps.join(' → ')} ${every})`;
 }
 
 const SOURCE = { stored: 'stored', env: 'from env', default: 'built-in default' } as const;

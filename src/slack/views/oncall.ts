@@ -1,7 +1,7 @@
 // Renders `/oncall who`, `/oncall schedule` and `/oncall override`: pure functions of the results
 // of commands/oncall-show.ts and commands/oncall-override.ts.
 import type { OncallOverrideClearResult, OncallOverrideResult } from '../../../commands/oncall-override.js';
-import type { OncallShowResult } from '../../../commands/oncall-show.js';
+import { NOBODY_PAGED, type OncallShowResult } from '../../../commands/oncall-show.js';
 import type { EscalationPolicy } from '../../alerts/policy.js';
 import { formatDuration } from '../../config/duration.js';
 import { actorLabel, slackDate } from './format.js';
@@ -11,8 +11,13 @@ const RUNG_WORDS = { oncall: 'on-call', next: 'next in rotation', approvers: 'al
 
 const mentionList = (ids: string[]) => ids.map(actorLabel).join(', ');
 
-/** Who gets paged when nobody is on call: the approvers, or the whole channel when there are none. */
-function fallbackLine(fallback: string[]): string {
+/**
+ * Who gets paged when nobody is on call: the approvers, or the whole channel when there are none —
+ * over the routes configured only (the same facts as `ctb oncall show`).
+ */
+function fallbackLine(fallback: string[], routes: OncallShowResult['routes']): string {
+  if (!routes.slack && !routes.email) return `But ${NOBODY_PAGED}.`;
+  if (!routes.slack) return 'Alerts page ALERT_EMAIL_TO by email only: there is no Slack alerts channel (SLACK_ALERTS_CHANNEL).';
   return fallback.length > 0
     ? `Alerts page the approvers instead: ${mentionList(fallback)}.`
     : 'There are no approvers either (SLACK_APPROVERS is empty): alerts page the whole alerts channel.';
@@ -31,10 +36,14 @@ function warningBlocks(warnings: string[]): KnownBlock[] {
   return more > 0 ? [...shown, context(`:warning: …and ${more} more: \`ctb oncall show\` lists them all.`)] : shown;
 }
 
-export function policyLine(p: EscalationPolicy): string {
-  if (p.steps.length === 0) return `${p.severity}: posted to the alerts channel, nobody paged`;
+/** A policy over the routes configured only: without a Slack alerts channel the ladder reaches nobody. */
+export function policyLine(p: EscalationPolicy, routes: OncallShowResult['routes']): string {
+  if (p.steps.length === 0) return routes.slack ? `${p.severity}: posted to the alerts channel, nobody paged` : `${p.severity}: nobody paged`;
+  const every = `every ${formatDuration(p.ackSlaMs)} without an ack, up to ${p.maxRounds} round(s)`;
+  const email = p.email && routes.email;
+  if (!routes.slack) return email ? `${p.severity}: email only (no Slack alerts channel), ${every}` : `${p.severity}: nobody paged (no Slack alerts channel, no email)`;
   const ladder = p.steps.map((s) => RUNG_WORDS[s]).join(' → ');
-  return `${p.severity}: ${ladder}, every ${formatDuration(p.ackSlaMs)} without an ack, up to ${p.maxRounds} round(s)${p.email ? ', with email' : ''}`;
+  return `${p.severity}: ${ladder}, ${every}${email ? ', with email' : ''}`;
 }
 
 export function renderOncallWho(r: OncallShowResult): SlackMessage {
@@ -45,10 +54,17 @@ export function renderOncallWho(r: OncallShowResult): SlackMessage {
     const until = r.now.until ? ` until ${slackDate(new Date(r.now.until))}` : '';
     text = `On call now: ${r.now.primary}${via}; next: ${r.now.next ?? 'nobody else'}`;
     blocks.push(section(`:pager: *On call now:* ${actorLabel(r.now.primary)}${via}${until}`));
-    blocks.push(section(r.now.next ? `*Next:* ${actorLabel(r.now.next)}` : `*Next:* nobody else in the rotation. ${fallbackLine(r.fallback)}`));
+    blocks.push(section(r.now.next ? `*Next:* ${actorLabel(r.now.next)}` : `*Next:* nobody else in the rotation. ${fallbackLine(r.fallback, r.routes)}`));
+    if (!r.routes.slack && !r.routes.email) {
+      text += `; but ${NOBODY_PAGED}`;
+      blocks.push(section(`:warning: But ${NOBODY_PAGED}.`));
+    }
+  } else if (!r.routes.slack && !r.routes.email) {
+    text = `Nobody is on call, and ${NOBODY_PAGED}`;
+    blocks.push(section(`:warning: *Nobody is on call,* and ${NOBODY_PAGED}.`));
   } else {
-    text = `Nobody is on call. ${r.fallback.length > 0 ? `Alerts page the approvers: ${r.fallback.join(', ')}` : 'Alerts page the whole channel'}`;
-    blocks.push(section(`:warning: *Nobody is on call.* ${fallbackLine(r.fallback)}`));
+    text = `Nobody is on call. ${!r.routes.slack ? 'Alerts page ALERT_EMAIL_TO by email only' : r.fallback.length > 0 ? `Alerts page the approvers: ${r.fallback.join(', ')}` : 'Alerts page the whole channel'}`;
+    blocks.push(section(`:warning: *Nobody is on call.* ${fallbackLine(r.fallback, r.routes)}`));
   }
   blocks.push(...warningBlocks(r.warnings));
   blocks.push(context(r.rotation ? rotationLine(r.rotation) : 'No rotation is set: `ctb oncall set --members U012AB3CD,U045EF6GH [--handoff "mon 09:00"] [--tz Europe/London]`.'));
@@ -58,7 +74,7 @@ export function renderOncallWho(r: OncallShowResult): SlackMessage {
 export function renderOncallSchedule(r: OncallShowResult): SlackMessage {
   const blocks: KnownBlock[] = [header('On-call schedule'), ...warningBlocks(r.warnings)];
   if (!r.rotation) {
-    blocks.push(section(`No rotation is set. ${fallbackLine(r.fallback)}`));
+    blocks.push(section(`No rotation is set. ${fallbackLine(r.fallback, r.routes)}`));
     blocks.push(context('Set one with `ctb oncall set --members U012AB3CD,U045EF6GH [--handoff "mon 09:00"] [--tz Europe/London]`.'));
   } else {
     // 26 weeks of shifts run past Slack's 3,000 characters a section: split, never cut.
@@ -73,7 +89,7 @@ export function renderOncallSchedule(r: OncallShowResult): SlackMessage {
   } else {
     blocks.push(section('*Overrides:* none'));
   }
-  blocks.push(fields([['Escalation', r.policies.map(policyLine).join('\n')]]));
+  blocks.push(fields([['Escalation', r.policies.map((p) => policyLine(p, r.routes)).join('\n')]]));
   const now = r.now.primary ? `${r.now.primary} on call now` : 'nobody on call now';
   return { text: `On-call schedule: ${now}; ${r.upcoming.length} shift(s), ${r.overrides.length} override(s)`, blocks };
 }

@@ -132,6 +132,20 @@ describe('on-call commands on PostgreSQL', () => {
     const show = await runCommand(oncallShowCommand, ctx, { id: 'USTRANGER', source: 'slack' }, {});
     expect(show).toMatchObject({ ok: false, now: { primary: null, via: 'nobody' }, fallback: ['UAPP1'] });
   });
+
+  it('reports the routes a page can take from the same configuration escalation pages by', async () => {
+    // testConfig: no Slack token, no SMTP: nobody can be paged (escalation logs "nobody paged for …").
+    expect(await runCommand(oncallShowCommand, ctx, operator, {})).toMatchObject({ routes: { slack: false, email: false } });
+    const wired = await buildAppContext({
+      config: testConfig({ SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: 'x'.repeat(32), SLACK_ALERTS_CHANNEL: 'C0ALERTS', SMTP_URL: 'smtp://127.0.0.1:1', ALERT_EMAIL_TO: 'ops@example.com' }),
+      clock, logger: silentLogger(), database,
+    });
+    try {
+      expect(await runCommand(oncallShowCommand, wired, operator, {})).toMatchObject({ routes: { slack: true, email: true } });
+    } finally {
+      await wired.close();
+    }
+  });
 });
 
 describe('ctb oncall (terminal)', () => {
@@ -164,12 +178,12 @@ describe('ctb oncall (terminal)', () => {
       const code = await runCli(args, o.value);
       return { code, out: o.out(), err: o.err() };
     };
-    expect((await run('oncall', 'show')).out).toMatch(/critical +oncall → next → approvers every 5m, 3 round\(s\), email \(SLA built-in default, rounds built-in default; not stored\)/);
+    expect((await run('oncall', 'show')).out).toMatch(/critical +nobody paged: no Slack alerts channel, no email \(configured ladder: oncall → next → approvers every 5m, 3 round\(s\)\) \(SLA built-in default, rounds built-in default; not stored\)/);
     expect((await run('oncall', 'set', '--members', 'UA1,UB2')).out).toMatch(/Critical escalation: 5m to acknowledge, 3 round\(s\) \(stored now\)/);
     const set = await run('oncall', 'set', '--ack-sla', '10m', '--max-rounds', '2');
     expect(set.out).toMatch(/Rotation unchanged: UA1 → UB2 · handoff mon 09:00 UTC/);
     expect(set.out).toMatch(/Critical escalation: 10m to acknowledge, 2 round\(s\) \(changed, stored\)/);
-    expect((await run('oncall', 'show')).out).toMatch(/critical +oncall → next → approvers every 10m, 2 round\(s\), email \(stored by cli:\S+ at .*; ESCALATION_\* do not apply\)/);
+    expect((await run('oncall', 'show')).out).toMatch(/critical +nobody paged: no Slack alerts channel, no email \(configured ladder: oncall → next → approvers every 10m, 2 round\(s\)\) \(stored by cli:\S+ at .*; ESCALATION_\* do not apply\)/);
     expect((await run('oncall', 'set', '--max-rounds', 'lots')).err).toMatch(/--max-rounds: expected a whole number from 1 to 20/);
     expect((await run('oncall', 'override', 'UC3', '2h')).code).toBe(0);
     const clear = await run('oncall', 'override', '--clear');

@@ -14,7 +14,8 @@ describe('/oncall in Slack', () => {
   // Monday 2026-01-12 13:00 UTC = 08:00 in New York, an hour before a "mon 09:00" New York handoff.
   const clock = new ManualClock('2026-01-12T13:00:00Z');
   beforeAll(async () => {
-    h = await startSlackHarness({ clock });
+    // With an alerts channel: the approvers are paged through it (without one, nobody can be paged).
+    h = await startSlackHarness({ clock, env: { SLACK_ALERTS_CHANNEL: 'C0ALERTS' } });
   });
   afterAll(async () => {
     await h?.close();

@@ -61,6 +61,7 @@ const oncallShow = (): OncallShowResult => ({
     { severity: 'warning', steps: [], ackSlaMs: 300_000, maxRounds: 3, email: false, stored: false },
     { severity: 'info', steps: [], ackSlaMs: 300_000, maxRounds: 3, email: false, stored: false },
   ],
+  routes: { slack: true, email: true },
   // Every member deactivated in Slack since they were added: a warning each.
   warnings: Array.from({ length: 30 }, (_, i) => `U0MEMBER${String(i).padStart(3, '0')} cannot be paged: Slack says deactivated. ${long('what to do', 300)}`),
 } as OncallShowResult);

@@ -1,6 +1,7 @@
 // /oncall views are pure functions of the on-call command results: tested on their JSON.
 import { describe, expect, it } from 'vitest';
 import type { OncallShowResult } from '../../../commands/oncall-show.js';
+import { renderOncallShow } from '../../../src/cli/render/oncall.js';
 import { parseScheduleText } from '../../../src/slack/listeners/oncall-routes.js';
 import { policyLine, renderOncallOverride, renderOncallSchedule, renderOncallWho } from '../../../src/slack/views/oncall.js';
 
@@ -20,6 +21,7 @@ const show = (over: Partial<OncallShowResult> = {}): OncallShowResult => ({
   ],
   overrides: [],
   policies: [critical, quiet('warning'), quiet('info')],
+  routes: { slack: true, email: true },
   warnings: [],
   ...over,
 });
@@ -86,6 +88,39 @@ describe('/oncall override view', () => {
   });
 
   it('describes a severity that pages nobody', () => {
-    expect(policyLine(quiet('info'))).toBe('info: posted to the alerts channel, nobody paged');
+    expect(policyLine(quiet('info'), { slack: true, email: true })).toBe('info: posted to the alerts channel, nobody paged');
+  });
+});
+
+describe('on-call views with no way to page (no Slack alerts channel, no email: the README demo)', () => {
+  const none = { slack: false, email: false };
+  const NOBODY = 'nobody can be paged: no Slack alerts channel (SLACK_BOT_TOKEN + SLACK_ALERTS_CHANNEL) and no email (SMTP_URL + ALERT_EMAIL_TO) are configured';
+  const empty = show({ ok: false, rotation: null, now: { primary: null, via: 'nobody', next: null, until: null }, upcoming: [], fallback: [], routes: none });
+
+  it('ctb oncall show says nobody can be paged and lists no route that is not configured', () => {
+    const text = renderOncallShow(empty);
+    expect(text).toContain(`On call now: nobody — but ${NOBODY}`);
+    expect(text).not.toMatch(/page the approvers|whole channel|, email/);
+    expect(text).toMatch(/critical +nobody paged: no Slack alerts channel, no email \(configured ladder: oncall → next → approvers every 5m, 3 round\(s\)\)/);
+    expect(text).toMatch(/info +no paging/);
+    expect(renderOncallShow(show({ routes: none }))).toContain(`On call now: UALICE — but ${NOBODY}`);
+  });
+
+  it('Slack /oncall who and schedule say the same', () => {
+    const who = renderOncallWho(empty);
+    expect(who.text).toContain(`Nobody is on call, and ${NOBODY}`);
+    expect(json(who.blocks)).toContain(NOBODY);
+    expect(json(who.blocks)).not.toMatch(/page the approvers|whole (alerts )?channel/);
+    expect(json(renderOncallWho(show({ routes: none })).blocks)).toContain(NOBODY);
+    const schedule = json(renderOncallSchedule(show({ routes: none })).blocks);
+    expect(schedule).toContain('critical: nobody paged (no Slack alerts channel, no email)');
+    expect(schedule).not.toContain('with email');
+  });
+
+  it('with email only, names email as the one route', () => {
+    const emailOnly = { slack: false, email: true };
+    expect(renderOncallShow(show({ routes: emailOnly }))).toMatch(/critical +email only \(no Slack alerts channel\) every 5m, 3 round\(s\)/);
+    expect(policyLine(critical, emailOnly)).toBe('critical: email only (no Slack alerts channel), every 5m without an ack, up to 3 round(s)');
+    expect(policyLine(critical, { slack: true, email: false })).toBe('critical: on-call → next in rotation → all approvers, every 5m without an ack, up to 3 round(s)');
   });
 });

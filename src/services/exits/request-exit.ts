@@ -22,7 +22,7 @@ import { effectiveMode, getBotState, type Mode } from '../bot-state.js';
 import type { EngineHolderView } from '../../domain/engine-holder.js';
 import { readEngineHolder, type EngineHolderDeps } from '../engine-lease/holder-view.js';
 import { engineMode } from '../mode-status.js';
-import { setAsideNote } from '../mode/paper-set-aside.js';
+import { setAsideNote, setAsidePosition } from '../mode/paper-set-aside.js';
 import { enqueueEngineRequest, getEngineRequest, waitForEngineRequest } from '../engine-requests/store.js';
 import { bookOf, money, type BookName } from '../stats/compute-stats.js';
 import { exitExpiredSummary, exitQueuedPhrase } from './exit-expiry.js';
@@ -128,7 +128,7 @@ export async function previewExit(ctx: EngineHolderDeps, target: ExitTarget): Pr
   if (target === 'all') {
     const open = await openTradesById(ctx.db);
     const other = open.filter((t) => t.mode !== mode);
-    const paperSetAside = mode === 'live' ? setAsideNote('live', other.map((t) => ({ tradeId: t.id, symbol: t.symbol, quantity: dec(t.quantity).toFixed() }))) : null;
+    const paperSetAside = mode === 'live' ? setAsideNote('live', other.map(setAsidePosition)) : null;
     const liveLeftOut = mode === 'paper' ? liveLeftOutNote(other) : null;
     return { mode, trades: open.filter((t) => t.mode === mode).map(rowOf), paperSetAside, liveLeftOut, engineNote };
   }

@@ -20,7 +20,7 @@ import { loadMarks, type Mark, type MarksDeps } from './marks.js';
 import { loadReplaySnapshotMark } from './snapshot-marks.js';
 import { readPaperBalances } from '../../exchange/paper/paper-store.js';
 import { getBotState } from '../bot-state.js';
-import { setAsideNote } from '../mode/paper-set-aside.js';
+import { setAsideNote, setAsidePosition } from '../mode/paper-set-aside.js';
 import { openTradeValue, unrealizedPnl } from './open-pnl.js';
 import {
   EXIT_IN_FLIGHT_NOTE, EXIT_SENT_NOTE, IN_FLIGHT_NOTE, inFlightExits, inFlightPositions, loadInFlightFills, stillHeld, type InFlightExit, type InFlightPosition,
@@ -160,6 +160,6 @@ export async function listTrades(ctx: ListTradesDeps, opts: { closed?: number } 
     }));
   }
   const paper = state.mode === 'live' ? trades.filter((t) => t.mode === 'paper') : [];
-  const paperSetAside = setAsideNote('live', paper.map((t) => ({ tradeId: t.id, symbol: t.symbol, quantity: dec(t.quantity).toFixed() })));
+  const paperSetAside = setAsideNote('live', paper.map(setAsidePosition));
   return { at: now, open: valued.map((v) => v.row), totals: totalsOf(valued), closed, paperSetAside };
 }

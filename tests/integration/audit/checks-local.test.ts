@@ -375,15 +375,18 @@ describe('golive.paper_positions', () => {
 
   it('lists, without failing, the open paper positions going live sets aside, in the switch\'s words', async () => {
     expect(await run(paperPositionsCheck)).toMatchObject({ status: 'pass', value: 'No open paper positions: the switch to live has none to set aside.', fix: null });
-    const a = await insertTrade(database.db, { quantity: '0.0153' });
+    // A paper trade on the replay feed is in the replay book (as stats and trades say), and is named so.
     const b = await insertTrade(database.db, { feed: 'replay', symbol: 'ETH/USD', quantity: '0.5' });
+    expect(await run(paperPositionsCheck)).toMatchObject({ status: 'pass', value: `If the bot goes live: 1 open replay position set aside, not sold (#${b.id} ETH/USD 0.5): `
+      + 'simulated, so Kraken holds none of it; no live order sells them and the live caps and exposure leave them out; they stay open in the replay book.' });
+    const a = await insertTrade(database.db, { quantity: '0.0153' });
     await insertTrade(database.db, { mode: 'live', quantity: '0.01' });
     await insertTrade(database.db, { status: 'closed' });
-    const said = `2 open paper positions set aside, not sold (#${a.id} BTC/USD 0.0153, #${b.id} ETH/USD 0.5): simulated, so Kraken holds none of it; `
-      + 'no live order sells them and the live caps and exposure leave them out; they stay open in the paper book.';
+    const said = `2 open paper and replay positions set aside, not sold (#${b.id} ETH/USD 0.5 replay, #${a.id} BTC/USD 0.0153 paper): simulated, so Kraken holds none of it; `
+      + 'no live order sells them and the live caps and exposure leave them out; they stay open in the paper and replay books.';
     const r = await run(paperPositionsCheck);
     expect(r).toMatchObject({ status: 'pass', value: `If the bot goes live: ${said}`, fix: null });
-    expect(r.details).toMatchObject({ paperSetAside: [{ tradeId: a.id, symbol: 'BTC/USD', quantity: '0.0153' }, { tradeId: b.id, symbol: 'ETH/USD', quantity: '0.5' }] });
+    expect(r.details).toMatchObject({ paperSetAside: [{ tradeId: b.id, symbol: 'ETH/USD', quantity: '0.5', book: 'replay' }, { tradeId: a.id, symbol: 'BTC/USD', quantity: '0.0153', book: 'paper' }] });
     // Once live, the same positions are the ones the switch set aside.
     await database.db.update(botState).set({ mode: 'live' });
     expect(await run(paperPositionsCheck)).toMatchObject({ status: 'pass', value: `The bot is live: ${said}` });

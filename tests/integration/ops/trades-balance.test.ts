@@ -272,9 +272,9 @@ describe('/trades and /balance in Slack', () => {
 
   it('while live, says that the open paper positions listed are set aside, not sold, in ctb trades and /trades', async () => {
     const { paper, replay } = await seed();
-    // The replay book's position is a paper one too; the live trade is not listed.
-    const note = `The bot is live: 2 open paper positions set aside, not sold (#${paper.id} BTC/USD 0.02, #${replay.id} BTC/USD 0.1): simulated, so Kraken holds none of it; `
-      + 'no live order sells them and the live caps and exposure leave them out; they stay open in the paper book.';
+    // The replay book's position is set aside too, named as the replay book's; the live trade is not listed.
+    const note = `The bot is live: 2 open paper and replay positions set aside, not sold (#${paper.id} BTC/USD 0.02 paper, #${replay.id} BTC/USD 0.1 replay): simulated, so Kraken holds none of it; `
+      + 'no live order sells them and the live caps and exposure leave them out; they stay open in the paper and replay books.';
     expect((await cli(['trades'])).out).not.toContain('set aside');
     await updateBotState(database.db, systemClock, { mode: 'live' });
     try {

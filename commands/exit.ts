@@ -53,7 +53,8 @@ export const exitCommand = defineCommand({
         `The exit you confirmed listed the ${args.shown.mode} book, but the bot trades ${preview.mode} now: nothing was sent.`, { hint: 'Run /exit again to see what it would sell now.' });
     }
     if (rows.length === 0) return { ok: true, target, status: 'nothing_open', trades: [], ...preview, request: null };
-    if (!args.confirmed) return { ok: false, target, status: 'needs_confirmation', trades: rows, ...preview, request: null };
+    // A preview is what was asked for without --yes: not a failed check nor work refused (exit 0, README).
+    if (!args.confirmed) return { ok: true, target, status: 'needs_confirmation', trades: rows, ...preview, request: null };
     const tradeIds = args.shown?.tradeIds ?? rows.map((r) => r.id);
     // The request carries the whole wait: finished after it (this process may die before), the alert channel is told.
     const requested = await requestExit(ctx, ctx.actor, target, cleanReason(args.reason), { mode: preview.mode, tradeIds }, (args.waitSeconds + args.answerLaterSeconds) * 1000);

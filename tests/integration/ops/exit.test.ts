@@ -397,7 +397,8 @@ describe('ctb exit', () => {
   it('without --yes shows what it would sell and sends nothing; with --yes the engine exits it', async () => {
     const id = await workerWithOpenTrade();
     const dry = await cli('exit', String(id));
-    expect(dry.code).toBe(1);
+    // A preview did what was asked: exit 0 (README: 1 is a failed check or work that could not be done).
+    expect(dry.code).toBe(0);
     expect(dry.out).toMatch(new RegExp(`Would sell at market:\\n  #${id} paper BTC/USD 0\\.0\\d+ \\(entry [\\d,]+\\.\\d{2}, test-ma\\)\\nNothing was sent\\. Re-run with --yes to exit trade #${id}\\.`));
     expect(await database.db.select().from(engineRequests)).toEqual([]);
 

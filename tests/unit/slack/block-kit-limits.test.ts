@@ -200,7 +200,7 @@ const CASES: Record<string, () => Case[]> = {
   }],
   'exit:renderExitConfirm': () => [{
     payload: exit.renderExitConfirm({
-      ok: false, target: 'all', status: 'needs_confirmation', request: null, mode: 'live', paperSetAside: long('The bot is live: 200 open paper positions set aside', 2000),
+      ok: true, target: 'all', status: 'needs_confirmation', request: null, mode: 'live', paperSetAside: long('The bot is live: 200 open paper positions set aside', 2000),
       liveLeftOut: null, engineNote: long("The engine's lease is stale since", 4000),
       trades: Array.from({ length: 200 }, (_, i) => ({ id: 100000 + i, book: 'paper', strategy: long('strategy', 120), symbol: 'BTC/USD', quantity: '0.123456789', entryPrice: '50000.12345678' })),
     }, long('reason', 2000)),

@@ -148,7 +148,7 @@ describe('/balance view', () => {
 describe('/exit confirm view', () => {
   it('lists what would be sold with sizes as held and entry prices as `ctb trades` shows them, as `ctb exit` does', () => {
     const r = {
-      ok: false, target: 'all', status: 'needs_confirmation', request: null,
+      ok: true, target: 'all', status: 'needs_confirmation', request: null,
       trades: [
         { id: 7, book: 'paper', strategy: 'ma-cross', symbol: 'BTC/USD', quantity: '0.01538460', entryPrice: '68019.23764718' },
         { id: 8, book: 'live', strategy: 'ma-cross', symbol: 'PEPE/USD', quantity: '1234567.891', entryPrice: '0.00001234567' },

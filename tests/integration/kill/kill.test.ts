@@ -554,7 +554,9 @@ describe('kill', () => {
 
   it('"cancel again" in a process without the Kraken key hands Kraken\'s part to the bot that has it, and is never ticked done on paper\'s answer alone', async () => {
     // Nobody with the key answers: not done, saying orders may remain on Kraken; queued for a bot with the key.
+    // The ledger records a live order once placed: something of this bot may be on Kraken.
     const shell = await setup({ env: { KILL_HANDOFF_TIMEOUT: '300ms' } });
+    await recordLiveOrderEver(kill.db().db);
     await executeKill(shell.ctx, { actor: operator, reason: 'no key here', trigger: 'manual' });
     const alone = await doChecklistItem(shell.ctx, { item: 'cancel_orders', actor: operator, confirmed: true });
     expect(alone, alone.summary).toMatchObject({ ok: false, state: 'pending' });
@@ -576,6 +578,17 @@ describe('kill', () => {
     } finally {
       await runner.stop();
     }
+  });
+
+  it('"cancel again" with no key here nor in a running bot, and no live order ever in the ledger: done on paper\'s confirmation, saying nothing was sent to Kraken, and nothing queued', async () => {
+    const shell = await setup({ env: { KILL_HANDOFF_TIMEOUT: '300ms' } });
+    await acquireLease(kill.db().db, { ...liveKeyedBot, hasKrakenKeys: false }, 15_000);
+    await executeKill(shell.ctx, { actor: operator, reason: 'no key anywhere', trigger: 'manual' });
+    const again = await doChecklistItem(shell.ctx, { item: 'cancel_orders', actor: operator, confirmed: true });
+    expect(again, again.summary).toMatchObject({ ok: true, state: 'done', requestId: null });
+    expect(again.summary).toMatch(/^Cancelled again — paper: none open\. No Kraken key here, and the running bot worker-1:42 has no Kraken key: nothing was sent to Kraken\. This database records no live order ever placed, so there is nothing on Kraken to cancel from this bot\./);
+    expect(again.summary).not.toMatch(/kraken|request #|queued|may remain/);
+    expect(await kill.db().db.select().from(engineRequests)).toEqual([]);
   });
 
   it('a second kill cancels again, says it was already killed and opens no second incident', async () => {

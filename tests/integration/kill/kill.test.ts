@@ -158,6 +158,20 @@ describe('kill', () => {
     expect(result.cancel.venues.map((v) => v.venue)).toEqual(['paper']);
     expect(result.followUp).toBeUndefined();
     expect(await kill.db().db.select().from(engineRequests)).toEqual([]);
+    // Paper had an order and cancelled it: that much was cancelled, and is said so.
+    expect(renderKill(result)).toContain('\nKILLED — every open order cancelled.\n');
+  });
+
+  it('a never-live keyless kill with nothing open anywhere it asked: its headline, alert title and Slack reply say no open orders, paper confirmed, nothing of this bot on Kraken — never "every open order cancelled"', async () => {
+    const t = await setup({ env: { KILL_HANDOFF_TIMEOUT: '10s' } });
+    const result = await executeKill(t.ctx, { actor: operator, reason: 'nothing open', trigger: 'manual' });
+    expect(result).toMatchObject({ ok: true, krakenAccess: 'never_live', state: 'written' });
+    const lines = renderKill(result).split('\n');
+    expect(lines[1]).toBe('KILLED — no open orders (paper confirmed; nothing of this bot on Kraken).');
+    expect(lines[2]).toBe('  paper: 0 cancelled, none open (confirmed)');
+    expect(t.alerts.map((a) => a.title)).toEqual(['Kill switch: trading halted, no open orders (paper confirmed; nothing of this bot on Kraken)']);
+    expect(renderKillReply(result).text).toBe(`${result.notice} Killed: no open orders (paper confirmed; nothing of this bot on Kraken), trading halted, switched to paper.`);
+    expect(JSON.stringify([lines, t.alerts, renderKillReply(result)])).not.toMatch(/every open order cancelled/);
   });
 
   it('without a Kraken key and no running bot with the key in the engine lease: says at once that orders may remain, without waiting for an answer nobody would give', async () => {

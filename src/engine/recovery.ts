@@ -10,14 +10,14 @@ import type { OrderIntent } from '../db/schema/index.js';
 import type { Exchange, OrderState } from '../exchange/types.js';
 import type { Mode } from '../services/bot-state.js';
 import { inFlightOf, type InFlightOrder } from './in-flight.js';
-import { failIntentAfterGrace, unresolvedIntents, type NeverPlacedClose } from './ledger/intents.js';
+import { failIntentAfterGrace, intentUnresolvedMs, unresolvedIntents, type NeverPlacedClose } from './ledger/intents.js';
 import { openTrades } from './ledger/trades.js';
 import { recordOrder, type RecordOrderDeps } from './order-executor.js';
 import { Portfolio } from './portfolio.js';
 
 /** How long a live order the exchange does not know may still appear there. */
 export const NOT_FOUND_GRACE_MS = 60_000;
-/** An intent unresolved this long raises a warning: fills Kraken does not list, an order stuck open. */
+/** An intent unresolved this long (since written, on the database's clock) raises a warning: fills Kraken does not list, an order stuck open. */
 export const UNRESOLVED_ALERT_AFTER_MS = 5 * 60_000;
 
 export interface ResolutionReport {
@@ -154,9 +154,15 @@ async function closeNeverPlaced(p: Pass, intent: OrderIntent, now: Date): Promis
   return failIntentAfterGrace(p.ctx.db, { id: intent.id, error: 'not on the exchange when resolved: never placed', at: now, graceMs });
 }
 
+/**
+ * Warns once (per follower) about an intent unresolved for UNRESOLVED_ALERT_AFTER_MS, judged on the
+ * database's clock since it was written: created_at is on the clock of the engine that wrote it, and a
+ * host minutes fast or slow would warn that early or that late.
+ */
 async function alertIfStuck(p: Pass, intent: OrderIntent, order: OrderState): Promise<void> {
-  const age = p.ctx.clock.now().getTime() - intent.createdAt.getTime();
-  if (age < UNRESOLVED_ALERT_AFTER_MS || p.stuckAlerted?.has(intent.id)) return;
+  if (p.stuckAlerted?.has(intent.id)) return;
+  const age = await intentUnresolvedMs(p.ctx.db, intent.id);
+  if (age === null || age < UNRESOLVED_ALERT_AFTER_MS) return;
   p.stuckAlerted?.add(intent.id);
   const listed = order.trades.length;
   await p.ctx.alerts.raise({

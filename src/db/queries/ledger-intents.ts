@@ -70,6 +70,17 @@ export async function failIntentAfterGrace(db: Db, p: { id: number; error: strin
 }
 
 /**
+ * How long intent `id` has been unresolved, in milliseconds on the database's clock: since it was
+ * written (written_at, which the database sets), whichever process wrote it and whatever this
+ * process's clock says. Null when there is no such intent.
+ */
+export async function intentUnresolvedMs(db: Db, id: number): Promise<number | null> {
+  const [row] = await db.select({ ms: sql<string | number>`floor(extract(epoch from (now() - ${orderIntents.writtenAt})) * 1000)` })
+    .from(orderIntents).where(eq(orderIntents.id, id));
+  return row ? Number(row.ms) : null;
+}
+
+/**
  * A mark that changes whenever a live order intent is written or changes status: compared before and
  * after a reconciliation, it tells whether an order went out or was booked while Kraken was read.
  */

@@ -2,6 +2,17 @@ import { defineConfig } from 'vitest/config';
 import LongestFirstSequencer from './tests/support/sequencer.js';
 import { SHARED_WORKER_FILES } from './tests/support/shared-worker-files.js';
 
+// Workers run PGlite in-process for minutes at most, not for a bot's hours: V8's baseline
+// WebAssembly compiler only (as a one-shot ctb command, src/db/pglite-start.ts). Its optimising
+// compiler's work on PostgreSQL's hot functions cost more than it saved: eight PGlite-heavy
+// files took ~26 CPU-s with it, ~18 without; the 29 files that open PGlite ~74 and ~66.
+// Processes the tests spawn (ctb commands, bots) are not given it: they run as shipped.
+// (Set per project: the files below run with V8's defaults.)
+const LIFTOFF_ONLY = ['--liftoff-only'];
+// Files that check what V8 does with the shipped flags: a one-command script's code cache is
+// accepted only by a V8 whose flags are those it was built under (bin/fast-script.js).
+const V8_DEFAULT_FILES = ['tests/unit/fast-script.test.ts'];
+
 export default defineConfig({
   test: {
     setupFiles: ['tests/support/setup.ts'],
@@ -11,12 +22,6 @@ export default defineConfig({
     // PGlite image every test's embedded database starts from, built once, not per file.
     globalSetup: ['tests/support/check-test-database.ts', 'tests/support/build-cli.ts', 'tests/support/build-children.ts', 'tests/support/pglite-image.ts'],
     pool: 'forks',
-    // Workers run PGlite in-process for minutes at most, not for a bot's hours: V8's baseline
-    // WebAssembly compiler only (as a one-shot ctb command, src/db/pglite-start.ts). Its optimising
-    // compiler's work on PostgreSQL's hot functions cost more than it saved: eight PGlite-heavy
-    // files took ~26 CPU-s with it, ~18 without; the 29 files that open PGlite ~74 and ~66.
-    // Processes the tests spawn (ctb commands, bots) are not given it: they run as shipped.
-    execArgv: ['--liftoff-only'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Each file gets its own database (see tests/support/db.ts), so files may run side by side.
@@ -30,9 +35,11 @@ export default defineConfig({
     projects: [
       // Files that leave nothing behind in their process (see tests/support/shared-worker-files.ts)
       // share workers: one worker runs many of them and imports the sources once, not once a file.
-      { extends: true, test: { name: 'shared', include: SHARED_WORKER_FILES, isolate: false } },
+      { extends: true, test: { name: 'shared', include: SHARED_WORKER_FILES, exclude: V8_DEFAULT_FILES, isolate: false, execArgv: LIFTOFF_ONLY } },
       // Every other file in a fresh process of its own.
-      { extends: true, test: { name: 'isolated', include: ['tests/**/*.test.ts'], exclude: SHARED_WORKER_FILES } },
+      { extends: true, test: { name: 'isolated', include: ['tests/**/*.test.ts'], exclude: [...SHARED_WORKER_FILES, ...V8_DEFAULT_FILES], execArgv: LIFTOFF_ONLY } },
+      // In a fresh process of its own, with V8's default flags.
+      { extends: true, test: { name: 'v8-defaults', include: V8_DEFAULT_FILES } },
     ],
   },
 });

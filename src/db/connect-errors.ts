@@ -11,7 +11,6 @@
 // a query (drizzle's wrapper), on a database socket (marked where it is made: postgres-sockets.ts,
 // client.ts), or at the address DATABASE_URL names; any other is described as the failure it is,
 // with the remote it names (networkFailure).
-import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { AppError } from '../errors.js';
 import { tlsDemandOf } from './database-url.js';
 
@@ -62,13 +61,23 @@ export function markDatabaseError(err: unknown): void {
 const SOCKET_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /**
+ * drizzle's DrizzleQueryError, known by its shape (a "Failed query: " message, the query's text and
+ * its parameters), not by importing drizzle-orm/errors: this module is on `ctb start`'s path before
+ * its first line, which imports no package (start-first-line.test.ts).
+ */
+function isQueryWrapper(e: object): boolean {
+  const w = e as { message?: unknown; query?: unknown; params?: unknown };
+  return e instanceof Error && typeof w.query === 'string' && Array.isArray(w.params) && typeof w.message === 'string' && w.message.startsWith('Failed query: ');
+}
+
+/**
  * Whether `err` came from the database: a query's wrapper or a marked socket error in its cause
  * chain, or a socket error at the very host and port DATABASE_URL names.
  */
 function fromDatabase(err: unknown, e: DriverError, target: DatabaseTarget | null): boolean {
   let current: unknown = err;
   for (let depth = 0; depth < 8 && current && typeof current === 'object'; depth++) {
-    if (current instanceof DrizzleQueryError || (current as { [DATABASE_ERROR]?: unknown })[DATABASE_ERROR] === true) return true;
+    if (isQueryWrapper(current) || (current as { [DATABASE_ERROR]?: unknown })[DATABASE_ERROR] === true) return true;
     current = (current as DriverError).cause;
   }
   if (!target) return false;

@@ -51,6 +51,28 @@ export function neverLiveNotice(nobody: string): string {
   return `No Kraken key here, and ${nobody}: nothing was sent to Kraken. This database records no live order ever placed, so there is nothing on Kraken to cancel from this bot.`;
 }
 
+/**
+ * What a kill (or a second kill's cancel again) did, once every venue it asked confirmed none open:
+ * "every open order cancelled" only when some venue cancelled one; none there to cancel is said as
+ * such, naming the venues that confirmed it — and a never-live keyless kill, which asked Kraken
+ * nothing, says so instead of calling Kraken confirmed.
+ */
+export function clearCancelPhrase(venues: ReadonlyArray<{ venue: string; canceled: number | null }>, krakenAccess: KrakenAccess): string {
+  if (venues.length === 0 || venues.some((v) => (v.canceled ?? 0) > 0)) return 'every open order cancelled';
+  const asked = venues.map((v) => v.venue).join(' and ');
+  return krakenAccess === 'never_live' ? `no open orders (${asked} confirmed; nothing of this bot on Kraken)` : `no open orders (${asked} confirmed)`;
+}
+
+/**
+ * What a later kill that confirmed zero open orders says of it when it resolves the first kill's alert
+ * group: the venues that confirmed — and, for a never-live keyless kill, that Kraken was not asked
+ * (nothing of this bot is there), not that Kraken confirmed.
+ */
+export function zeroOpenConfirmedPhrase(venues: ReadonlyArray<{ venue: string }>, krakenAccess: KrakenAccess): string {
+  const asked = venues.map((v) => v.venue).join(' and ');
+  return `zero open orders confirmed (${asked}${krakenAccess === 'never_live' ? '; nothing of this bot on Kraken' : ''})`;
+}
+
 export function krakenAccessOf(handedOff: HandedOff | undefined, followUp: KillFollowUp | undefined): Exclude<KrakenAccess, 'direct' | 'never_live'> {
   if (handedOff?.by) return 'handed_off';
   if (followUp && 'requestId' in followUp) return 'queued';

@@ -10,14 +10,14 @@ import type { OrderIntent } from '../db/schema/index.js';
 import type { Exchange, OrderState } from '../exchange/types.js';
 import type { Mode } from '../services/bot-state.js';
 import { inFlightOf, type InFlightOrder } from './in-flight.js';
-import { failIntentAfterGrace, markIntent, unresolvedIntents } from './ledger/intents.js';
+import { failIntentAfterGrace, intentUnresolvedMs, unresolvedIntents, type NeverPlacedClose } from './ledger/intents.js';
 import { openTrades } from './ledger/trades.js';
 import { recordOrder, type RecordOrderDeps } from './order-executor.js';
 import { Portfolio } from './portfolio.js';
 
 /** How long a live order the exchange does not know may still appear there. */
 export const NOT_FOUND_GRACE_MS = 60_000;
-/** An intent unresolved this long raises a warning: fills Kraken does not list, an order stuck open. */
+/** An intent unresolved this long (since written, on the database's clock) raises a warning: fills Kraken does not list, an order stuck open. */
 export const UNRESOLVED_ALERT_AFTER_MS = 5 * 60_000;
 
 export interface ResolutionReport {
@@ -67,7 +67,7 @@ export async function followIntents(p: {
     elsewhere += 1;
   }
   const report = intents.length === 0 ? emptyReport() : await resolvePass({ ...p, cashSettled: false }, intents);
-  return { ...report, resolvedElsewhere: elsewhere };
+  return { ...report, resolvedElsewhere: report.resolvedElsewhere + elsewhere };
 }
 
 function emptyReport(): ResolutionReport {
@@ -116,9 +116,15 @@ async function resolveOne(p: Pass, intent: OrderIntent, order: OrderState | null
   const { ctx } = p;
   const now = ctx.clock.now();
   if (!order) {
-    if (await closeNeverPlaced(p, intent, now)) {
+    const closed = await closeNeverPlaced(p, intent, now);
+    if (closed === 'closed') {
       p.portfolio.settle(intent.id);
       report.neverPlaced += 1;
+    } else if (closed === 'resolved') {
+      // Another process booked its outcome between our read and the close: not closed here, and
+      // nothing said as if it had been; the caller reloads its portfolio as for any resolved elsewhere.
+      p.portfolio.settle(intent.id);
+      report.resolvedElsewhere += 1;
     } else {
       report.stillOpen += 1;
       report.inFlight.push(p.portfolio.inFlight.get(intent.id) ?? inFlightOf(intent));
@@ -136,24 +142,27 @@ async function resolveOne(p: Pass, intent: OrderIntent, order: OrderState | null
 }
 
 /**
- * Closes an intent the exchange does not know as never placed. Live, only once NOT_FOUND_GRACE_MS have
- * passed since it was written or last changed, judged on the database's clock: the engine that sent it
- * may have been another process whose clock (or this one's) is minutes off, and one running fast
- * would close an order still in Kraken's queue and send the same entry again. Paper orders are never
- * queued (no grace), so the paper path, replays included, closes at once as it always did.
+ * Closes an intent the exchange does not know as never placed, only while it is still unresolved: one
+ * another process booked since this pass read it keeps its outcome. Live, only once NOT_FOUND_GRACE_MS
+ * have passed since it was written or last changed, judged on the database's clock: the engine that
+ * sent it may have been another process whose clock (or this one's) is minutes off, and one running
+ * fast would close an order still in Kraken's queue and send the same entry again. Paper orders are
+ * never queued (no grace), so the paper path, replays included, closes at once as it always did.
  */
-async function closeNeverPlaced(p: Pass, intent: OrderIntent, now: Date): Promise<boolean> {
-  const error = 'not on the exchange when resolved: never placed';
-  if (p.mode !== 'live') {
-    await markIntent(p.ctx.db, { id: intent.id, status: 'failed', error, at: now });
-    return true;
-  }
-  return failIntentAfterGrace(p.ctx.db, { id: intent.id, error, at: now, graceMs: NOT_FOUND_GRACE_MS });
+async function closeNeverPlaced(p: Pass, intent: OrderIntent, now: Date): Promise<NeverPlacedClose> {
+  const graceMs = p.mode === 'live' ? NOT_FOUND_GRACE_MS : 0;
+  return failIntentAfterGrace(p.ctx.db, { id: intent.id, error: 'not on the exchange when resolved: never placed', at: now, graceMs });
 }
 
+/**
+ * Warns once (per follower) about an intent unresolved for UNRESOLVED_ALERT_AFTER_MS, judged on the
+ * database's clock since it was written: created_at is on the clock of the engine that wrote it, and a
+ * host minutes fast or slow would warn that early or that late.
+ */
 async function alertIfStuck(p: Pass, intent: OrderIntent, order: OrderState): Promise<void> {
-  const age = p.ctx.clock.now().getTime() - intent.createdAt.getTime();
-  if (age < UNRESOLVED_ALERT_AFTER_MS || p.stuckAlerted?.has(intent.id)) return;
+  if (p.stuckAlerted?.has(intent.id)) return;
+  const age = await intentUnresolvedMs(p.ctx.db, intent.id);
+  if (age === null || age < UNRESOLVED_ALERT_AFTER_MS) return;
   p.stuckAlerted?.add(intent.id);
   const listed = order.trades.length;
   await p.ctx.alerts.raise({

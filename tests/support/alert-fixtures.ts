@@ -9,7 +9,8 @@ import { silentLogger, type Logger } from '../../src/logger.js';
 import { createAlertRuntime, type AlertRuntime, type AlertRuntimeOptions } from '../../src/alerts/runtime.js';
 import type { OutboxAlertSink } from '../../src/alerts/sink.js';
 import type { Notifier } from '../../src/notifications/notification.js';
-import type { FakeSlack } from './fake-slack.js';
+import { afterEach, beforeEach } from 'vitest';
+import { startFakeSlack, type FakeSlack } from './fake-slack.js';
 
 export const ALERTS_CHANNEL = 'C0ALERTS';
 
@@ -97,4 +98,31 @@ async function ageOutbox(db: Db, ms: number): Promise<void> {
     where status = 'pending'`);
   await execute(db, sql`update alert_slack_pacing set next_at = next_at - ${Math.round(ms)} * interval '1 millisecond'
     where next_at > 'epoch'`);
+}
+
+const SKEW_MS = 10 * 60_000;
+
+/**
+ * Two replicas sharing one database and one fake Slack, their clocks 10 minutes off the database's: one
+ * fast, one slow. Made before each test and closed after it; read them (as properties) inside a test.
+ */
+export function skewedAlertReplicas(database: () => Database): { readonly slack: FakeSlack; readonly fast: AlertHarness; readonly slow: AlertHarness } {
+  let slack: FakeSlack | undefined;
+  let fast: AlertHarness | undefined;
+  let slow: AlertHarness | undefined;
+  beforeEach(async () => {
+    slack = await startFakeSlack();
+    fast = await alertHarness({ database: database(), config: alertConfig(slack), clock: new ManualClock(new Date(Date.now() + SKEW_MS)) });
+    slow = await alertHarness({ database: database(), config: alertConfig(slack), clock: new ManualClock(new Date(Date.now() - SKEW_MS)) });
+  });
+  afterEach(async () => {
+    await fast?.close();
+    await slow?.close();
+    await slack?.close();
+  });
+  return {
+    get slack() { return slack!; },
+    get fast() { return fast!; },
+    get slow() { return slow!; },
+  };
 }

@@ -184,13 +184,15 @@ export async function passUntilDue(database: Database, id: number, clock: Manual
 
 /**
  * Time passes for the order intents too: recovery judges an intent's grace by when it was written or
- * last changed on the database's clock (state_changed_at), which a test's manual clock does not move,
- * so a test that moves the bot's clock `ms` past an intent moves its state_changed_at as far back.
+ * last changed on the database's clock (state_changed_at), and how long it has been unresolved by when
+ * it was written there (written_at), which a test's manual clock does not move, so a test that moves
+ * the bot's clock `ms` past an intent moves both as far back.
  */
 export async function ageIntentStates(database: Database, ms: number): Promise<void> {
   // The update would restart the time (the trigger that sets it on every change): off for this one.
   await database.db.transaction(async (tx) => {
     await tx.execute(sql`set local session_replication_role = replica`);
-    await tx.execute(sql`update order_intents set state_changed_at = state_changed_at - ${Math.round(ms)} * interval '1 millisecond'`);
+    await tx.execute(sql`update order_intents set state_changed_at = state_changed_at - ${Math.round(ms)} * interval '1 millisecond',
+      written_at = written_at - ${Math.round(ms)} * interval '1 millisecond'`);
   });
 }

@@ -6,7 +6,7 @@ import type { KillResult } from '../../services/kill/kill.js';
 import type { ResumeResult } from '../../services/kill/resume.js';
 import type { VenueCancelReport } from '../../services/kill/cancel-everywhere.js';
 import { answeredRequest, awaitingFills } from '../../domain/incident-checklist.js';
-import { handedOffPhrase } from '../../domain/kraken-handoff.js';
+import { clearCancelPhrase, handedOffPhrase } from '../../domain/kraken-handoff.js';
 import { localHaltText, unsavedHaltText } from '../../domain/local-halt.js';
 
 /** Why no bot takes the follow-up now, said loudly: the host:pid and the engine lease's description as they are. */
@@ -60,7 +60,7 @@ export function renderKill(r: KillResult, opts: { noBot?: string } = {}): string
   if (opts.noBot) lines.push(opts.noBot);
   if (r.notice) lines.push(r.notice);
   const fenceHolds = fenceLines(r).length === 0;
-  const head = r.cancel.allConfirmed && fenceHolds ? 'every open order cancelled' : 'OPEN ORDERS MAY REMAIN: NOT ALL CONFIRMED CANCELLED';
+  const head = r.cancel.allConfirmed && fenceHolds ? clearCancelPhrase(r.cancel.venues, r.krakenAccess) : 'OPEN ORDERS MAY REMAIN: NOT ALL CONFIRMED CANCELLED';
   // Killed only once the database holds the halt; saved in DATA_DIR alone, it is said as pending.
   lines.push(opts.noBot ? `Cancelled from this process — ${head}.`
     : r.alreadyKilled ? `Already killed (incident #${r.incidentId}) — cancelled again: ${head}.`
@@ -78,6 +78,7 @@ export function renderKill(r: KillResult, opts: { noBot?: string } = {}): string
           : "run `ctb kill` again where the key is, or cancel in Kraken's UI."}`)
       : `The confirmation could not be handed on to the running bot (${r.followUp.error}): run \`ctb kill\` again or check Kraken.`);
   }
+  if (r.resolvedAlert) lines.push(`Kill alert (group ${r.resolvedAlert.group}) resolved: ${r.resolvedAlert.confirmed}.`);
   if (opts.noBot) lines.push('The halt is recorded only in that database, on which no engine has run yet.');
   else if (r.state === 'written') lines.push('Halted in paper mode: the halt is recorded in the database.');
   else if (r.state === 'pending') lines.push(localHaltText(r.pendingFile ?? 'DATA_DIR', r.stateError ?? 'no answer'));

@@ -6,7 +6,7 @@ import { and, eq, gte, inArray, ne, or, sql, type SQL } from 'drizzle-orm';
 import { asyncCommitCte } from '../async-commit.js';
 import type { Db } from '../client.js';
 import { executePrepared } from '../prepared.js';
-import { UNSETTLED_STATUSES } from '../../domain/order-status.js';
+import { isUnsettled, UNSETTLED_STATUSES } from '../../domain/order-status.js';
 import { botState, orderIntents, unsettledStatusList, type OrderIntent } from '../schema/index.js';
 
 type Mode = OrderIntent['mode'];
@@ -47,17 +47,37 @@ export async function markIntent(db: Db, p: { id: number; status: OrderIntent['s
   }).where(eq(orderIntents.id, p.id));
 }
 
+/** What closing an intent as never placed did: closed it, left it inside its grace, or found it resolved meanwhile. */
+export type NeverPlacedClose = 'closed' | 'in_grace' | 'resolved';
+
 /**
- * Closes intent `id` as failed with `error`, but only once `graceMs` have passed on the database's
- * clock since it was written or last changed (state_changed_at, which the database sets): judged in
- * the statement itself, so neither this process's clock nor that of the process that wrote the intent
- * counts. `at` (the engine's clock) goes to updated_at as markIntent writes it. True when it was closed.
+ * Closes intent `id` as failed with `error`, but only while it is still unresolved (pending, sent,
+ * open) and, when `graceMs` > 0, once that long has passed on the database's clock since it was written
+ * or last changed (state_changed_at, which the database sets): both judged in the statement itself, so
+ * an intent another process booked between the caller's read and this update is never overwritten, and
+ * neither this process's clock nor that of the process that wrote the intent counts. `at` (the
+ * engine's clock) goes to updated_at as markIntent writes it. When nothing was closed, the intent is
+ * read again to tell a grace still running from an outcome booked meanwhile.
  */
-export async function failIntentAfterGrace(db: Db, p: { id: number; error: string; at: Date; graceMs: number }): Promise<boolean> {
+export async function failIntentAfterGrace(db: Db, p: { id: number; error: string; at: Date; graceMs: number }): Promise<NeverPlacedClose> {
+  const due = p.graceMs > 0 ? sql`${orderIntents.stateChangedAt} <= now() - ${Math.round(p.graceMs)} * interval '1 millisecond'` : undefined;
   const rows = await db.update(orderIntents).set({ status: 'failed', updatedAt: p.at, error: p.error.slice(0, 1000) })
-    .where(and(eq(orderIntents.id, p.id), sql`${orderIntents.stateChangedAt} <= now() - ${Math.round(p.graceMs)} * interval '1 millisecond'`))
+    .where(and(eq(orderIntents.id, p.id), inArray(orderIntents.status, [...UNSETTLED_STATUSES]), due))
     .returning({ id: orderIntents.id });
-  return rows.length > 0;
+  if (rows.length > 0) return 'closed';
+  const [row] = await db.select({ status: orderIntents.status }).from(orderIntents).where(eq(orderIntents.id, p.id));
+  return row && isUnsettled(row.status) ? 'in_grace' : 'resolved';
+}
+
+/**
+ * How long intent `id` has been unresolved, in milliseconds on the database's clock: since it was
+ * written (written_at, which the database sets), whichever process wrote it and whatever this
+ * process's clock says. Null when there is no such intent.
+ */
+export async function intentUnresolvedMs(db: Db, id: number): Promise<number | null> {
+  const [row] = await db.select({ ms: sql<string | number>`floor(extract(epoch from (now() - ${orderIntents.writtenAt})) * 1000)` })
+    .from(orderIntents).where(eq(orderIntents.id, id));
+  return row ? Number(row.ms) : null;
 }
 
 /**

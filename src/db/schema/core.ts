@@ -61,11 +61,17 @@ export const orderIntents = pgTable(
     /** When its status last changed, on the engine's clock (the market clock in a replay): what reports and replays read. */
     updatedAt: at('updated_at').notNull(),
     /**
-     * When it was written or (live only) last changed, on the database's clock, whichever process wrote
-     * it — set by the database: the default on insert, a trigger on every update of a live intent. What
-     * recovery judges a live order's grace by; a paper intent keeps the time it was written.
+     * When it was written or (live only) last updated, on the database's clock, whichever process wrote
+     * it — set by the database: the default on insert, then a trigger (migration 0032) on every update
+     * of a live intent, a booking that rewrites an open intent unchanged included. What recovery judges
+     * a live order's not-found grace by; a paper intent keeps the time it was written.
      */
     stateChangedAt: at('state_changed_at').notNull().defaultNow(),
+    /**
+     * When it was written, on the database's clock (the default on insert; nothing updates it): how
+     * long it has been unresolved, for recovery's stuck-order warning, whichever process wrote it.
+     */
+    writtenAt: at('written_at').notNull().defaultNow(),
   },
   (t) => [
     uniqueIndex('order_intents_client_order_id').on(t.clientOrderId),
@@ -191,10 +197,11 @@ export const riskEvents = pgTable('risk_events', {
 
 export type BotState = typeof botState.$inferSelect;
 /**
- * An order intent as the engine holds it. state_changed_at is left out: only the database writes it
- * and only SQL judges it (recovery's grace), so no process's copy of it is ever compared with a clock.
+ * An order intent as the engine holds it. state_changed_at and written_at are left out: only the
+ * database writes them and only SQL judges them (recovery's grace and stuck warning), so no process's
+ * copy of them is ever compared with a clock.
  */
-export type OrderIntent = Omit<typeof orderIntents.$inferSelect, 'stateChangedAt'>;
+export type OrderIntent = Omit<typeof orderIntents.$inferSelect, 'stateChangedAt' | 'writtenAt'>;
 export type Fill = typeof fills.$inferSelect;
 export type Trade = typeof trades.$inferSelect;
 export type EquitySnapshot = typeof equitySnapshots.$inferSelect;

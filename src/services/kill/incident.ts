@@ -15,11 +15,11 @@ import { AppError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { getEngineRequest, withdrawEngineRequest } from '../engine-requests/store.js';
 import { cancelEverywhere, mergeCancelReports, type VenueCancelReport } from './cancel-everywhere.js';
-import { handKrakenCancelOver, leaseForHandoff } from './handoff.js';
+import { handKrakenCancelOver, leaseForHandoff, neverLiveHere } from './handoff.js';
 import { KrakenRoom } from './kraken-room.js';
 import type { KillPorts } from './runtime.js';
 import { checklistSpec } from '../../domain/incident-checklist.js';
-import { handedOffPhrase, queuedHandOff } from '../../domain/kraken-handoff.js';
+import { handedOffPhrase, neverLiveNotice, queuedHandOff } from '../../domain/kraken-handoff.js';
 import {
   claimAnnouncement, closeUnansweredFollowUps, finishChecklistRequest, markChecklistAttempt, recordCapabilityOutcome, reopenChecklistItemRecord, type ChecklistDeps,
 } from './checklist-records.js';
@@ -184,9 +184,17 @@ async function cancelAgain(ctx: ChecklistItemDeps, actor: Actor, incident: Incid
     // Paced as the kill's rounds: once Kraken refuses a call for the rate limit, the next waits for room.
     krakenRoom: new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, now, { counter: ctx.kill.counter, readTimeoutMs: ctx.config.KILL_DB_TIMEOUT }),
   });
+  // As the kill judges it (kill.ts): no key here nor in the running bot, and no live order intent or
+  // fill ever in the ledger — nothing of this bot is on Kraken and nobody could take a cancel, so
+  // none is handed over or queued, and none is said to be. One reading of the lease decides both.
+  let neverLive: { nobody: string } | null = null;
   if (!ctx.exchanges.hasKrakenKeys()) {
-    const kraken = await handKrakenCancelOver(ctx, await leaseForHandoff(ctx), { killId: incident.killId, actor: actor.id, reason: `incident #${incident.id}: cancel again`, startedAt });
-    report = mergeCancelReports(report, { venues: [kraken], allConfirmed: kraken.confirmed });
+    const holder = await leaseForHandoff(ctx);
+    neverLive = await neverLiveHere(ctx, holder);
+    if (!neverLive) {
+      const kraken = await handKrakenCancelOver(ctx, holder, { killId: incident.killId, actor: actor.id, reason: `incident #${incident.id}: cancel again`, startedAt });
+      report = mergeCancelReports(report, { venues: [kraken], allConfirmed: kraken.confirmed });
+    }
   }
   const counts = report.venues.map(venueCount).join(', ');
   if (confirmedClear(report.allConfirmed, fence)) {
@@ -200,7 +208,10 @@ async function cancelAgain(ctx: ChecklistItemDeps, actor: Actor, incident: Incid
           ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err: unknown) => ctx.logger.error({ err, incidentId: incident.id, fingerprint }, 'could not resolve the kill alert after a confirmed cancel again'));
       }
     }
-    return { state: 'done', summary: `Cancelled again — ${counts}.`, details: { cancel: report } };
+    return {
+      state: 'done', summary: `Cancelled again — ${counts}.${neverLive ? ` ${neverLiveNotice(neverLive.nobody)}` : ''}`,
+      details: { cancel: report, ...(neverLive ? { krakenAccess: 'never_live' } : {}) },
+    };
   }
   // Not clear: a venue did not confirm, or every venue said none open while an order of ours may still land.
   const landing = ordersMayLand(fence);

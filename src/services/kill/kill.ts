@@ -30,7 +30,7 @@ import { announceIncident, type AnnounceDeps } from './announce-incident.js';
 import { latchHalt, type FlattenOutcome, type KillPorts } from './runtime.js';
 import { closePositionsAfterKill, type ChecklistItemDeps } from './incident.js';
 import { LOCAL_HALT_PHRASE, UNSAVED_HALT_PHRASE } from '../../domain/local-halt.js';
-import { krakenAccessOf, neverLiveNotice, noKeyNotice, queuedHandOff, type KillFollowUp, type KrakenAccess } from '../../domain/kraken-handoff.js';
+import { clearCancelPhrase, krakenAccessOf, neverLiveNotice, zeroOpenConfirmedPhrase, noKeyNotice, queuedHandOff, type KillFollowUp, type KrakenAccess } from '../../domain/kraken-handoff.js';
 
 /**
  * A kill: the exchanges and the halt (database, DATA_DIR, this process's latch and halt cancel, kept
@@ -60,6 +60,8 @@ export interface KillResult {
   alreadyKilled: boolean;
   /** How Kraken was reached: itself, or (no key here) taken by a running bot, queued for one, or not at all (domain/kraken-handoff.ts). */
   krakenAccess: KrakenAccess;
+  /** A kill that joined an open incident and confirmed zero open orders resolved the earlier kill's alert group: which, and on what. */
+  resolvedAlert?: { group: number; confirmed: string };
   /** What Kraken and paper said they cancelled over every cancel of this kill, and what is left. */
   cancel: CancelReport;
   /** The wait for orders already on their way when the halt was written (null: the halt is not in the database). */
@@ -292,11 +294,20 @@ async function keepConfirming(ctx: KillDeps, result: KillResult, request: KillRe
   }
 }
 
+/** Said in the reply when a live group was resolved (the group's id from the pipeline), never otherwise. */
 async function resolveKillAlert(ctx: KillDeps, request: KillRequest, result: KillResult): Promise<void> {
   if (result.incidentId === null || !ctx.alerts.resolve) return;
-  await withDeadline(ctx.alerts.resolve({
-    fingerprint: `kill:${result.incidentId}`, by: request.actor.id, note: `a later kill (${result.killId}) confirmed zero open orders on every venue`,
-  }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err: unknown) => ctx.logger.error({ err }, 'kill: could not resolve the earlier kill alert'));
+  const confirmed = zeroOpenConfirmedPhrase(result.cancel.venues, result.krakenAccess);
+  const group = await withDeadline(ctx.alerts.resolve({
+    fingerprint: `kill:${result.incidentId}`, by: request.actor.id, note: `a later kill (${result.killId}): ${confirmed}`,
+  }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err: unknown) => {
+    ctx.logger.error({ err }, 'kill: could not resolve the earlier kill alert');
+    return null;
+  });
+  if (typeof group === 'number') {
+    result.resolvedAlert = { group, confirmed };
+    ctx.logger.warn({ killId: result.killId, incidentId: result.incidentId, alertGroup: group }, `kill: the earlier kill alert (group ${group}) is resolved: ${confirmed}`);
+  }
 }
 
 /**
@@ -310,12 +321,12 @@ function killAlertTitle(result: KillResult): string {
   if (result.state !== 'written') {
     const unconfirmed = result.cancel.venues.filter((v) => !v.confirmed);
     const cancel = unconfirmed.length === 0
-      ? 'every open order cancelled'
+      ? clearCancelPhrase(result.cancel.venues, result.krakenAccess)
       : `open orders on ${unconfirmed.map((v) => v.venue).join(' and ')} could not be confirmed cancelled${unconfirmed.some((v) => v.venue === 'kraken') ? ` — ${stillPending(result.followUp)}` : ''}`;
     return `Kill switch: ${cancel}; ${result.state === 'pending' ? LOCAL_HALT_PHRASE : UNSAVED_HALT_PHRASE}`;
   }
   return result.ok
-    ? 'Kill switch: trading halted, every open order cancelled'
+    ? `Kill switch: trading halted, ${clearCancelPhrase(result.cancel.venues, result.krakenAccess)}`
     : `Kill switch: trading halted, but open orders could not be confirmed cancelled — ${stillPending(result.followUp)}`;
 }
 

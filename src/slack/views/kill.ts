@@ -5,7 +5,7 @@ import type { ChecklistItemKey, Incident, IncidentChecklistItem } from '../../db
 import { CANCEL_ALL_STALE_MS, CANCEL_FOLLOW_UP_MS, triesCount } from '../../domain/cancel-handover.js';
 import type { CancelReport } from '../../services/kill/cancel-everywhere.js';
 import { answeredRequest, awaitingFills, checklistSpec, type ShownChecklistItem } from '../../domain/incident-checklist.js';
-import { handedOffPhrase } from '../../domain/kraken-handoff.js';
+import { clearCancelPhrase, handedOffPhrase } from '../../domain/kraken-handoff.js';
 import { localHaltText, unsavedHaltText } from '../../domain/local-halt.js';
 import type { DoItemResult } from '../../services/kill/incident.js';
 import type { KillResult } from '../../services/kill/kill.js';
@@ -41,16 +41,16 @@ function fenceLine(r: KillResult): string | null {
 export function renderKillReply(r: KillResult): SlackMessage {
   const fence = fenceLine(r);
   const confirmed = r.cancel.allConfirmed && fence === null;
-  const cancelled = confirmed ? 'every open order cancelled' : 'some open orders could not be confirmed cancelled';
+  const cancelled = confirmed ? clearCancelPhrase(r.cancel.venues, r.krakenAccess) : 'some open orders could not be confirmed cancelled';
   const headline = r.state === 'pending'
     // Neither halted nor switched to paper in the database yet: said as saved locally, pending.
     ? `Kill saved on the bot's host only, not yet in the database: ${cancelled}; this process is halted, the halt and the switch to paper are pending until written.`
     : r.state === 'unsaved'
     ? `Kill not saved, neither in the database nor on the bot's host: ${cancelled}; only this process is halted, while it runs.`
     : r.alreadyKilled
-    ? `Already killed${r.incidentId !== null ? ` (incident #${r.incidentId})` : ''}: cancelled again, ${confirmed ? 'every open order cancelled' : 'but some open orders could not be confirmed cancelled'}; the bot stays halted in paper.`
+    ? `Already killed${r.incidentId !== null ? ` (incident #${r.incidentId})` : ''}: cancelled again, ${confirmed ? cancelled : 'but some open orders could not be confirmed cancelled'}; the bot stays halted in paper.`
     : confirmed
-      ? 'Killed: every open order cancelled, trading halted, switched to paper.'
+      ? `Killed: ${cancelled}, trading halted, switched to paper.`
       : 'Killed, but some open orders could not be confirmed cancelled: trading halted, switched to paper.';
   const blocks: KnownBlock[] = [];
   if (r.notice) blocks.push(section(`:information_source: ${escapeText(r.notice)}`));
@@ -65,6 +65,7 @@ export function renderKillReply(r: KillResult): SlackMessage {
           : "kill again where the key is, or cancel in Kraken's UI."}`)
       : `:warning: The confirmation could not be handed on to the running bot (${escapeText(r.followUp.error)}): kill again or check Kraken.`));
   }
+  if (r.resolvedAlert) blocks.push(section(`:white_check_mark: Kill alert (group ${r.resolvedAlert.group}) resolved: ${escapeText(r.resolvedAlert.confirmed)}.`));
   if (r.state === 'pending') {
     blocks.push(section(`:warning: ${escapeText(localHaltText("DATA_DIR on the bot's host", r.stateError ?? 'no answer'))} This process is halted meanwhile.`));
   } else if (r.state === 'unsaved') {

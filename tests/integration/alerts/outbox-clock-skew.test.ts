@@ -3,31 +3,15 @@
 // the now() of the failed try, as the lane's next slot), whichever replica queued or tried it, so a
 // page the fast one queued goes out from the slow one at once (not 20 minutes later), and a retry
 // waits as long as Slack asked, no less and no more, whichever replica takes it.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../src/clock.js';
+import { describe, expect, it } from 'vitest';
 import { usePostgresTestDb } from '../../support/db.js';
-import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
-import { ALERT_TABLES, alertConfig, alertHarness, passDeliveryTime, type AlertHarness } from '../../support/alert-fixtures.js';
+import { ALERT_TABLES, skewedAlertReplicas, passDeliveryTime, type AlertHarness } from '../../support/alert-fixtures.js';
 
 const MIN = 60_000;
-const SKEW = 10 * MIN;
 /** Slack's Retry-After for a refused page: its next try and its lane wait that long on the database's clock. */
 const RETRY_AFTER_MS = 60_000;
 const database = usePostgresTestDb({ truncate: ALERT_TABLES });
-let slack: FakeSlack;
-let fast: AlertHarness;
-let slow: AlertHarness;
-
-beforeEach(async () => {
-  slack = await startFakeSlack();
-  fast = await alertHarness({ database: database(), config: alertConfig(slack), clock: new ManualClock(new Date(Date.now() + SKEW)) });
-  slow = await alertHarness({ database: database(), config: alertConfig(slack), clock: new ManualClock(new Date(Date.now() - SKEW)) });
-});
-afterEach(async () => {
-  await fast?.close();
-  await slow?.close();
-  await slack?.close();
-});
+const r = skewedAlertReplicas(database);
 
 /** A critical alert stored and its first rung paged (the approvers' DMs queued) by `h`. */
 const page = async (h: AlertHarness) => {
@@ -35,12 +19,12 @@ const page = async (h: AlertHarness) => {
   expect(await h.runtime.escalation.tick()).toBe(1);
 };
 /** The pages Slack took (a DM, not a line in a DM thread), by person. */
-const pagesSent = () => slack.callsTo('chat.postMessage')
+const pagesSent = () => r.slack.callsTo('chat.postMessage')
   .filter((c) => String(c.body.channel).startsWith('U') && !c.body.thread_ts).map((c) => String(c.body.channel)).sort();
 /** Slack refuses each person's first page (rate limited for a minute), then takes them. */
 const refuseFirstPages = () => {
   const refused = new Set<string>();
-  slack.on('chat.postMessage', (body) => {
+  r.slack.on('chat.postMessage', (body) => {
     const channel = String(body.channel);
     if (channel.startsWith('U') && !body.thread_ts && !refused.has(channel)) {
       refused.add(channel);
@@ -54,45 +38,45 @@ const pass = (ms: number) => passDeliveryTime(database().db, null, ms);
 
 describe('an alert outbox shared by a replica 10 minutes fast and one 10 minutes slow', () => {
   it('a page the fast replica queued is sent by the slow one at once', async () => {
-    await page(fast);
-    await slow.runtime.delivery.tick();
+    await page(r.fast);
+    await r.slow.runtime.delivery.tick();
     expect(pagesSent(), 'the slow replica sent both approvers their page').toEqual(['UAPPROVER1', 'UAPPROVER2']);
   });
 
   it('a page the slow replica queued is sent by the fast one at once, and once', async () => {
-    await page(slow);
-    await fast.runtime.delivery.tick();
-    await slow.runtime.delivery.tick();
+    await page(r.slow);
+    await r.fast.runtime.delivery.tick();
+    await r.slow.runtime.delivery.tick();
     expect(pagesSent()).toEqual(['UAPPROVER1', 'UAPPROVER2']);
   });
 
   it('a page the fast replica failed to send is retried by the slow one after Retry-After, not 20 minutes later', async () => {
     const refused = refuseFirstPages();
-    await page(fast);
-    await fast.runtime.delivery.tick();
+    await page(r.fast);
+    await r.fast.runtime.delivery.tick();
     expect([...refused].sort(), 'both first tries failed on the fast replica').toEqual(['UAPPROVER1', 'UAPPROVER2']);
     expect(pagesSent()).toHaveLength(2);
-    await slow.runtime.delivery.tick();
+    await r.slow.runtime.delivery.tick();
     await pass(RETRY_AFTER_MS / 2);
-    await slow.runtime.delivery.tick();
+    await r.slow.runtime.delivery.tick();
     expect(pagesSent(), 'not before Retry-After').toHaveLength(2);
     await pass(RETRY_AFTER_MS / 2);
-    await slow.runtime.delivery.tick();
+    await r.slow.runtime.delivery.tick();
     expect(pagesSent(), 'the retries went out from the slow replica').toEqual(['UAPPROVER1', 'UAPPROVER1', 'UAPPROVER2', 'UAPPROVER2']);
   });
 
   it('a page the slow replica failed to send is not retried early by the fast one', async () => {
     refuseFirstPages();
-    await page(slow);
-    await slow.runtime.delivery.tick();
+    await page(r.slow);
+    await r.slow.runtime.delivery.tick();
     expect(pagesSent()).toHaveLength(2);
-    await fast.runtime.delivery.tick();
+    await r.fast.runtime.delivery.tick();
     expect(pagesSent(), 'the fast replica, at once').toHaveLength(2);
     await pass(RETRY_AFTER_MS / 2);
-    await fast.runtime.delivery.tick();
+    await r.fast.runtime.delivery.tick();
     expect(pagesSent(), 'the fast replica, before Retry-After').toHaveLength(2);
     await pass(RETRY_AFTER_MS / 2);
-    await fast.runtime.delivery.tick();
+    await r.fast.runtime.delivery.tick();
     expect(pagesSent(), 'the retries went out from the fast replica').toEqual(['UAPPROVER1', 'UAPPROVER1', 'UAPPROVER2', 'UAPPROVER2']);
   });
 });

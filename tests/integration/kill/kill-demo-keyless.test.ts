@@ -39,7 +39,12 @@ describe('ctb kill beside the key-less demo', () => {
     const noticeLine = lines.find((l) => notice.test(l));
     expect(noticeLine, run.stdout).toBeDefined();
     expect(notice.exec(noticeLine!)![1]).toMatch(new RegExp(`:${running.proc.pid}$`));
-    expect(run.stdout).toContain('KILLED — every open order cancelled.');
+    // Nothing was sent to Kraken: the headline says what paper confirmed and that nothing of this bot
+    // is on Kraken — "every open order cancelled" only when paper cancelled some.
+    const paperCancelled = Number(/^ {2}paper: (\d+) cancelled, none open \(confirmed\)$/m.exec(run.stdout)?.[1]);
+    expect(Number.isInteger(paperCancelled), run.stdout).toBe(true);
+    expect(run.stdout).toContain(paperCancelled === 0 ? 'KILLED — no open orders (paper confirmed; nothing of this bot on Kraken).' : 'KILLED — every open order cancelled.');
+    expect(run.stdout).not.toMatch(/kraken confirmed|Kraken confirmed/);
     // Nothing it did not do: no request queued, no hand-over, no Kraken orders that may remain.
     expect(run.stdout).not.toMatch(/request #|queued|may (remain|stay) open on Kraken|Kraken's UI|NOT CONFIRMED|NO BOT WITH THE KRAKEN KEY/);
 
@@ -55,6 +60,26 @@ describe('ctb kill beside the key-less demo', () => {
     const shown = await ctbIn(a, ['incident', '--json'], { ...env, LOG_LEVEL: 'warn', LOG_DIR: killLogs });
     const cancelItem = JSON.parse(shown.stdout).current.items.find((i: { item: string }) => i.item === 'cancel_orders');
     expect(cancelItem.state).not.toBe('pending');
+
+    // A second kill confirms zero open orders and resolves the first kill's alert group: it says so,
+    // and says what "confirmed" was — paper, with nothing of this bot on Kraken (Kraken was not asked).
+    const second = await ctbIn(a, ['kill', '--reason', 'trying it again'], { ...env, LOG_LEVEL: 'warn', LOG_DIR: killLogs, KILL_DB_TIMEOUT: '30s' });
+    expect(second.code, `${second.stdout}\n${second.stderr}`).toBe(0);
+    expect(second.stdout).toMatch(/^Already killed \(incident #\d+\) — cancelled again: (no open orders \(paper confirmed; nothing of this bot on Kraken\)|every open order cancelled)\.$/m);
+    expect(second.stdout).toMatch(/^Kill alert \(group \d+\) resolved: zero open orders confirmed \(paper; nothing of this bot on Kraken\)\.$/m);
+    expect(second.stdout).not.toMatch(/request #|queued|NOT CONFIRMED|may (remain|stay) open on Kraken/);
+
+    // "Cancel again" reaches the kill's judgement on the same facts: paper confirmed clear, nothing
+    // sent to Kraken nor queued for a bot that has no key — done, exit 0, in the kill's words.
+    const again = await ctbIn(a, ['incident', 'done', 'cancel_orders'], { ...env, LOG_LEVEL: 'warn', LOG_DIR: killLogs, KILL_DB_TIMEOUT: '30s' });
+    const againSaid = `${again.stdout}\n${again.stderr}`;
+    expect(again.code, againSaid).toBe(0);
+    expect(again.stdout).toMatch(/^cancel_orders: done by \S+ at \S+ — Cancelled again — paper: none open\. No Kraken key here, and the running bot \S+ has no Kraken key: nothing was sent to Kraken\. This database records no live order ever placed, so there is nothing on Kraken to cancel from this bot\./m);
+    expect(againSaid).not.toMatch(/request #|queued|NOT CONFIRMED|may (remain|stay) open on Kraken|Kraken's UI|PENDING/);
+    const after = await ctbIn(a, ['incident', '--json'], { ...env, LOG_LEVEL: 'warn', LOG_DIR: killLogs });
+    const itemAfter = JSON.parse(after.stdout).current.items.find((i: { item: string }) => i.item === 'cancel_orders');
+    expect(itemAfter.state).toBe('done');
+    expect(itemAfter.requestId).toBeNull();
     expect(running.proc.exitCode).toBeNull();
   }, 400_000);
 });

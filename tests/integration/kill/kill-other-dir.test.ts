@@ -64,7 +64,8 @@ describe('ctb kill outside the running bot\'s directory', () => {
     // The advice works: the same kill from B with the bot's DATA_DIR halts it.
     const right = await ctbIn(b, ['kill', '--reason', 'right dir'], shell(b, { DATA_DIR: join(a, 'data') }, dotEnv));
     expect(right.code, `${right.stdout}\n${right.stderr}`).toBe(0);
-    expect(right.stdout.split('\n')[0]).toBe('KILLED — every open order cancelled.');
+    // The first kill cancelled Kraken's two orders: this one found none open, and says so.
+    expect(right.stdout.split('\n')[0]).toBe('KILLED — no open orders (kraken and paper confirmed).');
     expect(right.stdout).toContain('Halted in paper mode: the halt is recorded in the database.');
     const after = await ctbIn(a, ['incident', '--json'], { ...envA, LOG_LEVEL: 'warn' });
     expect(JSON.parse(after.stdout)).toMatchObject({ halted: true });

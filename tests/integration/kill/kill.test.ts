@@ -158,6 +158,20 @@ describe('kill', () => {
     expect(result.cancel.venues.map((v) => v.venue)).toEqual(['paper']);
     expect(result.followUp).toBeUndefined();
     expect(await kill.db().db.select().from(engineRequests)).toEqual([]);
+    // Paper had an order and cancelled it: that much was cancelled, and is said so.
+    expect(renderKill(result)).toContain('\nKILLED — every open order cancelled.\n');
+  });
+
+  it('a never-live keyless kill with nothing open anywhere it asked: its headline, alert title and Slack reply say no open orders, paper confirmed, nothing of this bot on Kraken — never "every open order cancelled"', async () => {
+    const t = await setup({ env: { KILL_HANDOFF_TIMEOUT: '10s' } });
+    const result = await executeKill(t.ctx, { actor: operator, reason: 'nothing open', trigger: 'manual' });
+    expect(result).toMatchObject({ ok: true, krakenAccess: 'never_live', state: 'written' });
+    const lines = renderKill(result).split('\n');
+    expect(lines[1]).toBe('KILLED — no open orders (paper confirmed; nothing of this bot on Kraken).');
+    expect(lines[2]).toBe('  paper: 0 cancelled, none open (confirmed)');
+    expect(t.alerts.map((a) => a.title)).toEqual(['Kill switch: trading halted, no open orders (paper confirmed; nothing of this bot on Kraken)']);
+    expect(renderKillReply(result).text).toBe(`${result.notice} Killed: no open orders (paper confirmed; nothing of this bot on Kraken), trading halted, switched to paper.`);
+    expect(JSON.stringify([lines, t.alerts, renderKillReply(result)])).not.toMatch(/every open order cancelled/);
   });
 
   it('without a Kraken key and no running bot with the key in the engine lease: says at once that orders may remain, without waiting for an answer nobody would give', async () => {
@@ -554,7 +568,9 @@ describe('kill', () => {
 
   it('"cancel again" in a process without the Kraken key hands Kraken\'s part to the bot that has it, and is never ticked done on paper\'s answer alone', async () => {
     // Nobody with the key answers: not done, saying orders may remain on Kraken; queued for a bot with the key.
+    // The ledger records a live order once placed: something of this bot may be on Kraken.
     const shell = await setup({ env: { KILL_HANDOFF_TIMEOUT: '300ms' } });
+    await recordLiveOrderEver(kill.db().db);
     await executeKill(shell.ctx, { actor: operator, reason: 'no key here', trigger: 'manual' });
     const alone = await doChecklistItem(shell.ctx, { item: 'cancel_orders', actor: operator, confirmed: true });
     expect(alone, alone.summary).toMatchObject({ ok: false, state: 'pending' });
@@ -576,6 +592,17 @@ describe('kill', () => {
     } finally {
       await runner.stop();
     }
+  });
+
+  it('"cancel again" with no key here nor in a running bot, and no live order ever in the ledger: done on paper\'s confirmation, saying nothing was sent to Kraken, and nothing queued', async () => {
+    const shell = await setup({ env: { KILL_HANDOFF_TIMEOUT: '300ms' } });
+    await acquireLease(kill.db().db, { ...liveKeyedBot, hasKrakenKeys: false }, 15_000);
+    await executeKill(shell.ctx, { actor: operator, reason: 'no key anywhere', trigger: 'manual' });
+    const again = await doChecklistItem(shell.ctx, { item: 'cancel_orders', actor: operator, confirmed: true });
+    expect(again, again.summary).toMatchObject({ ok: true, state: 'done', requestId: null });
+    expect(again.summary).toMatch(/^Cancelled again — paper: none open\. No Kraken key here, and the running bot worker-1:42 has no Kraken key: nothing was sent to Kraken\. This database records no live order ever placed, so there is nothing on Kraken to cancel from this bot\./);
+    expect(again.summary).not.toMatch(/kraken|request #|queued|may remain/);
+    expect(await kill.db().db.select().from(engineRequests)).toEqual([]);
   });
 
   it('a second kill cancels again, says it was already killed and opens no second incident', async () => {

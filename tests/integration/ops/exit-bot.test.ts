@@ -3,7 +3,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eq } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBot, type RunningBot } from '../../../src/app/runtime.js';
 import { runCli } from '../../../src/cli/program.js';
@@ -53,7 +53,9 @@ describe('exit handed to the running bot', () => {
     }
     expect(done).not.toBeNull();
     expect(done!.out).toMatch(new RegExp(`\\): DONE\\n  #${done!.id} closed: sold`));
-    const requests = await database.db.select().from(engineRequests);
+    // The last one written: earlier tries that found their trade already closed failed, and a row
+    // updated after it (an answer marked shown) may come back after it unless ordered.
+    const requests = await database.db.select().from(engineRequests).orderBy(asc(engineRequests.id));
     expect(requests.at(-1)).toMatchObject({ kind: 'exit_trade', status: 'done', claimedBy: expect.stringMatching(/:\d+:[0-9a-f]{8}$/) }); // the engine lease's holder id (host:pid:start)
     expect((await database.db.select().from(trades).where(eq(trades.id, done!.id)))[0]!.status).toBe('closed');
   });

@@ -122,7 +122,11 @@ export async function executeOrder(deps: ExecutorDeps, spec: OrderRequestSpec): 
         clientOrderId: intent.clientOrderId, symbol: spec.symbol, side: spec.side, type: 'market', quantity: intent.quantity,
         // Accepted by the venue: no longer pending, so a kill's fence does not wait for (or report) it
         // while the read-back queues behind the rate limit.
-        onAccepted: (exchangeOrderId) => markIntent(ctx.db, { id: intent.id, status: 'sent', exchangeOrderId, at: ctx.clock.now() }),
+        // Forward only: a streamed execution or the fill follower may have booked it already, and
+        // that outcome stays (markIntent keeps Kraken's order id on it all the same).
+        onAccepted: async (exchangeOrderId) => {
+          await markIntent(ctx.db, { id: intent.id, status: 'sent', exchangeOrderId, at: ctx.clock.now() });
+        },
       });
       ctbMetrics(ctx.metrics).ordersSent.inc({ mode: deps.mode, side: spec.side });
       logOrderSent(ctx.logger, { ...spec, mode: deps.mode, quantity: intent.quantity, clientOrderId: intent.clientOrderId });
@@ -251,7 +255,12 @@ async function sendFailed(deps: ExecutorDeps, intent: OrderIntent, err: unknown,
   }
   // Timeout, network, an answer that cannot be read: the order may exist. Keep the intent in flight;
   // the fill follower asks the exchange by client order id before anything is sent again.
-  await markIntent(ctx.db, { id: intent.id, status: 'sent', error: message, at });
+  if (!(await markIntent(ctx.db, { id: intent.id, status: 'sent', error: message, at }))) {
+    // Its outcome was booked meanwhile (a streamed execution, the fill follower): not unknown, and
+    // already in the ledger and the portfolio; nothing to follow or alert.
+    ctx.logger.info({ err, ...details }, 'order answer lost, but its outcome was already booked');
+    return { kind: 'unknown', message };
+  }
   deps.portfolio.track(inFlightOf({ ...intent, status: 'sent' }, null, referencePrice));
   ctx.logger.warn({ err, ...details }, 'order outcome unknown; will resolve against the exchange');
   await ctx.alerts.raise({

@@ -2,7 +2,7 @@
 // self-heal run: writing an intent only where bot_state allows it (the FOR SHARE fence against a kill,
 // described at engine/ledger/intents.ts writeIntent), closing or advancing one, listing those still
 // unresolved, the live intents' change mark, and the gate's reads (recent and unsettled intents).
-import { and, eq, gte, inArray, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gte, inArray, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
 import { asyncCommitCte } from '../async-commit.js';
 import type { Db } from '../client.js';
 import { executePrepared } from '../prepared.js';
@@ -39,12 +39,40 @@ export async function insertIntentWhereAllowed(db: Db, row: Omit<OrderIntent, 'i
   return rows[0] ? Number(rows[0].id) : null;
 }
 
-export async function markIntent(db: Db, p: { id: number; status: OrderIntent['status']; error?: string; exchangeOrderId?: string; at: Date }): Promise<void> {
-  await db.update(orderIntents).set({
+/**
+ * The statuses an intent may be moved to `status` from: forward only. Pending → sent → open → an
+ * outcome; sent never from open (a part already filled), and nothing from an outcome already booked.
+ */
+function movableFrom(status: OrderIntent['status']): readonly OrderIntent['status'][] {
+  if (status === 'pending') return ['pending'];
+  if (status === 'sent') return ['pending', 'sent'];
+  return UNSETTLED_STATUSES;
+}
+
+/**
+ * Moves intent `id` to `status`, forward only (movableFrom), judged in the statement itself: another
+ * process (the fill follower, a streamed execution, recovery) may have booked its outcome since the
+ * caller last read it, and that outcome is never written back to an earlier state. False when it was
+ * not moved — it was already further on; `exchangeOrderId` is then still kept where the intent had
+ * none, so the venue's order id is never lost. Reopening a closed intent on purpose is reopenIntent.
+ */
+export async function markIntent(db: Db, p: { id: number; status: OrderIntent['status']; error?: string; exchangeOrderId?: string; at: Date }): Promise<boolean> {
+  const rows = await db.update(orderIntents).set({
     status: p.status, updatedAt: p.at,
     ...(p.error !== undefined ? { error: p.error.slice(0, 1000) } : {}),
     ...(p.exchangeOrderId !== undefined ? { exchangeOrderId: p.exchangeOrderId } : {}),
-  }).where(eq(orderIntents.id, p.id));
+  }).where(and(eq(orderIntents.id, p.id), inArray(orderIntents.status, [...movableFrom(p.status)]))).returning({ id: orderIntents.id });
+  if (rows.length > 0) return true;
+  if (p.exchangeOrderId !== undefined) {
+    await db.update(orderIntents).set({ exchangeOrderId: p.exchangeOrderId })
+      .where(and(eq(orderIntents.id, p.id), isNull(orderIntents.exchangeOrderId)));
+  }
+  return false;
+}
+
+/** Opens intent `id` again whatever its status (a person adopting an order Kraken lists open). */
+export async function reopenIntent(db: Db, p: { id: number; error: string; at: Date }): Promise<void> {
+  await db.update(orderIntents).set({ status: 'open', updatedAt: p.at, error: p.error.slice(0, 1000) }).where(eq(orderIntents.id, p.id));
 }
 
 /** What closing an intent as never placed did: closed it, left it inside its grace, or found it resolved meanwhile. */

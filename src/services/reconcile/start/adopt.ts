@@ -14,7 +14,7 @@
 import type { Database } from '../../../db/client.js';
 import { deletePendingIntent, insertIntent, intentById as readIntent } from '../../../db/queries/reconcile-ledger.js';
 import type { OrderIntent } from '../../../db/schema/index.js';
-import { markIntent } from '../../../engine/ledger/intents.js';
+import { reopenIntent } from '../../../engine/ledger/intents.js';
 import { openTrades } from '../../../engine/ledger/trades.js';
 import { withOrderLock } from '../../../engine/order-lock.js';
 import { recordOrder } from '../../../engine/order-executor.js';
@@ -75,7 +75,7 @@ async function adopt(ctx: ReconciliationDeps, txid: string, opts: { actor: strin
 
   let intent: OrderIntent | null = null;
   if (open?.kind === 'order_closed_in_ledger') {
-    await markIntent(ctx.db, { id: open.intentId!, status: 'open', at: now, error: `reopened by ${actor}: Kraken lists the order open` });
+    await reopenIntent(ctx.db, { id: open.intentId!, at: now, error: `reopened by ${actor}: Kraken lists the order open` });
     adopted.push(`intent #${open.intentId} opened again: Kraken lists order ${orderId} open (it was ${open.intentStatus})`);
     intent = await intentById(ctx, open.intentId!);
   } else if (open?.kind === 'unknown_order') {

@@ -38,7 +38,7 @@ function recordingLogger() {
 const rowsFor = async (actor: string) => (await execute(database.db, sql`select result from command_log where actor = ${actor}`)).length;
 
 describe('the command log write past its bound', { timeout: 30_000 }, () => {
-  it('says it may still be written, then that it was, when the stalled database answers late', async () => {
+  it('warns the write is still going on, then that it was written, when the stalled database answers late', async () => {
     proxy.set('forward');
     await execute(viaProxy.db, sql`select 1`); // connected before the stall
     const { logger, lines } = recordingLogger();
@@ -46,7 +46,8 @@ describe('the command log write past its bound', { timeout: 30_000 }, () => {
     const started = Date.now();
     await recordCommand({ db: viaProxy.db, clock: new ManualClock(), logger }, { actor: { id: 'U-late', source: 'slack' }, command: 'pause', args: '', allowed: true, result: 'ok' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
-    expect(lines).toEqual([{ level: 'error', msg: 'the command log entry was not written within 2 s; it may still be written' }]);
+    // A slow write is a warning (the row is still on its way), not an error: only a failed one is.
+    expect(lines).toEqual([{ level: 'warn', msg: 'the command log entry is taking over 2 s to write (database busy or stalled); the reply goes out now and the write goes on' }]);
     expect(lines.some((l) => /could not write/.test(l.msg))).toBe(false);
 
     proxy.set('forward');

@@ -10,7 +10,7 @@ import type { OrderIntent } from '../db/schema/index.js';
 import type { Exchange, OrderState } from '../exchange/types.js';
 import type { Mode } from '../services/bot-state.js';
 import { inFlightOf, type InFlightOrder } from './in-flight.js';
-import { failIntentAfterGrace, intentUnresolvedMs, unresolvedIntents, type NeverPlacedClose } from './ledger/intents.js';
+import { failIntentAfterGrace, intentUnresolvedMs, NEVER_PLACED_ERROR, unresolvedIntents, type NeverPlacedClose } from './ledger/intents.js';
 import { openTrades } from './ledger/trades.js';
 import { recordOrder, type RecordOrderDeps } from './order-executor.js';
 import { Portfolio } from './portfolio.js';
@@ -151,7 +151,7 @@ async function resolveOne(p: Pass, intent: OrderIntent, order: OrderState | null
  */
 async function closeNeverPlaced(p: Pass, intent: OrderIntent, now: Date): Promise<NeverPlacedClose> {
   const graceMs = p.mode === 'live' ? NOT_FOUND_GRACE_MS : 0;
-  return failIntentAfterGrace(p.ctx.db, { id: intent.id, error: 'not on the exchange when resolved: never placed', at: now, graceMs });
+  return failIntentAfterGrace(p.ctx.db, { id: intent.id, error: NEVER_PLACED_ERROR, at: now, graceMs });
 }
 
 /**

@@ -41,12 +41,28 @@ export async function insertIntentWhereAllowed(db: Db, row: Omit<OrderIntent, 'i
 
 /**
  * The statuses an intent may be moved to `status` from: forward only. Pending → sent → open → an
- * outcome; sent never from open (a part already filled), and nothing from an outcome already booked.
+ * outcome; sent never from open (a part already filled), and nothing from an outcome already booked
+ * (but see movableWhere: the venue's acceptance reopens a close recovery guessed).
  */
 function movableFrom(status: OrderIntent['status']): readonly OrderIntent['status'][] {
   if (status === 'pending') return ['pending'];
   if (status === 'sent') return ['pending', 'sent'];
   return UNSETTLED_STATUSES;
+}
+
+/** The error recovery closes an intent with when the venue did not know it (recovery.ts): a guess, not the venue's answer. */
+export const NEVER_PLACED_ERROR = 'not on the exchange when resolved: never placed';
+
+/**
+ * Where `status` may be written: movableFrom, and for `sent` also an intent recovery closed as never
+ * placed. That close is a guess made while the send may still be in flight (a recovery pass outside
+ * the order lock, after a send slower than its grace): the venue's acceptance is the answer, and the
+ * intent must be followed again, not left failed while its order lives on the venue.
+ */
+function movableWhere(status: OrderIntent['status']): SQL | undefined {
+  const forward = inArray(orderIntents.status, [...movableFrom(status)]);
+  if (status !== 'sent') return forward;
+  return or(forward, and(eq(orderIntents.status, 'failed'), eq(orderIntents.error, NEVER_PLACED_ERROR)));
 }
 
 /**
@@ -61,7 +77,7 @@ export async function markIntent(db: Db, p: { id: number; status: OrderIntent['s
     status: p.status, updatedAt: p.at,
     ...(p.error !== undefined ? { error: p.error.slice(0, 1000) } : {}),
     ...(p.exchangeOrderId !== undefined ? { exchangeOrderId: p.exchangeOrderId } : {}),
-  }).where(and(eq(orderIntents.id, p.id), inArray(orderIntents.status, [...movableFrom(p.status)]))).returning({ id: orderIntents.id });
+  }).where(and(eq(orderIntents.id, p.id), movableWhere(p.status))).returning({ id: orderIntents.id });
   if (rows.length > 0) return true;
   if (p.exchangeOrderId !== undefined) {
     await db.update(orderIntents).set({ exchangeOrderId: p.exchangeOrderId })

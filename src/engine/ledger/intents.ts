@@ -9,7 +9,7 @@ import type { OrderIntent } from '../../db/schema/index.js';
 import type { Mode } from '../../services/bot-state.js';
 import type { FeedKind } from '../../market/types.js';
 
-export { failIntentAfterGrace, intentAllowedCte, intentUnresolvedMs, liveIntentsMark, markIntent, reopenIntent, unresolvedIntents, type NeverPlacedClose } from '../../db/queries/ledger-intents.js';
+export { failIntentAfterGrace, intentAllowedCte, intentUnresolvedMs, liveIntentsMark, markIntent, NEVER_PLACED_ERROR, reopenIntent, unresolvedIntents, type NeverPlacedClose } from '../../db/queries/ledger-intents.js';
 
 export interface NewIntent {
   mode: Mode;

@@ -31,7 +31,9 @@ export interface OncallShowResult {
  * Said instead of any paging when neither route is configured (escalation then logs "nobody paged for
  * …"): `ctb oncall show` and Slack's /oncall, from the same facts (OncallShowResult.routes).
  */
-export const NOBODY_PAGED = 'nobody can be paged: no Slack alerts channel (SLACK_BOT_TOKEN + SLACK_ALERTS_CHANNEL) and no email (SMTP_URL + ALERT_EMAIL_TO) are configured; alerts are only logged and stored until one is';
+// Judged from this process's configuration: the process that escalates (the worker) pages with its
+// own, so the words name the configuration, not every process.
+export const NOBODY_PAGED = 'nobody can be paged with this configuration: no Slack alerts channel (SLACK_BOT_TOKEN + SLACK_ALERTS_CHANNEL) and no email (SMTP_URL + ALERT_EMAIL_TO) are configured here; a bot running with it only logs and stores alerts until one is';
 
 const iso = (d: Date) => d.toISOString();
 const shift = (s: Shift) => ({ userId: s.userId, startsAt: iso(s.startsAt), endsAt: iso(s.endsAt) });

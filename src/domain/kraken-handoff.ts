@@ -54,13 +54,19 @@ export function neverLiveNotice(nobody: string): string {
 /**
  * What a kill (or a second kill's cancel again) did, once every venue it asked confirmed none open:
  * "every open order cancelled" only when some venue cancelled one; none there to cancel is said as
- * such, naming the venues that confirmed it — and a never-live keyless kill, which asked Kraken
- * nothing, says so instead of calling Kraken confirmed.
+ * such, naming the venues that confirmed it (and, where a cancel's count never came back, that how
+ * many it cancelled is not known) — and a never-live keyless kill, which asked Kraken nothing, says
+ * so instead of calling Kraken confirmed.
  */
 export function clearCancelPhrase(venues: ReadonlyArray<{ venue: string; canceled: number | null }>, krakenAccess: KrakenAccess): string {
   if (venues.length === 0 || venues.some((v) => (v.canceled ?? 0) > 0)) return 'every open order cancelled';
   const asked = venues.map((v) => v.venue).join(' and ');
-  return krakenAccess === 'never_live' ? `no open orders (${asked} confirmed; nothing of this bot on Kraken)` : `no open orders (${asked} confirmed)`;
+  const nothingOnKraken = krakenAccess === 'never_live' ? '; nothing of this bot on Kraken' : '';
+  // A cancel whose count never came back (its answer timed out, then the open-orders query confirmed
+  // none) may have cancelled orders: none open now, not "no open orders" as if there had been none.
+  const uncounted = venues.filter((v) => v.canceled === null).map((v) => v.venue);
+  if (uncounted.length > 0) return `none open now (${asked} confirmed; how many ${uncounted.join(' and ')} cancelled is not known${nothingOnKraken})`;
+  return `no open orders (${asked} confirmed${nothingOnKraken})`;
 }
 
 /**

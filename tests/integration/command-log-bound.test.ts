@@ -1,6 +1,6 @@
 // The command log's write is bounded (2 s) so a reply is never held up by a stalled database. What
 // the log says at the bound must be true of the database: the row was sent and may still land, so
-// "not written within 2 s; it may still be written" — and, once the database answers, how it ended.
+// "taking over 2 s to write …; the write goes on" (a warning) — and, once the database answers, how it ended.
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { recordCommand } from '../../commands/run-command.js';

@@ -94,7 +94,7 @@ describe('/oncall override view', () => {
 
 describe('on-call views with no way to page (no Slack alerts channel, no email: the README demo)', () => {
   const none = { slack: false, email: false };
-  const NOBODY = 'nobody can be paged: no Slack alerts channel (SLACK_BOT_TOKEN + SLACK_ALERTS_CHANNEL) and no email (SMTP_URL + ALERT_EMAIL_TO) are configured';
+  const NOBODY = 'nobody can be paged with this configuration: no Slack alerts channel (SLACK_BOT_TOKEN + SLACK_ALERTS_CHANNEL) and no email (SMTP_URL + ALERT_EMAIL_TO) are configured here';
   const empty = show({ ok: false, rotation: null, now: { primary: null, via: 'nobody', next: null, until: null }, upcoming: [], fallback: [], routes: none });
 
   it('ctb oncall show says nobody can be paged and lists no route that is not configured', () => {

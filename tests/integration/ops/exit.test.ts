@@ -56,9 +56,15 @@ afterEach(async () => {
   worker = undefined;
 });
 
+/**
+ * How long the engine's process leaves an answer nobody showed to its requester before telling it:
+ * shorter than the shipped EXIT_SHOWN_GRACE_MS (5 s), still many times a live requester's 100 ms poll.
+ */
+const SHOWN_GRACE_MS = 2_000;
+
 /** A worker whose engine opened one position on the V's cross up and now idles. */
 async function workerWithOpenTrade(env: Record<string, string> = {}): Promise<number> {
-  worker = await startIdleEngine(database, roundTripCloses().slice(0, 24), { env });
+  worker = await startIdleEngine(database, roundTripCloses().slice(0, 24), { env, exitShownGraceMs: SHOWN_GRACE_MS });
   await worker.settled();
   const open = await database.db.select().from(trades);
   expect(open).toHaveLength(1);
@@ -517,7 +523,7 @@ describe('ctb exit', () => {
     const done = await cli('exit', String(id), '--yes', '--wait', '5');
     expect(done.out).toMatch(/\(request #1\): DONE/);
     expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ answerShownAt: expect.any(Date), outcomeToldAt: null });
-    await pause(EXIT_SHOWN_GRACE_MS + 1_500);
+    await pause(SHOWN_GRACE_MS + 1_500);
     expect(exitAlerts()).toEqual([]);
     expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ outcomeToldAt: null });
   }, 30_000);
@@ -581,7 +587,7 @@ describe('ctb exit', () => {
     worker!.restartRunner();
     const joined = await joining;
     expect(joined.out).toMatch(/\(request #1\): DONE/);
-    await pause(EXIT_SHOWN_GRACE_MS + 1_500);
+    await pause(SHOWN_GRACE_MS + 1_500);
     expect(exitAlerts()).toEqual([]);
     expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ answerShownAt: expect.any(Date), outcomeToldAt: null });
   }, 40_000);
@@ -879,7 +885,7 @@ describe('ctb exit', () => {
     expect(asked.out).toMatch(/\(request #1\): PENDING/);
     expect((await database.db.select().from(engineRequests))[0]!.params).toEqual({ target: 'all', mode: 'paper', tradeIds: [listed!.id], writtenAt: expect.any(String), waitMs: 0 });
     // The engine starts after the confirm and opens a position of its own before it takes the request.
-    worker = await startIdleEngine(database, roundTripCloses().slice(0, 24));
+    worker = await startIdleEngine(database, roundTripCloses().slice(0, 24), { exitShownGraceMs: SHOWN_GRACE_MS });
     await worker.runner.stop();
     await worker.settled();
     const opened = (await database.db.select().from(trades)).find((t) => t.id !== listed!.id && t.status === 'open')!;

@@ -3,16 +3,21 @@
 // booked outcome stays — the intent is never written back to `sent` — Kraken's order id is still
 // kept, and the executor's own read-back does not book (nor apply to the portfolio) the fill again.
 // When the read-back's answer is then lost, or the request ends in a refusal, the order's outcome is
-// the booked one: the executor reports it, not "unknown" or "rejected".
+// the booked one: the executor reports it, not "unknown" or "rejected"; and a flatten whose sale was
+// booked so reports the position closed, not a sale that "may have been placed", nor a failed one.
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderIntents, trades } from '../../src/db/schema/index.js';
 import { AppError } from '../../src/errors.js';
+import type { ExchangeProvider } from '../../src/exchange/provider.js';
 import type { Exchange } from '../../src/exchange/types.js';
+import { flattenPositions } from '../../src/engine/flatten.js';
 import { executeOrder, recordOrder, type OrderPathDeps } from '../../src/engine/order-executor.js';
 import { Portfolio } from '../../src/engine/portfolio.js';
+import { resolveIntents } from '../../src/engine/recovery.js';
 import { dec } from '../../src/money.js';
 import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
+import type { EngineTestContext } from '../support/engine.js';
 import { liveContext, startLiveKraken, type LiveKraken } from '../support/live-engine.js';
 
 let database: TestDatabase;
@@ -137,6 +142,57 @@ describe('an order booked before the executor writes it sent', () => {
       expect(t.alerts.raised.map((a) => a.title).filter((title) => title.startsWith('Order outcome unknown'))).toEqual([]);
     } finally {
       kraken.showTrades();
+      await t.ctx.close();
+    }
+  }, 60_000);
+});
+
+/** `exchange`, but once Kraken took the sale a recovery pass books it, and then the request fails with `failure`. */
+function bookedThenFailed(t: EngineTestContext, exchange: Exchange, failure: () => Error): Exchange {
+  return new Proxy(exchange, {
+    get(target, key) {
+      const value = Reflect.get(target, key) as unknown;
+      if (key !== 'createOrder') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      return async (order: Parameters<Exchange['createOrder']>[0]) => {
+        await target.createOrder(order);
+        await resolveIntents({ ctx: t.ctx, mode: 'live', exchange: target });
+        throw failure();
+      };
+    },
+  });
+}
+
+describe('a flatten whose sale was booked while its request failed', () => {
+  it.each([
+    ['whose answer is then lost', () => new Error('read-back lost')],
+    ['whose request then ends in a refusal', () => new AppError('rejected', 'order_rejected', 'EOrder:Duplicate order')],
+  ] as const)('%s reports the position closed', async (_, failure) => {
+    const t = await liveContext(database, kraken);
+    try {
+      t.ctx.prices.update({ candle: { symbol: 'BTC/USD', openTime: new Date(t.clock.now().getTime() - 60_000), open: 60_000, high: 60_000, low: 60_000, close: 60_000, volume: 10 } });
+      const portfolio = new Portfolio();
+      portfolio.setCash(dec(10_000));
+      const live = t.ctx.exchanges.forMode('live');
+      const entry = await executeOrder({ ctx: t.ctx, mode: 'live', feed: 'kraken', exchange: live, portfolio }, {
+        purpose: 'entry', strategy: 'flatten-booked', symbol: 'BTC/USD', side: 'buy', quantity: dec('0.01'), reason: 'test', referencePrice: dec(60_000),
+      });
+      expect(entry).toMatchObject({ kind: 'recorded', outcome: { intentStatus: 'filled' } });
+      const tradeId = entry.kind === 'recorded' ? entry.outcome.trade!.id : -1;
+
+      // The orders above left positions open too (one still in flight: booked now, as the follower
+      // would): the flatten sells every one, each booked so.
+      await resolveIntents({ ctx: t.ctx, mode: 'live', exchange: live });
+      const open = (await database.db.select().from(trades).where(eq(trades.status, 'open'))).map((x) => x.id).sort((a, b) => a - b);
+      expect(open).toContain(tradeId);
+
+      const exchange = bookedThenFailed(t, live, failure);
+      const report = await flattenPositions({ ...t.ctx, exchanges: { forMode: () => exchange } as unknown as ExchangeProvider });
+
+      expect((await database.db.select().from(trades).where(eq(trades.status, 'open')))).toEqual([]);
+      expect(report).toMatchObject({ ok: true, failed: [], pending: [] });
+      expect([...report.closed].sort((a, b) => a - b)).toEqual(open);
+      expect(report.summary).toBe(`Closed ${open.length} of ${open.length} open positions.`);
+    } finally {
       await t.ctx.close();
     }
   }, 60_000);

@@ -9,13 +9,19 @@ import { ManualClock } from '../../../src/clock.js';
 import { testConfig } from '../../../src/config/env.js';
 import { alertPolicies, oncallOverrides, oncallRotations } from '../../../src/db/schema/index.js';
 import { silentLogger } from '../../../src/logger.js';
-import { whoIsOnCall } from '../../../src/services/oncall/who-is-on-call.js';
+import { onCallAt, type OnCallNow } from '../../../src/services/oncall/schedule.js';
+import { getRotation, overridesBetween } from '../../../src/services/oncall/store.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 
 let database: TestDatabase;
 let ctx: OwnedContext;
 let clock: ManualClock;
 const operator = { id: 'UOPS1', source: 'slack' as const };
+
+/** Who the stored rotation and overrides put on call at `at` (the manual clock's; whoIsOnCall asks at the database's now()). */
+async function whoIsOnCall(db: OwnedContext['db'], at: Date): Promise<OnCallNow> {
+  return onCallAt(await getRotation(db), await overridesBetween(db, at, new Date(at.getTime() + 1)), at);
+}
 
 beforeAll(async () => {
   database = await createPostgresTestDb();

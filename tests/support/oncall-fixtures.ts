@@ -39,3 +39,18 @@ export async function passOncallTime(db: Db, ms: number): Promise<void> {
     handoffWeekday: handoff.weekday, handoffTime: handoff.toFormat('HH:mm'), anchorAt: new Date(rotation.anchorAt.getTime() - ms),
   }).where(eq(oncallRotations.id, rotation.id));
 }
+
+/**
+ * A weekly handoff as `ctb oncall set --handoff … --tz zone` takes it ("sun 09:31"), at the whole
+ * minute `inMs` from the database's now() in `zone`; `at` is that instant.
+ */
+export async function handoffFromDatabaseNow(db: Db, inMs: number, zone: string): Promise<{ handoff: string; at: Date; now: Date }> {
+  const now = await databaseNow(db);
+  const at = new Date(Math.floor((now.getTime() + inMs) / MIN) * MIN);
+  return { handoff: handoffText(at, zone), at, now };
+}
+
+/** The weekly handoff at `at` in `zone`, as `ctb oncall set --handoff` takes it and `/oncall` shows it ("sun 09:31"). */
+export function handoffText(at: Date, zone: string): string {
+  return DateTime.fromJSDate(at, { zone }).setLocale('en').toFormat('ccc HH:mm').toLowerCase();
+}

@@ -1,22 +1,29 @@
 // Two replicas whose clocks are 10 minutes off the database's, one fast and one slow, near a shift
 // change: who is on call is judged at the database's now(), so both page the same person (the one
 // the database's clock puts on call), let the same override holder act on an alert, check the same
-// handover with Slack, and show the same person on the dashboard and in the runbook.
+// handover with Slack, and show the same person (App Home, the runbook, /oncall); a rotation or an
+// override set from either starts where the database's clock is.
 import { asc, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { alertAckCommand, alertResolveCommand } from '../../../commands/alert-actions.js';
+import { oncallOverrideCommand } from '../../../commands/oncall-override.js';
+import { oncallSetCommand } from '../../../commands/oncall-set.js';
+import { oncallShowCommand } from '../../../commands/oncall-show.js';
 import { runCommand } from '../../../commands/run-command.js';
+import { databaseNow } from '../../../src/db/queries/database-clock.js';
+import { whoIsOnCall } from '../../../src/services/oncall/who-is-on-call.js';
 import { execute } from '../../../src/db/client.js';
 import { alertPages } from '../../../src/db/schema/index.js';
 import { readDashboard } from '../../../src/services/dashboard/read-dashboard.js';
 import { collectRunbookData } from '../../../src/services/runbook/collect.js';
 import { usePostgresTestDb } from '../../support/db.js';
 import { ALERT_TABLES, skewedAlertReplicas, type AlertHarness } from '../../support/alert-fixtures.js';
-import { rotationOnDatabaseClock } from '../../support/oncall-fixtures.js';
+import { handoffText, rotationOnDatabaseClock } from '../../support/oncall-fixtures.js';
 
 const MIN = 60_000;
 const database = usePostgresTestDb({ truncate: ALERT_TABLES });
 const r = skewedAlertReplicas(database);
+const shell = { id: 'cli:ops', source: 'cli' as const };
 
 const firstPages = async () =>
   (await database().db.select().from(alertPages).orderBy(asc(alertPages.id))).map((p) => `${p.groupId}:${p.round}.${p.step}:${p.userId}`);
@@ -49,11 +56,35 @@ describe.each([
     expect(r.slack.callsTo('users.info').map((c) => c.body.user)).toEqual(['UALICE', 'UALICE']);
   });
 
-  it('the dashboard and the runbook of both replicas name UALICE on call', async () => {
+  it('the dashboard, the runbook and /oncall of both replicas name UALICE on call', async () => {
     await rotation();
     for (const h of [r.fast, r.slow]) {
       expect((await readDashboard(h.ctx)).onCall, 'dashboard').toMatchObject({ primary: 'UALICE', via: 'rotation' });
       expect((await collectRunbookData(h.ctx)).oncall, 'runbook').toMatchObject({ now: { user: 'UALICE' } });
+      expect((await runCommand(oncallShowCommand, h.ctx, shell, {})).now, 'oncall show').toMatchObject({ primary: 'UALICE', via: 'rotation' });
+    }
+  });
+
+  it('`ctb oncall set` from either replica puts the first member on call in the shift of the database clock', async () => {
+    const { handoffAt } = await rotation();
+    for (const h of [r.fast, r.slow]) {
+      const set = await runCommand(oncallSetCommand, h.ctx, shell, { members: 'UALICE,UBOB,UCAROL', handoff: handoffText(handoffAt, 'UTC'), tz: 'UTC' });
+      expect(set.onCallNow).toBe('UALICE');
+      expect((await whoIsOnCall(database().db)).primary).toBe('UALICE');
+    }
+  });
+});
+
+describe('`ctb oncall override` from a replica 10 minutes off', () => {
+  it('starts now on the database clock and lasts as long as asked, from either replica', async () => {
+    for (const h of [r.fast, r.slow]) {
+      await execute(database().db, sql`delete from oncall_overrides`);
+      const before = await databaseNow(database().db);
+      const o = await runCommand(oncallOverrideCommand, h.ctx, shell, { user: 'UDAVE', duration: '30m' });
+      expect((await whoIsOnCall(database().db)).primary, 'on call at once').toBe('UDAVE');
+      const startsAt = new Date(o.startsAt);
+      expect(startsAt >= before && startsAt <= (await databaseNow(database().db)), `${o.startsAt} is the database's now()`).toBe(true);
+      expect(new Date(o.endsAt).getTime() - startsAt.getTime()).toBe(30 * MIN);
     }
   });
 });

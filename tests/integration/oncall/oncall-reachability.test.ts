@@ -15,7 +15,7 @@ import { createLogger } from '../../../src/logger.js';
 import { renderOncallSchedule, renderOncallWho } from '../../../src/slack/views/oncall.js';
 import { usePostgresTestDb } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
-import { passOncallTime, rotationOnDatabaseClock } from '../../support/oncall-fixtures.js';
+import { handoffFromDatabaseNow, passOncallTime, rotationOnDatabaseClock } from '../../support/oncall-fixtures.js';
 import { ALERT_TABLES, ALERTS_CHANNEL, alertConfig, alertHarness, type AlertHarness } from '../../support/alert-fixtures.js';
 
 const database = usePostgresTestDb({ truncate: ALERT_TABLES });
@@ -47,10 +47,10 @@ afterEach(async () => {
   await slack.close();
 });
 
-/** Monday 2026-01-05 12:00 UTC: UALICE on call until the 13:00 handover, then UGONE. */
+/** Set with `ctb oncall set`: UALICE on call until a handover an hour after the database's now(), then UGONE. */
 async function rotation(h: AlertHarness) {
-  h.clock.set('2026-01-05T12:00:00Z');
-  await runCommand(oncallSetCommand, h.ctx, operator, { members: 'UALICE,UGONE', handoff: 'mon 13:00', tz: 'UTC' });
+  const { handoff } = await handoffFromDatabaseNow(h.ctx.db, HOUR, 'UTC');
+  await runCommand(oncallSetCommand, h.ctx, operator, { members: 'UALICE,UGONE', handoff, tz: 'UTC' });
 }
 
 describe('oncall show re-checks the people it names with Slack', () => {

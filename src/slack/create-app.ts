@@ -12,7 +12,7 @@ import { GatedReceiver } from './gated-receiver.js';
 import { resolveBotIdentity, type BotIdentity } from './identity.js';
 import { listenerDispatch, readsStatusFirst, registerViewListeners } from './listeners/register.js';
 import { listenerTable } from './listeners/table.js';
-import type { ListenerTable } from './listeners/types.js';
+import type { ListenerTable, SlackWaits } from './listeners/types.js';
 import { readBadgeState } from './reply.js';
 import { guardSlackRequests } from './request-gate.js';
 import { describeSlackError } from './report-error.js';
@@ -25,6 +25,8 @@ export interface SlackAppOptions {
   table?: ListenerTable;
   /** Skip auth.test when the identity is known (tests). */
   identity?: BotIdentity;
+  /** How long handlers wait on for handed-over work (default the shipped waits, listeners/request.ts SLACK_WAITS). Tests pass shorter ones. */
+  waits?: SlackWaits;
 }
 
 export interface SlackApp {
@@ -110,7 +112,7 @@ export async function createSlackApp(ctx: AppContext, opts: SlackAppOptions = {}
 
   const inflight = inflightTracker();
   const table = opts.table ?? listenerTable;
-  registerViewListeners(app, ctx, table);
+  registerViewListeners(app, ctx, table, opts.waits);
 
   // Backstop: listeners handle their own errors (listeners/request.ts); this catches the rest.
   const backstop = async ({ error, body }: { error: Error; body?: unknown }): Promise<void> => {
@@ -130,7 +132,7 @@ export async function createSlackApp(ctx: AppContext, opts: SlackAppOptions = {}
   // failures reach the same backstop through the guard rather than through Bolt.
   app.use(deliveryGuard(ctx, { onStart: inflight.begin, onError: (error, body) => backstop({ error, body }), readsStatus: readsStatusFirst(table) }));
   // The listener table's commands, events and actions, last in the global chain: after the guard's claim.
-  app.use(listenerDispatch(ctx, table));
+  app.use(listenerDispatch(ctx, table, opts.waits));
 
   return {
     app,

@@ -23,13 +23,22 @@ export interface IdleEngine {
   stop(): Promise<void>;
 }
 
-export async function startIdleEngine(database: Database, closes: number[], opts: { strategies?: StrategyDefinition[]; env?: Record<string, string> } = {}): Promise<IdleEngine> {
+export interface IdleEngineOptions {
+  strategies?: StrategyDefinition[];
+  env?: Record<string, string>;
+  /** How long its sweep and its runner's follow-up leave an unshown exit answer to the requester (default the shipped grace). */
+  exitShownGraceMs?: number;
+}
+
+export async function startIdleEngine(database: Database, closes: number[], opts: IdleEngineOptions = {}): Promise<IdleEngine> {
   const t = await engineContext(database, opts.env ?? {});
+  // What tells unshown exits: the process's context, with the test's grace when it gives one.
+  const tells = opts.exitShownGraceMs === undefined ? t.ctx : { ...t.ctx, exitShownGraceMs: opts.exitShownGraceMs };
   const feed = new PacedFeed('kraken', candlesFrom(closes), 0);
   const engine = new Engine({ ctx: t.ctx, feed, strategies: opts.strategies ?? [maCross()], marketClock: t.clock, housekeepingMs: 20 });
   const running = engine.start();
-  const sweep = setInterval(() => void tellUnshownExits(t.ctx).catch(() => undefined), 200);
-  const startRunner = () => startRequestRunner(t.ctx, { holder: `test-worker-${Math.random().toString(36).slice(2, 8)}`, handlers: { exit_trade: exitTradeHandler(t.ctx) }, onFinished: engineRequestFollowUp(t.ctx), pollMs: 30 });
+  const sweep = setInterval(() => void tellUnshownExits(tells).catch(() => undefined), 200);
+  const startRunner = () => startRequestRunner(t.ctx, { holder: `test-worker-${Math.random().toString(36).slice(2, 8)}`, handlers: { exit_trade: exitTradeHandler(t.ctx) }, onFinished: engineRequestFollowUp(tells), pollMs: 30 });
   const idle: IdleEngine = {
     t, engine, runner: startRunner(),
     restartRunner() {

@@ -3,6 +3,7 @@
 // way Slack does. Other areas' Slack tests reuse it; keep this API stable.
 //
 //   const h = await startSlackHarness({ env: { SLACK_OPERATORS: 'UOPS1' } });   // own PostgreSQL db
+//   startSlackHarness({ waits: { exitAnswerSeconds: 1 } })   // handlers wait seconds, not the shipped waits
 //   const res = await h.slash('/mode', 'status', { user: USERS.reader });       // → { status, text }
 //   await h.idle();                                  // wait until the bot finished the work it acked
 //   h.responses()                                    // what the bot sent to response_url (JSON bodies)
@@ -34,7 +35,8 @@ import { healthFeature } from '../../src/http/health.js';
 import { createLogger } from '../../src/logger.js';
 import type { SlackApp } from '../../src/slack/create-app.js';
 import { createSlackFeature } from '../../src/slack/feature.js';
-import type { ListenerTable } from '../../src/slack/listeners/types.js';
+import { SLACK_WAITS } from '../../src/slack/listeners/request.js';
+import type { ListenerTable, SlackWaits } from '../../src/slack/listeners/types.js';
 import { createPostgresTestDb } from './db.js';
 import { startFakeSlack, type FakeSlack, type SlackCall } from './fake-slack.js';
 import { signedHeaders, slackSignature } from './slack-signing.js';
@@ -60,6 +62,8 @@ export interface SlackHarnessOptions {
   clock?: Clock;
   /** The listener table; default the bot's own (src/slack/listeners/table.ts). */
   table?: ListenerTable;
+  /** How long handlers wait on for handed-over work; default the shipped waits (the exit button's minute). */
+  waits?: Partial<SlackWaits>;
   /** Features started before the Slack feature (health is always there). */
   features?: Feature[];
   exchanges?: StartBotOptions['exchanges'];
@@ -179,6 +183,7 @@ export async function startSlackHarness(opts: SlackHarnessOptions = {}): Promise
   let slack: SlackApp | undefined;
   const slackFeature = createSlackFeature({
     ...(opts.table ? { table: opts.table } : {}),
+    ...(opts.waits ? { waits: { ...SLACK_WAITS, ...opts.waits } } : {}),
     onStarted: (s) => {
       slack = s;
     },

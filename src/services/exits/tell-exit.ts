@@ -26,6 +26,8 @@ export interface TellExitDeps {
   config: Pick<Config, 'EXIT_REQUEST_TTL'>;
   /** The process's chat notifier: an exit asked from Slack has its messages brought up to the answer there. */
   notifier?: Notifier | null;
+  /** How long an answer nobody showed is left to its requester before it is told; default EXIT_SHOWN_GRACE_MS (tests shorten it). */
+  exitShownGraceMs?: number;
 }
 
 /**
@@ -155,7 +157,8 @@ const seconds = (ms: number) => `${Math.round(ms / 1000)}s`;
  */
 export async function tellUnshownExits(ctx: TellExitDeps, opts: { ids?: readonly number[] } = {}): Promise<number> {
   const canUpdateSlack = ctx.notifier?.carries.has('exit_outcome') === true;
-  const window = { graceMs: EXIT_SHOWN_GRACE_MS, leaseMs: EXIT_TELL_LEASE_MS, slackBoundMs: EXIT_SLACK_UPDATE_BOUND_MS, ...(opts.ids ? { ids: opts.ids } : {}) };
+  const graceMs = ctx.exitShownGraceMs ?? EXIT_SHOWN_GRACE_MS;
+  const window = { graceMs, leaseMs: EXIT_TELL_LEASE_MS, slackBoundMs: EXIT_SLACK_UPDATE_BOUND_MS, ...(opts.ids ? { ids: opts.ids } : {}) };
   const found = await untoldExitAnswers(ctx.db, window);
   if (found.length === 0) return 0;
   const unnoticed = found.filter((f) => !f.noticed).map((f) => f.id);
@@ -163,14 +166,14 @@ export async function tellUnshownExits(ctx: TellExitDeps, opts: { ids?: readonly
   const ours = found.filter((f) => f.claimable && (canUpdateSlack || !f.slack || f.slackOverdue)).map((f) => f.id);
   if (ours.length === 0) return 0;
   const claimed = await claimUntoldExitOutcomes(ctx.db, {
-    graceMs: EXIT_SHOWN_GRACE_MS, leaseMs: EXIT_TELL_LEASE_MS, ids: ours, ...(canUpdateSlack ? {} : { slackBoundMs: EXIT_SLACK_UPDATE_BOUND_MS }),
+    graceMs, leaseMs: EXIT_TELL_LEASE_MS, ids: ours, ...(canUpdateSlack ? {} : { slackBoundMs: EXIT_SLACK_UPDATE_BOUND_MS }),
   });
   let told = 0;
   for (const { row, claim } of claimed) {
     const shownInSlack = (row.replyMessages ?? []).length > 0;
     const unshown = !shownInSlack ? undefined : canUpdateSlack
       ? 'Its Slack message could not be updated with this answer: it still shows the exit pending.'
-      : `Its Slack message still shows the exit pending: no process that can update Slack told it within ${seconds(EXIT_SHOWN_GRACE_MS + EXIT_SLACK_UPDATE_BOUND_MS)} of its answer.`;
+      : `Its Slack message still shows the exit pending: no process that can update Slack told it within ${seconds(graceMs + EXIT_SLACK_UPDATE_BOUND_MS)} of its answer.`;
     const alert = exitOutcomeAlert(row, unshown);
     if (!alert) continue;
     try {

@@ -2,7 +2,7 @@
 // what would be sold, with a button behind Slack's confirm dialog; the click sends the exit to the
 // engine's process and posts its progress in the channel — pending, then updated to done or failed.
 // Slack retries are dropped by the delivery guard; a second click joins the exit still pending.
-import { awaitExitAnswer, EXIT_ANSWER_LATER_SECONDS, exitAnswerNow, exitCommand, exitMessagePosted, exitShown } from '../../../commands/exit.js';
+import { awaitExitAnswer, exitAnswerNow, exitCommand, exitMessagePosted, exitShown } from '../../../commands/exit.js';
 import { EXIT_CONFIRM_ACTION, renderExitConfirm, renderExitProgress, type ExitButtonValue } from '../views/exit.js';
 import { usageError } from './routes.js';
 import type { ActionRow, SlashSubcommand } from './types.js';
@@ -38,7 +38,9 @@ export const exitConfirmAction: ActionRow = {
     // The button sits behind Slack's confirm dialog: a click is the confirmation.
     // What the preview listed: the exit is refused in another book, and `all` closes only those.
     const shown = v.m ? { shown: { mode: v.m, ...(Array.isArray(v.i) ? { tradeIds: v.i } : {}) } } : {};
-    const result = await req.run(exitCommand, { target: String(v.t), confirmed: true, waitSeconds: 0, answerLaterSeconds: EXIT_ANSWER_LATER_SECONDS, ...(v.r ? { reason: v.r } : {}), ...shown });
+    // It answers pending at once and waits on for the answer itself (req.waits: its minute as shipped).
+    const laterSeconds = req.waits.exitAnswerSeconds;
+    const result = await req.run(exitCommand, { target: String(v.t), confirmed: true, waitSeconds: 0, answerLaterSeconds: laterSeconds, ...(v.r ? { reason: v.r } : {}), ...shown });
     const channel = req.body.channel?.id;
     const first = renderExitProgress(result, req.actor.id);
     const answered = result.request !== null && result.request.status !== 'pending';
@@ -56,7 +58,7 @@ export const exitConfirmAction: ActionRow = {
     // updates this message. Not recorded (posted through response_url, or the record failed), nothing
     // does: the message then says the alert channel is told.
     const updated = message ? await exitMessagePosted(req.ctx, result.request, message) : false;
-    let request = await awaitExitAnswer(req.ctx, result.request, EXIT_ANSWER_LATER_SECONDS * 1000);
+    let request = await awaitExitAnswer(req.ctx, result.request, laterSeconds * 1000);
     const render = (r: typeof request) => renderExitProgress({ ...result, status: r.status, ok: r.status === 'done', request: r }, req.actor.id, { updated });
     // Shown only once Slack took the message: one that failed leaves the outcome to the alert channel.
     // While this shows an answer, no sweep tells it (however slow Slack is), and it is marked shown once it did.

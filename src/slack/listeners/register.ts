@@ -15,7 +15,7 @@ import type { Delivery } from '../deliveries.js';
 import { responseUrlPoster } from '../response-url.js';
 import { buildRequest, handleSafely } from './request.js';
 import { dispatchSlash, matchSubcommand } from './slash.js';
-import type { ActionRow, EventRow, ListenerTable, SlashCommandRow } from './types.js';
+import type { ActionRow, EventRow, ListenerTable, SlackWaits, SlashCommandRow } from './types.js';
 
 const keyOf = (context: Record<string, unknown>) => (context.delivery as Delivery | undefined)?.key;
 /** The status rows the delivery's claim read for a status command (deliveries.ts). */
@@ -53,9 +53,9 @@ export function readsStatusFirst(table: ListenerTable): (body: Record<string, un
  * Bolt global middleware, put last: runs the table's rows for a slash command, an Events API event
  * or a block action, matched as Bolt's app.command(/^\//), app.event(type) and
  * app.action({ type: 'block_actions' }) matched them. Anything else (a view submission) goes on to
- * Bolt's listeners.
+ * Bolt's listeners. Every row's request carries `waits` (default the shipped ones).
  */
-export function listenerDispatch(ctx: AppContext, table: ListenerTable): Middleware<AnyMiddlewareArgs> {
+export function listenerDispatch(ctx: AppContext, table: ListenerTable, waits?: SlackWaits): Middleware<AnyMiddlewareArgs> {
   const commands = byName<SlashCommandRow>(table.commands, (row) => row.command);
   const events = byName<EventRow>(table.events, (row) => row.event);
   const exactActions = byName<ActionRow>(table.actions.filter((row) => typeof row.actionId === 'string'), (row) => row.actionId as string);
@@ -68,7 +68,7 @@ export function listenerDispatch(ctx: AppContext, table: ListenerTable): Middlew
     const respond = responseUrlPoster(command.response_url);
     const statusRead = statusReadOf(context);
     // Each row gets a request of its own (not a named arrow made per command: see src/logger.ts, deferredLogger).
-    const source = { ctx, client, userId: command.user_id, deliveryKey: keyOf(context), respond, channel: command.channel_id, statusRead };
+    const source = { ctx, client, userId: command.user_id, deliveryKey: keyOf(context), respond, channel: command.channel_id, statusRead, waits };
     if (rows.length === 1) return dispatchSlash(rows[0]!, table, command, buildRequest(source));
     await Promise.all(rows.map((row) => dispatchSlash(row, table, command, buildRequest(source))));
   };
@@ -79,7 +79,7 @@ export function listenerDispatch(ctx: AppContext, table: ListenerTable): Middlew
     const channel = typeof e.channel === 'string' ? e.channel : typeof item?.channel === 'string' ? item.channel : undefined;
     await Promise.all(
       rows.map((row) => {
-        const req = buildRequest({ ctx, client, userId, deliveryKey: keyOf(context), channel });
+        const req = buildRequest({ ctx, client, userId, deliveryKey: keyOf(context), channel, waits });
         return handleSafely(req, { event: row.event }, () =>
           row.handle({ ...req, event: e, body: body as Record<string, unknown> & { event_id?: string } }),
         );
@@ -95,7 +95,7 @@ export function listenerDispatch(ctx: AppContext, table: ListenerTable): Middlew
     const threadTs = body.message?.thread_ts as string | undefined;
     await Promise.all(
       rows.map((row) => {
-        const req = buildRequest({ ctx, client, userId: body.user.id, deliveryKey: keyOf(context), respond, channel, threadTs });
+        const req = buildRequest({ ctx, client, userId: body.user.id, deliveryKey: keyOf(context), respond, channel, threadTs, waits });
         return handleSafely(req, { action: action.action_id }, () => row.handle({ ...req, action, body }));
       }),
     );
@@ -122,10 +122,10 @@ export function listenerDispatch(ctx: AppContext, table: ListenerTable): Middlew
 }
 
 /** View submissions: a Bolt listener per row, since the listener's ack carries the answer. */
-export function registerViewListeners(app: App, ctx: AppContext, table: ListenerTable): void {
+export function registerViewListeners(app: App, ctx: AppContext, table: ListenerTable, waits?: SlackWaits): void {
   for (const row of table.views) {
     app.view({ callback_id: row.callbackId, type: 'view_submission' }, async ({ view, body, client, context, ack }) => {
-      const req = buildRequest({ ctx, client, userId: body.user.id, deliveryKey: keyOf(context) });
+      const req = buildRequest({ ctx, client, userId: body.user.id, deliveryKey: keyOf(context), waits });
       let acked = false;
       const ackOnce = async (response?: Record<string, unknown>) => {
         if (acked) return;

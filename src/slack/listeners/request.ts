@@ -3,6 +3,7 @@
 import type { webApi } from '@slack/bolt';
 import type { z } from 'zod';
 import type { Command, CommandResult } from '../../../commands/define.js';
+import { EXIT_ANSWER_LATER_SECONDS } from '../../../commands/exit.js';
 import { runCommand } from '../../../commands/run-command.js';
 import type { Actor, AppContext } from '../../app/context.js';
 import { childOnFirstUse } from '../../logger.js';
@@ -11,7 +12,7 @@ import type { StatusReadDeps } from '../../services/mode-status.js';
 import { createReplier, type Replier } from '../reply.js';
 import type { ResponseUrlPoster } from '../response-url.js';
 import { describeSlackError } from '../report-error.js';
-import type { SlackRequest } from './types.js';
+import type { SlackRequest, SlackWaits } from './types.js';
 
 export interface RequestSource {
   ctx: AppContext;
@@ -23,7 +24,12 @@ export interface RequestSource {
   threadTs?: string | undefined;
   /** The status rows the delivery's claim read (a status command): its command's first status read takes them. */
   statusRead?: StatusRows | undefined;
+  /** Default SLACK_WAITS. */
+  waits?: SlackWaits | undefined;
 }
+
+/** The waits the bot ships with: the exit button waits its minute for the engine's answer. */
+export const SLACK_WAITS: SlackWaits = Object.freeze({ exitAnswerSeconds: EXIT_ANSWER_LATER_SECONDS });
 
 export interface BuiltRequest extends SlackRequest {
   /** How many times run() was called: the dispatcher logs what never reached runCommand. */
@@ -68,6 +74,7 @@ export function buildRequest(src: RequestSource): BuiltRequest {
     client: src.client,
     reply,
     logger,
+    waits: src.waits ?? SLACK_WAITS,
     runs() {
       return runs;
     },

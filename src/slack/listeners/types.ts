@@ -17,6 +17,14 @@ export interface SlackRequest {
   logger: Logger;
   /** runCommand(command, ctx, actor, rawArgs): parses, checks the role, writes command_log. */
   run<S extends z.ZodType, R extends CommandResult>(command: Command<S, R>, rawArgs: unknown): Promise<R>;
+  /** How long handlers wait on for work they handed over (the app's options, else the shipped waits). */
+  waits: SlackWaits;
+}
+
+/** What a handler waits for after its first reply; the shipped values are request.ts SLACK_WAITS. */
+export interface SlackWaits {
+  /** How long the exit button waits on, after its pending message, for the engine's answer (whole seconds). */
+  exitAnswerSeconds: number;
 }
 
 export interface SlashRequest extends SlackRequest {

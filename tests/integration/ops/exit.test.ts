@@ -56,9 +56,15 @@ afterEach(async () => {
   worker = undefined;
 });
 
+/**
+ * How long the engine's process leaves an answer nobody showed to its requester before telling it:
+ * shorter than the shipped EXIT_SHOWN_GRACE_MS (5 s), still many times a live requester's 100 ms poll.
+ */
+const SHOWN_GRACE_MS = 2_000;
+
 /** A worker whose engine opened one position on the V's cross up and now idles. */
 async function workerWithOpenTrade(env: Record<string, string> = {}): Promise<number> {
-  worker = await startIdleEngine(database, roundTripCloses().slice(0, 24), { env });
+  worker = await startIdleEngine(database, roundTripCloses().slice(0, 24), { env, exitShownGraceMs: SHOWN_GRACE_MS });
   await worker.settled();
   const open = await database.db.select().from(trades);
   expect(open).toHaveLength(1);
@@ -84,6 +90,8 @@ async function exitAlertsWithin(ms: number) {
   return exitAlerts();
 }
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** How long the button waits for the engine's answer in the tests that wait it out (it ships waiting 60 s). */
+const BUTTON_WAIT_SECONDS = 1;
 
 
 /** `ctb start --role web` (Slack over HTTP, no engine) on the test database, talking to the fake Slack. */
@@ -270,73 +278,93 @@ describe('/exit in Slack', () => {
     expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ answerShownAt: expect.any(Date), outcomeToldAt: expect.any(Date) });
   }, 90_000);
 
-  it("the button's late pending update cannot leave the message pending: an answer the sweep showed meanwhile is shown again after it", async () => {
-    const id = await workerWithOpenTrade({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: h.fake.url });
-    await worker!.runner.stop();
-    // Slack applies each update when it answers it; the button's pending one is held until the sweep's answer was applied.
-    const applied: Array<{ ts: string; text: string }> = [];
-    let holding = false;
-    let release: () => void = () => {};
-    const released = new Promise<void>((r) => (release = r));
-    h.fake.on('chat.update', async (body) => {
-      const text = String(body.text);
-      if (/\): pending/.test(text) && !holding) {
-        holding = true;
-        await released;
-      }
-      applied.push({ ts: String(body.ts), text });
-      return { body: { ok: true, channel: body.channel, ts: body.ts } };
+  // The exit button waits its minute on for the engine's answer (SLACK_WAITS). These two wait out the
+  // whole wait, so they click a Slack app of their own whose button waits BUTTON_WAIT_SECONDS: the
+  // same steps in seconds. `h` is that app while they run (the helpers above read it).
+  describe('with the button waiting seconds, not its minute', () => {
+    let minute: SlackHarness;
+    beforeAll(async () => {
+      minute = h;
+      h = await startSlackHarness({ database, waits: { exitAnswerSeconds: BUTTON_WAIT_SECONDS } });
+    }, 120_000);
+    afterAll(async () => {
+      await h.close();
+      h = minute;
     });
-    try {
-      await h.action({ actionId: 'exit_trade_confirm', value: JSON.stringify({ t: id, m: 'paper' }), user: USERS.operator });
-      await waitUntil(() => holding, 120_000, () => 'the button to update its message as still pending');
-      worker!.restartRunner();
-      expect(await waitForEngineRequest(database.db, 1, { timeoutMs: 10_000 })).toMatchObject({ status: 'done' });
-      await waitUntil(() => applied.some((u) => /\(request #1\): done/.test(u.text)), 30_000, () => 'the sweep to show the answer');
-      release();
-      await h.idle();
-      const ts = ((await database.db.select().from(engineRequests))[0]!.replyMessages ?? [])[0]!.ts;
-      const ofMessage = applied.filter((u) => u.ts === ts);
-      expect(ofMessage.map((u) => /\): (\w+)/.exec(u.text)?.[1])).toEqual(['done', 'pending', 'done']);
-      expect(exitAlerts()).toEqual([]);
-    } finally {
-      release();
-      h.fake.on('chat.update', (body) => ({ body: { ok: true, channel: body.channel ?? 'C0FAKE', ts: String(body.ts), message: { text: body.text } } }));
-    }
-  }, 180_000);
 
-  it('a button message nothing will update says the alert channel is told, not that it is updated: posted through response_url, or not recorded on its request', async () => {
-    await insertTrades(database.db, [openTrade({ quantity: '0.001', entryIntentId: 9201 }), openTrade({ quantity: '0.002', entryIntentId: 9202 }), openTrade({ quantity: '0.003', entryIntentId: 9203 })]);
-    const [viaUrl, unrecorded, recorded] = (await database.db.select().from(trades).orderBy(trades.id)).map((t) => t.id);
-    // No engine takes them: each button waits its minute and ends pending.
-    // A click that names no channel: its messages go through response_url, which nothing records.
-    await h.action({ actionId: 'exit_trade_confirm', value: JSON.stringify({ t: viaUrl, m: 'paper' }), user: USERS.operator, extra: { channel: undefined } });
-    await waitUntil(async () => (await database.db.select().from(engineRequests)).length === 1, 30_000, () => 'the first exit to be asked');
-    // The next message's record on its request fails.
-    await execute(database.db, sql.raw(`create function exits_refuse_reply() returns trigger language plpgsql as $$ begin
-      if new.reply_messages is distinct from old.reply_messages and (new.params ->> 'target')::bigint = ${unrecorded} then raise exception 'reply not recorded'; end if; return new; end $$;
-      create trigger exits_refuse_reply before update on engine_requests for each row execute function exits_refuse_reply()`));
-    try {
-      await h.action({ actionId: 'exit_trade_confirm', value: JSON.stringify({ t: unrecorded, m: 'paper' }), user: USERS.operator });
-      await h.action({ actionId: 'exit_trade_confirm', value: JSON.stringify({ t: recorded, m: 'paper' }), user: USERS.operator });
-      await h.idle();
-    } finally {
-      await execute(database.db, sql.raw('drop trigger if exists exits_refuse_reply on engine_requests; drop function if exists exits_refuse_reply()'));
-    }
-    const requestOf = async (trade: number) => (await database.db.select().from(engineRequests)).find((r) => r.params['target'] === trade)!;
-    const [a, b, c] = [await requestOf(viaUrl!), await requestOf(unrecorded!), await requestOf(recorded!)];
-    expect([a.status, b.status, c.status]).toEqual(['pending', 'pending', 'pending']);
-    expect([a.replyMessages ?? [], b.replyMessages ?? [], (c.replyMessages ?? []).length]).toEqual([[], [], 1]);
-    const lastOf = (id: number, sent: Array<{ body: Record<string, unknown> }>) => JSON.stringify(sent.filter((m) => String(m.body['text']).includes(`(request #${id}): pending`)).at(-1)?.body['blocks']);
-    const told = 'The alert channel is told how it ends (this message is not updated).';
-    const updated = 'This message is updated with how it ends';
-    const viaUrlLast = lastOf(a.id, h.responses().map((body) => ({ body })));
-    expect(viaUrlLast).toContain(told);
-    expect(viaUrlLast).not.toContain(updated);
-    expect(lastOf(b.id, updates())).toContain(told);
-    expect(lastOf(b.id, updates())).not.toContain(updated);
-    expect(lastOf(c.id, updates())).toContain(updated);
-  }, 180_000);
+    it("the button's late pending update cannot leave the message pending: an answer the sweep showed meanwhile is shown again after it", async () => {
+      const id = await workerWithOpenTrade({ SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: h.fake.url });
+      await worker!.runner.stop();
+      // Slack applies each update when it answers it; the button's pending one is held until the sweep's answer was applied.
+      const applied: Array<{ ts: string; text: string }> = [];
+      let holding = false;
+      let release: () => void = () => {};
+      const released = new Promise<void>((r) => (release = r));
+      h.fake.on('chat.update', async (body) => {
+        const text = String(body.text);
+        if (/\): pending/.test(text) && !holding) {
+          holding = true;
+          await released;
+        }
+        applied.push({ ts: String(body.ts), text });
+        return { body: { ok: true, channel: body.channel, ts: body.ts } };
+      });
+      try {
+        await h.action({ actionId: 'exit_trade_confirm', value: JSON.stringify({ t: id, m: 'paper' }), user: USERS.operator });
+        await waitUntil(() => holding, 30_000, () => 'the button to update its message as still pending');
+        worker!.restartRunner();
+        expect(await waitForEngineRequest(database.db, 1, { timeoutMs: 10_000 })).toMatchObject({ status: 'done' });
+        await waitUntil(() => applied.some((u) => /\(request #1\): done/.test(u.text)), 30_000, () => 'the sweep to show the answer');
+        release();
+        await h.idle();
+        const [request] = await database.db.select().from(engineRequests);
+        // The button's own wait, recorded for whoever tells the answer after it: this app's, not the minute.
+        expect(request!.params['waitMs']).toBe(BUTTON_WAIT_SECONDS * 1000);
+        const ts = (request!.replyMessages ?? [])[0]!.ts;
+        const ofMessage = applied.filter((u) => u.ts === ts);
+        expect(ofMessage.map((u) => /\): (\w+)/.exec(u.text)?.[1])).toEqual(['done', 'pending', 'done']);
+        expect(exitAlerts()).toEqual([]);
+      } finally {
+        release();
+        h.fake.on('chat.update', (body) => ({ body: { ok: true, channel: body.channel ?? 'C0FAKE', ts: String(body.ts), message: { text: body.text } } }));
+      }
+    }, 60_000);
+
+    it('a button message nothing will update says the alert channel is told, not that it is updated: posted through response_url, or not recorded on its request', async () => {
+      await insertTrades(database.db, [openTrade({ quantity: '0.001', entryIntentId: 9201 }), openTrade({ quantity: '0.002', entryIntentId: 9202 }), openTrade({ quantity: '0.003', entryIntentId: 9203 })]);
+      const [viaUrl, unrecorded, recorded] = (await database.db.select().from(trades).orderBy(trades.id)).map((t) => t.id);
+      // No engine takes them: each button waits out its wait and ends pending.
+      // A click that names no channel: its messages go through response_url, which nothing records.
+      await h.action({ actionId: 'exit_trade_confirm', value: JSON.stringify({ t: viaUrl, m: 'paper' }), user: USERS.operator, extra: { channel: undefined } });
+      await waitUntil(async () => (await database.db.select().from(engineRequests)).length === 1, 30_000, () => 'the first exit to be asked');
+      // The next message's record on its request fails.
+      await execute(database.db, sql.raw(`create function exits_refuse_reply() returns trigger language plpgsql as $$ begin
+        if new.reply_messages is distinct from old.reply_messages and (new.params ->> 'target')::bigint = ${unrecorded} then raise exception 'reply not recorded'; end if; return new; end $$;
+        create trigger exits_refuse_reply before update on engine_requests for each row execute function exits_refuse_reply()`));
+      try {
+        await h.action({ actionId: 'exit_trade_confirm', value: JSON.stringify({ t: unrecorded, m: 'paper' }), user: USERS.operator });
+        await h.action({ actionId: 'exit_trade_confirm', value: JSON.stringify({ t: recorded, m: 'paper' }), user: USERS.operator });
+        await h.idle();
+      } finally {
+        await execute(database.db, sql.raw('drop trigger if exists exits_refuse_reply on engine_requests; drop function if exists exits_refuse_reply()'));
+      }
+      const requestOf = async (trade: number) => (await database.db.select().from(engineRequests)).find((r) => r.params['target'] === trade)!;
+      const [a, b, c] = [await requestOf(viaUrl!), await requestOf(unrecorded!), await requestOf(recorded!)];
+      expect([a.status, b.status, c.status]).toEqual(['pending', 'pending', 'pending']);
+      expect([a, b, c].map((r) => r.params['waitMs'])).toEqual([BUTTON_WAIT_SECONDS * 1000, BUTTON_WAIT_SECONDS * 1000, BUTTON_WAIT_SECONDS * 1000]);
+      expect([a.replyMessages ?? [], b.replyMessages ?? [], (c.replyMessages ?? []).length]).toEqual([[], [], 1]);
+      const lastOf = (id: number, sent: Array<{ body: Record<string, unknown> }>) => JSON.stringify(sent.filter((m) => String(m.body['text']).includes(`(request #${id}): pending`)).at(-1)?.body['blocks']);
+      const told = 'The alert channel is told how it ends (this message is not updated).';
+      const updated = 'This message is updated with how it ends';
+      const viaUrlLast = lastOf(a.id, h.responses().map((body) => ({ body })));
+      expect(viaUrlLast).toContain(told);
+      expect(viaUrlLast).not.toContain(updated);
+      expect(lastOf(b.id, updates())).toContain(told);
+      expect(lastOf(b.id, updates())).not.toContain(updated);
+      expect(lastOf(c.id, updates())).toContain(updated);
+    }, 60_000);
+
+  });
 
   it('an answer the button is still showing when the grace is over is not told again: a sweep leaves it to the button, however slow Slack is', async () => {
     // The engine's worker can update Slack too (one environment): it would update the message itself.
@@ -495,7 +523,7 @@ describe('ctb exit', () => {
     const done = await cli('exit', String(id), '--yes', '--wait', '5');
     expect(done.out).toMatch(/\(request #1\): DONE/);
     expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ answerShownAt: expect.any(Date), outcomeToldAt: null });
-    await pause(EXIT_SHOWN_GRACE_MS + 1_500);
+    await pause(SHOWN_GRACE_MS + 1_500);
     expect(exitAlerts()).toEqual([]);
     expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ outcomeToldAt: null });
   }, 30_000);
@@ -559,7 +587,7 @@ describe('ctb exit', () => {
     worker!.restartRunner();
     const joined = await joining;
     expect(joined.out).toMatch(/\(request #1\): DONE/);
-    await pause(EXIT_SHOWN_GRACE_MS + 1_500);
+    await pause(SHOWN_GRACE_MS + 1_500);
     expect(exitAlerts()).toEqual([]);
     expect((await database.db.select().from(engineRequests))[0]).toMatchObject({ answerShownAt: expect.any(Date), outcomeToldAt: null });
   }, 40_000);
@@ -857,7 +885,7 @@ describe('ctb exit', () => {
     expect(asked.out).toMatch(/\(request #1\): PENDING/);
     expect((await database.db.select().from(engineRequests))[0]!.params).toEqual({ target: 'all', mode: 'paper', tradeIds: [listed!.id], writtenAt: expect.any(String), waitMs: 0 });
     // The engine starts after the confirm and opens a position of its own before it takes the request.
-    worker = await startIdleEngine(database, roundTripCloses().slice(0, 24));
+    worker = await startIdleEngine(database, roundTripCloses().slice(0, 24), { exitShownGraceMs: SHOWN_GRACE_MS });
     await worker.runner.stop();
     await worker.settled();
     const opened = (await database.db.select().from(trades)).find((t) => t.id !== listed!.id && t.status === 'open')!;

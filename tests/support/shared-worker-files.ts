@@ -253,6 +253,7 @@ export const SHARED_WORKER_FILES = [
   'tests/integration/alerts/alerts-list-test-alerts.test.ts',
   'tests/integration/alerts/escalation-clock-skew.test.ts',
   'tests/integration/alerts/escalation-policy-replicas.test.ts',
+  'tests/integration/alerts/oncall-clock-skew.test.ts',
   'tests/integration/audit/trading-pairs-check.test.ts',
   'tests/integration/cli-fast-script.test.ts',
   'tests/integration/cli/missing-command-shell.test.ts',

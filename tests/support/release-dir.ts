@@ -35,6 +35,41 @@ export function releaseDir(opts: { tag: string | null; prefix?: string; reuseBui
   const git = (...args: string[]) => execFileSync('git', [
     '-c', 'user.email=release@example.com', '-c', 'user.name=release', '-c', 'commit.gpgsign=false', '-c', 'tag.gpgsign=false', ...args,
   ], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  copyTreeUnderTest(dir);
+  git('init', '-q');
+  git('add', '-A');
+  git('commit', '-qm', 'release under test');
+  if (opts.tag !== null) git('tag', opts.tag);
+  readyToBuild(dir, opts.reuseBuild === true);
+  const build = buildIn(dir);
+  build();
+  return { dir, bin: join(dir, 'bin/ctb.js'), git, build, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface CheckoutCopy {
+  dir: string;
+  /** scripts/build.mjs in the copy. */
+  build(): void;
+  remove(): void;
+}
+
+/**
+ * A copy of the tree under test (as a release directory's, without its git repository: what a build
+ * reads) whose dist/ starts as a copy of this checkout's, as with `reuseBuild`, and built. For tests
+ * that delete or rewrite files of a build: this checkout's dist/ is the one every `ctb` the other
+ * test files spawn meanwhile loads.
+ */
+export function checkoutCopy(opts: { prefix: string }): CheckoutCopy {
+  const dir = mkdtempSync(join(tmpdir(), opts.prefix));
+  copyTreeUnderTest(dir);
+  readyToBuild(dir, true);
+  const build = buildIn(dir);
+  build();
+  return { dir, build, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Every file of this checkout's working tree (tracked and untracked, not ignored) copied into `dir`. */
+function copyTreeUnderTest(dir: string): void {
   const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' }).split('\0').filter(Boolean);
   for (const file of files) {
     // A tracked file deleted in the working tree is not part of the tree under test.
@@ -42,12 +77,12 @@ export function releaseDir(opts: { tag: string | null; prefix?: string; reuseBui
     mkdirSync(dirname(join(dir, file)), { recursive: true });
     copyFileSync(join(ROOT, file), join(dir, file));
   }
-  git('init', '-q');
-  git('add', '-A');
-  git('commit', '-qm', 'release under test');
-  if (opts.tag !== null) git('tag', opts.tag);
+}
+
+/** node_modules linked (what `npm ci` would install), and what `dir`'s build starts from: this checkout's dist/ when `reuse`, else only its database template. */
+function readyToBuild(dir: string, reuse: boolean): void {
   symlinkSync(realpathSync(join(ROOT, 'node_modules')), join(dir, 'node_modules'));
-  if (opts.reuseBuild) {
+  if (reuse) {
     // With its files' modification times to the nanosecond: the build's record of what it wrote
     // compares them (scripts/build-inputs.mjs), and Node's copy keeps them to the millisecond only.
     execFileSync('cp', ['-a', join(ROOT, 'dist'), join(dir, 'dist')]);
@@ -58,7 +93,6 @@ export function releaseDir(opts: { tag: string | null; prefix?: string; reuseBui
       if (existsSync(join(ROOT, 'dist', name))) cpSync(join(ROOT, 'dist', name), join(dir, 'dist', name), { recursive: true });
     }
   }
-  const build = () => void execFileSync(process.execPath, [join(dir, 'scripts/build.mjs'), '--quiet'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
-  build();
-  return { dir, bin: join(dir, 'bin/ctb.js'), git, build, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+const buildIn = (dir: string) => () => void execFileSync(process.execPath, [join(dir, 'scripts/build.mjs'), '--quiet'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });

@@ -3,14 +3,18 @@
 // cost some 4 CPU-seconds. Any change to a file it read — a source, a bundled package's file, the
 // build's own settings — runs it again, and so does a change made while it ran, and so does a file
 // of dist/ the last build wrote that is gone or no longer as written.
+// This checkout's own dist/ is only read here: the files of the suite run side by side, and each
+// `ctb` another file spawns loads dist/. The builds below run in a copy of the checkout
+// (tests/support/release-dir.ts), whose dist/ starts as a copy of this one's.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BUILD_SETTINGS, INPUTS_RECORD, inputsUnchanged, outputsIntact, recordInputs } from '../../scripts/build-inputs.mjs';
+import { checkoutCopy, type CheckoutCopy } from '../support/release-dir.js';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
+const ROOT_DIST = new URL('../../dist', import.meta.url).pathname;
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -29,16 +33,22 @@ function tree(): { root: string; out: string } {
   return { root, out: join(root, 'dist') };
 }
 
-/** scripts/build.mjs of this checkout, run in it. */
-const build = () => spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, encoding: 'utf8' });
+/** A copy of this checkout, built. */
+let copy: CheckoutCopy | undefined;
+afterAll(() => copy?.remove());
+/** scripts/build.mjs of the copy, run in it. */
+const build = () => spawnSync(process.execPath, [join(copy!.dir, 'scripts/build.mjs')], { cwd: copy!.dir, encoding: 'utf8' });
 
 describe('what a build of dist/ read', () => {
-  // vitest's globalSetup built dist/ (tests/support/build-cli.ts); a build now finds every file it read
-  // as it was, and records them should a change during that build have kept it from it: the tests of
-  // this checkout's build below start from that record.
+  // vitest's globalSetup built dist/ (tests/support/build-cli.ts). The copy's dist/ starts as a copy of
+  // it with the modification times of its files (the record of what the build wrote compares them), so
+  // the copy's build finds every file it read as it was, without esbuild (where node_modules is the
+  // checkout's own: the record names a linked one by its real path), and records them should a change
+  // during that build have kept it from it: the tests of this checkout's build below start from that record.
+  let rootRecord = '';
   beforeAll(() => {
-    const first = build();
-    expect(first.status, first.stderr).toBe(0);
+    rootRecord = readFileSync(join(ROOT_DIST, INPUTS_RECORD), 'utf8');
+    copy = checkoutCopy({ prefix: 'ctb-build-inputs-' });
   }, 120_000);
 
   it('is unchanged until a file it read, or one of the build settings, changes or goes', () => {
@@ -107,30 +117,39 @@ describe('what a build of dist/ read', () => {
   });
 
   it('of this checkout rebuilds a chunk of dist/ deleted since the last build', () => {
-    const record = JSON.parse(readFileSync(join(ROOT, 'dist', INPUTS_RECORD), 'utf8')) as { outputs: Record<string, [number, number]> };
+    const dist = join(copy!.dir, 'dist');
+    const record = JSON.parse(readFileSync(join(dist, INPUTS_RECORD), 'utf8')) as { outputs: Record<string, [number, number]> };
     const chunk = Object.keys(record.outputs).find((p) => /^chunks\/.*\.js$/.test(p));
     const cache = Object.keys(record.outputs).find((p) => /^fast\/.*\.cache$/.test(p));
     expect(chunk).toBeDefined();
     expect(cache).toBeDefined();
-    unlinkSync(join(ROOT, 'dist', chunk!));
-    truncateSync(join(ROOT, 'dist', cache!), 10);
+    unlinkSync(join(dist, chunk!));
+    truncateSync(join(dist, cache!), 10);
     const rebuilt = build();
     expect(rebuilt.status).toBe(0);
     expect(rebuilt.stderr).toMatch(/^built dist\/ \(\d+ files\) in \d+ ms\n/);
-    expect(existsSync(join(ROOT, 'dist', chunk!))).toBe(true);
-    expect(statSync(join(ROOT, 'dist', cache!)).size).toBeGreaterThan(10);
-    expect(outputsIntact(join(ROOT, 'dist'))).toBe(true);
+    expect(existsSync(join(dist, chunk!))).toBe(true);
+    expect(statSync(join(dist, cache!)).size).toBeGreaterThan(10);
+    expect(outputsIntact(dist)).toBe(true);
     expect(build().stderr).toMatch(/^dist\/ is up to date \(no file it was built from has changed\) in \d+ ms\n/);
   }, 120_000);
 
   it('of this checkout lists its sources and the bundled packages, and a second build runs no esbuild', () => {
+    const dist = join(copy!.dir, 'dist');
     const again = build();
     expect(again.status).toBe(0);
     expect(again.stderr).toMatch(/^dist\/ is up to date \(no file it was built from has changed\) in \d+ ms\n/);
-    const record = JSON.parse(readFileSync(join(ROOT, 'dist', INPUTS_RECORD), 'utf8')) as { inputs: string[] };
+    const record = JSON.parse(readFileSync(join(dist, INPUTS_RECORD), 'utf8')) as { inputs: string[] };
     expect(record.inputs).toContain('src/cli/main.ts');
     expect(record.inputs).toContain('commands/run-command.ts');
     expect(record.inputs.some((p) => /node_modules\/zod\//.test(p))).toBe(true);
-    expect(inputsUnchanged(ROOT, join(ROOT, 'dist'))).toBe(true);
+    expect(inputsUnchanged(copy!.dir, dist)).toBe(true);
   }, 60_000);
+
+  it("leaves this checkout's own dist/ as its build wrote it: the builds above ran in a copy", () => {
+    // The record lists each file the build wrote with its size and modification time: the same record,
+    // and every file still as recorded, is a dist/ no build here has deleted, cut short or rewritten.
+    expect(readFileSync(join(ROOT_DIST, INPUTS_RECORD), 'utf8')).toBe(rootRecord);
+    expect(outputsIntact(ROOT_DIST)).toBe(true);
+  });
 });

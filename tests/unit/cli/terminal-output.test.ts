@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { AuditLogResult } from '../../../commands/audit-log.js';
 import { renderAuditLogText } from '../../../src/cli/render/audit-log.js';
 import { renderAuditTable } from '../../../src/cli/render/audit-table.js';
-import { withAsciiShortcut, type WidthOf } from '../../../src/cli/render/cell-width.js';
+import { withPlainTextShortcut, type WidthOf } from '../../../src/cli/render/cell-width.js';
 import { money, pct, price, signedMoney, signedPct, trimmed } from '../../../src/domain/amount-text.js';
 import { renderStatsText } from '../../../src/cli/render/stats-text.js';
 import { colourEnabled, styleFor } from '../../../src/cli/render/style.js';
@@ -106,18 +106,25 @@ describe('cell widths', () => {
     }
   }
 
-  it('measures every text as string-width does, printable ASCII by its length', () => {
+  it('measures every text as string-width does, plain text by its length', () => {
     const real = stringWidth();
-    const measure = withAsciiShortcut(real);
+    const measure = withPlainTextShortcut(real);
     const ascii = Array.from({ length: 128 }, (_, c) => String.fromCharCode(c));
+    const symbols = [...'—…→·×•≥≤−–≈', ...Array.from({ length: 0x80 }, (_, i) => String.fromCharCode(0x2500 + i))];
+    // Their neighbours, which the shortcut leaves to string-width (some are emoji or wide).
+    const near = [0x2015, 0x2025, 0x2027, 0x2191, 0x2193, 0x2194, 0x2199, 0x21a9, 0x00b6, 0x00b8, 0x00d6, 0x00d8, 0x2021, 0x2023, 0x2264 - 1, 0x2266, 0x2211, 0x2247, 0x2249, 0x24ff, 0x2580, 0x25b6, 0x2b50].map((c) => String.fromCharCode(c));
+    const pool = [...ascii, ...symbols, ...near, '\uFE0F', '\u200D', '\u20E3'];
     let seed = 7;
-    const random = (n: number) => Array.from({ length: n }, () => {
+    const random = (n: number, from: string[]) => Array.from({ length: n }, () => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return ascii[seed % 128]!;
+      return from[seed % from.length]!;
     }).join('');
     const texts: unknown[] = [
       ...ascii, '', ' ', 'PASS', 'credentials.leak_scan', 'fix: Set KRAKEN_API_KEY and KRAKEN_API_SECRET (a Trade-only key).',
-      ...Array.from({ length: 200 }, (_, i) => random(1 + (i % 40))),
+      ...symbols, ...near, ...symbols.map((c) => `paper ${c} live`),
+      ...Array.from({ length: 300 }, (_, i) => random(1 + (i % 40), ascii)),
+      ...Array.from({ length: 300 }, (_, i) => random(1 + (i % 40), [...ascii.slice(32, 127), ...symbols])),
+      ...Array.from({ length: 300 }, (_, i) => random(1 + (i % 40), pool)),
       '\x1b[31mFAIL\x1b[39m', '\x1b[1m\x1b[31mFAIL\x1b[39m\x1b[22m', 'a\tb', 'line\nbreak', '\x7f', '\x9b31m',
       '—', '─────', '│', '╭', 'paper — live', 'naïve', 'e\u0301', '日本語', '🚀', '👍🏽', '#\uFE0F\u20E3', '1\u20E3', '€100', '\u00a0',
       42, undefined, null,
@@ -125,6 +132,7 @@ describe('cell widths', () => {
     for (const text of texts) expect(measure(text), JSON.stringify(text)).toBe(real(text));
     // Control: the corpus has text the shortcut does not answer, whose width is not its length.
     expect(real('日本語')).toBe(6);
+    expect(real('\u2b50')).toBe(2);
     expect(real('\x1b[31mFAIL\x1b[39m')).toBe(4);
   });
 

@@ -35,7 +35,7 @@ const summarise = (r: Awaited<ReturnType<typeof acknowledgeAlert>>, now: Date): 
 
 function allowFor(action: AlertAction) {
   return async (ctx: CommandContext, args: { group: number }): Promise<Permission> => {
-    const p = await alertActionPermission({ db: ctx.db, config: ctx.config, actor: ctx.actor, action, groupId: args.group, now: ctx.clock.now() });
+    const p = await alertActionPermission({ db: ctx.db, config: ctx.config, actor: ctx.actor, action, groupId: args.group });
     return p.allowed ? { allowed: true } : p;
   };
 }

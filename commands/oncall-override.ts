@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { formatDuration, parseDuration } from '../src/config/duration.js';
 import { AppError } from '../src/errors.js';
+import { databaseNow } from '../src/db/queries/database-clock.js';
 import { addOverride, clearOverrides } from '../src/services/oncall/store.js';
 import { checkPeople } from '../src/services/oncall/user-directory.js';
 import { parseUserRef } from '../src/services/oncall/user-ref.js';
@@ -38,7 +39,9 @@ export const oncallOverrideCommand = defineCommand({
     if (ms === undefined || ms > MAX_OVERRIDE_MS) {
       throw new AppError('usage', 'bad_duration', `"${args.duration}" is not a usable override length: expected a duration up to 30d such as 30m, 2h or 1d.`);
     }
-    const now = ctx.clock.now();
+    // "Now" is the database's, which paging judges the override by: from a shell minutes fast it
+    // would otherwise start minutes late.
+    const now = await databaseNow(ctx.db);
     const startsAt = args.from ? new Date(args.from) : now;
     if (Number.isNaN(startsAt.getTime())) {
       throw new AppError('usage', 'bad_from', `--from: "${args.from}" is not a time; expected ISO 8601 such as 2026-01-31T18:00:00Z.`);
@@ -61,7 +64,7 @@ export const oncallOverrideClearCommand = defineCommand({
   role: 'operator',
   args: z.object({}),
   async run(ctx) {
-    const cleared = await clearOverrides(ctx.db, ctx.clock.now());
+    const cleared = await clearOverrides(ctx.db, await databaseNow(ctx.db));
     return {
       ok: true,
       cleared: cleared.map((o) => ({ id: o.id, userId: o.userId, startsAt: o.startsAt.toISOString(), endsAt: o.endsAt.toISOString() })),

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { loadPolicy, savePolicy, type EscalationPolicy } from '../src/alerts/policy.js';
 import { formatDuration, parseDuration } from '../src/config/duration.js';
 import { AppError } from '../src/errors.js';
+import { databaseNow } from '../src/db/queries/database-clock.js';
 import { formatHandoff, isTimeZone, onCallAt, parseHandoff } from '../src/services/oncall/schedule.js';
 import { getRotation, saveRotation } from '../src/services/oncall/store.js';
 import { checkPeople } from '../src/services/oncall/user-directory.js';
@@ -68,7 +69,9 @@ export const oncallSetCommand = defineCommand({
     if (policyOnly && Object.keys(change).length === 0) {
       throw new AppError('usage', 'no_members', 'A rotation needs at least one member: expected --members U012AB3CD,U045EF6GH,… (Slack member ids), or --ack-sla / --max-rounds to change the escalation policy.');
     }
-    const now = ctx.clock.now();
+    // The shift running on the database's clock (paging's): a shell minutes off near a handoff still
+    // puts the first member on call from the shift paging is in.
+    const now = await databaseNow(ctx.db);
     const stored = await getRotation(ctx.db);
     const warnings: string[] = [];
     let rotation = stored;

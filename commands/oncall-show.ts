@@ -8,6 +8,7 @@ import { loadPolicies, type EscalationPolicy } from '../src/alerts/policy.js';
 import { formatHandoff, onCallAt, upcomingShifts, type Shift } from '../src/services/oncall/schedule.js';
 import { checkReachable, reachabilityWarnings } from '../src/services/oncall/reachability.js';
 import { getRotation, overridesBetween } from '../src/services/oncall/store.js';
+import { databaseNow } from '../src/db/queries/database-clock.js';
 import { defineCommand } from './define.js';
 
 export interface OncallShowResult {
@@ -44,7 +45,8 @@ export const oncallShowCommand = defineCommand({
   role: 'reader',
   args: z.object({ weeks: z.number({ error: 'a whole number of weeks from 1 to 26' }).int('a whole number of weeks from 1 to 26').min(1, 'at least 1 week').max(26, 'at most 26 weeks').default(4) }),
   async run(ctx, args) {
-    const now = ctx.clock.now();
+    // The database's now(), as paging judges it: replicas whose clocks differ show the same person.
+    const now = await databaseNow(ctx.db);
     const rotation = await getRotation(ctx.db);
     const overrides = await overridesBetween(ctx.db, now, new Date(now.getTime() + 90 * 86_400_000));
     const current = onCallAt(rotation, overrides, now);

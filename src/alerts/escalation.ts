@@ -159,7 +159,7 @@ export class EscalationTicker {
       return null;
     }
     const rung = policy.steps[step]!;
-    const targets = await this.#targets(db, rung, { groupId: group.id, round, now });
+    const targets = await this.#targets(db, rung, { groupId: group.id, round });
     const label = `${RUNG_LABEL[rung]}, round ${round - roundBase}/${maxRounds}, step ${step + 1}/${policy.steps.length}`;
     const first = step === 0 && round - roundBase === 1;
     await this.#page(db, group, targets, { round, step, first, label, now, email: policy.email, slaMs: policy.ackSlaMs });
@@ -182,14 +182,15 @@ export class EscalationTicker {
    * an override holds the pager, then the rotation order) not yet paged in this round. Nobody is
    * "next" twice in one round: with everyone paged it falls through to the approvers.
    */
-  async #targets(db: Db, rung: Rung, at: { groupId: number; round: number; now: Date }): Promise<Targets> {
+  async #targets(db: Db, rung: Rung, at: { groupId: number; round: number }): Promise<Targets> {
     const approvers = this.deps.config.SLACK_APPROVERS;
     const fallback = (why: string): Targets =>
       approvers.length > 0
         ? { users: approvers, reason: `${why}: paging all approvers`, channelWide: false }
         : { users: [], reason: `${why} and no approvers configured: paging the whole channel`, channelWide: true };
     if (rung === 'approvers') return approvers.length > 0 ? { users: approvers, reason: 'all approvers', channelWide: false } : fallback('no approvers');
-    const oncall = await whoIsOnCall(db, at.now);
+    // On the database's clock (this transaction's now()): replicas whose clocks differ page the same person.
+    const oncall = await whoIsOnCall(db);
     const onCallReason = oncall.via === 'override' ? 'on-call (override)' : 'on-call';
     if (rung === 'oncall') {
       return oncall.primary ? { users: [oncall.primary], reason: onCallReason, channelWide: false } : fallback('nobody is on call');

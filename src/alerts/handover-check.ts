@@ -38,7 +38,7 @@ export class HandoverCheck {
 
   async tick(): Promise<HandoverCheckOutcome> {
     const now = this.deps.clock.now();
-    const oncall = await whoIsOnCall(this.deps.db, now);
+    const oncall = await whoIsOnCall(this.deps.db);
     const since = oncall.override?.startsAt ?? oncall.shift?.startsAt;
     if (!oncall.primary || !since) return 'nobody';
     const handover = `${oncall.primary}@${since.toISOString()}`;

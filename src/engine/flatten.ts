@@ -18,7 +18,7 @@ import type { Logger } from '../logger.js';
 import type { PriceBoard } from '../market/price-board.js';
 import { dec, str, ZERO } from '../money.js';
 import { markIntent, unresolvedIntents, writeIntent } from './ledger/intents.js';
-import { recordExecution, type RecordOutcome } from './ledger/record-execution.js';
+import { bookedOutcome, recordExecution, type RecordOutcome } from './ledger/record-execution.js';
 import { openTrades } from './ledger/trades.js';
 import { runningEngine } from './manual-exit.js';
 import { withOrderLock } from './order-lock.js';
@@ -69,7 +69,15 @@ async function flattenOne(ctx: FlattenDeps, trade: Trade): Promise<Verdict> {
     // intent stays 'sent' for the fill follower to resolve against the exchange instead of being
     // closed as failed and the position sold twice.
     const nothingPlaced = refused(err);
-    await markIntent(ctx.db, { id: intent.id, status: nothingPlaced ? 'failed' : 'sent', error: messageOf(err), at: ctx.clock.now() });
+    if (!(await markIntent(ctx.db, { id: intent.id, status: nothingPlaced ? 'failed' : 'sent', error: messageOf(err), at: ctx.clock.now() }))) {
+      // Its outcome was booked meanwhile (a follower or recovery that held the order lock after this
+      // session lost it): that is what became of the sale, whatever this request's error said.
+      const booked = await bookedOutcome(ctx.db, intent);
+      if (booked) {
+        ctx.logger.warn({ err, tradeId: trade.id, status: booked.intentStatus }, `flatten: the sale's request failed, but its outcome was booked meanwhile: ${booked.intentStatus}`);
+        return verdictOf(booked, trade);
+      }
+    }
     ctx.logger.error({ err, tradeId: trade.id }, 'flatten: the sale was not confirmed');
     return nothingPlaced ? { failed: messageOf(err) } : { pending: `the exchange's answer was lost (${messageOf(err)}); the sale may have been placed` };
   }
@@ -94,6 +102,11 @@ async function flattenOne(ctx: FlattenDeps, trade: Trade): Promise<Verdict> {
     return { pending: `sold; booking its fills failed (${messageOf(err)})` };
   }
   if (outcome.execution) logExecution(ctx.logger, intent, outcome.execution, outcome.trade, ctx.config.QUOTE_CURRENCY);
+  return verdictOf(outcome, trade);
+}
+
+/** What a sale's booked outcome makes of its position: closed only when all of it sold and every fill is booked. */
+function verdictOf(outcome: RecordOutcome, trade: Trade): Verdict {
   if (outcome.intentStatus === 'open') return { pending: 'sold; the exchange has not listed all its fills yet' };
   if (outcome.partialExit) {
     return { failed: `sold ${outcome.partialExit.filled.toFixed()} of ${dec(trade.quantity).toFixed()}; ${outcome.partialExit.remaining.toFixed()} is still open` };

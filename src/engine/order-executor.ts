@@ -9,6 +9,7 @@ import { ALERTED } from '../alerts/log-source.js';
 import type { Config } from '../config/env.js';
 import type { Database } from '../db/client.js';
 import type { OrderIntent } from '../db/schema/index.js';
+import { isUnsettled } from '../domain/order-status.js';
 import { isAppError } from '../errors.js';
 import { ctbMetrics } from '../metrics/instruments.js';
 import { venueWideRefusal } from '../exchange/errors.js';
@@ -25,7 +26,7 @@ import { inFlightOf } from './in-flight.js';
 import { gateIntent, noteCancel, type GateRefusal, type GateRuntimeDeps } from './gate-runtime.js';
 import { markIntent, writeIntent } from './ledger/intents.js';
 import type { CapitalAtClose } from './ledger/capital-buffer.js';
-import { recordExecution, type Execution, type RecordOutcome } from './ledger/record-execution.js';
+import { bookedOutcome, recordExecution, type Execution, type RecordOutcome } from './ledger/record-execution.js';
 import { withOrderLock } from './order-lock.js';
 import type { Portfolio } from './portfolio.js';
 import { logExecution, logOrderSent } from './trade-log.js';
@@ -234,7 +235,10 @@ async function sendFailed(deps: ExecutorDeps, intent: OrderIntent, err: unknown,
   const at = ctx.clock.now();
   const details = { clientOrderId: intent.clientOrderId, symbol: intent.symbol, side: intent.side, purpose: intent.purpose, mode: intent.mode };
   if (isAppError(err, 'rejected')) {
-    await markIntent(ctx.db, { id: intent.id, status: 'rejected', error: message, at });
+    if (!(await markIntent(ctx.db, { id: intent.id, status: 'rejected', error: message, at }))) {
+      const booked = await bookedMeanwhile(deps, intent, err, referencePrice);
+      if (booked) return booked;
+    }
     // A refusal of the whole venue (offline, cancel_only, rate limit): the engine holds the order and
     // alerts once per hold (venue-hold.ts), not once per try.
     const venueWide = venueWideRefusal(err);
@@ -256,10 +260,8 @@ async function sendFailed(deps: ExecutorDeps, intent: OrderIntent, err: unknown,
   // Timeout, network, an answer that cannot be read: the order may exist. Keep the intent in flight;
   // the fill follower asks the exchange by client order id before anything is sent again.
   if (!(await markIntent(ctx.db, { id: intent.id, status: 'sent', error: message, at }))) {
-    // Its outcome was booked meanwhile (a streamed execution, the fill follower): not unknown, and
-    // already in the ledger and the portfolio; nothing to follow or alert.
-    ctx.logger.info({ err, ...details }, 'order answer lost, but its outcome was already booked');
-    return { kind: 'unknown', message };
+    const booked = await bookedMeanwhile(deps, intent, err, referencePrice);
+    if (booked) return booked;
   }
   deps.portfolio.track(inFlightOf({ ...intent, status: 'sent' }, null, referencePrice));
   ctx.logger.warn({ err, ...details }, 'order outcome unknown; will resolve against the exchange');
@@ -268,4 +270,22 @@ async function sendFailed(deps: ExecutorDeps, intent: OrderIntent, err: unknown,
     fingerprint: `order_unknown:${intent.symbol}`, details,
   });
   return { kind: 'unknown', message };
+}
+
+/**
+ * The send failed (its answer lost, or refused), but the order's outcome was booked meanwhile — by a
+ * fill follower or streamed execution that took the order lock after this session lost it, or a
+ * recovery pass: that outcome is the order's, and what the executor reports (its booker applied it to
+ * its book and alerted what it had to). One booked in part stays in flight here too. Null when nothing
+ * the venue said is booked.
+ */
+async function bookedMeanwhile(deps: ExecutorDeps, intent: OrderIntent, err: unknown, referencePrice?: Decimal): Promise<OrderOutcome | null> {
+  const outcome = await bookedOutcome(deps.ctx.db, intent);
+  if (!outcome) return null;
+  if (isUnsettled(outcome.intentStatus) && !deps.portfolio.inFlight.has(intent.id)) {
+    deps.portfolio.track(inFlightOf({ ...intent, status: outcome.intentStatus }, null, referencePrice));
+  }
+  deps.ctx.logger.info({ err, clientOrderId: intent.clientOrderId, symbol: intent.symbol, side: intent.side, purpose: intent.purpose, mode: intent.mode, status: outcome.intentStatus },
+    `order request failed, but its outcome was booked meanwhile: ${outcome.intentStatus}`);
+  return { kind: 'recorded', outcome };
 }

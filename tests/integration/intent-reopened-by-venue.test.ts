@@ -1,8 +1,9 @@
-// Recovery's "never placed" is a guess made while a send may still be in flight: a pass outside the
-// order lock (self-heal) can close an intent whose AddOrder was slower than the grace. When the venue
-// then accepts the order, the executor's "sent" write reopens that intent, so it is followed again,
-// rather than leaving it failed while its order lives on the venue. An outcome the venue booked
-// (filled, or failed for another reason) is still never written back to "sent".
+// Recovery's "never placed" is a guess, which may be made while a send is still in flight: the order
+// lock keeps recovery out only while the sending session holds it, and a pass can then close an intent
+// whose AddOrder was slower than the grace. When the venue then accepts the order, the executor's
+// "sent" write reopens that intent, so it is followed again, rather than leaving it failed while its
+// order lives on the venue. An outcome the venue booked (filled, or failed for another reason) is
+// still never written back to "sent".
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';

@@ -10,7 +10,8 @@ import { updateBotState } from '../../src/services/bot-state.js';
 import { runCli } from '../../src/cli/program.js';
 import { savePolicy } from '../../src/alerts/policy.js';
 import { recordGatePolicy } from '../../src/services/audit/gate-policy.js';
-import { addOverride, saveRotation } from '../../src/services/oncall/store.js';
+import { addOverride } from '../../src/services/oncall/store.js';
+import { rotationOnDatabaseClock } from '../support/oncall-fixtures.js';
 import { PROJECT_ROOT } from '../../src/services/release/version.js';
 import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
 
@@ -58,16 +59,17 @@ describe('ctb runbook on PostgreSQL', () => {
   it('names the on-call person now and next from the rotation, and follows an override', async () => {
     const before = await runCommand(runbookCommand, ctx, actor, { name: 'incident' });
     expect(before.text).toContain('no rotation configured — run `ctb oncall set');
-    // Monday 2026-01-05 03:00 UTC; handoff Mondays 09:00 UTC, so the current shift began the Monday before.
-    await saveRotation(ctx.db, { members: ['U0ONC0001', 'U0ONC0002', 'U0ONC0003'], handoffWeekday: 1, handoffTime: '09:00', timeZone: 'UTC', now: clock.now(), actor: 'cli:ops' });
+    // Who is on call is judged at the database's now(): the current shift hands over within 6 hours.
+    const { now, handoffAt } = await rotationOnDatabaseClock(ctx.db, ['U0ONC0001', 'U0ONC0002', 'U0ONC0003'], { handoffInMs: 6 * 3_600_000, actor: 'cli:ops' });
     const rota = await runCommand(runbookCommand, ctx, actor, { name: 'incident' });
-    expect(rota.text).toContain('- On call now: `U0ONC0001` (until 2026-01-05T09:00:00.000Z)');
-    expect(rota.text).toContain('- On call next: `U0ONC0002` (from 2026-01-05T09:00:00.000Z)');
+    expect(rota.text).toContain(`- On call now: \`U0ONC0001\` (until ${handoffAt.toISOString()})`);
+    expect(rota.text).toContain(`- On call next: \`U0ONC0002\` (from ${handoffAt.toISOString()})`);
     expect(rota.text).not.toContain('no rotation configured');
 
-    await addOverride(ctx.db, { userId: 'U0SUB0009', startsAt: clock.now(), endsAt: new Date(clock.now().getTime() + 2 * 3_600_000), actor: 'U0ONC0001', now: clock.now() });
+    const coverEnds = new Date(now.getTime() + 2 * 3_600_000);
+    await addOverride(ctx.db, { userId: 'U0SUB0009', startsAt: now, endsAt: coverEnds, actor: 'U0ONC0001', now });
     const covered = await runCommand(runbookCommand, ctx, actor, { name: 'go-live' });
-    expect(covered.text).toContain('- On call now: `U0SUB0009` (until 2026-01-05T05:00:00.000Z)');
+    expect(covered.text).toContain(`- On call now: \`U0SUB0009\` (until ${coverEnds.toISOString()})`);
   });
 
   it('takes the escalation SLA, rounds and ladder from a stored critical policy over the env defaults', async () => {

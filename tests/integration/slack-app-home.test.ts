@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { alertGroups } from '../../src/db/schema/index.js';
 import { updateBotState } from '../../src/services/bot-state.js';
-import { saveRotation } from '../../src/services/oncall/store.js';
+import { rotationOnDatabaseClock } from '../support/oncall-fixtures.js';
 import { closedTrade, insertSnapshots, insertTrades, openTrade } from '../support/factories/ledger.js';
 import { startSlackHarness, USERS, type SlackHarness } from '../support/slack-harness.js';
 
@@ -21,7 +21,7 @@ describe('App Home', () => {
       openTrade({ at: '2026-01-05T11:00:00Z', symbol: 'ETH/USD', quantity: '0.5', entryPrice: '3000', strategy: 'momentum' }),
     ]);
     await insertSnapshots(db, [{ at: '2026-01-05T11:30:00Z', equity: '10002.5', cash: '8502.5' }]);
-    await saveRotation(db, { members: [USERS.operator, USERS.approver1], handoffWeekday: 1, handoffTime: '09:00', timeZone: 'UTC', now: clock.now(), actor: 'cli:ops' });
+    await rotationOnDatabaseClock(db, [USERS.operator, USERS.approver1], { actor: 'cli:ops' }); // on call is judged at the database's now()
     await db.insert(alertGroups).values([
       { fingerprint: 'hb', source: 'engine', severity: 'critical', title: 'Engine heartbeat stale', count: 3, firstAt: new Date('2026-01-05T11:50:00Z'), lastAt: new Date('2026-01-05T11:58:00Z') },
       { fingerprint: 'old', source: 'engine', severity: 'warning', title: 'Resolved long ago', status: 'resolved', firstAt: new Date('2026-01-04T11:00:00Z'), lastAt: new Date('2026-01-04T11:00:00Z') },

@@ -11,17 +11,33 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startBotProcess, type BotProcess } from '../support/bot-process.js';
 import { freePort } from '../support/free-port.js';
 
-const running: BotProcess[] = [];
+// One first bot serves both tests (each second start is refused before it opens anything, so the first
+// is as it was): started once, and stopped gracefully (exit 0) after both.
+const seconds: BotProcess[] = [];
 afterEach(() => {
-  for (const bot of running.splice(0)) bot.kill('SIGKILL');
+  for (const bot of seconds.splice(0)) bot.kill('SIGKILL');
 });
 
 let dir: string;
-beforeAll(() => {
+let port: number;
+let firstEnv: Record<string, string>;
+let first: BotProcess;
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ctb-port-taken-'));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
+  port = await freePort();
+  firstEnv = env('first', port);
+  first = startBotProcess(['start', '--feed', 'replay'], firstEnv, dir);
+  await first.waitFor(/engine lease taken/, 120_000);
+}, 150_000);
+afterAll(async () => {
+  try {
+    first?.kill('SIGTERM');
+    if (first) expect(await first.exited).toBe(0);
+  } finally {
+    first?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
 
 function env(name: string, port: number): Record<string, string> {
   return {
@@ -30,9 +46,9 @@ function env(name: string, port: number): Record<string, string> {
   };
 }
 
-function bot(e: Record<string, string>): BotProcess {
+function second(e: Record<string, string>): BotProcess {
   const b = startBotProcess(['start', '--feed', 'replay'], e, dir);
-  running.push(b);
+  seconds.push(b);
   return b;
 }
 
@@ -55,39 +71,27 @@ function refusalOf(b: BotProcess): string {
 
 describe('a second ctb start (child process) while the first runs', () => {
   it('on the same DATA_DIR and the same PORT: exit 1 (the running bot is a state that refuses it) with one line naming the running bot and what to do; the first keeps serving', async () => {
-    const port = await freePort();
-    const e = env('same', port);
-    const first = bot(e);
-    await first.waitFor(/engine lease taken/, 120_000);
     const before = await health(port);
     expect(before.status).toBe(200);
 
-    const second = bot(e);
-    expect(await second.exited).toBe(1);
-    expect(refusalOf(second)).toMatch(new RegExp(`^error: DATA_DIR ${e.DATA_DIR} is already in use by pid ${first.pid} on host ${hostname()} \\(ctb start --role all\\) since 20.*: one bot per embedded database\\. Stop that bot first`));
+    const refused = second(firstEnv);
+    expect(await refused.exited).toBe(1);
+    expect(refusalOf(refused)).toMatch(new RegExp(`^error: DATA_DIR ${firstEnv.DATA_DIR} is already in use by pid ${first.pid} on host ${hostname()} \\(ctb start --role all\\) since 20.*: one bot per embedded database\\. Stop that bot first`));
 
     expect(first.proc.exitCode).toBeNull();
     const after = await health(port);
     expect(after.status).toBe(200);
     expect(after.body['engine']).toMatchObject({ pid: first.pid });
-    first.kill('SIGTERM');
-    expect(await first.exited).toBe(0);
   }, 240_000);
 
   it('on its own DATA_DIR but the first one\'s PORT: the same refusal before it opens its database; the first keeps serving', async () => {
-    const port = await freePort();
-    const first = bot(env('a', port));
-    await first.waitFor(/engine lease taken/, 120_000);
-
-    const second = bot(env('b', port));
-    expect(await second.exited).toBe(2);
-    expect(refusalOf(second)).toBe(portRefusal(port));
+    const refused = second(env('b', port));
+    expect(await refused.exited).toBe(2);
+    expect(refusalOf(refused)).toBe(portRefusal(port));
 
     expect(first.proc.exitCode).toBeNull();
     const after = await health(port);
     expect(after.status).toBe(200);
     expect(after.body['engine']).toMatchObject({ pid: first.pid });
-    first.kill('SIGTERM');
-    expect(await first.exited).toBe(0);
   }, 240_000);
 });

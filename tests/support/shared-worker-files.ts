@@ -253,6 +253,7 @@ export const SHARED_WORKER_FILES = [
   'tests/integration/alerts/alerts-list-test-alerts.test.ts',
   'tests/integration/alerts/escalation-clock-skew.test.ts',
   'tests/integration/alerts/escalation-policy-replicas.test.ts',
+  'tests/integration/alerts/oncall-clock-skew.test.ts',
   'tests/integration/audit/trading-pairs-check.test.ts',
   'tests/integration/cli-fast-script.test.ts',
   'tests/integration/cli/missing-command-shell.test.ts',
@@ -265,6 +266,21 @@ export const SHARED_WORKER_FILES = [
   'tests/integration/ops/exit-tell-durable.test.ts',
   'tests/integration/slack-token-scopes.test.ts',
   'tests/integration/stats/stats-starting-balance.test.ts',
+  // The clock-skew and recovery files of the database's-clock work, and two process files, reviewed
+  // the same way for the suite's CPU (issue 15): replicas and engines on ManualClocks of their own
+  // (kill-clock-skew's Date.now spy is restored in its finally), simulators closed when their test
+  // ends, bots as child processes; no rate limiter level read. Each paid a fresh worker and its imports.
+  'tests/integration/alerts/outbox-clock-skew.test.ts',
+  'tests/integration/alerts/silence-clock-skew.test.ts',
+  'tests/integration/children-stay-local.test.ts',
+  'tests/integration/intent-reopened-by-venue.test.ts',
+  'tests/integration/kill/kill-clock-skew.test.ts',
+  'tests/integration/mode/mode-clock-skew.test.ts',
+  'tests/integration/ops/exit-outcome-sweep.test.ts',
+  'tests/integration/recovery-clock-skew.test.ts',
+  'tests/integration/recovery-resolved-meanwhile.test.ts',
+  'tests/integration/recovery-stuck-clock-skew.test.ts',
+  'tests/integration/start-sighup-process.test.ts',
 ];
 
 /** The files SHARED_WORKER_FILES names, relative to `root` (the repository). */

@@ -6,7 +6,7 @@ import { and, eq, isNull, sql, type SQL } from 'drizzle-orm';
 import { asyncCommitCte } from '../async-commit.js';
 import type { Db } from '../client.js';
 import { executePrepared } from '../prepared.js';
-import { fills, orderIntents, trades, unsettledStatusList, type OrderIntent, type Trade } from '../schema/index.js';
+import { fills, orderIntents, trades, unsettledStatusList, type Fill, type OrderIntent, type Trade } from '../schema/index.js';
 import type { ExchangeTrade, OrderState } from '../../exchange/types.js';
 import { type Decimal, str } from '../../money.js';
 
@@ -125,4 +125,11 @@ export async function bookedTrade(db: Db, intent: Pick<OrderIntent, 'id' | 'purp
     ? and(eq(trades.entryIntentId, intent.id), isNull(trades.splitFromTradeId))
     : partial ? eq(trades.exitIntentId, intent.id) : eq(trades.id, intent.tradeId!);
   return (await db.select().from(trades).where(where))[0] ?? null;
+}
+
+/** What the ledger holds for an intent now: its status and error, and the fills booked for it. Null when there is no such intent. */
+export async function bookedState(db: Db, intent: Pick<OrderIntent, 'id' | 'mode'>): Promise<{ status: OrderIntent['status']; error: string | null; fills: Fill[] } | null> {
+  const [row] = await db.select({ status: orderIntents.status, error: orderIntents.error }).from(orderIntents).where(eq(orderIntents.id, intent.id));
+  if (!row) return null;
+  return { ...row, fills: await db.select().from(fills).where(and(eq(fills.intentId, intent.id), eq(fills.mode, intent.mode))) };
 }

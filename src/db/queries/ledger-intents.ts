@@ -55,9 +55,10 @@ export const NEVER_PLACED_ERROR = 'not on the exchange when resolved: never plac
 
 /**
  * Where `status` may be written: movableFrom, and for `sent` also an intent recovery closed as never
- * placed. That close is a guess made while the send may still be in flight (a recovery pass outside
- * the order lock, after a send slower than its grace): the venue's acceptance is the answer, and the
- * intent must be followed again, not left failed while its order lives on the venue.
+ * placed. That close is a guess, which may be made while the send is still in flight (after a send
+ * slower than its grace: the order lock keeps recovery out only while the sending session holds it):
+ * the venue's acceptance is the answer, and the intent must be followed again, not left failed while
+ * its order lives on the venue.
  */
 function movableWhere(status: OrderIntent['status']): SQL | undefined {
   const forward = inArray(orderIntents.status, [...movableFrom(status)]);

@@ -6,8 +6,10 @@
 // until then its fills are booked as they come and the intent stays 'open', to be followed up.
 import { sql } from 'drizzle-orm';
 import { type Db } from '../../db/client.js';
-import { bookedTrade, bookExecution, entryTradeInsert, fillsInsert, noTradeCte, toTrade, tradeClose, tradeSplit } from '../../db/queries/ledger-booking.js';
-import type { OrderIntent, Trade } from '../../db/schema/index.js';
+import { bookedState, bookedTrade, bookExecution, entryTradeInsert, fillsInsert, noTradeCte, toTrade, tradeClose, tradeSplit } from '../../db/queries/ledger-booking.js';
+import { NEVER_PLACED_ERROR } from '../../db/queries/ledger-intents.js';
+import type { Fill, OrderIntent, Trade } from '../../db/schema/index.js';
+import { isUnsettled } from '../../domain/order-status.js';
 import type { ExchangeTrade, OrderState } from '../../exchange/types.js';
 import { Decimal, ZERO, dec, str } from '../../money.js';
 import { capitalBuffer, type CapitalAtClose } from './capital-buffer.js';
@@ -131,4 +133,41 @@ export async function recordExecution(db: Db, input: RecordExecutionInput): Prom
     ? { tradeId: intent.tradeId, filled: execution.quantity, remaining: dec(intent.quantity).minus(execution.quantity) }
     : null;
   return { intentStatus: status, execution, trade, partialExit, applied };
+}
+
+/**
+ * The outcome the ledger holds for `intent`, booked by another than the caller (a fill follower or a
+ * streamed execution, a recovery pass) while the caller's own answer from the exchange was lost or
+ * refused: its status now, the fills booked for it, and the trade they opened or closed. `applied` is
+ * false: whoever booked it applied it to their book. Null when nothing the venue said is booked: no
+ * such intent, or recovery's close as never placed (a guess, not the venue's answer).
+ */
+export async function bookedOutcome(db: Db, intent: OrderIntent): Promise<RecordOutcome | null> {
+  const booked = await bookedState(db, intent);
+  if (!booked || (booked.status === 'failed' && booked.error === NEVER_PLACED_ERROR)) return null;
+  const execution = summariseBooked(booked.fills);
+  const closes = execution !== null && !isUnsettled(booked.status) && (intent.purpose === 'entry' || intent.tradeId !== null);
+  // As recordExecution judges it: an exit for less than its intent's quantity split the position.
+  const partial = closes && intent.purpose !== 'entry' && execution.quantity.lt(dec(intent.quantity));
+  const trade = closes ? await bookedTrade(db, intent, partial) : null;
+  const partialExit = partial && execution && trade && intent.tradeId !== null
+    ? { tradeId: intent.tradeId, filled: execution.quantity, remaining: dec(intent.quantity).minus(execution.quantity) }
+    : null;
+  return { intentStatus: booked.status, execution, trade, partialExit, applied: false };
+}
+
+/** Booked fills summed as summarise() sums the exchange's (their fee is in the quote already). */
+function summariseBooked(booked: Fill[]): Execution | null {
+  let qty = ZERO;
+  let value = ZERO;
+  let fee = ZERO;
+  let at: Date | null = null;
+  for (const f of booked) {
+    qty = qty.plus(f.quantity);
+    value = value.plus(dec(f.quantity).times(f.price));
+    fee = fee.plus(f.fee);
+    if (!at || f.filledAt > at) at = f.filledAt;
+  }
+  if (!at || qty.lte(0)) return null;
+  return { quantity: qty, averagePrice: value.div(qty).toDecimalPlaces(18), feeQuote: fee, at };
 }

@@ -104,8 +104,7 @@ export function onCallInfo(rotation: unknown, now: OnCallNow): OnCallInfo {
 }
 
 async function readOnCall(ctx: RunbookDeps): Promise<OnCallInfo> {
-  const at = ctx.clock.now();
-  const [rotation, current] = await Promise.all([getRotation(ctx.db), whoIsOnCall(ctx.db, at)]);
+  const [rotation, current] = await Promise.all([getRotation(ctx.db), whoIsOnCall(ctx.db)]);
   return onCallInfo(rotation, current);
 }
 

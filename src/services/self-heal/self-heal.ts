@@ -11,10 +11,12 @@
 // deferred for TRANSIENT_PAGE_AFTER_MS (15 minutes) without a pass in between — a limit that long
 // means something keeps Kraken's counter full, or a maintenance outlasted Kraken's usual windows.
 import type { Config } from '../../config/env.js';
+import type { Database } from '../../db/client.js';
 import { databaseProblem } from '../../db/connect-errors.js';
 import { engineHeartbeatAgeMs } from '../../db/queries/bot-state-row.js';
 import { pingDatabase } from '../../db/queries/ping.js';
 import { liveIntentsMark, unresolvedIntents } from '../../engine/ledger/intents.js';
+import { withOrderLock } from '../../engine/order-lock.js';
 import { resolveIntents } from '../../engine/recovery.js';
 import type { ExchangeProvider } from '../../exchange/provider.js';
 import { venueWideRefusal } from '../../exchange/errors.js';
@@ -28,9 +30,11 @@ import { replayPendingKills, type ReplayDeps } from '../kill/replay-pending.js';
 
 /**
  * Self-heal: what writing a saved kill needs, what the engine's resync of intents and the ledger's
- * reconciliation need, the exchanges it probes, and the arming and heartbeat limit it judges by.
+ * reconciliation need, the order lock's database, the exchanges it probes, and the arming and
+ * heartbeat limit it judges by.
  */
 export type SelfHealDeps = ReplayDeps & Parameters<typeof resolveIntents>[0]['ctx'] & ReconcileDeps & {
+  database: Database;
   exchanges: ExchangeProvider;
   config: Pick<Config, 'IS_LIVE' | 'ENGINE_STALE_AFTER' | 'KILL_DB_TIMEOUT' | 'DATA_DIR' | 'DATABASE_URL'>;
 };
@@ -198,7 +202,10 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       let resync = `${probe.value.length} open order(s) on ${exchange.venue}`;
       if (dbUp) {
         try {
-          const report = await resolveIntents({ ctx, mode, exchange });
+          // Under the order lock, as every other resolution runs: an intent the executor is sending is
+          // neither closed here as never placed nor booked into self-heal's own book meanwhile (the
+          // executor's read-back would then find it booked and leave the engine's book without it).
+          const report = await withOrderLock(ctx, () => resolveIntents({ ctx, mode, exchange }), { crossProcess: mode === 'live' });
           resync += `; intents resolved: ${report.recorded} recorded, ${report.neverPlaced} never placed, ${report.stillOpen} still open, ${report.unreachable} unreachable`;
         } catch (err) {
           resync += `; intents not resolved (${describeError(err)})`;

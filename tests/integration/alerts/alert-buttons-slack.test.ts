@@ -4,8 +4,7 @@
 // twice, and only the permitted people may act.
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { oncallSetCommand } from '../../../commands/oncall-set.js';
-import { runCommand } from '../../../commands/run-command.js';
+import { rotationOnDatabaseClock } from '../../support/oncall-fixtures.js';
 import { createAlertRuntime, type AlertRuntime } from '../../../src/alerts/runtime.js';
 import type { OutboxAlertSink } from '../../../src/alerts/sink.js';
 import { ManualClock } from '../../../src/clock.js';
@@ -27,8 +26,9 @@ describe('alert buttons in Slack', () => {
   beforeAll(async () => {
     h = await startSlackHarness({ clock, env: { SLACK_ALERTS_CHANNEL: ALERTS, ESCALATION_ACK_SLA: '5m', ESCALATION_MAX_ROUNDS: '2' } });
     runtime = createAlertRuntime(h.ctx);
-    // UALICE and UBOB carry the pager without being operators or approvers.
-    await runCommand(oncallSetCommand, h.ctx, { id: 'cli:ops', source: 'cli' }, { members: 'UALICE,UBOB', handoff: 'mon 09:00', tz: 'UTC' });
+    // UALICE and UBOB carry the pager without being operators or approvers; UALICE's shift is the one
+    // running at the database's now(), which decides who is paged.
+    await rotationOnDatabaseClock(h.ctx.db, ['UALICE', 'UBOB'], { actor: 'cli:ops' });
   });
   afterAll(async () => {
     runtime?.close();

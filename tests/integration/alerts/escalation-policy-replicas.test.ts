@@ -14,6 +14,7 @@ import { saveRotation } from '../../../src/services/oncall/store.js';
 import { childScript } from '../../support/children.js';
 import { usePostgresTestDb } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
+import { rotationOnDatabaseClock } from '../../support/oncall-fixtures.js';
 import { ALERT_TABLES, alertConfig, alertHarness, type AlertHarness, passEscalationTime } from '../../support/alert-fixtures.js';
 
 const database = usePostgresTestDb({ truncate: ALERT_TABLES });
@@ -81,7 +82,7 @@ describe('the escalation policy of two replicas with different ESCALATION_*', ()
     const t0 = new Date(START).getTime();
     // An operator's shell with a third configuration: it records the alert and runs the audit.
     shell = await alertHarness({ database: database(), config: alertConfig(slack, { ESCALATION_ACK_SLA: '1m', SLACK_APPROVERS: 'UAPP1,UAPP2' }) });
-    await saveRotation(database().db, { members: ['UALICE', 'UBOB', 'UCAROL'], handoffWeekday: 1, handoffTime: '09:00', timeZone: 'Europe/London', now: shell.clock.now(), actor: 'test' });
+    await rotationOnDatabaseClock(database().db, ['UALICE', 'UBOB', 'UCAROL']); // who is paged is judged at the database's now()
 
     const first = await startReplica({ ESCALATION_ACK_SLA: '5m' });
     const second = await startReplica({ ESCALATION_ACK_SLA: '20m' });

@@ -10,9 +10,9 @@ import { ctbMetrics } from '../../../src/metrics/instruments.js';
 import {
   alertDeliveries, alertEscalations, alertEvents, alertGroups, alertPages, oncallOverrides, oncallRotations,
 } from '../../../src/db/schema/index.js';
-import { saveRotation } from '../../../src/services/oncall/store.js';
 import { usePostgresTestDb } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
+import { passOncallTime, rotationOnDatabaseClock } from '../../support/oncall-fixtures.js';
 import { ALERT_TABLES, ALERTS_CHANNEL, alertConfig, alertHarness, passEscalationTime, type AlertHarness } from '../../support/alert-fixtures.js';
 
 const MIN = 60_000;
@@ -32,8 +32,8 @@ afterEach(async () => {
 });
 
 async function rotation(members: string[]) {
-  // 2026-01-05 is a Monday; at 12:00 UTC the shift that began 09:00 London time is running.
-  await saveRotation(database().db, { members, handoffWeekday: 1, handoffTime: '09:00', timeZone: 'Europe/London', now: h.clock.now(), actor: 'test' });
+  // Who is on call is judged at the database's now(): the shift that began 3 hours before it is running.
+  await rotationOnDatabaseClock(database().db, members);
 }
 
 const pages = async () =>
@@ -86,13 +86,13 @@ describe('escalation of critical alerts', () => {
   });
 
   it('after a handoff mid-round, "next" pages the incoming on-call before anyone further down', async () => {
-    // Handoff Monday 16:07 UTC; Alice's week ends then and Bob's begins.
-    h.clock.set('2026-01-05T16:06:49Z');
-    await saveRotation(database().db, { members: ['UALICE', 'UBOB', 'UCAROL'], handoffWeekday: 1, handoffTime: '16:07', timeZone: 'UTC', now: h.clock.now(), actor: 'test' });
+    // The handoff is 1 to 2 minutes after the database's now(); Alice's week ends then and Bob's begins.
+    await rotationOnDatabaseClock(database().db, ['UALICE', 'UBOB', 'UCAROL'], { handoffInMs: 2 * MIN });
     await critical();
     await h.runtime.escalation.tick();
     expect(await pages()).toEqual(['1.0:UALICE']);
-    await passEscalationTime(h.ctx.db, h.clock, 5 * MIN); // 16:11:49, Bob on call since 16:07
+    await passEscalationTime(h.ctx.db, h.clock, 5 * MIN);
+    await passOncallTime(h.ctx.db, 5 * MIN); // Bob on call for 3 to 4 minutes
     await h.runtime.escalation.tick();
     expect(await pages()).toEqual(['1.0:UALICE', '1.1:UBOB']);
     const [page] = (await database().db.select().from(alertPages).orderBy(asc(alertPages.id))).slice(1);
@@ -107,9 +107,8 @@ describe('escalation of critical alerts', () => {
 
   it('with someone outside the rotation holding an override, "next" pages the scheduled member', async () => {
     await rotation(['UALICE', 'UBOB', 'UCAROL']);
-    await database().db.insert(oncallOverrides).values({
-      userId: 'UDAVE', startsAt: new Date('2026-01-05T11:00:00Z'), endsAt: new Date('2026-01-05T18:00:00Z'), createdBy: 'test', createdAt: new Date('2026-01-05T11:00:00Z'),
-    });
+    await execute(database().db, sql`insert into oncall_overrides (user_id, starts_at, ends_at, created_by, created_at)
+      values ('UDAVE', now() - interval '1 hour', now() + interval '6 hours', 'test', now() - interval '1 hour')`);
     await critical();
     await h.runtime.escalation.tick();
     await passEscalationTime(h.ctx.db, h.clock, 5 * MIN);
@@ -121,10 +120,11 @@ describe('escalation of critical alerts', () => {
     await rotation(['UALICE', 'UBOB']);
     await critical();
     await h.runtime.escalation.tick();
-    await database().db.insert(oncallOverrides).values({
-      userId: 'UDAVE', startsAt: new Date('2026-01-05T12:01:00Z'), endsAt: new Date('2026-01-05T18:00:00Z'), createdBy: 'test', createdAt: new Date('2026-01-05T12:01:00Z'),
-    });
+    // Begins a minute after the first page, on the database's clock; 5 minutes pass.
+    await execute(database().db, sql`insert into oncall_overrides (user_id, starts_at, ends_at, created_by, created_at)
+      values ('UDAVE', now() + interval '1 minute', now() + interval '6 hours', 'test', now())`);
     await passEscalationTime(h.ctx.db, h.clock, 5 * MIN);
+    await passOncallTime(h.ctx.db, 5 * MIN);
     await h.runtime.escalation.tick();
     expect(await pages()).toEqual(['1.0:UALICE', '1.1:UDAVE']);
   });

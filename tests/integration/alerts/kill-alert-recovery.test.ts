@@ -22,7 +22,7 @@ import { writeFollowUp } from '../../../src/services/kill/follow-up-request.js';
 import { doChecklistItem } from '../../../src/services/kill/incident.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
 import { cancelOnHalt } from '../../../src/services/kill/halt-cancel.js';
-import { saveRotation } from '../../../src/services/oncall/store.js';
+import { rotationOnDatabaseClock } from '../../support/oncall-fixtures.js';
 import { usePostgresTestDb } from '../../support/db.js';
 import { ALERT_TABLES, passEscalationTime } from '../../support/alert-fixtures.js';
 import { TEST_KRAKEN_KEY, TEST_KRAKEN_SECRET } from '../../support/kill-context.js';
@@ -49,7 +49,7 @@ beforeEach(async () => {
     exchanges: { kraken: () => kraken, paper: () => recordingExchange('paper') },
   });
   runtime = createAlertRuntime(ctx, { slack: null, mailer: null });
-  await saveRotation(ctx.db, { members: ['UALICE', 'UBOB'], handoffWeekday: 1, handoffTime: '09:00', timeZone: 'UTC', now: clock.now(), actor: 'test' });
+  await rotationOnDatabaseClock(ctx.db, ['UALICE', 'UBOB']); // who is paged is judged at the database's now()
 });
 afterEach(async () => {
   await ctx?.close();

@@ -1,5 +1,7 @@
 // The audit's checks that need no exchange, each driven through pass, warn and fail.
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
@@ -18,6 +20,8 @@ import { upsertGolivePolicy } from '../../../src/db/queries/golive-policy.js';
 import { seedPaperAccount } from '../../../src/db/queries/exchange-paper.js';
 import { roiCheck } from '../../../src/services/audit/checks/roi.js';
 import { runAudit } from '../../../src/services/audit/run-audit.js';
+import { trackedFileLists } from '../../../src/services/audit/sources/git.js';
+import { LEAK_SCAN_IGNORE } from '../../../src/services/audit/checks/secret-scan.js';
 import type { AuditCheck, CheckResult } from '../../../src/services/audit/types.js';
 import { createPostgresTestDb, emptyTablesSql, type TestDatabase } from '../../support/db.js';
 import { testContext } from '../../support/app-context.js';
@@ -42,6 +46,23 @@ beforeEach(async () => {
   await database.db.execute(sql.raw(emptyTablesSql(['trades', 'equity_snapshots', 'alert_events', 'alert_groups', 'audit_runs', 'paper_balances'])));
 });
 afterEach(() => checkout.remove());
+
+/** `fn`'s result and the git command lines it ran (a `git` first on PATH that records its arguments). */
+async function gitRuns<T>(fn: () => Promise<T>): Promise<{ result: T; args: string[] }> {
+  const bin = mkdtempSync(join(tmpdir(), 'ctb-git-shim-'));
+  const log = join(bin, 'runs.txt');
+  const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+  writeFileSync(join(bin, 'git'), `#!/bin/sh\necho "$*" >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+  const path = process.env['PATH'];
+  process.env['PATH'] = `${bin}:${path ?? ''}`;
+  try {
+    const result = await fn();
+    return { result, args: existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [] };
+  } finally {
+    process.env['PATH'] = path;
+    rmSync(bin, { recursive: true, force: true });
+  }
+}
 
 async function run(check: AuditCheck, env: Record<string, string | undefined> = {}, opts: { cwd?: string; clockAt?: string } = {}): Promise<CheckResult> {
   const ctx = await testContext({ database, env: { LOG_DIR: join(checkout.dir, 'logs'), ...env } });
@@ -172,6 +193,18 @@ describe('credentials.leak_scan', () => {
     const r = await run(secretScanCheck);
     expect(r.status).toBe('fail');
     expect(r.value).toBe('2 finding(s): tests/integration/audit/new-check.test.ts:1 (secret_shaped), tests/unit/new-feature.test.ts:2 (key_shaped)');
+  });
+
+  it('asks git once whether it is a checkout, then lists the tracked files and the fixtures', async () => {
+    checkout.write('.leakscanignore', 'tests/fixture.ts\n', { track: true });
+    checkout.write('tests/fixture.ts', `const k = "${KEY}";\n`, { track: true });
+    const runs = await gitRuns(() => run(secretScanCheck));
+    expect(runs.result).toMatchObject({ status: 'pass', value: '2 tracked files clean (1 fixture files listed in .leakscanignore checked for the configured key only)' });
+    expect(runs.args.sort()).toEqual(['ls-files -z', 'ls-files -z --cached --ignored --exclude-from=.leakscanignore', 'rev-parse --is-inside-work-tree']);
+    // Inside .git (not a work tree, though ls-files would list the files): not a checkout, and nothing listed.
+    const inGitDir = await gitRuns(() => trackedFileLists(join(checkout.dir, '.git'), LEAK_SCAN_IGNORE));
+    expect(inGitDir.result).toBeNull();
+    expect(inGitDir.args).toEqual(['rev-parse --is-inside-work-tree']);
   });
 
   it('outside a git checkout (the README\'s rehearsal directory) scans the checkout ctb runs from, and says so', async () => {

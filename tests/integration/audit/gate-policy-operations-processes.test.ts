@@ -6,12 +6,21 @@
 // engine's scan (and fails on the error there), the engine's single approver and its lack of any alert
 // channel, and says whose values they are and how old. A directory at the engine's LOG_DIR path on the
 // auditing host (another host's, or a clean one) is never read as the engine's; with no scan
-// published, or one too old, the log checks fail as not judged, saying how to fix it.
+// published, or one too old, the log checks fail as not judged, saying how to fix it. Those three
+// judge the auditing host's directory and the published scan once the engine has stopped: the log
+// checks run in this process (the auditing host), since the shell's `ctb audit` above shows the
+// judgement crossing processes (another `ctb audit` child each cost some 0.8 CPU-s).
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../src/clock.js';
 import { alertTests, golivePolicy } from '../../../src/db/schema/index.js';
+import { logRotationCheck } from '../../../src/services/audit/checks/logging.js';
+import { unhandledErrorsCheck } from '../../../src/services/audit/checks/logs.js';
+import { runAudit } from '../../../src/services/audit/run-audit.js';
+import type { CheckResult } from '../../../src/services/audit/types.js';
+import { testContext } from '../../support/app-context.js';
 import { ctbInShell } from '../../support/ctb-shell.js';
 import { useGateProcesses } from '../../support/gate-processes.js';
 import { baseEnv, bot, killBotsAfterEach } from '../engine-lease/one-engine-bots.js';
@@ -19,6 +28,18 @@ import { baseEnv, bot, killBotsAfterEach } from '../engine-lease/one-engine-bots
 killBotsAfterEach();
 
 const bed = useGateProcesses();
+
+/** The log checks as an audit on the auditing host judges them, with its environment, on the real time; by check id. */
+async function logChecksHere(env: Record<string, string>): Promise<Map<string, CheckResult>> {
+  const ctx = await testContext({ database: bed.database, env, clock: new ManualClock(new Date()) });
+  try {
+    const cwd = mkdtempSync(join(tmpdir(), 'ctb-shell-'));
+    const report = await runAudit(ctx, { actor: { id: 'cli:laptop', source: 'cli' }, cwd, dryRun: true, checks: [unhandledErrorsCheck, logRotationCheck] });
+    return new Map(report.results.map((r) => [r.id, r]));
+  } finally {
+    await ctx.close();
+  }
+}
 
 describe('the engine\'s logs, approvers and alert channels across processes', () => {
   it('are recorded by the engine and judged by ctb audit in a shell that sets looser ones', async () => {
@@ -69,15 +90,13 @@ describe('the engine\'s logs, approvers and alert channels across processes', ()
     rmSync(env.LOG_DIR!, { recursive: true, force: true });
     mkdirSync(env.LOG_DIR!);
     writeFileSync(join(env.LOG_DIR!, 'system.log'), `${JSON.stringify({ level: 30, time: Date.now(), pid: 2, msg: 'web started' })}\n`);
-    await ctbInShell(['audit', '--dry-run'], { ...shell, LOG_DIR: env.LOG_DIR! });
-    results = await bed.latestRun();
+    results = await logChecksHere({ ...shell, LOG_DIR: env.LOG_DIR! });
     expect(results.get('logs.unhandled_errors')).toMatchObject({ status: 'fail' });
     expect(results.get('logs.unhandled_errors')!.value).toContain(scanned);
 
     // No scan published (an engine of an older version): not judged, and how to fix it.
     await bed.database.db.update(golivePolicy).set({ logScan: null });
-    await ctbInShell(['audit', '--dry-run'], shell);
-    results = await bed.latestRun();
+    results = await logChecksHere(shell);
     const none = `not judged: the engine's process ${recordedBy} has published no scan of its logs to the database`;
     for (const id of ['logs.unhandled_errors', 'logging.rotation']) {
       expect(results.get(id)).toMatchObject({ status: 'fail' });
@@ -88,8 +107,7 @@ describe('the engine\'s logs, approvers and alert channels across processes', ()
     // A scan an hour old: the engine stopped publishing; not judged.
     const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
     await bed.database.db.update(golivePolicy).set({ logScan: { ...stored!.logScan!, scan: { ...stored!.logScan!.scan, ok: true, total: 0, findings: [] }, at: hourAgo } });
-    await ctbInShell(['audit', '--dry-run'], shell);
-    results = await bed.latestRun();
+    results = await logChecksHere(shell);
     for (const id of ['logs.unhandled_errors', 'logging.rotation']) {
       expect(results.get(id)).toMatchObject({ status: 'fail' });
       expect(results.get(id)!.value).toContain("not judged: the newest scan of the engine's logs is 1h old");

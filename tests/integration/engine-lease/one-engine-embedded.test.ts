@@ -14,7 +14,8 @@ killBotsAfterEach();
 describe('one engine per embedded DATA_DIR', () => {
   it('refuses a second ctb start on the same DATA_DIR with exit 1, naming the running bot (pid, host, role, since), and leaves it serving', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ctb-one-engine-'));
-    const env = baseEnv(dir);
+    // Whether it trades is not looked at here: only that it runs, refuses the second and serves the CLI.
+    const env = baseEnv(dir, {}, { idle: true });
     const first = bot(['start'], env, dir);
     await first.waitFor(/ctb running on port/, 120_000);
     await first.waitFor(/engine lease taken/);

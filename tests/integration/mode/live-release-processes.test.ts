@@ -30,22 +30,34 @@ beforeAll(() => {
   release = releaseDir({ tag: null, prefix: 'ctb-release-gate-' });
   commit = release.git('rev-parse', 'HEAD').trim();
 });
-// Stopped gracefully: each releases the engine lease, so the next test's engine takes it at once.
-afterEach(async () => {
-  for (const p of [standby, engine]) {
-    p?.kill('SIGTERM');
-    await p?.exited;
-  }
+/** Stopped gracefully: it releases the engine lease, so the next engine takes it at once. */
+async function stop(p: BotProcess | undefined): Promise<void> {
+  p?.kill('SIGTERM');
+  await p?.exited;
+}
+// The engine runs on into the next test, which stops it before starting its own, or (the last test)
+// keeps it as the engine ahead of its standby.
+afterEach(() => stop(standby));
+afterAll(async () => {
+  await stop(engine);
+  release?.remove();
 });
-afterAll(() => release?.remove());
 
 /** An engine's environment: what is judged is the release it started with and the policy it recorded at its start, not its trading. */
 const engineEnv = (dir: string) => baseEnv(dir, { DATABASE_URL: bed.database.url, SLACK_APPROVERS: APPROVERS }, { idle: true });
 
+/** An engine's process on the release directory's build, as it is on disk now. */
+function startEngine(): BotProcess {
+  const dir = mkdtempSync(join(tmpdir(), 'ctb-release-engine-'));
+  return startBotProcess(['start', '--role', 'worker'], engineEnv(dir), dir, release.bin);
+}
+
+const runsOn = (p: BotProcess | undefined): p is BotProcess => p !== undefined && p.proc.exitCode === null && p.proc.signalCode === null;
+
 /** The engine's process runs the release directory's build and has recorded its policy; it runs on (the switch judges the lease holder's release). */
 async function engineRecords(): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'ctb-release-engine-'));
-  engine = startBotProcess(['start', '--role', 'worker'], engineEnv(dir), dir, release.bin);
+  await stop(engine);
+  engine = startEngine();
   await engine.waitFor(/go-live gate policy recorded/, 120_000);
   return `the engine's process ${hostname()}:${engine.pid} (worker)`;
 }
@@ -94,16 +106,16 @@ describe('/mode live judges the release the engine\'s process runs', () => {
   it('records the build a standby loaded at its start, not one rebuilt on disk before it takes the lease', async () => {
     // dist/ is the dirty build of the test before: a standby starts on it, then the tag is rebuilt clean
     // under it (no restart) and the engine ahead of it stops: the code that trades is still the dirty build.
-    const first = mkdtempSync(join(tmpdir(), 'ctb-release-engine-'));
-    engine = startBotProcess(['start', '--role', 'worker'], engineEnv(first), first, release.bin);
-    await engine.waitFor(/go-live gate policy recorded/, 120_000);
+    // The engine ahead is the test before's, which runs on (on that dirty build too), or one started here.
+    const ahead = runsOn(engine) ? engine : (engine = startEngine());
+    await ahead.waitFor(/go-live gate policy recorded/, 120_000);
     const second = mkdtempSync(join(tmpdir(), 'ctb-release-standby-'));
     standby = startBotProcess(['start', '--role', 'worker'], engineEnv(second), second, release.bin);
     await standby.waitFor(/standing by/, 120_000);
     release.build();
     expect(JSON.parse(readFileSync(join(release.dir, 'dist/build-info.json'), 'utf8'))).toMatchObject({ tag: TAG, dirty: false });
-    engine.kill('SIGTERM');
-    await engine.exited;
+    ahead.kill('SIGTERM');
+    await ahead.exited;
     await standby.waitFor(/go-live gate policy recorded/, 120_000);
     const { result, line } = await requestLive();
     expect(result.opened).toBe(false);

@@ -9,13 +9,24 @@ import { ManualClock } from '../../../src/clock.js';
 import { testConfig } from '../../../src/config/env.js';
 import { alertPolicies, oncallOverrides, oncallRotations } from '../../../src/db/schema/index.js';
 import { silentLogger } from '../../../src/logger.js';
-import { whoIsOnCall } from '../../../src/services/oncall/who-is-on-call.js';
+import { onCallAt, type OnCallNow } from '../../../src/services/oncall/schedule.js';
+import { getRotation, overridesBetween } from '../../../src/services/oncall/store.js';
+import { databaseNow } from '../../../src/db/queries/database-clock.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { handoffFromDatabaseNow } from '../../support/oncall-fixtures.js';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
 
 let database: TestDatabase;
 let ctx: OwnedContext;
 let clock: ManualClock;
 const operator = { id: 'UOPS1', source: 'slack' as const };
+
+/** Who the stored rotation and overrides put on call at `at` (the manual clock's; whoIsOnCall asks at the database's now()). */
+async function whoIsOnCall(db: OwnedContext['db'], at: Date): Promise<OnCallNow> {
+  return onCallAt(await getRotation(db), await overridesBetween(db, at, new Date(at.getTime() + 1)), at);
+}
 
 beforeAll(async () => {
   database = await createPostgresTestDb();
@@ -34,24 +45,27 @@ beforeEach(async () => {
 
 describe('on-call commands on PostgreSQL', () => {
   it('hands off at the New York time, not the UTC one, and an override wins for its range', async () => {
-    const set = await runCommand(oncallSetCommand, ctx, operator, { members: 'UALICE,<@UBOB|bob>,@UCAROL', handoff: 'mon 09:00', tz: 'America/New_York' });
+    // The handoff is New York's local time an hour after the database's now() (which the commands
+    // judge "now" by); read as UTC it would fall hours away.
+    const { handoff, at } = await handoffFromDatabaseNow(ctx.db, 60 * MIN, 'America/New_York');
+    const set = await runCommand(oncallSetCommand, ctx, operator, { members: 'UALICE,<@UBOB|bob>,@UCAROL', handoff, tz: 'America/New_York' });
     expect(set).toMatchObject({ members: ['UALICE', 'UBOB', 'UCAROL'], onCallNow: 'UALICE', next: 'UBOB', policy: { severity: 'critical', stored: true } });
 
-    clock.set('2026-01-12T13:59:00Z'); // 08:59 New York
-    expect((await whoIsOnCall(ctx.db, clock.now())).primary).toBe('UALICE');
-    clock.set('2026-01-12T14:00:00Z'); // 09:00 New York: Bob's week starts
-    expect(await whoIsOnCall(ctx.db, clock.now())).toMatchObject({ primary: 'UBOB', next: 'UCAROL' });
+    expect((await whoIsOnCall(ctx.db, new Date(at.getTime() - MIN))).primary).toBe('UALICE');
+    expect(await whoIsOnCall(ctx.db, at)).toMatchObject({ primary: 'UBOB', next: 'UCAROL' });
 
+    const before = await databaseNow(ctx.db);
     const o = await runCommand(oncallOverrideCommand, ctx, operator, { user: '<@UDAVE>', duration: '2h' });
-    expect(o).toMatchObject({ userId: 'UDAVE', startsAt: '2026-01-12T14:00:00.000Z', endsAt: '2026-01-12T16:00:00.000Z' });
-    clock.set('2026-01-12T15:59:00Z');
-    expect(await whoIsOnCall(ctx.db, clock.now())).toMatchObject({ primary: 'UDAVE', via: 'override', next: 'UBOB' });
-    clock.set('2026-01-12T16:00:00Z');
-    expect(await whoIsOnCall(ctx.db, clock.now())).toMatchObject({ primary: 'UBOB', via: 'rotation' });
+    const startsAt = new Date(o.startsAt);
+    expect(o).toMatchObject({ userId: 'UDAVE', endsAt: new Date(startsAt.getTime() + 2 * HOUR).toISOString() });
+    expect(startsAt >= before && startsAt <= (await databaseNow(ctx.db)), 'starts at the database\'s now()').toBe(true);
+    expect(await whoIsOnCall(ctx.db, new Date(startsAt.getTime() + 2 * HOUR - MIN))).toMatchObject({ primary: 'UDAVE', via: 'override', next: 'UBOB' });
+    expect(await whoIsOnCall(ctx.db, new Date(startsAt.getTime() + 2 * HOUR))).toMatchObject({ primary: 'UBOB', via: 'rotation' });
 
     const show = await runCommand(oncallShowCommand, ctx, operator, {});
-    expect(show.now).toMatchObject({ primary: 'UBOB', next: 'UCAROL', until: '2026-01-19T14:00:00.000Z' });
-    expect(show.upcoming.map((s) => s.userId)).toEqual(['UBOB', 'UCAROL', 'UALICE', 'UBOB']);
+    expect(show.now).toMatchObject({ primary: 'UDAVE', via: 'override', next: 'UALICE', until: o.endsAt });
+    expect(show.upcoming.map((s) => s.userId)).toEqual(['UALICE', 'UBOB', 'UCAROL', 'UALICE']);
+    expect(show.upcoming[1]!.startsAt).toBe(at.toISOString());
   });
 
   it('refuses bad input with a message naming what is expected, and writes nothing', async () => {
@@ -81,18 +95,26 @@ describe('on-call commands on PostgreSQL', () => {
   });
 
   it('refuses an override that lies entirely in the past, and clears the ones in force and to come', async () => {
-    await expect(runCommand(oncallOverrideCommand, ctx, operator, { user: 'UDAVE', duration: '2h', from: '2026-01-12T10:00:00Z' }))
-      .rejects.toThrow(/would end at 2026-01-12T12:00:00.000Z, before now \(2026-01-12T13:00:00.000Z\): it would never put anyone on call/);
+    // "Now" is the database's now(), which paging judges overrides by; the manual clock is January's.
+    const t = await databaseNow(ctx.db);
+    const iso = (ms: number) => new Date(t.getTime() + ms).toISOString();
+    const past = await runCommand(oncallOverrideCommand, ctx, operator, { user: 'UDAVE', duration: '2h', from: iso(-3 * HOUR) }).then(() => null, (err: Error) => err.message);
+    const said = new RegExp(`would end at ${iso(-HOUR).replace(/[.]/g, '\\.')}, before now \\(([^)]+)\\): it would never put anyone on call`).exec(past ?? '');
+    expect(said, past ?? 'accepted').not.toBeNull();
+    expect(new Date(said![1]!) >= t && new Date(said![1]!) <= (await databaseNow(ctx.db)), `now in "${past}" is the database's`).toBe(true);
     expect(await database.db.select().from(oncallOverrides)).toEqual([]);
     await runCommand(oncallSetCommand, ctx, operator, { members: 'UALICE,UBOB' });
-    await runCommand(oncallOverrideCommand, ctx, operator, { user: 'UDAVE', duration: '2h', from: '2026-01-12T12:00:00Z' });
-    await runCommand(oncallOverrideCommand, ctx, operator, { user: 'UERIN', duration: '1h', from: '2026-01-13T12:00:00Z' });
-    expect((await whoIsOnCall(ctx.db, clock.now())).primary).toBe('UDAVE');
+    await runCommand(oncallOverrideCommand, ctx, operator, { user: 'UDAVE', duration: '2h', from: iso(-HOUR) });
+    await runCommand(oncallOverrideCommand, ctx, operator, { user: 'UERIN', duration: '1h', from: iso(23 * HOUR) });
+    expect((await whoIsOnCall(ctx.db, t)).primary).toBe('UDAVE');
     const cleared = await runCommand(oncallOverrideClearCommand, ctx, operator, {});
+    const after = await databaseNow(ctx.db);
     expect(cleared.cleared.map((o) => o.userId)).toEqual(['UDAVE', 'UERIN']);
-    expect(await whoIsOnCall(ctx.db, clock.now())).toMatchObject({ primary: 'UALICE', via: 'rotation' });
-    // The one in force is kept as history, ended now; the one to come is gone.
-    expect(await database.db.select().from(oncallOverrides)).toMatchObject([{ userId: 'UDAVE', endsAt: new Date('2026-01-12T13:00:00Z') }]);
+    expect(await whoIsOnCall(ctx.db, after)).toMatchObject({ primary: 'UALICE', via: 'rotation' });
+    // The one in force is kept as history, ended at the database's now(); the one to come is gone.
+    const rows = await database.db.select().from(oncallOverrides);
+    expect(rows).toMatchObject([{ userId: 'UDAVE' }]);
+    expect(rows[0]!.endsAt >= t && rows[0]!.endsAt <= after, 'ended at the database\'s now()').toBe(true);
   });
 
   it('says where the escalation SLA and rounds come from, and changes the stored ones only when asked', async () => {

@@ -15,12 +15,14 @@ import { createLogger } from '../../../src/logger.js';
 import { renderOncallSchedule, renderOncallWho } from '../../../src/slack/views/oncall.js';
 import { usePostgresTestDb } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
+import { handoffFromDatabaseNow, passOncallTime, rotationOnDatabaseClock } from '../../support/oncall-fixtures.js';
 import { ALERT_TABLES, ALERTS_CHANNEL, alertConfig, alertHarness, type AlertHarness } from '../../support/alert-fixtures.js';
 
 const database = usePostgresTestDb({ truncate: ALERT_TABLES });
 let slack: FakeSlack;
 const harnesses: AlertHarness[] = [];
 const operator = { id: 'cli:op', source: 'cli' as const };
+const HOUR = 3_600_000;
 
 async function replica(logged?: Array<{ msg: string; level: number }>): Promise<AlertHarness> {
   const config = alertConfig(slack);
@@ -45,10 +47,10 @@ afterEach(async () => {
   await slack.close();
 });
 
-/** Monday 2026-01-05 12:00 UTC: UALICE on call until the 13:00 handover, then UGONE. */
+/** Set with `ctb oncall set`: UALICE on call until a handover an hour after the database's now(), then UGONE. */
 async function rotation(h: AlertHarness) {
-  h.clock.set('2026-01-05T12:00:00Z');
-  await runCommand(oncallSetCommand, h.ctx, operator, { members: 'UALICE,UGONE', handoff: 'mon 13:00', tz: 'UTC' });
+  const { handoff } = await handoffFromDatabaseNow(h.ctx.db, HOUR, 'UTC');
+  await runCommand(oncallSetCommand, h.ctx, operator, { members: 'UALICE,UGONE', handoff, tz: 'UTC' });
 }
 
 describe('oncall show re-checks the people it names with Slack', () => {
@@ -75,6 +77,15 @@ describe('oncall show re-checks the people it names with Slack', () => {
   });
 });
 
+/**
+ * The handover on the database's clock (whoIsOnCall's): UALICE on call until a handover within the
+ * hour, then UGONE. Returns when UGONE's shift starts once `handover()` has moved that hour on.
+ */
+async function rotationHandingOverInAnHour(): Promise<{ since: Date; handover: () => Promise<void> }> {
+  const { handoffAt } = await rotationOnDatabaseClock(database().db, ['UALICE', 'UGONE'], { handoffInMs: HOUR });
+  return { since: new Date(handoffAt.getTime() - HOUR), handover: () => passOncallTime(database().db, HOUR) };
+}
+
 describe('the handover that puts a deactivated member on call', () => {
   const unreachableGroups = () => database().db.select().from(alertGroups).where(eq(alertGroups.source, 'oncall'));
   const channelPosts = () => slack.callsTo('chat.postMessage').filter((c) => c.body.channel === ALERTS_CHANNEL).map((c) => JSON.stringify(c.body));
@@ -82,19 +93,17 @@ describe('the handover that puts a deactivated member on call', () => {
   it('raises one warning in the alerts channel across two replicas', async () => {
     const a = await replica();
     const b = await replica();
-    await rotation(a);
+    const { since, handover } = await rotationHandingOverInAnHour();
     slack.on('users.info', deactivated);
-    b.clock.set('2026-01-05T12:00:00Z');
     expect(await a.runtime.handover.tick()).toBe('reachable'); // UALICE's shift
     expect(await unreachableGroups()).toEqual([]);
 
-    a.clock.set('2026-01-05T13:00:00Z');
-    b.clock.set('2026-01-05T13:00:00Z');
+    await handover();
     expect(await a.runtime.handover.tick()).toBe('unreachable');
     expect(await b.runtime.handover.tick()).toBe('unreachable');
     expect(await a.runtime.handover.tick()).toBe('checked_already');
     const groups = await unreachableGroups();
-    expect(groups).toMatchObject([{ severity: 'warning', count: 1, fingerprint: 'oncall-unreachable:UGONE@2026-01-05T13:00:00.000Z' }]);
+    expect(groups).toMatchObject([{ severity: 'warning', count: 1, fingerprint: `oncall-unreachable:UGONE@${since.toISOString()}` }]);
 
     for (let i = 0; i < 3; i += 1) {
       a.clock.advance(1_000);
@@ -102,14 +111,14 @@ describe('the handover that puts a deactivated member on call', () => {
     }
     const posted = channelPosts();
     expect(posted).toHaveLength(1);
-    expect(posted[0]).toContain('UGONE is on call since 2026-01-05T13:00:00.000Z (by the rotation) but cannot be paged: Slack says deactivated');
+    expect(posted[0]).toContain(`UGONE is on call since ${since.toISOString()} (by the rotation) but cannot be paged: Slack says deactivated`);
   });
 
   it('is checked by the running bot (a job on every replica)', async () => {
     const h = await replica();
-    await rotation(h);
+    const { since, handover } = await rotationHandingOverInAnHour();
     slack.on('users.info', deactivated);
-    h.clock.set('2026-01-05T13:00:00Z');
+    await handover();
     const running = await alertsFeature.start(h.ctx, {} as HttpServer, { role: 'all', feed: 'replay' });
     try {
       await h.ctx.jobs.runNow('oncall-handover');
@@ -117,21 +126,23 @@ describe('the handover that puts a deactivated member on call', () => {
       await running?.stop();
       await h.ctx.jobs.stopAll();
     }
-    expect(await unreachableGroups()).toMatchObject([{ fingerprint: 'oncall-unreachable:UGONE@2026-01-05T13:00:00.000Z' }]);
+    expect(await unreachableGroups()).toMatchObject([{ fingerprint: `oncall-unreachable:UGONE@${since.toISOString()}` }]);
   });
 
   it('logs a Slack outage once when the check first fails and once when Slack answers again, with the count, not a line a run', async () => {
     const logged: Array<{ msg: string; level: number }> = [];
     const h = await replica(logged);
-    await rotation(h);
+    const { since, handover } = await rotationHandingOverInAnHour();
+    await handover();
     slack.on('users.info', slackDown);
+    // This replica's clock dates its own outage; the handover is the database's.
     for (let minute = 0; minute < 5; minute += 1) {
       h.clock.set(`2026-01-05T13:0${minute}:05Z`);
       expect(await h.runtime.handover.tick()).toBe('unchecked');
     }
     const about = () => logged.filter((l) => l.msg.includes('UGONE') && l.level >= 30).map((l) => [l.level, l.msg]);
     expect(about()).toEqual([
-      [40, 'could not check with Slack that UGONE, on call since 2026-01-05T13:00:00.000Z, can be paged (fatal_error); asking again every run, quietly until Slack answers'],
+      [40, `could not check with Slack that UGONE, on call since ${since.toISOString()}, can be paged (fatal_error); asking again every run, quietly until Slack answers`],
     ]);
     slack.on('users.info', deactivated);
     h.clock.set('2026-01-05T13:05:05Z');
@@ -144,13 +155,12 @@ describe('the handover that puts a deactivated member on call', () => {
 
   it('asks again when Slack did not answer at the handover', async () => {
     const h = await replica();
-    await rotation(h);
-    h.clock.set('2026-01-05T13:00:00Z');
+    const { handover } = await rotationHandingOverInAnHour();
+    await handover();
     slack.on('users.info', slackDown);
     expect(await h.runtime.handover.tick()).toBe('unchecked');
     expect(await unreachableGroups()).toEqual([]);
     slack.on('users.info', deactivated);
-    h.clock.set('2026-01-05T13:01:00Z');
     expect(await h.runtime.handover.tick()).toBe('unreachable');
     expect(await unreachableGroups()).toHaveLength(1);
   });

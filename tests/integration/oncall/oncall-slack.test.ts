@@ -6,12 +6,16 @@ import { runCommand } from '../../../commands/run-command.js';
 import { ManualClock } from '../../../src/clock.js';
 import { oncallOverrides } from '../../../src/db/schema/index.js';
 import { startSlackHarness, USERS, type SlackHarness } from '../../support/slack-harness.js';
+import { databaseNow } from '../../../src/db/queries/database-clock.js';
+import { handoffFromDatabaseNow, handoffText, passOncallTime } from '../../support/oncall-fixtures.js';
+
+const HOUR = 3_600_000;
 
 const text = (body: unknown) => JSON.stringify(body ?? {});
 
 describe('/oncall in Slack', () => {
   let h: SlackHarness;
-  // Monday 2026-01-12 13:00 UTC = 08:00 in New York, an hour before a "mon 09:00" New York handoff.
+  // The replica's own clock is January's; who is on call is judged at the database's now().
   const clock = new ManualClock('2026-01-12T13:00:00Z');
   beforeAll(async () => {
     // With an alerts channel: the approvers are paged through it (without one, nobody can be paged).
@@ -41,12 +45,14 @@ describe('/oncall in Slack', () => {
   });
 
   it('shows who is on call now and next, following the handoff in the rotation time zone', async () => {
-    await runCommand(oncallSetCommand, h.ctx, { id: 'cli:ops', source: 'cli' }, { members: 'UALICE,UBOB,UCAROL', handoff: 'mon 09:00', tz: 'America/New_York' });
+    // Handoff at New York's local time an hour after the database's now(): Alice's week ends then.
+    const { handoff, at } = await handoffFromDatabaseNow(h.ctx.db, HOUR, 'America/New_York');
+    await runCommand(oncallSetCommand, h.ctx, { id: 'cli:ops', source: 'cli' }, { members: 'UALICE,UBOB,UCAROL', handoff, tz: 'America/New_York' });
     expect((await ask('who')).reply?.text).toMatch(/On call now: UALICE; next: UBOB$/);
-    clock.set('2026-01-12T14:00:00Z'); // 09:00 in New York: Bob's week
+    await passOncallTime(h.ctx.db, HOUR); // the handoff has passed: Bob's week
     const { reply } = await ask('who');
     expect(reply?.text).toMatch(/On call now: UBOB; next: UCAROL$/);
-    expect(text(reply)).toContain('handoff every mon 09:00 (America/New_York)');
+    expect(text(reply)).toContain(`handoff every ${handoffText(new Date(at.getTime() - HOUR), 'America/New_York')} (America/New_York)`);
   });
 
   it('lists the coming weeks of the schedule', async () => {
@@ -60,14 +66,17 @@ describe('/oncall in Slack', () => {
   });
 
   it('lets an operator override for a while, posts it in the channel, and /oncall who follows it', async () => {
+    const before = await databaseNow(h.ctx.db);
     const { reply, log } = await ask('override <@UDAVE|dave> 2h', USERS.operator);
     expect(reply?.response_type).toBe('in_channel');
-    expect(reply?.text).toMatch(/UDAVE is on call from 2026-01-12T14:00:00.000Z to 2026-01-12T16:00:00.000Z \(override for 2h, set by UOPERATOR1\)/);
+    const [, from, to] = /UDAVE is on call from (\S+) to (\S+) \(override for 2h, set by UOPERATOR1\)/.exec(String(reply?.text)) ?? [];
+    expect(new Date(to!).getTime() - new Date(from!).getTime()).toBe(2 * HOUR);
+    expect(new Date(from!) >= before && new Date(from!) <= (await databaseNow(h.ctx.db)), `${from} is the database's now()`).toBe(true);
     expect(log).toMatchObject([{ actor: USERS.operator, command: 'oncall override', allowed: true, result: 'ok' }]);
     const rows = await h.ctx.db.select().from(oncallOverrides);
     expect(rows).toMatchObject([{ userId: 'UDAVE', createdBy: USERS.operator }]);
     expect((await ask('who')).reply?.text).toMatch(/On call now: UDAVE \(override\); next: UBOB$/);
-    clock.set('2026-01-12T16:00:00Z');
+    await passOncallTime(h.ctx.db, 2 * HOUR); // the override is over
     expect((await ask('who')).reply?.text).toMatch(/On call now: UBOB; next: UCAROL$/);
   });
 

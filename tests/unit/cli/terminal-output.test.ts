@@ -1,10 +1,12 @@
 // What the terminal shows: amounts rounded (money to the cent, percentages to 2 decimals), tables
 // aligned with cli-table3, colour only on a terminal and never with NO_COLOR, long text wrapped at
 // word boundaries, and a spinner on stderr (terminal only) that erases itself.
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import type { AuditLogResult } from '../../../commands/audit-log.js';
 import { renderAuditLogText } from '../../../src/cli/render/audit-log.js';
 import { renderAuditTable } from '../../../src/cli/render/audit-table.js';
+import { withPlainTextShortcut, type WidthOf } from '../../../src/cli/render/cell-width.js';
 import { money, pct, price, signedMoney, signedPct, trimmed } from '../../../src/domain/amount-text.js';
 import { renderStatsText } from '../../../src/cli/render/stats-text.js';
 import { colourEnabled, styleFor } from '../../../src/cli/render/style.js';
@@ -87,6 +89,58 @@ describe('tables', () => {
     expect(out).not.toContain('…');
     const words = lines.flatMap((l) => l.split('│')[3]?.trim().split(/\s+/) ?? []).filter(Boolean);
     expect(words.join(' ')).toBe(`RESULT cannot trade fix: ${fix}`);
+  });
+});
+
+describe('cell widths', () => {
+  /** string-width as cli-table3 requires it, loaded afresh: the table module may have replaced its cached exports. */
+  function stringWidth(): WidthOf {
+    const fromTable = createRequire(createRequire(import.meta.url).resolve('cli-table3'));
+    const id = fromTable.resolve('string-width');
+    const held = fromTable.cache[id];
+    delete fromTable.cache[id];
+    try {
+      return fromTable('string-width') as WidthOf;
+    } finally {
+      if (held) fromTable.cache[id] = held;
+    }
+  }
+
+  it('measures every text as string-width does, plain text by its length', () => {
+    const real = stringWidth();
+    const measure = withPlainTextShortcut(real);
+    const ascii = Array.from({ length: 128 }, (_, c) => String.fromCharCode(c));
+    const symbols = [...'—…→·×•≥≤−–≈', ...Array.from({ length: 0x80 }, (_, i) => String.fromCharCode(0x2500 + i))];
+    // Their neighbours, which the shortcut leaves to string-width (some are emoji or wide).
+    const near = [0x2015, 0x2025, 0x2027, 0x2191, 0x2193, 0x2194, 0x2199, 0x21a9, 0x00b6, 0x00b8, 0x00d6, 0x00d8, 0x2021, 0x2023, 0x2264 - 1, 0x2266, 0x2211, 0x2247, 0x2249, 0x24ff, 0x2580, 0x25b6, 0x2b50].map((c) => String.fromCharCode(c));
+    const pool = [...ascii, ...symbols, ...near, '\uFE0F', '\u200D', '\u20E3'];
+    let seed = 7;
+    const random = (n: number, from: string[]) => Array.from({ length: n }, () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return from[seed % from.length]!;
+    }).join('');
+    const texts: unknown[] = [
+      ...ascii, '', ' ', 'PASS', 'credentials.leak_scan', 'fix: Set KRAKEN_API_KEY and KRAKEN_API_SECRET (a Trade-only key).',
+      ...symbols, ...near, ...symbols.map((c) => `paper ${c} live`),
+      ...Array.from({ length: 300 }, (_, i) => random(1 + (i % 40), ascii)),
+      ...Array.from({ length: 300 }, (_, i) => random(1 + (i % 40), [...ascii.slice(32, 127), ...symbols])),
+      ...Array.from({ length: 300 }, (_, i) => random(1 + (i % 40), pool)),
+      '\x1b[31mFAIL\x1b[39m', '\x1b[1m\x1b[31mFAIL\x1b[39m\x1b[22m', 'a\tb', 'line\nbreak', '\x7f', '\x9b31m',
+      '—', '─────', '│', '╭', 'paper — live', 'naïve', 'e\u0301', '日本語', '🚀', '👍🏽', '#\uFE0F\u20E3', '1\u20E3', '€100', '\u00a0',
+      42, undefined, null,
+    ];
+    for (const text of texts) expect(measure(text), JSON.stringify(text)).toBe(real(text));
+    // Control: the corpus has text the shortcut does not answer, whose width is not its length.
+    expect(real('日本語')).toBe(6);
+    expect(real('\u2b50')).toBe(2);
+    expect(real('\x1b[31mFAIL\x1b[39m')).toBe(4);
+  });
+
+  it('draws a table with wide, coloured and accented cells to one width per line', () => {
+    const out = table(['PAIR', 'NOTE'], [['BTC/USD', '日本語 🚀'], ['ETH/USD', '\x1b[31mred\x1b[39m — naïve']], { widths: [10, 20] });
+    const widths = out.split('\n').map((l) => stringWidth()(l));
+    expect(new Set(widths).size).toBe(1);
+    expect(widths[0]).toBe(10 + 20 + 3);
   });
 });
 

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Secret } from '../../../config/secret.js';
-import { trackedFiles, trackedFilesMatching } from '../sources/git.js';
+import { trackedFileLists } from '../sources/git.js';
 
 /** The repo's list of paths whose key-shaped literals are fixtures, not keys (docs/audit-json.md). */
 export const LEAK_SCAN_IGNORE = '.leakscanignore';
@@ -22,6 +22,9 @@ export interface SecretFinding {
 const MAX_FILE_BYTES = 2 * 1024 * 1024;
 // A key-ish name, an assignment, then a long base64 literal: `KRAKEN_API_KEY=…`, `secret: "…"`.
 const ASSIGNED = /(?:kraken|api[_-]?key|api[_-]?secret|secret|private[_-]?key|apikey)\w*["']?\s*[:=]\s*["'`]?([A-Za-z0-9+/]{40,}={0,2})(?![A-Za-z0-9+/=])/gi;
+
+/** ASSIGNED, asked only whether it matches (no `g`: no lastIndex carried from one text to the next). */
+const ASSIGNED_ANYWHERE = new RegExp(ASSIGNED.source, 'i');
 
 function shapeOf(literal: string): SecretFinding['kind'] | null {
   if (/^[A-Za-z0-9+/]{56}$/.test(literal)) return 'key_shaped';
@@ -37,14 +40,20 @@ export function scanText(
 ): SecretFinding[] {
   const findings: SecretFinding[] = [];
   // A value too short to be a Kraken key or secret is not searched for: it occurs in unrelated text.
-  const key = secrets.key?.tooShortToMatch() ? undefined : secrets.key;
-  const secret = secrets.secret?.tooShortToMatch() ? undefined : secrets.secret;
+  let key = secrets.key?.tooShortToMatch() ? undefined : secrets.key;
+  let secret = secrets.secret?.tooShortToMatch() ? undefined : secrets.secret;
+  // What the whole text does not contain, no line of it does: most files are read through once, not
+  // line by line (a line's match is a match in the whole text at the same place).
+  if (!key?.occursIn(text)) key = undefined;
+  if (!secret?.occursIn(text)) secret = undefined;
+  const shapes = opts.shapes !== false && ASSIGNED_ANYWHERE.test(text);
+  if (!key && !secret && !shapes) return findings;
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (key?.occursIn(line)) findings.push({ file, line: i + 1, kind: 'configured_key' });
     if (secret?.occursIn(line)) findings.push({ file, line: i + 1, kind: 'configured_secret' });
-    if (opts.shapes === false) continue;
+    if (!shapes) continue;
     for (const m of line.matchAll(ASSIGNED)) {
       const kind = shapeOf(m[1]!);
       if (kind && !findings.some((f) => f.line === i + 1 && f.file === file)) findings.push({ file, line: i + 1, kind });
@@ -57,9 +66,10 @@ export async function scanTrackedFiles(
   cwd: string,
   [key, secret]: [Secret | undefined, Secret | undefined],
 ): Promise<{ filesScanned: number; findings: SecretFinding[]; shapesSkipped: string[] } | null> {
-  const files = await trackedFiles(cwd);
-  if (files === null) return null;
-  const ignored = existsSync(join(cwd, LEAK_SCAN_IGNORE)) ? new Set(await trackedFilesMatching(cwd, LEAK_SCAN_IGNORE)) : new Set<string>();
+  const lists = await trackedFileLists(cwd, existsSync(join(cwd, LEAK_SCAN_IGNORE)) ? LEAK_SCAN_IGNORE : null);
+  if (lists === null) return null;
+  const { files } = lists;
+  const ignored = new Set(lists.matching);
   const findings: SecretFinding[] = [];
   let filesScanned = 0;
   for (const file of files) {

@@ -21,11 +21,19 @@ export async function isGitCheckout(cwd: string): Promise<boolean> {
   return r?.ok === true && r.stdout.trim() === 'true';
 }
 
-/** Tracked files relative to cwd, or null outside a checkout. */
-export async function trackedFiles(cwd: string): Promise<string[] | null> {
+/**
+ * Tracked files relative to cwd, and those of them that match the gitignore-style patterns in
+ * `patternFile` (relative to cwd; none when it is null: Git itself reads the patterns, so their
+ * meaning is exactly .gitignore's), or null outside a checkout. Git is asked once whether cwd is one.
+ */
+export async function trackedFileLists(cwd: string, patternFile: string | null): Promise<{ files: string[]; matching: string[] } | null> {
   if (!(await isGitCheckout(cwd))) return null;
-  const r = await git(cwd, ['ls-files', '-z']);
-  return r ? r.stdout.split('\0').filter(Boolean) : null;
+  const [files, matching] = await Promise.all([
+    git(cwd, ['ls-files', '-z']),
+    patternFile === null ? null : git(cwd, ['ls-files', '-z', '--cached', '--ignored', `--exclude-from=${patternFile}`]),
+  ]);
+  if (!files) return null;
+  return { files: files.stdout.split('\0').filter(Boolean), matching: matching?.ok ? matching.stdout.split('\0').filter(Boolean) : [] };
 }
 
 export async function isTracked(cwd: string, path: string): Promise<boolean | null> {
@@ -39,15 +47,4 @@ export async function isIgnored(cwd: string, path: string): Promise<boolean | nu
   // --no-index: answer from the ignore rules even if the file is (wrongly) tracked.
   const r = await git(cwd, ['check-ignore', '-q', '--no-index', '--', path]);
   return r?.ok ?? null;
-}
-
-/**
- * Tracked files that match the gitignore-style patterns in `patternFile` (relative to cwd), or an
- * empty list when that file does not exist. Git itself reads the patterns, so their meaning is
- * exactly .gitignore's.
- */
-export async function trackedFilesMatching(cwd: string, patternFile: string): Promise<string[] | null> {
-  if (!(await isGitCheckout(cwd))) return null;
-  const r = await git(cwd, ['ls-files', '-z', '--cached', '--ignored', `--exclude-from=${patternFile}`]);
-  return r?.ok ? r.stdout.split('\0').filter(Boolean) : [];
 }

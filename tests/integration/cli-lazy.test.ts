@@ -81,6 +81,38 @@ function tracedAsync(args: string[], env: Record<string, string>): Promise<{ sta
   );
 }
 
+/**
+ * A traced run of `args` with `env`, shared by every test that reads the same command line's trace:
+ * one process answers them all (each test still asserts on a real run of it), where each ran its own.
+ */
+const sharedRuns = new Map<string, ReturnType<typeof traced>>();
+function tracedOnce(args: string[], env: Record<string, string> = {}) {
+  const key = JSON.stringify([args, env]);
+  if (!sharedRuns.has(key)) sharedRuns.set(key, traced(args, env));
+  return sharedRuns.get(key)!;
+}
+
+/** A preload that prints Node's own modules the process compiled (process.moduleLoadList), at exit. */
+const LIST_BUILTINS = `data:text/javascript,${encodeURIComponent("process.on('exit', () => process.stderr.write('BUILTINS ' + JSON.stringify(process.moduleLoadList) + '\\n'));")}`;
+
+/**
+ * `ctb args` with `env` under that preload alone (Node's own modules do not pass the import tracer,
+ * and the built-ins counted are the command's): its exit status, output and the built-in modules it
+ * compiled, or undefined when it printed no list. Shared as tracedOnce is.
+ */
+const builtinRuns = new Map<string, { status: number | null; stdout: string; stderr: string; builtins: string[] | undefined }>();
+function builtinsOnce(args: string[], env: Record<string, string> = {}) {
+  const key = JSON.stringify([args, env]);
+  if (!builtinRuns.has(key)) {
+    const run = spawnSync(process.execPath, ['--import', LIST_BUILTINS, BIN, ...args], {
+      cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir, DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), ...env }, encoding: 'utf8', timeout: 60_000,
+    });
+    const line = run.stderr.split('\n').find((l) => l.startsWith('BUILTINS '));
+    builtinRuns.set(key, { status: run.status, stdout: run.stdout, stderr: run.stderr, builtins: line === undefined ? undefined : (JSON.parse(line.slice('BUILTINS '.length)) as string[]) });
+  }
+  return builtinRuns.get(key)!;
+}
+
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'ctb-lazy-'));
 });
@@ -118,7 +150,7 @@ describe('the built ctb loads only what a command uses', () => {
   });
 
   it('ctb version and ctb --version: the same line, no heavy library', () => {
-    const version = traced(['version']);
+    const version = tracedOnce(['version']);
     expect(version.status, version.stderr).toBe(0);
     expect(heavyIn(version.urls)).toEqual([]);
     const flag = traced(['--version']);
@@ -185,14 +217,14 @@ describe('the built ctb loads only what a command uses', () => {
   }, 120_000);
 
   it('ctb stats --json on PostgreSQL: no chart library unless --chart', () => {
-    const run = traced(['stats', '--json'], { DATABASE_URL: db.url });
+    const run = tracedOnce(['stats', '--json'], { DATABASE_URL: db.url });
     expect(run.status, run.stderr).toBe(0);
     expect(heavyIn(run.urls)).toEqual([]);
   });
 
   it("ctb stats --json and mode status: prom-client's registry and counters only, not its index (default process metrics, cluster, OpenTelemetry)", () => {
     for (const args of [['stats', '--json'], ['mode', 'status', '--json']]) {
-      const run = traced(args, { DATABASE_URL: db.url });
+      const run = tracedOnce(args, { DATABASE_URL: db.url });
       expect(run.status, run.stderr).toBe(0);
       const bundled = bundledIn(run.urls, args);
       // Control: the registry every context has is in what was loaded, so the search below is live.
@@ -203,7 +235,7 @@ describe('the built ctb loads only what a command uses', () => {
 
   it('ctb stats --json and mode status --json load no ES module chunk: each runs from its one-command script', () => {
     for (const args of [['stats', '--json'], ['mode', 'status', '--json']]) {
-      const run = traced(args, { DATABASE_URL: db.url });
+      const run = tracedOnce(args, { DATABASE_URL: db.url });
       expect(run.status, run.stderr).toBe(0);
       expect(JSON.parse(run.stdout), args.join(' ')).toMatchObject({ ok: true });
       // Control: the tracer saw the binary and its script loader.
@@ -211,14 +243,14 @@ describe('the built ctb loads only what a command uses', () => {
       expect(run.urls.filter((u) => u.includes('/dist/')), args.join(' ')).toEqual([]);
     }
     // Any other command still runs the ES module build.
-    const version = traced(['version']);
+    const version = tracedOnce(['version']);
     expect(version.status, version.stderr).toBe(0);
     expect(version.urls.some((u) => u.endsWith('/dist/ctb.js'))).toBe(true);
   });
 
   it('ctb stats --json and mode status write no log line, so they never load pino', () => {
     for (const args of [['stats', '--json'], ['mode', 'status', '--json']]) {
-      const run = traced(args, { DATABASE_URL: db.url });
+      const run = tracedOnce(args, { DATABASE_URL: db.url });
       expect(run.status, run.stderr).toBe(0);
       expect(run.urls.filter((u) => u.includes('/node_modules/pino/')), args.join(' ')).toEqual([]);
     }
@@ -226,15 +258,10 @@ describe('the built ctb loads only what a command uses', () => {
 
   it("ctb stats --json compiles neither Node's tls nor zlib (postgres.js and the log files call them only for TLS and compression)", () => {
     // Node's own modules do not pass the import tracer: a preload lists those compiled, at exit.
-    const listBuiltins = `data:text/javascript,${encodeURIComponent("process.on('exit', () => process.stderr.write('BUILTINS ' + JSON.stringify(process.moduleLoadList) + '\\n'));")}`;
     const builtins = (env: Record<string, string>) => {
-      const run = spawnSync(process.execPath, ['--import', listBuiltins, BIN, 'stats', '--json'], {
-        cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir, DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), ...env }, encoding: 'utf8', timeout: 60_000,
-      });
-      const line = run.stderr.split('\n').find((l) => l.startsWith('BUILTINS '));
-      expect(line, run.stderr).toBeDefined();
-      const loaded = (JSON.parse(line!.slice('BUILTINS '.length)) as string[]).filter((m) => /^NativeModule (tls|zlib|_tls_wrap)$/.test(m));
-      return { status: run.status, stdout: run.stdout, stderr: run.stderr, loaded };
+      const run = builtinsOnce(['stats', '--json'], env);
+      expect(run.builtins, run.stderr).toBeDefined();
+      return { ...run, loaded: run.builtins!.filter((m) => /^NativeModule (tls|zlib|_tls_wrap)$/.test(m)) };
     };
     const plain = builtins({ DATABASE_URL: db.url });
     expect(plain.status, plain.stderr).toBe(0);
@@ -247,15 +274,11 @@ describe('the built ctb loads only what a command uses', () => {
   });
 
   it("ctb --help and ctb version compile neither Node's crypto nor vm (only a one-command script's loader needs them)", () => {
-    const listBuiltins = `data:text/javascript,${encodeURIComponent("process.on('exit', () => process.stderr.write('BUILTINS ' + JSON.stringify(process.moduleLoadList) + '\\n'));")}`;
     const builtins = (args: string[], env: Record<string, string> = {}) => {
-      const run = spawnSync(process.execPath, ['--import', listBuiltins, BIN, ...args], {
-        cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir, DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), ...env }, encoding: 'utf8', timeout: 60_000,
-      });
+      const run = builtinsOnce(args, env);
       expect(run.status, run.stderr).toBe(0);
-      const line = run.stderr.split('\n').find((l) => l.startsWith('BUILTINS '));
-      expect(line, run.stderr).toBeDefined();
-      return (JSON.parse(line!.slice('BUILTINS '.length)) as string[]).filter((m) => /^NativeModule (crypto|vm)$/.test(m)).sort();
+      expect(run.builtins, run.stderr).toBeDefined();
+      return run.builtins!.filter((m) => /^NativeModule (crypto|vm)$/.test(m)).sort();
     };
     expect(builtins(['--help'])).toEqual([]);
     expect(builtins(['version'])).toEqual([]);
@@ -264,7 +287,7 @@ describe('the built ctb loads only what a command uses', () => {
   });
 
   it('ctb stats --json loads no text renderer or colours; ctb stats (text) does', () => {
-    const json = traced(['stats', '--json'], { DATABASE_URL: db.url });
+    const json = tracedOnce(['stats', '--json'], { DATABASE_URL: db.url });
     expect(json.status, json.stderr).toBe(0);
     expect(json.urls.filter((u) => u.includes('/node_modules/picocolors/'))).toEqual([]);
     const text = traced(['stats'], { DATABASE_URL: db.url });

@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/logger.js';
 import { startRequestRunner } from '../../src/services/engine-requests/runner.js';
 import { enqueueEngineRequest, getEngineRequest } from '../../src/services/engine-requests/store.js';
 import { createPgliteTestDb, usePostgresTestDb } from '../support/db.js';
+import { countPgliteStatements } from '../support/pglite-statements.js';
 
 const postgres = usePostgresTestDb({ truncate: ['engine_requests'] });
 const clock = new ManualClock(new Date('2026-12-03T10:00:00Z'));
@@ -21,31 +22,6 @@ beforeAll(async () => {
 });
 afterAll(async () => pglite?.close());
 
-/** The statements PGlite runs from now on: each simple query, and each extended-protocol statement (its Sync message). */
-function countStatements(db: Db): { readonly count: number; stop(): void } {
-  const pg = (db as unknown as { session: { client: { execProtocolRawSync(message: Uint8Array, ...rest: unknown[]): unknown } } }).session.client;
-  const own = Object.prototype.hasOwnProperty.call(pg, 'execProtocolRawSync');
-  const original = pg.execProtocolRawSync;
-  let count = 0;
-  pg.execProtocolRawSync = function (message: Uint8Array, ...rest: unknown[]) {
-    // One call may carry several messages (type byte, then a length that counts itself).
-    const view = new DataView(message.buffer, message.byteOffset, message.byteLength);
-    for (let at = 0; at + 5 <= message.byteLength; at += 1 + view.getInt32(at + 1)) {
-      if (message[at] === 0x51 /* Q */ || message[at] === 0x53 /* S */) count += 1;
-    }
-    return original.call(this, message, ...rest);
-  };
-  return {
-    get count() {
-      return count;
-    },
-    stop() {
-      if (own) pg.execProtocolRawSync = original;
-      else delete (pg as { execProtocolRawSync?: unknown }).execProtocolRawSync;
-    },
-  };
-}
-
 describe('an idle request runner', () => {
   it('polls with one statement when nothing is pending or stale, and claims nothing', async () => {
     await pglite.db.execute(sql`delete from engine_requests`);
@@ -53,7 +29,7 @@ describe('an idle request runner', () => {
     const other = await enqueueEngineRequest(pglite.db, clock, { kind: 'reconcile', requestedBy: 'U1' });
     const runner = startRequestRunner({ db: pglite.db, clock, logger: silentLogger() }, { holder: 'w', timer: false, handlers: { cancel_all: async () => ({ ok: true, summary: 'x' }) } });
     await runner.drain(); // the statement is prepared on its first poll
-    const statements = countStatements(pglite.db);
+    const statements = countPgliteStatements(pglite.db);
     try {
       for (let i = 0; i < 3; i++) expect(await runner.drain()).toBe(0);
       // Control: the count sees a statement the runner did not send.

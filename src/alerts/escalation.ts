@@ -16,7 +16,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import { describeDuration } from '../config/duration.js';
-import { advanceEscalation, endEscalation, escalationById, lockDueEscalations, pagedInRound, recordPage, silenceEscalation } from '../db/queries/alert-escalations.js';
+import { advanceEscalation, anyDueEscalation, endEscalation, escalationById, lockDueEscalations, pagedInRound, recordPage, silenceEscalation } from '../db/queries/alert-escalations.js';
 import { alertGroupById, latestAlertEvent } from '../db/queries/alert-groups.js';
 import { databaseNow } from '../db/queries/database-clock.js';
 import type { AlertEscalation, AlertGroup } from '../db/schema/alerts.js';
@@ -86,6 +86,8 @@ export class EscalationTicker {
    * alert, never the bot's). Returns how many steps ran here (0 when another replica took them).
    */
   async tick(scope?: { groupId: number }): Promise<number> {
+    // One read when nothing is due (nearly every tick), not a transaction that locks nothing.
+    if (!(await anyDueEscalation(this.deps.db, scope?.groupId))) return 0;
     let ran = 0;
     for (;;) {
       const { steps, overdue } = await this.#batch(scope?.groupId);

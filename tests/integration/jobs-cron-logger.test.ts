@@ -21,8 +21,8 @@ describe('scheduled jobs under a stalled event loop', () => {
     jobs = new JobRegistry(logger);
     jobs.register({ name: 'every-second', schedule: '* * * * * *', trades: false, run: async () => undefined });
     // The start stalls: nothing else runs for 3.5 s, so the second-by-second schedule misses its slots.
-    const until = Date.now() + 3_500;
-    while (Date.now() < until) { /* a blocked event loop */ }
+    // The thread is blocked as by a long synchronous task, without spinning a core for those seconds.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3_500);
     await new Promise((r) => setTimeout(r, 1_500));
     expect(raw.filter((l) => /NODE-CRON|missed execution/i.test(l))).toEqual([]);
     const missed = lines.filter((l) => /missed execution/.test(String(l['msg'])));

@@ -14,7 +14,8 @@ const SUPPORT = join(ROOT, 'tests/support');
 const LEAKS: Array<[RegExp, string, RegExp?]> = [
   [/\bvi\s*\.\s*(mock|doMock|stubEnv|stubGlobal)\s*\(/, 'vi.mock, vi.stubEnv or vi.stubGlobal'],
   [/\bvi\s*\.\s*useFakeTimers\s*\(/, 'fake timers never made real again', /\bvi\s*\.\s*useRealTimers\s*\(/],
-  [/\bprocess\s*\.\s*env\s*(\.\s*\w+|\[[^\]]+\])\s*(=(?!=)|\?\?=|\|\|=)|\bdelete\s+process\s*\.\s*env\b|Object\.assign\(\s*process\s*\.\s*env\b/, 'a write to process.env'],
+  // A variable set for one call and put back in that call's `finally` (a file runs alone in its worker).
+  [/\bprocess\s*\.\s*env\s*(\.\s*\w+|\[[^\]]+\])\s*(=(?!=)|\?\?=|\|\|=)|\bdelete\s+process\s*\.\s*env\b|Object\.assign\(\s*process\s*\.\s*env\b/, 'a write to process.env never put back', /\bfinally\s*\{[^}]*\bprocess\s*\.\s*env\s*(\.\s*\w+|\[[^\]]+\])\s*=(?!=)/],
   [/\bprocess\s*\.\s*(chdir|umask)\s*\(|\bprocess\s*\.\s*exitCode\s*=(?!=)/, 'a change to the working directory, umask or exit code'],
   [/\bprocess\s*\.\s*(on|once|addListener|prependListener)\s*\(/, 'a process listener never removed', /\bprocess\s*\.\s*(off|removeListener)\s*\(/],
   [/\bvi\s*\.\s*spyOn\s*\(/, 'a spy never restored', /\b(restoreAllMocks|mockRestore)\s*\(/],
@@ -76,6 +77,8 @@ describe('files sharing worker processes', () => {
     expect(LEAKS[2]![0].test(`${p}.env.DATA_DIR = '/tmp/x'`)).toBe(true);
     expect(LEAKS[2]![0].test(`${p}.env['X'] ??= 'y'`)).toBe(true);
     expect(LEAKS[2]![0].test(`if (${p}.env.X === undefined) {}`)).toBe(false);
+    expect(LEAKS[2]![2]!.test(`${p}.env['PATH'] = bin;`)).toBe(false);
+    expect(LEAKS[2]![2]!.test(`try { f(); } finally {\n    ${p}.env['PATH'] = path;\n  }`)).toBe(true);
     expect(LEAKS[4]![0].test(`${p}.on('exit', f)`)).toBe(true);
     expect(LEAKS[4]![2]!.test(`${p}.on('exit', f)`)).toBe(false);
     expect(HOOK_AT_TOP_LEVEL.test(`import { x } from './x.js';\n${'after'}Each(closeAll);\n`)).toBe(true);

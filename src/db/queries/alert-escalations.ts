@@ -3,9 +3,23 @@
 // it, and recording a page once per rung (the unique alert_pages row is the second guard).
 import { eq, sql } from 'drizzle-orm';
 import { execute, type Db } from '../client.js';
+import { executePrepared } from '../prepared.js';
 import { alertEscalations, type AlertEscalation } from '../schema/alerts.js';
 
 const spanOf = (ms: number) => sql`${Math.round(Math.max(0, ms))} * interval '1 millisecond'`;
+
+/** Due escalations, as lockDueEscalations takes them (`groupId`: of one group). */
+const dueWhere = (groupId: number | undefined) =>
+  sql`status in ('active', 'silenced') and due_at <= now()${groupId === undefined ? sql`` : sql` and group_id = ${groupId}`}`;
+
+/**
+ * Whether any escalation is due, without a transaction or a lock: the tick runs every second on
+ * every replica, and nearly every tick finds none. Prepared: the same text at every tick.
+ */
+export async function anyDueEscalation(db: Db, groupId?: number): Promise<boolean> {
+  const [row] = await executePrepared<{ due: boolean }>(db, sql`select exists (select 1 from alert_escalations where ${dueWhere(groupId)}) as due`);
+  return row?.due === true;
+}
 
 /**
  * Locks up to `limit` due escalations — active ones, and silenced ones whose silence is due to end —
@@ -14,10 +28,9 @@ const spanOf = (ms: number) => sql`${Math.round(Math.max(0, ms))} * interval '1 
  * minutes off neither pages early nor late.
  */
 export async function lockDueEscalations(db: Db, input: { limit: number; groupId?: number }): Promise<number[]> {
-  const oneGroup = input.groupId === undefined ? sql`` : sql` and group_id = ${input.groupId}`;
   const rows = await execute<{ id: string | number }>(db, sql`
     select id from alert_escalations
-    where status in ('active', 'silenced') and due_at <= now()${oneGroup}
+    where ${dueWhere(input.groupId)}
     order by due_at, id limit ${input.limit}
     for update skip locked`);
   return rows.map((r) => Number(r.id));

@@ -7,6 +7,7 @@
 // counts, by which a reconcile request without a Kraken key tells "paper only" from "cannot read Kraken".
 import { and, asc, count, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client.js';
+import { executePrepared } from '../prepared.js';
 import { engineRequests, fills, incidents, openFollowUp, orderIntents, type EngineRequest, type EngineRequestKind } from '../schema/index.js';
 
 export interface EngineRequestValues {
@@ -173,6 +174,19 @@ export async function retryRunningEngineRequest(
 }
 
 /** Running requests claimed longer than `staleMs` ago on the database's clock (claimed_at is written on it) go back to pending; how many did. */
+/**
+ * What a runner of `kinds` may find to do, in one read: a pending request of one of them (due now
+ * or not: a pending one means the claim is tried) and a claim older than `staleMs` to put back. A
+ * runner polls four times a second; while idle this read is all it sends, instead of the put-back's
+ * update and the claim's transaction. Prepared: the text is the same at every poll of a runner.
+ */
+export async function engineRequestWork(db: Db, kinds: readonly EngineRequestKind[], staleMs: number): Promise<{ pending: boolean; stale: boolean }> {
+  const pending = kinds.length === 0 ? sql`false` : sql`exists (select 1 from ${engineRequests} where ${engineRequests.status} = 'pending' and ${inArray(engineRequests.kind, [...kinds])})`;
+  const [row] = await executePrepared<{ pending: boolean; stale: boolean }>(db, sql`select ${pending} as pending,
+    exists (select 1 from ${engineRequests} where ${engineRequests.status} = 'running' and ${engineRequests.claimedAt} < now() - ${spanOf(staleMs)}) as stale`);
+  return { pending: row?.pending === true, stale: row?.stale === true };
+}
+
 export async function requeueEngineRequestsClaimedBefore(db: Db, staleMs: number): Promise<number> {
   const rows = await db.update(engineRequests).set({ status: 'pending', claimedBy: null, claimedAt: null })
     .where(and(eq(engineRequests.status, 'running'), sql`${engineRequests.claimedAt} < now() - ${spanOf(staleMs)}`))

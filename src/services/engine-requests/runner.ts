@@ -8,7 +8,7 @@ import type { Db } from '../../db/client.js';
 import type { EngineRequest, EngineRequestKind } from '../../db/schema/index.js';
 import { isProgramError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { claimEngineRequest, finishEngineRequest, requeueStaleEngineRequests, retryEngineRequestLater, sayNextTryAt } from './store.js';
+import { claimEngineRequest, engineRequestsToDo, finishEngineRequest, requeueStaleEngineRequests, retryEngineRequestLater, sayNextTryAt } from './store.js';
 
 export interface HandlerOutcome {
   ok: boolean;
@@ -111,7 +111,11 @@ export function startRequestRunner(deps: RequestRunnerDeps, opts: RequestRunnerO
   const loop = async (): Promise<number> => {
     if (opts.active && !opts.active()) return 0;
     let ran = 0;
-    await requeueStaleEngineRequests(deps.db, opts.staleClaimMs ?? 120_000);
+    const staleMs = opts.staleClaimMs ?? 120_000;
+    // One read first: an idle poll (nearly every poll) sends nothing else.
+    const todo = await engineRequestsToDo(deps.db, kinds, staleMs);
+    if (todo.stale) await requeueStaleEngineRequests(deps.db, staleMs);
+    else if (!todo.pending) return 0;
     for (;;) {
       const request = await claimEngineRequest(deps.db, opts.holder, kinds);
       if (!request) return ran;

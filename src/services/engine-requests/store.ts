@@ -9,7 +9,7 @@ import type { Db } from '../../db/client.js';
 import {
   askedAgoMs,
   adoptHaltFollowUp, engineRequestById, extendFollowUpGiveUp, failPendingEngineRequest, finishRunningEngineRequest, insertEngineRequest, insertFollowUpUnlessOpen,
-  lockNextPendingEngineRequest, markEngineRequestRunning, openFollowUpOf, openIncidentFollowUp, requeueEngineRequestsClaimedBefore, retryRunningEngineRequest,
+  lockNextPendingEngineRequest, markEngineRequestRunning, openFollowUpOf, openIncidentFollowUp, requeueEngineRequestsClaimedBefore, engineRequestWork, retryRunningEngineRequest,
 } from '../../db/queries/engine-requests.js';
 import { databaseNow } from '../../db/queries/database-clock.js';
 import type { EngineRequest, EngineRequestKind } from '../../db/schema/index.js';
@@ -132,6 +132,11 @@ export function sayNextTryAt(result: Record<string, unknown>, said: Date, writte
  */
 export async function requeueStaleEngineRequests(db: Db, staleMs: number): Promise<number> {
   return requeueEngineRequestsClaimedBefore(db, staleMs);
+}
+
+/** Whether a runner of `kinds` has a pending request to try to claim, or a stale claim to put back (one read). */
+export async function engineRequestsToDo(db: Db, kinds: readonly EngineRequestKind[], staleMs: number): Promise<{ pending: boolean; stale: boolean }> {
+  return engineRequestWork(db, kinds, staleMs);
 }
 
 export async function getEngineRequest(db: Db, id: number): Promise<EngineRequest | null> {

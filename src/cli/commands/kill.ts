@@ -3,7 +3,9 @@
 // Kraken's CancelAll before the database is even opened, then runs the full kill (confirm, halt,
 // incident), which saves the halt to DATA_DIR if the database is down. Without a key the kill hands
 // the cancel to the running bot that has it (saying it looks for one while it does, then what
-// became of the cancel). A configuration with problems does
+// became of the cancel). With the key it says as soon as the halt is in the database that it is
+// now cancelling on Kraken.
+// A configuration with problems does
 // not stop it: settings the kill does not need fall back to their defaults (the problems are printed
 // first), only a bad DATABASE_URL or DATA_DIR — where the halt goes — cannot be worked around. Exit 0
 // only when every venue confirmed zero open orders; 2 when the database cannot be used as configured,
@@ -18,6 +20,7 @@ import { embeddedDatabaseExists } from '../../app/embedded-database.js';
 import type { Exchange } from '../../exchange/types.js';
 import { createLogger } from '../../logger.js';
 import { cancelAndCount, cancelOnKrakenOnly, krakenFailure, krakenWithEarlyCancel } from '../../services/kill/early-cancel.js';
+import type { HaltRecorded } from '../../services/kill/runtime.js';
 import type { CliRegistration } from '../program.js';
 import { ConfigError, type Config } from '../../config/env.js';
 import { envLayers } from '../../config/load.js';
@@ -127,6 +130,15 @@ async function killWithoutBotDatabase(io: CliIo, config: Config, kraken: Exchang
   return 2;
 }
 
+/**
+ * Said (stderr) as soon as the halt is in the database, by a kill that cancels on Kraken itself: its
+ * cancel and confirmation may take many seconds more when Kraken does not answer.
+ */
+export function haltRecordedNotice(halt: HaltRecorded): string {
+  return `Halted: trading is halted in paper mode and the halt is recorded in the database (incident #${halt.incidentId}${halt.alreadyKilled ? ', already open' : ''}). `
+    + 'Now cancelling every open order on Kraken and confirming none is left; the result follows. Stopping this command now does not undo the halt.';
+}
+
 export const killCli: CliRegistration = {
   register(program, io, setExit) {
     program
@@ -163,9 +175,14 @@ export const killCli: CliRegistration = {
         // Said before anything else (the hand-over waits for the running bot's answer); only the
         // intent: the result's notice says what became of the cancel.
         if (!kraken && !opts.json) io.stdout.write(`${NO_KEY_LOOKING}\n`);
+        // The halt once the database holds it: said at once by a kill with the key (its cancel may
+        // take long yet).
         let ctx: OwnedContext | undefined;
         try {
           ctx = await buildAppContext({ config, logger, runMigrations: false, oneShot: true, ...(kraken ? { exchanges: { kraken: () => kraken! } } : {}) });
+          ctx.kill.onHaltRecorded = (halt) => {
+            if (kraken && !opts.json) io.stderr.write(`${haltRecordedNotice(halt)}\n`);
+          };
           const result = await runCommand(killCommand, ctx, cliActor(), { reason: opts.reason, flatten: opts.flatten });
           // An embedded database no engine has ever run on: the halt written there halts no bot.
           const noBot = !config.DATABASE_URL && result.state === 'written' && !(await engineEverRan(ctx.db).catch(() => true))

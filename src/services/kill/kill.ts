@@ -137,6 +137,11 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
     .then(async (outcome) => {
       // The database holds the halt: the saved copy goes now, whatever Kraken is still doing.
       await dropRunningKill(ctx.config.DATA_DIR, killId).catch((err: unknown) => ctx.logger.error({ err, killId }, 'kill: could not remove its saved copy'));
+      try {
+        ctx.kill.onHaltRecorded?.({ incidentId: outcome.incident.id, alreadyKilled: outcome.alreadyKilled });
+      } catch (err) {
+        ctx.logger.error({ err, killId }, 'kill: could not say that the halt is recorded');
+      }
       return outcome;
     });
   const [firstCancel, halt] = await Promise.all([

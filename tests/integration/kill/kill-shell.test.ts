@@ -251,4 +251,19 @@ describe('ctb kill with a key while Kraken refuses every call: it says the halt 
     // Nothing it printed so far claims a cancel.
     expect(`${kill.stdout()}${kill.stderr()}`).not.toMatch(/KILLED|cancelled, none open|\(confirmed\)/);
   }, 120_000);
+
+  it('stopped with SIGINT during the cancel rounds: says halted and recorded, orders not confirmed cancelled, what to run, and exits non-zero', async () => {
+    const { database, kill } = await killAgainstClosedKraken();
+    await kill.stderrLine(/^Halted: /);
+    kill.child.kill('SIGINT');
+    const end = await kill.exited;
+    expect(end).toEqual({ code: 130, signal: null });
+    const said = kill.stderr().slice(kill.stderr().indexOf('INTERRUPTED'));
+    const incident = /incident #(\d+)/.exec(kill.stderr())![1];
+    expect(said).toMatch(new RegExp(`^INTERRUPTED \\(SIGINT\\) before the kill answered:\\n {2}Halt: yes — trading is halted in paper mode and recorded in the database \\(incident #${incident}\\); stopping the command does not undo it\\.\\n`));
+    expect(said).toMatch(/^ {2}Orders on Kraken: NOT CONFIRMED cancelled — the kill was stopped before zero open orders were confirmed: orders may remain open on Kraken\.$/m);
+    expect(said).toMatch(new RegExp(`^ {2}Next: run \`ctb kill\` again \\(it joins incident #${incident} and cancels again\\), or cancel in Kraken's UI; \`ctb incident\` shows the checklist\\.$`, 'm'));
+    expect(`${kill.stdout()}${kill.stderr()}`).not.toMatch(/KILLED|cancelled, none open|\(confirmed\)/);
+    expect(await getBotState(database.db)).toMatchObject({ halted: true, mode: 'paper', haltedReason: 'kraken down' });
+  }, 120_000);
 });

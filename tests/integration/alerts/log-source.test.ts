@@ -67,6 +67,27 @@ describe('error log lines as an alert source', () => {
     }
   });
 
+  it('says what becomes of an alert it could not store: retried by the running bot’s delivery tick, lost in a one-shot command', async () => {
+    const broken = connectPostgres('postgres://nobody@127.0.0.1:1/none');
+    try {
+      for (const deliveryTick of [true, false]) {
+        let lines = '';
+        const log = createLogger({ config, stdout: false, files: false, destination: new Writable({ write: (c, _e, cb) => { lines += String(c); cb(); } }) });
+        const sink = createOutboxAlertSink({ db: broken.db, clock: new ManualClock(), logger: log, config, deliveryTick });
+        await sink.raise({ source: 'test', severity: 'warning', title: 'unstored' });
+        const said = lines.split('\n').filter((l) => l.includes('could not store an alert'));
+        expect(said).toHaveLength(1);
+        if (deliveryTick) expect(said[0]).toContain('kept in memory and retried by the delivery tick');
+        else {
+          expect(said[0]).toContain('it is not sent from here: this process runs one command and exits, with no delivery tick to retry it, so the alert is lost');
+          expect(said[0]).not.toContain('retried by the delivery tick');
+        }
+      }
+    } finally {
+      await broken.close();
+    }
+  });
+
   it('keeps secrets found in log lines out of the stored alert', async () => {
     const log = logger();
     const ctx = await buildAppContext({ config, clock: new ManualClock(), logger: log, database: database() });

@@ -27,6 +27,8 @@ export interface OutboxAlertSink extends AlertSink {
   /** Retries alerts the database refused earlier. Returns how many are still buffered. */
   flushBuffered(): Promise<number>;
   readonly buffered: number;
+  /** Whether this process's delivery tick retries what the database refused (OutboxSinkDeps.deliveryTick). */
+  readonly deliveryTick: boolean;
   /** The escalation tick emits overdue criticals here; onOverdueCritical subscribes. */
   readonly overdueHooks: OverdueHooks;
   onOverdueCritical: NonNullable<AlertSink['onOverdueCritical']>;
@@ -99,6 +101,7 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
   const overdueHooks = new OverdueHooks();
   return {
     overdueHooks,
+    deliveryTick: deps.deliveryTick ?? false,
     onOverdueCritical: (handler) => overdueHooks.add(handler),
     get buffered() {
       return buffer.length;

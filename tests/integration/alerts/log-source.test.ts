@@ -1,7 +1,9 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ALERTED, attachLogAlerts } from '../../../src/alerts/log-source.js';
-import { createOutboxAlertSink } from '../../../src/alerts/sink.js';
+import { createOutboxAlertSink, type OutboxAlertSink } from '../../../src/alerts/sink.js';
+import { alertsFeature } from '../../../src/app/features/alerts.js';
+import { startBot } from '../../../src/app/runtime.js';
 import { buildAppContext } from '../../../src/app/build-context.js';
 import { ManualClock } from '../../../src/clock.js';
 import { connectPostgres } from '../../../src/db/client.js';
@@ -85,6 +87,17 @@ describe('error log lines as an alert source', () => {
       }
     } finally {
       await broken.close();
+    }
+  });
+
+  it('in the running bot, an alert it could not store is said to be retried only by a role that runs the delivery tick', async () => {
+    for (const features of [[alertsFeature], []]) {
+      const bot = await startBot({ config, role: 'all', feed: 'replay', port: 0, logger: logger(), database: database(), features });
+      try {
+        expect((bot.ctx.alerts as OutboxAlertSink).deliveryTick).toBe(features.length > 0);
+      } finally {
+        await bot.stop();
+      }
     }
   });
 

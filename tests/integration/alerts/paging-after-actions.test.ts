@@ -359,7 +359,9 @@ describe('a page being sent as the group is resolved from another process', () =
     // The shell queued its notes due on the database's clock, whatever its own: this test's worker sends them.
     const notes = (await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.kind, 'slack_thread_note')))
       .map((d) => String(d.payload.text));
-    const resolved = notes.find((t) => t.includes('Resolved by'));
+    // The group thread's note (the page's own follow-up under the DM, also "Resolved by", says nothing
+    // of what was under way); read in no set order, so found by what only the thread's note says.
+    const resolved = notes.find((t) => t.includes('Resolved by') && t.includes('The next alert like this opens a new thread'));
     expect(resolved).toContain(`Already on its way when this was done, and delivered: the page to <@${pages[0]!.body.channel}>.`);
     expect(slack.callsTo('chat.postMessage').filter((c) => c.body.channel === pages[0]!.body.channel && c.body.thread_ts).length,
       'the page is followed in its DM thread').toBe(1);

@@ -60,6 +60,8 @@ export interface TickReport {
   /** Messages let go because their group no longer needs them (acknowledged or resolved since). */
   cancelled: number;
   lanes: number;
+  /** The lanes on which this tick tried to send (sent or failed): `email`, or a Slack lane. */
+  triedLanes: string[];
 }
 
 /** A tick limited to one alert group's deliveries (`ctb alerts test` sends its own, nothing else). */
@@ -94,7 +96,7 @@ export class DeliveryWorker {
     const now = this.deps.clock.now();
     const groupId = scope?.groupId;
     const lanes = await dueLanes(this.deps.db, { limit: 200, ...(groupId === undefined ? {} : { groupId }) });
-    const report: TickReport = { sent: 0, failed: 0, cancelled: 0, lanes: lanes.length };
+    const report: TickReport = { sent: 0, failed: 0, cancelled: 0, lanes: lanes.length, triedLanes: [] };
     for (const lane of lanes) {
       if (!this.#laneUsable(lane)) continue;
       const rounds = lane === 'email' ? EMAILS_PER_TICK : 1;
@@ -112,6 +114,7 @@ export class DeliveryWorker {
           report.cancelled += 1;
           continue;
         }
+        if ((r === 'failed' || r === 'sent') && !report.triedLanes.includes(lane)) report.triedLanes.push(lane);
         if (r === 'failed') report.failed += 1;
         if (r !== 'sent') break;
         sentHere += 1;

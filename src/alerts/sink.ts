@@ -1,7 +1,8 @@
 // Owns the default AlertSink: sanitise, then store in the outbox (store.ts) and return. Delivery is
 // the worker's job, so raising never waits on Slack or SMTP. If the database itself refuses the
 // write, the alert is kept in a bounded in-memory buffer that the delivery tick retries, and logged
-// (flagged alertPipeline so the log-line alert source does not turn it into another alert).
+// (flagged alertPipeline so the log-line alert source does not turn it into another alert). Only the
+// running bot has that tick: a command that runs once and exits says the alert is lost with it.
 import type { Registry } from 'prom-client';
 import { ctbMetrics } from '../metrics/instruments.js';
 import type { Clock } from '../clock.js';
@@ -26,6 +27,8 @@ export interface OutboxAlertSink extends AlertSink {
   /** Retries alerts the database refused earlier. Returns how many are still buffered. */
   flushBuffered(): Promise<number>;
   readonly buffered: number;
+  /** Whether this process's delivery tick retries what the database refused (OutboxSinkDeps.deliveryTick). */
+  readonly deliveryTick: boolean;
   /** The escalation tick emits overdue criticals here; onOverdueCritical subscribes. */
   readonly overdueHooks: OverdueHooks;
   onOverdueCritical: NonNullable<AlertSink['onOverdueCritical']>;
@@ -40,6 +43,18 @@ export interface OutboxSinkDeps {
   metrics?: Registry | undefined;
   /** How long each try of a recovery's resolve waits for a send under way (tests; default actions.ts's). */
   resolveSendWaitMs?: number;
+  /**
+   * This process runs the alerts feature's delivery tick, which retries what the database refused
+   * (the running bot). Without it (a command that runs once and exits) nothing retries here.
+   */
+  deliveryTick?: boolean;
+}
+
+/** What becomes of an alert the database refused, said in the log line (stores nothing itself). */
+export function unstoredAlertText(deliveryTick: boolean): string {
+  return deliveryTick
+    ? 'could not store an alert; kept in memory and retried by the delivery tick'
+    : 'could not store an alert, and it is not sent from here: this process runs one command and exits, with no delivery tick to retry it, so the alert is lost';
 }
 
 /**
@@ -59,6 +74,7 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
   const scrub: TextScrubber = alertScrubber(deps.config);
   const log = deps.logger.child({ alertPipeline: true });
   const buffer: Array<{ alert: StoredAlert; at: Date }> = [];
+  const unstored = unstoredAlertText(deps.deliveryTick ?? false);
 
   const normalise = (alert: AlertInput): StoredAlert => {
     const severity = SEVERITIES.includes(alert.severity) ? alert.severity : 'critical';
@@ -85,6 +101,7 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
   const overdueHooks = new OverdueHooks();
   return {
     overdueHooks,
+    deliveryTick: deps.deliveryTick ?? false,
     onOverdueCritical: (handler) => overdueHooks.add(handler),
     get buffered() {
       return buffer.length;
@@ -113,7 +130,7 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
         if (buffer.length >= BUFFER_LIMIT) buffer.shift();
         buffer.push({ alert, at });
         log.error({ err, alert: { source: alert.source, severity: alert.severity, title: alert.title }, buffered: buffer.length },
-          'could not store an alert; kept in memory and retried by the delivery tick');
+          unstored);
       }
     },
     async resolve(recovery) {

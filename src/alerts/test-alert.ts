@@ -15,7 +15,17 @@ import { createAlertRuntime, type AlertRuntimeDeps, type AlertRuntimeOptions } f
 import { createOutboxAlertSink, slackAlertsChannel } from './sink.js';
 import type { Severity } from './types.js';
 
-export type ChannelStatus = { status: 'sent' | 'failed' | 'not_configured'; error?: string };
+/** `triedHere`: this process tried to send on the channel (whatever came of it). */
+export type ChannelStatus = { status: 'sent' | 'failed' | 'not_configured'; error?: string; triedHere?: boolean };
+
+/**
+ * Who sends a message this command left queued: only a running bot with its own settings for the
+ * channel (it never reads this shell's), and nothing else. Said, as the command cannot see them.
+ */
+const LEFT_QUEUED: Record<'slack' | 'email', string> = {
+  slack: 'left queued: a running bot sends it only if its own SLACK_BOT_TOKEN and SLACK_ALERTS_CHANNEL are set (this command\'s settings do not reach it); nothing else retries it',
+  email: 'left queued: a running bot sends it only if its own SMTP_URL and ALERT_EMAIL_TO are set (this command\'s settings do not reach it); nothing else retries it',
+};
 
 export interface AlertTestResult {
   ok: boolean;
@@ -61,15 +71,19 @@ export async function runAlertTest(ctx: AlertTestDeps, input: {
     }
     const deadline = Date.now() + (input.waitMs ?? 15_000);
     let channels = await channelStatus(ctx, stored.groupId, slackOn, emailOn);
+    const tried = new Set<'slack' | 'email'>();
     for (;;) {
-      await runtime.delivery.tick({ groupId: stored.groupId }); // this test's messages only
+      const report = await runtime.delivery.tick({ groupId: stored.groupId }); // this test's messages only
+      for (const lane of report.triedLanes) tried.add(lane === 'email' ? 'email' : 'slack');
       channels = await channelStatus(ctx, stored.groupId, slackOn, emailOn);
       const waiting = Object.values(channels).some((c) => c.status === 'failed');
       if (!waiting || Date.now() >= deadline) break;
       await new Promise((r) => setTimeout(r, 250));
     }
-    for (const c of Object.values(channels)) {
-      if (c.status === 'failed') c.error = `not delivered in time: ${c.error ?? 'still queued'} (the bot keeps retrying)`;
+    for (const name of ['slack', 'email'] as const) {
+      const c = channels[name];
+      if (tried.has(name)) c.triedHere = true;
+      if (c.status === 'failed') c.error = `not delivered in time: ${c.error ?? 'still queued'}; ${LEFT_QUEUED[name]}`;
     }
     const ok = (slackOn || emailOn) && Object.values(channels).every((c) => c.status !== 'failed');
     const testId = await recordAlertTest(ctx.db, { at: now, actor: input.actor, severity: input.severity, groupId: stored.groupId, ok, channels });

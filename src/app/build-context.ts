@@ -41,6 +41,8 @@ export interface BuildContextOptions {
   runMigrations?: boolean;
   /** The process runs one command and exits (`ctb kill`, `ctb self-heal`; OpenConfiguredOptions.oneShot). */
   oneShot?: boolean;
+  /** The process runs the alerts feature's delivery tick (the running bot): OutboxSinkDeps.deliveryTick. */
+  deliveryTick?: boolean;
   alerts?: (ctx: Omit<AppContext, 'alerts'>) => AlertSink;
   exchanges?: Partial<ExchangeProviderDeps>;
   /** Replace parts of the live switch's ports (tests: a scripted audit gate, a failing snapshot). */
@@ -143,7 +145,7 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
     ...base, exchanges, notifier, people, slackScopes, kill: kill satisfies KillPorts, liveSwitch: defaultLiveSwitchPorts(notifier, database.db, opts.liveSwitch), incident: defaultIncidentPorts(opts.incident),
   };
   // The default sink stores every alert in the outbox first; the alerts feature delivers it.
-  const alerts = opts.alerts?.(withExchanges) ?? createOutboxAlertSink({ db: database.db, clock, logger, config, metrics });
+  const alerts = opts.alerts?.(withExchanges) ?? createOutboxAlertSink({ db: database.db, clock, logger, config, metrics, deliveryTick: opts.deliveryTick ?? false });
   // Error-level log lines become alerts (the alert pipeline's own lines excepted).
   const detachLogAlerts = attachLogAlerts(logger, alerts);
   const ctx: OwnedContext = {

@@ -74,6 +74,8 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     ...(opts.database ? { database: opts.database } : {}),
     ...(opts.exchanges ? { exchanges: opts.exchanges } : {}),
     ...(opts.liveSwitch ? { liveSwitch: opts.liveSwitch } : {}),
+    // Alerts the database refuses are retried by the alerts feature's delivery tick, when this role runs it.
+    deliveryTick: features.some((f) => f.name === 'alerts' && f.roles.includes(opts.role)),
     // What the features of this role give the context (the kill's incident poster), passed in as it is built.
     incidentPoster: features.find((f) => f.roles.includes(opts.role) && f.provides?.incidentPoster)?.provides?.incidentPoster,
     });

@@ -82,6 +82,30 @@ const url = (fallback: string | undefined) =>
     }
   });
 
+// The mail server for alert email: smtp:// or smtps://, checked with every other field at start (a
+// bad one found only when the first email is built would be found after the database is open). Its
+// value is never echoed: it may hold the mail account's password.
+const SMTP_EXPECTED = 'expected smtp://user:pass@host:587 or smtps://user:pass@host:465';
+const smtpUrl = optionalText.transform((v, ctx) => {
+  if (v === undefined) return undefined;
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `${SMTP_EXPECTED}, got a value that is not a URL (not shown: it may hold a password)` });
+    return z.NEVER;
+  }
+  if (u.protocol !== 'smtp:' && u.protocol !== 'smtps:') {
+    ctx.addIssue({ code: 'custom', message: `${SMTP_EXPECTED}, got a URL of another scheme (not shown: it may hold a password)` });
+    return z.NEVER;
+  }
+  if (u.hostname === '') {
+    ctx.addIssue({ code: 'custom', message: `${SMTP_EXPECTED}, got a URL without a host (not shown: it may hold a password)` });
+    return z.NEVER;
+  }
+  return new Secret(v);
+});
+
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** A WebSocket URL: wss://, or ws:// on this machine only (the token must not cross a network in clear). */
@@ -315,7 +339,7 @@ export const envSchema = z.object({
   RECONCILE_LEGACY_CUTOFF: optionalText.refine((v) => v === undefined || !Number.isNaN(Date.parse(v)), {
     message: 'expected an ISO date such as 2026-01-31',
   }),
-  SMTP_URL: secret,
+  SMTP_URL: smtpUrl,
   ALERT_EMAIL_TO: optionalText,
   ALERT_EMAIL_FROM: optionalText,
   SCHEDULE_TZ: timeZone,

@@ -4,27 +4,39 @@
 // process that reads that DATA_DIR is halted by it, and what writes it is named — a bot running with
 // that DATA_DIR (its halt watcher, each poll) or the next `ctb start` with it (replay-pending.ts).
 // When DATA_DIR could not be written either, the halt is saved nowhere and is said so.
+// What the database did follows the kind of its error (db/connect-errors.ts): one that is down or slow
+// "did not answer"; one that answered but cannot be used as configured (a database that does not
+// exist, a login refused, a host unknown, a server that is not PostgreSQL) is not said to be silent.
+
+/** What the database did, by its error's kind: `configProblem` when it cannot be used as configured. */
+export function databaseFailure(configProblem: boolean): string {
+  return configProblem ? 'could not be used as configured' : 'did not answer';
+}
 
 /** Said in a title or a headline where a written kill says "trading halted". */
-export const LOCAL_HALT_PHRASE = 'the halt is saved only in DATA_DIR, NOT yet in the database (it did not answer): pending until it is written';
+export function localHaltPhrase(configProblem: boolean): string {
+  return `the halt is saved only in DATA_DIR, NOT yet in the database (it ${databaseFailure(configProblem)}): pending until it is written`;
+}
 
 /**
  * What holds of the halt and what writes it, for the kill's reply: `where` names the file (the
  * terminal) or the host (Slack); `error` is what the database did.
  */
-export function localHaltText(where: string, error: string): string {
-  return `The database did not answer (${error}): the halt is saved only in ${where}, NOT in the database. `
+export function localHaltText(where: string, error: string, configProblem: boolean): string {
+  return `The database ${databaseFailure(configProblem)} (${error}): the halt is saved only in ${where}, NOT in the database. `
     + 'Until it is written, only a process that reads that DATA_DIR is halted by it: a bot running with it latches the halt within a poll '
-    + 'and writes it to the database once the database answers, as does the next `ctb start` with it. '
+    + `and writes it to the database once the database ${configProblem ? 'can be used' : 'answers'}, as does the next \`ctb start\` with it. `
     + 'A process with another DATA_DIR, or on another host, does not see this halt until then.';
 }
 
 /** Said where a written kill says "trading halted", when neither the database nor DATA_DIR took the halt. */
-export const UNSAVED_HALT_PHRASE = 'the halt is NOT saved (the database did not answer and DATA_DIR could not be written): only the process that killed is halted, while it runs';
+export function unsavedHaltPhrase(configProblem: boolean): string {
+  return `the halt is NOT saved (the database ${databaseFailure(configProblem)} and DATA_DIR could not be written): only the process that killed is halted, while it runs`;
+}
 
 /** What holds of a halt saved nowhere, for the kill's reply. */
-export function unsavedHaltText(error: string, saveError: string): string {
-  return `The database did not answer (${error}) and the halt could not be saved in DATA_DIR either (${saveError}): it is saved nowhere. `
+export function unsavedHaltText(error: string, saveError: string, configProblem: boolean): string {
+  return `The database ${databaseFailure(configProblem)} (${error}) and the halt could not be saved in DATA_DIR either (${saveError}): it is saved nowhere. `
     + 'Only the process that killed is halted, and only while it runs; no other process sees this halt. '
     + 'Kill again once the database or DATA_DIR can be written.';
 }

@@ -5,24 +5,31 @@
 // When the read-back's answer is then lost, or the request ends in a refusal, the order's outcome is
 // the booked one: the executor reports it, not "unknown" or "rejected"; and a flatten whose sale was
 // booked so reports the position closed, not a sale that "may have been placed", nor a failed one.
-// Self-heal, whose pass books orders too, resyncs intents under the order lock the executor holds:
-// it waits for the executor to book the order into the engine's book, and finds nothing left — where
-// outside the lock it booked the fill into a book of its own and the engine's never had the position.
-import { eq } from 'drizzle-orm';
+// Self-heal, whose pass books orders too, resyncs intents only under the order lock the executor
+// holds: while the executor sends, it leaves the intents alone, and the executor books the order into
+// the engine's book — where outside the lock self-heal booked the fill into a book of its own and the
+// engine's never had the position. It never waits for the lock either: while another holder (in this
+// process or another) keeps it, the pass says the intents are not resolved, queues nothing, and still
+// checks the engine's heartbeat — an engine stuck holding the lock is reported stale.
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { orderIntents, trades } from '../../src/db/schema/index.js';
+import { ADVISORY_LOCKS, takeAdvisoryLock } from '../../src/db/advisory-lock.js';
+import { botState, orderIntents, trades } from '../../src/db/schema/index.js';
 import { AppError } from '../../src/errors.js';
 import type { ExchangeProvider } from '../../src/exchange/provider.js';
 import type { Exchange } from '../../src/exchange/types.js';
 import { flattenPositions } from '../../src/engine/flatten.js';
+import { writeIntent } from '../../src/engine/ledger/intents.js';
 import { executeOrder, recordOrder, type OrderPathDeps } from '../../src/engine/order-executor.js';
+import { withOrderLock } from '../../src/engine/order-lock.js';
 import { Portfolio } from '../../src/engine/portfolio.js';
-import { resolveIntents } from '../../src/engine/recovery.js';
+import { NOT_FOUND_GRACE_MS, resolveIntents } from '../../src/engine/recovery.js';
 import { dec } from '../../src/money.js';
-import { selfHeal, type SelfHealResult } from '../../src/services/self-heal/self-heal.js';
+import { selfHeal, type HealAction, type SelfHealResult } from '../../src/services/self-heal/self-heal.js';
+import { startWatchdog } from '../../src/services/self-heal/watchdog.js';
 import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
 import type { EngineTestContext } from '../support/engine.js';
-import { liveContext, startLiveKraken, type LiveKraken } from '../support/live-engine.js';
+import { ageIntentStates, liveContext, startLiveKraken, type LiveKraken } from '../support/live-engine.js';
 
 /** Everyone who asks for the order lock, in order: a waiter is seen the moment it asks. */
 const lockAsks = vi.hoisted(() => {
@@ -87,7 +94,7 @@ function onAcceptance(exchange: Exchange, meanwhile: () => Promise<void>): Excha
 }
 
 describe('self-heal while the executor places a live order', () => {
-  it('waits for the order lock: the executor books the order into the engine\'s book, self-heal finds nothing to resolve', async () => {
+  it('leaves the intents to the order lock\'s holder: the executor books the order into the engine\'s book', async () => {
     const t = await liveContext(database, kraken);
     try {
       t.ctx.prices.update({ candle: { symbol: 'BTC/USD', openTime: new Date(t.clock.now().getTime() - 60_000), open: 60_000, high: 60_000, low: 60_000, close: 60_000, volume: 10 } });
@@ -97,7 +104,7 @@ describe('self-heal while the executor places a live order', () => {
       const exchange = onAcceptance(t.ctx.exchanges.forMode('live'), async () => {
         const asked = lockAsks.count;
         heal = selfHeal(t.ctx, { attempts: 1, alwaysResync: true, reconcile: async () => ({ ok: true, summaryLine: 'reconciled (test)', reportFile: null }) });
-        // Self-heal either resolves the intents now (and is done), or asks for the lock the executor holds.
+        // Self-heal is done at once (the lock is the executor's), or asks for the lock and waits behind it.
         await Promise.race([heal, lockAsks.reached(asked + 1)]);
       });
 
@@ -114,7 +121,7 @@ describe('self-heal while the executor places a live order', () => {
       expect([...portfolio.positions.values()].map((p) => ({ symbol: p.symbol, quantity: p.quantity.toFixed() }))).toEqual([{ symbol: 'BTC/USD', quantity: '0.01' }]);
       expect(portfolio.inFlight.size).toBe(0);
       // Self-heal resolved nothing: the order was the executor's to book.
-      expect(result.actions.find((a) => a.check === 'exchange')?.detail).toMatch(/intents resolved: 0 recorded, 0 never placed, 0 still open/);
+      expect(result.actions.find((a) => a.check === 'exchange')?.detail).toMatch(/intents not resolved: the order lock is taken/);
     } finally {
       await t.ctx.close();
     }
@@ -282,6 +289,80 @@ describe('a flatten whose sale was booked while its request failed', () => {
       expect([...report.closed].sort((a, b) => a - b)).toEqual(open);
       expect(report.summary).toBe(`Closed ${open.length} of ${open.length} open positions.`);
     } finally {
+      await t.ctx.close();
+    }
+  }, 60_000);
+});
+
+describe('self-heal while another holds the order lock', () => {
+  /** A live intent Kraken never got, past its grace: what a pass that resolves intents closes as never placed. */
+  async function neverPlacedIntent(t: EngineTestContext) {
+    const intent = await writeIntent(t.ctx.db, {
+      mode: 'live', feed: 'kraken', strategy: 'self-heal-lock-held', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'market', quantity: '0.01', at: t.clock.now(),
+    }, { armed: true });
+    await ageIntentStates(database, NOT_FOUND_GRACE_MS + 60_000);
+    return intent!;
+  }
+  const statusOf = async (id: number) => (await database.db.select().from(orderIntents).where(eq(orderIntents.id, id)))[0]?.status;
+  const reconcile = async () => ({ ok: true, summaryLine: 'reconciled (test)', reportFile: null });
+  const notResolved = /resynced: .*; intents not resolved: the order lock is taken \(orders are being placed, cancelled or booked\); the next pass tries again$/;
+
+  it('held in this process (an order path stuck): the watchdog\'s pass ends, resolves nothing, queues nothing, and reports the engine stale', async () => {
+    const t = await liveContext(database, kraken);
+    let release: (() => void) | undefined;
+    try {
+      await database.db.update(botState).set({ engineHeartbeatAt: sql`now() - interval '5 minutes'` });
+      const intent = await neverPlacedIntent(t);
+      const held = new Promise<void>((entered) => {
+        void withOrderLock(t.ctx, async () => {
+          entered();
+          await new Promise<void>((r) => { release = r; });
+        });
+      });
+      await held;
+
+      const stale: HealAction[] = [];
+      const watchdog = startWatchdog(t.ctx, { timer: false, attempts: 1, alwaysResync: true, reconcile, onEngineStale: (a) => stale.push(a) });
+      const result = await watchdog.tick();
+      await watchdog.stop();
+
+      expect(result?.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'ok', detail: expect.stringMatching(notResolved) });
+      expect(result?.actions.find((a) => a.check === 'engine')).toMatchObject({ status: 'failed', detail: expect.stringMatching(/^heartbeat stale for \d+s/) });
+      expect(stale).toHaveLength(1);
+      expect(await statusOf(intent.id)).toBe('pending');
+
+      // Nothing of the pass waited in the lock's queue: once the holder is done, the intent is still there…
+      release?.();
+      await withOrderLock(t.ctx, async () => {});
+      expect(await statusOf(intent.id)).toBe('pending');
+      // …for the next pass, which takes the free lock and resolves it.
+      const next = await selfHeal(t.ctx, { attempts: 1, alwaysResync: true, reconcile });
+      expect(next.actions.find((a) => a.check === 'exchange')?.detail).toMatch(/intents resolved: \d+ recorded, [1-9]\d* never placed/);
+      expect(await statusOf(intent.id)).toBe('failed');
+    } finally {
+      release?.();
+      await database.db.update(botState).set({ engineHeartbeatAt: null });
+      await t.ctx.close();
+    }
+  }, 60_000);
+
+  it('held by another process (its advisory lock): ctb self-heal\'s pass ends, resolves nothing, and reports the engine stale', async () => {
+    const t = await liveContext(database, kraken);
+    const other = await takeAdvisoryLock(database, ADVISORY_LOCKS.orders, { wait: true });
+    try {
+      await database.db.update(botState).set({ engineHeartbeatAt: sql`now() - interval '5 minutes'` });
+      const intent = await neverPlacedIntent(t);
+
+      const result = await selfHeal(t.ctx, { attempts: 1, alwaysResync: true, reconcile });
+
+      expect(result.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'ok', detail: expect.stringMatching(notResolved) });
+      expect(result.actions.find((a) => a.check === 'engine')).toMatchObject({ status: 'failed', detail: expect.stringMatching(/^heartbeat stale for \d+s/) });
+      expect(await statusOf(intent.id)).toBe('pending');
+      // The try left this process's side of the lock free: an order path takes it at once.
+      await withOrderLock(t.ctx, async () => {}, { crossProcess: false });
+    } finally {
+      await other?.release();
+      await database.db.update(botState).set({ engineHeartbeatAt: null });
       await t.ctx.close();
     }
   }, 60_000);

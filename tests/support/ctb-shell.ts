@@ -56,3 +56,44 @@ export function ctbIn(dir: string, args: string[], env: Record<string, string>, 
     else resolve({ code, signal, stdout, stderr });
   }));
 }
+
+export interface CtbChild {
+  child: ReturnType<typeof spawn>;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves once stderr has a line matching `re`; rejects if the child exits first. */
+  stderrLine: (re: RegExp) => Promise<string>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** `ctb args` as ctbInShell runs it, still running: its output so far, to wait on a line and signal it. */
+export function ctbChildInShell(args: string[], env: Record<string, string>): CtbChild {
+  const dir = mkdtempSync(join(tmpdir(), 'ctb-shell-'));
+  const watch = netWatch(localOnly({ PATH: process.env['PATH'] ?? '', HOME: dir, DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), LOG_LEVEL: 'warn', ...env }, dir));
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: watch.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const waiting: Array<() => void> = [];
+  child.stdout!.on('data', (d) => (stdout += String(d)));
+  child.stderr!.on('data', (d) => {
+    stderr += String(d);
+    for (const check of [...waiting]) check();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => child.on('exit', (code, signal) => {
+    const away = watch.offMachine();
+    if (away.length > 0) reject(offMachineError(`ctb ${args.join(' ')}`, away));
+    else resolve({ code, signal });
+  }));
+  const stderrLine = (re: RegExp) => new Promise<string>((resolve, reject) => {
+    const check = () => {
+      const line = stderr.split('\n').find((l) => re.test(l));
+      if (line === undefined) return;
+      waiting.splice(waiting.indexOf(check), 1);
+      resolve(line);
+    };
+    waiting.push(check);
+    check();
+    exited.then(() => reject(new Error(`ctb ${args.join(' ')} exited before a stderr line matched ${re}:\n${stdout}\n${stderr}`)), reject);
+  });
+  return { child, stdout: () => stdout, stderr: () => stderr, stderrLine, exited };
+}

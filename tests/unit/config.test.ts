@@ -59,6 +59,23 @@ describe('configuration', () => {
     );
   });
 
+  it('names a bad SMTP_URL with the other bad fields, saying what is expected and never echoing it', () => {
+    const expected = 'SMTP_URL: expected smtp://user:pass@host:587 or smtps://user:pass@host:465, got';
+    const problems = problemsOf({ SMTP_URL: 'notaurl-s3cret', PORT: 'abc' });
+    expect(problems).toEqual(expect.arrayContaining(['PORT: expected a whole number, got "abc"', expect.stringMatching(/^SMTP_URL: expected smtp:\/\//)]));
+    expect(problems).toHaveLength(2);
+    expect(problems.find((p) => p.startsWith('SMTP_URL'))).toBe(`${expected} a value that is not a URL (not shown: it may hold a password)`);
+    for (const bad of ['https://mailer:s3cret@example.com', 'mailer:s3cret@example.com', 'smtp://mailer:s3cret@']) {
+      const [problem, ...rest] = problemsOf({ SMTP_URL: bad });
+      expect(rest).toEqual([]);
+      expect(problem).toMatch(new RegExp(`^${expected.replace(/[/.+]/g, '\\$&')} `));
+      expect(problem).not.toContain('s3cret');
+      expect(problem).not.toContain('mailer');
+    }
+    expect(problemsOf({ SMTP_URL: 'smtp://mailer:s3cret@mail.example.com:587' })).toEqual([]);
+    expect(readEnv({ SMTP_URL: 'smtps://mail.example.com' }).SMTP_URL?.reveal()).toBe('smtps://mail.example.com');
+  });
+
   it('lists exactly the words IS_LIVE accepts, and suggests the nearest for a typo or a misspelt choice', () => {
     expect(problemsOf({ IS_LIVE: 'ture' })).toEqual(['IS_LIVE: expected true, 1, yes, on (for true) or false, 0, no, off (for false), got "ture" (did you mean true?)']);
     for (const word of ['true', '1', 'yes', 'on', 'TRUE']) expect(readEnv({ IS_LIVE: word, KRAKEN_API_KEY: 'k', KRAKEN_API_SECRET: 's' }).IS_LIVE).toBe(true);

@@ -26,6 +26,10 @@ function escalationLine(r: AlertTestResult): string {
 /** What left this process: the test alert, on the channels that took it; never the bot's queue. */
 function sentLine(r: AlertTestResult): string {
   const sent = (['slack', 'email'] as const).filter((name) => r.channels[name].status === 'sent');
+  const triedFailed = (['slack', 'email'] as const).filter((name) => r.channels[name].status === 'failed' && r.channels[name].triedHere);
+  if (sent.length === 0 && triedFailed.length > 0) {
+    return `This process tried to send the test alert to ${triedFailed.join(' and ')} and it was not delivered (above); alerts the bot has queued are left to the bot to send.`;
+  }
   if (sent.length === 0) return 'Nothing was sent from here (the test is recorded only); alerts the bot has queued are left to the bot to send.';
   return `Only this test alert was sent from here, to ${sent.join(' and ')}; alerts the bot has queued are left to the bot to send.`;
 }

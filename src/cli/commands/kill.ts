@@ -3,7 +3,10 @@
 // Kraken's CancelAll before the database is even opened, then runs the full kill (confirm, halt,
 // incident), which saves the halt to DATA_DIR if the database is down. Without a key the kill hands
 // the cancel to the running bot that has it (saying it looks for one while it does, then what
-// became of the cancel). A configuration with problems does
+// became of the cancel). With the key it says as soon as the halt is in the database that it is
+// now cancelling on Kraken; stopped (SIGINT, SIGTERM) before it answers, it says what is true then
+// (the halt if recorded, Kraken's orders not confirmed cancelled, what to run) and exits 130 or 143.
+// A configuration with problems does
 // not stop it: settings the kill does not need fall back to their defaults (the problems are printed
 // first), only a bad DATABASE_URL or DATA_DIR — where the halt goes — cannot be worked around. Exit 0
 // only when every venue confirmed zero open orders; 2 when the database cannot be used as configured,
@@ -18,6 +21,7 @@ import { embeddedDatabaseExists } from '../../app/embedded-database.js';
 import type { Exchange } from '../../exchange/types.js';
 import { createLogger } from '../../logger.js';
 import { cancelAndCount, cancelOnKrakenOnly, krakenFailure, krakenWithEarlyCancel } from '../../services/kill/early-cancel.js';
+import type { HaltRecorded } from '../../services/kill/runtime.js';
 import type { CliRegistration } from '../program.js';
 import { ConfigError, type Config } from '../../config/env.js';
 import { envLayers } from '../../config/load.js';
@@ -127,6 +131,53 @@ async function killWithoutBotDatabase(io: CliIo, config: Config, kraken: Exchang
   return 2;
 }
 
+/**
+ * Said (stderr) as soon as the halt is in the database, by a kill that cancels on Kraken itself: its
+ * cancel and confirmation may take many seconds more when Kraken does not answer.
+ */
+export function haltRecordedNotice(halt: HaltRecorded): string {
+  return `Halted: trading is halted in paper mode and the halt is recorded in the database (incident #${halt.incidentId}${halt.alreadyKilled ? ', already open' : ''}). `
+    + 'Now cancelling every open order on Kraken and confirming none is left; the result follows. Stopping this command now does not undo the halt.';
+}
+
+/**
+ * What is true when a kill is stopped (SIGINT, SIGTERM) before it answered: the halt as far as it is
+ * known to be recorded, Kraken's orders never confirmed (its answer was not in), and what to run.
+ */
+export function interruptedKillText(signal: NodeJS.Signals, halt: HaltRecorded | null, keyHere: boolean): string {
+  const again = keyHere ? '`ctb kill` again' : '`ctb kill` again where the Kraken key is';
+  const lines = [`INTERRUPTED (${signal}) before the kill answered:`];
+  if (halt) {
+    lines.push(`  Halt: yes — trading is halted in paper mode and recorded in the database (incident #${halt.incidentId}); stopping the command does not undo it.`);
+  } else {
+    lines.push('  Halt: NOT CONFIRMED — the kill was stopped before the database confirmed the halt: `ctb mode status` shows whether trading is halted.');
+  }
+  lines.push('  Orders on Kraken: NOT CONFIRMED cancelled — the kill was stopped before zero open orders were confirmed: orders may remain open on Kraken.');
+  lines.push(halt
+    ? `  Next: run ${again} (it joins incident #${halt.incidentId} and cancels again), or cancel in Kraken's UI; \`ctb incident\` shows the checklist.`
+    : `  Next: run ${again}, or cancel in Kraken's UI.`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Exit status of a process ended by `signal` (128 + its number), as a shell reports it. */
+const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * While the kill runs, SIGINT and SIGTERM print what is true then and exit non-zero (without a
+ * handler Node exits at once and silently, though the halt may be recorded). Returns the remover.
+ */
+function sayWhatIsTrueIfStopped(io: CliIo, state: { halt: HaltRecorded | null }, keyHere: boolean): () => void {
+  const handlers = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
+    const handler = () => {
+      io.stderr.write(interruptedKillText(signal, state.halt, keyHere));
+      process.exit(SIGNAL_EXIT[signal]);
+    };
+    process.once(signal, handler);
+    return () => process.off(signal, handler);
+  });
+  return () => handlers.forEach((off) => off());
+}
+
 export const killCli: CliRegistration = {
   register(program, io, setExit) {
     program
@@ -163,9 +214,17 @@ export const killCli: CliRegistration = {
         // Said before anything else (the hand-over waits for the running bot's answer); only the
         // intent: the result's notice says what became of the cancel.
         if (!kraken && !opts.json) io.stdout.write(`${NO_KEY_LOOKING}\n`);
+        // The halt once the database holds it: said at once by a kill with the key (its cancel may
+        // take long yet), and said again by a kill stopped before it answered.
+        const progress: { halt: HaltRecorded | null } = { halt: null };
+        const stopWatching = sayWhatIsTrueIfStopped(io, progress, kraken !== undefined);
         let ctx: OwnedContext | undefined;
         try {
           ctx = await buildAppContext({ config, logger, runMigrations: false, oneShot: true, ...(kraken ? { exchanges: { kraken: () => kraken! } } : {}) });
+          ctx.kill.onHaltRecorded = (halt) => {
+            progress.halt = halt;
+            if (kraken && !opts.json) io.stderr.write(`${haltRecordedNotice(halt)}\n`);
+          };
           const result = await runCommand(killCommand, ctx, cliActor(), { reason: opts.reason, flatten: opts.flatten });
           // An embedded database no engine has ever run on: the halt written there halts no bot.
           const noBot = !config.DATABASE_URL && result.state === 'written' && !(await engineEverRan(ctx.db).catch(() => true))
@@ -180,6 +239,7 @@ export const killCli: CliRegistration = {
         } catch (err) {
           setExit(printError(io, err, config, opts.json));
         } finally {
+          stopWatching();
           await ctx?.close().catch(() => {});
         }
       });

@@ -29,7 +29,7 @@ import { markChecklistAttempt, reopenChecklistItemRecord } from './checklist-rec
 import { announceIncident, type AnnounceDeps } from './announce-incident.js';
 import { latchHalt, type FlattenOutcome, type KillPorts } from './runtime.js';
 import { closePositionsAfterKill, type ChecklistItemDeps } from './incident.js';
-import { LOCAL_HALT_PHRASE, UNSAVED_HALT_PHRASE } from '../../domain/local-halt.js';
+import { databaseFailure, localHaltPhrase, unsavedHaltPhrase } from '../../domain/local-halt.js';
 import { clearCancelPhrase, krakenAccessOf, neverLiveNotice, zeroOpenConfirmedPhrase, noKeyNotice, queuedHandOff, type KillFollowUp, type KrakenAccess } from '../../domain/kraken-handoff.js';
 
 /**
@@ -137,6 +137,11 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
     .then(async (outcome) => {
       // The database holds the halt: the saved copy goes now, whatever Kraken is still doing.
       await dropRunningKill(ctx.config.DATA_DIR, killId).catch((err: unknown) => ctx.logger.error({ err, killId }, 'kill: could not remove its saved copy'));
+      try {
+        ctx.kill.onHaltRecorded?.({ incidentId: outcome.incident.id, alreadyKilled: outcome.alreadyKilled });
+      } catch (err) {
+        ctx.logger.error({ err, killId }, 'kill: could not say that the halt is recorded');
+      }
       return outcome;
     });
   const [firstCancel, halt] = await Promise.all([
@@ -180,7 +185,7 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
     if (!direct) {
       result.cancel = mergeCancelReports(result.cancel, {
         venues: [{ venue: 'kraken', canceled: null, confirmed: false, attempts: 0, survivors: [],
-          errors: ['this process has no Kraken key and the database did not answer, so the cancel could not be handed to the running bot: orders may remain open on Kraken'],
+          errors: [`this process has no Kraken key and the database ${databaseFailure(problem?.kind === 'config')}, so the cancel could not be handed to the running bot: orders may remain open on Kraken`],
           handedOff: { requestId: null, by: null, status: 'not_sent' } }],
         allConfirmed: false,
       });
@@ -196,9 +201,9 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
       result.state = 'unsaved';
       result.saveError = again.error;
       delete result.pendingFile;
-      ctx.logger.error({ err: halt.error, killId, saveError: again.error }, 'kill: database unreachable and DATA_DIR not writable: the halt is saved nowhere, only this process is halted');
+      ctx.logger.error({ err: halt.error, killId, saveError: again.error }, `kill: the database ${databaseFailure(problem?.kind === 'config')} and DATA_DIR is not writable: the halt is saved nowhere, only this process is halted`);
     } else {
-      ctx.logger.error({ err: halt.error, killId, file: result.pendingFile }, 'kill: database unreachable; halt saved to the pending-kill file');
+      ctx.logger.error({ err: halt.error, killId, file: result.pendingFile }, `kill: the database ${databaseFailure(problem?.kind === 'config')}; halt saved to the pending-kill file`);
     }
   }
 
@@ -323,7 +328,7 @@ function killAlertTitle(result: KillResult): string {
     const cancel = unconfirmed.length === 0
       ? clearCancelPhrase(result.cancel.venues, result.krakenAccess)
       : `open orders on ${unconfirmed.map((v) => v.venue).join(' and ')} could not be confirmed cancelled${unconfirmed.some((v) => v.venue === 'kraken') ? ` — ${stillPending(result.followUp)}` : ''}`;
-    return `Kill switch: ${cancel}; ${result.state === 'pending' ? LOCAL_HALT_PHRASE : UNSAVED_HALT_PHRASE}`;
+    return `Kill switch: ${cancel}; ${(result.state === 'pending' ? localHaltPhrase : unsavedHaltPhrase)(result.stateConfigProblem !== undefined)}`;
   }
   return result.ok
     ? `Kill switch: trading halted, ${clearCancelPhrase(result.cancel.venues, result.krakenAccess)}`

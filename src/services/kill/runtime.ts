@@ -85,6 +85,18 @@ export interface KillPorts {
   readonly time: KillTime;
   /** Kraken's rate counter as every process using the key recorded it (shared-counter.ts). */
   readonly counter: SharedKrakenCounter;
+  /**
+   * Told once the kill's halt is in the database, while its cancel may still be going on (a terminal
+   * says so at once). Set by the process that runs the kill; what it does cannot hold the kill up.
+   */
+  onHaltRecorded?: (halt: HaltRecorded) => void;
+}
+
+/** The halt a kill wrote to the database: the incident it opened or joined. */
+export interface HaltRecorded {
+  incidentId: number;
+  /** An earlier kill's incident was still open: this kill joined it. */
+  alreadyKilled: boolean;
 }
 
 type WithKill = { kill: KillPorts };

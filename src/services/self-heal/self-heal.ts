@@ -16,7 +16,7 @@ import { databaseProblem } from '../../db/connect-errors.js';
 import { engineHeartbeatAgeMs } from '../../db/queries/bot-state-row.js';
 import { pingDatabase } from '../../db/queries/ping.js';
 import { liveIntentsMark, unresolvedIntents } from '../../engine/ledger/intents.js';
-import { withOrderLock } from '../../engine/order-lock.js';
+import { tryOrderLock } from '../../engine/order-lock.js';
 import { resolveIntents } from '../../engine/recovery.js';
 import type { ExchangeProvider } from '../../exchange/provider.js';
 import { venueWideRefusal } from '../../exchange/errors.js';
@@ -205,8 +205,15 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
           // Under the order lock, as every other resolution runs: an intent the executor is sending is
           // neither closed here as never placed nor booked into self-heal's own book meanwhile (the
           // executor's read-back would then find it booked and leave the engine's book without it).
-          const report = await withOrderLock(ctx, () => resolveIntents({ ctx, mode, exchange }), { crossProcess: mode === 'live' });
-          resync += `; intents resolved: ${report.recorded} recorded, ${report.neverPlaced} never placed, ${report.stillOpen} still open, ${report.unreachable} unreachable`;
+          // Only if it is free: waiting behind an order path that hangs would hang this pass too, and
+          // the engine heartbeat check below is what reports an engine stuck holding the lock.
+          const locked = await tryOrderLock(ctx, () => resolveIntents({ ctx, mode, exchange }), { crossProcess: mode === 'live' });
+          if (locked.taken) {
+            const report = locked.value;
+            resync += `; intents resolved: ${report.recorded} recorded, ${report.neverPlaced} never placed, ${report.stillOpen} still open, ${report.unreachable} unreachable`;
+          } else {
+            resync += '; intents not resolved: the order lock is taken (orders are being placed, cancelled or booked); the next pass tries again';
+          }
         } catch (err) {
           resync += `; intents not resolved (${describeError(err)})`;
         }

@@ -110,6 +110,21 @@ describe('ctb alerts test', () => {
     expect(said).toContain("no channel delivered the alert from here; the running bot's escalation pages on-call by direct message, which this run did not see");
   });
 
+  it('with every channel failing, says this process tried, and who (if anyone) sends what it left queued', async () => {
+    slack.on('chat.postMessage', () => ({ body: { ok: false, error: 'channel_not_found' } }));
+    smtp.refuseWith = 'mailbox temporarily unavailable';
+    const result = await runCommand(alertsTestCommand, h.ctx, operator, { severity: 'warning', waitMs: 0 });
+    expect(result.ok).toBe(false);
+    expect(result.channels.email).toMatchObject({ status: 'failed', triedHere: true });
+    expect(result.channels.slack).toMatchObject({ status: 'failed', triedHere: true });
+    expect(result.channels.email.error).toMatch(/temporarily unavailable.*; left queued: a running bot sends it only if its own SMTP_URL and ALERT_EMAIL_TO are set \(this command's settings do not reach it\); nothing else retries it$/);
+    expect(result.channels.slack.error).toContain("left queued: a running bot sends it only if its own SLACK_BOT_TOKEN and SLACK_ALERTS_CHANNEL are set (this command's settings do not reach it)");
+    const said = renderAlertTest(result);
+    expect(said).not.toContain('keeps retrying');
+    expect(said).not.toContain('Nothing was sent from here');
+    expect(said).toContain('This process tried to send the test alert to slack and email and it was not delivered (above); alerts the bot has queued are left to the bot to send.');
+  });
+
   it('records a failed channel with the reason when Slack refuses', async () => {
     slack.on('chat.postMessage', () => ({ body: { ok: false, error: 'channel_not_found' } }));
     const result = await runCommand(alertsTestCommand, h.ctx, operator, { severity: 'info', waitMs: 0 });

@@ -1,7 +1,9 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ALERTED, attachLogAlerts } from '../../../src/alerts/log-source.js';
-import { createOutboxAlertSink } from '../../../src/alerts/sink.js';
+import { createOutboxAlertSink, type OutboxAlertSink } from '../../../src/alerts/sink.js';
+import { alertsFeature } from '../../../src/app/features/alerts.js';
+import { startBot } from '../../../src/app/runtime.js';
 import { buildAppContext } from '../../../src/app/build-context.js';
 import { ManualClock } from '../../../src/clock.js';
 import { connectPostgres } from '../../../src/db/client.js';
@@ -64,6 +66,38 @@ describe('error log lines as an alert source', () => {
     } finally {
       detach();
       await broken.close();
+    }
+  });
+
+  it('says what becomes of an alert it could not store: retried by the running bot’s delivery tick, lost in a one-shot command', async () => {
+    const broken = connectPostgres('postgres://nobody@127.0.0.1:1/none');
+    try {
+      for (const deliveryTick of [true, false]) {
+        let lines = '';
+        const log = createLogger({ config, stdout: false, files: false, destination: new Writable({ write: (c, _e, cb) => { lines += String(c); cb(); } }) });
+        const sink = createOutboxAlertSink({ db: broken.db, clock: new ManualClock(), logger: log, config, deliveryTick });
+        await sink.raise({ source: 'test', severity: 'warning', title: 'unstored' });
+        const said = lines.split('\n').filter((l) => l.includes('could not store an alert'));
+        expect(said).toHaveLength(1);
+        if (deliveryTick) expect(said[0]).toContain('kept in memory and retried by the delivery tick');
+        else {
+          expect(said[0]).toContain('it is not sent from here: this process runs one command and exits, with no delivery tick to retry it, so the alert is lost');
+          expect(said[0]).not.toContain('retried by the delivery tick');
+        }
+      }
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('in the running bot, an alert it could not store is said to be retried only by a role that runs the delivery tick', async () => {
+    for (const features of [[alertsFeature], []]) {
+      const bot = await startBot({ config, role: 'all', feed: 'replay', port: 0, logger: logger(), database: database(), features });
+      try {
+        expect((bot.ctx.alerts as OutboxAlertSink).deliveryTick).toBe(features.length > 0);
+      } finally {
+        await bot.stop();
+      }
     }
   });
 

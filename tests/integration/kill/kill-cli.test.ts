@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../../src/cli/io.js';
 import { runCli } from '../../../src/cli/program.js';
@@ -22,6 +24,8 @@ function io(env: Record<string, string>): CliIo & { out: () => string; err: () =
     err: () => err,
   };
 }
+
+const CTB = fileURLToPath(new URL('../../../bin/ctb.js', import.meta.url));
 
 let testDb: TestDatabase;
 beforeAll(async () => {
@@ -111,5 +115,33 @@ describe('ctb kill / incident / resume', () => {
     // No key here and no database to reach a bot through: it says the cancel was not handed over.
     expect(kill.out().split('\n')[1]).toBe('This process has no Kraken key and the cancel on Kraken could not be handed to a bot that has it: orders may remain open on Kraken.');
     expect(readPendingKills(dataDir)).toEqual([expect.objectContaining({ reason: 'db gone', actorSource: 'cli' })]);
+  });
+
+  it('with a database that does not exist, says it could not be used, not that it did not answer', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ctb-data-'));
+    const missing = new URL(testDb.url);
+    missing.pathname = '/ctb_no_such_database';
+    const kill = io({ DATABASE_URL: missing.toString(), DATA_DIR: dataDir, KILL_DB_TIMEOUT: '2s' });
+    expect(await runCli(['kill', '--reason', 'db missing'], kill)).toBe(2);
+    expect(kill.out()).toMatch(/The database could not be used as configured \(db_missing: .*ctb_no_such_database.* does not exist.*\): the halt is saved only in .*kill-pending\.json/);
+    expect(kill.out()).toContain('writes it to the database once the database can be used');
+    expect(kill.out()).toContain('this process has no Kraken key and the database could not be used as configured, so the cancel could not be handed');
+    expect(kill.out()).not.toContain('did not answer');
+  });
+
+  it('as a one-shot process, says an alert it could not store is lost, not retried by a delivery tick', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ctb-data-'));
+    const cwd = mkdtempSync(join(tmpdir(), 'ctb-cli-'));
+    const env = { PATH: process.env.PATH ?? '', HOME: cwd, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none', DATA_DIR: dataDir, LOG_DIR: join(cwd, 'logs'), KILL_DB_TIMEOUT: '2s' };
+    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((done) => {
+      const child = execFile(process.execPath, [CTB, 'kill', '--reason', 'one shot'], { cwd, env }, (_err, _out, err) => done({ code: child.exitCode, stderr: err }));
+    });
+    expect(code).toBe(1);
+    const unstored = stderr.split('\n').filter((l) => l.includes('could not store an alert'));
+    expect(unstored.length).toBeGreaterThan(0);
+    for (const line of unstored) {
+      expect(line).toContain('it is not sent from here: this process runs one command and exits, with no delivery tick to retry it, so the alert is lost');
+      expect(line).not.toContain('retried by the delivery tick');
+    }
   });
 });

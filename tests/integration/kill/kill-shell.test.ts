@@ -17,7 +17,8 @@ import { killFeature } from '../../../src/app/features/kill.js';
 import { systemClock } from '../../../src/clock.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
-import { ctbInShell } from '../../support/ctb-shell.js';
+import { ctbChildInShell, ctbInShell } from '../../support/ctb-shell.js';
+import { CLOSED_LOCAL_URL } from '../../support/local-only.js';
 import { holdLease } from '../../support/held-lease.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
 import { recordLiveOrderEver } from '../../support/live-order-ever.js';
@@ -219,5 +220,50 @@ describe('ctb kill from a shell that is not armed', () => {
     expect(String(item!.outcome?.['summary'])).not.toMatch(/Cancelled again|\d+ still open/);
     expect(kraken.orderChangingCalls()).toEqual([]);
     expect(openAtKraken(kraken)).toHaveLength(2);
+  }, 120_000);
+});
+
+describe('ctb kill with a key while Kraken refuses every call: it says the halt as it goes', () => {
+  // Nothing listens at KRAKEN_API_URL: each cancel round fails, and the rounds run KILL_CONFIRM_WAIT
+  // (20 s). The halt is written meanwhile; the terminal is told at once, not once the rounds end.
+  async function killAgainstClosedKraken() {
+    const database = await createPostgresTestDb();
+    cleanup.push(() => database.close());
+    const kill = ctbChildInShell(['kill', '--reason', 'kraken down'], {
+      DATABASE_URL: database.url, KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: CLOSED_LOCAL_URL,
+    });
+    cleanup.push(async () => {
+      if (kill.child.exitCode === null && kill.child.signalCode === null) kill.child.kill('SIGKILL');
+      await kill.exited.catch(() => {});
+    });
+    return { database, kill };
+  }
+
+  it('says the halt is recorded and that it is now cancelling on Kraken while the cancel rounds still run', async () => {
+    const { database, kill } = await killAgainstClosedKraken();
+    const line = await kill.stderrLine(/^Halted: /);
+    // Said while the kill still runs: its answer (stdout) is not in yet.
+    expect(kill.child.exitCode).toBeNull();
+    expect(kill.stdout()).toBe('');
+    expect(line).toMatch(/^Halted: trading is halted in paper mode and the halt is recorded in the database \(incident #\d+\)\. Now cancelling every open order on Kraken and confirming none is left; the result follows\. Stopping this command now does not undo the halt\.$/);
+    // True when said.
+    expect(await getBotState(database.db)).toMatchObject({ halted: true, mode: 'paper', haltedReason: 'kraken down' });
+    // Nothing it printed so far claims a cancel.
+    expect(`${kill.stdout()}${kill.stderr()}`).not.toMatch(/KILLED|cancelled, none open|\(confirmed\)/);
+  }, 120_000);
+
+  it('stopped with SIGINT during the cancel rounds: says halted and recorded, orders not confirmed cancelled, what to run, and exits non-zero', async () => {
+    const { database, kill } = await killAgainstClosedKraken();
+    await kill.stderrLine(/^Halted: /);
+    kill.child.kill('SIGINT');
+    const end = await kill.exited;
+    expect(end).toEqual({ code: 130, signal: null });
+    const said = kill.stderr().slice(kill.stderr().indexOf('INTERRUPTED'));
+    const incident = /incident #(\d+)/.exec(kill.stderr())![1];
+    expect(said).toMatch(new RegExp(`^INTERRUPTED \\(SIGINT\\) before the kill answered:\\n {2}Halt: yes — trading is halted in paper mode and recorded in the database \\(incident #${incident}\\); stopping the command does not undo it\\.\\n`));
+    expect(said).toMatch(/^ {2}Orders on Kraken: NOT CONFIRMED cancelled — the kill was stopped before zero open orders were confirmed: orders may remain open on Kraken\.$/m);
+    expect(said).toMatch(new RegExp(`^ {2}Next: run \`ctb kill\` again \\(it joins incident #${incident} and cancels again\\), or cancel in Kraken's UI; \`ctb incident\` shows the checklist\\.$`, 'm'));
+    expect(`${kill.stdout()}${kill.stderr()}`).not.toMatch(/KILLED|cancelled, none open|\(confirmed\)/);
+    expect(await getBotState(database.db)).toMatchObject({ halted: true, mode: 'paper', haltedReason: 'kraken down' });
   }, 120_000);
 });

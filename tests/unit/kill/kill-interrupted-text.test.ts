@@ -1,0 +1,23 @@
+// What a `ctb kill` stopped (SIGINT, SIGTERM) before it answered prints: only what is known then.
+// The case of a halt already recorded is run on a real child in tests/integration/kill/kill-shell.test.ts.
+import { describe, expect, it } from 'vitest';
+import { interruptedKillText } from '../../../src/cli/commands/kill.js';
+
+describe('the text of a kill stopped before it answered', () => {
+  it('before the database confirmed the halt: claims no halt, no cancel, and says how to check and what to run', () => {
+    const text = interruptedKillText('SIGTERM', null, true);
+    expect(text.split('\n')).toEqual([
+      'INTERRUPTED (SIGTERM) before the kill answered:',
+      '  Halt: NOT CONFIRMED — the kill was stopped before the database confirmed the halt: `ctb mode status` shows whether trading is halted.',
+      '  Orders on Kraken: NOT CONFIRMED cancelled — the kill was stopped before zero open orders were confirmed: orders may remain open on Kraken.',
+      "  Next: run `ctb kill` again, or cancel in Kraken's UI.",
+      '',
+    ]);
+  });
+
+  it('without the key here: sends the operator to run the kill where the key is', () => {
+    const text = interruptedKillText('SIGINT', { incidentId: 7, alreadyKilled: false }, false);
+    expect(text).toMatch(/^ {2}Halt: yes — .*\(incident #7\)/m);
+    expect(text).toMatch(/^ {2}Next: run `ctb kill` again where the Kraken key is \(it joins incident #7 and cancels again\)/m);
+  });
+});

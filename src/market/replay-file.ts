@@ -55,21 +55,39 @@ export const REPLAY_CSV_OPTIONS = {
   relax_column_count: true, info: true, raw: true,
 } as const;
 
-function parseRows(text: string, file: string): CsvRow[] {
+/** csv-parse's parser, as parseReplayCsv calls it. */
+export type CsvParse = (text: string, options: typeof REPLAY_CSV_OPTIONS) => CsvRow[];
+
+/** Required only for a file that is not plain: importing csv-parse cost every replay start ~10 ms. */
+function requireCsvParse(): CsvParse {
+  const { parse } = createRequire(import.meta.url)('csv-parse/sync') as typeof import('csv-parse/sync');
+  return (text, options) => parse(text, options) as unknown as CsvRow[];
+}
+
+function parseRows(text: string, file: string, loadParser: () => CsvParse): CsvRow[] {
   const plain = plainCsvRows(text);
   if (plain) return plain;
+  // Outside the file's try: a csv-parse that cannot be loaded is a broken installation, not a bad file.
+  let parse: CsvParse;
   try {
-    // Required only for a file that is not plain: importing it cost every replay start ~10 ms.
-    const { parse } = createRequire(import.meta.url)('csv-parse/sync') as typeof import('csv-parse/sync');
-    return parse(text, REPLAY_CSV_OPTIONS) as unknown as CsvRow[];
+    parse = loadParser();
+  } catch (err) {
+    const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    throw new AppError('internal', 'csv_parse_unavailable', `${file} needs csv-parse to be read, and csv-parse could not be loaded: ${reason}`, {
+      hint: 'Install the dependencies again where ctb runs (npm ci).', cause: err,
+    });
+  }
+  try {
+    return parse(text, REPLAY_CSV_OPTIONS);
   } catch (err) {
     const line = (err as { lines?: number }).lines;
     throw new AppError('config', 'bad_replay_file', `${file}${line ? `: line ${line}` : ''}: ${(err as Error).message}; expected comma-separated values, one candle a line`);
   }
 }
 
-export function parseReplayCsv(text: string, file: string): Candle[] {
-  const rows = parseRows(text, file);
+/** The candles of a replay file's `text`; `loadParser` gives csv-parse's parser when the file is not plain (tests give their own). */
+export function parseReplayCsv(text: string, file: string, opts: { loadParser?: () => CsvParse } = {}): Candle[] {
+  const rows = parseRows(text, file, opts.loadParser ?? requireCsvParse);
   const first = rows[0];
   const header = (first?.record ?? []).map((h) => h.toLowerCase());
   if (REPLAY_COLUMNS.some((c, i) => header[i] !== c)) {

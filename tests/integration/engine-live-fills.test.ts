@@ -258,10 +258,13 @@ describe('live engine with orders in flight and faults', () => {
     // Refused for its nonce on the first send and both sends again with fresh nonces.
     ['a nonce error', { endpoint: 'AddOrder', kind: 'error', message: 'EAPI:Invalid nonce', times: 3 }, /^Order outcome unknown, resolving with the exchange: .*EAPI:Invalid nonce/],
     ['a reset connection', { endpoint: 'AddOrder', kind: 'reset' }, /^Order outcome unknown, resolving with the exchange: .*NetworkError/],
-    // Longer than the client's timeout (KRAKEN_REQUEST_TIMEOUT, set to its least, 1 s, for this case): Kraken places the order after the bot gave up on the answer.
-    ['a timeout', { endpoint: 'AddOrder', kind: 'latency', ms: 1_500 }, /^Order outcome unknown, resolving with the exchange: .*RequestTimeout/],
+    // Longer than the client's timeout (KRAKEN_REQUEST_TIMEOUT, 3 s for this case): Kraken places the order after the bot gave
+    // up on the answer. The simulator runs in this process and starts its delay only once the request has arrived, after the
+    // client started its timer: the longer delay always ends second, however busy the machine. The timeout holds for every
+    // call of the case (balance, funds check, read-backs), so it leaves those seconds of room, not a round trip's worth.
+    ['a timeout', { endpoint: 'AddOrder', kind: 'latency', ms: 3_500 }, /^Order outcome unknown, resolving with the exchange: .*RequestTimeout/],
   ])('raises one warning alert at once on the first order that fails with %s, and never calls it rejected', async (_what, fault, message) => {
-    const { k, t, engine } = await liveRun(database(), fault.kind === 'latency' ? { env: { KRAKEN_REQUEST_TIMEOUT: '1s' } } : {});
+    const { k, t, engine } = await liveRun(database(), fault.kind === 'latency' ? { env: { KRAKEN_REQUEST_TIMEOUT: '3s' } } : {});
     k.sim.faults.add(fault);
     await engine.start();
     const warnings = t.alerts.raised.filter((a) => a.source === 'trade_failure');

@@ -18,6 +18,10 @@ export interface IdleEngine {
   runner: RequestRunner;
   /** Starts the request runner again (after a test stopped it to keep a request pending). */
   restartRunner(): void;
+  /** Runs its sweep of unshown exit answers once, now: how many it told. */
+  sweepExits(): Promise<number>;
+  /** Stops its periodic sweep (every 200 ms), once the one running, if any, has finished. */
+  stopSweep(): Promise<void>;
   /** Resolves once the feed is played and the engine idles (every candle handled). */
   settled(): Promise<void>;
   stop(): Promise<void>;
@@ -37,18 +41,26 @@ export async function startIdleEngine(database: Database, closes: number[], opts
   const feed = new PacedFeed('kraken', candlesFrom(closes), 0);
   const engine = new Engine({ ctx: t.ctx, feed, strategies: opts.strategies ?? [maCross()], marketClock: t.clock, housekeepingMs: 20 });
   const running = engine.start();
-  const sweep = setInterval(() => void tellUnshownExits(tells).catch(() => undefined), 200);
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const sweep = setInterval(() => {
+    sweeping = tellUnshownExits(tells).catch(() => undefined);
+  }, 200);
   const startRunner = () => startRequestRunner(t.ctx, { holder: `test-worker-${Math.random().toString(36).slice(2, 8)}`, handlers: { exit_trade: exitTradeHandler(t.ctx) }, onFinished: engineRequestFollowUp(tells), pollMs: 30 });
   const idle: IdleEngine = {
     t, engine, runner: startRunner(),
     restartRunner() {
       idle.runner = startRunner();
     },
+    sweepExits: () => tellUnshownExits(tells),
+    async stopSweep() {
+      clearInterval(sweep);
+      await sweeping;
+    },
     async settled() {
       for (let i = 0; i < 500 && (feed.remaining > 0 || engine.counts.candles < closes.length); i++) await new Promise((r) => setTimeout(r, 10));
     },
     async stop() {
-      clearInterval(sweep);
+      await idle.stopSweep();
       await idle.runner.stop();
       await engine.stop();
       await running.catch(() => undefined);

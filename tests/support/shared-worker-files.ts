@@ -5,8 +5,8 @@
 // file could see, in any order of files (`npx vitest run --project shared --sequence.shuffle.files`; the
 // tests inside a file keep their order, which some files rely on):
 // - no vi.mock / vi.doMock, vi.stubEnv / vi.stubGlobal; fake timers made real again, spies restored;
-// - no write to process.env (but one put back in the finally of the call that set it), process.exitCode
-//   or the working directory; a process listener removed;
+// - no write to process.env (a variable needed for one call is set through tests/support/with-env.ts,
+//   which puts it back), process.exitCode or the working directory; a process listener removed;
 // - no import of a support module that registers hooks when imported (tests/support/simulator.ts
 //   registers its afterEach once per process, so only the first file of a worker would get it);
 // - nothing left in the sources' module state that another file reads: the Kraken rate limiter's

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { SAMPLE_REPLAY_FILE } from '../../src/market/create-feed.js';
+import { AppError } from '../../src/errors.js';
 import { parseReplayCsv, plainCsvRows, REPLAY_CSV_OPTIONS } from '../../src/market/replay-file.js';
 
 const HEADER = 'time,symbol,open,high,low,close,volume';
@@ -61,5 +62,29 @@ describe('a plain replay file', () => {
     const text = `${HEADER}\n\n${ROW}\n\nyesterday,BTC/USD,100,101,99,100,5\n`;
     expect(plainCsvRows(text)).not.toBeNull();
     expect(() => parseReplayCsv(text, 'x.csv')).toThrow(/x\.csv: line 5: time: expected an ISO date or epoch milliseconds, got "yesterday"/);
+  });
+
+  it('says csv-parse could not be loaded when it cannot, not that the file is bad; a plain file never loads it', () => {
+    let loads = 0;
+    const missing = () => {
+      loads += 1;
+      throw Object.assign(new Error("Cannot find module 'csv-parse/sync'\nRequire stack:\n- /srv/ctb/dist/cli.js"), { code: 'MODULE_NOT_FOUND' });
+    };
+    const commented = `# a comment\n${HEADER}\n${ROW}\n`;
+    let thrown: unknown;
+    try {
+      parseReplayCsv(commented, 'candles.csv', { loadParser: missing });
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(AppError);
+    expect(thrown).toMatchObject({ kind: 'internal', code: 'csv_parse_unavailable' });
+    expect((thrown as AppError).userMessage).toBe("candles.csv needs csv-parse to be read, and csv-parse could not be loaded: Cannot find module 'csv-parse/sync' "
+      + 'Install the dependencies again where ctb runs (npm ci).');
+    expect(loads).toBe(1);
+    expect(parseReplayCsv(`${HEADER}\n${ROW}\n`, 'candles.csv', { loadParser: missing })).toHaveLength(1);
+    expect(loads).toBe(1);
+    // What csv-parse itself refuses is still the file's fault, with its line.
+    expect(() => parseReplayCsv(`${HEADER}\n"2026-01-05T00:00:00Z,BTC/USD\n`, 'candles.csv')).toThrow(/^candles\.csv: .*; expected comma-separated values, one candle a line$/);
   });
 });

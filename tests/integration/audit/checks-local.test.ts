@@ -28,6 +28,7 @@ import { testContext } from '../../support/app-context.js';
 import { tempCheckout, type TempCheckout } from '../../support/temp-checkout.js';
 import { insertTrade } from '../../support/trade-rows.js';
 import { DEFAULT_AUDIT_SETTINGS } from '../../support/gate-thresholds.js';
+import { withEnv } from '../../support/with-env.js';
 
 const actor: Actor = { id: 'cli:test', source: 'cli' };
 const KEY = 'Ab1+'.repeat(14); // 56 base64 characters: shaped like a Kraken key
@@ -53,13 +54,10 @@ async function gitRuns<T>(fn: () => Promise<T>): Promise<{ result: T; args: stri
   const log = join(bin, 'runs.txt');
   const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
   writeFileSync(join(bin, 'git'), `#!/bin/sh\necho "$*" >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
-  const path = process.env['PATH'];
-  process.env['PATH'] = `${bin}:${path ?? ''}`;
   try {
-    const result = await fn();
+    const result = await withEnv({ PATH: `${bin}:${process.env['PATH'] ?? ''}` }, fn);
     return { result, args: existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [] };
   } finally {
-    process.env['PATH'] = path;
     rmSync(bin, { recursive: true, force: true });
   }
 }

@@ -144,20 +144,21 @@ describe('the exit outcome sweep', () => {
   }, 60_000);
 
   it("a process's own grace is how long it leaves an unshown answer to its requester: not told within it, told after it", async () => {
-    // Its requester waits on (10 minutes): only the grace since the answer was noticed makes it due.
+    // Its requester waits on (10 minutes): only the grace since the answer was noticed makes it due. Noticed
+    // 30 s ago, on the database's clock: 30 s either side of the graces below, whatever the statements take.
     const id = await answeredUnshown({ ago: '0 seconds', params: { waitMs: 600_000 } });
-    await execute(database().db, sql`update engine_requests set answer_noticed_at = now() - interval '3 seconds' where id = ${id}`);
-    expect(await tellUnshownExits(sweeper().ctx)).toBe(0);
-    expect(await tellUnshownExits({ ...sweeper().ctx, exitShownGraceMs: 4_000 })).toBe(0);
+    await execute(database().db, sql`update engine_requests set answer_noticed_at = now() - interval '30 seconds' where id = ${id}`);
+    // Long past the shipped grace (5 s), which would tell it: a process with a longer grace leaves it.
+    expect(await tellUnshownExits({ ...sweeper().ctx, exitShownGraceMs: 60_000 })).toBe(0);
     expect(await storedExitAlerts(id)).toEqual([]);
-    expect(await tellUnshownExits({ ...sweeper().ctx, exitShownGraceMs: 2_000 })).toBe(1);
+    expect(await tellUnshownExits({ ...sweeper().ctx, exitShownGraceMs: 10_000 })).toBe(1);
     expect(await storedExitAlerts(id)).toHaveLength(1);
     // A Slack-shown exit left to a process that can update Slack: the alert names that process's grace and the bound.
     const slack = await answeredUnshown({ slack: true });
-    await execute(database().db, sql`update engine_requests set answer_noticed_at = now() - ${2_000 + EXIT_SLACK_UPDATE_BOUND_MS + 1_000} * interval '1 millisecond', requested_at = now() - interval '1 hour' where id = ${slack}`);
-    expect(await tellUnshownExits({ ...sweeper().ctx, exitShownGraceMs: 2_000 })).toBe(1);
+    await execute(database().db, sql`update engine_requests set answer_noticed_at = now() - ${10_000 + EXIT_SLACK_UPDATE_BOUND_MS + 30_000} * interval '1 millisecond', requested_at = now() - interval '1 hour' where id = ${slack}`);
+    expect(await tellUnshownExits({ ...sweeper().ctx, exitShownGraceMs: 10_000 })).toBe(1);
     const [told] = await storedExitAlerts(slack);
-    expect(told!.title).toContain(`no process that can update Slack told it within ${(2_000 + EXIT_SLACK_UPDATE_BOUND_MS) / 1000}s of its answer.`);
+    expect(told!.title).toContain(`no process that can update Slack told it within ${(10_000 + EXIT_SLACK_UPDATE_BOUND_MS) / 1000}s of its answer.`);
   }, 60_000);
 
   it('the idle sweep is one read: no exit untold, it runs one SELECT and writes nothing', async () => {

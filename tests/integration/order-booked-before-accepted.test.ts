@@ -9,8 +9,10 @@
 // holds: while the executor sends, it leaves the intents alone, and the executor books the order into
 // the engine's book — where outside the lock self-heal booked the fill into a book of its own and the
 // engine's never had the position. It never waits for the lock either: while another holder (in this
-// process or another) keeps it, the pass says the intents are not resolved, queues nothing, and still
-// checks the engine's heartbeat — an engine stuck holding the lock is reported stale.
+// process or another) keeps it, the pass says the intents are not resolved, queues nothing, does not
+// reconcile against Kraken (the holder may be halfway through its work), and still checks the engine's
+// heartbeat — an engine stuck holding the lock is reported stale. The watchdog's next pass resyncs
+// even though its probe answers at once; `ctb self-heal`, which has no next pass, says to run it again.
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ADVISORY_LOCKS, takeAdvisoryLock } from '../../src/db/advisory-lock.js';
@@ -305,7 +307,8 @@ describe('self-heal while another holds the order lock', () => {
   }
   const statusOf = async (id: number) => (await database.db.select().from(orderIntents).where(eq(orderIntents.id, id)))[0]?.status;
   const reconcile = async () => ({ ok: true, summaryLine: 'reconciled (test)', reportFile: null });
-  const notResolved = /resynced: .*; intents not resolved: the order lock is taken \(orders are being placed, cancelled or booked\); the next pass tries again$/;
+  const notResolved = (then: string) => new RegExp(`resynced: .*; intents not resolved: the order lock is taken \\(orders are being placed, cancelled or booked\\); ${then}$`);
+  const reconcileSkipped = { check: 'reconcile', status: 'skipped', detail: 'the order lock is taken; a pass that takes it reconciles' };
 
   it('held in this process (an order path stuck): the watchdog\'s pass ends, resolves nothing, queues nothing, and reports the engine stale', async () => {
     const t = await liveContext(database, kraken);
@@ -321,12 +324,16 @@ describe('self-heal while another holds the order lock', () => {
       });
       await held;
 
+      // The watchdog as the bot starts it (no alwaysResync): this pass resyncs because its probe was retried.
       const stale: HealAction[] = [];
-      const watchdog = startWatchdog(t.ctx, { timer: false, attempts: 1, alwaysResync: true, reconcile, onEngineStale: (a) => stale.push(a) });
+      const reconciled = vi.fn(reconcile);
+      vi.spyOn(t.ctx.exchanges.forMode('live'), 'fetchOpenOrders').mockRejectedValueOnce(new Error('socket hang up'));
+      const watchdog = startWatchdog(t.ctx, { timer: false, attempts: 2, sleep: async () => {}, reconcile: reconciled, onEngineStale: (a) => stale.push(a) });
       const result = await watchdog.tick();
-      await watchdog.stop();
 
-      expect(result?.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'ok', detail: expect.stringMatching(notResolved) });
+      expect(result?.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'healed', detail: expect.stringMatching(notResolved('the next pass tries again')) });
+      expect(result?.actions.find((a) => a.check === 'reconcile')).toEqual(reconcileSkipped);
+      expect(reconciled).not.toHaveBeenCalled();
       expect(result?.actions.find((a) => a.check === 'engine')).toMatchObject({ status: 'failed', detail: expect.stringMatching(/^heartbeat stale for \d+s/) });
       expect(stale).toHaveLength(1);
       expect(await statusOf(intent.id)).toBe('pending');
@@ -335,13 +342,46 @@ describe('self-heal while another holds the order lock', () => {
       release?.();
       await withOrderLock(t.ctx, async () => {});
       expect(await statusOf(intent.id)).toBe('pending');
-      // …for the next pass, which takes the free lock and resolves it.
-      const next = await selfHeal(t.ctx, { attempts: 1, alwaysResync: true, reconcile });
-      expect(next.actions.find((a) => a.check === 'exchange')?.detail).toMatch(/intents resolved: \d+ recorded, [1-9]\d* never placed/);
+      // …for the watchdog's next pass, which (its probe answering at once) resyncs all the same, takes
+      // the free lock, resolves it and reconciles.
+      const next = await watchdog.tick();
+      expect(next?.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/intents resolved: \d+ recorded, [1-9]\d* never placed/) });
       expect(await statusOf(intent.id)).toBe('failed');
+      expect(reconciled).toHaveBeenCalledTimes(1);
+      // Nothing left: the pass after that resyncs no more.
+      const after = await watchdog.tick();
+      await watchdog.stop();
+      expect(after?.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'ok', detail: expect.not.stringMatching(/resynced/) });
+      expect(reconciled).toHaveBeenCalledTimes(1);
     } finally {
       release?.();
       await database.db.update(botState).set({ engineHeartbeatAt: null });
+      await t.ctx.close();
+    }
+  }, 60_000);
+
+  it('held by a holder that changes no intent (an adopt, a cancel): the pass does not read Kraken to reconcile, nobody is paged', async () => {
+    const t = await liveContext(database, kraken);
+    let release: (() => void) | undefined;
+    try {
+      const held = new Promise<void>((entered) => {
+        void withOrderLock(t.ctx, async () => {
+          entered();
+          await new Promise<void>((r) => { release = r; });
+        });
+      });
+      await held;
+      // What a reconciliation could find halfway through the holder's work.
+      const reconciled = vi.fn(async () => ({ ok: false, summaryLine: '1 order at Kraken not in the ledger', reportFile: null }));
+      const raised = vi.spyOn(t.ctx.alerts, 'raise');
+
+      const result = await selfHeal(t.ctx, { attempts: 1, alwaysResync: true, reconcile: reconciled });
+
+      expect(reconciled).not.toHaveBeenCalled();
+      expect(result.actions.find((a) => a.check === 'reconcile')).toEqual(reconcileSkipped);
+      expect(raised.mock.calls.filter(([a]) => a.severity === 'critical')).toEqual([]);
+    } finally {
+      release?.();
       await t.ctx.close();
     }
   }, 60_000);
@@ -355,7 +395,9 @@ describe('self-heal while another holds the order lock', () => {
 
       const result = await selfHeal(t.ctx, { attempts: 1, alwaysResync: true, reconcile });
 
-      expect(result.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'ok', detail: expect.stringMatching(notResolved) });
+      // One pass, no next one: the operator is told to run it again.
+      expect(result.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'ok', detail: expect.stringMatching(notResolved('run `ctb self-heal` again once the lock is free')) });
+      expect(result.actions.find((a) => a.check === 'reconcile')).toEqual(reconcileSkipped);
       expect(result.actions.find((a) => a.check === 'engine')).toMatchObject({ status: 'failed', detail: expect.stringMatching(/^heartbeat stale for \d+s/) });
       expect(await statusOf(intent.id)).toBe('pending');
       // The try left this process's side of the lock free: an order path takes it at once.

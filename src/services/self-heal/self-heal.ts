@@ -80,11 +80,15 @@ export interface SelfHealOptions {
    */
   checkExchange?: () => boolean;
   /**
-   * Since when (clock ms) each check has been deferred without a pass in between. The watchdog keeps
-   * one across its runs; it also makes the next run resync and reconcile again.
+   * Since when (clock ms) each check has been deferred without a pass in between, and whether the
+   * intents were left unresolved because the order lock was taken ('intents'). The watchdog keeps one
+   * across its runs; any entry makes the next run resync and reconcile again.
    */
-  deferredSince?: Map<HealCheck, number>;
+  deferredSince?: Map<DeferredWork, number>;
 }
+
+/** What a pass can leave to the next one: a deferred check, or intents not resolved (the order lock was taken). */
+export type DeferredWork = HealCheck | 'intents';
 
 /** How long a check may stay deferred (Kraken's rate limit or maintenance) before it pages. */
 export const TRANSIENT_PAGE_AFTER_MS = 15 * 60_000;
@@ -126,7 +130,9 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   const opts = { attempts: options.attempts ?? 5, baseDelayMs: options.baseDelayMs ?? 500, sleep: options.sleep ?? realSleep };
   const timeout = ctx.config.KILL_DB_TIMEOUT;
   const actions: HealAction[] = [];
-  const deferredSince = options.deferredSince ?? new Map<HealCheck, number>();
+  const deferredSince = options.deferredSince ?? new Map<DeferredWork, number>();
+  // Only a caller that keeps deferredSince across passes (the watchdog) has a next pass to leave work to.
+  const nextPass = options.deferredSince !== undefined;
   const retryDeferred = deferredSince.size > 0;
   const record = async (action: HealAction) => {
     if (action.status !== 'deferred') deferredSince.delete(action.check);
@@ -200,6 +206,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       await record(passing ? deferOrFail('exchange', passing, detail, probe.attempts) : { check: 'exchange', status: 'failed', attempts: probe.attempts, detail });
     } else if (probe.attempts > 1 || options.alwaysResync || retryDeferred) {
       let resync = `${probe.value.length} open order(s) on ${exchange.venue}`;
+      let lockTaken = true;
       if (dbUp) {
         try {
           // Under the order lock, as every other resolution runs: an intent the executor is sending is
@@ -209,10 +216,15 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
           // the engine heartbeat check below is what reports an engine stuck holding the lock.
           const locked = await tryOrderLock(ctx, () => resolveIntents({ ctx, mode, exchange }), { crossProcess: mode === 'live' });
           if (locked.taken) {
+            deferredSince.delete('intents');
             const report = locked.value;
             resync += `; intents resolved: ${report.recorded} recorded, ${report.neverPlaced} never placed, ${report.stillOpen} still open, ${report.unreachable} unreachable`;
           } else {
-            resync += '; intents not resolved: the order lock is taken (orders are being placed, cancelled or booked); the next pass tries again';
+            lockTaken = false;
+            // Left to the next pass, which resyncs because of this entry (the watchdog's passes
+            // otherwise resync only after a retried probe or a deferred check).
+            deferredSince.set('intents', deferredSince.get('intents') ?? ctx.clock.now().getTime());
+            resync += `; intents not resolved: the order lock is taken (orders are being placed, cancelled or booked); ${nextPass ? 'the next pass tries again' : 'run `ctb self-heal` again once the lock is free'}`;
           }
         } catch (err) {
           resync += `; intents not resolved (${describeError(err)})`;
@@ -220,7 +232,11 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       }
       await record({ check: 'exchange', status: probe.attempts > 1 ? 'healed' : 'ok', attempts: probe.attempts,
         detail: probe.attempts > 1 ? `answers again after ${probe.attempts} attempts (${probe.errors.at(-1)}); resynced: ${resync}` : `answers; resynced: ${resync}` });
-      if (dbUp) await reconcileAfterResync();
+      // The lock's holder may be halfway through changing the ledger or Kraken's orders (an adopt, a
+      // cancel, the monitor's reconciliation): reading Kraken now could report differences that are
+      // only that holder's work in progress, as a critical failure.
+      if (dbUp && !lockTaken) actions.push({ check: 'reconcile', status: 'skipped', detail: 'the order lock is taken; a pass that takes it reconciles' });
+      else if (dbUp) await reconcileAfterResync();
     } else {
       await record({ check: 'exchange', status: 'ok', attempts: 1, detail: `${exchange.venue} answers (${probe.value.length} open order(s))` });
     }

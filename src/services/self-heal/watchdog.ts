@@ -5,7 +5,7 @@ import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
 import { ALERTED } from '../../alerts/log-source.js';
 import type { Logger } from '../../logger.js';
-import { selfHeal, type HealAction, type HealCheck, type SelfHealDeps, type SelfHealOptions, type SelfHealResult } from './self-heal.js';
+import { selfHeal, type DeferredWork, type HealAction, type SelfHealDeps, type SelfHealOptions, type SelfHealResult } from './self-heal.js';
 
 export interface Watchdog {
   /** One run (the timer calls it; tests call it). */
@@ -25,8 +25,9 @@ export type WatchdogDeps = SelfHealDeps & { config: Pick<Config, 'WATCHDOG_INTER
 
 export function startWatchdog(ctx: WatchdogDeps, opts: WatchdogOptions = {}): Watchdog {
   let running: Promise<SelfHealResult | null> | null = null;
-  // Checks Kraken refused for its rate limit or maintenance, across runs: retried, paged only past a bound.
-  const deferredSince = opts.deferredSince ?? new Map<HealCheck, number>();
+  // Checks Kraken refused for its rate limit or maintenance, across runs: retried, paged only past a
+  // bound; and intents a run left unresolved because the order lock was taken: the next run resyncs.
+  const deferredSince = opts.deferredSince ?? new Map<DeferredWork, number>();
   const tick = () => {
     running ??= selfHeal(ctx, { attempts: 3, baseDelayMs: 1_000, ...opts, deferredSince })
       .then((result) => {

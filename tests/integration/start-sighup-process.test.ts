@@ -1,5 +1,6 @@
 // Closing the terminal of `ctb start` sends it SIGHUP: the bot stops the way it does on SIGINT/SIGTERM
-// (logs the stop, releases the engine lease, removes its PGlite lock and socket), with the shipped binary.
+// (logs the stop, releases the engine lease, removes its PGlite lock and socket), with the shipped binary,
+// also when it comes while the bot is still starting.
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,19 @@ describe('ctb start on SIGHUP', () => {
     expect(await b.exited).toBe(0);
     expect(b.output()).toMatch(/"signal":"SIGHUP"[^\n]*"msg":"stopping"/);
     expect(b.output()).toContain('engine lease released');
+    expect(b.output()).toMatch(/stopped after SIGHUP in \d+ ms/);
+    expect(existsSync(join(env.DATA_DIR!, 'pglite.lock'))).toBe(false);
+    expect(existsSync(join(env.DATA_DIR!, 'pglite.sock'))).toBe(false);
+  }, 240_000);
+
+  it('a SIGHUP while the bot is still starting stops it cleanly once started, not at once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctb-sighup-starting-'));
+    const env = baseEnv(dir, {}, { idle: true });
+    const b = bot(['start'], env, dir);
+    // Its first line: the embedded database is not open yet, the engine not started.
+    await b.waitFor(/starting ctb \(/, 120_000);
+    b.kill('SIGHUP');
+    expect(await b.exited).toBe(0);
     expect(b.output()).toMatch(/stopped after SIGHUP in \d+ ms/);
     expect(existsSync(join(env.DATA_DIR!, 'pglite.lock'))).toBe(false);
     expect(existsSync(join(env.DATA_DIR!, 'pglite.sock'))).toBe(false);

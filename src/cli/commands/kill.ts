@@ -4,8 +4,10 @@
 // incident), which saves the halt to DATA_DIR if the database is down. Without a key the kill hands
 // the cancel to the running bot that has it (saying it looks for one while it does, then what
 // became of the cancel). With the key it says as soon as the halt is in the database that it is
-// now cancelling on Kraken; stopped (SIGINT, SIGTERM) before it answers, it says what is true then
-// (the halt if recorded, Kraken's orders not confirmed cancelled, what to run) and exits 130 or 143.
+// now cancelling on Kraken — in an embedded database only once an engine is known to have run on it,
+// never for one no bot has used; stopped (SIGINT, SIGTERM) before it answers, it says what is true then
+// (the halt if recorded, or that it halted no bot; Kraken's orders not confirmed cancelled; what to
+// run) and exits 130 or 143.
 // A configuration with problems does
 // not stop it: settings the kill does not need fall back to their defaults (the problems are printed
 // first), only a bad DATABASE_URL or DATA_DIR — where the halt goes — cannot be worked around. Exit 0
@@ -144,9 +146,17 @@ export function haltRecordedNotice(halt: HaltRecorded): string {
  * What is true when a kill is stopped (SIGINT, SIGTERM) before it answered: the halt as far as it is
  * known to be recorded, Kraken's orders never confirmed (its answer was not in), and what to run.
  */
-export function interruptedKillText(signal: NodeJS.Signals, halt: HaltRecorded | null, keyHere: boolean): string {
+export function interruptedKillText(signal: NodeJS.Signals, halt: HaltRecorded | null, keyHere: boolean, noBotWhere?: { dataDir: string; cwd: string }): string {
   const again = keyHere ? '`ctb kill` again' : '`ctb kill` again where the Kraken key is';
   const lines = [`INTERRUPTED (${signal}) before the kill answered:`];
+  if (noBotWhere) {
+    // The halt went to an embedded database no engine has ever run on: it halted no bot.
+    lines.push(`  Halt: NO BOT HALTED — the halt was written to the embedded database in DATA_DIR ${noBotWhere.dataDir} (from ${noBotWhere.cwd}), on which no engine has ever run: `
+      + 'a bot running with another DATA_DIR or DATABASE_URL is NOT halted and keeps trading.');
+    lines.push('  Orders on Kraken: NOT CONFIRMED cancelled — the kill was stopped before zero open orders were confirmed: orders may remain open on Kraken.');
+    lines.push(`  Next: run ctb kill with the bot's DATA_DIR (or DATABASE_URL)${keyHere ? '' : ' where the Kraken key is'}, or cancel in Kraken's UI.`);
+    return `${lines.join('\n')}\n`;
+  }
   if (halt) {
     lines.push(`  Halt: yes — trading is halted in paper mode and recorded in the database (incident #${halt.incidentId}); stopping the command does not undo it.`);
   } else {
@@ -159,6 +169,15 @@ export function interruptedKillText(signal: NodeJS.Signals, halt: HaltRecorded |
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * What the kill knows while it runs: the halt once it is recorded where a bot reads it, or where it
+ * was written when that is an embedded database no engine has ever run on (then no bot is halted).
+ */
+interface KillProgress {
+  halt: HaltRecorded | null;
+  noBotWhere?: { dataDir: string; cwd: string };
+}
+
 /** Exit status of a process ended by `signal` (128 + its number), as a shell reports it. */
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 
@@ -166,10 +185,10 @@ const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGT
  * While the kill runs, SIGINT and SIGTERM print what is true then and exit non-zero (without a
  * handler Node exits at once and silently, though the halt may be recorded). Returns the remover.
  */
-function sayWhatIsTrueIfStopped(io: CliIo, state: { halt: HaltRecorded | null }, keyHere: boolean): () => void {
+function sayWhatIsTrueIfStopped(io: CliIo, state: KillProgress, keyHere: boolean): () => void {
   const handlers = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
     const handler = () => {
-      io.stderr.write(interruptedKillText(signal, state.halt, keyHere));
+      io.stderr.write(interruptedKillText(signal, state.halt, keyHere, state.noBotWhere));
       process.exit(SIGNAL_EXIT[signal]);
     };
     process.once(signal, handler);
@@ -216,18 +235,31 @@ export const killCli: CliRegistration = {
         if (!kraken && !opts.json) io.stdout.write(`${NO_KEY_LOOKING}\n`);
         // The halt once the database holds it: said at once by a kill with the key (its cancel may
         // take long yet), and said again by a kill stopped before it answered.
-        const progress: { halt: HaltRecorded | null } = { halt: null };
+        const progress: KillProgress = { halt: null };
         const stopWatching = sayWhatIsTrueIfStopped(io, progress, kraken !== undefined);
         let ctx: OwnedContext | undefined;
+        // With the embedded database, whether an engine has ever run on it (asked once the halt is
+        // written there): a halt in a database no bot has used halts no bot, so it is not said.
+        let botRan: Promise<boolean> | undefined;
         try {
           ctx = await buildAppContext({ config, logger, runMigrations: false, oneShot: true, ...(kraken ? { exchanges: { kraken: () => kraken! } } : {}) });
-          ctx.kill.onHaltRecorded = (halt) => {
+          const db = ctx.db;
+          const sayHalted = (halt: HaltRecorded) => {
             progress.halt = halt;
             if (kraken && !opts.json) io.stderr.write(`${haltRecordedNotice(halt)}\n`);
           };
+          ctx.kill.onHaltRecorded = (halt) => {
+            if (config.DATABASE_URL) return sayHalted(halt);
+            // Asked without holding up the kill: its cancel and confirmation go on meanwhile.
+            botRan = engineEverRan(db).catch(() => true);
+            void botRan.then((ran) => {
+              if (ran) sayHalted(halt);
+              else progress.noBotWhere = { dataDir, cwd: io.cwd };
+            });
+          };
           const result = await runCommand(killCommand, ctx, cliActor(), { reason: opts.reason, flatten: opts.flatten });
           // An embedded database no engine has ever run on: the halt written there halts no bot.
-          const noBot = !config.DATABASE_URL && result.state === 'written' && !(await engineEverRan(ctx.db).catch(() => true))
+          const noBot = !config.DATABASE_URL && result.state === 'written' && !(await (botRan ?? engineEverRan(db).catch(() => true)))
             ? noBotDatabaseText(dataDir, io.cwd, true) : undefined;
           io.stdout.write(opts.json
             ? `${JSON.stringify(noBot ? { ...result, ok: false, botHalted: false, error: noBot } : result, null, 2)}\n`

@@ -38,6 +38,13 @@ export const startCli: CliRegistration = {
         }
         // The running bot is the one process that rotates LOG_DIR (commands only append and follow).
         const logger = createLogger({ config, rotate: true });
+        // SIGINT, SIGTERM and SIGHUP (the bot's terminal closed) are stop requests from here on: Node's
+        // default is to die at once, which left the engine lease to go stale and the PGlite lock and
+        // socket behind. One that comes while the bot is starting stops it once it has started.
+        let stopRequested: string | undefined;
+        let stopNow: ((signal: string) => void) | undefined;
+        const onStopSignal = (signal: string) => (stopNow ? stopNow(signal) : (stopRequested ??= signal));
+        for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, onStopSignal);
         const feed = opts.feed ?? config.MARKET_FEED;
         const database = describeDatabase(config, config.DATABASE_URL ? 'postgres' : 'pglite', io.cwd);
         logger.info(
@@ -68,11 +75,8 @@ export const startCli: CliRegistration = {
                 (err: unknown) => running.ctx.logger.error({ err, signal }, `stopping after ${signal} did not finish cleanly`),
               ).finally(resolve);
             };
-            // SIGHUP: the bot's terminal was closed. Node's default for it is to die at once, which
-            // left the engine lease to go stale and the PGlite lock and socket behind; it is a stop request.
-            process.once('SIGINT', shutdown);
-            process.once('SIGTERM', shutdown);
-            process.once('SIGHUP', shutdown);
+            if (stopRequested) shutdown(stopRequested);
+            else stopNow = shutdown;
           });
           setExit(0);
         } catch (err) {

@@ -17,7 +17,7 @@ import { killFeature } from '../../../src/app/features/kill.js';
 import { systemClock } from '../../../src/clock.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
-import { ctbChildInShell, ctbInShell } from '../../support/ctb-shell.js';
+import { ctbChildInShell, ctbIn, ctbInShell } from '../../support/ctb-shell.js';
 import { CLOSED_LOCAL_URL } from '../../support/local-only.js';
 import { holdLease } from '../../support/held-lease.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
@@ -265,5 +265,18 @@ describe('ctb kill with a key while Kraken refuses every call: it says the halt 
     expect(said).toMatch(new RegExp(`^ {2}Next: run \`ctb kill\` again \\(it joins incident #${incident} and cancels again\\), or cancel in Kraken's UI; \`ctb incident\` shows the checklist\\.$`, 'm'));
     expect(`${kill.stdout()}${kill.stderr()}`).not.toMatch(/KILLED|cancelled, none open|\(confirmed\)/);
     expect(await getBotState(database.db)).toMatchObject({ halted: true, mode: 'paper', haltedReason: 'kraken down' });
+  }, 120_000);
+
+  it('into an embedded database no engine has ever run on (another directory than the bot\'s): never says trading is halted, says NO BOT HALTED', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctb-shell-nobot-'));
+    // An earlier command made the embedded database here; no engine has run on it.
+    const stats = await ctbIn(dir, ['stats'], { LOG_LEVEL: 'warn' });
+    expect(stats.stderr).toContain('no embedded database in');
+    const run = await ctbIn(dir, ['kill', '--reason', 'wrong dir'], {
+      LOG_LEVEL: 'warn', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: CLOSED_LOCAL_URL, KILL_CONFIRM_WAIT: '1s',
+    });
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(2);
+    expect(run.stderr).not.toMatch(/trading is halted|Halted: /);
+    expect(run.stdout).toMatch(/^NO BOT HALTED — no engine has ever run on the embedded database in DATA_DIR /);
   }, 120_000);
 });

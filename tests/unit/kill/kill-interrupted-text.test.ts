@@ -20,4 +20,16 @@ describe('the text of a kill stopped before it answered', () => {
     expect(text).toMatch(/^ {2}Halt: yes — .*\(incident #7\)/m);
     expect(text).toMatch(/^ {2}Next: run `ctb kill` again where the Kraken key is \(it joins incident #7 and cancels again\)/m);
   });
+
+  it('after the halt went to an embedded database no engine has ever run on: says no bot is halted, never that trading is halted, and where to run the kill', () => {
+    const text = interruptedKillText('SIGINT', null, true, { dataDir: '/tmp/b/data', cwd: '/tmp/b' });
+    expect(text.split('\n')).toEqual([
+      'INTERRUPTED (SIGINT) before the kill answered:',
+      '  Halt: NO BOT HALTED — the halt was written to the embedded database in DATA_DIR /tmp/b/data (from /tmp/b), on which no engine has ever run: a bot running with another DATA_DIR or DATABASE_URL is NOT halted and keeps trading.',
+      '  Orders on Kraken: NOT CONFIRMED cancelled — the kill was stopped before zero open orders were confirmed: orders may remain open on Kraken.',
+      "  Next: run ctb kill with the bot's DATA_DIR (or DATABASE_URL), or cancel in Kraken's UI.",
+      '',
+    ]);
+    expect(text).not.toMatch(/trading is halted/);
+  });
 });

@@ -14,7 +14,7 @@
 // heartbeat — an engine stuck holding the lock is reported stale. The watchdog's next pass resyncs
 // even though its probe answers at once; `ctb self-heal`, which has no next pass, says to run it again.
 import { eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ADVISORY_LOCKS, takeAdvisoryLock } from '../../src/db/advisory-lock.js';
 import { botState, orderIntents, trades } from '../../src/db/schema/index.js';
 import { AppError } from '../../src/errors.js';
@@ -29,9 +29,8 @@ import { NOT_FOUND_GRACE_MS, resolveIntents } from '../../src/engine/recovery.js
 import { dec } from '../../src/money.js';
 import { selfHeal, type HealAction, type SelfHealResult } from '../../src/services/self-heal/self-heal.js';
 import { startWatchdog } from '../../src/services/self-heal/watchdog.js';
-import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
 import type { EngineTestContext } from '../support/engine.js';
-import { ageIntentStates, liveContext, startLiveKraken, type LiveKraken } from '../support/live-engine.js';
+import { ageIntentStates, liveContext, useLiveKraken } from '../support/live-engine.js';
 
 /** Everyone who asks for the order lock, in order: a waiter is seen the moment it asks. */
 const lockAsks = vi.hoisted(() => {
@@ -66,17 +65,16 @@ vi.mock('../../src/engine/order-lock.js', async (importOriginal) => {
   };
 });
 
-let database: TestDatabase;
-let kraken: LiveKraken;
+// A PostgreSQL database and a live Kraken simulator for this file.
+const bed = useLiveKraken();
 
-beforeAll(async () => {
-  database = await createPostgresTestDb();
-  kraken = await startLiveKraken();
-}, 120_000);
-afterAll(async () => {
-  await kraken?.sim.close();
-  await database?.close();
-});
+/** BTC priced at 60,000 a minute ago, and the engine's book: 10,000 of cash. */
+function bookAt60k(t: Awaited<ReturnType<typeof liveContext>>): Portfolio {
+  t.ctx.prices.update({ candle: { symbol: 'BTC/USD', openTime: new Date(t.clock.now().getTime() - 60_000), open: 60_000, high: 60_000, low: 60_000, close: 60_000, volume: 10 } });
+  const portfolio = new Portfolio();
+  portfolio.setCash(dec(10_000));
+  return portfolio;
+}
 
 /** `exchange`, but once Kraken accepted the order (before the read-back) `meanwhile` runs. */
 function onAcceptance(exchange: Exchange, meanwhile: () => Promise<void>): Exchange {
@@ -97,11 +95,9 @@ function onAcceptance(exchange: Exchange, meanwhile: () => Promise<void>): Excha
 
 describe('self-heal while the executor places a live order', () => {
   it('leaves the intents to the order lock\'s holder: the executor books the order into the engine\'s book', async () => {
-    const t = await liveContext(database, kraken);
+    const t = await liveContext(bed.database, bed.kraken);
     try {
-      t.ctx.prices.update({ candle: { symbol: 'BTC/USD', openTime: new Date(t.clock.now().getTime() - 60_000), open: 60_000, high: 60_000, low: 60_000, close: 60_000, volume: 10 } });
-      const portfolio = new Portfolio();
-      portfolio.setCash(dec(10_000));
+      const portfolio = bookAt60k(t);
       let heal: Promise<SelfHealResult> | undefined;
       const exchange = onAcceptance(t.ctx.exchanges.forMode('live'), async () => {
         const asked = lockAsks.count;
@@ -115,9 +111,9 @@ describe('self-heal while the executor places a live order', () => {
       });
       const result = await heal!;
 
-      const [intent] = await database.db.select().from(orderIntents).where(eq(orderIntents.strategy, 'self-heal-race'));
+      const [intent] = await bed.database.db.select().from(orderIntents).where(eq(orderIntents.strategy, 'self-heal-race'));
       expect(intent).toMatchObject({ status: 'filled' });
-      expect(await database.db.select().from(trades).where(eq(trades.entryIntentId, intent!.id))).toHaveLength(1);
+      expect(await bed.database.db.select().from(trades).where(eq(trades.entryIntentId, intent!.id))).toHaveLength(1);
       // The executor booked it, and into the book the engine trades from.
       expect(outcome).toMatchObject({ kind: 'recorded', outcome: { intentStatus: 'filled', applied: true } });
       expect([...portfolio.positions.values()].map((p) => ({ symbol: p.symbol, quantity: p.quantity.toFixed() }))).toEqual([{ symbol: 'BTC/USD', quantity: '0.01' }]);
@@ -168,19 +164,17 @@ function bookedBeforeAccepted(exchange: Exchange, ctx: OrderPathDeps, seen: Seen
 
 describe('an order booked before the executor writes it sent', () => {
   it('stays filled, keeps Kraken\'s order id, and is not booked again by the read-back', async () => {
-    const t = await liveContext(database, kraken);
+    const t = await liveContext(bed.database, bed.kraken);
     try {
-      t.ctx.prices.update({ candle: { symbol: 'BTC/USD', openTime: new Date(t.clock.now().getTime() - 60_000), open: 60_000, high: 60_000, low: 60_000, close: 60_000, volume: 10 } });
-      const portfolio = new Portfolio();
-      portfolio.setCash(dec(10_000));
+      const portfolio = bookAt60k(t);
       const seen: Seen = {};
       const exchange = bookedBeforeAccepted(t.ctx.exchanges.forMode('live'), t.ctx, seen);
       const outcome = await executeOrder({ ctx: t.ctx, mode: 'live', feed: 'kraken', exchange, portfolio }, {
         purpose: 'entry', strategy: 'booked-test', symbol: 'BTC/USD', side: 'buy', quantity: dec('0.01'), reason: 'test', referencePrice: dec(60_000),
       });
       expect(seen.status, 'the intent right after the executor\'s sent write').toBe('filled');
-      const [order] = [...kraken.sim.state.orders.values()];
-      const [intent] = await database.db.select().from(orderIntents).where(eq(orderIntents.clientOrderId, order!.cl_ord_id!));
+      const [order] = [...bed.kraken.sim.state.orders.values()];
+      const [intent] = await bed.database.db.select().from(orderIntents).where(eq(orderIntents.clientOrderId, order!.cl_ord_id!));
       expect(intent).toMatchObject({ status: 'filled', exchangeOrderId: order!.txid, error: null });
       expect(outcome).toMatchObject({ kind: 'recorded', outcome: { applied: false } });
       expect(portfolio.inFlight.size).toBe(0);
@@ -193,20 +187,18 @@ describe('an order booked before the executor writes it sent', () => {
     ['whose answer is then lost', { loseAnswer: true }, 'Order outcome unknown'],
     ['whose request then ends in a refusal', { refuse: true }, 'Order rejected'],
   ] as const)('%s stays filled, is reported as booked (not unknown, not rejected), not kept in flight nor alerted', async (_, how, wrongAlert) => {
-    const t = await liveContext(database, kraken);
+    const t = await liveContext(bed.database, bed.kraken);
     try {
-      t.ctx.prices.update({ candle: { symbol: 'BTC/USD', openTime: new Date(t.clock.now().getTime() - 60_000), open: 60_000, high: 60_000, low: 60_000, close: 60_000, volume: 10 } });
-      const portfolio = new Portfolio();
-      portfolio.setCash(dec(10_000));
+      const portfolio = bookAt60k(t);
       const seen: Seen = {};
       const exchange = bookedBeforeAccepted(t.ctx.exchanges.forMode('live'), t.ctx, seen, how);
       const outcome = await executeOrder({ ctx: t.ctx, mode: 'live', feed: 'kraken', exchange, portfolio }, {
         purpose: 'entry', strategy: 'booked-lost-test', symbol: 'BTC/USD', side: 'buy', quantity: dec('0.01'), reason: 'test', referencePrice: dec(60_000),
       });
-      const [intent] = await database.db.select().from(orderIntents).where(eq(orderIntents.clientOrderId, seen.clientOrderId!));
+      const [intent] = await bed.database.db.select().from(orderIntents).where(eq(orderIntents.clientOrderId, seen.clientOrderId!));
       expect(intent).toMatchObject({ status: 'filled', error: null });
       expect(intent!.exchangeOrderId).toBeTruthy();
-      const [trade] = await database.db.select().from(trades).where(eq(trades.entryIntentId, intent!.id));
+      const [trade] = await bed.database.db.select().from(trades).where(eq(trades.entryIntentId, intent!.id));
       // The outcome is the booked one: the order filled and opened this trade (applied by its booker, not here).
       expect(outcome).toMatchObject({ kind: 'recorded', outcome: { intentStatus: 'filled', applied: false, partialExit: null, trade: { id: trade!.id, status: 'open', quantity: trade!.quantity } } });
       if (outcome.kind === 'recorded') {
@@ -221,25 +213,23 @@ describe('an order booked before the executor writes it sent', () => {
   }, 60_000);
 
   it('booked in part (Kraken has not listed its fills) whose answer is then lost is reported open and stays in flight here', async () => {
-    const t = await liveContext(database, kraken);
-    kraken.hideTrades();
+    const t = await liveContext(bed.database, bed.kraken);
+    bed.kraken.hideTrades();
     try {
-      t.ctx.prices.update({ candle: { symbol: 'BTC/USD', openTime: new Date(t.clock.now().getTime() - 60_000), open: 60_000, high: 60_000, low: 60_000, close: 60_000, volume: 10 } });
-      const portfolio = new Portfolio();
-      portfolio.setCash(dec(10_000));
+      const portfolio = bookAt60k(t);
       const seen: Seen = {};
       const exchange = bookedBeforeAccepted(t.ctx.exchanges.forMode('live'), t.ctx, seen, { loseAnswer: true });
       const outcome = await executeOrder({ ctx: t.ctx, mode: 'live', feed: 'kraken', exchange, portfolio }, {
         purpose: 'entry', strategy: 'booked-open-test', symbol: 'BTC/USD', side: 'buy', quantity: dec('0.01'), reason: 'test', referencePrice: dec(60_000),
       });
-      const [intent] = await database.db.select().from(orderIntents).where(eq(orderIntents.clientOrderId, seen.clientOrderId!));
+      const [intent] = await bed.database.db.select().from(orderIntents).where(eq(orderIntents.clientOrderId, seen.clientOrderId!));
       expect(intent).toMatchObject({ status: 'open', error: null });
       expect(outcome).toMatchObject({ kind: 'recorded', outcome: { intentStatus: 'open', applied: false, trade: null, execution: null } });
       // Still to be followed: it counts as in flight in this book, as a read-back that found it open would.
       expect([...portfolio.inFlight.keys()]).toEqual([intent!.id]);
       expect(t.alerts.raised.map((a) => a.title).filter((title) => title.startsWith('Order outcome unknown'))).toEqual([]);
     } finally {
-      kraken.showTrades();
+      bed.kraken.showTrades();
       await t.ctx.close();
     }
   }, 60_000);
@@ -265,11 +255,9 @@ describe('a flatten whose sale was booked while its request failed', () => {
     ['whose answer is then lost', () => new Error('read-back lost')],
     ['whose request then ends in a refusal', () => new AppError('rejected', 'order_rejected', 'EOrder:Duplicate order')],
   ] as const)('%s reports the position closed', async (_, failure) => {
-    const t = await liveContext(database, kraken);
+    const t = await liveContext(bed.database, bed.kraken);
     try {
-      t.ctx.prices.update({ candle: { symbol: 'BTC/USD', openTime: new Date(t.clock.now().getTime() - 60_000), open: 60_000, high: 60_000, low: 60_000, close: 60_000, volume: 10 } });
-      const portfolio = new Portfolio();
-      portfolio.setCash(dec(10_000));
+      const portfolio = bookAt60k(t);
       const live = t.ctx.exchanges.forMode('live');
       const entry = await executeOrder({ ctx: t.ctx, mode: 'live', feed: 'kraken', exchange: live, portfolio }, {
         purpose: 'entry', strategy: 'flatten-booked', symbol: 'BTC/USD', side: 'buy', quantity: dec('0.01'), reason: 'test', referencePrice: dec(60_000),
@@ -280,13 +268,13 @@ describe('a flatten whose sale was booked while its request failed', () => {
       // The orders above left positions open too (one still in flight: booked now, as the follower
       // would): the flatten sells every one, each booked so.
       await resolveIntents({ ctx: t.ctx, mode: 'live', exchange: live });
-      const open = (await database.db.select().from(trades).where(eq(trades.status, 'open'))).map((x) => x.id).sort((a, b) => a - b);
+      const open = (await bed.database.db.select().from(trades).where(eq(trades.status, 'open'))).map((x) => x.id).sort((a, b) => a - b);
       expect(open).toContain(tradeId);
 
       const exchange = bookedThenFailed(t, live, failure);
       const report = await flattenPositions({ ...t.ctx, exchanges: { forMode: () => exchange } as unknown as ExchangeProvider });
 
-      expect((await database.db.select().from(trades).where(eq(trades.status, 'open')))).toEqual([]);
+      expect((await bed.database.db.select().from(trades).where(eq(trades.status, 'open')))).toEqual([]);
       expect(report).toMatchObject({ ok: true, failed: [], pending: [] });
       expect([...report.closed].sort((a, b) => a - b)).toEqual(open);
       expect(report.summary).toBe(`Closed ${open.length} of ${open.length} open positions.`);
@@ -302,19 +290,19 @@ describe('self-heal while another holds the order lock', () => {
     const intent = await writeIntent(t.ctx.db, {
       mode: 'live', feed: 'kraken', strategy: 'self-heal-lock-held', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'market', quantity: '0.01', at: t.clock.now(),
     }, { armed: true });
-    await ageIntentStates(database, NOT_FOUND_GRACE_MS + 60_000);
+    await ageIntentStates(bed.database, NOT_FOUND_GRACE_MS + 60_000);
     return intent!;
   }
-  const statusOf = async (id: number) => (await database.db.select().from(orderIntents).where(eq(orderIntents.id, id)))[0]?.status;
+  const statusOf = async (id: number) => (await bed.database.db.select().from(orderIntents).where(eq(orderIntents.id, id)))[0]?.status;
   const reconcile = async () => ({ ok: true, summaryLine: 'reconciled (test)', reportFile: null });
   const notResolved = (then: string) => new RegExp(`resynced: .*; intents not resolved: the order lock is taken \\(orders are being placed, cancelled or booked\\); ${then}$`);
   const reconcileSkipped = { check: 'reconcile', status: 'skipped', detail: 'the order lock is taken; a pass that takes it reconciles' };
 
   it('held in this process (an order path stuck): the watchdog\'s pass ends, resolves nothing, queues nothing, and reports the engine stale', async () => {
-    const t = await liveContext(database, kraken);
+    const t = await liveContext(bed.database, bed.kraken);
     let release: (() => void) | undefined;
     try {
-      await database.db.update(botState).set({ engineHeartbeatAt: sql`now() - interval '5 minutes'` });
+      await bed.database.db.update(botState).set({ engineHeartbeatAt: sql`now() - interval '5 minutes'` });
       const intent = await neverPlacedIntent(t);
       const held = new Promise<void>((entered) => {
         void withOrderLock(t.ctx, async () => {
@@ -355,13 +343,13 @@ describe('self-heal while another holds the order lock', () => {
       expect(reconciled).toHaveBeenCalledTimes(1);
     } finally {
       release?.();
-      await database.db.update(botState).set({ engineHeartbeatAt: null });
+      await bed.database.db.update(botState).set({ engineHeartbeatAt: null });
       await t.ctx.close();
     }
   }, 60_000);
 
   it('held by a holder that changes no intent (an adopt, a cancel): the pass does not read Kraken to reconcile, nobody is paged', async () => {
-    const t = await liveContext(database, kraken);
+    const t = await liveContext(bed.database, bed.kraken);
     let release: (() => void) | undefined;
     try {
       const held = new Promise<void>((entered) => {
@@ -387,10 +375,10 @@ describe('self-heal while another holds the order lock', () => {
   }, 60_000);
 
   it('held by another process (its advisory lock): ctb self-heal\'s pass ends, resolves nothing, and reports the engine stale', async () => {
-    const t = await liveContext(database, kraken);
-    const other = await takeAdvisoryLock(database, ADVISORY_LOCKS.orders, { wait: true });
+    const t = await liveContext(bed.database, bed.kraken);
+    const other = await takeAdvisoryLock(bed.database, ADVISORY_LOCKS.orders, { wait: true });
     try {
-      await database.db.update(botState).set({ engineHeartbeatAt: sql`now() - interval '5 minutes'` });
+      await bed.database.db.update(botState).set({ engineHeartbeatAt: sql`now() - interval '5 minutes'` });
       const intent = await neverPlacedIntent(t);
 
       const result = await selfHeal(t.ctx, { attempts: 1, alwaysResync: true, reconcile });
@@ -404,7 +392,7 @@ describe('self-heal while another holds the order lock', () => {
       await withOrderLock(t.ctx, async () => {}, { crossProcess: false });
     } finally {
       await other?.release();
-      await database.db.update(botState).set({ engineHeartbeatAt: null });
+      await bed.database.db.update(botState).set({ engineHeartbeatAt: null });
       await t.ctx.close();
     }
   }, 60_000);

@@ -13,7 +13,8 @@ import type { FeedKind, MarketFeed, MarketTick } from '../../src/market/types.js
 import { updateBotState } from '../../src/services/bot-state.js';
 import { pairOfSymbol } from '../../src/simulator/catalogue.js';
 import { KrakenSimulator, type SimulatorOptions } from '../../src/simulator/simulator.js';
-import { createPostgresTestDb } from './db.js';
+import { afterAll, beforeAll } from 'vitest';
+import { createPostgresTestDb, type TestDatabase } from './db.js';
 import { engineContext, type EngineTestContext } from './engine.js';
 import { TEST_API_KEY, TEST_API_SECRET } from './kraken-test-keys.js';
 import { privateCall } from './simulator.js';
@@ -55,6 +56,24 @@ export async function startLiveKraken(opts: SimulatorOptions = {}): Promise<Live
     showTrades: () => void (hidden = false),
     addOrders: () => sim!.calls.filter((c) => c.endpoint === 'AddOrder').map((c) => c.params),
   };
+}
+
+/**
+ * A PostgreSQL test database and a live Kraken simulator for the calling file's tests: made before
+ * them, closed after (the hooks are registered by the file that calls this, not at import).
+ */
+export function useLiveKraken(): { readonly database: TestDatabase; readonly kraken: LiveKraken } {
+  let database: TestDatabase | undefined;
+  let kraken: LiveKraken | undefined;
+  beforeAll(async () => {
+    database = await createPostgresTestDb();
+    kraken = await startLiveKraken();
+  }, 120_000);
+  afterAll(async () => {
+    await kraken?.sim.close();
+    await database?.close();
+  });
+  return { get database() { return database!; }, get kraken() { return kraken!; } };
 }
 
 export async function liveContext(

@@ -13,7 +13,7 @@ import { databaseUrlProblem } from './database-url.js';
 import { readArrayTypesOnce, registerBuiltInArrayTypes } from './postgres-array-types.js';
 import { databaseSocket, ownSockets } from './postgres-sockets.js';
 import { acquireLock, readLock, refuseSecondBot, releaseLock } from './pglite-lock.js';
-import { initialiseInChild, isInitialised, pgliteDirOf, pgliteStartParams, useBaselineWasmCompiler } from './pglite-start.js';
+import { initialiseInChild, isInitialised, pgliteDirOf, pgliteStartParams, useBaselineWasmCompiler, useLateWasmTierUp } from './pglite-start.js';
 import { copyTemplate } from './pglite-template.js';
 
 // drizzle() is given no schema: its relational layer (db.query) would build every table's relations
@@ -96,7 +96,7 @@ function socketPathFor(dataDir: string): string {
 export interface OpenOptions {
   databaseUrl?: string | undefined;
   dataDir: string;
-  /** Serve the embedded database to other processes (the bot does; a one-off CLI doesn't). */
+  /** Serve the embedded database to other processes (the bot does; a one-off CLI doesn't); its WebAssembly tiers up late (BOT_WASM_TIERING_FLAG). */
   serve?: boolean;
   /** The `ctb start` role of the serving process, written into the lock so others can name it. */
   role?: string;
@@ -131,6 +131,7 @@ async function openEmbedded(
   mkdirSync(pgDir, { recursive: true });
   // Before PGlite compiles its WebAssembly, which this process alone runs from here on.
   if (oneShot) useBaselineWasmCompiler();
+  else if (serve) useLateWasmTierUp();
   // PGlite (and drizzle's driver for it, which imports it) only when the embedded database is opened.
   const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([import('@electric-sql/pglite'), import('drizzle-orm/pglite')]);
   let pg: InstanceType<typeof PGlite>;

@@ -3,6 +3,7 @@
 // with the same migrations.
 import { createHash, randomBytes } from 'node:crypto';
 import { openAsBlob, readdirSync, readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
@@ -40,12 +41,14 @@ function urlFor(dbName: string): string {
  * process creates and closes (a PostgreSQL connection costs the server some 30-45 ms of CPU to start,
  * and a file made three of its own for each database). It is held while a test database of the
  * process is open (the file's pool holds the process then anyway), and ended 2 s after the last one
- * closed, so it never keeps a process alive; the next database (the next test, or the next file of
- * a shared worker) within those 2 s uses it again. Its statements are those of this file only, each
- * on its own (no session setting or lock is left between them).
+ * closed; the next database (the next test, or the next file of a shared worker) within those 2 s
+ * uses it again. While no database is open its socket and timer are unref'd: it never keeps a
+ * process alive. Its statements are those of this file only, each on its own (no session setting or
+ * lock is left between them).
  */
 interface SharedAdmin {
   sql: postgres.Sql;
+  sockets: Set<Socket>;
   users: number;
   idle: NodeJS.Timeout | undefined;
 }
@@ -57,12 +60,23 @@ function acquireAdmin(): postgres.Sql {
   const g = globalThis as WithSharedAdmin;
   let shared = g[SHARED_ADMIN];
   if (!shared) {
-    shared = { sql: postgres(ADMIN_URL, { max: 1, onnotice: () => {} }), users: 0, idle: undefined };
+    const sockets = new Set<Socket>();
+    // `socket` is a postgres.js option its type declarations leave out (as in src/db/client.ts).
+    const socket = (target: { host: string[]; port: number[]; path?: string | false }) => {
+      const s = target.path ? connect(target.path) : connect(target.port[0] ?? 5432, target.host[0] ?? 'localhost');
+      sockets.add(s);
+      s.once('close', () => sockets.delete(s));
+      if (g[SHARED_ADMIN]?.users === 0) s.unref();
+      return s;
+    };
+    // No age limit: postgres.js's timer for it (30 to 60 minutes) would hold the process.
+    const options = { max: 1, onnotice: () => {}, max_lifetime: 0, socket };
+    shared = { sql: postgres(ADMIN_URL, options as Omit<typeof options, 'socket'>), sockets, users: 0, idle: undefined };
     g[SHARED_ADMIN] = shared;
   }
   clearTimeout(shared.idle);
   shared.idle = undefined;
-  shared.users++;
+  if (shared.users++ === 0) for (const s of shared.sockets) s.ref();
   return shared.sql;
 }
 
@@ -71,6 +85,7 @@ function releaseAdmin(admin: postgres.Sql): void {
   const shared = g[SHARED_ADMIN];
   if (!shared || shared.sql !== admin) return;
   if (--shared.users > 0) return;
+  for (const s of shared.sockets) s.unref();
   shared.idle = setTimeout(() => {
     if (g[SHARED_ADMIN] !== shared || shared.users > 0) return;
     g[SHARED_ADMIN] = undefined;

@@ -97,9 +97,9 @@ describe('PostgreSQL test databases used again', () => {
       }
     };
     const first = await createPostgresTestDb({ spares: POOL });
-    const [{ oid }] = (await first.db.execute(sql`select oid::int as oid from pg_database where datname = current_database()`)) as unknown as Array<{ oid: number }>;
+    const oid = ((await first.db.execute(sql`select oid::int as oid from pg_database where datname = current_database()`)) as unknown as Array<{ oid: number }>)[0]!.oid;
     await first.db.execute(sql`insert into bot_state (id, halted) values (1, true)`);
-    const before = await sessions(oid!);
+    const before = await sessions(oid);
     await first.close();
     const second = await createPostgresTestDb({ spares: POOL });
     expect(await oidOf(second)).toBe(oid);
@@ -108,7 +108,7 @@ describe('PostgreSQL test databases used again', () => {
     // Sessions are counted by the time they have ended (a rename waits for that): the second file's
     // pool's, the one oidOf opened, and the first's if not counted yet; closing took one of its own
     // as well before (4-5 here).
-    expect((await sessions(oid!)) - before).toBeLessThanOrEqual(3);
+    expect((await sessions(oid)) - before).toBeLessThanOrEqual(3);
   });
 });
 

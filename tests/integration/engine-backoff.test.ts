@@ -82,29 +82,40 @@ describe('engine backoff after a failed market poll', () => {
     }
   }, 60_000);
 
-  it('says why it backs off and for how long in the line itself', async () => {
+  it('says in one line what failed, how many times in a row, and when it tries next; the stack once per reason', async () => {
     const lines: Array<Record<string, unknown>> = [];
     let logged!: () => void;
     const backingOff = new Promise<void>((resolve) => (logged = resolve));
+    const isBackoff = (l: Record<string, unknown>) => l.level === 40 && String(l.msg).startsWith('transient market/exchange trouble');
     const sink = new Writable({
       write(chunk, _enc, done) {
         for (const l of String(chunk).split('\n').filter(Boolean)) {
           const line = JSON.parse(l) as Record<string, unknown>;
           lines.push(line);
-          if (line.level === 40 && String(line.msg).startsWith('transient market/exchange trouble')) logged();
+          if (lines.filter(isBackoff).length === 3) logged();
         }
         done();
       },
     });
-    const logger = createLogger({ config: testConfig({ LOG_FORMAT: 'json' }), stdout: false, files: false, destination: sink, destinationLevel: 'warn' });
+    const logger = createLogger({ config: testConfig({ LOG_FORMAT: 'json', LOG_LEVEL: 'debug' }), stdout: false, files: false, destination: sink, destinationLevel: 'debug' });
     const t = await engineContext(database(), {}, { logger });
-    const engine = new Engine({ ctx: t.ctx, feed: scriptedFeed([false]), strategies: [maCross()], housekeepingMs: 50 });
+    const engine = new Engine({ ctx: t.ctx, feed: scriptedFeed([false, false, false]), strategies: [maCross()], housekeepingMs: 50 });
     try {
       void engine.start();
       await backingOff;
-      const line = lines.find((l) => String(l.msg).startsWith('transient market/exchange trouble'))!;
-      expect(line.msg).toBe("transient market/exchange trouble (Kraken's public API did not answer OHLC for BTC/USD); backing off 1 s");
-      expect(line).toMatchObject({ delayMs: 1000, err: { code: 'exchange_unavailable' } });
+      const [first, second, third] = lines.filter(isBackoff) as [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>];
+      expect(first.msg).toBe("transient market/exchange trouble (Kraken's public API did not answer OHLC for BTC/USD): failed; next try in 1 s");
+      expect(first).toMatchObject({ failures: 1, delayMs: 1000, code: 'exchange_unavailable', err: { code: 'exchange_unavailable' } });
+      expect(String((first.err as { stack: string }).stack)).toContain('ExchangeError');
+      expect(second.msg).toBe("transient market/exchange trouble (Kraken's public API did not answer OHLC for BTC/USD): failed 2 times in a row; next try in 2 s");
+      expect(third).toMatchObject({ failures: 3, delayMs: 4000, code: 'exchange_unavailable', error: "Kraken's public API did not answer OHLC for BTC/USD: 502" });
+      // The same reason again: no stack on the warn line (a terminal shows one line), the stack at debug.
+      for (const line of [second, third]) {
+        expect(line.err).toBeUndefined();
+        const retryAt = Date.parse(String(line.retryAt));
+        expect(Math.abs(retryAt - (Date.parse(String(line.time)) + Number(line.delayMs)))).toBeLessThan(1_000);
+      }
+      expect(lines.filter((l) => l.level === 20 && (l.err as { stack?: string } | undefined)?.stack).length).toBeGreaterThanOrEqual(2);
     } finally {
       await engine.stop();
       await t.ctx.close();

@@ -26,7 +26,7 @@ import { bookOf } from '../services/stats/compute-stats.js';
 import { BackoffLog } from './backoff-log.js';
 import { engineMetrics, type EngineMetrics } from './engine-metrics.js';
 import { ExecutionsFollower } from './executions-follower.js';
-import { FeedWatch, type FeedWatchThresholds } from './feed-watch.js';
+import { FeedWatch, publishFeedWatch, type FeedWatchThresholds } from './feed-watch.js';
 import { ENTRY_COST_ALLOWANCE_PCT } from './in-flight.js';
 import { unresolvedIntents } from './ledger/intents.js';
 import { withOrderLock } from './order-lock.js';
@@ -319,6 +319,9 @@ export class Engine implements RunningEngine {
     this.#feedWatch = pollMs ? new FeedWatch({
       alerts: this.ctx.alerts, logger: this.ctx.logger, pollMs, feed: this.opts.feed.kind, ...(this.opts.feedWatch ? { thresholds: this.opts.feedWatch } : {}),
     }) : undefined;
+    // /healthz reads it: a feed that never answered is not reported as a healthy bot.
+    const feedWatch = this.#feedWatch;
+    if (feedWatch) publishFeedWatch(this.ctx.database, feedWatch);
     const besides = [
       this.#every(this.opts.fillFollowMs ?? FILL_FOLLOW_MS, beside.signal, 'following orders in flight', () => this.followFills()),
       ...(this.#feedWatch ? [this.#feedWatch.run(beside.signal)] : []),
@@ -331,6 +334,7 @@ export class Engine implements RunningEngine {
       await Promise.all(besides);
       await this.#executions.settled();
       this.#executions.detach();
+      if (feedWatch) publishFeedWatch(this.ctx.database, null, feedWatch);
     }
     await this.#snapshots.flush().catch((err: unknown) => this.ctx.logger.error({ err }, 'could not write the last equity snapshots'));
   }

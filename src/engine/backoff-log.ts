@@ -32,7 +32,8 @@ export class BackoffLog {
       this.logger.warn({ err, ...fields }, msg);
       return;
     }
-    this.logger.warn({ error: err instanceof Error ? err.message : String(err), ...fields }, msg);
+    // `reason`, not `error`: a terminal prints an error-like field on lines of its own.
+    this.logger.warn({ reason: err instanceof Error ? err.message : String(err), ...fields }, msg);
     this.logger.debug({ err, failures }, `the error behind backoff ${failures}`);
   }
 }

@@ -136,7 +136,6 @@ describe('engine backoff after a failed market poll', () => {
       void engine.start();
       const started = performance.now();
       while ((text.match(/transient market\/exchange trouble/g) ?? []).length < 3 && performance.now() - started < 30_000) await new Promise((r) => setTimeout(r, 50));
-      // eslint-disable-next-line no-control-regex
       const lines = text.replace(/\x1b\[[0-9;]*m/g, '').split('\n');
       const at = lines.map((l, i) => (l.includes('transient market/exchange trouble') ? i : -1)).filter((i) => i >= 0);
       expect(at.length).toBe(3);

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { cliCommands } from '../../../src/cli/commands/index.js';
 import { runCli } from '../../../src/cli/program.js';
+import { waitSecondsOf } from '../../../src/cli/commands/exit.js';
 import { recordingIo } from '../../support/cli-io.js';
 
 const BIN = new URL('../../../bin/ctb.js', import.meta.url).pathname;
@@ -178,6 +179,18 @@ describe('ctb usage errors', () => {
     expect(r.code).toBe(2);
     expect(r.err).toBe(`error: '${word}' is not an option but a negative duration: a duration must be positive, e.g. ${positive}\n(run ${command} --help for its usage and options)\n`);
     expect(JSON.parse((await run(...argv, '--json')).out)).toMatchObject({ code: 'commander.invalidArgument', expected: `a positive duration such as ${positive}`, suggestion: [positive] });
+  });
+
+  it.each([['abc'], ['1.5'], ['6m'], ['-5'], ['1500ms']])('ctb exit 1 --wait %s: says what --wait takes (a duration such as 90s or 2m), nothing sent', async (wait) => {
+    const r = await run('exit', '1', '--yes', '--wait', wait);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`error: --wait: expected how long to wait for the engine's answer, 0 to 5m in whole seconds: a duration such as 90s or 2m, or seconds such as 30; got "${wait}".\n(run ctb exit --help for its usage and options)\n`);
+    expect(r.err).not.toMatch(/Invalid input|NaN|waitSeconds/);
+    expect(JSON.parse((await run('exit', '1', '--wait', wait, '--json')).out)).toMatchObject({ ok: false, code: 'bad_wait', exitCode: 2 });
+  });
+
+  it('ctb exit --wait takes a duration as every other option does, and whole seconds as before', () => {
+    expect([['2m'], ['90s'], ['1m30s'], ['30'], ['0'], ['0s'], ['5m'], ['300']].map(([w]) => waitSecondsOf(w!))).toEqual([120, 90, 90, 30, 0, 0, 300, 300]);
   });
 
   it('still calls a dash word that is no duration an unknown option', async () => {

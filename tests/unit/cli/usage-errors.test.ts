@@ -25,6 +25,9 @@ describe('ctb usage errors', () => {
     [['backup', 'verfy', 'backups/x'], "unknown command 'verfy' for 'ctb backup' (Did you mean verify?)", 'ctb backup'],
     [['oncall', 'overide', 'U1', '1h'], "unknown command 'overide' for 'ctb oncall' (Did you mean override?)", 'ctb oncall'],
     [['alerts', 'lst'], "unknown command 'lst' for 'ctb alerts' (Did you mean list?)", 'ctb alerts'],
+    // Under a command too, a subcommand's name half remembered gets the nearest one.
+    [['runbook', 'live'], "unknown command 'live' for 'ctb runbook' (Did you mean go-live?)", 'ctb runbook'],
+    [['alerts', 'ack-all'], "unknown command 'ack-all' for 'ctb alerts' (Did you mean ack?)", 'ctb alerts'],
     [['statss'], "unknown command 'statss' (Did you mean stats?)", null],
     [['stats', '--perod', '7d'], "unknown option '--perod' (Did you mean --period?)", 'ctb stats'],
     [['alerts', 'test', '--severity', 'critcal'], 'Allowed choices are info, warning, critical. (Did you mean critical?)', 'ctb alerts test'],

@@ -104,7 +104,9 @@ export function describeUsageError(program: Command, argv: string[], err: Comman
     // Commander names the argument alone ("missing required argument 'item'"): name the command as typed too.
     message = `${message} for '${commandPath(command)}'`;
   } else if (err.code === 'commander.invalidArgument') {
-    const m = /argument '(.*)' is invalid\. Allowed choices are (.*)\.$/s.exec(err.message);
+    // An option's ("option '--severity <level>' argument 'x' is invalid.") or an argument's
+    // ("command-argument value 'x' is invalid for argument 'shell'.").
+    const m = /(?:argument|command-argument value) '(.*?)' is invalid(?: for argument '[^']*')?\. Allowed choices are (.*)\.$/s.exec(err.message);
     if (m) {
       const choices = m[2]!.split(', ');
       suggestion = nearestWords(m[1]!, choices);

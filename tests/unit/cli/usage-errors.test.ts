@@ -32,6 +32,7 @@ describe('ctb usage errors', () => {
     [['stats', '--perod', '7d'], "unknown option '--perod' (Did you mean --period?)", 'ctb stats'],
     [['alerts', 'test', '--severity', 'critcal'], 'Allowed choices are info, warning, critical. (Did you mean critical?)', 'ctb alerts test'],
     [['start', '--feed', 'replya'], 'Allowed choices are kraken, replay. (Did you mean replay?)', 'ctb start'],
+    [['completion', 'bahs'], "command-argument value 'bahs' is invalid for argument 'shell'. Allowed choices are bash, zsh. (Did you mean bash?)", 'ctb completion'],
   ])('%j exits 2 with a suggestion and where to read the usage', async (argv, message, command) => {
     const r = await run(...argv);
     expect(r.code).toBe(2);

@@ -30,6 +30,13 @@ export interface LeaseKeeper {
   holdsLease(): boolean;
   /** Waits (on standby) until this process holds the lease; null when `signal` aborts first. */
   acquire(signal: AbortSignal): Promise<AcquiredLease | null>;
+  /**
+   * What the last try for the lease found: taken by this process, held by another (named: host:pid
+   * (role)), or no answer yet (not tried, or the database did not answer). `tried` settles once the
+   * first try has an answer or failed.
+   */
+  standing(): EngineStanding;
+  readonly tried: Promise<void>;
   /** Resolves with the reason when the lease held since the last acquire() is lost. */
   lost(): Promise<string>;
   /** One renewal now (the timer calls it; tests call it). False when the lease is not ours any more. */
@@ -37,6 +44,8 @@ export interface LeaseKeeper {
   /** Stops renewing and deletes the lease row if it is still ours (graceful stop). */
   release(): Promise<void>;
 }
+
+export type EngineStanding = { kind: 'engine' } | { kind: 'standby'; holder: string } | { kind: 'asking' };
 
 export interface LeaseKeeperOptions {
   role: string;
@@ -73,6 +82,9 @@ export function createLeaseKeeper(ctx: LeaseKeeperDeps, opts: LeaseKeeperOptions
   let renewFailures = 0;
   let onLost: ((reason: string) => void) | null = null;
   let lostPromise: Promise<string> = new Promise(() => {});
+  let standby: string | null = null;
+  let markTried: () => void = () => {};
+  const tried = new Promise<void>((resolve) => (markTried = resolve));
 
   const lose = (reason: string) => {
     if (!held) return;
@@ -110,6 +122,8 @@ export function createLeaseKeeper(ctx: LeaseKeeperDeps, opts: LeaseKeeperOptions
   const keeper: LeaseKeeper = {
     holderId: claim.holderId,
     holdsLease: () => held && performance.now() - confirmedAt < ttlMs * TRUST_SHARE,
+    standing: () => (keeper.holdsLease() ? { kind: 'engine' } : standby !== null && !held ? { kind: 'standby', holder: standby } : { kind: 'asking' }),
+    tried,
     async acquire(signal) {
       let announced: string | null = null;
       while (!signal.aborted) {
@@ -126,6 +140,8 @@ export function createLeaseKeeper(ctx: LeaseKeeperDeps, opts: LeaseKeeperOptions
           if (result.acquired && result.lease) {
             held = true;
             confirmedAt = sentAt;
+            standby = null;
+            markTried();
             lostPromise = new Promise((resolve) => (onLost = resolve));
             timer = setInterval(() => void keeper.renew(), Math.max(100, Math.floor(ttlMs / 3)));
             timer.unref();
@@ -138,9 +154,12 @@ export function createLeaseKeeper(ctx: LeaseKeeperDeps, opts: LeaseKeeperOptions
           const other = result.lease ? `${result.lease.host}:${result.lease.pid} (${result.lease.role})` : 'another process';
           if (announced !== other) ctx.logger.info({ holder: result.lease?.holderId }, `the engine runs in ${other}; standing by`);
           announced = other;
+          standby = other;
         } catch (err) {
+          standby = null;
           ctx.logger.warn({ error: describeError(err) }, 'could not try the engine lease; retrying');
         }
+        markTried();
         await sleep(opts.standbyPollMs ?? Math.max(100, Math.floor(ttlMs / 3)), signal);
       }
       return null;

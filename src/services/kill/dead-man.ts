@@ -59,6 +59,8 @@ export class DeadMansSwitch {
   #statusCheckedAt: Date | null = null;
   #krakenStatus: SystemStatus | null = null;
   #wantLive = false;
+  /** The halt as bot_state last said (null: not halted): another process's halt, before this process's watcher latches it. */
+  #haltedInDb: string | null = null;
   #lastError: string | null = null;
   /** This run of failed renewals has paged (critical): once per run. */
   #paged = false;
@@ -104,12 +106,16 @@ export class DeadMansSwitch {
     try {
       const state = await withDeadline(getBotState(ctx.db), ctx.config.KILL_DB_TIMEOUT, 'the database (bot_state)');
       this.#wantLive = effectiveMode(state, ctx.config.IS_LIVE) === 'live';
+      this.#haltedInDb = state.halted ? (state.haltedReason ?? 'halted') : null;
     } catch (err) {
       // Without the database the engine cannot trade either; keep the last decision (a live bot
       // keeps its switch renewed rather than letting Kraken cancel over a database blip).
       ctx.logger.warn({ error: describeError(err) }, "dead man's switch: could not read bot_state; keeping the last decision");
     }
-    const halted = isHaltLatched(ctx);
+    // Halted here (the latch) or in the database: the halt watcher latches a halt another process
+    // wrote on its own poll, and this tick may read it first. Either way this is a halt, not a
+    // switch to paper: disarming now would drop Kraken's backstop with the orders still open.
+    const halted = isHaltLatched(ctx) || this.#haltedInDb !== null;
     // A standby worker (another process holds the engine lease) leaves the switch to the one trading;
     // a process with no engine at all (a test, a tool) decides as if it traded.
     const trading = holdsLease(ctx) ?? true;
@@ -137,15 +143,19 @@ export class DeadMansSwitch {
     this.#retryAt = null;
   }
 
-  /** Halted: disarm only after the halt's Kraken cancel confirmed zero open orders (starting it if none is under way). */
+  /**
+   * Halted: disarm only after the halt's Kraken cancel confirmed zero open orders (starting it if none
+   * is under way), and only once this process has latched the halt: until then a confirmed cancel may
+   * be an earlier halt's (the latch starts this halt's own).
+   */
   #haltCancelConfirmed(): boolean {
     const state = haltCancelState(this.#ctx);
-    if (state === 'none') void cancelOnHalt(this.#ctx, this.#ctx.kill.latch.reason ?? 'halted');
+    if (state === 'none') void cancelOnHalt(this.#ctx, this.#ctx.kill.latch.reason ?? this.#haltedInDb ?? 'halted');
     if (state === 'unconfirmed' && this.#lastError !== LEFT_ARMED) {
       this.#lastError = LEFT_ARMED;
       this.#ctx.logger.warn(LEFT_ARMED);
     }
-    return state === 'confirmed';
+    return state === 'confirmed' && isHaltLatched(this.#ctx);
   }
 
   #statusDue(now: Date): boolean {

@@ -17,7 +17,7 @@ import { DeadMansSwitch } from '../../../src/services/kill/dead-man.js';
 import { killFeature } from '../../../src/app/features/kill.js';
 import { haltCancelState } from '../../../src/services/kill/halt-cancel.js';
 import { setEngineLease } from '../../../src/services/engine-lease/runtime.js';
-import { latchHalt } from '../../../src/services/kill/runtime.js';
+import { latchHalt, releaseHalt } from '../../../src/services/kill/runtime.js';
 import * as R from '../../support/kraken-recordings.js';
 import { createPostgresTestDb, emptyTablesSql, type TestDatabase } from '../../support/db.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
@@ -122,6 +122,51 @@ describe("dead man's switch", () => {
     expect(await dms.tick()).toMatchObject({ armed: false, reason: 'halted' });
     expect(calls).toEqual(['CancelAll', 'OpenOrders']);
     expect(timeouts).toEqual([60, 0]);
+  });
+
+  it('a halt another process wrote, read before this process latched it, is a halt: no disarm until Kraken confirms zero open orders', async () => {
+    // The halt watcher's poll and the switch's tick read bot_state on their own schedules: the tick
+    // can see `halted` first. Read as "not live", that tick disarmed Kraken's backstop with the
+    // orders still open, before any cancel was sent.
+    const dms = await setup({ KILL_CONFIRM_ATTEMPTS: '1' });
+    const calls: string[] = [];
+    let open = true;
+    nock(KRAKEN)
+      .post('/0/private/CancelAll').reply(200, () => (calls.push('CancelAll'), (open = false), { error: [], result: { count: 2 } }))
+      .post('/0/private/OpenOrders').reply(200, () => (calls.push('OpenOrders'), R.openOrders(open ? { 'OOPEN-1': { vol: '0.5' } } : {})));
+    await dms.tick();
+    await updateBotState(database.db, clock, { halted: true, haltedReason: 'killed elsewhere', haltedBy: 'cli:ops', haltedAt: clock.now() });
+    expect(await dms.tick()).toMatchObject({ armed: true, reason: 'halted' });
+    expect(timeouts).toEqual([60]);
+    for (let i = 0; i < 100 && haltCancelState(ctx) === 'running'; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(haltCancelState(ctx)).toBe('confirmed');
+    // Confirmed, but this process has not latched the halt yet: the switch waits for the latch.
+    expect(await dms.tick()).toMatchObject({ armed: true, reason: 'halted' });
+    latchHalt(ctx, 'killed elsewhere');
+    expect(await dms.tick()).toMatchObject({ armed: false, reason: 'halted' });
+    expect(calls).toEqual(['CancelAll', 'OpenOrders']);
+    expect(timeouts).toEqual([60, 0]);
+  });
+
+  it("a second halt read from the database before the latch does not disarm on the first halt's confirmed cancel", async () => {
+    const dms = await setup({ KILL_CONFIRM_ATTEMPTS: '1' });
+    nock(KRAKEN)
+      .post('/0/private/CancelAll').reply(200, { error: [], result: { count: 0 } })
+      .post('/0/private/OpenOrders').reply(200, R.openOrders({}));
+    await dms.tick();
+    latchHalt(ctx, 'kill');
+    await dms.tick();
+    for (let i = 0; i < 100 && haltCancelState(ctx) === 'running'; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await dms.tick()).toMatchObject({ armed: false, reason: 'halted' });
+    // Resumed and live again: armed; new orders may be open.
+    releaseHalt(ctx);
+    await updateBotState(database.db, clock, { halted: false });
+    expect(await dms.tick()).toMatchObject({ armed: true, reason: 'live' });
+    // Halted again by another process; this process has not latched it. The first halt's cancel
+    // said zero open orders then, which says nothing of now.
+    await updateBotState(database.db, clock, { halted: true, haltedReason: 'killed again', haltedBy: 'cli:ops', haltedAt: clock.now() });
+    expect(await dms.tick()).toMatchObject({ armed: true, reason: 'halted' });
+    expect(timeouts).toEqual([60, 0, 60]);
   });
 
   it('halted with an order Kraken still shows open: alerts, stops renewing, and leaves the switch to run out', async () => {

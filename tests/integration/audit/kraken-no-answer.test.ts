@@ -54,9 +54,10 @@ describe('the audit against a Kraken that never answers', () => {
     }
     expect(value('risk.kill_switch_ready')).toMatch(/^Kraken did not answer within 1 s/);
     for (const r of report.results) expect(r.fix).toMatch(/can reach Kraken/);
-    // One timeout (the key rights' calls), not one per check plus the reconciliation's backoff (1 + 2 + 4 + 8 + 16 s).
-    expect(ms, `the audit took ${Math.round(ms)} ms`).toBeLessThan(5_000);
-    expect(connections).toBeLessThanOrEqual(2);
+    // One timeout (the key rights' call), not one per check plus the reconciliation's retries and
+    // backoff (~40 s before): the bound leaves a loaded machine room, not that.
+    expect(ms, `the audit took ${Math.round(ms)} ms`).toBeLessThan(15_000);
+    expect(connections, 'connections Kraken was asked on').toBeLessThanOrEqual(2);
     await ctx.close();
   }, 60_000);
 

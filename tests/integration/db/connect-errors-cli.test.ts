@@ -133,6 +133,11 @@ describe('ctb against a database it cannot use', { timeout: 120_000 }, () => {
     expect(database).toMatchObject({ check: 'database', status: 'failed', attempts: 1 });
     expect(database!.detail).toMatch(new RegExp(`^The database "ctb_missing_${process.pid}" does not exist on .*Create it`));
     expect(firstErrorLine(r)).toBe(`error: ${database!.detail}`);
+    // Nothing else asks it again: the exchange the bot trades on (and paper's orders) is read from it.
+    const actions = (JSON.parse(r.stdout) as { actions: Array<{ check: string; status: string; attempts?: number; detail: string }> }).actions;
+    expect(actions.filter((a) => (a.attempts ?? 0) > 1)).toEqual([]);
+    expect(actions.find((a) => a.check === 'exchange')).toEqual({ check: 'exchange', status: 'skipped', detail: "not checked: the database could not be used as configured, and it holds the trading mode (and paper's orders)" });
+    expect(actions.find((a) => a.check === 'engine')).toMatchObject({ status: 'skipped', detail: 'the heartbeat is in the database, which could not be used as configured' });
   });
 
   describe('ctb kill with the database down', () => {

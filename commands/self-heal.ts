@@ -12,12 +12,28 @@ export const selfHealCommand = defineCommand({
   run: (ctx, args): Promise<SelfHealResult> => selfHeal(ctx, { attempts: args.attempts, alwaysResync: true }),
 });
 
+/**
+ * `ctb self-heal`'s exit status when the only thing that kept it from finishing is the order lock,
+ * held by another holder (EX_TEMPFAIL): nothing found broken, but intents not resolved — run it again.
+ */
+export const SELF_HEAL_BUSY_EXIT = 75;
+
+/** 0 nothing left to do; 2 the database cannot be used as configured; 1 something broken or refused for now; 75 only the lock's holder in the way. */
+export function selfHealExitCode(r: SelfHealResult): number {
+  if (r.ok) return 0;
+  if (r.configurationError) return 2;
+  return r.actions.some((a) => a.status === 'failed' || a.status === 'deferred') ? 1 : SELF_HEAL_BUSY_EXIT;
+}
+
 export function renderSelfHeal(r: SelfHealResult): string {
-  const icon = { ok: 'ok     ', healed: 'HEALED ', failed: 'FAILED ', deferred: 'LATER  ', skipped: 'skipped' } as const;
+  const icon = { ok: 'ok     ', healed: 'HEALED ', failed: 'FAILED ', deferred: 'LATER  ', busy: 'BUSY   ', skipped: 'skipped' } as const;
   const lines = r.actions.map((a) => `${icon[a.status]}  ${a.check.padEnd(12)} ${a.detail}`);
   const halt = r.halted === null ? 'halt state unknown (no database)' : r.halted ? 'the bot is HALTED and stays halted (ctb resume lifts it)' : 'not halted';
   const failed = r.actions.some((a) => a.status === 'failed');
+  const deferred = r.actions.some((a) => a.status === 'deferred');
   const verdict = r.ok ? 'Self-heal: nothing left broken'
-    : failed ? 'Self-heal: something is still broken (see FAILED)' : 'Self-heal: Kraken refuses for now (rate limit or maintenance); run it again later (see LATER)';
+    : failed ? 'Self-heal: something is still broken (see FAILED)'
+      : deferred ? 'Self-heal: Kraken refuses for now (rate limit or maintenance); run it again later (see LATER)'
+        : 'Self-heal: NOT finished — another holder has the order lock, so the intents were not resolved (see BUSY); run it again once the lock is free';
   return [...lines, '', `${verdict}; ${halt}.`].join('\n');
 }

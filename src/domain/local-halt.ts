@@ -23,8 +23,12 @@ export function localHaltPhrase(configProblem: boolean): string {
  * terminal) or the host (Slack); `error` is what the database did.
  */
 export function localHaltText(where: string, error: string, configProblem: boolean): string {
-  return `The database ${databaseFailure(configProblem)} (${error}): the halt is saved only in ${where}, NOT in the database. `
-    + 'Until it is written, only a process that reads that DATA_DIR is halted by it: a bot running with it latches the halt within a poll '
+  return `The database ${databaseFailure(configProblem)} (${error}): the halt is saved only in ${where}, NOT in the database. ${savedHaltReach(configProblem)}`;
+}
+
+/** Who a halt saved only in DATA_DIR halts, and what writes it to the database. */
+export function savedHaltReach(configProblem: boolean): string {
+  return 'Until it is written, only a process that reads that DATA_DIR is halted by it: a bot running with it latches the halt within a poll '
     + `and writes it to the database once the database ${configProblem ? 'can be used' : 'answers'}, as does the next \`ctb start\` with it. `
     + 'A process with another DATA_DIR, or on another host, does not see this halt until then.';
 }
@@ -39,4 +43,18 @@ export function unsavedHaltText(error: string, saveError: string, configProblem:
   return `The database ${databaseFailure(configProblem)} (${error}) and the halt could not be saved in DATA_DIR either (${saveError}): it is saved nowhere. `
     + 'Only the process that killed is halted, and only while it runs; no other process sees this halt. '
     + 'Kill again once the database or DATA_DIR can be written.';
+}
+
+/**
+ * The title of the alert a saved kill raises once it is written to the database: what its database did
+ * as its kill saw it (`database`, kept with the saved kill), or — when its kill ended before the
+ * database answered (stopped, crashed) — only that; a pending-kill file that could not be read is
+ * said as such (it is taken as a kill to be safe).
+ */
+export function replayedKillTitle(database: { configProblem: boolean } | undefined, unreadable = false): string {
+  const written = "is now written to this bot's database: the bot is halted";
+  if (unreadable) return `An unreadable pending-kill file in DATA_DIR, taken as a kill to be safe, ${written}`;
+  return database
+    ? `A kill saved in DATA_DIR (its database ${databaseFailure(database.configProblem)}) ${written}`
+    : `A kill saved in DATA_DIR (its kill ended before the database took it) ${written}`;
 }

@@ -119,7 +119,8 @@ describe('self-heal while the executor places a live order', () => {
       expect([...portfolio.positions.values()].map((p) => ({ symbol: p.symbol, quantity: p.quantity.toFixed() }))).toEqual([{ symbol: 'BTC/USD', quantity: '0.01' }]);
       expect(portfolio.inFlight.size).toBe(0);
       // Self-heal resolved nothing: the order was the executor's to book.
-      expect(result.actions.find((a) => a.check === 'exchange')?.detail).toMatch(/intents not resolved: the order lock is taken/);
+      expect(result.actions.find((a) => a.check === 'intents')).toMatchObject({ status: 'busy', detail: expect.stringMatching(/^not resolved: the order lock is taken/) });
+      expect(result.ok).toBe(false);
     } finally {
       await t.ctx.close();
     }
@@ -295,7 +296,8 @@ describe('self-heal while another holds the order lock', () => {
   }
   const statusOf = async (id: number) => (await bed.database.db.select().from(orderIntents).where(eq(orderIntents.id, id)))[0]?.status;
   const reconcile = async () => ({ ok: true, summaryLine: 'reconciled (test)', reportFile: null });
-  const notResolved = (then: string) => new RegExp(`resynced: .*; intents not resolved: the order lock is taken \\(orders are being placed, cancelled or booked\\); ${then}$`);
+  /** The pass resolved no intent: not ok (nobody paged), and says what follows. */
+  const notResolved = (then: string) => ({ check: 'intents', status: 'busy', detail: `not resolved: the order lock is taken by another holder (orders are being placed, cancelled or booked); ${then}` });
   const reconcileSkipped = { check: 'reconcile', status: 'skipped', detail: 'the order lock is taken; a pass that takes it reconciles' };
 
   it('held in this process (an order path stuck): the watchdog\'s pass ends, resolves nothing, queues nothing, and reports the engine stale', async () => {
@@ -319,7 +321,9 @@ describe('self-heal while another holds the order lock', () => {
       const watchdog = startWatchdog(t.ctx, { timer: false, attempts: 2, sleep: async () => {}, reconcile: reconciled, onEngineStale: (a) => stale.push(a) });
       const result = await watchdog.tick();
 
-      expect(result?.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'healed', detail: expect.stringMatching(notResolved('the next pass tries again')) });
+      expect(result?.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'healed', detail: expect.stringMatching(/; resynced: \d+ open order\(s\) on kraken$/) });
+      expect(result?.actions.find((a) => a.check === 'intents')).toEqual(notResolved('the next pass tries again'));
+      expect(result?.ok).toBe(false);
       expect(result?.actions.find((a) => a.check === 'reconcile')).toEqual(reconcileSkipped);
       expect(reconciled).not.toHaveBeenCalled();
       expect(result?.actions.find((a) => a.check === 'engine')).toMatchObject({ status: 'failed', detail: expect.stringMatching(/^heartbeat stale for \d+s/) });
@@ -334,6 +338,7 @@ describe('self-heal while another holds the order lock', () => {
       // the free lock, resolves it and reconciles.
       const next = await watchdog.tick();
       expect(next?.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/intents resolved: \d+ recorded, [1-9]\d* never placed/) });
+      expect(next?.actions.find((a) => a.check === 'intents')).toBeUndefined();
       expect(await statusOf(intent.id)).toBe('failed');
       expect(reconciled).toHaveBeenCalledTimes(1);
       // Nothing left: the pass after that resyncs no more.
@@ -384,7 +389,9 @@ describe('self-heal while another holds the order lock', () => {
       const result = await selfHeal(t.ctx, { attempts: 1, alwaysResync: true, reconcile });
 
       // One pass, no next one: the operator is told to run it again.
-      expect(result.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'ok', detail: expect.stringMatching(notResolved('run `ctb self-heal` again once the lock is free')) });
+      expect(result.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^answers; resynced: \d+ open order\(s\) on kraken$/) });
+      expect(result.actions.find((a) => a.check === 'intents')).toEqual(notResolved('run `ctb self-heal` again once the lock is free'));
+      expect(result.ok).toBe(false);
       expect(result.actions.find((a) => a.check === 'reconcile')).toEqual(reconcileSkipped);
       expect(result.actions.find((a) => a.check === 'engine')).toMatchObject({ status: 'failed', detail: expect.stringMatching(/^heartbeat stale for \d+s/) });
       expect(await statusOf(intent.id)).toBe('pending');

@@ -282,6 +282,13 @@ export const SHARED_WORKER_FILES = [
   'tests/integration/recovery-resolved-meanwhile.test.ts',
   'tests/integration/recovery-stuck-clock-skew.test.ts',
   'tests/integration/start-sighup-process.test.ts',
+  // Written since, reviewed the same way: the idle-poll files restore the PGlite they count statements
+  // on (in a finally) and stop their runners and harnesses; not-the-database closes its servers;
+  // cli-wasm-compiler's commands and bot are child processes.
+  'tests/integration/cli-wasm-compiler.test.ts',
+  'tests/integration/db/not-the-database.test.ts',
+  'tests/integration/engine-requests-idle-poll.test.ts',
+  'tests/integration/escalation-idle-tick.test.ts',
 ];
 
 /** The files SHARED_WORKER_FILES names, relative to `root` (the repository). */

@@ -5,9 +5,11 @@
 // the cancel to the running bot that has it (saying it looks for one while it does, then what
 // became of the cancel). With the key it says as soon as the halt is in the database that it is
 // now cancelling on Kraken — in an embedded database only once an engine is known to have run on it,
-// never for one no bot has used; stopped (SIGINT, SIGTERM) before it answers, it says what is true then
-// (the halt if recorded, or that it halted no bot; Kraken's orders not confirmed cancelled; what to
-// run) and exits 130 or 143.
+// never for one no bot has used; when the database failed to take the halt, it says so as soon as it
+// knows, and where the halt is saved instead (DATA_DIR's pending-kill file). Stopped (SIGINT, SIGTERM)
+// before it answers, it says what is true then (the halt if recorded, where it is saved if the
+// database has not taken it, or that it halted no bot; Kraken's orders not confirmed cancelled; what
+// to run) and exits 130 or 143.
 // A configuration with problems does
 // not stop it: settings the kill does not need fall back to their defaults (the problems are printed
 // first), only a bad DATABASE_URL or DATA_DIR — where the halt goes — cannot be worked around. Exit 0
@@ -23,7 +25,8 @@ import { embeddedDatabaseExists } from '../../app/embedded-database.js';
 import type { Exchange } from '../../exchange/types.js';
 import { createLogger } from '../../logger.js';
 import { cancelAndCount, cancelOnKrakenOnly, krakenFailure, krakenWithEarlyCancel } from '../../services/kill/early-cancel.js';
-import type { HaltRecorded } from '../../services/kill/runtime.js';
+import type { HaltRecorded, HaltSaved } from '../../services/kill/runtime.js';
+import { databaseFailure, localHaltText, savedHaltReach } from '../../domain/local-halt.js';
 import type { CliRegistration } from '../program.js';
 import { ConfigError, type Config } from '../../config/env.js';
 import { envLayers } from '../../config/load.js';
@@ -143,10 +146,20 @@ export function haltRecordedNotice(halt: HaltRecorded): string {
 }
 
 /**
- * What is true when a kill is stopped (SIGINT, SIGTERM) before it answered: the halt as far as it is
- * known to be recorded, Kraken's orders never confirmed (its answer was not in), and what to run.
+ * Said (stderr) as soon as the database failed to take the halt, by a kill that cancels on Kraken
+ * itself: where the halt is kept instead, while its cancel and confirmation go on.
  */
-export function interruptedKillText(signal: NodeJS.Signals, halt: HaltRecorded | null, keyHere: boolean, noBotWhere?: { dataDir: string; cwd: string }): string {
+export function haltSavedNotice(saved: HaltSaved & { database: NonNullable<HaltSaved['database']> }): string {
+  return `Halt NOT in the database: ${localHaltText(saved.file, saved.database.error, saved.database.configProblem)} `
+    + 'Now cancelling every open order on Kraken and confirming none is left; the result follows. Stopping this command now does not undo the saved halt.';
+}
+
+/**
+ * What is true when a kill is stopped (SIGINT, SIGTERM) before it answered: the halt as far as it is
+ * known to be recorded — or, the database not having taken it, where it is saved and what writes it
+ * there —, Kraken's orders never confirmed (its answer was not in), and what to run.
+ */
+export function interruptedKillText(signal: NodeJS.Signals, halt: HaltRecorded | null, keyHere: boolean, noBotWhere?: { dataDir: string; cwd: string }, saved?: HaltSaved): string {
   const again = keyHere ? '`ctb kill` again' : '`ctb kill` again where the Kraken key is';
   const lines = [`INTERRUPTED (${signal}) before the kill answered:`];
   if (noBotWhere) {
@@ -155,6 +168,17 @@ export function interruptedKillText(signal: NodeJS.Signals, halt: HaltRecorded |
       + 'a bot running with another DATA_DIR or DATABASE_URL is NOT halted and keeps trading.');
     lines.push('  Orders on Kraken: NOT CONFIRMED cancelled — the kill was stopped before zero open orders were confirmed: orders may remain open on Kraken.');
     lines.push(`  Next: run ctb kill with the bot's DATA_DIR (or DATABASE_URL)${keyHere ? '' : ' where the Kraken key is'}, or cancel in Kraken's UI.`);
+    return `${lines.join('\n')}\n`;
+  }
+  if (!halt && saved) {
+    // The database has not taken the halt (down, slow or unusable): `ctb mode status` cannot say it yet.
+    const configProblem = saved.database?.configProblem ?? false;
+    lines.push(saved.database
+      ? `  Halt: NOT in the database — it ${databaseFailure(configProblem)} (${saved.database.error.replace(/\.$/, '')}); the halt is saved only in DATA_DIR, in ${saved.file}.`
+      : `  Halt: NOT CONFIRMED in the database — the kill was stopped before the database answered; the halt is saved in DATA_DIR, in ${saved.file}.`);
+    lines.push(`  ${savedHaltReach(configProblem)} Stopping the command does not undo the saved halt.`);
+    lines.push('  Orders on Kraken: NOT CONFIRMED cancelled — the kill was stopped before zero open orders were confirmed: orders may remain open on Kraken.');
+    lines.push(`  Next: run ${again}, or cancel in Kraken's UI. Once the database ${configProblem ? 'can be used' : 'answers'}, \`ctb self-heal\` (or the bot's next start) writes the saved halt to it, and \`ctb mode status\` shows it.`);
     return `${lines.join('\n')}\n`;
   }
   if (halt) {
@@ -176,6 +200,8 @@ export function interruptedKillText(signal: NodeJS.Signals, halt: HaltRecorded |
 interface KillProgress {
   halt: HaltRecorded | null;
   noBotWhere?: { dataDir: string; cwd: string };
+  /** Saved in DATA_DIR while the database has not taken it (and what the database did, once known). */
+  saved?: HaltSaved;
 }
 
 /** Exit status of a process ended by `signal` (128 + its number), as a shell reports it. */
@@ -188,7 +214,7 @@ const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGT
 function sayWhatIsTrueIfStopped(io: CliIo, state: KillProgress, keyHere: boolean): () => void {
   const handlers = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
     const handler = () => {
-      io.stderr.write(interruptedKillText(signal, state.halt, keyHere, state.noBotWhere));
+      io.stderr.write(interruptedKillText(signal, state.halt, keyHere, state.noBotWhere, state.saved));
       process.exit(SIGNAL_EXIT[signal]);
     };
     process.once(signal, handler);
@@ -247,6 +273,10 @@ export const killCli: CliRegistration = {
           const sayHalted = (halt: HaltRecorded) => {
             progress.halt = halt;
             if (kraken && !opts.json) io.stderr.write(`${haltRecordedNotice(halt)}\n`);
+          };
+          ctx.kill.onHaltSaved = (saved) => {
+            progress.saved = saved;
+            if (saved.database && kraken && !opts.json) io.stderr.write(`${haltSavedNotice({ ...saved, database: saved.database })}\n`);
           };
           ctx.kill.onHaltRecorded = (halt) => {
             if (config.DATABASE_URL) return sayHalted(halt);

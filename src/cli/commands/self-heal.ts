@@ -1,8 +1,9 @@
 // `ctb self-heal [--attempts n] [--json]`: exit 0 when nothing is left broken, 2 when the database
-// cannot be used as configured (missing, login refused), 1 otherwise. Like
+// cannot be used as configured (missing, login refused), 75 when only the order lock, held by another
+// holder, kept it from resolving the intents (run it again), 1 otherwise. Like
 // `ctb kill` it does not migrate first: it must run while the database is away.
 import { runCommand } from '../../../commands/run-command.js';
-import { renderSelfHeal, selfHealCommand } from '../../../commands/self-heal.js';
+import { renderSelfHeal, selfHealCommand, selfHealExitCode } from '../../../commands/self-heal.js';
 import { buildAppContext, type OwnedContext } from '../../app/build-context.js';
 import { createLogger } from '../../logger.js';
 import type { CliRegistration } from '../program.js';
@@ -26,7 +27,7 @@ export const selfHealCli: CliRegistration = {
           io.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderSelfHeal(result)}\n`);
           // A database that cannot be used as configured is a configuration error, as in every command.
           if (result.configurationError) io.stderr.write(`error: ${result.configurationError}\n`);
-          setExit(result.ok ? 0 : result.configurationError ? 2 : 1);
+          setExit(selfHealExitCode(result));
         } catch (err) {
           setExit(printError(io, err, config, opts.json));
         } finally {

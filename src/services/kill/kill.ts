@@ -27,7 +27,7 @@ import { checklistOf, persistKill, recordCancelReport, type KillRecord, type Per
 import { killFollowUpOf, stillPending, writeFollowUp } from './follow-up-request.js';
 import { markChecklistAttempt, reopenChecklistItemRecord } from './checklist-records.js';
 import { announceIncident, type AnnounceDeps } from './announce-incident.js';
-import { latchHalt, type FlattenOutcome, type KillPorts } from './runtime.js';
+import { latchHalt, type FlattenOutcome, type HaltSaved, type KillPorts } from './runtime.js';
 import { closePositionsAfterKill, type ChecklistItemDeps } from './incident.js';
 import { databaseFailure, localHaltPhrase, unsavedHaltPhrase } from '../../domain/local-halt.js';
 import { clearCancelPhrase, krakenAccessOf, neverLiveNotice, zeroOpenConfirmedPhrase, noKeyNotice, queuedHandOff, type KillFollowUp, type KrakenAccess } from '../../domain/kraken-handoff.js';
@@ -144,6 +144,7 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
       }
       return outcome;
     });
+  tellSaved(ctx, onDisk, halting);
   const [firstCancel, halt] = await Promise.all([
     cancelling,
     halting.then((outcome): { outcome: PersistOutcome } | { error: unknown } => ({ outcome }), (error: unknown) => ({ error })),
@@ -178,7 +179,8 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
     await recordOutcome(ctx, result, halt.outcome);
   } else {
     result.state = 'pending';
-    result.stateError = describeError(halt.error);
+    const stateError = describeError(halt.error);
+    result.stateError = stateError;
     const problem = databaseProblem(halt.error, ctx.config.DATABASE_URL);
     if (problem?.kind === 'config') result.stateConfigProblem = problem.userMessage;
     result.pendingFile = pendingKillPath(ctx.config.DATA_DIR);
@@ -192,7 +194,9 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
     }
     // Saved when either write reached the disk: the one at the start, or this one.
     const first = await onDisk;
-    const again = await releaseRunningKill(ctx.config.DATA_DIR, { ...saved, cancelReport: { ...result.cancel } })
+    // What the database did goes with the saved kill: the replay's alert says it, not a guess.
+    const database = { error: stateError, configProblem: problem?.kind === 'config' };
+    const again = await releaseRunningKill(ctx.config.DATA_DIR, { ...saved, cancelReport: { ...result.cancel }, database })
       .then((): { error?: string } => ({}), (err: unknown) => {
         ctx.logger.error({ err, killId }, 'kill: could not update its saved copy');
         return { error: describeError(err) };
@@ -240,6 +244,28 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
   if (request.flatten) result.flatten = await flatten(ctx, request.actor, result);
   if (request.flatten && !result.flatten?.ok) result.ok = false;
   return result;
+}
+
+/**
+ * Tells the process running the kill where its halt is while the database has not taken it: saved in
+ * DATA_DIR (once fsynced), then what the database did when it failed — at once, not after the cancel.
+ */
+function tellSaved(ctx: KillDeps, onDisk: Promise<{ error?: string }>, halting: Promise<unknown>): void {
+  const tell = ctx.kill.onHaltSaved;
+  if (!tell) return;
+  const file = pendingKillPath(ctx.config.DATA_DIR);
+  const say = (saved: HaltSaved) => {
+    try {
+      tell(saved);
+    } catch (err) {
+      ctx.logger.error({ err }, 'kill: could not say where the halt is saved');
+    }
+  };
+  void onDisk.then((disk) => {
+    if (disk.error !== undefined) return;
+    say({ file });
+    halting.catch((err: unknown) => say({ file, database: { error: describeError(err), configProblem: databaseProblem(err, ctx.config.DATABASE_URL)?.kind === 'config' } }));
+  });
 }
 
 /** The incident, its checklist and the cancel's report, now that the halt is in the database. */

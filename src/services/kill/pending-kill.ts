@@ -19,12 +19,20 @@ export const pendingKillSchema = z.object({
   trigger: z.enum(['manual', 'auto']),
   reason: z.string(),
   cancelReport: z.record(z.string(), z.unknown()),
+  /**
+   * What the database did when the kill could not write the halt (configProblem: it cannot be used as
+   * configured, else it did not answer). Absent when the kill ended before the database answered.
+   */
+  database: z.object({ error: z.string(), configProblem: z.boolean() }).optional(),
   /** The process whose kill is still writing this entry, and until when it counts as doing so. */
   owner: z.object({ host: z.string(), pid: z.number().int(), until: z.string() }).optional(),
 });
 export type PendingKill = z.infer<typeof pendingKillSchema>;
 
 const fileSchema = z.object({ kills: z.array(pendingKillSchema) });
+
+/** The kill id that stands for a pending-kill file that cannot be read (taken as a kill, to be safe). */
+export const UNREADABLE_PENDING_KILL = 'damaged-pending-file';
 
 export function pendingKillPath(dataDir: string): string {
   return join(dataDir, 'kill-pending.json');
@@ -38,7 +46,7 @@ export function readPendingKills(dataDir: string): PendingKill[] {
     return fileSchema.parse(JSON.parse(readFileSync(path, 'utf8'))).kills;
   } catch {
     // Unreadable but present: someone killed the bot. Fail closed: treat it as one kill.
-    return [{ killId: 'damaged-pending-file', at: new Date(0).toISOString(), actor: 'unknown', actorSource: 'system', trigger: 'manual',
+    return [{ killId: UNREADABLE_PENDING_KILL, at: new Date(0).toISOString(), actor: 'unknown', actorSource: 'system', trigger: 'manual',
       reason: `unreadable ${path}: halted to be safe`, cancelReport: {} }];
   }
 }

@@ -4,7 +4,8 @@
 import type { AlertSink } from '../../alerts/types.js';
 import type { Config } from '../../config/env.js';
 import { describeError, withDeadline } from './deadline.js';
-import { readPendingKills, removePendingKills, writtenByItsKill } from './pending-kill.js';
+import { readPendingKills, removePendingKills, UNREADABLE_PENDING_KILL, writtenByItsKill } from './pending-kill.js';
+import { replayedKillTitle } from '../../domain/local-halt.js';
 import { announceIncident, type AnnounceDeps } from './announce-incident.js';
 import { persistKill } from './persist-kill.js';
 import { latchHalt, type KillPorts } from './runtime.js';
@@ -46,8 +47,9 @@ export async function replayPendingKills(ctx: ReplayDeps): Promise<ReplayOutcome
           announceIncident(ctx, outcome.incident.id, poster).catch((err) => ctx.logger.error({ err }, 'could not post the incident thread'));
         }
         await withDeadline(ctx.alerts.raise({
-          source: 'kill', severity: 'critical', title: 'A kill saved in DATA_DIR (its database did not answer) is now written to this bot\'s database: the bot is halted',
-          fingerprint: `kill:${outcome.incident.id}`, details: { killId: kill.killId, killedAt: kill.at, by: kill.actor, incidentId: outcome.incident.id },
+          source: 'kill', severity: 'critical', title: replayedKillTitle(kill.database, kill.killId === UNREADABLE_PENDING_KILL),
+          fingerprint: `kill:${outcome.incident.id}`,
+          details: { killId: kill.killId, killedAt: kill.at, by: kill.actor, incidentId: outcome.incident.id, ...(kill.database ? { databaseError: kill.database.error } : {}) },
         }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err) => ctx.logger.error({ err }, 'could not raise the replay alert'));
       }
     }

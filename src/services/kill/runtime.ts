@@ -90,6 +90,20 @@ export interface KillPorts {
    * says so at once). Set by the process that runs the kill; what it does cannot hold the kill up.
    */
   onHaltRecorded?: (halt: HaltRecorded) => void;
+  /**
+   * Told once the kill is saved in DATA_DIR's pending-kill file while the database has not taken it
+   * yet, and again (with what the database did) once the database failed to take it. Set by the
+   * process that runs the kill (a terminal stopped meanwhile says where the halt is kept).
+   */
+  onHaltSaved?: (saved: HaltSaved) => void;
+}
+
+/** A kill's halt as DATA_DIR holds it, before (or instead of) the database. */
+export interface HaltSaved {
+  /** DATA_DIR's pending-kill file. */
+  file: string;
+  /** Set once the database failed to take the halt: its error, and whether it cannot be used as configured. */
+  database?: { error: string; configProblem: boolean };
 }
 
 /** The halt a kill wrote to the database: the incident it opened or joined. */

@@ -10,6 +10,10 @@
 // runs again on the next pass. It becomes `failed` (critical) only once the same check has been
 // deferred for TRANSIENT_PAGE_AFTER_MS (15 minutes) without a pass in between — a limit that long
 // means something keeps Kraken's counter full, or a maintenance outlasted Kraken's usual windows.
+// The order lock held by another holder is not a failure either, but the intents are then left
+// unresolved: `busy` (nobody paged), which leaves the run not ok — `ctb self-heal` exits 75.
+// Without the database no exchange is checked: it holds the trading mode and paper's orders, so a
+// probe of paper would only ask the database again (and a missing one is asked once, not again).
 import type { Config } from '../../config/env.js';
 import type { Database } from '../../db/client.js';
 import { databaseProblem } from '../../db/connect-errors.js';
@@ -24,6 +28,7 @@ import { readOnlyExchange } from '../../exchange/read-only.js';
 import { retry } from '../../retry.js';
 import { reconcile as reconcileLedger, type ReconcileDeps, type ReconcileReport } from '../reconcile/reconcile.js';
 import { effectiveMode, getBotState, type Mode } from '../bot-state.js';
+import { databaseFailure } from '../../domain/local-halt.js';
 import { describeError, sleep as realSleep, withDeadline } from '../kill/deadline.js';
 import { readPendingKills } from '../kill/pending-kill.js';
 import { replayPendingKills, type ReplayDeps } from '../kill/replay-pending.js';
@@ -39,16 +44,17 @@ export type SelfHealDeps = ReplayDeps & Parameters<typeof resolveIntents>[0]['ct
   config: Pick<Config, 'IS_LIVE' | 'ENGINE_STALE_AFTER' | 'KILL_DB_TIMEOUT' | 'DATA_DIR' | 'DATABASE_URL'>;
 };
 
-export type HealCheck = 'database' | 'pending_kill' | 'exchange' | 'reconcile' | 'engine';
+export type HealCheck = 'database' | 'pending_kill' | 'exchange' | 'intents' | 'reconcile' | 'engine';
 
 export interface HealAction {
   check: HealCheck;
   /**
    * ok: nothing wrong; healed: was broken, repaired; failed: still broken (alerted, critical);
    * deferred: Kraken refused for a passing, venue-wide reason (rate limit, maintenance) — tried again
-   * on the next pass (warning); skipped: could not check.
+   * on the next pass (warning); busy: not done because another holder has the order lock — nothing
+   * found broken, nobody paged, but the run is not ok until a run takes the lock; skipped: could not check.
    */
-  status: 'ok' | 'healed' | 'failed' | 'deferred' | 'skipped';
+  status: 'ok' | 'healed' | 'failed' | 'deferred' | 'busy' | 'skipped';
   detail: string;
   attempts?: number;
 }
@@ -118,7 +124,7 @@ async function withBackoff<T>(
 }
 
 async function alert(ctx: SelfHealDeps, action: HealAction): Promise<void> {
-  if (action.status === 'ok' || action.status === 'skipped') return;
+  if (action.status === 'ok' || action.status === 'skipped' || action.status === 'busy') return;
   await withDeadline(ctx.alerts.raise({
     source: 'self_heal', severity: action.status === 'failed' ? 'critical' : 'warning',
     title: `Self-heal ${{ failed: 'could not repair', deferred: 'will retry', healed: 'repaired' }[action.status]} ${action.check}: ${action.detail}`.slice(0, 300),
@@ -135,7 +141,8 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   const nextPass = options.deferredSince !== undefined;
   const retryDeferred = deferredSince.size > 0;
   const record = async (action: HealAction) => {
-    if (action.status !== 'deferred') deferredSince.delete(action.check);
+    // A busy check stays owed to the next pass (deferredSince's entry makes it resync).
+    if (action.status !== 'deferred' && action.status !== 'busy') deferredSince.delete(action.check);
     actions.push(action);
     if (action.status !== 'ok') ctx.logger.warn({ action }, `self-heal: ${action.check} ${action.status}`);
     await alert(ctx, action);
@@ -197,6 +204,9 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   const exchange = ctx.exchanges.forMode(mode);
   if (options.checkExchange && !options.checkExchange()) {
     actions.push({ check: 'exchange', status: 'skipped', detail: 'checked by the worker that trades' });
+  } else if (!dbUp) {
+    // Not recorded as a check of its own: a deferral the watchdog keeps for the exchange stays as it was.
+    actions.push({ check: 'exchange', status: 'skipped', detail: `not checked: the database ${databaseFailure(configurationError !== null)}, and it holds the trading mode (and paper's orders)` });
   } else await checkExchange();
   async function checkExchange(): Promise<void> {
     const probe = await withBackoff(() => withDeadline(exchange.fetchOpenOrders(), 15_000, `${exchange.venue} open orders`), opts);
@@ -206,37 +216,36 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       await record(passing ? deferOrFail('exchange', passing, detail, probe.attempts) : { check: 'exchange', status: 'failed', attempts: probe.attempts, detail });
     } else if (probe.attempts > 1 || options.alwaysResync || retryDeferred) {
       let resync = `${probe.value.length} open order(s) on ${exchange.venue}`;
-      let lockTaken = true;
-      if (dbUp) {
-        try {
-          // Under the order lock, as every other resolution runs: an intent the executor is sending is
-          // neither closed here as never placed nor booked into self-heal's own book meanwhile (the
-          // executor's read-back would then find it booked and leave the engine's book without it).
-          // Only if it is free: waiting behind an order path that hangs would hang this pass too, and
-          // the engine heartbeat check below is what reports an engine stuck holding the lock.
-          const locked = await tryOrderLock(ctx, () => resolveIntents({ ctx, mode, exchange }), { crossProcess: mode === 'live' });
-          if (locked.taken) {
-            deferredSince.delete('intents');
-            const report = locked.value;
-            resync += `; intents resolved: ${report.recorded} recorded, ${report.neverPlaced} never placed, ${report.stillOpen} still open, ${report.unreachable} unreachable`;
-          } else {
-            lockTaken = false;
-            // Left to the next pass, which resyncs because of this entry (the watchdog's passes
-            // otherwise resync only after a retried probe or a deferred check).
-            deferredSince.set('intents', deferredSince.get('intents') ?? ctx.clock.now().getTime());
-            resync += `; intents not resolved: the order lock is taken (orders are being placed, cancelled or booked); ${nextPass ? 'the next pass tries again' : 'run `ctb self-heal` again once the lock is free'}`;
-          }
-        } catch (err) {
-          resync += `; intents not resolved (${describeError(err)})`;
+      let busy: HealAction | null = null;
+      try {
+        // Under the order lock, as every other resolution runs: an intent the executor is sending is
+        // neither closed here as never placed nor booked into self-heal's own book meanwhile (the
+        // executor's read-back would then find it booked and leave the engine's book without it).
+        // Only if it is free: waiting behind an order path that hangs would hang this pass too, and
+        // the engine heartbeat check below is what reports an engine stuck holding the lock.
+        const locked = await tryOrderLock(ctx, () => resolveIntents({ ctx, mode, exchange }), { crossProcess: mode === 'live' });
+        if (locked.taken) {
+          deferredSince.delete('intents');
+          const report = locked.value;
+          resync += `; intents resolved: ${report.recorded} recorded, ${report.neverPlaced} never placed, ${report.stillOpen} still open, ${report.unreachable} unreachable`;
+        } else {
+          // Left to the next pass, which resyncs because of this entry (the watchdog's passes
+          // otherwise resync only after a retried probe or a deferred check).
+          deferredSince.set('intents', deferredSince.get('intents') ?? ctx.clock.now().getTime());
+          const then = nextPass ? 'the next pass tries again' : 'run `ctb self-heal` again once the lock is free';
+          busy = { check: 'intents', status: 'busy', detail: `not resolved: the order lock is taken by another holder (orders are being placed, cancelled or booked); ${then}` };
         }
+      } catch (err) {
+        resync += `; intents not resolved (${describeError(err)})`;
       }
       await record({ check: 'exchange', status: probe.attempts > 1 ? 'healed' : 'ok', attempts: probe.attempts,
         detail: probe.attempts > 1 ? `answers again after ${probe.attempts} attempts (${probe.errors.at(-1)}); resynced: ${resync}` : `answers; resynced: ${resync}` });
+      if (busy) await record(busy);
       // The lock's holder may be halfway through changing the ledger or Kraken's orders (an adopt, a
       // cancel, the monitor's reconciliation): reading Kraken now could report differences that are
       // only that holder's work in progress, as a critical failure.
-      if (dbUp && !lockTaken) actions.push({ check: 'reconcile', status: 'skipped', detail: 'the order lock is taken; a pass that takes it reconciles' });
-      else if (dbUp) await reconcileAfterResync();
+      if (busy) actions.push({ check: 'reconcile', status: 'skipped', detail: 'the order lock is taken; a pass that takes it reconciles' });
+      else await reconcileAfterResync();
     } else {
       await record({ check: 'exchange', status: 'ok', attempts: 1, detail: `${exchange.venue} answers (${probe.value.length} open order(s))` });
     }
@@ -279,7 +288,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
 
   // 4. The engine's heartbeat (written every second by the engine worker, halted or not).
   if (!dbUp) {
-    await record({ check: 'engine', status: 'skipped', detail: 'the heartbeat is in the database, which did not answer' });
+    await record({ check: 'engine', status: 'skipped', detail: `the heartbeat is in the database, which ${databaseFailure(configurationError !== null)}` });
   } else if (heartbeatUnread !== null) {
     await record({ check: 'engine', status: 'skipped', detail: `the heartbeat could not be read: ${heartbeatUnread}` });
   } else if (heartbeatAgeMs === null) {
@@ -291,8 +300,9 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       : { check: 'engine', status: 'ok', detail: `heartbeat ${Math.round(age / 1000)}s old` });
   }
 
-  // A deferred check is not known to be fine: not ok (the CLI exits 1), though nobody is paged.
-  return { ok: actions.every((a) => a.status !== 'failed' && a.status !== 'deferred'), halted, actions, configurationError };
+  // A deferred check is not known to be fine, nor work left to the lock's holder done: not ok (the
+  // CLI exits 1, or 75 when only the lock kept it from its work), though nobody is paged.
+  return { ok: actions.every((a) => a.status !== 'failed' && a.status !== 'deferred' && a.status !== 'busy'), halted, actions, configurationError };
 }
 
 

@@ -3,19 +3,20 @@
 // with a key it cancels on Kraken itself; without one it hands the cancel to the running bot that
 // has the key and says so once that bot took it, or — when no bot runs — says the cancel is queued
 // for one and exits 1 saying orders may remain.
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBot, type RunningBot } from '../../../src/app/runtime.js';
 import { testConfig } from '../../../src/config/env.js';
-import { engineRequests, incidentChecklistItems } from '../../../src/db/schema/index.js';
+import { alertGroups, engineRequests, incidentChecklistItems } from '../../../src/db/schema/index.js';
 import { silentLogger } from '../../../src/logger.js';
 import { getBotState, updateBotState } from '../../../src/services/bot-state.js';
 import { killFeature } from '../../../src/app/features/kill.js';
 import { systemClock } from '../../../src/clock.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { ADMIN_URL, createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { pendingKillPath, readPendingKills } from '../../../src/services/kill/pending-kill.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
 import { ctbChildInShell, ctbIn, ctbInShell } from '../../support/ctb-shell.js';
 import { CLOSED_LOCAL_URL } from '../../support/local-only.js';
@@ -280,3 +281,70 @@ describe('ctb kill with a key while Kraken refuses every call: it says the halt 
     expect(run.stdout).toMatch(/^NO BOT HALTED — no engine has ever run on the embedded database in DATA_DIR /);
   }, 120_000);
 });
+
+describe('ctb kill while the database cannot take the halt: it says where the halt is kept, and what writes it', () => {
+  /** Nothing listens on port 3 (privileged, never given to a test's server): refused at once. */
+  const DOWN_DATABASE_URL = 'postgres://postgres@127.0.0.1:3/ctb';
+  const kraken = { KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: CLOSED_LOCAL_URL };
+
+  /** `ctb self-heal` from another directory with the kill's DATA_DIR, once the database answers: the replay's alert title. */
+  async function replayBySelfHeal(dataDir: string, database: TestDatabase): Promise<string[]> {
+    const heal = await ctbIn(mkdtempSync(join(tmpdir(), 'ctb-shell-heal-')), ['self-heal', '--attempts', '1'], { DATABASE_URL: database.url, DATA_DIR: dataDir });
+    expect(heal.stdout, heal.stderr).toMatch(/^HEALED\s+pending_kill\s+1 saved kill\(s\) written to the database$/m);
+    expect(existsSync(pendingKillPath(dataDir))).toBe(false);
+    return (await database.db.select().from(alertGroups)).filter((g) => g.source === 'kill').map((g) => g.title);
+  }
+
+  it('stopped with SIGINT while the database is down: names DATA_DIR/kill-pending.json, what writes it and what to run — never `ctb mode status` alone; ctb self-heal then writes it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctb-shell-dbdown-'));
+    const dataDir = join(dir, 'data');
+    const kill = ctbChildInShell(['kill', '--reason', 'database down'], { DATABASE_URL: DOWN_DATABASE_URL, DATA_DIR: dataDir, ...kraken });
+    cleanup.push(async () => {
+      if (kill.child.exitCode === null && kill.child.signalCode === null) kill.child.kill('SIGKILL');
+      await kill.exited.catch(() => {});
+    });
+    const file = pendingKillPath(dataDir);
+    // Said as soon as the database refused, while Kraken's cancel rounds (20 s against a closed port) go on.
+    const notice = await kill.stderrLine(/^Halt NOT in the database: /);
+    expect(kill.child.exitCode).toBeNull();
+    expect(notice).toContain(`The database did not answer (db_refused: The database refused the connection at 127.0.0.1:3 (ECONNREFUSED).): the halt is saved only in ${file}, NOT in the database.`);
+    kill.child.kill('SIGINT');
+    expect(await kill.exited).toEqual({ code: 130, signal: null });
+    const said = kill.stderr().slice(kill.stderr().indexOf('INTERRUPTED'));
+    expect(said.split('\n')).toEqual([
+      'INTERRUPTED (SIGINT) before the kill answered:',
+      `  Halt: NOT in the database — it did not answer (db_refused: The database refused the connection at 127.0.0.1:3 (ECONNREFUSED)); the halt is saved only in DATA_DIR, in ${file}.`,
+      '  Until it is written, only a process that reads that DATA_DIR is halted by it: a bot running with it latches the halt within a poll and writes it to the database once the database answers, as does the next `ctb start` with it. '
+        + 'A process with another DATA_DIR, or on another host, does not see this halt until then. Stopping the command does not undo the saved halt.',
+      '  Orders on Kraken: NOT CONFIRMED cancelled — the kill was stopped before zero open orders were confirmed: orders may remain open on Kraken.',
+      "  Next: run `ctb kill` again, or cancel in Kraken's UI. Once the database answers, `ctb self-heal` (or the bot's next start) writes the saved halt to it, and `ctb mode status` shows it.",
+      '',
+    ]);
+    expect(`${kill.stdout()}${kill.stderr()}`).not.toMatch(/KILLED|trading is halted|cancelled, none open|\(confirmed\)/);
+    // True when said: the halt is in that file…
+    expect(readPendingKills(dataDir)).toEqual([expect.objectContaining({ reason: 'database down' })]);
+    // …and `ctb self-heal` writes it once the database answers; its alert claims no more than is known
+    // of what the database did (the kill was stopped before it gave up on the database).
+    const database = await createPostgresTestDb();
+    cleanup.push(() => database.close());
+    expect(await replayBySelfHeal(dataDir, database)).toEqual([
+      "A kill saved in DATA_DIR (its kill ended before the database took it) is now written to this bot's database: the bot is halted"]);
+    expect(await getBotState(database.db)).toMatchObject({ halted: true, mode: 'paper', haltedReason: 'database down' });
+  }, 120_000);
+
+  it('into a database that answers but cannot be used as configured: the saved kill, written later, is said so — not "did not answer"', async () => {
+    const missing = new URL(ADMIN_URL);
+    missing.pathname = `/ctb_missing_kill_${process.pid}`;
+    const dir = mkdtempSync(join(tmpdir(), 'ctb-shell-dbmissing-'));
+    const dataDir = join(dir, 'data');
+    const run = await ctbIn(dir, ['kill', '--reason', 'missing database'], { LOG_LEVEL: 'warn', DATABASE_URL: missing.toString(), DATA_DIR: dataDir, ...kraken, KILL_CONFIRM_WAIT: '1s' });
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(2);
+    expect(run.stderr).toMatch(/^Halt NOT in the database: The database could not be used as configured \(db_missing: /m);
+    expect(readPendingKills(dataDir)).toEqual([expect.objectContaining({ reason: 'missing database', database: expect.objectContaining({ configProblem: true }) })]);
+    const database = await createPostgresTestDb();
+    cleanup.push(() => database.close());
+    expect(await replayBySelfHeal(dataDir, database)).toEqual([
+      "A kill saved in DATA_DIR (its database could not be used as configured) is now written to this bot's database: the bot is halted"]);
+  }, 120_000);
+});
+

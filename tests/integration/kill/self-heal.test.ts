@@ -19,6 +19,12 @@ import { ENGINE_STALE_EXIT_CODE, staleEngineHandler, startWatchdog } from '../..
 import { killTestContext, recordingDatabase, useKillTestDb, type KillTestContext } from '../../support/kill-context.js';
 import { openOrder } from '../../support/recording-exchange.js';
 import { startStallProxy, type StallProxy } from '../../support/stall-proxy.js';
+import { ADVISORY_LOCKS, takeAdvisoryLock } from '../../../src/db/advisory-lock.js';
+import { SELF_HEAL_BUSY_EXIT } from '../../../commands/self-heal.js';
+import { systemClock } from '../../../src/clock.js';
+import { ctbInShell } from '../../support/ctb-shell.js';
+import { startFakeKraken } from '../../support/fake-kraken.js';
+import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
 
 let proxy: StallProxy;
 const kill = useKillTestDb(['incident_checklist_items', 'incidents', 'bot_state', 'order_intents']);
@@ -64,6 +70,8 @@ describe('self-heal', () => {
     expect(result.ok).toBe(false);
     expect(result.halted).toBeNull();
     expect(result.actions.find((a) => a.check === 'database')).toMatchObject({ status: 'failed', attempts: 2 });
+    // Paper's orders are in that database: no second round of attempts against it as "the exchange".
+    expect(result.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'skipped', detail: expect.stringMatching(/^not checked: the database did not answer/) });
     expect(result.actions.find((a) => a.check === 'engine')).toMatchObject({ status: 'skipped' });
     expect(t.alerts).toContainEqual(expect.objectContaining({ severity: 'critical', title: expect.stringMatching(/could not repair database/) }));
   });
@@ -275,6 +283,25 @@ describe('ctb self-heal', () => {
     expect(json.ok).toBe(false);
     expect(json.actions[0]).toMatchObject({ check: 'database', status: 'failed' });
   }, 30_000);
+
+  it('with the order lock held by another process: exits 75 (not 0), saying the intents were not resolved and to run it again', async () => {
+    // Live, so the lock is the one every process shares (an advisory lock); this process holds it.
+    await updateBotState(kill.db().db, systemClock, { mode: 'live' });
+    const kraken = kill.track(await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET }));
+    const held = await takeAdvisoryLock(kill.db(), ADVISORY_LOCKS.orders, { wait: true });
+    try {
+      const run = await ctbInShell(['self-heal', '--attempts', '1'], {
+        DATABASE_URL: kill.db().url, IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url,
+      });
+      expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(SELF_HEAL_BUSY_EXIT);
+      expect(run.stdout).toMatch(/^ok\s+exchange\s+answers; resynced: 0 open order\(s\) on kraken$/m);
+      expect(run.stdout).toMatch(/^BUSY\s+intents\s+not resolved: the order lock is taken by another holder \(orders are being placed, cancelled or booked\); run `ctb self-heal` again once the lock is free$/m);
+      expect(run.stdout).toMatch(/^Self-heal: NOT finished — another holder has the order lock, so the intents were not resolved \(see BUSY\); run it again once the lock is free; not halted\.$/m);
+      expect(run.stdout).not.toMatch(/nothing left broken/);
+    } finally {
+      await held?.release();
+    }
+  }, 60_000);
 
   it('answers a bad --attempts with exit 2 and what it expects', async () => {
     let err = '';

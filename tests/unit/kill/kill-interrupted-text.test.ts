@@ -32,4 +32,20 @@ describe('the text of a kill stopped before it answered', () => {
     ]);
     expect(text).not.toMatch(/trading is halted/);
   });
+
+  it('with the halt saved in DATA_DIR and the database not answered yet: says where the halt is kept, what writes it, and not `ctb mode status` as the way to know', () => {
+    const text = interruptedKillText('SIGTERM', null, false, undefined, { file: '/srv/ctb/data/kill-pending.json' });
+    const lines = text.split('\n');
+    expect(lines[1]).toBe('  Halt: NOT CONFIRMED in the database — the kill was stopped before the database answered; the halt is saved in DATA_DIR, in /srv/ctb/data/kill-pending.json.');
+    expect(lines[2]).toMatch(/^ {2}Until it is written, only a process that reads that DATA_DIR is halted by it: .*once the database answers, as does the next `ctb start` with it\./);
+    expect(lines[4]).toBe("  Next: run `ctb kill` again where the Kraken key is, or cancel in Kraken's UI. Once the database answers, `ctb self-heal` (or the bot's next start) writes the saved halt to it, and `ctb mode status` shows it.");
+    expect(text).not.toMatch(/`ctb mode status` shows whether trading is halted/);
+  });
+
+  it('with a database that cannot be used as configured: says so, not that it did not answer', () => {
+    const text = interruptedKillText('SIGINT', null, true, undefined, { file: '/d/kill-pending.json', database: { error: 'db_missing: The database named in DATABASE_URL does not exist.', configProblem: true } });
+    expect(text.split('\n')[1]).toBe('  Halt: NOT in the database — it could not be used as configured (db_missing: The database named in DATABASE_URL does not exist); the halt is saved only in DATA_DIR, in /d/kill-pending.json.');
+    expect(text).toMatch(/Once the database can be used, `ctb self-heal`/);
+    expect(text).not.toMatch(/did not answer/);
+  });
 });

@@ -25,7 +25,9 @@ export const checkLogsCommand = defineCommand({
         }
         return ms;
       }),
-    limit: z.number().int().min(1).max(100).default(5),
+    // A word that is no number reaches here as NaN (the option's parser): said as what is expected.
+    limit: z.number({ error: 'expected a whole number from 1 to 100' }).int('expected a whole number from 1 to 100')
+      .min(1, 'expected a whole number from 1 to 100').max(100, 'expected a whole number from 1 to 100').default(5),
   }),
   async run(ctx, args): Promise<CheckLogsResult> {
     const logDir = ctx.config.LOG_DIR;

@@ -4,7 +4,7 @@
 // jobs alike: no transport checks a permission or writes the trail itself.
 import { z } from 'zod';
 import { AppError } from '../src/errors.js';
-import { didYouMean } from '../src/suggest-similar.js';
+import { meantOneOf, nearestWords } from '../src/suggest-similar.js';
 import { cleanJson } from '../src/db/clean-text.js';
 import { insertCommandLog } from '../src/db/queries/command-log.js';
 import type { Actor, AppContext } from '../src/app/context.js';
@@ -91,7 +91,8 @@ function echoInput(issue: z.core.$ZodIssue): string {
   const text = String(input);
   const got = /\bgot\b/.test(issue.message) ? '' : `, got "${text.length > ECHO_MAX ? `${text.slice(0, ECHO_MAX)}…` : text}"`;
   const choices = issue.code === 'invalid_value' ? issue.values.filter((v): v is string => typeof v === 'string') : [];
-  return `${got}${typeof input === 'string' && choices.length > 0 ? didYouMean(input, choices) : ''}`;
+  // A half-remembered choice ("notify" for notify_stakeholders) is as near as a misspelt one.
+  return `${got}${typeof input === 'string' && choices.length > 0 ? meantOneOf(nearestWords(input, choices)) : ''}`;
 }
 
 export async function runCommand<S extends z.ZodType, R extends CommandResult>(

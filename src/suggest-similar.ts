@@ -49,17 +49,24 @@ export function meantOneOf(found: readonly string[]): string {
 }
 
 /**
- * The candidates that have `word` (or its singular or plural) as one of their dash-separated parts
- * ("verify" → verify-credentials, "log" → audit-log, check-logs), or that `word` has as one of its
- * own ("kill-all" → kill): a name a person half remembered. Words under 3 letters match nothing.
+ * The candidates that have `word` (or its singular or plural) as one of their dash- or
+ * underscore-separated parts ("verify" → verify-credentials, "log" → audit-log, check-logs,
+ * "notify" → notify_stakeholders), or that `word` has as one of its own ("kill-all" → kill): a name
+ * a person half remembered. Words under 3 letters match nothing.
  */
 export function partialMatches(word: string, candidates: readonly string[]): string[] {
   const w = word.toLowerCase();
   if (w.length < 3) return [];
   const forms = new Set([w, w.replace(/s$/, ''), `${w}s`]);
-  const own = new Set(w.split('-'));
+  const own = new Set(w.split(/[-_]/));
   return [...new Set(candidates)].filter((candidate) => {
     const c = candidate.toLowerCase();
-    return c.length >= 3 && (c.split('-').some((part) => forms.has(part)) || own.has(c));
+    return c.length >= 3 && (c.split(/[-_]/).some((part) => forms.has(part)) || own.has(c));
   });
+}
+
+/** The closest candidates by spelling, else those `word` names a part of (partialMatches); [] when none. */
+export function nearestWords(word: string, candidates: readonly string[]): string[] {
+  const close = similarWords(word, candidates);
+  return close.length > 0 ? close : partialMatches(word, candidates);
 }

@@ -67,6 +67,11 @@ export interface TickReport {
 /** A tick limited to one alert group's deliveries (`ctb alerts test` sends its own, nothing else). */
 export interface TickScope {
   groupId: number;
+  /**
+   * When the caller stops ticking (epoch ms, this process's clock): a failure whose next try falls
+   * after it is not said to be retried here — it is left queued.
+   */
+  triesUntil?: number;
 }
 
 /** Cancelled messages skipped on one lane in one tick, at most (each costs no Slack slot). */
@@ -104,7 +109,7 @@ export class DeliveryWorker {
       let cancelledHere = 0;
       let claimedHere = 0;
       while (sentHere < rounds && cancelledHere < MAX_CANCELLED_PER_LANE && claimedHere < MAX_CLAIMS_PER_LANE) {
-        const r = await this.#processLane(lane, now, groupId);
+        const r = await this.#processLane(lane, now, scope);
         if (r === 'claimed') {
           claimedHere += 1;
           continue;
@@ -132,7 +137,8 @@ export class DeliveryWorker {
     return this.#notifierOf(lane) !== null;
   }
 
-  async #processLane(lane: string, now: Date, groupId: number | undefined): Promise<'sent' | 'failed' | 'cancelled' | 'claimed' | 'idle'> {
+  async #processLane(lane: string, now: Date, scope: TickScope | undefined): Promise<'sent' | 'failed' | 'cancelled' | 'claimed' | 'idle'> {
+    const groupId = scope?.groupId;
     await ensureLanePacing(this.deps.db, lane);
     return this.deps.db.transaction(async (db) => {
       // Another replica is sending on this lane right now, or its slot is not open yet (on the
@@ -181,8 +187,13 @@ export class DeliveryWorker {
         const retryAt = await recordDeliveryFailed(db, { id: delivery.id, error: failure.message.slice(0, 500), inMs: waitMs });
         // A 429 closes the whole lane until Retry-After; other failures keep the normal spacing.
         await bookLaneSlot(db, { lane, inMs: failure.retryAfterMs ?? SLACK_LANE_INTERVAL_MS });
-        this.#log.warn({ deliveryId: delivery.id, kind: delivery.kind, lane, attempts: delivery.attempts + 1, error: failure.message, retryAt: retryAt.toISOString() },
-          'alert delivery failed; will retry');
+        const fields = { deliveryId: delivery.id, kind: delivery.kind, lane, attempts: delivery.attempts + 1, error: failure.message, retryAt: retryAt.toISOString() };
+        // A caller that stops before the next try is due (ctb alerts test) does not retry it: no promise of one.
+        if (scope?.triesUntil !== undefined && Date.now() + waitMs > scope.triesUntil) {
+          this.#log.warn(fields, 'alert delivery failed; this process stops trying before its next try is due: left queued');
+        } else {
+          this.#log.warn(fields, 'alert delivery failed; will retry');
+        }
         return 'failed';
       }
     });

@@ -73,7 +73,7 @@ export async function runAlertTest(ctx: AlertTestDeps, input: {
     let channels = await channelStatus(ctx, stored.groupId, slackOn, emailOn);
     const tried = new Set<'slack' | 'email'>();
     for (;;) {
-      const report = await runtime.delivery.tick({ groupId: stored.groupId }); // this test's messages only
+      const report = await runtime.delivery.tick({ groupId: stored.groupId, triesUntil: deadline }); // this test's messages only
       for (const lane of report.triedLanes) tried.add(lane === 'email' ? 'email' : 'slack');
       channels = await channelStatus(ctx, stored.groupId, slackOn, emailOn);
       const waiting = Object.values(channels).some((c) => c.status === 'failed');

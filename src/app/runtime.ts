@@ -14,6 +14,10 @@ import type { StartFiles } from './start-checks.js';
 import { effectiveMode, getBotState } from '../services/bot-state.js';
 import { tradingStateOf } from '../domain/trading-state.js';
 import { onlyReplayOrders } from '../db/queries/ledger-intents.js';
+import { engineStanding } from '../services/engine-lease/runtime.js';
+
+/** How long the banner waits for the engine's first try for its lease (one query; a stalled database is said as such). */
+const BANNER_LEASE_WAIT_MS = 5_000;
 
 export interface RunningBot {
   ctx: OwnedContext;
@@ -108,8 +112,10 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     http.ready();
     const state = await getBotState(ctx.db);
     const tradingState = tradingStateOf(state);
+    // Its first try for the engine lease answered: a standby says it is one, not that it trades.
+    const engine = await engineStanding(ctx, BANNER_LEASE_WAIT_MS);
     const banner = startBanner({
-      config: opts.config, port, role: opts.role, feed: opts.feed, database: ctx.database.kind, cwd: process.cwd(),
+      config: opts.config, port, role: opts.role, feed: opts.feed, database: ctx.database.kind, cwd: process.cwd(), engine,
       mode: effectiveMode(state, opts.config.IS_LIVE), tradingState, haltedReason: state.haltedReason,
       ...(tradingState === 'halted' ? { onlyReplayBooked: await onlyReplayOrders(ctx.db) } : {}),
     });

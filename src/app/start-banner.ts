@@ -3,6 +3,7 @@
 import { relative, resolve } from 'node:path';
 import type { Config } from '../config/env.js';
 import { formatDuration } from '../config/duration.js';
+import type { EngineStanding } from '../services/engine-lease/keeper.js';
 
 export interface BannerFacts {
   config: Config;
@@ -18,6 +19,8 @@ export interface BannerFacts {
   onlyReplayBooked?: boolean;
   /** Where relative paths are shown from (the working directory). */
   cwd: string;
+  /** This process's part in the engine (engine-lease/runtime.ts engineStanding); absent when it runs none (role web). */
+  engine?: EngineStanding | undefined;
 }
 
 export const NEXT_COMMANDS: ReadonlyArray<readonly [string, string]> = [
@@ -76,6 +79,21 @@ function haltedLine(f: BannerFacts): string[] {
   return [`  halted    by a kill${reason}: no orders until \`ctb resume\`, after a passing \`ctb audit\` and the \`ctb incident\` checklist${demo}`];
 }
 
+/**
+ * The trading state as this process stands: the bot's state is the database's, but only the process
+ * holding the engine lease trades it — a standby says so, and whose engine trades.
+ */
+function tradingPhrase(f: BannerFacts): string {
+  if (f.engine?.kind === 'standby') return `STANDBY: not trading here (the engine runs in ${f.engine.holder}; trading ${f.tradingState} there)`;
+  if (f.engine?.kind === 'asking') return `not trading yet: the engine lease is not taken (trading ${f.tradingState} once it is)`;
+  return `trading ${f.tradingState}`;
+}
+
+function standbyLine(f: BannerFacts): string[] {
+  if (f.engine?.kind !== 'standby') return [];
+  return [`  standby   this process takes the engine over if ${f.engine.holder} stops renewing its lease for ${formatDuration(f.config.ENGINE_LEASE_TTL)} (ENGINE_LEASE_TTL)`];
+}
+
 function shortPath(path: string, cwd: string): string {
   const rel = relative(cwd, resolve(cwd, path));
   return rel === '' ? '.' : rel.startsWith('..') ? resolve(cwd, path) : `./${rel}`;
@@ -94,7 +112,8 @@ export function startBanner(f: BannerFacts): { message: string; fields: Record<s
   const lines = [
     // The first words stay as they were: scripts and tests wait for "ctb running on port N".
     `ctb running on port ${f.port} (${armed}, ${f.database}, feed ${f.feed})`,
-    `  mode      ${f.mode}${config.IS_LIVE ? '' : ' (IS_LIVE is not set: no order can reach Kraken)'}, trading ${f.tradingState}, role ${f.role}`,
+    `  mode      ${f.mode}${config.IS_LIVE ? '' : ' (IS_LIVE is not set: no order can reach Kraken)'}, ${tradingPhrase(f)}, role ${f.role}`,
+    ...standbyLine(f),
     ...haltedLine(f),
     `  database  ${database}`,
     ...(f.role === 'web' ? [] : [`  feed      ${feed}`]),
@@ -111,6 +130,7 @@ export function startBanner(f: BannerFacts): { message: string; fields: Record<s
     fields: {
       banner: {
         port: f.port, role: f.role, feed: f.feed, database: f.database, armed: config.IS_LIVE, mode: f.mode, tradingState: f.tradingState,
+        engine: f.engine === undefined ? 'none in this process' : f.engine.kind === 'engine' ? 'this process' : f.engine.kind === 'standby' ? `standby behind ${f.engine.holder}` : 'lease not taken yet',
         databaseText: database, feedText: feed, slack, urls, next: NEXT_COMMANDS.map(([c]) => c),
       },
     },

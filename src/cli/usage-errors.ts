@@ -3,7 +3,7 @@
 // object on stdout instead of text.
 import type { Command, CommanderError } from 'commander';
 import { parseDuration } from '../config/duration.js';
-import { didYouMean, meantOneOf, partialMatches, similarWords } from '../suggest-similar.js';
+import { didYouMean, meantOneOf, nearestWords, similarWords } from '../suggest-similar.js';
 import type { CliIo } from './io.js';
 
 export interface UsageProblem {
@@ -85,9 +85,8 @@ export function describeUsageError(program: Command, argv: string[], err: Comman
     // `ctb mode livee`: commander calls a typo after a command with an action "too many arguments"
     // (or, with --json after it, an unknown option of the parent).
     const word = operands[0] ?? '';
-    suggestion = similarWords(word, subcommands);
     // A command's name half remembered (`ctb verify`, `ctb logs`) is the nearest one when no typo is.
-    if (suggestion.length === 0 && command === program) suggestion = partialMatches(word, subcommands);
+    suggestion = nearestWords(word, subcommands);
     code = 'commander.unknownCommand';
     expected = `one of: ${subcommands.join(', ')}`;
     // Under a command the few valid names fit on the line; the program's are listed on the next (helpHintFor).
@@ -105,11 +104,13 @@ export function describeUsageError(program: Command, argv: string[], err: Comman
     // Commander names the argument alone ("missing required argument 'item'"): name the command as typed too.
     message = `${message} for '${commandPath(command)}'`;
   } else if (err.code === 'commander.invalidArgument') {
-    const m = /argument '(.*)' is invalid\. Allowed choices are (.*)\.$/s.exec(err.message);
+    // An option's ("option '--severity <level>' argument 'x' is invalid.") or an argument's
+    // ("command-argument value 'x' is invalid for argument 'shell'.").
+    const m = /(?:argument|command-argument value) '(.*?)' is invalid(?: for argument '[^']*')?\. Allowed choices are (.*)\.$/s.exec(err.message);
     if (m) {
       const choices = m[2]!.split(', ');
-      suggestion = similarWords(m[1]!, choices);
-      message = `${message}${didYouMean(m[1]!, choices)}`;
+      suggestion = nearestWords(m[1]!, choices);
+      message = `${message}${meantOneOf(suggestion)}`;
       expected = `one of: ${choices.join(', ')}`;
     }
   } else if (err.code === 'commander.unknownOption' && negativeDuration(err.message)) {

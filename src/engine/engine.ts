@@ -23,9 +23,10 @@ import { backoffDelay, type Backoff } from '../retry.js';
 import { effectiveMode, getBotState, touchHeartbeat, updateBotState, type Mode } from '../services/bot-state.js';
 import { isHaltLatched } from '../services/kill/runtime.js';
 import { bookOf } from '../services/stats/compute-stats.js';
+import { BackoffLog } from './backoff-log.js';
 import { engineMetrics, type EngineMetrics } from './engine-metrics.js';
 import { ExecutionsFollower } from './executions-follower.js';
-import { FeedWatch, type FeedWatchThresholds } from './feed-watch.js';
+import { FeedWatch, publishFeedWatch, type FeedWatchThresholds } from './feed-watch.js';
 import { ENTRY_COST_ALLOWANCE_PCT } from './in-flight.js';
 import { unresolvedIntents } from './ledger/intents.js';
 import { withOrderLock } from './order-lock.js';
@@ -96,13 +97,6 @@ const MINUTE = 60_000;
 const BACKOFF: Backoff = { baseMs: 1000, maxMs: 60_000 };
 const FILL_FOLLOW_MS = 3_000;
 
-/** The head of an error's message, before what it quotes from its cause: the log line's reason (the err field has the rest). */
-function shortReason(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  const head = message.split(': ')[0] ?? message;
-  return head.length > 120 ? `${head.slice(0, 119)}…` : head;
-}
-
 export class Engine implements RunningEngine {
   readonly #ctx: EngineDeps;
   /** The loop's ticks and operators' exits take turns: an exit never lands inside a tick. */
@@ -128,6 +122,7 @@ export class Engine implements RunningEngine {
   #feedWatch: FeedWatch | undefined;
   /** Errors in a row in the loop (the feed, the database): its wait grows with them; back to none once a batch goes through. */
   #loopFailures = 0;
+  readonly #backoffLog: BackoffLog;
   /** Orders in a row whose outcome is unknown or that were refused: new orders wait longer each time; none after one is recorded. */
   #orderFailures = 0;
   #blockedUntil = 0;
@@ -159,6 +154,7 @@ export class Engine implements RunningEngine {
     this.#snapshots = new SnapshotWriter(opts.ctx.db, opts.snapshotEveryMs ?? opts.ctx.config.EQUITY_SNAPSHOT_INTERVAL);
     this.#executions = new ExecutionsFollower({ ctx: opts.ctx, portfolio: () => this.#portfolio });
     this.#holds = new VenueHolds(opts.ctx);
+    this.#backoffLog = new BackoffLog(opts.ctx.logger);
     const defs = (opts.strategies ?? loadStrategies(opts.ctx.config).strategies).filter((d) => d.enabled);
     for (const def of defs) {
       for (const symbol of def.pairs) {
@@ -323,6 +319,9 @@ export class Engine implements RunningEngine {
     this.#feedWatch = pollMs ? new FeedWatch({
       alerts: this.ctx.alerts, logger: this.ctx.logger, pollMs, feed: this.opts.feed.kind, ...(this.opts.feedWatch ? { thresholds: this.opts.feedWatch } : {}),
     }) : undefined;
+    // /healthz reads it: a feed that never answered is not reported as a healthy bot.
+    const feedWatch = this.#feedWatch;
+    if (feedWatch) publishFeedWatch(this.ctx.database, feedWatch);
     const besides = [
       this.#every(this.opts.fillFollowMs ?? FILL_FOLLOW_MS, beside.signal, 'following orders in flight', () => this.followFills()),
       ...(this.#feedWatch ? [this.#feedWatch.run(beside.signal)] : []),
@@ -335,6 +334,7 @@ export class Engine implements RunningEngine {
       await Promise.all(besides);
       await this.#executions.settled();
       this.#executions.detach();
+      if (feedWatch) publishFeedWatch(this.ctx.database, null, feedWatch);
     }
     await this.#snapshots.flush().catch((err: unknown) => this.ctx.logger.error({ err }, 'could not write the last equity snapshots'));
   }
@@ -393,7 +393,7 @@ export class Engine implements RunningEngine {
     }
     this.#loopFailures += 1;
     const delay = backoffDelay(BACKOFF, this.#loopFailures);
-    if (isAppError(err, 'retryable')) ctx.logger.warn({ err, delayMs: delay }, `transient market/exchange trouble (${shortReason(err)}); backing off ${delay / 1000} s`);
+    if (isAppError(err, 'retryable')) this.#backoffLog.backingOff(err, this.#loopFailures, delay);
     await this.#waitAlive(delay, signal);
   }
 

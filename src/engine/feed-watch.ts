@@ -23,8 +23,35 @@ export interface FeedWatchThresholds {
   minBackMs: number;
 }
 
+/** What /healthz says of the feed this process's engine polls. */
+export interface FeedStatus {
+  feed: string;
+  /** answering; no answer yet (since start, within the threshold); silent (past it, or alerted and not back). */
+  state: 'answering' | 'no answer yet' | 'silent';
+  /** When it last handed over a batch (wall time), or null when it never has since this engine started. */
+  lastAnswerAt: string | null;
+  /** How long since it last answered (or since the engine started), in ms. */
+  silentForMs: number;
+  /** The silence after which the feed counts as silent (and the alert is raised), in ms. */
+  thresholdMs: number;
+}
+
+const watches = new WeakMap<object, FeedWatch>();
+
+/** The feed watch of the engine running on `key` (its context's database handle); null to remove it. */
+export function publishFeedWatch(key: object, watch: FeedWatch | null, only?: FeedWatch): void {
+  if (watch) watches.set(key, watch);
+  else if (!only || watches.get(key) === only) watches.delete(key);
+}
+
+/** The feed's state as this process's engine sees it; undefined when no engine here watches a feed. */
+export function feedStatusOf(key: object): FeedStatus | undefined {
+  return watches.get(key)?.status();
+}
+
 export class FeedWatch {
   #last = performance.now();
+  #lastAnswerAt: Date | null = null;
   #alerted = false;
   /** While alerted: since when the feed has answered without a silence past the threshold. */
   #backSince: number | null = null;
@@ -51,6 +78,18 @@ export class FeedWatch {
       this.#backSince = now;
     }
     this.#last = now;
+    this.#lastAnswerAt = new Date();
+  }
+
+  status(): FeedStatus {
+    const silentForMs = Math.max(0, Math.round(this.#now() - this.#last));
+    return {
+      feed: this.deps.feed,
+      state: silentForMs > this.#silentMs ? 'silent' : this.#lastAnswerAt === null ? 'no answer yet' : 'answering',
+      lastAnswerAt: this.#lastAnswerAt?.toISOString() ?? null,
+      silentForMs,
+      thresholdMs: this.#silentMs,
+    };
   }
 
   /** The feed has nothing more to give (a replay played out): silence is expected from here on. */

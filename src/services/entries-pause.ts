@@ -54,6 +54,8 @@ export interface OperatorPauseResult {
   reason: string | null;
   /** Halted too: the pause outlives a resume. */
   halted: boolean;
+  /** The halt that comes first while halted (who, when, why: bot_state's); null when not halted. */
+  halt: { by: string | null; at: Date | null; reason: string | null } | null;
 }
 
 export async function pauseByOperator(ctx: EntriesPauseDeps, actor: Actor, reason: string | undefined): Promise<OperatorPauseResult> {
@@ -64,12 +66,21 @@ export async function pauseByOperator(ctx: EntriesPauseDeps, actor: Actor, reaso
       `New entries are already paused${state.entriesPausedBy ? ` by ${state.entriesPausedBy}` : ''}${since}${state.entriesPausedReason ? ` (${state.entriesPausedReason})` : ''}: nothing changed.`,
       { hint: 'Unpause first to pause with another reason.' });
   }
-  ctx.logger.warn({ actor: actor.id, reason }, 'new entries paused by an operator: trading state reducing');
+  // A halt comes first: nothing trades, exits included, until it is lifted; the pause holds after that.
+  ctx.logger.warn({ actor: actor.id, reason }, state.halted
+    ? 'new entries paused by an operator: trading state stays halted (no orders at all), reducing once the halt is lifted'
+    : 'new entries paused by an operator: trading state reducing');
   await ctx.alerts.raise({
     source: 'risk', severity: 'info', fingerprint: 'entries_paused:operator',
-    title: `New entries paused by ${actor.id}${reason ? `: ${reason}` : ''} (exits and stop-losses continue)`, details: { actor: actor.id, reason: reason ?? null },
+    title: `New entries paused by ${actor.id}${reason ? `: ${reason}` : ''} ${state.halted
+      ? '(the bot is halted: no orders at all until the halt is lifted; entries stay paused after it)'
+      : '(exits and stop-losses continue)'}`,
+    details: { actor: actor.id, reason: reason ?? null },
   }).catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the pause alert'));
-  return { ok: true, state: state.halted ? 'halted' : 'reducing', pausedBy: actor.id, pausedAt: state.entriesPausedAt ?? ctx.clock.now(), reason: reason ?? null, halted: state.halted };
+  return {
+    ok: true, state: state.halted ? 'halted' : 'reducing', pausedBy: actor.id, pausedAt: state.entriesPausedAt ?? ctx.clock.now(), reason: reason ?? null, halted: state.halted,
+    halt: state.halted ? { by: state.haltedBy, at: state.haltedAt, reason: state.haltedReason } : null,
+  };
 }
 
 export interface UnpauseResult {

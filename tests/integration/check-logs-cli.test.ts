@@ -69,6 +69,15 @@ describe('ctb check-logs', () => {
     }
   });
 
+  it('exits 2 on a --limit that is no number, naming what it takes', async () => {
+    for (const limit of ['abc', '0', '101']) {
+      err.length = 0;
+      expect(await runCli(['check-logs', '--limit', limit], io())).toBe(2);
+      expect(err.join(''), limit).toMatch(/^error: Bad arguments for check-logs: limit: expected a whole number from 1 to 100(, got "\d+")?\n/);
+      expect(err.join(''), limit).not.toMatch(/Invalid input|NaN/);
+    }
+  });
+
   it('still takes the deprecated --window, saying so, and refuses two different periods', async () => {
     writeFileSync(join(root, 'logs/anomalies.log'), `${JSON.stringify({ level: 40, time: ago(60_000), msg: 'slow' })}\n`);
     err.length = 0;

@@ -55,7 +55,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-// Every test runs two to twenty-four `ctb` processes one after another (two of them starting new embedded
+// Every test runs two to eighteen `ctb` processes one after another (two of them starting new embedded
 // databases): tenths of a second each on a quiet machine, seconds each on a busy one.
 describe('the one-command scripts answer as the ES module build', { timeout: 120_000 }, () => {
   let db: TestDatabase;
@@ -154,8 +154,12 @@ describe('the one-command scripts answer as the ES module build', { timeout: 120
       urlOf(`ctb_fast_missing_${randomBytes(4).toString('hex')}`),
       'mysql://app@127.0.0.1/ctb',
     ];
+    // `ctb stats` (text) on the first three is compared so in db/connect-errors-cli.test.ts, which
+    // also checks its message: one run of each there, not one there and one here.
+    const comparedThere = new Set(urls.slice(0, 3));
     for (const url of urls) {
       for (const args of [['stats'], ['stats', '--json'], ['mode', 'status', '--json']]) {
+        if (args.length === 1 && comparedThere.has(url)) continue;
         const [fast, esm] = [await run(BIN, args, { DATABASE_URL: url }, dir), await run(ESM, args, { DATABASE_URL: url }, dir)];
         expect(fast.code, `${url} ${args.join(' ')}`).not.toBe(0);
         expect(fast, `${url} ${args.join(' ')}`).toEqual(esm);

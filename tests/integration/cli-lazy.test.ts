@@ -46,10 +46,18 @@ const bundledIn = (urls: string[], args: string[]) => {
 
 let dir: string;
 
-function traced(args: string[], env: Record<string, string> = {}, opts: { cwd?: string; script?: string[] } = {}) {
+/** A preload that prints Node's own modules the process compiled (process.moduleLoadList), at exit. */
+const LIST_BUILTINS = `data:text/javascript,${encodeURIComponent("process.on('exit', () => process.stderr.write('BUILTINS ' + JSON.stringify(process.moduleLoadList) + '\\n'));")}`;
+
+/**
+ * `args` under the import tracer (the modules it loaded: `urls`) and, with `listBuiltins`, the preload
+ * above too (Node's own modules do not pass the tracer): `builtins`, the built-in modules compiled,
+ * undefined when it printed no list; that line is taken out of `stderr`, which is the command's own.
+ */
+function traced(args: string[], env: Record<string, string> = {}, opts: { cwd?: string; script?: string[]; listBuiltins?: boolean } = {}) {
   const trace = join(dir, `trace-${Math.random().toString(36).slice(2)}.txt`);
   const cwd = opts.cwd ?? dir;
-  const run = spawnSync(process.execPath, ['--import', TRACER, ...(opts.script ?? [BIN]), ...args], {
+  const run = spawnSync(process.execPath, ['--import', TRACER, ...(opts.listBuiltins ? ['--import', LIST_BUILTINS] : []), ...(opts.script ?? [BIN]), ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: dir, DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), CTB_TRACE_IMPORTS: trace, ...env },
     encoding: 'utf8',
@@ -61,7 +69,9 @@ function traced(args: string[], env: Record<string, string> = {}, opts: { cwd?: 
   } catch {
     // no module loaded at all: the assertions below say so
   }
-  return { ...run, urls };
+  const line = run.stderr.split('\n').find((l) => l.startsWith('BUILTINS '));
+  const builtins = line === undefined ? undefined : (JSON.parse(line.slice('BUILTINS '.length)) as string[]);
+  return { ...run, stderr: line === undefined ? run.stderr : run.stderr.replace(`${line}\n`, ''), urls, builtins };
 }
 
 /** The same, without blocking this process (a fake Kraken in it must answer the child). */
@@ -82,35 +92,17 @@ function tracedAsync(args: string[], env: Record<string, string>): Promise<{ sta
 }
 
 /**
- * A traced run of `args` with `env`, shared by every test that reads the same command line's trace:
- * one process answers them all (each test still asserts on a real run of it), where each ran its own.
+ * A traced run of `args` with `env` (its built-in modules listed too), shared by every test that reads
+ * the same command line's trace or built-ins: one process answers them all (each test still asserts
+ * on a real run of it), where each ran its own. The tracer compiles built-ins of its own (its loader
+ * hooks' worker), none of those the tests below look for: were it to, a test that wants one absent
+ * would fail, never pass (and `ctb --help`, under the tracer too, lists none of them).
  */
 const sharedRuns = new Map<string, ReturnType<typeof traced>>();
 function tracedOnce(args: string[], env: Record<string, string> = {}) {
   const key = JSON.stringify([args, env]);
-  if (!sharedRuns.has(key)) sharedRuns.set(key, traced(args, env));
+  if (!sharedRuns.has(key)) sharedRuns.set(key, traced(args, env, { listBuiltins: true }));
   return sharedRuns.get(key)!;
-}
-
-/** A preload that prints Node's own modules the process compiled (process.moduleLoadList), at exit. */
-const LIST_BUILTINS = `data:text/javascript,${encodeURIComponent("process.on('exit', () => process.stderr.write('BUILTINS ' + JSON.stringify(process.moduleLoadList) + '\\n'));")}`;
-
-/**
- * `ctb args` with `env` under that preload alone (Node's own modules do not pass the import tracer,
- * and the built-ins counted are the command's): its exit status, output and the built-in modules it
- * compiled, or undefined when it printed no list. Shared as tracedOnce is.
- */
-const builtinRuns = new Map<string, { status: number | null; stdout: string; stderr: string; builtins: string[] | undefined }>();
-function builtinsOnce(args: string[], env: Record<string, string> = {}) {
-  const key = JSON.stringify([args, env]);
-  if (!builtinRuns.has(key)) {
-    const run = spawnSync(process.execPath, ['--import', LIST_BUILTINS, BIN, ...args], {
-      cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir, DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), ...env }, encoding: 'utf8', timeout: 60_000,
-    });
-    const line = run.stderr.split('\n').find((l) => l.startsWith('BUILTINS '));
-    builtinRuns.set(key, { status: run.status, stdout: run.stdout, stderr: run.stderr, builtins: line === undefined ? undefined : (JSON.parse(line.slice('BUILTINS '.length)) as string[]) });
-  }
-  return builtinRuns.get(key)!;
 }
 
 beforeAll(() => {
@@ -136,7 +128,7 @@ describe('the built ctb loads only what a command uses', () => {
   });
 
   it('ctb --help: the command list, no heavy library', () => {
-    const run = traced(['--help']);
+    const run = tracedOnce(['--help']);
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/Usage: ctb/);
     expect(run.stdout).toMatch(/simulate-kraken/);
@@ -259,7 +251,7 @@ describe('the built ctb loads only what a command uses', () => {
   it("ctb stats --json compiles neither Node's tls nor zlib (postgres.js and the log files call them only for TLS and compression)", () => {
     // Node's own modules do not pass the import tracer: a preload lists those compiled, at exit.
     const builtins = (env: Record<string, string>) => {
-      const run = builtinsOnce(['stats', '--json'], env);
+      const run = tracedOnce(['stats', '--json'], env);
       expect(run.builtins, run.stderr).toBeDefined();
       return { ...run, loaded: run.builtins!.filter((m) => /^NativeModule (tls|zlib|_tls_wrap)$/.test(m)) };
     };
@@ -275,7 +267,7 @@ describe('the built ctb loads only what a command uses', () => {
 
   it("ctb --help and ctb version compile neither Node's crypto nor vm (only a one-command script's loader needs them)", () => {
     const builtins = (args: string[], env: Record<string, string> = {}) => {
-      const run = builtinsOnce(args, env);
+      const run = tracedOnce(args, env);
       expect(run.status, run.stderr).toBe(0);
       expect(run.builtins, run.stderr).toBeDefined();
       return run.builtins!.filter((m) => /^NativeModule (crypto|vm)$/.test(m)).sort();

@@ -82,29 +82,69 @@ describe('engine backoff after a failed market poll', () => {
     }
   }, 60_000);
 
-  it('says why it backs off and for how long in the line itself', async () => {
+  it('says in one line what failed, how many times in a row, and when it tries next; the stack once per reason', async () => {
     const lines: Array<Record<string, unknown>> = [];
     let logged!: () => void;
     const backingOff = new Promise<void>((resolve) => (logged = resolve));
+    const isBackoff = (l: Record<string, unknown>) => l.level === 40 && String(l.msg).startsWith('transient market/exchange trouble');
     const sink = new Writable({
       write(chunk, _enc, done) {
         for (const l of String(chunk).split('\n').filter(Boolean)) {
           const line = JSON.parse(l) as Record<string, unknown>;
           lines.push(line);
-          if (line.level === 40 && String(line.msg).startsWith('transient market/exchange trouble')) logged();
+          if (lines.filter(isBackoff).length === 3) logged();
         }
         done();
       },
     });
-    const logger = createLogger({ config: testConfig({ LOG_FORMAT: 'json' }), stdout: false, files: false, destination: sink, destinationLevel: 'warn' });
+    const logger = createLogger({ config: testConfig({ LOG_FORMAT: 'json', LOG_LEVEL: 'debug' }), stdout: false, files: false, destination: sink, destinationLevel: 'debug' });
     const t = await engineContext(database(), {}, { logger });
-    const engine = new Engine({ ctx: t.ctx, feed: scriptedFeed([false]), strategies: [maCross()], housekeepingMs: 50 });
+    const engine = new Engine({ ctx: t.ctx, feed: scriptedFeed([false, false, false]), strategies: [maCross()], housekeepingMs: 50 });
     try {
       void engine.start();
       await backingOff;
-      const line = lines.find((l) => String(l.msg).startsWith('transient market/exchange trouble'))!;
-      expect(line.msg).toBe("transient market/exchange trouble (Kraken's public API did not answer OHLC for BTC/USD); backing off 1 s");
-      expect(line).toMatchObject({ delayMs: 1000, err: { code: 'exchange_unavailable' } });
+      const [first, second, third] = lines.filter(isBackoff) as [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>];
+      expect(first.msg).toBe("transient market/exchange trouble (Kraken's public API did not answer OHLC for BTC/USD): failed; next try in 1 s");
+      expect(first).toMatchObject({ failures: 1, delayMs: 1000, code: 'exchange_unavailable', err: { code: 'exchange_unavailable' } });
+      expect(String((first.err as { stack: string }).stack)).toContain('ExchangeError');
+      expect(second.msg).toBe("transient market/exchange trouble (Kraken's public API did not answer OHLC for BTC/USD): failed 2 times in a row; next try in 2 s");
+      expect(third).toMatchObject({ failures: 3, delayMs: 4000, code: 'exchange_unavailable', reason: "Kraken's public API did not answer OHLC for BTC/USD: 502" });
+      // The same reason again: no stack on the warn line (a terminal shows one line), the stack at debug.
+      for (const line of [second, third]) {
+        expect(line.err).toBeUndefined();
+        const retryAt = Date.parse(String(line.retryAt));
+        expect(Math.abs(retryAt - (Date.parse(String(line.time)) + Number(line.delayMs)))).toBeLessThan(1_000);
+      }
+      expect(lines.filter((l) => l.level === 20 && (l.err as { stack?: string } | undefined)?.stack).length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await engine.stop();
+      await t.ctx.close();
+    }
+  }, 60_000);
+  it('shows each backoff after the first as one line on a terminal (the bot\'s own readable stdout)', async () => {
+    let text = '';
+    const stdoutStream = new Writable({
+      write(chunk, _enc, done) {
+        text += String(chunk);
+        done();
+      },
+    });
+    const logger = createLogger({ config: testConfig({ LOG_FORMAT: 'pretty', LOG_LEVEL: 'info' }), stdoutStream, files: false });
+    const t = await engineContext(database(), {}, { logger });
+    const engine = new Engine({ ctx: t.ctx, feed: scriptedFeed([false, false, false]), strategies: [maCross()], housekeepingMs: 50 });
+    try {
+      void engine.start();
+      const started = performance.now();
+      while ((text.match(/transient market\/exchange trouble/g) ?? []).length < 3 && performance.now() - started < 30_000) await new Promise((r) => setTimeout(r, 50));
+      const lines = text.replace(/\x1b\[[0-9;]*m/g, '').split('\n');
+      const at = lines.map((l, i) => (l.includes('transient market/exchange trouble') ? i : -1)).filter((i) => i >= 0);
+      expect(at.length).toBe(3);
+      // The first carries the stack once; the next ones are a line each, the following line a new entry.
+      expect(lines.slice(at[0]! + 1, at[1]!).join('\n')).toContain('ExchangeError');
+      for (const i of at.slice(1)) {
+        expect(lines[i]).toMatch(/^\[\d\d:\d\d:\d\d\] WARN: transient market\/exchange trouble .*; next try in \d+ s \{.*"failures":\d/);
+        expect(lines[i + 1] ?? '', `the line after backoff: ${lines[i + 1]}`).toMatch(/^(\[\d\d:\d\d:\d\d\] |$)/);
+      }
     } finally {
       await engine.stop();
       await t.ctx.close();

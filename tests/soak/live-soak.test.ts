@@ -99,7 +99,9 @@ beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ctb-soak-'));
   for (const sub of ['sim', 'rehearsal']) mkdirSync(join(dir, sub));
   const cwd = join(dir, 'rehearsal');
-  release = releaseDir({ tag: TAG, prefix: 'ctb-soak-release-' });
+  // Its build starts from this checkout's dist/ (the tests' global setup built it from the same files):
+  // it records the release's commit and tag, and runs the bundler only if a file it reads differs.
+  release = releaseDir({ tag: TAG, prefix: 'ctb-soak-release-', reuseBuild: true });
   const { bin } = release;
   log(`release ${TAG}: the tree under test committed, tagged and built in ${release.dir}`);
   database = await createPostgresTestDb();

@@ -3,6 +3,7 @@
 // with the same migrations.
 import { createHash, randomBytes } from 'node:crypto';
 import { openAsBlob, readdirSync, readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
@@ -33,6 +34,84 @@ function urlFor(dbName: string): string {
   const u = new URL(ADMIN_URL);
   u.pathname = `/${dbName}`;
   return u.toString();
+}
+
+/**
+ * One connection to the server's admin database per process, shared by every test database the
+ * process creates and closes (a PostgreSQL connection costs the server some 30-45 ms of CPU to start,
+ * and a file made three of its own for each database). It is held while a test database of the
+ * process is open (the file's pool holds the process then anyway), and ended 2 s after the last one
+ * closed; the next database (the next test, or the next file of a shared worker) within those 2 s
+ * uses it again. While no database is open its socket and timer are unref'd: it never keeps a
+ * process alive. Its statements are those of this file only, each on its own (no session setting or
+ * lock is left between them).
+ */
+interface SharedAdmin {
+  sql: postgres.Sql;
+  sockets: Set<Socket>;
+  users: number;
+  idle: NodeJS.Timeout | undefined;
+}
+const SHARED_ADMIN = Symbol.for('ctb.tests.postgresAdmin');
+const ADMIN_IDLE_MS = 2_000;
+type WithSharedAdmin = typeof globalThis & { [SHARED_ADMIN]?: SharedAdmin };
+
+function acquireAdmin(): postgres.Sql {
+  const g = globalThis as WithSharedAdmin;
+  let shared = g[SHARED_ADMIN];
+  if (!shared) {
+    const sockets = new Set<Socket>();
+    // `socket` is a postgres.js option its type declarations leave out (as in src/db/client.ts).
+    const socket = (target: { host: string[]; port: number[]; path?: string | false }) => {
+      const s = target.path ? connect(target.path) : connect(target.port[0] ?? 5432, target.host[0] ?? 'localhost');
+      sockets.add(s);
+      s.once('close', () => sockets.delete(s));
+      if (g[SHARED_ADMIN]?.users === 0) s.unref();
+      return s;
+    };
+    // No age limit: postgres.js's timer for it (30 to 60 minutes) would hold the process.
+    const options = { max: 1, onnotice: () => {}, max_lifetime: 0, socket };
+    shared = { sql: postgres(ADMIN_URL, options as Omit<typeof options, 'socket'>), sockets, users: 0, idle: undefined };
+    g[SHARED_ADMIN] = shared;
+  }
+  clearTimeout(shared.idle);
+  shared.idle = undefined;
+  if (shared.users++ === 0) for (const s of shared.sockets) s.ref();
+  return shared.sql;
+}
+
+function releaseAdmin(admin: postgres.Sql): void {
+  const g = globalThis as WithSharedAdmin;
+  const shared = g[SHARED_ADMIN];
+  if (!shared || shared.sql !== admin) return;
+  if (--shared.users > 0) return;
+  for (const s of shared.sockets) s.unref();
+  shared.idle = setTimeout(() => {
+    if (g[SHARED_ADMIN] !== shared || shared.users > 0) return;
+    g[SHARED_ADMIN] = undefined;
+    shared.sql.end().catch(() => {});
+  }, ADMIN_IDLE_MS);
+  shared.idle.unref();
+}
+
+/** A template, once this process has found or built it: its name and its fingerprint (its comment). */
+interface Template {
+  name: string;
+  fingerprint: string | null;
+}
+let template: Promise<Template> | undefined;
+
+function templateOf(admin: postgres.Sql): Promise<Template> {
+  template ??= (async () => {
+    const name = await ensureTemplate(admin);
+    const [described] = await admin<Array<{ fingerprint: string | null }>>`
+      select shobj_description(oid, 'pg_database') as fingerprint from pg_database where datname = ${name}`;
+    return { name, fingerprint: described?.fingerprint ?? null };
+  })();
+  template.catch(() => {
+    template = undefined;
+  });
+  return template;
 }
 
 async function ensureTemplate(admin: postgres.Sql): Promise<string> {
@@ -69,9 +148,11 @@ async function ensureTemplate(admin: postgres.Sql): Promise<string> {
 // Emptied databases, used again. Creating a database from the template writes some 1,200 files and
 // dropping it deletes them: on this ext4 host that file churn cost the PostgreSQL server about 90
 // CPU-seconds of a test run (most of it the kernel searching its inode tables for a free inode past
-// the recently deleted ones), a quarter of the run's CPU. A file's database is instead emptied when it
-// closes and renamed `ctb_p_<template>_…`, and the next file takes it by renaming it again: a rename
-// succeeds for exactly one taker, and never while any session is connected to the database.
+// the recently deleted ones), a quarter of the run's CPU. A file's database is instead renamed
+// `ctb_p_<template>_…` when it closes, and the next file takes it by renaming it again (a rename
+// succeeds for exactly one taker, and never while any session is connected to the database) and
+// empties it over its own pool's first connection: emptying it on close took a session of its own,
+// a connection start (30-45 ms of the server's CPU here) for every file.
 
 /**
  * Names of the emptied databases cloned from `template`, in the pool `pool`: `s`, shared by every
@@ -97,72 +178,79 @@ async function takeSpareDatabase(admin: postgres.Sql, template: string, name: st
 }
 
 /**
- * Empties a file's database and leaves it for the next file, or returns false (the caller drops
- * it). In order: every session still on it is ended (a bot or `ctb` child a test left running), and
- * it is renamed at once, so that nothing reconnects to it by the name the file used; it is kept only
- * if its schema, settings and grants are still the template's (its fingerprint, recorded as the
- * template's comment) and no prepared transaction is left in it; then every table of `public` is
- * emptied (append-only triggers not fired: session_replication_role) and its sequences restarted.
- * Rows are deleted, not truncated: a truncate writes a new file for every table and index.
+ * Leaves a file's database for the next file, or returns false (the caller drops it). Every session
+ * still on it is ended (a bot or `ctb` child a test left running), and it is renamed at once (a
+ * rename succeeds only once no session is on it), so that nothing reconnects to it by the name the
+ * file used: it keeps its rows until the next file takes it and empties it (emptyTakenDatabase) over
+ * the first connection of its own pool, which is the first session on it under its new name.
  */
-async function returnSpareDatabase(template: string, name: string, pool?: string): Promise<boolean> {
-  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {}, connection: { statement_timeout: 20_000 } });
-  const cleaning = `ctb_c_${randomBytes(6).toString('hex')}`;
-  let renamed = false;
-  try {
-    for (let attempt = 0; attempt < 20 && !renamed; attempt++) {
-      await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${name} and pid <> pg_backend_pid()`;
-      try {
-        await admin.unsafe(`alter database "${name}" rename to "${cleaning}"`);
-        renamed = true;
-      } catch {
-        // A session ended a moment ago is still leaving, or one came back: end it again.
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
-    }
-    if (!renamed) return false;
-    const [described] = await admin<Array<{ fingerprint: string | null }>>`
-      select shobj_description(oid, 'pg_database') as fingerprint from pg_database where datname = ${template}`;
-    const session = postgres(urlFor(cleaning), { max: 1, onnotice: () => {} });
-    let emptied = false;
+async function returnSpareDatabase(admin: postgres.Sql, template: string, name: string, pool?: string): Promise<boolean> {
+  const spareName = `${spareDatabasePrefix(template, pool)}${randomBytes(6).toString('hex')}`;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${name} and pid <> pg_backend_pid()`;
     try {
-      const [row] = await session.unsafe<Array<{ fingerprint: string; prepared: number }>>(
-        `select (${PG_FINGERPRINT_SQL}) as fingerprint, (select count(*)::int from pg_prepared_xacts where database = current_database()) as prepared`,
-      );
-      if (described?.fingerprint && row!.fingerprint === described.fingerprint && row!.prepared === 0) {
-        await session.unsafe(EMPTY_PUBLIC_SQL);
-        emptied = true;
-      }
-    } finally {
-      await session.end();
-    }
-    if (!emptied) {
-      await admin.unsafe(`drop database if exists "${cleaning}" with (force)`);
+      await admin.unsafe(`alter database "${name}" rename to "${spareName}"`);
       return true;
+    } catch {
+      // A session ended a moment ago is still leaving, or one came back: end it again.
+      await new Promise((resolve) => setTimeout(resolve, 25));
     }
-    await admin.unsafe(`alter database "${cleaning}" rename to "${spareDatabasePrefix(template, pool)}${randomBytes(6).toString('hex')}"`);
-    return true;
-  } catch (err) {
-    if (!renamed) return false;
-    // Renamed but not emptied: it is nobody's now; drop it under its cleaning name.
-    await admin.unsafe(`drop database if exists "${cleaning}" with (force)`).catch(() => {
-      process.stderr.write(`test database ${cleaning} (was ${name}) left behind: ${(err as Error).message}\n`);
-    });
+  }
+  return false;
+}
+
+/**
+ * Makes a database taken from the spares what a fresh clone of the template is, over a connection
+ * of the taker's pool (none other is on it: see returnSpareDatabase), or returns false (the caller
+ * drops it): it is kept only if its schema, settings and grants are still the template's (its
+ * fingerprint, recorded as the template's comment) and no prepared transaction is left in it; then
+ * every table of `public` is emptied (append-only triggers not fired: session_replication_role) and
+ * its sequences restarted. Rows are deleted, not truncated: a truncate writes a new file for every
+ * table and index.
+ */
+async function emptyTakenDatabase(database: Database, fingerprint: string | null): Promise<boolean> {
+  const client = (database.db as unknown as { $client?: postgres.Sql }).$client;
+  if (!client || !fingerprint) return false;
+  const session = await client.reserve();
+  try {
+    const [row] = await session.unsafe<Array<{ fingerprint: string; prepared: number }>>(
+      `select (${PG_FINGERPRINT_SQL}) as fingerprint, (select count(*)::int from pg_prepared_xacts where database = current_database()) as prepared`,
+    );
+    if (row!.fingerprint !== fingerprint || row!.prepared !== 0) return false;
+    await session.unsafe(EMPTY_PUBLIC_SQL);
     return true;
   } finally {
-    await admin.end();
+    session.release();
+  }
+}
+
+/**
+ * Drops a test database. DROP DATABASE waits until every backend on the server has absorbed a signal
+ * barrier, and a backend blocked writing to a client that does not read (any process's, on a shared
+ * server) holds that up for as long as it is stuck. Dropping is clean-up, not what a test checks:
+ * after a bounded wait the database is left behind (it is named, and dated by its name) and the file
+ * goes on instead of failing its hook at the hook timeout.
+ */
+async function dropTestDatabase(name: string): Promise<void> {
+  const dropper = postgres(ADMIN_URL, { max: 1, onnotice: () => {}, connection: { statement_timeout: 20_000 } });
+  try {
+    await dropper.unsafe(`drop database if exists "${name}" with (force)`);
+  } catch (err) {
+    process.stderr.write(`test database ${name} left behind: ${(err as Error).message}\n`);
+  } finally {
+    await dropper.end();
   }
 }
 
 /** Drops the emptied databases of the pool `pool` (createPostgresTestDb's `spares`). */
 export async function dropSpareDatabases(pool: string): Promise<void> {
-  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  const admin = acquireAdmin();
   try {
-    const prefix = spareDatabasePrefix(await ensureTemplate(admin), pool);
+    const prefix = spareDatabasePrefix((await templateOf(admin)).name, pool);
     const spares = await admin<Array<{ datname: string }>>`select datname from pg_database where starts_with(datname, ${prefix})`;
     for (const { datname } of spares) await admin.unsafe(`drop database if exists "${datname}" with (force)`);
   } finally {
-    await admin.end();
+    releaseAdmin(admin);
   }
 }
 
@@ -188,17 +276,35 @@ export interface TestDatabase extends Database {
 }
 
 /**
- * A new, migrated PostgreSQL database: a clone of the template, or one another file closed, emptied
- * (see returnSpareDatabase). close() empties it for the next file, or drops it. `spares` names a
+ * A new, migrated PostgreSQL database: a clone of the template, or one another file closed (see
+ * returnSpareDatabase), emptied. close() leaves it for the next file, or drops it. `spares` names a
  * pool of the caller's own to take from and return to (a test of this; dropSpareDatabases clears it).
  */
 export async function createPostgresTestDb(opts: { spares?: string } = {}): Promise<TestDatabase> {
-  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  const admin = acquireAdmin();
   try {
-    const template = await ensureTemplate(admin);
-    const name = `ctb_t_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-    if (!(await takeSpareDatabase(admin, template, name, opts.spares))) {
-      await admin.unsafe(`create database "${name}" template "${template}"`);
+    const template = await templateOf(admin);
+    let name = '';
+    let database: Database | undefined;
+    for (let attempt = 0; attempt < 3 && !database; attempt++) {
+      name = `ctb_t_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+      if (!(await takeSpareDatabase(admin, template.name, name, opts.spares))) break;
+      const taken = connectPostgres(urlFor(name), { max: 5 });
+      let emptied = false;
+      try {
+        emptied = await emptyTakenDatabase(taken, template.fingerprint);
+      } finally {
+        if (emptied) database = taken;
+        else {
+          // Changed by the file that had it (its schema, a setting, a grant), or a transaction left
+          // prepared in it: not what a clone of the template is. Nobody's now.
+          await taken.close();
+          await dropTestDatabase(name);
+        }
+      }
+    }
+    if (!database) {
+      await admin.unsafe(`create database "${name}" template "${template.name}"`);
       // Commits here do not wait for the WAL to reach the disk: each would otherwise wait for an fsync
       // (about 2 ms on a 2-core VM, and four times the backend's CPU of the commit itself). A test
       // database is thrown away after its file, and what a test checks (rows committed and visible to
@@ -206,33 +312,29 @@ export async function createPostgresTestDb(opts: { spares?: string } = {}): Prom
       // PostgreSQL server can lose such a commit. Every connection to it inherits this, the bot and
       // `ctb` children too.
       await admin.unsafe(`alter database "${name}" set synchronous_commit = off`);
+      database = connectPostgres(urlFor(name), { max: 5 });
     }
     const url = urlFor(name);
-    const database = connectPostgres(url, { max: 5 });
+    const opened = database;
+    let closed = false;
     return {
-      ...database,
+      ...opened,
       url,
       name,
       close: async () => {
-        await database.close();
-        if (await returnSpareDatabase(template, name, opts.spares)) return;
-        // DROP DATABASE waits until every backend on the server has absorbed a signal barrier, and a
-        // backend blocked writing to a client that does not read (any process's, on a shared server)
-        // holds that up for as long as it is stuck. Dropping is clean-up, not what a test checks: after
-        // a bounded wait the database is left behind (it is named, and dated by its name) and the file
-        // goes on instead of failing its hook at the hook timeout.
-        const dropper = postgres(ADMIN_URL, { max: 1, onnotice: () => {}, connection: { statement_timeout: 20_000 } });
+        if (closed) return;
+        closed = true;
         try {
-          await dropper.unsafe(`drop database if exists "${name}" with (force)`);
-        } catch (err) {
-          process.stderr.write(`test database ${name} left behind: ${(err as Error).message}\n`);
+          await opened.close();
+          if (!(await returnSpareDatabase(admin, template.name, name, opts.spares).catch(() => false))) await dropTestDatabase(name);
         } finally {
-          await dropper.end();
+          releaseAdmin(admin);
         }
       },
     };
-  } finally {
-    await admin.end();
+  } catch (err) {
+    releaseAdmin(admin);
+    throw err;
   }
 }
 

@@ -24,7 +24,7 @@ export const checkLogsCli: CliRegistration = {
       .command('check-logs')
       .description('look for unhandled errors in LOG_DIR/system.log and anomalies.log (exit 1 when any)');
     addPeriod(checkLogs, PERIOD)
-      .option('--limit <n>', 'how many errors to name', (v) => Number(v), 5)
+      .option('--limit <n>', 'how many errors to name (1-100)', (v) => Number(v), 5)
       .option('--json', 'machine-readable output')
       .action(async (positional: string | undefined, opts: { period?: string; window?: string; limit: number; json?: boolean }) => {
         const asked = periodOrExit(io, 'check-logs', positional, { ...opts }, PERIOD);

@@ -1,10 +1,29 @@
-// `ctb exit <trade-id|all> [--yes] [--reason …] [--wait <seconds>] [--json]`: without --yes it shows
+// `ctb exit <trade-id|all> [--yes] [--reason …] [--wait <duration>] [--json]`: without --yes it shows
 // what would be sold and sends nothing; with --yes the engine's process exits the trade(s).
 import { exitCommand, exitPrinted, type ExitResult } from '../../../commands/exit.js';
+import { parseDuration } from '../../config/duration.js';
+import { AppError } from '../../errors.js';
 import { price, trimmed } from '../../domain/amount-text.js';
 import { describeExit } from '../../domain/exit-outcome.js';
 import type { CliRegistration } from '../program.js';
-import { runCliCommand } from '../with-context.js';
+import { printError, runCliCommand } from '../with-context.js';
+
+/** The longest --wait, in seconds (the command's own bound). */
+const MAX_WAIT_SECONDS = 300;
+
+/**
+ * --wait as typed, in whole seconds: a number of seconds (30, as before) or a duration as every other
+ * option takes one (90s, 2m, 1m30s), from 0 to 5m.
+ */
+export function waitSecondsOf(text: string): number {
+  const t = text.trim().toLowerCase();
+  const ms = /^\d+$/.test(t) ? Number(t) * 1000 : /^0+(?:ms|s|m|h|d)$/.test(t) ? 0 : parseDuration(t);
+  if (ms === undefined || ms % 1000 !== 0 || ms > MAX_WAIT_SECONDS * 1000) {
+    throw new AppError('usage', 'bad_wait',
+      `--wait: expected how long to wait for the engine's answer, 0 to 5m in whole seconds: a duration such as 90s or 2m, or seconds such as 30; got "${text}".`);
+  }
+  return ms / 1000;
+}
 
 export function renderExit(r: ExitResult): string {
   const list = r.trades.map((t) => `  #${t.id} ${t.book} ${t.symbol} ${trimmed(t.quantity)} (entry ${price(t.entryPrice)}, ${t.strategy})`).join('\n');
@@ -42,11 +61,18 @@ export const exitCli: CliRegistration = {
       .argument('<trade-id|all>', 'the trade to close (see ctb trades), or all')
       .option('--yes', 'confirm: send the exit', false)
       .option('--reason <text>', 'why, for the record')
-      .option('--wait <seconds>', "how long to wait for the engine's answer (0-300)", '30')
+      .option('--wait <duration>', "how long to wait for the engine's answer: 90s, 2m or seconds (30); at most 5m", '30s')
       .option('--json', 'machine-readable output', false)
-      .action(async (target: string, opts: { yes: boolean; reason?: string; wait: string; json: boolean }) =>
+      .action(async (target: string, opts: { yes: boolean; reason?: string; wait: string; json: boolean }) => {
+        let waitSeconds: number;
+        try {
+          waitSeconds = waitSecondsOf(opts.wait);
+        } catch (err) {
+          return setExit(printError(io, err, undefined, opts.json));
+        }
         setExit(await runCliCommand(io, exitCommand, {
-          target, confirmed: opts.yes, waitSeconds: opts.wait, ...(opts.reason === undefined ? {} : { reason: opts.reason }),
-        }, { json: opts.json, render: renderExit, show: (result, ctx, print) => exitPrinted(ctx, result, print) })));
+          target, confirmed: opts.yes, waitSeconds, ...(opts.reason === undefined ? {} : { reason: opts.reason }),
+        }, { json: opts.json, render: renderExit, show: (result, ctx, print) => exitPrinted(ctx, result, print) }));
+      });
   },
 };

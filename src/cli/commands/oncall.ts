@@ -30,7 +30,7 @@ export const oncallCli: CliRegistration = {
         setExit(await runCliCommand(io, oncallSetCommand, args, { json: opts.json, render: renderOncallSet }));
       });
     oncall.command('override').description('put someone on call for a while, over the rotation; --clear ends the overrides')
-      .argument('[user]', 'Slack user id or <@mention>, e.g. U012AB')
+      .argument('[user]', 'Slack member id, e.g. U012ABCDEF (profile → ⋮ → Copy member ID); `me` only in Slack')
       .argument('[duration]', 'how long: 30m, 2h, 1d')
       .option('--from <time>', 'start later (ISO 8601); default now')
       .option('--clear', 'end the override in force now and drop the ones still to come', false)

@@ -3,16 +3,28 @@
 import { pauseCommand } from '../../../commands/pause.js';
 import { unpauseCommand } from '../../../commands/unpause.js';
 import { rearmText } from '../../domain/risk-rearm.js';
+import { RECONCILIATION_HALT_ACTOR, TRADING_STATE_MEANING, tradingStateMeaning } from '../../domain/trading-state.js';
 import type { OperatorPauseResult, UnpauseResult } from '../../services/entries-pause.js';
 import type { CliRegistration } from '../program.js';
 import { runCliCommand } from '../with-context.js';
 
 export function renderPause(r: OperatorPauseResult): string {
+  if (r.halt) return renderPauseWhileHalted(r, r.halt);
   const head = `PAUSED new entries — trading state ${r.state.toUpperCase()}${r.reason ? `: ${r.reason}` : ''}`;
-  const tail = r.halted
-    ? 'The bot is also halted: after a resume it stays reducing until `ctb unpause`.'
-    : 'Exits and stop-losses continue. `ctb unpause` resumes entries.';
-  return `${head}\nby ${r.pausedBy} at ${r.pausedAt.toISOString()}\n${tail}`;
+  return `${head}\nby ${r.pausedBy} at ${r.pausedAt.toISOString()}\nExits and stop-losses continue. \`ctb unpause\` resumes entries.`;
+}
+
+/** The halt comes first (nothing trades, exits included): said first, with what lifts it; the pause holds after it. */
+function renderPauseWhileHalted(r: OperatorPauseResult, halt: NonNullable<OperatorPauseResult['halt']>): string {
+  const who = [halt.by ? `by ${halt.by}` : '', halt.at ? `at ${halt.at.toISOString()}` : ''].filter(Boolean).join(' ');
+  const lift = halt.by === RECONCILIATION_HALT_ACTOR
+    ? 'The halt lifts by itself once reconciliation with Kraken passes: `ctb reconcile` lists what is unexplained and how to resolve each.'
+    : '`ctb resume` lifts the halt, once an audit has passed since the halt (`ctb audit`) and the incident checklist is done (`ctb incident`).';
+  return [
+    `HALTED — ${tradingStateMeaning({ state: 'halted', by: halt.by })}${who ? `, halted ${who}` : ''}${halt.reason ? `: ${halt.reason}` : ''}`,
+    `New entries paused too, by ${r.pausedBy} at ${r.pausedAt.toISOString()}${r.reason ? `: ${r.reason}` : ''}. The halt comes first: nothing trades, exits and stop-losses included.`,
+    `${lift} Then the bot is reducing (${TRADING_STATE_MEANING.reducing}) until \`ctb unpause\`.`,
+  ].join('\n');
 }
 
 export function renderUnpause(r: UnpauseResult): string {

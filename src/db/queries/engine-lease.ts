@@ -10,6 +10,8 @@ export interface LeaseClaim {
   holderId: string;
   host: string;
   pid: number;
+  /** Where the pid means something (holder-gone.ts); unset or null where it cannot be told. */
+  bootId?: string | null | undefined;
   role: string;
   feed: string;
   armed: boolean;
@@ -28,7 +30,7 @@ const date = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)))
 
 function toLease(r: Record<string, unknown>): EngineLease {
   return {
-    id: Number(r.id), holderId: String(r.holder_id), host: String(r.host), pid: Number(r.pid), role: String(r.role), feed: String(r.feed),
+    id: Number(r.id), holderId: String(r.holder_id), host: String(r.host), pid: Number(r.pid), bootId: r.boot_id === null || r.boot_id === undefined ? null : String(r.boot_id), role: String(r.role), feed: String(r.feed),
     armed: r.armed === true || r.armed === 't', hasKrakenKeys: r.has_kraken_keys === true || r.has_kraken_keys === 't',
     acquiredAt: date(r.acquired_at), heartbeatAt: date(r.heartbeat_at), takenOverFrom: r.taken_over_from === null || r.taken_over_from === undefined ? null : String(r.taken_over_from),
   };
@@ -36,17 +38,19 @@ function toLease(r: Record<string, unknown>): EngineLease {
 
 /**
  * Takes the lease for `me` when nobody holds it, when the holder's heartbeat is older than `ttlMs`,
- * or when it is already `me`'s. One statement: two processes racing for a stale lease cannot both win.
+ * when it is already `me`'s, or when its holder is `goneHolder` (one the caller proved dead: holder-gone.ts)
+ * and still holds it. One statement: two processes racing for a stale lease cannot both win.
  */
-export async function acquireLease(db: Db, me: LeaseClaim, ttlMs: number): Promise<AcquireResult> {
+export async function acquireLease(db: Db, me: LeaseClaim, ttlMs: number, goneHolder: string | null = null): Promise<AcquireResult> {
   const rows = await execute(db, sql`
-    insert into engine_lease as l (id, holder_id, host, pid, role, feed, armed, has_kraken_keys, acquired_at, heartbeat_at, taken_over_from)
-    values (1, ${me.holderId}, ${me.host}, ${me.pid}, ${me.role}, ${me.feed}, ${me.armed}, ${me.hasKrakenKeys}, now(), now(), null)
-    on conflict (id) do update set holder_id = excluded.holder_id, host = excluded.host, pid = excluded.pid, role = excluded.role,
+    insert into engine_lease as l (id, holder_id, host, pid, boot_id, role, feed, armed, has_kraken_keys, acquired_at, heartbeat_at, taken_over_from)
+    values (1, ${me.holderId}, ${me.host}, ${me.pid}, ${me.bootId ?? null}, ${me.role}, ${me.feed}, ${me.armed}, ${me.hasKrakenKeys}, now(), now(), null)
+    on conflict (id) do update set holder_id = excluded.holder_id, host = excluded.host, pid = excluded.pid, boot_id = excluded.boot_id, role = excluded.role,
       feed = excluded.feed, armed = excluded.armed, has_kraken_keys = excluded.has_kraken_keys, heartbeat_at = now(),
       acquired_at = case when l.holder_id = excluded.holder_id then l.acquired_at else now() end,
       taken_over_from = case when l.holder_id = excluded.holder_id then l.taken_over_from else l.holder_id end
     where l.holder_id = excluded.holder_id or l.heartbeat_at < now() - ${ttlMs}::int * interval '1 millisecond'
+      or l.holder_id = ${goneHolder}
     returning l.*`);
   if (rows[0]) {
     const lease = toLease(rows[0]);

@@ -16,6 +16,12 @@ export const engineLease = pgTable(
     holderId: text('holder_id').notNull(),
     host: text('host').notNull(),
     pid: integer('pid').notNull(),
+    /**
+     * Where `pid` means something: the holder's kernel boot id and pid namespace (Linux), or null where
+     * they cannot be read. A standby with the same host and boot id that finds the pid gone takes over
+     * at once instead of waiting for the lease to go stale; without it, a pid proves nothing.
+     */
+    bootId: text('boot_id'),
     role: text('role').notNull(),
     /** The market feed the holder trades on (kraken, replay): live refuses anything but a real market. */
     feed: text('feed').notNull(),

@@ -19,6 +19,7 @@ import {
   type CheckResult,
 } from './types.js';
 import { UNREACHABLE_FIX } from './sources/kraken.js';
+import { KrakenNotAskedError, KrakenReach } from './sources/kraken-reach.js';
 
 export interface RunAuditParams {
   actor: Actor;
@@ -44,6 +45,7 @@ export function auditContext(
 ): AuditContext {
   const memos = new Map<string, Promise<unknown>>();
   let kraken: Exchange | undefined;
+  const reach = new KrakenReach();
   return {
     ...ctx,
     // The checks read the gate policy's audit settings (ROI_TOLERANCE_PCT, LOG_CHECK_WINDOW, …), not this shell's.
@@ -54,9 +56,10 @@ export function auditContext(
     thresholds: thresholds ?? auditThresholds({ thresholds: configuredThresholds(ctx.config), source: 'default', recordedBy: null, recordedAt: null }, ctx.config),
     kraken() {
       if (!ctx.exchanges.hasKrakenKeys()) return undefined;
-      kraken ??= params.dryRun ? readOnlyExchange(ctx.exchanges.kraken()) : ctx.exchanges.kraken();
+      kraken ??= reach.exchange(params.dryRun ? readOnlyExchange(ctx.exchanges.kraken()) : ctx.exchanges.kraken());
       return kraken;
     },
+    krakenReach: reach,
     memo<T>(key: string, compute: () => Promise<T>): Promise<T> {
       let found = memos.get(key) as Promise<T> | undefined;
       if (!found) {
@@ -105,8 +108,14 @@ async function runOne(check: AuditCheck, actx: AuditContext, opts: AuditOptions,
 function failedToRun(check: AuditCheck, actx: AuditContext, err: unknown, scrub: (s: string) => string): CheckOutcome {
   const unreachable = unreachableReason(err);
   if (unreachable !== null) {
-    actx.logger.info({ check: check.id, reason: scrub(unreachable) }, 'audit check could not reach Kraken');
-    return { status: 'fail', value: `could not reach Kraken: ${unreachable}`, fix: UNREACHABLE_FIX };
+    const notAsked = err instanceof KrakenNotAskedError;
+    const first = notAsked ? err.first : (err as AppError);
+    // A timeout is said in the operator's terms: how long it waited, and which setting says so.
+    const why = first.code === 'timeout'
+      ? `Kraken did not answer within ${actx.config.KRAKEN_REQUEST_TIMEOUT / 1000} s (KRAKEN_REQUEST_TIMEOUT)`
+      : `could not reach Kraken: ${unreachable}`;
+    if (!notAsked) actx.logger.info({ check: check.id, reason: scrub(unreachable) }, 'audit check could not reach Kraken');
+    return { status: 'fail', value: notAsked ? `${why} (earlier in this audit: not asked again)` : why, fix: UNREACHABLE_FIX };
   }
   const message = err instanceof AppError ? err.message : (err as Error)?.message ?? String(err);
   actx.logger.warn({ err, check: check.id }, 'audit check could not run');

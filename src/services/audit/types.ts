@@ -2,6 +2,7 @@
 // audit reports. Every area adds its own checks in its own file (see checks/index.ts), so this file
 // is the one thing they all share. Keep it stable: the JSON of AuditReport is a public interface
 // (docs/audit-json.md), and the live switch gates on stored runs of it.
+import type { KrakenReach } from './sources/kraken-reach.js';
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
@@ -83,6 +84,8 @@ export interface AuditContext extends AuditDeps {
    * In a dry run every order-changing method of it throws before any request leaves.
    */
   kraken(): Exchange | undefined;
+  /** Every Kraken call of the run goes through it: after one got no answer, the rest fail at once (kraken-reach.ts). */
+  krakenReach?: KrakenReach;
   /** The go-live thresholds this run judges by: the stored gate policy (src/services/audit/gate-policy.ts). */
   thresholds: AuditThresholds;
   /**

@@ -1,5 +1,5 @@
-// Owns this process's side of the engine lease: wait on standby until the lease is free or stale,
-// take it, renew it every third of ENGINE_LEASE_TTL, and give it up on a graceful stop. holdsLease()
+// Owns this process's side of the engine lease: wait on standby until the lease is free or stale (or
+// its holder provably gone: a dead pid on this host, holder-gone.ts), take it, renew it every third of ENGINE_LEASE_TTL, and give it up on a graceful stop. holdsLease()
 // is the fence every trading decision asks: it turns false at once when a renewal finds another
 // holder, and also when no renewal has been confirmed for most of the TTL (a process that hung, or
 // lost its database, stops trading before any standby may take over) — until a renewal confirms it.
@@ -13,6 +13,7 @@ import type { Logger } from '../../logger.js';
 import { sleep } from '../../market/sleep.js';
 import { describeError, withDeadline } from '../kill/deadline.js';
 import { acquireLease, releaseLease, renewLease, type LeaseClaim } from '../../db/queries/engine-lease.js';
+import { holderGone, pidExists, readBootId } from './holder-gone.js';
 
 /** Share of the TTL after the last confirmed renewal beyond which this process no longer trusts its lease. */
 const TRUST_SHARE = 0.8;
@@ -29,6 +30,13 @@ export interface LeaseKeeper {
   holdsLease(): boolean;
   /** Waits (on standby) until this process holds the lease; null when `signal` aborts first. */
   acquire(signal: AbortSignal): Promise<AcquiredLease | null>;
+  /**
+   * What the last try for the lease found: taken by this process, held by another (named: host:pid
+   * (role)), or no answer yet (not tried, or the database did not answer). `tried` settles once the
+   * first try has an answer or failed.
+   */
+  standing(): EngineStanding;
+  readonly tried: Promise<void>;
   /** Resolves with the reason when the lease held since the last acquire() is lost. */
   lost(): Promise<string>;
   /** One renewal now (the timer calls it; tests call it). False when the lease is not ours any more. */
@@ -37,12 +45,17 @@ export interface LeaseKeeper {
   release(): Promise<void>;
 }
 
+export type EngineStanding = { kind: 'engine' } | { kind: 'standby'; holder: string } | { kind: 'asking' };
+
 export interface LeaseKeeperOptions {
   role: string;
   feed: string;
   ttlMs?: number;
   /** How often a standby tries to take the lease (default a third of the TTL). */
   standbyPollMs?: number;
+  /** Tests: whether a pid is a process on this host (default: signal 0), and this process's boot id. */
+  pidExists?: (pid: number) => boolean;
+  bootId?: string | null;
 }
 
 /** What the keeper needs: the lease row, the TTL, and what the claim says of this process (armed, keys). */
@@ -59,7 +72,7 @@ export function newHolderId(): string {
 export function createLeaseKeeper(ctx: LeaseKeeperDeps, opts: LeaseKeeperOptions): LeaseKeeper {
   const ttlMs = opts.ttlMs ?? ctx.config.ENGINE_LEASE_TTL;
   const claim: LeaseClaim = {
-    holderId: newHolderId(), host: hostname(), pid: process.pid, role: opts.role, feed: opts.feed,
+    holderId: newHolderId(), host: hostname(), pid: process.pid, bootId: opts.bootId !== undefined ? opts.bootId : readBootId(), role: opts.role, feed: opts.feed,
     armed: ctx.config.IS_LIVE, hasKrakenKeys: Boolean(ctx.config.KRAKEN_API_KEY && ctx.config.KRAKEN_API_SECRET),
   };
   let held = false;
@@ -69,6 +82,9 @@ export function createLeaseKeeper(ctx: LeaseKeeperDeps, opts: LeaseKeeperOptions
   let renewFailures = 0;
   let onLost: ((reason: string) => void) | null = null;
   let lostPromise: Promise<string> = new Promise(() => {});
+  let standby: string | null = null;
+  let markTried: () => void = () => {};
+  const tried = new Promise<void>((resolve) => (markTried = resolve));
 
   const lose = (reason: string) => {
     if (!held) return;
@@ -106,28 +122,44 @@ export function createLeaseKeeper(ctx: LeaseKeeperDeps, opts: LeaseKeeperOptions
   const keeper: LeaseKeeper = {
     holderId: claim.holderId,
     holdsLease: () => held && performance.now() - confirmedAt < ttlMs * TRUST_SHARE,
+    standing: () => (keeper.holdsLease() ? { kind: 'engine' } : standby !== null && !held ? { kind: 'standby', holder: standby } : { kind: 'asking' }),
+    tried,
     async acquire(signal) {
       let announced: string | null = null;
       while (!signal.aborted) {
         const sentAt = performance.now();
         try {
-          const result = await acquireLease(ctx.db, claim, ttlMs);
+          let result = await acquireLease(ctx.db, claim, ttlMs);
+          // A holder that died on this host (kill -9) is not waited out: its pid proves it gone.
+          const gone = !result.acquired && result.lease && holderGone(result.lease, { host: claim.host, bootId: claim.bootId ?? null, pid: claim.pid }, opts.pidExists ?? pidExists)
+            ? result.lease : null;
+          if (gone) {
+            ctx.logger.info({ holder: gone.holderId, pid: gone.pid }, `the engine lease's holder (pid ${gone.pid} on this host) is gone; taking over now, not when its lease goes stale`);
+            result = await acquireLease(ctx.db, claim, ttlMs, gone.holderId);
+          }
           if (result.acquired && result.lease) {
             held = true;
             confirmedAt = sentAt;
+            standby = null;
+            markTried();
             lostPromise = new Promise((resolve) => (onLost = resolve));
             timer = setInterval(() => void keeper.renew(), Math.max(100, Math.floor(ttlMs / 3)));
             timer.unref();
             ctx.logger.info({ holderId: claim.holderId, takenOverFrom: result.takenOverFrom },
-              result.takenOverFrom ? `engine lease taken over from ${result.takenOverFrom}, whose lease went stale` : 'engine lease taken: this process runs the engine');
+              result.takenOverFrom
+                ? `engine lease taken over from ${result.takenOverFrom}, ${gone?.holderId === result.takenOverFrom ? 'whose process is gone' : 'whose lease went stale'}`
+                : 'engine lease taken: this process runs the engine');
             return { lease: result.lease, takenOverFrom: result.takenOverFrom };
           }
           const other = result.lease ? `${result.lease.host}:${result.lease.pid} (${result.lease.role})` : 'another process';
           if (announced !== other) ctx.logger.info({ holder: result.lease?.holderId }, `the engine runs in ${other}; standing by`);
           announced = other;
+          standby = other;
         } catch (err) {
+          standby = null;
           ctx.logger.warn({ error: describeError(err) }, 'could not try the engine lease; retrying');
         }
+        markTried();
         await sleep(opts.standbyPollMs ?? Math.max(100, Math.floor(ttlMs / 3)), signal);
       }
       return null;

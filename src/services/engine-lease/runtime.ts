@@ -2,9 +2,13 @@
 // switch (only the trading process keeps Kraken's timer renewed), the self-heal watchdog, the engine
 // request runner. One entry per context (keyed by its job registry, which every copy of it shares).
 import type { JobRegistry } from '../../jobs/registry.js';
+import type { EngineStanding } from './keeper.js';
 
 export interface LeaseHolderProbe {
   holdsLease(): boolean;
+  /** What this process's last try for the lease found, once `tried` settled (keeper.ts). */
+  standing?(): EngineStanding;
+  readonly tried?: Promise<void>;
 }
 
 /** The probe is kept per job registry, which every copy of a context shares. */
@@ -25,4 +29,18 @@ export function setEngineLease(ctx: LeaseProbeDeps, probe: LeaseHolderProbe | nu
  */
 export function holdsLease(ctx: LeaseProbeDeps): boolean | undefined {
   return probes.get(ctx.jobs)?.holdsLease();
+}
+
+/**
+ * This process's part in the engine once its first try for the lease has an answer (waiting at most
+ * `waitMs`): it runs the engine, stands by behind another process, or has no answer yet; undefined
+ * when it runs no engine at all.
+ */
+export async function engineStanding(ctx: LeaseProbeDeps, waitMs: number): Promise<EngineStanding | undefined> {
+  const probe = probes.get(ctx.jobs);
+  if (!probe?.standing) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([probe.tried, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+  clearTimeout(timer);
+  return probe.standing();
 }

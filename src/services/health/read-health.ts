@@ -1,5 +1,5 @@
-// Owns what GET /healthz says (mode, halted, trading state, database kind, armed, and the engine: who
-// holds the lease, armed or not, its heartbeat) and that it says it within HEALTHZ_DB_TIMEOUT
+// Owns what GET /healthz says (mode, halted, trading state, database kind, armed, the market feed's
+// state, and the engine: who holds the lease, armed or not, its heartbeat) and that it says it within HEALTHZ_DB_TIMEOUT
 // whatever the database does: a stalled query never rejects by itself, so the read runs under a
 // deadline, and past it the answer is 503 with what this process knows without the database and what
 // it could not read (`"database": "no answer within 1000 ms"`) — a health check that hangs is one a
@@ -11,6 +11,8 @@ import type { Logger } from '../../logger.js';
 import { databaseProblem } from '../../db/connect-errors.js';
 import { standingOf, type ReconciliationStanding } from '../../domain/reconciliation-standing.js';
 import { tradingStateOf } from '../../domain/trading-state.js';
+import { liveAlertGroupId } from '../../db/queries/alert-groups.js';
+import { FEED_SILENT_FINGERPRINT, feedStatusOf, type FeedStatus } from '../../engine/feed-watch.js';
 import { effectiveMode, getBotState } from '../bot-state.js';
 import { readEngineHolder } from '../engine-lease/holder-view.js';
 import { holdsLease } from '../engine-lease/runtime.js';
@@ -39,12 +41,17 @@ export function healthProbe(ctx: HealthDeps, opts: { feed: string }): () => Prom
   return async () => {
     const timeoutMs = ctx.config.HEALTHZ_DB_TIMEOUT;
     try {
-      const [state, engine] = await withDeadline(Promise.all([getBotState(ctx.db), readEngineHolder(ctx)]), timeoutMs, 'the database');
+      const watched = feedStatusOf(ctx.database);
+      // The alert after the other two, not beside them: a third connection at once is one more a stalled pool may not have.
+      const [state, engine, silentAlert] = await withDeadline(Promise.all([getBotState(ctx.db), readEngineHolder(ctx)])
+        .then(async ([s, e]) => [s, e, watched ? null : await liveAlertGroupId(ctx.db, FEED_SILENT_FINGERPRINT)] as const), timeoutMs, 'the database');
       failures = 0;
+      const feedState = watched ?? (silentAlert !== null ? { state: 'silent' as const, alert: silentAlert } : null);
       return {
+        // Still 200: the process lives and answers (a restart does not bring a market feed back); the body says what is wrong.
         status: 200,
         body: {
-          status: 'ok',
+          status: healthStatus(feedState),
           mode: effectiveMode(state, ctx.config.IS_LIVE),
           requestedMode: state.mode,
           armed: ctx.config.IS_LIVE,
@@ -53,6 +60,8 @@ export function healthProbe(ctx: HealthDeps, opts: { feed: string }): () => Prom
           tradingState: tradingStateOf(state),
           database: ctx.database.kind,
           feed: opts.feed,
+          // The engine's market feed: as this process's engine sees it, else as the silent-feed alert says (null: no word of it here).
+          feedState,
           engineHeartbeatAt: state.engineHeartbeatAt?.toISOString() ?? null,
           // The process that runs the engine (any replica answers the same); thisProcess: whether it is this one.
           engine: { ...engine, thisProcess: holdsLease(ctx) ?? false },
@@ -78,11 +87,19 @@ export function healthProbe(ctx: HealthDeps, opts: { feed: string }): () => Prom
           haltLatchedHere: isHaltLatched(ctx),
           armed: ctx.config.IS_LIVE,
           feed: opts.feed,
+          feedState: feedStatusOf(ctx.database) ?? null,
           engine: { thisProcess: holdsLease(ctx) ?? false },
         },
       };
     }
   };
+}
+
+/** `ok` only while the feed answers (or nothing here says otherwise): a bot whose feed never answered is not ok. */
+function healthStatus(feed: Pick<FeedStatus, 'state'> | null): string {
+  if (feed?.state === 'silent') return 'feed silent';
+  if (feed?.state === 'no answer yet') return 'feed not answered yet';
+  return 'ok';
 }
 
 /** Whether live trading waits for reconciliation with Kraken; gate: this process's, when it runs the engine. */

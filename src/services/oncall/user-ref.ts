@@ -2,13 +2,21 @@
 // Display names (@alice) cannot be resolved without asking Slack, so they get a clear message.
 import { AppError } from '../../errors.js';
 
+const MEMBER_ID_HINT = 'In Slack, pick the person from the @ menu; in the terminal, use their member id (profile → ⋮ → Copy member ID).';
+
 export function parseUserRef(text: string): string {
   const t = text.trim();
   const m = /^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$/.exec(t) ?? /^@?([UW][A-Z0-9]{2,})$/.exec(t);
   if (m) return m[1]!;
-  throw new AppError('usage', 'bad_user', `"${t}" is not a Slack user: expected a user id such as U012ABCDEF or an @mention.`, {
-    hint: 'In Slack, pick the person from the @ menu; in the terminal, use their member id (profile → ⋮ → Copy member ID).',
-  });
+  // Slack's /oncall override turns "me" into the member who typed it; one that reaches here came
+  // from where nobody's Slack member id is known (the terminal's user is a login, not a member).
+  if (t.toLowerCase() === 'me') {
+    throw new AppError('usage', 'bad_user', '"me" can only be read in Slack (/oncall override me 2h), where the bot knows who typed it: expected your Slack member id, such as U012ABCDEF.', {
+      hint: 'Find it in Slack: your profile → ⋮ → Copy member ID.',
+    });
+  }
+  // Only the shape is read here (a name cannot be looked up without Slack): say which shape is wanted.
+  throw new AppError('usage', 'bad_user', `"${t}" is not a Slack member id: expected one such as U012ABCDEF, or an @mention.`, { hint: MEMBER_ID_HINT });
 }
 
 export function parseUserList(text: string | string[]): string[] {

@@ -10,7 +10,7 @@
 // in the clone. Every check must pass or be one of the few in HUMAN, in the only state a person or time
 // can change: nothing may fail or warn because of the project's own files, fixtures or defaults.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -132,12 +132,16 @@ beforeAll(async () => {
   clone = join(home, 'crypto-trading-bot');
   execFileSync('git', ['clone', '-q', ROOT, clone], { stdio: 'ignore' });
   symlinkSync(join(ROOT, 'node_modules'), join(clone, 'node_modules'));
-  // The embedded database's template (dist/pglite-template/: initdb and every migration, about 8 of
-  // this file's 15 CPU-seconds) is this checkout's, which the tests' global setup built from the same
-  // PGlite and migrations: the clone's build compares its key and keeps it, as it keeps any template
-  // whose key matches, and builds everything else. The clone's bot runs on PostgreSQL and never opens
-  // it; building it in a fresh clone is what `npm ci` (its prepare step) does in CI's own clone.
-  for (const name of ['pglite-template', 'pglite-template.json']) cpSync(join(ROOT, 'dist', name), join(clone, 'dist', name), { recursive: true });
+  // The clone's build starts from this checkout's dist/, which the tests' global setup built (copied with
+  // its files' modification times, which the build's record of what it wrote compares). The build
+  // decides as it does anywhere (scripts/build-inputs.mjs): each file it read is hashed in the clone,
+  // so a source, package or setting that differs from what that dist/ was built from — a change not
+  // yet committed, a file never added to git — runs the bundler in the clone; with none it
+  // keeps dist/ and records the clone's own commit. The embedded database's template
+  // (dist/pglite-template/) is kept the same way, by its key. Bundling the same files once more cost
+  // some 3 CPU-seconds, and initialising the template about 8: what `npm ci` (its prepare step)
+  // does in CI's own clone, not what this file checks of a fresh install.
+  execFileSync('cp', ['-a', join(ROOT, 'dist'), join(clone, 'dist')]);
   execFileSync(process.execPath, ['scripts/build.mjs', '--quiet'], { cwd: clone, stdio: 'ignore' });
 
   [database, slack, smtp] = await Promise.all([createPostgresTestDb(), startFakeSlack(), startTestSmtp()]);

@@ -3,7 +3,8 @@
 // and a server that refuses the password (a loopback stand-in: the local server trusts every
 // loopback login, so it never asks for one). Each names the cause in one line with exit 2 for
 // configuration and 1 for a server that is down; `ctb kill` and `ctb self-heal` never end in a
-// silent exit code, and the kill still cancels on Kraken and saves the halt to DATA_DIR.
+// silent exit code, and the kill still cancels on Kraken and saves the halt to DATA_DIR. `ctb stats`
+// (run from its one-command script) answers each exactly as the ES module build does.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,19 @@ import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js
 
 
 const ctb = (args: string[], env: Record<string, string>, cwd: string) => ctbIn(cwd, args, env);
+
+const ESM = new URL('../../../dist/ctb.js', import.meta.url).pathname;
+
+/**
+ * `ctb stats` as shipped (bin/ctb.js runs it from its one-command script) and from the ES module build:
+ * the same output and exit code (cli-fast-script.test.ts compares the builds on the other commands
+ * and databases, and leaves these three to this file). The first run.
+ */
+async function stats(env: Record<string, string>, cwd: string): Promise<Run> {
+  const [shipped, esm] = [await ctb(['stats'], env, cwd), await ctbIn(cwd, ['stats'], env, { entry: ESM })];
+  expect(shipped).toEqual(esm);
+  return shipped;
+}
 
 /** A port nothing listens on: bound, then closed. */
 async function closedPort(): Promise<number> {
@@ -66,7 +80,7 @@ describe('ctb against a database it cannot use', { timeout: 120_000 }, () => {
   });
 
   it('names a refused connection with its host:port and exits 1 (the server is down, not misconfigured)', async () => {
-    const r = await ctb(['stats'], { DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/ctb` }, dir);
+    const r = await stats({ DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/ctb` }, dir);
     expect(r.code).toBe(1);
     expect(firstErrorLine(r)).toBe(`error: The database refused the connection at 127.0.0.1:${port} (ECONNREFUSED). Is PostgreSQL running there, and are the host and port in DATABASE_URL right?`);
     expect(r.stderr).not.toMatch(/Failed query/);
@@ -75,7 +89,7 @@ describe('ctb against a database it cannot use', { timeout: 120_000 }, () => {
   it('names a database that does not exist and exits 2', async () => {
     const u = new URL(ADMIN_URL);
     u.pathname = `/ctb_missing_${process.pid}`;
-    const r = await ctb(['stats'], { DATABASE_URL: u.toString() }, dir);
+    const r = await stats({ DATABASE_URL: u.toString() }, dir);
     expect(r.code).toBe(2);
     expect(firstErrorLine(r)).toMatch(new RegExp(`^error: The database "ctb_missing_${process.pid}" does not exist on ${adminUrl.hostname}:${adminUrl.port || 5432} .*Create it`));
   });
@@ -98,7 +112,7 @@ describe('ctb against a database it cannot use', { timeout: 120_000 }, () => {
   });
 
   it('names a DATABASE_URL the driver cannot read and exits 2, without printing the password (not a bare "Invalid URL")', async () => {
-    const r = await ctb(['stats'], { DATABASE_URL: 'postgres://app:pw-secret@127.0.0.1:notaport/ctb' }, dir);
+    const r = await stats({ DATABASE_URL: 'postgres://app:pw-secret@127.0.0.1:notaport/ctb' }, dir);
     expect(r.code).toBe(2);
     expect(firstErrorLine(r)).toBe('error: DATABASE_URL cannot be used: the port "notaport" is not a number from 1 to 65535. Fix DATABASE_URL: expected postgres://user:password@host:5432/database (or postgresql://…).');
     expect(r.stderr + r.stdout).not.toContain('pw-secret');

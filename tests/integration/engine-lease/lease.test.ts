@@ -10,6 +10,7 @@ import { connectPostgres, execute, type Database } from '../../../src/db/client.
 import { engineFeature } from '../../../src/app/features/engine.js';
 import { healthFeature } from '../../../src/http/health.js';
 import { silentLogger } from '../../../src/logger.js';
+import { readBootId } from '../../../src/services/engine-lease/holder-gone.js';
 import { createLeaseKeeper } from '../../../src/services/engine-lease/keeper.js';
 import { holdsLease } from '../../../src/services/engine-lease/runtime.js';
 import { acquireLease, readLease, releaseLease, renewLease, type LeaseClaim } from '../../../src/db/queries/engine-lease.js';
@@ -17,8 +18,9 @@ import { waitUntil } from '../../support/bot-process.js';
 import { createPgliteTestDb, createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { startStallProxy, type StallProxy } from '../../support/stall-proxy.js';
 import { writeTradingReplay } from '../../support/trading-replay.js';
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const claim = (name: string, over: Partial<LeaseClaim> = {}): LeaseClaim => ({
@@ -101,6 +103,56 @@ describe('the lease keeper', () => {
     await expect(keeper.lost()).resolves.toBe('another process holds the engine lease');
     await keeper.release();
     expect((await readLease(database.db)).lease?.holderId).toBe('thief:9:ffffffff'); // not ours to delete
+  });
+
+  describe('a holder killed -9 on this host', () => {
+    /** A pid that was a process on this host a moment ago and is none now. */
+    const deadPid = async (): Promise<number> => {
+      const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+      await new Promise((resolve) => child.once('exit', resolve));
+      return child.pid!;
+    };
+    /** Another holder's fresh lease (heartbeat now), as it would have written it. */
+    const heldBy = (over: Partial<LeaseClaim>) => acquireLease(database.db, claim('other', { holderId: 'other:1:aaaaaaaa', ...over }), 60_000);
+    /** Whether a keeper with a minute's TTL takes the lease within a second. */
+    const takesWithin1s = async (over: { bootId?: string | null } = {}) => {
+      const keeper = createLeaseKeeper(ctxFor(database, { ENGINE_LEASE_TTL: '60s' }), { role: 'worker', feed: 'kraken', standbyPollMs: 100, ...over });
+      const stop = new AbortController();
+      const timer = setTimeout(() => stop.abort(), 1_000);
+      try {
+        return await keeper.acquire(stop.signal);
+      } finally {
+        clearTimeout(timer);
+        await keeper.release();
+      }
+    };
+    const here = { host: hostname(), bootId: readBootId() };
+
+    it.runIf(here.bootId !== null)('takes the lease over at once when the holder ran on this host and boot and its pid is gone, naming it', async () => {
+      const pid = await deadPid();
+      await heldBy({ ...here, pid });
+      const acquired = await takesWithin1s();
+      expect(acquired, 'taken long before the minute-long TTL').toMatchObject({ takenOverFrom: 'other:1:aaaaaaaa', lease: { pid: process.pid, bootId: here.bootId } });
+    });
+
+    it.runIf(here.bootId !== null)('waits for the lease to go stale when the holder\'s pid is alive, or it ran on another host, boot or pid namespace, or did not say where', async () => {
+      const pid = await deadPid();
+      for (const holder of [
+        { ...here, pid: process.ppid }, // alive
+        { ...here, pid: process.pid }, // this process: one process may run two keepers
+        { ...here, host: `${here.host}-twin`, pid }, // another host: its pids mean nothing here
+        { ...here, bootId: `${here.bootId!.split('/')[0]}/pid:[1]`, pid }, // another pid namespace (a container) on this kernel
+        { ...here, bootId: null, pid }, // a holder that could not say
+      ]) {
+        await heldBy(holder);
+        expect(await takesWithin1s(), JSON.stringify(holder)).toBeNull();
+        expect((await readLease(database.db)).lease?.holderId).toBe('other:1:aaaaaaaa');
+        await database.db.execute(sql`delete from engine_lease`);
+      }
+      // And a standby that cannot tell its own boot never judges by a pid.
+      await heldBy({ ...here, pid });
+      expect(await takesWithin1s({ bootId: null })).toBeNull();
+    }, 30_000);
   });
 
   it('stops trusting its lease when no renewal is confirmed for most of the TTL (a stalled database), and trusts it again once one is', async () => {

@@ -68,6 +68,12 @@ describe('ctb kill / incident / resume', () => {
     const nearMiss = io(env);
     expect(await runCli(['incident', 'done', 'cancel_order'], nearMiss)).toBe(2);
     expect(nearMiss.err()).toContain('item: expected one of cancel_orders, close_positions, reconcile_ledger, notify_stakeholders, got "cancel_order" (Did you mean cancel_orders?)\n');
+    // A choice named by one of its words (the item's first, as one says it) gets it too.
+    for (const [word, meant] of [['notify', 'notify_stakeholders'], ['close', 'close_positions'], ['reconcile', 'reconcile_ledger']]) {
+      const part = io(env);
+      expect(await runCli(['incident', 'done', word!], part), word).toBe(2);
+      expect(part.err(), word).toContain(`got "${word}" (Did you mean ${meant}?)\n`);
+    }
     const nearMissJson = io(env);
     expect(await runCli(['incident', 'done', 'cancel_order', '--json'], nearMissJson)).toBe(2);
     expect(JSON.parse(nearMissJson.out())).toMatchObject({ code: 'bad_arguments', suggestion: ['cancel_orders'], expected: 'one of cancel_orders, close_positions, reconcile_ledger, notify_stakeholders', exitCode: 2 });

@@ -69,7 +69,7 @@ describe('on-call commands on PostgreSQL', () => {
   });
 
   it('refuses bad input with a message naming what is expected, and writes nothing', async () => {
-    await expect(runCommand(oncallSetCommand, ctx, operator, { members: 'alice,bob' })).rejects.toThrow(/expected a user id such as U012ABCDEF/);
+    await expect(runCommand(oncallSetCommand, ctx, operator, { members: 'alice,bob' })).rejects.toThrow(/is not a Slack member id: expected one such as U012ABCDEF/);
     await expect(runCommand(oncallSetCommand, ctx, operator, { members: 'UA1,UB2', tz: 'Mars/Olympus' })).rejects.toThrow(/IANA name such as Europe\/London/);
     await expect(runCommand(oncallSetCommand, ctx, operator, { members: 'UA1,UB2', handoff: 'funday 9' })).rejects.toThrow(/"mon 09:00"/);
     await expect(runCommand(oncallSetCommand, ctx, operator, { members: 'UA1,UA1' })).rejects.toThrow(/listed twice/);
@@ -192,6 +192,18 @@ describe('ctb oncall (terminal)', () => {
     const show = io();
     expect(await runCli(['oncall', '--json'], show.value)).toBe(0);
     expect(JSON.parse(show.out())).toMatchObject({ now: { primary: 'UC3', via: 'override' }, rotation: { members: ['UA1', 'UB2'] } });
+  });
+
+  it('refuses `me` saying it is read only in Slack and that a member id is expected; a name is not a member id', async () => {
+    for (const argv of [['oncall', 'override', 'me', '2h'], ['oncall', 'set', '--members', 'me,UB2']]) {
+      const me = io();
+      expect(await runCli(argv, me.value), argv.join(' ')).toBe(2);
+      expect(me.err(), argv.join(' ')).toBe('error: "me" can only be read in Slack (/oncall override me 2h), where the bot knows who typed it: expected your Slack member id, such as U012ABCDEF. Find it in Slack: your profile → ⋮ → Copy member ID.\n(run ' + `ctb oncall ${argv[1]} --help for its usage and options)\n`);
+    }
+    const name = io();
+    expect(await runCli(['oncall', 'override', 'alice', '2h'], name.value)).toBe(2);
+    expect(name.err()).toMatch(/^error: "alice" is not a Slack member id: expected one such as U012ABCDEF, or an @mention\./);
+    expect(name.err()).not.toMatch(/not a Slack user/);
   });
 
   it('shows where each policy value comes from, changes it with --ack-sla/--max-rounds, and clears overrides with --clear', async () => {

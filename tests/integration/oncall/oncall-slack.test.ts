@@ -98,7 +98,7 @@ describe('/oncall in Slack', () => {
       ['override <@UDAVE>', /takes a person and a duration, such as `\/oncall override @alice 2h`/],
       ['override <@UDAVE> forever', /"forever" is not a usable override length: expected a duration up to 30d/],
       ['override <@UDAVE> 45d', /up to 30d/],
-      ['override alice 2h', /"alice" is not a Slack user: expected a user id such as U012ABCDEF or an @mention/],
+      ['override alice 2h', /"alice" is not a Slack member id: expected one such as U012ABCDEF, or an @mention/],
       ['schedule soon', /optional number of weeks from 1 to 26/],
       ['who now', /takes no arguments, got "now"/],
       ['pager', /I don't know `\/oncall pager`/],

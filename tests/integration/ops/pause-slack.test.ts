@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import { ManualClock } from '../../../src/clock.js';
 import { execute } from '../../../src/db/client.js';
 import { equitySnapshots, riskEvents } from '../../../src/db/schema/index.js';
-import { getBotState } from '../../../src/services/bot-state.js';
+import { getBotState, updateBotState } from '../../../src/services/bot-state.js';
 import { pauseEntries, RISK_GUARD_ACTOR } from '../../../src/services/entries-pause.js';
 import { createPostgresTestDb, emptyTablesSql, type TestDatabase } from '../../support/db.js';
 import { startSlackHarness, USERS, type SlackHarness } from '../../support/slack-harness.js';
@@ -67,6 +67,18 @@ describe('/pause and /unpause in Slack', () => {
     expect(status).toMatch(/^\[PAPER · REDUCING\]/);
     expect(JSON.stringify(h.responses().at(-1)!.blocks)).toContain('*reducing* — no new entries; exits and stop-losses continue');
     expect((await commandLog()).map((r) => [r.command, r.allowed, r.result])).toEqual([['pause', true, 'ok'], ['mode status', true, 'ok']]);
+  });
+
+  it('while halted, /pause says the halt comes first and what lifts it, and the alert promises no exits', async () => {
+    await updateBotState(database.db, clock, { halted: true, haltedBy: 'UOPS1', haltedReason: 'fat finger', haltedAt: new Date('2026-03-02T09:00:00Z') });
+    await slash('/pause', 'CPI');
+    const blocks = JSON.stringify(h.responses().at(-1)!.blocks);
+    expect(blocks).toContain(':octagonal_sign: *HALTED* — no orders at all (kill switch)');
+    expect(blocks).toContain('*New entries paused too* — the halt comes first: nothing trades, exits and stop-losses included');
+    expect(blocks).toContain('`/mode resume` lifts the halt, once an audit has passed since the halt (`/golive audit`) and the incident checklist is done. Then the bot is reducing');
+    expect(blocks).not.toMatch(/Exits and stop-losses continue/);
+    const [event] = await execute<{ title: string }>(database.db, sql`select e.title from alert_events e join alert_groups g on g.id = e.group_id where g.fingerprint = 'entries_paused:operator' order by e.id desc limit 1`);
+    expect(event?.title).toBe('New entries paused by UOPERATOR1: CPI (the bot is halted: no orders at all until the halt is lifted; entries stay paused after it)');
   });
 
   it('refuses a reader, changes nothing, and records the refusal', async () => {

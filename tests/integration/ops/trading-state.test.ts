@@ -92,6 +92,22 @@ describe('trading state', () => {
     expect(await health()).toMatchObject({ tradingState: 'reducing' });
   });
 
+  it('ctb pause while halted says the halt comes first, and what lifts it, before the pause it adds', async () => {
+    const haltedAt = new Date('2026-03-02T09:00:00Z');
+    await updateBotState(ctx.db, ctx.clock, { halted: true, haltedReason: 'fat finger', haltedBy: 'UOPS1', haltedAt });
+    const r = await cli('pause', '--reason', 'CPI');
+    expect(r.code).toBe(0);
+    const [head, paused, lift, ...rest] = r.out.trimEnd().split('\n');
+    expect(head).toBe('HALTED — no orders at all (kill switch), halted by UOPS1 at 2026-03-02T09:00:00.000Z: fat finger');
+    expect(paused).toMatch(/^New entries paused too, by cli:\S+ at \S+: CPI\. The halt comes first: nothing trades, exits and stop-losses included\.$/);
+    expect(lift).toBe('`ctb resume` lifts the halt, once an audit has passed since the halt (`ctb audit`) and the incident checklist is done (`ctb incident`). '
+      + 'Then the bot is reducing (no new entries; exits and stop-losses continue) until `ctb unpause`.');
+    expect(rest).toEqual([]);
+    // Nothing it says of the present promises exits: while halted none is sent.
+    expect(r.out).not.toMatch(/PAUSED new entries|Exits and stop-losses continue/);
+    expect(JSON.parse((await cli('mode', 'status', '--json')).out)).toMatchObject({ tradingState: { state: 'halted', entriesPaused: true } });
+  });
+
   it('a scrape right after a change shows it: no read is reused across two scrapes', async () => {
     expect(await stateSamples()).toEqual({ active: 1, reducing: 0, halted: 0 });
     await updateBotState(ctx.db, ctx.clock, { halted: true, haltedReason: 'drill', haltedBy: 'UOPS1' });

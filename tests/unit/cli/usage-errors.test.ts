@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { cliCommands } from '../../../src/cli/commands/index.js';
 import { runCli } from '../../../src/cli/program.js';
+import { waitSecondsOf } from '../../../src/cli/commands/exit.js';
 import { recordingIo } from '../../support/cli-io.js';
 
 const BIN = new URL('../../../bin/ctb.js', import.meta.url).pathname;
@@ -24,10 +25,14 @@ describe('ctb usage errors', () => {
     [['backup', 'verfy', 'backups/x'], "unknown command 'verfy' for 'ctb backup' (Did you mean verify?)", 'ctb backup'],
     [['oncall', 'overide', 'U1', '1h'], "unknown command 'overide' for 'ctb oncall' (Did you mean override?)", 'ctb oncall'],
     [['alerts', 'lst'], "unknown command 'lst' for 'ctb alerts' (Did you mean list?)", 'ctb alerts'],
+    // Under a command too, a subcommand's name half remembered gets the nearest one.
+    [['runbook', 'live'], "unknown command 'live' for 'ctb runbook' (Did you mean go-live?)", 'ctb runbook'],
+    [['alerts', 'ack-all'], "unknown command 'ack-all' for 'ctb alerts' (Did you mean ack?)", 'ctb alerts'],
     [['statss'], "unknown command 'statss' (Did you mean stats?)", null],
     [['stats', '--perod', '7d'], "unknown option '--perod' (Did you mean --period?)", 'ctb stats'],
     [['alerts', 'test', '--severity', 'critcal'], 'Allowed choices are info, warning, critical. (Did you mean critical?)', 'ctb alerts test'],
     [['start', '--feed', 'replya'], 'Allowed choices are kraken, replay. (Did you mean replay?)', 'ctb start'],
+    [['completion', 'bahs'], "command-argument value 'bahs' is invalid for argument 'shell'. Allowed choices are bash, zsh. (Did you mean bash?)", 'ctb completion'],
   ])('%j exits 2 with a suggestion and where to read the usage', async (argv, message, command) => {
     const r = await run(...argv);
     expect(r.code).toBe(2);
@@ -178,6 +183,18 @@ describe('ctb usage errors', () => {
     expect(r.code).toBe(2);
     expect(r.err).toBe(`error: '${word}' is not an option but a negative duration: a duration must be positive, e.g. ${positive}\n(run ${command} --help for its usage and options)\n`);
     expect(JSON.parse((await run(...argv, '--json')).out)).toMatchObject({ code: 'commander.invalidArgument', expected: `a positive duration such as ${positive}`, suggestion: [positive] });
+  });
+
+  it.each([['abc'], ['1.5'], ['6m'], ['-5'], ['1500ms']])('ctb exit 1 --wait %s: says what --wait takes (a duration such as 90s or 2m), nothing sent', async (wait) => {
+    const r = await run('exit', '1', '--yes', '--wait', wait);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`error: --wait: expected how long to wait for the engine's answer, 0 to 5m in whole seconds: a duration such as 90s or 2m, or seconds such as 30; got "${wait}".\n(run ctb exit --help for its usage and options)\n`);
+    expect(r.err).not.toMatch(/Invalid input|NaN|waitSeconds/);
+    expect(JSON.parse((await run('exit', '1', '--wait', wait, '--json')).out)).toMatchObject({ ok: false, code: 'bad_wait', exitCode: 2 });
+  });
+
+  it('ctb exit --wait takes a duration as every other option does, and whole seconds as before', () => {
+    expect([['2m'], ['90s'], ['1m30s'], ['30'], ['0'], ['0s'], ['5m'], ['300']].map(([w]) => waitSecondsOf(w!))).toEqual([120, 90, 90, 30, 0, 0, 300, 300]);
   });
 
   it('still calls a dash word that is no duration an unknown option', async () => {

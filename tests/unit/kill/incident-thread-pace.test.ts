@@ -39,7 +39,7 @@ describe('when the incident checklist message is updated again', () => {
 describe('an age in words, without the clock', () => {
   it('makes every age agoPhrase writes one, and leaves the rest as it is', () => {
     const lease = {
-      id: 1, holderId: 'w', host: 'worker-2', pid: 77, role: 'worker', feed: 'kraken', armed: false, hasKrakenKeys: false,
+      id: 1, holderId: 'w', host: 'worker-2', pid: 77, bootId: null, role: 'worker', feed: 'kraken', armed: false, hasKrakenKeys: false,
       acquiredAt: t0, heartbeatAt: t0, takenOverFrom: null,
     };
     const at = (ms: number) => describeHolder(holderView(lease, later(ms), 15_000));

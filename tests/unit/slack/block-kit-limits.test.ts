@@ -169,7 +169,7 @@ const CASES: Record<string, () => Case[]> = {
   'oncall:renderOncallSchedule': () => [{ payload: oncall.renderOncallSchedule(oncallShow()) }],
   'oncall:renderOncallOverride': () => [{ payload: oncall.renderOncallOverride({ ok: true, id: 3, userId: 'UDAVE', startsAt: iso(0), endsAt: iso(1), duration: '24h', warnings: [] }, 'UOPS1') }],
   'oncall:renderOncallOverrideClear': () => [{ payload: oncall.renderOncallOverrideClear({ ok: true, cleared: [{ id: 3, userId: 'UDAVE', startsAt: iso(0), endsAt: iso(1) }] }, 'UOPS1') }],
-  'pause:renderPause': () => [{ payload: pause.renderPause({ ok: true, state: 'halted', pausedBy: 'UOPS1', pausedAt: at, reason: long('reason', 3500), halted: true }) }],
+  'pause:renderPause': () => [{ payload: pause.renderPause({ ok: true, state: 'halted', pausedBy: 'UOPS1', pausedAt: at, reason: long('reason', 3500), halted: true, halt: { by: 'UOPS1', at, reason: long('halt', 3500) } }) }],
   'pause:renderUnpause': () => [{
     payload: pause.renderUnpause({ ok: true, state: 'halted', was: { by: 'UOPS1', at, reason: long('reason', 1500) },
       breach: { kind: 'max_drawdown', pausedFor: long('p', 500), breachAt: at, mode: 'paper', cleared: false, now: long('now', 1500) }, forced: true, forceReason: long('force', 1500), rearm: 'drawdown_and_daily' }),

@@ -20,7 +20,8 @@ export function exchangeBalances(ctx: AuditContext): Promise<Balance[]> | null {
  * read without a key, by a client that has none, so a shell without the key judges the pairs too.
  */
 export function listedPairs(ctx: AuditContext): Promise<string[]> {
-  return ctx.memo('kraken.listedPairs', async () => (await createKrakenPublicMarket(ctx.config, { enableRateLimit: ctx.config.KRAKEN_RATE_LIMIT })).listedPairs());
+  const ask = async () => (await createKrakenPublicMarket(ctx.config, { enableRateLimit: ctx.config.KRAKEN_RATE_LIMIT })).listedPairs();
+  return ctx.memo('kraken.listedPairs', () => (ctx.krakenReach ? ctx.krakenReach.call(ask) : ask()));
 }
 
 export const NO_KEYS_FIX = 'Set KRAKEN_API_KEY and KRAKEN_API_SECRET to a Trade-only Kraken key (environment or .env, mode 0600).';

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
 import { connectPostgres, type Database } from '../../../src/db/client.js';
 import { extendFollowUpGiveUp, followUpWaitAges } from '../../../src/db/queries/engine-requests.js';
@@ -23,7 +23,7 @@ import { writeFollowUp } from '../../../src/services/kill/follow-up-request.js';
 import { cancelOnHalt, haltCancelSince } from '../../../src/services/kill/halt-cancel.js';
 import { startHaltWatcher } from '../../../src/services/kill/halt-watcher.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
-import { createTestDb, type DbKind } from '../../support/db.js';
+import { createTestDb, emptyTablesSql, type DbKind } from '../../support/db.js';
 import { engineContext } from '../../support/engine.js';
 import { ageFollowUps, followUpAges, liveContext, rateLimitedKrakenWithRestingOrder, passUntilDue, startLiveKraken } from '../../support/live-engine.js';
 import { fillRateCounter, privateCall } from '../../support/simulator.js';
@@ -309,10 +309,13 @@ describe('one open follow-up cancel per incident', () => {
   }, 60_000);
 });
 
-/** An incident from a kill in a process without the key (paper only): its kill hands on a follow-up. */
-async function incidentWithFollowUp(kind: DbKind) {
-  const database = await createTestDb(kind);
-  cleanup.push(() => database.close());
+/**
+ * An incident from a kill in a process without the key (paper only): its kill hands on a follow-up.
+ * On `shared` (a database emptied for this test) or, without it, on a database of its own.
+ */
+async function incidentWithFollowUp(kind: DbKind, shared?: Database) {
+  const database = shared ?? await createTestDb(kind);
+  if (!shared) cleanup.push(() => database.close());
   const clock = new ManualClock('2026-01-05T12:00:00Z');
   // A second process: its own pool on PostgreSQL; on PGlite, a context on the one instance.
   const second = kind === 'postgres' ? connectPostgres((database as { url: string } & Database).url, { max: 2 }) : database;
@@ -329,8 +332,24 @@ async function incidentWithFollowUp(kind: DbKind) {
 }
 
 describe.each<DbKind>(['postgres', 'pglite'])('the follow-up index on %s', (kind) => {
+  // One database for the checks that leave its schema as migrated, emptied before each (every table's
+  // rows, its sequences restarted): as a fresh one would be, without opening one a test.
+  let shared: Database | undefined;
+  beforeAll(async () => {
+    shared = await createTestDb(kind);
+  }, 60_000);
+  afterAll(async () => {
+    await shared?.close();
+  });
+  beforeEach(async () => {
+    const listed = await shared!.db.execute(sql`select tablename from pg_tables where schemaname = 'public'`);
+    const tables = ((Array.isArray(listed) ? listed : (listed as { rows: unknown[] }).rows) as Array<{ tablename: string }>).map((r) => r.tablename);
+    await shared!.db.execute(sql.raw(emptyTablesSql(tables)));
+  });
+  const emptied = () => incidentWithFollowUp(kind, shared);
+
   it('a writer that joins the open follow-up moves its give-up time to the later of the two, never to an earlier one', async () => {
-    const { database, a, b, kill, first } = await incidentWithFollowUp(kind);
+    const { database, a, b, kill, first } = await emptied();
     const giveUpAt = async () => followUpGiveUpAt((await database.db.select().from(engineRequests).where(eq(engineRequests.id, first)))[0]!);
     const write = (ctx: typeof a.ctx) => writeFollowUp(ctx, { incidentId: kill.incidentId!, killId: 'later', actor: 'b', reason: 'again', startedAt: Date.now() });
     // Written 4 min ago: a join now gives it up 10 min from now, 4 min later than it would have.
@@ -348,7 +367,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('the follow-up index on %s', (kind
 
   it("the give-up and join times are the database's, whatever the writing process's clock says", async () => {
     // The writers' clock is months off the database's (a manual clock); the joiner's is an hour behind that.
-    const { database, a, b, kill, first, clock } = await incidentWithFollowUp(kind);
+    const { database, a, b, kill, first, clock } = await emptied();
     const written = await followUpAges(database, first);
     expect(written.giveUpInMs).toBeGreaterThan(CANCEL_FOLLOW_UP_MS - 60_000);
     expect(written.giveUpInMs).toBeLessThanOrEqual(CANCEL_FOLLOW_UP_MS);
@@ -364,7 +383,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('the follow-up index on %s', (kind
   }, 60_000);
 
   it('a follow-up no bot has taken, joined 4 min after its writing, waits for a bot 5 min from the join, not from its first writing', async () => {
-    const { database, a, b, kill, first, clock } = await incidentWithFollowUp(kind);
+    const { database, a, b, kill, first, clock } = await emptied();
     const row = async () => (await database.db.select().from(engineRequests).where(eq(engineRequests.id, first)))[0]!;
     const items = async () => database.db.select().from(incidentChecklistItems).where(eq(incidentChecklistItems.incidentId, kill.incidentId!));
     clock.advance(4 * 60_000);
@@ -382,7 +401,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('the follow-up index on %s', (kind
   }, 60_000);
 
   it('writers at once from two contexts all join the open follow-up; once it is closed, the next write is a new one', async () => {
-    const { database, a, b, kill, first } = await incidentWithFollowUp(kind);
+    const { database, a, b, kill, first } = await emptied();
     const write = (ctx: typeof a.ctx, actor: string) =>
       writeFollowUp(ctx, { incidentId: kill.incidentId!, killId: kill.killId, actor, reason: 'again', startedAt: Date.now() });
     const written = await Promise.all([write(a.ctx, 'a1'), write(b.ctx, 'b1'), write(a.ctx, 'a2'), write(b.ctx, 'b2')]);
@@ -397,7 +416,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('the follow-up index on %s', (kind
   }, 60_000);
 
   it("a halt without an incident joins the open incident's; one open beside it is not made the incident's second", async () => {
-    const { database, a, b, kill, first } = await incidentWithFollowUp(kind);
+    const { database, a, b, kill, first } = await emptied();
     const halt = { incidentId: null, killId: 'halt:x', actor: 'system:halt-cancel', reason: 'halt', startedAt: Date.now(), halt: true };
     expect(await writeFollowUp(b.ctx, halt)).toMatchObject({ requestId: first, joined: true });
     const [beside] = await database.db.insert(engineRequests).values({
@@ -409,6 +428,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('the follow-up index on %s', (kind
   }, 60_000);
 
   it('migrating a database that already has two open for one incident keeps the one its cancel item waits on', async () => {
+    // A database of its own: this drops the index and migrates again.
     const { database, kill, first } = await incidentWithFollowUp(kind);
     // As before the index: written beside the kill's, one older (a halt's) and one newer.
     await database.db.execute(sql`drop index "engine_requests_one_open_follow_up"`);

@@ -93,6 +93,13 @@ export class DeliveryWorker {
   readonly #token = randomUUID();
   /** The claim number this worker wrote on each page it is about to send. */
   readonly #claimed = new Map<number, number>();
+  /**
+   * Deliveries a scoped tick (`triesUntil`) said this process stops trying: later scoped ticks leave
+   * them queued, so the log line stays true. Whether the next try falls inside the caller's wait is
+   * judged on this process's clock, while a delivery comes due on the database's (its transaction's
+   * now(), earlier on a loaded machine): it could otherwise be tried again after "left queued".
+   */
+  readonly #leftQueued = new Set<number>();
   constructor(private readonly deps: DeliveryWorkerDeps) {
     this.#log = deps.logger.child({ alertPipeline: true, component: 'alert-delivery' });
   }
@@ -148,6 +155,7 @@ export class DeliveryWorker {
       if (slot === null || !slot.open) return 'idle';
       const delivery = await lockNextDelivery(db, { lane, ...(groupId === undefined ? {} : { groupId }) });
       if (!delivery) return 'idle';
+      if (scope?.triesUntil !== undefined && this.#leftQueued.has(delivery.id)) return 'idle';
       if (delivery.kind !== 'slack_sync' && !(await holdGroupForSend(db, delivery.groupId))) {
         // Someone is acknowledging, resolving or silencing the group right now: their decision
         // comes first; the message is looked at again on the next tick.
@@ -190,6 +198,7 @@ export class DeliveryWorker {
         const fields = { deliveryId: delivery.id, kind: delivery.kind, lane, attempts: delivery.attempts + 1, error: failure.message, retryAt: retryAt.toISOString() };
         // A caller that stops before the next try is due (ctb alerts test) does not retry it: no promise of one.
         if (scope?.triesUntil !== undefined && Date.now() + waitMs > scope.triesUntil) {
+          this.#leftQueued.add(delivery.id);
           this.#log.warn(fields, 'alert delivery failed; this process stops trying before its next try is due: left queued');
         } else {
           this.#log.warn(fields, 'alert delivery failed; will retry');

@@ -3,11 +3,15 @@
 // is left queued.
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
 import { alertsTestCommand } from '../../../commands/alerts-test.js';
+import { createAlertRuntime } from '../../../src/alerts/runtime.js';
+import { execute } from '../../../src/db/client.js';
 import { runCommand } from '../../../commands/run-command.js';
 import type { OwnedContext } from '../../../src/app/build-context.js';
 import { createLogger } from '../../../src/logger.js';
 import { testContext } from '../../support/app-context.js';
+import { passDeliveryTime } from '../../support/alert-fixtures.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 
 let database: TestDatabase;
@@ -47,4 +51,26 @@ describe('ctb alerts test against a Slack it cannot reach', () => {
     for (const f of failures.slice(0, -1)) expect(f.msg).toBe('alert delivery failed; will retry');
     expect(failures.at(-1)!.msg).toBe('alert delivery failed; this process stops trying before its next try is due: left queued');
   }, 60_000);
+
+  it('a message it said it stops trying is not tried again by this process, even once the database says it is due', async () => {
+    // The next try's time is judged on this process's clock; the database's (a transaction's now(),
+    // earlier on a loaded machine) can make it due before the caller's wait ends after all.
+    await ctx.alerts.raise({ source: 'test', severity: 'warning', title: 'last-try probe', fingerprint: 'last-try-probe' });
+    const [group] = await execute<{ id: number }>(database.db, sql`select id from alert_groups where fingerprint = 'last-try-probe'`);
+    const runtime = createAlertRuntime(ctx);
+    try {
+      const scope = { groupId: Number(group!.id), triesUntil: Date.now() + 100 };
+      lines.length = 0;
+      expect((await runtime.delivery.tick(scope)).failed).toBe(1);
+      expect(lines.filter((l) => l.msg.startsWith('alert delivery failed')).map((l) => l.msg)).toEqual(['alert delivery failed; this process stops trying before its next try is due: left queued']);
+      await passDeliveryTime(database.db, null, 60_000);
+      expect((await runtime.delivery.tick(scope)).failed).toBe(0);
+      expect(lines.filter((l) => l.msg.startsWith('alert delivery failed'))).toHaveLength(1);
+      // Still queued for a process that keeps trying (the bot's delivery tick, unscoped).
+      const [row] = await execute<{ status: string; attempts: number }>(database.db, sql`select status, attempts from alert_deliveries where group_id = ${group!.id}`);
+      expect(row).toMatchObject({ status: 'pending', attempts: 1 });
+    } finally {
+      runtime.close();
+    }
+  });
 });

@@ -18,7 +18,7 @@ export const selfHealCommand = defineCommand({
  */
 export const SELF_HEAL_BUSY_EXIT = 75;
 
-/** 0 nothing left to do; 2 the database cannot be used as configured; 1 something broken or refused for now; 75 only the lock's holder in the way. */
+/** 0 nothing left to do; 2 the database cannot be used as configured; 1 something broken, refused for now or left for later; 75 only the lock's holder in the way. */
 export function selfHealExitCode(r: SelfHealResult): number {
   if (r.ok) return 0;
   if (r.configurationError) return 2;
@@ -33,7 +33,7 @@ export function renderSelfHeal(r: SelfHealResult): string {
   const deferred = r.actions.some((a) => a.status === 'deferred');
   const verdict = r.ok ? 'Self-heal: nothing left broken'
     : failed ? 'Self-heal: something is still broken (see FAILED)'
-      : deferred ? 'Self-heal: Kraken refuses for now (rate limit or maintenance); run it again later (see LATER)'
+      : deferred ? 'Self-heal: NOT finished — left for later (see LATER); run it again later'
         : 'Self-heal: NOT finished — another holder has the order lock, so the intents were not resolved (see BUSY); run it again once the lock is free';
   return [...lines, '', `${verdict}; ${halt}.`].join('\n');
 }

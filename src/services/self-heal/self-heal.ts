@@ -87,13 +87,13 @@ export interface SelfHealOptions {
   checkExchange?: () => boolean;
   /**
    * Since when (clock ms) each check has been deferred without a pass in between, and whether the
-   * intents were left unresolved because the order lock was taken ('intents'). The watchdog keeps one
+   * intents were left unresolved (the order lock was taken, or resolving them failed: 'intents'). The watchdog keeps one
    * across its runs; any entry makes the next run resync and reconcile again.
    */
   deferredSince?: Map<DeferredWork, number>;
 }
 
-/** What a pass can leave to the next one: a deferred check, or intents not resolved (the order lock was taken). */
+/** What a pass can leave to the next one: a deferred check, or intents not resolved (the order lock was taken, or resolving failed). */
 export type DeferredWork = HealCheck | 'intents';
 
 /** How long a check may stay deferred (Kraken's rate limit or maintenance) before it pages. */
@@ -141,8 +141,9 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   const nextPass = options.deferredSince !== undefined;
   const retryDeferred = deferredSince.size > 0;
   const record = async (action: HealAction) => {
-    // A busy check stays owed to the next pass (deferredSince's entry makes it resync).
-    if (action.status !== 'deferred' && action.status !== 'busy') deferredSince.delete(action.check);
+    // A busy check stays owed to the next pass (deferredSince's entry makes it resync); so do intents
+    // not resolved, whatever their status, until a pass resolves them.
+    if (action.status !== 'deferred' && action.status !== 'busy' && action.check !== 'intents') deferredSince.delete(action.check);
     actions.push(action);
     if (action.status !== 'ok') ctx.logger.warn({ action }, `self-heal: ${action.check} ${action.status}`);
     await alert(ctx, action);
@@ -217,6 +218,8 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
     } else if (probe.attempts > 1 || options.alwaysResync || retryDeferred) {
       let resync = `${probe.value.length} open order(s) on ${exchange.venue}`;
       let busy: HealAction | null = null;
+      // Intents left unresolved (the lookup failed, or orders did not answer): the run is not ok.
+      let unresolved: HealAction | null = null;
       try {
         // Under the order lock, as every other resolution runs: an intent the executor is sending is
         // neither closed here as never placed nor booked into self-heal's own book meanwhile (the
@@ -228,6 +231,10 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
           deferredSince.delete('intents');
           const report = locked.value;
           resync += `; intents resolved: ${report.recorded} recorded, ${report.neverPlaced} never placed, ${report.stillOpen} still open, ${report.unreachable} unreachable`;
+          if (report.unreachable > 0) {
+            deferredSince.set('intents', deferredSince.get('intents') ?? ctx.clock.now().getTime());
+            unresolved = { check: 'intents', status: 'deferred', detail: `${report.unreachable} intent(s) not resolved: looking up or booking their orders on ${exchange.venue} failed (see the log); ${nextPass ? 'the next pass tries again' : 'run `ctb self-heal` again'}` };
+          }
         } else {
           // Left to the next pass, which resyncs because of this entry (the watchdog's passes
           // otherwise resync only after a retried probe or a deferred check).
@@ -236,11 +243,16 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
           busy = { check: 'intents', status: 'busy', detail: `not resolved: the order lock is taken by another holder (orders are being placed, cancelled or booked); ${then}` };
         }
       } catch (err) {
-        resync += `; intents not resolved (${describeError(err)})`;
+        resync += '; intents not resolved (see intents)';
+        deferredSince.set('intents', deferredSince.get('intents') ?? ctx.clock.now().getTime());
+        const passing = venueWideRefusal(err);
+        const detail = `not resolved: ${describeError(err)}`;
+        unresolved = passing ? deferOrFail('intents', passing, detail) : { check: 'intents', status: 'failed', detail };
       }
       await record({ check: 'exchange', status: probe.attempts > 1 ? 'healed' : 'ok', attempts: probe.attempts,
         detail: probe.attempts > 1 ? `answers again after ${probe.attempts} attempts (${probe.errors.at(-1)}); resynced: ${resync}` : `answers; resynced: ${resync}` });
       if (busy) await record(busy);
+      if (unresolved) await record(unresolved);
       // The lock's holder may be halfway through changing the ledger or Kraken's orders (an adopt, a
       // cancel, the monitor's reconciliation): reading Kraken now could report differences that are
       // only that holder's work in progress, as a critical failure.

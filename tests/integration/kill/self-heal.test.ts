@@ -20,10 +20,11 @@ import { killTestContext, recordingDatabase, useKillTestDb, type KillTestContext
 import { openOrder } from '../../support/recording-exchange.js';
 import { startStallProxy, type StallProxy } from '../../support/stall-proxy.js';
 import { ADVISORY_LOCKS, takeAdvisoryLock } from '../../../src/db/advisory-lock.js';
-import { SELF_HEAL_BUSY_EXIT } from '../../../commands/self-heal.js';
+import { SELF_HEAL_BUSY_EXIT, selfHealExitCode } from '../../../commands/self-heal.js';
 import { systemClock } from '../../../src/clock.js';
 import { ctbInShell } from '../../support/ctb-shell.js';
 import { startFakeKraken } from '../../support/fake-kraken.js';
+import { ExchangeError } from '../../../src/exchange/errors.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
 
 let proxy: StallProxy;
@@ -92,6 +93,39 @@ describe('self-heal', () => {
     const down = await selfHeal(t.ctx, { attempts: 3, baseDelayMs: 1, sleep: noWait });
     expect(down.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'failed', attempts: 3 });
     expect(down.ok).toBe(false);
+  });
+
+  it('intents left unresolved are not ok: failed when the balance read fails, deferred when Kraken refuses for now or an order lookup fails', async () => {
+    const t = await setup();
+    await updateBotState(t.ctx.db, t.clock, { mode: 'paper' });
+    const pending = await writeIntent(t.ctx.db, {
+      mode: 'paper', feed: 'kraken', strategy: 'btc-ma-cross', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'market', quantity: '0.01', at: t.clock.now(),
+    }, { armed: false });
+    expect(pending).not.toBeNull();
+    // Open orders answer; the balances the intents are resolved against do not.
+    let balances: Error | null = new Error('balance endpoint down (test)');
+    t.paper.fetchBalances = async () => { if (balances) throw balances; return []; };
+    const failed = await selfHeal(t.ctx, { attempts: 1, sleep: noWait, alwaysResync: true });
+    expect(failed.ok, JSON.stringify(failed.actions)).toBe(false);
+    expect(selfHealExitCode(failed)).toBe(1);
+    expect(failed.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/intents not resolved \(see intents\)$/) });
+    expect(failed.actions.find((a) => a.check === 'intents')).toMatchObject({ status: 'failed', detail: 'not resolved: balance endpoint down (test)' });
+    expect(t.alerts).toContainEqual(expect.objectContaining({ severity: 'critical', fingerprint: 'self-heal:intents:failed' }));
+
+    balances = new ExchangeError('retryable', 'rate_limited', 'rate limit exceeded (test)');
+    const refused = await selfHeal(t.ctx, { attempts: 1, sleep: noWait, alwaysResync: true });
+    expect(refused.ok).toBe(false);
+    expect(selfHealExitCode(refused)).toBe(1);
+    expect(refused.actions.find((a) => a.check === 'intents')).toMatchObject({ status: 'deferred', detail: expect.stringMatching(/^not resolved: rate_limited: rate limit exceeded \(test\); Kraken refuses for now \(rate_limited\)/) });
+
+    // Balances answer, but the order's lookup does not: the intent stays unresolved.
+    balances = null;
+    t.paper.fetchOrderByClientId = async () => { throw new ExchangeError('retryable', 'network', 'paper unreachable (test)'); };
+    const unreachable = await selfHeal(t.ctx, { attempts: 1, sleep: noWait, alwaysResync: true });
+    expect(unreachable.ok).toBe(false);
+    expect(selfHealExitCode(unreachable)).toBe(1);
+    expect(unreachable.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/1 unreachable$/) });
+    expect(unreachable.actions.find((a) => a.check === 'intents')).toMatchObject({ status: 'deferred', detail: expect.stringMatching(/^1 intent\(s\) not resolved/) });
   });
 
   it('after resyncing a live exchange, reconciles the ledger against it and fails (critical) on differences', async () => {

@@ -13,17 +13,22 @@ export function databaseFailure(configProblem: boolean): string {
   return configProblem ? 'could not be used as configured' : 'did not answer';
 }
 
-/** Said in a title or a headline where a written kill says "trading halted". */
-export function localHaltPhrase(configProblem: boolean): string {
-  return `the halt is saved only in DATA_DIR, NOT yet in the database (it ${databaseFailure(configProblem)}): pending until it is written`;
+/** Said in a title or a headline where a written kill says "trading halted"; `timedOut`: its write was not answered in time and may still land. */
+export function localHaltPhrase(configProblem: boolean, timedOut = false): string {
+  return timedOut
+    ? 'the halt is saved in DATA_DIR and not confirmed in the database (it did not answer in time; the write may still land): pending until it is confirmed written'
+    : `the halt is saved only in DATA_DIR, NOT yet in the database (it ${databaseFailure(configProblem)}): pending until it is written`;
 }
 
 /**
  * What holds of the halt and what writes it, for the kill's reply: `where` names the file (the
- * terminal) or the host (Slack); `error` is what the database did.
+ * terminal) or the host (Slack); `error` is what the database did; `timedOut` when the write was not
+ * answered within the deadline: it may still land, so the halt is not said to be absent from the database.
  */
-export function localHaltText(where: string, error: string, configProblem: boolean): string {
-  return `The database ${databaseFailure(configProblem)} (${error}): the halt is saved only in ${where}, NOT in the database. ${savedHaltReach(configProblem)}`;
+export function localHaltText(where: string, error: string, configProblem: boolean, timedOut = false): string {
+  return timedOut
+    ? `The database did not answer in time (${error}): the halt is saved in ${where} and not confirmed in the database (the write may still land). ${savedHaltReach(configProblem)}`
+    : `The database ${databaseFailure(configProblem)} (${error}): the halt is saved only in ${where}, NOT in the database. ${savedHaltReach(configProblem)}`;
 }
 
 /** Who a halt saved only in DATA_DIR halts, and what writes it to the database. */

@@ -17,7 +17,7 @@ import type { Actor } from '../../domain/actor.js';
 import type { JobRegistry } from '../../jobs/registry.js';
 import { afterRequestsLeave, cancelEverywhere, logUnconfirmed, mergeCancelReports, type CancelOptions, type CancelReport } from './cancel-everywhere.js';
 import { databaseProblem } from '../../db/connect-errors.js';
-import { describeError, withDeadline } from './deadline.js';
+import { DeadlineError, describeError, withDeadline } from './deadline.js';
 import { awaitOrdersInFlight, confirmedClear, type FenceReport } from './fence.js';
 import { adoptHaltCancel } from './halt-cancel.js';
 import { KrakenRoom } from './kraken-room.js';
@@ -80,6 +80,8 @@ export interface KillResult {
    * not bring that database back; the CLI exits 2, as for any configuration error.
    */
   stateConfigProblem?: string;
+  /** The halt's write missed its deadline: it may still land, so it is "not confirmed", not "not in the database". */
+  stateTimedOut?: boolean;
   pendingFile?: string;
   incidentId: number | null;
   checklist: Array<Pick<IncidentChecklistItem, 'item' | 'label' | 'doneAt' | 'doneBy'>>;
@@ -135,13 +137,15 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
   const halting = onDisk
     .then(() => withDeadline(persistKill(ctx.db, record), ctx.config.KILL_DB_TIMEOUT, 'the database'))
     .then(async (outcome) => {
-      // The database holds the halt: the saved copy goes now, whatever Kraken is still doing.
-      await dropRunningKill(ctx.config.DATA_DIR, killId).catch((err: unknown) => ctx.logger.error({ err, killId }, 'kill: could not remove its saved copy'));
+      // Said as soon as the database holds the halt, before the saved copy is dropped: an interrupt
+      // in between must not call a halt the database took "not confirmed".
       try {
         ctx.kill.onHaltRecorded?.({ incidentId: outcome.incident.id, alreadyKilled: outcome.alreadyKilled });
       } catch (err) {
         ctx.logger.error({ err, killId }, 'kill: could not say that the halt is recorded');
       }
+      // The database holds the halt: the saved copy goes now, whatever Kraken is still doing.
+      await dropRunningKill(ctx.config.DATA_DIR, killId).catch((err: unknown) => ctx.logger.error({ err, killId }, 'kill: could not remove its saved copy'));
       return outcome;
     });
   tellSaved(ctx, onDisk, halting);
@@ -183,6 +187,7 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
     result.stateError = stateError;
     const problem = databaseProblem(halt.error, ctx.config.DATABASE_URL);
     if (problem?.kind === 'config') result.stateConfigProblem = problem.userMessage;
+    if (halt.error instanceof DeadlineError) result.stateTimedOut = true;
     result.pendingFile = pendingKillPath(ctx.config.DATA_DIR);
     if (!direct) {
       result.cancel = mergeCancelReports(result.cancel, {
@@ -264,7 +269,9 @@ function tellSaved(ctx: KillDeps, onDisk: Promise<{ error?: string }>, halting: 
   void onDisk.then((disk) => {
     if (disk.error !== undefined) return;
     say({ file });
-    halting.catch((err: unknown) => say({ file, database: { error: describeError(err), configProblem: databaseProblem(err, ctx.config.DATABASE_URL)?.kind === 'config' } }));
+    halting.catch((err: unknown) => say({ file, database: {
+      error: describeError(err), configProblem: databaseProblem(err, ctx.config.DATABASE_URL)?.kind === 'config', ...(err instanceof DeadlineError ? { timedOut: true } : {}),
+    } }));
   });
 }
 
@@ -354,7 +361,7 @@ function killAlertTitle(result: KillResult): string {
     const cancel = unconfirmed.length === 0
       ? clearCancelPhrase(result.cancel.venues, result.krakenAccess)
       : `open orders on ${unconfirmed.map((v) => v.venue).join(' and ')} could not be confirmed cancelled${unconfirmed.some((v) => v.venue === 'kraken') ? ` — ${stillPending(result.followUp)}` : ''}`;
-    return `Kill switch: ${cancel}; ${(result.state === 'pending' ? localHaltPhrase : unsavedHaltPhrase)(result.stateConfigProblem !== undefined)}`;
+    return `Kill switch: ${cancel}; ${result.state === 'pending' ? localHaltPhrase(result.stateConfigProblem !== undefined, result.stateTimedOut) : unsavedHaltPhrase(result.stateConfigProblem !== undefined)}`;
   }
   return result.ok
     ? `Kill switch: trading halted, ${clearCancelPhrase(result.cancel.venues, result.krakenAccess)}`

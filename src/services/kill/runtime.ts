@@ -102,8 +102,11 @@ export interface KillPorts {
 export interface HaltSaved {
   /** DATA_DIR's pending-kill file. */
   file: string;
-  /** Set once the database failed to take the halt: its error, and whether it cannot be used as configured. */
-  database?: { error: string; configProblem: boolean };
+  /**
+   * Set once the database failed to take the halt: its error, whether it cannot be used as configured,
+   * and whether the write only missed its deadline (it may still land).
+   */
+  database?: { error: string; configProblem: boolean; timedOut?: boolean };
 }
 
 /** The halt a kill wrote to the database: the incident it opened or joined. */

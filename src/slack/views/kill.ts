@@ -67,7 +67,7 @@ export function renderKillReply(r: KillResult): SlackMessage {
   }
   if (r.resolvedAlert) blocks.push(section(`:white_check_mark: Kill alert (group ${r.resolvedAlert.group}) resolved: ${escapeText(r.resolvedAlert.confirmed)}.`));
   if (r.state === 'pending') {
-    blocks.push(section(`:warning: ${escapeText(localHaltText("DATA_DIR on the bot's host", r.stateError ?? 'no answer', r.stateConfigProblem !== undefined))} This process is halted meanwhile.`));
+    blocks.push(section(`:warning: ${escapeText(localHaltText("DATA_DIR on the bot's host", r.stateError ?? 'no answer', r.stateConfigProblem !== undefined, r.stateTimedOut))} This process is halted meanwhile.`));
   } else if (r.state === 'unsaved') {
     blocks.push(section(`:rotating_light: ${escapeText(unsavedHaltText(r.stateError ?? 'no answer', r.saveError ?? 'no answer', r.stateConfigProblem !== undefined))}`));
   } else if (r.incidentId !== null && !r.alreadyKilled) {

@@ -674,6 +674,15 @@ describe('kill', () => {
     expect(result.cancel.venues.find((v) => v.venue === 'kraken')).toMatchObject({ canceled: 1, confirmed: true });
   });
 
+  it('says the halt is recorded as soon as the database holds it, before dropping its saved copy (an interrupt in between says it is recorded)', async () => {
+    const t = await setup({ armed: true });
+    const savedCopyWhenSaid: boolean[] = [];
+    t.ctx.kill.onHaltRecorded = () => void savedCopyWhenSaid.push(existsSync(pendingKillPath(t.dataDir)));
+    await executeKill(t.ctx, { actor: operator, reason: 'order of the notices', trigger: 'manual' });
+    expect(savedCopyWhenSaid).toEqual([true]);
+    expect(existsSync(pendingKillPath(t.dataDir))).toBe(false);
+  });
+
   it('waits for an order already on its way when the halt was written, then cancels it too', async () => {
     const t = await setup({ armed: true });
     await kill.db().db.insert(botState).values({ id: 1, mode: 'live' });
@@ -782,12 +791,15 @@ describe('kill while the database is unreachable', () => {
     expect((await getBotState(kill.db().db)).halted).toBe(false);
     // The database holds no halt: nothing says "trading halted" or "switched to paper" of it; each
     // says it is saved in DATA_DIR only, pending until written, and what writes it.
+    // Stalled or gone, the write missed its deadline (postgres.js holds the query for its reconnect):
+    // it may still land, so the halt is said not confirmed in the database, not absent from it.
+    expect(result.stateTimedOut).toBe(true);
     expect(t2.alerts.map((a) => a.title)).toEqual([
-      'Kill switch: every open order cancelled; the halt is saved only in DATA_DIR, NOT yet in the database (it did not answer): pending until it is written']);
+      'Kill switch: every open order cancelled; the halt is saved in DATA_DIR and not confirmed in the database (it did not answer in time; the write may still land): pending until it is confirmed written']);
     const terminal = renderKill(result);
     const reply = renderKillReply(result);
     expect(terminal.split('\n')[0]).toBe('HALT NOT YET IN THE DATABASE, SAVED IN DATA_DIR ONLY — every open order cancelled.');
-    expect(terminal).toContain(`the halt is saved only in ${result.pendingFile}, NOT in the database. Until it is written, only a process that reads that DATA_DIR is halted by it: a bot running with it latches the halt within a poll and writes it to the database once the database answers, as does the next \`ctb start\` with it.`);
+    expect(terminal).toContain(`the halt is saved in ${result.pendingFile} and not confirmed in the database (the write may still land). Until it is written, only a process that reads that DATA_DIR is halted by it: a bot running with it latches the halt within a poll and writes it to the database once the database answers, as does the next \`ctb start\` with it.`);
     expect(reply.text).toBe("Kill saved on the bot's host only, not yet in the database: every open order cancelled; this process is halted, the halt and the switch to paper are pending until written.");
     for (const text of [...t2.alerts.map((a) => a.title), terminal, JSON.stringify(reply)]) expect(text).not.toMatch(/trading halted|KILLED|switched to paper\.|stays halted/);
 

@@ -1,7 +1,7 @@
 // What a `ctb kill` stopped (SIGINT, SIGTERM) before it answered prints: only what is known then.
 // The case of a halt already recorded is run on a real child in tests/integration/kill/kill-shell.test.ts.
 import { describe, expect, it } from 'vitest';
-import { interruptedKillText } from '../../../src/cli/commands/kill.js';
+import { haltSavedNotice, interruptedKillText } from '../../../src/cli/commands/kill.js';
 
 describe('the text of a kill stopped before it answered', () => {
   it('before the database confirmed the halt: claims no halt, no cancel, and says how to check and what to run', () => {
@@ -47,5 +47,14 @@ describe('the text of a kill stopped before it answered', () => {
     expect(text.split('\n')[1]).toBe('  Halt: NOT in the database — it could not be used as configured (db_missing: The database named in DATABASE_URL does not exist); the halt is saved only in DATA_DIR, in /d/kill-pending.json.');
     expect(text).toMatch(/Once the database can be used, `ctb self-heal`/);
     expect(text).not.toMatch(/did not answer/);
+  });
+
+  it('with the halt write past its deadline: says it is not confirmed in the database (the write may still land), never that it is not there', () => {
+    const saved = { file: '/d/kill-pending.json', database: { error: 'deadline: the database did not answer within 3000 ms.', configProblem: false, timedOut: true } };
+    const text = interruptedKillText('SIGINT', null, true, undefined, saved);
+    expect(text.split('\n')[1]).toBe('  Halt: not confirmed in the database — it did not answer in time (deadline: the database did not answer within 3000 ms) and the write may still land; the halt is saved in DATA_DIR, in /d/kill-pending.json.');
+    const notice = haltSavedNotice(saved);
+    expect(notice).toMatch(/^Halt not confirmed in the database: The database did not answer in time \(deadline: .*\): the halt is saved in \/d\/kill-pending\.json and not confirmed in the database \(the write may still land\)\. Until it is written/);
+    for (const said of [text, notice]) expect(said).not.toMatch(/NOT in the database/);
   });
 });

@@ -91,7 +91,7 @@ function tradingPhrase(f: BannerFacts): string {
 
 function standbyLine(f: BannerFacts): string[] {
   if (f.engine?.kind !== 'standby') return [];
-  return [`  standby   this process takes the engine over if ${f.engine.holder} stops renewing its lease for ${formatDuration(f.config.ENGINE_LEASE_TTL)} (ENGINE_LEASE_TTL)`];
+  return [`  standby   this process takes the engine over if ${f.engine.holder} stops renewing its lease for ${formatDuration(f.config.ENGINE_LEASE_TTL)} (ENGINE_LEASE_TTL), or at once if its process is gone on this host`];
 }
 
 function shortPath(path: string, cwd: string): string {

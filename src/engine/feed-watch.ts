@@ -85,7 +85,8 @@ export class FeedWatch {
     const silentForMs = Math.max(0, Math.round(this.#now() - this.#last));
     return {
       feed: this.deps.feed,
-      state: silentForMs > this.#silentMs ? 'silent' : this.#lastAnswerAt === null ? 'no answer yet' : 'answering',
+      // Alerted and not yet back long enough to resolve it: silent, as other replicas read the open alert.
+      state: silentForMs > this.#silentMs || this.#alerted ? 'silent' : this.#lastAnswerAt === null ? 'no answer yet' : 'answering',
       lastAnswerAt: this.#lastAnswerAt?.toISOString() ?? null,
       silentForMs,
       thresholdMs: this.#silentMs,

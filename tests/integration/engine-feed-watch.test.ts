@@ -161,13 +161,15 @@ describe('FeedWatch at a 1 s poll (hysteresis)', () => {
   });
 
   it('resolves once the feed has answered steadily for 60 s, and a later silence raises it again', async () => {
-    const { alerts, answering, silent } = setUp();
+    const { alerts, w, answering, silent } = setUp();
     await silent(11_000);
     // The first answer starts the count: 60 answers a second apart are 59 s of answering steadily.
     await answering(60_000);
     expect(alerts.events).toEqual(['raise market_feed_silent']);
+    expect(w.status().state, 'silent while the alert stands, as other replicas read it').toBe('silent');
     await answering(1_000);
     expect(alerts.events).toEqual(['raise market_feed_silent', 'resolve market_feed_silent: The kraken market feed has answered steadily for 60 s']);
+    expect(w.status().state).toBe('answering');
     await silent(11_000);
     expect(alerts.events.at(-1)).toBe('raise market_feed_silent');
     expect(alerts.events).toHaveLength(3);

@@ -10,7 +10,7 @@ export interface LeaseClaim {
   holderId: string;
   host: string;
   pid: number;
-  /** Where the pid means something (holder-gone.ts); unset or null where it cannot be told. */
+  /** Where the pid means something, tied to the holder id (holder-gone.ts); unset or null where it cannot be told. */
   bootId?: string | null | undefined;
   role: string;
   feed: string;

@@ -13,7 +13,7 @@ import type { Logger } from '../../logger.js';
 import { sleep } from '../../market/sleep.js';
 import { describeError, withDeadline } from '../kill/deadline.js';
 import { acquireLease, releaseLease, renewLease, type LeaseClaim } from '../../db/queries/engine-lease.js';
-import { holderGone, pidExists, readBootId } from './holder-gone.js';
+import { holderGone, pidExists, readBootId, recordedScope } from './holder-gone.js';
 
 /** Share of the TTL after the last confirmed renewal beyond which this process no longer trusts its lease. */
 const TRUST_SHARE = 0.8;
@@ -71,8 +71,10 @@ export function newHolderId(): string {
 
 export function createLeaseKeeper(ctx: LeaseKeeperDeps, opts: LeaseKeeperOptions): LeaseKeeper {
   const ttlMs = opts.ttlMs ?? ctx.config.ENGINE_LEASE_TTL;
+  const holderId = newHolderId();
+  const scope = opts.bootId !== undefined ? opts.bootId : readBootId();
   const claim: LeaseClaim = {
-    holderId: newHolderId(), host: hostname(), pid: process.pid, bootId: opts.bootId !== undefined ? opts.bootId : readBootId(), role: opts.role, feed: opts.feed,
+    holderId, host: hostname(), pid: process.pid, bootId: recordedScope(scope, holderId), role: opts.role, feed: opts.feed,
     armed: ctx.config.IS_LIVE, hasKrakenKeys: Boolean(ctx.config.KRAKEN_API_KEY && ctx.config.KRAKEN_API_SECRET),
   };
   let held = false;
@@ -131,7 +133,7 @@ export function createLeaseKeeper(ctx: LeaseKeeperDeps, opts: LeaseKeeperOptions
         try {
           let result = await acquireLease(ctx.db, claim, ttlMs);
           // A holder that died on this host (kill -9) is not waited out: its pid proves it gone.
-          const gone = !result.acquired && result.lease && holderGone(result.lease, { host: claim.host, bootId: claim.bootId ?? null, pid: claim.pid }, opts.pidExists ?? pidExists)
+          const gone = !result.acquired && result.lease && holderGone(result.lease, { host: claim.host, bootId: scope, pid: claim.pid }, opts.pidExists ?? pidExists)
             ? result.lease : null;
           if (gone) {
             ctx.logger.info({ holder: gone.holderId, pid: gone.pid }, `the engine lease's holder (pid ${gone.pid} on this host) is gone; taking over now, not when its lease goes stale`);

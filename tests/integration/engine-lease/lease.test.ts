@@ -112,13 +112,16 @@ describe('the lease keeper', () => {
       await new Promise((resolve) => child.once('exit', resolve));
       return child.pid!;
     };
-    /** Another holder's fresh lease (heartbeat now), as it would have written it. */
-    const heldBy = (over: Partial<LeaseClaim>) => acquireLease(database.db, claim('other', { holderId: 'other:1:aaaaaaaa', ...over }), 60_000);
-    /** Whether a keeper with a minute's TTL takes the lease within a second. */
-    const takesWithin1s = async (over: { bootId?: string | null } = {}) => {
+    /** Another holder's fresh lease (heartbeat now), as it would have written it: its scope tied to its holder id. */
+    const heldBy = (over: Partial<LeaseClaim>) => {
+      const holderId = 'other:1:aaaaaaaa';
+      return acquireLease(database.db, claim('other', { holderId, ...over, bootId: over.bootId ? `${over.bootId}#${holderId}` : over.bootId }), 60_000);
+    };
+    /** Whether a keeper with a minute's TTL takes the lease within 5 s (two round trips, on a loaded machine). */
+    const takesWithin5s = async (over: { bootId?: string | null } = {}) => {
       const keeper = createLeaseKeeper(ctxFor(database, { ENGINE_LEASE_TTL: '60s' }), { role: 'worker', feed: 'kraken', standbyPollMs: 100, ...over });
       const stop = new AbortController();
-      const timer = setTimeout(() => stop.abort(), 1_000);
+      const timer = setTimeout(() => stop.abort(), 5_000);
       try {
         return await keeper.acquire(stop.signal);
       } finally {
@@ -131,9 +134,21 @@ describe('the lease keeper', () => {
     it.runIf(here.bootId !== null)('takes the lease over at once when the holder ran on this host and boot and its pid is gone, naming it', async () => {
       const pid = await deadPid();
       await heldBy({ ...here, pid });
-      const acquired = await takesWithin1s();
-      expect(acquired, 'taken long before the minute-long TTL').toMatchObject({ takenOverFrom: 'other:1:aaaaaaaa', lease: { pid: process.pid, bootId: here.bootId } });
+      const acquired = await takesWithin5s();
+      expect(acquired, 'taken long before the minute-long TTL').toMatchObject({ takenOverFrom: 'other:1:aaaaaaaa', lease: { pid: process.pid } });
+      expect(acquired?.lease.bootId, 'its own scope, tied to its holder id').toBe(`${here.bootId}#${acquired?.lease.holderId}`);
     });
+
+    it.runIf(here.bootId !== null)('waits for the lease to go stale when a binary that records no boot id took the row over (the scope left in it is the previous holder\'s)', async () => {
+      const first = createLeaseKeeper(ctxFor(database, { ENGINE_LEASE_TTL: '60s' }), { role: 'worker', feed: 'kraken' });
+      await first.acquire(new AbortController().signal);
+      const pid = await deadPid(); // the old binary's pid, as seen from another pid namespace
+      // A binary from before migration 0034 takes over: its holder id, host and pid; boot_id left as the first holder wrote it.
+      await database.db.execute(sql`update engine_lease set holder_id = 'old:2:bbbbbbbb', host = ${here.host}, pid = ${pid}, heartbeat_at = now()`);
+      await first.release();
+      expect(await takesWithin5s()).toBeNull();
+      expect((await readLease(database.db)).lease?.holderId).toBe('old:2:bbbbbbbb');
+    }, 30_000);
 
     it.runIf(here.bootId !== null)('waits for the lease to go stale when the holder\'s pid is alive, or it ran on another host, boot or pid namespace, or did not say where', async () => {
       const pid = await deadPid();
@@ -145,14 +160,14 @@ describe('the lease keeper', () => {
         { ...here, bootId: null, pid }, // a holder that could not say
       ]) {
         await heldBy(holder);
-        expect(await takesWithin1s(), JSON.stringify(holder)).toBeNull();
+        expect(await takesWithin5s(), JSON.stringify(holder)).toBeNull();
         expect((await readLease(database.db)).lease?.holderId).toBe('other:1:aaaaaaaa');
         await database.db.execute(sql`delete from engine_lease`);
       }
       // And a standby that cannot tell its own boot never judges by a pid.
       await heldBy({ ...here, pid });
-      expect(await takesWithin1s({ bootId: null })).toBeNull();
-    }, 30_000);
+      expect(await takesWithin5s({ bootId: null })).toBeNull();
+    }, 90_000);
   });
 
   it('stops trusting its lease when no renewal is confirmed for most of the TTL (a stalled database), and trusts it again once one is', async () => {

@@ -58,7 +58,7 @@ describe('the start banner of a worker', () => {
     await acquireLease(database.db, { holderId: 'bot-a:4242:00000000', host: 'bot-a', pid: 4242, role: 'worker', feed: 'kraken', armed: false, hasKrakenKeys: false }, 30_000);
     const { msg, banner } = await startWorker();
     expect(msg).toMatch(/^ {2}mode {6}paper \(IS_LIVE is not set: no order can reach Kraken\), STANDBY: not trading here \(the engine runs in bot-a:4242 \(worker\); trading active there\), role worker$/m);
-    expect(msg).toContain('  standby   this process takes the engine over if bot-a:4242 (worker) stops renewing its lease for 30s (ENGINE_LEASE_TTL)');
+    expect(msg).toContain('  standby   this process takes the engine over if bot-a:4242 (worker) stops renewing its lease for 30s (ENGINE_LEASE_TTL), or at once if its process is gone on this host');
     expect(msg).not.toMatch(/, trading active,/);
     expect(banner).toMatchObject({ tradingState: 'active', engine: 'standby behind bot-a:4242 (worker)' });
   }, 120_000);

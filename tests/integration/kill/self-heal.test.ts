@@ -30,7 +30,7 @@ import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js
 let proxy: StallProxy;
 const kill = useKillTestDb(['incident_checklist_items', 'incidents', 'bot_state', 'order_intents']);
 
-async function setup(opts: { viaProxy?: boolean; armed?: boolean } = {}): Promise<KillTestContext> {
+async function setup(opts: { viaProxy?: boolean; armed?: boolean; dbTimeout?: string } = {}): Promise<KillTestContext> {
   let url = kill.db().url;
   if (opts.viaProxy) {
     proxy = await startStallProxy();
@@ -39,7 +39,7 @@ async function setup(opts: { viaProxy?: boolean; armed?: boolean } = {}): Promis
   }
   const database = recordingDatabase(url, []);
   kill.track(database);
-  const t = await killTestContext({ database, armed: opts.armed ?? false, env: { KILL_DB_TIMEOUT: '1s', ENGINE_STALE_AFTER: '60s' } });
+  const t = await killTestContext({ database, armed: opts.armed ?? false, env: { KILL_DB_TIMEOUT: opts.dbTimeout ?? '1s', ENGINE_STALE_AFTER: '60s' } });
   kill.track(t.ctx);
   return t;
 }
@@ -48,7 +48,10 @@ const noWait = async () => {};
 
 describe('self-heal', () => {
   it('retries a lost database with backoff and reports it healed (with an alert)', async () => {
-    const t = await setup({ viaProxy: true });
+    // Once the proxy forwards again, the next probe opens a new connection through it: room for that
+    // on a loaded machine (a probe that ran out of time would be one more retry, not the heal). Each
+    // probe while it is down waits out this time: postgres.js keeps reconnecting until the deadline.
+    const t = await setup({ viaProxy: true, dbTimeout: '4s' });
     proxy.set('down');
     const waits: number[] = [];
     const result = await selfHeal(t.ctx, {

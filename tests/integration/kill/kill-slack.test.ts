@@ -61,7 +61,11 @@ const incidentPosts = () => h.fake.callsTo('chat.postMessage').filter((c) => Str
 /** The incident thread is posted beside the kill's reply, not before it: wait for it. */
 async function postedIncident() {
   for (let i = 0; i < 200 && incidentPosts().length === 0; i++) await new Promise((r) => setTimeout(r, 20));
-  const [incident] = await database.db.select().from(incidents);
+  const rows = await database.db.select().from(incidents);
+  // Each test's database is new: one kill, one incident. More would mean another test's rows are
+  // here, and a click on the wrong incident would answer for it (seen once under load: say so).
+  expect(rows.map((r) => ({ id: r.id, status: r.status, openedAt: r.openedAt })), 'incidents in this test\'s database').toHaveLength(1);
+  const [incident] = rows;
   for (let i = 0; i < 200 && (incident?.slackTs ?? 'posting:').startsWith('posting:'); i++) {
     await new Promise((r) => setTimeout(r, 20));
     Object.assign(incident!, (await database.db.select().from(incidents))[0]);

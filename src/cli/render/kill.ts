@@ -64,7 +64,10 @@ export function renderKill(r: KillResult, opts: { noBot?: string } = {}): string
   // Killed only once the database holds the halt; saved in DATA_DIR alone, it is said as pending.
   lines.push(opts.noBot ? `Cancelled from this process — ${head}.`
     : r.alreadyKilled ? `Already killed (incident #${r.incidentId}) — cancelled again: ${head}.`
-    : r.state === 'pending' ? `HALT NOT YET IN THE DATABASE, SAVED IN DATA_DIR ONLY — ${head}.`
+    // A write that timed out may still land: "not confirmed", not "not in the database".
+    : r.state === 'pending' ? (r.stateTimedOut
+      ? `HALT SAVED IN DATA_DIR, NOT CONFIRMED IN THE DATABASE (THE WRITE MAY STILL LAND) — ${head}.`
+      : `HALT NOT YET IN THE DATABASE, SAVED IN DATA_DIR ONLY — ${head}.`)
       : r.state === 'unsaved' ? `HALT NOT SAVED, NEITHER IN THE DATABASE NOR IN DATA_DIR — ${head}.` : `KILLED — ${head}.`);
   lines.push(...r.cancel.venues.map(venueLine));
   lines.push(...fenceLines(r));

@@ -44,7 +44,10 @@ export function renderKillReply(r: KillResult): SlackMessage {
   const cancelled = confirmed ? clearCancelPhrase(r.cancel.venues, r.krakenAccess) : 'some open orders could not be confirmed cancelled';
   const headline = r.state === 'pending'
     // Neither halted nor switched to paper in the database yet: said as saved locally, pending.
-    ? `Kill saved on the bot's host only, not yet in the database: ${cancelled}; this process is halted, the halt and the switch to paper are pending until written.`
+    ? (r.stateTimedOut
+      // Its write timed out and may still land: not said to be absent from the database.
+      ? `Kill saved on the bot's host, not confirmed in the database (the write may still land): ${cancelled}; this process is halted, the halt and the switch to paper are pending until confirmed written.`
+      : `Kill saved on the bot's host only, not yet in the database: ${cancelled}; this process is halted, the halt and the switch to paper are pending until written.`)
     : r.state === 'unsaved'
     ? `Kill not saved, neither in the database nor on the bot's host: ${cancelled}; only this process is halted, while it runs.`
     : r.alreadyKilled

@@ -798,9 +798,9 @@ describe('kill while the database is unreachable', () => {
       'Kill switch: every open order cancelled; the halt is saved in DATA_DIR and not confirmed in the database (it did not answer in time; the write may still land): pending until it is confirmed written']);
     const terminal = renderKill(result);
     const reply = renderKillReply(result);
-    expect(terminal.split('\n')[0]).toBe('HALT NOT YET IN THE DATABASE, SAVED IN DATA_DIR ONLY — every open order cancelled.');
+    expect(terminal.split('\n')[0]).toBe('HALT SAVED IN DATA_DIR, NOT CONFIRMED IN THE DATABASE (THE WRITE MAY STILL LAND) — every open order cancelled.');
     expect(terminal).toContain(`the halt is saved in ${result.pendingFile} and not confirmed in the database (the write may still land). Until it is written, only a process that reads that DATA_DIR is halted by it: a bot running with it latches the halt within a poll and writes it to the database once the database answers, as does the next \`ctb start\` with it.`);
-    expect(reply.text).toBe("Kill saved on the bot's host only, not yet in the database: every open order cancelled; this process is halted, the halt and the switch to paper are pending until written.");
+    expect(reply.text).toBe("Kill saved on the bot's host, not confirmed in the database (the write may still land): every open order cancelled; this process is halted, the halt and the switch to paper are pending until confirmed written.");
     for (const text of [...t2.alerts.map((a) => a.title), terminal, JSON.stringify(reply)]) expect(text).not.toMatch(/trading halted|KILLED|switched to paper\.|stays halted/);
 
     proxy.set('forward');

@@ -9,7 +9,7 @@ export const selfHealCommand = defineCommand({
   summary: 'detect and repair a lost database, exchange errors, a stale engine heartbeat; never resumes a halt',
   role: 'operator',
   args: z.object({ attempts: z.number({ error: 'expected a whole number of attempts from 1 to 10' }).int('expected a whole number of attempts from 1 to 10').min(1, 'expected at least 1 attempt').max(10, 'expected at most 10 attempts').optional().default(5) }),
-  run: (ctx, args): Promise<SelfHealResult> => selfHeal(ctx, { attempts: args.attempts, alwaysResync: true }),
+  run: (ctx, args): Promise<SelfHealResult> => selfHeal(ctx, { attempts: args.attempts, alwaysResync: true, runBy: 'once' }),
 });
 
 /**

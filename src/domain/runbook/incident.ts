@@ -57,7 +57,7 @@ export function renderIncidentRunbook(d: RunbookData, opts: RenderOptions = {}):
     'Running it twice does no harm. Add `--flatten` to also close positions (asks for confirmation).',
     `Kill also fires by itself at the hard drawdown limit (${code(d.risk.hardDrawdownPct)} %) and when a critical alert stays unacknowledged past the escalation deadline.`,
     'If Slack is down use the CLI or `POST /kill` (bearer `KILL_HTTP_TOKEN`); if the host is gone, Kraken\'s dead man\'s switch cancels our orders within a minute; then use Kraken\'s UI.',
-    'After an outage `ctb self-heal` checks the database, the exchange and the engine heartbeat, writes a kill saved during the outage, resyncs orders, and never lifts a halt. When Kraken refuses for its rate limit or maintenance, a check is deferred (LATER, a warning; tried again on the next pass) and pages only after 15 minutes of such refusals. With the order lock held by another process it resolves no intent, says BUSY and exits 75: run it again once the lock is free.',
+    'After an outage `ctb self-heal` checks the database, the exchange and the engine heartbeat, writes a kill saved during the outage, resyncs orders, and never lifts a halt. When Kraken refuses for its rate limit or maintenance, a check is deferred (LATER, a warning): `ctb self-heal` has no next pass, so it says when to run it again (in a minute or so for the rate limit, once Kraken\'s system status is online for maintenance); the bot\'s watchdog tries it again on its next pass and pages only after 15 minutes of such refusals. With the order lock held by another process it resolves no intent, says BUSY and exits 75: run it again once the lock is free.',
     '',
     '## 3. Pause and resume',
     '',

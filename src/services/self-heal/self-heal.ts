@@ -6,8 +6,9 @@
 // It never lifts a halt: a halted bot stays halted whatever self-heal finds.
 // Kraken refusing for a venue-wide, passing reason — its rate limit, maintenance, cancel_only or
 // post_only — is not something a program repairs by asking harder: the check is `deferred` (a
-// warning; not retried within the run, since every refused call counts on Kraken's counter) and
-// runs again on the next pass. It becomes `failed` (critical) only once the same check has been
+// warning; not retried within the run, since every refused call counts on Kraken's counter): the
+// watchdog runs it again on its next pass; a one-off `ctb self-heal` has no next pass, so it says
+// when to run it again. It becomes `failed` (critical) only once the same check has been
 // deferred for TRANSIENT_PAGE_AFTER_MS (15 minutes) without a pass in between — a limit that long
 // means something keeps Kraken's counter full, or a maintenance outlasted Kraken's usual windows.
 // The order lock held by another holder is not a failure either, but the intents are then left
@@ -50,8 +51,9 @@ export interface HealAction {
   check: HealCheck;
   /**
    * ok: nothing wrong; healed: was broken, repaired; failed: still broken (alerted, critical);
-   * deferred: Kraken refused for a passing, venue-wide reason (rate limit, maintenance) — tried again
-   * on the next pass (warning); busy: not done because another holder has the order lock — nothing
+   * deferred: Kraken refused for a passing, venue-wide reason (rate limit, maintenance), or intents
+   * were left unresolved — the watchdog tries again on its next pass, a one-off run says to run it
+   * again (warning); busy: not done because another holder has the order lock — nothing
    * found broken, nobody paged, but the run is not ok until a run takes the lock; skipped: could not check.
    */
   status: 'ok' | 'healed' | 'failed' | 'deferred' | 'busy' | 'skipped';
@@ -91,6 +93,12 @@ export interface SelfHealOptions {
    * across its runs; any entry makes the next run resync and reconcile again.
    */
   deferredSince?: Map<DeferredWork, number>;
+  /**
+   * Who runs this pass: the running bot's watchdog, which runs it again every WATCHDOG_INTERVAL (what
+   * it leaves is tried again on its next pass), or a one-off `ctb self-heal` (the default), which has
+   * no next pass: what it leaves, the operator runs again.
+   */
+  runBy?: 'watchdog' | 'once';
 }
 
 /** What a pass can leave to the next one: a deferred check, or intents not resolved (the order lock was taken, or resolving failed). */
@@ -123,11 +131,23 @@ async function withBackoff<T>(
   }
 }
 
-async function alert(ctx: SelfHealDeps, action: HealAction): Promise<void> {
+/**
+ * When a one-off run's operator runs it again after Kraken refused for `reason`. Kraken's refusals
+ * carry no time to wait: its call counter falls by itself, and a maintenance lasts until its status is online.
+ */
+export function runAgainAfter(reason: string): string {
+  return reason === 'rate_limited'
+    ? "run `ctb self-heal` again in a minute or so, once the API key's call counter has fallen (every process using the key counts on it; Kraken gives no time to wait)"
+    : "run `ctb self-heal` again once Kraken's system status is online (Kraken gives no time to wait)";
+}
+
+async function alert(ctx: SelfHealDeps, action: HealAction, nextPass: boolean): Promise<void> {
   if (action.status === 'ok' || action.status === 'skipped' || action.status === 'busy') return;
+  // Only the watchdog retries by itself: a one-off run's deferral waits for its operator.
+  const deferred = nextPass ? 'will retry' : 'deferred';
   await withDeadline(ctx.alerts.raise({
     source: 'self_heal', severity: action.status === 'failed' ? 'critical' : 'warning',
-    title: `Self-heal ${{ failed: 'could not repair', deferred: 'will retry', healed: 'repaired' }[action.status]} ${action.check}: ${action.detail}`.slice(0, 300),
+    title: `Self-heal ${{ failed: 'could not repair', deferred, healed: 'repaired' }[action.status]} ${action.check}: ${action.detail}`.slice(0, 300),
     fingerprint: `self-heal:${action.check}:${action.status}`, details: { ...action },
   }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err) => ctx.logger.error({ err, action }, 'could not raise the self-heal alert'));
 }
@@ -137,8 +157,8 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   const timeout = ctx.config.KILL_DB_TIMEOUT;
   const actions: HealAction[] = [];
   const deferredSince = options.deferredSince ?? new Map<DeferredWork, number>();
-  // Only a caller that keeps deferredSince across passes (the watchdog) has a next pass to leave work to.
-  const nextPass = options.deferredSince !== undefined;
+  // Only the watchdog has a next pass to leave work to.
+  const nextPass = options.runBy === 'watchdog';
   const retryDeferred = deferredSince.size > 0;
   const record = async (action: HealAction) => {
     // A busy check stays owed to the next pass (deferredSince's entry makes it resync); so do intents
@@ -146,7 +166,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
     if (action.status !== 'deferred' && action.status !== 'busy' && action.check !== 'intents') deferredSince.delete(action.check);
     actions.push(action);
     if (action.status !== 'ok') ctx.logger.warn({ action }, `self-heal: ${action.check} ${action.status}`);
-    await alert(ctx, action);
+    await alert(ctx, action, nextPass);
   };
 
   /** A check Kraken refused for a venue-wide reason: deferred (warning), or failed once that lasted past the bound. */
@@ -158,7 +178,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
     const base = { check, ...(attempts !== undefined ? { attempts } : {}) };
     return now - since >= TRANSIENT_PAGE_AFTER_MS
       ? { ...base, status: 'failed', detail: `${detail}; Kraken has refused for ${reason} for ${minutes} min (over ${TRANSIENT_PAGE_AFTER_MS / 60_000} min)` }
-      : { ...base, status: 'deferred', detail: `${detail}; Kraken refuses for now (${reason}): tried again on the next pass` };
+      : { ...base, status: 'deferred', detail: `${detail}; Kraken refuses for now (${reason}): ${nextPass ? 'tried again on the next pass' : runAgainAfter(reason)}` };
   };
 
   // 1. The database: postgres.js reconnects on the next query, so a retry is the reconnect.

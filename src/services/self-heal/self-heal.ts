@@ -12,7 +12,8 @@
 // deferred for TRANSIENT_PAGE_AFTER_MS (15 minutes) without a pass in between — a limit that long
 // means something keeps Kraken's counter full, or a maintenance outlasted Kraken's usual windows.
 // The order lock held by another holder is not a failure either, but the intents are then left
-// unresolved: `busy` (nobody paged), which leaves the run not ok — `ctb self-heal` exits 75.
+// unresolved: `busy` (nobody paged), which leaves the run not ok. A `ctb self-heal` that only
+// Kraken's passing refusals or the lock's holder kept from its work exits 75: run it again.
 // Without the database no exchange is checked: it holds the trading mode and paper's orders, so a
 // probe of paper would only ask the database again (and a missing one is asked once, not again).
 import type { Config } from '../../config/env.js';
@@ -59,6 +60,8 @@ export interface HealAction {
   status: 'ok' | 'healed' | 'failed' | 'deferred' | 'busy' | 'skipped';
   detail: string;
   attempts?: number;
+  /** Set when Kraken refused for a venue-wide, passing reason: which (rate_limited, exchange_unavailable, exchange_maintenance). */
+  refusedFor?: string;
 }
 
 export interface SelfHealResult {
@@ -175,7 +178,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
     const since = deferredSince.get(check) ?? now;
     deferredSince.set(check, since);
     const minutes = Math.round((now - since) / 60_000);
-    const base = { check, ...(attempts !== undefined ? { attempts } : {}) };
+    const base = { check, refusedFor: reason, ...(attempts !== undefined ? { attempts } : {}) };
     return now - since >= TRANSIENT_PAGE_AFTER_MS
       ? { ...base, status: 'failed', detail: `${detail}; Kraken has refused for ${reason} for ${minutes} min (over ${TRANSIENT_PAGE_AFTER_MS / 60_000} min)` }
       : { ...base, status: 'deferred', detail: `${detail}; Kraken refuses for now (${reason}): ${nextPass ? 'tried again on the next pass' : runAgainAfter(reason)}` };
@@ -333,7 +336,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   }
 
   // A deferred check is not known to be fine, nor work left to the lock's holder done: not ok (the
-  // CLI exits 1, or 75 when only the lock kept it from its work), though nobody is paged.
+  // CLI exits 1, or 75 when only Kraken's passing refusals or the lock kept it from its work), though nobody is paged.
   return { ok: actions.every((a) => a.status !== 'failed' && a.status !== 'deferred' && a.status !== 'busy'), halted, actions, configurationError };
 }
 

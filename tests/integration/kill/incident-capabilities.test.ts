@@ -162,6 +162,20 @@ describe('close positions asked for in a web process', () => {
     expect(failed).toMatchObject({ state: 'failed', doneAt: null });
     expect(String(failed.outcome?.summary)).toMatch(/^Closed 0 of 1 open positions; failed: #\d+ \(insufficient funds \(test\)\)/);
     expect((await testDb.db.select().from(trades))[0]?.status).toBe('open');
+
+    // Asked again, and the engine's process fails it while the request was being answered as pending:
+    // the reply and the item say failed, with the engine's reason — not pending on a finished request.
+    const runner = engineRunner(w);
+    const racing = { ...webCtx, incident: { ...webCtx.incident, flatten: async (...args: Parameters<typeof webCtx.incident.flatten>) => {
+      const pending = await webCtx.incident.flatten(...args);
+      expect(pending.state).toBe('pending');
+      expect(await runner.drain()).toBe(1);
+      return pending;
+    } } };
+    const answered = await doChecklistItem(racing, { item: 'close_positions', actor: alice, confirmed: true });
+    expect(answered).toMatchObject({ ok: false, state: 'failed', requestId: expect.any(Number), summary: expect.stringMatching(/^Closed 0 of 1 open positions; failed: #\d+ \(insufficient funds \(test\)\)/) });
+    expect(await item('close_positions')).toMatchObject({ state: 'failed', doneAt: null, requestId: answered.requestId, outcome: expect.objectContaining({ summary: answered.summary }) });
+    expect(renderChecklistTick(answered).text).toMatch(/^:x: .*: not done — Closed 0 of 1 open positions; failed/);
   });
 });
 

@@ -94,6 +94,19 @@ describe('kill views', () => {
     for (const text of [terminal, JSON.stringify(reply)]) expect(text).not.toMatch(/not (yet )?in the database|DATA_DIR ONLY|host only/i);
   });
 
+  it('a halt DATA_DIR did not take either is said saved nowhere only when the database refused it, not when its write timed out', () => {
+    const refused = kill({ state: 'unsaved', incidentId: null, saveError: 'ENOTDIR: not a directory', stateError: 'db_refused: The database refused the connection at 127.0.0.1:3 (ECONNREFUSED).' });
+    expect(renderKill(refused).split('\n')[0]).toBe('HALT NOT SAVED, NEITHER IN THE DATABASE NOR IN DATA_DIR — every open order cancelled.');
+    expect(renderKill(refused)).toContain('it is saved nowhere.');
+    expect(renderKillReply(refused).text).toMatch(/^Kill not saved, neither in the database nor on the bot's host: /);
+    const timedOut = kill({ ...refused, stateError: 'deadline: the database did not answer within 3000 ms.', stateTimedOut: true });
+    const terminal = renderKill(timedOut);
+    const reply = renderKillReply(timedOut);
+    expect(terminal.split('\n')[0]).toBe('HALT NOT SAVED IN DATA_DIR, NOT CONFIRMED IN THE DATABASE (THE WRITE MAY STILL LAND) — every open order cancelled.');
+    expect(reply.text).toMatch(/^Kill not confirmed in the database \(the write may still land\), and the bot's host could not save it: /);
+    for (const text of [terminal, JSON.stringify(reply)]) expect(text).not.toMatch(/saved nowhere|neither in the database/i);
+  });
+
   it("an already-killed reply says whether this kill's cancel was confirmed, in the text a notification shows too", () => {
     const unconfirmed = renderKillReply(kill({
       ok: false, alreadyKilled: true,

@@ -30,7 +30,7 @@ import { exitCovers } from './pending-exits.js';
 import { describePendingExit, tradeIdList, type ExitRequestState, type ExitTarget } from '../../domain/exit-request-state.js';
 import { extendExitWait, holdExitAnswer, markExitAnswerShown, recordExitReplyMessage, releaseExitOutcomeClaim } from '../../db/queries/exit-outcomes.js';
 import type { Notifier } from '../../notifications/notification.js';
-import { EXIT_TELL_LEASE_MS, skippedState, tellUnshownExits } from './tell-exit.js';
+import { EXIT_TELL_LEASE_MS, skippedState, tellUnshownExits, type TellExitDeps } from './tell-exit.js';
 
 export type { ExitRequestState, ExitTarget } from '../../domain/exit-request-state.js';
 
@@ -191,10 +191,12 @@ export async function exitAnswerShown(ctx: Pick<RequestExitDeps, 'db' | 'logger'
  * shows, the requester holds the telling (a lease of EXIT_TELL_LEASE_MS), so a showing slower than
  * the sweep's grace is not told a second time; one that failed gives it back for the next sweep.
  */
-export async function showExitAnswer(ctx: Pick<RequestExitDeps, 'db' | 'logger'>, state: Pick<ExitRequestState, 'requestId' | 'status'>, show: () => Promise<void>): Promise<void> {
+export async function showExitAnswer(
+  ctx: Pick<RequestExitDeps, 'db' | 'logger'> & Pick<TellExitDeps, 'exitTellLeaseMs'>, state: Pick<ExitRequestState, 'requestId' | 'status'>, show: () => Promise<void>,
+): Promise<void> {
   if (state.status === 'pending') return show();
   // Not held (a database error, or a sweep telling it already): shown all the same, told twice at worst.
-  const hold = await holdExitAnswer(ctx.db, state.requestId, EXIT_TELL_LEASE_MS)
+  const hold = await holdExitAnswer(ctx.db, state.requestId, ctx.exitTellLeaseMs ?? EXIT_TELL_LEASE_MS)
     .catch((err: unknown) => (ctx.logger.warn({ err, requestId: state.requestId }, 'could not hold an exit\'s answer while showing it; the alert channel may be told it too'), null));
   try {
     await show();

@@ -28,6 +28,8 @@ export interface TellExitDeps {
   notifier?: Notifier | null;
   /** How long an answer nobody showed is left to its requester before it is told; default EXIT_SHOWN_GRACE_MS (tests shorten it). */
   exitShownGraceMs?: number;
+  /** How long a claim on telling an exit holds; default EXIT_TELL_LEASE_MS (tests shorten it). */
+  exitTellLeaseMs?: number;
 }
 
 /**
@@ -158,7 +160,8 @@ const seconds = (ms: number) => `${Math.round(ms / 1000)}s`;
 export async function tellUnshownExits(ctx: TellExitDeps, opts: { ids?: readonly number[] } = {}): Promise<number> {
   const canUpdateSlack = ctx.notifier?.carries.has('exit_outcome') === true;
   const graceMs = ctx.exitShownGraceMs ?? EXIT_SHOWN_GRACE_MS;
-  const window = { graceMs, leaseMs: EXIT_TELL_LEASE_MS, slackBoundMs: EXIT_SLACK_UPDATE_BOUND_MS, ...(opts.ids ? { ids: opts.ids } : {}) };
+  const leaseMs = ctx.exitTellLeaseMs ?? EXIT_TELL_LEASE_MS;
+  const window = { graceMs, leaseMs, slackBoundMs: EXIT_SLACK_UPDATE_BOUND_MS, ...(opts.ids ? { ids: opts.ids } : {}) };
   const found = await untoldExitAnswers(ctx.db, window);
   if (found.length === 0) return 0;
   const unnoticed = found.filter((f) => !f.noticed).map((f) => f.id);
@@ -166,7 +169,7 @@ export async function tellUnshownExits(ctx: TellExitDeps, opts: { ids?: readonly
   const ours = found.filter((f) => f.claimable && (canUpdateSlack || !f.slack || f.slackOverdue)).map((f) => f.id);
   if (ours.length === 0) return 0;
   const claimed = await claimUntoldExitOutcomes(ctx.db, {
-    graceMs, leaseMs: EXIT_TELL_LEASE_MS, ids: ours, ...(canUpdateSlack ? {} : { slackBoundMs: EXIT_SLACK_UPDATE_BOUND_MS }),
+    graceMs, leaseMs, ids: ours, ...(canUpdateSlack ? {} : { slackBoundMs: EXIT_SLACK_UPDATE_BOUND_MS }),
   });
   let told = 0;
   for (const { row, claim } of claimed) {

@@ -108,14 +108,17 @@ export async function doChecklistItem(
   });
   const outcome = await asItStands(ctx, await perform(ctx, opts.item, opts.actor, view.incident, onHandedOver));
   const tick = await recordCapabilityOutcome(ctx, { incidentId: view.incident.id, item: opts.item, actor: opts.actor, outcome, note: opts.note });
-  // The engine's process finished the item while we waited: it is this request's answer, told here.
-  const ours = tick.alreadyDone && outcome.requestId !== undefined && tick.item.requestId === outcome.requestId;
+  // The engine's process finished the item (done or failed) while we waited: it is this request's
+  // answer, told here — with what it recorded, not what this process said while it still waited.
+  const finished = tick.alreadyDone || (outcome.state === 'pending' && tick.item.state === 'failed');
+  const ours = finished && outcome.requestId !== undefined && tick.item.requestId === outcome.requestId;
   if (ours) await claimAnnouncement(ctx, tick.item.id);
   const alreadyDone = tick.alreadyDone && !ours;
   const done = tick.item.state === 'done';
+  const answer = ours && typeof tick.item.outcome?.summary === 'string' ? tick.item.outcome.summary : outcome.summary;
   return {
-    ...base, ok: done, state: done ? 'done' : outcome.state, alreadyDone, doneBy: tick.item.doneBy, doneAt: tick.item.doneAt,
-    requestId: outcome.requestId ?? null, summary: alreadyDone ? `Already done by ${tick.item.doneBy} at ${tick.item.doneAt?.toISOString()}.` : outcome.summary,
+    ...base, ok: done, state: done ? 'done' : ours ? 'failed' : outcome.state, alreadyDone, doneBy: tick.item.doneBy, doneAt: tick.item.doneAt,
+    requestId: outcome.requestId ?? null, summary: alreadyDone ? `Already done by ${tick.item.doneBy} at ${tick.item.doneAt?.toISOString()}.` : answer,
   };
 }
 

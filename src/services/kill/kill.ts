@@ -361,7 +361,7 @@ function killAlertTitle(result: KillResult): string {
     const cancel = unconfirmed.length === 0
       ? clearCancelPhrase(result.cancel.venues, result.krakenAccess)
       : `open orders on ${unconfirmed.map((v) => v.venue).join(' and ')} could not be confirmed cancelled${unconfirmed.some((v) => v.venue === 'kraken') ? ` — ${stillPending(result.followUp)}` : ''}`;
-    return `Kill switch: ${cancel}; ${result.state === 'pending' ? localHaltPhrase(result.stateConfigProblem !== undefined, result.stateTimedOut) : unsavedHaltPhrase(result.stateConfigProblem !== undefined)}`;
+    return `Kill switch: ${cancel}; ${result.state === 'pending' ? localHaltPhrase(result.stateConfigProblem !== undefined, result.stateTimedOut) : unsavedHaltPhrase(result.stateConfigProblem !== undefined, result.stateTimedOut)}`;
   }
   return result.ok
     ? `Kill switch: trading halted, ${clearCancelPhrase(result.cancel.venues, result.krakenAccess)}`

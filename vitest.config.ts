@@ -29,8 +29,9 @@ export default defineConfig({
     // The tests' PostgreSQL is checked first (tests/support/check-test-database.ts): one line when it is missing.
     // Child processes run bin/ctb.js, i.e. dist/: built here first from the sources under test, and
     // so are the tests' own helper processes (tests/support/build-children.ts). And the migrated
-    // PGlite image every test's embedded database starts from, built once, not per file.
-    globalSetup: ['tests/support/check-test-database.ts', 'tests/support/build-cli.ts', 'tests/support/build-children.ts', 'tests/support/pglite-image.ts'],
+    // PGlite image every test's embedded database starts from, built once, not per file. The three
+    // builds run side by side (tests/support/global-setup.ts).
+    globalSetup: ['tests/support/global-setup.ts'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,

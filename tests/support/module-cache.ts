@@ -36,14 +36,16 @@ export type KeyGenerator = (context: { environment: { name: string } }) => strin
 
 // vitest loads its config file once for the run and again for each project, and calls each project's
 // plugins: the generator is one function for the process, so a run of one project (`--project shared`)
-// computes the same keys as a run of all three and finds their entries.
-const memo = globalThis as { __ctbModuleCacheKey?: KeyGenerator };
+// computes the same keys as a run of all three and finds their entries. It answers with the key the
+// config was last loaded with.
+const memo = globalThis as { __ctbModuleCacheKey?: { key: string; generator: KeyGenerator } };
 
 /** A plugin that adds moduleCacheKey(root) to every cache entry's key. */
 export function moduleCacheKeyPlugin(root: string): Plugin {
   const key = moduleCacheKey(root);
-  memo.__ctbModuleCacheKey ??= ({ environment }) => (environment.name === UNCACHED_ENVIRONMENT ? false : key);
-  const generator = memo.__ctbModuleCacheKey;
+  const held: { key: string; generator: KeyGenerator } = (memo.__ctbModuleCacheKey ??= { key, generator: ({ environment }) => (environment.name === UNCACHED_ENVIRONMENT ? false : held.key) });
+  held.key = key;
+  const { generator } = held;
   return {
     name: 'ctb:module-cache-key',
     configureVitest({ experimental_defineCacheKeyGenerator }) {

@@ -102,7 +102,8 @@ export interface OpenOptions {
   role?: string;
   /**
    * The process runs one command and exits (ConnectOptions.oneShot). The embedded database it opens
-   * itself runs on V8's baseline WebAssembly compiler only (pglite-start.ts, BASELINE_WASM_FLAG).
+   * itself runs on V8's baseline WebAssembly compiler only, validating only the functions it calls
+   * (pglite-start.ts, ONE_SHOT_WASM_FLAGS).
    */
   oneShot?: boolean;
   /** When serving: how long a client may hold the session idle (PGLITE_IDLE_IN_TRANSACTION; pglite-serve.ts). */

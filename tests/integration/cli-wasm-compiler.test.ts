@@ -1,5 +1,5 @@
 // A `ctb` command that opens the embedded database itself for one command runs PGlite's WebAssembly
-// on V8's baseline compiler only (src/db/pglite-start.ts, BASELINE_WASM_FLAG): the optimising
+// on V8's baseline compiler only (src/db/pglite-start.ts, ONE_SHOT_WASM_FLAGS): the optimising
 // compiler's background compiles cost a command that lives a second more CPU than they ever saved.
 // The bot tiers hot functions up to TurboFan, but not what only its start ran hot (BOT_WASM_TIERING_FLAG). Judged by V8's own trace of its WebAssembly
 // compiles in the command's process (--trace-wasm-compilation-times prints one line per compiled

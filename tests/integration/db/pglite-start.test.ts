@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,6 +82,27 @@ describe('the embedded database on a small machine', () => {
     expect(() => copyTemplate(pgDir)).toThrow(/ENOTEMPTY|EEXIST/);
     expect(readFileSync(join(pgDir, 'somebody-elses-file'), 'utf8')).toBe('keep me');
   });
+
+  it("a one-shot process validates a WebAssembly function when it first calls it, not every function when compiling", async () => {
+    // (module (func (export "f") (result i32) i64.const 0)): a valid module whose one function is not.
+    const invalid = [0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 127, 3, 2, 1, 0, 7, 5, 1, 1, 102, 0, 0, 10, 6, 1, 4, 0, 66, 0, 11];
+    // pglite-start.ts as plain JavaScript, run by a process of its own: its flags stay V8's for the process.
+    const dir = freshDir();
+    const { transform } = await import('esbuild');
+    const module = await transform(readFileSync(projectPath('src', 'db', 'pglite-start.ts'), 'utf8'), { loader: 'ts', format: 'esm' });
+    writeFileSync(join(dir, 'pglite-start.mjs'), module.code);
+    writeFileSync(join(dir, 'check.mjs'), `import { useBaselineWasmCompiler } from './pglite-start.mjs';
+      const bytes = new Uint8Array(${JSON.stringify(invalid)});
+      const outcome = (run) => { try { run(); return 'ok'; } catch (err) { return err.constructor.name; } };
+      const before = outcome(() => new WebAssembly.Module(bytes));
+      useBaselineWasmCompiler();
+      const compiled = outcome(() => new WebAssembly.Module(bytes));
+      const called = outcome(() => new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.f());
+      console.log(JSON.stringify({ before, compiled, called }));`);
+    const child = spawnSync(process.execPath, [join(dir, 'check.mjs')], { encoding: 'utf8' });
+    expect(child.status, child.stderr).toBe(0);
+    expect(JSON.parse(child.stdout)).toEqual({ before: 'CompileError', compiled: 'ok', called: 'CompileError' });
+  }, 60_000);
 
   it('without a template, initdb in a child process still initialises a directory', async () => {
     const pgDir = join(freshDir(), 'pglite');

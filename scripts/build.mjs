@@ -10,7 +10,8 @@
 // built at (bin/ctb.js warns when the checkout has moved on since), with the release tag that commit
 // sits on and whether the tree had uncommitted changes: the release facts of the code in dist/, which
 // the go-live audit's release check reads (src/services/release/version.ts), also where no .git is
-// deployed beside it.
+// deployed beside it. dist/build-sources.json records when the build began and the checkout's files it
+// read (scripts/build-inputs.mjs recordSources: bin/ctb.js warns of a source changed since).
 // dist/fast/ holds the one-script builds of `ctb stats` and `ctb mode status` with V8's code cache
 // for each (FAST below, bin/fast-script.js).
 // Beside the JavaScript, dist/pglite-template/ is the embedded database initialised and migrated
@@ -20,7 +21,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { dirname, join, relative } from 'node:path';
-import { inputsUnchanged, outputsIntact, recordInputs } from './build-inputs.mjs';
+import { inputsUnchanged, outputsIntact, recordedInputs, recordInputs, recordSources } from './build-inputs.mjs';
 import { migrationsHash, pgliteVersion } from './pglite-template-key.mjs';
 import { readDescribe } from '../src/domain/git-describe.js';
 import { fastScriptFiles, MANIFEST } from '../bin/fast-script.js';
@@ -393,10 +394,14 @@ if (unchanged) {
   rmSync(old, { recursive: true, force: true });
   what = `built dist/ (${files.length} files)`;
 }
+let inputs = recordedInputs(out);
 if (!unchanged) {
-  const inputs = [result, ...fastBundles].flatMap((b) => Object.keys(b.metafile?.inputs ?? {}).concat(b.inputs ?? []));
-  recordInputs(root, out, inputs.filter((p) => existsSync(join(root, p))), startedAt);
+  inputs = [result, ...fastBundles].flatMap((b) => Object.keys(b.metafile?.inputs ?? {}).concat(b.inputs ?? [])).filter((p) => existsSync(join(root, p)));
+  recordInputs(root, out, inputs, startedAt);
 }
+// What bin/ctb.js compares the checkout's sources with: what this build read, as of when it began
+// (a source changed while it ran is newer, and said to be).
+if (inputs) recordSources(out, inputs, startedAt);
 if (!quiet) process.stderr.write(`${what} in ${Math.round(performance.now() - started)} ms\n`);
 const template = ensureTemplate();
 if (template && !quiet) process.stderr.write(`${template}\n`);

@@ -96,6 +96,8 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     { event: 'database_ready', database: ctx.database.kind, ms: Math.round(performance.now() - opening) },
     `database ready in ${((performance.now() - opening) / 1000).toFixed(1)} s (${ctx.database.kind}, migrations applied); starting the bot's parts`,
   );
+  // The parts' start: the jobs they schedule may miss runs meanwhile, which is the start's doing.
+  const startHold = ctx.jobs.holdStart();
   const running: Array<{ name: string; feature: RunningFeature }> = [];
   const stop = async () => {
     for (const { name, feature } of running.reverse()) {
@@ -139,5 +141,7 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
   } catch (err) {
     await stop();
     throw err;
+  } finally {
+    startHold();
   }
 }

@@ -29,7 +29,7 @@ import { markChecklistAttempt, reopenChecklistItemRecord } from './checklist-rec
 import { announceIncident, type AnnounceDeps } from './announce-incident.js';
 import { latchHalt, type FlattenOutcome, type HaltSaved, type KillPorts } from './runtime.js';
 import { closePositionsAfterKill, type ChecklistItemDeps } from './incident.js';
-import { databaseFailure, localHaltPhrase, unsavedHaltPhrase } from '../../domain/local-halt.js';
+import { databaseFailure, localHaltPhrase, unsavedHaltPhrase, type Killer } from '../../domain/local-halt.js';
 import { clearCancelPhrase, krakenAccessOf, neverLiveNotice, zeroOpenConfirmedPhrase, noKeyNotice, queuedHandOff, type KillFollowUp, type KrakenAccess } from '../../domain/kraken-handoff.js';
 
 /**
@@ -386,17 +386,17 @@ async function resolveKillAlert(ctx: KillDeps, request: KillRequest, result: Kil
 /**
  * The kill's alert title: what is confirmed and what is not. "Trading halted" only once the database
  * holds the halt; a halt saved only in DATA_DIR is said as such, pending until it is written (one
- * saved nowhere, as held by this process alone), with
+ * saved nowhere, as held by the process that killed alone while it runs — by nothing once `ctb kill` exits), with
  * the venues that could not be confirmed clear (none was handed on: without the database there is no
  * follow-up).
  */
-function killAlertTitle(result: KillResult): string {
+function killAlertTitle(result: KillResult, killer: Killer): string {
   if (result.state !== 'written') {
     const unconfirmed = result.cancel.venues.filter((v) => !v.confirmed);
     const cancel = unconfirmed.length === 0
       ? clearCancelPhrase(result.cancel.venues, result.krakenAccess)
       : `open orders on ${unconfirmed.map((v) => v.venue).join(' and ')} could not be confirmed cancelled${unconfirmed.some((v) => v.venue === 'kraken') ? ` — ${stillPending(result.followUp)}` : ''}`;
-    return `Kill switch: ${cancel}; ${result.state === 'pending' ? localHaltPhrase(result.stateConfigProblem !== undefined, result.stateTimedOut) : unsavedHaltPhrase(result.stateConfigProblem !== undefined, result.stateTimedOut)}`;
+    return `Kill switch: ${cancel}; ${result.state === 'pending' ? localHaltPhrase(result.stateConfigProblem !== undefined, result.stateTimedOut) : unsavedHaltPhrase(result.stateConfigProblem !== undefined, result.stateTimedOut, killer)}`;
   }
   if (result.ok) return `Kill switch: trading halted, ${clearCancelPhrase(result.cancel.venues, result.krakenAccess)}`;
   // Never live here: nothing of this bot is on Kraken and nothing goes on cancelling there — what is not confirmed is said instead.
@@ -415,7 +415,8 @@ async function raiseKillAlert(ctx: KillDeps, request: KillRequest, result: KillR
       ctx.alerts.raise({
         source: 'kill',
         severity: 'critical',
-        title: killAlertTitle(result),
+        // `ctb kill` exits once it has answered: its own latch halts nothing after that.
+        title: killAlertTitle(result, request.actor.source === 'cli' ? 'cli' : 'running'),
         fingerprint: `kill:${result.incidentId ?? result.killId}`,
         details: { killId: result.killId, by: request.actor.id, reason: request.reason, trigger: request.trigger, state: result.state,
           incidentId: result.incidentId, survivors, krakenAccess: result.krakenAccess, ordersInFlight: inFlight,

@@ -14,17 +14,21 @@ export const selfHealCommand = defineCommand({
 
 /**
  * `ctb self-heal`'s exit status (EX_TEMPFAIL) when all that kept it from finishing passes by itself:
- * Kraken refusing for now (its rate limit, maintenance) or the order lock held by another holder.
+ * Kraken refusing for now (its rate limit, maintenance), an order whose fills were not booked yet
+ * when the ledger was reconciled, or the order lock held by another holder.
  * Nothing found broken — run it again later.
  */
 export const SELF_HEAL_TRY_AGAIN_EXIT = 75;
 
-/** What only needs a later run: Kraken's passing refusal (deferred), or the lock's holder in the way (busy). */
-const tryAgain = (a: HealAction) => a.status === 'busy' || (a.status === 'deferred' && a.refusedFor !== undefined);
+/**
+ * What only needs a later run: Kraken's passing refusal or an order's fills not booked yet
+ * (deferred), or the lock's holder in the way (busy).
+ */
+const tryAgain = (a: HealAction) => a.status === 'busy' || (a.status === 'deferred' && (a.refusedFor !== undefined || a.waitingFor !== undefined));
 
 /**
  * 0 nothing left to do; 2 the database cannot be used as configured; 75 only Kraken's passing
- * refusals or the lock's holder in the way; 1 anything else not ok — something broken (failed), or
+ * refusals, fills not booked yet, or the lock's holder in the way; 1 anything else not ok — something broken (failed), or
  * intents left unresolved for a reason not known to pass.
  */
 export function selfHealExitCode(r: SelfHealResult): number {

@@ -62,6 +62,11 @@ export interface HealAction {
   attempts?: number;
   /** Set when Kraken refused for a venue-wide, passing reason: which (rate_limited, exchange_unavailable, exchange_maintenance). */
   refusedFor?: string;
+  /**
+   * Set when the check waits only for something that passes by itself: fills_booked — an order went
+   * out or was booked while reconciling, and its fills at Kraken are not in the ledger yet.
+   */
+  waitingFor?: 'fills_booked';
 }
 
 export interface SelfHealResult {
@@ -306,9 +311,14 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       const markBefore = await liveIntentsMark(ctx.db);
       const report = await run(ctx);
       // An order sent (or booked) while Kraken's history was read makes differences that are only
-      // timing: Kraken's trades of an order the ledger has not booked yet. The next pass reconciles.
+      // timing: Kraken's trades of an order the ledger has not booked yet. Nobody is paged. The
+      // watchdog's next pass reconciles; a one-off run has none, so the ledger is left unreconciled:
+      // deferred (the run is not ok, and exits 75: run it again).
       if (!report.ok && (await liveIntentsMark(ctx.db)) !== markBefore) {
-        actions.push({ check: 'reconcile', status: 'skipped', detail: `an order went out or was booked while reconciling (${report.summaryLine}): the next pass reconciles once its fills are booked` });
+        const timing = `an order went out or was booked while reconciling (${report.summaryLine})`;
+        actions.push(nextPass
+          ? { check: 'reconcile', status: 'skipped', detail: `${timing}: the next pass reconciles once its fills are booked` }
+          : { check: 'reconcile', status: 'deferred', waitingFor: 'fills_booked', detail: `${timing}: the ledger is not reconciled; run \`ctb self-heal\` again once its fills are booked` });
         return;
       }
       await record(report.ok

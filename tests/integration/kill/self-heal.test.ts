@@ -174,12 +174,13 @@ describe('self-heal', () => {
     expect(t.alerts.filter((a) => a.severity === 'critical')).toEqual([]);
   });
 
-  it('an order that goes out while Kraken is being read makes the differences timing, not a failure: skipped, nobody paged', async () => {
+  /** A live self-heal whose reconciliation sees an order go out while it reads Kraken's history. */
+  async function orderSentWhileReconciling(runBy?: 'watchdog' | 'once') {
     const t = await setup({ armed: true });
     await updateBotState(t.ctx.db, t.clock, { mode: 'live' });
     t.kraken.mode = 'network_error';
     const result = await selfHeal(t.ctx, {
-      attempts: 5, baseDelayMs: 1, sleep: async () => { t.kraken.mode = 'ok'; },
+      attempts: 5, baseDelayMs: 1, sleep: async () => { t.kraken.mode = 'ok'; }, ...(runBy ? { runBy } : {}),
       reconcile: async () => {
         // The engine sends an order while the reconciliation reads Kraken's history: its trades are
         // at Kraken, not yet in the ledger.
@@ -189,7 +190,22 @@ describe('self-heal', () => {
         return { ok: false, summaryLine: '3 recent unmatched; 1 balance shortfall(s)', reportFile: null };
       },
     });
-    expect(result.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'skipped', detail: expect.stringMatching(/^an order went out or was booked while reconciling \(3 recent unmatched/) });
+    return { t, result };
+  }
+
+  it('an order that goes out while the watchdog reads Kraken makes the differences timing, not a failure: skipped, nobody paged', async () => {
+    const { t, result } = await orderSentWhileReconciling('watchdog');
+    expect(result.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'skipped', detail: expect.stringMatching(/^an order went out or was booked while reconciling \(3 recent unmatched.*: the next pass reconciles once its fills are booked$/) });
+    expect(t.alerts.filter((a) => a.severity === 'critical')).toEqual([]);
+  });
+
+  it.each([undefined, 'once'] as const)('a one-off run (runBy %s) that an order interrupts leaves the ledger unreconciled: deferred, says to run it again, exits 75, nobody paged', async (runBy) => {
+    const { t, result } = await orderSentWhileReconciling(runBy);
+    const reconcile = result.actions.find((a) => a.check === 'reconcile');
+    expect(reconcile).toMatchObject({ status: 'deferred', detail: expect.stringMatching(/^an order went out or was booked while reconciling \(3 recent unmatched.*: the ledger is not reconciled; run `ctb self-heal` again once its fills are booked$/) });
+    expect(reconcile?.detail).not.toMatch(/next pass/);
+    expect(result.ok).toBe(false);
+    expect(selfHealExitCode(result)).toBe(SELF_HEAL_TRY_AGAIN_EXIT);
     expect(t.alerts.filter((a) => a.severity === 'critical')).toEqual([]);
   });
 

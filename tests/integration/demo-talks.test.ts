@@ -73,7 +73,9 @@ describe('a replay run that talks', () => {
   });
 
   it('logs one info line per order, per fill and per close, the close with its realised PnL', async () => {
-    const closed = await database.db.select().from(trades);
+    // In the order opened, which is the order closed (one position at a time), as the close lines are
+    // logged: a closed trade is an updated row, which a read without ORDER BY may return anywhere.
+    const closed = await database.db.select().from(trades).orderBy(trades.id);
     expect(closed.length).toBeGreaterThanOrEqual(2);
     expect(closed.every((t) => t.status === 'closed')).toBe(true);
     const events = (kind: string) => lines.filter((l) => l.event === kind);

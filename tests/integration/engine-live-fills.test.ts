@@ -229,7 +229,8 @@ describe('live engine with orders in flight and faults', () => {
       hooks: (sim) => ({ afterIntent: (intent) => { if (intent.purpose === 'entry') sim.sim.state.balances['ZUSD'] = '50.0000'; } }),
     });
     await engine.start();
-    const intents = await database().db.select().from(orderIntents);
+    // The first written (the entry the account could not pay for), not whichever the table returns first.
+    const intents = await database().db.select().from(orderIntents).orderBy(orderIntents.id);
     expect(intents.length).toBeGreaterThan(0);
     expect(intents.every((i) => i.status === 'refused')).toBe(true);
     expect(intents[0]!.error).toMatch(/insufficient funds: .* needs \d+\.\d\d USD with fees; the exchange's free balance is 50\.00 USD/);

@@ -51,7 +51,8 @@ describe.each<DbKind>(['postgres', 'pglite'])('engine on the replay feed (%s)', 
     expect(dec(trade.capitalBuffer!).gte(0)).toBe(true);
     // Sized at 20% of equity: the notional is about 2 000 of the 10 000 starting balance.
     expect(dec(trade.quantity).times(trade.entryPrice).toNumber()).toBeCloseTo(2000, -1);
-    const intents = await database.db.select().from(orderIntents);
+    // In the order written: the entry, updated to filled after the exit was written, may come back after it unordered.
+    const intents = await database.db.select().from(orderIntents).orderBy(orderIntents.id);
     expect(intents.map((i) => [i.purpose, i.status, i.feed])).toEqual([['entry', 'filled', 'replay'], ['exit', 'filled', 'replay']]);
     expect(await database.db.select().from(paperOrders)).toHaveLength(2);
     // /metrics counts what the engine sent.

@@ -142,7 +142,8 @@ describe('ctb audit-log', () => {
     expect(err).toMatch(message);
     expect(err).toMatch(/\n\(run ctb audit-log --help for its usage and options\)\n$/);
     // The malformed attempt itself is in the trail, with its usage result.
-    const after = await database.db.select().from(commandLog);
+    // In the order written, so the last is the newest (rows fill space freed by earlier deletes anywhere).
+    const after = await database.db.select().from(commandLog).orderBy(commandLog.id);
     expect(after.length).toBe(before + 1);
     expect(after.at(-1)).toMatchObject({ source: 'cli', command: 'audit-log', allowed: true });
     expect(after.at(-1)?.result).toMatch(/^bad_(since|limit|user|command): /);

@@ -67,6 +67,11 @@ const SHOWN_GRACE_MS = 2_000;
  * it on the database's clock and swept (`sweptPastTheGrace`).
  */
 const ROOMY_GRACE_MS = 20_000;
+/**
+ * The grace in the cases whose requester is gone before the answer (it exited, or was killed): nothing
+ * can show the answer, so the grace only delays the telling they wait for. They do not wait it out.
+ */
+const GONE_REQUESTER_GRACE_MS = 200;
 
 /** A worker whose engine opened one position on the V's cross up and now idles. */
 async function workerWithOpenTrade(env: Record<string, string> = {}, opts: { exitShownGraceMs?: number } = {}): Promise<number> {
@@ -506,7 +511,7 @@ describe('ctb exit', () => {
   });
 
   it('an exit carried out after its requester stopped waiting is told to the alert channel', async () => {
-    const id = await workerWithOpenTrade();
+    const id = await workerWithOpenTrade({}, { exitShownGraceMs: GONE_REQUESTER_GRACE_MS });
     await worker!.runner.stop();
     expect((await cli('exit', String(id), '--yes', '--wait', '0')).code).toBe(1);
     worker!.restartRunner();
@@ -517,7 +522,7 @@ describe('ctb exit', () => {
   });
 
   it('a `ctb exit` killed while pending and answered within its wait: the alert channel is told shortly after the answer, once', async () => {
-    const id = await workerWithOpenTrade();
+    const id = await workerWithOpenTrade({}, { exitShownGraceMs: GONE_REQUESTER_GRACE_MS });
     await worker!.runner.stop();
     // A 60-second wait the shell will never finish: it dies at once, and the engine answers well within the wait.
     await killedWhilePending(id, '60');
@@ -611,18 +616,17 @@ describe('ctb exit', () => {
   }, 40_000);
 
   it('a `ctb exit --wait` killed while pending leaves its wait in the request: the engine that runs it after that wait tells the alert channel', async () => {
-    const id = await workerWithOpenTrade();
+    const id = await workerWithOpenTrade({}, { exitShownGraceMs: GONE_REQUESTER_GRACE_MS });
     await worker!.runner.stop();
     // The operator's shell, another process, dies (SIGKILL: no handler runs) while the exit is pending.
     await killedWhilePending(id, '2');
     const [asked] = await database.db.select().from(engineRequests);
     expect(asked).toMatchObject({ status: 'pending', params: { target: id, mode: 'paper', waitMs: 2000, writtenAt: expect.any(String) } });
-    // The engine's process takes it once the dead requester's wait is over on the database's clock.
-    for (let i = 0; i < 500; i++) {
-      const [over] = await execute<{ over: boolean }>(database.db, sql`select now() > (params ->> 'writtenAt')::timestamptz + interval '2 seconds' as over from engine_requests where id = 1`);
-      if (over?.over) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    // The engine's process takes it once the dead requester's wait is over on the database's clock:
+    // written 3 s earlier there, its 2 s wait is over (nothing shows it now but that clock).
+    await writtenAgo(1, '3 seconds');
+    const [over] = await execute<{ over: boolean }>(database.db, sql`select now() > (params ->> 'writtenAt')::timestamptz + interval '2 seconds' as over from engine_requests where id = 1`);
+    expect(over?.over).toBe(true);
     worker!.restartRunner();
     expect(await waitForEngineRequest(database.db, 1, { timeoutMs: 10_000 })).toMatchObject({ status: 'done' });
     expect(await exitAlertsWithin(10_000)).toEqual([expect.objectContaining({

@@ -534,6 +534,8 @@ describe('ctb exit', () => {
     })]);
     // Within the grace after the answer, long before the dead shell's minute would have run out.
     expect(Date.now() - answered).toBeLessThan(15_000);
+    // The alert is raised inside the transaction that marks the exit told: the mark shows once it commits.
+    await waitUntil(async () => (await database.db.select().from(engineRequests))[0]?.outcomeToldAt != null, 20_000, () => 'the exit to be marked told');
     const [row] = await database.db.select().from(engineRequests);
     expect(row).toMatchObject({ answerShownAt: null, outcomeToldAt: expect.any(Date) });
     await pause(1_000);

@@ -3,9 +3,10 @@
 // the `prepare` script and `npm run build` rebuilds it; nothing is compiled at run time. A command
 // with a one-script build in dist/fast/ (`ctb stats`, `ctb mode status`) runs from it
 // (bin/fast-script.js); every other command, and any command whose script is missing, from dist/ctb.js.
-// In a git checkout whose HEAD has moved since the build (a pull without `npm ci`), it says so on
-// stderr and runs the build it has: refusing would also refuse `ctb kill`.
-import { existsSync, readFileSync } from 'node:fs';
+// In a git checkout whose HEAD has moved since the build (a pull without `npm ci`), or whose sources
+// changed since (an edit not built: changedSource below), it says so on stderr and runs the build it
+// has: refusing would also refuse `ctb kill`.
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fastScriptFor, loadFastScript } from './fast-script.js';
@@ -60,15 +61,48 @@ function builtCommit() {
   }
 }
 
-const built = builtCommit();
-if (built) {
-  const head = headCommit();
-  if (head && head !== built) {
-    process.stderr.write(
-      `ctb: warning: dist/ was built at commit ${built.slice(0, 12)} but the checkout is at ${head.slice(0, 12)}; ` +
-        'run `npm run build` (or `npm ci`) to run the code you checked out.\n',
-    );
+/**
+ * A source of the checkout changed (or gone) since dist/ was built from it, as far as the directories
+ * tell cheaply (dist/build-sources.json: scripts/build-inputs.mjs recordSources says how far), or
+ * null: none, no readable record, or a path that cannot be stat'ed — never a reason to stop a command.
+ * Read here, not from a module of its own: importing one cost `ctb --help` about half a millisecond.
+ */
+function changedSource() {
+  let stamp;
+  try {
+    stamp = JSON.parse(read(join(root, 'dist', 'build-sources.json')) ?? 'null');
+  } catch {
+    return null;
   }
+  const since = stamp?.since;
+  if (typeof since !== 'number' || stamp.dirs === null || typeof stamp.dirs !== 'object') return null;
+  const changed = (p) => {
+    const st = statSync(join(root, p), { throwIfNoEntry: false });
+    return st === undefined || st.mtimeMs >= since;
+  };
+  try {
+    for (const [dir, names] of Object.entries(stamp.dirs)) {
+      if (!Array.isArray(names) || !changed(dir)) continue;
+      const name = names.find((n) => changed(dir === '.' ? n : `${dir}/${n}`));
+      if (name !== undefined) return dir === '.' ? name : `${dir}/${name}`;
+    }
+  } catch {
+    // not a directory any more, no permission: nothing it can tell
+  }
+  return null;
+}
+
+const built = builtCommit();
+const head = built ? headCommit() : null;
+if (head && head !== built) {
+  process.stderr.write(
+    `ctb: warning: dist/ was built at commit ${built.slice(0, 12)} but the checkout is at ${head.slice(0, 12)}; ` +
+      'run `npm run build` (or `npm ci`) to run the code you checked out.\n',
+  );
+} else if (head) {
+  // HEAD as built, but a source edited since (and not built).
+  const changed = changedSource();
+  if (changed) process.stderr.write(`ctb: warning: dist/ was built from older sources (${changed} changed since): run \`npm run build\`.\n`);
 }
 
 const fastDir = join(root, 'dist', 'fast');

@@ -1,7 +1,7 @@
 // `ctb self-heal`: check the database, a saved kill, the exchange and the engine heartbeat; repair
 // what can be repaired (retry with backoff, write saved kills, resync orders); never lifts a halt.
 import { z } from 'zod';
-import { selfHeal, type SelfHealResult } from '../src/services/self-heal/self-heal.js';
+import { selfHeal, type HealAction, type SelfHealResult } from '../src/services/self-heal/self-heal.js';
 import { defineCommand } from './define.js';
 
 export const selfHealCommand = defineCommand({
@@ -9,20 +9,32 @@ export const selfHealCommand = defineCommand({
   summary: 'detect and repair a lost database, exchange errors, a stale engine heartbeat; never resumes a halt',
   role: 'operator',
   args: z.object({ attempts: z.number({ error: 'expected a whole number of attempts from 1 to 10' }).int('expected a whole number of attempts from 1 to 10').min(1, 'expected at least 1 attempt').max(10, 'expected at most 10 attempts').optional().default(5) }),
-  run: (ctx, args): Promise<SelfHealResult> => selfHeal(ctx, { attempts: args.attempts, alwaysResync: true }),
+  run: (ctx, args): Promise<SelfHealResult> => selfHeal(ctx, { attempts: args.attempts, alwaysResync: true, runBy: 'once' }),
 });
 
 /**
- * `ctb self-heal`'s exit status when the only thing that kept it from finishing is the order lock,
- * held by another holder (EX_TEMPFAIL): nothing found broken, but intents not resolved — run it again.
+ * `ctb self-heal`'s exit status (EX_TEMPFAIL) when all that kept it from finishing passes by itself:
+ * Kraken refusing for now (its rate limit, maintenance), an order whose fills were not booked yet
+ * when the ledger was reconciled, or the order lock held by another holder.
+ * Nothing found broken — run it again later.
  */
-export const SELF_HEAL_BUSY_EXIT = 75;
+export const SELF_HEAL_TRY_AGAIN_EXIT = 75;
 
-/** 0 nothing left to do; 2 the database cannot be used as configured; 1 something broken, refused for now or left for later; 75 only the lock's holder in the way. */
+/**
+ * What only needs a later run: Kraken's passing refusal or an order's fills not booked yet
+ * (deferred), or the lock's holder in the way (busy).
+ */
+const tryAgain = (a: HealAction) => a.status === 'busy' || (a.status === 'deferred' && (a.refusedFor !== undefined || a.waitingFor !== undefined));
+
+/**
+ * 0 nothing left to do; 2 the database cannot be used as configured; 75 only Kraken's passing
+ * refusals, fills not booked yet, or the lock's holder in the way; 1 anything else not ok — something broken (failed), or
+ * intents left unresolved for a reason not known to pass.
+ */
 export function selfHealExitCode(r: SelfHealResult): number {
   if (r.ok) return 0;
   if (r.configurationError) return 2;
-  return r.actions.some((a) => a.status === 'failed' || a.status === 'deferred') ? 1 : SELF_HEAL_BUSY_EXIT;
+  return r.actions.every((a) => a.status === 'ok' || a.status === 'healed' || a.status === 'skipped' || tryAgain(a)) ? SELF_HEAL_TRY_AGAIN_EXIT : 1;
 }
 
 export function renderSelfHeal(r: SelfHealResult): string {

@@ -5,3 +5,6 @@ export declare function inputsUnchanged(root: string, out: string): boolean;
 export declare function recordInputs(root: string, out: string, inputs: string[], startedAt: number): boolean;
 export declare function outputsOf(out: string): Record<string, [size: number, mtimeMs: number]>;
 export declare function outputsIntact(out: string): boolean;
+export declare const SOURCES_STAMP: string;
+export declare function recordedInputs(out: string): string[] | null;
+export declare function recordSources(out: string, inputs: string[], since: number): void;

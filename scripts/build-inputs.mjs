@@ -11,6 +11,7 @@ import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync 
 import { join } from 'node:path';
 
 export const INPUTS_RECORD = 'build-inputs.json';
+export const SOURCES_STAMP = 'build-sources.json';
 
 /** Files every build reads besides esbuild's inputs: the build itself, the package set, the compiler options. */
 export const BUILD_SETTINGS = [
@@ -35,10 +36,11 @@ export function inputsDigest(root, inputs) {
 
 /**
  * Files of `out` that are not the build's output as recorded: the record itself, build-info.json
- * (rewritten by every build, also an unchanged one, with the checkout's commit), the database
+ * (rewritten by every build, also an unchanged one, with the checkout's commit), build-sources.json
+ * (likewise, with when the build began: recordSources), the database
  * template (kept by its own key, scripts/pglite-template-key.mjs) and a build's temporary files.
  */
-const NOT_OUTPUT = new Set([INPUTS_RECORD, 'build-info.json', 'pglite-template', 'pglite-template.json']);
+const NOT_OUTPUT = new Set([INPUTS_RECORD, 'build-info.json', SOURCES_STAMP, 'pglite-template', 'pglite-template.json']);
 
 /** Each file of `out` the build wrote (relative path, '/'-separated) with its size and modification time. */
 export function outputsOf(out) {
@@ -64,6 +66,12 @@ function readRecord(out) {
   } catch {
     return null;
   }
+}
+
+/** The files the build recorded in `out` read (root-relative), or null when there is no record. */
+export function recordedInputs(out) {
+  const inputs = readRecord(out)?.inputs;
+  return Array.isArray(inputs) ? inputs : null;
 }
 
 /** Whether the build recorded in `out` read exactly what `root` holds now (false when there is no record). */
@@ -113,4 +121,27 @@ export function recordInputs(root, out, inputs, startedAt) {
   writeFileSync(tmp, `${JSON.stringify({ digest: inputsDigest(root, files), inputs: files, outputs: outputsOf(out) })}\n`);
   renameSync(tmp, target);
   return true;
+}
+
+/** The checkout's own files among a build's inputs (root-relative, '/'-separated): no package's. */
+const ownFile = (p) => !p.startsWith('../') && !p.split('/').includes('node_modules');
+
+/**
+ * Writes `out`/build-sources.json for bin/ctb.js, which warns when a source changed after the build
+ * began: `since` (ms since the epoch, when it began) and the checkout's own files among `inputs`, by
+ * directory. bin/ctb.js stats each directory, and a directory's files only when it changed: a file
+ * added, deleted or replaced moves its directory's time (git checkout, stash and reset; editors that
+ * save by writing a new file and renaming it over the old one; sed -i). A file rewritten in place
+ * leaves its directory as it was and goes unseen: stat'ing every source (some 530) on every start
+ * cost `ctb --help` some 6 ms of CPU in 20-odd of its own, the directories (some 50) about 0.1 ms.
+ */
+export function recordSources(out, inputs, since) {
+  const dirs = {};
+  for (const p of [...new Set(inputs)].filter(ownFile).sort()) {
+    const at = p.lastIndexOf('/');
+    (dirs[at === -1 ? '.' : p.slice(0, at)] ??= []).push(p.slice(at + 1));
+  }
+  const tmp = join(out, `.${SOURCES_STAMP}-${process.pid}`);
+  writeFileSync(tmp, `${JSON.stringify({ since, dirs })}\n`);
+  renameSync(tmp, join(out, SOURCES_STAMP));
 }

@@ -10,7 +10,8 @@
 // built at (bin/ctb.js warns when the checkout has moved on since), with the release tag that commit
 // sits on and whether the tree had uncommitted changes: the release facts of the code in dist/, which
 // the go-live audit's release check reads (src/services/release/version.ts), also where no .git is
-// deployed beside it.
+// deployed beside it. dist/build-sources.json records when the build began and the checkout's files it
+// read (scripts/build-inputs.mjs recordSources: bin/ctb.js warns of a source changed since).
 // dist/fast/ holds the one-script builds of `ctb stats` and `ctb mode status` with V8's code cache
 // for each (FAST below, bin/fast-script.js).
 // Beside the JavaScript, dist/pglite-template/ is the embedded database initialised and migrated
@@ -18,8 +19,9 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { dirname, join, relative } from 'node:path';
-import { inputsUnchanged, outputsIntact, recordInputs } from './build-inputs.mjs';
+import { inputsUnchanged, outputsIntact, recordedInputs, recordInputs, recordSources } from './build-inputs.mjs';
 import { migrationsHash, pgliteVersion } from './pglite-template-key.mjs';
 import { readDescribe } from '../src/domain/git-describe.js';
 import { fastScriptFiles, MANIFEST } from '../bin/fast-script.js';
@@ -245,6 +247,19 @@ async function buildFastBundle(fast) {
     if (!text.includes(from)) throw new Error(`build: no ${from} in the one-script build of ${fast.name}`);
     text = text.split(from).join(`__ctbImport(${JSON.stringify(spec)})`);
   }
+  // The packages the script both requires (a bundled package's static import of one left out) and
+  // imports (__ctbImport above) are one module, the ES module the import gives: a package's exports
+  // give require() its CommonJS copy otherwise, a second copy of the package loaded and compiled
+  // beside the first (drizzle-orm/pglite's require of PGlite: ~520 KB of JavaScript, ~13 CPU-ms and
+  // ~1,250 page faults of `ctb stats` and `ctb mode status` on the embedded database). Node (>= 20.19)
+  // requires an ES module; the require is made when a property is first read (by then the import
+  // has finished: a require while the same module is still being imported throws).
+  for (const spec of [...dynamic].filter((d) => !isBuiltin(d))) {
+    const from = `require(${JSON.stringify(spec)})`;
+    if (!text.includes(from)) continue;
+    const esm = `require(require("node:url").fileURLToPath(__ctbResolve(${JSON.stringify(spec)})))`;
+    text = text.split(from).join(`((m) => new Proxy({}, { get: (_, key) => (m ??= ${esm})[key] }))()`);
+  }
   const left = text.match(/(?<![\w$.])import\(\s*["'`]/);
   if (left) throw new Error(`build: the one-script build of ${fast.name} keeps an import() it cannot run: ${text.slice(left.index, left.index + 60)}`);
   // esbuild writes code in ASCII (escaping every other character) but keeps some comments as written:
@@ -379,10 +394,14 @@ if (unchanged) {
   rmSync(old, { recursive: true, force: true });
   what = `built dist/ (${files.length} files)`;
 }
+let inputs = recordedInputs(out);
 if (!unchanged) {
-  const inputs = [result, ...fastBundles].flatMap((b) => Object.keys(b.metafile?.inputs ?? {}).concat(b.inputs ?? []));
-  recordInputs(root, out, inputs.filter((p) => existsSync(join(root, p))), startedAt);
+  inputs = [result, ...fastBundles].flatMap((b) => Object.keys(b.metafile?.inputs ?? {}).concat(b.inputs ?? [])).filter((p) => existsSync(join(root, p)));
+  recordInputs(root, out, inputs, startedAt);
 }
+// What bin/ctb.js compares the checkout's sources with: what this build read, as of when it began
+// (a source changed while it ran is newer, and said to be).
+if (inputs) recordSources(out, inputs, startedAt);
 if (!quiet) process.stderr.write(`${what} in ${Math.round(performance.now() - started)} ms\n`);
 const template = ensureTemplate();
 if (template && !quiet) process.stderr.write(`${template}\n`);

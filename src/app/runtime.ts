@@ -15,6 +15,7 @@ import { effectiveMode, getBotState } from '../services/bot-state.js';
 import { tradingStateOf } from '../domain/trading-state.js';
 import { onlyReplayOrders } from '../db/queries/ledger-intents.js';
 import { engineStanding } from '../services/engine-lease/runtime.js';
+import { readEngineHolder } from '../services/engine-lease/holder-view.js';
 
 /** How long the banner waits for the engine's first try for its lease (one query; a stalled database is said as such). */
 const BANNER_LEASE_WAIT_MS = 5_000;
@@ -114,8 +115,15 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     const tradingState = tradingStateOf(state);
     // Its first try for the engine lease answered: a standby says it is one, not that it trades.
     const engine = await engineStanding(ctx, BANNER_LEASE_WAIT_MS);
+    // A process without an engine (role web) names the one that trades: one read of the lease row.
+    const engineHolder = engine === undefined && opts.role === 'web'
+      ? await readEngineHolder(ctx).catch((err: unknown) => {
+        logger.warn({ err }, 'could not read the engine lease for the start banner');
+        return null;
+      })
+      : undefined;
     const banner = startBanner({
-      config: opts.config, port, role: opts.role, feed: opts.feed, database: ctx.database.kind, cwd: process.cwd(), engine,
+      config: opts.config, port, role: opts.role, feed: opts.feed, database: ctx.database.kind, cwd: process.cwd(), engine, engineHolder,
       mode: effectiveMode(state, opts.config.IS_LIVE), tradingState, haltedReason: state.haltedReason,
       ...(tradingState === 'halted' ? { onlyReplayBooked: await onlyReplayOrders(ctx.db) } : {}),
     });

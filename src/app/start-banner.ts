@@ -4,6 +4,7 @@ import { relative, resolve } from 'node:path';
 import type { Config } from '../config/env.js';
 import { formatDuration } from '../config/duration.js';
 import type { EngineStanding } from '../services/engine-lease/keeper.js';
+import { agoPhrase, type EngineHolderView } from '../domain/engine-holder.js';
 
 export interface BannerFacts {
   config: Config;
@@ -21,6 +22,11 @@ export interface BannerFacts {
   cwd: string;
   /** This process's part in the engine (engine-lease/runtime.ts engineStanding); absent when it runs none (role web). */
   engine?: EngineStanding | undefined;
+  /**
+   * The engine lease as the database shows it, read when this process runs no engine (role web);
+   * null when it could not be read.
+   */
+  engineHolder?: EngineHolderView | null | undefined;
 }
 
 export const NEXT_COMMANDS: ReadonlyArray<readonly [string, string]> = [
@@ -84,9 +90,25 @@ function haltedLine(f: BannerFacts): string[] {
  * holding the engine lease trades it — a standby says so, and whose engine trades.
  */
 function tradingPhrase(f: BannerFacts): string {
+  if (runsNoEngine(f)) return 'not trading here: this process serves Slack and HTTP and runs no engine';
   if (f.engine?.kind === 'standby') return `STANDBY: not trading here (the engine runs in ${f.engine.holder}; trading ${f.tradingState} there)`;
   if (f.engine?.kind === 'asking') return `not trading yet: the engine lease is not taken (trading ${f.tradingState} once it is)`;
   return `trading ${f.tradingState}`;
+}
+
+/** A process that runs no engine (role web) serves Slack and HTTP only: it never trades, whatever the bot's state. */
+const runsNoEngine = (f: BannerFacts): boolean => f.engine === undefined && f.role === 'web';
+
+/** Who trades for a process that does not: the engine lease's holder, as the database shows it. */
+function engineLine(f: BannerFacts): string[] {
+  if (!runsNoEngine(f)) return [];
+  const h = f.engineHolder;
+  const worker = 'a worker (`ctb start --role worker`)';
+  if (!h) return [`  engine    runs in ${worker}; the engine lease could not be read to say which`];
+  const holder = `${h.host}:${h.pid} (${h.role})`;
+  if (h.state === 'running') return [`  engine    runs in ${holder}, heartbeat ${agoPhrase(h.heartbeatAgeMs ?? 0)}: trading ${f.tradingState} there`];
+  if (h.state === 'stale') return [`  engine    none running: the lease of ${holder} went stale at ${h.staleSince}; nothing trades until ${worker} takes it over`];
+  return [`  engine    none running: nothing trades until ${worker} takes the engine lease`];
 }
 
 function standbyLine(f: BannerFacts): string[] {
@@ -114,6 +136,7 @@ export function startBanner(f: BannerFacts): { message: string; fields: Record<s
     `ctb running on port ${f.port} (${armed}, ${f.database}, feed ${f.feed})`,
     `  mode      ${f.mode}${config.IS_LIVE ? '' : ' (IS_LIVE is not set: no order can reach Kraken)'}, ${tradingPhrase(f)}, role ${f.role}`,
     ...standbyLine(f),
+    ...engineLine(f),
     ...haltedLine(f),
     `  database  ${database}`,
     ...(f.role === 'web' ? [] : [`  feed      ${feed}`]),
@@ -130,6 +153,7 @@ export function startBanner(f: BannerFacts): { message: string; fields: Record<s
     fields: {
       banner: {
         port: f.port, role: f.role, feed: f.feed, database: f.database, armed: config.IS_LIVE, mode: f.mode, tradingState: f.tradingState,
+        ...(runsNoEngine(f) && f.engineHolder !== undefined ? { engineHolder: f.engineHolder === null ? null : { state: f.engineHolder.state, holderId: f.engineHolder.holderId } } : {}),
         engine: f.engine === undefined ? 'none in this process' : f.engine.kind === 'engine' ? 'this process' : f.engine.kind === 'standby' ? `standby behind ${f.engine.holder}` : 'lease not taken yet',
         databaseText: database, feedText: feed, slack, urls, next: NEXT_COMMANDS.map(([c]) => c),
       },

@@ -2,11 +2,12 @@
 // machine output, exit codes 0 ok / 1 check failed or work not done / 2 usage or config error (README).
 // Loading is lazy: `ctb <name> …` imports only the module that registers <name> (see
 // commands/index.ts); `ctb --help`, `ctb` alone and an unknown name get every command's name and
-// one-line summary without importing any of them.
+// one-line summary without importing any of them — but an unknown name with no command near it, which
+// imports them all to look for a deeper command it names (`ctb notify` → ctb incident done notify_stakeholders).
 import { Command, CommanderError } from 'commander';
 import type { CliIo } from './io.js';
 import { cliCommands, type CliCommandEntry } from './commands/index.js';
-import { commandAt, commandPath, describeUsageError, helpHintFor, reportUsageError, usageProblem, wantsJson } from './usage-errors.js';
+import { commandAt, commandPath, describeUsageError, helpHintFor, reportUsageError, usageProblem, wantsJson, withDeeperSuggestion } from './usage-errors.js';
 
 const HELP_HINT = '(run ctb --help for the commands and their options)';
 
@@ -166,7 +167,11 @@ export async function runCli(argv: string[], callerIo: CliIo): Promise<number> {
       }
       held = '';
       const words = err.code === 'commander.unknownCommand' && argv[0] === 'help' ? argv.slice(1) : argv;
-      const problem = describeUsageError(program, words, err);
+      // The whole tree is loaded only for a word nothing near among the program's commands: an error's path.
+      const problem = await withDeeperSuggestion(program, words, describeUsageError(program, words, err), async () => {
+        const { fullProgram } = await import('./completion.js');
+        return fullProgram(io, cliCommands);
+      });
       reportUsageError(io, problem, wantsJson(argv), helpHintFor(program, words, problem));
       return 2;
     }

@@ -3,7 +3,7 @@
 // object on stdout instead of text.
 import type { Command, CommanderError } from 'commander';
 import { parseDuration } from '../config/duration.js';
-import { didYouMean, meantOneOf, nearestWords, similarWords } from '../suggest-similar.js';
+import { didYouMean, meantOneOf, nearestWords, partialMatches, similarWords } from '../suggest-similar.js';
 import type { CliIo } from './io.js';
 
 export interface UsageProblem {
@@ -72,6 +72,59 @@ function negativeDuration(commanderMessage: string): string | undefined {
   return word !== undefined && !word.startsWith('--') && parseDuration(word.slice(1)) !== undefined ? word : undefined;
 }
 
+function unknownCommandMessage(program: Command, command: Command, word: string, hint: string): string {
+  return `unknown command '${word}'${command === program ? '' : ` for '${commandPath(command)}'`}${hint}`;
+}
+
+/** At most this many deeper commands are offered: more, and the word names nothing in particular. */
+const MAX_DEEPER = 4;
+
+/**
+ * The command lines below `command` that end in a word near `word` (naming a part of it, else by
+ * spelling): its subcommands' subcommands at any depth, and the listed choices of each one's first argument
+ * (`ctb incident notify` → ctb incident done notify_stakeholders). Its own subcommands are not
+ * among them: the caller has looked there.
+ */
+export function deeperCommands(command: Command, word: string): string[] {
+  const ends: Array<{ end: string; line: string }> = [];
+  const walk = (c: Command, depth: number) => {
+    for (const sub of c.createHelp().visibleCommands(c).filter((x) => x.name() !== 'help')) {
+      if (depth > 0) ends.push({ end: sub.name(), line: commandPath(sub) });
+      for (const choice of sub.registeredArguments[0]?.argChoices ?? []) ends.push({ end: choice, line: `${commandPath(sub)} ${choice}` });
+      walk(sub, depth + 1);
+    }
+  };
+  walk(command, 0);
+  // A word that names a part of a deeper command ("notify" of notify_stakeholders) says more than a
+  // spelling three edits away ("verify"): parts first, then spelling.
+  const words = ends.map((e) => e.end);
+  const named = partialMatches(word, words);
+  const near = new Set(named.length > 0 ? named : similarWords(word, words));
+  const lines = [...new Set(ends.filter((e) => near.has(e.end)).map((e) => e.line))];
+  return lines.length <= MAX_DEEPER ? lines : [];
+}
+
+/**
+ * An unknown command with nothing near it where it was typed, suggested from deeper down: the whole
+ * command line it may have meant. Under the program, whose commands are registered by name only
+ * until one runs (program.ts), `wholeTree` gives every command with its subcommands.
+ */
+export async function withDeeperSuggestion(program: Command, argv: string[], problem: UsageProblem, wholeTree: () => Promise<Command>): Promise<UsageProblem> {
+  if (problem.code !== 'commander.unknownCommand' || problem.suggestion.length > 0) return problem;
+  const { command, operands } = commandAt(program, argv);
+  const word = operands[0];
+  if (word === undefined) return problem;
+  let tree = command;
+  try {
+    if (command === program) tree = await wholeTree();
+  } catch {
+    return problem; // a module that cannot load leaves the error as commander's words had it
+  }
+  const lines = deeperCommands(tree, word);
+  if (lines.length === 0) return problem;
+  return { ...problem, error: unknownCommandMessage(program, command, word, meantOneOf(lines)), suggestion: lines };
+}
+
 /** What the error means, with a suggestion where one is close. */
 export function describeUsageError(program: Command, argv: string[], err: CommanderError): UsageProblem {
   const { command, operands } = commandAt(program, argv);
@@ -96,7 +149,7 @@ export function describeUsageError(program: Command, argv: string[], err: Comman
       suggestion = slack.commands;
       hint = ` (${slack.text})`;
     }
-    message = `unknown command '${word}'${command === program ? '' : ` for '${commandPath(command)}'`}${hint}`;
+    message = unknownCommandMessage(program, command, word, hint);
   } else if (err.code === 'commander.excessArguments') {
     // Commander names the leaf alone ("too many arguments for 'override'"): name it as typed.
     message = message.replace(`for '${command.name()}'`, `for '${commandPath(command)}'`);

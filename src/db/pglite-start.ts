@@ -41,11 +41,46 @@ export async function pgliteStartParams(): Promise<string[]> {
 export const BASELINE_WASM_FLAG = '--liftoff-only';
 
 /**
- * Sets BASELINE_WASM_FLAG in this process, before PGlite compiles its WebAssembly: for the rest of
+ * V8's flag for the same one-shot process: each WebAssembly function is validated when it is first
+ * compiled, as it is compiled only when first called, instead of all of PGlite's (some 13,700
+ * functions, 6.4 MB of code) on background threads while the module is compiled, for a command that
+ * calls some 2,200 of them. Measured compiling pglite.wasm with Liftoff only: ~43 CPU-ms
+ * validating everything, ~13 with this flag (~30 of a one-shot command's ~450). A function whose
+ * code were invalid (a damaged pglite.wasm) throws V8's CompileError when first called instead of
+ * failing the module's compile: opening the database fails either way for those that start it.
+ */
+export const LAZY_WASM_VALIDATION_FLAG = '--wasm-lazy-validation';
+
+/** The V8 flags of a process that opens PGlite for one command (the command, and initdb's child). */
+export const ONE_SHOT_WASM_FLAGS: readonly string[] = [BASELINE_WASM_FLAG, LAZY_WASM_VALIDATION_FLAG];
+
+/**
+ * Sets ONE_SHOT_WASM_FLAGS in this process, before PGlite compiles its WebAssembly: for the rest of
  * the process, so only in one that exits after its command (OpenOptions.oneShot).
  */
 export function useBaselineWasmCompiler(): void {
-  setFlagsFromString(BASELINE_WASM_FLAG);
+  for (const flag of ONE_SHOT_WASM_FLAGS) setFlagsFromString(flag);
+}
+
+/**
+ * Runs `start` (PGlite's start in a process that exits after its command) with V8's optimising
+ * JavaScript compiler (TurboFan) off, and turns it on again after. PGlite's start runs some of its
+ * JavaScript hot once (Emscripten's file system making ~700 files, the dynamic linker's tables)
+ * and never again: TurboFan compiled it on a background thread for ~30–40 CPU-ms of a one-shot
+ * command's ~450 and the start was over before the optimised code ran. What runs hot after the
+ * start (the command's own work: a backup, a validation over every trade) is optimised as usual.
+ * Left alone when the process was started with V8 flags that set the optimiser themselves (its
+ * state then is theirs, not turned on here).
+ */
+export async function withoutJsOptimiser<T>(start: () => Promise<T>): Promise<T> {
+  const own = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)].some((arg) => /^--(no[-_])?(turbofan|opt|jitless|max[-_]opt)\b/.test(arg));
+  if (own) return start();
+  setFlagsFromString('--no-turbofan');
+  try {
+    return await start();
+  } finally {
+    setFlagsFromString('--turbofan');
+  }
 }
 
 /**
@@ -85,8 +120,9 @@ export async function initialiseInChild(pgDir: string, startParams: string[]): P
     const pg = await PGlite.create(${JSON.stringify(pgDir)}, { startParams: ${JSON.stringify(startParams)} });
     await pg.close();`;
   await new Promise<void>((resolve, reject) => {
-    // A one-shot process: TurboFan's compiles would cost it more than they save (BASELINE_WASM_FLAG).
-    const child = spawn(process.execPath, [BASELINE_WASM_FLAG, '--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // A one-shot process: TurboFan's compiles would cost it more than they save, and so would
+    // validating functions it never calls (ONE_SHOT_WASM_FLAGS).
+    const child = spawn(process.execPath, [...ONE_SHOT_WASM_FLAGS, '--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-2000);

@@ -38,16 +38,25 @@ export function savedHaltReach(configProblem: boolean): string {
     + 'A process with another DATA_DIR, or on another host, does not see this halt until then.';
 }
 
-/** Said where a written kill says "trading halted", when neither the database nor DATA_DIR took the halt. */
-export function unsavedHaltPhrase(configProblem: boolean): string {
-  return `the halt is NOT saved (the database ${databaseFailure(configProblem)} and DATA_DIR could not be written): only the process that killed is halted, while it runs`;
+/**
+ * Said where a written kill says "trading halted", when neither the database nor DATA_DIR took the
+ * halt; `timedOut`: the database's write was not answered in time and may still land.
+ */
+export function unsavedHaltPhrase(configProblem: boolean, timedOut = false): string {
+  return timedOut
+    ? 'the halt is NOT saved in DATA_DIR (it could not be written) and not confirmed in the database (it did not answer in time; the write may still land): until it is, only the process that killed is sure to be halted, while it runs'
+    : `the halt is NOT saved (the database ${databaseFailure(configProblem)} and DATA_DIR could not be written): only the process that killed is halted, while it runs`;
 }
 
-/** What holds of a halt saved nowhere, for the kill's reply. */
-export function unsavedHaltText(error: string, saveError: string, configProblem: boolean): string {
-  return `The database ${databaseFailure(configProblem)} (${error}) and the halt could not be saved in DATA_DIR either (${saveError}): it is saved nowhere. `
-    + 'Only the process that killed is halted, and only while it runs; no other process sees this halt. '
-    + 'Kill again once the database or DATA_DIR can be written.';
+/** What holds of a halt DATA_DIR did not take, for the kill's reply; `timedOut` as for unsavedHaltPhrase. */
+export function unsavedHaltText(error: string, saveError: string, configProblem: boolean, timedOut = false): string {
+  return timedOut
+    ? `The database did not answer in time (${error}): the halt is not confirmed in it (the write may still land), and it could not be saved in DATA_DIR either (${saveError}). `
+      + 'Until the database holds it, only the process that killed is sure to be halted, and only while it runs. '
+      + 'Kill again once the database or DATA_DIR can be written.'
+    : `The database ${databaseFailure(configProblem)} (${error}) and the halt could not be saved in DATA_DIR either (${saveError}): it is saved nowhere. `
+      + 'Only the process that killed is halted, and only while it runs; no other process sees this halt. '
+      + 'Kill again once the database or DATA_DIR can be written.';
 }
 
 /**

@@ -56,3 +56,20 @@ export function tradingStateText(info: TradingStateInfo): string {
   if (info.state === 'halted' && info.entriesPaused) parts.push('(entries also paused: reducing after a resume)');
   return parts.join(' ');
 }
+
+/**
+ * What lifts a halt, in the words of the surface that says it (the terminal's commands or Slack's):
+ * reconciliation's halt lifts by itself once reconciliation passes; a kill's needs a resume, after
+ * an audit since the halt and a done incident checklist. Said first wherever a pause or an unpause
+ * meets a halt, which comes first.
+ */
+export function haltLiftText(haltedBy: string | null, surface: 'cli' | 'slack'): string {
+  if (haltedBy === RECONCILIATION_HALT_ACTOR) {
+    return surface === 'cli'
+      ? 'The halt lifts by itself once reconciliation with Kraken passes: `ctb reconcile` lists what is unexplained and how to resolve each.'
+      : 'The halt lifts by itself once reconciliation with Kraken passes (`ctb reconcile` lists what is unexplained).';
+  }
+  return surface === 'cli'
+    ? '`ctb resume` lifts the halt, once an audit has passed since the halt (`ctb audit`) and the incident checklist is done (`ctb incident`).'
+    : '`/mode resume` lifts the halt, once an audit has passed since the halt (`/golive audit`) and the incident checklist is done.';
+}

@@ -11,6 +11,7 @@ import type { Db } from '../db/client.js';
 import { clearEntriesPausedIfSet, setEntriesPausedIfNot } from '../db/queries/bot-state-row.js';
 import { insertRiskEventAtDbNow } from '../db/queries/risk-events.js';
 import { rearmScopeFor, rearmText, type RearmScope } from '../domain/risk-rearm.js';
+import { haltLiftText } from '../domain/trading-state.js';
 import type { BotState } from '../db/schema/index.js';
 import type { Actor } from '../domain/actor.js';
 import { AppError } from '../errors.js';
@@ -55,8 +56,17 @@ export interface OperatorPauseResult {
   /** Halted too: the pause outlives a resume. */
   halted: boolean;
   /** The halt that comes first while halted (who, when, why: bot_state's); null when not halted. */
-  halt: { by: string | null; at: Date | null; reason: string | null } | null;
+  halt: HaltFacts | null;
 }
+
+/** A halt as bot_state records it: who, when, why. */
+export interface HaltFacts {
+  by: string | null;
+  at: Date | null;
+  reason: string | null;
+}
+
+const haltOf = (state: BotState): HaltFacts | null => (state.halted ? { by: state.haltedBy, at: state.haltedAt, reason: state.haltedReason } : null);
 
 export async function pauseByOperator(ctx: EntriesPauseDeps, actor: Actor, reason: string | undefined): Promise<OperatorPauseResult> {
   const { changed, state } = await pauseEntries(ctx.db, ctx.clock, { by: actor.id, reason: reason ?? null });
@@ -79,13 +89,16 @@ export async function pauseByOperator(ctx: EntriesPauseDeps, actor: Actor, reaso
   }).catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the pause alert'));
   return {
     ok: true, state: state.halted ? 'halted' : 'reducing', pausedBy: actor.id, pausedAt: state.entriesPausedAt ?? ctx.clock.now(), reason: reason ?? null, halted: state.halted,
-    halt: state.halted ? { by: state.haltedBy, at: state.haltedAt, reason: state.haltedReason } : null,
+    halt: haltOf(state),
   };
 }
 
 export interface UnpauseResult {
-  ok: true;
+  /** False while halted: the pause is lifted, but nothing trades until the halt is (CLI exit 1). */
+  ok: boolean;
   state: 'active' | 'halted';
+  /** The halt that comes first while halted (who, when, why: bot_state's); null when not halted. */
+  halt: HaltFacts | null;
   was: { by: string | null; at: Date | null; reason: string | null };
   /** Set when the risk guard had paused entries: which breach, and whether it had cleared. */
   breach: RiskPauseStatus | null;
@@ -101,7 +114,12 @@ export interface UnpauseResult {
 
 export async function unpauseEntries(ctx: EntriesPauseDeps, actor: Actor, p: { force: boolean; reason?: string | undefined }): Promise<UnpauseResult> {
   const state = await getBotState(ctx.db);
-  if (!state.entriesPaused) throw new AppError('conflict', 'not_paused', 'New entries are not paused: there is nothing to unpause.');
+  if (!state.entriesPaused) {
+    // Halted, an unpause is what someone tries to get trading back: name what does.
+    const halted = (surface: 'cli' | 'slack') => `The bot is halted, and the halt comes first: nothing trades, exits included. ${haltLiftText(state.haltedBy, surface)}`;
+    throw new AppError('conflict', 'not_paused', 'New entries are not paused: there is nothing to unpause.',
+      state.halted ? { hint: halted('slack'), terminalHint: halted('cli') } : {});
+  }
   if (p.force && !p.reason) throw new AppError('usage', 'force_needs_reason', 'Forcing an unpause needs a reason (it is recorded with the risk events).');
   const breach = await riskPauseStatus(ctx, state);
   if (breach && !breach.cleared && !p.force) {
@@ -125,14 +143,18 @@ export async function unpauseEntries(ctx: EntriesPauseDeps, actor: Actor, p: { f
     return true;
   });
   if (!cleared) throw new AppError('conflict', 'not_paused', 'New entries were unpaused meanwhile by someone else: nothing changed.');
-  ctx.logger.warn({ actor: actor.id, forced, breach: breach?.kind ?? null, rearm }, 'new entries resumed');
+  // A halt comes first: unpaused, nothing trades until it is lifted; then entries and exits.
+  ctx.logger.warn({ actor: actor.id, forced, breach: breach?.kind ?? null, rearm }, state.halted
+    ? 'new entries unpaused: trading state stays halted (no orders at all), active once the halt is lifted'
+    : 'new entries resumed');
   await ctx.alerts.raise({
     source: 'risk', severity: forced ? 'warning' : 'info', fingerprint: 'entries_resumed',
-    title: `New entries resumed by ${actor.id}${forced ? ` past an uncleared ${breach!.kind} breach: ${p.reason}` : ''}${rearm ? `; ${rearmText(rearm)}` : ''}`,
+    title: `New entries ${state.halted ? 'unpaused' : 'resumed'} by ${actor.id}${forced ? ` past an uncleared ${breach!.kind} breach: ${p.reason}` : ''}${rearm ? `; ${rearmText(rearm)}` : ''}${state.halted
+      ? ' (the bot is halted: no orders at all until the halt is lifted; active after it)' : ''}`,
     details: { actor: actor.id, forced, breach: breach?.kind ?? null, reason: p.reason ?? null, rearm },
   }).catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the unpause alert'));
   return {
-    ok: true, state: state.halted ? 'halted' : 'active', was: { by: state.entriesPausedBy, at: state.entriesPausedAt, reason: state.entriesPausedReason },
+    ok: !state.halted, state: state.halted ? 'halted' : 'active', halt: haltOf(state), was: { by: state.entriesPausedBy, at: state.entriesPausedAt, reason: state.entriesPausedReason },
     breach, forced, forceReason: forced ? p.reason ?? null : null, rearm,
   };
 }

@@ -69,6 +69,13 @@ describe('the one-command scripts answer as the ES module build', { timeout: 120
     expect(fastScriptFor(fast, ['stats', '--json'])?.script).toBe('stats.cjs');
     expect(fastScriptFor(fast, ['mode', 'status'])?.script).toBe('mode.cjs');
     for (const argv of [['mode', 'live'], ['help', 'stats'], ['version'], ['kill'], ['--help']]) expect(fastScriptFor(fast, argv), argv.join(' ')).toBeNull();
+    // One PGlite in a script's process: drizzle's require of it is given the ES module the loader
+    // imports, not the CommonJS copy the package's exports name for require (scripts/build.mjs).
+    for (const script of ['stats.cjs', 'mode.cjs']) {
+      const text = readFileSync(join(fast, script), 'utf8');
+      expect(text.includes('__ctbImport("@electric-sql/pglite")'), script).toBe(true);
+      expect(text.includes('require("@electric-sql/pglite")'), script).toBe(false);
+    }
   });
 
   it.each([

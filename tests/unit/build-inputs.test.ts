@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, tru
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BUILD_SETTINGS, INPUTS_RECORD, inputsUnchanged, outputsIntact, recordInputs } from '../../scripts/build-inputs.mjs';
+import { BUILD_SETTINGS, INPUTS_RECORD, inputsUnchanged, outputsIntact, recordInputs, SOURCES_STAMP } from '../../scripts/build-inputs.mjs';
 import { checkoutCopy, type CheckoutCopy } from '../support/release-dir.js';
 
 const ROOT_DIST = new URL('../../dist', import.meta.url).pathname;
@@ -154,6 +154,23 @@ describe('what a build of dist/ read', () => {
     expect(record.inputs).toContain('commands/run-command.ts');
     expect(record.inputs.some((p) => /node_modules\/zod\//.test(p))).toBe(true);
     expect(inputsUnchanged(copy!.dir, dist)).toBe(true);
+  }, 60_000);
+
+  it('of this checkout records its own sources for bin/ctb.js as of when each build began, an unchanged one too', () => {
+    const dist = join(copy!.dir, 'dist');
+    const stamp = () => JSON.parse(readFileSync(join(dist, SOURCES_STAMP), 'utf8')) as { since: number; dirs: Record<string, string[]> };
+    const first = stamp();
+    expect(first.dirs['src/cli']).toContain('main.ts');
+    expect(first.dirs['commands']).toContain('run-command.ts');
+    expect(Object.keys(first.dirs).filter((d) => d.startsWith('..') || d.split('/').includes('node_modules'))).toEqual([]);
+    const began = Date.now();
+    const again = build();
+    expect(again.stderr).toMatch(/^dist\/ is up to date \(no file it was built from has changed\) in \d+ ms\n/);
+    // `npm run build` after a source was touched but not changed clears bin/ctb.js's warning.
+    expect(stamp().since).toBeGreaterThanOrEqual(began);
+    expect(stamp().dirs).toEqual(first.dirs);
+    // Rewritten by every build: not one of the files a build wrote (which would rebuild next time).
+    expect(outputsIntact(dist)).toBe(true);
   }, 60_000);
 
   it("leaves this checkout's own dist/ as its build wrote it: the builds above ran in a copy", () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeDatabase, startBanner } from '../../src/app/start-banner.js';
 import { testConfig } from '../../src/config/env.js';
+import type { EngineHolderView } from '../../src/domain/engine-holder.js';
 
 describe('the start banner', () => {
   it('names the PostgreSQL database without its password', () => {
@@ -45,5 +46,27 @@ describe('the start banner', () => {
     expect(banner({ haltedReason: 'reconciliation', feed: 'kraken' })).toContain('  halted    by reconciliation with Kraken: `ctb reconcile` shows each difference and what to do');
     expect(banner({ haltedReason: 'reconciliation', feed: 'kraken' })).not.toContain('ctb resume');
     expect(banner({ tradingState: 'active' })).not.toMatch(/^ {2}halted/m);
+  });
+
+  it('of a web process: says it runs no engine and does not trade, and names the engine that does (or that none runs)', () => {
+    const config = testConfig({ ENGINE_LEASE_TTL: '30s' });
+    const holder = (over: Partial<EngineHolderView>): EngineHolderView => ({
+      state: 'running', holderId: 'bot-a:4242:00000000', host: 'bot-a', pid: 4242, role: 'worker', feed: 'kraken', armed: false, hasKrakenKeys: false,
+      acquiredAt: null, heartbeatAt: null, heartbeatAgeMs: 3_000, staleSince: null, takenOverFrom: null, ...over,
+    });
+    const banner = (engineHolder: EngineHolderView | null | undefined) =>
+      startBanner({ config, port: 3001, role: 'web', feed: 'kraken', database: 'postgres', mode: 'paper', tradingState: 'active', cwd: '/srv', engineHolder });
+    const running = banner(holder({}));
+    expect(running.message).toMatch(/^ {2}mode {6}paper \(IS_LIVE is not set: no order can reach Kraken\), not trading here: this process serves Slack and HTTP and runs no engine, role web$/m);
+    expect(running.message).not.toMatch(/trading active,/);
+    expect(running.message).toContain('  engine    runs in bot-a:4242 (worker), heartbeat 3s ago: trading active there');
+    expect(running.fields.banner).toMatchObject({ engine: 'none in this process', engineHolder: { state: 'running', holderId: 'bot-a:4242:00000000' } });
+    expect(banner(holder({ state: 'stale', staleSince: '2026-03-02T09:00:30.000Z' })).message).toContain(
+      '  engine    none running: the lease of bot-a:4242 (worker) went stale at 2026-03-02T09:00:30.000Z; nothing trades until a worker (`ctb start --role worker`) takes it over');
+    expect(banner(holder({ state: 'none', host: null, pid: null, role: null })).message).toContain(
+      '  engine    none running: nothing trades until a worker (`ctb start --role worker`) takes the engine lease');
+    expect(banner(null).message).toContain('  engine    runs in a worker (`ctb start --role worker`); the engine lease could not be read to say which');
+    // A process with an engine says nothing of the sort.
+    expect(startBanner({ config, port: 3001, role: 'all', feed: 'kraken', database: 'postgres', mode: 'paper', tradingState: 'active', cwd: '/srv' }).message).not.toMatch(/^ {2}engine/m);
   });
 });

@@ -5,7 +5,18 @@ import { resumeCommand } from '../../../commands/resume.js';
 import { CHECKLIST_KEYS } from '../../domain/incident-checklist.js';
 import { renderIncident, renderItemDone, renderResume } from '../render/kill.js';
 import type { CliRegistration } from '../program.js';
+import { Argument } from 'commander';
 import { runCliCommand } from '../with-context.js';
+
+/**
+ * `argument`'s choices listed (its help, shell completion, and the suggestions for a mistyped command
+ * line) but left to the command to check, which names them with a did-you-mean of its own, in the
+ * terminal and in Slack alike (commands/run-command.ts); commander's .choices() would check them first.
+ */
+function listedChoices(argument: Argument, choices: readonly string[]): Argument {
+  argument.argChoices = [...choices];
+  return argument;
+}
 
 export const incidentCli: CliRegistration = {
   register(program, io, setExit) {
@@ -22,7 +33,7 @@ export const incidentCli: CliRegistration = {
     incident
       .command('done')
       .description(`do and tick a checklist item: ${CHECKLIST_KEYS.join(', ')}`)
-      .argument('<item>', CHECKLIST_KEYS.join(' | '))
+      .addArgument(listedChoices(new Argument('<item>', 'the checklist item'), CHECKLIST_KEYS))
       .option('--yes', 'confirm an item that changes the account (close_positions)', false)
       .option('--note <text>', 'what you did')
       .option('--json', 'machine-readable output', false)

@@ -3,8 +3,8 @@
 import { pauseCommand } from '../../../commands/pause.js';
 import { unpauseCommand } from '../../../commands/unpause.js';
 import { rearmText } from '../../domain/risk-rearm.js';
-import { RECONCILIATION_HALT_ACTOR, TRADING_STATE_MEANING, tradingStateMeaning } from '../../domain/trading-state.js';
-import type { OperatorPauseResult, UnpauseResult } from '../../services/entries-pause.js';
+import { haltLiftText, TRADING_STATE_MEANING, tradingStateMeaning } from '../../domain/trading-state.js';
+import type { HaltFacts, OperatorPauseResult, UnpauseResult } from '../../services/entries-pause.js';
 import type { CliRegistration } from '../program.js';
 import { runCliCommand } from '../with-context.js';
 
@@ -14,29 +14,34 @@ export function renderPause(r: OperatorPauseResult): string {
   return `${head}\nby ${r.pausedBy} at ${r.pausedAt.toISOString()}\nExits and stop-losses continue. \`ctb unpause\` resumes entries.`;
 }
 
-/** The halt comes first (nothing trades, exits included): said first, with what lifts it; the pause holds after it. */
-function renderPauseWhileHalted(r: OperatorPauseResult, halt: NonNullable<OperatorPauseResult['halt']>): string {
+/** "HALTED — no orders at all (kill switch), halted by … at …: reason": the halt, said first wherever it comes first. */
+function haltHead(halt: HaltFacts): string {
   const who = [halt.by ? `by ${halt.by}` : '', halt.at ? `at ${halt.at.toISOString()}` : ''].filter(Boolean).join(' ');
-  const lift = halt.by === RECONCILIATION_HALT_ACTOR
-    ? 'The halt lifts by itself once reconciliation with Kraken passes: `ctb reconcile` lists what is unexplained and how to resolve each.'
-    : '`ctb resume` lifts the halt, once an audit has passed since the halt (`ctb audit`) and the incident checklist is done (`ctb incident`).';
+  return `HALTED — ${tradingStateMeaning({ state: 'halted', by: halt.by })}${who ? `, halted ${who}` : ''}${halt.reason ? `: ${halt.reason}` : ''}`;
+}
+
+/** The halt comes first (nothing trades, exits included): said first, with what lifts it; the pause holds after it. */
+function renderPauseWhileHalted(r: OperatorPauseResult, halt: HaltFacts): string {
   return [
-    `HALTED — ${tradingStateMeaning({ state: 'halted', by: halt.by })}${who ? `, halted ${who}` : ''}${halt.reason ? `: ${halt.reason}` : ''}`,
+    haltHead(halt),
     `New entries paused too, by ${r.pausedBy} at ${r.pausedAt.toISOString()}${r.reason ? `: ${r.reason}` : ''}. The halt comes first: nothing trades, exits and stop-losses included.`,
-    `${lift} Then the bot is reducing (${TRADING_STATE_MEANING.reducing}) until \`ctb unpause\`.`,
+    `${haltLiftText(halt.by, 'cli')} Then the bot is reducing (${TRADING_STATE_MEANING.reducing}) until \`ctb unpause\`.`,
   ].join('\n');
 }
 
 export function renderUnpause(r: UnpauseResult): string {
-  const lines = [`RESUMED new entries — trading state ${r.state.toUpperCase()}`];
-  lines.push(`was paused by ${r.was.by ?? 'unknown'}${r.was.at ? ` at ${r.was.at.toISOString()}` : ''}${r.was.reason ? `: ${r.was.reason}` : ''}`);
+  const was = `${r.was.by ?? 'unknown'}${r.was.at ? ` at ${r.was.at.toISOString()}` : ''}${r.was.reason ? `: ${r.was.reason}` : ''}`;
+  // Halted, the unpause makes nothing trade: the halt is said first, with what lifts it (exit 1).
+  const lines = r.halt
+    ? [haltHead(r.halt), `New entries unpaused (they were paused by ${was}), but the halt comes first: nothing trades, exits and stop-losses included.`]
+    : [`RESUMED new entries — trading state ${r.state.toUpperCase()}`, `was paused by ${was}`];
   if (r.breach) {
     lines.push(r.forced
       ? `forced past the ${r.breach.kind} breach (${r.breach.now}): ${r.forceReason}`
       : `the ${r.breach.kind} breach has cleared: ${r.breach.now}`);
   }
   lines.push(r.rearm ? `Re-armed: ${rearmText(r.rearm)}.` : 'The risk guard still measures from the same equity peak and day\'s opening equity.');
-  if (r.state === 'halted') lines.push('The bot is still halted: `ctb resume` lifts the halt.');
+  if (r.halt) lines.push(`${haltLiftText(r.halt.by, 'cli')} Then the bot is active (${TRADING_STATE_MEANING.active}).`);
   return lines.join('\n');
 }
 

@@ -64,8 +64,13 @@ export function renderKill(r: KillResult, opts: { noBot?: string } = {}): string
   // Killed only once the database holds the halt; saved in DATA_DIR alone, it is said as pending.
   lines.push(opts.noBot ? `Cancelled from this process — ${head}.`
     : r.alreadyKilled ? `Already killed (incident #${r.incidentId}) — cancelled again: ${head}.`
-    : r.state === 'pending' ? `HALT NOT YET IN THE DATABASE, SAVED IN DATA_DIR ONLY — ${head}.`
-      : r.state === 'unsaved' ? `HALT NOT SAVED, NEITHER IN THE DATABASE NOR IN DATA_DIR — ${head}.` : `KILLED — ${head}.`);
+    // A write that timed out may still land: "not confirmed", not "not in the database".
+    : r.state === 'pending' ? (r.stateTimedOut
+      ? `HALT SAVED IN DATA_DIR, NOT CONFIRMED IN THE DATABASE (THE WRITE MAY STILL LAND) — ${head}.`
+      : `HALT NOT YET IN THE DATABASE, SAVED IN DATA_DIR ONLY — ${head}.`)
+      : r.state === 'unsaved' ? (r.stateTimedOut
+        ? `HALT NOT SAVED IN DATA_DIR, NOT CONFIRMED IN THE DATABASE (THE WRITE MAY STILL LAND) — ${head}.`
+        : `HALT NOT SAVED, NEITHER IN THE DATABASE NOR IN DATA_DIR — ${head}.`) : `KILLED — ${head}.`);
   lines.push(...r.cancel.venues.map(venueLine));
   lines.push(...fenceLines(r));
   if (r.followUp) {
@@ -82,7 +87,7 @@ export function renderKill(r: KillResult, opts: { noBot?: string } = {}): string
   if (opts.noBot) lines.push('The halt is recorded only in that database, on which no engine has run yet.');
   else if (r.state === 'written') lines.push('Halted in paper mode: the halt is recorded in the database.');
   else if (r.state === 'pending') lines.push(localHaltText(r.pendingFile ?? 'DATA_DIR', r.stateError ?? 'no answer', r.stateConfigProblem !== undefined, r.stateTimedOut));
-  else lines.push(unsavedHaltText(r.stateError ?? 'no answer', r.saveError ?? 'no answer', r.stateConfigProblem !== undefined));
+  else lines.push(unsavedHaltText(r.stateError ?? 'no answer', r.saveError ?? 'no answer', r.stateConfigProblem !== undefined, r.stateTimedOut));
   if (r.flatten) lines.push(`Close positions: ${r.flatten.summary}`);
   if (r.checklist.length > 0) {
     lines.push(`Incident #${r.incidentId} — manual-intervention checklist:`);

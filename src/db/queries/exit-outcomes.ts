@@ -146,6 +146,19 @@ export async function finishExitOutcome(db: Db, id: number, claim: string, opts:
   return rows.length > 0;
 }
 
+/**
+ * Whoever holds the telling of exits `ids` under `claim` (a requester still showing the answer, a
+ * sweep still telling its batch) renews it: outcome_claimed_at is now, so its lease runs from now.
+ * Returns how many it still holds — not those a sweep took over once the lease ran out, nor those told.
+ */
+export async function renewExitOutcomeClaim(db: Db, ids: readonly number[], claim: string): Promise<number> {
+  if (ids.length === 0) return 0;
+  const rows = await db.update(engineRequests).set({ outcomeClaimedAt: sql`now()` })
+    .where(and(inArray(engineRequests.id, [...ids]), eq(engineRequests.outcomeClaimedBy, claim), isNull(engineRequests.outcomeToldAt)))
+    .returning({ id: engineRequests.id });
+  return rows.length;
+}
+
 /** A claim whose telling failed goes back (if still this caller's), so the next sweep tells it. */
 export async function releaseExitOutcomeClaim(db: Db, id: number, claim: string): Promise<void> {
   await db.update(engineRequests).set({ outcomeClaimedAt: null, outcomeClaimedBy: null })

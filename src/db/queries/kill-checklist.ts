@@ -1,10 +1,11 @@
 // Owns the statements on an incident's checklist items: writing the items a kill opens, reading them
 // in order or one by key, and the conditional updates that keep a record honest — done only while
-// not done (the first person and time stand), an attempt (pending or failed) never over a done item,
+// not done (the first person and time stand), an attempt (pending or failed) never over a done item
+// (nor a pending one over the failed answer of its own request),
 // a done item reopened only when a cancel again finds orders still open, a handed-over item finished
 // only while it still waits on that very request, and an answer's announcement claimed once across
 // processes (outcome.threadNoted set by one UPDATE).
-import { and, eq, isNotNull, isNull, ne, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, isNull, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { incidentChecklistItems, type ChecklistItemKey, type IncidentChecklistItem } from '../schema/index.js';
 
@@ -41,15 +42,21 @@ export async function markChecklistItemDone(
   return updated;
 }
 
-/** A pending or failed attempt, only on an item not done; undefined when it was done. */
+/**
+ * A pending or failed attempt, only on an item not done — and a pending one on request R never over
+ * R's own failed answer (R finished meanwhile); undefined when it was not written.
+ */
 export async function markChecklistItemAttempt(
   db: Db,
   input: { incidentId: number; item: ChecklistItemKey; state: 'pending' | 'failed'; outcome: Record<string, unknown>; requestId: number | null },
 ): Promise<IncidentChecklistItem | undefined> {
+  const answered = input.state === 'pending' && input.requestId !== null
+    ? or(ne(incidentChecklistItems.state, 'failed'), isNull(incidentChecklistItems.requestId), ne(incidentChecklistItems.requestId, input.requestId))
+    : undefined;
   const [updated] = await db
     .update(incidentChecklistItems)
     .set({ state: input.state, outcome: input.outcome, requestId: input.requestId })
-    .where(and(itemWhere(input.incidentId, input.item), isNull(incidentChecklistItems.doneAt)))
+    .where(and(itemWhere(input.incidentId, input.item), isNull(incidentChecklistItems.doneAt), answered))
     .returning();
   return updated;
 }

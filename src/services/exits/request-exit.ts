@@ -29,8 +29,9 @@ import { exitExpiredSummary, exitQueuedPhrase } from './exit-expiry.js';
 import { exitCovers } from './pending-exits.js';
 import { describePendingExit, tradeIdList, type ExitRequestState, type ExitTarget } from '../../domain/exit-request-state.js';
 import { extendExitWait, holdExitAnswer, markExitAnswerShown, recordExitReplyMessage, releaseExitOutcomeClaim } from '../../db/queries/exit-outcomes.js';
+import { keepHolding } from './keep-holding.js';
 import type { Notifier } from '../../notifications/notification.js';
-import { EXIT_TELL_LEASE_MS, skippedState, tellUnshownExits } from './tell-exit.js';
+import { EXIT_TELL_LEASE_MS, skippedState, tellUnshownExits, type TellExitDeps } from './tell-exit.js';
 
 export type { ExitRequestState, ExitTarget } from '../../domain/exit-request-state.js';
 
@@ -188,21 +189,33 @@ export async function exitAnswerShown(ctx: Pick<RequestExitDeps, 'db' | 'logger'
 /**
  * Shows the answer of `state` to its requester with `show` (a terminal's print, a Slack update) and
  * marks it shown after — not before: one that failed to show is still told (tell-exit.ts). While it
- * shows, the requester holds the telling (a lease of EXIT_TELL_LEASE_MS), so a showing slower than
- * the sweep's grace is not told a second time; one that failed gives it back for the next sweep.
+ * shows, the requester holds the telling (a lease of EXIT_TELL_LEASE_MS), renewed every third of it
+ * for as long as the showing takes — a reader that blocks past the lease (a pager nobody scrolls, a
+ * hung Slack update) keeps it, so no sweep tells the answer a second time. Its process dying stops
+ * the renewals: a sweep tells the answer once the lease is out. One that failed gives it back.
  */
-export async function showExitAnswer(ctx: Pick<RequestExitDeps, 'db' | 'logger'>, state: Pick<ExitRequestState, 'requestId' | 'status'>, show: () => Promise<void>): Promise<void> {
+export async function showExitAnswer(
+  ctx: Pick<RequestExitDeps, 'db' | 'logger'> & Pick<TellExitDeps, 'exitTellLeaseMs'>, state: Pick<ExitRequestState, 'requestId' | 'status'>, show: () => Promise<void>,
+): Promise<void> {
   if (state.status === 'pending') return show();
+  const leaseMs = ctx.exitTellLeaseMs ?? EXIT_TELL_LEASE_MS;
   // Not held (a database error, or a sweep telling it already): shown all the same, told twice at worst.
-  const hold = await holdExitAnswer(ctx.db, state.requestId, EXIT_TELL_LEASE_MS)
+  const hold = await holdExitAnswer(ctx.db, state.requestId, leaseMs)
     .catch((err: unknown) => (ctx.logger.warn({ err, requestId: state.requestId }, 'could not hold an exit\'s answer while showing it; the alert channel may be told it too'), null));
+  const keeping = hold ? keepHolding(ctx, () => [state.requestId], hold, leaseMs) : null;
   try {
     await show();
   } catch (err) {
+    await keeping?.stop();
     if (hold) await releaseExitOutcomeClaim(ctx.db, state.requestId, hold).catch((e: unknown) => ctx.logger.warn({ err: e, requestId: state.requestId }, 'could not give back the hold on an exit\'s answer; the alert channel is told it once the hold is out'));
     throw err;
   }
-  await exitAnswerShown(ctx, state);
+  // Held until it is marked shown: a sweep between the showing and the mark would tell it again.
+  try {
+    await exitAnswerShown(ctx, state);
+  } finally {
+    await keeping?.stop();
+  }
 }
 
 /** What the operator was shown and confirmed: the book, and for `all` the trades it listed. */

@@ -17,6 +17,7 @@ import type { ManualExitOutcome } from '../../engine/manual-exit.js';
 import type { ExitRequestState, ExitTarget } from '../../domain/exit-request-state.js';
 import { claimUntoldExitOutcomes, finishExitOutcome, noticeUnshownExitAnswers, releaseExitOutcomeClaim, untoldExitAnswers } from '../../db/queries/exit-outcomes.js';
 import type { HandlerOutcome } from '../engine-requests/runner.js';
+import { keepHolding } from './keep-holding.js';
 
 export interface TellExitDeps {
   db: Db;
@@ -28,6 +29,8 @@ export interface TellExitDeps {
   notifier?: Notifier | null;
   /** How long an answer nobody showed is left to its requester before it is told; default EXIT_SHOWN_GRACE_MS (tests shorten it). */
   exitShownGraceMs?: number;
+  /** How long a claim on telling an exit holds; default EXIT_TELL_LEASE_MS (tests shorten it). */
+  exitTellLeaseMs?: number;
 }
 
 /**
@@ -129,9 +132,10 @@ async function updateMessages(ctx: TellExitDeps, row: EngineRequest): Promise<bo
 }
 
 /**
- * How long a sweep's claim on telling an exit holds before another sweep may take it over (its process
- * died between the claim and the telling). Longer than a Slack update takes at the default
- * SLACK_API_TIMEOUT (10s): a slower one is at worst made twice, with the same answer.
+ * How long a claim on telling an exit (a sweep's, or its requester's hold while it shows the answer)
+ * holds unrenewed before another sweep may take it over: its process died between the claim and the
+ * telling. Whoever holds it renews it while it tells (keep-holding.ts), so a slow Slack update or
+ * reader is not told twice; the lease only bounds how long a dead process keeps an answer untold.
  */
 export const EXIT_TELL_LEASE_MS = 60_000;
 
@@ -158,7 +162,8 @@ const seconds = (ms: number) => `${Math.round(ms / 1000)}s`;
 export async function tellUnshownExits(ctx: TellExitDeps, opts: { ids?: readonly number[] } = {}): Promise<number> {
   const canUpdateSlack = ctx.notifier?.carries.has('exit_outcome') === true;
   const graceMs = ctx.exitShownGraceMs ?? EXIT_SHOWN_GRACE_MS;
-  const window = { graceMs, leaseMs: EXIT_TELL_LEASE_MS, slackBoundMs: EXIT_SLACK_UPDATE_BOUND_MS, ...(opts.ids ? { ids: opts.ids } : {}) };
+  const leaseMs = ctx.exitTellLeaseMs ?? EXIT_TELL_LEASE_MS;
+  const window = { graceMs, leaseMs, slackBoundMs: EXIT_SLACK_UPDATE_BOUND_MS, ...(opts.ids ? { ids: opts.ids } : {}) };
   const found = await untoldExitAnswers(ctx.db, window);
   if (found.length === 0) return 0;
   const unnoticed = found.filter((f) => !f.noticed).map((f) => f.id);
@@ -166,38 +171,49 @@ export async function tellUnshownExits(ctx: TellExitDeps, opts: { ids?: readonly
   const ours = found.filter((f) => f.claimable && (canUpdateSlack || !f.slack || f.slackOverdue)).map((f) => f.id);
   if (ours.length === 0) return 0;
   const claimed = await claimUntoldExitOutcomes(ctx.db, {
-    graceMs, leaseMs: EXIT_TELL_LEASE_MS, ids: ours, ...(canUpdateSlack ? {} : { slackBoundMs: EXIT_SLACK_UPDATE_BOUND_MS }),
+    graceMs, leaseMs, ids: ours, ...(canUpdateSlack ? {} : { slackBoundMs: EXIT_SLACK_UPDATE_BOUND_MS }),
   });
   let told = 0;
-  for (const { row, claim } of claimed) {
-    const shownInSlack = (row.replyMessages ?? []).length > 0;
-    const unshown = !shownInSlack ? undefined : canUpdateSlack
-      ? 'Its Slack message could not be updated with this answer: it still shows the exit pending.'
-      : `Its Slack message still shows the exit pending: no process that can update Slack told it within ${seconds(graceMs + EXIT_SLACK_UPDATE_BOUND_MS)} of its answer.`;
-    const alert = exitOutcomeAlert(row, unshown);
-    if (!alert) continue;
-    try {
-      if (await updateMessages(ctx, row)) {
-        if (await finishExitOutcome(ctx.db, row.id, claim, { shown: true })) told += 1;
-        continue;
-      }
-      const alerted = await ctx.db.transaction(async (tx) => {
-        if (!(await finishExitOutcome(tx, row.id, claim, { shown: false }))) return null;
-        if (ctx.alerts.raiseWithin) return ctx.alerts.raiseWithin(tx, alert);
-        await ctx.alerts.raise(alert);
-        return () => undefined;
-      });
-      // Committed: the mark and the alert are stored together, and only now is the alert counted.
-      if (alerted) {
-        alerted();
-        told += 1;
-      }
-    } catch (err) {
-      ctx.logger.error({ err, requestId: row.id }, 'could not tell how an exit ended; told on the next sweep');
-      await releaseExitOutcomeClaim(ctx.db, row.id, claim).catch((e: unknown) => ctx.logger.error({ err: e, requestId: row.id }, 'could not put back the claim to tell an exit\'s outcome; another sweep takes it once its lease is out'));
+  // Held while this sweep tells them, one after another: a Slack update slower than the lease (or
+  // a batch of them) does not let another process take an exit over and tell it a second time.
+  const untold = new Set(claimed.map(({ row }) => row.id));
+  const keeping = claimed.length > 0 ? keepHolding(ctx, () => [...untold], claimed[0]!.claim, leaseMs) : null;
+  try {
+    for (const { row, claim } of claimed) {
+      told += await tellOne(ctx, row, claim, { canUpdateSlack, graceMs });
+      untold.delete(row.id);
     }
+  } finally {
+    await keeping?.stop();
   }
   return told;
+}
+
+/** Tells one claimed exit: its Slack messages updated, else its alert stored with the mark. 1 once told; else 0 (a failure is put back for the next sweep). */
+async function tellOne(ctx: TellExitDeps, row: EngineRequest, claim: string, opts: { canUpdateSlack: boolean; graceMs: number }): Promise<number> {
+  const shownInSlack = (row.replyMessages ?? []).length > 0;
+  const unshown = !shownInSlack ? undefined : opts.canUpdateSlack
+    ? 'Its Slack message could not be updated with this answer: it still shows the exit pending.'
+    : `Its Slack message still shows the exit pending: no process that can update Slack told it within ${seconds(opts.graceMs + EXIT_SLACK_UPDATE_BOUND_MS)} of its answer.`;
+  const alert = exitOutcomeAlert(row, unshown);
+  if (!alert) return 0;
+  try {
+    if (await updateMessages(ctx, row)) return (await finishExitOutcome(ctx.db, row.id, claim, { shown: true })) ? 1 : 0;
+    const alerted = await ctx.db.transaction(async (tx) => {
+      if (!(await finishExitOutcome(tx, row.id, claim, { shown: false }))) return null;
+      if (ctx.alerts.raiseWithin) return ctx.alerts.raiseWithin(tx, alert);
+      await ctx.alerts.raise(alert);
+      return () => undefined;
+    });
+    // Committed: the mark and the alert are stored together, and only now is the alert counted.
+    if (!alerted) return 0;
+    alerted();
+    return 1;
+  } catch (err) {
+    ctx.logger.error({ err, requestId: row.id }, 'could not tell how an exit ended; told on the next sweep');
+    await releaseExitOutcomeClaim(ctx.db, row.id, claim).catch((e: unknown) => ctx.logger.error({ err: e, requestId: row.id }, 'could not put back the claim to tell an exit\'s outcome; another sweep takes it once its lease is out'));
+    return 0;
+  }
 }
 
 /** The engine's runner, after it finished a request: an exit's outcome is told at once when its requester's wait was already over. */

@@ -68,3 +68,17 @@ export function inFlightPhrase(fence: FenceReport): string {
 export function confirmedClear(confirmed: boolean, fence: FenceReport): boolean {
   return confirmed && !ordersMayLand(fence);
 }
+
+/**
+ * What keeps a never-live keyless cancel from being clear (no bot has the Kraken key and the ledger
+ * records no live order ever, handoff.ts neverLiveHere): the venues it asked that did not confirm,
+ * and orders on their way (or that they could not be read). Nothing of this bot is on Kraken, so no
+ * follow-up — which cancels only on Kraken, for a bot with the key — can make it clear: what is left
+ * is said, with what the operator does next.
+ */
+export function neverLiveNotClear(venues: ReadonlyArray<{ venue: string; confirmed: boolean }>, fence: FenceReport): { why: string; next: string } {
+  const parts = venues.filter((v) => !v.confirmed).map((v) => `${v.venue} did not confirm none open`);
+  if (ordersMayLand(fence)) parts.push(fence.error ? `orders on their way could not be checked (${fence.error})` : `${fence.unresolved.length} order(s) still on their way`);
+  const next = fence.error ? 'cancel again once the orders on their way can be read' : fence.unresolved.length > 0 ? 'cancel again once the orders on their way have landed' : 'cancel again';
+  return { why: parts.join(', and ') || 'not confirmed clear', next };
+}

@@ -25,7 +25,7 @@ import {
 } from './checklist-records.js';
 import { describeError, withDeadline } from './deadline.js';
 import { haltAlertGroupsToResolve } from './halt-cancel.js';
-import { confirmedClear, inFlightPhrase, ordersInFlightNow, ordersMayLand } from './fence.js';
+import { confirmedClear, inFlightPhrase, neverLiveNotClear, ordersInFlightNow, ordersMayLand } from './fence.js';
 import { writeFollowUp } from './follow-up-request.js';
 import { waitingOn, withWaitingRequests, type ShownChecklistItem, type WaitingDeps } from './waiting-request.js';
 import { outcomeOfRequest, type CapabilityOutcome, type IncidentDeps, type IncidentPorts } from './incident-ports.js';
@@ -108,14 +108,17 @@ export async function doChecklistItem(
   });
   const outcome = await asItStands(ctx, await perform(ctx, opts.item, opts.actor, view.incident, onHandedOver));
   const tick = await recordCapabilityOutcome(ctx, { incidentId: view.incident.id, item: opts.item, actor: opts.actor, outcome, note: opts.note });
-  // The engine's process finished the item while we waited: it is this request's answer, told here.
-  const ours = tick.alreadyDone && outcome.requestId !== undefined && tick.item.requestId === outcome.requestId;
+  // The engine's process finished the item (done or failed) while we waited: it is this request's
+  // answer, told here — with what it recorded, not what this process said while it still waited.
+  const finished = tick.alreadyDone || (outcome.state === 'pending' && tick.item.state === 'failed');
+  const ours = finished && outcome.requestId !== undefined && tick.item.requestId === outcome.requestId;
   if (ours) await claimAnnouncement(ctx, tick.item.id);
   const alreadyDone = tick.alreadyDone && !ours;
   const done = tick.item.state === 'done';
+  const answer = ours && typeof tick.item.outcome?.summary === 'string' ? tick.item.outcome.summary : outcome.summary;
   return {
-    ...base, ok: done, state: done ? 'done' : outcome.state, alreadyDone, doneBy: tick.item.doneBy, doneAt: tick.item.doneAt,
-    requestId: outcome.requestId ?? null, summary: alreadyDone ? `Already done by ${tick.item.doneBy} at ${tick.item.doneAt?.toISOString()}.` : outcome.summary,
+    ...base, ok: done, state: done ? 'done' : ours ? 'failed' : outcome.state, alreadyDone, doneBy: tick.item.doneBy, doneAt: tick.item.doneAt,
+    requestId: outcome.requestId ?? null, summary: alreadyDone ? `Already done by ${tick.item.doneBy} at ${tick.item.doneAt?.toISOString()}.` : answer,
   };
 }
 
@@ -173,7 +176,9 @@ async function perform(
  * follow-up the kill left pending on this item is withdrawn (its answer would be older news) and the
  * kill's alert group is resolved. Kraken not confirmed, or an order still on its way: the cancel goes
  * on as a follow-up of its own for the bot with the key, which waits for orders on their way and
- * retries until Kraken confirms (cancel-follow-up.ts), and the item shows pending on it.
+ * retries until Kraken confirms (cancel-follow-up.ts), and the item shows pending on it — unless this
+ * bot was never live here (no bot has the key, no live order ever): nothing is queued, and the item
+ * ends failed with what could not be confirmed (paper, or the orders on their way).
  */
 async function cancelAgain(ctx: ChecklistItemDeps, actor: Actor, incident: Incident): Promise<CapabilityOutcome> {
   const startedAt = Date.now();
@@ -216,10 +221,21 @@ async function cancelAgain(ctx: ChecklistItemDeps, actor: Actor, incident: Incid
   // Not clear: a venue did not confirm, or every venue said none open while an order of ours may still land.
   const landing = ordersMayLand(fence);
   const headOf = (venues: string) => (report.allConfirmed
-    ? `Cancel again NOT CONFIRMED CLEAR — ${venues}, but ${inFlightPhrase(fence)} and may reach the exchange after this cancel.`
+    ? `Cancel again NOT CONFIRMED CLEAR — ${venues}, but ${midSentence(inFlightPhrase(fence))} and may reach the exchange after this cancel.`
     : `Cancel again NOT ALL CONFIRMED — ${venues}.${landing ? ` ${inFlightPhrase(fence)}.` : ''}`);
   const head = headOf(counts);
   const details = { cancel: report, ...(landing ? { fence } : {}) };
+  // Never live here: nothing of this bot is on Kraken and no bot has the key, so a follow-up (which
+  // cancels only on Kraken, for a bot with the key) would wait for nobody and could clear nothing. The
+  // item ends failed, saying what could not be confirmed; a kill's follow-up still waiting on it goes too.
+  if (neverLive) {
+    await withdrawFollowUp(ctx, incident.id, `superseded by a cancel again by ${actor.id}: nothing of this bot is on Kraken`);
+    const { next } = neverLiveNotClear(report.venues, fence);
+    return {
+      state: 'failed', details: { ...details, krakenAccess: 'never_live' },
+      summary: `${head} ${neverLiveNotice(neverLive.nobody)} Nothing is queued for a bot (it would cancel only on Kraken): ${next}.`,
+    };
+  }
   const krakenUnconfirmed = report.venues.some((v) => v.venue === 'kraken' && !v.confirmed);
   if (!(krakenUnconfirmed || landing) || incident.status !== 'open') return { state: 'failed', summary: head, details };
   // The bot with the key goes on (it waits for orders on their way, then cancels: cancel-follow-up.ts), and this item waits on it.
@@ -238,6 +254,8 @@ async function cancelAgain(ctx: ChecklistItemDeps, actor: Actor, incident: Incid
     return { state: 'failed', summary: `${head} The cancel could not be handed on to the bot with the Kraken key (${describeError(err)}): orders may remain open on Kraken.`, details };
   }
 }
+
+const midSentence = (phrase: string) => `${phrase.charAt(0).toLowerCase()}${phrase.slice(1)}`;
 
 /**
  * One venue of a cancel again, from what it answered: who cancelled on Kraken for a process without

@@ -18,7 +18,7 @@ import type { JobRegistry } from '../../jobs/registry.js';
 import { afterRequestsLeave, cancelEverywhere, logUnconfirmed, mergeCancelReports, type CancelOptions, type CancelReport } from './cancel-everywhere.js';
 import { databaseProblem } from '../../db/connect-errors.js';
 import { DeadlineError, describeError, withDeadline } from './deadline.js';
-import { awaitOrdersInFlight, confirmedClear, type FenceReport } from './fence.js';
+import { awaitOrdersInFlight, confirmedClear, neverLiveNotClear, type FenceReport } from './fence.js';
 import { adoptHaltCancel } from './halt-cancel.js';
 import { KrakenRoom } from './kraken-room.js';
 import { handKrakenCancelOver, leaseForHandoff, neverLiveHere, type HandoffDeps } from './handoff.js';
@@ -218,7 +218,10 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
 
   // Without the halt in the database there is no fence to read: the kill says what Kraken said (and its state, pending).
   result.ok = result.fence ? confirmedClear(result.cancel.allConfirmed, result.fence) : result.cancel.allConfirmed;
-  if (!result.ok && result.incidentId !== null) {
+  if (!result.ok && result.incidentId !== null && neverLive) {
+    // Nothing of this bot is on Kraken and no bot has the key: a follow-up would wait for nobody.
+    await recordNeverLiveUnconfirmed(ctx, result, neverLive.nobody);
+  } else if (!result.ok && result.incidentId !== null) {
     result.followUp = await keepConfirming(ctx, result, request, startedAt);
     // The checklist shown with the reply is the one after the follow-up marked the cancel item.
     result.checklist = await withDeadline(checklistOf(ctx.db, result.incidentId), ctx.config.KILL_DB_TIMEOUT, 'the database')
@@ -332,6 +335,30 @@ async function keepConfirming(ctx: KillDeps, result: KillResult, request: KillRe
   }
 }
 
+/**
+ * A never-live keyless kill (no bot has the Kraken key, no live order ever in the ledger) that could
+ * not confirm paper clear, or the orders on their way: no follow-up is written (it cancels only on
+ * Kraken, where nothing of this bot is, for a bot with the key, which none has), so the incident's
+ * cancel item says what is not confirmed and ends failed — reopened first when an earlier kill ticked
+ * it — instead of pending on a request nobody takes.
+ */
+async function recordNeverLiveUnconfirmed(ctx: KillDeps, result: KillResult, nobody: string): Promise<void> {
+  const incidentId = result.incidentId!;
+  const { why, next } = neverLiveNotClear(result.cancel.venues, result.fence ?? { waitedMs: 0, unresolved: [] });
+  const summary = `The kill could not confirm zero open orders: ${why}. ${neverLiveNotice(nobody)} Nothing is queued for a bot (it would cancel only on Kraken): ${next}.`;
+  try {
+    await withDeadline(reopenChecklistItemRecord(ctx, {
+      incidentId, item: 'cancel_orders', outcome: { summary: `Reopened: a later kill (${result.killId}) could not confirm zero open orders.` },
+    }), ctx.config.KILL_DB_TIMEOUT, 'the database');
+    await withDeadline(markChecklistAttempt(ctx, { incidentId, item: 'cancel_orders', state: 'failed', outcome: { summary, krakenAccess: 'never_live' } }),
+      ctx.config.KILL_DB_TIMEOUT, 'the database');
+    result.checklist = await withDeadline(checklistOf(ctx.db, incidentId), ctx.config.KILL_DB_TIMEOUT, 'the database')
+      .then((items) => items.map(({ item, label, doneAt, doneBy }) => ({ item, label, doneAt, doneBy })));
+  } catch (err) {
+    ctx.logger.error({ err, killId: result.killId }, 'kill: could not record on the incident that zero open orders were not confirmed');
+  }
+}
+
 /** Said in the reply when a live group was resolved (the group's id from the pipeline), never otherwise. */
 async function resolveKillAlert(ctx: KillDeps, request: KillRequest, result: KillResult): Promise<void> {
   if (result.incidentId === null || !ctx.alerts.resolve) return;
@@ -361,11 +388,15 @@ function killAlertTitle(result: KillResult): string {
     const cancel = unconfirmed.length === 0
       ? clearCancelPhrase(result.cancel.venues, result.krakenAccess)
       : `open orders on ${unconfirmed.map((v) => v.venue).join(' and ')} could not be confirmed cancelled${unconfirmed.some((v) => v.venue === 'kraken') ? ` — ${stillPending(result.followUp)}` : ''}`;
-    return `Kill switch: ${cancel}; ${result.state === 'pending' ? localHaltPhrase(result.stateConfigProblem !== undefined, result.stateTimedOut) : unsavedHaltPhrase(result.stateConfigProblem !== undefined)}`;
+    return `Kill switch: ${cancel}; ${result.state === 'pending' ? localHaltPhrase(result.stateConfigProblem !== undefined, result.stateTimedOut) : unsavedHaltPhrase(result.stateConfigProblem !== undefined, result.stateTimedOut)}`;
   }
-  return result.ok
-    ? `Kill switch: trading halted, ${clearCancelPhrase(result.cancel.venues, result.krakenAccess)}`
-    : `Kill switch: trading halted, but open orders could not be confirmed cancelled — ${stillPending(result.followUp)}`;
+  if (result.ok) return `Kill switch: trading halted, ${clearCancelPhrase(result.cancel.venues, result.krakenAccess)}`;
+  // Never live here: nothing of this bot is on Kraken and nothing goes on cancelling there — what is not confirmed is said instead.
+  if (result.krakenAccess === 'never_live' && result.fence) {
+    const { why, next } = neverLiveNotClear(result.cancel.venues, result.fence);
+    return `Kill switch: trading halted, but zero open orders could not be confirmed — ${why}; nothing of this bot is on Kraken and nothing is queued: ${next}`;
+  }
+  return `Kill switch: trading halted, but open orders could not be confirmed cancelled — ${stillPending(result.followUp)}`;
 }
 
 async function raiseKillAlert(ctx: KillDeps, request: KillRequest, result: KillResult): Promise<void> {

@@ -6,12 +6,14 @@
 // It never lifts a halt: a halted bot stays halted whatever self-heal finds.
 // Kraken refusing for a venue-wide, passing reason — its rate limit, maintenance, cancel_only or
 // post_only — is not something a program repairs by asking harder: the check is `deferred` (a
-// warning; not retried within the run, since every refused call counts on Kraken's counter) and
-// runs again on the next pass. It becomes `failed` (critical) only once the same check has been
+// warning; not retried within the run, since every refused call counts on Kraken's counter): the
+// watchdog runs it again on its next pass; a one-off `ctb self-heal` has no next pass, so it says
+// when to run it again. It becomes `failed` (critical) only once the same check has been
 // deferred for TRANSIENT_PAGE_AFTER_MS (15 minutes) without a pass in between — a limit that long
 // means something keeps Kraken's counter full, or a maintenance outlasted Kraken's usual windows.
 // The order lock held by another holder is not a failure either, but the intents are then left
-// unresolved: `busy` (nobody paged), which leaves the run not ok — `ctb self-heal` exits 75.
+// unresolved: `busy` (nobody paged), which leaves the run not ok. A `ctb self-heal` that only
+// Kraken's passing refusals or the lock's holder kept from its work exits 75: run it again.
 // Without the database no exchange is checked: it holds the trading mode and paper's orders, so a
 // probe of paper would only ask the database again (and a missing one is asked once, not again).
 import type { Config } from '../../config/env.js';
@@ -50,13 +52,21 @@ export interface HealAction {
   check: HealCheck;
   /**
    * ok: nothing wrong; healed: was broken, repaired; failed: still broken (alerted, critical);
-   * deferred: Kraken refused for a passing, venue-wide reason (rate limit, maintenance) — tried again
-   * on the next pass (warning); busy: not done because another holder has the order lock — nothing
+   * deferred: Kraken refused for a passing, venue-wide reason (rate limit, maintenance), or intents
+   * were left unresolved — the watchdog tries again on its next pass, a one-off run says to run it
+   * again (warning); busy: not done because another holder has the order lock — nothing
    * found broken, nobody paged, but the run is not ok until a run takes the lock; skipped: could not check.
    */
   status: 'ok' | 'healed' | 'failed' | 'deferred' | 'busy' | 'skipped';
   detail: string;
   attempts?: number;
+  /** Set when Kraken refused for a venue-wide, passing reason: which (rate_limited, exchange_unavailable, exchange_maintenance). */
+  refusedFor?: string;
+  /**
+   * Set when the check waits only for something that passes by itself: fills_booked — an order went
+   * out or was booked while reconciling, and its fills at Kraken are not in the ledger yet.
+   */
+  waitingFor?: 'fills_booked';
 }
 
 export interface SelfHealResult {
@@ -91,6 +101,12 @@ export interface SelfHealOptions {
    * across its runs; any entry makes the next run resync and reconcile again.
    */
   deferredSince?: Map<DeferredWork, number>;
+  /**
+   * Who runs this pass: the running bot's watchdog, which runs it again every WATCHDOG_INTERVAL (what
+   * it leaves is tried again on its next pass), or a one-off `ctb self-heal` (the default), which has
+   * no next pass: what it leaves, the operator runs again.
+   */
+  runBy?: 'watchdog' | 'once';
 }
 
 /** What a pass can leave to the next one: a deferred check, or intents not resolved (the order lock was taken, or resolving failed). */
@@ -123,11 +139,23 @@ async function withBackoff<T>(
   }
 }
 
-async function alert(ctx: SelfHealDeps, action: HealAction): Promise<void> {
+/**
+ * When a one-off run's operator runs it again after Kraken refused for `reason`. Kraken's refusals
+ * carry no time to wait: its call counter falls by itself, and a maintenance lasts until its status is online.
+ */
+export function runAgainAfter(reason: string): string {
+  return reason === 'rate_limited'
+    ? "run `ctb self-heal` again in a minute or so, once the API key's call counter has fallen (every process using the key counts on it; Kraken gives no time to wait)"
+    : "run `ctb self-heal` again once Kraken's system status is online (Kraken gives no time to wait)";
+}
+
+async function alert(ctx: SelfHealDeps, action: HealAction, nextPass: boolean): Promise<void> {
   if (action.status === 'ok' || action.status === 'skipped' || action.status === 'busy') return;
+  // Only the watchdog retries by itself: a one-off run's deferral waits for its operator.
+  const deferred = nextPass ? 'will retry' : 'deferred';
   await withDeadline(ctx.alerts.raise({
     source: 'self_heal', severity: action.status === 'failed' ? 'critical' : 'warning',
-    title: `Self-heal ${{ failed: 'could not repair', deferred: 'will retry', healed: 'repaired' }[action.status]} ${action.check}: ${action.detail}`.slice(0, 300),
+    title: `Self-heal ${{ failed: 'could not repair', deferred, healed: 'repaired' }[action.status]} ${action.check}: ${action.detail}`.slice(0, 300),
     fingerprint: `self-heal:${action.check}:${action.status}`, details: { ...action },
   }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err) => ctx.logger.error({ err, action }, 'could not raise the self-heal alert'));
 }
@@ -137,8 +165,8 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   const timeout = ctx.config.KILL_DB_TIMEOUT;
   const actions: HealAction[] = [];
   const deferredSince = options.deferredSince ?? new Map<DeferredWork, number>();
-  // Only a caller that keeps deferredSince across passes (the watchdog) has a next pass to leave work to.
-  const nextPass = options.deferredSince !== undefined;
+  // Only the watchdog has a next pass to leave work to.
+  const nextPass = options.runBy === 'watchdog';
   const retryDeferred = deferredSince.size > 0;
   const record = async (action: HealAction) => {
     // A busy check stays owed to the next pass (deferredSince's entry makes it resync); so do intents
@@ -146,7 +174,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
     if (action.status !== 'deferred' && action.status !== 'busy' && action.check !== 'intents') deferredSince.delete(action.check);
     actions.push(action);
     if (action.status !== 'ok') ctx.logger.warn({ action }, `self-heal: ${action.check} ${action.status}`);
-    await alert(ctx, action);
+    await alert(ctx, action, nextPass);
   };
 
   /** A check Kraken refused for a venue-wide reason: deferred (warning), or failed once that lasted past the bound. */
@@ -155,10 +183,10 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
     const since = deferredSince.get(check) ?? now;
     deferredSince.set(check, since);
     const minutes = Math.round((now - since) / 60_000);
-    const base = { check, ...(attempts !== undefined ? { attempts } : {}) };
+    const base = { check, refusedFor: reason, ...(attempts !== undefined ? { attempts } : {}) };
     return now - since >= TRANSIENT_PAGE_AFTER_MS
       ? { ...base, status: 'failed', detail: `${detail}; Kraken has refused for ${reason} for ${minutes} min (over ${TRANSIENT_PAGE_AFTER_MS / 60_000} min)` }
-      : { ...base, status: 'deferred', detail: `${detail}; Kraken refuses for now (${reason}): tried again on the next pass` };
+      : { ...base, status: 'deferred', detail: `${detail}; Kraken refuses for now (${reason}): ${nextPass ? 'tried again on the next pass' : runAgainAfter(reason)}` };
   };
 
   // 1. The database: postgres.js reconnects on the next query, so a retry is the reconnect.
@@ -283,9 +311,14 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       const markBefore = await liveIntentsMark(ctx.db);
       const report = await run(ctx);
       // An order sent (or booked) while Kraken's history was read makes differences that are only
-      // timing: Kraken's trades of an order the ledger has not booked yet. The next pass reconciles.
+      // timing: Kraken's trades of an order the ledger has not booked yet. Nobody is paged. The
+      // watchdog's next pass reconciles; a one-off run has none, so the ledger is left unreconciled:
+      // deferred (the run is not ok, and exits 75: run it again).
       if (!report.ok && (await liveIntentsMark(ctx.db)) !== markBefore) {
-        actions.push({ check: 'reconcile', status: 'skipped', detail: `an order went out or was booked while reconciling (${report.summaryLine}): the next pass reconciles once its fills are booked` });
+        const timing = `an order went out or was booked while reconciling (${report.summaryLine})`;
+        actions.push(nextPass
+          ? { check: 'reconcile', status: 'skipped', detail: `${timing}: the next pass reconciles once its fills are booked` }
+          : { check: 'reconcile', status: 'deferred', waitingFor: 'fills_booked', detail: `${timing}: the ledger is not reconciled; run \`ctb self-heal\` again once its fills are booked` });
         return;
       }
       await record(report.ok
@@ -313,7 +346,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   }
 
   // A deferred check is not known to be fine, nor work left to the lock's holder done: not ok (the
-  // CLI exits 1, or 75 when only the lock kept it from its work), though nobody is paged.
+  // CLI exits 1, or 75 when only Kraken's passing refusals or the lock kept it from its work), though nobody is paged.
   return { ok: actions.every((a) => a.status !== 'failed' && a.status !== 'deferred' && a.status !== 'busy'), halted, actions, configurationError };
 }
 

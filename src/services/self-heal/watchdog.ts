@@ -29,7 +29,7 @@ export function startWatchdog(ctx: WatchdogDeps, opts: WatchdogOptions = {}): Wa
   // bound; and intents a run left unresolved because the order lock was taken: the next run resyncs.
   const deferredSince = opts.deferredSince ?? new Map<DeferredWork, number>();
   const tick = () => {
-    running ??= selfHeal(ctx, { attempts: 3, baseDelayMs: 1_000, ...opts, deferredSince })
+    running ??= selfHeal(ctx, { attempts: 3, baseDelayMs: 1_000, ...opts, deferredSince, runBy: 'watchdog' })
       .then((result) => {
         const stale = result.actions.find((a) => a.check === 'engine' && a.status === 'failed');
         if (stale) opts.onEngineStale?.(stale);

@@ -44,9 +44,14 @@ export function renderKillReply(r: KillResult): SlackMessage {
   const cancelled = confirmed ? clearCancelPhrase(r.cancel.venues, r.krakenAccess) : 'some open orders could not be confirmed cancelled';
   const headline = r.state === 'pending'
     // Neither halted nor switched to paper in the database yet: said as saved locally, pending.
-    ? `Kill saved on the bot's host only, not yet in the database: ${cancelled}; this process is halted, the halt and the switch to paper are pending until written.`
+    ? (r.stateTimedOut
+      // Its write timed out and may still land: not said to be absent from the database.
+      ? `Kill saved on the bot's host, not confirmed in the database (the write may still land): ${cancelled}; this process is halted, the halt and the switch to paper are pending until confirmed written.`
+      : `Kill saved on the bot's host only, not yet in the database: ${cancelled}; this process is halted, the halt and the switch to paper are pending until written.`)
     : r.state === 'unsaved'
-    ? `Kill not saved, neither in the database nor on the bot's host: ${cancelled}; only this process is halted, while it runs.`
+    ? (r.stateTimedOut
+      ? `Kill not confirmed in the database (the write may still land), and the bot's host could not save it: ${cancelled}; until it is, only this process is sure to be halted, while it runs.`
+      : `Kill not saved, neither in the database nor on the bot's host: ${cancelled}; only this process is halted, while it runs.`)
     : r.alreadyKilled
     ? `Already killed${r.incidentId !== null ? ` (incident #${r.incidentId})` : ''}: cancelled again, ${confirmed ? cancelled : 'but some open orders could not be confirmed cancelled'}; the bot stays halted in paper.`
     : confirmed
@@ -69,7 +74,7 @@ export function renderKillReply(r: KillResult): SlackMessage {
   if (r.state === 'pending') {
     blocks.push(section(`:warning: ${escapeText(localHaltText("DATA_DIR on the bot's host", r.stateError ?? 'no answer', r.stateConfigProblem !== undefined, r.stateTimedOut))} This process is halted meanwhile.`));
   } else if (r.state === 'unsaved') {
-    blocks.push(section(`:rotating_light: ${escapeText(unsavedHaltText(r.stateError ?? 'no answer', r.saveError ?? 'no answer', r.stateConfigProblem !== undefined))}`));
+    blocks.push(section(`:rotating_light: ${escapeText(unsavedHaltText(r.stateError ?? 'no answer', r.saveError ?? 'no answer', r.stateConfigProblem !== undefined, r.stateTimedOut))}`));
   } else if (r.incidentId !== null && !r.alreadyKilled) {
     blocks.push(section(`Incident #${r.incidentId} is open: the manual-intervention checklist is in the ops channel. \`/mode resume\` lifts the halt once it is done and an audit passes.`));
   }

@@ -1,6 +1,7 @@
 // The start banner says what this process is: a worker that stands by behind another process's
 // engine does not trade, and says so — whose engine trades, and when it would take over — instead
-// of the bot's "trading active"; the one that took the lease says it trades.
+// of the bot's "trading active"; the one that took the lease says it trades. A web process runs no
+// engine: it says it does not trade, and names the process whose engine does, read from the lease.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,8 +31,8 @@ afterAll(async () => {
   await database?.close();
 });
 
-/** Starts a worker on the replay and returns its banner line (message and fields). */
-async function startWorker(): Promise<{ msg: string; banner: Record<string, unknown> }> {
+/** Starts a worker on the replay (or a web process) and returns its banner line (message and fields). */
+async function startWorker(role: 'worker' | 'web' = 'worker'): Promise<{ msg: string; banner: Record<string, unknown> }> {
   const dir = mkdtempSync(join(tmpdir(), 'ctb-worker-banner-'));
   const { replayFile, strategiesFile } = writeTradingReplay(dir);
   const config = testConfig({
@@ -46,7 +47,7 @@ async function startWorker(): Promise<{ msg: string; banner: Record<string, unkn
     },
   });
   const logger = createLogger({ config, stdout: false, files: false, destination: sink, destinationLevel: 'info' });
-  bot = await startBot({ config, logger, database, features: [engineFeature({ standbyPollMs: 100 })], role: 'worker', feed: 'replay', port: 0 });
+  bot = await startBot({ config, logger, database, features: role === 'web' ? [] : [engineFeature({ standbyPollMs: 100 })], role, feed: 'replay', port: 0 });
   const line = lines.find((l) => l.msg.startsWith('ctb running on port'));
   expect(line).toBeDefined();
   return { msg: line!.msg, banner: line!.banner! };
@@ -68,5 +69,21 @@ describe('the start banner of a worker', () => {
     expect(msg).toMatch(/^ {2}mode {6}paper .*, trading active, role worker$/m);
     expect(msg).not.toMatch(/standby|STANDBY/);
     expect(banner).toMatchObject({ tradingState: 'active', engine: 'this process' });
+  }, 120_000);
+});
+
+describe('the start banner of a web process', () => {
+  it('says it does not trade, and whose engine does: the lease holder read from the database', async () => {
+    await acquireLease(database.db, { holderId: 'bot-a:4242:00000000', host: 'bot-a', pid: 4242, role: 'worker', feed: 'kraken', armed: false, hasKrakenKeys: false }, 30_000);
+    const { msg, banner } = await startWorker('web');
+    expect(msg).toMatch(/^ {2}mode {6}paper .*, not trading here: this process serves Slack and HTTP and runs no engine, role web$/m);
+    expect(msg).not.toMatch(/trading active,/);
+    expect(msg).toMatch(/^ {2}engine {4}runs in bot-a:4242 \(worker\), heartbeat \d+s ago: trading active there$/m);
+    expect(banner).toMatchObject({ engine: 'none in this process', engineHolder: { state: 'running', holderId: 'bot-a:4242:00000000' } });
+  }, 120_000);
+
+  it('with no engine running: says nothing trades until a worker takes the lease', async () => {
+    const { msg } = await startWorker('web');
+    expect(msg).toContain('  engine    none running: nothing trades until a worker (`ctb start --role worker`) takes the engine lease');
   }, 120_000);
 });

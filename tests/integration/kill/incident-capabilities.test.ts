@@ -111,6 +111,28 @@ describe('close positions asked for in a web process', () => {
     expect(await doChecklistItem(webCtx, { item: 'close_positions', actor: alice, confirmed: true })).toMatchObject({ ok: true, alreadyDone: true, doneBy: 'U0ALICE' });
   });
 
+  it('finished by the engine\'s process while the request was being answered as pending: the reply says done, with what it sold — not done and pending at once', async () => {
+    const w = await worker();
+    await new Engine({ ctx: w.ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses().slice(0, 24)), 0), strategies: [maCross()], marketClock: w.clock, stopWhenFeedEnds: true }).start();
+    const webCtx = await web(w);
+    await executeKill(webCtx, { actor: alice, reason: 'drill', trigger: 'manual' });
+    const runner = engineRunner(w);
+    // The wait ran out (pending), then the engine's process answered before that pending was recorded.
+    const racing = { ...webCtx, incident: { ...webCtx.incident, flatten: async (...args: Parameters<typeof webCtx.incident.flatten>) => {
+      const pending = await webCtx.incident.flatten(...args);
+      expect(pending.state).toBe('pending');
+      expect(await runner.drain()).toBe(1);
+      return pending;
+    } } };
+    const answered = await doChecklistItem(racing, { item: 'close_positions', actor: alice, confirmed: true });
+    expect(answered).toMatchObject({ ok: true, state: 'done', alreadyDone: false, doneBy: 'U0ALICE', summary: 'Closed 1 of 1 open positions.' });
+    const slack = renderChecklistTick(answered).text;
+    const terminal = renderItemDone(answered);
+    expect(slack).toMatch(/^:white_check_mark: .*: done by <@U0ALICE> .* — Closed 1 of 1 open positions\.$/);
+    expect(terminal).toMatch(/^close_positions: done by U0ALICE at \S+ — Closed 1 of 1 open positions\.$/);
+    for (const text of [slack, terminal]) expect(text).not.toMatch(/pending|queued|not yet taken|engine's process/i);
+  });
+
   it('is failed with the engine\'s reason when the engine\'s process cannot close a position', async () => {
     let refuseSales = false;
     const w: EngineTestContext = await worker({}, {
@@ -140,6 +162,20 @@ describe('close positions asked for in a web process', () => {
     expect(failed).toMatchObject({ state: 'failed', doneAt: null });
     expect(String(failed.outcome?.summary)).toMatch(/^Closed 0 of 1 open positions; failed: #\d+ \(insufficient funds \(test\)\)/);
     expect((await testDb.db.select().from(trades))[0]?.status).toBe('open');
+
+    // Asked again, and the engine's process fails it while the request was being answered as pending:
+    // the reply and the item say failed, with the engine's reason — not pending on a finished request.
+    const runner = engineRunner(w);
+    const racing = { ...webCtx, incident: { ...webCtx.incident, flatten: async (...args: Parameters<typeof webCtx.incident.flatten>) => {
+      const pending = await webCtx.incident.flatten(...args);
+      expect(pending.state).toBe('pending');
+      expect(await runner.drain()).toBe(1);
+      return pending;
+    } } };
+    const answered = await doChecklistItem(racing, { item: 'close_positions', actor: alice, confirmed: true });
+    expect(answered).toMatchObject({ ok: false, state: 'failed', requestId: expect.any(Number), summary: expect.stringMatching(/^Closed 0 of 1 open positions; failed: #\d+ \(insufficient funds \(test\)\)/) });
+    expect(await item('close_positions')).toMatchObject({ state: 'failed', doneAt: null, requestId: answered.requestId, outcome: expect.objectContaining({ summary: answered.summary }) });
+    expect(renderChecklistTick(answered).text).toMatch(/^:x: .*: not done — Closed 0 of 1 open positions; failed/);
   });
 });
 

@@ -276,7 +276,7 @@ describe('/kill while the database is stalled', () => {
       expect(isHaltLatched(h.ctx)).toBe(true);
       for (let i = 0; i < 400 && h.responses().length === 0; i++) await new Promise((r) => setTimeout(r, 25));
       // Kraken is confirmed clear; the paper venue lives in the stalled database, so it is not.
-      expect(replyTexts().at(-1)).toMatch(/Kill saved on the bot's host only, not yet in the database: some open orders could not be confirmed cancelled; this process is halted/);
+      expect(replyTexts().at(-1)).toMatch(/Kill saved on the bot's host, not confirmed in the database \(the write may still land\): some open orders could not be confirmed cancelled; this process is halted/);
       expect(JSON.stringify(h.responses().at(-1))).toMatch(/\*kraken\*: 1 cancelled, none left open/);
       expect(JSON.stringify(h.responses().at(-1))).toMatch(/the halt is saved in DATA_DIR on the bot's host and not confirmed in the database \(the write may still land\)/);
       expect(readPendingKills(h.ctx.config.DATA_DIR)).toHaveLength(1);

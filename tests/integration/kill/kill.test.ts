@@ -726,7 +726,7 @@ describe('kill while the database is unreachable', () => {
     await proxy?.close();
   });
 
-  it('database down and DATA_DIR not writable: says the halt is saved nowhere, held by this process alone — never "saved" nor "halted"', async () => {
+  it('database down and DATA_DIR not writable: says the halt is not saved there nor confirmed in the database, held for sure by this process alone — never "saved" nor "halted"', async () => {
     proxy.set('forward');
     const t = await setup({ armed: true });
     const viaProxy = recordingDatabase(proxy.urlFor(kill.db().url), []);
@@ -745,13 +745,18 @@ describe('kill while the database is unreachable', () => {
     expect(result.pendingFile).toBeUndefined();
     expect(t2.kraken.open).toEqual([]);
     expect(isHaltLatched(t2.ctx)).toBe(true);
+    // Gone, the write missed its deadline (postgres.js holds the query for its reconnect): it may
+    // still land, so the halt is said not confirmed in the database, not absent from it.
+    expect(result.stateTimedOut).toBe(true);
     expect(t2.alerts.map((a) => a.title)).toEqual([
-      'Kill switch: every open order cancelled; the halt is NOT saved (the database did not answer and DATA_DIR could not be written): only the process that killed is halted, while it runs']);
+      'Kill switch: every open order cancelled; the halt is NOT saved in DATA_DIR (it could not be written) and not confirmed in the database (it did not answer in time; the write may still land): until it is, only the process that killed is sure to be halted, while it runs']);
     const terminal = renderKill(result);
-    expect(terminal.split('\n')[0]).toBe('HALT NOT SAVED, NEITHER IN THE DATABASE NOR IN DATA_DIR — every open order cancelled.');
-    expect(terminal).toContain('it is saved nowhere. Only the process that killed is halted, and only while it runs; no other process sees this halt.');
+    expect(terminal.split('\n')[0]).toBe('HALT NOT SAVED IN DATA_DIR, NOT CONFIRMED IN THE DATABASE (THE WRITE MAY STILL LAND) — every open order cancelled.');
+    expect(terminal).toContain('the halt is not confirmed in it (the write may still land), and it could not be saved in DATA_DIR either (');
+    expect(terminal).toContain('Until the database holds it, only the process that killed is sure to be halted, and only while it runs.');
     const reply = renderKillReply(result);
-    expect(reply.text).toBe("Kill not saved, neither in the database nor on the bot's host: every open order cancelled; only this process is halted, while it runs.");
+    expect(reply.text).toBe("Kill not confirmed in the database (the write may still land), and the bot's host could not save it: every open order cancelled; until it is, only this process is sure to be halted, while it runs.");
+    for (const text of [...t2.alerts.map((a) => a.title), terminal, JSON.stringify(reply)]) expect(text).not.toMatch(/saved nowhere|neither in the database|NEITHER IN THE DATABASE/);
     for (const text of [...t2.alerts.map((a) => a.title), terminal, JSON.stringify(reply)]) expect(text).not.toMatch(/trading halted|KILLED|switched to paper\.|kill-pending\.json|saved only in|saved on the bot/);
   });
 
@@ -798,9 +803,9 @@ describe('kill while the database is unreachable', () => {
       'Kill switch: every open order cancelled; the halt is saved in DATA_DIR and not confirmed in the database (it did not answer in time; the write may still land): pending until it is confirmed written']);
     const terminal = renderKill(result);
     const reply = renderKillReply(result);
-    expect(terminal.split('\n')[0]).toBe('HALT NOT YET IN THE DATABASE, SAVED IN DATA_DIR ONLY — every open order cancelled.');
+    expect(terminal.split('\n')[0]).toBe('HALT SAVED IN DATA_DIR, NOT CONFIRMED IN THE DATABASE (THE WRITE MAY STILL LAND) — every open order cancelled.');
     expect(terminal).toContain(`the halt is saved in ${result.pendingFile} and not confirmed in the database (the write may still land). Until it is written, only a process that reads that DATA_DIR is halted by it: a bot running with it latches the halt within a poll and writes it to the database once the database answers, as does the next \`ctb start\` with it.`);
-    expect(reply.text).toBe("Kill saved on the bot's host only, not yet in the database: every open order cancelled; this process is halted, the halt and the switch to paper are pending until written.");
+    expect(reply.text).toBe("Kill saved on the bot's host, not confirmed in the database (the write may still land): every open order cancelled; this process is halted, the halt and the switch to paper are pending until confirmed written.");
     for (const text of [...t2.alerts.map((a) => a.title), terminal, JSON.stringify(reply)]) expect(text).not.toMatch(/trading halted|KILLED|switched to paper\.|stays halted/);
 
     proxy.set('forward');

@@ -14,6 +14,8 @@ import { silentLogger } from '../../../src/logger.js';
 import { updateBotState } from '../../../src/services/bot-state.js';
 import { TRANSIENT_PAGE_AFTER_MS } from '../../../src/services/self-heal/self-heal.js';
 import { startWatchdog } from '../../../src/services/self-heal/watchdog.js';
+import { cliActor } from '../../../src/cli/with-context.js';
+import { selfHealCommand } from '../../../commands/self-heal.js';
 import { createPostgresTestDb, emptyTablesSql, type TestDatabase } from '../../support/db.js';
 import { recordingAlerts, type RecordingAlerts } from '../../support/engine.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
@@ -96,5 +98,20 @@ describe('self-heal when Kraken refuses for its rate limit or maintenance', () =
     clock.advance(60_000);
     const back = await watchdog.tick();
     expect(back?.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/resynced/) });
+  });
+
+  it('a one-off `ctb self-heal` has no next pass: it says when to run it again, for the rate limit and for maintenance', async () => {
+    await setup();
+    const once = () => selfHealCommand.run({ ...ctx, actor: cliActor() }, { attempts: 1 });
+    kraken.failNext('OpenOrders', 'EAPI:Rate limit exceeded', 1);
+    const limited = (await once()).actions.find((a) => a.check === 'exchange');
+    expect(limited).toMatchObject({ status: 'deferred', detail: expect.stringMatching(/Kraken refuses for now \(rate_limited\): run `ctb self-heal` again in a minute or so, once the API key's call counter has fallen/) });
+    kraken.simulator.setSystemStatus('maintenance');
+    const maintenance = (await once()).actions.find((a) => a.check === 'exchange');
+    expect(maintenance).toMatchObject({ status: 'deferred', detail: expect.stringMatching(/Kraken refuses for now \(exchange_unavailable\): run `ctb self-heal` again once Kraken's system status is online/) });
+    // Nothing retries a one-off run by itself: neither its text nor its alert says so.
+    const deferredAlerts = alerts.raised.filter((a) => a.fingerprint === 'self-heal:exchange:deferred');
+    expect(deferredAlerts.map((a) => a.title)).toEqual([expect.stringMatching(/^Self-heal deferred exchange: /), expect.stringMatching(/^Self-heal deferred exchange: /)]);
+    for (const text of [limited?.detail, maintenance?.detail, ...deferredAlerts.map((a) => a.title)]) expect(text).not.toMatch(/next pass|will retry/);
   });
 });

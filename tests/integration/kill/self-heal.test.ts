@@ -20,7 +20,7 @@ import { killTestContext, recordingDatabase, useKillTestDb, type KillTestContext
 import { openOrder } from '../../support/recording-exchange.js';
 import { startStallProxy, type StallProxy } from '../../support/stall-proxy.js';
 import { ADVISORY_LOCKS, takeAdvisoryLock } from '../../../src/db/advisory-lock.js';
-import { SELF_HEAL_BUSY_EXIT, selfHealExitCode } from '../../../commands/self-heal.js';
+import { SELF_HEAL_TRY_AGAIN_EXIT, selfHealExitCode } from '../../../commands/self-heal.js';
 import { systemClock } from '../../../src/clock.js';
 import { ctbInShell } from '../../support/ctb-shell.js';
 import { startFakeKraken } from '../../support/fake-kraken.js';
@@ -118,7 +118,8 @@ describe('self-heal', () => {
     balances = new ExchangeError('retryable', 'rate_limited', 'rate limit exceeded (test)');
     const refused = await selfHeal(t.ctx, { attempts: 1, sleep: noWait, alwaysResync: true });
     expect(refused.ok).toBe(false);
-    expect(selfHealExitCode(refused)).toBe(1);
+    // Kraken refusing for now is all that is left: try again (EX_TEMPFAIL), not a failure.
+    expect(selfHealExitCode(refused)).toBe(SELF_HEAL_TRY_AGAIN_EXIT);
     expect(refused.actions.find((a) => a.check === 'intents')).toMatchObject({ status: 'deferred', detail: expect.stringMatching(/^not resolved: rate_limited: rate limit exceeded \(test\); Kraken refuses for now \(rate_limited\)/) });
 
     // Balances answer, but the order's lookup does not: the intent stays unresolved.
@@ -126,6 +127,7 @@ describe('self-heal', () => {
     t.paper.fetchOrderByClientId = async () => { throw new ExchangeError('retryable', 'network', 'paper unreachable (test)'); };
     const unreachable = await selfHeal(t.ctx, { attempts: 1, sleep: noWait, alwaysResync: true });
     expect(unreachable.ok).toBe(false);
+    // Why the lookup failed is not known to pass by itself: 1, not "try again".
     expect(selfHealExitCode(unreachable)).toBe(1);
     expect(unreachable.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/1 unreachable$/) });
     expect(unreachable.actions.find((a) => a.check === 'intents')).toMatchObject({ status: 'deferred', detail: expect.stringMatching(/^1 intent\(s\) not resolved/) });
@@ -172,12 +174,13 @@ describe('self-heal', () => {
     expect(t.alerts.filter((a) => a.severity === 'critical')).toEqual([]);
   });
 
-  it('an order that goes out while Kraken is being read makes the differences timing, not a failure: skipped, nobody paged', async () => {
+  /** A live self-heal whose reconciliation sees an order go out while it reads Kraken's history. */
+  async function orderSentWhileReconciling(runBy?: 'watchdog' | 'once') {
     const t = await setup({ armed: true });
     await updateBotState(t.ctx.db, t.clock, { mode: 'live' });
     t.kraken.mode = 'network_error';
     const result = await selfHeal(t.ctx, {
-      attempts: 5, baseDelayMs: 1, sleep: async () => { t.kraken.mode = 'ok'; },
+      attempts: 5, baseDelayMs: 1, sleep: async () => { t.kraken.mode = 'ok'; }, ...(runBy ? { runBy } : {}),
       reconcile: async () => {
         // The engine sends an order while the reconciliation reads Kraken's history: its trades are
         // at Kraken, not yet in the ledger.
@@ -187,7 +190,22 @@ describe('self-heal', () => {
         return { ok: false, summaryLine: '3 recent unmatched; 1 balance shortfall(s)', reportFile: null };
       },
     });
-    expect(result.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'skipped', detail: expect.stringMatching(/^an order went out or was booked while reconciling \(3 recent unmatched/) });
+    return { t, result };
+  }
+
+  it('an order that goes out while the watchdog reads Kraken makes the differences timing, not a failure: skipped, nobody paged', async () => {
+    const { t, result } = await orderSentWhileReconciling('watchdog');
+    expect(result.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'skipped', detail: expect.stringMatching(/^an order went out or was booked while reconciling \(3 recent unmatched.*: the next pass reconciles once its fills are booked$/) });
+    expect(t.alerts.filter((a) => a.severity === 'critical')).toEqual([]);
+  });
+
+  it.each([undefined, 'once'] as const)('a one-off run (runBy %s) that an order interrupts leaves the ledger unreconciled: deferred, says to run it again, exits 75, nobody paged', async (runBy) => {
+    const { t, result } = await orderSentWhileReconciling(runBy);
+    const reconcile = result.actions.find((a) => a.check === 'reconcile');
+    expect(reconcile).toMatchObject({ status: 'deferred', detail: expect.stringMatching(/^an order went out or was booked while reconciling \(3 recent unmatched.*: the ledger is not reconciled; run `ctb self-heal` again once its fills are booked$/) });
+    expect(reconcile?.detail).not.toMatch(/next pass/);
+    expect(result.ok).toBe(false);
+    expect(selfHealExitCode(result)).toBe(SELF_HEAL_TRY_AGAIN_EXIT);
     expect(t.alerts.filter((a) => a.severity === 'critical')).toEqual([]);
   });
 
@@ -330,7 +348,7 @@ describe('ctb self-heal', () => {
       const run = await ctbInShell(['self-heal', '--attempts', '1'], {
         DATABASE_URL: kill.db().url, IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url,
       });
-      expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(SELF_HEAL_BUSY_EXIT);
+      expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(SELF_HEAL_TRY_AGAIN_EXIT);
       expect(run.stdout).toMatch(/^ok\s+exchange\s+answers; resynced: 0 open order\(s\) on kraken$/m);
       expect(run.stdout).toMatch(/^BUSY\s+intents\s+not resolved: the order lock is taken by another holder \(orders are being placed, cancelled or booked\); run `ctb self-heal` again once the lock is free$/m);
       expect(run.stdout).toMatch(/^Self-heal: NOT finished — another holder has the order lock, so the intents were not resolved \(see BUSY\); run it again once the lock is free; not halted\.$/m);
@@ -338,6 +356,16 @@ describe('ctb self-heal', () => {
     } finally {
       await held?.release();
     }
+  }, 60_000);
+
+  it('with Kraken refusing for its rate limit: exits 75 (not 1), saying when to run it again', async () => {
+    await updateBotState(kill.db().db, systemClock, { mode: 'live' });
+    const kraken = kill.track(await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET }));
+    kraken.failNext('OpenOrders', 'EAPI:Rate limit exceeded', 10);
+    const limited = io({ DATABASE_URL: kill.db().url, IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false' });
+    expect(await runCli(['self-heal', '--attempts', '1'], limited), limited.out()).toBe(SELF_HEAL_TRY_AGAIN_EXIT);
+    expect(limited.out()).toMatch(/^LATER\s+exchange\s+kraken did not answer after 1 attempt\(s\): rate_limited: .*; Kraken refuses for now \(rate_limited\): run `ctb self-heal` again in a minute or so/m);
+    expect(limited.out()).toMatch(/^Self-heal: NOT finished — left for later \(see LATER\); run it again later; not halted\.$/m);
   }, 60_000);
 
   it('answers a bad --attempts with exit 2 and what it expects', async () => {

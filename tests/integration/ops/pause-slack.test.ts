@@ -90,6 +90,24 @@ describe('/pause and /unpause in Slack', () => {
     expect((await commandLog()).map((r) => [r.command, r.allowed])).toEqual([['pause', false], ['unpause', false]]);
   });
 
+  it('while halted, /unpause says the halt comes first and what lifts it, not that entries resumed', async () => {
+    await slash('/pause', 'CPI');
+    await updateBotState(database.db, clock, { halted: true, haltedBy: 'UOPS1', haltedReason: 'fat finger', haltedAt: new Date('2026-03-02T09:00:00Z') });
+    const reply = await slash('/unpause', '');
+    expect(reply).toMatch(/New entries unpaused, but the bot is halted: nothing trades until the halt is lifted/);
+    expect(reply).not.toMatch(/resumed/);
+    const blocks = JSON.stringify(h.responses().at(-1)!.blocks);
+    expect(blocks).toContain('*New entries unpaused* — but the halt comes first: nothing trades, exits and stop-losses included');
+    expect(blocks).toContain('`/mode resume` lifts the halt, once an audit has passed since the halt (`/golive audit`) and the incident checklist is done. Then the bot is active');
+    expect(await getBotState(database.db)).toMatchObject({ halted: true, entriesPaused: false });
+    expect(blocks).toContain(':octagonal_sign: *HALTED* — no orders at all (kill switch)');
+    const [event] = await execute<{ title: string }>(database.db, sql`select e.title from alert_events e join alert_groups g on g.id = e.group_id where g.fingerprint = 'entries_resumed' order by e.id desc limit 1`);
+    expect(event?.title).toBe('New entries unpaused by UOPERATOR1 (the bot is halted: no orders at all until the halt is lifted; active after it)');
+    // Nothing paused any more: the halt is still what keeps it from trading, and what lifts it is said.
+    expect(await slash('/unpause', '')).toMatch(/New entries are not paused: there is nothing to unpause\./);
+    expect(JSON.stringify(h.responses().at(-1)!.blocks)).toContain('The bot is halted, and the halt comes first: nothing trades, exits included. `/mode resume` lifts the halt');
+  });
+
   it('a second pause says who paused first and keeps their reason and time', async () => {
     await slash('/pause', 'first');
     clock.set('2026-03-02T10:05:00Z');

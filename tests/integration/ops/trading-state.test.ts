@@ -108,6 +108,41 @@ describe('trading state', () => {
     expect(JSON.parse((await cli('mode', 'status', '--json')).out)).toMatchObject({ tradingState: { state: 'halted', entriesPaused: true } });
   });
 
+  it('ctb unpause while halted says the halt comes first and what lifts it, and exits 1: trading did not resume', async () => {
+    await cli('pause', '--reason', 'CPI');
+    const haltedAt = new Date('2026-03-02T09:00:00Z');
+    await updateBotState(ctx.db, ctx.clock, { halted: true, haltedReason: 'fat finger', haltedBy: 'UOPS1', haltedAt });
+    const r = await cli('unpause');
+    expect(r.code).toBe(1);
+    const [head, unpaused, guard, lift, ...rest] = r.out.trimEnd().split('\n');
+    expect(head).toBe('HALTED — no orders at all (kill switch), halted by UOPS1 at 2026-03-02T09:00:00.000Z: fat finger');
+    expect(unpaused).toMatch(/^New entries unpaused \(they were paused by cli:\S+ at \S+: CPI\), but the halt comes first: nothing trades, exits and stop-losses included\.$/);
+    expect(guard).toBe('The risk guard still measures from the same equity peak and day\'s opening equity.');
+    expect(lift).toBe('`ctb resume` lifts the halt, once an audit has passed since the halt (`ctb audit`) and the incident checklist is done (`ctb incident`). '
+      + 'Then the bot is active (entries and exits).');
+    expect(rest).toEqual([]);
+    expect(r.out).not.toMatch(/RESUMED/);
+    // The pause is lifted: after the resume the bot is active.
+    expect(await getBotState(database.db)).toMatchObject({ halted: true, entriesPaused: false });
+    const json = await cli('unpause', '--json');
+    expect(json.code).toBe(1);
+    expect(json.err).toBe('error: New entries are not paused: there is nothing to unpause. The bot is halted, and the halt comes first: nothing trades, exits included. '
+      + '`ctb resume` lifts the halt, once an audit has passed since the halt (`ctb audit`) and the incident checklist is done (`ctb incident`).\n');
+
+    // A reconciliation halt names what lifts it: reconciliation passing, not a resume.
+    await cli('pause');
+    await updateBotState(ctx.db, ctx.clock, { halted: true, haltedReason: 'reconciliation', haltedBy: 'system:reconciliation', haltedAt });
+    const recon = await cli('unpause', '--json');
+    expect(recon.code).toBe(1);
+    expect(JSON.parse(recon.out)).toMatchObject({ ok: false, state: 'halted', halt: { by: 'system:reconciliation' } });
+    const text = await (async () => {
+      await cli('pause');
+      return (await cli('unpause')).out;
+    })();
+    expect(text).toContain('The halt lifts by itself once reconciliation with Kraken passes: `ctb reconcile` lists what is unexplained and how to resolve each. Then the bot is active');
+    expect(text).not.toContain('ctb resume');
+  });
+
   it('a scrape right after a change shows it: no read is reused across two scrapes', async () => {
     expect(await stateSamples()).toEqual({ active: 1, reducing: 0, halted: 0 });
     await updateBotState(ctx.db, ctx.clock, { halted: true, haltedReason: 'drill', haltedBy: 'UOPS1' });

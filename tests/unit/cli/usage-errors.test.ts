@@ -2,9 +2,11 @@
 // that has an action, options, choices), and with --json one JSON object on stdout.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { Argument, Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { cliCommands } from '../../../src/cli/commands/index.js';
 import { runCli } from '../../../src/cli/program.js';
+import { deeperCommands } from '../../../src/cli/usage-errors.js';
 import { waitSecondsOf } from '../../../src/cli/commands/exit.js';
 import { recordingIo } from '../../support/cli-io.js';
 
@@ -61,6 +63,35 @@ describe('ctb usage errors', () => {
       expect(typed.err, word).toBe(`error: unknown command '${word}' (Did you mean ${meant}?)\n${PROGRAM_HINT}`);
     }
     expect(JSON.parse((await run('roi', '--json')).out)).toMatchObject({ code: 'commander.unknownCommand', suggestion: ['audit-roi'], exitCode: 2 });
+  });
+
+  it.each([
+    // A word of a deeper command line, typed without the words before it: the whole line is suggested.
+    [['incident', 'notify'], "unknown command 'notify' for 'ctb incident' (Did you mean ctb incident done notify_stakeholders?)", 'ctb incident'],
+    [['incident', 'close'], "unknown command 'close' for 'ctb incident' (Did you mean ctb incident done close_positions?)", 'ctb incident'],
+    [['notify'], "unknown command 'notify' (Did you mean ctb incident done notify_stakeholders?)", null],
+    [['overide', 'U1', '1h'], "unknown command 'overide' (Did you mean ctb oncall override?)", null],
+    [['show'], "unknown command 'show' (Did you mean one of ctb incident show, ctb oncall show?)", null],
+  ])('%j: a deeper command it names is suggested whole', async (argv, message, command) => {
+    const r = await run(...argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`error: ${message}\n${command ? `(run ${command} --help for its usage and options)\n` : PROGRAM_HINT}`);
+    expect(JSON.parse((await run(...argv, '--json')).out)).toMatchObject({ error: message, code: 'commander.unknownCommand', exitCode: 2 });
+  });
+
+  it('suggests a deeper command line at any depth, and none when too many would fit', () => {
+    const program = new Command('ctb');
+    const a = program.command('a');
+    a.command('b').command('c').command('deep-thing');
+    a.command('d').addArgument(Object.assign(new Argument('<what>'), { argChoices: ['first_choice', 'second_choice'] }));
+    for (const n of ['x1', 'x2', 'x3', 'x4', 'x5']) program.command(n).command('many');
+    expect(deeperCommands(program, 'deep')).toEqual(['ctb a b c deep-thing']);
+    expect(deeperCommands(a, 'dep-thing')).toEqual(['a b c deep-thing'].map((l) => `ctb ${l}`));
+    expect(deeperCommands(program, 'second')).toEqual(['ctb a d second_choice']);
+    // Its own subcommands are where the caller looked already.
+    expect(deeperCommands(a, 'b')).toEqual([]);
+    expect(deeperCommands(program, 'many')).toEqual([]);
+    expect(deeperCommands(program, 'banana')).toEqual([]);
   });
 
   it.each([

@@ -171,7 +171,7 @@ const CASES: Record<string, () => Case[]> = {
   'oncall:renderOncallOverrideClear': () => [{ payload: oncall.renderOncallOverrideClear({ ok: true, cleared: [{ id: 3, userId: 'UDAVE', startsAt: iso(0), endsAt: iso(1) }] }, 'UOPS1') }],
   'pause:renderPause': () => [{ payload: pause.renderPause({ ok: true, state: 'halted', pausedBy: 'UOPS1', pausedAt: at, reason: long('reason', 3500), halted: true, halt: { by: 'UOPS1', at, reason: long('halt', 3500) } }) }],
   'pause:renderUnpause': () => [{
-    payload: pause.renderUnpause({ ok: true, state: 'halted', was: { by: 'UOPS1', at, reason: long('reason', 1500) },
+    payload: pause.renderUnpause({ ok: false, state: 'halted', halt: { by: 'UOPS1', at, reason: long('halt', 3500) }, was: { by: 'UOPS1', at, reason: long('reason', 1500) },
       breach: { kind: 'max_drawdown', pausedFor: long('p', 500), breachAt: at, mode: 'paper', cleared: false, now: long('now', 1500) }, forced: true, forceReason: long('force', 1500), rearm: 'drawdown_and_daily' }),
   }],
   'runbook:renderRunbookMessage': () => (['go-live', 'incident'] as const).map((name) => ({ payload: runbook.renderRunbookMessage({ name, data: placeholderRunbookData() }) })),

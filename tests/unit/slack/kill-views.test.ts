@@ -81,6 +81,32 @@ describe('kill views', () => {
     expect(pending.text).toBe("Kill saved on the bot's host only, not yet in the database: every open order cancelled; this process is halted, the halt and the switch to paper are pending until written.");
   });
 
+  it('a halt the database refused is said not in it; one whose write timed out is said not confirmed in it, in the terminal and on Slack', () => {
+    const refused = kill({ state: 'pending', incidentId: null, pendingFile: '/d/kill-pending.json', stateError: 'db_refused: The database refused the connection at 127.0.0.1:3 (ECONNREFUSED).' });
+    expect(renderKill(refused).split('\n')[0]).toBe('HALT NOT YET IN THE DATABASE, SAVED IN DATA_DIR ONLY — every open order cancelled.');
+    expect(renderKillReply(refused).text).toMatch(/^Kill saved on the bot's host only, not yet in the database: /);
+    // The write missed its deadline and may still land: neither headline says it is not in the database.
+    const timedOut = kill({ ...refused, stateError: 'deadline: the database did not answer within 3000 ms.', stateTimedOut: true });
+    const terminal = renderKill(timedOut);
+    const reply = renderKillReply(timedOut);
+    expect(terminal.split('\n')[0]).toBe('HALT SAVED IN DATA_DIR, NOT CONFIRMED IN THE DATABASE (THE WRITE MAY STILL LAND) — every open order cancelled.');
+    expect(reply.text).toBe("Kill saved on the bot's host, not confirmed in the database (the write may still land): every open order cancelled; this process is halted, the halt and the switch to paper are pending until confirmed written.");
+    for (const text of [terminal, JSON.stringify(reply)]) expect(text).not.toMatch(/not (yet )?in the database|DATA_DIR ONLY|host only/i);
+  });
+
+  it('a halt DATA_DIR did not take either is said saved nowhere only when the database refused it, not when its write timed out', () => {
+    const refused = kill({ state: 'unsaved', incidentId: null, saveError: 'ENOTDIR: not a directory', stateError: 'db_refused: The database refused the connection at 127.0.0.1:3 (ECONNREFUSED).' });
+    expect(renderKill(refused).split('\n')[0]).toBe('HALT NOT SAVED, NEITHER IN THE DATABASE NOR IN DATA_DIR — every open order cancelled.');
+    expect(renderKill(refused)).toContain('it is saved nowhere.');
+    expect(renderKillReply(refused).text).toMatch(/^Kill not saved, neither in the database nor on the bot's host: /);
+    const timedOut = kill({ ...refused, stateError: 'deadline: the database did not answer within 3000 ms.', stateTimedOut: true });
+    const terminal = renderKill(timedOut);
+    const reply = renderKillReply(timedOut);
+    expect(terminal.split('\n')[0]).toBe('HALT NOT SAVED IN DATA_DIR, NOT CONFIRMED IN THE DATABASE (THE WRITE MAY STILL LAND) — every open order cancelled.');
+    expect(reply.text).toMatch(/^Kill not confirmed in the database \(the write may still land\), and the bot's host could not save it: /);
+    for (const text of [terminal, JSON.stringify(reply)]) expect(text).not.toMatch(/saved nowhere|neither in the database/i);
+  });
+
   it("an already-killed reply says whether this kill's cancel was confirmed, in the text a notification shows too", () => {
     const unconfirmed = renderKillReply(kill({
       ok: false, alreadyKilled: true,

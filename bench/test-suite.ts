@@ -6,9 +6,10 @@
 // times are printed. Every round must pass: a failed run is reported with its output's tail and the
 // bench exits 1, as a time for a suite that did not pass says nothing. It needs what `npm test`
 // needs: PostgreSQL on 127.0.0.1:5432 with the database `test`, and apt for promtool.
-// Anchor, measured before each round: `node -e 0` spawned 9 times (median) with this process's
-// environment, which the suite and its children inherit (a variable such as NODE_EXTRA_CA_CERTS
-// slows every node start, so it shows here as it shows in the suite). Beside each round, the
+// Anchor, measured before each round: `node -e 0` spawned 9 times (median) in the environment the
+// suite and its children run in: this process's, less what `npm test` leaves out
+// (scripts/test-env.mjs: NODE_EXTRA_CA_CERTS, which slows every node start); when it left something
+// out, the first line says so and each round prints `node -e 0` in this process's environment too. Beside each round, the
 // machine's load before and after and the CPU-seconds all its processes used during the round
 // (/proc/stat: the suite is CPU-bound on 2 cores, so a round slowed by a neighbour shows as wall time
 // well above CPU-seconds ÷ cores, and two builds compare better on CPU-seconds than on wall time).
@@ -19,6 +20,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DROPPED_FOR_TESTS, testRunEnv } from '../scripts/test-env.mjs';
 
 /** `--name value` or `--name=value`, as a number. */
 const arg = (name: string, fallback: number) => {
@@ -51,11 +53,13 @@ function cpuTicks(): { user: number; system: number } | null {
 }
 const TICKS_PER_S = 100;
 
-function nodeAnchorMs(): number {
+const suiteEnv = testRunEnv();
+
+function nodeAnchorMs(env: NodeJS.ProcessEnv): number {
   const samples: number[] = [];
   for (let i = 0; i < 9; i++) {
     const started = performance.now();
-    const r = spawnSync(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    const r = spawnSync(process.execPath, ['-e', '0'], { stdio: 'ignore', env });
     if (r.status !== 0) throw new Error(`node -e 0 exited ${r.status}`);
     samples.push(performance.now() - started);
   }
@@ -122,7 +126,8 @@ async function main(): Promise<number> {
   console.log(
     `bench:test-suite — what ships: the README's test command \`npm test\` (pretest, type check, vitest run) at ${head}, ` +
       `${CLONE ? 'each round in a new clone installed with `npm ci`, as CI runs it (the install and the first promtool download not timed)' : 'in this checkout (its node_modules, its vitest cache; uncommitted changes included)'}; ` +
-      `CI=1 as in CI; nothing else should run meanwhile; ${cores} cores`,
+      `CI=1 as in CI; nothing else should run meanwhile; ${cores} cores` +
+      suiteEnv.dropped.map((name) => `; ${name} is set here and npm test leaves it out (${DROPPED_FOR_TESTS[name]})`).join(''),
   );
 
   const walls: number[] = [];
@@ -130,7 +135,8 @@ async function main(): Promise<number> {
   for (let round = 1; round <= ROUNDS; round++) {
     const clone = CLONE ? freshClone() : null;
     try {
-      const anchor = nodeAnchorMs();
+      const anchor = nodeAnchorMs(suiteEnv.env);
+      const callerAnchor = suiteEnv.dropped.length > 0 ? nodeAnchorMs(process.env) : null;
       const loadBefore = load();
       const before = cpuTicks();
       const run = await npmTest(clone?.dir ?? ROOT);
@@ -152,7 +158,7 @@ async function main(): Promise<number> {
         `round ${round}: npm test ${run.wallS.toFixed(1)} s — files ${line(run.output, /Test Files\s+(.*)/)}; tests ${line(run.output, /\n\s+Tests\s+(.*)/)}; ` +
           `vitest ${line(run.output, /Duration\s+(\S+)/)}; ${line(run.output, /(type check \(TypeScript 7[^\n]*)/)}`,
       );
-      console.log(`  ${cpuText}; node -e 0 ${anchor.toFixed(0)} ms (median of 9 before the round, in the environment the suite inherits); load ${loadBefore} → ${loadAfter}${clone ? `; ${clone.text}` : ''}`);
+      console.log(`  ${cpuText}; node -e 0 ${anchor.toFixed(0)} ms (median of 9 before the round, in the suite's environment${callerAnchor === null ? '' : `; ${callerAnchor.toFixed(0)} ms with ${suiteEnv.dropped.join(', ')}`}); load ${loadBefore} → ${loadAfter}${clone ? `; ${clone.text}` : ''}`);
     } finally {
       if (running.cloneDir) rmSync(running.cloneDir, { recursive: true, force: true });
       running.cloneDir = null;

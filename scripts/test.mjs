@@ -9,14 +9,19 @@
 // with its JavaScript API (TypeScript 7 has none); `npx tsc` may be either, both check the same.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { DROPPED_FOR_TESTS, testRunEnv } from './test-env.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = (name) => `${root}node_modules/.bin/${name}`;
 const TSC = `${root}node_modules/typescript-native/bin/tsc`;
 const TSC_ARGS = ['--noEmit', '-p', '.', '--singleThreaded'];
 
+// The caller's environment less what only costs the tests time (scripts/test-env.mjs), said first.
+const { env, dropped } = testRunEnv();
+for (const name of dropped) process.stdout.write(`npm test: ${name} is not passed to the tests (${DROPPED_FOR_TESTS[name]})\n`);
+
 function run(cmd, args, stdio) {
-  const child = spawn(cmd, args, { cwd: root, stdio });
+  const child = spawn(cmd, args, { cwd: root, stdio, env });
   const exited = new Promise((resolve) => {
     child.on('error', (err) => {
       process.stderr.write(`${cmd}: ${err.message}\n`);

@@ -17,10 +17,13 @@ function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
-/** The closest candidates to `word` (ties kept, in the candidates' order); [] when none is close. */
-export function similarWords(word: string, candidates: readonly string[]): string[] {
+/**
+ * The closest candidates to `word` (ties kept, in the candidates' order), at most `maxDistance` edits
+ * away (3 unless told); [] when none is close.
+ */
+export function similarWords(word: string, candidates: readonly string[], maxDistance = MAX_DISTANCE): string[] {
   const w = word.toLowerCase();
-  let best = MAX_DISTANCE;
+  let best = Math.min(maxDistance, MAX_DISTANCE);
   let found: string[] = [];
   for (const candidate of new Set(candidates)) {
     if (candidate.length <= 1) continue;

@@ -16,8 +16,12 @@ import { tradingStateOf } from '../domain/trading-state.js';
 import { onlyReplayOrders } from '../db/queries/ledger-intents.js';
 import { engineStanding } from '../services/engine-lease/runtime.js';
 import { readEngineHolder } from '../services/engine-lease/holder-view.js';
+import { withDeadline } from '../services/kill/deadline.js';
 
-/** How long the banner waits for the engine's first try for its lease (one query; a stalled database is said as such). */
+/**
+ * How long the banner waits for the engine's first try for its lease, or (role web) for the read of the
+ * lease's holder: one query each; a stalled database is said as such.
+ */
 const BANNER_LEASE_WAIT_MS = 5_000;
 
 export interface RunningBot {
@@ -92,6 +96,8 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     { event: 'database_ready', database: ctx.database.kind, ms: Math.round(performance.now() - opening) },
     `database ready in ${((performance.now() - opening) / 1000).toFixed(1)} s (${ctx.database.kind}, migrations applied); starting the bot's parts`,
   );
+  // The parts' start: the jobs they schedule may miss runs meanwhile, which is the start's doing.
+  const startHold = ctx.jobs.holdStart();
   const running: Array<{ name: string; feature: RunningFeature }> = [];
   const stop = async () => {
     for (const { name, feature } of running.reverse()) {
@@ -115,16 +121,19 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     const tradingState = tradingStateOf(state);
     // Its first try for the engine lease answered: a standby says it is one, not that it trades.
     const engine = await engineStanding(ctx, BANNER_LEASE_WAIT_MS);
-    // A process without an engine (role web) names the one that trades: one read of the lease row.
+    // A process without an engine (role web) names the one that trades: one read of the lease row, bounded
+    // as the lease wait is, so a stalled database delays the banner by that much and says it was not read.
     const engineHolder = engine === undefined && opts.role === 'web'
-      ? await readEngineHolder(ctx).catch((err: unknown) => {
+      ? await withDeadline(readEngineHolder(ctx), BANNER_LEASE_WAIT_MS, 'the database (engine lease, for the start banner)').catch((err: unknown) => {
         logger.warn({ err }, 'could not read the engine lease for the start banner');
         return null;
       })
       : undefined;
+    // Live or paper is the arming of the process that trades: a web process's own places no order.
+    const armed = engineHolder === undefined ? opts.config.IS_LIVE : engineHolder?.state === 'running' && engineHolder.armed;
     const banner = startBanner({
       config: opts.config, port, role: opts.role, feed: opts.feed, database: ctx.database.kind, cwd: process.cwd(), engine, engineHolder,
-      mode: effectiveMode(state, opts.config.IS_LIVE), tradingState, haltedReason: state.haltedReason,
+      mode: effectiveMode(state, armed), tradingState, haltedReason: state.haltedReason,
       ...(tradingState === 'halted' ? { onlyReplayBooked: await onlyReplayOrders(ctx.db) } : {}),
     });
     logger.info(banner.fields, banner.message);
@@ -132,5 +141,7 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
   } catch (err) {
     await stop();
     throw err;
+  } finally {
+    startHold();
   }
 }

@@ -4,7 +4,7 @@ import { relative, resolve } from 'node:path';
 import type { Config } from '../config/env.js';
 import { formatDuration } from '../config/duration.js';
 import type { EngineStanding } from '../services/engine-lease/keeper.js';
-import { agoPhrase, type EngineHolderView } from '../domain/engine-holder.js';
+import { describeHolder, type EngineHolderView } from '../domain/engine-holder.js';
 
 export interface BannerFacts {
   config: Config;
@@ -12,6 +12,7 @@ export interface BannerFacts {
   role: string;
   feed: 'kraken' | 'replay';
   database: 'pglite' | 'postgres';
+  /** The mode trading is in: for role web, as the running engine is armed (not said when none runs or the lease was not read). */
   mode: 'paper' | 'live';
   tradingState: string;
   /** Why the bot is halted (bot_state), when it is. */
@@ -99,14 +100,36 @@ function tradingPhrase(f: BannerFacts): string {
 /** A process that runs no engine (role web) serves Slack and HTTP only: it never trades, whatever the bot's state. */
 const runsNoEngine = (f: BannerFacts): boolean => f.engine === undefined && f.role === 'web';
 
+/**
+ * The engine whose arming a process that runs none speaks of: the running holder of the lease. Its own
+ * IS_LIVE places no order; with no engine running, or the lease unread, live or paper is not said.
+ */
+const runningEngine = (f: BannerFacts): EngineHolderView | null => (f.engineHolder?.state === 'running' ? f.engineHolder : null);
+
+/** How the first line says what this process may send to Kraken. */
+function armedPhrase(f: BannerFacts): string {
+  if (runsNoEngine(f)) return 'web: no engine here';
+  return f.config.IS_LIVE ? 'armed for live' : 'paper only';
+}
+
+/** The mode, and why no order can reach Kraken when none can: the running engine's for role web. */
+function modePhrase(f: BannerFacts): string {
+  if (!runsNoEngine(f)) return `${f.mode}${f.config.IS_LIVE ? '' : ' (IS_LIVE is not set: no order can reach Kraken)'}`;
+  const h = runningEngine(f);
+  if (f.engineHolder === null || f.engineHolder === undefined) return 'not known: the engine lease could not be read';
+  if (!h) return 'none: no engine is running';
+  if (!h.armed) return `${f.mode} (IS_LIVE is not set in the engine's process: no order can reach Kraken)`;
+  return `${f.mode}${h.hasKrakenKeys ? '' : ' (the engine is armed for live but has no Kraken keys: no order can reach Kraken)'}`;
+}
+
 /** Who trades for a process that does not: the engine lease's holder, as the database shows it. */
 function engineLine(f: BannerFacts): string[] {
   if (!runsNoEngine(f)) return [];
   const h = f.engineHolder;
   const worker = 'a worker (`ctb start --role worker`)';
-  if (!h) return [`  engine    runs in ${worker}; the engine lease could not be read to say which`];
+  if (!h) return ['  engine    not known: the engine lease could not be read (the warning above says why), so whether and where an engine runs is not said here; `ctb mode status` shows it once the database answers'];
   const holder = `${h.host}:${h.pid} (${h.role})`;
-  if (h.state === 'running') return [`  engine    runs in ${holder}, heartbeat ${agoPhrase(h.heartbeatAgeMs ?? 0)}: trading ${f.tradingState} there`];
+  if (h.state === 'running') return [`  engine    runs in ${describeHolder(h)}: trading ${f.tradingState} there`];
   if (h.state === 'stale') return [`  engine    none running: the lease of ${holder} went stale at ${h.staleSince}; nothing trades until ${worker} takes it over`];
   return [`  engine    none running: nothing trades until ${worker} takes the engine lease`];
 }
@@ -126,15 +149,14 @@ export function startBanner(f: BannerFacts): { message: string; fields: Record<s
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
   const base = `http://${host.includes(':') ? `[${host}]` : host}:${f.port}`;
   const urls = { health: `${base}/healthz`, metrics: `${base}/metrics`, ...(config.SLACK_BOT_TOKEN && !config.SLACK_APP_TOKEN ? { slack: `${base}/slack/events` } : {}) };
-  const armed = config.IS_LIVE ? 'armed for live' : 'paper only';
   const slack = config.SLACK_BOT_TOKEN ? (config.SLACK_APP_TOKEN ? 'connected over Socket Mode' : `HTTP at ${urls.slack}`) : 'not configured (docs/slack.md to connect it)';
   const database = describeDatabase(config, f.database, f.cwd);
   const feed = describeFeed(config, f.feed, f.cwd);
   const width = Math.max(...NEXT_COMMANDS.map(([c]) => c.length));
   const lines = [
     // The first words stay as they were: scripts and tests wait for "ctb running on port N".
-    `ctb running on port ${f.port} (${armed}, ${f.database}, feed ${f.feed})`,
-    `  mode      ${f.mode}${config.IS_LIVE ? '' : ' (IS_LIVE is not set: no order can reach Kraken)'}, ${tradingPhrase(f)}, role ${f.role}`,
+    `ctb running on port ${f.port} (${armedPhrase(f)}, ${f.database}${runsNoEngine(f) ? '' : `, feed ${f.feed}`})`,
+    `  mode      ${modePhrase(f)}, ${tradingPhrase(f)}, role ${f.role}`,
     ...standbyLine(f),
     ...engineLine(f),
     ...haltedLine(f),
@@ -152,7 +174,9 @@ export function startBanner(f: BannerFacts): { message: string; fields: Record<s
     // Under one key, which the terminal format leaves out (the message already says it all).
     fields: {
       banner: {
-        port: f.port, role: f.role, feed: f.feed, database: f.database, armed: config.IS_LIVE, mode: f.mode, tradingState: f.tradingState,
+        port: f.port, role: f.role, feed: f.feed, database: f.database, tradingState: f.tradingState,
+        // Of a process that runs no engine, the running engine's (null: none runs, or the lease was not read).
+        ...(runsNoEngine(f) ? { armed: runningEngine(f)?.armed ?? null, mode: runningEngine(f) ? f.mode : null } : { armed: config.IS_LIVE, mode: f.mode }),
         ...(runsNoEngine(f) && f.engineHolder !== undefined ? { engineHolder: f.engineHolder === null ? null : { state: f.engineHolder.state, holderId: f.engineHolder.holderId } } : {}),
         engine: f.engine === undefined ? 'none in this process' : f.engine.kind === 'engine' ? 'this process' : f.engine.kind === 'standby' ? `standby behind ${f.engine.holder}` : 'lease not taken yet',
         databaseText: database, feedText: feed, slack, urls, next: NEXT_COMMANDS.map(([c]) => c),

@@ -6,6 +6,7 @@
 // imports them all to look for a deeper command it names (`ctb notify` → ctb incident done notify_stakeholders).
 import { Command, CommanderError } from 'commander';
 import type { CliIo } from './io.js';
+import { changesAccount } from './changes-account.js';
 import { cliCommands, type CliCommandEntry } from './commands/index.js';
 import { commandAt, commandPath, describeUsageError, helpHintFor, reportUsageError, usageProblem, wantsJson, withDeeperSuggestion } from './usage-errors.js';
 
@@ -115,7 +116,10 @@ export async function buildProgram(
     (await wanted.load()).register(program, io, setExit);
   } else {
     // Names and summaries only: enough for the command list and for "unknown command" errors.
-    for (const entry of cliCommands) program.command(entry.name).description(entry.summary);
+    for (const entry of cliCommands) {
+      const command = program.command(entry.name).description(entry.summary);
+      if (entry.changesAccount) changesAccount(command);
+    }
   }
   return program;
 }

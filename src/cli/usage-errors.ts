@@ -4,6 +4,7 @@
 import type { Command, CommanderError } from 'commander';
 import { parseDuration } from '../config/duration.js';
 import { didYouMean, meantOneOf, nearestWords, partialMatches, similarWords } from '../suggest-similar.js';
+import { lineChangesAccount } from './changes-account.js';
 import type { CliIo } from './io.js';
 
 export interface UsageProblem {
@@ -80,27 +81,47 @@ function unknownCommandMessage(program: Command, command: Command, word: string,
 const MAX_DEEPER = 4;
 
 /**
- * The command lines below `command` that end in a word near `word` (naming a part of it, else by
- * spelling): its subcommands' subcommands at any depth, and the listed choices of each one's first argument
- * (`ctb incident notify` → ctb incident done notify_stakeholders). Its own subcommands are not
- * among them: the caller has looked there.
+ * How many edits a deeper command's name may be from the word for its spelling to name it: a short word
+ * is a few edits from too many names (`stop` → show, `on` → done, `clear` → create), so words under 5
+ * letters name none by spelling, 5 to 7 letters within one edit, longer ones within two.
+ */
+function deeperSpellingReach(word: string): number | null {
+  if (word.length < 5) return null;
+  return word.length <= 7 ? 1 : 2;
+}
+
+/** A word names a part of a deeper command only when it is this long: shorter, it names parts of too many. */
+const MIN_DEEPER_PART = 4;
+
+/**
+ * The command lines below `command` that end in a word near `word` (naming a whole part of it, else by
+ * close spelling): its subcommands' subcommands at any depth, and the listed choices of each one's first
+ * argument (`ctb incident notify` → ctb incident done notify_stakeholders). Its own subcommands are not
+ * among them: the caller has looked there. A line that changes the account (changes-account.ts) is never
+ * offered, and a word that names one gets no guess at all: `ctb positions` is not answered with the
+ * line that sells them, nor with a neighbour standing in for it.
  */
 export function deeperCommands(command: Command, word: string): string[] {
-  const ends: Array<{ end: string; line: string }> = [];
+  const ends: Array<{ end: string; line: string; changesAccount: boolean }> = [];
   const walk = (c: Command, depth: number) => {
     for (const sub of c.createHelp().visibleCommands(c).filter((x) => x.name() !== 'help')) {
-      if (depth > 0) ends.push({ end: sub.name(), line: commandPath(sub) });
-      for (const choice of sub.registeredArguments[0]?.argChoices ?? []) ends.push({ end: choice, line: `${commandPath(sub)} ${choice}` });
+      const choices = sub.registeredArguments[0]?.argChoices ?? [];
+      // A command whose first argument lists choices is named by them; alone it runs none of them.
+      if (depth > 0) ends.push({ end: sub.name(), line: commandPath(sub), changesAccount: choices.length === 0 && lineChangesAccount(sub) });
+      for (const choice of choices) ends.push({ end: choice, line: `${commandPath(sub)} ${choice}`, changesAccount: lineChangesAccount(sub, choice) });
       walk(sub, depth + 1);
     }
   };
   walk(command, 0);
-  // A word that names a part of a deeper command ("notify" of notify_stakeholders) says more than a
-  // spelling three edits away ("verify"): parts first, then spelling.
+  // A word that names a whole part of a deeper command ("notify" of notify_stakeholders) says more than
+  // a spelling ("verify"): parts first, then spelling.
   const words = ends.map((e) => e.end);
-  const named = partialMatches(word, words);
-  const near = new Set(named.length > 0 ? named : similarWords(word, words));
-  const lines = [...new Set(ends.filter((e) => near.has(e.end)).map((e) => e.line))];
+  const named = word.length >= MIN_DEEPER_PART ? partialMatches(word, words).filter((w) => w.length >= MIN_DEEPER_PART) : [];
+  const reach = deeperSpellingReach(word);
+  const near = new Set(named.length > 0 ? named : reach === null ? [] : similarWords(word, words, reach));
+  const found = ends.filter((e) => near.has(e.end));
+  if (found.some((e) => e.changesAccount)) return [];
+  const lines = [...new Set(found.map((e) => e.line))];
   return lines.length <= MAX_DEEPER ? lines : [];
 }
 
@@ -139,7 +160,12 @@ export function describeUsageError(program: Command, argv: string[], err: Comman
     // (or, with --json after it, an unknown option of the parent).
     const word = operands[0] ?? '';
     // A command's name half remembered (`ctb verify`, `ctb logs`) is the nearest one when no typo is.
-    suggestion = nearestWords(word, subcommands);
+    // One that changes the account only for a slip of one edit, or a word naming it (`ctb kil`,
+    // `ctb kill-all`): `ctb sell` is not answered with kill, which cancels and halts and sells nothing.
+    suggestion = nearestWords(word, subcommands).filter((name) => {
+      const sub = command.commands.find((c) => c.name() === name);
+      return !sub || !lineChangesAccount(sub) || similarWords(word, [name], 1).length > 0 || partialMatches(word, [name]).length > 0;
+    });
     code = 'commander.unknownCommand';
     expected = `one of: ${subcommands.join(', ')}`;
     // Under a command the few valid names fit on the line; the program's are listed on the next (helpHintFor).

@@ -3,7 +3,10 @@
 // halted" or "switched to paper" as if the database held it: until the halt is written, only a
 // process that reads that DATA_DIR is halted by it, and what writes it is named — a bot running with
 // that DATA_DIR (its halt watcher, each poll) or the next `ctb start` with it (replay-pending.ts).
-// When DATA_DIR could not be written either, the halt is saved nowhere and is said so.
+// When DATA_DIR could not be written either, the halt is saved nowhere and is said so, by who killed:
+// a process that keeps running (the bot, its Slack app, POST /kill) stays halted by its own latch while
+// it runs; `ctb kill` exits once it has answered, so it halts nothing here, and a running bot keeps
+// trading until the database holds the halt (its halt watcher then latches it within a poll).
 // What the database did follows the kind of its error (db/connect-errors.ts): one that is down or slow
 // "did not answer"; one that answered but cannot be used as configured (a database that does not
 // exist, a login refused, a host unknown, a server that is not PostgreSQL) is not said to be silent.
@@ -39,23 +42,45 @@ export function savedHaltReach(configProblem: boolean): string {
 }
 
 /**
- * Said where a written kill says "trading halted", when neither the database nor DATA_DIR took the
- * halt; `timedOut`: the database's write was not answered in time and may still land.
+ * Who killed: a process that keeps running (the bot, its Slack app, POST /kill, an auto-kill), halted
+ * by its own latch while it runs, or `ctb kill`, which exits once it has answered and so halts nothing.
  */
-export function unsavedHaltPhrase(configProblem: boolean, timedOut = false): string {
+export type Killer = 'running' | 'cli';
+
+/** Who is halted by a halt neither the database nor DATA_DIR took, and until when; `timedOut` as for unsavedHaltPhrase. */
+function unsavedReach(killer: Killer, timedOut: boolean, sentence: boolean): string {
+  if (killer === 'cli') {
+    return timedOut
+      ? (sentence
+        ? '`ctb kill` halts nothing once it exits: a bot running now keeps trading until the write lands (its halt watcher then latches the halt within a poll), and nothing halts it if the write never lands.'
+        : 'a bot running now keeps trading until the write lands (its halt watcher then latches it within a poll); `ctb kill` halts nothing once it exits')
+      : (sentence
+        ? '`ctb kill` halts nothing once it exits: a bot running now keeps trading, and no process sees this halt.'
+        : 'a bot running now keeps trading; `ctb kill` halts nothing once it exits');
+  }
   return timedOut
-    ? 'the halt is NOT saved in DATA_DIR (it could not be written) and not confirmed in the database (it did not answer in time; the write may still land): until it is, only the process that killed is sure to be halted, while it runs'
-    : `the halt is NOT saved (the database ${databaseFailure(configProblem)} and DATA_DIR could not be written): only the process that killed is halted, while it runs`;
+    ? (sentence ? 'Until the database holds it, only the process that killed is sure to be halted, and only while it runs.' : 'until it is, only the process that killed is sure to be halted, while it runs')
+    : (sentence ? 'Only the process that killed is halted, and only while it runs; no other process sees this halt.' : 'only the process that killed is halted, while it runs');
 }
 
-/** What holds of a halt DATA_DIR did not take, for the kill's reply; `timedOut` as for unsavedHaltPhrase. */
-export function unsavedHaltText(error: string, saveError: string, configProblem: boolean, timedOut = false): string {
+/**
+ * Said where a written kill says "trading halted", when neither the database nor DATA_DIR took the
+ * halt; `timedOut`: the database's write was not answered in time and may still land; `killer`: who killed.
+ */
+export function unsavedHaltPhrase(configProblem: boolean, timedOut = false, killer: Killer = 'running'): string {
+  return timedOut
+    ? `the halt is NOT saved in DATA_DIR (it could not be written) and not confirmed in the database (it did not answer in time; the write may still land): ${unsavedReach(killer, true, false)}`
+    : `the halt is NOT saved (the database ${databaseFailure(configProblem)} and DATA_DIR could not be written): ${unsavedReach(killer, false, false)}`;
+}
+
+/** What holds of a halt DATA_DIR did not take, for the kill's reply; `timedOut` and `killer` as for unsavedHaltPhrase. */
+export function unsavedHaltText(error: string, saveError: string, configProblem: boolean, timedOut = false, killer: Killer = 'running'): string {
   return timedOut
     ? `The database did not answer in time (${error}): the halt is not confirmed in it (the write may still land), and it could not be saved in DATA_DIR either (${saveError}). `
-      + 'Until the database holds it, only the process that killed is sure to be halted, and only while it runs. '
+      + `${unsavedReach(killer, true, true)} `
       + 'Kill again once the database or DATA_DIR can be written.'
     : `The database ${databaseFailure(configProblem)} (${error}) and the halt could not be saved in DATA_DIR either (${saveError}): it is saved nowhere. `
-      + 'Only the process that killed is halted, and only while it runs; no other process sees this halt. '
+      + `${unsavedReach(killer, false, true)} `
       + 'Kill again once the database or DATA_DIR can be written.';
 }
 

@@ -85,6 +85,8 @@ export interface EngineOptions {
   snapshotEveryMs?: number;
   /** Wall time between progress lines (market time, candles, equity, positions); none when unset. */
   progressEveryMs?: number;
+  /** Called once the engine is prepared and its first feed pass (the warm-up) is handled or failed. */
+  onStarted?: () => void;
 }
 
 interface Binding {
@@ -366,10 +368,20 @@ export class Engine implements RunningEngine {
         await this.#turns.run(() => this.#housekeeping(false));
         this.#progress();
         this.#loopFailures = 0;
+        this.#started();
       } catch (err) {
+        this.#started();
         await this.#onLoopError(err, signal);
       }
     }
+  }
+
+  #startedTold = false;
+
+  #started(): void {
+    if (this.#startedTold) return;
+    this.#startedTold = true;
+    this.opts.onStarted?.();
   }
 
   async #retrying(fn: () => Promise<void>, signal: AbortSignal): Promise<void> {

@@ -6,7 +6,9 @@
 // node-cron is required when the first job is registered: every command builds a registry, only
 // the running bot schedules anything. What node-cron has to say (a missed execution when the event
 // loop stalls, an overlap) goes through our logger, never raw to the console: raw text would break
-// JSON output and never reach LOG_DIR.
+// JSON output and never reach LOG_DIR. A run missed while the bot starts (opening the database, the
+// engine's first reconciliation and warm-up hold the event loop on a loaded machine) is the start's
+// doing, not a stall: it is said at info as such (holdStart). A missed run after the start is warned.
 import { createRequire } from 'node:module';
 import type { ScheduledTask } from 'node-cron';
 import type { Logger } from '../logger.js';
@@ -32,6 +34,11 @@ export function cronLogger(logger: Logger, job?: string): CronLogger {
   return { info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') };
 }
 
+/** A start longer than this is not blamed for a missed run any more: a stall after it is warned. */
+export const START_WINDOW_MAX_MS = 120_000;
+
+const clockTime = (date: Date): string => date.toISOString().slice(11, 19);
+
 export interface JobSpec {
   name: string;
   /** node-cron expression; 6 fields with seconds are allowed (e.g. every second: '* * * * * *'). */
@@ -48,8 +55,50 @@ export class JobRegistry {
   readonly #running = new Map<Promise<void>, string>();
   #stopping = false;
   #tradingPausedReason: string | null = null;
+  /** The bot's start, while parts of it hold it open (holdStart); null when no start was ever held. */
+  #start: { openedAt: number; holds: number; endedAt: number | null } | null = null;
 
   constructor(private readonly logger: Logger) {}
+
+  /**
+   * The bot is starting until every hold is released (the start itself, the engine's first
+   * preparation): a run node-cron misses meanwhile — or later, for a slot due before the start
+   * ended — is the start's doing and is logged at info as such; at most START_WINDOW_MAX_MS after
+   * the first hold. Holds taken once the start has ended (an engine taking the lease over later)
+   * change nothing. Returns the release (idempotent).
+   */
+  holdStart(): () => void {
+    const now = Date.now();
+    if (this.#start?.endedAt != null) return () => undefined;
+    this.#start ??= { openedAt: now, holds: 0, endedAt: null };
+    const start = this.#start;
+    start.holds += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      start.holds -= 1;
+      if (start.holds === 0 && start.endedAt === null) start.endedAt = Date.now();
+    };
+  }
+
+  /** Whether a run due at `slot` fell while the bot was starting. */
+  #duringStart(slot: Date): boolean {
+    const start = this.#start;
+    if (!start) return false;
+    const at = slot.getTime();
+    return at <= Math.min(start.endedAt ?? Infinity, start.openedAt + START_WINDOW_MAX_MS);
+  }
+
+  #missed(job: string, slot: Date): void {
+    const fields = { source: 'node-cron', job, slot: slot.toISOString() };
+    if (this.#duringStart(slot)) {
+      this.logger.info({ ...fields, startDelayed: true }, `job ${job} skipped its ${clockTime(slot)} run: the bot's start held the event loop then; it runs on schedule from the next`);
+      return;
+    }
+    // node-cron's own words, as before this registry took the event over.
+    this.logger.warn(fields, `node-cron: missed execution at ${slot}! Possible blocking IO or high CPU user at the same process used by node-cron.`);
+  }
 
   register(spec: JobSpec): void {
     if (this.#tasks.has(spec.name)) throw new Error(`job ${spec.name} is registered twice`);
@@ -73,6 +122,8 @@ export class JobRegistry {
       },
       { name: spec.name, noOverlap: true, logger: cronLogger(this.logger, spec.name), ...(spec.timezone ? { timezone: spec.timezone } : {}) },
     );
+    // A listener of its own: node-cron then leaves the missed run to us (no warning of its own).
+    task.on('execution:missed', (context) => this.#missed(spec.name, context.date));
     this.#tasks.set(spec.name, { spec, task });
   }
 

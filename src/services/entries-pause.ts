@@ -130,8 +130,11 @@ export async function unpauseEntries(ctx: EntriesPauseDeps, actor: Actor, p: { f
   const forced = p.force && breach !== null && !breach.cleared;
   const rearm = forced && breach ? rearmScopeFor(breach.kind) : null;
   const now = ctx.clock.now();
-  const cleared = await ctx.db.transaction(async (tx) => {
-    if (!(await clearEntriesPausedIfSet(tx, now))) return false;
+  // Halted or not is the row as the update left it: a kill (or a resume) written since the read above
+  // is what the bot now is, and what this says.
+  const after = await ctx.db.transaction(async (tx) => {
+    const row = await clearEntriesPausedIfSet(tx, now);
+    if (!row) return undefined;
     // Stamped by the database's clock, which every process shares: this process's may be minutes off.
     await insertRiskEventAtDbNow(tx, {
       kind: 'cleared', value: '0', threshold: '0', action: 'entries_resumed',
@@ -140,21 +143,21 @@ export async function unpauseEntries(ctx: EntriesPauseDeps, actor: Actor, p: { f
         ...(rearm ? { rearm, mode: breach?.mode ?? state.mode } : {}),
       },
     });
-    return true;
+    return row;
   });
-  if (!cleared) throw new AppError('conflict', 'not_paused', 'New entries were unpaused meanwhile by someone else: nothing changed.');
+  if (!after) throw new AppError('conflict', 'not_paused', 'New entries were unpaused meanwhile by someone else: nothing changed.');
   // A halt comes first: unpaused, nothing trades until it is lifted; then entries and exits.
-  ctx.logger.warn({ actor: actor.id, forced, breach: breach?.kind ?? null, rearm }, state.halted
+  ctx.logger.warn({ actor: actor.id, forced, breach: breach?.kind ?? null, rearm }, after.halted
     ? 'new entries unpaused: trading state stays halted (no orders at all), active once the halt is lifted'
     : 'new entries resumed');
   await ctx.alerts.raise({
     source: 'risk', severity: forced ? 'warning' : 'info', fingerprint: 'entries_resumed',
-    title: `New entries ${state.halted ? 'unpaused' : 'resumed'} by ${actor.id}${forced ? ` past an uncleared ${breach!.kind} breach: ${p.reason}` : ''}${rearm ? `; ${rearmText(rearm)}` : ''}${state.halted
+    title: `New entries ${after.halted ? 'unpaused' : 'resumed'} by ${actor.id}${forced ? ` past an uncleared ${breach!.kind} breach: ${p.reason}` : ''}${rearm ? `; ${rearmText(rearm)}` : ''}${after.halted
       ? ' (the bot is halted: no orders at all until the halt is lifted; active after it)' : ''}`,
     details: { actor: actor.id, forced, breach: breach?.kind ?? null, reason: p.reason ?? null, rearm },
   }).catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the unpause alert'));
   return {
-    ok: !state.halted, state: state.halted ? 'halted' : 'active', halt: haltOf(state), was: { by: state.entriesPausedBy, at: state.entriesPausedAt, reason: state.entriesPausedReason },
+    ok: !after.halted, state: after.halted ? 'halted' : 'active', halt: haltOf(after), was: { by: state.entriesPausedBy, at: state.entriesPausedAt, reason: state.entriesPausedReason },
     breach, forced, forceReason: forced ? p.reason ?? null : null, rearm,
   };
 }

@@ -31,6 +31,46 @@ describe('scheduled jobs under a stalled event loop', () => {
     expect(missed().length).toBeGreaterThan(0);
     expect(missed()[0]).toMatchObject({ level: 40, source: 'node-cron', job: 'every-second' });
   }, 20_000);
+
+  const block = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  const collect = () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    return { lines, logger };
+  };
+
+  it('say a run the bot’s start held back as the start’s doing, at info: no warning of a stall for it', async () => {
+    const { lines, logger } = collect();
+    jobs = new JobRegistry(logger);
+    const started = jobs.holdStart();
+    jobs.register({ name: 'every-second', schedule: '* * * * * *', trades: false, run: async () => undefined });
+    // The start's own work (the database, the first reconciliation) holds the event loop, then ends;
+    // node-cron tells the missed slots only when it runs again.
+    block(3_500);
+    started();
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(lines.filter((l) => Number(l['level']) >= 40)).toEqual([]);
+    const held = lines.filter((l) => l['startDelayed'] === true);
+    expect(held.length).toBeGreaterThan(0);
+    expect(held[0]).toMatchObject({ level: 30, source: 'node-cron', job: 'every-second' });
+    expect(String(held[0]!['msg'])).toMatch(/^job every-second skipped its \d\d:\d\d:\d\d run: the bot's start held the event loop then/);
+  }, 20_000);
+
+  it('still warn a run missed once the start is done (a stall in steady state), and a later hold changes nothing', async () => {
+    const { lines, logger } = collect();
+    jobs = new JobRegistry(logger);
+    jobs.holdStart()();
+    jobs.register({ name: 'every-second', schedule: '* * * * * *', trades: false, run: async () => undefined });
+    // Taken after the start ended (an engine taking the lease over later): not a start.
+    const later = jobs.holdStart();
+    block(3_500);
+    await new Promise((r) => setTimeout(r, 1_500));
+    later();
+    const missed = lines.filter((l) => /missed execution/.test(String(l['msg'])));
+    expect(missed.length).toBeGreaterThan(0);
+    expect(missed.every((l) => l['level'] === 40 && l['job'] === 'every-second')).toBe(true);
+    expect(lines.filter((l) => l['startDelayed'] === true)).toEqual([]);
+  }, 20_000);
 });
 
 describe('stopping the scheduled jobs', () => {

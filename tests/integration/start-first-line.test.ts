@@ -51,6 +51,30 @@ describe('the first line of ctb start', () => {
     expect(readFileSync(startChunk, 'utf8')).toMatch(/import\("\.\/runtime-[A-Z0-9]+\.js"\)/);
   });
 
+  it('of a web process says no live or paper: it places no order, whatever its own IS_LIVE', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctb-first-line-web-'));
+    const child = spawn(process.execPath, [join(ROOT, 'bin/ctb.js'), 'start', '--role', 'web'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', HOME: dir, PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d) => (err += String(d)));
+    const first = await new Promise<string>((res, rej) => {
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += String(d);
+        if (out.includes('\n')) res(out.split('\n')[0]!);
+      });
+      child.on('exit', (code) => rej(new Error(`exited ${code} before a line: ${err}`)));
+    });
+    child.kill('SIGKILL');
+    const line = JSON.parse(first);
+    expect(line).toMatchObject({ event: 'starting', role: 'web' });
+    expect(line).not.toHaveProperty('armed');
+    expect(line.msg).toMatch(/^starting ctb \(role web, no engine, embedded PGlite in \.\/data\)/);
+  });
+
   it('is written within seconds of the start on a fresh data directory (timed; the load is printed)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ctb-first-line-'));
     const started = performance.now();

@@ -57,16 +57,41 @@ describe('the start banner', () => {
     const banner = (engineHolder: EngineHolderView | null | undefined) =>
       startBanner({ config, port: 3001, role: 'web', feed: 'kraken', database: 'postgres', mode: 'paper', tradingState: 'active', cwd: '/srv', engineHolder });
     const running = banner(holder({}));
-    expect(running.message).toMatch(/^ {2}mode {6}paper \(IS_LIVE is not set: no order can reach Kraken\), not trading here: this process serves Slack and HTTP and runs no engine, role web$/m);
+    expect(running.message.split('\n')[0]).toBe('ctb running on port 3001 (web: no engine here, postgres)');
+    expect(running.message).toMatch(/^ {2}mode {6}paper \(IS_LIVE is not set in the engine's process: no order can reach Kraken\), not trading here: this process serves Slack and HTTP and runs no engine, role web$/m);
     expect(running.message).not.toMatch(/trading active,/);
-    expect(running.message).toContain('  engine    runs in bot-a:4242 (worker), heartbeat 3s ago: trading active there');
-    expect(running.fields.banner).toMatchObject({ engine: 'none in this process', engineHolder: { state: 'running', holderId: 'bot-a:4242:00000000' } });
+    expect(running.message).toContain('  engine    runs in bot-a:4242 (worker, feed kraken, not armed, no Kraken keys), heartbeat 3s ago: trading active there');
+    expect(running.fields.banner).toMatchObject({ engine: 'none in this process', armed: false, engineHolder: { state: 'running', holderId: 'bot-a:4242:00000000' } });
     expect(banner(holder({ state: 'stale', staleSince: '2026-03-02T09:00:30.000Z' })).message).toContain(
       '  engine    none running: the lease of bot-a:4242 (worker) went stale at 2026-03-02T09:00:30.000Z; nothing trades until a worker (`ctb start --role worker`) takes it over');
-    expect(banner(holder({ state: 'none', host: null, pid: null, role: null })).message).toContain(
-      '  engine    none running: nothing trades until a worker (`ctb start --role worker`) takes the engine lease');
-    expect(banner(null).message).toContain('  engine    runs in a worker (`ctb start --role worker`); the engine lease could not be read to say which');
+    const none = banner(holder({ state: 'none', host: null, pid: null, role: null }));
+    expect(none.message).toContain('  engine    none running: nothing trades until a worker (`ctb start --role worker`) takes the engine lease');
+    expect(none.message).toMatch(/^ {2}mode {6}none: no engine is running, not trading here: /m);
+    expect(none.fields.banner).toMatchObject({ armed: null, mode: null });
+    // Not read: whether and where an engine runs is not said, nor live or paper.
+    const unread = banner(null);
+    expect(unread.message).toContain('  engine    not known: the engine lease could not be read (the warning above says why), so whether and where an engine runs is not said here; `ctb mode status` shows it once the database answers');
+    expect(unread.message).toMatch(/^ {2}mode {6}not known: the engine lease could not be read, not trading here: /m);
+    expect(unread.message).not.toMatch(/runs in|paper only|mode {6}(paper|live)|armed for live|IS_LIVE/);
+    expect(unread.fields.banner).toMatchObject({ armed: null, mode: null, engineHolder: null });
     // A process with an engine says nothing of the sort.
     expect(startBanner({ config, port: 3001, role: 'all', feed: 'kraken', database: 'postgres', mode: 'paper', tradingState: 'active', cwd: '/srv' }).message).not.toMatch(/^ {2}engine/m);
+  });
+
+  it('of a web process in paper mode itself: says live or paper as the running engine is armed, never by its own IS_LIVE', () => {
+    const config = testConfig({ ENGINE_LEASE_TTL: '30s' });
+    const engineHolder: EngineHolderView = {
+      state: 'running', holderId: 'bot-a:4242:00000000', host: 'bot-a', pid: 4242, role: 'worker', feed: 'kraken', armed: true, hasKrakenKeys: true,
+      acquiredAt: null, heartbeatAt: null, heartbeatAgeMs: 3_000, staleSince: null, takenOverFrom: null,
+    };
+    expect(config.IS_LIVE).toBe(false);
+    const { message, fields } = startBanner({ config, port: 3001, role: 'web', feed: 'kraken', database: 'postgres', mode: 'live', tradingState: 'active', cwd: '/srv', engineHolder });
+    expect(message).not.toMatch(/paper only|mode {6}paper|IS_LIVE is not set|no order can reach Kraken/);
+    expect(message).toMatch(/^ {2}mode {6}live, not trading here: this process serves Slack and HTTP and runs no engine, role web$/m);
+    expect(message).toContain('  engine    runs in bot-a:4242 (worker, feed kraken, armed for live, has Kraken keys), heartbeat 3s ago: trading active there');
+    expect(fields.banner).toMatchObject({ armed: true, mode: 'live' });
+    // Armed without the keys: no order can reach Kraken, and it says whose.
+    expect(startBanner({ config, port: 3001, role: 'web', feed: 'kraken', database: 'postgres', mode: 'live', tradingState: 'active', cwd: '/srv', engineHolder: { ...engineHolder, hasKrakenKeys: false } }).message)
+      .toMatch(/^ {2}mode {6}live \(the engine is armed for live but has no Kraken keys: no order can reach Kraken\), not trading here: /m);
   });
 });

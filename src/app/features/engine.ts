@@ -59,6 +59,9 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
     check: (config) => ({ strategies: loadTradedStrategies(config) }),
     async start(ctx, _http, startOpts) {
       // As checked before the start; read here only when nothing was (a caller that starts this feature itself).
+      // Until the engine has prepared and warmed up (its first reconciliation, the feed's history), the
+      // bot is starting: a scheduled job's run it holds back is the start's doing (src/jobs/registry.ts).
+      const startHold = ctx.jobs.holdStart();
       const loaded = startOpts.files?.strategies ?? loadTradedStrategies(ctx.config);
       const strategies = loaded.config.strategies;
       // The release this process runs is the build it loaded now: a rebuild on disk before it takes
@@ -116,6 +119,7 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
             ...(startOpts.feed === 'replay' ? { snapshotEveryMs: replaySnapshotEveryMs(ctx.config) } : {}),
             progressEveryMs: opts.progressEveryMs ?? (startOpts.feed === 'replay' ? 10_000 : 300_000),
             ...(opts.onHardBreach ? { onHardBreach: (breach: RiskBreach) => opts.onHardBreach!(ctx, breach) } : {}),
+            onStarted: startHold,
           });
           engine = current;
           const lost = await Promise.race([current.start().then(() => null), lease.lost()]);
@@ -128,9 +132,10 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
           setReconciliationMonitor(ctx, null);
           monitor = null;
         }
-      })().catch((err: unknown) => ctx.logger.error({ err }, 'the engine stopped with an error'));
+      })().catch((err: unknown) => ctx.logger.error({ err }, 'the engine stopped with an error')).finally(startHold);
       return {
         async stop() {
+          startHold();
           stopping.abort();
           await (engine as Engine | null)?.stop();
           await run;

@@ -11,6 +11,7 @@ import { renderAuditTable } from '../render/audit-table.js';
 import { styleFor } from '../render/style.js';
 import { renderReconcileCommand, renderResolve } from '../render/reconcile.js';
 import { renderRoi } from '../render/roi.js';
+import { changesAccount } from '../changes-account.js';
 import type { CliIo } from '../io.js';
 import type { CliRegistration } from '../program.js';
 import { usageProblem } from '../usage-errors.js';
@@ -86,8 +87,8 @@ export const goLiveToolsCli: CliRegistration = {
       .action(async (txid: string, _opts: unknown, cmd: { optsWithGlobals(): { json?: boolean } }) => {
         setExit(await runCliCommand(io, makeReconcileAdoptCommand(), { txid }, { json: Boolean(cmd.optsWithGlobals().json), render: renderResolve }));
       });
-    reconcileCmd
-      .command('cancel <txid>')
+    changesAccount(reconcileCmd
+      .command('cancel <txid>'))
       .description('cancel an order on Kraken that reconciliation cannot explain, and confirm it is gone')
       .action(async (txid: string, _opts: unknown, cmd: { optsWithGlobals(): { json?: boolean } }) => {
         setExit(await runCliCommand(io, makeReconcileCancelCommand(), { txid }, { json: Boolean(cmd.optsWithGlobals().json), render: renderResolve }));

@@ -8,6 +8,8 @@ import type { CliRegistration } from '../program.js';
 export interface CliCommandEntry {
   name: string;
   summary: string;
+  /** It changes the account (cancels or sells): guessed for a mistyped word only a slip away (changes-account.ts). */
+  changesAccount?: true;
   load: () => Promise<CliRegistration>;
 }
 
@@ -50,6 +52,7 @@ export const cliCommands: CliCommandEntry[] = [
   {
     name: 'kill',
     summary: 'EMERGENCY: cancel every open order (Kraken, and paper), halt in paper mode, open the incident checklist',
+    changesAccount: true,
     load: () => import('./kill.js').then((m) => m.killCli),
   },
   { name: 'incident', summary: 'the kill incident and its manual-intervention checklist', load: incidentCli },
@@ -112,6 +115,7 @@ export const cliCommands: CliCommandEntry[] = [
   {
     name: 'exit',
     summary: 'close one open trade (or all) at market through the engine; shows what it would sell unless --yes',
+    changesAccount: true,
     load: () => import('./exit.js').then((m) => m.exitCli),
   },
   {

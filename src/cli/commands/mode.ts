@@ -11,6 +11,7 @@ import type { SignOffRecord } from '../../services/mode/sign-off.js';
 import { tradingStateText } from '../../domain/trading-state.js';
 import { gateVerdictText } from '../../domain/golive-thresholds.js';
 import type { AuditVerdict } from '../../services/mode-status.js';
+import { changesAccount } from '../changes-account.js';
 import type { CliIo } from '../io.js';
 import type { CliRegistration } from '../program.js';
 import { runCliCommand } from '../with-context.js';
@@ -112,9 +113,10 @@ export const modeCli: CliRegistration = {
     ).action(async (opts: { json?: boolean; reason?: string }) =>
       setExit(await runCliCommand(io, modePaperCommand, opts.reason === undefined ? {} : { reason: opts.reason }, { json: Boolean(opts.json), render: renderPaper })),
     );
+    // The step towards live trading (asked in Slack, signed by two approvers; refused here): never a guess at a word.
     jsonFlag(
-      mode
-        .command('live')
+      changesAccount(mode
+        .command('live'))
         .description('going live is requested in Slack with /mode live and signed by two approvers; this explains how')
         .option('--reason <text>', 'why, for the record'),
     ).action(async (opts: { json?: boolean; reason?: string }) =>

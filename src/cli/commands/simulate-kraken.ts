@@ -3,6 +3,7 @@
 // Bad flags are named with what they expect (exit 2).
 import { relative } from 'node:path';
 import { Option } from 'commander';
+import { formatDuration } from '../../config/duration.js';
 import { AppError, isAppError } from '../../errors.js';
 import { readReplayFile } from '../../market/replay-file.js';
 import { SAMPLE_REPLAY_FILE } from '../../market/create-feed.js';
@@ -49,9 +50,12 @@ every second. The bot books live fills from it (KRAKEN_WS_EXECUTIONS, on by defa
 on its own: with KRAKEN_API_URL pointing here, its WebSocket URL is this host's /v2.
 
 On start it prints the lines to put in the bot's environment:
-  KRAKEN_API_URL=http://127.0.0.1:PORT  KRAKEN_API_KEY=…  KRAKEN_API_SECRET=…  MARKET_FEED=kraken
+  KRAKEN_API_URL=http://127.0.0.1:PORT  KRAKEN_API_KEY=…  KRAKEN_API_SECRET=…
+  MARKET_POLL_INTERVAL=…  MARKET_FEED=kraken
 With MARKET_FEED=kraken the bot's market feed reads the simulator's OHLC: it trades on the prices
-the simulator fills at.
+the simulator fills at. MARKET_POLL_INTERVAL fits --pace (one candle's time, at least 1s: Kraken's
+public allowance is about a call a second), so the bot sees candles close one by one rather than
+a poll's worth at once (the bot's default, 15s, is fifteen candles at --pace 1).
 
 Control API (JSON, same port, never reached by Kraken's /0/ paths):
 ${CONTROL_ROUTES.map((r) => `  ${r}`).join('\n')}
@@ -63,6 +67,17 @@ Examples:
   curl -s -XPOST localhost:7800/_sim/status -d '{"status":"cancel_only"}'
   curl -s -XPOST localhost:7800/_sim/ws -d '{"drop":true,"refuseMs":5000}'
 `;
+
+/**
+ * The bot's MARKET_POLL_INTERVAL for a pace: a poll per candle, so each poll finds the one candle
+ * that closed since the last — but never under a second (the feed keeps within Kraken's public
+ * allowance of about a call a second) nor over the bot's default 15 s. At pace 0 candles close only
+ * when told: polled every second, they show soon after.
+ */
+export function pollIntervalForPace(pace: number): string {
+  const ms = pace > 0 ? Math.min(15_000, Math.max(1_000, Math.round(1_000 / pace))) : 1_000;
+  return formatDuration(ms);
+}
 
 function buildOptions(flags: Flags): { options: SimulatorOptions; describe: string[] } {
   const saved = flags.stateFile && flags.apiKey === undefined && flags.secret === undefined ? StateFile.savedKeys(flags.stateFile) : undefined;
@@ -129,6 +144,7 @@ async function run(io: CliIo, flags: Flags): Promise<number> {
     `KRAKEN_API_URL=${sim.url}`,
     `KRAKEN_API_KEY=${built.options.apiKey}`,
     `KRAKEN_API_SECRET=${built.options.secret}`,
+    `MARKET_POLL_INTERVAL=${pollIntervalForPace(built.options.pace ?? 0)}`,
     'MARKET_FEED=kraken',
     '',
   ].join('\n'));

@@ -47,9 +47,10 @@ export const startCli: CliRegistration = {
         for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, onStopSignal);
         const feed = opts.feed ?? config.MARKET_FEED;
         const database = describeDatabase(config, config.DATABASE_URL ? 'postgres' : 'pglite', io.cwd);
+        // A web process places no order: its own IS_LIVE says nothing of live or paper (its banner names the engine's).
         logger.info(
-          { event: 'starting', role: opts.role, feed, armed: config.IS_LIVE },
-          `starting ctb (${config.IS_LIVE ? 'armed for live' : 'paper only'}, role ${opts.role}, ${opts.role === 'web' ? 'no engine' : `feed ${feed}`}, ${database}): ` +
+          { event: 'starting', role: opts.role, feed, ...(opts.role === 'web' ? {} : { armed: config.IS_LIVE }) },
+          `starting ctb (${opts.role === 'web' ? 'role web, no engine' : `${config.IS_LIVE ? 'armed for live' : 'paper only'}, role ${opts.role}, feed ${feed}`}, ${database}): ` +
             'loading, migrating and opening the database…',
         );
         const [{ installCrashHandlers }, { startBot }] = await Promise.all([import('../../app/crash-handlers.js'), import('../../app/runtime.js')]);

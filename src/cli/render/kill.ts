@@ -28,10 +28,12 @@ function venueLine(v: VenueCancelReport): string {
 
 function fenceLines(r: KillResult): string[] {
   if (!r.fence) return [];
-  if (r.fence.error) return [`Orders in flight at the halt could not be checked (${r.fence.error}): an order may still reach the exchange — check \`ctb reconcile\`.`];
+  // Never live here, nothing of this bot is on Kraken to reconcile: what to do next is said once, below.
+  const check = r.notClear ? '' : ' — check `ctb reconcile`';
+  if (r.fence.error) return [`Orders in flight at the halt could not be checked (${r.fence.error}): an order may still reach the exchange${check}.`];
   if (r.fence.unresolved.length === 0) return [];
   const list = r.fence.unresolved.map((o) => `${o.mode} ${o.side} ${o.symbol} (${o.clientOrderId})`).join('; ');
-  return [`${r.fence.unresolved.length} order(s) were still on their way ${Math.round(r.fence.waitedMs)} ms after the halt and may reach the exchange after this kill: ${list} — check \`ctb reconcile\`.`];
+  return [`${r.fence.unresolved.length} order(s) were still on their way ${Math.round(r.fence.waitedMs)} ms after the halt and may reach the exchange after this kill: ${list}${check}.`];
 }
 
 export function renderChecklist(view: IncidentView): string {
@@ -60,7 +62,8 @@ export function renderKill(r: KillResult, opts: { noBot?: string } = {}): string
   if (opts.noBot) lines.push(opts.noBot);
   if (r.notice) lines.push(r.notice);
   const fenceHolds = fenceLines(r).length === 0;
-  const head = r.cancel.allConfirmed && fenceHolds ? clearCancelPhrase(r.cancel.venues, r.krakenAccess) : 'OPEN ORDERS MAY REMAIN: NOT ALL CONFIRMED CANCELLED';
+  const head = r.cancel.allConfirmed && fenceHolds ? clearCancelPhrase(r.cancel.venues, r.krakenAccess)
+    : r.notClear ? `ZERO OPEN ORDERS NOT CONFIRMED: ${r.notClear.why}` : 'OPEN ORDERS MAY REMAIN: NOT ALL CONFIRMED CANCELLED';
   // Killed only once the database holds the halt; saved in DATA_DIR alone, it is said as pending.
   lines.push(opts.noBot ? `Cancelled from this process — ${head}.`
     : r.alreadyKilled ? `Already killed (incident #${r.incidentId}) — cancelled again: ${head}.`
@@ -73,6 +76,7 @@ export function renderKill(r: KillResult, opts: { noBot?: string } = {}): string
         : `HALT NOT SAVED, NEITHER IN THE DATABASE NOR IN DATA_DIR — ${head}.`) : `KILLED — ${head}.`);
   lines.push(...r.cancel.venues.map(venueLine));
   lines.push(...fenceLines(r));
+  if (r.notClear) lines.push(`Nothing is queued for a bot (it would cancel only on Kraken): ${r.notClear.next}.`);
   if (r.followUp) {
     lines.push('requestId' in r.followUp
       ? (r.followUp.runningBot
@@ -87,11 +91,16 @@ export function renderKill(r: KillResult, opts: { noBot?: string } = {}): string
   if (opts.noBot) lines.push('The halt is recorded only in that database, on which no engine has run yet.');
   else if (r.state === 'written') lines.push('Halted in paper mode: the halt is recorded in the database.');
   else if (r.state === 'pending') lines.push(localHaltText(r.pendingFile ?? 'DATA_DIR', r.stateError ?? 'no answer', r.stateConfigProblem !== undefined, r.stateTimedOut));
-  else lines.push(unsavedHaltText(r.stateError ?? 'no answer', r.saveError ?? 'no answer', r.stateConfigProblem !== undefined, r.stateTimedOut));
+  // Shown by `ctb kill`, which exits once it has answered: its latch halts nothing after that.
+  else lines.push(unsavedHaltText(r.stateError ?? 'no answer', r.saveError ?? 'no answer', r.stateConfigProblem !== undefined, r.stateTimedOut, 'cli'));
   if (r.flatten) lines.push(`Close positions: ${r.flatten.summary}`);
   if (r.checklist.length > 0) {
     lines.push(`Incident #${r.incidentId} — manual-intervention checklist:`);
-    for (const c of r.checklist) lines.push(`  [${c.doneAt ? 'x' : ' '}] ${c.item.padEnd(20)} ${c.label}`);
+    // As `ctb incident` marks them: a cancel item the kill left failed or pending on a follow-up says so.
+    for (const c of r.checklist) {
+      const [box, state] = c.doneAt ? ['x', ''] : c.state === 'failed' ? ['!', ' — FAILED'] : c.state === 'pending' ? ['~', ' — PENDING'] : [' ', ''];
+      lines.push(`  [${box}] ${c.item.padEnd(20)} ${c.label}${state}`);
+    }
     lines.push('Tick each item when done: ctb incident done <item>   (ctb incident shows the list)');
   }
   return lines.join('\n');

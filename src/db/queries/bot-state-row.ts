@@ -75,11 +75,14 @@ export async function setEntriesPausedIfNot(db: Db, input: { by: string; reason:
   return row;
 }
 
-/** Clears a pause only if entries are paused; false when they were not (someone resumed meanwhile). */
-export async function clearEntriesPausedIfSet(db: Db, at: Date): Promise<boolean> {
-  const rows = await db.update(botState).set({
+/**
+ * Clears a pause only if entries are paused: the row as the update left it (a halt written since the
+ * caller last read it included); undefined when they were not (someone resumed meanwhile).
+ */
+export async function clearEntriesPausedIfSet(db: Db, at: Date): Promise<BotState | undefined> {
+  const [row] = await db.update(botState).set({
     entriesPaused: false, entriesPausedReason: null, entriesPausedBy: null, entriesPausedAt: null,
     version: sql`${botState.version} + 1`, updatedAt: at,
-  }).where(and(eq(botState.id, 1), eq(botState.entriesPaused, true))).returning({ id: botState.id });
-  return rows.length > 0;
+  }).where(and(eq(botState.id, 1), eq(botState.entriesPaused, true))).returning();
+  return row;
 }

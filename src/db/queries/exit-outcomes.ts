@@ -120,7 +120,8 @@ export async function claimUntoldExitOutcomes(
 
 /**
  * The requester of exit `id` is about to show its answer: it holds the telling (a claim, as a sweep's)
- * so no sweep tells it meanwhile, however slow the showing (a Slack update past the grace). Returns
+ * so no sweep tells it meanwhile, while it renews it (a slow showing: a Slack update past the grace;
+ * renewed for a bound only, request-exit.ts showExitAnswer). Returns
  * the claim, or null when the exit is not answered, already told or held by a sweep telling it.
  * The requester then marks it shown (markExitAnswerShown) or, when the showing failed, releases it.
  */

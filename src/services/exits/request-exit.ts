@@ -186,13 +186,19 @@ export async function exitAnswerShown(ctx: Pick<RequestExitDeps, 'db' | 'logger'
   await markExitAnswerShown(ctx.db, state.requestId).catch((err: unknown) => ctx.logger.warn({ err, requestId: state.requestId }, 'could not record that an exit\'s answer was shown; the alert channel may be told it too'));
 }
 
+/** How many leases a requester renews its hold on an answer for while its showing has not finished. */
+export const EXIT_SHOW_HOLD_LEASES = 2;
+
 /**
  * Shows the answer of `state` to its requester with `show` (a terminal's print, a Slack update) and
  * marks it shown after — not before: one that failed to show is still told (tell-exit.ts). While it
  * shows, the requester holds the telling (a lease of EXIT_TELL_LEASE_MS), renewed every third of it
- * for as long as the showing takes — a reader that blocks past the lease (a pager nobody scrolls, a
- * hung Slack update) keeps it, so no sweep tells the answer a second time. Its process dying stops
- * the renewals: a sweep tells the answer once the lease is out. One that failed gives it back.
+ * for up to EXIT_SHOW_HOLD_LEASES leases — a reader slower than the lease keeps it, so no sweep tells
+ * the answer a second time. A showing that blocks longer (stdout stopped with Ctrl-S, a pager nobody
+ * scrolls, a hung Slack update) is held no longer: a sweep tells the answer once the last lease is
+ * out (about three leases after the showing began) — told twice, should it still be shown, is better
+ * than never told (it may be a failed sell). Its process dying stops the renewals: a sweep tells the
+ * answer once the lease is out. One that failed gives it back.
  */
 export async function showExitAnswer(
   ctx: Pick<RequestExitDeps, 'db' | 'logger'> & Pick<TellExitDeps, 'exitTellLeaseMs'>, state: Pick<ExitRequestState, 'requestId' | 'status'>, show: () => Promise<void>,
@@ -202,7 +208,7 @@ export async function showExitAnswer(
   // Not held (a database error, or a sweep telling it already): shown all the same, told twice at worst.
   const hold = await holdExitAnswer(ctx.db, state.requestId, leaseMs)
     .catch((err: unknown) => (ctx.logger.warn({ err, requestId: state.requestId }, 'could not hold an exit\'s answer while showing it; the alert channel may be told it too'), null));
-  const keeping = hold ? keepHolding(ctx, () => [state.requestId], hold, leaseMs) : null;
+  const keeping = hold ? keepHolding(ctx, () => [state.requestId], hold, leaseMs, { forMs: EXIT_SHOW_HOLD_LEASES * leaseMs }) : null;
   try {
     await show();
   } catch (err) {

@@ -135,7 +135,8 @@ async function updateMessages(ctx: TellExitDeps, row: EngineRequest): Promise<bo
  * How long a claim on telling an exit (a sweep's, or its requester's hold while it shows the answer)
  * holds unrenewed before another sweep may take it over: its process died between the claim and the
  * telling. Whoever holds it renews it while it tells (keep-holding.ts), so a slow Slack update or
- * reader is not told twice; the lease only bounds how long a dead process keeps an answer untold.
+ * reader is not told twice; the lease bounds how long a dead process keeps an answer untold (and a
+ * requester's showing that never finishes, about EXIT_SHOW_HOLD_LEASES leases more: request-exit.ts).
  */
 export const EXIT_TELL_LEASE_MS = 60_000;
 

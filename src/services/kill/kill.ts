@@ -29,7 +29,7 @@ import { markChecklistAttempt, reopenChecklistItemRecord } from './checklist-rec
 import { announceIncident, type AnnounceDeps } from './announce-incident.js';
 import { latchHalt, type FlattenOutcome, type HaltSaved, type KillPorts } from './runtime.js';
 import { closePositionsAfterKill, type ChecklistItemDeps } from './incident.js';
-import { databaseFailure, localHaltPhrase, unsavedHaltPhrase } from '../../domain/local-halt.js';
+import { databaseFailure, localHaltPhrase, unsavedHaltPhrase, type Killer } from '../../domain/local-halt.js';
 import { clearCancelPhrase, krakenAccessOf, neverLiveNotice, zeroOpenConfirmedPhrase, noKeyNotice, queuedHandOff, type KillFollowUp, type KrakenAccess } from '../../domain/kraken-handoff.js';
 
 /**
@@ -84,7 +84,14 @@ export interface KillResult {
   stateTimedOut?: boolean;
   pendingFile?: string;
   incidentId: number | null;
-  checklist: Array<Pick<IncidentChecklistItem, 'item' | 'label' | 'doneAt' | 'doneBy'>>;
+  /** The incident's checklist as this kill left it: done, or its state (a cancel item failed or pending on a follow-up). */
+  checklist: Array<Pick<IncidentChecklistItem, 'item' | 'label' | 'doneAt' | 'doneBy' | 'state'>>;
+  /**
+   * Never live here (no bot has the Kraken key, no live order ever) and not confirmed clear: what was
+   * not confirmed and what the operator does next (fence.ts neverLiveNotClear) — said the same in the
+   * terminal, the Slack reply, the alert and the cancel item, since no follow-up goes on.
+   */
+  notClear?: { why: string; next: string };
   flatten: FlattenOutcome | null;
   /**
    * Not confirmed within KILL_CONFIRM_WAIT: the confirmation goes on in the running bot that holds
@@ -218,6 +225,7 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
 
   // Without the halt in the database there is no fence to read: the kill says what Kraken said (and its state, pending).
   result.ok = result.fence ? confirmedClear(result.cancel.allConfirmed, result.fence) : result.cancel.allConfirmed;
+  if (!result.ok && neverLive) result.notClear = neverLiveNotClear(result.cancel.venues, result.fence ?? { waitedMs: 0, unresolved: [] });
   if (!result.ok && result.incidentId !== null && neverLive) {
     // Nothing of this bot is on Kraken and no bot has the key: a follow-up would wait for nobody.
     await recordNeverLiveUnconfirmed(ctx, result, neverLive.nobody);
@@ -225,7 +233,7 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
     result.followUp = await keepConfirming(ctx, result, request, startedAt);
     // The checklist shown with the reply is the one after the follow-up marked the cancel item.
     result.checklist = await withDeadline(checklistOf(ctx.db, result.incidentId), ctx.config.KILL_DB_TIMEOUT, 'the database')
-      .then((items) => items.map(({ item, label, doneAt, doneBy }) => ({ item, label, doneAt, doneBy })))
+      .then((items) => items.map(({ item, label, doneAt, doneBy, state }) => ({ item, label, doneAt, doneBy, state })))
       .catch(() => result.checklist);
   }
   if (neverLive) {
@@ -285,7 +293,7 @@ async function recordOutcome(ctx: KillDeps, result: KillResult, outcome: Persist
   try {
     await withDeadline(recordCancelReport(ctx.db, result.killId, { ...result.cancel, fence: result.fence }), ctx.config.KILL_DB_TIMEOUT, 'the database');
     const items = await withDeadline(checklistOf(ctx.db, outcome.incident.id), ctx.config.KILL_DB_TIMEOUT, 'the database');
-    result.checklist = items.map(({ item, label, doneAt, doneBy }) => ({ item, label, doneAt, doneBy }));
+    result.checklist = items.map(({ item, label, doneAt, doneBy, state }) => ({ item, label, doneAt, doneBy, state }));
     // Posted beside the reply, not before it; a process without a poster leaves it to the running bot's halt watcher.
     const poster = ctx.kill.incidentPoster;
     if (!outcome.alreadyKilled && poster) {
@@ -344,7 +352,7 @@ async function keepConfirming(ctx: KillDeps, result: KillResult, request: KillRe
  */
 async function recordNeverLiveUnconfirmed(ctx: KillDeps, result: KillResult, nobody: string): Promise<void> {
   const incidentId = result.incidentId!;
-  const { why, next } = neverLiveNotClear(result.cancel.venues, result.fence ?? { waitedMs: 0, unresolved: [] });
+  const { why, next } = result.notClear!;
   const summary = `The kill could not confirm zero open orders: ${why}. ${neverLiveNotice(nobody)} Nothing is queued for a bot (it would cancel only on Kraken): ${next}.`;
   try {
     await withDeadline(reopenChecklistItemRecord(ctx, {
@@ -353,7 +361,7 @@ async function recordNeverLiveUnconfirmed(ctx: KillDeps, result: KillResult, nob
     await withDeadline(markChecklistAttempt(ctx, { incidentId, item: 'cancel_orders', state: 'failed', outcome: { summary, krakenAccess: 'never_live' } }),
       ctx.config.KILL_DB_TIMEOUT, 'the database');
     result.checklist = await withDeadline(checklistOf(ctx.db, incidentId), ctx.config.KILL_DB_TIMEOUT, 'the database')
-      .then((items) => items.map(({ item, label, doneAt, doneBy }) => ({ item, label, doneAt, doneBy })));
+      .then((items) => items.map(({ item, label, doneAt, doneBy, state }) => ({ item, label, doneAt, doneBy, state })));
   } catch (err) {
     ctx.logger.error({ err, killId: result.killId }, 'kill: could not record on the incident that zero open orders were not confirmed');
   }
@@ -378,22 +386,22 @@ async function resolveKillAlert(ctx: KillDeps, request: KillRequest, result: Kil
 /**
  * The kill's alert title: what is confirmed and what is not. "Trading halted" only once the database
  * holds the halt; a halt saved only in DATA_DIR is said as such, pending until it is written (one
- * saved nowhere, as held by this process alone), with
+ * saved nowhere, as held by the process that killed alone while it runs — by nothing once `ctb kill` exits), with
  * the venues that could not be confirmed clear (none was handed on: without the database there is no
  * follow-up).
  */
-function killAlertTitle(result: KillResult): string {
+function killAlertTitle(result: KillResult, killer: Killer): string {
   if (result.state !== 'written') {
     const unconfirmed = result.cancel.venues.filter((v) => !v.confirmed);
     const cancel = unconfirmed.length === 0
       ? clearCancelPhrase(result.cancel.venues, result.krakenAccess)
       : `open orders on ${unconfirmed.map((v) => v.venue).join(' and ')} could not be confirmed cancelled${unconfirmed.some((v) => v.venue === 'kraken') ? ` — ${stillPending(result.followUp)}` : ''}`;
-    return `Kill switch: ${cancel}; ${result.state === 'pending' ? localHaltPhrase(result.stateConfigProblem !== undefined, result.stateTimedOut) : unsavedHaltPhrase(result.stateConfigProblem !== undefined, result.stateTimedOut)}`;
+    return `Kill switch: ${cancel}; ${result.state === 'pending' ? localHaltPhrase(result.stateConfigProblem !== undefined, result.stateTimedOut) : unsavedHaltPhrase(result.stateConfigProblem !== undefined, result.stateTimedOut, killer)}`;
   }
   if (result.ok) return `Kill switch: trading halted, ${clearCancelPhrase(result.cancel.venues, result.krakenAccess)}`;
   // Never live here: nothing of this bot is on Kraken and nothing goes on cancelling there — what is not confirmed is said instead.
-  if (result.krakenAccess === 'never_live' && result.fence) {
-    const { why, next } = neverLiveNotClear(result.cancel.venues, result.fence);
+  if (result.notClear && result.fence) {
+    const { why, next } = result.notClear;
     return `Kill switch: trading halted, but zero open orders could not be confirmed — ${why}; nothing of this bot is on Kraken and nothing is queued: ${next}`;
   }
   return `Kill switch: trading halted, but open orders could not be confirmed cancelled — ${stillPending(result.followUp)}`;
@@ -407,7 +415,8 @@ async function raiseKillAlert(ctx: KillDeps, request: KillRequest, result: KillR
       ctx.alerts.raise({
         source: 'kill',
         severity: 'critical',
-        title: killAlertTitle(result),
+        // `ctb kill` exits once it has answered: its own latch halts nothing after that.
+        title: killAlertTitle(result, request.actor.source === 'cli' ? 'cli' : 'running'),
         fingerprint: `kill:${result.incidentId ?? result.killId}`,
         details: { killId: result.killId, by: request.actor.id, reason: request.reason, trigger: request.trigger, state: result.state,
           incidentId: result.incidentId, survivors, krakenAccess: result.krakenAccess, ordersInFlight: inFlight,

@@ -41,7 +41,9 @@ function fenceLine(r: KillResult): string | null {
 export function renderKillReply(r: KillResult): SlackMessage {
   const fence = fenceLine(r);
   const confirmed = r.cancel.allConfirmed && fence === null;
-  const cancelled = confirmed ? clearCancelPhrase(r.cancel.venues, r.krakenAccess) : 'some open orders could not be confirmed cancelled';
+  // Never live here: what was not confirmed, as the alert and the cancel item say it (a paper line may say none left open).
+  const unconfirmed = r.notClear ? `zero open orders could not be confirmed — ${escapeText(r.notClear.why)}` : 'some open orders could not be confirmed cancelled';
+  const cancelled = confirmed ? clearCancelPhrase(r.cancel.venues, r.krakenAccess) : unconfirmed;
   const headline = r.state === 'pending'
     // Neither halted nor switched to paper in the database yet: said as saved locally, pending.
     ? (r.stateTimedOut
@@ -53,14 +55,15 @@ export function renderKillReply(r: KillResult): SlackMessage {
       ? `Kill not confirmed in the database (the write may still land), and the bot's host could not save it: ${cancelled}; until it is, only this process is sure to be halted, while it runs.`
       : `Kill not saved, neither in the database nor on the bot's host: ${cancelled}; only this process is halted, while it runs.`)
     : r.alreadyKilled
-    ? `Already killed${r.incidentId !== null ? ` (incident #${r.incidentId})` : ''}: cancelled again, ${confirmed ? cancelled : 'but some open orders could not be confirmed cancelled'}; the bot stays halted in paper.`
+    ? `Already killed${r.incidentId !== null ? ` (incident #${r.incidentId})` : ''}: cancelled again, ${confirmed ? cancelled : `but ${unconfirmed}`}; the bot stays halted in paper.`
     : confirmed
       ? `Killed: ${cancelled}, trading halted, switched to paper.`
-      : 'Killed, but some open orders could not be confirmed cancelled: trading halted, switched to paper.';
+      : `Killed, but ${unconfirmed}: trading halted, switched to paper.`;
   const blocks: KnownBlock[] = [];
   if (r.notice) blocks.push(section(`:information_source: ${escapeText(r.notice)}`));
   blocks.push(section(`${confirmed ? ':octagonal_sign:' : ':rotating_light:'} *${headline}*`), section(cancelLines(r.cancel).join('\n')));
   if (fence) blocks.push(section(fence));
+  if (r.notClear) blocks.push(section(`:warning: Nothing is queued for a bot (it would cancel only on Kraken): ${escapeText(r.notClear.next)}.`));
   if (r.followUp) {
     blocks.push(section('requestId' in r.followUp
       ? (r.followUp.runningBot

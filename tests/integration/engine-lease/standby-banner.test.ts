@@ -7,12 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { engineFeature } from '../../../src/app/features/engine.js';
 import { startBot, type RunningBot } from '../../../src/app/runtime.js';
 import { testConfig } from '../../../src/config/env.js';
 import { acquireLease } from '../../../src/db/queries/engine-lease.js';
 import { createLogger } from '../../../src/logger.js';
+import { updateBotState } from '../../../src/services/bot-state.js';
+import { systemClock } from '../../../src/clock.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { writeTradingReplay } from '../../support/trading-replay.js';
 
@@ -26,6 +29,7 @@ afterEach(async () => {
   await bot?.stop();
   bot = undefined;
   await database.db.execute(sql`delete from engine_lease`);
+  await database.db.execute(sql`delete from bot_state`);
 });
 afterAll(async () => {
   await database?.close();
@@ -76,10 +80,48 @@ describe('the start banner of a web process', () => {
   it('says it does not trade, and whose engine does: the lease holder read from the database', async () => {
     await acquireLease(database.db, { holderId: 'bot-a:4242:00000000', host: 'bot-a', pid: 4242, role: 'worker', feed: 'kraken', armed: false, hasKrakenKeys: false }, 30_000);
     const { msg, banner } = await startWorker('web');
-    expect(msg).toMatch(/^ {2}mode {6}paper .*, not trading here: this process serves Slack and HTTP and runs no engine, role web$/m);
+    expect(msg).toMatch(/^ {2}mode {6}paper \(IS_LIVE is not set in the engine's process: .*\), not trading here: this process serves Slack and HTTP and runs no engine, role web$/m);
     expect(msg).not.toMatch(/trading active,/);
-    expect(msg).toMatch(/^ {2}engine {4}runs in bot-a:4242 \(worker\), heartbeat \d+s ago: trading active there$/m);
+    expect(msg).toMatch(/^ {2}engine {4}runs in bot-a:4242 \(worker, feed kraken, not armed, no Kraken keys\), heartbeat \d+s ago: trading active there$/m);
     expect(banner).toMatchObject({ engine: 'none in this process', engineHolder: { state: 'running', holderId: 'bot-a:4242:00000000' } });
+  }, 120_000);
+
+  it('names the live engine as armed although its own IS_LIVE is not set', async () => {
+    await updateBotState(database.db, systemClock, { mode: 'live' });
+    await acquireLease(database.db, { holderId: 'bot-a:4242:00000000', host: 'bot-a', pid: 4242, role: 'worker', feed: 'kraken', armed: true, hasKrakenKeys: true }, 30_000);
+    const { msg, banner } = await startWorker('web');
+    expect(msg).toMatch(/^ctb running on port \d+ \(web: no engine here, postgres\)$/m);
+    expect(msg).toMatch(/^ {2}mode {6}live, not trading here: /m);
+    expect(msg).not.toMatch(/paper only|IS_LIVE is not set/);
+    expect(banner).toMatchObject({ armed: true, mode: 'live' });
+  }, 120_000);
+
+  it('when the lease cannot be read in time: starts anyway, and says whether and where an engine runs is not known', async () => {
+    // Another session holds the lease table locked: the banner's read of it waits, as on a stalled database.
+    const locker = postgres(database.url, { max: 1, onnotice: () => {} });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const lock = locker.begin(async (tx) => {
+      await tx`lock table engine_lease in access exclusive mode`;
+      locked();
+      await held;
+    });
+    try {
+      await isLocked;
+      const started = Date.now();
+      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the banner waited on the lease read past its deadline')), 20_000).unref());
+      const { msg, banner } = await Promise.race([startWorker('web'), timeout]);
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(msg).toContain('  engine    not known: the engine lease could not be read (the warning above says why)');
+      expect(msg).not.toMatch(/runs in a worker|paper only|mode {6}paper/);
+      expect(banner).toMatchObject({ armed: null, mode: null, engineHolder: null });
+    } finally {
+      release();
+      await lock;
+      await locker.end();
+    }
   }, 120_000);
 
   it('with no engine running: says nothing trades until a worker takes the lease', async () => {

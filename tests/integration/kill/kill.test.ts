@@ -726,7 +726,13 @@ describe('kill while the database is unreachable', () => {
     await proxy?.close();
   });
 
-  it('database down and DATA_DIR not writable: says the halt is not saved there nor confirmed in the database, held for sure by this process alone — never "saved" nor "halted"', async () => {
+  /** The alert's words for who holds the halt, by who killed: a process that keeps running, or `ctb kill`, which exits. */
+  const unsavedReach = {
+    slack: 'until it is, only the process that killed is sure to be halted, while it runs',
+    cli: 'a bot running now keeps trading until the write lands (its halt watcher then latches it within a poll); `ctb kill` halts nothing once it exits',
+  } as const;
+
+  it.each(['slack', 'cli'] as const)('database down and DATA_DIR not writable (killed from %s): says the halt is not saved there nor confirmed in the database, and who it halts — never "saved" nor "halted"', async (source) => {
     proxy.set('forward');
     const t = await setup({ armed: true });
     const viaProxy = recordingDatabase(proxy.urlFor(kill.db().url), []);
@@ -739,7 +745,7 @@ describe('kill while the database is unreachable', () => {
     await getBotState(t2.ctx.db);
     t2.kraken.open.push(openOrder('K1'));
     proxy.set('down');
-    const result = await executeKill(t2.ctx, { actor: operator, reason: 'db and disk gone', trigger: 'manual' });
+    const result = await executeKill(t2.ctx, { actor: source === 'cli' ? { id: 'cli:ops', source } : operator, reason: 'db and disk gone', trigger: 'manual' });
     proxy.set('forward');
     expect(result).toMatchObject({ state: 'unsaved', ok: true, saveError: expect.stringMatching(/EEXIST|ENOTDIR/) });
     expect(result.pendingFile).toBeUndefined();
@@ -749,11 +755,13 @@ describe('kill while the database is unreachable', () => {
     // still land, so the halt is said not confirmed in the database, not absent from it.
     expect(result.stateTimedOut).toBe(true);
     expect(t2.alerts.map((a) => a.title)).toEqual([
-      'Kill switch: every open order cancelled; the halt is NOT saved in DATA_DIR (it could not be written) and not confirmed in the database (it did not answer in time; the write may still land): until it is, only the process that killed is sure to be halted, while it runs']);
+      `Kill switch: every open order cancelled; the halt is NOT saved in DATA_DIR (it could not be written) and not confirmed in the database (it did not answer in time; the write may still land): ${unsavedReach[source]}`]);
+    // The terminal is `ctb kill`'s, which exits once it has answered: its latch halts nothing after that.
     const terminal = renderKill(result);
     expect(terminal.split('\n')[0]).toBe('HALT NOT SAVED IN DATA_DIR, NOT CONFIRMED IN THE DATABASE (THE WRITE MAY STILL LAND) — every open order cancelled.');
     expect(terminal).toContain('the halt is not confirmed in it (the write may still land), and it could not be saved in DATA_DIR either (');
-    expect(terminal).toContain('Until the database holds it, only the process that killed is sure to be halted, and only while it runs.');
+    expect(terminal).toContain('`ctb kill` halts nothing once it exits: a bot running now keeps trading until the write lands (its halt watcher then latches the halt within a poll), and nothing halts it if the write never lands.');
+    expect(terminal).not.toMatch(/only the process that killed/);
     const reply = renderKillReply(result);
     expect(reply.text).toBe("Kill not confirmed in the database (the write may still land), and the bot's host could not save it: every open order cancelled; until it is, only this process is sure to be halted, while it runs.");
     for (const text of [...t2.alerts.map((a) => a.title), terminal, JSON.stringify(reply)]) expect(text).not.toMatch(/saved nowhere|neither in the database|NEITHER IN THE DATABASE/);

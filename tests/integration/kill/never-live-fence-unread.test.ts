@@ -8,6 +8,8 @@ import { vi } from 'vitest';
 import { engineRequests, incidentChecklistItems } from '../../../src/db/schema/index.js';
 import { currentIncident, doChecklistItem } from '../../../src/services/kill/incident.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
+import { renderKill } from '../../../src/cli/render/kill.js';
+import { renderKillReply } from '../../../src/slack/views/kill.js';
 import { killTestContext, recordingDatabase, useKillTestDb } from '../../support/kill-context.js';
 import { openOrder } from '../../support/recording-exchange.js';
 
@@ -82,5 +84,20 @@ describe('never live here, and the orders on their way could not be read', () =>
     expect(t.alerts.map((a) => a.title)).toEqual([
       'Kill switch: trading halted, but zero open orders could not be confirmed — orders on their way could not be checked (connection terminated unexpectedly); nothing of this bot is on Kraken and nothing is queued: cancel again once the orders on their way can be read',
     ]);
+
+    // The terminal and the Slack reply say what the alert and the cancel item say: what was not
+    // confirmed, and the same next step — not "open orders may remain", nor "check `ctb reconcile`".
+    const next = 'Nothing is queued for a bot (it would cancel only on Kraken): cancel again once the orders on their way can be read.';
+    const terminal = renderKill(result);
+    const reply = renderKillReply(result);
+    const slack = JSON.stringify(reply.blocks);
+    expect(terminal).toContain('KILLED — ZERO OPEN ORDERS NOT CONFIRMED: orders on their way could not be checked (connection terminated unexpectedly).');
+    expect(terminal).toContain(next);
+    expect(slack).toContain(next);
+    expect(reply.text).toMatch(/Killed, but zero open orders could not be confirmed — orders on their way could not be checked \(connection terminated unexpectedly\): trading halted, switched to paper\.$/);
+    for (const text of [terminal, slack]) expect(text).not.toMatch(/OPEN ORDERS MAY REMAIN|some open orders could not be confirmed cancelled|ctb reconcile/);
+    // The reply's checklist shows the cancel item failed, as `ctb incident` does.
+    expect(terminal).toMatch(/^ {2}\[!\] cancel_orders .* — FAILED$/m);
+    expect(terminal).not.toMatch(/\[ \] cancel_orders/);
   });
 });

@@ -1,7 +1,8 @@
 // An exit's answer is told once: by its requester, which holds the telling while it shows the answer
 // (request-exit.ts showExitAnswer), or by a sweep (tell-exit.ts) when nobody showed it. A requester
-// whose reader blocks longer than the hold's lease (a terminal piped into a pager nobody scrolls, a
-// Slack update that hangs) still holds it, so no sweep tells it a second time meanwhile; one whose
+// whose reader is slower than the hold's lease still holds it, so no sweep tells it a second time
+// meanwhile — for EXIT_SHOW_HOLD_LEASES leases: one whose showing never finishes (stdout stopped with
+// Ctrl-S, a pager nobody scrolls) stops holding it then, and a sweep tells it, once; one whose
 // process died while showing stops holding it, and a sweep tells it once the lease is out.
 import { eq, sql } from 'drizzle-orm';
 import { Registry } from 'prom-client';
@@ -13,7 +14,7 @@ import { holdExitAnswer } from '../../../src/db/queries/exit-outcomes.js';
 import { alertEvents, engineRequests } from '../../../src/db/schema/index.js';
 import { silentLogger } from '../../../src/logger.js';
 import type { Notification, Notifier } from '../../../src/notifications/notification.js';
-import { showExitAnswer } from '../../../src/services/exits/request-exit.js';
+import { EXIT_SHOW_HOLD_LEASES, showExitAnswer } from '../../../src/services/exits/request-exit.js';
 import { tellUnshownExits, type TellExitDeps } from '../../../src/services/exits/tell-exit.js';
 import { usePostgresTestDb } from '../../support/db.js';
 
@@ -56,7 +57,7 @@ const exitAlerts = async (id: number) => (await database().db.select().from(aler
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("an exit's answer, told once", () => {
-  it('a requester whose reader blocks past the lease still holds the answer: no sweep tells it meanwhile, and it is shown, not told twice', async () => {
+  it('a requester whose reader blocks past the lease, within the hold\'s bound, still holds the answer: no sweep tells it meanwhile, and it is shown, not told twice', async () => {
     const id = await answered();
     const sweep = sweeper();
     let printed = false;
@@ -72,8 +73,9 @@ describe("an exit's answer, told once", () => {
             await pause(100);
           }
         })();
-        // The reader takes the answer only after three leases.
-        await pause(LEASE_MS * 3);
+        // The reader takes the answer only after two leases: the most the hold is renewed for.
+        expect(EXIT_SHOW_HOLD_LEASES).toBe(2);
+        await pause(LEASE_MS * 2);
         printed = true;
       });
     } finally {
@@ -88,6 +90,35 @@ describe("an exit's answer, told once", () => {
     await pause(LEASE_MS + 200);
     expect(await tellUnshownExits(sweep)).toBe(0);
     expect(await exitAlerts(id)).toEqual([]);
+  }, 30_000);
+
+  it('a requester whose showing never finishes (Ctrl-S, a pager nobody scrolls) holds the answer for its bound only: a sweep then tells it, exactly once', async () => {
+    const id = await answered();
+    const sweep = sweeper();
+    let showing = false;
+    // Never awaited: its print never returns.
+    void showExitAnswer({ db: database().db, logger: silentLogger(), exitTellLeaseMs: LEASE_MS }, { requestId: id, status: 'done' }, () => {
+      showing = true;
+      return new Promise<void>(() => {});
+    });
+    const began = performance.now();
+    while (!showing) await pause(10);
+    // Held while the hold is renewed (EXIT_SHOW_HOLD_LEASES leases): sweeps all along tell nothing.
+    const told: number[] = [];
+    while (performance.now() - began < LEASE_MS * EXIT_SHOW_HOLD_LEASES) {
+      told.push(await tellUnshownExits(sweep));
+      await pause(100);
+    }
+    expect(told.every((n) => n === 0)).toBe(true);
+    // No longer renewed, its last lease runs out (within three leases of the showing): a sweep tells it, and no later one again.
+    while (performance.now() - began < LEASE_MS * (EXIT_SHOW_HOLD_LEASES + 1) + 600) {
+      told.push(await tellUnshownExits(sweep));
+      await pause(100);
+    }
+    expect(told.reduce((a, b) => a + b, 0)).toBe(1);
+    expect(await tellUnshownExits(sweep)).toBe(0);
+    expect(await exitAlerts(id)).toHaveLength(1);
+    expect(await rowOf(id)).toMatchObject({ answerShownAt: null, outcomeToldAt: expect.any(Date) });
   }, 30_000);
 
   it('a sweep whose Slack update takes longer than the lease still holds the exit: another replica does not tell it again', async () => {

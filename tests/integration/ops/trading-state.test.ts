@@ -143,6 +143,40 @@ describe('trading state', () => {
     expect(text).not.toContain('ctb resume');
   });
 
+  it('ctb unpause says what the bot is once its write lands: a kill (or a resume) written after its first read', async () => {
+    // The unpause's own update finds the halt changed since unpauseEntries read bot_state: as a kill
+    // (or a resume) committed between that read and the write would leave it.
+    const flipHaltOnUnpause = async (halt: boolean) => {
+      await execute(database.db, sql.raw(`
+        create or replace function test_flip_halt_on_unpause() returns trigger language plpgsql as $$ begin
+          if old.entries_paused and not new.entries_paused then
+            new.halted := ${halt}; new.halted_by := ${halt ? "'UOPS2'" : 'null'}; new.halted_reason := ${halt ? "'kill in between'" : 'null'};
+            new.halted_at := ${halt ? "'2026-03-02T09:05:00Z'" : 'null'};
+          end if;
+          return new;
+        end $$;
+        create or replace trigger test_flip_halt_on_unpause before update on bot_state for each row execute function test_flip_halt_on_unpause();`));
+    };
+    try {
+      await cli('pause', '--reason', 'CPI');
+      await flipHaltOnUnpause(true);
+      const killed = await cli('unpause');
+      expect(killed.code).toBe(1);
+      expect(killed.out.split('\n')[0]).toBe('HALTED — no orders at all (kill switch), halted by UOPS2 at 2026-03-02T09:05:00.000Z: kill in between');
+      expect(killed.out).not.toMatch(/RESUMED|ACTIVE/);
+
+      // The converse: halted when read, resumed by the time the pause is cleared.
+      await cli('pause');
+      await updateBotState(ctx.db, ctx.clock, { halted: true, haltedReason: 'drill', haltedBy: 'UOPS1' });
+      await flipHaltOnUnpause(false);
+      const resumed = await cli('unpause', '--json');
+      expect(resumed.code).toBe(0);
+      expect(JSON.parse(resumed.out)).toMatchObject({ ok: true, state: 'active', halt: null });
+    } finally {
+      await execute(database.db, sql.raw('drop trigger if exists test_flip_halt_on_unpause on bot_state; drop function if exists test_flip_halt_on_unpause()'));
+    }
+  });
+
   it('a scrape right after a change shows it: no read is reused across two scrapes', async () => {
     expect(await stateSamples()).toEqual({ active: 1, reducing: 0, halted: 0 });
     await updateBotState(ctx.db, ctx.clock, { halted: true, haltedReason: 'drill', haltedBy: 'UOPS1' });

@@ -86,6 +86,8 @@ describe('ctb simulate-kraken', () => {
     const sim = await startCli(['--port', '0', '--pace', '0', '--history', '10', '--balances', 'USD=2500,BTC=0.25']);
     expect(sim.env['KRAKEN_API_URL']).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(sim.env['KRAKEN_API_KEY']).toMatch(/^SIM/);
+    // The feed's poll fitted to the pace (here candles close only when told: polled every second).
+    expect(sim.env['MARKET_POLL_INTERVAL']).toBe('1s');
     const secret = sim.env['KRAKEN_API_SECRET']!;
     expect(Buffer.from(secret, 'base64').length).toBe(64);
     expect(sim.stdout().split(secret).length - 1).toBe(1); // printed once, in its env line

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { cliCommands } from '../../../src/cli/commands/index.js';
 import { runCli } from '../../../src/cli/program.js';
 import { deeperCommands } from '../../../src/cli/usage-errors.js';
+import { changesAccount } from '../../../src/cli/changes-account.js';
 import { waitSecondsOf } from '../../../src/cli/commands/exit.js';
 import { recordingIo } from '../../support/cli-io.js';
 
@@ -68,7 +69,6 @@ describe('ctb usage errors', () => {
   it.each([
     // A word of a deeper command line, typed without the words before it: the whole line is suggested.
     [['incident', 'notify'], "unknown command 'notify' for 'ctb incident' (Did you mean ctb incident done notify_stakeholders?)", 'ctb incident'],
-    [['incident', 'close'], "unknown command 'close' for 'ctb incident' (Did you mean ctb incident done close_positions?)", 'ctb incident'],
     [['notify'], "unknown command 'notify' (Did you mean ctb incident done notify_stakeholders?)", null],
     [['overide', 'U1', '1h'], "unknown command 'overide' (Did you mean ctb oncall override?)", null],
     [['show'], "unknown command 'show' (Did you mean one of ctb incident show, ctb oncall show?)", null],
@@ -77,6 +77,33 @@ describe('ctb usage errors', () => {
     expect(r.code).toBe(2);
     expect(r.err).toBe(`error: ${message}\n${command ? `(run ${command} --help for its usage and options)\n` : PROGRAM_HINT}`);
     expect(JSON.parse((await run(...argv, '--json')).out)).toMatchObject({ error: message, code: 'commander.unknownCommand', exitCode: 2 });
+  });
+
+  it.each([
+    // Short words are a few edits from too many names: `stop` is not show, `on` is not done, `clear` is not create.
+    [['stop']], [['on']], [['clear']],
+    // A word naming a line that changes the account gets no guess: not the line that sells every position,
+    // nor one that cancels on Kraken, nor the step to live (refused here anyway), nor a neighbour instead.
+    [['positions']], [['position']], [['close']], [['cancel']], [['live']],
+    // Kill cancels every order and halts; it sells nothing: not a guess for `sell`.
+    [['sell']],
+  ])('%j: no guess, the commands are listed', async (argv) => {
+    const r = await run(...argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`error: unknown command '${argv[0]}'\n${PROGRAM_HINT}`);
+    expect(JSON.parse((await run(...argv, '--json')).out)).toMatchObject({ suggestion: [] });
+  });
+
+  it('under ctb incident, `close` is not answered with the item that sells every position', async () => {
+    const r = await run('incident', 'close');
+    expect(r.code).toBe(2);
+    expect(r.err).toBe("error: unknown command 'close' for 'ctb incident' (expected one of: show, done)\n(run ctb incident --help for its usage and options)\n");
+  });
+
+  it('an account-changing command is guessed only for a slip of one edit or a word naming it', async () => {
+    for (const [word, meant] of [['kil', 'kill'], ['kill-all', 'kill'], ['exti', 'exit']]) {
+      expect((await run(word!)).err, word).toBe(`error: unknown command '${word}' (Did you mean ${meant}?)\n${PROGRAM_HINT}`);
+    }
   });
 
   it('suggests a deeper command line at any depth, and none when too many would fit', () => {
@@ -92,6 +119,29 @@ describe('ctb usage errors', () => {
     expect(deeperCommands(a, 'b')).toEqual([]);
     expect(deeperCommands(program, 'many')).toEqual([]);
     expect(deeperCommands(program, 'banana')).toEqual([]);
+    // By spelling, only words of 5 letters or more: within one edit up to 7, two beyond.
+    expect(deeperCommands(program, 'dep')).toEqual([]);
+    expect(deeperCommands(program, 'secnod_choice')).toEqual(['ctb a d second_choice']);
+    expect(deeperCommands(program, 'deep-thnig')).toEqual(['ctb a b c deep-thing']);
+    expect(deeperCommands(program, 'mayn')).toEqual([]);
+  });
+
+  it('never suggests a deeper line that changes the account, nor a neighbour for a word that names one', () => {
+    const program = new Command('ctb');
+    const item = changesAccount(program.command('incident').command('done'), ['close_positions'])
+      .addArgument(Object.assign(new Argument('<item>'), { argChoices: ['close_positions', 'notify_stakeholders', 'review_positions'] }));
+    expect(item.name()).toBe('done');
+    changesAccount(program.command('mode').command('live'));
+    program.command('runbook').command('go-live');
+    program.command('sell').command('everything').option('--yes', 'confirm');
+    expect(deeperCommands(program, 'notify')).toEqual(['ctb incident done notify_stakeholders']);
+    // close_positions is marked; review_positions is a neighbour of the word that names it.
+    expect(deeperCommands(program, 'positions')).toEqual([]);
+    expect(deeperCommands(program, 'close')).toEqual([]);
+    expect(deeperCommands(program, 'live')).toEqual([]);
+    // A command that asks for --yes changes the account unless marked for some choices only.
+    expect(deeperCommands(program, 'everything')).toEqual([]);
+    expect(deeperCommands(program, 'review')).toEqual(['ctb incident done review_positions']);
   });
 
   it.each([

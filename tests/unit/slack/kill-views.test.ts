@@ -98,6 +98,11 @@ describe('kill views', () => {
     const refused = kill({ state: 'unsaved', incidentId: null, saveError: 'ENOTDIR: not a directory', stateError: 'db_refused: The database refused the connection at 127.0.0.1:3 (ECONNREFUSED).' });
     expect(renderKill(refused).split('\n')[0]).toBe('HALT NOT SAVED, NEITHER IN THE DATABASE NOR IN DATA_DIR — every open order cancelled.');
     expect(renderKill(refused)).toContain('it is saved nowhere.');
+    // The terminal is `ctb kill`'s, which exits once it has answered: nothing stays halted by it; the
+    // Slack reply's process keeps running, halted by its own latch.
+    expect(renderKill(refused)).toContain('it is saved nowhere. `ctb kill` halts nothing once it exits: a bot running now keeps trading, and no process sees this halt. Kill again');
+    expect(renderKill(refused)).not.toMatch(/only the process that killed/i);
+    expect(JSON.stringify(renderKillReply(refused).blocks)).toContain('Only the process that killed is halted, and only while it runs; no other process sees this halt.');
     expect(renderKillReply(refused).text).toMatch(/^Kill not saved, neither in the database nor on the bot's host: /);
     const timedOut = kill({ ...refused, stateError: 'deadline: the database did not answer within 3000 ms.', stateTimedOut: true });
     const terminal = renderKill(timedOut);

@@ -14,8 +14,8 @@ export const selfHealCommand = defineCommand({
 
 /**
  * `ctb self-heal`'s exit status (EX_TEMPFAIL) when all that kept it from finishing passes by itself:
- * Kraken refusing for now (its rate limit, maintenance), an order whose fills were not booked yet
- * when the ledger was reconciled, or the order lock held by another holder.
+ * Kraken refusing for now (its rate limit, maintenance), a live order whose fills were not booked
+ * yet (in flight, or sent while the ledger was reconciled), or the order lock held by another holder.
  * Nothing found broken — run it again later.
  */
 export const SELF_HEAL_TRY_AGAIN_EXIT = 75;

@@ -13,7 +13,7 @@ import { databaseUrlProblem } from './database-url.js';
 import { readArrayTypesOnce, registerBuiltInArrayTypes } from './postgres-array-types.js';
 import { databaseSocket, ownSockets } from './postgres-sockets.js';
 import { acquireLock, readLock, refuseSecondBot, releaseLock } from './pglite-lock.js';
-import { initialiseInChild, isInitialised, pgliteDirOf, pgliteStartParams, useBaselineWasmCompiler, useLateWasmTierUp, withoutJsOptimiser } from './pglite-start.js';
+import { initialiseInChild, isInitialised, pgliteDirOf, pgliteStartParams, useBaselineWasmCompiler, useLateWasmTierUp } from './pglite-start.js';
 import { copyTemplate } from './pglite-template.js';
 
 // drizzle() is given no schema: its relational layer (db.query) would build every table's relations
@@ -140,9 +140,7 @@ async function openEmbedded(
     const startParams = await pgliteStartParams();
     // A fresh directory: a copy of the build's migrated template, or initdb when there is none.
     if (!isInitialised(pgDir) && !copyTemplate(pgDir)) await initialiseInChild(pgDir, startParams);
-    // A one-shot process: without TurboFan's compiles of what only the start runs hot (withoutJsOptimiser).
-    const start = () => PGlite.create(pgDir, { startParams });
-    pg = oneShot ? await withoutJsOptimiser(start) : await start();
+    pg = await PGlite.create(pgDir, { startParams });
   } catch (err) {
     releaseLock(dataDir);
     throw new AppError('config', 'pglite_open_failed', `Could not open the embedded database in ${dataDir}/pglite.`, {

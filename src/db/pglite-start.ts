@@ -63,27 +63,6 @@ export function useBaselineWasmCompiler(): void {
 }
 
 /**
- * Runs `start` (PGlite's start in a process that exits after its command) with V8's optimising
- * JavaScript compiler (TurboFan) off, and turns it on again after. PGlite's start runs some of its
- * JavaScript hot once (Emscripten's file system making ~700 files, the dynamic linker's tables)
- * and never again: TurboFan compiled it on a background thread for ~30–40 CPU-ms of a one-shot
- * command's ~450 and the start was over before the optimised code ran. What runs hot after the
- * start (the command's own work: a backup, a validation over every trade) is optimised as usual.
- * Left alone when the process was started with V8 flags that set the optimiser themselves (its
- * state then is theirs, not turned on here).
- */
-export async function withoutJsOptimiser<T>(start: () => Promise<T>): Promise<T> {
-  const own = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)].some((arg) => /^--(no[-_])?(turbofan|opt|jitless|max[-_]opt)\b/.test(arg));
-  if (own) return start();
-  setFlagsFromString('--no-turbofan');
-  try {
-    return await start();
-  } finally {
-    setFlagsFromString('--turbofan');
-  }
-}
-
-/**
  * V8's flag for the bot (`ctb start`), which runs for weeks: a function tiers up to TurboFan once it
  * has run 1000 times V8's default budget (1.8 M, roughly bytes of code executed), not at the default.
  * Opening, migrating and first reading the database made PostgreSQL's largest functions (executor,

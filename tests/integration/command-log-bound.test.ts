@@ -2,7 +2,7 @@
 // the log says at the bound must be true of the database: the row was sent and may still land, so
 // "taking over 2 s to write …; the write goes on" (a warning) — and, once the database answers, how it ended.
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { recordCommand } from '../../commands/run-command.js';
 import { ManualClock } from '../../src/clock.js';
 import { connectPostgres, execute, type Database } from '../../src/db/client.js';
@@ -18,6 +18,9 @@ beforeAll(async () => {
   database = await createPostgresTestDb();
   proxy = await startStallProxy();
   viaProxy = connectPostgres(proxy.urlFor(database.url), { max: 1 });
+});
+afterEach(() => {
+  vi.restoreAllMocks();
 });
 afterAll(async () => {
   proxy?.set('forward');

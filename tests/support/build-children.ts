@@ -7,9 +7,10 @@
 // its run's directory with childScript() (tests/support/children.ts).
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import { MODULE_CACHE_DIR } from './module-cache.js';
 
 /** Entry name → its TypeScript source, relative to the project root. */
 export const CHILD_ENTRIES = {
@@ -67,9 +68,18 @@ async function build(): Promise<string> {
   }
   for (const name of readdirSync(OUT)) {
     const path = join(OUT, name);
-    if (path !== dir && Date.now() - statSync(path).mtimeMs > STALE_MS) rmSync(path, { recursive: true, force: true });
+    if (path !== dir && isStaleBuild(name, statSync(path).mtimeMs, Date.now())) rmSync(path, { recursive: true, force: true });
   }
   return dir;
+}
+
+/**
+ * Whether `name` in .test-build/ is another build to remove: the builds of other sources once a day
+ * old, never vitest's module cache beside them (tests/support/module-cache.ts), which a run may be
+ * reading from whenever it was last written to.
+ */
+export function isStaleBuild(name: string, mtimeMs: number, now: number): boolean {
+  return name !== basename(MODULE_CACHE_DIR) && now - mtimeMs > STALE_MS;
 }
 
 // vitest calls a global setup once for the root project and once for each project that runs files:

@@ -39,8 +39,12 @@ export async function testDatabaseProblem(url: string): Promise<string | null> {
   }
 }
 
+// Once a run: vitest calls its global setup for the root project and for each project that runs files.
+const memo = globalThis as { __ctbTestDatabaseProblem?: Promise<string | null> };
+
 export default async function checkTestDatabase(): Promise<void> {
-  const problem = await testDatabaseProblem(ADMIN_URL);
+  memo.__ctbTestDatabaseProblem ??= testDatabaseProblem(ADMIN_URL);
+  const problem = await memo.__ctbTestDatabaseProblem;
   if (problem === null) return;
   // Thrown, vitest would report "No test files found" above a list of every file pattern; the line
   // itself is what the reader needs.

@@ -71,6 +71,10 @@ export async function ensurePgliteImage(): Promise<string> {
   return file;
 }
 
+// Once a run: vitest calls its global setup for the root project and for each project that runs files.
+const memo = globalThis as { __ctbPgliteImage?: Promise<string> };
+
 export default async function buildPgliteImage(): Promise<void> {
-  await ensurePgliteImage();
+  memo.__ctbPgliteImage ??= ensurePgliteImage();
+  await memo.__ctbPgliteImage;
 }

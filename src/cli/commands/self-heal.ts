@@ -1,6 +1,6 @@
 // `ctb self-heal [--attempts n] [--json]`: exit 0 when nothing is left broken, 2 when the database
 // cannot be used as configured (missing, login refused), 75 when only Kraken refusing for now (rate
-// limit, maintenance), an order's fills not booked yet while reconciling, or the order lock, held by
+// limit, maintenance), a live order's fills not booked yet (so the ledger was not reconciled), or the order lock, held by
 // another holder, kept it from its work (run it again later), 1 otherwise. Like
 // `ctb kill` it does not migrate first: it must run while the database is away.
 import { runCommand } from '../../../commands/run-command.js';

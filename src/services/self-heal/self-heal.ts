@@ -11,6 +11,9 @@
 // when to run it again. It becomes `failed` (critical) only once the same check has been
 // deferred for TRANSIENT_PAGE_AFTER_MS (15 minutes) without a pass in between — a limit that long
 // means something keeps Kraken's counter full, or a maintenance outlasted Kraken's usual windows.
+// A live reconciliation waits for orders in flight, and for those sent while it read Kraken, until
+// their fills are booked: the watchdog owes it to a later pass (which reconciles once none is in
+// flight); a one-off run leaves the ledger unreconciled (deferred) and says to run it again.
 // The order lock held by another holder is not a failure either, but the intents are then left
 // unresolved: `busy` (nobody paged), which leaves the run not ok. A `ctb self-heal` that only
 // Kraken's passing refusals or the lock's holder kept from its work exits 75: run it again.
@@ -63,8 +66,9 @@ export interface HealAction {
   /** Set when Kraken refused for a venue-wide, passing reason: which (rate_limited, exchange_unavailable, exchange_maintenance). */
   refusedFor?: string;
   /**
-   * Set when the check waits only for something that passes by itself: fills_booked — an order went
-   * out or was booked while reconciling, and its fills at Kraken are not in the ledger yet.
+   * Set when the check waits only for something that passes by itself: fills_booked — a live order
+   * is still in flight, or went out or was booked while reconciling, and its fills at Kraken are not
+   * in the ledger yet.
    */
   waitingFor?: 'fills_booked';
 }
@@ -97,8 +101,9 @@ export interface SelfHealOptions {
   checkExchange?: () => boolean;
   /**
    * Since when (clock ms) each check has been deferred without a pass in between, and whether the
-   * intents were left unresolved (the order lock was taken, or resolving them failed: 'intents'). The watchdog keeps one
-   * across its runs; any entry makes the next run resync and reconcile again.
+   * intents were left unresolved (the order lock was taken, or resolving them failed: 'intents'), and
+   * since when a live reconciliation has been owed because orders were in flight ('reconcile_owed').
+   * The watchdog keeps one across its runs; any entry makes the next run resync and reconcile again.
    */
   deferredSince?: Map<DeferredWork, number>;
   /**
@@ -109,8 +114,12 @@ export interface SelfHealOptions {
   runBy?: 'watchdog' | 'once';
 }
 
-/** What a pass can leave to the next one: a deferred check, or intents not resolved (the order lock was taken, or resolving failed). */
-export type DeferredWork = HealCheck | 'intents';
+/**
+ * What a pass can leave to the next one: a deferred check, intents not resolved (the order lock was
+ * taken, or resolving failed), or a reconciliation skipped while orders were in flight (reconcile_owed:
+ * kept apart from 'reconcile', whose time bounds Kraken's refusals of it).
+ */
+export type DeferredWork = HealCheck | 'intents' | 'reconcile_owed';
 
 /** How long a check may stay deferred (Kraken's rate limit or maintenance) before it pages. */
 export const TRANSIENT_PAGE_AFTER_MS = 15 * 60_000;
@@ -296,14 +305,22 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   async function reconcileAfterResync(): Promise<void> {
     if (mode !== 'live') {
       deferredSince.delete('reconcile');
+      deferredSince.delete('reconcile_owed');
       actions.push({ check: 'reconcile', status: 'skipped', detail: 'paper: the ledger is the venue' });
       return;
     }
+    // Owed to the next pass, which resyncs and reconciles because of this entry (the watchdog's
+    // passes otherwise reconcile only after a retried probe or a deferred check).
+    const owe = () => deferredSince.set('reconcile_owed', deferredSince.get('reconcile_owed') ?? ctx.clock.now().getTime());
     // An order still in flight has fills at Kraken the ledger books only once the follower has read
     // them: reconciling now would page "recent unmatched" and a balance shortfall for normal trading.
     const inFlight = await unresolvedIntents(ctx.db, 'live').then((i) => i.length, () => 0);
     if (inFlight > 0) {
-      actions.push({ check: 'reconcile', status: 'skipped', detail: `${inFlight} live order(s) still in flight: reconciling waits until their fills are booked (the fill follower keeps asking Kraken)` });
+      owe();
+      const waiting = `${inFlight} live order(s) still in flight`;
+      actions.push(nextPass
+        ? { check: 'reconcile', status: 'skipped', detail: `${waiting}: reconciling waits until their fills are booked (the fill follower keeps asking Kraken); the next pass that finds none in flight reconciles` }
+        : { check: 'reconcile', status: 'deferred', waitingFor: 'fills_booked', detail: `${waiting}: the ledger is not reconciled; run \`ctb self-heal\` again once their fills are booked` });
       return;
     }
     const run = options.reconcile ?? ((c: SelfHealDeps) => reconcileLedger(c, readOnlyExchange(c.exchanges.kraken()), { writeReport: true }));
@@ -312,21 +329,26 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       const report = await run(ctx);
       // An order sent (or booked) while Kraken's history was read makes differences that are only
       // timing: Kraken's trades of an order the ledger has not booked yet. Nobody is paged. The
-      // watchdog's next pass reconciles; a one-off run has none, so the ledger is left unreconciled:
+      // watchdog's next pass reconciles (reconcile_owed), once that order's fills are booked; a
+      // one-off run has none, so the ledger is left unreconciled:
       // deferred (the run is not ok, and exits 75: run it again).
       if (!report.ok && (await liveIntentsMark(ctx.db)) !== markBefore) {
+        owe();
         const timing = `an order went out or was booked while reconciling (${report.summaryLine})`;
         actions.push(nextPass
           ? { check: 'reconcile', status: 'skipped', detail: `${timing}: the next pass reconciles once its fills are booked` }
           : { check: 'reconcile', status: 'deferred', waitingFor: 'fills_booked', detail: `${timing}: the ledger is not reconciled; run \`ctb self-heal\` again once its fills are booked` });
         return;
       }
+      deferredSince.delete('reconcile_owed');
       await record(report.ok
         ? { check: 'reconcile', status: 'ok', detail: report.summaryLine }
         : { check: 'reconcile', status: 'failed', detail: `${report.summaryLine}${report.reportFile ? ` (report: ${report.reportFile})` : ''}; check the ledger before resuming` });
     } catch (err) {
       const passing = venueWideRefusal(err);
       const detail = `could not reconcile: ${describeError(err)}`;
+      // Kraken's passing refusal leaves it to the next pass under 'reconcile'; a failure has paged.
+      deferredSince.delete('reconcile_owed');
       await record(passing ? deferOrFail('reconcile', passing, detail) : { check: 'reconcile', status: 'failed', detail });
     }
   }

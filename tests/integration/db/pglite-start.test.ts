@@ -104,32 +104,6 @@ describe('the embedded database on a small machine', () => {
     expect(JSON.parse(child.stdout)).toEqual({ before: 'CompileError', compiled: 'ok', called: 'CompileError' });
   }, 60_000);
 
-  it("a one-shot process does not optimise JavaScript that runs hot during PGlite's start, and does after it", async () => {
-    const dir = freshDir();
-    const { transform } = await import('esbuild');
-    const module = await transform(readFileSync(projectPath('src', 'db', 'pglite-start.ts'), 'utf8'), { loader: 'ts', format: 'esm' });
-    writeFileSync(join(dir, 'pglite-start.mjs'), module.code);
-    // Two functions alike, each run hot enough for TurboFan: one inside the start, one after it.
-    writeFileSync(join(dir, 'check.mjs'), `import { withoutJsOptimiser } from './pglite-start.mjs';
-      function duringStart(n) { let s = 0; for (let i = 0; i < n; i++) s = (s + i * 7) % 1000003; return s; }
-      function afterStart(n) { let s = 0; for (let i = 0; i < n; i++) s = (s + i * 7) % 1000003; return s; }
-      let sum = await withoutJsOptimiser(async () => { let s = 0; for (let k = 0; k < 300; k++) s += duringStart(100000); return s; });
-      for (let k = 0; k < 300; k++) sum += afterStart(100000);
-      console.log('sum', sum);`);
-    // TurboFan compiles on the main thread here, so each compile is traced before the process exits.
-    const optimised = (flags: string[]) => {
-      const child = spawnSync(process.execPath, ['--trace-opt', '--no-concurrent-recompilation', ...flags, join(dir, 'check.mjs')], { encoding: 'utf8' });
-      expect(child.status, child.stderr).toBe(0);
-      expect(child.stdout).toContain('sum');
-      return [...child.stdout.matchAll(/completed (?:optimizing|compiling) .*?<JSFunction (\w+)/g)].map((m) => m[1]);
-    };
-    const shipped = optimised([]);
-    expect(shipped).not.toContain('duringStart');
-    expect(shipped).toContain('afterStart');
-    // A process started with the optimiser off keeps it off: the start does not turn it on.
-    expect(optimised(['--no-turbofan'])).not.toContain('afterStart');
-  }, 60_000);
-
   it('without a template, initdb in a child process still initialises a directory', async () => {
     const pgDir = join(freshDir(), 'pglite');
     await initialiseInChild(pgDir, await pgliteStartParams());

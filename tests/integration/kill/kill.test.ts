@@ -140,7 +140,11 @@ describe('kill', () => {
     expect(result.notice).toContain(`request #${followUp.requestId})`);
     expect(renderKill(result)).not.toMatch(/by the running bot/);
     // Withdrawn, so a bot started later does not act on a stale cancel.
-    const [request] = await kill.db().db.select().from(engineRequests);
+    // Two requests, read in the order written (after updates a table need not return its rows so):
+    // the handed-over cancel, withdrawn, then the follow-up that stays queued for the bot with the key.
+    const requests = await kill.db().db.select().from(engineRequests).orderBy(engineRequests.id);
+    expect(requests.map((r) => [r.id === followUp.requestId, r.kind, r.status])).toEqual([[false, 'cancel_all', 'failed'], [true, 'cancel_all', 'pending']]);
+    const request = requests[0];
     expect(request).toMatchObject({ kind: 'cancel_all', status: 'failed', error: expect.stringMatching(/no process with a Kraken key answered/) });
     // It told the bot how long it would still wait, so the bot's rounds fit in that wait.
     expect(request!.params['answerWithinMs']).toBeGreaterThan(0);

@@ -155,7 +155,8 @@ describe('self-heal', () => {
     expect(t.alerts).toContainEqual(expect.objectContaining({ severity: 'critical', title: expect.stringMatching(/could not repair reconcile/) }));
   });
 
-  it('does not reconcile while a live order is still in flight (its fills are not booked yet): skipped, nobody paged', async () => {
+  /** A live order sent to Kraken and not booked yet; Kraken's first answer is a network error (so the probe retries and resyncs). */
+  async function liveOrderInFlight() {
     const t = await setup({ armed: true });
     await updateBotState(t.ctx.db, t.clock, { mode: 'live' });
     const intent = await writeIntent(t.ctx.db, {
@@ -163,15 +164,44 @@ describe('self-heal', () => {
     }, { armed: true });
     await markIntent(t.ctx.db, { id: intent!.id, status: 'sent', exchangeOrderId: 'OEXIT1-AAAAA-BBBBBB', at: t.clock.now() });
     t.kraken.mode = 'network_error';
-    let ran = false;
-    const result = await selfHeal(t.ctx, {
+    const reconciled: string[] = [];
+    const options = {
       attempts: 5, baseDelayMs: 1, sleep: async () => { t.kraken.mode = 'ok'; },
-      reconcile: async () => { ran = true; return { ok: false, summaryLine: '3 recent unmatched; 1 balance shortfall(s)', reportFile: null }; },
-    });
+      reconcile: async () => { reconciled.push('run'); return { ok: true, summaryLine: 'ledger matches kraken', reportFile: null }; },
+    };
+    return { t, intentId: intent!.id, reconciled, options };
+  }
+
+  it.each([undefined, 'once'] as const)('a one-off run (runBy %s) does not reconcile while a live order is still in flight: deferred, says to run it again, exits 75, nobody paged', async (runBy) => {
+    const { t, reconciled, options } = await liveOrderInFlight();
+    const result = await selfHeal(t.ctx, { ...options, ...(runBy ? { runBy } : {}) });
     expect(result.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'healed' });
-    expect(ran).toBe(false);
-    expect(result.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'skipped', detail: expect.stringMatching(/^1 live order\(s\) still in flight/) });
+    expect(reconciled).toEqual([]);
+    const reconcile = result.actions.find((a) => a.check === 'reconcile');
+    expect(reconcile).toMatchObject({ status: 'deferred', waitingFor: 'fills_booked', detail: '1 live order(s) still in flight: the ledger is not reconciled; run `ctb self-heal` again once their fills are booked' });
+    expect(result.ok).toBe(false);
+    expect(selfHealExitCode(result)).toBe(SELF_HEAL_TRY_AGAIN_EXIT);
     expect(t.alerts.filter((a) => a.severity === 'critical')).toEqual([]);
+  });
+
+  it('the watchdog skips reconciling while a live order is in flight and owes it: the first pass that finds none in flight reconciles, then no more', async () => {
+    const { t, intentId, reconciled, options } = await liveOrderInFlight();
+    const dog = startWatchdog(t.ctx, { timer: false, ...options });
+    const first = await dog.tick();
+    expect(reconciled).toEqual([]);
+    expect(first!.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'skipped', detail: expect.stringMatching(/^1 live order\(s\) still in flight: .*; the next pass that finds none in flight reconciles$/) });
+    expect(t.alerts.filter((a) => a.severity === 'critical')).toEqual([]);
+    // Kraken answers at once from here on: only the owed reconciliation makes a pass resync.
+    await markIntent(t.ctx.db, { id: intentId, status: 'filled', at: t.clock.now() });
+    const second = await dog.tick();
+    expect(reconciled).toEqual(['run']);
+    expect(second!.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'ok', detail: 'ledger matches kraken' });
+    t.kraken.calls.length = 0;
+    const third = await dog.tick();
+    expect(reconciled).toEqual(['run']);
+    expect(third!.actions.find((a) => a.check === 'reconcile')).toBeUndefined();
+    expect(t.kraken.calls).toEqual(['fetchOpenOrders']);
+    await dog.stop();
   });
 
   /** A live self-heal whose reconciliation sees an order go out while it reads Kraken's history. */
@@ -197,6 +227,40 @@ describe('self-heal', () => {
     const { t, result } = await orderSentWhileReconciling('watchdog');
     expect(result.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'skipped', detail: expect.stringMatching(/^an order went out or was booked while reconciling \(3 recent unmatched.*: the next pass reconciles once its fills are booked$/) });
     expect(t.alerts.filter((a) => a.severity === 'critical')).toEqual([]);
+  });
+
+  it("the watchdog's next pass reconciles what an order interrupted, once its fills are booked (though Kraken answers at once), then asks Kraken nothing more", async () => {
+    const t = await setup({ armed: true });
+    await updateBotState(t.ctx.db, t.clock, { mode: 'live' });
+    t.kraken.mode = 'network_error';
+    const reconciled: string[] = [];
+    let sent: number | undefined;
+    const dog = startWatchdog(t.ctx, {
+      timer: false, attempts: 5, baseDelayMs: 1, sleep: async () => { t.kraken.mode = 'ok'; },
+      reconcile: async () => {
+        reconciled.push('run');
+        if (reconciled.length > 1) return { ok: true, summaryLine: 'ledger matches kraken', reportFile: null };
+        const intent = await writeIntent(t.ctx.db, {
+          mode: 'live', feed: 'kraken', strategy: 'btc-ma-cross', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'market', quantity: '0.01', at: t.clock.now(),
+        }, { armed: true });
+        sent = intent!.id;
+        return { ok: false, summaryLine: '3 recent unmatched; 1 balance shortfall(s)', reportFile: null };
+      },
+    });
+    const first = await dog.tick();
+    expect(first!.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'skipped', detail: expect.stringMatching(/the next pass reconciles once its fills are booked$/) });
+    // The order's fills are booked before the next pass.
+    await markIntent(t.ctx.db, { id: sent!, status: 'filled', at: t.clock.now() });
+    const second = await dog.tick();
+    expect(reconciled).toEqual(['run', 'run']);
+    expect(second!.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'ok', detail: 'ledger matches kraken' });
+    t.kraken.calls.length = 0;
+    const third = await dog.tick();
+    expect(reconciled).toHaveLength(2);
+    expect(third!.actions.find((a) => a.check === 'reconcile')).toBeUndefined();
+    expect(t.kraken.calls).toEqual(['fetchOpenOrders']);
+    expect(t.alerts.filter((a) => a.severity === 'critical')).toEqual([]);
+    await dog.stop();
   });
 
   it.each([undefined, 'once'] as const)('a one-off run (runBy %s) that an order interrupts leaves the ledger unreconciled: deferred, says to run it again, exits 75, nobody paged', async (runBy) => {

@@ -2,7 +2,7 @@
 // stale, renewed only by its holder, released on a graceful stop), the keeper's fence (a renewal that
 // finds another holder, or none confirmed for most of the TTL, stops trading at once), a running bot
 // that loses its lease placing no order after it, and /healthz naming the holder.
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startBot, type RunningBot } from '../../../src/app/runtime.js';
 import { testConfig } from '../../../src/config/env.js';
@@ -117,15 +117,29 @@ describe('the lease keeper', () => {
       const holderId = 'other:1:aaaaaaaa';
       return acquireLease(database.db, claim('other', { holderId, ...over, bootId: over.bootId ? `${over.bootId}#${holderId}` : over.bootId }), 60_000);
     };
-    /** Whether a keeper with a minute's TTL takes the lease within 5 s (two round trips, on a loaded machine). */
-    const takesWithin5s = async (over: { bootId?: string | null } = {}) => {
-      const keeper = createLeaseKeeper(ctxFor(database, { ENGINE_LEASE_TTL: '60s' }), { role: 'worker', feed: 'kraken', standbyPollMs: 100, ...over });
+    /**
+     * What a keeper with a minute's TTL gets from its first three tries for the lease: the lease, or
+     * null when all three were refused. Counted in the database's answers, not in seconds (a refused
+     * try is two: the claim, and the row read back), so a loaded machine only makes it slower.
+     */
+    const firstThreeTries = async (over: { bootId?: string | null } = {}) => {
+      let answers = 0;
+      const db = database.db;
+      const counted = new Proxy(db, {
+        get: (target, key, receiver) => (key === 'execute'
+          ? (query: SQL) => Promise.resolve(target.execute(query)).finally(() => void (answers += 1))
+          : Reflect.get(target, key, receiver)),
+      });
+      const keeper = createLeaseKeeper({ ...ctxFor(database, { ENGINE_LEASE_TTL: '60s' }), db: counted }, { role: 'worker', feed: 'kraken', standbyPollMs: 100, ...over });
       const stop = new AbortController();
-      const timer = setTimeout(() => stop.abort(), 5_000);
+      let settled = false;
+      const taking = keeper.acquire(stop.signal).finally(() => void (settled = true));
       try {
-        return await keeper.acquire(stop.signal);
+        await waitUntil(() => settled || answers >= 6, 20_000, () => `for three tries at the lease (${answers} answers so far)`);
+        stop.abort(); // a takeover under way when this lands still completes: acquire() checks the signal only between tries
+        return await taking;
       } finally {
-        clearTimeout(timer);
+        stop.abort();
         await keeper.release();
       }
     };
@@ -134,7 +148,7 @@ describe('the lease keeper', () => {
     it.runIf(here.bootId !== null)('takes the lease over at once when the holder ran on this host and boot and its pid is gone, naming it', async () => {
       const pid = await deadPid();
       await heldBy({ ...here, pid });
-      const acquired = await takesWithin5s();
+      const acquired = await firstThreeTries();
       expect(acquired, 'taken long before the minute-long TTL').toMatchObject({ takenOverFrom: 'other:1:aaaaaaaa', lease: { pid: process.pid } });
       expect(acquired?.lease.bootId, 'its own scope, tied to its holder id').toBe(`${here.bootId}#${acquired?.lease.holderId}`);
     });
@@ -146,7 +160,7 @@ describe('the lease keeper', () => {
       // A binary from before migration 0034 takes over: its holder id, host and pid; boot_id left as the first holder wrote it.
       await database.db.execute(sql`update engine_lease set holder_id = 'old:2:bbbbbbbb', host = ${here.host}, pid = ${pid}, heartbeat_at = now()`);
       await first.release();
-      expect(await takesWithin5s()).toBeNull();
+      expect(await firstThreeTries()).toBeNull();
       expect((await readLease(database.db)).lease?.holderId).toBe('old:2:bbbbbbbb');
     }, 30_000);
 
@@ -160,13 +174,13 @@ describe('the lease keeper', () => {
         { ...here, bootId: null, pid }, // a holder that could not say
       ]) {
         await heldBy(holder);
-        expect(await takesWithin5s(), JSON.stringify(holder)).toBeNull();
+        expect(await firstThreeTries(), JSON.stringify(holder)).toBeNull();
         expect((await readLease(database.db)).lease?.holderId).toBe('other:1:aaaaaaaa');
         await database.db.execute(sql`delete from engine_lease`);
       }
       // And a standby that cannot tell its own boot never judges by a pid.
       await heldBy({ ...here, pid });
-      expect(await takesWithin5s({ bootId: null })).toBeNull();
+      expect(await firstThreeTries({ bootId: null })).toBeNull();
     }, 90_000);
   });
 

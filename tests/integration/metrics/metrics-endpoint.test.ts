@@ -50,7 +50,6 @@ describe('GET /metrics', () => {
     expect(res.headers.get('content-type')).toMatch(/text\/plain/);
     return res.text();
   };
-  const afterCache = () => new Promise<string>((r) => setTimeout(() => r(scrape()), 1100)); // past the 1 s scrape reuse
 
   beforeAll(async () => {
     database = await createPostgresTestDb();
@@ -99,7 +98,7 @@ describe('GET /metrics', () => {
     // The engine beats on the database's clock; its age is that clock's too (this replica's reads FIXTURE_NOW).
     await updateBotState(ctx.db, ctx.clock, { halted: true });
     await database.db.execute(sql`update bot_state set engine_heartbeat_at = now() - interval '45 seconds'`);
-    const text = await afterCache();
+    const text = await scrape();
     expect(sample(text, 'ctb_engine_heartbeat_age_seconds')).toBeGreaterThanOrEqual(45);
     expect(sample(text, 'ctb_engine_heartbeat_age_seconds')).toBeLessThan(50);
     expect(sample(text, 'ctb_bot_halted')).toBe(1);
@@ -115,12 +114,12 @@ describe('GET /metrics', () => {
         // The engine beat 2 s ago (the database's time), and this replica reads the engine's clock `skewMs` off.
         await database.db.execute(sql`update bot_state set engine_heartbeat_at = now() - interval '2 seconds'`);
         clock.set(new Date(Date.now() + skewMs));
-        const age = sample(await afterCache(), 'ctb_engine_heartbeat_age_seconds');
+        const age = sample(await scrape(), 'ctb_engine_heartbeat_age_seconds');
         expect(age, `replica ${skewMs > 0 ? 'ahead' : 'behind'}`).toBeGreaterThanOrEqual(2);
         expect(age, `replica ${skewMs > 0 ? 'ahead' : 'behind'}`).toBeLessThan(10);
         // Stale is stale whatever this replica's clock says: a replica behind does not hide it.
         await database.db.execute(sql`update bot_state set engine_heartbeat_at = now() - interval '5 minutes'`);
-        expect(sample(await afterCache(), 'ctb_engine_heartbeat_age_seconds'), `replica ${skewMs > 0 ? 'ahead' : 'behind'}`).toBeGreaterThanOrEqual(300);
+        expect(sample(await scrape(), 'ctb_engine_heartbeat_age_seconds'), `replica ${skewMs > 0 ? 'ahead' : 'behind'}`).toBeGreaterThanOrEqual(300);
       }
     } finally {
       clock.set(FIXTURE_NOW);
@@ -128,7 +127,7 @@ describe('GET /metrics', () => {
   });
 
   it('exports 0 open orders and 0 pending alert deliveries for every label while none wait, not "No data"', async () => {
-    const text = await afterCache();
+    const text = await scrape();
     for (const mode of ['paper', 'live']) {
       for (const status of ['pending', 'sent', 'open']) expect(sample(text, 'ctb_open_orders', { mode, status }), `${mode} ${status}`).toBe(0);
     }
@@ -161,7 +160,7 @@ describe('GET /metrics', () => {
     e.equity.set({ book: 'paper', currency: 'EUR' }, 9982.45);
     e.drawdown.set({ book: 'paper' }, 0.0175);
     e.candles.inc();
-    const text = await afterCache();
+    const text = await scrape();
     expect(sample(text, 'ctb_process_cpu_seconds_total')).toBeGreaterThan(0);
     expect(text).not.toContain('ctb_process_process_');
     expect(sample(text, 'ctb_engine_equity', { book: 'paper', currency: 'EUR' })).toBe(9982.45);

@@ -67,6 +67,11 @@ const SHOWN_GRACE_MS = 2_000;
  * it on the database's clock and swept (`sweptPastTheGrace`).
  */
 const ROOMY_GRACE_MS = 20_000;
+/**
+ * The grace in the cases whose requester is gone before the answer (it exited, or was killed): nothing
+ * can show the answer, so the grace only delays the telling they wait for. They do not wait it out.
+ */
+const GONE_REQUESTER_GRACE_MS = 200;
 
 /** A worker whose engine opened one position on the V's cross up and now idles. */
 async function workerWithOpenTrade(env: Record<string, string> = {}, opts: { exitShownGraceMs?: number } = {}): Promise<number> {
@@ -107,6 +112,22 @@ async function exitAlertsWithin(ms: number) {
   return exitAlerts();
 }
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A pending exit's "queued N ago; expires in M" (exitQueuedPhrase) in `text`: N no more than the time
+ * since `since` (when the test asked, whatever the machine's load made of the wait), and N and M
+ * together EXIT_REQUEST_TTL (10m; each is rounded down to the second). Returns N in seconds.
+ */
+function expectQueuedWithin(text: string, since: number): number {
+  const m = /queued (?:(\d+)m )?(\d+)s ago; expires in (?:(\d+)m)? ?(?:(\d+)s)? \(EXIT_REQUEST_TTL 10m\)/.exec(text);
+  expect(m, text).not.toBeNull();
+  const age = Number(m![1] ?? 0) * 60 + Number(m![2]);
+  const left = Number(m![3] ?? 0) * 60 + Number(m![4] ?? 0);
+  expect(age).toBeLessThanOrEqual(Math.ceil((Date.now() - since) / 1000));
+  expect(age + left).toBeGreaterThanOrEqual(599);
+  expect(age + left).toBeLessThanOrEqual(600);
+  return age;
+}
 /** How long the button waits for the engine's answer in the tests that wait it out (it ships waiting 60 s). */
 const BUTTON_WAIT_SECONDS = 1;
 
@@ -165,11 +186,13 @@ describe('/exit in Slack', () => {
     expect(await exitIntents()).toEqual([]);
     expect(await database.db.select().from(engineRequests)).toEqual([]);
 
+    const confirmedAt = Date.now();
     await h.action({ actionId: 'exit_trade_confirm', value: button.value, user: USERS.operator });
     await h.idle();
     expect(String(posts().at(-1)!.body.text)).toMatch(new RegExp(`Exit of trade #${id} \\(request #1\\): pending`));
     // Pending shows how long it has waited and when it expires.
-    expect(JSON.stringify(posts().at(-1)!.body.blocks)).toMatch(/Still queued: queued \ds ago; expires in (9m 5\ds|10m) \(EXIT_REQUEST_TTL 10m\) unless an engine carries it out first, and then nothing is sold\./);
+    expect(JSON.stringify(posts().at(-1)!.body.blocks)).toMatch(/Still queued: queued \d+s ago; expires in [^(]+ \(EXIT_REQUEST_TTL 10m\) unless an engine carries it out first, and then nothing is sold\./);
+    expectQueuedWithin(JSON.stringify(posts().at(-1)!.body.blocks), confirmedAt);
     expect(String(updates().at(-1)!.body.text)).toMatch(new RegExp(`Exit of trade #${id} \\(request #1\\): done — #${id} closed: sold 0\\.0\\d+ BTC/USD at \\d+`));
 
     const [trade] = await database.db.select().from(trades);
@@ -484,9 +507,12 @@ describe('ctb exit', () => {
   it('an exit no engine took within EXIT_REQUEST_TTL is never carried out: the engine that starts later sells nothing and the alert channel is told', async () => {
     const id = await workerWithOpenTrade();
     await worker!.runner.stop();
+    const askedAt = Date.now();
     const queued = await cli('exit', String(id), '--yes', '--wait', '1');
     expect(queued.code).toBe(1);
-    expect(queued.out).toMatch(/PENDING — no engine has answered yet\. Still queued: queued [12]s ago; expires in 9m 5\ds \(EXIT_REQUEST_TTL 10m\) unless an engine carries it out first, and then nothing is sold\./);
+    expect(queued.out).toMatch(/PENDING — no engine has answered yet\. Still queued: queued \d+s ago; expires in [^(]+ \(EXIT_REQUEST_TTL 10m\) unless an engine carries it out first, and then nothing is sold\./);
+    // It waited its 1 s for an answer before saying so.
+    expect(expectQueuedWithin(queued.out, askedAt)).toBeGreaterThanOrEqual(1);
     expect(queued.out).toContain('the alert channel is told how it ends');
     expect((await database.db.select().from(engineRequests))[0]!.params).toMatchObject({ waitMs: 1000 });
     // The engine's process comes back two hours later.
@@ -506,7 +532,7 @@ describe('ctb exit', () => {
   });
 
   it('an exit carried out after its requester stopped waiting is told to the alert channel', async () => {
-    const id = await workerWithOpenTrade();
+    const id = await workerWithOpenTrade({}, { exitShownGraceMs: GONE_REQUESTER_GRACE_MS });
     await worker!.runner.stop();
     expect((await cli('exit', String(id), '--yes', '--wait', '0')).code).toBe(1);
     worker!.restartRunner();
@@ -517,7 +543,7 @@ describe('ctb exit', () => {
   });
 
   it('a `ctb exit` killed while pending and answered within its wait: the alert channel is told shortly after the answer, once', async () => {
-    const id = await workerWithOpenTrade();
+    const id = await workerWithOpenTrade({}, { exitShownGraceMs: GONE_REQUESTER_GRACE_MS });
     await worker!.runner.stop();
     // A 60-second wait the shell will never finish: it dies at once, and the engine answers well within the wait.
     await killedWhilePending(id, '60');
@@ -529,6 +555,8 @@ describe('ctb exit', () => {
     })]);
     // Within the grace after the answer, long before the dead shell's minute would have run out.
     expect(Date.now() - answered).toBeLessThan(15_000);
+    // The alert is raised inside the transaction that marks the exit told: the mark shows once it commits.
+    await waitUntil(async () => (await database.db.select().from(engineRequests))[0]?.outcomeToldAt != null, 20_000, () => 'the exit to be marked told');
     const [row] = await database.db.select().from(engineRequests);
     expect(row).toMatchObject({ answerShownAt: null, outcomeToldAt: expect.any(Date) });
     await pause(1_000);
@@ -611,18 +639,17 @@ describe('ctb exit', () => {
   }, 40_000);
 
   it('a `ctb exit --wait` killed while pending leaves its wait in the request: the engine that runs it after that wait tells the alert channel', async () => {
-    const id = await workerWithOpenTrade();
+    const id = await workerWithOpenTrade({}, { exitShownGraceMs: GONE_REQUESTER_GRACE_MS });
     await worker!.runner.stop();
     // The operator's shell, another process, dies (SIGKILL: no handler runs) while the exit is pending.
     await killedWhilePending(id, '2');
     const [asked] = await database.db.select().from(engineRequests);
     expect(asked).toMatchObject({ status: 'pending', params: { target: id, mode: 'paper', waitMs: 2000, writtenAt: expect.any(String) } });
-    // The engine's process takes it once the dead requester's wait is over on the database's clock.
-    for (let i = 0; i < 500; i++) {
-      const [over] = await execute<{ over: boolean }>(database.db, sql`select now() > (params ->> 'writtenAt')::timestamptz + interval '2 seconds' as over from engine_requests where id = 1`);
-      if (over?.over) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    // The engine's process takes it once the dead requester's wait is over on the database's clock:
+    // written 3 s earlier there, its 2 s wait is over (nothing shows it now but that clock).
+    await writtenAgo(1, '3 seconds');
+    const [over] = await execute<{ over: boolean }>(database.db, sql`select now() > (params ->> 'writtenAt')::timestamptz + interval '2 seconds' as over from engine_requests where id = 1`);
+    expect(over?.over).toBe(true);
     worker!.restartRunner();
     expect(await waitForEngineRequest(database.db, 1, { timeoutMs: 10_000 })).toMatchObject({ status: 'done' });
     expect(await exitAlertsWithin(10_000)).toEqual([expect.objectContaining({
@@ -633,15 +660,18 @@ describe('ctb exit', () => {
   it('ctb trades and /trades list a queued exit: the trades it closes, who asked, since when and when it expires', async () => {
     const id = await workerWithOpenTrade();
     await worker!.runner.stop();
+    const askedAt = Date.now();
     expect((await cli('exit', String(id), '--yes', '--wait', '0')).code).toBe(1);
     const listed = await cli('trades');
     expect(listed.code).toBe(0);
-    expect(listed.out).toMatch(new RegExp(`Exits queued \\(1\\) — asking again for these trades is refused while they are:\\n  request #1: exit of trade #${id}, asked by cli:\\S+: queued [0-2]s ago; expires in (9m 5\\ds|10m) \\(EXIT_REQUEST_TTL 10m\\) unless an engine carries it out first`));
+    expect(listed.out).toMatch(new RegExp(`Exits queued \\(1\\) — asking again for these trades is refused while they are:\\n  request #1: exit of trade #${id}, asked by cli:\\S+: queued \\d+s ago; expires in [^(]+ \\(EXIT_REQUEST_TTL 10m\\) unless an engine carries it out first`));
+    expectQueuedWithin(listed.out, askedAt);
     const json = JSON.parse((await cli('trades', '--json')).out) as { pendingExits: unknown[] };
     expect(json.pendingExits).toEqual([expect.objectContaining({ requestId: 1, target: id, tradeIds: [id], status: 'pending', ttlMs: 600_000, waitedMs: expect.any(Number) })]);
     await h.slash('/trades', '', { user: USERS.reader });
     await h.idle();
-    expect(JSON.stringify(lastReply().blocks)).toMatch(new RegExp(`request #1: exit of trade #${id}, asked by \u0060cli:[^\u0060]+\u0060: queued \\ds ago; expires in`));
+    expect(JSON.stringify(lastReply().blocks)).toMatch(new RegExp(`request #1: exit of trade #${id}, asked by \u0060cli:[^\u0060]+\u0060: queued \\d+s ago; expires in`));
+    expectQueuedWithin(JSON.stringify(lastReply().blocks), askedAt);
     // Carried out, it is no longer listed.
     worker!.restartRunner();
     expect(await waitForEngineRequest(database.db, 1, { timeoutMs: 10_000 })).toMatchObject({ status: 'done' });

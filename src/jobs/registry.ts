@@ -63,7 +63,7 @@ export class JobRegistry {
   /**
    * The bot is starting until every hold is released (the start itself, the engine's first
    * preparation): a run node-cron misses meanwhile — or later, for a slot due before the start
-   * ended — is the start's doing and is logged at info as such; at most START_WINDOW_MAX_MS after
+   * ended — is logged at info as missed while the bot was starting; at most START_WINDOW_MAX_MS after
    * the first hold. Holds taken once the start has ended (an engine taking the lease over later)
    * change nothing. Returns the release (idempotent).
    */
@@ -93,7 +93,7 @@ export class JobRegistry {
   #missed(job: string, slot: Date): void {
     const fields = { source: 'node-cron', job, slot: slot.toISOString() };
     if (this.#duringStart(slot)) {
-      this.logger.info({ ...fields, startDelayed: true }, `job ${job} skipped its ${clockTime(slot)} run: the bot's start held the event loop then; it runs on schedule from the next`);
+      this.logger.info({ ...fields, startDelayed: true }, `job ${job} skipped its ${clockTime(slot)} run, missed while the bot was starting; it runs on schedule from the next`);
       return;
     }
     // node-cron's own words, as before this registry took the event over.

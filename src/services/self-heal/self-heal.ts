@@ -12,8 +12,9 @@
 // deferred for TRANSIENT_PAGE_AFTER_MS (15 minutes) without a pass in between — a limit that long
 // means something keeps Kraken's counter full, or a maintenance outlasted Kraken's usual windows.
 // A live reconciliation waits for orders in flight, and for those sent while it read Kraken, until
-// their fills are booked: the watchdog owes it to a later pass (which reconciles once none is in
-// flight); a one-off run leaves the ledger unreconciled (deferred) and says to run it again.
+// their fills are booked: the watchdog owes it to a later pass (which counts them again, without
+// resyncing, and reconciles once none is in flight); a one-off run leaves the ledger unreconciled
+// (deferred) and says to run it again.
 // The order lock held by another holder is not a failure either, but the intents are then left
 // unresolved: `busy` (nobody paged), which leaves the run not ok. A `ctb self-heal` that only
 // Kraken's passing refusals or the lock's holder kept from its work exits 75: run it again.
@@ -103,7 +104,8 @@ export interface SelfHealOptions {
    * Since when (clock ms) each check has been deferred without a pass in between, and whether the
    * intents were left unresolved (the order lock was taken, or resolving them failed: 'intents'), and
    * since when a live reconciliation has been owed because orders were in flight ('reconcile_owed').
-   * The watchdog keeps one across its runs; any entry makes the next run resync and reconcile again.
+   * The watchdog keeps one across its runs; any entry makes the next run resync and reconcile again,
+   * but for reconcile_owed alone, which makes it count the orders in flight again and reconcile once none is.
    */
   deferredSince?: Map<DeferredWork, number>;
   /**
@@ -176,7 +178,13 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   const deferredSince = options.deferredSince ?? new Map<DeferredWork, number>();
   // Only the watchdog has a next pass to leave work to.
   const nextPass = options.runBy === 'watchdog';
-  const retryDeferred = deferredSince.size > 0;
+  // Work left by an earlier pass makes this one resync and reconcile again; a reconciliation owed
+  // only because orders were in flight does not: resolving them is the engine's fill follower's work,
+  // and resyncing on every pass would ask Kraken's private API (balances, orders) each time and race
+  // that follower. Such a pass counts what is in flight again (a database read) and reconciles once
+  // nothing is.
+  const retryDeferred = [...deferredSince.keys()].some((work) => work !== 'reconcile_owed');
+  const owedOnly = !retryDeferred && deferredSince.has('reconcile_owed');
   const record = async (action: HealAction) => {
     // A busy check stays owed to the next pass (deferredSince's entry makes it resync); so do intents
     // not resolved, whatever their status, until a pass resolves them.
@@ -295,6 +303,9 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       // only that holder's work in progress, as a critical failure.
       if (busy) actions.push({ check: 'reconcile', status: 'skipped', detail: 'the order lock is taken; a pass that takes it reconciles' });
       else await reconcileAfterResync();
+    } else if (owedOnly) {
+      await record({ check: 'exchange', status: 'ok', attempts: 1, detail: `${exchange.venue} answers (${probe.value.length} open order(s))` });
+      await reconcileAfterResync();
     } else {
       await record({ check: 'exchange', status: 'ok', attempts: 1, detail: `${exchange.venue} answers (${probe.value.length} open order(s))` });
     }

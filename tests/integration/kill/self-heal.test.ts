@@ -204,6 +204,33 @@ describe('self-heal', () => {
     await dog.stop();
   });
 
+  it('while only a reconciliation is owed, the watchdog does not resync each pass: it counts orders in flight again and reconciles once none is', async () => {
+    const { t, intentId, reconciled, options } = await liveOrderInFlight();
+    // Resyncing asks Kraken's private API for the orders and the balances: count those calls too.
+    const { fetchOrderByClientId, fetchBalances } = t.kraken;
+    t.kraken.fetchOrderByClientId = async (...args) => { t.kraken.calls.push('fetchOrderByClientId'); return fetchOrderByClientId(...args); };
+    t.kraken.fetchBalances = async () => { t.kraken.calls.push('fetchBalances'); return fetchBalances(); };
+    const dog = startWatchdog(t.ctx, { timer: false, ...options });
+    await dog.tick();
+    expect(t.kraken.calls).toContain('fetchOrderByClientId');
+    for (const pass of [2, 3]) {
+      t.kraken.calls.length = 0;
+      const result = await dog.tick();
+      expect({ pass, calls: t.kraken.calls }).toEqual({ pass, calls: ['fetchOpenOrders'] });
+      expect(result!.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'skipped', detail: expect.stringMatching(/^1 live order\(s\) still in flight/) });
+    }
+    expect(reconciled).toEqual([]);
+    // The engine's follower books its fills: the next pass reconciles, still without a resync.
+    await markIntent(t.ctx.db, { id: intentId, status: 'filled', at: t.clock.now() });
+    t.kraken.calls.length = 0;
+    const settled = await dog.tick();
+    expect(reconciled).toEqual(['run']);
+    expect(settled!.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'ok', detail: 'ledger matches kraken' });
+    expect(t.kraken.calls).toEqual(['fetchOpenOrders']);
+    expect(t.alerts.filter((a) => a.severity === 'critical')).toEqual([]);
+    await dog.stop();
+  });
+
   /** A live self-heal whose reconciliation sees an order go out while it reads Kraken's history. */
   async function orderSentWhileReconciling(runBy?: 'watchdog' | 'once') {
     const t = await setup({ armed: true });

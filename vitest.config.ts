@@ -39,8 +39,13 @@ export default defineConfig({
     // Each file gets its own database (see tests/support/db.ts), so files may run side by side.
     fileParallelism: true,
     // More files at once than cores: most of a file's time is waiting (a child `ctb` starting, a
-    // simulator's market moving, the soak's schedule), not computing.
-    maxWorkers: 4,
+    // simulator's market moving, the soak's schedule), not computing. With 4 at once the 2 cores of a
+    // quiet machine stood idle for a quarter of the run (all four files waiting at once); measured on
+    // the whole `npm test`, quiet, a new module cache each run: 4 workers 186.6 and 192.6 s (1.43 of
+    // 2 cores busy), 5 workers 178.6 and 176.1 s, 6 workers 171.8 s (1.72 cores busy). More workers
+    // cost some CPU (each shared worker imports the sources once; 268 → 295 machine CPU-s), and each
+    // file must still pass on a busy machine, which CI may be: the suite passed with 5 at load 9.
+    maxWorkers: 6,
     // The longest files start first, so the run is not left waiting on one that started late.
     sequence: { sequencer: LongestFirstSequencer },
     // Each project names its files (arrays in a project that extends this config add to these).

@@ -23,6 +23,11 @@ export interface Command<S extends z.ZodType = z.ZodType, R extends CommandResul
   role: Role;
   args: S;
   /**
+   * Argument values that make it change the account (the checklist item that sells every position):
+   * a mistyped value is never answered with a guess at one (run-command.ts), nor is its line in the terminal.
+   */
+  accountChanging?: readonly string[];
+  /**
    * Who may act when it depends on the target, not only on a role (the people paged for an alert,
    * the requester of a change request). runCommand asks it after the role check, and a refusal is
    * trailed and thrown exactly like a role refusal: commands never check permissions inside run.

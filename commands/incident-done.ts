@@ -1,7 +1,7 @@
 // `ctb incident done <item>` and the checklist buttons: does the item where the bot can (cancel
 // again, flatten, reconcile) and records who did it and when. Flattening needs a confirmation.
 import { z } from 'zod';
-import { CHECKLIST_KEYS } from '../src/domain/incident-checklist.js';
+import { CHECKLIST, CHECKLIST_KEYS } from '../src/domain/incident-checklist.js';
 import { doChecklistItem } from '../src/services/kill/incident.js';
 import { defineCommand } from './define.js';
 
@@ -17,5 +17,7 @@ export const incidentDoneCommand = defineCommand({
   summary: 'do and tick an item of the incident checklist',
   role: 'operator',
   args: incidentDoneArgs,
+  // The items Slack confirms first (close_positions sells every position).
+  accountChanging: CHECKLIST.filter((c) => c.confirm).map((c) => c.item),
   run: (ctx, args) => doChecklistItem(ctx, { item: args.item, actor: ctx.actor, confirmed: args.confirmed, note: args.note, incidentId: args.incidentId }),
 });

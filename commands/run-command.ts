@@ -4,7 +4,7 @@
 // jobs alike: no transport checks a permission or writes the trail itself.
 import { z } from 'zod';
 import { AppError } from '../src/errors.js';
-import { meantOneOf, nearestWords } from '../src/suggest-similar.js';
+import { meantOneOf, nearestHarmlessWords } from '../src/suggest-similar.js';
 import { cleanJson } from '../src/db/clean-text.js';
 import { insertCommandLog } from '../src/db/queries/command-log.js';
 import type { Actor, AppContext } from '../src/app/context.js';
@@ -73,8 +73,8 @@ export async function recordCommand(
  * joined by "; " (zod's own pretty form spreads one problem over two lines with ✖ and → marks,
  * which read oddly in a terminal's one-line error and in --json's `expected`).
  */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.length ? `${issue.path.map(String).join('.')}: ` : ''}${issue.message}${echoInput(issue)}`).join('; ');
+export function describeIssues(error: z.ZodError, accountChanging: readonly string[] = []): string {
+  return error.issues.map((issue) => `${issue.path.length ? `${issue.path.map(String).join('.')}: ` : ''}${issue.message}${echoInput(issue, accountChanging)}`).join('; ');
 }
 
 /** Longer values are cut: the line names the argument, not a pasted note. */
@@ -82,9 +82,10 @@ const ECHO_MAX = 40;
 
 /**
  * The value typed, when the message does not already say it (`, got "cancel_order"`), and for a
- * choice the close ones (` (Did you mean cancel_orders?)`). Needs the parse's `reportInput`.
+ * choice the close ones (` (Did you mean cancel_orders?)`), unless one of them changes the account
+ * (`accountChanging`: `close` gets no guess, not close_positions). Needs the parse's `reportInput`.
  */
-function echoInput(issue: z.core.$ZodIssue): string {
+function echoInput(issue: z.core.$ZodIssue, accountChanging: readonly string[]): string {
   const input = (issue as { input?: unknown }).input;
   // A number that is not one came from a word the transport could not read ("abc" → NaN): not what was typed.
   if (typeof input !== 'string' && !(typeof input === 'number' && Number.isFinite(input))) return '';
@@ -92,7 +93,7 @@ function echoInput(issue: z.core.$ZodIssue): string {
   const got = /\bgot\b/.test(issue.message) ? '' : `, got "${text.length > ECHO_MAX ? `${text.slice(0, ECHO_MAX)}…` : text}"`;
   const choices = issue.code === 'invalid_value' ? issue.values.filter((v): v is string => typeof v === 'string') : [];
   // A half-remembered choice ("notify" for notify_stakeholders) is as near as a misspelt one.
-  return `${got}${typeof input === 'string' && choices.length > 0 ? meantOneOf(nearestWords(input, choices)) : ''}`;
+  return `${got}${typeof input === 'string' && choices.length > 0 ? meantOneOf(nearestHarmlessWords(input, choices, (c) => accountChanging.includes(c))) : ''}`;
 }
 
 export async function runCommand<S extends z.ZodType, R extends CommandResult>(
@@ -107,7 +108,7 @@ export async function runCommand<S extends z.ZodType, R extends CommandResult>(
   const argsText = describeArgs(rawArgs);
   const parsed = command.args.safeParse(rawArgs, { reportInput: true });
   if (!parsed.success) {
-    const message = describeIssues(parsed.error);
+    const message = describeIssues(parsed.error, command.accountChanging);
     await recordCommand(ctx, { actor, command: command.name, args: argsText, allowed: true, result: `usage: ${message}` });
     throw new AppError('usage', 'bad_arguments', `Bad arguments for ${command.name}: ${message}`);
   }

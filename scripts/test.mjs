@@ -17,8 +17,9 @@ const TSC = `${root}node_modules/typescript-native/bin/tsc`;
 const TSC_ARGS = ['--noEmit', '-p', '.', '--singleThreaded'];
 
 // The caller's environment less what only costs the tests time (scripts/test-env.mjs), said first.
-const { env, dropped } = testRunEnv();
+const { env, dropped, kept } = testRunEnv();
 for (const name of dropped) process.stdout.write(`npm test: ${name} is not passed to the tests (${DROPPED_FOR_TESTS[name]})\n`);
+for (const { name, why } of kept) process.stdout.write(`npm test: ${name} is passed to the tests: ${why} (it slows every node process the suite starts)\n`);
 
 function run(cmd, args, stdio) {
   const child = spawn(cmd, args, { cwd: root, stdio, env });

@@ -73,3 +73,13 @@ export function nearestWords(word: string, candidates: readonly string[]): strin
   const close = similarWords(word, candidates);
   return close.length > 0 ? close : partialMatches(word, candidates);
 }
+
+/**
+ * nearestWords, unless one of them changes the account (sells, cancels: `changesAccount`): then none.
+ * A word that names such a choice (`close` of close_positions) is answered with no guess at all, neither
+ * with it nor with a neighbour standing in for it.
+ */
+export function nearestHarmlessWords(word: string, candidates: readonly string[], changesAccount: (candidate: string) => boolean): string[] {
+  const near = nearestWords(word, candidates);
+  return near.some(changesAccount) ? [] : near;
+}

@@ -3,7 +3,7 @@
 // object on stdout instead of text.
 import type { Command, CommanderError } from 'commander';
 import { parseDuration } from '../config/duration.js';
-import { didYouMean, meantOneOf, nearestWords, partialMatches, similarWords } from '../suggest-similar.js';
+import { didYouMean, meantOneOf, nearestHarmlessWords, nearestWords, partialMatches, similarWords } from '../suggest-similar.js';
 import { lineChangesAccount } from './changes-account.js';
 import type { CliIo } from './io.js';
 
@@ -188,7 +188,10 @@ export function describeUsageError(program: Command, argv: string[], err: Comman
     const m = /(?:argument|command-argument value) '(.*?)' is invalid(?: for argument '[^']*')?\. Allowed choices are (.*)\.$/s.exec(err.message);
     if (m) {
       const choices = m[2]!.split(', ');
-      suggestion = nearestWords(m[1]!, choices);
+      // No guess that hands over a line changing the account: an argument's choice as marked, an
+      // option's value when the command as a whole changes it.
+      const ofArgument = message.startsWith('command-argument value');
+      suggestion = nearestHarmlessWords(m[1]!, choices, (choice) => (ofArgument ? lineChangesAccount(command, choice) : lineChangesAccount(command)));
       message = `${message}${meantOneOf(suggestion)}`;
       expected = `one of: ${choices.join(', ')}`;
     }

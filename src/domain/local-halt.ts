@@ -5,8 +5,8 @@
 // that DATA_DIR (its halt watcher, each poll) or the next `ctb start` with it (replay-pending.ts).
 // When DATA_DIR could not be written either, the halt is saved nowhere and is said so, by who killed:
 // a process that keeps running (the bot, its Slack app, POST /kill) stays halted by its own latch while
-// it runs; `ctb kill` exits once it has answered, so it halts nothing here, and a running bot keeps
-// trading until the database holds the halt (its halt watcher then latches it within a poll).
+// it runs; `ctb kill` exits once it has answered, so it halts nothing here, and a running bot is not
+// halted by it until the database holds the halt (its halt watcher then latches it within a poll).
 // What the database did follows the kind of its error (db/connect-errors.ts): one that is down or slow
 // "did not answer"; one that answered but cannot be used as configured (a database that does not
 // exist, a login refused, a host unknown, a server that is not PostgreSQL) is not said to be silent.
@@ -52,11 +52,11 @@ function unsavedReach(killer: Killer, timedOut: boolean, sentence: boolean): str
   if (killer === 'cli') {
     return timedOut
       ? (sentence
-        ? '`ctb kill` halts nothing once it exits: a bot running now keeps trading until the write lands (its halt watcher then latches the halt within a poll), and nothing halts it if the write never lands.'
-        : 'a bot running now keeps trading until the write lands (its halt watcher then latches it within a poll); `ctb kill` halts nothing once it exits')
+        ? '`ctb kill` halts nothing once it exits: a running bot is not halted by this until the write lands (its halt watcher then latches the halt within a poll), nor at all if the write never lands.'
+        : 'a running bot is not halted by this until the write lands (its halt watcher then latches it within a poll); `ctb kill` halts nothing once it exits')
       : (sentence
-        ? '`ctb kill` halts nothing once it exits: a bot running now keeps trading, and no process sees this halt.'
-        : 'a bot running now keeps trading; `ctb kill` halts nothing once it exits');
+        ? '`ctb kill` halts nothing once it exits: no process sees this halt, so a running bot is not halted by it.'
+        : 'a running bot is not halted by this; `ctb kill` halts nothing once it exits');
   }
   return timedOut
     ? (sentence ? 'Until the database holds it, only the process that killed is sure to be halted, and only while it runs.' : 'until it is, only the process that killed is sure to be halted, while it runs')

@@ -2,7 +2,7 @@
 import { incidentDoneCommand } from '../../../commands/incident-done.js';
 import { incidentShowCommand } from '../../../commands/incident-show.js';
 import { resumeCommand } from '../../../commands/resume.js';
-import { CHECKLIST, CHECKLIST_KEYS } from '../../domain/incident-checklist.js';
+import { CHECKLIST_KEYS } from '../../domain/incident-checklist.js';
 import { changesAccount } from '../changes-account.js';
 import { renderIncident, renderItemDone, renderResume } from '../render/kill.js';
 import type { CliRegistration } from '../program.js';
@@ -32,7 +32,7 @@ export const incidentCli: CliRegistration = {
         setExit(await runCliCommand(io, incidentShowCommand, {}, { json: opts.json, render: renderIncident }));
       });
     changesAccount(incident
-      .command('done'), CHECKLIST.filter((c) => c.confirm).map((c) => c.item))
+      .command('done'), incidentDoneCommand.accountChanging)
       .description(`do and tick a checklist item: ${CHECKLIST_KEYS.join(', ')}`)
       .addArgument(listedChoices(new Argument('<item>', 'the checklist item'), CHECKLIST_KEYS))
       .option('--yes', 'confirm an item that changes the account (close_positions)', false)

@@ -69,6 +69,9 @@ export function confirmedClear(confirmed: boolean, fence: FenceReport): boolean 
   return confirmed && !ordersMayLand(fence);
 }
 
+/** The command that cancels again, wherever the operator is (incident-done.ts). */
+const CANCEL_AGAIN = 'ctb incident done cancel_orders (or its button in the incident thread)';
+
 /**
  * What keeps a never-live keyless cancel from being clear (no bot has the Kraken key and the ledger
  * records no live order ever, handoff.ts neverLiveHere): the venues it asked that did not confirm,
@@ -79,6 +82,7 @@ export function confirmedClear(confirmed: boolean, fence: FenceReport): boolean 
 export function neverLiveNotClear(venues: ReadonlyArray<{ venue: string; confirmed: boolean }>, fence: FenceReport): { why: string; next: string } {
   const parts = venues.filter((v) => !v.confirmed).map((v) => `${v.venue} did not confirm none open`);
   if (ordersMayLand(fence)) parts.push(fence.error ? `orders on their way could not be checked (${fence.error})` : `${fence.unresolved.length} order(s) still on their way`);
-  const next = fence.error ? 'cancel again once the orders on their way can be read' : fence.unresolved.length > 0 ? 'cancel again once the orders on their way have landed' : 'cancel again';
+  const when = fence.error ? ' once the orders on their way can be read' : fence.unresolved.length > 0 ? ' once the orders on their way have landed' : '';
+  const next = `cancel again with ${CANCEL_AGAIN}${when}`;
   return { why: parts.join(', and ') || 'not confirmed clear', next };
 }

@@ -69,10 +69,18 @@ describe('ctb kill / incident / resume', () => {
     expect(await runCli(['incident', 'done', 'cancel_order'], nearMiss)).toBe(2);
     expect(nearMiss.err()).toContain('item: expected one of cancel_orders, close_positions, reconcile_ledger, notify_stakeholders, got "cancel_order" (Did you mean cancel_orders?)\n');
     // A choice named by one of its words (the item's first, as one says it) gets it too.
-    for (const [word, meant] of [['notify', 'notify_stakeholders'], ['close', 'close_positions'], ['reconcile', 'reconcile_ledger']]) {
+    for (const [word, meant] of [['notify', 'notify_stakeholders'], ['reconcile', 'reconcile_ledger']]) {
       const part = io(env);
       expect(await runCli(['incident', 'done', word!], part), word).toBe(2);
       expect(part.err(), word).toContain(`got "${word}" (Did you mean ${meant}?)\n`);
+    }
+    // Never the item that sells every position, nor a neighbour standing in for it, in text or in --json.
+    for (const argv of [['close'], ['positions', '--yes'], ['close_position']]) {
+      const sell = io(env);
+      expect(await runCli(['incident', 'done', ...argv, '--json'], sell), argv[0]).toBe(2);
+      expect(sell.err(), argv[0]).toContain(`got "${argv[0]}"\n`);
+      expect(sell.err(), argv[0]).not.toContain('Did you mean');
+      expect(JSON.parse(sell.out()), argv[0]).toMatchObject({ code: 'bad_arguments', suggestion: [] });
     }
     const nearMissJson = io(env);
     expect(await runCli(['incident', 'done', 'cancel_order', '--json'], nearMissJson)).toBe(2);

@@ -733,7 +733,7 @@ describe('kill while the database is unreachable', () => {
   /** The alert's words for who holds the halt, by who killed: a process that keeps running, or `ctb kill`, which exits. */
   const unsavedReach = {
     slack: 'until it is, only the process that killed is sure to be halted, while it runs',
-    cli: 'a bot running now keeps trading until the write lands (its halt watcher then latches it within a poll); `ctb kill` halts nothing once it exits',
+    cli: 'a running bot is not halted by this until the write lands (its halt watcher then latches it within a poll); `ctb kill` halts nothing once it exits',
   } as const;
 
   it.each(['slack', 'cli'] as const)('database down and DATA_DIR not writable (killed from %s): says the halt is not saved there nor confirmed in the database, and who it halts — never "saved" nor "halted"', async (source) => {
@@ -764,7 +764,7 @@ describe('kill while the database is unreachable', () => {
     const terminal = renderKill(result);
     expect(terminal.split('\n')[0]).toBe('HALT NOT SAVED IN DATA_DIR, NOT CONFIRMED IN THE DATABASE (THE WRITE MAY STILL LAND) — every open order cancelled.');
     expect(terminal).toContain('the halt is not confirmed in it (the write may still land), and it could not be saved in DATA_DIR either (');
-    expect(terminal).toContain('`ctb kill` halts nothing once it exits: a bot running now keeps trading until the write lands (its halt watcher then latches the halt within a poll), and nothing halts it if the write never lands.');
+    expect(terminal).toContain('`ctb kill` halts nothing once it exits: a running bot is not halted by this until the write lands (its halt watcher then latches the halt within a poll), nor at all if the write never lands.');
     expect(terminal).not.toMatch(/only the process that killed/);
     const reply = renderKillReply(result);
     expect(reply.text).toBe("Kill not confirmed in the database (the write may still land), and the bot's host could not save it: every open order cancelled; until it is, only this process is sure to be halted, while it runs.");

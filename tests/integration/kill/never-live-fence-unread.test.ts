@@ -55,7 +55,7 @@ describe('never live here, and the orders on their way could not be read', () =>
     expect(again, again.summary).toMatchObject({ ok: false, state: 'failed', requestId: null });
     expect(again.summary).toBe('Cancel again NOT CONFIRMED CLEAR — paper: none open, but orders on their way could not be checked (connection terminated unexpectedly) and may reach the exchange after this cancel.'
       + ' No Kraken key here, and no bot with the key is running (no engine running): nothing was sent to Kraken. This database records no live order ever placed, so there is nothing on Kraken to cancel from this bot.'
-      + ' Nothing is queued for a bot (it would cancel only on Kraken): cancel again once the orders on their way can be read.');
+      + ' Nothing is queued for a bot (it would cancel only on Kraken): cancel again with ctb incident done cancel_orders (or its button in the incident thread) once the orders on their way can be read.');
     expect(again.summary).not.toMatch(/request #|bot with the key picks|may remain open on Kraken/);
     expect(await kill.db().db.select().from(engineRequests)).toEqual([]);
     expect(await cancelItem()).toMatchObject({ state: 'failed', requestId: null, doneAt: null });
@@ -80,14 +80,14 @@ describe('never live here, and the orders on their way could not be read', () =>
     expect(item).toMatchObject({ state: 'failed', requestId: null, doneAt: null });
     expect(item.outcome?.['summary']).toBe('The kill could not confirm zero open orders: orders on their way could not be checked (connection terminated unexpectedly).'
       + ' No Kraken key here, and no bot with the key is running (no engine running): nothing was sent to Kraken. This database records no live order ever placed, so there is nothing on Kraken to cancel from this bot.'
-      + ' Nothing is queued for a bot (it would cancel only on Kraken): cancel again once the orders on their way can be read.');
+      + ' Nothing is queued for a bot (it would cancel only on Kraken): cancel again with ctb incident done cancel_orders (or its button in the incident thread) once the orders on their way can be read.');
     expect(t.alerts.map((a) => a.title)).toEqual([
-      'Kill switch: trading halted, but zero open orders could not be confirmed — orders on their way could not be checked (connection terminated unexpectedly); nothing of this bot is on Kraken and nothing is queued: cancel again once the orders on their way can be read',
+      'Kill switch: trading halted, but zero open orders could not be confirmed — orders on their way could not be checked (connection terminated unexpectedly); nothing of this bot is on Kraken and nothing is queued: cancel again with ctb incident done cancel_orders (or its button in the incident thread) once the orders on their way can be read',
     ]);
 
     // The terminal and the Slack reply say what the alert and the cancel item say: what was not
     // confirmed, and the same next step — not "open orders may remain", nor "check `ctb reconcile`".
-    const next = 'Nothing is queued for a bot (it would cancel only on Kraken): cancel again once the orders on their way can be read.';
+    const next = 'Nothing is queued for a bot (it would cancel only on Kraken): cancel again with ctb incident done cancel_orders (or its button in the incident thread) once the orders on their way can be read.';
     const terminal = renderKill(result);
     const reply = renderKillReply(result);
     const slack = JSON.stringify(reply.blocks);

@@ -2,11 +2,11 @@
 // that has an action, options, choices), and with --json one JSON object on stdout.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { Argument, Command } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { cliCommands } from '../../../src/cli/commands/index.js';
 import { runCli } from '../../../src/cli/program.js';
-import { deeperCommands } from '../../../src/cli/usage-errors.js';
+import { deeperCommands, describeUsageError } from '../../../src/cli/usage-errors.js';
 import { changesAccount } from '../../../src/cli/changes-account.js';
 import { waitSecondsOf } from '../../../src/cli/commands/exit.js';
 import { recordingIo } from '../../support/cli-io.js';
@@ -142,6 +142,32 @@ describe('ctb usage errors', () => {
     // A command that asks for --yes changes the account unless marked for some choices only.
     expect(deeperCommands(program, 'everything')).toEqual([]);
     expect(deeperCommands(program, 'review')).toEqual(['ctb incident done review_positions']);
+  });
+
+  it('never guesses a choice that changes the account for a mistyped argument or option value', () => {
+    const program = new Command('ctb').exitOverride().configureOutput({ writeErr: () => undefined });
+    const noop = () => undefined;
+    changesAccount(program.command('item'), ['close_positions'])
+      .addArgument(new Argument('<item>').choices(['cancel_orders', 'close_positions', 'notify_stakeholders'])).action(noop);
+    program.command('sell').option('--yes', 'confirm').addOption(new Option('--size <size>').choices(['half', 'all'])).action(noop);
+    const problem = (...argv: string[]) => {
+      try {
+        program.parse(argv, { from: 'user' });
+      } catch (err) {
+        return describeUsageError(program, argv, err as CommanderError);
+      }
+      throw new Error(`${argv.join(' ')} parsed`);
+    };
+    for (const word of ['close', 'positions', 'close_position']) {
+      const p = problem('item', word);
+      expect(p, word).toMatchObject({ code: 'commander.invalidArgument', suggestion: [] });
+      expect(p.error, word).not.toContain('Did you mean');
+    }
+    // A harmless choice of the same argument is still guessed.
+    expect(problem('item', 'notify')).toMatchObject({ suggestion: ['notify_stakeholders'] });
+    expect(problem('item', 'cancel_order').error).toContain('(Did you mean cancel_orders?)');
+    // An option's value of a command that changes the account as a whole is not guessed either.
+    expect(problem('sell', '--size', 'hal')).toMatchObject({ code: 'commander.invalidArgument', suggestion: [] });
   });
 
   it.each([

@@ -1,7 +1,7 @@
 // The one ground on which a kill, its follow-up, a cancel again or a halt's cancel says it is done:
 // Kraken confirmed zero open orders and no order of ours is on its way (services/kill/fence.ts).
 import { describe, expect, it } from 'vitest';
-import { confirmedClear, inFlightPhrase, type FenceReport } from '../../../src/services/kill/fence.js';
+import { confirmedClear, inFlightPhrase, neverLiveNotClear, type FenceReport } from '../../../src/services/kill/fence.js';
 
 const none: FenceReport = { waitedMs: 3, unresolved: [] };
 const onItsWay: FenceReport = { waitedMs: 3_000, unresolved: [{ id: 7, clientOrderId: 'c-7', mode: 'live', symbol: 'BTC/USD', side: 'buy' }] };
@@ -21,5 +21,13 @@ describe('confirmed clear', () => {
 
   it('is never nothing in flight alone', () => {
     expect(confirmedClear(false, none)).toBe(false);
+  });
+
+  it('names the command that cancels again as the next step of a never-live cancel not confirmed clear', () => {
+    const venues = [{ venue: 'paper', confirmed: false }];
+    const command = 'cancel again with ctb incident done cancel_orders (or its button in the incident thread)';
+    expect(neverLiveNotClear(venues, none)).toEqual({ why: 'paper did not confirm none open', next: command });
+    expect(neverLiveNotClear([], onItsWay).next).toBe(`${command} once the orders on their way have landed`);
+    expect(neverLiveNotClear([], unread).next).toBe(`${command} once the orders on their way can be read`);
   });
 });

@@ -100,7 +100,7 @@ describe('kill views', () => {
     expect(renderKill(refused)).toContain('it is saved nowhere.');
     // The terminal is `ctb kill`'s, which exits once it has answered: nothing stays halted by it; the
     // Slack reply's process keeps running, halted by its own latch.
-    expect(renderKill(refused)).toContain('it is saved nowhere. `ctb kill` halts nothing once it exits: a bot running now keeps trading, and no process sees this halt. Kill again');
+    expect(renderKill(refused)).toContain('it is saved nowhere. `ctb kill` halts nothing once it exits: no process sees this halt, so a running bot is not halted by it. Kill again');
     expect(renderKill(refused)).not.toMatch(/only the process that killed/i);
     expect(JSON.stringify(renderKillReply(refused).blocks)).toContain('Only the process that killed is halted, and only while it runs; no other process sees this halt.');
     expect(renderKillReply(refused).text).toMatch(/^Kill not saved, neither in the database nor on the bot's host: /);

@@ -3,7 +3,7 @@
 // fresh start took 23-45 s to print anything). Checked on the shipped build: the start command's
 // chunk, with everything it imports statically (what runs before the first line), must hold none of
 // the heavy packages — they come in by dynamic import after it. And a real start is timed.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { loadavg, cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -26,6 +26,27 @@ function staticClosure(file: string, seen = new Set<string>(), packages = new Se
     else if (!spec.startsWith('node:')) packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
   }
   return { files: seen, packages };
+}
+
+/** `ctb start ARGS` in a new directory (embedded database, no keys), and its first line on stdout. */
+function startUntilFirstLine(prefix: string, args: string[]): { child: ChildProcess; first: Promise<string> } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const child = spawn(process.execPath, [join(ROOT, 'bin/ctb.js'), 'start', ...args], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '', HOME: dir, PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (d) => (err += String(d)));
+  const first = new Promise<string>((res, rej) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += String(d);
+      if (out.includes('\n')) res(out.split('\n')[0]!);
+    });
+    child.on('exit', (code) => rej(new Error(`exited ${code} before a line: ${err}`)));
+  });
+  return { child, first };
 }
 
 describe('the first line of ctb start', () => {
@@ -52,50 +73,19 @@ describe('the first line of ctb start', () => {
   });
 
   it('of a web process says no live or paper: it places no order, whatever its own IS_LIVE', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ctb-first-line-web-'));
-    const child = spawn(process.execPath, [join(ROOT, 'bin/ctb.js'), 'start', '--role', 'web'], {
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? '', HOME: dir, PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    child.stderr.on('data', (d) => (err += String(d)));
-    const first = await new Promise<string>((res, rej) => {
-      let out = '';
-      child.stdout.on('data', (d) => {
-        out += String(d);
-        if (out.includes('\n')) res(out.split('\n')[0]!);
-      });
-      child.on('exit', (code) => rej(new Error(`exited ${code} before a line: ${err}`)));
-    });
-    child.kill('SIGKILL');
-    const line = JSON.parse(first);
+    const { child, first } = startUntilFirstLine('ctb-first-line-web-', ['--role', 'web']);
+    const line = JSON.parse(await first.finally(() => child.kill('SIGKILL')));
     expect(line).toMatchObject({ event: 'starting', role: 'web' });
     expect(line).not.toHaveProperty('armed');
     expect(line.msg).toMatch(/^starting ctb \(role web, no engine, embedded PGlite in \.\/data\)/);
   });
 
   it('is written within seconds of the start on a fresh data directory (timed; the load is printed)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ctb-first-line-'));
     const started = performance.now();
-    const child = spawn(process.execPath, [join(ROOT, 'bin/ctb.js'), 'start', '--feed', 'replay'], {
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? '', HOME: dir, PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    child.stderr.on('data', (d) => (err += String(d)));
-    const first = await new Promise<string>((res, rej) => {
-      let out = '';
-      child.stdout.on('data', (d) => {
-        out += String(d);
-        if (out.includes('\n')) res(out.split('\n')[0]!);
-      });
-      child.on('exit', (code) => rej(new Error(`exited ${code} before a line: ${err}`)));
-    });
+    const { child, first } = startUntilFirstLine('ctb-first-line-', ['--feed', 'replay']);
+    const text = await first.finally(() => child.kill('SIGKILL'));
     const ms = performance.now() - started;
-    child.kill('SIGKILL');
-    const line = JSON.parse(first);
+    const line = JSON.parse(text);
     expect(line).toMatchObject({ level: 30, event: 'starting', feed: 'replay' });
     expect(line.msg).toMatch(/^starting ctb \(paper only, role all, feed replay, embedded PGlite in \.\/data\)/);
     const load = loadavg()[0]!;

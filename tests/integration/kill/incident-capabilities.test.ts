@@ -84,6 +84,19 @@ function engineRunner(w: EngineTestContext): RequestRunner {
 
 const item = async (key: string) => (await currentIncident({ db: testDb.db, clock: systemClock }))!.items.find((i) => i.item === key)!;
 
+/**
+ * `webCtx` whose close-positions request is answered by the engine's process (`runner`) after its
+ * wait ran out (pending) and before that pending answer is recorded: the race a reply must survive.
+ */
+function answeredWhilePending(webCtx: OwnedContext, runner: RequestRunner): OwnedContext {
+  return { ...webCtx, incident: { ...webCtx.incident, flatten: async (...args: Parameters<typeof webCtx.incident.flatten>) => {
+    const pending = await webCtx.incident.flatten(...args);
+    expect(pending.state).toBe('pending');
+    expect(await runner.drain()).toBe(1);
+    return pending;
+  } } };
+}
+
 describe('close positions asked for in a web process', () => {
   it('is pending (never "closed by hand") until the engine\'s process flattens; then done by whoever asked, with what it sold', async () => {
     const w = await worker();
@@ -116,15 +129,8 @@ describe('close positions asked for in a web process', () => {
     await new Engine({ ctx: w.ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses().slice(0, 24)), 0), strategies: [maCross()], marketClock: w.clock, stopWhenFeedEnds: true }).start();
     const webCtx = await web(w);
     await executeKill(webCtx, { actor: alice, reason: 'drill', trigger: 'manual' });
-    const runner = engineRunner(w);
     // The wait ran out (pending), then the engine's process answered before that pending was recorded.
-    const racing = { ...webCtx, incident: { ...webCtx.incident, flatten: async (...args: Parameters<typeof webCtx.incident.flatten>) => {
-      const pending = await webCtx.incident.flatten(...args);
-      expect(pending.state).toBe('pending');
-      expect(await runner.drain()).toBe(1);
-      return pending;
-    } } };
-    const answered = await doChecklistItem(racing, { item: 'close_positions', actor: alice, confirmed: true });
+    const answered = await doChecklistItem(answeredWhilePending(webCtx, engineRunner(w)), { item: 'close_positions', actor: alice, confirmed: true });
     expect(answered).toMatchObject({ ok: true, state: 'done', alreadyDone: false, doneBy: 'U0ALICE', summary: 'Closed 1 of 1 open positions.' });
     const slack = renderChecklistTick(answered).text;
     const terminal = renderItemDone(answered);
@@ -165,14 +171,7 @@ describe('close positions asked for in a web process', () => {
 
     // Asked again, and the engine's process fails it while the request was being answered as pending:
     // the reply and the item say failed, with the engine's reason — not pending on a finished request.
-    const runner = engineRunner(w);
-    const racing = { ...webCtx, incident: { ...webCtx.incident, flatten: async (...args: Parameters<typeof webCtx.incident.flatten>) => {
-      const pending = await webCtx.incident.flatten(...args);
-      expect(pending.state).toBe('pending');
-      expect(await runner.drain()).toBe(1);
-      return pending;
-    } } };
-    const answered = await doChecklistItem(racing, { item: 'close_positions', actor: alice, confirmed: true });
+    const answered = await doChecklistItem(answeredWhilePending(webCtx, engineRunner(w)), { item: 'close_positions', actor: alice, confirmed: true });
     expect(answered).toMatchObject({ ok: false, state: 'failed', requestId: expect.any(Number), summary: expect.stringMatching(/^Closed 0 of 1 open positions; failed: #\d+ \(insufficient funds \(test\)\)/) });
     expect(await item('close_positions')).toMatchObject({ state: 'failed', doneAt: null, requestId: answered.requestId, outcome: expect.objectContaining({ summary: answered.summary }) });
     expect(renderChecklistTick(answered).text).toMatch(/^:x: .*: not done — Closed 0 of 1 open positions; failed/);

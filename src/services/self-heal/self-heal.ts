@@ -12,8 +12,10 @@
 // deferred for TRANSIENT_PAGE_AFTER_MS (15 minutes) without a pass in between — a limit that long
 // means something keeps Kraken's counter full, or a maintenance outlasted Kraken's usual windows.
 // A live reconciliation waits for orders in flight, and for those sent while it read Kraken, until
-// their fills are booked: the watchdog owes it to a later pass (which reconciles once none is in
-// flight); a one-off run leaves the ledger unreconciled (deferred) and says to run it again.
+// their fills are booked: the watchdog owes it to a later pass (which counts them again, without
+// resyncing, and reconciles once none is in flight; it pages once that has been owed for
+// TRANSIENT_PAGE_AFTER_MS); a one-off run leaves the ledger unreconciled (deferred) and says to run
+// it again. An order resting in Kraken's book with its fills booked is not in flight.
 // The order lock held by another holder is not a failure either, but the intents are then left
 // unresolved: `busy` (nobody paged), which leaves the run not ok. A `ctb self-heal` that only
 // Kraken's passing refusals or the lock's holder kept from its work exits 75: run it again.
@@ -28,6 +30,9 @@ import { liveIntentsMark, unresolvedIntents } from '../../engine/ledger/intents.
 import { tryOrderLock } from '../../engine/order-lock.js';
 import { resolveIntents } from '../../engine/recovery.js';
 import type { ExchangeProvider } from '../../exchange/provider.js';
+import type { OrderState } from '../../exchange/types.js';
+import { liveFillsOfIntent } from '../../db/queries/ledger-trades.js';
+import { Decimal } from '../../money.js';
 import { venueWideRefusal } from '../../exchange/errors.js';
 import { readOnlyExchange } from '../../exchange/read-only.js';
 import { retry } from '../../retry.js';
@@ -103,7 +108,8 @@ export interface SelfHealOptions {
    * Since when (clock ms) each check has been deferred without a pass in between, and whether the
    * intents were left unresolved (the order lock was taken, or resolving them failed: 'intents'), and
    * since when a live reconciliation has been owed because orders were in flight ('reconcile_owed').
-   * The watchdog keeps one across its runs; any entry makes the next run resync and reconcile again.
+   * The watchdog keeps one across its runs; any entry makes the next run resync and reconcile again,
+   * but for reconcile_owed alone, which makes it count the orders in flight again and reconcile once none is.
    */
   deferredSince?: Map<DeferredWork, number>;
   /**
@@ -176,7 +182,13 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   const deferredSince = options.deferredSince ?? new Map<DeferredWork, number>();
   // Only the watchdog has a next pass to leave work to.
   const nextPass = options.runBy === 'watchdog';
-  const retryDeferred = deferredSince.size > 0;
+  // Work left by an earlier pass makes this one resync and reconcile again; a reconciliation owed
+  // only because orders were in flight does not: resolving them is the engine's fill follower's work,
+  // and resyncing on every pass would ask Kraken's private API (balances, orders) each time and race
+  // that follower. Such a pass counts what is in flight again (a database read) and reconciles once
+  // nothing is.
+  const retryDeferred = [...deferredSince.keys()].some((work) => work !== 'reconcile_owed');
+  const owedOnly = !retryDeferred && deferredSince.has('reconcile_owed');
   const record = async (action: HealAction) => {
     // A busy check stays owed to the next pass (deferredSince's entry makes it resync); so do intents
     // not resolved, whatever their status, until a pass resolves them.
@@ -294,7 +306,10 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       // cancel, the monitor's reconciliation): reading Kraken now could report differences that are
       // only that holder's work in progress, as a critical failure.
       if (busy) actions.push({ check: 'reconcile', status: 'skipped', detail: 'the order lock is taken; a pass that takes it reconciles' });
-      else await reconcileAfterResync();
+      else await reconcileAfterResync(probe.value);
+    } else if (owedOnly) {
+      await record({ check: 'exchange', status: 'ok', attempts: 1, detail: `${exchange.venue} answers (${probe.value.length} open order(s))` });
+      await reconcileAfterResync(probe.value);
     } else {
       await record({ check: 'exchange', status: 'ok', attempts: 1, detail: `${exchange.venue} answers (${probe.value.length} open order(s))` });
     }
@@ -302,7 +317,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
 
   // 3b. After a resync while live: the ledger against Kraken's trade history and balances, so fills
   // made while the bot could not see the exchange show up as differences (read-only calls only).
-  async function reconcileAfterResync(): Promise<void> {
+  async function reconcileAfterResync(openOrders: readonly OrderState[]): Promise<void> {
     if (mode !== 'live') {
       deferredSince.delete('reconcile');
       deferredSince.delete('reconcile_owed');
@@ -314,10 +329,25 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
     const owe = () => deferredSince.set('reconcile_owed', deferredSince.get('reconcile_owed') ?? ctx.clock.now().getTime());
     // An order still in flight has fills at Kraken the ledger books only once the follower has read
     // them: reconciling now would page "recent unmatched" and a balance shortfall for normal trading.
-    const inFlight = await unresolvedIntents(ctx.db, 'live').then((i) => i.length, () => 0);
+    // An order resting in Kraken's book with every fill it has booked is not: the reconciliation
+    // compares booked fills with Kraken's trades, and balances with Kraken's totals, which include
+    // what open orders hold — so it may wait there for days (an adopted order, a limit order).
+    const inFlight = await ordersInFlight(ctx.db, openOrders).catch(() => 0);
     if (inFlight > 0) {
+      const now = ctx.clock.now().getTime();
+      const since = deferredSince.get('reconcile_owed') ?? now;
       owe();
       const waiting = `${inFlight} live order(s) still in flight`;
+      if (nextPass && now - since >= TRANSIENT_PAGE_AFTER_MS) {
+        // Orders that stay in flight this long are not normal trading: sent orders Kraken never
+        // answered about, or fills it does not list; the ledger has not been reconciled meanwhile.
+        const action: HealAction = { check: 'reconcile', status: 'failed',
+          detail: `${waiting} for ${Math.round((now - since) / 60_000)} min (over ${TRANSIENT_PAGE_AFTER_MS / 60_000} min): the ledger has not been reconciled since; look those orders up on Kraken, and run \`ctb reconcile\`` };
+        actions.push(action);
+        ctx.logger.warn({ action }, 'self-heal: reconcile failed');
+        await alert(ctx, action, nextPass);
+        return;
+      }
       actions.push(nextPass
         ? { check: 'reconcile', status: 'skipped', detail: `${waiting}: reconciling waits until their fills are booked (the fill follower keeps asking Kraken); the next pass that finds none in flight reconciles` }
         : { check: 'reconcile', status: 'deferred', waitingFor: 'fills_booked', detail: `${waiting}: the ledger is not reconciled; run \`ctb self-heal\` again once their fills are booked` });
@@ -351,6 +381,25 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       deferredSince.delete('reconcile_owed');
       await record(passing ? deferOrFail('reconcile', passing, detail) : { check: 'reconcile', status: 'failed', detail });
     }
+  }
+
+  /**
+   * Live intents whose fills may be at Kraken and not in the ledger: pending or sent, or open unless
+   * Kraken lists the order resting with no more filled than the ledger has booked for it.
+   */
+  async function ordersInFlight(db: SelfHealDeps['db'], openOrders: readonly OrderState[]): Promise<number> {
+    let n = 0;
+    for (const intent of await unresolvedIntents(db, 'live')) {
+      const listed = intent.status === 'open'
+        ? openOrders.find((o) => (intent.exchangeOrderId !== null && o.exchangeOrderId === intent.exchangeOrderId) || o.clientOrderId === intent.clientOrderId)
+        : undefined;
+      if (listed?.status === 'open') {
+        const booked = (await liveFillsOfIntent(db, intent.id)).reduce((sum, f) => sum.plus(f.quantity), new Decimal(0));
+        if (new Decimal(listed.filledQuantity).lte(booked)) continue;
+      }
+      n += 1;
+    }
+    return n;
   }
 
   // 4. The engine's heartbeat (written every second by the engine worker, halted or not).

@@ -26,8 +26,9 @@ export type WatchdogDeps = SelfHealDeps & { config: Pick<Config, 'WATCHDOG_INTER
 export function startWatchdog(ctx: WatchdogDeps, opts: WatchdogOptions = {}): Watchdog {
   let running: Promise<SelfHealResult | null> | null = null;
   // Checks Kraken refused for its rate limit or maintenance, across runs: retried, paged only past a
-  // bound; intents a run left unresolved because the order lock was taken, and a reconciliation a
-  // run skipped while orders were in flight: the next run resyncs and reconciles.
+  // bound; intents a run left unresolved because the order lock was taken (the next run resyncs and
+  // reconciles), and a reconciliation a run skipped while orders were in flight (the next run
+  // reconciles once none is, and pages once that has lasted the same bound).
   const deferredSince = opts.deferredSince ?? new Map<DeferredWork, number>();
   const tick = () => {
     running ??= selfHeal(ctx, { attempts: 3, baseDelayMs: 1_000, ...opts, deferredSince, runBy: 'watchdog' })

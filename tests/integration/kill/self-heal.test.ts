@@ -204,6 +204,83 @@ describe('self-heal', () => {
     await dog.stop();
   });
 
+  it('while only a reconciliation is owed, the watchdog does not resync each pass: it counts orders in flight again and reconciles once none is', async () => {
+    const { t, intentId, reconciled, options } = await liveOrderInFlight();
+    // Resyncing asks Kraken's private API for the orders and the balances: count those calls too.
+    const { fetchOrderByClientId, fetchBalances } = t.kraken;
+    t.kraken.fetchOrderByClientId = async (...args) => { t.kraken.calls.push('fetchOrderByClientId'); return fetchOrderByClientId(...args); };
+    t.kraken.fetchBalances = async () => { t.kraken.calls.push('fetchBalances'); return fetchBalances(); };
+    const dog = startWatchdog(t.ctx, { timer: false, ...options });
+    await dog.tick();
+    expect(t.kraken.calls).toContain('fetchOrderByClientId');
+    for (const pass of [2, 3]) {
+      t.kraken.calls.length = 0;
+      const result = await dog.tick();
+      expect({ pass, calls: t.kraken.calls }).toEqual({ pass, calls: ['fetchOpenOrders'] });
+      expect(result!.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'skipped', detail: expect.stringMatching(/^1 live order\(s\) still in flight/) });
+    }
+    expect(reconciled).toEqual([]);
+    // The engine's follower books its fills: the next pass reconciles, still without a resync.
+    await markIntent(t.ctx.db, { id: intentId, status: 'filled', at: t.clock.now() });
+    t.kraken.calls.length = 0;
+    const settled = await dog.tick();
+    expect(reconciled).toEqual(['run']);
+    expect(settled!.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'ok', detail: 'ledger matches kraken' });
+    expect(t.kraken.calls).toEqual(['fetchOpenOrders']);
+    expect(t.alerts.filter((a) => a.severity === 'critical')).toEqual([]);
+    await dog.stop();
+  });
+
+  it('the watchdog pages once a reconciliation has been owed for orders in flight over 15 minutes, not before', async () => {
+    const { t, reconciled, options } = await liveOrderInFlight();
+    const dog = startWatchdog(t.ctx, { timer: false, ...options });
+    await dog.tick();
+    t.clock.advance(14 * 60_000);
+    const early = await dog.tick();
+    expect(early!.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'skipped' });
+    expect(t.alerts.filter((a) => a.severity === 'critical')).toEqual([]);
+    t.clock.advance(60_000);
+    const late = await dog.tick();
+    expect(reconciled).toEqual([]);
+    expect(late!.ok).toBe(false);
+    expect(late!.actions.find((a) => a.check === 'reconcile')).toMatchObject({
+      status: 'failed', detail: expect.stringMatching(/^1 live order\(s\) still in flight for 15 min \(over 15 min\): the ledger has not been reconciled since/),
+    });
+    expect(t.alerts).toContainEqual(expect.objectContaining({ source: 'self_heal', severity: 'critical', title: expect.stringMatching(/could not repair reconcile: 1 live order\(s\) still in flight for 15 min/) }));
+    await dog.stop();
+  });
+
+  /** A live order resting in Kraken's book (adopted, or a limit order): its intent is open and Kraken lists it open, `filled` filled. */
+  async function liveOrderResting(filled: string) {
+    const t = await setup({ armed: true });
+    await updateBotState(t.ctx.db, t.clock, { mode: 'live' });
+    const intent = await writeIntent(t.ctx.db, {
+      mode: 'live', feed: 'kraken', strategy: 'external', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'limit', quantity: '0.01', limitPrice: '50000', at: t.clock.now(),
+    }, { armed: true });
+    await markIntent(t.ctx.db, { id: intent!.id, status: 'open', exchangeOrderId: 'OREST1-AAAAA-BBBBBB', at: t.clock.now() });
+    t.kraken.open.push(openOrder('OREST1-AAAAA-BBBBBB', { clientOrderId: intent!.clientOrderId, filledQuantity: filled }));
+    const reconciled: string[] = [];
+    const reconcile = async () => { reconciled.push('run'); return { ok: true, summaryLine: 'ledger matches kraken', reportFile: null }; };
+    return { t, reconciled, reconcile };
+  }
+
+  it.each(['once', 'watchdog'] as const)('an order resting in Kraken\'s book with its fills booked is not in flight: a %s run reconciles', async (runBy) => {
+    const { t, reconciled, reconcile } = await liveOrderResting('0');
+    const result = await selfHeal(t.ctx, { attempts: 1, baseDelayMs: 1, sleep: noWait, alwaysResync: true, runBy, reconcile });
+    expect(reconciled).toEqual(['run']);
+    expect(result.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'ok', detail: 'ledger matches kraken' });
+    expect(result.ok).toBe(true);
+    expect(selfHealExitCode(result)).toBe(0);
+  });
+
+  it('an order resting in Kraken\'s book that has filled more than the ledger booked is in flight: not reconciled yet', async () => {
+    const { t, reconciled, reconcile } = await liveOrderResting('0.004');
+    const result = await selfHeal(t.ctx, { attempts: 1, baseDelayMs: 1, sleep: noWait, alwaysResync: true, reconcile });
+    expect(reconciled).toEqual([]);
+    expect(result.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'deferred', waitingFor: 'fills_booked', detail: expect.stringMatching(/^1 live order\(s\) still in flight/) });
+    expect(selfHealExitCode(result)).toBe(SELF_HEAL_TRY_AGAIN_EXIT);
+  });
+
   /** A live self-heal whose reconciliation sees an order go out while it reads Kraken's history. */
   async function orderSentWhileReconciling(runBy?: 'watchdog' | 'once') {
     const t = await setup({ armed: true });

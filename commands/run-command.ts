@@ -96,6 +96,22 @@ function echoInput(issue: z.core.$ZodIssue, accountChanging: readonly string[]):
   return `${got}${typeof input === 'string' && choices.length > 0 ? meantOneOf(nearestHarmlessWords(input, choices, (c) => accountChanging.includes(c))) : ''}`;
 }
 
+/** What is wrong with a command's arguments, and the usage error that says so. */
+function badArguments(command: Command, issues: z.ZodError): { message: string; error: AppError } {
+  const message = describeIssues(issues, command.accountChanging);
+  return { message, error: new AppError('usage', 'bad_arguments', `Bad arguments for ${command.name}: ${message}`) };
+}
+
+/**
+ * The usage error runCommand would throw for these arguments, without running or trailing anything:
+ * for a transport with nowhere to trail it yet (the terminal, before it starts an empty embedded
+ * database only to say the arguments are wrong: src/cli/with-context.ts).
+ */
+export function argumentsProblem(command: Command, rawArgs: unknown): AppError | undefined {
+  const parsed = command.args.safeParse(cleanJson(rawArgs), { reportInput: true });
+  return parsed.success ? undefined : badArguments(command, parsed.error).error;
+}
+
 export async function runCommand<S extends z.ZodType, R extends CommandResult>(
   command: Command<S, R>,
   ctx: AppContext,
@@ -108,9 +124,9 @@ export async function runCommand<S extends z.ZodType, R extends CommandResult>(
   const argsText = describeArgs(rawArgs);
   const parsed = command.args.safeParse(rawArgs, { reportInput: true });
   if (!parsed.success) {
-    const message = describeIssues(parsed.error, command.accountChanging);
-    await recordCommand(ctx, { actor, command: command.name, args: argsText, allowed: true, result: `usage: ${message}` });
-    throw new AppError('usage', 'bad_arguments', `Bad arguments for ${command.name}: ${message}`);
+    const bad = badArguments(command, parsed.error);
+    await recordCommand(ctx, { actor, command: command.name, args: argsText, allowed: true, result: `usage: ${bad.message}` });
+    throw bad.error;
   }
   if (!mayRun(ctx, actor, command.role)) {
     await recordCommand(ctx, { actor, command: command.name, args: argsText, allowed: false, result: 'refused' });

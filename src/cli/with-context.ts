@@ -84,13 +84,18 @@ export function printError(io: CliIo, err: unknown, config?: Config, json = fals
   return 1;
 }
 
+/** Whether opening the configured database starts an empty embedded one (none under DATA_DIR yet). */
+function startsFreshEmbeddedDatabase(io: CliIo, config: Config): boolean {
+  return !config.DATABASE_URL && !embeddedDatabaseExists(resolve(io.cwd, config.DATA_DIR));
+}
+
 /**
  * The embedded database lives under DATA_DIR, which defaults to ./data of the working directory: a
  * command run from another directory than the bot's would start an empty database there and report
  * nothing, as if the bot had never traded. Say so, on stderr (--json's stdout stays one object).
  */
 function noteFreshEmbeddedDatabase(io: CliIo, config: Config): void {
-  if (config.DATABASE_URL || embeddedDatabaseExists(resolve(io.cwd, config.DATA_DIR))) return;
+  if (!startsFreshEmbeddedDatabase(io, config)) return;
   io.stderr.write(
     `note: no embedded database in ${config.DATA_DIR} (DATA_DIR, from ${io.cwd}) yet: this command starts an empty one there. ` +
       'A bot started elsewhere keeps its database under the directory it was started from: run ctb there, or set DATA_DIR (or DATABASE_URL).\n',
@@ -103,12 +108,19 @@ export function rateLimitWaitLine(wait: { endpoint: string; waitMs: number; retr
     `Waiting ${Math.ceil(wait.waitMs / 1000)} s, then asking again (${wait.retry} of ${wait.of}).`;
 }
 
-export async function withCliContext<T>(io: CliIo, fn: (ctx: OwnedContext, config: Config) => Promise<T>, json = false): Promise<T | number> {
+/**
+ * `precheck` runs before a database that does not exist yet is started (an embedded one under a
+ * DATA_DIR that has none): what it throws is printed as the command's error, and nothing is started.
+ */
+export async function withCliContext<T>(
+  io: CliIo, fn: (ctx: OwnedContext, config: Config) => Promise<T>, json = false, precheck?: () => Promise<void>,
+): Promise<T | number> {
   const config = loadCliConfig(io, json);
   if (typeof config === 'number') return config;
   let ctx: OwnedContext | undefined;
   let database: Database | undefined;
   try {
+    if (precheck && startsFreshEmbeddedDatabase(io, config)) await precheck();
     // The CLI logs to LOG_DIR like the bot, and to stderr only at warn and above.
     const logger = createLogger({ config, stdout: false, destination: process.stderr, destinationIsCommandStderr: true, destinationLevel: 'warn', deferred: true });
     // Imported here, not above: `ctb version` and usage errors need this module but no context. It
@@ -169,6 +181,11 @@ export async function runCliCommand<S extends z.ZodType, R extends CommandResult
     } catch (err) {
       return printError(io, err, config, opts.json);
     }
-  }, opts.json);
+  }, opts.json, async () => {
+    // Arguments that cannot run are said before an empty database is started only to trail them.
+    const { argumentsProblem } = await import('../../commands/run-command.js');
+    const problem = argumentsProblem(command, args);
+    if (problem) throw problem;
+  });
   return outcome;
 }

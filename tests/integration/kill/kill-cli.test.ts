@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../../src/cli/io.js';
 import { runCli } from '../../../src/cli/program.js';
+import { commandLog } from '../../../src/db/schema/index.js';
 import { getBotState } from '../../../src/services/bot-state.js';
 import { readPendingKills } from '../../../src/services/kill/pending-kill.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
@@ -64,6 +65,8 @@ describe('ctb kill / incident / resume', () => {
     expect(await runCli(['incident', 'done', 'everything'], badItem)).toBe(2);
     // Named as typed, not by the command's internal name, and pointing at the usage like commander's errors.
     expect(badItem.err()).toMatch(/^error: Bad arguments for incident done: item: expected one of cancel_orders, [^\n]*, got "everything"\n\(run ctb incident done --help for its usage and options\)\n$/);
+    // With a database to hold it, the attempt is trailed (only an embedded one not started yet is spared it).
+    expect((await testDb.db.select().from(commandLog)).some((r) => r.command === 'incident done' && r.args.includes('"everything"') && r.result.startsWith('usage:'))).toBe(true);
     // A near miss of a choice gets the suggestion, in text and in --json.
     const nearMiss = io(env);
     expect(await runCli(['incident', 'done', 'cancel_order'], nearMiss)).toBe(2);

@@ -1,6 +1,8 @@
 // Usage errors as people meet them: a suggestion for a typo (commands, subcommands after a command
 // that has an action, options, choices), and with --json one JSON object on stdout.
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { describe, expect, it } from 'vitest';
@@ -168,6 +170,14 @@ describe('ctb usage errors', () => {
     expect(problem('item', 'cancel_order').error).toContain('(Did you mean cancel_orders?)');
     // An option's value of a command that changes the account as a whole is not guessed either.
     expect(problem('sell', '--size', 'hal')).toMatchObject({ code: 'commander.invalidArgument', suggestion: [] });
+  });
+
+  it('says a bad checklist item before it starts an empty embedded database only to trail it', async () => {
+    const io = recordingIo({});
+    expect(await runCli(['incident', 'done', 'close', '--json'], io)).toBe(2);
+    expect(io.err()).toMatch(/^error: Bad arguments for incident done: item: expected one of cancel_orders, [^\n]*, got "close"\n\(run ctb incident done --help for its usage and options\)\n$/);
+    expect(JSON.parse(io.out())).toMatchObject({ code: 'bad_arguments', suggestion: [], exitCode: 2 });
+    expect(existsSync(join(io.cwd, 'data'))).toBe(false);
   });
 
   it.each([

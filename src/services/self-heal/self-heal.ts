@@ -327,6 +327,15 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
     // Owed to the next pass, which resyncs and reconciles because of this entry (the watchdog's
     // passes otherwise reconcile only after a retried probe or a deferred check).
     const owe = () => deferredSince.set('reconcile_owed', deferredSince.get('reconcile_owed') ?? ctx.clock.now().getTime());
+    // Not reconciled until `whose` fills are booked: the watchdog owes it to its next pass (skipped,
+    // saying `watchdogNext`); a one-off run has none, so the ledger is left unreconciled (deferred,
+    // waiting for fills: the run exits 75, run it again).
+    const waitForFills = (what: string, whose: 'its' | 'their', watchdogNext: string) => {
+      owe();
+      actions.push(nextPass
+        ? { check: 'reconcile', status: 'skipped', detail: `${what}: ${watchdogNext}` }
+        : { check: 'reconcile', status: 'deferred', waitingFor: 'fills_booked', detail: `${what}: the ledger is not reconciled; run \`ctb self-heal\` again once ${whose} fills are booked` });
+    };
     // An order still in flight has fills at Kraken the ledger books only once the follower has read
     // them: reconciling now would page "recent unmatched" and a balance shortfall for normal trading.
     // An order resting in Kraken's book with every fill it has booked is not: the reconciliation
@@ -348,9 +357,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
         await alert(ctx, action, nextPass);
         return;
       }
-      actions.push(nextPass
-        ? { check: 'reconcile', status: 'skipped', detail: `${waiting}: reconciling waits until their fills are booked (the fill follower keeps asking Kraken); the next pass that finds none in flight reconciles` }
-        : { check: 'reconcile', status: 'deferred', waitingFor: 'fills_booked', detail: `${waiting}: the ledger is not reconciled; run \`ctb self-heal\` again once their fills are booked` });
+      waitForFills(waiting, 'their', 'reconciling waits until their fills are booked (the fill follower keeps asking Kraken); the next pass that finds none in flight reconciles');
       return;
     }
     const run = options.reconcile ?? ((c: SelfHealDeps) => reconcileLedger(c, readOnlyExchange(c.exchanges.kraken()), { writeReport: true }));
@@ -363,11 +370,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       // one-off run has none, so the ledger is left unreconciled:
       // deferred (the run is not ok, and exits 75: run it again).
       if (!report.ok && (await liveIntentsMark(ctx.db)) !== markBefore) {
-        owe();
-        const timing = `an order went out or was booked while reconciling (${report.summaryLine})`;
-        actions.push(nextPass
-          ? { check: 'reconcile', status: 'skipped', detail: `${timing}: the next pass reconciles once its fills are booked` }
-          : { check: 'reconcile', status: 'deferred', waitingFor: 'fills_booked', detail: `${timing}: the ledger is not reconciled; run \`ctb self-heal\` again once its fills are booked` });
+        waitForFills(`an order went out or was booked while reconciling (${report.summaryLine})`, 'its', 'the next pass reconciles once its fills are booked');
         return;
       }
       deferredSince.delete('reconcile_owed');

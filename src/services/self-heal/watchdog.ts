@@ -30,8 +30,10 @@ export function startWatchdog(ctx: WatchdogDeps, opts: WatchdogOptions = {}): Wa
   // reconciles), and a reconciliation a run skipped while orders were in flight (the next run
   // reconciles once none is, and pages once that has lasted the same bound).
   const deferredSince = opts.deferredSince ?? new Map<DeferredWork, number>();
+  // What of that has paged in its current period: paged once, not on every run.
+  const paged = opts.paged ?? new Set<DeferredWork>();
   const tick = () => {
-    running ??= selfHeal(ctx, { attempts: 3, baseDelayMs: 1_000, ...opts, deferredSince, runBy: 'watchdog' })
+    running ??= selfHeal(ctx, { attempts: 3, baseDelayMs: 1_000, ...opts, deferredSince, paged, runBy: 'watchdog' })
       .then((result) => {
         const stale = result.actions.find((a) => a.check === 'engine' && a.status === 'failed');
         if (stale) opts.onEngineStale?.(stale);

@@ -250,6 +250,43 @@ describe('self-heal', () => {
     await dog.stop();
   });
 
+  it('the watchdog pages once per owed period, not on every pass past 15 minutes; a reconciliation that runs ends the period, and the next one pages again', async () => {
+    const { t, intentId, reconciled, options } = await liveOrderInFlight();
+    const dog = startWatchdog(t.ctx, { timer: false, ...options });
+    const critical = () => t.alerts.filter((a) => a.severity === 'critical');
+    await dog.tick();
+    t.clock.advance(15 * 60_000);
+    await dog.tick();
+    expect(critical()).toHaveLength(1);
+    // Every later pass still says the reconciliation failed, but raises nothing more: a repeat of the
+    // alert's fingerprint would be one more message in its thread each pass, or a new page once resolved.
+    for (const minutes of [16, 17]) {
+      t.clock.advance(60_000);
+      const again = await dog.tick();
+      expect(again!.ok).toBe(false);
+      expect(again!.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'failed', detail: expect.stringMatching(new RegExp(`^1 live order\\(s\\) still in flight for ${minutes} min`)) });
+    }
+    expect(critical()).toHaveLength(1);
+    // Its fills are booked: the next pass reconciles, which ends the owed period.
+    await markIntent(t.ctx.db, { id: intentId, status: 'filled', at: t.clock.now() });
+    const settled = await dog.tick();
+    expect(reconciled).toEqual(['run']);
+    expect(settled!.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'ok' });
+    // Another order stays in flight past 15 minutes (Kraken's first answer fails, so the pass resyncs): a new period, a new page.
+    const next = await writeIntent(t.ctx.db, {
+      mode: 'live', feed: 'kraken', strategy: 'btc-ma-cross', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'market', quantity: '0.01', at: t.clock.now(),
+    }, { armed: true });
+    await markIntent(t.ctx.db, { id: next!.id, status: 'sent', exchangeOrderId: 'OENTRY2-AAAAA-BBBBBB', at: t.clock.now() });
+    t.kraken.mode = 'network_error';
+    const owedAgain = await dog.tick();
+    expect(owedAgain!.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'skipped', detail: expect.stringMatching(/^1 live order\(s\) still in flight: /) });
+    t.clock.advance(15 * 60_000);
+    await dog.tick();
+    expect(critical()).toHaveLength(2);
+    expect(critical()[1]).toMatchObject({ fingerprint: 'self-heal:reconcile:failed', title: expect.stringMatching(/could not repair reconcile: 1 live order\(s\) still in flight for 15 min/) });
+    await dog.stop();
+  });
+
   /** A live order resting in Kraken's book (adopted, or a limit order): its intent is open and Kraken lists it open, `filled` filled. */
   async function liveOrderResting(filled: string) {
     const t = await setup({ armed: true });

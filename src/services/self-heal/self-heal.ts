@@ -16,7 +16,8 @@
 // resyncing, and reconciles once none is in flight; it pages once that has been owed for
 // TRANSIENT_PAGE_AFTER_MS, once for that period); a one-off run leaves the ledger unreconciled
 // (deferred) and says to run it again. An order resting in Kraken's book with its fills booked is not
-// in flight.
+// in flight. A count of orders in flight the database did not give is not "none": the watchdog owes
+// the reconciliation as for orders in flight; a one-off run's reconcile check fails (exit 1).
 // The order lock held by another holder is not a failure either, but the intents are then left
 // unresolved: `busy` (nobody paged), which leaves the run not ok. A `ctb self-heal` that only
 // Kraken's passing refusals or the lock's holder kept from its work exits 75: run it again.
@@ -108,7 +109,8 @@ export interface SelfHealOptions {
   /**
    * Since when (clock ms) each check has been deferred without a pass in between, and whether the
    * intents were left unresolved (the order lock was taken, or resolving them failed: 'intents'), and
-   * since when a live reconciliation has been owed because orders were in flight ('reconcile_owed').
+   * since when a live reconciliation has been owed because orders were in flight, or could not be
+   * counted ('reconcile_owed').
    * The watchdog keeps one across its runs; any entry makes the next run resync and reconcile again,
    * but for reconcile_owed alone, which makes it count the orders in flight again and reconcile once none is.
    */
@@ -129,8 +131,8 @@ export interface SelfHealOptions {
 
 /**
  * What a pass can leave to the next one: a deferred check, intents not resolved (the order lock was
- * taken, or resolving failed), or a reconciliation skipped while orders were in flight (reconcile_owed:
- * kept apart from 'reconcile', whose time bounds Kraken's refusals of it).
+ * taken, or resolving failed), or a reconciliation skipped while orders were in flight or could not be
+ * counted (reconcile_owed: kept apart from 'reconcile', whose time bounds Kraken's refusals of it).
  */
 export type DeferredWork = HealCheck | 'intents' | 'reconcile_owed';
 
@@ -372,7 +374,25 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
     // An order resting in Kraken's book with every fill it has booked is not: the reconciliation
     // compares booked fills with Kraken's trades, and balances with Kraken's totals, which include
     // what open orders hold — so it may wait there for days (an adopted order, a limit order).
-    const inFlight = await ordersInFlight(ctx.db, openOrders).catch(() => 0);
+    // A count the database did not give is not "none in flight": the reconciliation waits for one.
+    let inFlight: number;
+    try {
+      inFlight = await withDeadline(ordersInFlight(ctx.db, openOrders), timeout, 'the database');
+    } catch (err) {
+      const unread = `the live orders in flight could not be counted (${describeError(err).replace(/\.$/, '')})`;
+      // Orders that cannot be counted this long: the ledger has not been reconciled meanwhile.
+      if (await pastDue((m) => `${unread}; the ledger has not been reconciled for ${m} min ${over}: find why the database does not answer that count, and run \`ctb reconcile\``)) return;
+      // A read that failed is not known to pass by itself: a one-off run's check fails (exit 1), as a
+      // database that does not answer does.
+      const action: HealAction = nextPass
+        ? { check: 'reconcile', status: 'skipped', detail: `${unread}: the ledger is not reconciled; the next pass counts them again and reconciles once none is in flight` }
+        : { check: 'reconcile', status: 'failed', detail: `${unread}: the ledger is not reconciled; run \`ctb self-heal\` again once the database answers` };
+      if (nextPass) {
+        actions.push(action);
+        ctx.logger.warn({ action }, 'self-heal: reconcile skipped');
+      } else await record(action);
+      return;
+    }
     if (inFlight > 0) {
       const waiting = `${inFlight} live order(s) still in flight`;
       // Orders that stay in flight this long are not normal trading: sent orders Kraken never

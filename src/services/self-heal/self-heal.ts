@@ -2,7 +2,8 @@
 // database, the exchange the bot trades on, the engine's heartbeat, a kill still waiting for the
 // database — and repair what a program can: retry with exponential backoff until the database or
 // the exchange answers again, then write saved kills and resync open orders and order intents
-// from the exchange (the reconcile the engine runs at start). Every action raises an alert.
+// from the exchange (the reconcile the engine runs at start). Every action raises an alert (the
+// watchdog: a failure once per episode, see below).
 // It never lifts a halt: a halted bot stays halted whatever self-heal finds.
 // Kraken refusing for a venue-wide, passing reason — its rate limit, maintenance, cancel_only or
 // post_only — is not something a program repairs by asking harder: the check is `deferred` (a
@@ -23,6 +24,9 @@
 // Kraken's passing refusals or the lock's holder kept from its work exits 75: run it again.
 // Without the database no exchange is checked: it holds the trading mode and paper's orders, so a
 // probe of paper would only ask the database again (and a missing one is asked once, not again).
+// The watchdog raises each check's failure (or deferral) once per episode: later passes still report
+// it, but a repeat would post into the alert's thread every pass, or page anew once it was resolved.
+// The episode ends when the check is ok again (or repaired), and the next failure alerts again.
 import type { Config } from '../../config/env.js';
 import type { Database } from '../../db/client.js';
 import { databaseProblem } from '../../db/connect-errors.js';
@@ -116,11 +120,13 @@ export interface SelfHealOptions {
    */
   deferredSince?: Map<DeferredWork, number>;
   /**
-   * Owed work whose page has been raised in the period it has been owed (reconcile_owed): the
-   * watchdog keeps it across its runs beside deferredSince, so that page is raised once, not on every
-   * pass; the work done (or given up) clears it, and a new owed period pages again.
+   * The alerts raised in each check's current episode (and in the period a reconciliation has been
+   * owed): the watchdog keeps it across its runs beside deferredSince, so
+   * a failure is raised once, not on every pass (a repeat posts into the alert's thread, or pages anew
+   * once it was resolved). The check ok again (or repaired, or the owed work done) clears its entries,
+   * and a new failure alerts again.
    */
-  paged?: Set<DeferredWork>;
+  raised?: Set<RaisedAlert>;
   /**
    * Who runs this pass: the running bot's watchdog, which runs it again every WATCHDOG_INTERVAL (what
    * it leaves is tried again on its next pass), or a one-off `ctb self-heal` (the default), which has
@@ -135,6 +141,9 @@ export interface SelfHealOptions {
  * counted (reconcile_owed: kept apart from 'reconcile', whose time bounds Kraken's refusals of it).
  */
 export type DeferredWork = HealCheck | 'intents' | 'reconcile_owed';
+
+/** An alert raised for some work (a check, owed work) with a status, in its current episode. */
+export type RaisedAlert = `${DeferredWork}:${HealAction['status']}`;
 
 /** How long a check may stay deferred (Kraken's rate limit or maintenance) before it pages. */
 export const TRANSIENT_PAGE_AFTER_MS = 15 * 60_000;
@@ -173,15 +182,19 @@ export function runAgainAfter(reason: string): string {
     : "run `ctb self-heal` again once Kraken's system status is online (Kraken gives no time to wait)";
 }
 
-async function alert(ctx: SelfHealDeps, action: HealAction, nextPass: boolean): Promise<void> {
-  if (action.status === 'ok' || action.status === 'skipped' || action.status === 'busy') return;
+/** Raises the action's alert; false if it could not be raised. */
+async function alert(ctx: SelfHealDeps, action: HealAction, nextPass: boolean): Promise<boolean> {
+  if (action.status === 'ok' || action.status === 'skipped' || action.status === 'busy') return true;
   // Only the watchdog retries by itself: a one-off run's deferral waits for its operator.
   const deferred = nextPass ? 'will retry' : 'deferred';
-  await withDeadline(ctx.alerts.raise({
+  return withDeadline(ctx.alerts.raise({
     source: 'self_heal', severity: action.status === 'failed' ? 'critical' : 'warning',
     title: `Self-heal ${{ failed: 'could not repair', deferred, healed: 'repaired' }[action.status]} ${action.check}: ${action.detail}`.slice(0, 300),
     fingerprint: `self-heal:${action.check}:${action.status}`, details: { ...action },
-  }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err) => ctx.logger.error({ err, action }, 'could not raise the self-heal alert'));
+  }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').then(() => true, (err: unknown) => {
+    ctx.logger.error({ err, action }, 'could not raise the self-heal alert');
+    return false;
+  });
 }
 
 export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {}): Promise<SelfHealResult> {
@@ -189,14 +202,29 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   const timeout = ctx.config.KILL_DB_TIMEOUT;
   const actions: HealAction[] = [];
   const deferredSince = options.deferredSince ?? new Map<DeferredWork, number>();
-  const paged = options.paged ?? new Set<DeferredWork>();
+  const raised = options.raised ?? new Set<RaisedAlert>();
+  /** `work` is fine again: its episode ends, and its next failure alerts again. */
+  const endEpisode = (work: DeferredWork) => {
+    for (const key of raised) if (key.startsWith(`${work}:`)) raised.delete(key);
+  };
   /** The owed reconciliation was run (or given up, or is not due while paper): its period, and its page, end. */
   const settleOwed = () => {
     deferredSince.delete('reconcile_owed');
-    paged.delete('reconcile_owed');
+    endEpisode('reconcile_owed');
   };
   // Only the watchdog has a next pass to leave work to.
   const nextPass = options.runBy === 'watchdog';
+  /**
+   * Alerts on `action` for `work`: a failure or deferral once per episode of that work (every pass
+   * still reports it), kept only once the alert pipeline took it; ok or repaired ends the episode.
+   */
+  const raise = async (work: DeferredWork, action: HealAction) => {
+    if (action.status === 'ok' || action.status === 'healed') endEpisode(work);
+    const key: RaisedAlert = `${work}:${action.status}`;
+    const once = action.status === 'failed' || action.status === 'deferred';
+    if (once && raised.has(key)) return;
+    if ((await alert(ctx, action, nextPass)) && once) raised.add(key);
+  };
   // Work left by an earlier pass makes this one resync and reconcile again; a reconciliation owed
   // only because orders were in flight does not: resolving them is the engine's fill follower's work,
   // and resyncing on every pass would ask Kraken's private API (balances, orders) each time and race
@@ -210,7 +238,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
     if (action.status !== 'deferred' && action.status !== 'busy' && action.check !== 'intents') deferredSince.delete(action.check);
     actions.push(action);
     if (action.status !== 'ok') ctx.logger.warn({ action }, `self-heal: ${action.check} ${action.status}`);
-    await alert(ctx, action, nextPass);
+    await raise(action.check, action);
   };
 
   /** A check Kraken refused for a venue-wide reason: deferred (warning), or failed once that lasted past the bound. */
@@ -235,8 +263,10 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
     ? { check: 'database', status: db.attempts > 1 ? 'healed' : 'ok', attempts: db.attempts, detail: db.attempts > 1 ? `answers again after ${db.attempts} attempts (${db.errors.at(-1)})` : 'answers' }
     : { check: 'database', status: 'failed', attempts: db.attempts, detail: configurationError ?? `no answer after ${db.attempts} attempts: ${db.errors.at(-1)}` });
 
-  // 2. A kill saved while the database was away: write it now (this also latches the halt).
-  if (readPendingKills(ctx.config.DATA_DIR).length > 0) {
+  // 2. A kill saved while the database was away: write it now (this also latches the halt). None
+  // waiting is that check ok: its episode ends.
+  if (readPendingKills(ctx.config.DATA_DIR).length === 0) endEpisode('pending_kill');
+  else {
     if (!dbUp) {
       await record({ check: 'pending_kill', status: 'failed', detail: 'a saved kill waits for the database; the bot stays halted' });
     } else {
@@ -298,7 +328,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
           if (report.unreachable > 0) {
             deferredSince.set('intents', deferredSince.get('intents') ?? ctx.clock.now().getTime());
             unresolved = { check: 'intents', status: 'deferred', detail: `${report.unreachable} intent(s) not resolved: looking up or booking their orders on ${exchange.venue} failed (see the log); ${nextPass ? 'the next pass tries again' : 'run `ctb self-heal` again'}` };
-          }
+          } else endEpisode('intents'); // every intent resolved: that check is ok, its episode ends
         } else {
           // Left to the next pass, which resyncs because of this entry (the watchdog's passes
           // otherwise resync only after a retried probe or a deferred check).
@@ -362,10 +392,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       const action: HealAction = { check: 'reconcile', status: 'failed', detail: detail(Math.round((now - since) / 60_000)) };
       actions.push(action);
       ctx.logger.warn({ action }, 'self-heal: reconcile failed');
-      if (!paged.has('reconcile_owed')) {
-        paged.add('reconcile_owed');
-        await alert(ctx, action, nextPass);
-      }
+      await raise('reconcile_owed', action);
       return true;
     };
     const over = `(over ${TRANSIENT_PAGE_AFTER_MS / 60_000} min)`;

@@ -1,11 +1,12 @@
 // The running bot's self-heal watchdog: every WATCHDOG_INTERVAL it runs self-heal (database,
 // saved kill, exchange, engine heartbeat) — one run at a time, however long a backoff takes.
-// Like self-heal it alerts on every repair or failure and never lifts a halt.
+// Like self-heal it alerts on every repair, and on a failure once until that check is ok again;
+// it never lifts a halt.
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
 import { ALERTED } from '../../alerts/log-source.js';
 import type { Logger } from '../../logger.js';
-import { selfHeal, type DeferredWork, type HealAction, type SelfHealDeps, type SelfHealOptions, type SelfHealResult } from './self-heal.js';
+import { selfHeal, type DeferredWork, type HealAction, type RaisedAlert, type SelfHealDeps, type SelfHealOptions, type SelfHealResult } from './self-heal.js';
 
 export interface Watchdog {
   /** One run (the timer calls it; tests call it). */
@@ -30,10 +31,11 @@ export function startWatchdog(ctx: WatchdogDeps, opts: WatchdogOptions = {}): Wa
   // reconciles), and a reconciliation a run skipped while orders were in flight or could not be
   // counted (the next run reconciles once none is, and pages once that has lasted the same bound).
   const deferredSince = opts.deferredSince ?? new Map<DeferredWork, number>();
-  // What of that has paged in its current period: paged once, not on every run.
-  const paged = opts.paged ?? new Set<DeferredWork>();
+  // Which alerts each check (and that owed work) has raised in its
+  // current episode: raised once, not on every run, until the check is ok again.
+  const raised = opts.raised ?? new Set<RaisedAlert>();
   const tick = () => {
-    running ??= selfHeal(ctx, { attempts: 3, baseDelayMs: 1_000, ...opts, deferredSince, paged, runBy: 'watchdog' })
+    running ??= selfHeal(ctx, { attempts: 3, baseDelayMs: 1_000, ...opts, deferredSince, raised, runBy: 'watchdog' })
       .then((result) => {
         const stale = result.actions.find((a) => a.check === 'engine' && a.status === 'failed');
         if (stale) opts.onEngineStale?.(stale);

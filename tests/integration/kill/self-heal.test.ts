@@ -1,7 +1,8 @@
 // Self-heal and its watchdog: a lost database (stall proxy taken down, then back) is retried with
 // backoff and reported healed; repeated exchange network errors are retried, then open orders and
 // intents are resynced; a stale engine heartbeat and a database that never returns are failures;
-// every action alerts; a halted bot stays halted; a saved kill is written once the database is back.
+// every action alerts (the watchdog: a failure once until that check is ok again); a halted bot
+// stays halted; a saved kill is written once the database is back.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { runCli } from '../../../src/cli/program.js';
 import { botState } from '../../../src/db/schema/index.js';
 import { markIntent, writeIntent } from '../../../src/engine/ledger/intents.js';
 import { getBotState, updateBotState } from '../../../src/services/bot-state.js';
-import { addPendingKill, readPendingKills } from '../../../src/services/kill/pending-kill.js';
+import { addPendingKill, readPendingKills, removePendingKills } from '../../../src/services/kill/pending-kill.js';
 import { isHaltLatched } from '../../../src/services/kill/runtime.js';
 import { selfHeal } from '../../../src/services/self-heal/self-heal.js';
 import { ENGINE_STALE_EXIT_CODE, staleEngineHandler, startWatchdog } from '../../../src/services/self-heal/watchdog.js';
@@ -373,6 +374,109 @@ describe('self-heal', () => {
     }
     expect(reconciled).toEqual([]);
     expect(t.alerts.filter((a) => a.severity === 'critical')).toEqual([]);
+    await dog.stop();
+  });
+
+  it('the watchdog raises a stale engine heartbeat once per episode, not on every pass; a fresh heartbeat ends it, and the next stale one alerts again', async () => {
+    const t = await setup();
+    await kill.db().db.insert(botState).values({ id: 1, engineHeartbeatAt: sql`now() - interval '5 minutes'` });
+    const dog = startWatchdog(t.ctx, { timer: false, attempts: 1, sleep: noWait });
+    const stale = () => t.alerts.filter((a) => a.fingerprint === 'self-heal:engine:failed');
+    // The alert pipeline does not take the first one: not raised, so the next pass raises it.
+    const { raise } = t.ctx.alerts;
+    let refuse = true;
+    t.ctx.alerts.raise = async (a) => { if (refuse) { refuse = false; throw new Error('outbox down (test)'); } return raise(a); };
+    for (const pass of [1, 2, 3, 4]) {
+      const result = await dog.tick();
+      // Every pass still reports it.
+      expect({ pass, engine: result!.actions.find((a) => a.check === 'engine')?.status }).toEqual({ pass, engine: 'failed' });
+    }
+    expect(stale()).toHaveLength(1);
+    await kill.db().db.update(botState).set({ engineHeartbeatAt: sql`now() - interval '2 seconds'` });
+    expect((await dog.tick())!.actions.find((a) => a.check === 'engine')).toMatchObject({ status: 'ok' });
+    await kill.db().db.update(botState).set({ engineHeartbeatAt: sql`now() - interval '5 minutes'` });
+    await dog.tick();
+    await dog.tick();
+    expect(stale()).toHaveLength(2);
+    await dog.stop();
+  });
+
+  it("the watchdog raises Kraken's refusal once as a warning and once as a page past 15 minutes, not on every pass; the exchange answering ends the episode", async () => {
+    const t = await setup();
+    let refusing = true;
+    const { fetchOpenOrders } = t.paper;
+    t.paper.fetchOpenOrders = async () => {
+      if (refusing) throw new ExchangeError('retryable', 'rate_limited', 'rate limit exceeded (test)');
+      return fetchOpenOrders();
+    };
+    const dog = startWatchdog(t.ctx, { timer: false, attempts: 1, sleep: noWait });
+    const ofExchange = () => t.alerts.filter((a) => a.fingerprint?.startsWith('self-heal:exchange:')).map((a) => a.fingerprint);
+    await dog.tick();
+    t.clock.advance(14 * 60_000);
+    expect((await dog.tick())!.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'deferred' });
+    expect(ofExchange()).toEqual(['self-heal:exchange:deferred']);
+    t.clock.advance(60_000);
+    expect((await dog.tick())!.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'failed', detail: expect.stringMatching(/for 15 min \(over 15 min\)$/) });
+    // Still refused: every pass reports it (a new 15-minute bound after each failure), none raises it again.
+    for (const [step, status] of [[60_000, 'deferred'], [14 * 60_000, 'deferred'], [60_000, 'failed']] as const) {
+      t.clock.advance(step);
+      expect((await dog.tick())!.actions.find((a) => a.check === 'exchange')).toMatchObject({ status });
+    }
+    expect(ofExchange()).toEqual(['self-heal:exchange:deferred', 'self-heal:exchange:failed']);
+    refusing = false;
+    expect((await dog.tick())!.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'ok' });
+    refusing = true;
+    await dog.tick();
+    expect(ofExchange()).toEqual(['self-heal:exchange:deferred', 'self-heal:exchange:failed', 'self-heal:exchange:deferred']);
+    await dog.stop();
+  });
+
+  it('the watchdog raises intents it could not resolve once, until a pass resolves them all; the next failure alerts again', async () => {
+    const t = await setup();
+    const pendingIntent = () => writeIntent(t.ctx.db, {
+      mode: 'paper', feed: 'kraken', strategy: 'btc-ma-cross', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'market', quantity: '0.01', at: t.clock.now(),
+    }, { armed: false });
+    await updateBotState(t.ctx.db, t.clock, { mode: 'paper' });
+    expect(await pendingIntent()).not.toBeNull();
+    let balances: Error | null = new Error('balance endpoint down (test)');
+    t.paper.fetchBalances = async () => { if (balances) throw balances; return []; };
+    const dog = startWatchdog(t.ctx, { timer: false, attempts: 1, sleep: noWait, alwaysResync: true });
+    const ofIntents = () => t.alerts.filter((a) => a.fingerprint === 'self-heal:intents:failed');
+    for (const pass of [1, 2, 3]) {
+      const result = await dog.tick();
+      expect({ pass, intents: result!.actions.find((a) => a.check === 'intents') }).toEqual({ pass, intents: { check: 'intents', status: 'failed', detail: 'not resolved: balance endpoint down (test)' } });
+    }
+    expect(ofIntents()).toHaveLength(1);
+    balances = null;
+    const resolved = await dog.tick();
+    expect(resolved!.actions.find((a) => a.check === 'intents')).toBeUndefined();
+    expect(resolved!.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/0 unreachable$/) });
+    expect(await pendingIntent()).not.toBeNull();
+    balances = new Error('balance endpoint down (test)');
+    await dog.tick();
+    expect(ofIntents()).toHaveLength(2);
+    await dog.stop();
+  });
+
+  it('the watchdog raises a saved kill it cannot write once, until no saved kill waits; a new one it cannot write alerts again', async () => {
+    const t = await setup();
+    const save = (killId: string) => addPendingKill(t.dataDir, { killId, at: t.clock.now().toISOString(), actor: 'cli:ops', actorSource: 'cli', trigger: 'manual', reason: 'db was down', cancelReport: {} });
+    const dog = startWatchdog(t.ctx, { timer: false, attempts: 1, sleep: noWait });
+    const ofKill = () => t.alerts.filter((a) => a.fingerprint === 'self-heal:pending_kill:failed');
+    save('saved-1');
+    await withColumnAway('incidents', 'kill_id', async () => {
+      for (const pass of [1, 2, 3]) {
+        const result = await dog.tick();
+        expect({ pass, status: result!.actions.find((a) => a.check === 'pending_kill')?.status }).toEqual({ pass, status: 'failed' });
+      }
+    });
+    expect(ofKill()).toHaveLength(1);
+    // Another process wrote it: nothing waits, which ends the episode.
+    removePendingKills(t.dataDir, ['saved-1']);
+    expect((await dog.tick())!.actions.find((a) => a.check === 'pending_kill')).toBeUndefined();
+    save('saved-2');
+    await withColumnAway('incidents', 'kill_id', () => dog.tick());
+    expect(ofKill()).toHaveLength(2);
     await dog.stop();
   });
 

@@ -40,7 +40,7 @@ export function selfHealExitCode(r: SelfHealResult): number {
 export function renderSelfHeal(r: SelfHealResult): string {
   const icon = { ok: 'ok     ', healed: 'HEALED ', failed: 'FAILED ', deferred: 'LATER  ', busy: 'BUSY   ', skipped: 'skipped' } as const;
   const lines = r.actions.map((a) => `${icon[a.status]}  ${a.check.padEnd(12)} ${a.detail}`);
-  const halt = r.halted === null ? 'halt state unknown (no database)' : r.halted ? 'the bot is HALTED and stays halted (ctb resume lifts it)' : 'not halted';
+  const halt = r.halted === null ? 'halt state unknown (the database did not give it)' : r.halted ? 'the bot is HALTED and stays halted (ctb resume lifts it)' : 'not halted';
   const failed = r.actions.some((a) => a.status === 'failed');
   const deferred = r.actions.some((a) => a.status === 'deferred');
   const verdict = r.ok ? 'Self-heal: nothing left broken'

@@ -24,6 +24,10 @@
 // Kraken's passing refusals or the lock's holder kept from its work exits 75: run it again.
 // Without the database no exchange is checked: it holds the trading mode and paper's orders, so a
 // probe of paper would only ask the database again (and a missing one is asked once, not again).
+// A database that answers but does not give the bot_state row leaves an armed process's trading mode
+// unknown: nothing that depends on it is done on a guess (no venue probed, no intent resolved, no
+// reconciliation), and the run is not ok — a one-off run fails the exchange check (exit 1); the
+// watchdog reads it again on its next pass and pages once it has been unread for TRANSIENT_PAGE_AFTER_MS.
 // The watchdog raises each check's failure (or deferral) once per episode: later passes still report
 // it, but a repeat would post into the alert's thread every pass, or page anew once it was resolved.
 // The episode ends when the check is ok again (or repaired), and the next failure alerts again.
@@ -43,6 +47,7 @@ import { venueWideRefusal } from '../../exchange/errors.js';
 import { readOnlyExchange } from '../../exchange/read-only.js';
 import { retry } from '../../retry.js';
 import { reconcile as reconcileLedger, type ReconcileDeps, type ReconcileReport } from '../reconcile/reconcile.js';
+import type { BotState } from '../../db/schema/index.js';
 import { effectiveMode, getBotState, type Mode } from '../bot-state.js';
 import { databaseFailure } from '../../domain/local-halt.js';
 import { describeError, sleep as realSleep, withDeadline } from '../kill/deadline.js';
@@ -66,10 +71,11 @@ export interface HealAction {
   check: HealCheck;
   /**
    * ok: nothing wrong; healed: was broken, repaired; failed: still broken (alerted, critical);
-   * deferred: Kraken refused for a passing, venue-wide reason (rate limit, maintenance), or intents
-   * were left unresolved — the watchdog tries again on its next pass, a one-off run says to run it
-   * again (warning); busy: not done because another holder has the order lock — nothing
-   * found broken, nobody paged, but the run is not ok until a run takes the lock; skipped: could not check.
+   * deferred: Kraken refused for a passing, venue-wide reason (rate limit, maintenance), intents
+   * were left unresolved, or (exchange) the watchdog could not read the trading mode — the watchdog
+   * tries again on its next pass, a one-off run says to run it again (warning); busy: not done
+   * because another holder has the order lock — nothing found broken, nobody paged, but the run is
+   * not ok until a run takes the lock; skipped: could not check.
    */
   status: 'ok' | 'healed' | 'failed' | 'deferred' | 'busy' | 'skipped';
   detail: string;
@@ -86,7 +92,7 @@ export interface HealAction {
 
 export interface SelfHealResult {
   ok: boolean;
-  /** bot_state.halted as found (null when the database did not answer). Self-heal never changes it. */
+  /** bot_state.halted as found (null when the database did not give it). Self-heal never changes it. */
   halted: boolean | null;
   actions: HealAction[];
   /**
@@ -114,17 +120,17 @@ export interface SelfHealOptions {
    * Since when (clock ms) each check has been deferred without a pass in between, and whether the
    * intents were left unresolved (the order lock was taken, or resolving them failed: 'intents'), and
    * since when a live reconciliation has been owed because orders were in flight, or could not be
-   * counted ('reconcile_owed').
+   * counted ('reconcile_owed'), and since when an armed process could not read the trading mode ('mode').
    * The watchdog keeps one across its runs; any entry makes the next run resync and reconcile again,
    * but for reconcile_owed alone, which makes it count the orders in flight again and reconcile once none is.
    */
   deferredSince?: Map<DeferredWork, number>;
   /**
    * The alerts raised in each check's current episode (and in the period a reconciliation has been
-   * owed): the watchdog keeps it across its runs beside deferredSince, so
-   * a failure is raised once, not on every pass (a repeat posts into the alert's thread, or pages anew
-   * once it was resolved). The check ok again (or repaired, or the owed work done) clears its entries,
-   * and a new failure alerts again.
+   * owed, or the trading mode unread): the watchdog keeps it across its runs beside deferredSince,
+   * so a failure is raised once, not on every pass (a repeat posts into the alert's thread, or pages
+   * anew once it was resolved). The check ok again (or repaired, or the owed work done, or the mode
+   * read) clears its entries, and a new failure alerts again.
    */
   raised?: Set<RaisedAlert>;
   /**
@@ -137,12 +143,13 @@ export interface SelfHealOptions {
 
 /**
  * What a pass can leave to the next one: a deferred check, intents not resolved (the order lock was
- * taken, or resolving failed), or a reconciliation skipped while orders were in flight or could not be
- * counted (reconcile_owed: kept apart from 'reconcile', whose time bounds Kraken's refusals of it).
+ * taken, or resolving failed), a reconciliation skipped while orders were in flight or could not be
+ * counted (reconcile_owed: kept apart from 'reconcile', whose time bounds Kraken's refusals of it),
+ * or the exchange left unchecked because the trading mode could not be read (mode).
  */
-export type DeferredWork = HealCheck | 'intents' | 'reconcile_owed';
+export type DeferredWork = HealCheck | 'intents' | 'reconcile_owed' | 'mode';
 
-/** An alert raised for some work (a check, owed work) with a status, in its current episode. */
+/** An alert raised for some work (a check, owed work, the unread mode) with a status, in its current episode. */
 export type RaisedAlert = `${DeferredWork}:${HealAction['status']}`;
 
 /** How long a check may stay deferred (Kraken's rate limit or maintenance) before it pages. */
@@ -182,15 +189,15 @@ export function runAgainAfter(reason: string): string {
     : "run `ctb self-heal` again once Kraken's system status is online (Kraken gives no time to wait)";
 }
 
-/** Raises the action's alert; false if it could not be raised. */
-async function alert(ctx: SelfHealDeps, action: HealAction, nextPass: boolean): Promise<boolean> {
+/** Raises the action's alert (grouped by `topic`, its check by default); false if it could not be raised. */
+async function alert(ctx: SelfHealDeps, action: HealAction, nextPass: boolean, topic: string = action.check): Promise<boolean> {
   if (action.status === 'ok' || action.status === 'skipped' || action.status === 'busy') return true;
   // Only the watchdog retries by itself: a one-off run's deferral waits for its operator.
   const deferred = nextPass ? 'will retry' : 'deferred';
   return withDeadline(ctx.alerts.raise({
     source: 'self_heal', severity: action.status === 'failed' ? 'critical' : 'warning',
     title: `Self-heal ${{ failed: 'could not repair', deferred, healed: 'repaired' }[action.status]} ${action.check}: ${action.detail}`.slice(0, 300),
-    fingerprint: `self-heal:${action.check}:${action.status}`, details: { ...action },
+    fingerprint: `self-heal:${topic}:${action.status}`, details: { ...action },
   }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').then(() => true, (err: unknown) => {
     ctx.logger.error({ err, action }, 'could not raise the self-heal alert');
     return false;
@@ -218,12 +225,12 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
    * Alerts on `action` for `work`: a failure or deferral once per episode of that work (every pass
    * still reports it), kept only once the alert pipeline took it; ok or repaired ends the episode.
    */
-  const raise = async (work: DeferredWork, action: HealAction) => {
+  const raise = async (work: DeferredWork, action: HealAction, topic?: string) => {
     if (action.status === 'ok' || action.status === 'healed') endEpisode(work);
     const key: RaisedAlert = `${work}:${action.status}`;
     const once = action.status === 'failed' || action.status === 'deferred';
     if (once && raised.has(key)) return;
-    if ((await alert(ctx, action, nextPass)) && once) raised.add(key);
+    if ((await alert(ctx, action, nextPass, topic)) && once) raised.add(key);
   };
   // Work left by an earlier pass makes this one resync and reconcile again; a reconciliation owed
   // only because orders were in flight does not: resolving them is the engine's fill follower's work,
@@ -278,32 +285,76 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   }
 
   let halted: boolean | null = null;
-  let mode: Mode = 'paper';
+  // The mode the engine trades in; null when an armed process could not read bot_state: live or paper
+  // is then not known. Unarmed, the engine trades paper whatever the row says (effectiveMode).
+  let mode: Mode | null = 'paper';
+  let modeUnread: string | null = null;
   // The heartbeat's age on the database's clock, which the engine writes it on: this process's clock
   // may be minutes off the engine's (a web replica, a shell), and would call a live engine stale.
   let heartbeatAgeMs: number | null = null;
   let heartbeatUnread: string | null = null;
   if (dbUp) {
+    let state: BotState | undefined;
     try {
-      const state = await withDeadline(getBotState(ctx.db), timeout, 'the database');
-      halted = state.halted;
-      mode = effectiveMode(state, ctx.config.IS_LIVE);
-      heartbeatAgeMs = state.engineHeartbeatAt ? await withDeadline(engineHeartbeatAgeMs(ctx.db), timeout, 'the database') : null;
+      state = await withDeadline(getBotState(ctx.db), timeout, 'the database');
     } catch (err) {
       heartbeatUnread = describeError(err);
+      modeUnread = heartbeatUnread.replace(/\.$/, '');
+      if (ctx.config.IS_LIVE) mode = null;
       ctx.logger.warn({ error: describeError(err) }, 'self-heal: could not read bot_state');
+    }
+    if (state) {
+      halted = state.halted;
+      mode = effectiveMode(state, ctx.config.IS_LIVE);
+      // Read again: the unread mode's period and its page end (the resync it left owed runs now).
+      deferredSince.delete('mode');
+      endEpisode('mode');
+      try {
+        heartbeatAgeMs = state.engineHeartbeatAt ? await withDeadline(engineHeartbeatAgeMs(ctx.db), timeout, 'the database') : null;
+      } catch (err) {
+        heartbeatUnread = describeError(err);
+        ctx.logger.warn({ error: describeError(err) }, 'self-heal: could not read the engine heartbeat');
+      }
     }
   }
 
   // 3. The exchange the bot trades on: probe with backoff, then resync open orders and intents.
-  const exchange = ctx.exchanges.forMode(mode);
   if (options.checkExchange && !options.checkExchange()) {
     actions.push({ check: 'exchange', status: 'skipped', detail: 'checked by the worker that trades' });
   } else if (!dbUp) {
     // Not recorded as a check of its own: a deferral the watchdog keeps for the exchange stays as it was.
     actions.push({ check: 'exchange', status: 'skipped', detail: `not checked: the database ${databaseFailure(configurationError !== null)}, and it holds the trading mode (and paper's orders)` });
-  } else await checkExchange();
-  async function checkExchange(): Promise<void> {
+  } else if (mode === null) {
+    await modeUnknown(modeUnread ?? 'unknown error');
+  } else await checkExchange(mode);
+
+  /**
+   * An armed process that could not read the trading mode: which venue the bot trades on is not known,
+   * so none is asked, no intent resolved, the ledger not reconciled — on a guess of paper a live bot
+   * would be reported ok with Kraken never asked; on a guess of live, intents would be resolved and
+   * Kraken read for a bot that may trade paper. A one-off run fails (exit 1, as a database that does
+   * not answer); the watchdog defers it to its next pass (a warning) and pages once the mode has been
+   * unread for TRANSIENT_PAGE_AFTER_MS, once in that period. Not recorded under the exchange's own
+   * check: a deferral the watchdog keeps for the exchange stays as it was.
+   */
+  async function modeUnknown(unread: string): Promise<void> {
+    const now = ctx.clock.now().getTime();
+    const since = deferredSince.get('mode') ?? now;
+    deferredSince.set('mode', since);
+    const what = `not checked: the trading mode could not be read (${unread}), so whether the bot trades on kraken or on paper is not known: no venue asked, no intent resolved, the ledger not reconciled`;
+    const action: HealAction = !nextPass
+      ? { check: 'exchange', status: 'failed', detail: `${what}; run \`ctb self-heal\` again once the database answers` }
+      : now - since >= TRANSIENT_PAGE_AFTER_MS
+        ? { check: 'exchange', status: 'failed', detail: `${what}, for ${Math.round((now - since) / 60_000)} min (over ${TRANSIENT_PAGE_AFTER_MS / 60_000} min): find why the database does not give the bot_state row` }
+        : { check: 'exchange', status: 'deferred', detail: `${what}; the next pass reads it again` };
+    actions.push(action);
+    ctx.logger.warn({ action }, `self-heal: exchange ${action.status}`);
+    await raise('mode', action, 'mode');
+    actions.push({ check: 'reconcile', status: 'skipped', detail: `not reconciled: the trading mode could not be read (${unread})` });
+  }
+
+  async function checkExchange(mode: Mode): Promise<void> {
+    const exchange = ctx.exchanges.forMode(mode);
     const probe = await withBackoff(() => withDeadline(exchange.fetchOpenOrders(), 15_000, `${exchange.venue} open orders`), opts);
     const passing = probe.value === undefined ? venueWideRefusal(probe.lastError) : null;
     if (probe.value === undefined) {

@@ -31,7 +31,7 @@ export function startWatchdog(ctx: WatchdogDeps, opts: WatchdogOptions = {}): Wa
   // reconciles), and a reconciliation a run skipped while orders were in flight or could not be
   // counted (the next run reconciles once none is, and pages once that has lasted the same bound).
   const deferredSince = opts.deferredSince ?? new Map<DeferredWork, number>();
-  // Which alerts each check (and that owed work) has raised in its
+  // Which alerts each check (and that owed work, and an unread trading mode) has raised in its
   // current episode: raised once, not on every run, until the check is ok again.
   const raised = opts.raised ?? new Set<RaisedAlert>();
   const tick = () => {

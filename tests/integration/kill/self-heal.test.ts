@@ -1,8 +1,8 @@
 // Self-heal and its watchdog: a lost database (stall proxy taken down, then back) is retried with
 // backoff and reported healed; repeated exchange network errors are retried, then open orders and
 // intents are resynced; a stale engine heartbeat and a database that never returns are failures;
-// every action alerts (the watchdog: a failure once until that check is ok again); a halted bot
-// stays halted; a saved kill is written once the database is back.
+// every action alerts (the watchdog: a failure once until that check is ok again); an unread
+// trading mode is not guessed; a halted bot stays halted; a saved kill is written once the database is back.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ import { killTestContext, recordingDatabase, useKillTestDb, type KillTestContext
 import { openOrder } from '../../support/recording-exchange.js';
 import { startStallProxy, type StallProxy } from '../../support/stall-proxy.js';
 import { ADVISORY_LOCKS, takeAdvisoryLock } from '../../../src/db/advisory-lock.js';
-import { SELF_HEAL_TRY_AGAIN_EXIT, selfHealExitCode } from '../../../commands/self-heal.js';
+import { renderSelfHeal, SELF_HEAL_TRY_AGAIN_EXIT, selfHealExitCode } from '../../../commands/self-heal.js';
 import { systemClock } from '../../../src/clock.js';
 import { ctbInShell } from '../../support/ctb-shell.js';
 import { startFakeKraken } from '../../support/fake-kraken.js';
@@ -374,6 +374,79 @@ describe('self-heal', () => {
     }
     expect(reconciled).toEqual([]);
     expect(t.alerts.filter((a) => a.severity === 'critical')).toEqual([]);
+    await dog.stop();
+  });
+
+  const modeUnread = 'the trading mode could not be read (a database query failed: column "mode" does not exist)';
+  const notChecked = `not checked: ${modeUnread}, so whether the bot trades on kraken or on paper is not known: no venue asked, no intent resolved, the ledger not reconciled`;
+
+  it('a one-off run that cannot read the trading mode of an armed bot checks no venue on a guess: the exchange check fails, nothing is reconciled, exits 1', async () => {
+    const t = await setup({ armed: true });
+    await updateBotState(t.ctx.db, t.clock, { mode: 'live' });
+    const reconciled: string[] = [];
+    const reconcile = async () => { reconciled.push('run'); return { ok: true, summaryLine: 'ledger matches kraken', reportFile: null }; };
+    const result = await withColumnAway('bot_state', 'mode', () => selfHeal(t.ctx, { attempts: 1, baseDelayMs: 1, sleep: noWait, alwaysResync: true, runBy: 'once', reconcile }));
+    // Neither venue asked: as paper a live bot would be reported ok with Kraken never asked.
+    expect(t.kraken.calls).toEqual([]);
+    expect(t.paper.calls).toEqual([]);
+    expect(reconciled).toEqual([]);
+    expect(result.halted).toBeNull();
+    expect(result.actions.find((a) => a.check === 'exchange')).toEqual({
+      check: 'exchange', status: 'failed', detail: `${notChecked}; run \`ctb self-heal\` again once the database answers`,
+    });
+    expect(result.actions.find((a) => a.check === 'reconcile')).toEqual({ check: 'reconcile', status: 'skipped', detail: `not reconciled: ${modeUnread}` });
+    expect(result.ok).toBe(false);
+    // As a database that does not answer: 1, not "try again".
+    expect(selfHealExitCode(result)).toBe(1);
+    expect(t.alerts).toContainEqual(expect.objectContaining({ severity: 'critical', fingerprint: 'self-heal:mode:failed', title: `Self-heal could not repair exchange: ${notChecked}; run \`ctb self-heal\` again once the database answers`.slice(0, 300) }));
+    expect(renderSelfHeal(result)).toMatch(/^FAILED\s+exchange\s+not checked: the trading mode could not be read \(/m);
+    expect(renderSelfHeal(result)).toMatch(/^Self-heal: something is still broken \(see FAILED\); halt state unknown \(the database did not give it\)\.$/m);
+
+    // Unarmed, the engine trades paper whatever bot_state says: paper is checked, as before.
+    const unarmed = await setup();
+    const paper = await withColumnAway('bot_state', 'mode', () => selfHeal(unarmed.ctx, { attempts: 1, baseDelayMs: 1, sleep: noWait, alwaysResync: true, runBy: 'once' }));
+    expect(paper.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/on paper/) });
+    expect(unarmed.kraken.calls).toEqual([]);
+  });
+
+  it("the watchdog defers an armed bot's exchange check while the trading mode cannot be read, pages once that has lasted 15 minutes, and resyncs and reconciles once it reads it", async () => {
+    const t = await setup({ armed: true });
+    await updateBotState(t.ctx.db, t.clock, { mode: 'live' });
+    const reconciled: string[] = [];
+    const reconcile = async () => { reconciled.push('run'); return { ok: true, summaryLine: 'ledger matches kraken', reportFile: null }; };
+    const dog = startWatchdog(t.ctx, { timer: false, attempts: 1, baseDelayMs: 1, sleep: noWait, reconcile });
+    const ofMode = () => t.alerts.filter((a) => a.fingerprint?.startsWith('self-heal:mode:')).map((a) => `${a.severity} ${a.fingerprint}`);
+    await withColumnAway('bot_state', 'mode', async () => {
+      const first = await dog.tick();
+      expect(first!.ok).toBe(false);
+      expect(first!.actions.find((a) => a.check === 'exchange')).toEqual({ check: 'exchange', status: 'deferred', detail: `${notChecked}; the next pass reads it again` });
+      expect(first!.actions.find((a) => a.check === 'reconcile')).toEqual({ check: 'reconcile', status: 'skipped', detail: `not reconciled: ${modeUnread}` });
+      t.clock.advance(14 * 60_000);
+      const early = await dog.tick();
+      expect(early!.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'deferred' });
+      expect(ofMode()).toEqual(['warning self-heal:mode:deferred']);
+      t.clock.advance(60_000);
+      const late = await dog.tick();
+      expect(late!.ok).toBe(false);
+      expect(late!.actions.find((a) => a.check === 'exchange')).toEqual({
+        check: 'exchange', status: 'failed', detail: `${notChecked}, for 15 min (over 15 min): find why the database does not give the bot_state row`,
+      });
+      t.clock.advance(60_000);
+      const later = await dog.tick();
+      expect(later!.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'failed', detail: expect.stringMatching(/, for 16 min \(over 15 min\)/) });
+      expect(ofMode()).toEqual(['warning self-heal:mode:deferred', 'critical self-heal:mode:failed']);
+    });
+    expect(t.kraken.calls).toEqual([]);
+    expect(t.paper.calls).toEqual([]);
+    expect(reconciled).toEqual([]);
+    // Read again: live, so the pass resyncs and reconciles what went unchecked meanwhile.
+    const read = await dog.tick();
+    expect(read!.ok, JSON.stringify(read!.actions)).toBe(true);
+    expect(read!.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/resynced: 0 open order\(s\) on kraken/) });
+    expect(reconciled).toEqual(['run']);
+    // Unread again: a new period, a new warning.
+    await withColumnAway('bot_state', 'mode', () => dog.tick());
+    expect(ofMode()).toEqual(['warning self-heal:mode:deferred', 'critical self-heal:mode:failed', 'warning self-heal:mode:deferred']);
     await dog.stop();
   });
 

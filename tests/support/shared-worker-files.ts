@@ -22,6 +22,7 @@ export const SHARED_WORKER_FILES = [
   // per key and per process), no kill (its queue is per process).
   'tests/integration/alerts/alert-buttons-slack.test.ts',
   'tests/integration/alerts/alerts-list-cli.test.ts',
+  'tests/integration/alerts/deliveries-of-group.test.ts',
   'tests/integration/alerts/delivery.test.ts',
   'tests/integration/alerts/email.test.ts',
   'tests/integration/alerts/escalation.test.ts',

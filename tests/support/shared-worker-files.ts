@@ -300,6 +300,9 @@ export const SHARED_WORKER_FILES = [
   'tests/integration/command-log-bound.test.ts',
   'tests/integration/engine-lease/standby-banner.test.ts',
   'tests/integration/health-feed.test.ts',
+  // Written since, reviewed the same way: its simulators and contexts closed by its own hook, the
+  // Kraken key used with the rate limiter off, no kill, no mock or spy.
+  'tests/integration/kill/self-heal-resting-fill.test.ts',
 ];
 
 /** The files SHARED_WORKER_FILES names, relative to `root` (the repository). */

@@ -17,8 +17,11 @@
 // resyncing, and reconciles once none is in flight; it pages once that has been owed for
 // TRANSIENT_PAGE_AFTER_MS, once for that period); a one-off run leaves the ledger unreconciled
 // (deferred) and says to run it again. An order resting in Kraken's book with its fills booked is not
-// in flight. A count of orders in flight the database did not give is not "none": the watchdog owes
-// the reconciliation as for orders in flight; a one-off run's reconcile check fails (exit 1).
+// in flight; if it fills between the probe and the reconciliation's read of Kraken's trades,
+// differences that are only its new trades (filled-while-reconciling.ts) are owed to a later pass in
+// the same way, never called ok. A count of orders in flight the database did not give is not
+// "none": the watchdog owes the reconciliation as for orders in flight; a one-off run's reconcile
+// check fails (exit 1).
 // The order lock held by another holder is not a failure either, but the intents are then left
 // unresolved: `busy` (nobody paged), which leaves the run not ok. A `ctb self-heal` that only
 // Kraken's passing refusals or the lock's holder kept from its work exits 75: run it again.
@@ -48,6 +51,9 @@ import { readOnlyExchange } from '../../exchange/read-only.js';
 import { retry } from '../../retry.js';
 import { reconcile as reconcileLedger, type ReconcileDeps, type ReconcileReport } from '../reconcile/reconcile.js';
 import type { BotState } from '../../db/schema/index.js';
+import { BALANCE_TOLERANCE } from '../reconcile/balances.js';
+import { ledgerCash, quoteTolerance } from '../reconcile/ledger-cash.js';
+import { filledWhileReconciling, type ReconcileDifferences, type RestingAtProbe } from './filled-while-reconciling.js';
 import { effectiveMode, getBotState, type Mode } from '../bot-state.js';
 import { databaseFailure } from '../../domain/local-halt.js';
 import { describeError, sleep as realSleep, withDeadline } from '../kill/deadline.js';
@@ -84,8 +90,8 @@ export interface HealAction {
   refusedFor?: string;
   /**
    * Set when the check waits only for something that passes by itself: fills_booked — a live order
-   * is still in flight, or went out or was booked while reconciling, and its fills at Kraken are not
-   * in the ledger yet.
+   * is still in flight, or went out, was booked or (resting in the book) filled while reconciling,
+   * and its fills at Kraken are not in the ledger yet.
    */
   waitingFor?: 'fills_booked';
 }
@@ -109,8 +115,11 @@ export interface SelfHealOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Resync open orders and intents even when the exchange answered at once (the CLI does). */
   alwaysResync?: boolean;
-  /** The ledger-against-Kraken reconciliation run after a live resync (default: the reconcile service, read-only). */
-  reconcile?: (ctx: SelfHealDeps) => Promise<Pick<ReconcileReport, 'ok' | 'summaryLine' | 'reportFile'>>;
+  /**
+   * The ledger-against-Kraken reconciliation run after a live resync (default: the reconcile service,
+   * read-only). Without its lists of differences, none of them can be told to be timing.
+   */
+  reconcile?: (ctx: SelfHealDeps) => Promise<Pick<ReconcileReport, 'ok' | 'summaryLine' | 'reportFile'> & Partial<ReconcileDifferences>>;
   /**
    * Whether to probe the exchange now (default yes). The watchdog probes only in the worker that
    * trades: one Kraken key must not be used by several processes at once (nonces).
@@ -355,7 +364,12 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
 
   async function checkExchange(mode: Mode): Promise<void> {
     const exchange = ctx.exchanges.forMode(mode);
-    const probe = await withBackoff(() => withDeadline(exchange.fetchOpenOrders(), 15_000, `${exchange.venue} open orders`), opts);
+    // When the answer used was asked for: a resting order's trades after it are its filling since.
+    let probedAt = ctx.clock.now();
+    const probe = await withBackoff(() => {
+      probedAt = ctx.clock.now();
+      return withDeadline(exchange.fetchOpenOrders(), 15_000, `${exchange.venue} open orders`);
+    }, opts);
     const passing = probe.value === undefined ? venueWideRefusal(probe.lastError) : null;
     if (probe.value === undefined) {
       const detail = `${exchange.venue} did not answer after ${probe.attempts} attempt(s): ${probe.errors.at(-1)}`;
@@ -402,10 +416,10 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       // cancel, the monitor's reconciliation): reading Kraken now could report differences that are
       // only that holder's work in progress, as a critical failure.
       if (busy) actions.push({ check: 'reconcile', status: 'skipped', detail: 'the order lock is taken; a pass that takes it reconciles' });
-      else await reconcileAfterResync(probe.value);
+      else await reconcileAfterResync(probe.value, probedAt);
     } else if (owedOnly) {
       await record({ check: 'exchange', status: 'ok', attempts: 1, detail: `${exchange.venue} answers (${probe.value.length} open order(s))` });
-      await reconcileAfterResync(probe.value);
+      await reconcileAfterResync(probe.value, probedAt);
     } else {
       await record({ check: 'exchange', status: 'ok', attempts: 1, detail: `${exchange.venue} answers (${probe.value.length} open order(s))` });
     }
@@ -413,7 +427,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
 
   // 3b. After a resync while live: the ledger against Kraken's trade history and balances, so fills
   // made while the bot could not see the exchange show up as differences (read-only calls only).
-  async function reconcileAfterResync(openOrders: readonly OrderState[]): Promise<void> {
+  async function reconcileAfterResync(openOrders: readonly OrderState[], probedAt: Date): Promise<void> {
     if (mode !== 'live') {
       deferredSince.delete('reconcile');
       settleOwed();
@@ -454,8 +468,9 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
     // what open orders hold — so it may wait there for days (an adopted order, a limit order).
     // A count the database did not give is not "none in flight": the reconciliation waits for one.
     let inFlight: number;
+    let resting: Map<string, Decimal>;
     try {
-      inFlight = await withDeadline(ordersInFlight(ctx.db, openOrders), timeout, 'the database');
+      ({ inFlight, resting } = await withDeadline(ordersInFlight(ctx.db, openOrders), timeout, 'the database'));
     } catch (err) {
       const unread = `the live orders in flight could not be counted (${describeError(err).replace(/\.$/, '')})`;
       // Orders that cannot be counted this long: the ledger has not been reconciled meanwhile.
@@ -492,10 +507,19 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
         waitForFills(`an order went out or was booked while reconciling (${report.summaryLine})`, 'its', 'the next pass reconciles once its fills are booked');
         return;
       }
+      // An order resting at the probe may have filled since, unbooked as yet: timing too, when every
+      // difference is its new trades. Anything else still fails, saying what is not timing.
+      const timing = report.ok ? null : await restingFilled(report, { probedAt, remaining: resting });
+      if (timing && timing.trades.length > 0 && timing.unexplained.length === 0) {
+        waitForFills(`an order resting in Kraken's book filled while reconciling (${timing.trades.length} trade(s) not booked yet; ${report.summaryLine})`, 'its', 'the next pass reconciles once its fills are booked');
+        return;
+      }
+      // With an order resting at the probe, say which differences its filling does not explain.
+      const notTiming = timing && resting.size > 0 && timing.unexplained.length > 0 ? `; not explained by an order resting at the probe filling while reconciling: ${timing.unexplained.join('; ')}` : '';
       settleOwed();
       await record(report.ok
         ? { check: 'reconcile', status: 'ok', detail: report.summaryLine }
-        : { check: 'reconcile', status: 'failed', detail: `${report.summaryLine}${report.reportFile ? ` (report: ${report.reportFile})` : ''}; check the ledger before resuming` });
+        : { check: 'reconcile', status: 'failed', detail: `${report.summaryLine}${report.reportFile ? ` (report: ${report.reportFile})` : ''}${notTiming}; check the ledger before resuming` });
     } catch (err) {
       const passing = venueWideRefusal(err);
       const detail = `could not reconcile: ${describeError(err)}`;
@@ -506,22 +530,43 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   }
 
   /**
-   * Live intents whose fills may be at Kraken and not in the ledger: pending or sent, or open unless
-   * Kraken lists the order resting with no more filled than the ledger has booked for it.
+   * What a failed report's differences are, when it lists them: the trades of orders resting at the
+   * probe made since, and what is not explained by them. Kraken's quote may differ from the ledger by
+   * its rounding: as the reconciliation allows, and 0.0001 more for each trade not booked yet.
    */
-  async function ordersInFlight(db: SelfHealDeps['db'], openOrders: readonly OrderState[]): Promise<number> {
-    let n = 0;
+  async function restingFilled(report: Partial<ReconcileDifferences>, resting: RestingAtProbe) {
+    const { mismatched, missingOnExchange, recentUnmatched, balances } = report;
+    if (!mismatched || !missingOnExchange || !recentUnmatched || !balances) return null;
+    const quote = ctx.config.QUOTE_CURRENCY;
+    const quoteShort = balances.some((b) => b.asset === quote && b.status === 'exchange_holds_less');
+    const cash = quoteShort ? await ledgerCash(ctx.db) : null;
+    const quoteTol = (cash ? quoteTolerance(cash) : new Decimal('0.01')).plus(new Decimal('0.0001').times(recentUnmatched.length));
+    return filledWhileReconciling({ mismatched, missingOnExchange, recentUnmatched, balances }, resting,
+      (asset) => (asset === quote ? quoteTol : new Decimal(BALANCE_TOLERANCE)));
+  }
+
+  /**
+   * Live intents whose fills may be at Kraken and not in the ledger: pending or sent, or open unless
+   * Kraken lists the order resting with no more filled than the ledger has booked for it. Those
+   * resting are returned too (by exchange order id, with what was left to fill at the probe).
+   */
+  async function ordersInFlight(db: SelfHealDeps['db'], openOrders: readonly OrderState[]): Promise<{ inFlight: number; resting: Map<string, Decimal> }> {
+    let inFlight = 0;
+    const resting = new Map<string, Decimal>();
     for (const intent of await unresolvedIntents(db, 'live')) {
       const listed = intent.status === 'open'
         ? openOrders.find((o) => (intent.exchangeOrderId !== null && o.exchangeOrderId === intent.exchangeOrderId) || o.clientOrderId === intent.clientOrderId)
         : undefined;
       if (listed?.status === 'open') {
         const booked = (await liveFillsOfIntent(db, intent.id)).reduce((sum, f) => sum.plus(f.quantity), new Decimal(0));
-        if (new Decimal(listed.filledQuantity).lte(booked)) continue;
+        if (new Decimal(listed.filledQuantity).lte(booked)) {
+          resting.set(listed.exchangeOrderId, new Decimal(listed.quantity).minus(listed.filledQuantity));
+          continue;
+        }
       }
-      n += 1;
+      inFlight += 1;
     }
-    return n;
+    return { inFlight, resting };
   }
 
   // 4. The engine's heartbeat (written every second by the engine worker, halted or not).

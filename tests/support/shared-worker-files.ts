@@ -22,6 +22,7 @@ export const SHARED_WORKER_FILES = [
   // per key and per process), no kill (its queue is per process).
   'tests/integration/alerts/alert-buttons-slack.test.ts',
   'tests/integration/alerts/alerts-list-cli.test.ts',
+  'tests/integration/alerts/deliveries-of-group.test.ts',
   'tests/integration/alerts/delivery.test.ts',
   'tests/integration/alerts/email.test.ts',
   'tests/integration/alerts/escalation.test.ts',
@@ -299,6 +300,9 @@ export const SHARED_WORKER_FILES = [
   'tests/integration/command-log-bound.test.ts',
   'tests/integration/engine-lease/standby-banner.test.ts',
   'tests/integration/health-feed.test.ts',
+  // Written since, reviewed the same way: its simulators and contexts closed by its own hook, the
+  // Kraken key used with the rate limiter off, no kill, no mock or spy.
+  'tests/integration/kill/self-heal-resting-fill.test.ts',
 ];
 
 /** The files SHARED_WORKER_FILES names, relative to `root` (the repository). */

@@ -1,6 +1,6 @@
 // Owns the SQL of `ctb alerts test`: putting a test's deliveries ahead of any backlog, reading how
 // its deliveries went, recording the result per channel, and the latest result (the go-live audit's).
-import { and, desc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { alertDeliveries, alertEscalations, alertTests, type AlertDelivery, type AlertEscalation, type DeliveryKind } from '../schema/alerts.js';
 
@@ -14,8 +14,10 @@ export async function escalationOfGroup(db: Db, groupId: number): Promise<AlertE
   return row;
 }
 
+/** A group's deliveries of one kind, first queued first (`limit: 1` is its first, not any). */
 export async function deliveriesOfGroup(db: Db, input: { groupId: number; kind: DeliveryKind; limit?: number }): Promise<AlertDelivery[]> {
-  const query = db.select().from(alertDeliveries).where(and(eq(alertDeliveries.groupId, input.groupId), eq(alertDeliveries.kind, input.kind)));
+  const query = db.select().from(alertDeliveries).where(and(eq(alertDeliveries.groupId, input.groupId), eq(alertDeliveries.kind, input.kind)))
+    .orderBy(asc(alertDeliveries.id));
   return input.limit === undefined ? await query : await query.limit(input.limit);
 }
 

@@ -134,7 +134,10 @@ class ExactSum {
   }
 }
 
-export function balanceDiffs(fills: readonly LedgerFill[], balances: readonly Balance[], tolerance = '0.00000001'): BalanceDiff[] {
+/** How far apart the ledger's and the exchange's figure for a base asset may be (one satoshi). */
+export const BALANCE_TOLERANCE = '0.00000001';
+
+export function balanceDiffs(fills: readonly LedgerFill[], balances: readonly Balance[], tolerance = BALANCE_TOLERANCE): BalanceDiff[] {
   return [...ledgerHoldings(fills)].map(([asset, ledger]) => balanceDiff(asset, ledger, balances, tolerance));
 }
 

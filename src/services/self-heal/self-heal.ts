@@ -14,8 +14,13 @@
 // A live reconciliation waits for orders in flight, and for those sent while it read Kraken, until
 // their fills are booked: the watchdog owes it to a later pass (which counts them again, without
 // resyncing, and reconciles once none is in flight; it pages once that has been owed for
-// TRANSIENT_PAGE_AFTER_MS); a one-off run leaves the ledger unreconciled (deferred) and says to run
-// it again. An order resting in Kraken's book with its fills booked is not in flight.
+// TRANSIENT_PAGE_AFTER_MS, once for that period); a one-off run leaves the ledger unreconciled
+// (deferred) and says to run it again. An order resting in Kraken's book with its fills booked is not
+// in flight; if it fills between the probe and the reconciliation's read of Kraken's trades,
+// differences that are only its new trades (filled-while-reconciling.ts) are owed to a later pass in
+// the same way, never called ok. A count of orders in flight the database did not give is not
+// "none": the watchdog owes the reconciliation as for orders in flight; a one-off run's reconcile
+// check fails (exit 1).
 // The order lock held by another holder is not a failure either, but the intents are then left
 // unresolved: `busy` (nobody paged), which leaves the run not ok. A `ctb self-heal` that only
 // Kraken's passing refusals or the lock's holder kept from its work exits 75: run it again.
@@ -37,6 +42,9 @@ import { venueWideRefusal } from '../../exchange/errors.js';
 import { readOnlyExchange } from '../../exchange/read-only.js';
 import { retry } from '../../retry.js';
 import { reconcile as reconcileLedger, type ReconcileDeps, type ReconcileReport } from '../reconcile/reconcile.js';
+import { BALANCE_TOLERANCE } from '../reconcile/balances.js';
+import { ledgerCash, quoteTolerance } from '../reconcile/ledger-cash.js';
+import { filledWhileReconciling, type ReconcileDifferences, type RestingAtProbe } from './filled-while-reconciling.js';
 import { effectiveMode, getBotState, type Mode } from '../bot-state.js';
 import { databaseFailure } from '../../domain/local-halt.js';
 import { describeError, sleep as realSleep, withDeadline } from '../kill/deadline.js';
@@ -72,8 +80,8 @@ export interface HealAction {
   refusedFor?: string;
   /**
    * Set when the check waits only for something that passes by itself: fills_booked — a live order
-   * is still in flight, or went out or was booked while reconciling, and its fills at Kraken are not
-   * in the ledger yet.
+   * is still in flight, or went out, was booked or (resting in the book) filled while reconciling,
+   * and its fills at Kraken are not in the ledger yet.
    */
   waitingFor?: 'fills_booked';
 }
@@ -97,8 +105,11 @@ export interface SelfHealOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Resync open orders and intents even when the exchange answered at once (the CLI does). */
   alwaysResync?: boolean;
-  /** The ledger-against-Kraken reconciliation run after a live resync (default: the reconcile service, read-only). */
-  reconcile?: (ctx: SelfHealDeps) => Promise<Pick<ReconcileReport, 'ok' | 'summaryLine' | 'reportFile'>>;
+  /**
+   * The ledger-against-Kraken reconciliation run after a live resync (default: the reconcile service,
+   * read-only). Without its lists of differences, none of them can be told to be timing.
+   */
+  reconcile?: (ctx: SelfHealDeps) => Promise<Pick<ReconcileReport, 'ok' | 'summaryLine' | 'reportFile'> & Partial<ReconcileDifferences>>;
   /**
    * Whether to probe the exchange now (default yes). The watchdog probes only in the worker that
    * trades: one Kraken key must not be used by several processes at once (nonces).
@@ -107,11 +118,18 @@ export interface SelfHealOptions {
   /**
    * Since when (clock ms) each check has been deferred without a pass in between, and whether the
    * intents were left unresolved (the order lock was taken, or resolving them failed: 'intents'), and
-   * since when a live reconciliation has been owed because orders were in flight ('reconcile_owed').
+   * since when a live reconciliation has been owed because orders were in flight, or could not be
+   * counted ('reconcile_owed').
    * The watchdog keeps one across its runs; any entry makes the next run resync and reconcile again,
    * but for reconcile_owed alone, which makes it count the orders in flight again and reconcile once none is.
    */
   deferredSince?: Map<DeferredWork, number>;
+  /**
+   * Owed work whose page has been raised in the period it has been owed (reconcile_owed): the
+   * watchdog keeps it across its runs beside deferredSince, so that page is raised once, not on every
+   * pass; the work done (or given up) clears it, and a new owed period pages again.
+   */
+  paged?: Set<DeferredWork>;
   /**
    * Who runs this pass: the running bot's watchdog, which runs it again every WATCHDOG_INTERVAL (what
    * it leaves is tried again on its next pass), or a one-off `ctb self-heal` (the default), which has
@@ -122,8 +140,8 @@ export interface SelfHealOptions {
 
 /**
  * What a pass can leave to the next one: a deferred check, intents not resolved (the order lock was
- * taken, or resolving failed), or a reconciliation skipped while orders were in flight (reconcile_owed:
- * kept apart from 'reconcile', whose time bounds Kraken's refusals of it).
+ * taken, or resolving failed), or a reconciliation skipped while orders were in flight or could not be
+ * counted (reconcile_owed: kept apart from 'reconcile', whose time bounds Kraken's refusals of it).
  */
 export type DeferredWork = HealCheck | 'intents' | 'reconcile_owed';
 
@@ -180,6 +198,12 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   const timeout = ctx.config.KILL_DB_TIMEOUT;
   const actions: HealAction[] = [];
   const deferredSince = options.deferredSince ?? new Map<DeferredWork, number>();
+  const paged = options.paged ?? new Set<DeferredWork>();
+  /** The owed reconciliation was run (or given up, or is not due while paper): its period, and its page, end. */
+  const settleOwed = () => {
+    deferredSince.delete('reconcile_owed');
+    paged.delete('reconcile_owed');
+  };
   // Only the watchdog has a next pass to leave work to.
   const nextPass = options.runBy === 'watchdog';
   // Work left by an earlier pass makes this one resync and reconcile again; a reconciliation owed
@@ -259,7 +283,12 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
     actions.push({ check: 'exchange', status: 'skipped', detail: `not checked: the database ${databaseFailure(configurationError !== null)}, and it holds the trading mode (and paper's orders)` });
   } else await checkExchange();
   async function checkExchange(): Promise<void> {
-    const probe = await withBackoff(() => withDeadline(exchange.fetchOpenOrders(), 15_000, `${exchange.venue} open orders`), opts);
+    // When the answer used was asked for: a resting order's trades after it are its filling since.
+    let probedAt = ctx.clock.now();
+    const probe = await withBackoff(() => {
+      probedAt = ctx.clock.now();
+      return withDeadline(exchange.fetchOpenOrders(), 15_000, `${exchange.venue} open orders`);
+    }, opts);
     const passing = probe.value === undefined ? venueWideRefusal(probe.lastError) : null;
     if (probe.value === undefined) {
       const detail = `${exchange.venue} did not answer after ${probe.attempts} attempt(s): ${probe.errors.at(-1)}`;
@@ -306,10 +335,10 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       // cancel, the monitor's reconciliation): reading Kraken now could report differences that are
       // only that holder's work in progress, as a critical failure.
       if (busy) actions.push({ check: 'reconcile', status: 'skipped', detail: 'the order lock is taken; a pass that takes it reconciles' });
-      else await reconcileAfterResync(probe.value);
+      else await reconcileAfterResync(probe.value, probedAt);
     } else if (owedOnly) {
       await record({ check: 'exchange', status: 'ok', attempts: 1, detail: `${exchange.venue} answers (${probe.value.length} open order(s))` });
-      await reconcileAfterResync(probe.value);
+      await reconcileAfterResync(probe.value, probedAt);
     } else {
       await record({ check: 'exchange', status: 'ok', attempts: 1, detail: `${exchange.venue} answers (${probe.value.length} open order(s))` });
     }
@@ -317,10 +346,10 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
 
   // 3b. After a resync while live: the ledger against Kraken's trade history and balances, so fills
   // made while the bot could not see the exchange show up as differences (read-only calls only).
-  async function reconcileAfterResync(openOrders: readonly OrderState[]): Promise<void> {
+  async function reconcileAfterResync(openOrders: readonly OrderState[], probedAt: Date): Promise<void> {
     if (mode !== 'live') {
       deferredSince.delete('reconcile');
-      deferredSince.delete('reconcile_owed');
+      settleOwed();
       actions.push({ check: 'reconcile', status: 'skipped', detail: 'paper: the ledger is the venue' });
       return;
     }
@@ -336,27 +365,54 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
         ? { check: 'reconcile', status: 'skipped', detail: `${what}: ${watchdogNext}` }
         : { check: 'reconcile', status: 'deferred', waitingFor: 'fills_booked', detail: `${what}: the ledger is not reconciled; run \`ctb self-heal\` again once ${whose} fills are booked` });
     };
+    // The watchdog pages once the reconciliation has been owed for TRANSIENT_PAGE_AFTER_MS, and once
+    // per owed period: every later pass still says it failed, but raising again would post into the
+    // alert's thread each pass, or page anew once the alert was resolved. Returns whether it is past due.
+    const pastDue = async (detail: (minutes: number) => string): Promise<boolean> => {
+      const now = ctx.clock.now().getTime();
+      const since = deferredSince.get('reconcile_owed') ?? now;
+      owe();
+      if (!nextPass || now - since < TRANSIENT_PAGE_AFTER_MS) return false;
+      const action: HealAction = { check: 'reconcile', status: 'failed', detail: detail(Math.round((now - since) / 60_000)) };
+      actions.push(action);
+      ctx.logger.warn({ action }, 'self-heal: reconcile failed');
+      if (!paged.has('reconcile_owed')) {
+        paged.add('reconcile_owed');
+        await alert(ctx, action, nextPass);
+      }
+      return true;
+    };
+    const over = `(over ${TRANSIENT_PAGE_AFTER_MS / 60_000} min)`;
     // An order still in flight has fills at Kraken the ledger books only once the follower has read
     // them: reconciling now would page "recent unmatched" and a balance shortfall for normal trading.
     // An order resting in Kraken's book with every fill it has booked is not: the reconciliation
     // compares booked fills with Kraken's trades, and balances with Kraken's totals, which include
     // what open orders hold — so it may wait there for days (an adopted order, a limit order).
-    const inFlight = await ordersInFlight(ctx.db, openOrders).catch(() => 0);
-    if (inFlight > 0) {
-      const now = ctx.clock.now().getTime();
-      const since = deferredSince.get('reconcile_owed') ?? now;
-      owe();
-      const waiting = `${inFlight} live order(s) still in flight`;
-      if (nextPass && now - since >= TRANSIENT_PAGE_AFTER_MS) {
-        // Orders that stay in flight this long are not normal trading: sent orders Kraken never
-        // answered about, or fills it does not list; the ledger has not been reconciled meanwhile.
-        const action: HealAction = { check: 'reconcile', status: 'failed',
-          detail: `${waiting} for ${Math.round((now - since) / 60_000)} min (over ${TRANSIENT_PAGE_AFTER_MS / 60_000} min): the ledger has not been reconciled since; look those orders up on Kraken, and run \`ctb reconcile\`` };
+    // A count the database did not give is not "none in flight": the reconciliation waits for one.
+    let inFlight: number;
+    let resting: Map<string, Decimal>;
+    try {
+      ({ inFlight, resting } = await withDeadline(ordersInFlight(ctx.db, openOrders), timeout, 'the database'));
+    } catch (err) {
+      const unread = `the live orders in flight could not be counted (${describeError(err).replace(/\.$/, '')})`;
+      // Orders that cannot be counted this long: the ledger has not been reconciled meanwhile.
+      if (await pastDue((m) => `${unread}; the ledger has not been reconciled for ${m} min ${over}: find why the database does not answer that count, and run \`ctb reconcile\``)) return;
+      // A read that failed is not known to pass by itself: a one-off run's check fails (exit 1), as a
+      // database that does not answer does.
+      const action: HealAction = nextPass
+        ? { check: 'reconcile', status: 'skipped', detail: `${unread}: the ledger is not reconciled; the next pass counts them again and reconciles once none is in flight` }
+        : { check: 'reconcile', status: 'failed', detail: `${unread}: the ledger is not reconciled; run \`ctb self-heal\` again once the database answers` };
+      if (nextPass) {
         actions.push(action);
-        ctx.logger.warn({ action }, 'self-heal: reconcile failed');
-        await alert(ctx, action, nextPass);
-        return;
-      }
+        ctx.logger.warn({ action }, 'self-heal: reconcile skipped');
+      } else await record(action);
+      return;
+    }
+    if (inFlight > 0) {
+      const waiting = `${inFlight} live order(s) still in flight`;
+      // Orders that stay in flight this long are not normal trading: sent orders Kraken never
+      // answered about, or fills it does not list; the ledger has not been reconciled meanwhile.
+      if (await pastDue((m) => `${waiting} for ${m} min ${over}: the ledger has not been reconciled since; look those orders up on Kraken, and run \`ctb reconcile\``)) return;
       waitForFills(waiting, 'their', 'reconciling waits until their fills are booked (the fill follower keeps asking Kraken); the next pass that finds none in flight reconciles');
       return;
     }
@@ -373,36 +429,66 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
         waitForFills(`an order went out or was booked while reconciling (${report.summaryLine})`, 'its', 'the next pass reconciles once its fills are booked');
         return;
       }
-      deferredSince.delete('reconcile_owed');
+      // An order resting at the probe may have filled since, unbooked as yet: timing too, when every
+      // difference is its new trades. Anything else still fails, saying what is not timing.
+      const timing = report.ok ? null : await restingFilled(report, { probedAt, remaining: resting });
+      if (timing && timing.trades.length > 0 && timing.unexplained.length === 0) {
+        waitForFills(`an order resting in Kraken's book filled while reconciling (${timing.trades.length} trade(s) not booked yet; ${report.summaryLine})`, 'its', 'the next pass reconciles once its fills are booked');
+        return;
+      }
+      // With an order resting at the probe, say which differences its filling does not explain.
+      const notTiming = timing && resting.size > 0 && timing.unexplained.length > 0 ? `; not explained by an order resting at the probe filling while reconciling: ${timing.unexplained.join('; ')}` : '';
+      settleOwed();
       await record(report.ok
         ? { check: 'reconcile', status: 'ok', detail: report.summaryLine }
-        : { check: 'reconcile', status: 'failed', detail: `${report.summaryLine}${report.reportFile ? ` (report: ${report.reportFile})` : ''}; check the ledger before resuming` });
+        : { check: 'reconcile', status: 'failed', detail: `${report.summaryLine}${report.reportFile ? ` (report: ${report.reportFile})` : ''}${notTiming}; check the ledger before resuming` });
     } catch (err) {
       const passing = venueWideRefusal(err);
       const detail = `could not reconcile: ${describeError(err)}`;
       // Kraken's passing refusal leaves it to the next pass under 'reconcile'; a failure has paged.
-      deferredSince.delete('reconcile_owed');
+      settleOwed();
       await record(passing ? deferOrFail('reconcile', passing, detail) : { check: 'reconcile', status: 'failed', detail });
     }
   }
 
   /**
-   * Live intents whose fills may be at Kraken and not in the ledger: pending or sent, or open unless
-   * Kraken lists the order resting with no more filled than the ledger has booked for it.
+   * What a failed report's differences are, when it lists them: the trades of orders resting at the
+   * probe made since, and what is not explained by them. Kraken's quote may differ from the ledger by
+   * its rounding: as the reconciliation allows, and 0.0001 more for each trade not booked yet.
    */
-  async function ordersInFlight(db: SelfHealDeps['db'], openOrders: readonly OrderState[]): Promise<number> {
-    let n = 0;
+  async function restingFilled(report: Partial<ReconcileDifferences>, resting: RestingAtProbe) {
+    const { mismatched, missingOnExchange, recentUnmatched, balances } = report;
+    if (!mismatched || !missingOnExchange || !recentUnmatched || !balances) return null;
+    const quote = ctx.config.QUOTE_CURRENCY;
+    const quoteShort = balances.some((b) => b.asset === quote && b.status === 'exchange_holds_less');
+    const cash = quoteShort ? await ledgerCash(ctx.db) : null;
+    const quoteTol = (cash ? quoteTolerance(cash) : new Decimal('0.01')).plus(new Decimal('0.0001').times(recentUnmatched.length));
+    return filledWhileReconciling({ mismatched, missingOnExchange, recentUnmatched, balances }, resting,
+      (asset) => (asset === quote ? quoteTol : new Decimal(BALANCE_TOLERANCE)));
+  }
+
+  /**
+   * Live intents whose fills may be at Kraken and not in the ledger: pending or sent, or open unless
+   * Kraken lists the order resting with no more filled than the ledger has booked for it. Those
+   * resting are returned too (by exchange order id, with what was left to fill at the probe).
+   */
+  async function ordersInFlight(db: SelfHealDeps['db'], openOrders: readonly OrderState[]): Promise<{ inFlight: number; resting: Map<string, Decimal> }> {
+    let inFlight = 0;
+    const resting = new Map<string, Decimal>();
     for (const intent of await unresolvedIntents(db, 'live')) {
       const listed = intent.status === 'open'
         ? openOrders.find((o) => (intent.exchangeOrderId !== null && o.exchangeOrderId === intent.exchangeOrderId) || o.clientOrderId === intent.clientOrderId)
         : undefined;
       if (listed?.status === 'open') {
         const booked = (await liveFillsOfIntent(db, intent.id)).reduce((sum, f) => sum.plus(f.quantity), new Decimal(0));
-        if (new Decimal(listed.filledQuantity).lte(booked)) continue;
+        if (new Decimal(listed.filledQuantity).lte(booked)) {
+          resting.set(listed.exchangeOrderId, new Decimal(listed.quantity).minus(listed.filledQuantity));
+          continue;
+        }
       }
-      n += 1;
+      inFlight += 1;
     }
-    return n;
+    return { inFlight, resting };
   }
 
   // 4. The engine's heartbeat (written every second by the engine worker, halted or not).

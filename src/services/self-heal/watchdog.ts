@@ -27,11 +27,13 @@ export function startWatchdog(ctx: WatchdogDeps, opts: WatchdogOptions = {}): Wa
   let running: Promise<SelfHealResult | null> | null = null;
   // Checks Kraken refused for its rate limit or maintenance, across runs: retried, paged only past a
   // bound; intents a run left unresolved because the order lock was taken (the next run resyncs and
-  // reconciles), and a reconciliation a run skipped while orders were in flight (the next run
-  // reconciles once none is, and pages once that has lasted the same bound).
+  // reconciles), and a reconciliation a run skipped while orders were in flight or could not be
+  // counted (the next run reconciles once none is, and pages once that has lasted the same bound).
   const deferredSince = opts.deferredSince ?? new Map<DeferredWork, number>();
+  // What of that has paged in its current period: paged once, not on every run.
+  const paged = opts.paged ?? new Set<DeferredWork>();
   const tick = () => {
-    running ??= selfHeal(ctx, { attempts: 3, baseDelayMs: 1_000, ...opts, deferredSince, runBy: 'watchdog' })
+    running ??= selfHeal(ctx, { attempts: 3, baseDelayMs: 1_000, ...opts, deferredSince, paged, runBy: 'watchdog' })
       .then((result) => {
         const stale = result.actions.find((a) => a.check === 'engine' && a.status === 'failed');
         if (stale) opts.onEngineStale?.(stale);

@@ -250,6 +250,132 @@ describe('self-heal', () => {
     await dog.stop();
   });
 
+  it('the watchdog pages once per owed period, not on every pass past 15 minutes; a reconciliation that runs ends the period, and the next one pages again', async () => {
+    const { t, intentId, reconciled, options } = await liveOrderInFlight();
+    const dog = startWatchdog(t.ctx, { timer: false, ...options });
+    const critical = () => t.alerts.filter((a) => a.severity === 'critical');
+    await dog.tick();
+    t.clock.advance(15 * 60_000);
+    await dog.tick();
+    expect(critical()).toHaveLength(1);
+    // Every later pass still says the reconciliation failed, but raises nothing more: a repeat of the
+    // alert's fingerprint would be one more message in its thread each pass, or a new page once resolved.
+    for (const minutes of [16, 17]) {
+      t.clock.advance(60_000);
+      const again = await dog.tick();
+      expect(again!.ok).toBe(false);
+      expect(again!.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'failed', detail: expect.stringMatching(new RegExp(`^1 live order\\(s\\) still in flight for ${minutes} min`)) });
+    }
+    expect(critical()).toHaveLength(1);
+    // Its fills are booked: the next pass reconciles, which ends the owed period.
+    await markIntent(t.ctx.db, { id: intentId, status: 'filled', at: t.clock.now() });
+    const settled = await dog.tick();
+    expect(reconciled).toEqual(['run']);
+    expect(settled!.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'ok' });
+    // Another order stays in flight past 15 minutes (Kraken's first answer fails, so the pass resyncs): a new period, a new page.
+    const next = await writeIntent(t.ctx.db, {
+      mode: 'live', feed: 'kraken', strategy: 'btc-ma-cross', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'market', quantity: '0.01', at: t.clock.now(),
+    }, { armed: true });
+    await markIntent(t.ctx.db, { id: next!.id, status: 'sent', exchangeOrderId: 'OENTRY2-AAAAA-BBBBBB', at: t.clock.now() });
+    t.kraken.mode = 'network_error';
+    const owedAgain = await dog.tick();
+    expect(owedAgain!.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'skipped', detail: expect.stringMatching(/^1 live order\(s\) still in flight: /) });
+    t.clock.advance(15 * 60_000);
+    await dog.tick();
+    expect(critical()).toHaveLength(2);
+    expect(critical()[1]).toMatchObject({ fingerprint: 'self-heal:reconcile:failed', title: expect.stringMatching(/could not repair reconcile: 1 live order\(s\) still in flight for 15 min/) });
+    await dog.stop();
+  });
+
+  /** `work` run with `table`.`column` renamed away: a read that selects it fails as the database answers it; put back after. */
+  async function withColumnAway<T>(table: string, column: string, work: () => Promise<T>): Promise<T> {
+    const db = kill.db().db;
+    await db.execute(sql.raw(`alter table ${table} rename column ${column} to ${column}_away`));
+    try {
+      return await work();
+    } finally {
+      await db.execute(sql.raw(`alter table ${table} rename column ${column}_away to ${column}`));
+    }
+  }
+  const countFailed = 'the live orders in flight could not be counted (a database query failed: column "charged_fee_currency" does not exist)';
+
+  it("a one-off run whose count of orders in flight the database did not give does not reconcile on a guess: the check fails, says what to run, exits 1", async () => {
+    // The ledger's fills of a resting order cannot be read: whether it is in flight is not known.
+    const { t, reconciled, reconcile } = await liveOrderResting('0');
+    const result = await withColumnAway('fills', 'charged_fee_currency', () => selfHeal(t.ctx, { attempts: 1, baseDelayMs: 1, sleep: noWait, alwaysResync: true, runBy: 'once', reconcile }));
+    expect(reconciled).toEqual([]);
+    expect(result.actions.find((a) => a.check === 'reconcile')).toEqual({
+      check: 'reconcile', status: 'failed', detail: `${countFailed}: the ledger is not reconciled; run \`ctb self-heal\` again once the database answers`,
+    });
+    expect(result.ok).toBe(false);
+    expect(selfHealExitCode(result)).toBe(1);
+    expect(t.alerts).toContainEqual(expect.objectContaining({ severity: 'critical', fingerprint: 'self-heal:reconcile:failed' }));
+  });
+
+  it("the watchdog owes a reconciliation whose count of orders in flight the database did not give, pages once it has been owed over 15 minutes, and reconciles once the count reads none", async () => {
+    const { t, reconciled, reconcile } = await liveOrderResting('0');
+    // Kraken's first answer fails: the first pass resyncs, as after any retried probe.
+    t.kraken.mode = 'network_error';
+    const dog = startWatchdog(t.ctx, { timer: false, attempts: 5, baseDelayMs: 1, sleep: async () => { t.kraken.mode = 'ok'; }, reconcile });
+    const critical = () => t.alerts.filter((a) => a.severity === 'critical');
+    await withColumnAway('fills', 'charged_fee_currency', async () => {
+      const first = await dog.tick();
+      expect(first!.actions.find((a) => a.check === 'reconcile')).toEqual({
+        check: 'reconcile', status: 'skipped', detail: `${countFailed}: the ledger is not reconciled; the next pass counts them again and reconciles once none is in flight`,
+      });
+      t.clock.advance(14 * 60_000);
+      const early = await dog.tick();
+      expect(early!.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'skipped', detail: expect.stringMatching(/^the live orders in flight could not be counted/) });
+      expect(critical()).toEqual([]);
+      t.clock.advance(60_000);
+      const late = await dog.tick();
+      expect(late!.ok).toBe(false);
+      expect(late!.actions.find((a) => a.check === 'reconcile')).toEqual({
+        check: 'reconcile', status: 'failed',
+        detail: `${countFailed}; the ledger has not been reconciled for 15 min (over 15 min): find why the database does not answer that count, and run \`ctb reconcile\``,
+      });
+      t.clock.advance(60_000);
+      await dog.tick();
+      expect(critical()).toEqual([expect.objectContaining({ fingerprint: 'self-heal:reconcile:failed', title: `Self-heal could not repair reconcile: ${countFailed}; the ledger has not been reconciled for 15 min (over 15 min): find why the database does not answer that count, and run \`ctb reconcile\``.slice(0, 300) })]);
+    });
+    expect(reconciled).toEqual([]);
+    const read = await dog.tick();
+    expect(reconciled).toEqual(['run']);
+    expect(read!.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'ok', detail: 'ledger matches kraken' });
+    await dog.stop();
+  });
+
+  it('the watchdog does not wait on a count of orders in flight the database does not answer: past KILL_DB_TIMEOUT the reconciliation stays owed', async () => {
+    const { t, reconciled, options } = await liveOrderInFlight();
+    const dog = startWatchdog(t.ctx, { timer: false, ...options });
+    await dog.tick();
+    // Another session holds the intents locked: the count waits, as on a stalled database.
+    const locker = kill.track(recordingDatabase(kill.db().url, []));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const lock = locker.db.transaction(async (tx) => {
+      await tx.execute(sql`lock table order_intents in access exclusive mode`);
+      locked();
+      await held;
+    });
+    try {
+      await isLocked;
+      const stalled = await dog.tick();
+      expect(stalled!.actions.find((a) => a.check === 'reconcile')).toEqual({
+        check: 'reconcile', status: 'skipped',
+        detail: 'the live orders in flight could not be counted (deadline: the database did not answer within 1000 ms): the ledger is not reconciled; the next pass counts them again and reconciles once none is in flight',
+      });
+    } finally {
+      release();
+      await lock;
+    }
+    expect(reconciled).toEqual([]);
+    expect(t.alerts.filter((a) => a.severity === 'critical')).toEqual([]);
+    await dog.stop();
+  });
+
   /** A live order resting in Kraken's book (adopted, or a limit order): its intent is open and Kraken lists it open, `filled` filled. */
   async function liveOrderResting(filled: string) {
     const t = await setup({ armed: true });

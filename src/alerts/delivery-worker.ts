@@ -16,14 +16,18 @@
 // claimed in a commit of its own just before it is sent (the lane is simply taken again): a worker
 // that dies between Slack taking the page and recording it leaves the claim, and whichever worker
 // tries next looks for that page in the person's DM (the channel Slack named for an earlier page to
-// them, recorded here) before posting it, so nobody is paged twice. Each lane has its notifier behind the one port (notifications/notification.ts):
+// them, recorded here) before posting it, so nobody is paged twice. Alert mail is claimed the same
+// way, but mail cannot be looked for: a try that finds an earlier one unresolved (neither recorded
+// sent nor refused by the SMTP server) sends it again marked as possibly a repeat, and every try
+// of a delivery carries one Message-ID, so mail clients can fold the two. Each lane has its notifier behind the one port (notifications/notification.ts):
 // the chat notifier (src/slack) for `slack:*` lanes, the email notifier (src/email) for `email`;
 // the worker turns a delivery into a notification and hands it to its lane's notifier.
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import {
-  bookLaneSlot, cancelIfStale, claimDeliverySend, claimOf, dueLanes, ensureLanePacing, holdGroupForSend, lockLanePacing, lockNextDelivery, markDeliveryDone, recordDeliveryFailed, recordDeliveryGaveUp, recordDeliverySent, recordedDmChannel,
+  bookLaneSlot, cancelIfStale, claimDeliverySend, claimOf, dueLanes, ensureLanePacing, holdGroupForSend, lockLanePacing, lockNextDelivery, markDeliveryDone, nextClaim, recordDeliveryFailed, recordDeliveryGaveUp, recordDeliverySent, recordedDmChannel,
+  type SendClaim,
 } from '../db/queries/alert-deliveries.js';
 import { bringNextStepForward } from '../db/queries/alert-escalations.js';
 import { enqueueThreadNote } from '../db/queries/alert-outbox.js';
@@ -31,7 +35,7 @@ import { alertEventById } from '../db/queries/alert-events.js';
 import { alertGroupById } from '../db/queries/alert-groups.js';
 import type { AlertDelivery } from '../db/schema/alerts.js';
 import type { Logger } from '../logger.js';
-import { isPermanentFailure, retryAfterOf, type Notifier } from '../notifications/notification.js';
+import { certainlyNotSent, isPermanentFailure, retryAfterOf, type Notifier } from '../notifications/notification.js';
 import { backoffDelay, type Backoff } from '../retry.js';
 import type { AlertNotification } from './notifier.js';
 import { syncGroup, type SyncOutcome } from './sync-group.js';
@@ -87,12 +91,24 @@ type Outcome = SyncOutcome;
 /** Pages claimed on one lane in one tick, at most (each is sent right after, in the next transaction). */
 const MAX_CLAIMS_PER_LANE = 5;
 
+/** The kinds claimed in a commit of their own before each send (a worker could die after the service took one). */
+const CLAIMED_KINDS: ReadonlySet<AlertDelivery['kind']> = new Set(['slack_dm', 'email']);
+
+/**
+ * The left part of an alert mail's Message-ID, the same on every try of its delivery. The delivery's
+ * creation time keeps two databases' delivery 1 (a staging bot and a live one mailing one inbox)
+ * from being one message: a mail client may hide the second of two mails with one Message-ID.
+ */
+export function alertMailKey(d: Pick<AlertDelivery, 'id' | 'groupId' | 'createdAt'>): string {
+  return `alert-delivery-${d.id}.${d.groupId}.${d.createdAt.getTime()}`;
+}
+
 export class DeliveryWorker {
   readonly #log: Logger;
   /** This worker's name in the claims it writes (a restarted process is another worker). */
   readonly #token = randomUUID();
-  /** The claim number this worker wrote on each page it is about to send. */
-  readonly #claimed = new Map<number, number>();
+  /** The claim this worker wrote on each page or mail it is about to send. */
+  readonly #claimed = new Map<number, SendClaim>();
   /**
    * Deliveries a scoped tick (`triesUntil`) said this process stops trying: later scoped ticks leave
    * them queued, so the log line stays true. Whether the next try falls inside the caller's wait is
@@ -112,10 +128,12 @@ export class DeliveryWorker {
     for (const lane of lanes) {
       if (!this.#laneUsable(lane)) continue;
       const rounds = lane === 'email' ? EMAILS_PER_TICK : 1;
+      // Each mail is claimed before it is sent: as many claims as sends, so a tick still sends its ten.
+      const maxClaims = lane === 'email' ? EMAILS_PER_TICK : MAX_CLAIMS_PER_LANE;
       let sentHere = 0;
       let cancelledHere = 0;
       let claimedHere = 0;
-      while (sentHere < rounds && cancelledHere < MAX_CANCELLED_PER_LANE && claimedHere < MAX_CLAIMS_PER_LANE) {
+      while (sentHere < rounds && cancelledHere < MAX_CANCELLED_PER_LANE && claimedHere < maxClaims) {
         const r = await this.#processLane(lane, now, scope);
         if (r === 'claimed') {
           claimedHere += 1;
@@ -167,7 +185,7 @@ export class DeliveryWorker {
         this.#claimed.delete(delivery.id);
         return 'cancelled';
       }
-      if (delivery.kind === 'slack_dm' && !this.#holdsClaim(delivery)) {
+      if (CLAIMED_KINDS.has(delivery.kind) && !this.#holdsClaim(delivery)) {
         await this.#claim(db, delivery);
         return 'claimed';
       }
@@ -184,7 +202,10 @@ export class DeliveryWorker {
         return 'sent';
       } catch (err) {
         // It may have reached Slack all the same (a timeout): the next try claims afresh and looks first.
+        // A mail the SMTP server refused did not go out: its claim says so, and the next try is no repeat of it.
+        const claim = this.#claimed.get(delivery.id);
         this.#claimed.delete(delivery.id);
+        if (claim !== undefined && certainlyNotSent(err)) await claimDeliverySend(db, { id: delivery.id, claim: { ...claim, notSent: true } });
         const failure = { message: (err as Error)?.message ?? String(err), retryAfterMs: retryAfterOf(err) };
         if (delivery.kind === 'slack_dm' && isPermanentFailure(err)) {
           await this.#pageUndeliverable(db, delivery, failure.message, now);
@@ -211,15 +232,17 @@ export class DeliveryWorker {
   /** True when the page's claim is the one this worker wrote for its send now (and committed). */
   #holdsClaim(d: AlertDelivery): boolean {
     const claim = claimOf(d);
-    return claim !== undefined && claim.by === this.#token && this.#claimed.get(d.id) === claim.n;
+    return claim !== undefined && claim.by === this.#token && this.#claimed.get(d.id)?.n === claim.n;
   }
 
-  /** Claims the page before sending it; a claim found unresolved makes this try look in Slack first. */
+  /**
+   * Claims the page or mail before sending it; a claim found unresolved makes a page's try look in
+   * Slack first, and a mail's say it may be a repeat.
+   */
   async #claim(db: Db, d: AlertDelivery): Promise<void> {
-    const previous = claimOf(d);
-    const claim = { by: this.#token, n: (previous?.n ?? 0) + 1, uncertain: previous !== undefined };
+    const claim = nextClaim(claimOf(d), { by: this.#token, at: this.deps.clock.now() });
     await claimDeliverySend(db, { id: d.id, claim });
-    this.#claimed.set(d.id, claim.n);
+    this.#claimed.set(d.id, claim);
   }
 
   /** A page Slack refuses for good: failed now (never retried), said in the thread, and the ladder moves on. */
@@ -269,7 +292,9 @@ export class DeliveryWorker {
         const eventId = typeof d.payload.eventId === 'number' ? d.payload.eventId : null;
         const to = Array.isArray(d.payload.to) && d.payload.to.length > 0 ? (d.payload.to as string[]) : this.deps.emailTo;
         const latest = eventId === null ? undefined : await alertEventById(db, eventId);
-        return { kind: 'alert_email', to, group, latest, reason: String(d.payload.reason ?? '') };
+        const claim = claimOf(d);
+        const repeat = claim?.uncertain === true ? { earlierTryAt: claim.earlierAt === undefined ? undefined : new Date(claim.earlierAt) } : undefined;
+        return { kind: 'alert_email', to, group, latest, reason: String(d.payload.reason ?? ''), messageKey: alertMailKey(d), repeat };
       }
     }
   }

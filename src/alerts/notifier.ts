@@ -19,5 +19,13 @@ export type AlertNotification =
    * in `dmChannel`, the person's DM as recorded from an earlier page (undefined: none recorded yet).
    */
   | { kind: 'alert_page'; user: string; text: string; deliveryId: number; checkSent: boolean; dmChannel?: string | undefined }
-  /** The alert by mail: why it is mailed (the escalation's step), to whom. */
-  | { kind: 'alert_email'; to: string[]; group: AlertGroup; latest: AlertEvent | undefined; reason: string };
+  /**
+   * The alert by mail: why it is mailed (the escalation's step), to whom. `messageKey` names it the
+   * same on every try of its outbox delivery (its Message-ID). `repeat`: an earlier try was never
+   * recorded sent or refused (a crash, a timeout), so it may have gone out: this one says so;
+   * `earlierTryAt` is when that try began (undefined: not recorded).
+   */
+  | {
+    kind: 'alert_email'; to: string[]; group: AlertGroup; latest: AlertEvent | undefined; reason: string;
+    messageKey: string; repeat?: { earlierTryAt: Date | undefined } | undefined;
+  };

@@ -31,8 +31,8 @@ export function emailNotifier(deps: { mailer: Mailer }): Notifier {
     carries: carriedKinds(EMAIL_CARRIAGE),
     async notify(_db: Db, n: Notification): Promise<Delivered> {
       if (n.kind !== 'alert_email') throw new NotCarriedError('email', n.kind, String(EMAIL_CARRIAGE[n.kind]));
-      const mail = emailFor(n.group, n.latest, n.reason);
-      const sent = await deps.mailer.send({ to: n.to, subject: mail.subject, text: mail.text });
+      const mail = emailFor(n.group, n.latest, n.reason, n.repeat);
+      const sent = await deps.mailer.send({ to: n.to, subject: mail.subject, text: mail.text, messageKey: n.messageKey });
       return { channel: n.to.join(','), ts: sent.messageId };
     },
   };

@@ -1,6 +1,8 @@
 // Owns sending email: one nodemailer SMTP transport built from SMTP_URL (smtp:// or smtps://,
 // credentials in the URL). The only place that reveals SMTP_URL. Timeouts are short because the
-// alert outbox retries undelivered mail itself.
+// alert outbox retries undelivered mail itself. A mail given a `messageKey` gets the Message-ID
+// `<key@domain of the From address>` on every try: a resend is the same message to mail clients
+// (the domain is already in the From header; nothing else of the sender's setup is named).
 import type { Transporter } from 'nodemailer';
 import type { Config } from '../config/env.js';
 import { AppError } from '../errors.js';
@@ -9,11 +11,33 @@ export interface Mail {
   to: string[];
   subject: string;
   text: string;
+  /** Names the message the same on every try (its Message-ID's left part); without one nodemailer makes one up. */
+  messageKey?: string;
 }
 
 export interface Mailer {
   send(mail: Mail): Promise<{ messageId: string }>;
   close(): void;
+}
+
+/**
+ * The right part of our Message-IDs: the From address's domain (nodemailer's own choice for the ids it
+ * makes), `ctb` if it has none.
+ */
+export function messageIdDomain(from: string): string {
+  const address = /<([^<>]*)>\s*$/.exec(from)?.[1] ?? from;
+  const domain = address.slice(address.lastIndexOf('@') + 1).trim();
+  return address.includes('@') && /^[A-Za-z0-9.-]+$|^\[[^\]\s]+\]$/.test(domain) ? domain : 'ctb';
+}
+
+/**
+ * Whether a failed send was refused by the SMTP server (it answered 4xx/5xx): that mail certainly
+ * did not go out, so the next try is no repeat. Any other failure (a timeout, a dropped connection)
+ * may have come after the server took it.
+ */
+function refusedBySmtp(err: unknown): boolean {
+  const code = (err as { responseCode?: unknown } | null)?.responseCode;
+  return typeof code === 'number' && code >= 400;
 }
 
 export function emailConfigured(config: Config): boolean {
@@ -56,10 +80,17 @@ export function createSmtpMailer(config: Config): Mailer {
   // Seen by no one until send(): a failed import surfaces there, never as an unhandled rejection.
   transport.catch(() => {});
   const from = config.ALERT_EMAIL_FROM ?? `ctb alerts <ctb@${url.hostname}>`;
+  const domain = messageIdDomain(from);
   return {
     async send(mail) {
-      const info = await (await transport).sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text });
-      return { messageId: String(info.messageId) };
+      const messageId = mail.messageKey === undefined ? {} : { messageId: `<${mail.messageKey}@${domain}>` };
+      try {
+        const info = await (await transport).sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text, ...messageId });
+        return { messageId: String(info.messageId) };
+      } catch (err) {
+        if (refusedBySmtp(err)) Object.assign(err as object, { notSent: true });
+        throw err;
+      }
     },
     close: () => void transport.then((t) => t.close(), () => {}),
   };

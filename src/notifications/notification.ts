@@ -81,6 +81,14 @@ export function isPermanentFailure(err: unknown): boolean {
   return (err as { permanent?: unknown } | null)?.permanent === true;
 }
 
+/**
+ * The service answered that it did not take the message (an SMTP server's 4xx/5xx): it certainly
+ * did not go out, so a next try is no repeat of this one. Any other failure may have come after.
+ */
+export function certainlyNotSent(err: unknown): boolean {
+  return (err as { notSent?: unknown } | null)?.notSent === true;
+}
+
 /** How long the service asked us to wait, when the failure says so. */
 export function retryAfterOf(err: unknown): number | undefined {
   const ms = (err as { retryAfterMs?: unknown } | null)?.retryAfterMs;

@@ -4,13 +4,15 @@
 // CPU-seconds a child on a 2-core machine). Packages stay in node_modules, as under tsx.
 // The output goes to .test-build/children-<hash>/ (gitignored): a build's files never change once
 // written, so a run started meanwhile in the same checkout keeps the files it was given; a test finds
-// its run's directory with childScript() (tests/support/children.ts).
+// its run's directory with childScript() (tests/support/children.ts). Builds of other sources are
+// removed once unused for a day, with vitest's week-old compiled modules (prune-test-build.ts).
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { MODULE_CACHE_DIR } from './module-cache.js';
+import { pruneReport, pruneTestBuild } from './prune-test-build.js';
 
 /** Entry name → its TypeScript source, relative to the project root. */
 export const CHILD_ENTRIES = {
@@ -26,8 +28,6 @@ export const CHILDREN_KEY = 'ctbTestChildren';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OUT = join(ROOT, '.test-build');
-/** Builds of other sources are removed once this old (a run lasts minutes, not a day). */
-const STALE_MS = 24 * 3600_000;
 
 async function build(): Promise<string> {
   const { build: esbuild } = await import('esbuild');
@@ -66,20 +66,19 @@ async function build(): Promise<string> {
       if (!existsSync(dir)) throw err; // else another run wrote the same build first
     }
   }
-  for (const name of readdirSync(OUT)) {
-    const path = join(OUT, name);
-    if (path !== dir && isStaleBuild(name, statSync(path).mtimeMs, Date.now())) rmSync(path, { recursive: true, force: true });
-  }
+  prune(dir);
   return dir;
 }
 
-/**
- * Whether `name` in .test-build/ is another build to remove: the builds of other sources once a day
- * old, never vitest's module cache beside them (tests/support/module-cache.ts), which a run may be
- * reading from whenever it was last written to.
- */
-export function isStaleBuild(name: string, mtimeMs: number, now: number): boolean {
-  return name !== basename(MODULE_CACHE_DIR) && now - mtimeMs > STALE_MS;
+/** Prunes .test-build/ (prune-test-build.ts): one line when it removed something, a warning when it failed. */
+function prune(current: string): void {
+  try {
+    const report = pruneReport(pruneTestBuild({ out: OUT, modules: join(ROOT, MODULE_CACHE_DIR), current, now: Date.now() }));
+    if (report.removed) process.stdout.write(`${report.removed}\n`);
+    if (report.warning) process.stderr.write(`${report.warning}\n`);
+  } catch (err) {
+    process.stderr.write(`.test-build/: not pruned (${err instanceof Error ? err.message : String(err)}); the run goes on\n`);
+  }
 }
 
 // vitest calls a global setup once for the root project and once for each project that runs files:

@@ -7,7 +7,8 @@
 // cache); the compiled code carries its source map, so an error still points at the line written.
 // What the compiler also reads and vitest does not key on is added here: tsconfig.json (the
 // TypeScript transform reads its options) and package.json.
-// The entries live in .test-build/ (gitignored) of the checkout, and go with it.
+// The entries live in .test-build/ (gitignored) of the checkout, and go with it; an entry not written
+// for a week is removed at the start of a run (prune-test-build.ts).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plugin } from 'vitest/config';

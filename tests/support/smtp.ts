@@ -14,11 +14,13 @@ export interface TestSmtp {
   received: ReceivedMail[];
   /** While set, every message is refused with this SMTP error (an outage). */
   refuseWith: string | null;
+  /** Called as each message is kept, before the server answers 250 (a test kills the sender here). */
+  onAccept: ((mail: ReceivedMail) => void) | null;
   close(): Promise<void>;
 }
 
 export async function startTestSmtp(opts: { user?: string; pass?: string } = {}): Promise<TestSmtp> {
-  const state: TestSmtp = { port: 0, url: '', received: [], refuseWith: null, close: async () => {} };
+  const state: TestSmtp = { port: 0, url: '', received: [], refuseWith: null, onAccept: null, close: async () => {} };
   const server = new SMTPServer({
     disabledCommands: ['STARTTLS'],
     authOptional: !opts.user,
@@ -35,11 +37,13 @@ export async function startTestSmtp(opts: { user?: string; pass?: string } = {})
           const err = Object.assign(new Error(state.refuseWith), { responseCode: 451 });
           return cb(err);
         }
-        state.received.push({
+        const mail = {
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
           raw: Buffer.concat(chunks).toString('utf8'),
-        });
+        };
+        state.received.push(mail);
+        state.onAccept?.(mail);
         cb();
       });
     },
@@ -50,4 +54,22 @@ export async function startTestSmtp(opts: { user?: string; pass?: string } = {})
   state.url = `smtp://${auth}127.0.0.1:${state.port}?tls=off`;
   state.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
   return state;
+}
+
+/** A received mail's headers (names lower-cased, folded lines joined) and its plain-text body, decoded. */
+export function readMail(mail: ReceivedMail): { header(name: string): string | undefined; text: string } {
+  const split = mail.raw.indexOf('\r\n\r\n');
+  const head = mail.raw.slice(0, split).replace(/\r\n[ \t]+/g, ' ');
+  const headers = new Map(head.split('\r\n').map((line) => {
+    const colon = line.indexOf(':');
+    return [line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()] as const;
+  }));
+  const body = mail.raw.slice(split + 4);
+  const encoding = (headers.get('content-transfer-encoding') ?? '7bit').toLowerCase();
+  const text = encoding === 'base64'
+    ? Buffer.from(body, 'base64').toString('utf8')
+    : encoding === 'quoted-printable'
+      ? Buffer.from(body.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8')
+      : body;
+  return { header: (name) => headers.get(name.toLowerCase()), text: text.replace(/\r\n/g, '\n') };
 }

@@ -1,15 +1,13 @@
 // vitest keeps the modules it compiled in .test-build/ (tests/support/module-cache.ts): an entry must
-// never be used for a module the compiler would now compile differently, and the entries must not be
-// removed as an old build under a run reading them.
+// never be used for a module the compiler would now compile differently (what the prune of
+// .test-build/ removes of them: tests/unit/prune-test-build.test.ts).
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isStaleBuild } from '../support/build-children.js';
 import { KEYED_FILES, MODULE_CACHE_DIR, moduleCacheKey, moduleCacheKeyPlugin, UNCACHED_ENVIRONMENT, type KeyGenerator } from '../support/module-cache.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
-const DAY = 24 * 3600_000;
 
 /** A directory with this repository's copies of the keyed files. */
 function checkout(): string {
@@ -55,12 +53,5 @@ describe("vitest's module cache", () => {
     (moduleCacheKeyPlugin(ROOT) as { configureVitest: (ctx: unknown) => void }).configureVitest({ experimental_defineCacheKeyGenerator: (g: KeyGenerator) => (generator = g) });
     expect(generator!({ environment: { name: UNCACHED_ENVIRONMENT } })).toBe(false);
     expect(UNCACHED_ENVIRONMENT).toBe('__vitest__');
-  });
-
-  it('is not removed with the day-old builds of .test-build/', () => {
-    const now = Date.now();
-    expect(isStaleBuild('children-0123456789abcdef', now - 2 * DAY, now)).toBe(true);
-    expect(isStaleBuild('children-0123456789abcdef', now - 1000, now)).toBe(false);
-    expect(isStaleBuild(MODULE_CACHE_DIR.split('/').at(-1)!, now - 30 * DAY, now)).toBe(false);
   });
 });

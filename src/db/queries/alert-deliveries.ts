@@ -219,19 +219,43 @@ export async function waitForGroupSends(db: Db, input: { groupId: number; waitMs
 }
 
 /**
- * A page about to go out, claimed in a commit of its own before the send: which worker (a token of
- * the process), its how-manieth try, and whether an earlier try was left unresolved (its worker died
- * or heard nothing back: Slack may hold that page, so the next try looks before it posts).
+ * A page or alert mail about to go out, claimed in a commit of its own before the send: which worker
+ * (a token of the process), its how-manieth try, when it began, and whether an earlier try was left
+ * unresolved (its worker died or heard nothing back: Slack may hold that page, so the next try looks
+ * before it posts; the mail may have gone out, so the next one says it may be a repeat).
+ * `earlierAt`: when the first of those unresolved tries began. `notSent`: this try was refused (it
+ * certainly did not go out); the claim stays only to carry `earlierAt` on.
  */
 export interface SendClaim {
   by: string;
   n: number;
   uncertain: boolean;
+  at?: string | undefined;
+  earlierAt?: string | undefined;
+  notSent?: boolean | undefined;
 }
+
+const isoOrUndefined = (v: unknown) => (typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? v : undefined);
 
 export function claimOf(d: Pick<AlertDelivery, 'result'>): SendClaim | undefined {
   const c = (d.result as { claim?: Partial<SendClaim> } | null)?.claim;
-  return c && typeof c.by === 'string' && typeof c.n === 'number' ? { by: c.by, n: c.n, uncertain: c.uncertain === true } : undefined;
+  if (!c || typeof c.by !== 'string' || typeof c.n !== 'number') return undefined;
+  const at = isoOrUndefined(c.at);
+  const earlierAt = isoOrUndefined(c.earlierAt);
+  return {
+    by: c.by, n: c.n, uncertain: c.uncertain === true,
+    ...(at ? { at } : {}), ...(earlierAt ? { earlierAt } : {}), ...(c.notSent === true ? { notSent: true } : {}),
+  };
+}
+
+/**
+ * The claim the next try writes after `previous` (undefined: none): an earlier try is unresolved
+ * unless its own was refused; the first unresolved one's start is carried on.
+ */
+export function nextClaim(previous: SendClaim | undefined, input: { by: string; at: Date }): SendClaim {
+  const earlierAt = previous === undefined ? undefined : previous.notSent ? previous.earlierAt : (previous.earlierAt ?? previous.at);
+  const uncertain = previous !== undefined && (previous.notSent !== true || previous.uncertain);
+  return { by: input.by, n: (previous?.n ?? 0) + 1, uncertain, at: input.at.toISOString(), ...(earlierAt ? { earlierAt } : {}) };
 }
 
 /** Records the claim (the caller commits it before sending). */

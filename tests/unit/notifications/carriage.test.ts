@@ -15,7 +15,7 @@ import { alertEventRow, alertGroupRow } from '../../support/alert-rows.js';
 const noDb = {} as Db;
 const group = alertGroupRow({ severity: 'critical', title: 'kill switch pulled' });
 const mailOf = (over: Partial<Extract<Notification, { kind: 'alert_email' }>> = {}): Notification =>
-  ({ kind: 'alert_email', to: ['oncall@example.com'], group, latest: alertEventRow({ details: { drawdownPct: '16.2' } }), reason: 'critical alert', ...over });
+  ({ kind: 'alert_email', to: ['oncall@example.com'], group, latest: alertEventRow({ details: { drawdownPct: '16.2' } }), reason: 'critical alert', messageKey: 'alert-delivery-7.3.1767614400000', ...over });
 const ALERT_PAGE: Notification = { kind: 'alert_page', user: 'U0OPS0001', text: 'You are paged', deliveryId: 1, checkSent: false };
 const SUMMARY = { kind: 'summary', summary: 'daily', periodKey: '2026-01-10', report: {} } as unknown as Notification;
 
@@ -35,7 +35,20 @@ describe('the email notifier', () => {
     expect(mailer.sent[0]!.to).toEqual(['oncall@example.com']);
     expect(mailer.sent[0]!.subject).toBe('[ctb] [CRITICAL] kill switch pulled (critical alert)');
     expect(mailer.sent[0]!.text).toContain('drawdownPct');
+    expect(mailer.sent[0]!.messageKey).toBe('alert-delivery-7.3.1767614400000');
     expect(delivered).toEqual({ channel: 'oncall@example.com', ts: '<m1@test>' });
+  });
+
+  it('marks a mail that may repeat an earlier try, in its subject and first line, and only that one', async () => {
+    const mailer = recordingMailer();
+    await emailNotifier({ mailer }).notify(noDb, mailOf({ repeat: { earlierTryAt: new Date('2026-01-05T12:00:03.250Z') } }));
+    await emailNotifier({ mailer }).notify(noDb, mailOf());
+    const [again, first] = mailer.sent;
+    expect(again!.subject).toBe('[possibly a repeat] [ctb] [CRITICAL] kill switch pulled (critical alert)');
+    expect(again!.text.split('\n')[0]).toBe('Possibly a repeat: a try to send this mail began at 2026-01-05 12:00:03 UTC and was never recorded as sent or refused, so it may have reached you. This is the same alert (same Message-ID).');
+    expect(again!.messageKey).toBe(first!.messageKey);
+    expect(first!.subject).not.toContain('repeat');
+    expect(first!.text).not.toContain('repeat');
   });
 
   it('carries only the alert mail and refuses every other kind, saying why, without mailing', async () => {

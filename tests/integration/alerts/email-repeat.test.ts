@@ -1,0 +1,195 @@
+// An alert mail the SMTP server took, whose sending worker died (or heard nothing back) before the
+// outcome was recorded, is sent again: for a page, twice beats never. The second must be
+// recognisably the same alert: every try of one delivery carries one Message-ID (mail clients fold
+// them), and a try that finds an earlier one unresolved says in its subject and first line that it
+// may be a repeat. A first try, and a retry after the server refused the mail, say no such thing.
+// The crash is a real one: the worker is a process of its own, killed (SIGKILL) as the SMTP server
+// keeps its mail, before it answers.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { asc, eq } from 'drizzle-orm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createAlertRuntime } from '../../../src/alerts/runtime.js';
+import { claimOf } from '../../../src/db/queries/alert-deliveries.js';
+import { alertDeliveries } from '../../../src/db/schema/index.js';
+import { createSmtpMailer, type Mailer } from '../../../src/email/smtp.js';
+import { childScript } from '../../support/children.js';
+import { usePostgresTestDb } from '../../support/db.js';
+import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
+import { readMail, startTestSmtp, type TestSmtp } from '../../support/smtp.js';
+import { ALERT_TABLES, alertConfig, alertHarness, passDeliveryTime, type AlertHarness } from '../../support/alert-fixtures.js';
+
+const database = usePostgresTestDb({ truncate: ALERT_TABLES });
+const START = '2026-01-05T12:00:00Z';
+const REPEAT = '[possibly a repeat]';
+let slack: FakeSlack;
+let smtp: TestSmtp;
+let h: AlertHarness | undefined;
+let worker: ChildProcess | undefined;
+const closers: Array<() => void> = [];
+
+beforeEach(async () => {
+  slack = await startFakeSlack();
+  smtp = await startTestSmtp();
+  const config = alertConfig(slack, { SLACK_APPROVERS: 'UAPPROVER1', SMTP_URL: smtp.url, ALERT_EMAIL_TO: 'oncall@example.com', ALERT_EMAIL_FROM: 'ctb <ctb@example.com>' });
+  h = await alertHarness({ database: database(), config });
+});
+afterEach(async () => {
+  if (worker && worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
+  for (const close of closers.splice(0)) close();
+  await h?.close();
+  await slack.close();
+  await smtp.close();
+});
+
+/** The alert's mail delivery (one per test). */
+const mailRow = async () => {
+  const rows = await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.kind, 'email')).orderBy(asc(alertDeliveries.id));
+  expect(rows).toHaveLength(1);
+  return rows[0]!;
+};
+
+/** The Message-ID every try of the delivery carries: its id, group and creation time, at the From address's domain. */
+const stableId = (d: Awaited<ReturnType<typeof mailRow>>) => `<alert-delivery-${d.id}.${d.groupId}.${d.createdAt.getTime()}@example.com>`;
+
+const utc = (iso: string) => new Date(iso).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+const repeatLine = (iso: string) =>
+  `Possibly a repeat: a try to send this mail began at ${utc(iso)} and was never recorded as sent or refused, so it may have reached you. This is the same alert (same Message-ID).`;
+
+async function raiseCritical(): Promise<void> {
+  await h!.sink.record({ source: 'engine', severity: 'critical', title: 'engine loop stopped', fingerprint: 'G' });
+  await h!.runtime.escalation.tick();
+}
+
+async function drain(tick: () => Promise<unknown> = () => h!.runtime.delivery.tick()): Promise<void> {
+  for (let i = 0; i < 4; i += 1) {
+    await passDeliveryTime(database().db, h!.clock, 60_000);
+    await tick();
+  }
+}
+
+/** The SMTP mailer, but after the first `times` sends the server took, the sender hears nothing back. */
+function hearsNothingBack(times: number): Mailer {
+  const real = createSmtpMailer(h!.ctx.config);
+  let left = times;
+  return {
+    async send(mail) {
+      const sent = await real.send(mail);
+      if (left > 0) {
+        left -= 1;
+        throw new Error('Timeout');
+      }
+      return sent;
+    },
+    close: () => real.close(),
+  };
+}
+
+describe('alert mail sent again after its outcome went unrecorded', () => {
+  it('a worker killed after the SMTP server took the mail: the next try is the same message, marked as possibly a repeat', async () => {
+    await raiseCritical();
+    const accepted = new Promise<void>((resolve) => {
+      smtp.onAccept = () => {
+        worker!.kill('SIGKILL');
+        resolve();
+      };
+    });
+    worker = spawn(process.execPath, [childScript('alert-worker-child'), database().url, slack.url, START, 'UAPPROVER1', smtp.url], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const died = once(worker, 'exit');
+    await accepted;
+    await died;
+    smtp.onAccept = null;
+    expect(smtp.received).toHaveLength(1);
+    const unrecorded = await mailRow();
+    expect(unrecorded.status).toBe('pending'); // nothing recorded: the crash came first
+    const earlierTry = claimOf(unrecorded)?.at;
+    expect(earlierTry).toBeDefined();
+
+    await drain();
+
+    expect(smtp.received).toHaveLength(2);
+    const [first, again] = smtp.received.map(readMail);
+    const row = await mailRow();
+    expect(row.status).toBe('sent');
+    expect(first!.header('message-id')).toBe(stableId(row));
+    expect(again!.header('message-id')).toBe(stableId(row));
+    expect(row.result).toMatchObject({ ts: stableId(row) });
+    expect(first!.header('subject')).toBe('[ctb] [CRITICAL] engine loop stopped (critical alert, paged UAPPROVER1)');
+    expect(first!.text).not.toContain('repeat');
+    expect(again!.header('subject')).toBe(`${REPEAT} [ctb] [CRITICAL] engine loop stopped (critical alert, paged UAPPROVER1)`);
+    expect(again!.text.split('\n')[0]).toBe(repeatLine(earlierTry!));
+  });
+
+  it('a try that heard nothing back after the server took the mail: the next one is marked, with when the first began', async () => {
+    const mailer = hearsNothingBack(1);
+    const runtime = createAlertRuntime(h!.ctx, { mailer });
+    closers.push(() => runtime.close());
+    await raiseCritical();
+    const firstTryAt = h!.clock.now().toISOString();
+    await runtime.delivery.tick();
+    expect(smtp.received).toHaveLength(1);
+    expect(await mailRow()).toMatchObject({ status: 'pending', attempts: 1, lastError: 'Timeout' });
+
+    await drain(() => runtime.delivery.tick());
+
+    const [first, again] = smtp.received.map(readMail);
+    expect(smtp.received).toHaveLength(2);
+    const row = await mailRow();
+    expect(row.status).toBe('sent');
+    expect([first!.header('message-id'), again!.header('message-id')]).toEqual([stableId(row), stableId(row)]);
+    expect(first!.header('subject')!.startsWith('[ctb] ')).toBe(true);
+    expect(again!.header('subject')!.startsWith(`${REPEAT} [ctb] `)).toBe(true);
+    expect(again!.text.split('\n')[0]).toBe(repeatLine(firstTryAt));
+  });
+
+  it('a refusal in between does not clear the mark: a try the server refused never went out, but the one before it may have', async () => {
+    const mailer = hearsNothingBack(1);
+    const runtime = createAlertRuntime(h!.ctx, { mailer });
+    closers.push(() => runtime.close());
+    await raiseCritical();
+    const firstTryAt = h!.clock.now().toISOString();
+    await runtime.delivery.tick();
+    smtp.refuseWith = 'mailbox temporarily unavailable';
+    await passDeliveryTime(database().db, h!.clock, 60_000);
+    await runtime.delivery.tick();
+    expect(await mailRow()).toMatchObject({ status: 'pending', attempts: 2 });
+    smtp.refuseWith = null;
+
+    await drain(() => runtime.delivery.tick());
+
+    expect(smtp.received).toHaveLength(2);
+    const again = readMail(smtp.received[1]!);
+    expect(again.header('subject')!.startsWith(`${REPEAT} [ctb] `)).toBe(true);
+    expect(again.text.split('\n')[0]).toBe(repeatLine(firstTryAt));
+  });
+});
+
+describe('alert mail that is no repeat', () => {
+  it('a first try carries its delivery\'s Message-ID and no repeat mark', async () => {
+    await raiseCritical();
+    await h!.runtime.delivery.tick();
+    expect(smtp.received).toHaveLength(1);
+    const mail = readMail(smtp.received[0]!);
+    const row = await mailRow();
+    expect(row.status).toBe('sent');
+    expect(mail.header('message-id')).toBe(stableId(row));
+    expect(mail.header('subject')).toBe('[ctb] [CRITICAL] engine loop stopped (critical alert, paged UAPPROVER1)');
+    expect(mail.text).not.toContain('repeat');
+  });
+
+  it('a retry after the SMTP server refused the mail is not marked: the refused try certainly did not go out', async () => {
+    smtp.refuseWith = 'mailbox temporarily unavailable';
+    await raiseCritical();
+    await h!.runtime.delivery.tick();
+    expect(await mailRow()).toMatchObject({ status: 'pending', attempts: 1 });
+    smtp.refuseWith = null;
+
+    await drain();
+
+    expect(smtp.received).toHaveLength(1);
+    const mail = readMail(smtp.received[0]!);
+    expect(mail.header('message-id')).toBe(stableId(await mailRow()));
+    expect(mail.header('subject')!.startsWith('[ctb] ')).toBe(true);
+    expect(mail.text).not.toContain('repeat');
+  });
+});

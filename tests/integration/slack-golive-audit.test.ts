@@ -2,7 +2,7 @@
 // the audit runs, "running the audit…" at once, the verdict (failing checks with their fixes) posted
 // in the channel when done, recorded once, and a Slack retry never runs it twice. The audit runs the
 // real runner (stored in audit_runs) over checks chosen by the test.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { auditCommand } from '../../commands/audit.js';
 import { defineCommand } from '../../commands/define.js';
 import { auditRuns } from '../../src/db/schema/index.js';
@@ -14,13 +14,18 @@ import type { ListenerTable } from '../../src/slack/listeners/types.js';
 import { startSlackHarness, USERS, type SlackHarness } from '../support/slack-harness.js';
 
 const runs: AuditOptions[] = [];
+/** Holds the first check until released; afterEach releases it, so a failing test never leaves an audit hanging. */
 let gate: Promise<void> = Promise.resolve();
+let release: () => void = () => {};
+/** Called when the first check starts: a test waits on the run itself, not on a polling deadline. */
+let entered: () => void = () => {};
 
 const checks = [
   defineCheck({
     id: 'exchange.key_rights', title: 'Key cannot withdraw', checklistSection: 1,
     async run(_ctx, opts) {
       runs.push(opts);
+      entered();
       await gate;
       return { status: 'fail', value: 'key can withdraw', fix: 'Create a new key with Query and Trade rights only.' };
     },
@@ -47,18 +52,25 @@ describe('/golive audit', () => {
   beforeAll(async () => {
     h = await startSlackHarness({ table: tableWithTestAudit() });
   });
+  afterEach(async () => {
+    release();
+    gate = Promise.resolve();
+    entered = () => {};
+    await h?.idle();
+  });
   afterAll(async () => {
     await h?.close();
   });
 
   it('acks before the audit finishes, says it is running, then posts the verdict with each failing check\'s fix in the channel', async () => {
-    let release!: () => void;
     gate = new Promise((resolve) => (release = resolve));
+    const started = new Promise<void>((resolve) => (entered = resolve));
     const before = h.responses().length;
     const res = await h.slash('/golive', 'audit', { user: USERS.operator });
     expect(res.status).toBe(200);
     // Acked while the audit is still waiting inside its first check.
-    await expect.poll(() => runs.length).toBe(1);
+    await started;
+    expect(runs).toHaveLength(1);
     expect(h.responses().slice(before).map((r) => r.text)).toEqual([
       '[PAPER] Running the go-live audit… the verdict will be posted in this channel when it is done.',
     ]);

@@ -35,7 +35,9 @@ export interface RecordUntilWrittenOptions {
 
 export const GATE_POLICY_UNRECORDED = 'gate-policy-unrecorded';
 
+/** Resolves after `ms`, or at once when the engine stops, including if it stopped before the wait began. */
 function wait(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     function done() {

@@ -71,8 +71,13 @@ describe('recording the gate policy at engine start', () => {
   it('gives up when the engine stops, leaving no policy written and the alert standing', async () => {
     const stopping = new AbortController();
     const write = failingFirst(Number.POSITIVE_INFINITY);
-    const pending = recordGatePolicyUntilWritten(deps(), { by: 'engine-host:77 (worker)', strategies, signal: stopping.signal, retryMs: 60_000, record: write.record });
-    await expect.poll(() => raised.length).toBe(1);
+    let alerted!: () => void;
+    const firstAlert = new Promise<void>((resolve) => (alerted = resolve));
+    const d = deps();
+    const alerts = { ...d.alerts, raise: async (a: AlertInput) => (await d.alerts.raise(a), alerted()) };
+    const pending = recordGatePolicyUntilWritten({ ...d, alerts }, { by: 'engine-host:77 (worker)', strategies, signal: stopping.signal, retryMs: 60_000, record: write.record });
+    await firstAlert;
+    expect(raised).toHaveLength(1);
     stopping.abort();
     expect(await pending).toBeNull();
     expect(write.attempts()).toBe(1);

@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/logger.js';
 import { startRequestRunner } from '../../src/services/engine-requests/runner.js';
 import { enqueueEngineRequest, getEngineRequest } from '../../src/services/engine-requests/store.js';
 import { createPgliteTestDb, usePostgresTestDb } from '../support/db.js';
+import { handlerEntered } from '../support/hung-handler.js';
 import { countPgliteStatements } from '../support/pglite-statements.js';
 
 const postgres = usePostgresTestDb({ truncate: ['engine_requests'] });
@@ -60,9 +61,11 @@ describe('an idle request runner', () => {
     for (const db of [postgres().db, pglite.db]) {
       await db.execute(sql`delete from engine_requests`);
       const r = await enqueueEngineRequest(db, clock, { kind: 'cancel_all', requestedBy: 'U1' });
-      const hung = startRequestRunner({ db, clock, logger: silentLogger() }, { holder: 'dead', timer: false, handlers: { cancel_all: () => new Promise(() => {}) } });
+      const claimed = handlerEntered();
+      const hung = startRequestRunner({ db, clock, logger: silentLogger() }, { holder: 'dead', timer: false, handlers: { cancel_all: claimed.hang } });
       void hung.drain();
-      await expect.poll(async () => (await getEngineRequest(db, r.id))?.status).toBe('running');
+      await claimed.entered;
+      expect((await getEngineRequest(db, r.id))?.status).toBe('running');
       let ran = 0;
       const alive = startRequestRunner({ db, clock, logger: silentLogger() }, {
         holder: 'alive', timer: false, staleClaimMs: 60_000, handlers: { cancel_all: async () => { ran += 1; return { ok: true, summary: 'done' }; } },

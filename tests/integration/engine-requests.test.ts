@@ -8,6 +8,7 @@ import { silentLogger } from '../../src/logger.js';
 import { startRequestRunner } from '../../src/services/engine-requests/runner.js';
 import { enqueueEngineRequest, getEngineRequest, requeueStaleEngineRequests, waitForEngineRequest } from '../../src/services/engine-requests/store.js';
 import { createPgliteTestDb, usePostgresTestDb } from '../support/db.js';
+import { handlerEntered } from '../support/hung-handler.js';
 
 const database = usePostgresTestDb({ truncate: ['engine_requests'] });
 const clock = new ManualClock(new Date('2026-12-03T10:00:00Z'));
@@ -92,9 +93,11 @@ describe('engine requests', () => {
   it('puts a request claimed by a runner that died back to pending after the stale time', async () => {
     const { db } = database();
     const r = await enqueueEngineRequest(db, clock, { kind: 'cancel_all', requestedBy: 'U1' });
-    const hung = startRequestRunner(deps(), { holder: 'dead', timer: false, handlers: { cancel_all: () => new Promise(() => {}) } });
+    const claimed = handlerEntered();
+    const hung = startRequestRunner(deps(), { holder: 'dead', timer: false, handlers: { cancel_all: claimed.hang } });
     void hung.drain();
-    await expect.poll(async () => (await getEngineRequest(db, r.id))?.status).toBe('running');
+    await claimed.entered;
+    expect((await getEngineRequest(db, r.id))?.status).toBe('running');
     expect(await requeueStaleEngineRequests(db, 60_000)).toBe(0);
     await ageClaims(db, 61_000);
     expect(await requeueStaleEngineRequests(db, 60_000)).toBe(1);
@@ -104,9 +107,11 @@ describe('engine requests', () => {
   it("a runner whose clock runs 3 minutes ahead neither puts back nor runs again a request another runner claimed a moment ago", async () => {
     const { db } = database();
     const r = await enqueueEngineRequest(db, clock, { kind: 'cancel_all', requestedBy: 'U1' });
-    const busy = startRequestRunner({ ...deps(), clock: new ManualClock(new Date()) }, { holder: 'busy', timer: false, handlers: { cancel_all: () => new Promise(() => {}) } });
+    const claimed = handlerEntered();
+    const busy = startRequestRunner({ ...deps(), clock: new ManualClock(new Date()) }, { holder: 'busy', timer: false, handlers: { cancel_all: claimed.hang } });
     void busy.drain();
-    await expect.poll(async () => (await getEngineRequest(db, r.id))?.status).toBe('running');
+    await claimed.entered;
+    expect((await getEngineRequest(db, r.id))?.status).toBe('running');
     let ranAhead = 0;
     const ahead = startRequestRunner({ ...deps(), clock: new ManualClock(new Date(Date.now() + 3 * 60_000)) }, {
       holder: 'ahead', timer: false, staleClaimMs: 120_000, handlers: { cancel_all: async () => { ranAhead += 1; return { ok: true, summary: 'done' }; } },

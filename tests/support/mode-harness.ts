@@ -147,6 +147,24 @@ export async function holdEngineLease(db: Database['db'], feed: 'kraken' | 'repl
 }
 
 /**
+ * holdEngineLease, then renewed every second the way a running engine heartbeats, until the returned
+ * stop is awaited. A lease written once goes stale after ENGINE_LEASE_TTL (15 s), which a loaded
+ * machine can spend between a test's start and the switch's feed check: the switch would then rightly
+ * refuse a dead engine, which is not what a test of a running one is about (tests/support/held-lease.ts).
+ */
+export async function keepEngineLease(db: Database['db'], feed: 'kraken' | 'replay'): Promise<() => Promise<void>> {
+  await holdEngineLease(db, feed);
+  let renewing: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    renewing = holdEngineLease(db, feed).catch(() => undefined);
+  }, 1_000);
+  return async () => {
+    clearInterval(timer);
+    await renewing;
+  };
+}
+
+/**
  * `ms` pass for the open change requests, whose times are written and judged on the database's clock
  * (expiry, a stalled switch): their times and their votes' move `ms` back from the database's now(),
  * as if that long had passed since they were written (a manual clock cannot move the database's).

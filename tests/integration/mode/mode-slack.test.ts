@@ -18,7 +18,7 @@ import type { SignOffRecord } from '../../../src/services/mode/sign-off.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
-import { holdEngineLease, paperMarker, passModeTime, resetModeTables } from '../../support/mode-harness.js';
+import { keepEngineLease, paperMarker, passModeTime, resetModeTables } from '../../support/mode-harness.js';
 import { OPS_CHANNEL, startSlackHarness, USERS, type SlackHarness } from '../../support/slack-harness.js';
 
 const APPROVER_3 = 'UAPPROVER3';
@@ -31,6 +31,8 @@ let verdict: 'pass' | 'fail';
 let seq = 0;
 /** Only the happy path may reach Kraken; every other test ends with the fake Kraken untouched. */
 let krakenExpected = false;
+/** Stops the stand-in engine's lease renewal. */
+let stopEngine: (() => Promise<void>) | undefined;
 
 const controlled = defineCheck({
   id: 'test.controlled',
@@ -45,8 +47,8 @@ async function start(env: Record<string, string | undefined> = {}) {
   clock = new ManualClock('2026-03-02T09:00:00Z');
   verdict = 'pass';
   await resetModeTables(database.db);
-  // An engine on the Kraken feed holds the lease: the live switch refuses any other feed.
-  await holdEngineLease(database.db, 'kraken');
+  // A running engine on the Kraken feed holds the lease and renews it: the live switch refuses any other feed.
+  stopEngine = await keepEngineLease(database.db, 'kraken');
   kraken.calls.length = 0;
   h = await startSlackHarness({
     database,
@@ -69,6 +71,7 @@ async function requestLive(user: string = USERS.operator) {
   expect(res.status).toBe(200);
   await h.idle();
   const [row] = await database.db.select().from(modeChangeRequests).where(eq(modeChangeRequests.status, 'requested'));
+  expect(row, `no request opened; the bot answered: ${JSON.stringify(h.responses().at(-1))}`).toBeDefined();
   return row;
 }
 
@@ -94,9 +97,12 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  if (!krakenExpected) expect(kraken.calls, 'a test other than the happy path reached Kraken').toEqual([]);
-  krakenExpected = false;
+  await stopEngine?.();
+  stopEngine = undefined;
   await h?.close();
+  const expected = krakenExpected;
+  krakenExpected = false;
+  if (!expected) expect(kraken.calls, 'a test other than the happy path reached Kraken').toEqual([]);
 });
 
 afterAll(async () => {
@@ -120,7 +126,8 @@ describe('the live switch in Slack', () => {
     expect((await react(request, USERS.approver2)).status).toBe(200);
     await h.idle();
 
-    expect(await status(request.id)).toBe('switched');
+    const [closed] = await database.db.select().from(modeChangeRequests).where(eq(modeChangeRequests.id, request.id));
+    expect({ status: closed!.status, outcome: closed!.outcome }).toMatchObject({ status: 'switched' });
     const state = await getBotState(h.ctx.db);
     const exchange = h.ctx.exchanges.forMode(effectiveMode(state, h.ctx.config.IS_LIVE));
     expect(exchange.venue).toBe('kraken');
@@ -148,7 +155,7 @@ describe('the live switch in Slack', () => {
     });
     expect(record!.audit.atSwitch.runId).toBeGreaterThan(record!.audit.atRequest.runId!);
     expect(record!.trail.filter((e) => e.kind === 'vote_added').map((e) => e.details.eventId)).toHaveLength(2);
-  });
+  }, 120_000); // two audits, a database snapshot and a ctb run: slow on a loaded machine, and nothing here waits on a deadline
 
   it('does not count the requester\'s own approval', async () => {
     await start();

@@ -18,7 +18,7 @@
 // tries next looks for that page in the person's DM (the channel Slack named for an earlier page to
 // them, recorded here) before posting it, so nobody is paged twice. Alert mail is claimed the same
 // way, but mail cannot be looked for: a try that finds an earlier one unresolved (neither recorded
-// sent nor refused by the SMTP server) sends it again marked as possibly a repeat, and every try
+// sent nor certainly not sent: refused by the SMTP server or never connected) sends it again marked as possibly a repeat, and every try
 // of a delivery carries one Message-ID, so mail clients can fold the two. Each lane has its notifier behind the one port (notifications/notification.ts):
 // the chat notifier (src/slack) for `slack:*` lanes, the email notifier (src/email) for `email`;
 // the worker turns a delivery into a notification and hands it to its lane's notifier.
@@ -202,7 +202,7 @@ export class DeliveryWorker {
         return 'sent';
       } catch (err) {
         // It may have reached Slack all the same (a timeout): the next try claims afresh and looks first.
-        // A mail the SMTP server refused did not go out: its claim says so, and the next try is no repeat of it.
+        // A mail the SMTP server refused or never reached did not go out: its claim says so, and the next try is no repeat of it.
         const claim = this.#claimed.get(delivery.id);
         this.#claimed.delete(delivery.id);
         if (claim !== undefined && certainlyNotSent(err)) await claimDeliverySend(db, { id: delivery.id, claim: { ...claim, notSent: true } });

@@ -82,8 +82,8 @@ export function isPermanentFailure(err: unknown): boolean {
 }
 
 /**
- * The service answered that it did not take the message (an SMTP server's 4xx/5xx): it certainly
- * did not go out, so a next try is no repeat of this one. Any other failure may have come after.
+ * The message certainly did not go out (an SMTP server's 4xx/5xx, or no connection to it at all), so
+ * a next try is no repeat of this one. Any other failure may have come after the service took it.
  */
 export function certainlyNotSent(err: unknown): boolean {
   return (err as { notSent?: unknown } | null)?.notSent === true;

@@ -7,9 +7,11 @@
 // keeps its mail, before it answers.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { asc, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAlertRuntime } from '../../../src/alerts/runtime.js';
+import { Secret } from '../../../src/config/secret.js';
 import { claimOf } from '../../../src/db/queries/alert-deliveries.js';
 import { alertDeliveries } from '../../../src/db/schema/index.js';
 import { createSmtpMailer, type Mailer } from '../../../src/email/smtp.js';
@@ -82,6 +84,38 @@ function hearsNothingBack(times: number): Mailer {
       return sent;
     },
     close: () => real.close(),
+  };
+}
+
+/** A local port nothing listens on (bound, then closed): connecting to it is refused at once. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The SMTP mailer whose first `times` sends go to a closed port (the server unreachable), then to the test server. */
+async function unreachableFirst(times: number): Promise<Mailer> {
+  const url = new URL(smtp.url);
+  url.port = String(await closedPort());
+  const down = createSmtpMailer({ ...h!.ctx.config, SMTP_URL: new Secret(url.toString()) });
+  const up = createSmtpMailer(h!.ctx.config);
+  let left = times;
+  return {
+    async send(mail) {
+      if (left > 0) {
+        left -= 1;
+        return down.send(mail);
+      }
+      return up.send(mail);
+    },
+    close: () => {
+      down.close();
+      up.close();
+    },
   };
 }
 
@@ -190,6 +224,26 @@ describe('alert mail that is no repeat', () => {
     const mail = readMail(smtp.received[0]!);
     expect(mail.header('message-id')).toBe(stableId(await mailRow()));
     expect(mail.header('subject')!.startsWith('[ctb] ')).toBe(true);
+    expect(mail.text).not.toContain('repeat');
+  });
+
+  it('a retry after the SMTP server was unreachable is not marked: a try that never connected did not go out', async () => {
+    const mailer = await unreachableFirst(1);
+    const runtime = createAlertRuntime(h!.ctx, { mailer });
+    closers.push(() => runtime.close());
+    await raiseCritical();
+    await runtime.delivery.tick();
+    const failed = await mailRow();
+    expect(failed).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(failed.lastError).toContain('ECONNREFUSED');
+    expect(smtp.received).toHaveLength(0);
+
+    await drain(() => runtime.delivery.tick());
+
+    expect(smtp.received).toHaveLength(1);
+    const mail = readMail(smtp.received[0]!);
+    expect(await mailRow()).toMatchObject({ status: 'sent', attempts: 1 });
+    expect(mail.header('subject')).toBe('[ctb] [CRITICAL] engine loop stopped (critical alert, paged UAPPROVER1)');
     expect(mail.text).not.toContain('repeat');
   });
 });

@@ -26,7 +26,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import {
-  bookLaneSlot, cancelIfStale, claimDeliverySend, claimOf, dueLanes, ensureLanePacing, holdGroupForSend, lockLanePacing, lockNextDelivery, markDeliveryDone, nextClaim, recordDeliveryFailed, recordDeliveryGaveUp, recordDeliverySent, recordedDmChannel,
+  bookLaneSlot, cancelIfStale, claimAgeMs, claimDeliverySend, claimOf, dueLanes, ensureLanePacing, holdGroupForSend, lockLanePacing, lockNextDelivery, markDeliveryDone, nextClaim, recordDeliveryFailed, recordDeliveryGaveUp, recordDeliverySent, recordedDmChannel,
   type SendClaim,
 } from '../db/queries/alert-deliveries.js';
 import { bringNextStepForward } from '../db/queries/alert-escalations.js';
@@ -186,6 +186,7 @@ export class DeliveryWorker {
         return 'cancelled';
       }
       if (CLAIMED_KINDS.has(delivery.kind) && !this.#holdsClaim(delivery)) {
+        if (await this.#anotherTryUnderWay(db, lane, delivery)) return 'idle';
         await this.#claim(db, delivery);
         return 'claimed';
       }
@@ -233,6 +234,19 @@ export class DeliveryWorker {
   #holdsClaim(d: AlertDelivery): boolean {
     const claim = claimOf(d);
     return claim !== undefined && claim.by === this.#token && this.#claimed.get(d.id)?.n === claim.n;
+  }
+
+  /**
+   * Another process claimed this message so lately that it may be sending it now, or be about to (its
+   * claim committed, the lane not yet locked again), and the service cannot be asked (mail): it is
+   * left to that process for as long as one try can last. After a crash the next try waits that long.
+   */
+  async #anotherTryUnderWay(db: Db, lane: string, d: AlertDelivery): Promise<boolean> {
+    const underWayMs = this.#notifierOf(lane)?.tryUnderWayMs;
+    const claim = claimOf(d);
+    if (underWayMs === undefined || claim === undefined || claim.by === this.#token || claim.notSent === true) return false;
+    const age = await claimAgeMs(db, d.id);
+    return age !== undefined && age < underWayMs;
   }
 
   /**

@@ -51,6 +51,15 @@ const NOT_SENT_CODES: ReadonlySet<string> = new Set(['EDNS', 'EAUTH', 'EENVELOPE
 /** nodemailer's ETIMEDOUT messages for the connect and greeting waits (its socket timeout says `Timeout`). */
 const BEFORE_GREETING_TIMEOUTS: ReadonlySet<string> = new Set(['Connection timeout', 'Greeting never received']);
 
+/** nodemailer's waits: for the connection, for the server's greeting, and on a silent socket after that. */
+const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 } as const;
+
+/**
+ * How long one send can still be under way after it was claimed: each of nodemailer's waits run out
+ * once, and a margin for the claim's commit and the lane lock taken again before the send.
+ */
+export const SMTP_TRY_MAX_MS = SMTP_TIMEOUTS.connectionTimeout + SMTP_TIMEOUTS.greetingTimeout + SMTP_TIMEOUTS.socketTimeout + 5_000;
+
 export function emailConfigured(config: Config): boolean {
   return config.SMTP_URL !== undefined && emailRecipients(config).length > 0;
 }
@@ -85,9 +94,7 @@ export function createSmtpMailer(config: Config): Mailer {
     ...(url.username ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } } : {}),
     // A plain local relay (and the test server) speaks no TLS; ?tls=off opts out of STARTTLS upgrade.
     ignoreTLS: url.searchParams.get('tls') === 'off',
-    connectionTimeout: 10_000,
-    greetingTimeout: 10_000,
-    socketTimeout: 20_000,
+    ...SMTP_TIMEOUTS,
   };
   const transport: Promise<Transporter> = import('nodemailer').then((m) => m.default.createTransport(options));
   // Seen by no one until send(): a failed import surfaces there, never as an unhandled rejection.

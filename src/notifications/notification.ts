@@ -50,6 +50,12 @@ export interface Notifier {
    * error carrying `retryAfterMs` (the service's rate limit) asks the caller to wait that long.
    */
   notify(db: Db, notification: Notification): Promise<Delivered>;
+  /**
+   * How long after another process claimed a message its send may still be under way, for a service
+   * that cannot be asked whether it took it (mail): a younger claim is left to that process.
+   * Undefined: a claim found is never taken for one under way (a page is looked for instead).
+   */
+  readonly tryUnderWayMs?: number;
 }
 
 /** A notification handed to a notifier that does not carry its kind (see the notifier's `carries`). */

@@ -91,6 +91,9 @@ type Outcome = SyncOutcome;
 /** Pages claimed on one lane in one tick, at most (each is sent right after, in the next transaction). */
 const MAX_CLAIMS_PER_LANE = 5;
 
+/** How long this worker keeps a claim it made for a send it has not made (see #claimed). */
+const CLAIM_KEPT_MS = 60 * 60_000;
+
 /** The kinds claimed in a commit of their own before each send (a worker could die after the service took one). */
 const CLAIMED_KINDS: ReadonlySet<AlertDelivery['kind']> = new Set(['slack_dm', 'email']);
 
@@ -107,7 +110,11 @@ export class DeliveryWorker {
   readonly #log: Logger;
   /** This worker's name in the claims it writes (a restarted process is another worker). */
   readonly #token = randomUUID();
-  /** The claim this worker wrote on each page or mail it is about to send. */
+  /**
+   * The claim this worker wrote on each page or mail it is about to send. One whose message another
+   * process sent or cancelled meanwhile (an acknowledgement) is never looked at here again: it is let
+   * go an hour after it was made.
+   */
   readonly #claimed = new Map<number, SendClaim>();
   /**
    * Deliveries a scoped tick (`triesUntil`) said this process stops trying: later scoped ticks leave
@@ -122,6 +129,7 @@ export class DeliveryWorker {
 
   async tick(scope?: TickScope): Promise<TickReport> {
     const now = this.deps.clock.now();
+    this.#forgetOldClaims(now);
     const groupId = scope?.groupId;
     const lanes = await dueLanes(this.deps.db, { limit: 200, ...(groupId === undefined ? {} : { groupId }) });
     const report: TickReport = { sent: 0, failed: 0, cancelled: 0, lanes: lanes.length, triedLanes: [] };
@@ -228,6 +236,17 @@ export class DeliveryWorker {
         return 'failed';
       }
     });
+  }
+
+  /** How many claims this worker holds for sends it has not made yet. */
+  get claimsHeld(): number {
+    return this.#claimed.size;
+  }
+
+  #forgetOldClaims(now: Date): void {
+    for (const [id, claim] of this.#claimed) {
+      if (claim.at === undefined || now.getTime() - Date.parse(claim.at) > CLAIM_KEPT_MS) this.#claimed.delete(id);
+    }
   }
 
   /** True when the page's claim is the one this worker wrote for its send now (and committed). */

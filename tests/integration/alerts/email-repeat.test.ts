@@ -10,11 +10,15 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { asc, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { acknowledgeAlert } from '../../../src/alerts/actions.js';
+import { DeliveryWorker } from '../../../src/alerts/delivery-worker.js';
 import { createAlertRuntime } from '../../../src/alerts/runtime.js';
 import { Secret } from '../../../src/config/secret.js';
 import { claimDeliverySend, claimOf, nextClaim } from '../../../src/db/queries/alert-deliveries.js';
 import { alertDeliveries } from '../../../src/db/schema/index.js';
+import { emailNotifier } from '../../../src/email/notifier.js';
 import { createSmtpMailer, SMTP_TRY_MAX_MS, type Mailer } from '../../../src/email/smtp.js';
+import { silentLogger } from '../../../src/logger.js';
 import { childScript } from '../../support/children.js';
 import { usePostgresTestDb } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
@@ -276,5 +280,42 @@ describe('alert mail another process has just claimed', () => {
     expect(await mailRow()).toMatchObject({ status: 'sent' });
     expect(mail.header('subject')).toBe(REPEAT_SUBJECT);
     expect(mail.text.split('\n')[0]).toBe(repeatLine(otherTryAt.toISOString()));
+  });
+});
+
+describe('a claim whose mail another process took over', () => {
+  it('is let go an hour later: an acknowledgement cancelled the mail between its claim and its send', async () => {
+    await raiseCritical();
+    const { groupId } = await mailRow();
+    // The worker's own transactions; after the first (the claim's) commits, someone acknowledges.
+    const real = database().db;
+    let afterCommit: (() => Promise<void>) | null = () => acknowledgeAlert({ db: real, clock: h!.clock, groupId, actor: 'UAPPROVER1' }).then(() => {});
+    const db = new Proxy(real, {
+      get(target, prop, receiver) {
+        if (prop !== 'transaction') return Reflect.get(target, prop, receiver) as unknown;
+        return async (fn: Parameters<typeof real.transaction>[0]) => {
+          const result = await target.transaction(fn);
+          const hook = afterCommit;
+          afterCommit = null;
+          await hook?.();
+          return result;
+        };
+      },
+    });
+    const mailer = createSmtpMailer(h!.ctx.config);
+    closers.push(() => mailer.close());
+    const worker = new DeliveryWorker({ db, clock: h!.clock, logger: silentLogger(), chat: null, email: emailNotifier({ mailer }), emailTo: ['oncall@example.com'] });
+
+    await worker.tick();
+    expect(claimOf(await mailRow())).toMatchObject({ n: 1 });
+    expect(await mailRow()).toMatchObject({ status: 'cancelled' });
+    expect(smtp.received).toHaveLength(0);
+    await passDeliveryTime(real, h!.clock, 30 * 60_000);
+    await worker.tick();
+    expect(worker.claimsHeld).toBe(1); // its row is never looked at here again
+
+    await passDeliveryTime(real, h!.clock, 31 * 60_000);
+    await worker.tick();
+    expect(worker.claimsHeld).toBe(0);
   });
 });

@@ -35,7 +35,8 @@
 // engine that trades live, or live intents and positions the ledger holds, are checked on Kraken —
 // by this process when it is armed and has the keys, and otherwise not at all: a shell without
 // IS_LIVE (or without the keys) checks no paper venue in their place and reports no ok for them:
-// the exchange check fails (exit 1), saying why Kraken was not asked and who does ask it.
+// the exchange check fails (exit 1), saying why Kraken was not asked and who does ask it. What
+// cannot be read (the lease, live intents, positions) leaves the trading mode unread, as below.
 // The watchdog raises each check's failure (or deferral) once per episode: later passes still report
 // it, but a repeat would post into the alert's thread every pass, or page anew once it was resolved.
 // The episode ends when the check is ok again (or repaired), and the next failure alerts again.
@@ -334,7 +335,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
         } catch (err) {
           // Not known whether live is at stake: nothing is checked on a guess of paper.
           mode = null;
-          modeUnread = `what trades live (the engine lease, live intents and positions) could not be read: ${describeError(err).replace(/\.$/, '')}`;
+          modeUnread = `the engine lease, live intents and positions were not read: ${describeError(err).replace(/\.$/, '')}`;
           ctx.logger.warn({ error: describeError(err) }, 'self-heal: could not read what is live at stake');
         }
       }

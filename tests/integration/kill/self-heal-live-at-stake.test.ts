@@ -2,7 +2,7 @@
 // not from the IS_LIVE of the process running it: a `ctb self-heal` typed in a shell without IS_LIVE
 // while the engine trades live (or while a stopped live engine left orders on Kraken) does not check
 // the paper venue in its place, nor report ok: it says Kraken was not asked, why, and who asks it.
-import { hostname } from 'node:os';
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { renderSelfHeal, selfHealExitCode } from '../../../commands/self-heal.js';
 import { markIntent, writeIntent } from '../../../src/engine/ledger/intents.js';
@@ -13,9 +13,9 @@ import { killTestContext, recordingDatabase, useKillTestDb, type KillTestContext
 
 const kill = useKillTestDb(['bot_state', 'order_intents', 'engine_lease']);
 
-async function setup(opts: { armed?: boolean; keys?: boolean } = {}): Promise<KillTestContext> {
+async function setup(opts: { armed?: boolean; keys?: boolean; dbTimeout?: string } = {}): Promise<KillTestContext> {
   const database = kill.track(recordingDatabase(kill.db().url, []));
-  const t = await killTestContext({ database, armed: opts.armed ?? false, keys: opts.keys ?? false, env: { ENGINE_STALE_AFTER: '60s' } });
+  const t = await killTestContext({ database, armed: opts.armed ?? false, keys: opts.keys ?? false, env: { ENGINE_STALE_AFTER: '60s', KILL_DB_TIMEOUT: opts.dbTimeout ?? '8s' } });
   kill.track(t.ctx);
   return t;
 }
@@ -94,6 +94,36 @@ describe('self-heal decides live or paper from the database, not from its own IS
     expect(t.kraken.calls).toContain('fetchOpenOrders');
     expect(t.paper.calls).toEqual([]);
     expect(result.halted).toBe(true);
+  });
+
+  it('a shell without IS_LIVE that cannot read the live intents checks no venue on a guess of paper: not ok', async () => {
+    const t = await setup({ dbTimeout: '1s' });
+    // Another session holds the intents locked: the read waits, as on a stalled database.
+    const locker = kill.track(recordingDatabase(kill.db().url, []));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const lock = locker.db.transaction(async (tx) => {
+      await tx.execute(sql`lock table order_intents in access exclusive mode`);
+      locked();
+      await held;
+    });
+    try {
+      await isLocked;
+      const result = await selfHeal(t.ctx, once);
+      expect(result.ok).toBe(false);
+      expect(selfHealExitCode(result)).toBe(1);
+      expect(result.actions.find((a) => a.check === 'exchange')).toMatchObject({
+        status: 'failed',
+        detail: expect.stringContaining('not checked: the trading mode could not be read (the engine lease, live intents and positions were not read: deadline: the database did not answer within 1000 ms)'),
+      });
+      expect(t.paper.calls).toEqual([]);
+      expect(t.kraken.calls).toEqual([]);
+    } finally {
+      release();
+      await lock;
+    }
   });
 
   it('nothing live anywhere (no engine, or an unarmed one; bot_state paper): paper is checked from any shell, and ok', async () => {

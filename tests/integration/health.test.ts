@@ -5,6 +5,9 @@ import { startBot, type RunningBot } from '../../src/app/runtime.js';
 import { testConfig } from '../../src/config/env.js';
 import { connectPostgres, type Database } from '../../src/db/client.js';
 import { healthFeature } from '../../src/http/health.js';
+import { ManualClock } from '../../src/clock.js';
+import { acquireLease, releaseLease } from '../../src/db/queries/engine-lease.js';
+import { updateBotState } from '../../src/services/bot-state.js';
 import { silentLogger } from '../../src/logger.js';
 import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
 import { startStallProxy, type StallProxy } from '../support/stall-proxy.js';
@@ -42,7 +45,23 @@ describe('GET /healthz', () => {
   it('answers 200 with the stored state while the database answers', async () => {
     const r = await healthz();
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ status: 'ok', mode: 'paper', halted: false, tradingState: 'active', database: 'postgres', armed: false });
+    expect(r.body).toMatchObject({ status: 'ok', mode: 'paper', halted: false, tradingState: 'active', database: 'postgres', armed: false, armedHere: false });
+  });
+
+  it("says the running engine's mode and arming (from its lease), not this unarmed web replica's", async () => {
+    // The worker elsewhere runs the engine armed; the database says live; this replica has no IS_LIVE.
+    const worker = { holderId: 'worker-1:4242:00000000', host: 'worker-1', pid: 4242, role: 'worker', feed: 'kraken', armed: true, hasKrakenKeys: true };
+    expect((await acquireLease(database.db, worker, 30_000)).acquired).toBe(true);
+    await updateBotState(database.db, new ManualClock('2026-01-05T03:00:00Z'), { mode: 'live' });
+    try {
+      const r = await healthz();
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ mode: 'live', requestedMode: 'live', armed: true, armedHere: false,
+        engine: { state: 'running', host: 'worker-1', pid: 4242, armed: true, thisProcess: false } });
+    } finally {
+      await updateBotState(database.db, new ManualClock('2026-01-05T03:00:00Z'), { mode: 'paper' });
+      await releaseLease(database.db, worker.holderId);
+    }
   });
 
   it('with the database stalled, answers 503 within its timeout saying what it could not read — every time, with the pool full of hung queries', async () => {
@@ -51,7 +70,7 @@ describe('GET /healthz', () => {
       for (let i = 0; i < 5; i++) {
         const r = await healthz();
         expect(r.status).toBe(503);
-        expect(r.body).toMatchObject({ status: 'degraded', database: 'no answer within 500 ms', databaseKind: 'postgres', mode: 'unknown', armed: false });
+        expect(r.body).toMatchObject({ status: 'degraded', database: 'no answer within 500 ms', databaseKind: 'postgres', mode: 'unknown', armed: null, armedHere: false });
         expect(r.ms).toBeLessThan(2_000);
       }
     } finally {

@@ -7,6 +7,7 @@ import { testConfig } from '../../src/config/env.js';
 import { auditRuns, commandLog } from '../../src/db/schema/index.js';
 import { silentLogger } from '../../src/logger.js';
 import { updateBotState } from '../../src/services/bot-state.js';
+import { acquireLease, releaseLease } from '../../src/db/queries/engine-lease.js';
 import { runCli } from '../../src/cli/program.js';
 import { savePolicy } from '../../src/alerts/policy.js';
 import { recordGatePolicy } from '../../src/services/audit/gate-policy.js';
@@ -42,11 +43,27 @@ describe('ctb runbook on PostgreSQL', () => {
     const result = await runCommand(runbookCommand, ctx, actor, { name: 'go-live' });
     expect(result.ok).toBe(true);
     expect(result.text).toContain('Generated 2026-01-05T03:00:00.000Z');
-    expect(result.text).toContain('Process not armed (IS_LIVE=false: live orders are impossible); persisted mode **paper**; not halted.');
+    expect(result.text).toContain('**No engine running** (no process holds the engine lease); trading in **paper** (persisted mode **paper**); not halted.');
+    expect(result.text).toContain('This process (the one that wrote this) is not armed (IS_LIVE unset or false)');
     expect(result.text).toContain('[fail] **Reconciliation**: 3 recent unmatched trades — fix: ctb reconcile');
     expect(result.text).not.toContain('Stale');
     expect(result.text).toContain('`U0APR0001`, `U0APR0002`');
     expect(result.data.oncall).toEqual({ status: 'none' });
+  });
+
+  it("says the armed engine running elsewhere trades live, from its lease — not this unarmed shell's IS_LIVE", async () => {
+    const worker = { holderId: 'worker-1:4242:00000000', host: 'worker-1', pid: 4242, role: 'worker', feed: 'kraken', armed: true, hasKrakenKeys: true };
+    expect((await acquireLease(ctx.db, worker, ctx.config.ENGINE_LEASE_TTL)).acquired).toBe(true);
+    await updateBotState(ctx.db, clock, { mode: 'live' });
+    try {
+      const result = await runCommand(runbookCommand, ctx, actor, { name: 'go-live' });
+      expect(result.text).toContain('Engine runs in `worker-1:4242` (worker), **armed** (IS_LIVE=true there); trading in **live** (persisted mode **live**); not halted.');
+      expect(result.text).toContain('This process (the one that wrote this) is not armed (IS_LIVE unset or false)');
+      expect(result.text).not.toContain('live orders are impossible');
+    } finally {
+      await updateBotState(ctx.db, clock, { mode: 'paper' });
+      await releaseLease(ctx.db, worker.holderId);
+    }
   });
 
   it('shows a halted bot and the configured SLA in the incident runbook', async () => {

@@ -6,7 +6,9 @@ import { startChild, waitUntil, type Env, type LongChild } from './child.js';
 export interface Health {
   mode: string;
   requestedMode: string;
-  armed: boolean;
+  /** The running engine's arming (its lease); null on a 503 (unread). armedHere: the answering process's IS_LIVE. */
+  armed: boolean | null;
+  armedHere?: boolean;
   halted: boolean;
   tradingState?: string;
   engineHeartbeatAt: string | null;

@@ -7,6 +7,7 @@ import { auditInfo, runbookDataFromConfig } from '../../src/services/runbook/col
 import type { RunbookData } from '../../src/domain/runbook/data.js';
 import type { GateThresholds } from '../../src/domain/golive-thresholds.js';
 import { DEFAULT_AUDIT_SETTINGS } from '../support/gate-thresholds.js';
+import { engineFixture } from '../support/factories/dashboard.js';
 import { configuredEngineLimits, configuredThresholds, gatePolicyOf } from '../../src/services/audit/gate-policy.js';
 import { placeholderRunbookData, renderRunbook, RUNBOOK_DOCS, RUNBOOKS } from '../../src/domain/runbook/index.js';
 
@@ -14,7 +15,7 @@ function data(env: Record<string, string> = {}, over: Partial<RunbookData> = {})
   return {
     generatedAt: '2026-01-05T03:00:00.000Z',
     release: 'v1.0-go-live',
-    state: { armed: true, mode: 'paper', halted: false, haltedReason: null },
+    state: { engine: engineFixture({ armed: true }), tradingMode: 'paper', mode: 'paper', halted: false, haltedReason: null, armedHere: true },
     oncall: { status: 'none' },
     audit: { status: 'never_run' },
     ...runbookDataFromConfig(testConfig({
@@ -102,8 +103,25 @@ describe('runbooks follow the configuration', () => {
     expect(renderRunbook('go-live', data())).toContain('**No audit has run yet.** Run `ctb audit --dry-run`');
   });
 
+  it("say the engine's arming from its lease, and this unarmed process's only as its own", () => {
+    const state = { engine: engineFixture({ host: 'worker-1', pid: 4242, role: 'worker', armed: true }), tradingMode: 'live' as const, mode: 'live' as const,
+      halted: false, haltedReason: null, armedHere: false };
+    const text = renderRunbook('go-live', data({}, { state }));
+    expect(text).toContain('Engine runs in `worker-1:4242` (worker), **armed** (IS_LIVE=true there); trading in **live** (persisted mode **live**); not halted.');
+    expect(text).toContain('This process (the one that wrote this) is not armed (IS_LIVE unset or false); it places no orders unless it runs the engine.');
+    expect(text).not.toContain('live orders are impossible');
+  });
+
+  it('say when no engine runs, and when the last one stopped renewing its lease', () => {
+    const none = { engine: engineFixture({ state: 'none', host: null, pid: null }), tradingMode: 'paper' as const, mode: 'live' as const, halted: false, haltedReason: null, armedHere: true };
+    expect(renderRunbook('incident', data({}, { state: none }))).toContain('**No engine running** (no process holds the engine lease); trading in **paper** (persisted mode **live**)');
+    const stale = { ...none, engine: engineFixture({ state: 'stale', staleSince: '2026-01-05T11:00:00.000Z' }) };
+    expect(renderRunbook('incident', data({}, { state: stale })))
+      .toContain('**No engine running**: the last one, `bot-1:4242`, stopped renewing its lease at 2026-01-05T11:00:00.000Z (died or hung)');
+  });
+
   it('show a halted bot', () => {
-    expect(renderRunbook('incident', data({}, { state: { armed: true, mode: 'paper', halted: true, haltedReason: 'kill by U0OPS0001' } })))
+    expect(renderRunbook('incident', data({}, { state: { engine: engineFixture({ armed: true }), tradingMode: 'paper', mode: 'paper', halted: true, haltedReason: 'kill by U0OPS0001', armedHere: true } })))
       .toContain('**HALTED** (kill by U0OPS0001)');
   });
 });

@@ -3,6 +3,7 @@
 // fills it from the running configuration and database; docs/*.md are the same text rendered
 // from placeholderRunbookData().
 import type { ThresholdStanding } from '../golive-thresholds.js';
+import type { EngineHolderView } from '../engine-holder.js';
 
 export type Placeholder = { placeholder: string };
 
@@ -32,7 +33,24 @@ export type AuditInfo =
     }
   | Placeholder;
 
-export type StateInfo = { armed: boolean; mode: 'paper' | 'live'; halted: boolean; haltedReason: string | null } | Placeholder;
+/**
+ * The system's state as the database holds it — the engine that trades (the engine lease: where it runs,
+ * armed or not), the mode it trades in, the persisted mode, halted — and apart from it, whether the process
+ * that filled this runbook is armed itself (a shell or web replica: it places no orders unless it runs the engine).
+ */
+export type StateInfo =
+  | {
+      engine: EngineHolderView;
+      /** What the running engine trades in: live only when it is armed, the database says live and nothing halts it. */
+      tradingMode: 'paper' | 'live';
+      /** The persisted (requested) mode. */
+      mode: 'paper' | 'live';
+      halted: boolean;
+      haltedReason: string | null;
+      /** This process runs with IS_LIVE=true. */
+      armedHere: boolean;
+    }
+  | Placeholder;
 
 export interface RunbookData {
   generatedAt: string;
@@ -72,7 +90,7 @@ export function placeholderRunbookData(): RunbookData {
   return {
     generatedAt: '(time of reading)',
     release: '(`ctb version`)',
-    state: { placeholder: '`ctb runbook` shows whether the process is armed, the persisted mode and whether the bot is halted.' },
+    state: { placeholder: '`ctb runbook` shows where the engine runs and whether it is armed, the mode it trades in, the persisted mode and whether the bot is halted.' },
     operators: ['<SLACK_OPERATORS>'],
     approvers: ['<SLACK_APPROVERS>'],
     opsChannel: '<SLACK_OPS_CHANNEL>',

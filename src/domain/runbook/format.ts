@@ -1,6 +1,7 @@
 // Owns the small pieces both runbooks share: how people, channels, on-call, the latest audit and the
 // process state are written, and the "at a glance" header. Pure functions of RunbookData.
 import { gateVerdictText } from '../golive-thresholds.js';
+import type { EngineHolderView } from '../engine-holder.js';
 import { isPlaceholder, type RunbookData } from './data.js';
 
 export interface RenderOptions {
@@ -42,12 +43,22 @@ export function auditLines(d: RunbookData): string[] {
   return [head, 'Checks failing or warning now — fix these first:', ...a.failing.map((c) => `- [${c.status}] **${c.name}**: ${c.detail}`)];
 }
 
+/** The system's state from the database (the engine lease, bot_state); this process's own arming only as its own. */
 export function stateLine(d: RunbookData): string {
   const s = d.state;
   if (isPlaceholder(s)) return `_${s.placeholder}_`;
-  const armed = s.armed ? '**armed** (IS_LIVE=true)' : 'not armed (IS_LIVE=false: live orders are impossible)';
   const halted = s.halted ? `**HALTED**${s.haltedReason ? ` (${s.haltedReason})` : ''}` : 'not halted';
-  return `Process ${armed}; persisted mode **${s.mode}**; ${halted}.`;
+  const here = s.armedHere ? 'armed (IS_LIVE=true)' : 'not armed (IS_LIVE unset or false)';
+  return `${engineLine(s.engine)}; trading in **${s.tradingMode}** (persisted mode **${s.mode}**); ${halted}. `
+    + `This process (the one that wrote this) is ${here}; it places no orders unless it runs the engine.`;
+}
+
+function engineLine(e: EngineHolderView): string {
+  if (e.state === 'none') return '**No engine running** (no process holds the engine lease)';
+  const where = code(`${e.host}:${e.pid}`);
+  if (e.state === 'stale') return `**No engine running**: the last one, ${where}, stopped renewing its lease at ${e.staleSince} (died or hung)`;
+  const armed = e.armed ? '**armed** (IS_LIVE=true there)' : 'not armed (IS_LIVE=false there: live orders are impossible)';
+  return `Engine runs in ${where} (${e.role}), ${armed}`;
 }
 
 export function slaSource(d: RunbookData): string {

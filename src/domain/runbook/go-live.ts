@@ -88,7 +88,7 @@ export function renderGoLiveRunbook(d: RunbookData, opts: RenderOptions = {}): s
     '   The real environment wins over `.env`: `export IS_LIVE=true` works too; re-source `.env` if you edit it.',
     '2. Restart every process that reads the environment (`npm start`, or the Procfile `web` and `worker`).',
     '   Missing keys with `IS_LIVE=true` stop the start with exit code 2, naming the variable.',
-    `3. Check: the start line says \`armed for live\`; \`curl -s localhost:${d.port}/healthz\` still says \`"mode":"paper"\`.`,
+    `3. Check: the start line says \`armed for live\`; \`curl -s localhost:${d.port}/healthz\` says \`"armed":true\` (the running engine's) and still \`"mode":"paper"\`.`,
     '',
     '## 4. Request (`/mode live`)',
     '',

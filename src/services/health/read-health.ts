@@ -1,4 +1,5 @@
-// Owns what GET /healthz says (mode, halted, trading state, database kind, armed, the market feed's
+// Owns what GET /healthz says (the running engine's mode and arming — from the engine lease, never this
+// process's IS_LIVE, which is `armedHere` — halted, trading state, database kind, the market feed's
 // state, and the engine: who holds the lease, armed or not, its heartbeat) and that it says it within HEALTHZ_DB_TIMEOUT
 // whatever the database does: a stalled query never rejects by itself, so the read runs under a
 // deadline, and past it the answer is 503 with what this process knows without the database and what
@@ -13,7 +14,8 @@ import { standingOf, type ReconciliationStanding } from '../../domain/reconcilia
 import { tradingStateOf } from '../../domain/trading-state.js';
 import { liveAlertGroupId } from '../../db/queries/alert-groups.js';
 import { FEED_SILENT_FINGERPRINT, feedStatusOf, type FeedStatus } from '../../engine/feed-watch.js';
-import { effectiveMode, getBotState } from '../bot-state.js';
+import { getBotState } from '../bot-state.js';
+import { engineMode } from '../mode-status.js';
 import { readEngineHolder } from '../engine-lease/holder-view.js';
 import { holdsLease } from '../engine-lease/runtime.js';
 import { DeadlineError, withDeadline } from '../kill/deadline.js';
@@ -52,9 +54,13 @@ export function healthProbe(ctx: HealthDeps, opts: { feed: string }): () => Prom
         status: 200,
         body: {
           status: healthStatus(feedState),
-          mode: effectiveMode(state, ctx.config.IS_LIVE),
+          // The running engine's, from the lease (any replica answers the same): never this process's IS_LIVE,
+          // which in a web replica says nothing of the worker that trades.
+          mode: engineMode(state, engine),
           requestedMode: state.mode,
-          armed: ctx.config.IS_LIVE,
+          armed: engine.state === 'running' && engine.armed,
+          // Whether this process itself runs with IS_LIVE=true (it places live orders only while it runs the engine).
+          armedHere: ctx.config.IS_LIVE,
           halted: state.halted,
           entriesPaused: state.entriesPaused,
           tradingState: tradingStateOf(state),
@@ -85,7 +91,9 @@ export function healthProbe(ctx: HealthDeps, opts: { feed: string }): () => Prom
           mode: 'unknown',
           halted: isHaltLatched(ctx) ? true : null,
           haltLatchedHere: isHaltLatched(ctx),
-          armed: ctx.config.IS_LIVE,
+          // The engine's arming is in the lease, unread: unknown. This process's own is known.
+          armed: null,
+          armedHere: ctx.config.IS_LIVE,
           feed: opts.feed,
           feedState: feedStatusOf(ctx.database) ?? null,
           engine: { thisProcess: holdsLease(ctx) ?? false },

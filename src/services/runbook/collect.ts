@@ -1,5 +1,5 @@
 // Owns filling RunbookData from the running installation: the configuration, the persisted bot
-// state, the latest audit run, the on-call rotation and the release. Reads only; writes nothing.
+// state and the engine lease (the engine's arming, not this process's), the latest audit run, the on-call rotation and the release. Reads only; writes nothing.
 import type { Clock } from '../../clock.js';
 import { formatDuration } from '../../config/duration.js';
 import type { Config } from '../../config/env.js';
@@ -13,6 +13,8 @@ import { getRotation } from '../oncall/store.js';
 import type { OnCallNow } from '../oncall/schedule.js';
 import { whoIsOnCall } from '../oncall/who-is-on-call.js';
 import { readReleaseInfo } from '../release/version.js';
+import { readEngineHolder } from '../engine-lease/holder-view.js';
+import { engineMode } from '../mode-status.js';
 import type { AuditCheckLine, AuditInfo, OnCallInfo, RunbookData, StateInfo } from '../../domain/runbook/data.js';
 
 /** Filling the runbook: the configuration it describes, the database it reads, the clock (who is on call now). */
@@ -86,9 +88,11 @@ export function auditInfo(run: StoredAuditRun | null, policy: GatePolicy = gateP
   };
 }
 
+/** The engine's state from the lease and bot_state (any process reads the same); this process's arming apart. */
 async function readState(ctx: RunbookDeps): Promise<StateInfo> {
-  const row = await readBotStateRow(ctx.db);
-  return { armed: ctx.config.IS_LIVE, mode: row?.mode ?? 'paper', halted: row?.halted ?? false, haltedReason: row?.haltedReason ?? null };
+  const [row, engine] = await Promise.all([readBotStateRow(ctx.db), readEngineHolder(ctx)]);
+  const stored = { mode: row?.mode ?? 'paper', halted: row?.halted ?? false };
+  return { engine, tradingMode: engineMode(stored, engine), ...stored, haltedReason: row?.haltedReason ?? null, armedHere: ctx.config.IS_LIVE };
 }
 
 /** Pure: the runbook's view of who is on call now and next. */

@@ -4,6 +4,7 @@ import type { Actor } from '../../../src/app/context.js';
 import { auditRuns } from '../../../src/db/schema/index.js';
 import { updateBotState } from '../../../src/services/bot-state.js';
 import { modeCheck } from '../../../src/services/audit/checks/mode.js';
+import { acquireLease } from '../../../src/db/queries/engine-lease.js';
 import { runAudit } from '../../../src/services/audit/run-audit.js';
 import { latestAuditRun } from '../../../src/services/audit/store.js';
 import { defineCheck, type AuditCheck } from '../../../src/services/audit/types.js';
@@ -14,7 +15,7 @@ const actor: Actor = { id: 'cli:alice', source: 'cli' };
 const check = (id: string, run: AuditCheck['run'], extra: Partial<AuditCheck> = {}): AuditCheck =>
   defineCheck({ id, title: id, checklistSection: 5, run, ...extra });
 
-const database = usePostgresTestDb({ truncate: ['audit_runs', 'bot_state'] });
+const database = usePostgresTestDb({ truncate: ['audit_runs', 'bot_state', 'engine_lease'] });
 
 describe('the audit runner', () => {
   it('stores every whole run with who, when, mode and results, and latestAuditRun returns the newest', async () => {
@@ -95,15 +96,39 @@ describe('mode.state', () => {
   const run = async (ctx: Awaited<ReturnType<typeof testContext>>) =>
     (await runAudit(ctx, { actor, dryRun: true, cwd: '.', checks: [modeCheck] })).results[0]!;
 
-  it('passes in paper mode, not armed, not halted', async () => {
+  const worker = (armed: boolean) => ({ holderId: 'worker-1:4242:00000000', host: 'worker-1', pid: 4242, role: 'worker', feed: 'kraken', armed, hasKrakenKeys: armed });
+
+  it('passes in paper mode, no engine running, not halted', async () => {
     const ctx = await testContext({ database: database() });
-    expect(await run(ctx)).toMatchObject({ status: 'pass', value: 'IS_LIVE default false; paper mode, not armed, not halted' });
+    expect(await run(ctx)).toMatchObject({ status: 'pass', value: 'IS_LIVE default false; paper mode, no engine running, not halted' });
   });
 
-  it('warns when the database says live but the process is not armed', async () => {
+  it('warns when the database says live but no engine is running', async () => {
     const ctx = await testContext({ database: database() });
     await updateBotState(ctx.db, ctx.clock, { mode: 'live' });
-    expect(await run(ctx)).toMatchObject({ status: 'warn', details: { storedMode: 'live', effectiveMode: 'paper' } });
+    const result = await run(ctx);
+    expect(result).toMatchObject({ status: 'warn', details: { storedMode: 'live', effectiveMode: 'paper' } });
+    expect(result.value).toContain('no engine is running, so nothing trades');
+  });
+
+  it('warns when the database says live but the running engine is not armed', async () => {
+    const ctx = await testContext({ database: database() });
+    await acquireLease(ctx.db, worker(false), ctx.config.ENGINE_LEASE_TTL);
+    await updateBotState(ctx.db, ctx.clock, { mode: 'live' });
+    const result = await run(ctx);
+    expect(result).toMatchObject({ status: 'warn', details: { storedMode: 'live', effectiveMode: 'paper', armed: false } });
+    expect(result.value).toBe('IS_LIVE default false; paper mode, engine worker-1:4242 not armed, not halted; the database says live but the engine is not armed, so it trades paper');
+  });
+
+  it("judges the running engine's arming from its lease, not this unarmed process's (a web replica, a shell)", async () => {
+    const ctx = await testContext({ database: database() });
+    expect(ctx.exchanges.armed).toBe(false);
+    await acquireLease(ctx.db, worker(true), ctx.config.ENGINE_LEASE_TTL);
+    await updateBotState(ctx.db, ctx.clock, { mode: 'live' });
+    expect(await run(ctx)).toMatchObject({
+      status: 'pass', value: 'IS_LIVE default false; live mode, engine worker-1:4242 armed, not halted',
+      details: { storedMode: 'live', effectiveMode: 'live', armed: true, armedHere: false },
+    });
   });
 
   it('warns (not fails, so ctb resume can be gated on a passing audit) while the engine is halted', async () => {
@@ -111,6 +136,6 @@ describe('mode.state', () => {
     await updateBotState(ctx.db, ctx.clock, { halted: true, haltedReason: 'kill by U1' });
     const result = await run(ctx);
     expect(result.status).toBe('warn');
-    expect(result.value).toContain('armed, halted (kill by U1)');
+    expect(result.value).toContain('no engine running, halted (kill by U1)');
   });
 });

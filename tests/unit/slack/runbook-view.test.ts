@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { testConfig } from '../../../src/config/env.js';
 import { runbookDataFromConfig } from '../../../src/services/runbook/collect.js';
 import type { RunbookData } from '../../../src/domain/runbook/data.js';
+import { engineFixture } from '../../support/factories/dashboard.js';
 import { markdownToBlocks, renderRunbookMessage } from '../../../src/slack/views/runbook.js';
 
 const data = (over: Partial<RunbookData> = {}): RunbookData => ({
   generatedAt: '2026-01-05T03:00:00.000Z',
   release: 'v1.0',
-  state: { armed: true, mode: 'paper', halted: true, haltedReason: 'spread <blew> out & more', },
+  state: { engine: engineFixture({ armed: true }), tradingMode: 'paper', mode: 'paper', halted: true, haltedReason: 'spread <blew> out & more', armedHere: true },
   oncall: { status: 'configured', now: { user: 'U0ONC0001', at: '2026-01-06T09:00:00Z' }, next: null },
   audit: { status: 'ran', at: '2026-01-05T02:00:00.000Z', actor: 'cli:ops', passed: false, summary: '1 fail', thresholdRefusal: null, failing: [{ name: 'Credentials', status: 'fail', detail: '.env is 0644' }] },
   ...runbookDataFromConfig(testConfig({ SLACK_APPROVERS: 'U0APR0001,U0APR0002', SLACK_OPERATORS: 'U0OPS0001', SLACK_OPS_CHANNEL: 'C0OPS0001' })),

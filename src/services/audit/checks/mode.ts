@@ -1,7 +1,19 @@
-// Checklist 2: IS_LIVE defaults to false; the current mode, armed or not, halted or not.
+// Checklist 2: IS_LIVE defaults to false; the current mode, armed or not, halted or not. "Armed" is the
+// running engine's (the engine lease records its IS_LIVE): the audit may run in a web replica (`/golive
+// audit`) or a shell (`ctb audit`) that trades nothing, so this process's own IS_LIVE judges nothing here.
 import { readEnv } from '../../../config/env.js';
-import { effectiveMode, getBotState } from '../../bot-state.js';
+import type { EngineHolderView } from '../../../domain/engine-holder.js';
+import { getBotState } from '../../bot-state.js';
+import { readEngineHolder } from '../../engine-lease/holder-view.js';
+import { engineMode } from '../../mode-status.js';
 import { defineCheck } from '../types.js';
+
+/** Whose arming was judged, in the check's value: "engine worker-1:4242 armed", or that no engine runs. */
+function engineArming(e: EngineHolderView): string {
+  if (e.state === 'none') return 'no engine running';
+  if (e.state === 'stale') return `no engine running (the lease of ${e.host}:${e.pid} is stale)`;
+  return `engine ${e.host}:${e.pid} ${e.armed ? 'armed' : 'not armed'}`;
+}
 
 export const modeCheck = defineCheck({
   id: 'mode.state',
@@ -10,11 +22,17 @@ export const modeCheck = defineCheck({
   async run(ctx) {
     // Guards the schema itself: an unset IS_LIVE must never arm anything.
     const defaultLive = readEnv({}).IS_LIVE;
-    const state = await getBotState(ctx.db);
-    const armed = ctx.exchanges.armed;
-    const mode = effectiveMode(state, armed);
-    const details = { isLiveDefault: defaultLive, armed, storedMode: state.mode, effectiveMode: mode, halted: state.halted };
-    const value = `IS_LIVE default ${defaultLive}; ${mode} mode, ${armed ? 'armed' : 'not armed'}, ${state.halted ? 'halted' : 'not halted'}`;
+    const [state, engine] = await Promise.all([getBotState(ctx.db), readEngineHolder(ctx)]);
+    const running = engine.state === 'running';
+    const armed = running && engine.armed;
+    const mode = engineMode(state, engine);
+    const details = {
+      isLiveDefault: defaultLive, armed, storedMode: state.mode, effectiveMode: mode, halted: state.halted,
+      engine: { state: engine.state, host: engine.host, pid: engine.pid, armed: engine.armed },
+      // This process's own IS_LIVE, for the record only: it trades nothing unless it runs the engine.
+      armedHere: ctx.exchanges.armed,
+    };
+    const value = `IS_LIVE default ${defaultLive}; ${mode} mode, ${engineArming(engine)}, ${state.halted ? 'halted' : 'not halted'}`;
     if (defaultLive) {
       return { status: 'fail', value, fix: 'IS_LIVE must default to false in src/config/env.ts.', details };
     }
@@ -24,8 +42,13 @@ export const modeCheck = defineCheck({
       const why = state.haltedReason ? ` (${state.haltedReason})` : '';
       return { status: 'warn', value: `${value}${why}`, fix: 'Finish the incident checklist, then resume the engine (ctb resume) before going live.', details };
     }
+    if (state.mode === 'live' && !running) {
+      return { status: 'warn', value: `${value}; the database says live but no engine is running, so nothing trades`,
+        fix: 'Start the engine armed (IS_LIVE=true: `ctb start`, or the Procfile worker), or switch back with `ctb mode paper`.', details };
+    }
     if (state.mode === 'live' && !armed) {
-      return { status: 'warn', value: `${value}; the database says live but the process is not armed`, fix: 'Either arm the process (IS_LIVE=true, restart) or switch back with `ctb mode paper`.', details };
+      return { status: 'warn', value: `${value}; the database says live but the engine is not armed, so it trades paper`,
+        fix: `Either arm the engine's process on ${engine.host} (IS_LIVE=true, restart it) or switch back with \`ctb mode paper\`.`, details };
     }
     return { status: 'pass', value, fix: null, details };
   },

@@ -8,7 +8,9 @@ import { unreachableReason } from '../../exchange/errors.js';
 import { readOnlyExchange } from '../../exchange/read-only.js';
 import type { Exchange } from '../../exchange/types.js';
 import { configSecrets, makeScrubber } from '../../logger.js';
-import { effectiveMode, getBotState } from '../bot-state.js';
+import { getBotState } from '../bot-state.js';
+import { readEngineHolder } from '../engine-lease/holder-view.js';
+import { engineMode } from '../mode-status.js';
 import { auditChecks } from './checks/index.js';
 import {
   auditConfig, auditThresholds, configuredThresholds, loadGatePolicy, notHoldersRecordOutcome, recordedEngineLimits, unknownPolicyOutcome, type AuditThresholds, type RecordedEngineLimits,
@@ -151,8 +153,10 @@ export async function runAudit(ctx: AuditDeps, params: RunAuditParams): Promise<
   const actx = auditContext(ctx, params, thresholds, recordedEngineLimits(policy));
   const scrub = makeScrubber(configSecrets(ctx.config));
   const at = ctx.clock.now();
-  const state = await getBotState(ctx.db);
-  const mode = effectiveMode(state, ctx.exchanges.armed);
+  // The mode the running engine trades in (its lease records its arming): the audit may run in a web
+  // replica or a shell that trades nothing, whose own IS_LIVE is only `armed` below.
+  const [state, engine] = await Promise.all([getBotState(ctx.db), readEngineHolder(ctx)]);
+  const mode = engineMode(state, engine);
 
   // One after another: several checks talk to Kraken, whose rate limit is per key.
   const results: CheckResult[] = [];

@@ -32,6 +32,16 @@ describe('the audit runner', () => {
     expect((await latestAuditRun(ctx.db, { dryRun: true }))?.id).toBe(first.runId);
   });
 
+  it("records the mode the running engine trades in (its lease), not this unarmed process's", async () => {
+    const ctx = await testContext({ database: database() });
+    await acquireLease(ctx.db, { holderId: 'worker-1:4242:00000000', host: 'worker-1', pid: 4242, role: 'worker', feed: 'kraken', armed: true, hasKrakenKeys: true },
+      ctx.config.ENGINE_LEASE_TTL);
+    await updateBotState(ctx.db, ctx.clock, { mode: 'live' });
+    const report = await runAudit(ctx, { actor, dryRun: true, cwd: '.', checks: [check('a.one', async () => ({ status: 'pass', value: 'ok', fix: null }))] });
+    expect(report).toMatchObject({ mode: 'live', armed: false, summaryLine: 'AUDIT PASSED — 1 pass, 0 warn, 0 fail (dry run, live mode)' });
+    expect(await latestAuditRun(ctx.db)).toMatchObject({ id: report.runId, mode: 'live' });
+  });
+
   it('returns null from latestAuditRun when no audit ever ran', async () => {
     const ctx = await testContext({ database: database() });
     expect(await latestAuditRun(ctx.db)).toBeNull();

@@ -55,7 +55,7 @@ describe('/golive audit verdict', () => {
     expect((m.blocks[0] as Block).text?.text).toBe('Go-live audit passed');
     expect(t[1]).toMatch(/^:white_check_mark: \*AUDIT PASSED/);
     expect(t.some((x) => x.includes('Failing checks'))).toBe(false);
-    expect(t.at(-1)).toBe('2 of 2 checks passed · dry run, paper mode, armed · the whole report on the host: `ctb audit --json` · next: `/mode live` asks two approvers');
+    expect(t.at(-1)).toBe('2 of 2 checks passed · dry run, paper mode, this process armed · the whole report on the host: `ctb audit --json` · next: `/mode live` asks two approvers');
     expect(m.text).toBe('AUDIT PASSED — 2 pass, 0 warn, 0 fail (dry run, paper mode)');
   });
 

@@ -25,7 +25,10 @@ type Trade = ReconcileReport['recentUnmatched'][number];
 export interface FilledWhileReconciling {
   /** Kraken's trades, not in the ledger, that are resting orders filling after the probe. */
   trades: Trade[];
-  /** Every other difference, one phrase each: none when all of them are those trades. */
+  /**
+   * Every other difference, one phrase each (balance shortfalls first: the amounts matter most, and an
+   * alert's title keeps 300 characters): none when all of them are those trades.
+   */
   unexplained: string[];
 }
 
@@ -35,6 +38,9 @@ export interface FilledWhileReconciling {
  */
 export const KRAKEN_CLOCK_ALLOWANCE_MS = 60_000;
 
+/** When the resting orders were known: the probe, in an operator's words. */
+const LISTED = 'when self-heal listed open orders';
+
 /** At most this many trades are named one by one. */
 const NAMED = 3;
 
@@ -43,32 +49,38 @@ export function filledWhileReconciling(
   /** How far Kraken may hold less of an asset than the ledger with those trades booked (its rounding). */
   tolerance: (asset: string) => Decimal,
 ): FilledWhileReconciling {
-  const unexplained: string[] = [];
-  if (report.mismatched.length > 0) unexplained.push(`${report.mismatched.length} mismatched fill(s)`);
-  if (report.missingOnExchange.length > 0) unexplained.push(`${report.missingOnExchange.length} fill(s) missing on Kraken`);
+  const counted: string[] = [];
+  if (report.mismatched.length > 0) counted.push(`${report.mismatched.length} mismatched fill(s)`);
+  if (report.missingOnExchange.length > 0) counted.push(`${report.missingOnExchange.length} fill(s) missing on Kraken`);
   const after = resting.probedAt.getTime() - KRAKEN_CLOCK_ALLOWANCE_MS;
   const others: string[] = [];
   const byOrder = new Map<string, Trade[]>();
   for (const t of report.recentUnmatched) {
-    if (!resting.remaining.has(t.orderId)) others.push(`trade ${t.tradeId} of order ${t.orderId}, which was not resting with its fills booked at the probe`);
-    else if (Date.parse(t.at) < after) others.push(`trade ${t.tradeId} of order ${t.orderId}, made before the probe (${t.at})`);
+    if (!resting.remaining.has(t.orderId)) others.push(`trade ${t.tradeId} of order ${t.orderId}, not resting with its fills booked ${LISTED}`);
+    else if (Date.parse(t.at) < after) others.push(`trade ${t.tradeId} of order ${t.orderId}, made before self-heal listed open orders (${t.at})`);
     else byOrder.set(t.orderId, [...(byOrder.get(t.orderId) ?? []), t]);
   }
   const trades: Trade[] = [];
   for (const [orderId, ofOrder] of byOrder) {
     const total = ofOrder.reduce((sum, t) => sum.plus(t.quantity), new Decimal(0));
     const left = resting.remaining.get(orderId)!;
-    if (total.gt(left)) others.push(`order ${orderId}'s trades add up to ${total.toFixed()}, more than the ${left.toFixed()} resting at the probe`);
+    if (total.gt(left)) others.push(`order ${orderId}'s trades add up to ${total.toFixed()}, more than the ${left.toFixed()} resting ${LISTED}`);
     else trades.push(...ofOrder);
   }
-  unexplained.push(...others.slice(0, NAMED), ...(others.length > NAMED ? [`${others.length - NAMED} more trade(s) like them`] : []));
+  const unexplained: string[] = [];
   for (const b of report.balances) {
     if (b.status !== 'exchange_holds_less') continue;
     // The difference (Kraken − ledger) with those trades booked in the ledger.
     const left = trades.reduce((diff, t) => diff.minus(movedBy(t, b.asset)), new Decimal(b.diff));
-    if (left.lt(tolerance(b.asset).neg())) unexplained.push(`Kraken holds ${left.neg().toFixed()} ${b.asset} less than the ledger would with those trades booked`);
+    if (left.lt(tolerance(b.asset).neg())) unexplained.push(`Kraken holds ${left.neg().toFixed()} ${b.asset} less than the ledger${trades.length > 0 ? ' would with those trades booked' : ''}`);
   }
+  unexplained.push(...counted, ...others.slice(0, NAMED), ...(others.length > NAMED ? [`${others.length - NAMED} more trade(s) like them`] : []));
   return { trades, unexplained };
+}
+
+/** Kraken holding less than the ledger, in plain words: one phrase per asset. */
+export function shortfalls(balances: ReconcileDifferences['balances']): string[] {
+  return balances.filter((b) => b.status === 'exchange_holds_less').map((b) => `Kraken holds ${new Decimal(b.diff).neg().toFixed()} ${b.asset} less than the ledger`);
 }
 
 /** How `t` moves what the account holds of `asset`: base in or out at its quantity, quote by its cost and fee (charged in quote). */

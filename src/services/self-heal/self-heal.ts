@@ -3,7 +3,7 @@
 // database — and repair what a program can: retry with exponential backoff until the database or
 // the exchange answers again, then write saved kills and resync open orders and order intents
 // from the exchange (the reconcile the engine runs at start). Every action raises an alert (the
-// watchdog: a failure once per episode, see below).
+// watchdog: a lasting failure again only every TRANSIENT_PAGE_AFTER_MS, see below).
 // It never lifts a halt: a halted bot stays halted whatever self-heal finds.
 // Kraken refusing for a venue-wide, passing reason — its rate limit, maintenance, cancel_only or
 // post_only — is not something a program repairs by asking harder: the check is `deferred` (a
@@ -15,7 +15,7 @@
 // A live reconciliation waits for orders in flight, and for those sent while it read Kraken, until
 // their fills are booked: the watchdog owes it to a later pass (which counts them again, without
 // resyncing, and reconciles once none is in flight; it pages once that has been owed for
-// TRANSIENT_PAGE_AFTER_MS, once for that period); a one-off run leaves the ledger unreconciled
+// TRANSIENT_PAGE_AFTER_MS, under an alert of its own); a one-off run leaves the ledger unreconciled
 // (deferred) and says to run it again. An order resting in Kraken's book with its fills booked is not
 // in flight; if it fills between the probe and the reconciliation's read of Kraken's trades,
 // differences that are only its new trades (filled-while-reconciling.ts) are owed to a later pass in
@@ -37,9 +37,13 @@
 // IS_LIVE (or without the keys) checks no paper venue in their place and reports no ok for them:
 // the exchange check fails (exit 1), saying why Kraken was not asked and who does ask it. What
 // cannot be read (the lease, live intents, positions) leaves the trading mode unread, as below.
-// The watchdog raises each check's failure (or deferral) once per episode: later passes still report
-// it, but a repeat would post into the alert's thread every pass, or page anew once it was resolved.
-// The episode ends when the check is ok again (or repaired), and the next failure alerts again.
+// The watchdog raises a check's failure (or deferral) when it starts, and again every
+// TRANSIENT_PAGE_AFTER_MS while it lasts: every pass still reports it (terminal, logs), but raising on
+// every pass would post into the alert's thread each pass, and raising it only once would leave a
+// page resolved as a blip while the failure goes on (orders stuck in flight, a stale engine) silent
+// for as long as it lasts. So an open alert gets at most one "Again:" reply per 15 minutes, and one
+// resolved while the failure lasts pages anew within 15 minutes. The check ok again (or repaired)
+// forgets it, and the next failure alerts at once.
 import type { Config } from '../../config/env.js';
 import type { Database } from '../../db/client.js';
 import { databaseProblem } from '../../db/connect-errors.js';
@@ -59,11 +63,11 @@ import { reconcile as reconcileLedger, type ReconcileDeps, type ReconcileReport 
 import type { BotState } from '../../db/schema/index.js';
 import { BALANCE_TOLERANCE } from '../reconcile/balances.js';
 import { ledgerCash, quoteTolerance } from '../reconcile/ledger-cash.js';
-import { filledWhileReconciling, type ReconcileDifferences, type RestingAtProbe } from './filled-while-reconciling.js';
+import { filledWhileReconciling, shortfalls, type FilledWhileReconciling, type ReconcileDifferences, type RestingAtProbe } from './filled-while-reconciling.js';
 import { effectiveMode, getBotState, type Mode } from '../bot-state.js';
 import { liveAtStake, type LiveAtStake } from './live-at-stake.js';
 import { databaseFailure } from '../../domain/local-halt.js';
-import { describeError, sleep as realSleep, withDeadline } from '../kill/deadline.js';
+import { DeadlineError, describeError, sleep as realSleep, withDeadline } from '../kill/deadline.js';
 import { readPendingKills } from '../kill/pending-kill.js';
 import { replayPendingKills, type ReplayDeps } from '../kill/replay-pending.js';
 
@@ -142,13 +146,14 @@ export interface SelfHealOptions {
    */
   deferredSince?: Map<DeferredWork, number>;
   /**
-   * The alerts raised in each check's current episode (and in the period a reconciliation has been
-   * owed, or the trading mode unread): the watchdog keeps it across its runs beside deferredSince,
-   * so a failure is raised once, not on every pass (a repeat posts into the alert's thread, or pages
-   * anew once it was resolved). The check ok again (or repaired, or the owed work done, or the mode
-   * read) clears its entries, and a new failure alerts again.
+   * When (clock ms) each alert of a check's current failure was last raised (and of the period a
+   * reconciliation has been owed, or the trading mode unread): the watchdog keeps it across its runs
+   * beside deferredSince, so a lasting failure is raised again only once TRANSIENT_PAGE_AFTER_MS has
+   * passed since, not on every pass (each repeat posts into the alert's thread, or pages anew once it
+   * was resolved). The check ok again (or repaired, or the owed work done, or the mode read) clears
+   * its entries, and a new failure alerts at once.
    */
-  raised?: Set<RaisedAlert>;
+  raised?: Map<RaisedAlert, number>;
   /**
    * Who runs this pass: the running bot's watchdog, which runs it again every WATCHDOG_INTERVAL (what
    * it leaves is tried again on its next pass), or a one-off `ctb self-heal` (the default), which has
@@ -165,10 +170,16 @@ export interface SelfHealOptions {
  */
 export type DeferredWork = HealCheck | 'intents' | 'reconcile_owed' | 'mode';
 
-/** An alert raised for some work (a check, owed work, the unread mode) with a status, in its current episode. */
+/** The work only the process that checks the exchange (holds the engine lease) does, or leaves owed. */
+export const EXCHANGE_WORK: readonly DeferredWork[] = ['exchange', 'intents', 'reconcile', 'reconcile_owed', 'mode'];
+
+/** An alert raised for some work (a check, owed work, the unread mode) with a status, in its current failure. */
 export type RaisedAlert = `${DeferredWork}:${HealAction['status']}`;
 
-/** How long a check may stay deferred (Kraken's rate limit or maintenance) before it pages. */
+/**
+ * How long a check may stay deferred (Kraken's rate limit or maintenance), or a reconciliation owed,
+ * before it pages; and how often the watchdog raises a failure again while it lasts.
+ */
 export const TRANSIENT_PAGE_AFTER_MS = 15 * 60_000;
 
 async function withBackoff<T>(
@@ -225,10 +236,10 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   const timeout = ctx.config.KILL_DB_TIMEOUT;
   const actions: HealAction[] = [];
   const deferredSince = options.deferredSince ?? new Map<DeferredWork, number>();
-  const raised = options.raised ?? new Set<RaisedAlert>();
-  /** `work` is fine again: its episode ends, and its next failure alerts again. */
+  const raised = options.raised ?? new Map<RaisedAlert, number>();
+  /** `work` is fine again: its alerts are forgotten, and its next failure alerts at once. */
   const endEpisode = (work: DeferredWork) => {
-    for (const key of raised) if (key.startsWith(`${work}:`)) raised.delete(key);
+    for (const key of raised.keys()) if (key.startsWith(`${work}:`)) raised.delete(key);
   };
   /** The owed reconciliation was run (or given up, or is not due while paper): its period, and its page, end. */
   const settleOwed = () => {
@@ -238,15 +249,18 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   // Only the watchdog has a next pass to leave work to.
   const nextPass = options.runBy === 'watchdog';
   /**
-   * Alerts on `action` for `work`: a failure or deferral once per episode of that work (every pass
-   * still reports it), kept only once the alert pipeline took it; ok or repaired ends the episode.
+   * Alerts on `action` for `work`: a failure or deferral when it starts, then again only once
+   * TRANSIENT_PAGE_AFTER_MS has passed since it was last raised (every pass still reports it); a raise
+   * counts only once the alert pipeline took it. Ok or repaired forgets that work's alerts.
    */
   const raise = async (work: DeferredWork, action: HealAction, topic?: string) => {
     if (action.status === 'ok' || action.status === 'healed') endEpisode(work);
     const key: RaisedAlert = `${work}:${action.status}`;
-    const once = action.status === 'failed' || action.status === 'deferred';
-    if (once && raised.has(key)) return;
-    if ((await alert(ctx, action, nextPass, topic)) && once) raised.add(key);
+    const lasting = action.status === 'failed' || action.status === 'deferred';
+    const now = ctx.clock.now().getTime();
+    const last = raised.get(key);
+    if (lasting && last !== undefined && now - last < TRANSIENT_PAGE_AFTER_MS) return;
+    if ((await alert(ctx, action, nextPass, topic)) && lasting) raised.set(key, now);
   };
   // Work left by an earlier pass makes this one resync and reconcile again; a reconciliation owed
   // only because orders were in flight does not: resolving them is the engine's fill follower's work,
@@ -272,7 +286,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
     const minutes = Math.round((now - since) / 60_000);
     const base = { check, refusedFor: reason, ...(attempts !== undefined ? { attempts } : {}) };
     return now - since >= TRANSIENT_PAGE_AFTER_MS
-      ? { ...base, status: 'failed', detail: `${detail}; Kraken has refused for ${reason} for ${minutes} min (over ${TRANSIENT_PAGE_AFTER_MS / 60_000} min)` }
+      ? { ...base, status: 'failed', detail: `${detail}; Kraken has refused for ${reason} for ${minutes} min (pages after ${TRANSIENT_PAGE_AFTER_MS / 60_000})` }
       : { ...base, status: 'deferred', detail: `${detail}; Kraken refuses for now (${reason}): ${nextPass ? 'tried again on the next pass' : runAgainAfter(reason)}` };
   };
 
@@ -385,7 +399,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
    * would be reported ok with Kraken never asked; on a guess of live, intents would be resolved and
    * Kraken read for a bot that may trade paper. A one-off run fails (exit 1, as a database that does
    * not answer); the watchdog defers it to its next pass (a warning) and pages once the mode has been
-   * unread for TRANSIENT_PAGE_AFTER_MS, once in that period. Not recorded under the exchange's own
+   * unread for TRANSIENT_PAGE_AFTER_MS (again every TRANSIENT_PAGE_AFTER_MS while it stays so). Not recorded under the exchange's own
    * check: a deferral the watchdog keeps for the exchange stays as it was.
    */
   async function modeUnknown(unread: string): Promise<void> {
@@ -396,7 +410,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
     const action: HealAction = !nextPass
       ? { check: 'exchange', status: 'failed', detail: `${what}; run \`ctb self-heal\` again once the database answers` }
       : now - since >= TRANSIENT_PAGE_AFTER_MS
-        ? { check: 'exchange', status: 'failed', detail: `${what}, for ${Math.round((now - since) / 60_000)} min (over ${TRANSIENT_PAGE_AFTER_MS / 60_000} min): find why the database does not give the bot_state row` }
+        ? { check: 'exchange', status: 'failed', detail: `${what}, for ${Math.round((now - since) / 60_000)} min (pages after ${TRANSIENT_PAGE_AFTER_MS / 60_000}): find why the database does not give the bot_state row` }
         : { check: 'exchange', status: 'deferred', detail: `${what}; the next pass reads it again` };
     actions.push(action);
     ctx.logger.warn({ action }, `self-heal: exchange ${action.status}`);
@@ -480,17 +494,21 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
     // passes otherwise reconcile only after a retried probe or a deferred check).
     const owe = () => deferredSince.set('reconcile_owed', deferredSince.get('reconcile_owed') ?? ctx.clock.now().getTime());
     // Not reconciled until `whose` fills are booked: the watchdog owes it to its next pass (skipped,
-    // saying `watchdogNext`); a one-off run has none, so the ledger is left unreconciled (deferred,
-    // waiting for fills: the run exits 75, run it again).
-    const waitForFills = (what: string, whose: 'its' | 'their', watchdogNext: string) => {
+    // saying `watchdogNext`), or fails saying `overdue` once it has been owed past the bound (however
+    // it came to be owed: orders in flight, or an order going out or filling during every read); a
+    // one-off run has none, so the ledger is left unreconciled (deferred, waiting for fills: the run
+    // exits 75, run it again).
+    const waitForFills = async (what: string, whose: 'its' | 'their', watchdogNext: string, overdue: (minutes: number) => string) => {
+      if (await pastDue(overdue)) return;
       owe();
       actions.push(nextPass
         ? { check: 'reconcile', status: 'skipped', detail: `${what}: ${watchdogNext}` }
         : { check: 'reconcile', status: 'deferred', waitingFor: 'fills_booked', detail: `${what}: the ledger is not reconciled; run \`ctb self-heal\` again once ${whose} fills are booked` });
     };
-    // The watchdog pages once the reconciliation has been owed for TRANSIENT_PAGE_AFTER_MS, and once
-    // per owed period: every later pass still says it failed, but raising again would post into the
-    // alert's thread each pass, or page anew once the alert was resolved. Returns whether it is past due.
+    // The watchdog pages once the reconciliation has been owed for TRANSIENT_PAGE_AFTER_MS (and again
+    // every TRANSIENT_PAGE_AFTER_MS while it stays owed: raise), under a fingerprint of its own: a
+    // reconciliation that finally runs and finds real differences must page, not land as a repeat in
+    // the owed alert's thread once that was acknowledged. Returns whether it is past due.
     const pastDue = async (detail: (minutes: number) => string): Promise<boolean> => {
       const now = ctx.clock.now().getTime();
       const since = deferredSince.get('reconcile_owed') ?? now;
@@ -499,10 +517,10 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       const action: HealAction = { check: 'reconcile', status: 'failed', detail: detail(Math.round((now - since) / 60_000)) };
       actions.push(action);
       ctx.logger.warn({ action }, 'self-heal: reconcile failed');
-      await raise('reconcile_owed', action);
+      await raise('reconcile_owed', action, 'reconcile_owed');
       return true;
     };
-    const over = `(over ${TRANSIENT_PAGE_AFTER_MS / 60_000} min)`;
+    const owedFor = (m: number) => `the reconciliation has been owed for ${m} min (pages after ${TRANSIENT_PAGE_AFTER_MS / 60_000})`;
     // An order still in flight has fills at Kraken the ledger books only once the follower has read
     // them: reconciling now would page "recent unmatched" and a balance shortfall for normal trading.
     // An order resting in Kraken's book with every fill it has booked is not: the reconciliation
@@ -516,12 +534,14 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
     } catch (err) {
       const unread = `the live orders in flight could not be counted (${describeError(err).replace(/\.$/, '')})`;
       // Orders that cannot be counted this long: the ledger has not been reconciled meanwhile.
-      if (await pastDue((m) => `${unread}; the ledger has not been reconciled for ${m} min ${over}: find why the database does not answer that count, and run \`ctb reconcile\``)) return;
+      if (await pastDue((m) => `${unread}; ${owedFor(m)}: find why the database does not answer that count, and run \`ctb reconcile\``)) return;
       // A read that failed is not known to pass by itself: a one-off run's check fails (exit 1), as a
       // database that does not answer does.
       const action: HealAction = nextPass
         ? { check: 'reconcile', status: 'skipped', detail: `${unread}: the ledger is not reconciled; the next pass counts them again and reconciles once none is in flight` }
-        : { check: 'reconcile', status: 'failed', detail: `${unread}: the ledger is not reconciled; run \`ctb self-heal\` again once the database answers` };
+        : { check: 'reconcile', status: 'failed', detail: `${unread}: the ledger is not reconciled; ${err instanceof DeadlineError
+          ? 'the count timed out: run `ctb self-heal` again once the database answers it in time'
+          : 'the query failed: find why (see the error), then run `ctb self-heal` again'}` };
       if (nextPass) {
         actions.push(action);
         ctx.logger.warn({ action }, 'self-heal: reconcile skipped');
@@ -532,36 +552,40 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       const waiting = `${inFlight} live order(s) still in flight`;
       // Orders that stay in flight this long are not normal trading: sent orders Kraken never
       // answered about, or fills it does not list; the ledger has not been reconciled meanwhile.
-      if (await pastDue((m) => `${waiting} for ${m} min ${over}: the ledger has not been reconciled since; look those orders up on Kraken, and run \`ctb reconcile\``)) return;
-      waitForFills(waiting, 'their', 'reconciling waits until their fills are booked (the fill follower keeps asking Kraken); the next pass that finds none in flight reconciles');
+      await waitForFills(waiting, 'their', 'reconciling waits until their fills are booked (the fill follower keeps asking Kraken); the next pass that finds none in flight reconciles',
+        (m) => `${waiting}; ${owedFor(m)}: look those orders up on Kraken, and run \`ctb reconcile\``);
       return;
     }
     const run = options.reconcile ?? ((c: SelfHealDeps) => reconcileLedger(c, readOnlyExchange(c.exchanges.kraken()), { writeReport: true }));
     try {
       const markBefore = await liveIntentsMark(ctx.db);
       const report = await run(ctx);
+      // Every attempt for that long was timing: the ledger has not been checked meanwhile, and a real
+      // difference hidden behind the orders going out would never page.
+      const everyAttempt = (last: string) => (m: number) =>
+        `${owedFor(m)}; every attempt saw an order go out or fill while reading Kraken; last: ${last}; run \`ctb reconcile\`${report.reportFile ? ` (report: ${report.reportFile})` : ''}`;
       // An order sent (or booked) while Kraken's history was read makes differences that are only
       // timing: Kraken's trades of an order the ledger has not booked yet. Nobody is paged. The
       // watchdog's next pass reconciles (reconcile_owed), once that order's fills are booked; a
       // one-off run has none, so the ledger is left unreconciled:
       // deferred (the run is not ok, and exits 75: run it again).
       if (!report.ok && (await liveIntentsMark(ctx.db)) !== markBefore) {
-        waitForFills(`an order went out or was booked while reconciling (${report.summaryLine})`, 'its', 'the next pass reconciles once its fills are booked');
+        const what = `an order went out or was booked while reconciling (${report.summaryLine})`;
+        await waitForFills(what, 'its', 'the next pass reconciles once its fills are booked', everyAttempt(what));
         return;
       }
       // An order resting at the probe may have filled since, unbooked as yet: timing too, when every
       // difference is its new trades. Anything else still fails, saying what is not timing.
-      const timing = report.ok ? null : await restingFilled(report, { probedAt, remaining: resting });
+      const timing = report.ok || resting.size === 0 ? null : await restingFilled(report, { probedAt, remaining: resting });
       if (timing && timing.trades.length > 0 && timing.unexplained.length === 0) {
-        waitForFills(`an order resting in Kraken's book filled while reconciling (${timing.trades.length} trade(s) not booked yet; ${report.summaryLine})`, 'its', 'the next pass reconciles once its fills are booked');
+        const what = `an order resting in Kraken's book filled while reconciling (${timing.trades.length} trade(s) not booked yet; ${report.summaryLine})`;
+        await waitForFills(what, 'its', 'the next pass reconciles once its fills are booked', everyAttempt(what));
         return;
       }
-      // With an order resting at the probe, say which differences its filling does not explain.
-      const notTiming = timing && resting.size > 0 && timing.unexplained.length > 0 ? `; not explained by an order resting at the probe filling while reconciling: ${timing.unexplained.join('; ')}` : '';
       settleOwed();
       await record(report.ok
         ? { check: 'reconcile', status: 'ok', detail: report.summaryLine }
-        : { check: 'reconcile', status: 'failed', detail: `${report.summaryLine}${report.reportFile ? ` (report: ${report.reportFile})` : ''}${notTiming}; check the ledger before resuming` });
+        : { check: 'reconcile', status: 'failed', detail: failedDetail(report, timing) });
     } catch (err) {
       const passing = venueWideRefusal(err);
       const detail = `could not reconcile: ${describeError(err)}`;
@@ -569,6 +593,20 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       settleOwed();
       await record(passing ? deferOrFail('reconcile', passing, detail) : { check: 'reconcile', status: 'failed', detail });
     }
+  }
+
+  /**
+   * A failed reconciliation, worded for an alert's title (its first 300 characters): what to do, what
+   * differs in plain words (Kraken holding less than the ledger, by how much), then — only when some
+   * trades of an order resting when self-heal listed open orders were taken as timing — that these
+   * are what their filling does not explain, and last where the report is.
+   */
+  function failedDetail(report: Awaited<ReturnType<NonNullable<SelfHealOptions['reconcile']>>> & Partial<ReconcileDifferences>, timing: FilledWhileReconciling | null): string {
+    const accepted = timing?.trades.length ?? 0;
+    const items = timing ? timing.unexplained : shortfalls(report.balances ?? []);
+    return `${report.summaryLine}; check the ledger before resuming${items.length > 0 ? `: ${items.join('; ')}` : ''}`
+      + (accepted > 0 ? `; not explained by ${accepted} trade(s) of an order resting when self-heal listed open orders, made while reconciling (not booked yet)` : '')
+      + (report.reportFile ? ` (report: ${report.reportFile})` : '');
   }
 
   /**

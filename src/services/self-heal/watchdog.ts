@@ -1,12 +1,14 @@
 // The running bot's self-heal watchdog: every WATCHDOG_INTERVAL it runs self-heal (database,
 // saved kill, exchange, engine heartbeat) — one run at a time, however long a backoff takes.
-// Like self-heal it alerts on every repair, and on a failure once until that check is ok again;
-// it never lifts a halt.
+// Like self-heal it alerts on every repair, and on a failure when it starts and again every
+// TRANSIENT_PAGE_AFTER_MS while it lasts; it never lifts a halt.
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
 import { ALERTED } from '../../alerts/log-source.js';
 import type { Logger } from '../../logger.js';
-import { selfHeal, type DeferredWork, type HealAction, type RaisedAlert, type SelfHealDeps, type SelfHealOptions, type SelfHealResult } from './self-heal.js';
+import {
+  EXCHANGE_WORK, selfHeal, TRANSIENT_PAGE_AFTER_MS, type DeferredWork, type HealAction, type RaisedAlert, type SelfHealDeps, type SelfHealOptions, type SelfHealResult,
+} from './self-heal.js';
 
 export interface Watchdog {
   /** One run (the timer calls it; tests call it). */
@@ -31,11 +33,12 @@ export function startWatchdog(ctx: WatchdogDeps, opts: WatchdogOptions = {}): Wa
   // reconciles), and a reconciliation a run skipped while orders were in flight or could not be
   // counted (the next run reconciles once none is, and pages once that has lasted the same bound).
   const deferredSince = opts.deferredSince ?? new Map<DeferredWork, number>();
-  // Which alerts each check (and that owed work, and an unread trading mode) has raised in its
-  // current episode: raised once, not on every run, until the check is ok again.
-  const raised = opts.raised ?? new Set<RaisedAlert>();
+  // When each alert of a check's failure (and of that owed work, and of an unread trading mode) was
+  // last raised: raised again while it lasts only every TRANSIENT_PAGE_AFTER_MS, not on every run.
+  const raised = opts.raised ?? new Map<RaisedAlert, number>();
+  const checkExchange = opts.checkExchange ? standingBy(ctx, opts.checkExchange, deferredSince, raised) : undefined;
   const tick = () => {
-    running ??= selfHeal(ctx, { attempts: 3, baseDelayMs: 1_000, ...opts, deferredSince, raised, runBy: 'watchdog' })
+    running ??= selfHeal(ctx, { attempts: 3, baseDelayMs: 1_000, ...opts, deferredSince, raised, ...(checkExchange ? { checkExchange } : {}), runBy: 'watchdog' })
       .then((result) => {
         const stale = result.actions.find((a) => a.check === 'engine' && a.status === 'failed');
         if (stale) opts.onEngineStale?.(stale);
@@ -58,6 +61,30 @@ export function startWatchdog(ctx: WatchdogDeps, opts: WatchdogOptions = {}): Wa
       if (timer) clearInterval(timer);
       await running;
     },
+  };
+}
+
+/**
+ * `checkExchange`, noting how long this process has stood by (another process holds the engine lease,
+ * so this one checks no exchange). Stood by longer than TRANSIENT_PAGE_AFTER_MS, what it owed or raised
+ * about the exchange is forgotten: the holder meanwhile resolved and reconciled, so a reconciliation
+ * this process still counted as owed since before would, once it takes the lease back, be "owed for
+ * hours", and the ledger "not reconciled since", which is not true.
+ */
+function standingBy(
+  ctx: Pick<SelfHealDeps, 'clock'>, checkExchange: () => boolean, deferredSince: Map<DeferredWork, number>, raised: Map<RaisedAlert, number>,
+): () => boolean {
+  let since: number | null = null;
+  return () => {
+    const checks = checkExchange();
+    const now = ctx.clock.now().getTime();
+    if (!checks) since ??= now;
+    if (since !== null && now - since > TRANSIENT_PAGE_AFTER_MS) {
+      for (const work of EXCHANGE_WORK) deferredSince.delete(work);
+      for (const key of raised.keys()) if (EXCHANGE_WORK.some((work) => key.startsWith(`${work}:`))) raised.delete(key);
+    }
+    if (checks) since = null;
+    return checks;
   };
 }
 

@@ -144,19 +144,23 @@ describe('self-heal: an order resting in Kraken\'s book that fills while the led
         txid: 'TUNKN1-AAAAA-BBBBBB', ordertxid: 'OUNKN1-AAAAA-BBBBBB', pair: 'XXBTZUSD', time: t.clock.now().getTime() / 1000, type: 'buy', ordertype: 'limit',
         price: '48000.0', vol: '0.00100000', fee: '0.1200', cost: '48.0000',
       }),
-      unexplained: /: trade TUNKN1-AAAAA-BBBBBB of order OUNKN1-AAAAA-BBBBBB, which was not resting with its fills booked at the probe; check the ledger before resuming$/,
+      timing: true, inTitle: 'trade TUNKN1-AAAAA-BBBBBB of order OUNKN1-AAAAA-BBBBBB',
+      unexplained: /shortfall\(s\); check the ledger before resuming: trade TUNKN1-AAAAA-BBBBBB of order OUNKN1-AAAAA-BBBBBB, not resting with its fills booked when self-heal listed open orders; not explained by 1 trade\(s\) of an order resting when self-heal listed open orders, made while reconciling \(not booked yet\) \(report: /,
     },
     {
       what: 'a trade of the resting order stamped an hour before the probe',
       also: (t: Awaited<ReturnType<typeof restingBuy>>) => void (t.kraken.state.trades.at(-1)!.time -= 3_600),
-      unexplained: /: trade \S+ of order \S+, made before the probe \(2026-03-02T09:00:01\.000Z\); Kraken holds 491\.225 USD less than the ledger would with those trades booked; check/,
+      // No trade taken as timing: said plainly, without "with those trades booked".
+      timing: false, inTitle: 'Kraken holds 491.225 USD less than the ledger',
+      unexplained: /shortfall\(s\); check the ledger before resuming: Kraken holds 491\.225 USD less than the ledger; trade \S+ of order \S+, made before self-heal listed open orders \(2026-03-02T09:00:01\.000Z\) \(report: /,
     },
     {
       what: 'USD gone beyond what the fill took',
       also: (t: Awaited<ReturnType<typeof restingBuy>>) => void (t.kraken.state.balances['ZUSD'] = String(Number(t.kraken.state.balances['ZUSD']) - 100)),
-      unexplained: /: Kraken holds 100 USD less than the ledger would with those trades booked; check the ledger before resuming$/,
+      timing: true, inTitle: 'Kraken holds 100 USD less than the ledger',
+      unexplained: /shortfall\(s\); check the ledger before resuming: Kraken holds 100 USD less than the ledger would with those trades booked; not explained by 1 trade\(s\) of an order resting when self-heal listed open orders, made while reconciling \(not booked yet\) \(report: /,
     },
-  ])('a difference the fill does not explain still fails and pages, named: $what', async ({ also, unexplained }) => {
+  ])('a difference the fill does not explain still fails and pages, named: $what', async ({ also, timing, inTitle, unexplained }) => {
     const t = await restingBuy();
     t.whileReadingTrades(() => {
       t.fill();
@@ -164,9 +168,16 @@ describe('self-heal: an order resting in Kraken\'s book that fills while the led
     });
     const result = await selfHeal(t.ctx, { attempts: 1, baseDelayMs: 1, sleep: async () => {}, alwaysResync: true, runBy: 'watchdog', deferredSince: new Map() });
     const action = result.actions.find((a) => a.check === 'reconcile');
-    expect(action).toMatchObject({ status: 'failed', detail: expect.stringMatching(/^RECONCILE FAILED — .* \(report: .*\); not explained by an order resting at the probe filling while reconciling: /) });
+    // What differs and what to do come before the report's path, which ends it.
+    expect(action).toMatchObject({ status: 'failed', detail: expect.stringMatching(/^RECONCILE FAILED — [^:]*; check the ledger before resuming: .* \(report: [^()]*\)$/) });
     expect(action?.detail).toMatch(unexplained);
-    expect(action?.detail).not.toContain('not booked yet');
+    expect(action?.detail?.includes('not explained by')).toBe(timing);
+    expect(action?.detail).not.toContain('the probe');
     expect(t.critical()).toContainEqual(expect.objectContaining({ source: 'self_heal', fingerprint: 'self-heal:reconcile:failed' }));
+    // The alert's title is cut at 300 characters: the amount and the instruction are within them.
+    const title = t.critical().find((a) => a.fingerprint === 'self-heal:reconcile:failed')!.title;
+    expect(title.length).toBeLessThanOrEqual(300);
+    expect(title).toContain('check the ledger before resuming');
+    expect(title).toContain(inTitle);
   });
 });

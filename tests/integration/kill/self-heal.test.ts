@@ -151,7 +151,7 @@ describe('self-heal', () => {
     expect(reconciled).toEqual(['run']);
     const action = result.actions.find((a) => a.check === 'reconcile')!;
     expect(action).toMatchObject({ status: 'failed' });
-    expect(action.detail).toMatch(/1 mismatched, 2 recent unmatched \(report: \/tmp\/reports\/reconcile\.json\)/);
+    expect(action.detail).toBe('1 mismatched, 2 recent unmatched; check the ledger before resuming (report: /tmp/reports/reconcile.json)');
     expect(result.ok).toBe(false);
     expect(t.alerts).toContainEqual(expect.objectContaining({ severity: 'critical', title: expect.stringMatching(/could not repair reconcile/) }));
   });
@@ -245,13 +245,13 @@ describe('self-heal', () => {
     expect(reconciled).toEqual([]);
     expect(late!.ok).toBe(false);
     expect(late!.actions.find((a) => a.check === 'reconcile')).toMatchObject({
-      status: 'failed', detail: expect.stringMatching(/^1 live order\(s\) still in flight for 15 min \(over 15 min\): the ledger has not been reconciled since/),
+      status: 'failed', detail: expect.stringMatching(/^1 live order\(s\) still in flight; the reconciliation has been owed for 15 min \(pages after 15\): look those orders up on Kraken/),
     });
-    expect(t.alerts).toContainEqual(expect.objectContaining({ source: 'self_heal', severity: 'critical', title: expect.stringMatching(/could not repair reconcile: 1 live order\(s\) still in flight for 15 min/) }));
+    expect(t.alerts).toContainEqual(expect.objectContaining({ source: 'self_heal', severity: 'critical', title: expect.stringMatching(/could not repair reconcile: 1 live order\(s\) still in flight; the reconciliation has been owed for 15 min/) }));
     await dog.stop();
   });
 
-  it('the watchdog pages once per owed period, not on every pass past 15 minutes; a reconciliation that runs ends the period, and the next one pages again', async () => {
+  it('the watchdog raises an owed reconciliation again only every 15 minutes while it stays owed, not on every pass; a reconciliation that runs ends the period, and the next one pages at once', async () => {
     const { t, intentId, reconciled, options } = await liveOrderInFlight();
     const dog = startWatchdog(t.ctx, { timer: false, ...options });
     const critical = () => t.alerts.filter((a) => a.severity === 'critical');
@@ -259,15 +259,20 @@ describe('self-heal', () => {
     t.clock.advance(15 * 60_000);
     await dog.tick();
     expect(critical()).toHaveLength(1);
-    // Every later pass still says the reconciliation failed, but raises nothing more: a repeat of the
-    // alert's fingerprint would be one more message in its thread each pass, or a new page once resolved.
-    for (const minutes of [16, 17]) {
-      t.clock.advance(60_000);
+    // Every later pass still says the reconciliation failed, but raises nothing more for 15 minutes: a
+    // repeat of the alert's fingerprint on every pass would be one more message in its thread each pass.
+    for (const minutes of [16, 17, 29]) {
+      t.clock.advance((minutes === 29 ? 12 : 1) * 60_000);
       const again = await dog.tick();
       expect(again!.ok).toBe(false);
-      expect(again!.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'failed', detail: expect.stringMatching(new RegExp(`^1 live order\\(s\\) still in flight for ${minutes} min`)) });
+      expect(again!.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'failed', detail: expect.stringMatching(new RegExp(`^1 live order\\(s\\) still in flight; the reconciliation has been owed for ${minutes} min`)) });
     }
     expect(critical()).toHaveLength(1);
+    // 15 minutes after it was raised, still owed: raised again (one "Again:" line, or a new page if it was resolved).
+    t.clock.advance(60_000);
+    await dog.tick();
+    expect(critical()).toHaveLength(2);
+    expect(critical()[1]).toMatchObject({ fingerprint: 'self-heal:reconcile_owed:failed', title: expect.stringMatching(/owed for 30 min/) });
     // Its fills are booked: the next pass reconciles, which ends the owed period.
     await markIntent(t.ctx.db, { id: intentId, status: 'filled', at: t.clock.now() });
     const settled = await dog.tick();
@@ -283,8 +288,8 @@ describe('self-heal', () => {
     expect(owedAgain!.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'skipped', detail: expect.stringMatching(/^1 live order\(s\) still in flight: /) });
     t.clock.advance(15 * 60_000);
     await dog.tick();
-    expect(critical()).toHaveLength(2);
-    expect(critical()[1]).toMatchObject({ fingerprint: 'self-heal:reconcile:failed', title: expect.stringMatching(/could not repair reconcile: 1 live order\(s\) still in flight for 15 min/) });
+    expect(critical()).toHaveLength(3);
+    expect(critical()[2]).toMatchObject({ fingerprint: 'self-heal:reconcile_owed:failed', title: expect.stringMatching(/could not repair reconcile: 1 live order\(s\) still in flight; the reconciliation has been owed for 15 min/) });
     await dog.stop();
   });
 
@@ -306,7 +311,7 @@ describe('self-heal', () => {
     const result = await withColumnAway('fills', 'charged_fee_currency', () => selfHeal(t.ctx, { attempts: 1, baseDelayMs: 1, sleep: noWait, alwaysResync: true, runBy: 'once', reconcile }));
     expect(reconciled).toEqual([]);
     expect(result.actions.find((a) => a.check === 'reconcile')).toEqual({
-      check: 'reconcile', status: 'failed', detail: `${countFailed}: the ledger is not reconciled; run \`ctb self-heal\` again once the database answers`,
+      check: 'reconcile', status: 'failed', detail: `${countFailed}: the ledger is not reconciled; the query failed: find why (see the error), then run \`ctb self-heal\` again`,
     });
     expect(result.ok).toBe(false);
     expect(selfHealExitCode(result)).toBe(1);
@@ -333,11 +338,11 @@ describe('self-heal', () => {
       expect(late!.ok).toBe(false);
       expect(late!.actions.find((a) => a.check === 'reconcile')).toEqual({
         check: 'reconcile', status: 'failed',
-        detail: `${countFailed}; the ledger has not been reconciled for 15 min (over 15 min): find why the database does not answer that count, and run \`ctb reconcile\``,
+        detail: `${countFailed}; the reconciliation has been owed for 15 min (pages after 15): find why the database does not answer that count, and run \`ctb reconcile\``,
       });
       t.clock.advance(60_000);
       await dog.tick();
-      expect(critical()).toEqual([expect.objectContaining({ fingerprint: 'self-heal:reconcile:failed', title: `Self-heal could not repair reconcile: ${countFailed}; the ledger has not been reconciled for 15 min (over 15 min): find why the database does not answer that count, and run \`ctb reconcile\``.slice(0, 300) })]);
+      expect(critical()).toEqual([expect.objectContaining({ fingerprint: 'self-heal:reconcile_owed:failed', title: `Self-heal could not repair reconcile: ${countFailed}; the reconciliation has been owed for 15 min (pages after 15): find why the database does not answer that count, and run \`ctb reconcile\``.slice(0, 300) })]);
     });
     expect(reconciled).toEqual([]);
     const read = await dog.tick();
@@ -429,11 +434,11 @@ describe('self-heal', () => {
       const late = await dog.tick();
       expect(late!.ok).toBe(false);
       expect(late!.actions.find((a) => a.check === 'exchange')).toEqual({
-        check: 'exchange', status: 'failed', detail: `${notChecked}, for 15 min (over 15 min): find why the database does not give the bot_state row`,
+        check: 'exchange', status: 'failed', detail: `${notChecked}, for 15 min (pages after 15): find why the database does not give the bot_state row`,
       });
       t.clock.advance(60_000);
       const later = await dog.tick();
-      expect(later!.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'failed', detail: expect.stringMatching(/, for 16 min \(over 15 min\)/) });
+      expect(later!.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'failed', detail: expect.stringMatching(/, for 16 min \(pages after 15\)/) });
       expect(ofMode()).toEqual(['warning self-heal:mode:deferred', 'critical self-heal:mode:failed']);
     });
     expect(t.kraken.calls).toEqual([]);
@@ -474,7 +479,7 @@ describe('self-heal', () => {
     await dog.stop();
   });
 
-  it("the watchdog raises Kraken's refusal once as a warning and once as a page past 15 minutes, not on every pass; the exchange answering ends the episode", async () => {
+  it("the watchdog raises Kraken's refusal as a warning, and as a page past 15 minutes, each again only 15 minutes after it was last raised, not on every pass; the exchange answering ends it", async () => {
     const t = await setup();
     let refusing = true;
     const { fetchOpenOrders } = t.paper;
@@ -489,18 +494,23 @@ describe('self-heal', () => {
     expect((await dog.tick())!.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'deferred' });
     expect(ofExchange()).toEqual(['self-heal:exchange:deferred']);
     t.clock.advance(60_000);
-    expect((await dog.tick())!.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'failed', detail: expect.stringMatching(/for 15 min \(over 15 min\)$/) });
-    // Still refused: every pass reports it (a new 15-minute bound after each failure), none raises it again.
-    for (const [step, status] of [[60_000, 'deferred'], [14 * 60_000, 'deferred'], [60_000, 'failed']] as const) {
-      t.clock.advance(step);
-      expect((await dog.tick())!.actions.find((a) => a.check === 'exchange')).toMatchObject({ status });
+    expect((await dog.tick())!.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'failed', detail: expect.stringMatching(/for 15 min \(pages after 15\)$/) });
+    // Still refused: every pass reports it (a new 15-minute bound after each failure); each alert is
+    // raised again only once 15 minutes have passed since it was last raised.
+    const raisedAt: string[] = [];
+    for (const [minute, status] of [[16, 'deferred'], [29, 'deferred'], [31, 'failed'], [32, 'deferred'], [46, 'deferred'], [47, 'failed']] as const) {
+      t.clock.set(new Date(Date.parse('2026-03-02T10:00:00Z') + minute * 60_000));
+      const before = ofExchange().length;
+      expect({ minute, action: (await dog.tick())!.actions.find((a) => a.check === 'exchange') }).toMatchObject({ minute, action: { status } });
+      if (ofExchange().length > before) raisedAt.push(`${minute}:${ofExchange().at(-1)}`);
     }
-    expect(ofExchange()).toEqual(['self-heal:exchange:deferred', 'self-heal:exchange:failed']);
+    expect(raisedAt).toEqual(['16:self-heal:exchange:deferred', '31:self-heal:exchange:failed', '32:self-heal:exchange:deferred', '47:self-heal:exchange:failed']);
     refusing = false;
     expect((await dog.tick())!.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'ok' });
     refusing = true;
+    const before = ofExchange().length;
     await dog.tick();
-    expect(ofExchange()).toEqual(['self-heal:exchange:deferred', 'self-heal:exchange:failed', 'self-heal:exchange:deferred']);
+    expect(ofExchange().slice(before)).toEqual(['self-heal:exchange:deferred']);
     await dog.stop();
   });
 
@@ -640,6 +650,76 @@ describe('self-heal', () => {
     expect(third!.actions.find((a) => a.check === 'reconcile')).toBeUndefined();
     expect(t.kraken.calls).toEqual(['fetchOpenOrders']);
     expect(t.alerts.filter((a) => a.severity === 'critical')).toEqual([]);
+    await dog.stop();
+  });
+
+  it('the watchdog pages once every attempt for 15 minutes saw an order go out while reading Kraken: the reconciliation owed that long pages, under its own fingerprint', async () => {
+    const t = await setup({ armed: true });
+    await updateBotState(t.ctx.db, t.clock, { mode: 'live' });
+    t.kraken.mode = 'network_error';
+    let sent: number | undefined;
+    const dog = startWatchdog(t.ctx, {
+      timer: false, attempts: 5, baseDelayMs: 1, sleep: async () => { t.kraken.mode = 'ok'; },
+      // A real difference, and an order going out during every read of Kraken's history.
+      reconcile: async () => {
+        sent = (await writeIntent(t.ctx.db, {
+          mode: 'live', feed: 'kraken', strategy: 'btc-ma-cross', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'market', quantity: '0.01', at: t.clock.now(),
+        }, { armed: true }))!.id;
+        return { ok: false, summaryLine: '3 recent unmatched; 1 balance shortfall(s)', reportFile: '/tmp/reports/reconcile.json' };
+      },
+    });
+    const critical = () => t.alerts.filter((a) => a.severity === 'critical');
+    for (const minutes of [0, 5, 10, 14]) {
+      t.clock.set(new Date(Date.parse('2026-03-02T10:00:00Z') + minutes * 60_000));
+      const pass = await dog.tick();
+      expect({ minutes, reconcile: pass!.actions.find((a) => a.check === 'reconcile')?.status }).toEqual({ minutes, reconcile: 'skipped' });
+      // Each order's fills are booked before the next pass, which reconciles again.
+      await markIntent(t.ctx.db, { id: sent!, status: 'filled', at: t.clock.now() });
+    }
+    expect(critical()).toEqual([]);
+    t.clock.set(new Date(Date.parse('2026-03-02T10:15:00Z')));
+    const late = await dog.tick();
+    const detail = 'the reconciliation has been owed for 15 min (pages after 15); every attempt saw an order go out or fill while reading Kraken; '
+      + 'last: an order went out or was booked while reconciling (3 recent unmatched; 1 balance shortfall(s)); run `ctb reconcile` (report: /tmp/reports/reconcile.json)';
+    expect(late!.actions.find((a) => a.check === 'reconcile')).toEqual({ check: 'reconcile', status: 'failed', detail });
+    expect(late!.ok).toBe(false);
+    expect(critical()).toEqual([expect.objectContaining({ fingerprint: 'self-heal:reconcile_owed:failed', title: `Self-heal could not repair reconcile: ${detail}`.slice(0, 300) })]);
+    await dog.stop();
+  });
+
+  it('a reconciliation that finally runs after the owed page and finds differences pages under its own fingerprint, not as a repeat of the owed one', async () => {
+    const { t, intentId, options } = await liveOrderInFlight();
+    const dog = startWatchdog(t.ctx, {
+      timer: false, ...options, reconcile: async () => ({ ok: false, summaryLine: '1 mismatched', reportFile: null }),
+    });
+    await dog.tick();
+    t.clock.advance(15 * 60_000);
+    await dog.tick();
+    await markIntent(t.ctx.db, { id: intentId, status: 'filled', at: t.clock.now() });
+    expect((await dog.tick())!.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'failed', detail: '1 mismatched; check the ledger before resuming' });
+    expect(t.alerts.filter((a) => a.severity === 'critical').map((a) => a.fingerprint)).toEqual(['self-heal:reconcile_owed:failed', 'self-heal:reconcile:failed']);
+    await dog.stop();
+  });
+
+  it('a process that stood by (another held the engine lease) over 15 minutes forgets what it owed: taking the lease back, it does not call the ledger unreconciled for hours', async () => {
+    const { t, options } = await liveOrderInFlight();
+    let holdsLease = true;
+    const dog = startWatchdog(t.ctx, { timer: false, ...options, checkExchange: () => holdsLease });
+    expect((await dog.tick())!.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'skipped', detail: expect.stringMatching(/^1 live order\(s\) still in flight: /) });
+    // Another process takes the lease for five hours (and reconciles meanwhile); this one stands by.
+    holdsLease = false;
+    for (let hour = 1; hour <= 5; hour += 1) {
+      t.clock.advance(60 * 60_000);
+      expect((await dog.tick())!.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'skipped' });
+    }
+    // It takes the lease back (Kraken's first answer fails, so the pass resyncs): the order is still in flight, owed from now.
+    holdsLease = true;
+    t.kraken.mode = 'network_error';
+    const back = await dog.tick();
+    expect(back!.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'skipped', detail: expect.stringMatching(/^1 live order\(s\) still in flight: /) });
+    expect(t.alerts.filter((a) => a.severity === 'critical')).toEqual([]);
+    t.clock.advance(15 * 60_000);
+    expect((await dog.tick())!.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'failed', detail: expect.stringMatching(/owed for 15 min/) });
     await dog.stop();
   });
 

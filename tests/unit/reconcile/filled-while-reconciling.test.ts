@@ -37,19 +37,19 @@ describe('filledWhileReconciling', () => {
     const old = trade({ at: new Date(probedAt.getTime() - KRAKEN_CLOCK_ALLOWANCE_MS - 1).toISOString() });
     const r = filledWhileReconciling(differences({ recentUnmatched: [old] }), resting, tolerance);
     expect(r.trades).toEqual([]);
-    expect(r.unexplained).toEqual([`trade TNEW1 of order OREST1, made before the probe (${old.at})`]);
+    expect(r.unexplained).toEqual([`trade TNEW1 of order OREST1, made before self-heal listed open orders (${old.at})`]);
   });
 
   it('a trade of an order that was not resting at the probe is not timing', () => {
     const r = filledWhileReconciling(differences({ recentUnmatched: [trade(), trade({ tradeId: 'TOTHER', orderId: 'OOTHER' })] }), resting, tolerance);
     expect(r.trades).toEqual([trade()]);
-    expect(r.unexplained).toEqual(['trade TOTHER of order OOTHER, which was not resting with its fills booked at the probe']);
+    expect(r.unexplained).toEqual(['trade TOTHER of order OOTHER, not resting with its fills booked when self-heal listed open orders']);
   });
 
   it('trades adding up to more than rested at the probe are not timing', () => {
     const r = filledWhileReconciling(differences({ recentUnmatched: [trade(), trade({ tradeId: 'TNEW2', quantity: '0.001' })] }), resting, tolerance);
     expect(r.trades).toEqual([]);
-    expect(r.unexplained).toEqual(["order OREST1's trades add up to 0.011, more than the 0.01 resting at the probe"]);
+    expect(r.unexplained).toEqual(["order OREST1's trades add up to 0.011, more than the 0.01 resting when self-heal listed open orders"]);
   });
 
   it('a mismatched fill or one missing on Kraken is never timing', () => {
@@ -60,6 +60,14 @@ describe('filledWhileReconciling', () => {
     expect(r.unexplained).toEqual(['1 mismatched fill(s)', '2 fill(s) missing on Kraken']);
   });
 
+  it('names a balance shortfall before the other differences (an alert title keeps 300 characters)', () => {
+    const r = filledWhileReconciling(differences({ recentUnmatched: [trade({ tradeId: 'TOTHER', orderId: 'OOTHER' })], balances: [short('USD', '10000', '9900')] }), resting, tolerance);
+    expect(r.unexplained).toEqual([
+      'Kraken holds 100 USD less than the ledger',
+      'trade TOTHER of order OOTHER, not resting with its fills booked when self-heal listed open orders',
+    ]);
+  });
+
   it('a shortfall beyond what the trades took, or of an asset they did not touch, is not timing', () => {
     const r = filledWhileReconciling(differences({ balances: [short('USD', '10000', '9500'), short('ETH', '1', '0.5')] }), resting, tolerance);
     expect(r.unexplained).toEqual([
@@ -68,9 +76,9 @@ describe('filledWhileReconciling', () => {
     ]);
   });
 
-  it('a shortfall with no trade at all is not timing; within the tolerance of those trades it is', () => {
+  it('a shortfall with no trade at all is not timing, said plainly; within the tolerance of those trades it is', () => {
     expect(filledWhileReconciling(differences({ recentUnmatched: [], balances: [short('BTC', '0.02', '0.01')] }), resting, tolerance))
-      .toEqual({ trades: [], unexplained: ['Kraken holds 0.01 BTC less than the ledger would with those trades booked'] });
+      .toEqual({ trades: [], unexplained: ['Kraken holds 0.01 BTC less than the ledger'] });
     expect(filledWhileReconciling(differences({ balances: [short('USD', '10000', '9508.7700')] }), resting, tolerance).unexplained).toEqual([]);
   });
 
@@ -78,9 +86,9 @@ describe('filledWhileReconciling', () => {
     const others = ['A', 'B', 'C', 'D', 'E'].map((id) => trade({ tradeId: `T${id}`, orderId: `O${id}` }));
     const r = filledWhileReconciling(differences({ recentUnmatched: others }), resting, tolerance);
     expect(r.unexplained).toEqual([
-      'trade TA of order OA, which was not resting with its fills booked at the probe',
-      'trade TB of order OB, which was not resting with its fills booked at the probe',
-      'trade TC of order OC, which was not resting with its fills booked at the probe',
+      'trade TA of order OA, not resting with its fills booked when self-heal listed open orders',
+      'trade TB of order OB, not resting with its fills booked when self-heal listed open orders',
+      'trade TC of order OC, not resting with its fills booked when self-heal listed open orders',
       '2 more trade(s) like them',
     ]);
   });

@@ -62,7 +62,6 @@ import { retry } from '../../retry.js';
 import { reconcile as reconcileLedger, type ReconcileDeps, type ReconcileReport } from '../reconcile/reconcile.js';
 import type { BotState } from '../../db/schema/index.js';
 import { BALANCE_TOLERANCE } from '../reconcile/balances.js';
-import { ledgerCash, quoteTolerance } from '../reconcile/ledger-cash.js';
 import { filledWhileReconciling, shortfalls, type FilledWhileReconciling, type ReconcileDifferences, type RestingAtProbe } from './filled-while-reconciling.js';
 import { effectiveMode, getBotState, type Mode } from '../bot-state.js';
 import { liveAtStake, type LiveAtStake } from './live-at-stake.js';
@@ -576,7 +575,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       }
       // An order resting at the probe may have filled since, unbooked as yet: timing too, when every
       // difference is its new trades. Anything else still fails, saying what is not timing.
-      const timing = report.ok || resting.size === 0 ? null : await restingFilled(report, { probedAt, remaining: resting });
+      const timing = report.ok || resting.size === 0 ? null : restingFilled(report, { probedAt, remaining: resting });
       if (timing && timing.trades.length > 0 && timing.unexplained.length === 0) {
         const what = `an order resting in Kraken's book filled while reconciling (${timing.trades.length} trade(s) not booked yet; ${report.summaryLine})`;
         await waitForFills(what, 'its', 'the next pass reconciles once its fills are booked', everyAttempt(what));
@@ -611,18 +610,19 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
 
   /**
    * What a failed report's differences are, when it lists them: the trades of orders resting at the
-   * probe made since, and what is not explained by them. Kraken's quote may differ from the ledger by
-   * its rounding: as the reconciliation allows, and 0.0001 more for each trade not booked yet.
+   * probe made since, and what is not explained by them. Kraken may differ from the ledger by its
+   * rounding: as far as the reconciliation allowed for that asset (on its balance diff), and for the
+   * quote 0.0001 more for each trade not booked yet.
    */
-  async function restingFilled(report: Partial<ReconcileDifferences>, resting: RestingAtProbe) {
+  function restingFilled(report: Partial<ReconcileDifferences>, resting: RestingAtProbe): FilledWhileReconciling | null {
     const { mismatched, missingOnExchange, recentUnmatched, balances } = report;
     if (!mismatched || !missingOnExchange || !recentUnmatched || !balances) return null;
     const quote = ctx.config.QUOTE_CURRENCY;
-    const quoteShort = balances.some((b) => b.asset === quote && b.status === 'exchange_holds_less');
-    const cash = quoteShort ? await ledgerCash(ctx.db) : null;
-    const quoteTol = (cash ? quoteTolerance(cash) : new Decimal('0.01')).plus(new Decimal('0.0001').times(recentUnmatched.length));
-    return filledWhileReconciling({ mismatched, missingOnExchange, recentUnmatched, balances }, resting,
-      (asset) => (asset === quote ? quoteTol : new Decimal(BALANCE_TOLERANCE)));
+    const perTrade = new Decimal('0.0001').times(recentUnmatched.length);
+    return filledWhileReconciling({ mismatched, missingOnExchange, recentUnmatched, balances }, resting, (asset) => {
+      const allowed = new Decimal(balances.find((b) => b.asset === asset)?.tolerance ?? BALANCE_TOLERANCE);
+      return asset === quote ? allowed.plus(perTrade) : allowed;
+    });
   }
 
   /**

@@ -586,6 +586,20 @@ describe('self-heal', () => {
     expect(selfHealExitCode(result)).toBe(0);
   });
 
+  it("judges a resting order's fill against the quote tolerance the reconciliation allowed (on its balance diff), not one of its own", async () => {
+    const { t } = await liveOrderResting('0');
+    // The order fills 0.01 at 50,000 (fee 1.25 USD) while Kraken is read; Kraken holds 3 USD less
+    // beyond that, within the 5 USD the reconciliation allowed for the quote (its rounding).
+    const report = {
+      ok: false, summaryLine: '1 recent unmatched; 1 balance shortfall(s)', reportFile: null, mismatched: [], missingOnExchange: [],
+      recentUnmatched: [{ tradeId: 'TREST1', orderId: 'OREST1-AAAAA-BBBBBB', symbol: 'BTC/USD', side: 'buy' as const, quantity: '0.01', price: '50000', fee: '1.25', feeCurrency: 'USD', at: t.clock.now().toISOString() }],
+      balances: [{ asset: 'USD', ledger: '10000', exchange: '9495.75', diff: '-504.25', tolerance: '5', status: 'exchange_holds_less' as const }],
+    };
+    const result = await selfHeal(t.ctx, { attempts: 1, baseDelayMs: 1, sleep: noWait, alwaysResync: true, runBy: 'watchdog', reconcile: async () => report });
+    expect(result.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'skipped', detail: expect.stringMatching(/^an order resting in Kraken's book filled while reconciling \(1 trade\(s\) not booked yet/) });
+    expect(t.alerts.filter((a) => a.severity === 'critical')).toEqual([]);
+  });
+
   it('an order resting in Kraken\'s book that has filled more than the ledger booked is in flight: not reconciled yet', async () => {
     const { t, reconciled, reconcile } = await liveOrderResting('0.004');
     const result = await selfHeal(t.ctx, { attempts: 1, baseDelayMs: 1, sleep: noWait, alwaysResync: true, reconcile });

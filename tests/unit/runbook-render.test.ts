@@ -112,12 +112,19 @@ describe('runbooks follow the configuration', () => {
     expect(text).not.toContain('live orders are impossible');
   });
 
-  it('say when no engine runs, and when the last one stopped renewing its lease', () => {
+  it('say when no engine runs, and when the lease went stale (last renewed, stale since)', () => {
     const none = { engine: engineFixture({ state: 'none', host: null, pid: null }), tradingMode: 'paper' as const, mode: 'live' as const, halted: false, haltedReason: null, armedHere: true };
     expect(renderRunbook('incident', data({}, { state: none }))).toContain('**No engine running** (no process holds the engine lease); trading in **paper** (persisted mode **live**)');
-    const stale = { ...none, engine: engineFixture({ state: 'stale', staleSince: '2026-01-05T11:00:00.000Z' }) };
+    const stale = { ...none, engine: engineFixture({ state: 'stale', heartbeatAt: '2026-01-05T10:59:30.000Z', staleSince: '2026-01-05T11:00:00.000Z' }) };
     expect(renderRunbook('incident', data({}, { state: stale })))
-      .toContain('**No engine running**: the last one, `bot-1:4242`, stopped renewing its lease at 2026-01-05T11:00:00.000Z (died or hung)');
+      .toContain('**Engine bot-1:4242 stale: last renewed at 2026-01-05T10:59:30.000Z, stale since 2026-01-05T11:00:00.000Z, not armed — if it wakes it trades paper** (died or hung; no other process has taken over)');
+  });
+
+  it('say of a stale lease that its armed holder may resume LIVE trading if it wakes, not that no engine runs', () => {
+    const engine = engineFixture({ state: 'stale', host: 'worker-1', pid: 4242, armed: true, heartbeatAt: '2026-01-05T10:59:30.000Z', staleSince: '2026-01-05T11:00:00.000Z' });
+    const text = renderRunbook('incident', data({}, { state: { engine, tradingMode: 'paper', mode: 'live', halted: false, haltedReason: null, armedHere: false } }));
+    expect(text).toContain('**Engine worker-1:4242 stale: last renewed at 2026-01-05T10:59:30.000Z, stale since 2026-01-05T11:00:00.000Z, armed — it may resume LIVE trading if it wakes**');
+    expect(text).not.toContain('No engine running');
   });
 
   it('show a halted bot', () => {

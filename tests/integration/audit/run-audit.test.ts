@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
 
 import type { Actor } from '../../../src/app/context.js';
 import { auditRuns } from '../../../src/db/schema/index.js';
@@ -139,6 +140,18 @@ describe('mode.state', () => {
       status: 'pass', value: 'IS_LIVE default false; live mode, engine worker-1:4242 armed, not halted',
       details: { storedMode: 'live', effectiveMode: 'live', armed: true, armedHere: false },
     });
+  });
+
+  it("says of a stale lease that its armed holder may resume LIVE trading if it wakes, and warns while the database says live", async () => {
+    const ctx = await testContext({ database: database() });
+    await acquireLease(ctx.db, worker(true), ctx.config.ENGINE_LEASE_TTL);
+    await ctx.db.execute(sql`update engine_lease set heartbeat_at = now() - interval '1 hour'`);
+    await updateBotState(ctx.db, ctx.clock, { mode: 'live' });
+    const result = await run(ctx);
+    expect(result).toMatchObject({ status: 'warn', details: { storedMode: 'live', effectiveMode: 'unknown', armed: true, engine: { state: 'stale', armed: true } } });
+    expect(result.value).toMatch(/^IS_LIVE default false; mode unknown, engine worker-1:4242 stale: last renewed at \S+, stale since \S+, armed — it may resume LIVE trading if it wakes, not halted; /);
+    expect(result.value).not.toContain('no engine');
+    expect(result.fix).toContain('worker-1:4242');
   });
 
   it('warns (not fails, so ctb resume can be gated on a passing audit) while the engine is halted', async () => {

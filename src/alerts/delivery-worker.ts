@@ -136,13 +136,14 @@ export class DeliveryWorker {
     for (const lane of lanes) {
       if (!this.#laneUsable(lane)) continue;
       const rounds = lane === 'email' ? EMAILS_PER_TICK : 1;
-      // Each mail is claimed before it is sent: as many claims as sends, so a tick still sends its ten.
+      // Each mail is claimed before it is sent: as many claims as sends. Past the cap a message is
+      // left unclaimed (the lane is done for this tick), never claimed and then not sent.
       const maxClaims = lane === 'email' ? EMAILS_PER_TICK : MAX_CLAIMS_PER_LANE;
       let sentHere = 0;
       let cancelledHere = 0;
       let claimedHere = 0;
-      while (sentHere < rounds && cancelledHere < MAX_CANCELLED_PER_LANE && claimedHere < maxClaims) {
-        const r = await this.#processLane(lane, now, scope);
+      while (sentHere < rounds && cancelledHere < MAX_CANCELLED_PER_LANE) {
+        const r = await this.#processLane(lane, now, scope, claimedHere < maxClaims);
         if (r === 'claimed') {
           claimedHere += 1;
           continue;
@@ -170,7 +171,8 @@ export class DeliveryWorker {
     return this.#notifierOf(lane) !== null;
   }
 
-  async #processLane(lane: string, now: Date, scope: TickScope | undefined): Promise<'sent' | 'failed' | 'cancelled' | 'claimed' | 'idle'> {
+  /** `mayClaim` false: a message that needs its claim first is left for the next tick ('idle'). */
+  async #processLane(lane: string, now: Date, scope: TickScope | undefined, mayClaim: boolean): Promise<'sent' | 'failed' | 'cancelled' | 'claimed' | 'idle'> {
     const groupId = scope?.groupId;
     await ensureLanePacing(this.deps.db, lane);
     return this.deps.db.transaction(async (db) => {
@@ -194,7 +196,7 @@ export class DeliveryWorker {
         return 'cancelled';
       }
       if (CLAIMED_KINDS.has(delivery.kind) && !this.#holdsClaim(delivery)) {
-        if (await this.#anotherTryUnderWay(db, lane, delivery)) return 'idle';
+        if (!mayClaim || await this.#anotherTryUnderWay(db, lane, delivery)) return 'idle';
         await this.#claim(db, delivery);
         return 'claimed';
       }
@@ -206,8 +208,10 @@ export class DeliveryWorker {
         }
         await recordDeliverySent(db, { id: delivery.id, at: now, keepPending: outcome.keepPending === true, result: outcome.result });
         this.#claimed.delete(delivery.id);
+        // Mail has no lane slot (EMAILS_PER_TICK paces it) but is a send all the same: the tick counts it and goes on.
+        if (lane === 'email') return 'sent';
         if (!outcome.usedSlot) return 'idle';
-        if (lane !== 'email') await bookLaneSlot(db, { lane, inMs: SLACK_LANE_INTERVAL_MS });
+        await bookLaneSlot(db, { lane, inMs: SLACK_LANE_INTERVAL_MS });
         return 'sent';
       } catch (err) {
         // It may have reached Slack all the same (a timeout): the next try claims afresh and looks first.

@@ -99,6 +99,12 @@ describe('runbooks follow the configuration', () => {
     expect(renderRunbook('go-live', data({}, { audit: auditInfo(run({}), policy) }))).toContain('— **PASSED** (10 pass, 0 warn, 0 fail).');
   });
 
+  it('ask in go-live step 3 for every web replica to be armed itself (/mode live and the switch refuse in one that is not)', () => {
+    const text = renderRunbook('go-live', data());
+    expect(text).toContain('/healthz` on every web replica says `"armed":true`');
+    expect(text).toContain('`"armedHere":true` (that replica\'s own: `/mode live` and the switch run in whichever');
+  });
+
   it('tell the operator to run the audit when none has run', () => {
     expect(renderRunbook('go-live', data())).toContain('**No audit has run yet.** Run `ctb audit --dry-run`');
   });

@@ -114,10 +114,10 @@ describe('runbooks follow the configuration', () => {
 
   it('say when no engine runs, and when the lease went stale (last renewed, stale since)', () => {
     const none = { engine: engineFixture({ state: 'none', host: null, pid: null }), tradingMode: 'paper' as const, mode: 'live' as const, halted: false, haltedReason: null, armedHere: true };
-    expect(renderRunbook('incident', data({}, { state: none }))).toContain('**No engine running** (no process holds the engine lease); trading in **paper** (persisted mode **live**)');
+    expect(renderRunbook('incident', data({}, { state: none }))).toContain('**No engine running** (no process holds the engine lease); **nothing trades** (persisted mode **live**)');
     const stale = { ...none, engine: engineFixture({ state: 'stale', heartbeatAt: '2026-01-05T10:59:30.000Z', staleSince: '2026-01-05T11:00:00.000Z' }) };
     expect(renderRunbook('incident', data({}, { state: stale })))
-      .toContain('**Engine bot-1:4242 stale: last renewed at 2026-01-05T10:59:30.000Z, stale since 2026-01-05T11:00:00.000Z, not armed — if it wakes it trades paper** (died or hung; no other process has taken over)');
+      .toContain('**Engine bot-1:4242 stale: last renewed at 2026-01-05T10:59:30.000Z, stale since 2026-01-05T11:00:00.000Z, not armed — if it wakes it trades paper** (died or hung; no other process has taken over); **nothing trades** (persisted mode **live**)');
   });
 
   it('say of a stale lease that its armed holder may resume LIVE trading if it wakes, not that no engine runs', () => {
@@ -127,9 +127,14 @@ describe('runbooks follow the configuration', () => {
     expect(text).not.toContain('No engine running');
   });
 
-  it('show a halted bot', () => {
-    expect(renderRunbook('incident', data({}, { state: { engine: engineFixture({ armed: true }), tradingMode: 'paper', mode: 'paper', halted: true, haltedReason: 'kill by U0OPS0001', armedHere: true } })))
-      .toContain('**HALTED** (kill by U0OPS0001)');
+  it('show a halted bot, and that nothing trades while it is halted', () => {
+    const text = renderRunbook('incident', data({}, { state: { engine: engineFixture({ armed: true }), tradingMode: 'paper', mode: 'paper', halted: true, haltedReason: 'kill by U0OPS0001', armedHere: true } }));
+    expect(text).toContain('**nothing trades** (persisted mode **paper**); **HALTED** (kill by U0OPS0001)');
+    expect(text).not.toContain('trading in');
+  });
+
+  it('say the mode traded in while an engine runs and nothing halts it', () => {
+    expect(renderRunbook('incident', data())).toContain('(IS_LIVE=true there); trading in **paper** (persisted mode **paper**); not halted.');
   });
 });
 

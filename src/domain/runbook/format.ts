@@ -49,7 +49,9 @@ export function stateLine(d: RunbookData): string {
   if (isPlaceholder(s)) return `_${s.placeholder}_`;
   const halted = s.halted ? `**HALTED**${s.haltedReason ? ` (${s.haltedReason})` : ''}` : 'not halted';
   const here = s.armedHere ? 'armed (IS_LIVE=true)' : 'not armed (IS_LIVE unset or false)';
-  return `${engineLine(s.engine, s)}; trading in **${s.tradingMode}** (persisted mode **${s.mode}**); ${halted}. `
+  // A mode is traded in only while an engine runs and nothing halts it: otherwise no order goes out at all.
+  const trading = s.engine.state === 'running' && !s.halted ? `trading in **${s.tradingMode}**` : '**nothing trades**';
+  return `${engineLine(s.engine, s)}; ${trading} (persisted mode **${s.mode}**); ${halted}. `
     + `This process (the one that wrote this) is ${here}; it places no orders unless it runs the engine.`;
 }
 

@@ -2,14 +2,13 @@
 // not from the IS_LIVE of the process running it: a `ctb self-heal` typed in a shell without IS_LIVE
 // while the engine trades live (or while a stopped live engine left orders on Kraken) does not check
 // the paper venue in its place, nor report ok: it says Kraken was not asked, why, and who asks it.
-import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { renderSelfHeal, selfHealExitCode } from '../../../commands/self-heal.js';
 import { markIntent, writeIntent } from '../../../src/engine/ledger/intents.js';
 import { updateBotState } from '../../../src/services/bot-state.js';
 import { selfHeal, type SelfHealOptions } from '../../../src/services/self-heal/self-heal.js';
 import { holdLease } from '../../support/held-lease.js';
-import { killTestContext, recordingDatabase, useKillTestDb, type KillTestContext } from '../../support/kill-context.js';
+import { killTestContext, recordingDatabase, useKillTestDb, whileTableLocked, type KillTestContext } from '../../support/kill-context.js';
 
 const kill = useKillTestDb(['bot_state', 'order_intents', 'engine_lease']);
 
@@ -99,18 +98,7 @@ describe('self-heal decides live or paper from the database, not from its own IS
   it('a shell without IS_LIVE that cannot read the live intents checks no venue on a guess of paper: not ok', async () => {
     const t = await setup({ dbTimeout: '1s' });
     // Another session holds the intents locked: the read waits, as on a stalled database.
-    const locker = kill.track(recordingDatabase(kill.db().url, []));
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    const lock = locker.db.transaction(async (tx) => {
-      await tx.execute(sql`lock table order_intents in access exclusive mode`);
-      locked();
-      await held;
-    });
-    try {
-      await isLocked;
+    await whileTableLocked(kill.db().url, 'order_intents', async () => {
       const result = await selfHeal(t.ctx, once);
       expect(result.ok).toBe(false);
       expect(selfHealExitCode(result)).toBe(1);
@@ -120,10 +108,7 @@ describe('self-heal decides live or paper from the database, not from its own IS
       });
       expect(t.paper.calls).toEqual([]);
       expect(t.kraken.calls).toEqual([]);
-    } finally {
-      release();
-      await lock;
-    }
+    });
   });
 
   it('nothing live anywhere (no engine, or an unarmed one; bot_state paper): paper is checked from any shell, and ok', async () => {

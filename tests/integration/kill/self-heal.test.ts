@@ -17,7 +17,7 @@ import { addPendingKill, readPendingKills, removePendingKills } from '../../../s
 import { isHaltLatched } from '../../../src/services/kill/runtime.js';
 import { selfHeal } from '../../../src/services/self-heal/self-heal.js';
 import { ENGINE_STALE_EXIT_CODE, staleEngineHandler, startWatchdog } from '../../../src/services/self-heal/watchdog.js';
-import { killTestContext, recordingDatabase, useKillTestDb, type KillTestContext } from '../../support/kill-context.js';
+import { killTestContext, recordingDatabase, useKillTestDb, whileTableLocked, type KillTestContext } from '../../support/kill-context.js';
 import { openOrder } from '../../support/recording-exchange.js';
 import { startStallProxy, type StallProxy } from '../../support/stall-proxy.js';
 import { ADVISORY_LOCKS, takeAdvisoryLock } from '../../../src/db/advisory-lock.js';
@@ -356,27 +356,13 @@ describe('self-heal', () => {
     const dog = startWatchdog(t.ctx, { timer: false, ...options });
     await dog.tick();
     // Another session holds the intents locked: the count waits, as on a stalled database.
-    const locker = kill.track(recordingDatabase(kill.db().url, []));
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    const lock = locker.db.transaction(async (tx) => {
-      await tx.execute(sql`lock table order_intents in access exclusive mode`);
-      locked();
-      await held;
-    });
-    try {
-      await isLocked;
+    await whileTableLocked(kill.db().url, 'order_intents', async () => {
       const stalled = await dog.tick();
       expect(stalled!.actions.find((a) => a.check === 'reconcile')).toEqual({
         check: 'reconcile', status: 'skipped',
         detail: 'the live orders in flight could not be counted (deadline: the database did not answer within 1000 ms): the ledger is not reconciled; the next pass counts them again and reconciles once none is in flight',
       });
-    } finally {
-      release();
-      await lock;
-    }
+    });
     expect(reconciled).toEqual([]);
     expect(t.alerts.filter((a) => a.severity === 'critical')).toEqual([]);
     await dog.stop();

@@ -9,6 +9,7 @@ import { healthFeature } from '../../src/http/health.js';
 import { ManualClock } from '../../src/clock.js';
 import { acquireLease, releaseLease } from '../../src/db/queries/engine-lease.js';
 import { updateBotState } from '../../src/services/bot-state.js';
+import { setEngineLease } from '../../src/services/engine-lease/runtime.js';
 import { silentLogger } from '../../src/logger.js';
 import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
 import { startStallProxy, type StallProxy } from '../support/stall-proxy.js';
@@ -78,6 +79,19 @@ describe('GET /healthz', () => {
     } finally {
       await updateBotState(database.db, new ManualClock('2026-01-05T03:00:00Z'), { mode: 'paper' });
       await releaseLease(database.db, worker.holderId);
+    }
+  });
+
+  it('with the database stalled, says the engine unarmed when this unarmed process is the one running it', async () => {
+    setEngineLease(bot.ctx, { holdsLease: () => true });
+    proxy.set('stall');
+    try {
+      const r = await healthz();
+      expect(r.status).toBe(503);
+      expect(r.body).toMatchObject({ mode: 'unknown', armed: false, armedHere: false, engine: { thisProcess: true } });
+    } finally {
+      proxy.set('forward');
+      setEngineLease(bot.ctx, null);
     }
   });
 

@@ -92,8 +92,8 @@ export function healthProbe(ctx: HealthDeps, opts: { feed: string }): () => Prom
           mode: 'unknown',
           halted: isHaltLatched(ctx) ? true : null,
           haltLatchedHere: isHaltLatched(ctx),
-          // The engine's arming is in the lease, unread: unknown. This process's own is known.
-          armed: null,
+          // The engine's arming is in the lease, unread: unknown — unless this process runs the engine, whose arming is its own.
+          armed: holdsLease(ctx) ? ctx.config.IS_LIVE : null,
           armedHere: ctx.config.IS_LIVE,
           feed: opts.feed,
           feedState: feedStatusOf(ctx.database) ?? null,

@@ -123,7 +123,7 @@ describe('runbooks follow the configuration', () => {
     expect(renderRunbook('incident', data({}, { state: none }))).toContain('**No engine running** (no process holds the engine lease); **nothing trades** (persisted mode **live**)');
     const stale = { ...none, engine: engineFixture({ state: 'stale', heartbeatAt: '2026-01-05T10:59:30.000Z', staleSince: '2026-01-05T11:00:00.000Z' }) };
     expect(renderRunbook('incident', data({}, { state: stale })))
-      .toContain('**Engine bot-1:4242 stale: last renewed at 2026-01-05T10:59:30.000Z, stale since 2026-01-05T11:00:00.000Z, not armed — if it wakes it trades paper** (died or hung; no other process has taken over); **nothing trades** (persisted mode **live**)');
+      .toContain('**Engine bot-1:4242 stale: last renewed at 2026-01-05T10:59:30.000Z, stale since 2026-01-05T11:00:00.000Z, not armed — if it wakes it trades paper** (died or hung; no other process has taken over); **nothing trades while it hangs** (persisted mode **live**)');
   });
 
   it('say of a stale lease that its armed holder may resume LIVE trading if it wakes, not that no engine runs', () => {
@@ -131,6 +131,12 @@ describe('runbooks follow the configuration', () => {
     const text = renderRunbook('incident', data({}, { state: { engine, tradingMode: 'paper', mode: 'live', halted: false, haltedReason: null, armedHere: false } }));
     expect(text).toContain('**Engine worker-1:4242 stale: last renewed at 2026-01-05T10:59:30.000Z, stale since 2026-01-05T11:00:00.000Z, armed — it may resume LIVE trading if it wakes**');
     expect(text).not.toContain('No engine running');
+    // Not a flat "nothing trades" next to "may resume LIVE trading": true only while it hangs.
+    expect(text).toContain('(died or hung; no other process has taken over); **nothing trades while it hangs** (persisted mode **live**)');
+    expect(text).not.toContain('**nothing trades** (persisted');
+    // Halted, a waking holder re-reads bot_state before every order: nothing trades, hung or not.
+    const halted = renderRunbook('incident', data({}, { state: { engine, tradingMode: 'paper', mode: 'live', halted: true, haltedReason: 'kill by U0OPS0001', armedHere: false } }));
+    expect(halted).toContain('**nothing trades** (persisted mode **live**); **HALTED** (kill by U0OPS0001)');
   });
 
   it('show a halted bot, and that nothing trades while it is halted', () => {

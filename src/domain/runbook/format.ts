@@ -50,7 +50,11 @@ export function stateLine(d: RunbookData): string {
   const halted = s.halted ? `**HALTED**${s.haltedReason ? ` (${s.haltedReason})` : ''}` : 'not halted';
   const here = s.armedHere ? 'armed (IS_LIVE=true)' : 'not armed (IS_LIVE unset or false)';
   // A mode is traded in only while an engine runs and nothing halts it: otherwise no order goes out at all.
-  const trading = s.engine.state === 'running' && !s.halted ? `trading in **${s.tradingMode}**` : '**nothing trades**';
+  // A stale holder is hung, not gone: "nothing trades" holds only while it hangs (halted ⇒ nothing, even if it wakes).
+  const trading = s.halted ? '**nothing trades**'
+    : s.engine.state === 'running' ? `trading in **${s.tradingMode}**`
+    : s.engine.state === 'stale' ? '**nothing trades while it hangs**'
+    : '**nothing trades**';
   return `${engineLine(s.engine, s)}; ${trading} (persisted mode **${s.mode}**); ${halted}. `
     + `This process (the one that wrote this) is ${here}; it places no orders unless it runs the engine.`;
 }

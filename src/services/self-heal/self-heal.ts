@@ -385,10 +385,12 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
    */
   async function krakenNotAskedHere(stake: LiveAtStake, cannot: string): Promise<void> {
     const e = stake.engine;
+    // A second process with the engine's Kraken key beside it risks nonce clashes that get the live
+    // engine's calls refused (cancels included): suggested only when no engine with the keys checks it.
     const who = e.state === 'running' && e.armed && e.hasKrakenKeys
-      ? `the engine's own watchdog (${e.host}:${e.pid}) checks it`
-      : 'no running engine with the keys checks it either';
-    await record({ check: 'exchange', status: 'failed', detail: `Kraken was not asked: ${stake.why}; ${cannot}, so nothing was checked from here (not the paper venue either): ${who}; to check from here, run \`ctb self-heal\` with the bot's environment (IS_LIVE=true and its Kraken keys)` });
+      ? `the engine's own watchdog (${e.host}:${e.pid}) checks it: read its alerts and logs rather than run a second process with the same Kraken key (clashing nonces can get the engine's calls refused, cancels included)`
+      : 'no running engine with the keys checks it either; to check from here, run `ctb self-heal` with the bot\'s environment (IS_LIVE=true and its Kraken keys)';
+    await record({ check: 'exchange', status: 'failed', detail: `Kraken was not asked: ${stake.why}; ${cannot}, so nothing was checked from here (not the paper venue either): ${who}` });
     actions.push({ check: 'reconcile', status: 'skipped', detail: 'not reconciled: Kraken was not asked (see exchange)' });
   }
 

@@ -49,7 +49,9 @@ describe('self-heal decides live or paper from the database, not from its own IS
     expect(exchange?.detail).toContain('Kraken was not asked: the engine trades LIVE (engine lease: worker-1:4242, armed)');
     expect(exchange?.detail).toContain('IS_LIVE is not set here and this process has no Kraken keys');
     expect(exchange?.detail).toContain("the engine's own watchdog (worker-1:4242) checks it");
-    expect(exchange?.detail).toContain("run `ctb self-heal` with the bot's environment");
+    // The engine checks Kraken: no second process with its key is suggested (nonce clashes).
+    expect(exchange?.detail).toContain('read its alerts and logs rather than run a second process with the same Kraken key');
+    expect(exchange?.detail).not.toContain("with the bot's environment");
     expect(result.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'skipped', detail: 'not reconciled: Kraken was not asked (see exchange)' });
     expect(t.paper.calls).toEqual([]);
     expect(t.kraken.calls).toEqual([]);
@@ -79,7 +81,7 @@ describe('self-heal decides live or paper from the database, not from its own IS
     const exchange = result.actions.find((a) => a.check === 'exchange');
     expect(exchange?.status).toBe('failed');
     expect(exchange?.detail).toContain('Kraken was not asked: the ledger holds 1 unresolved live order intent(s) on Kraken and no engine runs');
-    expect(exchange?.detail).toContain('no running engine with the keys checks it either');
+    expect(exchange?.detail).toContain("no running engine with the keys checks it either; to check from here, run `ctb self-heal` with the bot's environment (IS_LIVE=true and its Kraken keys)");
     expect(t.paper.calls).toEqual([]);
     expect(t.kraken.calls).toEqual([]);
   });

@@ -18,7 +18,7 @@
 // tries next looks for that page in the person's DM (the channel Slack named for an earlier page to
 // them, recorded here) before posting it, so nobody is paged twice. Alert mail is claimed the same
 // way, but mail cannot be looked for: a try that finds an earlier one unresolved (neither recorded
-// sent nor refused by the SMTP server) sends it again marked as possibly a repeat, and every try
+// sent nor certainly not sent: refused by the SMTP server or never connected) sends it again marked as possibly a repeat, and every try
 // of a delivery carries one Message-ID, so mail clients can fold the two. Each lane has its notifier behind the one port (notifications/notification.ts):
 // the chat notifier (src/slack) for `slack:*` lanes, the email notifier (src/email) for `email`;
 // the worker turns a delivery into a notification and hands it to its lane's notifier.
@@ -26,7 +26,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import {
-  bookLaneSlot, cancelIfStale, claimDeliverySend, claimOf, dueLanes, ensureLanePacing, holdGroupForSend, lockLanePacing, lockNextDelivery, markDeliveryDone, nextClaim, recordDeliveryFailed, recordDeliveryGaveUp, recordDeliverySent, recordedDmChannel,
+  bookLaneSlot, cancelIfStale, claimAgeMs, claimDeliverySend, claimOf, dueLanes, ensureLanePacing, holdGroupForSend, lockLanePacing, lockNextDelivery, markDeliveryDone, nextClaim, recordDeliveryFailed, recordDeliveryGaveUp, recordDeliverySent, recordedDmChannel,
   type SendClaim,
 } from '../db/queries/alert-deliveries.js';
 import { bringNextStepForward } from '../db/queries/alert-escalations.js';
@@ -91,6 +91,9 @@ type Outcome = SyncOutcome;
 /** Pages claimed on one lane in one tick, at most (each is sent right after, in the next transaction). */
 const MAX_CLAIMS_PER_LANE = 5;
 
+/** How long this worker keeps a claim it made for a send it has not made (see #claimed). */
+const CLAIM_KEPT_MS = 60 * 60_000;
+
 /** The kinds claimed in a commit of their own before each send (a worker could die after the service took one). */
 const CLAIMED_KINDS: ReadonlySet<AlertDelivery['kind']> = new Set(['slack_dm', 'email']);
 
@@ -107,7 +110,11 @@ export class DeliveryWorker {
   readonly #log: Logger;
   /** This worker's name in the claims it writes (a restarted process is another worker). */
   readonly #token = randomUUID();
-  /** The claim this worker wrote on each page or mail it is about to send. */
+  /**
+   * The claim this worker wrote on each page or mail it is about to send. One whose message another
+   * process sent or cancelled meanwhile (an acknowledgement) is never looked at here again: it is let
+   * go an hour after it was made.
+   */
   readonly #claimed = new Map<number, SendClaim>();
   /**
    * Deliveries a scoped tick (`triesUntil`) said this process stops trying: later scoped ticks leave
@@ -122,19 +129,21 @@ export class DeliveryWorker {
 
   async tick(scope?: TickScope): Promise<TickReport> {
     const now = this.deps.clock.now();
+    this.#forgetOldClaims(now);
     const groupId = scope?.groupId;
     const lanes = await dueLanes(this.deps.db, { limit: 200, ...(groupId === undefined ? {} : { groupId }) });
     const report: TickReport = { sent: 0, failed: 0, cancelled: 0, lanes: lanes.length, triedLanes: [] };
     for (const lane of lanes) {
       if (!this.#laneUsable(lane)) continue;
       const rounds = lane === 'email' ? EMAILS_PER_TICK : 1;
-      // Each mail is claimed before it is sent: as many claims as sends, so a tick still sends its ten.
+      // Each mail is claimed before it is sent: as many claims as sends. Past the cap a message is
+      // left unclaimed (the lane is done for this tick), never claimed and then not sent.
       const maxClaims = lane === 'email' ? EMAILS_PER_TICK : MAX_CLAIMS_PER_LANE;
       let sentHere = 0;
       let cancelledHere = 0;
       let claimedHere = 0;
-      while (sentHere < rounds && cancelledHere < MAX_CANCELLED_PER_LANE && claimedHere < maxClaims) {
-        const r = await this.#processLane(lane, now, scope);
+      while (sentHere < rounds && cancelledHere < MAX_CANCELLED_PER_LANE) {
+        const r = await this.#processLane(lane, now, scope, claimedHere < maxClaims);
         if (r === 'claimed') {
           claimedHere += 1;
           continue;
@@ -162,7 +171,8 @@ export class DeliveryWorker {
     return this.#notifierOf(lane) !== null;
   }
 
-  async #processLane(lane: string, now: Date, scope: TickScope | undefined): Promise<'sent' | 'failed' | 'cancelled' | 'claimed' | 'idle'> {
+  /** `mayClaim` false: a message that needs its claim first is left for the next tick ('idle'). */
+  async #processLane(lane: string, now: Date, scope: TickScope | undefined, mayClaim: boolean): Promise<'sent' | 'failed' | 'cancelled' | 'claimed' | 'idle'> {
     const groupId = scope?.groupId;
     await ensureLanePacing(this.deps.db, lane);
     return this.deps.db.transaction(async (db) => {
@@ -186,6 +196,7 @@ export class DeliveryWorker {
         return 'cancelled';
       }
       if (CLAIMED_KINDS.has(delivery.kind) && !this.#holdsClaim(delivery)) {
+        if (!mayClaim || await this.#anotherTryUnderWay(db, lane, delivery)) return 'idle';
         await this.#claim(db, delivery);
         return 'claimed';
       }
@@ -197,12 +208,14 @@ export class DeliveryWorker {
         }
         await recordDeliverySent(db, { id: delivery.id, at: now, keepPending: outcome.keepPending === true, result: outcome.result });
         this.#claimed.delete(delivery.id);
+        // Mail has no lane slot (EMAILS_PER_TICK paces it) but is a send all the same: the tick counts it and goes on.
+        if (lane === 'email') return 'sent';
         if (!outcome.usedSlot) return 'idle';
-        if (lane !== 'email') await bookLaneSlot(db, { lane, inMs: SLACK_LANE_INTERVAL_MS });
+        await bookLaneSlot(db, { lane, inMs: SLACK_LANE_INTERVAL_MS });
         return 'sent';
       } catch (err) {
         // It may have reached Slack all the same (a timeout): the next try claims afresh and looks first.
-        // A mail the SMTP server refused did not go out: its claim says so, and the next try is no repeat of it.
+        // A mail the SMTP server refused or never reached did not go out: its claim says so, and the next try is no repeat of it.
         const claim = this.#claimed.get(delivery.id);
         this.#claimed.delete(delivery.id);
         if (claim !== undefined && certainlyNotSent(err)) await claimDeliverySend(db, { id: delivery.id, claim: { ...claim, notSent: true } });
@@ -229,10 +242,34 @@ export class DeliveryWorker {
     });
   }
 
+  /** How many claims this worker holds for sends it has not made yet. */
+  get claimsHeld(): number {
+    return this.#claimed.size;
+  }
+
+  #forgetOldClaims(now: Date): void {
+    for (const [id, claim] of this.#claimed) {
+      if (claim.at === undefined || now.getTime() - Date.parse(claim.at) > CLAIM_KEPT_MS) this.#claimed.delete(id);
+    }
+  }
+
   /** True when the page's claim is the one this worker wrote for its send now (and committed). */
   #holdsClaim(d: AlertDelivery): boolean {
     const claim = claimOf(d);
     return claim !== undefined && claim.by === this.#token && this.#claimed.get(d.id)?.n === claim.n;
+  }
+
+  /**
+   * Another process claimed this message so lately that it may be sending it now, or be about to (its
+   * claim committed, the lane not yet locked again), and the service cannot be asked (mail): it is
+   * left to that process for as long as one try can last. After a crash the next try waits that long.
+   */
+  async #anotherTryUnderWay(db: Db, lane: string, d: AlertDelivery): Promise<boolean> {
+    const underWayMs = this.#notifierOf(lane)?.tryUnderWayMs;
+    const claim = claimOf(d);
+    if (underWayMs === undefined || claim === undefined || claim.by === this.#token || claim.notSent === true) return false;
+    const age = await claimAgeMs(db, d.id);
+    return age !== undefined && age < underWayMs;
   }
 
   /**

@@ -38,6 +38,20 @@ export function holderView(lease: EngineLease | null, dbNow: Date, ttlMs: number
   };
 }
 
+/**
+ * What the holder of a stale lease would do if it woke: a stale lease is not a dead engine — renewLease
+ * renews by holder id, so a hung engine that wakes before another takes the lease over trades again,
+ * LIVE when it is armed, the database says live and nothing halts it. `state`: bot_state now.
+ * "worker-1:4242 stale: last renewed at …, stale since …, armed — it may resume LIVE trading if it wakes".
+ */
+export function staleHolderPhrase(v: EngineHolderView, state: { mode: 'paper' | 'live'; halted: boolean }): string {
+  const armed = v.armed ? 'armed' : 'not armed';
+  const wakes = v.armed && state.mode === 'live' && !state.halted ? 'it may resume LIVE trading if it wakes'
+    : state.halted ? 'if it wakes it places no orders while the bot is halted'
+      : 'if it wakes it trades paper';
+  return `${v.host}:${v.pid} stale: last renewed at ${v.heartbeatAt}, stale since ${v.staleSince}, ${armed} — ${wakes}`;
+}
+
 /** host:pid of the running engine when it has no Kraken key (it runs, but cannot cancel on Kraken); null otherwise. */
 export function keylessRunningBot(v: EngineHolderView): string | null {
   return v.state === 'running' && !v.hasKrakenKeys ? `${v.host}:${v.pid}` : null;

@@ -5,7 +5,7 @@
 import type { Db } from '../db/client.js';
 import { carriedKinds, NotCarriedError, type Carriage, type Delivered, type Notification, type Notifier } from '../notifications/notification.js';
 import { emailFor } from './render-notification.js';
-import type { Mailer } from './smtp.js';
+import { SMTP_TRY_MAX_MS, type Mailer } from './smtp.js';
 
 const CHAT_THREAD = 'a chat thread (its message is updated or replied to in place), which mail cannot do';
 const BUTTONS = 'it carries buttons or reactions people act on in Slack';
@@ -29,6 +29,7 @@ export const EMAIL_CARRIAGE: Carriage = {
 export function emailNotifier(deps: { mailer: Mailer }): Notifier {
   return {
     carries: carriedKinds(EMAIL_CARRIAGE),
+    tryUnderWayMs: SMTP_TRY_MAX_MS,
     async notify(_db: Db, n: Notification): Promise<Delivered> {
       if (n.kind !== 'alert_email') throw new NotCarriedError('email', n.kind, String(EMAIL_CARRIAGE[n.kind]));
       const mail = emailFor(n.group, n.latest, n.reason, n.repeat);

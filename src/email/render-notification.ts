@@ -1,18 +1,22 @@
 // Owns the words of a notification by email: plain text, times in UTC. Only the kinds the email
 // notifier carries are rendered here (src/email/notifier.ts declares the others and why). A mail
-// that may repeat an earlier try says so first, in its subject and its first line.
+// that may repeat an earlier try says so in its subject, right after the headline (a phone's preview
+// shows the severity and headline first), and in its first line.
 import { headline } from '../alerts/render.js';
 import type { AlertEvent, AlertGroup } from '../db/schema/alerts.js';
 
 const utc = (d: Date) => d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
 
-/** Marks a mail that may repeat one already delivered: its subject's first words. */
-export const REPEAT_MARK = '[possibly a repeat]';
+/** Marks a mail that may repeat one already delivered: its subject's words after the headline. */
+export const REPEAT_MARK = '— possibly a repeat';
 
-/** The first body line of a mail that may repeat an earlier try (whose outcome was never recorded). */
+/**
+ * The first body line of a mail that may repeat an earlier try (whose outcome was never recorded).
+ * Only mail for a group nobody has acknowledged, resolved or silenced is sent (checked as it goes).
+ */
 export function repeatLine(earlierTryAt: Date | undefined): string {
-  const when = earlierTryAt ? `at ${utc(earlierTryAt)}` : 'earlier (its time was not recorded)';
-  return `Possibly a repeat: a try to send this mail began ${when} and was never recorded as sent or refused, so it may have reached you. This is the same alert (same Message-ID).`;
+  const which = earlierTryAt ? `a try at ${utc(earlierTryAt)}` : 'an earlier try (its time was not recorded)';
+  return `Still unacknowledged. You may already have this mail: ${which} may have gone out.`;
 }
 
 export function emailFor(
@@ -20,7 +24,7 @@ export function emailFor(
 ): { subject: string; text: string } {
   const details = latest && Object.keys(latest.details).length > 0 ? `\nDetails:\n${JSON.stringify(latest.details, null, 2)}\n` : '';
   return {
-    subject: `${repeat ? `${REPEAT_MARK} ` : ''}[ctb] ${headline(group)}${reason ? ` (${reason})` : ''}`,
+    subject: `[ctb] ${headline(group)}${repeat ? ` ${REPEAT_MARK}` : ''}${reason ? ` (${reason})` : ''}`,
     text: [
       ...(repeat ? [repeatLine(repeat.earlierTryAt), ''] : []),
       `${headline(group)}`,

@@ -31,14 +31,34 @@ export function messageIdDomain(from: string): string {
 }
 
 /**
- * Whether a failed send was refused by the SMTP server (it answered 4xx/5xx): that mail certainly
- * did not go out, so the next try is no repeat. Any other failure (a timeout, a dropped connection)
- * may have come after the server took it.
+ * Whether a failed send certainly did not go out, so the next try is no repeat of it: the SMTP server
+ * refused it (4xx/5xx), or it failed before the server could have taken anything: no connection
+ * (refused, no such host, no answer or no greeting in time), no login, a message or envelope
+ * nodemailer would not send. Any other failure may have come after the server took the mail: a
+ * socket timeout or a close once the body is sent is also reported as command `CONN`, so neither the
+ * command nor ETIMEDOUT alone says when it came.
  */
-function refusedBySmtp(err: unknown): boolean {
-  const code = (err as { responseCode?: unknown } | null)?.responseCode;
-  return typeof code === 'number' && code >= 400;
+export function certainlyNotSentBySmtp(err: unknown): boolean {
+  const e = err as { responseCode?: unknown; code?: unknown; syscall?: unknown; message?: unknown } | null;
+  if (typeof e?.responseCode === 'number' && e.responseCode >= 400) return true;
+  if (e?.syscall === 'connect') return true;
+  if (typeof e?.code === 'string' && NOT_SENT_CODES.has(e.code)) return true;
+  return e?.code === 'ETIMEDOUT' && typeof e.message === 'string' && BEFORE_GREETING_TIMEOUTS.has(e.message);
 }
+
+/** nodemailer's codes for failures that come before any message is handed over. */
+const NOT_SENT_CODES: ReadonlySet<string> = new Set(['EDNS', 'EAUTH', 'EENVELOPE', 'EMESSAGE']);
+/** nodemailer's ETIMEDOUT messages for the connect and greeting waits (its socket timeout says `Timeout`). */
+const BEFORE_GREETING_TIMEOUTS: ReadonlySet<string> = new Set(['Connection timeout', 'Greeting never received']);
+
+/** nodemailer's waits: for the connection, for the server's greeting, and on a silent socket after that. */
+const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 } as const;
+
+/**
+ * How long one send can still be under way after it was claimed: each of nodemailer's waits run out
+ * once, and a margin for the claim's commit and the lane lock taken again before the send.
+ */
+export const SMTP_TRY_MAX_MS = SMTP_TIMEOUTS.connectionTimeout + SMTP_TIMEOUTS.greetingTimeout + SMTP_TIMEOUTS.socketTimeout + 5_000;
 
 export function emailConfigured(config: Config): boolean {
   return config.SMTP_URL !== undefined && emailRecipients(config).length > 0;
@@ -47,6 +67,8 @@ export function emailConfigured(config: Config): boolean {
 export function emailRecipients(config: Config): string[] {
   return (config.ALERT_EMAIL_TO ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 }
+
+const markNotSent = (err: unknown): unknown => (typeof err === 'object' && err !== null ? Object.assign(err, { notSent: true }) : err);
 
 export function createSmtpMailer(config: Config): Mailer {
   if (!config.SMTP_URL) {
@@ -72,9 +94,7 @@ export function createSmtpMailer(config: Config): Mailer {
     ...(url.username ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } } : {}),
     // A plain local relay (and the test server) speaks no TLS; ?tls=off opts out of STARTTLS upgrade.
     ignoreTLS: url.searchParams.get('tls') === 'off',
-    connectionTimeout: 10_000,
-    greetingTimeout: 10_000,
-    socketTimeout: 20_000,
+    ...SMTP_TIMEOUTS,
   };
   const transport: Promise<Transporter> = import('nodemailer').then((m) => m.default.createTransport(options));
   // Seen by no one until send(): a failed import surfaces there, never as an unhandled rejection.
@@ -84,12 +104,15 @@ export function createSmtpMailer(config: Config): Mailer {
   return {
     async send(mail) {
       const messageId = mail.messageKey === undefined ? {} : { messageId: `<${mail.messageKey}@${domain}>` };
+      // nodemailer that failed to load sent nothing.
+      const t = await transport.catch((err: unknown) => {
+        throw markNotSent(err);
+      });
       try {
-        const info = await (await transport).sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text, ...messageId });
+        const info = await t.sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text, ...messageId });
         return { messageId: String(info.messageId) };
       } catch (err) {
-        if (refusedBySmtp(err)) Object.assign(err as object, { notSent: true });
-        throw err;
+        throw certainlyNotSentBySmtp(err) ? markNotSent(err) : err;
       }
     },
     close: () => void transport.then((t) => t.close(), () => {}),

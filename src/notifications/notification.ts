@@ -50,6 +50,12 @@ export interface Notifier {
    * error carrying `retryAfterMs` (the service's rate limit) asks the caller to wait that long.
    */
   notify(db: Db, notification: Notification): Promise<Delivered>;
+  /**
+   * How long after another process claimed a message its send may still be under way, for a service
+   * that cannot be asked whether it took it (mail): a younger claim is left to that process.
+   * Undefined: a claim found is never taken for one under way (a page is looked for instead).
+   */
+  readonly tryUnderWayMs?: number;
 }
 
 /** A notification handed to a notifier that does not carry its kind (see the notifier's `carries`). */
@@ -82,8 +88,8 @@ export function isPermanentFailure(err: unknown): boolean {
 }
 
 /**
- * The service answered that it did not take the message (an SMTP server's 4xx/5xx): it certainly
- * did not go out, so a next try is no repeat of this one. Any other failure may have come after.
+ * The message certainly did not go out (an SMTP server's 4xx/5xx, or no connection to it at all), so
+ * a next try is no repeat of this one. Any other failure may have come after the service took it.
  */
 export function certainlyNotSent(err: unknown): boolean {
   return (err as { notSent?: unknown } | null)?.notSent === true;

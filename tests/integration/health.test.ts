@@ -1,6 +1,7 @@
 // GET /healthz answers within HEALTHZ_DB_TIMEOUT whatever PostgreSQL does (through a proxy that can
 // stall or drop it): 503 saying what it could not read, and 200 again once the database answers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
 import { startBot, type RunningBot } from '../../src/app/runtime.js';
 import { testConfig } from '../../src/config/env.js';
 import { connectPostgres, type Database } from '../../src/db/client.js';
@@ -8,6 +9,7 @@ import { healthFeature } from '../../src/http/health.js';
 import { ManualClock } from '../../src/clock.js';
 import { acquireLease, releaseLease } from '../../src/db/queries/engine-lease.js';
 import { updateBotState } from '../../src/services/bot-state.js';
+import { setEngineLease } from '../../src/services/engine-lease/runtime.js';
 import { silentLogger } from '../../src/logger.js';
 import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
 import { startStallProxy, type StallProxy } from '../support/stall-proxy.js';
@@ -61,6 +63,35 @@ describe('GET /healthz', () => {
     } finally {
       await updateBotState(database.db, new ManualClock('2026-01-05T03:00:00Z'), { mode: 'paper' });
       await releaseLease(database.db, worker.holderId);
+    }
+  });
+
+  it("says a stale lease's mode unknown and its holder's own arming: a hung armed engine that wakes trades live again", async () => {
+    const worker = { holderId: 'worker-1:4242:00000000', host: 'worker-1', pid: 4242, role: 'worker', feed: 'kraken', armed: true, hasKrakenKeys: true };
+    expect((await acquireLease(database.db, worker, 30_000)).acquired).toBe(true);
+    await database.db.execute(sql`update engine_lease set heartbeat_at = now() - interval '1 hour'`);
+    await updateBotState(database.db, new ManualClock('2026-01-05T03:00:00Z'), { mode: 'live' });
+    try {
+      const r = await healthz();
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ mode: 'unknown', requestedMode: 'live', armed: true, armedHere: false,
+        engine: { state: 'stale', host: 'worker-1', pid: 4242, armed: true, thisProcess: false } });
+    } finally {
+      await updateBotState(database.db, new ManualClock('2026-01-05T03:00:00Z'), { mode: 'paper' });
+      await releaseLease(database.db, worker.holderId);
+    }
+  });
+
+  it('with the database stalled, says the engine unarmed when this unarmed process is the one running it', async () => {
+    setEngineLease(bot.ctx, { holdsLease: () => true });
+    proxy.set('stall');
+    try {
+      const r = await healthz();
+      expect(r.status).toBe(503);
+      expect(r.body).toMatchObject({ mode: 'unknown', armed: false, armedHere: false, engine: { thisProcess: true } });
+    } finally {
+      proxy.set('forward');
+      setEngineLease(bot.ctx, null);
     }
   });
 

@@ -43,7 +43,7 @@ describe('ctb runbook on PostgreSQL', () => {
     const result = await runCommand(runbookCommand, ctx, actor, { name: 'go-live' });
     expect(result.ok).toBe(true);
     expect(result.text).toContain('Generated 2026-01-05T03:00:00.000Z');
-    expect(result.text).toContain('**No engine running** (no process holds the engine lease); trading in **paper** (persisted mode **paper**); not halted.');
+    expect(result.text).toContain('**No engine running** (no process holds the engine lease); **nothing trades** (persisted mode **paper**); not halted.');
     expect(result.text).toContain('This process (the one that wrote this) is not armed (IS_LIVE unset or false)');
     expect(result.text).toContain('[fail] **Reconciliation**: 3 recent unmatched trades — fix: ctb reconcile');
     expect(result.text).not.toContain('Stale');

@@ -87,7 +87,7 @@ export async function passEscalationTime(db: Db, clock: ManualClock | null, ms: 
 
 /**
  * `ms` pass for the alert outbox alone (a test of sending, pacing and retries): every queued
- * delivery's next try and every lane's next slot move `ms` closer to the database's now(), and
+ * delivery's next try, every send's claim and every lane's next slot move `ms` closer to the database's now(), and
  * `clock` moves as far.
  */
 export async function passDeliveryTime(db: Db, clock: ManualClock | null, ms: number): Promise<void> {
@@ -101,7 +101,12 @@ async function ageOutbox(db: Db, ms: number): Promise<void> {
 
 /** The outbox's ageing by `by` (an interval) as the data-modifying parts of a `with`. */
 function outboxAged(by: SQL): SQL {
-  return sql`deliveries as (update alert_deliveries set next_attempt_at = next_attempt_at - ${by} where status = 'pending'),
+  // A send's claim is stamped with the database's now() (dbAt): it ages with the rest.
+  return sql`deliveries as (update alert_deliveries set next_attempt_at = next_attempt_at - ${by},
+      result = case when jsonb_typeof(result->'claim'->'dbAt') = 'string'
+        then jsonb_set(result, '{claim,dbAt}', to_jsonb((result->'claim'->>'dbAt')::timestamptz - ${by}))
+        else result end
+      where status = 'pending'),
     pacing as (update alert_slack_pacing set next_at = next_at - ${by} where next_at > 'epoch')`;
 }
 

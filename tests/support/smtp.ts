@@ -71,5 +71,17 @@ export function readMail(mail: ReceivedMail): { header(name: string): string | u
     : encoding === 'quoted-printable'
       ? Buffer.from(body.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/gi, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8')
       : body;
-  return { header: (name) => headers.get(name.toLowerCase()), text: text.replace(/\r\n/g, '\n') };
+  const header = (name: string) => {
+    const value = headers.get(name.toLowerCase());
+    return value === undefined ? undefined : decodeWords(value);
+  };
+  return { header, text: text.replace(/\r\n/g, '\n') };
+}
+
+/** A header value with its RFC 2047 encoded words (=?UTF-8?Q?…?= or ?B?, as nodemailer writes non-ASCII) decoded. */
+function decodeWords(value: string): string {
+  const word = /=\?UTF-8\?([QB])\?([^?]*)\?=/gi;
+  return value.replace(/(\?=)\s+(?==\?)/g, '$1').replace(word, (_m, enc: string, data: string) => enc.toUpperCase() === 'B'
+    ? Buffer.from(data, 'base64').toString('utf8')
+    : Buffer.from(data.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_h, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8'));
 }

@@ -99,6 +99,12 @@ describe('runbooks follow the configuration', () => {
     expect(renderRunbook('go-live', data({}, { audit: auditInfo(run({}), policy) }))).toContain('— **PASSED** (10 pass, 0 warn, 0 fail).');
   });
 
+  it('ask in go-live step 3 for every web replica to be armed itself (/mode live and the switch refuse in one that is not)', () => {
+    const text = renderRunbook('go-live', data());
+    expect(text).toContain('/healthz` on every web replica says `"armed":true`');
+    expect(text).toContain('`"armedHere":true` (that replica\'s own: `/mode live` and the switch run in whichever');
+  });
+
   it('tell the operator to run the audit when none has run', () => {
     expect(renderRunbook('go-live', data())).toContain('**No audit has run yet.** Run `ctb audit --dry-run`');
   });
@@ -112,17 +118,35 @@ describe('runbooks follow the configuration', () => {
     expect(text).not.toContain('live orders are impossible');
   });
 
-  it('say when no engine runs, and when the last one stopped renewing its lease', () => {
+  it('say when no engine runs, and when the lease went stale (last renewed, stale since)', () => {
     const none = { engine: engineFixture({ state: 'none', host: null, pid: null }), tradingMode: 'paper' as const, mode: 'live' as const, halted: false, haltedReason: null, armedHere: true };
-    expect(renderRunbook('incident', data({}, { state: none }))).toContain('**No engine running** (no process holds the engine lease); trading in **paper** (persisted mode **live**)');
-    const stale = { ...none, engine: engineFixture({ state: 'stale', staleSince: '2026-01-05T11:00:00.000Z' }) };
+    expect(renderRunbook('incident', data({}, { state: none }))).toContain('**No engine running** (no process holds the engine lease); **nothing trades** (persisted mode **live**)');
+    const stale = { ...none, engine: engineFixture({ state: 'stale', heartbeatAt: '2026-01-05T10:59:30.000Z', staleSince: '2026-01-05T11:00:00.000Z' }) };
     expect(renderRunbook('incident', data({}, { state: stale })))
-      .toContain('**No engine running**: the last one, `bot-1:4242`, stopped renewing its lease at 2026-01-05T11:00:00.000Z (died or hung)');
+      .toContain('**Engine bot-1:4242 stale: last renewed at 2026-01-05T10:59:30.000Z, stale since 2026-01-05T11:00:00.000Z, not armed — if it wakes it trades paper** (died or hung; no other process has taken over); **nothing trades while it hangs** (persisted mode **live**)');
   });
 
-  it('show a halted bot', () => {
-    expect(renderRunbook('incident', data({}, { state: { engine: engineFixture({ armed: true }), tradingMode: 'paper', mode: 'paper', halted: true, haltedReason: 'kill by U0OPS0001', armedHere: true } })))
-      .toContain('**HALTED** (kill by U0OPS0001)');
+  it('say of a stale lease that its armed holder may resume LIVE trading if it wakes, not that no engine runs', () => {
+    const engine = engineFixture({ state: 'stale', host: 'worker-1', pid: 4242, armed: true, heartbeatAt: '2026-01-05T10:59:30.000Z', staleSince: '2026-01-05T11:00:00.000Z' });
+    const text = renderRunbook('incident', data({}, { state: { engine, tradingMode: 'paper', mode: 'live', halted: false, haltedReason: null, armedHere: false } }));
+    expect(text).toContain('**Engine worker-1:4242 stale: last renewed at 2026-01-05T10:59:30.000Z, stale since 2026-01-05T11:00:00.000Z, armed — it may resume LIVE trading if it wakes**');
+    expect(text).not.toContain('No engine running');
+    // Not a flat "nothing trades" next to "may resume LIVE trading": true only while it hangs.
+    expect(text).toContain('(died or hung; no other process has taken over); **nothing trades while it hangs** (persisted mode **live**)');
+    expect(text).not.toContain('**nothing trades** (persisted');
+    // Halted, a waking holder re-reads bot_state before every order: nothing trades, hung or not.
+    const halted = renderRunbook('incident', data({}, { state: { engine, tradingMode: 'paper', mode: 'live', halted: true, haltedReason: 'kill by U0OPS0001', armedHere: false } }));
+    expect(halted).toContain('**nothing trades** (persisted mode **live**); **HALTED** (kill by U0OPS0001)');
+  });
+
+  it('show a halted bot, and that nothing trades while it is halted', () => {
+    const text = renderRunbook('incident', data({}, { state: { engine: engineFixture({ armed: true }), tradingMode: 'paper', mode: 'paper', halted: true, haltedReason: 'kill by U0OPS0001', armedHere: true } }));
+    expect(text).toContain('**nothing trades** (persisted mode **paper**); **HALTED** (kill by U0OPS0001)');
+    expect(text).not.toContain('trading in');
+  });
+
+  it('say the mode traded in while an engine runs and nothing halts it', () => {
+    expect(renderRunbook('incident', data())).toContain('(IS_LIVE=true there); trading in **paper** (persisted mode **paper**); not halted.');
   });
 });
 

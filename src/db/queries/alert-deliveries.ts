@@ -224,7 +224,8 @@ export async function waitForGroupSends(db: Db, input: { groupId: number; waitMs
  * unresolved (its worker died or heard nothing back: Slack may hold that page, so the next try looks
  * before it posts; the mail may have gone out, so the next one says it may be a repeat).
  * `earlierAt`: when the first of those unresolved tries began. `notSent`: this try was refused (it
- * certainly did not go out); the claim stays only to carry `earlierAt` on.
+ * certainly did not go out); the claim stays only to carry `earlierAt` on. `dbAt`: when it was
+ * claimed on the database's clock (every process judges a claim's age on that one).
  */
 export interface SendClaim {
   by: string;
@@ -233,6 +234,7 @@ export interface SendClaim {
   at?: string | undefined;
   earlierAt?: string | undefined;
   notSent?: boolean | undefined;
+  dbAt?: string | undefined;
 }
 
 const isoOrUndefined = (v: unknown) => (typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? v : undefined);
@@ -242,9 +244,10 @@ export function claimOf(d: Pick<AlertDelivery, 'result'>): SendClaim | undefined
   if (!c || typeof c.by !== 'string' || typeof c.n !== 'number') return undefined;
   const at = isoOrUndefined(c.at);
   const earlierAt = isoOrUndefined(c.earlierAt);
+  const dbAt = isoOrUndefined(c.dbAt);
   return {
     by: c.by, n: c.n, uncertain: c.uncertain === true,
-    ...(at ? { at } : {}), ...(earlierAt ? { earlierAt } : {}), ...(c.notSent === true ? { notSent: true } : {}),
+    ...(at ? { at } : {}), ...(earlierAt ? { earlierAt } : {}), ...(c.notSent === true ? { notSent: true } : {}), ...(dbAt ? { dbAt } : {}),
   };
 }
 
@@ -258,9 +261,20 @@ export function nextClaim(previous: SendClaim | undefined, input: { by: string; 
   return { by: input.by, n: (previous?.n ?? 0) + 1, uncertain, at: input.at.toISOString(), ...(earlierAt ? { earlierAt } : {}) };
 }
 
-/** Records the claim (the caller commits it before sending). */
+/** Records the claim, stamped with the database's now() as `dbAt` (the caller commits it before sending). */
 export async function claimDeliverySend(db: Db, input: { id: number; claim: SendClaim }): Promise<void> {
-  await execute(db, sql`update alert_deliveries set result = ${JSON.stringify({ claim: input.claim })}::jsonb where id = ${input.id}`);
+  const { dbAt: _ignored, ...claim } = input.claim;
+  await execute(db, sql`
+    update alert_deliveries set result = jsonb_build_object('claim', ${JSON.stringify(claim)}::jsonb || jsonb_build_object('dbAt', now()))
+    where id = ${input.id}`);
+}
+
+/** How long ago, on the database's clock, the delivery's claim was written (undefined: no stamped claim). */
+export async function claimAgeMs(db: Db, id: number): Promise<number | undefined> {
+  const [row] = await execute<{ ms: string | number | null }>(db, sql`
+    select extract(epoch from now() - (result->'claim'->>'dbAt')::timestamptz) * 1000 as ms
+    from alert_deliveries where id = ${id} and jsonb_typeof(result->'claim'->'dbAt') = 'string'`);
+  return row?.ms === null || row?.ms === undefined ? undefined : Number(row.ms);
 }
 
 /** The latest page delivered to each person paged for the group: where it landed (DM channel and ts). */

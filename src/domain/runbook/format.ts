@@ -1,7 +1,7 @@
 // Owns the small pieces both runbooks share: how people, channels, on-call, the latest audit and the
 // process state are written, and the "at a glance" header. Pure functions of RunbookData.
 import { gateVerdictText } from '../golive-thresholds.js';
-import type { EngineHolderView } from '../engine-holder.js';
+import { staleHolderPhrase, type EngineHolderView } from '../engine-holder.js';
 import { isPlaceholder, type RunbookData } from './data.js';
 
 export interface RenderOptions {
@@ -49,14 +49,21 @@ export function stateLine(d: RunbookData): string {
   if (isPlaceholder(s)) return `_${s.placeholder}_`;
   const halted = s.halted ? `**HALTED**${s.haltedReason ? ` (${s.haltedReason})` : ''}` : 'not halted';
   const here = s.armedHere ? 'armed (IS_LIVE=true)' : 'not armed (IS_LIVE unset or false)';
-  return `${engineLine(s.engine)}; trading in **${s.tradingMode}** (persisted mode **${s.mode}**); ${halted}. `
+  // A mode is traded in only while an engine runs and nothing halts it: otherwise no order goes out at all.
+  // A stale holder is hung, not gone: "nothing trades" holds only while it hangs (halted ⇒ nothing, even if it wakes).
+  const trading = s.halted ? '**nothing trades**'
+    : s.engine.state === 'running' ? `trading in **${s.tradingMode}**`
+    : s.engine.state === 'stale' ? '**nothing trades while it hangs**'
+    : '**nothing trades**';
+  return `${engineLine(s.engine, s)}; ${trading} (persisted mode **${s.mode}**); ${halted}. `
     + `This process (the one that wrote this) is ${here}; it places no orders unless it runs the engine.`;
 }
 
-function engineLine(e: EngineHolderView): string {
+function engineLine(e: EngineHolderView, s: { mode: 'paper' | 'live'; halted: boolean }): string {
   if (e.state === 'none') return '**No engine running** (no process holds the engine lease)';
   const where = code(`${e.host}:${e.pid}`);
-  if (e.state === 'stale') return `**No engine running**: the last one, ${where}, stopped renewing its lease at ${e.staleSince} (died or hung)`;
+  // Not "no engine": a hung holder that wakes renews its lease and trades again.
+  if (e.state === 'stale') return `**Engine ${staleHolderPhrase(e, s)}** (died or hung; no other process has taken over)`;
   const armed = e.armed ? '**armed** (IS_LIVE=true there)' : 'not armed (IS_LIVE=false there: live orders are impossible)';
   return `Engine runs in ${where} (${e.role}), ${armed}`;
 }

@@ -177,7 +177,7 @@ export async function runAudit(ctx: AuditDeps, params: RunAuditParams): Promise<
     : await insertAuditRun(ctx.db, { at, actor: params.actor.id, mode, dryRun: params.dryRun, passed: ok, summary: summaryLine, results, thresholds: thresholds.used });
   return {
     kind: 'audit',
-    schemaVersion: 1,
+    schemaVersion: 2,
     ok,
     runId,
     at: at.toISOString(),

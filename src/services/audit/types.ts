@@ -133,7 +133,7 @@ export interface AuditSummary {
 export interface AuditReport {
   kind: 'audit';
   /** Bumped only when a field changes meaning or disappears. */
-  schemaVersion: 1;
+  schemaVersion: 2;
   /** True when no check failed (warnings allowed): the CLI exits 0, and the live switch may use it. */
   ok: boolean;
   /** Id of the stored row in audit_runs. */

@@ -55,10 +55,11 @@ export function healthProbe(ctx: HealthDeps, opts: { feed: string }): () => Prom
         body: {
           status: healthStatus(feedState),
           // The running engine's, from the lease (any replica answers the same): never this process's IS_LIVE,
-          // which in a web replica says nothing of the worker that trades.
-          mode: engineMode(state, engine),
+          // which in a web replica says nothing of the worker that trades. A stale lease is not a dead engine
+          // (a hung holder that wakes renews it and trades again): its mode is unknown, its arming its own.
+          mode: engine.state === 'stale' ? 'unknown' : engineMode(state, engine),
           requestedMode: state.mode,
-          armed: engine.state === 'running' && engine.armed,
+          armed: engine.state !== 'none' && engine.armed,
           // Whether this process itself runs with IS_LIVE=true (it places live orders only while it runs the engine).
           armedHere: ctx.config.IS_LIVE,
           halted: state.halted,
@@ -91,8 +92,8 @@ export function healthProbe(ctx: HealthDeps, opts: { feed: string }): () => Prom
           mode: 'unknown',
           halted: isHaltLatched(ctx) ? true : null,
           haltLatchedHere: isHaltLatched(ctx),
-          // The engine's arming is in the lease, unread: unknown. This process's own is known.
-          armed: null,
+          // The engine's arming is in the lease, unread: unknown — unless this process runs the engine, whose arming is its own.
+          armed: holdsLease(ctx) ? ctx.config.IS_LIVE : null,
           armedHere: ctx.config.IS_LIVE,
           feed: opts.feed,
           feedState: feedStatusOf(ctx.database) ?? null,

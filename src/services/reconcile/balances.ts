@@ -13,6 +13,8 @@ export interface BalanceDiff {
   exchange: string;
   /** exchange − ledger */
   diff: string;
+  /** How far apart the two may be and still be ok (its rounding): self-heal reuses it rather than work it out again. */
+  tolerance: string;
   status: 'ok' | 'exchange_holds_more' | 'exchange_holds_less';
 }
 
@@ -146,5 +148,5 @@ export function balanceDiff(asset: string, ledger: Decimal, balances: readonly B
   const exchange = new Decimal(balances.find((b) => b.asset === asset)?.total ?? '0');
   const diff = exchange.minus(ledger);
   const status = diff.abs().lte(tolerance) ? 'ok' : diff.isPositive() ? 'exchange_holds_more' : 'exchange_holds_less';
-  return { asset, ledger: ledger.toFixed(), exchange: exchange.toFixed(), diff: diff.toFixed(), status };
+  return { asset, ledger: ledger.toFixed(), exchange: exchange.toFixed(), diff: diff.toFixed(), tolerance: new Decimal(tolerance).toFixed(), status };
 }

@@ -18,7 +18,7 @@ const LEGACY_LOOKBACK_MS = 7 * DAY;
 const NO_LEDGER_LOOKBACK_MS = 30 * DAY;
 
 const fillView = (f: LedgerFill) => ({ fillId: f.id, clientOrderId: f.clientOrderId, exchangeTradeId: f.exchangeTradeId, symbol: f.symbol, side: f.side, quantity: f.quantity, price: f.price, fee: f.fee, at: new Date(f.filledAtMs).toISOString() });
-const tradeView = (t: ExchangeTrade) => ({ tradeId: t.id, orderId: t.orderId, symbol: t.symbol, side: t.side, quantity: t.quantity, price: t.price, fee: t.fee, at: t.timestamp.toISOString() });
+const tradeView = (t: ExchangeTrade) => ({ tradeId: t.id, orderId: t.orderId, symbol: t.symbol, side: t.side, quantity: t.quantity, price: t.price, fee: t.fee, feeCurrency: t.feeCurrency, at: t.timestamp.toISOString() });
 
 export interface ReconcileReport {
   kind: 'reconcile';

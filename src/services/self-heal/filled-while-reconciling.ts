@@ -83,11 +83,13 @@ export function shortfalls(balances: ReconcileDifferences['balances']): string[]
   return balances.filter((b) => b.status === 'exchange_holds_less').map((b) => `Kraken holds ${new Decimal(b.diff).neg().toFixed()} ${b.asset} less than the ledger`);
 }
 
-/** How `t` moves what the account holds of `asset`: base in or out at its quantity, quote by its cost and fee (charged in quote). */
+/** How `t` moves what the account holds of `asset`: base in or out at its quantity, quote by its cost, and the fee out of the currency it was charged in. */
 function movedBy(t: Trade, asset: string): Decimal {
   const [base, quote] = t.symbol.split('/');
   const sign = t.side === 'buy' ? 1 : -1;
-  if (asset === base) return new Decimal(t.quantity).times(sign);
-  if (asset === quote) return new Decimal(t.quantity).times(t.price).times(-sign).minus(t.fee);
-  return new Decimal(0);
+  let moved = new Decimal(0);
+  if (asset === base) moved = moved.plus(new Decimal(t.quantity).times(sign));
+  if (asset === quote) moved = moved.plus(new Decimal(t.quantity).times(t.price).times(-sign));
+  if (asset === t.feeCurrency) moved = moved.minus(t.fee);
+  return moved;
 }

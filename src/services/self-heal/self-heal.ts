@@ -31,6 +31,12 @@
 // unknown: nothing that depends on it is done on a guess (no venue probed, no intent resolved, no
 // reconciliation), and the run is not ok — a one-off run fails the exchange check (exit 1); the
 // watchdog reads it again on its next pass and pages once it has been unread for TRANSIENT_PAGE_AFTER_MS.
+// What is at stake is read from the database, not from this process's IS_LIVE (live-at-stake.ts): an
+// engine that trades live, or live intents and positions the ledger holds, are checked on Kraken —
+// by this process when it is armed and has the keys, and otherwise not at all: a shell without
+// IS_LIVE (or without the keys) checks no paper venue in their place and reports no ok for them:
+// the exchange check fails (exit 1), saying why Kraken was not asked and who does ask it. What
+// cannot be read (the lease, live intents, positions) leaves the trading mode unread, as below.
 // The watchdog raises a check's failure (or deferral) when it starts, and again every
 // TRANSIENT_PAGE_AFTER_MS while it lasts: every pass still reports it (terminal, logs), but raising on
 // every pass would post into the alert's thread each pass, and raising it only once would leave a
@@ -56,9 +62,9 @@ import { retry } from '../../retry.js';
 import { reconcile as reconcileLedger, type ReconcileDeps, type ReconcileReport } from '../reconcile/reconcile.js';
 import type { BotState } from '../../db/schema/index.js';
 import { BALANCE_TOLERANCE } from '../reconcile/balances.js';
-import { ledgerCash, quoteTolerance } from '../reconcile/ledger-cash.js';
 import { filledWhileReconciling, shortfalls, type FilledWhileReconciling, type ReconcileDifferences, type RestingAtProbe } from './filled-while-reconciling.js';
 import { effectiveMode, getBotState, type Mode } from '../bot-state.js';
+import { liveAtStake, type LiveAtStake } from './live-at-stake.js';
 import { databaseFailure } from '../../domain/local-halt.js';
 import { DeadlineError, describeError, sleep as realSleep, withDeadline } from '../kill/deadline.js';
 import { readPendingKills } from '../kill/pending-kill.js';
@@ -72,7 +78,7 @@ import { replayPendingKills, type ReplayDeps } from '../kill/replay-pending.js';
 export type SelfHealDeps = ReplayDeps & Parameters<typeof resolveIntents>[0]['ctx'] & ReconcileDeps & {
   database: Database;
   exchanges: ExchangeProvider;
-  config: Pick<Config, 'IS_LIVE' | 'ENGINE_STALE_AFTER' | 'KILL_DB_TIMEOUT' | 'DATA_DIR' | 'DATABASE_URL'>;
+  config: Pick<Config, 'IS_LIVE' | 'ENGINE_STALE_AFTER' | 'ENGINE_LEASE_TTL' | 'KILL_DB_TIMEOUT' | 'DATA_DIR' | 'DATABASE_URL'>;
 };
 
 export type HealCheck = 'database' | 'pending_kill' | 'exchange' | 'intents' | 'reconcile' | 'engine';
@@ -316,6 +322,8 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   // may be minutes off the engine's (a web replica, a shell), and would call a live engine stale.
   let heartbeatAgeMs: number | null = null;
   let heartbeatUnread: string | null = null;
+  // Live at stake (from the database) that this process cannot check on Kraken: not armed, or no keys.
+  let liveNotHere: { stake: LiveAtStake; cannot: string } | null = null;
   if (dbUp) {
     let state: BotState | undefined;
     try {
@@ -329,9 +337,26 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
     if (state) {
       halted = state.halted;
       mode = effectiveMode(state, ctx.config.IS_LIVE);
+      // Whether live is at stake is the database's to say, not this process's environment (an armed
+      // process that trades live by its own reading checks Kraken anyway: nothing more to read).
+      if (mode === 'paper') {
+        try {
+          const stake = await withDeadline(liveAtStake(ctx, state), timeout, 'the database');
+          const cannot = [ctx.config.IS_LIVE ? null : 'IS_LIVE is not set here', ctx.exchanges.hasKrakenKeys() ? null : 'this process has no Kraken keys'].filter((s) => s !== null);
+          if (stake && cannot.length > 0) liveNotHere = { stake, cannot: cannot.join(' and ') };
+          else if (stake) mode = 'live';
+        } catch (err) {
+          // Not known whether live is at stake: nothing is checked on a guess of paper.
+          mode = null;
+          modeUnread = `the engine lease, live intents and positions were not read: ${describeError(err).replace(/\.$/, '')}`;
+          ctx.logger.warn({ error: describeError(err) }, 'self-heal: could not read what is live at stake');
+        }
+      }
       // Read again: the unread mode's period and its page end (the resync it left owed runs now).
-      deferredSince.delete('mode');
-      endEpisode('mode');
+      if (mode !== null) {
+        deferredSince.delete('mode');
+        endEpisode('mode');
+      }
       try {
         heartbeatAgeMs = state.engineHeartbeatAt ? await withDeadline(engineHeartbeatAgeMs(ctx.db), timeout, 'the database') : null;
       } catch (err) {
@@ -347,9 +372,27 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   } else if (!dbUp) {
     // Not recorded as a check of its own: a deferral the watchdog keeps for the exchange stays as it was.
     actions.push({ check: 'exchange', status: 'skipped', detail: `not checked: the database ${databaseFailure(configurationError !== null)}, and it holds the trading mode (and paper's orders)` });
+  } else if (liveNotHere) {
+    await krakenNotAskedHere(liveNotHere.stake, liveNotHere.cannot);
   } else if (mode === null) {
     await modeUnknown(modeUnread ?? 'unknown error');
   } else await checkExchange(mode);
+
+  /**
+   * Live is at stake but this process cannot ask Kraken (no IS_LIVE, no keys): the paper venue is not
+   * checked in its place, nor an ok reported for a live bot nobody here asked about. The exchange
+   * check fails (a one-off run exits 1), saying why and who does check Kraken.
+   */
+  async function krakenNotAskedHere(stake: LiveAtStake, cannot: string): Promise<void> {
+    const e = stake.engine;
+    // A second process with the engine's Kraken key beside it risks nonce clashes that get the live
+    // engine's calls refused (cancels included): suggested only when no engine with the keys checks it.
+    const who = e.state === 'running' && e.armed && e.hasKrakenKeys
+      ? `the engine's own watchdog (${e.host}:${e.pid}) checks it: read its alerts and logs rather than run a second process with the same Kraken key (clashing nonces can get the engine's calls refused, cancels included)`
+      : 'no running engine with the keys checks it either; to check from here, run `ctb self-heal` with the bot\'s environment (IS_LIVE=true and its Kraken keys)';
+    await record({ check: 'exchange', status: 'failed', detail: `Kraken was not asked: ${stake.why}; ${cannot}, so nothing was checked from here (not the paper venue either): ${who}` });
+    actions.push({ check: 'reconcile', status: 'skipped', detail: 'not reconciled: Kraken was not asked (see exchange)' });
+  }
 
   /**
    * An armed process that could not read the trading mode: which venue the bot trades on is not known,
@@ -534,7 +577,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       }
       // An order resting at the probe may have filled since, unbooked as yet: timing too, when every
       // difference is its new trades. Anything else still fails, saying what is not timing.
-      const timing = report.ok || resting.size === 0 ? null : await restingFilled(report, { probedAt, remaining: resting });
+      const timing = report.ok || resting.size === 0 ? null : restingFilled(report, { probedAt, remaining: resting });
       if (timing && timing.trades.length > 0 && timing.unexplained.length === 0) {
         const what = `an order resting in Kraken's book filled while reconciling (${timing.trades.length} trade(s) not booked yet; ${report.summaryLine})`;
         await waitForFills(what, 'its', 'the next pass reconciles once its fills are booked', everyAttempt(what));
@@ -569,18 +612,19 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
 
   /**
    * What a failed report's differences are, when it lists them: the trades of orders resting at the
-   * probe made since, and what is not explained by them. Kraken's quote may differ from the ledger by
-   * its rounding: as the reconciliation allows, and 0.0001 more for each trade not booked yet.
+   * probe made since, and what is not explained by them. Kraken may differ from the ledger by its
+   * rounding: as far as the reconciliation allowed for that asset (on its balance diff), and for the
+   * quote 0.0001 more for each trade not booked yet.
    */
-  async function restingFilled(report: Partial<ReconcileDifferences>, resting: RestingAtProbe) {
+  function restingFilled(report: Partial<ReconcileDifferences>, resting: RestingAtProbe): FilledWhileReconciling | null {
     const { mismatched, missingOnExchange, recentUnmatched, balances } = report;
     if (!mismatched || !missingOnExchange || !recentUnmatched || !balances) return null;
     const quote = ctx.config.QUOTE_CURRENCY;
-    const quoteShort = balances.some((b) => b.asset === quote && b.status === 'exchange_holds_less');
-    const cash = quoteShort ? await ledgerCash(ctx.db) : null;
-    const quoteTol = (cash ? quoteTolerance(cash) : new Decimal('0.01')).plus(new Decimal('0.0001').times(recentUnmatched.length));
-    return filledWhileReconciling({ mismatched, missingOnExchange, recentUnmatched, balances }, resting,
-      (asset) => (asset === quote ? quoteTol : new Decimal(BALANCE_TOLERANCE)));
+    const perTrade = new Decimal('0.0001').times(recentUnmatched.length);
+    return filledWhileReconciling({ mismatched, missingOnExchange, recentUnmatched, balances }, resting, (asset) => {
+      const allowed = new Decimal(balances.find((b) => b.asset === asset)?.tolerance ?? BALANCE_TOLERANCE);
+      return asset === quote ? allowed.plus(perTrade) : allowed;
+    });
   }
 
   /**

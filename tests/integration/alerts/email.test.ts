@@ -2,6 +2,9 @@ import { asc, eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alertDeliveries, alertPages, alertTests } from '../../../src/db/schema/index.js';
 import { runCommand } from '../../../commands/run-command.js';
+import { emailPayload } from '../../../src/alerts/render.js';
+import { claimOf } from '../../../src/db/queries/alert-deliveries.js';
+import { enqueueDelivery } from '../../../src/db/queries/alert-outbox.js';
 import { alertsTestCommand } from '../../../commands/alerts-test.js';
 import { renderAlertTest } from '../../../src/cli/commands/alerts.js';
 import { usePostgresTestDb } from '../../support/db.js';
@@ -62,6 +65,36 @@ describe('alert email over SMTP', () => {
     await passDeliveryTime(database().db, h.clock, 60_000);
     await h.runtime.delivery.tick();
     expect(smtp.received).toHaveLength(1);
+  });
+});
+
+describe('the email lane in one delivery tick', () => {
+  /** Queues `n` alert mails, all due now, on one open (warning: no mail of its own) alert group. */
+  const queueMails = async (n: number) => {
+    const { groupId } = await h.sink.record({ source: 'risk', severity: 'warning', title: 'drawdown 8%', fingerprint: 'mail-lane' });
+    for (let i = 1; i <= n; i += 1) {
+      await enqueueDelivery(database().db, { groupId, kind: 'email', target: 'alert-email', now: h.clock.now(), payload: emailPayload(`mail ${i}`) });
+    }
+  };
+  const mailRows = () => database().db.select().from(alertDeliveries).where(eq(alertDeliveries.kind, 'email')).orderBy(asc(alertDeliveries.id));
+
+  it('sends every due mail up to ten, and counts them as sent', async () => {
+    await queueMails(5);
+    const report = await h.runtime.delivery.tick();
+    expect(smtp.received).toHaveLength(5);
+    expect((await mailRows()).map((d) => [d.status, d.attempts])).toEqual(Array.from({ length: 5 }, () => ['sent', 0]));
+    expect(report).toMatchObject({ sent: 6, failed: 0 }); // the five mails and the group's post in the channel
+    expect([...report.triedLanes].sort()).toEqual(['email', 'slack:C0ALERTS']);
+  });
+
+  it('sends ten and leaves the rest unclaimed: no mail is claimed in a tick that does not send it', async () => {
+    await queueMails(12);
+    await h.runtime.delivery.tick();
+    expect(smtp.received).toHaveLength(10);
+    const rows = await mailRows();
+    expect(rows.map((d) => d.status)).toEqual([...Array.from({ length: 10 }, () => 'sent'), 'pending', 'pending']);
+    expect(rows.slice(10).map((d) => claimOf(d))).toEqual([undefined, undefined]);
+    expect(h.runtime.delivery.claimsHeld).toBe(0);
   });
 });
 

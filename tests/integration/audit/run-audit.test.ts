@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
 
 import type { Actor } from '../../../src/app/context.js';
 import { auditRuns } from '../../../src/db/schema/index.js';
@@ -38,7 +39,8 @@ describe('the audit runner', () => {
       ctx.config.ENGINE_LEASE_TTL);
     await updateBotState(ctx.db, ctx.clock, { mode: 'live' });
     const report = await runAudit(ctx, { actor, dryRun: true, cwd: '.', checks: [check('a.one', async () => ({ status: 'pass', value: 'ok', fix: null }))] });
-    expect(report).toMatchObject({ mode: 'live', armed: false, summaryLine: 'AUDIT PASSED — 1 pass, 0 warn, 0 fail (dry run, live mode)' });
+    // schemaVersion 2: `mode` became the engine's (docs/audit-json.md).
+    expect(report).toMatchObject({ schemaVersion: 2, mode: 'live', armed: false, summaryLine: 'AUDIT PASSED — 1 pass, 0 warn, 0 fail (dry run, live mode)' });
     expect(await latestAuditRun(ctx.db)).toMatchObject({ id: report.runId, mode: 'live' });
   });
 
@@ -139,6 +141,18 @@ describe('mode.state', () => {
       status: 'pass', value: 'IS_LIVE default false; live mode, engine worker-1:4242 armed, not halted',
       details: { storedMode: 'live', effectiveMode: 'live', armed: true, armedHere: false },
     });
+  });
+
+  it("says of a stale lease that its armed holder may resume LIVE trading if it wakes, and warns while the database says live", async () => {
+    const ctx = await testContext({ database: database() });
+    await acquireLease(ctx.db, worker(true), ctx.config.ENGINE_LEASE_TTL);
+    await ctx.db.execute(sql`update engine_lease set heartbeat_at = now() - interval '1 hour'`);
+    await updateBotState(ctx.db, ctx.clock, { mode: 'live' });
+    const result = await run(ctx);
+    expect(result).toMatchObject({ status: 'warn', details: { storedMode: 'live', effectiveMode: 'unknown', armed: true, engine: { state: 'stale', armed: true } } });
+    expect(result.value).toMatch(/^IS_LIVE default false; mode unknown, engine worker-1:4242 stale: last renewed at \S+, stale since \S+, armed — it may resume LIVE trading if it wakes, not halted; /);
+    expect(result.value).not.toContain('no engine');
+    expect(result.fix).toContain('worker-1:4242');
   });
 
   it('warns (not fails, so ctb resume can be gated on a passing audit) while the engine is halted', async () => {

@@ -17,7 +17,7 @@ import { addPendingKill, readPendingKills, removePendingKills } from '../../../s
 import { isHaltLatched } from '../../../src/services/kill/runtime.js';
 import { selfHeal } from '../../../src/services/self-heal/self-heal.js';
 import { ENGINE_STALE_EXIT_CODE, staleEngineHandler, startWatchdog } from '../../../src/services/self-heal/watchdog.js';
-import { killTestContext, recordingDatabase, useKillTestDb, type KillTestContext } from '../../support/kill-context.js';
+import { killTestContext, recordingDatabase, useKillTestDb, whileTableLocked, type KillTestContext } from '../../support/kill-context.js';
 import { openOrder } from '../../support/recording-exchange.js';
 import { startStallProxy, type StallProxy } from '../../support/stall-proxy.js';
 import { ADVISORY_LOCKS, takeAdvisoryLock } from '../../../src/db/advisory-lock.js';
@@ -356,27 +356,13 @@ describe('self-heal', () => {
     const dog = startWatchdog(t.ctx, { timer: false, ...options });
     await dog.tick();
     // Another session holds the intents locked: the count waits, as on a stalled database.
-    const locker = kill.track(recordingDatabase(kill.db().url, []));
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => (locked = resolve));
-    const lock = locker.db.transaction(async (tx) => {
-      await tx.execute(sql`lock table order_intents in access exclusive mode`);
-      locked();
-      await held;
-    });
-    try {
-      await isLocked;
+    await whileTableLocked(kill.db().url, 'order_intents', async () => {
       const stalled = await dog.tick();
       expect(stalled!.actions.find((a) => a.check === 'reconcile')).toEqual({
         check: 'reconcile', status: 'skipped',
         detail: 'the live orders in flight could not be counted (deadline: the database did not answer within 1000 ms): the ledger is not reconciled; the next pass counts them again and reconciles once none is in flight',
       });
-    } finally {
-      release();
-      await lock;
-    }
+    });
     expect(reconciled).toEqual([]);
     expect(t.alerts.filter((a) => a.severity === 'critical')).toEqual([]);
     await dog.stop();
@@ -584,6 +570,20 @@ describe('self-heal', () => {
     expect(result.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'ok', detail: 'ledger matches kraken' });
     expect(result.ok).toBe(true);
     expect(selfHealExitCode(result)).toBe(0);
+  });
+
+  it("judges a resting order's fill against the quote tolerance the reconciliation allowed (on its balance diff), not one of its own", async () => {
+    const { t } = await liveOrderResting('0');
+    // The order fills 0.01 at 50,000 (fee 1.25 USD) while Kraken is read; Kraken holds 3 USD less
+    // beyond that, within the 5 USD the reconciliation allowed for the quote (its rounding).
+    const report = {
+      ok: false, summaryLine: '1 recent unmatched; 1 balance shortfall(s)', reportFile: null, mismatched: [], missingOnExchange: [],
+      recentUnmatched: [{ tradeId: 'TREST1', orderId: 'OREST1-AAAAA-BBBBBB', symbol: 'BTC/USD', side: 'buy' as const, quantity: '0.01', price: '50000', fee: '1.25', feeCurrency: 'USD', at: t.clock.now().toISOString() }],
+      balances: [{ asset: 'USD', ledger: '10000', exchange: '9495.75', diff: '-504.25', tolerance: '5', status: 'exchange_holds_less' as const }],
+    };
+    const result = await selfHeal(t.ctx, { attempts: 1, baseDelayMs: 1, sleep: noWait, alwaysResync: true, runBy: 'watchdog', reconcile: async () => report });
+    expect(result.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'skipped', detail: expect.stringMatching(/^an order resting in Kraken's book filled while reconciling \(1 trade\(s\) not booked yet/) });
+    expect(t.alerts.filter((a) => a.severity === 'critical')).toEqual([]);
   });
 
   it('an order resting in Kraken\'s book that has filled more than the ledger booked is in flight: not reconciled yet', async () => {

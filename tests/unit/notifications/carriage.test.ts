@@ -44,8 +44,8 @@ describe('the email notifier', () => {
     await emailNotifier({ mailer }).notify(noDb, mailOf({ repeat: { earlierTryAt: new Date('2026-01-05T12:00:03.250Z') } }));
     await emailNotifier({ mailer }).notify(noDb, mailOf());
     const [again, first] = mailer.sent;
-    expect(again!.subject).toBe('[possibly a repeat] [ctb] [CRITICAL] kill switch pulled (critical alert)');
-    expect(again!.text.split('\n')[0]).toBe('Possibly a repeat: a try to send this mail began at 2026-01-05 12:00:03 UTC and was never recorded as sent or refused, so it may have reached you. This is the same alert (same Message-ID).');
+    expect(again!.subject).toBe('[ctb] [CRITICAL] kill switch pulled — possibly a repeat (critical alert)');
+    expect(again!.text.split('\n')[0]).toBe('Still unacknowledged. You may already have this mail: a try at 2026-01-05 12:00:03 UTC may have gone out.');
     expect(again!.messageKey).toBe(first!.messageKey);
     expect(first!.subject).not.toContain('repeat');
     expect(first!.text).not.toContain('repeat');

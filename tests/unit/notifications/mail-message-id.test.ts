@@ -1,5 +1,6 @@
-// An alert mail's Message-ID names the sender's domain as its From address does, and nothing else of
-// its setup (not the SMTP host, not the machine): the one a mail client already shows.
+// An alert mail's Message-ID names only the domain its From address already shows a mail client, and
+// nothing else of the sender's setup (not the machine). With ALERT_EMAIL_FROM unset, From is
+// ctb@<SMTP host>, so that host is the domain: shown in From already, it reveals nothing new.
 import { describe, expect, it } from 'vitest';
 import { messageIdDomain } from '../../../src/email/smtp.js';
 

@@ -12,10 +12,10 @@ const tolerance = (asset: string) => new Decimal(asset === 'USD' ? '0.01' : '0.0
 
 type Trade = ReconcileDifferences['recentUnmatched'][number];
 const trade = (over: Partial<Trade> = {}): Trade => ({
-  tradeId: 'TNEW1', orderId: 'OREST1', symbol: 'BTC/USD', side: 'buy', quantity: '0.01', price: '49000', fee: '1.225', at: '2026-03-02T10:00:01.000Z', ...over,
+  tradeId: 'TNEW1', orderId: 'OREST1', symbol: 'BTC/USD', side: 'buy', quantity: '0.01', price: '49000', fee: '1.225', feeCurrency: 'USD', at: '2026-03-02T10:00:01.000Z', ...over,
 });
 const short = (asset: string, ledger: string, exchange: string): BalanceDiff => ({
-  asset, ledger, exchange, diff: new Decimal(exchange).minus(ledger).toFixed(), status: 'exchange_holds_less',
+  asset, ledger, exchange, diff: new Decimal(exchange).minus(ledger).toFixed(), tolerance: tolerance(asset).toFixed(), status: 'exchange_holds_less',
 });
 const differences = (over: Partial<ReconcileDifferences> = {}): ReconcileDifferences => ({ mismatched: [], missingOnExchange: [], recentUnmatched: [trade()], balances: [], ...over });
 
@@ -29,6 +29,13 @@ describe('filledWhileReconciling', () => {
     const parts = [trade({ tradeId: 'TNEW1', side: 'sell', quantity: '0.004' }), trade({ tradeId: 'TNEW2', side: 'sell', quantity: '0.006' })];
     const r = filledWhileReconciling(differences({ recentUnmatched: parts, balances: [short('BTC', '0.03', '0.02')] }), resting, tolerance);
     expect(r).toEqual({ trades: parts, unexplained: [] });
+  });
+
+  it('a fee Kraken charged in the base currency is taken from it, not from the quote', () => {
+    // A resting sell of 0.01 BTC whose fee, 0.00002, came out of BTC: Kraken holds 0.01002 BTC less.
+    const sold = trade({ side: 'sell', fee: '0.00002', feeCurrency: 'BTC' });
+    expect(filledWhileReconciling(differences({ recentUnmatched: [sold], balances: [short('BTC', '0.03', '0.01998')] }), resting, tolerance))
+      .toEqual({ trades: [sold], unexplained: [] });
   });
 
   it('a trade Kraken stamped a little before the probe (two clocks) still counts; one older than the allowance does not', () => {

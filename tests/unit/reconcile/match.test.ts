@@ -135,9 +135,9 @@ describe('balanceDiffs', () => {
       { asset: 'SOL', total: '4', free: '4', used: '0' },
     ]);
     expect(diffs).toEqual([
-      { asset: 'BTC', ledger: '0.01', exchange: '0.01', diff: '0', status: 'ok' },
-      { asset: 'ETH', ledger: '1.5', exchange: '1.4', diff: '-0.1', status: 'exchange_holds_less' },
-      { asset: 'SOL', ledger: '3', exchange: '4', diff: '1', status: 'exchange_holds_more' },
+      { asset: 'BTC', ledger: '0.01', exchange: '0.01', diff: '0', tolerance: '0.00000001', status: 'ok' },
+      { asset: 'ETH', ledger: '1.5', exchange: '1.4', diff: '-0.1', tolerance: '0.00000001', status: 'exchange_holds_less' },
+      { asset: 'SOL', ledger: '3', exchange: '4', diff: '1', tolerance: '0.00000001', status: 'exchange_holds_more' },
     ]);
   });
 });

@@ -2,16 +2,19 @@
 // running engine's (the engine lease records its IS_LIVE): the audit may run in a web replica (`/golive
 // audit`) or a shell (`ctb audit`) that trades nothing, so this process's own IS_LIVE judges nothing here.
 import { readEnv } from '../../../config/env.js';
-import type { EngineHolderView } from '../../../domain/engine-holder.js';
+import { staleHolderPhrase, type EngineHolderView } from '../../../domain/engine-holder.js';
 import { getBotState } from '../../bot-state.js';
 import { readEngineHolder } from '../../engine-lease/holder-view.js';
 import { engineMode } from '../../mode-status.js';
 import { defineCheck } from '../types.js';
 
-/** Whose arming was judged, in the check's value: "engine worker-1:4242 armed", or that no engine runs. */
-function engineArming(e: EngineHolderView): string {
+/**
+ * Whose arming was judged, in the check's value: "engine worker-1:4242 armed", that no engine runs, or
+ * that the lease is stale and what its holder may do if it wakes (a stale lease is not a dead engine).
+ */
+function engineArming(e: EngineHolderView, state: { mode: 'paper' | 'live'; halted: boolean }): string {
   if (e.state === 'none') return 'no engine running';
-  if (e.state === 'stale') return `no engine running (the lease of ${e.host}:${e.pid} is stale)`;
+  if (e.state === 'stale') return `engine ${staleHolderPhrase(e, state)}`;
   return `engine ${e.host}:${e.pid} ${e.armed ? 'armed' : 'not armed'}`;
 }
 
@@ -24,15 +27,17 @@ export const modeCheck = defineCheck({
     const defaultLive = readEnv({}).IS_LIVE;
     const [state, engine] = await Promise.all([getBotState(ctx.db), readEngineHolder(ctx)]);
     const running = engine.state === 'running';
-    const armed = running && engine.armed;
-    const mode = engineMode(state, engine);
+    const stale = engine.state === 'stale';
+    // A stale lease's holder keeps its own arming (it trades again if it wakes); its mode is unknown.
+    const armed = engine.state !== 'none' && engine.armed;
+    const mode = stale ? 'unknown' : engineMode(state, engine);
     const details = {
       isLiveDefault: defaultLive, armed, storedMode: state.mode, effectiveMode: mode, halted: state.halted,
       engine: { state: engine.state, host: engine.host, pid: engine.pid, armed: engine.armed },
       // This process's own IS_LIVE, for the record only: it trades nothing unless it runs the engine.
       armedHere: ctx.exchanges.armed,
     };
-    const value = `IS_LIVE default ${defaultLive}; ${mode} mode, ${engineArming(engine)}, ${state.halted ? 'halted' : 'not halted'}`;
+    const value = `IS_LIVE default ${defaultLive}; ${stale ? 'mode unknown' : `${mode} mode`}, ${engineArming(engine, state)}, ${state.halted ? 'halted' : 'not halted'}`;
     if (defaultLive) {
       return { status: 'fail', value, fix: 'IS_LIVE must default to false in src/config/env.ts.', details };
     }
@@ -41,6 +46,11 @@ export const modeCheck = defineCheck({
       // the live switch refuses while halted anyway.
       const why = state.haltedReason ? ` (${state.haltedReason})` : '';
       return { status: 'warn', value: `${value}${why}`, fix: 'Finish the incident checklist, then resume the engine (ctb resume) before going live.', details };
+    }
+    if (stale && state.mode === 'live') {
+      // Not halted here (above): an armed holder that wakes trades LIVE.
+      return { status: 'warn', value: `${value}; ${armed ? 'find out whether it is alive before going live' : 'the database says live but no armed engine runs, so nothing trades live'}`,
+        fix: `Find out whether ${engine.host}:${engine.pid} is alive: stop it, or start an engine (it takes the stale lease over); or switch back with \`ctb mode paper\`.`, details };
     }
     if (state.mode === 'live' && !running) {
       return { status: 'warn', value: `${value}; the database says live but no engine is running, so nothing trades`,

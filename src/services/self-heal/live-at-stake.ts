@@ -1,0 +1,37 @@
+// Owns what self-heal takes to be at stake on Kraken, read from the database — never from the
+// environment of the process running it: a `ctb self-heal` typed in a shell without IS_LIVE, or a web
+// replica, must not decide "paper" for an engine that trades live. Live is at stake when the engine
+// holding the lease trades live (it is armed, bot_state says live, nothing halts it: engineMode), or
+// when the ledger holds live orders or positions whatever runs (unresolved live intents, open live
+// trades): a crashed, stopped or halted live engine leaves orders resting and assets held on Kraken.
+import type { Db } from '../../db/client.js';
+import type { BotState } from '../../db/schema/index.js';
+import { openTrades } from '../../db/queries/ledger-trades.js';
+import { unresolvedIntents } from '../../engine/ledger/intents.js';
+import type { EngineHolderView } from '../../domain/engine-holder.js';
+import { readEngineHolder, type EngineHolderDeps } from '../engine-lease/holder-view.js';
+import { engineMode } from '../mode-status.js';
+
+export interface LiveAtStake {
+  /** What puts live at stake, in operator words ("the engine trades LIVE (engine lease: host:pid, armed)"). */
+  why: string;
+  /** The engine's holder as the lease shows it. */
+  engine: EngineHolderView;
+}
+
+/** What is live at stake, or null when nothing is (paper stays paper, from any shell). */
+export async function liveAtStake(ctx: EngineHolderDeps & { db: Db }, state: Pick<BotState, 'mode' | 'halted'>): Promise<LiveAtStake | null> {
+  const engine = await readEngineHolder(ctx);
+  const holder = `${engine.host}:${engine.pid}`;
+  if (engineMode(state, engine) === 'live') return { why: `the engine trades LIVE (engine lease: ${holder}, armed)`, engine };
+  const intents = (await unresolvedIntents(ctx.db, 'live')).length;
+  const positions = (await openTrades(ctx.db, 'live')).length;
+  if (intents === 0 && positions === 0) return null;
+  const held = [intents > 0 ? `${intents} unresolved live order intent(s)` : null, positions > 0 ? `${positions} open live position(s)` : null]
+    .filter((s) => s !== null).join(' and ');
+  const engineNow = engine.state === 'none' ? 'no engine runs'
+    : engine.state === 'stale' ? `the engine ${holder} has stopped renewing its lease (stale)`
+      : state.halted ? `the engine ${holder} is halted`
+        : `the engine ${holder} trades paper (${engine.armed ? 'bot_state says paper' : 'not armed'})`;
+  return { why: `the ledger holds ${held} on Kraken and ${engineNow}`, engine };
+}

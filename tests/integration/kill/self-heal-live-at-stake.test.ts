@@ -1,0 +1,130 @@
+// Self-heal decides what is at stake from the database (the engine lease, bot_state, live intents),
+// not from the IS_LIVE of the process running it: a `ctb self-heal` typed in a shell without IS_LIVE
+// while the engine trades live (or while a stopped live engine left orders on Kraken) does not check
+// the paper venue in its place, nor report ok: it says Kraken was not asked, why, and who asks it.
+import { describe, expect, it } from 'vitest';
+import { renderSelfHeal, selfHealExitCode } from '../../../commands/self-heal.js';
+import { markIntent, writeIntent } from '../../../src/engine/ledger/intents.js';
+import { updateBotState } from '../../../src/services/bot-state.js';
+import { selfHeal, type SelfHealOptions } from '../../../src/services/self-heal/self-heal.js';
+import { holdLease } from '../../support/held-lease.js';
+import { killTestContext, recordingDatabase, useKillTestDb, whileTableLocked, type KillTestContext } from '../../support/kill-context.js';
+
+const kill = useKillTestDb(['bot_state', 'order_intents', 'engine_lease']);
+
+async function setup(opts: { armed?: boolean; keys?: boolean; dbTimeout?: string } = {}): Promise<KillTestContext> {
+  const database = kill.track(recordingDatabase(kill.db().url, []));
+  const t = await killTestContext({ database, armed: opts.armed ?? false, keys: opts.keys ?? false, env: { ENGINE_STALE_AFTER: '60s', KILL_DB_TIMEOUT: opts.dbTimeout ?? '8s' } });
+  kill.track(t.ctx);
+  return t;
+}
+
+/** The engine of another process holding the lease (renewed while the test runs). */
+async function engineHolds(t: KillTestContext, claim: { armed: boolean; hasKrakenKeys: boolean }): Promise<void> {
+  const stop = await holdLease(t.ctx.db, { holderId: 'live-worker', host: 'worker-1', pid: 4242, role: 'worker', feed: 'kraken', ...claim }, 60_000);
+  kill.track({ close: stop });
+}
+
+/** A live order the ledger does not know the outcome of (sent by an armed live engine now gone). */
+async function liveIntentLeft(t: KillTestContext): Promise<void> {
+  await updateBotState(t.ctx.db, t.clock, { mode: 'live' });
+  const intent = await writeIntent(t.ctx.db, {
+    mode: 'live', feed: 'kraken', strategy: 'btc-ma-cross', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'limit', quantity: '0.01', limitPrice: '50000', at: t.clock.now(),
+  }, { armed: true });
+  await markIntent(t.ctx.db, { id: intent!.id, status: 'sent', exchangeOrderId: 'OLEFT1-AAAAA-BBBBBB', at: t.clock.now() });
+}
+
+const once: SelfHealOptions = { attempts: 1, baseDelayMs: 1, sleep: async () => {}, alwaysResync: true, runBy: 'once' };
+
+describe('self-heal decides live or paper from the database, not from its own IS_LIVE', () => {
+  it('a shell without IS_LIVE while the armed engine trades live: Kraken not asked, paper not checked instead, not ok (exit 1), saying why and who checks it', async () => {
+    const t = await setup();
+    await updateBotState(t.ctx.db, t.clock, { mode: 'live' });
+    await engineHolds(t, { armed: true, hasKrakenKeys: true });
+    const result = await selfHeal(t.ctx, once);
+    expect(result.ok).toBe(false);
+    expect(selfHealExitCode(result)).toBe(1);
+    const exchange = result.actions.find((a) => a.check === 'exchange');
+    expect(exchange?.status).toBe('failed');
+    expect(exchange?.detail).toContain('Kraken was not asked: the engine trades LIVE (engine lease: worker-1:4242, armed)');
+    expect(exchange?.detail).toContain('IS_LIVE is not set here and this process has no Kraken keys');
+    expect(exchange?.detail).toContain("the engine's own watchdog (worker-1:4242) checks it");
+    // The engine checks Kraken: no second process with its key is suggested (nonce clashes).
+    expect(exchange?.detail).toContain('read its alerts and logs rather than run a second process with the same Kraken key');
+    expect(exchange?.detail).not.toContain("with the bot's environment");
+    expect(result.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'skipped', detail: 'not reconciled: Kraken was not asked (see exchange)' });
+    expect(t.paper.calls).toEqual([]);
+    expect(t.kraken.calls).toEqual([]);
+    expect(renderSelfHeal(result)).toMatch(/^FAILED\s+exchange\s+Kraken was not asked/m);
+    expect(renderSelfHeal(result)).not.toMatch(/nothing left broken|paper: the ledger is the venue/);
+    expect(t.alerts.map((a) => a.title)).toContainEqual(expect.stringMatching(/^Self-heal could not repair exchange: Kraken was not asked/));
+  });
+
+  it('a shell with the keys but without IS_LIVE says only that IS_LIVE is not set here', async () => {
+    const t = await setup({ keys: true });
+    await updateBotState(t.ctx.db, t.clock, { mode: 'live' });
+    await engineHolds(t, { armed: true, hasKrakenKeys: true });
+    const result = await selfHeal(t.ctx, once);
+    expect(result.ok).toBe(false);
+    const exchange = result.actions.find((a) => a.check === 'exchange');
+    expect(exchange?.detail).toMatch(/; IS_LIVE is not set here, so nothing was checked from here/);
+    expect(t.paper.calls).toEqual([]);
+    expect(t.kraken.calls).toEqual([]);
+  });
+
+  it('no engine running but a live intent left unresolved: Kraken not asked, paper not checked, not ok, naming what the ledger holds', async () => {
+    const t = await setup();
+    await liveIntentLeft(t);
+    const result = await selfHeal(t.ctx, once);
+    expect(result.ok).toBe(false);
+    expect(selfHealExitCode(result)).toBe(1);
+    const exchange = result.actions.find((a) => a.check === 'exchange');
+    expect(exchange?.status).toBe('failed');
+    expect(exchange?.detail).toContain('Kraken was not asked: the ledger holds 1 unresolved live order intent(s) on Kraken and no engine runs');
+    expect(exchange?.detail).toContain("no running engine with the keys checks it either; to check from here, run `ctb self-heal` with the bot's environment (IS_LIVE=true and its Kraken keys)");
+    expect(t.paper.calls).toEqual([]);
+    expect(t.kraken.calls).toEqual([]);
+  });
+
+  it('a halted live bot with a live intent left, run with the bot\'s environment: Kraken is asked (not paper)', async () => {
+    const t = await setup({ armed: true });
+    await liveIntentLeft(t);
+    await updateBotState(t.ctx.db, t.clock, { halted: true, haltedReason: 'test', haltedBy: 'cli:ops', haltedAt: t.clock.now() });
+    const result = await selfHeal(t.ctx, { ...once, reconcile: async () => ({ ok: true, summaryLine: 'reconciled', reportFile: null }) });
+    expect(result.actions.find((a) => a.check === 'exchange')?.detail).toMatch(/on kraken/);
+    expect(t.kraken.calls).toContain('fetchOpenOrders');
+    expect(t.paper.calls).toEqual([]);
+    expect(result.halted).toBe(true);
+  });
+
+  it('a shell without IS_LIVE that cannot read the live intents checks no venue on a guess of paper: not ok', async () => {
+    const t = await setup({ dbTimeout: '1s' });
+    // Another session holds the intents locked: the read waits, as on a stalled database.
+    await whileTableLocked(kill.db().url, 'order_intents', async () => {
+      const result = await selfHeal(t.ctx, once);
+      expect(result.ok).toBe(false);
+      expect(selfHealExitCode(result)).toBe(1);
+      expect(result.actions.find((a) => a.check === 'exchange')).toMatchObject({
+        status: 'failed',
+        detail: expect.stringContaining('not checked: the trading mode could not be read (the engine lease, live intents and positions were not read: deadline: the database did not answer within 1000 ms)'),
+      });
+      expect(t.paper.calls).toEqual([]);
+      expect(t.kraken.calls).toEqual([]);
+    });
+  });
+
+  it('nothing live anywhere (no engine, or an unarmed one; bot_state paper): paper is checked from any shell, and ok', async () => {
+    const t = await setup();
+    const none = await selfHeal(t.ctx, once);
+    expect(none.ok).toBe(true);
+    expect(none.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'ok', detail: expect.stringMatching(/on paper/) });
+    expect(t.paper.calls).toContain('fetchOpenOrders');
+    // bot_state live but the engine that holds the lease is not armed: it trades paper.
+    await updateBotState(t.ctx.db, t.clock, { mode: 'live' });
+    await engineHolds(t, { armed: false, hasKrakenKeys: false });
+    const unarmed = await selfHeal(t.ctx, once);
+    expect(unarmed.ok).toBe(true);
+    expect(unarmed.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'skipped', detail: 'paper: the ledger is the venue' });
+    expect(t.kraken.calls).toEqual([]);
+  });
+});

@@ -561,10 +561,11 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
     try {
       const markBefore = await liveIntentsMark(ctx.db);
       const report = await run(ctx);
-      // Every attempt for that long was timing: the ledger has not been checked meanwhile, and a real
-      // difference hidden behind the orders going out would never page.
-      const everyAttempt = (last: string) => (m: number) =>
-        `${owedFor(m)}; every attempt saw an order go out or fill while reading Kraken; last: ${last}; run \`ctb reconcile\`${report.reportFile ? ` (report: ${report.reportFile})` : ''}`;
+      // Owed that long (in flight, or timing): the ledger has not been checked meanwhile, and a real
+      // difference hidden behind the orders going out would never page. Only the last attempt is
+      // known to have been timing: the owed period may have been mostly orders in flight.
+      const lastAttempt = (last: string) => (m: number) =>
+        `${owedFor(m)}; on the last attempt ${last}; run \`ctb reconcile\`${report.reportFile ? ` (report: ${report.reportFile})` : ''}`;
       // An order sent (or booked) while Kraken's history was read makes differences that are only
       // timing: Kraken's trades of an order the ledger has not booked yet. Nobody is paged. The
       // watchdog's next pass reconciles (reconcile_owed), once that order's fills are booked; a
@@ -572,7 +573,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       // deferred (the run is not ok, and exits 75: run it again).
       if (!report.ok && (await liveIntentsMark(ctx.db)) !== markBefore) {
         const what = `an order went out or was booked while reconciling (${report.summaryLine})`;
-        await waitForFills(what, 'its', 'the next pass reconciles once its fills are booked', everyAttempt(what));
+        await waitForFills(what, 'its', 'the next pass reconciles once its fills are booked', lastAttempt(what));
         return;
       }
       // An order resting at the probe may have filled since, unbooked as yet: timing too, when every
@@ -580,7 +581,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       const timing = report.ok || resting.size === 0 ? null : restingFilled(report, { probedAt, remaining: resting });
       if (timing && timing.trades.length > 0 && timing.unexplained.length === 0) {
         const what = `an order resting in Kraken's book filled while reconciling (${timing.trades.length} trade(s) not booked yet; ${report.summaryLine})`;
-        await waitForFills(what, 'its', 'the next pass reconciles once its fills are booked', everyAttempt(what));
+        await waitForFills(what, 'its', 'the next pass reconciles once its fills are booked', lastAttempt(what));
         return;
       }
       settleOwed();

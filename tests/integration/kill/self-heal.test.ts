@@ -679,8 +679,9 @@ describe('self-heal', () => {
     expect(critical()).toEqual([]);
     t.clock.set(new Date(Date.parse('2026-03-02T10:15:00Z')));
     const late = await dog.tick();
-    const detail = 'the reconciliation has been owed for 15 min (pages after 15); every attempt saw an order go out or fill while reading Kraken; '
-      + 'last: an order went out or was booked while reconciling (3 recent unmatched; 1 balance shortfall(s)); run `ctb reconcile` (report: /tmp/reports/reconcile.json)';
+    // Only the last attempt is known to have seen an order go out: not claimed of every attempt.
+    const detail = 'the reconciliation has been owed for 15 min (pages after 15); '
+      + 'on the last attempt an order went out or was booked while reconciling (3 recent unmatched; 1 balance shortfall(s)); run `ctb reconcile` (report: /tmp/reports/reconcile.json)';
     expect(late!.actions.find((a) => a.check === 'reconcile')).toEqual({ check: 'reconcile', status: 'failed', detail });
     expect(late!.ok).toBe(false);
     expect(critical()).toEqual([expect.objectContaining({ fingerprint: 'self-heal:reconcile_owed:failed', title: `Self-heal could not repair reconcile: ${detail}`.slice(0, 300) })]);

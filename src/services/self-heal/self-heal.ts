@@ -64,7 +64,7 @@ import type { BotState } from '../../db/schema/index.js';
 import { BALANCE_TOLERANCE } from '../reconcile/balances.js';
 import { filledWhileReconciling, shortfalls, type FilledWhileReconciling, type ReconcileDifferences, type RestingAtProbe } from './filled-while-reconciling.js';
 import { effectiveMode, getBotState, type Mode } from '../bot-state.js';
-import { liveAtStake, type LiveAtStake } from './live-at-stake.js';
+import { liveAtStake, STAKE_READS, type LiveAtStake } from './live-at-stake.js';
 import { databaseFailure } from '../../domain/local-halt.js';
 import { DeadlineError, describeError, sleep as realSleep, withDeadline } from '../kill/deadline.js';
 import { readPendingKills } from '../kill/pending-kill.js';
@@ -82,6 +82,12 @@ export type SelfHealDeps = ReplayDeps & Parameters<typeof resolveIntents>[0]['ct
 };
 
 export type HealCheck = 'database' | 'pending_kill' | 'exchange' | 'intents' | 'reconcile' | 'engine';
+
+/** A trading mode not read: what was not (operator words, for the detail) and the next step once it lasts. */
+interface ModeUnread {
+  what: string;
+  find: string;
+}
 
 export interface HealAction {
   check: HealCheck;
@@ -317,7 +323,8 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   // The mode the engine trades in; null when an armed process could not read bot_state: live or paper
   // is then not known. Unarmed, the engine trades paper whatever the row says (effectiveMode).
   let mode: Mode | null = 'paper';
-  let modeUnread: string | null = null;
+  // What was not read that the trading mode needs, and where to look: bot_state, or the reads of live at stake.
+  let modeUnread: ModeUnread | null = null;
   // The heartbeat's age on the database's clock, which the engine writes it on: this process's clock
   // may be minutes off the engine's (a web replica, a shell), and would call a live engine stale.
   let heartbeatAgeMs: number | null = null;
@@ -330,7 +337,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       state = await withDeadline(getBotState(ctx.db), timeout, 'the database');
     } catch (err) {
       heartbeatUnread = describeError(err);
-      modeUnread = heartbeatUnread.replace(/\.$/, '');
+      modeUnread = { what: `the trading mode could not be read (${heartbeatUnread.replace(/\.$/, '')})`, find: 'find why the database does not give the bot_state row' };
       if (ctx.config.IS_LIVE) mode = null;
       ctx.logger.warn({ error: describeError(err) }, 'self-heal: could not read bot_state');
     }
@@ -340,15 +347,22 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       // Whether live is at stake is the database's to say, not this process's environment (an armed
       // process that trades live by its own reading checks Kraken anyway: nothing more to read).
       if (mode === 'paper') {
+        const progress = { read: 0 };
         try {
-          const stake = await withDeadline(liveAtStake(ctx, state), timeout, 'the database');
+          const stake = await withDeadline(liveAtStake(ctx, state, progress), timeout, 'the database');
           const cannot = [ctx.config.IS_LIVE ? null : 'IS_LIVE is not set here', ctx.exchanges.hasKrakenKeys() ? null : 'this process has no Kraken keys'].filter((s) => s !== null);
           if (stake && cannot.length > 0) liveNotHere = { stake, cannot: cannot.join(' and ') };
           else if (stake) mode = 'live';
         } catch (err) {
           // Not known whether live is at stake: nothing is checked on a guess of paper.
           mode = null;
-          modeUnread = `the engine lease, live intents and positions were not read: ${describeError(err).replace(/\.$/, '')}`;
+          // bot_state was read: name the read that failed (and those it left unmade), not bot_state.
+          const failed = STAKE_READS[progress.read]!;
+          const unmade = STAKE_READS.slice(progress.read + 1).map((r) => r.what);
+          modeUnread = {
+            what: `whether live is at stake could not be read (${failed.what} could not be read${unmade.length > 0 ? `, so neither ${unmade.join(' nor ')}` : ''}: ${describeError(err).replace(/\.$/, '')})`,
+            find: `find why the database does not answer the read of ${failed.what} (table ${failed.table})`,
+          };
           ctx.logger.warn({ error: describeError(err) }, 'self-heal: could not read what is live at stake');
         }
       }
@@ -375,7 +389,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   } else if (liveNotHere) {
     await krakenNotAskedHere(liveNotHere.stake, liveNotHere.cannot);
   } else if (mode === null) {
-    await modeUnknown(modeUnread ?? 'unknown error');
+    await modeUnknown(modeUnread ?? { what: 'the trading mode could not be read (unknown error)', find: 'find why the database does not give the bot_state row' });
   } else await checkExchange(mode);
 
   /**
@@ -403,20 +417,20 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
    * unread for TRANSIENT_PAGE_AFTER_MS (again every TRANSIENT_PAGE_AFTER_MS while it stays so). Not recorded under the exchange's own
    * check: a deferral the watchdog keeps for the exchange stays as it was.
    */
-  async function modeUnknown(unread: string): Promise<void> {
+  async function modeUnknown(unread: ModeUnread): Promise<void> {
     const now = ctx.clock.now().getTime();
     const since = deferredSince.get('mode') ?? now;
     deferredSince.set('mode', since);
-    const what = `not checked: the trading mode could not be read (${unread}), so whether the bot trades on kraken or on paper is not known: no venue asked, no intent resolved, the ledger not reconciled`;
+    const what = `not checked: ${unread.what}, so whether the bot trades on kraken or on paper is not known: no venue asked, no intent resolved, the ledger not reconciled`;
     const action: HealAction = !nextPass
       ? { check: 'exchange', status: 'failed', detail: `${what}; run \`ctb self-heal\` again once the database answers` }
       : now - since >= TRANSIENT_PAGE_AFTER_MS
-        ? { check: 'exchange', status: 'failed', detail: `${what}, for ${Math.round((now - since) / 60_000)} min (pages after ${TRANSIENT_PAGE_AFTER_MS / 60_000}): find why the database does not give the bot_state row` }
+        ? { check: 'exchange', status: 'failed', detail: `${what}, for ${Math.round((now - since) / 60_000)} min (pages after ${TRANSIENT_PAGE_AFTER_MS / 60_000}): ${unread.find}` }
         : { check: 'exchange', status: 'deferred', detail: `${what}; the next pass reads it again` };
     actions.push(action);
     ctx.logger.warn({ action }, `self-heal: exchange ${action.status}`);
     await raise('mode', action, 'mode');
-    actions.push({ check: 'reconcile', status: 'skipped', detail: `not reconciled: the trading mode could not be read (${unread})` });
+    actions.push({ check: 'reconcile', status: 'skipped', detail: `not reconciled: ${unread.what}` });
   }
 
   async function checkExchange(mode: Mode): Promise<void> {

@@ -400,6 +400,28 @@ describe('self-heal', () => {
     expect(unarmed.kraken.calls).toEqual([]);
   });
 
+  it('with bot_state read but a read of what is live at stake failing, the page names that read and its table, not bot_state', async () => {
+    const t = await setup();
+    const dog = startWatchdog(t.ctx, { timer: false, attempts: 1, baseDelayMs: 1, sleep: noWait });
+    const unread = 'whether live is at stake could not be read (the unresolved live order intents could not be read, so neither the open live positions: '
+      + 'a database query failed: column "status" does not exist)';
+    const what = `not checked: ${unread}, so whether the bot trades on kraken or on paper is not known: no venue asked, no intent resolved, the ledger not reconciled`;
+    await withColumnAway('order_intents', 'status', async () => {
+      const first = await dog.tick();
+      expect(first!.actions.find((a) => a.check === 'exchange')).toEqual({ check: 'exchange', status: 'deferred', detail: `${what}; the next pass reads it again` });
+      expect(first!.actions.find((a) => a.check === 'reconcile')).toEqual({ check: 'reconcile', status: 'skipped', detail: `not reconciled: ${unread}` });
+      t.clock.advance(15 * 60_000);
+      const late = await dog.tick();
+      expect(late!.actions.find((a) => a.check === 'exchange')).toEqual({
+        check: 'exchange', status: 'failed', detail: `${what}, for 15 min (pages after 15): find why the database does not answer the read of the unresolved live order intents (table order_intents)`,
+      });
+    });
+    expect(t.alerts.filter((a) => a.severity === 'critical').map((a) => a.title)).toEqual([expect.not.stringContaining('bot_state')]);
+    expect(t.kraken.calls).toEqual([]);
+    expect(t.paper.calls).toEqual([]);
+    await dog.stop();
+  });
+
   it("the watchdog defers an armed bot's exchange check while the trading mode cannot be read, pages once that has lasted 15 minutes, and resyncs and reconciles once it reads it", async () => {
     const t = await setup({ armed: true });
     await updateBotState(t.ctx.db, t.clock, { mode: 'live' });

@@ -291,7 +291,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
     const minutes = Math.round((now - since) / 60_000);
     const base = { check, refusedFor: reason, ...(attempts !== undefined ? { attempts } : {}) };
     return now - since >= TRANSIENT_PAGE_AFTER_MS
-      ? { ...base, status: 'failed', detail: `${detail}; Kraken has refused for ${reason} for ${minutes} min (pages after ${TRANSIENT_PAGE_AFTER_MS / 60_000})` }
+      ? { ...base, status: 'failed', detail: `${detail}; Kraken has refused for ${reason} for ${minutes} min (limit ${TRANSIENT_PAGE_AFTER_MS / 60_000} min)` }
       : { ...base, status: 'deferred', detail: `${detail}; Kraken refuses for now (${reason}): ${nextPass ? 'tried again on the next pass' : runAgainAfter(reason)}` };
   };
 
@@ -425,7 +425,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
     const action: HealAction = !nextPass
       ? { check: 'exchange', status: 'failed', detail: `${what}; run \`ctb self-heal\` again once the database answers` }
       : now - since >= TRANSIENT_PAGE_AFTER_MS
-        ? { check: 'exchange', status: 'failed', detail: `${what}, for ${Math.round((now - since) / 60_000)} min (pages after ${TRANSIENT_PAGE_AFTER_MS / 60_000}): ${unread.find}` }
+        ? { check: 'exchange', status: 'failed', detail: `${what}, for ${Math.round((now - since) / 60_000)} min (limit ${TRANSIENT_PAGE_AFTER_MS / 60_000} min): ${unread.find}` }
         : { check: 'exchange', status: 'deferred', detail: `${what}; the next pass reads it again` };
     actions.push(action);
     ctx.logger.warn({ action }, `self-heal: exchange ${action.status}`);
@@ -535,7 +535,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       await raise('reconcile_owed', action, 'reconcile_owed');
       return true;
     };
-    const owedFor = (m: number) => `the reconciliation has been owed for ${m} min (pages after ${TRANSIENT_PAGE_AFTER_MS / 60_000})`;
+    const owedFor = (m: number) => `the reconciliation has been owed for ${m} min (limit ${TRANSIENT_PAGE_AFTER_MS / 60_000} min)`;
     // An order still in flight has fills at Kraken the ledger books only once the follower has read
     // them: reconciling now would page "recent unmatched" and a balance shortfall for normal trading.
     // An order resting in Kraken's book with every fill it has booked is not: the reconciliation

@@ -19,12 +19,25 @@ export interface LiveAtStake {
   engine: EngineHolderView;
 }
 
-/** What is live at stake, or null when nothing is (paper stays paper, from any shell). */
-export async function liveAtStake(ctx: EngineHolderDeps & { db: Db }, state: Pick<BotState, 'mode' | 'halted'>): Promise<LiveAtStake | null> {
+/** The reads live at stake takes, in order, in operator words with their table. */
+export const STAKE_READS = [
+  { what: 'the engine lease', table: 'engine_lease' },
+  { what: 'the unresolved live order intents', table: 'order_intents' },
+  { what: 'the open live positions', table: 'trades' },
+] as const;
+
+/**
+ * What is live at stake, or null when nothing is (paper stays paper, from any shell). `progress.read`
+ * is the index in STAKE_READS of the read under way: when it fails or times out, the one that did.
+ */
+export async function liveAtStake(ctx: EngineHolderDeps & { db: Db }, state: Pick<BotState, 'mode' | 'halted'>, progress: { read: number } = { read: 0 }): Promise<LiveAtStake | null> {
+  progress.read = 0;
   const engine = await readEngineHolder(ctx);
   const holder = `${engine.host}:${engine.pid}`;
   if (engineMode(state, engine) === 'live') return { why: `the engine trades LIVE (engine lease: ${holder}, armed)`, engine };
+  progress.read = 1;
   const intents = (await unresolvedIntents(ctx.db, 'live')).length;
+  progress.read = 2;
   const positions = (await openTrades(ctx.db, 'live')).length;
   if (intents === 0 && positions === 0) return null;
   const held = [intents > 0 ? `${intents} unresolved live order intent(s)` : null, positions > 0 ? `${positions} open live position(s)` : null]

@@ -64,7 +64,7 @@ import type { BotState } from '../../db/schema/index.js';
 import { BALANCE_TOLERANCE } from '../reconcile/balances.js';
 import { filledWhileReconciling, shortfalls, type FilledWhileReconciling, type ReconcileDifferences, type RestingAtProbe } from './filled-while-reconciling.js';
 import { effectiveMode, getBotState, type Mode } from '../bot-state.js';
-import { liveAtStake, type LiveAtStake } from './live-at-stake.js';
+import { liveAtStake, STAKE_READS, type LiveAtStake } from './live-at-stake.js';
 import { databaseFailure } from '../../domain/local-halt.js';
 import { DeadlineError, describeError, sleep as realSleep, withDeadline } from '../kill/deadline.js';
 import { readPendingKills } from '../kill/pending-kill.js';
@@ -82,6 +82,12 @@ export type SelfHealDeps = ReplayDeps & Parameters<typeof resolveIntents>[0]['ct
 };
 
 export type HealCheck = 'database' | 'pending_kill' | 'exchange' | 'intents' | 'reconcile' | 'engine';
+
+/** A trading mode not read: what was not (operator words, for the detail) and the next step once it lasts. */
+interface ModeUnread {
+  what: string;
+  find: string;
+}
 
 export interface HealAction {
   check: HealCheck;
@@ -285,7 +291,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
     const minutes = Math.round((now - since) / 60_000);
     const base = { check, refusedFor: reason, ...(attempts !== undefined ? { attempts } : {}) };
     return now - since >= TRANSIENT_PAGE_AFTER_MS
-      ? { ...base, status: 'failed', detail: `${detail}; Kraken has refused for ${reason} for ${minutes} min (pages after ${TRANSIENT_PAGE_AFTER_MS / 60_000})` }
+      ? { ...base, status: 'failed', detail: `${detail}; Kraken has refused for ${reason} for ${minutes} min (limit ${TRANSIENT_PAGE_AFTER_MS / 60_000} min)` }
       : { ...base, status: 'deferred', detail: `${detail}; Kraken refuses for now (${reason}): ${nextPass ? 'tried again on the next pass' : runAgainAfter(reason)}` };
   };
 
@@ -317,7 +323,8 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   // The mode the engine trades in; null when an armed process could not read bot_state: live or paper
   // is then not known. Unarmed, the engine trades paper whatever the row says (effectiveMode).
   let mode: Mode | null = 'paper';
-  let modeUnread: string | null = null;
+  // What was not read that the trading mode needs, and where to look: bot_state, or the reads of live at stake.
+  let modeUnread: ModeUnread | null = null;
   // The heartbeat's age on the database's clock, which the engine writes it on: this process's clock
   // may be minutes off the engine's (a web replica, a shell), and would call a live engine stale.
   let heartbeatAgeMs: number | null = null;
@@ -330,7 +337,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       state = await withDeadline(getBotState(ctx.db), timeout, 'the database');
     } catch (err) {
       heartbeatUnread = describeError(err);
-      modeUnread = heartbeatUnread.replace(/\.$/, '');
+      modeUnread = { what: `the trading mode could not be read (${heartbeatUnread.replace(/\.$/, '')})`, find: 'find why the database does not give the bot_state row' };
       if (ctx.config.IS_LIVE) mode = null;
       ctx.logger.warn({ error: describeError(err) }, 'self-heal: could not read bot_state');
     }
@@ -340,15 +347,22 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       // Whether live is at stake is the database's to say, not this process's environment (an armed
       // process that trades live by its own reading checks Kraken anyway: nothing more to read).
       if (mode === 'paper') {
+        const progress = { read: 0 };
         try {
-          const stake = await withDeadline(liveAtStake(ctx, state), timeout, 'the database');
+          const stake = await withDeadline(liveAtStake(ctx, state, progress), timeout, 'the database');
           const cannot = [ctx.config.IS_LIVE ? null : 'IS_LIVE is not set here', ctx.exchanges.hasKrakenKeys() ? null : 'this process has no Kraken keys'].filter((s) => s !== null);
           if (stake && cannot.length > 0) liveNotHere = { stake, cannot: cannot.join(' and ') };
           else if (stake) mode = 'live';
         } catch (err) {
           // Not known whether live is at stake: nothing is checked on a guess of paper.
           mode = null;
-          modeUnread = `the engine lease, live intents and positions were not read: ${describeError(err).replace(/\.$/, '')}`;
+          // bot_state was read: name the read that failed (and those it left unmade), not bot_state.
+          const failed = STAKE_READS[progress.read]!;
+          const unmade = STAKE_READS.slice(progress.read + 1).map((r) => r.what);
+          modeUnread = {
+            what: `whether live is at stake could not be read (${failed.what} could not be read${unmade.length > 0 ? `, so neither ${unmade.join(' nor ')}` : ''}: ${describeError(err).replace(/\.$/, '')})`,
+            find: `find why the database does not answer the read of ${failed.what} (table ${failed.table})`,
+          };
           ctx.logger.warn({ error: describeError(err) }, 'self-heal: could not read what is live at stake');
         }
       }
@@ -375,7 +389,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   } else if (liveNotHere) {
     await krakenNotAskedHere(liveNotHere.stake, liveNotHere.cannot);
   } else if (mode === null) {
-    await modeUnknown(modeUnread ?? 'unknown error');
+    await modeUnknown(modeUnread ?? { what: 'the trading mode could not be read (unknown error)', find: 'find why the database does not give the bot_state row' });
   } else await checkExchange(mode);
 
   /**
@@ -403,20 +417,20 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
    * unread for TRANSIENT_PAGE_AFTER_MS (again every TRANSIENT_PAGE_AFTER_MS while it stays so). Not recorded under the exchange's own
    * check: a deferral the watchdog keeps for the exchange stays as it was.
    */
-  async function modeUnknown(unread: string): Promise<void> {
+  async function modeUnknown(unread: ModeUnread): Promise<void> {
     const now = ctx.clock.now().getTime();
     const since = deferredSince.get('mode') ?? now;
     deferredSince.set('mode', since);
-    const what = `not checked: the trading mode could not be read (${unread}), so whether the bot trades on kraken or on paper is not known: no venue asked, no intent resolved, the ledger not reconciled`;
+    const what = `not checked: ${unread.what}, so whether the bot trades on kraken or on paper is not known: no venue asked, no intent resolved, the ledger not reconciled`;
     const action: HealAction = !nextPass
       ? { check: 'exchange', status: 'failed', detail: `${what}; run \`ctb self-heal\` again once the database answers` }
       : now - since >= TRANSIENT_PAGE_AFTER_MS
-        ? { check: 'exchange', status: 'failed', detail: `${what}, for ${Math.round((now - since) / 60_000)} min (pages after ${TRANSIENT_PAGE_AFTER_MS / 60_000}): find why the database does not give the bot_state row` }
+        ? { check: 'exchange', status: 'failed', detail: `${what}, for ${Math.round((now - since) / 60_000)} min (limit ${TRANSIENT_PAGE_AFTER_MS / 60_000} min): ${unread.find}` }
         : { check: 'exchange', status: 'deferred', detail: `${what}; the next pass reads it again` };
     actions.push(action);
     ctx.logger.warn({ action }, `self-heal: exchange ${action.status}`);
     await raise('mode', action, 'mode');
-    actions.push({ check: 'reconcile', status: 'skipped', detail: `not reconciled: the trading mode could not be read (${unread})` });
+    actions.push({ check: 'reconcile', status: 'skipped', detail: `not reconciled: ${unread.what}` });
   }
 
   async function checkExchange(mode: Mode): Promise<void> {
@@ -521,7 +535,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       await raise('reconcile_owed', action, 'reconcile_owed');
       return true;
     };
-    const owedFor = (m: number) => `the reconciliation has been owed for ${m} min (pages after ${TRANSIENT_PAGE_AFTER_MS / 60_000})`;
+    const owedFor = (m: number) => `the reconciliation has been owed for ${m} min (limit ${TRANSIENT_PAGE_AFTER_MS / 60_000} min)`;
     // An order still in flight has fills at Kraken the ledger books only once the follower has read
     // them: reconciling now would page "recent unmatched" and a balance shortfall for normal trading.
     // An order resting in Kraken's book with every fill it has booked is not: the reconciliation
@@ -561,10 +575,11 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
     try {
       const markBefore = await liveIntentsMark(ctx.db);
       const report = await run(ctx);
-      // Every attempt for that long was timing: the ledger has not been checked meanwhile, and a real
-      // difference hidden behind the orders going out would never page.
-      const everyAttempt = (last: string) => (m: number) =>
-        `${owedFor(m)}; every attempt saw an order go out or fill while reading Kraken; last: ${last}; run \`ctb reconcile\`${report.reportFile ? ` (report: ${report.reportFile})` : ''}`;
+      // Owed that long (in flight, or timing): the ledger has not been checked meanwhile, and a real
+      // difference hidden behind the orders going out would never page. Only the last attempt is
+      // known to have been timing: the owed period may have been mostly orders in flight.
+      const lastAttempt = (last: string) => (m: number) =>
+        `${owedFor(m)}; on the last attempt ${last}; run \`ctb reconcile\`${report.reportFile ? ` (report: ${report.reportFile})` : ''}`;
       // An order sent (or booked) while Kraken's history was read makes differences that are only
       // timing: Kraken's trades of an order the ledger has not booked yet. Nobody is paged. The
       // watchdog's next pass reconciles (reconcile_owed), once that order's fills are booked; a
@@ -572,7 +587,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       // deferred (the run is not ok, and exits 75: run it again).
       if (!report.ok && (await liveIntentsMark(ctx.db)) !== markBefore) {
         const what = `an order went out or was booked while reconciling (${report.summaryLine})`;
-        await waitForFills(what, 'its', 'the next pass reconciles once its fills are booked', everyAttempt(what));
+        await waitForFills(what, 'its', 'the next pass reconciles once its fills are booked', lastAttempt(what));
         return;
       }
       // An order resting at the probe may have filled since, unbooked as yet: timing too, when every
@@ -580,7 +595,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       const timing = report.ok || resting.size === 0 ? null : restingFilled(report, { probedAt, remaining: resting });
       if (timing && timing.trades.length > 0 && timing.unexplained.length === 0) {
         const what = `an order resting in Kraken's book filled while reconciling (${timing.trades.length} trade(s) not booked yet; ${report.summaryLine})`;
-        await waitForFills(what, 'its', 'the next pass reconciles once its fills are booked', everyAttempt(what));
+        await waitForFills(what, 'its', 'the next pass reconciles once its fills are booked', lastAttempt(what));
         return;
       }
       settleOwed();

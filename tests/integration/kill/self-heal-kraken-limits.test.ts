@@ -75,7 +75,7 @@ describe('self-heal when Kraken refuses for its rate limit or maintenance', () =
 
     clock.advance(1);
     const third = await watchdog.tick();
-    expect(third?.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'failed', detail: expect.stringMatching(/refused for rate_limited for 15 min/) });
+    expect(third?.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'failed', detail: expect.stringMatching(/refused for rate_limited for 15 min \(limit 15 min\)$/) });
     expect(critical()).toEqual([expect.objectContaining({ fingerprint: 'self-heal:reconcile:failed' })]);
   });
 

@@ -106,7 +106,7 @@ describe('self-heal decides live or paper from the database, not from its own IS
       expect(selfHealExitCode(result)).toBe(1);
       expect(result.actions.find((a) => a.check === 'exchange')).toMatchObject({
         status: 'failed',
-        detail: expect.stringContaining('not checked: the trading mode could not be read (the engine lease, live intents and positions were not read: deadline: the database did not answer within 1000 ms)'),
+        detail: expect.stringContaining('not checked: whether live is at stake could not be read (the unresolved live order intents could not be read, so neither the open live positions: deadline: the database did not answer within 1000 ms)'),
       });
       expect(t.paper.calls).toEqual([]);
       expect(t.kraken.calls).toEqual([]);

@@ -245,7 +245,7 @@ describe('self-heal', () => {
     expect(reconciled).toEqual([]);
     expect(late!.ok).toBe(false);
     expect(late!.actions.find((a) => a.check === 'reconcile')).toMatchObject({
-      status: 'failed', detail: expect.stringMatching(/^1 live order\(s\) still in flight; the reconciliation has been owed for 15 min \(pages after 15\): look those orders up on Kraken/),
+      status: 'failed', detail: expect.stringMatching(/^1 live order\(s\) still in flight; the reconciliation has been owed for 15 min \(limit 15 min\): look those orders up on Kraken/),
     });
     expect(t.alerts).toContainEqual(expect.objectContaining({ source: 'self_heal', severity: 'critical', title: expect.stringMatching(/could not repair reconcile: 1 live order\(s\) still in flight; the reconciliation has been owed for 15 min/) }));
     await dog.stop();
@@ -338,11 +338,11 @@ describe('self-heal', () => {
       expect(late!.ok).toBe(false);
       expect(late!.actions.find((a) => a.check === 'reconcile')).toEqual({
         check: 'reconcile', status: 'failed',
-        detail: `${countFailed}; the reconciliation has been owed for 15 min (pages after 15): find why the database does not answer that count, and run \`ctb reconcile\``,
+        detail: `${countFailed}; the reconciliation has been owed for 15 min (limit 15 min): find why the database does not answer that count, and run \`ctb reconcile\``,
       });
       t.clock.advance(60_000);
       await dog.tick();
-      expect(critical()).toEqual([expect.objectContaining({ fingerprint: 'self-heal:reconcile_owed:failed', title: `Self-heal could not repair reconcile: ${countFailed}; the reconciliation has been owed for 15 min (pages after 15): find why the database does not answer that count, and run \`ctb reconcile\``.slice(0, 300) })]);
+      expect(critical()).toEqual([expect.objectContaining({ fingerprint: 'self-heal:reconcile_owed:failed', title: `Self-heal could not repair reconcile: ${countFailed}; the reconciliation has been owed for 15 min (limit 15 min): find why the database does not answer that count, and run \`ctb reconcile\``.slice(0, 300) })]);
     });
     expect(reconciled).toEqual([]);
     const read = await dog.tick();
@@ -400,6 +400,28 @@ describe('self-heal', () => {
     expect(unarmed.kraken.calls).toEqual([]);
   });
 
+  it('with bot_state read but a read of what is live at stake failing, the page names that read and its table, not bot_state', async () => {
+    const t = await setup();
+    const dog = startWatchdog(t.ctx, { timer: false, attempts: 1, baseDelayMs: 1, sleep: noWait });
+    const unread = 'whether live is at stake could not be read (the unresolved live order intents could not be read, so neither the open live positions: '
+      + 'a database query failed: column "status" does not exist)';
+    const what = `not checked: ${unread}, so whether the bot trades on kraken or on paper is not known: no venue asked, no intent resolved, the ledger not reconciled`;
+    await withColumnAway('order_intents', 'status', async () => {
+      const first = await dog.tick();
+      expect(first!.actions.find((a) => a.check === 'exchange')).toEqual({ check: 'exchange', status: 'deferred', detail: `${what}; the next pass reads it again` });
+      expect(first!.actions.find((a) => a.check === 'reconcile')).toEqual({ check: 'reconcile', status: 'skipped', detail: `not reconciled: ${unread}` });
+      t.clock.advance(15 * 60_000);
+      const late = await dog.tick();
+      expect(late!.actions.find((a) => a.check === 'exchange')).toEqual({
+        check: 'exchange', status: 'failed', detail: `${what}, for 15 min (limit 15 min): find why the database does not answer the read of the unresolved live order intents (table order_intents)`,
+      });
+    });
+    expect(t.alerts.filter((a) => a.severity === 'critical').map((a) => a.title)).toEqual([expect.not.stringContaining('bot_state')]);
+    expect(t.kraken.calls).toEqual([]);
+    expect(t.paper.calls).toEqual([]);
+    await dog.stop();
+  });
+
   it("the watchdog defers an armed bot's exchange check while the trading mode cannot be read, pages once that has lasted 15 minutes, and resyncs and reconciles once it reads it", async () => {
     const t = await setup({ armed: true });
     await updateBotState(t.ctx.db, t.clock, { mode: 'live' });
@@ -420,11 +442,11 @@ describe('self-heal', () => {
       const late = await dog.tick();
       expect(late!.ok).toBe(false);
       expect(late!.actions.find((a) => a.check === 'exchange')).toEqual({
-        check: 'exchange', status: 'failed', detail: `${notChecked}, for 15 min (pages after 15): find why the database does not give the bot_state row`,
+        check: 'exchange', status: 'failed', detail: `${notChecked}, for 15 min (limit 15 min): find why the database does not give the bot_state row`,
       });
       t.clock.advance(60_000);
       const later = await dog.tick();
-      expect(later!.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'failed', detail: expect.stringMatching(/, for 16 min \(pages after 15\)/) });
+      expect(later!.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'failed', detail: expect.stringMatching(/, for 16 min \(limit 15 min\)/) });
       expect(ofMode()).toEqual(['warning self-heal:mode:deferred', 'critical self-heal:mode:failed']);
     });
     expect(t.kraken.calls).toEqual([]);
@@ -480,7 +502,7 @@ describe('self-heal', () => {
     expect((await dog.tick())!.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'deferred' });
     expect(ofExchange()).toEqual(['self-heal:exchange:deferred']);
     t.clock.advance(60_000);
-    expect((await dog.tick())!.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'failed', detail: expect.stringMatching(/for 15 min \(pages after 15\)$/) });
+    expect((await dog.tick())!.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'failed', detail: expect.stringMatching(/for 15 min \(limit 15 min\)$/) });
     // Still refused: every pass reports it (a new 15-minute bound after each failure); each alert is
     // raised again only once 15 minutes have passed since it was last raised.
     const raisedAt: string[] = [];
@@ -679,8 +701,9 @@ describe('self-heal', () => {
     expect(critical()).toEqual([]);
     t.clock.set(new Date(Date.parse('2026-03-02T10:15:00Z')));
     const late = await dog.tick();
-    const detail = 'the reconciliation has been owed for 15 min (pages after 15); every attempt saw an order go out or fill while reading Kraken; '
-      + 'last: an order went out or was booked while reconciling (3 recent unmatched; 1 balance shortfall(s)); run `ctb reconcile` (report: /tmp/reports/reconcile.json)';
+    // Only the last attempt is known to have seen an order go out: not claimed of every attempt.
+    const detail = 'the reconciliation has been owed for 15 min (limit 15 min); '
+      + 'on the last attempt an order went out or was booked while reconciling (3 recent unmatched; 1 balance shortfall(s)); run `ctb reconcile` (report: /tmp/reports/reconcile.json)';
     expect(late!.actions.find((a) => a.check === 'reconcile')).toEqual({ check: 'reconcile', status: 'failed', detail });
     expect(late!.ok).toBe(false);
     expect(critical()).toEqual([expect.objectContaining({ fingerprint: 'self-heal:reconcile_owed:failed', title: `Self-heal could not repair reconcile: ${detail}`.slice(0, 300) })]);

@@ -93,6 +93,16 @@ function hearsNothingBack(times: number): Mailer {
   };
 }
 
+/** Raises a critical alert and runs one delivery tick whose mail the server takes while the sender hears nothing back. */
+async function firstTryHeardNothing(): Promise<{ runtime: ReturnType<typeof createAlertRuntime>; firstTryAt: string }> {
+  const runtime = createAlertRuntime(h!.ctx, { mailer: hearsNothingBack(1) });
+  closers.push(() => runtime.close());
+  await raiseCritical();
+  const firstTryAt = h!.clock.now().toISOString();
+  await runtime.delivery.tick();
+  return { runtime, firstTryAt };
+}
+
 /** A local port nothing listens on (bound, then closed): connecting to it is refused at once. */
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -161,12 +171,7 @@ describe('alert mail sent again after its outcome went unrecorded', () => {
   });
 
   it('a try that heard nothing back after the server took the mail: the next one is marked, with when the first began', async () => {
-    const mailer = hearsNothingBack(1);
-    const runtime = createAlertRuntime(h!.ctx, { mailer });
-    closers.push(() => runtime.close());
-    await raiseCritical();
-    const firstTryAt = h!.clock.now().toISOString();
-    await runtime.delivery.tick();
+    const { runtime, firstTryAt } = await firstTryHeardNothing();
     expect(smtp.received).toHaveLength(1);
     expect(await mailRow()).toMatchObject({ status: 'pending', attempts: 1, lastError: 'Timeout' });
 
@@ -183,12 +188,7 @@ describe('alert mail sent again after its outcome went unrecorded', () => {
   });
 
   it('a refusal in between does not clear the mark: a try the server refused never went out, but the one before it may have', async () => {
-    const mailer = hearsNothingBack(1);
-    const runtime = createAlertRuntime(h!.ctx, { mailer });
-    closers.push(() => runtime.close());
-    await raiseCritical();
-    const firstTryAt = h!.clock.now().toISOString();
-    await runtime.delivery.tick();
+    const { runtime, firstTryAt } = await firstTryHeardNothing();
     smtp.refuseWith = 'mailbox temporarily unavailable';
     await passDeliveryTime(database().db, h!.clock, 60_000);
     await runtime.delivery.tick();

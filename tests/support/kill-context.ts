@@ -21,11 +21,11 @@ import { recordingExchange, type RecordingExchange } from './recording-exchange.
 export const TEST_KRAKEN_KEY = 'k'.repeat(56);
 export const TEST_KRAKEN_SECRET = Buffer.from('s'.repeat(64)).toString('base64');
 
-/** postgres.js on `url`, logging each query it sends into `events` as `db:<sql>`. */
-export function recordingDatabase(url: string, events: string[]): Database {
+/** postgres.js on `url`, logging each query it sends into `events` as `db:<sql>` (its first `sqlChars` characters). */
+export function recordingDatabase(url: string, events: string[], sqlChars = 60): Database {
   const client = postgres(url, {
     max: 2, onnotice: () => {}, connect_timeout: 2,
-    debug: (_conn, query) => events.push(`db:${query.replace(/\s+/g, ' ').slice(0, 60)}`),
+    debug: (_conn, query) => events.push(`db:${query.replace(/\s+/g, ' ').slice(0, sqlChars)}`),
   });
   return { db: drizzle(client) as unknown as Db, kind: 'postgres', via: 'direct', close: () => client.end({ timeout: 1 }) };
 }

@@ -331,6 +331,10 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   let heartbeatUnread: string | null = null;
   // Live at stake (from the database) that this process cannot check on Kraken: not armed, or no keys.
   let liveNotHere: { stake: LiveAtStake; cannot: string } | null = null;
+  // Asked once a run (the watchdog's answer also notes how long this process has stood by). A process
+  // that leaves the exchange to the worker that trades reads nothing about it: what is at stake there
+  // would be read every pass and used by none.
+  const checksExchange = !options.checkExchange || options.checkExchange();
   if (dbUp) {
     let state: BotState | undefined;
     try {
@@ -346,7 +350,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       mode = effectiveMode(state, ctx.config.IS_LIVE);
       // Whether live is at stake is the database's to say, not this process's environment (an armed
       // process that trades live by its own reading checks Kraken anyway: nothing more to read).
-      if (mode === 'paper') {
+      if (mode === 'paper' && checksExchange) {
         const progress = { read: 0 };
         try {
           const stake = await withDeadline(liveAtStake(ctx, state, progress), timeout, 'the database');
@@ -381,7 +385,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   }
 
   // 3. The exchange the bot trades on: probe with backoff, then resync open orders and intents.
-  if (options.checkExchange && !options.checkExchange()) {
+  if (!checksExchange) {
     actions.push({ check: 'exchange', status: 'skipped', detail: 'checked by the worker that trades' });
   } else if (!dbUp) {
     // Not recorded as a check of its own: a deferral the watchdog keeps for the exchange stays as it was.

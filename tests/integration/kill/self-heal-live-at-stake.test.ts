@@ -113,6 +113,22 @@ describe('self-heal decides live or paper from the database, not from its own IS
     });
   });
 
+  it('a web replica that leaves the exchange to the worker reads nothing of what is at stake there: no lease, intents or positions read every pass for nothing', async () => {
+    const queries: string[] = [];
+    const database = kill.track(recordingDatabase(kill.db().url, queries, 10_000));
+    const t = await killTestContext({ database, armed: false, keys: false, env: { ENGINE_STALE_AFTER: '60s', KILL_DB_TIMEOUT: '8s' } });
+    kill.track(t.ctx);
+    await liveIntentLeft(t);
+    queries.length = 0;
+    const result = await selfHeal(t.ctx, { ...once, checkExchange: () => false });
+    expect(result.actions.find((a) => a.check === 'exchange')).toEqual({ check: 'exchange', status: 'skipped', detail: 'checked by the worker that trades' });
+    expect(queries.filter((q) => /engine_lease|order_intents|"trades"/.test(q))).toEqual([]);
+    expect(queries.length).toBeGreaterThan(0);
+    // The same shell, checking the exchange itself, does read them (and finds the live intent).
+    await selfHeal(t.ctx, once);
+    expect(queries.filter((q) => /order_intents/.test(q)).length).toBeGreaterThan(0);
+  });
+
   it('nothing live anywhere (no engine, or an unarmed one; bot_state paper): paper is checked from any shell, and ok', async () => {
     const t = await setup();
     const none = await selfHeal(t.ctx, once);

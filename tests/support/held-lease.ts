@@ -8,9 +8,14 @@ import type { Db } from '../../src/db/client.js';
 export async function holdLease(db: Db, claim: LeaseClaim, ttlMs: number): Promise<() => Promise<void>> {
   const taken = await acquireLease(db, claim, ttlMs);
   if (!taken.acquired) throw new Error(`the engine lease is held by ${taken.lease?.holderId ?? 'nobody'}, not ${claim.holderId}`);
+  return renewedEverySecond(() => renewLease(db, claim));
+}
+
+/** Runs `renew` every second, as a running engine heartbeats, until the returned stop (which waits for a renewal under way). */
+export function renewedEverySecond(renew: () => Promise<unknown>): () => Promise<void> {
   let renewing: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
-    renewing = renewLease(db, claim).catch(() => false);
+    renewing = renew().catch(() => undefined);
   }, 1_000);
   return async () => {
     clearInterval(timer);

@@ -23,6 +23,7 @@ import { emptyTablesSql } from './db.js';
 import type { FakeSlack } from './fake-slack.js';
 import type { FakeKraken } from './fake-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from './kraken-test-keys.js';
+import { renewedEverySecond } from './held-lease.js';
 
 export const OPS = 'COPS00001';
 export const OPERATOR = 'UOPER0001';
@@ -154,14 +155,7 @@ export async function holdEngineLease(db: Database['db'], feed: 'kraken' | 'repl
  */
 export async function keepEngineLease(db: Database['db'], feed: 'kraken' | 'replay'): Promise<() => Promise<void>> {
   await holdEngineLease(db, feed);
-  let renewing: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    renewing = holdEngineLease(db, feed).catch(() => undefined);
-  }, 1_000);
-  return async () => {
-    clearInterval(timer);
-    await renewing;
-  };
+  return renewedEverySecond(() => holdEngineLease(db, feed));
 }
 
 /**

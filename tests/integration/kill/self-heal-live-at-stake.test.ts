@@ -11,7 +11,7 @@ import { selfHeal, type SelfHealOptions } from '../../../src/services/self-heal/
 import { holdLease } from '../../support/held-lease.js';
 import { killTestContext, recordingDatabase, useKillTestDb, whileTableLocked, type KillTestContext } from '../../support/kill-context.js';
 
-const kill = useKillTestDb(['bot_state', 'order_intents', 'engine_lease']);
+const kill = useKillTestDb(['bot_state', 'order_intents', 'engine_lease', 'watchdog_clocks']);
 
 async function setup(opts: { armed?: boolean; keys?: boolean; dbTimeout?: string } = {}): Promise<KillTestContext> {
   const database = kill.track(recordingDatabase(kill.db().url, []));

@@ -160,6 +160,12 @@ export interface SelfHealOptions {
    */
   raised?: Map<RaisedAlert, number>;
   /**
+   * The owed periods (deferredSince's entries) this watchdog continues from an earlier engine process:
+   * a restarted worker's previous life, or another host that held the engine lease (the clocks kept in
+   * the database, watchdog-clocks.ts). A page of one, past the bound, says the clock began there.
+   */
+  carriedOver?: ReadonlyMap<DeferredWork, ClockOrigin>;
+  /**
    * Who runs this pass: the running bot's watchdog, which runs it again every WATCHDOG_INTERVAL (what
    * it leaves is tried again on its next pass), or a one-off `ctb self-heal` (the default), which has
    * no next pass: what it leaves, the operator runs again.
@@ -177,6 +183,12 @@ export type DeferredWork = HealCheck | 'intents' | 'reconcile_owed' | 'mode';
 
 /** The work only the process that checks the exchange (holds the engine lease) does, or leaves owed. */
 export const EXCHANGE_WORK: readonly DeferredWork[] = ['exchange', 'intents', 'reconcile', 'reconcile_owed', 'mode'];
+
+/** When (clock ms) an owed period began, and in which process (host:pid). */
+export interface ClockOrigin {
+  at: number;
+  by: string;
+}
 
 /** An alert raised for some work (a check, owed work, the unread mode) with a status, in its current failure. */
 export type RaisedAlert = `${DeferredWork}:${HealAction['status']}`;
@@ -253,6 +265,12 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   };
   // Only the watchdog has a next pass to leave work to.
   const nextPass = options.runBy === 'watchdog';
+  /** The bound `work`'s period (since `since`) is past, and where its clock began when another process began it. */
+  const limit = (work: DeferredWork, since: number | undefined) => {
+    const from = options.carriedOver?.get(work);
+    const carried = from && from.at === since ? `; its clock began in the engine process ${from.by} and goes on here` : '';
+    return `(limit ${TRANSIENT_PAGE_AFTER_MS / 60_000} min${carried})`;
+  };
   /**
    * Alerts on `action` for `work`: a failure or deferral when it starts, then again only once
    * TRANSIENT_PAGE_AFTER_MS has passed since it was last raised (every pass still reports it); a raise
@@ -291,7 +309,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
     const minutes = Math.round((now - since) / 60_000);
     const base = { check, refusedFor: reason, ...(attempts !== undefined ? { attempts } : {}) };
     return now - since >= TRANSIENT_PAGE_AFTER_MS
-      ? { ...base, status: 'failed', detail: `${detail}; Kraken has refused for ${reason} for ${minutes} min (limit ${TRANSIENT_PAGE_AFTER_MS / 60_000} min)` }
+      ? { ...base, status: 'failed', detail: `${detail}; Kraken has refused for ${reason} for ${minutes} min ${limit(check, since)}` }
       : { ...base, status: 'deferred', detail: `${detail}; Kraken refuses for now (${reason}): ${nextPass ? 'tried again on the next pass' : runAgainAfter(reason)}` };
   };
 
@@ -429,7 +447,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
     const action: HealAction = !nextPass
       ? { check: 'exchange', status: 'failed', detail: `${what}; run \`ctb self-heal\` again once the database answers` }
       : now - since >= TRANSIENT_PAGE_AFTER_MS
-        ? { check: 'exchange', status: 'failed', detail: `${what}, for ${Math.round((now - since) / 60_000)} min (limit ${TRANSIENT_PAGE_AFTER_MS / 60_000} min): ${unread.find}` }
+        ? { check: 'exchange', status: 'failed', detail: `${what}, for ${Math.round((now - since) / 60_000)} min ${limit('mode', since)}: ${unread.find}` }
         : { check: 'exchange', status: 'deferred', detail: `${what}; the next pass reads it again` };
     actions.push(action);
     ctx.logger.warn({ action }, `self-heal: exchange ${action.status}`);
@@ -539,7 +557,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       await raise('reconcile_owed', action, 'reconcile_owed');
       return true;
     };
-    const owedFor = (m: number) => `the reconciliation has been owed for ${m} min (limit ${TRANSIENT_PAGE_AFTER_MS / 60_000} min)`;
+    const owedFor = (m: number) => `the reconciliation has been owed for ${m} min ${limit('reconcile_owed', deferredSince.get('reconcile_owed'))}`;
     // An order still in flight has fills at Kraken the ledger books only once the follower has read
     // them: reconciling now would page "recent unmatched" and a balance shortfall for normal trading.
     // An order resting in Kraken's book with every fill it has booked is not: the reconciliation

@@ -2,6 +2,7 @@
 // not from the IS_LIVE of the process running it: a `ctb self-heal` typed in a shell without IS_LIVE
 // while the engine trades live (or while a stopped live engine left orders on Kraken) does not check
 // the paper venue in its place, nor report ok: it says Kraken was not asked, why, and who asks it.
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { renderSelfHeal, selfHealExitCode } from '../../../commands/self-heal.js';
 import { markIntent, writeIntent } from '../../../src/engine/ledger/intents.js';
@@ -10,7 +11,7 @@ import { selfHeal, type SelfHealOptions } from '../../../src/services/self-heal/
 import { holdLease } from '../../support/held-lease.js';
 import { killTestContext, recordingDatabase, useKillTestDb, whileTableLocked, type KillTestContext } from '../../support/kill-context.js';
 
-const kill = useKillTestDb(['bot_state', 'order_intents', 'engine_lease']);
+const kill = useKillTestDb(['bot_state', 'order_intents', 'engine_lease', 'watchdog_clocks']);
 
 async function setup(opts: { armed?: boolean; keys?: boolean; dbTimeout?: string } = {}): Promise<KillTestContext> {
   const database = kill.track(recordingDatabase(kill.db().url, []));
@@ -58,6 +59,22 @@ describe('self-heal decides live or paper from the database, not from its own IS
     expect(renderSelfHeal(result)).toMatch(/^FAILED\s+exchange\s+Kraken was not asked/m);
     expect(renderSelfHeal(result)).not.toMatch(/nothing left broken|paper: the ledger is the venue/);
     expect(t.alerts.map((a) => a.title)).toContainEqual(expect.stringMatching(/^Self-heal could not repair exchange: Kraken was not asked/));
+  });
+
+  it('a stale lease whose holder was armed, the database live: Kraken not asked from a shell without IS_LIVE, paper not checked, not ok — it may resume LIVE trading if it wakes', async () => {
+    const t = await setup();
+    await updateBotState(t.ctx.db, t.clock, { mode: 'live' });
+    // Nothing live in the ledger: only the hung holder, last renewed an hour ago.
+    await t.ctx.db.execute(sql`insert into engine_lease (id, holder_id, host, pid, role, feed, armed, has_kraken_keys, acquired_at, heartbeat_at)
+      values (1, 'live-worker', 'worker-1', 4242, 'worker', 'kraken', true, true, now() - interval '2 hours', now() - interval '1 hour')`);
+    const result = await selfHeal(t.ctx, once);
+    expect(result.ok).toBe(false);
+    const exchange = result.actions.find((a) => a.check === 'exchange');
+    expect(exchange?.status).toBe('failed');
+    expect(exchange?.detail).toMatch(/^Kraken was not asked: the engine may resume LIVE trading if it wakes \(engine lease: worker-1:4242, stale since \S+, armed; the database says live\); IS_LIVE is not set here/);
+    expect(exchange?.detail).toContain('no running engine with the keys checks it either');
+    expect(t.paper.calls).toEqual([]);
+    expect(t.kraken.calls).toEqual([]);
   });
 
   it('a shell with the keys but without IS_LIVE says only that IS_LIVE is not set here', async () => {

@@ -18,6 +18,8 @@ export interface LiveAtStake {
   why: string;
   /** The engine's holder as the lease shows it. */
   engine: EngineHolderView;
+  /** What puts it at stake: the engine (it trades live, or may if it wakes), or only what the ledger holds live. */
+  from: 'engine' | 'ledger';
 }
 
 /** The reads live at stake takes, in order, in operator words with their table. */
@@ -36,10 +38,10 @@ export async function liveAtStake(ctx: EngineHolderDeps & { db: Db }, state: Pic
   const engine = await readEngineHolder(ctx);
   const holder = `${engine.host}:${engine.pid}`;
   const mode = engineMode(state, engine);
-  if (mode === 'live') return { why: `the engine trades LIVE (engine lease: ${holder}, armed)`, engine };
+  if (mode === 'live') return { why: `the engine trades LIVE (engine lease: ${holder}, armed)`, engine, from: 'engine' };
   // Mode unknown: a hung holder that wakes renews its lease and trades LIVE again, as a running one would.
   if (mayTradeLive(mode)) {
-    return { why: `the engine may resume LIVE trading if it wakes (engine lease: ${holder}, stale since ${engine.staleSince}, armed; the database says live)`, engine };
+    return { why: `the engine may resume LIVE trading if it wakes (engine lease: ${holder}, stale since ${engine.staleSince}, armed; the database says live)`, engine, from: 'engine' };
   }
   progress.read = 1;
   const intents = (await unresolvedIntents(ctx.db, 'live')).length;
@@ -52,5 +54,5 @@ export async function liveAtStake(ctx: EngineHolderDeps & { db: Db }, state: Pic
     : engine.state === 'stale' ? `the engine ${holder} has stopped renewing its lease (stale)`
       : state.halted ? `the engine ${holder} is halted`
         : `the engine ${holder} trades paper (${engine.armed ? 'bot_state says paper' : 'not armed'})`;
-  return { why: `the ledger holds ${held} on Kraken and ${engineNow}`, engine };
+  return { why: `the ledger holds ${held} on Kraken and ${engineNow}`, engine, from: 'ledger' };
 }

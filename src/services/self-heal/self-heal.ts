@@ -36,7 +36,10 @@
 // by this process when it is armed and has the keys, and otherwise not at all: a shell without
 // IS_LIVE (or without the keys) checks no paper venue in their place and reports no ok for them:
 // the exchange check fails (exit 1), saying why Kraken was not asked and who does ask it. What
-// cannot be read (the lease, live intents, positions) leaves the trading mode unread, as below.
+// cannot be read (the lease, live intents, positions) leaves the trading mode unread, as below. The
+// watchdog of an engine that cannot ask Kraken, while only the ledger puts live at stake (an armed live
+// engine stopped and left orders or positions; this one trades paper), checks its paper venue as on
+// any pass, and pages about the live ones once per episode, saying to restart the worker armed.
 // The watchdog raises a check's failure (or deferral) when it starts, and again every
 // TRANSIENT_PAGE_AFTER_MS while it lasts: every pass still reports it (terminal, logs), but raising on
 // every pass would post into the alert's thread each pass, and raising it only once would leave a
@@ -179,10 +182,13 @@ export interface SelfHealOptions {
  * counted (reconcile_owed: kept apart from 'reconcile', whose time bounds Kraken's refusals of it),
  * or the exchange left unchecked because the trading mode could not be read (mode).
  */
-export type DeferredWork = HealCheck | 'intents' | 'reconcile_owed' | 'mode';
+export type DeferredWork = HealCheck | 'intents' | 'reconcile_owed' | 'mode' | 'live_left';
 
-/** The work only the process that checks the exchange (holds the engine lease) does, or leaves owed. */
-export const EXCHANGE_WORK: readonly DeferredWork[] = ['exchange', 'intents', 'reconcile', 'reconcile_owed', 'mode'];
+/**
+ * The work only the process that checks the exchange (holds the engine lease) does, or leaves owed;
+ * live_left is only ever raised (the watchdog of an engine that cannot ask Kraken, paged once per episode).
+ */
+export const EXCHANGE_WORK: readonly DeferredWork[] = ['exchange', 'intents', 'reconcile', 'reconcile_owed', 'mode', 'live_left'];
 
 /** When (clock ms) an owed period began, and in which process (host:pid). */
 export interface ClockOrigin {
@@ -393,6 +399,8 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
         deferredSince.delete('mode');
         endEpisode('mode');
       }
+      // Nothing live left unchecked (none in the ledger, or this process asks Kraken): that episode ends.
+      if (mode !== null && checksExchange && !liveNotHere) endEpisode('live_left');
       try {
         heartbeatAgeMs = state.engineHeartbeatAt ? await withDeadline(engineHeartbeatAgeMs(ctx.db), timeout, 'the database') : null;
       } catch (err) {
@@ -408,6 +416,9 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   } else if (!dbUp) {
     // Not recorded as a check of its own: a deferral the watchdog keeps for the exchange stays as it was.
     actions.push({ check: 'exchange', status: 'skipped', detail: `not checked: the database ${databaseFailure(configurationError !== null)}, and it holds the trading mode (and paper's orders)` });
+  } else if (liveNotHere && nextPass && liveNotHere.stake.from === 'ledger' && mode === 'paper') {
+    await liveLeftUnchecked(liveNotHere.stake, liveNotHere.cannot);
+    await checkExchange(mode);
   } else if (liveNotHere) {
     await krakenNotAskedHere(liveNotHere.stake, liveNotHere.cannot);
   } else if (mode === null) {
@@ -428,6 +439,29 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       : 'no running engine with the keys checks it either; to check from here, run `ctb self-heal` with the bot\'s environment (IS_LIVE=true and its Kraken keys)';
     await record({ check: 'exchange', status: 'failed', detail: `Kraken was not asked: ${stake.why}; ${cannot}, so nothing was checked from here (not the paper venue either): ${who}` });
     actions.push({ check: 'reconcile', status: 'skipped', detail: 'not reconciled: Kraken was not asked (see exchange)' });
+  }
+
+  /**
+   * The watchdog of the engine's process, which cannot ask Kraken (no IS_LIVE, or no keys), while the
+   * ledger holds live orders or positions that no engine trades (an armed live engine stopped, and this
+   * one trades paper): nobody checks those on Kraken, and no pass of this watchdog ever will. It pages
+   * once for the episode, saying what to do — again only once the ledger held none live (or this
+   * process could check them), not every TRANSIENT_PAGE_AFTER_MS: nothing passes by itself here, and
+   * the operator's answer is a decision, not a repair. Every pass still reports it (not ok). The paper
+   * venue the engine trades on is checked as on any pass: left unchecked, a paper engine's own stuck
+   * orders would go unnoticed for as long as the live ones stay.
+   */
+  async function liveLeftUnchecked(stake: LiveAtStake, cannot: string): Promise<void> {
+    const action: HealAction = {
+      check: 'exchange', status: 'failed',
+      // The step first: an alert's title keeps only its first 300 characters.
+      detail: `Kraken was not asked: ${stake.why}; restart the worker armed (IS_LIVE=true with its Kraken keys) so that its watchdog checks them there, `
+        + `or check them with \`ctb self-heal\` run with the bot's environment (${cannot}: this engine's watchdog checks its paper venue only, and no process checks them on Kraken; paged once, until the ledger holds none live)`,
+    };
+    actions.push(action);
+    ctx.logger.warn({ action }, 'self-heal: exchange failed');
+    if (raised.has('live_left:failed')) return;
+    if (await alert(ctx, action, nextPass, 'live_left')) raised.set('live_left:failed', ctx.clock.now().getTime());
   }
 
   /**

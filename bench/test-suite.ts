@@ -164,6 +164,8 @@ async function main(): Promise<number> {
       const loadAfter = load();
       if (run.code !== 0) {
         console.log(`round ${round}: npm test FAILED (exit ${run.code}) after ${run.wallS.toFixed(1)} s; the end of its output:\n${plain(run.output).slice(-6_000)}`);
+        // Where its CPU went is still worth knowing (a run that failed on a busy machine, say).
+        console.log(fileCpuSummary(files));
         return 1;
       }
       walls.push(run.wallS);

@@ -12,12 +12,12 @@ import { tradingStateOf, type TradingState } from '../domain/trading-state.js';
 import { holderView, type EngineHolderView } from '../domain/engine-holder.js';
 import { readLease } from '../db/queries/engine-lease.js';
 import { getBotState } from './bot-state.js';
-import { engineMode } from './mode-status.js';
+import { engineMode, type EngineMode } from '../domain/engine-mode.js';
 import { withDeadline } from './kill/deadline.js';
 
 export interface BadgeFacts {
-  /** The mode the running engine trades in (engineMode), or null when it could not be read. */
-  mode: 'paper' | 'live' | null;
+  /** The mode the engine trades in (engineMode: unknown while a stale armed holder may resume LIVE trading), or null when it could not be read. */
+  mode: EngineMode | null;
   halted: boolean;
   /** active | reducing | halted; absent when it could not be read. */
   tradingState?: TradingState;
@@ -31,7 +31,8 @@ export interface BadgeDeps {
 
 /**
  * The badge for a bot_state row and the engine's holder: live only while a running engine is armed
- * and the row says live, as `ctb mode status` says it (engineMode), whichever process answers.
+ * and the row says live, unknown while a stale holder that was so may wake and trade LIVE, as
+ * `ctb mode status` says it (engineMode), whichever process answers.
  */
 export function badgeStateOf(state: Pick<BotState, 'mode' | 'halted' | 'entriesPaused'>, engine: EngineHolderView): BadgeFacts {
   return { mode: engineMode(state, engine), halted: state.halted, tradingState: tradingStateOf(state) };

@@ -7,7 +7,8 @@ import { readStatusRows, type StatusRows } from '../db/queries/mode-status.js';
 import type { AuditRunHeader } from './audit/store.js';
 import { gatePolicyOf, thresholdStanding, type GatePolicy } from './audit/gate-policy.js';
 import type { ThresholdStanding } from '../domain/golive-thresholds.js';
-import { effectiveMode, getBotState, type Mode } from './bot-state.js';
+import { getBotState, type Mode } from './bot-state.js';
+import { engineMode, type EngineMode } from '../domain/engine-mode.js';
 import { describeTradingState, type TradingStateInfo } from '../domain/trading-state.js';
 import { holderView, type EngineHolderView } from '../domain/engine-holder.js';
 import { shellView, type EngineHolderDeps, type ShellDeps, type ShellView } from './engine-lease/holder-view.js';
@@ -18,7 +19,8 @@ export interface AuditVerdict {
   at: Date;
   passed: boolean;
   dryRun: boolean;
-  mode: Mode;
+  /** The engine's mode the run was made in (unknown: a stale armed holder might have resumed LIVE trading). */
+  mode: EngineMode;
   summary: string;
   actor: string;
   /**
@@ -29,8 +31,11 @@ export interface AuditVerdict {
 }
 
 export interface ModeStatus {
-  /** What the running engine trades in: live only when a running engine is armed, the database says live and nothing halts it. */
-  mode: Mode;
+  /**
+   * What the engine trades in (domain/engine-mode.ts): live only when a running engine is armed, the
+   * database says live and nothing halts it; unknown when its lease is stale and that held for its holder.
+   */
+  mode: EngineMode;
   requestedMode: Mode;
   /** Whether the running engine (the lease holder) is armed (IS_LIVE=true); false when no engine runs. */
   armed: boolean;
@@ -48,11 +53,6 @@ export interface ModeStatus {
   shell: ShellView;
   /** Whether live trading waits for reconciliation with Kraken (and what it found), how far it reconciled. */
   reconciliation: ReconciliationStanding;
-}
-
-/** The mode the engine that holds the lease trades in; paper (nothing live) when no engine runs. */
-export function engineMode(state: Pick<BotState, 'mode' | 'halted'>, engine: EngineHolderView): Mode {
-  return engine.state === 'running' ? effectiveMode(state, engine.armed) : 'paper';
 }
 
 /**

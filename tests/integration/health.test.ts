@@ -82,6 +82,20 @@ describe('GET /healthz', () => {
     }
   });
 
+  it("says a stale lease's mode paper when its holder could not trade live (not armed), as `ctb mode status` does", async () => {
+    const worker = { holderId: 'worker-1:4242:00000000', host: 'worker-1', pid: 4242, role: 'worker', feed: 'kraken', armed: false, hasKrakenKeys: true };
+    expect((await acquireLease(database.db, worker, 30_000)).acquired).toBe(true);
+    await database.db.execute(sql`update engine_lease set heartbeat_at = now() - interval '1 hour'`);
+    await updateBotState(database.db, new ManualClock('2026-01-05T03:00:00Z'), { mode: 'live' });
+    try {
+      const r = await healthz();
+      expect(r.body).toMatchObject({ mode: 'paper', requestedMode: 'live', armed: false, engine: { state: 'stale', armed: false } });
+    } finally {
+      await updateBotState(database.db, new ManualClock('2026-01-05T03:00:00Z'), { mode: 'paper' });
+      await releaseLease(database.db, worker.holderId);
+    }
+  });
+
   it('with the database stalled, says the engine unarmed when this unarmed process is the one running it', async () => {
     setEngineLease(bot.ctx, { holdsLease: () => true });
     proxy.set('stall');

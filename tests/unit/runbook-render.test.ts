@@ -126,14 +126,15 @@ describe('runbooks follow the configuration', () => {
       .toContain('**Engine bot-1:4242 stale: last renewed at 2026-01-05T10:59:30.000Z, stale since 2026-01-05T11:00:00.000Z, not armed — if it wakes it trades paper** (died or hung; no other process has taken over); **nothing trades while it hangs** (persisted mode **live**)');
   });
 
-  it('say of a stale lease that its armed holder may resume LIVE trading if it wakes, not that no engine runs', () => {
+  it('say of a stale lease that its armed holder may resume LIVE trading if it wakes, not that no engine runs, and the mode unknown', () => {
     const engine = engineFixture({ state: 'stale', host: 'worker-1', pid: 4242, armed: true, heartbeatAt: '2026-01-05T10:59:30.000Z', staleSince: '2026-01-05T11:00:00.000Z' });
-    const text = renderRunbook('incident', data({}, { state: { engine, tradingMode: 'paper', mode: 'live', halted: false, haltedReason: null, armedHere: false } }));
+    const text = renderRunbook('incident', data({}, { state: { engine, tradingMode: 'unknown', mode: 'live', halted: false, haltedReason: null, armedHere: false } }));
     expect(text).toContain('**Engine worker-1:4242 stale: last renewed at 2026-01-05T10:59:30.000Z, stale since 2026-01-05T11:00:00.000Z, armed — it may resume LIVE trading if it wakes**');
     expect(text).not.toContain('No engine running');
-    // Not a flat "nothing trades" next to "may resume LIVE trading": true only while it hangs.
-    expect(text).toContain('(died or hung; no other process has taken over); **nothing trades while it hangs** (persisted mode **live**)');
+    // Not a flat "nothing trades" next to "may resume LIVE trading", nor a mode of paper: the mode is unknown.
+    expect(text).toContain('(died or hung; no other process has taken over); **mode unknown** (never paper: it may resume LIVE trading if it wakes; `ctb kill` cancels from any process) (persisted mode **live**)');
     expect(text).not.toContain('**nothing trades** (persisted');
+    expect(text).not.toContain('nothing trades while it hangs');
     // Halted, a waking holder re-reads bot_state before every order: nothing trades, hung or not.
     const halted = renderRunbook('incident', data({}, { state: { engine, tradingMode: 'paper', mode: 'live', halted: true, haltedReason: 'kill by U0OPS0001', armedHere: false } }));
     expect(halted).toContain('**nothing trades** (persisted mode **live**); **HALTED** (kill by U0OPS0001)');

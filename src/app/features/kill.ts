@@ -17,7 +17,7 @@ import { startHaltWatcher } from '../../services/kill/halt-watcher.js';
 import { incidentThreadRefresher, type IncidentThread } from '../../services/kill/incident-thread.js';
 import { startCancelAllRunner } from '../../services/engine-requests/handlers.js';
 import type { RequestRunner } from '../../services/engine-requests/runner.js';
-import { holdsLease } from '../../services/engine-lease/runtime.js';
+import { holdsLease, leaseHolderId } from '../../services/engine-lease/runtime.js';
 import { cancelOnHalt } from '../../services/kill/halt-cancel.js';
 import { staleEngineHandler, startWatchdog } from '../../services/self-heal/watchdog.js';
 
@@ -69,7 +69,7 @@ export function createKillFeature(opts: KillFeatureOptions = {}): Feature {
       const deadMan = startOpts.role === 'web' ? null : startDeadMansSwitch(ctx);
       const runsEngine = () => startOpts.role !== 'web' && (holdsLease(ctx) ?? true);
       const onEngineStale = staleEngineHandler(ctx, { role: startOpts.role, runsEngine, startedAt: ctx.clock.now() });
-      const watchdog = startWatchdog(ctx, { checkExchange: runsEngine, ...(onEngineStale ? { onEngineStale } : {}) });
+      const watchdog = startWatchdog(ctx, { checkExchange: runsEngine, holderId: () => leaseHolderId(ctx), ...(onEngineStale ? { onEngineStale } : {}) });
       const unsubscribeAutoKill = subscribeAutoKill(ctx);
       return {
         async stop() {

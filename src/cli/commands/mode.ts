@@ -6,6 +6,7 @@ import {
   type ModeHistoryResult, type ModeLiveResult, type ModePaperResult, type ModeStatusResult,
 } from '../../../commands/mode.js';
 import { describeHolder } from '../../domain/engine-holder.js';
+import { unknownModePhrase } from '../../domain/engine-mode.js';
 import { describeStanding } from '../../domain/reconciliation-standing.js';
 import type { SignOffRecord } from '../../services/mode/sign-off.js';
 import { tradingStateText } from '../../domain/trading-state.js';
@@ -40,11 +41,23 @@ function auditLine(a: AuditVerdict | null): string {
   return `latest audit: run #${a.id} ${gateVerdictText(a)} — ${a.dryRun ? 'dry run ' : ''}at ${a.at.toISOString()} by ${a.actor}: ${a.summary}`;
 }
 
+/** The mode, and why it is not the one the database asks for; unknown said plainly, never as paper. */
+function modeLine(r: ModeStatusResult): string {
+  if (r.mode === 'unknown') return `mode: UNKNOWN — ${unknownModePhrase(r.engine)}`;
+  return `mode: ${r.mode.toUpperCase()}${r.storedMode !== r.mode ? ` (database says ${r.storedMode}; trading ${r.mode} because ${pausedBecause(r)})` : ''}`;
+}
+
+/** The engine's arming: a stale holder's is its own (it trades again if it wakes). */
+function armedLine(r: ModeStatusResult): string {
+  if (r.engine.state === 'stale') return `armed (IS_LIVE): ${r.engine.armed ? 'yes' : 'no'}, in the stale engine's process`;
+  return `armed (IS_LIVE): ${r.engine.state === 'running' ? (r.armed ? 'yes' : 'no') : 'no engine running'}`;
+}
+
 export function renderStatus(r: ModeStatusResult): string {
   const lines = [
-    `mode: ${r.mode.toUpperCase()}${r.storedMode !== r.mode ? ` (database says ${r.storedMode}; trading ${r.mode} because ${pausedBecause(r)})` : ''}`,
+    modeLine(r),
     `engine: ${describeHolder(r.engine)}`,
-    `armed (IS_LIVE): ${r.engine.state === 'running' ? (r.armed ? 'yes' : 'no') : 'no engine running'}`,
+    armedLine(r),
     `this shell: IS_LIVE=${r.shell.armed ? 'true' : 'false'}, ${r.shell.hasKrakenKeys ? 'Kraken keys' : 'no Kraken keys'}`,
     `halted: ${r.halted ? `yes${r.haltedReason ? ` (${r.haltedReason})` : ''}` : 'no'}`,
     ...describeStanding(r.reconciliation),

@@ -99,6 +99,26 @@ export const engineRequests = pgTable(
   ],
 );
 
+/**
+ * The self-heal watchdog's clocks of exchange work (watchdog.ts): since when each piece of work only the
+ * engine lease's holder does has been left owed (`deferred:<work>`), and when each alert of it was last
+ * raised (`raised:<work>:<status>`). Written by the holder when they change (and confirmed every few
+ * minutes while any is owed), deleted once the work is done: the next life of the engine — a restarted
+ * worker, or another host that takes the lease — continues them instead of starting at zero. Times are
+ * on the writing process's clock, as the watchdog keeps them.
+ */
+export const watchdogClocks = pgTable('watchdog_clocks', {
+  clock: text('clock').primaryKey(),
+  at: at('at').notNull(),
+  /** The process (host:pid) whose watchdog started the clock: another one continuing it says so in its page. */
+  begunBy: text('begun_by').notNull(),
+  /** The process (host:pid) that last wrote the set, and when (its clock): a set unconfirmed for long is forgotten. */
+  writtenBy: text('written_by').notNull(),
+  confirmedAt: at('confirmed_at').notNull(),
+});
+
+export type WatchdogClock = typeof watchdogClocks.$inferSelect;
+
 export type EngineLease = typeof engineLease.$inferSelect;
 export type EngineRequest = typeof engineRequests.$inferSelect;
 export type EngineRequestKind = EngineRequest['kind'];

@@ -13,7 +13,8 @@ export const auditRuns = pgTable(
     id: bigserial('id', { mode: 'number' }).primaryKey(),
     at: at('at').notNull(),
     actor: text('actor').notNull(),
-    mode: text('mode', { enum: ['paper', 'live'] }).notNull(),
+    /** The engine's mode when the run was made (domain/engine-mode.ts): unknown while a stale armed holder may resume LIVE trading. */
+    mode: text('mode', { enum: ['paper', 'live', 'unknown'] }).notNull(),
     dryRun: boolean('dry_run').notNull(),
     passed: boolean('passed').notNull(),
     summary: text('summary').notNull(),

@@ -4,6 +4,7 @@
 // from placeholderRunbookData().
 import type { ThresholdStanding } from '../golive-thresholds.js';
 import type { EngineHolderView } from '../engine-holder.js';
+import type { EngineMode } from '../engine-mode.js';
 
 export type Placeholder = { placeholder: string };
 
@@ -41,8 +42,11 @@ export type AuditInfo =
 export type StateInfo =
   | {
       engine: EngineHolderView;
-      /** What the running engine trades in: live only when it is armed, the database says live and nothing halts it. */
-      tradingMode: 'paper' | 'live';
+      /**
+       * What the engine trades in (engine-mode.ts): live only when it runs armed, the database says live and
+       * nothing halts it; unknown when its lease is stale and that held for its holder (it may resume LIVE trading).
+       */
+      tradingMode: EngineMode;
       /** The persisted (requested) mode. */
       mode: 'paper' | 'live';
       halted: boolean;

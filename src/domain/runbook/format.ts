@@ -53,6 +53,8 @@ export function stateLine(d: RunbookData): string {
   // A stale holder is hung, not gone: "nothing trades" holds only while it hangs (halted ⇒ nothing, even if it wakes).
   const trading = s.halted ? '**nothing trades**'
     : s.engine.state === 'running' ? `trading in **${s.tradingMode}**`
+    // The engine line above says whose lease and since when; here, that it is not paper and what cancels.
+    : s.tradingMode === 'unknown' ? '**mode unknown** (never paper: it may resume LIVE trading if it wakes; `ctb kill` cancels from any process)'
     : s.engine.state === 'stale' ? '**nothing trades while it hangs**'
     : '**nothing trades**';
   return `${engineLine(s.engine, s)}; ${trading} (persisted mode **${s.mode}**); ${halted}. `

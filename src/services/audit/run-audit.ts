@@ -10,7 +10,7 @@ import type { Exchange } from '../../exchange/types.js';
 import { configSecrets, makeScrubber } from '../../logger.js';
 import { getBotState } from '../bot-state.js';
 import { readEngineHolder } from '../engine-lease/holder-view.js';
-import { engineMode } from '../mode-status.js';
+import { engineMode } from '../../domain/engine-mode.js';
 import { auditChecks } from './checks/index.js';
 import {
   auditConfig, auditThresholds, configuredThresholds, loadGatePolicy, notHoldersRecordOutcome, recordedEngineLimits, unknownPolicyOutcome, type AuditThresholds, type RecordedEngineLimits,
@@ -136,7 +136,9 @@ export function summarize(results: CheckResult[]): AuditSummary {
 export function summaryLineOf(s: AuditSummary, opts: { dryRun: boolean; mode: string; partial: boolean }): string {
   const verdict = s.fail > 0 ? 'FAILED' : 'PASSED';
   const what = opts.partial ? 'CHECK' : 'AUDIT';
-  return `${what} ${verdict} — ${s.pass} pass, ${s.warn} warn, ${s.fail} fail (${opts.dryRun ? 'dry run' : 'full run'}, ${opts.mode} mode)`;
+  // "unknown mode" would read as a mode: unknown is what is known of a stale armed engine (mode.state says whose).
+  const mode = opts.mode === 'unknown' ? 'mode unknown' : `${opts.mode} mode`;
+  return `${what} ${verdict} — ${s.pass} pass, ${s.warn} warn, ${s.fail} fail (${opts.dryRun ? 'dry run' : 'full run'}, ${mode})`;
 }
 
 /** Runs the audit (or the `only` checks), stores a whole run, and returns the report. */
@@ -154,7 +156,8 @@ export async function runAudit(ctx: AuditDeps, params: RunAuditParams): Promise<
   const scrub = makeScrubber(configSecrets(ctx.config));
   const at = ctx.clock.now();
   // The mode the running engine trades in (its lease records its arming): the audit may run in a web
-  // replica or a shell that trades nothing, whose own IS_LIVE is only `armed` below.
+  // replica or a shell that trades nothing, whose own IS_LIVE is only `armed` below. Unknown when the
+  // lease is stale and its holder was armed with the database saying live, as mode.state judges it.
   const [state, engine] = await Promise.all([getBotState(ctx.db), readEngineHolder(ctx)]);
   const mode = engineMode(state, engine);
 
@@ -177,7 +180,7 @@ export async function runAudit(ctx: AuditDeps, params: RunAuditParams): Promise<
     : await insertAuditRun(ctx.db, { at, actor: params.actor.id, mode, dryRun: params.dryRun, passed: ok, summary: summaryLine, results, thresholds: thresholds.used });
   return {
     kind: 'audit',
-    schemaVersion: 2,
+    schemaVersion: 3,
     ok,
     runId,
     at: at.toISOString(),

@@ -10,7 +10,7 @@ import type { Actor } from '../../domain/actor.js';
 import type { ExchangeProvider } from '../../exchange/provider.js';
 import type { Logger } from '../../logger.js';
 import type { Exchange } from '../../exchange/types.js';
-import type { Mode } from '../bot-state.js';
+import type { EngineMode } from '../../domain/engine-mode.js';
 import type { AuditThresholds, EngineLimits } from '../../domain/golive-thresholds.js';
 import type { UserDirectory } from '../oncall/user-directory.js';
 import type { SlackTokenScopes } from '../../domain/slack-scopes.js';
@@ -133,14 +133,15 @@ export interface AuditSummary {
 export interface AuditReport {
   kind: 'audit';
   /** Bumped only when a field changes meaning or disappears. */
-  schemaVersion: 2;
+  schemaVersion: 3;
   /** True when no check failed (warnings allowed): the CLI exits 0, and the live switch may use it. */
   ok: boolean;
   /** Id of the stored row in audit_runs. */
   runId: number;
   at: string;
   actor: string;
-  mode: Mode;
+  /** The engine's mode (domain/engine-mode.ts): unknown while a stale armed holder may resume LIVE trading. */
+  mode: EngineMode;
   armed: boolean;
   dryRun: boolean;
   /** Restricted to these check ids (verify-credentials), or null for the whole audit. */

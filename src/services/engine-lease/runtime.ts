@@ -6,6 +6,8 @@ import type { EngineStanding } from './keeper.js';
 
 export interface LeaseHolderProbe {
   holdsLease(): boolean;
+  /** This process's id in the lease row (keeper.ts), where it keeps one. */
+  readonly holderId?: string;
   /** What this process's last try for the lease found, once `tried` settled (keeper.ts). */
   standing?(): EngineStanding;
   readonly tried?: Promise<void>;
@@ -29,6 +31,11 @@ export function setEngineLease(ctx: LeaseProbeDeps, probe: LeaseHolderProbe | nu
  */
 export function holdsLease(ctx: LeaseProbeDeps): boolean | undefined {
   return probes.get(ctx.jobs)?.holdsLease();
+}
+
+/** The id this process holds (or asks for) the engine lease under; undefined when it runs no engine. */
+export function leaseHolderId(ctx: LeaseProbeDeps): string | undefined {
+  return probes.get(ctx.jobs)?.holderId;
 }
 
 /**

@@ -21,7 +21,7 @@ import { dec } from '../../money.js';
 import { effectiveMode, getBotState, type Mode } from '../bot-state.js';
 import type { EngineHolderView } from '../../domain/engine-holder.js';
 import { readEngineHolder, type EngineHolderDeps } from '../engine-lease/holder-view.js';
-import { engineMode } from '../mode-status.js';
+import { engineMode } from '../../domain/engine-mode.js';
 import { setAsideNote, setAsidePosition } from '../mode/paper-set-aside.js';
 import { enqueueEngineRequest, getEngineRequest, waitForEngineRequest } from '../engine-requests/store.js';
 import { bookOf, money, type BookName } from '../stats/compute-stats.js';
@@ -86,17 +86,22 @@ export interface ExitPreview {
 /**
  * The book an exit trades in, as the database has it: the engine trades its own book only (it loads
  * one mode's open trades), so that is the one an exit closes. While the engine runs, its mode
- * (mode-status.ts: its holder armed, the database saying live). With its lease stale, the mode its
+ * (domain/engine-mode.ts: its holder armed, the database saying live). With its lease stale, the mode its
  * holder was trading — the one it trades again when it takes the lease back — and the exit is queued
  * for it, which the preview says. With no lease at all, the mode the database asks for.
  */
 export function exitBook(state: Pick<BotState, 'mode' | 'halted'>, holder: EngineHolderView): { mode: Mode; engineNote: string | null } {
-  if (holder.state === 'running') return { mode: engineMode(state, holder), engineNote: null };
   if (holder.state === 'none') return { mode: state.mode, engineNote: null };
+  // The holder's own book: live exactly when engineMode says live (running) or unknown (stale, armed, live).
   const mode = effectiveMode(state, holder.armed);
+  if (holder.state === 'running') return { mode, engineNote: null };
+  // Not "no engine is trading" alone: a hung holder that wakes renews its lease and trades again.
+  const now = engineMode(state, holder) === 'unknown'
+    ? 'mode unknown: no engine is trading while it hangs, but it was armed and the database says live, so it may resume LIVE trading if it wakes (`ctb kill` or `/kill` cancels from any process)'
+    : 'no engine is trading now';
   return {
     mode,
-    engineNote: `The engine's lease is stale since ${holder.staleSince} (${holder.host}:${holder.pid}, last heartbeat ${holder.heartbeatAt}): no engine is trading now. `
+    engineNote: `The engine's lease is stale since ${holder.staleSince} (${holder.host}:${holder.pid}, last heartbeat ${holder.heartbeatAt}): ${now}. `
       + `A confirmed exit is queued for the engine and stays pending until an engine takes the lease and has started; listed: the ${mode} book, as the database has the engine trade (${state.mode}, ${holder.armed ? 'armed' : 'not armed'}).`
       // Taking over from an armed holder halts first (reconcile/start/monitor.ts begin): a halted bot sends no order.
       + (holder.armed ? ' An engine that takes over from this one halts trading until reconciliation with Kraken passes: the exit is then refused (no order leaves a halted bot); ask for it again once the halt is lifted.' : ''),

@@ -15,7 +15,7 @@ import { tradingStateOf } from '../../domain/trading-state.js';
 import { liveAlertGroupId } from '../../db/queries/alert-groups.js';
 import { FEED_SILENT_FINGERPRINT, feedStatusOf, type FeedStatus } from '../../engine/feed-watch.js';
 import { getBotState } from '../bot-state.js';
-import { engineMode } from '../mode-status.js';
+import { engineMode } from '../../domain/engine-mode.js';
 import { readEngineHolder } from '../engine-lease/holder-view.js';
 import { holdsLease } from '../engine-lease/runtime.js';
 import { DeadlineError, withDeadline } from '../kill/deadline.js';
@@ -56,8 +56,9 @@ export function healthProbe(ctx: HealthDeps, opts: { feed: string }): () => Prom
           status: healthStatus(feedState),
           // The running engine's, from the lease (any replica answers the same): never this process's IS_LIVE,
           // which in a web replica says nothing of the worker that trades. A stale lease is not a dead engine
-          // (a hung holder that wakes renews it and trades again): its mode is unknown, its arming its own.
-          mode: engine.state === 'stale' ? 'unknown' : engineMode(state, engine),
+          // (a hung holder that wakes renews it and trades again): its mode is unknown when that holder was
+          // armed with the database saying live (domain/engine-mode.ts), its arming its own.
+          mode: engineMode(state, engine),
           requestedMode: state.mode,
           armed: engine.state !== 'none' && engine.armed,
           // Whether this process itself runs with IS_LIVE=true (it places live orders only while it runs the engine).

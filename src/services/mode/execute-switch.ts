@@ -88,7 +88,8 @@ export async function executeLiveSwitch(ctx: LiveSwitchDeps, ports: LiveSwitchPo
     const state = await lockBotState(tx);
     if (state?.halted) return refuse(`the bot was halted during the transition${state.haltedReason ? ` (${state.haltedReason})` : ''}`);
     const feed = await engineFeedVerdict(ctx, tx);
-    if (!feed.ok) return refuse(feed.reason);
+    // The request's outcome is all its Slack thread is told: what to do goes with why.
+    if (!feed.ok) return refuse(`${feed.reason}. ${feed.hint}`);
 
     const now = await databaseNow(tx);
     const approvals = standing.slice(0, APPROVALS_NEEDED).map((v) => ({ user: v.slackUser, at: v.addedAt }));

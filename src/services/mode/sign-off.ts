@@ -8,7 +8,8 @@ import { getBotState, type Mode } from '../bot-state.js';
 import { describeTradingState, type TradingStateInfo } from '../../domain/trading-state.js';
 import type { EngineHolderView } from '../../domain/engine-holder.js';
 import { readEngineHolder, shellView, type ShellView } from '../engine-lease/holder-view.js';
-import { auditVerdict, engineMode, type AuditVerdict } from '../mode-status.js';
+import { auditVerdict, type AuditVerdict } from '../mode-status.js';
+import { engineMode, type EngineMode } from '../../domain/engine-mode.js';
 import { loadGatePolicy } from '../audit/gate-policy.js';
 import { latestAuditRunHeader } from '../audit/store.js';
 import { standingOf, type ReconciliationStanding } from '../../domain/reconciliation-standing.js';
@@ -74,8 +75,11 @@ export async function modeHistory(ctx: Pick<SignOffDeps, 'db'>, opts: { limit: n
 }
 
 export interface ModeStatus {
-  /** What the running engine trades in (the lease holder's arming, never this shell's). */
-  mode: Mode;
+  /**
+   * What the engine trades in (the lease holder's arming, never this shell's): unknown while its lease
+   * is stale and its holder was armed with the database saying live — it may resume LIVE trading if it wakes.
+   */
+  mode: EngineMode;
   storedMode: Mode;
   /** Whether the running engine is armed (IS_LIVE=true in its process); false when none runs. */
   armed: boolean;

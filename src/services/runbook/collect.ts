@@ -14,7 +14,7 @@ import type { OnCallNow } from '../oncall/schedule.js';
 import { whoIsOnCall } from '../oncall/who-is-on-call.js';
 import { readReleaseInfo } from '../release/version.js';
 import { readEngineHolder } from '../engine-lease/holder-view.js';
-import { engineMode } from '../mode-status.js';
+import { engineMode } from '../../domain/engine-mode.js';
 import type { AuditCheckLine, AuditInfo, OnCallInfo, RunbookData, StateInfo } from '../../domain/runbook/data.js';
 
 /** Filling the runbook: the configuration it describes, the database it reads, the clock (who is on call now). */

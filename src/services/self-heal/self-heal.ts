@@ -36,7 +36,10 @@
 // by this process when it is armed and has the keys, and otherwise not at all: a shell without
 // IS_LIVE (or without the keys) checks no paper venue in their place and reports no ok for them:
 // the exchange check fails (exit 1), saying why Kraken was not asked and who does ask it. What
-// cannot be read (the lease, live intents, positions) leaves the trading mode unread, as below.
+// cannot be read (the lease, live intents, positions) leaves the trading mode unread, as below. The
+// watchdog of an engine that cannot ask Kraken, while only the ledger puts live at stake (an armed live
+// engine stopped and left orders or positions; this one trades paper), checks its paper venue as on
+// any pass, and pages about the live ones once per episode, saying to restart the worker armed.
 // The watchdog raises a check's failure (or deferral) when it starts, and again every
 // TRANSIENT_PAGE_AFTER_MS while it lasts: every pass still reports it (terminal, logs), but raising on
 // every pass would post into the alert's thread each pass, and raising it only once would leave a
@@ -160,6 +163,12 @@ export interface SelfHealOptions {
    */
   raised?: Map<RaisedAlert, number>;
   /**
+   * The owed periods (deferredSince's entries) this watchdog continues from an earlier engine process:
+   * a restarted worker's previous life, or another host that held the engine lease (the clocks kept in
+   * the database, watchdog-clocks.ts). A page of one, past the bound, says the clock began there.
+   */
+  carriedOver?: ReadonlyMap<DeferredWork, ClockOrigin>;
+  /**
    * Who runs this pass: the running bot's watchdog, which runs it again every WATCHDOG_INTERVAL (what
    * it leaves is tried again on its next pass), or a one-off `ctb self-heal` (the default), which has
    * no next pass: what it leaves, the operator runs again.
@@ -173,10 +182,19 @@ export interface SelfHealOptions {
  * counted (reconcile_owed: kept apart from 'reconcile', whose time bounds Kraken's refusals of it),
  * or the exchange left unchecked because the trading mode could not be read (mode).
  */
-export type DeferredWork = HealCheck | 'intents' | 'reconcile_owed' | 'mode';
+export type DeferredWork = HealCheck | 'intents' | 'reconcile_owed' | 'mode' | 'live_left';
 
-/** The work only the process that checks the exchange (holds the engine lease) does, or leaves owed. */
-export const EXCHANGE_WORK: readonly DeferredWork[] = ['exchange', 'intents', 'reconcile', 'reconcile_owed', 'mode'];
+/**
+ * The work only the process that checks the exchange (holds the engine lease) does, or leaves owed;
+ * live_left is only ever raised (the watchdog of an engine that cannot ask Kraken, paged once per episode).
+ */
+export const EXCHANGE_WORK: readonly DeferredWork[] = ['exchange', 'intents', 'reconcile', 'reconcile_owed', 'mode', 'live_left'];
+
+/** When (clock ms) an owed period began, and in which process (host:pid). */
+export interface ClockOrigin {
+  at: number;
+  by: string;
+}
 
 /** An alert raised for some work (a check, owed work, the unread mode) with a status, in its current failure. */
 export type RaisedAlert = `${DeferredWork}:${HealAction['status']}`;
@@ -253,6 +271,12 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   };
   // Only the watchdog has a next pass to leave work to.
   const nextPass = options.runBy === 'watchdog';
+  /** The bound `work`'s period (since `since`) is past, and where its clock began when another process began it. */
+  const limit = (work: DeferredWork, since: number | undefined) => {
+    const from = options.carriedOver?.get(work);
+    const carried = from && from.at === since ? `; its clock began in the engine process ${from.by} and goes on here` : '';
+    return `(limit ${TRANSIENT_PAGE_AFTER_MS / 60_000} min${carried})`;
+  };
   /**
    * Alerts on `action` for `work`: a failure or deferral when it starts, then again only once
    * TRANSIENT_PAGE_AFTER_MS has passed since it was last raised (every pass still reports it); a raise
@@ -291,7 +315,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
     const minutes = Math.round((now - since) / 60_000);
     const base = { check, refusedFor: reason, ...(attempts !== undefined ? { attempts } : {}) };
     return now - since >= TRANSIENT_PAGE_AFTER_MS
-      ? { ...base, status: 'failed', detail: `${detail}; Kraken has refused for ${reason} for ${minutes} min (limit ${TRANSIENT_PAGE_AFTER_MS / 60_000} min)` }
+      ? { ...base, status: 'failed', detail: `${detail}; Kraken has refused for ${reason} for ${minutes} min ${limit(check, since)}` }
       : { ...base, status: 'deferred', detail: `${detail}; Kraken refuses for now (${reason}): ${nextPass ? 'tried again on the next pass' : runAgainAfter(reason)}` };
   };
 
@@ -375,6 +399,8 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
         deferredSince.delete('mode');
         endEpisode('mode');
       }
+      // Nothing live left unchecked (none in the ledger, or this process asks Kraken): that episode ends.
+      if (mode !== null && checksExchange && !liveNotHere) endEpisode('live_left');
       try {
         heartbeatAgeMs = state.engineHeartbeatAt ? await withDeadline(engineHeartbeatAgeMs(ctx.db), timeout, 'the database') : null;
       } catch (err) {
@@ -390,6 +416,9 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   } else if (!dbUp) {
     // Not recorded as a check of its own: a deferral the watchdog keeps for the exchange stays as it was.
     actions.push({ check: 'exchange', status: 'skipped', detail: `not checked: the database ${databaseFailure(configurationError !== null)}, and it holds the trading mode (and paper's orders)` });
+  } else if (liveNotHere && nextPass && liveNotHere.stake.from === 'ledger' && mode === 'paper') {
+    await liveLeftUnchecked(liveNotHere.stake, liveNotHere.cannot);
+    await checkExchange(mode);
   } else if (liveNotHere) {
     await krakenNotAskedHere(liveNotHere.stake, liveNotHere.cannot);
   } else if (mode === null) {
@@ -413,6 +442,29 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   }
 
   /**
+   * The watchdog of the engine's process, which cannot ask Kraken (no IS_LIVE, or no keys), while the
+   * ledger holds live orders or positions that no engine trades (an armed live engine stopped, and this
+   * one trades paper): nobody checks those on Kraken, and no pass of this watchdog ever will. It pages
+   * once for the episode, saying what to do — again only once the ledger held none live (or this
+   * process could check them), not every TRANSIENT_PAGE_AFTER_MS: nothing passes by itself here, and
+   * the operator's answer is a decision, not a repair. Every pass still reports it (not ok). The paper
+   * venue the engine trades on is checked as on any pass: left unchecked, a paper engine's own stuck
+   * orders would go unnoticed for as long as the live ones stay.
+   */
+  async function liveLeftUnchecked(stake: LiveAtStake, cannot: string): Promise<void> {
+    const action: HealAction = {
+      check: 'exchange', status: 'failed',
+      // The step first: an alert's title keeps only its first 300 characters.
+      detail: `Kraken was not asked: ${stake.why}; restart the worker armed (IS_LIVE=true with its Kraken keys) so that its watchdog checks them there, `
+        + `or check them with \`ctb self-heal\` run with the bot's environment (${cannot}: this engine's watchdog checks its paper venue only, and no process checks them on Kraken; paged once, until the ledger holds none live)`,
+    };
+    actions.push(action);
+    ctx.logger.warn({ action }, 'self-heal: exchange failed');
+    if (raised.has('live_left:failed')) return;
+    if (await alert(ctx, action, nextPass, 'live_left')) raised.set('live_left:failed', ctx.clock.now().getTime());
+  }
+
+  /**
    * An armed process that could not read the trading mode: which venue the bot trades on is not known,
    * so none is asked, no intent resolved, the ledger not reconciled — on a guess of paper a live bot
    * would be reported ok with Kraken never asked; on a guess of live, intents would be resolved and
@@ -429,7 +481,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
     const action: HealAction = !nextPass
       ? { check: 'exchange', status: 'failed', detail: `${what}; run \`ctb self-heal\` again once the database answers` }
       : now - since >= TRANSIENT_PAGE_AFTER_MS
-        ? { check: 'exchange', status: 'failed', detail: `${what}, for ${Math.round((now - since) / 60_000)} min (limit ${TRANSIENT_PAGE_AFTER_MS / 60_000} min): ${unread.find}` }
+        ? { check: 'exchange', status: 'failed', detail: `${what}, for ${Math.round((now - since) / 60_000)} min ${limit('mode', since)}: ${unread.find}` }
         : { check: 'exchange', status: 'deferred', detail: `${what}; the next pass reads it again` };
     actions.push(action);
     ctx.logger.warn({ action }, `self-heal: exchange ${action.status}`);
@@ -539,7 +591,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       await raise('reconcile_owed', action, 'reconcile_owed');
       return true;
     };
-    const owedFor = (m: number) => `the reconciliation has been owed for ${m} min (limit ${TRANSIENT_PAGE_AFTER_MS / 60_000} min)`;
+    const owedFor = (m: number) => `the reconciliation has been owed for ${m} min ${limit('reconcile_owed', deferredSince.get('reconcile_owed'))}`;
     // An order still in flight has fills at Kraken the ledger books only once the follower has read
     // them: reconciling now would page "recent unmatched" and a balance shortfall for normal trading.
     // An order resting in Kraken's book with every fill it has booked is not: the reconciliation

@@ -1,11 +1,14 @@
 // The running bot's self-heal watchdog: every WATCHDOG_INTERVAL it runs self-heal (database,
 // saved kill, exchange, engine heartbeat) — one run at a time, however long a backoff takes.
 // Like self-heal it alerts on every repair, and on a failure when it starts and again every
-// TRANSIENT_PAGE_AFTER_MS while it lasts; it never lifts a halt.
+// TRANSIENT_PAGE_AFTER_MS while it lasts; it never lifts a halt. Its clocks of exchange work (how long
+// each piece has been owed, when each alert of it was last raised) are kept in the database by the
+// engine lease's holder (watchdog-clocks.ts): the next life of the engine continues them.
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
 import { ALERTED } from '../../alerts/log-source.js';
 import type { Logger } from '../../logger.js';
+import { persistedClocks, type PersistedClocks } from './watchdog-clocks.js';
 import {
   EXCHANGE_WORK, selfHeal, TRANSIENT_PAGE_AFTER_MS, type DeferredWork, type HealAction, type RaisedAlert, type SelfHealDeps, type SelfHealOptions, type SelfHealResult,
 } from './self-heal.js';
@@ -19,6 +22,13 @@ export interface Watchdog {
 export interface WatchdogOptions extends SelfHealOptions {
   intervalMs?: number;
   timer?: boolean;
+  /**
+   * The id this process holds the engine lease under (undefined: it runs no lease, so it is the only
+   * engine): the clocks of exchange work are written for that holder only.
+   */
+  holderId?: () => string | undefined;
+  /** Where the clocks of exchange work are kept between lives of the engine (default: the database, watchdog-clocks.ts). */
+  clocks?: PersistedClocks;
   /** Called after a run that found the engine's heartbeat stale (self-heal has alerted already). */
   onEngineStale?: (action: HealAction) => void;
 }
@@ -37,8 +47,28 @@ export function startWatchdog(ctx: WatchdogDeps, opts: WatchdogOptions = {}): Wa
   // last raised: raised again while it lasts only every TRANSIENT_PAGE_AFTER_MS, not on every run.
   const raised = opts.raised ?? new Map<RaisedAlert, number>();
   const checkExchange = opts.checkExchange ? standingBy(ctx, opts.checkExchange, deferredSince, raised) : undefined;
+  // The clocks of exchange work outlive this process (watchdog-clocks.ts): read on the first pass that
+  // does that work (again after standing by, until a read succeeds), written after each pass that did.
+  const clocks = opts.clocks ?? persistedClocks(ctx);
+  let loaded = false;
+  // A read failed in this holding: this process went on with its own clocks, merged with the read ones once read.
+  let unread = false;
+  const pass = async (): Promise<SelfHealResult> => {
+    // Asked once a pass, before the clocks are read: the pass then uses this answer.
+    const checks = checkExchange ? checkExchange() : true;
+    if (!checks) loaded = unread = false;
+    else if (!loaded) {
+      loaded = await clocks.load(deferredSince, raised, { merge: unread });
+      unread = !loaded;
+    }
+    const result = await selfHeal(ctx, {
+      attempts: 3, baseDelayMs: 1_000, ...opts, deferredSince, raised, checkExchange: () => checks, carriedOver: clocks.carriedOver(deferredSince), runBy: 'watchdog',
+    });
+    if (checks && loaded) await clocks.save(deferredSince, raised, opts.holderId?.());
+    return result;
+  };
   const tick = () => {
-    running ??= selfHeal(ctx, { attempts: 3, baseDelayMs: 1_000, ...opts, deferredSince, raised, ...(checkExchange ? { checkExchange } : {}), runBy: 'watchdog' })
+    running ??= pass()
       .then((result) => {
         const stale = result.actions.find((a) => a.check === 'engine' && a.status === 'failed');
         if (stale) opts.onEngineStale?.(stale);

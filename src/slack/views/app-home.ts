@@ -5,7 +5,7 @@
 import { money, price, signedMoney, trimmed } from '../../domain/amount-text.js';
 import type { Dashboard, DashboardBook } from '../../services/dashboard/read-dashboard.js';
 import { badgeBlock } from './badge.js';
-import { engineLine } from './mode-status.js';
+import { armedField, engineLine, tradingModeField, unknownModeLine } from './mode-status.js';
 import { actorLabel, slackDate } from './format.js';
 import { tradingStateField } from './trading-state.js';
 import { context, divider, escapeText, fields, header, listSection, section, type KnownBlock } from './message.js';
@@ -20,14 +20,15 @@ const SEVERITY_ICON = { critical: ':rotating_light:', warning: ':warning:', info
 
 function modeBlocks(d: Dashboard): KnownBlock[] {
   const m = d.mode;
-  const line = m.mode === 'live' ? ':red_circle: *LIVE* — trading real money' : ':page_facing_up: *PAPER* — simulated fills on real prices';
+  const line = m.mode === 'unknown' ? unknownModeLine(m.engine)
+    : m.mode === 'live' ? ':red_circle: *LIVE* — trading real money' : ':page_facing_up: *PAPER* — simulated fills on real prices';
   const halted = m.halted
     ? `:octagonal_sign: *HALTED*${m.haltedReason ? ` — ${escapeText(m.haltedReason)}` : ''}${m.haltedBy ? ` by ${actorLabel(m.haltedBy)}` : ''}${m.haltedAt ? ` at ${slackDate(m.haltedAt)}` : ''}`
     : 'no';
   const pairs: Array<[string, string]> = [
-    ['Mode', m.mode === 'live' ? 'LIVE' : 'paper'],
+    ['Mode', tradingModeField(m.mode)],
     ['Halted', halted],
-    ['Armed (IS_LIVE)', m.engine.state === 'running' ? (m.armed ? 'yes' : 'no') : 'no engine running'],
+    ['Armed (IS_LIVE)', armedField(m)],
     ['Requested mode', m.requestedMode],
     ['Engine', engineLine(m.engine)],
   ];

@@ -55,7 +55,7 @@ export function renderAuditVerdict(r: AuditReport): SlackMessage {
   if (r.only === null && r.thresholds) blocks.push(context(escapeText(auditThresholdLines(r.thresholds).join('\n'))));
   const passedText = passed.length > 0 ? `${passed.length} of ${r.summary.total} checks passed` : 'no check passed';
   const footer = context(
-    `${passedText} · ${kind}, ${r.mode} mode${r.armed ? ', this process armed' : ''} · the whole report on the host: \`ctb audit --json\`${r.ok ? ' · next: `/mode live` asks two approvers' : ''}`,
+    `${passedText} · ${kind}, ${r.mode === 'unknown' ? 'mode unknown (a stale armed engine may resume LIVE trading: see mode.state)' : `${r.mode} mode`}${r.armed ? ', this process armed' : ''} · the whole report on the host: \`ctb audit --json\`${r.ok ? ' · next: `/mode live` asks two approvers' : ''}`,
   );
   let body = blocks;
   if (body.length + 1 > MAX_BLOCKS) {

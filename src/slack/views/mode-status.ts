@@ -2,6 +2,7 @@
 import type { GoLiveStatusResult } from '../../../commands/golive-status.js';
 import type { ModeStatusResult, OpenModeRequest } from '../../../commands/mode-status.js';
 import type { EngineHolderView } from '../../domain/engine-holder.js';
+import { unknownModePhrase, type EngineMode } from '../../domain/engine-mode.js';
 import type { ShellView } from '../../services/engine-lease/holder-view.js';
 import type { AuditVerdict, ModeStatus } from '../../services/mode-status.js';
 import { gateVerdictText } from '../../domain/golive-thresholds.js';
@@ -9,7 +10,25 @@ import { actorLabel, slackDate } from './format.js';
 import { tradingStateField } from './trading-state.js';
 import { context, escapeText, fields, section, type SlackMessage } from './message.js';
 
+/** The mode unknown, said plainly: whose lease is stale, that it may resume LIVE trading, and what cancels. */
+export function unknownModeLine(engine: EngineHolderView): string {
+  return `:warning: *MODE UNKNOWN* — ${escapeText(unknownModePhrase(engine, '`/kill`'))}`;
+}
+
+/** The mode's field: LIVE, paper, or unknown with why (never "paper" for a stale armed holder). */
+export function tradingModeField(mode: EngineMode): string {
+  if (mode === 'unknown') return '*UNKNOWN* — the stale engine may resume LIVE trading if it wakes';
+  return mode === 'live' ? 'LIVE' : 'paper';
+}
+
+/** The engine's arming: a stale holder's is its own (it trades again if it wakes). */
+export function armedField(s: Pick<ModeStatus, 'engine' | 'armed'>): string {
+  if (s.engine.state === 'stale') return `${s.engine.armed ? 'yes' : 'no'}, in the stale engine's process`;
+  return s.engine.state === 'running' ? (s.armed ? 'yes' : 'no') : 'no engine running';
+}
+
 function modeLine(s: ModeStatus): string {
+  if (s.mode === 'unknown') return unknownModeLine(s.engine);
   if (s.mode === 'live') return ':red_circle: *LIVE* — trading real money';
   if (s.requestedMode === 'live' && s.halted) return ':page_facing_up: *PAPER* — live was requested, but the engine is halted';
   if (s.requestedMode === 'live' && s.engine.state !== 'running') return ':page_facing_up: *PAPER* — live was approved, but no engine is running';
@@ -49,9 +68,9 @@ function haltLine(s: ModeStatus): string {
 
 function statusFields(s: ModeStatus): Array<[string, string]> {
   const out: Array<[string, string]> = [
-    ['Trading mode', s.mode === 'live' ? 'LIVE' : 'paper'],
+    ['Trading mode', tradingModeField(s.mode)],
     ['Requested mode', s.requestedMode],
-    ['Armed (IS_LIVE)', s.engine.state === 'running' ? (s.armed ? 'yes' : 'no') : 'no engine running'],
+    ['Armed (IS_LIVE)', armedField(s)],
     ['Halted', haltLine(s)],
     ['Engine', engineLine(s.engine)],
     ['This process', shellLine(s.shell)],
@@ -64,7 +83,7 @@ function statusFields(s: ModeStatus): Array<[string, string]> {
 
 function armedText(s: ModeStatus): string {
   if (s.engine.state === 'none') return 'no engine running';
-  if (s.engine.state === 'stale') return 'engine stale';
+  if (s.engine.state === 'stale') return `engine stale${s.mode === 'unknown' ? ', armed: it may resume LIVE trading if it wakes' : ''}`;
   return s.armed ? 'armed' : 'not armed';
 }
 

@@ -119,7 +119,7 @@ describe('ctb verify-credentials', () => {
     const r = await ctb(['verify-credentials', '--json']);
     expect(r.code, r.err).toBe(0);
     const report = r.json();
-    expect(report).toMatchObject({ kind: 'audit', schemaVersion: 2, ok: true, runId: 0, dryRun: true, only: ['credentials.storage', 'exchange.key_rights'] });
+    expect(report).toMatchObject({ kind: 'audit', schemaVersion: 3, ok: true, runId: 0, dryRun: true, only: ['credentials.storage', 'exchange.key_rights'] });
     expect(report.results.map((c: { id: string; status: string }) => [c.id, c.status])).toEqual([['credentials.storage', 'pass'], ['exchange.key_rights', 'pass']]);
     expect(report.summaryLine).toMatch(/^CHECK PASSED — 2 pass, 0 warn, 0 fail/);
     expect(r.out).not.toContain(TEST_API_KEY);

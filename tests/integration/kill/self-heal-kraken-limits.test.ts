@@ -35,7 +35,7 @@ afterAll(async () => {
 afterEach(async () => {
   await ctx?.close();
   await kraken?.close();
-  await database.db.execute(sql.raw(emptyTablesSql(['bot_state'], { restartIdentity: false })));
+  await database.db.execute(sql.raw(emptyTablesSql(['bot_state', 'watchdog_clocks'], { restartIdentity: false })));
 });
 
 async function setup() {

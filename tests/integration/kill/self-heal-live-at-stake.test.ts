@@ -2,15 +2,19 @@
 // not from the IS_LIVE of the process running it: a `ctb self-heal` typed in a shell without IS_LIVE
 // while the engine trades live (or while a stopped live engine left orders on Kraken) does not check
 // the paper venue in its place, nor report ok: it says Kraken was not asked, why, and who asks it.
+import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { renderSelfHeal, selfHealExitCode } from '../../../commands/self-heal.js';
 import { markIntent, writeIntent } from '../../../src/engine/ledger/intents.js';
 import { updateBotState } from '../../../src/services/bot-state.js';
 import { selfHeal, type SelfHealOptions } from '../../../src/services/self-heal/self-heal.js';
 import { holdLease } from '../../support/held-lease.js';
+import { insertTrade } from '../../support/trade-rows.js';
+import { startWatchdog } from '../../../src/services/self-heal/watchdog.js';
+import { trades } from '../../../src/db/schema/index.js';
 import { killTestContext, recordingDatabase, useKillTestDb, whileTableLocked, type KillTestContext } from '../../support/kill-context.js';
 
-const kill = useKillTestDb(['bot_state', 'order_intents', 'engine_lease']);
+const kill = useKillTestDb(['bot_state', 'order_intents', 'trades', 'engine_lease', 'watchdog_clocks']);
 
 async function setup(opts: { armed?: boolean; keys?: boolean; dbTimeout?: string } = {}): Promise<KillTestContext> {
   const database = kill.track(recordingDatabase(kill.db().url, []));
@@ -58,6 +62,22 @@ describe('self-heal decides live or paper from the database, not from its own IS
     expect(renderSelfHeal(result)).toMatch(/^FAILED\s+exchange\s+Kraken was not asked/m);
     expect(renderSelfHeal(result)).not.toMatch(/nothing left broken|paper: the ledger is the venue/);
     expect(t.alerts.map((a) => a.title)).toContainEqual(expect.stringMatching(/^Self-heal could not repair exchange: Kraken was not asked/));
+  });
+
+  it('a stale lease whose holder was armed, the database live: Kraken not asked from a shell without IS_LIVE, paper not checked, not ok — it may resume LIVE trading if it wakes', async () => {
+    const t = await setup();
+    await updateBotState(t.ctx.db, t.clock, { mode: 'live' });
+    // Nothing live in the ledger: only the hung holder, last renewed an hour ago.
+    await t.ctx.db.execute(sql`insert into engine_lease (id, holder_id, host, pid, role, feed, armed, has_kraken_keys, acquired_at, heartbeat_at)
+      values (1, 'live-worker', 'worker-1', 4242, 'worker', 'kraken', true, true, now() - interval '2 hours', now() - interval '1 hour')`);
+    const result = await selfHeal(t.ctx, once);
+    expect(result.ok).toBe(false);
+    const exchange = result.actions.find((a) => a.check === 'exchange');
+    expect(exchange?.status).toBe('failed');
+    expect(exchange?.detail).toMatch(/^Kraken was not asked: the engine may resume LIVE trading if it wakes \(engine lease: worker-1:4242, stale since \S+, armed; the database says live\); IS_LIVE is not set here/);
+    expect(exchange?.detail).toContain('no running engine with the keys checks it either');
+    expect(t.paper.calls).toEqual([]);
+    expect(t.kraken.calls).toEqual([]);
   });
 
   it('a shell with the keys but without IS_LIVE says only that IS_LIVE is not set here', async () => {
@@ -142,5 +162,39 @@ describe('self-heal decides live or paper from the database, not from its own IS
     expect(unarmed.ok).toBe(true);
     expect(unarmed.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'skipped', detail: 'paper: the ledger is the venue' });
     expect(t.kraken.calls).toEqual([]);
+  });
+});
+
+describe("the watchdog of an unarmed engine while the ledger holds live positions no engine trades", () => {
+  it('checks the paper venue it trades on every pass, and pages once per episode (not every 15 minutes) saying to restart the worker armed', async () => {
+    const t = await setup();
+    await updateBotState(t.ctx.db, t.clock, { mode: 'paper' });
+    // This process is the engine (unarmed, no keys); an armed live engine before it left a position open.
+    await engineHolds(t, { armed: false, hasKrakenKeys: false });
+    const position = await insertTrade(t.ctx.db, { mode: 'live' });
+    const dog = startWatchdog(t.ctx, { timer: false, attempts: 1, baseDelayMs: 1, sleep: async () => {}, checkExchange: () => true });
+    const pages = () => t.alerts.filter((a) => a.fingerprint === 'self-heal:live_left:failed');
+    for (const minutes of [0, 15, 30, 45]) {
+      if (minutes > 0) t.clock.advance(15 * 60_000);
+      t.paper.calls.length = 0;
+      const result = await dog.tick();
+      expect(result!.ok).toBe(false);
+      expect(result!.actions.filter((a) => a.check === 'exchange')).toEqual([
+        expect.objectContaining({
+          status: 'failed',
+          detail: expect.stringMatching(/^Kraken was not asked: the ledger holds 1 open live position\(s\) on Kraken and the engine worker-1:4242 trades paper \(not armed\); restart the worker armed \(IS_LIVE=true with its Kraken keys\) so that its watchdog checks them there/),
+        }),
+        expect.objectContaining({ status: 'ok', detail: expect.stringMatching(/^paper answers/) }),
+      ]);
+      expect({ minutes, calls: t.paper.calls }).toEqual({ minutes, calls: ['fetchOpenOrders'] });
+    }
+    expect(pages()).toEqual([expect.objectContaining({ severity: 'critical', title: expect.stringMatching(/restart the worker armed \(IS_LIVE=true with its Kraken keys\)/) })]);
+    // The position is dealt with: the episode ends; another one left later pages anew.
+    await t.ctx.db.delete(trades).where(eq(trades.id, position.id));
+    expect((await dog.tick())!.actions.filter((a) => a.check === 'exchange')).toEqual([expect.objectContaining({ status: 'ok' })]);
+    await insertTrade(t.ctx.db, { mode: 'live' });
+    await dog.tick();
+    expect(pages()).toHaveLength(2);
+    await dog.stop();
   });
 });

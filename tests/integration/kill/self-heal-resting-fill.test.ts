@@ -41,7 +41,7 @@ afterEach(async () => {
   await sim?.close();
   ctx = undefined;
   sim = undefined;
-  await database.db.execute(sql.raw(emptyTablesSql(['fills', 'trades', 'order_intents', 'equity_snapshots', 'bot_state'])));
+  await database.db.execute(sql.raw(emptyTablesSql(['fills', 'trades', 'order_intents', 'equity_snapshots', 'bot_state', 'watchdog_clocks'])));
 });
 
 /**

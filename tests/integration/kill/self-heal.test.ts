@@ -29,7 +29,7 @@ import { ExchangeError } from '../../../src/exchange/errors.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
 
 let proxy: StallProxy;
-const kill = useKillTestDb(['incident_checklist_items', 'incidents', 'bot_state', 'order_intents']);
+const kill = useKillTestDb(['incident_checklist_items', 'incidents', 'bot_state', 'order_intents', 'watchdog_clocks']);
 
 async function setup(opts: { viaProxy?: boolean; armed?: boolean; dbTimeout?: string } = {}): Promise<KillTestContext> {
   let url = kill.db().url;

@@ -138,11 +138,15 @@ describe('opening a live change request', () => {
     expect(slack.callsTo('chat.postMessage')).toHaveLength(0);
   });
 
-  it('refuses when no engine holds the lease, since no one can vouch for its feed', async () => {
+  it('refuses when no engine holds the lease, since no one can vouch for its feed: naming the stale engine, since when, and how to restart or take over', async () => {
     await holdEngineLease(h.ctx.db, 'kraken', h.ctx.config.ENGINE_LEASE_TTL + 5_000);
     const err = await open().catch((e: unknown) => e);
     expect(isAppError(err, 'conflict') && err.code).toBe('live_needs_market_feed');
     expect((err as Error).message).toMatch(/no engine holds the lease \(the last one, test-host pid 4242, stopped renewing it at .*\), so its market feed cannot be checked/);
+    expect((err as Error).message).toMatch(/stopped renewing it at \S+Z; stale since \S+Z: worker, feed kraken, armed — it died or hung\)/);
+    expect((err as Error & { hint: string }).hint).toBe('Find out whether test-host pid 4242 is alive (on test-host: ps -p 4242; `ctb mode status` shows the lease). '
+      + 'If it hangs, stop it (kill 4242 on test-host): a hung engine that wakes renews its lease and trades again. '
+      + 'Then start an engine on the Kraken feed (ctb start --feed kraken, or the Procfile worker with MARKET_FEED=kraken): it takes the stale lease over. Then request live again.');
   });
 
   it('allows one open request at a time', async () => {
@@ -355,6 +359,22 @@ describe('approvals by reaction', () => {
     expect((await storedRequest(request.id)).outcome).toMatch(/trades on the replay feed/);
     expect((await getBotState(h.ctx.db)).mode).toBe('paper');
     expect(await tradingVenue()).toBe('paper');
+  });
+
+  it("fails the request at the switch when the engine's lease went stale, saying which engine and what to do", async () => {
+    const request = await open(OPERATOR);
+    await h.react(request, APPROVER_B);
+    h.ctx.liveSwitch.snapshot = async (ctx) => {
+      await holdEngineLease(ctx.db, 'kraken', ctx.config.ENGINE_LEASE_TTL + 5_000);
+      return { path: '/tmp/not-written', id: null };
+    };
+    const outcome = await h.react(request, APPROVER_C);
+    expect(outcome).toMatchObject({ kind: 'quorum', switch: { switched: false, status: 'failed' } });
+    const said = (await storedRequest(request.id)).outcome;
+    expect(said).toMatch(/^no engine holds the lease \(the last one, test-host pid 4242, stopped renewing it at \S+; stale since \S+: worker, feed kraken, armed — it died or hung\)/);
+    expect(said).toContain('Find out whether test-host pid 4242 is alive');
+    expect(said).toContain('it takes the stale lease over. Then request live again.');
+    expect((await getBotState(h.ctx.db)).mode).toBe('paper');
   });
 
   it('fails the request when the bot is halted between quorum and the switch', async () => {

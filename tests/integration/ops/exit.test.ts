@@ -863,7 +863,7 @@ describe('ctb exit', () => {
     const preview = await cli('exit', 'all');
     expect(preview.out).toMatch(new RegExp(`^Would sell at market:\\n  #${live!.id} live BTC/USD 0\\.02 \\(entry 61,000\\.00, ma-cross\\)\\n`));
     expect(preview.out).toContain(`1 open paper position set aside, not sold (#${paper!.id} BTC/USD 0.0153)`);
-    expect(preview.out).toMatch(/The engine's lease is stale since \S+ \(worker-1:7, last heartbeat \S+\): no engine is trading now\. A confirmed exit is queued for the engine and stays pending until an engine takes the lease and has started; listed: the live book, as the database has the engine trade \(live, armed\)\. An engine that takes over from this one halts trading until reconciliation with Kraken passes: the exit is then refused \(no order leaves a halted bot\); ask for it again once the halt is lifted\./);
+    expect(preview.out).toMatch(/The engine's lease is stale since \S+ \(worker-1:7, last heartbeat \S+\): mode unknown: no engine is trading while it hangs, but it was armed and the database says live, so it may resume LIVE trading if it wakes \(`ctb kill` or `\/kill` cancels from any process\)\. A confirmed exit is queued for the engine and stays pending until an engine takes the lease and has started; listed: the live book, as the database has the engine trade \(live, armed\)\. An engine that takes over from this one halts trading until reconciliation with Kraken passes: the exit is then refused \(no order leaves a halted bot\); ask for it again once the halt is lifted\./);
     const queued = await cli('exit', 'all', '--yes', '--wait', '1');
     expect(queued.code).toBe(1);
     expect(queued.out).toMatch(/requested \(request #1\): PENDING — no engine has answered yet\./);

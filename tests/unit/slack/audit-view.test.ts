@@ -13,7 +13,7 @@ const report = (results: CheckResult[], over: Partial<AuditReport> = {}): AuditR
   const count = (s: CheckResult['status']) => results.filter((r) => r.status === s).length;
   const summary = { pass: count('pass'), warn: count('warn'), fail: count('fail'), total: results.length };
   return {
-    kind: 'audit', schemaVersion: 2, ok: summary.fail === 0, runId: 42, at: '2026-11-20T10:00:00.000Z', actor: 'UOPERATOR1',
+    kind: 'audit', schemaVersion: 3, ok: summary.fail === 0, runId: 42, at: '2026-11-20T10:00:00.000Z', actor: 'UOPERATOR1',
     mode: 'paper', armed: false, dryRun: false, only: null, summary,
     thresholds: { used: { minPaperTrades: 50, minRoiPct: '0', alertWindowMs: 604_800_000 }, described: '≥ 50 paper trades, paper ROI > 0%, no critical alert in 7d', source: 'engine', recordedBy: 'bot-host:4242 (all)', recordedAt: '2026-11-20T09:00:00.000Z', envIgnored: [], envStricter: [] },
     summaryLine: `AUDIT ${summary.fail > 0 ? 'FAILED' : 'PASSED'} — ${summary.pass} pass, ${summary.warn} warn, ${summary.fail} fail (full run, paper mode)`,

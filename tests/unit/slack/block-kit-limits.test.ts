@@ -42,7 +42,7 @@ const auditReport = (n: number): AuditReport => {
   const results = Array.from({ length: n }, (_, i) => check(i, i % 3 === 0 ? 'warn' : 'fail'));
   const count = (s: CheckResult['status']) => results.filter((r) => r.status === s).length;
   return {
-    kind: 'audit', schemaVersion: 2, ok: false, runId: 42, at: at.toISOString(), actor: 'UOPERATOR1', mode: 'paper', armed: false, dryRun: false, only: null,
+    kind: 'audit', schemaVersion: 3, ok: false, runId: 42, at: at.toISOString(), actor: 'UOPERATOR1', mode: 'paper', armed: false, dryRun: false, only: null,
     summary: { pass: 0, warn: count('warn'), fail: count('fail'), total: n }, summaryLine: `AUDIT FAILED — 0 pass, ${count('warn')} warn, ${count('fail')} fail`, results,
     thresholds: { used: { minPaperTrades: 50, minRoiPct: '0', alertWindowMs: 604_800_000 }, described: '≥ 50 paper trades, paper ROI > 0%, no critical alert in 7d', source: 'engine', recordedBy: 'bot-host:4242 (all)', recordedAt: '2026-11-20T09:00:00.000Z', envIgnored: [], envStricter: [] },
   };

@@ -5,7 +5,7 @@ import { readEnv } from '../../../config/env.js';
 import { staleHolderPhrase, type EngineHolderView } from '../../../domain/engine-holder.js';
 import { getBotState } from '../../bot-state.js';
 import { readEngineHolder } from '../../engine-lease/holder-view.js';
-import { engineMode } from '../../mode-status.js';
+import { engineMode } from '../../../domain/engine-mode.js';
 import { defineCheck } from '../types.js';
 
 /**
@@ -28,16 +28,17 @@ export const modeCheck = defineCheck({
     const [state, engine] = await Promise.all([getBotState(ctx.db), readEngineHolder(ctx)]);
     const running = engine.state === 'running';
     const stale = engine.state === 'stale';
-    // A stale lease's holder keeps its own arming (it trades again if it wakes); its mode is unknown.
+    // A stale lease's holder keeps its own arming (it trades again if it wakes): its mode is unknown
+    // when it was armed with the database saying live and nothing halting it, as the report's (engineMode).
     const armed = engine.state !== 'none' && engine.armed;
-    const mode = stale ? 'unknown' : engineMode(state, engine);
+    const mode = engineMode(state, engine);
     const details = {
       isLiveDefault: defaultLive, armed, storedMode: state.mode, effectiveMode: mode, halted: state.halted,
       engine: { state: engine.state, host: engine.host, pid: engine.pid, armed: engine.armed },
       // This process's own IS_LIVE, for the record only: it trades nothing unless it runs the engine.
       armedHere: ctx.exchanges.armed,
     };
-    const value = `IS_LIVE default ${defaultLive}; ${stale ? 'mode unknown' : `${mode} mode`}, ${engineArming(engine, state)}, ${state.halted ? 'halted' : 'not halted'}`;
+    const value = `IS_LIVE default ${defaultLive}; ${mode === 'unknown' ? 'mode unknown' : `${mode} mode`}, ${engineArming(engine, state)}, ${state.halted ? 'halted' : 'not halted'}`;
     if (defaultLive) {
       return { status: 'fail', value, fix: 'IS_LIVE must default to false in src/config/env.ts.', details };
     }

@@ -1,0 +1,37 @@
+// Owns the watchdog_clocks rows: the self-heal watchdog's clocks of exchange work, read when a process
+// starts doing that work (it holds the engine lease) and replaced as a whole when they change. Only the
+// lease's holder writes them: a write names the holder it is made for, and is not made once another
+// process holds the lease (a holder that lost it mid-pass must not put back what the new one cleared).
+import { and, eq } from 'drizzle-orm';
+import type { Db } from '../client.js';
+import { engineLease, watchdogClocks, type WatchdogClock } from '../schema/index.js';
+
+export type { WatchdogClock };
+
+export async function readWatchdogClocks(db: Db): Promise<WatchdogClock[]> {
+  return db.select().from(watchdogClocks);
+}
+
+export interface WatchdogClocksWrite {
+  rows: Array<Pick<WatchdogClock, 'clock' | 'at' | 'begunBy'>>;
+  writtenBy: string;
+  confirmedAt: Date;
+  /** The engine lease's holder id this write is for; undefined in a process that runs no lease (it is the only engine). */
+  holderId: string | undefined;
+}
+
+/** Replaces every row with `rows` (none: the work is done); false, writing nothing, when `holderId` does not hold the lease. */
+export async function replaceWatchdogClocks(db: Db, write: WatchdogClocksWrite): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    if (write.holderId !== undefined) {
+      // Held for the transaction: a take-over of the lease waits until this write is in (or out).
+      const held = await tx.select({ id: engineLease.id }).from(engineLease).where(and(eq(engineLease.id, 1), eq(engineLease.holderId, write.holderId))).for('share');
+      if (held.length === 0) return false;
+    }
+    await tx.delete(watchdogClocks);
+    if (write.rows.length > 0) {
+      await tx.insert(watchdogClocks).values(write.rows.map((r) => ({ ...r, writtenBy: write.writtenBy, confirmedAt: write.confirmedAt })));
+    }
+    return true;
+  });
+}

@@ -1,0 +1,36 @@
+// Owns the engine's mode as an operator needs it, from bot_state and the engine lease: live while a
+// running engine is armed, the database says live and nothing halts it; unknown while the lease is
+// stale and its holder was armed with the database saying live and nothing halting it — a stale lease
+// is not a dead engine (renewLease renews by holder id), so a hung holder that wakes before another
+// takes the lease over trades LIVE again; paper otherwise (nothing can trade live). bot_state.mode
+// itself stays paper | live: "unknown" is what is known of the engine, never a mode to ask for.
+import type { EngineHolderView } from './engine-holder.js';
+
+/** The mode bot_state asks for. */
+export type StoredMode = 'paper' | 'live';
+
+/** What the engine trades in: unknown when a stale armed holder may resume LIVE trading if it wakes. */
+export type EngineMode = StoredMode | 'unknown';
+
+export function engineMode(state: { mode: StoredMode; halted: boolean }, engine: EngineHolderView): EngineMode {
+  const liveIfRunning = engine.armed && state.mode === 'live' && !state.halted;
+  if (!liveIfRunning || engine.state === 'none') return 'paper';
+  return engine.state === 'running' ? 'live' : 'unknown';
+}
+
+/**
+ * Whether a decision that guards live trading must treat the engine as trading live: live, and
+ * unknown too — a holder that may wake and trade LIVE is never taken for paper.
+ */
+export function mayTradeLive(mode: EngineMode): boolean {
+  return mode !== 'paper';
+}
+
+/**
+ * Why the mode is unknown, in operator words, with what cancels from anywhere (`kill`: the surface's
+ * own command, `ctb kill` or `/kill`): "the engine (worker-1:4242) stopped renewing its lease at …".
+ */
+export function unknownModePhrase(engine: Pick<EngineHolderView, 'host' | 'pid' | 'heartbeatAt' | 'staleSince'>, kill = '`ctb kill`'): string {
+  return `the engine (${engine.host}:${engine.pid}) stopped renewing its lease at ${engine.heartbeatAt} (stale since ${engine.staleSince}); `
+    + `it was armed and the database says live: it may resume LIVE trading if it wakes; ${kill} cancels from any process`;
+}

@@ -39,7 +39,8 @@
 // cannot be read (the lease, live intents, positions) leaves the trading mode unread, as below. The
 // watchdog of an engine that cannot ask Kraken, while only the ledger puts live at stake (an armed live
 // engine stopped and left orders or positions; this one trades paper), checks its paper venue as on
-// any pass, and pages about the live ones once per episode, saying to restart the worker armed.
+// any pass, and pages about the live ones saying to restart the worker armed: once while that alert
+// stays open or acknowledged, and anew once it was resolved while they stay.
 // The watchdog raises a check's failure (or deferral) when it starts, and again every
 // TRANSIENT_PAGE_AFTER_MS while it lasts: every pass still reports it (terminal, logs), but raising on
 // every pass would post into the alert's thread each pass, and raising it only once would leave a
@@ -52,6 +53,7 @@ import type { Database } from '../../db/client.js';
 import { databaseProblem } from '../../db/connect-errors.js';
 import { engineHeartbeatAgeMs } from '../../db/queries/bot-state-row.js';
 import { pingDatabase } from '../../db/queries/ping.js';
+import { liveAlertGroupId } from '../../db/queries/alert-groups.js';
 import { liveIntentsMark, unresolvedIntents } from '../../engine/ledger/intents.js';
 import { tryOrderLock } from '../../engine/order-lock.js';
 import { resolveIntents } from '../../engine/recovery.js';
@@ -186,9 +188,12 @@ export type DeferredWork = HealCheck | 'intents' | 'reconcile_owed' | 'mode' | '
 
 /**
  * The work only the process that checks the exchange (holds the engine lease) does, or leaves owed;
- * live_left is only ever raised (the watchdog of an engine that cannot ask Kraken, paged once per episode).
+ * live_left is only ever raised (the watchdog of an engine that cannot ask Kraken: paged while its alert is not open).
  */
 export const EXCHANGE_WORK: readonly DeferredWork[] = ['exchange', 'intents', 'reconcile', 'reconcile_owed', 'mode', 'live_left'];
+
+/** The alert group of live orders or positions left unchecked by the watchdog of an engine that cannot ask Kraken. */
+export const LIVE_LEFT_FINGERPRINT = 'self-heal:live_left:failed';
 
 /** When (clock ms) an owed period began, and in which process (host:pid). */
 export interface ClockOrigin {
@@ -445,23 +450,42 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
    * The watchdog of the engine's process, which cannot ask Kraken (no IS_LIVE, or no keys), while the
    * ledger holds live orders or positions that no engine trades (an armed live engine stopped, and this
    * one trades paper): nobody checks those on Kraken, and no pass of this watchdog ever will. It pages
-   * once for the episode, saying what to do — again only once the ledger held none live (or this
-   * process could check them), not every TRANSIENT_PAGE_AFTER_MS: nothing passes by itself here, and
-   * the operator's answer is a decision, not a repair. Every pass still reports it (not ok). The paper
-   * venue the engine trades on is checked as on any pass: left unchecked, a paper engine's own stuck
-   * orders would go unnoticed for as long as the live ones stay.
+   * when the episode starts, saying what to do, and is quiet while that alert's group stays open or
+   * acknowledged: nothing passes by itself here and the operator's answer is a decision, not a repair,
+   * so an "Again:" every TRANSIENT_PAGE_AFTER_MS would only be noise. Once the group is resolved (or
+   * closed) while the live rows stay, it pages anew within TRANSIENT_PAGE_AFTER_MS, as any lasting
+   * failure does: a resolve must not leave live positions nobody watches silent until they are gone.
+   * Every pass still reports it (not ok). The paper venue the engine trades on is checked as on any
+   * pass: left unchecked, a paper engine's own stuck orders would go unnoticed as long as the live ones stay.
    */
   async function liveLeftUnchecked(stake: LiveAtStake, cannot: string): Promise<void> {
     const action: HealAction = {
       check: 'exchange', status: 'failed',
       // The step first: an alert's title keeps only its first 300 characters.
       detail: `Kraken was not asked: ${stake.why}; restart the worker armed (IS_LIVE=true with its Kraken keys) so that its watchdog checks them there, `
-        + `or check them with \`ctb self-heal\` run with the bot's environment (${cannot}: this engine's watchdog checks its paper venue only, and no process checks them on Kraken; paged once, until the ledger holds none live)`,
+        + `or check them with \`ctb self-heal\` run with the bot's environment (${cannot}: this engine's watchdog checks its paper venue only, and no process checks them on Kraken; paged again only once its alert was resolved while they stay)`,
     };
     actions.push(action);
     ctx.logger.warn({ action }, 'self-heal: exchange failed');
-    if (raised.has('live_left:failed')) return;
-    if (await alert(ctx, action, nextPass, 'live_left')) raised.set('live_left:failed', ctx.clock.now().getTime());
+    const now = ctx.clock.now().getTime();
+    const last = raised.get('live_left:failed');
+    if (last !== undefined) {
+      if (now - last < TRANSIENT_PAGE_AFTER_MS) return;
+      // Paged in this episode: again only once nobody has its group open (resolved, or never stored).
+      let open: number | null;
+      try {
+        open = await withDeadline(liveAlertGroupId(ctx.db, LIVE_LEFT_FINGERPRINT), timeout, 'the database');
+      } catch (err) {
+        ctx.logger.warn({ error: describeError(err) }, 'self-heal: could not read whether the alert about live orders or positions left unchecked is still open; read again on a later pass');
+        return;
+      }
+      if (open !== null) {
+        // Still open or acknowledged: quiet, and looked at again in TRANSIENT_PAGE_AFTER_MS.
+        raised.set('live_left:failed', now);
+        return;
+      }
+    }
+    if (await alert(ctx, action, nextPass, 'live_left')) raised.set('live_left:failed', now);
   }
 
   /**

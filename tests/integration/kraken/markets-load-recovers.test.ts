@@ -64,7 +64,9 @@ describe("the keyed Kraken client after a failed load of Kraken's markets", () =
     const port = await freePort();
     const kraken = keyedAdapter(`http://127.0.0.1:${port}`);
     await kraken.warm(); // as at the bot's start: the markets load fails in the background
-    await expect(kraken.fetchBalances()).rejects.toMatchObject({ kind: 'retryable' });
+    await expect(kraken.fetchBalances()).rejects.toMatchObject({
+      kind: 'retryable', message: expect.stringMatching(/^Kraken's markets \(Assets, AssetPairs\) could not be loaded, and are loaded again on the next call: /),
+    });
 
     const sim = await startSimulator({ port });
     expect(await kraken.fetchBalances()).toContainEqual(expect.objectContaining({ asset: 'USD', total: '10000' }));
@@ -83,5 +85,19 @@ describe("the keyed Kraken client after a failed load of Kraken's markets", () =
     expect(placed.body.error).toEqual([]);
     const open = await kraken.fetchOpenOrders();
     expect(open).toEqual([expect.objectContaining({ symbol: 'BTC/USD', exchangeOrderId: placed.body.result.txid[0] })]);
+  });
+
+  it('cancels and confirms zero open orders while Kraken answers but its markets cannot be loaded', async () => {
+    const sim = await startSimulator();
+    const kraken = keyedAdapter(sim.url);
+    const placed = await privateCall(sim, 'AddOrder', { pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '45000.0', volume: '0.01' });
+    expect(placed.body.error).toEqual([]);
+    sim.faults.add({ endpoint: 'Assets', kind: 'error', message: 'EService:Unavailable', probability: 1 });
+    await expect(kraken.loadMarkets()).rejects.toMatchObject({ kind: 'retryable' });
+
+    expect(await kraken.cancelAllOrders()).toEqual({ canceled: 1 });
+    expect(await kraken.fetchOpenOrders()).toEqual([]);
+    await kraken.cancelAllOrdersAfter(60_000);
+    expect(callsTo(sim, 'Assets')).toHaveLength(1); // the load above only
   });
 });

@@ -359,7 +359,8 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   let heartbeatAgeMs: number | null = null;
   let heartbeatUnread: string | null = null;
   // Live at stake (from the database) that this process cannot check on Kraken: not armed, or no keys.
-  let liveNotHere: { stake: LiveAtStake; cannot: string } | null = null;
+  // `stored`: the trading mode the database holds, which an armed restart of this engine would trade in.
+  let liveNotHere: { stake: LiveAtStake; cannot: string; stored: Pick<BotState, 'mode' | 'halted'> } | null = null;
   // Asked once a run (the watchdog's answer also notes how long this process has stood by). A process
   // that leaves the exchange to the worker that trades reads nothing about it: what is at stake there
   // would be read every pass and used by none.
@@ -384,7 +385,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
         try {
           const stake = await withDeadline(liveAtStake(ctx, state, progress), timeout, 'the database');
           const cannot = [ctx.config.IS_LIVE ? null : 'IS_LIVE is not set here', ctx.exchanges.hasKrakenKeys() ? null : 'this process has no Kraken keys'].filter((s) => s !== null);
-          if (stake && cannot.length > 0) liveNotHere = { stake, cannot: cannot.join(' and ') };
+          if (stake && cannot.length > 0) liveNotHere = { stake, cannot: cannot.join(' and '), stored: state };
           else if (stake) mode = 'live';
         } catch (err) {
           // Not known whether live is at stake: nothing is checked on a guess of paper.
@@ -422,7 +423,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
     // Not recorded as a check of its own: a deferral the watchdog keeps for the exchange stays as it was.
     actions.push({ check: 'exchange', status: 'skipped', detail: `not checked: the database ${databaseFailure(configurationError !== null)}, and it holds the trading mode (and paper's orders)` });
   } else if (liveNotHere && nextPass && liveNotHere.stake.from === 'ledger' && mode === 'paper') {
-    await liveLeftUnchecked(liveNotHere.stake, liveNotHere.cannot);
+    await liveLeftUnchecked(liveNotHere.stake, liveNotHere.cannot, liveNotHere.stored);
     await checkExchange(mode);
   } else if (liveNotHere) {
     await krakenNotAskedHere(liveNotHere.stake, liveNotHere.cannot);
@@ -458,12 +459,20 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
    * Every pass still reports it (not ok). The paper venue the engine trades on is checked as on any
    * pass: left unchecked, a paper engine's own stuck orders would go unnoticed as long as the live ones stay.
    */
-  async function liveLeftUnchecked(stake: LiveAtStake, cannot: string): Promise<void> {
+  async function liveLeftUnchecked(stake: LiveAtStake, cannot: string, stored: Pick<BotState, 'mode' | 'halted'>): Promise<void> {
+    const restart = 'restart the worker armed (IS_LIVE=true, its Kraken keys)';
+    // An armed engine trades the mode the database holds: with bot_state live, the restart that gets
+    // them checked resumes LIVE trading (reconcile/start/monitor.ts: once the start reconciliation
+    // passes), with no new approval. With bot_state paper first, it trades paper and its watchdog
+    // checks them on Kraken all the same (live at stake from the ledger).
+    const step = stored.mode !== 'live'
+      ? `${restart} so that its watchdog checks them there`
+      : `${restart}; bot_state says live, so ${stored.halted ? 'once the halt is lifted it trades LIVE' : 'it trades LIVE once its start reconciliation passes'}, with no new approval (to only have them checked, \`ctb mode paper\` first)`;
     const action: HealAction = {
       check: 'exchange', status: 'failed',
-      // The step first: an alert's title keeps only its first 300 characters.
-      detail: `Kraken was not asked: ${stake.why}; restart the worker armed (IS_LIVE=true with its Kraken keys) so that its watchdog checks them there, `
-        + `or check them with \`ctb self-heal\` run with the bot's environment (${cannot}: this engine's watchdog checks its paper venue only, and no process checks them on Kraken; paged again only once its alert was resolved while they stay)`,
+      // The step first: an alert's title keeps only its first 300 characters, and the host may be long.
+      detail: `Nobody checks live orders or positions on Kraken: ${step}; or check them with \`ctb self-heal\` run with the bot's environment. `
+        + `Kraken was not asked: ${stake.why} (${cannot}: this engine's watchdog checks its paper venue only; paged again only once its alert was resolved while they stay)`,
     };
     actions.push(action);
     ctx.logger.warn({ action }, 'self-heal: exchange failed');

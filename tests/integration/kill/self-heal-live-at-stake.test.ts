@@ -186,13 +186,13 @@ describe("the watchdog of an unarmed engine while the ledger holds live position
       expect(result!.actions.filter((a) => a.check === 'exchange')).toEqual([
         expect.objectContaining({
           status: 'failed',
-          detail: expect.stringMatching(/^Kraken was not asked: the ledger holds 1 open live position\(s\) on Kraken and the engine worker-1:4242 trades paper \(not armed\); restart the worker armed \(IS_LIVE=true with its Kraken keys\) so that its watchdog checks them there/),
+          detail: expect.stringMatching(/^Nobody checks live orders or positions on Kraken: restart the worker armed \(IS_LIVE=true, its Kraken keys\) so that its watchdog checks them there; .* Kraken was not asked: the ledger holds 1 open live position\(s\) on Kraken and the engine worker-1:4242 trades paper \(not armed\)/),
         }),
         expect.objectContaining({ status: 'ok', detail: expect.stringMatching(/^paper answers/) }),
       ]);
       expect({ minutes, calls: t.paper.calls }).toEqual({ minutes, calls: ['fetchOpenOrders'] });
     }
-    expect(pages()).toEqual([expect.objectContaining({ severity: 'critical', title: expect.stringMatching(/restart the worker armed \(IS_LIVE=true with its Kraken keys\)/) })]);
+    expect(pages()).toEqual([expect.objectContaining({ severity: 'critical', title: expect.stringMatching(/restart the worker armed \(IS_LIVE=true, its Kraken keys\) so that its watchdog checks them there/) })]);
     // The position is dealt with: the episode ends; another one left later pages anew.
     await t.ctx.db.delete(trades).where(eq(trades.id, position.id));
     expect((await dog.tick())!.actions.filter((a) => a.check === 'exchange')).toEqual([expect.objectContaining({ status: 'ok' })]);
@@ -233,6 +233,28 @@ describe("the watchdog of an unarmed engine while the ledger holds live position
     t.clock.advance(15 * 60_000);
     await dog.tick();
     expect(pages()).toHaveLength(2);
+    await dog.stop();
+  });
+
+  it('bot_state live: the page says an armed restart resumes LIVE trading with no new approval, and `ctb mode paper` first to only have them checked, within the title even for a long host name', async () => {
+    const t = await setup({ storeAlerts: true });
+    await updateBotState(t.ctx.db, t.clock, { mode: 'live' });
+    const host = `${'worker-with-a-long-name.'.repeat(9)}example`;
+    kill.track({ close: await holdLease(t.ctx.db, { holderId: 'live-worker', host, pid: 4242, role: 'worker', feed: 'kraken', armed: false, hasKrakenKeys: false }, 60_000) });
+    await insertTrade(t.ctx.db, { mode: 'live' });
+    const dog = startWatchdog(t.ctx, { timer: false, attempts: 1, baseDelayMs: 1, sleep: async () => {}, checkExchange: () => true });
+    const result = await dog.tick();
+    const step = 'Nobody checks live orders or positions on Kraken: restart the worker armed (IS_LIVE=true, its Kraken keys); bot_state says live, so it trades LIVE once its start reconciliation passes, with no new approval (to only have them checked, `ctb mode paper` first)';
+    expect(result!.actions.find((a) => a.check === 'exchange')!.detail).toContain(`${step}; or check them with`);
+    expect(result!.actions.find((a) => a.check === 'exchange')!.detail).toContain(host);
+    const [page] = t.alerts.filter((a) => a.fingerprint === LIVE_LEFT_FINGERPRINT);
+    // The title is cut at 300 characters: the whole step is in it, the long host name is not.
+    expect(page!.title.length).toBe(300);
+    expect(page!.title.startsWith(`Self-heal could not repair exchange: ${step};`)).toBe(true);
+    // Halted: the restart does not trade until the halt is lifted, and says so.
+    await updateBotState(t.ctx.db, t.clock, { halted: true });
+    expect((await dog.tick())!.actions.find((a) => a.check === 'exchange')!.detail)
+      .toContain('bot_state says live, so once the halt is lifted it trades LIVE, with no new approval (to only have them checked, `ctb mode paper` first)');
     await dog.stop();
   });
 });

@@ -12,7 +12,9 @@
 // out, the first line says so and each round prints `node -e 0` in this process's environment too. Beside each round, the
 // machine's load before and after and the CPU-seconds all its processes used during the round
 // (/proc/stat: the suite is CPU-bound on 2 cores, so a round slowed by a neighbour shows as wall time
-// well above CPU-seconds ÷ cores, and two builds compare better on CPU-seconds than on wall time).
+// well above CPU-seconds ÷ cores, and two builds compare better on CPU-seconds than on wall time),
+// PostgreSQL's share of them, and where the rest went: each test file's CPU (its worker's, imports
+// included, and its child processes': tests/support/file-cpu.ts), the total and the costliest files.
 // Floor (issue 15): `npm test` ≤ 180 s on an idle 2-core machine (median of the rounds); exits 1
 // when it is not met.
 //   npm run bench:test-suite [-- --rounds 3] [--clone]
@@ -21,6 +23,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DROPPED_FOR_TESTS, testRunEnv } from '../scripts/test-env.mjs';
+import { readFileCpu, serverCpuS, type FileCpu } from '../tests/support/file-cpu.js';
 
 /** `--name value` or `--name=value`, as a number. */
 const arg = (name: string, fallback: number) => {
@@ -83,11 +86,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-function npmTest(cwd: string): Promise<Round> {
+function npmTest(cwd: string, fileCpuLog: string): Promise<Round> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    // CI=1: vitest's non-interactive reporter, as CI runs it; the rest of the environment is the caller's.
-    const child = spawn('npm', ['test'], { cwd, env: { ...process.env, CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // CI=1: vitest's non-interactive reporter, as CI runs it; the rest of the environment is the caller's,
+    // and CTB_TEST_FILE_CPU: each test file's CPU written there (tests/support/file-cpu.ts).
+    const child = spawn('npm', ['test'], { cwd, env: { ...process.env, CI: '1', CTB_TEST_FILE_CPU: fileCpuLog }, stdio: ['ignore', 'pipe', 'pipe'] });
     running.child = child;
     let output = '';
     const keep = (d: Buffer) => (output = (output + String(d)).slice(-200_000));
@@ -120,6 +124,17 @@ function freshClone(): { dir: string; text: string } {
   return { dir, text: `new clone: npm ci ${ci} s, promtool install ${promtool} s (neither counted)` };
 }
 
+/** Where the round's CPU went, by test file: the total the files account for and the costliest. */
+function fileCpuSummary(files: FileCpu[], top = 15): string {
+  if (files.length === 0) return '  per test file: no figures (not on Linux, or no file wrote any)';
+  const total = files.reduce((sum, f) => sum + f.cpuS, 0);
+  const costliest = [...files].sort((a, b) => b.cpuS - a.cpuS).slice(0, top);
+  return [
+    `  per test file (its worker's CPU, imports included, and its reaped child processes'): ${files.length} files, ${total.toFixed(0)} CPU-s; the ${costliest.length} costliest:`,
+    ...costliest.map((f) => `    ${f.cpuS.toFixed(1).padStart(6)} CPU-s ${f.wallS.toFixed(1).padStart(6)} s  ${f.file}`),
+  ].join('\n');
+}
+
 async function main(): Promise<number> {
   const cores = availableParallelism();
   const head = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
@@ -138,12 +153,19 @@ async function main(): Promise<number> {
       const anchor = nodeAnchorMs(suiteEnv.env);
       const callerAnchor = suiteEnv.dropped.length > 0 ? nodeAnchorMs(process.env) : null;
       const loadBefore = load();
+      const fileCpuLog = join(mkdtempSync(join(tmpdir(), 'ctb-bench-suite-cpu-')), 'files.jsonl');
       const before = cpuTicks();
-      const run = await npmTest(clone?.dir ?? ROOT);
+      const pgBefore = serverCpuS('postgres');
+      const run = await npmTest(clone?.dir ?? ROOT, fileCpuLog);
       const after = cpuTicks();
+      const pgAfter = serverCpuS('postgres');
+      const files = readFileCpu(fileCpuLog);
+      rmSync(join(fileCpuLog, '..'), { recursive: true, force: true });
       const loadAfter = load();
       if (run.code !== 0) {
         console.log(`round ${round}: npm test FAILED (exit ${run.code}) after ${run.wallS.toFixed(1)} s; the end of its output:\n${plain(run.output).slice(-6_000)}`);
+        // Where its CPU went is still worth knowing (a run that failed on a busy machine, say).
+        console.log(fileCpuSummary(files));
         return 1;
       }
       walls.push(run.wallS);
@@ -158,7 +180,8 @@ async function main(): Promise<number> {
         `round ${round}: npm test ${run.wallS.toFixed(1)} s — files ${line(run.output, /Test Files\s+(.*)/)}; tests ${line(run.output, /\n\s+Tests\s+(.*)/)}; ` +
           `vitest ${line(run.output, /Duration\s+(\S+)/)}; ${line(run.output, /(type check \(TypeScript 7[^\n]*)/)}`,
       );
-      console.log(`  ${cpuText}; node -e 0 ${anchor.toFixed(0)} ms (median of 9 before the round, in the suite's environment${callerAnchor === null ? '' : `; ${callerAnchor.toFixed(0)} ms with ${suiteEnv.dropped.join(', ')}`}); load ${loadBefore} → ${loadAfter}${clone ? `; ${clone.text}` : ''}`);
+      console.log(`  ${cpuText}${pgBefore !== null && pgAfter !== null ? `; PostgreSQL's processes ${(pgAfter - pgBefore).toFixed(0)} CPU-s` : ''}; node -e 0 ${anchor.toFixed(0)} ms (median of 9 before the round, in the suite's environment${callerAnchor === null ? '' : `; ${callerAnchor.toFixed(0)} ms with ${suiteEnv.dropped.join(', ')}`}); load ${loadBefore} → ${loadAfter}${clone ? `; ${clone.text}` : ''}`);
+      console.log(fileCpuSummary(files));
     } finally {
       if (running.cloneDir) rmSync(running.cloneDir, { recursive: true, force: true });
       running.cloneDir = null;

@@ -106,7 +106,10 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
   const krakenModule = opts.exchanges?.kraken || !(config.KRAKEN_API_KEY && config.KRAKEN_API_SECRET) ? undefined : import('../exchange/kraken/create.js');
   krakenModule?.catch(() => undefined); // awaited below; a failure surfaces there, not as an unhandled rejection meanwhile
   const database =
-    opts.database ?? (await openConfiguredDatabase(config, { migrate: opts.runMigrations ?? false, serve: opts.serveDatabase, role: opts.role, oneShot: opts.oneShot }));
+    opts.database ?? (await openConfiguredDatabase(config, {
+      migrate: opts.runMigrations ?? false, serve: opts.serveDatabase, role: opts.role, oneShot: opts.oneShot,
+      onMigrationWait: ({ text, waitedMs }) => logger.info({ event: 'migration_wait', ...(waitedMs === undefined ? {} : { waitedMs }) }, text),
+    }));
   let createKraken: typeof import('../exchange/kraken/create.js').createKrakenExchange | undefined;
   try {
     createKraken = (await krakenModule)?.createKrakenExchange;

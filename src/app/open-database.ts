@@ -4,7 +4,7 @@
 // the context's larger module is still loading, without a transport reaching src/db.
 import type { Config } from '../config/env.js';
 import { openDatabase, type Database } from '../db/client.js';
-import { migrate } from '../db/migrate.js';
+import { migrate, type MigrateOptions } from '../db/migrate.js';
 
 export interface OpenConfiguredOptions {
   /** Run the migrations before handing it out (closed again if that fails). */
@@ -15,6 +15,8 @@ export interface OpenConfiguredOptions {
   role?: string | undefined;
   /** The process runs one command and exits (ConnectOptions.oneShot). */
   oneShot?: boolean | undefined;
+  /** Told of a wait for another process's migration of the same database (MigrateOptions.onWait). */
+  onMigrationWait?: MigrateOptions['onWait'];
 }
 
 export async function openConfiguredDatabase(
@@ -31,7 +33,7 @@ export async function openConfiguredDatabase(
   });
   if (!opts.migrate) return database;
   try {
-    await migrate(database);
+    await migrate(database, opts.onMigrationWait ? { onWait: opts.onMigrationWait } : {});
   } catch (err) {
     await database.close().catch(() => undefined);
     throw err;

@@ -12,6 +12,7 @@ import { features as defaultFeatures } from './features.js';
 import { startBanner } from './start-banner.js';
 import type { StartFiles } from './start-checks.js';
 import { effectiveMode, getBotState } from '../services/bot-state.js';
+import { engineMode } from '../domain/engine-mode.js';
 import { tradingStateOf } from '../domain/trading-state.js';
 import { onlyReplayOrders } from '../db/queries/ledger-intents.js';
 import { engineStanding } from '../services/engine-lease/runtime.js';
@@ -133,7 +134,8 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     const armed = engineHolder === undefined ? opts.config.IS_LIVE : engineHolder?.state === 'running' && engineHolder.armed;
     const banner = startBanner({
       config: opts.config, port, role: opts.role, feed: opts.feed, database: ctx.database.kind, cwd: process.cwd(), engine, engineHolder,
-      mode: effectiveMode(state, armed), tradingState, haltedReason: state.haltedReason,
+      // The lease's holder's mode when read (unknown: stale, armed, the database live), else this process's.
+      mode: engineHolder ? engineMode(state, engineHolder) : effectiveMode(state, armed), tradingState, haltedReason: state.haltedReason,
       ...(tradingState === 'halted' ? { onlyReplayBooked: await onlyReplayOrders(ctx.db) } : {}),
     });
     logger.info(banner.fields, banner.message);

@@ -5,6 +5,7 @@ import type { Config } from '../config/env.js';
 import { formatDuration } from '../config/duration.js';
 import type { EngineStanding } from '../services/engine-lease/keeper.js';
 import { describeHolder, type EngineHolderView } from '../domain/engine-holder.js';
+import { unknownModePhrase, type EngineMode } from '../domain/engine-mode.js';
 
 export interface BannerFacts {
   config: Config;
@@ -12,8 +13,11 @@ export interface BannerFacts {
   role: string;
   feed: 'kraken' | 'replay';
   database: 'pglite' | 'postgres';
-  /** The mode trading is in: for role web, as the running engine is armed (not said when none runs or the lease was not read). */
-  mode: 'paper' | 'live';
+  /**
+   * The mode trading is in: for role web, the engine's (domain/engine-mode.ts; not said when none runs or
+   * the lease was not read) — unknown when its lease is stale and its holder was armed with the database live.
+   */
+  mode: EngineMode;
   tradingState: string;
   /** Why the bot is halted (bot_state), when it is. */
   haltedReason?: string | null;
@@ -117,6 +121,8 @@ function modePhrase(f: BannerFacts): string {
   if (!runsNoEngine(f)) return `${f.mode}${f.config.IS_LIVE ? '' : ' (IS_LIVE is not set: no order can reach Kraken)'}`;
   const h = runningEngine(f);
   if (f.engineHolder === null || f.engineHolder === undefined) return 'not known: the engine lease could not be read';
+  // Not "none": a hung holder that wakes renews its lease and trades again.
+  if (f.mode === 'unknown') return `unknown: ${unknownModePhrase(f.engineHolder)}`;
   if (!h) return 'none: no engine is running';
   if (!h.armed) return `${f.mode} (IS_LIVE is not set in the engine's process: no order can reach Kraken)`;
   return `${f.mode}${h.hasKrakenKeys ? '' : ' (the engine is armed for live but has no Kraken keys: no order can reach Kraken)'}`;
@@ -130,6 +136,9 @@ function engineLine(f: BannerFacts): string[] {
   if (!h) return ['  engine    not known: the engine lease could not be read (the warning above says why), so whether and where an engine runs is not said here; `ctb mode status` shows it once the database answers'];
   const holder = `${h.host}:${h.pid} (${h.role})`;
   if (h.state === 'running') return [`  engine    runs in ${describeHolder(h)}: trading ${f.tradingState} there`];
+  if (h.state === 'stale' && f.mode === 'unknown') {
+    return [`  engine    none running: the lease of ${holder} went stale at ${h.staleSince}; nothing trades while it hangs or until ${worker} takes it over, but it may resume LIVE trading if it wakes`];
+  }
   if (h.state === 'stale') return [`  engine    none running: the lease of ${holder} went stale at ${h.staleSince}; nothing trades until ${worker} takes it over`];
   return [`  engine    none running: nothing trades until ${worker} takes the engine lease`];
 }
@@ -176,7 +185,7 @@ export function startBanner(f: BannerFacts): { message: string; fields: Record<s
       banner: {
         port: f.port, role: f.role, feed: f.feed, database: f.database, tradingState: f.tradingState,
         // Of a process that runs no engine, the running engine's (null: none runs, or the lease was not read).
-        ...(runsNoEngine(f) ? { armed: runningEngine(f)?.armed ?? null, mode: runningEngine(f) ? f.mode : null } : { armed: config.IS_LIVE, mode: f.mode }),
+        ...(runsNoEngine(f) ? { armed: runningEngine(f)?.armed ?? null, mode: runningEngine(f) || f.mode === 'unknown' ? f.mode : null } : { armed: config.IS_LIVE, mode: f.mode }),
         ...(runsNoEngine(f) && f.engineHolder !== undefined ? { engineHolder: f.engineHolder === null ? null : { state: f.engineHolder.state, holderId: f.engineHolder.holderId } } : {}),
         engine: f.engine === undefined ? 'none in this process' : f.engine.kind === 'engine' ? 'this process' : f.engine.kind === 'standby' ? `standby behind ${f.engine.holder}` : 'lease not taken yet',
         databaseText: database, feedText: feed, slack, urls, next: NEXT_COMMANDS.map(([c]) => c),

@@ -130,7 +130,7 @@ export async function withCliContext<T>(
     contextModule.catch(() => undefined); // awaited below; a failure surfaces there
     const { openConfiguredDatabase } = await import('../app/open-database.js');
     noteFreshEmbeddedDatabase(io, config);
-    database = await openConfiguredDatabase(config, { migrate: true, oneShot: true });
+    database = await openConfiguredDatabase(config, { migrate: true, oneShot: true, onMigrationWait: ({ text }) => io.stderr.write(`note: ${text}\n`) });
     const { buildAppContext } = await contextModule;
     ctx = await buildAppContext({ config, logger, database, onKrakenRateLimitWait: (wait) => io.stderr.write(`${rateLimitWaitLine(wait)}\n`) });
     return await fn(ctx, config);

@@ -6,7 +6,7 @@
 import type { Sql } from 'postgres';
 import type { Database } from './client.js';
 
-export const ADVISORY_LOCKS = { orders: 727_101, metricsExporter: 727_102 } as const;
+export const ADVISORY_LOCKS = { orders: 727_101, metricsExporter: 727_102, migrations: 727_103 } as const;
 
 export interface HeldLock {
   release(): Promise<void>;

@@ -18,6 +18,8 @@ export interface WaitingRequest {
   waitsFor: WaitsFor;
   /** The process that claimed the request (its holder id); null: none has taken it yet. */
   takenBy: string | null;
+  /** That process is proven gone (same host and boot, its pid no process): the claim is put back, not answered. */
+  takerGone?: boolean | undefined;
   /** A process that would take it runs now (host:pid, from the engine lease); null: none, or not known. */
   runningBot: string | null;
   /** false: the engine lease could not be read (or was not read here), so whether one runs is unknown. */
@@ -53,6 +55,9 @@ const TAKEN: Record<WaitsFor, (w: WaitingRequest) => string> = {
 
 /** The one wording of a waiting item, for the terminal, Slack and --json. */
 export function waitingText(w: WaitingRequest): string {
+  if (w.takenBy && w.takerGone) {
+    return `taken by ${w.takenBy} (request #${w.requestId}), but that process is gone (it ended without finishing it): the request is taken again by ${WORDS[w.waitsFor].taker} that runs next`;
+  }
   if (w.takenBy) return TAKEN[w.waitsFor](w);
   const words = WORDS[w.waitsFor];
   const notConfirmed = w.work === 'cancel' ? ', Kraken not confirmed' : '';

@@ -6,6 +6,8 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { execute, type Database } from '../../src/db/client.js';
 import { SnapshotWriter, type SnapshotRow } from '../../src/engine/ledger/snapshots.js';
+import { insertSnapshots, SnapshotColumns } from '../../src/db/queries/ledger-snapshots.js';
+import { Decimal } from '../../src/money.js';
 import { createTestDb, emptyTablesSql, type DbKind } from '../support/db.js';
 
 describe.each<DbKind>(['postgres', 'pglite'])('equity snapshot writes, on %s', (kind) => {
@@ -39,6 +41,47 @@ describe.each<DbKind>(['postgres', 'pglite'])('equity snapshot writes, on %s', (
     await writer.flush();
     expect(writer.pendingCount).toBe(0);
     expect(await stored()).toEqual({ n: 2_005, first: '10000', last: '12004', distinct_at: 2_005 });
+  });
+
+  it('stores every row of a batch as it was queued: its book, its millisecond and its figures', async () => {
+    // Times sent as milliseconds after the batch's first: across a day, a year and a leap day, going
+    // back, an hour's gap, every millisecond digit; figures with long fractions, zeros, negatives.
+    const times = ['2024-02-28T23:59:59.999Z', '2024-02-29T00:00:00.000Z', '2024-02-29T00:00:00.001Z', '2024-02-28T12:00:00.010Z',
+      '2024-12-31T23:59:59.100Z', '2025-01-01T00:00:00.000Z', '2025-01-01T01:00:00.123Z', '1999-12-31T23:59:59.999Z'];
+    const figures = ['0', '10000', '123456789.123456789012345678', '-42.5', '0.000000', '99.999999', '1e-7', '7.000001'];
+    const queued: SnapshotRow[] = times.map((at, i) => ({
+      mode: 'paper', feed: 'replay', at: new Date(at), equity: figures[i]!, cash: figures[(i + 1) % 8]!, peakEquity: figures[(i + 2) % 8]!, drawdownPct: figures[(i + 3) % 8]!,
+    }));
+    const writer = new SnapshotWriter(database.db, 60_000);
+    for (const r of queued) writer.offer(r.at, () => r, true);
+    await writer.flush();
+    const rows = await execute<{ mode: string; feed: string; at: string; equity: string; cash: string; peak: string; drawdown: string }>(database.db, sql`
+      select mode, feed, to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at, trim_scale(equity)::text as equity, trim_scale(cash)::text as cash,
+        trim_scale(peak_equity)::text as peak, trim_scale(drawdown_pct)::text as drawdown
+      from equity_snapshots order by id`);
+    const numeric = (v: string) => new Decimal(v).toFixed();
+    expect(rows).toEqual(queued.map((r) => ({
+      mode: 'paper', feed: 'replay', at: r.at.toISOString(), equity: numeric(r.equity), cash: numeric(r.cash), peak: numeric(r.peakEquity), drawdown: numeric(r.drawdownPct),
+    })));
+  });
+
+  it('writes a batch of one book per statement: rows of another mode or feed go in the next, each stored with its own', async () => {
+    const writer = new SnapshotWriter(database.db, 60_000);
+    const books: Array<Pick<SnapshotRow, 'mode' | 'feed'>> = [
+      { mode: 'paper', feed: 'replay' }, { mode: 'paper', feed: 'replay' }, { mode: 'paper', feed: 'kraken' }, { mode: 'live', feed: 'kraken' }, { mode: 'paper', feed: 'replay' },
+    ];
+    books.forEach((book, i) => writer.offer(new Date(start + i * 60_000), () => ({ ...row(i), ...book }), true));
+    await writer.flush();
+    const rows = await execute<{ mode: string; feed: string; equity: string }>(database.db, sql`select mode, feed, equity::int::text as equity from equity_snapshots order by id`);
+    expect(rows).toEqual(books.map((book, i) => ({ ...book, equity: String(10_000 + i) })));
+  });
+
+  it('refuses a batch of rows of more than one book, writing none of them', async () => {
+    const rows = new SnapshotColumns();
+    rows.push(row(0));
+    rows.push({ ...row(1), mode: 'live', feed: 'kraken' });
+    await expect(insertSnapshots(database.db, rows, false)).rejects.toThrow('a batch of equity snapshots must be of one book (mode and feed)');
+    expect((await stored()).n).toBe(0);
   });
 
   it('keeps the rows of a failed write, throws its error to the engine once, and writes them with the next', async () => {

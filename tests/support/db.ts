@@ -124,7 +124,8 @@ async function ensureTemplate(admin: postgres.Sql): Promise<string> {
       await admin.unsafe(`create database "${building}"`);
       // As every clone is set (createPostgresTestDb), so that a clone's fingerprint is the template's.
       await admin.unsafe(`alter database "${building}" set synchronous_commit = off`);
-      const database = connectPostgres(urlFor(building), { max: 1 });
+      // Two connections: migrate() holds its lock on one and migrates on the other.
+      const database = connectPostgres(urlFor(building), { max: 2 });
       await migrate(database);
       await database.close();
       const reader = postgres(urlFor(building), { max: 1, onnotice: () => {} });

@@ -8,6 +8,7 @@ import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import { createOutboxAlertSink } from '../../src/alerts/sink.js';
 import type { AlertInput } from '../../src/alerts/types.js';
 import { buildAppContext, type OwnedContext } from '../../src/app/build-context.js';
 import { ManualClock } from '../../src/clock.js';
@@ -51,6 +52,8 @@ export async function killTestContext(opts: {
   dataDir?: string;
   /** The time the kill's confirmation rounds run on (default: the real one). */
   killTime?: KillTime;
+  /** Also store each alert in the outbox (alert groups, to acknowledge or resolve), as the bot's sink does. */
+  storeAlerts?: boolean;
 }): Promise<KillTestContext> {
   const events = opts.events ?? [];
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'ctb-kill-'));
@@ -70,7 +73,12 @@ export async function killTestContext(opts: {
   const ctx = await buildAppContext({
     config, clock, logger: silentLogger(), database: opts.database,
     exchanges: { kraken: () => kraken, paper: () => paper },
-    alerts: () => ({ raise: async (a) => void alerts.push(a) }),
+    alerts: (c) => {
+      const outbox = opts.storeAlerts ? createOutboxAlertSink({ db: c.db, clock, logger: silentLogger(), config }) : null;
+      return outbox
+        ? { raise: async (a) => { alerts.push(a); await outbox.raise(a); }, resolve: (r) => outbox.resolve!(r) }
+        : { raise: async (a) => void alerts.push(a) };
+    },
     ...(opts.killTime ? { killTime: opts.killTime } : {}),
   });
   return { ctx, clock, kraken, paper, alerts, events, dataDir };

@@ -41,7 +41,7 @@ export function liveKrakenBed(tmpPrefix: string): LiveKrakenBed {
     await current.database?.close();
   });
   beforeEach(async () => {
-    await current.database.db.execute(sql.raw(emptyTablesSql(['order_intents', 'fills', 'trades', 'equity_snapshots', 'bot_state', 'engine_requests', 'engine_lease'])));
+    await current.database.db.execute(sql.raw(emptyTablesSql(['order_intents', 'fills', 'trades', 'equity_snapshots', 'bot_state', 'engine_requests', 'engine_lease', 'watchdog_clocks'])));
     current.kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET, balances: { ZUSD: '10000.0000', XXBT: '0.0000000000' } });
     current.dir = mkdtempSync(join(tmpdir(), tmpPrefix));
     mkdirSync(join(current.dir, 'logs'));

@@ -137,9 +137,12 @@ export async function lockNextPendingEngineRequest(db: Db, kinds: readonly Engin
   return next;
 }
 
-/** Marks a request running for `holder`, claimed at the database's now() (what a stale claim is judged by). */
-export async function markEngineRequestRunning(db: Db, id: number, input: { holder: string }): Promise<EngineRequest | undefined> {
-  const [claimed] = await db.update(engineRequests).set({ status: 'running', claimedBy: input.holder, claimedAt: sql`now()` })
+/**
+ * Marks a request running for `holder`, claimed at the database's now() (what a stale claim is judged
+ * by), in `scope` (claimed_scope: where its pid means something; null when unknown).
+ */
+export async function markEngineRequestRunning(db: Db, id: number, input: { holder: string; scope?: string | null }): Promise<EngineRequest | undefined> {
+  const [claimed] = await db.update(engineRequests).set({ status: 'running', claimedBy: input.holder, claimedAt: sql`now()`, claimedScope: input.scope ?? null })
     .where(eq(engineRequests.id, id)).returning();
   return claimed;
 }
@@ -168,7 +171,7 @@ export async function retryRunningEngineRequest(
   db: Db, id: number, input: { notBefore: Date; result: Record<string, unknown> },
 ): Promise<EngineRequest | undefined> {
   const params = sql`${engineRequests.params} || jsonb_build_object('dueAt', ${input.notBefore.toISOString()}::text)`;
-  const [row] = await db.update(engineRequests).set({ status: 'pending', notBefore: input.notBefore, params, result: input.result, error: null, claimedBy: null, claimedAt: null })
+  const [row] = await db.update(engineRequests).set({ status: 'pending', notBefore: input.notBefore, params, result: input.result, error: null, claimedBy: null, claimedAt: null, claimedScope: null })
     .where(and(eq(engineRequests.id, id), eq(engineRequests.status, 'running'))).returning();
   return row;
 }
@@ -180,15 +183,34 @@ export async function retryRunningEngineRequest(
  * runner polls four times a second; while idle this read is all it sends, instead of the put-back's
  * update and the claim's transaction. Prepared: the text is the same at every poll of a runner.
  */
-export async function engineRequestWork(db: Db, kinds: readonly EngineRequestKind[], staleMs: number): Promise<{ pending: boolean; stale: boolean }> {
+export async function engineRequestWork(
+  db: Db, kinds: readonly EngineRequestKind[], staleMs: number, scope: string | null = null,
+): Promise<{ pending: boolean; stale: boolean; inScope: boolean }> {
   const pending = kinds.length === 0 ? sql`false` : sql`exists (select 1 from ${engineRequests} where ${engineRequests.status} = 'pending' and ${inArray(engineRequests.kind, [...kinds])})`;
-  const [row] = await executePrepared<{ pending: boolean; stale: boolean }>(db, sql`select ${pending} as pending,
-    exists (select 1 from ${engineRequests} where ${engineRequests.status} = 'running' and ${engineRequests.claimedAt} < now() - ${spanOf(staleMs)}) as stale`);
-  return { pending: row?.pending === true, stale: row?.stale === true };
+  // A claim made in `scope` (this host's boot and pid namespace), whose pid can be asked about here.
+  const inScope = scope === null ? sql`false` : sql`exists (select 1 from ${engineRequests} where ${engineRequests.status} = 'running' and starts_with(${engineRequests.claimedScope}, ${`${scope}#`}))`;
+  const [row] = await executePrepared<{ pending: boolean; stale: boolean; in_scope: boolean }>(db, sql`select ${pending} as pending,
+    exists (select 1 from ${engineRequests} where ${engineRequests.status} = 'running' and ${engineRequests.claimedAt} < now() - ${spanOf(staleMs)}) as stale,
+    ${inScope} as in_scope`);
+  return { pending: row?.pending === true, stale: row?.stale === true, inScope: row?.in_scope === true };
+}
+
+/** The running requests claimed in `scope` (claimed_scope "<scope>#<claimed_by>"): whose claimers' pids can be asked about here. */
+export async function runningEngineRequestsClaimedIn(db: Db, scope: string): Promise<Pick<EngineRequest, 'id' | 'kind' | 'claimedBy' | 'claimedScope'>[]> {
+  return db.select({ id: engineRequests.id, kind: engineRequests.kind, claimedBy: engineRequests.claimedBy, claimedScope: engineRequests.claimedScope }).from(engineRequests)
+    .where(and(eq(engineRequests.status, 'running'), sql`starts_with(${engineRequests.claimedScope}, ${`${scope}#`})`));
+}
+
+/** Puts request `id` back to pending while it is still the claim read (claimed_by and claimed_scope unchanged); whether it did. */
+export async function requeueEngineRequestClaim(db: Db, id: number, claim: { claimedBy: string; claimedScope: string }): Promise<boolean> {
+  const rows = await db.update(engineRequests).set({ status: 'pending', claimedBy: null, claimedAt: null, claimedScope: null })
+    .where(and(eq(engineRequests.id, id), eq(engineRequests.status, 'running'), eq(engineRequests.claimedBy, claim.claimedBy), eq(engineRequests.claimedScope, claim.claimedScope)))
+    .returning({ id: engineRequests.id });
+  return rows.length > 0;
 }
 
 export async function requeueEngineRequestsClaimedBefore(db: Db, staleMs: number): Promise<number> {
-  const rows = await db.update(engineRequests).set({ status: 'pending', claimedBy: null, claimedAt: null })
+  const rows = await db.update(engineRequests).set({ status: 'pending', claimedBy: null, claimedAt: null, claimedScope: null })
     .where(and(eq(engineRequests.status, 'running'), sql`${engineRequests.claimedAt} < now() - ${spanOf(staleMs)}`))
     .returning({ id: engineRequests.id });
   return rows.length;

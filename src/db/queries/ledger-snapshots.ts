@@ -21,13 +21,15 @@ export interface SnapshotRow {
 
 /**
  * Rows waiting to be written, column by column, as the statement takes them: a replay queues a row per
- * candle, and a row is then a string added to each column (its figures are strings already), not an
- * object, a Date and an encoded line for the collector to move about.
+ * candle, and a row is then a number and strings added to the columns (its figures are strings
+ * already; its mode and feed the same few strings every time), not an object, a Date and an encoded
+ * line for the collector to move about.
  */
 export class SnapshotColumns {
-  mode: string[] = [];
-  feed: string[] = [];
-  at: string[] = [];
+  mode: Mode[] = [];
+  feed: FeedKind[] = [];
+  /** Milliseconds since the epoch. */
+  at: number[] = [];
   equity: string[] = [];
   cash: string[] = [];
   peakEquity: string[] = [];
@@ -40,22 +42,31 @@ export class SnapshotColumns {
   push(r: SnapshotRow): void {
     this.mode.push(r.mode);
     this.feed.push(r.feed);
-    this.at.push(isoText(r.at));
+    this.at.push(r.at.getTime());
     this.equity.push(r.equity);
     this.cash.push(r.cash);
     this.peakEquity.push(r.peakEquity);
     this.drawdownPct.push(r.drawdownPct);
   }
 
-  /** The first `n` rows, taken out of these (all of them, as a full batch usually is: no copying). */
+  /**
+   * The first rows, at most `n`, of one book: those up to the first of another mode or feed than the
+   * first row's (a batch is one book; see insertSnapshots). Taken out of these: all of them, as a
+   * full batch of one book usually is, without copying.
+   */
   take(n: number): SnapshotColumns {
+    const { mode, feed } = this;
+    let count = Math.min(n, this.length);
+    for (let i = 1; i < count; i++) {
+      if (mode[i] !== mode[0] || feed[i] !== feed[0]) count = i;
+    }
     const taken = new SnapshotColumns();
     for (const k of COLUMNS) {
-      if (n >= this[k].length) {
-        taken[k] = this[k];
-        this[k] = [];
+      if (count >= this[k].length) {
+        (taken[k] as unknown[]) = this[k];
+        (this[k] as unknown[]) = [];
       } else {
-        taken[k] = this[k].splice(0, n);
+        (taken[k] as unknown[]) = this[k].splice(0, count);
       }
     }
     return taken;
@@ -63,7 +74,7 @@ export class SnapshotColumns {
 
   /** Puts `rows` back in front of these, in their order. */
   putBack(rows: SnapshotColumns): void {
-    for (const k of COLUMNS) this[k].unshift(...rows[k]);
+    for (const k of COLUMNS) (this[k] as unknown[]).unshift(...rows[k]);
   }
 }
 
@@ -101,25 +112,39 @@ export function isoText(at: Date): string {
 const COLUMNS = ['mode', 'feed', 'at', 'equity', 'cash', 'peakEquity', 'drawdownPct'] as const;
 
 /**
- * One statement for a batch of rows: each column as one text parameter, its values joined by commas
- * (the statement text never changes, so it is prepared once), instead of seven parameters a row.
- * PostgreSQL splits and casts each column whole (string_to_array, then one array cast): about a
- * third less of its time per batch than reading the rows out of one JSON document. No value has a
- * comma (a mode, a feed, an ISO time, decimal.js's and fixed-point's plain digits); one that had would
- * leave its column longer than the others, unnest would pad the rest with nulls, and the NOT NULL
- * columns would refuse the whole batch: nothing is written shifted. A batch of paper rows only
- * (`paper`) commits without waiting for the WAL flush, like the paper ledger beside it
- * (db/async-commit.ts).
+ * One statement for a batch of rows of one book (one mode and feed, as SnapshotColumns.take gives
+ * them): the mode and feed once, the times as milliseconds after the first row's (sent as its ISO
+ * text), the figures each as one text parameter of comma-joined values (the statement text never
+ * changes, so it is prepared once), instead of seven parameters a row: a row is then some 60 bytes,
+ * not 105, to encode, send and split. PostgreSQL splits and casts each column whole (string_to_array,
+ * then one array cast): about a third less of its time per batch than reading the rows out of one
+ * JSON document. A time is the first row's plus a whole number of milliseconds (an interval times an
+ * integer is exact), so it is the instant its ISO text names. No value has a comma (a whole number of
+ * milliseconds, decimal.js's and fixed-point's plain digits); one that had would leave its column
+ * longer than the others, unnest would pad the rest with nulls, and the NOT NULL columns would refuse
+ * the whole batch: nothing is written shifted. A batch of paper rows (`paper`) commits without
+ * waiting for the WAL flush, like the paper ledger beside it (db/async-commit.ts).
  */
 export async function insertSnapshots(db: Db, rows: SnapshotColumns, paper: boolean): Promise<void> {
-  const col = (k: (typeof COLUMNS)[number]) => rows[k].join(',');
+  const n = rows.length;
+  if (n === 0) return;
+  const mode = rows.mode[0]!;
+  const feed = rows.feed[0]!;
+  for (let i = 1; i < n; i++) {
+    if (rows.mode[i] !== mode || rows.feed[i] !== feed) throw new Error('a batch of equity snapshots must be of one book (mode and feed)');
+  }
+  const at = rows.at;
+  const first = at[0]!;
+  let offsets = '0';
+  for (let i = 1; i < n; i++) offsets += `,${at[i]! - first}`;
+  const col = (k: 'equity' | 'cash' | 'peakEquity' | 'drawdownPct') => rows[k].join(',');
   await executePrepared(db, sql`
     with ${paper ? sql`${asyncCommitCte},` : sql``}
     w as (insert into ${equitySnapshots} (mode, feed, at, equity, cash, peak_equity, drawdown_pct)
-      select * from unnest(string_to_array(${col('mode')}::text, ','), string_to_array(${col('feed')}::text, ','),
-        string_to_array(${col('at')}::text, ',')::timestamptz[], string_to_array(${col('equity')}::text, ',')::numeric[],
+      select ${mode}::text, ${feed}::text, ${isoText(new Date(first))}::timestamptz + r.ms * interval '1 millisecond', r.equity, r.cash, r.peak, r.drawdown
+      from unnest(string_to_array(${offsets}::text, ',')::bigint[], string_to_array(${col('equity')}::text, ',')::numeric[],
         string_to_array(${col('cash')}::text, ',')::numeric[], string_to_array(${col('peakEquity')}::text, ',')::numeric[],
-        string_to_array(${col('drawdownPct')}::text, ',')::numeric[])
+        string_to_array(${col('drawdownPct')}::text, ',')::numeric[]) as r(ms, equity, cash, peak, drawdown)
       returning 1)
     select count(*)::int as n ${paper ? sql`, (select async_commit from s)` : sql``} from w`);
 }

@@ -65,6 +65,13 @@ export const engineRequests = pgTable(
     notBefore: at('not_before'),
     claimedBy: text('claimed_by'),
     claimedAt: at('claimed_at'),
+    /**
+     * Where the claimer's pid means something: its kernel boot id and pid namespace tied to claimed_by
+     * ("<boot id>/<pid namespace>#<claimed_by>", as the engine lease's boot_id): a runner or reader in
+     * that very scope that finds the pid gone knows the claim is dead (engine-requests/claim-gone.ts).
+     * Null: unknown (a claimer that could not read it, or a binary from before it).
+     */
+    claimedScope: text('claimed_scope'),
     finishedAt: at('finished_at'),
     result: jsonb('result').$type<Record<string, unknown>>(),
     error: text('error'),

@@ -12,14 +12,14 @@ import { insertSnapshots, SnapshotColumns, type SnapshotRow } from '../../db/que
 export type { SnapshotRow };
 
 const BATCH = 2000;
+/** A batch is of one book (SnapshotColumns.take): one of paper rows commits asynchronously. */
+const isPaper = (batch: SnapshotColumns): boolean => batch.mode[0] !== 'live';
 /** Rows queued at which housekeeping waits for the writes to catch up instead of starting one. */
 const BEHIND = 2 * BATCH;
 
 export class SnapshotWriter {
   /** Rows waiting, column by column (a replay queues one per candle). */
   #pending = new SnapshotColumns();
-  /** Beside each: whether it is of the live book (a batch of paper rows only commits asynchronously). */
-  #live: boolean[] = [];
   #lastAt = Number.NEGATIVE_INFINITY;
   /** The batch being written without the engine waiting for it, if any. */
   #writing: Promise<void> | null = null;
@@ -37,7 +37,6 @@ export class SnapshotWriter {
     this.#lastAt = marketTime.getTime();
     const row = build();
     this.#pending.push(row);
-    this.#live.push(row.mode === 'live');
     return true;
   }
 
@@ -73,12 +72,11 @@ export class SnapshotWriter {
     if (this.#pending.length > 0 && !this.#writing) this.#startWrite();
   }
 
-  /** Writes the next batch (at most BATCH rows) in the background, one write at a time. */
+  /** Writes the next batch (at most BATCH rows, of one book) in the background, one write at a time. */
   #startWrite(): void {
     const batch = this.#pending.take(BATCH);
-    const live = this.#live.splice(0, BATCH);
-    this.#writing = insertSnapshots(this.db, batch, !live.includes(true)).catch((err: unknown) => {
-      this.#requeue(batch, live);
+    this.#writing = insertSnapshots(this.db, batch, isPaper(batch)).catch((err: unknown) => {
+      this.#pending.putBack(batch);
       this.#failure = { err };
     }).finally(() => {
       this.#writing = null;
@@ -91,20 +89,13 @@ export class SnapshotWriter {
     this.#throwFailure();
     while (this.#pending.length > 0) {
       const batch = this.#pending.take(BATCH);
-      const live = this.#live.splice(0, BATCH);
       try {
-        await insertSnapshots(this.db, batch, !live.includes(true));
+        await insertSnapshots(this.db, batch, isPaper(batch));
       } catch (err) {
-        this.#requeue(batch, live);
+        this.#pending.putBack(batch);
         throw err;
       }
     }
-  }
-
-  /** A batch whose write failed goes back in front of the queue, in order, for the next write. */
-  #requeue(batch: SnapshotColumns, live: boolean[]): void {
-    this.#pending.putBack(batch);
-    this.#live = live.concat(this.#live);
   }
 
   #throwFailure(): void {

@@ -71,6 +71,40 @@ function noteHttpStatus(client: CcxtExchange): void {
     });
 }
 
+const MARKETS_LOAD = Symbol('ctb.krakenMarketsLoad');
+
+/** Whether `err` is a failed load of Kraken's markets (its Assets and AssetPairs), which the next call loads again. */
+export function failedMarketsLoad(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { [MARKETS_LOAD]?: boolean })[MARKETS_LOAD] === true;
+}
+
+type LoadMarkets = CcxtExchange['loadMarkets'];
+
+/**
+ * ccxt loads Kraken's markets (Assets, then AssetPairs) once per client and keeps that load's promise
+ * for the client's life, a rejected one too (4.5.x Exchange.loadMarkets starts a load only while
+ * `marketsLoading` is unset): after one failed load — Kraken down or not answering when the bot
+ * started or took over the engine — every call that needs the markets (OHLC, the ticker, an order,
+ * the balances) failed with that first error without asking Kraken again, until a restart. A failed
+ * load is forgotten here, so the next call loads the markets again; calls waiting on the same load
+ * share its failure, and a load started meanwhile is left alone.
+ */
+function forgetFailedMarketsLoads(client: CcxtExchange): void {
+  const load = client.loadMarkets.bind(client);
+  const state = client as unknown as { marketsLoading: unknown };
+  client.loadMarkets = (async (...args: Parameters<LoadMarkets>) => {
+    const pending = load(...args);
+    const loading = state.marketsLoading;
+    try {
+      return await pending;
+    } catch (err) {
+      if (state.marketsLoading === loading) state.marketsLoading = undefined;
+      if (typeof err === 'object' && err !== null) (err as { [MARKETS_LOAD]?: boolean })[MARKETS_LOAD] = true;
+      throw err;
+    }
+  }) as LoadMarkets;
+}
+
 export function guardedFetch(armed: boolean, onRequest?: KrakenClientOptions['onRequest']) {
   return async (url: string, init: RequestInit): Promise<Response> => {
     const endpoint = privateEndpointOf(url);
@@ -181,6 +215,7 @@ export async function createCcxtKraken(config: Config, opts: KrakenClientOptions
   client.urls['api'] = { ...(client.urls['api'] as Record<string, string>), public: base, private: base };
   client.fetchImplementation = guardedFetch(opts.armed, opts.onRequest);
   noteHttpStatus(client);
+  forgetFailedMarketsLoads(client);
   // Every client of this process shares one strictly increasing nonce.
   client.nonce = nextNonce;
   if (keyed) signWithNodeCrypto(client, config.KRAKEN_API_SECRET!.reveal());

@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { systemClock, type Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
 import type { Logger } from '../../logger.js';
-import { ExchangeError } from '../errors.js';
+import { ExchangeError, type ExchangeErrorKind } from '../errors.js';
 import type {
   ApiKeyRights, Balance, Candle, Exchange, ExchangeTrade, ExecutionsListener, ExecutionsWatch, Market, OrderRef, OrderRequest, OrderState,
   SystemStatus, Ticker, TradePage,
@@ -67,6 +67,15 @@ interface MarketIndex {
   bySymbol: Map<string, Market>;
   /** Kraken pair id (XXBTZUSD) and altname (XBTUSD) → market. */
   byKrakenName: Map<string, Market>;
+}
+
+/** A failed load of Kraken's markets, said as such: the next call that needs them loads them again (ccxt-client.ts). */
+function marketsNotLoaded(err: unknown): Error {
+  const mapped = mapKrakenError(err, 'AssetPairs');
+  if (!(mapped instanceof ExchangeError)) return mapped;
+  return new ExchangeError(mapped.kind as ExchangeErrorKind, mapped.code, `Kraken's markets (Assets, AssetPairs) could not be loaded, and are loaded again on the next call: ${mapped.message}`, {
+    cause: err, ...(mapped.hint ? { hint: mapped.hint } : {}), ...(mapped.exchangeCode ? { exchangeCode: mapped.exchangeCode } : {}),
+  });
 }
 
 export class KrakenExchange implements Exchange {
@@ -163,7 +172,7 @@ export class KrakenExchange implements Exchange {
         await client.loadMarkets();
       } catch (err) {
         this.#markets = undefined;
-        throw mapKrakenError(err, 'AssetPairs');
+        throw marketsNotLoaded(err);
       }
       const index: MarketIndex = { bySymbol: new Map(), byKrakenName: new Map() };
       for (const { altname, ...market } of listedMarkets(client)) {

@@ -4,7 +4,7 @@
 import type { Config } from '../../config/env.js';
 import { ExchangeError } from '../errors.js';
 import type { Candle } from '../types.js';
-import { createCcxtKraken, loadCcxt, type KrakenClientOptions } from './ccxt-client.js';
+import { createCcxtKraken, failedMarketsLoad, loadCcxt, type KrakenClientOptions } from './ccxt-client.js';
 import { listedMarkets } from './listed-markets.js';
 import { mapKrakenError } from './map-error.js';
 
@@ -29,13 +29,15 @@ async function translate<T>(what: string, fn: () => Promise<T>): Promise<T> {
     if (err instanceof ExchangeError) throw err;
     const ccxt = await loadCcxt();
     const message = err instanceof Error ? err.message.slice(0, 300) : String(err);
+    // ccxt loads the markets before the first OHLC or ticker call: say so, and that the next try loads them again.
+    const during = failedMarketsLoad(err) ? ' (loading its markets; loaded again on the next try)' : '';
     if (err instanceof ccxt.NetworkError) {
-      throw new ExchangeError('retryable', 'kraken_unreachable', `Kraken's public API did not answer ${what}: ${message}`, { cause: err });
+      throw new ExchangeError('retryable', 'kraken_unreachable', `Kraken's public API did not answer ${what}${during}: ${message}`, { cause: err });
     }
     if (err instanceof ccxt.BadSymbol) {
       throw new ExchangeError('rejected', 'unknown_pair', `Kraken does not list the pair for ${what}: ${message}`, { hint: 'Check TRADING_PAIRS.', cause: err });
     }
-    throw new ExchangeError('retryable', 'kraken_public_error', `Kraken's public API failed ${what}: ${message}`, { cause: err });
+    throw new ExchangeError('retryable', 'kraken_public_error', `Kraken's public API failed ${what}${during}: ${message}`, { cause: err });
   }
 }
 

@@ -8,7 +8,8 @@ import type { Db } from '../../db/client.js';
 import type { EngineRequest, EngineRequestKind } from '../../db/schema/index.js';
 import { isProgramError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { claimEngineRequest, engineRequestsToDo, finishEngineRequest, requeueStaleEngineRequests, retryEngineRequestLater, sayNextTryAt } from './store.js';
+import { claimEngineRequest, engineRequestsToDo, finishEngineRequest, requeueGoneClaims, requeueStaleEngineRequests, retryEngineRequestLater, sayNextTryAt } from './store.js';
+import { claimScopeFor, hereNow, type Here } from './claim-gone.js';
 
 export interface HandlerOutcome {
   ok: boolean;
@@ -53,6 +54,10 @@ export interface RequestRunnerOptions {
   /** A claim older than this belongs to a runner that died: it is put back to pending. */
   staleClaimMs?: number;
   timer?: boolean;
+  /** This process's pid scope (tests); default readBootId(). null: unknown, no claim is judged by its pid. */
+  bootId?: string | null;
+  /** Whether a pid is a process (tests); default process.kill(pid, 0). */
+  pidExists?: (pid: number) => boolean;
   /** Told after each finished request (the incident checklist updates its item). */
   onFinished?: (request: EngineRequest, outcome: HandlerOutcome) => Promise<void>;
   /** Told after a try whose handler asked to try again later (outcome.retryAt). */
@@ -67,6 +72,9 @@ export interface RequestRunner {
 
 export function startRequestRunner(deps: RequestRunnerDeps, opts: RequestRunnerOptions): RequestRunner {
   const kinds = Object.keys(opts.handlers) as EngineRequestKind[];
+  // Where this runner's pid means something: recorded with each claim, and the scope whose gone claimers it puts back.
+  const here: Here = { ...hereNow(), ...(opts.bootId !== undefined ? { bootId: opts.bootId } : {}) };
+  const scope = claimScopeFor(opts.holder, here.bootId);
   let running: Promise<number> | null = null;
   let failures = 0;
 
@@ -113,11 +121,17 @@ export function startRequestRunner(deps: RequestRunnerDeps, opts: RequestRunnerO
     let ran = 0;
     const staleMs = opts.staleClaimMs ?? 120_000;
     // One read first: an idle poll (nearly every poll) sends nothing else.
-    const todo = await engineRequestsToDo(deps.db, kinds, staleMs);
+    const todo = await engineRequestsToDo(deps.db, kinds, staleMs, here.bootId);
+    // A claim of a process on this host and boot that is gone (killed mid-request) goes back at once.
+    const gone = todo.inScope ? await requeueGoneClaims(deps.db, here, opts.pidExists) : [];
+    for (const g of gone) {
+      deps.logger.warn({ requestId: g.id, kind: g.kind, claimedBy: g.claimedBy },
+        `engine request #${g.id} (${g.kind}) was taken by ${g.claimedBy}, which is gone (ended without finishing it): put back to be taken again`);
+    }
     if (todo.stale) await requeueStaleEngineRequests(deps.db, staleMs);
-    else if (!todo.pending) return 0;
+    else if (!todo.pending && gone.length === 0) return 0;
     for (;;) {
-      const request = await claimEngineRequest(deps.db, opts.holder, kinds);
+      const request = await claimEngineRequest(deps.db, opts.holder, kinds, scope);
       if (!request) return ran;
       await runOne(request);
       ran += 1;

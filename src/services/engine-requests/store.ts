@@ -10,11 +10,13 @@ import {
   askedAgoMs,
   adoptHaltFollowUp, engineRequestById, extendFollowUpGiveUp, failPendingEngineRequest, finishRunningEngineRequest, insertEngineRequest, insertFollowUpUnlessOpen,
   lockNextPendingEngineRequest, markEngineRequestRunning, openFollowUpOf, openIncidentFollowUp, requeueEngineRequestsClaimedBefore, engineRequestWork, retryRunningEngineRequest,
+  requeueEngineRequestClaim, runningEngineRequestsClaimedIn,
 } from '../../db/queries/engine-requests.js';
 import { databaseNow } from '../../db/queries/database-clock.js';
 import type { EngineRequest, EngineRequestKind } from '../../db/schema/index.js';
 import { CANCEL_FOLLOW_UP_MS } from '../../domain/cancel-handover.js';
 import { AppError } from '../../errors.js';
+import { claimGone, type Here } from './claim-gone.js';
 
 export interface NewEngineRequest {
   kind: EngineRequestKind;
@@ -73,12 +75,12 @@ export async function enqueueFollowUpCancel(
  * Claims the oldest pending request of the given kinds that is due for `holder`, or null when there
  * is none. Due and claimed on the database's clock (not_before, claimed_at), whatever this process's clock reads.
  */
-export async function claimEngineRequest(db: Db, holder: string, kinds: readonly EngineRequestKind[]): Promise<EngineRequest | null> {
+export async function claimEngineRequest(db: Db, holder: string, kinds: readonly EngineRequestKind[], scope: string | null = null): Promise<EngineRequest | null> {
   if (kinds.length === 0) return null;
   return db.transaction(async (tx) => {
     const next = await lockNextPendingEngineRequest(tx, kinds);
     if (!next) return null;
-    return (await markEngineRequestRunning(tx, next.id, { holder })) ?? null;
+    return (await markEngineRequestRunning(tx, next.id, { holder, scope })) ?? null;
   });
 }
 
@@ -134,9 +136,28 @@ export async function requeueStaleEngineRequests(db: Db, staleMs: number): Promi
   return requeueEngineRequestsClaimedBefore(db, staleMs);
 }
 
-/** Whether a runner of `kinds` has a pending request to try to claim, or a stale claim to put back (one read). */
-export async function engineRequestsToDo(db: Db, kinds: readonly EngineRequestKind[], staleMs: number): Promise<{ pending: boolean; stale: boolean }> {
-  return engineRequestWork(db, kinds, staleMs);
+/**
+ * Whether a runner of `kinds` has a pending request to try to claim, a stale claim to put back, or a
+ * claim made in its pid scope `bootId` (one whose claimer can be found gone here) — one read.
+ */
+export async function engineRequestsToDo(
+  db: Db, kinds: readonly EngineRequestKind[], staleMs: number, bootId: string | null = null,
+): Promise<{ pending: boolean; stale: boolean; inScope: boolean }> {
+  return engineRequestWork(db, kinds, staleMs, bootId);
+}
+
+/**
+ * Puts back at once every running request claimed in this pid scope by a process that is gone
+ * (claim-gone.ts), not after the stale timeout; the ones it put back.
+ */
+export async function requeueGoneClaims(db: Db, here: Here, exists?: (pid: number) => boolean): Promise<Array<{ id: number; kind: EngineRequestKind; claimedBy: string }>> {
+  if (here.bootId === null) return [];
+  const put: Array<{ id: number; kind: EngineRequestKind; claimedBy: string }> = [];
+  for (const claim of await runningEngineRequestsClaimedIn(db, here.bootId)) {
+    if (!claim.claimedBy || !claim.claimedScope || !claimGone(claim, here, exists)) continue;
+    if (await requeueEngineRequestClaim(db, claim.id, { claimedBy: claim.claimedBy, claimedScope: claim.claimedScope })) put.push({ id: claim.id, kind: claim.kind, claimedBy: claim.claimedBy });
+  }
+  return put;
 }
 
 export async function getEngineRequest(db: Db, id: number): Promise<EngineRequest | null> {

@@ -10,6 +10,7 @@ import type { ShownChecklistItem } from '../../domain/incident-checklist.js';
 import { describeHolder, keylessRunningBot, type EngineHolderView } from '../../domain/engine-holder.js';
 import { waitingText, type WaitingRequest, type WaitingWork, type WaitsFor } from '../../domain/waiting-request.js';
 import { readEngineHolder } from '../engine-lease/holder-view.js';
+import { claimGone, hereNow, type Here } from '../engine-requests/claim-gone.js';
 import { followUpTries } from './cancel-follow-up.js';
 import { describeError } from './deadline.js';
 
@@ -19,6 +20,10 @@ export interface WaitingDeps {
   db: Db;
   /** Without it the engine lease is not read, and whether a process that takes it runs is said unknown. */
   config?: Pick<Config, 'ENGINE_LEASE_TTL'> | undefined;
+  /** This process's host, pid scope and pid (tests); default hereNow(). */
+  here?: () => Here;
+  /** Whether a pid is a process (tests); default process.kill(pid, 0). */
+  pidExists?: (pid: number) => boolean;
 }
 
 /** The request kinds an item can wait on, what each does and who takes it. */
@@ -57,7 +62,9 @@ export async function waitingOn(ctx: WaitingDeps, requestId: number, kind?: Engi
       (err: unknown) => ({ runningBot: null, botKnown: false, engine: `the engine lease could not be read: ${describeError(err)}` }),
     );
   }
-  const waiting: WaitingRequest = { requestId, work: waits.work, waitsFor: waits.waitsFor, takenBy, ...lease, ...(retried ? { retried } : {}) };
+  // A claimer on this host and boot whose pid is no process: said gone, not "its answer shows here".
+  const takerGone = takenBy !== null && request.status === 'running' && claimGone(request, ctx.here?.() ?? hereNow(), ctx.pidExists);
+  const waiting: WaitingRequest = { requestId, work: waits.work, waitsFor: waits.waitsFor, takenBy, ...(takerGone ? { takerGone } : {}), ...lease, ...(retried ? { retried } : {}) };
   return { ...waiting, text: waitingText(waiting) };
 }
 

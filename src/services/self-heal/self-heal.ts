@@ -39,7 +39,8 @@
 // cannot be read (the lease, live intents, positions) leaves the trading mode unread, as below. The
 // watchdog of an engine that cannot ask Kraken, while only the ledger puts live at stake (an armed live
 // engine stopped and left orders or positions; this one trades paper), checks its paper venue as on
-// any pass, and pages about the live ones once per episode, saying to restart the worker armed.
+// any pass, and pages about the live ones saying to restart the worker armed: once while that alert
+// stays open or acknowledged, and anew once it was resolved while they stay.
 // The watchdog raises a check's failure (or deferral) when it starts, and again every
 // TRANSIENT_PAGE_AFTER_MS while it lasts: every pass still reports it (terminal, logs), but raising on
 // every pass would post into the alert's thread each pass, and raising it only once would leave a
@@ -52,6 +53,7 @@ import type { Database } from '../../db/client.js';
 import { databaseProblem } from '../../db/connect-errors.js';
 import { engineHeartbeatAgeMs } from '../../db/queries/bot-state-row.js';
 import { pingDatabase } from '../../db/queries/ping.js';
+import { liveAlertGroupId } from '../../db/queries/alert-groups.js';
 import { liveIntentsMark, unresolvedIntents } from '../../engine/ledger/intents.js';
 import { tryOrderLock } from '../../engine/order-lock.js';
 import { resolveIntents } from '../../engine/recovery.js';
@@ -186,9 +188,12 @@ export type DeferredWork = HealCheck | 'intents' | 'reconcile_owed' | 'mode' | '
 
 /**
  * The work only the process that checks the exchange (holds the engine lease) does, or leaves owed;
- * live_left is only ever raised (the watchdog of an engine that cannot ask Kraken, paged once per episode).
+ * live_left is only ever raised (the watchdog of an engine that cannot ask Kraken: paged while its alert is not open).
  */
 export const EXCHANGE_WORK: readonly DeferredWork[] = ['exchange', 'intents', 'reconcile', 'reconcile_owed', 'mode', 'live_left'];
+
+/** The alert group of live orders or positions left unchecked by the watchdog of an engine that cannot ask Kraken. */
+export const LIVE_LEFT_FINGERPRINT = 'self-heal:live_left:failed';
 
 /** When (clock ms) an owed period began, and in which process (host:pid). */
 export interface ClockOrigin {
@@ -354,7 +359,8 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
   let heartbeatAgeMs: number | null = null;
   let heartbeatUnread: string | null = null;
   // Live at stake (from the database) that this process cannot check on Kraken: not armed, or no keys.
-  let liveNotHere: { stake: LiveAtStake; cannot: string } | null = null;
+  // `stored`: the trading mode the database holds, which an armed restart of this engine would trade in.
+  let liveNotHere: { stake: LiveAtStake; cannot: string; stored: Pick<BotState, 'mode' | 'halted'> } | null = null;
   // Asked once a run (the watchdog's answer also notes how long this process has stood by). A process
   // that leaves the exchange to the worker that trades reads nothing about it: what is at stake there
   // would be read every pass and used by none.
@@ -379,7 +385,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
         try {
           const stake = await withDeadline(liveAtStake(ctx, state, progress), timeout, 'the database');
           const cannot = [ctx.config.IS_LIVE ? null : 'IS_LIVE is not set here', ctx.exchanges.hasKrakenKeys() ? null : 'this process has no Kraken keys'].filter((s) => s !== null);
-          if (stake && cannot.length > 0) liveNotHere = { stake, cannot: cannot.join(' and ') };
+          if (stake && cannot.length > 0) liveNotHere = { stake, cannot: cannot.join(' and '), stored: state };
           else if (stake) mode = 'live';
         } catch (err) {
           // Not known whether live is at stake: nothing is checked on a guess of paper.
@@ -417,7 +423,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
     // Not recorded as a check of its own: a deferral the watchdog keeps for the exchange stays as it was.
     actions.push({ check: 'exchange', status: 'skipped', detail: `not checked: the database ${databaseFailure(configurationError !== null)}, and it holds the trading mode (and paper's orders)` });
   } else if (liveNotHere && nextPass && liveNotHere.stake.from === 'ledger' && mode === 'paper') {
-    await liveLeftUnchecked(liveNotHere.stake, liveNotHere.cannot);
+    await liveLeftUnchecked(liveNotHere.stake, liveNotHere.cannot, liveNotHere.stored);
     await checkExchange(mode);
   } else if (liveNotHere) {
     await krakenNotAskedHere(liveNotHere.stake, liveNotHere.cannot);
@@ -445,23 +451,50 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
    * The watchdog of the engine's process, which cannot ask Kraken (no IS_LIVE, or no keys), while the
    * ledger holds live orders or positions that no engine trades (an armed live engine stopped, and this
    * one trades paper): nobody checks those on Kraken, and no pass of this watchdog ever will. It pages
-   * once for the episode, saying what to do — again only once the ledger held none live (or this
-   * process could check them), not every TRANSIENT_PAGE_AFTER_MS: nothing passes by itself here, and
-   * the operator's answer is a decision, not a repair. Every pass still reports it (not ok). The paper
-   * venue the engine trades on is checked as on any pass: left unchecked, a paper engine's own stuck
-   * orders would go unnoticed for as long as the live ones stay.
+   * when the episode starts, saying what to do, and is quiet while that alert's group stays open or
+   * acknowledged: nothing passes by itself here and the operator's answer is a decision, not a repair,
+   * so an "Again:" every TRANSIENT_PAGE_AFTER_MS would only be noise. Once the group is resolved (or
+   * closed) while the live rows stay, it pages anew within TRANSIENT_PAGE_AFTER_MS, as any lasting
+   * failure does: a resolve must not leave live positions nobody watches silent until they are gone.
+   * Every pass still reports it (not ok). The paper venue the engine trades on is checked as on any
+   * pass: left unchecked, a paper engine's own stuck orders would go unnoticed as long as the live ones stay.
    */
-  async function liveLeftUnchecked(stake: LiveAtStake, cannot: string): Promise<void> {
+  async function liveLeftUnchecked(stake: LiveAtStake, cannot: string, stored: Pick<BotState, 'mode' | 'halted'>): Promise<void> {
+    const restart = 'restart the worker armed (IS_LIVE=true, its Kraken keys)';
+    // An armed engine trades the mode the database holds: with bot_state live, the restart that gets
+    // them checked resumes LIVE trading (reconcile/start/monitor.ts: once the start reconciliation
+    // passes), with no new approval. With bot_state paper first, it trades paper and its watchdog
+    // checks them on Kraken all the same (live at stake from the ledger).
+    const step = stored.mode !== 'live'
+      ? `${restart} so that its watchdog checks them there`
+      : `${restart}; bot_state says live, so ${stored.halted ? 'once the halt is lifted it trades LIVE' : 'it trades LIVE once its start reconciliation passes'}, with no new approval (to only have them checked, \`ctb mode paper\` first)`;
     const action: HealAction = {
       check: 'exchange', status: 'failed',
-      // The step first: an alert's title keeps only its first 300 characters.
-      detail: `Kraken was not asked: ${stake.why}; restart the worker armed (IS_LIVE=true with its Kraken keys) so that its watchdog checks them there, `
-        + `or check them with \`ctb self-heal\` run with the bot's environment (${cannot}: this engine's watchdog checks its paper venue only, and no process checks them on Kraken; paged once, until the ledger holds none live)`,
+      // The step first: an alert's title keeps only its first 300 characters, and the host may be long.
+      detail: `Nobody checks live orders or positions on Kraken: ${step}; or check them with \`ctb self-heal\` run with the bot's environment. `
+        + `Kraken was not asked: ${stake.why} (${cannot}: this engine's watchdog checks its paper venue only; paged again only once its alert was resolved while they stay)`,
     };
     actions.push(action);
     ctx.logger.warn({ action }, 'self-heal: exchange failed');
-    if (raised.has('live_left:failed')) return;
-    if (await alert(ctx, action, nextPass, 'live_left')) raised.set('live_left:failed', ctx.clock.now().getTime());
+    const now = ctx.clock.now().getTime();
+    const last = raised.get('live_left:failed');
+    if (last !== undefined) {
+      if (now - last < TRANSIENT_PAGE_AFTER_MS) return;
+      // Paged in this episode: again only once nobody has its group open (resolved, or never stored).
+      let open: number | null;
+      try {
+        open = await withDeadline(liveAlertGroupId(ctx.db, LIVE_LEFT_FINGERPRINT), timeout, 'the database');
+      } catch (err) {
+        ctx.logger.warn({ error: describeError(err) }, 'self-heal: could not read whether the alert about live orders or positions left unchecked is still open; read again on a later pass');
+        return;
+      }
+      if (open !== null) {
+        // Still open or acknowledged: quiet, and looked at again in TRANSIENT_PAGE_AFTER_MS.
+        raised.set('live_left:failed', now);
+        return;
+      }
+    }
+    if (await alert(ctx, action, nextPass, 'live_left')) raised.set('live_left:failed', now);
   }
 
   /**

@@ -124,6 +124,17 @@ describe('the start banner of a web process', () => {
     }
   }, 120_000);
 
+  it('with the lease stale, its holder armed and the database live: says the mode unknown — it may resume LIVE if it wakes — never none or paper', async () => {
+    await updateBotState(database.db, systemClock, { mode: 'live' });
+    await acquireLease(database.db, { holderId: 'bot-a:4242:00000000', host: 'bot-a', pid: 4242, role: 'worker', feed: 'kraken', armed: true, hasKrakenKeys: true }, 30_000);
+    await database.db.execute(sql`update engine_lease set heartbeat_at = now() - interval '1 hour'`);
+    const { msg, banner } = await startWorker('web');
+    expect(msg).toMatch(/^ {2}mode {6}unknown: the engine \(bot-a:4242\) stopped renewing its lease at \S+ \(stale since \S+\); it was armed and the database says live: it may resume LIVE trading if it wakes; `ctb kill` cancels from any process, not trading here: /m);
+    expect(msg).toMatch(/^ {2}engine {4}none running: the lease of bot-a:4242 \(worker\) went stale at \S+; nothing trades while it hangs or until a worker \(`ctb start --role worker`\) takes it over, but it may resume LIVE trading if it wakes$/m);
+    expect(msg).not.toMatch(/mode {6}(none|paper)/);
+    expect(banner).toMatchObject({ mode: 'unknown', engineHolder: { state: 'stale' } });
+  }, 120_000);
+
   it('with no engine running: says nothing trades until a worker takes the lease', async () => {
     const { msg } = await startWorker('web');
     expect(msg).toContain('  engine    none running: nothing trades until a worker (`ctb start --role worker`) takes the engine lease');

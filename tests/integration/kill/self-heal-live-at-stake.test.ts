@@ -7,18 +7,22 @@ import { describe, expect, it } from 'vitest';
 import { renderSelfHeal, selfHealExitCode } from '../../../commands/self-heal.js';
 import { markIntent, writeIntent } from '../../../src/engine/ledger/intents.js';
 import { updateBotState } from '../../../src/services/bot-state.js';
-import { selfHeal, type SelfHealOptions } from '../../../src/services/self-heal/self-heal.js';
+import { LIVE_LEFT_FINGERPRINT, selfHeal, type SelfHealOptions } from '../../../src/services/self-heal/self-heal.js';
+import { acknowledgeAlert, resolveAlert } from '../../../src/alerts/actions.js';
+import { liveAlertGroupId } from '../../../src/db/queries/alert-groups.js';
 import { holdLease } from '../../support/held-lease.js';
 import { insertTrade } from '../../support/trade-rows.js';
 import { startWatchdog } from '../../../src/services/self-heal/watchdog.js';
 import { trades } from '../../../src/db/schema/index.js';
 import { killTestContext, recordingDatabase, useKillTestDb, whileTableLocked, type KillTestContext } from '../../support/kill-context.js';
 
-const kill = useKillTestDb(['bot_state', 'order_intents', 'trades', 'engine_lease', 'watchdog_clocks']);
+const kill = useKillTestDb(['bot_state', 'order_intents', 'trades', 'engine_lease', 'watchdog_clocks', 'alert_groups', 'alert_events', 'alert_deliveries', 'alert_escalations']);
 
-async function setup(opts: { armed?: boolean; keys?: boolean; dbTimeout?: string } = {}): Promise<KillTestContext> {
+async function setup(opts: { armed?: boolean; keys?: boolean; dbTimeout?: string; storeAlerts?: boolean } = {}): Promise<KillTestContext> {
   const database = kill.track(recordingDatabase(kill.db().url, []));
-  const t = await killTestContext({ database, armed: opts.armed ?? false, keys: opts.keys ?? false, env: { ENGINE_STALE_AFTER: '60s', KILL_DB_TIMEOUT: opts.dbTimeout ?? '8s' } });
+  const t = await killTestContext({
+    database, armed: opts.armed ?? false, keys: opts.keys ?? false, env: { ENGINE_STALE_AFTER: '60s', KILL_DB_TIMEOUT: opts.dbTimeout ?? '8s' }, storeAlerts: opts.storeAlerts ?? false,
+  });
   kill.track(t.ctx);
   return t;
 }
@@ -166,8 +170,8 @@ describe('self-heal decides live or paper from the database, not from its own IS
 });
 
 describe("the watchdog of an unarmed engine while the ledger holds live positions no engine trades", () => {
-  it('checks the paper venue it trades on every pass, and pages once per episode (not every 15 minutes) saying to restart the worker armed', async () => {
-    const t = await setup();
+  it('checks the paper venue it trades on every pass, and pages once while its alert stays open (not every 15 minutes) saying to restart the worker armed', async () => {
+    const t = await setup({ storeAlerts: true });
     await updateBotState(t.ctx.db, t.clock, { mode: 'paper' });
     // This process is the engine (unarmed, no keys); an armed live engine before it left a position open.
     await engineHolds(t, { armed: false, hasKrakenKeys: false });
@@ -182,19 +186,75 @@ describe("the watchdog of an unarmed engine while the ledger holds live position
       expect(result!.actions.filter((a) => a.check === 'exchange')).toEqual([
         expect.objectContaining({
           status: 'failed',
-          detail: expect.stringMatching(/^Kraken was not asked: the ledger holds 1 open live position\(s\) on Kraken and the engine worker-1:4242 trades paper \(not armed\); restart the worker armed \(IS_LIVE=true with its Kraken keys\) so that its watchdog checks them there/),
+          detail: expect.stringMatching(/^Nobody checks live orders or positions on Kraken: restart the worker armed \(IS_LIVE=true, its Kraken keys\) so that its watchdog checks them there; .* Kraken was not asked: the ledger holds 1 open live position\(s\) on Kraken and the engine worker-1:4242 trades paper \(not armed\)/),
         }),
         expect.objectContaining({ status: 'ok', detail: expect.stringMatching(/^paper answers/) }),
       ]);
       expect({ minutes, calls: t.paper.calls }).toEqual({ minutes, calls: ['fetchOpenOrders'] });
     }
-    expect(pages()).toEqual([expect.objectContaining({ severity: 'critical', title: expect.stringMatching(/restart the worker armed \(IS_LIVE=true with its Kraken keys\)/) })]);
+    expect(pages()).toEqual([expect.objectContaining({ severity: 'critical', title: expect.stringMatching(/restart the worker armed \(IS_LIVE=true, its Kraken keys\) so that its watchdog checks them there/) })]);
     // The position is dealt with: the episode ends; another one left later pages anew.
     await t.ctx.db.delete(trades).where(eq(trades.id, position.id));
     expect((await dog.tick())!.actions.filter((a) => a.check === 'exchange')).toEqual([expect.objectContaining({ status: 'ok' })]);
     await insertTrade(t.ctx.db, { mode: 'live' });
     await dog.tick();
     expect(pages()).toHaveLength(2);
+    await dog.stop();
+  });
+
+  it('quiet while its alert is acknowledged; resolved while the position stays, it pages anew within 15 minutes', async () => {
+    const t = await setup({ storeAlerts: true });
+    await updateBotState(t.ctx.db, t.clock, { mode: 'paper' });
+    await engineHolds(t, { armed: false, hasKrakenKeys: false });
+    await insertTrade(t.ctx.db, { mode: 'live' });
+    const dog = startWatchdog(t.ctx, { timer: false, attempts: 1, baseDelayMs: 1, sleep: async () => {}, checkExchange: () => true });
+    const pages = () => t.alerts.filter((a) => a.fingerprint === LIVE_LEFT_FINGERPRINT);
+    await dog.tick();
+    expect(pages()).toHaveLength(1);
+    const groupId = await liveAlertGroupId(t.ctx.db, LIVE_LEFT_FINGERPRINT);
+    expect(groupId).not.toBeNull();
+    await acknowledgeAlert({ db: t.ctx.db, clock: t.clock, groupId: groupId!, actor: 'U_ONCALL' });
+    for (let i = 0; i < 4; i += 1) {
+      t.clock.advance(15 * 60_000);
+      await dog.tick();
+    }
+    expect(pages()).toHaveLength(1);
+    // Resolved as done while the position is still in the ledger: the next look (within 15 minutes) pages again.
+    await resolveAlert({ db: t.ctx.db, clock: t.clock, groupId: groupId!, actor: 'U_ONCALL' });
+    await dog.tick();
+    expect(pages()).toHaveLength(1);
+    t.clock.advance(15 * 60_000);
+    await dog.tick();
+    expect(pages()).toEqual([expect.anything(), expect.objectContaining({ severity: 'critical', title: expect.stringMatching(/restart the worker armed/) })]);
+    const again = await liveAlertGroupId(t.ctx.db, LIVE_LEFT_FINGERPRINT);
+    expect(again).not.toBeNull();
+    expect(again).not.toBe(groupId);
+    // Open again: quiet again.
+    t.clock.advance(15 * 60_000);
+    await dog.tick();
+    expect(pages()).toHaveLength(2);
+    await dog.stop();
+  });
+
+  it('bot_state live: the page says an armed restart resumes LIVE trading with no new approval, and `ctb mode paper` first to only have them checked, within the title even for a long host name', async () => {
+    const t = await setup({ storeAlerts: true });
+    await updateBotState(t.ctx.db, t.clock, { mode: 'live' });
+    const host = `${'worker-with-a-long-name.'.repeat(9)}example`;
+    kill.track({ close: await holdLease(t.ctx.db, { holderId: 'live-worker', host, pid: 4242, role: 'worker', feed: 'kraken', armed: false, hasKrakenKeys: false }, 60_000) });
+    await insertTrade(t.ctx.db, { mode: 'live' });
+    const dog = startWatchdog(t.ctx, { timer: false, attempts: 1, baseDelayMs: 1, sleep: async () => {}, checkExchange: () => true });
+    const result = await dog.tick();
+    const step = 'Nobody checks live orders or positions on Kraken: restart the worker armed (IS_LIVE=true, its Kraken keys); bot_state says live, so it trades LIVE once its start reconciliation passes, with no new approval (to only have them checked, `ctb mode paper` first)';
+    expect(result!.actions.find((a) => a.check === 'exchange')!.detail).toContain(`${step}; or check them with`);
+    expect(result!.actions.find((a) => a.check === 'exchange')!.detail).toContain(host);
+    const [page] = t.alerts.filter((a) => a.fingerprint === LIVE_LEFT_FINGERPRINT);
+    // The title is cut at 300 characters: the whole step is in it, the long host name is not.
+    expect(page!.title.length).toBe(300);
+    expect(page!.title.startsWith(`Self-heal could not repair exchange: ${step};`)).toBe(true);
+    // Halted: the restart does not trade until the halt is lifted, and says so.
+    await updateBotState(t.ctx.db, t.clock, { halted: true });
+    expect((await dog.tick())!.actions.find((a) => a.check === 'exchange')!.detail)
+      .toContain('bot_state says live, so once the halt is lifted it trades LIVE, with no new approval (to only have them checked, `ctb mode paper` first)');
     await dog.stop();
   });
 });

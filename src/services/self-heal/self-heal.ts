@@ -524,6 +524,9 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
 
   async function checkExchange(mode: Mode): Promise<void> {
     const exchange = ctx.exchanges.forMode(mode);
+    // "ok exchange answers" must not be read as Kraken's answer while trading paper, an armed engine's
+    // with its keys included: the venue checked is then the paper one, and Kraken is not asked.
+    const notKraken = exchange.venue === 'paper' ? ' (the paper venue: trading is paper, so Kraken was not asked)' : '';
     // When the answer used was asked for: a resting order's trades after it are its filling since.
     let probedAt = ctx.clock.now();
     const probe = await withBackoff(() => {
@@ -569,7 +572,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
         unresolved = passing ? deferOrFail('intents', passing, detail) : { check: 'intents', status: 'failed', detail };
       }
       await record({ check: 'exchange', status: probe.attempts > 1 ? 'healed' : 'ok', attempts: probe.attempts,
-        detail: probe.attempts > 1 ? `answers again after ${probe.attempts} attempts (${probe.errors.at(-1)}); resynced: ${resync}` : `answers; resynced: ${resync}` });
+        detail: probe.attempts > 1 ? `answers again after ${probe.attempts} attempts (${probe.errors.at(-1)})${notKraken}; resynced: ${resync}` : `answers${notKraken}; resynced: ${resync}` });
       if (busy) await record(busy);
       if (unresolved) await record(unresolved);
       // The lock's holder may be halfway through changing the ledger or Kraken's orders (an adopt, a
@@ -578,10 +581,10 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       if (busy) actions.push({ check: 'reconcile', status: 'skipped', detail: 'the order lock is taken; a pass that takes it reconciles' });
       else await reconcileAfterResync(probe.value, probedAt);
     } else if (owedOnly) {
-      await record({ check: 'exchange', status: 'ok', attempts: 1, detail: `${exchange.venue} answers (${probe.value.length} open order(s))` });
+      await record({ check: 'exchange', status: 'ok', attempts: 1, detail: `${exchange.venue} answers (${probe.value.length} open order(s))${notKraken}` });
       await reconcileAfterResync(probe.value, probedAt);
     } else {
-      await record({ check: 'exchange', status: 'ok', attempts: 1, detail: `${exchange.venue} answers (${probe.value.length} open order(s))` });
+      await record({ check: 'exchange', status: 'ok', attempts: 1, detail: `${exchange.venue} answers (${probe.value.length} open order(s))${notKraken}` });
     }
   }
 

@@ -762,6 +762,10 @@ describe('self-heal', () => {
     const result = await selfHeal(t.ctx, { attempts: 2, baseDelayMs: 1, sleep: noWait, alwaysResync: true, reconcile: async () => { ran = true; return { ok: true, summaryLine: '', reportFile: null }; } });
     expect(ran).toBe(false);
     expect(result.actions.find((a) => a.check === 'reconcile')).toMatchObject({ status: 'skipped' });
+    // Its "exchange answers" is the paper venue's, and says so: not to be read as Kraken's.
+    expect(result.actions.find((a) => a.check === 'exchange')).toMatchObject({
+      status: 'ok', detail: expect.stringMatching(/^answers \(the paper venue: trading is paper, so Kraken was not asked\); resynced: \d+ open order\(s\) on paper/),
+    });
   });
 
   it('reports a stale engine heartbeat as a failure and a fresh one as ok', async () => {

@@ -50,8 +50,12 @@ export interface PersistedClocks {
    * earlier start of a period, the later raise of an alert (work done meanwhile is only checked again).
    */
   load(deferredSince: Map<DeferredWork, number>, raised: Map<RaisedAlert, number>, opts?: { merge?: boolean }): Promise<boolean>;
-  /** Written when they changed since the last write (or are due to be confirmed); not written once another process holds the lease. */
-  save(deferredSince: Map<DeferredWork, number>, raised: Map<RaisedAlert, number>, holderId: string | undefined): Promise<void>;
+  /**
+   * Written when they changed since the last write (or are due to be confirmed); not written once
+   * another process holds the lease. False only when the write failed: the database does not hold
+   * what this process keeps, so the next read (after standing by) merges them, as after a failed read.
+   */
+  save(deferredSince: Map<DeferredWork, number>, raised: Map<RaisedAlert, number>, holderId: string | undefined): Promise<boolean>;
   /** The owed periods this process continues from another one (as started there: still the same period). */
   carriedOver(deferredSince: Map<DeferredWork, number>): Map<DeferredWork, ClockOrigin>;
 }
@@ -142,7 +146,7 @@ export function persistedClocks(ctx: WatchdogClocksDeps, me: string = `${hostnam
       const rows = rowsOf(deferredSince, raised);
       const content = contentOf(rows);
       const now = ctx.clock.now().getTime();
-      if (content === written && (rows.length === 0 || now - confirmedAt < CONFIRM_EVERY_MS)) return;
+      if (content === written && (rows.length === 0 || now - confirmedAt < CONFIRM_EVERY_MS)) return true;
       let mine: boolean;
       try {
         mine = await withDeadline(replaceWatchdogClocks(ctx.db, {
@@ -150,7 +154,7 @@ export function persistedClocks(ctx: WatchdogClocksDeps, me: string = `${hostnam
         }), timeout, 'the database');
       } catch (err) {
         failed('write', err);
-        return;
+        return false;
       }
       if (failing) ctx.logger.info('self-heal watchdog: its clocks of exchange work are kept in the database again');
       failing = false;
@@ -158,12 +162,13 @@ export function persistedClocks(ctx: WatchdogClocksDeps, me: string = `${hostnam
         // Another process took the lease during the pass: its clocks are the ones kept.
         written = null;
         ctx.logger.info('self-heal watchdog: not writing its clocks of exchange work: another process holds the engine lease now');
-        return;
+        return true;
       }
       origins.clear();
       for (const r of rows) origins.set(r.clock, { at: r.at, by: r.begunBy });
       written = content;
       confirmedAt = now;
+      return true;
     },
 
     carriedOver(deferredSince) {

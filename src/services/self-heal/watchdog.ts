@@ -53,18 +53,21 @@ export function startWatchdog(ctx: WatchdogDeps, opts: WatchdogOptions = {}): Wa
   let loaded = false;
   // A read failed in this holding: this process went on with its own clocks, merged with the read ones once read.
   let unread = false;
+  // The last write failed: the database does not hold what this process keeps. A brief loss of the
+  // lease must not make the next read replace them (an owed period would start again): merged too.
+  let unwritten = false;
   const pass = async (): Promise<SelfHealResult> => {
     // Asked once a pass, before the clocks are read: the pass then uses this answer.
     const checks = checkExchange ? checkExchange() : true;
     if (!checks) loaded = unread = false;
     else if (!loaded) {
-      loaded = await clocks.load(deferredSince, raised, { merge: unread });
+      loaded = await clocks.load(deferredSince, raised, { merge: unread || unwritten });
       unread = !loaded;
     }
     const result = await selfHeal(ctx, {
       attempts: 3, baseDelayMs: 1_000, ...opts, deferredSince, raised, checkExchange: () => checks, carriedOver: clocks.carriedOver(deferredSince), runBy: 'watchdog',
     });
-    if (checks && loaded) await clocks.save(deferredSince, raised, opts.holderId?.());
+    if (checks && loaded) unwritten = !(await clocks.save(deferredSince, raised, opts.holderId?.()));
     return result;
   };
   const tick = () => {

@@ -181,4 +181,34 @@ describe("self-heal watchdog: its clocks of exchange work outlive the process", 
     ]);
     await dog.stop();
   });
+
+  it('a write that failed, then a brief loss of the lease: the next read merges, and the owed period goes on from where it began', async () => {
+    const { t, life, critical } = await liveOrderInFlight();
+    const db = kill.db().db;
+    // Reads answer, writes fail.
+    await db.execute(sql.raw(`create or replace function watchdog_clocks_refuse() returns trigger language plpgsql as $$ begin raise exception 'refused for the test'; end $$;
+      create trigger watchdog_clocks_refuse before insert on watchdog_clocks for each row execute function watchdog_clocks_refuse()`));
+    let holds = true;
+    let dog: ReturnType<typeof startWatchdog>;
+    try {
+      dog = life('worker-a:101', { checkExchange: () => holds });
+      expect(reconcileOf(await dog.tick())).toMatchObject({ status: 'skipped' });
+      t.clock.advance(5 * MIN);
+      await dog.tick();
+    } finally {
+      await db.execute(sql.raw('drop trigger watchdog_clocks_refuse on watchdog_clocks; drop function watchdog_clocks_refuse()'));
+    }
+    // Another process held the lease for one pass; this one takes it back and reads the (empty) table.
+    holds = false;
+    t.clock.advance(1 * MIN);
+    await dog.tick();
+    holds = true;
+    t.clock.advance(1 * MIN);
+    expect(reconcileOf(await dog.tick())).toMatchObject({ status: 'skipped' });
+    expect(critical()).toEqual([]);
+    t.clock.advance(8 * MIN);
+    expect(reconcileOf(await dog.tick())).toMatchObject({ status: 'failed', detail: expect.stringMatching(/owed for 15 min \(limit 15 min\)/) });
+    expect(critical()).toHaveLength(1);
+    await dog.stop();
+  });
 });

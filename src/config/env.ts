@@ -383,7 +383,8 @@ export const envSchema = z.object({
   KILL_CONFIRM_ATTEMPTS: number(3, { min: 1, max: 10, int: true }),
   // How long a kill keeps at it on a slow or faulty Kraken (cancel, re-query, wait for orders already
   // on their way) before it answers unconfirmed: past KILL_CONFIRM_ATTEMPTS rounds, until this much
-  // time has passed. A healthy Kraken confirms in the first round.
+  // time has passed. A healthy Kraken confirms in the first round. No Kraken call of a kill runs
+  // past KILL_CONFIRM_WAIT plus one call's deadline (KILL_CALL_TIMEOUT_MS, services/kill/cancel-everywhere.ts).
   KILL_CONFIRM_WAIT: duration('20s'),
   KILL_DB_TIMEOUT: duration('3s'),
   // How long GET /healthz waits for the database before answering with what it could not read.

@@ -58,13 +58,13 @@ export function neverLiveNotice(nobody: string): string {
  * many it cancelled is not known) — and a never-live keyless kill, which asked Kraken nothing, says
  * so instead of calling Kraken confirmed.
  */
-export function clearCancelPhrase(venues: ReadonlyArray<{ venue: string; canceled: number | null }>, krakenAccess: KrakenAccess): string {
+export function clearCancelPhrase(venues: ReadonlyArray<{ venue: string; canceled: number | null; lostAnswers?: readonly number[] }>, krakenAccess: KrakenAccess): string {
   if (venues.length === 0 || venues.some((v) => (v.canceled ?? 0) > 0)) return 'every open order cancelled';
   const asked = venues.map((v) => v.venue).join(' and ');
   const nothingOnKraken = krakenAccess === 'never_live' ? '; nothing of this bot on Kraken' : '';
   // A cancel whose count never came back (its answer timed out, then the open-orders query confirmed
   // none) may have cancelled orders: none open now, not "no open orders" as if there had been none.
-  const uncounted = venues.filter((v) => v.canceled === null).map((v) => v.venue);
+  const uncounted = venues.filter((v) => v.canceled === null || (v.lostAnswers?.length ?? 0) > 0).map((v) => v.venue);
   if (uncounted.length > 0) return `none open now (${asked} confirmed; how many ${uncounted.join(' and ')} cancelled is not known${nothingOnKraken})`;
   return `no open orders (${asked} confirmed${nothingOnKraken})`;
 }
@@ -131,4 +131,27 @@ export function handedOffPhrase(h: HandedOff, opts: { request: boolean }): strin
   if (h.requestId === null) return 'not handed to a bot';
   if (h.status === 'withdrawn') return `no bot took it${request}`;
   return `no bot's answer read${request}`;
+}
+
+/** "how many the first cancel cancelled is unknown (its answer was lost)", for a venue's tries whose CancelAll answer was lost. */
+export function lostAnswersPhrase(lost: readonly number[]): string {
+  if (lost.length === 1) return `how many ${lost[0] === 1 ? 'the first cancel' : `cancel #${lost[0]}`} cancelled is unknown (its answer was lost)`;
+  return `how many cancels ${lost.map((n) => `#${n}`).join(', ')} cancelled is unknown (their answers were lost)`;
+}
+
+/**
+ * What a venue's cancels are known to have cancelled: "2 cancelled"; "cancel failed" when none
+ * answered and none may have run; with a cancel whose answer was lost, only a lower bound ("at least
+ * 2 cancelled", "no cancel answered") — never a count of what was not known.
+ */
+export function cancelledPhrase(v: { canceled: number | null; lostAnswers?: readonly number[] }): string {
+  const lost = (v.lostAnswers?.length ?? 0) > 0;
+  if (v.canceled === null) return lost ? 'no cancel answered' : 'cancel failed';
+  return lost ? `at least ${v.canceled} cancelled` : `${v.canceled} cancelled`;
+}
+
+/** A venue confirmed clear: "2 cancelled, none open (confirmed)", or, a cancel's answer lost, "none open (confirmed); how many … is unknown (…)". */
+export function confirmedClearPhrase(v: { canceled: number | null; lostAnswers?: readonly number[] }, noneOpen = 'none open (confirmed)'): string {
+  if (!v.lostAnswers?.length) return `${cancelledPhrase(v)}, ${noneOpen}`;
+  return `${(v.canceled ?? 0) > 0 ? `${cancelledPhrase(v)}, ` : ''}${noneOpen}; ${lostAnswersPhrase(v.lostAnswers)}`;
 }

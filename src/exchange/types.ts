@@ -154,8 +154,12 @@ export interface Exchange {
   fetchBalances(): Promise<Balance[]>;
   createOrder(order: OrderRequest): Promise<OrderState>;
   cancelOrder(exchangeOrderId: string, symbol?: string): Promise<void>;
-  /** Cancel every open order on the account. Returns how many the exchange says it cancelled. */
-  cancelAllOrders(): Promise<{ canceled: number }>;
+  /**
+   * Cancel every open order on the account. Returns how many the exchange says it cancelled;
+   * `earlierAnswerLost` when this answer is a second sending of the same cancel whose first answer was
+   * lost (a kill's early CancelAll: services/kill/early-cancel.ts): what that first one cancelled is not counted.
+   */
+  cancelAllOrders(): Promise<{ canceled: number; earlierAnswerLost?: boolean }>;
   fetchOpenOrders(symbol?: string): Promise<OrderState[]>;
   /** Our own trade history, newest first, one page per call. */
   fetchMyTrades(params: { since?: Date; cursor?: string }): Promise<TradePage>;

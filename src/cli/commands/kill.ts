@@ -284,6 +284,10 @@ export const killCli: CliRegistration = {
             progress.saved = saved;
             if (saved.database && kraken && !opts.json) io.stderr.write(`${haltSavedNotice({ ...saved, database: saved.database })}\n`);
           };
+          // While Kraken is slow: a line for each call that missed its deadline, and when the answer comes unconfirmed.
+          ctx.kill.onProgress = (line) => {
+            if (kraken && !opts.json) io.stderr.write(`${line}\n`);
+          };
           ctx.kill.onHaltRecorded = (halt) => {
             if (config.DATABASE_URL) return sayHalted(halt);
             // Asked without holding up the kill: its cancel and confirmation go on meanwhile.

@@ -6,7 +6,7 @@ import type { KillResult } from '../../services/kill/kill.js';
 import type { ResumeResult } from '../../services/kill/resume.js';
 import type { VenueCancelReport } from '../../services/kill/cancel-everywhere.js';
 import { answeredRequest, awaitingFills } from '../../domain/incident-checklist.js';
-import { clearCancelPhrase, handedOffPhrase } from '../../domain/kraken-handoff.js';
+import { cancelledPhrase, clearCancelPhrase, confirmedClearPhrase, handedOffPhrase } from '../../domain/kraken-handoff.js';
 import { localHaltText, unsavedHaltText } from '../../domain/local-halt.js';
 
 /** Why no bot takes the follow-up now, said loudly: the host:pid and the engine lease's description as they are. */
@@ -16,9 +16,9 @@ function shout(f: { keylessBot?: string | null | undefined; botKnown: boolean; e
 }
 
 function venueLine(v: VenueCancelReport): string {
-  const cancelled = v.canceled === null ? 'cancel failed' : `${v.canceled} cancelled`;
+  const cancelled = cancelledPhrase(v);
   const by = v.handedOff ? ` (${handedOffPhrase(v.handedOff, { request: true })})` : '';
-  if (v.confirmed) return `  ${v.venue}${by}: ${cancelled}, none open (confirmed)`;
+  if (v.confirmed) return `  ${v.venue}${by}: ${confirmedClearPhrase(v)}`;
   const survivors = v.survivors.map((s) => `${s.exchangeOrderId} ${s.symbol} ${s.side} ${s.quantity}`).join('; ');
   const why = v.errors.at(-1) ?? '';
   // Never tried here (no key, and no bot answered for it): no cancel failed, none was sent.

@@ -44,6 +44,8 @@ export function renderIncidentRunbook(d: RunbookData, opts: RenderOptions = {}):
     '   when Kraken refuses a call for the key\'s rate limit, the next round waits for the key\'s call counter to make room',
     '   for it (6 s at the Starter tier) and none is sent past `KILL_CONFIRM_WAIT`; a refusal of any process using the key',
     '   counts (each records it in the database), so a kill in a shell paces from the bot\'s refusals and the bot from the shell\'s;',
+    '   a Kraken that answers nothing at all holds the reply at most one call\'s deadline (10 s) longer: no call runs past',
+    '   `KILL_CONFIRM_WAIT` plus 10 s, and `ctb kill` prints a line for each call that did not answer in time;',
     '   past that it answers "could not be confirmed" and hands the confirmation on: the reply names the running bot with',
     '   the key that goes on (read from the engine lease), or says in capitals that none is running, that the running bot has no key (naming it), or that it cannot tell. The incident\'s cancel',
     '   item shows pending — queued in the database, not yet taken, until a bot claims it, then taken by that bot — until',

@@ -10,10 +10,13 @@
 import type { Config } from '../../config/env.js';
 import { ExchangeError } from '../errors.js';
 import { guardedFetch, krakenSignature } from './ccxt-client.js';
+import { isDefiniteRefusal } from './map-error.js';
 import { nextNonce } from './nonce.js';
 
 const PATH = '/0/private/CancelAll';
 const RATE_LIMITED = 'EAPI:Rate limit exceeded';
+/** A CancelAll Kraken refused outright (its own error answer): nothing was cancelled. Any other failure may have cancelled. */
+export class CancelAllRefused extends Error {}
 
 export async function cancelAllDirect(config: Config, timeoutMs = 10_000): Promise<{ canceled: number }> {
   const key = config.KRAKEN_API_KEY?.reveal();
@@ -36,6 +39,10 @@ export async function cancelAllDirect(config: Config, timeoutMs = 10_000): Promi
     throw new ExchangeError('retryable', 'rate_limited', `Kraken CancelAll failed: ${RATE_LIMITED}.`, {
       hint: 'Kraken rate limit reached: back off before the next call.', exchangeCode: RATE_LIMITED,
     });
+  }
+  // Kraken's own error answer that refuses the call outright: nothing was cancelled by it.
+  if (res.ok && Array.isArray(answer?.error) && answer.error.length > 0 && answer.error.every((e) => typeof e === 'string' && isDefiniteRefusal(e))) {
+    throw new CancelAllRefused(`Kraken CancelAll: HTTP ${res.status}, ${answer.error.join(', ')}`);
   }
   if (!res.ok || !Array.isArray(answer?.error) || answer.error.length > 0 || typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
     throw new Error(`Kraken CancelAll: HTTP ${res.status}, ${Array.isArray(answer?.error) && answer.error.length > 0 ? answer.error.join(', ') : 'no count in the answer'}`);

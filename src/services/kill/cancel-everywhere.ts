@@ -10,7 +10,8 @@
 import type { HandedOff } from '../../domain/kraken-handoff.js';
 import type { ExchangeProvider } from '../../exchange/provider.js';
 import type { Exchange, OrderState, Venue } from '../../exchange/types.js';
-import { krakenUnreachable } from '../../exchange/errors.js';
+import { cannotConnect, ExchangeError, krakenUnreachable } from '../../exchange/errors.js';
+import { isDefiniteRefusal } from '../../exchange/kraken/map-error.js';
 import { urgently } from '../../exchange/urgency.js';
 import type { Logger } from '../../logger.js';
 import { ALERTED } from '../../alerts/log-source.js';
@@ -37,6 +38,12 @@ export interface VenueCancelReport {
    */
   confirmedAt?: string;
   attempts: number;
+  /**
+   * The tries (counted as `attempts` is) whose CancelAll may have cancelled orders but whose answer
+   * was lost (no answer in time, an answer that could not be read, a dropped connection): what they
+   * cancelled is not in `canceled`, so how many were cancelled is not known — only what is open after.
+   */
+  lostAnswers?: number[];
   survivors: SurvivingOrder[];
   errors: string[];
   /** Set when this process has no Kraken key: the request it handed the cancel over as, and which bot took it. */
@@ -52,7 +59,7 @@ export interface CancelReport {
 export interface CancelOptions {
   exchanges: ExchangeProvider;
   logger: Logger;
-  /** Re-query rounds per venue (KILL_CONFIRM_ATTEMPTS): at least this many, whatever the time. */
+  /** Re-query rounds per venue (KILL_CONFIRM_ATTEMPTS): at least this many, as long as `answerBy` allows. */
   attempts: number;
   /**
    * More rounds until this moment (performance.now(); KILL_CONFIRM_WAIT from the kill's start): a
@@ -61,8 +68,19 @@ export interface CancelOptions {
    * Kraken that was reachable all along. A venue stops as soon as it confirms.
    */
   confirmUntil?: number;
-  /** Each exchange call's deadline. */
+  /** Each exchange call's deadline (KILL_CALL_TIMEOUT_MS by default). */
   callTimeoutMs?: number;
+  /**
+   * The moment (on `now`'s clock) by which the exchange's part of the caller's answer is due (a kill:
+   * KILL_CONFIRM_WAIT plus one call's deadline): no exchange call is sent at or after it, and a call
+   * under way is given up at it (its deadline cut short). The cancel is not dropped: an unconfirmed
+   * venue is handed on by the caller (a kill's follow-up request). Paper is not bound by it.
+   */
+  answerBy?: number;
+  /** An exchange call's deadline on `now`'s clock (default withDeadline, on the real one). */
+  within?: <T>(work: Promise<T>, ms: number, what: string) => Promise<T>;
+  /** Told, as a line for the operator who waits, when an exchange call missed its deadline or no further try is sent. */
+  progress?: (line: string) => void;
   /** The paper venue lives in our database: its calls get the database's deadline (KILL_DB_TIMEOUT). */
   databaseTimeoutMs?: number;
   /** Pause between rounds (grows linearly, to at most 1 s). */
@@ -114,13 +132,27 @@ const survivorOf = (o: OrderState): SurvivingOrder => ({
 
 const MAX_RETRY_DELAY_MS = 1_000;
 
+/** Each exchange call of a kill's cancel rounds is given up after this long (the "one call's deadline" of its answer's bound). */
+export const KILL_CALL_TIMEOUT_MS = 10_000;
+
+/**
+ * Whether a CancelAll that failed so may still have cancelled orders: anything but Kraken's own
+ * refusal (an error it answered, such as the rate limit, which ran nothing) or no connection at all.
+ */
+export function cancelMayHaveRun(err: unknown): boolean {
+  if (err instanceof ExchangeError && isDefiniteRefusal(err.exchangeCode)) return false;
+  return !cannotConnect(err);
+}
+
+const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+
 /** Cancel-all then confirm on one venue, in bounded rounds, in the urgent lane. */
 export function clearVenue(venue: Venue, get: () => Exchange, opts: VenueOptions): Promise<VenueCancelReport> {
   return urgently(() => clearVenueNow(venue, get, opts));
 }
 
 async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptions): Promise<VenueCancelReport> {
-  const timeout = venue === 'paper' && opts.databaseTimeoutMs !== undefined ? opts.databaseTimeoutMs : opts.callTimeoutMs ?? 10_000;
+  const timeout = venue === 'paper' && opts.databaseTimeoutMs !== undefined ? opts.databaseTimeoutMs : opts.callTimeoutMs ?? KILL_CALL_TIMEOUT_MS;
   const pause = opts.sleep ?? realSleep;
   const report: VenueCancelReport = { venue, canceled: null, confirmed: false, attempts: 0, survivors: [], errors: [] };
   let exchange: Exchange;
@@ -134,6 +166,26 @@ async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptio
   const until = venue === 'paper' ? undefined : opts.confirmUntil;
   const now = opts.now ?? (() => performance.now());
   const moreTime = () => until !== undefined && now() < until;
+  // The exchange's calls end by answerBy: none is sent at or after it, one under way is cut short there.
+  const answerBy = venue === 'paper' ? undefined : opts.answerBy;
+  const within = venue === 'paper' ? withDeadline : opts.within ?? withDeadline;
+  const callMs = () => (answerBy === undefined ? timeout : Math.min(timeout, answerBy - now()));
+  const tell = (line: string) => {
+    try {
+      opts.progress?.(line);
+    } catch (err) {
+      opts.logger.error({ err }, 'cancel rounds: could not tell the progress');
+    }
+  };
+  // Said once: the rounds stop because the answer is due; the caller hands the cancel on.
+  const noTimeLeft = (what: string) => {
+    const line = `no further ${what} sent: the kill's answer is due (KILL_CONFIRM_WAIT plus one call's deadline of ${seconds(timeout)} has passed)`;
+    report.errors.push(line);
+    tell(`${venue}: ${line}.`);
+  };
+  const slow = (what: string, err: unknown, ms: number) => {
+    if (err instanceof DeadlineError) tell(`${venue}: ${what} (try ${report.attempts}) did not answer within ${seconds(ms)}${moreTime() ? '; trying again' : ''}.`);
+  };
   const room = venue === 'kraken' ? opts.krakenRoom : undefined;
   // Kraken not reached at all: where it was asked and why no answer came (the shared describer), not ccxt's bare "NetworkError".
   const why = (err: unknown): string => (venue === 'kraken' && opts.krakenUrl ? krakenUnreachable(err, opts.krakenUrl) : null) ?? describeError(err);
@@ -150,22 +202,40 @@ async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptio
       }
       waitMs = Math.max(waitMs, roomMs);
     }
+    // No pause that would end at or past the answer's moment: no try could follow it.
+    if (callMs() - waitMs <= 0) {
+      noTimeLeft('try');
+      break;
+    }
     if (waitMs > 0) await pause(waitMs);
+    if (callMs() <= 0) {
+      noTimeLeft('try');
+      break;
+    }
     // Counted once its CancelAll is sent: the report's tries are the rounds Kraken was sent.
     report.attempts = attempt;
+    const cancelMs = callMs();
     try {
-      const { canceled } = await withDeadline(exchange.cancelAllOrders(), timeout, `${venue} cancel-all`);
+      const { canceled, earlierAnswerLost } = await within(exchange.cancelAllOrders(), cancelMs, `${venue} cancel-all`);
       room?.sent();
       report.canceled = (report.canceled ?? 0) + canceled;
+      if (earlierAnswerLost) report.lostAnswers = [...(report.lostAnswers ?? []), attempt];
     } catch (err) {
       room?.sent(err, 'CancelAll');
       report.errors.push(`cancel-all (attempt ${attempt}): ${why(err)}`);
+      if (cancelMayHaveRun(err)) report.lostAnswers = [...(report.lostAnswers ?? []), attempt];
+      slow('CancelAll', err, cancelMs);
       // Its OpenOrders would be refused too, and keep the counter full.
       if (room && refusedForRateLimit(err)) continue;
     }
+    if (callMs() <= 0) {
+      noTimeLeft('open-orders query');
+      break;
+    }
+    const readMs = callMs();
     try {
       const sentAt = new Date().toISOString();
-      const open = await withDeadline(exchange.fetchOpenOrders(), timeout, `${venue} open-orders query`);
+      const open = await within(exchange.fetchOpenOrders(), readMs, `${venue} open-orders query`);
       room?.sent();
       report.survivors = open.map(survivorOf);
       report.confirmed = open.length === 0;
@@ -173,6 +243,7 @@ async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptio
     } catch (err) {
       room?.sent(err, 'OpenOrders');
       report.errors.push(`open-orders query (attempt ${attempt}): ${why(err)}`);
+      slow('OpenOrders', err, readMs);
       // A stalled database will not answer a retry either; retrying only delays the kill's answer.
       if (venue === 'paper' && err instanceof DeadlineError) break;
     }
@@ -223,8 +294,10 @@ export function mergeVenueReports(first: VenueCancelReport, later: VenueCancelRe
   const laterReadNothing = !later.confirmed && later.survivors.length === 0;
   const keepFirst = opts.firstHolds === true && first.confirmed && laterReadNothing;
   const confirmedAt = later.confirmed ? later.confirmedAt : keepFirst ? first.confirmedAt : undefined;
+  const lostAnswers = [...(first.lostAnswers ?? []), ...(later.lostAnswers ?? []).map((n) => n + first.attempts)];
   return {
     venue: first.venue, canceled, confirmed: later.confirmed || keepFirst, ...(confirmedAt ? { confirmedAt } : {}), attempts: first.attempts + later.attempts,
+    ...(lostAnswers.length > 0 ? { lostAnswers } : {}),
     // A later round that sent nothing (no room on Kraken's counter in time) leaves the last list Kraken gave.
     survivors: keepFirst || (later.attempts === 0 && first.attempts > 0) ? first.survivors : later.survivors,
     // The later rounds' tries count on from the first's, as the merged report's attempts do: "after 11 tries — … (attempt 11)".

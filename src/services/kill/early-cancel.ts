@@ -9,7 +9,7 @@
 // Both run before any context exists, so they take the configuration and a logger, nothing more.
 import type { Config } from '../../config/env.js';
 import { createKrakenExchange } from '../../exchange/kraken/create.js';
-import { cancelAllDirect } from '../../exchange/kraken/direct-cancel-all.js';
+import { cancelAllDirect, CancelAllRefused } from '../../exchange/kraken/direct-cancel-all.js';
 import type { Exchange } from '../../exchange/types.js';
 import { krakenUnreachable } from '../../exchange/errors.js';
 import { urgently } from '../../exchange/urgency.js';
@@ -43,6 +43,25 @@ export function krakenFailure(err: unknown, config: Pick<Config, 'KRAKEN_API_URL
   return krakenUnreachable(err, config.KRAKEN_API_URL ?? 'https://api.kraken.com') ?? describeError(err);
 }
 
+/**
+ * Whether the early CancelAll that failed so may still have run at Kraken: anything but Kraken's own
+ * error answer (CancelAllRefused) or a connection that could not be made.
+ */
+function earlyAnswerLost(err: unknown): boolean {
+  if (err instanceof CancelAllRefused) return false;
+  return !cannotConnectDirect(err);
+}
+
+const NO_CONNECTION = /\b(?:ECONNREFUSED|ENOTFOUND|EAI_AGAIN)\b/;
+
+/** fetch's failure to connect at all (refused, the host not resolving): the request never left. */
+function cannotConnectDirect(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (NO_CONNECTION.test(e.message) || NO_CONNECTION.test(String((e as { code?: unknown }).code ?? ''))) return true;
+  }
+  return false;
+}
+
 export function withEarlyCancel(inner: Exchange, sendEarly?: () => Promise<{ canceled: number }>): Exchange {
   let early: Promise<{ canceled: number }> | null = urgently(sendEarly ?? (() => inner.cancelAllOrders()));
   // Consumed by the kill's first cancel; a failure is reported there (and retried by its next round).
@@ -56,7 +75,13 @@ export function withEarlyCancel(inner: Exchange, sendEarly?: () => Promise<{ can
           if (!first) return target.cancelAllOrders();
           // Not when Kraken refused it for the key's rate limit: sent again at once it would be refused
           // too and keep the counter full; the kill's next round waits for room (kraken-room.ts).
-          return sendEarly ? first.catch((err: unknown) => (refusedForRateLimit(err) ? Promise.reject(err) : urgently(() => target.cancelAllOrders()))) : first;
+          // Sent again when it failed: a first one whose answer was lost (not Kraken's own refusal,
+          // not a connection never made) may have cancelled orders the second cannot count.
+          return sendEarly ? first.catch(async (err: unknown) => {
+            if (refusedForRateLimit(err)) throw err;
+            const again = await urgently(() => target.cancelAllOrders());
+            return earlyAnswerLost(err) ? { ...again, earlierAnswerLost: true } : again;
+          }) : first;
         };
       }
       const value = Reflect.get(target, prop, receiver) as unknown;

@@ -9,7 +9,7 @@
 import type { Incident, IncidentChecklistItem } from '../../db/schema/index.js';
 import type { JobRegistry } from '../../jobs/registry.js';
 import type { Logger } from '../../logger.js';
-import { sleep } from './deadline.js';
+import { sleep, withDeadline } from './deadline.js';
 import type { SharedKrakenCounter } from './shared-counter.js';
 
 export interface FlattenOutcome {
@@ -73,9 +73,11 @@ export class HaltLatch {
 export interface KillTime {
   now: () => number;
   sleep: (ms: number) => Promise<void>;
+  /** An exchange call's deadline on this clock: `work`, or a DeadlineError once `ms` have passed (default withDeadline). */
+  within?: <T>(work: Promise<T>, ms: number, what: string) => Promise<T>;
 }
 
-export const realKillTime: KillTime = { now: () => performance.now(), sleep };
+export const realKillTime: KillTime = { now: () => performance.now(), sleep, within: withDeadline };
 
 /** The kill's ports on the context. */
 export interface KillPorts {
@@ -96,6 +98,12 @@ export interface KillPorts {
    * process that runs the kill (a terminal stopped meanwhile says where the halt is kept).
    */
   onHaltSaved?: (saved: HaltSaved) => void;
+  /**
+   * Told, one line at a time, what the kill's cancel is waiting for while Kraken is slow: a call that
+   * missed its deadline, no further try sent because the answer is due, the answer coming unconfirmed.
+   * Set by the process that runs the kill (a terminal prints them); it cannot hold the kill up.
+   */
+  onProgress?: (line: string) => void;
 }
 
 /** A kill's halt as DATA_DIR holds it, before (or instead of) the database. */

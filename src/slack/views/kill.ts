@@ -5,7 +5,7 @@ import type { ChecklistItemKey, Incident, IncidentChecklistItem } from '../../db
 import { CANCEL_ALL_STALE_MS, CANCEL_FOLLOW_UP_MS, triesCount } from '../../domain/cancel-handover.js';
 import type { CancelReport } from '../../services/kill/cancel-everywhere.js';
 import { answeredRequest, awaitingFills, checklistSpec, type ShownChecklistItem } from '../../domain/incident-checklist.js';
-import { clearCancelPhrase, handedOffPhrase } from '../../domain/kraken-handoff.js';
+import { cancelledPhrase, clearCancelPhrase, confirmedClearPhrase, handedOffPhrase } from '../../domain/kraken-handoff.js';
 import { localHaltText, unsavedHaltText } from '../../domain/local-halt.js';
 import type { DoItemResult } from '../../services/kill/incident.js';
 import type { KillResult } from '../../services/kill/kill.js';
@@ -19,9 +19,9 @@ export const incidentItemActionId = (item: ChecklistItemKey) => `incident_item_$
 
 export function cancelLines(cancel: CancelReport): string[] {
   return cancel.venues.map((v) => {
-    const cancelled = v.canceled === null ? 'cancel failed' : `${v.canceled} cancelled`;
+    const cancelled = cancelledPhrase(v);
     const by = v.handedOff ? ` (${escapeText(handedOffPhrase(v.handedOff, { request: false }))})` : '';
-    if (v.confirmed) return `:white_check_mark: *${v.venue}*${by}: ${cancelled}, none left open`;
+    if (v.confirmed) return `:white_check_mark: *${v.venue}*${by}: ${confirmedClearPhrase(v, 'none left open')}`;
     const left = v.survivors.map((s) => `${escapeText(s.symbol)} ${s.side} ${escapeText(s.quantity)} (${escapeText(s.exchangeOrderId)})`).join(', ');
     // Never tried here (no key, and no bot answered for it): no cancel failed, none was sent.
     if (v.attempts === 0 && v.canceled === null) return `:x: *${v.venue}*${by}: no cancel sent from here; could not confirm zero open orders${v.errors.length ? ` — ${escapeText(v.errors.at(-1)!)}` : ''}`;

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { testConfig } from '../../../src/config/env.js';
 import { createKrakenExchange } from '../../../src/exchange/kraken/create.js';
-import { cancelAllDirect } from '../../../src/exchange/kraken/direct-cancel-all.js';
+import { cancelAllDirect, CancelAllRefused } from '../../../src/exchange/kraken/direct-cancel-all.js';
 import { withEarlyCancel } from '../../../src/services/kill/early-cancel.js';
 import { silentLogger } from '../../../src/logger.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
@@ -39,6 +39,8 @@ describe('CancelAll sent before ccxt is loaded', () => {
     const k = await withOpenOrders();
     const config = testConfig({ KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: Buffer.from('not the secret').toString('base64'), KRAKEN_API_URL: k.url });
     await expect(cancelAllDirect(config)).rejects.toThrow(/Kraken CancelAll: HTTP \d+, EAPI:Invalid key|Kraken CancelAll: .*EAPI/);
+    // Kraken's own refusal: nothing was cancelled, so a kill sending it again counts what that one says.
+    await expect(cancelAllDirect(config)).rejects.toBeInstanceOf(CancelAllRefused);
     expect(open(k)).toHaveLength(2);
   });
 
@@ -46,7 +48,8 @@ describe('CancelAll sent before ccxt is loaded', () => {
     const k = await withOpenOrders();
     const config = testConfig({ KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: k.url, KRAKEN_RATE_LIMIT: 'on' });
     const exchange = withEarlyCancel(createKrakenExchange(config, { logger: silentLogger(), armed: false }), () => Promise.reject(new Error('answer lost')));
-    expect(await exchange.cancelAllOrders()).toEqual({ canceled: 2 });
+    // The early call's answer was lost (it may have cancelled): the count is the second one's alone, and says so.
+    expect(await exchange.cancelAllOrders()).toEqual({ canceled: 2, earlierAnswerLost: true });
     expect(k.callsTo('CancelAll')).toHaveLength(1);
     expect(open(k)).toEqual([]);
   });

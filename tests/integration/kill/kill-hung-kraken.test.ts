@@ -1,0 +1,125 @@
+// A kill against a Kraken that does not answer at all (its process stopped): the kill's answer comes
+// within KILL_CONFIRM_WAIT plus one call's deadline — no call of it runs past that, whatever rounds
+// KILL_CONFIRM_ATTEMPTS would still have it make — says NOT CONFIRMED, hands the cancel on (a
+// follow-up request for the bot with the key), and tells the operator who waits, line by line, which
+// call did not answer. Its calls' deadlines and pauses run on a clock of the test's own: a call that
+// has not answered after a few turns of the event loop (the recording exchange answers at once when
+// it answers at all) has its deadline pass on that clock, so the bound is read there, not on the wall.
+import { and, eq } from 'drizzle-orm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { renderKill } from '../../../src/cli/render/kill.js';
+import { engineRequests, incidentChecklistItems } from '../../../src/db/schema/index.js';
+import { KILL_CALL_TIMEOUT_MS } from '../../../src/services/kill/cancel-everywhere.js';
+import { DeadlineError } from '../../../src/services/kill/deadline.js';
+import { executeKill } from '../../../src/services/kill/kill.js';
+import type { KillTime } from '../../../src/services/kill/runtime.js';
+import { ctbInShell } from '../../support/ctb-shell.js';
+import { createPostgresTestDb } from '../../support/db.js';
+import { startFakeKraken } from '../../support/fake-kraken.js';
+import { killTestContext, recordingDatabase, useKillTestDb } from '../../support/kill-context.js';
+import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
+import { recordLiveOrderEver } from '../../support/live-order-ever.js';
+import { openOrder } from '../../support/recording-exchange.js';
+
+const kill = useKillTestDb(['incident_checklist_items', 'incidents', 'bot_state', 'audit_runs', 'order_intents', 'engine_requests', 'engine_lease']);
+const operator = { id: 'U0OPERATOR', source: 'cli' as const };
+
+const cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!().catch(() => {});
+});
+
+/** Turns of the event loop: an answer already on its way has settled by then. */
+const turns = async (n: number) => {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+};
+
+/** The kill's clock: pauses and missed call deadlines move it; `now()` is where the kill's time stands. */
+function testKillTime() {
+  let now = 0;
+  const time: KillTime = {
+    now: () => now,
+    sleep: async (ms) => void (now += ms),
+    within: async <T>(work: Promise<T>, ms: number, what: string): Promise<T> => {
+      const settled = await Promise.race([work.then(() => true, () => true), turns(5).then(() => false)]);
+      if (settled) return work;
+      work.catch(() => {});
+      now += ms;
+      throw new DeadlineError(what, ms);
+    },
+  };
+  return { time, now: () => now };
+}
+
+describe('a kill against a Kraken that does not answer', () => {
+  it('answers within KILL_CONFIRM_WAIT plus one call\'s deadline, NOT CONFIRMED, with the follow-up queued and a line for each call that did not answer', async () => {
+    const clock = testKillTime();
+    const events: string[] = [];
+    const database = kill.track(recordingDatabase(kill.db().url, events));
+    const waitMs = 5_000;
+    const t = await killTestContext({ database, events, armed: true, killTime: clock.time, env: { KILL_CONFIRM_WAIT: `${waitMs}ms`, KILL_CONFIRM_ATTEMPTS: '3' } });
+    kill.track(t.ctx);
+    const progress: string[] = [];
+    t.ctx.kill.onProgress = (line) => progress.push(line);
+    t.kraken.open.push(openOrder('K1'));
+    t.kraken.mode = 'hang';
+
+    const result = await executeKill(t.ctx, { actor: operator, reason: 'kraken stopped', trigger: 'manual' });
+
+    // Kraken's part of the answer ended by KILL_CONFIRM_WAIT plus one call's deadline, on the kill's clock.
+    expect(clock.now()).toBeLessThanOrEqual(waitMs + KILL_CALL_TIMEOUT_MS);
+    // One CancelAll (its deadline passed at 10 s, past KILL_CONFIRM_WAIT), one OpenOrders cut short at
+    // 15 s; no third call, though KILL_CONFIRM_ATTEMPTS asked for three rounds, twice.
+    expect(t.kraken.calls.filter((c) => c === 'cancelAllOrders' || c === 'fetchOpenOrders')).toEqual(['cancelAllOrders', 'fetchOpenOrders']);
+    const venue = result.cancel.venues.find((v) => v.venue === 'kraken')!;
+    expect(venue).toMatchObject({ confirmed: false, attempts: 1 });
+    expect(result.ok).toBe(false);
+    const text = renderKill(result);
+    expect(text).toContain('OPEN ORDERS MAY REMAIN: NOT ALL CONFIRMED CANCELLED');
+    expect(text).toMatch(/^ {2}kraken: no cancel answered, NOT CONFIRMED after 1 try — no further try sent: the kill's answer is due/m);
+
+    // The cancel is not dropped: a follow-up request for the bot with the key, and the item pending on it.
+    const requestId = result.followUp && 'requestId' in result.followUp ? result.followUp.requestId : NaN;
+    const [request] = await kill.db().db.select().from(engineRequests).where(eq(engineRequests.id, requestId));
+    expect(request).toMatchObject({ kind: 'cancel_all', status: 'pending' });
+    const [item] = await kill.db().db.select().from(incidentChecklistItems)
+      .where(and(eq(incidentChecklistItems.incidentId, result.incidentId!), eq(incidentChecklistItems.item, 'cancel_orders')));
+    expect(item).toMatchObject({ state: 'pending', requestId });
+
+    // The operator saw why the wait went on, a line at each call that missed its deadline, then the outcome.
+    expect(progress).toEqual([
+      'kraken: CancelAll (try 1) did not answer within 10 s.',
+      'kraken: OpenOrders (try 1) did not answer within 5 s.',
+      "kraken: no further try sent: the kill's answer is due (KILL_CONFIRM_WAIT plus one call's deadline of 10 s has passed).",
+      'Zero open orders not confirmed: answering NOT CONFIRMED; the cancel goes on in the bot with the Kraken key (a request in the database).',
+    ]);
+  }, 60_000);
+
+  it('ctb kill from a shell with the key: a line for each call that did not answer, NOT CONFIRMED, exit 1, the follow-up queued — and no further round sent', async () => {
+    const database = await createPostgresTestDb();
+    cleanup.push(() => database.close());
+    await recordLiveOrderEver(database.db);
+    const kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET });
+    cleanup.push(() => kraken.close());
+    kraken.addOrder({ txid: 'OPEN-1', pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '40000', vol: '0.01', vol_exec: '0', status: 'open', opentm: 1 });
+    // Kraken stopped: its cancel and its open-orders list answer nothing (let go before it closes).
+    const releases = [kraken.hold('CancelAll'), kraken.hold('OpenOrders')];
+    cleanup.push(async () => releases.forEach((release) => release()));
+
+    const run = await ctbInShell(['kill', '--reason', 'kraken stopped'], {
+      DATABASE_URL: database.url, KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KILL_CONFIRM_WAIT: '1s',
+    });
+    const why = `exit ${run.code}\n${run.stdout}\n${run.stderr.slice(-3000)}`;
+    expect(run.code, why).toBe(1);
+    expect(run.stdout, why).toContain('OPEN ORDERS MAY REMAIN: NOT ALL CONFIRMED CANCELLED');
+    expect(run.stdout, why).toMatch(/^ {2}kraken: no cancel answered, NOT CONFIRMED after 1 try/m);
+    expect(run.stderr, why).toMatch(/^kraken: CancelAll \(try 1\) did not answer within \d+(\.\d)? s\.$/m);
+    expect(run.stderr, why).toMatch(/^Zero open orders not confirmed: answering NOT CONFIRMED; the cancel goes on in the bot with the Kraken key/m);
+    // One round, its calls cut short once KILL_CONFIRM_WAIT plus one call's deadline had passed: the
+    // early CancelAll, the same cancel sent again once it had no answer, one OpenOrders — no second round.
+    expect(kraken.callsTo('CancelAll').length, why).toBeLessThanOrEqual(2);
+    expect(kraken.callsTo('OpenOrders').length, why).toBeLessThanOrEqual(1);
+    const requests = await database.db.select().from(engineRequests).where(eq(engineRequests.kind, 'cancel_all'));
+    expect(requests.map((r) => r.status), why).toEqual(['pending']);
+  }, 90_000);
+});

@@ -119,7 +119,7 @@ export const watchdogClocks = pgTable('watchdog_clocks', {
   at: at('at').notNull(),
   /** The process (host:pid) whose watchdog started the clock: another one continuing it says so in its page. */
   begunBy: text('begun_by').notNull(),
-  /** The process (host:pid) that last wrote the set, and when (its clock): a set unconfirmed for long is forgotten. */
+  /** The process (host:pid) that last wrote the set, and when (the database's now()): a set unconfirmed for long is forgotten. */
   writtenBy: text('written_by').notNull(),
   confirmedAt: at('confirmed_at').notNull(),
 });

@@ -22,12 +22,14 @@
 // - The database not answering: the watchdog goes on with the clocks in memory (as before), says so in
 //   the log once, and writes them when it answers again.
 // Times are on the writing process's clock, as the watchdog keeps them: a host whose clock is minutes
-// off another's continues its clocks that many minutes off.
+// off another's continues its clocks that many minutes off. When they were last confirmed is the
+// database's now(), and their age is judged on it: a host whose clock is over 15 minutes off the
+// writer's must not forget clocks the previous life kept a moment ago.
 import { hostname } from 'node:os';
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
-import { readWatchdogClocks, replaceWatchdogClocks, type WatchdogClock } from '../../db/queries/watchdog-clocks.js';
+import { readWatchdogClocks, replaceWatchdogClocks, type WatchdogClockRead } from '../../db/queries/watchdog-clocks.js';
 import type { Logger } from '../../logger.js';
 import { describeError, withDeadline } from '../kill/deadline.js';
 import { EXCHANGE_WORK, TRANSIENT_PAGE_AFTER_MS, type ClockOrigin, type DeferredWork, type RaisedAlert } from './self-heal.js';
@@ -92,7 +94,7 @@ export function persistedClocks(ctx: WatchdogClocksDeps, me: string = `${hostnam
 
   return {
     async load(deferredSince, raised, { merge = false } = {}) {
-      let rows: WatchdogClock[];
+      let rows: WatchdogClockRead[];
       try {
         rows = await withDeadline(readWatchdogClocks(ctx.db), timeout, 'the database');
       } catch (err) {
@@ -108,10 +110,11 @@ export function persistedClocks(ctx: WatchdogClocksDeps, me: string = `${hostnam
       }
       origins.clear();
       const now = ctx.clock.now().getTime();
-      const confirmed = Math.max(...rows.map((r) => r.confirmedAt.getTime()));
-      if (rows.length > 0 && now - confirmed > TRANSIENT_PAGE_AFTER_MS) {
-        ctx.logger.info({ clocks: rows.map((r) => r.clock), writtenBy: rows[0]!.writtenBy, minutes: Math.round((now - confirmed) / 60_000) },
-          `self-heal watchdog: forgetting the clocks of exchange work ${rows[0]!.writtenBy} left ${Math.round((now - confirmed) / 60_000)} min ago: no engine kept them since (over ${TRANSIENT_PAGE_AFTER_MS / 60_000} min); the engine's start resolves and reconciles again`);
+      // How long ago they were last confirmed, on the database's clock (confirmed_at is written on it).
+      const ago = Math.max(0, Math.min(...rows.map((r) => r.confirmedAgoMs)));
+      if (rows.length > 0 && ago > TRANSIENT_PAGE_AFTER_MS) {
+        ctx.logger.info({ clocks: rows.map((r) => r.clock), writtenBy: rows[0]!.writtenBy, minutes: Math.round(ago / 60_000) },
+          `self-heal watchdog: forgetting the clocks of exchange work ${rows[0]!.writtenBy} left ${Math.round(ago / 60_000)} min ago: no engine kept them since (over ${TRANSIENT_PAGE_AFTER_MS / 60_000} min); the engine's start resolves and reconciles again`);
         written = null;
         return true;
       }
@@ -133,7 +136,8 @@ export function persistedClocks(ctx: WatchdogClocksDeps, me: string = `${hostnam
         loaded.push({ clock: row.clock, at, begunBy: row.begunBy });
       }
       written = merge ? null : contentOf(loaded.sort((a, b) => a.clock.localeCompare(b.clock)));
-      confirmedAt = rows.length > 0 ? confirmed : -Infinity;
+      // When they were confirmed, on this process's clock (what the next confirmation is timed by).
+      confirmedAt = rows.length > 0 ? now - ago : -Infinity;
       const others = rows.filter((r) => r.writtenBy !== me);
       if (others.length > 0) {
         ctx.logger.info({ clocks: others.map((r) => r.clock), writtenBy: others[0]!.writtenBy },
@@ -150,7 +154,7 @@ export function persistedClocks(ctx: WatchdogClocksDeps, me: string = `${hostnam
       let mine: boolean;
       try {
         mine = await withDeadline(replaceWatchdogClocks(ctx.db, {
-          rows: rows.map((r) => ({ clock: r.clock, at: new Date(r.at), begunBy: r.begunBy })), writtenBy: me, confirmedAt: new Date(now), holderId,
+          rows: rows.map((r) => ({ clock: r.clock, at: new Date(r.at), begunBy: r.begunBy })), writtenBy: me, holderId,
         }), timeout, 'the database');
       } catch (err) {
         failed('write', err);

@@ -91,14 +91,18 @@ describe("self-heal watchdog: its clocks of exchange work outlive the process", 
     const start = t.clock.now();
     const dog = life('worker-a:101');
     await dog.tick();
-    expect(await rows()).toEqual([expect.objectContaining({ clock: 'deferred:reconcile_owed', at: start, begunBy: 'worker-a:101', writtenBy: 'worker-a:101', confirmedAt: start })]);
+    expect(await rows()).toEqual([expect.objectContaining({ clock: 'deferred:reconcile_owed', at: start, begunBy: 'worker-a:101', writtenBy: 'worker-a:101' })]);
+    // confirmed_at is the database's now(): marked here to see whether a pass writes it again.
+    const marked = new Date('2000-01-01T00:00:00Z');
+    await t.ctx.db.update(watchdogClocks).set({ confirmedAt: marked });
     // Nothing changed: not written again within CONFIRM_EVERY_MS.
     t.clock.advance(CONFIRM_EVERY_MS - 1);
     await dog.tick();
-    expect(await rows()).toEqual([expect.objectContaining({ at: start, confirmedAt: start })]);
+    expect(await rows()).toEqual([expect.objectContaining({ at: start, confirmedAt: marked })]);
     t.clock.advance(1);
     await dog.tick();
-    expect(await rows()).toEqual([expect.objectContaining({ at: start, confirmedAt: t.clock.now() })]);
+    expect(await rows()).toEqual([expect.objectContaining({ at: start, confirmedAt: expect.any(Date) })]);
+    expect((await rows())[0]!.confirmedAt.getTime()).toBeGreaterThan(marked.getTime());
     // The order's fills are booked: the next pass reconciles, and the owed clock's row goes.
     await markIntent(t.ctx.db, { id: intentId, status: 'filled', at: t.clock.now() });
     expect(reconcileOf(await dog.tick())).toMatchObject({ status: 'ok' });
@@ -113,6 +117,8 @@ describe("self-heal watchdog: its clocks of exchange work outlive the process", 
     await first.tick();
     await first.stop();
     t.clock.advance(24 * 60 * MIN);
+    // Confirmed a day ago on the database's clock, which their age is judged on.
+    await t.ctx.db.execute(sql`update watchdog_clocks set confirmed_at = now() - interval '1 day'`);
     t.kraken.mode = 'network_error';
     const next = life('worker-a:202');
     expect(reconcileOf(await next.tick())).toMatchObject({ status: 'skipped' });
@@ -210,5 +216,20 @@ describe("self-heal watchdog: its clocks of exchange work outlive the process", 
     expect(reconcileOf(await dog.tick())).toMatchObject({ status: 'failed', detail: expect.stringMatching(/owed for 15 min \(limit 15 min\)/) });
     expect(critical()).toHaveLength(1);
     await dog.stop();
+  });
+
+  it("their age is judged on the database's clock: a host whose clock is 20 minutes ahead of the last writer's continues them at once", async () => {
+    const { t, life, critical } = await liveOrderInFlight();
+    const first = life('worker-a:101');
+    await first.tick();
+    await first.stop();
+    // Another host takes over at once; its clock is 20 minutes ahead (the database's has not moved).
+    t.clock.advance(20 * MIN);
+    const next = life('worker-b:202');
+    expect(reconcileOf(await next.tick())).toMatchObject({
+      status: 'failed', detail: expect.stringMatching(/owed for 20 min \(limit 15 min; its clock began in the engine process worker-a:101 and goes on here\)/),
+    });
+    expect(critical()).toHaveLength(1);
+    await next.stop();
   });
 });

@@ -735,6 +735,8 @@ describe('self-heal', () => {
       t.clock.advance(60 * 60_000);
       expect((await dog.tick())!.actions.find((a) => a.check === 'exchange')).toMatchObject({ status: 'skipped' });
     }
+    // The clocks it wrote as the holder were last confirmed five hours ago on the database's clock too.
+    await t.ctx.db.execute(sql`update watchdog_clocks set confirmed_at = now() - interval '5 hours'`);
     // It takes the lease back (Kraken's first answer fails, so the pass resyncs): the order is still in flight, owed from now.
     holdsLease = true;
     t.kraken.mode = 'network_error';

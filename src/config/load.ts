@@ -82,3 +82,18 @@ export function inFixingOrder(problems: string[], file: EnvFileNames | undefined
 }
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * For the kill, which goes on whatever its configuration says: the names in .env (read past its
+ * malformed lines) and in the environment that are no setting of this bot, as loadConfig judges them —
+ * a misspelt safety setting, which every other command refuses, first, then the names only ignored.
+ */
+export function settingNameNotices(env: NodeJS.ProcessEnv, envFile: string): string[] {
+  let file: EnvFileNames | undefined;
+  if (existsSync(envFile)) {
+    const read = readEnvFile(readFileSync(envFile, 'utf8'), envFile);
+    file = { file: envFile, vars: read.vars, lineOf: read.lineOf };
+  }
+  const names = checkSettingNames(file, env);
+  return [...names.problems.map((p) => p.replace('; refused because ', '; the bot refuses to start because ')), ...names.warnings];
+}

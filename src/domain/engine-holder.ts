@@ -3,6 +3,7 @@
 // or that no engine runs, or since when its lease is stale. A pure view of the lease row and the
 // database's clock; services/engine-lease/holder-view.ts reads them.
 import type { EngineLease } from '../db/schema/index.js';
+import { engineMode } from './engine-mode.js';
 
 export interface EngineHolderView {
   /** running: renewed within the TTL; stale: not renewed since staleSince (died or hung); none: no engine holds the lease. */
@@ -41,12 +42,14 @@ export function holderView(lease: EngineLease | null, dbNow: Date, ttlMs: number
 /**
  * What the holder of a stale lease would do if it woke: a stale lease is not a dead engine — renewLease
  * renews by holder id, so a hung engine that wakes before another takes the lease over trades again,
- * LIVE when it is armed, the database says live and nothing halts it. `state`: bot_state now.
+ * LIVE when engineMode says unknown (armed, the database live, nothing halting it). `state`: bot_state now;
+ * `v` a stale lease's view.
  * "worker-1:4242 stale: last renewed at …, stale since …, armed — it may resume LIVE trading if it wakes".
  */
 export function staleHolderPhrase(v: EngineHolderView, state: { mode: 'paper' | 'live'; halted: boolean }): string {
   const armed = v.armed ? 'armed' : 'not armed';
-  const wakes = v.armed && state.mode === 'live' && !state.halted ? 'it may resume LIVE trading if it wakes'
+  // The rule has one home (engine-mode.ts): a stale holder that may trade LIVE if it wakes is mode unknown.
+  const wakes = engineMode(state, v) === 'unknown' ? 'it may resume LIVE trading if it wakes'
     : state.halted ? 'if it wakes it places no orders while the bot is halted'
       : 'if it wakes it trades paper';
   return `${v.host}:${v.pid} stale: last renewed at ${v.heartbeatAt}, stale since ${v.staleSince}, ${armed} — ${wakes}`;

@@ -4,7 +4,15 @@
 // is not a dead engine (renewLease renews by holder id), so a hung holder that wakes before another
 // takes the lease over trades LIVE again; paper otherwise (nothing can trade live). bot_state.mode
 // itself stays paper | live: "unknown" is what is known of the engine, never a mode to ask for.
-import type { EngineHolderView } from './engine-holder.js';
+
+/**
+ * What of the engine lease's holder (engine-holder.ts's EngineHolderView) the mode is read from: named
+ * here, not imported, since that view's phrases are worded by this rule.
+ */
+export interface EngineHolderFacts {
+  state: 'running' | 'stale' | 'none';
+  armed: boolean;
+}
 
 /** The mode bot_state asks for. */
 export type StoredMode = 'paper' | 'live';
@@ -12,7 +20,7 @@ export type StoredMode = 'paper' | 'live';
 /** What the engine trades in: unknown when a stale armed holder may resume LIVE trading if it wakes. */
 export type EngineMode = StoredMode | 'unknown';
 
-export function engineMode(state: { mode: StoredMode; halted: boolean }, engine: EngineHolderView): EngineMode {
+export function engineMode(state: { mode: StoredMode; halted: boolean }, engine: EngineHolderFacts): EngineMode {
   const liveIfRunning = engine.armed && state.mode === 'live' && !state.halted;
   if (!liveIfRunning || engine.state === 'none') return 'paper';
   return engine.state === 'running' ? 'live' : 'unknown';
@@ -30,7 +38,7 @@ export function mayTradeLive(mode: EngineMode): boolean {
  * Why the mode is unknown, in operator words, with what cancels from anywhere (`kill`: the surface's
  * own command, `ctb kill` or `/kill`): "the engine (worker-1:4242) stopped renewing its lease at …".
  */
-export function unknownModePhrase(engine: Pick<EngineHolderView, 'host' | 'pid' | 'heartbeatAt' | 'staleSince'>, kill = '`ctb kill`'): string {
+export function unknownModePhrase(engine: { host: string | null; pid: number | null; heartbeatAt: string | null; staleSince: string | null }, kill = '`ctb kill`'): string {
   return `the engine (${engine.host}:${engine.pid}) stopped renewing its lease at ${engine.heartbeatAt} (stale since ${engine.staleSince}); `
     + `it was armed and the database says live: it may resume LIVE trading if it wakes; ${kill} cancels from any process`;
 }

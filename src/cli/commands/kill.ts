@@ -29,7 +29,7 @@ import type { HaltRecorded, HaltSaved } from '../../services/kill/runtime.js';
 import { databaseFailure, localHaltText, savedHaltReach } from '../../domain/local-halt.js';
 import type { CliRegistration } from '../program.js';
 import { ConfigError, type Config } from '../../config/env.js';
-import { envLayers } from '../../config/load.js';
+import { envLayers, settingNameNotices } from '../../config/load.js';
 import { salvageConfigForKill } from '../../config/salvage.js';
 import type { CliIo } from '../io.js';
 import { cliActor, printError } from '../with-context.js';
@@ -51,6 +51,10 @@ export function invalidConfigNotice(dropped: string[], problems: string[]): stri
 function loadKillConfig(io: CliIo): { config: Config } | { problem: ConfigError; layers: Record<string, string | undefined> } {
   const layers = envLayers(io.env, join(io.cwd, '.env'), (problems) =>
     io.stderr.write(`Malformed .env lines (the kill goes on without them — fix them before the bot starts again):\n${problems.map((p) => `  - ${p}`).join('\n')}\n`));
+  // A misspelt setting (RISK_MAX_DRAWDOWN for RISK_MAX_DRAWDOWN_PCT) refuses every other command; the
+  // kill goes on, and says so rather than say nothing.
+  const names = settingNameNotices(io.env, join(io.cwd, '.env'));
+  if (names.length > 0) io.stderr.write(`Names that are not settings of this bot (the kill goes on without them — fix them before the bot starts again):\n${names.map((p) => `  - ${p}`).join('\n')}\n`);
   try {
     const { config, problems, dropped } = salvageConfigForKill(layers);
     if (problems.length > 0) io.stderr.write(invalidConfigNotice(dropped, problems));

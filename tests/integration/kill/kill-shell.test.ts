@@ -67,10 +67,12 @@ describe('ctb kill from a shell that is not armed', () => {
     const run = await ctbInShell(['kill', '--reason', 'bad config'], {
       DATABASE_URL: database.url, KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url,
       PORT: 'eighty', RISK_MAX_DRAWDOWN_PCT: '40', RISK_HARD_DRAWDOWN_PCT: '10', SLACK_SIGNING_SECRET: 'orphan-secret',
-    }, 'LOG_LEVEL=warn\nPORT 3001\n');
+    }, 'LOG_LEVEL=warn\nPORT 3001\nRISK_DAILY_LOSS=5\n');
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
     // A malformed .env line refuses every other command (exit 2); the kill names it and goes on.
     expect(run.stderr).toMatch(/^Malformed \.env lines \(the kill goes on without them[^\n]*\n {2}- .*\.env:2: no '=' on this line/m);
+    // So does a misspelt safety setting: named, with the setting it was probably meant to be.
+    expect(run.stderr).toMatch(/^Names that are not settings of this bot \(the kill goes on without them[^\n]*\n {2}- .*\.env:3: RISK_DAILY_LOSS is not a setting \(Did you mean RISK_DAILY_LOSS_PCT\?\); the bot refuses to start because RISK_DAILY_LOSS_PCT would stay at its default/m);
     expect(run.stderr).toMatch(/^Invalid configuration \(the kill goes on; .*PORT.* fall back to their defaults/m);
     expect(run.stderr).toMatch(/- PORT: /);
     expect(run.stderr).toMatch(/- RISK_HARD_DRAWDOWN_PCT: /);

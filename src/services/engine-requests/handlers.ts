@@ -32,6 +32,7 @@ import { reconcileHere, type IncidentDeps } from '../kill/incident-ports.js';
 import { clearVenue, keptErrors, logUnconfirmed, mergeVenueReports, type VenueCancelReport } from '../kill/cancel-everywhere.js';
 import { KrakenRoom } from '../kill/kraken-room.js';
 import type { KillPorts } from '../kill/runtime.js';
+import { cancelledPhrase, confirmedClearPhrase } from '../../domain/kraken-handoff.js';
 import { earlierReport, followUpRetryDelayMs, followUpSpanMs, followUpTimes, followUpTries, supersededBy, tryCancelOnce } from '../kill/cancel-follow-up.js';
 import { withDeadline } from '../kill/deadline.js';
 import { awaitOrdersInFlight, confirmedClear, inFlightPhrase, ordersMayLand } from '../kill/fence.js';
@@ -115,13 +116,15 @@ export function cancelAllHandler(ctx: CancelAllHandlerDeps): EngineRequestHandle
     const holds = (haltCancel !== null || late !== null) && first?.confirmed === true && first.confirmedAt !== undefined && Date.parse(first.confirmedAt) >= takenAt;
     const merged = first ? mergeVenueReports(first, now, { firstHolds: holds }) : now;
     const report = { ...merged, errors: keptErrors(merged.errors) };
-    const cancelled = report.canceled !== null ? `${report.canceled} cancelled` : report.attempts === 0 ? 'no cancel sent' : 'the cancel failed';
+    // A CancelAll whose answer was lost may have cancelled orders: only a lower bound is said, never its count as 0.
+    const lost = (report.lostAnswers?.length ?? 0) > 0;
+    const cancelled = lost ? cancelledPhrase(report) : report.canceled !== null ? `${report.canceled} cancelled` : report.attempts === 0 ? 'no cancel sent' : 'the cancel failed';
     // A hand-over (no follow-up) answers for Kraken alone: the kill that handed it over read its own fence.
     const ok = fence ? confirmedClear(report.confirmed, fence) : report.confirmed;
     // Confirmed by the halt's cancel alone: said, with the recheck that could not read after it.
     const recheck = report.confirmed && !now.confirmed ? ` Kraken said so at ${report.confirmedAt ?? 'the halt\'s cancel'}; a recheck after it could not read the open orders${now.errors.length ? ` (${now.errors.at(-1)})` : ''}.` : '';
     const outcome = (report.confirmed
-      ? `Kraken: ${cancelled}, none open (confirmed).${recheck}`
+      ? `Kraken: ${lost ? confirmedClearPhrase(report) : `${cancelled}, none open (confirmed)`}.${recheck}`
       : `Kraken: ${cancelled}, zero open orders NOT confirmed after ${triesCount(report.attempts)}${report.survivors.length ? ` (${report.survivors.length} still open)` : ''}${now.errors.length ? ` (${now.errors.at(-1)})` : ''}.`)
       + (fence && ordersMayLand(fence) ? ` ${inFlightPhrase(fence)}: check \`ctb reconcile\`.` : '');
     const details = { report, ...(fence ? { fence } : {}), ...(followUp ? { tries: tries + 1 } : {}) };

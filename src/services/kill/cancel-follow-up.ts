@@ -26,7 +26,7 @@ import { counterRoomMs, PRIVATE_COUNTER, type KrakenTier } from '../../exchange/
 import { backoffDelay } from '../../retry.js';
 import type { Exchange } from '../../exchange/types.js';
 import { urgently } from '../../exchange/urgency.js';
-import type { VenueCancelReport } from './cancel-everywhere.js';
+import { cancelMayHaveRun, type VenueCancelReport } from './cancel-everywhere.js';
 import { describeError, withDeadline } from './deadline.js';
 import { CANCEL_ROUND_COST } from './kraken-room.js';
 
@@ -105,6 +105,8 @@ export async function tryCancelOnce(exchange: Exchange, timeoutMs = 10_000): Pro
       report.canceled = (await withDeadline(exchange.cancelAllOrders(), timeoutMs, 'kraken cancel-all')).canceled;
     } catch (err) {
       report.errors.push(`cancel-all: ${describeError(err)}`);
+      // Its answer lost (not Kraken's refusal): it may have cancelled orders this count leaves out.
+      if (cancelMayHaveRun(err)) report.lostAnswers = [1];
       if (limited(err)) return { report, rateLimited: true };
     }
     try {

@@ -319,7 +319,8 @@ describe('kill', () => {
       // Confirmed, merged: no line says the kill could not confirm.
       expect(lines).not.toContain(COULD_NOT_CONFIRM);
       expect(result.ok, result.summary).toBe(true);
-      expect(result.summary).toMatch(/^Kraken: 1 cancelled, none open \(confirmed\)\. Kraken said so at \S+Z; a recheck after it could not read the open orders \(open-orders query \(attempt 2\): .*unreachable/);
+      // The recheck's CancelAlls got no answer (they may have reached Kraken): their count is not known, the halt cancel's is a lower bound.
+      expect(result.summary).toMatch(/^Kraken: at least 1 cancelled, none open \(confirmed\); how many cancels #2, #3 cancelled is unknown \(their answers were lost\)\. Kraken said so at \S+Z; a recheck after it could not read the open orders \(open-orders query \(attempt 2\): .*unreachable/);
       expect(result.details?.['report']).toMatchObject({ confirmed: true, survivors: [] });
     });
 
@@ -356,6 +357,25 @@ describe('kill', () => {
       expect(result.ok, result.summary).toBe(true);
       expect(result.summary).toBe('Kraken: 2 cancelled, none open (confirmed).');
       expect(result.details?.['report']).toMatchObject({ canceled: 2, confirmed: true, survivors: [] });
+    });
+
+    it('a handed-over cancel whose first CancelAll was carried out but its answer lost says how many it cancelled is unknown, never 0', async () => {
+      const holder = await setup({ keys: true, env: { KILL_CONFIRM_ATTEMPTS: '2', KILL_CONFIRM_WAIT: '1ms' } });
+      holder.kraken.open.push(openOrder('K1'));
+      // Kraken cancels K1, and the answer is lost on its way back.
+      const original = holder.kraken.cancelAllOrders.bind(holder.kraken);
+      let lost = false;
+      holder.kraken.cancelAllOrders = async () => {
+        const answer = await original();
+        if (lost) return answer;
+        lost = true;
+        throw new ExchangeError('retryable', 'outcome_unknown', 'Kraken CancelAll: the answer could not be read; whether it took effect is unknown.');
+      };
+      const request = { id: 10, kind: 'cancel_all', requestedAt: holder.clock.now(), requestedBy: operator.id, incidentId: null, params: { killId: 'k-4' } } as unknown as EngineRequest;
+      const result = await cancelAllHandler(holder.ctx)(request);
+      expect(holder.kraken.open).toEqual([]);
+      expect(result.ok, result.summary).toBe(true);
+      expect(result.summary).toBe('Kraken: none open (confirmed); how many the first cancel cancelled is unknown (its answer was lost).');
     });
 
     it('a confirmation made before the hand-over was taken (maybe before the fence) is not enough when the recheck fails', async () => {

@@ -78,6 +78,16 @@ export class KrakenSimulator {
   /** Per endpoint, answers wait until this settles (a Kraken that has not answered yet, for as long as a test needs). */
   readonly holds = new Map<string, Promise<void>>();
   readonly startedAt: number;
+
+  /** `endpoint`'s requests are received and answered none until the returned release() (a Kraken paused mid-call). */
+  hold(endpoint: string): () => void {
+    let release!: () => void;
+    this.holds.set(endpoint, new Promise<void>((resolve) => (release = resolve)));
+    return () => {
+      this.holds.delete(endpoint);
+      release();
+    };
+  }
   readonly #opts: SimulatorOptions;
   readonly #initialBalances: Record<string, string>;
   #server: Server | undefined;

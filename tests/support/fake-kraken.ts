@@ -109,14 +109,7 @@ export async function startFakeKraken(opts: FakeKrakenOptions = {}): Promise<Fak
       sim.faults.add(spec);
     },
     setLatency: (endpoint, ms) => void sim.latency.set(endpoint, ms),
-    hold(endpoint) {
-      let release!: () => void;
-      sim.holds.set(endpoint, new Promise<void>((r) => (release = r)));
-      return () => {
-        sim.holds.delete(endpoint);
-        release();
-      };
-    },
+    hold: (endpoint) => sim.hold(endpoint),
     addTrades: (trades) => void sim.state.trades.push(...trades),
     addOrder: (order) => void sim.state.orders.set(order.txid, order),
     close: () => sim.close(),

@@ -28,15 +28,6 @@ function adapter(sim: KrakenSimulator, opts: Partial<KrakenExchangeOptions> = {}
   return { kraken, waits };
 }
 
-/** Kraken receives `endpoint`'s requests but answers none until released. */
-function hold(sim: KrakenSimulator, endpoint: string): () => void {
-  let release!: () => void;
-  sim.holds.set(endpoint, new Promise<void>((resolve) => (release = resolve)));
-  return () => {
-    sim.holds.delete(endpoint);
-    release();
-  };
-}
 
 const callsTo = (sim: KrakenSimulator, endpoint: string) => sim.calls.filter((c) => c.endpoint === endpoint);
 
@@ -70,7 +61,7 @@ describe('a private call Kraken refused for its nonce', () => {
     const kraken = new KrakenExchange(config, { logger: silentLogger(), armed: true, enableRateLimit: false });
     await kraken.loadMarkets();
     // Our read is signed and on its way; the operator's ctb signs a read later (a higher nonce) that Kraken takes first.
-    const release = hold(sim, 'OpenOrders');
+    const release = sim.hold('OpenOrders');
     const reading = kraken.fetchOpenOrders();
     await ours;
     expect((await privateCall(sim, 'BalanceEx')).body.error).toEqual([]);

@@ -16,15 +16,6 @@ import { privateCall, startSimulator } from '../../support/simulator.js';
 const signal = new AbortController().signal;
 const callsTo = (sim: KrakenSimulator, endpoint: string) => sim.calls.filter((c) => c.endpoint === endpoint);
 
-/** Kraken receives `endpoint`'s requests but answers none until released (a paused Kraken). */
-function hold(sim: KrakenSimulator, endpoint: string): () => void {
-  let release!: () => void;
-  sim.holds.set(endpoint, new Promise<void>((resolve) => (release = resolve)));
-  return () => {
-    sim.holds.delete(endpoint);
-    release();
-  };
-}
 
 function keyedAdapter(url: string): KrakenExchange {
   const config = testConfig({ KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: url });
@@ -49,7 +40,7 @@ describe("the market feed after a failed load of Kraken's markets", () => {
     const sim = await startSimulator();
     const config = testConfig({ KRAKEN_API_URL: sim.url, MARKET_FEED: 'kraken', MARKET_POLL_INTERVAL: '1s', KRAKEN_REQUEST_TIMEOUT: '1s' });
     const feed = await createMarketFeed(config, 'kraken', { enableRateLimit: false });
-    const release = hold(sim, 'Assets');
+    const release = sim.hold('Assets');
     await expect(feed.next(signal)).rejects.toThrow(/did not answer OHLC for BTC\/USD \(loading its markets/);
     release();
 

@@ -14,11 +14,9 @@ import { DeadlineError } from '../../../src/services/kill/deadline.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
 import type { KillTime } from '../../../src/services/kill/runtime.js';
 import { ctbInShell } from '../../support/ctb-shell.js';
-import { createPostgresTestDb } from '../../support/db.js';
-import { startFakeKraken } from '../../support/fake-kraken.js';
 import { killTestContext, recordingDatabase, useKillTestDb } from '../../support/kill-context.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
-import { recordLiveOrderEver } from '../../support/live-order-ever.js';
+import { liveKillWorld } from '../../support/kill-world.js';
 import { openOrder } from '../../support/recording-exchange.js';
 
 const kill = useKillTestDb(['incident_checklist_items', 'incidents', 'bot_state', 'audit_runs', 'order_intents', 'engine_requests', 'engine_lease']);
@@ -96,12 +94,7 @@ describe('a kill against a Kraken that does not answer', () => {
   }, 60_000);
 
   it('ctb kill from a shell with the key: a line for each call that did not answer, NOT CONFIRMED, exit 1, the follow-up queued — and no further round sent', async () => {
-    const database = await createPostgresTestDb();
-    cleanup.push(() => database.close());
-    await recordLiveOrderEver(database.db);
-    const kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET });
-    cleanup.push(() => kraken.close());
-    kraken.addOrder({ txid: 'OPEN-1', pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '40000', vol: '0.01', vol_exec: '0', status: 'open', opentm: 1 });
+    const { database, kraken } = await liveKillWorld(cleanup);
     // Kraken stopped: its cancel and its open-orders list answer nothing (let go before it closes).
     const releases = [kraken.hold('CancelAll'), kraken.hold('OpenOrders')];
     cleanup.push(async () => releases.forEach((release) => release()));

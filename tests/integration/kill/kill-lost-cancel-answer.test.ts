@@ -3,11 +3,9 @@
 // so zero open orders are confirmed and the kill exits 0 — but how many that first cancel cancelled
 // is not known, and the reply says so instead of counting it as 0.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPostgresTestDb } from '../../support/db.js';
-import { startFakeKraken } from '../../support/fake-kraken.js';
 import { ctbInShell } from '../../support/ctb-shell.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
-import { recordLiveOrderEver } from '../../support/live-order-ever.js';
+import { liveKillWorld } from '../../support/kill-world.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -16,12 +14,7 @@ afterEach(async () => {
 
 describe('ctb kill when the answer to its first CancelAll is lost', () => {
   it('says none open (confirmed) and that how many the first cancel cancelled is unknown — not "0 cancelled" — and exits 0', async () => {
-    const database = await createPostgresTestDb();
-    cleanup.push(() => database.close());
-    await recordLiveOrderEver(database.db);
-    const kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET });
-    cleanup.push(() => kraken.close());
-    kraken.addOrder({ txid: 'OPEN-1', pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '40000', vol: '0.01', vol_exec: '0', status: 'open', opentm: 1 });
+    const { database, kraken } = await liveKillWorld(cleanup);
     kraken.simulator.faults.add({ endpoint: 'CancelAll', kind: 'truncated', after: true, times: 1 });
 
     const run = await ctbInShell(['kill', '--reason', 'lost answer'], {

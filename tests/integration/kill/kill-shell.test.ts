@@ -17,30 +17,20 @@ import { killFeature } from '../../../src/app/features/kill.js';
 import { systemClock } from '../../../src/clock.js';
 import { ADMIN_URL, createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { pendingKillPath, readPendingKills } from '../../../src/services/kill/pending-kill.js';
-import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
+import type { FakeKraken } from '../../support/fake-kraken.js';
 import { ctbChildInShell, ctbIn, ctbInShell } from '../../support/ctb-shell.js';
 import { CLOSED_LOCAL_URL } from '../../support/local-only.js';
 import { holdLease } from '../../support/held-lease.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
-import { recordLiveOrderEver } from '../../support/live-order-ever.js';
+import { liveKillWorld } from '../../support/kill-world.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   while (cleanup.length) await cleanup.pop()!().catch(() => {});
 });
 
-async function world(): Promise<{ database: TestDatabase; kraken: FakeKraken }> {
-  const database = await createPostgresTestDb();
-  cleanup.push(() => database.close());
-  // Kraken holds orders of this bot: its ledger records live orders.
-  await recordLiveOrderEver(database.db);
-  const kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET });
-  cleanup.push(() => kraken.close());
-  for (const txid of ['OPEN-1', 'OPEN-2']) {
-    kraken.addOrder({ txid, pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '40000', vol: '0.01', vol_exec: '0', status: 'open', opentm: 1 });
-  }
-  return { database, kraken };
-}
+/** Kraken holds orders of this bot: its ledger records live orders. */
+const world = () => liveKillWorld(cleanup, ['OPEN-1', 'OPEN-2']);
 
 const openAtKraken = (kraken: FakeKraken) => [...kraken.state.orders.values()].filter((o) => o.status === 'open' || o.status === 'pending');
 

@@ -14,7 +14,9 @@ import { buildAppContext, type OwnedContext } from '../../src/app/build-context.
 import { ManualClock } from '../../src/clock.js';
 import { testConfig } from '../../src/config/env.js';
 import type { Database, Db } from '../../src/db/client.js';
+import { markIntent, writeIntent } from '../../src/engine/ledger/intents.js';
 import { silentLogger } from '../../src/logger.js';
+import { updateBotState } from '../../src/services/bot-state.js';
 import type { KillTime } from '../../src/services/kill/runtime.js';
 import { createPostgresTestDb, emptyTablesSql, type TestDatabase } from './db.js';
 import { recordingExchange, type RecordingExchange } from './recording-exchange.js';
@@ -136,4 +138,19 @@ export async function whileTableLocked<T>(url: string, table: string, fn: () => 
     await lock.catch(() => {});
     await locker.close();
   }
+}
+
+/**
+ * A live exit sent to Kraken and not booked yet, with bot_state live, and Kraken's next answer a
+ * network error: a self-heal pass retries its probe, resyncs and finds the order in flight. The
+ * intent's id.
+ */
+export async function liveExitInFlight(t: KillTestContext): Promise<number> {
+  await updateBotState(t.ctx.db, t.clock, { mode: 'live' });
+  const intent = await writeIntent(t.ctx.db, {
+    mode: 'live', feed: 'kraken', strategy: 'btc-ma-cross', symbol: 'BTC/USD', side: 'sell', purpose: 'exit', type: 'market', quantity: '0.03', at: t.clock.now(),
+  }, { armed: true });
+  await markIntent(t.ctx.db, { id: intent!.id, status: 'sent', exchangeOrderId: 'OEXIT1-AAAAA-BBBBBB', at: t.clock.now() });
+  t.kraken.mode = 'network_error';
+  return intent!.id;
 }

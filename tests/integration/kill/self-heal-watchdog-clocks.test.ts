@@ -6,11 +6,10 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it, vi } from 'vitest';
 import { engineLease, watchdogClocks } from '../../../src/db/schema/index.js';
-import { markIntent, writeIntent } from '../../../src/engine/ledger/intents.js';
-import { updateBotState } from '../../../src/services/bot-state.js';
+import { markIntent } from '../../../src/engine/ledger/intents.js';
 import { startWatchdog, type WatchdogOptions } from '../../../src/services/self-heal/watchdog.js';
 import { CONFIRM_EVERY_MS, persistedClocks } from '../../../src/services/self-heal/watchdog-clocks.js';
-import { killTestContext, recordingDatabase, useKillTestDb, type KillTestContext } from '../../support/kill-context.js';
+import { killTestContext, liveExitInFlight, recordingDatabase, useKillTestDb, type KillTestContext } from '../../support/kill-context.js';
 
 const kill = useKillTestDb(['bot_state', 'order_intents', 'engine_lease', 'watchdog_clocks']);
 const MIN = 60_000;
@@ -20,13 +19,8 @@ async function liveOrderInFlight() {
   const database = kill.track(recordingDatabase(kill.db().url, []));
   const t: KillTestContext = await killTestContext({ database, armed: true, env: { KILL_DB_TIMEOUT: '2s', ENGINE_STALE_AFTER: '60s' } });
   kill.track(t.ctx);
-  await updateBotState(t.ctx.db, t.clock, { mode: 'live' });
-  const intent = await writeIntent(t.ctx.db, {
-    mode: 'live', feed: 'kraken', strategy: 'btc-ma-cross', symbol: 'BTC/USD', side: 'sell', purpose: 'exit', type: 'market', quantity: '0.03', at: t.clock.now(),
-  }, { armed: true });
-  await markIntent(t.ctx.db, { id: intent!.id, status: 'sent', exchangeOrderId: 'OEXIT1-AAAAA-BBBBBB', at: t.clock.now() });
   // Kraken's first answer fails, so the first pass resyncs (and finds the order in flight).
-  t.kraken.mode = 'network_error';
+  const intentId = await liveExitInFlight(t);
   const reconciled: string[] = [];
   /** One life of the worker: a new watchdog (maps empty) in process `me`, on the same database. */
   const life = (me: string, extra: Partial<WatchdogOptions> = {}) => startWatchdog(t.ctx, {
@@ -36,7 +30,7 @@ async function liveOrderInFlight() {
   });
   const critical = () => t.alerts.filter((a) => a.severity === 'critical');
   const rows = () => t.ctx.db.select().from(watchdogClocks).orderBy(watchdogClocks.clock);
-  return { t, intentId: intent!.id, reconciled, life, critical, rows };
+  return { t, intentId, reconciled, life, critical, rows };
 }
 
 const reconcileOf = (result: Awaited<ReturnType<ReturnType<typeof startWatchdog>['tick']>>) => result!.actions.find((a) => a.check === 'reconcile');

@@ -17,7 +17,7 @@ import { addPendingKill, readPendingKills, removePendingKills } from '../../../s
 import { isHaltLatched } from '../../../src/services/kill/runtime.js';
 import { selfHeal } from '../../../src/services/self-heal/self-heal.js';
 import { ENGINE_STALE_EXIT_CODE, staleEngineHandler, startWatchdog } from '../../../src/services/self-heal/watchdog.js';
-import { killTestContext, recordingDatabase, useKillTestDb, whileTableLocked, type KillTestContext } from '../../support/kill-context.js';
+import { killTestContext, liveExitInFlight, recordingDatabase, useKillTestDb, whileTableLocked, type KillTestContext } from '../../support/kill-context.js';
 import { openOrder } from '../../support/recording-exchange.js';
 import { startStallProxy, type StallProxy } from '../../support/stall-proxy.js';
 import { ADVISORY_LOCKS, takeAdvisoryLock } from '../../../src/db/advisory-lock.js';
@@ -159,18 +159,13 @@ describe('self-heal', () => {
   /** A live order sent to Kraken and not booked yet; Kraken's first answer is a network error (so the probe retries and resyncs). */
   async function liveOrderInFlight() {
     const t = await setup({ armed: true });
-    await updateBotState(t.ctx.db, t.clock, { mode: 'live' });
-    const intent = await writeIntent(t.ctx.db, {
-      mode: 'live', feed: 'kraken', strategy: 'btc-ma-cross', symbol: 'BTC/USD', side: 'sell', purpose: 'exit', type: 'market', quantity: '0.03', at: t.clock.now(),
-    }, { armed: true });
-    await markIntent(t.ctx.db, { id: intent!.id, status: 'sent', exchangeOrderId: 'OEXIT1-AAAAA-BBBBBB', at: t.clock.now() });
-    t.kraken.mode = 'network_error';
+    const intentId = await liveExitInFlight(t);
     const reconciled: string[] = [];
     const options = {
       attempts: 5, baseDelayMs: 1, sleep: async () => { t.kraken.mode = 'ok'; },
       reconcile: async () => { reconciled.push('run'); return { ok: true, summaryLine: 'ledger matches kraken', reportFile: null }; },
     };
-    return { t, intentId: intent!.id, reconciled, options };
+    return { t, intentId, reconciled, options };
   }
 
   it.each([undefined, 'once'] as const)('a one-off run (runBy %s) does not reconcile while a live order is still in flight: deferred, says to run it again, exits 75, nobody paged', async (runBy) => {

@@ -73,6 +73,8 @@ interface Round {
   wallS: number;
   code: number | null;
   output: string;
+  /** The type check's own line (scripts/test.mjs prints it when the type check ends), or '?'. */
+  typeCheck: string;
 }
 
 /** What a Ctrl-C must clean up: the running suite and the clone it runs in. */
@@ -94,13 +96,19 @@ function npmTest(cwd: string, fileCpuLog: string): Promise<Round> {
     const child = spawn('npm', ['test'], { cwd, env: { ...process.env, CI: '1', CTB_TEST_FILE_CPU: fileCpuLog }, stdio: ['ignore', 'pipe', 'pipe'] });
     running.child = child;
     let output = '';
-    const keep = (d: Buffer) => (output = (output + String(d)).slice(-200_000));
+    // The type check's line comes when it ends, amid vitest's output, and may fall out of the tail kept.
+    let typeCheck = '?';
+    const keep = (d: Buffer) => {
+      const seen = plain(output.slice(-1_000) + String(d)).match(/(type check \(TypeScript 7[^\n]*)\n/g);
+      if (seen) typeCheck = seen.at(-1)!.trim();
+      output = (output + String(d)).slice(-200_000);
+    };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     child.on('error', reject);
     child.on('exit', (code) => {
       running.child = null;
-      resolve({ wallS: (performance.now() - started) / 1000, code, output });
+      resolve({ wallS: (performance.now() - started) / 1000, code, output, typeCheck });
     });
   });
 }
@@ -178,7 +186,7 @@ async function main(): Promise<number> {
       }
       console.log(
         `round ${round}: npm test ${run.wallS.toFixed(1)} s — files ${line(run.output, /Test Files\s+(.*)/)}; tests ${line(run.output, /\n\s+Tests\s+(.*)/)}; ` +
-          `vitest ${line(run.output, /Duration\s+(\S+)/)}; ${line(run.output, /(type check \(TypeScript 7[^\n]*)/)}`,
+          `vitest ${line(run.output, /Duration\s+(\S+)/)}; ${run.typeCheck}`,
       );
       console.log(`  ${cpuText}${pgBefore !== null && pgAfter !== null ? `; PostgreSQL's processes ${(pgAfter - pgBefore).toFixed(0)} CPU-s` : ''}; node -e 0 ${anchor.toFixed(0)} ms (median of 9 before the round, in the suite's environment${callerAnchor === null ? '' : `; ${callerAnchor.toFixed(0)} ms with ${suiteEnv.dropped.join(', ')}`}); load ${loadBefore} → ${loadAfter}${clone ? `; ${clone.text}` : ''}`);
       console.log(fileCpuSummary(files));

@@ -20,9 +20,13 @@ export type StoredMode = 'paper' | 'live';
 /** What the engine trades in: unknown when a stale armed holder may resume LIVE trading if it wakes. */
 export type EngineMode = StoredMode | 'unknown';
 
+/** What a process armed so trades in: live only when armed, bot_state says live and nothing halts it. */
+export function effectiveMode(state: { mode: StoredMode; halted: boolean }, armed: boolean): StoredMode {
+  return armed && state.mode === 'live' && !state.halted ? 'live' : 'paper';
+}
+
 export function engineMode(state: { mode: StoredMode; halted: boolean }, engine: EngineHolderFacts): EngineMode {
-  const liveIfRunning = engine.armed && state.mode === 'live' && !state.halted;
-  if (!liveIfRunning || engine.state === 'none') return 'paper';
+  if (engine.state === 'none' || effectiveMode(state, engine.armed) === 'paper') return 'paper';
   return engine.state === 'running' ? 'live' : 'unknown';
 }
 

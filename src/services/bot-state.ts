@@ -26,8 +26,7 @@ export async function touchHeartbeat(db: Db): Promise<void> {
 
 /**
  * The mode the engine actually trades in: live only when the process is armed (IS_LIVE=true)
- * AND the database says live AND the bot is not halted. Everything else is paper.
+ * AND the database says live AND the bot is not halted. Everything else is paper. The rule's one
+ * home is domain/engine-mode.ts, which the engine's mode as an operator sees it builds on.
  */
-export function effectiveMode(state: Pick<BotState, 'mode' | 'halted'>, armed: boolean): Mode {
-  return armed && state.mode === 'live' && !state.halted ? 'live' : 'paper';
-}
+export { effectiveMode } from '../domain/engine-mode.js';

@@ -149,7 +149,7 @@ async function main(): Promise<number> {
   console.log(
     `bench:test-suite — what ships: the README's test command \`npm test\` (pretest, type check, vitest run) at ${head}, ` +
       `${CLONE ? 'each round in a new clone installed with `npm ci`, as CI runs it (the install and the first promtool download not timed)' : 'in this checkout (its node_modules, its vitest cache; uncommitted changes included)'}; ` +
-      `CI=1 as in CI; nothing else should run meanwhile; ${cores} cores` +
+      `CI=1 as in CI; not as CI: CTB_TEST_FILE_CPU set, so each test file also appends a line of its CPU to a file (tests/support/file-cpu.ts); nothing else should run meanwhile; ${cores} cores` +
       suiteEnv.dropped.map((name) => `; ${name} is set here and npm test leaves it out (${DROPPED_FOR_TESTS[name]})`).join(''),
   );
 

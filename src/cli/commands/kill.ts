@@ -27,6 +27,7 @@ import { createLogger } from '../../logger.js';
 import { cancelAndCount, cancelOnKrakenOnly, krakenFailure, krakenWithEarlyCancel } from '../../services/kill/early-cancel.js';
 import type { HaltRecorded, HaltSaved } from '../../services/kill/runtime.js';
 import { databaseFailure, localHaltText, savedHaltReach } from '../../domain/local-halt.js';
+import { cancelledPhrase, confirmedClearPhrase, lostAnswersPhrase } from '../../domain/kraken-handoff.js';
 import type { CliRegistration } from '../program.js';
 import { ConfigError, type Config } from '../../config/env.js';
 import { envLayers, settingNameNotices } from '../../config/load.js';
@@ -117,7 +118,7 @@ export function noBotDatabaseText(dataDir: string, cwd: string, wrote: boolean):
  */
 async function killWithoutBotDatabase(io: CliIo, config: Config, kraken: Exchange | undefined, dataDir: string, json: boolean): Promise<number> {
   const head = noBotDatabaseText(dataDir, io.cwd, false);
-  let cancel: { canceled: number; open: number } | { error: string } | null = null;
+  let cancel: { canceled: number; open: number; earlierAnswerLost?: true } | { error: string } | null = null;
   if (kraken) {
     try {
       cancel = await cancelAndCount(kraken);
@@ -129,9 +130,14 @@ async function killWithoutBotDatabase(io: CliIo, config: Config, kraken: Exchang
     ? 'Kraken: nothing cancelled — this process has no Kraken key, and without the bot\'s database there is no bot to hand the cancel to: orders may remain open on Kraken.'
     : 'error' in cancel
       ? `Kraken: the cancel failed — ${cancel.error}. Orders may remain open on Kraken.`
-      : cancel.open === 0
-        ? `Kraken: ${cancel.canceled} order(s) cancelled, none open (confirmed).`
-        : `Kraken: ${cancel.canceled} order(s) cancelled, but ${cancel.open} still open (NOT CONFIRMED): orders may remain open on Kraken.`;
+      : cancel.earlierAnswerLost
+        // The first CancelAll may have run, its answer lost: the count is the one sent after it, a lower bound.
+        ? cancel.open === 0
+          ? `Kraken: ${confirmedClearPhrase({ canceled: cancel.canceled, lostAnswers: [1] })}.`
+          : `Kraken: ${cancelledPhrase({ canceled: cancel.canceled, lostAnswers: [1] })} (${lostAnswersPhrase([1])}), but ${cancel.open} still open (NOT CONFIRMED): orders may remain open on Kraken.`
+        : cancel.open === 0
+          ? `Kraken: ${cancel.canceled} order(s) cancelled, none open (confirmed).`
+          : `Kraken: ${cancel.canceled} order(s) cancelled, but ${cancel.open} still open (NOT CONFIRMED): orders may remain open on Kraken.`;
   if (json) {
     io.stdout.write(`${JSON.stringify({ ok: false, code: 'no_bot_database', exitCode: 2, halted: false, dataDir, error: head, kraken: cancel === null ? { cancelled: false, reason: 'no Kraken key' } : cancel }, null, 2)}\n`);
   } else {

@@ -30,12 +30,13 @@ export async function cancelOnKrakenOnly(config: Config, logger: Logger): Promis
 
 /**
  * CancelAll through `kraken` (its early cancel's answer, when it has one: krakenWithEarlyCancel) and a
- * confirming look at what is still open. Throws on failure.
+ * confirming look at what is still open. `earlierAnswerLost`: the early CancelAll may have run but its
+ * answer was lost, so `canceled` (the count of the one sent after it) is only a lower bound. Throws on failure.
  */
-export async function cancelAndCount(kraken: Exchange): Promise<{ canceled: number; open: number }> {
-  const { canceled } = await urgently(() => kraken.cancelAllOrders());
+export async function cancelAndCount(kraken: Exchange): Promise<{ canceled: number; open: number; earlierAnswerLost?: true }> {
+  const { canceled, earlierAnswerLost } = await urgently(() => kraken.cancelAllOrders());
   const open = await urgently(() => kraken.fetchOpenOrders());
-  return { canceled, open: open.length };
+  return { canceled, open: open.length, ...(earlierAnswerLost ? { earlierAnswerLost: true as const } : {}) };
 }
 
 /** Why a cancel on Kraken failed, for a shell's reply: Kraken not reached said with its address and cause (the shared describer). */

@@ -31,6 +31,15 @@ export function engineMode(state: { mode: StoredMode; halted: boolean }, engine:
 }
 
 /**
+ * The lease holder's arming, running or stale (a stale holder trades again if it wakes, with its own
+ * IS_LIVE); false when no engine holds the lease. What `ctb mode status --json`, /healthz and the
+ * status views call `armed`.
+ */
+export function holderArmed(engine: EngineHolderFacts): boolean {
+  return engine.state !== 'none' && engine.armed;
+}
+
+/**
  * Whether a decision that guards live trading must treat the engine as trading live: live, and
  * unknown too — a holder that may wake and trade LIVE is never taken for paper.
  */

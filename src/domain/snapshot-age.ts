@@ -87,7 +87,7 @@ function whyNoneSince(book: SnapshotBook, bot: SnapshotBotFacts | null, engine: 
   const traded = bookTraded(bot, engine);
   if (book === 'live' && bot.halted) return 'no snapshot since: the bot is halted';
   if (book === 'live' && traded === 'paper') {
-    return bot.mode === 'live' ? "no snapshot since: the engine trades paper (IS_LIVE is not true in its process)" : 'no snapshot since: the bot trades paper';
+    return bot.mode === 'live' ? 'no snapshot since: the engine trades paper (IS_LIVE is not true in its process)' : 'no snapshot since: the bot trades paper';
   }
   if (book === 'paper' && traded === 'live') return 'no snapshot since: the bot is in live mode';
   return null;

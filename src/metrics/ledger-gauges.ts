@@ -1,9 +1,10 @@
 // Owns the database-derived gauges: per book, trade counts, outcomes, ROI, the latest equity
 // snapshot, drawdown, PnL, fees and exposure; and the operational facts — open orders, the engine's
-// heartbeat age, halted, the mode the engine trades in and the one requested, open alerts, escalations, the alert outbox backlog, the risk limits
-// the alert rules compare against. Only the metrics exporter prints them (src/metrics/scrape.ts), so
-// a sum over every replica counts each fact once. Ratios are 0..1, times in seconds, money in the
-// quote currency named by the `currency` label (docs/metrics.md).
+// heartbeat age, halted, the mode the engine trades in and the one requested, open alerts,
+// escalations, the alert outbox backlog, the risk limits the alert rules compare against. Only the
+// metrics exporter prints them (src/metrics/scrape.ts), so a sum over every replica counts each fact
+// once. Ratios are 0..1, times in seconds, money in the quote currency named by the `currency` label
+// (docs/metrics.md).
 import type { Registry } from 'prom-client';
 import type { StatsReport } from '../services/stats/compute-stats.js';
 import { ScrapeGauge, type ScrapeDeps, type ScrapeSource } from './scrape.js';

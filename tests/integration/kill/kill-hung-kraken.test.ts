@@ -3,9 +3,10 @@
 // KILL_CONFIRM_ATTEMPTS would still have it make — says NOT CONFIRMED, hands the cancel on (a
 // follow-up request for the bot with the key), and tells the operator who waits, line by line, which
 // call did not answer; from a shell, the process exits once it has answered (the calls it gave up on
-// are abandoned, not waited for until their own timeouts). Its calls' deadlines and pauses run on a clock of the test's own: a call that
-// has not answered after a few turns of the event loop (the recording exchange answers at once when
-// it answers at all) has its deadline pass on that clock, so the bound is read there, not on the wall.
+// are abandoned, not waited for until their own timeouts). Its calls' deadlines and pauses run on a
+// clock of the test's own: a call that has not answered after a few turns of the event loop (the
+// recording exchange answers at once when it answers at all) has its deadline pass on that clock, so
+// the bound is read there, not on the wall.
 import { and, eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { renderKill } from '../../../src/cli/render/kill.js';

@@ -31,6 +31,24 @@ export function engineMode(state: { mode: StoredMode; halted: boolean }, engine:
 }
 
 /**
+ * The book the lease holder trades once nothing halts it: paper while it runs (or hangs) without
+ * IS_LIVE, whatever was approved — live when it is armed and bot_state says live (a stale one trades it
+ * again if it wakes); with no holder, the one bot_state asks for (the next engine's arming is not known).
+ */
+export function holderBook(state: { mode: StoredMode }, engine: EngineHolderFacts): StoredMode {
+  return engine.state === 'none' ? state.mode : effectiveMode({ mode: state.mode, halted: false }, engine.armed);
+}
+
+/**
+ * The lease holder's arming, running or stale (a stale holder trades again if it wakes, with its own
+ * IS_LIVE); false when no engine holds the lease. What `ctb mode status --json`, /healthz and the
+ * status views call `armed`.
+ */
+export function holderArmed(engine: EngineHolderFacts): boolean {
+  return engine.state !== 'none' && engine.armed;
+}
+
+/**
  * Whether a decision that guards live trading must treat the engine as trading live: live, and
  * unknown too — a holder that may wake and trade LIVE is never taken for paper.
  */

@@ -97,3 +97,19 @@ export function replayedKillTitle(database: { configProblem: boolean } | undefin
     ? `A kill saved in DATA_DIR (its database ${databaseFailure(database.configProblem)}) ${written}`
     : `A kill saved in DATA_DIR (its kill ended before the database took it) ${written}`;
 }
+
+/**
+ * A kill with the key that could not confirm zero open orders on Kraken while the database did not
+ * take its halt: it could write no follow-up request then; once the database takes the saved kill,
+ * its replay writes one (the cancel handed on to the bot with the key). Said in the reply (a
+ * sentence) and the kill's alert (a phrase).
+ */
+export function savedFollowUpText(configProblem: boolean): string {
+  return `The cancel could not be handed on yet (the database ${databaseFailure(configProblem)}): once it ${configProblem ? 'can be used' : 'answers'}, writing the saved halt `
+    + 'hands it on as a follow-up request to the bot with the Kraken key (and marks the incident\'s cancel item pending on it). '
+    + "Until then orders may remain open on Kraken: kill again once Kraken answers, or cancel in Kraken's UI.";
+}
+
+export function savedFollowUpPhrase(configProblem: boolean): string {
+  return `pending on the database: once it ${configProblem ? 'can be used' : 'answers'}, the saved kill hands the cancel on to the bot with the Kraken key (a follow-up request); until then orders may remain open on Kraken`;
+}

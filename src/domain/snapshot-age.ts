@@ -2,7 +2,10 @@
 // current drawdown, its exposure as a share of equity and its unrealised PnL are read from that
 // snapshot, and the engine writes one only for the book it trades, only while it runs, once per
 // EQUITY_SNAPSHOT_INTERVAL: a halted bot writes no live snapshot, a bot in live mode no paper one.
+// Which book it trades is the lease holder's mode (domain/engine-mode.ts), not bot_state's alone: an
+// unarmed engine trades paper whatever was approved; a stale armed one (unknown) is taken as live.
 // Figures from a snapshot that is not fresh are shown with its time, its age and the reason.
+import { effectiveMode, engineMode, mayTradeLive, type EngineHolderFacts, type StoredMode } from './engine-mode.js';
 
 /** A snapshot is stale once older than this many EQUITY_SNAPSHOT_INTERVALs: one is due each interval, skipped only while an order's fills are unknown. */
 export const STALE_AFTER_INTERVALS = 2;
@@ -48,6 +51,11 @@ export interface SnapshotAgeInput {
    * Undefined: not known (a past window); the bot_state heartbeat tells once a snapshot is overdue.
    */
   engineRunning?: boolean;
+  /**
+   * The engine lease's holder now (running, stale or none): which book it snapshots is its mode.
+   * Undefined: not known (a past window); bot_state's mode is judged as an armed engine's then.
+   */
+  engine?: EngineHolderFacts;
 }
 
 export const ENGINE_NOT_RUNNING = 'the engine is not running';
@@ -64,11 +72,24 @@ export function formatAgo(seconds: number): string {
   return `${s}s`;
 }
 
-function whyNoneSince(book: SnapshotBook, bot: SnapshotBotFacts | null): string | null {
+/**
+ * The book the engine snapshots: its holder's mode, a stale armed holder's (unknown) taken as live — if
+ * it wakes it trades and snapshots live, so the paper book is never called current beside it. With no
+ * holder known, the book bot_state asks for, as an armed engine would trade it.
+ */
+function bookTraded(bot: SnapshotBotFacts, engine: EngineHolderFacts | undefined): StoredMode {
+  if (!engine || engine.state === 'none') return effectiveMode(bot, true);
+  return mayTradeLive(engineMode(bot, engine)) ? 'live' : 'paper';
+}
+
+function whyNoneSince(book: SnapshotBook, bot: SnapshotBotFacts | null, engine: EngineHolderFacts | undefined): string | null {
   if (!bot || book === 'replay') return null;
+  const traded = bookTraded(bot, engine);
   if (book === 'live' && bot.halted) return 'no snapshot since: the bot is halted';
-  if (book === 'live' && bot.mode === 'paper') return 'no snapshot since: the bot trades paper';
-  if (book === 'paper' && bot.mode === 'live' && !bot.halted) return 'no snapshot since: the bot is in live mode';
+  if (book === 'live' && traded === 'paper') {
+    return bot.mode === 'live' ? 'no snapshot since: the engine trades paper (IS_LIVE is not true in its process)' : 'no snapshot since: the bot trades paper';
+  }
+  if (book === 'paper' && traded === 'live') return 'no snapshot since: the bot is in live mode';
   return null;
 }
 
@@ -77,7 +98,7 @@ export function snapshotAsOf(i: SnapshotAgeInput): SnapshotAsOf {
   const ageMs = Math.max(0, i.now.getTime() - at.getTime());
   const staleAfterMs = STALE_AFTER_INTERVALS * i.intervalMs;
   const reasons: string[] = [];
-  const stopped = whyNoneSince(i.book, i.bot);
+  const stopped = whyNoneSince(i.book, i.bot, i.engine);
   if (stopped) reasons.push(stopped);
   if (i.engineRunning === false) reasons.push(ENGINE_NOT_RUNNING);
   if (i.tradeSince) reasons.push('a trade was opened or closed since');

@@ -1,17 +1,20 @@
 // Owns the database-derived gauges: per book, trade counts, outcomes, ROI, the latest equity
 // snapshot, drawdown, PnL, fees and exposure; and the operational facts — open orders, the engine's
-// heartbeat age, halted and mode, open alerts, escalations, the alert outbox backlog, the risk limits
-// the alert rules compare against. Only the metrics exporter prints them (src/metrics/scrape.ts), so
-// a sum over every replica counts each fact once. Ratios are 0..1, times in seconds, money in the
-// quote currency named by the `currency` label (docs/metrics.md).
+// heartbeat age, halted, the mode the engine trades in and the one requested, open alerts,
+// escalations, the alert outbox backlog, the risk limits the alert rules compare against. Only the
+// metrics exporter prints them (src/metrics/scrape.ts), so a sum over every replica counts each fact
+// once. Ratios are 0..1, times in seconds, money in the quote currency named by the `currency` label
+// (docs/metrics.md).
 import type { Registry } from 'prom-client';
 import type { StatsReport } from '../services/stats/compute-stats.js';
 import { ScrapeGauge, type ScrapeDeps, type ScrapeSource } from './scrape.js';
 import { UNSETTLED_STATUSES } from '../domain/order-status.js';
 import { DELIVERY_KINDS } from '../db/schema/alerts.js';
+import { engineMode, type EngineMode } from '../domain/engine-mode.js';
 
 type Book = StatsReport['books'][number];
 const MODES = ['paper', 'live'] as const;
+const ENGINE_MODES: readonly EngineMode[] = ['paper', 'live', 'unknown'];
 
 const num = (v: string | null | undefined): number | null => (v === null || v === undefined ? null : Number(v));
 const ratio = (pct: string | null | undefined): number | null => {
@@ -88,9 +91,14 @@ export function registerOperationalGauges(registry: Registry, source: ScrapeSour
     g.set(s.ops.heartbeatAgeMs !== null ? Math.max(0, s.ops.heartbeatAgeMs / 1000) : Number.POSITIVE_INFINITY);
   });
   gauge('ctb_bot_halted', '1 when the bot is halted (kill switch).', [], (g, s) => g.set(s.ops.halted ? 1 : 0));
-  gauge('ctb_bot_mode', 'The recorded trading mode: 1 on the current mode (paper or live), 0 on the other.', ['mode'], (g, s) => {
-    g.set({ mode: 'paper' }, s.ops.mode === 'paper' ? 1 : 0);
-    g.set({ mode: 'live' }, s.ops.mode === 'live' ? 1 : 0);
+  // What trades, by the one rule every view shows (domain/engine-mode.ts): unknown while a stale armed
+  // holder may resume LIVE trading if it wakes — never counted as paper.
+  gauge('ctb_bot_mode', 'The mode the engine trades in: 1 on exactly one of live, paper or unknown (a stale engine lease whose armed holder may resume LIVE trading if it wakes), 0 on the others.', ['mode'], (g, s) => {
+    const mode = engineMode(s.ops, s.engine);
+    for (const m of ENGINE_MODES) g.set({ mode: m }, m === mode ? 1 : 0);
+  });
+  gauge('ctb_bot_requested_mode', 'The mode bot_state asks for (what was approved, whatever runs): 1 on paper or live, 0 on the other.', ['mode'], (g, s) => {
+    for (const m of MODES) g.set({ mode: m }, m === s.ops.mode ? 1 : 0);
   });
   gauge('ctb_alerts_open', 'Alert groups not resolved, by severity and status.', ['severity', 'status'], (g, s) => {
     for (const a of s.ops.alertsOpen) g.set({ severity: a.severity, status: a.status }, a.n);

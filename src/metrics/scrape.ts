@@ -10,12 +10,16 @@ import type { Logger } from '../logger.js';
 import { pingDatabase } from '../db/queries/ping.js';
 import { operationalFacts, type OperationalFacts } from '../db/queries/stats-metrics.js';
 import { computeStats, type StatsReport } from '../services/stats/compute-stats.js';
+import { readEngineHolder } from '../services/engine-lease/holder-view.js';
+import type { EngineHolderView } from '../domain/engine-holder.js';
 import { windowFor } from '../domain/stats-periods.js';
 import type { MetricsExporterRole } from './exporter.js';
 
 export interface Scrape {
   stats: StatsReport;
   ops: OperationalFacts;
+  /** The engine lease's holder (running, stale or none): with ops' bot_state, what the engine trades in. */
+  engine: EngineHolderView;
   now: Date;
 }
 
@@ -56,12 +60,13 @@ export function scrapeSource(deps: ScrapeDeps, role: MetricsExporterRole): Scrap
           up(true);
           return null;
         }
-        const [stats, ops] = await Promise.all([
+        const [stats, ops, engine] = await Promise.all([
           computeStats(deps, { window: windowFor('all', now), period: 'all', recentLimit: 0 }),
           operationalFacts(deps.db),
+          readEngineHolder(deps),
         ]);
         up(true);
-        return { stats, ops, now };
+        return { stats, ops, engine, now };
       } catch (err) {
         deps.logger.warn({ err }, 'metrics scrape could not read the database');
         up(false);

@@ -8,7 +8,7 @@ import type { AuditRunHeader } from './audit/store.js';
 import { gatePolicyOf, thresholdStanding, type GatePolicy } from './audit/gate-policy.js';
 import type { ThresholdStanding } from '../domain/golive-thresholds.js';
 import { getBotState, type Mode } from './bot-state.js';
-import { engineMode, type EngineMode } from '../domain/engine-mode.js';
+import { engineMode, holderArmed, type EngineMode } from '../domain/engine-mode.js';
 import { describeTradingState, type TradingStateInfo } from '../domain/trading-state.js';
 import { holderView, type EngineHolderView } from '../domain/engine-holder.js';
 import { shellView, type EngineHolderDeps, type ShellDeps, type ShellView } from './engine-lease/holder-view.js';
@@ -37,7 +37,7 @@ export interface ModeStatus {
    */
   mode: EngineMode;
   requestedMode: Mode;
-  /** Whether the running engine (the lease holder) is armed (IS_LIVE=true); false when no engine runs. */
+  /** Whether the lease holder is armed (IS_LIVE=true), running or stale (it trades again if it wakes); false when none holds it. */
   armed: boolean;
   halted: boolean;
   haltedReason: string | null;
@@ -84,7 +84,7 @@ function modeStatusOf(ctx: ModeStatusDeps, state: BotState, engine: EngineHolder
   return {
     mode: engineMode(state, engine),
     requestedMode: state.mode,
-    armed: engine.state === 'running' && engine.armed,
+    armed: holderArmed(engine),
     halted: state.halted,
     haltedReason: state.haltedReason,
     haltedAt: state.haltedAt,

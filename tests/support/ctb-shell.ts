@@ -61,6 +61,8 @@ export interface CtbChild {
   child: ReturnType<typeof spawn>;
   stdout: () => string;
   stderr: () => string;
+  /** Resolves once stdout has a line matching `re`; rejects if the child exits first. */
+  stdoutLine: (re: RegExp) => Promise<string>;
   /** Resolves once stderr has a line matching `re`; rejects if the child exits first. */
   stderrLine: (re: RegExp) => Promise<string>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -71,29 +73,29 @@ export function ctbChildInShell(args: string[], env: Record<string, string>): Ct
   const dir = mkdtempSync(join(tmpdir(), 'ctb-shell-'));
   const watch = netWatch(localOnly({ PATH: process.env['PATH'] ?? '', HOME: dir, DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), LOG_LEVEL: 'warn', ...env }, dir));
   const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: watch.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
+  const out = { stdout: '', stderr: '' };
   const waiting: Array<() => void> = [];
-  child.stdout!.on('data', (d) => (stdout += String(d)));
-  child.stderr!.on('data', (d) => {
-    stderr += String(d);
-    for (const check of [...waiting]) check();
-  });
+  for (const stream of ['stdout', 'stderr'] as const) {
+    child[stream]!.on('data', (d) => {
+      out[stream] += String(d);
+      for (const check of [...waiting]) check();
+    });
+  }
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => child.on('exit', (code, signal) => {
     const away = watch.offMachine();
     if (away.length > 0) reject(offMachineError(`ctb ${args.join(' ')}`, away));
     else resolve({ code, signal });
   }));
-  const stderrLine = (re: RegExp) => new Promise<string>((resolve, reject) => {
+  const lineOn = (stream: 'stdout' | 'stderr') => (re: RegExp) => new Promise<string>((resolve, reject) => {
     const check = () => {
-      const line = stderr.split('\n').find((l) => re.test(l));
+      const line = out[stream].split('\n').find((l) => re.test(l));
       if (line === undefined) return;
       waiting.splice(waiting.indexOf(check), 1);
       resolve(line);
     };
     waiting.push(check);
     check();
-    exited.then(() => reject(new Error(`ctb ${args.join(' ')} exited before a stderr line matched ${re}:\n${stdout}\n${stderr}`)), reject);
+    exited.then(() => reject(new Error(`ctb ${args.join(' ')} exited before a ${stream} line matched ${re}:\n${out.stdout}\n${out.stderr}`)), reject);
   });
-  return { child, stdout: () => stdout, stderr: () => stderr, stderrLine, exited };
+  return { child, stdout: () => out.stdout, stderr: () => out.stderr, stdoutLine: lineOn('stdout'), stderrLine: lineOn('stderr'), exited };
 }

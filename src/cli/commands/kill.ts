@@ -9,7 +9,8 @@
 // knows, and where the halt is saved instead (DATA_DIR's pending-kill file). Stopped (SIGINT, SIGTERM)
 // before it answers, it says what is true then (the halt if recorded, where it is saved if the
 // database has not taken it, or that it halted no bot; Kraken's orders not confirmed cancelled; what
-// to run) and exits 130 or 143.
+// to run) and exits 130 or 143. Once it has answered, the Kraken calls its deadlines gave up on
+// are abandoned (their sockets closed): the process ends then, not when their own timeouts would.
 // A configuration with problems does
 // not stop it: settings the kill does not need fall back to their defaults (the problems are printed
 // first), only a bad DATABASE_URL or DATA_DIR — where the halt goes — cannot be worked around. Exit 0
@@ -248,9 +249,12 @@ export const killCli: CliRegistration = {
         if ('problem' in loaded) return setExit(await cancelOnlyOnKraken(io, loaded.problem, loaded.layers));
         const { config } = loaded;
         const logger = createLogger({ config, stdout: false, destination: process.stderr, destinationIsCommandStderr: true, destinationLevel: 'warn' });
+        // Aborted once the kill has answered: a Kraken call its deadlines gave up on is given up for
+        // good then, so its socket and ccxt's timeout no longer keep the shell waiting for the prompt.
+        const abandonKraken = new AbortController();
         let kraken: Exchange | undefined;
         try {
-          kraken = krakenWithEarlyCancel(config, logger);
+          kraken = krakenWithEarlyCancel(config, logger, abandonKraken.signal);
         } catch (err) {
           logger.error({ err }, 'could not build the Kraken client for the early cancel');
         }
@@ -318,6 +322,9 @@ export const killCli: CliRegistration = {
           setExit(printError(io, err, config, opts.json));
         } finally {
           stopWatching();
+          // Everything the kill persists (halt, saved kill, follow-up request, alert) is written by
+          // now; the answer is printed. What Kraken may still say to a call given up on changes none of it.
+          abandonKraken.abort();
           await ctx?.close().catch(() => {});
         }
       });

@@ -7,7 +7,7 @@ import type { ResumeResult } from '../../services/kill/resume.js';
 import type { VenueCancelReport } from '../../services/kill/cancel-everywhere.js';
 import { answeredRequest, awaitingFills } from '../../domain/incident-checklist.js';
 import { cancelledPhrase, clearCancelPhrase, confirmedClearPhrase, handedOffPhrase } from '../../domain/kraken-handoff.js';
-import { localHaltText, unsavedHaltText } from '../../domain/local-halt.js';
+import { localHaltText, savedFollowUpText, unsavedHaltText } from '../../domain/local-halt.js';
 
 /** Why no bot takes the follow-up now, said loudly: the host:pid and the engine lease's description as they are. */
 function shout(f: { keylessBot?: string | null | undefined; botKnown: boolean; engine: string }): string {
@@ -77,6 +77,7 @@ export function renderKill(r: KillResult, opts: { noBot?: string } = {}): string
   lines.push(...r.cancel.venues.map(venueLine));
   lines.push(...fenceLines(r));
   if (r.notClear) lines.push(`Nothing is queued for a bot (it would cancel only on Kraken): ${r.notClear.next}.`);
+  if (r.followUpSaved) lines.push(savedFollowUpText(r.stateConfigProblem !== undefined));
   if (r.followUp) {
     lines.push('requestId' in r.followUp
       ? (r.followUp.runningBot

@@ -40,6 +40,12 @@ export interface KrakenClientOptions {
   timeoutMs?: number;
   /** Seen by tests and metrics: every endpoint called. */
   onRequest?: (info: { url: string; method: string; endpoint: string | undefined }) => void;
+  /**
+   * Once aborted, every request of this client still waiting for Kraken's answer is given up and
+   * none is sent after it: a `ctb kill` that has answered no longer waits for the calls its deadlines
+   * gave up on, and nothing of them may keep the process from exiting (ccxt's own timeout would).
+   */
+  abandon?: AbortSignal;
 }
 
 /**
@@ -105,16 +111,19 @@ function forgetFailedMarketsLoads(client: CcxtExchange): void {
   }) as LoadMarkets;
 }
 
-export function guardedFetch(armed: boolean, onRequest?: KrakenClientOptions['onRequest']) {
+export function guardedFetch(armed: boolean, onRequest?: KrakenClientOptions['onRequest'], abandon?: AbortSignal) {
   return async (url: string, init: RequestInit): Promise<Response> => {
     const endpoint = privateEndpointOf(url);
     if (endpoint && FUND_MOVING_ENDPOINTS.has(endpoint)) {
       throw new AppError('halt', 'fund_moving_endpoint', `Refused to call Kraken ${endpoint}: this bot never moves funds.`);
     }
     if (endpoint && ORDER_PLACING_ENDPOINTS.has(endpoint) && !armed) throw new LiveTradingNotArmedError();
+    if (abandon?.aborted) throw new Error(`Kraken ${endpoint ?? 'request'} not sent: this process has given up its Kraken calls.`);
     onRequest?.({ url, method: init.method ?? 'GET', endpoint });
     // Resolved at call time: nock swaps globalThis.fetch after modules load.
-    return globalThis.fetch(url, init);
+    if (!abandon) return globalThis.fetch(url, init);
+    // Aborting closes the request's socket and ends the fetch at once (ccxt's timeout timer with it).
+    return globalThis.fetch(url, { ...init, signal: init.signal ? AbortSignal.any([init.signal, abandon]) : abandon });
   };
 }
 
@@ -213,7 +222,7 @@ export async function createCcxtKraken(config: Config, opts: KrakenClientOptions
     ...(keyed ? { apiKey: config.KRAKEN_API_KEY!.reveal(), secret: config.KRAKEN_API_SECRET!.reveal() } : {}),
   });
   client.urls['api'] = { ...(client.urls['api'] as Record<string, string>), public: base, private: base };
-  client.fetchImplementation = guardedFetch(opts.armed, opts.onRequest);
+  client.fetchImplementation = guardedFetch(opts.armed, opts.onRequest, opts.abandon);
   noteHttpStatus(client);
   forgetFailedMarketsLoads(client);
   // Every client of this process shares one strictly increasing nonce.

@@ -7,7 +7,7 @@ import { KrakenExchange, type KrakenExchangeOptions } from './kraken-exchange.js
 
 export function createKrakenExchange(
   config: Config,
-  opts: { logger: Logger; armed: boolean; clock?: Clock } & Pick<KrakenExchangeOptions, 'onRateLimitedRead' | 'onRateLimited'>,
+  opts: { logger: Logger; armed: boolean; clock?: Clock } & Pick<KrakenExchangeOptions, 'onRateLimitedRead' | 'onRateLimited' | 'abandon'>,
 ): Exchange {
   return new KrakenExchange(config, {
     logger: opts.logger,
@@ -17,5 +17,6 @@ export function createKrakenExchange(
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.onRateLimitedRead ? { onRateLimitedRead: opts.onRateLimitedRead } : {}),
     ...(opts.onRateLimited ? { onRateLimited: opts.onRateLimited } : {}),
+    ...(opts.abandon ? { abandon: opts.abandon } : {}),
   });
 }

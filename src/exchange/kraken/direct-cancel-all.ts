@@ -18,14 +18,15 @@ const RATE_LIMITED = 'EAPI:Rate limit exceeded';
 /** A CancelAll Kraken refused outright (its own error answer): nothing was cancelled. Any other failure may have cancelled. */
 export class CancelAllRefused extends Error {}
 
-export async function cancelAllDirect(config: Config, timeoutMs = 10_000): Promise<{ canceled: number }> {
+/** `abandon`: once aborted, the call is given up (its socket closed), or never sent (ccxt-client.ts guardedFetch). */
+export async function cancelAllDirect(config: Config, timeoutMs = 10_000, abandon?: AbortSignal): Promise<{ canceled: number }> {
   const key = config.KRAKEN_API_KEY?.reveal();
   const secret = config.KRAKEN_API_SECRET?.reveal();
   if (!key || !secret) throw new Error('no Kraken key');
   const base = (config.KRAKEN_API_URL ?? 'https://api.kraken.com').replace(/\/+$/, '');
   const nonce = String(nextNonce());
   const body = `nonce=${nonce}`;
-  const res = await guardedFetch(false)(`${base}${PATH}`, {
+  const res = await guardedFetch(false, undefined, abandon)(`${base}${PATH}`, {
     method: 'POST',
     headers: { 'API-Key': key, 'API-Sign': krakenSignature(Buffer.from(secret, 'base64'), PATH, nonce, body), 'Content-Type': 'application/x-www-form-urlencoded' },
     body,

@@ -33,6 +33,8 @@ export interface KrakenExchangeOptions {
   rateTier?: KrakenClientOptions['rateTier'];
   timeoutMs?: number;
   onRequest?: KrakenClientOptions['onRequest'];
+  /** Gives up every REST call still waiting for Kraken's answer, and refuses any after (ccxt-client.ts). */
+  abandon?: AbortSignal;
   /** The executions link's timings (tests shorten them). */
   executions?: Pick<ExecutionsStreamOptions, 'backoff' | 'silenceMs' | 'pingEveryMs'>;
   /**
@@ -104,6 +106,7 @@ export class KrakenExchange implements Exchange {
       ...(this.#opts.rateTier ? { rateTier: this.#opts.rateTier } : {}),
       ...(this.#opts.timeoutMs !== undefined ? { timeoutMs: this.#opts.timeoutMs } : {}),
       ...(this.#opts.onRequest ? { onRequest: this.#opts.onRequest } : {}),
+      ...(this.#opts.abandon ? { abandon: this.#opts.abandon } : {}),
     }).then((client) => (this.#ready = client));
     return this.#client;
   }

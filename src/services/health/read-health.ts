@@ -15,7 +15,7 @@ import { tradingStateOf } from '../../domain/trading-state.js';
 import { liveAlertGroupId } from '../../db/queries/alert-groups.js';
 import { FEED_SILENT_FINGERPRINT, feedStatusOf, type FeedStatus } from '../../engine/feed-watch.js';
 import { getBotState } from '../bot-state.js';
-import { engineMode } from '../../domain/engine-mode.js';
+import { engineMode, holderArmed } from '../../domain/engine-mode.js';
 import { readEngineHolder } from '../engine-lease/holder-view.js';
 import { holdsLease } from '../engine-lease/runtime.js';
 import { DeadlineError, withDeadline } from '../kill/deadline.js';
@@ -60,7 +60,7 @@ export function healthProbe(ctx: HealthDeps, opts: { feed: string }): () => Prom
           // armed with the database saying live (domain/engine-mode.ts), its arming its own.
           mode: engineMode(state, engine),
           requestedMode: state.mode,
-          armed: engine.state !== 'none' && engine.armed,
+          armed: holderArmed(engine),
           // Whether this process itself runs with IS_LIVE=true (it places live orders only while it runs the engine).
           armedHere: ctx.config.IS_LIVE,
           halted: state.halted,

@@ -17,10 +17,14 @@ import { describeError } from './deadline.js';
 import type { Logger } from '../../logger.js';
 import { refusedForRateLimit } from './kraken-room.js';
 
-/** Kraken's client with its CancelAll already sent (urgent lane); undefined without a key. Throws when the client cannot be built. */
-export function krakenWithEarlyCancel(config: Config, logger: Logger): Exchange | undefined {
+/**
+ * Kraken's client with its CancelAll already sent (urgent lane); undefined without a key. Throws when
+ * the client cannot be built. Aborting `abandon` gives up every call of it still open, the early
+ * CancelAll included, and sends none after: the shell's kill does so once it has answered.
+ */
+export function krakenWithEarlyCancel(config: Config, logger: Logger, abandon?: AbortSignal): Exchange | undefined {
   if (!config.KRAKEN_API_KEY || !config.KRAKEN_API_SECRET) return undefined;
-  return withEarlyCancel(createKrakenExchange(config, { logger, armed: config.IS_LIVE }), () => cancelAllDirect(config));
+  return withEarlyCancel(createKrakenExchange(config, { logger, armed: config.IS_LIVE, ...(abandon ? { abandon } : {}) }), () => cancelAllDirect(config, undefined, abandon));
 }
 
 /** The cancel alone, when nothing can be recorded: what Kraken cancelled and how many are still open. Throws on failure. */

@@ -24,12 +24,13 @@ import { KrakenRoom } from './kraken-room.js';
 import { handKrakenCancelOver, leaseForHandoff, neverLiveHere, type HandoffDeps } from './handoff.js';
 import { dropRunningKill, pendingKillPath, releaseRunningKill, saveRunningKill, type PendingKill } from './pending-kill.js';
 import { checklistOf, persistKill, recordCancelReport, type KillRecord, type PersistOutcome } from './persist-kill.js';
-import { killFollowUpOf, stillPending, writeFollowUp } from './follow-up-request.js';
+import { killFollowUpOf, stillPending } from './follow-up-request.js';
+import { followUpOnCancelItem } from './cancel-item-follow-up.js';
 import { markChecklistAttempt, reopenChecklistItemRecord } from './checklist-records.js';
 import { announceIncident, type AnnounceDeps } from './announce-incident.js';
 import { latchHalt, type FlattenOutcome, type HaltSaved, type KillPorts } from './runtime.js';
 import { closePositionsAfterKill, type ChecklistItemDeps } from './incident.js';
-import { databaseFailure, localHaltPhrase, unsavedHaltPhrase, type Killer } from '../../domain/local-halt.js';
+import { databaseFailure, localHaltPhrase, savedFollowUpPhrase, unsavedHaltPhrase, type Killer } from '../../domain/local-halt.js';
 import { clearCancelPhrase, krakenAccessOf, neverLiveNotice, zeroOpenConfirmedPhrase, noKeyNotice, queuedHandOff, type KillFollowUp, type KrakenAccess } from '../../domain/kraken-handoff.js';
 
 /**
@@ -99,6 +100,12 @@ export interface KillResult {
    * bot answers; `error` when it could not be handed over.
    */
   followUp?: KillFollowUp;
+  /**
+   * Kraken not confirmed clear by this process's own cancel while the database did not take the halt
+   * (state pending): the follow-up is saved with the kill in DATA_DIR and written, handed on to the
+   * bot with the key, when the saved kill is (replay-pending.ts); nothing goes on cancelling until then.
+   */
+  followUpSaved?: boolean;
 }
 
 /** A Slack retry carries the same request id: it maps to the same kill. */
@@ -223,7 +230,10 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
     const first = await onDisk;
     // What the database did goes with the saved kill: the replay's alert says it, not a guess.
     const database = { error: stateError, configProblem: problem?.kind === 'config' };
-    const again = await releaseRunningKill(ctx.config.DATA_DIR, { ...saved, cancelReport: { ...result.cancel }, database })
+    // Kraken not confirmed clear by this process's own cancel: no follow-up can be written now, so the
+    // saved kill carries it and its replay writes it with the halt (replay-pending.ts).
+    const krakenFollowUp = direct && result.cancel.venues.some((v) => v.venue === 'kraken' && !v.confirmed);
+    const again = await releaseRunningKill(ctx.config.DATA_DIR, { ...saved, cancelReport: { ...result.cancel }, database, ...(krakenFollowUp ? { krakenFollowUp } : {}) })
       .then((): { error?: string } => ({}), (err: unknown) => {
         ctx.logger.error({ err, killId }, 'kill: could not update its saved copy');
         return { error: describeError(err) };
@@ -235,6 +245,12 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
       ctx.logger.error({ err: halt.error, killId, saveError: again.error }, `kill: the database ${databaseFailure(problem?.kind === 'config')} and DATA_DIR is not writable: the halt is saved nowhere, only this process is halted`);
     } else {
       ctx.logger.error({ err: halt.error, killId, file: result.pendingFile }, `kill: the database ${databaseFailure(problem?.kind === 'config')}; halt saved to the pending-kill file`);
+    }
+    // Only when the saved kill says so (its update reached the disk): a replay of the entry written at
+    // the start would write the halt alone.
+    if (krakenFollowUp && again.error === undefined) {
+      result.followUpSaved = true;
+      progress('Zero open orders not confirmed: answering NOT CONFIRMED; the cancel goes on once the database takes the saved halt (then as a request for the bot with the Kraken key).');
     }
   }
 
@@ -332,20 +348,12 @@ async function recordOutcome(ctx: KillDeps, result: KillResult, outcome: Persist
 async function keepConfirming(ctx: KillDeps, result: KillResult, request: KillRequest, startedAt: number): Promise<KillResult['followUp']> {
   const incidentId = result.incidentId!;
   try {
-    const written = await writeFollowUp(ctx, {
+    const seconds = Math.round(ctx.config.KILL_CONFIRM_WAIT / 100) / 10;
+    const written = await followUpOnCancelItem(ctx, {
       incidentId, killId: result.killId, actor: request.actor.id, reason: request.reason, startedAt,
+      lead: `Zero open orders not confirmed within ${seconds} s of the kill`,
     });
     const { requestId, joined, runningBot, keylessBot, engine, who } = written;
-    const seconds = Math.round(ctx.config.KILL_CONFIRM_WAIT / 100) / 10;
-    // A kill that joined an open incident whose cancel item an earlier kill ticked: that tick no
-    // longer holds (this kill could not confirm zero open orders), so it is reopened first.
-    await withDeadline(reopenChecklistItemRecord(ctx, {
-      incidentId, item: 'cancel_orders', outcome: { summary: `Reopened: a later kill (${result.killId}) could not confirm zero open orders on every venue.` },
-    }), ctx.config.KILL_DB_TIMEOUT, 'the database');
-    await withDeadline(markChecklistAttempt(ctx, {
-      incidentId, item: 'cancel_orders', state: 'pending', requestId,
-      outcome: { summary: `Zero open orders not confirmed within ${seconds} s of the kill: ${runningBot ? 'handed on' : 'queued'} as request #${requestId}; ${who}. Its answer shows here; until then orders may remain open on Kraken.`, requestId, runningBot },
-    }), ctx.config.KILL_DB_TIMEOUT, 'the database');
     // runningBot is the running bot WITH the key; a running bot without it is keylessBot (as the reply names it).
     ctx.logger.warn({ killId: result.killId, requestId, joined, runningBot, keylessBot, engine, who }, runningBot
       ? 'kill: not confirmed in time; the confirmation is handed on to the running bot with the Kraken key'
@@ -404,14 +412,15 @@ async function resolveKillAlert(ctx: KillDeps, request: KillRequest, result: Kil
  * holds the halt; a halt saved only in DATA_DIR is said as such, pending until it is written (one
  * saved nowhere, as held by the process that killed alone while it runs — by nothing once `ctb kill` exits), with
  * the venues that could not be confirmed clear (none was handed on: without the database there is no
- * follow-up).
+ * follow-up yet — a saved one goes on once the database takes the saved kill).
  */
 function killAlertTitle(result: KillResult, killer: Killer): string {
   if (result.state !== 'written') {
     const unconfirmed = result.cancel.venues.filter((v) => !v.confirmed);
     const cancel = unconfirmed.length === 0
       ? clearCancelPhrase(result.cancel.venues, result.krakenAccess)
-      : `open orders on ${unconfirmed.map((v) => v.venue).join(' and ')} could not be confirmed cancelled${unconfirmed.some((v) => v.venue === 'kraken') ? ` — ${stillPending(result.followUp)}` : ''}`;
+      : `open orders on ${unconfirmed.map((v) => v.venue).join(' and ')} could not be confirmed cancelled${unconfirmed.some((v) => v.venue === 'kraken')
+        ? ` — ${result.followUpSaved ? savedFollowUpPhrase(result.stateConfigProblem !== undefined) : stillPending(result.followUp)}` : ''}`;
     return `Kill switch: ${cancel}; ${result.state === 'pending' ? localHaltPhrase(result.stateConfigProblem !== undefined, result.stateTimedOut) : unsavedHaltPhrase(result.stateConfigProblem !== undefined, result.stateTimedOut, killer)}`;
   }
   if (result.ok) return `Kill switch: trading halted, ${clearCancelPhrase(result.cancel.venues, result.krakenAccess)}`;

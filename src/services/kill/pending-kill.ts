@@ -24,6 +24,12 @@ export const pendingKillSchema = z.object({
    * configured, else it did not answer). Absent when the kill ended before the database answered.
    */
   database: z.object({ error: z.string(), configProblem: z.boolean() }).optional(),
+  /**
+   * The kill cancelled on Kraken itself and could not confirm zero open orders there: once the halt
+   * is written, the replay hands the cancel on as the follow-up request a kill writes (the database
+   * could not take it when the kill answered).
+   */
+  krakenFollowUp: z.boolean().optional(),
   /** The process whose kill is still writing this entry, and until when it counts as doing so. */
   owner: z.object({ host: z.string(), pid: z.number().int(), until: z.string() }).optional(),
 });

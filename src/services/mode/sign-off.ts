@@ -9,7 +9,7 @@ import { describeTradingState, type TradingStateInfo } from '../../domain/tradin
 import type { EngineHolderView } from '../../domain/engine-holder.js';
 import { readEngineHolder, shellView, type ShellView } from '../engine-lease/holder-view.js';
 import { auditVerdict, type AuditVerdict } from '../mode-status.js';
-import { engineMode, type EngineMode } from '../../domain/engine-mode.js';
+import { engineMode, holderArmed, type EngineMode } from '../../domain/engine-mode.js';
 import { loadGatePolicy } from '../audit/gate-policy.js';
 import { latestAuditRunHeader } from '../audit/store.js';
 import { standingOf, type ReconciliationStanding } from '../../domain/reconciliation-standing.js';
@@ -81,7 +81,11 @@ export interface ModeStatus {
    */
   mode: EngineMode;
   storedMode: Mode;
-  /** Whether the running engine is armed (IS_LIVE=true in its process); false when none runs. */
+  /**
+   * Whether the engine lease's holder is armed (IS_LIVE=true in its process), running or stale — a
+   * stale holder trades again if it wakes; false when no engine holds the lease. Before, false for a
+   * stale holder whatever its arming: `engine.state` says whether it runs.
+   */
   armed: boolean;
   engine: EngineHolderView;
   /** What this shell itself would do (its own IS_LIVE and keys). */
@@ -113,7 +117,7 @@ export async function modeStatus(ctx: SignOffDeps): Promise<ModeStatus> {
   const [last] = await loadSignOffs(ctx.db, { limit: 1, status: 'switched' });
   const [audit, policy] = await Promise.all([latestAuditRunHeader(ctx.db), loadGatePolicy(ctx.db)]);
   return {
-    mode: engineMode(state, engine), storedMode: state.mode, armed: engine.state === 'running' && engine.armed, engine, shell: shellView(ctx), reconciliation: standingOf(state), halted: state.halted,
+    mode: engineMode(state, engine), storedMode: state.mode, armed: holderArmed(engine), engine, shell: shellView(ctx), reconciliation: standingOf(state), halted: state.halted,
     haltedReason: state.haltedReason, openRequest, lastChange: last ? toRecord(last) : null,
     approvers: eligible.approvers, approvalEmoji: ctx.config.APPROVAL_EMOJI, tradingState: describeTradingState(state),
     latestAudit: auditVerdict(audit, policy),

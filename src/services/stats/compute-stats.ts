@@ -6,6 +6,7 @@ import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
 import { Decimal, ZERO } from '../../money.js';
 import { snapshotAsOf, type SnapshotAsOf, type SnapshotBotFacts } from '../../domain/snapshot-age.js';
+import type { EngineHolderFacts } from '../../domain/engine-mode.js';
 import {
   botFacts, closedTradesByStrategy, drawdownInWindow, equityFacts, inOneSnapshot, openTradesByStrategy, recentClosedTrades,
   type ClosedGroupRow, type OpenGroupRow, type StatsWindow,
@@ -162,6 +163,8 @@ interface BookInputs {
   snapshotIntervalMs: number;
   bot: SnapshotBotFacts | null;
   engineRunning: boolean | undefined;
+  /** The engine lease's holder now; undefined for a past window. */
+  engine: EngineHolderFacts | undefined;
 }
 
 /**
@@ -235,7 +238,7 @@ function bookStats(i: BookInputs): BookStats {
       periodStartEquity: periodStart ? money(periodStart) : null,
     },
     equity: latest && f?.lastAt && peak ? { latest: money(latest), at: iso(f.lastAt), peak: money(peak) } : null,
-    asOf: f?.lastAt ? snapshotAsOf({ book: i.book, at: f.lastAt, now: i.now, intervalMs: i.snapshotIntervalMs, bot: i.bot, tradeSince, engineRunning: i.engineRunning }) : null,
+    asOf: f?.lastAt ? snapshotAsOf({ book: i.book, at: f.lastAt, now: i.now, intervalMs: i.snapshotIntervalMs, bot: i.bot, tradeSince, engineRunning: i.engineRunning, ...(i.engine ? { engine: i.engine } : {}) }) : null,
     drawdown: {
       maxPct: i.drawdown?.maxPct ? new Decimal(i.drawdown.maxPct).toDecimalPlaces(4, HALF_UP).toFixed() : null,
       maxAmount: i.drawdown?.maxAmount ? money(i.drawdown.maxAmount) : null,
@@ -285,7 +288,8 @@ export async function computeStats(deps: { db: Db; config: Pick<Config, 'PAPER_S
   const open = [...openTrades, ...inFlightPositions(inFlight).map(asOpenGroup)];
   const exits = [...inFlightExits(inFlight).values()];
   // A graceful stop releases the lease at once; a dead engine's goes stale after ENGINE_LEASE_TTL.
-  const engineRunning = lease ? holderView(lease.lease, lease.dbNow, deps.config.ENGINE_LEASE_TTL).state === 'running' : undefined;
+  const engine = lease ? holderView(lease.lease, lease.dbNow, deps.config.ENGINE_LEASE_TTL) : undefined;
+  const engineRunning = engine ? engine.state === 'running' : undefined;
   const inBook = (book: BookName) => <T extends { mode: Mode; feed: Feed }>(r: T) => bookOf(r.mode, r.feed) === book;
   // Replay equity is the paper account's practice run; live-on-replay is not a thing the engine does.
   const factsFor = (book: BookName) =>
@@ -309,6 +313,7 @@ export async function computeStats(deps: { db: Db; config: Pick<Config, 'PAPER_S
       snapshotIntervalMs: deps.config.EQUITY_SNAPSHOT_INTERVAL,
       bot: heartbeatAtEnd(bot, window.to, readAt),
       engineRunning,
+      engine,
     }),
   );
   return {

@@ -8,8 +8,9 @@
 // flight and has partly filled is listed with what it still holds (the same rule), and its unrealised
 // PnL is the whole trade's until the exit is booked (open-pnl.ts), the figure stats gives; one whose
 // exit is in flight with nothing filled yet is listed whole, marked so.
-// While the bot is live, the paper positions still open are listed in their book with the switch's
-// note (mode/paper-set-aside.ts): set aside, not sold.
+// While the engine trades live (the database live, and its lease holder armed or none holding it:
+// domain/engine-mode.ts holderBook), the paper positions still open are listed in their book with the
+// switch's note (mode/paper-set-aside.ts): set aside, not sold.
 import type { Db } from '../../db/client.js';
 import { exitsInFlight, type ExitInFlightRow } from '../../db/queries/in-flight-fills.js';
 import { lastClosedTrades, openTradesById } from '../../db/queries/trade-views.js';
@@ -20,6 +21,8 @@ import { loadMarks, type Mark, type MarksDeps } from './marks.js';
 import { loadReplaySnapshotMark } from './snapshot-marks.js';
 import { readPaperBalances } from '../../exchange/paper/paper-store.js';
 import { getBotState } from '../bot-state.js';
+import { holderBook } from '../../domain/engine-mode.js';
+import { readEngineHolder } from '../engine-lease/holder-view.js';
 import { setAsideNote, setAsidePosition } from '../mode/paper-set-aside.js';
 import { openTradeValue, unrealizedPnl } from './open-pnl.js';
 import {
@@ -143,7 +146,9 @@ export type ListTradesDeps = MarksDeps & { db: Db };
 
 export async function listTrades(ctx: ListTradesDeps, opts: { closed?: number } = {}): Promise<TradesView> {
   const now = ctx.clock.now();
-  const [trades, inFlight, sent, state] = await Promise.all([openTradesById(ctx.db), loadInFlightFills(ctx.db), exitsInFlight(ctx.db), getBotState(ctx.db)]);
+  const [trades, inFlight, sent, state, holder] = await Promise.all([
+    openTradesById(ctx.db), loadInFlightFills(ctx.db), exitsInFlight(ctx.db), getBotState(ctx.db), readEngineHolder(ctx),
+  ]);
   const open = [...trades.map(fromTrade(inFlightExits(inFlight), new Map(sent.map((e) => [e.tradeId, e])))), ...inFlightPositions(inFlight).map(fromInFlight)];
   const markFor = await loadMarks(ctx, open);
   const fromSnapshot = open.some((t) => t.feed === 'replay' && t.mode === 'paper')
@@ -159,7 +164,8 @@ export async function listTrades(ctx: ListTradesDeps, opts: { closed?: number } 
       exitPrice: t.exitPrice === null ? null : money(t.exitPrice), entryAt: t.entryAt, exitAt: t.exitAt, realizedPnl: t.realizedPnl === null ? null : money(t.realizedPnl),
     }));
   }
-  const paper = state.mode === 'live' ? trades.filter((t) => t.mode === 'paper') : [];
+  // Set aside only while the engine trades the live book: an engine without IS_LIVE trades (and sells) the paper one.
+  const paper = holderBook(state, holder) === 'live' ? trades.filter((t) => t.mode === 'paper') : [];
   const paperSetAside = setAsideNote('live', paper.map(setAsidePosition));
   return { at: now, open: valued.map((v) => v.row), totals: totalsOf(valued), closed, paperSetAside };
 }

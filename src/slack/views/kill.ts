@@ -6,7 +6,7 @@ import { CANCEL_ALL_STALE_MS, CANCEL_FOLLOW_UP_MS, triesCount } from '../../doma
 import type { CancelReport } from '../../services/kill/cancel-everywhere.js';
 import { answeredRequest, awaitingFills, checklistSpec, type ShownChecklistItem } from '../../domain/incident-checklist.js';
 import { cancelledPhrase, clearCancelPhrase, confirmedClearPhrase, handedOffPhrase } from '../../domain/kraken-handoff.js';
-import { localHaltText, unsavedHaltText } from '../../domain/local-halt.js';
+import { localHaltText, savedFollowUpText, unsavedHaltText } from '../../domain/local-halt.js';
 import type { DoItemResult } from '../../services/kill/incident.js';
 import type { KillResult } from '../../services/kill/kill.js';
 import type { ResumeResult } from '../../services/kill/resume.js';
@@ -64,6 +64,7 @@ export function renderKillReply(r: KillResult): SlackMessage {
   blocks.push(section(`${confirmed ? ':octagonal_sign:' : ':rotating_light:'} *${headline}*`), section(cancelLines(r.cancel).join('\n')));
   if (fence) blocks.push(section(fence));
   if (r.notClear) blocks.push(section(`:warning: Nothing is queued for a bot (it would cancel only on Kraken): ${escapeText(r.notClear.next)}.`));
+  if (r.followUpSaved) blocks.push(section(`:warning: ${escapeText(savedFollowUpText(r.stateConfigProblem !== undefined))}`));
   if (r.followUp) {
     blocks.push(section('requestId' in r.followUp
       ? (r.followUp.runningBot

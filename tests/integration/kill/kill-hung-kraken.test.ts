@@ -2,18 +2,20 @@
 // within KILL_CONFIRM_WAIT plus one call's deadline — no call of it runs past that, whatever rounds
 // KILL_CONFIRM_ATTEMPTS would still have it make — says NOT CONFIRMED, hands the cancel on (a
 // follow-up request for the bot with the key), and tells the operator who waits, line by line, which
-// call did not answer. Its calls' deadlines and pauses run on a clock of the test's own: a call that
-// has not answered after a few turns of the event loop (the recording exchange answers at once when
-// it answers at all) has its deadline pass on that clock, so the bound is read there, not on the wall.
+// call did not answer; from a shell, the process exits once it has answered (the calls it gave up on
+// are abandoned, not waited for until their own timeouts). Its calls' deadlines and pauses run on a
+// clock of the test's own: a call that has not answered after a few turns of the event loop (the
+// recording exchange answers at once when it answers at all) has its deadline pass on that clock, so
+// the bound is read there, not on the wall.
 import { and, eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { renderKill } from '../../../src/cli/render/kill.js';
-import { engineRequests, incidentChecklistItems } from '../../../src/db/schema/index.js';
+import { botState, engineRequests, incidentChecklistItems } from '../../../src/db/schema/index.js';
 import { KILL_CALL_TIMEOUT_MS } from '../../../src/services/kill/cancel-everywhere.js';
 import { DeadlineError } from '../../../src/services/kill/deadline.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
 import type { KillTime } from '../../../src/services/kill/runtime.js';
-import { ctbInShell } from '../../support/ctb-shell.js';
+import { ctbChildInShell } from '../../support/ctb-shell.js';
 import { killTestContext, recordingDatabase, useKillTestDb } from '../../support/kill-context.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
 import { liveKillWorld } from '../../support/kill-world.js';
@@ -26,6 +28,12 @@ const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   while (cleanup.length) await cleanup.pop()!().catch(() => {});
 });
+
+/**
+ * How long after its answer a `ctb kill` may take to exit: ample for closing the database on a loaded
+ * machine, far below the 30 s a call given up on would otherwise keep the process waiting.
+ */
+const EXIT_AFTER_ANSWER_BOUND_MS = 5_000;
 
 /** Turns of the event loop: an answer already on its way has settled by then. */
 const turns = async (n: number) => {
@@ -93,26 +101,42 @@ describe('a kill against a Kraken that does not answer', () => {
     ]);
   }, 60_000);
 
-  it('ctb kill from a shell with the key: a line for each call that did not answer, NOT CONFIRMED, exit 1, the follow-up queued — and no further round sent', async () => {
+  it('ctb kill from a shell with the key: a line for each call that did not answer, NOT CONFIRMED, exit 1, the follow-up queued, no further round sent — and the prompt back once it has answered', async () => {
     const { database, kraken } = await liveKillWorld(cleanup);
     // Kraken stopped: its cancel and its open-orders list answer nothing (let go before it closes).
     const releases = [kraken.hold('CancelAll'), kraken.hold('OpenOrders')];
     cleanup.push(async () => releases.forEach((release) => release()));
 
-    const run = await ctbInShell(['kill', '--reason', 'kraken stopped'], {
-      DATABASE_URL: database.url, KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KILL_CONFIRM_WAIT: '1s',
+    // A call's own timeout (KRAKEN_REQUEST_TIMEOUT) far past the bound below: a shell that waited for
+    // the calls its kill gave up on would still be running when the bound is reached.
+    const shell = ctbChildInShell(['kill', '--reason', 'kraken stopped'], {
+      DATABASE_URL: database.url, KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url,
+      KILL_CONFIRM_WAIT: '1s', KRAKEN_REQUEST_TIMEOUT: '30s',
     });
-    const why = `exit ${run.code}\n${run.stdout}\n${run.stderr.slice(-3000)}`;
+    cleanup.push(async () => void shell.child.kill('SIGKILL'));
+    await shell.stdoutLine(/^KILLED — OPEN ORDERS MAY REMAIN/);
+    // The bound is the verdict: once the answer is printed the prompt comes back within it (generous
+    // for a loaded machine); a shell still waiting for Kraken is killed at the bound (signal SIGKILL).
+    const bound = setTimeout(() => shell.child.kill('SIGKILL'), EXIT_AFTER_ANSWER_BOUND_MS);
+    const exit = await shell.exited.finally(() => clearTimeout(bound));
+    const run = { ...exit, stdout: shell.stdout(), stderr: shell.stderr() };
+    const why = `exit ${run.code} (${run.signal})\n${run.stdout}\n${run.stderr.slice(-3000)}`;
+    expect(run.signal, why).toBeNull();
     expect(run.code, why).toBe(1);
     expect(run.stdout, why).toContain('OPEN ORDERS MAY REMAIN: NOT ALL CONFIRMED CANCELLED');
     expect(run.stdout, why).toMatch(/^ {2}kraken: no cancel answered, NOT CONFIRMED after 1 try/m);
+    // Printed in full before the exit: the answer's last line, and the follow-up's notice.
+    expect(run.stdout, why).toMatch(/^Tick each item when done: ctb incident done <item>/m);
     expect(run.stderr, why).toMatch(/^kraken: CancelAll \(try 1\) did not answer within \d+(\.\d)? s\.$/m);
     expect(run.stderr, why).toMatch(/^Zero open orders not confirmed: answering NOT CONFIRMED; the cancel goes on in the bot with the Kraken key/m);
     // One round, its calls cut short once KILL_CONFIRM_WAIT plus one call's deadline had passed: the
     // early CancelAll, the same cancel sent again once it had no answer, one OpenOrders — no second round.
     expect(kraken.callsTo('CancelAll').length, why).toBeLessThanOrEqual(2);
     expect(kraken.callsTo('OpenOrders').length, why).toBeLessThanOrEqual(1);
+    // Written before the exit: the halt and the follow-up request for the bot with the key.
     const requests = await database.db.select().from(engineRequests).where(eq(engineRequests.kind, 'cancel_all'));
     expect(requests.map((r) => r.status), why).toEqual(['pending']);
+    const [state] = await database.db.select().from(botState);
+    expect(state, why).toMatchObject({ halted: true, mode: 'paper' });
   }, 90_000);
 });

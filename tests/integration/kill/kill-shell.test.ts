@@ -336,7 +336,36 @@ describe('ctb kill while the database cannot take the halt: it says where the ha
     const database = await createPostgresTestDb();
     cleanup.push(() => database.close());
     expect(await replayBySelfHeal(dataDir, database)).toEqual([
-      "A kill saved in DATA_DIR (its database could not be used as configured) is now written to this bot's database: the bot is halted"]);
+      "A kill saved in DATA_DIR (its database could not be used as configured) is now written to this bot's database: the bot is halted; "
+        + 'Kraken not confirmed clear by the kill — request #1 waits for a bot with the Kraken key to go on cancelling']);
+  }, 120_000);
+
+  it('with the key, Kraken not confirmed clear while the database is down: says the cancel is handed on only once the database answers, and writing the saved kill then does so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctb-shell-dbdown-kraken-'));
+    const dataDir = join(dir, 'data');
+    const run = await ctbIn(dir, ['kill', '--reason', 'database and kraken down'], { LOG_LEVEL: 'warn', DATABASE_URL: DOWN_DATABASE_URL, DATA_DIR: dataDir, ...kraken, KILL_CONFIRM_WAIT: '1s' });
+    const why = `${run.stdout}\n${run.stderr}`;
+    expect(run.code, why).toBe(1);
+    expect(run.stdout, why).toMatch(/^HALT NOT YET IN THE DATABASE, SAVED IN DATA_DIR ONLY — OPEN ORDERS MAY REMAIN: NOT ALL CONFIRMED CANCELLED\.$/m);
+    // No hand-over is claimed: none could be written; what writes it, and when, is said instead.
+    expect(run.stdout, why).toContain('The cancel could not be handed on yet (the database did not answer): once it answers, writing the saved halt hands it on as a follow-up request '
+      + "to the bot with the Kraken key (and marks the incident's cancel item pending on it). Until then orders may remain open on Kraken: kill again once Kraken answers, or cancel in Kraken's UI.");
+    expect(run.stderr, why).toMatch(/^Zero open orders not confirmed: answering NOT CONFIRMED; the cancel goes on once the database takes the saved halt/m);
+    expect(run.stdout, why).not.toMatch(/handed on \(request|Request #|queued|KILLED/);
+    expect(readPendingKills(dataDir), why).toEqual([expect.objectContaining({ reason: 'database and kraken down', krakenFollowUp: true })]);
+
+    // The database answers again: `ctb self-heal` writes the halt and, with it, the follow-up the kill could not.
+    const database = await createPostgresTestDb();
+    cleanup.push(() => database.close());
+    const titles = await replayBySelfHeal(dataDir, database);
+    expect(titles[0]).toMatch(/the bot is halted; Kraken not confirmed clear by the kill — request #\d+ waits for a bot with the Kraken key to go on cancelling$/);
+    const requests = await database.db.select().from(engineRequests).where(eq(engineRequests.kind, 'cancel_all'));
+    expect(requests).toEqual([expect.objectContaining({ status: 'pending', checklistItem: 'cancel_orders', requestedBy: 'cli:root' })]);
+    expect(requests[0]!.params).toMatchObject({ reason: 'database and kraken down', followUp: true });
+    const [item] = await database.db.select().from(incidentChecklistItems).where(eq(incidentChecklistItems.item, 'cancel_orders'));
+    expect(item).toMatchObject({ state: 'pending', requestId: requests[0]!.id, incidentId: requests[0]!.incidentId });
+    expect(String(item!.outcome?.['summary'])).toMatch(/^Zero open orders on Kraken not confirmed by the kill, saved in DATA_DIR while the database did not take it: queued as request #\d+; no bot with the Kraken key is running now/);
+    expect(await getBotState(database.db)).toMatchObject({ halted: true, mode: 'paper', haltedReason: 'database and kraken down' });
   }, 120_000);
 });
 

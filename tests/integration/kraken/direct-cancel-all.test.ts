@@ -6,13 +6,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { testConfig } from '../../../src/config/env.js';
 import { createKrakenExchange } from '../../../src/exchange/kraken/create.js';
 import { cancelAllDirect, CancelAllRefused } from '../../../src/exchange/kraken/direct-cancel-all.js';
-import { withEarlyCancel } from '../../../src/services/kill/early-cancel.js';
+import { krakenWithEarlyCancel, withEarlyCancel } from '../../../src/services/kill/early-cancel.js';
 import { silentLogger } from '../../../src/logger.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
 
 let kraken: FakeKraken | undefined;
+let releases: Array<() => void> = [];
 afterEach(async () => {
+  releases.forEach((release) => release());
+  releases = [];
   await kraken?.close();
   kraken = undefined;
 });
@@ -62,5 +65,37 @@ describe('CancelAll sent before ccxt is loaded', () => {
     expect(k.callsTo('CancelAll')).toHaveLength(1);
     expect(await exchange.cancelAllOrders()).toEqual({ canceled: 0 });
     expect(k.callsTo('CancelAll')).toHaveLength(2);
+  });
+
+  it('once its calls are abandoned (a kill that has answered), the early CancelAll and a call Kraken holds end at once, and none is sent after', async () => {
+    // Told as each request reaches the local Kraken: the calls are on the wire before they are abandoned.
+    const arrived = new Map<string, () => void>();
+    const requests: string[] = [];
+    const reached = (endpoint: string) => new Promise<void>((resolve) => arrived.set(endpoint, resolve));
+    const both = Promise.all([reached('CancelAll'), reached('OpenOrders')]);
+    kraken = await startFakeKraken({
+      apiKey: TEST_API_KEY, secret: TEST_API_SECRET,
+      onRequestStart: (path) => {
+        const endpoint = path.split('/').at(-1)!;
+        requests.push(endpoint);
+        arrived.get(endpoint)?.();
+      },
+    });
+    releases = [kraken.hold('CancelAll'), kraken.hold('OpenOrders')];
+    // A call's own timeout far longer than the test's: only the abandon can end these calls in time.
+    const config = testConfig({ KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KRAKEN_REQUEST_TIMEOUT: '2m' });
+    const abandon = new AbortController();
+    const exchange = krakenWithEarlyCancel(config, silentLogger(), abandon.signal)!;
+    const cancel = exchange.cancelAllOrders();
+    const read = exchange.fetchOpenOrders();
+    await both;
+
+    abandon.abort();
+    await expect(read).rejects.toThrow();
+    // The early CancelAll given up, its answer lost: the same cancel is not sent again once abandoned.
+    await expect(cancel).rejects.toThrow(/CancelAll not sent: this process has given up its Kraken calls/);
+    await expect(exchange.fetchOpenOrders()).rejects.toThrow(/OpenOrders not sent/);
+    expect(requests.filter((e) => e === 'CancelAll')).toHaveLength(1);
+    expect(requests.filter((e) => e === 'OpenOrders')).toHaveLength(1);
   });
 });

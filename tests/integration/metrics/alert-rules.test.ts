@@ -48,10 +48,10 @@ describe('monitoring/alerts.yml', () => {
     expect(r.status).toBe(0);
   });
 
-  it('covers a stale heartbeat, a halt, drawdown, exchange errors and an alert backlog, each with a severity and a next step', () => {
+  it('covers a stale heartbeat, a halt, a mode unknown, drawdown, exchange errors and an alert backlog, each with a severity and a next step', () => {
     const names = rules.map((r) => r.alert);
     expect(names).toEqual(expect.arrayContaining([
-      'CtbEngineHeartbeatStale', 'CtbHalted', 'CtbDrawdownNearLimit', 'CtbDrawdownLimitReached', 'CtbExchangeErrors', 'CtbAlertBacklog',
+      'CtbEngineHeartbeatStale', 'CtbHalted', 'CtbModeUnknown', 'CtbDrawdownNearLimit', 'CtbDrawdownLimitReached', 'CtbExchangeErrors', 'CtbAlertBacklog',
     ]));
     for (const r of rules) {
       expect(['warning', 'critical'], r.alert).toContain(r.labels.severity);

@@ -107,6 +107,34 @@ describe('GET /metrics', () => {
     expect(sample(text, 'ctb_alert_outbox_oldest_age_seconds')).toBe(0);
   });
 
+  it('reports the mode the engine trades in (unknown for a stale armed holder), 1 on exactly one of live, paper, unknown, beside the requested mode', async () => {
+    const lease = (armed: boolean, beat: string) => database.db.execute(sql`insert into engine_lease (id, holder_id, host, pid, role, feed, armed, has_kraken_keys, acquired_at, heartbeat_at)
+      values (1, 'worker-1:4242:abc', 'worker-1', 4242, 'worker', 'kraken', ${armed}, true, now() - interval '2 hours', now() - ${beat}::interval)
+      on conflict (id) do update set armed = excluded.armed, heartbeat_at = excluded.heartbeat_at`);
+    const modes = async () => {
+      const text = await scrape();
+      return {
+        trades: Object.fromEntries(['live', 'paper', 'unknown'].map((mode) => [mode, sample(text, 'ctb_bot_mode', { mode })])),
+        requested: Object.fromEntries(['live', 'paper'].map((mode) => [mode, sample(text, 'ctb_bot_requested_mode', { mode })])),
+      };
+    };
+    await updateBotState(ctx.db, ctx.clock, { halted: false, mode: 'live' });
+    try {
+      // A hung armed engine on another host: its lease stopped an hour ago; it may resume LIVE trading if it wakes.
+      await lease(true, '1 hour');
+      expect(await modes()).toEqual({ trades: { live: 0, paper: 0, unknown: 1 }, requested: { live: 1, paper: 0 } });
+      // The same engine renewing its lease: live.
+      await lease(true, '0 seconds');
+      expect(await modes()).toEqual({ trades: { live: 1, paper: 0, unknown: 0 }, requested: { live: 1, paper: 0 } });
+      // Running but not armed: it trades paper, whatever was approved.
+      await lease(false, '0 seconds');
+      expect(await modes()).toEqual({ trades: { live: 0, paper: 1, unknown: 0 }, requested: { live: 1, paper: 0 } });
+    } finally {
+      await database.db.execute(sql`delete from engine_lease`);
+      await updateBotState(ctx.db, ctx.clock, { mode: 'paper' });
+    }
+  });
+
   it("reports the heartbeat's age on the database's clock from a replica whose clock runs 10 minutes ahead of the engine's, or behind it", async () => {
     const clock = ctx.clock as ManualClock;
     try {
@@ -202,12 +230,16 @@ describe('GET /metrics', () => {
     for (const t of panel('Closed trades').targets) expect(t.expr).not.toContain('$instance');
   });
 
-  it('shows HALTED / LIVE / PAPER / REDUCING for the trading state, thresholds where a number means trouble, and no hard-coded currency', () => {
+  it('shows HALTED / LIVE / PAPER / UNKNOWN / REDUCING for the trading state, thresholds where a number means trouble, and no hard-coded currency', () => {
     const trading = panel('Trading');
     const texts = Object.fromEntries(Object.entries(trading.fieldConfig.defaults.mappings![0]!.options).map(([k, v]) => [k, v.text]));
-    // The expression is 2 × halted + live + 4 × reducing (reducing is never halted): every combination maps to words.
-    expect(texts).toEqual({ '0': 'PAPER', '1': 'LIVE', '2': 'HALTED', '3': 'HALTED', '4': 'PAPER · REDUCING', '5': 'LIVE · REDUCING' });
-    expect(trading.targets[0]!.expr).toBe('2 * max(ctb_bot_halted{service="ctb"}) + max(ctb_bot_mode{service="ctb", mode="live"}) + 4 * max(ctb_trading_state{service="ctb", state="reducing"})');
+    // The expression is 2 × halted + live + 4 × reducing + 8 × unknown (reducing is never halted; live and
+    // unknown are one mode each, and a halted engine trades neither): every combination maps to words.
+    expect(texts).toEqual({
+      '0': 'PAPER', '1': 'LIVE', '2': 'HALTED', '3': 'HALTED', '4': 'PAPER · REDUCING', '5': 'LIVE · REDUCING',
+      '8': 'UNKNOWN · MAY RESUME LIVE', '12': 'UNKNOWN · MAY RESUME LIVE · REDUCING',
+    });
+    expect(trading.targets[0]!.expr).toBe('2 * max(ctb_bot_halted{service="ctb"}) + max(ctb_bot_mode{service="ctb", mode="live"}) + 4 * max(ctb_trading_state{service="ctb", state="reducing"}) + 8 * max(ctb_bot_mode{service="ctb", mode="unknown"})');
     for (const title of ['Engine heartbeat age', 'Drawdown', 'ROI (all time)', 'Alert outbox backlog', 'Slack ack latency p95']) {
       expect(panel(title).fieldConfig.defaults.thresholds?.steps.length, title).toBeGreaterThan(1);
     }

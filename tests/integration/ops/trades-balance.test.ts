@@ -12,6 +12,9 @@ import { systemClock } from '../../../src/clock.js';
 import { updateBotState } from '../../../src/services/bot-state.js';
 import { createPostgresTestDb, emptyTablesSql, type TestDatabase } from '../../support/db.js';
 import { recordingIo } from '../../support/cli-io.js';
+import { ctbInShell } from '../../support/ctb-shell.js';
+import { holdLease } from '../../support/held-lease.js';
+import { testConfig } from '../../../src/config/env.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
 import { startSlackHarness, USERS, type SlackHarness } from '../../support/slack-harness.js';
@@ -288,6 +291,30 @@ describe('/trades and /balance in Slack', () => {
       await updateBotState(database.db, systemClock, { mode: 'paper' });
     }
   });
+
+  it('says nothing is set aside while the engine holding the lease runs without IS_LIVE: it trades, and sells, the paper book', async () => {
+    await seed();
+    await updateBotState(database.db, systemClock, { mode: 'live' });
+    /** `ctb trades --json` in another shell while an engine on worker-1 holds the lease, armed or not. */
+    const setAsideWhileHeld = async (armed: boolean) => {
+      const claim = { holderId: `worker-1:4242:${armed}`, host: 'worker-1', pid: 4242, role: 'worker', feed: 'kraken', armed, hasKrakenKeys: true };
+      const stop = await holdLease(database.db, claim, testConfig().ENGINE_LEASE_TTL);
+      try {
+        const r = await ctbInShell(['trades', '--json'], { DATABASE_URL: database.url, KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false' });
+        expect(r.code, r.stderr).toBe(0);
+        return (JSON.parse(r.stdout) as { paperSetAside: string | null }).paperSetAside;
+      } finally {
+        await stop();
+        await database.db.execute(sql`delete from engine_lease`);
+      }
+    };
+    try {
+      expect(await setAsideWhileHeld(false)).toBeNull();
+      expect(await setAsideWhileHeld(true)).toMatch(/^The bot is live: 2 open paper and replay positions set aside, not sold/);
+    } finally {
+      await updateBotState(database.db, systemClock, { mode: 'paper' });
+    }
+  }, 60_000);
 
   it('answers bad text with the usage', async () => {
     await h.slash('/trades', 'everything', { user: USERS.reader });

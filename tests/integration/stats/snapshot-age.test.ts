@@ -1,7 +1,8 @@
 // Stats figures read from an equity snapshot (equity, current drawdown, exposure's share of equity,
 // unrealised PnL) say how old that snapshot is and why no newer one came when it is not fresh: the
-// live book of a halted bot, the paper book of a bot in live mode, a trade opened since, an engine
-// that stopped. The figures themselves are unchanged. Real PostgreSQL; `ctb stats` in-process.
+// live book of a halted bot, the paper book of a bot in live mode (as the lease holder trades: not
+// armed, it trades paper), a trade opened since, an engine that stopped. The figures themselves are
+// unchanged. Real PostgreSQL; `ctb stats` in-process, and as a child process once.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,11 +11,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import type { CliIo } from '../../../src/cli/io.js';
 import { runCli } from '../../../src/cli/program.js';
 import { testConfig } from '../../../src/config/env.js';
-import { acquireLease, releaseLease } from '../../../src/db/queries/engine-lease.js';
+import { acquireLease, releaseLease, renewLease } from '../../../src/db/queries/engine-lease.js';
 import { botState as botStateTable } from '../../../src/db/schema/index.js';
 import { windowFor } from '../../../src/domain/stats-periods.js';
 import { renderStats } from '../../../src/slack/views/stats.js';
 import { computeStats, type BookStats, type StatsReport } from '../../../src/services/stats/compute-stats.js';
+import { ctbInShell } from '../../support/ctb-shell.js';
+import { renewedEverySecond } from '../../support/held-lease.js';
 import { createPostgresTestDb, emptyTablesSql, type TestDatabase } from '../../support/db.js';
 import { insertSnapshots, insertTrades, openTrade } from '../../support/factories/ledger.js';
 
@@ -50,9 +53,9 @@ const cliIn = (dir: string) => async (argv: string[]): Promise<string> => {
 };
 
 const HOLDER = 'engine-under-test';
+const claim = { holderId: HOLDER, host: 'demo-host', pid: 4242, role: 'all', feed: 'replay', armed: false, hasKrakenKeys: false };
 /** An engine holds the lease (it writes the snapshots), as `ctb start` or `npm run demo` does. */
 async function engineStarts(): Promise<void> {
-  const claim = { holderId: HOLDER, host: 'demo-host', pid: 4242, role: 'all', feed: 'replay', armed: false, hasKrakenKeys: false };
   expect((await acquireLease(database.db, claim, config.ENGINE_LEASE_TTL)).acquired).toBe(true);
 }
 
@@ -101,11 +104,34 @@ describe('the age of the snapshot behind the stats', () => {
     ]);
     await insertTrades(database.db, [openTrade({ mode: 'paper', entryAt: ago(10 * MIN), quantity: '1', entryPrice: '100' })]);
     await botState({ mode: 'live', halted: false, heartbeatAt: ago(5_000) });
+    await database.db.execute(sql`update engine_lease set armed = true`);
     const report = await stats();
     expect(book(report, 'paper').pnl.unrealized).toBe('15.55');
     expect(book(report, 'paper').asOf).toMatchObject({ ageSeconds: 180, fresh: false, reasons: ['no snapshot since: the bot is in live mode'] });
     expect(book(report, 'live').asOf).toMatchObject({ fresh: true, reasons: [] });
   });
+
+  it("judges the book by what the lease holder trades: an unarmed engine's paper book is current though live was approved; a stale armed one's (mode unknown) is taken as live", async () => {
+    await insertSnapshots(database.db, [
+      { mode: 'paper', at: ago(MIN, new Date()), equity: '10000', cash: '10000' },
+      { mode: 'live', at: ago(3 * MIN, new Date()), equity: '10000', cash: '10000' },
+    ]);
+    await botState({ mode: 'live', halted: false, heartbeatAt: ago(5_000, new Date()) });
+    // The engine holding the lease runs without IS_LIVE: it trades, and snapshots, the paper book.
+    // Renewed while the child starts, as the running engine would: a loaded machine may take past the lease's TTL.
+    const stopRenewing = renewedEverySecond(() => renewLease(database.db, claim));
+    const unarmed = await ctbInShell(['stats', '--json'], { DATABASE_URL: database.url }).finally(stopRenewing);
+    expect(unarmed.code, unarmed.stderr).toBe(0);
+    const json = JSON.parse(unarmed.stdout) as StatsReport;
+    expect(book(json, 'paper').asOf).toMatchObject({ fresh: true, reasons: [] });
+    expect(book(json, 'live').asOf).toMatchObject({ fresh: false, reasons: ['no snapshot since: the engine trades paper (IS_LIVE is not true in its process)'] });
+
+    // The same engine, armed, stopped renewing its lease: if it wakes it trades LIVE — the paper book is not current.
+    await database.db.execute(sql`update engine_lease set armed = true, heartbeat_at = now() - interval '1 hour'`);
+    const stale = await stats(new Date());
+    expect(book(stale, 'paper').asOf).toMatchObject({ fresh: false, reasons: ['no snapshot since: the bot is in live mode', 'the engine is not running'] });
+    expect(book(stale, 'live').asOf).toMatchObject({ fresh: false, reasons: ['the engine is not running'] });
+  }, 60_000);
 
   it('is stale past two snapshot intervals while the engine holds its lease: one is due every interval', async () => {
     await insertSnapshots(database.db, [{ mode: 'paper', at: ago(29 * MIN), equity: '10000' }]);

@@ -63,12 +63,16 @@ export function describeEntry(e: LogEntry): string {
   return `${where}: ${e.text.replace(/\n/g, '\n    ')}`;
 }
 
-/** The bot's answers after `after` that `mine` picks, once they stop coming (2 s quiet) or `waitS` passed. */
+/**
+ * The bot's answers after `after` that `mine` picks, once they stop coming (2 s quiet) or `waitS` passed.
+ * A "working" reply ("… when it is done.") promises the answer: it is waited past, up to `waitS`.
+ */
 async function answers(base: string, after: number, mine: (e: LogEntry) => boolean, waitS: number): Promise<LogEntry[]> {
   const deadline = Date.now() + waitS * 1000;
   let seen: LogEntry[] = [];
   let lastNew = 0;
-  while (Date.now() < deadline && !(seen.length > 0 && Date.now() - lastNew >= 2_000)) {
+  const settled = () => seen.length > 0 && Date.now() - lastNew >= 2_000 && !/when it is done\.$/.test(seen.at(-1)!.text);
+  while (Date.now() < deadline && !settled()) {
     await new Promise((r) => setTimeout(r, 250));
     const now = (await People.readConversation(base)).filter((e) => e.seq > after && mine(e));
     if (now.length > seen.length) lastNew = Date.now();
@@ -130,7 +134,9 @@ async function command(io: CliIo, line: string, flags: { as: string; channel?: s
     const before = lastSeq(await People.readConversation(s.base));
     const sent = await People.sendSlashCommand(s.bot, { base: s.base, user: flags.as, channel, line });
     io.stdout.write(`${flags.as} typed ${line.trim()} in #${channel}; the bot acknowledged it.\n`);
-    printAnswers(io, await answers(s.base, before, (e) => e.trigger === sent.trigger, waitS), waitS);
+    // Its replies, and what the bot posts in that channel meanwhile (an audit's verdict, the live request).
+    const mine = (e: LogEntry) => e.trigger === sent.trigger || (e.kind === 'message' && e.channel === channel && e.threadTs === undefined);
+    printAnswers(io, await answers(s.base, before, mine, waitS), waitS);
     return 0;
   } catch (err) {
     return bad(io, err);
@@ -184,7 +190,7 @@ export const simulateSlackCli: CliRegistration = {
       .requiredOption('--as <user-id>', 'the member who types it (U…)')
       .option('--channel <id>', 'where it is typed (default SLACK_OPS_CHANNEL)')
       .option('--bot-url <url>', "the bot on this machine (default http://127.0.0.1:PORT)")
-      .option('--wait <seconds>', 'how long to wait for its replies', '30')
+      .option('--wait <seconds>', 'how long to wait for its replies (the go-live audit may take a while)', '120')
       .action(async (line: string, flags: { as: string; channel?: string; botUrl?: string; wait: string }) => setExit(await command(io, line, flags)));
     root.command('react')
       .description('react to one of the bot\'s messages as a member (default the approval emoji): a signed reaction_added event')

@@ -16,7 +16,8 @@
 // first), only a bad DATABASE_URL or DATA_DIR — where the halt goes — cannot be worked around. Exit 0
 // only when every venue confirmed zero open orders; 2 when the database cannot be used as configured,
 // and when the embedded database at DATA_DIR is one no bot has used (ctb kill run outside the bot's
-// directory): none is created, Kraken is still cancelled with the key, and no halt is claimed.
+// directory): none is created, Kraken is still cancelled and confirmed with the key (the kill's own
+// rounds: nobody is there to hand an unconfirmed cancel on to), and no halt is claimed.
 // Only what the early cancel needs is imported with this module; the database layer, the kill
 // service and its rendering are imported once Kraken's CancelAll is on its way, so a cold shell's
 // cancel waits for none of them.
@@ -24,8 +25,8 @@ import { join, resolve } from 'node:path';
 import type { OwnedContext } from '../../app/build-context.js';
 import { embeddedDatabaseExists } from '../../app/embedded-database.js';
 import type { Exchange } from '../../exchange/types.js';
-import { createLogger } from '../../logger.js';
-import { cancelAndCount, cancelOnKrakenOnly, krakenFailure, krakenWithEarlyCancel } from '../../services/kill/early-cancel.js';
+import { createLogger, type Logger } from '../../logger.js';
+import { cancelOnKrakenOnly, krakenFailure, krakenWithEarlyCancel } from '../../services/kill/early-cancel.js';
 import type { HaltRecorded, HaltSaved } from '../../services/kill/runtime.js';
 import { databaseFailure, localHaltText, savedHaltReach } from '../../domain/local-halt.js';
 import type { CliRegistration } from '../program.js';
@@ -114,29 +115,34 @@ export function noBotDatabaseText(dataDir: string, cwd: string, wrote: boolean):
 /**
  * The embedded database at DATA_DIR does not exist: no bot has used it, so there is no bot to halt
  * through it and none to hand a cancel to; making an empty one would only hide that. With a key the
- * orders on Kraken are still cancelled (the early cancel's answer) and confirmed. Always exit 2.
+ * orders on Kraken are still cancelled and confirmed, in the kill's own rounds (nobody goes on with
+ * what they leave unconfirmed): the early cancel's answer is their first CancelAll. Always exit 2.
  */
-async function killWithoutBotDatabase(io: CliIo, config: Config, kraken: Exchange | undefined, dataDir: string, json: boolean): Promise<number> {
+async function killWithoutBotDatabase(io: CliIo, config: Config, logger: Logger, kraken: Exchange | undefined, dataDir: string, json: boolean): Promise<number> {
   const head = noBotDatabaseText(dataDir, io.cwd, false);
-  let cancel: { canceled: number; open: number } | { error: string } | null = null;
-  if (kraken) {
-    try {
-      cancel = await cancelAndCount(kraken);
-    } catch (err) {
-      cancel = { error: krakenFailure(err, config) };
-    }
+  if (!kraken) {
+    const krakenLine = 'Kraken: nothing cancelled — this process has no Kraken key, and without the bot\'s database there is no bot to hand the cancel to: orders may remain open on Kraken.';
+    io.stdout.write(json
+      ? `${JSON.stringify({ ok: false, code: 'no_bot_database', exitCode: 2, halted: false, dataDir, error: head, kraken: { cancelled: false, reason: 'no Kraken key' } }, null, 2)}\n`
+      : `${head}\n${krakenLine}\n`);
+    return 2;
   }
-  const krakenLine = cancel === null
-    ? 'Kraken: nothing cancelled — this process has no Kraken key, and without the bot\'s database there is no bot to hand the cancel to: orders may remain open on Kraken.'
-    : 'error' in cancel
-      ? `Kraken: the cancel failed — ${cancel.error}. Orders may remain open on Kraken.`
-      : cancel.open === 0
-        ? `Kraken: ${cancel.canceled} order(s) cancelled, none open (confirmed).`
-        : `Kraken: ${cancel.canceled} order(s) cancelled, but ${cancel.open} still open (NOT CONFIRMED): orders may remain open on Kraken.`;
+  const [{ cancelOnKrakenAlone }, { venueOutcome }] = await Promise.all([
+    import('../../services/kill/cancel-on-kraken-alone.js'),
+    import('../render/kill.js'),
+  ]);
+  // While Kraken is slow: a line for each call that missed its deadline, as the kill with a database says them.
+  const report = await cancelOnKrakenAlone(kraken, config, logger, { progress: (line) => {
+    if (!json) io.stderr.write(`${line}\n`);
+  } });
   if (json) {
-    io.stdout.write(`${JSON.stringify({ ok: false, code: 'no_bot_database', exitCode: 2, halted: false, dataDir, error: head, kraken: cancel === null ? { cancelled: false, reason: 'no Kraken key' } : cancel }, null, 2)}\n`);
+    const { venue: _venue, ...kept } = report;
+    // How many are open: known only from an open-orders answer (confirmed none, or the ones it listed).
+    const open = report.confirmed || report.survivors.length > 0 ? report.survivors.length : null;
+    io.stdout.write(`${JSON.stringify({ ok: false, code: 'no_bot_database', exitCode: 2, halted: false, dataDir, error: head, kraken: { ...kept, open } }, null, 2)}\n`);
   } else {
-    io.stdout.write(`${head}\n${krakenLine}\n`);
+    const outcome = venueOutcome(report).replace(/\.$/, '');
+    io.stdout.write(`${head}\nKraken: ${outcome}${report.confirmed ? '.' : '. Orders may remain open on Kraken.'}\n`);
   }
   return 2;
 }
@@ -258,7 +264,13 @@ export const killCli: CliRegistration = {
         if (kraken) await kraken.warm?.().catch(() => {});
         // No embedded database at DATA_DIR yet: no bot has used it (ctb kill run outside the bot's directory).
         const dataDir = resolve(io.cwd, config.DATA_DIR);
-        if (!config.DATABASE_URL && !embeddedDatabaseExists(dataDir)) return setExit(await killWithoutBotDatabase(io, config, kraken, dataDir, opts.json));
+        if (!config.DATABASE_URL && !embeddedDatabaseExists(dataDir)) {
+          try {
+            return setExit(await killWithoutBotDatabase(io, config, logger, kraken, dataDir, opts.json));
+          } finally {
+            abandonKraken.abort();
+          }
+        }
         const [{ buildAppContext }, { runCommand }, { killCommand, NO_KEY_LOOKING }, { renderKill }, { engineEverRan }] = await Promise.all([
           import('../../app/build-context.js'),
           import('../../../commands/run-command.js'),

@@ -26,7 +26,7 @@ import type { OwnedContext } from '../../app/build-context.js';
 import { embeddedDatabaseExists } from '../../app/embedded-database.js';
 import type { Exchange } from '../../exchange/types.js';
 import { createLogger, type Logger } from '../../logger.js';
-import { cancelOnKrakenOnly, krakenFailure, krakenWithEarlyCancel } from '../../services/kill/early-cancel.js';
+import { krakenFailure, krakenForCancelOnly, krakenWithEarlyCancel } from '../../services/kill/early-cancel.js';
 import type { HaltRecorded, HaltSaved } from '../../services/kill/runtime.js';
 import { databaseFailure, localHaltText, savedHaltReach } from '../../domain/local-halt.js';
 import type { CliRegistration } from '../program.js';
@@ -85,13 +85,28 @@ async function cancelOnlyOnKraken(io: CliIo, problem: ConfigError, read: Record<
     return 2;
   }
   const logger = createLogger({ config, stdout: false, destination: process.stderr, destinationIsCommandStderr: true, destinationLevel: 'warn' });
+  // Aborted once answered: a call the rounds gave up on no longer keeps the shell waiting.
+  const abandon = new AbortController();
   try {
-    const { canceled, open } = await cancelOnKrakenOnly(config, logger);
-    io.stdout.write(open === 0
-      ? `NOT HALTED — Kraken cancelled ${canceled} order(s), none open (confirmed); the bot may place new ones until the halt is recorded.\n`
-      : `NOT HALTED — Kraken cancelled ${canceled} order(s) but ${open} are still open; the bot may place new ones.\n`);
-  } catch (err) {
-    io.stdout.write(`NOT KILLED — the cancel on Kraken failed: ${krakenFailure(err, config)}. Orders may remain open on Kraken.\n`);
+    const [{ cancelOnKrakenAlone }, { venueOutcome }] = await Promise.all([
+      import('../../services/kill/cancel-on-kraken-alone.js'),
+      import('../render/kill.js'),
+    ]);
+    let kraken: Exchange;
+    try {
+      kraken = krakenForCancelOnly(config, logger, abandon.signal);
+    } catch (err) {
+      io.stdout.write(`NOT KILLED — nothing was sent to Kraken: its client could not be built (${krakenFailure(err, config)}). Orders may remain open on Kraken.\n`);
+      return 2;
+    }
+    // Nobody to hand an unconfirmed cancel on to: the kill's own rounds, saying while they run what is slow.
+    const report = await cancelOnKrakenAlone(kraken, config, logger, { progress: (line) => io.stderr.write(`${line}\n`) });
+    const outcome = venueOutcome(report).replace(/\.$/, '');
+    io.stdout.write(report.confirmed
+      ? `NOT HALTED — Kraken: ${outcome}; the bot may place new ones until the halt is recorded.\n`
+      : `NOT KILLED — Kraken: ${outcome}. Orders may remain open on Kraken, and the bot may place new ones.\n`);
+  } finally {
+    abandon.abort();
   }
   return 2;
 }

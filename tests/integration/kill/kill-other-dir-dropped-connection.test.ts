@@ -73,4 +73,16 @@ describe('ctb kill with no bot database, when Kraken drops the connection', () =
     expect(lines[1], why).toMatch(new RegExp(`^Kraken: no cancel answered, NOT CONFIRMED after ${tries} tries — still open: OPEN-1 [^;]+; OPEN-2 [^—]+ — cancel-all \\(attempt ${tries}\\): Could not reach Kraken at [^ ]+ \\(fetch failed: other side closed\\)\\. Orders may remain open on Kraken\\.$`));
     expect(kraken.callsTo('CancelAll').length, why).toBeGreaterThanOrEqual(tries);
   }, 120_000);
+
+  it('with a DATABASE_URL it cannot use (nothing recorded either): the same rounds, confirmed after the dropped connections', async () => {
+    const kraken = await fakeKraken();
+    // No early cancel on this path: the first CancelAll and the first OpenOrders are dropped.
+    kraken.failNext('CancelAll', 'reset', 1);
+    kraken.failNext('OpenOrders', 'reset', 1);
+    const run = await ctbInShell(['kill', '--reason', 'dropped'], { ...key(kraken), DATABASE_URL: 'mysql://ctb@127.0.0.1/ctb' });
+    const why = `exit ${run.code}\n${run.stdout}\n${run.stderr.slice(-3000)}`;
+    expect(run.code, why).toBe(2);
+    expect(run.stdout, why).toMatch(/^NOT HALTED — Kraken: at least 2 cancelled, none open \(confirmed\); how many the first cancel cancelled is unknown \(its answer was lost\); the bot may place new ones until the halt is recorded\.$/m);
+    expect(openAtKraken(kraken)).toEqual([]);
+  }, 120_000);
 });

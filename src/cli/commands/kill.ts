@@ -28,6 +28,7 @@ import type { Exchange } from '../../exchange/types.js';
 import { createLogger, type Logger } from '../../logger.js';
 import { krakenFailure, krakenForCancelOnly, krakenWithEarlyCancel } from '../../services/kill/early-cancel.js';
 import type { HaltRecorded, HaltSaved } from '../../services/kill/runtime.js';
+import type { VenueCancelReport } from '../../services/kill/cancel-everywhere.js';
 import { databaseFailure, localHaltText, savedHaltReach } from '../../domain/local-halt.js';
 import type { CliRegistration } from '../program.js';
 import { ConfigError, type Config } from '../../config/env.js';
@@ -146,10 +147,17 @@ async function killWithoutBotDatabase(io: CliIo, config: Config, logger: Logger,
     import('../../services/kill/cancel-on-kraken-alone.js'),
     import('../render/kill.js'),
   ]);
-  // While Kraken is slow: a line for each call that missed its deadline, as the kill with a database says them.
-  const report = await cancelOnKrakenAlone(kraken, config, logger, { progress: (line) => {
-    if (!json) io.stderr.write(`${line}\n`);
-  } });
+  // The rounds may take KILL_CONFIRM_WAIT and more: stopped meanwhile, it says what is true then.
+  const stopWatching = sayWhatIsTrueIfStopped(io, { halt: null, noBotWhere: { dataDir, cwd: io.cwd, noDatabase: true } }, true);
+  let report: VenueCancelReport;
+  try {
+    // While Kraken is slow: a line for each call that missed its deadline, as the kill with a database says them.
+    report = await cancelOnKrakenAlone(kraken, config, logger, { progress: (line) => {
+      if (!json) io.stderr.write(`${line}\n`);
+    } });
+  } finally {
+    stopWatching();
+  }
   if (json) {
     const { venue: _venue, ...kept } = report;
     // How many are open: known only from an open-orders answer (confirmed none, or the ones it listed).
@@ -181,17 +189,30 @@ export function haltSavedNotice(saved: HaltSaved & { database: NonNullable<HaltS
 }
 
 /**
+ * Where a kill that halted no bot ran: DATA_DIR and the directory it was read from; `noDatabase`: there
+ * was no embedded database there (none made, no halt written), rather than one no engine has run on.
+ */
+export interface NoBotWhere {
+  dataDir: string;
+  cwd: string;
+  noDatabase?: boolean;
+}
+
+/**
  * What is true when a kill is stopped (SIGINT, SIGTERM) before it answered: the halt as far as it is
  * known to be recorded — or, the database not having taken it, where it is saved and what writes it
  * there —, Kraken's orders never confirmed (its answer was not in), and what to run.
  */
-export function interruptedKillText(signal: NodeJS.Signals, halt: HaltRecorded | null, keyHere: boolean, noBotWhere?: { dataDir: string; cwd: string }, saved?: HaltSaved): string {
+export function interruptedKillText(signal: NodeJS.Signals, halt: HaltRecorded | null, keyHere: boolean, noBotWhere?: NoBotWhere, saved?: HaltSaved): string {
   const again = keyHere ? '`ctb kill` again' : '`ctb kill` again where the Kraken key is';
   const lines = [`INTERRUPTED (${signal}) before the kill answered:`];
   if (noBotWhere) {
-    // The halt went to an embedded database no engine has ever run on: it halted no bot.
-    lines.push(`  Halt: NO BOT HALTED — the halt was written to the embedded database in DATA_DIR ${noBotWhere.dataDir} (from ${noBotWhere.cwd}), on which no engine has ever run: `
-      + 'a bot running with another DATA_DIR or DATABASE_URL is NOT halted and keeps trading.');
+    // No embedded database there (none was made), or the halt went to one no engine has ever run on: it halted no bot.
+    lines.push(noBotWhere.noDatabase
+      ? `  Halt: NO BOT HALTED — there is no embedded database in DATA_DIR ${noBotWhere.dataDir} (from ${noBotWhere.cwd}): this kill recorded no halt and created none; `
+        + 'the running bot (if any) is NOT halted and keeps trading.'
+      : `  Halt: NO BOT HALTED — the halt was written to the embedded database in DATA_DIR ${noBotWhere.dataDir} (from ${noBotWhere.cwd}), on which no engine has ever run: `
+        + 'a bot running with another DATA_DIR or DATABASE_URL is NOT halted and keeps trading.');
     lines.push('  Orders on Kraken: NOT CONFIRMED cancelled — the kill was stopped before zero open orders were confirmed: orders may remain open on Kraken.');
     lines.push(`  Next: run ctb kill with the bot's DATA_DIR (or DATABASE_URL)${keyHere ? '' : ' where the Kraken key is'}, or cancel in Kraken's UI.`);
     return `${lines.join('\n')}\n`;
@@ -227,7 +248,7 @@ export function interruptedKillText(signal: NodeJS.Signals, halt: HaltRecorded |
  */
 interface KillProgress {
   halt: HaltRecorded | null;
-  noBotWhere?: { dataDir: string; cwd: string };
+  noBotWhere?: NoBotWhere;
   /** Saved in DATA_DIR while the database has not taken it (and what the database did, once known). */
   saved?: HaltSaved;
 }

@@ -5,7 +5,7 @@
 // calls. One such drop used to end the kill with "the cancel failed"; it costs a round now, and the
 // reply says only what is known (a cancel whose answer was lost makes the count a lower bound).
 import { afterEach, describe, expect, it } from 'vitest';
-import { ctbInShell } from '../../support/ctb-shell.js';
+import { ctbChildInShell, ctbInShell } from '../../support/ctb-shell.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
 
@@ -16,8 +16,8 @@ afterEach(async () => {
 
 const openAtKraken = (kraken: FakeKraken) => [...kraken.state.orders.values()].filter((o) => o.status === 'open' || o.status === 'pending');
 
-async function fakeKraken(): Promise<FakeKraken> {
-  const kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET });
+async function fakeKraken(onRequestStart?: (path: string) => void): Promise<FakeKraken> {
+  const kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET, ...(onRequestStart ? { onRequestStart } : {}) });
   cleanup.push(() => kraken.close());
   for (const txid of ['OPEN-1', 'OPEN-2']) {
     kraken.addOrder({ txid, pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '40000', vol: '0.01', vol_exec: '0', status: 'open', opentm: 1 });
@@ -84,5 +84,24 @@ describe('ctb kill with no bot database, when Kraken drops the connection', () =
     expect(run.code, why).toBe(2);
     expect(run.stdout, why).toMatch(/^NOT HALTED — Kraken: at least 2 cancelled, none open \(confirmed\); how many the first cancel cancelled is unknown \(its answer was lost\); the bot may place new ones until the halt is recorded\.$/m);
     expect(openAtKraken(kraken)).toEqual([]);
+  }, 120_000);
+
+  it('stopped (SIGINT) while its rounds wait on Kraken: says no halt was recorded and orders are not confirmed cancelled, exits 130', async () => {
+    let asked!: () => void;
+    const openOrdersAsked = new Promise<void>((resolve) => (asked = resolve));
+    const kraken = await fakeKraken((path) => {
+      if (path.endsWith('/OpenOrders')) asked();
+    });
+    // Kraken takes the open-orders query of the first round and does not answer it.
+    const release = kraken.hold('OpenOrders');
+    cleanup.push(async () => release());
+    const run = ctbChildInShell(['kill', '--reason', 'stopped'], key(kraken));
+    await openOrdersAsked;
+    run.child.kill('SIGINT');
+    const { code } = await run.exited;
+    const why = `exit ${code}\n${run.stdout()}\n${run.stderr()}`;
+    expect(code, why).toBe(130);
+    expect(run.stderr(), why).toContain('INTERRUPTED (SIGINT) before the kill answered:\n  Halt: NO BOT HALTED — there is no embedded database in DATA_DIR ');
+    expect(run.stderr(), why).toContain('  Orders on Kraken: NOT CONFIRMED cancelled — the kill was stopped before zero open orders were confirmed: orders may remain open on Kraken.');
   }, 120_000);
 });

@@ -23,6 +23,12 @@ export interface CliRunOptions<R extends CommandResult> {
   /** A spinner with this text on stderr while the command runs (terminal only; src/cli/spinner.ts). */
   progress?: string;
   /**
+   * The command may cancel on Kraken (a cancel again): each line its cancel tells while Kraken is
+   * slow (a call that missed its deadline, no further try sent) goes to stderr as it comes, as
+   * `ctb kill` prints its own (not with --json: its stdout stays one object, and stderr quiet).
+   */
+  cancelProgress?: boolean;
+  /**
    * Prints the result with `print` (which writes it to stdout), for a command that records once its
    * answer was printed (an exit's answer, marked shown only after: commands/exit.ts). `print` settles
    * once stdout took the text, and rejects when it did not reach the reader (a closed pipe, a terminal
@@ -171,6 +177,7 @@ export async function runCliCommand<S extends z.ZodType, R extends CommandResult
   const outcome = await withCliContext(io, async (ctx, config) => {
     try {
       const { runCommand } = await import('../../commands/run-command.js');
+      if (opts.cancelProgress && !opts.json) ctx.kill.onProgress = (line) => io.stderr.write(`${line}\n`);
       const result = opts.progress === undefined
         ? await runCommand(command, ctx, cliActor(), args)
         : await withSpinner(io, opts.progress, opts.json, () => runCommand(command, ctx, cliActor(), args));

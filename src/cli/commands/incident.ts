@@ -40,7 +40,8 @@ export const incidentCli: CliRegistration = {
       .option('--json', 'machine-readable output', false)
       .action(async (item: string, opts: { yes: boolean; note?: string; json: boolean }) => {
         const args = { item, confirmed: opts.yes, ...(opts.note !== undefined ? { note: opts.note } : {}) };
-        setExit(await runCliCommand(io, incidentDoneCommand, args, { json: opts.json, render: renderItemDone }));
+        // Cancel again tells, while Kraken is slow, which call missed its deadline (stderr).
+        setExit(await runCliCommand(io, incidentDoneCommand, args, { json: opts.json, render: renderItemDone, cancelProgress: item === 'cancel_orders' }));
       });
     program
       .command('resume')

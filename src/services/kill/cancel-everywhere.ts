@@ -17,6 +17,7 @@ import type { Logger } from '../../logger.js';
 import { ALERTED } from '../../alerts/log-source.js';
 import { DeadlineError, describeError, sleep as realSleep, withDeadline } from './deadline.js';
 import { refusedForRateLimit, type KrakenRoom } from './kraken-room.js';
+import type { KillTime } from './runtime.js';
 
 export interface SurvivingOrder {
   exchangeOrderId: string;
@@ -101,6 +102,8 @@ export interface CancelOptions {
   krakenUrl?: string | undefined;
   /** What `confirmUntil` is, as said when no round could go before it (default: the kill's KILL_CONFIRM_WAIT). */
   deadlineName?: string;
+  /** Whose answer `answerBy` is, as said when no further call is sent (default: "the kill's answer"). */
+  answerName?: string;
   /**
    * The caller raises its own alert when a venue is not confirmed (the kill, a halt's cancel): the
    * "could not confirm" error line is then marked ALERTED, so it does not raise a second alert.
@@ -144,6 +147,20 @@ export function cancelMayHaveRun(err: unknown): boolean {
   return !cannotConnect(err);
 }
 
+/**
+ * The bound of an answer someone waits on — a kill's, a cancel again's, a halt's "could not confirm"
+ * alert and its follow-up: rounds until KILL_CONFIRM_WAIT from now, and no exchange call sent at or
+ * after that plus one call's deadline (a call under way is given up there), all on `time`'s clock.
+ * What is not confirmed by then is the caller's to hand on (a follow-up request), never to drop.
+ */
+export function answerBound(time: KillTime, confirmWaitMs: number): Required<Pick<CancelOptions, 'now' | 'sleep' | 'confirmUntil' | 'answerBy' | 'callTimeoutMs'>> & Pick<CancelOptions, 'within'> {
+  const confirmUntil = time.now() + confirmWaitMs;
+  return {
+    now: time.now, sleep: time.sleep, ...(time.within ? { within: time.within } : {}),
+    confirmUntil, answerBy: confirmUntil + KILL_CALL_TIMEOUT_MS, callTimeoutMs: KILL_CALL_TIMEOUT_MS,
+  };
+}
+
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 
 /** Cancel-all then confirm on one venue, in bounded rounds, in the urgent lane. */
@@ -179,7 +196,7 @@ async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptio
   };
   // Said once: the rounds stop because the answer is due; the caller hands the cancel on.
   const noTimeLeft = (what: string) => {
-    const line = `no further ${what} sent: the kill's answer is due (KILL_CONFIRM_WAIT plus one call's deadline of ${seconds(timeout)} has passed)`;
+    const line = `no further ${what} sent: ${opts.answerName ?? "the kill's answer"} is due (KILL_CONFIRM_WAIT plus one call's deadline of ${seconds(timeout)} has passed)`;
     report.errors.push(line);
     tell(`${venue}: ${line}.`);
   };

@@ -13,10 +13,10 @@ import type { Config } from '../../config/env.js';
 import type { ExchangeProvider } from '../../exchange/provider.js';
 import type { JobRegistry } from '../../jobs/registry.js';
 import type { Logger } from '../../logger.js';
-import type { KillFollowUp } from '../../domain/kraken-handoff.js';
+import { confirmedClearPhrase, lostAnswersPhrase, type KillFollowUp } from '../../domain/kraken-handoff.js';
 import { liveAlertGroupId } from '../../db/queries/alert-groups.js';
 import { openIncident } from '../../db/queries/kill-incidents.js';
-import { clearVenue, type VenueCancelReport } from './cancel-everywhere.js';
+import { answerBound, clearVenue, type VenueCancelReport } from './cancel-everywhere.js';
 import { tryCancelOnce } from './cancel-follow-up.js';
 import { markChecklistAttempt } from './checklist-records.js';
 import { describeError, withDeadline } from './deadline.js';
@@ -72,16 +72,20 @@ export function cancelOnHalt(ctx: HaltCancelDeps, reason: string): Promise<Venue
   if (!ctx.exchanges.hasKrakenKeys()) return Promise.resolve(null);
   const kraken = krakenVenueName(ctx.config.KRAKEN_API_URL);
   ctx.logger.warn({ reason }, `halted: cancelling every order on ${kraken}`);
-  const { now, sleep } = ctx.kill.time;
   const startedAt = Date.now();
+  // Bound as a kill's answer is: a hung Kraken cannot hold the halt's "could not confirm" alert and
+  // its follow-up request past KILL_CONFIRM_WAIT plus one call's deadline; each call that missed its
+  // deadline is logged as it happens.
+  const bound = answerBound(ctx.kill.time, ctx.config.KILL_CONFIRM_WAIT);
   const promise = clearVenue('kraken', () => ctx.exchanges.kraken(), {
     // partial: the halt's cancel says its own outcome (unconfirmedLine), as the halt's, not a kill's.
-    logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, confirmUntil: now() + ctx.config.KILL_CONFIRM_WAIT, now, sleep, alerted: true, partial: true,
-    krakenRoom: new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, now, { counter: ctx.kill.counter, readTimeoutMs: ctx.config.KILL_DB_TIMEOUT }),
+    logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, ...bound, alerted: true, partial: true,
+    answerName: "the halt's alert", progress: (line) => ctx.logger.warn({ reason }, `halted: ${line}`),
+    krakenRoom: new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, bound.now, { counter: ctx.kill.counter, readTimeoutMs: ctx.config.KILL_DB_TIMEOUT }),
   })
     .then(async (report) => {
       if (report.confirmed) {
-        ctx.logger.warn({ canceled: report.canceled }, `halted: ${kraken} confirms no open order`);
+        ctx.logger.warn({ canceled: report.canceled, ...(report.lostAnswers ? { lostAnswers: report.lostAnswers } : {}) }, `halted: ${kraken} confirms no open order: ${confirmedClearPhrase(report, 'none open')}`);
         await resolveHaltAlert(ctx, reason);
       } else {
         ctx.logger.error({ ...ALERTED, report }, unconfirmedLine(report, kraken));
@@ -200,7 +204,19 @@ export function unconfirmedLine(report: VenueCancelReport, kraken: string): stri
     return `halted, but ${kraken} still shows ${report.survivors.length} open order(s) after cancelling: ${ids}`;
   }
   const why = report.errors.at(-1) ?? 'no answer';
-  return `halted: ${kraken} cancelled ${report.canceled ?? 'no'} order(s), but zero open orders could not be confirmed: its open orders could not be read (${why})`;
+  return `halted: ${kraken} ${haltCancelledPhrase(report)}, but zero open orders could not be confirmed: its open orders could not be read (${why})`;
+}
+
+/**
+ * What the halt's cancels are known to have cancelled: a count only when every CancelAll answered;
+ * with one whose answer was lost (it may have run), a lower bound, or only that it may have — never
+ * "cancelled no order(s)" for a cancel whose answer never came.
+ */
+function haltCancelledPhrase(report: VenueCancelReport): string {
+  const lost = report.lostAnswers ?? [];
+  if (lost.length === 0) return `cancelled ${report.canceled ?? 'no'} order(s)`;
+  if (!report.canceled) return `may have cancelled orders; ${lostAnswersPhrase(lost)}`;
+  return `cancelled at least ${report.canceled} order(s); ${lostAnswersPhrase(lost)}`;
 }
 
 /**

@@ -14,7 +14,7 @@ import type { AlertSink } from '../../alerts/types.js';
 import { AppError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { getEngineRequest, withdrawEngineRequest } from '../engine-requests/store.js';
-import { cancelEverywhere, mergeCancelReports, type VenueCancelReport } from './cancel-everywhere.js';
+import { answerBound, cancelEverywhere, mergeCancelReports, type VenueCancelReport } from './cancel-everywhere.js';
 import { handKrakenCancelOver, leaseForHandoff, neverLiveHere } from './handoff.js';
 import { KrakenRoom } from './kraken-room.js';
 import type { KillPorts } from './runtime.js';
@@ -45,8 +45,11 @@ export interface IncidentView {
 /** `alerts`: where a confirmed cancel again resolves the kill's "could not confirm" group (absent: nothing to resolve). */
 export type ChecklistItemDeps = IncidentDeps & {
   logger: Logger; incident: IncidentPorts; alerts?: Pick<AlertSink, 'resolve'>;
-  /** The time a cancel again's rounds run on and Kraken's shared rate record, as the kill's (runtime.ts). */
-  kill: Pick<KillPorts, 'time' | 'counter'>;
+  /**
+   * The time a cancel again's rounds run on, Kraken's shared rate record, and who is told a line at
+   * each call that missed its deadline (the terminal that runs it), as the kill's (runtime.ts).
+   */
+  kill: Pick<KillPorts, 'time' | 'counter' | 'onProgress'>;
 };
 
 /**
@@ -183,11 +186,23 @@ async function perform(
 async function cancelAgain(ctx: ChecklistItemDeps, actor: Actor, incident: Incident): Promise<CapabilityOutcome> {
   const startedAt = Date.now();
   const fence = await ordersInFlightNow(ctx.db, ctx.config.KILL_DB_TIMEOUT);
-  const { now, sleep } = ctx.kill.time;
+  const progress = (line: string) => {
+    try {
+      ctx.kill.onProgress?.(line);
+    } catch (err) {
+      ctx.logger.error({ err, incidentId: incident.id }, 'cancel again: could not tell its progress');
+    }
+  };
+  // Bound as the kill's answer is: against a hung Kraken the operator is answered within
+  // KILL_CONFIRM_WAIT plus one call's deadline, told meanwhile which call missed its deadline, and
+  // what is not confirmed by then goes on as a follow-up request (below), never ticked done.
+  const bound = answerBound(ctx.kill.time, ctx.config.KILL_CONFIRM_WAIT);
   let report = await cancelEverywhere({
-    exchanges: ctx.exchanges, logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, confirmUntil: now() + ctx.config.KILL_CONFIRM_WAIT, now, sleep,
+    exchanges: ctx.exchanges, logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, ...bound, progress, answerName: "the cancel again's answer",
+    // Paper lives in our database: a stalled one gives up at the database's deadline, as in a kill, not an exchange call's.
+    databaseTimeoutMs: ctx.config.KILL_DB_TIMEOUT,
     // Paced as the kill's rounds: once Kraken refuses a call for the rate limit, the next waits for room.
-    krakenRoom: new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, now, { counter: ctx.kill.counter, readTimeoutMs: ctx.config.KILL_DB_TIMEOUT }),
+    krakenRoom: new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, bound.now, { counter: ctx.kill.counter, readTimeoutMs: ctx.config.KILL_DB_TIMEOUT }),
   });
   // As the kill judges it (kill.ts): no key here nor in the running bot, and no live order intent or
   // fill ever in the ledger — nothing of this bot is on Kraken and nobody could take a cancel, so
@@ -239,6 +254,7 @@ async function cancelAgain(ctx: ChecklistItemDeps, actor: Actor, incident: Incid
   const krakenUnconfirmed = report.venues.some((v) => v.venue === 'kraken' && !v.confirmed);
   if (!(krakenUnconfirmed || landing) || incident.status !== 'open') return { state: 'failed', summary: head, details };
   // The bot with the key goes on (it waits for orders on their way, then cancels: cancel-follow-up.ts), and this item waits on it.
+  if (krakenUnconfirmed && ctx.exchanges.hasKrakenKeys()) progress('Zero open orders not confirmed: answering NOT ALL CONFIRMED; the cancel goes on in the bot with the Kraken key (a request in the database).');
   try {
     await withdrawFollowUp(ctx, incident.id, `superseded by a cancel again by ${actor.id} that could not confirm either`);
     const f = await writeFollowUp(ctx, { incidentId: incident.id, killId: incident.killId, actor: actor.id, reason: `incident #${incident.id}: cancel again`, startedAt });

@@ -15,7 +15,7 @@ import type { Config } from '../../config/env.js';
 import type { IncidentChecklistItem } from '../../db/schema/index.js';
 import type { Actor } from '../../domain/actor.js';
 import type { JobRegistry } from '../../jobs/registry.js';
-import { afterRequestsLeave, cancelEverywhere, KILL_CALL_TIMEOUT_MS, logUnconfirmed, mergeCancelReports, type CancelOptions, type CancelReport } from './cancel-everywhere.js';
+import { afterRequestsLeave, answerBound, cancelEverywhere, logUnconfirmed, mergeCancelReports, type CancelOptions, type CancelReport } from './cancel-everywhere.js';
 import { databaseProblem } from '../../db/connect-errors.js';
 import { DeadlineError, describeError, withDeadline } from './deadline.js';
 import { awaitOrdersInFlight, confirmedClear, neverLiveNotClear, type FenceReport } from './fence.js';
@@ -120,12 +120,12 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
   const reason = request.reason.trim() || 'no reason given';
   const direct = ctx.exchanges.hasKrakenKeys();
   // One confirmation budget for the whole kill: the cancel's rounds, the wait for orders on their way, the cancel after it.
-  const { now, sleep, within } = ctx.kill.time;
-  const confirmUntil = now() + ctx.config.KILL_CONFIRM_WAIT;
+  const { now } = ctx.kill.time;
   // Kraken's part of the answer ends within KILL_CONFIRM_WAIT plus one call's deadline: a call under
   // way then is given up and none is sent after it, however many rounds are left (KILL_CONFIRM_ATTEMPTS
   // included); what is not confirmed by then goes on in the bot with the key (keepConfirming, below).
-  const answerBy = confirmUntil + KILL_CALL_TIMEOUT_MS;
+  const bound = answerBound(ctx.kill.time, ctx.config.KILL_CONFIRM_WAIT);
+  const { confirmUntil } = bound;
   let lastProgress: string | undefined;
   const progress = (line: string) => {
     // The rounds after the fence that find no time left say what the first ones said: once is enough.
@@ -138,8 +138,7 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
     }
   };
   const cancelOptions: CancelOptions = {
-    exchanges: ctx.exchanges, logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, confirmUntil, now, sleep, databaseTimeoutMs: ctx.config.KILL_DB_TIMEOUT,
-    callTimeoutMs: KILL_CALL_TIMEOUT_MS, answerBy, ...(within ? { within } : {}), progress,
+    exchanges: ctx.exchanges, logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, ...bound, databaseTimeoutMs: ctx.config.KILL_DB_TIMEOUT, progress,
     krakenUrl: ctx.config.KRAKEN_API_URL ?? 'https://api.kraken.com',
     // One view of Kraken's call counter for both cancels: the one after the fence waits for room too.
     // and it starts from what the other processes using the key were refused (the shared record).

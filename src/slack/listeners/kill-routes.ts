@@ -7,7 +7,7 @@ import { incidentDoneCommand } from '../../../commands/incident-done.js';
 import { readIncident } from '../../../commands/incident-show.js';
 import { killCommand } from '../../../commands/kill.js';
 import { resumeCommand } from '../../../commands/resume.js';
-import { INCIDENT_ITEM_ACTION, renderChecklistTick, renderIncident, renderKillReply, renderResume } from '../views/kill.js';
+import { INCIDENT_ITEM_ACTION, renderCancelProgress, renderChecklistTick, renderIncident, renderKillReply, renderResume } from '../views/kill.js';
 import { commandRoute } from './routes.js';
 import type { ActionRow, SlashSubcommand } from './types.js';
 
@@ -37,14 +37,21 @@ export const incidentItemAction: ActionRow = {
     const item = INCIDENT_ITEM_ACTION.exec(req.action.action_id)![1]!;
     const value = 'value' in req.action ? Number(req.action.value) : NaN;
     const incidentId = Number.isInteger(value) && value > 0 ? value : undefined;
-    // A button with a confirm dialog only fires once the operator confirmed it.
-    const result = await req.run(incidentDoneCommand, { item, confirmed: true, ...(incidentId ? { incidentId } : {}) });
     const channel = req.body.channel?.id;
     const ts = req.body.message?.ts;
+    const threadTs = (req.body.message?.thread_ts as string | undefined) ?? ts;
+    // Cancel again tells, while Kraken is slow, which call missed its deadline: in the incident's
+    // thread (or to the clicker) as it happens, not only in the answer that comes once it gives up.
+    const say = (line: string) => {
+      const sent = channel && threadTs ? req.reply.post(channel, renderCancelProgress(line), { threadTs }) : req.reply.ephemeral(renderCancelProgress(line));
+      sent.catch((err: unknown) => req.logger.warn({ err }, 'cancel again: could not post its progress'));
+    };
+    // A button with a confirm dialog only fires once the operator confirmed it.
+    const result = await req.run(incidentDoneCommand, { item, confirmed: true, ...(incidentId ? { incidentId } : {}) }, item === 'cancel_orders' ? { onKillProgress: say } : {});
     if (channel && ts) {
       const view = await readIncident(req.ctx, result.incidentId);
       if (view) await req.reply.update(channel, ts, renderIncident(view.incident, view.items));
-      await req.reply.post(channel, renderChecklistTick(result), { threadTs: (req.body.message?.thread_ts as string | undefined) ?? ts });
+      await req.reply.post(channel, renderChecklistTick(result), { threadTs: threadTs ?? ts });
     } else {
       await req.reply.ephemeral(renderChecklistTick(result));
     }

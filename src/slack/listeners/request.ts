@@ -78,9 +78,11 @@ export function buildRequest(src: RequestSource): BuiltRequest {
     runs() {
       return runs;
     },
-    run<S extends z.ZodType, R extends CommandResult>(command: Command<S, R>, rawArgs: unknown): Promise<R> {
+    run<S extends z.ZodType, R extends CommandResult>(command: Command<S, R>, rawArgs: unknown, opts: { onKillProgress?: (line: string) => void } = {}): Promise<R> {
       runs += 1;
-      return runCommand(command, commandCtx, actor, rawArgs);
+      // The bot's context is shared by every request: the progress goes to a copy of its kill ports, this request's alone.
+      const ctx = opts.onKillProgress ? { ...commandCtx, kill: { ...commandCtx.kill, onProgress: opts.onKillProgress } } : commandCtx;
+      return runCommand(command, ctx, actor, rawArgs);
     },
   };
 }

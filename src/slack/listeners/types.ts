@@ -15,8 +15,12 @@ export interface SlackRequest {
   /** Badged replies: ephemeral, in channel, post (returns ts), update. */
   reply: Replier;
   logger: Logger;
-  /** runCommand(command, ctx, actor, rawArgs): parses, checks the role, writes command_log. */
-  run<S extends z.ZodType, R extends CommandResult>(command: Command<S, R>, rawArgs: unknown): Promise<R>;
+  /**
+   * runCommand(command, ctx, actor, rawArgs): parses, checks the role, writes command_log.
+   * `onKillProgress`: told each line a cancel of this command says while Kraken is slow (a call that
+   * missed its deadline, no further try sent) — for this request alone.
+   */
+  run<S extends z.ZodType, R extends CommandResult>(command: Command<S, R>, rawArgs: unknown, opts?: { onKillProgress?: (line: string) => void }): Promise<R>;
   /** How long handlers wait on for work they handed over (the app's options, else the shipped waits). */
   waits: SlackWaits;
 }

@@ -11,7 +11,7 @@ import type { DoItemResult } from '../../services/kill/incident.js';
 import type { KillResult } from '../../services/kill/kill.js';
 import type { ResumeResult } from '../../services/kill/resume.js';
 import { actorLabel, slackDate } from './format.js';
-import { context, escapeText, header, section, type KnownBlock, type SlackMessage } from './message.js';
+import { context, escapeText, header, section, textMessage, type KnownBlock, type SlackMessage } from './message.js';
 
 /** The action_id of an item's button; its value is the incident id. */
 export const INCIDENT_ITEM_ACTION = /^incident_item_(cancel_orders|close_positions|reconcile_ledger|notify_stakeholders)$/;
@@ -145,6 +145,11 @@ export function renderIncident(incident: Incident, items: ShownChecklistItem[]):
   }
   blocks.push(context('`ctb incident` shows the same checklist · `/mode resume` needs it done and a passing audit since the halt'));
   return { text: `Incident #${incident.id}: the bot was killed by ${incident.openedBy} — ${incident.reason}`, blocks };
+}
+
+/** A line a cancel again says while Kraken is slow (a call that missed its deadline, no further try sent). */
+export function renderCancelProgress(line: string): SlackMessage {
+  return textMessage(`:hourglass_flowing_sand: Cancel again: ${escapeText(line)}`);
 }
 
 export function renderChecklistTick(r: DoItemResult): SlackMessage {

@@ -86,7 +86,7 @@ describe('ctb kill from a shell that is not armed', () => {
     expect(run.stderr).toMatch(/The halt CANNOT be recorded/);
     expect(kraken.callsTo('CancelAll').length).toBe(1);
     expect(openAtKraken(kraken)).toEqual([]);
-    expect(run.stdout).toMatch(/^NOT HALTED — Kraken cancelled 2 order\(s\), none open \(confirmed\)/);
+    expect(run.stdout).toMatch(/^NOT HALTED — Kraken: 2 cancelled, none open \(confirmed\); the bot may place new ones until the halt is recorded\.$/m);
   }, 120_000);
 
   it("without a key: the running bot that has the key cancels, the shell names that bot once it took the cancel, and reports Kraken's count", async () => {

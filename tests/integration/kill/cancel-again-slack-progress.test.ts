@@ -1,0 +1,57 @@
+// The checklist's "cancel again" button in Slack, while a venue does not answer: each call that missed
+// its deadline is said in the incident's thread as it happens (as `ctb kill` prints its own), not only
+// in the answer once the cancel gives up. The venue that stalls is paper, whose calls wait on the
+// database (its table held locked) under the database's deadline (KILL_DB_TIMEOUT, short here); Kraken
+// is the fake Kraken through the real adapter. Signed requests on the real Bolt receiver.
+import { afterEach, describe, expect, it } from 'vitest';
+import { createKillFeature } from '../../../src/app/features/kill.js';
+import { notifiedIncidentPoster, notifiedIncidentThread } from '../../../src/app/notifier-ports.js';
+import { persistKill } from '../../../src/services/kill/persist-kill.js';
+import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
+import { until } from '../../support/held-kraken.js';
+import { whileTableLocked } from '../../support/kill-context.js';
+import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
+import { OPS_CHANNEL, startSlackHarness, USERS, type SlackHarness } from '../../support/slack-harness.js';
+
+let database: TestDatabase | undefined;
+let kraken: FakeKraken | undefined;
+let h: SlackHarness | undefined;
+afterEach(async () => {
+  await h?.close();
+  await kraken?.close();
+  await database?.close();
+});
+
+describe('the cancel again button while a venue does not answer', () => {
+  it('says in the incident thread, as it happens, which call missed its deadline', async () => {
+    database = await createPostgresTestDb();
+    kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET });
+    h = await startSlackHarness({
+      database,
+      env: {
+        KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false',
+        KILL_DB_TIMEOUT: '300ms', KILL_CONFIRM_WAIT: '1ms', KILL_CONFIRM_ATTEMPTS: '1',
+      },
+      features: [createKillFeature({ incidentPoster: notifiedIncidentPoster, incidentThread: notifiedIncidentThread })],
+    });
+    const { incident } = await persistKill(database.db, { killId: 'drill-1', at: new Date(), actor: USERS.operator, trigger: 'manual', reason: 'drill', cancelReport: {} });
+    const threadTs = '1700000000.000100';
+    const inThread = () => h!.fake.callsTo('chat.postMessage').filter((c) => c.body.thread_ts === threadTs).map((c) => String(c.body.text));
+    const line = ':hourglass_flowing_sand: Cancel again: paper: CancelAll (try 1) did not answer within 0.3 s.';
+
+    // The lock is let go once the answer is in the thread (paper's calls give up at KILL_DB_TIMEOUT).
+    await whileTableLocked(database.url, 'paper_orders', async () => {
+      await h!.action({ actionId: 'incident_item_cancel_orders', value: String(incident.id), user: USERS.operator, channel: OPS_CHANNEL, messageTs: threadTs });
+      await until(() => inThread().some((t) => t.includes('NOT ALL CONFIRMED')));
+    });
+    await h.idle();
+
+    const said = inThread();
+    // The line came before the answer, which says what was not confirmed.
+    const told = said.findIndex((t) => t.endsWith(line));
+    const answer = said.findIndex((t) => t.includes('NOT ALL CONFIRMED'));
+    expect(told, said.join('\n')).toBeGreaterThanOrEqual(0);
+    expect(answer, said.join('\n')).toBeGreaterThan(told);
+  }, 60_000);
+});

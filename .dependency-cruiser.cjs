@@ -25,6 +25,7 @@ const TRANSPORT_EXCEPTIONS = [
   ['src/slack/listeners/app-home.ts', 'src/services/dashboard/read-dashboard.ts', 'App Home: opening a tab is not a command'],
   // Work that must run before (or without) the database a command context needs.
   ['src/cli/commands/kill.ts', 'src/services/kill/early-cancel.ts', "ctb kill: Kraken's CancelAll leaves before the database is opened, and cancels alone when the halt cannot be recorded"],
+  ['src/cli/commands/kill.ts', 'src/services/kill/cancel-on-kraken-alone.ts', "ctb kill with no database to record the halt in or hand the cancel to: the kill's rounds on Kraken alone, before any context exists"],
   ['src/cli/commands/version.ts', 'src/services/release/version.ts', 'ctb version reads the checkout, never the database (a deploy prints it before migrating)'],
   ['src/cli/with-context.ts', 'src/db/connect-errors.ts', 'names why the context could not be built (refused, missing database, bad login)'],
   // The Slack delivery guard's own table (Slack retries and double clicks): transport state, not a service.

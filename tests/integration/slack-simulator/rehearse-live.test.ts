@@ -11,10 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../../src/cli/program.js';
 import { insertRequest, setRequestMessage } from '../../../src/db/queries/mode-change.js';
 import { modeChangeEvents, modeChangeRequests, modeChangeVotes } from '../../../src/db/schema/index.js';
 import { renderChangeRequest } from '../../../src/slack/views/mode-change.js';
 import { startBotProcess, waitUntil, type BotProcess } from '../../support/bot-process.js';
+import { recordingIo } from '../../support/cli-io.js';
 import { ctbIn, type ShellRun } from '../../support/ctb-shell.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { freePort } from '../../support/free-port.js';
@@ -146,10 +148,13 @@ describe('ctb simulate-slack: the live switch rehearsed with no workspace', () =
       [['messages'], { SLACK_API_URL: 'https://slack.com/api/' }, /SLACK_API_URL is https:\/\/slack\.com, not this machine/],
       [['react', '--as', APPROVER_A, '--to', 'the live request', '--bot-url', 'https://ctb.example.com'], {}, /the bot's URL https:\/\/ctb\.example\.com is not on this machine/],
     ];
+    // In this process (each is refused before it would wait on anything), reading the bot's .env.
     for (const [args, env, message] of cases) {
-      const run = await ctb(['simulate-slack', ...args], env);
-      expect({ args, code: run.code }).toEqual({ args, code: 2 });
-      expect(run.stderr).toMatch(message);
+      const io = { ...recordingIo(env), cwd: dir };
+      const code = await runCli(['simulate-slack', ...args], io);
+      outputs.push(io.out(), io.err());
+      expect({ args, code }).toEqual({ args, code: 2 });
+      expect(io.err()).toMatch(message);
     }
     // The signing secret is never shown, by the stand-in nor by any person's command.
     expect([standIn.output(), ...outputs].filter((o) => o.includes(SECRET) || o.includes('not-the-bots-secret'))).toEqual([]);

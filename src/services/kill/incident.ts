@@ -283,6 +283,8 @@ function venueCount(v: VenueCancelReport): string {
   const why = v.errors.length ? ` (${v.errors.at(-1)})` : '';
   if (v.confirmed) return `${v.venue}${by}: none open`;
   if (v.survivors.length > 0) return `${v.venue}${by}: ${v.survivors.length} still open${why}`;
+  // Listed before a later cancel that answered or may have run: it may have cancelled them.
+  if (v.listedBefore) return `${v.venue}${by}: NOT CONFIRMED, ${v.listedBefore.orders.length} listed open at try ${v.listedBefore.attempt}, before a later cancel${why}`;
   return `${v.venue}${by}: NOT CONFIRMED, open orders not counted${why}`;
 }
 

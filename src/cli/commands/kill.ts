@@ -11,6 +11,8 @@
 // database has not taken it, or that it halted no bot; Kraken's orders not confirmed cancelled; what
 // to run) and exits 130 or 143. Once it has answered, the Kraken calls its deadlines gave up on
 // are abandoned (their sockets closed): the process ends then, not when their own timeouts would.
+// A kill that fails before it answers (the embedded database held by another process, say) waits for
+// its cancel on Kraken for one call's deadline and says what became of it before it exits non-zero.
 // A configuration with problems does
 // not stop it: settings the kill does not need fall back to their defaults (the problems are printed
 // first), only a bad DATABASE_URL or DATA_DIR — where the halt goes — cannot be worked around. Exit 0
@@ -25,7 +27,7 @@ import type { OwnedContext } from '../../app/build-context.js';
 import { embeddedDatabaseExists } from '../../app/embedded-database.js';
 import type { Exchange } from '../../exchange/types.js';
 import { createLogger } from '../../logger.js';
-import { cancelAndCount, cancelOnKrakenOnly, krakenFailure, krakenWithEarlyCancel } from '../../services/kill/early-cancel.js';
+import { cancelAndCount, cancelAndCountWithin, cancelOnKrakenOnly, krakenFailure, krakenWithEarlyCancel, type BoundedCancel } from '../../services/kill/early-cancel.js';
 import type { HaltRecorded, HaltSaved } from '../../services/kill/runtime.js';
 import { databaseFailure, localHaltText, savedHaltReach } from '../../domain/local-halt.js';
 import { cancelledPhrase, confirmedClearPhrase, lostAnswersPhrase } from '../../domain/kraken-handoff.js';
@@ -112,6 +114,21 @@ export function noBotDatabaseText(dataDir: string, cwd: string, wrote: boolean):
     + "The running bot (if any) is NOT halted and keeps trading: run ctb kill with the bot's DATA_DIR (or DATABASE_URL).";
 }
 
+/** What became of a shell's own cancel on Kraken, as a line of its reply. */
+export function krakenCancelLine(cancel: BoundedCancel): string {
+  if ('unansweredMs' in cancel) {
+    return `Kraken: the CancelAll did not answer within ${cancel.unansweredMs / 1000} s — whether it cancelled anything is unknown: orders may remain open on Kraken. Run ctb kill again, or cancel in Kraken's UI.`;
+  }
+  if ('error' in cancel) return `Kraken: the cancel failed — ${cancel.error}. Orders may remain open on Kraken.`;
+  const lost = cancel.earlierAnswerLost ? [1] : undefined;
+  const cancelled = lost ? cancelledPhrase({ canceled: cancel.canceled, lostAnswers: lost }) : `${cancel.canceled} order(s) cancelled`;
+  if (cancel.open === null) {
+    return `Kraken: ${cancelled}${lost ? ` (${lostAnswersPhrase(lost)})` : ''}, but zero open orders NOT CONFIRMED (the confirming look did not answer in time): orders may remain open on Kraken.`;
+  }
+  if (cancel.open === 0) return lost ? `Kraken: ${confirmedClearPhrase({ canceled: cancel.canceled, lostAnswers: lost })}.` : `Kraken: ${cancelled}, none open (confirmed).`;
+  return `Kraken: ${cancelled}${lost ? ` (${lostAnswersPhrase(lost)})` : ''}, but ${cancel.open} still open (NOT CONFIRMED): orders may remain open on Kraken.`;
+}
+
 /**
  * The embedded database at DATA_DIR does not exist: no bot has used it, so there is no bot to halt
  * through it and none to hand a cancel to; making an empty one would only hide that. With a key the
@@ -119,7 +136,7 @@ export function noBotDatabaseText(dataDir: string, cwd: string, wrote: boolean):
  */
 async function killWithoutBotDatabase(io: CliIo, config: Config, kraken: Exchange | undefined, dataDir: string, json: boolean): Promise<number> {
   const head = noBotDatabaseText(dataDir, io.cwd, false);
-  let cancel: { canceled: number; open: number; earlierAnswerLost?: true } | { error: string } | null = null;
+  let cancel: BoundedCancel | null = null;
   if (kraken) {
     try {
       cancel = await cancelAndCount(kraken);
@@ -129,16 +146,7 @@ async function killWithoutBotDatabase(io: CliIo, config: Config, kraken: Exchang
   }
   const krakenLine = cancel === null
     ? 'Kraken: nothing cancelled — this process has no Kraken key, and without the bot\'s database there is no bot to hand the cancel to: orders may remain open on Kraken.'
-    : 'error' in cancel
-      ? `Kraken: the cancel failed — ${cancel.error}. Orders may remain open on Kraken.`
-      : cancel.earlierAnswerLost
-        // The first CancelAll may have run, its answer lost: the count is the one sent after it, a lower bound.
-        ? cancel.open === 0
-          ? `Kraken: ${confirmedClearPhrase({ canceled: cancel.canceled, lostAnswers: [1] })}.`
-          : `Kraken: ${cancelledPhrase({ canceled: cancel.canceled, lostAnswers: [1] })} (${lostAnswersPhrase([1])}), but ${cancel.open} still open (NOT CONFIRMED): orders may remain open on Kraken.`
-        : cancel.open === 0
-          ? `Kraken: ${cancel.canceled} order(s) cancelled, none open (confirmed).`
-          : `Kraken: ${cancel.canceled} order(s) cancelled, but ${cancel.open} still open (NOT CONFIRMED): orders may remain open on Kraken.`;
+    : krakenCancelLine(cancel);
   if (json) {
     io.stdout.write(`${JSON.stringify({ ok: false, code: 'no_bot_database', exitCode: 2, halted: false, dataDir, error: head, kraken: cancel === null ? { cancelled: false, reason: 'no Kraken key' } : cancel }, null, 2)}\n`);
   } else {
@@ -236,6 +244,17 @@ function sayWhatIsTrueIfStopped(io: CliIo, state: KillProgress, keyHere: boolean
   return () => handlers.forEach((off) => off());
 }
 
+/**
+ * After a kill that failed before it answered: the cancel on Kraken (the early one, or one sent again),
+ * waited on for one call's deadline, and a line saying what became of it — on stderr with --json, whose
+ * stdout holds the error object.
+ */
+async function sayKrakenAfterFailure(io: CliIo, kraken: Exchange, config: Config, json: boolean): Promise<void> {
+  const { KILL_CALL_TIMEOUT_MS } = await import('../../services/kill/cancel-everywhere.js');
+  const line = krakenCancelLine(await cancelAndCountWithin(kraken, config, KILL_CALL_TIMEOUT_MS));
+  (json ? io.stderr : io.stdout).write(`${line}\n`);
+}
+
 export const killCli: CliRegistration = {
   register(program, io, setExit) {
     program
@@ -320,10 +339,15 @@ export const killCli: CliRegistration = {
           setExit(noBot ? 2 : result.ok ? 0 : result.stateConfigProblem ? 2 : 1);
         } catch (err) {
           setExit(printError(io, err, config, opts.json));
+          // The kill failed before it could say what Kraken did (the database in use by another
+          // process, say): the cancel sent at start is still on its way. Waited on for one call's
+          // deadline — never abandoned unanswered and unsaid — and what became of it is said.
+          if (kraken) await sayKrakenAfterFailure(io, kraken, config, opts.json);
         } finally {
           stopWatching();
           // Everything the kill persists (halt, saved kill, follow-up request, alert) is written by
-          // now; the answer is printed. What Kraken may still say to a call given up on changes none of it.
+          // now; the answer (or the failure and what Kraken did) is printed. What Kraken may still say
+          // to a call given up on changes none of it.
           abandonKraken.abort();
           await ctx?.close().catch(() => {});
         }

@@ -352,6 +352,7 @@ async function keepConfirming(ctx: KillDeps, result: KillResult, request: KillRe
     const written = await followUpOnCancelItem(ctx, {
       incidentId, killId: result.killId, actor: request.actor.id, reason: request.reason, startedAt,
       lead: `Zero open orders not confirmed within ${seconds} s of the kill`,
+      reopenedBy: `a later kill (${result.killId})`,
     });
     const { requestId, joined, runningBot, keylessBot, engine, who } = written;
     // runningBot is the running bot WITH the key; a running bot without it is keylessBot (as the reply names it).

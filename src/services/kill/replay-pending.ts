@@ -29,10 +29,13 @@ export type ReplayDeps = AnnounceDeps & {
   kill: KillPorts;
 };
 
-/** Kept short: it ends an alert title (300 characters at most). */
+/**
+ * Kept short: it ends an alert title (300 characters at most, cut off at its end). The bot (host:pid,
+ * an EC2 host name alone is some 50 characters) comes before the words that may be cut.
+ */
 function handedOnPhrase(followUp: WrittenFollowUp): string {
   return `Kraken not confirmed clear by the kill — request #${followUp.requestId} ${followUp.runningBot
-    ? `goes on in the running bot with the Kraken key (${followUp.runningBot})` : 'waits for a bot with the Kraken key to go on cancelling'}`;
+    ? `goes on in the bot ${followUp.runningBot}, running with the Kraken key` : 'waits for a bot with the Kraken key to go on cancelling'}`;
 }
 
 /**

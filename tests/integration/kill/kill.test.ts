@@ -3,6 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { execute } from '../../../src/db/client.js';
+import { sanitizeText } from '../../../src/alerts/sanitize.js';
 import { botState, engineRequests, incidentChecklistItems, incidents } from '../../../src/db/schema/index.js';
 import { getBotState } from '../../../src/services/bot-state.js';
 import { currentIncident, doChecklistItem } from '../../../src/services/kill/incident.js';
@@ -685,6 +686,18 @@ describe('kill', () => {
     expect(await cancelRequests()).toEqual(before);
     expect(await cancelItem()).toMatchObject({ state: 'done', doneAt: ticked.doneAt, doneBy: ticked.doneBy });
     expect(t.alerts.at(-1)!.title).toMatch(/^A kill saved in DATA_DIR .* the bot is halted$/);
+  });
+
+  it('the alert of a replayed saved kill handed on to a running bot keeps that bot (host:pid) within the stored title, whatever its host name', async () => {
+    const t = await setup({ armed: true });
+    const host = 'ctb-worker-1.ip-172-31-122-201.ap-southeast-2.compute.internal';
+    await acquireLease(kill.db().db, { ...liveKeyedBot, holderId: host, host, pid: 4_194_304 }, 15_000);
+    addPendingKill(t.ctx.config.DATA_DIR, { killId: 'saved-k1', at: t.ctx.clock.now().toISOString(), actor: 'cli:ops', actorSource: 'cli', trigger: 'manual',
+      reason: 'saved', cancelReport: {}, database: { error: 'a database that could not be used as configured', configProblem: true }, krakenFollowUp: true });
+    expect(await replayPendingKills(t.ctx)).toMatchObject({ written: ['saved-k1'], remaining: 0 });
+    const title = t.alerts.at(-1)!.title;
+    expect(title).toMatch(/^A kill saved in DATA_DIR \(its database could not be used as configured\) .*; Kraken not confirmed clear by the kill — request #\d+ goes on in the bot /);
+    expect(sanitizeText(title, (s) => s)).toContain(`${host}:4194304`);
   });
 
   it('a Slack retry of the same request maps to the same kill', async () => {

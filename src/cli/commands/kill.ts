@@ -250,8 +250,7 @@ function sayWhatIsTrueIfStopped(io: CliIo, state: KillProgress, keyHere: boolean
  * stdout holds the error object.
  */
 async function sayKrakenAfterFailure(io: CliIo, kraken: Exchange, config: Config, json: boolean): Promise<void> {
-  const { KILL_CALL_TIMEOUT_MS } = await import('../../services/kill/cancel-everywhere.js');
-  const line = krakenCancelLine(await cancelAndCountWithin(kraken, config, KILL_CALL_TIMEOUT_MS));
+  const line = krakenCancelLine(await cancelAndCountWithin(kraken, config));
   (json ? io.stderr : io.stdout).write(`${line}\n`);
 }
 

@@ -25,6 +25,7 @@ const TRANSPORT_EXCEPTIONS = [
   ['src/slack/listeners/app-home.ts', 'src/services/dashboard/read-dashboard.ts', 'App Home: opening a tab is not a command'],
   // Work that must run before (or without) the database a command context needs.
   ['src/cli/commands/kill.ts', 'src/services/kill/early-cancel.ts', "ctb kill: Kraken's CancelAll leaves before the database is opened, and cancels alone when the halt cannot be recorded"],
+  ['src/cli/commands/kill.ts', 'src/services/kill/cancel-on-kraken-alone.ts', "ctb kill with no database to record the halt in or hand the cancel to: the kill's rounds on Kraken alone, before any context exists"],
   ['src/cli/commands/version.ts', 'src/services/release/version.ts', 'ctb version reads the checkout, never the database (a deploy prints it before migrating)'],
   ['src/cli/with-context.ts', 'src/db/connect-errors.ts', 'names why the context could not be built (refused, missing database, bad login)'],
   // The Slack delivery guard's own table (Slack retries and double clicks): transport state, not a service.
@@ -36,9 +37,11 @@ const TRANSPORT_EXCEPTIONS = [
 // bot: it starts the simulator and reaches none of the bot's services, only the replay data the
 // simulator plays. So the bot never imports the simulator, the simulator imports none of the bot's
 // rooms (type-only names such as the Exchange port's shapes excepted), and the launcher is held to
-// exactly that instead of to the command door.
-const SIMULATOR = '^src/simulator/';
+// exactly that instead of to the command door. The Slack stand-in (src/slack-simulator/, launched by
+// `ctb simulate-slack`) is held to the same: the bot reaches it over HTTP as it reaches Slack.
+const SIMULATOR = '^src/(simulator|slack-simulator)/';
 const SIMULATOR_LAUNCHER = 'src/cli/commands/simulate-kraken.ts';
+const SLACK_SIMULATOR_LAUNCHER = 'src/cli/commands/simulate-slack.ts';
 const SIMULATOR_DATA = ['src/market/replay-file.ts', 'src/market/create-feed.ts'];
 
 /** Imports from behind the door up to commands/, a transport or src/app (the AppContext type included). [from, to, why] */
@@ -96,21 +99,21 @@ module.exports = {
     },
     {
       name: 'simulator-launcher-reaches-only-the-simulator',
-      comment: '`ctb simulate-kraken` starts the Kraken simulator with its replay data; it reaches none of the bot\'s services.',
+      comment: '`ctb simulate-kraken` starts the Kraken simulator with its replay data, `ctb simulate-slack` the Slack stand-in; they reach none of the bot\'s services.',
       severity: 'error',
-      from: { path: exact(SIMULATOR_LAUNCHER) },
+      from: { path: [exact(SIMULATOR_LAUNCHER), exact(SLACK_SIMULATOR_LAUNCHER)] },
       to: { path: BEHIND_THE_DOOR, pathNot: SIMULATOR_DATA.map(exact), ...VALUE },
     },
     {
       name: 'bot-without-simulator',
       comment: 'The bot reaches the simulator over HTTP as it reaches Kraken, never by import.',
       severity: 'error',
-      from: { path: '^(src|commands|bin)/', pathNot: [SIMULATOR, exact(SIMULATOR_LAUNCHER)] },
+      from: { path: '^(src|commands|bin)/', pathNot: [SIMULATOR, exact(SIMULATOR_LAUNCHER), exact(SLACK_SIMULATOR_LAUNCHER)] },
       to: { path: SIMULATOR },
     },
     {
       name: 'simulator-without-the-bot',
-      comment: 'The simulator is a stand-in for Kraken: it imports none of the bot\'s rooms (type-only shapes excepted).',
+      comment: 'The simulators are stand-ins for Kraken and Slack: they import none of the bot\'s rooms (type-only shapes excepted).',
       severity: 'error',
       from: { path: SIMULATOR },
       to: { path: ['^commands/', '^src/(services|alerts|engine|jobs|market|exchange|db|email|app|slack|cli|http)/'], ...VALUE },

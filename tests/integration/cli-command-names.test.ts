@@ -26,7 +26,7 @@ vi.mock('../../src/cli/with-context.js', async (importOriginal) => {
 });
 
 /** Subcommands that run no operator command (`runbook docs` writes docs/), or act before they would (the kill cancels at once). */
-const RUN_NO_OPERATOR_COMMAND = new Set(['start', 'migrate', 'simulate-kraken', 'completion', 'version', 'kill', 'runbook docs']);
+const RUN_NO_OPERATOR_COMMAND = new Set(['start', 'migrate', 'simulate-kraken', 'simulate-slack', 'completion', 'version', 'kill', 'runbook docs']);
 
 /**
  * Where the name is the leading words only: a parent's default subcommand (`ctb incident` is

@@ -132,6 +132,7 @@ describe('the built ctb loads only what a command uses', () => {
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/Usage: ctb/);
     expect(run.stdout).toMatch(/simulate-kraken/);
+    expect(run.stdout).toMatch(/simulate-slack/);
     // It ran the build (dist/), not TypeScript, and no package from node_modules at all (commander
     // is in the bundle).
     expect(run.urls.some((u) => u.endsWith('/dist/ctb.js'))).toBe(true);

@@ -34,6 +34,10 @@
 // implemented at all (a call to it is recorded and answered `EGeneral:Permission denied`).
 // Orders placed through it are matched like the simulator does: balances enforced, market orders
 // filled at the pair's price with Kraken's default fees, limit orders rest until the price crosses.
+// Its HTTP server keeps Node's defaults (keep-alive, keepAliveTimeout 5 s) on purpose: a client can
+// meet a kept-alive connection closed under it, as Kraken's edge closes idle ones, and the product
+// must survive that — it is not tuned away here. failNext(endpoint, 'reset') closes a call's
+// connection without an answer, deterministically (the client sees "other side closed").
 import { KrakenSimulator } from '../../src/simulator/simulator.js';
 import { TRADE_KEY_PERMISSIONS } from '../../src/simulator/private-api.js';
 import type { RecordedCall, SimOrder, SimState, SimTrade, SystemStatus } from '../../src/simulator/types.js';

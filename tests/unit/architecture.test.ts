@@ -63,6 +63,9 @@ function writeForbiddenTree(dir: string): void {
     // The simulator is a stand-in for Kraken, not part of the bot: neither imports the other.
     'src/simulator/sim.ts': "import { thing } from '../services/thing.js';\nexport const sim = thing;\n",
     'src/engine/own-simulator.ts': "import { sim } from '../simulator/sim.js';\nexport const g = sim;\n",
+    // The Slack stand-in likewise: the bot reaches it over HTTP as it reaches Slack.
+    'src/slack-simulator/stand-in.ts': "import { thing } from '../services/thing.js';\nexport const standIn = thing;\n",
+    'src/slack/own-stand-in.ts': "import { standIn } from '../slack-simulator/stand-in.js';\nexport const k = standIn;\n",
     // A service names what it needs, not the whole context, and never reaches up to the door or a transport.
     'src/app/context.ts': 'export interface AppContext { n: number }\n',
     'src/services/takes-the-context.ts': "import type { AppContext } from '../app/context.js';\nexport const h = (ctx: AppContext) => ctx.n;\n",
@@ -116,6 +119,7 @@ describe('import boundaries', () => {
     expect([...new Set(found)].sort()).toEqual([
       'alerts-without-slack: src/alerts/own-client.ts → @slack/web-api',
       'bot-without-simulator: src/engine/own-simulator.ts → src/simulator/sim.ts',
+      'bot-without-simulator: src/slack/own-stand-in.ts → src/slack-simulator/stand-in.ts',
       'ccxt-only-in-src-exchange: src/engine/own-ccxt.ts → ccxt',
       'domain-is-pure: src/domain/calls-a-service.ts → src/services/thing.ts',
       'domain-without-io: src/domain/reads-disk.ts → fs',
@@ -126,6 +130,7 @@ describe('import boundaries', () => {
       'services-not-up: src/engine/calls-a-command.ts → commands/thing.ts',
       'services-not-up: src/services/takes-the-context.ts → src/app/context.ts',
       'simulator-without-the-bot: src/simulator/sim.ts → src/services/thing.ts',
+      'simulator-without-the-bot: src/slack-simulator/stand-in.ts → src/services/thing.ts',
       'slack-only-in-src-slack: src/alerts/own-client.ts → @slack/web-api',
       'transports-apart: src/slack/borrows-the-terminal.ts → src/cli/render-thing.ts',
       'transports-through-commands: src/cli/skips-the-door.ts → src/services/thing.ts',

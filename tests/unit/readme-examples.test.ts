@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseUserList } from '../../src/services/oncall/user-ref.js';
 import { faultSpecSchema } from '../../src/simulator/faults.js';
+import { USER_ID } from '../../src/slack-simulator/workspace.js';
 import { RATE_LIMIT_RETRIES, rateLimitWaitMs } from '../../src/exchange/kraken/call-retry.js';
 import { CANCEL_FOLLOW_UP_MS, followUpRetryDelayMs } from '../../src/services/kill/cancel-follow-up.js';
 import { roomForMs } from '../../src/services/kill/kraken-room.js';
@@ -39,8 +40,19 @@ describe("the README's examples", () => {
     const rehearsal = section('## Rehearse live without money');
     expect(rehearsal).toMatch(/own\*\* `PORT`,\s+`DATA_DIR`/);
     expect(rehearsal).toMatch(/same environment as that\s+bot/);
-    expect(rehearsal).toMatch(/Steps 3 and 4 need a Slack workspace/);
+    expect(rehearsal).toMatch(/Steps 3 and 4 need Slack/);
     expect(rehearsal).toMatch(/PORT=3001/);
+  });
+
+  it('rehearses step 4 with no Slack workspace: the stand-in in .env, and people whose ids simulate-slack accepts', () => {
+    const rehearsal = section('## Rehearse live without money');
+    expect(rehearsal).toContain("grep '^SLACK_API_URL=' slack.out >> .env");
+    expect(rehearsal).toMatch(/HTTP mode \(no `SLACK_APP_TOKEN`/);
+    const people = [...rehearsal.matchAll(/ctb simulate-slack (?:command|react) --as (\S+)/g)].map((m) => m[1]!);
+    expect(people).toEqual(['U0OPERATOR', 'U0APPROVA', 'U0APPROVB']);
+    for (const id of people) expect(id).toMatch(USER_ID);
+    // The same people run the rehearsal bot: its operator and its two approvers.
+    expect(rehearsal).toContain('SLACK_OPERATORS=U0OPERATOR\\nSLACK_APPROVERS=U0APPROVA,U0APPROVB');
   });
 
   it('shows audit-log with --period or a period word, --since only as the deprecated name', () => {

@@ -110,6 +110,11 @@ export const cliCommands: CliCommandEntry[] = [
     summary: 'run a local Kraken (REST and WebSocket executions) on 127.0.0.1 to rehearse live trading with no money',
     load: () => import('./simulate-kraken.js').then((m) => m.simulateKrakenCli),
   },
+  {
+    name: 'simulate-slack',
+    summary: "run a local stand-in for Slack's Web API and act as people in it, to rehearse the live switch with no workspace",
+    load: () => import('./simulate-slack.js').then((m) => m.simulateSlackCli),
+  },
   { name: 'trades', summary: 'open trades: size, entry, mark price, unrealised PnL, age, strategy, book; totals per book', load: tradesCli },
   { name: 'balance', summary: "the paper book, and Kraken's balances (bot-managed vs the whole account) when a key is set", load: tradesCli },
   {

@@ -18,7 +18,8 @@
 // first), only a bad DATABASE_URL or DATA_DIR — where the halt goes — cannot be worked around. Exit 0
 // only when every venue confirmed zero open orders; 2 when the database cannot be used as configured,
 // and when the embedded database at DATA_DIR is one no bot has used (ctb kill run outside the bot's
-// directory): none is created, Kraken is still cancelled with the key, and no halt is claimed.
+// directory): none is created, Kraken is still cancelled and confirmed with the key (the kill's own
+// rounds: nobody is there to hand an unconfirmed cancel on to), and no halt is claimed.
 // Only what the early cancel needs is imported with this module; the database layer, the kill
 // service and its rendering are imported once Kraken's CancelAll is on its way, so a cold shell's
 // cancel waits for none of them.
@@ -26,9 +27,10 @@ import { join, resolve } from 'node:path';
 import type { OwnedContext } from '../../app/build-context.js';
 import { embeddedDatabaseExists } from '../../app/embedded-database.js';
 import type { Exchange } from '../../exchange/types.js';
-import { createLogger } from '../../logger.js';
-import { cancelAndCount, cancelAndCountWithin, cancelOnKrakenOnly, krakenFailure, krakenWithEarlyCancel, type BoundedCancel } from '../../services/kill/early-cancel.js';
+import { createLogger, type Logger } from '../../logger.js';
+import { cancelAndCountWithin, krakenFailure, krakenForCancelOnly, krakenWithEarlyCancel, type BoundedCancel } from '../../services/kill/early-cancel.js';
 import type { HaltRecorded, HaltSaved } from '../../services/kill/runtime.js';
+import type { VenueCancelReport } from '../../services/kill/cancel-everywhere.js';
 import { databaseFailure, localHaltText, savedHaltReach } from '../../domain/local-halt.js';
 import { cancelledPhrase, confirmedClearPhrase, lostAnswersPhrase } from '../../domain/kraken-handoff.js';
 import type { CliRegistration } from '../program.js';
@@ -87,13 +89,28 @@ async function cancelOnlyOnKraken(io: CliIo, problem: ConfigError, read: Record<
     return 2;
   }
   const logger = createLogger({ config, stdout: false, destination: process.stderr, destinationIsCommandStderr: true, destinationLevel: 'warn' });
+  // Aborted once answered: a call the rounds gave up on no longer keeps the shell waiting.
+  const abandon = new AbortController();
   try {
-    const { canceled, open } = await cancelOnKrakenOnly(config, logger);
-    io.stdout.write(open === 0
-      ? `NOT HALTED — Kraken cancelled ${canceled} order(s), none open (confirmed); the bot may place new ones until the halt is recorded.\n`
-      : `NOT HALTED — Kraken cancelled ${canceled} order(s) but ${open} are still open; the bot may place new ones.\n`);
-  } catch (err) {
-    io.stdout.write(`NOT KILLED — the cancel on Kraken failed: ${krakenFailure(err, config)}. Orders may remain open on Kraken.\n`);
+    const [{ cancelOnKrakenAlone }, { venueOutcome }] = await Promise.all([
+      import('../../services/kill/cancel-on-kraken-alone.js'),
+      import('../render/kill.js'),
+    ]);
+    let kraken: Exchange;
+    try {
+      kraken = krakenForCancelOnly(config, logger, abandon.signal);
+    } catch (err) {
+      io.stdout.write(`NOT KILLED — nothing was sent to Kraken: its client could not be built (${krakenFailure(err, config)}). Orders may remain open on Kraken.\n`);
+      return 2;
+    }
+    // Nobody to hand an unconfirmed cancel on to: the kill's own rounds, saying while they run what is slow.
+    const report = await cancelOnKrakenAlone(kraken, config, logger, { progress: (line) => io.stderr.write(`${line}\n`) });
+    const outcome = venueOutcome(report).replace(/\.$/, '');
+    io.stdout.write(report.confirmed
+      ? `NOT HALTED — Kraken: ${outcome}; the bot may place new ones until the halt is recorded.\n`
+      : `NOT KILLED — Kraken: ${outcome}. Orders may remain open on Kraken, and the bot may place new ones.\n`);
+  } finally {
+    abandon.abort();
   }
   return 2;
 }
@@ -132,25 +149,41 @@ export function krakenCancelLine(cancel: BoundedCancel): string {
 /**
  * The embedded database at DATA_DIR does not exist: no bot has used it, so there is no bot to halt
  * through it and none to hand a cancel to; making an empty one would only hide that. With a key the
- * orders on Kraken are still cancelled (the early cancel's answer) and confirmed. Always exit 2.
+ * orders on Kraken are still cancelled and confirmed, in the kill's own rounds (nobody goes on with
+ * what they leave unconfirmed): the early cancel's answer is their first CancelAll. Always exit 2.
  */
-async function killWithoutBotDatabase(io: CliIo, config: Config, kraken: Exchange | undefined, dataDir: string, json: boolean): Promise<number> {
+async function killWithoutBotDatabase(io: CliIo, config: Config, logger: Logger, kraken: Exchange | undefined, dataDir: string, json: boolean): Promise<number> {
   const head = noBotDatabaseText(dataDir, io.cwd, false);
-  let cancel: BoundedCancel | null = null;
-  if (kraken) {
-    try {
-      cancel = await cancelAndCount(kraken);
-    } catch (err) {
-      cancel = { error: krakenFailure(err, config) };
-    }
+  if (!kraken) {
+    const krakenLine = 'Kraken: nothing cancelled — this process has no Kraken key, and without the bot\'s database there is no bot to hand the cancel to: orders may remain open on Kraken.';
+    io.stdout.write(json
+      ? `${JSON.stringify({ ok: false, code: 'no_bot_database', exitCode: 2, halted: false, dataDir, error: head, kraken: { cancelled: false, reason: 'no Kraken key' } }, null, 2)}\n`
+      : `${head}\n${krakenLine}\n`);
+    return 2;
   }
-  const krakenLine = cancel === null
-    ? 'Kraken: nothing cancelled — this process has no Kraken key, and without the bot\'s database there is no bot to hand the cancel to: orders may remain open on Kraken.'
-    : krakenCancelLine(cancel);
+  const [{ cancelOnKrakenAlone }, { venueOutcome }] = await Promise.all([
+    import('../../services/kill/cancel-on-kraken-alone.js'),
+    import('../render/kill.js'),
+  ]);
+  // The rounds may take KILL_CONFIRM_WAIT and more: stopped meanwhile, it says what is true then.
+  const stopWatching = sayWhatIsTrueIfStopped(io, { halt: null, noBotWhere: { dataDir, cwd: io.cwd, noDatabase: true } }, true);
+  let report: VenueCancelReport;
+  try {
+    // While Kraken is slow: a line for each call that missed its deadline, as the kill with a database says them.
+    report = await cancelOnKrakenAlone(kraken, config, logger, { progress: (line) => {
+      if (!json) io.stderr.write(`${line}\n`);
+    } });
+  } finally {
+    stopWatching();
+  }
   if (json) {
-    io.stdout.write(`${JSON.stringify({ ok: false, code: 'no_bot_database', exitCode: 2, halted: false, dataDir, error: head, kraken: cancel === null ? { cancelled: false, reason: 'no Kraken key' } : cancel }, null, 2)}\n`);
+    const { venue: _venue, ...kept } = report;
+    // How many are open: known only from an open-orders answer (confirmed none, or the ones it listed).
+    const open = report.confirmed || report.survivors.length > 0 ? report.survivors.length : null;
+    io.stdout.write(`${JSON.stringify({ ok: false, code: 'no_bot_database', exitCode: 2, halted: false, dataDir, error: head, kraken: { ...kept, open } }, null, 2)}\n`);
   } else {
-    io.stdout.write(`${head}\n${krakenLine}\n`);
+    const outcome = venueOutcome(report).replace(/\.$/, '');
+    io.stdout.write(`${head}\nKraken: ${outcome}${report.confirmed ? '.' : '. Orders may remain open on Kraken.'}\n`);
   }
   return 2;
 }
@@ -174,17 +207,30 @@ export function haltSavedNotice(saved: HaltSaved & { database: NonNullable<HaltS
 }
 
 /**
+ * Where a kill that halted no bot ran: DATA_DIR and the directory it was read from; `noDatabase`: there
+ * was no embedded database there (none made, no halt written), rather than one no engine has run on.
+ */
+export interface NoBotWhere {
+  dataDir: string;
+  cwd: string;
+  noDatabase?: boolean;
+}
+
+/**
  * What is true when a kill is stopped (SIGINT, SIGTERM) before it answered: the halt as far as it is
  * known to be recorded — or, the database not having taken it, where it is saved and what writes it
  * there —, Kraken's orders never confirmed (its answer was not in), and what to run.
  */
-export function interruptedKillText(signal: NodeJS.Signals, halt: HaltRecorded | null, keyHere: boolean, noBotWhere?: { dataDir: string; cwd: string }, saved?: HaltSaved): string {
+export function interruptedKillText(signal: NodeJS.Signals, halt: HaltRecorded | null, keyHere: boolean, noBotWhere?: NoBotWhere, saved?: HaltSaved): string {
   const again = keyHere ? '`ctb kill` again' : '`ctb kill` again where the Kraken key is';
   const lines = [`INTERRUPTED (${signal}) before the kill answered:`];
   if (noBotWhere) {
-    // The halt went to an embedded database no engine has ever run on: it halted no bot.
-    lines.push(`  Halt: NO BOT HALTED — the halt was written to the embedded database in DATA_DIR ${noBotWhere.dataDir} (from ${noBotWhere.cwd}), on which no engine has ever run: `
-      + 'a bot running with another DATA_DIR or DATABASE_URL is NOT halted and keeps trading.');
+    // No embedded database there (none was made), or the halt went to one no engine has ever run on: it halted no bot.
+    lines.push(noBotWhere.noDatabase
+      ? `  Halt: NO BOT HALTED — there is no embedded database in DATA_DIR ${noBotWhere.dataDir} (from ${noBotWhere.cwd}): this kill recorded no halt and created none; `
+        + 'the running bot (if any) is NOT halted and keeps trading.'
+      : `  Halt: NO BOT HALTED — the halt was written to the embedded database in DATA_DIR ${noBotWhere.dataDir} (from ${noBotWhere.cwd}), on which no engine has ever run: `
+        + 'a bot running with another DATA_DIR or DATABASE_URL is NOT halted and keeps trading.');
     lines.push('  Orders on Kraken: NOT CONFIRMED cancelled — the kill was stopped before zero open orders were confirmed: orders may remain open on Kraken.');
     lines.push(`  Next: run ctb kill with the bot's DATA_DIR (or DATABASE_URL)${keyHere ? '' : ' where the Kraken key is'}, or cancel in Kraken's UI.`);
     return `${lines.join('\n')}\n`;
@@ -220,7 +266,7 @@ export function interruptedKillText(signal: NodeJS.Signals, halt: HaltRecorded |
  */
 interface KillProgress {
   halt: HaltRecorded | null;
-  noBotWhere?: { dataDir: string; cwd: string };
+  noBotWhere?: NoBotWhere;
   /** Saved in DATA_DIR while the database has not taken it (and what the database did, once known). */
   saved?: HaltSaved;
 }
@@ -282,7 +328,13 @@ export const killCli: CliRegistration = {
         if (kraken) await kraken.warm?.().catch(() => {});
         // No embedded database at DATA_DIR yet: no bot has used it (ctb kill run outside the bot's directory).
         const dataDir = resolve(io.cwd, config.DATA_DIR);
-        if (!config.DATABASE_URL && !embeddedDatabaseExists(dataDir)) return setExit(await killWithoutBotDatabase(io, config, kraken, dataDir, opts.json));
+        if (!config.DATABASE_URL && !embeddedDatabaseExists(dataDir)) {
+          try {
+            return setExit(await killWithoutBotDatabase(io, config, logger, kraken, dataDir, opts.json));
+          } finally {
+            abandonKraken.abort();
+          }
+        }
         const [{ buildAppContext }, { runCommand }, { killCommand, NO_KEY_LOOKING }, { renderKill }, { engineEverRan }] = await Promise.all([
           import('../../app/build-context.js'),
           import('../../../commands/run-command.js'),

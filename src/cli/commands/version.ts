@@ -14,7 +14,7 @@ import { printError } from '../with-context.js';
  * The commands that run with a malformed .env (they load no configuration, or — `ctb kill` — salvage
  * what they can read); every other command refuses with the problems and exit 2.
  */
-export const RUNS_WITH_MALFORMED_ENV = '`ctb kill`, `version`, `completion`, `runbook docs`, `simulate-kraken` and --help';
+export const RUNS_WITH_MALFORMED_ENV = '`ctb kill`, `version`, `completion`, `runbook docs`, `simulate-kraken`, `simulate-slack` (the stand-in, not its people) and --help';
 
 /** BUILD_COMMIT as the configuration would read it; a malformed .env or BUILD_COMMIT is one warning line. */
 function buildCommit(io: CliIo): string | undefined {

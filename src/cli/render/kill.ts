@@ -15,15 +15,23 @@ function shout(f: { keylessBot?: string | null | undefined; botKnown: boolean; e
   return `${f.botKnown ? 'NO BOT WITH THE KRAKEN KEY IS RUNNING' : 'WHETHER A BOT WITH THE KRAKEN KEY IS RUNNING IS NOT KNOWN'} (${f.engine})`;
 }
 
-function venueLine(v: VenueCancelReport): string {
-  const cancelled = cancelledPhrase(v);
-  const by = v.handedOff ? ` (${handedOffPhrase(v.handedOff, { request: true })})` : '';
-  if (v.confirmed) return `  ${v.venue}${by}: ${confirmedClearPhrase(v)}`;
+/**
+ * What one venue's cancels came to, as every kill reply says it: "2 cancelled, none open (confirmed)",
+ * or not confirmed with what is known — a lower bound when a cancel's answer was lost, what is still
+ * open, the last error.
+ */
+export function venueOutcome(v: VenueCancelReport): string {
+  if (v.confirmed) return confirmedClearPhrase(v);
   const survivors = v.survivors.map((s) => `${s.exchangeOrderId} ${s.symbol} ${s.side} ${s.quantity}`).join('; ');
   const why = v.errors.at(-1) ?? '';
   // Never tried here (no key, and no bot answered for it): no cancel failed, none was sent.
-  if (v.attempts === 0 && v.canceled === null) return `  ${v.venue}${by}: no cancel sent from this process, NOT CONFIRMED${why ? ` — ${why}` : ''}`;
-  return `  ${v.venue}${by}: ${cancelled}, NOT CONFIRMED after ${triesCount(v.attempts)}${survivors ? ` — still open: ${survivors}` : ''}${why ? ` — ${why}` : ''}`;
+  if (v.attempts === 0 && v.canceled === null) return `no cancel sent from this process, NOT CONFIRMED${why ? ` — ${why}` : ''}`;
+  return `${cancelledPhrase(v)}, NOT CONFIRMED after ${triesCount(v.attempts)}${survivors ? ` — still open: ${survivors}` : ''}${why ? ` — ${why}` : ''}`;
+}
+
+function venueLine(v: VenueCancelReport): string {
+  const by = v.handedOff ? ` (${handedOffPhrase(v.handedOff, { request: true })})` : '';
+  return `  ${v.venue}${by}: ${venueOutcome(v)}`;
 }
 
 function fenceLines(r: KillResult): string[] {

@@ -4,9 +4,9 @@
 // to it instead of sending a second one and losing the count. An early call that failed in any other
 // way than Kraken's rate limit is sent again through the full client when the kill asks (CancelAll is
 // idempotent), so its error is named there.
-// Also the cancel a shell can still make when the halt cannot be recorded at all (no usable
-// DATABASE_URL or DATA_DIR): CancelAll on Kraken and a confirming look at what is still open.
-// Both run before any context exists, so they take the configuration and a logger, nothing more.
+// Also the client for the cancel a shell can still make when the halt cannot be recorded at all (no
+// usable DATABASE_URL or DATA_DIR). Both are built before any context exists, so they take the
+// configuration and a logger, nothing more.
 import type { Config } from '../../config/env.js';
 import { createKrakenExchange } from '../../exchange/kraken/create.js';
 import { cancelAllDirect, CancelAllRefused } from '../../exchange/kraken/direct-cancel-all.js';
@@ -27,20 +27,13 @@ export function krakenWithEarlyCancel(config: Config, logger: Logger, abandon?: 
   return withEarlyCancel(createKrakenExchange(config, { logger, armed: config.IS_LIVE, ...(abandon ? { abandon } : {}) }), () => cancelAllDirect(config, undefined, abandon));
 }
 
-/** The cancel alone, when nothing can be recorded: what Kraken cancelled and how many are still open. Throws on failure. */
-export async function cancelOnKrakenOnly(config: Config, logger: Logger): Promise<{ canceled: number; open: number }> {
-  return cancelAndCount(createKrakenExchange(config, { logger, armed: false }));
-}
-
 /**
- * CancelAll through `kraken` (its early cancel's answer, when it has one: krakenWithEarlyCancel) and a
- * confirming look at what is still open. `earlierAnswerLost`: the early CancelAll may have run but its
- * answer was lost, so `canceled` (the count of the one sent after it) is only a lower bound. Throws on failure.
+ * Kraken's client for the cancel alone, when nothing can be recorded (no usable DATABASE_URL or
+ * DATA_DIR): the kill's rounds run on it (cancel-on-kraken-alone.ts). Aborting `abandon` gives up its
+ * calls still open once the shell has answered.
  */
-export async function cancelAndCount(kraken: Exchange): Promise<{ canceled: number; open: number; earlierAnswerLost?: true }> {
-  const { canceled, earlierAnswerLost } = await urgently(() => kraken.cancelAllOrders());
-  const open = await urgently(() => kraken.fetchOpenOrders());
-  return { canceled, open: open.length, ...(earlierAnswerLost ? { earlierAnswerLost: true as const } : {}) };
+export function krakenForCancelOnly(config: Config, logger: Logger, abandon?: AbortSignal): Exchange {
+  return createKrakenExchange(config, { logger, armed: false, ...(abandon ? { abandon } : {}) });
 }
 
 /**

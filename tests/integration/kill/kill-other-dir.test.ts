@@ -50,7 +50,7 @@ describe('ctb kill outside the running bot\'s directory', () => {
     const lines = run.stdout.split('\n');
     expect(lines[0]).toBe(`NO BOT HALTED — no bot has used DATA_DIR ${join(b, 'data')} (from ${b}): there is no embedded database there, so this kill recorded no halt and created none. `
       + "The running bot (if any) is NOT halted and keeps trading: run ctb kill with the bot's DATA_DIR (or DATABASE_URL).");
-    expect(lines[1]).toBe('Kraken: 2 order(s) cancelled, none open (confirmed).');
+    expect(lines[1]).toBe('Kraken: 2 cancelled, none open (confirmed).');
     expect(run.stdout).not.toMatch(/KILLED|Halted in paper mode/);
     expect(openAtKraken(kraken)).toEqual([]);
     expect(existsSync(join(b, 'data'))).toBe(false);

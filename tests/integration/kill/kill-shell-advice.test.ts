@@ -44,13 +44,14 @@ describe('ctb kill: the advice when Kraken is not confirmed', () => {
     const key = { KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: 'http://kraken.invalid' };
     const unreachable = /Could not reach Kraken at http:\/\/kraken\.invalid\/? \(fetch failed: getaddrinfo (ENOTFOUND|EAI_AGAIN) kraken\.invalid\)/;
     // No embedded database in DATA_DIR (another directory than the bot's).
-    const noDatabase = await ctbInShell(['kill', '--reason', 'no dns, no bot here'], key);
+    // Nobody to hand the cancel on to: the kill's own rounds, each try failing the same way.
+    const noDatabase = await ctbInShell(['kill', '--reason', 'no dns, no bot here'], { ...key, KILL_CONFIRM_WAIT: '1s', KILL_CONFIRM_ATTEMPTS: '2' });
     expect(noDatabase.code, `${noDatabase.stdout}\n${noDatabase.stderr}`).toBe(2);
-    expect(noDatabase.stdout.split('\n')[1]).toMatch(new RegExp(`^Kraken: the cancel failed — ${unreachable.source}\. Orders may remain open on Kraken\.$`));
+    expect(noDatabase.stdout.split('\n')[1]).toMatch(new RegExp(`^Kraken: cancel failed, NOT CONFIRMED after (\\d+) tries — open-orders query \\(attempt \\1\\): ${unreachable.source}\. Orders may remain open on Kraken\.$`));
     // A DATABASE_URL it cannot use.
-    const badUrl = await ctbInShell(['kill', '--reason', 'no dns, bad url'], { ...key, DATABASE_URL: 'mysql://ctb@127.0.0.1/ctb' });
+    const badUrl = await ctbInShell(['kill', '--reason', 'no dns, bad url'], { ...key, DATABASE_URL: 'mysql://ctb@127.0.0.1/ctb', KILL_CONFIRM_WAIT: '1s', KILL_CONFIRM_ATTEMPTS: '2' });
     expect(badUrl.code, `${badUrl.stdout}\n${badUrl.stderr}`).toBe(2);
-    expect(badUrl.stdout).toMatch(new RegExp(`^NOT KILLED — the cancel on Kraken failed: ${unreachable.source}\. Orders may remain open on Kraken\.$`, 'm'));
+    expect(badUrl.stdout).toMatch(new RegExp(`^NOT KILLED — Kraken: cancel failed, NOT CONFIRMED after (\\d+) tries — open-orders query \\(attempt \\1\\): ${unreachable.source}\. Orders may remain open on Kraken, and the bot may place new ones\.$`, 'm'));
   }, 120_000);
 
   it('without the key, beside a running bot that has none either: says that bot has no Kraken key, never that no bot is running', async () => {

@@ -83,7 +83,7 @@ describe('.env parsing', () => {
       if (json) expect(JSON.parse(io.out())).toMatchObject({ ok: true, summary: expect.any(String) });
       else expect(io.out()).toMatch(/^\S[^\n]*\n$/);
       expect(io.err()).toBe(
-        `warning: .env is malformed — ${join(io.cwd, '.env')}:2: no '=' on this line; expected KEY=value (e.g. PORT=3001), a # comment or a blank line (and 1 more malformed line); until it is fixed every command but \`ctb kill\`, \`version\`, \`completion\`, \`runbook docs\`, \`simulate-kraken\` and --help refuses to run\n`,
+        `warning: .env is malformed — ${join(io.cwd, '.env')}:2: no '=' on this line; expected KEY=value (e.g. PORT=3001), a # comment or a blank line (and 1 more malformed line); until it is fixed every command but \`ctb kill\`, \`version\`, \`completion\`, \`runbook docs\`, \`simulate-kraken\`, \`simulate-slack\` (the stand-in, not its people) and --help refuses to run\n`,
       );
     }
     // What it names as running does run with that .env (ctb kill's own test: kill-shell.test.ts).

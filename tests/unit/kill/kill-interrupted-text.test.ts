@@ -33,6 +33,18 @@ describe('the text of a kill stopped before it answered', () => {
     expect(text).not.toMatch(/trading is halted/);
   });
 
+  it('with no embedded database at DATA_DIR (none made, nothing written): says no halt was recorded, no bot is halted, and where to run the kill', () => {
+    const text = interruptedKillText('SIGINT', null, true, { dataDir: '/tmp/b/data', cwd: '/tmp/b', noDatabase: true });
+    expect(text.split('\n')).toEqual([
+      'INTERRUPTED (SIGINT) before the kill answered:',
+      '  Halt: NO BOT HALTED — there is no embedded database in DATA_DIR /tmp/b/data (from /tmp/b): this kill recorded no halt and created none; the running bot (if any) is NOT halted and keeps trading.',
+      '  Orders on Kraken: NOT CONFIRMED cancelled — the kill was stopped before zero open orders were confirmed: orders may remain open on Kraken.',
+      "  Next: run ctb kill with the bot's DATA_DIR (or DATABASE_URL), or cancel in Kraken's UI.",
+      '',
+    ]);
+    expect(text).not.toMatch(/written/);
+  });
+
   it('with the halt saved in DATA_DIR and the database not answered yet: says where the halt is kept, what writes it, and not `ctb mode status` as the way to know', () => {
     const text = interruptedKillText('SIGTERM', null, false, undefined, { file: '/srv/ctb/data/kill-pending.json' });
     const lines = text.split('\n');

@@ -11,6 +11,8 @@
 // database has not taken it, or that it halted no bot; Kraken's orders not confirmed cancelled; what
 // to run) and exits 130 or 143. Once it has answered, the Kraken calls its deadlines gave up on
 // are abandoned (their sockets closed): the process ends then, not when their own timeouts would.
+// A kill that fails before it answers (the embedded database held by another process, say) waits for
+// its cancel on Kraken for one call's deadline and says what became of it before it exits non-zero.
 // A configuration with problems does
 // not stop it: settings the kill does not need fall back to their defaults (the problems are printed
 // first), only a bad DATABASE_URL or DATA_DIR — where the halt goes — cannot be worked around. Exit 0
@@ -26,10 +28,11 @@ import type { OwnedContext } from '../../app/build-context.js';
 import { embeddedDatabaseExists } from '../../app/embedded-database.js';
 import type { Exchange } from '../../exchange/types.js';
 import { createLogger, type Logger } from '../../logger.js';
-import { krakenFailure, krakenForCancelOnly, krakenWithEarlyCancel } from '../../services/kill/early-cancel.js';
+import { cancelAndCountWithin, krakenFailure, krakenForCancelOnly, krakenWithEarlyCancel, type BoundedCancel } from '../../services/kill/early-cancel.js';
 import type { HaltRecorded, HaltSaved } from '../../services/kill/runtime.js';
 import type { VenueCancelReport } from '../../services/kill/cancel-everywhere.js';
 import { databaseFailure, localHaltText, savedHaltReach } from '../../domain/local-halt.js';
+import { cancelledPhrase, confirmedClearPhrase, lostAnswersPhrase } from '../../domain/kraken-handoff.js';
 import type { CliRegistration } from '../program.js';
 import { ConfigError, type Config } from '../../config/env.js';
 import { envLayers, settingNameNotices } from '../../config/load.js';
@@ -139,6 +142,21 @@ export function noBotDatabaseText(dataDir: string, cwd: string, wrote: boolean):
   }
   return `NO BOT HALTED — no bot has used ${where}: there is no embedded database there, so this kill recorded no halt and created none. `
     + "The running bot (if any) is NOT halted and keeps trading: run ctb kill with the bot's DATA_DIR (or DATABASE_URL).";
+}
+
+/** What became of a shell's own cancel on Kraken, as a line of its reply. */
+export function krakenCancelLine(cancel: BoundedCancel): string {
+  if ('unansweredMs' in cancel) {
+    return `Kraken: the CancelAll did not answer within ${cancel.unansweredMs / 1000} s — whether it cancelled anything is unknown: orders may remain open on Kraken. Run ctb kill again, or cancel in Kraken's UI.`;
+  }
+  if ('error' in cancel) return `Kraken: the cancel failed — ${cancel.error}. Orders may remain open on Kraken.`;
+  const lost = cancel.earlierAnswerLost ? [1] : undefined;
+  const cancelled = lost ? cancelledPhrase({ canceled: cancel.canceled, lostAnswers: lost }) : `${cancel.canceled} order(s) cancelled`;
+  if (cancel.open === null) {
+    return `Kraken: ${cancelled}${lost ? ` (${lostAnswersPhrase(lost)})` : ''}, but zero open orders NOT CONFIRMED (the confirming look did not answer in time): orders may remain open on Kraken.`;
+  }
+  if (cancel.open === 0) return lost ? `Kraken: ${confirmedClearPhrase({ canceled: cancel.canceled, lostAnswers: lost })}.` : `Kraken: ${cancelled}, none open (confirmed).`;
+  return `Kraken: ${cancelled}${lost ? ` (${lostAnswersPhrase(lost)})` : ''}, but ${cancel.open} still open (NOT CONFIRMED): orders may remain open on Kraken.`;
 }
 
 /**
@@ -315,6 +333,16 @@ function whenStopped(io: CliIo, text: (signal: NodeJS.Signals) => string): () =>
   return () => handlers.forEach((off) => off());
 }
 
+/**
+ * After a kill that failed before it answered: the cancel on Kraken (the early one, or one sent again),
+ * waited on for one call's deadline, and a line saying what became of it — on stderr with --json, whose
+ * stdout holds the error object.
+ */
+async function sayKrakenAfterFailure(io: CliIo, kraken: Exchange, config: Config, json: boolean): Promise<void> {
+  const line = krakenCancelLine(await cancelAndCountWithin(kraken, config));
+  (json ? io.stderr : io.stdout).write(`${line}\n`);
+}
+
 export const killCli: CliRegistration = {
   register(program, io, setExit) {
     program
@@ -407,10 +435,15 @@ export const killCli: CliRegistration = {
           setExit(noBot ? 2 : result.ok ? 0 : result.stateConfigProblem ? 2 : 1);
         } catch (err) {
           setExit(printError(io, err, config, opts.json));
+          // The kill failed before it could say what Kraken did (the database in use by another
+          // process, say): the cancel sent at start is still on its way. Waited on for one call's
+          // deadline — never abandoned unanswered and unsaid — and what became of it is said.
+          if (kraken) await sayKrakenAfterFailure(io, kraken, config, opts.json);
         } finally {
           stopWatching();
           // Everything the kill persists (halt, saved kill, follow-up request, alert) is written by
-          // now; the answer is printed. What Kraken may still say to a call given up on changes none of it.
+          // now; the answer (or the failure and what Kraken did) is printed. What Kraken may still say
+          // to a call given up on changes none of it.
           abandonKraken.abort();
           await ctx?.close().catch(() => {});
         }

@@ -15,7 +15,7 @@ import { isDefiniteRefusal } from '../../exchange/kraken/map-error.js';
 import { urgently } from '../../exchange/urgency.js';
 import type { Logger } from '../../logger.js';
 import { ALERTED } from '../../alerts/log-source.js';
-import { DeadlineError, describeError, sleep as realSleep, withDeadline } from './deadline.js';
+import { DeadlineError, describeError, KILL_CALL_TIMEOUT_MS, sleep as realSleep, withDeadline } from './deadline.js';
 import { refusedForRateLimit, type KrakenRoom } from './kraken-room.js';
 import type { KillTime } from './runtime.js';
 
@@ -141,8 +141,7 @@ const survivorOf = (o: OrderState): SurvivingOrder => ({
 
 const MAX_RETRY_DELAY_MS = 1_000;
 
-/** Each exchange call of a kill's cancel rounds is given up after this long (the "one call's deadline" of its answer's bound). */
-export const KILL_CALL_TIMEOUT_MS = 10_000;
+export { KILL_CALL_TIMEOUT_MS };
 
 /**
  * Whether a CancelAll that failed so may still have cancelled orders: anything but Kraken's own

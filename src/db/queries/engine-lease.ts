@@ -79,3 +79,16 @@ export async function readLease(db: Db): Promise<{ lease: EngineLease | null; db
   const row = rows[0] ?? {};
   return { lease: row.holder_id === null || row.holder_id === undefined ? null : toLease(row), dbNow: date(row.db_now) };
 }
+
+/**
+ * readLease for a verdict a transaction commits on (the live switch): the row is held FOR SHARE until
+ * that commit, so a renewal, takeover or release waits for it (a few ms) instead of landing between the
+ * verdict and the commit; and its age is measured on clock_timestamp(), read after the lock, not on
+ * now() — the transaction's start, which may be long past after waiting on bot_state's row lock.
+ * No row: nothing to hold, and no engine is a verdict that refuses.
+ */
+export async function readLeaseHeld(db: Db): Promise<{ lease: EngineLease | null; dbNow: Date }> {
+  const held = await execute(db, sql`select * from engine_lease where id = 1 for share`);
+  const [clock] = await execute(db, sql`select clock_timestamp() as db_now`);
+  return { lease: held[0] ? toLease(held[0]) : null, dbNow: date(clock?.db_now) };
+}

@@ -3,7 +3,7 @@
 import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
 import { holderView, type EngineHolderView } from '../../domain/engine-holder.js';
-import { readLease } from '../../db/queries/engine-lease.js';
+import { readLease, readLeaseHeld } from '../../db/queries/engine-lease.js';
 
 /** What the process reading the status would do itself, were it to run the engine. */
 export interface ShellView {
@@ -22,8 +22,9 @@ export interface ShellDeps {
   config: Pick<Config, 'IS_LIVE' | 'KRAKEN_API_KEY' | 'KRAKEN_API_SECRET'>;
 }
 
-export async function readEngineHolder(ctx: EngineHolderDeps): Promise<EngineHolderView> {
-  const { lease, dbNow } = await readLease(ctx.db);
+/** `held`: inside a transaction that commits on the view — the row held until then (readLeaseHeld). */
+export async function readEngineHolder(ctx: EngineHolderDeps, opts: { held?: boolean } = {}): Promise<EngineHolderView> {
+  const { lease, dbNow } = await (opts.held ? readLeaseHeld : readLease)(ctx.db);
   return holderView(lease, dbNow, ctx.config.ENGINE_LEASE_TTL);
 }
 

@@ -1,11 +1,13 @@
 // Owns reading the engine's live verdict (domain/engine-live-readiness.ts): the lease row and the
-// database's clock, read once through `db` — inside the switch's transaction, the one the flip commits in.
+// database's clock, read once through `db` — inside the switch's transaction, the one the flip commits in,
+// with the row held until that commit and its age on the clock at the read (readLeaseHeld).
 import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
 import { engineLiveVerdict, type EngineLiveVerdict } from '../../domain/engine-live-readiness.js';
 import { readEngineHolder } from '../engine-lease/holder-view.js';
 
 /** Whether the engine holding the lease could trade live: running, armed, on a real market. */
-export async function readEngineVerdict(ctx: { config: Pick<Config, 'ENGINE_LEASE_TTL'> }, db: Db): Promise<EngineLiveVerdict> {
-  return engineLiveVerdict(await readEngineHolder({ db, config: ctx.config }));
+/** `held`: `db` is the transaction that commits on the verdict (the switch), which holds the row until then. */
+export async function readEngineVerdict(ctx: { config: Pick<Config, 'ENGINE_LEASE_TTL'> }, db: Db, opts: { held?: boolean } = {}): Promise<EngineLiveVerdict> {
+  return engineLiveVerdict(await readEngineHolder({ db, config: ctx.config }, opts));
 }

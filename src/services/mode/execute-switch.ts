@@ -89,7 +89,8 @@ export async function executeLiveSwitch(ctx: LiveSwitchDeps, ports: LiveSwitchPo
     if (state?.halted) return refuse(`the bot was halted during the transition${state.haltedReason ? ` (${state.haltedReason})` : ''}`);
     // The engine that would trade live, read once: running, armed in its own process, on Kraken's feed.
     // This process's IS_LIVE (above) arms only itself: a web replica running the switch trades nothing.
-    const engine = await readEngineVerdict(ctx, tx);
+    // Held until the flip commits: a takeover or release by an engine restarted unarmed waits for it.
+    const engine = await readEngineVerdict(ctx, tx, { held: true });
     // The request's outcome is all its Slack thread is told: what to do goes with why.
     if (!engine.ok) return refuse(`${engine.reason}. ${engine.hint}`);
 

@@ -4,7 +4,8 @@
 // cancelled on Kraken itself without confirming zero open orders could write no follow-up then: it is
 // written here with the halt (the cancel handed on to the bot with the key, the cancel item pending
 // on it), before the entry is dropped, so a failure leaves the entry for the next replay — unless the
-// incident's cancel item was ticked on a confirmation made after that kill: its cancel is done then.
+// incident is closed, the bot resumed, or its cancel item ticked on a confirmation made after that
+// kill: its cancel is done then.
 import type { AlertSink } from '../../alerts/types.js';
 import type { Config } from '../../config/env.js';
 import { describeError, withDeadline } from './deadline.js';
@@ -15,6 +16,7 @@ import { checklistOf, persistKill } from './persist-kill.js';
 import { followUpOnCancelItem } from './cancel-item-follow-up.js';
 import type { WrittenFollowUp } from './follow-up-request.js';
 import { latchHalt, type KillPorts } from './runtime.js';
+import { getBotState } from '../bot-state.js';
 
 export interface ReplayOutcome {
   written: string[];
@@ -39,12 +41,17 @@ function handedOnPhrase(followUp: WrittenFollowUp): string {
 }
 
 /**
- * Whether the incident's cancel item was ticked after the saved kill was made (a later kill, or the
- * follow-up of one, confirmed zero open orders): the saved kill's cancel is then done, and handing it
- * on again would reopen a confirmed item and cancel for nothing.
+ * Whether the saved kill's cancel is no longer owed: its incident is closed or the bot was resumed
+ * (both read on the database, whatever any clock says: an operator closed it, so its cancel was dealt
+ * with), or the incident's cancel item was ticked after the saved kill was made (a later kill, or the
+ * follow-up of one, confirmed zero open orders). Handing it on then would reopen a confirmed item,
+ * cancel for nothing and page that Kraken is not confirmed clear. The tick's time is this process's
+ * clock and the kill's the killing shell's: with skew between them that comparison alone can miss.
  */
-async function confirmedSince(ctx: ReplayDeps, incidentId: number, at: string): Promise<boolean> {
-  const items = await withDeadline(checklistOf(ctx.db, incidentId), ctx.config.KILL_DB_TIMEOUT, 'the database');
+async function cancelNoLongerOwed(ctx: ReplayDeps, incident: { id: number; status: string }, at: string): Promise<boolean> {
+  if (incident.status !== 'open') return true;
+  const [state, items] = await withDeadline(Promise.all([getBotState(ctx.db), checklistOf(ctx.db, incident.id)]), ctx.config.KILL_DB_TIMEOUT, 'the database');
+  if (!state.halted) return true;
   const item = items.find((i) => i.item === 'cancel_orders');
   return item?.state === 'done' && item.doneAt !== null && item.doneAt.getTime() > Date.parse(at);
 }
@@ -62,7 +69,7 @@ export async function replayPendingKills(ctx: ReplayDeps): Promise<ReplayOutcome
       const outcome = await withDeadline(
         persistKill(ctx.db, { killId: kill.killId, at: new Date(kill.at), actor: kill.actor, trigger: kill.trigger, reason: kill.reason, cancelReport: kill.cancelReport }),
         ctx.config.KILL_DB_TIMEOUT, 'the database');
-      const followUp = kill.krakenFollowUp && !(await confirmedSince(ctx, outcome.incident.id, kill.at)) ? await followUpOnCancelItem(ctx, {
+      const followUp = kill.krakenFollowUp && !(await cancelNoLongerOwed(ctx, outcome.incident, kill.at)) ? await followUpOnCancelItem(ctx, {
         incidentId: outcome.incident.id, killId: kill.killId, actor: kill.actor, reason: kill.reason, startedAt: Date.parse(kill.at),
         lead: 'Zero open orders on Kraken not confirmed by the kill, saved in DATA_DIR while the database did not take it',
         reopenedBy: `the saved kill ${kill.killId} of ${kill.at}`,

@@ -14,6 +14,7 @@ import { claimEngineRequest } from '../../../src/services/engine-requests/store.
 import { renderIncident as renderSlackIncident, renderKillReply } from '../../../src/slack/views/kill.js';
 import { addPendingKill, pendingKillPath, readPendingKills } from '../../../src/services/kill/pending-kill.js';
 import { replayPendingKills } from '../../../src/services/kill/replay-pending.js';
+import { persistKill } from '../../../src/services/kill/persist-kill.js';
 import { isHaltLatched, type KillTime } from '../../../src/services/kill/runtime.js';
 import { markIntent, writeIntent } from '../../../src/engine/ledger/intents.js';
 import { cancelAllHandler } from '../../../src/services/engine-requests/handlers.js';
@@ -686,6 +687,31 @@ describe('kill', () => {
     expect(await cancelRequests()).toEqual(before);
     expect(await cancelItem()).toMatchObject({ state: 'done', doneAt: ticked.doneAt, doneBy: ticked.doneBy });
     expect(t.alerts.at(-1)!.title).toMatch(/^A kill saved in DATA_DIR .* the bot is halted$/);
+  });
+
+  it('replaying a saved kill, its shell\'s clock 10 minutes fast, after its incident was closed and the bot resumed: no follow-up, nothing reopened, no "not confirmed" page', async () => {
+    const t = await setup({ armed: true });
+    // Saved by a shell whose clock runs 10 minutes ahead: its `at` is later than any tick made since on this process's clock.
+    const skewedAt = new Date(t.ctx.clock.now().getTime() + 10 * 60_000).toISOString();
+    addPendingKill(t.ctx.config.DATA_DIR, { killId: 'saved-k1', at: skewedAt, actor: 'cli:ops', actorSource: 'cli',
+      trigger: 'manual', reason: 'saved earlier', cancelReport: {}, krakenFollowUp: true });
+    // The kill's own stalled transaction landed: its incident exists; its cancel was confirmed, and then an operator resumed.
+    await persistKill(kill.db().db, { killId: 'saved-k1', at: new Date(skewedAt), actor: 'cli:ops', trigger: 'manual', reason: 'saved earlier', cancelReport: {} });
+    const cancelItem = async () => (await kill.db().db.select().from(incidentChecklistItems)).find((i) => i.item === 'cancel_orders')!;
+    expect(await doChecklistItem(t.ctx, { item: 'cancel_orders', actor: operator, confirmed: true })).toMatchObject({ state: 'done' });
+    const ticked = await cancelItem();
+    expect(ticked.doneAt!.getTime()).toBeLessThan(Date.parse(skewedAt));
+    // What a resume leaves: the incident closed, bot_state no longer halted.
+    await kill.db().db.update(incidents).set({ status: 'closed', closedAt: new Date(), closedBy: 'U0OPERATOR' });
+    await kill.db().db.update(botState).set({ halted: false });
+    const cancelRequests = () => kill.db().db.select().from(engineRequests).where(eq(engineRequests.kind, 'cancel_all'));
+    const before = await cancelRequests();
+    t.alerts.length = 0;
+
+    expect(await replayPendingKills(t.ctx)).toMatchObject({ written: ['saved-k1'], remaining: 0 });
+    expect(await cancelRequests()).toEqual(before);
+    expect(await cancelItem()).toMatchObject({ state: 'done', doneAt: ticked.doneAt, doneBy: ticked.doneBy });
+    expect(t.alerts.map((a) => a.title).join('\n')).not.toMatch(/not confirmed/i);
   });
 
   it('the alert of a replayed saved kill handed on to a running bot keeps that bot (host:pid) within the stored title, whatever its host name', async () => {

@@ -33,12 +33,17 @@ export type ReplayDeps = AnnounceDeps & {
 
 /**
  * Kept short: it ends an alert title (300 characters at most, cut off at its end). The bot (host:pid,
- * an EC2 host name alone is some 50 characters) comes before the words that may be cut.
+ * an EC2 host name alone is some 50 characters) comes before the words that may be cut. `answered`:
+ * the saved kill carries Kraken's answer. Without one (the kill stopped, or could not update its first
+ * saved copy, which may have followed a confirmed cancel) nothing is known either way, and said so.
  */
-function handedOnPhrase(followUp: WrittenFollowUp): string {
-  return `Kraken not confirmed clear by the kill — request #${followUp.requestId} ${followUp.runningBot
+function handedOnPhrase(followUp: WrittenFollowUp, answered: boolean): string {
+  return `${answered ? 'Kraken not confirmed clear by the kill' : 'Kraken clear not known (the kill saved no answer)'} — request #${followUp.requestId} ${followUp.runningBot
     ? `goes on in the bot ${followUp.runningBot}, running with the Kraken key` : 'waits for a bot with the Kraken key to go on cancelling'}`;
 }
+
+/** Whether the saved kill carries its cancel's answer: the first entry a kill saves has none. */
+const answeredBy = (kill: { cancelReport: Record<string, unknown> }): boolean => Array.isArray(kill.cancelReport['venues']);
 
 /**
  * Whether the saved kill's cancel is no longer owed: its incident is closed or the bot was resumed
@@ -71,7 +76,8 @@ export async function replayPendingKills(ctx: ReplayDeps): Promise<ReplayOutcome
         ctx.config.KILL_DB_TIMEOUT, 'the database');
       const followUp = kill.krakenFollowUp && !(await cancelNoLongerOwed(ctx, outcome.incident, kill.at)) ? await followUpOnCancelItem(ctx, {
         incidentId: outcome.incident.id, killId: kill.killId, actor: kill.actor, reason: kill.reason, startedAt: Date.parse(kill.at),
-        lead: 'Zero open orders on Kraken not confirmed by the kill, saved in DATA_DIR while the database did not take it',
+        lead: answeredBy(kill) ? 'Zero open orders on Kraken not confirmed by the kill, saved in DATA_DIR while the database did not take it'
+          : 'Zero open orders on Kraken not known: the kill saved in DATA_DIR, while the database did not take it, no answer from Kraken',
         reopenedBy: `the saved kill ${kill.killId} of ${kill.at}`,
       }) : null;
       written.push(kill.killId);
@@ -86,7 +92,7 @@ export async function replayPendingKills(ctx: ReplayDeps): Promise<ReplayOutcome
           announceIncident(ctx, outcome.incident.id, poster).catch((err) => ctx.logger.error({ err }, 'could not post the incident thread'));
         }
         await withDeadline(ctx.alerts.raise({
-          source: 'kill', severity: 'critical', title: `${replayedKillTitle(kill.database, kill.killId === UNREADABLE_PENDING_KILL)}${followUp ? `; ${handedOnPhrase(followUp)}` : ''}`,
+          source: 'kill', severity: 'critical', title: `${replayedKillTitle(kill.database, kill.killId === UNREADABLE_PENDING_KILL)}${followUp ? `; ${handedOnPhrase(followUp, answeredBy(kill))}` : ''}`,
           fingerprint: `kill:${outcome.incident.id}`,
           details: { killId: kill.killId, killedAt: kill.at, by: kill.actor, incidentId: outcome.incident.id, ...(kill.database ? { databaseError: kill.database.error } : {}),
             ...(followUp ? { confirmationContinues: `request #${followUp.requestId}` } : {}) },

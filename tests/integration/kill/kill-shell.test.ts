@@ -327,7 +327,7 @@ describe('ctb kill while the database cannot take the halt: it says where the ha
     cleanup.push(() => database.close());
     expect(await replayBySelfHeal(dataDir, database)).toEqual([
       "A kill saved in DATA_DIR (its kill ended before the database took it) is now written to this bot's database: the bot is halted; "
-        + 'Kraken not confirmed clear by the kill — request #1 waits for a bot with the Kraken key to go on cancelling']);
+        + 'Kraken clear not known (the kill saved no answer) — request #1 waits for a bot with the Kraken key to go on cancelling']);
     expect(await database.db.select().from(engineRequests).where(eq(engineRequests.kind, 'cancel_all'))).toEqual([
       expect.objectContaining({ status: 'pending', checklistItem: 'cancel_orders' })]);
     expect(await getBotState(database.db)).toMatchObject({ halted: true, mode: 'paper', haltedReason: 'database down' });

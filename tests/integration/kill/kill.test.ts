@@ -714,6 +714,27 @@ describe('kill', () => {
     expect(t.alerts.map((a) => a.title).join('\n')).not.toMatch(/not confirmed/i);
   });
 
+  it('replaying the first saved copy of a kill (no cancel report: its update after a confirmed cancel never reached the disk) hands the cancel on without saying the kill did not confirm', async () => {
+    const t = await setup({ armed: true });
+    // What a kill with the key saves first; a kill that then confirmed zero open orders but could not update it leaves exactly this.
+    addPendingKill(t.ctx.config.DATA_DIR, { killId: 'saved-k1', at: t.ctx.clock.now().toISOString(), actor: 'cli:ops', actorSource: 'cli',
+      trigger: 'manual', reason: 'saved', cancelReport: {}, krakenFollowUp: true });
+    expect(await replayPendingKills(t.ctx)).toMatchObject({ written: ['saved-k1'], remaining: 0 });
+    const title = t.alerts.at(-1)!.title;
+    expect(title).toMatch(/; Kraken clear not known \(the kill saved no answer\) — request #\d+ waits for a bot with the Kraken key to go on cancelling$/);
+    expect(title).not.toMatch(/not confirmed/);
+    const item = (await kill.db().db.select().from(incidentChecklistItems)).find((i) => i.item === 'cancel_orders')!;
+    expect(String(item.outcome?.['summary'])).toMatch(/^Zero open orders on Kraken not known: the kill saved in DATA_DIR, while the database did not take it, no answer from Kraken: queued as request #\d+/);
+  });
+
+  it('replaying a saved kill that carries Kraken\'s unconfirmed answer still says the kill did not confirm', async () => {
+    const t = await setup({ armed: true });
+    addPendingKill(t.ctx.config.DATA_DIR, { killId: 'saved-k1', at: t.ctx.clock.now().toISOString(), actor: 'cli:ops', actorSource: 'cli', trigger: 'manual', reason: 'saved',
+      cancelReport: { venues: [{ venue: 'kraken', canceled: null, confirmed: false, attempts: 1, survivors: [], errors: ['timeout'] }], allConfirmed: false }, krakenFollowUp: true });
+    expect(await replayPendingKills(t.ctx)).toMatchObject({ written: ['saved-k1'], remaining: 0 });
+    expect(t.alerts.at(-1)!.title).toMatch(/; Kraken not confirmed clear by the kill — request #\d+ waits for a bot with the Kraken key to go on cancelling$/);
+  });
+
   it('the alert of a replayed saved kill handed on to a running bot keeps that bot (host:pid) within the stored title, whatever its host name', async () => {
     const t = await setup({ armed: true });
     const host = 'ctb-worker-1.ip-172-31-122-201.ap-southeast-2.compute.internal';
@@ -722,7 +743,7 @@ describe('kill', () => {
       reason: 'saved', cancelReport: {}, database: { error: 'a database that could not be used as configured', configProblem: true }, krakenFollowUp: true });
     expect(await replayPendingKills(t.ctx)).toMatchObject({ written: ['saved-k1'], remaining: 0 });
     const title = t.alerts.at(-1)!.title;
-    expect(title).toMatch(/^A kill saved in DATA_DIR \(its database could not be used as configured\) .*; Kraken not confirmed clear by the kill — request #\d+ goes on in the bot /);
+    expect(title).toMatch(/^A kill saved in DATA_DIR \(its database could not be used as configured\) .*; Kraken clear not known \(the kill saved no answer\) — request #\d+ goes on in the bot /);
     expect(sanitizeText(title, (s) => s)).toContain(`${host}:4194304`);
   });
 

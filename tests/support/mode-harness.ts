@@ -46,8 +46,11 @@ export interface ModeHarness {
   /** The verdict of the controllable audit check; flip it to make the next audit fail. */
   audit: { verdict: 'pass' | 'fail'; runs: number };
   dirs: { logs: string; backups: string };
-  /** The stand-in engine: the feed it trades on (its lease, renewed before every reaction as a running engine would); stop() releases its lease. */
-  engine: { feed: 'kraken' | 'replay'; stop(): Promise<void> };
+  /**
+   * The stand-in engine: the feed it trades on and whether its process is armed (its lease, renewed
+   * before every reaction as a running engine would); stop() releases its lease.
+   */
+  engine: { feed: 'kraken' | 'replay'; armed: boolean; stop(): Promise<void> };
   react(request: ModeChangeRequest, user: string, opts?: { emoji?: string; added?: boolean; isBot?: boolean; eventTs?: string }): Promise<ReactionOutcome>;
 }
 
@@ -123,13 +126,14 @@ export async function modeHarness(opts: {
   });
   const engine = {
     feed: 'kraken' as 'kraken' | 'replay',
+    armed: true,
     stop: async () => void (await opts.database.db.execute(sql`delete from engine_lease where holder_id = 'test-engine'`)),
   };
   await holdEngineLease(opts.database.db, engine.feed);
   return {
     ctx, clock, alerts, audit, dirs, engine,
     react: async (request, user, o = {}) =>
-      holdEngineLease(opts.database.db, engine.feed).then(() => recordReaction(ctx, ctx.liveSwitch, {
+      holdEngineLease(opts.database.db, engine.feed, 0, engine.armed).then(() => recordReaction(ctx, ctx.liveSwitch, {
         channel: request.slackChannel!, messageTs: request.slackTs!, user, userIsBot: o.isBot ?? false,
         emoji: o.emoji ?? ctx.config.APPROVAL_EMOJI, added: o.added ?? true, eventTs: o.eventTs ?? nextEventTs(),
       })),
@@ -138,13 +142,14 @@ export async function modeHarness(opts: {
 
 /**
  * Writes the engine lease as a running engine on `feed` would — heartbeat on the database's clock, as
- * the lease keeper renews it (`ageMs` back to make it stale): the live switch reads the engine's feed there.
+ * the lease keeper renews it (`ageMs` back to make it stale): the live switch reads the engine's feed and
+ * arming there (`armed` false: a worker started without IS_LIVE, holding the Kraken key all the same).
  */
-export async function holdEngineLease(db: Database['db'], feed: 'kraken' | 'replay', ageMs = 0): Promise<void> {
+export async function holdEngineLease(db: Database['db'], feed: 'kraken' | 'replay', ageMs = 0, armed = true): Promise<void> {
   await db.execute(sql`
     insert into engine_lease (id, holder_id, host, pid, role, feed, armed, has_kraken_keys, acquired_at, heartbeat_at)
-    values (1, 'test-engine', 'test-host', 4242, 'worker', ${feed}, true, true, now(), now() - ${ageMs}::int * interval '1 millisecond')
-    on conflict (id) do update set feed = excluded.feed, heartbeat_at = excluded.heartbeat_at`);
+    values (1, 'test-engine', 'test-host', 4242, 'worker', ${feed}, ${armed}, true, now(), now() - ${ageMs}::int * interval '1 millisecond')
+    on conflict (id) do update set feed = excluded.feed, armed = excluded.armed, heartbeat_at = excluded.heartbeat_at`);
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   type ModeHistoryResult, type ModeLiveResult, type ModePaperResult, type ModeStatusResult,
 } from '../../../commands/mode.js';
 import { describeHolder } from '../../domain/engine-holder.js';
+import { engineLiveVerdict } from '../../domain/engine-live-readiness.js';
 import { unknownModePhrase } from '../../domain/engine-mode.js';
 import { describeStanding } from '../../domain/reconciliation-standing.js';
 import type { SignOffRecord } from '../../services/mode/sign-off.js';
@@ -53,6 +54,13 @@ function armedLine(r: ModeStatusResult): string {
   return `armed (IS_LIVE): ${r.engine.state === 'running' ? (r.armed ? 'yes' : 'no') : 'no engine running'}`;
 }
 
+/** While paper: what of the engine /mode live (and the switch) would refuse now, and what to do; none when it is ready. */
+function goingLiveLines(r: ModeStatusResult): string[] {
+  if (r.storedMode !== 'paper') return [];
+  const engine = engineLiveVerdict(r.engine);
+  return engine.ok ? [] : [`going live: refused now — ${engine.reason}. ${engine.hint}`];
+}
+
 export function renderStatus(r: ModeStatusResult): string {
   const lines = [
     modeLine(r),
@@ -63,6 +71,7 @@ export function renderStatus(r: ModeStatusResult): string {
     ...describeStanding(r.reconciliation),
     ...haltNote(r),
     `trading state: ${tradingStateText(r.tradingState)}`,
+    ...goingLiveLines(r),
     auditLine(r.latestAudit),
     `approvers: ${r.approvers.length > 0 ? r.approvers.join(', ') : '(none: set SLACK_APPROVERS)'} — approve with :${r.approvalEmoji}:`,
   ];

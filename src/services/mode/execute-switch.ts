@@ -12,7 +12,7 @@ import { lockBotState } from '../../db/queries/bot-state-row.js';
 import { AppError } from '../../errors.js';
 import { getBotState, updateBotState } from '../bot-state.js';
 import { announceClosed, announceSwitched, type AnnounceDeps } from './announce.js';
-import { engineFeedVerdict } from './engine-feed.js';
+import { readEngineVerdict } from './engine-verdict.js';
 import type { LiveSwitchPortDeps, LiveSwitchPorts, SnapshotRef } from './ports.js';
 import { liveApprovers } from './live-approvers.js';
 import { APPROVALS_NEEDED } from './records.js';
@@ -87,9 +87,11 @@ export async function executeLiveSwitch(ctx: LiveSwitchDeps, ports: LiveSwitchPo
     await getBotState(tx);
     const state = await lockBotState(tx);
     if (state?.halted) return refuse(`the bot was halted during the transition${state.haltedReason ? ` (${state.haltedReason})` : ''}`);
-    const feed = await engineFeedVerdict(ctx, tx);
+    // The engine that would trade live, read once: running, armed in its own process, on Kraken's feed.
+    // This process's IS_LIVE (above) arms only itself: a web replica running the switch trades nothing.
+    const engine = await readEngineVerdict(ctx, tx);
     // The request's outcome is all its Slack thread is told: what to do goes with why.
-    if (!feed.ok) return refuse(`${feed.reason}. ${feed.hint}`);
+    if (!engine.ok) return refuse(`${engine.reason}. ${engine.hint}`);
 
     const now = await databaseNow(tx);
     const approvals = standing.slice(0, APPROVALS_NEEDED).map((v) => ({ user: v.slackUser, at: v.addedAt }));

@@ -1,5 +1,5 @@
-// Owns opening a paper → live change request: the preconditions (armed, not halted, enough
-// approvers, Slack reachable, no other open request), the go-live audit at request time, the row,
+// Owns opening a paper → live change request: the preconditions (this process armed, not halted,
+// the engine holding the lease running armed on Kraken's feed, enough approvers, Slack reachable, no other open request), the go-live audit at request time, the row,
 // and the message in SLACK_OPS_CHANNEL whose reactions are the approvals. The request's times are
 // the database's (it expires MODE_CHANGE_TTL after the database's now() when it was written), the
 // clock every replica judges its expiry by.
@@ -7,7 +7,7 @@ import type { Actor } from '../../domain/actor.js';
 import type { ModeChangeRequest } from '../../db/schema/index.js';
 import { AppError } from '../../errors.js';
 import { getBotState } from '../bot-state.js';
-import { engineFeedVerdict } from './engine-feed.js';
+import { readEngineVerdict } from './engine-verdict.js';
 import { expireOverdueRequests, type ExpireRequestsDeps } from './expire-requests.js';
 import type { GoLiveAuditResult, LiveSwitchPortDeps, LiveSwitchPorts } from './ports.js';
 import { liveApprovers } from './live-approvers.js';
@@ -28,9 +28,12 @@ export async function checkLivePreconditions(ctx: Pick<OpenLiveRequestDeps, 'con
   if (actor.source !== 'slack') {
     // The requester must be a Slack identity: "the requester never counts" can only be enforced
     // when the requester and the approvers are the same kind of id. Refused by design, whatever the
-    // state: not a conflict that passes, so forbidden (exit 2 in the terminal).
+    // state: not a conflict that passes, so forbidden (exit 2 in the terminal). What the engine would
+    // make /mode live refuse is said here too, so nobody goes to Slack to be refused there.
+    const engine = await readEngineVerdict(ctx, ctx.db);
+    const refusedThere = engine.ok ? '' : ` /mode live would be refused now: ${engine.reason}. ${engine.hint}`;
     throw new AppError('forbidden', 'live_needs_slack', 'Live trading is requested in Slack, not from the terminal.', {
-      hint: `Run /mode live in Slack; two approvers other than you then react with :${config.APPROVAL_EMOJI}: on the request. ctb mode paper rolls back at once.`,
+      hint: `Run /mode live in Slack; two approvers other than you then react with :${config.APPROVAL_EMOJI}: on the request. ctb mode paper rolls back at once.${refusedThere}`,
     });
   }
   if (!config.IS_LIVE) {
@@ -47,8 +50,9 @@ export async function checkLivePreconditions(ctx: Pick<OpenLiveRequestDeps, 'con
   if (state.mode === 'live') {
     throw new AppError('conflict', 'already_live', 'The bot is already in live mode.', { hint: 'See /mode status; /mode paper rolls back.' });
   }
-  const feed = await engineFeedVerdict(ctx, ctx.db);
-  if (!feed.ok) throw new AppError('conflict', 'live_needs_market_feed', `Live trading is refused: ${feed.reason}.`, { hint: feed.hint });
+  // As the switch will judge it, so approvers are never asked to sign a switch it would refuse.
+  const engine = await readEngineVerdict(ctx, ctx.db);
+  if (!engine.ok) throw new AppError('conflict', engine.code, `Live trading is refused: ${engine.reason}.`, { hint: engine.hint });
   // The approvers the audit judged: the engine's recorded SLACK_APPROVERS, not this process's.
   const eligible = await liveApprovers(ctx.db, config);
   const approvers = eligible.approvers.filter((a) => a !== actor.id);

@@ -2,6 +2,7 @@
 import type { GoLiveStatusResult } from '../../../commands/golive-status.js';
 import type { ModeStatusResult, OpenModeRequest } from '../../../commands/mode-status.js';
 import type { EngineHolderView } from '../../domain/engine-holder.js';
+import { engineLiveVerdict } from '../../domain/engine-live-readiness.js';
 import { unknownModePhrase, type EngineMode } from '../../domain/engine-mode.js';
 import type { ShellView } from '../../services/engine-lease/holder-view.js';
 import type { AuditVerdict, ModeStatus } from '../../services/mode-status.js';
@@ -110,9 +111,17 @@ export function auditLine(audit: AuditVerdict | null): string {
   return `${verdict}${kind} ${slackDate(audit.at)} by ${actorLabel(audit.actor)} — ${escapeText(audit.summary)}`;
 }
 
+/** While paper: what of the engine `/mode live` (and the switch) would refuse now, and what to do; null when it is ready. */
+function goingLiveBlocker(s: ModeStatus): string | null {
+  if (s.requestedMode !== 'paper') return null;
+  const engine = engineLiveVerdict(s.engine);
+  return engine.ok ? null : `:no_entry: *\`/mode live\` is refused now* — ${escapeText(engine.reason)}. ${escapeText(engine.hint)}`;
+}
+
 export function renderGoLiveStatus(result: GoLiveStatusResult): SlackMessage {
   const audit = result.latestAudit;
   const refused = audit?.passed && audit.thresholdRefusal;
+  const blocker = goingLiveBlocker(result);
   const auditText = !audit ? 'never run' : refused ? `${gateVerdictText(audit)} (run at ${audit.at.toISOString()})` : `${gateVerdictText(audit)} at ${audit.at.toISOString()}`;
   return {
     text: `Go-live status: mode ${result.mode}${result.halted ? ' (halted)' : ''}, ${armedText(result)}, latest audit ${auditText}`,
@@ -120,7 +129,8 @@ export function renderGoLiveStatus(result: GoLiveStatusResult): SlackMessage {
       section(modeLine(result)),
       fields(statusFields(result)),
       section(`*Latest go-live audit*\n${auditLine(audit)}`),
-      context('Going live needs a passing audit and two approvers: `/mode live` starts the request.'),
+      ...(blocker ? [section(blocker)] : []),
+      context('Going live needs a passing audit, a running engine armed (IS_LIVE=true) on the Kraken feed, and two approvers: `/mode live` starts the request.'),
     ],
   };
 }

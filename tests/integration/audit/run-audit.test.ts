@@ -132,6 +132,17 @@ describe('mode.state', () => {
     expect(result.value).toBe('IS_LIVE default false; paper mode, engine worker-1:4242 not armed, not halted; the database says live but the engine is not armed, so it trades paper');
   });
 
+  it('warns in paper mode while the running engine is not armed: a live switch is refused, and how to arm it', async () => {
+    const ctx = await testContext({ database: database(), env: { IS_LIVE: 'true', KRAKEN_API_KEY: 'k', KRAKEN_API_SECRET: 's' } });
+    await acquireLease(ctx.db, worker(false), ctx.config.ENGINE_LEASE_TTL);
+    expect(await run(ctx)).toMatchObject({
+      status: 'warn',
+      value: 'IS_LIVE default false; paper mode, engine worker-1:4242 not armed, not halted; a live switch is refused while the engine is not armed',
+      fix: 'Restart the worker on worker-1 (pid 4242) with IS_LIVE=true and a Trade-only Kraken key (KRAKEN_API_KEY, KRAKEN_API_SECRET), then request live again.',
+      details: { storedMode: 'paper', armed: false, armedHere: true },
+    });
+  });
+
   it("judges the running engine's arming from its lease, not this unarmed process's (a web replica, a shell)", async () => {
     const ctx = await testContext({ database: database() });
     expect(ctx.exchanges.armed).toBe(false);

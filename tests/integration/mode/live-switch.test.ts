@@ -138,6 +138,20 @@ describe('opening a live change request', () => {
     expect(slack.callsTo('chat.postMessage')).toHaveLength(0);
   });
 
+  it('refuses when the engine holding the lease is not armed, though this process is: naming the engine and how to arm it, and records nothing', async () => {
+    expect(h.ctx.config.IS_LIVE).toBe(true);
+    h.engine.armed = false;
+    await holdEngineLease(h.ctx.db, 'kraken', 0, false);
+    const err = await open().catch((e: unknown) => e);
+    expect(isAppError(err, 'conflict') && err.code).toBe('engine_not_armed');
+    expect((err as Error).message).toBe('Live trading is refused: the engine (test-host pid 4242, worker) is not armed (IS_LIVE is not true in its process): '
+      + 'it would keep trading paper, and its next armed restart would trade LIVE on an approval given now, without a new sign-off.');
+    expect((err as Error & { hint: string }).hint).toBe('Restart the worker on test-host (pid 4242) with IS_LIVE=true and a Trade-only Kraken key (KRAKEN_API_KEY, KRAKEN_API_SECRET), then request live again.');
+    expect(await h.ctx.db.select().from(modeChangeRequests)).toHaveLength(0);
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(0);
+    expect(h.audit.runs).toBe(0);
+  });
+
   it('refuses when no engine holds the lease, since no one can vouch for its feed: naming the stale engine, since when, and how to restart or take over', async () => {
     await holdEngineLease(h.ctx.db, 'kraken', h.ctx.config.ENGINE_LEASE_TTL + 5_000);
     const err = await open().catch((e: unknown) => e);
@@ -359,6 +373,23 @@ describe('approvals by reaction', () => {
     expect((await storedRequest(request.id)).outcome).toMatch(/trades on the replay feed/);
     expect((await getBotState(h.ctx.db)).mode).toBe('paper');
     expect(await tradingVenue()).toBe('paper');
+  });
+
+  it('fails the request at the switch when the engine holding the lease was restarted unarmed, though the switching process is armed', async () => {
+    expect(h.ctx.config.IS_LIVE).toBe(true);
+    const request = await open(OPERATOR);
+    await h.react(request, APPROVER_B);
+    h.engine.armed = false;
+    const outcome = await h.react(request, APPROVER_C);
+    expect(outcome).toMatchObject({ kind: 'quorum', switch: { switched: false, status: 'failed' } });
+    const row = await storedRequest(request.id);
+    expect(row.status).toBe('failed');
+    expect(row.outcome).toBe('the engine (test-host pid 4242, worker) is not armed (IS_LIVE is not true in its process): it would keep trading paper, '
+      + 'and its next armed restart would trade LIVE on an approval given now, without a new sign-off. '
+      + 'Restart the worker on test-host (pid 4242) with IS_LIVE=true and a Trade-only Kraken key (KRAKEN_API_KEY, KRAKEN_API_SECRET), then request live again.');
+    // Nothing left approved for a later armed restart to act on: bot_state stays paper.
+    expect((await getBotState(h.ctx.db)).mode).toBe('paper');
+    expect(slack.callsTo('chat.postMessage').some((c) => c.body.thread_ts === request.slackTs && String(c.body.text).includes('IS_LIVE=true'))).toBe(true);
   });
 
   it("fails the request at the switch when the engine's lease went stale, saying which engine and what to do", async () => {

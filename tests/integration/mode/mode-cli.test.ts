@@ -153,4 +153,24 @@ describe('ctb mode', () => {
     expect(await runCli(['mode', 'history', '--json', '--limit', '1'], s.io)).toBe(0);
     expect(JSON.parse(s.out()).records[0]).toMatchObject({ fromMode: 'live', toMode: 'paper', status: 'switched', requesterSource: 'cli', reason: 'end of trial' });
   });
+
+  it('live and status say /mode live is refused while the running engine is not armed, naming it and how to arm it', async () => {
+    const worker = { holderId: 'bot-host:4242:0a1b2c3d', host: 'bot-host', pid: 4242, role: 'worker', feed: 'kraken', armed: false, hasKrakenKeys: true };
+    // After the rollback above: the database asks for paper.
+    expect((await acquireLease(h.ctx.db, worker, 15_000)).acquired).toBe(true);
+    try {
+      const refusal = 'the engine (bot-host pid 4242, worker) is not armed (IS_LIVE is not true in its process)';
+      const arm = 'Restart the worker on bot-host (pid 4242) with IS_LIVE=true';
+      const t = cli(cliEnv());
+      expect(await runCli(['mode', 'live'], t.io)).toBe(2);
+      expect(t.err()).toContain(`ctb mode paper rolls back at once. /mode live would be refused now: ${refusal}`);
+      expect(t.err()).toContain(arm);
+      const s = cli(cliEnv());
+      expect(await runCli(['mode', 'status'], s.io)).toBe(0);
+      expect(s.out()).toContain(`going live: refused now — ${refusal}`);
+      expect(s.out()).toContain(arm);
+    } finally {
+      await releaseLease(h.ctx.db, worker.holderId);
+    }
+  });
 });

@@ -86,6 +86,14 @@ describe('mode and go-live status views', () => {
     expect(JSON.stringify(stale.blocks)).toContain(':warning: *stale* since <!date^1767614412^{date_short_pretty} {time}|2026-01-05T12:00:12.000Z>');
   });
 
+  it('/golive status says /mode live is refused while the running engine is not armed, naming it and how to arm it', () => {
+    const json = JSON.stringify(renderGoLiveStatus(status()).blocks);
+    expect(json).toContain(':no_entry: *`/mode live` is refused now* — the engine (bot-1 pid 4242, worker) is not armed (IS_LIVE is not true in its process)');
+    expect(json).toContain('Restart the worker on bot-1 (pid 4242) with IS_LIVE=true');
+    const armed = JSON.stringify(renderGoLiveStatus(status({ armed: true, engine: { ...runningEngine, armed: true } })).blocks);
+    expect(armed).not.toContain('is refused now');
+  });
+
   it('shows who halted the engine, why and when, escaping their text', () => {
     const at = new Date('2026-01-05T12:00:00Z');
     const m = renderModeStatus(status({ halted: true, haltedReason: 'spread <blew> out & more', haltedBy: 'UOPERATOR1', haltedAt: at }));

@@ -1,10 +1,13 @@
 // Checklist 2: IS_LIVE defaults to false; the current mode, armed or not, halted or not. "Armed" is the
 // running engine's (the engine lease records its IS_LIVE): the audit may run in a web replica (`/golive
 // audit`) or a shell (`ctb audit`) that trades nothing, so this process's own IS_LIVE judges nothing here.
+// In paper, a running engine that is not armed is warned of: the live switch refuses it
+// (domain/engine-live-readiness.ts), and the audit is where operators look before asking approvers.
 import { readEnv } from '../../../config/env.js';
 import { staleHolderPhrase, type EngineHolderView } from '../../../domain/engine-holder.js';
 import { getBotState } from '../../bot-state.js';
 import { readEngineHolder } from '../../engine-lease/holder-view.js';
+import { engineLiveVerdict } from '../../../domain/engine-live-readiness.js';
 import { engineMode } from '../../../domain/engine-mode.js';
 import { defineCheck } from '../types.js';
 
@@ -60,6 +63,11 @@ export const modeCheck = defineCheck({
     if (state.mode === 'live' && !armed) {
       return { status: 'warn', value: `${value}; the database says live but the engine is not armed, so it trades paper`,
         fix: `Either arm the engine's process on ${engine.host} (IS_LIVE=true, restart it) or switch back with \`ctb mode paper\`.`, details };
+    }
+    const forLive = engineLiveVerdict(engine);
+    if (state.mode === 'paper' && !forLive.ok && forLive.code === 'engine_not_armed') {
+      // A warning, not a failure: paper trading unarmed is the safe default, and resume is gated on a passing audit.
+      return { status: 'warn', value: `${value}; a live switch is refused while the engine is not armed`, fix: forLive.hint, details };
     }
     return { status: 'pass', value, fix: null, details };
   },

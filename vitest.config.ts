@@ -34,7 +34,12 @@ export default defineConfig({
     // builds run side by side (tests/support/global-setup.ts).
     globalSetup: ['tests/support/global-setup.ts'],
     pool: 'forks',
-    testTimeout: 30_000,
+    // A test's time limit is not its verdict (tests whose verdict is a time say so in an assertion, on a
+    // clock the test controls where they can): it only ends a test that hangs. CI runs on a shared
+    // 2-core machine; at a load average of 28 a CI run of main had four files fail at 30 s, each
+    // doing nothing wrong but waiting for a core (an embedded database starting, a bot's flatten,
+    // twenty escalation ticks). 90 s keeps a hang visible without failing honest work on a busy day.
+    testTimeout: 90_000,
     hookTimeout: 60_000,
     // Each file gets its own database (see tests/support/db.ts), so files may run side by side.
     fileParallelism: true,

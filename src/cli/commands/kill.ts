@@ -11,6 +11,8 @@
 // database has not taken it, or that it halted no bot; Kraken's orders not confirmed cancelled; what
 // to run) and exits 130 or 143. Once it has answered, the Kraken calls its deadlines gave up on
 // are abandoned (their sockets closed): the process ends then, not when their own timeouts would.
+// A kill that fails before it answers (the embedded database held by another process, say) waits for
+// its cancel on Kraken for one call's deadline and says what became of it before it exits non-zero.
 // A configuration with problems does
 // not stop it: settings the kill does not need fall back to their defaults (the problems are printed
 // first), only a bad DATABASE_URL or DATA_DIR — where the halt goes — cannot be worked around. Exit 0
@@ -26,10 +28,11 @@ import type { OwnedContext } from '../../app/build-context.js';
 import { embeddedDatabaseExists } from '../../app/embedded-database.js';
 import type { Exchange } from '../../exchange/types.js';
 import { createLogger, type Logger } from '../../logger.js';
-import { krakenFailure, krakenForCancelOnly, krakenWithEarlyCancel } from '../../services/kill/early-cancel.js';
+import { cancelAndCountWithin, krakenFailure, krakenForCancelOnly, krakenWithEarlyCancel, type BoundedCancel } from '../../services/kill/early-cancel.js';
 import type { HaltRecorded, HaltSaved } from '../../services/kill/runtime.js';
 import type { VenueCancelReport } from '../../services/kill/cancel-everywhere.js';
 import { databaseFailure, localHaltText, savedHaltReach } from '../../domain/local-halt.js';
+import { cancelledPhrase, confirmedClearPhrase, lostAnswersPhrase } from '../../domain/kraken-handoff.js';
 import type { CliRegistration } from '../program.js';
 import { ConfigError, type Config } from '../../config/env.js';
 import { envLayers, settingNameNotices } from '../../config/load.js';
@@ -72,7 +75,7 @@ function loadKillConfig(io: CliIo): { config: Config } | { problem: ConfigError;
  * Where the halt goes is unreadable (DATABASE_URL or DATA_DIR): the halt cannot be recorded, but with
  * a key the orders on Kraken are still cancelled and confirmed. Always exit 2.
  */
-async function cancelOnlyOnKraken(io: CliIo, problem: ConfigError, read: Record<string, string | undefined>): Promise<number> {
+async function cancelOnlyOnKraken(io: CliIo, problem: ConfigError, read: Record<string, string | undefined>, json: boolean): Promise<number> {
   io.stderr.write(`${problem.message}\nThe halt CANNOT be recorded (the kill cannot tell which database the bot reads). See .env.example.\n`);
   let config: Config;
   try {
@@ -81,8 +84,11 @@ async function cancelOnlyOnKraken(io: CliIo, problem: ConfigError, read: Record<
   } catch {
     return 2;
   }
+  const answer = (text: string, kraken: Record<string, unknown>) => io.stdout.write(json
+    ? `${JSON.stringify({ ok: false, code: 'database_setting_unusable', exitCode: 2, halted: false, error: problem.message, kraken }, null, 2)}\n`
+    : `${text}\n`);
   if (!config.KRAKEN_API_KEY || !config.KRAKEN_API_SECRET) {
-    io.stdout.write('NOT KILLED — no Kraken key here and no database to hand the cancel to: orders may remain open on Kraken.\n');
+    answer('NOT KILLED — no Kraken key here and no database to hand the cancel to: orders may remain open on Kraken.', { cancelled: false, reason: 'no Kraken key' });
     return 2;
   }
   const logger = createLogger({ config, stdout: false, destination: process.stderr, destinationIsCommandStderr: true, destinationLevel: 'warn' });
@@ -97,15 +103,25 @@ async function cancelOnlyOnKraken(io: CliIo, problem: ConfigError, read: Record<
     try {
       kraken = krakenForCancelOnly(config, logger, abandon.signal);
     } catch (err) {
-      io.stdout.write(`NOT KILLED — nothing was sent to Kraken: its client could not be built (${krakenFailure(err, config)}). Orders may remain open on Kraken.\n`);
+      const why = krakenFailure(err, config);
+      answer(`NOT KILLED — nothing was sent to Kraken: its client could not be built (${why}). Orders may remain open on Kraken.`, { cancelled: false, reason: `its client could not be built (${why})` });
       return 2;
     }
-    // Nobody to hand an unconfirmed cancel on to: the kill's own rounds, saying while they run what is slow.
-    const report = await cancelOnKrakenAlone(kraken, config, logger, { progress: (line) => io.stderr.write(`${line}\n`) });
+    // Nobody to hand an unconfirmed cancel on to: the kill's own rounds, saying while they run what is
+    // slow — and, stopped meanwhile, what is true then (no halt recorded, Kraken not confirmed).
+    const stopWatching = whenStopped(io, interruptedCancelOnlyText);
+    let report: VenueCancelReport;
+    try {
+      report = await cancelOnKrakenAlone(kraken, config, logger, { progress: (line) => {
+        if (!json) io.stderr.write(`${line}\n`);
+      } });
+    } finally {
+      stopWatching();
+    }
     const outcome = venueOutcome(report).replace(/\.$/, '');
-    io.stdout.write(report.confirmed
-      ? `NOT HALTED — Kraken: ${outcome}; the bot may place new ones until the halt is recorded.\n`
-      : `NOT KILLED — Kraken: ${outcome}. Orders may remain open on Kraken, and the bot may place new ones.\n`);
+    answer(report.confirmed
+      ? `NOT HALTED — Kraken: ${outcome}; the bot may place new ones until the halt is recorded.`
+      : `NOT KILLED — Kraken: ${outcome}. Orders may remain open on Kraken, and the bot may place new ones.`, krakenJson(report));
   } finally {
     abandon.abort();
   }
@@ -128,18 +144,38 @@ export function noBotDatabaseText(dataDir: string, cwd: string, wrote: boolean):
     + "The running bot (if any) is NOT halted and keeps trading: run ctb kill with the bot's DATA_DIR (or DATABASE_URL).";
 }
 
+/** What became of a shell's own cancel on Kraken, as a line of its reply. */
+export function krakenCancelLine(cancel: BoundedCancel): string {
+  if ('unansweredMs' in cancel) {
+    return `Kraken: the CancelAll did not answer within ${cancel.unansweredMs / 1000} s — whether it cancelled anything is unknown: orders may remain open on Kraken. Run ctb kill again, or cancel in Kraken's UI.`;
+  }
+  if ('error' in cancel) return `Kraken: the cancel failed — ${cancel.error}. Orders may remain open on Kraken.`;
+  const lost = cancel.earlierAnswerLost ? [1] : undefined;
+  const cancelled = lost ? cancelledPhrase({ canceled: cancel.canceled, lostAnswers: lost }) : `${cancel.canceled} order(s) cancelled`;
+  if (cancel.open === null) {
+    return `Kraken: ${cancelled}${lost ? ` (${lostAnswersPhrase(lost)})` : ''}, but zero open orders NOT CONFIRMED (the confirming look did not answer in time): orders may remain open on Kraken.`;
+  }
+  if (cancel.open === 0) return lost ? `Kraken: ${confirmedClearPhrase({ canceled: cancel.canceled, lostAnswers: lost })}.` : `Kraken: ${cancelled}, none open (confirmed).`;
+  return `Kraken: ${cancelled}${lost ? ` (${lostAnswersPhrase(lost)})` : ''}, but ${cancel.open} still open (NOT CONFIRMED): orders may remain open on Kraken.`;
+}
+
 /**
  * The embedded database at DATA_DIR does not exist: no bot has used it, so there is no bot to halt
  * through it and none to hand a cancel to; making an empty one would only hide that. With a key the
  * orders on Kraken are still cancelled and confirmed, in the kill's own rounds (nobody goes on with
  * what they leave unconfirmed): the early cancel's answer is their first CancelAll. Always exit 2.
  */
-async function killWithoutBotDatabase(io: CliIo, config: Config, logger: Logger, kraken: Exchange | undefined, dataDir: string, json: boolean): Promise<number> {
+async function killWithoutBotDatabase(
+  io: CliIo, config: Config, logger: Logger, kraken: Exchange | { unbuilt: string } | undefined, dataDir: string, json: boolean,
+): Promise<number> {
   const head = noBotDatabaseText(dataDir, io.cwd, false);
-  if (!kraken) {
-    const krakenLine = 'Kraken: nothing cancelled — this process has no Kraken key, and without the bot\'s database there is no bot to hand the cancel to: orders may remain open on Kraken.';
+  if (!kraken || 'unbuilt' in kraken) {
+    // A key is set but its client could not be built: said as that, not as "no Kraken key".
+    const reason = kraken ? `its client could not be built (${kraken.unbuilt})` : 'no Kraken key';
+    const why = kraken ? `nothing was sent to Kraken: ${reason}` : 'this process has no Kraken key';
+    const krakenLine = `Kraken: nothing cancelled — ${why}, and without the bot's database there is no bot to hand the cancel to: orders may remain open on Kraken.`;
     io.stdout.write(json
-      ? `${JSON.stringify({ ok: false, code: 'no_bot_database', exitCode: 2, halted: false, dataDir, error: head, kraken: { cancelled: false, reason: 'no Kraken key' } }, null, 2)}\n`
+      ? `${JSON.stringify({ ok: false, code: 'no_bot_database', exitCode: 2, halted: false, dataDir, error: head, kraken: { cancelled: false, reason } }, null, 2)}\n`
       : `${head}\n${krakenLine}\n`);
     return 2;
   }
@@ -159,15 +195,21 @@ async function killWithoutBotDatabase(io: CliIo, config: Config, logger: Logger,
     stopWatching();
   }
   if (json) {
-    const { venue: _venue, ...kept } = report;
-    // How many are open: known only from an open-orders answer (confirmed none, or the ones it listed).
-    const open = report.confirmed || report.survivors.length > 0 ? report.survivors.length : null;
-    io.stdout.write(`${JSON.stringify({ ok: false, code: 'no_bot_database', exitCode: 2, halted: false, dataDir, error: head, kraken: { ...kept, open } }, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify({ ok: false, code: 'no_bot_database', exitCode: 2, halted: false, dataDir, error: head, kraken: krakenJson(report) }, null, 2)}\n`);
   } else {
     const outcome = venueOutcome(report).replace(/\.$/, '');
     io.stdout.write(`${head}\nKraken: ${outcome}${report.confirmed ? '.' : '. Orders may remain open on Kraken.'}\n`);
   }
   return 2;
+}
+
+/**
+ * Kraken's rounds as --json says them, with how many are open: known only from an open-orders answer
+ * with no cancel after it that may have run (confirmed none, or the ones it still lists); else null.
+ */
+function krakenJson(report: VenueCancelReport): Record<string, unknown> {
+  const { venue: _venue, ...kept } = report;
+  return { ...kept, open: report.confirmed || report.survivors.length > 0 ? report.survivors.length : null };
 }
 
 /**
@@ -243,6 +285,20 @@ export function interruptedKillText(signal: NodeJS.Signals, halt: HaltRecorded |
 }
 
 /**
+ * What is true when a kill whose DATABASE_URL or DATA_DIR cannot be used is stopped during its rounds
+ * on Kraken: it recorded no halt anywhere (it cannot tell which database the bot reads), and Kraken's
+ * orders were never confirmed cancelled.
+ */
+export function interruptedCancelOnlyText(signal: NodeJS.Signals): string {
+  return [
+    `INTERRUPTED (${signal}) before the kill answered:`,
+    '  Halt: NOT RECORDED — DATABASE_URL or DATA_DIR cannot be used, so the kill cannot tell which database the bot reads: the running bot (if any) is NOT halted and keeps trading.',
+    '  Orders on Kraken: NOT CONFIRMED cancelled — the kill was stopped before zero open orders were confirmed: orders may remain open on Kraken.',
+    "  Next: fix DATABASE_URL or DATA_DIR (see .env.example) and run `ctb kill` again, or cancel in Kraken's UI.",
+  ].join('\n') + '\n';
+}
+
+/**
  * What the kill knows while it runs: the halt once it is recorded where a bot reads it, or where it
  * was written when that is an embedded database no engine has ever run on (then no bot is halted).
  */
@@ -261,15 +317,30 @@ const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGT
  * handler Node exits at once and silently, though the halt may be recorded). Returns the remover.
  */
 function sayWhatIsTrueIfStopped(io: CliIo, state: KillProgress, keyHere: boolean): () => void {
+  return whenStopped(io, (signal) => interruptedKillText(signal, state.halt, keyHere, state.noBotWhere, state.saved));
+}
+
+/** SIGINT and SIGTERM print `text` (read when the signal comes) and exit 130 or 143. Returns the remover. */
+function whenStopped(io: CliIo, text: (signal: NodeJS.Signals) => string): () => void {
   const handlers = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
     const handler = () => {
-      io.stderr.write(interruptedKillText(signal, state.halt, keyHere, state.noBotWhere, state.saved));
+      io.stderr.write(text(signal));
       process.exit(SIGNAL_EXIT[signal]);
     };
     process.once(signal, handler);
     return () => process.off(signal, handler);
   });
   return () => handlers.forEach((off) => off());
+}
+
+/**
+ * After a kill that failed before it answered: the cancel on Kraken (the early one, or one sent again),
+ * waited on for one call's deadline, and a line saying what became of it — on stderr with --json, whose
+ * stdout holds the error object.
+ */
+async function sayKrakenAfterFailure(io: CliIo, kraken: Exchange, config: Config, json: boolean): Promise<void> {
+  const line = krakenCancelLine(await cancelAndCountWithin(kraken, config));
+  (json ? io.stderr : io.stdout).write(`${line}\n`);
 }
 
 export const killCli: CliRegistration = {
@@ -282,16 +353,18 @@ export const killCli: CliRegistration = {
       .option('--json', 'machine-readable output', false)
       .action(async (opts: { reason: string; flatten: boolean; json: boolean }) => {
         const loaded = loadKillConfig(io);
-        if ('problem' in loaded) return setExit(await cancelOnlyOnKraken(io, loaded.problem, loaded.layers));
+        if ('problem' in loaded) return setExit(await cancelOnlyOnKraken(io, loaded.problem, loaded.layers, opts.json));
         const { config } = loaded;
         const logger = createLogger({ config, stdout: false, destination: process.stderr, destinationIsCommandStderr: true, destinationLevel: 'warn' });
         // Aborted once the kill has answered: a Kraken call its deadlines gave up on is given up for
         // good then, so its socket and ccxt's timeout no longer keep the shell waiting for the prompt.
         const abandonKraken = new AbortController();
         let kraken: Exchange | undefined;
+        let unbuilt: string | undefined;
         try {
           kraken = krakenWithEarlyCancel(config, logger, abandonKraken.signal);
         } catch (err) {
+          unbuilt = krakenFailure(err, config);
           logger.error({ err }, 'could not build the Kraken client for the early cancel');
         }
         // ccxt first (warm resolves once the early cancel's client is built; the market index it
@@ -302,7 +375,7 @@ export const killCli: CliRegistration = {
         const dataDir = resolve(io.cwd, config.DATA_DIR);
         if (!config.DATABASE_URL && !embeddedDatabaseExists(dataDir)) {
           try {
-            return setExit(await killWithoutBotDatabase(io, config, logger, kraken, dataDir, opts.json));
+            return setExit(await killWithoutBotDatabase(io, config, logger, kraken ?? (unbuilt !== undefined ? { unbuilt } : undefined), dataDir, opts.json));
           } finally {
             abandonKraken.abort();
           }
@@ -362,10 +435,15 @@ export const killCli: CliRegistration = {
           setExit(noBot ? 2 : result.ok ? 0 : result.stateConfigProblem ? 2 : 1);
         } catch (err) {
           setExit(printError(io, err, config, opts.json));
+          // The kill failed before it could say what Kraken did (the database in use by another
+          // process, say): the cancel sent at start is still on its way. Waited on for one call's
+          // deadline — never abandoned unanswered and unsaid — and what became of it is said.
+          if (kraken) await sayKrakenAfterFailure(io, kraken, config, opts.json);
         } finally {
           stopWatching();
           // Everything the kill persists (halt, saved kill, follow-up request, alert) is written by
-          // now; the answer is printed. What Kraken may still say to a call given up on changes none of it.
+          // now; the answer (or the failure and what Kraken did) is printed. What Kraken may still say
+          // to a call given up on changes none of it.
           abandonKraken.abort();
           await ctx?.close().catch(() => {});
         }

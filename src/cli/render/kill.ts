@@ -26,7 +26,10 @@ export function venueOutcome(v: VenueCancelReport): string {
   const why = v.errors.at(-1) ?? '';
   // Never tried here (no key, and no bot answered for it): no cancel failed, none was sent.
   if (v.attempts === 0 && v.canceled === null) return `no cancel sent from this process, NOT CONFIRMED${why ? ` — ${why}` : ''}`;
-  return `${cancelledPhrase(v)}, NOT CONFIRMED after ${triesCount(v.attempts)}${survivors ? ` — still open: ${survivors}` : ''}${why ? ` — ${why}` : ''}`;
+  // Listed before a later cancel that answered or may have run: they may be cancelled since, never "still open".
+  const earlier = v.listedBefore
+    ? ` — listed open at try ${v.listedBefore.attempt}, before a later cancel: ${v.listedBefore.orders.map((s) => `${s.exchangeOrderId} ${s.symbol} ${s.side} ${s.quantity}`).join('; ')}` : '';
+  return `${cancelledPhrase(v)}, NOT CONFIRMED after ${triesCount(v.attempts)}${survivors ? ` — still open: ${survivors}` : earlier}${why ? ` — ${why}` : ''}`;
 }
 
 function venueLine(v: VenueCancelReport): string {

@@ -117,7 +117,11 @@ export class KrakenExchange implements Exchange {
    */
   async warm(): Promise<void> {
     await this.#ccxt();
-    this.#index().catch((err: unknown) => this.#opts.logger.warn({ err }, 'could not load Kraken markets at start; retried on first use'));
+    this.#index().catch((err: unknown) => {
+      // Given up by this process (a kill that has answered): not a failure of Kraken's, and no call follows.
+      if (this.#opts.abandon?.aborted) this.#opts.logger.debug({ err }, 'Kraken markets not loaded: this process has given up its Kraken calls');
+      else this.#opts.logger.warn({ err }, 'could not load Kraken markets at start; retried on first use');
+    });
   }
 
   /** One Kraken REST call: ccxt's implicit method, errors mapped once, the result parsed by `schema`. */

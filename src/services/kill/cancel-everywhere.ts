@@ -15,7 +15,7 @@ import { isDefiniteRefusal } from '../../exchange/kraken/map-error.js';
 import { urgently } from '../../exchange/urgency.js';
 import type { Logger } from '../../logger.js';
 import { ALERTED } from '../../alerts/log-source.js';
-import { DeadlineError, describeError, sleep as realSleep, withDeadline } from './deadline.js';
+import { DeadlineError, describeError, KILL_CALL_TIMEOUT_MS, sleep as realSleep, withDeadline } from './deadline.js';
 import { refusedForRateLimit, type KrakenRoom } from './kraken-room.js';
 import type { KillTime } from './runtime.js';
 
@@ -45,7 +45,13 @@ export interface VenueCancelReport {
    * cancelled is not in `canceled`, so how many were cancelled is not known — only what is open after.
    */
   lostAnswers?: number[];
+  /** The orders the last OpenOrders listed open, when no CancelAll that answered or may have run was sent after it. */
   survivors: SurvivingOrder[];
+  /**
+   * What an OpenOrders listed open (`survivors` then empty) before a later CancelAll that answered or
+   * may have run, and at which try: it may have cancelled them, so they are never said to be still open.
+   */
+  listedBefore?: { attempt: number; orders: SurvivingOrder[] };
   errors: string[];
   /** Set when this process has no Kraken key: the request it handed the cancel over as, and which bot took it. */
   handedOff?: HandedOff;
@@ -135,8 +141,7 @@ const survivorOf = (o: OrderState): SurvivingOrder => ({
 
 const MAX_RETRY_DELAY_MS = 1_000;
 
-/** Each exchange call of a kill's cancel rounds is given up after this long (the "one call's deadline" of its answer's bound). */
-export const KILL_CALL_TIMEOUT_MS = 10_000;
+export { KILL_CALL_TIMEOUT_MS };
 
 /**
  * Whether a CancelAll that failed so may still have cancelled orders: anything but Kraken's own
@@ -200,12 +205,22 @@ async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptio
     report.errors.push(line);
     tell(`${venue}: ${line}.`);
   };
-  const slow = (what: string, err: unknown, ms: number) => {
-    if (err instanceof DeadlineError) tell(`${venue}: ${what} (try ${report.attempts}) did not answer within ${seconds(ms)}${moreTime() ? '; trying again' : ''}.`);
+  // What comes next, said only while there is time for it: after a CancelAll, this try's OpenOrders; after an OpenOrders, another try.
+  const slow = (what: 'CancelAll' | 'OpenOrders', err: unknown, ms: number) => {
+    const next = what === 'CancelAll' ? '; reading the open orders next' : '; trying again';
+    if (err instanceof DeadlineError) tell(`${venue}: ${what} (try ${report.attempts}) did not answer within ${seconds(ms)}${moreTime() ? next : ''}.`);
   };
   const room = venue === 'kraken' ? opts.krakenRoom : undefined;
   // Kraken not reached at all: where it was asked and why no answer came (the shared describer), not ccxt's bare "NetworkError".
   const why = (err: unknown): string => (venue === 'kraken' && opts.krakenUrl ? krakenUnreachable(err, opts.krakenUrl) : null) ?? describeError(err);
+  // The try whose OpenOrders listed `survivors`: a CancelAll sent after it that answered or may have
+  // run makes that list a past one (listedBefore), never "still open".
+  let listedAt = 0;
+  const listIsPast = () => {
+    if (report.survivors.length === 0) return;
+    report.listedBefore = { attempt: listedAt, orders: report.survivors };
+    report.survivors = [];
+  };
   for (let attempt = 1; (attempt <= opts.attempts || moreTime()) && !report.confirmed; attempt++) {
     let waitMs = attempt > 1 ? Math.min(MAX_RETRY_DELAY_MS, (opts.retryDelayMs ?? 200) * (attempt - 1)) : 0;
     // Every round but the very first reads what the other processes using the key were refused.
@@ -237,10 +252,14 @@ async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptio
       room?.sent();
       report.canceled = (report.canceled ?? 0) + canceled;
       if (earlierAnswerLost) report.lostAnswers = [...(report.lostAnswers ?? []), attempt];
+      listIsPast();
     } catch (err) {
       room?.sent(err, 'CancelAll');
       report.errors.push(`cancel-all (attempt ${attempt}): ${why(err)}`);
-      if (cancelMayHaveRun(err)) report.lostAnswers = [...(report.lostAnswers ?? []), attempt];
+      if (cancelMayHaveRun(err)) {
+        report.lostAnswers = [...(report.lostAnswers ?? []), attempt];
+        listIsPast();
+      }
       slow('CancelAll', err, cancelMs);
       // Its OpenOrders would be refused too, and keep the counter full.
       if (room && refusedForRateLimit(err)) continue;
@@ -255,6 +274,8 @@ async function clearVenueNow(venue: Venue, get: () => Exchange, opts: VenueOptio
       const open = await within(exchange.fetchOpenOrders(), readMs, `${venue} open-orders query`);
       room?.sent();
       report.survivors = open.map(survivorOf);
+      listedAt = attempt;
+      delete report.listedBefore;
       report.confirmed = open.length === 0;
       if (report.confirmed) report.confirmedAt = sentAt;
     } catch (err) {
@@ -308,15 +329,19 @@ export function mergeVenueReports(first: VenueCancelReport, later: VenueCancelRe
   const canceled = first.canceled === null && later.canceled === null ? null : (first.canceled ?? 0) + (later.canceled ?? 0);
   const handedOff = later.handedOff ?? first.handedOff;
   // No survivors and not confirmed: the later round never read Kraken's open orders.
-  const laterReadNothing = !later.confirmed && later.survivors.length === 0;
+  const laterReadNothing = !later.confirmed && later.survivors.length === 0 && !later.listedBefore;
   const keepFirst = opts.firstHolds === true && first.confirmed && laterReadNothing;
   const confirmedAt = later.confirmed ? later.confirmedAt : keepFirst ? first.confirmedAt : undefined;
   const lostAnswers = [...(first.lostAnswers ?? []), ...(later.lostAnswers ?? []).map((n) => n + first.attempts)];
+  // A later round that sent nothing (no room on Kraken's counter in time) leaves the last list Kraken gave.
+  const firstList = keepFirst || (later.attempts === 0 && first.attempts > 0);
+  const listedBefore = firstList ? first.listedBefore
+    : later.listedBefore ? { attempt: later.listedBefore.attempt + first.attempts, orders: later.listedBefore.orders } : undefined;
   return {
     venue: first.venue, canceled, confirmed: later.confirmed || keepFirst, ...(confirmedAt ? { confirmedAt } : {}), attempts: first.attempts + later.attempts,
     ...(lostAnswers.length > 0 ? { lostAnswers } : {}),
-    // A later round that sent nothing (no room on Kraken's counter in time) leaves the last list Kraken gave.
-    survivors: keepFirst || (later.attempts === 0 && first.attempts > 0) ? first.survivors : later.survivors,
+    survivors: firstList ? first.survivors : later.survivors,
+    ...(listedBefore ? { listedBefore } : {}),
     // The later rounds' tries count on from the first's, as the merged report's attempts do: "after 11 tries — … (attempt 11)".
     errors: [...first.errors, ...later.errors.map((e) => e.replace(/\(attempt (\d+)\)/, (_, n: string) => `(attempt ${Number(n) + first.attempts})`))],
     ...(handedOff ? { handedOff } : {}),

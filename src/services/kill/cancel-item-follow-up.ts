@@ -16,6 +16,8 @@ export interface CancelItemFollowUp {
   startedAt: number;
   /** What was not confirmed, said first on the item ("Zero open orders not confirmed within 20 s of the kill"). */
   lead: string;
+  /** Which kill reopens the item an earlier one ticked: "a later kill (K2)", "the saved kill K1 of <time>". */
+  reopenedBy: string;
 }
 
 /** Writes the follow-up and marks the cancel item pending on it (each under the database's deadline; a failure throws). */
@@ -23,7 +25,7 @@ export async function followUpOnCancelItem(ctx: FollowUpDeps, p: CancelItemFollo
   const written = await writeFollowUp(ctx, { incidentId: p.incidentId, killId: p.killId, actor: p.actor, reason: p.reason, startedAt: p.startedAt });
   const { requestId, runningBot, who } = written;
   await withDeadline(reopenChecklistItemRecord(ctx, {
-    incidentId: p.incidentId, item: 'cancel_orders', outcome: { summary: `Reopened: a later kill (${p.killId}) could not confirm zero open orders on every venue.` },
+    incidentId: p.incidentId, item: 'cancel_orders', outcome: { summary: `Reopened: ${p.reopenedBy} could not confirm zero open orders on every venue.` },
   }), ctx.config.KILL_DB_TIMEOUT, 'the database');
   await withDeadline(markChecklistAttempt(ctx, {
     incidentId: p.incidentId, item: 'cancel_orders', state: 'pending', requestId,

@@ -11,6 +11,12 @@ export class DeadlineError extends AppError {
   }
 }
 
+/**
+ * Each exchange call of a kill's cancel rounds is given up after this long (the "one call's deadline"
+ * of its answer's bound). Here, not with the rounds, so a shell's early cancel can use it without them.
+ */
+export const KILL_CALL_TIMEOUT_MS = 10_000;
+
 export function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {

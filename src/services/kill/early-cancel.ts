@@ -13,7 +13,7 @@ import { cancelAllDirect, CancelAllRefused } from '../../exchange/kraken/direct-
 import type { Exchange } from '../../exchange/types.js';
 import { krakenUnreachable } from '../../exchange/errors.js';
 import { urgently } from '../../exchange/urgency.js';
-import { describeError } from './deadline.js';
+import { DeadlineError, describeError, KILL_CALL_TIMEOUT_MS, withDeadline } from './deadline.js';
 import type { Logger } from '../../logger.js';
 import { refusedForRateLimit } from './kraken-room.js';
 
@@ -34,6 +34,34 @@ export function krakenWithEarlyCancel(config: Config, logger: Logger, abandon?: 
  */
 export function krakenForCancelOnly(config: Config, logger: Logger, abandon?: AbortSignal): Exchange {
   return createKrakenExchange(config, { logger, armed: false, ...(abandon ? { abandon } : {}) });
+}
+
+/**
+ * What became of a cancel a shell waited on for a bounded time: Kraken's count and how many are still
+ * open (null: the confirming look did not answer in time), its failure, or no answer within `withinMs`.
+ */
+export type BoundedCancel = { canceled: number; open: number | null; earlierAnswerLost?: true } | { error: string } | { unansweredMs: number };
+
+/**
+ * cancelAndCount, waited on for `withinMs` at most — one call's deadline unless given (the cancel and
+ * its confirming look together, the look given at least a second): for a kill that failed before it
+ * could report Kraken's answer.
+ */
+export async function cancelAndCountWithin(kraken: Exchange, config: Pick<Config, 'KRAKEN_API_URL'>, withinMs = KILL_CALL_TIMEOUT_MS): Promise<BoundedCancel> {
+  const until = Date.now() + withinMs;
+  let cancelled: { canceled: number; earlierAnswerLost?: boolean };
+  try {
+    cancelled = await withDeadline(urgently(() => kraken.cancelAllOrders()), withinMs, 'Kraken');
+  } catch (err) {
+    return err instanceof DeadlineError ? { unansweredMs: withinMs } : { error: krakenFailure(err, config) };
+  }
+  const lost = cancelled.earlierAnswerLost ? { earlierAnswerLost: true as const } : {};
+  try {
+    const open = await withDeadline(urgently(() => kraken.fetchOpenOrders()), Math.max(1_000, until - Date.now()), 'Kraken');
+    return { canceled: cancelled.canceled, open: open.length, ...lost };
+  } catch {
+    return { canceled: cancelled.canceled, open: null, ...lost };
+  }
 }
 
 /** Why a cancel on Kraken failed, for a shell's reply: Kraken not reached said with its address and cause (the shared describer). */

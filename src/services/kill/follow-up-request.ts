@@ -14,7 +14,7 @@ import { CANCEL_ALL_STALE_MS, CANCEL_FOLLOW_UP_MS } from '../../domain/cancel-ha
 import { describeHolder, keylessRunningBot } from '../../domain/engine-holder.js';
 import type { KillFollowUp } from '../../domain/kraken-handoff.js';
 import { readEngineHolder } from '../engine-lease/holder-view.js';
-import { enqueueFollowUpCancel } from '../engine-requests/store.js';
+import { enqueueFollowUpCancel, withdrawEngineRequest } from '../engine-requests/store.js';
 import { describeError, withDeadline } from './deadline.js';
 
 export interface FollowUpDeps {
@@ -39,15 +39,25 @@ export interface WrittenFollowUp {
   who: string;
 }
 
-/** Writes the follow-up request (under the database's deadline; a failure throws) and reads who will take it. */
+/**
+ * Writes the follow-up request (under the database's deadline; a failure throws) and reads who will
+ * take it. `supersede`: an earlier follow-up still unclaimed, withdrawn in the same transaction as
+ * this one is written — a write that fails (or a process stopped) never leaves neither.
+ */
 export async function writeFollowUp(
-  ctx: FollowUpDeps, p: { incidentId: number | null; killId: string; actor: string; reason: string; startedAt: number; halt?: boolean },
+  ctx: FollowUpDeps,
+  p: { incidentId: number | null; killId: string; actor: string; reason: string; startedAt: number; halt?: boolean; supersede?: { requestId: number; why: string } },
 ): Promise<WrittenFollowUp> {
   // waitMs 0: nobody waits for this answer here, so the incident thread tells it (checklist-records.ts).
   const params = { killId: p.killId, reason: p.reason, killStartedAt: new Date(p.startedAt).toISOString(), followUp: true, waitMs: 0, ...(p.halt ? { halt: true } : {}) };
-  const { row, joined } = await withDeadline(enqueueFollowUpCancel(ctx.db, ctx.clock, {
-    requestedBy: p.actor, ...(p.incidentId !== null ? { incidentId: p.incidentId, checklistItem: 'cancel_orders' } : {}), params,
-  }), ctx.config.KILL_DB_TIMEOUT, 'the database');
+  const request = { requestedBy: p.actor, ...(p.incidentId !== null ? { incidentId: p.incidentId, checklistItem: 'cancel_orders' as const } : {}), params };
+  const supersede = p.supersede;
+  const { row, joined } = await withDeadline(supersede
+    ? ctx.db.transaction(async (tx) => {
+      await withdrawEngineRequest(tx, ctx.clock, supersede.requestId, supersede.why);
+      return enqueueFollowUpCancel(tx, ctx.clock, request);
+    })
+    : enqueueFollowUpCancel(ctx.db, ctx.clock, request), ctx.config.KILL_DB_TIMEOUT, 'the database');
   const holder = await withDeadline(readEngineHolder(ctx), ctx.config.KILL_DB_TIMEOUT, 'the database')
     .catch((err: unknown) => ({ unread: describeError(err) }));
   const engine = 'unread' in holder ? `the engine lease could not be read: ${holder.unread}` : describeHolder(holder);

@@ -254,10 +254,17 @@ async function cancelAgain(ctx: ChecklistItemDeps, actor: Actor, incident: Incid
   const krakenUnconfirmed = report.venues.some((v) => v.venue === 'kraken' && !v.confirmed);
   if (!(krakenUnconfirmed || landing) || incident.status !== 'open') return { state: 'failed', summary: head, details };
   // The bot with the key goes on (it waits for orders on their way, then cancels: cancel-follow-up.ts), and this item waits on it.
-  if (krakenUnconfirmed && ctx.exchanges.hasKrakenKeys()) progress('Zero open orders not confirmed: answering NOT ALL CONFIRMED; the cancel goes on in the bot with the Kraken key (a request in the database).');
+  // Who takes it is said in the answer, from the request as written: nothing is said of it before.
   try {
-    await withdrawFollowUp(ctx, incident.id, `superseded by a cancel again by ${actor.id} that could not confirm either`);
-    const f = await writeFollowUp(ctx, { incidentId: incident.id, killId: incident.killId, actor: actor.id, reason: `incident #${incident.id}: cancel again`, startedAt });
+    // The follow-up the item waits on (the kill's, an earlier cancel again's) is withdrawn in the same
+    // transaction as this one is written: a write that fails or a process stopped in between never
+    // leaves the item with no follow-up at all.
+    const earlier = await withDeadline(checklistItem(ctx.db, incident.id, 'cancel_orders'), ctx.config.KILL_DB_TIMEOUT, 'the database');
+    const supersede = earlier?.state === 'pending' && earlier.requestId !== null
+      ? { requestId: earlier.requestId, why: `superseded by a cancel again by ${actor.id} that could not confirm either` } : undefined;
+    const f = await writeFollowUp(ctx, {
+      incidentId: incident.id, killId: incident.killId, actor: actor.id, reason: `incident #${incident.id}: cancel again`, startedAt, ...(supersede ? { supersede } : {}),
+    });
     ctx.logger.warn({ incidentId: incident.id, requestId: f.requestId, joined: f.joined, runningBot: f.runningBot, fence }, 'cancel again: not confirmed clear; the cancel goes on as a follow-up request');
     // Kraken's line says what the rest says: queued for a bot (the follow-up), not "not handed to a bot".
     const queued = { ...report, venues: report.venues.map((v) => (v.venue === 'kraken' && v.handedOff ? { ...v, handedOff: queuedHandOff(v.handedOff, f) } : v)) };
@@ -267,6 +274,12 @@ async function cancelAgain(ctx: ChecklistItemDeps, actor: Actor, incident: Incid
       summary: `${headOf(queued.venues.map(venueCount).join(', '))} The cancel goes on as request #${f.requestId}: ${f.who}. Until then ${until}.`,
     };
   } catch (err) {
+    // The follow-up the item already waits on (the kill's) was not withdrawn: it still goes on.
+    const still = await openFollowUp(ctx, incident.id);
+    if (still !== null) {
+      return { state: 'pending', requestId: still, details,
+        summary: `${head} The cancel could not be handed on as a new request (${describeError(err)}); request #${still}, which the item already waits on, goes on. Until then orders may remain open on Kraken.` };
+    }
     return { state: 'failed', summary: `${head} The cancel could not be handed on to the bot with the Kraken key (${describeError(err)}): orders may remain open on Kraken.`, details };
   }
 }
@@ -283,6 +296,8 @@ function venueCount(v: VenueCancelReport): string {
   const why = v.errors.length ? ` (${v.errors.at(-1)})` : '';
   if (v.confirmed) return `${v.venue}${by}: none open`;
   if (v.survivors.length > 0) return `${v.venue}${by}: ${v.survivors.length} still open${why}`;
+  // Listed before a later cancel that answered or may have run: it may have cancelled them.
+  if (v.listedBefore) return `${v.venue}${by}: NOT CONFIRMED, ${v.listedBefore.orders.length} listed open at try ${v.listedBefore.attempt}, before a later cancel${why}`;
   return `${v.venue}${by}: NOT CONFIRMED, open orders not counted${why}`;
 }
 
@@ -315,6 +330,17 @@ async function withdrawFollowUp(ctx: ChecklistItemDeps, incidentId: number, why:
   const item = await checklistItem(ctx.db, incidentId, 'cancel_orders');
   if (item?.state !== 'pending' || item.requestId === null) return;
   await withdrawEngineRequest(ctx.db, ctx.clock, item.requestId, why).catch((err: unknown) => ctx.logger.warn({ err, requestId: item.requestId }, 'could not withdraw the kill follow-up'));
+}
+
+/** The follow-up request the incident's cancel item waits on while it is still pending or running; null when none (or it cannot be read). */
+async function openFollowUp(ctx: ChecklistItemDeps, incidentId: number): Promise<number | null> {
+  const read = async () => {
+    const item = await checklistItem(ctx.db, incidentId, 'cancel_orders');
+    if (item?.state !== 'pending' || item.requestId === null) return null;
+    const request = await getEngineRequest(ctx.db, item.requestId);
+    return request && (request.status === 'pending' || request.status === 'running') ? request.id : null;
+  };
+  return withDeadline(read(), ctx.config.KILL_DB_TIMEOUT, 'the database').catch(() => null);
 }
 
 /** `ctb kill --flatten`: the incident's close-positions item, done (or handed over) right after the kill. */

@@ -15,7 +15,7 @@ import type { Config } from '../../config/env.js';
 import type { IncidentChecklistItem } from '../../db/schema/index.js';
 import type { Actor } from '../../domain/actor.js';
 import type { JobRegistry } from '../../jobs/registry.js';
-import { afterRequestsLeave, answerBound, cancelEverywhere, logUnconfirmed, mergeCancelReports, type CancelOptions, type CancelReport } from './cancel-everywhere.js';
+import { afterRequestsLeave, answerBound, cancelEverywhere, KILL_CALL_TIMEOUT_MS, logUnconfirmed, mergeCancelReports, type CancelOptions, type CancelReport } from './cancel-everywhere.js';
 import { databaseProblem } from '../../db/connect-errors.js';
 import { DeadlineError, describeError, withDeadline } from './deadline.js';
 import { awaitOrdersInFlight, confirmedClear, neverLiveNotClear, type FenceReport } from './fence.js';
@@ -158,7 +158,13 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
   // The kill is on disk before the database is touched; the halt write starts as soon as it is.
   const record: KillRecord = { killId, at, actor: request.actor.id, trigger: request.trigger, reason, cancelReport: {} };
   const saved: Omit<PendingKill, 'owner'> = { ...record, at: at.toISOString(), actorSource: request.actor.source };
-  const onDisk = saveRunningKill(ctx.config.DATA_DIR, saved, ctx.config.KILL_DB_TIMEOUT * 4 + 10_000)
+  // A kill with the key owes a follow-up on Kraken until it confirms zero open orders there: its first
+  // entry says so, so a kill stopped or crashed before it answered is replayed with the cancel handed
+  // on, not with the halt alone. Owned for as long as the kill can take to answer (its cancel's bound,
+  // the database's deadlines, a margin): a replay meanwhile leaves the entry to the kill, whose update
+  // it would otherwise race (deleting it, or replaying it twice).
+  const ownedForMs = ctx.config.KILL_CONFIRM_WAIT + KILL_CALL_TIMEOUT_MS + ctx.config.KILL_DB_TIMEOUT * 4 + 10_000;
+  const onDisk = saveRunningKill(ctx.config.DATA_DIR, direct ? { ...saved, krakenFollowUp: true } : saved, ownedForMs)
     .then((): { error?: string } => ({}), (err: unknown) => {
       ctx.logger.error({ err, killId }, 'kill: could not save the kill to DATA_DIR; the database write goes ahead');
       return { error: describeError(err) };
@@ -231,7 +237,8 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
     // What the database did goes with the saved kill: the replay's alert says it, not a guess.
     const database = { error: stateError, configProblem: problem?.kind === 'config' };
     // Kraken not confirmed clear by this process's own cancel: no follow-up can be written now, so the
-    // saved kill carries it and its replay writes it with the halt (replay-pending.ts).
+    // saved kill carries it and its replay writes it with the halt (replay-pending.ts). Confirmed
+    // clear, the flag its first entry carried goes.
     const krakenFollowUp = direct && result.cancel.venues.some((v) => v.venue === 'kraken' && !v.confirmed);
     const again = await releaseRunningKill(ctx.config.DATA_DIR, { ...saved, cancelReport: { ...result.cancel }, database, ...(krakenFollowUp ? { krakenFollowUp } : {}) })
       .then((): { error?: string } => ({}), (err: unknown) => {
@@ -246,9 +253,9 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
     } else {
       ctx.logger.error({ err: halt.error, killId, file: result.pendingFile }, `kill: the database ${databaseFailure(problem?.kind === 'config')}; halt saved to the pending-kill file`);
     }
-    // Only when the saved kill says so (its update reached the disk): a replay of the entry written at
-    // the start would write the halt alone.
-    if (krakenFollowUp && again.error === undefined) {
+    // Only when the saved kill says so: its update reached the disk, or the entry written at the start
+    // (which carries the follow-up of a kill with the key) did.
+    if (krakenFollowUp && (again.error === undefined || first.error === undefined)) {
       result.followUpSaved = true;
       progress('Zero open orders not confirmed: answering NOT CONFIRMED; the cancel goes on once the database takes the saved halt (then as a request for the bot with the Kraken key).');
     }
@@ -352,6 +359,7 @@ async function keepConfirming(ctx: KillDeps, result: KillResult, request: KillRe
     const written = await followUpOnCancelItem(ctx, {
       incidentId, killId: result.killId, actor: request.actor.id, reason: request.reason, startedAt,
       lead: `Zero open orders not confirmed within ${seconds} s of the kill`,
+      reopenedBy: `a later kill (${result.killId})`,
     });
     const { requestId, joined, runningBot, keylessBot, engine, who } = written;
     // runningBot is the running bot WITH the key; a running bot without it is keylessBot (as the reply names it).

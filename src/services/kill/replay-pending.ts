@@ -3,14 +3,15 @@
 // self-heal. Idempotent: a kill id already written is simply dropped from the file. A kill that
 // cancelled on Kraken itself without confirming zero open orders could write no follow-up then: it is
 // written here with the halt (the cancel handed on to the bot with the key, the cancel item pending
-// on it), before the entry is dropped, so a failure leaves the entry for the next replay.
+// on it), before the entry is dropped, so a failure leaves the entry for the next replay — unless the
+// incident's cancel item was ticked on a confirmation made after that kill: its cancel is done then.
 import type { AlertSink } from '../../alerts/types.js';
 import type { Config } from '../../config/env.js';
 import { describeError, withDeadline } from './deadline.js';
 import { readPendingKills, removePendingKills, UNREADABLE_PENDING_KILL, writtenByItsKill } from './pending-kill.js';
 import { replayedKillTitle } from '../../domain/local-halt.js';
 import { announceIncident, type AnnounceDeps } from './announce-incident.js';
-import { persistKill } from './persist-kill.js';
+import { checklistOf, persistKill } from './persist-kill.js';
 import { followUpOnCancelItem } from './cancel-item-follow-up.js';
 import type { WrittenFollowUp } from './follow-up-request.js';
 import { latchHalt, type KillPorts } from './runtime.js';
@@ -28,10 +29,24 @@ export type ReplayDeps = AnnounceDeps & {
   kill: KillPorts;
 };
 
-/** Kept short: it ends an alert title (300 characters at most). */
+/**
+ * Kept short: it ends an alert title (300 characters at most, cut off at its end). The bot (host:pid,
+ * an EC2 host name alone is some 50 characters) comes before the words that may be cut.
+ */
 function handedOnPhrase(followUp: WrittenFollowUp): string {
   return `Kraken not confirmed clear by the kill — request #${followUp.requestId} ${followUp.runningBot
-    ? `goes on in the running bot with the Kraken key (${followUp.runningBot})` : 'waits for a bot with the Kraken key to go on cancelling'}`;
+    ? `goes on in the bot ${followUp.runningBot}, running with the Kraken key` : 'waits for a bot with the Kraken key to go on cancelling'}`;
+}
+
+/**
+ * Whether the incident's cancel item was ticked after the saved kill was made (a later kill, or the
+ * follow-up of one, confirmed zero open orders): the saved kill's cancel is then done, and handing it
+ * on again would reopen a confirmed item and cancel for nothing.
+ */
+async function confirmedSince(ctx: ReplayDeps, incidentId: number, at: string): Promise<boolean> {
+  const items = await withDeadline(checklistOf(ctx.db, incidentId), ctx.config.KILL_DB_TIMEOUT, 'the database');
+  const item = items.find((i) => i.item === 'cancel_orders');
+  return item?.state === 'done' && item.doneAt !== null && item.doneAt.getTime() > Date.parse(at);
 }
 
 export async function replayPendingKills(ctx: ReplayDeps): Promise<ReplayOutcome> {
@@ -47,9 +62,10 @@ export async function replayPendingKills(ctx: ReplayDeps): Promise<ReplayOutcome
       const outcome = await withDeadline(
         persistKill(ctx.db, { killId: kill.killId, at: new Date(kill.at), actor: kill.actor, trigger: kill.trigger, reason: kill.reason, cancelReport: kill.cancelReport }),
         ctx.config.KILL_DB_TIMEOUT, 'the database');
-      const followUp = kill.krakenFollowUp ? await followUpOnCancelItem(ctx, {
+      const followUp = kill.krakenFollowUp && !(await confirmedSince(ctx, outcome.incident.id, kill.at)) ? await followUpOnCancelItem(ctx, {
         incidentId: outcome.incident.id, killId: kill.killId, actor: kill.actor, reason: kill.reason, startedAt: Date.parse(kill.at),
         lead: 'Zero open orders on Kraken not confirmed by the kill, saved in DATA_DIR while the database did not take it',
+        reopenedBy: `the saved kill ${kill.killId} of ${kill.at}`,
       }) : null;
       written.push(kill.killId);
       removePendingKills(ctx.config.DATA_DIR, [kill.killId]);

@@ -42,12 +42,15 @@ export const incidentItemAction: ActionRow = {
     const threadTs = (req.body.message?.thread_ts as string | undefined) ?? ts;
     // Cancel again tells, while Kraken is slow, which call missed its deadline: in the incident's
     // thread (or to the clicker) as it happens, not only in the answer that comes once it gives up.
+    // One after another, and all before the answer: a line held up (a rate limit's wait) never lands after it.
+    let told: Promise<void> = Promise.resolve();
     const say = (line: string) => {
-      const sent = channel && threadTs ? req.reply.post(channel, renderCancelProgress(line), { threadTs }) : req.reply.ephemeral(renderCancelProgress(line));
-      sent.catch((err: unknown) => req.logger.warn({ err }, 'cancel again: could not post its progress'));
+      const post = async (): Promise<unknown> => (channel && threadTs ? req.reply.post(channel, renderCancelProgress(line), { threadTs }) : req.reply.ephemeral(renderCancelProgress(line)));
+      told = told.then(post).then(() => {}, (err: unknown) => req.logger.warn({ err }, 'cancel again: could not post its progress'));
     };
     // A button with a confirm dialog only fires once the operator confirmed it.
     const result = await req.run(incidentDoneCommand, { item, confirmed: true, ...(incidentId ? { incidentId } : {}) }, item === 'cancel_orders' ? { onKillProgress: say } : {});
+    await told;
     if (channel && ts) {
       const view = await readIncident(req.ctx, result.incidentId);
       if (view) await req.reply.update(channel, ts, renderIncident(view.incident, view.items));

@@ -25,7 +25,10 @@ export function cancelLines(cancel: CancelReport): string[] {
     const left = v.survivors.map((s) => `${escapeText(s.symbol)} ${s.side} ${escapeText(s.quantity)} (${escapeText(s.exchangeOrderId)})`).join(', ');
     // Never tried here (no key, and no bot answered for it): no cancel failed, none was sent.
     if (v.attempts === 0 && v.canceled === null) return `:x: *${v.venue}*${by}: no cancel sent from here; could not confirm zero open orders${v.errors.length ? ` — ${escapeText(v.errors.at(-1)!)}` : ''}`;
-    return `:x: *${v.venue}*${by}: ${cancelled}; could not confirm zero open orders after ${triesCount(v.attempts)}${left ? ` — still open: ${left}` : ''}${v.errors.length ? ` — ${escapeText(v.errors.at(-1)!)}` : ''}`;
+    // Listed before a later cancel that answered or may have run: they may be cancelled since, never "still open".
+    const earlier = v.listedBefore
+      ? ` — listed open at try ${v.listedBefore.attempt}, before a later cancel: ${v.listedBefore.orders.map((s) => `${escapeText(s.symbol)} ${s.side} ${escapeText(s.quantity)} (${escapeText(s.exchangeOrderId)})`).join(', ')}` : '';
+    return `:x: *${v.venue}*${by}: ${cancelled}; could not confirm zero open orders after ${triesCount(v.attempts)}${left ? ` — still open: ${left}` : earlier}${v.errors.length ? ` — ${escapeText(v.errors.at(-1)!)}` : ''}`;
   });
 }
 

@@ -55,3 +55,45 @@ describe('the cancel again button while a venue does not answer', () => {
     expect(answer, said.join('\n')).toBeGreaterThan(told);
   }, 60_000);
 });
+
+describe('the cancel again button when Slack rate-limits its progress line', () => {
+  it('posts the line (after Slack\'s wait) before the answer, never after it', async () => {
+    database = await createPostgresTestDb();
+    kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET });
+    h = await startSlackHarness({
+      database,
+      env: {
+        KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false',
+        KILL_DB_TIMEOUT: '300ms', KILL_CONFIRM_WAIT: '1ms', KILL_CONFIRM_ATTEMPTS: '1',
+      },
+      features: [createKillFeature({ incidentPoster: notifiedIncidentPoster, incidentThread: notifiedIncidentThread })],
+    });
+    const { incident } = await persistKill(database.db, { killId: 'drill-2', at: new Date(), actor: USERS.operator, trigger: 'manual', reason: 'drill', cancelReport: {} });
+    const threadTs = '1700000000.000200';
+    // What the thread shows, in the order Slack took it: the first progress line is refused once for the rate limit.
+    const shown: string[] = [];
+    let refused = false;
+    let seq = 0;
+    h.fake.on('chat.postMessage', (body) => {
+      const text = String(body.text);
+      if (body.thread_ts === threadTs && text.includes('did not answer') && !refused) {
+        refused = true;
+        return { status: 429, headers: { 'retry-after': '1' }, body: { ok: false, error: 'ratelimited' } };
+      }
+      if (body.thread_ts === threadTs) shown.push(text);
+      return { body: { ok: true, channel: body.channel ?? OPS_CHANNEL, ts: `1700000001.${String(++seq).padStart(6, '0')}`, message: { text } } };
+    });
+
+    await whileTableLocked(database.url, 'paper_orders', async () => {
+      await h!.action({ actionId: 'incident_item_cancel_orders', value: String(incident.id), user: USERS.operator, channel: OPS_CHANNEL, messageTs: threadTs });
+      await until(() => shown.some((t) => t.includes('NOT ALL CONFIRMED')));
+    });
+    await h.idle();
+
+    expect(refused).toBe(true);
+    const told = shown.findIndex((t) => t.includes('CancelAll (try 1) did not answer'));
+    const answer = shown.findIndex((t) => t.includes('NOT ALL CONFIRMED'));
+    expect(told, shown.join('\n')).toBeGreaterThanOrEqual(0);
+    expect(answer, shown.join('\n')).toBeGreaterThan(told);
+  }, 60_000);
+});

@@ -6,7 +6,7 @@
 // cancel item is ticked with Kraken's answer. Real PostgreSQL, the Kraken simulator with its rate
 // counters on (Starter), the project's Kraken adapter; time is one manual clock for the bot and the
 // simulator's counter, moved by the test.
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { renderChecklist } from '../../../src/cli/render/kill.js';
 import { engineRequests, incidents } from '../../../src/db/schema/index.js';
@@ -207,6 +207,20 @@ describe('a kill on a full Kraken rate counter', () => {
     const item = await w.cancelItem();
     expect(item, JSON.stringify(item.outcome)).toMatchObject({ state: 'done', requestId: again.requestId, doneBy: 'bot-1:7' });
     expect(String(item.outcome?.['summary'])).toBe('Kraken: 1 cancelled, none open (confirmed).');
+  }, 60_000);
+  it('a cancel again whose own follow-up cannot be written keeps the kill\'s one waiting (withdrawn only with the new one written) and says it goes on', async () => {
+    const w = await world();
+    const first = await unconfirmedKill(w);
+    await w.fillCounter();
+    // The database takes no new request (the write fails after the kill's one would have been withdrawn).
+    await w.database.db.execute(sql.raw(`create or replace function killfix_refuse_request() returns trigger language plpgsql as $$ begin raise exception 'no new engine request'; end $$;
+      create trigger killfix_refuse_request before insert on engine_requests for each row execute function killfix_refuse_request();`));
+    cleanup.push(() => w.database.db.execute(sql.raw('drop trigger if exists killfix_refuse_request on engine_requests; drop function if exists killfix_refuse_request();')));
+    const again = await doChecklistItem(w.t.ctx, { item: 'cancel_orders', actor: operator, confirmed: true });
+    expect(again, again.summary).toMatchObject({ ok: false, state: 'pending', requestId: first.requestId });
+    expect(again.summary).toMatch(new RegExp(`^Cancel again NOT ALL CONFIRMED — kraken: .* The cancel could not be handed on as a new request \\(.*no new engine request.*\\); request #${first.requestId}, which the item already waits on, goes on\\.`));
+    expect(await w.request(first.requestId)).toMatchObject({ status: 'pending', error: null });
+    expect(await w.cancelItem()).toMatchObject({ state: 'pending', requestId: first.requestId });
   }, 60_000);
   it('a follow-up the bot takes before its writer has pointed the cancel item at it still tries: only a later request or a done item supersedes', async () => {
     const w = await world();

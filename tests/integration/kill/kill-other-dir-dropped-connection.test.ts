@@ -86,6 +86,39 @@ describe('ctb kill with no bot database, when Kraken drops the connection', () =
     expect(openAtKraken(kraken)).toEqual([]);
   }, 120_000);
 
+  it('with a DATABASE_URL it cannot use, stopped (SIGINT) during its rounds: says no halt was recorded anywhere and orders are not confirmed cancelled, exits 130', async () => {
+    let asked!: () => void;
+    const openOrdersAsked = new Promise<void>((resolve) => (asked = resolve));
+    const kraken = await fakeKraken((path) => {
+      if (path.endsWith('/OpenOrders')) asked();
+    });
+    const release = kraken.hold('OpenOrders');
+    cleanup.push(async () => release());
+    const run = ctbChildInShell(['kill', '--reason', 'stopped'], { ...key(kraken), DATABASE_URL: 'mysql://ctb@127.0.0.1/ctb' });
+    await openOrdersAsked;
+    run.child.kill('SIGINT');
+    const { code } = await run.exited;
+    const why = `exit ${code}\n${run.stdout()}\n${run.stderr()}`;
+    expect(code, why).toBe(130);
+    expect(run.stderr(), why).toContain([
+      'INTERRUPTED (SIGINT) before the kill answered:',
+      '  Halt: NOT RECORDED — DATABASE_URL or DATA_DIR cannot be used, so the kill cannot tell which database the bot reads: the running bot (if any) is NOT halted and keeps trading.',
+      '  Orders on Kraken: NOT CONFIRMED cancelled — the kill was stopped before zero open orders were confirmed: orders may remain open on Kraken.',
+      "  Next: fix DATABASE_URL or DATA_DIR (see .env.example) and run `ctb kill` again, or cancel in Kraken's UI.",
+    ].join('\n'));
+  }, 120_000);
+
+  it('with a DATABASE_URL it cannot use, --json: one JSON object on stdout with what Kraken answered', async () => {
+    const kraken = await fakeKraken();
+    const run = await ctbInShell(['kill', '--reason', 'json', '--json'], { ...key(kraken), DATABASE_URL: 'mysql://ctb@127.0.0.1/ctb' });
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(2);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      ok: false, code: 'database_setting_unusable', exitCode: 2, halted: false, error: expect.stringContaining('DATABASE_URL'),
+      kraken: { canceled: 2, confirmed: true, open: 0, survivors: [] },
+    });
+    expect(openAtKraken(kraken)).toEqual([]);
+  }, 120_000);
+
   it('stopped (SIGINT) while its rounds wait on Kraken: says no halt was recorded and orders are not confirmed cancelled, exits 130', async () => {
     let asked!: () => void;
     const openOrdersAsked = new Promise<void>((resolve) => (asked = resolve));

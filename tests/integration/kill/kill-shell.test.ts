@@ -321,11 +321,15 @@ describe('ctb kill while the database cannot take the halt: it says where the ha
     // True when said: the halt is in that file…
     expect(readPendingKills(dataDir)).toEqual([expect.objectContaining({ reason: 'database down' })]);
     // …and `ctb self-heal` writes it once the database answers; its alert claims no more than is known
-    // of what the database did (the kill was stopped before it gave up on the database).
+    // of what the database did (the kill was stopped before it gave up on the database). The kill never
+    // confirmed Kraken clear: the cancel is handed on with the halt, not dropped.
     const database = await createPostgresTestDb();
     cleanup.push(() => database.close());
     expect(await replayBySelfHeal(dataDir, database)).toEqual([
-      "A kill saved in DATA_DIR (its kill ended before the database took it) is now written to this bot's database: the bot is halted"]);
+      "A kill saved in DATA_DIR (its kill ended before the database took it) is now written to this bot's database: the bot is halted; "
+        + 'Kraken not confirmed clear by the kill — request #1 waits for a bot with the Kraken key to go on cancelling']);
+    expect(await database.db.select().from(engineRequests).where(eq(engineRequests.kind, 'cancel_all'))).toEqual([
+      expect.objectContaining({ status: 'pending', checklistItem: 'cancel_orders' })]);
     expect(await getBotState(database.db)).toMatchObject({ halted: true, mode: 'paper', haltedReason: 'database down' });
   }, 120_000);
 

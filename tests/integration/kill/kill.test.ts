@@ -3,6 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { execute } from '../../../src/db/client.js';
+import { sanitizeText } from '../../../src/alerts/sanitize.js';
 import { botState, engineRequests, incidentChecklistItems, incidents } from '../../../src/db/schema/index.js';
 import { getBotState } from '../../../src/services/bot-state.js';
 import { currentIncident, doChecklistItem } from '../../../src/services/kill/incident.js';
@@ -11,7 +12,7 @@ import { acquireLease } from '../../../src/db/queries/engine-lease.js';
 import { renderChecklist, renderKill } from '../../../src/cli/render/kill.js';
 import { claimEngineRequest } from '../../../src/services/engine-requests/store.js';
 import { renderIncident as renderSlackIncident, renderKillReply } from '../../../src/slack/views/kill.js';
-import { pendingKillPath, readPendingKills } from '../../../src/services/kill/pending-kill.js';
+import { addPendingKill, pendingKillPath, readPendingKills } from '../../../src/services/kill/pending-kill.js';
 import { replayPendingKills } from '../../../src/services/kill/replay-pending.js';
 import { isHaltLatched, type KillTime } from '../../../src/services/kill/runtime.js';
 import { markIntent, writeIntent } from '../../../src/engine/ledger/intents.js';
@@ -665,6 +666,40 @@ describe('kill', () => {
     expect(renderKill(second)).not.toMatch(/\[x\] cancel_orders/);
   });
 
+  it('replaying a saved kill after the cancel item was ticked on a later confirmation: no follow-up, the item stays done, nothing says Kraken is not clear', async () => {
+    const t = await setup({ armed: true });
+    // A kill with the key, saved while the database was away, that never confirmed Kraken clear.
+    addPendingKill(t.ctx.config.DATA_DIR, { killId: 'saved-k1', at: new Date(t.ctx.clock.now().getTime() - 60_000).toISOString(), actor: 'cli:ops', actorSource: 'cli',
+      trigger: 'manual', reason: 'saved earlier', cancelReport: {}, krakenFollowUp: true });
+    const later = await executeKill(t.ctx, { actor: operator, reason: 'later', trigger: 'manual' });
+    expect(later.ok).toBe(true);
+    // The operator's "cancel again" confirms none open and ticks the item, after the saved kill was made.
+    expect(await doChecklistItem(t.ctx, { item: 'cancel_orders', actor: operator, confirmed: true })).toMatchObject({ state: 'done' });
+    const cancelItem = async () => (await kill.db().db.select().from(incidentChecklistItems)).find((i) => i.item === 'cancel_orders')!;
+    const ticked = await cancelItem();
+    expect(ticked).toMatchObject({ state: 'done' });
+    const cancelRequests = () => kill.db().db.select().from(engineRequests).where(eq(engineRequests.kind, 'cancel_all'));
+    const before = await cancelRequests();
+
+    const replay = await replayPendingKills(t.ctx);
+    expect(replay).toMatchObject({ written: ['saved-k1'], remaining: 0 });
+    expect(await cancelRequests()).toEqual(before);
+    expect(await cancelItem()).toMatchObject({ state: 'done', doneAt: ticked.doneAt, doneBy: ticked.doneBy });
+    expect(t.alerts.at(-1)!.title).toMatch(/^A kill saved in DATA_DIR .* the bot is halted$/);
+  });
+
+  it('the alert of a replayed saved kill handed on to a running bot keeps that bot (host:pid) within the stored title, whatever its host name', async () => {
+    const t = await setup({ armed: true });
+    const host = 'ctb-worker-1.ip-172-31-122-201.ap-southeast-2.compute.internal';
+    await acquireLease(kill.db().db, { ...liveKeyedBot, holderId: host, host, pid: 4_194_304 }, 15_000);
+    addPendingKill(t.ctx.config.DATA_DIR, { killId: 'saved-k1', at: t.ctx.clock.now().toISOString(), actor: 'cli:ops', actorSource: 'cli', trigger: 'manual',
+      reason: 'saved', cancelReport: {}, database: { error: 'a database that could not be used as configured', configProblem: true }, krakenFollowUp: true });
+    expect(await replayPendingKills(t.ctx)).toMatchObject({ written: ['saved-k1'], remaining: 0 });
+    const title = t.alerts.at(-1)!.title;
+    expect(title).toMatch(/^A kill saved in DATA_DIR \(its database could not be used as configured\) .*; Kraken not confirmed clear by the kill — request #\d+ goes on in the bot /);
+    expect(sanitizeText(title, (s) => s)).toContain(`${host}:4194304`);
+  });
+
   it('a Slack retry of the same request maps to the same kill', async () => {
     const t = await setup({ keys: true });
     const actor = { ...operator, requestId: 'trigger-123' };
@@ -823,6 +858,8 @@ describe('kill while the database is unreachable', () => {
     expect(result.state).toBe('pending');
     expect(result.pendingFile).toBe(pendingKillPath(t.dataDir));
     expect(readPendingKills(t.dataDir)).toEqual([expect.objectContaining({ killId: result.killId, reason: 'db outage' })]);
+    // The follow-up its first entry carried (a kill with the key owes one until Kraken is confirmed clear) is gone.
+    expect(readPendingKills(t.dataDir)[0]!.krakenFollowUp).toBeUndefined();
     expect(isHaltLatched(t2.ctx)).toBe(true);
     expect(t2.ctx.jobs.tradingPaused).toMatch(/^kill: /);
     expect((await getBotState(kill.db().db)).halted).toBe(false);
@@ -852,6 +889,8 @@ describe('kill while the database is unreachable', () => {
     const [incident] = await kill.db().db.select().from(incidents).where(eq(incidents.killId, result.killId));
     expect(incident).toBeDefined();
     expect(t2.alerts.map((a) => a.title)).toContainEqual(expect.stringMatching(/saved in DATA_DIR \(its database did not answer\) is now written to this bot's database/));
+    // Kraken was confirmed clear by the kill itself: its saved kill owes no follow-up, and none is written.
+    expect(await kill.db().db.select().from(engineRequests).where(eq(engineRequests.kind, 'cancel_all'))).toEqual([]);
     // Replaying again changes nothing.
     expect(await replayPendingKills(back)).toEqual({ written: [], remaining: 0 });
     expect((await execute<{ n: number }>(kill.db().db, sql`select count(*)::int as n from incidents`))[0]?.n).toBe(1);

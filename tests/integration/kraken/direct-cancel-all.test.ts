@@ -7,7 +7,7 @@ import { testConfig } from '../../../src/config/env.js';
 import { createKrakenExchange } from '../../../src/exchange/kraken/create.js';
 import { cancelAllDirect, CancelAllRefused } from '../../../src/exchange/kraken/direct-cancel-all.js';
 import { krakenWithEarlyCancel, withEarlyCancel } from '../../../src/services/kill/early-cancel.js';
-import { silentLogger } from '../../../src/logger.js';
+import { silentLogger, type Logger } from '../../../src/logger.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
 
@@ -97,5 +97,30 @@ describe('CancelAll sent before ccxt is loaded', () => {
     await expect(exchange.fetchOpenOrders()).rejects.toThrow(/OpenOrders not sent/);
     expect(requests.filter((e) => e === 'CancelAll')).toHaveLength(1);
     expect(requests.filter((e) => e === 'OpenOrders')).toHaveLength(1);
+  });
+
+  it('a market load given up with the calls (a kill that has answered) is not logged as a failure of Kraken', async () => {
+    let reachedAssetPairs!: () => void;
+    const reached = new Promise<void>((resolve) => (reachedAssetPairs = resolve));
+    kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET, onRequestStart: (path) => path.endsWith('/AssetPairs') && reachedAssetPairs() });
+    releases = [kraken.hold('AssetPairs')];
+    const lines: Array<{ level: string; msg: string }> = [];
+    let said!: () => void;
+    const saidSomething = new Promise<void>((resolve) => (said = resolve));
+    const record = (level: string) => (_obj: unknown, msg: string) => {
+      lines.push({ level, msg });
+      if (/markets/.test(msg)) said();
+    };
+    const logger = { warn: record('warn'), debug: record('debug'), info: record('info'), error: record('error'), child: () => logger } as unknown as Logger;
+    const config = testConfig({ KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KRAKEN_REQUEST_TIMEOUT: '2m' });
+    const abandon = new AbortController();
+    const exchange = krakenWithEarlyCancel(config, logger, abandon.signal)!;
+    await exchange.warm!();
+    await reached;
+
+    abandon.abort();
+    await saidSomething;
+    expect(lines.filter((l) => /markets/.test(l.msg))).toEqual([{ level: 'debug', msg: 'Kraken markets not loaded: this process has given up its Kraken calls' }]);
+    await exchange.cancelAllOrders().catch(() => {});
   });
 });

@@ -1,0 +1,68 @@
+// A `ctb kill` with the key while the database is down and Kraken cannot be reached answers only once
+// its cancel rounds run out (KILL_CONFIRM_WAIT), and saves the cancel it could not confirm in its entry
+// in DATA_DIR, for the replay to hand on. Meanwhile a replay in another process (a bot's halt watcher,
+// `ctb self-heal`) on the same DATA_DIR — once the database answers there — must leave the entry to
+// the kill while it runs: a replay that took it in between wrote the halt without the follow-up the
+// kill then saved, and the kill's update brought the entry back for a second replay. Here `ctb self-heal`
+// runs again and again while the kill runs, and once more after it exits.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eq } from 'drizzle-orm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { engineRequests } from '../../../src/db/schema/index.js';
+import { getBotState } from '../../../src/services/bot-state.js';
+import { readPendingKills } from '../../../src/services/kill/pending-kill.js';
+import { createPostgresTestDb } from '../../support/db.js';
+import { ctbChildInShell, ctbIn } from '../../support/ctb-shell.js';
+import { CLOSED_LOCAL_URL } from '../../support/local-only.js';
+import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
+
+const cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!().catch(() => {});
+});
+
+/** Nothing listens on port 3: the kill's database refuses at once. */
+const DOWN_DATABASE_URL = 'postgres://postgres@127.0.0.1:3/ctb';
+
+describe('a replay racing a kill that saves its unconfirmed cancel in DATA_DIR', () => {
+  it('writes the saved kill once, with the follow-up the kill promised — not the halt alone before the kill saved it, nor twice', async () => {
+    const database = await createPostgresTestDb();
+    cleanup.push(() => database.close());
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'ctb-kill-race-')), 'data');
+    const kill = ctbChildInShell(['kill', '--reason', 'race'], {
+      DATABASE_URL: DOWN_DATABASE_URL, DATA_DIR: dataDir, KILL_DB_TIMEOUT: '1s',
+      KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: CLOSED_LOCAL_URL,
+    });
+    cleanup.push(async () => {
+      if (kill.child.exitCode === null && kill.child.signalCode === null) kill.child.kill('SIGKILL');
+      await kill.exited.catch(() => {});
+    });
+    let exited = false;
+    const exit = kill.exited.finally(() => void (exited = true));
+    await kill.stderrLine(/^Halt NOT in the database: /);
+
+    // `ctb self-heal` on the kill's DATA_DIR with a database that answers: how many saved kills it wrote.
+    const heal = async (): Promise<number> => {
+      const run = await ctbIn(mkdtempSync(join(tmpdir(), 'ctb-kill-race-heal-')), ['self-heal', '--attempts', '1'], { LOG_LEVEL: 'warn', DATABASE_URL: database.url, DATA_DIR: dataDir });
+      const line = /^HEALED\s+pending_kill\s+(\d+) saved kill\(s\) written to the database$/m.exec(run.stdout);
+      return line ? Number(line[1]) : 0;
+    };
+    const writtenWhileRunning: number[] = [];
+    while (!exited) writtenWhileRunning.push(await heal());
+    const { code } = await exit;
+    const why = `exit ${code}\n${kill.stdout()}\n${kill.stderr().slice(-2000)}\nwhile running: ${writtenWhileRunning.join(',')}`;
+    expect(code, why).toBe(1);
+    // The reply promised the follow-up once the saved halt is written.
+    expect(kill.stdout(), why).toContain('writing the saved halt hands it on as a follow-up request to the bot with the Kraken key');
+    const writtenAfter = await heal();
+
+    // Written once (by a replay after the kill answered, before or after its process ended), with the follow-up.
+    expect([...writtenWhileRunning, writtenAfter].reduce((a, b) => a + b, 0), why).toBe(1);
+    expect(readPendingKills(dataDir), why).toEqual([]);
+    const requests = await database.db.select().from(engineRequests).where(eq(engineRequests.kind, 'cancel_all'));
+    expect(requests, why).toEqual([expect.objectContaining({ status: 'pending', checklistItem: 'cancel_orders' })]);
+    expect(await getBotState(database.db)).toMatchObject({ halted: true, mode: 'paper', haltedReason: 'race' });
+  }, 180_000);
+});

@@ -133,12 +133,17 @@ export class RateCounter {
 const privateCounters = new Map<string, RateCounter>();
 let publicCounter: RateCounter | undefined;
 
-/** One counter per API key per process: Kraken counts per key, whichever client of ours calls. */
-export function privateCounterFor(apiKey: string, tier: KrakenTier): RateCounter {
+/**
+ * One counter per API key per process: Kraken counts per key, whichever client of ours calls.
+ * `now` (a test's clock) is the clock of the counter this call creates; a key's counter keeps the
+ * clock it was created on, so asking for another one once it exists is refused.
+ */
+export function privateCounterFor(apiKey: string, tier: KrakenTier, now?: () => number): RateCounter {
   const id = `${tier}:${apiKey}`;
   let counter = privateCounters.get(id);
+  if (counter && now) throw new Error(`The ${tier} rate counter of this API key already exists on its own clock; give a clock before its first call.`);
   if (!counter) {
-    counter = new RateCounter(PRIVATE_COUNTER[tier]);
+    counter = new RateCounter(PRIVATE_COUNTER[tier], now);
     privateCounters.set(id, counter);
   }
   return counter;

@@ -268,8 +268,9 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
     // Nothing of this bot is on Kraken and no bot has the key: a follow-up would wait for nobody.
     await recordNeverLiveUnconfirmed(ctx, result, neverLive.nobody);
   } else if (!result.ok && result.incidentId !== null) {
-    if (direct) progress('Zero open orders not confirmed: answering NOT CONFIRMED; the cancel goes on in the bot with the Kraken key (a request in the database).');
     result.followUp = await keepConfirming(ctx, result, request, startedAt);
+    // Said once the request is written (or not), from what was written: who goes on, or that nobody does.
+    if (direct) progress(`Zero open orders not confirmed: answering NOT CONFIRMED; ${stillPending(result.followUp)}.`);
     // The checklist shown with the reply is the one after the follow-up marked the cancel item.
     result.checklist = await withDeadline(checklistOf(ctx.db, result.incidentId), ctx.config.KILL_DB_TIMEOUT, 'the database')
       .then((items) => items.map(({ item, label, doneAt, doneBy, state }) => ({ item, label, doneAt, doneBy, state })))

@@ -17,6 +17,7 @@ import { withEarlyCancel } from '../../../src/services/kill/early-cancel.js';
 import { cancelOnHalt } from '../../../src/services/kill/halt-cancel.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
 import { doChecklistItem } from '../../../src/services/kill/incident.js';
+import type { KillTime } from '../../../src/services/kill/runtime.js';
 import { engineRequests } from '../../../src/db/schema/index.js';
 import { startCancelAllRunner } from '../../../src/services/engine-requests/handlers.js';
 import { enqueueEngineRequest } from '../../../src/services/engine-requests/store.js';
@@ -36,16 +37,22 @@ const ROOM_FOR_A_ROUND_MS = Math.ceil((2 / PRIVATE_COUNTER.starter.decayPerSecon
 
 async function world(env: Record<string, string> = {}, exchanges: { kraken?: () => Exchange } = {}) {
   const { clock, database, kraken } = await rateLimitedKrakenWithRestingOrder(cleanup);
-  // The kill's own clock: each pause moves the manual clock, so Kraken's counter falls by it.
+  // The kill's own clock: each pause moves the manual clock, so Kraken's counter falls by it. The
+  // simulator answers every call, and no call moves this clock, so on it no call's deadline passes:
+  // a machine stalled for seconds cannot make a call miss its deadline and add a round.
   const slept: number[] = [];
-  const killTime = { now: () => clock.now().getTime(), sleep: async (ms: number) => void (slept.push(ms), clock.advance(ms)) };
+  const killTime: KillTime = {
+    now: () => clock.now().getTime(),
+    sleep: async (ms: number) => void (slept.push(ms), clock.advance(ms)),
+    within: (work) => work,
+  };
   const t = await liveContext(database, kraken, { KRAKEN_RATE_TIER: 'starter', KILL_CONFIRM_ATTEMPTS: '3', KILL_CONFIRM_WAIT: '20s', ...env }, { clock, killTime, exchanges });
   cleanup.push(() => t.ctx.close());
   const privateCalls = () => kraken.sim.calls.filter((c) => c.api === 'private').map((c) => c.endpoint);
   const openAtKraken = () => [...kraken.sim.state.orders.values()].filter(isOpen).length;
   /** Another program's quick private reads with the same key, until Kraken refuses one: its counter is full. */
   const fillCounter = () => fillRateCounter(kraken.sim);
-  /** What Kraken received while `work` ran, the kill's pauses, and how far its clock moved. */
+  /** What Kraken received while `work` ran, the kill's pauses, and how far its clock (not the wall's) moved. */
   const during = async <T>(work: () => Promise<T>) => {
     const before = privateCalls().length;
     const startedAt = clock.now().getTime();
@@ -65,6 +72,7 @@ describe("a kill's confirmation rounds on a full Kraken rate counter", () => {
     // calls; the cancel after the wait for orders on their way waits for room again.
     expect(calls).toEqual(['CancelAll', 'CancelAll', 'OpenOrders', 'CancelAll', 'OpenOrders']);
     expect(slept).toEqual([ROOM_FOR_A_ROUND_MS, ROOM_FOR_A_ROUND_MS]);
+    // Confirmed within KILL_CONFIRM_WAIT (20 s) on the kill's clock.
     expect(tookMs).toBeLessThanOrEqual(20_000);
     expect(w.openAtKraken()).toBe(0);
     const kraken = result.cancel.venues.find((v) => v.venue === 'kraken')!;

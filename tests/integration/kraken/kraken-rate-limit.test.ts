@@ -1,5 +1,6 @@
 // The Kraken adapter as shipped (KRAKEN_RATE_LIMIT on): with ordinary calls queued behind Kraken's
-// counter, a kill's CancelAll and OpenOrders reach Kraken at once; the queued calls keep waiting.
+// counter, a kill's CancelAll and OpenOrders reach Kraken ahead of them; the queued calls keep
+// waiting. The counter decays on a clock of the test's, so the order is the verdict, not the wall.
 import { executionAsyncId } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,35 +16,53 @@ afterAll(async () => {
   await kraken?.close();
 });
 
+/** Waits, a turn of the timers at a time, until `done()`: the test's timeout bounds the wait. */
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((r) => setTimeout(r, 10));
+}
+
 describe('Kraken rate limiting as shipped', () => {
   it("lets a kill's cancel and confirmation through at once while ordinary calls are queued", async () => {
-    kraken = await startFakeKraken({});
-    kraken.addOrder({ txid: 'OPEN-1', pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '40000', vol: '0.01', vol_exec: '0', status: 'open', opentm: 1 });
-    // A key of its own: the counter is per key and per process.
+    // A key of its own: the counter is per key and per process. Its clock is the test's and stands
+    // still until the test moves it, so no queued call can be let through while the kill's calls go.
     const key = randomBytes(28).toString('hex');
+    let now = 0;
+    const counter = privateCounterFor(key, 'starter', () => now);
+    // How many ordinary calls were still queued when each of the kill's calls reached Kraken.
+    const queuedWhenKillCallArrived = new Map<string, number>();
+    kraken = await startFakeKraken({
+      onRequestStart: (path) => {
+        const endpoint = /\/0\/private\/(\w+)/.exec(path)?.[1];
+        if ((endpoint === 'CancelAll' || endpoint === 'OpenOrders') && !queuedWhenKillCallArrived.has(endpoint)) queuedWhenKillCallArrived.set(endpoint, counter.queued);
+      },
+    });
+    kraken.addOrder({ txid: 'OPEN-1', pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '40000', vol: '0.01', vol_exec: '0', status: 'open', opentm: 1 });
     const config = testConfig({ KRAKEN_API_KEY: key, KRAKEN_API_SECRET: randomBytes(64).toString('base64'), KRAKEN_API_URL: kraken.url });
     expect(config.KRAKEN_RATE_LIMIT).toBe(true);
     const exchange = createKrakenExchange(config, { logger: silentLogger(), armed: false });
     await exchange.warm?.();
 
-    // Starter tier: 10 ordinary calls fill the counter up to its reserve; the next 5 must wait ~3 s each.
+    // Starter tier: 10 ordinary calls fill the counter up to its reserve; the next 5 wait for it to decay.
     const ordinary = Array.from({ length: 15 }, () => exchange.fetchBalances().catch(() => undefined));
-    for (let i = 0; i < 200 && kraken.callsTo('BalanceEx').length < 10; i++) await new Promise((r) => setTimeout(r, 10));
-    await new Promise((r) => setTimeout(r, 200));
-    expect(kraken.callsTo('BalanceEx')).toHaveLength(10);
-    expect(privateCounterFor(key, 'starter').queued).toBe(5);
+    await until(() => kraken.callsTo('BalanceEx').length === 10 && counter.queued === 5);
 
-    const started = Date.now();
     const cancelled = await urgently(() => exchange.cancelAllOrders());
-    const open = await urgently(() => exchange.fetchOpenOrders());
-    expect(Date.now() - started).toBeLessThan(1_000);
+    // Either the confirmation reaches Kraken, or it joins the queue (and would wait for the clock).
+    const opening = urgently(() => exchange.fetchOpenOrders());
+    await until(() => queuedWhenKillCallArrived.has('OpenOrders') || counter.queued > 5);
+    expect(counter.queued).toBe(5);
+    expect(Object.fromEntries(queuedWhenKillCallArrived)).toEqual({ CancelAll: 5, OpenOrders: 5 });
     expect(cancelled).toEqual({ canceled: 1 });
-    expect(open).toEqual([]);
-    // The queued calls are still queued: the kill went ahead of them.
+    expect(await opening).toEqual([]);
     expect(kraken.callsTo('BalanceEx')).toHaveLength(10);
-    expect(privateCounterFor(key, 'starter').queued).toBe(5);
-    void Promise.all(ordinary);
-  }, 30_000);
+
+    // Once the counter has decayed (on its clock), the queued calls go, after the kill's.
+    now += 60_000;
+    await Promise.all(ordinary);
+    expect(counter.queued).toBe(0);
+    const privateCalls = kraken.calls.filter((c) => c.api === 'private').map((c) => c.endpoint);
+    expect(privateCalls).toEqual([...Array(10).fill('BalanceEx'), 'CancelAll', 'OpenOrders', ...Array(5).fill('BalanceEx')]);
+  }, 60_000);
 
   // The lane is an AsyncLocalStorage: on Node 20, while one is in use every promise in the process
   // pays for promise hooks (about twice the cost). With them off a promise reaction has no async id (0).

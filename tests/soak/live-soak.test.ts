@@ -1,6 +1,7 @@
 // The live soak of issue 18: the shipped bot (`ctb start`, a child process) trades live against the
 // Kraken simulator (`ctb simulate-kraken`, its own process) on PostgreSQL — gone live through the
-// two-approver flow with the go-live audit passing honestly — for a stretch of accelerated market,
+// two-approver flow with the go-live audit passing honestly, in the product's Slack stand-in
+// (`ctb simulate-slack`, its own process) as the README's rehearsal has an operator do it — for a stretch of accelerated market,
 // with faults injected and the bot kill -9-ed and restarted at seeded random points, then killed
 // from a shell. Afterwards Kraken and the ledger must agree to the trade.
 // The bot and every operator's command run a release of the tree under test, as going live needs: its
@@ -17,7 +18,7 @@ import { join } from 'node:path';
 import { and, eq, isNull } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfig } from '../../src/config/env.js';
-import { auditRuns, fills, modeChangeRequests, modeChangeVotes, type OrderIntent } from '../../src/db/schema/index.js';
+import { auditRuns, fills, modeChangeEvents, modeChangeRequests, modeChangeVotes, type OrderIntent } from '../../src/db/schema/index.js';
 import type { CheckResult } from '../../src/services/audit/types.js';
 import { unresolvedIntents } from '../../src/engine/ledger/intents.js';
 import { loadStrategies, type StrategyDefinition } from '../../src/engine/strategies/config.js';
@@ -29,7 +30,7 @@ import { SoakBot } from './bot-process.js';
 import { runChaos, type ChaosReport } from './chaos.js';
 import { describeRun, runCtb, waitUntil, type CtbRun, type Env } from './child.js';
 import { figures, load } from './figures.js';
-import { goLiveThroughApprovals } from './go-live.js';
+import { goLiveThroughApprovals, type WentLive } from './go-live.js';
 import { breachesFromTrades, pairLimits } from './limits.js';
 import { duplicateClientOrderIds, fillsNotAtKraken, ordersWithoutClientId, tradesNotInLedger, type LedgerFillRow } from './kraken-vs-ledger.js';
 import { startMonitor, type LimitSample } from './monitor.js';
@@ -79,6 +80,7 @@ interface Outcome {
   sampled: { samples: number; breaches: LimitSample[]; maxOpen: Record<string, number> };
   strategies: StrategyDefinition[];
   requestId: number;
+  wentLive: WentLive;
   unresolved: OrderIntent[];
 }
 
@@ -106,10 +108,12 @@ beforeAll(async () => {
   log(`release ${TAG}: the tree under test committed, tagged and built in ${release.dir}`);
   database = await createPostgresTestDb();
   sim = await startSimProcess({ pace: PACE, seed: SEED, usd: Number(STARTING_USD), fillSlices: 3 }, join(dir, 'sim'));
-  slack = await startSoakSlack();
+  // Slack is the product's stand-in, `ctb simulate-slack` of the release, in the rehearsal directory
+  // (README, "Rehearse live without money", step 2).
+  slack = await startSoakSlack(cwd, bin);
   // What a rehearsal must set; everything else is the shipped default (strategies, risk, dead man).
   const env: Env = {
-    ...sim.botEnv, ...slackEnv(slack.fake),
+    ...sim.botEnv, ...slackEnv(slack),
     DATABASE_URL: database.url, IS_LIVE: 'true', HOST: '127.0.0.1',
     DATA_DIR: join(cwd, 'data'), LOG_DIR: join(cwd, 'logs'),
     // The simulator's market runs PACE candles a second: the feed must poll faster than every 15 s
@@ -120,7 +124,7 @@ beforeAll(async () => {
     GOLIVE_MIN_PAPER_TRADES: String(MIN_PAPER_TRADES), GOLIVE_MIN_ROI_PCT: '-5',
     ...(process.env['SOAK_LOG_LEVEL'] ? { LOG_LEVEL: process.env['SOAK_LOG_LEVEL'] } : {}),
   };
-  log(`simulator ${sim.url}; rehearsal directory ${cwd}; database ${database.name}`);
+  log(`simulator ${sim.url}; Slack stand-in ${slack.apiUrl}; rehearsal directory ${cwd}; database ${database.name}`);
   bot = new SoakBot(env, cwd, bin);
   await bot.start();
   log(`bot started (pid ${bot.current.child.pid}) in paper mode`);
@@ -128,7 +132,7 @@ beforeAll(async () => {
   const strategies = loadStrategies(testConfig()).strategies;
 
   await sim.setPace(QUIET_PACE);
-  const { requestId } = await goLiveThroughApprovals({
+  const wentLive = await goLiveThroughApprovals({
     db: database.db, bot, slack, shellEnv: env, cwd, bin, minPaperTrades: MIN_PAPER_TRADES, log, phaseDone, afterPaper: () => sim!.setPace(PACE),
   });
   const liveSince = new Date();
@@ -171,7 +175,7 @@ beforeAll(async () => {
   const [reconcile, validate] = await Promise.all([runCtb(['reconcile', '--json'], env, cwd, { bin }), runCtb(['validate-trades', '--json'], env, cwd, { bin })]);
   const state = await sim.state();
   outcome = {
-    chaos, kill, reconcile, validate, requestId, strategies, unresolved,
+    chaos, kill, reconcile, validate, wentLive, requestId: wentLive.requestId, strategies, unresolved,
     simOrders: await sim.orders(), simTrades: await sim.trades(), simOpenOrders: state.orders.open, ledgerFills: await liveFills(),
     sampled: { samples: monitor.samples(), breaches: monitor.breaches(), maxOpen: monitor.maxOpenPositions() },
   };
@@ -200,6 +204,21 @@ describe(`live soak against the Kraken simulator (seed ${SEED})`, () => {
     const votes = await database.db.select().from(modeChangeVotes)
       .where(and(eq(modeChangeVotes.requestId, outcome.requestId), eq(modeChangeVotes.kind, 'approve'), isNull(modeChangeVotes.withdrawnAt)));
     expect(new Set(votes.map((v) => v.slackUser)), `approvals on request #${outcome.requestId}`).toEqual(new Set([SLACK.approverA, SLACK.approverB]));
+  });
+
+  it('did not count the requester\'s own reaction, and told only them so in the Slack stand-in', async () => {
+    const ignored = await database.db.select().from(modeChangeEvents)
+      .where(and(eq(modeChangeEvents.requestId, outcome.requestId), eq(modeChangeEvents.kind, 'vote_ignored')));
+    expect(ignored.map((e) => [e.actor, e.details['reason']])).toEqual([[SLACK.operator, 'the requester never counts']]);
+    expect(outcome.wentLive.requesterRefusal).toMatch(/Your reaction did not count: the requester never counts\.$/);
+  });
+
+  it('the request\'s thread, as `ctb simulate-slack messages --json` lists it: the first approval counted, then the switch the second made', () => {
+    const { thread } = outcome.wentLive;
+    expect(thread, `request #${outcome.requestId}'s thread`).toEqual([
+      expect.stringContaining(`Approval 1 of 2: ${SLACK.approverA}`),
+      expect.stringContaining(`Switched to LIVE trading (request #${outcome.requestId})`),
+    ]);
   });
 
   it(`went live from the tagged release ${TAG}: the switch's release check judged the engine's build and passed`, async () => {

@@ -2,8 +2,8 @@
 // stand-in (`ctb simulate-slack`, a child), a bot (`ctb start`, a child) whose .env points SLACK_API_URL
 // at it, and the people — `ctb simulate-slack command|react|messages` — each a `ctb` process of its own
 // in the bot's directory, reading the same .env. PostgreSQL and the bot's /healthz judge the outcome.
-// A passing go-live audit is out of reach here (weeks of paper trades, a tagged release: the soak earns
-// it), so the live change request is the one step this file plays itself: it records the request and
+// A passing go-live audit is out of reach here (weeks of paper trades, a tagged release: the live soak,
+// tests/soak/live-soak.test.ts, earns it and goes live through this same stand-in), so the live change request is the one step this file plays itself: it records the request and
 // posts its message through the stand-in's Web API as the bot does; the reactions on it are then real
 // Events API requests the bot verifies, counts and answers.
 import { mkdtempSync, writeFileSync } from 'node:fs';

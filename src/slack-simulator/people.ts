@@ -2,10 +2,11 @@
 // added by one, sent to the bot's Slack endpoint (POST /slack/events) exactly as Slack sends them to an
 // app in HTTP mode — a form-encoded slash command with a response_url, an Events API event_callback
 // for reaction_added — signed with the app's signing secret. The response_url points at the stand-in,
-// which keeps the bot's replies. Everything here talks to this machine only.
+// which keeps the bot's replies. Everything here talks to this machine only, and only to a bot that
+// called this stand-in with this shell's bot token.
 import { randomBytes } from 'node:crypto';
 import type { LogEntry } from './conversation-log.js';
-import { signedHeaders } from './signing.js';
+import { signedHeaders, tokenFingerprint } from './signing.js';
 import { isLoopbackUrl, STAND_IN, USER_ID } from './workspace.js';
 
 /** A problem the person acting must fix (what is wrong, what to do); the CLI exits 2 on it. */
@@ -15,6 +16,10 @@ export interface Bot {
   /** The bot's base URL (its PORT on this machine); requests go to <url>/slack/events. */
   url: string;
   signingSecret: string;
+  /** This shell's SLACK_BOT_TOKEN: the stand-in must have been called with it before anything is signed. */
+  botToken: string;
+  /** The stand-in's base URL. */
+  standIn: string;
 }
 
 /** The stand-in's base URL from the bot's SLACK_API_URL (…/api/), refusing anything but this machine. */
@@ -50,8 +55,30 @@ export async function readConversation(base: string): Promise<LogEntry[]> {
   return body.messages;
 }
 
+/**
+ * Refuses unless a bot with this shell's SLACK_BOT_TOKEN has called the stand-in at `bot.standIn`. A
+ * loopback URL alone proves nothing: it can be an SSH tunnel to production, or a production bot on this
+ * host, and a copied production .env would then sign approvals for it. A bot talking to this stand-in
+ * called its auth.test at start with the token this shell reads from the same .env.
+ */
+async function checkBotSeen(bot: Bot): Promise<void> {
+  let seen: unknown;
+  try {
+    const res = await fetch(`${bot.standIn}/_standin/messages`);
+    seen = ((await res.json().catch(() => undefined)) as { botsSeen?: unknown } | undefined)?.botsSeen;
+  } catch {
+    throw new StandInProblem(`no Slack stand-in answers at ${bot.standIn}: start it with \`ctb simulate-slack\` (its port must match SLACK_API_URL).`);
+  }
+  if (!Array.isArray(seen) || !seen.includes(tokenFingerprint(bot.botToken))) {
+    throw new StandInProblem(`the Slack stand-in at ${bot.standIn} has never been called by a bot with this shell's SLACK_BOT_TOKEN, so nothing is sent to ${bot.url}: `
+      + 'the bot there may not be the one rehearsing (a tunnel, or another bot on this host). Start the bot with this directory\'s .env (SLACK_API_URL pointing at this stand-in), '
+      + 'or restart it if the stand-in was restarted after it, and run this from the bot\'s directory.');
+  }
+}
+
 async function postToBot(bot: Bot, body: string, contentType: string): Promise<string> {
   if (!isLoopbackUrl(bot.url)) throw new StandInProblem(`the bot's URL ${bot.url} is not on this machine: the stand-in acts only on a local bot (127.0.0.1).`);
+  await checkBotSeen(bot);
   const endpoint = `${bot.url.replace(/\/$/, '')}/slack/events`;
   let res: Response;
   try {

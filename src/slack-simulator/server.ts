@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConversationLog, textOf, type LogEntry } from './conversation-log.js';
+import { tokenFingerprint } from './signing.js';
 import { callWebApi, GRANTED_SCOPES_HEADER, type Answer, type Body, type WebApiState } from './web-api.js';
 
 export const STAND_IN_BANNER = "Slack stand-in: a local imitation of Slack's Web API for rehearsals. It is not Slack: nothing posted here reaches any workspace.";
@@ -51,6 +52,8 @@ function send(res: ServerResponse, answer: Answer, headers: Record<string, strin
 
 export class SlackStandIn {
   readonly log = new ConversationLog();
+  /** The bots that called this stand-in's Web API (auth.test at their start, then every post), by token fingerprint. */
+  readonly botsSeen = new Set<string>();
   private ids = 0;
   private constructor(private readonly server: Server, readonly url: string) {}
 
@@ -88,7 +91,7 @@ export class SlackStandIn {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const raw = await readRaw(req);
     if (req.method === 'GET' && path === '/') return send(res, { body: `${STAND_IN_BANNER}\nWeb API: ${this.apiUrl}\n` });
-    if (req.method === 'GET' && path === '/_standin/messages') return send(res, { body: { ok: true, standIn: true, messages: this.log.entries } });
+    if (req.method === 'GET' && path === '/_standin/messages') return send(res, { body: { ok: true, standIn: true, messages: this.log.entries, botsSeen: [...this.botsSeen] } });
     if (req.method !== 'POST') return send(res, { status: 405, body: 'POST only (GET / and GET /_standin/messages excepted)\n' });
     const upload = /^\/api\/upload\/([A-Z0-9]+)$/.exec(path);
     if (upload) {
@@ -97,7 +100,10 @@ export class SlackStandIn {
     const api = /^\/api\/([a-zA-Z.]+)$/.exec(path);
     if (api) {
       const body = parseBody(raw, req.headers['content-type'] ?? '');
-      return send(res, callWebApi(api[1]!, bearer(req, body), body, this.state()), GRANTED_SCOPES_HEADER);
+      const token = bearer(req, body);
+      const answer = callWebApi(api[1]!, token, body, this.state());
+      if (token && typeof answer.body !== 'string' && answer.body.ok === true) this.botsSeen.add(tokenFingerprint(token));
+      return send(res, answer, GRANTED_SCOPES_HEADER);
     }
     const respond = /^\/respond\/([A-Z0-9]+)\/([A-Z0-9]+)\/([A-Za-z0-9]+)$/.exec(path);
     if (respond) {

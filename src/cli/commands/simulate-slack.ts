@@ -31,6 +31,11 @@ Then, from the bot's directory (same .env):
   ctb simulate-slack react --as U0APPROVA --to "the live request"
   ctb simulate-slack react --as U0APPROVB --to "the live request"
   ctb simulate-slack messages
+
+command and react sign only for a bot that has called this stand-in with the shell's SLACK_BOT_TOKEN
+(its auth.test at start): a loopback URL alone could be a tunnel to another bot.
+GET /_standin/messages (what \`messages\` reads) has no authentication: anyone on this machine can read
+it, so rehearse with rehearsal data only, never a production .env.
 `;
 
 function bad(io: CliIo, err: unknown): number {
@@ -51,7 +56,13 @@ function slackSettings(io: CliIo, botUrl: string | undefined): { config: Config;
     if (!config.SLACK_SIGNING_SECRET) {
       throw new People.StandInProblem('SLACK_SIGNING_SECRET is not set in this shell: the bot would refuse an unsigned request. Set it in the .env the bot reads and run this from its directory.');
     }
-    return { config, base, bot: { url: botUrl ?? `http://127.0.0.1:${config.PORT}`, signingSecret: config.SLACK_SIGNING_SECRET.reveal() } };
+    if (!config.SLACK_BOT_TOKEN) {
+      throw new People.StandInProblem("SLACK_BOT_TOKEN is not set in this shell: it tells which bot has been talking to the stand-in. Set it in the .env the bot reads and run this from its directory.");
+    }
+    return {
+      config, base,
+      bot: { url: botUrl ?? `http://127.0.0.1:${config.PORT}`, signingSecret: config.SLACK_SIGNING_SECRET.reveal(), botToken: config.SLACK_BOT_TOKEN.reveal(), standIn: base },
+    };
   } catch (err) {
     return bad(io, err);
   }

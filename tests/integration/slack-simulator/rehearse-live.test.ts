@@ -140,13 +140,17 @@ describe('ctb simulate-slack: the live switch rehearsed with no workspace', () =
     ]);
   }, 180_000);
 
-  it('refuses, exit 2 with what to do: a malformed member id, a secret the bot does not share, no bot listening, a stand-in not on this machine', async () => {
+  it('refuses, exit 2 with what to do: a malformed member id, a secret the bot does not share, no bot listening, a stand-in not on this machine, a bot the stand-in never saw', async () => {
     const cases: Array<[string[], Record<string, string>, RegExp]> = [
       [['command', '--as', 'bob', '/mode status'], {}, /--as "bob" is not a Slack member id: expected U or W then capitals and digits/],
       [['command', '--as', REQUESTER, '/mode status'], { SLACK_SIGNING_SECRET: 'not-the-bots-secret-0000000000' }, /the bot refused the request's signature \(401\): this shell's SLACK_SIGNING_SECRET is not the bot's/],
       [['command', '--as', REQUESTER, '/mode status', '--bot-url', `http://127.0.0.1:${await freePort()}`], {}, /no bot is listening at http:\/\/127\.0\.0\.1:\d+\/slack\/events: start it/],
       [['messages'], { SLACK_API_URL: 'https://slack.com/api/' }, /SLACK_API_URL is https:\/\/slack\.com, not this machine/],
       [['react', '--as', APPROVER_A, '--to', 'the live request', '--bot-url', 'https://ctb.example.com'], {}, /the bot's URL https:\/\/ctb\.example\.com is not on this machine/],
+      // A shell whose .env is not the rehearsing bot's (e.g. copied from production, its bot tunnelled to this host): nothing is signed.
+      [['command', '--as', REQUESTER, '/mode live'], { SLACK_BOT_TOKEN: 'xoxb-copied-from-production' },
+        /the Slack stand-in at http:\/\/127\.0\.0\.1:\d+ has never been called by a bot with this shell's SLACK_BOT_TOKEN, so nothing is sent to http:\/\/127\.0\.0\.1:\d+/],
+      [['react', '--as', APPROVER_A, '--to', 'the live request'], { SLACK_BOT_TOKEN: 'xoxb-copied-from-production' }, /has never been called by a bot with this shell's SLACK_BOT_TOKEN/],
     ];
     // In this process (each is refused before it would wait on anything), reading the bot's .env.
     for (const [args, env, message] of cases) {

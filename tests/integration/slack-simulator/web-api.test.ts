@@ -5,6 +5,7 @@ import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOT_SCOPES } from '../../../src/domain/slack-scopes.js';
 import { SlackStandIn } from '../../../src/slack-simulator/server.js';
+import { tokenFingerprint } from '../../../src/slack-simulator/signing.js';
 
 let standIn: SlackStandIn;
 let web: WebClient;
@@ -25,6 +26,14 @@ describe('the Slack stand-in\'s Web API', () => {
     const res = await web.auth.test();
     expect(res).toMatchObject({ ok: true, team_id: 'T0STANDIN', user_id: 'U0STANDBOT', bot_id: 'B0STANDIN' });
     expect(res.response_metadata?.scopes).toEqual([...BOT_SCOPES]);
+  });
+
+  it('lists the bots that called it by a fingerprint of their token, never the token, and not a call it refused', async () => {
+    await web.auth.test();
+    await new WebClient('not-a-bot-token', { slackApiUrl: standIn.apiUrl, retryConfig: { retries: 0 } }).auth.test().catch(() => undefined);
+    const view = await (await fetch(`${standIn.url}/_standin/messages`)).text();
+    expect((JSON.parse(view) as { botsSeen: string[] }).botsSeen).toEqual([tokenFingerprint('xoxb-rehearsal')]);
+    expect(view).not.toContain('xoxb-rehearsal');
   });
 
   it('keeps what is posted: a message, a reply in its thread, an edit, an ephemeral reply; a message to a member lands in a DM', async () => {

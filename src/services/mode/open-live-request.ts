@@ -29,9 +29,10 @@ export async function checkLivePreconditions(ctx: Pick<OpenLiveRequestDeps, 'con
     // The requester must be a Slack identity: "the requester never counts" can only be enforced
     // when the requester and the approvers are the same kind of id. Refused by design, whatever the
     // state: not a conflict that passes, so forbidden (exit 2 in the terminal). What the engine would
-    // make /mode live refuse is said here too, so nobody goes to Slack to be refused there.
-    const engine = await readEngineVerdict(ctx, ctx.db);
-    const refusedThere = engine.ok ? '' : ` /mode live would be refused now: ${engine.reason}. ${engine.hint}`;
+    // make /mode live refuse is said here too, so nobody goes to Slack to be refused there — when it
+    // can be read: with the database down this refusal still stands, without that hint.
+    const engine = await readEngineVerdict(ctx, ctx.db).catch(() => null);
+    const refusedThere = !engine || engine.ok ? '' : ` /mode live would be refused now: ${engine.reason}. ${engine.hint}`;
     throw new AppError('forbidden', 'live_needs_slack', 'Live trading is requested in Slack, not from the terminal.', {
       hint: `Run /mode live in Slack; two approvers other than you then react with :${config.APPROVAL_EMOJI}: on the request. ctb mode paper rolls back at once.${refusedThere}`,
     });

@@ -1,0 +1,18 @@
+// `ctb mode live` refuses by design (live trading is requested in Slack). The engine's verdict it adds
+// as a hint is read from the database: a database that does not answer must not replace that refusal.
+import { describe, expect, it } from 'vitest';
+import { testConfig } from '../../src/config/env.js';
+import type { Db } from '../../src/db/client.js';
+import { checkLivePreconditions } from '../../src/services/mode/open-live-request.js';
+import type { LiveSwitchPorts } from '../../src/services/mode/ports.js';
+
+const down = { execute: async () => { throw new Error('connect ECONNREFUSED 127.0.0.1:5432'); } } as unknown as Db;
+
+describe('ctb mode live with the database down', () => {
+  it('still answers "requested in Slack" (forbidden, exit 2), without the engine hint it could not read', async () => {
+    const refused = checkLivePreconditions({ config: testConfig({}), db: down }, {} as LiveSwitchPorts, { id: 'cli:alice', source: 'cli' });
+    await expect(refused).rejects.toMatchObject({ code: 'live_needs_slack', kind: 'forbidden', message: 'Live trading is requested in Slack, not from the terminal.' });
+    const err = await refused.catch((e: { hint?: string }) => e);
+    expect(err.hint).toMatch(/ctb mode paper rolls back at once\.$/);
+  });
+});

@@ -12,7 +12,7 @@ describe('ctb mode live with the database down', () => {
   it('still answers "requested in Slack" (forbidden, exit 2), without the engine hint it could not read', async () => {
     const refused = checkLivePreconditions({ config: testConfig({}), db: down }, {} as LiveSwitchPorts, { id: 'cli:alice', source: 'cli' });
     await expect(refused).rejects.toMatchObject({ code: 'live_needs_slack', kind: 'forbidden', message: 'Live trading is requested in Slack, not from the terminal.' });
-    const err = await refused.catch((e: { hint?: string }) => e);
-    expect(err.hint).toMatch(/ctb mode paper rolls back at once\.$/);
+    const err: unknown = await refused.catch((e: unknown) => e);
+    expect((err as { hint?: string }).hint).toMatch(/ctb mode paper rolls back at once\.$/);
   });
 });

@@ -66,7 +66,8 @@ export function loadCliConfig(io: CliIo, json = false): Config | number {
  * configuration error (exit 2) and a refusal by the state or a failure (exit 1) alike, in the usage error's shape
  * (ok false, error, code, expected: what would let it through), so a script always gets one object.
  */
-export function printError(io: CliIo, err: unknown, config?: Config, json = false): number {
+/** `extra`: more fields for the --json error object (e.g. what Kraken did after a kill failed). */
+export function printError(io: CliIo, err: unknown, config?: Config, json = false, extra: Record<string, unknown> = {}): number {
   const scrub = config ? makeScrubber(configSecrets(config)) : (s: string) => s;
   // A database that cannot be reached is named (refused at host:port, missing, bad login), not
   // shown as the query that happened to run first.
@@ -76,7 +77,7 @@ export function printError(io: CliIo, err: unknown, config?: Config, json = fals
     const code = exitCodeFor(err) === 2 || err instanceof ConfigError ? 2 : 1;
     if (json) {
       const problem = err instanceof AppError ? usageProblem(err.code, scrub(err.message), (err.terminalHint ?? err.hint) === undefined ? undefined : scrub((err.terminalHint ?? err.hint)!)) : usageProblem('config', scrub(text));
-      io.stdout.write(`${JSON.stringify({ ...problem, exitCode: code }, null, 2)}\n`);
+      io.stdout.write(`${JSON.stringify({ ...problem, exitCode: code, ...extra }, null, 2)}\n`);
     }
     const hint = err instanceof AppError && err.kind === 'usage' && io.usageHint ? `${io.usageHint}\n` : '';
     io.stderr.write(`${scrub(`error: ${text}`)}\n${hint}`);
@@ -85,7 +86,7 @@ export function printError(io: CliIo, err: unknown, config?: Config, json = fals
   // Another remote that could not be reached (Kraken, Slack, a webhook) is named as itself, with
   // the address and code under fetch's bare "fetch failed".
   const message = scrub(networkFailure(err, config?.DATABASE_URL) ?? (err as Error)?.message ?? String(err));
-  if (json) io.stdout.write(`${JSON.stringify({ ...usageProblem('error', message), exitCode: 1 }, null, 2)}\n`);
+  if (json) io.stdout.write(`${JSON.stringify({ ...usageProblem('error', message), exitCode: 1, ...extra }, null, 2)}\n`);
   io.stderr.write(`error: ${message}\n`);
   return 1;
 }

@@ -339,9 +339,11 @@ function whenStopped(io: CliIo, text: (signal: NodeJS.Signals) => string): () =>
  * stdout holds the error object.
  */
 async function sayKrakenAfterFailure(io: CliIo, kraken: Exchange, config: Config, json: boolean): Promise<void> {
-  const line = krakenCancelLine(await cancelAndCountWithin(kraken, config));
+  const line = await krakenAfterFailure(kraken, config);
   (json ? io.stderr : io.stdout).write(`${line}\n`);
 }
+
+const krakenAfterFailure = async (kraken: Exchange, config: Config): Promise<string> => krakenCancelLine(await cancelAndCountWithin(kraken, config));
 
 export const killCli: CliRegistration = {
   register(program, io, setExit) {
@@ -434,11 +436,18 @@ export const killCli: CliRegistration = {
           if (result.stateConfigProblem) io.stderr.write(`error: ${result.stateConfigProblem}\n`);
           setExit(noBot ? 2 : result.ok ? 0 : result.stateConfigProblem ? 2 : 1);
         } catch (err) {
-          setExit(printError(io, err, config, opts.json));
           // The kill failed before it could say what Kraken did (the database in use by another
           // process, say): the cancel sent at start is still on its way. Waited on for one call's
-          // deadline — never abandoned unanswered and unsaid — and what became of it is said.
-          if (kraken) await sayKrakenAfterFailure(io, kraken, config, opts.json);
+          // deadline — never abandoned unanswered and unsaid — and what became of it is said: after
+          // the error in a terminal, in the error object (`kraken`) with --json.
+          if (opts.json && kraken) {
+            const line = await krakenAfterFailure(kraken, config);
+            setExit(printError(io, err, config, true, { kraken: line }));
+            io.stderr.write(`${line}\n`);
+          } else {
+            setExit(printError(io, err, config, opts.json));
+            if (kraken) await sayKrakenAfterFailure(io, kraken, config, opts.json);
+          }
         } finally {
           stopWatching();
           // Everything the kill persists (halt, saved kill, follow-up request, alert) is written by

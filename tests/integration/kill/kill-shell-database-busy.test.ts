@@ -45,4 +45,26 @@ describe('ctb kill when the embedded database is in use by another process', () 
     expect(kraken.state.orders.get('OPEN-1')?.status, why).toBe('canceled');
     expect(kill.stdout().trim().split('\n').at(-1), why).toBe('Kraken: 1 order(s) cancelled, none open (confirmed).');
   }, 60_000);
+
+  it('with --json, the error object carries what Kraken did (kraken), not stderr alone', async () => {
+    const kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET });
+    cleanup.push(() => kraken.close());
+    kraken.addOrder({ txid: 'OPEN-1', pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '40000', vol: '0.01', vol_exec: '0', status: 'open', opentm: 1 });
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'ctb-kill-busy-json-')), 'data');
+    mkdirSync(pgliteDirOf(dataDir), { recursive: true });
+    writeFileSync(join(pgliteDirOf(dataDir), 'PG_VERSION'), '17\n');
+    writeFileSync(lockPath(dataDir), JSON.stringify({ pid: process.pid, socketPath: null, since: '2026-12-06T22:00:00.000Z', host: hostname(), role: 'all' }));
+
+    const kill = ctbChildInShell(['kill', '--reason', 'busy database', '--json'], {
+      DATA_DIR: dataDir, KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url,
+    });
+    cleanup.push(async () => {
+      if (kill.child.exitCode === null && kill.child.signalCode === null) kill.child.kill('SIGKILL');
+      await kill.exited.catch(() => {});
+    });
+    const exit = await kill.exited;
+    const why = `exit ${exit.code}\n${kill.stdout()}\n${kill.stderr().slice(-3000)}`;
+    expect(exit, why).toEqual({ code: 1, signal: null });
+    expect(JSON.parse(kill.stdout()), why).toMatchObject({ ok: false, exitCode: 1, kraken: 'Kraken: 1 order(s) cancelled, none open (confirmed).' });
+  }, 60_000);
 });

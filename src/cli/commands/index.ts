@@ -112,7 +112,7 @@ export const cliCommands: CliCommandEntry[] = [
   },
   {
     name: 'simulate-slack',
-    summary: "run a local stand-in for Slack's Web API and act as people in it, to rehearse the live switch with no workspace",
+    summary: "run a local stand-in for Slack's Web API on 127.0.0.1 and act as people in it, to rehearse the live switch with no workspace",
     load: () => import('./simulate-slack.js').then((m) => m.simulateSlackCli),
   },
   { name: 'trades', summary: 'open trades: size, entry, mark price, unrealised PnL, age, strategy, book; totals per book', load: tradesCli },

@@ -109,15 +109,7 @@ async function cancelOnlyOnKraken(io: CliIo, problem: ConfigError, read: Record<
     }
     // Nobody to hand an unconfirmed cancel on to: the kill's own rounds, saying while they run what is
     // slow — and, stopped meanwhile, what is true then (no halt recorded, Kraken not confirmed).
-    const stopWatching = whenStopped(io, interruptedCancelOnlyText);
-    let report: VenueCancelReport;
-    try {
-      report = await cancelOnKrakenAlone(kraken, config, logger, { progress: (line) => {
-        if (!json) io.stderr.write(`${line}\n`);
-      } });
-    } finally {
-      stopWatching();
-    }
+    const report = await roundsFromThisShell(io, json, whenStopped(io, interruptedCancelOnlyText), (progress) => cancelOnKrakenAlone(kraken, config, logger, { progress }));
     const outcome = venueOutcome(report).replace(/\.$/, '');
     answer(report.confirmed
       ? `NOT HALTED — Kraken: ${outcome}; the bot may place new ones until the halt is recorded.`
@@ -185,15 +177,8 @@ async function killWithoutBotDatabase(
   ]);
   // The rounds may take KILL_CONFIRM_WAIT and more: stopped meanwhile, it says what is true then.
   const stopWatching = sayWhatIsTrueIfStopped(io, { halt: null, noBotWhere: { dataDir, cwd: io.cwd, noDatabase: true } }, true);
-  let report: VenueCancelReport;
-  try {
-    // While Kraken is slow: a line for each call that missed its deadline, as the kill with a database says them.
-    report = await cancelOnKrakenAlone(kraken, config, logger, { progress: (line) => {
-      if (!json) io.stderr.write(`${line}\n`);
-    } });
-  } finally {
-    stopWatching();
-  }
+  // While Kraken is slow: a line for each call that missed its deadline, as the kill with a database says them.
+  const report = await roundsFromThisShell(io, json, stopWatching, (progress) => cancelOnKrakenAlone(kraken, config, logger, { progress }));
   if (json) {
     io.stdout.write(`${JSON.stringify({ ok: false, code: 'no_bot_database', exitCode: 2, halted: false, dataDir, error: head, kraken: krakenJson(report) }, null, 2)}\n`);
   } else {
@@ -311,6 +296,23 @@ interface KillProgress {
 
 /** Exit status of a process ended by `signal` (128 + its number), as a shell reports it. */
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * The kill's own Kraken rounds run from this shell, with nobody to hand them to: a line on stderr for
+ * each call that missed its deadline (not with --json, whose stdout is one object), and
+ * `stopWatching` (what a Ctrl-C meanwhile says) ended once they are over.
+ */
+async function roundsFromThisShell(
+  io: CliIo, json: boolean, stopWatching: () => void, rounds: (progress: (line: string) => void) => Promise<VenueCancelReport>,
+): Promise<VenueCancelReport> {
+  try {
+    return await rounds((line) => {
+      if (!json) io.stderr.write(`${line}\n`);
+    });
+  } finally {
+    stopWatching();
+  }
+}
 
 /**
  * While the kill runs, SIGINT and SIGTERM print what is true then and exit non-zero (without a

@@ -23,29 +23,35 @@ afterEach(async () => {
   await database?.close();
 });
 
+/** The bot with the kill feature, a fake Kraken and a kill `killId` already recorded: its incident. */
+async function killedWithButton(killId: string) {
+  database = await createPostgresTestDb();
+  kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET });
+  h = await startSlackHarness({
+    database,
+    env: {
+      KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false',
+      KILL_DB_TIMEOUT: '300ms', KILL_CONFIRM_WAIT: '1ms', KILL_CONFIRM_ATTEMPTS: '1',
+    },
+    features: [createKillFeature({ incidentPoster: notifiedIncidentPoster, incidentThread: notifiedIncidentThread })],
+  });
+  const { incident } = await persistKill(database.db, { killId, at: new Date(), actor: USERS.operator, trigger: 'manual', reason: 'drill', cancelReport: {} });
+  return incident;
+}
+
 describe('the cancel again button while a venue does not answer', () => {
   it('says in the incident thread, as it happens, which call missed its deadline', async () => {
-    database = await createPostgresTestDb();
-    kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET });
-    h = await startSlackHarness({
-      database,
-      env: {
-        KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false',
-        KILL_DB_TIMEOUT: '300ms', KILL_CONFIRM_WAIT: '1ms', KILL_CONFIRM_ATTEMPTS: '1',
-      },
-      features: [createKillFeature({ incidentPoster: notifiedIncidentPoster, incidentThread: notifiedIncidentThread })],
-    });
-    const { incident } = await persistKill(database.db, { killId: 'drill-1', at: new Date(), actor: USERS.operator, trigger: 'manual', reason: 'drill', cancelReport: {} });
+    const incident = await killedWithButton('drill-1');
     const threadTs = '1700000000.000100';
     const inThread = () => h!.fake.callsTo('chat.postMessage').filter((c) => c.body.thread_ts === threadTs).map((c) => String(c.body.text));
     const line = ':hourglass_flowing_sand: Cancel again: paper: CancelAll (try 1) did not answer within 0.3 s.';
 
     // The lock is let go once the answer is in the thread (paper's calls give up at KILL_DB_TIMEOUT).
-    await whileTableLocked(database.url, 'paper_orders', async () => {
+    await whileTableLocked(database!.url, 'paper_orders', async () => {
       await h!.action({ actionId: 'incident_item_cancel_orders', value: String(incident.id), user: USERS.operator, channel: OPS_CHANNEL, messageTs: threadTs });
       await until(() => inThread().some((t) => t.includes('NOT ALL CONFIRMED')));
     });
-    await h.idle();
+    await h!.idle();
 
     const said = inThread();
     // The line came before the answer, which says what was not confirmed.
@@ -58,23 +64,13 @@ describe('the cancel again button while a venue does not answer', () => {
 
 describe('the cancel again button when Slack rate-limits its progress line', () => {
   it('posts the line (after Slack\'s wait) before the answer, never after it', async () => {
-    database = await createPostgresTestDb();
-    kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET });
-    h = await startSlackHarness({
-      database,
-      env: {
-        KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false',
-        KILL_DB_TIMEOUT: '300ms', KILL_CONFIRM_WAIT: '1ms', KILL_CONFIRM_ATTEMPTS: '1',
-      },
-      features: [createKillFeature({ incidentPoster: notifiedIncidentPoster, incidentThread: notifiedIncidentThread })],
-    });
-    const { incident } = await persistKill(database.db, { killId: 'drill-2', at: new Date(), actor: USERS.operator, trigger: 'manual', reason: 'drill', cancelReport: {} });
+    const incident = await killedWithButton('drill-2');
     const threadTs = '1700000000.000200';
     // What the thread shows, in the order Slack took it: the first progress line is refused once for the rate limit.
     const shown: string[] = [];
     let refused = false;
     let seq = 0;
-    h.fake.on('chat.postMessage', (body) => {
+    h!.fake.on('chat.postMessage', (body) => {
       const text = String(body.text);
       if (body.thread_ts === threadTs && text.includes('did not answer') && !refused) {
         refused = true;
@@ -84,11 +80,11 @@ describe('the cancel again button when Slack rate-limits its progress line', () 
       return { body: { ok: true, channel: body.channel ?? OPS_CHANNEL, ts: `1700000001.${String(++seq).padStart(6, '0')}`, message: { text } } };
     });
 
-    await whileTableLocked(database.url, 'paper_orders', async () => {
+    await whileTableLocked(database!.url, 'paper_orders', async () => {
       await h!.action({ actionId: 'incident_item_cancel_orders', value: String(incident.id), user: USERS.operator, channel: OPS_CHANNEL, messageTs: threadTs });
       await until(() => shown.some((t) => t.includes('NOT ALL CONFIRMED')));
     });
-    await h.idle();
+    await h!.idle();
 
     expect(refused).toBe(true);
     const told = shown.findIndex((t) => t.includes('CancelAll (try 1) did not answer'));

@@ -1,7 +1,8 @@
 // Live needs an unbroken chain, armed and approved, across real processes (the shipped `ctb start
-// --role worker`) on one PostgreSQL database: an armed engine trades LIVE on the approval; restarted
-// without IS_LIVE, the engine that takes the lease withdraws the approval (bot_state paper, recorded
-// with why, one alert); restarted armed again, it trades PAPER, and `ctb mode status` says why.
+// --role worker`) on one PostgreSQL database: an armed engine trades LIVE on the approval; a worker
+// without IS_LIVE deployed beside it stands by and withdraws nothing (a rolling deploy); once the armed
+// one stops and the unarmed one takes the lease, it withdraws the approval (bot_state paper, recorded
+// with why, one alert); restarted armed again, the engine trades PAPER, and `ctb mode status` says why.
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,12 +49,17 @@ describe('an engine restarted without IS_LIVE after an approved switch to live',
     await waitUntil(async () => (await getBotState(db)).reconciledThrough !== null, 60_000, () => `for A's first reconciliation:\n${a.output().slice(-3000)}`);
     await k.play(3 * ROUND_TRIP_CANDLES, { until: () => k.addOrders() > 0 });
     expect(k.addOrders(), a.output().slice(-3000)).toBeGreaterThan(0);
+
+    // B: the worker redeployed without IS_LIVE. Standing by behind A, it withdraws nothing.
+    const b = bot(['start', '--role', 'worker'], baseEnv(join(dir, 'b'), unarmed), dir);
+    await b.waitFor(/standing by/, 120_000);
+    expect((await getBotState(db)).mode).toBe('live');
+    expect(await db.select().from(alertGroups).where(eq(alertGroups.fingerprint, 'mode-live-withdrawn-unarmed'))).toEqual([]);
     a.kill('SIGTERM');
     expect(await a.exited).toBe(0);
     const liveOrders = k.addOrders();
 
-    // B: the same worker restarted without IS_LIVE. It takes the lease, and withdraws the approval.
-    const b = bot(['start', '--role', 'worker'], baseEnv(join(dir, 'b'), unarmed), dir);
+    // A gone, B takes the lease, and withdraws the approval.
     await b.waitFor(/engine lease taken: this process runs the engine/, 120_000);
     await waitUntil(async () => (await getBotState(db)).mode === 'paper', 30_000, () => `for B to withdraw the live approval:\n${b.output().slice(-3000)}`);
     const [withdrawal] = await db.select().from(modeChangeRequests).where(eq(modeChangeRequests.status, 'switched')).orderBy(desc(modeChangeRequests.id)).limit(1);

@@ -1,7 +1,8 @@
 // The engine lease's holder, unarmed, withdrawing a live approval bot_state still holds, on real
 // PostgreSQL: recorded (paper, who, why) in one transaction with its command trail row, once however
 // many replicas or restarts try, only by the holder, a halt left in force, an open live request
-// withdrawn with it; and the status views reading why the mode is paper.
+// withdrawn with it; and the status views reading why the mode is paper. On PGlite too (`npm start`'s
+// embedded database, where the engine and the CLI share one session).
 import { and, eq, gt, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { commandLog, modeChangeEvents, modeChangeRequests } from '../../../src/db/schema/index.js';
@@ -10,44 +11,45 @@ import { readModeStatus } from '../../../src/services/mode-status.js';
 import { modeStatus } from '../../../src/services/mode/sign-off.js';
 import { withdrawLiveIfUnarmed, type LeaseHolder } from '../../../src/services/mode/withdraw-unarmed-live.js';
 import { renderStatus } from '../../../src/cli/commands/mode.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import type { Database } from '../../../src/db/client.js';
+import { createTestDb, type DbKind } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
 import { holdEngineLease, modeHarness, resetModeTables, type ModeHarness } from '../../support/mode-harness.js';
 
 const HOLDER: LeaseHolder = { holderId: 'test-engine', host: 'test-host', pid: 4242, role: 'worker' };
 const REASON = /^engine test-engine on test-host took the lease without IS_LIVE at \d{4}-\d\d-\d\dT[\d:.]+Z; going live again needs \/mode live and two approvals$/;
 
-let database: TestDatabase;
-let slack: FakeSlack;
-let h: ModeHarness;
-let trailFrom = 0;
+describe.each<DbKind>(['postgres', 'pglite'])('an unarmed engine that holds the lease while bot_state says live, on %s', (kind) => {
+  let database: Database;
+  let slack: FakeSlack;
+  let h: ModeHarness;
+  let trailFrom = 0;
 
-beforeAll(async () => {
-  database = await createPostgresTestDb();
-  slack = await startFakeSlack();
-});
-afterAll(async () => {
-  await slack.close();
-  await database.close();
-});
-beforeEach(async () => {
-  await resetModeTables(database.db);
-  // command_log is append-only: each test reads the rows written after its start.
-  trailFrom = (await database.db.select({ id: sql<number>`coalesce(max(${commandLog.id}), 0)::int` }).from(commandLog))[0]!.id;
-  h = await modeHarness({ database, slack, env: { IS_LIVE: 'false' } });
-  // The lease as an engine started without IS_LIVE holds it.
-  await holdEngineLease(database.db, 'kraken', 0, false);
-  await updateBotState(database.db, h.clock, { mode: 'live' });
-});
-afterEach(async () => {
-  await h.ctx.close();
-});
+  beforeAll(async () => {
+    database = await createTestDb(kind);
+    slack = await startFakeSlack();
+  });
+  afterAll(async () => {
+    await slack.close();
+    await database.close();
+  });
+  beforeEach(async () => {
+    await resetModeTables(database.db);
+    // command_log is append-only: each test reads the rows written after its start.
+    trailFrom = (await database.db.select({ id: sql<number>`coalesce(max(${commandLog.id}), 0)::int` }).from(commandLog))[0]!.id;
+    h = await modeHarness({ database, slack, env: { IS_LIVE: 'false' } });
+    // The lease as an engine started without IS_LIVE holds it.
+    await holdEngineLease(database.db, 'kraken', 0, false);
+    await updateBotState(database.db, h.clock, { mode: 'live' });
+  });
+  afterEach(async () => {
+    await h.ctx.close();
+  });
 
-const withdraw = (holder = HOLDER, harness = h) => withdrawLiveIfUnarmed(harness.ctx, harness.ctx.liveSwitch, holder);
-const requests = () => database.db.select().from(modeChangeRequests);
-const trail = () => database.db.select().from(commandLog).where(and(eq(commandLog.actor, 'system:engine-lease'), gt(commandLog.id, trailFrom)));
+  const withdraw = (holder = HOLDER, harness = h) => withdrawLiveIfUnarmed(harness.ctx, harness.ctx.liveSwitch, holder);
+  const requests = () => database.db.select().from(modeChangeRequests);
+  const trail = () => database.db.select().from(commandLog).where(and(eq(commandLog.actor, 'system:engine-lease'), gt(commandLog.id, trailFrom)));
 
-describe('an unarmed engine that holds the lease while bot_state says live', () => {
   it('switches to paper with who and why, in one transaction with its trail row, and raises one critical alert', async () => {
     const done = await withdraw();
     expect(done).toMatchObject({ reason: expect.stringMatching(REASON), withdrawn: [], halted: false });

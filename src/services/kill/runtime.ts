@@ -26,6 +26,7 @@ export const KILL_PAUSE_PREFIX = 'kill: ';
 /** This process's halt: latched by a kill (its own, or another process's seen by the halt watcher). */
 export class HaltLatch {
   #reason: string | null = null;
+  #changes = 0;
   readonly #listeners = new Set<(reason: string) => void>();
 
   constructor(private readonly deps: { jobs: Pick<JobRegistry, 'pauseTrading' | 'resumeTrading' | 'tradingPaused'>; logger: Logger }) {}
@@ -38,10 +39,20 @@ export class HaltLatch {
     return this.#reason;
   }
 
+  /**
+   * How many times this process latched or released: a reader of bot_state compares it around its
+   * read, since a change made here meanwhile (a resume that committed, then released; a kill that
+   * latched before writing) is newer than what the read saw.
+   */
+  get changes(): number {
+    return this.#changes;
+  }
+
   /** Stops this process trading at once: latch, pause the trading jobs, tell the listeners (halt means cancel). */
   latch(reason: string): void {
     const first = this.#reason === null;
     this.#reason = reason;
+    this.#changes += 1;
     this.deps.jobs.pauseTrading(`${KILL_PAUSE_PREFIX}${reason}`);
     if (!first) return;
     for (const listener of this.#listeners) {
@@ -56,6 +67,7 @@ export class HaltLatch {
   /** After a resume: clears the latch and resumes the trading jobs this kill paused. */
   release(): void {
     this.#reason = null;
+    this.#changes += 1;
     if (this.deps.jobs.tradingPaused?.startsWith(KILL_PAUSE_PREFIX)) this.deps.jobs.resumeTrading();
   }
 

@@ -13,6 +13,7 @@ import { describeTradingState, type TradingStateInfo } from '../domain/trading-s
 import { holderView, type EngineHolderView } from '../domain/engine-holder.js';
 import { shellView, type EngineHolderDeps, type ShellDeps, type ShellView } from './engine-lease/holder-view.js';
 import { standingOf, type ReconciliationStanding } from '../domain/reconciliation-standing.js';
+import { liveWithdrawnOf, type LastSwitch, type LiveWithdrawn } from '../domain/live-withdrawal.js';
 
 export interface AuditVerdict {
   id: number;
@@ -53,6 +54,8 @@ export interface ModeStatus {
   shell: ShellView;
   /** Whether live trading waits for reconciliation with Kraken (and what it found), how far it reconciled. */
   reconciliation: ReconciliationStanding;
+  /** Why bot_state says paper when an engine took the lease unarmed and withdrew the live approval; null otherwise. */
+  liveWithdrawn: LiveWithdrawn | null;
 }
 
 /**
@@ -80,7 +83,7 @@ async function readStatus(ctx: ModeStatusDeps): Promise<StatusRows & { state: Bo
   return { ...again, state: again.state! };
 }
 
-function modeStatusOf(ctx: ModeStatusDeps, state: BotState, engine: EngineHolderView): ModeStatus {
+function modeStatusOf(ctx: ModeStatusDeps, state: BotState, engine: EngineHolderView, lastSwitch: LastSwitch | null): ModeStatus {
   return {
     mode: engineMode(state, engine),
     requestedMode: state.mode,
@@ -95,18 +98,19 @@ function modeStatusOf(ctx: ModeStatusDeps, state: BotState, engine: EngineHolder
     engine,
     shell: shellView(ctx),
     reconciliation: standingOf(state),
+    liveWithdrawn: liveWithdrawnOf(state.mode, lastSwitch),
   };
 }
 
 export async function readModeStatus(ctx: ModeStatusDeps): Promise<ModeStatus> {
-  const { state, lease, dbNow } = await readStatus(ctx);
-  return modeStatusOf(ctx, state, holderView(lease, dbNow, ctx.config.ENGINE_LEASE_TTL));
+  const { state, lease, dbNow, lastSwitch } = await readStatus(ctx);
+  return modeStatusOf(ctx, state, holderView(lease, dbNow, ctx.config.ENGINE_LEASE_TTL), lastSwitch);
 }
 
 /** The mode status and the latest go-live audit verdict (`/golive status`), from one statement. */
 export async function readGoLiveStatus(ctx: ModeStatusDeps): Promise<{ status: ModeStatus; latestAudit: AuditVerdict | null }> {
-  const { state, lease, dbNow, audit, policy } = await readStatus(ctx);
-  return { status: modeStatusOf(ctx, state, holderView(lease, dbNow, ctx.config.ENGINE_LEASE_TTL)), latestAudit: auditVerdict(audit, gatePolicyOf(policy)) };
+  const { state, lease, dbNow, audit, policy, lastSwitch } = await readStatus(ctx);
+  return { status: modeStatusOf(ctx, state, holderView(lease, dbNow, ctx.config.ENGINE_LEASE_TTL), lastSwitch), latestAudit: auditVerdict(audit, gatePolicyOf(policy)) };
 }
 
 /** A stored run's verdict, with what the gate says of its thresholds under `policy`. */

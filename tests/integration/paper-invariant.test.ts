@@ -14,6 +14,7 @@ import { getBotState, updateBotState } from '../../src/services/bot-state.js';
 import { systemClock } from '../../src/clock.js';
 import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
 import { maCross, roundTripCloses } from '../support/engine.js';
+import { waitUntil } from '../support/bot-process.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +50,8 @@ describe('paper mode never reaches a private Kraken endpoint', () => {
     const closes = [...Array.from({ length: 10 }, () => 60_000), ...roundTripCloses()];
     const t0 = Date.UTC(2026, 0, 5, 0, 0) / 1000;
     let polls = 0;
+    // The market stays flat (the warm-up only) until bot_state says live again behind the engine (below).
+    let released = false;
     const publicCalls: string[] = [];
     nock(KRAKEN).persist()
       .get(/\/0\/public\/.*/).reply((uri) => {
@@ -61,8 +64,8 @@ describe('paper mode never reaches a private Kraken endpoint', () => {
           return [200, { error: [], result: { XXBTZUSD: { a: [last, '1', '1'], b: [last, '1', '1'], c: [last, '0.1'], v: ['500', '900'], p: [last, last], t: [10, 20], l: [last, last], h: [last, last], o: last } } }];
         }
         if (endpoint === 'OHLC') {
-          const shown = Math.min(closes.length, 11 + polls * 3);
-          polls += 1;
+          const shown = released ? Math.min(closes.length, 11 + polls * 3) : 11;
+          if (released) polls += 1;
           const rows = closes.slice(0, shown).map((c, i) => [t0 + i * 60, String(c), String(c), String(c), String(c), String(c), '50', 10]);
           return [200, { error: [], result: { XXBTZUSD: rows, last: t0 + (shown - 1) * 60 } }];
         }
@@ -87,6 +90,11 @@ describe('paper mode never reaches a private Kraken endpoint', () => {
       features: [engineFeature({ standbyPollMs: 50, market: { enableRateLimit: false } })],
     });
     try {
+      // Taking the lease unarmed, the engine withdrew the live approval (services/mode/withdraw-unarmed-live.ts).
+      // bot_state is written live again behind its back, and only then does the market move: it still trades paper.
+      await waitUntil(async () => (await getBotState(database.db)).mode === 'paper', 60_000, () => 'for the engine to withdraw the live approval');
+      await updateBotState(database.db, systemClock, { mode: 'live' });
+      released = true;
       const deadline = Date.now() + 60_000;
       while (Date.now() < deadline) {
         const closed = await execute<{ n: number }>(database.db, sql`select count(*)::int as n from ${trades} where status = 'closed'`);
@@ -104,6 +112,6 @@ describe('paper mode never reaches a private Kraken endpoint', () => {
     expect((await database.db.select().from(trades)).filter((t) => t.status === 'closed').length).toBeGreaterThanOrEqual(1);
     expect(publicCalls).toContain('OHLC');
     expect(privateCalls).toEqual([]);
-    expect((await getBotState(database.db)).mode).toBe('live'); // untouched: only IS_LIVE arms
+    expect((await getBotState(database.db)).mode).toBe('live'); // untouched since: only IS_LIVE arms
   }, 120_000);
 });

@@ -3,7 +3,8 @@
 // src/services/engine-lease), then runs the loop — and stops trading at once if the lease is lost,
 // standing by again. Live trading also waits for reconciliation with Kraken (at start; after taking
 // over from a dead engine, halted first; after Kraken comes back: src/services/reconcile/start).
-// While it holds the lease it also carries out engine requests other processes hand it
+// An engine that takes the lease unarmed withdraws a live approval bot_state still holds
+// (src/services/mode/withdraw-unarmed-live.ts). While it holds the lease it also carries out engine requests other processes hand it
 // (src/services/engine-requests). The lease, not a session lock, decides: a PostgreSQL
 // advisory lock is held per session, so on PGlite (one session shared by every socket client) it
 // coordinated nothing, and on PostgreSQL a hung holder would keep it while its lease went stale.
@@ -18,6 +19,7 @@ import { alertUntaggedLiveRelease } from '../../services/release/live-release-al
 import { readReleaseInfo } from '../../services/release/version.js';
 import { startLogScanPublisher, type LogScanPublisher } from '../../services/logcheck/publish-log-scan.js';
 import { createLeaseKeeper } from '../../services/engine-lease/keeper.js';
+import { withdrawLiveUntilDone } from '../../services/mode/withdraw-unarmed-live.js';
 import { setEngineLease } from '../../services/engine-lease/runtime.js';
 import { engineRequestFollowUp, engineRequestHandlers } from '../../services/engine-requests/handlers.js';
 import { startRequestRunner } from '../../services/engine-requests/runner.js';
@@ -97,8 +99,12 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
           const acquired = await lease.acquire(stopping.signal);
           // A stop that came while the lease was being taken: no engine may start after stop() looked.
           if (!acquired || stopping.signal.aborted) return;
-          // The go-live thresholds this engine runs with become the gate policy every audit is held to.
           const { host, pid, role } = acquired.lease;
+          // Unarmed, the holder withdraws a live approval bot_state still holds (before anything reads it):
+          // its next armed restart must not trade LIVE on an approval the chain broke since.
+          await withdrawLiveUntilDone(ctx, ctx.liveSwitch, { holderId: lease.holderId, host, pid, role }, { signal: stopping.signal });
+          if (stopping.signal.aborted) return;
+          // The go-live thresholds this engine runs with become the gate policy every audit is held to.
           // Retried until written, and no engine before it is: the gate must know the policy the engine runs with.
           const policy = await recordGatePolicyUntilWritten(ctx, { by: `${host}:${pid} (${role})`, strategies: { file: loaded.file, sha256: loaded.sha256 }, release, signal: stopping.signal });
           if (!policy) return;

@@ -1,17 +1,23 @@
 // Owns the mode's safety across restarts: at start, a database that says live in a process that is
-// not armed trades paper (effectiveMode) and raises a critical alert, because someone expects live
-// trading that is not happening; requests interrupted by a restart are closed; and a job closes
+// not armed trades paper (effectiveMode). In a process that may run the engine (roles all, worker) the
+// engine decides once it holds the lease: it withdraws the live approval and alerts then
+// (services/mode/withdraw-unarmed-live.ts) — a standby behind an armed engine (a rolling deploy)
+// withdraws nothing and raises nothing. Elsewhere (web) a critical alert says that someone expects
+// live trading this process does not do. Requests interrupted by a restart are closed; and a job closes
 // requests as they expire (the rows' timestamps are the record, the job only acts on them).
-import type { Feature } from '../feature.js';
 import type { AppContext } from '../context.js';
 import { effectiveMode, getBotState } from '../../services/bot-state.js';
 import { expireOverdueRequests } from '../../services/mode/expire-requests.js';
+import { ENGINE_ROLES } from '../start-checks.js';
+import type { Feature, StartOptions } from '../feature.js';
 
-export async function checkModeAtStart(ctx: AppContext): Promise<{ storedMode: string; effectiveMode: string; alerted: boolean }> {
+export async function checkModeAtStart(ctx: AppContext, role: StartOptions['role']): Promise<{ storedMode: string; effectiveMode: string; alerted: boolean }> {
   const state = await getBotState(ctx.db);
   const mode = effectiveMode(state, ctx.config.IS_LIVE);
   let alerted = false;
-  if (state.mode === 'live' && !ctx.config.IS_LIVE) {
+  if (state.mode === 'live' && !ctx.config.IS_LIVE && ENGINE_ROLES.includes(role)) {
+    ctx.logger.warn('the database says live and this process is not armed (IS_LIVE is not true): it trades paper, and withdraws the live approval if it takes the engine lease');
+  } else if (state.mode === 'live' && !ctx.config.IS_LIVE) {
     await ctx.alerts.raise({
       source: 'mode', severity: 'critical',
       title: 'The database says LIVE but this process is not armed (IS_LIVE is not true): trading PAPER',
@@ -31,8 +37,8 @@ export async function checkModeAtStart(ctx: AppContext): Promise<{ storedMode: s
 export const modeFeature: Feature = {
   name: 'mode',
   roles: ['all', 'web', 'worker'],
-  async start(ctx) {
-    await checkModeAtStart(ctx);
+  async start(ctx, _http, startOpts) {
+    await checkModeAtStart(ctx, startOpts.role);
     await expireOverdueRequests(ctx, ctx.liveSwitch);
     ctx.jobs.register({
       name: 'mode-change-expiry',

@@ -8,6 +8,7 @@ import {
 import { describeHolder } from '../../domain/engine-holder.js';
 import { engineLiveVerdict } from '../../domain/engine-live-readiness.js';
 import { unknownModePhrase } from '../../domain/engine-mode.js';
+import { liveWithdrawnPhrase } from '../../domain/live-withdrawal.js';
 import { describeStanding } from '../../domain/reconciliation-standing.js';
 import type { SignOffRecord } from '../../services/mode/sign-off.js';
 import { tradingStateText } from '../../domain/trading-state.js';
@@ -45,6 +46,7 @@ function auditLine(a: AuditVerdict | null): string {
 /** The mode, and why it is not the one the database asks for; unknown said plainly, never as paper. */
 function modeLine(r: ModeStatusResult): string {
   if (r.mode === 'unknown') return `mode: UNKNOWN — ${unknownModePhrase(r.engine)}`;
+  if (r.mode === 'paper' && r.liveWithdrawn) return `mode: PAPER — ${liveWithdrawnPhrase(r.liveWithdrawn)}`;
   return `mode: ${r.mode.toUpperCase()}${r.storedMode !== r.mode ? ` (database says ${r.storedMode}; trading ${r.mode} because ${pausedBecause(r)})` : ''}`;
 }
 

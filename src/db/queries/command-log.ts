@@ -62,3 +62,17 @@ export function insertCommandLog(
     details: JSON.stringify(cleanJson(entry.details)),
   });
 }
+
+/**
+ * One row inside the caller's transaction, committed (or not) with what it records: for a system
+ * decision whose record and trail must not part (the engine lease's live withdrawal). Not coalesced.
+ */
+export async function insertCommandLogIn(
+  tx: Db,
+  entry: { at: Date; source: CommandLogEntry['source']; actor: string; command: string; args: string; allowed: boolean; result: string; details: Record<string, unknown> },
+): Promise<void> {
+  await tx.insert(commandLog).values({
+    at: entry.at, source: entry.source, actor: cleanText(entry.actor), command: entry.command, args: cleanText(entry.args.slice(0, 2000)),
+    allowed: entry.allowed, result: cleanText(entry.result.slice(0, 2000)), details: cleanJson(entry.details),
+  });
+}

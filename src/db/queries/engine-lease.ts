@@ -92,3 +92,13 @@ export async function readLeaseHeld(db: Db): Promise<{ lease: EngineLease | null
   const [clock] = await execute(db, sql`select clock_timestamp() as db_now`);
   return { lease: held[0] ? toLease(held[0]) : null, dbNow: date(clock?.db_now) };
 }
+
+/**
+ * Whether `holderId` holds the lease row now, held FOR SHARE until the caller's transaction commits: a
+ * decision only the holder may make (the live withdrawal) commits while it is still the holder — a
+ * takeover waits for it. Its freshness is not judged here: the keeper's fence does that.
+ */
+export async function holdsLeaseRow(db: Db, holderId: string): Promise<boolean> {
+  const rows = await execute(db, sql`select id from engine_lease where id = 1 and holder_id = ${holderId} for share`);
+  return rows.length > 0;
+}

@@ -15,6 +15,7 @@ import { executePrepared } from '../prepared.js';
 import type { BotState, EngineLease, GateThresholds, GolivePolicy } from '../schema/index.js';
 import type { AuditSettings, EngineLimits } from '../../domain/golive-thresholds.js';
 import type { AuditRunHeader } from './audit-runs.js';
+import type { LastSwitch } from '../../domain/live-withdrawal.js';
 
 export interface StatusRows {
   /** Undefined before anything created the row (services/bot-state.ts creates it). */
@@ -25,12 +26,14 @@ export interface StatusRows {
   audit: AuditRunHeader | null;
   /** The go-live gate policy the latest audit is held to; null while no engine has recorded one. */
   policy: GolivePolicy | null;
+  /** The last switched mode change (newest id first, as `ctb mode status` reads it): why bot_state says what it says. */
+  lastSwitch: LastSwitch | null;
 }
 
 /**
  * The status columns and the joins they come from, for a statement's select list: bot_state (b_*),
  * the engine lease (l_*), now() and the latest run as audit-runs.ts orders it (at, then id, newest
- * first), joined by its id (a_*).
+ * first), joined by its id (a_*), the gate policy (p_*) and the last switched mode change (w_*).
  */
 export const STATUS_COLUMNS_FROM = sql.raw(`b.id as b_id, b.mode as b_mode, b.halted as b_halted, b.halted_reason as b_halted_reason, b.halted_at as b_halted_at,
   b.halted_by as b_halted_by, b.entries_paused as b_entries_paused, b.entries_paused_reason as b_entries_paused_reason,
@@ -43,12 +46,14 @@ export const STATUS_COLUMNS_FROM = sql.raw(`b.id as b_id, b.mode as b_mode, b.ha
   a.id as a_id, a.at as a_at, a.actor as a_actor, a.mode as a_mode, a.dry_run as a_dry_run, a.passed as a_passed, a.summary as a_summary,
   a.thresholds as a_thresholds,
   p.id as p_id, p.min_paper_trades as p_min_paper_trades, p.min_roi_pct as p_min_roi_pct, p.alert_window_ms as p_alert_window_ms,
-  p.audit_settings as p_audit_settings, p.engine_limits as p_engine_limits, p.recorded_by as p_recorded_by, p.recorded_at as p_recorded_at
+  p.audit_settings as p_audit_settings, p.engine_limits as p_engine_limits, p.recorded_by as p_recorded_by, p.recorded_at as p_recorded_at,
+  w.id as w_id, w.to_mode as w_to_mode, w.requester as w_requester, w.reason as w_reason, w.decided_at as w_decided_at
 from (select 1) as one
   left join bot_state as b on b.id = 1
   left join engine_lease as l on l.id = 1
   left join audit_runs as a on a.id = (select id from audit_runs order by at desc, id desc limit 1)
-  left join golive_policy as p on p.id = 1`);
+  left join golive_policy as p on p.id = 1
+  left join mode_change_requests as w on w.id = (select id from mode_change_requests where status = 'switched' order by id desc limit 1)`);
 
 /** A row of STATUS_COLUMNS_FROM as the driver gives it (timestamps as text, as drizzle has the drivers read them). */
 export type StatusColumns = Record<string, unknown>;
@@ -127,10 +132,18 @@ function policyOf(r: StatusColumns): GolivePolicy | null {
   };
 }
 
+function lastSwitchOf(r: StatusColumns): LastSwitch | null {
+  if (r.w_id === null || r.w_id === undefined) return null;
+  return {
+    id: Number(r.w_id), toMode: r.w_to_mode as LastSwitch['toMode'], requester: r.w_requester as string,
+    reason: (r.w_reason ?? null) as string | null, decidedAt: dateOrNull(r.w_decided_at),
+  };
+}
+
 /** A status row as readers take it (no bot_state row yet: state undefined). */
 export function statusRowsOf(row: StatusColumns | undefined): StatusRows {
   if (!row) throw new Error('the status read returned no row');
-  return { state: stateOf(row), lease: leaseOf(row), dbNow: date(row.db_now), audit: auditOf(row), policy: policyOf(row) };
+  return { state: stateOf(row), lease: leaseOf(row), dbNow: date(row.db_now), audit: auditOf(row), policy: policyOf(row), lastSwitch: lastSwitchOf(row) };
 }
 
 const STATUS_SELECT: SQL = sql`select ${STATUS_COLUMNS_FROM}`;

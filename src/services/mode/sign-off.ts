@@ -14,6 +14,7 @@ import { loadGatePolicy } from '../audit/gate-policy.js';
 import { latestAuditRunHeader } from '../audit/store.js';
 import { standingOf, type ReconciliationStanding } from '../../domain/reconciliation-standing.js';
 import { liveApprovers } from './live-approvers.js';
+import { liveWithdrawnOf, type LiveWithdrawn } from '../../domain/live-withdrawal.js';
 import { APPROVALS_NEEDED } from './records.js';
 import { findOpenRequest, loadSignOffs, standingApprovals, type SignOff } from '../../db/queries/mode-change.js';
 
@@ -95,6 +96,8 @@ export interface ModeStatus {
   haltedReason: string | null;
   openRequest: (SignOffRecord & { standingApprovals: number; approvalsNeeded: number }) | null;
   lastChange: SignOffRecord | null;
+  /** Why bot_state says paper when an engine took the lease unarmed and withdrew the live approval (the last change); null otherwise. */
+  liveWithdrawn: LiveWithdrawn | null;
   approvers: string[];
   approvalEmoji: string;
   tradingState: TradingStateInfo;
@@ -119,6 +122,7 @@ export async function modeStatus(ctx: SignOffDeps): Promise<ModeStatus> {
   return {
     mode: engineMode(state, engine), storedMode: state.mode, armed: holderArmed(engine), engine, shell: shellView(ctx), reconciliation: standingOf(state), halted: state.halted,
     haltedReason: state.haltedReason, openRequest, lastChange: last ? toRecord(last) : null,
+    liveWithdrawn: liveWithdrawnOf(state.mode, last?.request),
     approvers: eligible.approvers, approvalEmoji: ctx.config.APPROVAL_EMOJI, tradingState: describeTradingState(state),
     latestAudit: auditVerdict(audit, policy),
   };

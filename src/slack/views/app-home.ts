@@ -5,7 +5,7 @@
 import { money, price, signedMoney, trimmed } from '../../domain/amount-text.js';
 import type { Dashboard, DashboardBook } from '../../services/dashboard/read-dashboard.js';
 import { badgeBlock } from './badge.js';
-import { armedField, engineLine, tradingModeField, unknownModeLine } from './mode-status.js';
+import { armedField, engineLine, paperWithdrawnLine, tradingModeField, unknownModeLine } from './mode-status.js';
 import { actorLabel, slackDate } from './format.js';
 import { tradingStateField } from './trading-state.js';
 import { context, divider, escapeText, fields, header, listSection, section, type KnownBlock } from './message.js';
@@ -21,7 +21,8 @@ const SEVERITY_ICON = { critical: ':rotating_light:', warning: ':warning:', info
 function modeBlocks(d: Dashboard): KnownBlock[] {
   const m = d.mode;
   const line = m.mode === 'unknown' ? unknownModeLine(m.engine)
-    : m.mode === 'live' ? ':red_circle: *LIVE* — trading real money' : ':page_facing_up: *PAPER* — simulated fills on real prices';
+    : m.mode === 'live' ? ':red_circle: *LIVE* — trading real money'
+      : m.liveWithdrawn && m.requestedMode === 'paper' ? paperWithdrawnLine(m.liveWithdrawn) : ':page_facing_up: *PAPER* — simulated fills on real prices';
   const halted = m.halted
     ? `:octagonal_sign: *HALTED*${m.haltedReason ? ` — ${escapeText(m.haltedReason)}` : ''}${m.haltedBy ? ` by ${actorLabel(m.haltedBy)}` : ''}${m.haltedAt ? ` at ${slackDate(m.haltedAt)}` : ''}`
     : 'no';

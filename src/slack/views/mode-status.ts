@@ -7,6 +7,7 @@ import { unknownModePhrase, type EngineMode } from '../../domain/engine-mode.js'
 import type { ShellView } from '../../services/engine-lease/holder-view.js';
 import type { AuditVerdict, ModeStatus } from '../../services/mode-status.js';
 import { gateVerdictText } from '../../domain/golive-thresholds.js';
+import { liveWithdrawnPhrase, type LiveWithdrawn } from '../../domain/live-withdrawal.js';
 import { actorLabel, slackDate } from './format.js';
 import { tradingStateField } from './trading-state.js';
 import { context, escapeText, fields, section, type SlackMessage } from './message.js';
@@ -28,12 +29,18 @@ export function armedField(s: Pick<ModeStatus, 'engine' | 'armed'>): string {
   return s.engine.state === 'running' ? (s.armed ? 'yes' : 'no') : 'no engine running';
 }
 
+/** Paper because an engine took the lease unarmed and withdrew the live approval: which, when, and what going live takes now. */
+export function paperWithdrawnLine(w: LiveWithdrawn): string {
+  return `:page_facing_up: *PAPER* — ${escapeText(liveWithdrawnPhrase(w))}`;
+}
+
 function modeLine(s: ModeStatus): string {
   if (s.mode === 'unknown') return unknownModeLine(s.engine);
   if (s.mode === 'live') return ':red_circle: *LIVE* — trading real money';
   if (s.requestedMode === 'live' && s.halted) return ':page_facing_up: *PAPER* — live was requested, but the engine is halted';
   if (s.requestedMode === 'live' && s.engine.state !== 'running') return ':page_facing_up: *PAPER* — live was approved, but no engine is running';
   if (s.requestedMode === 'live') return ':page_facing_up: *PAPER* — live was approved, but the running engine is not armed (IS_LIVE is false)';
+  if (s.liveWithdrawn) return paperWithdrawnLine(s.liveWithdrawn);
   if (s.engine.state !== 'running') return ':page_facing_up: *PAPER* — no engine is running';
   return ':page_facing_up: *PAPER* — simulated fills on real prices';
 }

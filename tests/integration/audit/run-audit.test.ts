@@ -130,6 +130,8 @@ describe('mode.state', () => {
     const result = await run(ctx);
     expect(result).toMatchObject({ status: 'warn', details: { storedMode: 'live', effectiveMode: 'paper', armed: false } });
     expect(result.value).toBe('IS_LIVE default false; paper mode, engine worker-1:4242 not armed, not halted; the database says live but the engine is not armed, so it trades paper');
+    expect(result.fix).toBe('The engine worker-1:4242 withdraws this live approval (it took the lease unarmed): see its log, or switch back with `ctb mode paper`. '
+      + 'Going live again needs IS_LIVE=true in its process, then /mode live and two approvals.');
   });
 
   it('warns in paper mode while the running engine is not armed: a live switch is refused, and how to arm it', async () => {

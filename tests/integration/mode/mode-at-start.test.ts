@@ -1,5 +1,7 @@
 // Safety across restarts: the mode is persisted; a database that says live in a process that is
-// not armed trades paper and raises a critical alert at start. On both database kinds.
+// not armed trades paper. A web process raises a critical alert at start; a process that may run the
+// engine leaves it to the engine lease: it withdraws the approval once it holds the lease, not before
+// (a standby behind an armed engine withdraws and raises nothing). On both database kinds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../src/db/client.js';
 import { effectiveMode, getBotState, updateBotState } from '../../../src/services/bot-state.js';
@@ -22,21 +24,31 @@ describe.each<DbKind>(['postgres', 'pglite'])('mode at start on %s', (kind) => {
     await database.close();
   });
 
-  async function start(env: Record<string, string | undefined>) {
+  async function start(env: Record<string, string | undefined>, role: 'all' | 'web' | 'worker' = 'all') {
     const h = await modeHarness({ database, slack, env });
-    await modeFeature.start(h.ctx, createHttpServer(silentLogger()), { role: 'all', feed: 'replay' });
+    await modeFeature.start(h.ctx, createHttpServer(silentLogger()), { role, feed: 'replay' });
     const state = await getBotState(h.ctx.db);
     const venue = h.ctx.exchanges.forMode(effectiveMode(state, h.ctx.config.IS_LIVE)).venue;
     return { h, venue };
   }
 
-  it('trades paper and raises a critical alert when the database says live but IS_LIVE is not true', async () => {
+  it('trades paper and raises a critical alert in a web process when the database says live but IS_LIVE is not true', async () => {
     await resetModeTables(database.db);
     await updateBotState(database.db, { now: () => new Date('2026-03-02T08:00:00Z') }, { mode: 'live' });
-    const { h, venue } = await start({ IS_LIVE: 'false' });
+    const { h, venue } = await start({ IS_LIVE: 'false' }, 'web');
     expect(venue).toBe('paper');
     expect(h.alerts).toEqual([expect.objectContaining({ source: 'mode', severity: 'critical', fingerprint: 'mode-live-not-armed' })]);
     expect(h.ctx.jobs.names()).toContain('mode-change-expiry');
+    expect((await getBotState(h.ctx.db)).mode).toBe('live');
+    await h.ctx.close();
+  });
+
+  it.each(['all', 'worker'] as const)('leaves the live approval and raises nothing in an unarmed %s process until it holds the engine lease', async (role) => {
+    await resetModeTables(database.db);
+    await updateBotState(database.db, { now: () => new Date('2026-03-02T08:00:00Z') }, { mode: 'live' });
+    const { h, venue } = await start({ IS_LIVE: 'false' }, role);
+    expect(venue).toBe('paper');
+    expect(h.alerts).toEqual([]);
     expect((await getBotState(h.ctx.db)).mode).toBe('live');
     await h.ctx.close();
   });

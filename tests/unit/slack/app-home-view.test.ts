@@ -17,7 +17,7 @@ const dashboard = (over: Partial<Dashboard> = {}): Dashboard => ({
   todayFrom: '2026-01-05T00:00:00.000Z',
   mode: {
     mode: 'paper', requestedMode: 'paper', armed: false, halted: false, haltedReason: null, haltedAt: null, haltedBy: null,
-    entriesPaused: false, entriesPausedReason: null, tradingState: { state: 'active', reason: null, by: null, at: null, entriesPaused: false }, engine, shell, reconciliation,
+    entriesPaused: false, entriesPausedReason: null, tradingState: { state: 'active', reason: null, by: null, at: null, entriesPaused: false }, engine, shell, reconciliation, liveWithdrawn: null,
   },
   books: [
     { book: 'paper', equity: { latest: '10012.5', at: '2026-01-05T11:45:00.000Z' }, today: { realized: '12.5', fees: '0.5', closed: 3, wins: 2, losses: 1 }, unrealized: '-1.25', open: 2 },
@@ -84,7 +84,7 @@ describe('App Home view', () => {
   it('shows a halted LIVE bot loudly, with who halted it and why', () => {
     const view = renderAppHome(dashboard({
       mode: { mode: 'live', requestedMode: 'live', armed: true, halted: true, haltedReason: 'exchange outage', haltedAt: new Date('2026-01-05T11:30:00Z'), haltedBy: 'UOPS1', entriesPaused: true, entriesPausedReason: 'drawdown guard',
-        tradingState: { state: 'halted', reason: 'exchange outage', by: 'UOPS1', at: new Date('2026-01-05T11:30:00Z'), entriesPaused: true }, engine: { ...engine, armed: true, hasKrakenKeys: true }, shell, reconciliation },
+        tradingState: { state: 'halted', reason: 'exchange outage', by: 'UOPS1', at: new Date('2026-01-05T11:30:00Z'), entriesPaused: true }, engine: { ...engine, armed: true, hasKrakenKeys: true }, shell, reconciliation, liveWithdrawn: null },
     }));
     const t = blockTexts(view.blocks);
     expect(t[0]).toBe(':red_circle: *LIVE* — real money · :octagonal_sign: *HALTED*');
@@ -96,11 +96,17 @@ describe('App Home view', () => {
     const at = new Date('2026-01-05T11:40:00Z');
     const view = renderAppHome(dashboard({
       mode: { mode: 'paper', requestedMode: 'paper', armed: false, halted: false, haltedReason: null, haltedAt: null, haltedBy: null, entriesPaused: true, entriesPausedReason: 'CPI print',
-        tradingState: { state: 'reducing', reason: 'CPI print', by: 'UOPS1', at, entriesPaused: true }, engine, shell, reconciliation },
+        tradingState: { state: 'reducing', reason: 'CPI print', by: 'UOPS1', at, entriesPaused: true }, engine, shell, reconciliation, liveWithdrawn: null },
     }));
     const t = blockTexts(view.blocks);
     expect(t[0]).toBe(':page_facing_up: *PAPER* — simulated fills · :double_vertical_bar: *REDUCING* — no new entries');
     expect(t[3]).toContain(`*Trading state*\n:double_vertical_bar: *reducing* — no new entries; exits and stop-losses continue\nPaused by <@UOPS1> ${date('2026-01-05T11:40:00.000Z')}: CPI print`);
+  });
+
+  it('says why the mode is paper when an engine took the lease unarmed and withdrew the live approval', () => {
+    const base = dashboard().mode;
+    const t = blockTexts(renderAppHome(dashboard({ mode: { ...base, liveWithdrawn: { requestId: 12, at: '2026-01-05T11:00:00.000Z', by: 'system:engine-lease', reason: 'engine bot-1:4242:ab12cd34 on bot-1 took the lease without IS_LIVE at 2026-01-05T11:00:00.000Z; going live again needs /mode live and two approvals' } } })).blocks);
+    expect(t).toContain(':page_facing_up: *PAPER* — live approval withdrawn (#12): engine bot-1:4242:ab12cd34 on bot-1 took the lease without IS_LIVE at 2026-01-05T11:00:00.000Z; going live again needs /mode live and two approvals');
   });
 
   it('says plainly when nothing is open and nobody is on call', () => {

@@ -16,7 +16,7 @@ const runningEngine: EngineHolderView = {
 
 const status = (over: Partial<GoLiveStatusResult & ModeStatusResult> = {}): GoLiveStatusResult & ModeStatusResult => ({
   ok: true, mode: 'paper', requestedMode: 'paper', armed: false, halted: false, haltedReason: null, haltedAt: null,
-  haltedBy: null, entriesPaused: false, entriesPausedReason: null, latestAudit: null, openRequest: null,
+  haltedBy: null, entriesPaused: false, entriesPausedReason: null, latestAudit: null, openRequest: null, liveWithdrawn: null,
   tradingState: { state: 'active', reason: null, by: null, at: null, entriesPaused: false },
   engine: runningEngine, shell: { armed: false, hasKrakenKeys: false }, reconciliation: { blocked: false, reconciledThrough: null, at: null, cause: null, pending: false, takenOverFrom: null, differences: [] }, ...over,
 });
@@ -48,6 +48,13 @@ describe('mode and go-live status views', () => {
     const m = renderModeStatus(status());
     expect(m.text).toBe('Mode: paper, requested paper, not armed');
     expect(JSON.stringify(m.blocks)).toContain('simulated fills on real prices');
+  });
+
+  it('says why the mode is paper when an engine took the lease unarmed and withdrew the live approval', () => {
+    const withdrawn = { requestId: 12, at: '2026-01-05T11:00:00.000Z', by: 'system:engine-lease', reason: 'engine bot-1:4242:ab12cd34 on bot-1 took the lease without IS_LIVE at 2026-01-05T11:00:00.000Z; going live again needs /mode live and two approvals' };
+    const line = ':page_facing_up: *PAPER* — live approval withdrawn (#12): engine bot-1:4242:ab12cd34 on bot-1 took the lease without IS_LIVE at 2026-01-05T11:00:00.000Z; going live again needs /mode live and two approvals';
+    expect(JSON.stringify(renderModeStatus(status({ liveWithdrawn: withdrawn })).blocks[0])).toContain(JSON.stringify(line).slice(1, -1));
+    expect(JSON.stringify(renderGoLiveStatus(status({ liveWithdrawn: withdrawn })).blocks)).toContain(JSON.stringify(line).slice(1, -1));
   });
 
   it('shows the live request waiting for approvals: who asked, how many approvals stand, when it expires', () => {

@@ -62,7 +62,9 @@ export const modeCheck = defineCheck({
     }
     if (state.mode === 'live' && !armed) {
       return { status: 'warn', value: `${value}; the database says live but the engine is not armed, so it trades paper`,
-        fix: `Either arm the engine's process on ${engine.host} (IS_LIVE=true, restart it) or switch back with \`ctb mode paper\`.`, details };
+        // Not armed now, so the approval is spent: the holder withdraws it on taking the lease (services/mode/withdraw-unarmed-live.ts).
+        fix: `The engine ${engine.host}:${engine.pid} withdraws this live approval (it took the lease unarmed): see its log, or switch back with \`ctb mode paper\`. `
+          + 'Going live again needs IS_LIVE=true in its process, then /mode live and two approvals.', details };
     }
     const forLive = engineLiveVerdict(engine);
     if (state.mode === 'paper' && !forLive.ok && forLive.code === 'engine_not_armed') {

@@ -1,0 +1,117 @@
+// Owns withdrawing the live approval when the engine takes its lease unarmed (domain/live-withdrawal.ts
+// says why): the holder of the engine lease, running without IS_LIVE, finds bot_state saying live and
+// records the switch to paper itself — in one transaction with its command trail row, and only while
+// the lease row is still its own (held until the commit, so a takeover waits for it). Once only: the
+// mode is read under its row lock, so a second holder, or this one after a restart, finds paper and
+// does nothing. A halt in force stays; an open live request is withdrawn with the approval. After the
+// commit, one critical alert through the outbox (Slack thread, email, paging as any critical).
+// Never called by a process that does not hold the lease (a web replica, a standby worker).
+import type { Clock } from '../../clock.js';
+import type { Config } from '../../config/env.js';
+import type { Db } from '../../db/client.js';
+import type { ModeChangeRequest } from '../../db/schema/index.js';
+import { holdsLeaseRow } from '../../db/queries/engine-lease.js';
+import { insertCommandLogIn } from '../../db/queries/command-log.js';
+import { databaseNow } from '../../db/queries/database-clock.js';
+import { WITHDRAWAL_ACTOR, WITHDRAWAL_FINGERPRINT, withdrawalReason } from '../../domain/live-withdrawal.js';
+import { getBotState } from '../bot-state.js';
+import { announceClosed, type AnnounceDeps } from './announce.js';
+import type { LiveSwitchPorts } from './ports.js';
+import { recordPaperSwitch } from './switch-to-paper.js';
+import { sleep } from '../../market/sleep.js';
+import { describeError } from '../kill/deadline.js';
+
+export interface WithdrawalDeps extends AnnounceDeps {
+  db: Db;
+  clock: Clock;
+  config: Pick<Config, 'IS_LIVE'>;
+}
+
+/** The engine that took the lease, as its lease row names it. */
+export interface LeaseHolder {
+  holderId: string;
+  host: string;
+  pid: number;
+  role: string;
+}
+
+export interface Withdrawal {
+  /** The switched request that records it. */
+  request: ModeChangeRequest;
+  reason: string;
+  /** Open live requests withdrawn with it. */
+  withdrawn: number[];
+  /** A halt in force, left as it was. */
+  halted: boolean;
+}
+
+/**
+ * Called by the lease's holder once it has taken the lease: when it is not armed and bot_state says
+ * live, switches to paper with why, and alerts. Null when there is nothing to withdraw (armed, paper
+ * already, or the lease no longer this holder's).
+ */
+export async function withdrawLiveIfUnarmed(ctx: WithdrawalDeps, ports: LiveSwitchPorts, holder: LeaseHolder): Promise<Withdrawal | null> {
+  if (ctx.config.IS_LIVE) return null;
+  // The common case (paper) costs one read and locks nothing.
+  if ((await getBotState(ctx.db)).mode !== 'live') return null;
+  const done = await ctx.db.transaction(async (tx) => {
+    // The lease first (a share lock, as the live switch takes it: the two never wait on each other for it).
+    if (!(await holdsLeaseRow(tx, holder.holderId))) return null;
+    const at = await databaseNow(tx);
+    const reason = withdrawalReason({ holderId: holder.holderId, host: holder.host, at });
+    const actor = { id: WITHDRAWAL_ACTOR, source: 'system' as const };
+    const record = await recordPaperSwitch(tx, ctx.clock, {
+      actor, reason, onlyFromLive: true,
+      outcome: `live approval withdrawn by ${WITHDRAWAL_ACTOR}: ${reason}`,
+      withdrawnBecause: `the live approval was withdrawn (${reason})`,
+    });
+    if (!record.changed || !record.request) return null;
+    const halted = (await getBotState(tx)).halted;
+    await insertCommandLogIn(tx, {
+      at, source: 'system', actor: WITHDRAWAL_ACTOR, command: 'mode paper', args: '', allowed: true,
+      result: `live approval withdrawn: ${reason}`,
+      details: {
+        requestId: record.request.id, holderId: holder.holderId, host: holder.host, pid: holder.pid, role: holder.role,
+        withdrawnRequests: record.withdrawn.map((w) => w.id), halted,
+      },
+    });
+    return { record, reason, halted };
+  });
+  if (!done) return null;
+
+  const { record, reason, halted } = done;
+  ctx.logger.warn({ requestId: record.request!.id, holderId: holder.holderId, halted }, `live approval withdrawn: ${reason}`);
+  for (const w of record.withdrawn) await announceClosed(ctx, ports, w);
+  await ctx.alerts.raise({
+    source: 'mode', severity: 'critical', fingerprint: WITHDRAWAL_FINGERPRINT,
+    title: `Live approval withdrawn: the engine ${holder.host}:${holder.pid} (${holder.role}) took the lease without IS_LIVE; trading PAPER`,
+    details: {
+      requestId: record.request!.id, reason, holderId: holder.holderId, withdrawnRequests: record.withdrawn.map((w) => w.id), halted,
+      fix: 'To trade live again: restart the engine with IS_LIVE=true and its Kraken keys, then request /mode live and get two approvals.',
+    },
+  }).catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the live withdrawal alert'));
+  return { request: record.request!, reason, withdrawn: record.withdrawn.map((w) => w.id), halted };
+}
+
+/**
+ * withdrawLiveIfUnarmed, retried (doubling from `retryMs`, up to a minute) until the database answers
+ * or `signal` aborts: the engine starts only after, so no armed restart can find the old approval
+ * standing because this one could not write. Null when nothing was withdrawn (or it stopped first).
+ */
+export async function withdrawLiveUntilDone(
+  ctx: WithdrawalDeps, ports: LiveSwitchPorts, holder: LeaseHolder, opts: { signal: AbortSignal; retryMs?: number },
+): Promise<Withdrawal | null> {
+  let waitMs = opts.retryMs ?? 1_000;
+  for (let failures = 1; !opts.signal.aborted; failures++) {
+    try {
+      return await withdrawLiveIfUnarmed(ctx, ports, holder);
+    } catch (err) {
+      if (failures === 1 || failures % 10 === 0) {
+        ctx.logger.error({ error: describeError(err), failures }, 'could not check whether the live approval must be withdrawn (this engine is not armed); retrying before the engine starts');
+      }
+      await sleep(waitMs, opts.signal);
+      waitMs = Math.min(waitMs * 2, 60_000);
+    }
+  }
+  return null;
+}

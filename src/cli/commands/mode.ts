@@ -2,7 +2,7 @@
 // `ctb mode live` explains that going live is requested in Slack, where two approvers sign.
 import type { Command } from 'commander';
 import {
-  modeHistoryCommand, modeLiveCommand, modePaperCommand, modeStatusCommand,
+  modeHistoryCommand, modeLiveCommand, modeLiveRefusedWithoutDatabase, modePaperCommand, modeStatusCommand,
   type ModeHistoryResult, type ModeLiveResult, type ModePaperResult, type ModeStatusResult,
 } from '../../../commands/mode.js';
 import { describeHolder } from '../../domain/engine-holder.js';
@@ -144,7 +144,11 @@ export const modeCli: CliRegistration = {
         .description('going live is requested in Slack with /mode live and signed by two approvers; this explains how')
         .option('--reason <text>', 'why, for the record'),
     ).action(async (opts: { json?: boolean; reason?: string }) =>
-      setExit(await runCliCommand(io, modeLiveCommand, opts.reason === undefined ? {} : { reason: opts.reason }, { json: Boolean(opts.json), render: renderLive })),
+      setExit(await runCliCommand(io, modeLiveCommand, opts.reason === undefined ? {} : { reason: opts.reason }, {
+        json: Boolean(opts.json), render: renderLive,
+        // Refused here whatever the database says: with it down, the refusal still, and why its hint is missing.
+        withoutDatabase: modeLiveRefusedWithoutDatabase,
+      })),
     );
     jsonFlag(
       mode

@@ -153,7 +153,7 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
   const cancelling = cancelEverywhere(cancelOptions);
   adoptHaltCancel(ctx, cancelling.then((r) => r.venues.find((v) => v.venue === 'kraken') ?? null));
   await afterRequestsLeave();
-  latchHalt(ctx, reason);
+  latchHalt(ctx, reason, killId);
 
   // The kill is on disk before the database is touched; the halt write starts as soon as it is.
   const record: KillRecord = { killId, at, actor: request.actor.id, trigger: request.trigger, reason, cancelReport: {} };

@@ -11,7 +11,7 @@
 import type { AlertSink } from '../../alerts/types.js';
 import type { Config } from '../../config/env.js';
 import { describeError, withDeadline } from './deadline.js';
-import { readPendingKills, removePendingKills, UNREADABLE_PENDING_KILL, writtenByItsKill } from './pending-kill.js';
+import { pendingKillPath, readPendingKills, removePendingKills, UNREADABLE_PENDING_KILL, writtenByItsKill, type PendingKill } from './pending-kill.js';
 import { replayedKillTitle } from '../../domain/local-halt.js';
 import { announceIncident, type AnnounceDeps } from './announce-incident.js';
 import { checklistOf, persistKill } from './persist-kill.js';
@@ -19,18 +19,21 @@ import { followUpOnCancelItem } from './cancel-item-follow-up.js';
 import type { WrittenFollowUp } from './follow-up-request.js';
 import { latchHalt, type KillPorts } from './runtime.js';
 import { getBotState } from '../bot-state.js';
+import { killTargetOf } from './kill-target.js';
 import { haltCancelForKill, type HaltCancelKey } from './halt-cancel.js';
 import type { VenueCancelReport } from './cancel-everywhere.js';
 
 export interface ReplayOutcome {
   written: string[];
   remaining: number;
+  /** Saved kills aimed at another database (kill-target.ts): left in the file for a process on it. */
+  elsewhere?: Array<{ killId: string; target: string }>;
   error?: string;
 }
 
 /** Writing saved kills: DATA_DIR, the database (and the thread it announces), this process's latch, the alert. */
 export type ReplayDeps = AnnounceDeps & {
-  config: Pick<Config, 'DATA_DIR' | 'KILL_DB_TIMEOUT' | 'ENGINE_LEASE_TTL'>;
+  config: Pick<Config, 'DATA_DIR' | 'DATABASE_URL' | 'KILL_DB_TIMEOUT' | 'ENGINE_LEASE_TTL'>;
   alerts: Pick<AlertSink, 'raise'>;
   kill: KillPorts;
 } & Partial<HaltCancelKey>;
@@ -74,10 +77,19 @@ export async function replayPendingKills(ctx: ReplayDeps): Promise<ReplayOutcome
   // latched last: its reason is the one the paused jobs show.
   for (const kill of [...pending].reverse()) latchHalt(ctx, kill.reason, kill.killId);
   const written: string[] = [];
+  const ours = killTargetOf(ctx.config);
+  const elsewhere: Array<{ killId: string; target: string }> = [];
   try {
     for (const kill of pending) {
       // A kill still running writes its own halt (and answers for it); the latch above is all it needs from here.
       if (writtenByItsKill(kill)) continue;
+      // Aimed at another database: left in the file for a process on it. This process stays halted
+      // (latched above, its bot with the key cancelled on Kraken): a halt is never ignored.
+      if (kill.target !== undefined && kill.target !== ours) {
+        tellOtherDatabase(ctx, kill, ours);
+        elsewhere.push({ killId: kill.killId, target: kill.target });
+        continue;
+      }
       const outcome = await withDeadline(
         persistKill(ctx.db, { killId: kill.killId, at: new Date(kill.at), actor: kill.actor, trigger: kill.trigger, reason: kill.reason, cancelReport: kill.cancelReport }),
         ctx.config.KILL_DB_TIMEOUT, 'the database');
@@ -111,9 +123,9 @@ export async function replayPendingKills(ctx: ReplayDeps): Promise<ReplayOutcome
         }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err) => ctx.logger.error({ err }, 'could not raise the replay alert'));
       }
     }
-    return { written, remaining: pending.length - written.length };
+    return { written, remaining: pending.length - written.length, ...(elsewhere.length > 0 ? { elsewhere } : {}) };
   } catch (err) {
-    return { written, remaining: pending.length - written.length, error: describeError(err) };
+    return { written, remaining: pending.length - written.length, ...(elsewhere.length > 0 ? { elsewhere } : {}), error: describeError(err) };
   }
 }
 
@@ -125,4 +137,14 @@ export async function replayPendingKills(ctx: ReplayDeps): Promise<ReplayOutcome
 async function ownCancelFor(ctx: ReplayDeps, killId: string): Promise<VenueCancelReport | null | undefined> {
   const cancel = ctx.jobs ? haltCancelForKill({ jobs: ctx.jobs }, killId) : undefined;
   return cancel ? cancel.catch(() => null) : undefined;
+}
+
+/** Saved kills this process has said are another database's: said once each, not at every poll. */
+const toldOtherDatabase = new Set<string>();
+
+function tellOtherDatabase(ctx: ReplayDeps, kill: PendingKill, ours: string): void {
+  if (toldOtherDatabase.has(kill.killId)) return;
+  toldOtherDatabase.add(kill.killId);
+  ctx.logger.error({ killId: kill.killId, reason: kill.reason, aimedAt: kill.target, thisDatabase: ours, file: pendingKillPath(ctx.config.DATA_DIR) },
+    `a kill saved in DATA_DIR is aimed at ${kill.target}, not at this process's database (${ours}): it is left in the file for a process on that database to write; this process stays halted until it is written`);
 }

@@ -1,7 +1,8 @@
 // The operator commands of the mode switch: `mode live` opens a two-approver change request (Slack
 // only), `mode paper` rolls back at once, `mode status` and `mode history` read the sign-off record.
 import { z } from 'zod';
-import { openLiveRequest } from '../src/services/mode/open-live-request.js';
+import type { Config } from '../src/config/env.js';
+import { openLiveRequest, terminalLiveRefusal } from '../src/services/mode/open-live-request.js';
 import { modeHistory, modeStatus, type ModeStatus, type SignOffRecord } from '../src/services/mode/sign-off.js';
 import { switchToPaper } from '../src/services/mode/switch-to-paper.js';
 import type { GoLiveAuditResult } from '../src/services/mode/ports.js';
@@ -22,6 +23,14 @@ export interface ModeLiveResult {
   message: { channel: string; ts: string } | null;
   approvers: string[];
   audit: GoLiveAuditResult;
+}
+
+/**
+ * `ctb mode live` when its database did not open: refused all the same (going live is asked in Slack
+ * whatever the state), saying why the usual hint (what /mode live would be refused for now) is missing.
+ */
+export function modeLiveRefusedWithoutDatabase(config: Pick<Config, 'APPROVAL_EMOJI'>): Error {
+  return terminalLiveRefusal(config, ' Whether /mode live would be refused there now could not be read: the database did not open (ctb mode status says why).');
 }
 
 export const modeLiveCommand = defineCommand({

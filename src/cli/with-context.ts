@@ -35,6 +35,11 @@ export interface CliRunOptions<R extends CommandResult> {
    * gone): stdout's errors are otherwise swallowed (run-main.ts). Default: `print()`.
    */
   show?: (result: R, ctx: OwnedContext, print: () => Promise<void>) => Promise<void>;
+  /**
+   * The command's answer when its database cannot be opened, for a command whose answer does not
+   * depend on it (`ctb mode live` refuses by design): the error to print instead of the database's.
+   */
+  withoutDatabase?: (config: Config) => unknown;
 }
 
 export function cliActor(): Actor {
@@ -121,6 +126,7 @@ export function rateLimitWaitLine(wait: { endpoint: string; waitMs: number; retr
  */
 export async function withCliContext<T>(
   io: CliIo, fn: (ctx: OwnedContext, config: Config) => Promise<T>, json = false, precheck?: () => Promise<void>,
+  withoutDatabase?: (config: Config) => unknown,
 ): Promise<T | number> {
   const config = loadCliConfig(io, json);
   if (typeof config === 'number') return config;
@@ -142,7 +148,7 @@ export async function withCliContext<T>(
     ctx = await buildAppContext({ config, logger, database, onKrakenRateLimitWait: (wait) => io.stderr.write(`${rateLimitWaitLine(wait)}\n`) });
     return await fn(ctx, config);
   } catch (err) {
-    return printError(io, err, config, json);
+    return printError(io, database === undefined && withoutDatabase ? withoutDatabase(config) : err, config, json);
   } finally {
     await ctx?.close();
     await database?.close();
@@ -194,6 +200,6 @@ export async function runCliCommand<S extends z.ZodType, R extends CommandResult
     const { argumentsProblem } = await import('../../commands/run-command.js');
     const problem = argumentsProblem(command, args);
     if (problem) throw problem;
-  });
+  }, opts.withoutDatabase);
   return outcome;
 }

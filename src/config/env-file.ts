@@ -8,7 +8,7 @@ import { ConfigError } from './env.js';
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const EXPECTED = 'expected KEY=value (e.g. PORT=3001), a # comment or a blank line';
 
-/** Parses .env text; throws ConfigError naming every malformed line of `file`. Later keys win. */
+/** Parses .env text; throws ConfigError naming every malformed line of `file`, and every variable set twice. */
 export function parseEnvFile(text: string, file: string): Record<string, string> {
   const { vars, problems } = readEnvFile(text, file);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -25,6 +25,15 @@ export function readEnvFile(text: string, file: string): { vars: Record<string, 
   const lineOf: Record<string, number> = {};
   const problems: string[] = [];
   const bad = (line: number, what: string) => problems.push(`${file}:${line}: ${what}; ${EXPECTED}`);
+  // A variable set twice is a problem, not "the last wins" in silence: IS_LIVE=false above, IS_LIVE=true
+  // further down armed the process, and a risk limit read the second of two values. The last is kept
+  // for a caller that goes on past problems (the kill).
+  const setVar = (name: string, value: string, lineNo: number) => {
+    const first = lineOf[name];
+    if (first !== undefined) problems.push(`${file}:${lineNo}: sets ${name} again (it is set on line ${first}); expected each variable once: remove one of them`);
+    vars[name] = value;
+    lineOf[name] = lineNo;
+  };
   for (let i = 0; i < lines.length; i += 1) {
     const lineNo = i + 1;
     const raw = lines[i]!;
@@ -72,15 +81,12 @@ export function readEnvFile(text: string, file: string): { vars: Record<string, 
         bad(j + 1, `text after the closing quote of ${name}'s value`);
         continue;
       }
-      vars[name] = quote === '"' ? unescapeDouble(value) : value;
-      lineOf[name] = lineNo;
+      setVar(name, quote === '"' ? unescapeDouble(value) : value, lineNo);
       continue;
     }
     // Unquoted: the value ends at an inline comment (whitespace then #), never at a bare '#'.
     const comment = rest.search(/\s#/);
-    const value = (comment === -1 ? rest : rest.slice(0, comment)).trim();
-    vars[name] = value;
-    lineOf[name] = lineNo;
+    setVar(name, (comment === -1 ? rest : rest.slice(0, comment)).trim(), lineNo);
   }
   return { vars, lineOf, problems };
 }

@@ -156,6 +156,13 @@ const userList = optionalText.transform((v, ctx) => {
     ctx.addIssue({ code: 'custom', message: `expected comma-separated Slack user ids such as U012ABCDEF, got "${bad.join(', ')}"` });
     return z.NEVER;
   }
+  // Two entries are read as two people (two approvers of a live switch): the same id twice is a slip
+  // that made the go-live audit count one approver as two while no request could ever get its approvals.
+  const repeated = [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))];
+  if (repeated.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `lists ${repeated.join(', ')} more than once: expected each Slack user id once (each entry is one person)` });
+    return z.NEVER;
+  }
   return ids;
 });
 

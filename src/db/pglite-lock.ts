@@ -14,6 +14,12 @@ export interface LockInfo {
   host?: string;
   /** `ctb start --role …` for the running bot; absent for a one-off CLI command. */
   role?: string;
+  /**
+   * When the holding process started, as Linux counts it (/proc/<pid>/stat's starttime, clock ticks
+   * since boot): its pid may be another process's once it is gone. Absent off Linux and in locks
+   * written by older versions.
+   */
+  procStart?: string;
 }
 
 /** "pid 1234 on host h (ctb start --role all) since 2026-…": names the holder for people. */
@@ -22,13 +28,34 @@ export function describeLockOwner(info: LockInfo): string {
   return `pid ${info.pid} on host ${info.host ?? 'unknown'} (${what}) since ${info.since}`;
 }
 
-function isAlive(pid: number): boolean {
+/** Linux's view of a process: its state letter and start time (/proc/<pid>/stat), or null (gone, or not Linux). */
+function procStat(pid: number | 'self'): { state: string; start: string } | null {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After the command's ')': state is field 3, starttime field 22.
+    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    return { state: fields[0] ?? '', start: fields[19] ?? '' };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether the process that wrote `info` still runs. A signal 0 answers for any process with that pid:
+ * a bot killed with SIGKILL whose parent has not reaped it yet (a zombie: it holds nothing), or, once
+ * it is gone, another process given its pid (pids are reused: 32768 of them by default). Where /proc
+ * tells, neither holds the directory.
+ */
+function isAlive(info: Pick<LockInfo, 'pid' | 'procStart'>): boolean {
+  try {
+    process.kill(info.pid, 0);
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+  const now = procStat(info.pid);
+  if (now === null) return true;
+  if (now.state === 'Z' || now.state === 'X') return false;
+  return info.procStart === undefined || info.procStart === now.start;
 }
 
 export function lockPath(dataDir: string): string {
@@ -41,7 +68,7 @@ export function readLock(dataDir: string): LockInfo | null {
   if (!existsSync(path)) return null;
   try {
     const info = JSON.parse(readFileSync(path, 'utf8')) as LockInfo;
-    if (typeof info.pid === 'number' && isAlive(info.pid) && info.pid !== process.pid) return info;
+    if (typeof info.pid === 'number' && info.pid !== process.pid && isAlive(info)) return info;
     if (info.pid === process.pid) return info;
   } catch {
     // A torn or foreign file: treat as stale; acquireLock re-creates it atomically.
@@ -56,7 +83,8 @@ export function acquireLock(dataDir: string, socketPath: string | null, role?: s
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, 'wx', 0o600);
-      const info: LockInfo = { pid: process.pid, socketPath, since: new Date().toISOString(), host: hostname(), ...(role ? { role } : {}) };
+      const procStart = procStat('self')?.start;
+      const info: LockInfo = { pid: process.pid, socketPath, since: new Date().toISOString(), host: hostname(), ...(role ? { role } : {}), ...(procStart ? { procStart } : {}) };
       writeSync(fd, JSON.stringify(info));
       closeSync(fd);
       return true;

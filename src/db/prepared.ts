@@ -47,17 +47,32 @@ function pgliteOf(db: Db): PgliteLike | null {
  */
 export async function executePrepared<T = Record<string, unknown>>(db: Db, query: SQL): Promise<T[]> {
   const dialect = (db as unknown as { dialect?: DialectLike }).dialect;
-  const client = postgresJsOf(db);
-  if (client && dialect) {
+  if (dialect && preparable(db)) {
     const { sql, params } = queryOf(dialect, query);
-    return Array.from(await client.unsafe(replanned(client.options ?? inTransactions, sql), params, { prepare: true })) as T[];
-  }
-  const pg = pgliteOf(db);
-  if (pg && dialect) {
-    const { sql, params } = queryOf(dialect, query);
-    return executePreparedPglite<T>(pg, replanned(pg, sql), params);
+    return executePreparedText<T>(db, sql, params);
   }
   return execute<T>(db, query);
+}
+
+/**
+ * Whether executePreparedText can run on `db`: a postgres.js client (a pool's or a transaction's) or
+ * a PGlite instance, not a PGlite transaction's handle.
+ */
+export function preparable(db: Db): boolean {
+  return postgresJsOf(db) !== null || pgliteOf(db) !== null;
+}
+
+/**
+ * A statement already rendered (`$1`, `$2` … as PostgreSQL's dialect renders them, with its
+ * parameters), run as executePrepared runs one, for a hot statement whose text is built once and
+ * kept: its parameters are all that is made per run. Only where `preparable(db)`.
+ */
+export async function executePreparedText<T = Record<string, unknown>>(db: Db, text: string, params: unknown[]): Promise<T[]> {
+  const client = postgresJsOf(db);
+  if (client) return Array.from(await client.unsafe(replanned(client.options ?? inTransactions, text), params, { prepare: true })) as T[];
+  const pg = pgliteOf(db);
+  if (pg) return executePreparedPglite<T>(pg, replanned(pg, text), params);
+  throw new Error('executePreparedText needs a postgres.js client or a PGlite instance (see preparable)');
 }
 
 /**
@@ -82,7 +97,13 @@ export async function forEachPrepared<T = Record<string, unknown>>(db: Db, query
  * transaction's client does not lead back to its pool, so statements run in transactions are counted
  * together for the process.
  */
-const runs = new WeakMap<object, Map<string, number>>();
+const runs = new WeakMap<object, Map<string, Runs>>();
+/** A statement text's runs on one database, and the text it is prepared under now (kept: a hot statement's text is not made anew per run). */
+interface Runs {
+  n: number;
+  generation: number;
+  text: string;
+}
 const inTransactions = {};
 /** A statement is prepared anew at this many runs, and again each time its runs double. */
 export const FIRST_REPLAN = 256;
@@ -102,10 +123,16 @@ export const FIRST_REPLAN = 256;
 export function replanned(scope: object, text: string): string {
   let counts = runs.get(scope);
   if (!counts) runs.set(scope, (counts = new Map()));
-  const n = (counts.get(text) ?? 0) + 1;
-  counts.set(text, n);
+  let r = counts.get(text);
+  if (!r) counts.set(text, (r = { n: 0, generation: 0, text }));
+  const n = ++r.n;
   if (n < FIRST_REPLAN) return text;
-  return `${text}\n-- plan ${Math.floor(Math.log2(n / FIRST_REPLAN)) + 1}`;
+  const generation = Math.floor(Math.log2(n / FIRST_REPLAN)) + 1;
+  if (generation !== r.generation) {
+    r.generation = generation;
+    r.text = `${text}\n-- plan ${generation}`;
+  }
+  return r.text;
 }
 
 /** The statement's text and parameters, as the dialect's sqlToQuery gives them. */

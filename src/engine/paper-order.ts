@@ -9,10 +9,8 @@
 // order costs one round trip and is never let through on a stale count.
 // Paper only, and only the venue itself in this process (PaperExchange.isVenue): a live order's
 // intent is committed before Kraken hears of it, and recorded when Kraken answers (order-executor.ts).
-import { sql } from 'drizzle-orm';
-import { asyncCommitCte } from '../db/async-commit.js';
-import { executePrepared } from '../db/prepared.js';
-import { orderIntents, unsettledStatusList, type OrderIntent } from '../db/schema/index.js';
+import { executePrepared, executePreparedText } from '../db/prepared.js';
+import type { OrderIntent } from '../db/schema/index.js';
 import { isAppError } from '../errors.js';
 import type { PaperExchange } from '../exchange/paper/paper-exchange.js';
 import type { BalanceRow } from '../db/queries/exchange-paper.js';
@@ -22,10 +20,11 @@ import { str } from '../money.js';
 import { effectiveMode, getBotState } from '../services/bot-state.js';
 import { isHaltLatched } from '../services/kill/runtime.js';
 import { judgeIntent, refusalError, reportRefusal } from './gate-runtime.js';
-import { capitalBuffer } from './ledger/capital-buffer.js';
-import { intentAllowedCte, newClientOrderId, writeIntent, type NewIntent } from './ledger/intents.js';
+import { capitalBuffer as capitalBufferOf } from './ledger/capital-buffer.js';
+import { newClientOrderId, writeIntent, type NewIntent } from './ledger/intents.js';
 import { unsettledIntents, type UnsettledIntent } from '../db/queries/ledger-intents.js';
-import { entryTradeInsert, feeInQuote, fillsInsert, summarise, toTrade, tradeClose, type RecordOutcome } from './ledger/record-execution.js';
+import { summarise, toTrade, type RecordOutcome } from './ledger/record-execution.js';
+import { paperOrderStatement } from './paper-order-statement.js';
 import { applyRecorded, capitalAtClose, reportRejected, type ExecutorDeps, type OrderOutcome, type OrderRequestSpec } from './order-executor.js';
 import { withOrderLock } from './order-lock.js';
 import { logOrderSent } from './trade-log.js';
@@ -135,53 +134,30 @@ async function skipped(deps: PaperDeps): Promise<OrderOutcome> {
 }
 
 /**
- * The one statement: the venue prices the order (throwing its refusal before anything is written),
- * then intent, venue order and balances, fills, trade and the intent's outcome are written together.
- * Fills `intent` in place (id, venue order id, trade id). Writes nothing when bot_state forbids the
- * order, or when our unsettled paper intents are no longer `unsettled` (what the gate judged on).
+ * The one statement (paper-order-statement.ts): the venue prices the order (throwing its refusal
+ * before anything is written), then intent, venue order and balances, fills, trade and the intent's
+ * outcome are written together. Fills `intent` in place (id, venue order id, trade id). Writes
+ * nothing when bot_state forbids the order, or when our unsettled paper intents are no longer
+ * `unsettled` (what the gate judged on).
  */
 async function placed(deps: PaperDeps, intent: OrderIntent, guard: { armed: boolean }, unsettled: UnsettledIntent[]): Promise<Written> {
   const { ctx } = deps;
   const quote = ctx.config.QUOTE_CURRENCY;
   return deps.exchange.placeWithin(
     { clientOrderId: intent.clientOrderId, symbol: intent.symbol, side: intent.side, type: 'market', quantity: intent.quantity },
-    async ({ state, ctes }): Promise<{ balances: BalanceRow[] | null; result: Written }> => {
+    async ({ state, row: order, deltas }): Promise<{ balances: BalanceRow[] | null; result: Written }> => {
       const execution = summarise(state.trades, quote);
       // A paper market order fills whole at once; anything else is not this path's to record.
       if (!execution || state.status !== 'closed' || !execution.quantity.eq(intent.quantity)) throw new Error('a paper market order did not fill whole');
-      const id = sql`(select intent_id from ids)`;
-      const venueWrote = sql`exists (select 1 from o)`;
-      let trade;
-      if (intent.purpose === 'entry') {
-        trade = entryTradeInsert(intent, id, execution, venueWrote);
-      } else {
-        if (intent.tradeId === null) throw new Error('a paper exit needs the trade it closes');
-        const buffer = str(capitalBuffer(capitalAtClose(deps, intent, execution, false), ctx.config.CAPITAL_RESERVE_PCT));
-        trade = tradeClose(intent.tradeId, id, execution, buffer, venueWrote);
-      }
-      const fills = fillsInsert(intent, id, state, quote, venueWrote, feeInQuote);
-      const at = intent.createdAt.toISOString();
-      const tradeId = intent.purpose === 'entry' ? sql`(select id from t)` : sql`${intent.tradeId}::bigint`;
-      const rows = await executePrepared<Record<string, unknown>>(ctx.db, sql`
-        with ${asyncCommitCte}, ${intentAllowedCte(intent, guard)},
-        u as (select id, symbol, status, created_at from ${orderIntents} where mode = 'paper' and status in ${unsettledStatusList}),
-        fresh as (select coalesce(string_agg(id::text || ':' || status, ',' order by id), '') = ${fingerprint(unsettled)}::text as ok from u),
-        ids as materialized (select nextval('order_intents_id_seq') as intent_id from allowed, fresh where fresh.ok),
-        ${ctes(sql`exists (select 1 from ids)`)},
-        f as (${fills}),
-        t as (${trade}),
-        i as (insert into ${orderIntents} (id, client_order_id, mode, feed, strategy, symbol, side, purpose, type, quantity, limit_price, status,
-            exchange_order_id, trade_id, created_at, updated_at)
-          select ids.intent_id, ${intent.clientOrderId}, ${intent.mode}, ${intent.feed}, ${intent.strategy}, ${intent.symbol}, ${intent.side},
-            ${intent.purpose}, 'market', ${intent.quantity}::numeric, null, 'filled', ${state.exchangeOrderId}, ${tradeId},
-            ${at}::timestamptz, ${at}::timestamptz
-          from ids where ${venueWrote} returning id)
-        select (select intent_id from ids)::float8 as intent_id, (select 1 from i)::int as intent_written,
-          (select json_agg(json_build_object('asset', asset, 'total', total::text)) from b)::text as balances, s.async_commit,
-          (select ok from fresh) as unsettled_ok,
-          case when (select ok from fresh) then null else (select json_agg(json_build_object('id', id, 'symbol', symbol, 'status', status, 'created_at', created_at)) from u)::text end as unsettled,
-          t.*
-        from s left join t on true`);
+      if (intent.purpose !== 'entry' && intent.tradeId === null) throw new Error('a paper exit needs the trade it closes');
+      const capitalBuffer = intent.purpose === 'entry' ? null
+        : str(capitalBufferOf(capitalAtClose(deps, intent, execution, false), ctx.config.CAPITAL_RESERVE_PCT));
+      const statement = paperOrderStatement(ctx.db, {
+        intent, guard, unsettled: fingerprint(unsettled), state, order, deltas, execution, quote, capitalBuffer,
+      });
+      const rows = 'text' in statement
+        ? await executePreparedText<Record<string, unknown>>(ctx.db, statement.text, statement.params)
+        : await executePrepared<Record<string, unknown>>(ctx.db, statement);
       const row = rows[0] ?? {};
       if (row.unsettled_ok === false) return { balances: null, result: { kind: 'stale', unsettled: unsettledOf(row.unsettled) } };
       if (row.intent_id === null || row.intent_id === undefined) return { balances: null, result: { kind: 'forbidden' } };

@@ -20,6 +20,11 @@ const ESM = join(ROOT, 'dist/ctb.js'); // always the ES module build
 
 type Run = ShellRun;
 const run = (entry: string, args: string[], env: Record<string, string>, cwd: string) => ctbIn(cwd, args, env, { entry });
+/**
+ * The same command from the one-command script and from the ES module build, side by side: most of
+ * each run is a process starting (and waiting on its database), so two at once take about the time of one.
+ */
+const both = (args: string[], env: Record<string, string>, cwd: string): Promise<[Run, Run]> => Promise.all([run(BIN, args, env, cwd), run(ESM, args, env, cwd)]);
 
 /** What depends on the instant a stats answer is computed at (its window ends now, a snapshot's age): the one thing two runs cannot share. */
 const withoutNow = (r: Run): Run => ({
@@ -89,7 +94,7 @@ describe('the one-command scripts answer as the ES module build', { timeout: 120
     [['mode', 'status', '--bogus']],
   ])('ctb %j on a migrated PostgreSQL database', async (args) => {
     const env = { DATABASE_URL: db.url };
-    const [fast, esm] = [await run(BIN, args, env, dir), await run(ESM, args, env, dir)];
+    const [fast, esm] = await both(args, env, dir);
     expect(withoutNow(fast)).toEqual(withoutNow(esm));
   });
 
@@ -117,7 +122,7 @@ describe('the one-command scripts answer as the ES module build', { timeout: 120
       const charts = [join(dir, 'chart-fast'), join(dir, 'chart-esm')];
       for (const d of charts) mkdirSync(d);
       const args = ['stats', 'all', '--json', '--chart', 'equity.png'];
-      const [fast, esm] = [await run(BIN, args, env, charts[0]!), await run(ESM, args, env, charts[1]!)];
+      const [fast, esm] = await Promise.all([run(BIN, args, env, charts[0]!), run(ESM, args, env, charts[1]!)]);
       expect(fast.code, fast.stderr).toBe(0);
       expect(JSON.parse(fast.stdout).chart).toMatchObject({ points: 6 });
       expect(withoutNow(fast).stdout.replace(charts[0]!, '<dir>')).toEqual(withoutNow(esm).stdout.replace(charts[1]!, '<dir>'));
@@ -131,8 +136,8 @@ describe('the one-command scripts answer as the ES module build', { timeout: 120
 
   it('ctb stats --json and mode status --json on a new empty database: both migrate it and answer alike', async () => {
     for (const args of [['stats', '--json'], ['mode', 'status', '--json']]) {
-      const fast = await run(BIN, args, { DATABASE_URL: await emptyDatabase() }, dir);
-      const esm = await run(ESM, args, { DATABASE_URL: await emptyDatabase() }, dir);
+      const [fastUrl, esmUrl] = [await emptyDatabase(), await emptyDatabase()];
+      const [fast, esm] = await Promise.all([run(BIN, args, { DATABASE_URL: fastUrl }, dir), run(ESM, args, { DATABASE_URL: esmUrl }, dir)]);
       expect(fast.code, fast.stderr).toBe(0);
       expect(withoutNow(fast)).toEqual(withoutNow(esm));
     }
@@ -143,8 +148,7 @@ describe('the one-command scripts answer as the ES module build', { timeout: 120
     // mode status opens it as it left it. Starting PGlite anew costs a child more CPU than any other
     // step here, and a new start and a later open are both compared this way.
     for (const args of [['stats', '--json'], ['mode', 'status', '--json']]) {
-      const fast = await run(BIN, args, { DATA_DIR: join(dir, 'data-fast-embedded') }, dir);
-      const esm = await run(ESM, args, { DATA_DIR: join(dir, 'data-esm-embedded') }, dir);
+      const [fast, esm] = await Promise.all([run(BIN, args, { DATA_DIR: join(dir, 'data-fast-embedded') }, dir), run(ESM, args, { DATA_DIR: join(dir, 'data-esm-embedded') }, dir)]);
       expect(fast.code, fast.stderr).toBe(0);
       expect(withoutNow(fast)).toEqual({ ...withoutNow(esm), stderr: withoutNow(esm).stderr.replaceAll('data-esm-', 'data-fast-') });
     }
@@ -167,7 +171,7 @@ describe('the one-command scripts answer as the ES module build', { timeout: 120
     for (const url of urls) {
       for (const args of [['stats'], ['stats', '--json'], ['mode', 'status', '--json']]) {
         if (args.length === 1 && comparedThere.has(url)) continue;
-        const [fast, esm] = [await run(BIN, args, { DATABASE_URL: url }, dir), await run(ESM, args, { DATABASE_URL: url }, dir)];
+        const [fast, esm] = await both(args, { DATABASE_URL: url }, dir);
         expect(fast.code, `${url} ${args.join(' ')}`).not.toBe(0);
         expect(fast, `${url} ${args.join(' ')}`).toEqual(esm);
       }

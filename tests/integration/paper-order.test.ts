@@ -78,6 +78,63 @@ describe.each<DbKind>(['postgres', 'pglite'])('a paper order in one statement, o
     expect(d.portfolio.positions.size).toBe(0);
   });
 
+  // The first entry and exit on a database handle are built from the ledger's pieces; the next ones
+  // run the text kept from them (paper-order-statement.ts) and must book the same rows. A database of
+  // its own, so that its first orders are this test's.
+  it('books the next entry and exit from the text kept from the first ones, as the first ones were booked', async () => {
+    const own = await createTestDb(kind);
+    await t.ctx.close();
+    t = await engineContext(own, { RISK_MAX_ORDER_NOTIONAL: '1000000' });
+    await updateBotState(own.db, t.clock, { mode: 'paper' });
+    try {
+      await bookedAlike(own);
+    } finally {
+      await t.ctx.close();
+      await own.close();
+      t = await engineContext(database, { RISK_MAX_ORDER_NOTIONAL: '1000000' });
+    }
+  });
+
+  async function bookedAlike(own: Database): Promise<void> {
+    const exchange = t.ctx.exchanges.paper();
+    if (!PaperExchange.isVenue(exchange)) throw new Error('the context should hold the paper venue itself');
+    const d: PaperDeps = { ctx: t.ctx, mode: 'paper', feed: 'replay', exchange, portfolio: await Portfolio.load(exchange, [], 'USD') };
+    const usd = async () => (await own.db.select().from(paperBalances)).find((b) => b.asset === 'USD')?.total;
+    const roundTrip = async (close: number) => {
+      price(50_000);
+      const opened = await executePaperOrder(d, entry('0.01'));
+      if (opened.kind !== 'recorded') throw new Error(`entry not recorded: ${opened.kind}`);
+      price(close);
+      const tradeId = opened.outcome.trade!.id;
+      expect((await executePaperOrder(d, { purpose: 'exit', strategy: 'one-statement', symbol: 'BTC/USD', side: 'sell', quantity: dec('0.01'), tradeId, reason: 'test' })).kind).toBe('recorded');
+      const [trade] = await own.db.select().from(trades).where(sql`id = ${tradeId}`);
+      const intents = await own.db.select().from(orderIntents).where(sql`trade_id = ${tradeId}`).orderBy(orderIntents.id);
+      const booked = await own.db.select().from(fills).where(sql`intent_id in (${intents[0]!.id}, ${intents[1]!.id})`).orderBy(fills.id);
+      const venue = await own.db.select().from(paperOrders).where(sql`client_order_id in (${intents[0]!.clientOrderId}, ${intents[1]!.clientOrderId})`).orderBy(paperOrders.id);
+      return { trade: trade!, intents, fills: booked, venue };
+    };
+    const first = await roundTrip(51_000);
+    const usdAfterFirst = dec((await usd())!);
+    const next = await roundTrip(51_000);
+    for (const r of [first, next]) {
+      expect(r.intents.map((i) => [i.purpose, i.status, i.tradeId, i.error])).toEqual([['entry', 'filled', r.trade.id, null], ['exit', 'filled', r.trade.id, null]]);
+      expect(r.intents.map((i) => i.exchangeOrderId)).toEqual(r.venue.map((v) => v.exchangeOrderId));
+      expect(r.fills.map((f) => [f.intentId, f.clientOrderId, f.exchangeTradeId])).toEqual(r.intents.map((i, k) => [i.id, i.clientOrderId, r.venue[k]!.exchangeTradeId]));
+      expect(r.trade).toMatchObject({ status: 'closed', entryIntentId: r.intents[0]!.id, exitIntentId: r.intents[1]!.id });
+    }
+    // The same prices, the same figures: the second round trip is booked as the first was.
+    const figures = (r: typeof first) => [
+      [r.trade.mode, r.trade.feed, r.trade.strategy, r.trade.symbol, r.trade.quantity, r.trade.entryPrice, r.trade.entryFee, r.trade.exitPrice, r.trade.exitFee, r.trade.realizedPnl],
+      ...r.intents.map((i) => [i.mode, i.feed, i.strategy, i.symbol, i.side, i.type, i.quantity, i.limitPrice]),
+      ...r.fills.map((f) => [f.mode, f.feed, f.symbol, f.side, f.quantity, f.price, f.fee, f.feeCurrency, f.chargedFee, f.chargedFeeCurrency]),
+      ...r.venue.map((v) => [v.symbol, v.side, v.type, v.status, v.quantity, v.limitPrice, v.price, v.fee, v.feeCurrency, v.liquidity]),
+    ];
+    expect(figures(next)).toEqual(figures(first));
+    expect(dec((await usd())!).toFixed()).toBe(usdAfterFirst.plus(next.trade.realizedPnl!).toFixed());
+    expect((await validateClosedTrades(own.db)).offending).toEqual([]);
+    expect(d.portfolio.positions.size).toBe(0);
+  }
+
   it('writes nothing of an order whose ledger rows fail, and the venue does not count it', async () => {
     const d = await deps();
     await execute(database.db, sql`create or replace function refuse_fills() returns trigger language plpgsql as $$ begin raise exception 'fills refused by the test'; end $$`);

@@ -20,6 +20,13 @@ afterEach(async () => {
   bot = undefined;
 });
 
+/**
+ * How long each stall holds the event loop. node-cron calls a run of the every-second job missed once it
+ * is a whole second late (the gap to the next run), so any hold of 2 s or more misses at least one run,
+ * whenever in the second it starts and however loaded the machine (a hold only ever lasts longer).
+ */
+const HOLD_MS = 2_500;
+
 describe('jobs scheduled while the bot starts', { timeout: 60_000 }, () => {
   const block = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
   const collect = () => {
@@ -46,10 +53,10 @@ describe('jobs scheduled while the bot starts', { timeout: 60_000 }, () => {
       kind: 'replay',
       async next(signal): Promise<MarketTick[] | null> {
         passes += 1;
-        if (passes === 1) block(3_500);
+        if (passes === 1) block(HOLD_MS);
         else if (passes === 2) {
           await stall;
-          block(3_500);
+          block(HOLD_MS);
         } else await sleep(60_000, signal);
         return [];
       },
@@ -91,7 +98,7 @@ describe('jobs scheduled while the bot starts', { timeout: 60_000 }, () => {
     const slowStart: Feature = {
       name: 'slow-start', roles: ['all'],
       async start() {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3_500);
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, HOLD_MS);
       },
     };
     const database = await createPgliteTestDb();

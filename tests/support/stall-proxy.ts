@@ -13,7 +13,8 @@ export interface StallProxy {
   close(): Promise<void>;
 }
 
-export async function startStallProxy(targetHost = '127.0.0.1', targetPort = 5432): Promise<StallProxy> {
+/** `listenPort`: the loopback port it listens on (default any free one), e.g. where a database was unreachable before. */
+export async function startStallProxy(targetHost = '127.0.0.1', targetPort = 5432, listenPort = 0): Promise<StallProxy> {
   let state: ProxyState = 'forward';
   const pairs = new Set<{ client: Socket; server: Socket; held: Array<[Socket, Buffer]> }>();
   const server: Server = createServer((client) => {
@@ -36,7 +37,7 @@ export async function startStallProxy(targetHost = '127.0.0.1', targetPort = 543
     client.on('close', end).on('error', end);
     upstream.on('close', end).on('error', end);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(listenPort, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
     port,

@@ -59,6 +59,16 @@ describe('configuration', () => {
     );
   });
 
+  it('SLACK_APPROVERS and SLACK_OPERATORS naming someone twice are refused: each entry is one person, saying who and what is expected', () => {
+    expect(problemsOf({ SLACK_APPROVERS: 'U0APPROVA,U0APPROVA' })).toEqual([
+      'SLACK_APPROVERS: lists U0APPROVA more than once: expected each Slack user id once (each entry is one person)',
+    ]);
+    expect(problemsOf({ SLACK_OPERATORS: 'UOPS1,UOPS2,UOPS1,UOPS2,UOPS3' })).toEqual([
+      'SLACK_OPERATORS: lists UOPS1, UOPS2 more than once: expected each Slack user id once (each entry is one person)',
+    ]);
+    expect(problemsOf({ SLACK_APPROVERS: 'U0APPROVA,U0APPROVB' })).toEqual([]);
+  });
+
   it('names a bad SMTP_URL with the other bad fields, saying what is expected and never echoing it', () => {
     const expected = 'SMTP_URL: expected smtp://user:pass@host:587 or smtps://user:pass@host:465, got';
     const problems = problemsOf({ SMTP_URL: 'notaurl-s3cret', PORT: 'abc' });

@@ -16,3 +16,15 @@ describe('ctb mode live with the database down', () => {
     expect((err as { hint?: string }).hint).toMatch(/ctb mode paper rolls back at once\.$/);
   });
 });
+
+describe('`ctb mode live` as typed, with DATABASE_URL on a port where nothing listens', () => {
+  it('exits 2 with the Slack refusal and says why the engine hint is missing, not the database error alone (exit 1)', async () => {
+    const { runCli } = await import('../../src/cli/program.js');
+    const { recordingIo } = await import('../support/cli-io.js');
+    const io = recordingIo({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' });
+    expect(await runCli(['mode', 'live'], io)).toBe(2);
+    expect(io.err()).toContain('Live trading is requested in Slack, not from the terminal.');
+    expect(io.err()).toContain('Whether /mode live would be refused there now could not be read: the database did not open (ctb mode status says why).');
+    expect(io.out()).toBe('');
+  });
+});

@@ -43,7 +43,8 @@ export function createKillFeature(opts: KillFeatureOptions = {}): Feature {
       if (holdsKey) await warmKraken(ctx);
       const trades = startOpts.role !== 'web';
       // Halt means cancel: registered before the watcher's first poll, which latches a persisted halt.
-      const stopCancelOnHalt = holdsKey && trades ? ctx.kill.latch.onHalt((reason) => void cancelOnHalt(ctx, reason)) : () => {};
+      // Each new kill is a new cancel, a saved kill read from DATA_DIR while already halted included.
+      const stopCancelOnHalt = holdsKey && trades ? ctx.kill.latch.onHalt((reason, killId) => void cancelOnHalt(ctx, reason, killId)) : () => {};
       const runner: RequestRunner | null = holdsKey && trades
         ? startCancelAllRunner(ctx, { holder: `${hostname()}:${process.pid}` })
         : null;

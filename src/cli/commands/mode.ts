@@ -2,13 +2,14 @@
 // `ctb mode live` explains that going live is requested in Slack, where two approvers sign.
 import type { Command } from 'commander';
 import {
-  modeHistoryCommand, modeLiveCommand, modePaperCommand, modeStatusCommand,
+  modeHistoryCommand, modeLiveCommand, modeLiveRefusedWithoutDatabase, modePaperCommand, modeStatusCommand,
   type ModeHistoryResult, type ModeLiveResult, type ModePaperResult, type ModeStatusResult,
 } from '../../../commands/mode.js';
 import { describeHolder } from '../../domain/engine-holder.js';
 import { engineLiveVerdict } from '../../domain/engine-live-readiness.js';
 import { unknownModePhrase } from '../../domain/engine-mode.js';
 import { liveWithdrawnPhrase } from '../../domain/live-withdrawal.js';
+import { liveLeftOpenPhrase } from '../../domain/live-left-open.js';
 import { describeStanding } from '../../domain/reconciliation-standing.js';
 import type { SignOffRecord } from '../../services/mode/sign-off.js';
 import { tradingStateText } from '../../domain/trading-state.js';
@@ -66,6 +67,7 @@ function goingLiveLines(r: ModeStatusResult): string[] {
 export function renderStatus(r: ModeStatusResult): string {
   const lines = [
     modeLine(r),
+    ...(r.liveLeftOpen ? [`live positions: ${liveLeftOpenPhrase(r.liveLeftOpen)}`] : []),
     `engine: ${describeHolder(r.engine)}`,
     armedLine(r),
     `this shell: IS_LIVE=${r.shell.armed ? 'true' : 'false'}, ${r.shell.hasKrakenKeys ? 'Kraken keys' : 'no Kraken keys'}`,
@@ -144,7 +146,11 @@ export const modeCli: CliRegistration = {
         .description('going live is requested in Slack with /mode live and signed by two approvers; this explains how')
         .option('--reason <text>', 'why, for the record'),
     ).action(async (opts: { json?: boolean; reason?: string }) =>
-      setExit(await runCliCommand(io, modeLiveCommand, opts.reason === undefined ? {} : { reason: opts.reason }, { json: Boolean(opts.json), render: renderLive })),
+      setExit(await runCliCommand(io, modeLiveCommand, opts.reason === undefined ? {} : { reason: opts.reason }, {
+        json: Boolean(opts.json), render: renderLive,
+        // Refused here whatever the database says: with it down, the refusal still, and why its hint is missing.
+        withoutDatabase: modeLiveRefusedWithoutDatabase,
+      })),
     );
     jsonFlag(
       mode

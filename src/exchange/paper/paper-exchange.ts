@@ -3,7 +3,6 @@
 // resumes the same simulated account. Market orders fill at once; limit orders fill at once when
 // marketable (taker) or rest until a later candle trades through them (maker).
 import { hash } from 'node:crypto';
-import type { SQL } from 'drizzle-orm';
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/client.js';
 import type { PaperOrder } from '../../db/schema/index.js';
@@ -147,22 +146,24 @@ export class PaperExchange implements Exchange {
   /**
    * A market order placed as part of the caller's own statement, so that it commits together with
    * what the caller writes beside it (the engine's intent and ledger rows: paper-order.ts). `write`
-   * gets the venue's answer and its CTEs `o` (the order) and `b` (the balances; both write only when
-   * `guard` holds), runs the statement and returns the balances it changed (`returning asset, total`
-   * of `b`), or null when it wrote nothing; the venue's own state follows only what was written.
+   * gets the venue's answer and what its part of the statement writes: the order row and balance
+   * changes, as the CTEs `o` (the order) and `b` (the balances) write them (store.orderAndBalancesCtes,
+   * only when the guard holds). It runs the statement and returns the balances it changed
+   * (`returning asset, total` of `b`), or null when it wrote nothing; the venue's own state follows
+   * only what was written.
    * A refusal (bad quantity, unknown pair, insufficient funds) is thrown as createOrder throws it,
    * before anything is written.
    */
-  placeWithin<T>(order: OrderRequest, write: (venue: { state: OrderState; ctes: (guard: SQL) => SQL }) => Promise<{ balances: store.BalanceRow[] | null; result: T }>): Promise<T> {
+  placeWithin<T>(
+    order: OrderRequest,
+    write: (venue: { state: OrderState; row: store.NewPaperOrder; deltas: store.BalanceDelta[] }) => Promise<{ balances: store.BalanceRow[] | null; result: T }>,
+  ): Promise<T> {
     return this.#serialised(async () => {
       if (order.type !== 'market') throw new Error('placeWithin places market orders only');
       const plan = await this.#plan(order);
       if ('shortBy' in plan) throw new ExchangeError('rejected', 'insufficient_funds', `Insufficient funds on the paper account: ${plan.shortBy}.`);
       const { row, deltas } = plan;
-      const { balances, result } = await write({
-        state: toOrderState({ id: 0, ...row }),
-        ctes: (guard) => store.orderAndBalancesCtes(store.paperOrderInsert(row, guard), deltas, row.createdAt),
-      });
+      const { balances, result } = await write({ state: toOrderState({ id: 0, ...row }), row, deltas });
       if (balances) this.#apply(balances);
       return result;
     });

@@ -65,13 +65,37 @@ export function adoptHaltCancel(ctx: HaltCancelKey, kraken: Promise<VenueCancelR
   track(ctx, kraken);
 }
 
-/** Starts the halt's Kraken cancel, or joins the one under way. Without the key there is nothing to do here. */
-export function cancelOnHalt(ctx: HaltCancelDeps, reason: string): Promise<VenueCancelReport | null> {
+/** Per job registry: the Kraken cancel this process made for each kill it was told of (a saved kill's replay reads it). */
+const forKill = new WeakMap<object, Map<string, Promise<VenueCancelReport | null>>>();
+
+/**
+ * The Kraken cancel this process made (or joined) for the kill `killId`, when it was told of that
+ * kill while holding the key: what the replay of a saved kill records (a follow-up when not confirmed).
+ */
+export function haltCancelForKill(ctx: HaltCancelKey, killId: string): Promise<VenueCancelReport | null> | undefined {
+  return forKill.get(ctx.jobs)?.get(killId);
+}
+
+/**
+ * Starts the halt's Kraken cancel, or joins the one under way. Without the key there is nothing to do
+ * here. `killId`: the kill this halt is — its cancel is kept for it (haltCancelForKill).
+ */
+export function cancelOnHalt(ctx: HaltCancelDeps, reason: string, killId?: string): Promise<VenueCancelReport | null> {
+  const cancel = startCancelOnHalt(ctx, reason, killId);
+  if (killId !== undefined && ctx.exchanges.hasKrakenKeys()) {
+    const kills = forKill.get(ctx.jobs) ?? new Map<string, Promise<VenueCancelReport | null>>();
+    forKill.set(ctx.jobs, kills);
+    kills.set(killId, cancel);
+  }
+  return cancel;
+}
+
+function startCancelOnHalt(ctx: HaltCancelDeps, reason: string, killId: string | undefined): Promise<VenueCancelReport | null> {
   const running = current.get(ctx.jobs);
   if (running && running.outcome === undefined) return running.promise;
   if (!ctx.exchanges.hasKrakenKeys()) return Promise.resolve(null);
   const kraken = krakenVenueName(ctx.config.KRAKEN_API_URL);
-  ctx.logger.warn({ reason }, `halted: cancelling every order on ${kraken}`);
+  ctx.logger.warn({ reason, ...(killId !== undefined ? { killId } : {}) }, `halted: cancelling every order on ${kraken}`);
   const startedAt = Date.now();
   // Bound as a kill's answer is: a hung Kraken cannot hold the halt's "could not confirm" alert and
   // its follow-up request past KILL_CONFIRM_WAIT plus one call's deadline; each call that missed its

@@ -22,6 +22,7 @@ import { awaitOrdersInFlight, confirmedClear, neverLiveNotClear, type FenceRepor
 import { adoptHaltCancel } from './halt-cancel.js';
 import { KrakenRoom } from './kraken-room.js';
 import { handKrakenCancelOver, leaseForHandoff, neverLiveHere, type HandoffDeps } from './handoff.js';
+import { killTargetOf } from './kill-target.js';
 import { dropRunningKill, pendingKillPath, releaseRunningKill, saveRunningKill, type PendingKill } from './pending-kill.js';
 import { checklistOf, persistKill, recordCancelReport, type KillRecord, type PersistOutcome } from './persist-kill.js';
 import { killFollowUpOf, stillPending } from './follow-up-request.js';
@@ -39,7 +40,7 @@ import { clearCancelPhrase, krakenAccessOf, neverLiveNotice, zeroOpenConfirmedPh
  */
 export type KillDeps = ChecklistItemDeps & HandoffDeps & AnnounceDeps & {
   /** Where the database is, to name it when it cannot be used (never its password). */
-  config: Pick<Config, 'DATABASE_URL' | 'KRAKEN_API_URL'>;
+  config: Pick<Config, 'DATABASE_URL' | 'KRAKEN_API_URL' | 'DATA_DIR'>;
   alerts: Pick<AlertSink, 'raise'>;
   kill: KillPorts;
   jobs: JobRegistry;
@@ -153,11 +154,11 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
   const cancelling = cancelEverywhere(cancelOptions);
   adoptHaltCancel(ctx, cancelling.then((r) => r.venues.find((v) => v.venue === 'kraken') ?? null));
   await afterRequestsLeave();
-  latchHalt(ctx, reason);
+  latchHalt(ctx, reason, killId);
 
   // The kill is on disk before the database is touched; the halt write starts as soon as it is.
   const record: KillRecord = { killId, at, actor: request.actor.id, trigger: request.trigger, reason, cancelReport: {} };
-  const saved: Omit<PendingKill, 'owner'> = { ...record, at: at.toISOString(), actorSource: request.actor.source };
+  const saved: Omit<PendingKill, 'owner'> = { ...record, at: at.toISOString(), actorSource: request.actor.source, target: killTargetOf(ctx.config) };
   // A kill with the key owes a follow-up on Kraken until it confirms zero open orders there: its first
   // entry says so, so a kill stopped or crashed before it answered is replayed with the cancel handed
   // on, not with the halt alone. Owned for as long as the kill can take to answer (its cancel's bound,

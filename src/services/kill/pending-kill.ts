@@ -30,6 +30,12 @@ export const pendingKillSchema = z.object({
    * could not take it when the kill answered).
    */
   krakenFollowUp: z.boolean().optional(),
+  /**
+   * The database the kill was aimed at (kill-target.ts: host, port and name, or the embedded
+   * directory; never a secret): only a process on that database writes it. Absent in entries saved
+   * by older versions: any process writes those.
+   */
+  target: z.string().optional(),
   /** The process whose kill is still writing this entry, and until when it counts as doing so. */
   owner: z.object({ host: z.string(), pid: z.number().int(), until: z.string() }).optional(),
 });

@@ -5,11 +5,13 @@
 // written here with the halt (the cancel handed on to the bot with the key, the cancel item pending
 // on it), before the entry is dropped, so a failure leaves the entry for the next replay — unless the
 // incident is closed, the bot resumed, or its cancel item ticked on a confirmation made after that
-// kill: its cancel is done then.
+// kill: its cancel is done then. A keyless kill saved so is cancelled on Kraken by the bot with the
+// key that reads it (its halt listener, told of each new kill): what that cancel came to is written
+// here too — not confirmed, the follow-up a kill writes, the cancel item reopened pending on it.
 import type { AlertSink } from '../../alerts/types.js';
 import type { Config } from '../../config/env.js';
 import { describeError, withDeadline } from './deadline.js';
-import { readPendingKills, removePendingKills, UNREADABLE_PENDING_KILL, writtenByItsKill } from './pending-kill.js';
+import { pendingKillPath, readPendingKills, removePendingKills, UNREADABLE_PENDING_KILL, writtenByItsKill, type PendingKill } from './pending-kill.js';
 import { replayedKillTitle } from '../../domain/local-halt.js';
 import { announceIncident, type AnnounceDeps } from './announce-incident.js';
 import { checklistOf, persistKill } from './persist-kill.js';
@@ -17,19 +19,24 @@ import { followUpOnCancelItem } from './cancel-item-follow-up.js';
 import type { WrittenFollowUp } from './follow-up-request.js';
 import { latchHalt, type KillPorts } from './runtime.js';
 import { getBotState } from '../bot-state.js';
+import { killTargetOf } from './kill-target.js';
+import { haltCancelForKill, type HaltCancelKey } from './halt-cancel.js';
+import type { VenueCancelReport } from './cancel-everywhere.js';
 
 export interface ReplayOutcome {
   written: string[];
   remaining: number;
+  /** Saved kills aimed at another database (kill-target.ts): left in the file for a process on it. */
+  elsewhere?: Array<{ killId: string; target: string }>;
   error?: string;
 }
 
 /** Writing saved kills: DATA_DIR, the database (and the thread it announces), this process's latch, the alert. */
 export type ReplayDeps = AnnounceDeps & {
-  config: Pick<Config, 'DATA_DIR' | 'KILL_DB_TIMEOUT' | 'ENGINE_LEASE_TTL'>;
+  config: Pick<Config, 'DATA_DIR' | 'DATABASE_URL' | 'KILL_DB_TIMEOUT' | 'ENGINE_LEASE_TTL'>;
   alerts: Pick<AlertSink, 'raise'>;
   kill: KillPorts;
-};
+} & Partial<HaltCancelKey>;
 
 /**
  * Kept short: it ends an alert title (300 characters at most, cut off at its end). The bot (host:pid,
@@ -37,8 +44,9 @@ export type ReplayDeps = AnnounceDeps & {
  * the saved kill carries Kraken's answer. Without one (the kill stopped, or could not update its first
  * saved copy, which may have followed a confirmed cancel) nothing is known either way, and said so.
  */
-function handedOnPhrase(followUp: WrittenFollowUp, answered: boolean): string {
-  return `${answered ? 'Kraken not confirmed clear by the kill' : 'Kraken clear not known (the kill saved no answer)'} — request #${followUp.requestId} ${followUp.runningBot
+function handedOnPhrase(followUp: WrittenFollowUp, answered: boolean | 'this bot'): string {
+  const known = answered === 'this bot' ? "Kraken not confirmed clear by this bot's cancel for it" : answered ? 'Kraken not confirmed clear by the kill' : 'Kraken clear not known (the kill saved no answer)';
+  return `${known} — request #${followUp.requestId} ${followUp.runningBot
     ? `goes on in the bot ${followUp.runningBot}, running with the Kraken key` : 'waits for a bot with the Kraken key to go on cancelling'}`;
 }
 
@@ -64,22 +72,38 @@ async function cancelNoLongerOwed(ctx: ReplayDeps, incident: { id: number; statu
 export async function replayPendingKills(ctx: ReplayDeps): Promise<ReplayOutcome> {
   const pending = readPendingKills(ctx.config.DATA_DIR);
   if (pending.length === 0) return { written: [], remaining: 0 };
-  // Whatever the database says, a saved kill keeps this process halted until it is written.
-  latchHalt(ctx, pending[0]!.reason);
+  // Whatever the database says, a saved kill keeps this process halted until it is written; each one
+  // not seen before is a new kill here (a bot with the key cancels on Kraken for it). The oldest is
+  // latched last: its reason is the one the paused jobs show.
+  for (const kill of [...pending].reverse()) latchHalt(ctx, kill.reason, kill.killId);
   const written: string[] = [];
+  const ours = killTargetOf(ctx.config);
+  const elsewhere: Array<{ killId: string; target: string }> = [];
   try {
     for (const kill of pending) {
       // A kill still running writes its own halt (and answers for it); the latch above is all it needs from here.
       if (writtenByItsKill(kill)) continue;
+      // Aimed at another database: left in the file for a process on it. This process stays halted
+      // (latched above, its bot with the key cancelled on Kraken): a halt is never ignored.
+      if (kill.target !== undefined && kill.target !== ours) {
+        tellOtherDatabase(ctx, kill, ours);
+        elsewhere.push({ killId: kill.killId, target: kill.target });
+        continue;
+      }
       const outcome = await withDeadline(
         persistKill(ctx.db, { killId: kill.killId, at: new Date(kill.at), actor: kill.actor, trigger: kill.trigger, reason: kill.reason, cancelReport: kill.cancelReport }),
         ctx.config.KILL_DB_TIMEOUT, 'the database');
-      const followUp = kill.krakenFollowUp && !(await cancelNoLongerOwed(ctx, outcome.incident, kill.at)) ? await followUpOnCancelItem(ctx, {
+      // A kill that did not cancel on Kraken itself (no key): this process's cancel for it, when it made one.
+      const own = kill.krakenFollowUp ? undefined : await ownCancelFor(ctx, kill.killId);
+      const owed = kill.krakenFollowUp || (own !== undefined && !own?.confirmed);
+      const followUp = owed && !(await cancelNoLongerOwed(ctx, outcome.incident, kill.at)) ? await followUpOnCancelItem(ctx, {
         incidentId: outcome.incident.id, killId: kill.killId, actor: kill.actor, reason: kill.reason, startedAt: Date.parse(kill.at),
-        lead: answeredBy(kill) ? 'Zero open orders on Kraken not confirmed by the kill, saved in DATA_DIR while the database did not take it'
+        lead: own !== undefined ? "Zero open orders on Kraken not confirmed by this bot's cancel for the kill saved in DATA_DIR while the database did not take it"
+          : answeredBy(kill) ? 'Zero open orders on Kraken not confirmed by the kill, saved in DATA_DIR while the database did not take it'
           : 'Zero open orders on Kraken not known: the kill saved in DATA_DIR, while the database did not take it, no answer from Kraken',
         reopenedBy: `the saved kill ${kill.killId} of ${kill.at}`,
       }) : null;
+      if (own?.confirmed) ctx.logger.warn({ killId: kill.killId, canceled: own.canceled }, "pending kill: this bot's cancel on Kraken for it confirmed zero open orders");
       written.push(kill.killId);
       removePendingKills(ctx.config.DATA_DIR, [kill.killId]);
       ctx.logger.warn({ killId: kill.killId, incidentId: outcome.incident.id, ...(followUp ? { followUpRequest: followUp.requestId, who: followUp.who } : {}) },
@@ -92,15 +116,35 @@ export async function replayPendingKills(ctx: ReplayDeps): Promise<ReplayOutcome
           announceIncident(ctx, outcome.incident.id, poster).catch((err) => ctx.logger.error({ err }, 'could not post the incident thread'));
         }
         await withDeadline(ctx.alerts.raise({
-          source: 'kill', severity: 'critical', title: `${replayedKillTitle(kill.database, kill.killId === UNREADABLE_PENDING_KILL)}${followUp ? `; ${handedOnPhrase(followUp, answeredBy(kill))}` : ''}`,
+          source: 'kill', severity: 'critical', title: `${replayedKillTitle(kill.database, kill.killId === UNREADABLE_PENDING_KILL)}${followUp ? `; ${handedOnPhrase(followUp, own !== undefined ? 'this bot' : answeredBy(kill))}` : ''}`,
           fingerprint: `kill:${outcome.incident.id}`,
           details: { killId: kill.killId, killedAt: kill.at, by: kill.actor, incidentId: outcome.incident.id, ...(kill.database ? { databaseError: kill.database.error } : {}),
             ...(followUp ? { confirmationContinues: `request #${followUp.requestId}` } : {}) },
         }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err) => ctx.logger.error({ err }, 'could not raise the replay alert'));
       }
     }
-    return { written, remaining: pending.length - written.length };
+    return { written, remaining: pending.length - written.length, ...(elsewhere.length > 0 ? { elsewhere } : {}) };
   } catch (err) {
-    return { written, remaining: pending.length - written.length, error: describeError(err) };
+    return { written, remaining: pending.length - written.length, ...(elsewhere.length > 0 ? { elsewhere } : {}), error: describeError(err) };
   }
+}
+
+/**
+ * The Kraken cancel this process made for the saved kill (halt-cancel.ts), once it answered (its own
+ * bound ends it): null when it could not say; undefined when this process made none (no key, or not
+ * a trading process) — then the saved kill's own answer is all there is.
+ */
+async function ownCancelFor(ctx: ReplayDeps, killId: string): Promise<VenueCancelReport | null | undefined> {
+  const cancel = ctx.jobs ? haltCancelForKill({ jobs: ctx.jobs }, killId) : undefined;
+  return cancel ? cancel.catch(() => null) : undefined;
+}
+
+/** Saved kills this process has said are another database's: said once each, not at every poll. */
+const toldOtherDatabase = new Set<string>();
+
+function tellOtherDatabase(ctx: ReplayDeps, kill: PendingKill, ours: string): void {
+  if (toldOtherDatabase.has(kill.killId)) return;
+  toldOtherDatabase.add(kill.killId);
+  ctx.logger.error({ killId: kill.killId, reason: kill.reason, aimedAt: kill.target, thisDatabase: ours, file: pendingKillPath(ctx.config.DATA_DIR) },
+    `a kill saved in DATA_DIR is aimed at ${kill.target}, not at this process's database (${ours}): it is left in the file for a process on that database to write; this process stays halted until it is written`);
 }

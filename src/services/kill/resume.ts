@@ -53,9 +53,12 @@ function tickCommand(item: string): string {
 }
 
 export async function resumeAfterHalt(ctx: ResumeDeps, actor: Actor): Promise<ResumeResult> {
-  if (readPendingKills(ctx.config.DATA_DIR).length > 0) {
-    throw new AppError('conflict', 'kill_pending', 'A kill is still waiting to be written to the database; the bot stays halted.', {
-      hint: 'Bring the database back (ctb self-heal writes it), then resume.',
+  const pending = readPendingKills(ctx.config.DATA_DIR);
+  if (pending.length > 0) {
+    // A kill aimed at another database is written only there: name it, so the operator brings that one back.
+    const targets = [...new Set(pending.flatMap((k) => (k.target !== undefined ? [k.target] : [])))];
+    throw new AppError('conflict', 'kill_pending', `A kill is still waiting to be written to the database${targets.length > 0 ? ` (${targets.join(', ')})` : ''}; the bot stays halted.`, {
+      hint: 'Bring the database back (ctb self-heal with DATA_DIR and that database writes it), then resume.',
     });
   }
   const state = await getBotState(ctx.db);

@@ -27,7 +27,9 @@ export const KILL_PAUSE_PREFIX = 'kill: ';
 export class HaltLatch {
   #reason: string | null = null;
   #changes = 0;
-  readonly #listeners = new Set<(reason: string) => void>();
+  readonly #listeners = new Set<(reason: string, killId?: string) => void>();
+  /** The kills this process has told its listeners of: each kill is a cancel of its own, once. */
+  readonly #told = new Set<string>();
 
   constructor(private readonly deps: { jobs: Pick<JobRegistry, 'pauseTrading' | 'resumeTrading' | 'tradingPaused'>; logger: Logger }) {}
 
@@ -48,16 +50,22 @@ export class HaltLatch {
     return this.#changes;
   }
 
-  /** Stops this process trading at once: latch, pause the trading jobs, tell the listeners (halt means cancel). */
-  latch(reason: string): void {
+  /**
+   * Stops this process trading at once: latch, pause the trading jobs, tell the listeners (halt means
+   * cancel). They are told of the first halt, and of each new kill (`killId`) after it: a later kill
+   * against a process already halted is a new cancel — an order may have landed since the last one.
+   */
+  latch(reason: string, killId?: string): void {
     const first = this.#reason === null;
     this.#reason = reason;
     this.#changes += 1;
     this.deps.jobs.pauseTrading(`${KILL_PAUSE_PREFIX}${reason}`);
-    if (!first) return;
+    const newKill = killId !== undefined && !this.#told.has(killId);
+    if (killId !== undefined) this.#told.add(killId);
+    if (!first && !newKill) return;
     for (const listener of this.#listeners) {
       try {
-        listener(reason);
+        listener(reason, killId);
       } catch (err) {
         this.deps.logger.error({ err }, 'a halt listener failed');
       }
@@ -72,7 +80,7 @@ export class HaltLatch {
   }
 
   /** Called when this process learns of a halt (the kill feature's cancel on Kraken); returns the unsubscribe. */
-  onHalt(listener: (reason: string) => void): () => void {
+  onHalt(listener: (reason: string, killId?: string) => void): () => void {
     this.#listeners.add(listener);
     return () => void this.#listeners.delete(listener);
   }
@@ -138,8 +146,9 @@ export interface HaltRecorded {
 
 type WithKill = { kill: KillPorts };
 
-export function latchHalt(ctx: WithKill, reason: string): void {
-  ctx.kill.latch.latch(reason);
+/** `killId`: the kill this halt is (a new one tells the listeners again, even while halted). */
+export function latchHalt(ctx: WithKill, reason: string, killId?: string): void {
+  ctx.kill.latch.latch(reason, killId);
 }
 
 export function releaseHalt(ctx: WithKill): void {

@@ -22,6 +22,16 @@ export type OpenLiveResult =
 /** What opening a request needs: what the gate is handed, and what closing overdue requests needs. */
 export type OpenLiveRequestDeps = LiveSwitchPortDeps & ExpireRequestsDeps;
 
+/**
+ * Going live from the terminal: refused by design, whatever the state (forbidden, exit 2), with how
+ * it is done and `more` (what /mode live would be refused for now, or why that could not be read).
+ */
+export function terminalLiveRefusal(config: Pick<OpenLiveRequestDeps['config'], 'APPROVAL_EMOJI'>, more = ''): AppError {
+  return new AppError('forbidden', 'live_needs_slack', 'Live trading is requested in Slack, not from the terminal.', {
+    hint: `Run /mode live in Slack; two approvers other than you then react with :${config.APPROVAL_EMOJI}: on the request. ctb mode paper rolls back at once.${more}`,
+  });
+}
+
 /** Refuses with what is wrong and how to fix it; throws AppError (conflict/config/forbidden). */
 export async function checkLivePreconditions(ctx: Pick<OpenLiveRequestDeps, 'config' | 'db'>, ports: LiveSwitchPorts, actor: Actor): Promise<string[]> {
   const { config } = ctx;
@@ -32,10 +42,7 @@ export async function checkLivePreconditions(ctx: Pick<OpenLiveRequestDeps, 'con
     // make /mode live refuse is said here too, so nobody goes to Slack to be refused there — when it
     // can be read: with the database down this refusal still stands, without that hint.
     const engine = await readEngineVerdict(ctx, ctx.db).catch(() => null);
-    const refusedThere = !engine || engine.ok ? '' : ` /mode live would be refused now: ${engine.reason}. ${engine.hint}`;
-    throw new AppError('forbidden', 'live_needs_slack', 'Live trading is requested in Slack, not from the terminal.', {
-      hint: `Run /mode live in Slack; two approvers other than you then react with :${config.APPROVAL_EMOJI}: on the request. ctb mode paper rolls back at once.${refusedThere}`,
-    });
+    throw terminalLiveRefusal(config, !engine || engine.ok ? '' : ` /mode live would be refused now: ${engine.reason}. ${engine.hint}`);
   }
   if (!config.IS_LIVE) {
     throw new AppError('conflict', 'not_armed', 'This process is not armed for live trading: IS_LIVE is not true.', {

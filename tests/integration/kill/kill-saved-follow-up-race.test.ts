@@ -31,8 +31,11 @@ describe('a replay racing a kill that saves its unconfirmed cancel in DATA_DIR',
     const database = await createPostgresTestDb();
     cleanup.push(() => database.close());
     const dataDir = join(mkdtempSync(join(tmpdir(), 'ctb-kill-race-')), 'data');
+    // The race's window is the kill's cancel rounds, KILL_CONFIRM_WAIT long: 5 s, not its 20 s default,
+    // still several `ctb self-heal` runs on a quiet machine (about a second each) and the first of them
+    // always started while the kill runs.
     const kill = ctbChildInShell(['kill', '--reason', 'race'], {
-      DATABASE_URL: DOWN_DATABASE_URL, DATA_DIR: dataDir, KILL_DB_TIMEOUT: '1s',
+      DATABASE_URL: DOWN_DATABASE_URL, DATA_DIR: dataDir, KILL_DB_TIMEOUT: '1s', KILL_CONFIRM_WAIT: '5s',
       KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: CLOSED_LOCAL_URL,
     });
     cleanup.push(async () => {

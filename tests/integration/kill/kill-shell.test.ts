@@ -17,7 +17,7 @@ import { killFeature } from '../../../src/app/features/kill.js';
 import { pgliteDirOf } from '../../../src/db/pglite-start.js';
 import { copyTemplate } from '../../../src/db/pglite-template.js';
 import { systemClock } from '../../../src/clock.js';
-import { ADMIN_URL, createPostgresTestDb, type TestDatabase } from '../../support/db.js';
+import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { pendingKillPath, readPendingKills } from '../../../src/services/kill/pending-kill.js';
 import type { FakeKraken } from '../../support/fake-kraken.js';
 import { ctbChildInShell, ctbIn, ctbInShell } from '../../support/ctb-shell.js';
@@ -25,6 +25,8 @@ import { CLOSED_LOCAL_URL } from '../../support/local-only.js';
 import { holdLease } from '../../support/held-lease.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
 import { liveKillWorld } from '../../support/kill-world.js';
+import { freePort } from '../../support/free-port.js';
+import { startStallProxy } from '../../support/stall-proxy.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -280,13 +282,30 @@ describe('ctb kill with a key while Kraken refuses every call: it says the halt 
 });
 
 describe('ctb kill while the database cannot take the halt: it says where the halt is kept, and what writes it', () => {
-  /** Nothing listens on port 3 (privileged, never given to a test's server): refused at once. */
-  const DOWN_DATABASE_URL = 'postgres://postgres@127.0.0.1:3/ctb';
   const kraken = { KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: CLOSED_LOCAL_URL };
 
-  /** `ctb self-heal` from another directory with the kill's DATA_DIR, once the database answers: the replay's alert title. */
-  async function replayBySelfHeal(dataDir: string, database: TestDatabase): Promise<string[]> {
-    const heal = await ctbIn(mkdtempSync(join(tmpdir(), 'ctb-shell-heal-')), ['self-heal', '--attempts', '1'], { DATABASE_URL: database.url, DATA_DIR: dataDir });
+  /**
+   * A test database as a kill aimed at it while it is down sees it: its URL on a loopback port
+   * nobody listens on (refused at once); `back()` then forwards that port to the server, so the same
+   * database answers at the address the saved kill names (a saved kill is written only there).
+   */
+  async function databaseDown(): Promise<{ database: TestDatabase; url: string; port: number; back: () => Promise<void> }> {
+    const database = await createPostgresTestDb();
+    cleanup.push(() => database.close());
+    const port = await freePort();
+    const server = new URL(database.url);
+    const url = new URL(database.url);
+    url.hostname = '127.0.0.1';
+    url.port = String(port);
+    return { database, url: url.toString(), port, back: async () => {
+      const proxy = await startStallProxy(server.hostname, Number(server.port || 5432), port);
+      cleanup.push(() => proxy.close());
+    } };
+  }
+
+  /** `ctb self-heal` from another directory with the kill's DATA_DIR and DATABASE_URL `url`, once the database answers: the replay's alert title. */
+  async function replayBySelfHeal(dataDir: string, database: TestDatabase, url = database.url): Promise<string[]> {
+    const heal = await ctbIn(mkdtempSync(join(tmpdir(), 'ctb-shell-heal-')), ['self-heal', '--attempts', '1'], { DATABASE_URL: url, DATA_DIR: dataDir });
     expect(heal.stdout, heal.stderr).toMatch(/^HEALED\s+pending_kill\s+1 saved kill\(s\) written to the database$/m);
     expect(existsSync(pendingKillPath(dataDir))).toBe(false);
     return (await database.db.select().from(alertGroups)).filter((g) => g.source === 'kill').map((g) => g.title);
@@ -295,7 +314,8 @@ describe('ctb kill while the database cannot take the halt: it says where the ha
   it('stopped with SIGINT while the database is down: names DATA_DIR/kill-pending.json, what writes it and what to run — never `ctb mode status` alone; ctb self-heal then writes it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ctb-shell-dbdown-'));
     const dataDir = join(dir, 'data');
-    const kill = ctbChildInShell(['kill', '--reason', 'database down'], { DATABASE_URL: DOWN_DATABASE_URL, DATA_DIR: dataDir, ...kraken });
+    const down = await databaseDown();
+    const kill = ctbChildInShell(['kill', '--reason', 'database down'], { DATABASE_URL: down.url, DATA_DIR: dataDir, ...kraken });
     cleanup.push(async () => {
       if (kill.child.exitCode === null && kill.child.signalCode === null) kill.child.kill('SIGKILL');
       await kill.exited.catch(() => {});
@@ -304,13 +324,13 @@ describe('ctb kill while the database cannot take the halt: it says where the ha
     // Said as soon as the database refused, while Kraken's cancel rounds (20 s against a closed port) go on.
     const notice = await kill.stderrLine(/^Halt NOT in the database: /);
     expect(kill.child.exitCode).toBeNull();
-    expect(notice).toContain(`The database did not answer (db_refused: The database refused the connection at 127.0.0.1:3 (ECONNREFUSED).): the halt is saved only in ${file}, NOT in the database.`);
+    expect(notice).toContain(`The database did not answer (db_refused: The database refused the connection at 127.0.0.1:${down.port} (ECONNREFUSED).): the halt is saved only in ${file}, NOT in the database.`);
     kill.child.kill('SIGINT');
     expect(await kill.exited).toEqual({ code: 130, signal: null });
     const said = kill.stderr().slice(kill.stderr().indexOf('INTERRUPTED'));
     expect(said.split('\n')).toEqual([
       'INTERRUPTED (SIGINT) before the kill answered:',
-      `  Halt: NOT in the database — it did not answer (db_refused: The database refused the connection at 127.0.0.1:3 (ECONNREFUSED)); the halt is saved only in DATA_DIR, in ${file}.`,
+      `  Halt: NOT in the database — it did not answer (db_refused: The database refused the connection at 127.0.0.1:${down.port} (ECONNREFUSED)); the halt is saved only in DATA_DIR, in ${file}.`,
       '  Until it is written, only a process that reads that DATA_DIR is halted by it: a bot running with it latches the halt within a poll and writes it to the database once the database answers, as does the next `ctb start` with it. '
         + 'A process with another DATA_DIR, or on another host, does not see this halt until then. Stopping the command does not undo the saved halt.',
       '  Orders on Kraken: NOT CONFIRMED cancelled — the kill was stopped before zero open orders were confirmed: orders may remain open on Kraken.',
@@ -322,10 +342,11 @@ describe('ctb kill while the database cannot take the halt: it says where the ha
     expect(readPendingKills(dataDir)).toEqual([expect.objectContaining({ reason: 'database down' })]);
     // …and `ctb self-heal` writes it once the database answers; its alert claims no more than is known
     // of what the database did (the kill was stopped before it gave up on the database). The kill never
-    // confirmed Kraken clear: the cancel is handed on with the halt, not dropped.
-    const database = await createPostgresTestDb();
-    cleanup.push(() => database.close());
-    expect(await replayBySelfHeal(dataDir, database)).toEqual([
+    // confirmed Kraken clear: the cancel is handed on with the halt, not dropped. The database it was
+    // aimed at comes back at the same address.
+    await down.back();
+    const { database } = down;
+    expect(await replayBySelfHeal(dataDir, database, down.url)).toEqual([
       "A kill saved in DATA_DIR (its kill ended before the database took it) is now written to this bot's database: the bot is halted; "
         + 'Kraken clear not known (the kill saved no answer) — request #1 waits for a bot with the Kraken key to go on cancelling']);
     expect(await database.db.select().from(engineRequests).where(eq(engineRequests.kind, 'cancel_all'))).toEqual([
@@ -334,16 +355,19 @@ describe('ctb kill while the database cannot take the halt: it says where the ha
   }, 120_000);
 
   it('into a database that answers but cannot be used as configured: the saved kill, written later, is said so — not "did not answer"', async () => {
-    const missing = new URL(ADMIN_URL);
-    missing.pathname = `/ctb_missing_kill_${process.pid}`;
-    const dir = mkdtempSync(join(tmpdir(), 'ctb-shell-dbmissing-'));
-    const dataDir = join(dir, 'data');
-    const run = await ctbIn(dir, ['kill', '--reason', 'missing database'], { LOG_LEVEL: 'warn', DATABASE_URL: missing.toString(), DATA_DIR: dataDir, ...kraken, KILL_CONFIRM_WAIT: '1s' });
-    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(2);
-    expect(run.stderr).toMatch(/^Halt NOT in the database: The database could not be used as configured \(db_missing: /m);
-    expect(readPendingKills(dataDir)).toEqual([expect.objectContaining({ reason: 'missing database', database: expect.objectContaining({ configProblem: true }) })]);
+    // A login the server refuses (no such role) into a database that exists: once the login is
+    // fixed, the same database (host, port, name) takes the saved kill.
     const database = await createPostgresTestDb();
     cleanup.push(() => database.close());
+    const missing = new URL(database.url);
+    missing.username = `ctb_no_role_${process.pid}`;
+    missing.password = '';
+    const dir = mkdtempSync(join(tmpdir(), 'ctb-shell-dbmissing-'));
+    const dataDir = join(dir, 'data');
+    const run = await ctbIn(dir, ['kill', '--reason', 'login refused'], { LOG_LEVEL: 'warn', DATABASE_URL: missing.toString(), DATA_DIR: dataDir, ...kraken, KILL_CONFIRM_WAIT: '1s' });
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(2);
+    expect(run.stderr).toMatch(/^Halt NOT in the database: The database could not be used as configured \(db_auth_failed: /m);
+    expect(readPendingKills(dataDir)).toEqual([expect.objectContaining({ reason: 'login refused', database: expect.objectContaining({ configProblem: true }) })]);
     expect(await replayBySelfHeal(dataDir, database)).toEqual([
       "A kill saved in DATA_DIR (its database could not be used as configured) is now written to this bot's database: the bot is halted; "
         + 'Kraken not confirmed clear by the kill — request #1 waits for a bot with the Kraken key to go on cancelling']);
@@ -352,7 +376,8 @@ describe('ctb kill while the database cannot take the halt: it says where the ha
   it('with the key, Kraken not confirmed clear while the database is down: says the cancel is handed on only once the database answers, and writing the saved kill then does so', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ctb-shell-dbdown-kraken-'));
     const dataDir = join(dir, 'data');
-    const run = await ctbIn(dir, ['kill', '--reason', 'database and kraken down'], { LOG_LEVEL: 'warn', DATABASE_URL: DOWN_DATABASE_URL, DATA_DIR: dataDir, ...kraken, KILL_CONFIRM_WAIT: '1s' });
+    const down = await databaseDown();
+    const run = await ctbIn(dir, ['kill', '--reason', 'database and kraken down'], { LOG_LEVEL: 'warn', DATABASE_URL: down.url, DATA_DIR: dataDir, ...kraken, KILL_CONFIRM_WAIT: '1s' });
     const why = `${run.stdout}\n${run.stderr}`;
     expect(run.code, why).toBe(1);
     expect(run.stdout, why).toMatch(/^HALT NOT YET IN THE DATABASE, SAVED IN DATA_DIR ONLY — OPEN ORDERS MAY REMAIN: NOT ALL CONFIRMED CANCELLED\.$/m);
@@ -364,9 +389,9 @@ describe('ctb kill while the database cannot take the halt: it says where the ha
     expect(readPendingKills(dataDir), why).toEqual([expect.objectContaining({ reason: 'database and kraken down', krakenFollowUp: true })]);
 
     // The database answers again: `ctb self-heal` writes the halt and, with it, the follow-up the kill could not.
-    const database = await createPostgresTestDb();
-    cleanup.push(() => database.close());
-    const titles = await replayBySelfHeal(dataDir, database);
+    await down.back();
+    const { database } = down;
+    const titles = await replayBySelfHeal(dataDir, database, down.url);
     expect(titles[0]).toMatch(/the bot is halted; Kraken not confirmed clear by the kill — request #\d+ waits for a bot with the Kraken key to go on cancelling$/);
     const requests = await database.db.select().from(engineRequests).where(eq(engineRequests.kind, 'cancel_all'));
     expect(requests).toEqual([expect.objectContaining({ status: 'pending', checklistItem: 'cancel_orders', requestedBy: 'cli:root' })]);

@@ -122,7 +122,10 @@ describe('self-heal decides live or paper from the database, not from its own IS
   });
 
   it('a shell without IS_LIVE that cannot read the live intents checks no venue on a guess of paper: not ok', async () => {
-    const t = await setup({ dbTimeout: '1s' });
+    // KILL_DB_TIMEOUT bounds every read of the pass, the mode's too: 1 s was hit by the mode's own read
+    // on a machine at load 13 (then "the database did not answer", skipped), before the intents' read.
+    // Only the intents' read waits for the lock below; 5 s leaves the others a busy machine's room.
+    const t = await setup({ dbTimeout: '5s' });
     // Another session holds the intents locked: the read waits, as on a stalled database.
     await whileTableLocked(kill.db().url, 'order_intents', async () => {
       const result = await selfHeal(t.ctx, once);
@@ -130,7 +133,7 @@ describe('self-heal decides live or paper from the database, not from its own IS
       expect(selfHealExitCode(result)).toBe(1);
       expect(result.actions.find((a) => a.check === 'exchange')).toMatchObject({
         status: 'failed',
-        detail: expect.stringContaining('not checked: whether live is at stake could not be read (the unresolved live order intents could not be read, so neither the open live positions: deadline: the database did not answer within 1000 ms)'),
+        detail: expect.stringContaining('not checked: whether live is at stake could not be read (the unresolved live order intents could not be read, so neither the open live positions: deadline: the database did not answer within 5000 ms)'),
       });
       expect(t.paper.calls).toEqual([]);
       expect(t.kraken.calls).toEqual([]);

@@ -47,6 +47,16 @@ describe('.env parsing', () => {
     ]);
   });
 
+  it('refuses a variable set twice, naming both lines and never a value: IS_LIVE=false then IS_LIVE=true must not arm in silence', () => {
+    const found = problems(['IS_LIVE=false', 'PORT=3001', 'RISK_MAX_DRAWDOWN_PCT=5', 'export IS_LIVE="true"', 'RISK_MAX_DRAWDOWN_PCT=12', 'IS_LIVE=yes'].join('\n'));
+    expect(found).toEqual([
+      '/x/.env:4: sets IS_LIVE again (it is set on line 1); expected each variable once: remove one of them',
+      '/x/.env:5: sets RISK_MAX_DRAWDOWN_PCT again (it is set on line 3); expected each variable once: remove one of them',
+      '/x/.env:6: sets IS_LIVE again (it is set on line 4); expected each variable once: remove one of them',
+    ]);
+    expect(found.join('\n')).not.toMatch(/false|true|yes|12/);
+  });
+
   it('refuses text after a closing quote, and never echoes the line (it may hold a secret)', () => {
     const found = problems('KRAKEN_API_SECRET="s3cr3t" tail\nkraken-secret-value-pasted-alone');
     expect(found).toHaveLength(2);

@@ -23,9 +23,14 @@ function judged<T>(ctx: { engineLimits?: AuditContext['engineLimits'] }, recorde
   return { value: mine(), source: 'process', from: "this process's (no engine has recorded it in this database yet)" };
 }
 
-/** Whose SLACK_APPROVERS count — the audit's and the live switch's alike (mode/live-approvers.ts). */
+/**
+ * Whose SLACK_APPROVERS count — the audit's and the live switch's alike (mode/live-approvers.ts) —
+ * each person once: a list an older engine recorded may name someone twice (the setting refuses that
+ * now), and one person is one approver however often listed.
+ */
 export function judgedApprovers(ctx: { config: Pick<Config, 'SLACK_APPROVERS'>; engineLimits?: AuditContext['engineLimits'] }): Judged<string[]> {
-  return judged(ctx, ctx.engineLimits?.limits.slackApprovers, () => [...ctx.config.SLACK_APPROVERS]);
+  const list = judged(ctx, ctx.engineLimits?.limits.slackApprovers, () => [...ctx.config.SLACK_APPROVERS]);
+  return { ...list, value: [...new Set(list.value)] };
 }
 
 export function judgedAlertChannels(ctx: Ctx): Judged<{ slack: string | null; email: string[] | null }> {

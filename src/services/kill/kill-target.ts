@@ -1,0 +1,20 @@
+// Owns naming the database a kill was aimed at, as its saved copy in DATA_DIR records it: PostgreSQL
+// by host, port and database name (never the user nor the password), the embedded database by its
+// directory. A saved kill is written only into the database it names (replay-pending.ts): a process
+// on another database that reads the same DATA_DIR leaves it for a process on the right one.
+import { resolve } from 'node:path';
+import { pgliteDirOf } from '../../db/pglite-start.js';
+
+/** The database of `config`, named without a secret; equal for two configurations that reach the same one. */
+export function killTargetOf(config: { DATABASE_URL?: string | undefined; DATA_DIR: string }): string {
+  if (!config.DATABASE_URL) return `embedded PGlite in ${resolve(pgliteDirOf(config.DATA_DIR))}`;
+  try {
+    const url = new URL(config.DATABASE_URL);
+    // localhost and 127.0.0.1 reach the same server: one name, so a bot written either way replays the kill.
+    const host = url.hostname === 'localhost' || url.hostname === '[::1]' ? '127.0.0.1' : url.hostname;
+    const name = decodeURIComponent(url.pathname.replace(/^\//, '')) || (url.username ? decodeURIComponent(url.username) : 'postgres');
+    return `PostgreSQL ${host}:${url.port || '5432'}/${name}`;
+  } catch {
+    return 'PostgreSQL (DATABASE_URL unreadable)';
+  }
+}

@@ -1,0 +1,99 @@
+// A kill saved in DATA_DIR names the database it was aimed at (never a secret), and is written only
+// into that one: a process on another database that reads the same DATA_DIR stays halted (and, with
+// the Kraken key, cancels there) but leaves the saved kill in the file for a process on the right one.
+import { existsSync, readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { incidents } from '../../../src/db/schema/index.js';
+import { getBotState } from '../../../src/services/bot-state.js';
+import { cancelOnHalt } from '../../../src/services/kill/halt-cancel.js';
+import { killTargetOf } from '../../../src/services/kill/kill-target.js';
+import { addPendingKill, pendingKillPath, readPendingKills } from '../../../src/services/kill/pending-kill.js';
+import { replayPendingKills } from '../../../src/services/kill/replay-pending.js';
+import { isHaltLatched } from '../../../src/services/kill/runtime.js';
+import { resumeAfterHalt } from '../../../src/services/kill/resume.js';
+import { selfHeal } from '../../../src/services/self-heal/self-heal.js';
+import { ctbInShell } from '../../support/ctb-shell.js';
+import { freePort } from '../../support/free-port.js';
+import { killTestContext, useKillTestDb } from '../../support/kill-context.js';
+import { openOrder } from '../../support/recording-exchange.js';
+
+const kill = useKillTestDb(['incident_checklist_items', 'incidents', 'bot_state', 'audit_runs', 'order_intents', 'engine_requests', 'engine_lease']);
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/** A bot with the key on the test database (DATABASE_URL names it), in `dataDir`, cancelling on Kraken whenever it learns of a kill. */
+async function botOnTestDatabase(dataDir?: string) {
+  const t = await killTestContext({ database: kill.db(), armed: true, env: { DATABASE_URL: kill.db().url }, ...(dataDir ? { dataDir } : {}) });
+  kill.track(t.ctx);
+  const stop = t.ctx.kill.latch.onHalt((reason, killId) => void cancelOnHalt(t.ctx, reason, killId));
+  return { t, stop };
+}
+
+const saved = (killId: string, target?: string) => ({
+  killId, at: '2026-03-02T09:59:00.000Z', actor: 'cli:ops', actorSource: 'cli' as const, trigger: 'manual' as const, reason: `saved ${killId}`, cancelReport: {},
+  ...(target !== undefined ? { target } : {}),
+});
+
+describe('a kill saved in DATA_DIR names its database', () => {
+  it('`ctb kill` against a PostgreSQL that does not answer saves host, port and database name — never the user nor the password', async () => {
+    const port = await freePort();
+    const run = await ctbInShell(['kill', '--reason', 'closedport'], { DATABASE_URL: `postgres://ops:s3cret-pw@127.0.0.1:${port}/x`, KILL_DB_TIMEOUT: '1s' });
+    const dataDir = /saved only in (\S+)kill-pending\.json/.exec(run.stdout + run.stderr)?.[1];
+    expect(dataDir, `${run.stdout}\n${run.stderr}`).toBeDefined();
+    expect(readPendingKills(dataDir!)).toEqual([expect.objectContaining({ reason: 'closedport', target: `PostgreSQL 127.0.0.1:${port}/x` })]);
+    expect(readFileSync(pendingKillPath(dataDir!), 'utf8')).not.toMatch(/s3cret-pw|ops@/);
+  }, 120_000);
+
+  it('the embedded database is named by its directory; localhost and 127.0.0.1 name the same server', () => {
+    expect(killTargetOf({ DATA_DIR: '/srv/ctb/data' })).toBe('embedded PGlite in /srv/ctb/data/pglite');
+    expect(killTargetOf({ DATABASE_URL: 'postgres://u:p@localhost/ctb', DATA_DIR: 'x' })).toBe(killTargetOf({ DATABASE_URL: 'postgresql://other@127.0.0.1:5432/ctb', DATA_DIR: 'y' }));
+    expect(killTargetOf({ DATABASE_URL: 'postgres://u:p@db.internal:6432/ctb', DATA_DIR: 'x' })).toBe('PostgreSQL db.internal:6432/ctb');
+  });
+});
+
+describe('replaying saved kills', () => {
+  it('a kill aimed at another database is not written here: left in the file, said once, and this bot stays halted and cancels on Kraken', async () => {
+    const { t, stop } = await botOnTestDatabase();
+    t.kraken.open.push(openOrder('K1'));
+    const elsewhere = 'PostgreSQL 127.0.0.1:1/x';
+    addPendingKill(t.dataDir, saved('aimed-elsewhere', elsewhere));
+    const errors: string[] = [];
+    vi.spyOn(t.ctx.logger, 'error').mockImplementation(((...args: unknown[]) => void errors.push(String(args.find((a) => typeof a === 'string') ?? ''))) as never);
+
+    const replay = await replayPendingKills(t.ctx);
+    expect(replay).toMatchObject({ written: [], remaining: 1, elsewhere: [{ killId: 'aimed-elsewhere', target: elsewhere }] });
+    expect(replay.error).toBeUndefined();
+    expect(readPendingKills(t.dataDir).map((k) => k.killId)).toEqual(['aimed-elsewhere']);
+    expect(await kill.db().db.select().from(incidents)).toEqual([]);
+    expect((await getBotState(kill.db().db)).halted).toBe(false);
+    // A halt is never ignored: this process is halted, and it cancelled on Kraken for the kill.
+    expect(isHaltLatched(t.ctx)).toBe(true);
+    expect(t.kraken.calls).toContain('cancelAllOrders');
+    expect(errors.filter((e) => e.includes(`aimed at ${elsewhere}, not at this process's database (PostgreSQL 127.0.0.1:`))).toHaveLength(1);
+    // The next poll says nothing new.
+    await replayPendingKills(t.ctx);
+    expect(errors.filter((e) => e.includes(`aimed at ${elsewhere}`))).toHaveLength(1);
+    // `ctb self-heal` and a resume here name the database the saved kill waits for.
+    const heal = await selfHeal(t.ctx, { attempts: 1, baseDelayMs: 1, sleep: async () => {} });
+    expect(heal.actions.find((a) => a.check === 'pending_kill')).toMatchObject({
+      status: 'failed', detail: `0 saved kill(s) written to the database; 1 aimed at another database (${elsewhere}) left for a process on it; the bot stays halted` });
+    await expect(resumeAfterHalt(t.ctx, { id: 'U0OPERATOR', source: 'slack' })).rejects.toThrow(`A kill is still waiting to be written to the database (${elsewhere}); the bot stays halted.`);
+    expect(readPendingKills(t.dataDir).map((k) => k.killId)).toEqual(['aimed-elsewhere']);
+    stop();
+  });
+
+  it('a kill aimed at this database, and one saved by an older version (no database named), are written; one aimed elsewhere stays', async () => {
+    const { t, stop } = await botOnTestDatabase();
+    addPendingKill(t.dataDir, saved('aimed-here', killTargetOf(t.ctx.config)));
+    addPendingKill(t.dataDir, saved('older-version'));
+    addPendingKill(t.dataDir, saved('aimed-elsewhere', 'embedded PGlite in /somewhere/else/pglite'));
+    const replay = await replayPendingKills(t.ctx);
+    expect(replay).toMatchObject({ written: ['aimed-here', 'older-version'], remaining: 1 });
+    expect(readPendingKills(t.dataDir).map((k) => k.killId)).toEqual(['aimed-elsewhere']);
+    expect(existsSync(pendingKillPath(t.dataDir))).toBe(true);
+    expect((await getBotState(kill.db().db)).halted).toBe(true);
+    stop();
+  });
+});

@@ -14,6 +14,7 @@ import { holderView, type EngineHolderView } from '../domain/engine-holder.js';
 import { shellView, type EngineHolderDeps, type ShellDeps, type ShellView } from './engine-lease/holder-view.js';
 import { standingOf, type ReconciliationStanding } from '../domain/reconciliation-standing.js';
 import { liveWithdrawnOf, type LastSwitch, type LiveWithdrawn } from '../domain/live-withdrawal.js';
+import { liveLeftOpenOf, livePositionText, type LiveLeftOpen } from '../domain/live-left-open.js';
 
 export interface AuditVerdict {
   id: number;
@@ -56,6 +57,8 @@ export interface ModeStatus {
   reconciliation: ReconciliationStanding;
   /** Why bot_state says paper when an engine took the lease unarmed and withdrew the live approval; null otherwise. */
   liveWithdrawn: LiveWithdrawn | null;
+  /** While the engine trades paper: the open live positions Kraken holds, which it neither loads nor sells; null otherwise. */
+  liveLeftOpen: LiveLeftOpen | null;
 }
 
 /**
@@ -83,9 +86,10 @@ async function readStatus(ctx: ModeStatusDeps): Promise<StatusRows & { state: Bo
   return { ...again, state: again.state! };
 }
 
-function modeStatusOf(ctx: ModeStatusDeps, state: BotState, engine: EngineHolderView, lastSwitch: LastSwitch | null): ModeStatus {
+function modeStatusOf(ctx: ModeStatusDeps, state: BotState, engine: EngineHolderView, lastSwitch: LastSwitch | null, liveOpen: StatusRows['liveOpen']): ModeStatus {
+  const mode = engineMode(state, engine);
   return {
-    mode: engineMode(state, engine),
+    mode,
     requestedMode: state.mode,
     armed: holderArmed(engine),
     halted: state.halted,
@@ -99,18 +103,19 @@ function modeStatusOf(ctx: ModeStatusDeps, state: BotState, engine: EngineHolder
     shell: shellView(ctx),
     reconciliation: standingOf(state),
     liveWithdrawn: liveWithdrawnOf(state.mode, lastSwitch),
+    liveLeftOpen: mode === 'paper' ? liveLeftOpenOf(liveOpen.count, liveOpen.positions.map(livePositionText)) : null,
   };
 }
 
 export async function readModeStatus(ctx: ModeStatusDeps): Promise<ModeStatus> {
-  const { state, lease, dbNow, lastSwitch } = await readStatus(ctx);
-  return modeStatusOf(ctx, state, holderView(lease, dbNow, ctx.config.ENGINE_LEASE_TTL), lastSwitch);
+  const { state, lease, dbNow, lastSwitch, liveOpen } = await readStatus(ctx);
+  return modeStatusOf(ctx, state, holderView(lease, dbNow, ctx.config.ENGINE_LEASE_TTL), lastSwitch, liveOpen);
 }
 
 /** The mode status and the latest go-live audit verdict (`/golive status`), from one statement. */
 export async function readGoLiveStatus(ctx: ModeStatusDeps): Promise<{ status: ModeStatus; latestAudit: AuditVerdict | null }> {
-  const { state, lease, dbNow, audit, policy, lastSwitch } = await readStatus(ctx);
-  return { status: modeStatusOf(ctx, state, holderView(lease, dbNow, ctx.config.ENGINE_LEASE_TTL), lastSwitch), latestAudit: auditVerdict(audit, gatePolicyOf(policy)) };
+  const { state, lease, dbNow, audit, policy, lastSwitch, liveOpen } = await readStatus(ctx);
+  return { status: modeStatusOf(ctx, state, holderView(lease, dbNow, ctx.config.ENGINE_LEASE_TTL), lastSwitch, liveOpen), latestAudit: auditVerdict(audit, gatePolicyOf(policy)) };
 }
 
 /** A stored run's verdict, with what the gate says of its thresholds under `policy`. */

@@ -9,6 +9,7 @@ import { describeHolder } from '../../domain/engine-holder.js';
 import { engineLiveVerdict } from '../../domain/engine-live-readiness.js';
 import { unknownModePhrase } from '../../domain/engine-mode.js';
 import { liveWithdrawnPhrase } from '../../domain/live-withdrawal.js';
+import { liveLeftOpenPhrase } from '../../domain/live-left-open.js';
 import { describeStanding } from '../../domain/reconciliation-standing.js';
 import type { SignOffRecord } from '../../services/mode/sign-off.js';
 import { tradingStateText } from '../../domain/trading-state.js';
@@ -66,6 +67,7 @@ function goingLiveLines(r: ModeStatusResult): string[] {
 export function renderStatus(r: ModeStatusResult): string {
   const lines = [
     modeLine(r),
+    ...(r.liveLeftOpen ? [`live positions: ${liveLeftOpenPhrase(r.liveLeftOpen)}`] : []),
     `engine: ${describeHolder(r.engine)}`,
     armedLine(r),
     `this shell: IS_LIVE=${r.shell.armed ? 'true' : 'false'}, ${r.shell.hasKrakenKeys ? 'Kraken keys' : 'no Kraken keys'}`,

@@ -1,7 +1,7 @@
 // Owns the SQL behind go-live audit checks that count rows: closed paper trades on real prices and
 // their realised PnL (text, exact), critical alerts in a window (test alerts excluded), closed
 // trades lacking capital_buffer, and the last review summary posted.
-import { and, desc, eq, gte, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { alertEvents, alertGroups, scheduledReports, trades } from '../schema/index.js';
 
@@ -18,20 +18,28 @@ export async function closedPaperTradeFacts(db: Db): Promise<{ count: number; pn
  * Critical alert events since `since` (test alerts excluded). `incidentId`: the open incident a
  * resume would close — its own alert group (`kill:<id>`, the kill's and its halt cancel's), once
  * resolved, is counted apart as `excused`; an unresolved one counts like any other.
+ * `safetyFingerprints`: groups that report a safety action the bot took (the live approval withdrawn
+ * by an unarmed engine), once resolved, counted apart as `safetyActions` whatever the incident.
  */
-export async function criticalAlertsSince(db: Db, since: Date, incidentId: number | null = null): Promise<{ counted: number; excused: number }> {
+export async function criticalAlertsSince(
+  db: Db, since: Date, incidentId: number | null = null, safetyFingerprints: readonly string[] = [],
+): Promise<{ counted: number; excused: number; safetyActions: number }> {
   const excusedGroup = incidentId === null
     ? sql<boolean>`false`
     : sql<boolean>`(${alertGroups.fingerprint} = ${`kill:${incidentId}`} and ${alertGroups.status} = 'resolved')`;
+  const safetyGroup = safetyFingerprints.length === 0
+    ? sql<boolean>`false`
+    : sql<boolean>`(${inArray(alertGroups.fingerprint, [...safetyFingerprints])} and ${alertGroups.status} = 'resolved')`;
   const [row] = await db
     .select({
-      counted: sql<number>`count(*) filter (where not ${excusedGroup})::int`,
+      counted: sql<number>`count(*) filter (where not ${excusedGroup} and not ${safetyGroup})::int`,
       excused: sql<number>`count(*) filter (where ${excusedGroup})::int`,
+      safetyActions: sql<number>`count(*) filter (where ${safetyGroup} and not ${excusedGroup})::int`,
     })
     .from(alertEvents)
     .innerJoin(alertGroups, eq(alertGroups.id, alertEvents.groupId))
     .where(and(eq(alertEvents.severity, 'critical'), gte(alertEvents.at, since), eq(alertGroups.test, false)));
-  return { counted: row?.counted ?? 0, excused: row?.excused ?? 0 };
+  return { counted: row?.counted ?? 0, excused: row?.excused ?? 0, safetyActions: row?.safetyActions ?? 0 };
 }
 
 /** Closed trades, how many lack capital_buffer, and the ids of up to `sample` of those. */

@@ -17,6 +17,13 @@ import type { AuditSettings, EngineLimits } from '../../domain/golive-thresholds
 import type { AuditRunHeader } from './audit-runs.js';
 import type { LastSwitch } from '../../domain/live-withdrawal.js';
 
+/** An open live position as the status read lists it. */
+export interface LivePosition {
+  id: number;
+  symbol: string;
+  quantity: string;
+}
+
 export interface StatusRows {
   /** Undefined before anything created the row (services/bot-state.ts creates it). */
   state: BotState | undefined;
@@ -28,12 +35,15 @@ export interface StatusRows {
   policy: GolivePolicy | null;
   /** The last switched mode change (newest id first, as `ctb mode status` reads it): why bot_state says what it says. */
   lastSwitch: LastSwitch | null;
+  /** The open live positions (the ledger's): how many, and the first five. */
+  liveOpen: { count: number; positions: LivePosition[] };
 }
 
 /**
  * The status columns and the joins they come from, for a statement's select list: bot_state (b_*),
  * the engine lease (l_*), now() and the latest run as audit-runs.ts orders it (at, then id, newest
- * first), joined by its id (a_*), the gate policy (p_*) and the last switched mode change (w_*).
+ * first), joined by its id (a_*), the gate policy (p_*), the last switched mode change (w_*) and the
+ * open live positions (t_*).
  */
 export const STATUS_COLUMNS_FROM = sql.raw(`b.id as b_id, b.mode as b_mode, b.halted as b_halted, b.halted_reason as b_halted_reason, b.halted_at as b_halted_at,
   b.halted_by as b_halted_by, b.entries_paused as b_entries_paused, b.entries_paused_reason as b_entries_paused_reason,
@@ -47,7 +57,10 @@ export const STATUS_COLUMNS_FROM = sql.raw(`b.id as b_id, b.mode as b_mode, b.ha
   a.thresholds as a_thresholds,
   p.id as p_id, p.min_paper_trades as p_min_paper_trades, p.min_roi_pct as p_min_roi_pct, p.alert_window_ms as p_alert_window_ms,
   p.audit_settings as p_audit_settings, p.engine_limits as p_engine_limits, p.recorded_by as p_recorded_by, p.recorded_at as p_recorded_at,
-  w.id as w_id, w.to_mode as w_to_mode, w.requester as w_requester, w.reason as w_reason, w.decided_at as w_decided_at
+  w.id as w_id, w.to_mode as w_to_mode, w.requester as w_requester, w.reason as w_reason, w.decided_at as w_decided_at,
+  (select count(*)::int from trades where mode = 'live' and status = 'open') as t_live_open,
+  (select json_agg(json_build_object('id', x.id, 'symbol', x.symbol, 'quantity', x.quantity::text) order by x.id)
+     from (select id, symbol, quantity from trades where mode = 'live' and status = 'open' order by id limit 5) as x) as t_live_listed
 from (select 1) as one
   left join bot_state as b on b.id = 1
   left join engine_lease as l on l.id = 1
@@ -140,10 +153,20 @@ function lastSwitchOf(r: StatusColumns): LastSwitch | null {
   };
 }
 
+/** The json array of open live positions, as the drivers give it (parsed, or text). */
+function livePositions(v: unknown): LivePosition[] {
+  if (v === null || v === undefined) return [];
+  const rows = (typeof v === 'string' ? JSON.parse(v) : v) as Array<{ id: number | string; symbol: string; quantity: string }>;
+  return rows.map((r) => ({ id: Number(r.id), symbol: r.symbol, quantity: r.quantity }));
+}
+
 /** A status row as readers take it (no bot_state row yet: state undefined). */
 export function statusRowsOf(row: StatusColumns | undefined): StatusRows {
   if (!row) throw new Error('the status read returned no row');
-  return { state: stateOf(row), lease: leaseOf(row), dbNow: date(row.db_now), audit: auditOf(row), policy: policyOf(row), lastSwitch: lastSwitchOf(row) };
+  return {
+    state: stateOf(row), lease: leaseOf(row), dbNow: date(row.db_now), audit: auditOf(row), policy: policyOf(row), lastSwitch: lastSwitchOf(row),
+    liveOpen: { count: Number(row.t_live_open ?? 0), positions: livePositions(row.t_live_listed) },
+  };
 }
 
 const STATUS_SELECT: SQL = sql`select ${STATUS_COLUMNS_FROM}`;

@@ -15,6 +15,8 @@ import { latestAuditRunHeader } from '../audit/store.js';
 import { standingOf, type ReconciliationStanding } from '../../domain/reconciliation-standing.js';
 import { liveApprovers } from './live-approvers.js';
 import { liveWithdrawnOf, type LiveWithdrawn } from '../../domain/live-withdrawal.js';
+import { liveLeftOpenOf, livePositionText, type LiveLeftOpen } from '../../domain/live-left-open.js';
+import { openTrades } from '../../db/queries/ledger-trades.js';
 import { APPROVALS_NEEDED } from './records.js';
 import { findOpenRequest, loadSignOffs, standingApprovals, type SignOff } from '../../db/queries/mode-change.js';
 
@@ -98,6 +100,8 @@ export interface ModeStatus {
   lastChange: SignOffRecord | null;
   /** Why bot_state says paper when an engine took the lease unarmed and withdrew the live approval (the last change); null otherwise. */
   liveWithdrawn: LiveWithdrawn | null;
+  /** While the engine trades paper: the open live positions Kraken holds, which it neither loads nor sells; null otherwise. */
+  liveLeftOpen: LiveLeftOpen | null;
   approvers: string[];
   approvalEmoji: string;
   tradingState: TradingStateInfo;
@@ -119,10 +123,13 @@ export async function modeStatus(ctx: SignOffDeps): Promise<ModeStatus> {
   }
   const [last] = await loadSignOffs(ctx.db, { limit: 1, status: 'switched' });
   const [audit, policy] = await Promise.all([latestAuditRunHeader(ctx.db), loadGatePolicy(ctx.db)]);
+  const mode = engineMode(state, engine);
+  const live = mode === 'paper' ? await openTrades(ctx.db, 'live') : [];
   return {
-    mode: engineMode(state, engine), storedMode: state.mode, armed: holderArmed(engine), engine, shell: shellView(ctx), reconciliation: standingOf(state), halted: state.halted,
+    mode, storedMode: state.mode, armed: holderArmed(engine), engine, shell: shellView(ctx), reconciliation: standingOf(state), halted: state.halted,
     haltedReason: state.haltedReason, openRequest, lastChange: last ? toRecord(last) : null,
     liveWithdrawn: liveWithdrawnOf(state.mode, last?.request),
+    liveLeftOpen: liveLeftOpenOf(live.length, live.slice(0, 5).map(livePositionText)),
     approvers: eligible.approvers, approvalEmoji: ctx.config.APPROVAL_EMOJI, tradingState: describeTradingState(state),
     latestAudit: auditVerdict(audit, policy),
   };

@@ -20,6 +20,8 @@ import type { LiveSwitchPorts } from './ports.js';
 import { recordPaperSwitch } from './switch-to-paper.js';
 import { sleep } from '../../market/sleep.js';
 import { describeError } from '../kill/deadline.js';
+import { openTrades } from '../../db/queries/ledger-trades.js';
+import { liveLeftOpenOf, liveLeftOpenPhrase, livePositionText, type LiveLeftOpen } from '../../domain/live-left-open.js';
 
 export interface WithdrawalDeps extends AnnounceDeps {
   db: Db;
@@ -43,6 +45,8 @@ export interface Withdrawal {
   withdrawn: number[];
   /** A halt in force, left as it was. */
   halted: boolean;
+  /** The open live positions left on Kraken (the paper engine neither loads nor sells them); null when none is. */
+  liveLeftOpen: LiveLeftOpen | null;
 }
 
 /**
@@ -67,19 +71,21 @@ export async function withdrawLiveIfUnarmed(ctx: WithdrawalDeps, ports: LiveSwit
     });
     if (!record.changed || !record.request) return null;
     const halted = (await getBotState(tx)).halted;
+    const live = await openTrades(tx, 'live');
+    const liveLeftOpen = liveLeftOpenOf(live.length, live.slice(0, 5).map(livePositionText));
     await insertCommandLogIn(tx, {
       at, source: 'system', actor: WITHDRAWAL_ACTOR, command: 'mode paper', args: '', allowed: true,
       result: `live approval withdrawn: ${reason}`,
       details: {
         requestId: record.request.id, holderId: holder.holderId, host: holder.host, pid: holder.pid, role: holder.role,
-        withdrawnRequests: record.withdrawn.map((w) => w.id), halted,
+        withdrawnRequests: record.withdrawn.map((w) => w.id), halted, openLivePositions: live.map((t) => t.id),
       },
     });
-    return { record, reason, halted };
+    return { record, reason, halted, liveLeftOpen };
   });
   if (!done) return null;
 
-  const { record, reason, halted } = done;
+  const { record, reason, halted, liveLeftOpen } = done;
   ctx.logger.warn({ requestId: record.request!.id, holderId: holder.holderId, halted }, `live approval withdrawn: ${reason}`);
   for (const w of record.withdrawn) await announceClosed(ctx, ports, w);
   await ctx.alerts.raise({
@@ -87,10 +93,20 @@ export async function withdrawLiveIfUnarmed(ctx: WithdrawalDeps, ports: LiveSwit
     title: `Live approval withdrawn: the engine ${holder.host}:${holder.pid} (${holder.role}) took the lease without IS_LIVE; trading PAPER`,
     details: {
       requestId: record.request!.id, reason, holderId: holder.holderId, withdrawnRequests: record.withdrawn.map((w) => w.id), halted,
-      fix: 'To trade live again: restart the engine with IS_LIVE=true and its Kraken keys, then request /mode live and get two approvals.',
+      ...(liveLeftOpen ? { liveLeftOpen: liveLeftOpenPhrase(liveLeftOpen) } : {}),
+      fix: withdrawalFix(liveLeftOpen),
     },
   }).catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the live withdrawal alert'));
-  return { request: record.request!, reason, withdrawn: record.withdrawn.map((w) => w.id), halted };
+  return { request: record.request!, reason, withdrawn: record.withdrawn.map((w) => w.id), halted, liveLeftOpen };
+}
+
+/** The alert's fix: the live positions left first (nobody manages them), then going live, then resolving it. */
+export function withdrawalFix(liveLeftOpen: LiveLeftOpen | null): string {
+  return [
+    ...(liveLeftOpen ? [liveLeftOpenPhrase(liveLeftOpen)] : []),
+    'To trade live again: restart the engine with IS_LIVE=true and its Kraken keys, then request /mode live and get two approvals.',
+    'Resolve this alert once handled: a resolved withdrawal alert is not counted against the go-live criteria (a safety action, not a fault of the strategy).',
+  ].join(' ');
 }
 
 /**

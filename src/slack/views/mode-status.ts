@@ -8,6 +8,7 @@ import type { ShellView } from '../../services/engine-lease/holder-view.js';
 import type { AuditVerdict, ModeStatus } from '../../services/mode-status.js';
 import { gateVerdictText } from '../../domain/golive-thresholds.js';
 import { liveWithdrawnPhrase, type LiveWithdrawn } from '../../domain/live-withdrawal.js';
+import { liveLeftOpenPhrase, type LiveLeftOpen } from '../../domain/live-left-open.js';
 import { actorLabel, slackDate } from './format.js';
 import { tradingStateField } from './trading-state.js';
 import { context, escapeText, fields, section, type SlackMessage } from './message.js';
@@ -32,6 +33,11 @@ export function armedField(s: Pick<ModeStatus, 'engine' | 'armed'>): string {
 /** Paper because an engine took the lease unarmed and withdrew the live approval: which, when, and what going live takes now. */
 export function paperWithdrawnLine(w: LiveWithdrawn): string {
   return `:page_facing_up: *PAPER* — ${escapeText(liveWithdrawnPhrase(w))}`;
+}
+
+/** While paper: the open live positions Kraken holds and the ways out. */
+export function liveLeftOpenLine(l: LiveLeftOpen): string {
+  return `:warning: *Live positions unmanaged* — ${escapeText(liveLeftOpenPhrase(l))}`;
 }
 
 function modeLine(s: ModeStatus): string {
@@ -106,7 +112,7 @@ export function renderModeStatus(result: ModeStatusResult): SlackMessage {
   const request = open ? `, open request #${open.id} (${open.approvals}/${open.approvalsNeeded} approvals)` : '';
   return {
     text: `Mode: ${result.mode}${result.halted ? ' (halted)' : ''}, requested ${result.requestedMode}, ${armedText(result)}${request}`,
-    blocks: [section(modeLine(result)), fields(statusFields(result)), ...(open ? [section(openRequestLine(open))] : [])],
+    blocks: [section(modeLine(result)), ...(result.liveLeftOpen ? [section(liveLeftOpenLine(result.liveLeftOpen))] : []), fields(statusFields(result)), ...(open ? [section(openRequestLine(open))] : [])],
   };
 }
 
@@ -134,6 +140,7 @@ export function renderGoLiveStatus(result: GoLiveStatusResult): SlackMessage {
     text: `Go-live status: mode ${result.mode}${result.halted ? ' (halted)' : ''}, ${armedText(result)}, latest audit ${auditText}`,
     blocks: [
       section(modeLine(result)),
+      ...(result.liveLeftOpen ? [section(liveLeftOpenLine(result.liveLeftOpen))] : []),
       fields(statusFields(result)),
       section(`*Latest go-live audit*\n${auditLine(audit)}`),
       ...(blocker ? [section(blocker)] : []),

@@ -366,6 +366,20 @@ describe('golive.criteria', () => {
     expect(r.value).toBe('1 paper trades (need ≥ 2); paper ROI 0.10% (need > 0.5%, over PAPER_STARTING_BALANCE 10000: no engine has funded the paper account yet); 1 critical alerts in 7d (need 0)');
   });
 
+  it("does not count the live approval's withdrawal once resolved (a safety action, not a fault of the strategy); unresolved, it counts", async () => {
+    await database.db.insert(trades).values([closedTrade({ realizedPnl: '30' }), closedTrade({ entryIntentId: 2, realizedPnl: '30' })]);
+    const at = new Date('2026-01-04T00:00:00Z');
+    const [g] = await database.db.insert(alertGroups).values({ fingerprint: 'mode-live-withdrawn-unarmed', source: 'mode', severity: 'critical', title: 'Live approval withdrawn', status: 'acknowledged', firstAt: at, lastAt: at }).returning();
+    await database.db.insert(alertEvents).values({ groupId: g!.id, at, source: 'mode', severity: 'critical', title: 'Live approval withdrawn' });
+    expect((await run(goLiveCriteriaCheck, env)).value).toContain('1 critical alerts in 7d (need 0)');
+
+    await database.db.update(alertGroups).set({ status: 'resolved' });
+    const r = await run(goLiveCriteriaCheck, env);
+    expect(r.status).toBe('pass');
+    expect(r.value).toContain("0 critical alerts in 7d (need 0; 1 more of the live approval's withdrawal (an engine took the lease unarmed), resolved, not counted: a safety action, not a fault of the strategy)");
+    expect(r.details).toMatchObject({ criticalAlerts: 0, excusedWithdrawalAlerts: 1 });
+  });
+
   it('measures paper ROI over the funding the paper venue recorded, not this process’s PAPER_STARTING_BALANCE', async () => {
     await seedPaperAccount(database.db, { asset: 'USD', amount: '6000', at: new Date('2026-01-01T00:00:00Z') });
     await database.db.insert(trades).values([closedTrade({ realizedPnl: '30' }), closedTrade({ entryIntentId: 2, realizedPnl: '30' })]);

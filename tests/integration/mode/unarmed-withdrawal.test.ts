@@ -11,6 +11,10 @@ import { readModeStatus } from '../../../src/services/mode-status.js';
 import { modeStatus } from '../../../src/services/mode/sign-off.js';
 import { withdrawLiveIfUnarmed, type LeaseHolder } from '../../../src/services/mode/withdraw-unarmed-live.js';
 import { renderStatus } from '../../../src/cli/commands/mode.js';
+import { renderModeStatus } from '../../../src/slack/views/mode-status.js';
+import { switchToPaper } from '../../../src/services/mode/switch-to-paper.js';
+import { trades } from '../../../src/db/schema/index.js';
+import { insertTrade } from '../../support/trade-rows.js';
 import type { Database } from '../../../src/db/client.js';
 import { createTestDb, type DbKind } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
@@ -64,7 +68,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('an unarmed engine that holds the 
     ]);
     expect(await trail()).toEqual([expect.objectContaining({
       source: 'system', command: 'mode paper', allowed: true, result: `live approval withdrawn: ${done!.reason}`,
-      details: { requestId: request!.id, holderId: 'test-engine', host: 'test-host', pid: 4242, role: 'worker', withdrawnRequests: [], halted: false },
+      details: { requestId: request!.id, holderId: 'test-engine', host: 'test-host', pid: 4242, role: 'worker', withdrawnRequests: [], halted: false, openLivePositions: [] },
     })]);
     expect(h.alerts).toEqual([expect.objectContaining({
       source: 'mode', severity: 'critical', fingerprint: 'mode-live-withdrawn-unarmed',
@@ -125,6 +129,36 @@ describe.each<DbKind>(['postgres', 'pglite'])('an unarmed engine that holds the 
     });
     expect(await withdraw()).toBeNull();
     expect((await requests()).map((r) => r.status)).toEqual(['requested']);
+  });
+
+  it('names the open live positions it leaves on Kraken, and the ways out, in its alert and in the status views', async () => {
+    await database.db.delete(trades);
+    const a = await insertTrade(database.db, { mode: 'live', symbol: 'BTC/USD', quantity: '0.50000000' });
+    const b = await insertTrade(database.db, { mode: 'live', symbol: 'ETH/USD', quantity: '2' });
+    await insertTrade(database.db, { mode: 'paper', symbol: 'SOL/USD' });
+    const done = await withdraw();
+    const left = `2 open live positions left on Kraken (#${a.id} BTC/USD 0.5, #${b.id} ETH/USD 2): the paper engine neither loads nor sells them. `
+      + 'Ways out: sell them on Kraken with `ctb kill --flatten` (it also halts trading), or trade live again (the engine armed with IS_LIVE=true, then /mode live and two approvals).';
+    expect(done!.liveLeftOpen).toEqual({ count: 2, positions: [`#${a.id} BTC/USD 0.5`, `#${b.id} ETH/USD 2`] });
+    expect(h.alerts[0]!.details).toMatchObject({ liveLeftOpen: left, fix: expect.stringMatching(/^2 open live positions left on Kraken .* Resolve this alert once handled: a resolved withdrawal alert is not counted against the go-live criteria/) });
+    // The status read holds the lease as this engine's: running, unarmed, so the engine trades paper.
+    const status = await readModeStatus(h.ctx);
+    expect(status.liveLeftOpen).toEqual(done!.liveLeftOpen);
+    expect(JSON.stringify(renderModeStatus({ ok: true, ...status, openRequest: null }).blocks)).toContain('left on Kraken');
+    const cli = await modeStatus(h.ctx);
+    expect(renderStatus({ ok: true, ...cli }).split('\n')[1]).toBe(`live positions: ${left}`);
+    await database.db.delete(trades);
+  });
+
+  it("says the same of the open live positions after an operator's own /mode paper", async () => {
+    await database.db.delete(trades);
+    const a = await insertTrade(database.db, { mode: 'live', symbol: 'BTC/USD', quantity: '0.25' });
+    await switchToPaper(h.ctx, h.ctx.liveSwitch, { actor: { id: 'cli:ops', source: 'cli' } });
+    const cli = await modeStatus(h.ctx);
+    expect(cli.liveWithdrawn).toBeNull();
+    expect(renderStatus({ ok: true, ...cli }).split('\n')[1]).toMatch(new RegExp(`^live positions: 1 open live position left on Kraken \\(#${a.id} BTC/USD 0\\.25\\): the paper engine neither loads nor sells them\\. Ways out: sell them on Kraken with \`ctb kill --flatten\``));
+    expect((await readModeStatus(h.ctx)).liveLeftOpen).toEqual({ count: 1, positions: [`#${a.id} BTC/USD 0.25`] });
+    await database.db.delete(trades);
   });
 
   it('is what the status views say while the mode is paper, until a later switch', async () => {

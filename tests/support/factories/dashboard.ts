@@ -14,7 +14,7 @@ export const dashboardFixture = (over: Partial<Dashboard> = {}): Dashboard => ({
     mode: 'paper', requestedMode: 'paper', armed: false, halted: false, haltedReason: null, haltedAt: null, haltedBy: null,
     entriesPaused: false, entriesPausedReason: null, tradingState: { state: 'active', reason: null, by: null, at: null, entriesPaused: false },
     engine: engineFixture(), shell: { armed: false, hasKrakenKeys: false }, reconciliation: { blocked: false, reconciledThrough: null, at: null, cause: null, pending: false, takenOverFrom: null, differences: [] },
-    liveWithdrawn: null,
+    liveWithdrawn: null, liveLeftOpen: null,
   },
   books: [
     { book: 'paper', equity: { latest: '10012.5', at: '2026-01-05T11:45:00.000Z' }, today: { realized: '12.5', fees: '0.5', closed: 3, wins: 2, losses: 1 }, unrealized: '-1.25', open: 2 },
@@ -35,7 +35,7 @@ export function bigDashboard(n = 25): Dashboard {
       entriesPaused: true, entriesPausedReason: long('drawdown'),
       tradingState: { state: 'halted', reason: long('exchange outage'), by: 'UOPS1', at: new Date('2026-01-05T11:30:00Z'), entriesPaused: true },
       engine: engineFixture({ host: long('bot-host'), armed: true, hasKrakenKeys: true }), shell: { armed: false, hasKrakenKeys: false }, reconciliation: { blocked: false, reconciledThrough: null, at: null, cause: null, pending: false, takenOverFrom: null, differences: [] },
-      liveWithdrawn: null,
+      liveWithdrawn: null, liveLeftOpen: null,
     },
     positions: {
       total: 400,

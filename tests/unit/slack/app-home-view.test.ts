@@ -17,7 +17,7 @@ const dashboard = (over: Partial<Dashboard> = {}): Dashboard => ({
   todayFrom: '2026-01-05T00:00:00.000Z',
   mode: {
     mode: 'paper', requestedMode: 'paper', armed: false, halted: false, haltedReason: null, haltedAt: null, haltedBy: null,
-    entriesPaused: false, entriesPausedReason: null, tradingState: { state: 'active', reason: null, by: null, at: null, entriesPaused: false }, engine, shell, reconciliation, liveWithdrawn: null,
+    entriesPaused: false, entriesPausedReason: null, tradingState: { state: 'active', reason: null, by: null, at: null, entriesPaused: false }, engine, shell, reconciliation, liveWithdrawn: null, liveLeftOpen: null,
   },
   books: [
     { book: 'paper', equity: { latest: '10012.5', at: '2026-01-05T11:45:00.000Z' }, today: { realized: '12.5', fees: '0.5', closed: 3, wins: 2, losses: 1 }, unrealized: '-1.25', open: 2 },
@@ -84,7 +84,7 @@ describe('App Home view', () => {
   it('shows a halted LIVE bot loudly, with who halted it and why', () => {
     const view = renderAppHome(dashboard({
       mode: { mode: 'live', requestedMode: 'live', armed: true, halted: true, haltedReason: 'exchange outage', haltedAt: new Date('2026-01-05T11:30:00Z'), haltedBy: 'UOPS1', entriesPaused: true, entriesPausedReason: 'drawdown guard',
-        tradingState: { state: 'halted', reason: 'exchange outage', by: 'UOPS1', at: new Date('2026-01-05T11:30:00Z'), entriesPaused: true }, engine: { ...engine, armed: true, hasKrakenKeys: true }, shell, reconciliation, liveWithdrawn: null },
+        tradingState: { state: 'halted', reason: 'exchange outage', by: 'UOPS1', at: new Date('2026-01-05T11:30:00Z'), entriesPaused: true }, engine: { ...engine, armed: true, hasKrakenKeys: true }, shell, reconciliation, liveWithdrawn: null, liveLeftOpen: null },
     }));
     const t = blockTexts(view.blocks);
     expect(t[0]).toBe(':red_circle: *LIVE* — real money · :octagonal_sign: *HALTED*');
@@ -96,7 +96,7 @@ describe('App Home view', () => {
     const at = new Date('2026-01-05T11:40:00Z');
     const view = renderAppHome(dashboard({
       mode: { mode: 'paper', requestedMode: 'paper', armed: false, halted: false, haltedReason: null, haltedAt: null, haltedBy: null, entriesPaused: true, entriesPausedReason: 'CPI print',
-        tradingState: { state: 'reducing', reason: 'CPI print', by: 'UOPS1', at, entriesPaused: true }, engine, shell, reconciliation, liveWithdrawn: null },
+        tradingState: { state: 'reducing', reason: 'CPI print', by: 'UOPS1', at, entriesPaused: true }, engine, shell, reconciliation, liveWithdrawn: null, liveLeftOpen: null },
     }));
     const t = blockTexts(view.blocks);
     expect(t[0]).toBe(':page_facing_up: *PAPER* — simulated fills · :double_vertical_bar: *REDUCING* — no new entries');

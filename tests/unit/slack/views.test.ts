@@ -16,7 +16,7 @@ const runningEngine: EngineHolderView = {
 
 const status = (over: Partial<GoLiveStatusResult & ModeStatusResult> = {}): GoLiveStatusResult & ModeStatusResult => ({
   ok: true, mode: 'paper', requestedMode: 'paper', armed: false, halted: false, haltedReason: null, haltedAt: null,
-  haltedBy: null, entriesPaused: false, entriesPausedReason: null, latestAudit: null, openRequest: null, liveWithdrawn: null,
+  haltedBy: null, entriesPaused: false, entriesPausedReason: null, latestAudit: null, openRequest: null, liveWithdrawn: null, liveLeftOpen: null,
   tradingState: { state: 'active', reason: null, by: null, at: null, entriesPaused: false },
   engine: runningEngine, shell: { armed: false, hasKrakenKeys: false }, reconciliation: { blocked: false, reconciledThrough: null, at: null, cause: null, pending: false, takenOverFrom: null, differences: [] }, ...over,
 });

@@ -6,6 +6,10 @@
 // own alert group (`kill:<id>`), once resolved, is not counted — the audit a resume needs would
 // otherwise fail for 7 days on the kill's own, handled alert. Unresolved, it counts; every other
 // critical alert counts; once the incident is closed (resumed), its alerts count again (go-live).
+// Another, for the live approval an unarmed engine withdrew (domain/live-withdrawal.ts): its alert
+// group, once resolved, is not counted either — it reports a safety action the bot took (the chain
+// armed + approved was broken, so it recorded paper), not a fault of the strategy; counting it would
+// refuse the /mode live that is one of the ways back to the live positions it left on Kraken.
 // The thresholds are the run's (ctx.thresholds): the gate policy the engine recorded, not whatever
 // this process's environment says (src/services/audit/gate-policy.ts).
 import { closedPaperTradeFacts, criticalAlertsSince } from '../../../db/queries/audit-facts.js';
@@ -13,6 +17,7 @@ import { paperFundingRow } from '../../../db/queries/exchange-paper.js';
 import { paperStartOf, paperStartReason } from '../../../domain/paper-start.js';
 import { openIncident } from '../../../db/queries/kill-incidents.js';
 import { getBotState } from '../../bot-state.js';
+import { WITHDRAWAL_FINGERPRINT } from '../../../domain/live-withdrawal.js';
 import { Decimal } from '../../../money.js';
 import { defineCheck, type CheckOutcome } from '../types.js';
 
@@ -44,8 +49,9 @@ export const goLiveCriteriaCheck = defineCheck({
     const why = paperStartReason(paperStart.from);
     const over = why ? `, over PAPER_STARTING_BALANCE ${start.toString()}: ${why}` : '';
     const incident = (await getBotState(ctx.db)).halted ? await openIncident(ctx.db) : undefined;
-    const { counted: critical, excused } = await criticalAlertsSince(ctx.db, since, incident?.id ?? null);
-    const excusedText = excused > 0 ? `; ${excused} more of incident ${incident!.id}'s own alerts, resolved, not counted for its resume` : '';
+    const { counted: critical, excused, safetyActions } = await criticalAlertsSince(ctx.db, since, incident?.id ?? null, [WITHDRAWAL_FINGERPRINT]);
+    const excusedText = (excused > 0 ? `; ${excused} more of incident ${incident!.id}'s own alerts, resolved, not counted for its resume` : '')
+      + (safetyActions > 0 ? `; ${safetyActions} more of the live approval's withdrawal (an engine took the lease unarmed), resolved, not counted: a safety action, not a fault of the strategy` : '');
     const criteria = [
       t.minPaperTrades >= 1
         ? { name: 'paper trades', ok: count >= t.minPaperTrades, text: `${count} paper trades (need ≥ ${t.minPaperTrades})` }
@@ -57,7 +63,7 @@ export const goLiveCriteriaCheck = defineCheck({
     const details = {
       paperTrades: count, minPaperTrades: t.minPaperTrades, paperRoiPct: roi.toFixed(4), minRoiPct: Number(t.minRoiPct),
       paperStartingBalance: start.toString(), paperStartingBalanceFrom: paperStart.from,
-      criticalAlerts: critical, ...(excused > 0 ? { excusedIncidentAlerts: excused, incidentId: incident!.id } : {}), alertWindow: windowText(t.alertWindowMs), criteria: criteria.map(({ name, ok }) => ({ name, ok })),
+      criticalAlerts: critical, ...(excused > 0 ? { excusedIncidentAlerts: excused, incidentId: incident!.id } : {}), ...(safetyActions > 0 ? { excusedWithdrawalAlerts: safetyActions } : {}), alertWindow: windowText(t.alertWindowMs), criteria: criteria.map(({ name, ok }) => ({ name, ok })),
       thresholds: t, thresholdsFrom: ctx.thresholds.source === 'engine' ? 'gate policy' : 'this process',
       ...(ctx.thresholds.envIgnored.length > 0 ? { envIgnored: ctx.thresholds.envIgnored.map((o) => `${o.env}=${o.value}`) } : {}),
     };

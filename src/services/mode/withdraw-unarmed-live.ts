@@ -3,9 +3,11 @@
 // records the switch to paper itself — in one transaction with its command trail row, and only while
 // the lease row is still its own (held until the commit, so a takeover waits for it). Once only: the
 // mode is read under its row lock, so a second holder, or this one after a restart, finds paper and
-// does nothing. A halt in force stays; an open live request is withdrawn with the approval. After the
-// commit, one critical alert through the outbox (Slack thread, email, paging as any critical).
+// does nothing. A halt in force stays; an open live request is withdrawn with the approval. One
+// critical alert through the outbox (Slack thread, email, paging as any critical), stored in that same
+// transaction: a crash or a failed write after the commit cannot lose the page.
 // Never called by a process that does not hold the lease (a web replica, a standby worker).
+import type { AlertInput } from '../../alerts/types.js';
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
@@ -81,23 +83,34 @@ export async function withdrawLiveIfUnarmed(ctx: WithdrawalDeps, ports: LiveSwit
         withdrawnRequests: record.withdrawn.map((w) => w.id), halted, openLivePositions: live.map((t) => t.id),
       },
     });
-    return { record, reason, halted, liveLeftOpen };
+    const alert = withdrawalAlert(holder, { requestId: record.request.id, reason, withdrawn: record.withdrawn.map((w) => w.id), halted, liveLeftOpen });
+    // Stored with the switch (the outbox row commits with it); a sink without an outbox raises after the commit.
+    const stored = ctx.alerts.raiseWithin ? await ctx.alerts.raiseWithin(tx, alert) : null;
+    return { record, reason, halted, liveLeftOpen, alert, stored };
   });
   if (!done) return null;
 
-  const { record, reason, halted, liveLeftOpen } = done;
+  const { record, reason, halted, liveLeftOpen, alert, stored } = done;
   ctx.logger.warn({ requestId: record.request!.id, holderId: holder.holderId, halted }, `live approval withdrawn: ${reason}`);
+  if (stored) stored();
+  else await ctx.alerts.raise(alert).catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the live withdrawal alert'));
   for (const w of record.withdrawn) await announceClosed(ctx, ports, w);
-  await ctx.alerts.raise({
+  return { request: record.request!, reason, withdrawn: record.withdrawn.map((w) => w.id), halted, liveLeftOpen };
+}
+
+/** The withdrawal's critical alert: which engine, what it withdrew, the live positions it leaves, and the ways out. */
+function withdrawalAlert(
+  holder: LeaseHolder, w: { requestId: number; reason: string; withdrawn: number[]; halted: boolean; liveLeftOpen: LiveLeftOpen | null },
+): AlertInput {
+  return {
     source: 'mode', severity: 'critical', fingerprint: WITHDRAWAL_FINGERPRINT,
     title: `Live approval withdrawn: the engine ${holder.host}:${holder.pid} (${holder.role}) took the lease without IS_LIVE; trading PAPER`,
     details: {
-      requestId: record.request!.id, reason, holderId: holder.holderId, withdrawnRequests: record.withdrawn.map((w) => w.id), halted,
-      ...(liveLeftOpen ? { liveLeftOpen: liveLeftOpenPhrase(liveLeftOpen) } : {}),
-      fix: withdrawalFix(liveLeftOpen),
+      requestId: w.requestId, reason: w.reason, holderId: holder.holderId, withdrawnRequests: w.withdrawn, halted: w.halted,
+      ...(w.liveLeftOpen ? { liveLeftOpen: liveLeftOpenPhrase(w.liveLeftOpen) } : {}),
+      fix: withdrawalFix(w.liveLeftOpen),
     },
-  }).catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the live withdrawal alert'));
-  return { request: record.request!, reason, withdrawn: record.withdrawn.map((w) => w.id), halted, liveLeftOpen };
+  };
 }
 
 /** The alert's fix: the live positions left first (nobody manages them), then going live, then resolving it. */

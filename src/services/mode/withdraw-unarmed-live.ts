@@ -7,6 +7,7 @@
 // critical alert through the outbox (Slack thread, email, paging as any critical), stored in that same
 // transaction: a crash or a failed write after the commit cannot lose the page.
 // Never called by a process that does not hold the lease (a web replica, a standby worker).
+import { sql } from 'drizzle-orm';
 import type { AlertInput } from '../../alerts/types.js';
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
@@ -24,6 +25,14 @@ import { sleep } from '../../market/sleep.js';
 import { describeError } from '../kill/deadline.js';
 import { openTrades } from '../../db/queries/ledger-trades.js';
 import { liveLeftOpenOf, liveLeftOpenPhrase, livePositionText, type LiveLeftOpen } from '../../domain/live-left-open.js';
+
+/**
+ * How long the withdrawal waits for a row another transaction holds (bot_state, a request) before it
+ * gives up and is tried again: it holds the lease row FOR SHARE meanwhile, which the lease's renewal
+ * waits behind — unbounded, the lease went stale (self-heal paged) and a SIGTERM waited it out.
+ * Well under the lease's renewal period (a third of ENGINE_LEASE_TTL).
+ */
+export const WITHDRAWAL_LOCK_WAIT_MS = 2_000;
 
 export interface WithdrawalDeps extends AnnounceDeps {
   db: Db;
@@ -61,6 +70,8 @@ export async function withdrawLiveIfUnarmed(ctx: WithdrawalDeps, ports: LiveSwit
   // The common case (paper) costs one read and locks nothing.
   if ((await getBotState(ctx.db)).mode !== 'live') return null;
   const done = await ctx.db.transaction(async (tx) => {
+    // Local to this transaction: a lock held elsewhere fails it (lock_not_available) instead of stalling the lease.
+    await tx.execute(sql`select set_config('lock_timeout', ${`${WITHDRAWAL_LOCK_WAIT_MS}ms`}, true)`);
     // The lease first (a share lock, as the live switch takes it: the two never wait on each other for it).
     if (!(await holdsLeaseRow(tx, holder.holderId))) return null;
     const at = await databaseNow(tx);
@@ -124,7 +135,7 @@ export function withdrawalFix(liveLeftOpen: LiveLeftOpen | null): string {
 
 /**
  * withdrawLiveIfUnarmed, retried (doubling from `retryMs`, up to a minute) until the database answers
- * or `signal` aborts: the engine starts only after, so no armed restart can find the old approval
+ * or `signal` aborts (a try waits at most WITHDRAWAL_LOCK_WAIT_MS on a locked row, so a stop is prompt): the engine starts only after, so no armed restart can find the old approval
  * standing because this one could not write. Null when nothing was withdrawn (or it stopped first).
  */
 export async function withdrawLiveUntilDone(

@@ -421,7 +421,9 @@ export class KrakenExchange implements Exchange {
       // Names the bot does not know: whether the key can withdraw is asked of Kraken, not assumed.
       return { ...rights, canWithdraw: await this.#probeWithdraw(rights.unrecognisedPermissions), withdrawSource: 'withdraw_probe' };
     } catch (err) {
-      if (!(err instanceof ExchangeError) || err.code === 'invalid_key' || (err.kind === 'retryable' && !/404/.test(String((err.cause as Error)?.message)))) throw err;
+      // Only Kraken's own 404 says the endpoint is missing: a "404" in the message may be the URL's
+      // port or the timeout (a call that got no answer would be read as one and the probes sent too).
+      if (!(err instanceof ExchangeError) || err.code === 'invalid_key' || (err.kind === 'retryable' && httpStatusOf(err.cause) !== 404)) throw err;
       this.#opts.logger.info({ code: err.code }, 'GetApiKeyInfo unavailable; probing key rights instead');
     }
     await this.#call('private', 'BalanceEx', {}, S.balanceExResult);

@@ -3,7 +3,11 @@
 // saved while the database was away and latches the halt bot_state records; then it polls
 // bot_state every HALT_POLL_INTERVAL (500 ms by default), so a kill elsewhere stops this process's
 // engine and trading jobs within a second. A resume elsewhere (halted seen, then not halted) lifts
-// the latch; nothing here ever lifts a halt this process did not see written first.
+// the latch; nothing here ever lifts a halt this process did not see written first. A read is
+// older than a latch or release this process made while it was out (a resume here commits, then
+// releases; a kill here latches before it writes): such a read is dropped, never applied over it —
+// it re-latched a halt just lifted (the bot answered "Halt lifted", then refused orders and
+// cancelled Kraken's again), or released a kill not yet written.
 import type { Config } from '../../config/env.js';
 import { getBotState } from '../bot-state.js';
 import { describeError, withDeadline } from './deadline.js';
@@ -30,8 +34,12 @@ export type HaltWatcherDeps = ReplayDeps & { config: Pick<Config, 'HALT_POLL_INT
 
 export async function startHaltWatcher(ctx: HaltWatcherDeps, opts: HaltWatcherOptions = {}): Promise<HaltWatcher> {
   const intervalMs = opts.intervalMs ?? ctx.config.HALT_POLL_INTERVAL;
-  /** Whether the last successful read saw halted: a resume is a halted → not-halted transition. */
-  let sawHalted = false;
+  /**
+   * The latch's changes count after the last read that saw halted, null when the last read did not:
+   * a resume is a halted → not-halted transition with no latch or release here in between.
+   */
+  let sawHaltedAt: number | null = null;
+  const changes = () => ctx.kill.latch.changes;
   let running: Promise<void> | null = null;
   let failures = 0;
 
@@ -41,20 +49,26 @@ export async function startHaltWatcher(ctx: HaltWatcherDeps, opts: HaltWatcherOp
       const replay = await replayPendingKills(ctx);
       if (replay.error) ctx.logger.warn({ error: replay.error, remaining: replay.remaining }, 'a saved kill is still waiting for the database');
     }
+    const before = changes();
     const state = await withDeadline(getBotState(ctx.db), ctx.config.KILL_DB_TIMEOUT, 'the database (bot_state poll)');
+    if (changes() !== before) {
+      // Overtaken by this process while out: the next poll reads what it wrote.
+      sawHaltedAt = null;
+      return;
+    }
     if (state.halted) {
       if (!isHaltLatched(ctx)) {
         ctx.logger.warn({ reason: state.haltedReason, by: state.haltedBy }, 'bot_state says halted: this process stops trading');
         latchHalt(ctx, state.haltedReason ?? 'halted');
       }
-      sawHalted = true;
+      sawHaltedAt = changes();
       await opts.whileHalted?.();
-    } else if (sawHalted && isHaltLatched(ctx) && readPendingKills(ctx.config.DATA_DIR).length === 0) {
+    } else if (sawHaltedAt === changes() && isHaltLatched(ctx) && readPendingKills(ctx.config.DATA_DIR).length === 0) {
       ctx.logger.warn('bot_state says the halt was lifted: this process resumes its trading jobs');
       releaseHalt(ctx);
-      sawHalted = false;
+      sawHaltedAt = null;
     } else {
-      sawHalted = false;
+      sawHaltedAt = null;
     }
   };
 

@@ -26,6 +26,7 @@ export const KILL_PAUSE_PREFIX = 'kill: ';
 /** This process's halt: latched by a kill (its own, or another process's seen by the halt watcher). */
 export class HaltLatch {
   #reason: string | null = null;
+  #changes = 0;
   readonly #listeners = new Set<(reason: string, killId?: string) => void>();
   /** The kills this process has told its listeners of: each kill is a cancel of its own, once. */
   readonly #told = new Set<string>();
@@ -41,6 +42,15 @@ export class HaltLatch {
   }
 
   /**
+   * How many times this process latched or released: a reader of bot_state compares it around its
+   * read, since a change made here meanwhile (a resume that committed, then released; a kill that
+   * latched before writing) is newer than what the read saw.
+   */
+  get changes(): number {
+    return this.#changes;
+  }
+
+  /**
    * Stops this process trading at once: latch, pause the trading jobs, tell the listeners (halt means
    * cancel). They are told of the first halt, and of each new kill (`killId`) after it: a later kill
    * against a process already halted is a new cancel — an order may have landed since the last one.
@@ -48,6 +58,7 @@ export class HaltLatch {
   latch(reason: string, killId?: string): void {
     const first = this.#reason === null;
     this.#reason = reason;
+    this.#changes += 1;
     this.deps.jobs.pauseTrading(`${KILL_PAUSE_PREFIX}${reason}`);
     const newKill = killId !== undefined && !this.#told.has(killId);
     if (killId !== undefined) this.#told.add(killId);
@@ -64,6 +75,7 @@ export class HaltLatch {
   /** After a resume: clears the latch and resumes the trading jobs this kill paused. */
   release(): void {
     this.#reason = null;
+    this.#changes += 1;
     if (this.deps.jobs.tradingPaused?.startsWith(KILL_PAUSE_PREFIX)) this.deps.jobs.resumeTrading();
   }
 

@@ -16,6 +16,8 @@ import { readPendingKills } from '../../../src/services/kill/pending-kill.js';
 import { createPostgresTestDb } from '../../support/db.js';
 import { ctbChildInShell, ctbIn } from '../../support/ctb-shell.js';
 import { CLOSED_LOCAL_URL } from '../../support/local-only.js';
+import { freePort } from '../../support/free-port.js';
+import { startStallProxy } from '../../support/stall-proxy.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -23,19 +25,24 @@ afterEach(async () => {
   while (cleanup.length) await cleanup.pop()!().catch(() => {});
 });
 
-/** Nothing listens on port 3: the kill's database refuses at once. */
-const DOWN_DATABASE_URL = 'postgres://postgres@127.0.0.1:3/ctb';
-
 describe('a replay racing a kill that saves its unconfirmed cancel in DATA_DIR', () => {
   it('writes the saved kill once, with the follow-up the kill promised — not the halt alone before the kill saved it, nor twice', async () => {
     const database = await createPostgresTestDb();
     cleanup.push(() => database.close());
     const dataDir = join(mkdtempSync(join(tmpdir(), 'ctb-kill-race-')), 'data');
+    // The kill's database at a loopback port nobody listens on yet: refused at once. Once the kill has
+    // given up on it, that port forwards to the server: the same database (a saved kill is written
+    // only into the one it was aimed at) answers there for the replays.
+    const port = await freePort();
+    const server = new URL(database.url);
+    const killUrl = new URL(database.url);
+    killUrl.hostname = '127.0.0.1';
+    killUrl.port = String(port);
     // The race's window is the kill's cancel rounds, KILL_CONFIRM_WAIT long: 5 s, not its 20 s default,
     // still several `ctb self-heal` runs on a quiet machine (about a second each) and the first of them
     // always started while the kill runs.
     const kill = ctbChildInShell(['kill', '--reason', 'race'], {
-      DATABASE_URL: DOWN_DATABASE_URL, DATA_DIR: dataDir, KILL_DB_TIMEOUT: '1s', KILL_CONFIRM_WAIT: '5s',
+      DATABASE_URL: killUrl.toString(), DATA_DIR: dataDir, KILL_DB_TIMEOUT: '1s', KILL_CONFIRM_WAIT: '5s',
       KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: CLOSED_LOCAL_URL,
     });
     cleanup.push(async () => {
@@ -45,10 +52,12 @@ describe('a replay racing a kill that saves its unconfirmed cancel in DATA_DIR',
     let exited = false;
     const exit = kill.exited.finally(() => void (exited = true));
     await kill.stderrLine(/^Halt NOT in the database: /);
+    const proxy = await startStallProxy(server.hostname, Number(server.port || 5432), port);
+    cleanup.push(() => proxy.close());
 
     // `ctb self-heal` on the kill's DATA_DIR with a database that answers: how many saved kills it wrote.
     const heal = async (): Promise<number> => {
-      const run = await ctbIn(mkdtempSync(join(tmpdir(), 'ctb-kill-race-heal-')), ['self-heal', '--attempts', '1'], { LOG_LEVEL: 'warn', DATABASE_URL: database.url, DATA_DIR: dataDir });
+      const run = await ctbIn(mkdtempSync(join(tmpdir(), 'ctb-kill-race-heal-')), ['self-heal', '--attempts', '1'], { LOG_LEVEL: 'warn', DATABASE_URL: killUrl.toString(), DATA_DIR: dataDir });
       const line = /^HEALED\s+pending_kill\s+(\d+) saved kill\(s\) written to the database$/m.exec(run.stdout);
       return line ? Number(line[1]) : 0;
     };

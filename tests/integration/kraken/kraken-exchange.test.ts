@@ -104,6 +104,14 @@ describe('KrakenExchange against recorded Kraken answers', () => {
     });
   });
 
+  it('falls back to the probes when Kraken answers GetApiKeyInfo with HTTP 404', async () => {
+    nock(R.BASE)
+      .post('/0/private/GetApiKeyInfo').reply(404, 'Not Found')
+      .post('/0/private/BalanceEx').reply(200, R.balanceEx)
+      .post('/0/private/WithdrawMethods').reply(200, R.krakenError('EGeneral:Permission denied'));
+    expect(await kraken().fetchKeyRights()).toMatchObject({ canWithdraw: false, source: 'withdraw_probe' });
+  });
+
   it('reads a withdraw probe that answers as a key that can withdraw', async () => {
     nock(R.BASE)
       .post('/0/private/GetApiKeyInfo').reply(200, R.krakenError('EGeneral:Unknown method'))

@@ -3,9 +3,12 @@
 // records the switch to paper itself — in one transaction with its command trail row, and only while
 // the lease row is still its own (held until the commit, so a takeover waits for it). Once only: the
 // mode is read under its row lock, so a second holder, or this one after a restart, finds paper and
-// does nothing. A halt in force stays; an open live request is withdrawn with the approval. After the
-// commit, one critical alert through the outbox (Slack thread, email, paging as any critical).
+// does nothing. A halt in force stays; an open live request is withdrawn with the approval. One
+// critical alert through the outbox (Slack thread, email, paging as any critical), stored in that same
+// transaction: a crash or a failed write after the commit cannot lose the page.
 // Never called by a process that does not hold the lease (a web replica, a standby worker).
+import { sql } from 'drizzle-orm';
+import type { AlertInput } from '../../alerts/types.js';
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
@@ -22,6 +25,14 @@ import { sleep } from '../../market/sleep.js';
 import { describeError } from '../kill/deadline.js';
 import { openTrades } from '../../db/queries/ledger-trades.js';
 import { liveLeftOpenOf, liveLeftOpenPhrase, livePositionText, type LiveLeftOpen } from '../../domain/live-left-open.js';
+
+/**
+ * How long the withdrawal waits for a row another transaction holds (bot_state, a request) before it
+ * gives up and is tried again: it holds the lease row FOR SHARE meanwhile, which the lease's renewal
+ * waits behind — unbounded, the lease went stale (self-heal paged) and a SIGTERM waited it out.
+ * Well under the lease's renewal period (a third of ENGINE_LEASE_TTL).
+ */
+export const WITHDRAWAL_LOCK_WAIT_MS = 2_000;
 
 export interface WithdrawalDeps extends AnnounceDeps {
   db: Db;
@@ -59,6 +70,8 @@ export async function withdrawLiveIfUnarmed(ctx: WithdrawalDeps, ports: LiveSwit
   // The common case (paper) costs one read and locks nothing.
   if ((await getBotState(ctx.db)).mode !== 'live') return null;
   const done = await ctx.db.transaction(async (tx) => {
+    // Local to this transaction: a lock held elsewhere fails it (lock_not_available) instead of stalling the lease.
+    await tx.execute(sql`select set_config('lock_timeout', ${`${WITHDRAWAL_LOCK_WAIT_MS}ms`}, true)`);
     // The lease first (a share lock, as the live switch takes it: the two never wait on each other for it).
     if (!(await holdsLeaseRow(tx, holder.holderId))) return null;
     const at = await databaseNow(tx);
@@ -81,23 +94,34 @@ export async function withdrawLiveIfUnarmed(ctx: WithdrawalDeps, ports: LiveSwit
         withdrawnRequests: record.withdrawn.map((w) => w.id), halted, openLivePositions: live.map((t) => t.id),
       },
     });
-    return { record, reason, halted, liveLeftOpen };
+    const alert = withdrawalAlert(holder, { requestId: record.request.id, reason, withdrawn: record.withdrawn.map((w) => w.id), halted, liveLeftOpen });
+    // Stored with the switch (the outbox row commits with it); a sink without an outbox raises after the commit.
+    const stored = ctx.alerts.raiseWithin ? await ctx.alerts.raiseWithin(tx, alert) : null;
+    return { record, reason, halted, liveLeftOpen, alert, stored };
   });
   if (!done) return null;
 
-  const { record, reason, halted, liveLeftOpen } = done;
+  const { record, reason, halted, liveLeftOpen, alert, stored } = done;
   ctx.logger.warn({ requestId: record.request!.id, holderId: holder.holderId, halted }, `live approval withdrawn: ${reason}`);
+  if (stored) stored();
+  else await ctx.alerts.raise(alert).catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the live withdrawal alert'));
   for (const w of record.withdrawn) await announceClosed(ctx, ports, w);
-  await ctx.alerts.raise({
+  return { request: record.request!, reason, withdrawn: record.withdrawn.map((w) => w.id), halted, liveLeftOpen };
+}
+
+/** The withdrawal's critical alert: which engine, what it withdrew, the live positions it leaves, and the ways out. */
+function withdrawalAlert(
+  holder: LeaseHolder, w: { requestId: number; reason: string; withdrawn: number[]; halted: boolean; liveLeftOpen: LiveLeftOpen | null },
+): AlertInput {
+  return {
     source: 'mode', severity: 'critical', fingerprint: WITHDRAWAL_FINGERPRINT,
     title: `Live approval withdrawn: the engine ${holder.host}:${holder.pid} (${holder.role}) took the lease without IS_LIVE; trading PAPER`,
     details: {
-      requestId: record.request!.id, reason, holderId: holder.holderId, withdrawnRequests: record.withdrawn.map((w) => w.id), halted,
-      ...(liveLeftOpen ? { liveLeftOpen: liveLeftOpenPhrase(liveLeftOpen) } : {}),
-      fix: withdrawalFix(liveLeftOpen),
+      requestId: w.requestId, reason: w.reason, holderId: holder.holderId, withdrawnRequests: w.withdrawn, halted: w.halted,
+      ...(w.liveLeftOpen ? { liveLeftOpen: liveLeftOpenPhrase(w.liveLeftOpen) } : {}),
+      fix: withdrawalFix(w.liveLeftOpen),
     },
-  }).catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the live withdrawal alert'));
-  return { request: record.request!, reason, withdrawn: record.withdrawn.map((w) => w.id), halted, liveLeftOpen };
+  };
 }
 
 /** The alert's fix: the live positions left first (nobody manages them), then going live, then resolving it. */
@@ -111,7 +135,7 @@ export function withdrawalFix(liveLeftOpen: LiveLeftOpen | null): string {
 
 /**
  * withdrawLiveIfUnarmed, retried (doubling from `retryMs`, up to a minute) until the database answers
- * or `signal` aborts: the engine starts only after, so no armed restart can find the old approval
+ * or `signal` aborts (a try waits at most WITHDRAWAL_LOCK_WAIT_MS on a locked row, so a stop is prompt): the engine starts only after, so no armed restart can find the old approval
  * standing because this one could not write. Null when nothing was withdrawn (or it stopped first).
  */
 export async function withdrawLiveUntilDone(

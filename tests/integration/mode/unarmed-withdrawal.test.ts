@@ -15,6 +15,9 @@ import { renderModeStatus } from '../../../src/slack/views/mode-status.js';
 import { switchToPaper } from '../../../src/services/mode/switch-to-paper.js';
 import { trades } from '../../../src/db/schema/index.js';
 import { insertTrade } from '../../support/trade-rows.js';
+import { alertGroups } from '../../../src/db/schema/index.js';
+import { createOutboxAlertSink } from '../../../src/alerts/sink.js';
+import { silentLogger } from '../../../src/logger.js';
 import type { Database } from '../../../src/db/client.js';
 import { createTestDb, type DbKind } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
@@ -74,6 +77,35 @@ describe.each<DbKind>(['postgres', 'pglite'])('an unarmed engine that holds the 
       source: 'mode', severity: 'critical', fingerprint: 'mode-live-withdrawn-unarmed',
       title: 'Live approval withdrawn: the engine test-host:4242 (worker) took the lease without IS_LIVE; trading PAPER',
     })]);
+  });
+
+  describe('with the alert outbox', () => {
+    const sink = () => createOutboxAlertSink({ db: database.db, clock: h.clock, logger: silentLogger(), config: h.ctx.config });
+    const stored = () => database.db.select().from(alertGroups).where(eq(alertGroups.fingerprint, 'mode-live-withdrawn-unarmed'));
+    beforeEach(async () => {
+      await database.db.delete(alertGroups);
+    });
+
+    it('stores its alert in the transaction that switches: a write that fails after the commit cannot lose the page', async () => {
+      // raise() (after the commit) is refused, as when the database drops just then: the alert was stored with the switch.
+      const alerts = { ...sink(), raise: () => Promise.reject(new Error('connection lost')) };
+      const done = await withdrawLiveIfUnarmed({ ...h.ctx, alerts }, h.ctx.liveSwitch, HOLDER);
+      expect(done).not.toBeNull();
+      expect(await stored()).toEqual([expect.objectContaining({ severity: 'critical', status: 'open' })]);
+    });
+
+    it('is one transaction: an alert that cannot be stored leaves bot_state live, with no switch and no trail row', async () => {
+      const alerts = { ...sink(), raiseWithin: () => Promise.reject(new Error('outbox refused')) };
+      await expect(withdrawLiveIfUnarmed({ ...h.ctx, alerts }, h.ctx.liveSwitch, HOLDER)).rejects.toThrow('outbox refused');
+      expect((await getBotState(database.db)).mode).toBe('live');
+      expect(await requests()).toEqual([]);
+      expect(await trail()).toEqual([]);
+      expect(await stored()).toEqual([]);
+      // Tried again (withdrawLiveUntilDone), it withdraws once, with its alert.
+      expect(await withdrawLiveIfUnarmed({ ...h.ctx, alerts: sink() }, h.ctx.liveSwitch, HOLDER)).not.toBeNull();
+      expect(await trail()).toHaveLength(1);
+      expect(await stored()).toHaveLength(1);
+    });
   });
 
   it('withdraws once: again after a restart, or from two replicas at once, it finds paper and does nothing', async () => {

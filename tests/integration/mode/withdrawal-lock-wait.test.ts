@@ -1,0 +1,87 @@
+// The withdrawal against a bot_state row another transaction holds, on real PostgreSQL (PGlite has one
+// session: nothing there waits on another's lock): it gives up after WITHDRAWAL_LOCK_WAIT_MS instead of
+// holding the lease row FOR SHARE while it waits (the lease's renewal waits behind that); retried by
+// withdrawLiveUntilDone until the row is free, and stopped by its abort signal without withdrawing.
+import { sql } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Database } from '../../../src/db/client.js';
+import { getBotState, updateBotState } from '../../../src/services/bot-state.js';
+import { withdrawLiveIfUnarmed, withdrawLiveUntilDone, type LeaseHolder } from '../../../src/services/mode/withdraw-unarmed-live.js';
+import { createTestDb } from '../../support/db.js';
+import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
+import { holdEngineLease, modeHarness, resetModeTables, type ModeHarness } from '../../support/mode-harness.js';
+
+const HOLDER: LeaseHolder = { holderId: 'test-engine', host: 'test-host', pid: 4242, role: 'worker' };
+
+describe('the withdrawal while another transaction holds bot_state, on postgres', () => {
+  let database: Database;
+  let slack: FakeSlack;
+  let h: ModeHarness;
+  beforeAll(async () => {
+    database = await createTestDb('postgres');
+    slack = await startFakeSlack();
+  });
+  afterAll(async () => {
+    await slack.close();
+    await database.close();
+  });
+  beforeEach(async () => {
+    await resetModeTables(database.db);
+    h = await modeHarness({ database, slack, env: { IS_LIVE: 'false' } });
+    await holdEngineLease(database.db, 'kraken', 0, false);
+    await updateBotState(database.db, h.clock, { mode: 'live' });
+  });
+  afterEach(async () => {
+    await h.ctx.close();
+  });
+
+  /** bot_state locked FOR UPDATE by another transaction until release() is called. */
+  async function lockBotStateElsewhere(): Promise<{ release: () => Promise<void> }> {
+    let free!: () => void;
+    const freed = new Promise<void>((r) => (free = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const tx = database.db.transaction(async (t) => {
+      await t.execute(sql`select 1 from bot_state where id = 1 for update`);
+      locked();
+      await freed;
+    });
+    await isLocked;
+    return { release: async () => { free(); await tx; } };
+  }
+
+  it('gives up on the locked row (lock_not_available), leaving the lease row free to renew and the mode live', async () => {
+    const lock = await lockBotStateElsewhere();
+    try {
+      await expect(withdrawLiveIfUnarmed(h.ctx, h.ctx.liveSwitch, HOLDER)).rejects.toMatchObject({ cause: expect.objectContaining({ code: '55P03' }) });
+      // Nothing holds the lease row now: its renewal (an update) goes through while bot_state is still locked.
+      await holdEngineLease(database.db, 'kraken', 0, false);
+    } finally {
+      await lock.release();
+    }
+    expect((await getBotState(database.db)).mode).toBe('live');
+  });
+
+  it('withdrawLiveUntilDone: stops without withdrawing when aborted while it retries; retried once the row is free, it withdraws', async () => {
+    const lock = await lockBotStateElsewhere();
+    let failed!: () => void;
+    const firstFailure = new Promise<void>((r) => (failed = r));
+    const error = vi.spyOn(h.ctx.logger, 'error').mockImplementation(() => void failed());
+    const stop = new AbortController();
+    try {
+      const running = withdrawLiveUntilDone(h.ctx, h.ctx.liveSwitch, HOLDER, { signal: stop.signal, retryMs: 600_000 });
+      await firstFailure;
+      stop.abort();
+      expect(await running).toBeNull();
+      expect(error).toHaveBeenCalledTimes(1);
+      expect(error.mock.calls[0]![1]).toMatch(/could not check whether the live approval must be withdrawn/);
+    } finally {
+      await lock.release();
+    }
+    expect((await getBotState(database.db)).mode).toBe('live');
+
+    const done = await withdrawLiveUntilDone(h.ctx, h.ctx.liveSwitch, HOLDER, { signal: new AbortController().signal, retryMs: 600_000 });
+    expect(done).toMatchObject({ halted: false, withdrawn: [] });
+    expect((await getBotState(database.db)).mode).toBe('paper');
+  });
+});

@@ -102,7 +102,9 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
           const { host, pid, role } = acquired.lease;
           // Unarmed, the holder withdraws a live approval bot_state still holds (before anything reads it):
           // its next armed restart must not trade LIVE on an approval the chain broke since.
-          await withdrawLiveUntilDone(ctx, ctx.liveSwitch, { holderId: lease.holderId, host, pid, role }, { signal: stopping.signal });
+          // After a dead predecessor it also holds that engine's live work for reconciliation (halted), as
+          // monitor.begin below does in an armed engine: withdrawn to paper first, begin would not act.
+          await withdrawLiveUntilDone(ctx, ctx.liveSwitch, { holderId: lease.holderId, host, pid, role, takenOverFrom: acquired.takenOverFrom }, { signal: stopping.signal });
           if (stopping.signal.aborted) return;
           // The go-live thresholds this engine runs with become the gate policy every audit is held to.
           // Retried until written, and no engine before it is: the gate must know the policy the engine runs with.

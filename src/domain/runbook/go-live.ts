@@ -95,6 +95,8 @@ export function renderGoLiveRunbook(d: RunbookData, opts: RenderOptions = {}): s
     '   IS_LIVE while the mode is live withdraws the live approval (the mode becomes paper, recorded with which',
     '   engine and when, one critical alert), and going live again needs `/mode live` and two approvals. A new',
     '   worker standing by behind the armed one (a rolling deploy) withdraws nothing until it holds the lease.',
+    '   One that takes over from a dead engine also starts halted, blocked until reconciliation with Kraken passes',
+    '   (`ctb reconcile`), as an armed takeover does: the dead engine\'s live orders and intents are held for it.',
     '   Open live positions stay on Kraken and the paper engine neither loads nor sells them: the alert and',
     '   `ctb mode status` name them; sell them with `ctb kill --flatten`, or go live again. The withdrawal\'s',
     '   alert, once resolved, is not counted against the go-live criteria (a safety action, not a fault of the strategy).',

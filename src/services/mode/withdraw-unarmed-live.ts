@@ -24,6 +24,7 @@ import { recordPaperSwitch } from './switch-to-paper.js';
 import { sleep } from '../../market/sleep.js';
 import { describeError } from '../kill/deadline.js';
 import { openTrades } from '../../db/queries/ledger-trades.js';
+import { holdTakeoverForReconciliation } from '../reconcile/start/run.js';
 import { liveLeftOpenOf, liveLeftOpenPhrase, livePositionText, type LiveLeftOpen } from '../../domain/live-left-open.js';
 
 /**
@@ -46,6 +47,8 @@ export interface LeaseHolder {
   host: string;
   pid: number;
   role: string;
+  /** The dead predecessor whose stale lease it took over, if any: its live work is held for reconciliation. */
+  takenOverFrom?: string | null;
 }
 
 export interface Withdrawal {
@@ -54,8 +57,10 @@ export interface Withdrawal {
   reason: string;
   /** Open live requests withdrawn with it. */
   withdrawn: number[];
-  /** A halt in force, left as it was. */
+  /** A halt in force, left as it was (or placed for a takeover's reconciliation). */
   halted: boolean;
+  /** Taken over from a dead predecessor: halted and blocked until reconciliation with Kraken passes. */
+  heldForReconciliation: boolean;
   /** The open live positions left on Kraken (the paper engine neither loads nor sells them); null when none is. */
   liveLeftOpen: LiveLeftOpen | null;
 }
@@ -83,6 +88,9 @@ export async function withdrawLiveIfUnarmed(ctx: WithdrawalDeps, ports: LiveSwit
       withdrawnBecause: `the live approval was withdrawn (${reason})`,
     });
     if (!record.changed || !record.request) return null;
+    // After a dead predecessor, as an armed engine's takeover would (reconcile/start/monitor.ts begin):
+    // its live orders and intents wait for reconciliation with Kraken, halted.
+    const heldForReconciliation = holder.takenOverFrom ? await holdTakeoverForReconciliation(tx, ctx.clock.now(), holder.takenOverFrom) : false;
     const halted = (await getBotState(tx)).halted;
     const live = await openTrades(tx, 'live');
     const liveLeftOpen = liveLeftOpenOf(live.length, live.slice(0, 5).map(livePositionText));
@@ -92,26 +100,27 @@ export async function withdrawLiveIfUnarmed(ctx: WithdrawalDeps, ports: LiveSwit
       details: {
         requestId: record.request.id, holderId: holder.holderId, host: holder.host, pid: holder.pid, role: holder.role,
         withdrawnRequests: record.withdrawn.map((w) => w.id), halted, openLivePositions: live.map((t) => t.id),
+        ...(holder.takenOverFrom ? { takenOverFrom: holder.takenOverFrom, heldForReconciliation } : {}),
       },
     });
-    const alert = withdrawalAlert(holder, { requestId: record.request.id, reason, withdrawn: record.withdrawn.map((w) => w.id), halted, liveLeftOpen });
+    const alert = withdrawalAlert(holder, { requestId: record.request.id, reason, withdrawn: record.withdrawn.map((w) => w.id), halted, liveLeftOpen, heldForReconciliation });
     // Stored with the switch (the outbox row commits with it); a sink without an outbox raises after the commit.
     const stored = ctx.alerts.raiseWithin ? await ctx.alerts.raiseWithin(tx, alert) : null;
-    return { record, reason, halted, liveLeftOpen, alert, stored };
+    return { record, reason, halted, liveLeftOpen, alert, stored, heldForReconciliation };
   });
   if (!done) return null;
 
-  const { record, reason, halted, liveLeftOpen, alert, stored } = done;
+  const { record, reason, halted, liveLeftOpen, alert, stored, heldForReconciliation } = done;
   ctx.logger.warn({ requestId: record.request!.id, holderId: holder.holderId, halted }, `live approval withdrawn: ${reason}`);
   if (stored) stored();
   else await ctx.alerts.raise(alert).catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the live withdrawal alert'));
   for (const w of record.withdrawn) await announceClosed(ctx, ports, w);
-  return { request: record.request!, reason, withdrawn: record.withdrawn.map((w) => w.id), halted, liveLeftOpen };
+  return { request: record.request!, reason, withdrawn: record.withdrawn.map((w) => w.id), halted, liveLeftOpen, heldForReconciliation };
 }
 
 /** The withdrawal's critical alert: which engine, what it withdrew, the live positions it leaves, and the ways out. */
 function withdrawalAlert(
-  holder: LeaseHolder, w: { requestId: number; reason: string; withdrawn: number[]; halted: boolean; liveLeftOpen: LiveLeftOpen | null },
+  holder: LeaseHolder, w: { requestId: number; reason: string; withdrawn: number[]; halted: boolean; liveLeftOpen: LiveLeftOpen | null; heldForReconciliation: boolean },
 ): AlertInput {
   return {
     source: 'mode', severity: 'critical', fingerprint: WITHDRAWAL_FINGERPRINT,
@@ -119,6 +128,10 @@ function withdrawalAlert(
     details: {
       requestId: w.requestId, reason: w.reason, holderId: holder.holderId, withdrawnRequests: w.withdrawn, halted: w.halted,
       ...(w.liveLeftOpen ? { liveLeftOpen: liveLeftOpenPhrase(w.liveLeftOpen) } : {}),
+      ...(w.heldForReconciliation ? {
+        takenOverFrom: holder.takenOverFrom,
+        heldForReconciliation: `taken over from ${holder.takenOverFrom} (its lease went stale): halted until reconciliation with Kraken passes (ctb reconcile)`,
+      } : {}),
       fix: withdrawalFix(w.liveLeftOpen),
     },
   };

@@ -18,6 +18,7 @@ import { insertTrade } from '../../support/trade-rows.js';
 import { alertGroups } from '../../../src/db/schema/index.js';
 import { createOutboxAlertSink } from '../../../src/alerts/sink.js';
 import { silentLogger } from '../../../src/logger.js';
+import { RECONCILIATION_ACTOR } from '../../../src/services/reconcile/start/run.js';
 import type { Database } from '../../../src/db/client.js';
 import { createTestDb, type DbKind } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
@@ -106,6 +107,16 @@ describe.each<DbKind>(['postgres', 'pglite'])('an unarmed engine that holds the 
       expect(await trail()).toHaveLength(1);
       expect(await stored()).toHaveLength(1);
     });
+  });
+
+  it('after taking over from a dead engine, holds its live work for reconciliation: halted and blocked, as an armed takeover is', async () => {
+    const done = await withdraw({ ...HOLDER, takenOverFrom: 'dead-host:77:ab' });
+    expect(done).toMatchObject({ halted: true, heldForReconciliation: true });
+    expect(await getBotState(database.db)).toMatchObject({
+      mode: 'paper', halted: true, haltedReason: 'reconciliation', haltedBy: RECONCILIATION_ACTOR, reconciliationBlocked: true,
+      reconciliationDetails: expect.objectContaining({ cause: 'takeover', pending: true, takenOverFrom: 'dead-host:77:ab' }),
+    });
+    expect(h.alerts[0]!.details).toMatchObject({ takenOverFrom: 'dead-host:77:ab', heldForReconciliation: expect.stringMatching(/halted until reconciliation with Kraken passes/) });
   });
 
   it('withdraws once: again after a restart, or from two replicas at once, it finds paper and does nothing', async () => {

@@ -176,6 +176,19 @@ async function recordBlocked(ctx: { db: Db; clock: Clock }, details: Reconciliat
 }
 
 /**
+ * haltForTakeover for an engine that took the lease unarmed and withdraws the live approval, inside
+ * that withdrawal's transaction (bot_state says paper there already, so haltLiveAndBlock would not act):
+ * the dead predecessor traded on that approval, so its live work is held for reconciliation the same
+ * way — halted and blocked — unless something else halts the bot. Whether it placed the halt.
+ */
+export async function holdTakeoverForReconciliation(tx: Db, now: Date, takenOverFrom: string): Promise<boolean> {
+  const details: ReconciliationDetails = { at: now.toISOString(), cause: 'takeover', since: now.toISOString(), pending: true, takenOverFrom, differences: [] };
+  const placed = await placeHaltIfRunning(tx, { reason: RECONCILIATION_REASON, actor: RECONCILIATION_ACTOR, now });
+  if (placed) await markReconciliationBlocked(tx, details as unknown as Record<string, unknown>, now);
+  return placed;
+}
+
+/**
  * An armed engine that took the lease from a dead predecessor starts halted: whatever the database
  * says (a kill may have been lost with that process's disk), nothing trades live until a
  * reconciliation passes. Only while the database asks for live and nothing else halts the bot.

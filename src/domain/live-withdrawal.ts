@@ -12,16 +12,15 @@ export const WITHDRAWAL_ACTOR = 'system:engine-lease';
 /** The alert's fingerprint: one group however many times the chain is broken. */
 export const WITHDRAWAL_FINGERPRINT = 'mode-live-withdrawn-unarmed';
 
-/** The engine that took the lease: its holder id (host:pid:nonce) and host, and when (the database's clock). */
+/** The engine that took the lease: its holder id (host:pid:nonce, so the host is named once), and when (the database's clock). */
 export interface UnarmedHolder {
   holderId: string;
-  host: string;
   at: Date;
 }
 
 /** Why, in operator words: which engine, where, when, and what going live again takes. */
 export function withdrawalReason(h: UnarmedHolder): string {
-  return `engine ${h.holderId} on ${h.host} took the lease without IS_LIVE at ${h.at.toISOString()}; going live again needs /mode live and two approvals`;
+  return `engine ${h.holderId} took the lease without IS_LIVE at ${h.at.toISOString()}; going live again needs /mode live and two approvals`;
 }
 
 /** The last switched request, as the status views read it. */

@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { liveWithdrawnOf, liveWithdrawnPhrase, withdrawalReason, WITHDRAWAL_ACTOR } from '../../src/domain/live-withdrawal.js';
 
 const at = new Date('2026-03-02T09:00:00.000Z');
-const reason = withdrawalReason({ holderId: 'worker-1:4242:ab12cd34', host: 'worker-1', at });
+const reason = withdrawalReason({ holderId: 'worker-1:4242:ab12cd34', at });
 const withdrawal = { id: 9, toMode: 'paper' as const, requester: WITHDRAWAL_ACTOR, reason, decidedAt: at };
 
 describe('the live withdrawal', () => {
-  it('names the engine, its host and when, and what going live again takes', () => {
-    expect(reason).toBe('engine worker-1:4242:ab12cd34 on worker-1 took the lease without IS_LIVE at 2026-03-02T09:00:00.000Z; going live again needs /mode live and two approvals');
+  it('names the engine (its holder id, which names the host once) and when, and what going live again takes', () => {
+    expect(reason).toBe('engine worker-1:4242:ab12cd34 took the lease without IS_LIVE at 2026-03-02T09:00:00.000Z; going live again needs /mode live and two approvals');
     expect(liveWithdrawnPhrase({ requestId: 9, at: at.toISOString(), by: WITHDRAWAL_ACTOR, reason })).toBe(`live approval withdrawn (#9): ${reason}`);
   });
 

@@ -80,7 +80,7 @@ export async function withdrawLiveIfUnarmed(ctx: WithdrawalDeps, ports: LiveSwit
     // The lease first (a share lock, as the live switch takes it: the two never wait on each other for it).
     if (!(await holdsLeaseRow(tx, holder.holderId))) return null;
     const at = await databaseNow(tx);
-    const reason = withdrawalReason({ holderId: holder.holderId, host: holder.host, at });
+    const reason = withdrawalReason({ holderId: holder.holderId, at });
     const actor = { id: WITHDRAWAL_ACTOR, source: 'system' as const };
     const record = await recordPaperSwitch(tx, ctx.clock, {
       actor, reason, onlyFromLive: true,

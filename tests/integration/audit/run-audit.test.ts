@@ -130,8 +130,9 @@ describe('mode.state', () => {
     const result = await run(ctx);
     expect(result).toMatchObject({ status: 'warn', details: { storedMode: 'live', effectiveMode: 'paper', armed: false } });
     expect(result.value).toBe('IS_LIVE default false; paper mode, engine worker-1:4242 not armed, not halted; the database says live but the engine is not armed, so it trades paper');
-    expect(result.fix).toBe('The engine worker-1:4242 withdraws this live approval (it took the lease unarmed): see its log, or switch back with `ctb mode paper`. '
-      + 'Going live again needs IS_LIVE=true in its process, then /mode live and two approvals.');
+    // The lease was taken before bot_state said live: no withdrawal happened, and the fix does not claim one.
+    expect(result.fix).toBe('The engine worker-1:4242 is not armed, so this live approval does not hold: record the rollback with `ctb mode paper` '
+      + '(an engine withdraws it itself only when it takes the lease unarmed). Going live again needs IS_LIVE=true in its process, then /mode live and two approvals.');
   });
 
   it('warns in paper mode while the running engine is not armed: a live switch is refused, and how to arm it', async () => {

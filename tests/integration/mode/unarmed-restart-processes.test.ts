@@ -63,7 +63,7 @@ describe('an engine restarted without IS_LIVE after an approved switch to live',
     await b.waitFor(/engine lease taken: this process runs the engine/, 120_000);
     await waitUntil(async () => (await getBotState(db)).mode === 'paper', 30_000, () => `for B to withdraw the live approval:\n${b.output().slice(-3000)}`);
     const [withdrawal] = await db.select().from(modeChangeRequests).where(eq(modeChangeRequests.status, 'switched')).orderBy(desc(modeChangeRequests.id)).limit(1);
-    const holder = new RegExp(`^engine ${hostname()}:${b.pid}:[0-9a-f]{8} on ${hostname()} took the lease without IS_LIVE at \\S+Z; going live again needs /mode live and two approvals$`);
+    const holder = new RegExp(`^engine ${hostname()}:${b.pid}:[0-9a-f]{8} took the lease without IS_LIVE at \\S+Z; going live again needs /mode live and two approvals$`);
     expect(withdrawal).toMatchObject({ fromMode: 'live', toMode: 'paper', requester: 'system:engine-lease', requesterSource: 'system', reason: expect.stringMatching(holder) });
     const trail = await db.select().from(commandLog).where(eq(commandLog.actor, 'system:engine-lease'));
     expect(trail).toEqual([expect.objectContaining({ source: 'system', command: 'mode paper', allowed: true, details: expect.objectContaining({ requestId: withdrawal!.id, pid: b.pid, role: 'worker' }) })]);
@@ -80,7 +80,7 @@ describe('an engine restarted without IS_LIVE after an approved switch to live',
 
     const status = await ctbInShell(['mode', 'status'], { DATABASE_URL: database.url });
     expect(status.code, status.stderr).toBe(0);
-    expect(status.stdout).toMatch(/^mode: PAPER — live approval withdrawn \(#\d+\): engine \S+ on \S+ took the lease without IS_LIVE at \S+; going live again needs \/mode live and two approvals$/m);
+    expect(status.stdout).toMatch(/^mode: PAPER — live approval withdrawn \(#\d+\): engine \S+ took the lease without IS_LIVE at \S+; going live again needs \/mode live and two approvals$/m);
     const json = await ctbInShell(['mode', 'status', '--json'], { DATABASE_URL: database.url });
     expect(JSON.parse(json.stdout)).toMatchObject({ mode: 'paper', storedMode: 'paper', armed: true, liveWithdrawn: { requestId: withdrawal!.id, by: 'system:engine-lease', reason: withdrawal!.reason } });
 

@@ -25,7 +25,7 @@ import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
 import { holdEngineLease, modeHarness, resetModeTables, type ModeHarness } from '../../support/mode-harness.js';
 
 const HOLDER: LeaseHolder = { holderId: 'test-engine', host: 'test-host', pid: 4242, role: 'worker' };
-const REASON = /^engine test-engine on test-host took the lease without IS_LIVE at \d{4}-\d\d-\d\dT[\d:.]+Z; going live again needs \/mode live and two approvals$/;
+const REASON = /^engine test-engine took the lease without IS_LIVE at \d{4}-\d\d-\d\dT[\d:.]+Z; going live again needs \/mode live and two approvals$/;
 
 describe.each<DbKind>(['postgres', 'pglite'])('an unarmed engine that holds the lease while bot_state says live, on %s', (kind) => {
   let database: Database;

@@ -105,8 +105,8 @@ describe('App Home view', () => {
 
   it('says why the mode is paper when an engine took the lease unarmed and withdrew the live approval', () => {
     const base = dashboard().mode;
-    const t = blockTexts(renderAppHome(dashboard({ mode: { ...base, liveWithdrawn: { requestId: 12, at: '2026-01-05T11:00:00.000Z', by: 'system:engine-lease', reason: 'engine bot-1:4242:ab12cd34 on bot-1 took the lease without IS_LIVE at 2026-01-05T11:00:00.000Z; going live again needs /mode live and two approvals' } } })).blocks);
-    expect(t).toContain(':page_facing_up: *PAPER* — live approval withdrawn (#12): engine bot-1:4242:ab12cd34 on bot-1 took the lease without IS_LIVE at 2026-01-05T11:00:00.000Z; going live again needs /mode live and two approvals');
+    const t = blockTexts(renderAppHome(dashboard({ mode: { ...base, liveWithdrawn: { requestId: 12, at: '2026-01-05T11:00:00.000Z', by: 'system:engine-lease', reason: 'engine bot-1:4242:ab12cd34 took the lease without IS_LIVE at 2026-01-05T11:00:00.000Z; going live again needs /mode live and two approvals' } } })).blocks);
+    expect(t).toContain(':page_facing_up: *PAPER* — live approval withdrawn (#12): engine bot-1:4242:ab12cd34 took the lease without IS_LIVE at 2026-01-05T11:00:00.000Z; going live again needs /mode live and two approvals');
   });
 
   it('says plainly when nothing is open and nobody is on call', () => {

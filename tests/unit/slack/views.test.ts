@@ -51,8 +51,8 @@ describe('mode and go-live status views', () => {
   });
 
   it('says why the mode is paper when an engine took the lease unarmed and withdrew the live approval', () => {
-    const withdrawn = { requestId: 12, at: '2026-01-05T11:00:00.000Z', by: 'system:engine-lease', reason: 'engine bot-1:4242:ab12cd34 on bot-1 took the lease without IS_LIVE at 2026-01-05T11:00:00.000Z; going live again needs /mode live and two approvals' };
-    const line = ':page_facing_up: *PAPER* — live approval withdrawn (#12): engine bot-1:4242:ab12cd34 on bot-1 took the lease without IS_LIVE at 2026-01-05T11:00:00.000Z; going live again needs /mode live and two approvals';
+    const withdrawn = { requestId: 12, at: '2026-01-05T11:00:00.000Z', by: 'system:engine-lease', reason: 'engine bot-1:4242:ab12cd34 took the lease without IS_LIVE at 2026-01-05T11:00:00.000Z; going live again needs /mode live and two approvals' };
+    const line = ':page_facing_up: *PAPER* — live approval withdrawn (#12): engine bot-1:4242:ab12cd34 took the lease without IS_LIVE at 2026-01-05T11:00:00.000Z; going live again needs /mode live and two approvals';
     expect(JSON.stringify(renderModeStatus(status({ liveWithdrawn: withdrawn })).blocks[0])).toContain(JSON.stringify(line).slice(1, -1));
     expect(JSON.stringify(renderGoLiveStatus(status({ liveWithdrawn: withdrawn })).blocks)).toContain(JSON.stringify(line).slice(1, -1));
   });

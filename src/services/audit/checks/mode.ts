@@ -62,9 +62,10 @@ export const modeCheck = defineCheck({
     }
     if (state.mode === 'live' && !armed) {
       return { status: 'warn', value: `${value}; the database says live but the engine is not armed, so it trades paper`,
-        // Not armed now, so the approval is spent: the holder withdraws it on taking the lease (services/mode/withdraw-unarmed-live.ts).
-        fix: `The engine ${engine.host}:${engine.pid} withdraws this live approval (it took the lease unarmed): see its log, or switch back with \`ctb mode paper\`. `
-          + 'Going live again needs IS_LIVE=true in its process, then /mode live and two approvals.', details };
+        // An unarmed holder withdraws the approval only when it takes the lease (services/mode/withdraw-unarmed-live.ts):
+        // bot_state set live after that, or a withdrawal still retrying, is not withdrawn by this check's reading of it.
+        fix: `The engine ${engine.host}:${engine.pid} is not armed, so this live approval does not hold: record the rollback with \`ctb mode paper\` `
+          + '(an engine withdraws it itself only when it takes the lease unarmed). Going live again needs IS_LIVE=true in its process, then /mode live and two approvals.', details };
     }
     const forLive = engineLiveVerdict(engine);
     if (state.mode === 'paper' && !forLive.ok && forLive.code === 'engine_not_armed') {

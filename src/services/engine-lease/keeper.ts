@@ -28,6 +28,8 @@ export interface LeaseKeeper {
   readonly holderId: string;
   /** True while this process holds the lease and a renewal confirmed it within most of the TTL. */
   holdsLease(): boolean;
+  /** Held (lost to nobody) but no renewal confirmed it within most of the TTL: the database did not answer. */
+  leaseUnconfirmed(): boolean;
   /** Waits (on standby) until this process holds the lease; null when `signal` aborts first. */
   acquire(signal: AbortSignal): Promise<AcquiredLease | null>;
   /**
@@ -124,6 +126,7 @@ export function createLeaseKeeper(ctx: LeaseKeeperDeps, opts: LeaseKeeperOptions
   const keeper: LeaseKeeper = {
     holderId: claim.holderId,
     holdsLease: () => held && performance.now() - confirmedAt < ttlMs * TRUST_SHARE,
+    leaseUnconfirmed: () => held && !keeper.holdsLease(),
     standing: () => (keeper.holdsLease() ? { kind: 'engine' } : standby !== null && !held ? { kind: 'standby', holder: standby } : { kind: 'asking' }),
     tried,
     async acquire(signal) {

@@ -6,6 +6,11 @@ import type { EngineStanding } from './keeper.js';
 
 export interface LeaseHolderProbe {
   holdsLease(): boolean;
+  /**
+   * This process took the lease and lost it to nobody, but its last renewal is not confirmed (the
+   * database did not answer): it does not trade, and no other process is known to.
+   */
+  leaseUnconfirmed?(): boolean;
   /** This process's id in the lease row (keeper.ts), where it keeps one. */
   readonly holderId?: string;
   /** What this process's last try for the lease found, once `tried` settled (keeper.ts). */
@@ -50,4 +55,9 @@ export async function engineStanding(ctx: LeaseProbeDeps, waitMs: number): Promi
   await Promise.race([probe.tried, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
   clearTimeout(timer);
   return probe.standing();
+}
+
+/** This process holds the lease unconfirmed (keeper.ts: renewals unanswered, lost to nobody); false without an engine. */
+export function leaseUnconfirmed(ctx: LeaseProbeDeps): boolean {
+  return probes.get(ctx.jobs)?.leaseUnconfirmed?.() ?? false;
 }

@@ -17,7 +17,7 @@ import type { Exchange, SystemStatus } from '../../exchange/types.js';
 import { backoffDelay, type Backoff } from '../../retry.js';
 import { effectiveMode, getBotState } from '../bot-state.js';
 import { describeError, withDeadline } from './deadline.js';
-import { holdsLease, type LeaseProbeDeps } from '../engine-lease/runtime.js';
+import { holdsLease, leaseUnconfirmed, type LeaseProbeDeps } from '../engine-lease/runtime.js';
 import { cancelOnHalt, haltCancelState, type HaltCancelDeps } from './halt-cancel.js';
 import { isHaltLatched, type KillPorts } from './runtime.js';
 
@@ -41,8 +41,12 @@ const LEFT_ARMED = "halted with orders possibly open on Kraken: the dead man's s
 
 export interface DeadManStatus {
   armed: boolean;
-  /** Why it is (not) armed: live, not_live, halted, maintenance (Kraken's status), standby (another worker trades), stopped. */
-  reason: 'live' | 'not_live' | 'halted' | 'maintenance' | 'standby' | 'stopped';
+  /**
+   * Why it is (not) armed: live, not_live, halted, maintenance (Kraken's status), standby (another
+   * worker trades), lease_unconfirmed (this engine's lease renewals go unanswered: left to run out),
+   * stopped.
+   */
+  reason: 'live' | 'not_live' | 'halted' | 'maintenance' | 'standby' | 'lease_unconfirmed' | 'stopped';
   lastRenewedAt: Date | null;
   krakenStatus: SystemStatus | null;
   lastError: string | null;
@@ -119,6 +123,18 @@ export class DeadMansSwitch {
     // A standby worker (another process holds the engine lease) leaves the switch to the one trading;
     // a process with no engine at all (a test, a tool) decides as if it traded.
     const trading = holdsLease(ctx) ?? true;
+    // This engine's lease renewals go unanswered (the database is away) and nobody took it: nobody
+    // trades, and nobody watches the orders this engine left on Kraken. Neither renewed (this process
+    // may be the one that hangs next) nor disarmed (that dropped Kraken's backstop for a "standby" no
+    // other worker was): left to run out, so Kraken cancels them if the database stays away longer
+    // than DEAD_MAN_TIMEOUT. Renewed again once a renewal is confirmed.
+    if (!trading && this.#wantLive && leaseUnconfirmed(ctx)) {
+      if (this.#reason !== 'lease_unconfirmed') {
+        ctx.logger.warn({ armed: this.#armed }, "dead man's switch: this engine's lease renewals go unanswered (the database?): not renewed, not disarmed — left to run out so Kraken cancels if the database stays away");
+      }
+      this.#reason = 'lease_unconfirmed';
+      return this.status();
+    }
     if (this.#wantLive && trading && !halted && this.#statusDue(now)) await this.#checkStatus(now);
     const maintenance = this.#krakenStatus !== null && this.#krakenStatus !== 'online';
     const want = this.#wantLive && trading && !halted && !maintenance;

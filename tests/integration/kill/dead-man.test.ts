@@ -200,6 +200,25 @@ describe("dead man's switch", () => {
     expect(timeouts).toEqual([60, 0]);
   });
 
+  it("the engine's own lease renewals unanswered (the database away, lost to nobody): neither renewed nor disarmed, left to run out; renewed once confirmed again", async () => {
+    const dms = await setup({ DEAD_MAN_TIMEOUT: '60s', DEAD_MAN_INTERVAL: '20s' });
+    let confirmed = true;
+    setEngineLease(ctx, { holdsLease: () => confirmed, leaseUnconfirmed: () => !confirmed });
+    expect(await dms.tick()).toMatchObject({ armed: true, reason: 'live' });
+    expect(timeouts).toEqual([60]);
+    // Renewals go unanswered: not "standby" (no other worker trades), no disarm (timeout 0) that would
+    // drop Kraken's backstop, and no renewal past the interval either: Kraken cancels if it lasts.
+    confirmed = false;
+    clock.advance(25_000);
+    expect(await dms.tick()).toMatchObject({ armed: true, reason: 'lease_unconfirmed' });
+    clock.advance(25_000);
+    expect(await dms.tick()).toMatchObject({ armed: true, reason: 'lease_unconfirmed' });
+    expect(timeouts).toEqual([60]);
+    confirmed = true;
+    expect(await dms.tick()).toMatchObject({ armed: true, reason: 'live' });
+    expect(timeouts).toEqual([60, 60]);
+  });
+
   it('disarms around Kraken maintenance and re-arms once Kraken is online again', async () => {
     const dms = await setup();
     await dms.tick();

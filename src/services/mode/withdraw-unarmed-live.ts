@@ -70,13 +70,15 @@ export interface Withdrawal {
  * live, switches to paper with why, and alerts. Null when there is nothing to withdraw (armed, paper
  * already, or the lease no longer this holder's).
  */
-export async function withdrawLiveIfUnarmed(ctx: WithdrawalDeps, ports: LiveSwitchPorts, holder: LeaseHolder): Promise<Withdrawal | null> {
+export async function withdrawLiveIfUnarmed(
+  ctx: WithdrawalDeps, ports: LiveSwitchPorts, holder: LeaseHolder, opts: { lockWaitMs?: number } = {},
+): Promise<Withdrawal | null> {
   if (ctx.config.IS_LIVE) return null;
   // The common case (paper) costs one read and locks nothing.
   if ((await getBotState(ctx.db)).mode !== 'live') return null;
   const done = await ctx.db.transaction(async (tx) => {
     // Local to this transaction: a lock held elsewhere fails it (lock_not_available) instead of stalling the lease.
-    await tx.execute(sql`select set_config('lock_timeout', ${`${WITHDRAWAL_LOCK_WAIT_MS}ms`}, true)`);
+    await tx.execute(sql`select set_config('lock_timeout', ${`${opts.lockWaitMs ?? WITHDRAWAL_LOCK_WAIT_MS}ms`}, true)`);
     // The lease first (a share lock, as the live switch takes it: the two never wait on each other for it).
     if (!(await holdsLeaseRow(tx, holder.holderId))) return null;
     const at = await databaseNow(tx);

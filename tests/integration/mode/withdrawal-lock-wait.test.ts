@@ -1,13 +1,16 @@
 // The withdrawal against a bot_state row another transaction holds, on real PostgreSQL (PGlite has one
-// session: nothing there waits on another's lock): it gives up after WITHDRAWAL_LOCK_WAIT_MS instead of
-// holding the lease row FOR SHARE while it waits (the lease's renewal waits behind that); retried by
-// withdrawLiveUntilDone until the row is free, and stopped by its abort signal without withdrawing.
+// session: nothing there waits on another's lock): while it waits, a takeover cannot take the lease row it
+// holds FOR SHARE; it gives up after its lock wait (WITHDRAWAL_LOCK_WAIT_MS) so the lease's renewal, waiting
+// behind that share lock, is not stalled; retried by withdrawLiveUntilDone until the row is free, and stopped
+// by its abort signal without withdrawing.
 import { sql } from 'drizzle-orm';
+import { execute } from '../../../src/db/client.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Database } from '../../../src/db/client.js';
 import { getBotState, updateBotState } from '../../../src/services/bot-state.js';
 import { withdrawLiveIfUnarmed, withdrawLiveUntilDone, type LeaseHolder } from '../../../src/services/mode/withdraw-unarmed-live.js';
 import { createTestDb } from '../../support/db.js';
+import { waitUntil } from '../../support/bot-process.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
 import { holdEngineLease, modeHarness, resetModeTables, type ModeHarness } from '../../support/mode-harness.js';
 
@@ -60,6 +63,24 @@ describe('the withdrawal while another transaction holds bot_state, on postgres'
       await lock.release();
     }
     expect((await getBotState(database.db)).mode).toBe('live');
+  });
+
+  it('holds the lease row until it commits: a takeover cannot take it from under a withdrawal in progress', async () => {
+    const lock = await lockBotStateElsewhere();
+    let running: Promise<unknown> | undefined;
+    try {
+      // Waits on bot_state (as long as the test holds it), having checked its lease.
+      running = withdrawLiveIfUnarmed(h.ctx, h.ctx.liveSwitch, HOLDER, { lockWaitMs: 600_000 });
+      const waiting = async () => (await execute(database.db, sql`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)).length > 0;
+      await waitUntil(waiting, 60_000, () => 'for the withdrawal to wait on bot_state');
+      // A takeover's write of the lease row would wait: the row is held FOR SHARE by the withdrawal.
+      await expect(database.db.transaction(async (t) => t.execute(sql`select id from engine_lease where id = 1 for update nowait`)))
+        .rejects.toMatchObject({ cause: expect.objectContaining({ code: '55P03' }) });
+    } finally {
+      await lock.release();
+    }
+    expect(await running).toMatchObject({ withdrawn: [] });
+    expect((await getBotState(database.db)).mode).toBe('paper');
   });
 
   it('withdrawLiveUntilDone: stops without withdrawing when aborted while it retries; retried once the row is free, it withdraws', async () => {

@@ -10,8 +10,11 @@ export function killTargetOf(config: { DATABASE_URL?: string | undefined; DATA_D
   if (!config.DATABASE_URL) return `embedded PGlite in ${resolve(pgliteDirOf(config.DATA_DIR))}`;
   try {
     const url = new URL(config.DATABASE_URL);
-    // localhost and 127.0.0.1 reach the same server: one name, so a bot written either way replays the kill.
-    const host = url.hostname === 'localhost' || url.hostname === '[::1]' ? '127.0.0.1' : url.hostname;
+    // Host names are case-insensitive and may end in the root's dot (LOCALHOST, db.internal.), and an
+    // empty host is the driver's localhost; localhost and 127.0.0.1 reach the same server: one name
+    // each, so a bot written either way replays the kill.
+    const written = url.hostname.toLowerCase().replace(/\.$/, '');
+    const host = written === '' || written === 'localhost' || written === '[::1]' ? '127.0.0.1' : written;
     const name = decodeURIComponent(url.pathname.replace(/^\//, '')) || (url.username ? decodeURIComponent(url.username) : 'postgres');
     return `PostgreSQL ${host}:${url.port || '5432'}/${name}`;
   } catch {

@@ -50,6 +50,11 @@ describe('a kill saved in DATA_DIR names its database', () => {
     expect(killTargetOf({ DATA_DIR: '/srv/ctb/data' })).toBe('embedded PGlite in /srv/ctb/data/pglite');
     expect(killTargetOf({ DATABASE_URL: 'postgres://u:p@localhost/ctb', DATA_DIR: 'x' })).toBe(killTargetOf({ DATABASE_URL: 'postgresql://other@127.0.0.1:5432/ctb', DATA_DIR: 'y' }));
     expect(killTargetOf({ DATABASE_URL: 'postgres://u:p@db.internal:6432/ctb', DATA_DIR: 'x' })).toBe('PostgreSQL db.internal:6432/ctb');
+    // One server however its name is written: case, the root's dot, an empty host (the driver's localhost).
+    expect(killTargetOf({ DATABASE_URL: 'postgres://u:p@LOCALHOST:5432/ctb', DATA_DIR: 'x' })).toBe('PostgreSQL 127.0.0.1:5432/ctb');
+    expect(killTargetOf({ DATABASE_URL: 'postgres://u:p@localhost.:5432/ctb', DATA_DIR: 'x' })).toBe('PostgreSQL 127.0.0.1:5432/ctb');
+    expect(killTargetOf({ DATABASE_URL: 'postgres:///ctb', DATA_DIR: 'x' })).toBe('PostgreSQL 127.0.0.1:5432/ctb');
+    expect(killTargetOf({ DATABASE_URL: 'postgres://u:p@DB.Internal.:6432/ctb', DATA_DIR: 'x' })).toBe('PostgreSQL db.internal:6432/ctb');
   });
 });
 

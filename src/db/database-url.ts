@@ -71,15 +71,23 @@ function decodes(text: string): boolean {
 export function databaseUrlProblem(url: string): AppError | null {
   const scheme = /^postgres(ql)?:\/\//.exec(url);
   if (!scheme) return badUrl(`it is not a postgres:// or postgresql:// URL`);
-  const authority = url.slice(scheme[0].length).split(/[?/#]/)[0] ?? '';
+  const rest = url.slice(scheme[0].length);
+  const authority = rest.split(/[?/#]/)[0] ?? '';
   const at = authority.lastIndexOf('@');
+  // An @ after the authority's end with a host or port that cannot be one: a / ? or # in the user
+  // name or password cut it short, and what reads as its host or port is part of the password.
+  // Nothing of it is shown.
+  const cutShort = at < 0 && rest.slice(authority.length).includes('@');
+  const unencoded = () => badUrl('a / ? or # in its user name or password is not %-encoded (write / as %2F, ? as %3F, # as %23; the text is not shown: it may be the password)');
   const credentials = at >= 0 ? authority.slice(0, at) : '';
   const hostPort = at >= 0 ? authority.slice(at + 1) : authority;
   if (hostPort.includes(',')) {
+    if (cutShort) return unencoded();
     return badUrl(`it names several hosts (${hostPort}); one host is supported (with several, a command waits forever when none answers)`);
   }
   const port = /^(?:\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(hostPort)?.[1];
   if (port !== undefined && port !== '' && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
+    if (cutShort) return unencoded();
     return badUrl(`the port "${port.slice(0, 20)}" is not a number from 1 to 65535`);
   }
   if (!decodes(hostPort) || !decodes(credentials)) {

@@ -92,6 +92,8 @@ describe('databaseProblem', () => {
   it.each([
     ['a port that is not a number', 'postgres://app:pw-secret@127.0.0.1:notaport/db', /the port "notaport" is not a number from 1 to 65535/],
     ['a port out of range', 'postgres://app:pw-secret@127.0.0.1:65536/db', /the port "65536" is not a number from 1 to 65535/],
+    ['a / in the password, not %-encoded (what reads as the port is the password)', 'postgres://app:pw-secret/more@127.0.0.1:5432/db', /a \/ \? or # in its user name or password is not %-encoded \(write \/ as %2F/],
+    ['a # in the password, not %-encoded', 'postgres://app:pw-secret#x@127.0.0.1:5432/db', /a \/ \? or # in its user name or password is not %-encoded/],
     ['a broken %-escape in the password', 'postgres://app:pw-secret%zz@127.0.0.1:5432/db', /does not start a valid %-escape \(write a literal % as %25\)/],
     ['several hosts', 'postgres://app:pw-secret@10.0.0.1:5432,10.0.0.2:5432/db', /names several hosts \(10\.0\.0\.1:5432,10\.0\.0\.2:5432\); one host is supported/],
     ['a URL that is not well formed', 'postgres://app:pw-secret@db host/trading', /not a well-formed URL/],
@@ -121,6 +123,7 @@ describe('databaseProblem', () => {
     for (const url of [
       'postgres://app:s3cret@db.internal:6543/trading', 'postgresql://app@db.internal/trading', 'postgres://app:pw@[::1]:5432/db',
       'postgres://app:p%40ss%25word@127.0.0.1:5432/db', 'postgres:///ctb?host=/var/run/postgresql', 'postgres://',
+      'postgres://db.internal:5432/trading?application_name=ctb@ops',
       ...['disable', 'prefer', 'require', 'verify-ca', 'verify-full'].map((mode) => `postgres://app:pw@db.internal/trading?sslmode=${mode}`),
     ]) expect(databaseUrlProblem(url), url).toBeNull();
   });

@@ -107,11 +107,18 @@ function openRequestLine(r: OpenModeRequest): string {
     + `${r.approvals} of ${r.approvalsNeeded} approvals${where}, expires ${slackDate(r.expiresAt)}`;
 }
 
+/** The notification's tail: why paper when the live approval was withdrawn, and live positions nobody manages. */
+function notificationNotes(s: Pick<ModeStatus, 'liveWithdrawn' | 'liveLeftOpen'>): string {
+  const withdrawn = s.liveWithdrawn ? `; live approval withdrawn (#${s.liveWithdrawn.requestId}): an engine took the lease without IS_LIVE` : '';
+  const left = s.liveLeftOpen ? `; ${s.liveLeftOpen.count} open live position${s.liveLeftOpen.count === 1 ? '' : 's'} left on Kraken, unmanaged` : '';
+  return withdrawn + left;
+}
+
 export function renderModeStatus(result: ModeStatusResult): SlackMessage {
   const open = result.openRequest;
   const request = open ? `, open request #${open.id} (${open.approvals}/${open.approvalsNeeded} approvals)` : '';
   return {
-    text: `Mode: ${result.mode}${result.halted ? ' (halted)' : ''}, requested ${result.requestedMode}, ${armedText(result)}${request}`,
+    text: `Mode: ${result.mode}${result.halted ? ' (halted)' : ''}, requested ${result.requestedMode}, ${armedText(result)}${request}${notificationNotes(result)}`,
     blocks: [section(modeLine(result)), ...(result.liveLeftOpen ? [section(liveLeftOpenLine(result.liveLeftOpen))] : []), fields(statusFields(result)), ...(open ? [section(openRequestLine(open))] : [])],
   };
 }

@@ -55,6 +55,9 @@ describe('mode and go-live status views', () => {
     const line = ':page_facing_up: *PAPER* — live approval withdrawn (#12): engine bot-1:4242:ab12cd34 took the lease without IS_LIVE at 2026-01-05T11:00:00.000Z; going live again needs /mode live and two approvals';
     expect(JSON.stringify(renderModeStatus(status({ liveWithdrawn: withdrawn })).blocks[0])).toContain(JSON.stringify(line).slice(1, -1));
     expect(JSON.stringify(renderGoLiveStatus(status({ liveWithdrawn: withdrawn })).blocks)).toContain(JSON.stringify(line).slice(1, -1));
+    // The notification says it too, with the live positions it left.
+    expect(renderModeStatus(status({ liveWithdrawn: withdrawn, liveLeftOpen: { count: 2, positions: ['#3 BTC/USD 0.5', '#4 ETH/USD 2'] } })).text)
+      .toBe('Mode: paper, requested paper, not armed; live approval withdrawn (#12): an engine took the lease without IS_LIVE; 2 open live positions left on Kraken, unmanaged');
   });
 
   it('shows the live request waiting for approvals: who asked, how many approvals stand, when it expires', () => {

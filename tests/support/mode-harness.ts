@@ -14,6 +14,7 @@ import type { Database } from '../../src/db/client.js';
 import type { Exchange } from '../../src/exchange/types.js';
 import type { ExchangeProviderDeps } from '../../src/exchange/provider.js';
 import { silentLogger } from '../../src/logger.js';
+import { updateBotState } from '../../src/services/bot-state.js';
 import { defineCheck, type AuditCheck } from '../../src/services/audit/types.js';
 import { modeCheck } from '../../src/services/audit/checks/mode.js';
 import { auditGate } from '../../src/services/mode/audit-gate.js';
@@ -175,6 +176,19 @@ export async function passModeTime(db: Database['db'], ms: number): Promise<void
     from mode_change_requests r where r.id = v.request_id and r.status in ('requested', 'approved')`);
   await db.execute(sql`update mode_change_requests set created_at = created_at - ${back}, expires_at = expires_at - ${back},
     approved_at = approved_at - ${back} where status in ('requested', 'approved')`);
+}
+
+/**
+ * A process started without IS_LIVE beside an engine that holds the lease unarmed (as one started
+ * without IS_LIVE holds it) while bot_state says live: what the live withdrawal finds. The sign-off
+ * record and bot state emptied first.
+ */
+export async function unarmedEngineWhileLive(database: Database, slack: FakeSlack): Promise<ModeHarness> {
+  await resetModeTables(database.db);
+  const h = await modeHarness({ database, slack, env: { IS_LIVE: 'false' } });
+  await holdEngineLease(database.db, 'kraken', 0, false);
+  await updateBotState(database.db, h.clock, { mode: 'live' });
+  return h;
 }
 
 /** Empties the sign-off record and the bot state between tests that share one database (command_log is append-only even here). */

@@ -22,7 +22,7 @@ import { RECONCILIATION_ACTOR } from '../../../src/services/reconcile/start/run.
 import type { Database } from '../../../src/db/client.js';
 import { createTestDb, type DbKind } from '../../support/db.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
-import { holdEngineLease, modeHarness, resetModeTables, type ModeHarness } from '../../support/mode-harness.js';
+import { modeHarness, unarmedEngineWhileLive, type ModeHarness } from '../../support/mode-harness.js';
 
 const HOLDER: LeaseHolder = { holderId: 'test-engine', host: 'test-host', pid: 4242, role: 'worker' };
 const REASON = /^engine test-engine took the lease without IS_LIVE at \d{4}-\d\d-\d\dT[\d:.]+Z; going live again needs \/mode live and two approvals$/;
@@ -42,13 +42,9 @@ describe.each<DbKind>(['postgres', 'pglite'])('an unarmed engine that holds the 
     await database.close();
   });
   beforeEach(async () => {
-    await resetModeTables(database.db);
     // command_log is append-only: each test reads the rows written after its start.
     trailFrom = (await database.db.select({ id: sql<number>`coalesce(max(${commandLog.id}), 0)::int` }).from(commandLog))[0]!.id;
-    h = await modeHarness({ database, slack, env: { IS_LIVE: 'false' } });
-    // The lease as an engine started without IS_LIVE holds it.
-    await holdEngineLease(database.db, 'kraken', 0, false);
-    await updateBotState(database.db, h.clock, { mode: 'live' });
+    h = await unarmedEngineWhileLive(database, slack);
   });
   afterEach(async () => {
     await h.ctx.close();

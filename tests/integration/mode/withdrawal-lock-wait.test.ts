@@ -7,12 +7,12 @@ import { sql } from 'drizzle-orm';
 import { execute } from '../../../src/db/client.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Database } from '../../../src/db/client.js';
-import { getBotState, updateBotState } from '../../../src/services/bot-state.js';
+import { getBotState } from '../../../src/services/bot-state.js';
 import { withdrawLiveIfUnarmed, withdrawLiveUntilDone, type LeaseHolder } from '../../../src/services/mode/withdraw-unarmed-live.js';
 import { createTestDb } from '../../support/db.js';
 import { waitUntil } from '../../support/bot-process.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
-import { holdEngineLease, modeHarness, resetModeTables, type ModeHarness } from '../../support/mode-harness.js';
+import { holdEngineLease, unarmedEngineWhileLive, type ModeHarness } from '../../support/mode-harness.js';
 
 const HOLDER: LeaseHolder = { holderId: 'test-engine', host: 'test-host', pid: 4242, role: 'worker' };
 
@@ -29,10 +29,7 @@ describe('the withdrawal while another transaction holds bot_state, on postgres'
     await database.close();
   });
   beforeEach(async () => {
-    await resetModeTables(database.db);
-    h = await modeHarness({ database, slack, env: { IS_LIVE: 'false' } });
-    await holdEngineLease(database.db, 'kraken', 0, false);
-    await updateBotState(database.db, h.clock, { mode: 'live' });
+    h = await unarmedEngineWhileLive(database, slack);
   });
   afterEach(async () => {
     await h.ctx.close();

@@ -56,6 +56,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('mode at start on %s', (kind) => {
     await checkModeAtStart(h.ctx, 'web');
     expect(warn.mock.calls[1]![1]).toMatch(/the engine test-host:4242 \(not armed\) trades PAPER$/);
     expect(h.alerts).toEqual([]);
+    warn.mockRestore();
     await h.ctx.close();
   });
 

@@ -79,6 +79,9 @@ export function databaseUrlProblem(url: string): AppError | null {
   // Nothing of it is shown.
   const cutShort = at < 0 && rest.slice(authority.length).includes('@');
   const unencoded = () => badUrl('a / ? or # in its user name or password is not %-encoded (write / as %2F, ? as %3F, # as %23; the text is not shown: it may be the password)');
+  // An @ in the path: no database name holds one, a / in the password put it there (with a valid
+  // port before it, or none: "u:/pw@db", "u:123/pw@db"), and the name read from it is the password.
+  if (cutShort && (rest.slice(authority.length).split(/[?#]/)[0] ?? '').includes('@')) return unencoded();
   const credentials = at >= 0 ? authority.slice(0, at) : '';
   const hostPort = at >= 0 ? authority.slice(at + 1) : authority;
   if (hostPort.includes(',')) {

@@ -3,11 +3,15 @@
 // directory. A saved kill is written only into the database it names (replay-pending.ts): a process
 // on another database that reads the same DATA_DIR leaves it for a process on the right one.
 import { resolve } from 'node:path';
+import { databaseUrlProblem } from '../../db/database-url.js';
 import { pgliteDirOf } from '../../db/pglite-start.js';
 
 /** The database of `config`, named without a secret; equal for two configurations that reach the same one. */
 export function killTargetOf(config: { DATABASE_URL?: string | undefined; DATA_DIR: string }): string {
   if (!config.DATABASE_URL) return `embedded PGlite in ${resolve(pgliteDirOf(config.DATA_DIR))}`;
+  // A URL the driver cannot use (an unencoded / in the password makes the rest read as the database
+  // name) is never taken apart here: what it names may be the password.
+  if (databaseUrlProblem(config.DATABASE_URL)) return 'PostgreSQL (DATABASE_URL unreadable)';
   try {
     const url = new URL(config.DATABASE_URL);
     // Host names are case-insensitive and may end in the root's dot (LOCALHOST, db.internal.), and an

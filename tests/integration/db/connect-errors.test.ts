@@ -93,6 +93,8 @@ describe('databaseProblem', () => {
     ['a port that is not a number', 'postgres://app:pw-secret@127.0.0.1:notaport/db', /the port "notaport" is not a number from 1 to 65535/],
     ['a port out of range', 'postgres://app:pw-secret@127.0.0.1:65536/db', /the port "65536" is not a number from 1 to 65535/],
     ['a / in the password, not %-encoded (what reads as the port is the password)', 'postgres://app:pw-secret/more@127.0.0.1:5432/db', /a \/ \? or # in its user name or password is not %-encoded \(write \/ as %2F/],
+    ['a password that starts with /, not %-encoded (what reads as the database name is the password)', 'postgres://app:/pw-secret@127.0.0.1:5432/db', /a \/ \? or # in its user name or password is not %-encoded/],
+    ['digits then a / in the password (a valid port, then the password as the database name)', 'postgres://app:123/pw-secret@127.0.0.1:5432/db', /a \/ \? or # in its user name or password is not %-encoded/],
     ['a # in the password, not %-encoded', 'postgres://app:pw-secret#x@127.0.0.1:5432/db', /a \/ \? or # in its user name or password is not %-encoded/],
     ['a broken %-escape in the password', 'postgres://app:pw-secret%zz@127.0.0.1:5432/db', /does not start a valid %-escape \(write a literal % as %25\)/],
     ['several hosts', 'postgres://app:pw-secret@10.0.0.1:5432,10.0.0.2:5432/db', /names several hosts \(10\.0\.0\.1:5432,10\.0\.0\.2:5432\); one host is supported/],

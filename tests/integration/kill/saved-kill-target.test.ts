@@ -55,6 +55,8 @@ describe('a kill saved in DATA_DIR names its database', () => {
     expect(killTargetOf({ DATABASE_URL: 'postgres://u:p@localhost.:5432/ctb', DATA_DIR: 'x' })).toBe('PostgreSQL 127.0.0.1:5432/ctb');
     expect(killTargetOf({ DATABASE_URL: 'postgres:///ctb', DATA_DIR: 'x' })).toBe('PostgreSQL 127.0.0.1:5432/ctb');
     expect(killTargetOf({ DATABASE_URL: 'postgres://u:p@DB.Internal.:6432/ctb', DATA_DIR: 'x' })).toBe('PostgreSQL db.internal:6432/ctb');
+    // A URL the driver refuses is not taken apart: with an unencoded / its "database name" is the password.
+    expect(killTargetOf({ DATABASE_URL: 'postgres://u:/s3cret@db.internal/ctb', DATA_DIR: 'x' })).toBe('PostgreSQL (DATABASE_URL unreadable)');
   });
 });
 

@@ -1,7 +1,7 @@
 // Owns the words for the open live positions left on Kraken while the engine trades paper (after an
 // operator's /mode paper, or the live approval an unarmed engine withdrew): the paper engine neither
 // loads nor sells them (services/exits/request-exit.ts says the same of an exit), so the views and the
-// withdrawal's alert name them and the ways out — sell them on Kraken with `ctb kill --flatten`, or
+// withdrawal's alert name them and the ways out — sell them by hand on Kraken or with `ctb kill --flatten` (armed), or
 // trade live again. Pure.
 
 import { dec } from '../money.js';
@@ -28,6 +28,6 @@ export function liveLeftOpenPhrase(l: LiveLeftOpen): string {
   const more = l.count > l.positions.length ? ` and ${l.count - l.positions.length} more` : '';
   const n = l.count === 1 ? '1 open live position' : `${l.count} open live positions`;
   return `${n} left on Kraken (${l.positions.join(', ')}${more}): the paper engine neither loads nor sells them. `
-    + 'Ways out: sell them on Kraken with `ctb kill --flatten` (it also halts trading), '
+    + 'Ways out: sell them by hand on Kraken, or with `ctb kill --flatten` once the engine runs armed (IS_LIVE=true with its Kraken keys: an unarmed engine sells nothing live; it also halts trading), '
     + 'or trade live again (the engine armed with IS_LIVE=true, then /mode live and two approvals).';
 }

@@ -177,7 +177,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('an unarmed engine that holds the 
     await insertTrade(database.db, { mode: 'paper', symbol: 'SOL/USD' });
     const done = await withdraw();
     const left = `2 open live positions left on Kraken (#${a.id} BTC/USD 0.5, #${b.id} ETH/USD 2): the paper engine neither loads nor sells them. `
-      + 'Ways out: sell them on Kraken with `ctb kill --flatten` (it also halts trading), or trade live again (the engine armed with IS_LIVE=true, then /mode live and two approvals).';
+      + 'Ways out: sell them by hand on Kraken, or with `ctb kill --flatten` once the engine runs armed (IS_LIVE=true with its Kraken keys: an unarmed engine sells nothing live; it also halts trading), or trade live again (the engine armed with IS_LIVE=true, then /mode live and two approvals).';
     expect(done!.liveLeftOpen).toEqual({ count: 2, positions: [`#${a.id} BTC/USD 0.5`, `#${b.id} ETH/USD 2`] });
     expect(h.alerts[0]!.details).toMatchObject({ liveLeftOpen: left, fix: expect.stringMatching(/^2 open live positions left on Kraken .* Resolve this alert once handled: a resolved withdrawal alert is not counted against the go-live criteria/) });
     // The status read holds the lease as this engine's: running, unarmed, so the engine trades paper.
@@ -195,7 +195,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('an unarmed engine that holds the 
     await switchToPaper(h.ctx, h.ctx.liveSwitch, { actor: { id: 'cli:ops', source: 'cli' } });
     const cli = await modeStatus(h.ctx);
     expect(cli.liveWithdrawn).toBeNull();
-    expect(renderStatus({ ok: true, ...cli }).split('\n')[1]).toMatch(new RegExp(`^live positions: 1 open live position left on Kraken \\(#${a.id} BTC/USD 0\\.25\\): the paper engine neither loads nor sells them\\. Ways out: sell them on Kraken with \`ctb kill --flatten\``));
+    expect(renderStatus({ ok: true, ...cli }).split('\n')[1]).toMatch(new RegExp(`^live positions: 1 open live position left on Kraken \\(#${a.id} BTC/USD 0\\.25\\): the paper engine neither loads nor sells them\\. Ways out: sell them by hand on Kraken, or with \`ctb kill --flatten\` once the engine runs armed`));
     expect((await readModeStatus(h.ctx)).liveLeftOpen).toEqual({ count: 1, positions: [`#${a.id} BTC/USD 0.25`] });
     await database.db.delete(trades);
   });

@@ -132,6 +132,8 @@ export async function withCliContext<T>(
   if (typeof config === 'number') return config;
   let ctx: OwnedContext | undefined;
   let database: Database | undefined;
+  // Set while the database is being opened: only an error of that call is "the database did not open".
+  let opening = false;
   try {
     if (precheck && startsFreshEmbeddedDatabase(io, config)) await precheck();
     // The CLI logs to LOG_DIR like the bot, and to stderr only at warn and above.
@@ -143,12 +145,14 @@ export async function withCliContext<T>(
     contextModule.catch(() => undefined); // awaited below; a failure surfaces there
     const { openConfiguredDatabase } = await import('../app/open-database.js');
     noteFreshEmbeddedDatabase(io, config);
+    opening = true;
     database = await openConfiguredDatabase(config, { migrate: true, oneShot: true, onMigrationWait: ({ text }) => io.stderr.write(`note: ${text}\n`) });
+    opening = false;
     const { buildAppContext } = await contextModule;
     ctx = await buildAppContext({ config, logger, database, onKrakenRateLimitWait: (wait) => io.stderr.write(`${rateLimitWaitLine(wait)}\n`) });
     return await fn(ctx, config);
   } catch (err) {
-    return printError(io, database === undefined && withoutDatabase ? withoutDatabase(config) : err, config, json);
+    return printError(io, opening && withoutDatabase ? withoutDatabase(config) : err, config, json);
   } finally {
     await ctx?.close();
     await database?.close();

@@ -28,3 +28,14 @@ describe('`ctb mode live` as typed, with DATABASE_URL on a port where nothing li
     expect(io.out()).toBe('');
   });
 });
+
+describe('`ctb mode live` with an argument it refuses, in a directory with no database yet', () => {
+  it('names the argument, not "the database did not open" (nothing was opened: the arguments are checked first)', async () => {
+    const { runCli } = await import('../../src/cli/program.js');
+    const { recordingIo } = await import('../support/cli-io.js');
+    const io = recordingIo({});
+    expect(await runCli(['mode', 'live', '--reason', 'x'.repeat(501)], io)).toBe(2);
+    expect(io.err()).toContain('a reason of at most 500 characters');
+    expect(io.err()).not.toContain('the database did not open');
+  });
+});

@@ -46,12 +46,14 @@ function procStat(pid: number | 'self'): { state: string; start: string } | null
  * it is gone, another process given its pid (pids are reused: 32768 of them by default). Where /proc
  * tells, neither holds the directory.
  */
-function isAlive(info: Pick<LockInfo, 'pid' | 'procStart'>): boolean {
+function isAlive(info: Pick<LockInfo, 'pid' | 'procStart' | 'host'>): boolean {
   try {
     process.kill(info.pid, 0);
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+  // Another host's process (a DATA_DIR on a shared volume): this machine's /proc knows nothing of it.
+  if (info.host !== undefined && info.host !== hostname()) return true;
   const now = procStat(info.pid);
   if (now === null) return true;
   if (now.state === 'Z' || now.state === 'X') return false;

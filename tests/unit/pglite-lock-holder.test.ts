@@ -3,7 +3,7 @@
 // nothing: a new `ctb start` must not be refused "in use by pid N" for them. Linux's /proc tells.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { acquireLock, lockPath, readLock, releaseLock } from '../../src/db/pglite-lock.js';
@@ -42,7 +42,7 @@ async function parentOfAZombie(): Promise<{ zombie: number }> {
 
 const dataDir = () => mkdtempSync(join(tmpdir(), 'ctb-lock-holder-'));
 const lockOf = (pid: number, extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ pid, socketPath: null, since: '2026-12-07T00:00:00.000Z', host: 'h', role: 'all', ...extra });
+  JSON.stringify({ pid, socketPath: null, since: '2026-12-07T00:00:00.000Z', host: hostname(), role: 'all', ...extra });
 
 describe.runIf(process.platform === 'linux')('who holds the embedded database (Linux)', () => {
   it('a zombie holds nothing: the lock is stale and a new process takes it', async () => {
@@ -68,6 +68,14 @@ describe.runIf(process.platform === 'linux')('who holds the embedded database (L
     // A lock of an older version (no start time) is judged by the pid alone, as before.
     writeFileSync(lockPath(dir), lockOf(other.pid!));
     expect(readLock(dir)?.pid).toBe(other.pid);
+    expect(acquireLock(dir, null)).toBe(false);
+  });
+
+  it("another host's holder (a DATA_DIR on a shared volume) is not judged by this machine's /proc: held", async () => {
+    const { zombie } = await parentOfAZombie();
+    const dir = dataDir();
+    writeFileSync(lockPath(dir), lockOf(zombie, { host: 'another-host', procStart: '1' }));
+    expect(readLock(dir)).toMatchObject({ pid: zombie, host: 'another-host' });
     expect(acquireLock(dir, null)).toBe(false);
   });
 

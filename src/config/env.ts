@@ -148,7 +148,13 @@ function krakenWsUrl(cfg: { KRAKEN_WS_URL: string | undefined; KRAKEN_API_URL: s
   return problem ? { problem: `unset, and the URL derived from KRAKEN_API_URL (${derived}) is not allowed: ${problem}; set KRAKEN_WS_URL, or KRAKEN_WS_EXECUTIONS=off` } : derived;
 }
 
-const userList = optionalText.transform((v, ctx) => {
+/**
+ * Comma-separated Slack user ids. `oncePerPerson`: an id listed twice is refused (approvers: two
+ * entries are read as two people, and the same id twice made the go-live audit count one approver as
+ * two while no request could ever get its approvals); otherwise it is kept once (operators: a repeat
+ * changes nothing of who may do what, and refusing it would stop a deployment from restarting).
+ */
+const userList = (oncePerPerson: boolean) => optionalText.transform((v, ctx) => {
   if (v === undefined) return [] as string[];
   const ids = v.split(',').map((s) => s.trim()).filter(Boolean);
   const bad = ids.filter((id) => !/^[UW][A-Z0-9]{2,}$/.test(id));
@@ -156,14 +162,12 @@ const userList = optionalText.transform((v, ctx) => {
     ctx.addIssue({ code: 'custom', message: `expected comma-separated Slack user ids such as U012ABCDEF, got "${bad.join(', ')}"` });
     return z.NEVER;
   }
-  // Two entries are read as two people (two approvers of a live switch): the same id twice is a slip
-  // that made the go-live audit count one approver as two while no request could ever get its approvals.
   const repeated = [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))];
-  if (repeated.length > 0) {
+  if (oncePerPerson && repeated.length > 0) {
     ctx.addIssue({ code: 'custom', message: `lists ${repeated.join(', ')} more than once: expected each Slack user id once (each entry is one person)` });
     return z.NEVER;
   }
-  return ids;
+  return [...new Set(ids)];
 });
 
 const channel = optionalText.refine((v) => v === undefined || /^[CGD][A-Z0-9]{2,}$/.test(v), {
@@ -327,8 +331,8 @@ export const envSchema = z.object({
   SLACK_RETRY_PAUSE: duration('200ms'),
   SLACK_OPS_CHANNEL: channel,
   SLACK_ALERTS_CHANNEL: channel,
-  SLACK_OPERATORS: userList,
-  SLACK_APPROVERS: userList,
+  SLACK_OPERATORS: userList(false),
+  SLACK_APPROVERS: userList(true),
   APPROVAL_EMOJI: optionalText.transform((v) => (v ?? 'white_check_mark').replace(/^:|:$/g, '')),
   REJECTION_EMOJI: optionalText.transform((v) => (v ?? 'x').replace(/^:|:$/g, '')),
   MODE_CHANGE_TTL: duration('30m'),

@@ -59,13 +59,13 @@ describe('configuration', () => {
     );
   });
 
-  it('SLACK_APPROVERS and SLACK_OPERATORS naming someone twice are refused: each entry is one person, saying who and what is expected', () => {
+  it('SLACK_APPROVERS naming someone twice is refused: each entry is one person, saying who and what is expected', () => {
     expect(problemsOf({ SLACK_APPROVERS: 'U0APPROVA,U0APPROVA' })).toEqual([
       'SLACK_APPROVERS: lists U0APPROVA more than once: expected each Slack user id once (each entry is one person)',
     ]);
-    expect(problemsOf({ SLACK_OPERATORS: 'UOPS1,UOPS2,UOPS1,UOPS2,UOPS3' })).toEqual([
-      'SLACK_OPERATORS: lists UOPS1, UOPS2 more than once: expected each Slack user id once (each entry is one person)',
-    ]);
+    // An operator listed twice changes nothing of who may do what: kept once, not refused.
+    expect(problemsOf({ SLACK_OPERATORS: 'UOPS1,UOPS2,UOPS1,UOPS2,UOPS3' })).toEqual([]);
+    expect(readEnv({ SLACK_OPERATORS: 'UOPS1,UOPS2,UOPS1' }).SLACK_OPERATORS).toEqual(['UOPS1', 'UOPS2']);
     expect(problemsOf({ SLACK_APPROVERS: 'U0APPROVA,U0APPROVB' })).toEqual([]);
   });
 

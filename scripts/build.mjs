@@ -29,6 +29,15 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
+// postgres.js is bundled as patches/ left it (patch-package, on install): unpatched, a connection
+// closed under a pending write throws from a timer and ends the bot. A checkout updated without a
+// new install (git pull, then npm run build) would bundle the unpatched driver without a word.
+const POSTGRES_CONNECTION = join(root, 'node_modules', 'postgres', 'src', 'connection.js');
+if (existsSync(POSTGRES_CONNECTION) && !readFileSync(POSTGRES_CONNECTION, 'utf8').includes('if (socket === null) {')) {
+  process.stderr.write('build: node_modules/postgres is not patched (patches/postgres+3.4.9.patch): run npm ci (or npx patch-package), then build again\n');
+  process.exit(1);
+}
+
 // Packages bundled into dist/: plain JavaScript every command loads (commander, zod, drizzle-orm,
 // postgres …), read at start-up as a few chunks instead of hundreds of files. They neither locate
 // files next to their own code (import.meta.url, __dirname) nor start workers or child processes.

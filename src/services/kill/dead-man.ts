@@ -112,8 +112,8 @@ export class DeadMansSwitch {
       this.#wantLive = effectiveMode(state, ctx.config.IS_LIVE) === 'live';
       this.#haltedInDb = state.halted ? (state.haltedReason ?? 'halted') : null;
     } catch (err) {
-      // Without the database the engine cannot trade either; keep the last decision (a live bot
-      // keeps its switch renewed rather than letting Kraken cancel over a database blip).
+      // Without the database the engine cannot trade either; keep the last decision. (Its lease
+      // renewals fail too: then the switch is left to run out, below — lease_unconfirmed.)
       ctx.logger.warn({ error: describeError(err) }, "dead man's switch: could not read bot_state; keeping the last decision");
     }
     // Halted here (the latch) or in the database: the halt watcher latches a halt another process

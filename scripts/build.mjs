@@ -23,18 +23,17 @@ import { isBuiltin } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { inputsUnchanged, outputsIntact, recordedInputs, recordInputs, recordSources } from './build-inputs.mjs';
 import { migrationsHash, pgliteVersion } from './pglite-template-key.mjs';
+import { postgresPatchProblem } from './postgres-patch.mjs';
 import { readDescribe } from '../src/domain/git-describe.js';
 import { fastScriptFiles, MANIFEST } from '../bin/fast-script.js';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-// postgres.js is bundled as patches/ left it (patch-package, on install): unpatched, a connection
-// closed under a pending write throws from a timer and ends the bot. A checkout updated without a
-// new install (git pull, then npm run build) would bundle the unpatched driver without a word.
-const POSTGRES_CONNECTION = join(root, 'node_modules', 'postgres', 'src', 'connection.js');
-if (existsSync(POSTGRES_CONNECTION) && !readFileSync(POSTGRES_CONNECTION, 'utf8').includes('if (socket === null) {')) {
-  process.stderr.write('build: node_modules/postgres is not patched (patches/postgres+3.4.9.patch): run npm ci (or npx patch-package), then build again\n');
+// postgres.js is bundled as patches/ left it (scripts/postgres-patch.mjs).
+const unpatched = postgresPatchProblem(root);
+if (unpatched) {
+  process.stderr.write(`build: ${unpatched}\n`);
   process.exit(1);
 }
 

@@ -129,8 +129,10 @@ export class JobRegistry {
 
   /** Pauses every job that trades; returns a function that resumes them. */
   pauseTrading(reason: string): () => void {
+    // Said once per reason: a saved kill waiting for its database latches again at every halt poll
+    // (500 ms), which wrote this line ~170k times a day while nothing changed.
+    if (this.#tradingPausedReason !== reason) this.logger.info({ reason }, 'trading jobs paused');
     this.#tradingPausedReason = reason;
-    this.logger.info({ reason }, 'trading jobs paused');
     return () => this.resumeTrading();
   }
 

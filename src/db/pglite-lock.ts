@@ -5,6 +5,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AppError } from '../errors.js';
+import { pidRunning, processStart } from '../process-liveness.js';
 
 export interface LockInfo {
   pid: number;
@@ -28,36 +29,14 @@ export function describeLockOwner(info: LockInfo): string {
   return `pid ${info.pid} on host ${info.host ?? 'unknown'} (${what}) since ${info.since}`;
 }
 
-/** Linux's view of a process: its state letter and start time (/proc/<pid>/stat), or null (gone, or not Linux). */
-function procStat(pid: number | 'self'): { state: string; start: string } | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // After the command's ')': state is field 3, starttime field 22.
-    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-    return { state: fields[0] ?? '', start: fields[19] ?? '' };
-  } catch {
-    return null;
-  }
-}
-
 /**
- * Whether the process that wrote `info` still runs. A signal 0 answers for any process with that pid:
- * a bot killed with SIGKILL whose parent has not reaped it yet (a zombie: it holds nothing), or, once
- * it is gone, another process given its pid (pids are reused: 32768 of them by default). Where /proc
- * tells, neither holds the directory.
+ * Whether the process that wrote `info` still runs (process-liveness.ts: a zombie or a later process
+ * given its pid holds nothing). Another host's process (a DATA_DIR on a shared volume) is not judged
+ * by this machine's processes: held.
  */
 function isAlive(info: Pick<LockInfo, 'pid' | 'procStart' | 'host'>): boolean {
-  try {
-    process.kill(info.pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  // Another host's process (a DATA_DIR on a shared volume): this machine's /proc knows nothing of it.
   if (info.host !== undefined && info.host !== hostname()) return true;
-  const now = procStat(info.pid);
-  if (now === null) return true;
-  if (now.state === 'Z' || now.state === 'X') return false;
-  return info.procStart === undefined || info.procStart === now.start;
+  return pidRunning(info.pid, info.procStart);
 }
 
 export function lockPath(dataDir: string): string {
@@ -85,7 +64,7 @@ export function acquireLock(dataDir: string, socketPath: string | null, role?: s
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, 'wx', 0o600);
-      const procStart = procStat('self')?.start;
+      const procStart = processStart('self');
       const info: LockInfo = { pid: process.pid, socketPath, since: new Date().toISOString(), host: hostname(), ...(role ? { role } : {}), ...(procStart ? { procStart } : {}) };
       writeSync(fd, JSON.stringify(info));
       closeSync(fd);

@@ -7,6 +7,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { acquireLock, lockPath, readLock, releaseLock } from '../../src/db/pglite-lock.js';
+import { pidExists } from '../../src/services/engine-lease/holder-gone.js';
 
 const started: ChildProcess[] = [];
 afterEach(() => {
@@ -53,6 +54,10 @@ describe.runIf(process.platform === 'linux')('who holds the embedded database (L
     expect(acquireLock(dir, null, 'all')).toBe(true);
     expect(readLock(dir)?.pid).toBe(process.pid);
     releaseLock(dir);
+    // The same judgement where a standby proves the engine lease's holder gone (holder-gone.ts): a
+    // zombie renews and trades nothing, so its lease need not be waited out.
+    expect(pidExists(zombie)).toBe(false);
+    expect(pidExists(process.pid)).toBe(true);
   });
 
   it('a pid now another process\'s (its start time differs) holds nothing; the same start time holds it', async () => {

@@ -7,6 +7,7 @@
 // and the tie shows that scope is not its. A holder whose record lacks a scope of its own, or whose
 // scope differs from ours, is never judged by its pid — it goes stale.
 import { readFileSync, readlinkSync } from 'node:fs';
+import { pidRunning } from '../../process-liveness.js';
 
 /** This process's kernel boot id and pid namespace ("<boot id>/pid:[4026531836]"), or null where they cannot be read (not Linux). */
 export function readBootId(): string | null {
@@ -19,15 +20,12 @@ export function readBootId(): string | null {
   }
 }
 
-/** Whether a process with this pid exists here: only "no such process" says it does not. */
+/**
+ * Whether a process with this pid runs here: only "no such process", or a zombie (killed, not yet
+ * reaped by its parent: it renews and trades nothing), says it does not (process-liveness.ts).
+ */
 export function pidExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists, owned by someone else.
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
+  return pidRunning(pid);
 }
 
 /** The scope a holder records in the lease row: this process's, tied to the holder's id (null: none). */

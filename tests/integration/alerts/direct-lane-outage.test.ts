@@ -13,12 +13,16 @@ import { ManualClock } from '../../../src/clock.js';
 import { connectPostgres, type Database } from '../../../src/db/client.js';
 import { alertEscalations, alertEvents, alertGroups } from '../../../src/db/schema/index.js';
 import { silentLogger } from '../../../src/logger.js';
-import { readBadgeState } from '../../../src/services/badge-state.js';
+import { badgeKnownNow, readBadgeState } from '../../../src/services/badge-state.js';
 import { usePostgresTestDb } from '../../support/db.js';
 import { ALERT_TABLES, ALERTS_CHANNEL, alertConfig } from '../../support/alert-fixtures.js';
 import { startFakeSlack, type FakeSlack, type SlackCall } from '../../support/fake-slack.js';
 import { startStallProxy, type StallProxy } from '../../support/stall-proxy.js';
 import { sql } from 'drizzle-orm';
+import { Writable } from 'node:stream';
+import { alertsFeature } from '../../../src/app/features/alerts.js';
+import { startBot } from '../../../src/app/runtime.js';
+import { createLogger } from '../../../src/logger.js';
 
 const database = usePostgresTestDb({ truncate: [...ALERT_TABLES, 'bot_state'] });
 const UNREACHABLE = 'database unreachable: not in the outbox yet, no escalation until it is back';
@@ -205,5 +209,38 @@ describe('critical alerts while the database refuses the outbox', () => {
     const groups = await database().db.select().from(alertGroups);
     expect(groups).toHaveLength(1);
     expect(groups[0]!.count).toBe(3);
+  });
+});
+
+describe('the running bot (its delivery tick every second) while its database is cut and back', () => {
+  it('posts a fatal log line’s critical alert at once, then makes that message its alert with buttons: one channel message', async () => {
+    const config = alertConfig(slack, { SLACK_RETRY_PAUSE: '10ms' });
+    const logger = createLogger({ config, stdout: false, files: false, destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+    const running = await startBot({ config, role: 'all', feed: 'replay', port: 0, logger, database: proxied, features: [alertsFeature] });
+    try {
+      const until = async (done: () => boolean | Promise<boolean>) => {
+        const end = Date.now() + 30_000;
+        while (!(await done()) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      };
+      // The tick read the state while the database answered: an alert raised without it shows that.
+      await until(() => badgeKnownNow(proxied.db, false).readAt !== undefined);
+      proxy.set('down');
+      logger.fatal('ledger write failed'); // the log-line source raises it critical
+      await until(() => posts().length > 0);
+      expect(posts()).toHaveLength(1);
+      expect(textOf(posts()[0]!)).toMatch(/^\[PAPER\] /);
+      expect(textOf(posts()[0]!)).toContain(`[CRITICAL] log: ledger write failed — ${UNREACHABLE}`);
+      expect(posts()[0]!.body.channel).toBe(ALERTS_CHANNEL);
+      proxy.set('forward');
+      await until(() => slack.callsTo('chat.update').length > 0);
+      const [group] = await database().db.select().from(alertGroups);
+      expect(group?.slackTs).not.toBeNull();
+      expect(slack.callsTo('chat.update').map((u) => u.body.ts)).toEqual([group!.slackTs]);
+      expect(JSON.stringify(slack.callsTo('chat.update')[0]!.body.blocks)).toContain('It was sent to the alerts channel without the database');
+      // Nothing about it was posted to the channel a second time.
+      expect(posts().filter((c) => !c.body.thread_ts && textOf(c).includes('ledger write failed'))).toHaveLength(1);
+    } finally {
+      await running.stop();
+    }
   });
 });

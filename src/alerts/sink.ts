@@ -19,6 +19,7 @@ import { OverdueHooks } from './overdue.js';
 import { resolveAlert } from './actions.js';
 import { AppError } from '../errors.js';
 import { adoptDirectMessage, liveAlertGroupId } from '../db/queries/alert-groups.js';
+import { enqueuePageFollowUp } from '../db/queries/alert-outbox.js';
 import { DirectLane, type BufferedAlert } from './direct-lane.js';
 import { OUTAGE_KEY, type OutageMark, type RaiseState } from '../domain/alert-outage.js';
 import type { Notifier } from '../notifications/notification.js';
@@ -140,7 +141,15 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
     if (sent === null) return write(alert, entry.at);
     const result = await deps.db.transaction(async (tx) => {
       const [r] = await persistAlerts({ db: tx, batch: [{ alert, at: entry.at }], slackChannel: channel });
-      if (r?.newGroup) await adoptDirectMessage(tx, { groupId: r.groupId, eventId: r.eventId, channel: sent.channel, ts: sent.ts });
+      const adopted = r!.newGroup && await adoptDirectMessage(tx, { groupId: r!.groupId, eventId: r!.eventId, channel: sent.channel, ts: sent.ts });
+      // Its group already has its message (an earlier alert, or another process's direct one): this
+      // one says, in its own thread, where its alert now lives; it is not updated again.
+      if (!adopted) {
+        await enqueuePageFollowUp(tx, {
+          groupId: r!.groupId, page: { channel: sent.channel, ts: sent.ts }, now: deps.clock.now(),
+          text: `:inbox_tray: The database answered: this alert is now stored in alert group ${r!.groupId}, whose own message in this channel has the buttons and escalates. This message is not updated again.`,
+        });
+      }
       return r!;
     });
     raised?.inc({ severity: alert.severity });

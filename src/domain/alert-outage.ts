@@ -75,9 +75,12 @@ export function directSendText(direct: DirectState | undefined, when: (at: Date)
   }
 }
 
-/** The line a late alert carries wherever it is shown: raised when, stored how late, and its direct send. */
-export function lateText(mark: OutageMark, when: (at: Date) => string): string {
-  const state = mark.state?.readAt ? ` The badge is the state when it was raised (mode as last read from the database at ${when(new Date(mark.state.readAt))}).` : mark.state ? ' The badge is the state when it was raised.' : '';
+/**
+ * The line a late alert carries wherever it is shown: raised when, stored how late, and its direct
+ * send. `badge`: the message shows the badge of its raise (the Slack parent), and says so.
+ */
+export function lateText(mark: OutageMark, when: (at: Date) => string, opts: { badge?: boolean } = {}): string {
+  const state = !opts.badge ? '' : mark.state?.readAt ? ` The badge is the state when it was raised (mode as last read from the database at ${when(new Date(mark.state.readAt))}).` : mark.state ? ' The badge is the state when it was raised.' : '';
   const direct = directSendText(mark.direct, when);
   return `LATE: raised at ${when(new Date(mark.raisedAt))} by ${mark.process} while the database was unreachable; stored at ${when(new Date(mark.storedAt))}, ${lateBy(mark)} late.` +
     `${direct ? ` ${direct}` : ''}${state}`;

@@ -209,6 +209,16 @@ describe('critical alerts while the database refuses the outbox', () => {
     const groups = await database().db.select().from(alertGroups);
     expect(groups).toHaveLength(1);
     expect(groups[0]!.count).toBe(3);
+    // One direct message became the alert (updated in place); the other is told, in its thread, where the alert lives.
+    for (let i = 0; i < 4; i += 1) {
+      await a.runtime.delivery.tick();
+      await database().db.execute(sql`update alert_slack_pacing set next_at = 'epoch'`);
+    }
+    expect(slack.callsTo('chat.update').map((u) => u.body.ts)).toEqual([groups[0]!.slackTs]);
+    const told = posts().filter((c) => typeof c.body.thread_ts === 'string' && textOf(c).includes(`now stored in alert group ${groups[0]!.id}`));
+    expect(told).toHaveLength(1);
+    expect(told[0]!.body.thread_ts).not.toBe(groups[0]!.slackTs);
+    expect(posts().filter((c) => !c.body.thread_ts)).toHaveLength(2); // nothing posted to the channel again
   });
 });
 

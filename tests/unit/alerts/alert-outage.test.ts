@@ -11,7 +11,8 @@ const mark = (over: Partial<OutageMark> = {}): OutageMark => ({
 
 describe('an alert stored late, after a database outage', () => {
   it('says when it was raised, how late it was stored, and which state its badge shows', () => {
-    const text = lateText(mark(), iso);
+    const text = lateText(mark(), iso, { badge: true });
+    expect(lateText(mark(), iso)).not.toContain('badge'); // a message without the raise's badge (a thread reply, a mail) does not claim it
     expect(text).toContain('LATE: raised at 2026-01-05T12:00:00.000Z by host:42:all while the database was unreachable; stored at 2026-01-05T12:02:35.000Z, 2m 35s late.');
     expect(text).toContain('The badge is the state when it was raised (mode as last read from the database at 2026-01-05T11:59:00.000Z).');
   });

@@ -3,6 +3,8 @@
 // Kit, the paper/LIVE badge, its one Web API client), src/email the mail; alerts never build a
 // message format of their own.
 import type { AlertEvent, AlertGroup } from '../db/schema/alerts.js';
+import type { RaiseState } from '../domain/alert-outage.js';
+import type { StoredAlert } from './store.js';
 
 export type AlertNotification =
   /** The group's parent message, posted once: count, status, the Acknowledge / Resolve / Silence controls. */
@@ -11,6 +13,13 @@ export type AlertNotification =
   | { kind: 'alert_updated'; channel: string; ts: string; group: AlertGroup; latest: AlertEvent | undefined; now: Date }
   /** Repeats since the last thread reply, the latest few listed, `total` counted. */
   | { kind: 'alert_repeated'; channel: string; threadTs: string; events: AlertEvent[]; total: number }
+  /**
+   * A critical alert sent straight to the alerts channel while the database refuses the outbox
+   * (direct-lane.ts): no group, no buttons, no escalation yet. Its badge is `state` (as the raising
+   * process knew it), never read from the database. `dropped`: critical alerts not sent this way since
+   * the last such message, over the cap.
+   */
+  | { kind: 'alert_direct'; channel: string; alert: StoredAlert; raisedAt: Date; process: string; state: RaiseState | null; dropped: number; cap: string }
   /** A line in the group's thread: acknowledged, resolved, silenced, paged. */
   | { kind: 'alert_note'; channel: string; threadTs: string; text: string }
   /**

@@ -3,6 +3,9 @@
 // write, the alert is kept in a bounded in-memory buffer that the delivery tick retries, and logged
 // (flagged alertPipeline so the log-line alert source does not turn it into another alert). Only the
 // running bot has that tick: a command that runs once and exits says the alert is lost with it.
+// In the running bot, a refused critical alert also goes straight to Slack (direct-lane.ts); once the
+// database answers, each buffered alert is stored once, marked late (domain/alert-outage.ts), and one that
+// went to Slack directly becomes its group's parent message instead of being posted again.
 import type { Registry } from 'prom-client';
 import { ctbMetrics } from '../metrics/instruments.js';
 import type { Clock } from '../clock.js';
@@ -15,7 +18,11 @@ import { AlertWriter, persistAlerts, type PersistResult, type StoredAlert } from
 import { OverdueHooks } from './overdue.js';
 import { resolveAlert } from './actions.js';
 import { AppError } from '../errors.js';
-import { liveAlertGroupId } from '../db/queries/alert-groups.js';
+import { adoptDirectMessage, liveAlertGroupId } from '../db/queries/alert-groups.js';
+import { enqueuePageFollowUp } from '../db/queries/alert-outbox.js';
+import { DirectLane, type BufferedAlert } from './direct-lane.js';
+import { OUTAGE_KEY, type OutageMark, type RaiseState } from '../domain/alert-outage.js';
+import type { Notifier } from '../notifications/notification.js';
 import type { AlertInput, AlertSink, Severity } from './types.js';
 
 const SEVERITIES: Severity[] = ['info', 'warning', 'critical'];
@@ -27,6 +34,8 @@ export interface OutboxAlertSink extends AlertSink {
   /** Retries alerts the database refused earlier. Returns how many are still buffered. */
   flushBuffered(): Promise<number>;
   readonly buffered: number;
+  /** Sends what the direct lane has due (flushBuffered does too, when the database still refuses). */
+  sendDirect(): Promise<void>;
   /** Whether this process's delivery tick retries what the database refused (OutboxSinkDeps.deliveryTick). */
   readonly deliveryTick: boolean;
   /** The escalation tick emits overdue criticals here; onOverdueCritical subscribes. */
@@ -48,6 +57,13 @@ export interface OutboxSinkDeps {
    * (the running bot). Without it (a command that runs once and exits) nothing retries here.
    */
   deliveryTick?: boolean;
+  /**
+   * Where a refused critical alert goes at once, while the database is away: the chat notifier and
+   * this process's name. Used only with the delivery tick and an alerts channel.
+   */
+  direct?: { notifier: Notifier | null; process: string } | undefined;
+  /** The bot's state as this process knows it now, without the database (the badge of a late alert). */
+  stateNow?: () => RaiseState | null;
 }
 
 /** What becomes of an alert the database refused, said in the log line (stores nothing itself). */
@@ -73,8 +89,20 @@ export function slackAlertsChannel(config: Config): string | null {
 export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
   const scrub: TextScrubber = alertScrubber(deps.config);
   const log = deps.logger.child({ alertPipeline: true });
-  const buffer: Array<{ alert: StoredAlert; at: Date }> = [];
+  const buffer: BufferedAlert[] = [];
   const unstored = unstoredAlertText(deps.deliveryTick ?? false);
+  const channel = slackAlertsChannel(deps.config);
+  const processName = deps.direct?.process ?? 'this process';
+  const direct = deps.deliveryTick && deps.direct?.notifier?.carries.has('alert_direct') && channel
+    ? new DirectLane({ db: deps.db, clock: deps.clock, logger: log, notifier: deps.direct.notifier, channel, process: processName })
+    : null;
+  const sendDirect = async () => {
+    try {
+      await direct?.pump();
+    } catch (err) {
+      log.error({ err }, 'the direct send of buffered alerts failed');
+    }
+  };
 
   const normalise = (alert: AlertInput): StoredAlert => {
     const severity = SEVERITIES.includes(alert.severity) ? alert.severity : 'critical';
@@ -94,6 +122,36 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
   const raised = deps.metrics ? ctbMetrics(deps.metrics).alertsRaised : undefined;
   const write = async (alert: StoredAlert, at: Date) => {
     const result = await writer.persist({ alert, at });
+    raised?.inc({ severity: alert.severity });
+    return result;
+  };
+
+  /** The alert as stored late: its details carry when it was raised and stored, and its direct send. */
+  const late = (entry: BufferedAlert): StoredAlert => {
+    const mark: OutageMark = {
+      raisedAt: entry.at.toISOString(), storedAt: deps.clock.now().toISOString(), process: processName, state: entry.state,
+      ...(entry.direct ? { direct: entry.direct } : {}),
+    };
+    return { ...entry.alert, details: { ...entry.alert.details, [OUTAGE_KEY]: mark } };
+  };
+  /** Stores a late alert; one sent directly has its message adopted as its new group's parent in the same commit. */
+  const storeLate = async (entry: BufferedAlert) => {
+    const alert = late(entry);
+    const sent = entry.direct?.status === 'sent' ? entry.direct : null;
+    if (sent === null) return write(alert, entry.at);
+    const result = await deps.db.transaction(async (tx) => {
+      const [r] = await persistAlerts({ db: tx, batch: [{ alert, at: entry.at }], slackChannel: channel });
+      const adopted = r!.newGroup && await adoptDirectMessage(tx, { groupId: r!.groupId, eventId: r!.eventId, channel: sent.channel, ts: sent.ts });
+      // Its group already has its message (an earlier alert, or another process's direct one): this
+      // one says, in its own thread, where its alert now lives; it is not updated again.
+      if (!adopted) {
+        await enqueuePageFollowUp(tx, {
+          groupId: r!.groupId, page: { channel: sent.channel, ts: sent.ts }, now: deps.clock.now(),
+          text: `:inbox_tray: The database answered: this alert is now stored in alert group ${r!.groupId}, whose own message in this channel has the buttons and escalates. This message is not updated again.`,
+        });
+      }
+      return r!;
+    });
     raised?.inc({ severity: alert.severity });
     return result;
   };
@@ -127,10 +185,14 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
       try {
         await write(alert, at);
       } catch (err) {
-        if (buffer.length >= BUFFER_LIMIT) buffer.shift();
-        buffer.push({ alert, at });
+        if (buffer.length >= BUFFER_LIMIT) direct?.forget(buffer.shift()!);
+        const entry: BufferedAlert = { alert, at, state: deps.stateNow?.() ?? null };
+        buffer.push(entry);
+        direct?.offer(entry);
         log.error({ err, alert: { source: alert.source, severity: alert.severity, title: alert.title }, buffered: buffer.length },
           unstored);
+        // At once, not awaited: the raiser does not wait on Slack (failures are logged by the lane).
+        if (entry.direct?.status === 'queued') void sendDirect();
       }
     },
     async resolve(recovery) {
@@ -153,16 +215,27 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
       if (changed) log.info({ groupId, fingerprint: recovery.fingerprint, by: recovery.by }, `alert group resolved: ${recovery.note}`);
       return changed ? groupId : null;
     },
+    sendDirect,
     async flushBuffered() {
-      while (buffer.length > 0) {
-        const next = buffer[0]!;
-        try {
-          await write(next.alert, next.at);
-          buffer.shift();
-        } catch {
-          break;
+      if (buffer.length === 0) return 0;
+      // No direct send may be under way while its alert is stored: it would be said unsent, or sent twice.
+      await direct?.pause();
+      try {
+        while (buffer.length > 0) {
+          const next = buffer[0]!;
+          try {
+            await storeLate(next);
+            buffer.shift();
+            direct?.forget(next);
+          } catch {
+            break;
+          }
         }
+        if (buffer.length === 0) direct?.endOutage();
+      } finally {
+        direct?.resume();
       }
+      if (buffer.length > 0) await sendDirect();
       return buffer.length;
     },
   };

@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import { attachLogAlerts } from '../alerts/log-source.js';
 import { createOutboxAlertSink } from '../alerts/sink.js';
+import { badgeKnownNow } from '../services/badge-state.js';
 import type { AlertSink } from '../alerts/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Config } from '../config/env.js';
@@ -148,7 +149,12 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
     ...base, exchanges, notifier, people, slackScopes, kill: kill satisfies KillPorts, liveSwitch: defaultLiveSwitchPorts(notifier, database.db, opts.liveSwitch), incident: defaultIncidentPorts(opts.incident),
   };
   // The default sink stores every alert in the outbox first; the alerts feature delivers it.
-  const alerts = opts.alerts?.(withExchanges) ?? createOutboxAlertSink({ db: database.db, clock, logger, config, metrics, deliveryTick: opts.deliveryTick ?? false });
+  const alerts = opts.alerts?.(withExchanges) ?? createOutboxAlertSink({
+    db: database.db, clock, logger, config, metrics, deliveryTick: opts.deliveryTick ?? false,
+    // While the database is away: a critical alert goes to Slack directly, with the state this process knows.
+    direct: { notifier, process: `${hostname()}:${process.pid}:${opts.role ?? 'ctb'}` },
+    stateNow: () => badgeKnownNow(database.db, kill.latch.latched),
+  });
   // Error-level log lines become alerts (the alert pipeline's own lines excepted).
   const detachLogAlerts = attachLogAlerts(logger, alerts);
   const ctx: OwnedContext = {

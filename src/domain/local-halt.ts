@@ -28,10 +28,11 @@ export function localHaltPhrase(configProblem: boolean, timedOut = false): strin
  * terminal) or the host (Slack); `error` is what the database did; `timedOut` when the write was not
  * answered within the deadline: it may still land, so the halt is not said to be absent from the database.
  */
-export function localHaltText(where: string, error: string, configProblem: boolean, timedOut = false): string {
+export function localHaltText(where: string, error: string, configProblem: boolean, timedOut = false, database?: string): string {
+  const db = database ? `The database (${database})` : 'The database';
   return timedOut
-    ? `The database did not answer in time (${error}): the halt is saved in ${where} and not confirmed in the database (the write may still land). ${savedHaltReach(configProblem)}`
-    : `The database ${databaseFailure(configProblem)} (${error}): the halt is saved only in ${where}, NOT in the database. ${savedHaltReach(configProblem)}`;
+    ? `${db} did not answer in time (${error}): the halt is saved in ${where} and not confirmed in the database (the write may still land). ${savedHaltReach(configProblem)}`
+    : `${db} ${databaseFailure(configProblem)} (${error}): the halt is saved only in ${where}, NOT in the database. ${savedHaltReach(configProblem)}`;
 }
 
 /** Who a halt saved only in DATA_DIR halts, and what writes it to the database. */

@@ -16,6 +16,7 @@ export const EMAIL_CARRIAGE: Carriage = {
   alert_updated: CHAT_THREAD,
   alert_repeated: CHAT_THREAD,
   alert_note: CHAT_THREAD,
+  alert_direct: 'sent to the alerts channel while the database is away; its mail is sent by the outbox once it is stored',
   alert_page: 'a page by direct message; the mail of a page is its alert_email',
   incident_opened: BUTTONS,
   incident_update: CHAT_THREAD,

@@ -3,6 +3,7 @@
 // that may repeat an earlier try says so in its subject, right after the headline (a phone's preview
 // shows the severity and headline first), and in its first line.
 import { headline } from '../alerts/render.js';
+import { lateText, outageMarkOf, raisedDetails } from '../domain/alert-outage.js';
 import type { AlertEvent, AlertGroup } from '../db/schema/alerts.js';
 
 const utc = (d: Date) => d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
@@ -22,12 +23,15 @@ export function repeatLine(earlierTryAt: Date | undefined): string {
 export function emailFor(
   group: AlertGroup, latest: AlertEvent | undefined, reason: string, repeat?: { earlierTryAt: Date | undefined },
 ): { subject: string; text: string } {
-  const details = latest && Object.keys(latest.details).length > 0 ? `\nDetails:\n${JSON.stringify(latest.details, null, 2)}\n` : '';
+  const raised = latest ? raisedDetails(latest.details) : {};
+  const details = Object.keys(raised).length > 0 ? `\nDetails:\n${JSON.stringify(raised, null, 2)}\n` : '';
+  const mark = outageMarkOf(latest?.details);
   return {
     subject: `[ctb] ${headline(group)}${repeat ? ` ${REPEAT_MARK}` : ''}${reason ? ` (${reason})` : ''}`,
     text: [
       ...(repeat ? [repeatLine(repeat.earlierTryAt), ''] : []),
       `${headline(group)}`,
+      ...(mark ? [lateText(mark, utc)] : []),
       `Reason: ${reason}`,
       `Source: ${group.source} · occurrences: ${group.count} · first ${utc(group.firstAt)} · last ${utc(group.lastAt)}`,
       `Status: ${group.status}`,

@@ -98,12 +98,28 @@ export function sharedBadgeRead(db: Db, staleMs: number, leaseTtl: number): Prom
   return next;
 }
 
+/** The latest badge each database answered with in this process, and when (for an alert raised without it). */
+const lastRead = new WeakMap<Db, { facts: BadgeFacts; at: Date }>();
+
+/**
+ * The badge as this process knows it without asking the database: its latest read, halted as well
+ * when a kill latched in this process since (`latched`). Mode null when never read here.
+ */
+export function badgeKnownNow(db: Db, latched: boolean): BadgeFacts & { readAt?: string } {
+  const last = lastRead.get(db);
+  const halted = latched || (last?.facts.halted ?? false);
+  const tradingState = halted ? 'halted' : last?.facts.tradingState;
+  return { mode: last?.facts.mode ?? null, halted, ...(tradingState ? { tradingState } : {}), ...(last ? { readAt: last.at.toISOString() } : {}) };
+}
+
 export async function readBadgeState(ctx: BadgeDeps): Promise<BadgeFacts> {
   try {
     // A stalled database never rejects by itself: bound the wait so a kill's answer still goes out.
     const read = sharedBadgeRead(ctx.db, ctx.config.KILL_DB_TIMEOUT, ctx.config.ENGINE_LEASE_TTL);
     const { state, engine } = await withDeadline(read, ctx.config.KILL_DB_TIMEOUT, 'the database (badge)');
-    return badgeStateOf(state, engine);
+    const facts = badgeStateOf(state, engine);
+    lastRead.set(ctx.db, { facts, at: new Date() });
+    return facts;
   } catch (err) {
     ctx.logger.warn({ err }, 'could not read bot_state or the engine lease for the message badge');
     return { mode: null, halted: false };

@@ -14,6 +14,7 @@ export function slackCarriage(config: Pick<Config, 'SLACK_OPS_CHANNEL'>): Carria
     alert_updated: true,
     alert_repeated: true,
     alert_note: true,
+    alert_direct: true,
     alert_page: true,
     alert_email: 'mail only (src/email); the alerts channel gets the parent and its thread',
     incident_opened: ops,

@@ -17,7 +17,8 @@ import { slackCarriage } from './carriage.js';
 import { findPage, pageMetadata } from './find-page.js';
 import { readBadgeState } from './reply.js';
 import { renderNotification } from './render-notification.js';
-import { withBadge } from './views/badge.js';
+import { withBadge, type BadgeState } from './views/badge.js';
+import { outageMarkOf } from '../domain/alert-outage.js';
 import type { SlackMessage } from './views/message.js';
 import { isSlackTimeout, rateLimitSeconds, slackTimeoutMessage, slackWebClient, waitOutRateLimits } from './web-client.js';
 
@@ -68,6 +69,7 @@ async function send(web: WebClient, n: SlackNotification, m: SlackMessage, opsCh
     case 'exit_outcome':
       return update(n.message.channel, n.message.ts);
     case 'alert_raised':
+    case 'alert_direct':
     case 'alert_repeated':
     case 'alert_note':
     case 'alert_page': {
@@ -98,6 +100,19 @@ async function send(web: WebClient, n: SlackNotification, m: SlackMessage, opsCh
 }
 
 const fromOutbox = (n: SlackNotification) => n.kind.startsWith('alert_');
+
+/**
+ * The badge of an alert raised while the database was away: the state as its process knew it then
+ * (never read now: a direct send has no database, and a late one must not show the state at send time).
+ */
+function raisedState(n: SlackNotification): BadgeState | undefined {
+  const state = n.kind === 'alert_direct' ? n.state
+    : n.kind === 'alert_raised' || n.kind === 'alert_updated' ? outageMarkOf(n.latest?.details)?.state
+    : undefined;
+  if (state === undefined) return undefined;
+  if (state === null) return n.kind === 'alert_direct' ? { mode: null, halted: false } : undefined;
+  return { mode: state.mode, halted: state.halted, ...(state.tradingState ? { tradingState: state.tradingState } : {}) };
+}
 
 /**
  * The page Slack already holds from a try nobody recorded, if any. Slack refusing to answer (a
@@ -132,7 +147,7 @@ export function slackNotifier(deps: { config: Config; logger: Logger; client?: W
     async notify(db: Db, n: Notification): Promise<Delivered> {
       if (n.kind === 'alert_email') throw new NotCarriedError('slack', n.kind, String(carriage.alert_email));
       assertCarried('slack', carriage, n.kind);
-      const message = withBadge(renderNotification(n), await readBadgeState({ db, config: deps.config, logger: deps.logger }));
+      const message = withBadge(renderNotification(n), raisedState(n) ?? await readBadgeState({ db, config: deps.config, logger: deps.logger }));
       const opsChannel = deps.config.SLACK_OPS_CHANNEL ?? '';
       if (fromOutbox(n)) {
         try {

@@ -1,7 +1,7 @@
 // Owns how each notification reads in Slack, before the badge: one pure renderer per kind over the
 // views that draw it (alerts, the incident checklist, the live switch, the stats summary).
 import type { Notification } from '../notifications/notification.js';
-import { parentMessage, repeatsMessage } from './views/alert.js';
+import { directAlertMessage, parentMessage, repeatsMessage } from './views/alert.js';
 import { renderChecklistAnswer, renderIncident } from './views/kill.js';
 import { section, type SlackMessage } from './views/message.js';
 import { renderChangeRequest, renderModeOutcome } from './views/mode-change.js';
@@ -14,6 +14,8 @@ export function renderNotification(n: Exclude<Notification, { kind: 'alert_email
     case 'alert_raised':
     case 'alert_updated':
       return parentMessage(n.group, n.latest, n.now);
+    case 'alert_direct':
+      return directAlertMessage({ alert: n.alert, raisedAt: n.raisedAt, process: n.process, dropped: n.dropped, cap: n.cap, modeReadAt: n.state?.readAt });
     case 'alert_repeated': {
       const text = repeatsMessage(n.events, n.total);
       return { text, blocks: [section(text)] };

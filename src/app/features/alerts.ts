@@ -5,6 +5,13 @@
 import type { Feature } from '../feature.js';
 import { createAlertRuntime } from '../../alerts/runtime.js';
 import { emailRecipients } from '../../email/smtp.js';
+import { readBadgeState } from '../../services/badge-state.js';
+
+/**
+ * How often the delivery tick reads the badge state (bot_state, the engine lease) while the database
+ * answers, so an alert raised once it stops answering carries the state of at most this long ago.
+ */
+export const KNOWN_STATE_EVERY_MS = 30_000;
 
 export const alertsFeature: Feature = {
   name: 'alerts',
@@ -28,12 +35,18 @@ export const alertsFeature: Feature = {
     // The escalation policy every replica pages by is the stored one: stored from this process's
     // configuration if none is yet, and a warning when this process's ESCALATION_* differ from it.
     await guarded('alert-escalation-policy', () => runtime.escalation.adoptPolicies())();
+    // The state an alert raised without the database shows (services/badge-state.ts badgeKnownNow).
+    let stateReadAt = Number.NEGATIVE_INFINITY;
     ctx.jobs.register({
       name: 'alert-delivery',
       schedule: '* * * * * *',
       trades: false,
       run: guarded('alert-delivery', async () => {
-        await sink.flushBuffered?.();
+        const left = await sink.flushBuffered?.();
+        if (!left && Date.now() - stateReadAt >= KNOWN_STATE_EVERY_MS) {
+          stateReadAt = Date.now();
+          await readBadgeState(ctx);
+        }
         await runtime.delivery.tick();
       }),
     });

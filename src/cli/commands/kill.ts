@@ -211,7 +211,7 @@ export function haltRecordedNotice(halt: HaltRecorded): string {
  * itself: where the halt is kept instead, while its cancel and confirmation go on.
  */
 export function haltSavedNotice(saved: HaltSaved & { database: NonNullable<HaltSaved['database']> }): string {
-  return `${saved.database.timedOut ? 'Halt not confirmed in the database' : 'Halt NOT in the database'}: ${localHaltText(saved.file, saved.database.error, saved.database.configProblem, saved.database.timedOut)} `
+  return `${saved.database.timedOut ? 'Halt not confirmed in the database' : 'Halt NOT in the database'}: ${localHaltText(saved.file, saved.database.error, saved.database.configProblem, saved.database.timedOut, saved.target)} `
     + 'Now cancelling every open order on Kraken and confirming none is left; the result follows. Stopping this command now does not undo the saved halt.';
 }
 
@@ -247,11 +247,12 @@ export function interruptedKillText(signal: NodeJS.Signals, halt: HaltRecorded |
   if (!halt && saved) {
     // The database has not taken the halt (down, slow or unusable): `ctb mode status` cannot say it yet.
     const configProblem = saved.database?.configProblem ?? false;
+    const db = saved.target ? `the database (${saved.target})` : 'the database';
     lines.push(saved.database?.timedOut
-      ? `  Halt: not confirmed in the database — it did not answer in time (${saved.database.error.replace(/\.$/, '')}) and the write may still land; the halt is saved in DATA_DIR, in ${saved.file}.`
+      ? `  Halt: not confirmed in ${db} — it did not answer in time (${saved.database.error.replace(/\.$/, '')}) and the write may still land; the halt is saved in DATA_DIR, in ${saved.file}.`
       : saved.database
-      ? `  Halt: NOT in the database — it ${databaseFailure(configProblem)} (${saved.database.error.replace(/\.$/, '')}); the halt is saved only in DATA_DIR, in ${saved.file}.`
-      : `  Halt: NOT CONFIRMED in the database — the kill was stopped before the database answered; the halt is saved in DATA_DIR, in ${saved.file}.`);
+      ? `  Halt: NOT in ${db} — it ${databaseFailure(configProblem)} (${saved.database.error.replace(/\.$/, '')}); the halt is saved only in DATA_DIR, in ${saved.file}.`
+      : `  Halt: NOT CONFIRMED in ${db} — the kill was stopped before the database answered; the halt is saved in DATA_DIR, in ${saved.file}.`);
     lines.push(`  ${savedHaltReach(configProblem)} Stopping the command does not undo the saved halt.`);
     lines.push('  Orders on Kraken: NOT CONFIRMED cancelled — the kill was stopped before zero open orders were confirmed: orders may remain open on Kraken.');
     lines.push(`  Next: run ${again}, or cancel in Kraken's UI. Once the database ${configProblem ? 'can be used' : 'answers'}, \`ctb self-heal\` (or the bot's next start) writes the saved halt to it, and \`ctb mode status\` shows it.`);

@@ -102,7 +102,7 @@ export function renderKill(r: KillResult, opts: { noBot?: string } = {}): string
   if (r.resolvedAlert) lines.push(`Kill alert (group ${r.resolvedAlert.group}) resolved: ${r.resolvedAlert.confirmed}.`);
   if (opts.noBot) lines.push('The halt is recorded only in that database, on which no engine has run yet.');
   else if (r.state === 'written') lines.push('Halted in paper mode: the halt is recorded in the database.');
-  else if (r.state === 'pending') lines.push(localHaltText(r.pendingFile ?? 'DATA_DIR', r.stateError ?? 'no answer', r.stateConfigProblem !== undefined, r.stateTimedOut));
+  else if (r.state === 'pending') lines.push(localHaltText(r.pendingFile ?? 'DATA_DIR', r.stateError ?? 'no answer', r.stateConfigProblem !== undefined, r.stateTimedOut, r.pendingTarget));
   // Shown by `ctb kill`, which exits once it has answered: its latch halts nothing after that.
   else lines.push(unsavedHaltText(r.stateError ?? 'no answer', r.saveError ?? 'no answer', r.stateConfigProblem !== undefined, r.stateTimedOut, 'cli'));
   if (r.flatten) lines.push(`Close positions: ${r.flatten.summary}`);

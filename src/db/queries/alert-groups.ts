@@ -27,6 +27,20 @@ export async function lockAlertGroup(db: Db, id: number): Promise<void> {
   await execute(db, sql`select id from alert_groups where id = ${id} for update`);
 }
 
+/**
+ * A new group's Slack parent is the message already sent for its first alert without the database
+ * (alerts/direct-lane.ts): that message is brought up to date in place (chat.update, with the
+ * buttons), never posted a second time, and that event counts as shown. A group that already had
+ * a parent keeps it.
+ */
+export async function adoptDirectMessage(db: Db, input: { groupId: number; eventId: number; channel: string; ts: string }): Promise<boolean> {
+  const rows = await execute<{ id: number }>(db, sql`
+    update alert_groups set slack_channel = ${input.channel}, slack_ts = ${input.ts}, reported_event_id = ${input.eventId}
+    where id = ${input.groupId} and slack_ts is null
+    returning id`);
+  return rows.length > 0;
+}
+
 export async function bumpAlertGroupVersion(db: Db, id: number): Promise<void> {
   await execute(db, sql`update alert_groups set version = version + 1 where id = ${id}`);
 }

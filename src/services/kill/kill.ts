@@ -85,6 +85,8 @@ export interface KillResult {
   /** The halt's write missed its deadline: it may still land, so it is "not confirmed", not "not in the database". */
   stateTimedOut?: boolean;
   pendingFile?: string;
+  /** The database the saved kill is aimed at (kill-target.ts), named without a secret: set with pendingFile. */
+  pendingTarget?: string;
   incidentId: number | null;
   /** The incident's checklist as this kill left it: done, or its state (a cancel item failed or pending on a follow-up). */
   checklist: Array<Pick<IncidentChecklistItem, 'item' | 'label' | 'doneAt' | 'doneBy' | 'state'>>;
@@ -225,6 +227,7 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
     if (problem?.kind === 'config') result.stateConfigProblem = problem.userMessage;
     if (halt.error instanceof DeadlineError) result.stateTimedOut = true;
     result.pendingFile = pendingKillPath(ctx.config.DATA_DIR);
+    result.pendingTarget = killTargetOf(ctx.config);
     if (!direct) {
       result.cancel = mergeCancelReports(result.cancel, {
         venues: [{ venue: 'kraken', canceled: null, confirmed: false, attempts: 0, survivors: [],
@@ -250,6 +253,7 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
       result.state = 'unsaved';
       result.saveError = again.error;
       delete result.pendingFile;
+      delete result.pendingTarget;
       ctx.logger.error({ err: halt.error, killId, saveError: again.error }, `kill: the database ${databaseFailure(problem?.kind === 'config')} and DATA_DIR is not writable: the halt is saved nowhere, only this process is halted`);
     } else {
       ctx.logger.error({ err: halt.error, killId, file: result.pendingFile }, `kill: the database ${databaseFailure(problem?.kind === 'config')}; halt saved to the pending-kill file`);
@@ -311,6 +315,7 @@ function tellSaved(ctx: KillDeps, onDisk: Promise<{ error?: string }>, halting: 
   const tell = ctx.kill.onHaltSaved;
   if (!tell) return;
   const file = pendingKillPath(ctx.config.DATA_DIR);
+  const target = killTargetOf(ctx.config);
   const say = (saved: HaltSaved) => {
     try {
       tell(saved);
@@ -320,8 +325,8 @@ function tellSaved(ctx: KillDeps, onDisk: Promise<{ error?: string }>, halting: 
   };
   void onDisk.then((disk) => {
     if (disk.error !== undefined) return;
-    say({ file });
-    halting.catch((err: unknown) => say({ file, database: {
+    say({ file, target });
+    halting.catch((err: unknown) => say({ file, target, database: {
       error: describeError(err), configProblem: databaseProblem(err, ctx.config.DATABASE_URL)?.kind === 'config', ...(err instanceof DeadlineError ? { timedOut: true } : {}),
     } }));
   });

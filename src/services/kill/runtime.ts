@@ -130,6 +130,8 @@ export interface KillPorts {
 export interface HaltSaved {
   /** DATA_DIR's pending-kill file. */
   file: string;
+  /** The database the halt is aimed at (kill-target.ts), named without a secret. */
+  target?: string;
   /**
    * Set once the database failed to take the halt: its error, whether it cannot be used as configured,
    * and whether the write only missed its deadline (it may still land).

@@ -31,14 +31,24 @@ import { liveLeftOpenOf, liveLeftOpenPhrase, livePositionText, type LiveLeftOpen
  * How long the withdrawal waits for a row another transaction holds (bot_state, a request) before it
  * gives up and is tried again: it holds the lease row FOR SHARE meanwhile, which the lease's renewal
  * waits behind — unbounded, the lease went stale (self-heal paged) and a SIGTERM waited it out.
- * Well under the lease's renewal period (a third of ENGINE_LEASE_TTL).
+ * At most this, and well under the lease's renewal period (a third of ENGINE_LEASE_TTL): see
+ * withdrawalLockWaitMs.
  */
 export const WITHDRAWAL_LOCK_WAIT_MS = 2_000;
+
+/**
+ * The withdrawal's lock wait for a lease of `leaseTtlMs`: WITHDRAWAL_LOCK_WAIT_MS, or a sixth of the
+ * TTL when that is shorter (ENGINE_LEASE_TTL may be as short as 1 s, whose renewals come every 333 ms:
+ * a 2 s wait would let the lease go stale behind it), and never under 50 ms.
+ */
+export function withdrawalLockWaitMs(leaseTtlMs: number): number {
+  return Math.max(50, Math.min(WITHDRAWAL_LOCK_WAIT_MS, Math.floor(leaseTtlMs / 6)));
+}
 
 export interface WithdrawalDeps extends AnnounceDeps {
   db: Db;
   clock: Clock;
-  config: Pick<Config, 'IS_LIVE'>;
+  config: Pick<Config, 'IS_LIVE' | 'ENGINE_LEASE_TTL'>;
 }
 
 /** The engine that took the lease, as its lease row names it. */
@@ -78,7 +88,7 @@ export async function withdrawLiveIfUnarmed(
   if ((await getBotState(ctx.db)).mode !== 'live') return null;
   const done = await ctx.db.transaction(async (tx) => {
     // Local to this transaction: a lock held elsewhere fails it (lock_not_available) instead of stalling the lease.
-    await tx.execute(sql`select set_config('lock_timeout', ${`${opts.lockWaitMs ?? WITHDRAWAL_LOCK_WAIT_MS}ms`}, true)`);
+    await tx.execute(sql`select set_config('lock_timeout', ${`${opts.lockWaitMs ?? withdrawalLockWaitMs(ctx.config.ENGINE_LEASE_TTL)}ms`}, true)`);
     // The lease first (a share lock, as the live switch takes it: the two never wait on each other for it).
     if (!(await holdsLeaseRow(tx, holder.holderId))) return null;
     const at = await databaseNow(tx);
@@ -150,7 +160,7 @@ export function withdrawalFix(liveLeftOpen: LiveLeftOpen | null): string {
 
 /**
  * withdrawLiveIfUnarmed, retried (doubling from `retryMs`, up to a minute) until the database answers
- * or `signal` aborts (a try waits at most WITHDRAWAL_LOCK_WAIT_MS on a locked row, so a stop is prompt): the engine starts only after, so no armed restart can find the old approval
+ * or `signal` aborts (a try waits at most withdrawalLockWaitMs(ENGINE_LEASE_TTL) on a locked row, so a stop is prompt): the engine starts only after, so no armed restart can find the old approval
  * standing because this one could not write. Null when nothing was withdrawn (or it stopped first).
  */
 export async function withdrawLiveUntilDone(

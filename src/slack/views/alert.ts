@@ -3,6 +3,8 @@
 // Pure functions of the alert rows the pipeline hands over (alerts/notifier.ts); times are date
 // tokens, so each reader sees their own time zone. The notifier adds the paper/LIVE badge.
 import type { AlertEvent, AlertGroup } from '../../db/schema/alerts.js';
+import { lateText, outageMarkOf, raisedDetails } from '../../domain/alert-outage.js';
+import type { StoredAlert } from '../../alerts/store.js';
 import { slackDate } from './format.js';
 import { fitText, TEXT_LIMIT, type KnownBlock, type SlackMessage } from './message.js';
 
@@ -48,7 +50,9 @@ export function parentMessage(group: AlertGroup, latest: AlertEvent | undefined,
     { type: 'section', text: { type: 'mrkdwn', text: `*${ICON[group.severity]} ${fitText(headline(group), TEXT_LIMIT - facts.length - 20)}*\n${facts}` } },
     { type: 'context', elements: [{ type: 'mrkdwn', text: fitText(`${statusLine(group, now)} · fingerprint \`${group.fingerprint}\` · group ${group.id}`) }] },
   ];
-  const details = latest ? detailLines(latest.details) : '';
+  const mark = outageMarkOf(latest?.details);
+  if (mark) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: fitText(`:hourglass: ${lateText(mark, when, { badge: true })}`) }] });
+  const details = latest ? detailLines(raisedDetails(latest.details)) : '';
   if (details) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: fitText(details) } });
   if (group.status !== 'resolved') {
     const id = String(group.id);
@@ -76,9 +80,38 @@ export function repeatsMessage(events: AlertEvent[], total: number): string {
   const shown = events.slice(-5);
   const head = total === 1 ? 'Again' : `${total} more occurrences`;
   const lines = shown.map((e) => {
-    const d = Object.keys(e.details).length > 0 ? ` — ${JSON.stringify(e.details).slice(0, 200)}` : '';
-    return `• ${when(e.at)} [${e.severity}] ${e.title}${d}`;
+    const raised = raisedDetails(e.details);
+    const d = Object.keys(raised).length > 0 ? ` — ${JSON.stringify(raised).slice(0, 200)}` : '';
+    const mark = outageMarkOf(e.details);
+    return `• ${when(e.at)} [${e.severity}] ${e.title}${d}${mark ? `\n   :hourglass: ${lateText(mark, when)}` : ''}`;
   });
   const more = total > shown.length ? `\n…and ${total - shown.length} earlier (all stored; group count is exact)` : '';
   return `${head}:\n${lines.join('\n')}${more}`;
+}
+
+/**
+ * A critical alert sent straight to the channel while the database refuses the outbox: what it is,
+ * and what it is not yet (stored, acknowledgeable, escalating). The notifier adds the badge of the
+ * state when it was raised; `dropped` are critical alerts the cap kept from this lane since the last one.
+ */
+export function directAlertMessage(input: { alert: StoredAlert; raisedAt: Date; process: string; dropped: number; cap: string; modeReadAt?: string | undefined }): SlackMessage {
+  const { alert } = input;
+  const title = `${ICON[alert.severity]} ${headline({ ...alert })}`;
+  const warning = ':warning: *Database unreachable: sent without it.* This alert is not in the outbox yet — no Acknowledge button, '
+    + 'no escalation and no on-call page until the database is back. It is stored then, once, and this message becomes its alert '
+    + 'with the buttons; escalation starts from then.';
+  const facts = `source \`${alert.source}\` · raised ${when(input.raisedAt)} by \`${input.process}\` · fingerprint \`${alert.fingerprint}\``
+    + (input.modeReadAt ? ` · mode as last read from the database at ${when(new Date(input.modeReadAt))}` : ' · mode not read from the database by this process');
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: `*${fitText(title, TEXT_LIMIT - 20)}*` } },
+    { type: 'section', text: { type: 'mrkdwn', text: warning } },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: fitText(facts) }] },
+  ];
+  const details = detailLines(alert.details);
+  if (details) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: fitText(details) } });
+  const dropped = input.dropped > 0
+    ? `${input.dropped} more critical ${input.dropped === 1 ? 'alert was' : 'alerts were'} NOT sent without the database (cap: ${input.cap}); each is stored when the database answers.`
+    : '';
+  if (dropped) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `:no_entry_sign: ${dropped}` }] });
+  return { text: `${title} — database unreachable: not in the outbox yet, no escalation until it is back${dropped ? `. ${dropped}` : ''}`, blocks };
 }

@@ -127,7 +127,8 @@ describe('ctb kill / incident / resume', () => {
     const started = Date.now();
     await runCli(['kill', '--reason', 'db gone'], kill);
     expect(Date.now() - started).toBeLessThan(15_000);
-    expect(kill.out()).toMatch(/The database did not answer .* the halt is saved only in .*kill-pending\.json, NOT in the database/);
+    // The database it was aimed at is named (never a password): a bot on another one is not halted by it.
+    expect(kill.out()).toMatch(/The database \(PostgreSQL 127\.0\.0\.1:1\/none\) did not answer .* the halt is saved only in .*kill-pending\.json, NOT in the database/);
     expect(kill.out()).not.toMatch(/KILLED|stays halted/);
     // No key here and no database to reach a bot through: it says the cancel was not handed over.
     expect(kill.out().split('\n')[1]).toBe('This process has no Kraken key and the cancel on Kraken could not be handed to a bot that has it: orders may remain open on Kraken.');
@@ -140,7 +141,7 @@ describe('ctb kill / incident / resume', () => {
     missing.pathname = '/ctb_no_such_database';
     const kill = io({ DATABASE_URL: missing.toString(), DATA_DIR: dataDir, KILL_DB_TIMEOUT: '2s' });
     expect(await runCli(['kill', '--reason', 'db missing'], kill)).toBe(2);
-    expect(kill.out()).toMatch(/The database could not be used as configured \(db_missing: .*ctb_no_such_database.* does not exist.*\): the halt is saved only in .*kill-pending\.json/);
+    expect(kill.out()).toMatch(/The database \(PostgreSQL [^)]+\/ctb_no_such_database\) could not be used as configured \(db_missing: .*ctb_no_such_database.* does not exist.*\): the halt is saved only in .*kill-pending\.json/);
     expect(kill.out()).toContain('writes it to the database once the database can be used');
     expect(kill.out()).toContain('this process has no Kraken key and the database could not be used as configured, so the cancel could not be handed');
     expect(kill.out()).not.toContain('did not answer');

@@ -324,13 +324,14 @@ describe('ctb kill while the database cannot take the halt: it says where the ha
     // Said as soon as the database refused, while Kraken's cancel rounds (20 s against a closed port) go on.
     const notice = await kill.stderrLine(/^Halt NOT in the database: /);
     expect(kill.child.exitCode).toBeNull();
-    expect(notice).toContain(`The database did not answer (db_refused: The database refused the connection at 127.0.0.1:${down.port} (ECONNREFUSED).): the halt is saved only in ${file}, NOT in the database.`);
+    const target = `PostgreSQL 127.0.0.1:${down.port}${new URL(down.url).pathname}`;
+    expect(notice).toContain(`The database (${target}) did not answer (db_refused: The database refused the connection at 127.0.0.1:${down.port} (ECONNREFUSED).): the halt is saved only in ${file}, NOT in the database.`);
     kill.child.kill('SIGINT');
     expect(await kill.exited).toEqual({ code: 130, signal: null });
     const said = kill.stderr().slice(kill.stderr().indexOf('INTERRUPTED'));
     expect(said.split('\n')).toEqual([
       'INTERRUPTED (SIGINT) before the kill answered:',
-      `  Halt: NOT in the database — it did not answer (db_refused: The database refused the connection at 127.0.0.1:${down.port} (ECONNREFUSED)); the halt is saved only in DATA_DIR, in ${file}.`,
+      `  Halt: NOT in the database (${target}) — it did not answer (db_refused: The database refused the connection at 127.0.0.1:${down.port} (ECONNREFUSED)); the halt is saved only in DATA_DIR, in ${file}.`,
       '  Until it is written, only a process that reads that DATA_DIR is halted by it: a bot running with it latches the halt within a poll and writes it to the database once the database answers, as does the next `ctb start` with it. '
         + 'A process with another DATA_DIR, or on another host, does not see this halt until then. Stopping the command does not undo the saved halt.',
       '  Orders on Kraken: NOT CONFIRMED cancelled — the kill was stopped before zero open orders were confirmed: orders may remain open on Kraken.',
@@ -366,7 +367,7 @@ describe('ctb kill while the database cannot take the halt: it says where the ha
     const dataDir = join(dir, 'data');
     const run = await ctbIn(dir, ['kill', '--reason', 'login refused'], { LOG_LEVEL: 'warn', DATABASE_URL: missing.toString(), DATA_DIR: dataDir, ...kraken, KILL_CONFIRM_WAIT: '1s' });
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(2);
-    expect(run.stderr).toMatch(/^Halt NOT in the database: The database could not be used as configured \(db_auth_failed: /m);
+    expect(run.stderr).toMatch(/^Halt NOT in the database: The database \(PostgreSQL 127\.0\.0\.1:\d+\/[^)]+\) could not be used as configured \(db_auth_failed: /m);
     expect(readPendingKills(dataDir)).toEqual([expect.objectContaining({ reason: 'login refused', database: expect.objectContaining({ configProblem: true }) })]);
     expect(await replayBySelfHeal(dataDir, database)).toEqual([
       "A kill saved in DATA_DIR (its database could not be used as configured) is now written to this bot's database: the bot is halted; "

@@ -1,6 +1,6 @@
 // The withdrawal against a bot_state row another transaction holds, on real PostgreSQL (PGlite has one
 // session: nothing there waits on another's lock): while it waits, a takeover cannot take the lease row it
-// holds FOR SHARE; it gives up after its lock wait (WITHDRAWAL_LOCK_WAIT_MS) so the lease's renewal, waiting
+// holds FOR SHARE; it gives up after its lock wait (2 s, or a sixth of ENGINE_LEASE_TTL when shorter) so the lease's renewal, waiting
 // behind that share lock, is not stalled; retried by withdrawLiveUntilDone until the row is free, and stopped
 // by its abort signal without withdrawing.
 import { sql } from 'drizzle-orm';
@@ -8,7 +8,7 @@ import { execute } from '../../../src/db/client.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Database } from '../../../src/db/client.js';
 import { getBotState } from '../../../src/services/bot-state.js';
-import { withdrawLiveIfUnarmed, withdrawLiveUntilDone, type LeaseHolder } from '../../../src/services/mode/withdraw-unarmed-live.js';
+import { WITHDRAWAL_LOCK_WAIT_MS, withdrawLiveIfUnarmed, withdrawLiveUntilDone, withdrawalLockWaitMs, type LeaseHolder } from '../../../src/services/mode/withdraw-unarmed-live.js';
 import { createTestDb } from '../../support/db.js';
 import { waitUntil } from '../../support/bot-process.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
@@ -56,6 +56,22 @@ describe('the withdrawal while another transaction holds bot_state, on postgres'
       await expect(withdrawLiveIfUnarmed(h.ctx, h.ctx.liveSwitch, HOLDER)).rejects.toMatchObject({ cause: expect.objectContaining({ code: '55P03' }) });
       // Nothing holds the lease row now: its renewal (an update) goes through while bot_state is still locked.
       await holdEngineLease(database.db, 'kraken', 0, false);
+    } finally {
+      await lock.release();
+    }
+    expect((await getBotState(database.db)).mode).toBe('live');
+  });
+
+  it('with a short lease (ENGINE_LEASE_TTL 1 s, renewed every 333 ms) gives up after a sixth of it, not after 2 s', async () => {
+    expect(withdrawalLockWaitMs(15_000)).toBe(WITHDRAWAL_LOCK_WAIT_MS);
+    expect(withdrawalLockWaitMs(1_000)).toBe(166);
+    const shortLease = { ...h.ctx, config: { ...h.ctx.config, ENGINE_LEASE_TTL: 1_000 } };
+    const lock = await lockBotStateElsewhere();
+    try {
+      const started = performance.now();
+      await expect(withdrawLiveIfUnarmed(shortLease, h.ctx.liveSwitch, HOLDER)).rejects.toMatchObject({ cause: expect.objectContaining({ code: '55P03' }) });
+      // PostgreSQL waits at least lock_timeout before it gives up: with the fixed 2 s this cannot be under it.
+      expect(performance.now() - started).toBeLessThan(WITHDRAWAL_LOCK_WAIT_MS);
     } finally {
       await lock.release();
     }

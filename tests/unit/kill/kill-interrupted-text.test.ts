@@ -69,4 +69,11 @@ describe('the text of a kill stopped before it answered', () => {
     expect(notice).toMatch(/^Halt not confirmed in the database: The database did not answer in time \(deadline: .*\): the halt is saved in \/d\/kill-pending\.json and not confirmed in the database \(the write may still land\)\. Until it is written/);
     for (const said of [text, notice]) expect(said).not.toMatch(/NOT in the database/);
   });
+
+  it('names the database the saved halt is aimed at, when the kill knows it: a bot on another database is not halted by it', () => {
+    const saved = { file: '/d/kill-pending.json', target: 'PostgreSQL db.internal:5432/ctb', database: { error: 'db_refused: The database refused the connection.', configProblem: false } };
+    const text = interruptedKillText('SIGINT', null, true, undefined, saved);
+    expect(text.split('\n')[1]).toBe('  Halt: NOT in the database (PostgreSQL db.internal:5432/ctb) — it did not answer (db_refused: The database refused the connection); the halt is saved only in DATA_DIR, in /d/kill-pending.json.');
+    expect(haltSavedNotice(saved)).toMatch(/^Halt NOT in the database: The database \(PostgreSQL db\.internal:5432\/ctb\) did not answer \(db_refused: /);
+  });
 });

@@ -1,0 +1,149 @@
+// Owns the direct lane: while the database refuses the outbox, a critical alert (the level whose
+// policy pages: policy.ts) goes straight to the alerts channel through the chat notifier, at once,
+// marked as sent without the database — no group, no buttons, no escalation until it is stored.
+// Bounded: one message a second (Slack's per-channel pace), one per fingerprint per outage, and at
+// most DIRECT_CAP per DIRECT_WINDOW_MS; what the cap holds back is counted and said in the next
+// direct message. A send that fails stays queued and is tried again (each tick, backing off); its
+// alert says so when it is stored. Each process knows only its own sends: two processes without
+// the database send one message per fingerprint each, each naming its process.
+import type { Clock } from '../clock.js';
+import type { Db } from '../db/client.js';
+import type { Logger } from '../logger.js';
+import type { Notifier } from '../notifications/notification.js';
+import { backoffDelay, type Backoff } from '../retry.js';
+import type { DirectState, RaiseState } from '../domain/alert-outage.js';
+import type { StoredAlert } from './store.js';
+
+export const DIRECT_CAP = 10;
+export const DIRECT_WINDOW_MS = 10 * 60_000;
+export const DIRECT_SPACING_MS = 1_000;
+const CAP_TEXT = `${DIRECT_CAP} every ${DIRECT_WINDOW_MS / 60_000} minutes from one process`;
+const RETRY_BACKOFF: Backoff = { baseMs: 2_000, maxMs: 60_000 };
+
+/** An alert the database refused, kept in memory until it is stored. */
+export interface BufferedAlert {
+  alert: StoredAlert;
+  at: Date;
+  /** The bot's state as this process knew it when the alert was raised. */
+  state: RaiseState | null;
+  direct?: DirectState;
+}
+
+export interface DirectLaneDeps {
+  /** Handed to the notifier, which does not read it for a direct message (the database is away). */
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  notifier: Notifier;
+  channel: string;
+  /** This process as the message names it (host:pid:role). */
+  process: string;
+}
+
+export class DirectLane {
+  readonly #queue: BufferedAlert[] = [];
+  /** When each direct message of the window went out (epoch ms, this process's clock). */
+  #sent: number[] = [];
+  /** Fingerprints sent or queued in this outage. */
+  readonly #fingerprints = new Set<string>();
+  /** Held back by the cap since the last direct message said so. */
+  #dropped = 0;
+  #lastTry = Number.NEGATIVE_INFINITY;
+  #pumping: Promise<void> | null = null;
+  #paused = false;
+
+  constructor(private readonly deps: DirectLaneDeps) {}
+
+  /** Alerts waiting for (or retrying) their direct send. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** Decides what becomes of a refused alert: queued for a direct send, or why not (on `entry.direct`). */
+  offer(entry: BufferedAlert): void {
+    if (entry.alert.severity !== 'critical' || entry.alert.test) return;
+    if (this.#fingerprints.has(entry.alert.fingerprint)) {
+      entry.direct = { status: 'repeat' };
+      return;
+    }
+    const now = this.deps.clock.now().getTime();
+    this.#sent = this.#sent.filter((t) => now - t < DIRECT_WINDOW_MS);
+    if (this.#sent.length + this.#queue.length >= DIRECT_CAP) {
+      this.#dropped += 1;
+      entry.direct = { status: 'dropped', cap: CAP_TEXT };
+      return;
+    }
+    this.#fingerprints.add(entry.alert.fingerprint);
+    entry.direct = { status: 'queued' };
+    this.#queue.push(entry);
+  }
+
+  /** The alert was stored (or let go): it is no longer this lane's to send. */
+  forget(entry: BufferedAlert): void {
+    const i = this.#queue.indexOf(entry);
+    if (i >= 0) this.#queue.splice(i, 1);
+  }
+
+  /** The database took everything: the next outage starts afresh (its fingerprints, its dropped count). */
+  endOutage(): void {
+    this.#fingerprints.clear();
+    this.#queue.length = 0;
+    this.#dropped = 0;
+  }
+
+  /**
+   * Holds sends while the buffer is written to the database: waits for a send under way, so an alert
+   * is never stored while its direct send is in flight (and so never said unsent when it went).
+   */
+  async pause(): Promise<void> {
+    this.#paused = true;
+    await this.#pumping;
+  }
+
+  resume(): void {
+    this.#paused = false;
+  }
+
+  /** Sends what is due, one message per DIRECT_SPACING_MS; later ones wait for the next call (the delivery tick). */
+  pump(): Promise<void> {
+    if (this.#paused) return Promise.resolve();
+    if (this.#pumping) return this.#pumping;
+    const run = this.#run().finally(() => {
+      this.#pumping = null;
+    });
+    this.#pumping = run;
+    return run;
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#paused) {
+      const now = this.deps.clock.now();
+      if (now.getTime() - this.#lastTry < DIRECT_SPACING_MS) return;
+      const next = this.#queue.find((e) => e.direct?.status !== 'failed' || now.getTime() >= Date.parse(e.direct.at) + backoffDelay(RETRY_BACKOFF, e.direct.tries));
+      if (!next) return;
+      this.#lastTry = now.getTime();
+      await this.#send(next, now);
+    }
+  }
+
+  async #send(entry: BufferedAlert, now: Date): Promise<void> {
+    const { notifier, channel, process } = this.deps;
+    const dropped = this.#dropped;
+    const log = { alert: { severity: entry.alert.severity, fingerprint: entry.alert.fingerprint, title: entry.alert.title }, channel };
+    try {
+      const delivered = await notifier.notify(this.deps.db, {
+        kind: 'alert_direct', channel, alert: entry.alert, raisedAt: entry.at, process, state: entry.state, dropped, cap: CAP_TEXT,
+      });
+      this.#dropped -= dropped;
+      entry.direct = { status: 'sent', channel: delivered.channel, ts: delivered.ts, at: now.toISOString() };
+      this.#sent.push(now.getTime());
+      this.forget(entry);
+      this.deps.logger.warn({ ...log, ts: delivered.ts, dropped }, 'database unreachable: critical alert sent to Slack directly; it goes into the outbox when the database answers');
+    } catch (err) {
+      const tries = entry.direct?.status === 'failed' ? entry.direct.tries + 1 : 1;
+      const error = ((err as Error)?.message ?? String(err)).slice(0, 300);
+      entry.direct = { status: 'failed', error, at: now.toISOString(), tries };
+      this.deps.logger.error({ ...log, err, tries }, 'database unreachable and the direct send of a critical alert to Slack failed; kept and tried again');
+    }
+  }
+}

@@ -1,0 +1,256 @@
+// While PostgreSQL refuses the outbox (a TCP proxy in front of it, taken down), a critical alert of
+// the running bot goes straight to the alerts channel (fake Slack), bounded and marked as sent
+// without the database; when the database answers, each buffered alert is stored once, late ones say
+// so, a direct message becomes its group's parent (updated, not posted again), and the badge is the
+// state when it was raised.
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildAppContext, type OwnedContext } from '../../../src/app/build-context.js';
+import { createAlertRuntime, type AlertRuntime } from '../../../src/alerts/runtime.js';
+import type { OutboxAlertSink } from '../../../src/alerts/sink.js';
+import { DIRECT_CAP } from '../../../src/alerts/direct-lane.js';
+import { ManualClock } from '../../../src/clock.js';
+import { connectPostgres, type Database } from '../../../src/db/client.js';
+import { alertEscalations, alertEvents, alertGroups } from '../../../src/db/schema/index.js';
+import { silentLogger } from '../../../src/logger.js';
+import { badgeKnownNow, readBadgeState } from '../../../src/services/badge-state.js';
+import { usePostgresTestDb } from '../../support/db.js';
+import { ALERT_TABLES, ALERTS_CHANNEL, alertConfig } from '../../support/alert-fixtures.js';
+import { startFakeSlack, type FakeSlack, type SlackCall } from '../../support/fake-slack.js';
+import { startStallProxy, type StallProxy } from '../../support/stall-proxy.js';
+import { sql } from 'drizzle-orm';
+import { Writable } from 'node:stream';
+import { alertsFeature } from '../../../src/app/features/alerts.js';
+import { startBot } from '../../../src/app/runtime.js';
+import { createLogger } from '../../../src/logger.js';
+
+const database = usePostgresTestDb({ truncate: [...ALERT_TABLES, 'bot_state'] });
+const UNREACHABLE = 'database unreachable: not in the outbox yet, no escalation until it is back';
+
+let slack: FakeSlack;
+let proxy: StallProxy;
+let proxied: Database;
+const open: Array<{ ctx: OwnedContext; runtime: AlertRuntime }> = [];
+
+beforeAll(() => {
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+});
+afterAll(() => {
+  nock.enableNetConnect();
+});
+beforeEach(async () => {
+  slack = await startFakeSlack();
+  proxy = await startStallProxy();
+  proxied = connectPostgres(proxy.urlFor(database().url), { max: 4 });
+});
+afterEach(async () => {
+  for (const o of open.splice(0)) {
+    o.runtime.close();
+    await o.ctx.close();
+  }
+  await proxied.close().catch(() => undefined);
+  await proxy.close();
+  await slack.close();
+});
+
+/** A running bot's alert pipeline (it runs the delivery tick), on the proxied database. */
+async function bot(clock: ManualClock, role: string) {
+  const config = alertConfig(slack, { SLACK_RETRY_PAUSE: '10ms' });
+  const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: proxied, deliveryTick: true, role });
+  const runtime = createAlertRuntime(ctx);
+  open.push({ ctx, runtime });
+  return { ctx, runtime, sink: ctx.alerts as OutboxAlertSink };
+}
+
+const posts = () => slack.callsTo('chat.postMessage');
+const textOf = (c: SlackCall) => String(c.body.text);
+
+describe('critical alerts while the database refuses the outbox', () => {
+  it('go to the alerts channel at once, once per fingerprint, marked as sent without the database, with the state when raised', async () => {
+    const clock = new ManualClock('2026-01-05T12:00:00Z');
+    const { ctx, sink } = await bot(clock, 'all');
+    await readBadgeState({ db: ctx.db, config: ctx.config, logger: ctx.logger }); // the state this process last read: PAPER
+    proxy.set('down');
+    await sink.raise({ source: 'engine', severity: 'critical', title: 'Engine error: lease unconfirmed', fingerprint: 'lease' });
+    await sink.sendDirect();
+    expect(posts()).toHaveLength(1);
+    expect(posts()[0]!.body.channel).toBe(ALERTS_CHANNEL);
+    expect(textOf(posts()[0]!)).toMatch(/^\[PAPER\] :red_circle: \[CRITICAL\] Engine error: lease unconfirmed/);
+    expect(textOf(posts()[0]!)).toContain(UNREACHABLE);
+    expect(JSON.stringify(posts()[0]!.body.blocks)).toContain(':all');
+
+    // The same fingerprint again, and a warning: neither is sent without the database.
+    clock.advance(5_000);
+    await sink.raise({ source: 'engine', severity: 'critical', title: 'Engine error: lease unconfirmed', fingerprint: 'lease' });
+    await sink.raise({ source: 'exchange', severity: 'warning', title: 'spread is wide' });
+    await sink.sendDirect();
+    expect(posts()).toHaveLength(1);
+
+    // A kill latched in this process since: the next direct message says HALTED.
+    ctx.kill.latch.latch('operator kill saved in DATA_DIR');
+    await sink.raise({ source: 'kill', severity: 'critical', title: 'Kill saved; not yet in the database', fingerprint: 'kill-saved' });
+    await sink.sendDirect();
+    expect(posts()).toHaveLength(2);
+    expect(textOf(posts()[1]!)).toMatch(/^\[PAPER · HALTED\] /);
+    expect(sink.buffered).toBe(4);
+    expect(slack.callsTo('chat.update')).toHaveLength(0);
+  });
+
+  it('are not sent directly by a command that runs once and exits (nothing would retry a failure or store it)', async () => {
+    const config = alertConfig(slack, { SLACK_RETRY_PAUSE: '10ms' });
+    const ctx = await buildAppContext({ config, clock: new ManualClock(), logger: silentLogger(), database: proxied, role: 'ctb' });
+    open.push({ ctx, runtime: createAlertRuntime(ctx) });
+    proxy.set('down');
+    await ctx.alerts.raise({ source: 'kill', severity: 'critical', title: 'kill saved', fingerprint: 'kill' });
+    await (ctx.alerts as OutboxAlertSink).sendDirect();
+    expect(posts()).toHaveLength(0);
+  });
+
+  it('say what the cap held back in the next direct message, one message a second', async () => {
+    const clock = new ManualClock('2026-01-05T12:00:00Z');
+    const { sink } = await bot(clock, 'all');
+    proxy.set('down');
+    // Raised together: one refused write for all of them.
+    await Promise.all(Array.from({ length: DIRECT_CAP + 2 }, (_, i) => sink.raise({ source: 'engine', severity: 'critical', title: `failure ${i}`, fingerprint: `f${i}` })));
+    await sink.sendDirect();
+    await sink.sendDirect();
+    expect(posts()).toHaveLength(1); // one a second: the rest wait for the next tick
+    for (let i = 0; i < DIRECT_CAP + 2; i += 1) {
+      clock.advance(1_000);
+      await sink.sendDirect();
+    }
+    expect(posts()).toHaveLength(DIRECT_CAP);
+    // The two over the cap were counted at once; the message after (the second) says so, once.
+    expect(textOf(posts()[1]!)).toContain('2 more critical alerts were NOT sent without the database (cap: 10 every 10 minutes from one process)');
+    expect(posts().filter((c) => textOf(c).includes('NOT sent without the database'))).toHaveLength(1);
+  });
+
+  it('when the database answers: stored once each, late, the direct message becomes the parent (updated in place), a failed send said so', async () => {
+    const clock = new ManualClock('2026-01-05T12:00:00Z');
+    const { ctx, sink, runtime } = await bot(clock, 'all');
+    await readBadgeState({ db: ctx.db, config: ctx.config, logger: ctx.logger });
+    proxy.set('down');
+    await sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease', details: { holder: 'h1' } });
+    let directTs = '';
+    slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: (directTs = '1700000000.424242') } }));
+    await sink.sendDirect();
+    expect(directTs).not.toBe('');
+    // Slack refuses the next one: it stays buffered, and says so once stored.
+    slack.on('chat.postMessage', () => ({ body: { ok: false, error: 'internal_error' } }));
+    clock.advance(2_000);
+    await sink.raise({ source: 'kill', severity: 'critical', title: 'dead man switch left to run out', fingerprint: 'deadman' });
+    await sink.sendDirect();
+    expect(posts()).toHaveLength(2);
+    await sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
+    await sink.raise({ source: 'exchange', severity: 'warning', title: 'spread is wide' });
+    expect(sink.buffered).toBe(4);
+
+    // Meanwhile the bot was halted: a send-time badge would say HALTED; these were raised before.
+    let seq = 0;
+    slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: `1800000000.${String(++seq).padStart(6, '0')}` } }));
+    proxy.set('forward');
+    await database().db.execute(sql`update bot_state set halted = true`);
+    clock.advance(60_000);
+    expect(await sink.flushBuffered()).toBe(0);
+
+    const groups = await database().db.select().from(alertGroups);
+    expect(groups.map((g) => [g.fingerprint, g.count]).sort()).toEqual([['deadman', 1], ['lease', 2], ['spread is wide'.replace(/^/, 'exchange:'), 1]].sort());
+    const lease = groups.find((g) => g.fingerprint === 'lease')!;
+    expect(lease.slackTs).toBe(directTs);
+    // Escalation starts now, for both criticals.
+    expect((await database().db.select().from(alertEscalations)).length).toBe(2);
+    const events = await database().db.select().from(alertEvents);
+    expect(events).toHaveLength(4);
+    expect(events.every((e) => typeof (e.details as Record<string, unknown>)._outage === 'object')).toBe(true);
+
+    const before = posts().length;
+    for (let i = 0; i < 6; i += 1) {
+      await runtime.delivery.tick();
+      await database().db.execute(sql`update alert_slack_pacing set next_at = 'epoch'`);
+    }
+    const newPosts = posts().slice(before);
+    // The lease alert was not posted to the channel again: its direct message was updated into the parent.
+    expect(newPosts.filter((c) => !c.body.thread_ts && textOf(c).includes('lease unconfirmed'))).toHaveLength(0);
+    const updates = slack.callsTo('chat.update');
+    expect(updates.map((u) => u.body.ts)).toContain(lease.slackTs);
+    const parent = updates.find((u) => u.body.ts === lease.slackTs)!;
+    const parentText = JSON.stringify(parent.body.blocks);
+    expect(textOf(parent)).toMatch(/^\[PAPER\] /);
+    expect(parentText).toContain('Acknowledge');
+    expect(parentText).toContain('LATE: raised at');
+    // Its repeat went into its thread, late too.
+    const repeat = newPosts.find((c) => c.body.thread_ts === lease.slackTs)!;
+    expect(textOf(repeat)).toContain('LATE: raised at');
+    // The one whose direct send failed: posted now, saying so, with the badge of its raise.
+    const deadman = newPosts.find((c) => !c.body.thread_ts && textOf(c).includes('dead man switch'))!;
+    expect(textOf(deadman)).toMatch(/^\[PAPER\] /);
+    expect(JSON.stringify(deadman.body.blocks)).toContain('without the database FAILED (slack refused: internal_error; 1 try');
+    // A later alert, raised with the database back, shows the state at send time.
+    await sink.raise({ source: 'engine', severity: 'critical', title: 'now', fingerprint: 'now' });
+    await runtime.delivery.tick();
+    expect(textOf(posts().at(-1)!)).toMatch(/^\[PAPER · HALTED\] .*now/);
+  });
+
+  it('two processes without the database each send their own once (each names its process); stored as one group', async () => {
+    const clock = new ManualClock('2026-01-05T12:00:00Z');
+    const a = await bot(clock, 'web');
+    const b = await bot(clock, 'worker');
+    proxy.set('down');
+    await a.sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
+    await b.sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
+    await a.sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
+    await Promise.all([a.sink.sendDirect(), b.sink.sendDirect()]);
+    expect(posts()).toHaveLength(2);
+    expect(JSON.stringify(posts().map((p) => p.body.blocks))).toMatch(/:web`.*:worker`|:worker`.*:web`/s);
+    proxy.set('forward');
+    expect(await a.sink.flushBuffered()).toBe(0);
+    expect(await b.sink.flushBuffered()).toBe(0);
+    const groups = await database().db.select().from(alertGroups);
+    expect(groups).toHaveLength(1);
+    expect(groups[0]!.count).toBe(3);
+    // One direct message became the alert (updated in place); the other is told, in its thread, where the alert lives.
+    for (let i = 0; i < 4; i += 1) {
+      await a.runtime.delivery.tick();
+      await database().db.execute(sql`update alert_slack_pacing set next_at = 'epoch'`);
+    }
+    expect(slack.callsTo('chat.update').map((u) => u.body.ts)).toEqual([groups[0]!.slackTs]);
+    const told = posts().filter((c) => typeof c.body.thread_ts === 'string' && textOf(c).includes(`now stored in alert group ${groups[0]!.id}`));
+    expect(told).toHaveLength(1);
+    expect(told[0]!.body.thread_ts).not.toBe(groups[0]!.slackTs);
+    expect(posts().filter((c) => !c.body.thread_ts)).toHaveLength(2); // nothing posted to the channel again
+  });
+});
+
+describe('the running bot (its delivery tick every second) while its database is cut and back', () => {
+  it('posts a fatal log line’s critical alert at once, then makes that message its alert with buttons: one channel message', async () => {
+    const config = alertConfig(slack, { SLACK_RETRY_PAUSE: '10ms' });
+    const logger = createLogger({ config, stdout: false, files: false, destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+    const running = await startBot({ config, role: 'all', feed: 'replay', port: 0, logger, database: proxied, features: [alertsFeature] });
+    try {
+      const until = async (done: () => boolean | Promise<boolean>) => {
+        const end = Date.now() + 30_000;
+        while (!(await done()) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      };
+      // The tick read the state while the database answered: an alert raised without it shows that.
+      await until(() => badgeKnownNow(proxied.db, false).readAt !== undefined);
+      proxy.set('down');
+      logger.fatal('ledger write failed'); // the log-line source raises it critical
+      await until(() => posts().length > 0);
+      expect(posts()).toHaveLength(1);
+      expect(textOf(posts()[0]!)).toMatch(/^\[PAPER\] /);
+      expect(textOf(posts()[0]!)).toContain(`[CRITICAL] log: ledger write failed — ${UNREACHABLE}`);
+      expect(posts()[0]!.body.channel).toBe(ALERTS_CHANNEL);
+      proxy.set('forward');
+      await until(() => slack.callsTo('chat.update').length > 0);
+      const [group] = await database().db.select().from(alertGroups);
+      expect(group?.slackTs).not.toBeNull();
+      expect(slack.callsTo('chat.update').map((u) => u.body.ts)).toEqual([group!.slackTs]);
+      expect(JSON.stringify(slack.callsTo('chat.update')[0]!.body.blocks)).toContain('It was sent to the alerts channel without the database');
+      // Nothing about it was posted to the channel a second time.
+      expect(posts().filter((c) => !c.body.thread_ts && textOf(c).includes('ledger write failed'))).toHaveLength(1);
+    } finally {
+      await running.stop();
+    }
+  });
+});
